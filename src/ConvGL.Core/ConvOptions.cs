@@ -1,0 +1,71 @@
+namespace ConvGL.Core;
+
+/// <summary>Correlate uses the kernel as stored (CNNs, OpenCV filter2D, PyTorch); convolve rotates it 180 degrees first.</summary>
+public enum ConvMode { Correlate, Convolve }
+
+/// <summary>How much of the padded input the output covers. See <see cref="ConvGeometry"/>.</summary>
+public enum PaddingMode { Same, Valid, Full, Explicit }
+
+/// <summary>Every option of a 2D convolution (DESIGN.md, "Convolution semantics").</summary>
+public sealed record ConvOptions
+{
+    public ConvMode Mode { get; init; } = ConvMode.Correlate;
+    public Border Border { get; init; } = Border.Zero;
+    public PaddingMode Padding { get; init; } = PaddingMode.Same;
+    /// <summary>Rows added above and below when <see cref="Padding"/> is Explicit.</summary>
+    public int PadY { get; init; }
+    /// <summary>Columns added left and right when <see cref="Padding"/> is Explicit.</summary>
+    public int PadX { get; init; }
+    public int StrideY { get; init; } = 1;
+    public int StrideX { get; init; } = 1;
+    public int DilationY { get; init; } = 1;
+    public int DilationX { get; init; } = 1;
+    public int Groups { get; init; } = 1;
+
+    /// <summary>The defaults for an image filter: OpenCV's default border.</summary>
+    public static ConvOptions ImageFilter => new() { Border = Border.Reflect };
+
+    public override string ToString() =>
+        $"{Mode.ToString().ToLowerInvariant()} border={Border.Name()} padding={Padding.ToString().ToLowerInvariant()}" +
+        (Padding == PaddingMode.Explicit ? $"({PadY},{PadX})" : "") +
+        $" stride=({StrideY},{StrideX}) dilation=({DilationY},{DilationX}) groups={Groups}";
+}
+
+/// <summary>Padding and output size along one axis.</summary>
+public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Output)
+{
+    /// <summary>DESIGN.md's rule: valid pads 0; same pads d*(k-1) in total, floor half before (PyTorch);
+    /// full pads d*(k-1) on both sides; explicit pads p on both sides.
+    /// out = floor((n + pad_total - d*(k-1) - 1) / s) + 1. Throws when that is below 1.</summary>
+    public static AxisGeometry Compute(int n, int k, int stride, int dilation, PaddingMode mode, int explicitPad = 0, string axis = "")
+    {
+        if (n < 1) throw new ConvGLException($"input {axis} size {n} must be at least 1");
+        if (k < 1) throw new ConvGLException($"kernel {axis} size {k} must be at least 1");
+        if (stride < 1) throw new ConvGLException($"stride {stride} must be at least 1");
+        if (dilation < 1) throw new ConvGLException($"dilation {dilation} must be at least 1");
+        int span = dilation * (k - 1);
+        (int before, int after) = mode switch
+        {
+            PaddingMode.Valid => (0, 0),
+            PaddingMode.Same => (span / 2, span - span / 2),
+            PaddingMode.Full => (span, span),
+            PaddingMode.Explicit when explicitPad >= 0 => (explicitPad, explicitPad),
+            PaddingMode.Explicit => throw new ConvGLException($"padding {explicitPad} must not be negative"),
+            _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+        };
+        int numerator = n + before + after - span - 1;
+        if (numerator < 0)
+            throw new ConvGLException(
+                $"output {axis} size would be below 1: input {n}, kernel {k}, dilation {dilation}, padding {mode.ToString().ToLowerInvariant()} " +
+                $"(the dilated kernel spans {span + 1} but the padded input is {n + before + after})");
+        return new AxisGeometry(before, after, numerator / stride + 1);
+    }
+}
+
+/// <summary>Output shape and padding of a 2D convolution.</summary>
+public readonly record struct ConvGeometry(AxisGeometry Y, AxisGeometry X)
+{
+    public static ConvGeometry Compute(int h, int w, int kh, int kw, ConvOptions o) => new(
+        AxisGeometry.Compute(h, kh, o.StrideY, o.DilationY, o.Padding, o.PadY, "height"),
+        AxisGeometry.Compute(w, kw, o.StrideX, o.DilationX, o.Padding, o.PadX, "width"));
+}

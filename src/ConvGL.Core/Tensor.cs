@@ -1,0 +1,113 @@
+namespace ConvGL.Core;
+
+/// <summary>A dense float32 array in C (row-major) order. Images and feature maps are rank 3 (C, H, W);
+/// conv weights are rank 4 (C_out, C_in / groups, kH, kW); a single kernel is rank 2 (kH, kW).</summary>
+public sealed class Tensor
+{
+    public int[] Shape { get; }
+    public float[] Data { get; }
+
+    public Tensor(int[] shape, float[]? data = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        long n = 1;
+        foreach (int d in shape)
+        {
+            if (d < 0) throw new ArgumentException($"negative dimension in shape ({string.Join(", ", shape)})");
+            n *= d;
+        }
+        if (n > int.MaxValue) throw new ArgumentException($"shape ({string.Join(", ", shape)}) is too large");
+        Shape = (int[])shape.Clone();
+        if (data is not null && data.Length != n)
+            throw new ArgumentException($"data has {data.Length} elements, shape ({string.Join(", ", shape)}) needs {n}");
+        Data = data ?? new float[n];
+    }
+
+    public static Tensor Chw(int c, int h, int w, float[]? data = null) => new([c, h, w], data);
+
+    /// <summary>A (kH, kW) kernel from a jagged row list.</summary>
+    public static Tensor Matrix(float[][] rows)
+    {
+        int h = rows.Length, w = h == 0 ? 0 : rows[0].Length;
+        var t = new Tensor([h, w]);
+        for (int y = 0; y < h; y++)
+        {
+            if (rows[y].Length != w) throw new ArgumentException($"row {y} has {rows[y].Length} entries, row 0 has {w}");
+            rows[y].CopyTo(t.Data, y * w);
+        }
+        return t;
+    }
+
+    public int Rank => Shape.Length;
+    public int Length => Data.Length;
+
+    /// <summary>Channels of a rank-3 tensor.</summary>
+    public int C => Dim(3, 0);
+    /// <summary>Height: dim 1 of a rank-3 tensor, dim 0 of a rank-2 kernel.</summary>
+    public int H => Rank == 2 ? Shape[0] : Dim(3, 1);
+    /// <summary>Width: the last dimension of a rank-2 or rank-3 tensor.</summary>
+    public int W => Rank == 2 ? Shape[1] : Dim(3, 2);
+
+    private int Dim(int rank, int i) =>
+        Rank == rank ? Shape[i] : throw new InvalidOperationException($"expected a rank-{rank} tensor, this one has shape {ShapeString}");
+
+    public string ShapeString => "(" + string.Join(", ", Shape) + ")";
+
+    public float this[int c, int y, int x]
+    {
+        get => Data[(c * Shape[1] + y) * Shape[2] + x];
+        set => Data[(c * Shape[1] + y) * Shape[2] + x] = value;
+    }
+
+    public float this[int y, int x]
+    {
+        get => Data[y * Shape[1] + x];
+        set => Data[y * Shape[1] + x] = value;
+    }
+
+    public Tensor Clone() => new(Shape, (float[])Data.Clone());
+
+    /// <summary>Channel c of a (C, H, W) tensor as a (1, H, W) copy.</summary>
+    public Tensor Channel(int c)
+    {
+        int plane = H * W;
+        return Chw(1, H, W, Data.AsSpan(c * plane, plane).ToArray());
+    }
+
+    /// <summary>Stacks (1, H, W) or (C_i, H, W) tensors of equal H and W along C.</summary>
+    public static Tensor Concat(IReadOnlyList<Tensor> parts)
+    {
+        if (parts.Count == 0) throw new ArgumentException("nothing to concatenate");
+        int h = parts[0].H, w = parts[0].W, c = 0;
+        foreach (Tensor p in parts)
+        {
+            if (p.H != h || p.W != w) throw new ArgumentException($"cannot concatenate {p.ShapeString} with height {h} width {w}");
+            c += p.C;
+        }
+        var t = Chw(c, h, w);
+        int offset = 0;
+        foreach (Tensor p in parts)
+        {
+            p.Data.CopyTo(t.Data, offset);
+            offset += p.Length;
+        }
+        return t;
+    }
+
+    public Tensor Reshape(params int[] shape) => new(shape, Data);
+
+    public bool SameShape(Tensor other) => Shape.AsSpan().SequenceEqual(other.Shape);
+
+    public (float Min, float Max) Range()
+    {
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (float v in Data)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        return (min, max);
+    }
+
+    public override string ToString() => $"Tensor{ShapeString}";
+}

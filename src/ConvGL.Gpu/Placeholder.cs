@@ -1,0 +1,3 @@
+namespace ConvGL.Gpu;
+
+internal static class GpuAssembly;
