@@ -1,10 +1,56 @@
+using ConvGL.App.Cli;
+using ConvGL.App.Commands;
+using ConvGL.Core;
+
 namespace ConvGL.App;
 
+/// <summary>The one `convgl` executable. With no subcommand (or only window options) it opens the window;
+/// subcommands run headless. Exit codes (DESIGN.md): 0 ok, 2 bad input, 1 runtime failure.</summary>
 internal static class Program
 {
     private static int Main(string[] args)
     {
-        Console.Error.WriteLine("convgl: not built yet");
-        return 1;
+        string? verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : null;
+        string[] rest = verb is null ? args : args[1..];
+        try
+        {
+            return verb switch
+            {
+                null => WindowCommand.Run(CommandLine.Parse(rest, WindowCommand.Spec)),
+                "apply" => ApplyCommand.Run(CommandLine.Parse(rest, ApplyCommand.Spec)),
+                "features" => FeaturesCommand.Run(CommandLine.Parse(rest, FeaturesCommand.Spec)),
+                "train" => TrainCommand.Run(CommandLine.Parse(rest, TrainCommand.Spec)),
+                "bench" => BenchCommand.Run(CommandLine.Parse(rest, BenchCommand.Spec)),
+                "help" or "--help" or "-h" => Help(),
+                _ => throw new ConvGLException($"unknown command '{verb}' (commands: apply, features, train, bench; none opens the window)"),
+            };
+        }
+        catch (ConvGLException e)
+        {
+            Console.Error.WriteLine($"convgl: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"convgl: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("CONVGL_TRACE") == "1") Console.Error.WriteLine(e);
+            return 1;
+        }
+    }
+
+    private static int Help()
+    {
+        Console.WriteLine("""
+            convgl                         open the window (see --help of the window options below)
+              [--source scene|PATH|camera[:N]] [--stack NAME|FILE] [--view output|split|grid|profile]
+              [--layer N] [--frames N] [--screenshot PATH]
+            convgl apply INPUT OUTPUT --kernel NAME|FILE [--mode correlate|convolve]
+                         [--border zero|replicate|reflect|symmetric|wrap] [--size same|valid|full|N]
+                         [--stride N] [--dilation N] [--channels gray|rgb] [--device cpu|gpu]
+            convgl features INPUT --stack STACK.json --out DIR [--device cpu|gpu] [--size WxH]
+            convgl train [--help]
+            convgl bench [--help]
+            """);
+        return 0;
     }
 }
