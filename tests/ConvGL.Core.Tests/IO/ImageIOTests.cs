@@ -78,6 +78,38 @@ public class ImageIOTests
     }
 
     [Fact]
+    public void Load_BmpTgaJpeg_Decode()
+    {
+        using var dir = new TempDir();
+        Tensor img = Pattern(16, 24);
+        byte[] rgb = ImageIO.ToBytes(img, PngScaling.Clamp);
+        var writer = new StbImageWriteSharp.ImageWriter();
+        var comps = StbImageWriteSharp.ColorComponents.RedGreenBlue;
+        using (var s = File.Create(dir.File("a.bmp"))) writer.WriteBmp(rgb, 24, 16, comps, s);
+        using (var s = File.Create(dir.File("a.tga"))) writer.WriteTga(rgb, 24, 16, comps, s);
+        using (var s = File.Create(dir.File("a.jpg"))) writer.WriteJpg(rgb, 24, 16, comps, s, 100);
+        Assert.Equal(img.Data, ImageIO.Load(dir.File("a.bmp")).Data);
+        Assert.Equal(img.Data, ImageIO.Load(dir.File("a.tga")).Data);
+        // JPEG is lossy: quality 100 on this pattern stays within a few levels on average.
+        Tensor jpg = ImageIO.Load(dir.File("a.jpg"));
+        Assert.Equal(img.Shape, jpg.Shape);
+        double meanError = img.Data.Zip(jpg.Data, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(meanError < 0.05, $"mean JPEG error {meanError}");
+    }
+
+    [Fact]
+    public void Load_RgbaPng_DropsAlpha()
+    {
+        using var dir = new TempDir();
+        byte[] rgba = [10, 20, 30, 0, 40, 50, 60, 255];
+        using (var s = File.Create(dir.File("a.png")))
+            new StbImageWriteSharp.ImageWriter().WritePng(rgba, 2, 1, StbImageWriteSharp.ColorComponents.RedGreenBlueAlpha, s);
+        Tensor t = ImageIO.Load(dir.File("a.png"));
+        Assert.Equal([3, 1, 2], t.Shape);
+        Assert.Equal([10 / 255f, 40 / 255f, 20 / 255f, 50 / 255f, 30 / 255f, 60 / 255f], t.Data);
+    }
+
+    [Fact]
     public void Load_Garbage_ThrowsNamingFile()
     {
         using var dir = new TempDir();
