@@ -22,8 +22,8 @@ public sealed class GlProgram
     public string Name { get; }
     internal IReadOnlyList<string> Stages { get; }
     internal IReadOnlyList<KeyValuePair<string, string>> Defines { get; }
-    internal IReadOnlyList<string> Files { get; set; } = [];
-    internal DateTime LoadedStamp { get; set; }
+    /// <summary>Every file the last build read, with its modification time then (for hot reload).</summary>
+    internal IReadOnlyList<(string Path, DateTime Stamp)> Files { get; set; } = [];
     public uint Handle { get; private set; }
     /// <summary>For a compute program: the local_size the shader declares (x, y, z).</summary>
     public (uint X, uint Y, uint Z) WorkgroupSize { get; private set; } = (1, 1, 1);

@@ -59,10 +59,8 @@ public sealed class ShaderLibrary : IDisposable
         string key = string.Join("+", stages) + (defs.Count == 0 ? "" : " [" + string.Join(",", defs.Select(d => $"{d.Key}={d.Value}")) + "]");
         if (_programs.TryGetValue(key, out GlProgram? program)) return program;
         program = new GlProgram(_context, key, stages, defs);
-        DateTime stamp = DateTime.UtcNow;
-        (uint handle, IReadOnlyList<string> files) = Build(program);
+        (uint handle, IReadOnlyList<(string, DateTime)> files) = Build(program);
         program.Files = files;
-        program.LoadedStamp = stamp;
         program.Replace(handle);
         _programs.Add(key, program);
         return program;
@@ -78,30 +76,34 @@ public sealed class ShaderLibrary : IDisposable
         var errors = new StringBuilder();
         foreach (GlProgram program in _programs.Values)
         {
-            DateTime newest = program.Files.Select(f => File.Exists(f) ? File.GetLastWriteTimeUtc(f) : DateTime.MaxValue).DefaultIfEmpty().Max();
-            if (newest <= program.LoadedStamp) continue;
-            DateTime stamp = DateTime.UtcNow;
-            program.LoadedStamp = stamp;
+            // Changed = any file's modification time differs from the one read at build time (not "newer than the
+            // build": file systems stamp with a coarse clock, and editors may restore older times).
+            if (program.Files.All(f => Stamp(f.Path) == f.Stamp)) continue;
             try
             {
-                (uint handle, IReadOnlyList<string> files) = Build(program);
+                (uint handle, IReadOnlyList<(string, DateTime)> files) = Build(program);
                 program.Files = files;
                 program.Replace(handle);
                 rebuilt++;
             }
             catch (GpuException e)
             {
+                // Keep the last good program; remember the broken files' times so the same error is reported
+                // once, not on every poll, and the next save is seen as a change again.
+                program.Files = program.Files.Select(f => (f.Path, Stamp(f.Path))).ToList();
                 errors.AppendLine(e.Message);
             }
         }
         return (rebuilt, errors.Length == 0 ? null : errors.ToString().TrimEnd());
     }
 
-    private (uint Handle, IReadOnlyList<string> Files) Build(GlProgram program)
+    private static DateTime Stamp(string path) => File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+
+    private (uint Handle, IReadOnlyList<(string, DateTime)> Files) Build(GlProgram program)
     {
         GL gl = _context.Gl;
         var shaders = new List<uint>();
-        var files = new List<string>();
+        var files = new List<(string, DateTime)>();
         try
         {
             foreach (string stage in program.Stages)
@@ -114,7 +116,7 @@ public sealed class ShaderLibrary : IDisposable
                     _ => throw new GpuException($"{stage}: unknown shader stage (expected .comp, .vert or .frag)"),
                 };
                 ShaderSource source = ShaderSource.Load(Path.Combine(Root, stage), Root, program.Defines);
-                files.AddRange(source.Files);
+                files.AddRange(source.Files.Select(f => (f, Stamp(f))));
                 uint shader = gl.CreateShader(type);
                 shaders.Add(shader);
                 gl.ShaderSource(shader, source.Text);
