@@ -3,8 +3,10 @@ using ConvGL.Core.Ops;
 namespace ConvGL.Core.Learning;
 
 /// <summary>PyTorch's Conv2d on one (C_in, H, W) sample: weight (C_out, C_in / groups, kH, kW), bias (C_out).
-/// The forward pass is <see cref="Conv2D.Apply"/> itself, so a trained layer computes exactly what the
-/// reference (and so the GPU) computes when the weights are loaded into a stack.
+/// The forward pass is <see cref="Conv2D.Apply"/>'s loop nest with the border lookups hoisted into tables:
+/// the same products added in the same order in double, so the result is bit-identical to the reference
+/// (a test holds it to that), and a trained layer computes exactly what a stack computes with its weights.
+/// Training runs it hundreds of thousands of times, which is why it does not simply call the reference.
 ///
 /// Backward, for every output (o, y, x) with upstream gradient g and every tap (c, i, j) that reads
 /// in_pad[c, y*sy + i*dy, x*sx + j*dx]:
@@ -60,8 +62,63 @@ public sealed class Conv2dLayer : Layer
 
     public override Tensor Forward(Tensor input)
     {
+        Conv2D.CheckShapes(input, Weight.Value, Bias?.Value.Data, Options);
         Input = input;
-        return Conv2D.Apply(input, Weight.Value, Bias?.Value.Data, Options);
+        Tensor w = Weight.Value;
+        int h = input.H, wIn = input.W;
+        int cout = w.Shape[0], cinPerGroup = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
+        int coutPerGroup = cout / Options.Groups;
+        (ConvGeometry g, int[] rowSource, int[] colSource) = SourceTables(h, wIn, kh, kw);
+        int outH = g.Y.Output, outW = g.X.Output;
+        var output = Tensor.Chw(cout, outH, outW);
+        bool flip = Options.Mode == ConvMode.Convolve;
+        float[] inData = input.Data, wData = w.Data, outData = output.Data;
+        float[]? bias = Bias?.Value.Data;
+        for (int o = 0; o < cout; o++)
+        {
+            int firstInput = o / coutPerGroup * cinPerGroup;
+            for (int y = 0; y < outH; y++)
+                for (int x = 0; x < outW; x++)
+                {
+                    double sum = bias?[o] ?? 0.0;
+                    for (int c = 0; c < cinPerGroup; c++)
+                    {
+                        int plane = (firstInput + c) * h;
+                        for (int i = 0; i < kh; i++)
+                        {
+                            int sy = rowSource[y * kh + i];
+                            if (sy < 0) continue;
+                            int row = (plane + sy) * wIn;
+                            int wRow = ((o * cinPerGroup + c) * kh + (flip ? kh - 1 - i : i)) * kw;
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int sx = colSource[x * kw + j];
+                                if (sx < 0) continue;
+                                sum += (double)wData[wRow + (flip ? kw - 1 - j : j)] * inData[row + sx];
+                            }
+                        }
+                    }
+                    outData[(o * outH + y) * outW + x] = (float)sum;
+                }
+        }
+        return output;
+    }
+
+    /// <summary>The input row read by kernel row i at output row y (rowSource[y * kH + i]) and likewise for columns:
+    /// -1 where a zero border reads nothing, else the pixel the border maps the padded position to. They do not
+    /// depend on the channel, so they are computed once per call instead of once per tap.</summary>
+    private (ConvGeometry Geometry, int[] Rows, int[] Cols) SourceTables(int h, int w, int kh, int kw)
+    {
+        ConvOptions op = Options;
+        ConvGeometry g = ConvGeometry.Compute(h, w, kh, kw, op);
+        int[] rows = new int[g.Y.Output * kh], cols = new int[g.X.Output * kw];
+        for (int y = 0; y < g.Y.Output; y++)
+            for (int i = 0; i < kh; i++)
+                rows[y * kh + i] = Borders.Map(y * op.StrideY + i * op.DilationY - g.Y.PadBefore, h, op.Border);
+        for (int x = 0; x < g.X.Output; x++)
+            for (int j = 0; j < kw; j++)
+                cols[x * kw + j] = Borders.Map(x * op.StrideX + j * op.DilationX - g.X.PadBefore, w, op.Border);
+        return (g, rows, cols);
     }
 
     public override int[] OutputShape(int[] inputShape) => Conv2D.OutputShape(inputShape, Weight.Value.Shape, Options);
@@ -70,24 +127,13 @@ public sealed class Conv2dLayer : Layer
     {
         Tensor input = SavedInput("conv");
         CheckGradShape(gradOutput, OutputShape(input.Shape), "conv");
-        ConvOptions op = Options;
         Tensor w = Weight.Value;
         int h = input.H, wIn = input.W;
         int cout = w.Shape[0], cinPerGroup = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
-        int coutPerGroup = cout / op.Groups;
+        int coutPerGroup = cout / Options.Groups;
         int outH = gradOutput.H, outW = gradOutput.W;
-        ConvGeometry g = ConvGeometry.Compute(h, wIn, kh, kw, op);
-        bool flip = op.Mode == ConvMode.Convolve;
-
-        // The kernel-row and kernel-column source indices do not depend on the channel: map them once
-        // (-1 where a zero border reads nothing).
-        int[] rowSource = new int[outH * kh], colSource = new int[outW * kw];
-        for (int y = 0; y < outH; y++)
-            for (int i = 0; i < kh; i++)
-                rowSource[y * kh + i] = Borders.Map(y * op.StrideY + i * op.DilationY - g.Y.PadBefore, h, op.Border);
-        for (int x = 0; x < outW; x++)
-            for (int j = 0; j < kw; j++)
-                colSource[x * kw + j] = Borders.Map(x * op.StrideX + j * op.DilationX - g.X.PadBefore, wIn, op.Border);
+        (_, int[] rowSource, int[] colSource) = SourceTables(h, wIn, kh, kw);
+        bool flip = Options.Mode == ConvMode.Convolve;
 
         double[] gradIn = new double[input.Length];
         double[] gradW = Weight.Grad;
