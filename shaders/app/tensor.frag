@@ -1,9 +1,8 @@
 #version 430 core
 #include "colormap.glsl"
-// Shows a (C, H, W) float32 tensor straight from its storage buffer, no copy:
-//   uMode 0: channels 0..2 as RGB (a 1-channel tensor as grey), each normalised by its own min/max unless the
-//            whole tensor already lies in [0, 1] (then shown as is, so a blur looks like a blurred photo);
-//   uMode 1: channel uChannel alone, normalised by its min/max, through the colour map;
+// Feature maps of a (C, H, W) float32 tensor straight from its storage buffer, every map normalised by its own
+// min/max (the output view's single image goes through the Gpu project's TensorToImage instead):
+//   uMode 1: channel uChannel alone, through the colour map (a map enlarged from the grid);
 //   uMode 2: the grid: channel = cell index (uCols x uRows cells, row-major), each normalised and coloured.
 // Min/max come from app/minmax.comp: vec2(min, max) per channel.
 layout(std430, binding = 0) readonly buffer TensorData { float data[]; };
@@ -28,25 +27,6 @@ float normalised(int c, float v)
 
 void main()
 {
-    if (uMode == 0)
-    {
-        // Already an image (every shown channel within [0, 1], e.g. a blur): show it as it is.
-        bool unit = true;
-        for (int c = 0; c < min(uC, 3); c++) unit = unit && range[c].x >= -1e-3 && range[c].y <= 1.001;
-        if (uC >= 3)
-        {
-            vec3 v = vec3(at(0, vUv), at(1, vUv), at(2, vUv));
-            if (!unit) v = vec3(normalised(0, v.r), normalised(1, v.g), normalised(2, v.b));
-            fragColor = vec4(clamp(v, 0.0, 1.0), 1.0);
-        }
-        else
-        {
-            float v = at(0, vUv);
-            if (!unit) v = normalised(0, v);
-            fragColor = vec4(vec3(clamp(v, 0.0, 1.0)), 1.0);
-        }
-        return;
-    }
     if (uMode == 1)
     {
         fragColor = vec4(featureColor(normalised(uChannel, at(uChannel, vUv))), 1.0);

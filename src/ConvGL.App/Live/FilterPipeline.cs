@@ -11,11 +11,10 @@ namespace ConvGL.App.Live;
 /// kernel file, re-read when the file changes.</summary>
 internal sealed class FilterPipeline : ILivePipeline
 {
-    private readonly GlContext _context;
     private readonly GpuTensor _output;
     private readonly string _spec;
     private readonly string? _file;
-    private GpuConv2D _conv;
+    private readonly GpuConv2D _conv;
     private GpuTensor? _input;
     private Tensor _kernel, _weight;
     private ConvOptions _options;
@@ -24,7 +23,6 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public FilterPipeline(GlContext context, string spec, ConvOptions? options = null)
     {
-        _context = context;
         _spec = spec;
         _file = File.Exists(spec) ? Path.GetFullPath(spec) : null;
         if (_file is not null) _fileStamp = File.GetLastWriteTimeUtc(_file);

@@ -5,6 +5,7 @@ using ConvGL.App.Glfw;
 using ConvGL.App.Sources;
 using ConvGL.Core;
 using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
 using Silk.NET.OpenGL;
 using SkiaSharp;
 
@@ -30,7 +31,11 @@ internal sealed unsafe class LiveApp : IDisposable
     private readonly GL _gl;
     private readonly Presenter _presenter;
     private readonly Hud _hud;
-    private readonly Probe _probe = new();
+    private readonly Probe _probe;
+    private readonly GpuImage _sourceImage;
+    private readonly ImageToTensor _toTensor;
+    private readonly TensorToImage _toImage;
+    private readonly GpuTimer _timer;
     private readonly GpuTensor _image, _outRange;
     private readonly List<string> _lines = [], _probeLines = [], _stacks;
     private readonly StringBuilder _sb = new();
@@ -38,10 +43,6 @@ internal sealed unsafe class LiveApp : IDisposable
 
     private IFrameSource _source;
     private ILivePipeline _pipeline;
-    private uint _sourceTexture;
-    private int _texWidth, _texHeight;
-    private Tensor _staging = Tensor.Chw(3, 1, 1);
-    private byte[]? _lastFrame;
     private bool _haveFrame, _dirty = true, _hudDirty = true;
 
     private ViewKind _view;
@@ -66,6 +67,11 @@ internal sealed unsafe class LiveApp : IDisposable
         _gl = _context.Gl;
         _presenter = new Presenter(_context);
         _hud = new Hud(_context);
+        _probe = new Probe(_gl);
+        _sourceImage = new GpuImage(_context, 1, 1, "source frame");
+        _toTensor = new ImageToTensor(_context);
+        _toImage = new TensorToImage(_context);
+        _timer = new GpuTimer(_context, label: "pipeline");
         _image = new GpuTensor(_context, label: "source image");
         _outRange = new GpuTensor(_context, label: "output range");
         _stacks = StackCatalog.Find();
@@ -165,58 +171,16 @@ internal sealed unsafe class LiveApp : IDisposable
 
     // ---- source -> texture -> tensor ----
 
+    /// <summary>Takes the newest frame, if any, into the source texture (one glTexSubImage2D from the source's
+    /// reused buffer; the texture is re-created only when the size changes).</summary>
     private bool UploadSource(double t)
     {
         byte[]? frame = _source.TakeFrame(t);
         if (frame is null) return false;
-        int w = _source.Width, h = _source.Height;
-        if (w != _texWidth || h != _texHeight) CreateSourceTexture(w, h);
-        _gl.BindTexture(TextureTarget.Texture2D, _sourceTexture);
-        _gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
-        fixed (byte* p = frame) _gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)w, (uint)h, PixelFormat.Rgba, PixelType.UnsignedByte, p);
-        ImageToTensor(frame, w, h, _pipeline.InputChannels);
-        _lastFrame = frame;
+        if (_source.Width != _sourceImage.Width || _source.Height != _sourceImage.Height) _hudDirty = true;
+        _sourceImage.Upload(frame, _source.Width, _source.Height);
         _haveFrame = true;
         return true;
-    }
-
-    private void CreateSourceTexture(int w, int h)
-    {
-        if (_sourceTexture != 0) _gl.DeleteTexture(_sourceTexture);
-        _sourceTexture = _gl.GenTexture();
-        _gl.BindTexture(TextureTarget.Texture2D, _sourceTexture);
-        _gl.TexStorage2D(TextureTarget.Texture2D, 1, SizedInternalFormat.Rgba8, (uint)w, (uint)h);
-        _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMinFilter, (int)TextureMinFilter.Linear);
-        _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMagFilter, (int)TextureMagFilter.Nearest);
-        _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureWrapS, (int)TextureWrapMode.ClampToEdge);
-        _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureWrapT, (int)TextureWrapMode.ClampToEdge);
-        (_texWidth, _texHeight) = (w, h);
-        _hudDirty = true;
-    }
-
-    /// <summary>RGBA8 -> (C, H, W) float32 in [0, 1] (DESIGN.md: value / 255; grey by BT.601), into a reused
-    /// staging tensor, then one upload.</summary>
-    private void ImageToTensor(byte[] rgba, int w, int h, int channels)
-    {
-        if (_staging.C != channels || _staging.H != h || _staging.W != w) _staging = Tensor.Chw(channels, h, w);
-        float[] d = _staging.Data;
-        int plane = w * h;
-        const float inv = 1f / 255f;
-        if (channels == 3)
-        {
-            for (int i = 0; i < plane; i++)
-            {
-                d[i] = rgba[4 * i] * inv;
-                d[plane + i] = rgba[4 * i + 1] * inv;
-                d[2 * plane + i] = rgba[4 * i + 2] * inv;
-            }
-        }
-        else
-        {
-            for (int i = 0; i < plane; i++)
-                d[i] = ImageIO.GrayOf(rgba[4 * i] * inv, rgba[4 * i + 1] * inv, rgba[4 * i + 2] * inv);
-        }
-        _image.Upload(_staging);
     }
 
     private void RunPipeline()
@@ -224,7 +188,10 @@ internal sealed unsafe class LiveApp : IDisposable
         _dirty = false;
         try
         {
+            _timer.Begin();
+            _toTensor.Run(_sourceImage, _image, gray: _pipeline.InputChannels == 1);
             _pipeline.Run(_image);
+            _timer.End();
             _error = null;
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -242,7 +209,7 @@ internal sealed unsafe class LiveApp : IDisposable
         _presenter.BeginFrame(fw, fh);
         var area = new PixelRect(0, 0, fw, fh);
         if (_haveFrame && _error is null) DrawView(area);
-        else if (_haveFrame) _presenter.DrawTexture(_sourceTexture, area.Fit(_texWidth, _texHeight));
+        else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         if (_hudDirty) RedrawHud(fw, fh, ww, wh);
         _presenter.DrawTexture(_hud.Texture, area, blend: true);
     }
@@ -252,20 +219,19 @@ internal sealed unsafe class LiveApp : IDisposable
         GpuTensor output = _pipeline.LayerOutput(_layer);
         _presenter.ComputeRange(output, _outRange);
         int channel = Math.Clamp(_channel, 0, output.C - 1);
-        int imageMode = output.C is 1 or 3 ? 0 : 1;
         switch (_view)
         {
             case ViewKind.Output:
                 _outputRect = area.Fit(output.W, output.H);
-                _presenter.DrawTensor(output, _outRange, _outputRect, imageMode, channel);
+                DrawOutputImage(output, channel, _outputRect);
                 break;
             case ViewKind.Split:
                 {
                     var left = new PixelRect(area.X, area.Y, area.Width / 2, area.Height);
                     var right = new PixelRect(area.X + area.Width / 2, area.Y, area.Width / 2, area.Height);
-                    _presenter.DrawTexture(_sourceTexture, left.Fit(_texWidth, _texHeight));
+                    _presenter.DrawTexture(_sourceImage.Handle, left.Fit(_sourceImage.Width, _sourceImage.Height));
                     _outputRect = right.Fit(output.W, output.H);
-                    _presenter.DrawTensor(output, _outRange, _outputRect, imageMode, channel);
+                    DrawOutputImage(output, channel, _outputRect);
                     break;
                 }
             case ViewKind.Grid:
@@ -288,7 +254,7 @@ internal sealed unsafe class LiveApp : IDisposable
                     var top = new PixelRect(area.X, area.Y, area.Width, area.Height * 0.55f);
                     var plot = new PixelRect(area.X + 10, area.Y + area.Height * 0.58f, area.Width - 20, area.Height * 0.4f);
                     _outputRect = top.Fit(output.W, output.H);
-                    _presenter.DrawTensor(output, _outRange, _outputRect, imageMode, channel);
+                    DrawOutputImage(output, channel, _outputRect);
                     int outRow = ProfileRow(output);
                     float rowY = _outputRect.Y + (outRow + 0.5f) * _outputRect.Height / output.H;
                     _presenter.DrawSolid(new PixelRect(_outputRect.X, rowY - 0.5f, _outputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
@@ -297,6 +263,22 @@ internal sealed unsafe class LiveApp : IDisposable
                     break;
                 }
         }
+    }
+
+    /// <summary>The output as one picture through TensorToImage: three channels as RGB, one as grey, more than three
+    /// as the selected channel through the heat map; each normalised by its GPU-computed min/max.</summary>
+    private void DrawOutputImage(GpuTensor output, int channel, PixelRect r)
+    {
+        if (output.C == 3)
+        {
+            _toImage.RunRgb(output, 0, 1, 2);
+        }
+        else
+        {
+            _toImage.ColorMap = output.C == 1 ? ColorMap.Gray : ColorMap.Heat;
+            _toImage.Run(output, channel);
+        }
+        _presenter.DrawTexture(_toImage.Image.Handle, r);
     }
 
     /// <summary>The grid's columns and rows: the layout of C maps that makes each map largest in the area.</summary>
@@ -355,7 +337,9 @@ internal sealed unsafe class LiveApp : IDisposable
         _hud.Begin(fw, fh);
         GpuTensor output = _pipeline.LayerOutput(_layer);
         _lines.Clear();
-        _lines.Add(F($"ConvGL  {_fps:0.0} fps  {_frameMs:0.0} ms/frame (CPU)  vsync {(_window.VSync ? "on" : "off")}{(_paused ? "  PAUSED" : "")}"));
+        _timer.Poll();
+        string gpuMs = _timer.LastMilliseconds is { } ms0 && !_context.IsSoftware ? F($"{ms0:0.000} ms GPU per pass") : "GPU ms n/a (software GL)";
+        _lines.Add(F($"ConvGL  {_fps:0.0} fps  {_frameMs:0.0} ms/frame CPU  {gpuMs}  vsync {(_window.VSync ? "on" : "off")}{(_paused ? "  PAUSED" : "")}"));
         _lines.Add(F($"source: {_source.Name} {_source.Width}x{_source.Height}   view: {ViewName(_view)}   h: help"));
         _lines.Add(F($"{_pipeline.Name}   GPU: {_context.Renderer}"));
         for (int i = 0; i < _pipeline.LayerCount; i++)
@@ -577,8 +561,6 @@ internal sealed unsafe class LiveApp : IDisposable
             _channel = 0;
             _enlarged = -1;
             _error = null;
-            // The image tensor holds the last frame in the old pipeline's channel count: rebuild it from that frame.
-            if (_lastFrame is not null && _staging.C != _pipeline.InputChannels) ImageToTensor(_lastFrame, _texWidth, _texHeight, _pipeline.InputChannels);
             Changed();
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -742,7 +724,6 @@ internal sealed unsafe class LiveApp : IDisposable
             _source.Dispose();
             _source = next;
             _haveFrame = false;
-            _lastFrame = null;
             Changed();
         }
         catch (ConvGLException e)
@@ -759,7 +740,9 @@ internal sealed unsafe class LiveApp : IDisposable
         _hud.Dispose();
         _image.Dispose();
         _outRange.Dispose();
-        if (_sourceTexture != 0) _gl.DeleteTexture(_sourceTexture);
+        _sourceImage.Dispose();
+        _toImage.Dispose();
+        _timer.Dispose();
         _context.Dispose();
     }
 }

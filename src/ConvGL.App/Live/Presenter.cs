@@ -17,8 +17,8 @@ internal readonly record struct PixelRect(float X, float Y, float Width, float H
     }
 }
 
-/// <summary>Draws the views with the programs in shaders/app: textured rectangles, tensors read straight from their
-/// storage buffers (output, grid) and the row profile. Programs are fetched once and kept: the library swaps their
+/// <summary>Draws the views with the programs in shaders/app: textured rectangles (the source, TensorToImage's output,
+/// the HUD), feature-map grids read straight from the tensor's storage buffer, and the row profile. Programs are fetched once and kept: the library swaps their
 /// handles in place on hot reload, and a lookup per frame would build its cache key (an allocation) every time.</summary>
 internal sealed class Presenter : IDisposable
 {
@@ -91,6 +91,9 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform4(p.Uniform("uUv"), 0f, 1f, 1f, 0f);
     }
 
+    // GpuTensor's buffer by its public handle: the storage buffer a shader's binding = N block reads.
+    private void BindStorage(uint binding, GpuTensor t) => _gl.BindBufferBase(BufferTargetARB.ShaderStorageBuffer, binding, t.Handle);
+
     private void Draw() => _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
 
     /// <summary>A top-row-first RGBA texture; <paramref name="blend"/> for premultiplied overlays (the HUD).</summary>
@@ -132,14 +135,14 @@ internal sealed class Presenter : IDisposable
         _minmax.Use();
         _gl.Uniform1(_minmax.Uniform("uC"), t.C);
         _gl.Uniform1(_minmax.Uniform("uPlane"), t.H * t.W);
-        t.Buffer.Bind(0);
-        range.Buffer.Bind(1);
+        BindStorage(0, t);
+        BindStorage(1, range);
         _gl.DispatchCompute((uint)t.C, 1, 1);
         // The fragment shaders read the ranges from a storage buffer next.
         _gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
     }
 
-    /// <summary>Mode 0: image (RGB or grey); 1: one channel colour-mapped; 2: the grid of every channel.</summary>
+    /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel.</summary>
     public void DrawTensor(GpuTensor t, GpuTensor range, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1)
     {
         if (_tensor is null) return;
@@ -152,8 +155,8 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_tensor.Uniform("uChannel"), Math.Clamp(channel, 0, t.C - 1));
         _gl.Uniform1(_tensor.Uniform("uCols"), cols);
         _gl.Uniform1(_tensor.Uniform("uRows"), rows);
-        t.Buffer.Bind(0);
-        range.Buffer.Bind(1);
+        BindStorage(0, t);
+        BindStorage(1, range);
         Draw();
     }
 
@@ -174,9 +177,9 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_profile.Uniform("uChannel"), Math.Clamp(channel, 0, output.C - 1));
         // gl_FragCoord counts from the bottom left of the framebuffer.
         _gl.Uniform4(_profile.Uniform("uPlotPx"), r.X, _fbHeight - r.Y - r.Height, r.Width, r.Height);
-        input.Buffer.Bind(0);
-        output.Buffer.Bind(1);
-        outRange.Buffer.Bind(2);
+        BindStorage(0, input);
+        BindStorage(1, output);
+        BindStorage(2, outRange);
         Draw();
     }
 

@@ -1,5 +1,6 @@
 using ConvGL.Core;
 using ConvGL.Gpu;
+using Silk.NET.OpenGL;
 
 namespace ConvGL.App.Live;
 
@@ -8,7 +9,7 @@ namespace ConvGL.App.Live;
 /// their sum, next to the value the shader wrote there. The sum is the CPU reference's formula
 /// (DESIGN.md: out = bias + sum w * in_pad) evaluated on the GPU's own input, so it must equal the GPU value.
 /// Arrays are reused between probes and grow only when a bigger kernel or wider image arrives.</summary>
-internal sealed class Probe
+internal sealed class Probe(GL gl)
 {
     private float[] _row = new float[64];
 
@@ -86,7 +87,7 @@ internal sealed class Probe
                     lo = Math.Min(lo, sx);
                     hi = Math.Max(hi, sx);
                 }
-                if (sy >= 0 && hi >= lo) input.Buffer.Read(_row.AsSpan(lo, hi - lo + 1), ((first + c) * input.H + sy) * input.W + lo);
+                if (sy >= 0 && hi >= lo) Read(input, _row.AsSpan(lo, hi - lo + 1), ((first + c) * input.H + sy) * input.W + lo);
                 for (int j = 0; j < kw; j++)
                 {
                     int sx = Borders.Map(x * o.StrideX + j * o.DilationX - g.X.PadBefore, input.W, o.Border);
@@ -103,9 +104,17 @@ internal sealed class Probe
         Bias = conv.Bias?[channel] ?? 0f;
         Sum = total;
         Span<float> one = stackalloc float[1];
-        output.Buffer.Read(one, (channel * output.H + y) * output.W + x);
+        Read(output, one, (channel * output.H + y) * output.W + x);
         Gpu = one[0];
         Valid = true;
         Why = null;
+    }
+
+    private void Read(GpuTensor t, Span<float> destination, int offset)
+    {
+        // Shader writes reach glGetBufferSubData only after this barrier.
+        gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
+        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, t.Handle);
+        gl.GetBufferSubData(BufferTargetARB.ShaderStorageBuffer, offset * sizeof(float), destination);
     }
 }

@@ -19,7 +19,7 @@ internal static unsafe class Screenshot
         // GL's row 0 is the bottom of the window; PNG's is the top.
         byte[] flipped = new byte[pixels.Length];
         int stride = width * 4;
-        for (int y = 0; y < height; y++) Buffer.BlockCopy(pixels, (height - 1 - y) * stride, flipped, y * stride, stride);
+        for (int y = 0; y < height; y++) System.Buffer.BlockCopy(pixels, (height - 1 - y) * stride, flipped, y * stride, stride);
         for (int i = 3; i < flipped.Length; i += 4) flipped[i] = 255;
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
@@ -28,7 +28,7 @@ internal static unsafe class Screenshot
         try
         {
             using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-            fixed (byte* src = flipped) Buffer.MemoryCopy(src, (void*)bitmap.GetPixels(), flipped.Length, flipped.Length);
+            fixed (byte* src = flipped) System.Buffer.MemoryCopy(src, (void*)bitmap.GetPixels(), flipped.Length, flipped.Length);
             using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
             using (FileStream f = File.Create(temp)) png.SaveTo(f);
             File.Move(temp, full, overwrite: true);
