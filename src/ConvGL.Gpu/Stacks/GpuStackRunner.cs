@@ -19,6 +19,7 @@ public sealed class GpuStackRunner : IDisposable
     private readonly object?[] _ops;
     private readonly GpuTensor[] _outputs;
     private readonly GpuTensor _input;
+    private GpuTensor _source;
     private bool[] _enabled;
     private bool _disposed;
 
@@ -52,6 +53,7 @@ public sealed class GpuStackRunner : IDisposable
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
+        _source = _input;
         Allocate();
     }
 
@@ -95,19 +97,35 @@ public sealed class GpuStackRunner : IDisposable
         if (!TrySetEnabled(layer, enabled, out string? error)) throw new ConvGLException(error!);
     }
 
-    /// <summary>The tensor holding the map after layer i: for a disabled layer, its input's tensor.</summary>
+    /// <summary>The tensor holding the map after layer i: for a disabled layer, its input's tensor (for leading
+    /// disabled layers, the tensor the last run started from).</summary>
     public GpuTensor Output(int layer)
     {
         for (int i = layer; i >= 0; i--)
             if (_enabled[i]) return _outputs[i];
-        return _input;
+        return _source;
     }
 
     /// <summary>Runs every enabled layer on <see cref="Input"/>.</summary>
-    public void Run()
+    public void Run() => RunFrom(_input);
+
+    /// <summary>Runs every enabled layer on a tensor the caller owns (for example the window's source converted
+    /// by ImageToTensor), re-planning first if its size differs from the plan's. It must have the stack's
+    /// input channel count and stay alive while <see cref="Output"/> may return it.</summary>
+    public void Run(GpuTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.C != Plan.Input.C)
+            throw new ConvGLException($"stack '{Stack.Name}' takes {Plan.Input.C} input channel(s), the tensor has {input.C}");
+        Resize(input.H, input.W);
+        RunFrom(input);
+    }
+
+    private void RunFrom(GpuTensor source)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        GpuTensor current = _input;
+        _source = source;
+        GpuTensor current = source;
         for (int i = 0; i < _ops.Length; i++)
         {
             if (!_enabled[i]) continue;
