@@ -121,30 +121,40 @@ public sealed class ApplyCommandTests : IDisposable
         var cases = new JsonArray();
         var described = new List<string>();
         int id = 0;
-        foreach ((string spec, string? py) in kernels)
+        void AddCase(string spec, string? py, string mode, string border, (int Stride, int Dilation, string Size) geo, string? channels)
+        {
+            string output = P($"out{id}.npy");
+            var args = new List<string> { photo, output, "--kernel", spec, "--mode", mode, "--border", border, "--size", geo.Size,
+                "--stride", geo.Stride.ToString(CultureInfo.InvariantCulture), "--dilation", geo.Dilation.ToString(CultureInfo.InvariantCulture) };
+            if (channels is not null) args.AddRange(["--channels", channels]);
+            string line = "convgl apply " + string.Join(' ', args);
+            Assert.True(ApplyInProcess([.. args]) == 0, line);
+            var c = new JsonObject
+            {
+                ["id"] = id, ["mode"] = mode, ["border"] = border, ["size"] = geo.Size, ["stride"] = geo.Stride, ["dilation"] = geo.Dilation,
+                // No --channels: the photo is a colour PNG, so DESIGN's default is rgb.
+                ["channels"] = channels ?? "rgb", ["output"] = output, ["kernel"] = spec,
+            };
+            if (py == "matrix") c["matrix"] = JsonSerializer.SerializeToNode(fileMatrix);
+            if (py == "npy") c["npy"] = spec;
+            cases.Add(c);
+            described.Add(line);
+            id++;
+        }
+
+        string?[] channelChoices = ["rgb", null, "gray"];
+        // Every option combination for three kernels chosen to expose placement mistakes: sobel-x (odd, antisymmetric),
+        // the 2x3 text kernel (even height, odd width, no symmetry) and the random 4x4 .npy (even, no symmetry).
+        foreach ((string spec, string? py) in kernels.Where(k => k.Spec == "sobel-x" || k.Py is not null))
             foreach (string mode in modes)
                 foreach (string border in borders)
-                {
-                    // Geometries cycle so every kernel meets several and every border meets all of them.
-                    (int s, int d, string size) = geometries[id % geometries.Length];
-                    string channels = id % 4 == 3 ? "gray" : "rgb";
-                    string output = P($"out{id}.npy");
-                    string[] args = [photo, output, "--kernel", spec, "--mode", mode, "--border", border, "--size", size,
-                                     "--stride", s.ToString(CultureInfo.InvariantCulture), "--dilation", d.ToString(CultureInfo.InvariantCulture),
-                                     "--channels", channels];
-                    string line = "convgl apply " + string.Join(' ', args);
-                    Assert.True(ApplyInProcess(args) == 0, line);
-                    var c = new JsonObject
-                    {
-                        ["id"] = id, ["mode"] = mode, ["border"] = border, ["size"] = size, ["stride"] = s, ["dilation"] = d,
-                        ["channels"] = channels, ["output"] = output, ["kernel"] = spec,
-                    };
-                    if (py == "matrix") c["matrix"] = JsonSerializer.SerializeToNode(fileMatrix);
-                    if (py == "npy") c["npy"] = spec;
-                    cases.Add(c);
-                    described.Add(line);
-                    id++;
-                }
+                    foreach ((int, int, string) geo in geometries)
+                        AddCase(spec, py, mode, border, geo, channelChoices[id % 3]);
+        // Every other kernel under every mode and border, the geometries cycling.
+        foreach ((string spec, string? py) in kernels.Where(k => k.Spec != "sobel-x" && k.Py is null))
+            foreach (string mode in modes)
+                foreach (string border in borders)
+                    AddCase(spec, py, mode, border, geometries[id % geometries.Length], channelChoices[id % 3]);
 
         // A .npy input written by NumPy (float64, (H, W)), so the reader meets a file it did not write.
         ApplyProcess.Result grayPrep = ApplyProcess.Run(ApplyProcess.Python, ["-c",
