@@ -7,7 +7,7 @@ public sealed class ContextTests(GlFixture fixture, ITestOutputHelper output)
     public void CreateHeadless_GivesOpenGL43CoreWithCompute()
     {
         GlContext ctx = fixture.Context;
-        output.WriteLine(ctx.Description);
+        output.WriteLine($"{ctx.Description}; max storage block {ctx.MaxStorageBlockBytes >> 20} MiB");
         ctx.Gl.GetInteger(Silk.NET.OpenGL.GetPName.MajorVersion, out int major);
         ctx.Gl.GetInteger(Silk.NET.OpenGL.GetPName.MinorVersion, out int minor);
         Assert.True(major * 10 + minor >= 43, $"got {major}.{minor}: {ctx.Description}");
