@@ -1,14 +1,64 @@
+using System.Globalization;
 using ConvGL.App.Cli;
+using ConvGL.App.Glfw;
+using ConvGL.App.Live;
+using ConvGL.App.Sources;
+using ConvGL.Core;
 
 namespace ConvGL.App.Commands;
 
+/// <summary>`convgl` with no subcommand: the live window. With --frames N it is a scripted run: N frames, the
+/// screenshot, the probe's numbers on stdout, exit 0 (tests and README pictures).</summary>
 internal static class WindowCommand
 {
-    public static readonly CommandSpec Spec = new("convgl", [], ["source", "stack", "view", "layer", "frames", "screenshot"], []);
+    public static readonly CommandSpec Spec = new("convgl",
+        [],
+        ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys"],
+        ["hidden", "stats"]);
+
+    private static readonly Dictionary<string, ViewKind> s_views = Enum.GetValues<ViewKind>().ToDictionary(LiveApp.ViewName);
 
     public static int Run(CommandLine args)
     {
-        Console.Error.WriteLine("convgl window: not built yet");
-        return 1;
+        LiveOptions options = Parse(args);
+        using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.Flag("hidden"));
+        using var app = new LiveApp(options, window);
+        return app.Run();
+    }
+
+    public static LiveOptions Parse(CommandLine args)
+    {
+        if (args.Get("stack") is not null && args.Get("filter") is not null)
+            throw new ConvGLException("convgl: give --stack or --filter, not both");
+        (int w, int h) = args.Get("size") is { } size ? SourceFactory.ParseSize(size, "--size") : (1024, 640);
+        string? screenshot = args.Get("screenshot");
+        int frames = args.GetInt("frames", 0, min: 1);
+        if (screenshot is not null && frames == 0) throw new ConvGLException("convgl: --screenshot needs --frames N (the frame to capture); press p in the window instead");
+        return new LiveOptions
+        {
+            Source = args.Get("source", "scene"),
+            Stack = args.Get("stack"),
+            Filter = args.Get("filter"),
+            View = args.GetChoice("view", ViewKind.Output, s_views),
+            // 1-based like the HUD and the 1..9 keys; 0 (not given) selects the last layer.
+            Layer = args.GetInt("layer", 0, min: 1) - 1,
+            Frames = frames,
+            Screenshot = screenshot,
+            Width = w,
+            Height = h,
+            Probe = args.Get("probe") is { } p ? ParsePoint(p) : null,
+            Keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [],
+            Stats = args.Flag("stats"),
+        };
+    }
+
+    private static (int X, int Y) ParsePoint(string s)
+    {
+        string[] parts = s.Split(',');
+        if (parts.Length == 2 &&
+            int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int x) &&
+            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int y))
+            return (x, y);
+        throw new ConvGLException($"convgl: --probe expects X,Y in the selected layer's output, e.g. 100,80, got '{s}'");
     }
 }

@@ -1,0 +1,155 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using ConvGL.Core;
+
+namespace ConvGL.App.Glfw;
+
+/// <summary>A GLFW window with an OpenGL 4.3 core context (compute shaders need 4.3).</summary>
+internal sealed unsafe class GlfwWindow : IAppWindow
+{
+    public const string NoDisplayMessage =
+        "no display (DISPLAY/WAYLAND_DISPLAY unset or unreachable); run it under a virtual display: xvfb-run -a ./convgl";
+
+    // GLFW keeps raw function pointers to these; the fields keep the delegates alive for the window's lifetime
+    // (a collected delegate would turn the next callback into a crash).
+    private static readonly GlfwNative.ErrorCallback s_error = OnError;
+    private readonly GlfwNative.KeyCallback _key;
+    private readonly GlfwNative.MouseButtonCallback _mouse;
+    private readonly GlfwNative.CursorPosCallback _cursor;
+    private readonly GlfwNative.DropCallback _drop;
+    private readonly GlfwNative.SizeCallback _fbSize;
+    [ThreadStatic] private static string? t_lastError;
+
+    private nint _handle;
+    private bool _vsync;
+
+    public event Action<Key, KeyMods>? KeyDown;
+    public event Action<int, KeyMods>? MouseDown;
+    public event Action<double, double>? MouseMove;
+    public event Action<string[]>? FileDrop;
+    public event Action<int, int>? FramebufferResize;
+
+    private GlfwWindow(nint handle)
+    {
+        _handle = handle;
+        _key = (_, key, _, action, mods) =>
+        {
+            if (action != GlfwNative.Release) KeyDown?.Invoke(Enum.IsDefined((Key)key) ? (Key)key : Key.Unknown, (KeyMods)mods);
+        };
+        _mouse = (_, button, action, mods) =>
+        {
+            if (action == GlfwNative.Press) MouseDown?.Invoke(button, (KeyMods)mods);
+        };
+        _cursor = (_, x, y) => MouseMove?.Invoke(x, y);
+        _drop = (_, count, paths) =>
+        {
+            var list = new string[count];
+            for (int i = 0; i < count; i++) list[i] = Marshal.PtrToStringUTF8((nint)paths[i]) ?? "";
+            FileDrop?.Invoke(list);
+        };
+        _fbSize = (_, w, h) => FramebufferResize?.Invoke(w, h);
+        GlfwNative.SetKeyCallback(handle, _key);
+        GlfwNative.SetMouseButtonCallback(handle, _mouse);
+        GlfwNative.SetCursorPosCallback(handle, _cursor);
+        GlfwNative.SetDropCallback(handle, _drop);
+        GlfwNative.SetFramebufferSizeCallback(handle, _fbSize);
+    }
+
+    /// <summary>Opens a window and makes its context current. No display (or a display GLFW cannot reach) is a
+    /// <see cref="ConvGLException"/> with <see cref="NoDisplayMessage"/>; a display without GL 4.3 is another.</summary>
+    public static GlfwWindow Create(int width, int height, string title, bool visible = true)
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")) &&
+            string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY")))
+            throw new ConvGLException(NoDisplayMessage);
+        try
+        {
+            GlfwNative.SetErrorCallback(s_error);
+        }
+        catch (DllNotFoundException)
+        {
+            throw new ConvGLException("libglfw.so.3 not found; install it: apt-get install libglfw3 (or run scripts/install-deps.sh)");
+        }
+        if (GlfwNative.Init() != GlfwNative.True) throw new ConvGLException(NoDisplayMessage);
+        GlfwNative.WindowHint(GlfwNative.ContextVersionMajor, 4);
+        GlfwNative.WindowHint(GlfwNative.ContextVersionMinor, 3);
+        GlfwNative.WindowHint(GlfwNative.OpenGLProfile, GlfwNative.OpenGLCoreProfile);
+        GlfwNative.WindowHint(GlfwNative.OpenGLForwardCompat, GlfwNative.True);
+        GlfwNative.WindowHint(GlfwNative.Visible, visible ? GlfwNative.True : GlfwNative.False);
+        nint handle;
+        fixed (byte* t = Utf8(title)) handle = GlfwNative.CreateWindow(width, height, t, 0, 0);
+        if (handle == 0)
+        {
+            string why = t_lastError ?? "unknown reason";
+            GlfwNative.Terminate();
+            throw new ConvGLException($"cannot open an OpenGL 4.3 core window ({why}); compute shaders need OpenGL 4.3 (Mesa llvmpipe provides it)");
+        }
+        GlfwNative.MakeContextCurrent(handle);
+        var window = new GlfwWindow(handle);
+        window.VSync = true;
+        return window;
+    }
+
+    private static void OnError(int code, byte* description) =>
+        t_lastError = $"GLFW error 0x{code:x}: {Marshal.PtrToStringUTF8((nint)description)}";
+
+    private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    public (int Width, int Height) FramebufferSize
+    {
+        get
+        {
+            GlfwNative.GetFramebufferSize(_handle, out int w, out int h);
+            return (w, h);
+        }
+    }
+
+    public (int Width, int Height) Size
+    {
+        get
+        {
+            GlfwNative.GetWindowSize(_handle, out int w, out int h);
+            return (w, h);
+        }
+    }
+
+    public bool IsClosing => GlfwNative.WindowShouldClose(_handle) != 0;
+
+    public bool VSync
+    {
+        get => _vsync;
+        set
+        {
+            _vsync = value;
+            GlfwNative.SwapInterval(value ? 1 : 0);
+        }
+    }
+
+    public string Title
+    {
+        set
+        {
+            fixed (byte* t = Utf8(value)) GlfwNative.SetWindowTitle(_handle, t);
+        }
+    }
+
+    public double Time => GlfwNative.GetTime();
+
+    public nint GetProcAddress(string name)
+    {
+        fixed (byte* n = Utf8(name)) return GlfwNative.GetProcAddress(n);
+    }
+
+    public void MakeCurrent() => GlfwNative.MakeContextCurrent(_handle);
+    public void DoEvents() => GlfwNative.PollEvents();
+    public void SwapBuffers() => GlfwNative.SwapBuffers(_handle);
+    public void Close() => GlfwNative.SetWindowShouldClose(_handle, GlfwNative.True);
+
+    public void Dispose()
+    {
+        if (_handle == 0) return;
+        GlfwNative.DestroyWindow(_handle);
+        _handle = 0;
+        GlfwNative.Terminate();
+    }
+}

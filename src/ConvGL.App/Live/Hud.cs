@@ -1,0 +1,100 @@
+using ConvGL.Gpu;
+using Silk.NET.OpenGL;
+using SkiaSharp;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The text overlay: SkiaSharp draws panels and text into one reused bitmap the size of the window, which is
+/// uploaded to one reused texture only when its content changed (the app redraws it on a state change and a few
+/// times a second for the numbers, never every frame).</summary>
+internal sealed unsafe class Hud : IDisposable
+{
+    private readonly GL _gl;
+    private readonly SKFont _font, _bold;
+    private readonly SKPaint _text = new() { IsAntialias = true, Color = new SKColor(235, 235, 235) };
+    private readonly SKPaint _panel = new() { Color = new SKColor(0, 0, 0, 170) };
+    private SKBitmap? _bitmap;
+    private SKCanvas? _canvas;
+    private uint _texture;
+
+    public Hud(GlContext context)
+    {
+        _gl = context.Gl;
+        SKTypeface mono = SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default;
+        _font = new SKFont(mono, 13);
+        _bold = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono", SKFontStyle.Bold) ?? mono, 13);
+    }
+
+    public uint Texture => _texture;
+    public int Width => _bitmap?.Width ?? 0;
+    public int Height => _bitmap?.Height ?? 0;
+    public float LineHeight => 16;
+
+    /// <summary>Starts a redraw: (re)creates the bitmap and texture when the window size changed, clears to transparent.</summary>
+    public SKCanvas Begin(int width, int height)
+    {
+        width = Math.Max(1, width);
+        height = Math.Max(1, height);
+        if (_bitmap is null || _bitmap.Width != width || _bitmap.Height != height)
+        {
+            _canvas?.Dispose();
+            _bitmap?.Dispose();
+            _bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+            _canvas = new SKCanvas(_bitmap);
+            if (_texture != 0) _gl.DeleteTexture(_texture);
+            _texture = _gl.GenTexture();
+            _gl.BindTexture(TextureTarget.Texture2D, _texture);
+            _gl.TexStorage2D(TextureTarget.Texture2D, 1, SizedInternalFormat.Rgba8, (uint)width, (uint)height);
+            _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMinFilter, (int)TextureMinFilter.Nearest);
+            _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMagFilter, (int)TextureMagFilter.Nearest);
+        }
+        _canvas!.Clear(SKColors.Transparent);
+        return _canvas;
+    }
+
+    /// <summary>A translucent panel with one line of text per entry; returns its height.</summary>
+    public float Panel(float x, float y, IReadOnlyList<string> lines, SKColor? color = null, bool boldFirst = false)
+    {
+        if (_canvas is null || lines.Count == 0) return 0;
+        float width = 0;
+        for (int i = 0; i < lines.Count; i++) width = Math.Max(width, _font.MeasureText(lines[i]));
+        float height = lines.Count * LineHeight + 8;
+        _canvas.DrawRect(x, y, width + 12, height, _panel);
+        _text.Color = color ?? new SKColor(235, 235, 235);
+        for (int i = 0; i < lines.Count; i++)
+            _canvas.DrawText(lines[i], x + 6, y + 4 + (i + 1) * LineHeight - 4, SKTextAlign.Left, boldFirst && i == 0 ? _bold : _font, _text);
+        return height;
+    }
+
+    /// <summary>A short label with a dark backing (channel numbers on the grid).</summary>
+    public void Label(float x, float y, string text)
+    {
+        if (_canvas is null) return;
+        float w = _font.MeasureText(text);
+        _canvas.DrawRect(x, y, w + 6, LineHeight, _panel);
+        _text.Color = SKColors.White;
+        _canvas.DrawText(text, x + 3, y + LineHeight - 4, SKTextAlign.Left, _font, _text);
+    }
+
+    /// <summary>Uploads the finished bitmap.</summary>
+    public void End()
+    {
+        if (_bitmap is null) return;
+        _gl.BindTexture(TextureTarget.Texture2D, _texture);
+        _gl.PixelStore(PixelStoreParameter.UnpackAlignment, 4);
+        _gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)_bitmap.Width, (uint)_bitmap.Height,
+            PixelFormat.Rgba, PixelType.UnsignedByte, (void*)_bitmap.GetPixels());
+    }
+
+    public void Dispose()
+    {
+        if (_texture != 0) _gl.DeleteTexture(_texture);
+        _texture = 0;
+        _canvas?.Dispose();
+        _bitmap?.Dispose();
+        _font.Dispose();
+        _bold.Dispose();
+        _text.Dispose();
+        _panel.Dispose();
+    }
+}

@@ -1,0 +1,36 @@
+using ConvGL.Core;
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The convolution a probe explains: the layer's weight (C_out, C_in / groups, kH, kW), bias and options
+/// exactly as the GPU ran them.</summary>
+internal sealed record ConvView(Tensor Weight, float[]? Bias, ConvOptions Options);
+
+/// <summary>What the window runs on every new frame: the single filter or a stack. Layers are numbered from 0;
+/// layer i reads <see cref="LayerInput"/>(i) and writes <see cref="LayerOutput"/>(i).</summary>
+internal interface ILivePipeline : IDisposable
+{
+    /// <summary>"filter sobel-x" or "stack edges".</summary>
+    string Name { get; }
+    /// <summary>1 (grey) or 3 (RGB): what the image tensor handed to <see cref="Run"/> must hold.</summary>
+    int InputChannels { get; }
+    int LayerCount { get; }
+    /// <summary>A one-line description of layer i: type, kernel, options, output shape.</summary>
+    string LayerLabel(int i);
+    bool IsEnabled(int i);
+    void Toggle(int i);
+    GpuTensor LayerInput(int i);
+    GpuTensor LayerOutput(int i);
+    /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>
+    ConvView? Conv(int i);
+    /// <summary>Runs every layer on <paramref name="input"/> (C = <see cref="InputChannels"/>).</summary>
+    void Run(GpuTensor input);
+    /// <summary>GPU milliseconds of the last run per layer (0 where unmeasured).</summary>
+    double LayerMilliseconds(int i);
+    /// <summary>Live option changes; false when this pipeline has no such option (the HUD says so).</summary>
+    bool Adjust(Func<ConvOptions, ConvOptions> change, int layer);
+    /// <summary>Re-reads kernel/stack files that changed on disk; a broken file keeps the running version and
+    /// returns its error.</summary>
+    string? ReloadChanged(bool force);
+}

@@ -1,0 +1,748 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ConvGL.App.Glfw;
+using ConvGL.App.Sources;
+using ConvGL.Core;
+using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
+using Silk.NET.OpenGL;
+using SkiaSharp;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The live window: a source texture goes through the filter or the stack on the GPU and is presented in
+/// one of four views with a HUD, a probe and a help overlay. Everything GPU-side is created once and re-created only
+/// when the source size or the pipeline changes; a steady frame allocates nothing (the HUD's text is rebuilt on a
+/// change and twice a second, not per frame).</summary>
+internal sealed unsafe class LiveApp : IDisposable
+{
+    /// <summary>The filters f cycles through: each shows one idea (smoothing, derivatives, orientation, sharpening).</summary>
+    public static readonly string[] Filters =
+    [
+        "sobel-x", "sobel-y", "gaussian:9,2", "box:5", "sharpen", "unsharp", "emboss", "outline", "scharr-x",
+        "laplacian", "laplacian:8", "log", "dog", "gabor:theta=0", "gabor:theta=45", "gabor:theta=90", "motion-blur:15,30",
+        "vertical-edge", "identity",
+    ];
+
+    private readonly LiveOptions _start;
+    private readonly IAppWindow _window;
+    private readonly GlContext _context;
+    private readonly GL _gl;
+    private readonly Presenter _presenter;
+    private readonly Hud _hud;
+    private readonly Probe _probe;
+    private readonly GpuImage _sourceImage;
+    private readonly ImageToTensor _toTensor;
+    private readonly TensorToImage _toImage;
+    private readonly GpuTimer _timer;
+    private readonly GpuTensor _image, _outRange;
+    private readonly List<string> _lines = [], _probeLines = [], _stacks;
+    private readonly StringBuilder _sb = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    private IFrameSource _source;
+    private ILivePipeline _pipeline;
+    private bool _haveFrame, _dirty = true, _hudDirty = true;
+
+    private ViewKind _view;
+    private int _layer, _channel, _enlarged = -1;
+    private int _filterIndex, _stackIndex;
+    private bool _paused, _help, _quit, _pinned, _screenshotRequested;
+    private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
+    private string? _error, _shaderError, _message;
+    private double _messageUntil, _nextCheck, _nextHud;
+    private int _frames, _fpsFrames;
+    private double _fps, _fpsSince, _frameMs;
+
+    // Where the selected layer's output is on screen this frame, for mapping the mouse to tensor coordinates.
+    private PixelRect _outputRect;
+    private int _gridCols = 1, _gridRows = 1;
+
+    public LiveApp(LiveOptions options, IAppWindow window)
+    {
+        _start = options;
+        _window = window;
+        _context = GlContext.Adopt(window.GetProcAddress);
+        _gl = _context.Gl;
+        _presenter = new Presenter(_context);
+        _hud = new Hud(_context);
+        _probe = new Probe(_gl);
+        _sourceImage = new GpuImage(_context, 1, 1, "source frame");
+        _toTensor = new ImageToTensor(_context);
+        _toImage = new TensorToImage(_context);
+        _timer = new GpuTimer(_context, label: "pipeline");
+        _image = new GpuTensor(_context, label: "source image");
+        _outRange = new GpuTensor(_context, label: "output range");
+        _stacks = StackCatalog.Find();
+        _source = SourceFactory.Open(options.Source, options.Scripted);
+        _view = options.View;
+        _pipeline = CreateInitialPipeline(options);
+        _layer = options.Layer < 0 ? _pipeline.LayerCount - 1 : Math.Min(options.Layer, _pipeline.LayerCount - 1);
+        if (_presenter.Error is not null) ReportShaderError(_presenter.Error);
+
+        window.KeyDown += OnKey;
+        window.MouseMove += (x, y) =>
+        {
+            (_mouseX, _mouseY) = (x, y);
+            if (!_pinned) _hudDirty = true;
+        };
+        window.MouseDown += OnMouseDown;
+        window.FileDrop += OnDrop;
+        window.FramebufferResize += (_, _) => _hudDirty = true;
+        foreach (string k in options.Keys)
+        {
+            (Key key, KeyMods mods) = Controls.Parse(k);
+            OnKey(key, mods);
+        }
+    }
+
+    private ILivePipeline CreateInitialPipeline(LiveOptions o)
+    {
+        if (o.Filter is not null)
+        {
+            _filterIndex = Math.Max(0, Array.IndexOf(Filters, o.Filter));
+            return new FilterPipeline(_context, o.Filter);
+        }
+        string? stack = o.Stack ?? StackCatalog.Default(_stacks);
+        if (stack is null) return new FilterPipeline(_context, Filters[0]);
+        _stackIndex = Math.Max(0, _stacks.IndexOf(stack));
+        return StackCatalog.Open(_context, stack);
+    }
+
+    /// <summary>Runs until the window closes, Esc, or (scripted) the last frame; returns the exit code.</summary>
+    public int Run()
+    {
+        _lastTime = _window.Time;
+        while (!_window.IsClosing && !_quit)
+        {
+            _window.DoEvents();
+            double now = _window.Time;
+            if (!_paused) _appTime += now - _lastTime;
+            _lastTime = now;
+            double frameStart = _clock.Elapsed.TotalMilliseconds;
+
+            double t = _start.Scripted ? _frames / 30.0 : _appTime;
+            if (!_paused && UploadSource(t)) _dirty = true;
+            if (_dirty && _haveFrame) RunPipeline();
+            Render();
+
+            bool last = _start.Scripted && _frames == _start.Frames - 1;
+            if (_screenshotRequested || (last && _start.Screenshot is not null)) TakeScreenshot(last ? _start.Screenshot : null);
+            if (last)
+            {
+                if (_start.Probe is { } p) PrintProbe(p.X, p.Y);
+                if (_shaderError is not null || _error is not null) Console.Error.WriteLine($"convgl: on screen: {_shaderError ?? _error}");
+                return 0;
+            }
+            _window.SwapBuffers();
+            _frames++;
+            _fpsFrames++;
+            _frameMs = _clock.Elapsed.TotalMilliseconds - frameStart;
+            Periodic(now);
+        }
+        return 0;
+    }
+
+    private void Periodic(double now)
+    {
+        if (now - _fpsSince >= 0.5)
+        {
+            _fps = _fpsFrames / (now - _fpsSince);
+            _fpsFrames = 0;
+            _fpsSince = now;
+        }
+        if (now >= _nextHud)
+        {
+            _nextHud = now + 0.5;
+            _hudDirty = true;
+        }
+        if (now >= _nextCheck)
+        {
+            _nextCheck = now + 0.5;
+            CheckFiles(force: false);
+        }
+        if (_message is not null && now > _messageUntil)
+        {
+            _message = null;
+            _hudDirty = true;
+        }
+    }
+
+    // ---- source -> texture -> tensor ----
+
+    /// <summary>Takes the newest frame, if any, into the source texture (one glTexSubImage2D from the source's
+    /// reused buffer; the texture is re-created only when the size changes).</summary>
+    private bool UploadSource(double t)
+    {
+        byte[]? frame = _source.TakeFrame(t);
+        if (frame is null) return false;
+        if (_source.Width != _sourceImage.Width || _source.Height != _sourceImage.Height) _hudDirty = true;
+        _sourceImage.Upload(frame, _source.Width, _source.Height);
+        _haveFrame = true;
+        return true;
+    }
+
+    private void RunPipeline()
+    {
+        _dirty = false;
+        try
+        {
+            _timer.Begin();
+            _toTensor.Run(_sourceImage, _image, gray: _pipeline.InputChannels == 1);
+            _pipeline.Run(_image);
+            _timer.End();
+            _error = null;
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            SetError(e.Message);
+        }
+    }
+
+    // ---- presentation ----
+
+    private void Render()
+    {
+        (int fw, int fh) = _window.FramebufferSize;
+        (int ww, int wh) = _window.Size;
+        _presenter.BeginFrame(fw, fh);
+        var area = new PixelRect(0, 0, fw, fh);
+        if (_haveFrame && _error is null) DrawView(area);
+        else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
+        if (_hudDirty) RedrawHud(fw, fh, ww, wh);
+        _presenter.DrawTexture(_hud.Texture, area, blend: true);
+    }
+
+    private void DrawView(PixelRect area)
+    {
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        _presenter.ComputeRange(output, _outRange);
+        int channel = Math.Clamp(_channel, 0, output.C - 1);
+        switch (_view)
+        {
+            case ViewKind.Output:
+                _outputRect = area.Fit(output.W, output.H);
+                DrawOutputImage(output, channel, _outputRect);
+                break;
+            case ViewKind.Split:
+                {
+                    var left = new PixelRect(area.X, area.Y, area.Width / 2, area.Height);
+                    var right = new PixelRect(area.X + area.Width / 2, area.Y, area.Width / 2, area.Height);
+                    _presenter.DrawTexture(_sourceImage.Handle, left.Fit(_sourceImage.Width, _sourceImage.Height));
+                    _outputRect = right.Fit(output.W, output.H);
+                    DrawOutputImage(output, channel, _outputRect);
+                    break;
+                }
+            case ViewKind.Grid:
+                if (_enlarged >= 0 && _enlarged < output.C)
+                {
+                    _outputRect = area.Fit(output.W, output.H);
+                    _presenter.DrawTensor(output, _outRange, _outputRect, 1, _enlarged);
+                    (_gridCols, _gridRows) = (1, 1);
+                }
+                else
+                {
+                    (_gridCols, _gridRows) = GridShape(output.C, output.W, output.H, area);
+                    _outputRect = area.Fit(_gridCols * output.W, _gridRows * output.H);
+                    _presenter.DrawTensor(output, _outRange, _outputRect, 2, 0, _gridCols, _gridRows);
+                }
+                break;
+            case ViewKind.Profile:
+                {
+                    GpuTensor input = _pipeline.LayerInput(_layer);
+                    var top = new PixelRect(area.X, area.Y, area.Width, area.Height * 0.55f);
+                    var plot = new PixelRect(area.X + 10, area.Y + area.Height * 0.58f, area.Width - 20, area.Height * 0.4f);
+                    _outputRect = top.Fit(output.W, output.H);
+                    DrawOutputImage(output, channel, _outputRect);
+                    int outRow = ProfileRow(output);
+                    float rowY = _outputRect.Y + (outRow + 0.5f) * _outputRect.Height / output.H;
+                    _presenter.DrawSolid(new PixelRect(_outputRect.X, rowY - 0.5f, _outputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
+                    int inRow = (int)Math.Round((outRow + 0.5) * input.H / output.H - 0.5);
+                    _presenter.DrawProfile(input, inRow, output, _outRange, outRow, channel, plot);
+                    break;
+                }
+        }
+    }
+
+    /// <summary>The output as one picture through TensorToImage: three channels as RGB, one as grey, more than three
+    /// as the selected channel through the heat map; each normalised by its GPU-computed min/max.</summary>
+    private void DrawOutputImage(GpuTensor output, int channel, PixelRect r)
+    {
+        if (output.C == 3)
+        {
+            _toImage.RunRgb(output, 0, 1, 2);
+        }
+        else
+        {
+            _toImage.ColorMap = output.C == 1 ? ColorMap.Gray : ColorMap.Heat;
+            _toImage.Run(output, channel);
+        }
+        _presenter.DrawTexture(_toImage.Image.Handle, r);
+    }
+
+    /// <summary>The grid's columns and rows: the layout of C maps that makes each map largest in the area.</summary>
+    private static (int Cols, int Rows) GridShape(int c, int w, int h, PixelRect area)
+    {
+        (int, int) best = (c, 1);
+        float bestScale = 0;
+        for (int cols = 1; cols <= c; cols++)
+        {
+            int rows = (c + cols - 1) / cols;
+            float scale = Math.Min(area.Width / (cols * w), area.Height / (rows * h));
+            if (scale > bestScale)
+            {
+                bestScale = scale;
+                best = (cols, rows);
+            }
+        }
+        return best;
+    }
+
+    private int ProfileRow(GpuTensor output)
+    {
+        if (MouseToOutput(out _, out int y, out _)) return y;
+        return _pinned ? Math.Clamp(_probe.Y, 0, output.H - 1) : output.H / 2;
+    }
+
+    /// <summary>The output position (and, in the grid, the map) under the mouse.</summary>
+    private bool MouseToOutput(out int x, out int y, out int channel)
+    {
+        x = y = 0;
+        channel = _enlarged >= 0 && _view == ViewKind.Grid ? _enlarged : _channel;
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        (int ww, int wh) = _window.Size;
+        (int fw, int fh) = _window.FramebufferSize;
+        double mx = _mouseX * fw / Math.Max(1, ww), my = _mouseY * fh / Math.Max(1, wh);
+        if (!_outputRect.Contains(mx, my) || !_haveFrame) return false;
+        double u = (mx - _outputRect.X) / _outputRect.Width, v = (my - _outputRect.Y) / _outputRect.Height;
+        if (_view == ViewKind.Grid && _enlarged < 0)
+        {
+            int col = (int)(u * _gridCols), row = (int)(v * _gridRows);
+            channel = row * _gridCols + col;
+            if (channel >= output.C) return false;
+            u = u * _gridCols - col;
+            v = v * _gridRows - row;
+        }
+        x = Math.Clamp((int)(u * output.W), 0, output.W - 1);
+        y = Math.Clamp((int)(v * output.H), 0, output.H - 1);
+        return true;
+    }
+
+    // ---- HUD ----
+
+    private void RedrawHud(int fw, int fh, int ww, int wh)
+    {
+        _hudDirty = false;
+        _hud.Begin(fw, fh);
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        _lines.Clear();
+        _timer.Poll();
+        string gpuMs = _timer.LastMilliseconds is { } ms0 && !_context.IsSoftware ? F($"{ms0:0.000} ms GPU per pass") : "GPU ms n/a (software GL)";
+        _lines.Add(F($"ConvGL  {_fps:0.0} fps  {_frameMs:0.0} ms/frame CPU  {gpuMs}  vsync {(_window.VSync ? "on" : "off")}{(_paused ? "  PAUSED" : "")}"));
+        _lines.Add(F($"source: {_source.Name} {_source.Width}x{_source.Height}   view: {ViewName(_view)}   h: help"));
+        _lines.Add(F($"{_pipeline.Name}   GPU: {_context.Renderer}"));
+        for (int i = 0; i < _pipeline.LayerCount; i++)
+        {
+            double ms = _pipeline.LayerMilliseconds(i);
+            _lines.Add(F($"{(i == _layer ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(_pipeline.IsEnabled(i) ? 'x' : ' ')}] {_pipeline.LayerLabel(i)}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}"));
+        }
+        _lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {Math.Clamp(_channel, 0, output.C - 1)}"));
+        AddKernelLines();
+        float y = 8;
+        y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
+
+        string? error = _shaderError ?? _presenter.Error ?? _error ?? _source.Error;
+        if (error is not null)
+        {
+            _lines.Clear();
+            _lines.Add("error (the last good version keeps running; fix the file, it reloads by itself):");
+            foreach (string line in error.Split('\n').Take(8)) _lines.Add(line.Length > 150 ? line[..150] : line);
+            y += _hud.Panel(8, y, _lines, new SKColor(255, 120, 110)) + 6;
+        }
+        if (_message is not null)
+        {
+            _lines.Clear();
+            _lines.Add(_message);
+            _hud.Panel(8, y, _lines, new SKColor(255, 230, 120));
+        }
+        if (_view == ViewKind.Grid && _enlarged < 0 && _haveFrame)
+        {
+            for (int c = 0; c < output.C; c++)
+            {
+                float cx = _outputRect.X + c % _gridCols * _outputRect.Width / _gridCols;
+                float cy = _outputRect.Y + c / _gridCols * _outputRect.Height / _gridRows;
+                _hud.Label(cx + 3, cy + 3, c.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        else if (_view == ViewKind.Grid && _haveFrame)
+        {
+            _hud.Label(_outputRect.X + 3, _outputRect.Y + 3, F($"map {_enlarged} (click: back to the grid)"));
+        }
+        if (_view == ViewKind.Profile)
+        {
+            _lines.Clear();
+            _lines.Add("row profile: grey = layer input (mean of channels), orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
+            _hud.Panel(10, fh * 0.58f - 28, _lines);
+        }
+        if (UpdateProbe()) DrawProbe(fh);
+        if (_help) DrawHelp(fw, fh);
+        _hud.End();
+    }
+
+    private void AddKernelLines()
+    {
+        ConvView? conv = _pipeline.Conv(_layer);
+        if (conv is null) return;
+        Tensor w = conv.Weight;
+        int channel = Math.Clamp(_channel, 0, w.Shape[0] - 1);
+        int kh = w.Shape[2], kw = w.Shape[3];
+        _lines.Add(F($"kernel (out {channel}, in 0 of {w.Shape[1]}) {kh}x{kw}, {conv.Options.Mode.ToString().ToLowerInvariant()}, border {conv.Options.Border.Name()}, stride {conv.Options.StrideY}, dilation {conv.Options.DilationY}:"));
+        for (int i = 0; i < Math.Min(kh, 9); i++)
+        {
+            _sb.Clear().Append("  ");
+            for (int j = 0; j < Math.Min(kw, 9); j++) _sb.Append(F($"{w.Data[(channel * w.Shape[1] * kh + i) * kw + j],8:0.####}"));
+            if (kw > 9) _sb.Append(" ...");
+            _lines.Add(_sb.ToString());
+        }
+        if (kh > 9) _lines.Add("  ...");
+    }
+
+    private bool UpdateProbe()
+    {
+        if (!_haveFrame || _error is not null) return false;
+        if (!_pinned)
+        {
+            if (!MouseToOutput(out int x, out int y, out int channel)) return false;
+            _probe.Take(_pipeline, _layer, channel, x, y);
+        }
+        else
+        {
+            _probe.Take(_pipeline, _layer, _probe.Channel, _probe.X, _probe.Y);
+        }
+        return true;
+    }
+
+    private void DrawProbe(int fh)
+    {
+        _probeLines.Clear();
+        Probe p = _probe;
+        _probeLines.Add(F($"probe{(_pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})"));
+        if (!p.Valid)
+        {
+            _probeLines.Add(p.Why ?? "");
+        }
+        else
+        {
+            int c = 0;
+            int kh = Math.Min(p.KernelHeight, 7), kw = Math.Min(p.KernelWidth, 7);
+            _probeLines.Add(F($"input window (channel {p.FirstInput + c})      kernel as applied               products"));
+            for (int i = 0; i < kh; i++)
+            {
+                _sb.Clear();
+                for (int j = 0; j < kw; j++) _sb.Append(F($"{p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.000}"));
+                _sb.Append("  |");
+                for (int j = 0; j < kw; j++) _sb.Append(F($"{p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.###}"));
+                _sb.Append("  |");
+                for (int j = 0; j < kw; j++) _sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
+                _probeLines.Add(_sb.ToString());
+            }
+            if (p.KernelHeight > 7 || p.KernelWidth > 7) _probeLines.Add(F($"(showing 7x7 of {p.KernelHeight}x{p.KernelWidth})"));
+            _sb.Clear().Append(F($"sum over {p.InputChannels} input channel(s):"));
+            for (int k = 0; k < Math.Min(p.InputChannels, 6); k++) _sb.Append(F($" {p.ChannelSums[k]:0.0000}"));
+            if (p.InputChannels > 6) _sb.Append(" ...");
+            _probeLines.Add(_sb.ToString());
+            _probeLines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
+        }
+        float height = _probeLines.Count * _hud.LineHeight + 8;
+        _hud.Panel(8, fh - height - 8, _probeLines, new SKColor(200, 240, 255), boldFirst: true);
+    }
+
+    private void DrawHelp(int fw, int fh)
+    {
+        _lines.Clear();
+        _lines.Add("ConvGL controls");
+        foreach (Control c in Controls.All) _lines.Add(F($"{c.Keys,-16} {c.Description}"));
+        _lines.Add("");
+        _lines.Add("drop an image or video file on the window to switch the source");
+        float height = _lines.Count * _hud.LineHeight + 8;
+        _hud.Panel(Math.Max(8, fw / 2 - 330), Math.Max(8, fh / 2 - height / 2), _lines, boldFirst: true);
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    public static string ViewName(ViewKind v) => v.ToString().ToLowerInvariant();
+
+    // ---- scripted output ----
+
+    private void PrintProbe(int x, int y)
+    {
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        int channel = Math.Clamp(_channel, 0, output.C - 1);
+        _probe.Take(_pipeline, _layer, channel, x, y);
+        Probe p = _probe;
+        if (!p.Valid)
+        {
+            Console.WriteLine(F($"probe layer={_layer} channel={channel} x={x} y={y} invalid: {p.Why}"));
+            return;
+        }
+        Console.WriteLine(F($"probe layer={_layer} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}"));
+        _sb.Clear();
+        for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Window[i]:R}"));
+        Console.WriteLine("probe window=" + _sb);
+        _sb.Clear();
+        for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Kernel[i]:R}"));
+        Console.WriteLine("probe kernel=" + _sb);
+    }
+
+    private void TakeScreenshot(string? path)
+    {
+        _screenshotRequested = false;
+        path ??= $"convgl-{DateTime.Now:yyyyMMdd-HHmmss}.png";
+        (int fw, int fh) = _window.FramebufferSize;
+        Screenshot.Save(_gl, fw, fh, path);
+        Console.Error.WriteLine($"convgl: screenshot {path} ({fw}x{fh})");
+        if (!_start.Scripted) Flash($"screenshot saved: {path}");
+    }
+
+    // ---- controls (called through Controls.All) ----
+
+    public void ToggleLayer(int i)
+    {
+        if (i >= _pipeline.LayerCount)
+        {
+            Flash($"no layer {i + 1}: this {_pipeline.Name} has {_pipeline.LayerCount}");
+            return;
+        }
+        _pipeline.Toggle(i);
+        Changed();
+    }
+
+    public void SelectLayer(int delta)
+    {
+        _layer = Math.Clamp(_layer + delta, 0, _pipeline.LayerCount - 1);
+        _enlarged = -1;
+        Changed();
+    }
+
+    public void SelectChannel(int delta)
+    {
+        int c = _pipeline.LayerOutput(_layer).C;
+        _channel = ((_channel + delta) % c + c) % c;
+        Changed();
+    }
+
+    public void CycleFilter(int delta)
+    {
+        if (_pipeline is FilterPipeline) _filterIndex = ((_filterIndex + delta) % Filters.Length + Filters.Length) % Filters.Length;
+        ConvOptions? keep = (_pipeline as FilterPipeline)?.Options;
+        SwitchPipeline(() => new FilterPipeline(_context, Filters[_filterIndex], keep));
+    }
+
+    public void CycleStack(int delta)
+    {
+        if (_stacks.Count == 0)
+        {
+            Flash("no stacks found in assets/stacks");
+            return;
+        }
+        if (_pipeline is not FilterPipeline) _stackIndex = ((_stackIndex + delta) % _stacks.Count + _stacks.Count) % _stacks.Count;
+        SwitchPipeline(() => StackCatalog.Open(_context, _stacks[_stackIndex]));
+    }
+
+    private void SwitchPipeline(Func<ILivePipeline> create)
+    {
+        try
+        {
+            ILivePipeline next = create();
+            _pipeline.Dispose();
+            _pipeline = next;
+            _layer = _pipeline.LayerCount - 1;
+            _channel = 0;
+            _enlarged = -1;
+            _error = null;
+            Changed();
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            Flash(e.Message);
+        }
+    }
+
+    public void ToggleMode() => AdjustOptions(o => o with { Mode = o.Mode == ConvMode.Correlate ? ConvMode.Convolve : ConvMode.Correlate });
+
+    public void CycleBorder(int delta) => AdjustOptions(o =>
+    {
+        int n = Borders.All.Count;
+        return o with { Border = Borders.All[(((int)o.Border + delta) % n + n) % n] };
+    });
+
+    public void ChangeStride(int delta) => AdjustOptions(o =>
+    {
+        int s = Math.Clamp(o.StrideY + delta, 1, 4);
+        return o with { StrideY = s, StrideX = s };
+    });
+
+    public void ChangeDilation(int delta) => AdjustOptions(o =>
+    {
+        int d = Math.Clamp(o.DilationY + delta, 1, 4);
+        return o with { DilationY = d, DilationX = d };
+    });
+
+    private void AdjustOptions(Func<ConvOptions, ConvOptions> change)
+    {
+        try
+        {
+            if (!_pipeline.Adjust(change, _layer)) Flash($"layer {_layer + 1} is not a convolution: select one with [ ]");
+            Changed();
+        }
+        catch (ConvGLException e)
+        {
+            Flash(e.Message);
+        }
+    }
+
+    public void CycleView(int delta)
+    {
+        int n = Enum.GetValues<ViewKind>().Length;
+        SetView((ViewKind)((((int)_view + delta) % n + n) % n));
+    }
+
+    public void SetView(ViewKind view)
+    {
+        _view = view;
+        _enlarged = -1;
+        Changed();
+    }
+
+    public void TogglePause()
+    {
+        _paused = !_paused;
+        _hudDirty = true;
+    }
+
+    public void RequestScreenshot() => _screenshotRequested = true;
+
+    public void ToggleVSync()
+    {
+        _window.VSync = !_window.VSync;
+        _hudDirty = true;
+    }
+
+    public void Reload()
+    {
+        CheckFiles(force: true);
+        Flash(_shaderError ?? _error ?? "reloaded shaders, kernel and stack files");
+    }
+
+    public void ToggleHelp()
+    {
+        _help = !_help;
+        _hudDirty = true;
+    }
+
+    public void Quit() => _quit = true;
+
+    private void Changed()
+    {
+        _dirty = true;
+        _hudDirty = true;
+    }
+
+    private void Flash(string message)
+    {
+        _message = message;
+        _messageUntil = _window.Time + 4;
+        _hudDirty = true;
+        if (_start.Scripted) Console.Error.WriteLine($"convgl: {message}");
+    }
+
+    private void SetError(string message)
+    {
+        if (message != _error) Console.Error.WriteLine($"convgl: {message}");
+        _error = message;
+        _hudDirty = true;
+    }
+
+    private void ReportShaderError(string message)
+    {
+        if (message != _shaderError) Console.Error.WriteLine($"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
+        _shaderError = message;
+        _hudDirty = true;
+    }
+
+    /// <summary>Hot reload: shaders (the library keeps the last good program of each), then the presentation
+    /// programs that never compiled, then the pipeline's kernel or stack file.</summary>
+    private void CheckFiles(bool force)
+    {
+        (int rebuilt, string? error) = _context.Shaders.ReloadChanged();
+        if (error is not null) ReportShaderError(error);
+        else if (rebuilt > 0 || force)
+        {
+            if (_shaderError is not null) Console.Error.WriteLine("convgl: shaders reloaded");
+            _shaderError = null;
+            _hudDirty = true;
+        }
+        if (rebuilt > 0) _dirty = true;
+        if (_presenter.Error is not null || force) _presenter.RetryMissing();
+        string? pipelineError = _pipeline.ReloadChanged(force);
+        if (pipelineError is not null) SetError(pipelineError);
+        else if (force || rebuilt > 0) _dirty = true;
+    }
+
+    // ---- input ----
+
+    private void OnKey(Key key, KeyMods mods) => Controls.Dispatch(this, key, mods);
+
+    private void OnMouseDown(int button, KeyMods mods)
+    {
+        if (button != 0) return;
+        bool over = MouseToOutput(out int x, out int y, out int channel);
+        if (_view == ViewKind.Grid)
+        {
+            _enlarged = _enlarged >= 0 ? -1 : over ? channel : -1;
+            if (over) _channel = channel;
+        }
+        else if (over && !_pinned)
+        {
+            _probe.Take(_pipeline, _layer, channel, x, y);
+            _pinned = true;
+        }
+        else
+        {
+            _pinned = false;
+        }
+        Changed();
+    }
+
+    private void OnDrop(string[] paths)
+    {
+        if (paths.Length == 0) return;
+        try
+        {
+            IFrameSource next = SourceFactory.Open(paths[0], _start.Scripted);
+            _source.Dispose();
+            _source = next;
+            _haveFrame = false;
+            Changed();
+        }
+        catch (ConvGLException e)
+        {
+            Flash(e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        _source.Dispose();
+        _pipeline.Dispose();
+        _presenter.Dispose();
+        _hud.Dispose();
+        _image.Dispose();
+        _outRange.Dispose();
+        _sourceImage.Dispose();
+        _toImage.Dispose();
+        _timer.Dispose();
+        _context.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+namespace ConvGL.App.Live;
+
+/// <summary>What the window shows.</summary>
+internal enum ViewKind
+{
+    /// <summary>The selected layer's output (or the filter's) filling the window.</summary>
+    Output,
+    /// <summary>Source | output side by side.</summary>
+    Split,
+    /// <summary>Every feature map of the selected layer, each normalised, colour-mapped and numbered.</summary>
+    Grid,
+    /// <summary>One scanline of the layer's input and output plotted: 1D convolution, seen.</summary>
+    Profile,
+}
+
+/// <summary>The window's start-up settings (command line) and, for scripted runs, what to do and when to stop.</summary>
+internal sealed record LiveOptions
+{
+    public string Source { get; init; } = "scene";
+    /// <summary>A stack name (assets/stacks/NAME.json) or file; null opens the default stack, or the filter when
+    /// <see cref="Filter"/> is given.</summary>
+    public string? Stack { get; init; }
+    /// <summary>A kernel name ("sobel-x", "gaussian:7,2") or kernel file: starts in filter mode.</summary>
+    public string? Filter { get; init; }
+    public ViewKind View { get; init; } = ViewKind.Output;
+    /// <summary>Selected layer, 0-based; -1 is the last.</summary>
+    public int Layer { get; init; } = -1;
+    /// <summary>Frames to render before writing the screenshot and exiting; 0 runs until the window closes.</summary>
+    public int Frames { get; init; }
+    public string? Screenshot { get; init; }
+    public int Width { get; init; } = 1024;
+    public int Height { get; init; } = 640;
+    /// <summary>A probe position in the selected layer's output (x, y), printed on stdout at the end of a scripted run.</summary>
+    public (int X, int Y)? Probe { get; init; }
+    /// <summary>Keys pressed, in order, before the first frame (scripted runs exercise the controls this way).</summary>
+    public IReadOnlyList<string> Keys { get; init; } = [];
+    /// <summary>Print per-frame managed allocation of the render thread at the end of a scripted run.</summary>
+    public bool Stats { get; init; }
+
+    public bool Scripted => Frames > 0;
+}

@@ -1,0 +1,187 @@
+using ConvGL.Gpu;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.App.Live;
+
+/// <summary>A rectangle in window pixels, origin top left (as the cursor reports positions).</summary>
+internal readonly record struct PixelRect(float X, float Y, float Width, float Height)
+{
+    public bool Contains(double x, double y) => x >= X && y >= Y && x < X + Width && y < Y + Height;
+
+    /// <summary>The largest rectangle of the given aspect ratio centred in this one (letterboxing).</summary>
+    public PixelRect Fit(int contentWidth, int contentHeight)
+    {
+        float scale = Math.Min(Width / contentWidth, Height / contentHeight);
+        float w = contentWidth * scale, h = contentHeight * scale;
+        return new PixelRect(X + (Width - w) / 2, Y + (Height - h) / 2, w, h);
+    }
+}
+
+/// <summary>Draws the views with the programs in shaders/app: textured rectangles (the source, TensorToImage's output,
+/// the HUD), feature-map grids read straight from the tensor's storage buffer, and the row profile. Programs are fetched once and kept: the library swaps their
+/// handles in place on hot reload, and a lookup per frame would build its cache key (an allocation) every time.</summary>
+internal sealed class Presenter : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly GL _gl;
+    private readonly uint _vao;
+    private GlProgram? _texture, _tensor, _profile, _minmax;
+    private int _fbWidth = 1, _fbHeight = 1;
+    private bool _retry = true;
+
+    public Presenter(GlContext context)
+    {
+        _context = context;
+        _gl = context.Gl;
+        // Core profile draws need a bound VAO even when no attribute is read.
+        _vao = _gl.GenVertexArray();
+        LoadPrograms();
+    }
+
+    /// <summary>Why a presentation program is missing (it failed to compile at start-up and no good version
+    /// exists yet), else null. Programs that compiled once keep their last good version on a failed reload.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>Asks for another attempt at programs that never compiled (after the files changed).</summary>
+    public void RetryMissing() => _retry = true;
+
+    private void LoadPrograms()
+    {
+        if (!_retry) return;
+        _retry = false;
+        Error = null;
+        _texture ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/texture.frag"));
+        _tensor ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/tensor.frag"));
+        _profile ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/profile.frag"));
+        _minmax ??= Load(() => _context.Shaders.Compute("app/minmax.comp"));
+    }
+
+    private GlProgram? Load(Func<GlProgram> get)
+    {
+        try
+        {
+            return get();
+        }
+        catch (GpuException e)
+        {
+            Error ??= e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Starts a frame: viewport, clear, blending for the HUD.</summary>
+    public void BeginFrame(int framebufferWidth, int framebufferHeight)
+    {
+        _fbWidth = Math.Max(1, framebufferWidth);
+        _fbHeight = Math.Max(1, framebufferHeight);
+        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, 0);
+        _gl.Viewport(0, 0, (uint)_fbWidth, (uint)_fbHeight);
+        _gl.ClearColor(0.05f, 0.05f, 0.07f, 1f);
+        _gl.Clear(ClearBufferMask.ColorBufferBit);
+        _gl.BindVertexArray(_vao);
+        LoadPrograms();
+    }
+
+    private void SetRect(GlProgram p, PixelRect r)
+    {
+        float x0 = r.X / _fbWidth * 2 - 1, x1 = (r.X + r.Width) / _fbWidth * 2 - 1;
+        float yTop = 1 - r.Y / _fbHeight * 2, yBottom = 1 - (r.Y + r.Height) / _fbHeight * 2;
+        _gl.Uniform4(p.Uniform("uRect"), x0, yBottom, x1, yTop);
+        // Every picture here is stored top row first: v = 1 at the bottom edge, 0 at the top.
+        _gl.Uniform4(p.Uniform("uUv"), 0f, 1f, 1f, 0f);
+    }
+
+    // GpuTensor's buffer by its public handle: the storage buffer a shader's binding = N block reads.
+    private void BindStorage(uint binding, GpuTensor t) => _gl.BindBufferBase(BufferTargetARB.ShaderStorageBuffer, binding, t.Handle);
+
+    private void Draw() => _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
+
+    /// <summary>A top-row-first RGBA texture; <paramref name="blend"/> for premultiplied overlays (the HUD).</summary>
+    public void DrawTexture(uint texture, PixelRect r, bool blend = false)
+    {
+        if (_texture is null) return;
+        if (blend)
+        {
+            _gl.Enable(EnableCap.Blend);
+            _gl.BlendFunc(BlendingFactor.One, BlendingFactor.OneMinusSrcAlpha);
+        }
+        _texture.Use();
+        SetRect(_texture, r);
+        _gl.Uniform4(_texture.Uniform("uSolid"), 0f, 0f, 0f, 0f);
+        _gl.ActiveTexture(TextureUnit.Texture0);
+        _gl.BindTexture(TextureTarget.Texture2D, texture);
+        _gl.Uniform1(_texture.Uniform("uTexture"), 0);
+        Draw();
+        if (blend) _gl.Disable(EnableCap.Blend);
+    }
+
+    public void DrawSolid(PixelRect r, float red, float green, float blue, float alpha)
+    {
+        if (_texture is null) return;
+        _gl.Enable(EnableCap.Blend);
+        _gl.BlendFunc(BlendingFactor.One, BlendingFactor.OneMinusSrcAlpha);
+        _texture.Use();
+        SetRect(_texture, r);
+        _gl.Uniform4(_texture.Uniform("uSolid"), red, green, blue, alpha);
+        Draw();
+        _gl.Disable(EnableCap.Blend);
+    }
+
+    /// <summary>Per-channel (min, max) of <paramref name="t"/> into <paramref name="range"/> (resized to (C, 1, 2)).</summary>
+    public void ComputeRange(GpuTensor t, GpuTensor range)
+    {
+        range.Resize(t.C, 1, 2);
+        if (_minmax is null) return;
+        _minmax.Use();
+        _gl.Uniform1(_minmax.Uniform("uC"), t.C);
+        _gl.Uniform1(_minmax.Uniform("uPlane"), t.H * t.W);
+        BindStorage(0, t);
+        BindStorage(1, range);
+        _gl.DispatchCompute((uint)t.C, 1, 1);
+        // The fragment shaders read the ranges from a storage buffer next.
+        _gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
+    }
+
+    /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel.</summary>
+    public void DrawTensor(GpuTensor t, GpuTensor range, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1)
+    {
+        if (_tensor is null) return;
+        _tensor.Use();
+        SetRect(_tensor, r);
+        _gl.Uniform1(_tensor.Uniform("uC"), t.C);
+        _gl.Uniform1(_tensor.Uniform("uH"), t.H);
+        _gl.Uniform1(_tensor.Uniform("uW"), t.W);
+        _gl.Uniform1(_tensor.Uniform("uMode"), mode);
+        _gl.Uniform1(_tensor.Uniform("uChannel"), Math.Clamp(channel, 0, t.C - 1));
+        _gl.Uniform1(_tensor.Uniform("uCols"), cols);
+        _gl.Uniform1(_tensor.Uniform("uRows"), rows);
+        BindStorage(0, t);
+        BindStorage(1, range);
+        Draw();
+    }
+
+    /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>.</summary>
+    public void DrawProfile(GpuTensor input, int inRow, GpuTensor output, GpuTensor outRange, int outRow, int channel, PixelRect r)
+    {
+        if (_profile is null) return;
+        _profile.Use();
+        SetRect(_profile, r);
+        _gl.Uniform1(_profile.Uniform("uInC"), input.C);
+        _gl.Uniform1(_profile.Uniform("uInH"), input.H);
+        _gl.Uniform1(_profile.Uniform("uInW"), input.W);
+        _gl.Uniform1(_profile.Uniform("uInRow"), Math.Clamp(inRow, 0, input.H - 1));
+        _gl.Uniform1(_profile.Uniform("uOutC"), output.C);
+        _gl.Uniform1(_profile.Uniform("uOutH"), output.H);
+        _gl.Uniform1(_profile.Uniform("uOutW"), output.W);
+        _gl.Uniform1(_profile.Uniform("uOutRow"), Math.Clamp(outRow, 0, output.H - 1));
+        _gl.Uniform1(_profile.Uniform("uChannel"), Math.Clamp(channel, 0, output.C - 1));
+        // gl_FragCoord counts from the bottom left of the framebuffer.
+        _gl.Uniform4(_profile.Uniform("uPlotPx"), r.X, _fbHeight - r.Y - r.Height, r.Width, r.Height);
+        BindStorage(0, input);
+        BindStorage(1, output);
+        BindStorage(2, outRange);
+        Draw();
+    }
+
+    public void Dispose() => _gl.DeleteVertexArray(_vao);
+}

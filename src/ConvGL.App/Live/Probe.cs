@@ -1,0 +1,120 @@
+using ConvGL.Core;
+using ConvGL.Gpu;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The convolution at one output position, taken apart: the input window under the kernel (read back from
+/// the GPU, only the rows the kernel touches), the kernel as applied (rotated under convolve), the products and
+/// their sum, next to the value the shader wrote there. The sum is the CPU reference's formula
+/// (DESIGN.md: out = bias + sum w * in_pad) evaluated on the GPU's own input, so it must equal the GPU value.
+/// Arrays are reused between probes and grow only when a bigger kernel or wider image arrives.</summary>
+internal sealed class Probe(GL gl)
+{
+    private float[] _row = new float[64];
+
+    public bool Valid { get; private set; }
+    public string? Why { get; private set; }
+    public int Layer { get; private set; }
+    public int Channel { get; private set; }
+    public int X { get; private set; }
+    public int Y { get; private set; }
+    public int KernelHeight { get; private set; }
+    public int KernelWidth { get; private set; }
+    /// <summary>Input channels in the output channel's group (one window of kH x kW each).</summary>
+    public int InputChannels { get; private set; }
+    /// <summary>First input channel of the group.</summary>
+    public int FirstInput { get; private set; }
+    /// <summary>[c, i, j] the padded input value under kernel tap (i, j) for input channel FirstInput + c.</summary>
+    public float[] Window { get; private set; } = new float[9];
+    /// <summary>[c, i, j] the weight applied at tap (i, j): the kernel as stored under correlate, rotated under convolve.</summary>
+    public float[] Kernel { get; private set; } = new float[9];
+    public double[] ChannelSums { get; private set; } = new double[1];
+    public float Bias { get; private set; }
+    /// <summary>bias + sum of every product, in double.</summary>
+    public double Sum { get; private set; }
+    /// <summary>What the shader wrote at (Channel, Y, X).</summary>
+    public float Gpu { get; private set; }
+
+    public float Product(int c, int i, int j) => Window[(c * KernelHeight + i) * KernelWidth + j] * Kernel[(c * KernelHeight + i) * KernelWidth + j];
+
+    /// <summary>Probes output (<paramref name="channel"/>, <paramref name="y"/>, <paramref name="x"/>) of layer
+    /// <paramref name="layer"/>. Not a convolution or out of range: <see cref="Valid"/> false, <see cref="Why"/> says why.</summary>
+    public void Take(ILivePipeline pipeline, int layer, int channel, int x, int y)
+    {
+        Valid = false;
+        (Layer, Channel, X, Y) = (layer, channel, x, y);
+        ConvView? conv = pipeline.Conv(layer);
+        GpuTensor input = pipeline.LayerInput(layer), output = pipeline.LayerOutput(layer);
+        if (conv is null)
+        {
+            Why = pipeline.IsEnabled(layer) ? "not a convolution layer" : "layer is off";
+            return;
+        }
+        if ((uint)x >= (uint)output.W || (uint)y >= (uint)output.H || (uint)channel >= (uint)output.C)
+        {
+            Why = $"({x}, {y}) channel {channel} is outside the output {output.ShapeString}";
+            return;
+        }
+        Tensor w = conv.Weight;
+        ConvOptions o = conv.Options;
+        int cout = w.Shape[0], cpg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
+        int first = channel / (cout / o.Groups) * cpg;
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
+        (KernelHeight, KernelWidth, InputChannels, FirstInput) = (kh, kw, cpg, first);
+        int n = cpg * kh * kw;
+        if (Window.Length < n)
+        {
+            Window = new float[n];
+            Kernel = new float[n];
+        }
+        if (ChannelSums.Length < cpg) ChannelSums = new double[cpg];
+        if (_row.Length < input.W) _row = new float[input.W];
+        bool flip = o.Mode == ConvMode.Convolve;
+        double total = conv.Bias?[channel] ?? 0.0;
+        for (int c = 0; c < cpg; c++)
+        {
+            double partial = 0;
+            for (int i = 0; i < kh; i++)
+            {
+                int sy = Borders.Map(y * o.StrideY + i * o.DilationY - g.Y.PadBefore, input.H, o.Border);
+                // One small read per kernel row: the mapped columns of this row, never the whole tensor.
+                int lo = int.MaxValue, hi = -1;
+                for (int j = 0; j < kw; j++)
+                {
+                    int sx = Borders.Map(x * o.StrideX + j * o.DilationX - g.X.PadBefore, input.W, o.Border);
+                    if (sx < 0) continue;
+                    lo = Math.Min(lo, sx);
+                    hi = Math.Max(hi, sx);
+                }
+                if (sy >= 0 && hi >= lo) Read(input, _row.AsSpan(lo, hi - lo + 1), ((first + c) * input.H + sy) * input.W + lo);
+                for (int j = 0; j < kw; j++)
+                {
+                    int sx = Borders.Map(x * o.StrideX + j * o.DilationX - g.X.PadBefore, input.W, o.Border);
+                    int k = (c * kh + i) * kw + j;
+                    Window[k] = sy < 0 || sx < 0 ? 0f : _row[sx];
+                    int wi = flip ? kh - 1 - i : i, wj = flip ? kw - 1 - j : j;
+                    Kernel[k] = w.Data[((channel * cpg + c) * kh + wi) * kw + wj];
+                    partial += (double)Kernel[k] * Window[k];
+                }
+            }
+            ChannelSums[c] = partial;
+            total += partial;
+        }
+        Bias = conv.Bias?[channel] ?? 0f;
+        Sum = total;
+        Span<float> one = stackalloc float[1];
+        Read(output, one, (channel * output.H + y) * output.W + x);
+        Gpu = one[0];
+        Valid = true;
+        Why = null;
+    }
+
+    private void Read(GpuTensor t, Span<float> destination, int offset)
+    {
+        // Shader writes reach glGetBufferSubData only after this barrier.
+        gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
+        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, t.Handle);
+        gl.GetBufferSubData(BufferTargetARB.ShaderStorageBuffer, offset * sizeof(float), destination);
+    }
+}

@@ -1,0 +1,41 @@
+using ConvGL.Core;
+using Silk.NET.OpenGL;
+using SkiaSharp;
+
+namespace ConvGL.App.Live;
+
+/// <summary>Writes what the window shows to a PNG: glReadPixels of the back buffer (after the frame is drawn,
+/// before the swap), rows flipped to top-first, encoded by SkiaSharp, written to a temporary name and moved into
+/// place so a failed write never leaves a partial file.</summary>
+internal static unsafe class Screenshot
+{
+    public static void Save(GL gl, int width, int height, string path)
+    {
+        byte[] pixels = new byte[width * height * 4];
+        gl.BindFramebuffer(FramebufferTarget.ReadFramebuffer, 0);
+        gl.ReadBuffer(ReadBufferMode.Back);
+        gl.PixelStore(PixelStoreParameter.PackAlignment, 4);
+        fixed (byte* p = pixels) gl.ReadPixels(0, 0, (uint)width, (uint)height, PixelFormat.Rgba, PixelType.UnsignedByte, p);
+        // GL's row 0 is the bottom of the window; PNG's is the top.
+        byte[] flipped = new byte[pixels.Length];
+        int stride = width * 4;
+        for (int y = 0; y < height; y++) System.Buffer.BlockCopy(pixels, (height - 1 - y) * stride, flipped, y * stride, stride);
+        for (int i = 3; i < flipped.Length; i += 4) flipped[i] = 255;
+        string full = Path.GetFullPath(path);
+        string? dir = Path.GetDirectoryName(full);
+        if (dir is not null && !Directory.Exists(dir)) throw new ConvGLException($"--screenshot {path}: folder {dir} does not exist");
+        string temp = full + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+            fixed (byte* src = flipped) System.Buffer.MemoryCopy(src, (void*)bitmap.GetPixels(), flipped.Length, flipped.Length);
+            using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+            using (FileStream f = File.Create(temp)) png.SaveTo(f);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ConvGL.Core;
+using OpenCvSharp;
+
+namespace ConvGL.App.Sources;
+
+/// <summary>Turns a --source value (or a dropped file) into a source:
+/// <c>scene</c> or <c>scene:WxH</c>, <c>camera</c> / <c>camera:N</c> / <c>/dev/videoN</c>, an image file, a video file.</summary>
+internal static class SourceFactory
+{
+    private static readonly HashSet<string> s_imageExtensions =
+        new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".webp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff" };
+
+    /// <summary>Opens the source; anything that cannot be opened is a <see cref="ConvGLException"/> naming it.</summary>
+    public static IFrameSource Open(string spec, bool synchronous)
+    {
+        if (spec == "scene") return new SceneSource(synchronous: synchronous);
+        if (spec.StartsWith("scene:", StringComparison.Ordinal))
+        {
+            (int w, int h) = ParseSize(spec[6..], "--source scene:WxH");
+            return new SceneSource(w, h, synchronous);
+        }
+        if (spec == "camera") return VideoSource.OpenCamera("0");
+        if (spec.StartsWith("camera:", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec[7..]);
+        if (spec.StartsWith("/dev/video", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec);
+        if (!File.Exists(spec))
+            throw new ConvGLException($"source '{spec}': no such file (sources: scene, scene:WxH, camera, camera:N, /dev/videoN, an image or a video file)");
+        return s_imageExtensions.Contains(Path.GetExtension(spec)) ? OpenImage(spec) : VideoSource.OpenFile(spec);
+    }
+
+    public static (int Width, int Height) ParseSize(string s, string what)
+    {
+        string[] parts = s.Split('x');
+        if (parts.Length == 2 &&
+            int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w) &&
+            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) &&
+            w is >= 8 and <= 8192 && h is >= 8 and <= 8192)
+            return (w, h);
+        throw new ConvGLException($"{what}: expected WIDTHxHEIGHT between 8 and 8192, e.g. 640x360, got '{s}'");
+    }
+
+    private static ImageSource OpenImage(string path)
+    {
+        using Mat bgr = Cv2.ImRead(path, ImreadModes.Color);
+        if (bgr.Empty()) throw new ConvGLException($"source '{path}': not an image OpenCV can decode");
+        using var rgba = new Mat();
+        Cv2.CvtColor(bgr, rgba, ColorConversionCodes.BGR2RGBA);
+        byte[] pixels = new byte[rgba.Width * rgba.Height * 4];
+        Marshal.Copy(rgba.Data, pixels, 0, pixels.Length);
+        return new ImageSource($"image {Path.GetFileName(path)}", rgba.Width, rgba.Height, pixels);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using ConvGL.Core;
+using OpenCvSharp;
+
+namespace ConvGL.App.Sources;
+
+/// <summary>A video file (looping) or a camera through OpenCV's VideoCapture, read on a background thread.
+/// The Mats are allocated once and reused; each frame is converted BGR -> RGBA in place and copied into the
+/// exchange's back buffer.</summary>
+internal sealed class VideoSource : CaptureSource
+{
+    private readonly VideoCapture _capture;
+    private readonly Mat _frame = new(), _rgba = new();
+    private readonly bool _loop;
+    private readonly double _frameSeconds;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private double _nextDue;
+
+    public override string Name { get; }
+
+    private VideoSource(VideoCapture capture, string name, bool loop, int width, int height) : base(width, height)
+    {
+        _capture = capture;
+        _loop = loop;
+        Name = name;
+        double fps = loop ? capture.Get(VideoCaptureProperties.Fps) : 0;
+        // Files are paced at their own frame rate; cameras pace themselves (Read blocks until the next frame).
+        _frameSeconds = fps is > 1 and < 240 ? 1 / fps : loop ? 1 / 30.0 : 0;
+        Start();
+    }
+
+    /// <summary>Opens a video file; a file OpenCV cannot decode is a <see cref="ConvGLException"/>.</summary>
+    public static VideoSource OpenFile(string path)
+    {
+        if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
+        var capture = new VideoCapture(path);
+        return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
+            $"source '{path}': not an image or a video OpenCV can decode");
+    }
+
+    /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>
+    public static VideoSource OpenCamera(string device)
+    {
+        VideoCapture capture = int.TryParse(device, out int index)
+            ? new VideoCapture(index, VideoCaptureAPIs.V4L2)
+            : new VideoCapture(device, VideoCaptureAPIs.V4L2);
+        return FromCapture(capture, $"camera {device}", loop: false,
+            $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)");
+    }
+
+    private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
+
+    private static VideoSource FromCapture(VideoCapture capture, string name, bool loop, string failure)
+    {
+        if (!capture.IsOpened())
+        {
+            capture.Dispose();
+            throw new ConvGLException(failure);
+        }
+        using var probe = new Mat();
+        if (!capture.Read(probe) || probe.Empty())
+        {
+            capture.Dispose();
+            throw new ConvGLException(failure + " (no frame could be read)");
+        }
+        if (loop) capture.Set(VideoCaptureProperties.PosFrames, 0);
+        return new VideoSource(capture, name, loop, probe.Width, probe.Height);
+    }
+
+    protected override bool Capture(byte[] rgba, out string? error)
+    {
+        error = null;
+        if (_frameSeconds > 0)
+        {
+            double wait = _nextDue - _clock.Elapsed.TotalSeconds;
+            if (wait > 0) Thread.Sleep(TimeSpan.FromSeconds(wait));
+            _nextDue = Math.Max(_nextDue + _frameSeconds, _clock.Elapsed.TotalSeconds - _frameSeconds);
+        }
+        if (!_capture.Read(_frame) || _frame.Empty())
+        {
+            if (_loop)
+            {
+                _capture.Set(VideoCaptureProperties.PosFrames, 0);
+                if (_capture.Read(_frame) && !_frame.Empty()) return Convert(rgba, out error);
+            }
+            error = $"{Name}: the stream ended or the device stopped delivering frames";
+            return false;
+        }
+        return Convert(rgba, out error);
+    }
+
+    private bool Convert(byte[] rgba, out string? error)
+    {
+        error = null;
+        if (_frame.Width != Width || _frame.Height != Height)
+        {
+            error = $"{Name}: the frame size changed from {Width}x{Height} to {_frame.Width}x{_frame.Height}; drop the file again to reopen it";
+            return false;
+        }
+        Cv2.CvtColor(_frame, _rgba, _frame.Channels() == 1 ? ColorConversionCodes.GRAY2RGBA : ColorConversionCodes.BGR2RGBA);
+        if (!_rgba.IsContinuous()) throw new InvalidOperationException("OpenCV returned a non-continuous RGBA frame");
+        Marshal.Copy(_rgba.Data, rgba, 0, rgba.Length);
+        return true;
+    }
+
+    protected override void DisposeCore()
+    {
+        _capture.Dispose();
+        _frame.Dispose();
+        _rgba.Dispose();
+    }
+}
