@@ -36,7 +36,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private readonly ImageToTensor _toTensor;
     private readonly TensorToImage _toImage;
     private readonly GpuTimer _timer;
-    private readonly GpuTensor _image, _outRange;
+    private readonly GpuTensor _image, _outRange, _inRange;
     private readonly List<string> _lines = [], _probeLines = [], _stacks;
     private readonly StringBuilder _sb = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -74,6 +74,7 @@ internal sealed unsafe class LiveApp : IDisposable
         _timer = new GpuTimer(_context, label: "pipeline");
         _image = new GpuTensor(_context, label: "source image");
         _outRange = new GpuTensor(_context, label: "output range");
+        _inRange = new GpuTensor(_context, label: "input range");
         _stacks = StackCatalog.Find();
         _source = SourceFactory.Open(options.Source, options.Scripted);
         _view = options.View;
@@ -259,7 +260,13 @@ internal sealed unsafe class LiveApp : IDisposable
                     float rowY = _outputRect.Y + (outRow + 0.5f) * _outputRect.Height / output.H;
                     _presenter.DrawSolid(new PixelRect(_outputRect.X, rowY - 0.5f, _outputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
                     int inRow = (int)Math.Round((outRow + 0.5) * input.H / output.H - 0.5);
-                    _presenter.DrawProfile(input, inRow, output, _outRange, outRow, channel, plot);
+                    // The input channels that feed this output channel: its group under a convolution, the same
+                    // channel under a channelwise layer (activation, pooling).
+                    (int first, int count) = _pipeline.Conv(_layer) is { } conv
+                        ? (channel / (conv.Weight.Shape[0] / conv.Options.Groups) * conv.Weight.Shape[1], conv.Weight.Shape[1])
+                        : (Math.Min(channel, input.C - 1), 1);
+                    _presenter.ComputeRange(input, _inRange);
+                    _presenter.DrawProfile(input, _inRange, inRow, first, count, output, _outRange, outRow, channel, plot);
                     break;
                 }
         }
@@ -348,9 +355,11 @@ internal sealed unsafe class LiveApp : IDisposable
             _lines.Add(F($"{(i == _layer ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(_pipeline.IsEnabled(i) ? 'x' : ' ')}] {_pipeline.LayerLabel(i)}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}"));
         }
         _lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {Math.Clamp(_channel, 0, output.C - 1)}"));
-        AddKernelLines();
         float y = 8;
         y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
+        _lines.Clear();
+        AddKernelLines();
+        if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
 
         string? error = _shaderError ?? _presenter.Error ?? _error ?? _source.Error;
         if (error is not null)
@@ -382,8 +391,8 @@ internal sealed unsafe class LiveApp : IDisposable
         if (_view == ViewKind.Profile)
         {
             _lines.Clear();
-            _lines.Add("row profile: grey = layer input (mean of channels), orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
-            _hud.Panel(10, fh * 0.58f - 28, _lines);
+            _lines.Add("row profile: grey = layer input, orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
+            _hud.Panel(10, fh * 0.58f - 26, _lines);
         }
         if (UpdateProbe()) DrawProbe(fh);
         if (_help) DrawHelp(fw, fh);
@@ -397,15 +406,16 @@ internal sealed unsafe class LiveApp : IDisposable
         Tensor w = conv.Weight;
         int channel = Math.Clamp(_channel, 0, w.Shape[0] - 1);
         int kh = w.Shape[2], kw = w.Shape[3];
-        _lines.Add(F($"kernel (out {channel}, in 0 of {w.Shape[1]}) {kh}x{kw}, {conv.Options.Mode.ToString().ToLowerInvariant()}, border {conv.Options.Border.Name()}, stride {conv.Options.StrideY}, dilation {conv.Options.DilationY}:"));
-        for (int i = 0; i < Math.Min(kh, 9); i++)
+        // The centre 7x7 at most: enough to read a kernel's shape without hiding the picture.
+        const int shown = 7;
+        int i0 = Math.Max(0, (kh - shown) / 2), j0 = Math.Max(0, (kw - shown) / 2);
+        _lines.Add(F($"kernel {kh}x{kw} (out {channel}, in 0/{w.Shape[1]}){(kh > shown || kw > shown ? ", centre 7x7" : "")}"));
+        for (int i = i0; i < Math.Min(kh, i0 + shown); i++)
         {
-            _sb.Clear().Append("  ");
-            for (int j = 0; j < Math.Min(kw, 9); j++) _sb.Append(F($"{w.Data[(channel * w.Shape[1] * kh + i) * kw + j],8:0.####}"));
-            if (kw > 9) _sb.Append(" ...");
+            _sb.Clear();
+            for (int j = j0; j < Math.Min(kw, j0 + shown); j++) _sb.Append(F($"{w.Data[(channel * w.Shape[1] * kh + i) * kw + j],7:0.###}"));
             _lines.Add(_sb.ToString());
         }
-        if (kh > 9) _lines.Add("  ...");
     }
 
     private bool UpdateProbe()
@@ -740,6 +750,7 @@ internal sealed unsafe class LiveApp : IDisposable
         _hud.Dispose();
         _image.Dispose();
         _outRange.Dispose();
+        _inRange.Dispose();
         _sourceImage.Dispose();
         _toImage.Dispose();
         _timer.Dispose();
