@@ -8,6 +8,8 @@ packages=(
   libgtk-3-0                                    # OpenCvSharp's native library links it
   libfontconfig1                                # SkiaSharp's native library links it
 )
+# Test-only: NumPy/SciPy are the independent oracle the apply and stack tests compare against.
+if [[ "${1:-}" == "--test" ]]; then packages+=(python3-numpy python3-scipy); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

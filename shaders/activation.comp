@@ -1,0 +1,37 @@
+#version 430
+// Element-wise activations, the reference is Activation.Apply in src/ConvGL.Core/Ops/Activation.cs.
+// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs), the ActivationKind order.
+// Input and output may be the same buffer: each invocation reads and writes only its own element.
+
+layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
+
+// Any layout: n floats, treated as a flat array.
+layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+uniform int u_count;   // n
+uniform int u_row;     // invocations per dispatch row: index = y * u_row + x (n may exceed 65535 groups)
+uniform float u_slope; // leaky relu's negative slope
+
+void main()
+{
+    int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    if (index >= u_count) return;
+    float x = in_data[index];
+#if ACTIVATION == 0
+    float y = x > 0.0 ? x : 0.0;
+#elif ACTIVATION == 1
+    float y = x > 0.0 ? x : u_slope * x;
+#elif ACTIVATION == 2
+    // Clamped first: tanh(x) = (e^2x - 1)/(e^2x + 1) overflows to inf/inf = NaN for large |x| on some
+    // drivers, and tanh(10) already rounds to 1 in float32.
+    float y = tanh(clamp(x, -10.0, 10.0));
+#elif ACTIVATION == 3
+    float y = 1.0 / (1.0 + exp(-x));
+#elif ACTIVATION == 4
+    float y = abs(x);
+#else
+#error unknown ACTIVATION value
+#endif
+    out_data[index] = y;
+}

@@ -1,0 +1,55 @@
+#version 430
+// Max and average pooling over each channel, PyTorch MaxPool2d / AvgPool2d semantics: padding on
+// both sides that max never picks (-inf) and average counts as zeros (count_include_pad=True),
+// output size rounded down. The reference is Pool2D.Apply in src/ConvGL.Core/Ops/Pool2D.cs.
+// Defines: POOL_MAX (1 max, 0 average).
+
+layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
+
+// (C, H, W) row-major.
+layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
+// (C, H_out, W_out) row-major.
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+uniform ivec3 u_in_shape;   // (C, H, W)
+uniform ivec3 u_out_shape;  // (C, H_out, W_out)
+uniform ivec2 u_size;       // (kH, kW)
+uniform ivec2 u_stride;     // (sy, sx)
+uniform ivec2 u_pad;        // (top, left)
+
+void main()
+{
+    ivec3 pos = ivec3(gl_GlobalInvocationID); // (x, y, c)
+    if (pos.x >= u_out_shape.z || pos.y >= u_out_shape.y || pos.z >= u_out_shape.x) return;
+    int h = u_in_shape.y, w = u_in_shape.z;
+    int plane = pos.z * h * w;
+    int y0 = pos.y * u_stride.x - u_pad.x;
+    int x0 = pos.x * u_stride.y - u_pad.y;
+
+#if POOL_MAX
+    // PyTorch requires pad <= size/2, so every window holds at least one real pixel.
+    float acc = -3.402823466e+38;
+#else
+    float acc = 0.0;
+#endif
+    for (int i = 0; i < u_size.x; i++)
+    {
+        int iy = y0 + i;
+        if (uint(iy) >= uint(h)) continue;
+        for (int j = 0; j < u_size.y; j++)
+        {
+            int ix = x0 + j;
+            if (uint(ix) >= uint(w)) continue;
+            float v = in_data[plane + iy * w + ix];
+#if POOL_MAX
+            acc = max(acc, v);
+#else
+            acc += v;
+#endif
+        }
+    }
+#if !POOL_MAX
+    acc /= float(u_size.x * u_size.y);
+#endif
+    out_data[(pos.z * u_out_shape.y + pos.y) * u_out_shape.z + pos.x] = acc;
+}

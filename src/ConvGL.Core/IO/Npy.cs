@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ConvGL.Core.IO;
+
+/// <summary>NumPy's .npy format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
+/// the magic "\x93NUMPY", a version byte pair, a little-endian header length (2 bytes in version 1.0,
+/// 4 bytes in 2.0 and 3.0), an ASCII Python dict literal {'descr', 'fortran_order', 'shape'} padded with
+/// spaces to a multiple of 64 bytes and ended by '\n', then the raw array data.
+///
+/// Read: float32 and float64 ('&lt;f4', '&lt;f8', and their big-endian '&gt;' forms), any rank, C order; float64
+/// is narrowed to float32 (ConvGL tensors are float32). Anything else -- Fortran order, another dtype, a
+/// truncated or over-long data block, a bad magic -- is a <see cref="ConvGLException"/> naming the file.
+/// Write: little-endian float32, C order, version 1.0 (2.0 when the header would not fit in 64 KiB).</summary>
+public static partial class Npy
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    public static Tensor Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvGLException($"cannot read '{path}': {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}", e);
+        }
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses .npy bytes; <paramref name="name"/> is only used in error messages.</summary>
+    public static Tensor Parse(ReadOnlySpan<byte> bytes, string name = "<memory>")
+    {
+        if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
+            throw new ConvGLException($"'{name}' is not a .npy file (it does not start with the magic \"\\x93NUMPY\")");
+        int major = bytes[6], minor = bytes[7];
+        int headerLength, headerStart;
+        switch (major)
+        {
+            case 1:
+                headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
+                headerStart = 10;
+                break;
+            case 2 or 3:
+                if (bytes.Length < 12) throw new ConvGLException($"'{name}': .npy header is truncated");
+                uint len = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+                if (len > int.MaxValue) throw new ConvGLException($"'{name}': .npy header length {len} is not plausible");
+                headerLength = (int)len;
+                headerStart = 12;
+                break;
+            default:
+                throw new ConvGLException($"'{name}': .npy version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are)");
+        }
+        if ((long)headerStart + headerLength > bytes.Length)
+            throw new ConvGLException($"'{name}': .npy header is truncated (it says {headerLength} bytes, the file has {bytes.Length - headerStart} after the preamble)");
+        // Version 3.0 only allows UTF-8 in the header (field names of structured dtypes); plain float arrays are ASCII.
+        string header = Encoding.UTF8.GetString(bytes.Slice(headerStart, headerLength));
+
+        Match descr = DescrRegex().Match(header);
+        Match fortran = FortranRegex().Match(header);
+        Match shapeMatch = ShapeRegex().Match(header);
+        if (!descr.Success || !fortran.Success || !shapeMatch.Success)
+            throw new ConvGLException($"'{name}': .npy header is not a dict with 'descr', 'fortran_order' and 'shape': {header.Trim()}");
+        if (fortran.Groups[1].Value == "True")
+            throw new ConvGLException($"'{name}': Fortran-order .npy arrays are not supported; save it with np.save(path, np.ascontiguousarray(a))");
+
+        string dtype = descr.Groups[1].Value;
+        (int itemSize, bool bigEndian) = dtype switch
+        {
+            "<f4" or "=f4" => (4, false),
+            ">f4" => (4, true),
+            "<f8" or "=f8" => (8, false),
+            ">f8" => (8, true),
+            _ => throw new ConvGLException($"'{name}': .npy dtype '{dtype}' is not supported (float32 '<f4' or float64 '<f8'); convert it with a.astype(np.float32)"),
+        };
+
+        int[] shape = ParseShape(shapeMatch.Groups[1].Value, name);
+        long count = 1;
+        foreach (int d in shape) count *= d;
+        if (count > int.MaxValue) throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large");
+        ReadOnlySpan<byte> data = bytes[(headerStart + headerLength)..];
+        long need = count * itemSize;
+        if (data.Length < need)
+            throw new ConvGLException($"'{name}': .npy data is truncated: shape ({string.Join(", ", shape)}) of {dtype} needs {need} bytes, the file has {data.Length}");
+        if (data.Length > need)
+            throw new ConvGLException($"'{name}': .npy data has {data.Length - need} bytes more than shape ({string.Join(", ", shape)}) of {dtype} needs");
+
+        var values = new float[count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            ReadOnlySpan<byte> item = data.Slice(i * itemSize, itemSize);
+            values[i] = itemSize == 4
+                ? (bigEndian ? BinaryPrimitives.ReadSingleBigEndian(item) : BinaryPrimitives.ReadSingleLittleEndian(item))
+                : (float)(bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(item) : BinaryPrimitives.ReadDoubleLittleEndian(item));
+        }
+        return new Tensor(shape, values);
+    }
+
+    private static int[] ParseShape(string inner, string name)
+    {
+        var dims = new List<int>();
+        foreach (string part in inner.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            // NumPy writes plain integers; older versions on some platforms appended 'L' (Python 2 longs).
+            string p = part.TrimEnd('L');
+            if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int d))
+                throw new ConvGLException($"'{name}': .npy shape entry '{part}' is not a non-negative integer");
+            dims.Add(d);
+        }
+        return [.. dims];
+    }
+
+    /// <summary>The .npy bytes of a tensor: little-endian float32, C order.</summary>
+    public static byte[] ToBytes(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        string shape = tensor.Rank switch
+        {
+            0 => "()",
+            1 => $"({tensor.Shape[0]},)",
+            _ => "(" + string.Join(", ", tensor.Shape) + ")",
+        };
+        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
+        // The whole preamble + header is padded with spaces to a multiple of 64 and ends in '\n'.
+        int major = dict.Length + 1 + 10 <= ushort.MaxValue ? 1 : 2;
+        int preamble = major == 1 ? 10 : 12;
+        int total = (preamble + dict.Length + 1 + 63) / 64 * 64;
+        string header = dict.PadRight(total - preamble - 1) + "\n";
+
+        var bytes = new byte[total + tensor.Length * 4L];
+        Magic.CopyTo(bytes, 0);
+        bytes[6] = (byte)major;
+        bytes[7] = 0;
+        if (major == 1) BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)header.Length);
+        else BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)header.Length);
+        Encoding.ASCII.GetBytes(header, bytes.AsSpan(preamble));
+        Span<byte> data = bytes.AsSpan(total);
+        for (int i = 0; i < tensor.Length; i++)
+            BinaryPrimitives.WriteSingleLittleEndian(data[(i * 4)..], tensor.Data[i]);
+        return bytes;
+    }
+
+    /// <summary>Writes a tensor as float32 .npy, atomically (no partial file on failure).</summary>
+    public static void Write(string path, Tensor tensor) => AtomicFile.WriteAllBytes(path, ToBytes(tensor));
+
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
+    private static partial Regex DescrRegex();
+
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
+    private static partial Regex FortranRegex();
+
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
+    private static partial Regex ShapeRegex();
+}

@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text;
+
+namespace ConvGL.Core.Kernels;
+
+/// <summary>One parameter of a named kernel. Integer parameters (sizes, counts) reject fractions.</summary>
+public sealed record KernelParameter(string Name, double Default, string Description, bool Integer = false);
+
+/// <summary>A named kernel: its parameters in positional order, and the function that builds it.</summary>
+public sealed record KernelDefinition(string Name, string Description, IReadOnlyList<KernelParameter> Parameters, Func<double[], Tensor> Build);
+
+/// <summary>The named kernels of DESIGN.md, all (kH, kW) float32 tensors in the orientation `correlate` uses
+/// (sobel-x = [[-1,0,1],[-2,0,2],[-1,0,1]] responds positively to dark-to-bright, left to right; the y kernels
+/// respond positively to dark-to-bright, top to bottom). Angles are in degrees, counter-clockwise as seen on the
+/// screen (x right, y down), 0 pointing right.
+///
+/// Name syntax: `NAME`, `NAME:v1,v2,...` (positional, in the order of <see cref="Describe"/>) or
+/// `NAME:key=value,...`; both may be mixed (positional first), e.g. `gaussian:5,1.5` == `gaussian:size=5,sigma=1.5`,
+/// `laplacian:8`, `gabor:theta=45,lambda=6`. Names are case-sensitive lower case.
+///
+/// Kernels built around a centre pixel (identity, gaussian, unsharp, log, dog, gabor, motion-blur) need an odd
+/// size; an even size is a <see cref="ConvGLException"/>. A box filter may be even: a mean is meaningful at any
+/// size, and `same` padding then puts the extra row/column after (PyTorch's rule), like OpenCV's blur anchor.</summary>
+public static class KernelLibrary
+{
+    private static readonly KernelDefinition[] Definitions =
+    [
+        new("identity", "1 at the centre: output = input", [Size(3)], p => Identity(OddSize("identity", p[0]))),
+        new("box", "mean of a size x size window (1/size^2 each)", [Size(3)], p => Box(PositiveSize("box", p[0]))),
+        new("gaussian", "normalised Gaussian blur; sigma 0 = OpenCV's 0.3*((size-1)/2 - 1) + 0.8",
+            [Size(5), new("sigma", 0, "standard deviation in pixels")], p => Gaussian(OddSize("gaussian", p[0]), p[1])),
+        new("sharpen", "[[0,-1,0],[-1,5,-1],[0,-1,0]]", [], _ => M([0, -1, 0], [-1, 5, -1], [0, -1, 0])),
+        new("unsharp", "unsharp mask (1 + amount) * identity - amount * gaussian(size, sigma)",
+            [Size(5), new("sigma", 1, "blur standard deviation"), new("amount", 1, "sharpening strength")],
+            p => Unsharp(OddSize("unsharp", p[0]), p[1], p[2])),
+        new("emboss", "[[-2,-1,0],[-1,1,1],[0,1,2]]", [], _ => M([-2, -1, 0], [-1, 1, 1], [0, 1, 2])),
+        new("outline", "[[-1,-1,-1],[-1,8,-1],[-1,-1,-1]]", [], _ => M([-1, -1, -1], [-1, 8, -1], [-1, -1, -1])),
+        new("sobel-x", "[[-1,0,1],[-2,0,2],[-1,0,1]]", [], _ => M([-1, 0, 1], [-2, 0, 2], [-1, 0, 1])),
+        new("sobel-y", "[[-1,-2,-1],[0,0,0],[1,2,1]]", [], _ => M([-1, -2, -1], [0, 0, 0], [1, 2, 1])),
+        new("scharr-x", "[[-3,0,3],[-10,0,10],[-3,0,3]]", [], _ => M([-3, 0, 3], [-10, 0, 10], [-3, 0, 3])),
+        new("scharr-y", "[[-3,-10,-3],[0,0,0],[3,10,3]]", [], _ => M([-3, -10, -3], [0, 0, 0], [3, 10, 3])),
+        new("prewitt-x", "[[-1,0,1],[-1,0,1],[-1,0,1]]", [], _ => M([-1, 0, 1], [-1, 0, 1], [-1, 0, 1])),
+        new("prewitt-y", "[[-1,-1,-1],[0,0,0],[1,1,1]]", [], _ => M([-1, -1, -1], [0, 0, 0], [1, 1, 1])),
+        new("laplacian", "4-neighbour [[0,1,0],[1,-4,1],[0,1,0]] or 8-neighbour [[1,1,1],[1,-8,1],[1,1,1]]",
+            [new("neighbours", 4, "4 or 8", Integer: true)], p => Laplacian(p[0])),
+        new("log", "Laplacian of Gaussian -(1 - r^2/2s^2) exp(-r^2/2s^2) / (pi s^4), shifted to sum 0 (negative centre)",
+            [Size(9), new("sigma", 1.4, "standard deviation")], p => LaplacianOfGaussian(OddSize("log", p[0]), p[1])),
+        new("dog", "difference of Gaussians gaussian(sigma1) - gaussian(sigma2), each summing to 1 (sum 0, positive centre)",
+            [Size(9), new("sigma1", 1, "inner standard deviation"), new("sigma2", 1.6, "outer standard deviation")],
+            p => DifferenceOfGaussians(OddSize("dog", p[0]), p[1], p[2])),
+        new("gabor", "exp(-(x'^2 + gamma^2 y'^2) / 2 sigma^2) cos(2 pi x'/lambda + psi), x' along theta; not normalised",
+            [new("theta", 0, "orientation of the wave vector, degrees"), new("sigma", 2, "envelope standard deviation"),
+             new("lambda", 6, "wavelength in pixels"), new("gamma", 0.5, "aspect ratio of the envelope"),
+             new("psi", 0, "phase offset, degrees (90 = odd/sine Gabor)"), new("size", 0, "odd size; 0 = 2*ceil(3*sigma)+1", Integer: true)],
+            p => Gabor(p[0], p[1], p[2], p[3], p[4], p[5])),
+        new("motion-blur", "an anti-aliased line of the given length through the centre, summing to 1",
+            [new("length", 9, "odd length in pixels (the kernel is length x length)", Integer: true), new("angle", 0, "degrees, 0 = horizontal")],
+            p => MotionBlur(OddSize("motion-blur", p[0], "length"), p[1])),
+        new("vertical-edge", "[[1,0,-1],[1,0,-1],[1,0,-1]] (the textbook vertical edge detector)", [], _ => M([1, 0, -1], [1, 0, -1], [1, 0, -1])),
+        new("horizontal-edge", "[[1,1,1],[0,0,0],[-1,-1,-1]]", [], _ => M([1, 1, 1], [0, 0, 0], [-1, -1, -1])),
+    ];
+
+    private static KernelParameter Size(int d) => new("size", d, "kernel width and height", Integer: true);
+
+    public static IReadOnlyList<KernelDefinition> All => Definitions;
+
+    public static IEnumerable<string> Names => Definitions.Select(d => d.Name);
+
+    /// <summary>True when the part of <paramref name="spec"/> before ':' names a library kernel.</summary>
+    public static bool IsName(string spec) => Find(spec.Split(':', 2)[0]) is not null;
+
+    private static KernelDefinition? Find(string name) => Array.Find(Definitions, d => d.Name == name);
+
+    /// <summary>Builds the kernel a spec names, e.g. "sobel-x", "gaussian:5,1.5", "gabor:theta=45".</summary>
+    public static Tensor Get(string spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string[] parts = spec.Split(':', 2);
+        string name = parts[0].Trim();
+        KernelDefinition def = Find(name)
+            ?? throw new ConvGLException($"unknown kernel '{name}' (known: {string.Join(", ", Names)}; or give a kernel file path)");
+        double[] values = ParseArguments(def, parts.Length > 1 ? parts[1] : "", spec);
+        return def.Build(values);
+    }
+
+    private static double[] ParseArguments(KernelDefinition def, string args, string spec)
+    {
+        var values = def.Parameters.Select(p => p.Default).ToArray();
+        var given = new bool[values.Length];
+        if (args.Trim().Length == 0) return values;
+        int position = 0;
+        bool namedSeen = false;
+        foreach (string raw in args.Split(','))
+        {
+            string item = raw.Trim();
+            int index;
+            string text;
+            int eq = item.IndexOf('=');
+            if (eq >= 0)
+            {
+                string key = item[..eq].Trim();
+                text = item[(eq + 1)..].Trim();
+                index = def.Parameters.ToList().FindIndex(p => p.Name == key);
+                if (index < 0)
+                    throw new ConvGLException($"kernel '{spec}': '{def.Name}' has no parameter '{key}' (parameters: {ParameterList(def)})");
+                namedSeen = true;
+            }
+            else
+            {
+                if (namedSeen) throw new ConvGLException($"kernel '{spec}': positional value '{item}' after a key=value one; put positional values first");
+                if (position >= def.Parameters.Count)
+                    throw new ConvGLException($"kernel '{spec}': '{def.Name}' takes {def.Parameters.Count} parameter(s) ({ParameterList(def)}), got more");
+                index = position++;
+                text = item;
+            }
+            KernelParameter p = def.Parameters[index];
+            if (given[index]) throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' given twice");
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be a number, got '{text}'");
+            if (p.Integer && v != Math.Floor(v))
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be an integer, got '{text}'");
+            values[index] = v;
+            given[index] = true;
+        }
+        return values;
+    }
+
+    private static string ParameterList(KernelDefinition def) =>
+        def.Parameters.Count == 0 ? "none" : string.Join(", ", def.Parameters.Select(p => $"{p.Name}={Format(p.Default)}"));
+
+    private static string Format(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>A table of every name, its parameters with defaults, and what it is: for README and --help.</summary>
+    public static string Describe()
+    {
+        var sb = new StringBuilder();
+        foreach (KernelDefinition d in Definitions)
+        {
+            string head = d.Parameters.Count == 0 ? d.Name : $"{d.Name}:{ParameterList(d)}";
+            sb.Append("  ").Append(head.PadRight(52)).Append(' ').AppendLine(d.Description);
+        }
+        return sb.ToString();
+    }
+
+    // ---- size checks --------------------------------------------------------------------------------------
+
+    private static int PositiveSize(string name, double v, string what = "size")
+    {
+        if (v < 1 || v > 1025) throw new ConvGLException($"kernel '{name}': {what} {Format(v)} must be between 1 and 1025");
+        return (int)v;
+    }
+
+    private static int OddSize(string name, double v, string what = "size")
+    {
+        int n = PositiveSize(name, v, what);
+        if (n % 2 == 0)
+            throw new ConvGLException($"kernel '{name}': {what} {n} is even; this kernel is centred on a pixel and needs an odd {what} (an even-size kernel where a mode needs odd), e.g. {n + 1}");
+        return n;
+    }
+
+    // ---- builders (double precision, one rounding to float32 at the end) -----------------------------------
+
+    private static Tensor M(params double[][] rows) => FromDouble(rows.Length, rows[0].Length, (y, x) => rows[y][x]);
+
+    private static Tensor FromDouble(int h, int w, Func<int, int, double> f)
+    {
+        var t = new Tensor([h, w]);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) t[y, x] = (float)f(y, x);
+        return t;
+    }
+
+    private static double[,] Grid(int h, int w, Func<int, int, double> f)
+    {
+        var g = new double[h, w];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) g[y, x] = f(y, x);
+        return g;
+    }
+
+    private static Tensor ToTensor(double[,] g) => FromDouble(g.GetLength(0), g.GetLength(1), (y, x) => g[y, x]);
+
+    private static Tensor Identity(int n) => FromDouble(n, n, (y, x) => y == n / 2 && x == n / 2 ? 1 : 0);
+
+    private static Tensor Box(int n) => FromDouble(n, n, (_, _) => 1.0 / (n * n));
+
+    /// <summary>OpenCV's getGaussianKernel default when sigma &lt;= 0.</summary>
+    public static double DefaultSigma(int size) => 0.3 * ((size - 1) * 0.5 - 1) + 0.8;
+
+    /// <summary>The normalised 1D Gaussian of odd length n (sum 1).</summary>
+    public static double[] Gaussian1D(int n, double sigma)
+    {
+        if (sigma <= 0) sigma = DefaultSigma(n);
+        var g = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double x = i - n / 2;
+            g[i] = Math.Exp(-x * x / (2 * sigma * sigma));
+            sum += g[i];
+        }
+        for (int i = 0; i < n; i++) g[i] /= sum;
+        return g;
+    }
+
+    private static double[,] Gaussian2D(int n, double sigma)
+    {
+        double[] g = Gaussian1D(n, sigma);
+        return Grid(n, n, (y, x) => g[y] * g[x]);
+    }
+
+    private static Tensor Gaussian(int n, double sigma) => ToTensor(Gaussian2D(n, sigma));
+
+    private static Tensor Unsharp(int n, double sigma, double amount)
+    {
+        double[,] g = Gaussian2D(n, sigma);
+        return FromDouble(n, n, (y, x) => (y == n / 2 && x == n / 2 ? 1 + amount : 0) - amount * g[y, x]);
+    }
+
+    private static Tensor Laplacian(double neighbours) => neighbours switch
+    {
+        4 => M([0, 1, 0], [1, -4, 1], [0, 1, 0]),
+        8 => M([1, 1, 1], [1, -8, 1], [1, 1, 1]),
+        _ => throw new ConvGLException($"kernel 'laplacian': neighbours must be 4 or 8, got {Format(neighbours)}"),
+    };
+
+    private static Tensor LaplacianOfGaussian(int n, double sigma)
+    {
+        if (sigma <= 0) throw new ConvGLException($"kernel 'log': sigma must be positive, got {Format(sigma)}");
+        int c = n / 2;
+        double s2 = sigma * sigma;
+        double[,] g = Grid(n, n, (y, x) =>
+        {
+            double r2 = (x - c) * (x - c) + (y - c) * (y - c);
+            return -(1 - r2 / (2 * s2)) * Math.Exp(-r2 / (2 * s2)) / (Math.PI * s2 * s2);
+        });
+        // A truncated LoG does not sum to 0; shifting it makes flat regions respond exactly 0.
+        double mean = g.Cast<double>().Average();
+        return FromDouble(n, n, (y, x) => g[y, x] - mean);
+    }
+
+    private static Tensor DifferenceOfGaussians(int n, double sigma1, double sigma2)
+    {
+        if (sigma1 <= 0 || sigma2 <= 0) throw new ConvGLException($"kernel 'dog': sigmas must be positive, got {Format(sigma1)}, {Format(sigma2)}");
+        double[,] a = Gaussian2D(n, sigma1), b = Gaussian2D(n, sigma2);
+        return FromDouble(n, n, (y, x) => a[y, x] - b[y, x]);
+    }
+
+    private static Tensor Gabor(double thetaDeg, double sigma, double lambda, double gamma, double psiDeg, double size)
+    {
+        if (sigma <= 0 || lambda <= 0) throw new ConvGLException($"kernel 'gabor': sigma and lambda must be positive, got {Format(sigma)}, {Format(lambda)}");
+        int n = size == 0 ? 2 * (int)Math.Ceiling(3 * sigma) + 1 : OddSize("gabor", size);
+        int c = n / 2;
+        double theta = thetaDeg * Math.PI / 180, psi = psiDeg * Math.PI / 180;
+        double cos = Math.Cos(theta), sin = Math.Sin(theta);
+        return FromDouble(n, n, (row, col) =>
+        {
+            // Screen coordinates: x right, y up (so that a positive angle turns counter-clockwise on screen).
+            double x = col - c, y = c - row;
+            double xr = x * cos + y * sin, yr = -x * sin + y * cos;
+            return Math.Exp(-(xr * xr + gamma * gamma * yr * yr) / (2 * sigma * sigma)) * Math.Cos(2 * Math.PI * xr / lambda + psi);
+        });
+    }
+
+    private static Tensor MotionBlur(int length, double angleDeg)
+    {
+        int c = length / 2;
+        double a = angleDeg * Math.PI / 180;
+        double dx = Math.Cos(a), dy = Math.Sin(a);
+        // Each cell is weighted by 1 - (its distance to the segment), clipped at 0: an anti-aliased line one pixel
+        // wide whose cells along an axis-aligned segment get exactly 1 and their neighbours 0.
+        double[,] g = Grid(length, length, (row, col) =>
+        {
+            double x = col - c, y = c - row;
+            double t = Math.Clamp(x * dx + y * dy, -c, c);
+            double ex = x - t * dx, ey = y - t * dy;
+            return Math.Max(0, 1 - Math.Sqrt(ex * ex + ey * ey));
+        });
+        double sum = g.Cast<double>().Sum();
+        return FromDouble(length, length, (y, x) => g[y, x] / sum);
+    }
+}

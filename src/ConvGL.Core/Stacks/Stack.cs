@@ -1,0 +1,67 @@
+namespace ConvGL.Core.Stacks;
+
+/// <summary>What a stack takes: one gray channel or three RGB channels.</summary>
+public enum StackInput { Gray, Rgb }
+
+/// <summary>A loaded, validated feature-extraction stack: an ordered list of layers whose channel counts have
+/// been checked from the input through the last layer. Spatial sizes depend on the input size: see
+/// <see cref="StackPlan"/>.</summary>
+public sealed class Stack
+{
+    public string Name { get; }
+    public StackInput Input { get; }
+    /// <summary>The safetensors file the learned layers name tensors in, as written in the stack file
+    /// (relative to it), or null.</summary>
+    public string? WeightsFile { get; }
+    public IReadOnlyList<StackLayer> Layers { get; }
+    /// <summary>Where the stack was loaded from (used in error messages), or null for a stack built in code.</summary>
+    public string? SourcePath { get; init; }
+    public string? Description { get; init; }
+
+    public int InputChannels => Input == StackInput.Gray ? 1 : 3;
+
+    /// <summary>Builds a stack, checking the channel count through every layer.</summary>
+    public Stack(string name, StackInput input, IReadOnlyList<StackLayer> layers, string? weightsFile = null)
+    {
+        Name = name;
+        Input = input;
+        Layers = layers.ToArray();
+        WeightsFile = weightsFile;
+        if (Layers.Count == 0) throw new ConvGLException($"stack '{name}' has no layers");
+        int c = InputChannels;
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            c = Layers[i].OutputChannels(c, out string? error);
+            if (error is not null) throw new ConvGLException($"stack '{name}': layer {i} ({Layers[i].Type}): {error}");
+        }
+    }
+
+    /// <summary>Channels after each layer, all layers enabled.</summary>
+    public int[] Channels()
+    {
+        var channels = new int[Layers.Count];
+        int c = InputChannels;
+        for (int i = 0; i < Layers.Count; i++) channels[i] = c = Layers[i].OutputChannels(c, out _);
+        return channels;
+    }
+
+    /// <summary>A (C, H, W) image made into this stack's input: RGB to gray by BT.601 (0.299 R + 0.587 G + 0.114 B,
+    /// as OpenCV's cvtColor), gray to RGB by repeating the channel; a matching image is returned as is.</summary>
+    public Tensor PrepareInput(Tensor image)
+    {
+        if (image.Rank != 3) throw new ConvGLException($"a stack input must be (C, H, W), got {image.ShapeString}");
+        int want = InputChannels;
+        if (image.C == want) return image;
+        int plane = image.H * image.W;
+        if (want == 1 && image.C is 3 or 4)
+        {
+            var gray = Tensor.Chw(1, image.H, image.W);
+            for (int p = 0; p < plane; p++)
+                gray.Data[p] = 0.299f * image.Data[p] + 0.587f * image.Data[plane + p] + 0.114f * image.Data[2 * plane + p];
+            return gray;
+        }
+        if (want == 3 && image.C == 1) return Tensor.Concat([image, image, image]);
+        if (want == 3 && image.C == 4) return Tensor.Chw(3, image.H, image.W, image.Data.AsSpan(0, 3 * plane).ToArray());
+        throw new ConvGLException($"stack '{Name}' takes {Input.ToString().ToLowerInvariant()} input; an image with {image.C} channels cannot be converted");
+    }
+}

@@ -1,0 +1,45 @@
+namespace ConvGL.Core.Stacks;
+
+/// <summary>Finds stacks by file path or by the name of a shipped stack (assets/stacks/NAME.json). The shipped
+/// folder is looked for above the running program (a build output inside the repository, or an app folder
+/// that carries assets/), then above the current directory.</summary>
+public static class StackCatalog
+{
+    /// <summary>The shipped stacks folder, or null when none is found.</summary>
+    public static string? ShippedDirectory()
+    {
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (string? d = Path.GetFullPath(start); d is not null; d = Path.GetDirectoryName(d))
+            {
+                string candidate = Path.Combine(d, "assets", "stacks");
+                if (Directory.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+
+    /// <summary>Names of the shipped stacks, sorted.</summary>
+    public static IReadOnlyList<string> ShippedNames()
+    {
+        string? dir = ShippedDirectory();
+        return dir is null ? []
+            : Directory.GetFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The file a <c>--stack</c> argument means: an existing file as given, else a shipped stack name.</summary>
+    public static string Resolve(string nameOrPath)
+    {
+        if (File.Exists(nameOrPath)) return nameOrPath;
+        bool looksLikeName = nameOrPath.Length > 0 && nameOrPath.IndexOfAny(['/', '\\']) < 0 && !nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        if (looksLikeName && ShippedDirectory() is string dir)
+        {
+            string shipped = Path.Combine(dir, nameOrPath + ".json");
+            if (File.Exists(shipped)) return shipped;
+        }
+        IReadOnlyList<string> names = ShippedNames();
+        throw new ConvGLException($"stack '{nameOrPath}': no such file, and not a shipped stack name " +
+            (names.Count > 0 ? $"(shipped: {string.Join(", ", names)})" : "(no assets/stacks folder found)"));
+    }
+
+    /// <summary>Resolves and loads a stack.</summary>
+    public static Stack Load(string nameOrPath) => StackFile.Load(Resolve(nameOrPath));
+}

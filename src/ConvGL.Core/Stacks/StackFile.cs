@@ -1,0 +1,418 @@
+using System.Text.Json;
+using ConvGL.Core.IO;
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Stacks;
+
+/// <summary>Loads a stack file (DESIGN.md, "Stack files"): JSON with // and /* */ comments and trailing commas
+/// allowed. Everything is validated before a stack is returned -- unknown fields, types and names, tensor
+/// ranks and shapes, NaN/Inf weights, channel counts from the input through the last layer -- and every error
+/// is one line naming the file, the layer index and the field.
+///
+/// Top level: <c>name</c> (string, default: the file name), <c>input</c> (gray|rgb, default gray),
+/// <c>weights</c> (a safetensors file relative to the stack file), <c>description</c> (string), <c>layers</c>.
+///
+/// Layers (all accept <c>"name"</c>, a label):
+/// - <c>conv</c>, learned: <c>weight</c> and optional <c>bias</c>: tensor names in <c>weights</c>, or paths to
+///   .npy files (relative to the stack file); <c>groups</c> (default 1).
+/// - <c>conv</c>, fixed: <c>kernels</c>: library kernel names; <c>sum</c> (default false; see <see cref="ConvLayer"/>
+///   for how a bank meets the input channels).
+/// - both convs: <c>stride</c>, <c>dilation</c> (N or [y, x], default 1), <c>padding</c> (same|valid|full, N or
+///   [y, x]; default same), <c>border</c> (zero|replicate|reflect|symmetric|wrap; default zero, as PyTorch's
+///   layers), <c>mode</c> (correlate|convolve; default correlate).
+/// - <c>relu</c>, <c>tanh</c>, <c>sigmoid</c>, <c>abs</c>; <c>leaky_relu</c> with <c>slope</c> (default 0.01).
+/// - <c>maxpool</c>, <c>avgpool</c>: <c>size</c> (N or [y, x], required), <c>stride</c> (default size),
+///   <c>padding</c> (N or [y, x], at most half the size; default 0).
+/// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).</summary>
+public static class StackFile
+{
+    private static readonly JsonDocumentOptions JsonOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Loads and validates a stack file. <paramref name="kernels"/> resolves a library kernel name to a
+    /// (kH, kW) tensor (throwing <see cref="ConvGLException"/> for an unknown name); <paramref name="npy"/>
+    /// reads a .npy file. Both default to Core's kernel library and .npy reader.</summary>
+    public static Stack Load(string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvGLException($"{path}: cannot read stack file: {e.Message}", e);
+        }
+        return Parse(text, path, kernels, npy);
+    }
+
+    /// <summary>Parses stack JSON; <paramref name="path"/> names it in errors and anchors relative paths.</summary>
+    public static Stack Parse(string json, string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {FirstSentence(e.Message)}", e);
+        }
+        using (doc)
+            return new Parser(path, kernels ?? StackDefaults.Kernel, npy ?? StackDefaults.Npy).Stack(doc.RootElement);
+    }
+
+    private static string FirstSentence(string message)
+    {
+        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    /// <summary>One parse: knows the file, tracks the channel count, reads tensors once.</summary>
+    private sealed class Parser(string path, Func<string, Tensor> kernels, Func<string, Tensor> npy)
+    {
+        private readonly string _dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        private IReadOnlyDictionary<string, Tensor>? _weights;
+        private string? _weightsPath;
+
+        private ConvGLException Top(string field, string message) => new($"{path}: field '{field}': {message}");
+
+        public Stack Stack(JsonElement root)
+        {
+            if (root.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: a stack file must hold a JSON object, found {Kind(root)}");
+            var fields = Fields(root, null, ["name", "input", "weights", "description", "layers"]);
+
+            string name = Path.GetFileNameWithoutExtension(path);
+            if (fields.TryGetValue("name", out JsonElement n))
+                name = n.ValueKind == JsonValueKind.String && n.GetString()!.Length > 0 ? n.GetString()! : throw Top("name", "must be a non-empty string");
+            string? description = null;
+            if (fields.TryGetValue("description", out JsonElement d))
+                description = d.ValueKind == JsonValueKind.String ? d.GetString() : throw Top("description", "must be a string");
+
+            StackInput input = StackInput.Gray;
+            if (fields.TryGetValue("input", out JsonElement inp))
+            {
+                input = (inp.ValueKind == JsonValueKind.String ? inp.GetString() : null) switch
+                {
+                    "gray" => StackInput.Gray,
+                    "rgb" => StackInput.Rgb,
+                    _ => throw Top("input", $"must be \"gray\" or \"rgb\", found {inp.GetRawText()}"),
+                };
+            }
+
+            string? weightsFile = null;
+            if (fields.TryGetValue("weights", out JsonElement wf))
+            {
+                if (wf.ValueKind != JsonValueKind.String || wf.GetString()!.Length == 0) throw Top("weights", "must be a path to a .safetensors file, relative to the stack file");
+                weightsFile = wf.GetString()!;
+                _weightsPath = Path.Combine(_dir, weightsFile);
+                if (!File.Exists(_weightsPath)) throw Top("weights", $"file '{_weightsPath}' does not exist");
+                try
+                {
+                    _weights = SafeTensors.Read(_weightsPath);
+                }
+                catch (ConvGLException e)
+                {
+                    throw Top("weights", e.Message);
+                }
+            }
+
+            if (!fields.TryGetValue("layers", out JsonElement layersEl)) throw Top("layers", "is missing: a stack needs a list of layers");
+            if (layersEl.ValueKind != JsonValueKind.Array || layersEl.GetArrayLength() == 0) throw Top("layers", "must be a non-empty array of layer objects");
+
+            var layers = new List<StackLayer>();
+            int channels = input == StackInput.Gray ? 1 : 3;
+            int index = 0;
+            foreach (JsonElement el in layersEl.EnumerateArray())
+            {
+                StackLayer layer = Layer(el, index, channels);
+                int next = layer.OutputChannels(channels, out string? error);
+                if (error is not null)
+                    throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field '{ChannelField(layer)}': {error}");
+                channels = next;
+                layers.Add(layer);
+                index++;
+            }
+            return new Stack(name, input, layers, weightsFile) { SourcePath = path, Description = description };
+        }
+
+        private static string ChannelField(StackLayer layer) => layer switch
+        {
+            ConvLayer { IsFixed: true } => "kernels",
+            ConvLayer => "weight",
+            _ => "type",
+        };
+
+        private StackLayer Layer(JsonElement el, int index, int channels)
+        {
+            if (el.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: layer {index}: must be an object with a \"type\", found {Kind(el)}");
+            if (!el.TryGetProperty("type", out JsonElement typeEl) || typeEl.ValueKind != JsonValueKind.String)
+                throw new ConvGLException($"{path}: layer {index} field 'type': missing or not a string (types: {Types})");
+            string type = typeEl.GetString()!;
+            var at = new LayerContext(path, index, type);
+            string? label = null;
+            if (el.TryGetProperty("name", out JsonElement labelEl))
+                label = labelEl.ValueKind == JsonValueKind.String ? labelEl.GetString() : throw at.Error("name", "must be a string");
+
+            StackLayer layer;
+            if (type == "conv")
+            {
+                layer = Conv(el, at, channels);
+            }
+            else if (type is "maxpool" or "avgpool")
+            {
+                layer = Pool(el, at, type == "maxpool" ? PoolKind.Max : PoolKind.Average);
+            }
+            else if (type == "magnitude")
+            {
+                Fields(el, at, ["type", "name"]);
+                layer = new MagnitudeLayer();
+            }
+            else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name())
+            {
+                var f = Fields(el, at, kind == ActivationKind.LeakyRelu ? ["type", "name", "slope"] : ["type", "name"]);
+                float slope = Activation.DefaultLeakySlope;
+                if (f.TryGetValue("slope", out JsonElement s))
+                {
+                    if (s.ValueKind != JsonValueKind.Number || !s.TryGetDouble(out double v) || !double.IsFinite(v) || !float.IsFinite((float)v))
+                        throw at.Error("slope", $"must be a finite number, found {s.GetRawText()}");
+                    slope = (float)v;
+                }
+                layer = new ActivationLayer(kind, slope);
+            }
+            else
+            {
+                throw at.Error("type", $"unknown layer type '{type}' (types: {Types})");
+            }
+            layer.Label = label;
+            return layer;
+        }
+
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, maxpool, avgpool, magnitude";
+
+        private StackLayer Conv(JsonElement el, LayerContext at, int channels)
+        {
+            var f = Fields(el, at, ["type", "name", "weight", "bias", "kernels", "sum", "groups", "stride", "dilation", "padding", "border", "mode"]);
+            bool learned = f.ContainsKey("weight"), fixedBank = f.ContainsKey("kernels");
+            if (learned && fixedBank) throw at.Error("kernels", "a conv takes either \"weight\" (learned) or \"kernels\" (fixed), not both");
+            if (!learned && !fixedBank) throw at.Error("weight", "a conv needs \"weight\" (a tensor name or .npy path) or \"kernels\" (library kernel names)");
+
+            (int sy, int sx) = Pair(f, "stride", at, 1, min: 1);
+            (int dy, int dx) = Pair(f, "dilation", at, 1, min: 1);
+            var options = new ConvOptions { StrideY = sy, StrideX = sx, DilationY = dy, DilationX = dx };
+            if (f.TryGetValue("padding", out JsonElement p))
+            {
+                if (p.ValueKind == JsonValueKind.String)
+                {
+                    options = options with
+                    {
+                        Padding = p.GetString() switch
+                        {
+                            "same" => PaddingMode.Same,
+                            "valid" => PaddingMode.Valid,
+                            "full" => PaddingMode.Full,
+                            _ => throw at.Error("padding", $"must be same, valid, full, an integer or [y, x], found {p.GetRawText()}"),
+                        },
+                    };
+                }
+                else
+                {
+                    (int py, int px) = Pair(f, "padding", at, 0, min: 0);
+                    options = options with { Padding = PaddingMode.Explicit, PadY = py, PadX = px };
+                }
+            }
+            if (f.TryGetValue("border", out JsonElement b))
+            {
+                if (b.ValueKind != JsonValueKind.String || !Borders.TryParse(b.GetString()!, out Border border))
+                    throw at.Error("border", $"must be one of {Borders.Names}, found {b.GetRawText()}");
+                options = options with { Border = border };
+            }
+            if (f.TryGetValue("mode", out JsonElement m))
+            {
+                options = options with
+                {
+                    Mode = (m.ValueKind == JsonValueKind.String ? m.GetString() : null) switch
+                    {
+                        "correlate" => ConvMode.Correlate,
+                        "convolve" => ConvMode.Convolve,
+                        _ => throw at.Error("mode", $"must be correlate or convolve, found {m.GetRawText()}"),
+                    },
+                };
+            }
+
+            return learned ? LearnedConv(f, at, channels, options) : FixedConv(f, at, channels, options);
+        }
+
+        private ConvLayer LearnedConv(Dictionary<string, JsonElement> f, LayerContext at, int channels, ConvOptions options)
+        {
+            if (f.ContainsKey("sum")) throw at.Error("sum", "only applies to a fixed conv (\"kernels\")");
+            int groups = f.ContainsKey("groups") ? Int(f["groups"], "groups", at, min: 1) : 1;
+            options = options with { Groups = groups };
+
+            (string weightName, Tensor weight) = ReadTensor(f["weight"], "weight", at);
+            if (weight.Rank != 4)
+                throw at.Error("weight", $"'{weightName}' has shape {weight.ShapeString}; a conv weight must be rank 4 (C_out, C_in/groups, kH, kW)");
+            if (weight.Shape.Any(s => s == 0)) throw at.Error("weight", $"'{weightName}' has an empty shape {weight.ShapeString}");
+            int cout = weight.Shape[0];
+            if (channels % groups != 0 || cout % groups != 0)
+                throw at.Error("groups", $"groups {groups} must divide both the {channels} input channels and C_out {cout} of '{weightName}'");
+            if (weight.Shape[1] * groups != channels)
+                throw at.Error("weight", $"'{weightName}' has shape {weight.ShapeString}: with groups {groups} it takes {weight.Shape[1] * groups} input channels, but the layer before gives {channels}");
+            CheckFinite(weight, weightName, "weight", at);
+
+            string? biasName = null;
+            float[]? bias = null;
+            if (f.TryGetValue("bias", out JsonElement b) && b.ValueKind != JsonValueKind.Null)
+            {
+                (biasName, Tensor biasTensor) = ReadTensor(b, "bias", at);
+                if (biasTensor.Rank != 1 || biasTensor.Shape[0] != cout)
+                    throw at.Error("bias", $"'{biasName}' has shape {biasTensor.ShapeString}; it must be ({cout}), one entry per output channel of '{weightName}'");
+                CheckFinite(biasTensor, biasName, "bias", at);
+                bias = biasTensor.Data;
+            }
+            return ConvLayer.Learned(weight, bias, options, weightName, biasName);
+        }
+
+        private ConvLayer FixedConv(Dictionary<string, JsonElement> f, LayerContext at, int channels, ConvOptions options)
+        {
+            if (f.ContainsKey("groups")) throw at.Error("groups", "a fixed conv sets its own groups (depthwise, or 1 with \"sum\": true)");
+            if (f.ContainsKey("bias")) throw at.Error("bias", "only applies to a learned conv (\"weight\")");
+            bool sum = false;
+            if (f.TryGetValue("sum", out JsonElement s))
+                sum = s.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw at.Error("sum", $"must be true or false, found {s.GetRawText()}"),
+                };
+            JsonElement list = f["kernels"];
+            if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+                throw at.Error("kernels", "must be a non-empty array of kernel names");
+            var names = new List<string>();
+            var bank = new List<Tensor>();
+            int i = 0;
+            foreach (JsonElement k in list.EnumerateArray())
+            {
+                string field = $"kernels[{i}]";
+                if (k.ValueKind != JsonValueKind.String) throw at.Error(field, $"must be a kernel name, found {k.GetRawText()}");
+                string name = k.GetString()!;
+                Tensor kernel;
+                try
+                {
+                    kernel = kernels(name);
+                }
+                catch (ConvGLException e)
+                {
+                    throw at.Error(field, e.Message);
+                }
+                if (kernel.Rank != 2 || kernel.Length == 0) throw at.Error(field, $"'{name}' is not a 2D kernel (shape {kernel.ShapeString})");
+                CheckFinite(kernel, name, field, at);
+                names.Add(name);
+                bank.Add(kernel);
+                i++;
+            }
+            try
+            {
+                return ConvLayer.Fixed(names, bank, channels, sum, options);
+            }
+            catch (ConvGLException e)
+            {
+                throw at.Error("kernels", e.Message);
+            }
+        }
+
+        /// <summary>A tensor by safetensors name, or from a .npy path relative to the stack file.</summary>
+        private (string Name, Tensor Tensor) ReadTensor(JsonElement el, string field, LayerContext at)
+        {
+            if (el.ValueKind != JsonValueKind.String || el.GetString()!.Length == 0)
+                throw at.Error(field, $"must be a tensor name or a .npy path, found {el.GetRawText()}");
+            string name = el.GetString()!;
+            if (name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            {
+                string file = Path.Combine(_dir, name);
+                if (!File.Exists(file)) throw at.Error(field, $"file '{file}' does not exist");
+                try
+                {
+                    return (name, npy(file));
+                }
+                catch (ConvGLException e)
+                {
+                    throw at.Error(field, e.Message);
+                }
+            }
+            if (_weights is null)
+                throw at.Error(field, $"'{name}' names a tensor but the stack has no \"weights\" file (add \"weights\": \"FILE.safetensors\" or give a .npy path)");
+            if (_weights.TryGetValue(name, out Tensor? t)) return (name, t);
+            string known = string.Join(", ", _weights.Keys.Order(StringComparer.Ordinal).Take(12)) + (_weights.Count > 12 ? ", ..." : "");
+            throw at.Error(field, $"no tensor '{name}' in {_weightsPath} (it holds: {known})");
+        }
+
+        private static void CheckFinite(Tensor t, string name, string field, LayerContext at)
+        {
+            for (int i = 0; i < t.Length; i++)
+                if (!float.IsFinite(t.Data[i]))
+                    throw at.Error(field, $"'{name}' holds {t.Data[i]} at flat index {i}; weights must be finite");
+        }
+
+        private PoolLayer Pool(JsonElement el, LayerContext at, PoolKind kind)
+        {
+            var f = Fields(el, at, ["type", "name", "size", "stride", "padding"]);
+            if (!f.ContainsKey("size")) throw at.Error("size", "is missing (the pool window, N or [y, x])");
+            (int ky, int kx) = Pair(f, "size", at, 0, min: 1);
+            (int sy, int sx) = Pair(f, "stride", at, 0, min: 1);
+            (int py, int px) = Pair(f, "padding", at, 0, min: 0);
+            if (py * 2 > ky || px * 2 > kx)
+                throw at.Error("padding", $"({py}, {px}) must be at most half the pool size ({ky}, {kx}), as in PyTorch");
+            return new PoolLayer(new PoolOptions { Kind = kind, SizeY = ky, SizeX = kx, StrideY = sy, StrideX = sx, PadY = py, PadX = px });
+        }
+
+        /// <summary>N or [y, x]; absent gives (fallback, fallback).</summary>
+        private static (int Y, int X) Pair(Dictionary<string, JsonElement> f, string field, LayerContext at, int fallback, int min)
+        {
+            if (!f.TryGetValue(field, out JsonElement el)) return (fallback, fallback);
+            if (el.ValueKind == JsonValueKind.Array)
+            {
+                if (el.GetArrayLength() != 2) throw at.Error(field, $"must be an integer or [y, x], found {el.GetRawText()}");
+                return (Int(el[0], field, at, min), Int(el[1], field, at, min));
+            }
+            int v = Int(el, field, at, min);
+            return (v, v);
+        }
+
+        private static int Int(JsonElement el, string field, LayerContext at, int min)
+        {
+            if (el.ValueKind != JsonValueKind.Number || !el.TryGetInt32(out int v))
+                throw at.Error(field, $"must be an integer, found {el.GetRawText()}");
+            if (v < min) throw at.Error(field, $"must be at least {min}, found {v}");
+            if (v > 4096) throw at.Error(field, $"{v} is implausibly large (at most 4096)");
+            return v;
+        }
+
+        /// <summary>The object's fields by name; an unknown or repeated field is an error.</summary>
+        private Dictionary<string, JsonElement> Fields(JsonElement obj, LayerContext? at, string[] allowed)
+        {
+            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (JsonProperty p in obj.EnumerateObject())
+            {
+                if (!allowed.Contains(p.Name))
+                {
+                    string msg = $"unknown field (allowed here: {string.Join(", ", allowed)})";
+                    throw at is null ? Top(p.Name, msg) : at.Error(p.Name, msg);
+                }
+                if (!fields.TryAdd(p.Name, p.Value))
+                    throw at is null ? Top(p.Name, "appears twice") : at.Error(p.Name, "appears twice");
+            }
+            return fields;
+        }
+
+        private static string Kind(JsonElement el) => el.ValueKind.ToString().ToLowerInvariant();
+    }
+
+    private sealed class LayerContext(string path, int index, string type)
+    {
+        public ConvGLException Error(string field, string message) => new($"{path}: layer {index} ({type}) field '{field}': {message}");
+    }
+}

@@ -1,0 +1,235 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Stacks;
+
+/// <summary>One layer of a feature-extraction stack: its file-level description (what <see cref="StackWriter"/>
+/// writes back) and everything resolved at load time (weights), so running it needs nothing else.
+/// A layer knows its channel rule and its spatial size rule, and has a CPU reference <see cref="Forward"/>.</summary>
+public abstract class StackLayer
+{
+    /// <summary>The layer's <c>"type"</c> in the stack file, also the <c>NN-&lt;type&gt;</c> of feature dumps.</summary>
+    public abstract string Type { get; }
+
+    /// <summary>An optional label (the layer's <c>"name"</c> field), shown by the window.</summary>
+    public string? Label { get; internal set; }
+
+    /// <summary>Output channels for <paramref name="inputChannels"/> input channels, or a message saying why that
+    /// count does not fit (null message on success).</summary>
+    public abstract int OutputChannels(int inputChannels, out string? error);
+
+    /// <summary>Output (H, W) for an input (H, W); throws <see cref="ConvGLException"/> when it would be empty.</summary>
+    public abstract (int H, int W) OutputSize(int h, int w);
+
+    /// <summary>The CPU reference: the definition the GPU runner is tested against.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>The field a size error is about, for messages ("size" for a pool, "padding" for a conv).</summary>
+    internal abstract string SizeField { get; }
+}
+
+/// <summary>A 2D convolution with PyTorch Conv2d layout. Learned: <see cref="WeightName"/> / <see cref="BiasName"/>
+/// name tensors of the stack's safetensors file (or .npy paths). Fixed: <see cref="Kernels"/> name library kernels,
+/// turned into a weight at load time for the known input channel count:
+///
+/// - depthwise (default): each of the k kernels is applied to each of the C_in channels alone, giving C_in*k maps
+///   in PyTorch's depth-multiplier order, output channel c*k + j = kernel j on input channel c (weight
+///   (C_in*k, 1, kH, kW), groups C_in). With the bank [sobel-x, sobel-y] the maps alternate x, y per channel,
+///   which is what <see cref="MagnitudeLayer"/> pairs up.
+/// - <c>"sum": true</c>: each kernel is applied to every input channel and the results summed, giving k maps
+///   (weight (k, C_in, kH, kW), groups 1).
+///
+/// Kernels of different sizes in one bank are zero-padded around their centre to the largest size (so odd
+/// sizes stay centred; an even difference is required), which leaves each kernel's response unchanged.</summary>
+public sealed class ConvLayer : StackLayer
+{
+    public override string Type => "conv";
+
+    public ConvOptions Options { get; }
+    /// <summary>(C_out, C_in / groups, kH, kW).</summary>
+    public Tensor Weight { get; }
+    /// <summary>(C_out) or null.</summary>
+    public float[]? Bias { get; }
+
+    public string? WeightName { get; }
+    public string? BiasName { get; }
+    public IReadOnlyList<string>? Kernels { get; }
+    public bool Sum { get; }
+
+    public bool IsFixed => Kernels is not null;
+    public int InputChannels => Weight.Shape[1] * Options.Groups;
+    public int OutputChannelCount => Weight.Shape[0];
+
+    private ConvLayer(ConvOptions options, Tensor weight, float[]? bias, string? weightName, string? biasName, IReadOnlyList<string>? kernels, bool sum)
+    {
+        if (weight.Rank != 4) throw new ArgumentException($"conv weight must be (C_out, C_in/groups, kH, kW), got {weight.ShapeString}");
+        if (options.Groups < 1 || weight.Shape[0] % options.Groups != 0)
+            throw new ArgumentException($"groups {options.Groups} must divide C_out {weight.Shape[0]}");
+        if (bias is not null && bias.Length != weight.Shape[0])
+            throw new ArgumentException($"bias has {bias.Length} entries, C_out is {weight.Shape[0]}");
+        Options = options;
+        Weight = weight;
+        Bias = bias;
+        WeightName = weightName;
+        BiasName = biasName;
+        Kernels = kernels;
+        Sum = sum;
+    }
+
+    /// <summary>A learned conv whose tensors a stack file names (<c>"weight": weightName</c>).</summary>
+    public static ConvLayer Learned(Tensor weight, float[]? bias, ConvOptions options, string weightName, string? biasName = null)
+    {
+        if (bias is not null && biasName is null) throw new ArgumentException("a bias needs a name to be written to a stack file");
+        return new(options, weight, bias, weightName, biasName, null, false);
+    }
+
+    /// <summary>A fixed conv from a bank of (kH, kW) kernels applied to <paramref name="inputChannels"/> channels
+    /// (see the class summary for the channel order).</summary>
+    public static ConvLayer Fixed(IReadOnlyList<string> names, IReadOnlyList<Tensor> kernels, int inputChannels, bool sum, ConvOptions options)
+    {
+        if (names.Count != kernels.Count || kernels.Count == 0) throw new ArgumentException("one name per kernel, at least one kernel");
+        if (options.Groups != 1) throw new ArgumentException("a fixed conv sets its own groups");
+        Tensor[] bank = PadToCommonSize(kernels, names);
+        int k = bank.Length, kh = bank[0].H, kw = bank[0].W, plane = kh * kw;
+        Tensor weight;
+        if (sum)
+        {
+            weight = new Tensor([k, inputChannels, kh, kw]);
+            for (int j = 0; j < k; j++)
+                for (int c = 0; c < inputChannels; c++)
+                    bank[j].Data.CopyTo(weight.Data, (j * inputChannels + c) * plane);
+        }
+        else
+        {
+            weight = new Tensor([inputChannels * k, 1, kh, kw]);
+            for (int c = 0; c < inputChannels; c++)
+                for (int j = 0; j < k; j++)
+                    bank[j].Data.CopyTo(weight.Data, (c * k + j) * plane);
+            options = options with { Groups = inputChannels };
+        }
+        return new(options, weight, null, null, null, names.ToArray(), sum);
+    }
+
+    private static Tensor[] PadToCommonSize(IReadOnlyList<Tensor> kernels, IReadOnlyList<string> names)
+    {
+        int kh = kernels.Max(t => t.H), kw = kernels.Max(t => t.W);
+        var bank = new Tensor[kernels.Count];
+        for (int j = 0; j < kernels.Count; j++)
+        {
+            Tensor t = kernels[j];
+            if (t.Rank != 2) throw new ConvGLException($"kernel '{names[j]}' must be 2D, got {t.ShapeString}");
+            if ((kh - t.H) % 2 != 0 || (kw - t.W) % 2 != 0)
+                throw new ConvGLException($"kernel '{names[j]}' is {t.H}x{t.W} but the bank's largest is {kh}x{kw}: sizes in one bank must differ by an even amount so they can be centred");
+            var padded = new Tensor([kh, kw]);
+            int oy = (kh - t.H) / 2, ox = (kw - t.W) / 2;
+            for (int y = 0; y < t.H; y++)
+                for (int x = 0; x < t.W; x++)
+                    padded[y + oy, x + ox] = t[y, x];
+            bank[j] = padded;
+        }
+        return bank;
+    }
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels == InputChannels ? null
+            : IsFixed
+                ? $"the kernel bank was built for {InputChannels} input channels, this layer gets {inputChannels}"
+                : $"weight {Weight.ShapeString} with groups {Options.Groups} expects {InputChannels} input channels, the layer before gives {inputChannels}";
+        return Weight.Shape[0];
+    }
+
+    public override (int H, int W) OutputSize(int h, int w)
+    {
+        ConvGeometry g = ConvGeometry.Compute(h, w, Weight.Shape[2], Weight.Shape[3], Options);
+        return (g.Y.Output, g.X.Output);
+    }
+
+    public override Tensor Forward(Tensor input) => Conv2D.Apply(input, Weight, Bias, Options);
+
+    internal override string SizeField => "padding";
+}
+
+/// <summary>An element-wise activation: relu, leaky_relu (with <see cref="Slope"/>), tanh, sigmoid, abs.</summary>
+public sealed class ActivationLayer(ActivationKind kind, float slope = Activation.DefaultLeakySlope) : StackLayer
+{
+    public ActivationKind Kind { get; } = kind;
+    /// <summary>Leaky ReLU's negative slope (PyTorch's negative_slope); unused by the others.</summary>
+    public float Slope { get; } = slope;
+
+    public override string Type => Kind.Name();
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope);
+
+    internal override string SizeField => "type";
+}
+
+/// <summary>Max or average pooling with PyTorch semantics (see <see cref="PoolOptions"/>).</summary>
+public sealed class PoolLayer(PoolOptions options) : StackLayer
+{
+    public PoolOptions Options { get; } = options;
+
+    public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w)
+    {
+        ConvGeometry g = Pool2D.Geometry(h, w, Options);
+        return (g.Y.Output, g.X.Output);
+    }
+
+    public override Tensor Forward(Tensor input) => Pool2D.Apply(input, Options);
+
+    internal override string SizeField => "size";
+}
+
+/// <summary>Gradient magnitude of channel pairs: out[i] = sqrt(in[2i]^2 + in[2i+1]^2), C/2 maps.
+/// After a depthwise [x-kernel, y-kernel] bank this is the edge strength of each input channel.</summary>
+public sealed class MagnitudeLayer : StackLayer
+{
+    public override string Type => "magnitude";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels % 2 == 0 ? null
+            : $"magnitude pairs channels (2i, 2i+1) but gets {inputChannels} channels, an odd count";
+        return inputChannels / 2;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Magnitude.Apply(input);
+
+    internal override string SizeField => "type";
+}
+
+/// <summary>The CPU reference of <see cref="MagnitudeLayer"/>.</summary>
+public static class Magnitude
+{
+    public static Tensor Apply(Tensor input)
+    {
+        if (input.Rank != 3 || input.C % 2 != 0)
+            throw new ConvGLException($"magnitude needs a (C, H, W) input with an even C, got {input.ShapeString}");
+        int plane = input.H * input.W;
+        var output = Tensor.Chw(input.C / 2, input.H, input.W);
+        for (int i = 0; i < output.C; i++)
+            for (int p = 0; p < plane; p++)
+            {
+                double a = input.Data[2 * i * plane + p], b = input.Data[(2 * i + 1) * plane + p];
+                output.Data[i * plane + p] = (float)Math.Sqrt(a * a + b * b);
+            }
+        return output;
+    }
+}

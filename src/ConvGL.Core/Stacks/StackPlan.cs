@@ -1,0 +1,102 @@
+namespace ConvGL.Core.Stacks;
+
+/// <summary>A feature map's shape (C, H, W).</summary>
+public readonly record struct MapShape(int C, int H, int W)
+{
+    public int Length => C * H * W;
+    public int[] ToArray() => [C, H, W];
+    public override string ToString() => $"({C}, {H}, {W})";
+}
+
+/// <summary>The shape of every layer's output for one input size and one set of enabled layers, computed before
+/// anything runs: the window lays out its views from it and the GPU runner allocates its tensors from it.
+///
+/// Toggling rule: a disabled layer is the identity (its output is its input). A set of enabled flags is valid
+/// when the stack still plans with those layers as identities: every later layer must get the channel count it
+/// was built for (so a conv that changes the channel count, or a magnitude, can only be disabled when nothing
+/// after it depends on its count), and every size must stay at least 1. Activations, and pools followed only by
+/// layers that accept any size, can always be toggled. <see cref="TryCreate"/> says why a set is refused.</summary>
+public sealed class StackPlan
+{
+    public Stack Stack { get; }
+    public MapShape Input { get; }
+    /// <summary>Output shape after layer i (equal to its input when the layer is disabled).</summary>
+    public IReadOnlyList<MapShape> Outputs { get; }
+    public IReadOnlyList<bool> Enabled { get; }
+
+    private StackPlan(Stack stack, MapShape input, MapShape[] outputs, bool[] enabled)
+    {
+        Stack = stack;
+        Input = input;
+        Outputs = outputs;
+        Enabled = enabled;
+    }
+
+    /// <summary>The input shape of layer i.</summary>
+    public MapShape InputOf(int layer) => layer == 0 ? Input : Outputs[layer - 1];
+
+    public MapShape Output => Outputs[^1];
+
+    /// <summary>Plans the stack for a (height, width) input; throws a <see cref="ConvGLException"/> naming the
+    /// stack file, the layer and the field when a layer does not fit.</summary>
+    public static StackPlan Create(Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null) =>
+        TryCreate(stack, height, width, enabled, out StackPlan? plan, out string? error) ? plan! : throw new ConvGLException(error!);
+
+    public static bool TryCreate(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        plan = null;
+        string where = stack.SourcePath ?? $"stack '{stack.Name}'";
+        int n = stack.Layers.Count;
+        if (enabled is not null && enabled.Count != n)
+        {
+            error = $"{where}: {enabled.Count} enabled flags given for {n} layers";
+            return false;
+        }
+        if (height < 1 || width < 1)
+        {
+            error = $"{where}: input size {width}x{height} must be at least 1x1";
+            return false;
+        }
+        bool[] on = enabled?.ToArray() ?? Enumerable.Repeat(true, n).ToArray();
+        var input = new MapShape(stack.InputChannels, height, width);
+        var outputs = new MapShape[n];
+        MapShape current = input;
+        for (int i = 0; i < n; i++)
+        {
+            StackLayer layer = stack.Layers[i];
+            if (!on[i])
+            {
+                outputs[i] = current;
+                continue;
+            }
+            int c = layer.OutputChannels(current.C, out string? channelError);
+            if (channelError is not null)
+            {
+                error = $"{where}: layer {i} ({layer.Type}){Disabled(on, i)}: {channelError}";
+                return false;
+            }
+            try
+            {
+                (int h, int w) = layer.OutputSize(current.H, current.W);
+                current = new MapShape(c, h, w);
+            }
+            catch (ConvGLException e)
+            {
+                error = $"{where}: layer {i} ({layer.Type}) field '{layer.SizeField}': does not fit its {current.W}x{current.H} input " +
+                        $"(stack input {width}x{height}): {e.Message}";
+                return false;
+            }
+            outputs[i] = current;
+        }
+        plan = new StackPlan(stack, input, outputs, on);
+        error = null;
+        return true;
+    }
+
+    private static string Disabled(bool[] on, int upTo)
+    {
+        var off = Enumerable.Range(0, upTo).Where(i => !on[i]).ToArray();
+        return off.Length == 0 ? "" : $" (with layer{(off.Length > 1 ? "s" : "")} {string.Join(", ", off)} disabled)";
+    }
+}

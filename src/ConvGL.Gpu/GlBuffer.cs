@@ -1,0 +1,76 @@
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu;
+
+/// <summary>One shader storage buffer of float32 values. Grows only when asked for more than it holds, so a
+/// per-frame re-upload of the same shape never reallocates. Delete is queued to the GL thread.</summary>
+internal sealed class GlBuffer : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly string _label;
+    private bool _disposed;
+
+    public uint Handle { get; private set; }
+    /// <summary>Floats allocated on the GPU (at least 1: GL rejects zero-size storage blocks).</summary>
+    public int Capacity { get; private set; }
+
+    public GlBuffer(GlContext context, string label, int floats = 1)
+    {
+        _context = context;
+        _label = label;
+        Reserve(floats);
+    }
+
+    /// <summary>Makes room for <paramref name="floats"/> values; contents are undefined after a growth.</summary>
+    public void Reserve(int floats)
+    {
+        _context.CheckThread();
+        floats = Math.Max(1, floats);
+        if (Handle != 0 && floats <= Capacity) return;
+        long bytes = (long)floats * sizeof(float);
+        if (bytes > _context.MaxStorageBlockBytes)
+            throw new GpuException($"{_label}: {floats} floats ({bytes >> 20} MiB) exceed this driver's GL_MAX_SHADER_STORAGE_BLOCK_SIZE ({_context.MaxStorageBlockBytes >> 20} MiB)");
+        GL gl = _context.Gl;
+        if (Handle == 0)
+        {
+            Handle = gl.GenBuffer();
+            gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, Handle);
+            _context.ObjectCreated(ObjectIdentifier.Buffer, Handle, _label);
+        }
+        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, Handle);
+        unsafe { gl.BufferData(BufferTargetARB.ShaderStorageBuffer, (nuint)bytes, null, BufferUsageARB.DynamicCopy); }
+        Capacity = floats;
+    }
+
+    public void Write(ReadOnlySpan<float> data, int offset = 0)
+    {
+        _context.CheckThread();
+        if (offset + data.Length > Capacity) Reserve(offset + data.Length);
+        GL gl = _context.Gl;
+        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, Handle);
+        gl.BufferSubData(BufferTargetARB.ShaderStorageBuffer, offset * sizeof(float), data);
+    }
+
+    public void Read(Span<float> destination, int offset = 0)
+    {
+        _context.CheckThread();
+        if (offset + destination.Length > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(destination), $"{_label}: reading {destination.Length} floats at {offset} from {Capacity}");
+        GL gl = _context.Gl;
+        // Shader writes become visible to glGetBufferSubData only after this barrier.
+        gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
+        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, Handle);
+        gl.GetBufferSubData(BufferTargetARB.ShaderStorageBuffer, offset * sizeof(float), destination);
+    }
+
+    public void Bind(uint binding) => _context.Gl.BindBufferBase(BufferTargetARB.ShaderStorageBuffer, binding, Handle);
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        uint h = Handle;
+        Handle = 0;
+        if (h != 0) _context.EnqueueDisposal(g => g.DeleteBuffer(h));
+    }
+}

@@ -1,0 +1,260 @@
+using System.Runtime.InteropServices;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu;
+
+/// <summary>Owns one OpenGL 4.3+ core context and everything every op shares: the <see cref="GL"/> API, the
+/// shader library, the disposal queue and the live-object count. Either headless through EGL
+/// (<see cref="CreateHeadless"/>) or adopting a window's context that is current on this thread
+/// (<see cref="Adopt"/>). All GL calls must come from the thread that created or adopted it.</summary>
+public sealed class GlContext : IDisposable
+{
+    private readonly nint _eglDisplay;
+    private readonly nint _eglContext;
+    private readonly int _threadId;
+    // Veldrid's pattern: Dispose() may run on any thread (or from a finaliser-like path), so it only queues
+    // the delete; the GL thread drains the queue at the next dispatch or FlushDisposables().
+    private readonly Queue<Action<GL>> _disposals = new();
+    private readonly object _disposalLock = new();
+    // Kept in a field on purpose: GL holds only a native function pointer to this delegate. If it lived only in
+    // a local, the GC could collect it and the driver would call into freed memory on the next message.
+    private readonly DebugProc? _debugProc;
+    private ShaderLibrary? _shaders;
+    private int _liveObjects;
+    private bool _disposed;
+
+    public GL Gl { get; }
+    /// <summary>"GL_VERSION / GL_RENDERER / GL_VENDOR" plus how the context was made (EGL platform or adopted).</summary>
+    public string Description { get; }
+    public string Renderer { get; }
+    /// <summary>True on Mesa's software rasteriser, where GL_TIME_ELAPSED reads ~0.</summary>
+    public bool IsSoftware { get; }
+    /// <summary>GL_MAX_SHADER_STORAGE_BLOCK_SIZE in bytes: the largest tensor one binding can see.</summary>
+    public long MaxStorageBlockBytes { get; }
+
+    /// <summary>Where KHR_debug messages go. Defaults to stderr for high/medium severity only.</summary>
+    public Action<string> Log { get; set; } = static m => Console.Error.WriteLine(m);
+
+    /// <summary>GL objects created through ConvGL's wrappers and not yet deleted. Leak tests compare it before and after.</summary>
+    public int LiveObjects => Volatile.Read(ref _liveObjects);
+
+    private GlContext(GL gl, string how, nint eglDisplay, nint eglContext, bool debug)
+    {
+        Gl = gl;
+        _eglDisplay = eglDisplay;
+        _eglContext = eglContext;
+        _threadId = Environment.CurrentManagedThreadId;
+        string version = gl.GetStringS(StringName.Version) ?? "?";
+        Renderer = gl.GetStringS(StringName.Renderer) ?? "?";
+        string vendor = gl.GetStringS(StringName.Vendor) ?? "?";
+        gl.GetInteger(GetPName.MajorVersion, out int major);
+        gl.GetInteger(GetPName.MinorVersion, out int minor);
+        gl.GetInteger(GetPName.ContextProfileMask, out int profile);
+        // Compute shaders and SSBOs are core in 4.3; everything here relies on both. Compatibility profiles
+        // (a window toolkit's default) are accepted because they include the core feature set.
+        if (major < 4 || (major == 4 && minor < 3))
+            throw new GpuException(
+                $"ConvGL needs OpenGL 4.3 core (compute shaders); this context is '{version}' from '{vendor}' on '{Renderer}' ({how}, profile mask {profile}) -- update the driver or use --device cpu");
+        Description = $"OpenGL {version} / {Renderer} / {vendor} ({how})";
+        IsSoftware = Renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) ||
+                     Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+        gl.GetInteger64(GLEnum.MaxShaderStorageBlockSize, out long maxBlock);
+        MaxStorageBlockBytes = maxBlock;
+        if (debug)
+        {
+            _debugProc = OnDebugMessage;
+            gl.Enable(EnableCap.DebugOutput);
+            gl.Enable(EnableCap.DebugOutputSynchronous);
+            unsafe { gl.DebugMessageCallback(_debugProc, null); }
+        }
+    }
+
+    /// <summary>Checks whether EGL can be loaded at all, without creating anything.</summary>
+    public static bool EglAvailable(out string reason) => Egl.TryLoad(out reason);
+
+    /// <summary>A headless context: EGL's device platform on a vendor driver that enumerates devices (NVIDIA),
+    /// else Mesa's surfaceless platform (llvmpipe in CI). Throws <see cref="EglMissingException"/> when libEGL
+    /// is absent, <see cref="GpuException"/> naming every attempt when no display gives a 4.3 core context.</summary>
+    public static GlContext CreateHeadless(bool debug = true)
+    {
+        if (!Egl.TryLoad(out string reason)) throw new EglMissingException(reason);
+        var attempts = new List<string>();
+        foreach ((string name, Func<nint> display) in Displays())
+        {
+            nint dpy = display();
+            if (dpy == 0)
+            {
+                attempts.Add($"{name}: no display ({Egl.ErrorName(Egl.GetError())})");
+                continue;
+            }
+            if (!Egl.Initialize(dpy, out int eglMajor, out int eglMinor))
+            {
+                attempts.Add($"{name}: eglInitialize failed ({Egl.ErrorName(Egl.GetError())})");
+                continue;
+            }
+            nint ctx = TryCreateContext(dpy, debug, out string why);
+            if (ctx == 0)
+            {
+                attempts.Add($"{name} (EGL {eglMajor}.{eglMinor}, {Egl.QueryString(dpy, Egl.Vendor)}): {why}");
+                // Not terminated: other EGL displays in the process (or the other platform) may share
+                // driver state on some vendors; terminating is safe but buys nothing here.
+                continue;
+            }
+            GL gl = GL.GetApi(Egl.GetProcAddress);
+            try
+            {
+                return new GlContext(gl, $"EGL {name}", dpy, ctx, debug);
+            }
+            catch
+            {
+                Egl.MakeCurrent(dpy, 0);
+                Egl.DestroyContext(dpy, ctx);
+                throw;
+            }
+        }
+        throw new GpuException("no headless OpenGL 4.3 core context: " + string.Join("; ", attempts));
+    }
+
+    /// <summary>Wraps the context current on this thread (a GLFW window's). The caller keeps owning it;
+    /// Dispose deletes ConvGL's objects but not the context.</summary>
+    public static GlContext Adopt(Func<string, nint> getProcAddress, bool debug = false)
+    {
+        ArgumentNullException.ThrowIfNull(getProcAddress);
+        return new GlContext(GL.GetApi(getProcAddress), "adopted window context", 0, 0, debug);
+    }
+
+    private static IEnumerable<(string Name, Func<nint> Display)> Displays()
+    {
+        // Vendor drivers (NVIDIA) expose GPUs as EGL devices and have no surfaceless platform; a device
+        // display needs no X server. Mesa also lists a software device (EGL_MESA_device_software) which
+        // we leave for last, so a real GPU wins whenever one is there.
+        nint[] devices = Egl.QueryDevices();
+        var hardware = new List<(string, Func<nint>)>();
+        var software = new List<(string, Func<nint>)>();
+        for (int i = 0; i < devices.Length; i++)
+        {
+            nint device = devices[i];
+            string ext = Egl.QueryDeviceExtensions(device);
+            bool isSoftware = ext.Contains("EGL_MESA_device_software", StringComparison.Ordinal);
+            (isSoftware ? software : hardware).Add(($"device {i}{(isSoftware ? " (software)" : "")}",
+                () => Egl.GetPlatformDisplay(Egl.PlatformDeviceExt, device)));
+        }
+        foreach (var d in hardware) yield return d;
+        // Mesa's surfaceless platform: what CI's llvmpipe offers without any display server.
+        yield return ("surfaceless (Mesa)", () => Egl.GetPlatformDisplay(Egl.PlatformSurfacelessMesa, 0));
+        foreach (var d in software) yield return d;
+    }
+
+    private static nint TryCreateContext(nint dpy, bool debug, out string why)
+    {
+        if (!Egl.BindApi(Egl.OpenGLApi))
+        {
+            why = $"eglBindAPI(OpenGL) failed ({Egl.ErrorName(Egl.GetError())}): this EGL offers only OpenGL ES";
+            return 0;
+        }
+        string ext = Egl.QueryString(dpy, Egl.Extensions);
+        if (!ext.Contains("EGL_KHR_surfaceless_context", StringComparison.Ordinal))
+        {
+            why = "no EGL_KHR_surfaceless_context (needed to make a context current without a surface)";
+            return 0;
+        }
+        // Surface type 0 matches every config: we never create a surface, we only need an OpenGL-renderable one.
+        nint config = Egl.ChooseConfig(dpy, [Egl.RenderableType, Egl.OpenGLBit, Egl.SurfaceType, 0, Egl.None]);
+        if (config == 0 && !ext.Contains("EGL_KHR_no_config_context", StringComparison.Ordinal))
+        {
+            why = "no OpenGL config and no EGL_KHR_no_config_context";
+            return 0;
+        }
+        // Where the surfaceless display offers no matching config, EGL_KHR_no_config_context lets us create the
+        // context with EGL_NO_CONFIG_KHR (0): fine, since we render only into buffers and textures.
+        int[] core = [Egl.ContextMajorVersion, 4, Egl.ContextMinorVersion, 3,
+                      Egl.ContextOpenGLProfileMask, Egl.ContextOpenGLCoreProfileBit];
+        nint ctx = debug ? Egl.CreateContext(dpy, config, [.. core, Egl.ContextOpenGLDebug, 1, Egl.None]) : 0;
+        // Some EGL 1.4 drivers reject EGL_CONTEXT_OPENGL_DEBUG (a 1.5 attribute): retry without the debug flag.
+        if (ctx == 0) ctx = Egl.CreateContext(dpy, config, [.. core, Egl.None]);
+        if (ctx == 0)
+        {
+            why = $"eglCreateContext(OpenGL 4.3 core) failed ({Egl.ErrorName(Egl.GetError())})";
+            return 0;
+        }
+        if (!Egl.MakeCurrent(dpy, ctx))
+        {
+            why = $"eglMakeCurrent without a surface failed ({Egl.ErrorName(Egl.GetError())})";
+            Egl.DestroyContext(dpy, ctx);
+            return 0;
+        }
+        why = "";
+        return ctx;
+    }
+
+    private void OnDebugMessage(GLEnum source, GLEnum type, int id, GLEnum severity, int length, nint message, nint userParam)
+    {
+        // Notifications (buffer placement hints, shader recompiles) are noise; warnings and errors are not.
+        if (severity == GLEnum.DebugSeverityNotification) return;
+        string text = Marshal.PtrToStringAnsi(message, length);
+        Log($"GL {Short(type)} [{Short(severity)}] {id}: {text}");
+    }
+
+    private static string Short(GLEnum e) => e.ToString().Replace("Debug", "", StringComparison.Ordinal);
+
+    /// <summary>The shader library serving this context (shaders/ found at run time; see <see cref="ShaderLibrary"/>).</summary>
+    public ShaderLibrary Shaders => _shaders ??= new ShaderLibrary(this, ShaderLibrary.FindRoot());
+
+    /// <summary>Replaces the shader library, e.g. with one rooted at a test's temporary folder.</summary>
+    internal void UseShaderRoot(string root)
+    {
+        _shaders?.Dispose();
+        _shaders = new ShaderLibrary(this, root);
+    }
+
+    internal void ObjectCreated(ObjectIdentifier kind, uint handle, string label)
+    {
+        Interlocked.Increment(ref _liveObjects);
+        if (handle != 0 && label.Length > 0) Gl.ObjectLabel(kind, handle, (uint)label.Length, label);
+    }
+
+    /// <summary>Queues the delete of a GL object; it runs on the GL thread at the next flush. Idempotence is
+    /// the caller's job (each wrapper guards its own Dispose).</summary>
+    internal void EnqueueDisposal(Action<GL> delete)
+    {
+        lock (_disposalLock) _disposals.Enqueue(delete);
+        if (Environment.CurrentManagedThreadId == _threadId && !_disposed) FlushDisposables();
+    }
+
+    /// <summary>Runs queued deletes. Must be called on the GL thread; ops call it before each dispatch.</summary>
+    public void FlushDisposables()
+    {
+        if (Environment.CurrentManagedThreadId != _threadId) return;
+        while (true)
+        {
+            Action<GL> delete;
+            lock (_disposalLock)
+            {
+                if (!_disposals.TryDequeue(out delete!)) return;
+            }
+            delete(Gl);
+            Interlocked.Decrement(ref _liveObjects);
+        }
+    }
+
+    internal void CheckThread()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Environment.CurrentManagedThreadId != _threadId)
+            throw new InvalidOperationException("GL calls must come from the thread that created the GlContext");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _shaders?.Dispose();
+        FlushDisposables();
+        _disposed = true;
+        if (_eglContext != 0)
+        {
+            Egl.MakeCurrent(_eglDisplay, 0);
+            Egl.DestroyContext(_eglDisplay, _eglContext);
+            Egl.ReleaseThread();
+        }
+    }
+}

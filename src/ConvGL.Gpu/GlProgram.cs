@@ -1,0 +1,78 @@
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu;
+
+/// <summary>A linked GL program made from shader files by <see cref="ShaderLibrary"/>. Its handle can change when
+/// the library hot-reloads the files; the wrapper stays, so ops hold it for their lifetime. Uniform locations are
+/// read from the driver once per link and served from a dictionary afterwards.</summary>
+public sealed class GlProgram
+{
+    private readonly GlContext _context;
+    private Dictionary<string, int> _uniforms = new(StringComparer.Ordinal);
+
+    internal GlProgram(GlContext context, string name, IReadOnlyList<string> stages, IReadOnlyList<KeyValuePair<string, string>> defines)
+    {
+        _context = context;
+        Name = name;
+        Stages = stages;
+        Defines = defines;
+    }
+
+    /// <summary>The shader files, relative to the shader root, and the injected defines, e.g. "conv2d.comp [BORDER=2]".</summary>
+    public string Name { get; }
+    internal IReadOnlyList<string> Stages { get; }
+    internal IReadOnlyList<KeyValuePair<string, string>> Defines { get; }
+    /// <summary>Every file the last build read, with its modification time then (for hot reload).</summary>
+    internal IReadOnlyList<(string Path, DateTime Stamp)> Files { get; set; } = [];
+    public uint Handle { get; private set; }
+    /// <summary>For a compute program: the local_size the shader declares (x, y, z).</summary>
+    public (uint X, uint Y, uint Z) WorkgroupSize { get; private set; } = (1, 1, 1);
+
+    /// <summary>The location of a uniform, or -1 when the program has none of that name (the driver may drop
+    /// unused ones; setting -1 is a no-op in GL, which is what we want then).</summary>
+    public int Uniform(string name) => _uniforms.TryGetValue(name, out int loc) ? loc : -1;
+
+    internal void Replace(uint handle)
+    {
+        GL gl = _context.Gl;
+        var uniforms = new Dictionary<string, int>(StringComparer.Ordinal);
+        gl.GetProgram(handle, ProgramPropertyARB.ActiveUniforms, out int count);
+        for (uint i = 0; i < count; i++)
+        {
+            string name = gl.GetActiveUniform(handle, i, out _, out _);
+            // Arrays report "name[0]"; look them up by their base name as well.
+            int loc = gl.GetUniformLocation(handle, name);
+            uniforms[name] = loc;
+            if (name.EndsWith("[0]", StringComparison.Ordinal)) uniforms[name[..^3]] = loc;
+        }
+        if (Stages.Count == 1)
+        {
+            Span<int> size = stackalloc int[3];
+            gl.GetProgram(handle, GLEnum.ComputeWorkGroupSize, size);
+            WorkgroupSize = ((uint)size[0], (uint)size[1], (uint)size[2]);
+        }
+        uint old = Handle;
+        Handle = handle;
+        _uniforms = uniforms;
+        _context.ObjectCreated(ObjectIdentifier.Program, handle, Name);
+        if (old != 0) _context.EnqueueDisposal(g => g.DeleteProgram(old));
+    }
+
+    internal void Delete()
+    {
+        uint h = Handle;
+        Handle = 0;
+        if (h != 0) _context.EnqueueDisposal(g => g.DeleteProgram(h));
+    }
+
+    /// <summary>Binds the program. Ops call this, set uniforms, bind buffers, then dispatch.</summary>
+    public void Use() => _context.Gl.UseProgram(Handle);
+
+    /// <summary>Dispatches enough workgroups to cover (x, y, z) invocations; sizes need not be multiples of the
+    /// workgroup size because every shader's main() starts with a bounds check.</summary>
+    public void DispatchCovering(int x, int y, int z)
+    {
+        (uint wx, uint wy, uint wz) = WorkgroupSize;
+        _context.Gl.DispatchCompute(((uint)x + wx - 1) / wx, ((uint)y + wy - 1) / wy, ((uint)z + wz - 1) / wz);
+    }
+}

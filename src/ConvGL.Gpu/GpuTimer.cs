@@ -1,0 +1,76 @@
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu;
+
+/// <summary>GPU time of a span of commands from GL_TIME_ELAPSED queries. A ring of query objects lets a
+/// frame's result be read a few frames later, when it is ready, so reading never stalls the pipeline; if every
+/// query is still in flight, that frame is simply not measured. On llvmpipe the queries read ~0: time the
+/// software rasteriser with glFinish and a wall clock instead.</summary>
+public sealed class GpuTimer : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly uint[] _queries;
+    private readonly bool[] _pending;
+    private int _next;
+    private int _active = -1;
+    private bool _disposed;
+
+    /// <summary>The most recent completed measurement, in milliseconds (null before the first).</summary>
+    public double? LastMilliseconds { get; private set; }
+
+    public GpuTimer(GlContext context, int ring = 4, string label = "timer")
+    {
+        if (ring < 1) throw new ArgumentOutOfRangeException(nameof(ring));
+        _context = context;
+        _queries = new uint[ring];
+        _pending = new bool[ring];
+        for (int i = 0; i < ring; i++)
+        {
+            _queries[i] = context.Gl.GenQuery();
+            // A query name becomes an object only when first begun; label it then (see Begin).
+            context.ObjectCreated(ObjectIdentifier.Query, 0, label);
+        }
+    }
+
+    public void Begin()
+    {
+        _context.CheckThread();
+        Poll();
+        if (_pending[_next]) return; // all in flight: skip this span rather than wait
+        _active = _next;
+        _context.Gl.BeginQuery(QueryTarget.TimeElapsed, _queries[_active]);
+    }
+
+    public void End()
+    {
+        if (_active < 0) return;
+        _context.Gl.EndQuery(QueryTarget.TimeElapsed);
+        _pending[_active] = true;
+        _next = (_active + 1) % _queries.Length;
+        _active = -1;
+    }
+
+    /// <summary>Collects every finished query without waiting; updates <see cref="LastMilliseconds"/>.</summary>
+    public void Poll()
+    {
+        GL gl = _context.Gl;
+        // Oldest first, so LastMilliseconds ends on the newest finished span.
+        for (int k = 0; k < _queries.Length; k++)
+        {
+            int i = (_next + k) % _queries.Length;
+            if (!_pending[i]) continue;
+            gl.GetQueryObject(_queries[i], QueryObjectParameterName.ResultAvailable, out int available);
+            if (available == 0) continue;
+            gl.GetQueryObject(_queries[i], QueryObjectParameterName.Result, out ulong ns);
+            _pending[i] = false;
+            LastMilliseconds = ns / 1e6;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (uint q in _queries) _context.EnqueueDisposal(g => g.DeleteQuery(q));
+    }
+}

@@ -1,0 +1,116 @@
+using ConvGL.Core;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="ConvGL.Core.Ops.Conv2D.Apply"/>: shaders/conv2d.comp, every option of
+/// <see cref="ConvOptions"/>. Weights and bias are uploaded once per <see cref="SetWeights"/>, not per dispatch;
+/// options can change between dispatches (mode, border and bias pick a specialised program, the rest are uniforms).</summary>
+public sealed class GpuConv2D : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly GlBuffer _weights;
+    private readonly GlBuffer _bias;
+    private ConvOptions _options;
+    private GlProgram? _program;
+    private bool _hasBias;
+    private GpuTensor? _scratchIn, _scratchOut;
+
+    /// <summary>(C_out, C_in / groups, kH, kW).</summary>
+    public int[] WeightShape { get; private set; } = [];
+
+    public GpuConv2D(GlContext context, Tensor weight, float[]? bias, ConvOptions? options = null)
+    {
+        _context = context;
+        _weights = new GlBuffer(context, "conv2d weights");
+        _bias = new GlBuffer(context, "conv2d bias");
+        _options = options ?? new ConvOptions();
+        SetWeights(weight, bias);
+    }
+
+    public ConvOptions Options
+    {
+        get => _options;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Mode != _options.Mode || value.Border != _options.Border) _program = null;
+            _options = value;
+        }
+    }
+
+    /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
+    public void SetWeights(Tensor weight, float[]? bias)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 4) throw new ConvGLException($"conv weight must be (C_out, C_in/groups, kH, kW), got {weight.ShapeString}");
+        if (bias is not null && bias.Length != weight.Shape[0])
+            throw new ConvGLException($"bias has {bias.Length} entries, C_out is {weight.Shape[0]}");
+        _weights.Write(weight.Data);
+        if (bias is not null) _bias.Write(bias);
+        if (_hasBias != bias is not null) _program = null;
+        _hasBias = bias is not null;
+        WeightShape = (int[])weight.Shape.Clone();
+    }
+
+    /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
+    public (int C, int H, int W) OutputShape(int c, int h, int w)
+    {
+        int groups = _options.Groups, cout = WeightShape[0];
+        if (groups < 1) throw new ConvGLException($"groups {groups} must be at least 1");
+        if (c % groups != 0 || cout % groups != 0)
+            throw new ConvGLException($"groups {groups} must divide both C_in {c} and C_out {cout}");
+        if (WeightShape[1] != c / groups)
+            throw new ConvGLException($"weight ({string.Join(", ", WeightShape)}) expects {WeightShape[1] * groups} input channels with groups {groups}, the input has {c}");
+        ConvGeometry g = ConvGeometry.Compute(h, w, WeightShape[2], WeightShape[3], _options);
+        return (cout, g.Y.Output, g.X.Output);
+    }
+
+    /// <summary>Runs the convolution; <paramref name="output"/> is resized to the output shape.</summary>
+    public void Run(GpuTensor input, GpuTensor output)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        ComputeOp.CheckDistinct(input, output, "conv2d");
+        (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
+        output.Resize(cout, hout, wout);
+
+        _program ??= _context.Shaders.Compute("conv2d.comp",
+            ("BORDER", (int)_options.Border), ("CONVOLVE", _options.Mode == ConvMode.Convolve ? 1 : 0), ("HAS_BIAS", _hasBias ? 1 : 0));
+        GL gl = _context.Gl;
+        GlProgram p = _program;
+        p.Use();
+        gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
+        gl.Uniform3(p.Uniform("u_out_shape"), cout, hout, wout);
+        gl.Uniform2(p.Uniform("u_kernel"), WeightShape[2], WeightShape[3]);
+        gl.Uniform2(p.Uniform("u_stride"), _options.StrideY, _options.StrideX);
+        gl.Uniform2(p.Uniform("u_dilation"), _options.DilationY, _options.DilationX);
+        gl.Uniform2(p.Uniform("u_pad"), g.Y.PadBefore, g.X.PadBefore);
+        gl.Uniform2(p.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
+        input.Buffer.Bind(0);
+        _weights.Bind(1);
+        _bias.Bind(2);
+        output.Buffer.Bind(3);
+        p.DispatchCovering(wout, hout, cout);
+        ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>CPU in, CPU out, through scratch GPU tensors kept for the next call.</summary>
+    public Tensor Apply(Tensor input)
+    {
+        _scratchIn ??= new GpuTensor(_context, label: "conv2d scratch in");
+        _scratchOut ??= new GpuTensor(_context, label: "conv2d scratch out");
+        _scratchIn.Upload(input);
+        Run(_scratchIn, _scratchOut);
+        return _scratchOut.Download();
+    }
+
+    public void Dispose()
+    {
+        _weights.Dispose();
+        _bias.Dispose();
+        _scratchIn?.Dispose();
+        _scratchOut?.Dispose();
+    }
+}

@@ -1,0 +1,123 @@
+using ConvGL.Core;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>A rank-1 depthwise filter K = column * row^T as two 1D passes (shaders/separable.comp): kH + kW
+/// taps per output instead of kH * kW. Equal to <see cref="ConvGL.Core.Ops.Conv2D.Filter"/> with the outer-product
+/// kernel for every option: the row pass owns the x stride, dilation and padding and keeps all input rows, the
+/// column pass owns the y ones, and the border maps each axis independently (see the shader's comment).
+/// <see cref="ConvOptions.Groups"/> is ignored: every channel is filtered alone, as Conv2D.Filter does.</summary>
+public sealed class GpuSeparableConv : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly GlBuffer _column;
+    private readonly GlBuffer _row;
+    private readonly GlBuffer _bias;
+    private readonly GpuTensor _temp;
+    private ConvOptions _options;
+    private GlProgram? _rowProgram, _columnProgram;
+    private bool _hasBias;
+    private GpuTensor? _scratchIn, _scratchOut;
+
+    public int KernelHeight { get; private set; }
+    public int KernelWidth { get; private set; }
+
+    public GpuSeparableConv(GlContext context, float[] column, float[] row, ConvOptions? options = null, float[]? bias = null)
+    {
+        _context = context;
+        _column = new GlBuffer(context, "separable column kernel");
+        _row = new GlBuffer(context, "separable row kernel");
+        _bias = new GlBuffer(context, "separable bias");
+        _temp = new GpuTensor(context, label: "separable row-pass result");
+        _options = options ?? new ConvOptions();
+        SetKernel(column, row, bias);
+    }
+
+    public ConvOptions Options
+    {
+        get => _options;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Mode != _options.Mode || value.Border != _options.Border) _rowProgram = _columnProgram = null;
+            _options = value;
+        }
+    }
+
+    /// <summary>Uploads the column (kH) and row (kW) vectors, and an optional bias per channel (used only with
+    /// that many channels).</summary>
+    public void SetKernel(float[] column, float[] row, float[]? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(column);
+        ArgumentNullException.ThrowIfNull(row);
+        if (column.Length < 1 || row.Length < 1) throw new ConvGLException($"separable kernel needs at least one tap per axis, got {column.Length}x{row.Length}");
+        _column.Write(column);
+        _row.Write(row);
+        if (bias is not null) _bias.Write(bias);
+        if (_hasBias != bias is not null) _columnProgram = null;
+        _hasBias = bias is not null;
+        BiasLength = bias?.Length ?? 0;
+        (KernelHeight, KernelWidth) = (column.Length, row.Length);
+    }
+
+    private int BiasLength { get; set; }
+
+    public void Run(GpuTensor input, GpuTensor output)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        ComputeOp.CheckDistinct(input, output, "separable conv");
+        if (_hasBias && BiasLength != input.C)
+            throw new ConvGLException($"separable conv bias has {BiasLength} entries, the input has {input.C} channels");
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, KernelHeight, KernelWidth, _options);
+        int c = input.C;
+        int border = (int)_options.Border, convolve = _options.Mode == ConvMode.Convolve ? 1 : 0;
+        _rowProgram ??= _context.Shaders.Compute("separable.comp", ("AXIS", 0), ("BORDER", border), ("CONVOLVE", convolve), ("HAS_BIAS", 0));
+        _columnProgram ??= _context.Shaders.Compute("separable.comp", ("AXIS", 1), ("BORDER", border), ("CONVOLVE", convolve), ("HAS_BIAS", _hasBias ? 1 : 0));
+
+        // Row pass: (C, H, W) -> (C, H, W_out), every input row kept so the column pass can apply the y border.
+        _temp.Resize(c, input.H, g.X.Output);
+        Pass(_rowProgram, input, _row, _temp, KernelWidth, _options.StrideX, _options.DilationX, g.X.PadBefore);
+        // Column pass: (C, H, W_out) -> (C, H_out, W_out).
+        output.Resize(c, g.Y.Output, g.X.Output);
+        Pass(_columnProgram, _temp, _column, output, KernelHeight, _options.StrideY, _options.DilationY, g.Y.PadBefore);
+    }
+
+    private void Pass(GlProgram p, GpuTensor input, GlBuffer kernel, GpuTensor output, int k, int stride, int dilation, int pad)
+    {
+        GL gl = _context.Gl;
+        p.Use();
+        gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
+        gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
+        gl.Uniform1(p.Uniform("u_k"), k);
+        gl.Uniform1(p.Uniform("u_stride"), stride);
+        gl.Uniform1(p.Uniform("u_dilation"), dilation);
+        gl.Uniform1(p.Uniform("u_pad"), pad);
+        input.Buffer.Bind(0);
+        kernel.Bind(1);
+        _bias.Bind(2);
+        output.Buffer.Bind(3);
+        p.DispatchCovering(output.W, output.H, output.C);
+        ComputeOp.Barrier(gl);
+    }
+
+    public Tensor Apply(Tensor input)
+    {
+        _scratchIn ??= new GpuTensor(_context, label: "separable scratch in");
+        _scratchOut ??= new GpuTensor(_context, label: "separable scratch out");
+        _scratchIn.Upload(input);
+        Run(_scratchIn, _scratchOut);
+        return _scratchOut.Download();
+    }
+
+    public void Dispose()
+    {
+        _column.Dispose();
+        _row.Dispose();
+        _bias.Dispose();
+        _temp.Dispose();
+        _scratchIn?.Dispose();
+        _scratchOut?.Dispose();
+    }
+}

@@ -1,3 +1,0 @@
-namespace ConvGL.Gpu;
-
-internal static class GpuAssembly;

@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using System.Text;
+using ConvGL.Core.IO;
+
+namespace ConvGL.Core.Tests.IO;
+
+public class NpyTests
+{
+    /// <summary>A .npy file assembled by hand from the format spec, independent of <see cref="Npy.ToBytes"/>.</summary>
+    private static byte[] HandMade(string dict, byte[] data, int major = 1, bool pad = true)
+    {
+        int preamble = major == 1 ? 10 : 12;
+        string header = dict;
+        if (pad)
+        {
+            while ((preamble + header.Length + 1) % 64 != 0) header += " ";
+        }
+        header += "\n";
+        var ms = new MemoryStream();
+        ms.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', (byte)major, 0]);
+        if (major == 1)
+        {
+            ms.WriteByte((byte)(header.Length & 0xff));
+            ms.WriteByte((byte)(header.Length >> 8));
+        }
+        else
+        {
+            var len = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(len, header.Length);
+            ms.Write(len);
+        }
+        ms.Write(Encoding.ASCII.GetBytes(header));
+        ms.Write(data);
+        return ms.ToArray();
+    }
+
+    private static byte[] F32(params float[] v) => v.SelectMany(BitConverter.GetBytes).ToArray();
+
+    private static byte[] F64(params double[] v) => v.SelectMany(BitConverter.GetBytes).ToArray();
+
+    [Fact]
+    public void Parse_HandBuiltFloat32_2x3_ReadsCOrder()
+    {
+        byte[] file = HandMade("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", F32(1, 2, 3, 4, 5, 6));
+        Tensor t = Npy.Parse(file);
+        Assert.Equal([2, 3], t.Shape);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], t.Data);
+        Assert.Equal(6f, t[1, 2]);
+    }
+
+    [Fact]
+    public void Parse_HandBuiltFloat64Version2_Rank1_NarrowsToFloat32()
+    {
+        byte[] file = HandMade("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", F64(0.1, -2.5, 1e10), major: 2);
+        Tensor t = Npy.Parse(file);
+        Assert.Equal([3], t.Shape);
+        Assert.Equal([0.1f, -2.5f, 1e10f], t.Data);
+    }
+
+    [Fact]
+    public void Parse_BigEndianFloat32_SwapsBytes()
+    {
+        byte[] data = new byte[8];
+        BinaryPrimitives.WriteSingleBigEndian(data, 1.5f);
+        BinaryPrimitives.WriteSingleBigEndian(data.AsSpan(4), -3f);
+        Tensor t = Npy.Parse(HandMade("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", data));
+        Assert.Equal([1.5f, -3f], t.Data);
+    }
+
+    [Fact]
+    public void Parse_ScalarAndRank4_Shapes()
+    {
+        Assert.Equal([], Npy.Parse(HandMade("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", F32(7))).Shape);
+        Tensor t = Npy.Parse(HandMade("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 1, 2), }", F32(1, 2, 3, 4)));
+        Assert.Equal([1, 2, 1, 2], t.Shape);
+    }
+
+    [Fact]
+    public void ToBytes_HeaderIsPaddedTo64AndParsesBack()
+    {
+        var t = new Tensor([2, 1, 3], [1, -2, 3.25f, 4, 5, float.MaxValue]);
+        byte[] bytes = Npy.ToBytes(t);
+        int headerLen = bytes[8] | bytes[9] << 8;
+        Assert.Equal(0, (10 + headerLen) % 64);
+        Assert.Equal((byte)'\n', bytes[10 + headerLen - 1]);
+        string header = Encoding.ASCII.GetString(bytes, 10, headerLen);
+        Assert.Contains("'descr': '<f4'", header);
+        Assert.Contains("'shape': (2, 1, 3)", header);
+        Assert.Equal(10 + headerLen + 24, bytes.Length);
+        Assert.Equal(3.25f, BitConverter.ToSingle(bytes, 10 + headerLen + 8));
+    }
+
+    [Theory]
+    [InlineData(new int[0])]
+    [InlineData(new[] { 5 })]
+    [InlineData(new[] { 3, 4 })]
+    [InlineData(new[] { 3, 7, 5 })]
+    [InlineData(new[] { 2, 3, 4, 5 })]
+    [InlineData(new[] { 0, 3 })]
+    public void WriteRead_RoundTripsEveryRank(int[] shape)
+    {
+        using var dir = new TempDir();
+        var rng = new Random(42);
+        var t = new Tensor(shape);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(rng.NextDouble() * 4 - 2);
+        string path = dir.File("a.npy");
+        Npy.Write(path, t);
+        Tensor back = Npy.Read(path);
+        Assert.Equal(shape, back.Shape);
+        Assert.Equal(t.Data, back.Data);
+        Assert.Equal(["a.npy"], dir.Names());
+    }
+
+    [Fact]
+    public void Parse_FortranOrder_Throws()
+    {
+        byte[] file = HandMade("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", F32(1, 2, 3, 4));
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file, "w.npy"));
+        Assert.Contains("w.npy", e.Message);
+        Assert.Contains("Fortran", e.Message);
+    }
+
+    [Theory]
+    [InlineData("<i4")]
+    [InlineData("|u1")]
+    [InlineData("<f2")]
+    [InlineData("<c8")]
+    public void Parse_OtherDtype_ThrowsNamingIt(string dtype)
+    {
+        byte[] file = HandMade($"{{'descr': '{dtype}', 'fortran_order': False, 'shape': (2,), }}", new byte[16]);
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file, "d.npy"));
+        Assert.Contains("d.npy", e.Message);
+        Assert.Contains(dtype, e.Message);
+    }
+
+    [Fact]
+    public void Parse_TruncatedData_Throws()
+    {
+        byte[] file = HandMade("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", F32(1, 2, 3, 4, 5));
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file, "t.npy"));
+        Assert.Contains("t.npy", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
+    public void Parse_TruncatedHeader_Throws()
+    {
+        byte[] file = HandMade("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", F32(1, 2, 3, 4, 5, 6));
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file.AsSpan(0, 40), "h.npy"));
+        Assert.Contains("h.npy", e.Message);
+    }
+
+    [Fact]
+    public void Parse_BadMagic_Throws()
+    {
+        byte[] file = HandMade("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", F32(1));
+        file[1] = (byte)'X';
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file, "m.npy"));
+        Assert.Contains("m.npy", e.Message);
+        Assert.Contains("magic", e.Message);
+    }
+
+    [Fact]
+    public void Read_MissingFile_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<ConvGLException>(() => Npy.Read("/nonexistent/dir/x.npy"));
+        Assert.Contains("/nonexistent/dir/x.npy", e.Message);
+    }
+
+    [Fact]
+    public void Write_MissingDirectory_ThrowsAndLeavesNothing()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<ConvGLException>(() => Npy.Write(dir.File("no/such/a.npy"), new Tensor([1])));
+        Assert.Contains("does not exist", e.Message);
+        Assert.Empty(dir.Names());
+    }
+}

@@ -1,0 +1,160 @@
+using ConvGL.Core.Kernels;
+
+namespace ConvGL.Core.Tests.Kernels;
+
+public class KernelLibraryTests
+{
+    private static double Sum(Tensor t) => t.Data.Sum(v => (double)v);
+
+    [Fact]
+    public void Sobel_Scharr_Prewitt_FollowTheOrientationConvention()
+    {
+        Assert.Equal([-1f, 0, 1, -2, 0, 2, -1, 0, 1], KernelLibrary.Get("sobel-x").Data);
+        Assert.Equal([-1f, -2, -1, 0, 0, 0, 1, 2, 1], KernelLibrary.Get("sobel-y").Data);
+        Assert.Equal([-3f, 0, 3, -10, 0, 10, -3, 0, 3], KernelLibrary.Get("scharr-x").Data);
+        Assert.Equal([-3f, -10, -3, 0, 0, 0, 3, 10, 3], KernelLibrary.Get("scharr-y").Data);
+        Assert.Equal([-1f, 0, 1, -1, 0, 1, -1, 0, 1], KernelLibrary.Get("prewitt-x").Data);
+        Assert.Equal([-1f, -1, -1, 0, 0, 0, 1, 1, 1], KernelLibrary.Get("prewitt-y").Data);
+        Assert.Equal([1f, 0, -1, 1, 0, -1, 1, 0, -1], KernelLibrary.Get("vertical-edge").Data);
+    }
+
+    [Fact]
+    public void Laplacian_4And8()
+    {
+        Assert.Equal([0f, 1, 0, 1, -4, 1, 0, 1, 0], KernelLibrary.Get("laplacian").Data);
+        Assert.Equal([0f, 1, 0, 1, -4, 1, 0, 1, 0], KernelLibrary.Get("laplacian:4").Data);
+        Assert.Equal([1f, 1, 1, 1, -8, 1, 1, 1, 1], KernelLibrary.Get("laplacian:8").Data);
+        Assert.Equal([1f, 1, 1, 1, -8, 1, 1, 1, 1], KernelLibrary.Get("laplacian:neighbours=8").Data);
+        Assert.Throws<ConvGLException>(() => KernelLibrary.Get("laplacian:6"));
+    }
+
+    [Fact]
+    public void Gaussian_PositionalEqualsNamed_SumsToOne_MatchesFormula()
+    {
+        Tensor a = KernelLibrary.Get("gaussian:5,1.5"), b = KernelLibrary.Get("gaussian:size=5,sigma=1.5");
+        Assert.Equal(a.Data, b.Data);
+        Assert.Equal([5, 5], a.Shape);
+        Assert.Equal(1.0, Sum(a), 1e-6);
+        // Ratio of the centre to its right neighbour is exp(1/(2 sigma^2)) by the Gaussian's definition.
+        Assert.Equal(Math.Exp(1 / (2 * 1.5 * 1.5)), a[2, 2] / (double)a[2, 3], 1e-5);
+        Assert.Equal(a[0, 1], a[1, 0]);
+    }
+
+    [Fact]
+    public void Gaussian_DefaultSigmaIsOpenCvs()
+    {
+        // OpenCV: sigma = 0.3*((ksize-1)*0.5 - 1) + 0.8; for ksize 5 that is 1.1.
+        Assert.Equal(1.1, KernelLibrary.DefaultSigma(5), 12);
+        Assert.Equal(KernelLibrary.Get("gaussian:5,1.1").Data, KernelLibrary.Get("gaussian:5").Data);
+    }
+
+    [Theory]
+    [InlineData("gaussian:4")]
+    [InlineData("identity:2")]
+    [InlineData("log:size=8")]
+    [InlineData("dog:6")]
+    [InlineData("gabor:size=10")]
+    [InlineData("motion-blur:4")]
+    [InlineData("unsharp:6")]
+    public void CentredKernels_EvenSize_Throw(string spec)
+    {
+        var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get(spec));
+        Assert.Contains("even", e.Message);
+    }
+
+    [Fact]
+    public void Box_EvenSizeAllowed_AllEqual()
+    {
+        Tensor b = KernelLibrary.Get("box:4");
+        Assert.Equal([4, 4], b.Shape);
+        Assert.All(b.Data, v => Assert.Equal(1 / 16f, v));
+    }
+
+    [Fact]
+    public void ZeroSumAndUnitSumKernels()
+    {
+        foreach (string s in new[] { "sobel-x", "sobel-y", "scharr-x", "prewitt-y", "laplacian:8", "log", "log:7,1", "dog", "outline", "vertical-edge" })
+            Assert.True(Math.Abs(Sum(KernelLibrary.Get(s))) < 1e-6, $"{s} should sum to 0, sums to {Sum(KernelLibrary.Get(s))}");
+        foreach (string s in new[] { "identity", "box:5", "gaussian:7,2", "sharpen", "unsharp", "emboss", "motion-blur:9,30" })
+            Assert.True(Math.Abs(Sum(KernelLibrary.Get(s)) - 1) < 1e-6, $"{s} should sum to 1, sums to {Sum(KernelLibrary.Get(s))}");
+    }
+
+    [Fact]
+    public void Log_HasNegativeCentre_Dog_HasPositiveCentre()
+    {
+        Tensor log = KernelLibrary.Get("log:9,1.4"), dog = KernelLibrary.Get("dog:9,1,1.6");
+        Assert.True(log[4, 4] < 0 && log[4, 4] == log.Data.Min());
+        Assert.True(dog[4, 4] > 0 && dog[4, 4] == dog.Data.Max());
+    }
+
+    [Fact]
+    public void MotionBlur_AxisAngles_AreExactLines()
+    {
+        Tensor h = KernelLibrary.Get("motion-blur:5,0");
+        for (int y = 0; y < 5; y++)
+            for (int x = 0; x < 5; x++) Assert.Equal(y == 2 ? 0.2f : 0f, h[y, x]);
+        Tensor v = KernelLibrary.Get("motion-blur:length=5,angle=90");
+        for (int y = 0; y < 5; y++)
+            for (int x = 0; x < 5; x++) Assert.Equal(x == 2 ? 0.2f : 0f, v[y, x], 1e-7f);
+        // 45 degrees counter-clockwise on screen runs from bottom-left to top-right: the anti-diagonal.
+        Tensor d = KernelLibrary.Get("motion-blur:5,45");
+        Assert.True(d[0, 4] > 0 && d[4, 0] > 0 && d[0, 0] == 0 && d[4, 4] == 0);
+    }
+
+    [Fact]
+    public void Gabor_Theta0_IsEvenCosineAlongX_AndRotates()
+    {
+        Tensor g = KernelLibrary.Get("gabor:theta=0,sigma=2,lambda=4,gamma=1,psi=0,size=7");
+        Assert.Equal([7, 7], g.Shape);
+        // At the centre row: exp(-x^2/8) cos(2 pi x / 4).
+        for (int x = -3; x <= 3; x++)
+            Assert.Equal(Math.Exp(-x * x / 8.0) * Math.Cos(Math.PI * x / 2), g[3, x + 3], 1e-6);
+        Tensor r = KernelLibrary.Get("gabor:theta=90,sigma=2,lambda=4,gamma=1,psi=0,size=7");
+        for (int y = 0; y < 7; y++)
+            for (int x = 0; x < 7; x++) Assert.Equal(g[y, x], r[x, y], 1e-6);
+        Assert.Equal([13, 13], KernelLibrary.Get("gabor:sigma=2").Shape);
+    }
+
+    [Fact]
+    public void Unsharp_IsTwoIdentityMinusGaussian()
+    {
+        Tensor u = KernelLibrary.Get("unsharp:5,1,1"), g = KernelLibrary.Get("gaussian:5,1");
+        for (int i = 0; i < 25; i++) Assert.Equal((i == 12 ? 2 : 0) - g.Data[i], u.Data[i], 1e-6);
+    }
+
+    [Theory]
+    [InlineData("nope", "unknown kernel 'nope'")]
+    [InlineData("gaussian:size=5,bogus=1", "no parameter 'bogus'")]
+    [InlineData("gaussian:5,1,3", "takes 2 parameter")]
+    [InlineData("gaussian:size=5,7", "positional value")]
+    [InlineData("gaussian:x", "must be a number")]
+    [InlineData("gaussian:5.5", "must be an integer")]
+    [InlineData("gaussian:5,sigma=1,sigma=2", "given twice")]
+    [InlineData("box:0", "between 1 and")]
+    public void Get_BadSpecs_Throw(string spec, string what)
+    {
+        var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get(spec));
+        Assert.Contains(what, e.Message);
+    }
+
+    [Fact]
+    public void UnknownName_ListsEveryKnownName()
+    {
+        var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get("blurr"));
+        foreach (string n in KernelLibrary.Names) Assert.Contains(n, e.Message);
+    }
+
+    [Fact]
+    public void EveryNameBuildsWithDefaults_AndDescribeListsIt()
+    {
+        string table = KernelLibrary.Describe();
+        foreach (KernelDefinition d in KernelLibrary.All)
+        {
+            Tensor k = KernelLibrary.Get(d.Name);
+            Assert.Equal(2, k.Rank);
+            Assert.All(k.Data, v => Assert.True(float.IsFinite(v)));
+            Assert.Contains(d.Name, table);
+        }
+        Assert.Contains("gaussian:size=5, sigma=0", table);
+    }
+}

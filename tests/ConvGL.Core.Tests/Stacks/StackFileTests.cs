@@ -1,0 +1,279 @@
+using ConvGL.Core.IO;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.Core.Tests.Stacks;
+
+public sealed class StackFileTests : IDisposable
+{
+    private readonly StackDir _dir = new();
+
+    public StackFileTests()
+    {
+        var rng = new Random(7);
+        Tensor nan = TestKernels.Random(rng, 4, 1, 3, 3);
+        nan.Data[5] = float.NaN;
+        Tensor inf = new([4], [0, 1, float.PositiveInfinity, 2]);
+        SafeTensors.Write(_dir.File("w.safetensors"), new Dictionary<string, Tensor>
+        {
+            ["c1.weight"] = TestKernels.Random(rng, 4, 1, 3, 3),
+            ["c1.bias"] = TestKernels.Random(rng, 4),
+            ["rank2"] = TestKernels.Random(rng, 3, 3),
+            ["nan.weight"] = nan,
+            ["inf.bias"] = inf,
+            ["c2.weight"] = TestKernels.Random(rng, 2, 4, 3, 3),
+            ["b3"] = TestKernels.Random(rng, 3),
+            ["g.weight"] = TestKernels.Random(rng, 6, 2, 1, 1),
+        });
+        File.WriteAllBytes(_dir.File("broken.safetensors"), [1, 2, 3]);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private const string Conv1 = """{"type": "conv", "weight": "c1.weight", "bias": "c1.bias"}""";
+
+    private static string Stack(string layers, string extra = "\"weights\": \"w.safetensors\",") =>
+        $$"""{ "name": "t", "input": "gray", {{extra}} "layers": [ {{layers}} ] }""";
+
+    /// <summary>(why, stack JSON, expected layer index or -1 for a top-level field, expected field, a phrase of the message).</summary>
+    public static TheoryData<string, string, int, string, string> BadStacks() => new()
+    {
+        { "unknown type", Stack("""{"type": "conv2"}"""), 0, "type", "unknown layer type 'conv2'" },
+        { "missing type", Stack(Conv1 + """, {"size": 2}"""), 1, "type", "missing" },
+        { "unknown field", Stack(Conv1 + """, {"type": "relu", "size": 2}"""), 1, "size", "unknown field" },
+        { "duplicate field", Stack("""{"type": "conv", "weight": "c1.weight", "weight": "c1.weight"}"""), 0, "weight", "appears twice" },
+        { "missing tensor", Stack("""{"type": "conv", "weight": "conv9.weight"}"""), 0, "weight", "no tensor 'conv9.weight'" },
+        { "tensor without weights file", Stack("""{"type": "conv", "weight": "c1.weight"}""", ""), 0, "weight", "no \"weights\" file" },
+        { "missing npy", Stack("""{"type": "conv", "weight": "missing.npy"}"""), 0, "weight", "does not exist" },
+        { "wrong weight rank", Stack("""{"type": "conv", "weight": "rank2"}"""), 0, "weight", "must be rank 4" },
+        { "NaN weight", Stack("""{"type": "conv", "weight": "nan.weight"}"""), 0, "weight", "must be finite" },
+        { "Inf bias", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "inf.bias"}"""), 0, "bias", "must be finite" },
+        { "bias wrong size", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "b3"}"""), 0, "bias", "must be (4)" },
+        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "the layer before gives 4" },
+        { "groups do not divide", Stack(Conv1 + """, {"type": "conv", "weight": "c2.weight", "groups": 3}"""), 1, "groups", "must divide" },
+        { "groups zero", Stack("""{"type": "conv", "weight": "c1.weight", "groups": 0}"""), 0, "groups", "at least 1" },
+        { "groups mismatch", Stack(Conv1 + """, {"type": "conv", "weight": "g.weight", "groups": 1}"""), 1, "weight", "takes 2 input channels" },
+        { "stride zero", Stack("""{"type": "conv", "weight": "c1.weight", "stride": 0}"""), 0, "stride", "at least 1" },
+        { "stride string", Stack("""{"type": "conv", "weight": "c1.weight", "stride": "2"}"""), 0, "stride", "must be an integer" },
+        { "stride fraction", Stack("""{"type": "conv", "weight": "c1.weight", "stride": 1.5}"""), 0, "stride", "must be an integer" },
+        { "dilation triple", Stack("""{"type": "conv", "weight": "c1.weight", "dilation": [1, 2, 3]}"""), 0, "dilation", "[y, x]" },
+        { "padding word", Stack("""{"type": "conv", "weight": "c1.weight", "padding": "half"}"""), 0, "padding", "same, valid, full" },
+        { "padding negative", Stack("""{"type": "conv", "weight": "c1.weight", "padding": -1}"""), 0, "padding", "at least 0" },
+        { "border", Stack("""{"type": "conv", "weight": "c1.weight", "border": "mirror"}"""), 0, "border", "zero|replicate|reflect|symmetric|wrap" },
+        { "mode", Stack("""{"type": "conv", "weight": "c1.weight", "mode": "conv"}"""), 0, "mode", "correlate or convolve" },
+        { "neither weight nor kernels", Stack("""{"type": "conv", "stride": 1}"""), 0, "weight", "needs" },
+        { "both weight and kernels", Stack("""{"type": "conv", "weight": "c1.weight", "kernels": ["sobel-x"]}"""), 0, "kernels", "not both" },
+        { "unknown kernel", Stack("""{"type": "conv", "kernels": ["sobel-x", "sobel-z"]}"""), 0, "kernels[1]", "unknown kernel 'sobel-z'" },
+        { "kernel not a string", Stack("""{"type": "conv", "kernels": [3]}"""), 0, "kernels[0]", "kernel name" },
+        { "empty bank", Stack("""{"type": "conv", "kernels": []}"""), 0, "kernels", "non-empty" },
+        { "uncentrable bank", Stack("""{"type": "conv", "kernels": ["sobel-x", "even2"]}"""), 0, "kernels", "even amount" },
+        { "NaN kernel", Stack("""{"type": "conv", "kernels": ["nan"]}"""), 0, "kernels[0]", "must be finite" },
+        { "sum on learned", Stack("""{"type": "conv", "weight": "c1.weight", "sum": true}"""), 0, "sum", "fixed conv" },
+        { "groups on fixed", Stack("""{"type": "conv", "kernels": ["sobel-x"], "groups": 1}"""), 0, "groups", "sets its own groups" },
+        { "sum not bool", Stack("""{"type": "conv", "kernels": ["sobel-x"], "sum": 1}"""), 0, "sum", "true or false" },
+        { "pool size missing", Stack("""{"type": "maxpool"}"""), 0, "size", "missing" },
+        { "pool size zero", Stack("""{"type": "avgpool", "size": 0}"""), 0, "size", "at least 1" },
+        { "pool padding too big", Stack("""{"type": "maxpool", "size": 2, "padding": 2}"""), 0, "padding", "at most half" },
+        { "pool stride zero", Stack("""{"type": "maxpool", "size": 2, "stride": 0}"""), 0, "stride", "at least 1" },
+        { "slope not a number", Stack("""{"type": "leaky_relu", "slope": "x"}"""), 0, "slope", "finite number" },
+        { "slope on relu", Stack("""{"type": "relu", "slope": 0.1}"""), 0, "slope", "unknown field" },
+        { "magnitude of odd channels", Stack("""{"type": "magnitude"}"""), 0, "type", "odd count" },
+        { "layer not an object", Stack("\"relu\""), 0, "", "must be an object" },
+        { "unknown top-level field", Stack(Conv1, "\"weigths\": \"w.safetensors\","), -1, "weigths", "unknown field" },
+        { "bad input", """{ "input": "bgr", "layers": [{"type": "relu"}] }""", -1, "input", "gray\" or \"rgb" },
+        { "empty layers", Stack(""), -1, "layers", "non-empty" },
+        { "missing weights file", Stack(Conv1, "\"weights\": \"nope.safetensors\","), -1, "weights", "does not exist" },
+        { "broken weights file", Stack(Conv1, "\"weights\": \"broken.safetensors\","), -1, "weights", "truncated" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadStacks))]
+    public void Load_BadStack_ErrorNamesFileLayerAndField(string why, string json, int layer, string field, string phrase)
+    {
+        string path = _dir.Write("bad.json", json);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+        string m = e.Message;
+        Assert.True(m.StartsWith(path + ": ", StringComparison.Ordinal), $"{why}: no file name in: {m}");
+        if (layer >= 0) Assert.True(m.Contains($"layer {layer}", StringComparison.Ordinal), $"{why}: expected layer {layer} in: {m}");
+        else Assert.False(m.Contains("layer ", StringComparison.Ordinal) && !m.Contains("'layers'", StringComparison.Ordinal), $"{why}: unexpected layer in: {m}");
+        if (field.Length > 0) Assert.True(m.Contains($"field '{field}'", StringComparison.Ordinal), $"{why}: expected field '{field}' in: {m}");
+        Assert.True(m.Contains(phrase, StringComparison.Ordinal), $"{why}: expected '{phrase}' in: {m}");
+        Assert.DoesNotContain('\n', m);
+    }
+
+    [Fact]
+    public void Load_InvalidJson_NamesFileAndLine()
+    {
+        string path = _dir.Write("broken.json", "{\n  \"name\": \"x\",\n  \"layers\": [ {\"type\": \"relu\"} \n  oops\n}");
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+        Assert.StartsWith($"{path}: line 4: not valid JSON", e.Message);
+    }
+
+    [Fact]
+    public void Load_CommentsAndTrailingCommas_AreAccepted_DefaultsApplied()
+    {
+        Stack s = _dir.Load("""
+            // a comment
+            { "name": "c", /* inline */ "weights": "w.safetensors",
+              "layers": [ {"type": "conv", "weight": "c1.weight", "bias": "c1.bias", "name": "first"},
+                          {"type": "leaky_relu", "slope": 0.2}, {"type": "maxpool", "size": [2, 3]}, ] }
+            """);
+        Assert.Equal(StackInput.Gray, s.Input);
+        var conv = Assert.IsType<ConvLayer>(s.Layers[0]);
+        Assert.Equal("first", conv.Label);
+        Assert.Equal(new ConvOptions(), conv.Options); // correlate, zero border, same padding, stride/dilation 1, groups 1
+        Assert.Equal("c1.weight", conv.WeightName);
+        Assert.Equal(0.2f, Assert.IsType<ActivationLayer>(s.Layers[1]).Slope);
+        PoolOptions p = Assert.IsType<PoolLayer>(s.Layers[2]).Options;
+        Assert.Equal((2, 3, 2, 3), (p.SizeY, p.SizeX, p.EffectiveStrideY, p.EffectiveStrideX));
+        Assert.Equal([4, 4, 4], s.Channels());
+    }
+
+    [Fact]
+    public void FixedBank_Depthwise_OrdersChannelsInputMajor_SumAddsOverInputs()
+    {
+        Stack dw = _dir.Load("""{"input": "rgb", "layers": [{"type": "conv", "kernels": ["sobel-x", "sobel-y", "box5"]}]}""");
+        var conv = (ConvLayer)dw.Layers[0];
+        Assert.Equal([9, 1, 5, 5], conv.Weight.Shape);
+        Assert.Equal(3, conv.Options.Groups);
+        // Output channel c*k + j is kernel j on input channel c; 3x3 kernels sit centred in the 5x5 bank.
+        for (int c = 0; c < 3; c++)
+        {
+            Assert.Equal(-2f, conv.Weight.Data[((c * 3 + 0) * 25) + 2 * 5 + 1]); // sobel-x row 1, col 0 -> (2, 1)
+            Assert.Equal(2f, conv.Weight.Data[((c * 3 + 1) * 25) + 3 * 5 + 2]);  // sobel-y row 2, col 1 -> (3, 2)
+            Assert.Equal(0f, conv.Weight.Data[((c * 3 + 0) * 25) + 0]);          // padding ring
+            Assert.Equal(1f, conv.Weight.Data[((c * 3 + 2) * 25) + 0]);          // box5 corner
+        }
+
+        Stack sum = _dir.Load("""{"input": "rgb", "layers": [{"type": "conv", "kernels": ["sobel-x", "sobel-y"], "sum": true}]}""");
+        var sc = (ConvLayer)sum.Layers[0];
+        Assert.Equal([2, 3, 3, 3], sc.Weight.Shape);
+        Assert.Equal(1, sc.Options.Groups);
+
+        // On an image whose three channels are equal, the sum bank is three times the single-channel response.
+        var rng = new Random(3);
+        Tensor gray = TestKernels.Random(rng, 1, 6, 7);
+        Tensor rgb = Tensor.Concat([gray, gray, gray]);
+        Tensor one = Conv2D.Apply(gray, Tensor.Matrix(StackDir.Kernels["sobel-x"]).Reshape(1, 1, 3, 3), null, new ConvOptions());
+        Tensor three = sc.Forward(rgb);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(3 * one.Data[i], three.Data[i], 1e-5f);
+    }
+
+    [Fact]
+    public void Plan_ComputesEveryLayerShapeBeforeRunning()
+    {
+        // Hand-computed with out = floor((n + pad_total - d*(k-1) - 1) / s) + 1.
+        Stack s = _dir.Load("""
+            { "weights": "w.safetensors", "layers": [
+              {"type": "conv", "kernels": ["sobel-x", "sobel-y"]},
+              {"type": "magnitude"},
+              {"type": "conv", "weight": "c1.weight", "stride": 2, "padding": "valid"},
+              {"type": "relu"},
+              {"type": "maxpool", "size": 2},
+              {"type": "avgpool", "size": [2, 3], "stride": [1, 2], "padding": 1},
+              {"type": "conv", "weight": "c2.weight", "dilation": [1, 2], "padding": "full"}
+            ] }
+            """);
+        StackPlan plan = StackPlan.Create(s, 17, 23);
+        MapShape[] expected =
+        [
+            new(2, 17, 23),  // same
+            new(1, 17, 23),
+            new(4, 8, 11),   // (17-2-1)/2+1 = 8, (23-2-1)/2+1 = 11
+            new(4, 8, 11),
+            new(4, 4, 5),    // floor(8/2), floor(11/2)
+            new(4, 5, 3),    // (4+2-2)/1+1 = 5, (5+2-3)/2+1 = 3
+            new(2, 7, 7),    // full: 5+4-2-1+1 = 7; 3+8-4-1+1 = 7
+        ];
+        Assert.Equal(new MapShape(1, 17, 23), plan.Input);
+        Assert.Equal(expected, plan.Outputs);
+    }
+
+    [Fact]
+    public void Plan_InputTooSmall_NamesLayerAndField()
+    {
+        Stack s = _dir.Load("""{ "weights": "w.safetensors", "layers": [ {"type": "conv", "weight": "c1.weight", "padding": "valid"}, {"type": "maxpool", "size": 4} ] }""");
+        var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(s, 5, 9));
+        Assert.Contains("s.json: layer 1 (maxpool) field 'size'", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackPlan.Create(s, 2, 9));
+        Assert.Contains("layer 0 (conv) field 'padding'", e.Message);
+    }
+
+    [Fact]
+    public void Plan_Toggling_DisabledLayerIsIdentity_RefusedWhenChannelsBreak()
+    {
+        Stack s = _dir.Load("""
+            { "weights": "w.safetensors", "layers": [
+              {"type": "conv", "kernels": ["sobel-x", "sobel-y"]}, {"type": "magnitude"},
+              {"type": "conv", "weight": "c1.weight"}, {"type": "relu"}, {"type": "maxpool", "size": 2} ] }
+            """);
+        StackPlan off = StackPlan.Create(s, 8, 10, [true, true, true, false, false]);
+        Assert.Equal(new MapShape(4, 8, 10), off.Outputs[3]);
+        Assert.Equal(new MapShape(4, 8, 10), off.Outputs[4]);
+
+        Assert.False(StackPlan.TryCreate(s, 8, 10, [true, false, true, true, true], out _, out string? why));
+        Assert.Contains("layer 2 (conv) (with layer 1 disabled)", why);
+        Assert.Contains("expects 1 input channels, the layer before gives 2", why);
+
+        // With magnitude gone too, disabling the sobel bank keeps the channel count at 1: allowed.
+        Assert.True(StackPlan.TryCreate(s, 8, 10, [false, false, true, true, true], out StackPlan? p, out _));
+        Assert.Equal(new MapShape(4, 4, 5), p!.Output);
+
+        StackResult r = StackRunner.Run(s, TestKernels.Random(new Random(1), 1, 8, 10), [true, true, true, false, false]);
+        Assert.Same(r.Outputs[2], r.Outputs[3]);
+        Assert.Same(r.Outputs[2], r.Outputs[4]);
+    }
+
+    [Fact]
+    public void Writer_RoundTripsLayersAndWeights()
+    {
+        var rng = new Random(11);
+        var layers = new List<StackLayer>
+        {
+            ConvLayer.Fixed(["sobel-x", "sobel-y"], [TestKernels.Resolve("sobel-x"), TestKernels.Resolve("sobel-y")], 3, sum: true,
+                new ConvOptions { Border = Border.Reflect, Mode = ConvMode.Convolve }),
+            new ActivationLayer(ActivationKind.Abs),
+            ConvLayer.Learned(TestKernels.Random(rng, 4, 1, 3, 5), TestKernels.Random(rng, 4).Data,
+                new ConvOptions { Groups = 2, StrideY = 2, StrideX = 1, DilationX = 2, Padding = PaddingMode.Explicit, PadY = 1, PadX = 0 },
+                "conv1.weight", "conv1.bias"),
+            new ActivationLayer(ActivationKind.LeakyRelu, 0.125f),
+            new PoolLayer(new PoolOptions { Kind = PoolKind.Average, SizeY = 3, SizeX = 2, StrideY = 1, StrideX = 2, PadY = 1 }),
+            new MagnitudeLayer(),
+        };
+        layers[2].Label = "learned";
+        var stack = new Stack("round", StackInput.Rgb, layers, "round.safetensors") { Description = "written by a test" };
+        string path = _dir.File("round.json");
+        StackWriter.Write(path, stack);
+
+        Stack back = StackFile.Load(path, TestKernels.Resolve);
+        Assert.Equal(stack.Name, back.Name);
+        Assert.Equal(stack.Description, back.Description);
+        Assert.Equal(StackInput.Rgb, back.Input);
+        Assert.Equal(layers.Count, back.Layers.Count);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            Assert.Equal(layers[i].Type, back.Layers[i].Type);
+            Assert.Equal(layers[i].Label, back.Layers[i].Label);
+            switch (layers[i])
+            {
+                case ConvLayer c:
+                    var bc = (ConvLayer)back.Layers[i];
+                    Assert.Equal(c.Options, bc.Options);
+                    Assert.Equal(c.Weight.Shape, bc.Weight.Shape);
+                    Assert.Equal(c.Weight.Data, bc.Weight.Data);
+                    Assert.Equal(c.Bias, bc.Bias);
+                    Assert.Equal(c.Kernels, bc.Kernels);
+                    Assert.Equal(c.Sum, bc.Sum);
+                    break;
+                case PoolLayer pl:
+                    Assert.Equal(pl.Options with { StrideY = pl.Options.EffectiveStrideY, StrideX = pl.Options.EffectiveStrideX },
+                        ((PoolLayer)back.Layers[i]).Options with { StrideY = pl.Options.EffectiveStrideY, StrideX = pl.Options.EffectiveStrideX });
+                    break;
+                case ActivationLayer a:
+                    Assert.Equal((a.Kind, a.Slope), (((ActivationLayer)back.Layers[i]).Kind, ((ActivationLayer)back.Layers[i]).Slope));
+                    break;
+            }
+        }
+        Assert.Equal(new[] { "broken.safetensors", "round.json", "round.safetensors", "w.safetensors" }, Directory.GetFiles(_dir.Dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+}

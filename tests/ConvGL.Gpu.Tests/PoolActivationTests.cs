@@ -1,0 +1,90 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+[Collection(GlCollection.Name)]
+public sealed class PoolActivationTests(GlFixture fixture)
+{
+    [Fact]
+    public void MaxAndAverage2x2_ByHand()
+    {
+        var input = Tensor.Chw(1, 2, 4, [1, -2, 3, 4, 5, 6, -7, 8]);
+        using var pool = new GpuPool2D(fixture.Context, PoolOptions.Square(PoolKind.Max, 2));
+        Assert.Equal(new float[] { 6, 8 }, pool.Apply(input).Data);
+        pool.Options = PoolOptions.Square(PoolKind.Average, 2);
+        Assert.Equal(new float[] { 2.5f, 2f }, pool.Apply(input).Data);
+    }
+
+    [Fact]
+    public void Pool_Sweep_MatchesReference()
+    {
+        var rng = new Random(99);
+        (int H, int W)[] sizes = [(1, 1), (7, 13), (64, 64), (333, 257)];
+        int ran = 0;
+        for (int n = 0; n < 80; n++)
+        {
+            (int h, int w) = sizes[rng.Next(sizes.Length)];
+            int c = h * w > 10000 ? rng.Next(1, 3) : rng.Next(1, 17);
+            int sy = rng.Next(1, 6), sx = rng.Next(1, 6);
+            var o = new PoolOptions
+            {
+                Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
+                SizeY = sy, SizeX = sx,
+                StrideY = rng.Next(0, 4), StrideX = rng.Next(0, 4),
+                PadY = rng.Next(0, sy / 2 + 1), PadX = rng.Next(0, sx / 2 + 1),
+            };
+            int seed = rng.Next();
+            Tensor input = Parity.Random(new Random(seed), c, h, w);
+            string spec = $"seed={seed} in=({c},{h},{w}) {o}";
+            Tensor expected;
+            try
+            {
+                expected = Pool2D.Apply(input, o);
+            }
+            catch (ConvGLException)
+            {
+                continue;
+            }
+            using var pool = new GpuPool2D(fixture.Context, o);
+            Parity.AssertGpuMatchesReference(expected, pool.Apply(input), spec);
+            ran++;
+        }
+        Assert.True(ran > 50, $"only {ran} of 80 pooling cases had an output");
+    }
+
+    public static TheoryData<ActivationKind> Kinds => [.. Enum.GetValues<ActivationKind>()];
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Activation_MatchesReference_IncludingLargeValues(ActivationKind kind)
+    {
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 7, 13), (2, 333, 257) })
+        {
+            Tensor input = Parity.Random(new Random(c * h * w), c, h, w);
+            // Beyond [-1.2, 1.2] as well: the saturating ends of tanh and sigmoid, where naive formulas give NaN.
+            float[] extremes = [-100f, -30f, -10f, -1e-7f, 0f, 1e-7f, 10f, 30f, 100f];
+            for (int i = 0; i < Math.Min(extremes.Length, input.Length); i++) input.Data[i] = extremes[i];
+            foreach (float slope in new[] { 0.01f, 0.2f })
+            {
+                using var act = new GpuActivation(fixture.Context, kind, slope);
+                Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, slope), act.Apply(input), $"{kind.Name()} slope={slope} in=({c},{h},{w})");
+            }
+        }
+    }
+
+    [Fact]
+    public void Activation_InPlaceAndOutOfPlace_Agree()
+    {
+        GlContext ctx = fixture.Context;
+        Tensor input = Parity.Random(new Random(1), 4, 5, 6);
+        using var a = GpuTensor.From(ctx, input);
+        using var b = new GpuTensor(ctx);
+        using var act = new GpuActivation(ctx, ActivationKind.LeakyRelu, 0.1f);
+        act.Run(a, b);
+        act.Run(a, a);
+        Assert.Equal(b.Download().Data, a.Download().Data);
+        Parity.AssertGpuMatchesReference(Activation.Apply(input, ActivationKind.LeakyRelu, 0.1f), a.Download(), "leaky_relu in place");
+    }
+}

@@ -1,0 +1,154 @@
+using ConvGL.Core;
+using ConvGL.Gpu.Present;
+
+namespace ConvGL.Gpu.Tests;
+
+[Collection(GlCollection.Name)]
+public sealed class PresentTests(GlFixture fixture)
+{
+    private static byte[] RandomRgba(int seed, int w, int h)
+    {
+        var bytes = new byte[w * h * 4];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 13)]
+    [InlineData(333, 257)]
+    public void ImageToTensor_Gray_IsBT601OfBytesOver255(int w, int h)
+    {
+        GlContext ctx = fixture.Context;
+        byte[] rgba = RandomRgba(w * 1000 + h, w, h);
+        using var image = new GpuImage(ctx, w, h);
+        image.Upload(rgba, w, h);
+        using var tensor = new GpuTensor(ctx);
+        new ImageToTensor(ctx).Run(image, tensor, gray: true);
+        var expected = Tensor.Chw(1, h, w);
+        for (int i = 0; i < w * h; i++)
+            expected.Data[i] = (float)((0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255.0);
+        Parity.AssertGpuMatchesReference(expected, tensor.Download(), $"gray {w}x{h}");
+    }
+
+    [Theory]
+    [InlineData(7, 13, false)]
+    [InlineData(64, 64, true)]
+    public void ImageToTensor_Rgb_IsChannelPlanesOver255(int w, int h, bool flipY)
+    {
+        GlContext ctx = fixture.Context;
+        byte[] rgba = RandomRgba(w + h, w, h);
+        using var image = new GpuImage(ctx, w, h);
+        image.Upload(rgba, w, h);
+        using var tensor = new GpuTensor(ctx);
+        new ImageToTensor(ctx).Run(image, tensor, gray: false, flipY);
+        var expected = Tensor.Chw(3, h, w);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    int sy = flipY ? h - 1 - y : y;
+                    expected[c, y, x] = rgba[(sy * w + x) * 4 + c] / 255f;
+                }
+        Parity.AssertGpuMatchesReference(expected, tensor.Download(), $"rgb {w}x{h} flipY={flipY}");
+    }
+
+    [Fact]
+    public void RgbRoundTrip_WithUnitRange_GivesTheSameBytes()
+    {
+        GlContext ctx = fixture.Context;
+        const int w = 19, h = 11;
+        byte[] rgba = RandomRgba(5, w, h);
+        for (int i = 3; i < rgba.Length; i += 4) rgba[i] = 255;
+        using var image = new GpuImage(ctx, w, h);
+        image.Upload(rgba, w, h);
+        using var tensor = new GpuTensor(ctx);
+        new ImageToTensor(ctx).Run(image, tensor, gray: false);
+        using var present = new TensorToImage(ctx);
+        present.RunRgb(tensor, 0, 1, 2, (0f, 1f));
+        Assert.Equal(rgba, present.Image.Download());
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(7, 13, 2)]
+    [InlineData(333, 257, 1)]
+    public void TensorToImage_ComputedRange_IsTheChannelsMinMax(int w, int h, int channel)
+    {
+        GlContext ctx = fixture.Context;
+        Tensor t = Parity.Random(new Random(w * h), 3, h, w);
+        using var gt = GpuTensor.From(ctx, t);
+        using var present = new TensorToImage(ctx);
+        present.Run(gt, channel);
+        (float min, float max) = t.Channel(channel).Range();
+        Assert.Equal((min, max), present.ReadRange());
+        byte[] bytes = present.Image.Download();
+        float scale = max > min ? 1f / (max - min) : 0f;
+        for (int i = 0; i < w * h; i++)
+        {
+            float v = Math.Clamp((t.Data[channel * w * h + i] - min) * scale, 0f, 1f);
+            int expected = (int)MathF.Round(v * 255f);
+            for (int c = 0; c < 3; c++)
+                Assert.True(Math.Abs(bytes[4 * i + c] - expected) <= 1, $"pixel {i} component {c}: {bytes[4 * i + c]} vs {expected} ({w}x{h} channel {channel})");
+            Assert.Equal(255, bytes[4 * i + 3]);
+        }
+    }
+
+    [Fact]
+    public void TensorToImage_GivenRange_ClampsOutside()
+    {
+        GlContext ctx = fixture.Context;
+        using var gt = GpuTensor.From(ctx, Tensor.Chw(1, 1, 4, [-5f, 0f, 0.5f, 9f]));
+        using var present = new TensorToImage(ctx);
+        present.Run(gt, 0, (0f, 1f));
+        byte[] b = present.Image.Download();
+        Assert.Equal(new byte[] { 0, 0, 128, 255 }, new[] { b[0], b[4], b[8], b[12] });
+    }
+
+    [Fact]
+    public void TensorToImage_ColorMaps_HaveTheirEndpoints()
+    {
+        GlContext ctx = fixture.Context;
+        using var gt = GpuTensor.From(ctx, Tensor.Chw(1, 1, 3, [-2f, 0f, 2f]));
+        using var present = new TensorToImage(ctx) { ColorMap = ColorMap.Heat };
+        present.Run(gt, 0);
+        byte[] heat = present.Image.Download();
+        Assert.Equal(new byte[] { 0, 0, 0 }, heat[0..3]);        // min: black
+        Assert.Equal(new byte[] { 255, 255, 255 }, heat[8..11]); // max: white
+        present.ColorMap = ColorMap.Diverging;
+        present.Run(gt, 0);
+        byte[] div = present.Image.Download();
+        Assert.Equal(new byte[] { 0, 0, 255 }, div[0..3]);       // min: blue
+        Assert.Equal(new byte[] { 255, 255, 255 }, div[4..7]);   // middle: white
+        Assert.Equal(new byte[] { 255, 0, 0 }, div[8..11]);      // max: red
+    }
+
+    [Fact]
+    public void ConstantTensor_MapsToZeroNotNaN()
+    {
+        GlContext ctx = fixture.Context;
+        using var gt = GpuTensor.From(ctx, Tensor.Chw(1, 2, 2, [3f, 3f, 3f, 3f]));
+        using var present = new TensorToImage(ctx);
+        present.Run(gt, 0);
+        Assert.All(present.Image.Download().Where((_, i) => i % 4 != 3), v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public void GpuTimer_ReportsANonNegativeTimeWithoutStalling()
+    {
+        GlContext ctx = fixture.Context;
+        using var timer = new GpuTimer(ctx);
+        using var gt = GpuTensor.From(ctx, Parity.Random(new Random(3), 1, 64, 64));
+        using var present = new TensorToImage(ctx);
+        for (int frame = 0; frame < 3; frame++)
+        {
+            timer.Begin();
+            present.Run(gt, 0);
+            timer.End();
+        }
+        ctx.Gl.Finish();
+        timer.Poll();
+        Assert.NotNull(timer.LastMilliseconds);
+        Assert.True(timer.LastMilliseconds >= 0);
+    }
+}
