@@ -36,8 +36,9 @@ internal sealed unsafe class LiveApp : IDisposable
     private readonly ImageToTensor _toTensor;
     private readonly TensorToImage _toImage;
     private readonly GpuTimer _timer;
-    private readonly GpuTensor _image, _outRange, _inRange;
-    private readonly List<string> _lines = [], _probeLines = [], _stacks;
+    private readonly GpuTensor _outRange, _inRange;
+    private readonly List<string> _lines = [], _probeLines = [];
+    private readonly IReadOnlyList<string> _stacks;
     private readonly StringBuilder _sb = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -50,7 +51,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private int _filterIndex, _stackIndex;
     private bool _paused, _help, _quit, _pinned, _screenshotRequested;
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
-    private string? _error, _shaderError, _message;
+    private string? _error, _shaderError, _fileError, _message;
     private double _messageUntil, _nextCheck, _nextHud;
     private int _frames, _fpsFrames;
     private double _fps, _fpsSince, _frameMs;
@@ -72,10 +73,9 @@ internal sealed unsafe class LiveApp : IDisposable
         _toTensor = new ImageToTensor(_context);
         _toImage = new TensorToImage(_context);
         _timer = new GpuTimer(_context, label: "pipeline");
-        _image = new GpuTensor(_context, label: "source image");
         _outRange = new GpuTensor(_context, label: "output range");
         _inRange = new GpuTensor(_context, label: "input range");
-        _stacks = StackCatalog.Find();
+        _stacks = StackPipeline.Shipped();
         _source = SourceFactory.Open(options.Source, options.Scripted);
         _view = options.View;
         _pipeline = CreateInitialPipeline(options);
@@ -105,10 +105,11 @@ internal sealed unsafe class LiveApp : IDisposable
             _filterIndex = Math.Max(0, Array.IndexOf(Filters, o.Filter));
             return new FilterPipeline(_context, o.Filter);
         }
-        string? stack = o.Stack ?? StackCatalog.Default(_stacks);
+        // The window opens on a stack, live: the one asked for, else "edges", else the first shipped one.
+        string? stack = o.Stack ?? (_stacks.Contains("edges") ? "edges" : _stacks.FirstOrDefault());
         if (stack is null) return new FilterPipeline(_context, Filters[0]);
-        _stackIndex = Math.Max(0, _stacks.IndexOf(stack));
-        return StackCatalog.Open(_context, stack);
+        _stackIndex = Math.Max(0, IndexOf(_stacks, stack));
+        return new StackPipeline(_context, stack);
     }
 
     /// <summary>Runs until the window closes, Esc, or (scripted) the last frame; returns the exit code.</summary>
@@ -133,7 +134,7 @@ internal sealed unsafe class LiveApp : IDisposable
             if (last)
             {
                 if (_start.Probe is { } p) PrintProbe(p.X, p.Y);
-                if (_shaderError is not null || _error is not null) Console.Error.WriteLine($"convgl: on screen: {_shaderError ?? _error}");
+                if ((_shaderError ?? _presenter.Error ?? _fileError ?? _error) is { } shown) Console.Error.WriteLine($"convgl: on screen: {shown.Split('\n')[0]}");
                 return 0;
             }
             _window.SwapBuffers();
@@ -190,8 +191,8 @@ internal sealed unsafe class LiveApp : IDisposable
         try
         {
             _timer.Begin();
-            _toTensor.Run(_sourceImage, _image, gray: _pipeline.InputChannels == 1);
-            _pipeline.Run(_image);
+            _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
+            _pipeline.Run();
             _timer.End();
             _error = null;
         }
@@ -361,7 +362,7 @@ internal sealed unsafe class LiveApp : IDisposable
         AddKernelLines();
         if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
 
-        string? error = _shaderError ?? _presenter.Error ?? _error ?? _source.Error;
+        string? error = _shaderError ?? _presenter.Error ?? _fileError ?? _error ?? _source.Error;
         if (error is not null)
         {
             _lines.Clear();
@@ -479,6 +480,13 @@ internal sealed unsafe class LiveApp : IDisposable
         _hud.Panel(Math.Max(8, fw / 2 - 330), Math.Max(8, fh / 2 - height / 2), _lines, boldFirst: true);
     }
 
+    private static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (int i = 0; i < list.Count; i++)
+            if (list[i] == item) return i;
+        return -1;
+    }
+
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     public static string ViewName(ViewKind v) => v.ToString().ToLowerInvariant();
@@ -524,7 +532,7 @@ internal sealed unsafe class LiveApp : IDisposable
             Flash($"no layer {i + 1}: this {_pipeline.Name} has {_pipeline.LayerCount}");
             return;
         }
-        _pipeline.Toggle(i);
+        if (_pipeline.Toggle(i) is { } refused) Flash(refused);
         Changed();
     }
 
@@ -557,7 +565,7 @@ internal sealed unsafe class LiveApp : IDisposable
             return;
         }
         if (_pipeline is not FilterPipeline) _stackIndex = ((_stackIndex + delta) % _stacks.Count + _stacks.Count) % _stacks.Count;
-        SwitchPipeline(() => StackCatalog.Open(_context, _stacks[_stackIndex]));
+        SwitchPipeline(() => new StackPipeline(_context, _stacks[_stackIndex]));
     }
 
     private void SwitchPipeline(Func<ILivePipeline> create)
@@ -571,6 +579,7 @@ internal sealed unsafe class LiveApp : IDisposable
             _channel = 0;
             _enlarged = -1;
             _error = null;
+            _fileError = null;
             Changed();
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -693,11 +702,16 @@ internal sealed unsafe class LiveApp : IDisposable
             _shaderError = null;
             _hudDirty = true;
         }
-        if (rebuilt > 0) _dirty = true;
         if (_presenter.Error is not null || force) _presenter.RetryMissing();
-        string? pipelineError = _pipeline.ReloadChanged(force);
-        if (pipelineError is not null) SetError(pipelineError);
-        else if (force || rebuilt > 0) _dirty = true;
+        (bool reread, string? fileError) = _pipeline.ReloadChanged(force);
+        if (reread && fileError != _fileError)
+        {
+            Console.Error.WriteLine(fileError is null ? "convgl: reloaded " + _pipeline.Name : $"convgl: {fileError} (keeping the running version)");
+            _fileError = fileError;
+            _hudDirty = true;
+        }
+        // Re-run on the current frame: a reloaded shader, kernel or stack shows even while paused.
+        _dirty = true;
     }
 
     // ---- input ----
@@ -748,7 +762,6 @@ internal sealed unsafe class LiveApp : IDisposable
         _pipeline.Dispose();
         _presenter.Dispose();
         _hud.Dispose();
-        _image.Dispose();
         _outRange.Dispose();
         _inRange.Dispose();
         _sourceImage.Dispose();
