@@ -1,4 +1,6 @@
 using ConvGL.Core;
+using ConvGL.Core.IO;
+using ConvGL.Core.Kernels;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
@@ -29,7 +31,8 @@ internal sealed class StackPipeline : ILivePipeline
 
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
-        Stack stack = StackFile.Load(_file);
+        // Kernel names and .npy weights resolve through Core's kernel library and reader.
+        Stack stack = StackFile.Load(_file, KernelLibrary.Get, Npy.Read);
         var runner = new GpuStackRunner(_context, stack, height, width);
         // One view per conv layer, made once: the probe and the profile ask for them every frame.
         var convs = stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
