@@ -53,7 +53,9 @@ internal sealed unsafe class LiveApp : IDisposable
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
     private string? _error, _shaderError, _fileError, _message;
     private double _messageUntil, _nextCheck, _nextHud;
-    private int _frames, _fpsFrames;
+    private int _frames, _fpsFrames, _steadyFrames;
+    private long _steadyBytes;
+    private bool _hudRedrawn;
     private double _fps, _fpsSince, _frameMs;
 
     // Where the selected layer's output is on screen this frame, for mapping the mouse to tensor coordinates.
@@ -123,6 +125,8 @@ internal sealed unsafe class LiveApp : IDisposable
             if (!_paused) _appTime += now - _lastTime;
             _lastTime = now;
             double frameStart = _clock.Elapsed.TotalMilliseconds;
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            _hudRedrawn = false;
 
             double t = _start.Scripted ? _frames / 30.0 : _appTime;
             if (!_paused && UploadSource(t)) _dirty = true;
@@ -133,7 +137,8 @@ internal sealed unsafe class LiveApp : IDisposable
             if (_screenshotRequested || (last && _start.Screenshot is not null)) TakeScreenshot(last ? _start.Screenshot : null);
             if (last)
             {
-                if (_start.Probe is { } p) PrintProbe(p.X, p.Y);
+                foreach ((int px, int py) in _start.Probes) PrintProbe(px, py);
+                if (_start.Stats) Console.WriteLine(F($"stats: steady frames={_steadyFrames} allocated={_steadyBytes} bytes"));
                 if ((_shaderError ?? _presenter.Error ?? _fileError ?? _error) is { } shown) Console.Error.WriteLine($"convgl: on screen: {shown.Split('\n')[0]}");
                 return 0;
             }
@@ -141,6 +146,13 @@ internal sealed unsafe class LiveApp : IDisposable
             _frames++;
             _fpsFrames++;
             _frameMs = _clock.Elapsed.TotalMilliseconds - frameStart;
+            // Steady state: past the first frames (programs compiled, textures sized) and no HUD text rebuilt.
+            if (_frames > 3 && !_hudRedrawn)
+            {
+                _steadyBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                _steadyFrames++;
+            }
+            if (_frames == 1 && _start.Scripted) Console.Error.WriteLine("convgl: first frame shown");
             Periodic(now);
         }
         return 0;
@@ -342,6 +354,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private void RedrawHud(int fw, int fh, int ww, int wh)
     {
         _hudDirty = false;
+        _hudRedrawn = true;
         _hud.Begin(fw, fh);
         GpuTensor output = _pipeline.LayerOutput(_layer);
         _lines.Clear();
