@@ -57,9 +57,9 @@ internal sealed class SceneSource : IFrameSource
             star.Close();
             _star = star.Detach();
         }
-        _title = SKTextBlob.Create("ConvGL", _bigFont);
-        _formula = SKTextBlob.Create("out[o,y,x] = b[o] + sum w[o,c,i,j] * in[c, y*s+i*d, x*s+j*d]", _smallFont);
-        _names = SKTextBlob.Create("correlate | convolve   zero replicate reflect symmetric wrap", _smallFont);
+        _title = Shape("ConvGL", _bigFont);
+        _formula = Shape("out[o,y,x] = b[o] + sum w[o,c,i,j] * in[c, y*s+i*d, x*s+j*d]", _smallFont);
+        _names = Shape("correlate | convolve   zero replicate reflect symmetric wrap", _smallFont);
         if (!synchronous)
         {
             _thread = new Thread(Loop) { IsBackground = true, Name = "scene" };
@@ -166,6 +166,9 @@ internal sealed class SceneSource : IFrameSource
         // Opaque scene: premultiplied equals straight alpha, so the pixels copy as they are.
         Marshal.Copy(_canvasBitmap.GetPixels(), rgba, 0, rgba.Length);
     }
+
+    private static SKTextBlob Shape(string text, SKFont font) =>
+        SKTextBlob.Create(text, font) ?? throw new InvalidOperationException($"SkiaSharp could not shape '{text}'");
 
     private static SKBitmap MakeNoise(int w, int h, int seed)
     {
