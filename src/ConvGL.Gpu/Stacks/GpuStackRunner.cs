@@ -21,6 +21,7 @@ public sealed class GpuStackRunner : IDisposable
     private readonly GpuTensor _input;
     private GpuTensor _source;
     private bool[] _enabled;
+    private GpuTimer?[]? _timers;
     private bool _disposed;
 
     public Stack Stack { get; }
@@ -30,6 +31,19 @@ public sealed class GpuStackRunner : IDisposable
     public GpuTensor Input => _input;
 
     public IReadOnlyList<bool> Enabled => _enabled;
+
+    /// <summary>When set, every enabled layer's dispatch is timed with GL_TIME_ELAPSED queries (one
+    /// <see cref="GpuTimer"/> ring per layer, made on first use): read them with <see cref="LayerMilliseconds"/>.</summary>
+    public bool TimeLayers { get; set; }
+
+    /// <summary>The latest finished GPU time of layer i in milliseconds, or null when not measured (timing off, the
+    /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
+    public double? LayerMilliseconds(int layer)
+    {
+        GpuTimer? timer = _timers?[layer];
+        timer?.Poll();
+        return timer?.LastMilliseconds;
+    }
 
     public GpuStackRunner(GlContext context, Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null)
     {
@@ -130,6 +144,13 @@ public sealed class GpuStackRunner : IDisposable
         {
             if (!_enabled[i]) continue;
             GpuTensor output = _outputs[i];
+            GpuTimer? timer = null;
+            if (TimeLayers)
+            {
+                _timers ??= new GpuTimer?[_ops.Length];
+                timer = _timers[i] ??= new GpuTimer(_context, label: $"stack {Stack.Name} layer {i}");
+                timer.Begin();
+            }
             switch (_ops[i])
             {
                 case GpuConv2D conv: conv.Run(current, output); break;
@@ -137,6 +158,7 @@ public sealed class GpuStackRunner : IDisposable
                 case GpuActivation act: act.Run(current, output); break;
                 case GpuMagnitude mag: mag.Run(current, output); break;
             }
+            timer?.End();
             current = output;
         }
     }
@@ -161,6 +183,7 @@ public sealed class GpuStackRunner : IDisposable
         _disposed = true;
         foreach (object? op in _ops) (op as IDisposable)?.Dispose();
         foreach (GpuTensor t in _outputs) t.Dispose();
+        foreach (GpuTimer? t in _timers ?? []) t?.Dispose();
         _input.Dispose();
     }
 }

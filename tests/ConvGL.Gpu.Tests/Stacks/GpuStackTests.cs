@@ -196,6 +196,27 @@ public sealed class GpuStackTests(GlFixture fixture)
     }
 
     [Fact]
+    public void TimeLayers_MeasuresEveryEnabledLayer_WithoutChangingResults()
+    {
+        GlContext gl = fixture.Context;
+        Stack stack = StackCatalog.Load("gabor");
+        Tensor image = TestImage(1, 20, 22, seed: 9);
+        using var runner = new GpuStackRunner(gl, stack, 20, 22) { TimeLayers = true };
+        runner.SetEnabled(1, false);
+        for (int frame = 0; frame < 3; frame++)
+        {
+            runner.Input.Upload(image);
+            runner.Run();
+            gl.Gl.Finish();
+        }
+        Assert.NotNull(runner.LayerMilliseconds(0));
+        Assert.True(runner.LayerMilliseconds(0) >= 0);
+        Assert.Null(runner.LayerMilliseconds(1)); // disabled: never dispatched
+        Assert.NotNull(runner.LayerMilliseconds(2));
+        AssertLayersMatch(StackRunner.Run(stack, image, [true, false, true]), runner.Run(image), "gabor timed, relu disabled");
+    }
+
+    [Fact]
     public void Resize_ReplansAndMatchesCpu()
     {
         GlContext gl = fixture.Context;
