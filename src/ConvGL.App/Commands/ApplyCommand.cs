@@ -4,6 +4,7 @@ using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
 using ConvGL.Core.Ops;
+using ConvGL.Gpu;
 
 namespace ConvGL.App.Commands;
 
@@ -100,9 +101,24 @@ internal static class ApplyCommand
     internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device) => device switch
     {
         Device.Cpu => CpuFilter(image, kernel, options),
-        Device.Gpu => throw new DeviceUnavailableException("apply: gpu device not available in this build yet (use --device cpu)"),
+        Device.Gpu => GpuApply(image, kernel, options),
         _ => throw new ArgumentOutOfRangeException(nameof(device)),
     };
+
+    /// <summary>The GPU path: shaders/conv2d.comp on a headless context (EGL). A machine without a usable
+    /// OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
+    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options)
+    {
+        try
+        {
+            using var filter = new GpuFilter();
+            return filter.Filter(image, kernel, options);
+        }
+        catch (GpuException e)
+        {
+            throw new DeviceUnavailableException($"apply: --device gpu failed: {e.Message} (use --device cpu)");
+        }
+    }
 
     /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter). A rank-1
     /// kernel (box, gaussian, sobel, scharr, prewitt, ...) runs as two 1D passes (<see cref="Separable.Filter"/>,
