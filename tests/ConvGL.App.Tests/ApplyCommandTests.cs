@@ -89,8 +89,6 @@ public sealed class ApplyCommandTests : IDisposable
 
     // ---- the NumPy/SciPy oracle ---------------------------------------------------------------------------------
 
-    private sealed record OracleCase(string Kernel, string? Python, string Mode, string Border, string Size, int Stride, int Dilation, string Channels);
-
     [Theory]
     [InlineData("cpu")]
     [InlineData("gpu")]
