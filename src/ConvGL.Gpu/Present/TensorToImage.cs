@@ -92,9 +92,9 @@ public sealed class TensorToImage : IDisposable
     /// <summary>The range the last <see cref="Run(GpuTensor, int, ValueTuple{float, float}?)"/> used. Reads back: stalls.</summary>
     public (float Min, float Max) ReadRange()
     {
-        Span<float> bits = stackalloc float[2];
+        Span<uint> bits = stackalloc uint[2];
         _range.Read(bits);
-        return (OrderedFloat.To(BitConverter.SingleToUInt32Bits(bits[0])), OrderedFloat.To(BitConverter.SingleToUInt32Bits(bits[1])));
+        return (OrderedFloat.To(bits[0]), OrderedFloat.To(bits[1]));
     }
 
     public void Dispose()
