@@ -121,7 +121,8 @@ internal static class TrainCommand
             ["input"] = $"gray (1, {config.ImageSize}, {config.ImageSize}) in [0, 1]",
             ["test_accuracy"] = accuracy.ToString("F4", CultureInfo.InvariantCulture),
         });
-        Stack stack = FeatureStack(result.Model, name, weightsFile, accuracy);
+        Stack stack = SmallCnn.ToStack(result.Model, name, weightsFile, string.Create(CultureInfo.InvariantCulture,
+            $"learned by convgl train on synthetic shapes ({accuracy * 100:F1}% held-out accuracy): conv1, relu, maxpool, conv2, relu, maxpool"));
         string json = StackHeader(invocation, accuracy, config) + StackWriter.ToJson(stack);
         AtomicFile.WriteAllBytes(stackPath, Encoding.UTF8.GetBytes(json));
         CurvePlot.Save(curvePath, result, string.Create(CultureInfo.InvariantCulture,
@@ -142,32 +143,6 @@ internal static class TrainCommand
         return FormattableString.Invariant(
             $"convgl train --out {dir} --name {name} --epochs {c.Epochs} --seed {c.Seed} --optimizer {c.Optimizer.ToString().ToLowerInvariant()} --lr {c.LearningRate}{momentum} ") +
             FormattableString.Invariant($"--samples {c.TrainSamples} --test-samples {c.TestSamples} --batch {c.BatchSize} --size {c.ImageSize}{(c.CosineDecay ? " --cosine" : "")}");
-    }
-
-    /// <summary>The feature-extraction part of the trained network (everything before the classifier) as a stack.</summary>
-    private static Stack FeatureStack(Sequential model, string name, string weightsFile, double accuracy)
-    {
-        var layers = new List<StackLayer>();
-        foreach ((string layerName, Layer layer) in model.Layers)
-        {
-            switch (layer)
-            {
-                case Conv2dLayer conv:
-                    layers.Add(ConvLayer.Learned(conv.Weight.Value, conv.Bias?.Value.Data, conv.Options, $"{layerName}.weight", conv.Bias is null ? null : $"{layerName}.bias"));
-                    break;
-                case ReluLayer:
-                    layers.Add(new ActivationLayer(ActivationKind.Relu));
-                    break;
-                case MaxPool2dLayer pool:
-                    layers.Add(new PoolLayer(pool.Options));
-                    break;
-            }
-        }
-        return new Stack(name, StackInput.Gray, layers, weightsFile)
-        {
-            Description = string.Create(CultureInfo.InvariantCulture,
-                $"learned by convgl train on synthetic shapes ({accuracy * 100:F1}% held-out accuracy): conv1, relu, maxpool, conv2, relu, maxpool"),
-        };
     }
 
     private static string StackHeader(string invocation, double accuracy, TrainConfig c) => FormattableString.Invariant($"""
