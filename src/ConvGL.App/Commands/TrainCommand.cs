@@ -175,6 +175,9 @@ internal static class TrainCommand
         if (hiddenKernel is not null && (hiddenKernel.H != kh || hiddenKernel.W != kw))
             throw new ConvGLException($"train: --hidden kernel '{hidden}' is {hiddenKernel.H}x{hiddenKernel.W} but --kernel-size is {kh}x{kw}; make them match");
         Tensor target = hiddenKernel is not null ? Conv2D.Filter(input, hiddenKernel, options) : LoadGray(targetPath!, "--target");
+        if (target.H != input.H || target.W != input.W)
+            throw new ConvGLException($"train: --target '{targetPath}' is {target.W}x{target.H} but --input '{inputPath ?? "(synthetic texture)"}' is {input.W}x{input.H}; " +
+                                      "the fit uses `same` padding, so they must be the same size");
         Console.WriteLine($"fitting a {kh}x{kw} kernel + bias: input {input.W}x{input.H}{(inputPath is null ? " (synthetic texture)" : $" ({inputPath})")}, " +
                           $"target {(hidden is not null ? $"input filtered by '{hidden}'" : targetPath)}, {options}, {steps} Adam steps from lr {lr}");
 
