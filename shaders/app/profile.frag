@@ -1,12 +1,14 @@
 #version 430 core
 // The row profile: one scanline of the filter's input (grey) and of its output (orange), plotted as curves.
 // This is 1D convolution seen: the output curve is the input curve smoothed, differentiated or sharpened.
-// Input: mean of the input channels, on a fixed [0, 1] scale. Output: channel uChannel, on [0, 1] when it lies
-// there, else on a symmetric [-m, m] scale with zero in the middle (edge filters are signed).
+// Input: the channel feeding the output channel (the mean over its group for a multi-channel convolution),
+// on [0, 1] when it lies there. Output: channel uChannel, likewise. Otherwise each goes on a symmetric
+// [-m, m] scale with zero in the middle (edge filters are signed).
 layout(std430, binding = 0) readonly buffer InputData { float inData[]; };
 layout(std430, binding = 1) readonly buffer OutputData { float outData[]; };
 layout(std430, binding = 2) readonly buffer OutputRange { vec2 outRange[]; };
-uniform int uInC, uInH, uInW, uInRow;
+layout(std430, binding = 3) readonly buffer InputRange { vec2 inRange[]; };
+uniform int uInFirst, uInCount, uInH, uInW, uInRow;
 uniform int uOutC, uOutH, uOutW, uOutRow, uChannel;
 uniform vec4 uPlotPx; // x, y, width, height of the plot in window pixels (origin bottom left)
 in vec2 vUv;
@@ -16,8 +18,12 @@ float inputAt(float u)
 {
     int x = clamp(int(u * float(uInW)), 0, uInW - 1);
     float s = 0.0;
-    for (int c = 0; c < uInC; c++) s += inData[(c * uInH + uInRow) * uInW + x];
-    return s / float(uInC);
+    for (int c = uInFirst; c < uInFirst + uInCount; c++) s += inData[(c * uInH + uInRow) * uInW + x];
+    s /= float(uInCount);
+    vec2 r = inRange[uInFirst];
+    if (r.x >= 0.0 && r.y <= 1.0) return s;
+    float m = max(max(abs(r.x), abs(r.y)), 1e-6);
+    return 0.5 + 0.5 * s / m;
 }
 
 float outputAt(float u)

@@ -46,7 +46,7 @@ internal static class WindowCommand
             Screenshot = screenshot,
             Width = w,
             Height = h,
-            Probe = args.Get("probe") is { } p ? ParsePoint(p) : null,
+            Probes = args.Get("probe") is { } p ? p.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ParsePoint).ToArray() : [],
             Keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [],
             Stats = args.Flag("stats"),
         };
@@ -59,6 +59,6 @@ internal static class WindowCommand
             int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int x) &&
             int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int y))
             return (x, y);
-        throw new ConvGLException($"convgl: --probe expects X,Y in the selected layer's output, e.g. 100,80, got '{s}'");
+        throw new ConvGLException($"convgl: --probe expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
     }
 }

@@ -11,11 +11,11 @@ namespace ConvGL.App.Live;
 /// kernel file, re-read when the file changes.</summary>
 internal sealed class FilterPipeline : ILivePipeline
 {
-    private readonly GpuTensor _output;
+    private readonly GpuTensor _input, _output;
     private readonly string _spec;
     private readonly string? _file;
     private readonly GpuConv2D _conv;
-    private GpuTensor? _input;
+    private ConvView _view;
     private Tensor _kernel, _weight;
     private ConvOptions _options;
     private DateTime _fileStamp;
@@ -31,7 +31,9 @@ internal sealed class FilterPipeline : ILivePipeline
         _options = (options ?? ConvOptions.ImageFilter) with { Groups = InputChannels };
         _weight = Conv2D.DepthwiseWeight(_kernel, InputChannels);
         _conv = new GpuConv2D(context, _weight, null, _options);
+        _input = new GpuTensor(context, label: "filter input");
         _output = new GpuTensor(context, label: "filter output");
+        _view = new ConvView(_weight, null, _options);
     }
 
     public string Name => $"filter {_spec}";
@@ -45,33 +47,39 @@ internal sealed class FilterPipeline : ILivePipeline
         $"stride={_options.StrideY} dilation={_options.DilationY} -> {_output.ShapeString}";
 
     public bool IsEnabled(int i) => _enabled;
-    public void Toggle(int i) => _enabled = !_enabled;
-    public GpuTensor LayerInput(int i) => _input ?? _output;
-    public GpuTensor LayerOutput(int i) => _enabled ? _output : LayerInput(i);
-    public ConvView? Conv(int i) => _enabled ? new ConvView(_weight, null, _options) : null;
+    public GpuTensor Input => _input;
+    public GpuTensor LayerInput(int i) => _input;
+    public GpuTensor LayerOutput(int i) => _enabled ? _output : _input;
+    public ConvView? Conv(int i) => _enabled ? _view : null;
+
+    public string? Toggle(int i)
+    {
+        _enabled = !_enabled;
+        return null;
+    }
     public double LayerMilliseconds(int i) => 0;
 
-    public void Run(GpuTensor input)
+    public void Run()
     {
-        _input = input;
-        if (_enabled) _conv.Run(input, _output);
+        if (_enabled) _conv.Run(_input, _output);
     }
 
     public bool Adjust(Func<ConvOptions, ConvOptions> change, int layer)
     {
         ConvOptions next = change(_options) with { Groups = InputChannels };
         // Validate before switching: a dilated kernel wider than the padded frame has no output.
-        if (_input is not null) ConvGeometry.Compute(_input.H, _input.W, _kernel.H, _kernel.W, next);
+        ConvGeometry.Compute(_input.H, _input.W, _kernel.H, _kernel.W, next);
         _options = next;
         _conv.Options = next;
+        _view = new ConvView(_weight, null, _options);
         return true;
     }
 
-    public string? ReloadChanged(bool force)
+    public (bool Changed, string? Error) ReloadChanged(bool force)
     {
-        if (_file is null) return null;
+        if (_file is null) return (false, null);
         DateTime stamp = File.Exists(_file) ? File.GetLastWriteTimeUtc(_file) : DateTime.MinValue;
-        if (!force && stamp == _fileStamp) return null;
+        if (!force && stamp == _fileStamp) return (false, null);
         _fileStamp = stamp;
         try
         {
@@ -81,17 +89,19 @@ internal sealed class FilterPipeline : ILivePipeline
             _conv.SetWeights(weight, null);
             _kernel = kernel;
             _weight = weight;
-            return null;
+            _view = new ConvView(_weight, null, _options);
+            return (true, null);
         }
         catch (ConvGLException e)
         {
-            return e.Message;
+            return (true, e.Message);
         }
     }
 
     public void Dispose()
     {
         _conv.Dispose();
+        _input.Dispose();
         _output.Dispose();
     }
 }

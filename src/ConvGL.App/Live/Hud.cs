@@ -21,14 +21,14 @@ internal sealed unsafe class Hud : IDisposable
     {
         _gl = context.Gl;
         SKTypeface mono = SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default;
-        _font = new SKFont(mono, 13);
-        _bold = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono", SKFontStyle.Bold) ?? mono, 13);
+        _font = new SKFont(mono, 12);
+        _bold = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono", SKFontStyle.Bold) ?? mono, 12);
     }
 
     public uint Texture => _texture;
     public int Width => _bitmap?.Width ?? 0;
     public int Height => _bitmap?.Height ?? 0;
-    public float LineHeight => 16;
+    public float LineHeight => 15;
 
     /// <summary>Starts a redraw: (re)creates the bitmap and texture when the window size changed, clears to transparent.</summary>
     public SKCanvas Begin(int width, int height)
@@ -64,6 +64,14 @@ internal sealed unsafe class Hud : IDisposable
         for (int i = 0; i < lines.Count; i++)
             _canvas.DrawText(lines[i], x + 6, y + 4 + (i + 1) * LineHeight - 4, SKTextAlign.Left, boldFirst && i == 0 ? _bold : _font, _text);
         return height;
+    }
+
+    /// <summary>The width of the panel <see cref="Panel"/> would draw for these lines.</summary>
+    public float Measure(IReadOnlyList<string> lines)
+    {
+        float width = 0;
+        for (int i = 0; i < lines.Count; i++) width = Math.Max(width, _font.MeasureText(lines[i]));
+        return width + 12;
     }
 
     /// <summary>A short label with a dark backing (channel numbers on the grid).</summary>

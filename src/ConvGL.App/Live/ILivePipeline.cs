@@ -19,18 +19,22 @@ internal interface ILivePipeline : IDisposable
     /// <summary>A one-line description of layer i: type, kernel, options, output shape.</summary>
     string LayerLabel(int i);
     bool IsEnabled(int i);
-    void Toggle(int i);
+    /// <summary>Turns layer i on or off; the reason when that set of layers cannot run (a later layer would get
+    /// the wrong channel count), else null.</summary>
+    string? Toggle(int i);
+    /// <summary>The tensor the app writes the source image into (ImageToTensor resizes it) before <see cref="Run"/>.</summary>
+    GpuTensor Input { get; }
     GpuTensor LayerInput(int i);
     GpuTensor LayerOutput(int i);
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>
     ConvView? Conv(int i);
-    /// <summary>Runs every layer on <paramref name="input"/> (C = <see cref="InputChannels"/>).</summary>
-    void Run(GpuTensor input);
+    /// <summary>Runs every enabled layer on <see cref="Input"/> (C = <see cref="InputChannels"/>).</summary>
+    void Run();
     /// <summary>GPU milliseconds of the last run per layer (0 where unmeasured).</summary>
     double LayerMilliseconds(int i);
     /// <summary>Live option changes; false when this pipeline has no such option (the HUD says so).</summary>
     bool Adjust(Func<ConvOptions, ConvOptions> change, int layer);
-    /// <summary>Re-reads kernel/stack files that changed on disk; a broken file keeps the running version and
-    /// returns its error.</summary>
-    string? ReloadChanged(bool force);
+    /// <summary>Re-reads kernel/stack files that changed on disk (all of them when <paramref name="force"/>): whether
+    /// anything was re-read, and the error when a file is broken (the running version stays).</summary>
+    (bool Changed, string? Error) ReloadChanged(bool force);
 }

@@ -36,8 +36,9 @@ internal sealed unsafe class LiveApp : IDisposable
     private readonly ImageToTensor _toTensor;
     private readonly TensorToImage _toImage;
     private readonly GpuTimer _timer;
-    private readonly GpuTensor _image, _outRange;
-    private readonly List<string> _lines = [], _probeLines = [], _stacks;
+    private readonly GpuTensor _outRange, _inRange;
+    private readonly List<string> _lines = [], _probeLines = [];
+    private readonly IReadOnlyList<string> _stacks;
     private readonly StringBuilder _sb = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -50,9 +51,11 @@ internal sealed unsafe class LiveApp : IDisposable
     private int _filterIndex, _stackIndex;
     private bool _paused, _help, _quit, _pinned, _screenshotRequested;
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
-    private string? _error, _shaderError, _message;
+    private string? _error, _shaderError, _fileError, _message;
     private double _messageUntil, _nextCheck, _nextHud;
-    private int _frames, _fpsFrames;
+    private int _frames, _fpsFrames, _steadyFrames;
+    private long _steadyBytes;
+    private bool _hudRedrawn;
     private double _fps, _fpsSince, _frameMs;
 
     // Where the selected layer's output is on screen this frame, for mapping the mouse to tensor coordinates.
@@ -72,9 +75,9 @@ internal sealed unsafe class LiveApp : IDisposable
         _toTensor = new ImageToTensor(_context);
         _toImage = new TensorToImage(_context);
         _timer = new GpuTimer(_context, label: "pipeline");
-        _image = new GpuTensor(_context, label: "source image");
         _outRange = new GpuTensor(_context, label: "output range");
-        _stacks = StackCatalog.Find();
+        _inRange = new GpuTensor(_context, label: "input range");
+        _stacks = StackPipeline.Shipped();
         _source = SourceFactory.Open(options.Source, options.Scripted);
         _view = options.View;
         _pipeline = CreateInitialPipeline(options);
@@ -104,10 +107,11 @@ internal sealed unsafe class LiveApp : IDisposable
             _filterIndex = Math.Max(0, Array.IndexOf(Filters, o.Filter));
             return new FilterPipeline(_context, o.Filter);
         }
-        string? stack = o.Stack ?? StackCatalog.Default(_stacks);
+        // The window opens on a stack, live: the one asked for, else "edges", else the first shipped one.
+        string? stack = o.Stack ?? (_stacks.Contains("edges") ? "edges" : _stacks.FirstOrDefault());
         if (stack is null) return new FilterPipeline(_context, Filters[0]);
-        _stackIndex = Math.Max(0, _stacks.IndexOf(stack));
-        return StackCatalog.Open(_context, stack);
+        _stackIndex = Math.Max(0, IndexOf(_stacks, stack));
+        return new StackPipeline(_context, stack);
     }
 
     /// <summary>Runs until the window closes, Esc, or (scripted) the last frame; returns the exit code.</summary>
@@ -121,6 +125,8 @@ internal sealed unsafe class LiveApp : IDisposable
             if (!_paused) _appTime += now - _lastTime;
             _lastTime = now;
             double frameStart = _clock.Elapsed.TotalMilliseconds;
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            _hudRedrawn = false;
 
             double t = _start.Scripted ? _frames / 30.0 : _appTime;
             if (!_paused && UploadSource(t)) _dirty = true;
@@ -131,14 +137,22 @@ internal sealed unsafe class LiveApp : IDisposable
             if (_screenshotRequested || (last && _start.Screenshot is not null)) TakeScreenshot(last ? _start.Screenshot : null);
             if (last)
             {
-                if (_start.Probe is { } p) PrintProbe(p.X, p.Y);
-                if (_shaderError is not null || _error is not null) Console.Error.WriteLine($"convgl: on screen: {_shaderError ?? _error}");
+                foreach ((int px, int py) in _start.Probes) PrintProbe(px, py);
+                if (_start.Stats) Console.WriteLine(F($"stats: steady frames={_steadyFrames} allocated={_steadyBytes} bytes"));
+                if ((_shaderError ?? _presenter.Error ?? _fileError ?? _error) is { } shown) Console.Error.WriteLine($"convgl: on screen: {shown.Split('\n')[0]}");
                 return 0;
             }
             _window.SwapBuffers();
             _frames++;
             _fpsFrames++;
             _frameMs = _clock.Elapsed.TotalMilliseconds - frameStart;
+            // Steady state: past the first frames (programs compiled, textures sized) and no HUD text rebuilt.
+            if (_frames > 3 && !_hudRedrawn)
+            {
+                _steadyBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+                _steadyFrames++;
+            }
+            if (_frames == 1 && _start.Scripted) Console.Error.WriteLine("convgl: first frame shown");
             Periodic(now);
         }
         return 0;
@@ -189,8 +203,8 @@ internal sealed unsafe class LiveApp : IDisposable
         try
         {
             _timer.Begin();
-            _toTensor.Run(_sourceImage, _image, gray: _pipeline.InputChannels == 1);
-            _pipeline.Run(_image);
+            _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
+            _pipeline.Run();
             _timer.End();
             _error = null;
         }
@@ -259,7 +273,13 @@ internal sealed unsafe class LiveApp : IDisposable
                     float rowY = _outputRect.Y + (outRow + 0.5f) * _outputRect.Height / output.H;
                     _presenter.DrawSolid(new PixelRect(_outputRect.X, rowY - 0.5f, _outputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
                     int inRow = (int)Math.Round((outRow + 0.5) * input.H / output.H - 0.5);
-                    _presenter.DrawProfile(input, inRow, output, _outRange, outRow, channel, plot);
+                    // The input channels that feed this output channel: its group under a convolution, the same
+                    // channel under a channelwise layer (activation, pooling).
+                    (int first, int count) = _pipeline.Conv(_layer) is { } conv
+                        ? (channel / (conv.Weight.Shape[0] / conv.Options.Groups) * conv.Weight.Shape[1], conv.Weight.Shape[1])
+                        : (Math.Min(channel, input.C - 1), 1);
+                    _presenter.ComputeRange(input, _inRange);
+                    _presenter.DrawProfile(input, _inRange, inRow, first, count, output, _outRange, outRow, channel, plot);
                     break;
                 }
         }
@@ -334,6 +354,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private void RedrawHud(int fw, int fh, int ww, int wh)
     {
         _hudDirty = false;
+        _hudRedrawn = true;
         _hud.Begin(fw, fh);
         GpuTensor output = _pipeline.LayerOutput(_layer);
         _lines.Clear();
@@ -348,11 +369,13 @@ internal sealed unsafe class LiveApp : IDisposable
             _lines.Add(F($"{(i == _layer ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(_pipeline.IsEnabled(i) ? 'x' : ' ')}] {_pipeline.LayerLabel(i)}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}"));
         }
         _lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {Math.Clamp(_channel, 0, output.C - 1)}"));
-        AddKernelLines();
         float y = 8;
         y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
+        _lines.Clear();
+        AddKernelLines();
+        if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
 
-        string? error = _shaderError ?? _presenter.Error ?? _error ?? _source.Error;
+        string? error = _shaderError ?? _presenter.Error ?? _fileError ?? _error ?? _source.Error;
         if (error is not null)
         {
             _lines.Clear();
@@ -382,8 +405,8 @@ internal sealed unsafe class LiveApp : IDisposable
         if (_view == ViewKind.Profile)
         {
             _lines.Clear();
-            _lines.Add("row profile: grey = layer input (mean of channels), orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
-            _hud.Panel(10, fh * 0.58f - 28, _lines);
+            _lines.Add("row profile: grey = layer input, orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
+            _hud.Panel(10, fh * 0.58f - 26, _lines);
         }
         if (UpdateProbe()) DrawProbe(fh);
         if (_help) DrawHelp(fw, fh);
@@ -397,15 +420,16 @@ internal sealed unsafe class LiveApp : IDisposable
         Tensor w = conv.Weight;
         int channel = Math.Clamp(_channel, 0, w.Shape[0] - 1);
         int kh = w.Shape[2], kw = w.Shape[3];
-        _lines.Add(F($"kernel (out {channel}, in 0 of {w.Shape[1]}) {kh}x{kw}, {conv.Options.Mode.ToString().ToLowerInvariant()}, border {conv.Options.Border.Name()}, stride {conv.Options.StrideY}, dilation {conv.Options.DilationY}:"));
-        for (int i = 0; i < Math.Min(kh, 9); i++)
+        // The centre 7x7 at most: enough to read a kernel's shape without hiding the picture.
+        const int shown = 7;
+        int i0 = Math.Max(0, (kh - shown) / 2), j0 = Math.Max(0, (kw - shown) / 2);
+        _lines.Add(F($"kernel {kh}x{kw} (out {channel}, in 0/{w.Shape[1]}){(kh > shown || kw > shown ? ", centre 7x7" : "")}"));
+        for (int i = i0; i < Math.Min(kh, i0 + shown); i++)
         {
-            _sb.Clear().Append("  ");
-            for (int j = 0; j < Math.Min(kw, 9); j++) _sb.Append(F($"{w.Data[(channel * w.Shape[1] * kh + i) * kw + j],8:0.####}"));
-            if (kw > 9) _sb.Append(" ...");
+            _sb.Clear();
+            for (int j = j0; j < Math.Min(kw, j0 + shown); j++) _sb.Append(F($"{w.Data[(channel * w.Shape[1] * kh + i) * kw + j],7:0.###}"));
             _lines.Add(_sb.ToString());
         }
-        if (kh > 9) _lines.Add("  ...");
     }
 
     private bool UpdateProbe()
@@ -469,6 +493,13 @@ internal sealed unsafe class LiveApp : IDisposable
         _hud.Panel(Math.Max(8, fw / 2 - 330), Math.Max(8, fh / 2 - height / 2), _lines, boldFirst: true);
     }
 
+    private static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (int i = 0; i < list.Count; i++)
+            if (list[i] == item) return i;
+        return -1;
+    }
+
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     public static string ViewName(ViewKind v) => v.ToString().ToLowerInvariant();
@@ -514,7 +545,7 @@ internal sealed unsafe class LiveApp : IDisposable
             Flash($"no layer {i + 1}: this {_pipeline.Name} has {_pipeline.LayerCount}");
             return;
         }
-        _pipeline.Toggle(i);
+        if (_pipeline.Toggle(i) is { } refused) Flash(refused);
         Changed();
     }
 
@@ -547,7 +578,7 @@ internal sealed unsafe class LiveApp : IDisposable
             return;
         }
         if (_pipeline is not FilterPipeline) _stackIndex = ((_stackIndex + delta) % _stacks.Count + _stacks.Count) % _stacks.Count;
-        SwitchPipeline(() => StackCatalog.Open(_context, _stacks[_stackIndex]));
+        SwitchPipeline(() => new StackPipeline(_context, _stacks[_stackIndex]));
     }
 
     private void SwitchPipeline(Func<ILivePipeline> create)
@@ -561,6 +592,7 @@ internal sealed unsafe class LiveApp : IDisposable
             _channel = 0;
             _enlarged = -1;
             _error = null;
+            _fileError = null;
             Changed();
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -683,11 +715,16 @@ internal sealed unsafe class LiveApp : IDisposable
             _shaderError = null;
             _hudDirty = true;
         }
-        if (rebuilt > 0) _dirty = true;
         if (_presenter.Error is not null || force) _presenter.RetryMissing();
-        string? pipelineError = _pipeline.ReloadChanged(force);
-        if (pipelineError is not null) SetError(pipelineError);
-        else if (force || rebuilt > 0) _dirty = true;
+        (bool reread, string? fileError) = _pipeline.ReloadChanged(force);
+        if (reread && fileError != _fileError)
+        {
+            Console.Error.WriteLine(fileError is null ? "convgl: reloaded " + _pipeline.Name : $"convgl: {fileError} (keeping the running version)");
+            _fileError = fileError;
+            _hudDirty = true;
+        }
+        // Re-run on the current frame: a reloaded shader, kernel or stack shows even while paused.
+        _dirty = true;
     }
 
     // ---- input ----
@@ -738,8 +775,8 @@ internal sealed unsafe class LiveApp : IDisposable
         _pipeline.Dispose();
         _presenter.Dispose();
         _hud.Dispose();
-        _image.Dispose();
         _outRange.Dispose();
+        _inRange.Dispose();
         _sourceImage.Dispose();
         _toImage.Dispose();
         _timer.Dispose();

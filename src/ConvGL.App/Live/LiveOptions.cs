@@ -30,11 +30,12 @@ internal sealed record LiveOptions
     public string? Screenshot { get; init; }
     public int Width { get; init; } = 1024;
     public int Height { get; init; } = 640;
-    /// <summary>A probe position in the selected layer's output (x, y), printed on stdout at the end of a scripted run.</summary>
-    public (int X, int Y)? Probe { get; init; }
+    /// <summary>Probe positions in the selected layer's output (x, y), printed on stdout at the end of a scripted run.</summary>
+    public IReadOnlyList<(int X, int Y)> Probes { get; init; } = [];
     /// <summary>Keys pressed, in order, before the first frame (scripted runs exercise the controls this way).</summary>
     public IReadOnlyList<string> Keys { get; init; } = [];
-    /// <summary>Print per-frame managed allocation of the render thread at the end of a scripted run.</summary>
+    /// <summary>Print the render thread's managed allocation over steady frames (frames that did not redraw the HUD)
+    /// at the end of a scripted run.</summary>
     public bool Stats { get; init; }
 
     public bool Scripted => Frames > 0;

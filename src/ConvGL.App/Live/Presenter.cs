@@ -161,12 +161,13 @@ internal sealed class Presenter : IDisposable
     }
 
     /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>.</summary>
-    public void DrawProfile(GpuTensor input, int inRow, GpuTensor output, GpuTensor outRange, int outRow, int channel, PixelRect r)
+    public void DrawProfile(GpuTensor input, GpuTensor inRange, int inRow, int inFirst, int inCount, GpuTensor output, GpuTensor outRange, int outRow, int channel, PixelRect r)
     {
         if (_profile is null) return;
         _profile.Use();
         SetRect(_profile, r);
-        _gl.Uniform1(_profile.Uniform("uInC"), input.C);
+        _gl.Uniform1(_profile.Uniform("uInFirst"), Math.Clamp(inFirst, 0, input.C - 1));
+        _gl.Uniform1(_profile.Uniform("uInCount"), Math.Clamp(inCount, 1, input.C - Math.Clamp(inFirst, 0, input.C - 1)));
         _gl.Uniform1(_profile.Uniform("uInH"), input.H);
         _gl.Uniform1(_profile.Uniform("uInW"), input.W);
         _gl.Uniform1(_profile.Uniform("uInRow"), Math.Clamp(inRow, 0, input.H - 1));
@@ -180,6 +181,7 @@ internal sealed class Presenter : IDisposable
         BindStorage(0, input);
         BindStorage(1, output);
         BindStorage(2, outRange);
+        BindStorage(3, inRange);
         Draw();
     }
 

@@ -1,25 +1,107 @@
 using ConvGL.Core;
+using ConvGL.Core.IO;
+using ConvGL.Core.Kernels;
+using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
+using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.App.Live;
 
-/// <summary>A stack file run layer by layer on the GPU (placeholder until the stack runner lands).</summary>
+/// <summary>A stack file on <see cref="GpuStackRunner"/>: every layer's output stays on the GPU for the views and the
+/// probe; layers toggle under <see cref="StackPlan"/>'s rule. The stack and weights files are re-read when they
+/// change on disk; a broken file keeps the running stack and reports the error.</summary>
 internal sealed class StackPipeline : ILivePipeline
 {
-    public StackPipeline(GlContext context, string file) => throw new ConvGLException($"{file}: stacks are not available in this build yet");
+    private readonly GlContext _context;
+    private readonly string _file;
+    private GpuStackRunner _runner;
+    private ConvView?[] _convs;
+    private DateTime _stamp;
 
-    public string Name => "";
-    public int InputChannels => 1;
-    public int LayerCount => 0;
-    public string LayerLabel(int i) => "";
-    public bool IsEnabled(int i) => false;
-    public void Toggle(int i) { }
-    public GpuTensor LayerInput(int i) => throw new NotSupportedException();
-    public GpuTensor LayerOutput(int i) => throw new NotSupportedException();
-    public ConvView? Conv(int i) => null;
-    public void Run(GpuTensor input) { }
+    public StackPipeline(GlContext context, string nameOrFile)
+    {
+        _context = context;
+        _file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
+        _stamp = Stamp();
+        (_runner, _convs) = Load(16, 16);
+    }
+
+    /// <summary>The stacks s cycles through: the shipped ones (assets/stacks).</summary>
+    public static IReadOnlyList<string> Shipped() => StackCatalog.ShippedNames();
+
+    private (GpuStackRunner, ConvView?[]) Load(int height, int width)
+    {
+        // Kernel names and .npy weights resolve through Core's kernel library and reader.
+        Stack stack = StackFile.Load(_file, KernelLibrary.Get, Npy.Read);
+        var runner = new GpuStackRunner(_context, stack, height, width);
+        // One view per conv layer, made once: the probe and the profile ask for them every frame.
+        var convs = stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
+        return (runner, convs);
+    }
+
+    // The stack file and its weights: either changing means a reload.
+    private DateTime Stamp()
+    {
+        DateTime t = File.Exists(_file) ? File.GetLastWriteTimeUtc(_file) : DateTime.MinValue;
+        string dir = Path.GetDirectoryName(_file)!;
+        foreach (string f in Directory.GetFiles(dir, Path.GetFileNameWithoutExtension(_file) + "*.safetensors"))
+            t = t > File.GetLastWriteTimeUtc(f) ? t : File.GetLastWriteTimeUtc(f);
+        return t;
+    }
+
+    public string Name => $"stack {_runner.Stack.Name}";
+    public int InputChannels => _runner.Stack.InputChannels;
+    public int LayerCount => _runner.Stack.Layers.Count;
+    public GpuTensor Input => _runner.Input;
+
+    public string LayerLabel(int i)
+    {
+        StackLayer layer = _runner.Stack.Layers[i];
+        string what = layer is ConvLayer c
+            ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
+              (c.Kernels is { } k ? $" ({string.Join(", ", k)})" : "") +
+              $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
+            : layer.Type;
+        return $"{what} -> {_runner.Plan.Outputs[i]}";
+    }
+
+    public bool IsEnabled(int i) => _runner.Enabled[i];
+
+    public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error) ? null : error;
+
+    public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
+    public GpuTensor LayerOutput(int i) => _runner.Output(i);
+    public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
     public double LayerMilliseconds(int i) => 0;
+
+    public void Run()
+    {
+        // ImageToTensor sized the input to the source: re-plan only when that changed (a no-op otherwise).
+        _runner.Resize(_runner.Input.H, _runner.Input.W);
+        _runner.Run();
+    }
+
     public bool Adjust(Func<ConvOptions, ConvOptions> change, int layer) => false;
-    public string? ReloadChanged(bool force) => null;
-    public void Dispose() { }
+
+    public (bool Changed, string? Error) ReloadChanged(bool force)
+    {
+        DateTime stamp = Stamp();
+        if (!force && stamp == _stamp) return (false, null);
+        _stamp = stamp;
+        try
+        {
+            (GpuStackRunner runner, ConvView?[] convs) = Load(Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W));
+            for (int i = 0; i < Math.Min(LayerCount, runner.Stack.Layers.Count); i++)
+                if (!_runner.Enabled[i]) runner.TrySetEnabled(i, false, out _);
+            _runner.Dispose();
+            (_runner, _convs) = (runner, convs);
+            return (true, null);
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            return (true, e.Message);
+        }
+    }
+
+    public void Dispose() => _runner.Dispose();
 }

@@ -23,6 +23,8 @@ internal sealed class SceneSource : IFrameSource
     private readonly SKPaint _image = new();
     private readonly SKFont _bigFont, _smallFont;
     private readonly SKPath _star;
+    // Text shaped once: drawing a string re-shapes it (and allocates) on every frame.
+    private readonly SKTextBlob _title, _formula, _names;
     private static readonly SKSamplingOptions s_linear = new(SKFilterMode.Linear);
     private readonly Thread? _thread;
     private volatile bool _stop;
@@ -55,6 +57,9 @@ internal sealed class SceneSource : IFrameSource
             star.Close();
             _star = star.Detach();
         }
+        _title = Shape("ConvGL", _bigFont);
+        _formula = Shape("out[o,y,x] = b[o] + sum w[o,c,i,j] * in[c, y*s+i*d, x*s+j*d]", _smallFont);
+        _names = Shape("correlate | convolve   zero replicate reflect symmetric wrap", _smallFont);
         if (!synchronous)
         {
             _thread = new Thread(Loop) { IsBackground = true, Name = "scene" };
@@ -151,16 +156,19 @@ internal sealed class SceneSource : IFrameSource
 
         // Text: thin strokes, the finest detail in the picture.
         _fill.Color = SKColors.White;
-        c.DrawText("ConvGL", 0.04f * w, 0.2f * h, SKTextAlign.Left, _bigFont, _fill);
+        c.DrawText(_title, 0.04f * w, 0.2f * h, _fill);
         float scroll = (float)(t * 40 % (w + 400));
         _fill.Color = new SKColor(255, 255, 210);
-        c.DrawText("out[o,y,x] = b[o] + sum w[o,c,i,j] * in[c, y*s+i*d, x*s+j*d]", w - scroll, 0.5f * h, SKTextAlign.Left, _smallFont, _fill);
-        c.DrawText("correlate | convolve   zero replicate reflect symmetric wrap", 0.36f * w, 0.97f * h, SKTextAlign.Left, _smallFont, _fill);
+        c.DrawText(_formula, w - scroll, 0.5f * h, _fill);
+        c.DrawText(_names, 0.36f * w, 0.97f * h, _fill);
         c.Flush();
 
         // Opaque scene: premultiplied equals straight alpha, so the pixels copy as they are.
         Marshal.Copy(_canvasBitmap.GetPixels(), rgba, 0, rgba.Length);
     }
+
+    private static SKTextBlob Shape(string text, SKFont font) =>
+        SKTextBlob.Create(text, font) ?? throw new InvalidOperationException($"SkiaSharp could not shape '{text}'");
 
     private static SKBitmap MakeNoise(int w, int h, int seed)
     {
@@ -217,5 +225,8 @@ internal sealed class SceneSource : IFrameSource
         _bigFont.Dispose();
         _smallFont.Dispose();
         _star.Dispose();
+        _title.Dispose();
+        _formula.Dispose();
+        _names.Dispose();
     }
 }

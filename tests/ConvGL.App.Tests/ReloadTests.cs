@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>Broken shaders and stack files, at start-up and while running: the app keeps going (the last good version
+/// where there is one), says what broke with its file and line, and picks up the fix by itself.</summary>
+[Collection("window")]
+public sealed class ReloadTests(DisplayFixture display)
+{
+    private static string RepoShaders()
+    {
+        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "ConvGL.sln")) && Directory.Exists(Path.Combine(d.FullName, "shaders")))
+                return Path.Combine(d.FullName, "shaders");
+        throw new InvalidOperationException($"no shaders/ above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>A private copy of shaders/ that a test may break.</summary>
+    private static string CopyShaders(string name)
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}", name);
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        string src = RepoShaders();
+        foreach (string f in Directory.GetFiles(src, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(root, Path.GetRelativePath(src, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(f, to);
+        }
+        return root;
+    }
+
+    /// <summary>Inserts a line that is not GLSL right after #version, so the error is on line 2 of that file.</summary>
+    private static void Break(string file)
+    {
+        string[] lines = File.ReadAllLines(file);
+        File.WriteAllLines(file, [lines[0], "this line is not glsl;", .. lines[1..]]);
+    }
+
+    [Fact]
+    public void ShaderBrokenAtStartUp_AppRunsAndShowsTheError()
+    {
+        string shaders = CopyShaders("broken-at-start");
+        Break(Path.Combine(shaders, "app", "tensor.frag"));
+        string png = Path.Combine(shaders, "shot.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "320x240", "--source", "scene:320x180", "--frames", "3", "--view", "grid", "--stack", "edges", "--screenshot", png],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("tensor.frag:2", r.Stderr);
+        var p = new Picture(png);
+        Assert.True(p.Contrast() > 8, $"screenshot with a broken shader looks blank (contrast {p.Contrast():0.0})");
+    }
+
+    [Fact]
+    public void ConvShaderBrokenAtStartUp_SourceShownWithTheError()
+    {
+        string shaders = CopyShaders("conv-broken");
+        Break(Path.Combine(shaders, "conv2d.comp"));
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "320x240", "--source", "scene:320x180", "--frames", "3", "--filter", "sobel-x"],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("conv2d.comp:2", r.Stderr);
+    }
+
+    [Fact]
+    public void ShaderAndStackBrokenWhileRunning_KeepRunning_ThenReloadTheFix()
+    {
+        string shaders = CopyShaders("broken-live");
+        string stackDir = Path.Combine(shaders, "..", "stack-live");
+        Directory.CreateDirectory(stackDir);
+        string stack = Path.Combine(stackDir, "mine.json");
+        string goodStack = """
+            { "name": "mine", "input": "gray",
+              "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"], "border": "reflect" }, { "type": "magnitude" } ] }
+            """;
+        File.WriteAllText(stack, goodStack);
+        string frag = Path.Combine(shaders, "app", "texture.frag");
+        string goodFrag = File.ReadAllText(frag);
+
+        var stderr = new StringBuilder();
+        var lockObj = new object();
+        ProcessStartInfo psi = WindowProcess.StartInfo(WindowProcess.Require(display),
+            ["--size", "240x160", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        using Process p = Process.Start(psi)!;
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (lockObj) stderr.AppendLine(e.Data);
+        };
+        p.OutputDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        string Log()
+        {
+            lock (lockObj) return stderr.ToString();
+        }
+        void WaitFor(string text, string step)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Log().Contains(text, StringComparison.Ordinal))
+            {
+                Assert.False(p.HasExited, $"{step}: the app exited (code {(p.HasExited ? p.ExitCode : 0)}); stderr:\n{Log()}");
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{step}: no '{text}' within 60 s; stderr:\n{Log()}");
+                Thread.Sleep(100);
+            }
+        }
+        try
+        {
+            WaitFor("first frame shown", "start");
+            Break(frag);
+            File.WriteAllText(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
+            WaitFor("texture.frag:2", "broken shader reported");
+            WaitFor("no-such-kernel", "broken stack reported");
+            Thread.Sleep(1000);
+            Assert.False(p.HasExited, $"the app stopped after the broken files; stderr:\n{Log()}");
+            Assert.Contains("keeping the running version", Log());
+
+            File.WriteAllText(frag, goodFrag);
+            File.WriteAllText(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
+            WaitFor("shaders reloaded", "fixed shader picked up");
+            WaitFor("reloaded stack mine", "fixed stack picked up");
+            Assert.False(p.HasExited, $"the app stopped after the fix; stderr:\n{Log()}");
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill();
+            p.WaitForExit(10_000);
+        }
+    }
+}

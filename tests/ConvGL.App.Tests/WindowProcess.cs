@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using SkiaSharp;
+
+[assembly: AssemblyFixture(typeof(ConvGL.App.Tests.DisplayFixture))]
+
+namespace ConvGL.App.Tests;
+
+/// <summary>An X display for the window tests: $DISPLAY when set, else an Xvfb this fixture starts on a free
+/// display number (and stops at the end), so a plain `dotnet test` works on a headless CI machine.</summary>
+public sealed class DisplayFixture : IDisposable
+{
+    private readonly Process? _xvfb;
+
+    /// <summary>":N", or null when there is no display and no Xvfb (then <see cref="Why"/> says so).</summary>
+    public string? Display { get; }
+    public string? Why { get; }
+
+    public DisplayFixture()
+    {
+        string? env = Environment.GetEnvironmentVariable("DISPLAY");
+        if (!string.IsNullOrEmpty(env))
+        {
+            Display = env;
+            return;
+        }
+        string? xvfb = new[] { "/usr/bin/Xvfb", "/usr/local/bin/Xvfb" }.FirstOrDefault(File.Exists);
+        if (xvfb is null)
+        {
+            Why = "DISPLAY is unset and Xvfb is not installed (apt-get install xvfb, or run scripts/install-deps.sh)";
+            return;
+        }
+        for (int n = 91 + Environment.ProcessId % 50; n < 200; n++)
+        {
+            if (File.Exists($"/tmp/.X11-unix/X{n}") || File.Exists($"/tmp/.X{n}-lock")) continue;
+            var psi = new ProcessStartInfo(xvfb) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (string a in new[] { $":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp" }) psi.ArgumentList.Add(a);
+            Process p = Process.Start(psi)!;
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            var ready = Stopwatch.StartNew();
+            while (!p.HasExited && !File.Exists($"/tmp/.X11-unix/X{n}") && ready.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
+            if (p.HasExited || !File.Exists($"/tmp/.X11-unix/X{n}"))
+            {
+                if (!p.HasExited) p.Kill();
+                p.Dispose();
+                continue;
+            }
+            _xvfb = p;
+            Display = $":{n}";
+            return;
+        }
+        Why = "could not start Xvfb on any display number";
+    }
+
+    public void Dispose()
+    {
+        if (_xvfb is null) return;
+        if (!_xvfb.HasExited) _xvfb.Kill();
+        _xvfb.WaitForExit(5000);
+        _xvfb.Dispose();
+    }
+}
+
+/// <summary>Runs the built `convgl` (convgl.dll next to this test assembly) as a user would, on the fixture's display.</summary>
+internal static class WindowProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+    }
+
+    public static ProcessStartInfo StartInfo(string? display, IEnumerable<string> args, IDictionary<string, string?>? env = null)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
+        Assert.True(File.Exists(dll), $"convgl.dll not found next to the tests at {dll}");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        var psi = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        psi.ArgumentList.Add(dll);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("WAYLAND_DISPLAY");
+        if (display is null) psi.Environment.Remove("DISPLAY");
+        else psi.Environment["DISPLAY"] = display;
+        foreach (var (k, v) in env ?? new Dictionary<string, string?>())
+        {
+            if (v is null) psi.Environment.Remove(k);
+            else psi.Environment[k] = v;
+        }
+        return psi;
+    }
+
+    public static Result Run(string? display, IEnumerable<string> args, IDictionary<string, string?>? env = null, int timeoutMs = 120_000)
+    {
+        string[] list = args.ToArray();
+        using Process p = Process.Start(StartInfo(display, list, env))!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"convgl {string.Join(' ', list)} did not finish in {timeoutMs} ms");
+        }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static string Require(DisplayFixture fixture)
+    {
+        if (fixture.Display is null) Assert.Skip(fixture.Why ?? "no display");
+        return fixture.Display!;
+    }
+}
+
+/// <summary>A decoded screenshot: RGBA bytes, top row first.</summary>
+internal sealed class Picture
+{
+    public int Width { get; }
+    public int Height { get; }
+    public byte[] Rgba { get; }
+
+    public Picture(string path)
+    {
+        Assert.True(File.Exists(path), $"screenshot {path} was not written");
+        using SKBitmap raw = SKBitmap.Decode(path) ?? throw new InvalidOperationException($"{path} is not a decodable image");
+        using SKBitmap bmp = raw.Copy(SKColorType.Rgba8888);
+        (Width, Height) = (bmp.Width, bmp.Height);
+        Rgba = bmp.Bytes;
+    }
+
+    /// <summary>Standard deviation of the grey level over rows [y0, y1).</summary>
+    public double Contrast(int y0 = 0, int y1 = -1)
+    {
+        if (y1 < 0) y1 = Height;
+        double s = 0, s2 = 0;
+        int n = 0;
+        for (int y = y0; y < y1; y++)
+            for (int x = 0; x < Width; x++)
+            {
+                int i = (y * Width + x) * 4;
+                double g = 0.299 * Rgba[i] + 0.587 * Rgba[i + 1] + 0.114 * Rgba[i + 2];
+                s += g;
+                s2 += g * g;
+                n++;
+            }
+        double mean = s / n;
+        return Math.Sqrt(Math.Max(0, s2 / n - mean * mean));
+    }
+
+    public int DistinctColors()
+    {
+        var set = new HashSet<int>();
+        for (int i = 0; i < Rgba.Length; i += 4) set.Add(Rgba[i] << 16 | Rgba[i + 1] << 8 | Rgba[i + 2]);
+        return set.Count;
+    }
+
+    /// <summary>Mean absolute difference per channel value over rows [y0, y1).</summary>
+    public double MeanDifference(Picture other, int y0 = 0, int y1 = -1)
+    {
+        Assert.Equal((Width, Height), (other.Width, other.Height));
+        if (y1 < 0) y1 = Height;
+        long sum = 0;
+        for (int i = y0 * Width * 4; i < y1 * Width * 4; i++)
+            if (i % 4 != 3) sum += Math.Abs(Rgba[i] - other.Rgba[i]);
+        return sum / (3.0 * Width * (y1 - y0));
+    }
+}

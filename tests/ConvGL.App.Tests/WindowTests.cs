@@ -1,0 +1,233 @@
+using System.Globalization;
+using ConvGL.App.Sources;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+using ConvGL.Core.Kernels;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The live window, driven by scripted runs (--frames N renders N frames, writes the screenshot, prints the
+/// probe, exits 0) under the fixture's X display. Small windows and a small scene keep llvmpipe fast.</summary>
+[Collection("window")]
+public sealed class WindowTests(DisplayFixture display)
+{
+    private const string Size = "320x240";
+    private const int SceneW = 320, SceneH = 180, Frames = 4;
+    private static readonly string[] Small = ["--size", Size, "--source", $"scene:{SceneW}x{SceneH}", "--frames", Frames.ToString(CultureInfo.InvariantCulture)];
+
+    private static string Temp(string name) => Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}", name);
+
+    private static string TempDir()
+    {
+        string dir = Temp("");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private WindowProcess.Result Run(params string[] args) => WindowProcess.Run(WindowProcess.Require(display), args);
+
+    [Fact]
+    public void NoDisplay_ExitsTwo_WithOneLineNamingXvfb()
+    {
+        WindowProcess.Result r = WindowProcess.Run(null, ["--frames", "1"]);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal(
+            "convgl: no display (DISPLAY/WAYLAND_DISPLAY unset or unreachable); run it under a virtual display: xvfb-run -a ./convgl",
+            r.Stderr.TrimEnd('\n'));
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void EveryView_ScreenshotIsARealPicture_AndTheViewsDiffer()
+    {
+        TempDir();
+        string[] views = ["output", "split", "grid", "profile"];
+        var pictures = new Dictionary<string, Picture>();
+        foreach (string view in views)
+        {
+            string png = Temp($"view-{view}.png");
+            WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--view", view, "--screenshot", png]);
+            Assert.True(r.ExitCode == 0, $"view {view}: {r}");
+            var p = new Picture(png);
+            Assert.Equal((320, 240), (p.Width, p.Height));
+            // Non-blank: real contrast and many colours below the HUD's top panel (not just a cleared window with text).
+            double contrast = p.Contrast(120, 240);
+            int colours = p.DistinctColors();
+            Assert.True(contrast > 8 && colours > 200, $"view {view}: contrast {contrast:0.0}, {colours} colours: looks blank");
+            pictures[view] = p;
+        }
+        for (int i = 0; i < views.Length; i++)
+            for (int j = i + 1; j < views.Length; j++)
+            {
+                double d = pictures[views[i]].MeanDifference(pictures[views[j]], 120, 240);
+                Assert.True(d > 4, $"views {views[i]} and {views[j]} differ by only {d:0.00} per channel value");
+            }
+    }
+
+    [Fact]
+    public void TogglingALayer_ChangesThePicture()
+    {
+        TempDir();
+        string on = Temp("toggle-on.png"), off = Temp("toggle-off.png");
+        WindowProcess.Result a = Run([.. Small, "--stack", "edges", "--view", "output", "--screenshot", on]);
+        // Key 2 turns layer 2 (magnitude) off: the view then shows the Sobel/Scharr maps it was computed from.
+        WindowProcess.Result b = Run([.. Small, "--stack", "edges", "--view", "output", "--keys", "2", "--screenshot", off]);
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
+        double d = new Picture(on).MeanDifference(new Picture(off), 120, 240);
+        Assert.True(d > 4, $"toggling layer 2 changed the picture by only {d:0.00} per channel value");
+    }
+
+    [Fact]
+    public void RefusedToggle_IsAMessage_NotACrash()
+    {
+        // Layer 1 (the 1 -> 4 derivative bank) off would hand the magnitude layer 1 channel: the plan refuses it.
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "1"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("magnitude", r.Stderr);
+    }
+
+    /// <summary>The source frame the app rendered last, as the (3, H, W) tensor its ImageToTensor made of it.</summary>
+    private static Tensor SceneImage()
+    {
+        using var scene = new SceneSource(SceneW, SceneH, synchronous: true);
+        byte[] rgba = new byte[SceneW * SceneH * 4];
+        scene.Render((Frames - 1) / 30.0, rgba);
+        var t = Tensor.Chw(3, SceneH, SceneW);
+        for (int i = 0; i < SceneW * SceneH; i++)
+            for (int c = 0; c < 3; c++)
+                t.Data[c * SceneW * SceneH + i] = rgba[4 * i + c] / 255f;
+        return t;
+    }
+
+    private sealed record ProbeLine(int Layer, int Channel, int X, int Y, double Gpu, double Cpu, float[] Window, float[] Kernel);
+
+    private static List<ProbeLine> ParseProbes(string stdout)
+    {
+        var result = new List<ProbeLine>();
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith("probe layer=", StringComparison.Ordinal)) continue;
+            Dictionary<string, string> f = lines[i]["probe ".Length..].Split(' ').Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+            Assert.True(f.ContainsKey("gpu"), $"probe line without a value: {lines[i]}");
+            float[] Floats(string line, string key) =>
+                line.StartsWith(key, StringComparison.Ordinal) ? line[key.Length..].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()
+                : throw new InvalidOperationException($"expected '{key}...' after the probe line, got '{line}'");
+            result.Add(new ProbeLine(int.Parse(f["layer"], CultureInfo.InvariantCulture), int.Parse(f["channel"], CultureInfo.InvariantCulture),
+                int.Parse(f["x"], CultureInfo.InvariantCulture), int.Parse(f["y"], CultureInfo.InvariantCulture),
+                double.Parse(f["gpu"], CultureInfo.InvariantCulture), double.Parse(f["cpu"], CultureInfo.InvariantCulture),
+                Floats(lines[i + 1], "probe window="), Floats(lines[i + 2], "probe kernel=")));
+        }
+        return result;
+    }
+
+    /// <summary>Corners (borders in play) plus the strongest responses of the reference (where a wrong tap shows).</summary>
+    private static List<(int X, int Y)> Points(Tensor reference, int channel)
+    {
+        int h = reference.H, w = reference.W;
+        var points = new List<(int, int)> { (0, 0), (w - 1, h - 1), (w - 1, 0), (0, h / 2) };
+        points.AddRange(Enumerable.Range(0, h * w)
+            .OrderByDescending(i => Math.Abs(reference[channel, i / w, i % w])).ThenBy(i => i)
+            .Where((_, k) => k % 7 == 0).Take(3).Select(i => (i % w, i / w)));
+        return points;
+    }
+
+    private static void AssertProbes(List<ProbeLine> probes, List<(int X, int Y)> points, Tensor reference, int channel, string what)
+    {
+        Assert.True(probes.Count == points.Count, $"{what}: expected {points.Count} probe lines, got {probes.Count}");
+        foreach (ProbeLine p in probes)
+        {
+            double expected = reference[channel, p.Y, p.X];
+            double tolerance = 1e-5 + 1e-4 * Math.Abs(expected);
+            Assert.True(p.Channel == channel, $"{what}: probe channel {p.Channel}, expected {channel}");
+            Assert.True(Math.Abs(p.Gpu - expected) <= tolerance,
+                $"{what} at (x {p.X}, y {p.Y}) channel {channel}: GPU wrote {p.Gpu:R}, CPU reference {expected:R} (tolerance {tolerance:0.0e0})");
+            Assert.True(Math.Abs(p.Cpu - expected) <= tolerance,
+                $"{what} at (x {p.X}, y {p.Y}) channel {channel}: the probe's sum {p.Cpu:R}, CPU reference {expected:R} (tolerance {tolerance:0.0e0})");
+        }
+    }
+
+    [Fact]
+    public void FilterProbe_EqualsCpuReference_UnderConvolveStrideDilationAndBorder()
+    {
+        // Keys: c = convolve, + = stride 2, d = dilation 2, b = next border (reflect -> symmetric), . = channel 1.
+        Tensor kernel = KernelLibrary.Get("sobel-x");
+        ConvOptions options = ConvOptions.ImageFilter with
+        {
+            Mode = ConvMode.Convolve, StrideY = 2, StrideX = 2, DilationY = 2, DilationX = 2, Border = Border.Symmetric,
+        };
+        Tensor image = SceneImage();
+        Tensor reference = Conv2D.Filter(image, kernel, options);
+        List<(int X, int Y)> points = Points(reference, 1);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--filter", "sobel-x", "--keys", "c + d b .", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        List<ProbeLine> probes = ParseProbes(r.Stdout);
+        AssertProbes(probes, points, reference, 1, $"sobel-x {options}");
+
+        // The probe's window is the padded input under the dilated taps, its kernel the one rotated for convolve.
+        float[] rotated = Conv2D.Rot180(kernel).Data;
+        ConvGeometry g = ConvGeometry.Compute(image.H, image.W, 3, 3, options);
+        foreach (ProbeLine p in probes)
+        {
+            Assert.Equal(rotated, p.Kernel);
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                {
+                    int sy = Borders.Map(p.Y * 2 + i * 2 - g.Y.PadBefore, image.H, Border.Symmetric);
+                    int sx = Borders.Map(p.X * 2 + j * 2 - g.X.PadBefore, image.W, Border.Symmetric);
+                    Assert.True(image[1, sy, sx] == p.Window[i * 3 + j],
+                        $"window tap ({i}, {j}) at (x {p.X}, y {p.Y}): probe {p.Window[i * 3 + j]:R}, input {image[1, sy, sx]:R}");
+                }
+        }
+    }
+
+    [Fact]
+    public void StackProbe_EqualsCpuStackRunner_OnTheDerivativeLayer()
+    {
+        Stack stack = StackFile.Load(StackCatalog.Resolve("edges"), KernelLibrary.Get, Npy.Read);
+        StackResult cpu = StackRunner.Run(stack, SceneImage());
+        Tensor reference = cpu.Outputs[0];
+        List<(int X, int Y)> points = Points(reference, 1);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--layer", "1", "--keys", ".", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        AssertProbes(ParseProbes(r.Stdout), points, reference, 1, "edges layer 1 (sobel-y)");
+    }
+
+    [Fact]
+    public void SteadyFrames_AllocateAlmostNothing()
+    {
+        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "40", "--filter", "gaussian:5,1", "--stats"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string line = r.Stdout.Split('\n').Single(l => l.StartsWith("stats:", StringComparison.Ordinal));
+        Dictionary<string, long> f = line["stats: steady ".Length..].Replace(" bytes", "").Split(' ')
+            .Select(kv => kv.Split('=')).ToDictionary(kv => kv[0], kv => long.Parse(kv[1], CultureInfo.InvariantCulture));
+        Assert.True(f["frames"] >= 10, $"only {f["frames"]} steady frames measured: {line}");
+        // A frame-sized buffer would be 160*90*4 bytes or more; what remains is program look-ups by name in the Gpu
+        // project's ImageToTensor/TensorToImage (about 1.2 KiB a frame), which the bound below tolerates.
+        double perFrame = (double)f["allocated"] / f["frames"];
+        Assert.True(perFrame < 4096, $"{perFrame:0} bytes allocated per steady frame ({line})");
+    }
+
+    [Fact]
+    public void BadOptions_AreOneLineAndExitTwo()
+    {
+        foreach (string[] args in new[]
+        {
+            new[] { "--view", "sideways", "--frames", "1" },
+            ["--source", "/nonexistent/clip.png", "--frames", "1"],
+            ["--screenshot", "x.png"],
+            ["--stack", "no-such-stack", "--frames", "1"],
+            ["--keys", "ctrl+q", "--frames", "1"],
+        })
+        {
+            WindowProcess.Result r = Run(args);
+            Assert.True(r.ExitCode == 2, $"{string.Join(' ', args)}: {r}");
+            Assert.True(r.Stderr.TrimEnd('\n').Split('\n').Length == 1 && r.Stderr.StartsWith("convgl: ", StringComparison.Ordinal),
+                $"{string.Join(' ', args)}: expected one line, got: {r.Stderr}");
+        }
+    }
+}
