@@ -20,6 +20,8 @@ shared float s_max[256];
 
 void main()
 {
+    // No early-return bounds check here, unlike every other shader: all invocations of a workgroup must
+    // reach barrier(). The grid-stride loop below is the bounds check (it reads only i < u_count).
     uint lid = gl_LocalInvocationID.x;
     float lo = 3.402823466e+38, hi = -3.402823466e+38;
     int stride = int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);

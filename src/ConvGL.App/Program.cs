@@ -10,7 +10,8 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        string? verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : null;
+        // `--help` / `-h` are verbs too; any other leading option belongs to the window command.
+        string? verb = args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h") ? args[0] : null;
         string[] rest = verb is null ? args : args[1..];
         try
         {

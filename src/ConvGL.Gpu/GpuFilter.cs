@@ -25,9 +25,14 @@ public sealed class GpuFilter : IDisposable
         _context = context ?? GlContext.CreateHeadless(debug: false);
         _input = new GpuTensor(_context, label: "filter input");
         _output = new GpuTensor(_context, label: "filter output");
+        SplitAboveBytes = _context.MaxStorageBlockBytes;
     }
 
     public GlContext Context => _context;
+
+    /// <summary>Images larger than this many bytes are filtered one channel at a time. The driver's storage block
+    /// limit; tests lower it to exercise the split path on small images.</summary>
+    internal long SplitAboveBytes { get; set; }
 
     public Tensor Filter(Tensor image, Tensor kernel2d, ConvOptions options)
     {
@@ -38,7 +43,7 @@ public sealed class GpuFilter : IDisposable
         if (kernel2d.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel2d.ShapeString}");
         // A photograph can exceed one storage block (llvmpipe: 128 MiB, a 12 MP RGB image is 144 MiB);
         // channels are independent under a depthwise filter, so then they go one at a time.
-        bool perChannel = (long)image.Length * sizeof(float) > _context.MaxStorageBlockBytes && image.C > 1;
+        bool perChannel = (long)image.Length * sizeof(float) > SplitAboveBytes && image.C > 1;
         int channels = perChannel ? 1 : image.C;
         EnsureWeights(kernel2d, channels);
         _conv!.Options = options with { Groups = channels };

@@ -26,4 +26,14 @@ public sealed class FilterTests(GlFixture fixture)
             Parity.AssertGpuMatchesReference(Conv2D.Filter(image, kernel, o), filter.Filter(image, kernel, o), $"kernel {kernel.ShapeString} C={c} {o}");
         }
     }
+
+    [Fact]
+    public void ImageLargerThanOneStorageBlock_IsFilteredChannelByChannel_WithTheSameResult()
+    {
+        using var filter = new GpuFilter(fixture.Context) { SplitAboveBytes = 1000 };
+        Tensor image = Parity.Random(new Random(12), 3, 21, 17); // 4284 bytes: over the lowered limit
+        Tensor kernel = Tensor.Matrix([[0, 1, 0], [1, -4, 1], [0, 1, 0.5f]]);
+        ConvOptions o = ConvOptions.ImageFilter with { Mode = ConvMode.Convolve };
+        Parity.AssertGpuMatchesReference(Conv2D.Filter(image, kernel, o), filter.Filter(image, kernel, o), "split per channel");
+    }
 }

@@ -1,14 +1,204 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using ConvGL.App.Cli;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu;
+using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.App.Commands;
 
-internal static class FeaturesCommand
+/// <summary><c>convgl features INPUT --stack S --out DIR [--device cpu|gpu] [--size WxH]</c>: runs a stack on an
+/// image and writes every layer's feature maps (DESIGN.md):
+///
+/// - <c>input.npy</c>: the stack's input, float32 (C, H, W) after gray/RGB conversion and resizing.
+/// - <c>NN-&lt;type&gt;.npy</c> for layer NN (two digits, 0-based, after that layer): float32 (C, H, W), unscaled.
+/// - <c>NN-&lt;type&gt;.png</c>: the C maps as a gray grid, ceil(sqrt(C)) columns, row-major in channel order,
+///   2-pixel white gaps. Each map is normalised on its own, min -> 0 and max -> 255 (a constant map is drawn
+///   mid-gray), so every map shows its own structure; compare values with the .npy files. Maps smaller than
+///   128 pixels on their longer side are enlarged by an integer factor (nearest neighbour) so they stay visible.
+///
+/// INPUT is an image (PNG, JPEG, BMP, TGA; loaded as the stack's gray or RGB input) or a .npy (C, H, W) or
+/// (H, W) float tensor. <c>--stack</c> is a stack file or a shipped stack name (assets/stacks/NAME.json).
+/// <c>--size WxH</c> resamples the input bilinearly with half-pixel centres (OpenCV INTER_LINEAR, PyTorch
+/// align_corners=False; no anti-aliasing when shrinking) before the stack runs.
+///
+/// Everything is written to a hidden temporary folder next to DIR, then moved into place, so an error leaves no
+/// partial output. DIR may be new, empty, or hold an earlier features dump (replaced as a whole); a DIR holding
+/// anything else is refused, so nothing the user had is lost.</summary>
+internal static partial class FeaturesCommand
 {
     public static readonly CommandSpec Spec = new("features", ["INPUT"], ["stack", "out", "device", "size"], []);
 
+    private static readonly Dictionary<string, bool> Devices = new() { ["cpu"] = false, ["gpu"] = true };
+
     public static int Run(CommandLine args)
     {
-        Console.Error.WriteLine("convgl features: not built yet");
-        return 1;
+        string inputPath = args.Positional(0)!;
+        string stackArg = args.Require("stack");
+        string outDir = args.Require("out");
+        bool gpu = args.GetChoice("device", false, Devices);
+        (int W, int H)? size = args.Get("size") is string s ? ParseSize(s) : null;
+
+        Stack stack = StackCatalog.Load(stackArg);
+        CheckOutputDirectory(outDir);
+        Tensor image = LoadInput(inputPath, stack);
+        if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
+        Tensor input = stack.PrepareInput(image);
+        StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
+
+        StackResult result;
+        if (gpu)
+        {
+            using GlContext context = GlContext.CreateHeadless(debug: false);
+            using var runner = new GpuStackRunner(context, stack, input.H, input.W);
+            result = runner.Run(input);
+        }
+        else
+        {
+            result = StackRunner.Run(stack, input);
+        }
+
+        WriteAll(outDir, result);
+        Console.WriteLine($"features: {stack.Name} on {inputPath} ({input.C}x{input.H}x{input.W}, {(gpu ? "gpu" : "cpu")}): " +
+                          $"{result.Outputs.Count} layers written to {outDir}");
+        for (int i = 0; i < result.Outputs.Count; i++)
+            Console.WriteLine($"  {FileStem(i, stack.Layers[i])}  {result.Plan.Outputs[i]}");
+        return 0;
+    }
+
+    internal static string FileStem(int index, StackLayer layer) => $"{index:D2}-{layer.Type}";
+
+    internal static (int W, int H) ParseSize(string s)
+    {
+        Match m = SizePattern().Match(s);
+        if (!m.Success) throw new ConvGLException($"features: --size must be WIDTHxHEIGHT such as 320x240, got '{s}'");
+        int w = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), h = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        if (w < 1 || h < 1 || w > 16384 || h > 16384) throw new ConvGLException($"features: --size {s} must be between 1x1 and 16384x16384");
+        return (w, h);
+    }
+
+    [GeneratedRegex(@"^([0-9]{1,6})[xX]([0-9]{1,6})$")]
+    private static partial Regex SizePattern();
+
+    private static Tensor LoadInput(string path, Stack stack)
+    {
+        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            return ImageIO.Load(path, stack.Input == StackInput.Gray ? ImageChannels.Gray : ImageChannels.Rgb);
+        Tensor t = Npy.Read(path);
+        return t.Rank switch
+        {
+            3 => t,
+            2 => t.Reshape(1, t.Shape[0], t.Shape[1]),
+            _ => throw new ConvGLException($"{path}: a .npy input must be (C, H, W) or (H, W), got {t.ShapeString}"),
+        };
+    }
+
+    /// <summary>Bilinear resampling with half-pixel centres: output pixel (y, x) samples the input at
+    /// ((y + 0.5) * H_in / H_out - 0.5, ...), clamped to the edge (OpenCV INTER_LINEAR, PyTorch align_corners=False).</summary>
+    internal static Tensor ResizeBilinear(Tensor input, int height, int width)
+    {
+        if (input.H == height && input.W == width) return input;
+        var output = Tensor.Chw(input.C, height, width);
+        double sy = (double)input.H / height, sx = (double)input.W / width;
+        for (int y = 0; y < height; y++)
+        {
+            double fy = Math.Clamp((y + 0.5) * sy - 0.5, 0, input.H - 1);
+            int y0 = (int)fy, y1 = Math.Min(y0 + 1, input.H - 1);
+            double ty = fy - y0;
+            for (int x = 0; x < width; x++)
+            {
+                double fx = Math.Clamp((x + 0.5) * sx - 0.5, 0, input.W - 1);
+                int x0 = (int)fx, x1 = Math.Min(x0 + 1, input.W - 1);
+                double tx = fx - x0;
+                for (int c = 0; c < input.C; c++)
+                {
+                    double top = input[c, y0, x0] * (1 - tx) + input[c, y0, x1] * tx;
+                    double bottom = input[c, y1, x0] * (1 - tx) + input[c, y1, x1] * tx;
+                    output[c, y, x] = (float)(top * (1 - ty) + bottom * ty);
+                }
+            }
+        }
+        return output;
+    }
+
+    /// <summary>The maps of a (C, H, W) tensor as one (1, GH, GW) gray image in [0, 1] (see the class summary).</summary>
+    internal static Tensor Grid(Tensor maps)
+    {
+        const int Gap = 2;
+        int c = maps.C, h = maps.H, w = maps.W;
+        int scale = Math.Max(1, 128 / Math.Max(h, w));
+        int th = h * scale, tw = w * scale;
+        int cols = (int)Math.Ceiling(Math.Sqrt(c)), rows = (c + cols - 1) / cols;
+        var grid = Tensor.Chw(1, rows * th + (rows - 1) * Gap, cols * tw + (cols - 1) * Gap);
+        Array.Fill(grid.Data, 1f);
+        int plane = h * w;
+        for (int ch = 0; ch < c; ch++)
+        {
+            ReadOnlySpan<float> map = maps.Data.AsSpan(ch * plane, plane);
+            float min = float.PositiveInfinity, max = float.NegativeInfinity;
+            foreach (float v in map)
+            {
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float range = max - min;
+            int oy = ch / cols * (th + Gap), ox = ch % cols * (tw + Gap);
+            for (int y = 0; y < th; y++)
+                for (int x = 0; x < tw; x++)
+                {
+                    float v = map[y / scale * w + x / scale];
+                    grid[0, oy + y, ox + x] = range > 0 && float.IsFinite(range) ? (v - min) / range : 0.5f;
+                }
+        }
+        return grid;
+    }
+
+    /// <summary>Refuses an --out that holds anything other than an earlier features dump.</summary>
+    private static void CheckOutputDirectory(string dir)
+    {
+        if (File.Exists(dir)) throw new ConvGLException($"features: --out {dir} is a file; give a folder");
+        if (!Directory.Exists(dir)) return;
+        string? foreign = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).FirstOrDefault(n => !DumpFile().IsMatch(n!));
+        if (foreign is not null)
+            throw new ConvGLException($"features: --out {dir} already holds '{foreign}', which is not features output; choose a new or empty folder");
+    }
+
+    [GeneratedRegex(@"^(input\.npy|[0-9]{2}-[a-z_]+\.(npy|png))$")]
+    private static partial Regex DumpFile();
+
+    private static void WriteAll(string dir, StackResult result)
+    {
+        string full = Path.GetFullPath(dir);
+        string parent = Path.GetDirectoryName(full) ?? throw new ConvGLException($"features: --out {dir} has no parent folder");
+        if (!Directory.Exists(parent)) throw new ConvGLException($"features: the parent folder of --out {dir} does not exist");
+        string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string? old = null;
+        Directory.CreateDirectory(temp);
+        try
+        {
+            Npy.Write(Path.Combine(temp, "input.npy"), result.Input);
+            for (int i = 0; i < result.Outputs.Count; i++)
+            {
+                string stem = FileStem(i, result.Plan.Stack.Layers[i]);
+                Npy.Write(Path.Combine(temp, stem + ".npy"), result.Outputs[i]);
+                ImageIO.SavePng(Path.Combine(temp, stem + ".png"), Grid(result.Outputs[i]), PngScaling.Clamp);
+            }
+            if (Directory.Exists(full))
+            {
+                // An earlier dump (checked above): set it aside, move the new one in, then drop the old one.
+                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
+                Directory.Move(full, old);
+            }
+            Directory.Move(temp, full);
+        }
+        catch
+        {
+            if (old is not null && !Directory.Exists(full)) Directory.Move(old, full);
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            throw;
+        }
+        if (old is not null) Directory.Delete(old, recursive: true);
     }
 }

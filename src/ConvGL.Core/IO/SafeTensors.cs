@@ -224,29 +224,9 @@ public static class SafeTensors
         return new Tensor(shape, values);
     }
 
-    /// <summary>Writes every tensor as F32 (atomically: a temporary file in the same folder, then a rename).</summary>
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
-    {
-        byte[] bytes = Serialize(tensors, metadata);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new ConvGLException($"{path}: cannot write safetensors file: {e.Message}", e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
+    /// <summary>Writes every tensor as F32, atomically (<see cref="AtomicFile"/>: a temporary file, then a rename).</summary>
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        AtomicFile.WriteAllBytes(path, Serialize(tensors, metadata));
 
     /// <summary>The bytes of a safetensors file holding every tensor as F32.</summary>
     public static byte[] Serialize(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
@@ -298,20 +278,5 @@ public static class SafeTensors
                 pos += 4;
             }
         return file;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the original error is the one worth reporting.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

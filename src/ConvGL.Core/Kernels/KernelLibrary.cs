@@ -137,7 +137,10 @@ public static class KernelLibrary
         foreach (KernelDefinition d in Definitions)
         {
             string head = d.Parameters.Count == 0 ? d.Name : $"{d.Name}:{ParameterList(d)}";
-            sb.Append("  ").Append(head.PadRight(52)).Append(' ').AppendLine(d.Description);
+            sb.Append("  ").Append(head.PadRight(40));
+            // A long parameter list gets its own line so the descriptions stay in one column.
+            if (head.Length > 40) sb.AppendLine().Append(' ', 42);
+            sb.Append(' ').AppendLine(d.Description);
         }
         return sb.ToString();
     }

@@ -30,7 +30,7 @@ public static class KernelFit
             throw new ConvGLException(
                 $"the target is {target.W}x{target.H} but a {kernelWidth}x{kernelHeight} kernel with padding " +
                 $"{options.Padding.ToString().ToLowerInvariant()} and stride ({options.StrideY},{options.StrideX}) makes {outShape[2]}x{outShape[1]} " +
-                "from the input; give images of matching size or change --size/--stride");
+                "from the input; give a target of the same size as the input");
         foreach (float v in input.Data.Concat(target.Data))
             if (!float.IsFinite(v)) throw new ConvGLException("the fit images contain NaN or infinity");
 

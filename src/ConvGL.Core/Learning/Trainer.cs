@@ -14,6 +14,9 @@ public sealed record TrainConfig
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     public double LearningRate { get; init; } = 2e-3;
     public double Momentum { get; init; } = 0.9;
+    /// <summary>Anneal the learning rate from <see cref="LearningRate"/> to 0 along a half cosine over all steps
+    /// (SGDR without restarts): big steps early, small ones to settle at the end.</summary>
+    public bool CosineDecay { get; init; }
     public int Seed { get; init; } = 1;
     public int Conv1Channels { get; init; } = 8;
     public int Conv2Channels { get; init; } = 16;
@@ -86,6 +89,7 @@ public static class Trainer
         var shuffle = new Random(config.ShuffleSeed);
         int[] order = [.. Enumerable.Range(0, train.Count)];
         var history = new List<EpochStats>();
+        int stepsPerEpoch = (order.Length + config.BatchSize - 1) / config.BatchSize, totalSteps = stepsPerEpoch * config.Epochs, step = 0;
         for (int epoch = 1; epoch <= config.Epochs; epoch++)
         {
             shuffle.Shuffle(order);
@@ -119,7 +123,9 @@ public static class Trainer
                     offset += p.Grad.Length;
                 }
                 for (int k = 0; k < count; k++) lossSum += slotLoss[k];
+                if (config.CosineDecay) optimizer.LearningRate = config.LearningRate * 0.5 * (1.0 + Math.Cos(Math.PI * step / totalSteps));
                 optimizer.Step(parameters);
+                step++;
             }
             (double testLoss, double accuracy) = Evaluate(replicas, test);
             var stats = new EpochStats(epoch, lossSum / order.Length, testLoss, accuracy, clock.Elapsed);

@@ -1,3 +1,5 @@
+using ConvGL.Core.IO;
+
 namespace ConvGL.Core.Stacks;
 
 /// <summary>What a stack takes: one gray channel or three RGB channels.</summary>
@@ -46,7 +48,7 @@ public sealed class Stack
     }
 
     /// <summary>A (C, H, W) image made into this stack's input: RGB to gray by BT.601 (0.299 R + 0.587 G + 0.114 B,
-    /// as OpenCV's cvtColor), gray to RGB by repeating the channel; a matching image is returned as is.</summary>
+    /// as OpenCV's cvtColor, <see cref="ImageIO.GrayOf"/>), gray to RGB by repeating the channel; a matching image is returned as is.</summary>
     public Tensor PrepareInput(Tensor image)
     {
         if (image.Rank != 3) throw new ConvGLException($"a stack input must be (C, H, W), got {image.ShapeString}");
@@ -57,7 +59,7 @@ public sealed class Stack
         {
             var gray = Tensor.Chw(1, image.H, image.W);
             for (int p = 0; p < plane; p++)
-                gray.Data[p] = 0.299f * image.Data[p] + 0.587f * image.Data[plane + p] + 0.114f * image.Data[2 * plane + p];
+                gray.Data[p] = ImageIO.GrayOf(image.Data[p], image.Data[plane + p], image.Data[2 * plane + p]);
             return gray;
         }
         if (want == 3 && image.C == 1) return Tensor.Concat([image, image, image]);

@@ -1,11 +1,22 @@
+using ConvGL.Core.Kernels;
+
 namespace ConvGL.Core.Stacks;
 
-/// <summary>What a stack file resolves through the rest of Core: library kernels by name and .npy arrays.</summary>
+/// <summary>What a stack file resolves through the rest of Core: kernels and .npy arrays.</summary>
 internal static class StackDefaults
 {
-    public static Tensor Kernel(string name) =>
-        throw new ConvGLException($"unknown kernel '{name}' (the kernel library is not available yet)");
+    /// <summary>A library kernel spec ("sobel-x", "gabor:theta=45,lambda=6") or, when it is not a library name,
+    /// a kernel file (text or .npy, see KernelFile) relative to the stack file's folder. A library name wins, as
+    /// for `convgl apply --kernel`.</summary>
+    public static Tensor Kernel(string spec, string stackDir)
+    {
+        if (!KernelLibrary.IsName(spec))
+        {
+            string file = Path.Combine(stackDir, spec);
+            if (File.Exists(file)) return KernelFile.Load(file);
+        }
+        return KernelLibrary.Get(spec);
+    }
 
-    public static Tensor Npy(string path) =>
-        throw new ConvGLException($"{path}: .npy weights are not available yet");
+    public static Tensor Npy(string path) => IO.Npy.Read(path);
 }

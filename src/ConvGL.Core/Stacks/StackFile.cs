@@ -15,7 +15,8 @@ namespace ConvGL.Core.Stacks;
 /// Layers (all accept <c>"name"</c>, a label):
 /// - <c>conv</c>, learned: <c>weight</c> and optional <c>bias</c>: tensor names in <c>weights</c>, or paths to
 ///   .npy files (relative to the stack file); <c>groups</c> (default 1).
-/// - <c>conv</c>, fixed: <c>kernels</c>: library kernel names; <c>sum</c> (default false; see <see cref="ConvLayer"/>
+/// - <c>conv</c>, fixed: <c>kernels</c>: library kernel specs (<c>"sobel-x"</c>, <c>"gabor:theta=45,lambda=6"</c>)
+///   or kernel files (text or .npy) relative to the stack file; <c>sum</c> (default false; see <see cref="ConvLayer"/>
 ///   for how a bank meets the input channels).
 /// - both convs: <c>stride</c>, <c>dilation</c> (N or [y, x], default 1), <c>padding</c> (same|valid|full, N or
 ///   [y, x]; default same), <c>border</c> (zero|replicate|reflect|symmetric|wrap; default zero, as PyTorch's
@@ -32,9 +33,9 @@ public static class StackFile
         AllowTrailingCommas = true,
     };
 
-    /// <summary>Loads and validates a stack file. <paramref name="kernels"/> resolves a library kernel name to a
-    /// (kH, kW) tensor (throwing <see cref="ConvGLException"/> for an unknown name); <paramref name="npy"/>
-    /// reads a .npy file. Both default to Core's kernel library and .npy reader.</summary>
+    /// <summary>Loads and validates a stack file. <paramref name="kernels"/> resolves a kernel spec to a (kH, kW)
+    /// tensor (throwing <see cref="ConvGLException"/> for an unknown name); <paramref name="npy"/> reads a .npy
+    /// file. Both default to Core's kernel library (and kernel files) and .npy reader.</summary>
     public static Stack Load(string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
         string text;
@@ -62,7 +63,10 @@ public static class StackFile
             throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {FirstSentence(e.Message)}", e);
         }
         using (doc)
-            return new Parser(path, kernels ?? StackDefaults.Kernel, npy ?? StackDefaults.Npy).Stack(doc.RootElement);
+        {
+            string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            return new Parser(path, kernels ?? (spec => StackDefaults.Kernel(spec, dir)), npy ?? StackDefaults.Npy).Stack(doc.RootElement);
+        }
     }
 
     private static string FirstSentence(string message)

@@ -21,18 +21,7 @@ public static class StackWriter
             string weightsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, stack.WeightsFile);
             SafeTensors.Write(weightsPath, tensors, weightsMetadata);
         }
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, ToJson(stack));
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temp);
-            throw new ConvGLException($"{path}: cannot write stack file: {e.Message}", e);
-        }
+        AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson(stack)));
     }
 
     /// <summary>The tensors the learned layers name, by name; one name used for two different tensors is an error.</summary>

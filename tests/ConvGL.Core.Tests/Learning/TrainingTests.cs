@@ -10,7 +10,7 @@ public class TrainingTests(ITestOutputHelper output)
     /// <summary>A small, fast configuration (a few seconds on 2 cores): 20x20 images, 1500 training samples.</summary>
     private static readonly TrainConfig Small = new()
     {
-        ImageSize = 20, TrainSamples = 1500, TestSamples = 500, Epochs = 4, BatchSize = 25,
+        ImageSize = 20, TrainSamples = 1500, TestSamples = 500, Epochs = 4, BatchSize = 10,
         Optimizer = OptimizerKind.Adam, LearningRate = 3e-3, Seed = 7, Conv1Channels = 6, Conv2Channels = 12,
     };
 

@@ -1,0 +1,148 @@
+using ConvGL.Core;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Stacks;
+
+/// <summary>Runs a <see cref="Stack"/> on the GPU, every layer's output kept in its own <see cref="GpuTensor"/> so
+/// the window can show any of them. Built for a per-frame loop: the ops (with their weights uploaded once) and
+/// the tensors are created once per (stack, input size); <see cref="Run()"/> only dispatches. Changing the size
+/// or the enabled layers re-plans and resizes tensors in place (storage only ever grows), so it allocates only
+/// when something got bigger.
+///
+/// Toggling: a disabled layer passes its input through (<see cref="Output"/> of it is the previous tensor); the
+/// rule for which sets are allowed is <see cref="StackPlan"/>'s. <see cref="TrySetEnabled"/> refuses, with the
+/// reason, a change that would break a later layer's channel count. Use it on the GL thread.</summary>
+public sealed class GpuStackRunner : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly object?[] _ops;
+    private readonly GpuTensor[] _outputs;
+    private readonly GpuTensor _input;
+    private bool[] _enabled;
+    private bool _disposed;
+
+    public Stack Stack { get; }
+    public StackPlan Plan { get; private set; }
+
+    /// <summary>The stack's input, (C_in, H, W): upload to it (or write it from a texture) before <see cref="Run()"/>.</summary>
+    public GpuTensor Input => _input;
+
+    public IReadOnlyList<bool> Enabled => _enabled;
+
+    public GpuStackRunner(GlContext context, Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null)
+    {
+        _context = context;
+        Stack = stack;
+        Plan = StackPlan.Create(stack, height, width, enabled);
+        _enabled = Plan.Enabled.ToArray();
+        _ops = new object?[stack.Layers.Count];
+        _outputs = new GpuTensor[stack.Layers.Count];
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            StackLayer layer = stack.Layers[i];
+            _ops[i] = layer switch
+            {
+                ConvLayer c => new GpuConv2D(context, c.Weight, c.Bias, c.Options),
+                PoolLayer p => new GpuPool2D(context, p.Options),
+                ActivationLayer a => new GpuActivation(context, a.Kind, a.Slope),
+                MagnitudeLayer => new GpuMagnitude(context),
+                _ => throw new ConvGLException($"layer {i} ({layer.Type}) has no GPU implementation"),
+            };
+            _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
+        }
+        _input = new GpuTensor(context, label: $"stack {stack.Name} input");
+        Allocate();
+    }
+
+    /// <summary>Sizes the input and every output tensor to the plan (a no-op for tensors already that shape).</summary>
+    private void Allocate()
+    {
+        _input.Resize(Plan.Input.C, Plan.Input.H, Plan.Input.W);
+        for (int i = 0; i < _outputs.Length; i++)
+        {
+            MapShape s = Plan.Outputs[i];
+            if (_enabled[i]) _outputs[i].Resize(s.C, s.H, s.W);
+        }
+    }
+
+    /// <summary>Re-plans for a new input size (for example when the window's source changes).</summary>
+    public void Resize(int height, int width)
+    {
+        if (height == Plan.Input.H && width == Plan.Input.W) return;
+        Plan = StackPlan.Create(Stack, height, width, _enabled);
+        Allocate();
+    }
+
+    /// <summary>Enables or disables one layer; false (and the reason) when the resulting stack would not plan.</summary>
+    public bool TrySetEnabled(int layer, bool enabled, out string? error)
+    {
+        if ((uint)layer >= (uint)_enabled.Length) throw new ArgumentOutOfRangeException(nameof(layer), $"the stack has {_enabled.Length} layers");
+        error = null;
+        if (_enabled[layer] == enabled) return true;
+        bool[] next = (bool[])_enabled.Clone();
+        next[layer] = enabled;
+        if (!StackPlan.TryCreate(Stack, Plan.Input.H, Plan.Input.W, next, out StackPlan? plan, out error)) return false;
+        Plan = plan!;
+        _enabled = next;
+        Allocate();
+        return true;
+    }
+
+    /// <summary>Like <see cref="TrySetEnabled"/>, throwing a <see cref="ConvGLException"/> with the reason.</summary>
+    public void SetEnabled(int layer, bool enabled)
+    {
+        if (!TrySetEnabled(layer, enabled, out string? error)) throw new ConvGLException(error!);
+    }
+
+    /// <summary>The tensor holding the map after layer i: for a disabled layer, its input's tensor.</summary>
+    public GpuTensor Output(int layer)
+    {
+        for (int i = layer; i >= 0; i--)
+            if (_enabled[i]) return _outputs[i];
+        return _input;
+    }
+
+    /// <summary>Runs every enabled layer on <see cref="Input"/>.</summary>
+    public void Run()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        GpuTensor current = _input;
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            if (!_enabled[i]) continue;
+            GpuTensor output = _outputs[i];
+            switch (_ops[i])
+            {
+                case GpuConv2D conv: conv.Run(current, output); break;
+                case GpuPool2D pool: pool.Run(current, output); break;
+                case GpuActivation act: act.Run(current, output); break;
+                case GpuMagnitude mag: mag.Run(current, output); break;
+            }
+            current = output;
+        }
+    }
+
+    /// <summary>Uploads an image (converted with <see cref="Stack.PrepareInput"/>), runs, and reads every layer
+    /// back: the same result shape as the CPU <see cref="StackRunner.Run"/>. For tests and `convgl features`.</summary>
+    public StackResult Run(Tensor image)
+    {
+        Tensor input = Stack.PrepareInput(image);
+        Resize(input.H, input.W);
+        _input.Upload(input);
+        Run();
+        var outputs = new Tensor[_outputs.Length];
+        for (int i = 0; i < outputs.Length; i++)
+            outputs[i] = _enabled[i] ? _outputs[i].Download() : i == 0 ? input : outputs[i - 1];
+        return new StackResult(Plan, input, outputs);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (object? op in _ops) (op as IDisposable)?.Dispose();
+        foreach (GpuTensor t in _outputs) t.Dispose();
+        _input.Dispose();
+    }
+}

@@ -1,0 +1,147 @@
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>The pre-pass, the defines, error locations and hot reload, on shader files written to a temporary
+/// root so the real shaders/ folder is never touched.</summary>
+[Collection(GlCollection.Name)]
+public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("convgl-shaders-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private void Write(string name, string text, int secondsFromNow = 0)
+    {
+        string path = Path.Combine(_root, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        // File systems stamp with a coarse clock; set the time explicitly so "changed" is unambiguous.
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(secondsFromNow));
+    }
+
+    private const string Fill = """
+        #version 430
+        #include "lib/value.glsl"
+        layout(local_size_x = 4) in;
+        layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+        uniform int u_count;
+        void main()
+        {
+            int i = int(gl_GlobalInvocationID.x);
+            if (i >= u_count) return;
+            out_data[i] = value();
+        }
+        """;
+
+    private float[] RunFill(GlProgram p, int n = 5)
+    {
+        GlContext ctx = fixture.Context;
+        using var t = new GpuTensor(ctx, 1, 1, n);
+        p.Use();
+        ctx.Gl.Uniform1(p.Uniform("u_count"), n);
+        t.Buffer.Bind(3);
+        p.DispatchCovering(n, 1, 1);
+        return t.Download().Data;
+    }
+
+    [Fact]
+    public void IncludeAndDefines_AreApplied_AndProgramsAreCachedByDefines()
+    {
+        Write("lib/value.glsl", "#ifndef VALUE_GLSL\n#define VALUE_GLSL\nfloat value() { return float(SCALE) * 2.0; }\n#endif\n");
+        Write("fill.comp", Fill);
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        GlProgram three = lib.Compute("fill.comp", ("SCALE", 3));
+        Assert.Equal(new float[] { 6, 6, 6, 6, 6 }, RunFill(three));
+        Assert.Same(three, lib.Compute("fill.comp", ("SCALE", 3)));
+        GlProgram five = lib.Compute("fill.comp", ("SCALE", 5));
+        Assert.NotSame(three, five);
+        Assert.Equal(new float[] { 10, 10, 10 }, RunFill(five, 3));
+        Assert.Equal((4u, 1u, 1u), five.WorkgroupSize);
+    }
+
+    [Fact]
+    public void CompileErrorInAnInclude_NamesTheIncludedFileAndLine()
+    {
+        Write("lib/value.glsl", "// line 1\n// line 2\nfloat value() { return undefined_thing; }\n");
+        Write("fill.comp", Fill);
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        var e = Assert.Throws<GpuException>(() => lib.Compute("fill.comp", ("SCALE", 1)));
+        Assert.StartsWith("lib/value.glsl:3: ", e.Message);
+        Assert.Contains("undefined_thing", e.Message);
+    }
+
+    [Fact]
+    public void CompileErrorInTheMainFile_NamesItsLine_AfterInjectedDefines()
+    {
+        Write("lib/value.glsl", "float value() { return 1.0; }\n");
+        Write("broken.comp", "#version 430\nlayout(local_size_x = 1) in;\nvoid main()\n{\n    float x = ;\n}\n");
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        var e = Assert.Throws<GpuException>(() => lib.Compute("broken.comp", ("A", 1), ("B", 2), ("C", 3)));
+        Assert.StartsWith("broken.comp:5: ", e.Message);
+    }
+
+    [Fact]
+    public void IncludeCycle_And_MissingInclude_AreNamed()
+    {
+        Write("a.glsl", "#include \"b.glsl\"\n");
+        Write("b.glsl", "#include \"a.glsl\"\n");
+        Write("cycle.comp", "#version 430\n#include \"a.glsl\"\nlayout(local_size_x = 1) in;\nvoid main() {}\n");
+        Write("missing.comp", "#version 430\n\n#include \"nowhere.glsl\"\nvoid main() {}\n");
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        var cycle = Assert.Throws<GpuException>(() => lib.Compute("cycle.comp"));
+        Assert.Contains("cycle.comp -> a.glsl -> b.glsl -> a.glsl", cycle.Message);
+        var missing = Assert.Throws<GpuException>(() => lib.Compute("missing.comp"));
+        Assert.StartsWith("missing.comp:3: #include \"nowhere.glsl\" not found", missing.Message);
+    }
+
+    [Fact]
+    public void ReloadChanged_RebuildsEditedIncludes_AndKeepsTheLastGoodProgramOnError()
+    {
+        Write("lib/value.glsl", "float value() { return 1.0; }\n");
+        Write("fill.comp", Fill);
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        GlProgram p = lib.Compute("fill.comp");
+        Assert.Equal((0, (string?)null), lib.ReloadChanged());
+
+        Write("lib/value.glsl", "float value() { return 7.0; }\n", secondsFromNow: 5);
+        Assert.Equal((1, (string?)null), lib.ReloadChanged());
+        Assert.Equal(new float[] { 7, 7, 7, 7, 7 }, RunFill(p));
+
+        Write("lib/value.glsl", "float value() { return 8.0 }\n", secondsFromNow: 10);
+        (int rebuilt, string? error) = lib.ReloadChanged();
+        Assert.Equal(0, rebuilt);
+        Assert.NotNull(error);
+        Assert.StartsWith("lib/value.glsl:1: ", error);
+        Assert.Equal(new float[] { 7, 7, 7, 7, 7 }, RunFill(p)); // last good program still serves
+        Assert.Equal((0, (string?)null), lib.ReloadChanged()); // the same broken file is reported once
+
+        Write("lib/value.glsl", "float value() { return 9.0; }\n", secondsFromNow: 15);
+        Assert.Equal((1, (string?)null), lib.ReloadChanged());
+        Assert.Equal(new float[] { 9, 9, 9, 9, 9 }, RunFill(p));
+    }
+
+    [Fact]
+    public void FindRoot_FindsTheSourceTreeShaders()
+    {
+        string root = ShaderLibrary.FindRoot();
+        Assert.True(File.Exists(Path.Combine(root, "conv2d.comp")), root);
+        Assert.True(File.Exists(Path.Combine(root, "include", "border.glsl")), root);
+    }
+
+    [Fact]
+    public void EveryShippedComputeShader_Compiles()
+    {
+        // The defines each op uses; a shader that fails here fails for every user of that op.
+        GlContext ctx = fixture.Context;
+        using var lib = new ShaderLibrary(ctx, ShaderLibrary.FindRoot());
+        for (int border = 0; border < 5; border++)
+        {
+            lib.Compute("conv2d.comp", ("BORDER", border), ("CONVOLVE", border % 2), ("HAS_BIAS", 1 - border % 2));
+            lib.Compute("separable.comp", ("AXIS", border % 2), ("BORDER", border), ("CONVOLVE", 0), ("HAS_BIAS", 1));
+            lib.Compute("activation.comp", ("ACTIVATION", border));
+        }
+        lib.Compute("pool2d.comp", ("POOL_MAX", 0));
+        lib.Compute("present/minmax.comp");
+        lib.Compute("present/image_to_tensor.comp", ("GRAY", 0));
+        lib.Compute("present/tensor_to_image.comp", ("RGB", 0), ("COLORMAP", 2));
+    }
+}
