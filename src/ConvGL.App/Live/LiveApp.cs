@@ -558,7 +558,7 @@ internal sealed unsafe class LiveApp : IDisposable
 
     public void SelectChannel(int delta)
     {
-        int c = _pipeline.LayerOutput(_layer).C;
+        int c = _pipeline.OutputChannels(_layer);
         _channel = ((_channel + delta) % c + c) % c;
         Changed();
     }

@@ -69,6 +69,7 @@ internal sealed class StackPipeline : ILivePipeline
 
     public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error) ? null : error;
 
+    public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
     public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
     public GpuTensor LayerOutput(int i) => _runner.Output(i);
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
