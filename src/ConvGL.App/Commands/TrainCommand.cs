@@ -104,6 +104,17 @@ internal static class TrainCommand
         if (preview is not null && !preview.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"train: --preview '{preview}' must end in .png");
 
+        // Make sure the outputs can be written before spending a minute training.
+        try
+        {
+            Directory.CreateDirectory(dir);
+            if (preview is not null) Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(preview))!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvGLException($"train: cannot create the output directory for '{(preview is not null && Directory.Exists(dir) ? preview : dir)}': {e.Message}", e);
+        }
+
         string invocation = Invocation(config, dir, name);
         Console.WriteLine($"convgl train: {invocation}");
         var clock = Stopwatch.StartNew();
@@ -115,7 +126,6 @@ internal static class TrainCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trained in {clock.Elapsed.TotalSeconds:F1} s: held-out accuracy {accuracy * 100:F1}% on {config.TestSamples} images (chance {100.0 / SyntheticShapes.ClassCount:F0}%)"));
 
-        Directory.CreateDirectory(dir);
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
         // Weights first: the stack file must never name tensors that are not there.
