@@ -130,6 +130,14 @@ internal sealed unsafe class LiveApp : IDisposable
 
             double t = _start.Scripted ? _frames / 30.0 : _appTime;
             if (!_paused && UploadSource(t)) _dirty = true;
+            if (_start.Scripted && !_haveFrame)
+            {
+                // A scripted run counts frames from the source's first picture (a video or camera thread may
+                // take a moment to deliver it), so its screenshot never shows an empty window.
+                if (_clock.Elapsed.TotalSeconds > 20) throw new ConvGLException($"source {_source.Name}: no frame within 20 s{(_source.Error is { } e ? ": " + e : "")}");
+                Thread.Sleep(5);
+                continue;
+            }
             if (_dirty && _haveFrame) RunPipeline();
             Render();
 
