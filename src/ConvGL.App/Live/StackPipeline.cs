@@ -59,7 +59,7 @@ internal sealed class StackPipeline : ILivePipeline
         StackLayer layer = _runner.Stack.Layers[i];
         string what = layer is ConvLayer c
             ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
-              (c.Kernels is { } k ? $" ({string.Join(", ", k)})" : "") +
+              (c.Kernels is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
               $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
             : layer.Type;
         return $"{what} -> {_runner.Plan.Outputs[i]}";
