@@ -199,6 +199,22 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void StackOptionKeys_RebuildTheLayer_AndTheProbeFollowsTheReference()
+    {
+        // c and + on the magnitude layer act on the conv before it: convolve, stride 2.
+        Stack stack = StackFile.Load(StackCatalog.Resolve("edges"), KernelLibrary.Get, Npy.Read);
+        var conv = (ConvLayer)stack.Layers[0];
+        Tensor input = StackRunner.Run(stack, SceneImage()).Input;
+        ConvOptions options = conv.Options with { Mode = ConvMode.Convolve, StrideY = 2, StrideX = 2 };
+        Tensor reference = Conv2D.Apply(input, conv.Weight, conv.Bias, options);
+        List<(int X, int Y)> points = Points(reference, 2);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "c + [ . .", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        AssertProbes(ParseProbes(r.Stdout), points, reference, 2, $"edges layer 1 {options}");
+    }
+
+    [Fact]
     public void SteadyFrames_AllocateAlmostNothing()
     {
         WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "40", "--filter", "gaussian:5,1", "--stats"]);

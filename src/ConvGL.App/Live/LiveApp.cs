@@ -643,7 +643,7 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         try
         {
-            if (!_pipeline.Adjust(change, _layer)) Flash($"layer {_layer + 1} is not a convolution: select one with [ ]");
+            if (!_pipeline.Adjust(change, _layer)) Flash($"no convolution at or before layer {_layer + 1}: select one with [ ]");
             Changed();
         }
         catch (ConvGLException e)
