@@ -4,6 +4,7 @@ using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
 using ConvGL.Core.Ops;
+using ConvGL.Gpu;
 
 namespace ConvGL.App.Commands;
 
@@ -100,15 +101,37 @@ internal static class ApplyCommand
     internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device) => device switch
     {
         Device.Cpu => CpuFilter(image, kernel, options),
-        Device.Gpu => throw new DeviceUnavailableException("apply: gpu device not available in this build yet (use --device cpu)"),
+        Device.Gpu => GpuApply(image, kernel, options),
         _ => throw new ArgumentOutOfRangeException(nameof(device)),
     };
 
-    /// <summary>The CPU reference, one channel per task: channels are independent under a depthwise filter.</summary>
+    /// <summary>The GPU path: shaders/conv2d.comp on a headless context (EGL). A machine without a usable
+    /// OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
+    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options)
+    {
+        try
+        {
+            using var filter = new GpuFilter();
+            return filter.Filter(image, kernel, options);
+        }
+        catch (GpuException e)
+        {
+            throw new DeviceUnavailableException($"apply: --device gpu failed: {e.Message} (use --device cpu)");
+        }
+    }
+
+    /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter). A rank-1
+    /// kernel (box, gaussian, sobel, scharr, prewitt, ...) runs as two 1D passes (<see cref="Separable.Filter"/>,
+    /// kH + kW taps instead of kH * kW, equal to the 2D sum for every option and accumulated in double); any
+    /// other kernel runs the reference <see cref="Conv2D.Filter"/>. Both agree with NumPy/SciPy to 1e-5 (tested).</summary>
     private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options)
     {
+        double[] column = [], row = [];
+        bool separable = kernel.H > 1 && kernel.W > 1 && Separable.TryFactor(kernel, out column, out row, 1e-6);
         var parts = new Tensor[image.C];
-        Parallel.For(0, image.C, c => parts[c] = Conv2D.Filter(image.Channel(c), kernel, options));
+        Parallel.For(0, image.C, c => parts[c] = separable
+            ? Separable.Filter(image.Channel(c), column, row, options)
+            : Conv2D.Filter(image.Channel(c), kernel, options));
         return Tensor.Concat(parts);
     }
 

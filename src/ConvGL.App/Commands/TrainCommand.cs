@@ -23,26 +23,30 @@ namespace ConvGL.App.Commands;
 internal static class TrainCommand
 {
     public static readonly CommandSpec Spec = new("train", [],
-        ["out", "name", "epochs", "seed", "optimizer", "lr", "momentum", "samples", "test-samples", "batch", "size", "workers", "preview",
+        ["out", "name", "epochs", "seed", "optimizer", "lr", "momentum", "samples", "test-samples", "batch", "size", "workers", "preview", "schedule",
          "input", "target", "hidden", "kernel-size", "mode", "border", "steps"],
-        ["fit-kernel", "cosine", "help"]);
+        ["fit-kernel", "help"]);
 
     /// <summary>Options that only make sense in one of the two modes (given in the other, they are an error
     /// rather than silently ignored).</summary>
-    private static readonly string[] TrainOnly = ["name", "epochs", "seed", "optimizer", "momentum", "samples", "test-samples", "batch", "size", "workers", "preview", "cosine"];
+    private static readonly string[] TrainOnly = ["name", "epochs", "seed", "optimizer", "momentum", "samples", "test-samples", "batch", "size", "workers", "preview", "schedule"];
     private static readonly string[] FitOnly = ["input", "target", "hidden", "kernel-size", "mode", "border", "steps"];
 
     private static readonly Dictionary<string, OptimizerKind> Optimizers = new() { ["adam"] = OptimizerKind.Adam, ["sgd"] = OptimizerKind.Sgd };
+    private static readonly Dictionary<string, bool> Schedules = new() { ["cosine"] = true, ["constant"] = false };
     private static readonly Dictionary<string, ConvMode> Modes = new() { ["correlate"] = ConvMode.Correlate, ["convolve"] = ConvMode.Convolve };
 
     private const string Usage = """
         convgl train [--out DIR] [--name NAME] [--epochs N] [--seed N] [--optimizer adam|sgd] [--lr X] [--momentum X]
-                     [--samples N] [--test-samples N] [--batch N] [--size N] [--cosine] [--workers N] [--preview PNG]
+                     [--samples N] [--test-samples N] [--batch N] [--size N] [--schedule cosine|constant]
+                     [--workers N] [--preview PNG]
             Trains a small CNN (conv3x3 x8, relu, maxpool2, conv3x3 x16, relu, maxpool2, linear to 10 classes) on
             synthetic shapes ConvGL draws itself, printing per-epoch loss and held-out accuracy, then writes
             DIR/NAME.safetensors, DIR/NAME.json (stack) and DIR/NAME-curve.png. Defaults (the shipped weights):
-            --out assets/stacks --name learned --epochs 10 --seed 1 --optimizer adam --lr 0.003 --samples 5000
-            --test-samples 1000 --batch 10 --size 28 (sgd: --lr 0.05 --momentum 0.9). --preview writes a sample sheet.
+            --out assets/stacks --name learned --epochs 8 --seed 1 --optimizer adam --lr 0.003 --samples 5000
+            --test-samples 1000 --batch 10 --size 28 --schedule cosine (sgd: --lr 0.05 --momentum 0.9).
+            The result depends on these settings only (not on --workers or the machine's core count).
+            --preview writes a sheet of training samples, one row per class.
 
         convgl train --fit-kernel [--input IMG] (--target IMG | --hidden KERNEL) [--kernel-size N|HxW]
                      [--mode correlate|convolve] [--border zero|replicate|reflect|symmetric|wrap] [--steps N] [--lr X] [--out FILE]
@@ -73,7 +77,7 @@ internal static class TrainCommand
         OptimizerKind optimizer = args.GetChoice("optimizer", OptimizerKind.Adam, Optimizers);
         var config = new TrainConfig
         {
-            Epochs = args.GetInt("epochs", 10, 1),
+            Epochs = args.GetInt("epochs", 8, 1),
             Seed = args.GetInt("seed", 1, 0),
             Optimizer = optimizer,
             LearningRate = args.GetDouble("lr", optimizer == OptimizerKind.Adam ? 0.003 : 0.05),
@@ -82,7 +86,7 @@ internal static class TrainCommand
             TestSamples = args.GetInt("test-samples", 1000, 10),
             BatchSize = args.GetInt("batch", 10, 1),
             ImageSize = args.GetInt("size", 28, 12),
-            CosineDecay = args.Flag("cosine"),
+            CosineDecay = args.GetChoice("schedule", true, Schedules),
             Workers = args.GetInt("workers", 0, 0),
         };
         config.Validate();
@@ -121,11 +125,12 @@ internal static class TrainCommand
             ["input"] = $"gray (1, {config.ImageSize}, {config.ImageSize}) in [0, 1]",
             ["test_accuracy"] = accuracy.ToString("F4", CultureInfo.InvariantCulture),
         });
-        Stack stack = FeatureStack(result.Model, name, weightsFile, accuracy);
+        Stack stack = SmallCnn.ToStack(result.Model, name, weightsFile, string.Create(CultureInfo.InvariantCulture,
+            $"learned by convgl train on synthetic shapes ({accuracy * 100:F1}% held-out accuracy): conv1, relu, maxpool, conv2, relu, maxpool"));
         string json = StackHeader(invocation, accuracy, config) + StackWriter.ToJson(stack);
         AtomicFile.WriteAllBytes(stackPath, Encoding.UTF8.GetBytes(json));
         CurvePlot.Save(curvePath, result, string.Create(CultureInfo.InvariantCulture,
-            $"convgl train: {config.Optimizer.ToString().ToLowerInvariant()} lr {config.LearningRate}, {config.TrainSamples} images, seed {config.Seed}"));
+            $"convgl train: {config.Optimizer.ToString().ToLowerInvariant()}, lr {config.LearningRate}{(config.CosineDecay ? " cosine-annealed" : "")}, batch {config.BatchSize}, {config.TrainSamples} images {config.ImageSize}x{config.ImageSize}, seed {config.Seed}"));
         Console.WriteLine($"wrote {weightsPath}, {stackPath}, {curvePath}");
         if (preview is not null)
         {
@@ -141,33 +146,7 @@ internal static class TrainCommand
         string momentum = c.Optimizer == OptimizerKind.Sgd ? FormattableString.Invariant($" --momentum {c.Momentum}") : "";
         return FormattableString.Invariant(
             $"convgl train --out {dir} --name {name} --epochs {c.Epochs} --seed {c.Seed} --optimizer {c.Optimizer.ToString().ToLowerInvariant()} --lr {c.LearningRate}{momentum} ") +
-            FormattableString.Invariant($"--samples {c.TrainSamples} --test-samples {c.TestSamples} --batch {c.BatchSize} --size {c.ImageSize}{(c.CosineDecay ? " --cosine" : "")}");
-    }
-
-    /// <summary>The feature-extraction part of the trained network (everything before the classifier) as a stack.</summary>
-    private static Stack FeatureStack(Sequential model, string name, string weightsFile, double accuracy)
-    {
-        var layers = new List<StackLayer>();
-        foreach ((string layerName, Layer layer) in model.Layers)
-        {
-            switch (layer)
-            {
-                case Conv2dLayer conv:
-                    layers.Add(ConvLayer.Learned(conv.Weight.Value, conv.Bias?.Value.Data, conv.Options, $"{layerName}.weight", conv.Bias is null ? null : $"{layerName}.bias"));
-                    break;
-                case ReluLayer:
-                    layers.Add(new ActivationLayer(ActivationKind.Relu));
-                    break;
-                case MaxPool2dLayer pool:
-                    layers.Add(new PoolLayer(pool.Options));
-                    break;
-            }
-        }
-        return new Stack(name, StackInput.Gray, layers, weightsFile)
-        {
-            Description = string.Create(CultureInfo.InvariantCulture,
-                $"learned by convgl train on synthetic shapes ({accuracy * 100:F1}% held-out accuracy): conv1, relu, maxpool, conv2, relu, maxpool"),
-        };
+            FormattableString.Invariant($"--samples {c.TrainSamples} --test-samples {c.TestSamples} --batch {c.BatchSize} --size {c.ImageSize} --schedule {(c.CosineDecay ? "cosine" : "constant")}");
     }
 
     private static string StackHeader(string invocation, double accuracy, TrainConfig c) => FormattableString.Invariant($"""
@@ -200,6 +179,9 @@ internal static class TrainCommand
         if (hiddenKernel is not null && (hiddenKernel.H != kh || hiddenKernel.W != kw))
             throw new ConvGLException($"train: --hidden kernel '{hidden}' is {hiddenKernel.H}x{hiddenKernel.W} but --kernel-size is {kh}x{kw}; make them match");
         Tensor target = hiddenKernel is not null ? Conv2D.Filter(input, hiddenKernel, options) : LoadGray(targetPath!, "--target");
+        if (target.H != input.H || target.W != input.W)
+            throw new ConvGLException($"train: --target '{targetPath}' is {target.W}x{target.H} but --input '{inputPath ?? "(synthetic texture)"}' is {input.W}x{input.H}; " +
+                                      "the fit uses `same` padding, so they must be the same size");
         Console.WriteLine($"fitting a {kh}x{kw} kernel + bias: input {input.W}x{input.H}{(inputPath is null ? " (synthetic texture)" : $" ({inputPath})")}, " +
                           $"target {(hidden is not null ? $"input filtered by '{hidden}'" : targetPath)}, {options}, {steps} Adam steps from lr {lr}");
 

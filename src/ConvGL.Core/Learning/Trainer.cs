@@ -37,10 +37,10 @@ public sealed record TrainConfig
         {
             if (!ok) throw new ConvGLException(message);
         }
-        Check(ImageSize is >= 12 and <= 256, $"image size must be 12..256, got {ImageSize}");
-        Check(ImageSize % 4 == 0, $"image size must be a multiple of 4 (two 2x2 max-pools), got {ImageSize}");
+        Check(ImageSize is >= 12 and <= 256, $"--size (image size) must be 12..256, got {ImageSize}");
+        Check(ImageSize % 4 == 0, $"--size (image size) must be a multiple of 4 (two 2x2 max-pools), got {ImageSize}");
         Check(TrainSamples >= 10, $"--samples must be at least 10, got {TrainSamples}");
-        Check(TestSamples >= 10, $"test samples must be at least 10, got {TestSamples}");
+        Check(TestSamples >= 10, $"--test-samples must be at least 10, got {TestSamples}");
         Check(Epochs >= 1, $"--epochs must be at least 1, got {Epochs}");
         Check(BatchSize >= 1, $"--batch must be at least 1, got {BatchSize}");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number, got {LearningRate}");

@@ -41,6 +41,8 @@ public sealed class StackFileTests : IDisposable
         { "unknown type", Stack("""{"type": "conv2"}"""), 0, "type", "unknown layer type 'conv2'" },
         { "missing type", Stack(Conv1 + """, {"size": 2}"""), 1, "type", "missing" },
         { "unknown field", Stack(Conv1 + """, {"type": "relu", "size": 2}"""), 1, "size", "unknown field" },
+        { "misspelt field", Stack("""{"type": "maxpool", "size": 2, "strde": 2}"""), 0, "strde", "did you mean 'stride'?" },
+        { "first layer channels", Stack("""{"type": "conv", "weight": "c2.weight"}"""), 0, "weight", "but the stack input gives 1" },
         { "duplicate field", Stack("""{"type": "conv", "weight": "c1.weight", "weight": "c1.weight"}"""), 0, "weight", "appears twice" },
         { "missing tensor", Stack("""{"type": "conv", "weight": "conv9.weight"}"""), 0, "weight", "no tensor 'conv9.weight'" },
         { "tensor without weights file", Stack("""{"type": "conv", "weight": "c1.weight"}""", ""), 0, "weight", "no \"weights\" file" },
@@ -49,7 +51,7 @@ public sealed class StackFileTests : IDisposable
         { "NaN weight", Stack("""{"type": "conv", "weight": "nan.weight"}"""), 0, "weight", "must be finite" },
         { "Inf bias", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "inf.bias"}"""), 0, "bias", "must be finite" },
         { "bias wrong size", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "b3"}"""), 0, "bias", "must be (4)" },
-        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "the layer before gives 4" },
+        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "but layer 1 gives 4" },
         { "groups do not divide", Stack(Conv1 + """, {"type": "conv", "weight": "c2.weight", "groups": 3}"""), 1, "groups", "must divide" },
         { "groups zero", Stack("""{"type": "conv", "weight": "c1.weight", "groups": 0}"""), 0, "groups", "at least 1" },
         { "groups mismatch", Stack(Conv1 + """, {"type": "conv", "weight": "g.weight", "groups": 1}"""), 1, "weight", "takes 2 input channels" },
@@ -213,7 +215,7 @@ public sealed class StackFileTests : IDisposable
 
         Assert.False(StackPlan.TryCreate(s, 8, 10, [true, false, true, true, true], out _, out string? why));
         Assert.Contains("layer 2 (conv) (with layer 1 disabled)", why);
-        Assert.Contains("expects 1 input channels, the layer before gives 2", why);
+        Assert.Contains("expects 1 input channels, its input has 2", why);
 
         // With magnitude gone too, disabling the sobel bank keeps the channel count at 1: allowed.
         Assert.True(StackPlan.TryCreate(s, 8, 10, [false, false, true, true, true], out StackPlan? p, out _));
