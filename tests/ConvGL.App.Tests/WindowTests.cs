@@ -230,6 +230,28 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void EveryKey_RunsThroughTheControlsTable_WithoutAnError()
+    {
+        // Every binding but p (screenshot to the working folder) and Esc (tested below), in stack and filter mode.
+        const string keys = "1 1 2 2 ] [ . , tab shift+tab o l g w c b B + - d D space space v v r h h s S F f f c + d";
+        string png = Temp("all-keys.png");
+        TempDir();
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", keys, "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.DoesNotContain("internal error", r.Stderr);
+        Assert.True(new Picture(png).Contrast(120, 240) > 8, "picture after every key looks blank");
+    }
+
+    [Fact]
+    public void Escape_Quits()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "100000", "--keys", "esc"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Esc did not end the run ({clock.Elapsed.TotalSeconds:0} s)");
+    }
+
+    [Fact]
     public void BadOptions_AreOneLineAndExitTwo()
     {
         foreach (string[] args in new[]
