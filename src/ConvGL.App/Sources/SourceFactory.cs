@@ -51,13 +51,13 @@ internal static class SourceFactory
         {
             Tensor t = ImageIO.Load(path, ImageChannels.Rgb);
             int plane = t.H * t.W;
-            byte[] rgba = new byte[plane * 4];
+            byte[] decoded = new byte[plane * 4];
             for (int i = 0; i < plane; i++)
             {
-                for (int c = 0; c < 3; c++) rgba[4 * i + c] = (byte)Math.Round(Math.Clamp(t.Data[c * plane + i], 0f, 1f) * 255f);
-                rgba[4 * i + 3] = 255;
+                for (int c = 0; c < 3; c++) decoded[4 * i + c] = (byte)Math.Round(Math.Clamp(t.Data[c * plane + i], 0f, 1f) * 255f);
+                decoded[4 * i + 3] = 255;
             }
-            return new ImageSource($"image {Path.GetFileName(path)}", t.W, t.H, rgba);
+            return new ImageSource($"image {Path.GetFileName(path)}", t.W, t.H, decoded);
         }
         using Mat bgr = Cv2.ImRead(path, ImreadModes.Color);
         if (bgr.Empty()) throw new ConvGLException($"source '{path}': not an image OpenCV can decode");
