@@ -47,29 +47,51 @@ void main()
 #else
     float sum = 0.0;
 #endif
-    for (int c = 0; c < cin_g; c++)
+#if CONVOLVE
+    // Weight (i, j) is read at (kH-1-i, kW-1-j): row pointer at the row's last tap, stepping back.
+    #define W_ROW(plane, i) (((plane) + kh - 1 - (i)) * kw + kw - 1)
+    #define W_AT(row, j) w_data[(row) - (j)]
+#else
+    #define W_ROW(plane, i) (((plane) + (i)) * kw)
+    #define W_AT(row, j) w_data[(row) + (j)]
+#endif
+    // Most outputs see no border at all: their whole dilated window lies inside the image. They take a
+    // loop with no border arithmetic per tap (the difference is ~1.5x on llvmpipe); only the rim pays
+    // for border_map. Both loops sum the same terms in the same order.
+    bool interior = y0 >= 0 && y0 + (kh - 1) * u_dilation.x < h && x0 >= 0 && x0 + (kw - 1) * u_dilation.y < w;
+    if (interior)
     {
-        int in_plane = (first_input + c) * h;
-        int w_plane = (o * cin_g + c) * kh;
-        for (int i = 0; i < kh; i++)
+        for (int c = 0; c < cin_g; c++)
         {
-            int sy = border_map(y0 + i * u_dilation.x, h);
-            if (sy < 0) continue;
-#if CONVOLVE
-            int wrow = (w_plane + kh - 1 - i) * kw + kw - 1;
-#else
-            int wrow = (w_plane + i) * kw;
-#endif
-            int in_row = (in_plane + sy) * w;
-            for (int j = 0; j < kw; j++)
+            int in_plane = (first_input + c) * h;
+            int w_plane = (o * cin_g + c) * kh;
+            for (int i = 0; i < kh; i++)
             {
-                int sx = border_map(x0 + j * u_dilation.y, w);
-                if (sx < 0) continue;
-#if CONVOLVE
-                sum += w_data[wrow - j] * in_data[in_row + sx];
-#else
-                sum += w_data[wrow + j] * in_data[in_row + sx];
-#endif
+                int wrow = W_ROW(w_plane, i);
+                int in_row = (in_plane + y0 + i * u_dilation.x) * w + x0;
+                for (int j = 0; j < kw; j++)
+                    sum += W_AT(wrow, j) * in_data[in_row + j * u_dilation.y];
+            }
+        }
+    }
+    else
+    {
+        for (int c = 0; c < cin_g; c++)
+        {
+            int in_plane = (first_input + c) * h;
+            int w_plane = (o * cin_g + c) * kh;
+            for (int i = 0; i < kh; i++)
+            {
+                int sy = border_map(y0 + i * u_dilation.x, h);
+                if (sy < 0) continue;
+                int wrow = W_ROW(w_plane, i);
+                int in_row = (in_plane + sy) * w;
+                for (int j = 0; j < kw; j++)
+                {
+                    int sx = border_map(x0 + j * u_dilation.y, w);
+                    if (sx < 0) continue;
+                    sum += W_AT(wrow, j) * in_data[in_row + sx];
+                }
             }
         }
     }

@@ -8,9 +8,7 @@ namespace ConvGL.Gpu;
 internal static unsafe class Egl
 {
     public const int None = 0x3038;
-    public const int Success = 0x3000;
     public const int Vendor = 0x3053;
-    public const int Version = 0x3054;
     public const int Extensions = 0x3055;
     public const int SurfaceType = 0x3033;
     public const int RenderableType = 0x3040;
@@ -97,8 +95,6 @@ internal static unsafe class Egl
         _ => $"EGL error 0x{code:X4}",
     };
 
-    public static bool HasDeviceEnumeration => s_queryDevices != null && s_getPlatformDisplay != null;
-    public static bool HasPlatformDisplay => s_getPlatformDisplay != null;
 
     public static nint[] QueryDevices()
     {

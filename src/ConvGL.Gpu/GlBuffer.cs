@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu;
@@ -51,8 +52,10 @@ internal sealed class GlBuffer : IDisposable
         gl.BufferSubData(BufferTargetARB.ShaderStorageBuffer, offset * sizeof(float), data);
     }
 
-    public void Read(Span<float> destination, int offset = 0)
+    /// <summary>Reads values back; T is float for tensors, uint for the display range's ordered bits.</summary>
+    public void Read<T>(Span<T> destination, int offset = 0) where T : unmanaged
     {
+        if (Unsafe.SizeOf<T>() != sizeof(float)) throw new ArgumentException("buffers hold 4-byte values");
         _context.CheckThread();
         if (offset + destination.Length > Capacity)
             throw new ArgumentOutOfRangeException(nameof(destination), $"{_label}: reading {destination.Length} floats at {offset} from {Capacity}");

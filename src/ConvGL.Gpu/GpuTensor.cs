@@ -35,7 +35,9 @@ public sealed class GpuTensor : IDisposable
     /// <summary>A new GPU tensor holding a copy of a (C, H, W) CPU tensor.</summary>
     public static GpuTensor From(GlContext context, Tensor tensor, string label = "tensor")
     {
-        var t = new GpuTensor(context, 1, 1, 1, label);
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Rank != 3) throw new ArgumentException($"a GPU tensor is (C, H, W), got {tensor.ShapeString}");
+        var t = new GpuTensor(context, tensor.C, tensor.H, tensor.W, label);
         t.Upload(tensor);
         return t;
     }

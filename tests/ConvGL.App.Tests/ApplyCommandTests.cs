@@ -89,8 +89,6 @@ public sealed class ApplyCommandTests : IDisposable
 
     // ---- the NumPy/SciPy oracle ---------------------------------------------------------------------------------
 
-    private sealed record OracleCase(string Kernel, string? Python, string Mode, string Border, string Size, int Stride, int Dilation, string Channels);
-
     [Theory]
     [InlineData("cpu")]
     [InlineData("gpu")]
@@ -238,7 +236,13 @@ public sealed class ApplyCommandTests : IDisposable
             new ConvOptions { Border = Border.Reflect, Padding = PaddingMode.Same, Mode = ConvMode.Correlate });
         Tensor actual = Npy.Read(P("o.npy"));
         Assert.Equal([3, PhotoH, PhotoW], actual.Shape);
+        // sobel-x is rank 1, so apply runs it as two exact integer passes: equal to the 2D reference to the last bit.
         Assert.Equal(expected.Data, actual.Data);
+        // A kernel that is not separable runs the reference itself.
+        Assert.Equal(0, ApplyInProcess(photo, P("l.npy"), "--kernel", "laplacian:8", "--border", "wrap", "--mode", "convolve"));
+        Tensor lap = Conv2D.Filter(input, ConvGL.Core.Kernels.KernelLibrary.Get("laplacian:8"),
+            new ConvOptions { Border = Border.Wrap, Mode = ConvMode.Convolve });
+        Assert.Equal(lap.Data, Npy.Read(P("l.npy")).Data);
     }
 
     // ---- bad input: exit 2, one line, nothing written ----------------------------------------------------------

@@ -178,7 +178,8 @@ public sealed class WindowTests(DisplayFixture display)
                 {
                     int sy = Borders.Map(p.Y * 2 + i * 2 - g.Y.PadBefore, image.H, Border.Symmetric);
                     int sx = Borders.Map(p.X * 2 + j * 2 - g.X.PadBefore, image.W, Border.Symmetric);
-                    Assert.True(image[1, sy, sx] == p.Window[i * 3 + j],
+                    // The GPU's unorm-to-float conversion of a byte may differ from byte / 255f in the last bit.
+                    Assert.True(Math.Abs(image[1, sy, sx] - p.Window[i * 3 + j]) <= 1e-6,
                         $"window tap ({i}, {j}) at (x {p.X}, y {p.Y}): probe {p.Window[i * 3 + j]:R}, input {image[1, sy, sx]:R}");
                 }
         }
@@ -198,6 +199,22 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void StackOptionKeys_RebuildTheLayer_AndTheProbeFollowsTheReference()
+    {
+        // c and + on the magnitude layer act on the conv before it: convolve, stride 2.
+        Stack stack = StackFile.Load(StackCatalog.Resolve("edges"), KernelLibrary.Get, Npy.Read);
+        var conv = (ConvLayer)stack.Layers[0];
+        Tensor input = StackRunner.Run(stack, SceneImage()).Input;
+        ConvOptions options = conv.Options with { Mode = ConvMode.Convolve, StrideY = 2, StrideX = 2 };
+        Tensor reference = Conv2D.Apply(input, conv.Weight, conv.Bias, options);
+        List<(int X, int Y)> points = Points(reference, 2);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "c + [ . .", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        AssertProbes(ParseProbes(r.Stdout), points, reference, 2, $"edges layer 1 {options}");
+    }
+
+    [Fact]
     public void SteadyFrames_AllocateAlmostNothing()
     {
         WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "40", "--filter", "gaussian:5,1", "--stats"]);
@@ -213,6 +230,28 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void EveryKey_RunsThroughTheControlsTable_WithoutAnError()
+    {
+        // Every binding but p (screenshot to the working folder) and Esc (tested below), in stack and filter mode.
+        const string keys = "1 1 2 2 ] [ . , tab shift+tab o l g w c b B + - d D space space v v r h h s S F f f c + d";
+        string png = Temp("all-keys.png");
+        TempDir();
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", keys, "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.DoesNotContain("internal error", r.Stderr);
+        Assert.True(new Picture(png).Contrast(120, 240) > 8, "picture after every key looks blank");
+    }
+
+    [Fact]
+    public void Escape_Quits()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "100000", "--keys", "esc"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Esc did not end the run ({clock.Elapsed.TotalSeconds:0} s)");
+    }
+
+    [Fact]
     public void BadOptions_AreOneLineAndExitTwo()
     {
         foreach (string[] args in new[]
@@ -222,6 +261,7 @@ public sealed class WindowTests(DisplayFixture display)
             ["--screenshot", "x.png"],
             ["--stack", "no-such-stack", "--frames", "1"],
             ["--keys", "ctrl+q", "--frames", "1"],
+            ["--source", "camera:9", "--frames", "1"],
         })
         {
             WindowProcess.Result r = Run(args);
@@ -229,5 +269,78 @@ public sealed class WindowTests(DisplayFixture display)
             Assert.True(r.Stderr.TrimEnd('\n').Split('\n').Length == 1 && r.Stderr.StartsWith("convgl: ", StringComparison.Ordinal),
                 $"{string.Join(' ', args)}: expected one line, got: {r.Stderr}");
         }
+    }
+}
+
+/// <summary>Image and video files as sources (a camera cannot be assumed in CI; its absence is a bad-option case).</summary>
+[Collection("window")]
+public sealed class FileSourceTests(DisplayFixture display)
+{
+    private static string Dir()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}", "sources");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>A generated test card: a bright square on a horizontal ramp (no third-party pictures).</summary>
+    private static byte[] Card(int w, int h, int frame)
+    {
+        byte[] bgr = new byte[w * h * 3];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                bool square = x >= 10 + frame * 3 && x < 40 + frame * 3 && y >= 20 && y < 50;
+                byte v = square ? (byte)250 : (byte)(x * 200 / w);
+                int i = (y * w + x) * 3;
+                (bgr[i], bgr[i + 1], bgr[i + 2]) = (v, (byte)(square ? 60 : v), (byte)(255 - v));
+            }
+        return bgr;
+    }
+
+    [Fact]
+    public void ImageFile_IsFiltered_AndTheProbeSeesItsPixels()
+    {
+        string png = Path.Combine(Dir(), "card.png");
+        byte[] bgr = Card(96, 64, 0);
+        var t = Tensor.Chw(3, 64, 96);
+        for (int i = 0; i < 96 * 64; i++)
+            for (int c = 0; c < 3; c++) t.Data[c * 96 * 64 + i] = bgr[3 * i + 2 - c] / 255f;
+        ImageIO.SavePng(png, t);
+        Tensor reference = Conv2D.Filter(t, KernelLibrary.Get("sobel-x"), ConvOptions.ImageFilter);
+        string shot = Path.Combine(Dir(), "card-shot.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", png, "--filter", "sobel-x", "--size", "240x160", "--frames", "2", "--probe", "10,30;39,30", "--screenshot", shot]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(shot), $"no screenshot: {r}");
+        double[] gpu = r.Stdout.Split('\n').Where(l => l.StartsWith("probe layer=", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ').Single(f => f.StartsWith("gpu=", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(2, gpu.Length);
+        Assert.True(Math.Abs(gpu[0] - reference[0, 30, 10]) < 1e-4 && Math.Abs(gpu[1] - reference[0, 30, 39]) < 1e-4,
+            $"probe on the square's edges: GPU {gpu[0]}, {gpu[1]}; CPU {reference[0, 30, 10]}, {reference[0, 30, 39]}");
+        Assert.True(Math.Abs(reference[0, 30, 10]) > 0.5, "the test card should have a strong edge at x 10");
+    }
+
+    [Fact]
+    public void VideoFile_Loops_AndRenders()
+    {
+        string avi = Path.Combine(Dir(), "clip.avi");
+        using (var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 25, new OpenCvSharp.Size(96, 64)))
+        {
+            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+            for (int f = 0; f < 8; f++)
+            {
+                using var mat = OpenCvSharp.Mat.FromPixelData(64, 96, OpenCvSharp.MatType.CV_8UC3, Card(96, 64, f));
+                writer.Write(mat);
+            }
+        }
+        string shot = Path.Combine(Dir(), "clip-shot.png");
+        // 40 frames at up to 60 fps outlast the 8-frame clip at 25 fps: the source must loop, not end.
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", avi, "--filter", "gaussian:5,1", "--view", "split", "--size", "240x160", "--frames", "40", "--screenshot", shot]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.DoesNotContain("ended", r.Stderr);
+        var p = new Picture(shot);
+        Assert.True(p.Contrast(80, 160) > 8, $"video screenshot looks blank (contrast {p.Contrast(80, 160):0.0})");
     }
 }

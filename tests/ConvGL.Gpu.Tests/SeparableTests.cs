@@ -84,4 +84,32 @@ public sealed class SeparableTests(GlFixture fixture)
     {
         Assert.True(Check(1, 333, 257, 7, 5, new ConvOptions { Border = Border.Reflect, StrideY = 2, DilationX = 2 }, false, 1));
     }
+
+    [Fact]
+    public void TryFactor_SobelIsRankOne_LaplacianIsNot()
+    {
+        Tensor sobelX = Tensor.Matrix([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]);
+        Assert.True(GpuSeparableConv.TryFactor(sobelX, out float[] col, out float[] row));
+        // Pivot -2 at (1, 0): column = first column, row = middle row / -2.
+        Assert.Equal(new float[] { -1, -2, -1 }, col);
+        Assert.Equal(new float[] { 1, 0, -1 }, row);
+        Assert.Equal(sobelX.Data, Outer(col, row).Data);
+        Assert.False(GpuSeparableConv.TryFactor(Tensor.Matrix([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), out _, out _));
+    }
+
+    [Fact]
+    public void TryFactor_RandomOuterProducts_RoundTrip_AndFilterAlike()
+    {
+        var rng = new Random(8);
+        for (int n = 0; n < 20; n++)
+        {
+            float[] c = Parity.RandomVector(rng, 1f, rng.Next(1, 16)), r = Parity.RandomVector(rng, 1f, rng.Next(1, 16));
+            Tensor k = Outer(c, r);
+            Assert.True(GpuSeparableConv.TryFactor(k, out float[] col, out float[] row, 1e-5f), $"{c.Length}x{r.Length} outer product");
+            Tensor input = Parity.Random(rng, 2, 7, 13);
+            var o = new ConvOptions { Border = Border.Symmetric, Padding = PaddingMode.Full };
+            using var sep = new GpuSeparableConv(fixture.Context, col, row, o);
+            Parity.AssertGpuMatchesReference(Conv2D.Filter(input, k, o), sep.Apply(input), $"factored {c.Length}x{r.Length}");
+        }
+    }
 }

@@ -120,11 +120,18 @@ internal static class ApplyCommand
         }
     }
 
-    /// <summary>The CPU reference, one channel per task: channels are independent under a depthwise filter.</summary>
+    /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter). A rank-1
+    /// kernel (box, gaussian, sobel, scharr, prewitt, ...) runs as two 1D passes (<see cref="Separable.Filter"/>,
+    /// kH + kW taps instead of kH * kW, equal to the 2D sum for every option and accumulated in double); any
+    /// other kernel runs the reference <see cref="Conv2D.Filter"/>. Both agree with NumPy/SciPy to 1e-5 (tested).</summary>
     private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options)
     {
+        double[] column = [], row = [];
+        bool separable = kernel.H > 1 && kernel.W > 1 && Separable.TryFactor(kernel, out column, out row, 1e-6);
         var parts = new Tensor[image.C];
-        Parallel.For(0, image.C, c => parts[c] = Conv2D.Filter(image.Channel(c), kernel, options));
+        Parallel.For(0, image.C, c => parts[c] = separable
+            ? Separable.Filter(image.Channel(c), column, row, options)
+            : Conv2D.Filter(image.Channel(c), kernel, options));
         return Tensor.Concat(parts);
     }
 

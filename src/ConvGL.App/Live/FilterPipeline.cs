@@ -48,6 +48,7 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public bool IsEnabled(int i) => _enabled;
     public GpuTensor Input => _input;
+    public int OutputChannels(int i) => InputChannels;
     public GpuTensor LayerInput(int i) => _input;
     public GpuTensor LayerOutput(int i) => _enabled ? _output : _input;
     public ConvView? Conv(int i) => _enabled ? _view : null;

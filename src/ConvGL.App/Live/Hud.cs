@@ -12,7 +12,7 @@ internal sealed unsafe class Hud : IDisposable
     private readonly GL _gl;
     private readonly SKFont _font, _bold;
     private readonly SKPaint _text = new() { IsAntialias = true, Color = new SKColor(235, 235, 235) };
-    private readonly SKPaint _panel = new() { Color = new SKColor(0, 0, 0, 170) };
+    private readonly SKPaint _panel = new() { Color = new SKColor(0, 0, 0, 215) };
     private SKBitmap? _bitmap;
     private SKCanvas? _canvas;
     private uint _texture;

@@ -24,6 +24,8 @@ internal interface ILivePipeline : IDisposable
     string? Toggle(int i);
     /// <summary>The tensor the app writes the source image into (ImageToTensor resizes it) before <see cref="Run"/>.</summary>
     GpuTensor Input { get; }
+    /// <summary>Channels of layer i's output as planned (known before the first frame has run).</summary>
+    int OutputChannels(int i);
     GpuTensor LayerInput(int i);
     GpuTensor LayerOutput(int i);
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>

@@ -50,6 +50,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private int _layer, _channel, _enlarged = -1;
     private int _filterIndex, _stackIndex;
     private bool _paused, _help, _quit, _pinned, _screenshotRequested;
+    private int _pinX, _pinY, _pinChannel;
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
     private string? _error, _shaderError, _fileError, _message;
     private double _messageUntil, _nextCheck, _nextHud;
@@ -93,6 +94,12 @@ internal sealed unsafe class LiveApp : IDisposable
         window.MouseDown += OnMouseDown;
         window.FileDrop += OnDrop;
         window.FramebufferResize += (_, _) => _hudDirty = true;
+        if (options.Probes.Count > 0)
+        {
+            // The first --probe point is pinned, so the screenshot shows the probe panel.
+            (_pinX, _pinY) = options.Probes[0];
+            _pinned = true;
+        }
         foreach (string k in options.Keys)
         {
             (Key key, KeyMods mods) = Controls.Parse(k);
@@ -130,6 +137,14 @@ internal sealed unsafe class LiveApp : IDisposable
 
             double t = _start.Scripted ? _frames / 30.0 : _appTime;
             if (!_paused && UploadSource(t)) _dirty = true;
+            if (_start.Scripted && !_haveFrame)
+            {
+                // A scripted run counts frames from the source's first picture (a video or camera thread may
+                // take a moment to deliver it), so its screenshot never shows an empty window.
+                if (_clock.Elapsed.TotalSeconds > 20) throw new ConvGLException($"source {_source.Name}: no frame within 20 s{(_source.Error is { } e ? ": " + e : "")}");
+                Thread.Sleep(5);
+                continue;
+            }
             if (_dirty && _haveFrame) RunPipeline();
             Render();
 
@@ -322,7 +337,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private int ProfileRow(GpuTensor output)
     {
         if (MouseToOutput(out _, out int y, out _)) return y;
-        return _pinned ? Math.Clamp(_probe.Y, 0, output.H - 1) : output.H / 2;
+        return _pinned ? Math.Clamp(_pinY, 0, output.H - 1) : output.H / 2;
     }
 
     /// <summary>The output position (and, in the grid, the map) under the mouse.</summary>
@@ -437,12 +452,14 @@ internal sealed unsafe class LiveApp : IDisposable
         if (!_haveFrame || _error is not null) return false;
         if (!_pinned)
         {
+            // Scripted runs ignore wherever the display's pointer happens to be: pictures must not depend on it.
+            if (_start.Scripted) return false;
             if (!MouseToOutput(out int x, out int y, out int channel)) return false;
             _probe.Take(_pipeline, _layer, channel, x, y);
         }
         else
         {
-            _probe.Take(_pipeline, _layer, _probe.Channel, _probe.X, _probe.Y);
+            _probe.Take(_pipeline, _layer, _pinChannel, _pinX, _pinY);
         }
         return true;
     }
@@ -558,8 +575,9 @@ internal sealed unsafe class LiveApp : IDisposable
 
     public void SelectChannel(int delta)
     {
-        int c = _pipeline.LayerOutput(_layer).C;
+        int c = _pipeline.OutputChannels(_layer);
         _channel = ((_channel + delta) % c + c) % c;
+        _pinChannel = _channel;
         Changed();
     }
 
@@ -625,7 +643,7 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         try
         {
-            if (!_pipeline.Adjust(change, _layer)) Flash($"layer {_layer + 1} is not a convolution: select one with [ ]");
+            if (!_pipeline.Adjust(change, _layer)) Flash($"no convolution at or before layer {_layer + 1}: select one with [ ]");
             Changed();
         }
         catch (ConvGLException e)
@@ -742,7 +760,7 @@ internal sealed unsafe class LiveApp : IDisposable
         }
         else if (over && !_pinned)
         {
-            _probe.Take(_pipeline, _layer, channel, x, y);
+            (_pinX, _pinY, _pinChannel) = (x, y, channel);
             _pinned = true;
         }
         else

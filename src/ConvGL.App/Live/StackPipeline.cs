@@ -16,6 +16,8 @@ internal sealed class StackPipeline : ILivePipeline
     private readonly string _file;
     private GpuStackRunner _runner;
     private ConvView?[] _convs;
+    // Kernel names per layer as the file gave them: a live option change rebuilds the layer without them.
+    private IReadOnlyList<string>?[] _kernelNames;
     private DateTime _stamp;
 
     public StackPipeline(GlContext context, string nameOrFile)
@@ -24,7 +26,10 @@ internal sealed class StackPipeline : ILivePipeline
         _file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
         _stamp = Stamp();
         (_runner, _convs) = Load(16, 16);
+        _kernelNames = KernelNames(_runner.Stack);
     }
+
+    private static IReadOnlyList<string>?[] KernelNames(Stack stack) => stack.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray();
 
     /// <summary>The stacks s cycles through: the shipped ones (assets/stacks).</summary>
     public static IReadOnlyList<string> Shipped() => StackCatalog.ShippedNames();
@@ -33,11 +38,12 @@ internal sealed class StackPipeline : ILivePipeline
     {
         // Kernel names and .npy weights resolve through Core's kernel library and reader.
         Stack stack = StackFile.Load(_file, KernelLibrary.Get, Npy.Read);
-        var runner = new GpuStackRunner(_context, stack, height, width);
-        // One view per conv layer, made once: the probe and the profile ask for them every frame.
-        var convs = stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
-        return (runner, convs);
+        return (new GpuStackRunner(_context, stack, height, width), Views(stack));
     }
+
+    // One view per conv layer, made once: the probe and the profile ask for them every frame.
+    private static ConvView?[] Views(Stack stack) =>
+        stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
 
     // The stack file and its weights: either changing means a reload.
     private DateTime Stamp()
@@ -59,7 +65,7 @@ internal sealed class StackPipeline : ILivePipeline
         StackLayer layer = _runner.Stack.Layers[i];
         string what = layer is ConvLayer c
             ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
-              (c.Kernels is { } k ? $" ({string.Join(", ", k)})" : "") +
+              (_kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
               $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
             : layer.Type;
         return $"{what} -> {_runner.Plan.Outputs[i]}";
@@ -69,6 +75,7 @@ internal sealed class StackPipeline : ILivePipeline
 
     public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error) ? null : error;
 
+    public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
     public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
     public GpuTensor LayerOutput(int i) => _runner.Output(i);
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
@@ -81,7 +88,25 @@ internal sealed class StackPipeline : ILivePipeline
         _runner.Run();
     }
 
-    public bool Adjust(Func<ConvOptions, ConvOptions> change, int layer) => false;
+    /// <summary>Mode, border, stride and dilation of conv layer <paramref name="layer"/> (or the nearest conv before
+    /// it), changed live: the stack is
+    /// rebuilt with that layer's new options and re-planned (a later layer that no longer fits is an error, and the
+    /// running stack stays). The file is not changed; reloading it restores its options.</summary>
+    public bool Adjust(Func<ConvOptions, ConvOptions> change, int layer)
+    {
+        Stack stack = _runner.Stack;
+        // The selected layer, or else the nearest conv before it (on a magnitude layer, c means its derivatives).
+        while (layer >= 0 && stack.Layers[layer] is not ConvLayer) layer--;
+        if (layer < 0 || stack.Layers[layer] is not ConvLayer c) return false;
+        ConvOptions next = change(c.Options) with { Groups = c.Options.Groups };
+        StackLayer[] layers = [.. stack.Layers];
+        layers[layer] = ConvLayer.Learned(c.Weight, c.Bias, next, c.WeightName ?? "live", c.Bias is null ? null : c.BiasName ?? "live.bias");
+        var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description };
+        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled);
+        _runner.Dispose();
+        (_runner, _convs) = (runner, Views(rebuilt));
+        return true;
+    }
 
     public (bool Changed, string? Error) ReloadChanged(bool force)
     {
@@ -95,6 +120,7 @@ internal sealed class StackPipeline : ILivePipeline
                 if (!_runner.Enabled[i]) runner.TrySetEnabled(i, false, out _);
             _runner.Dispose();
             (_runner, _convs) = (runner, convs);
+            _kernelNames = KernelNames(runner.Stack);
             return (true, null);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)

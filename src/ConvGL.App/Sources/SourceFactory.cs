@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using OpenCvSharp;
 
 namespace ConvGL.App.Sources;
@@ -40,8 +41,24 @@ internal static class SourceFactory
         throw new ConvGLException($"{what}: expected WIDTHxHEIGHT between 8 and 8192, e.g. 640x360, got '{s}'");
     }
 
+    // What Core's ImageIO (stb) decodes; other still formats go through OpenCV.
+    private static readonly HashSet<string> s_stbExtensions =
+        new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif" };
+
     private static ImageSource OpenImage(string path)
     {
+        if (s_stbExtensions.Contains(Path.GetExtension(path)))
+        {
+            Tensor t = ImageIO.Load(path, ImageChannels.Rgb);
+            int plane = t.H * t.W;
+            byte[] decoded = new byte[plane * 4];
+            for (int i = 0; i < plane; i++)
+            {
+                for (int c = 0; c < 3; c++) decoded[4 * i + c] = (byte)Math.Round(Math.Clamp(t.Data[c * plane + i], 0f, 1f) * 255f);
+                decoded[4 * i + 3] = 255;
+            }
+            return new ImageSource($"image {Path.GetFileName(path)}", t.W, t.H, decoded);
+        }
         using Mat bgr = Cv2.ImRead(path, ImreadModes.Color);
         if (bgr.Empty()) throw new ConvGLException($"source '{path}': not an image OpenCV can decode");
         using var rgba = new Mat();

@@ -34,6 +34,7 @@ internal sealed class VideoSource : CaptureSource
     public static VideoSource OpenFile(string path)
     {
         if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
+        Quiet();
         var capture = new VideoCapture(path);
         return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
             $"source '{path}': not an image or a video OpenCV can decode");
@@ -42,12 +43,18 @@ internal sealed class VideoSource : CaptureSource
     /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>
     public static VideoSource OpenCamera(string device)
     {
+        Quiet();
+        if (!File.Exists(CameraPath(device)))
+            throw new ConvGLException($"source camera '{device}': no camera there ({CameraPath(device)} does not exist; is one plugged in?)");
         VideoCapture capture = int.TryParse(device, out int index)
             ? new VideoCapture(index, VideoCaptureAPIs.V4L2)
             : new VideoCapture(device, VideoCaptureAPIs.V4L2);
         return FromCapture(capture, $"camera {device}", loop: false,
             $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)");
     }
+
+    // OpenCV's own warnings ("can't open camera by index") would add lines to our one-line errors.
+    private static void Quiet() => Cv2.SetLogLevel(LogLevel.ERROR);
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 

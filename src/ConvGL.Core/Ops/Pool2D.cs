@@ -28,6 +28,9 @@ public static class Pool2D
 {
     public static ConvGeometry Geometry(int h, int w, PoolOptions o)
     {
+        // 0 means "the pool size"; a negative stride would otherwise silently become that default too.
+        if (o.StrideY < 0 || o.StrideX < 0)
+            throw new ConvGLException($"pool stride ({o.StrideY},{o.StrideX}) must be at least 1 (or 0 for the pool size)");
         if (o.PadY * 2 > o.SizeY || o.PadX * 2 > o.SizeX)
             throw new ConvGLException($"pool padding ({o.PadY},{o.PadX}) must be at most half the pool size ({o.SizeY},{o.SizeX}), as in PyTorch");
         return new(

@@ -4,8 +4,7 @@ namespace ConvGL.Core.Ops;
 /// two passes instead of kH * kW. Detection takes the entry of largest magnitude K[p, q] as pivot, proposes
 /// column = K[:, q] and row = K[p, :] / K[p, q] (one step of Gaussian elimination with full pivoting), and
 /// accepts when no entry of K - column * row^T exceeds tolerance * max|K|. For an exactly rank-1 matrix the
-/// residual is zero; the pivot keeps the division well conditioned. The factors are rescaled to equal peak
-/// magnitude so neither pass carries a huge or tiny gain.</summary>
+/// residual is zero; the pivot keeps the division well conditioned.</summary>
 public static class Separable
 {
     public const double DefaultTolerance = 1e-6;
@@ -38,10 +37,9 @@ public static class Separable
                     row = [];
                     return false;
                 }
-        // |row| peaks at 1 (at q), |column| at peak: share the gain as sqrt(peak) each.
-        double s = Math.Sqrt(peak);
-        for (int y = 0; y < h; y++) column[y] /= s;
-        for (int x = 0; x < w; x++) row[x] *= s;
+        // No rebalancing of the gain between the factors: in double it cannot overflow or underflow for any float32
+        // kernel, and leaving the column as a column of K keeps integer kernels (sobel: column (-1,-2,-1), row (1,0,-1))
+        // integer, so their two-pass results are exact.
         return true;
     }
 

@@ -71,8 +71,13 @@ public static class StackFile
 
     private static string FirstSentence(string message)
     {
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        // System.Text.Json appends " Path: ... | LineNumber: ... | BytePositionInLine: ...": the line is reported already.
+        foreach (string marker in new[] { " Path:", " LineNumber:" })
+        {
+            int cut = message.IndexOf(marker, StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+        }
+        return message;
     }
 
     /// <summary>One parse: knows the file, tracks the channel count, reads tensors once.</summary>
@@ -264,7 +269,7 @@ public static class StackFile
             if (channels % groups != 0 || cout % groups != 0)
                 throw at.Error("groups", $"groups {groups} must divide both the {channels} input channels and C_out {cout} of '{weightName}'");
             if (weight.Shape[1] * groups != channels)
-                throw at.Error("weight", $"'{weightName}' has shape {weight.ShapeString}: with groups {groups} it takes {weight.Shape[1] * groups} input channels, but the layer before gives {channels}");
+                throw at.Error("weight", $"'{weightName}' has shape {weight.ShapeString}: with groups {groups} it takes {weight.Shape[1] * groups} input channels, but {at.Source} gives {channels}");
             CheckFinite(weight, weightName, "weight", at);
 
             string? biasName = null;
@@ -403,7 +408,8 @@ public static class StackFile
             {
                 if (!allowed.Contains(p.Name))
                 {
-                    string msg = $"unknown field (allowed here: {string.Join(", ", allowed)})";
+                    string? near = allowed.FirstOrDefault(a => EditDistance(a, p.Name) <= 2);
+                    string msg = $"unknown field{(near is null ? "" : $" (did you mean '{near}'?)")}; allowed here: {string.Join(", ", allowed)}";
                     throw at is null ? Top(p.Name, msg) : at.Error(p.Name, msg);
                 }
                 if (!fields.TryAdd(p.Name, p.Value))
@@ -412,11 +418,25 @@ public static class StackFile
             return fields;
         }
 
+        private static int EditDistance(string a, string b)
+        {
+            var d = new int[a.Length + 1, b.Length + 1];
+            for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+            for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+            for (int i = 1; i <= a.Length; i++)
+                for (int j = 1; j <= b.Length; j++)
+                    d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            return d[a.Length, b.Length];
+        }
+
         private static string Kind(JsonElement el) => el.ValueKind.ToString().ToLowerInvariant();
     }
 
     private sealed class LayerContext(string path, int index, string type)
     {
+        /// <summary>What feeds this layer, for channel messages.</summary>
+        public string Source => index == 0 ? "the stack input" : $"layer {index - 1}";
+
         public ConvGLException Error(string field, string message) => new($"{path}: layer {index} ({type}) field '{field}': {message}");
     }
 }

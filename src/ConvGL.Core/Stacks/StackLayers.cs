@@ -134,7 +134,7 @@ public sealed class ConvLayer : StackLayer
         error = inputChannels == InputChannels ? null
             : IsFixed
                 ? $"the kernel bank was built for {InputChannels} input channels, this layer gets {inputChannels}"
-                : $"weight {Weight.ShapeString} with groups {Options.Groups} expects {InputChannels} input channels, the layer before gives {inputChannels}";
+                : $"weight {Weight.ShapeString} with groups {Options.Groups} expects {InputChannels} input channels, its input has {inputChannels}";
         return Weight.Shape[0];
     }
 

@@ -20,6 +20,31 @@ public sealed class GpuSeparableConv : IDisposable
     private bool _hasBias;
     private GpuTensor? _scratchIn, _scratchOut;
 
+    /// <summary>Splits a rank-1 (kH, kW) kernel into column and row vectors with K[i, j] = column[i] * row[j]
+    /// (box, Gaussian, Sobel, Scharr, Prewitt are rank 1; Laplacian, LoG, Gabor are not). Pivots on the largest
+    /// entry, then checks every entry within <paramref name="tolerance"/> times that entry's magnitude.</summary>
+    public static bool TryFactor(Tensor kernel, out float[] column, out float[] row, float tolerance = 1e-6f)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (kernel.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel.ShapeString}");
+        int kh = kernel.H, kw = kernel.W;
+        column = new float[kh];
+        row = new float[kw];
+        int p = 0, q = 0;
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                if (MathF.Abs(kernel[i, j]) > MathF.Abs(kernel[p, q])) (p, q) = (i, j);
+        float pivot = kernel[p, q];
+        if (pivot == 0f) return true; // the zero kernel: zero vectors
+        for (int i = 0; i < kh; i++) column[i] = kernel[i, q];
+        for (int j = 0; j < kw; j++) row[j] = kernel[p, j] / pivot;
+        float limit = tolerance * MathF.Abs(pivot);
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                if (MathF.Abs(kernel[i, j] - column[i] * row[j]) > limit) return false;
+        return true;
+    }
+
     public int KernelHeight { get; private set; }
     public int KernelWidth { get; private set; }
 

@@ -7,6 +7,8 @@ namespace ConvGL.Gpu.Present;
 public sealed class ImageToTensor
 {
     private readonly GlContext _context;
+    // [0] rgb, [1] gray: looked up once, not per frame (the library's lookup builds a key string).
+    private readonly GlProgram?[] _programs = new GlProgram?[2];
 
     public ImageToTensor(GlContext context) => _context = context;
 
@@ -19,7 +21,7 @@ public sealed class ImageToTensor
         _context.CheckThread();
         _context.FlushDisposables();
         output.Resize(gray ? 1 : 3, height, width);
-        GlProgram p = _context.Shaders.Compute("present/image_to_tensor.comp", ("GRAY", gray ? 1 : 0));
+        GlProgram p = _programs[gray ? 1 : 0] ??= _context.Shaders.Compute("present/image_to_tensor.comp", ("GRAY", gray ? 1 : 0));
         GL gl = _context.Gl;
         p.Use();
         gl.Uniform2(p.Uniform("u_size"), width, height);

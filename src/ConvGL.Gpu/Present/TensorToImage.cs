@@ -13,6 +13,9 @@ public sealed class TensorToImage : IDisposable
     private readonly GlContext _context;
     private readonly GlBuffer _range;
     private readonly uint[] _seed = new uint[2];
+    // Programs by [rgb, colour map], looked up once, not per frame (the library's lookup builds a key string).
+    private readonly GlProgram?[,] _programs = new GlProgram?[2, 3];
+    private GlProgram? _minmax;
 
     public GpuImage Image { get; }
     public ColorMap ColorMap { get; set; } = ColorMap.Gray;
@@ -52,7 +55,7 @@ public sealed class TensorToImage : IDisposable
             _seed[0] = uint.MaxValue; // "nothing seen": any value's ordered form is smaller
             _seed[1] = 0;
             WriteRange();
-            GlProgram mm = _context.Shaders.Compute("present/minmax.comp");
+            GlProgram mm = _minmax ??= _context.Shaders.Compute("present/minmax.comp");
             mm.Use();
             tensor.Buffer.Bind(0);
             _range.Bind(1);
@@ -66,7 +69,8 @@ public sealed class TensorToImage : IDisposable
                 gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit);
             }
         }
-        GlProgram p = _context.Shaders.Compute("present/tensor_to_image.comp", ("RGB", rgb ? 1 : 0), ("COLORMAP", (int)ColorMap));
+        GlProgram p = _programs[rgb ? 1 : 0, (int)ColorMap] ??=
+            _context.Shaders.Compute("present/tensor_to_image.comp", ("RGB", rgb ? 1 : 0), ("COLORMAP", (int)ColorMap));
         p.Use();
         gl.Uniform3(p.Uniform("u_shape"), tensor.C, tensor.H, tensor.W);
         gl.Uniform3(p.Uniform("u_channels"), r, g, b);
@@ -88,9 +92,9 @@ public sealed class TensorToImage : IDisposable
     /// <summary>The range the last <see cref="Run(GpuTensor, int, ValueTuple{float, float}?)"/> used. Reads back: stalls.</summary>
     public (float Min, float Max) ReadRange()
     {
-        Span<float> bits = stackalloc float[2];
+        Span<uint> bits = stackalloc uint[2];
         _range.Read(bits);
-        return (OrderedFloat.To(BitConverter.SingleToUInt32Bits(bits[0])), OrderedFloat.To(BitConverter.SingleToUInt32Bits(bits[1])));
+        return (OrderedFloat.To(bits[0]), OrderedFloat.To(bits[1]));
     }
 
     public void Dispose()

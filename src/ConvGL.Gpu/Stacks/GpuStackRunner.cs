@@ -19,7 +19,9 @@ public sealed class GpuStackRunner : IDisposable
     private readonly object?[] _ops;
     private readonly GpuTensor[] _outputs;
     private readonly GpuTensor _input;
+    private GpuTensor _source;
     private bool[] _enabled;
+    private GpuTimer?[]? _timers;
     private bool _disposed;
 
     public Stack Stack { get; }
@@ -29,6 +31,19 @@ public sealed class GpuStackRunner : IDisposable
     public GpuTensor Input => _input;
 
     public IReadOnlyList<bool> Enabled => _enabled;
+
+    /// <summary>When set, every enabled layer's dispatch is timed with GL_TIME_ELAPSED queries (one
+    /// <see cref="GpuTimer"/> ring per layer, made on first use): read them with <see cref="LayerMilliseconds"/>.</summary>
+    public bool TimeLayers { get; set; }
+
+    /// <summary>The latest finished GPU time of layer i in milliseconds, or null when not measured (timing off, the
+    /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
+    public double? LayerMilliseconds(int layer)
+    {
+        GpuTimer? timer = _timers?[layer];
+        timer?.Poll();
+        return timer?.LastMilliseconds;
+    }
 
     public GpuStackRunner(GlContext context, Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null)
     {
@@ -52,6 +67,7 @@ public sealed class GpuStackRunner : IDisposable
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
+        _source = _input;
         Allocate();
     }
 
@@ -95,23 +111,46 @@ public sealed class GpuStackRunner : IDisposable
         if (!TrySetEnabled(layer, enabled, out string? error)) throw new ConvGLException(error!);
     }
 
-    /// <summary>The tensor holding the map after layer i: for a disabled layer, its input's tensor.</summary>
+    /// <summary>The tensor holding the map after layer i: for a disabled layer, its input's tensor (for leading
+    /// disabled layers, the tensor the last run started from).</summary>
     public GpuTensor Output(int layer)
     {
         for (int i = layer; i >= 0; i--)
             if (_enabled[i]) return _outputs[i];
-        return _input;
+        return _source;
     }
 
     /// <summary>Runs every enabled layer on <see cref="Input"/>.</summary>
-    public void Run()
+    public void Run() => RunFrom(_input);
+
+    /// <summary>Runs every enabled layer on a tensor the caller owns (for example the window's source converted
+    /// by ImageToTensor), re-planning first if its size differs from the plan's. It must have the stack's
+    /// input channel count and stay alive while <see cref="Output"/> may return it.</summary>
+    public void Run(GpuTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.C != Plan.Input.C)
+            throw new ConvGLException($"stack '{Stack.Name}' takes {Plan.Input.C} input channel(s), the tensor has {input.C}");
+        Resize(input.H, input.W);
+        RunFrom(input);
+    }
+
+    private void RunFrom(GpuTensor source)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        GpuTensor current = _input;
+        _source = source;
+        GpuTensor current = source;
         for (int i = 0; i < _ops.Length; i++)
         {
             if (!_enabled[i]) continue;
             GpuTensor output = _outputs[i];
+            GpuTimer? timer = null;
+            if (TimeLayers)
+            {
+                _timers ??= new GpuTimer?[_ops.Length];
+                timer = _timers[i] ??= new GpuTimer(_context, label: $"stack {Stack.Name} layer {i}");
+                timer.Begin();
+            }
             switch (_ops[i])
             {
                 case GpuConv2D conv: conv.Run(current, output); break;
@@ -119,6 +158,7 @@ public sealed class GpuStackRunner : IDisposable
                 case GpuActivation act: act.Run(current, output); break;
                 case GpuMagnitude mag: mag.Run(current, output); break;
             }
+            timer?.End();
             current = output;
         }
     }
@@ -143,6 +183,7 @@ public sealed class GpuStackRunner : IDisposable
         _disposed = true;
         foreach (object? op in _ops) (op as IDisposable)?.Dispose();
         foreach (GpuTensor t in _outputs) t.Dispose();
+        foreach (GpuTimer? t in _timers ?? []) t?.Dispose();
         _input.Dispose();
     }
 }

@@ -41,6 +41,8 @@ public sealed class StackFileTests : IDisposable
         { "unknown type", Stack("""{"type": "conv2"}"""), 0, "type", "unknown layer type 'conv2'" },
         { "missing type", Stack(Conv1 + """, {"size": 2}"""), 1, "type", "missing" },
         { "unknown field", Stack(Conv1 + """, {"type": "relu", "size": 2}"""), 1, "size", "unknown field" },
+        { "misspelt field", Stack("""{"type": "maxpool", "size": 2, "strde": 2}"""), 0, "strde", "did you mean 'stride'?" },
+        { "first layer channels", Stack("""{"type": "conv", "weight": "c2.weight"}"""), 0, "weight", "but the stack input gives 1" },
         { "duplicate field", Stack("""{"type": "conv", "weight": "c1.weight", "weight": "c1.weight"}"""), 0, "weight", "appears twice" },
         { "missing tensor", Stack("""{"type": "conv", "weight": "conv9.weight"}"""), 0, "weight", "no tensor 'conv9.weight'" },
         { "tensor without weights file", Stack("""{"type": "conv", "weight": "c1.weight"}""", ""), 0, "weight", "no \"weights\" file" },
@@ -49,7 +51,7 @@ public sealed class StackFileTests : IDisposable
         { "NaN weight", Stack("""{"type": "conv", "weight": "nan.weight"}"""), 0, "weight", "must be finite" },
         { "Inf bias", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "inf.bias"}"""), 0, "bias", "must be finite" },
         { "bias wrong size", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "b3"}"""), 0, "bias", "must be (4)" },
-        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "the layer before gives 4" },
+        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "but layer 1 gives 4" },
         { "groups do not divide", Stack(Conv1 + """, {"type": "conv", "weight": "c2.weight", "groups": 3}"""), 1, "groups", "must divide" },
         { "groups zero", Stack("""{"type": "conv", "weight": "c1.weight", "groups": 0}"""), 0, "groups", "at least 1" },
         { "groups mismatch", Stack(Conv1 + """, {"type": "conv", "weight": "g.weight", "groups": 1}"""), 1, "weight", "takes 2 input channels" },
@@ -213,7 +215,7 @@ public sealed class StackFileTests : IDisposable
 
         Assert.False(StackPlan.TryCreate(s, 8, 10, [true, false, true, true, true], out _, out string? why));
         Assert.Contains("layer 2 (conv) (with layer 1 disabled)", why);
-        Assert.Contains("expects 1 input channels, the layer before gives 2", why);
+        Assert.Contains("expects 1 input channels, its input has 2", why);
 
         // With magnitude gone too, disabling the sobel bank keeps the channel count at 1: allowed.
         Assert.True(StackPlan.TryCreate(s, 8, 10, [false, false, true, true, true], out StackPlan? p, out _));
@@ -275,5 +277,37 @@ public sealed class StackFileTests : IDisposable
             }
         }
         Assert.Equal(new[] { "broken.safetensors", "round.json", "round.safetensors", "w.safetensors" }, Directory.GetFiles(_dir.Dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void LearnedConv_FromNpyPaths_AndFixedKernelFromAFileNextToTheStack()
+    {
+        var rng = new Random(5);
+        Tensor w = TestKernels.Random(rng, 2, 1, 3, 3);
+        Npy.Write(_dir.File("w.npy"), w);
+        Npy.Write(_dir.File("b.npy"), new Tensor([2], [0.5f, -0.5f]));
+        File.WriteAllText(_dir.File("k.txt"), "# a hand-written kernel\nscale 1/4\n0 1 0\n1 0 1\n0 1 0\n");
+        string path = _dir.Write("npy.json", """
+            { "layers": [ {"type": "conv", "weight": "w.npy", "bias": "b.npy"},
+                          {"type": "conv", "kernels": ["k.txt", "sobel-x"], "sum": true} ] }
+            """);
+        Stack s = StackFile.Load(path); // Core's own kernel library, kernel files and .npy reader
+        var learned = (ConvLayer)s.Layers[0];
+        Assert.Equal(w.Data, learned.Weight.Data);
+        Assert.Equal([0.5f, -0.5f], learned.Bias!);
+        var bank = (ConvLayer)s.Layers[1];
+        Assert.Equal([2, 2, 3, 3], bank.Weight.Shape);
+        Assert.Equal([0f, 0.25f, 0f, 0.25f, 0f, 0.25f, 0f, 0.25f, 0f], bank.Weight.Data.AsSpan(0, 9).ToArray());
+        Assert.Equal([-1f, 0f, 1f, -2f, 0f, 2f, -1f, 0f, 1f], bank.Weight.Data.AsSpan(2 * 9, 9).ToArray());
+    }
+
+    [Fact]
+    public void Magnitude_WorkedExample_PairsAdjacentChannels()
+    {
+        // Channels (3, 4) -> 5 and (-5, 12) -> 13 at pixel 0; (0, 0) -> 0 and (8, -6) -> 10 at pixel 1.
+        var t = Tensor.Chw(4, 1, 2, [3, 0, 4, 0, -5, 8, 12, -6]);
+        Tensor m = Magnitude.Apply(t);
+        Assert.Equal([2, 1, 2], m.Shape);
+        Assert.Equal([5f, 0f, 13f, 10f], m.Data);
     }
 }

@@ -196,6 +196,27 @@ public sealed class GpuStackTests(GlFixture fixture)
     }
 
     [Fact]
+    public void TimeLayers_MeasuresEveryEnabledLayer_WithoutChangingResults()
+    {
+        GlContext gl = fixture.Context;
+        Stack stack = StackCatalog.Load("gabor");
+        Tensor image = TestImage(1, 20, 22, seed: 9);
+        using var runner = new GpuStackRunner(gl, stack, 20, 22) { TimeLayers = true };
+        runner.SetEnabled(1, false);
+        for (int frame = 0; frame < 3; frame++)
+        {
+            runner.Input.Upload(image);
+            runner.Run();
+            gl.Gl.Finish();
+        }
+        Assert.NotNull(runner.LayerMilliseconds(0));
+        Assert.True(runner.LayerMilliseconds(0) >= 0);
+        Assert.Null(runner.LayerMilliseconds(1)); // disabled: never dispatched
+        Assert.NotNull(runner.LayerMilliseconds(2));
+        AssertLayersMatch(StackRunner.Run(stack, image, [true, false, true]), runner.Run(image), "gabor timed, relu disabled");
+    }
+
+    [Fact]
     public void Resize_ReplansAndMatchesCpu()
     {
         GlContext gl = fixture.Context;
@@ -204,6 +225,16 @@ public sealed class GpuStackTests(GlFixture fixture)
         Tensor small = TestImage(1, 17, 23, seed: 4);
         AssertLayersMatch(StackRunner.Run(stack, small), runner.Run(small), "edges resized 32x40 -> 17x23");
         Assert.Equal(new MapShape(2, 17, 23), runner.Plan.Output);
+
+        // A caller-owned input tensor of another size: re-planned, same results as the CPU.
+        Tensor other = TestImage(1, 29, 19, seed: 6);
+        using var external = GpuTensor.From(gl, other, "external input");
+        runner.Run(external);
+        StackResult cpu = StackRunner.Run(stack, other);
+        for (int i = 0; i < cpu.Outputs.Count; i++)
+            Parity.AssertGpuMatchesReference(cpu.Outputs[i], runner.Output(i).Download(), $"layer {i} of edges on an external 1x29x19 tensor");
+        using var rgb = new GpuTensor(gl, 3, 29, 19);
+        Assert.Throws<ConvGLException>(() => runner.Run(rgb));
     }
 
     /// <summary>The Core tests' NumPy oracle (tests/ConvGL.Core.Tests/Stacks/numpy_stack_oracle.py) on the GPU runner:

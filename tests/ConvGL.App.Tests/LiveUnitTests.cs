@@ -1,0 +1,102 @@
+using ConvGL.App.Glfw;
+using ConvGL.App.Live;
+using ConvGL.App.Sources;
+using ConvGL.Core;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The window's pieces that need no display: the frame handover, key parsing, layout.</summary>
+public sealed class LiveUnitTests
+{
+    [Fact]
+    public void FrameExchange_HandsOverTheNewestFrame_Once_AndNeverTheBufferBeingWritten()
+    {
+        var x = new FrameExchange(2, 1);
+        Assert.Null(x.TakeLatest());
+        x.Back[0] = 1;
+        x.Publish();
+        x.Back[0] = 2;
+        x.Publish(); // the consumer was slow: frame 1 is dropped, frame 2 is the newest
+        byte[]? taken = x.TakeLatest();
+        Assert.NotNull(taken);
+        Assert.Equal(2, taken[0]);
+        Assert.Null(x.TakeLatest());
+        Assert.NotSame(taken, x.Back);
+        x.Back[0] = 3;
+        Assert.Equal(2, taken[0]); // writing the next frame leaves the taken one alone
+        x.Publish();
+        byte[]? next = x.TakeLatest();
+        Assert.Equal(3, next![0]);
+        Assert.NotSame(next, x.Back);
+    }
+
+    [Fact]
+    public void FrameExchange_UnderAProducerThread_DeliversIncreasingFramesWithoutTearing()
+    {
+        var x = new FrameExchange(64, 64);
+        int n = x.Back.Length;
+        var producer = new Thread(() =>
+        {
+            for (int f = 1; f <= 2000; f++)
+            {
+                Array.Fill(x.Back, (byte)(f % 251));
+                x.Back[0] = (byte)(f >> 8);
+                x.Back[1] = (byte)f;
+                x.Publish();
+            }
+        });
+        producer.Start();
+        int last = 0, seen = 0;
+        while (producer.IsAlive || seen == 0)
+        {
+            byte[]? frame = x.TakeLatest();
+            if (frame is null) continue;
+            int f = frame[0] << 8 | frame[1];
+            Assert.True(f > last, $"frame {f} after {last}: frames must only move forward");
+            byte fill = (byte)(f % 251);
+            for (int i = 2; i < n; i++) Assert.True(frame[i] == fill, $"frame {f} torn at byte {i}");
+            last = f;
+            seen++;
+        }
+        producer.Join();
+        Assert.True(seen > 0);
+    }
+
+    [Fact]
+    public void EveryKeyNameInTheHelp_ParsesToABinding()
+    {
+        string[] names = ["1", "9", "[", "]", ",", ".", "f", "F", "s", "c", "b", "+", "-", "d", "tab", "shift+tab", "o", "l", "g", "w", "space", "p", "v", "r", "h", "f1", "esc"];
+        foreach (string name in names)
+        {
+            (Key key, KeyMods mods) = Controls.Parse(name);
+            Assert.True(Controls.All.Any(c => c.Matches(key, mods)), $"key '{name}' ({key}, {mods}) has no binding");
+        }
+        Assert.Equal((Key.F, KeyMods.Shift), Controls.Parse("F"));
+        Assert.Throws<ConvGLException>(() => Controls.Parse("ctrl+x"));
+        Assert.All(Controls.All, c => Assert.False(string.IsNullOrWhiteSpace(c.Description), $"{c.Keys} has no description"));
+    }
+
+    [Fact]
+    public void Fit_Letterboxes_KeepingTheAspectRatio()
+    {
+        var area = new PixelRect(0, 0, 800, 400);
+        PixelRect r = area.Fit(640, 360);
+        Assert.Equal(400, r.Height, 3);
+        Assert.Equal(400 * 640 / 360.0, r.Width, 3);
+        Assert.Equal((800 - r.Width) / 2, r.X, 3);
+        Assert.Equal(0, r.Y, 3);
+    }
+
+    [Fact]
+    public void Scene_IsAPureFunctionOfTime()
+    {
+        using var a = new SceneSource(96, 64, synchronous: true);
+        using var b = new SceneSource(96, 64, synchronous: true);
+        byte[] x = new byte[96 * 64 * 4], y = new byte[96 * 64 * 4], z = new byte[96 * 64 * 4];
+        a.Render(1.5, x);
+        b.Render(1.5, y);
+        b.Render(2.5, z);
+        Assert.Equal(x, y);
+        Assert.NotEqual(x, z);
+    }
+}

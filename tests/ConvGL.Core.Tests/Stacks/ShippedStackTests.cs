@@ -1,0 +1,89 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.Core.Tests.Stacks;
+
+/// <summary>The shipped stacks in assets/stacks load and plan, and the edges stack matches SciPy.</summary>
+public sealed class ShippedStackTests : IDisposable
+{
+    private readonly StackDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string> Shipped()
+    {
+        var data = new TheoryData<string>();
+        foreach (string name in StackCatalog.ShippedNames()) data.Add(name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shipped))]
+    public void ShippedStack_LoadsAndPlansForSmallAndOddSizes(string name)
+    {
+        Stack stack = StackCatalog.Load(name);
+        Assert.Equal(name, stack.Name);
+        foreach ((int h, int w) in new[] { (28, 28), (37, 51), (240, 320) })
+        {
+            StackPlan plan = StackPlan.Create(stack, h, w);
+            Assert.Equal(stack.Channels(), plan.Outputs.Select(o => o.C));
+        }
+    }
+
+    [Fact]
+    public void Catalog_ResolvesNamesAndFiles_AndListsShippedOnError()
+    {
+        Assert.EndsWith(Path.Combine("assets", "stacks", "edges.json"), StackCatalog.Resolve("edges"));
+        string file = _dir.Write("mine.json", """{"layers": [{"type": "abs"}]}""");
+        Assert.Equal(file, StackCatalog.Resolve(file));
+        var e = Assert.Throws<ConvGLException>(() => StackCatalog.Resolve("nonesuch"));
+        Assert.Contains("edges", e.Message);
+        Assert.Contains("gabor", e.Message);
+    }
+
+    /// <summary>edges = depthwise [sobel-x, sobel-y, scharr-x, scharr-y] with the reflect border, then magnitude of
+    /// the pairs; SciPy's ndimage.correlate with mode='mirror' (d c b | a b c d) is the same border, and
+    /// np.hypot the magnitude. Tolerance abs 1e-5 + rel 1e-5 (float32 outputs of float64 sums).</summary>
+    [Fact]
+    public void Edges_MatchesScipyCorrelateMirrorAndHypot()
+    {
+        Assert.SkipWhen(!File.Exists("/usr/bin/python3"), "/usr/bin/python3 is not installed (scripts/install-deps.sh --test)");
+        var rng = new Random(21);
+        Tensor image = TestKernels.Random(rng, 1, 19, 26);
+        for (int i = 0; i < image.Length; i++) image.Data[i] = MathF.Abs(image.Data[i]) / 1.2f; // a [0, 1] image
+        string input = _dir.File("img.bin"), output = _dir.File("edges.bin");
+        var bytes = new byte[image.Length * 4];
+        for (int i = 0; i < image.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), image.Data[i]);
+        File.WriteAllBytes(input, bytes);
+        string script = $$"""
+            import numpy as np
+            from scipy import ndimage
+            x = np.fromfile(r'{{input}}', dtype='<f4').astype(np.float64).reshape(19, 26)
+            sx = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float)
+            cx = np.array([[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]], float)
+            maps = [ndimage.correlate(x, k, mode='mirror') for k in (sx, sx.T, cx, cx.T)]
+            out = np.concatenate([np.stack(maps).ravel(), np.hypot(maps[0], maps[1]).ravel(), np.hypot(maps[2], maps[3]).ravel()])
+            out.astype('<f8').tofile(r'{{output}}')
+            """;
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-");
+        using (Process p = Process.Start(psi)!)
+        {
+            p.StandardInput.Write(script);
+            p.StandardInput.Close();
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, $"scipy failed: {err}");
+        }
+        byte[] raw = File.ReadAllBytes(output);
+        StackResult r = StackRunner.Run(StackCatalog.Load("edges"), image);
+        float[] ours = [.. r.Outputs[0].Data, .. r.Outputs[1].Data];
+        Assert.Equal(raw.Length / 8, ours.Length);
+        for (int i = 0; i < ours.Length; i++)
+        {
+            double e = BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(i * 8));
+            Assert.True(Math.Abs(e - ours[i]) <= 1e-5 + 1e-5 * Math.Abs(e), $"edges flat index {i} (of 4 gradient maps then 2 magnitudes, 19x26): ours {ours[i]}, scipy {e}");
+        }
+    }
+}
