@@ -45,7 +45,7 @@ internal static class TrainCommand
             synthetic shapes ConvGL draws itself, printing per-epoch loss and held-out accuracy, then writes
             DIR/NAME.safetensors, DIR/NAME.json (stack) and DIR/NAME-curve.png. Defaults (the shipped weights):
             --out assets/stacks --name learned --epochs 8 --seed 1 --optimizer adam --lr 0.003 --samples 5000
-            --test-samples 1000 --batch 10 --size 28 --schedule cosine (sgd: --lr 0.05 --momentum 0.9).
+            --test-samples 1000 --batch 10 --size 28 --schedule cosine (sgd: --lr 0.02 --momentum 0.9).
             The result depends on these settings only (not on --workers or the machine's core count).
             --preview writes a sheet of training samples, one row per class.
 
@@ -85,7 +85,7 @@ internal static class TrainCommand
             Epochs = args.GetInt("epochs", 8, 1),
             Seed = args.GetInt("seed", 1, 0),
             Optimizer = optimizer,
-            LearningRate = args.GetDouble("lr", optimizer == OptimizerKind.Adam ? 0.003 : 0.05),
+            LearningRate = args.GetDouble("lr", optimizer == OptimizerKind.Adam ? 0.003 : 0.02),
             Momentum = args.GetDouble("momentum", 0.9),
             TrainSamples = args.GetInt("samples", 5000, 10),
             TestSamples = args.GetInt("test-samples", 1000, 10),
