@@ -21,9 +21,20 @@ internal static class WindowCommand
     public static int Run(CommandLine args)
     {
         LiveOptions options = Parse(args);
-        using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.Flag("hidden"));
-        using var app = new LiveApp(options, window);
-        return app.Run();
+        // The source first: a missing file or camera is one line before any window flashes up.
+        IFrameSource? source = SourceFactory.Open(options.Source, options.Scripted);
+        try
+        {
+            // --hidden: no window on screen (scripted runs on a desktop); Mesa renders hidden windows fully.
+            using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.Flag("hidden"));
+            using var app = new LiveApp(options, window, source);
+            source = null; // the app owns it now
+            return app.Run();
+        }
+        finally
+        {
+            source?.Dispose();
+        }
     }
 
     public static LiveOptions Parse(CommandLine args)

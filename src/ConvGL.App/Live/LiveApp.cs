@@ -63,7 +63,8 @@ internal sealed unsafe class LiveApp : IDisposable
     private PixelRect _outputRect;
     private int _gridCols = 1, _gridRows = 1;
 
-    public LiveApp(LiveOptions options, IAppWindow window)
+    /// <summary>Takes ownership of <paramref name="source"/>.</summary>
+    public LiveApp(LiveOptions options, IAppWindow window, IFrameSource source)
     {
         _start = options;
         _window = window;
@@ -79,7 +80,7 @@ internal sealed unsafe class LiveApp : IDisposable
         _outRange = new GpuTensor(_context, label: "output range");
         _inRange = new GpuTensor(_context, label: "input range");
         _stacks = StackPipeline.Shipped();
-        _source = SourceFactory.Open(options.Source, options.Scripted);
+        _source = source;
         _view = options.View;
         _pipeline = CreateInitialPipeline(options);
         _layer = options.Layer < 0 ? _pipeline.LayerCount - 1 : Math.Min(options.Layer, _pipeline.LayerCount - 1);
