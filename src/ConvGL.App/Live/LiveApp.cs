@@ -57,7 +57,8 @@ internal sealed unsafe class LiveApp : IDisposable
     private int _frames, _fpsFrames, _steadyFrames;
     private long _steadyBytes;
     private bool _hudRedrawn;
-    private double _fps, _fpsSince, _frameMs;
+    private double _fps, _fpsSince, _frameMs, _softwarePassMs;
+    private string? _title;
 
     // Where the selected layer's output is on screen this frame, for mapping the mouse to tensor coordinates.
     private PixelRect _outputRect;
@@ -218,10 +219,19 @@ internal sealed unsafe class LiveApp : IDisposable
         _dirty = false;
         try
         {
+            // A real GPU answers GL_TIME_ELAPSED queries without stalling; llvmpipe reads them as ~0, so there the
+            // pass is timed by the wall clock between two glFinish calls (it all runs on the CPU anyway).
+            if (_context.IsSoftware) _gl.Finish();
+            long passStart = Stopwatch.GetTimestamp();
             _timer.Begin();
             _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
             _pipeline.Run();
             _timer.End();
+            if (_context.IsSoftware)
+            {
+                _gl.Finish();
+                _softwarePassMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
+            }
             _error = null;
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -371,11 +381,14 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         _hudDirty = false;
         _hudRedrawn = true;
+        string title = F($"ConvGL - {_pipeline.Name} - {_source.Name}");
+        if (title != _title) _window.Title = _title = title;
         _hud.Begin(fw, fh);
         GpuTensor output = _pipeline.LayerOutput(_layer);
         _lines.Clear();
         _timer.Poll();
-        string gpuMs = _timer.LastMilliseconds is { } ms0 && !_context.IsSoftware ? F($"{ms0:0.000} ms GPU per pass") : "GPU ms n/a (software GL)";
+        string gpuMs = _context.IsSoftware ? F($"pass {_softwarePassMs:0.0} ms (llvmpipe, glFinish)")
+            : _timer.LastMilliseconds is { } ms0 ? F($"pass {ms0:0.000} ms GPU") : "pass: timing...";
         _lines.Add(F($"ConvGL  {_fps:0.0} fps  {_frameMs:0.0} ms/frame CPU  {gpuMs}  vsync {(_window.VSync ? "on" : "off")}{(_paused ? "  PAUSED" : "")}"));
         _lines.Add(F($"source: {_source.Name} {_source.Width}x{_source.Height}   view: {ViewName(_view)}   h: help"));
         _lines.Add(F($"{_pipeline.Name}   GPU: {_context.Renderer}"));
