@@ -248,7 +248,11 @@ internal sealed unsafe class LiveApp : IDisposable
         (int ww, int wh) = _window.Size;
         _presenter.BeginFrame(fw, fh);
         var area = new PixelRect(0, 0, fw, fh);
-        if (_haveFrame && _error is null) DrawView(area);
+        if (_haveFrame && _error is null)
+        {
+            DrawView(area);
+            DrawProbeMarker();
+        }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         if (_hudDirty) RedrawHud(fw, fh, ww, wh);
         _presenter.DrawTexture(_hud.Texture, area, blend: true);
@@ -325,6 +329,21 @@ internal sealed unsafe class LiveApp : IDisposable
             _toImage.Run(output, channel);
         }
         _presenter.DrawTexture(_toImage.Image.Handle, r);
+    }
+
+    /// <summary>A small square around the probed output pixel (single-map views), so the numbers have a place.</summary>
+    private void DrawProbeMarker()
+    {
+        if (!_probe.Valid || (_view == ViewKind.Grid && _enlarged < 0)) return;
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        if (_probe.X >= output.W || _probe.Y >= output.H) return;
+        float sx = _outputRect.Width / output.W, sy = _outputRect.Height / output.H;
+        float cx = _outputRect.X + (_probe.X + 0.5f) * sx, cy = _outputRect.Y + (_probe.Y + 0.5f) * sy;
+        float r = Math.Max(5, 1.5f * Math.Max(sx, sy));
+        _presenter.DrawSolid(new PixelRect(cx - r, cy - r, 2 * r, 1.5f), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawSolid(new PixelRect(cx - r, cy + r - 1.5f, 2 * r, 1.5f), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawSolid(new PixelRect(cx - r, cy - r, 1.5f, 2 * r), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawSolid(new PixelRect(cx + r - 1.5f, cy - r, 1.5f, 2 * r), 0.2f, 1f, 1f, 1f);
     }
 
     /// <summary>The grid's columns and rows: the layout of C maps that makes each map largest in the area.</summary>
