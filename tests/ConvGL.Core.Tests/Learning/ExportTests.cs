@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using ConvGL.Core.IO;
 using ConvGL.Core.Learning;
@@ -47,6 +48,29 @@ public class ExportTests(ITestOutputHelper output)
         Assert.Contains("do not chain", Assert.Throws<ConvGLException>(() => SmallCnn.FromTensors(tensors, 20, "w.safetensors")).Message);
     }
 
+    private static string OracleScript
+    {
+        get
+        {
+            for (string? d = AppContext.BaseDirectory; d is not null; d = Path.GetDirectoryName(d))
+            {
+                string candidate = Path.Combine(d, "tests", "ConvGL.Core.Tests", "Learning", "numpy_cnn_oracle.py");
+                if (File.Exists(candidate)) return candidate;
+            }
+            throw new InvalidOperationException("numpy_cnn_oracle.py not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    private static void RunPython(params string[] args)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"/usr/bin/python3 {string.Join(" ", args)} failed ({p.ExitCode}): {err}");
+    }
+
     /// <summary>The shipped assets/stacks/learned.safetensors (made by `convgl train`, see learned.json) classifies
     /// fresh synthetic images, drawn with a seed training never used, far above chance (10%): at least 90%.</summary>
     [Fact]
@@ -63,6 +87,22 @@ public class ExportTests(ITestOutputHelper output)
         (double loss, double accuracy) = Trainer.Evaluate(model, fresh);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{path}: {content.Metadata.GetValueOrDefault("command")}; fresh accuracy {accuracy:P1}, loss {loss:F4}"));
         Assert.True(accuracy >= 0.90, $"shipped weights reach only {accuracy:P1} on 500 fresh {size}x{size} images (seed 424242)");
+
+        // An independent NumPy forward pass (numpy_cnn_oracle.py, sharing no code) on the same file gives the same
+        // logits: float64 there, float32 storage with double accumulation here, so abs 1e-4 + rel 1e-4.
+        using var tmp = new TempDir();
+        IReadOnlyList<Sample> some = fresh.Take(40).ToArray();
+        var batch = new Tensor([some.Count, 1, size, size]);
+        for (int n = 0; n < some.Count; n++) some[n].Image.Data.CopyTo(batch.Data, n * size * size);
+        Npy.Write(tmp.File("images.npy"), batch);
+        RunPython(OracleScript, path, tmp.File("images.npy"), tmp.File("logits.npy"));
+        Tensor expected = Npy.Read(tmp.File("logits.npy"));
+        for (int n = 0; n < some.Count; n++)
+        {
+            Tensor logits = model.Forward(some[n].Image);
+            TestData.AssertClose(new Tensor([logits.Length], expected.Data.AsSpan(n * logits.Length, logits.Length).ToArray()), logits, 1e-4, 1e-4,
+                $"shipped SmallCnn logits vs NumPy, image {n} (class {SyntheticShapes.ClassNames[some[n].Label]})");
+        }
 
         // And the shipped stack file loads them.
         Stack stack = StackFile.Load(Path.Combine(dir, "learned.json"));

@@ -69,22 +69,37 @@ public class TrainingTests(ITestOutputHelper output)
         return image;
     }
 
+    /// <summary>A smooth image (a synthetic sample enlarged 3x by pixel repetition, then box-blurred): its 3x3
+    /// neighbourhoods are nearly collinear, the ill-conditioned case photos present.</summary>
+    private static Tensor SmoothImage(int seed)
+    {
+        Tensor small = SyntheticShapes.Generate(6, seed, 16)[5].Image;
+        var big = Tensor.Chw(1, 48, 48);
+        for (int y = 0; y < 48; y++)
+            for (int x = 0; x < 48; x++) big[0, y, x] = small[0, y / 3, x / 3];
+        return Conv2D.Filter(big, Tensor.Matrix([[1 / 9f, 1 / 9f, 1 / 9f], [1 / 9f, 1 / 9f, 1 / 9f], [1 / 9f, 1 / 9f, 1 / 9f]]), ConvOptions.ImageFilter);
+    }
+
     [Theory]
-    [InlineData(ConvMode.Correlate, Border.Reflect)]
-    [InlineData(ConvMode.Convolve, Border.Zero)]
-    public void KernelFit_RecoversHiddenSobel(ConvMode mode, Border border)
+    [InlineData(FitMethod.ConjugateGradient, ConvMode.Correlate, Border.Reflect, false)]
+    [InlineData(FitMethod.ConjugateGradient, ConvMode.Convolve, Border.Zero, false)]
+    [InlineData(FitMethod.ConjugateGradient, ConvMode.Correlate, Border.Reflect, true)]
+    [InlineData(FitMethod.Adam, ConvMode.Correlate, Border.Reflect, false)]
+    [InlineData(FitMethod.Adam, ConvMode.Convolve, Border.Zero, false)]
+    public void KernelFit_RecoversHiddenSobel(FitMethod method, ConvMode mode, Border border, bool smooth)
     {
         var options = new ConvOptions { Mode = mode, Border = border };
-        Tensor input = TexturedImage(3);
+        Tensor input = smooth ? SmoothImage(3) : TexturedImage(3);
         Tensor target = Conv2D.Filter(input, SobelX, options);
-        KernelFitResult r = KernelFit.Fit(input, target, 3, 3, options);
-        output.WriteLine($"{options}: loss {r.LossHistory[0]:G4} -> {r.FinalLoss:G4}; bias {r.Bias:G4}; kernel {string.Join(" ", r.Kernel.Data.Select(v => v.ToString("F4")))}");
-        // Stated tolerance: every entry within 0.01 of Sobel (entries are up to 2 in size), bias within 0.01 of 0.
+        KernelFitResult r = KernelFit.Fit(input, target, 3, 3, options, method);
+        output.WriteLine($"{method} {options} smooth={smooth}: {r.LossHistory.Count - 1} steps, loss {r.LossHistory[0]:G4} -> {r.FinalLoss:G4}; " +
+                         $"bias {r.Bias:G4}; kernel {string.Join(" ", r.Kernel.Data.Select(v => v.ToString("F4")))}");
+        // Stated tolerance: every entry within 2e-3 of Sobel (entries are up to 2 in size), bias within 0.01 of 0.
         for (int i = 0; i < 9; i++)
-            Assert.True(Math.Abs(r.Kernel.Data[i] - SobelX.Data[i]) <= 0.01,
-                $"{options}: entry {i} is {r.Kernel.Data[i]}, hidden {SobelX.Data[i]}; kernel {string.Join(" ", r.Kernel.Data)}");
-        Assert.True(Math.Abs(r.Bias) <= 0.01, $"{options}: bias {r.Bias}, hidden 0");
-        Assert.True(r.FinalLoss < 1e-3 * r.LossHistory[0], $"{options}: loss only fell from {r.LossHistory[0]} to {r.FinalLoss}");
+            Assert.True(Math.Abs(r.Kernel.Data[i] - SobelX.Data[i]) <= 2e-3,
+                $"{method} {options} smooth={smooth}: entry {i} is {r.Kernel.Data[i]}, hidden {SobelX.Data[i]}; kernel {string.Join(" ", r.Kernel.Data)}");
+        Assert.True(Math.Abs(r.Bias) <= 0.01, $"{method} {options} smooth={smooth}: bias {r.Bias}, hidden 0");
+        Assert.True(r.FinalLoss < 1e-3 * r.LossHistory[0], $"{method} {options} smooth={smooth}: loss only fell from {r.LossHistory[0]} to {r.FinalLoss}");
     }
 
     [Fact]

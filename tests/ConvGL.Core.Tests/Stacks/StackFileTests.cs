@@ -278,4 +278,36 @@ public sealed class StackFileTests : IDisposable
         }
         Assert.Equal(new[] { "broken.safetensors", "round.json", "round.safetensors", "w.safetensors" }, Directory.GetFiles(_dir.Dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void LearnedConv_FromNpyPaths_AndFixedKernelFromAFileNextToTheStack()
+    {
+        var rng = new Random(5);
+        Tensor w = TestKernels.Random(rng, 2, 1, 3, 3);
+        Npy.Write(_dir.File("w.npy"), w);
+        Npy.Write(_dir.File("b.npy"), new Tensor([2], [0.5f, -0.5f]));
+        File.WriteAllText(_dir.File("k.txt"), "# a hand-written kernel\nscale 1/4\n0 1 0\n1 0 1\n0 1 0\n");
+        string path = _dir.Write("npy.json", """
+            { "layers": [ {"type": "conv", "weight": "w.npy", "bias": "b.npy"},
+                          {"type": "conv", "kernels": ["k.txt", "sobel-x"], "sum": true} ] }
+            """);
+        Stack s = StackFile.Load(path); // Core's own kernel library, kernel files and .npy reader
+        var learned = (ConvLayer)s.Layers[0];
+        Assert.Equal(w.Data, learned.Weight.Data);
+        Assert.Equal([0.5f, -0.5f], learned.Bias!);
+        var bank = (ConvLayer)s.Layers[1];
+        Assert.Equal([2, 2, 3, 3], bank.Weight.Shape);
+        Assert.Equal([0f, 0.25f, 0f, 0.25f, 0f, 0.25f, 0f, 0.25f, 0f], bank.Weight.Data.AsSpan(0, 9).ToArray());
+        Assert.Equal([-1f, 0f, 1f, -2f, 0f, 2f, -1f, 0f, 1f], bank.Weight.Data.AsSpan(2 * 9, 9).ToArray());
+    }
+
+    [Fact]
+    public void Magnitude_WorkedExample_PairsAdjacentChannels()
+    {
+        // Channels (3, 4) -> 5 and (-5, 12) -> 13 at pixel 0; (0, 0) -> 0 and (8, -6) -> 10 at pixel 1.
+        var t = Tensor.Chw(4, 1, 2, [3, 0, 4, 0, -5, 8, 12, -6]);
+        Tensor m = Magnitude.Apply(t);
+        Assert.Equal([2, 1, 2], m.Shape);
+        Assert.Equal([5f, 0f, 13f, 10f], m.Data);
+    }
 }
