@@ -199,6 +199,22 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void StackProbe_OnALearnedMultiChannelConv_SumsEveryInputChannelAndTheBias()
+    {
+        // learned layer 4: conv 8 -> 16 with bias, after relu and maxpool (a 90x160 map from the 180x320 scene).
+        Stack stack = StackFile.Load(StackCatalog.Resolve("learned"), KernelLibrary.Get, Npy.Read);
+        Assert.IsType<ConvLayer>(stack.Layers[3]);
+        Tensor reference = StackRunner.Run(stack, SceneImage()).Outputs[3];
+        List<(int X, int Y)> points = Points(reference, 3);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", "learned", "--layer", "4", "--keys", ". . .", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        List<ProbeLine> probes = ParseProbes(r.Stdout);
+        AssertProbes(probes, points, reference, 3, "learned layer 4 (conv 8 -> 16)");
+        Assert.All(probes, p => Assert.Equal(8 * 3 * 3, p.Window.Length));
+    }
+
+    [Fact]
     public void StackOptionKeys_RebuildTheLayer_AndTheProbeFollowsTheReference()
     {
         // c and + on the magnitude layer act on the conv before it: convolve, stride 2.
