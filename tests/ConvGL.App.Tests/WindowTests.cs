@@ -338,6 +338,27 @@ public sealed class FileSourceTests(DisplayFixture display)
     }
 
     [Fact]
+    public void DroppingAFile_SwitchesTheSource_AndAnUnreadableOneIsAMessage()
+    {
+        string png = Path.Combine(Dir(), "dropped.png");
+        var t = Tensor.Chw(3, 40, 60);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (i % 60) / 59f; // a ramp: sobel-x sees a constant slope
+        ImageIO.SavePng(png, t);
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "160x120", "--source", "scene:160x90", "--filter", "sobel-x", "--frames", "2", "--drop", png, "--probe", "30,20"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("shape=3x40x60", r.Stdout);
+
+        string junk = Path.Combine(Dir(), "notes.txt");
+        File.WriteAllText(junk, "not a picture");
+        WindowProcess.Result bad = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "160x120", "--source", "scene:160x90", "--filter", "sobel-x", "--frames", "2", "--drop", junk, "--probe", "30,20"]);
+        Assert.True(bad.ExitCode == 0, bad.ToString());
+        Assert.Contains("notes.txt", bad.Stderr);
+        Assert.Contains("shape=3x90x160", bad.Stdout); // still the scene
+    }
+
+    [Fact]
     public void VideoFile_Loops_AndRenders()
     {
         string avi = Path.Combine(Dir(), "clip.avi");

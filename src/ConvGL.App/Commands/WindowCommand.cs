@@ -13,7 +13,7 @@ internal static class WindowCommand
 {
     public static readonly CommandSpec Spec = new("convgl",
         [],
-        ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys"],
+        ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys", "drop"],
         ["hidden", "stats"]);
 
     private static readonly Dictionary<string, ViewKind> s_views = Enum.GetValues<ViewKind>().ToDictionary(LiveApp.ViewName);
@@ -60,6 +60,7 @@ internal static class WindowCommand
             Probes = args.Get("probe") is { } p ? p.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ParsePoint).ToArray() : [],
             Keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [],
             Stats = args.Flag("stats"),
+            Drop = args.Get("drop"),
         };
     }
 

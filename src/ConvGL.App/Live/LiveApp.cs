@@ -107,6 +107,7 @@ internal sealed unsafe class LiveApp : IDisposable
             (Key key, KeyMods mods) = Controls.Parse(k);
             OnKey(key, mods);
         }
+        if (options.Drop is not null) OnDrop([options.Drop]);
     }
 
     private ILivePipeline CreateInitialPipeline(LiveOptions o)
