@@ -249,7 +249,7 @@ public sealed class WindowTests(DisplayFixture display)
     public void EveryKey_RunsThroughTheControlsTable_WithoutAnError()
     {
         // Every binding but p (screenshot to the working folder) and Esc (tested below), in stack and filter mode.
-        const string keys = "1 1 2 2 ] [ . , tab shift+tab o l g w c b B + - d D space space v v r h h s S F f f c + d";
+        const string keys = "1 1 2 2 ] [ . , tab shift+tab o l g w c b B + - d D space space v v r i i h h s S F f f c + d";
         string png = Temp("all-keys.png");
         TempDir();
         WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", keys, "--screenshot", png]);

@@ -49,7 +49,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private ViewKind _view;
     private int _layer, _channel, _enlarged = -1;
     private int _filterIndex, _stackIndex;
-    private bool _paused, _help, _quit, _pinned, _screenshotRequested;
+    private bool _paused, _help, _quit, _pinned, _screenshotRequested, _infoHidden;
     private int _pinX, _pinY, _pinChannel;
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
     private string? _error, _shaderError, _fileError, _message;
@@ -419,10 +419,13 @@ internal sealed unsafe class LiveApp : IDisposable
         }
         _lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {Math.Clamp(_channel, 0, output.C - 1)}"));
         float y = 8;
-        y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
-        _lines.Clear();
-        AddKernelLines();
-        if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
+        if (!_infoHidden)
+        {
+            y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
+            _lines.Clear();
+            AddKernelLines();
+            if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
+        }
 
         string? error = _shaderError ?? _presenter.Error ?? _fileError ?? _error ?? _source.Error;
         if (error is not null)
@@ -717,6 +720,12 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         CheckFiles(force: true);
         Flash(_shaderError ?? _error ?? "reloaded shaders, kernel and stack files");
+    }
+
+    public void ToggleInfo()
+    {
+        _infoHidden = !_infoHidden;
+        _hudDirty = true;
     }
 
     public void ToggleHelp()
