@@ -278,6 +278,7 @@ public sealed class WindowTests(DisplayFixture display)
             ["--stack", "no-such-stack", "--frames", "1"],
             ["--keys", "ctrl+q", "--frames", "1"],
             ["--source", "camera:9", "--frames", "1"],
+            ["--stack", "edges", "--layer", "3", "--frames", "1"],
         })
         {
             WindowProcess.Result r = Run(args);

@@ -44,6 +44,8 @@ internal static class WindowCommand
         (int w, int h) = args.Get("size") is { } size ? SourceFactory.ParseSize(size, "--size") : (1024, 640);
         string? screenshot = args.Get("screenshot");
         int frames = args.GetInt("frames", 0, min: 1);
+        string[] keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+        foreach (string key in keys) Controls.Parse(key); // a typo is one line before any window opens
         if (screenshot is not null && frames == 0) throw new ConvGLException("convgl: --screenshot needs --frames N (the frame to capture); press p in the window instead");
         return new LiveOptions
         {
@@ -58,7 +60,7 @@ internal static class WindowCommand
             Width = w,
             Height = h,
             Probes = args.Get("probe") is { } p ? p.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ParsePoint).ToArray() : [],
-            Keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [],
+            Keys = keys,
             Stats = args.Flag("stats"),
             Drop = args.Get("drop"),
         };

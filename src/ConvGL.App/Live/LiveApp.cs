@@ -84,7 +84,9 @@ internal sealed unsafe class LiveApp : IDisposable
         _source = source;
         _view = options.View;
         _pipeline = CreateInitialPipeline(options);
-        _layer = options.Layer < 0 ? _pipeline.LayerCount - 1 : Math.Min(options.Layer, _pipeline.LayerCount - 1);
+        if (options.Layer >= _pipeline.LayerCount)
+            throw new ConvGLException($"--layer {options.Layer + 1}: {_pipeline.Name} has {_pipeline.LayerCount} layer(s)");
+        _layer = options.Layer < 0 ? _pipeline.LayerCount - 1 : options.Layer;
         if (_presenter.Error is not null) ReportShaderError(_presenter.Error);
 
         window.KeyDown += OnKey;
