@@ -227,9 +227,16 @@ internal sealed unsafe class LiveApp : IDisposable
             if (_context.IsSoftware) _gl.Finish();
             long passStart = Stopwatch.GetTimestamp();
             _timer.Begin();
-            _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
-            _pipeline.Run();
-            _timer.End();
+            try
+            {
+                _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
+                _pipeline.Run();
+            }
+            finally
+            {
+                // An active query left open would make the next Begin a GL error.
+                _timer.End();
+            }
             if (_context.IsSoftware)
             {
                 _gl.Finish();
