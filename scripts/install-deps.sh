@@ -7,6 +7,7 @@ packages=(
   libglfw3 xvfb xauth                           # the window, and a virtual display for tests
   libgtk-3-0                                    # OpenCvSharp's native library links it
   libfontconfig1                                # SkiaSharp's native library links it
+  fonts-dejavu-core                             # the window's HUD and built-in scene text (DejaVu Sans/Mono)
 )
 # Test-only: NumPy/SciPy are the independent oracle the apply and stack tests compare against.
 if [[ "${1:-}" == "--test" ]]; then packages+=(python3-numpy python3-scipy); fi

@@ -52,7 +52,8 @@ internal static class Program
             convgl                         open the window (press h in it for the controls)
               [--source scene|scene:WxH|PATH|camera[:N]|/dev/videoN] [--stack NAME|FILE | --filter KERNEL]
               [--view output|split|grid|profile] [--layer N (1-based)] [--size WxH]
-              [--frames N --screenshot PATH] [--probe X,Y[;X,Y...]] [--keys "KEY KEY ..."] [--stats] [--hidden]
+              [--frames N --screenshot PATH] [--probe X,Y[;X,Y...]] [--keys "KEY KEY ..."] [--drop FILE]
+              [--stats] [--hidden]
             convgl apply INPUT OUTPUT --kernel NAME|FILE [--mode correlate|convolve]
                          [--border zero|replicate|reflect|symmetric|wrap] [--size same|valid|full|N]
                          [--stride N] [--dilation N] [--channels gray|rgb] [--device cpu|gpu]

@@ -65,7 +65,7 @@ public sealed class LiveUnitTests
     [Fact]
     public void EveryKeyNameInTheHelp_ParsesToABinding()
     {
-        string[] names = ["1", "9", "[", "]", ",", ".", "f", "F", "s", "c", "b", "+", "-", "d", "tab", "shift+tab", "o", "l", "g", "w", "space", "p", "v", "r", "h", "f1", "esc"];
+        string[] names = ["1", "9", "[", "]", ",", ".", "f", "F", "s", "c", "b", "+", "-", "d", "tab", "shift+tab", "o", "l", "g", "w", "space", "p", "v", "r", "i", "h", "f1", "esc"];
         foreach (string name in names)
         {
             (Key key, KeyMods mods) = Controls.Parse(name);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using SkiaSharp;
 
 [assembly: AssemblyFixture(typeof(ConvGL.App.Tests.DisplayFixture))]
@@ -7,8 +8,12 @@ namespace ConvGL.App.Tests;
 
 /// <summary>An X display for the window tests: $DISPLAY when set, else an Xvfb this fixture starts on a free
 /// display number (and stops at the end), so a plain `dotnet test` works on a headless CI machine.</summary>
-public sealed class DisplayFixture : IDisposable
+public sealed partial class DisplayFixture : IDisposable
 {
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SendSignal(int pid, int signal);
+    private const int SigTerm = 15;
+
     private readonly Process? _xvfb;
 
     /// <summary>":N", or null when there is no display and no Xvfb (then <see cref="Why"/> says so).</summary>
@@ -56,8 +61,9 @@ public sealed class DisplayFixture : IDisposable
     public void Dispose()
     {
         if (_xvfb is null) return;
-        if (!_xvfb.HasExited) _xvfb.Kill();
-        _xvfb.WaitForExit(5000);
+        // SIGTERM, not Process.Kill's SIGKILL: Xvfb then removes its /tmp/.X11-unix socket and lock file.
+        if (!_xvfb.HasExited) SendSignal(_xvfb.Id, SigTerm);
+        if (!_xvfb.WaitForExit(5000)) _xvfb.Kill();
         _xvfb.Dispose();
     }
 }

@@ -13,7 +13,7 @@ internal static class WindowCommand
 {
     public static readonly CommandSpec Spec = new("convgl",
         [],
-        ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys"],
+        ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys", "drop"],
         ["hidden", "stats"]);
 
     private static readonly Dictionary<string, ViewKind> s_views = Enum.GetValues<ViewKind>().ToDictionary(LiveApp.ViewName);
@@ -21,9 +21,20 @@ internal static class WindowCommand
     public static int Run(CommandLine args)
     {
         LiveOptions options = Parse(args);
-        using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.Flag("hidden"));
-        using var app = new LiveApp(options, window);
-        return app.Run();
+        // The source first: a missing file or camera is one line before any window flashes up.
+        IFrameSource? source = SourceFactory.Open(options.Source, options.Scripted);
+        try
+        {
+            // --hidden: no window on screen (scripted runs on a desktop); Mesa renders hidden windows fully.
+            using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.Flag("hidden"));
+            using var app = new LiveApp(options, window, source);
+            source = null; // the app owns it now
+            return app.Run();
+        }
+        finally
+        {
+            source?.Dispose();
+        }
     }
 
     public static LiveOptions Parse(CommandLine args)
@@ -33,6 +44,8 @@ internal static class WindowCommand
         (int w, int h) = args.Get("size") is { } size ? SourceFactory.ParseSize(size, "--size") : (1024, 640);
         string? screenshot = args.Get("screenshot");
         int frames = args.GetInt("frames", 0, min: 1);
+        string[] keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+        foreach (string key in keys) Controls.Parse(key); // a typo is one line before any window opens
         if (screenshot is not null && frames == 0) throw new ConvGLException("convgl: --screenshot needs --frames N (the frame to capture); press p in the window instead");
         return new LiveOptions
         {
@@ -47,8 +60,9 @@ internal static class WindowCommand
             Width = w,
             Height = h,
             Probes = args.Get("probe") is { } p ? p.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ParsePoint).ToArray() : [],
-            Keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [],
+            Keys = keys,
             Stats = args.Flag("stats"),
+            Drop = args.Get("drop"),
         };
     }
 

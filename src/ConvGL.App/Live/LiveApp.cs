@@ -49,7 +49,7 @@ internal sealed unsafe class LiveApp : IDisposable
     private ViewKind _view;
     private int _layer, _channel, _enlarged = -1;
     private int _filterIndex, _stackIndex;
-    private bool _paused, _help, _quit, _pinned, _screenshotRequested;
+    private bool _paused, _help, _quit, _pinned, _screenshotRequested, _infoHidden;
     private int _pinX, _pinY, _pinChannel;
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
     private string? _error, _shaderError, _fileError, _message;
@@ -57,13 +57,15 @@ internal sealed unsafe class LiveApp : IDisposable
     private int _frames, _fpsFrames, _steadyFrames;
     private long _steadyBytes;
     private bool _hudRedrawn;
-    private double _fps, _fpsSince, _frameMs;
+    private double _fps, _fpsSince, _frameMs, _softwarePassMs;
+    private string? _title;
 
     // Where the selected layer's output is on screen this frame, for mapping the mouse to tensor coordinates.
     private PixelRect _outputRect;
     private int _gridCols = 1, _gridRows = 1;
 
-    public LiveApp(LiveOptions options, IAppWindow window)
+    /// <summary>Takes ownership of <paramref name="source"/>.</summary>
+    public LiveApp(LiveOptions options, IAppWindow window, IFrameSource source)
     {
         _start = options;
         _window = window;
@@ -79,10 +81,12 @@ internal sealed unsafe class LiveApp : IDisposable
         _outRange = new GpuTensor(_context, label: "output range");
         _inRange = new GpuTensor(_context, label: "input range");
         _stacks = StackPipeline.Shipped();
-        _source = SourceFactory.Open(options.Source, options.Scripted);
+        _source = source;
         _view = options.View;
         _pipeline = CreateInitialPipeline(options);
-        _layer = options.Layer < 0 ? _pipeline.LayerCount - 1 : Math.Min(options.Layer, _pipeline.LayerCount - 1);
+        if (options.Layer >= _pipeline.LayerCount)
+            throw new ConvGLException($"--layer {options.Layer + 1}: {_pipeline.Name} has {_pipeline.LayerCount} layer(s)");
+        _layer = options.Layer < 0 ? _pipeline.LayerCount - 1 : options.Layer;
         if (_presenter.Error is not null) ReportShaderError(_presenter.Error);
 
         window.KeyDown += OnKey;
@@ -105,6 +109,7 @@ internal sealed unsafe class LiveApp : IDisposable
             (Key key, KeyMods mods) = Controls.Parse(k);
             OnKey(key, mods);
         }
+        if (options.Drop is not null) OnDrop([options.Drop]);
     }
 
     private ILivePipeline CreateInitialPipeline(LiveOptions o)
@@ -217,10 +222,26 @@ internal sealed unsafe class LiveApp : IDisposable
         _dirty = false;
         try
         {
+            // A real GPU answers GL_TIME_ELAPSED queries without stalling; llvmpipe reads them as ~0, so there the
+            // pass is timed by the wall clock between two glFinish calls (it all runs on the CPU anyway).
+            if (_context.IsSoftware) _gl.Finish();
+            long passStart = Stopwatch.GetTimestamp();
             _timer.Begin();
-            _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
-            _pipeline.Run();
-            _timer.End();
+            try
+            {
+                _toTensor.Run(_sourceImage, _pipeline.Input, gray: _pipeline.InputChannels == 1);
+                _pipeline.Run();
+            }
+            finally
+            {
+                // An active query left open would make the next Begin a GL error.
+                _timer.End();
+            }
+            if (_context.IsSoftware)
+            {
+                _gl.Finish();
+                _softwarePassMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
+            }
             _error = null;
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -237,7 +258,11 @@ internal sealed unsafe class LiveApp : IDisposable
         (int ww, int wh) = _window.Size;
         _presenter.BeginFrame(fw, fh);
         var area = new PixelRect(0, 0, fw, fh);
-        if (_haveFrame && _error is null) DrawView(area);
+        if (_haveFrame && _error is null)
+        {
+            DrawView(area);
+            DrawProbeMarker();
+        }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         if (_hudDirty) RedrawHud(fw, fh, ww, wh);
         _presenter.DrawTexture(_hud.Texture, area, blend: true);
@@ -316,6 +341,21 @@ internal sealed unsafe class LiveApp : IDisposable
         _presenter.DrawTexture(_toImage.Image.Handle, r);
     }
 
+    /// <summary>A small square around the probed output pixel (single-map views), so the numbers have a place.</summary>
+    private void DrawProbeMarker()
+    {
+        if (!_probe.Valid || (_view == ViewKind.Grid && _enlarged < 0)) return;
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        if (_probe.X >= output.W || _probe.Y >= output.H) return;
+        float sx = _outputRect.Width / output.W, sy = _outputRect.Height / output.H;
+        float cx = _outputRect.X + (_probe.X + 0.5f) * sx, cy = _outputRect.Y + (_probe.Y + 0.5f) * sy;
+        float r = Math.Max(5, 1.5f * Math.Max(sx, sy));
+        _presenter.DrawSolid(new PixelRect(cx - r, cy - r, 2 * r, 1.5f), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawSolid(new PixelRect(cx - r, cy + r - 1.5f, 2 * r, 1.5f), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawSolid(new PixelRect(cx - r, cy - r, 1.5f, 2 * r), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawSolid(new PixelRect(cx + r - 1.5f, cy - r, 1.5f, 2 * r), 0.2f, 1f, 1f, 1f);
+    }
+
     /// <summary>The grid's columns and rows: the layout of C maps that makes each map largest in the area.</summary>
     private static (int Cols, int Rows) GridShape(int c, int w, int h, PixelRect area)
     {
@@ -370,11 +410,14 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         _hudDirty = false;
         _hudRedrawn = true;
+        string title = F($"ConvGL - {_pipeline.Name} - {_source.Name}");
+        if (title != _title) _window.Title = _title = title;
         _hud.Begin(fw, fh);
         GpuTensor output = _pipeline.LayerOutput(_layer);
         _lines.Clear();
         _timer.Poll();
-        string gpuMs = _timer.LastMilliseconds is { } ms0 && !_context.IsSoftware ? F($"{ms0:0.000} ms GPU per pass") : "GPU ms n/a (software GL)";
+        string gpuMs = _context.IsSoftware ? F($"pass {_softwarePassMs:0.0} ms (llvmpipe, glFinish)")
+            : _timer.LastMilliseconds is { } ms0 ? F($"pass {ms0:0.000} ms GPU") : "pass: timing...";
         _lines.Add(F($"ConvGL  {_fps:0.0} fps  {_frameMs:0.0} ms/frame CPU  {gpuMs}  vsync {(_window.VSync ? "on" : "off")}{(_paused ? "  PAUSED" : "")}"));
         _lines.Add(F($"source: {_source.Name} {_source.Width}x{_source.Height}   view: {ViewName(_view)}   h: help"));
         _lines.Add(F($"{_pipeline.Name}   GPU: {_context.Renderer}"));
@@ -385,10 +428,13 @@ internal sealed unsafe class LiveApp : IDisposable
         }
         _lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {Math.Clamp(_channel, 0, output.C - 1)}"));
         float y = 8;
-        y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
-        _lines.Clear();
-        AddKernelLines();
-        if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
+        if (!_infoHidden)
+        {
+            y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
+            _lines.Clear();
+            AddKernelLines();
+            if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
+        }
 
         string? error = _shaderError ?? _presenter.Error ?? _fileError ?? _error ?? _source.Error;
         if (error is not null)
@@ -683,6 +729,12 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         CheckFiles(force: true);
         Flash(_shaderError ?? _error ?? "reloaded shaders, kernel and stack files");
+    }
+
+    public void ToggleInfo()
+    {
+        _infoHidden = !_infoHidden;
+        _hudDirty = true;
     }
 
     public void ToggleHelp()

@@ -34,6 +34,8 @@ internal sealed record LiveOptions
     public IReadOnlyList<(int X, int Y)> Probes { get; init; } = [];
     /// <summary>Keys pressed, in order, before the first frame (scripted runs exercise the controls this way).</summary>
     public IReadOnlyList<string> Keys { get; init; } = [];
+    /// <summary>A file dropped on the window before the first frame (what drag and drop does, scripted).</summary>
+    public string? Drop { get; init; }
     /// <summary>Print the render thread's managed allocation over steady frames (frames that did not redraw the HUD)
     /// at the end of a scripted run.</summary>
     public bool Stats { get; init; }

@@ -24,9 +24,9 @@ internal sealed class StackPipeline : ILivePipeline
     {
         _context = context;
         _file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
-        _stamp = Stamp();
         (_runner, _convs) = Load(16, 16);
         _kernelNames = KernelNames(_runner.Stack);
+        _stamp = Stamp();
     }
 
     private static IReadOnlyList<string>?[] KernelNames(Stack stack) => stack.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray();
@@ -45,13 +45,15 @@ internal sealed class StackPipeline : ILivePipeline
     private static ConvView?[] Views(Stack stack) =>
         stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
 
-    // The stack file and its weights: either changing means a reload.
+    // The stack file and the weights file it names (relative to it): either changing means a reload.
     private DateTime Stamp()
     {
         DateTime t = File.Exists(_file) ? File.GetLastWriteTimeUtc(_file) : DateTime.MinValue;
-        string dir = Path.GetDirectoryName(_file)!;
-        foreach (string f in Directory.GetFiles(dir, Path.GetFileNameWithoutExtension(_file) + "*.safetensors"))
-            t = t > File.GetLastWriteTimeUtc(f) ? t : File.GetLastWriteTimeUtc(f);
+        if (_runner.Stack.WeightsFile is { } weights)
+        {
+            string path = Path.Combine(Path.GetDirectoryName(_file)!, weights);
+            if (File.Exists(path) && File.GetLastWriteTimeUtc(path) > t) t = File.GetLastWriteTimeUtc(path);
+        }
         return t;
     }
 

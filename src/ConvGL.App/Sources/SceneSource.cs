@@ -16,7 +16,8 @@ internal sealed class SceneSource : IFrameSource
     private readonly bool _synchronous;
     private readonly SKBitmap _canvasBitmap;
     private readonly SKCanvas _canvas;
-    private readonly SKBitmap _noise, _grating;
+    // Images, not bitmaps: drawing a bitmap wraps it in a new SKImage (an allocation) on every call.
+    private readonly SKImage _noise, _grating;
     private readonly SKPaint _fill = new() { IsAntialias = true, Style = SKPaintStyle.Fill };
     private readonly SKPaint _stroke = new() { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 3 };
     private readonly SKPaint _background = new();
@@ -39,8 +40,8 @@ internal sealed class SceneSource : IFrameSource
         _canvas = new SKCanvas(_canvasBitmap);
         _background.Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(width, height),
             [new SKColor(20, 30, 70), new SKColor(90, 40, 110), new SKColor(200, 120, 40)], null, SKShaderTileMode.Clamp);
-        _noise = MakeNoise(128, 128, seed: 1234);
-        _grating = MakeGrating(128, 128, wavelength: 9);
+        using (SKBitmap noise = MakeNoise(128, 128, seed: 1234)) _noise = SKImage.FromBitmap(noise);
+        using (SKBitmap grating = MakeGrating(128, 128, wavelength: 9)) _grating = SKImage.FromBitmap(grating);
         SKTypeface face = SKTypeface.FromFamilyName("DejaVu Sans", SKFontStyle.Bold) ?? SKTypeface.Default;
         _bigFont = new SKFont(face, height / 7f);
         _smallFont = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default, Math.Max(9, height / 30f));
@@ -113,13 +114,13 @@ internal sealed class SceneSource : IFrameSource
         c.DrawRect(0, 0, w, h, _background);
 
         // Smooth noise: texture for blur and sharpen to act on.
-        c.DrawBitmap(_noise, new SKRect(0.02f * w, 0.55f * h, 0.32f * w, 0.97f * h), s_linear, _image);
+        c.DrawImage(_noise, new SKRect(0.02f * w, 0.55f * h, 0.32f * w, 0.97f * h), s_linear, _image);
 
         // A grating turning slowly: oriented filters (Sobel, Gabor) light up as it passes their angle.
         c.Save();
         c.Translate(0.82f * w, 0.28f * h);
         c.RotateDegrees((float)(t * 20));
-        c.DrawBitmap(_grating, new SKRect(-60 * s, -60 * s, 60 * s, 60 * s), s_linear, _image);
+        c.DrawImage(_grating, new SKRect(-60 * s, -60 * s, 60 * s, 60 * s), s_linear, _image);
         c.Restore();
 
         // Checkerboard: edges in both axes and corners.
