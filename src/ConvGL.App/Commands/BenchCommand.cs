@@ -41,7 +41,7 @@ internal static class BenchCommand
 
     private static readonly Dictionary<string, BenchDevice> Devices = new()
     {
-        ["both"] = BenchDevice.Both, ["cpu"] = BenchDevice.Cpu, ["gpu"] = BenchDevice.Gpu,
+        ["cpu"] = BenchDevice.Cpu, ["gpu"] = BenchDevice.Gpu, ["both"] = BenchDevice.Both,
     };
 
     private const string Usage = """
