@@ -188,7 +188,7 @@ internal static class BenchCommand
         c.Cpu(input);
         double warm = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         if (warm > budget * 1000)
-            return BenchRow.Timed(c, "cpu", [warm], reps, "cpu wall", $"{c.CpuAlgo}; run once (one call exceeds the budget), the warm-up call is the figure");
+            return BenchRow.Timed(c, "cpu", [warm], 1, "cpu wall", $"{c.CpuAlgo}; run once (one call exceeds the budget), the warm-up call is the figure");
         var times = new List<double>(reps);
         double total = 0;
         while (times.Count < reps && total < budget * 1000)
@@ -552,7 +552,7 @@ internal sealed record BenchRow(BenchCase Case, string Device, int Reps, int Req
 
     public static BenchRow Timed(BenchCase c, string device, IReadOnlyList<double> times, int requested, string timing, string note)
     {
-        string capped = times.Count < requested && times.Count > 1 ? $"; {times.Count} of {requested} reps (budget)" : "";
+        string capped = times.Count < requested ? $"; {times.Count} of {requested} reps (budget)" : "";
         return new(c, device, times.Count, requested, Median(times), times.Min(), timing, note + capped);
     }
 
