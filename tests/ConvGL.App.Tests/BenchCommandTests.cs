@@ -73,6 +73,22 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
+    /// <summary>A shader that does not compile fails its row (the message on stderr), and the run exits 1 with no file.</summary>
+    [Fact]
+    public void Bench_ShaderThatDoesNotCompile_FailsItsRowExitsOneAndWritesNothing()
+    {
+        string shaders = P("shaders");
+        CopyTree(ShaderLibraryRoot(), shaders);
+        File.AppendAllText(Path.Combine(shaders, "separable.comp"), "\nthis is not GLSL: deliberately broken by BenchCommandTests\n");
+
+        ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--quick", "--case", "gauss5-sep", "--reps", "1", "--out", "x.md");
+
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}");
+        Assert.Contains("FAILED gauss5-sep gpu: separable.comp", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("| gpu | - | - | - | - | - | - | FAILED: ", r.Stdout, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
     [Fact]
     public void Bench_CsvOnCpu_OneRowPerSelectedCaseWithTheMachineInEveryRow()
     {

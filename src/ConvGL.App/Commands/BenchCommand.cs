@@ -18,7 +18,7 @@ namespace ConvGL.App.Commands;
 /// fixed set of cases and prints one table, headed by the machine it ran on. A benchmark, not a test: nothing here
 /// asserts a speed. What it does assert is that the GPU kernel being timed computes the right thing (a broken kernel
 /// can be very fast): every GPU case is checked once against the CPU reference on two corner crops, and a mismatch
-/// is printed loudly and makes the command exit 1 (no --out file is written then).
+/// is printed loudly and makes the command exit 1 (no --out file is written then), as does a GPU row that throws.
 ///
 /// How the figures are taken (bench/README.md has the long form):
 /// - CPU: the reference as shipped (single-threaded, double accumulation), Stopwatch around each call, after one
@@ -137,7 +137,7 @@ internal static class BenchCommand
         Console.Write(header.ToString());
 
         var rows = new List<BenchRow>();
-        bool mismatch = false;
+        bool failed = false;
         foreach (BenchCase c in cases)
         {
             Tensor input = c.MakeInput();
@@ -149,10 +149,26 @@ internal static class BenchCommand
             }
             if (device != BenchDevice.Cpu && c.Gpu is not null)
             {
-                BenchRow row = gl is null
-                    ? BenchRow.Skipped(c, "gpu", "GPU unavailable (see the gl line above)")
-                    : TimeGpu(c, input, gl, reps, budget);
-                mismatch |= row.Mismatch;
+                BenchRow row;
+                if (gl is null)
+                {
+                    row = BenchRow.Skipped(c, "gpu", "GPU unavailable (see the gl line above)");
+                }
+                else
+                {
+                    try
+                    {
+                        row = TimeGpu(c, input, gl, reps, budget);
+                    }
+                    catch (GpuException e)
+                    {
+                        // A shader that does not compile or a driver limit: this row fails, the others still run.
+                        string first = e.Message.Split('\n')[0];
+                        Console.Error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
+                        row = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
+                    }
+                }
+                failed |= row.Failed;
                 rows.Add(row);
                 Console.WriteLine(BenchReport.MarkdownRow(row));
             }
@@ -161,9 +177,9 @@ internal static class BenchCommand
         Console.WriteLine();
         Console.Write(footer);
 
-        if (mismatch)
+        if (failed)
         {
-            Console.Error.WriteLine("convgl: bench: a GPU result did not match the CPU reference (MISMATCH rows above); the figures time a broken kernel and were not written");
+            Console.Error.WriteLine("convgl: bench: a GPU case failed or did not match the CPU reference (MISMATCH/FAILED rows above); the figures were not written");
             return 1;
         }
         if (outPath is not null)
@@ -226,7 +242,7 @@ internal static class BenchCommand
         if (!v.Ok)
         {
             Console.Error.WriteLine($"MISMATCH {c.Name} gpu: {v.Message}");
-            return BenchRow.Skipped(c, "gpu", $"MISMATCH: {v.Message}") with { Mismatch = true };
+            return BenchRow.Skipped(c, "gpu", $"MISMATCH: {v.Message}") with { Failed = true };
         }
 
         var times = new List<double>(reps);
@@ -547,7 +563,8 @@ internal static class BenchVerify
 /// <summary>One line of the table.</summary>
 internal sealed record BenchRow(BenchCase Case, string Device, int Reps, int RequestedReps, double MedianMs, double MinMs, string Timing, string Note)
 {
-    public bool Mismatch { get; init; }
+    /// <summary>A GPU row that did not match the CPU reference or threw: the run exits 1 and writes no --out file.</summary>
+    public bool Failed { get; init; }
     public bool HasTime => Reps > 0;
 
     public static BenchRow Timed(BenchCase c, string device, IReadOnlyList<double> times, int requested, string timing, string note)
