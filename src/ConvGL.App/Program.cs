@@ -1,6 +1,7 @@
 using ConvGL.App.Cli;
 using ConvGL.App.Commands;
 using ConvGL.Core;
+using ConvGL.Gpu;
 
 namespace ConvGL.App;
 
@@ -30,6 +31,12 @@ internal static class Program
         {
             Console.Error.WriteLine($"convgl: {e.Message}");
             return 2;
+        }
+        catch (GpuException e)
+        {
+            // The input was fine; this machine's OpenGL could not run it (no 4.3 context, a driver limit).
+            Console.Error.WriteLine($"convgl: GPU: {e.Message}");
+            return 1;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

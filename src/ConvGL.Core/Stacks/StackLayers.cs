@@ -144,7 +144,48 @@ public sealed class ConvLayer : StackLayer
         return (g.Y.Output, g.X.Output);
     }
 
-    public override Tensor Forward(Tensor input) => Conv2D.Apply(input, Weight, Bias, Options);
+    /// <summary>The reference <see cref="Conv2D.Apply"/>, split over output channels across cores when the layer is
+    /// big enough to be worth it. Each slice is itself a <see cref="Conv2D.Apply"/> on whole groups (or, with one
+    /// group, on a range of output channels), so every output value comes from the same loop in the same order:
+    /// the result is bit-identical to one call.</summary>
+    public override Tensor Forward(Tensor input) => Forward(input, minParallelWork: 2_000_000);
+
+    /// <summary><see cref="Forward(Tensor)"/> with the multiply-add count from which it splits (tests pass 0).</summary>
+    internal Tensor Forward(Tensor input, long minParallelWork)
+    {
+        Conv2D.CheckShapes(input, Weight, Bias, Options);
+        (int h, int w) = OutputSize(input.H, input.W);
+        int cout = Weight.Shape[0], groups = Options.Groups;
+        long work = (long)cout * h * w * Weight.Shape[1] * Weight.Shape[2] * Weight.Shape[3];
+        // Units that can run alone: whole groups, or single output channels when there is one group.
+        int units = groups > 1 ? groups : cout;
+        int slices = Math.Min(units, Environment.ProcessorCount);
+        if (work < minParallelWork || slices < 2) return Conv2D.Apply(input, Weight, Bias, Options);
+
+        int coutPerUnit = groups > 1 ? cout / groups : 1, cinPerGroup = Weight.Shape[1];
+        int plane = h * w, weightPerOut = Weight.Length / cout, inPlane = input.H * input.W;
+        var output = Tensor.Chw(cout, h, w);
+        Parallel.For(0, slices, s =>
+        {
+            int u0 = (int)((long)units * s / slices), u1 = (int)((long)units * (s + 1) / slices);
+            int o0 = u0 * coutPerUnit, o1 = u1 * coutPerUnit;
+            var part = new Tensor([o1 - o0, .. Weight.Shape[1..]], Weight.Data.AsSpan(o0 * weightPerOut, (o1 - o0) * weightPerOut).ToArray());
+            float[]? bias = Bias?.AsSpan(o0, o1 - o0).ToArray();
+            Tensor slice;
+            if (groups > 1)
+            {
+                int c0 = u0 * cinPerGroup, c1 = u1 * cinPerGroup;
+                Tensor inputSlice = Tensor.Chw(c1 - c0, input.H, input.W, input.Data.AsSpan(c0 * inPlane, (c1 - c0) * inPlane).ToArray());
+                slice = Conv2D.Apply(inputSlice, part, bias, Options with { Groups = u1 - u0 });
+            }
+            else
+            {
+                slice = Conv2D.Apply(input, part, bias, Options);
+            }
+            slice.Data.CopyTo(output.Data, o0 * plane);
+        });
+        return output;
+    }
 
     internal override string SizeField => "padding";
 }

@@ -5,32 +5,37 @@ using ConvGL.Core.Ops;
 namespace ConvGL.Core.Stacks;
 
 /// <summary>Writes a <see cref="Stack"/> as a stack file that <see cref="StackFile.Load"/> reads back to the same
-/// layers (used by <c>convgl train</c>). Learned layers whose weight names are not .npy paths have their tensors
-/// written to the stack's <see cref="Stack.WeightsFile"/> (relative to the stack file) as F32 safetensors.
-/// Both files are written atomically (temporary file, then rename); the weights go first so a stack file never
+/// layers (used by <c>convgl train</c>). Learned layers' tensors are written too: those named by a .npy path as
+/// that .npy file, the others to the stack's <see cref="Stack.WeightsFile"/> as F32 safetensors (both relative to
+/// the stack file). Every file is written atomically (temporary file, then rename); the weights go first so a stack file never
 /// names tensors that are not there.</summary>
 public static class StackWriter
 {
     public static void Write(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
     {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Dictionary<string, Tensor> tensors = CollectTensors(stack);
-        if (tensors.Count > 0)
+        Dictionary<string, Tensor> npy = tensors.Where(t => IsNpy(t.Key)).ToDictionary(t => t.Key, t => t.Value);
+        Dictionary<string, Tensor> named = tensors.Where(t => !IsNpy(t.Key)).ToDictionary(t => t.Key, t => t.Value);
+        if (named.Count > 0)
         {
             if (stack.WeightsFile is null)
                 throw new ConvGLException($"{path}: stack '{stack.Name}' has learned layers; give it a weights file name to write their tensors to");
-            string weightsPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, stack.WeightsFile);
-            SafeTensors.Write(weightsPath, tensors, weightsMetadata);
+            SafeTensors.Write(Path.Combine(dir, stack.WeightsFile), named, weightsMetadata);
         }
+        foreach ((string name, Tensor t) in npy) Npy.Write(Path.Combine(dir, name), t);
         AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson(stack)));
     }
 
-    /// <summary>The tensors the learned layers name, by name; one name used for two different tensors is an error.</summary>
+    private static bool IsNpy(string name) => name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The tensors the learned layers name (tensor names and .npy paths), by name; one name used for two
+    /// different tensors is an error.</summary>
     public static Dictionary<string, Tensor> CollectTensors(Stack stack)
     {
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         void Add(string name, Tensor t, int layer)
         {
-            if (name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return;
             if (tensors.TryGetValue(name, out Tensor? existing) && !(existing.SameShape(t) && existing.Data.AsSpan().SequenceEqual(t.Data)))
                 throw new ConvGLException($"stack '{stack.Name}': layer {layer} names tensor '{name}', which an earlier layer uses for different values");
             tensors[name] = t;

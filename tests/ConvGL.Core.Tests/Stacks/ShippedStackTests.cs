@@ -32,6 +32,26 @@ public sealed class ShippedStackTests : IDisposable
     }
 
     [Fact]
+    public void Shipped_LearnedUsesTrainedWeights_DeepMixesFixedAndLearned()
+    {
+        Stack learned = StackCatalog.Load("learned"), deep = StackCatalog.Load("deep");
+        Assert.Equal("learned.safetensors", learned.WeightsFile);
+        Assert.All(learned.Layers.OfType<ConvLayer>(), c => Assert.False(c.IsFixed));
+        Assert.Equal(2, learned.Layers.OfType<ConvLayer>().Count());
+        ConvLayer[] convs = deep.Layers.OfType<ConvLayer>().ToArray();
+        Assert.Contains(convs, c => c.IsFixed);
+        Assert.Contains(convs, c => !c.IsFixed);
+        // deep's learned layers are learned's, tensor for tensor.
+        foreach (ConvLayer c in convs.Where(c => !c.IsFixed))
+        {
+            ConvLayer same = learned.Layers.OfType<ConvLayer>().Single(l => l.WeightName == c.WeightName);
+            Assert.Equal(same.Weight.Data, c.Weight.Data);
+            Assert.Equal(same.Options, c.Options);
+        }
+        Assert.True(deep.Layers.Count > learned.Layers.Count);
+    }
+
+    [Fact]
     public void Catalog_ResolvesNamesAndFiles_AndListsShippedOnError()
     {
         Assert.EndsWith(Path.Combine("assets", "stacks", "edges.json"), StackCatalog.Resolve("edges"));

@@ -302,6 +302,47 @@ public sealed class StackFileTests : IDisposable
     }
 
     [Fact]
+    public void Writer_NpyNamedLayer_WritesItsNpyFiles_AndRefusesOneNameForTwoTensors()
+    {
+        var rng = new Random(12);
+        Tensor w = TestKernels.Random(rng, 3, 1, 1, 3);
+        float[] b = TestKernels.Random(rng, 3).Data;
+        var stack = new Stack("npy", StackInput.Gray, [ConvLayer.Learned(w, b, new ConvOptions(), "w1.npy", "b1.npy")]);
+        StackWriter.Write(_dir.File("npy-out.json"), stack);
+        Assert.Equal(w.Data, Npy.Read(_dir.File("w1.npy")).Data);
+        var back = (ConvLayer)StackFile.Load(_dir.File("npy-out.json")).Layers[0];
+        Assert.Equal(w.Data, back.Weight.Data);
+        Assert.Equal(b, back.Bias!);
+
+        var clash = new Stack("clash", StackInput.Gray,
+        [
+            ConvLayer.Learned(TestKernels.Random(rng, 1, 1, 3, 3), null, new ConvOptions(), "k"),
+            ConvLayer.Learned(TestKernels.Random(rng, 1, 1, 3, 3), null, new ConvOptions(), "k"),
+        ], "clash.safetensors");
+        var e = Assert.Throws<ConvGLException>(() => StackWriter.Write(_dir.File("clash.json"), clash));
+        Assert.Contains("layer 1 names tensor 'k'", e.Message);
+        Assert.False(File.Exists(_dir.File("clash.json")));
+        Assert.False(File.Exists(_dir.File("clash.safetensors")));
+    }
+
+    [Fact]
+    public void ConvLayerForward_SplitAcrossCores_IsBitIdenticalToOneReferenceCall()
+    {
+        // Forced onto the parallel path (minParallelWork 0), with 1, 2, 3 and depthwise groups.
+        var rng = new Random(31);
+        foreach ((int cin, int cout, int groups, int k) in new[] { (3, 7, 1, 3), (4, 6, 2, 5), (6, 9, 3, 3), (5, 10, 5, 7) })
+        {
+            Tensor input = TestKernels.Random(rng, cin, 19, 23);
+            var o = new ConvOptions { Groups = groups, Border = Border.Reflect, StrideX = 2, DilationY = 2 };
+            ConvLayer layer = ConvLayer.Learned(TestKernels.Random(rng, cout, cin / groups, k, k), TestKernels.Random(rng, cout).Data, o, "w", "b");
+            Tensor expected = Conv2D.Apply(input, layer.Weight, layer.Bias, o);
+            Tensor actual = layer.Forward(input, minParallelWork: 0);
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.True(expected.Data.AsSpan().SequenceEqual(actual.Data), $"cin {cin} cout {cout} groups {groups} k {k}: parallel split differs");
+        }
+    }
+
+    [Fact]
     public void Magnitude_WorkedExample_PairsAdjacentChannels()
     {
         // Channels (3, 4) -> 5 and (-5, 12) -> 13 at pixel 0; (0, 0) -> 0 and (8, -6) -> 10 at pixel 1.
