@@ -10,17 +10,30 @@ public sealed class Tensor
     public Tensor(int[] shape, float[]? data = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        long n = 1;
-        foreach (int d in shape)
-        {
-            if (d < 0) throw new ArgumentException($"negative dimension in shape ({string.Join(", ", shape)})");
-            n *= d;
-        }
+        long n = ElementCount(shape);
+        if (n < 0) throw new ArgumentException($"negative dimension in shape ({string.Join(", ", shape)})");
         if (n > int.MaxValue) throw new ArgumentException($"shape ({string.Join(", ", shape)}) is too large");
         Shape = (int[])shape.Clone();
         if (data is not null && data.Length != n)
             throw new ArgumentException($"data has {data.Length} elements, shape ({string.Join(", ", shape)}) needs {n}");
         Data = data ?? new float[n];
+    }
+
+    /// <summary>The product of the dimensions, saturated at int.MaxValue + 1 ("too large") so that it never wraps:
+    /// a plain 64-bit product of four 2^16 dimensions is 2^64 = 0, which would pass for an empty tensor. -1 when
+    /// a dimension is negative. A zero dimension gives 0 whatever the others are.</summary>
+    internal static long ElementCount(ReadOnlySpan<int> shape)
+    {
+        long n = 1;
+        bool tooLarge = false;
+        foreach (int d in shape)
+        {
+            if (d < 0) return -1;
+            if (d == 0) n = 0;
+            // Both factors are at most int.MaxValue here, so the product fits in a long.
+            else if (n != 0 && !tooLarge && (n *= d) > int.MaxValue) tooLarge = true;
+        }
+        return n == 0 ? 0 : tooLarge ? (long)int.MaxValue + 1 : n;
     }
 
     public static Tensor Chw(int c, int h, int w, float[]? data = null) => new([c, h, w], data);

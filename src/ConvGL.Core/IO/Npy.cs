@@ -79,8 +79,7 @@ public static partial class Npy
         };
 
         int[] shape = ParseShape(shapeMatch.Groups[1].Value, name);
-        long count = 1;
-        foreach (int d in shape) count *= d;
+        long count = Tensor.ElementCount(shape);
         if (count > int.MaxValue) throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large");
         ReadOnlySpan<byte> data = bytes[(headerStart + headerLength)..];
         long need = count * itemSize;

@@ -142,6 +142,19 @@ public class NpyTests
         Assert.Contains("truncated", e.Message);
     }
 
+    [Theory]
+    // Products that wrap a 64-bit count to 0 (2^16 four times = 2^64) or to a small positive number
+    // (2^32 * 2^32 + 1 after the wrap is impossible, so: 2^21 three times = 2^63, then * 2 = 2^64 -> 0).
+    [InlineData("(65536, 65536, 65536, 65536)")]
+    [InlineData("(2097152, 2097152, 2097152, 2)")]
+    public void Parse_ShapeProductOverflowingLong_ThrowsTooLarge(string shape)
+    {
+        byte[] file = HandMade($"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}", []);
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file, "huge.npy"));
+        Assert.Contains("huge.npy", e.Message);
+        Assert.Contains("too large", e.Message);
+    }
+
     [Fact]
     public void Parse_TruncatedHeader_Throws()
     {

@@ -1,0 +1,23 @@
+namespace ConvGL.Core.Tests;
+
+public class TensorTests
+{
+    [Theory]
+    // 2^16 four times is 2^64: a 64-bit element count wraps to exactly 0 and an empty array would pass as
+    // "the right length" for a shape whose indexer then reads far outside it.
+    [InlineData(new[] { 65536, 65536, 65536, 65536 })]
+    [InlineData(new[] { 2097152, 2097152, 2097152, 2 })]
+    public void Constructor_ShapeProductOverflowingLong_Throws(int[] shape)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Tensor(shape));
+        Assert.Contains("too large", e.Message);
+        Assert.Throws<ArgumentException>(() => new Tensor(shape, []));
+    }
+
+    [Fact]
+    public void Constructor_ZeroDimension_IsEmptyEvenWithHugeOtherDimensions()
+    {
+        var t = new Tensor([int.MaxValue, 0, int.MaxValue]);
+        Assert.Equal(0, t.Length);
+    }
+}
