@@ -252,7 +252,10 @@ public static class KernelLibrary
     private static Tensor Gabor(double thetaDeg, double sigma, double lambda, double gamma, double psiDeg, double size)
     {
         if (sigma <= 0 || lambda <= 0) throw new ConvGLException($"kernel 'gabor': sigma and lambda must be positive, got {Format(sigma)}, {Format(lambda)}");
-        int n = size == 0 ? 2 * (int)Math.Ceiling(3 * sigma) + 1 : OddSize("gabor", size);
+        // The automatic size goes through the same bounds as a given one: a huge sigma must be a clear error,
+        // not an int overflow (2 * ceil(3e9) + 1 wraps negative) or a kernel of millions of taps.
+        int n = OddSize("gabor", size == 0 ? 2 * Math.Ceiling(3 * sigma) + 1 : size,
+            size == 0 ? $"size (automatic 2*ceil(3*sigma)+1 for sigma {Format(sigma)})" : "size");
         int c = n / 2;
         double theta = thetaDeg * Math.PI / 180, psi = psiDeg * Math.PI / 180;
         double cos = Math.Cos(theta), sin = Math.Sin(theta);

@@ -115,6 +115,18 @@ public class KernelLibraryTests
         Assert.Equal([13, 13], KernelLibrary.Get("gabor:sigma=2").Shape);
     }
 
+    [Theory]
+    // Automatic size 2*ceil(3*sigma)+1: 1201 for sigma 200 is past the 1025 limit a given size has; for 1e9
+    // the int arithmetic used to wrap negative and surface as an ArgumentException from the tensor.
+    [InlineData("gabor:sigma=200")]
+    [InlineData("gabor:sigma=1e9")]
+    public void Gabor_HugeSigma_AutomaticSizeIsBoundedLikeAGivenOne(string spec)
+    {
+        var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get(spec));
+        Assert.Contains("gabor", e.Message);
+        Assert.Contains("1025", e.Message);
+    }
+
     [Fact]
     public void Unsharp_IsTwoIdentityMinusGaussian()
     {
