@@ -63,6 +63,9 @@ public static class KernelFile
             }
 
             string[] tokens = line.Split([' ', '\t', ',', '\r'], StringSplitOptions.RemoveEmptyEntries);
+            // A line of separators only (", ,") is not blank after trimming, but it holds no entries: as a first row
+            // it would make a zero-width kernel that only fails much later, far from this file and line.
+            if (tokens.Length == 0) throw new ConvGLException($"{name}:{lineNo}: a row with no numbers (only separators)");
             var row = new double[tokens.Length];
             for (int i = 0; i < tokens.Length; i++)
             {

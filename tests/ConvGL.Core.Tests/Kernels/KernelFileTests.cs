@@ -45,6 +45,8 @@ public class KernelFileTests
     [InlineData("scale 1/0\n1\n", 1, "not a number or a fraction")]
     [InlineData("scale abc\n1\n", 1, "not a number or a fraction")]
     [InlineData("1 2\n3 nan\n", 2, "not a number")]
+    [InlineData(" , ,\n1 2\n", 1, "no numbers")]
+    [InlineData("# c\n,\n", 2, "no numbers")]
     public void ParseText_Malformed_ThrowsNamingFileAndLine(string text, int line, string what)
     {
         var e = Assert.Throws<ConvGLException>(() => KernelFile.ParseText(text, "k.txt"));
