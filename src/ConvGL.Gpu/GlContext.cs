@@ -32,6 +32,10 @@ public sealed class GlContext : IDisposable
     /// <summary>GL_MAX_SHADER_STORAGE_BLOCK_SIZE in bytes: the largest tensor one binding can see.</summary>
     public long MaxStorageBlockBytes { get; }
 
+    /// <summary>GL_MAX_COMPUTE_WORK_GROUP_COUNT per axis: the most workgroups one dispatch may launch along x, y, z.
+    /// GL guarantees only 65535 on each; a dispatch above it is GL_INVALID_VALUE and silently runs nothing.</summary>
+    public (uint X, uint Y, uint Z) MaxWorkGroupCount { get; }
+
     /// <summary>Where KHR_debug messages go. Defaults to stderr for high/medium severity only.</summary>
     public Action<string> Log { get; set; } = static m => Console.Error.WriteLine(m);
 
@@ -60,6 +64,11 @@ public sealed class GlContext : IDisposable
                      Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
         gl.GetInteger64(GLEnum.MaxShaderStorageBlockSize, out long maxBlock);
         MaxStorageBlockBytes = maxBlock;
+        gl.GetInteger(GLEnum.MaxComputeWorkGroupCount, 0u, out int gx);
+        gl.GetInteger(GLEnum.MaxComputeWorkGroupCount, 1u, out int gy);
+        gl.GetInteger(GLEnum.MaxComputeWorkGroupCount, 2u, out int gz);
+        // Read as signed ints: NVIDIA reports 2^31 - 1 for x, which fits; a driver reporting more would read negative.
+        MaxWorkGroupCount = (gx > 0 ? (uint)gx : int.MaxValue, gy > 0 ? (uint)gy : int.MaxValue, gz > 0 ? (uint)gz : int.MaxValue);
         if (debug)
         {
             _debugProc = OnDebugMessage;

@@ -69,10 +69,19 @@ public sealed class GlProgram
     public void Use() => _context.Gl.UseProgram(Handle);
 
     /// <summary>Dispatches enough workgroups to cover (x, y, z) invocations; sizes need not be multiples of the
-    /// workgroup size because every shader's main() starts with a bounds check.</summary>
+    /// workgroup size because every shader's main() starts with a bounds check. Throws <see cref="GpuException"/>
+    /// when an axis needs more workgroups than GL_MAX_COMPUTE_WORK_GROUP_COUNT allows (z, the channel axis of
+    /// conv2d/pool2d/separable, is 65535 on NVIDIA and Mesa): GL would reject the dispatch with
+    /// GL_INVALID_VALUE and run nothing, leaving the output tensor's old contents to be read back as a result.</summary>
     public void DispatchCovering(int x, int y, int z)
     {
         (uint wx, uint wy, uint wz) = WorkgroupSize;
-        _context.Gl.DispatchCompute(((uint)x + wx - 1) / wx, ((uint)y + wy - 1) / wy, ((uint)z + wz - 1) / wz);
+        uint gx = (uint)(((long)x + wx - 1) / wx), gy = (uint)(((long)y + wy - 1) / wy), gz = (uint)(((long)z + wz - 1) / wz);
+        (uint mx, uint my, uint mz) = _context.MaxWorkGroupCount;
+        if (gx > mx || gy > my || gz > mz)
+            throw new GpuException(
+                $"{Name}: covering ({x}, {y}, {z}) invocations needs ({gx}, {gy}, {gz}) workgroups of ({wx}, {wy}, {wz}), " +
+                $"above this driver's GL_MAX_COMPUTE_WORK_GROUP_COUNT ({mx}, {my}, {mz}); use fewer channels or a smaller image, or --device cpu");
+        _context.Gl.DispatchCompute(gx, gy, gz);
     }
 }

@@ -207,6 +207,32 @@ public sealed class Conv2DTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void COut65536_AboveTheZWorkgroupLimit_MatchesOrThrowsGpuException_NeverSilentlyWrong()
+    {
+        // One workgroup per output channel along z: 65536 channels need 65536 z groups, one more than GL's
+        // guaranteed 65535 (Mesa's and NVIDIA's actual limit). A rejected dispatch runs nothing, so the output
+        // must not come back as if it had.
+        const int cout = 65536;
+        var rng = new Random(65536);
+        Tensor input = Tensor.Chw(1, 1, 1, [0.75f]);
+        Tensor weight = Parity.Random(rng, 1f, cout, 1, 1, 1);
+        Tensor expected = Conv2D.Apply(input, weight, null, new ConvOptions());
+        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions());
+        Tensor actual;
+        try
+        {
+            actual = conv.Apply(input);
+        }
+        catch (GpuException e)
+        {
+            Assert.Contains("GL_MAX_COMPUTE_WORK_GROUP_COUNT", e.Message);
+            Assert.Contains("65536", e.Message);
+            return;
+        }
+        Parity.AssertGpuMatchesReference(expected, actual, $"C_out={cout} 1x1 conv on a 1x1 image");
+    }
+
+    [Fact]
     public void BadShapes_AreOneLineConvGLExceptions()
     {
         using var conv = new GpuConv2D(fixture.Context, new Tensor([4, 2, 3, 3]), null, new ConvOptions { Groups = 2 });
