@@ -125,4 +125,29 @@ public class OpenCvOracleTests
             TestData.AssertClose(ViaOpenCv(img, k, o, cv), Conv2D.Filter(img, k, o), 1e-5, 1e-5, $"{name} {o}");
         }
     }
+
+    [Theory]
+    // sigma 0 asks for OpenCV's default: for odd sizes up to 9 getGaussianKernel returns its fixed table
+    // ([1 4 6 4 1]/16 for 5), not the sampled Gaussian of sigma 0.3*((n-1)/2 - 1) + 0.8; above 9 the formula.
+    [InlineData(1, 0.0)]
+    [InlineData(3, 0.0)]
+    [InlineData(5, 0.0)]
+    [InlineData(7, 0.0)]
+    [InlineData(9, 0.0)]
+    [InlineData(11, 0.0)]
+    [InlineData(5, 1.5)]
+    [InlineData(7, 0.8)]
+    public void Gaussian_MatchesGetGaussianKernel(int size, double sigma)
+    {
+        using Mat g = Cv2.GetGaussianKernel(size, sigma, MatType.CV_64F) ?? throw new InvalidOperationException("OpenCV returned no kernel");
+        Tensor k = KernelLibrary.Get($"gaussian:{size},{sigma.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        Assert.Equal([size, size], k.Shape);
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                double expected = g.At<double>(y) * g.At<double>(x);
+                Assert.True(Math.Abs(k[y, x] - expected) <= 1e-7,
+                    $"gaussian size {size} sigma {sigma}: ({y}, {x}) is {k[y, x]:R}, OpenCV's outer product {expected:R}");
+            }
+    }
 }

@@ -27,8 +27,8 @@ public static class KernelLibrary
     [
         new("identity", "1 at the centre: output = input", [Size(3)], p => Identity(OddSize("identity", p[0]))),
         new("box", "mean of a size x size window (1/size^2 each)", [Size(3)], p => Box(PositiveSize("box", p[0]))),
-        new("gaussian", "normalised Gaussian blur; sigma 0 = OpenCV's 0.3*((size-1)/2 - 1) + 0.8",
-            [Size(5), new("sigma", 0, "standard deviation in pixels")], p => Gaussian(OddSize("gaussian", p[0]), p[1])),
+        new("gaussian", "normalised Gaussian blur; sigma 0 = OpenCV's default (getGaussianKernel's fixed kernel for size <= 9, else sigma 0.3*((size-1)/2 - 1) + 0.8)",
+            [Size(5), new("sigma", 0, "standard deviation in pixels; 0 = OpenCV's default (its fixed kernel up to size 9)")], p => Gaussian(OddSize("gaussian", p[0]), p[1])),
         new("sharpen", "[[0,-1,0],[-1,5,-1],[0,-1,0]]", [], _ => M([0, -1, 0], [-1, 5, -1], [0, -1, 0])),
         new("unsharp", "unsharp mask (1 + amount) * identity - amount * gaussian(size, sigma)",
             [Size(5), new("sigma", 1, "blur standard deviation"), new("amount", 1, "sharpening strength")],
@@ -190,9 +190,22 @@ public static class KernelLibrary
     /// <summary>OpenCV's getGaussianKernel default when sigma &lt;= 0.</summary>
     public static double DefaultSigma(int size) => 0.3 * ((size - 1) * 0.5 - 1) + 0.8;
 
-    /// <summary>The normalised 1D Gaussian of odd length n (sum 1).</summary>
+    /// <summary>OpenCV's getGaussianKernel does not sample a Gaussian when sigma &lt;= 0 and the size is 1 to 9: it
+    /// returns these fixed kernels (binomial up to 5), the ones cv::GaussianBlur(ksize, 0) really uses. Indexed by n / 2.</summary>
+    private static readonly double[][] SmallDefaultGaussians =
+    [
+        [1],
+        [0.25, 0.5, 0.25],
+        [0.0625, 0.25, 0.375, 0.25, 0.0625],
+        [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+        [4 / 256.0, 13 / 256.0, 30 / 256.0, 51 / 256.0, 60 / 256.0, 51 / 256.0, 30 / 256.0, 13 / 256.0, 4 / 256.0],
+    ];
+
+    /// <summary>The normalised 1D Gaussian of odd length n (sum 1). sigma &lt;= 0 means OpenCV's default: its fixed
+    /// kernel for n &lt;= 9, else the Gaussian of <see cref="DefaultSigma"/>.</summary>
     public static double[] Gaussian1D(int n, double sigma)
     {
+        if (sigma <= 0 && n % 2 == 1 && n / 2 < SmallDefaultGaussians.Length) return (double[])SmallDefaultGaussians[n / 2].Clone();
         if (sigma <= 0) sigma = DefaultSigma(n);
         var g = new double[n];
         double sum = 0;

@@ -43,9 +43,14 @@ public class KernelLibraryTests
     [Fact]
     public void Gaussian_DefaultSigmaIsOpenCvs()
     {
-        // OpenCV: sigma = 0.3*((ksize-1)*0.5 - 1) + 0.8; for ksize 5 that is 1.1.
+        // OpenCV: sigma = 0.3*((ksize-1)*0.5 - 1) + 0.8; for ksize 5 that is 1.1, for 11 it is 2.0. OpenCV applies
+        // the formula only above size 9 (below, a fixed kernel: OpenCvOracleTests.Gaussian_MatchesGetGaussianKernel).
         Assert.Equal(1.1, KernelLibrary.DefaultSigma(5), 12);
-        Assert.Equal(KernelLibrary.Get("gaussian:5,1.1").Data, KernelLibrary.Get("gaussian:5").Data);
+        Assert.Equal(2.0, KernelLibrary.DefaultSigma(11), 12);
+        Assert.Equal(KernelLibrary.Get("gaussian:11,2").Data, KernelLibrary.Get("gaussian:11").Data);
+        // Size 5 is binomial [1 4 6 4 1]/16 in each direction: the corner is 1/256, the centre 36/256.
+        Assert.Equal(1 / 256f, KernelLibrary.Get("gaussian:5")[0, 0]);
+        Assert.Equal(36 / 256f, KernelLibrary.Get("gaussian:5")[2, 2]);
     }
 
     [Theory]
