@@ -65,8 +65,10 @@ public sealed class TensorToImage : IDisposable
                 gl.Uniform1(mm.Uniform("u_offset"), c * plane);
                 gl.Uniform1(mm.Uniform("u_count"), plane);
                 gl.DispatchCompute((uint)groups, 1, 1);
-                // The atomics of one channel must land before the next channel's (and the colouring pass's) reads.
-                gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit);
+                // The atomics of one channel must land before the next channel's (and the colouring pass's) reads,
+                // and before the next frame's WriteRange: glBufferSubData after shader writes to the same buffer
+                // is ordered only by GL_BUFFER_UPDATE_BARRIER_BIT (llvmpipe serialises anyway; a GPU need not).
+                gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
             }
         }
         GlProgram p = _programs[rgb ? 1 : 0, (int)ColorMap] ??=
