@@ -60,6 +60,11 @@ public sealed class StackPlan
         }
         bool[] on = enabled?.ToArray() ?? Enumerable.Repeat(true, n).ToArray();
         var input = new MapShape(stack.InputChannels, height, width);
+        if (TooLarge(input))
+        {
+            error = $"{where}: the input {input} has more than {int.MaxValue} values; use a smaller size";
+            return false;
+        }
         var outputs = new MapShape[n];
         MapShape current = input;
         for (int i = 0; i < n; i++)
@@ -87,12 +92,21 @@ public sealed class StackPlan
                         $"(stack input {width}x{height}): {e.Message}";
                 return false;
             }
+            if (TooLarge(current))
+            {
+                error = $"{where}: layer {i} ({layer.Type}): its output {current} has more than {int.MaxValue} values " +
+                        $"(stack input {width}x{height}); use a smaller size";
+                return false;
+            }
             outputs[i] = current;
         }
         plan = new StackPlan(stack, input, outputs, on);
         error = null;
         return true;
     }
+
+    /// <summary>Tensors and shaders index with int: a map must hold at most int.MaxValue values.</summary>
+    private static bool TooLarge(MapShape s) => (long)s.C * s.H * s.W > int.MaxValue;
 
     private static string Disabled(bool[] on, int upTo)
     {
