@@ -1,10 +1,11 @@
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>A rank-1 depthwise filter K = column * row^T as two 1D passes (shaders/separable.comp): kH + kW
-/// taps per output instead of kH * kW. Equal to <see cref="ConvGL.Core.Ops.Conv2D.Filter"/> with the outer-product
+/// taps per output instead of kH * kW. Equal to <see cref="Conv2D.Filter"/> with the outer-product
 /// kernel for every option: the row pass owns the x stride, dilation and padding and keeps all input rows, the
 /// column pass owns the y ones, and the border maps each axis independently (see the shader's comment).
 /// <see cref="ConvOptions.Groups"/> is ignored: every channel is filtered alone, as Conv2D.Filter does.</summary>
@@ -21,28 +22,15 @@ public sealed class GpuSeparableConv : IDisposable
     private GpuTensor? _scratchIn, _scratchOut;
 
     /// <summary>Splits a rank-1 (kH, kW) kernel into column and row vectors with K[i, j] = column[i] * row[j]
-    /// (box, Gaussian, Sobel, Scharr, Prewitt are rank 1; Laplacian, LoG, Gabor are not). Pivots on the largest
-    /// entry, then checks every entry within <paramref name="tolerance"/> times that entry's magnitude.</summary>
-    public static bool TryFactor(Tensor kernel, out float[] column, out float[] row, float tolerance = 1e-6f)
+    /// (box, Gaussian, Sobel, Scharr, Prewitt are rank 1; Laplacian, LoG, Gabor are not): Core's
+    /// <see cref="Separable.TryFactor"/> (the one definition the CPU path uses too), rounded to float32 for upload.</summary>
+    public static bool TryFactor(Tensor kernel, out float[] column, out float[] row, float tolerance = (float)Separable.DefaultTolerance)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        if (kernel.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel.ShapeString}");
-        int kh = kernel.H, kw = kernel.W;
-        column = new float[kh];
-        row = new float[kw];
-        int p = 0, q = 0;
-        for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++)
-                if (MathF.Abs(kernel[i, j]) > MathF.Abs(kernel[p, q])) (p, q) = (i, j);
-        float pivot = kernel[p, q];
-        if (pivot == 0f) return true; // the zero kernel: zero vectors
-        for (int i = 0; i < kh; i++) column[i] = kernel[i, q];
-        for (int j = 0; j < kw; j++) row[j] = kernel[p, j] / pivot;
-        float limit = tolerance * MathF.Abs(pivot);
-        for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++)
-                if (MathF.Abs(kernel[i, j] - column[i] * row[j]) > limit) return false;
-        return true;
+        bool ok = Separable.TryFactor(kernel, out double[] c, out double[] r, tolerance);
+        column = ok ? Array.ConvertAll(c, v => (float)v) : new float[kernel.H];
+        row = ok ? Array.ConvertAll(r, v => (float)v) : new float[kernel.W];
+        return ok;
     }
 
     public int KernelHeight { get; private set; }
