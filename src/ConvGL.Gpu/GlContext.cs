@@ -39,6 +39,10 @@ public sealed class GlContext : IDisposable
     /// <summary>Where KHR_debug messages go. Defaults to stderr for high/medium severity only.</summary>
     public Action<string> Log { get; set; } = static m => Console.Error.WriteLine(m);
 
+    /// <summary>True while a <see cref="GpuTimer"/> has a GL_TIME_ELAPSED query open. Such queries cannot nest (a
+    /// second glBeginQuery is GL_INVALID_OPERATION), so an inner timer checks this and skips its span.</summary>
+    internal bool TimeElapsedQueryActive { get; set; }
+
     /// <summary>GL objects created through ConvGL's wrappers and not yet deleted. Leak tests compare it before and after.</summary>
     public int LiveObjects => Volatile.Read(ref _liveObjects);
 

@@ -5,7 +5,8 @@ namespace ConvGL.Gpu;
 /// <summary>GPU time of a span of commands from GL_TIME_ELAPSED queries. A ring of query objects lets a
 /// frame's result be read a few frames later, when it is ready, so reading never stalls the pipeline; if every
 /// query is still in flight, that frame is simply not measured. On llvmpipe the queries read ~0: time the
-/// software rasteriser with glFinish and a wall clock instead.</summary>
+/// software rasteriser with glFinish and a wall clock instead. GL_TIME_ELAPSED queries cannot nest: a timer begun
+/// while another (on the same context) is open measures nothing for that span, and the outer one keeps measuring.</summary>
 public sealed class GpuTimer : IDisposable
 {
     private readonly GlContext _context;
@@ -37,14 +38,17 @@ public sealed class GpuTimer : IDisposable
         _context.CheckThread();
         Poll();
         if (_pending[_next]) return; // all in flight: skip this span rather than wait
+        if (_context.TimeElapsedQueryActive) return; // inside another timer's span: nesting is a GL error
         _active = _next;
         _context.Gl.BeginQuery(QueryTarget.TimeElapsed, _queries[_active]);
+        _context.TimeElapsedQueryActive = true;
     }
 
     public void End()
     {
         if (_active < 0) return;
         _context.Gl.EndQuery(QueryTarget.TimeElapsed);
+        _context.TimeElapsedQueryActive = false;
         _pending[_active] = true;
         _next = (_active + 1) % _queries.Length;
         _active = -1;

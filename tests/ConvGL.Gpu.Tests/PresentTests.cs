@@ -151,4 +151,35 @@ public sealed class PresentTests(GlFixture fixture)
         Assert.NotNull(timer.LastMilliseconds);
         Assert.True(timer.LastMilliseconds >= 0);
     }
+
+    [Fact]
+    public void GpuTimer_NestedInAnotherTimer_SkipsInsteadOfAGlError()
+    {
+        // GL_TIME_ELAPSED queries cannot nest: glBeginQuery while one is active is GL_INVALID_OPERATION (and the
+        // inner glEndQuery would end the outer query). A per-layer timer inside the window's whole-pass timer
+        // (GpuStackRunner.TimeLayers within LiveApp's pipeline timer) must leave the outer one measuring.
+        GlContext ctx = fixture.Context;
+        using var outer = new GpuTimer(ctx, label: "outer");
+        using var inner = new GpuTimer(ctx, label: "inner");
+        using var gt = GpuTensor.From(ctx, Parity.Random(new Random(4), 1, 32, 32));
+        using var present = new TensorToImage(ctx);
+        ctx.Gl.GetError();
+        lock (fixture.Messages) fixture.Messages.Clear();
+        for (int frame = 0; frame < 3; frame++)
+        {
+            outer.Begin();
+            inner.Begin();
+            present.Run(gt, 0);
+            inner.End();
+            outer.End();
+        }
+        ctx.Gl.Finish();
+        outer.Poll();
+        inner.Poll();
+        Silk.NET.OpenGL.GLEnum error = ctx.Gl.GetError();
+        lock (fixture.Messages) Assert.True(fixture.Messages.Count == 0, "GL messages: " + string.Join(" | ", fixture.Messages));
+        Assert.Equal(Silk.NET.OpenGL.GLEnum.NoError, error);
+        Assert.NotNull(outer.LastMilliseconds);
+        Assert.Null(inner.LastMilliseconds);
+    }
 }

@@ -151,14 +151,21 @@ public sealed class GpuStackRunner : IDisposable
                 timer = _timers[i] ??= new GpuTimer(_context, label: $"stack {Stack.Name} layer {i}");
                 timer.Begin();
             }
-            switch (_ops[i])
+            try
             {
-                case GpuConv2D conv: conv.Run(current, output); break;
-                case GpuPool2D pool: pool.Run(current, output); break;
-                case GpuActivation act: act.Run(current, output); break;
-                case GpuMagnitude mag: mag.Run(current, output); break;
+                switch (_ops[i])
+                {
+                    case GpuConv2D conv: conv.Run(current, output); break;
+                    case GpuPool2D pool: pool.Run(current, output); break;
+                    case GpuActivation act: act.Run(current, output); break;
+                    case GpuMagnitude mag: mag.Run(current, output); break;
+                }
             }
-            timer?.End();
+            finally
+            {
+                // A query left open by a failing layer would make every later Begin a GL error.
+                timer?.End();
+            }
             current = output;
         }
     }
