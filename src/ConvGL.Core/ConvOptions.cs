@@ -43,22 +43,29 @@ public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Outp
         if (k < 1) throw new ConvGLException($"kernel {axis} size {k} must be at least 1");
         if (stride < 1) throw new ConvGLException($"stride {stride} must be at least 1");
         if (dilation < 1) throw new ConvGLException($"dilation {dilation} must be at least 1");
-        int span = dilation * (k - 1);
-        (int before, int after) = mode switch
+        // In long: dilation * (k - 1) and n + pads overflow int for a large --dilation (1.5e9 * 2 wraps negative and
+        // then reads as a huge valid output), and every index a conv computes lies within the padded length.
+        long span = (long)dilation * (k - 1);
+        (long before, long after) = mode switch
         {
-            PaddingMode.Valid => (0, 0),
+            PaddingMode.Valid => (0L, 0L),
             PaddingMode.Same => (span / 2, span - span / 2),
             PaddingMode.Full => (span, span),
             PaddingMode.Explicit when explicitPad >= 0 => (explicitPad, explicitPad),
             PaddingMode.Explicit => throw new ConvGLException($"padding {explicitPad} must not be negative"),
             _ => throw new ArgumentOutOfRangeException(nameof(mode)),
         };
-        int numerator = n + before + after - span - 1;
+        long padded = n + before + after;
+        if (padded > int.MaxValue)
+            throw new ConvGLException(
+                $"{axis} padding too large: input {n} padded by {before} + {after} (kernel {k}, dilation {dilation}, padding {mode.ToString().ToLowerInvariant()}) " +
+                $"exceeds {int.MaxValue}; use a smaller dilation or padding");
+        long numerator = padded - span - 1;
         if (numerator < 0)
             throw new ConvGLException(
                 $"output {axis} size would be below 1: input {n}, kernel {k}, dilation {dilation}, padding {mode.ToString().ToLowerInvariant()} " +
-                $"(the dilated kernel spans {span + 1} but the padded input is {n + before + after})");
-        return new AxisGeometry(before, after, numerator / stride + 1);
+                $"(the dilated kernel spans {span + 1} but the padded input is {padded})");
+        return new AxisGeometry((int)before, (int)after, (int)(numerator / stride) + 1);
     }
 }
 

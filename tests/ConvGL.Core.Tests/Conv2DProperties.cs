@@ -126,6 +126,24 @@ public class Conv2DProperties
                             }
     }
 
+    [Theory]
+    // `convgl apply --dilation 1500000000`: d*(k-1) = 3e9 wrapped to -1294967296 in int, and valid padding then
+    // "fit" with an output of 1294967306 values; same padding gave negative pads. An explicit pad of int.MaxValue
+    // wrapped n + 2p. Every one must be a clear error, never a geometry built from wrapped numbers.
+    [InlineData(PaddingMode.Valid, 1_500_000_000, 0)]
+    [InlineData(PaddingMode.Same, 1_500_000_000, 0)]
+    [InlineData(PaddingMode.Full, 1_500_000_000, 0)]
+    [InlineData(PaddingMode.Same, 1_100_000_000, 0)]
+    [InlineData(PaddingMode.Explicit, 1, int.MaxValue)]
+    public void HugeDilationOrPadding_IsAClearErrorNotAnIntOverflow(PaddingMode mode, int dilation, int pad)
+    {
+        string ctx = $"{mode} dilation {dilation} pad {pad}";
+        var e = Assert.Throws<ConvGLException>(() => AxisGeometry.Compute(10, 3, 1, dilation, mode, pad, "width"));
+        Assert.True(e.Message.Contains("width", StringComparison.Ordinal), $"{ctx}: {e.Message}");
+        Assert.Throws<ConvGLException>(() => Conv2D.Filter(Tensor.Chw(1, 4, 4), new Tensor([3, 3]),
+            new ConvOptions { Padding = mode, PadX = pad, PadY = pad, DilationX = dilation, DilationY = dilation }));
+    }
+
     [Fact]
     public void ZeroStride_AndTooSmallOutput_AreClearErrors()
     {
