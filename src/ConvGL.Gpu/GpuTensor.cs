@@ -28,8 +28,18 @@ public sealed class GpuTensor : IDisposable
 
     public GpuTensor(GlContext context, int c = 1, int h = 1, int w = 1, string label = "tensor")
     {
-        _buffer = new GlBuffer(context, label, c * h * w);
+        // Unchecked, 65536 x 65536 x 2 wrapped to 0 and made a 1-float buffer that claimed a 2^33-value shape:
+        // every shader would then index far past the end of its storage.
+        _buffer = new GlBuffer(context, label, CheckedLength(c, h, w));
         (C, H, W) = (c, h, w);
+    }
+
+    private static int CheckedLength(int c, int h, int w)
+    {
+        if (c < 1 || h < 1 || w < 1) throw new ArgumentException($"tensor shape ({c}, {h}, {w}) must be at least 1 in every dimension");
+        long n = (long)c * h * w;
+        if (n > int.MaxValue) throw new ArgumentException($"tensor shape ({c}, {h}, {w}) has {n} values, more than a GPU tensor's {int.MaxValue}");
+        return (int)n;
     }
 
     /// <summary>A new GPU tensor holding a copy of a (C, H, W) CPU tensor.</summary>
@@ -45,9 +55,9 @@ public sealed class GpuTensor : IDisposable
     /// <summary>Sets the shape; the storage is reallocated only when it must grow. Contents are then undefined.</summary>
     public void Resize(int c, int h, int w)
     {
-        if (c < 1 || h < 1 || w < 1) throw new ArgumentException($"tensor shape ({c}, {h}, {w}) must be at least 1 in every dimension");
+        int length = CheckedLength(c, h, w);
         if (c == C && h == H && w == W) return;
-        _buffer.Reserve(checked(c * h * w));
+        _buffer.Reserve(length);
         (C, H, W) = (c, h, w);
     }
 

@@ -112,4 +112,21 @@ public sealed class LifetimeTests(GlFixture fixture)
         Assert.Equal(192, t.Buffer.Capacity);
         Assert.Equal(big.Data, t.Download().Data);
     }
+
+    [Theory]
+    [InlineData(65536, 65536, 2)] // 2^33 values: wrapped to 0 in int
+    [InlineData(46341, 46341, 1)] // just above int.MaxValue: wrapped negative
+    [InlineData(0, 4, 4)]
+    public void TensorShape_OutOfRange_IsRefused_NotABufferSmallerThanItsShape(int c, int h, int w)
+    {
+        GlContext ctx = fixture.Context;
+        int before = ctx.LiveObjects;
+        var e = Assert.Throws<ArgumentException>(() => new GpuTensor(ctx, c, h, w));
+        Assert.Contains($"({c}, {h}, {w})", e.Message);
+        using var t = new GpuTensor(ctx, 1, 2, 2);
+        e = Assert.Throws<ArgumentException>(() => t.Resize(c, h, w));
+        Assert.Contains($"({c}, {h}, {w})", e.Message);
+        Assert.Equal((1, 2, 2), (t.C, t.H, t.W));
+        Assert.Equal(before + 1, ctx.LiveObjects);
+    }
 }
