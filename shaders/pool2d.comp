@@ -42,7 +42,9 @@ void main()
             if (uint(ix) >= uint(w)) continue;
             float v = in_data[plane + iy * w + ix];
 #if POOL_MAX
-            acc = max(acc, v);
+            // Not max(): GLSL leaves its NaN result undefined (NVIDIA and llvmpipe return the other operand).
+            // PyTorch takes v when `v > max || isnan(v)`, so a NaN in the window is the output, as in Pool2D.Apply.
+            acc = (v > acc || isnan(v)) ? v : acc;
 #else
             acc += v;
 #endif

@@ -54,6 +54,18 @@ public sealed class PoolActivationTests(GlFixture fixture)
         Assert.True(ran > 50, $"only {ran} of 80 pooling cases had an output");
     }
 
+    [Fact]
+    public void MaxPool_NaNInAWindow_GivesNaN_LikeTheReference()
+    {
+        // GLSL's max() leaves NaN handling undefined (NVIDIA and llvmpipe return the other operand); PyTorch and
+        // Pool2D.Apply propagate it. The parity helper counts any GPU NaN as a mismatch, so this is checked here.
+        var input = Tensor.Chw(1, 2, 6, [1, float.NaN, 3, 4, 5, 6, 7, 8, 9, 10, 11, float.NaN]);
+        using var pool = new GpuPool2D(fixture.Context, PoolOptions.Square(PoolKind.Max, 2));
+        float[] gpu = pool.Apply(input).Data, cpu = Pool2D.Apply(input, pool.Options).Data;
+        Assert.True(float.IsNaN(cpu[0]) && float.IsNaN(cpu[2]) && cpu[1] == 10f, $"reference {string.Join(", ", cpu)}");
+        Assert.True(float.IsNaN(gpu[0]) && float.IsNaN(gpu[2]) && gpu[1] == 10f, $"GPU {string.Join(", ", gpu)}, reference {string.Join(", ", cpu)}");
+    }
+
     public static TheoryData<ActivationKind> Kinds => [.. Enum.GetValues<ActivationKind>()];
 
     [Theory]

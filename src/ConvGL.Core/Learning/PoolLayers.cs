@@ -40,7 +40,8 @@ public sealed class MaxPool2dLayer(PoolOptions options) : Layer
                             int ix = x * sx + j - Options.PadX;
                             if ((uint)ix >= (uint)w) continue;
                             int index = (ch * h + iy) * w + ix;
-                            if (bestIndex < 0 || input.Data[index] > best)
+                            // PyTorch's rule (`val > max || isnan(val)`): a NaN wins, as in Pool2D.Apply's Math.Max.
+                            if (bestIndex < 0 || input.Data[index] > best || float.IsNaN(input.Data[index]))
                             {
                                 best = input.Data[index];
                                 bestIndex = index;
