@@ -213,13 +213,6 @@ public sealed class GlContext : IDisposable
     /// <summary>The shader library serving this context (shaders/ found at run time; see <see cref="ShaderLibrary"/>).</summary>
     public ShaderLibrary Shaders => _shaders ??= new ShaderLibrary(this, ShaderLibrary.FindRoot());
 
-    /// <summary>Replaces the shader library, e.g. with one rooted at a test's temporary folder.</summary>
-    internal void UseShaderRoot(string root)
-    {
-        _shaders?.Dispose();
-        _shaders = new ShaderLibrary(this, root);
-    }
-
     internal void ObjectCreated(ObjectIdentifier kind, uint handle, string label)
     {
         Interlocked.Increment(ref _liveObjects);
