@@ -71,6 +71,7 @@ public static class ImageIO
         bool colour = comp >= 3;
         bool gray = channels == ImageChannels.Gray || (channels == ImageChannels.Auto && !colour);
         int h = image.Height, w = image.Width;
+        CheckSize(name, gray ? 1 : 3, h, w);
         byte[] px = image.Data;
         var t = Tensor.Chw(gray ? 1 : 3, h, w);
         int plane = h * w;
@@ -99,6 +100,16 @@ public static class ImageIO
             }
         }
         return t;
+    }
+
+    /// <summary>stb decodes up to 2^31 bytes, but a (C, H, W) float tensor holds at most int.MaxValue values: a gray
+    /// 30000 x 30000 image read as RGB (2.7e9 values) must be a clear error naming the file, not an ArgumentException
+    /// from the tensor constructor.</summary>
+    internal static void CheckSize(string name, int channels, int h, int w)
+    {
+        long n = (long)channels * h * w;
+        if (n > int.MaxValue)
+            throw new ConvGLException($"'{name}' is {w}x{h}: as {channels} channel(s) that is {n} values, more than a tensor holds ({int.MaxValue}); use a smaller image or --channels gray");
     }
 
     /// <summary>BT.601 luma on [0, 1] values, in double then rounded once to float32. (OpenCV's cvtColor on

@@ -18,6 +18,24 @@ public class ImageIOTests
         return t;
     }
 
+    [Theory]
+    // Decoding a real 30000x30000 file needs ~1 GB, too much for a unit test; Decode calls this check with the
+    // decoded size and the requested channel count before it allocates the tensor.
+    [InlineData(3, 30000, 30000, true)]  // 2.7e9 values: a gray file read as RGB
+    [InlineData(1, 46341, 46341, true)]  // just above int.MaxValue
+    [InlineData(1, 30000, 30000, false)] // 9e8 values: fits
+    public void CheckSize_MoreValuesThanATensorHolds_IsAClearErrorNamingTheFile(int c, int h, int w, bool tooLarge)
+    {
+        if (!tooLarge)
+        {
+            ImageIO.CheckSize("big.png", c, h, w);
+            return;
+        }
+        var e = Assert.Throws<ConvGLException>(() => ImageIO.CheckSize("big.png", c, h, w));
+        Assert.Contains("'big.png'", e.Message);
+        Assert.Contains($"{w}x{h}", e.Message);
+    }
+
     [Fact]
     public void SavePngLoad_Rgb_RoundTripsExactly()
     {
