@@ -599,9 +599,19 @@ internal sealed unsafe class LiveApp : IDisposable
     private void TakeScreenshot(string? path)
     {
         _screenshotRequested = false;
+        bool requested = path is null;
         path ??= $"convgl-{DateTime.Now:yyyyMMdd-HHmmss}.png";
         (int fw, int fh) = _window.FramebufferSize;
-        Screenshot.Save(_gl, fw, fh, path);
+        try
+        {
+            Screenshot.Save(_gl, fw, fh, path);
+        }
+        catch (Exception e) when (requested && e is IOException or UnauthorizedAccessException or ConvGLException)
+        {
+            // The p key in a folder the user cannot write to is a message on screen, never the end of the session.
+            Flash($"screenshot {Path.GetFullPath(path)} not written: {e.Message}");
+            return;
+        }
         Console.Error.WriteLine($"convgl: screenshot {path} ({fw}x{fh})");
         if (!_start.Scripted) Flash($"screenshot saved: {path}");
     }
