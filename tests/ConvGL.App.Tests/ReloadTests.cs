@@ -35,7 +35,17 @@ public sealed class ReloadTests(DisplayFixture display)
     private static void Break(string file)
     {
         string[] lines = File.ReadAllLines(file);
-        File.WriteAllLines(file, [lines[0], "this line is not glsl;", .. lines[1..]]);
+        WriteWhole(file, string.Join('\n', [lines[0], "this line is not glsl;", .. lines[1..]]) + "\n");
+    }
+
+    /// <summary>Writes a temporary file and renames it over the target, as editors do: the running app, which checks
+    /// for changes twice a second, can never read a half-written file (and then miss the rest of the write when
+    /// its modification time lands in the same clock tick).</summary>
+    private static void WriteWhole(string file, string text)
+    {
+        string temp = file + ".writing";
+        File.WriteAllText(temp, text);
+        File.Move(temp, file, overwrite: true);
     }
 
     [Fact]
@@ -113,15 +123,15 @@ public sealed class ReloadTests(DisplayFixture display)
         {
             WaitFor("first frame shown", "start");
             Break(frag);
-            File.WriteAllText(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
+            WriteWhole(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
             WaitFor("texture.frag:2", "broken shader reported");
             WaitFor("no-such-kernel", "broken stack reported");
             Thread.Sleep(1000);
             Assert.False(p.HasExited, $"the app stopped after the broken files; stderr:\n{Log()}");
             Assert.Contains("keeping the running version", Log());
 
-            File.WriteAllText(frag, goodFrag);
-            File.WriteAllText(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
+            WriteWhole(frag, goodFrag);
+            WriteWhole(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
             WaitFor("shaders reloaded", "fixed shader picked up");
             WaitFor("reloaded stack mine", "fixed stack picked up");
             Assert.False(p.HasExited, $"the app stopped after the fix; stderr:\n{Log()}");
