@@ -305,6 +305,8 @@ public sealed class WindowTests(DisplayFixture display)
                 $"{string.Join(' ', args)}: expected one line, got: {r.Stderr}");
             Assert.False(r.Stderr.StartsWith("convgl: convgl:", StringComparison.Ordinal), $"{string.Join(' ', args)}: prefix doubled: {r.Stderr}");
         }
+        WindowProcess.Result folder = Run("--source", Path.GetTempPath(), "--frames", "1");
+        Assert.True(folder.ExitCode == 2 && folder.Stderr.Contains("is a folder", StringComparison.Ordinal), folder.ToString());
     }
 }
 
