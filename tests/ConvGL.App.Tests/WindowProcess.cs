@@ -73,6 +73,16 @@ public sealed partial class DisplayFixture : IDisposable
 
     public void Dispose()
     {
+        // The window tests' scratch folder (screenshots, generated sources, shader copies), one per test process.
+        string scratch = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}");
+        try
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover scratch folder in /tmp must not fail the run.
+        }
         if (_xvfb is null) return;
         // SIGTERM, not Process.Kill's SIGKILL: Xvfb then removes its /tmp/.X11-unix socket and lock file.
         if (!_xvfb.HasExited) SendSignal(_xvfb.Id, SigTerm);
