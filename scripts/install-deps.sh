@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(
   libegl1 libegl-mesa0 libgl1-mesa-dri libgl1   # headless OpenGL 4.5 (EGL surfaceless, llvmpipe)
   libglfw3 xvfb xauth                           # the window, and a virtual display for tests
-  libgtk-3-0                                    # OpenCvSharp's native library links it
+  libgtk-3-0 libatomic1                         # OpenCvSharp's native library links them (ldd; libatomic1
+                                                #   comes only with gcc elsewhere, so a slim image lacks it)
   libfontconfig1                                # SkiaSharp's native library links it
   fonts-dejavu-core                             # the window's HUD and built-in scene text (DejaVu Sans/Mono)
 )

@@ -8,7 +8,7 @@ internal static class ApplyProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(string file, IEnumerable<string> args, string workingDirectory, int timeoutMs = 120_000)
+    public static Result Run(string file, IEnumerable<string> args, string workingDirectory, int timeoutMs = 300_000)
     {
         var psi = new ProcessStartInfo(file)
         {

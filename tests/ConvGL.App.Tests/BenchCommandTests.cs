@@ -197,10 +197,10 @@ public sealed class BenchCommandTests : IDisposable
         using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException($"could not start {host}");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000))
+        if (!p.WaitForExit(300_000))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"convgl {string.Join(' ', args)} did not finish in 120 s");
+            throw new TimeoutException($"convgl {string.Join(' ', args)} did not finish in 300 s");
         }
         return new ApplyProcess.Result(p.ExitCode, stdout.Result, stderr.Result);
     }

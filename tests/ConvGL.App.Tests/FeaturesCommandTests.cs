@@ -97,6 +97,11 @@ public sealed class FeaturesCommandTests : IDisposable
         Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
         Assert.Equal("mine", File.ReadAllText(Path.Combine(outDir, "notes.txt")));
         Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+
+        // A folder that takes no files (/proc refuses even root): a clear error naming --out, not an internal one.
+        e = Assert.Throws<ConvGLException>(() => Features(P("in.npy"), "--stack", "edges", "--out", "/proc/convgl-features"));
+        Assert.Contains("cannot write --out /proc/convgl-features", e.Message);
+        Assert.False(Directory.Exists("/proc/convgl-features"));
     }
 
     [Fact]

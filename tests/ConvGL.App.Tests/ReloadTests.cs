@@ -35,7 +35,17 @@ public sealed class ReloadTests(DisplayFixture display)
     private static void Break(string file)
     {
         string[] lines = File.ReadAllLines(file);
-        File.WriteAllLines(file, [lines[0], "this line is not glsl;", .. lines[1..]]);
+        WriteWhole(file, string.Join('\n', [lines[0], "this line is not glsl;", .. lines[1..]]) + "\n");
+    }
+
+    /// <summary>Writes a temporary file and renames it over the target, as editors do: the running app, which checks
+    /// for changes twice a second, can never read a half-written file (and then miss the rest of the write when
+    /// its modification time lands in the same clock tick).</summary>
+    private static void WriteWhole(string file, string text)
+    {
+        string temp = file + ".writing";
+        File.WriteAllText(temp, text);
+        File.Move(temp, file, overwrite: true);
     }
 
     [Fact]
@@ -104,7 +114,8 @@ public sealed class ReloadTests(DisplayFixture display)
             while (!Log().Contains(text, StringComparison.Ordinal))
             {
                 Assert.False(p.HasExited, $"{step}: the app exited (code {(p.HasExited ? p.ExitCode : 0)}); stderr:\n{Log()}");
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{step}: no '{text}' within 60 s; stderr:\n{Log()}");
+                // Generous: start-up and each 0.5 s file check can be slow on a loaded 2-core CI machine with llvmpipe.
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{step}: no '{text}' within 180 s; stderr:\n{Log()}");
                 Thread.Sleep(100);
             }
         }
@@ -112,15 +123,15 @@ public sealed class ReloadTests(DisplayFixture display)
         {
             WaitFor("first frame shown", "start");
             Break(frag);
-            File.WriteAllText(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
+            WriteWhole(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
             WaitFor("texture.frag:2", "broken shader reported");
             WaitFor("no-such-kernel", "broken stack reported");
             Thread.Sleep(1000);
             Assert.False(p.HasExited, $"the app stopped after the broken files; stderr:\n{Log()}");
             Assert.Contains("keeping the running version", Log());
 
-            File.WriteAllText(frag, goodFrag);
-            File.WriteAllText(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
+            WriteWhole(frag, goodFrag);
+            WriteWhole(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
             WaitFor("shaders reloaded", "fixed shader picked up");
             WaitFor("reloaded stack mine", "fixed stack picked up");
             Assert.False(p.HasExited, $"the app stopped after the fix; stderr:\n{Log()}");

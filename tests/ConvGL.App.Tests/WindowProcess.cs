@@ -19,6 +19,9 @@ public sealed partial class DisplayFixture : IDisposable
     /// <summary>":N", or null when there is no display and no Xvfb (then <see cref="Why"/> says so).</summary>
     public string? Display { get; }
     public string? Why { get; }
+    /// <summary>Xvfb is installed but would not start: the window tests fail (a machine that should run them
+    /// cannot), rather than skip as they do where no display server is installed at all.</summary>
+    public bool StartFailed { get; }
 
     public DisplayFixture()
     {
@@ -34,32 +37,52 @@ public sealed partial class DisplayFixture : IDisposable
             Why = "DISPLAY is unset and Xvfb is not installed (apt-get install xvfb, or run scripts/install-deps.sh)";
             return;
         }
-        for (int n = 91 + Environment.ProcessId % 50; n < 200; n++)
+        // -displayfd: Xvfb picks a free display number itself (its lock file is taken atomically, so test runs
+        // started side by side cannot both claim one) and writes that number to the fd only once it accepts
+        // connections, so no guessing from socket files and no race with a display that is still starting.
+        // The budget is generous: a fresh 2-core CI machine may be building and testing three projects at once.
+        var why = new System.Text.StringBuilder();
+        for (int attempt = 1; attempt <= 3; attempt++)
         {
-            if (File.Exists($"/tmp/.X11-unix/X{n}") || File.Exists($"/tmp/.X{n}-lock")) continue;
             var psi = new ProcessStartInfo(xvfb) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (string a in new[] { $":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp" }) psi.ArgumentList.Add(a);
+            foreach (string a in new[] { "-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp" }) psi.ArgumentList.Add(a);
             Process p = Process.Start(psi)!;
-            p.ErrorDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            p.BeginOutputReadLine();
-            var ready = Stopwatch.StartNew();
-            while (!p.HasExited && !File.Exists($"/tmp/.X11-unix/X{n}") && ready.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
-            if (p.HasExited || !File.Exists($"/tmp/.X11-unix/X{n}"))
+            var stderr = new System.Text.StringBuilder();
+            p.ErrorDataReceived += (_, e) =>
             {
-                if (!p.HasExited) p.Kill();
-                p.Dispose();
-                continue;
+                if (e.Data is null) return;
+                lock (stderr) stderr.AppendLine(e.Data);
+            };
+            p.BeginErrorReadLine();
+            Task<string?> line = p.StandardOutput.ReadLineAsync();
+            bool answered = line.Wait(TimeSpan.FromSeconds(60));
+            if (answered && int.TryParse(line.Result?.Trim(), out int n) && n >= 0 && !p.HasExited)
+            {
+                _xvfb = p;
+                Display = $":{n}";
+                return;
             }
-            _xvfb = p;
-            Display = $":{n}";
-            return;
+            if (!p.HasExited) p.Kill();
+            p.WaitForExit(5000);
+            lock (stderr) why.Append($"attempt {attempt}: {(answered ? "exited" : "no display number within 60 s")}: {stderr.ToString().Trim()}; ");
+            p.Dispose();
         }
-        Why = "could not start Xvfb on any display number";
+        Why = $"could not start Xvfb: {why}";
+        StartFailed = true;
     }
 
     public void Dispose()
     {
+        // The window tests' scratch folder (screenshots, generated sources, shader copies), one per test process.
+        string scratch = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}");
+        try
+        {
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover scratch folder in /tmp must not fail the run.
+        }
         if (_xvfb is null) return;
         // SIGTERM, not Process.Kill's SIGKILL: Xvfb then removes its /tmp/.X11-unix socket and lock file.
         if (!_xvfb.HasExited) SendSignal(_xvfb.Id, SigTerm);
@@ -101,10 +124,15 @@ internal static class WindowProcess
         return psi;
     }
 
-    public static Result Run(string? display, IEnumerable<string> args, IDictionary<string, string?>? env = null, int timeoutMs = 120_000)
+    /// <summary>The default limit only catches a hung window: a scripted run takes seconds, but on a loaded 2-core
+    /// CI machine (three test projects at once, llvmpipe) it can take many times that.</summary>
+    public static Result Run(string? display, IEnumerable<string> args, IDictionary<string, string?>? env = null, int timeoutMs = 300_000,
+        string? workingDirectory = null)
     {
         string[] list = args.ToArray();
-        using Process p = Process.Start(StartInfo(display, list, env))!;
+        ProcessStartInfo psi = StartInfo(display, list, env);
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
+        using Process p = Process.Start(psi)!;
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeoutMs))
@@ -117,6 +145,7 @@ internal static class WindowProcess
 
     public static string Require(DisplayFixture fixture)
     {
+        if (fixture.Display is null && fixture.StartFailed) Assert.Fail(fixture.Why);
         if (fixture.Display is null) Assert.Skip(fixture.Why ?? "no display");
         return fixture.Display!;
     }

@@ -170,6 +170,19 @@ internal static partial class FeaturesCommand
 
     private static void WriteAll(string dir, StackResult result)
     {
+        try
+        {
+            WriteAllOrThrow(dir, result);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that takes no files (read-only, full disk, /proc) is the user's to fix: one line, exit 2.
+            throw new ConvGLException($"features: cannot write --out {dir}: {e.Message}", e);
+        }
+    }
+
+    private static void WriteAllOrThrow(string dir, StackResult result)
+    {
         string full = Path.GetFullPath(dir);
         string parent = Path.GetDirectoryName(full) ?? throw new ConvGLException($"features: --out {dir} has no parent folder");
         if (!Directory.Exists(parent)) throw new ConvGLException($"features: the parent folder of --out {dir} does not exist");

@@ -11,7 +11,9 @@ namespace ConvGL.App.Commands;
 /// screenshot, the probe's numbers on stdout, exit 0 (tests and README pictures).</summary>
 internal static class WindowCommand
 {
-    public static readonly CommandSpec Spec = new("convgl",
+    // Named "window", not "convgl": errors are printed as "convgl: <spec name>: ...", and the window is the
+    // command a user gets with no verb.
+    public static readonly CommandSpec Spec = new("window",
         [],
         ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys", "drop"],
         ["hidden", "stats"]);
@@ -40,13 +42,16 @@ internal static class WindowCommand
     public static LiveOptions Parse(CommandLine args)
     {
         if (args.Get("stack") is not null && args.Get("filter") is not null)
-            throw new ConvGLException("convgl: give --stack or --filter, not both");
+            throw new ConvGLException("give --stack or --filter, not both");
         (int w, int h) = args.Get("size") is { } size ? SourceFactory.ParseSize(size, "--size") : (1024, 640);
         string? screenshot = args.Get("screenshot");
         int frames = args.GetInt("frames", 0, min: 1);
         string[] keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
         foreach (string key in keys) Controls.Parse(key); // a typo is one line before any window opens
-        if (screenshot is not null && frames == 0) throw new ConvGLException("convgl: --screenshot needs --frames N (the frame to capture); press p in the window instead");
+        if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
+        // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
+        if (screenshot is not null && Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
+            throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
         return new LiveOptions
         {
             Source = args.Get("source", "scene"),
@@ -73,6 +78,6 @@ internal static class WindowCommand
             int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int x) &&
             int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int y))
             return (x, y);
-        throw new ConvGLException($"convgl: --probe expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
+        throw new ConvGLException($"--probe expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using ConvGL.Core;
@@ -22,6 +23,7 @@ internal sealed unsafe class GlfwWindow : IAppWindow
 
     private nint _handle;
     private bool _vsync;
+    private ExceptionDispatchInfo? _callbackError;
 
     public event Action<Key, KeyMods>? KeyDown;
     public event Action<int, KeyMods>? MouseDown;
@@ -32,22 +34,45 @@ internal sealed unsafe class GlfwWindow : IAppWindow
     private GlfwWindow(nint handle)
     {
         _handle = handle;
+        // An exception must not unwind through GLFW's C frames (the runtime would abort with a stack trace):
+        // each callback keeps the first one and DoEvents rethrows it once glfwPollEvents has returned, so it
+        // reaches Program's one-line handler like any other error.
         _key = (_, key, _, action, mods) =>
         {
-            if (action != GlfwNative.Release) KeyDown?.Invoke(Enum.IsDefined((Key)key) ? (Key)key : Key.Unknown, (KeyMods)mods);
+            try
+            {
+                if (action != GlfwNative.Release) KeyDown?.Invoke(Enum.IsDefined((Key)key) ? (Key)key : Key.Unknown, (KeyMods)mods);
+            }
+            catch (Exception e) { _callbackError ??= ExceptionDispatchInfo.Capture(e); }
         };
         _mouse = (_, button, action, mods) =>
         {
-            if (action == GlfwNative.Press) MouseDown?.Invoke(button, (KeyMods)mods);
+            try
+            {
+                if (action == GlfwNative.Press) MouseDown?.Invoke(button, (KeyMods)mods);
+            }
+            catch (Exception e) { _callbackError ??= ExceptionDispatchInfo.Capture(e); }
         };
-        _cursor = (_, x, y) => MouseMove?.Invoke(x, y);
+        _cursor = (_, x, y) =>
+        {
+            try { MouseMove?.Invoke(x, y); }
+            catch (Exception e) { _callbackError ??= ExceptionDispatchInfo.Capture(e); }
+        };
         _drop = (_, count, paths) =>
         {
-            var list = new string[count];
-            for (int i = 0; i < count; i++) list[i] = Marshal.PtrToStringUTF8((nint)paths[i]) ?? "";
-            FileDrop?.Invoke(list);
+            try
+            {
+                var list = new string[count];
+                for (int i = 0; i < count; i++) list[i] = Marshal.PtrToStringUTF8((nint)paths[i]) ?? "";
+                FileDrop?.Invoke(list);
+            }
+            catch (Exception e) { _callbackError ??= ExceptionDispatchInfo.Capture(e); }
         };
-        _fbSize = (_, w, h) => FramebufferResize?.Invoke(w, h);
+        _fbSize = (_, w, h) =>
+        {
+            try { FramebufferResize?.Invoke(w, h); }
+            catch (Exception e) { _callbackError ??= ExceptionDispatchInfo.Capture(e); }
+        };
         GlfwNative.SetKeyCallback(handle, _key);
         GlfwNative.SetMouseButtonCallback(handle, _mouse);
         GlfwNative.SetCursorPosCallback(handle, _cursor);
@@ -141,7 +166,15 @@ internal sealed unsafe class GlfwWindow : IAppWindow
     }
 
     public void MakeCurrent() => GlfwNative.MakeContextCurrent(_handle);
-    public void DoEvents() => GlfwNative.PollEvents();
+    public void DoEvents()
+    {
+        GlfwNative.PollEvents();
+        if (_callbackError is { } error)
+        {
+            _callbackError = null;
+            error.Throw();
+        }
+    }
     public void SwapBuffers() => GlfwNative.SwapBuffers(_handle);
     public void Close() => GlfwNative.SetWindowShouldClose(_handle, GlfwNative.True);
 

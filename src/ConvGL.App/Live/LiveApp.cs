@@ -146,7 +146,10 @@ internal sealed unsafe class LiveApp : IDisposable
             {
                 // A scripted run counts frames from the source's first picture (a video or camera thread may
                 // take a moment to deliver it), so its screenshot never shows an empty window.
-                if (_clock.Elapsed.TotalSeconds > 20) throw new ConvGLException($"source {_source.Name}: no frame within 20 s{(_source.Error is { } e ? ": " + e : "")}");
+                // The clock runs from start-up (shader compiles included), so the limit is generous for a loaded
+                // machine; a source that failed says so at once instead of waiting it out.
+                if (_source.Error is { } e) throw new ConvGLException($"source {_source.Name}: no frame: {e}");
+                if (_clock.Elapsed.TotalSeconds > 120) throw new ConvGLException($"source {_source.Name}: no frame within 120 s");
                 Thread.Sleep(5);
                 continue;
             }
@@ -186,9 +189,13 @@ internal sealed unsafe class LiveApp : IDisposable
             _fpsFrames = 0;
             _fpsSince = now;
         }
-        if (now >= _nextHud)
+        // The HUD's numbers refresh twice a second; a scripted run counts that second in its own frames (as its
+        // scene does) so what it draws, and which frames count as steady for --stats, never depends on how fast
+        // a loaded machine renders.
+        double hudClock = _start.Scripted ? _frames / 30.0 : now;
+        if (hudClock >= _nextHud)
         {
-            _nextHud = now + 0.5;
+            _nextHud = hudClock + 0.5;
             _hudDirty = true;
         }
         if (now >= _nextCheck)
@@ -592,9 +599,19 @@ internal sealed unsafe class LiveApp : IDisposable
     private void TakeScreenshot(string? path)
     {
         _screenshotRequested = false;
+        bool requested = path is null;
         path ??= $"convgl-{DateTime.Now:yyyyMMdd-HHmmss}.png";
         (int fw, int fh) = _window.FramebufferSize;
-        Screenshot.Save(_gl, fw, fh, path);
+        try
+        {
+            Screenshot.Save(_gl, fw, fh, path);
+        }
+        catch (Exception e) when (requested && e is IOException or UnauthorizedAccessException or ConvGLException)
+        {
+            // The p key in a folder the user cannot write to is a message on screen, never the end of the session.
+            Flash($"screenshot {Path.GetFullPath(path)} not written: {e.Message}");
+            return;
+        }
         Console.Error.WriteLine($"convgl: screenshot {path} ({fw}x{fh})");
         if (!_start.Scripted) Flash($"screenshot saved: {path}");
     }

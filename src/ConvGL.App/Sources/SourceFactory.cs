@@ -25,6 +25,8 @@ internal static class SourceFactory
         if (spec == "camera") return VideoSource.OpenCamera("0");
         if (spec.StartsWith("camera:", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec[7..]);
         if (spec.StartsWith("/dev/video", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec);
+        if (Directory.Exists(spec))
+            throw new ConvGLException($"source '{spec}' is a folder; give an image or a video file in it");
         if (!File.Exists(spec))
             throw new ConvGLException($"source '{spec}': no such file (sources: scene, scene:WxH, camera, camera:N, /dev/videoN, an image or a video file)");
         return s_imageExtensions.Contains(Path.GetExtension(spec)) ? OpenImage(spec) : VideoSource.OpenFile(spec);
