@@ -199,6 +199,27 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void StackWithAKernelFileNextToIt_LoadsAsFeaturesDoes_AndTheProbeFollowsTheFile()
+    {
+        // A kernel named by a file beside the stack (not a library name): `convgl features` resolves it, so must the window.
+        string dir = Path.Combine(TempDir(), "kernel-file-stack");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "tilt.txt"), "# an asymmetric kernel: a flip or a transpose would show\nscale 1/8\n1 2 0\n0 0 -1\n3 0 -5\n");
+        string file = Path.Combine(dir, "tilted.json");
+        File.WriteAllText(file, """
+            { "name": "tilted", "input": "gray",
+              "layers": [ { "type": "conv", "kernels": ["tilt.txt"], "border": "reflect" } ] }
+            """);
+        Stack stack = StackCatalog.Load(file);
+        Tensor reference = StackRunner.Run(stack, SceneImage()).Outputs[0];
+        List<(int X, int Y)> points = Points(reference, 0);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", file, "--layer", "1", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        AssertProbes(ParseProbes(r.Stdout), points, reference, 0, $"{file} layer 1 (kernel file tilt.txt)");
+    }
+
+    [Fact]
     public void StackProbe_OnALearnedMultiChannelConv_SumsEveryInputChannelAndTheBias()
     {
         // learned layer 4: conv 8 -> 16 with bias, after relu and maxpool (a 90x160 map from the 180x320 scene).

@@ -1,6 +1,4 @@
 using ConvGL.Core;
-using ConvGL.Core.IO;
-using ConvGL.Core.Kernels;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
@@ -36,8 +34,8 @@ internal sealed class StackPipeline : ILivePipeline
 
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
-        // Kernel names and .npy weights resolve through Core's kernel library and reader.
-        Stack stack = StackFile.Load(_file, KernelLibrary.Get, Npy.Read);
+        // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
+        Stack stack = StackCatalog.Load(_file);
         return (new GpuStackRunner(_context, stack, height, width), Views(stack));
     }
 
