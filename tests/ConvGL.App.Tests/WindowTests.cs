@@ -220,6 +220,41 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void ZeroKey_TogglesTheSelectedLayer_BeyondTheNinthToo()
+    {
+        // Eleven layers: keys 1..9 cannot reach the last (a conv), so 0 toggles whichever layer [ ] selected.
+        string dir = Path.Combine(TempDir(), "eleven-layers");
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "eleven.json");
+        string relus = string.Concat(Enumerable.Repeat("""{ "type": "relu" }, """, 9));
+        File.WriteAllText(file, $$"""
+            { "name": "eleven", "input": "gray",
+              "layers": [ { "type": "conv", "kernels": ["sobel-x"] }, {{relus}}{ "type": "conv", "kernels": ["box:5"] } ] }
+            """);
+        Stack stack = StackCatalog.Load(file);
+        Assert.Equal(11, stack.Layers.Count);
+        Tensor reference = StackRunner.Run(stack, SceneImage()).Outputs[10];
+        List<(int X, int Y)> points = Points(reference, 0);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+
+        WindowProcess.Result on = Run([.. Small, "--stack", file, "--layer", "11", "--probe", probe]);
+        Assert.True(on.ExitCode == 0, on.ToString());
+        AssertProbes(ParseProbes(on.Stdout), points, reference, 0, $"{file} layer 11 (box:5), on");
+
+        // 0 on the selected layer 11 turns it off (the probe says so).
+        WindowProcess.Result off = Run([.. Small, "--stack", file, "--layer", "11", "--keys", "0", "--probe", probe]);
+        Assert.True(off.ExitCode == 0, off.ToString());
+        string[] offLines = off.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("probe layer=", StringComparison.Ordinal)).ToArray();
+        Assert.True(offLines.Length == points.Count && offLines.All(l => l.StartsWith("probe layer=10 ", StringComparison.Ordinal) && l.EndsWith("invalid: layer is off", StringComparison.Ordinal)),
+            $"after 0 on layer 11 every probe line should say the layer is off:\n{off.Stdout}");
+
+        // 0 again turns it back on.
+        WindowProcess.Result back = Run([.. Small, "--stack", file, "--layer", "11", "--keys", "0 0", "--probe", probe]);
+        Assert.True(back.ExitCode == 0, back.ToString());
+        AssertProbes(ParseProbes(back.Stdout), points, reference, 0, $"{file} layer 11 after 0 twice");
+    }
+
+    [Fact]
     public void StackProbe_OnALearnedMultiChannelConv_SumsEveryInputChannelAndTheBias()
     {
         // learned layer 4: conv 8 -> 16 with bias, after relu and maxpool (a 90x160 map from the 180x320 scene).
@@ -273,7 +308,7 @@ public sealed class WindowTests(DisplayFixture display)
     public void EveryKey_RunsThroughTheControlsTable_WithoutAnError()
     {
         // Every binding but p (screenshot to the working folder) and Esc (tested below), in stack and filter mode.
-        const string keys = "1 1 2 2 ] [ . , tab shift+tab o l g w c b B + - d D space space v v r i i h h s S F f f c + d";
+        const string keys = "1 1 2 2 0 0 ] [ . , tab shift+tab o l g w c b B + - d D space space v v r i i h h s S F f f c + d";
         string png = Temp("all-keys.png");
         TempDir();
         WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", keys, "--screenshot", png]);

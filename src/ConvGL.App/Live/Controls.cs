@@ -15,6 +15,7 @@ internal static class Controls
     public static readonly IReadOnlyList<Control> All =
     [
         new("1 .. 9", "toggle layer 1..9 of the stack on/off", (k, _) => k is >= Key.D1 and <= Key.D9, (a, k, _) => a.ToggleLayer(k - Key.D1)),
+        new("0", "toggle the selected layer on/off (with [ ], any layer, also 10 and beyond)", (k, _) => k == Key.D0, (a, _, _) => a.ToggleLayer(a.SelectedLayer)),
         new("[  ]", "select the previous / next layer (grid, probe, profile)", (k, _) => Is(k, Key.LeftBracket, Key.RightBracket),
             (a, k, _) => a.SelectLayer(k == Key.RightBracket ? +1 : -1)),
         new(",  .", "select the previous / next channel (output, profile, probe)", (k, _) => Is(k, Key.Comma, Key.Period),

@@ -618,6 +618,9 @@ internal sealed unsafe class LiveApp : IDisposable
 
     // ---- controls (called through Controls.All) ----
 
+    /// <summary>The layer [ ] select: the grid, probe and profile show it, and 0 toggles it.</summary>
+    public int SelectedLayer => _layer;
+
     public void ToggleLayer(int i)
     {
         if (i >= _pipeline.LayerCount)
