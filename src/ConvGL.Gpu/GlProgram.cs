@@ -1,3 +1,4 @@
+using ConvGL.Core.IO;
 using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu;
@@ -22,8 +23,8 @@ public sealed class GlProgram
     public string Name { get; }
     internal IReadOnlyList<string> Stages { get; }
     internal IReadOnlyList<KeyValuePair<string, string>> Defines { get; }
-    /// <summary>Every file the last build read, with its modification time then (for hot reload).</summary>
-    internal IReadOnlyList<(string Path, DateTime Stamp)> Files { get; set; } = [];
+    /// <summary>Every file the last build read, watched for changes since then (for hot reload).</summary>
+    internal IReadOnlyList<FileWatch> Files { get; set; } = [];
     public uint Handle { get; private set; }
     /// <summary>For a compute program: the local_size the shader declares (x, y, z).</summary>
     public (uint X, uint Y, uint Z) WorkgroupSize { get; private set; } = (1, 1, 1);

@@ -1,4 +1,5 @@
 using System.Text;
+using ConvGL.Core.IO;
 using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu;
@@ -59,7 +60,7 @@ public sealed class ShaderLibrary : IDisposable
         string key = string.Join("+", stages) + (defs.Count == 0 ? "" : " [" + string.Join(",", defs.Select(d => $"{d.Key}={d.Value}")) + "]");
         if (_programs.TryGetValue(key, out GlProgram? program)) return program;
         program = new GlProgram(_context, key, stages, defs);
-        (uint handle, IReadOnlyList<(string, DateTime)> files) = Build(program);
+        (uint handle, IReadOnlyList<FileWatch> files) = Build(program);
         program.Files = files;
         program.Replace(handle);
         _programs.Add(key, program);
@@ -76,34 +77,32 @@ public sealed class ShaderLibrary : IDisposable
         var errors = new StringBuilder();
         foreach (GlProgram program in _programs.Values)
         {
-            // Changed = any file's modification time differs from the one read at build time (not "newer than the
-            // build": file systems stamp with a coarse clock, and editors may restore older times).
-            if (program.Files.All(f => Stamp(f.Path) == f.Stamp)) continue;
+            // Changed = any file's time, length or (just after an edit) content differs from what the build saw (not
+            // "newer than the build": file systems stamp with a coarse clock, and editors may restore older times).
+            if (!program.Files.Any(f => f.Changed())) continue;
             try
             {
-                (uint handle, IReadOnlyList<(string, DateTime)> files) = Build(program);
+                (uint handle, IReadOnlyList<FileWatch> files) = Build(program);
                 program.Files = files;
                 program.Replace(handle);
                 rebuilt++;
             }
             catch (GpuException e)
             {
-                // Keep the last good program; remember the broken files' times so the same error is reported
+                // Keep the last good program; watch the broken files from now, so the same error is reported
                 // once, not on every poll, and the next save is seen as a change again.
-                program.Files = program.Files.Select(f => (f.Path, Stamp(f.Path))).ToList();
+                program.Files = program.Files.Select(f => new FileWatch(f.Path)).ToList();
                 errors.AppendLine(e.Message);
             }
         }
         return (rebuilt, errors.Length == 0 ? null : errors.ToString().TrimEnd());
     }
 
-    private static DateTime Stamp(string path) => File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
-
-    private (uint Handle, IReadOnlyList<(string, DateTime)> Files) Build(GlProgram program)
+    private (uint Handle, IReadOnlyList<FileWatch> Files) Build(GlProgram program)
     {
         GL gl = _context.Gl;
         var shaders = new List<uint>();
-        var files = new List<(string, DateTime)>();
+        var files = new List<FileWatch>();
         try
         {
             foreach (string stage in program.Stages)
@@ -116,7 +115,7 @@ public sealed class ShaderLibrary : IDisposable
                     _ => throw new GpuException($"{stage}: unknown shader stage (expected .comp, .vert or .frag)"),
                 };
                 ShaderSource source = ShaderSource.Load(Path.Combine(Root, stage), Root, program.Defines);
-                files.AddRange(source.Files.Select(f => (f, Stamp(f))));
+                files.AddRange(source.Files.Select(f => new FileWatch(f)));
                 uint shader = gl.CreateShader(type);
                 shaders.Add(shader);
                 gl.ShaderSource(shader, source.Text);

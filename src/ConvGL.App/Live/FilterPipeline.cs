@@ -1,4 +1,5 @@
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
 using ConvGL.Core.Ops;
 using ConvGL.Gpu;
@@ -18,14 +19,14 @@ internal sealed class FilterPipeline : ILivePipeline
     private ConvView _view;
     private Tensor _kernel, _weight;
     private ConvOptions _options;
-    private DateTime _fileStamp;
+    private readonly FileWatch? _watch;
     private bool _enabled = true;
 
     public FilterPipeline(GlContext context, string spec, ConvOptions? options = null)
     {
         _spec = spec;
         _file = File.Exists(spec) ? Path.GetFullPath(spec) : null;
-        if (_file is not null) _fileStamp = File.GetLastWriteTimeUtc(_file);
+        if (_file is not null) _watch = new FileWatch(_file);
         _kernel = KernelSource.Resolve(spec);
         if (_kernel.Rank != 2) throw new ConvGLException($"filter '{spec}': a filter kernel must be 2D, got shape {_kernel.ShapeString}");
         _options = (options ?? ConvOptions.ImageFilter) with { Groups = InputChannels };
@@ -78,10 +79,9 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public (bool Changed, string? Error) ReloadChanged(bool force)
     {
-        if (_file is null) return (false, null);
-        DateTime stamp = File.Exists(_file) ? File.GetLastWriteTimeUtc(_file) : DateTime.MinValue;
-        if (!force && stamp == _fileStamp) return (false, null);
-        _fileStamp = stamp;
+        if (_file is null || _watch is null) return (false, null);
+        // Checked even when forced, so the state read now is the one the next check compares with.
+        if (!_watch.Changed() && !force) return (false, null);
         try
         {
             Tensor kernel = KernelSource.Resolve(_file);

@@ -1,4 +1,5 @@
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
@@ -16,7 +17,7 @@ internal sealed class StackPipeline : ILivePipeline
     private ConvView?[] _convs;
     // Kernel names per layer as the file gave them: a live option change rebuilds the layer without them.
     private IReadOnlyList<string>?[] _kernelNames;
-    private DateTime _stamp;
+    private IReadOnlyList<FileWatch> _watches;
 
     public StackPipeline(GlContext context, string nameOrFile)
     {
@@ -24,7 +25,7 @@ internal sealed class StackPipeline : ILivePipeline
         _file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
         (_runner, _convs) = Load(16, 16);
         _kernelNames = KernelNames(_runner.Stack);
-        _stamp = Stamp();
+        _watches = Watches(_runner.Stack);
     }
 
     private static IReadOnlyList<string>?[] KernelNames(Stack stack) => stack.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray();
@@ -43,16 +44,20 @@ internal sealed class StackPipeline : ILivePipeline
     private static ConvView?[] Views(Stack stack) =>
         stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
 
-    // The stack file and the weights file it names (relative to it): either changing means a reload.
-    private DateTime Stamp()
+    // Every file the stack reads, relative to it: the stack file, its weights file, .npy weights and kernel files.
+    // A kernel spec that is a library name is watched as a file too: it stays missing, which is no change.
+    private IReadOnlyList<FileWatch> Watches(Stack stack)
     {
-        DateTime t = File.Exists(_file) ? File.GetLastWriteTimeUtc(_file) : DateTime.MinValue;
-        if (_runner.Stack.WeightsFile is { } weights)
+        string dir = Path.GetDirectoryName(_file)!;
+        var paths = new List<string> { _file };
+        if (stack.WeightsFile is { } weights) paths.Add(Path.Combine(dir, weights));
+        foreach (ConvLayer c in stack.Layers.OfType<ConvLayer>())
         {
-            string path = Path.Combine(Path.GetDirectoryName(_file)!, weights);
-            if (File.Exists(path) && File.GetLastWriteTimeUtc(path) > t) t = File.GetLastWriteTimeUtc(path);
+            paths.AddRange((c.Kernels ?? []).Select(k => Path.Combine(dir, k)));
+            paths.AddRange(new[] { c.WeightName, c.BiasName }.OfType<string>()
+                .Where(n => n.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)).Select(n => Path.Combine(dir, n)));
         }
-        return t;
+        return paths.Distinct(StringComparer.Ordinal).Select(p => new FileWatch(p)).ToArray();
     }
 
     public string Name => $"stack {_runner.Stack.Name}";
@@ -110,9 +115,9 @@ internal sealed class StackPipeline : ILivePipeline
 
     public (bool Changed, string? Error) ReloadChanged(bool force)
     {
-        DateTime stamp = Stamp();
-        if (!force && stamp == _stamp) return (false, null);
-        _stamp = stamp;
+        if (!force && !_watches.Any(w => w.Changed())) return (false, null);
+        // Watch from now on (the old list: a broken file is reported once, and its next save is a change again).
+        _watches = Watches(_runner.Stack);
         try
         {
             (GpuStackRunner runner, ConvView?[] convs) = Load(Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W));
@@ -121,6 +126,7 @@ internal sealed class StackPipeline : ILivePipeline
             _runner.Dispose();
             (_runner, _convs) = (runner, convs);
             _kernelNames = KernelNames(runner.Stack);
+            _watches = Watches(runner.Stack);
             return (true, null);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
