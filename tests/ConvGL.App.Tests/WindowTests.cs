@@ -80,6 +80,40 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Fact]
+    public void GridView_LaysTheMapsOutBelowTheInfoPanel_AndIGivesThemTheTopBack()
+    {
+        // edges, layer 1: four 16:9 maps in a 2x2 grid. The info panel (from x = 8) has 6 lines: it ends near y = 106.
+        TempDir();
+        string shown = Temp("grid-panel-shown.png"), hidden = Temp("grid-panel-hidden.png");
+        WindowProcess.Result a = Run([.. Small, "--stack", "edges", "--layer", "1", "--view", "grid", "--screenshot", shown]);
+        WindowProcess.Result b = Run([.. Small, "--stack", "edges", "--layer", "1", "--view", "grid", "--keys", "i", "--screenshot", hidden]);
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
+
+        // The strip left of the panel, x 0..5, rows 30..100: a map's left edge when the grid fills the window
+        // (320x180 at y 30), the cleared background when the grid starts below the panel.
+        static int Background(Picture p, int y0, int y1)
+        {
+            int i0 = ((p.Height - 1) * p.Width) * 4; // bottom-left corner: background in both layouts
+            int count = 0;
+            for (int y = y0; y < y1; y++)
+                for (int x = 0; x < 6; x++)
+                {
+                    int i = (y * p.Width + x) * 4;
+                    if (Math.Abs(p.Rgba[i] - p.Rgba[i0]) <= 2 && Math.Abs(p.Rgba[i + 1] - p.Rgba[i0 + 1]) <= 2 && Math.Abs(p.Rgba[i + 2] - p.Rgba[i0 + 2]) <= 2) count++;
+                }
+            return count;
+        }
+        var withPanel = new Picture(shown);
+        var withoutPanel = new Picture(hidden);
+        int strip = 6 * 70;
+        Assert.True(Background(withPanel, 30, 100) == strip,
+            $"panel shown: only {Background(withPanel, 30, 100)} of {strip} strip pixels beside the panel are background: a map lies under the panel");
+        Assert.True(Background(withoutPanel, 30, 100) < strip / 2,
+            $"panel hidden (i): {Background(withoutPanel, 30, 100)} of {strip} strip pixels are background: the grid did not take the top back");
+        Assert.True(withPanel.Contrast(120, 240) > 8, "panel shown: the maps below the panel look blank");
+    }
+
+    [Fact]
     public void RefusedToggle_IsAMessage_NotACrash()
     {
         // Layer 1 (the 1 -> 4 derivative bank) off would hand the magnitude layer 1 channel: the plan refuses it.

@@ -296,6 +296,8 @@ internal sealed unsafe class LiveApp : IDisposable
                     break;
                 }
             case ViewKind.Grid:
+                // Below the top panels while they are shown: a map under the info panel would be half hidden.
+                area = area with { Y = area.Y + TopPanelsBottom(), Height = Math.Max(1, area.Height - TopPanelsBottom()) };
                 if (_enlarged >= 0 && _enlarged < output.C)
                 {
                     _outputRect = area.Fit(output.W, output.H);
@@ -412,6 +414,17 @@ internal sealed unsafe class LiveApp : IDisposable
     }
 
     // ---- HUD ----
+
+    /// <summary>Where the top panels end (0 while i hides them): the info panel has a title, source and pipeline
+    /// line, one per layer and the selected layer's line; the kernel panel a title and at most 7 rows (as
+    /// RedrawHud and AddKernelLines write them). Known before the HUD is drawn, so the view can be laid out first.</summary>
+    private float TopPanelsBottom()
+    {
+        if (_infoHidden) return 0;
+        int infoLines = 4 + _pipeline.LayerCount;
+        int kernelLines = _pipeline.Conv(_layer) is { } conv ? 1 + Math.Min(7, conv.Weight.Shape[2]) : 0;
+        return 8 + Math.Max(infoLines, kernelLines) * _hud.LineHeight + 8 + 4;
+    }
 
     private void RedrawHud(int fw, int fh, int ww, int wh)
     {
