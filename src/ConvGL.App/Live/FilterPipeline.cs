@@ -59,6 +59,7 @@ internal sealed class FilterPipeline : ILivePipeline
         _enabled = !_enabled;
         return null;
     }
+    public bool TimesLayers => false;
     public double LayerMilliseconds(int i) => 0;
 
     public void Run()

@@ -32,6 +32,9 @@ internal interface ILivePipeline : IDisposable
     ConvView? Conv(int i);
     /// <summary>Runs every enabled layer on <see cref="Input"/> (C = <see cref="InputChannels"/>).</summary>
     void Run();
+    /// <summary>Whether <see cref="Run"/> times each layer with its own GL_TIME_ELAPSED queries (a real GPU only:
+    /// llvmpipe reads them as ~0). The caller must not hold a timer query open around Run then: queries cannot nest.</summary>
+    bool TimesLayers { get; }
     /// <summary>GPU milliseconds of the last run per layer (0 where unmeasured).</summary>
     double LayerMilliseconds(int i);
     /// <summary>Live option changes; false when this pipeline has no such option (the HUD says so).</summary>

@@ -37,7 +37,7 @@ internal sealed class StackPipeline : ILivePipeline
     {
         // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
         Stack stack = StackCatalog.Load(_file);
-        return (new GpuStackRunner(_context, stack, height, width), Views(stack));
+        return (new GpuStackRunner(_context, stack, height, width) { TimeLayers = TimesLayers }, Views(stack));
     }
 
     // One view per conv layer, made once: the probe and the profile ask for them every frame.
@@ -84,7 +84,9 @@ internal sealed class StackPipeline : ILivePipeline
     public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
     public GpuTensor LayerOutput(int i) => _runner.Output(i);
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
-    public double LayerMilliseconds(int i) => 0;
+    public bool TimesLayers => !_context.IsSoftware;
+    // A layer that is off runs nothing: its timer's last figure is stale.
+    public double LayerMilliseconds(int i) => _runner.Enabled[i] ? _runner.LayerMilliseconds(i) ?? 0 : 0;
 
     public void Run()
     {
@@ -107,7 +109,7 @@ internal sealed class StackPipeline : ILivePipeline
         StackLayer[] layers = [.. stack.Layers];
         layers[layer] = ConvLayer.Learned(c.Weight, c.Bias, next, c.WeightName ?? "live", c.Bias is null ? null : c.BiasName ?? "live.bias");
         var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description };
-        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled);
+        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled) { TimeLayers = TimesLayers };
         _runner.Dispose();
         (_runner, _convs) = (runner, Views(rebuilt));
         return true;
