@@ -85,4 +85,18 @@ public sealed class GlProgram
                 $"above this driver's GL_MAX_COMPUTE_WORK_GROUP_COUNT ({mx}, {my}, {mz}); use fewer channels or a smaller image, or --device cpu");
         _context.Gl.DispatchCompute(gx, gy, gz);
     }
+
+    // Element-wise shaders index a flat array as y * u_row + x: 4096 workgroups per row keeps both axes far
+    // below GL's 65535-group minimum limit for any tensor that fits in a storage block.
+    private const int MaxRowGroups = 4096;
+
+    /// <summary>Covers <paramref name="count"/> invocations of an element-wise shader (one-dimensional workgroups,
+    /// a <c>u_row</c> uniform giving the invocations per dispatch row). The program must be in use.</summary>
+    public void DispatchFlat(int count)
+    {
+        int local = (int)WorkgroupSize.X;
+        int row = Math.Max(1, Math.Min((count + local - 1) / local, MaxRowGroups)) * local;
+        _context.Gl.Uniform1(Uniform("u_row"), row);
+        DispatchCovering(row, (count + row - 1) / row, 1);
+    }
 }

@@ -8,8 +8,6 @@ namespace ConvGL.Gpu.Ops;
 /// Input and output may be the same tensor (in place).</summary>
 public sealed class GpuActivation : IDisposable
 {
-    // 4096 groups of 256 per dispatch row: far below GL's 65535-group minimum limit on each axis.
-    private const int MaxRowGroups = 4096;
     private readonly GlContext _context;
     private ActivationKind _kind;
     private GlProgram? _program;
@@ -43,16 +41,12 @@ public sealed class GpuActivation : IDisposable
         GL gl = _context.Gl;
         GlProgram p = _program;
         int n = input.Length;
-        int local = (int)p.WorkgroupSize.X;
-        int groupsX = Math.Min((n + local - 1) / local, MaxRowGroups);
-        int row = groupsX * local;
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), n);
-        gl.Uniform1(p.Uniform("u_row"), row);
         gl.Uniform1(p.Uniform("u_slope"), Slope);
         input.Buffer.Bind(0);
         output.Buffer.Bind(3);
-        gl.DispatchCompute((uint)groupsX, (uint)((n + row - 1) / row), 1);
+        p.DispatchFlat(n);
         ComputeOp.Barrier(gl);
     }
 

@@ -7,8 +7,6 @@ namespace ConvGL.Gpu.Stacks;
 /// <summary>The GPU twin of <see cref="Magnitude.Apply"/> (shaders/magnitude.comp): sqrt(a^2 + b^2) of channel pairs.</summary>
 public sealed class GpuMagnitude(GlContext context)
 {
-    // 4096 groups per dispatch row keeps every axis far below GL's 65535-group minimum limit.
-    private const int MaxRowGroups = 4096;
     private GlProgram? _program;
 
     public void Run(GpuTensor input, GpuTensor output)
@@ -22,16 +20,12 @@ public sealed class GpuMagnitude(GlContext context)
         GL gl = context.Gl;
         GlProgram p = _program;
         int n = output.Length;
-        int local = (int)p.WorkgroupSize.X;
-        int groupsX = Math.Min((n + local - 1) / local, MaxRowGroups);
-        int row = groupsX * local;
         p.Use();
         gl.Uniform1(p.Uniform("u_plane"), input.H * input.W);
         gl.Uniform1(p.Uniform("u_count"), n);
-        gl.Uniform1(p.Uniform("u_row"), row);
         input.Buffer.Bind(0);
         output.Buffer.Bind(3);
-        gl.DispatchCompute((uint)groupsX, (uint)((n + row - 1) / row), 1);
+        p.DispatchFlat(n);
         ComputeOp.Barrier(gl);
     }
 }

@@ -1,10 +1,9 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
+using ConvGL.Core.Tests.Stacks;
 using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.Gpu.Tests.Stacks;
@@ -247,8 +246,9 @@ public sealed class GpuStackTests(GlFixture fixture)
         try
         {
             Tensor input = Parity.Random(new Random(42), 3, 13, 17);
-            Tensor[] expected = RunOracle(dir, input);
-            File.WriteAllText(Path.Combine(dir, "s.json"), OracleStack);
+            Tensor[] expected = NumpyStackOracle.Run(dir, input);
+            Assert.True(SafeTensors.Read(Path.Combine(dir, "weights.safetensors")).ContainsKey("conv1.weight"));
+            File.WriteAllText(Path.Combine(dir, "s.json"), NumpyStackOracle.StackJson);
             Stack stack = StackFile.Load(Path.Combine(dir, "s.json"));
             using var runner = new GpuStackRunner(gl, stack, 13, 17);
             StackResult gpu = runner.Run(input);
@@ -260,53 +260,5 @@ public sealed class GpuStackTests(GlFixture fixture)
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    // Must match the stack numpy_stack_oracle.py computes (the same text as NumpyStackOracle.StackJson in the Core tests).
-    private const string OracleStack = """
-        {
-          "name": "numpy-oracle", "input": "rgb", "weights": "weights.safetensors",
-          "layers": [
-            { "type": "conv", "weight": "conv1.weight", "bias": "conv1.bias", "padding": 1, "border": "zero" },
-            { "type": "relu" },
-            { "type": "maxpool", "size": 2 },
-            { "type": "conv", "weight": "conv2.weight", "bias": "conv2.bias", "groups": 2, "stride": [1, 2], "padding": [1, 0] },
-            { "type": "relu" },
-            { "type": "avgpool", "size": 2, "stride": 1, "padding": 1 }
-          ]
-        }
-        """;
-
-    private static Tensor[] RunOracle(string dir, Tensor input)
-    {
-        string? script = null;
-        for (string? d = AppContext.BaseDirectory; d is not null && script is null; d = Path.GetDirectoryName(d))
-        {
-            string candidate = Path.Combine(d, "tests", "ConvGL.Core.Tests", "Stacks", "numpy_stack_oracle.py");
-            if (File.Exists(candidate)) script = candidate;
-        }
-        Assert.NotNull(script);
-        File.WriteAllText(Path.Combine(dir, "shape.txt"), $"{input.C} {input.H} {input.W}");
-        var bytes = new byte[input.Length * 4];
-        for (int i = 0; i < input.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), input.Data[i]);
-        File.WriteAllBytes(Path.Combine(dir, "input.bin"), bytes);
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
-        psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add(dir);
-        using Process p = Process.Start(psi)!;
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"numpy oracle failed: {err}");
-        var outs = new List<Tensor>();
-        for (int i = 0; File.Exists(Path.Combine(dir, $"out{i}.bin")); i++)
-        {
-            int[] shape = File.ReadAllText(Path.Combine(dir, $"out{i}.txt")).Split(' ').Select(int.Parse).ToArray();
-            byte[] raw = File.ReadAllBytes(Path.Combine(dir, $"out{i}.bin"));
-            var t = new Tensor(shape);
-            for (int k = 0; k < t.Length; k++) t.Data[k] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(k * 8));
-            outs.Add(t);
-        }
-        Assert.True(SafeTensors.Read(Path.Combine(dir, "weights.safetensors")).ContainsKey("conv1.weight"));
-        return outs.ToArray();
     }
 }
