@@ -57,48 +57,9 @@ public static class StackFile
         }
         using (doc)
         {
-            CheckStrings(doc.RootElement, path, "");
+            JsonText.CheckStrings(doc.RootElement, (where, e) => new ConvGLException($"{path}: {where} {JsonText.NotText}", e));
             string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             return new Parser(path, kernels ?? (spec => StackDefaults.Kernel(spec, dir)), npy ?? StackDefaults.Npy).Stack(doc.RootElement);
-        }
-    }
-
-    /// <summary>System.Text.Json accepts an escaped lone surrogate ("\ud800") while parsing and throws
-    /// InvalidOperationException only when the string is read: every name and string is read once here, up front,
-    /// so the parser below never meets one and the error names the file and where.</summary>
-    private static void CheckStrings(JsonElement el, string path, string where)
-    {
-        switch (el.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (JsonProperty p in el.EnumerateObject())
-                {
-                    string name;
-                    try
-                    {
-                        name = p.Name;
-                    }
-                    catch (InvalidOperationException e)
-                    {
-                        throw new ConvGLException($"{path}: a field name in {(where.Length == 0 ? "the top-level object" : where)} is not valid text (a lone UTF-16 surrogate escape such as \\ud800?)", e);
-                    }
-                    CheckStrings(p.Value, path, where.Length == 0 ? Echo(name, 40) : $"{where}.{Echo(name, 40)}");
-                }
-                break;
-            case JsonValueKind.Array:
-                int i = 0;
-                foreach (JsonElement item in el.EnumerateArray()) CheckStrings(item, path, $"{where}[{i++}]");
-                break;
-            case JsonValueKind.String:
-                try
-                {
-                    _ = el.GetString();
-                }
-                catch (InvalidOperationException e)
-                {
-                    throw new ConvGLException($"{path}: field '{where}': the string is not valid text (a lone UTF-16 surrogate escape such as \\ud800?)", e);
-                }
-                break;
         }
     }
 
