@@ -36,7 +36,7 @@ public static class StackCatalog
             if (File.Exists(shipped)) return shipped;
         }
         IReadOnlyList<string> names = ShippedNames();
-        throw new ConvGLException($"stack '{nameOrPath}': no such file, and not a shipped stack name " +
+        throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': no such file, and not a shipped stack name " +
             (names.Count > 0 ? $"(shipped: {string.Join(", ", names)})" : "(no assets/stacks folder found)"));
     }
 
