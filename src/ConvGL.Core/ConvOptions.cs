@@ -72,7 +72,19 @@ public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Outp
 /// <summary>Output shape and padding of a 2D convolution.</summary>
 public readonly record struct ConvGeometry(AxisGeometry Y, AxisGeometry X)
 {
-    public static ConvGeometry Compute(int h, int w, int kh, int kw, ConvOptions o) => new(
-        AxisGeometry.Compute(h, kh, o.StrideY, o.DilationY, o.Padding, o.PadY, "height"),
-        AxisGeometry.Compute(w, kw, o.StrideX, o.DilationX, o.Padding, o.PadX, "width"));
+    /// <summary>The geometry, refused (before anything is allocated) when one output channel would hold more than
+    /// <see cref="Limits.ConvPlaneValues"/> values: each axis alone can fit an int while their product does not
+    /// (`apply --size 100000` asked for 200000 x 200000 outputs and failed inside the tensor constructor).</summary>
+    public static ConvGeometry Compute(int h, int w, int kh, int kw, ConvOptions o)
+    {
+        var g = new ConvGeometry(
+            AxisGeometry.Compute(h, kh, o.StrideY, o.DilationY, o.Padding, o.PadY, "height"),
+            AxisGeometry.Compute(w, kw, o.StrideX, o.DilationX, o.Padding, o.PadX, "width"));
+        long plane = (long)g.Y.Output * g.X.Output;
+        if (plane > Limits.ConvPlaneValues)
+            throw new ConvGLException($"the output would be {g.X.Output}x{g.Y.Output} = {plane} values a channel (input {w}x{h}, kernel {kw}x{kh}, " +
+                                      $"padding {o.Padding.ToString().ToLowerInvariant()}{(o.Padding == PaddingMode.Explicit ? $" {o.PadY},{o.PadX}" : "")}), " +
+                                      $"over the limit of {Limits.ConvPlaneValues}; use less padding or dilation, or a larger stride");
+        return g;
+    }
 }

@@ -44,9 +44,9 @@ public static class Limits
     /// read, before a fixed bank is expanded over its input channels.</summary>
     public const long StackWeights = 1L << 26;
 
-    /// <summary>Values of one tensor an op allocates (int indexing): C * H * W of a conv's output, checked as a
-    /// product before the allocation.</summary>
-    public const long TensorValues = int.MaxValue;
+    /// <summary>Values of one output channel of a convolution (H * W, 2 GiB of float32), checked as a product from
+    /// the geometry before the output exists: three such channels still fit a tensor's int indexing.</summary>
+    public const long ConvPlaneValues = 1L << 29;
 
     /// <summary>A byte count for messages: "1.5 GiB", "16 MiB", "900 bytes".</summary>
     public static string Bytes(long n) => n switch

@@ -53,7 +53,7 @@ public static class StackFile
         }
         catch (JsonException e)
         {
-            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {FirstSentence(e.Message)}", e);
+            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {Echo(FirstSentence(e.Message), 160)}", e);
         }
         using (doc)
         {
