@@ -34,10 +34,6 @@ public sealed class OnnxGraph
     public static OnnxGraph Build(OnnxModel model, bool foldBatchNorm = true)
     {
         string src = model.Source;
-        foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
-            if (v.ElemType is not (0 or FloatType))
-                throw new ConvGLException($"{src}: graph value '{v.Name}' has element type {OnnxReader.DataTypeName(v.ElemType)}; ConvGL runs FLOAT (float32) models only");
-
         var defined = new HashSet<string>(model.Inputs.Select(i => i.Name), StringComparer.Ordinal);
         defined.UnionWith(model.Initializers.Keys);
         var ops = new List<OnnxOp>(model.Nodes.Count);
@@ -69,6 +65,10 @@ public sealed class OnnxGraph
             if (!defined.Add(op.Output)) throw a.Error($"output '{op.Output}' is defined twice");
             ops.Add(op);
         }
+        // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first.
+        foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
+            if (v.ElemType is not (0 or FloatType))
+                throw new ConvGLException($"{src}: graph value '{v.Name}' has element type {OnnxReader.DataTypeName(v.ElemType)}; ConvGL runs FLOAT (float32) models only");
         foreach (OnnxValueInfo o in model.Outputs)
             if (!defined.Contains(o.Name)) throw new ConvGLException($"{src}: graph output '{o.Name}' is produced by no node");
 
