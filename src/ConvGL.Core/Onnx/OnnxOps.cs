@@ -99,8 +99,9 @@ public sealed record SpatialAttributes(int KernelY, int KernelX, int StrideY, in
     }
 }
 
-/// <summary>ONNX Conv (2D): inputs X (N, C, H, W), W (C_out, C / group, kH, kW), optional B (C_out), through the
-/// reference <see cref="Conv2D"/> with asymmetric explicit padding.</summary>
+/// <summary>ONNX Conv (2D): inputs X (N, C, H, W), W (C_out, C / group, kH, kW), optional B (C_out), with
+/// asymmetric explicit padding, through <see cref="DirectConv2D"/> (held equal to the reference <see cref="Conv2D"/>
+/// by tests; float32 accumulation like ONNX Runtime).</summary>
 public sealed class ConvOp : OnnxOp
 {
     public SpatialAttributes Spatial { get; }
@@ -151,7 +152,7 @@ public sealed class ConvOp : OnnxOp
         float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
         try
         {
-            return PerImage(x, image => Conv2D.Apply(image, w, bias, Options(image.H, image.W)));
+            return PerImage(x, image => DirectConv2D.Apply(image, w, bias, Options(image.H, image.W)));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {

@@ -6,49 +6,13 @@ namespace ConvGL.Core.Tests.Onnx;
 /// reference) of every op ConvGL supports, run on the CPU reference.</summary>
 public class OnnxNodeCaseTests
 {
-    public const string NodeDir = "/usr/share/libonnx-testdata/data/node";
-
-    /// <summary>Every supported op's 2D node cases. Left out on purpose: the 1D/3D pools, uint8 variants, MaxPool with
-    /// the Indices output and BatchNormalization in training mode (each is rejected with its own error: see
-    /// <see cref="UnsupportedCases_FailToLoad_WithOneErrorNamingTheNodeAndWhatIsSupported"/>).</summary>
-    public static readonly string[] SupportedCases =
-    [
-        "test_basic_conv_with_padding", "test_basic_conv_without_padding", "test_conv_with_autopad_same",
-        "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_strides_no_padding", "test_conv_with_strides_padding",
-        "test_maxpool_2d_ceil", "test_maxpool_2d_default", "test_maxpool_2d_dilations", "test_maxpool_2d_pads",
-        "test_maxpool_2d_precomputed_pads", "test_maxpool_2d_precomputed_same_upper", "test_maxpool_2d_precomputed_strides",
-        "test_maxpool_2d_same_lower", "test_maxpool_2d_same_upper", "test_maxpool_2d_strides",
-        "test_averagepool_2d_ceil", "test_averagepool_2d_default", "test_averagepool_2d_pads", "test_averagepool_2d_pads_count_include_pad",
-        "test_averagepool_2d_precomputed_pads", "test_averagepool_2d_precomputed_pads_count_include_pad",
-        "test_averagepool_2d_precomputed_same_upper", "test_averagepool_2d_precomputed_strides", "test_averagepool_2d_same_lower",
-        "test_averagepool_2d_same_upper", "test_averagepool_2d_strides",
-        "test_batchnorm_epsilon", "test_batchnorm_example",
-        "test_relu", "test_leakyrelu", "test_leakyrelu_default", "test_leakyrelu_example", "test_sigmoid", "test_sigmoid_example",
-        "test_tanh", "test_tanh_example", "test_abs", "test_add", "test_add_bcast", "test_globalaveragepool", "test_globalaveragepool_precomputed",
-        "test_gemm_all_attributes", "test_gemm_alpha", "test_gemm_beta", "test_gemm_default_matrix_bias", "test_gemm_default_no_bias",
-        "test_gemm_default_scalar_bias", "test_gemm_default_single_elem_vector_bias", "test_gemm_default_vector_bias",
-        "test_gemm_default_zero_bias", "test_gemm_transposeA", "test_gemm_transposeB",
-        "test_flatten_axis0", "test_flatten_axis1", "test_flatten_axis2", "test_flatten_axis3", "test_flatten_default_axis",
-        "test_flatten_negative_axis1", "test_flatten_negative_axis2", "test_flatten_negative_axis3", "test_flatten_negative_axis4",
-    ];
-
-    public static TheoryData<string> Cases => new(SupportedCases);
-
-    /// <summary>The case's directory; skips (with the reason) only when the Debian test data is not installed.</summary>
-    public static string CaseDir(string name)
-    {
-        if (!Directory.Exists(NodeDir))
-            Assert.Skip($"ONNX backend test data absent: {NodeDir} (install it with: apt-get install libonnx-testdata; scripts/install-deps.sh --test does)");
-        string dir = Path.Combine(NodeDir, name);
-        Assert.True(Directory.Exists(dir), $"{dir} is missing although {NodeDir} exists");
-        return dir;
-    }
+    public static TheoryData<string> Cases => new(OnnxCases.Supported);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void NodeCase_PassesOnTheCpuReference(string name)
     {
-        OnnxTestCase c = OnnxTestCase.Load(CaseDir(name));
+        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.Dir(name));
         OnnxTestResult r = c.Run(OnnxTestCase.RunCpu);
         Assert.True(r.Passed, $"{name}: {r.Detail}");
         Assert.True(r.MaxError <= 1e-4, $"{name}: max error {r.MaxError}");
@@ -62,7 +26,7 @@ public class OnnxNodeCaseTests
     [InlineData("test_convtranspose", "(ConvTranspose): op ConvTranspose is not supported (supported: Conv, BatchNormalization")]
     public void UnsupportedCases_FailToLoad_WithOneErrorNamingTheNodeAndWhatIsSupported(string name, string expected)
     {
-        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(CaseDir(name)));
+        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(OnnxCases.Dir(name)));
         Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), e.Message);
         Assert.Contains("model.onnx", e.Message);
     }
