@@ -18,15 +18,22 @@ internal static class Program
             Console.Error.WriteLine($"convgl: {e.Message}");
             return 2;
         }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.All(i => i is ConvGLException))
+        {
+            // Work split over channels: the same bad input fails every task; say it once.
+            Console.Error.WriteLine($"convgl: {e.Flatten().InnerExceptions[0].Message}");
+            return 2;
+        }
         catch (GpuException e)
         {
             // The input was fine; this machine's OpenGL could not run it (no 4.3 context, a driver limit).
-            Console.Error.WriteLine($"convgl: GPU: {e.Message}");
+            Console.Error.WriteLine($"convgl: GPU: {ErrorText.OneLine(e.Message)}");
             return 1;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Console.Error.WriteLine($"convgl: internal error: {e.GetType().Name}: {e.Message}");
+            // The last line of defence: whatever the message holds, it prints as one line.
+            Console.Error.WriteLine($"convgl: internal error: {e.GetType().Name}: {ErrorText.OneLine(e.Message)}");
             if (Environment.GetEnvironmentVariable("CONVGL_TRACE") == "1") Console.Error.WriteLine(e);
             return 1;
         }
