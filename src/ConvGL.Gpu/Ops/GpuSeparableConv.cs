@@ -33,6 +33,9 @@ public sealed class GpuSeparableConv : IDisposable
         return ok;
     }
 
+    /// <summary>The shader variant that runs, for the bench table and the HUD.</summary>
+    public string Variant => "separable: 1 output/invocation, 2 passes";
+
     public int KernelHeight { get; private set; }
     public int KernelWidth { get; private set; }
 
