@@ -59,13 +59,18 @@ internal sealed class ConvPlan
     /// <summary>True when this plan was made for an input of this shape (options and weights invalidate it in the op).</summary>
     public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
 
+    /// <summary>The output's (H, W) for the planned input.</summary>
+    public (int H, int W) OutputSize => (_geometry.Y.Output, _geometry.X.Output);
+
+    /// <summary>Plans one conv. <paramref name="geometry"/> overrides the padding and output size the options give (the
+    /// separable passes: each keeps the other axis's size as it is).</summary>
     public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null)
     {
         GL gl = context.Gl;
         int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
         int groups = o.Groups, coutG = cout / groups;
-        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
+        ConvGeometry g = geometry ?? ConvGeometry.Compute(input.H, input.W, kh, kw, o);
         int border = (int)o.Border;
         int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         long outputs = (long)cout * g.Y.Output * g.X.Output;
