@@ -10,6 +10,8 @@ internal sealed class GlBuffer : IDisposable
     private readonly GlContext _context;
     private readonly string _label;
     private bool _disposed;
+    private readonly uint[] _texelViews = new uint[2];      // r32f, rgba32f
+    private readonly bool[] _texelViewsStale = new bool[2];
 
     public uint Handle { get; private set; }
     /// <summary>Floats allocated on the GPU (at least 1: GL rejects zero-size storage blocks).</summary>
@@ -41,6 +43,7 @@ internal sealed class GlBuffer : IDisposable
         gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, Handle);
         unsafe { gl.BufferData(BufferTargetARB.ShaderStorageBuffer, (nuint)bytes, null, BufferUsageARB.DynamicCopy); }
         Capacity = floats;
+        _texelViewsStale[0] = _texelViewsStale[1] = true;
     }
 
     public void Write(ReadOnlySpan<float> data, int offset = 0)
@@ -68,12 +71,43 @@ internal sealed class GlBuffer : IDisposable
 
     public void Bind(uint binding) => _context.Gl.BindBufferBase(BufferTargetARB.ShaderStorageBuffer, binding, Handle);
 
+    /// <summary>Binds the buffer as a uniform block (the fast conv variants keep their weights there).</summary>
+    public void BindUniform(uint binding) => _context.Gl.BindBufferBase(BufferTargetARB.UniformBuffer, binding, Handle);
+
+    /// <summary>Binds this buffer's memory, as r32f texels (or rgba32f: floats 4t..4t+3 as texel t, when
+    /// <paramref name="vec4"/>), to texture unit <paramref name="unit"/> (a GLSL <c>samplerBuffer</c>): the same bytes, no
+    /// copy. texelFetch through it is a vector gather on llvmpipe, where an SSBO load with a per-lane address is a
+    /// scalar loop (shared/PERF-NOTES.md); on GPUs it goes through the texture cache. Each view is made once and
+    /// re-attached after the storage grows.</summary>
+    public void BindTexelView(uint unit, bool vec4 = false)
+    {
+        GL gl = _context.Gl;
+        int v = vec4 ? 1 : 0;
+        gl.ActiveTexture(TextureUnit.Texture0 + (int)unit);
+        if (_texelViews[v] == 0)
+        {
+            _texelViews[v] = gl.GenTexture();
+            gl.BindTexture(TextureTarget.TextureBuffer, _texelViews[v]);
+            _context.ObjectCreated(ObjectIdentifier.Texture, _texelViews[v], _label + (vec4 ? " (rgba32f view)" : " (r32f view)"));
+            _texelViewsStale[v] = true;
+        }
+        gl.BindTexture(TextureTarget.TextureBuffer, _texelViews[v]);
+        if (_texelViewsStale[v])
+        {
+            gl.TexBuffer(TextureTarget.TextureBuffer, vec4 ? SizedInternalFormat.Rgba32f : SizedInternalFormat.R32f, Handle);
+            _texelViewsStale[v] = false;
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         uint h = Handle;
         Handle = 0;
+        foreach (uint view in _texelViews)
+            if (view != 0) _context.EnqueueDisposal(g => g.DeleteTexture(view));
+        Array.Clear(_texelViews);
         if (h != 0) _context.EnqueueDisposal(g => g.DeleteBuffer(h));
     }
 }

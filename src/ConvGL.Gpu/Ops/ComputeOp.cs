@@ -5,14 +5,59 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>What every compute op does around its dispatch.</summary>
 internal static class ComputeOp
 {
-    /// <summary>Makes this dispatch's buffer writes visible to the next dispatch's reads and to read-back.
-    /// GL orders dispatches but not their memory effects; without the barrier a chained op may read stale data.</summary>
+    /// <summary>Texture unit the fast variants read their input tensor through (<see cref="GlBuffer.BindTexelView"/>).</summary>
+    public const uint InputUnit = 0;
+
+    /// <summary>Makes this dispatch's buffer writes visible to the next dispatch's reads (as a storage block or through a
+    /// texel view) and to read-back. GL orders dispatches but not their memory effects; without the barrier a chained
+    /// op may read stale data.</summary>
     public static void Barrier(GL gl) =>
-        gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
+        gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit |
+                         MemoryBarrierMask.TextureFetchBarrierBit);
+
+    /// <summary>Before a dispatch that reads its input through a texel view: whoever wrote the tensor (an op outside
+    /// this folder, whose barrier names storage blocks only) becomes visible to texture fetches.</summary>
+    public static void BeforeTexelReads(GL gl) => gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit);
 
     public static void CheckDistinct(GpuTensor input, GpuTensor output, string op)
     {
         if (ReferenceEquals(input, output))
             throw new ArgumentException($"{op}: input and output must be different tensors (each output value reads many inputs)");
+    }
+
+    /// <summary>GL_MAX_TEXTURE_BUFFER_SIZE: the most texels (floats) a texel view can reach.</summary>
+    public static long MaxTexelViewFloats(GL gl) => gl.GetInteger(GetPName.MaxTextureBufferSize);
+
+    /// <summary>GL_MAX_UNIFORM_BLOCK_SIZE in bytes (at least 16 KiB by the spec, 64 KiB on Mesa and NVIDIA).</summary>
+    public static long MaxUniformBlockBytes(GL gl) => gl.GetInteger(GetPName.MaxUniformBlockSize);
+}
+
+/// <summary>A rectangle of outputs one dispatch of a fast variant covers: the interior (<see cref="Rim"/> false, every
+/// tap inside the image, no border code) or a rim strip (every index mapped through the border).</summary>
+internal readonly record struct OutputRect(int X, int Y, int Width, int Height, bool Rim)
+{
+    /// <summary>Outputs [Lo, Hi) along one axis whose every tap o*stride - pad + i*dilation (i &lt; k) lies in [0, n).</summary>
+    public static (int Lo, int Hi) InteriorSpan(int n, int outputs, int k, int stride, int dilation, int padBefore)
+    {
+        long lo = ((long)padBefore + stride - 1) / stride;
+        long last = (long)n - 1 + padBefore - (long)(k - 1) * dilation; // the last output's first tap must be <= this
+        long hi = last < 0 ? 0 : Math.Min(outputs, last / stride + 1);
+        lo = Math.Min(lo, outputs);
+        return ((int)lo, (int)Math.Max(lo, hi));
+    }
+
+    /// <summary>Splits a (width, height) output plane into the interior, trimmed to a multiple of <paramref name="blockX"/>
+    /// columns so interior loads never pass the image, and up to four rim strips around it (top and bottom full width).
+    /// With no interior the whole plane is one rim rectangle.</summary>
+    public static List<OutputRect> Split(int width, int height, (int Lo, int Hi) x, (int Lo, int Hi) y, int blockX)
+    {
+        int xHi = x.Lo + (x.Hi - x.Lo) / blockX * blockX;
+        if (xHi <= x.Lo || y.Hi <= y.Lo) return [new OutputRect(0, 0, width, height, true)];
+        var rects = new List<OutputRect> { new(x.Lo, y.Lo, xHi - x.Lo, y.Hi - y.Lo, false) };
+        if (y.Lo > 0) rects.Add(new(0, 0, width, y.Lo, true));
+        if (y.Hi < height) rects.Add(new(0, y.Hi, width, height - y.Hi, true));
+        if (x.Lo > 0) rects.Add(new(0, y.Lo, x.Lo, y.Hi - y.Lo, true));
+        if (xHi < width) rects.Add(new(xHi, y.Lo, width - xHi, y.Hi - y.Lo, true));
+        return rects;
     }
 }

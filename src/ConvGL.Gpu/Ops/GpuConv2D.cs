@@ -3,27 +3,48 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="ConvGL.Core.Ops.Conv2D.Apply"/>: shaders/conv2d.comp, every option of
-/// <see cref="ConvOptions"/>. Weights and bias are uploaded once per <see cref="SetWeights"/>, not per dispatch;
-/// options can change between dispatches (mode, border and bias pick a specialised program, the rest are uniforms).</summary>
+/// <summary>The GPU twin of <see cref="ConvGL.Core.Ops.Conv2D.Apply"/>, every option of <see cref="ConvOptions"/>.
+/// Weights and bias are uploaded once per <see cref="SetWeights"/>, not per dispatch; options can change between
+/// dispatches.
+///
+/// Which shader runs is planned once per (input shape, options, weight shape) and kept until one of them changes
+/// (<see cref="ConvPlan"/>; <see cref="Variant"/> names it): conv2d_depthwise.comp for weights (C, 1, kH, kW) with
+/// groups = C (image filters, depthwise layers), conv2d_dense.comp for every other layer, and the straightforward
+/// conv2d.comp where neither applies (input beyond the driver's texel-buffer limit, or kernels too large to unroll).
+/// All three compute the same sums; the parity tests hold each to the CPU reference.</summary>
 public sealed class GpuConv2D : IDisposable
 {
     private readonly GlContext _context;
     private readonly GlBuffer _weights;
     private readonly GlBuffer _bias;
+    private readonly GlBuffer _params;
     private ConvOptions _options;
-    private GlProgram? _program;
     private bool _hasBias;
+    private float[] _weightData = [];
+    private float[] _biasData = [];
+    private ConvPlan? _plan;
     private GpuTensor? _scratchIn, _scratchOut;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
+
+    /// <summary>For tests: force conv2d.comp, or a fast variant wherever one applies (whatever the output size).</summary>
+    internal ConvChoice Choice
+    {
+        get;
+        set
+        {
+            field = value;
+            _plan = null;
+        }
+    }
 
     public GpuConv2D(GlContext context, Tensor weight, float[]? bias, ConvOptions? options = null)
     {
         _context = context;
         _weights = new GlBuffer(context, "conv2d weights");
         _bias = new GlBuffer(context, "conv2d bias");
+        _params = new GlBuffer(context, "conv2d packed weights");
         _options = options ?? new ConvOptions();
         SetWeights(weight, bias);
     }
@@ -34,10 +55,14 @@ public sealed class GpuConv2D : IDisposable
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value.Mode != _options.Mode || value.Border != _options.Border) _program = null;
+            if (value != _options) _plan = null;
             _options = value;
         }
     }
+
+    /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
+    /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
+    public string Variant => _plan?.Variant ?? "(not run yet)";
 
     /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
     public void SetWeights(Tensor weight, float[]? bias)
@@ -48,9 +73,11 @@ public sealed class GpuConv2D : IDisposable
             throw new ConvGLException($"bias has {bias.Length} entries, C_out is {weight.Shape[0]}");
         _weights.Write(weight.Data);
         if (bias is not null) _bias.Write(bias);
-        if (_hasBias != bias is not null) _program = null;
         _hasBias = bias is not null;
+        _weightData = (float[])weight.Data.Clone();
+        _biasData = bias is null ? [] : (float[])bias.Clone();
         WeightShape = (int[])weight.Shape.Clone();
+        _plan = null;
     }
 
     /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
@@ -73,26 +100,31 @@ public sealed class GpuConv2D : IDisposable
         _context.FlushDisposables();
         ComputeOp.CheckDistinct(input, output, "conv2d");
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
-        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
         output.Resize(cout, hout, wout);
+        if (_plan is null || !_plan.Fits(input))
+            _plan = ConvPlan.Create(_context, input, WeightShape, _weightData, _hasBias ? _biasData : null, _options, _params, Choice);
+        if (_plan.Direct) RunDirect(input, output);
+        else _plan.Run(input, output, _params);
+    }
 
-        _program ??= _context.Shaders.Compute("conv2d.comp",
-            ("BORDER", (int)_options.Border), ("CONVOLVE", _options.Mode == ConvMode.Convolve ? 1 : 0), ("HAS_BIAS", _hasBias ? 1 : 0));
+    private void RunDirect(GpuTensor input, GpuTensor output)
+    {
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
         GL gl = _context.Gl;
-        GlProgram p = _program;
+        GlProgram p = _plan!.Interior;
         p.Use();
         gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
-        gl.Uniform3(p.Uniform("u_out_shape"), cout, hout, wout);
+        gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
         gl.Uniform2(p.Uniform("u_kernel"), WeightShape[2], WeightShape[3]);
         gl.Uniform2(p.Uniform("u_stride"), _options.StrideY, _options.StrideX);
         gl.Uniform2(p.Uniform("u_dilation"), _options.DilationY, _options.DilationX);
         gl.Uniform2(p.Uniform("u_pad"), g.Y.PadBefore, g.X.PadBefore);
-        gl.Uniform2(p.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
+        gl.Uniform2(p.Uniform("u_group"), WeightShape[1], output.C / _options.Groups);
         input.Buffer.Bind(0);
         _weights.Bind(1);
         _bias.Bind(2);
         output.Buffer.Bind(3);
-        p.DispatchCovering(wout, hout, cout);
+        p.DispatchCovering(output.W, output.H, output.C);
         ComputeOp.Barrier(gl);
     }
 
@@ -110,6 +142,7 @@ public sealed class GpuConv2D : IDisposable
     {
         _weights.Dispose();
         _bias.Dispose();
+        _params.Dispose();
         _scratchIn?.Dispose();
         _scratchOut?.Dispose();
     }

@@ -1,0 +1,77 @@
+#version 430
+// Dense (and grouped) 2D convolution, the fast variant of conv2d.comp for layers. The reference is Conv2D.Apply:
+//
+//   out[o, y, x] = bias[o] + sum_{c, i, j} w[o, c, i', j'] * in_pad[g*cin_g + c, y*sy + i*dy, x*SX + j*DX]
+//
+// with g = o / cout_g and (i', j') = (i, j) under correlate, (KH-1-i, KW-1-j) under convolve (ConvPlan packs the
+// weights flipped then, so the shader always correlates). One invocation
+// computes 4 output channels (one vec4 of weights per tap) x OX outputs along x of one row: every input value loaded
+// feeds 4 * (up to) OX multiply-adds. The workgroup's z is the block of 4 output channels, so every weight address is
+// the same in all lanes. See include/conv_fast.glsl for the input view, the parameter block and the interior/rim split.
+//
+// Parameters (vec4s; ConvPlan packs them): per block of 4 output channels (blocks never straddle a group; a group's
+// last block is padded with zero channels that are not stored) cin_g * KH * KW vec4 weights, (c, i, j) row-major,
+// component q for output channel 4 * block + q of the group, then one vec4 of bias.
+// Defines: see include/conv_fast.glsl.
+
+#include "include/conv_fast.glsl"
+
+layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
+
+uniform ivec2 u_group; // (C_in, C_out) per group
+
+void main()
+{
+    bool inside;
+    ivec2 out_pos = block_output(inside);
+    int cin_g = u_group.x, cout_g = u_group.y;
+    int blocks_g = (cout_g + 3) / 4;
+    int block = int(gl_WorkGroupID.z);
+    int group = block / blocks_g;
+    int first_out = group * cout_g + (block - group * blocks_g) * 4; // output channel of component 0
+    int last_out = (group + 1) * cout_g;                              // components at or past it are padding
+    int base = block * (cin_g * KH * KW + 1);
+    int x0 = out_pos.x * SX - u_pad.x;
+    int y0 = out_pos.y * u_step_y.x - u_pad.y;
+
+    int cols[SPAN];
+    bool col_real[SPAN];
+    span_columns(x0, cols, col_real);
+
+    vec4 b = params[base + cin_g * KH * KW];
+    vec4 acc[OX];
+    for (int k = 0; k < OX; k++) acc[k] = b;
+
+    int plane_size = u_in_size.x * u_in_size.y;
+    int first_in = group * cin_g;
+    for (int c = 0; c < cin_g; c++)
+    {
+        int plane = (first_in + c) * plane_size;
+        int wc = base + c * KH * KW;
+        for (int i = 0; i < KH; i++)
+        {
+            bool row_real;
+            int row = tap_row(y0 + i * u_step_y.y, row_real);
+            float v[SPAN];
+            load_span(plane + row * u_in_size.x, row_real, cols, col_real, v);
+            int wrow = wc + i * KW;
+            for (int j = 0; j < KW; j++)
+            {
+                vec4 w = params[wrow + j];
+                for (int k = 0; k < OX; k++) acc[k] += w * v[k * SX + j * DX];
+            }
+        }
+    }
+
+    // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
+    if (inside)
+    {
+        int x_end = u_origin.x + u_extent.x;
+        int plane_out = u_out_size.x * u_out_size.y;
+        int at = (first_out * u_out_size.y + out_pos.y) * u_out_size.x + out_pos.x;
+        for (int q = 0; q < 4; q++)
+            if (first_out + q < last_out)
+                for (int k = 0; k < OX; k++)
+                    if (out_pos.x + k < x_end) out_data[at + q * plane_out + k] = acc[k][q];
+    }
+}

@@ -1,0 +1,107 @@
+// What the fast conv variants share (conv2d_depthwise.comp, conv2d_dense.comp): how the input is read, where the
+// weights live, and which outputs one dispatch covers. Measured on llvmpipe (shared/PERF-NOTES.md, shaders/README.md):
+// - Input through a texel-buffer view of the tensor's own buffer (glTexBuffer, r32f, no copy): texelFetch becomes a
+//   vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per float).
+// - Weights (and bias) in a uniform block, or a storage block above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_SSBO), packed
+//   by ConvPlan already flipped under convolve and with a zero bias when there is none, so neither is a define.
+// - OX outputs per invocation along x: a row of OX outputs reads SPAN inputs per kernel row, not OX * KW.
+// - A dispatch covers one rectangle of outputs (u_origin, u_extent). The interior rectangle (RIM 0), where every tap
+//   lies inside the image, has no border code at all; up to four rim rectangles (RIM 1) map every index through
+//   border_index (branch-free). Both sum the same terms in the same order.
+// Defines: BORDER, KH, KW, SX, DX (x stride and dilation), OX, RIM, VEC4_LOADS, PARAMS_VEC4 (the driver's uniform
+// block size in vec4s) or PARAMS_SSBO. Everything else is a uniform, so one program serves many layers.
+#ifndef CONVGL_CONV_FAST_GLSL
+#define CONVGL_CONV_FAST_GLSL
+
+#include "border.glsl"
+
+// Inputs one row of OX outputs reads along x (some unused under a stride or dilation; the compiler drops those).
+#define SPAN ((OX - 1) * SX + (KW - 1) * DX + 1)
+
+// The input tensor, (C, H, W) row-major, as r32f texels: texel (c*H + y)*W + x; and the same memory as rgba32f
+// texels (floats 4t .. 4t+3), read where every row segment starts on a multiple of 4 floats (VEC4_LOADS: the interior
+// of a stride-1 plan on a width that is a multiple of 4, see ConvPlan): a quarter of the fetches.
+layout(binding = 0) uniform samplerBuffer u_input;
+layout(binding = 1) uniform samplerBuffer u_input4;
+
+// The output tensor, (C_out, H_out, W_out) row-major.
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+#if PARAMS_SSBO
+layout(std430, binding = 1) readonly buffer Params { vec4 params[]; };
+#else
+layout(std140, binding = 0) uniform Params { vec4 params[PARAMS_VEC4]; };
+#endif
+
+uniform ivec2 u_in_size;  // (W, H) of the input
+uniform ivec2 u_out_size; // (W_out, H_out)
+uniform ivec2 u_pad;      // padding before: (left, top)
+uniform ivec2 u_step_y;   // (stride, dilation) along y
+uniform ivec2 u_origin;   // first output (x, y) of this dispatch's rectangle
+uniform ivec2 u_extent;   // the rectangle's (width, height) in outputs
+
+// The first output (x, y) of this invocation's row of OX, and whether it lies in the rectangle (the grid of
+// workgroups overshoots it). Interior loads must stay inside the image, so there the position used for loading is
+// clamped into the rectangle, whose width is a multiple of OX; the store is predicated on the true position.
+ivec2 block_output(out bool inside)
+{
+    ivec2 b = ivec2(gl_GlobalInvocationID.xy);
+    ivec2 blocks = ivec2((u_extent.x + OX - 1) / OX, u_extent.y);
+    inside = b.x < blocks.x && b.y < blocks.y;
+#if !RIM
+    b = min(b, blocks - 1);
+#endif
+    return u_origin + ivec2(b.x * OX, b.y);
+}
+
+// Input column of each of the SPAN taps along x, and whether it is real (only a zero border has unreal ones).
+void span_columns(int x0, out int cols[SPAN], out bool real[SPAN])
+{
+    for (int s = 0; s < SPAN; s++)
+    {
+#if RIM
+        cols[s] = border_index(x0 + s, u_in_size.x);
+        real[s] = BORDER != BORDER_ZERO || border_inside(x0 + s, u_in_size.x);
+#else
+        cols[s] = x0 + s;
+        real[s] = true;
+#endif
+    }
+}
+
+// Input row of tap row i (y0 + i*DY), and whether it is real.
+int tap_row(int y, out bool real)
+{
+#if RIM
+    real = BORDER != BORDER_ZERO || border_inside(y, u_in_size.y);
+    return border_index(y, u_in_size.y);
+#else
+    real = true;
+    return y;
+#endif
+}
+
+// Loads the SPAN inputs of one input row (texel offset `row` of its first column); zero where the tap is not real.
+void load_span(int row, bool row_real, int cols[SPAN], bool real[SPAN], out float v[SPAN])
+{
+#if VEC4_LOADS && !RIM
+    int t0 = (row + cols[0]) >> 2; // a multiple of 4 floats: see above
+    for (int q = 0; q < (SPAN + 3) / 4; q++)
+    {
+        vec4 t = texelFetch(u_input4, t0 + q);
+        for (int e = 0; e < 4; e++)
+            if (4 * q + e < SPAN) v[4 * q + e] = t[e];
+    }
+#else
+    for (int s = 0; s < SPAN; s++)
+    {
+        float x = texelFetch(u_input, row + cols[s]).r;
+#if RIM && BORDER == BORDER_ZERO
+        x = (row_real && real[s]) ? x : 0.0;
+#endif
+        v[s] = x;
+    }
+#endif
+}
+
+#endif

@@ -1,0 +1,195 @@
+using ConvGL.Core;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>How <see cref="GpuConv2D"/> runs one (input shape, options, weights) combination, decided once by a cost
+/// rule and kept until one of them changes, not per frame (shaders/README.md has the measurements behind the rule):
+/// - conv2d_depthwise.comp when every output channel reads only its own input channel (weights (C, 1, kH, kW), groups
+///   C): 8 outputs along x per invocation.
+/// - conv2d_dense.comp for every other weight shape: 4 output channels x 8 outputs along x per invocation.
+/// - conv2d.comp (one output per invocation, weights in a storage block) when the input is beyond the driver's texel-
+///   buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
+///   output is too small to pay for compiling a specialised program.
+/// A fast plan packs the weights once into its parameter block (a uniform block, or a storage block when that is too
+/// big) and splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>).</summary>
+internal sealed class ConvPlan
+{
+    /// <summary>Outputs per invocation along x (shared/PERF-NOTES.md: 8 was the measured sweet spot).</summary>
+    public const int BlockX = 8;
+    /// <summary>Kernel sizes the fast variants unroll; larger ones take conv2d.comp.</summary>
+    public const int MaxUnrolledKernel = 25;
+    /// <summary>Inputs one row of outputs may span (Mesa unrolls loops of up to 32 iterations; past that the per-lane
+    /// arrays would be indexed at run time).</summary>
+    public const int MaxSpan = 32;
+    /// <summary>Output values below which a plan keeps conv2d.comp: compiling two specialised programs (~0.1-0.5 s on
+    /// llvmpipe) does not pay for a handful of outputs.</summary>
+    public const long MinFastOutputs = 4096;
+
+    private readonly GlContext _context;
+    private readonly (int C, int H, int W) _input;
+    private readonly List<OutputRect> _rects = [];
+    private readonly int _zGroups;
+    private readonly bool _paramsInStorage;
+    private readonly ConvGeometry _geometry;
+    private readonly ConvOptions _options;
+    private (int CinG, int CoutG) _group;
+
+    public string Variant { get; }
+    public bool Direct { get; }
+    /// <summary>The interior program (for <see cref="Direct"/>, conv2d.comp).</summary>
+    public GlProgram Interior { get; }
+    private GlProgram? Rim { get; }
+
+    private ConvPlan(GlContext context, GpuTensor input, string variant, bool direct, GlProgram interior, GlProgram? rim,
+        int zGroups, bool paramsInStorage, ConvGeometry geometry, ConvOptions options)
+    {
+        _context = context;
+        _input = (input.C, input.H, input.W);
+        Variant = variant;
+        Direct = direct;
+        Interior = interior;
+        Rim = rim;
+        _zGroups = zGroups;
+        _paramsInStorage = paramsInStorage;
+        _geometry = geometry;
+        _options = options;
+    }
+
+    /// <summary>True when this plan was made for an input of this shape (options and weights invalidate it in the op).</summary>
+    public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
+
+    public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
+        ConvOptions o, GlBuffer parameters, ConvChoice choice)
+    {
+        GL gl = context.Gl;
+        int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
+        int groups = o.Groups, coutG = cout / groups;
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
+        int border = (int)o.Border;
+        int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
+        long outputs = (long)cout * g.Y.Output * g.X.Output;
+
+        string? why = choice == ConvChoice.Direct ? "direct only (test setting)"
+            : input.Length > ComputeOp.MaxTexelViewFloats(gl) ? "input beyond GL_MAX_TEXTURE_BUFFER_SIZE"
+            : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"
+            : span > MaxSpan ? $"a row of {BlockX} outputs spans {span} inputs, above {MaxSpan}"
+            : outputs < MinFastOutputs && choice != ConvChoice.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
+            : null;
+        if (why is not null)
+        {
+            GlProgram direct = context.Shaders.Compute("conv2d.comp",
+                ("BORDER", border), ("CONVOLVE", o.Mode == ConvMode.Convolve ? 1 : 0), ("HAS_BIAS", bias is not null ? 1 : 0));
+            return new ConvPlan(context, input, $"conv2d: 1 output/invocation ({why})", true, direct, null, 0, false, g, o);
+        }
+
+        bool depthwise = cinG == 1 && coutG == 1;
+        bool flip = o.Mode == ConvMode.Convolve;
+        float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
+        // The uniform block is declared at the driver's full size (one program for every layer), so the buffer bound to
+        // it is at least that big; a weight set above it goes to a storage block.
+        int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
+        bool storage = packed.Length / 4 > blockVec4s;
+        parameters.Reserve(Math.Max(packed.Length, blockVec4s * 4));
+        parameters.Write(packed);
+
+        (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
+        // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: 4-float aligned for every block when the
+        // first one is (BlockX * stride is a multiple of 4) and rows (W) are whole vec4s.
+        bool vec4 = input.W % 4 == 0 && (xs.Lo * o.StrideX - g.X.PadBefore) % 4 == 0;
+        (string, object)[] defines =
+        [
+            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
+            (storage ? "PARAMS_SSBO" : "PARAMS_VEC4", storage ? 1 : blockVec4s),
+        ];
+        string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
+        // The interior has no border code: one program serves every border.
+        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0)]);
+        GlProgram rim = context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0)]);
+        int zGroups = depthwise ? cout : groups * ((coutG + 3) / 4);
+        string where = storage ? "weights in a storage block (above the uniform block limit)" : "weights in a uniform block";
+        string variant = depthwise
+            ? $"conv2d_depthwise: {BlockX} x/invocation, {where}"
+            : $"conv2d_dense: 4 channels x {BlockX} x/invocation, {where}";
+        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, storage, g, o);
+        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs,
+            OutputRect.InteriorSpan(input.H, g.Y.Output, kh, o.StrideY, o.DilationY, g.Y.PadBefore), BlockX));
+        plan._group = (cinG, coutG);
+        return plan;
+    }
+
+    /// <summary>Weight (o, c, i, j) as the fast shaders read it: they always correlate, so under convolve the kernel is
+    /// stored rotated by 180 degrees.</summary>
+    private static float Tap(float[] weight, int oc, int kh, int kw, int i, int j, bool flip) =>
+        flip ? weight[(oc * kh + kh - 1 - i) * kw + kw - 1 - j] : weight[(oc * kh + i) * kw + j];
+
+    /// <summary>conv2d_depthwise.comp's block: per channel kH rows of ceil(kW / 4) vec4s (taps, zero-padded), then a vec4
+    /// whose x is the bias (0 without one).</summary>
+    private static float[] PackDepthwise(float[] weight, float[]? bias, int channels, int kh, int kw, bool flip)
+    {
+        int row = (kw + 3) / 4 * 4, block = kh * row + 4;
+        var packed = new float[channels * block];
+        for (int c = 0; c < channels; c++)
+        {
+            for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++) packed[c * block + i * row + j] = Tap(weight, c, kh, kw, i, j, flip);
+            if (bias is not null) packed[c * block + kh * row] = bias[c];
+        }
+        return packed;
+    }
+
+    /// <summary>conv2d_dense.comp's block: per 4 output channels of one group, C_in/groups * kH * kW vec4s (c, i, j) with
+    /// component q for output channel 4 * block + q of the group (zero past the group's last), then a vec4 of bias.</summary>
+    private static float[] PackDense(float[] weight, float[]? bias, int groups, int coutG, int cinG, int kh, int kw, bool flip)
+    {
+        int taps = cinG * kh * kw, blocksG = (coutG + 3) / 4, blockFloats = (taps + 1) * 4;
+        var packed = new float[groups * blocksG * blockFloats];
+        for (int g = 0; g < groups; g++)
+            for (int b = 0; b < blocksG; b++)
+            {
+                int at = (g * blocksG + b) * blockFloats;
+                for (int q = 0; q < 4 && b * 4 + q < coutG; q++)
+                {
+                    int o = g * coutG + b * 4 + q;
+                    for (int c = 0; c < cinG; c++)
+                        for (int i = 0; i < kh; i++)
+                            for (int j = 0; j < kw; j++)
+                                packed[at + ((c * kh + i) * kw + j) * 4 + q] = Tap(weight, o * cinG + c, kh, kw, i, j, flip);
+                    if (bias is not null) packed[at + taps * 4 + q] = bias[o];
+                }
+            }
+        return packed;
+    }
+
+    /// <summary>The interior dispatch, then the rim strips; every output written exactly once.</summary>
+    public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters)
+    {
+        GL gl = _context.Gl;
+        ComputeOp.BeforeTexelReads(gl);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
+        if (_paramsInStorage) parameters.Bind(1);
+        else parameters.BindUniform(0);
+        output.Buffer.Bind(3);
+        foreach (GlProgram p in Rim is null ? [Interior] : new[] { Interior, Rim })
+        {
+            p.Use();
+            gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
+            gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
+            gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+            gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
+            gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
+            foreach (OutputRect r in _rects)
+            {
+                if (r.Rim != (p == Rim)) continue;
+                gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
+                gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
+                p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
+            }
+        }
+        ComputeOp.Barrier(gl);
+    }
+}
+
+/// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).</summary>
+internal enum ConvChoice { Auto, Direct, Fast }

@@ -1,0 +1,222 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>The fast conv variants (conv2d_depthwise.comp, conv2d_dense.comp: 8 outputs along x per invocation, 4 output
+/// channels per invocation for layers, an interior dispatch without border code and up to four rim dispatches) against
+/// Conv2D.Apply, forced on (<see cref="ConvChoice.Fast"/>) whatever the size, over sweeps that straddle the blocking:
+/// widths 1, 7, 8, 9, 31, 33, 257 (x blocks of 8, the vec4 loads on widths that are multiples of 4), heights 1, 5, 17,
+/// channels 1..17 (blocks of 4 output channels), every border, mode, stride, dilation, groups, bias, even and
+/// non-square kernels. Seeded; every parameter in the failure message. Programs are cached by their defines (border,
+/// kernel size, x stride and dilation, rim), so the sweeps draw those from short lists to keep the compile count small.</summary>
+[Collection(GlCollection.Name)]
+public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
+{
+    private static readonly int[] Widths = [1, 7, 8, 9, 31, 33, 257];
+    private static readonly int[] Heights = [1, 5, 17];
+    // Kernel shapes and x (stride, dilation) pairs are compile-time in the fast programs: short lists, different per
+    // sweep, keep the compile count (and the suite time) down; y strides and dilations are uniforms and vary freely.
+    private static readonly (int H, int W)[] DepthwiseKernels = [(3, 3), (2, 4), (5, 1)];
+    private static readonly (int H, int W)[] DenseKernels = [(3, 3), (4, 2), (1, 5)];
+    private static readonly (int Stride, int Dilation)[] XSteps = [(1, 1), (2, 1), (1, 2)];
+    private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
+
+    /// <summary>One forced-fast run against the reference; false when the reference has no output for the options (the
+    /// GPU must then refuse with the same message). Asserts the variant that ran.</summary>
+    private bool Check(int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, string variant)
+    {
+        var rng = new Random(seed);
+        Tensor input = Parity.Random(rng, cin, h, w);
+        float scale = 1f / MathF.Sqrt(cin / o.Groups * kh * kw);
+        Tensor weight = Parity.Random(rng, scale, cout, cin / o.Groups, kh, kw);
+        float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
+        string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / o.Groups},{kh},{kw}) bias={bias} {o}";
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvChoice.Fast };
+        Tensor expected;
+        try
+        {
+            expected = Conv2D.Apply(input, weight, b, o);
+        }
+        catch (ConvGLException e)
+        {
+            Assert.Equal(e.Message, Assert.Throws<ConvGLException>(() => conv.Apply(input)).Message);
+            return false;
+        }
+        Tensor actual = conv.Apply(input);
+        Assert.StartsWith(variant, conv.Variant, StringComparison.Ordinal);
+        Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant);
+        return true;
+    }
+
+    private static ConvOptions RandomOptions(Random rng, int groups)
+    {
+        (int sx, int dx) = XSteps[rng.Next(XSteps.Length)];
+        return new ConvOptions
+        {
+            Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+            Border = Borders.All[rng.Next(Borders.All.Count)],
+            Padding = Paddings[rng.Next(Paddings.Length)],
+            PadY = rng.Next(0, 4),
+            PadX = rng.Next(0, 4),
+            StrideY = rng.Next(1, 4),
+            StrideX = sx,
+            DilationY = rng.Next(1, 4),
+            DilationX = dx,
+            Groups = groups,
+        };
+    }
+
+    [Theory]
+    [InlineData(Border.Reflect)]
+    [InlineData(Border.Zero)]
+    public void Depthwise_EveryWidthAndHeight_Filter3x3(Border border)
+    {
+        // One program pair (3x3, stride 1): every size crossing of the x blocks, the vec4 loads (widths 8 and 257 vs the
+        // rest) and images smaller than the kernel (all rim, no interior).
+        int seed = 0;
+        foreach (int w in Widths)
+            foreach (int h in Heights)
+                Assert.True(Check(3, 3, h, w, 3, 3, new ConvOptions { Border = border, Groups = 3 }, bias: h == 5, ++seed, "conv2d_depthwise"));
+    }
+
+    [Fact]
+    public void Dense_EveryWidthAndHeight_Layer3x3()
+    {
+        int seed = 100;
+        foreach (int w in Widths)
+            foreach (int h in Heights)
+                Assert.True(Check(2, 5, h, w, 3, 3, new ConvOptions { Border = Border.Zero }, bias: true, ++seed, "conv2d_dense"));
+    }
+
+    [Fact]
+    public void Depthwise_RandomOptions_Channels1To17()
+    {
+        var rng = new Random(20261202);
+        int ran = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            int c = rng.Next(1, 18);
+            (int kh, int kw) = DepthwiseKernels[rng.Next(DepthwiseKernels.Length)];
+            int w = Widths[rng.Next(Widths.Length)], h = Heights[rng.Next(Heights.Length)];
+            if (Check(c, c, h, w, kh, kw, RandomOptions(rng, c), rng.Next(2) == 0, rng.Next(), "conv2d_depthwise")) ran++;
+        }
+        log.WriteLine($"{ran} of 40 compared");
+        Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
+    }
+
+    [Fact]
+    public void Dense_RandomOptionsAndGroups_Channels1To17()
+    {
+        var rng = new Random(17);
+        int ran = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            int cin = rng.Next(1, 18);
+            int[] divisors = Enumerable.Range(1, cin).Where(d => cin % d == 0).ToArray();
+            int groups = divisors[rng.Next(divisors.Length)];
+            int cout = groups * rng.Next(1, Math.Max(2, 17 / groups + 1));
+            if (cin / groups == 1 && cout == groups) cout = 2 * groups; // depthwise weights take the other variant
+            (int kh, int kw) = DenseKernels[rng.Next(DenseKernels.Length)];
+            int w = Widths[rng.Next(Widths.Length)], h = Heights[rng.Next(Heights.Length)];
+            if (Check(cin, cout, h, w, kh, kw, RandomOptions(rng, groups), rng.Next(2) == 0, rng.Next(), "conv2d_dense")) ran++;
+        }
+        log.WriteLine($"{ran} of 40 compared");
+        Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
+    }
+
+    [Theory]
+    [InlineData(Border.Zero)]
+    [InlineData(Border.Replicate)]
+    [InlineData(Border.Reflect)]
+    [InlineData(Border.Symmetric)]
+    [InlineData(Border.Wrap)]
+    public void Rim_PadWiderThanImage_FoldsLikeTheReference(Border border)
+    {
+        // 7x7 kernel, full padding with dilation 2 (pad 12) around 1-, 2- and 5-wide images: the branch-free border
+        // index must keep folding far outside the image. Both variants.
+        foreach ((int h, int w) in new[] { (1, 1), (2, 5), (5, 2) })
+        {
+            var o = new ConvOptions { Border = border, Padding = PaddingMode.Full, DilationY = 2, DilationX = 2, Mode = ConvMode.Convolve };
+            Assert.True(Check(1, 1, h, w, 7, 7, o, false, h * 10 + w, "conv2d_depthwise"));
+            Assert.True(Check(2, 3, h, w, 7, 7, o, true, h * 10 + w, "conv2d_dense"));
+        }
+    }
+
+    [Fact]
+    public void Gabor15_And_Wide9x9_AtRealSizes()
+    {
+        // The bench's shapes, smaller: 15x15 (1 -> 8, reflect) and 9x9 depthwise on a 3-channel 64x96 image.
+        var reflect = new ConvOptions { Border = Border.Reflect };
+        Assert.True(Check(1, 8, 40, 72, 15, 15, reflect, false, 15, "conv2d_dense"));
+        Assert.True(Check(3, 3, 64, 96, 9, 9, reflect with { Groups = 3 }, false, 9, "conv2d_depthwise"));
+    }
+
+    [Fact]
+    public void WeightsAboveTheUniformBlock_GoToAStorageBlock()
+    {
+        // 64 -> 64 3x3: 36,864 weights (+ bias) packed are 148 KiB, above every driver's 64 KiB uniform block.
+        Assert.True(Check(64, 64, 5, 9, 3, 3, new ConvOptions { Border = Border.Reflect }, true, 64, "conv2d_dense"));
+        var rng = new Random(1);
+        using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvChoice.Fast };
+        conv.Apply(Parity.Random(rng, 64, 5, 9));
+        Assert.Contains("storage block", conv.Variant, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_ByCostRule_AndKeptAcrossRuns()
+    {
+        var rng = new Random(3);
+        using var filter = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.2f, 1, 1, 5, 5), null, new ConvOptions { Border = Border.Reflect });
+        Assert.Equal("(not run yet)", filter.Variant);
+        filter.Apply(Parity.Random(rng, 1, 64, 64));
+        Assert.StartsWith("conv2d_depthwise", filter.Variant, StringComparison.Ordinal);
+        // Tiny outputs keep the straightforward shader (not worth compiling a specialised one).
+        filter.Apply(Parity.Random(rng, 1, 5, 7));
+        Assert.StartsWith("conv2d: 1 output/invocation", filter.Variant, StringComparison.Ordinal);
+
+        using var layer = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.1f, 8, 4, 3, 3), null);
+        layer.Apply(Parity.Random(rng, 4, 32, 32));
+        Assert.StartsWith("conv2d_dense", layer.Variant, StringComparison.Ordinal);
+        // Kernels too large to unroll stay on conv2d.comp, whatever the size.
+        using var big = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.01f, 1, 1, 27, 27), null);
+        big.Apply(Parity.Random(rng, 1, 64, 64));
+        Assert.StartsWith("conv2d: 1 output/invocation", big.Variant, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OptionsChange_ReplansAndStaysExact()
+    {
+        var rng = new Random(11);
+        Tensor input = Parity.Random(rng, 4, 17, 33);
+        Tensor weight = Parity.Random(rng, 0.3f, 4, 2, 3, 4);
+        float[] bias = Parity.RandomVector(rng, 1f, 4);
+        using var conv = new GpuConv2D(fixture.Context, weight, bias, new ConvOptions { Groups = 2 }) { Choice = ConvChoice.Fast };
+        foreach (Border border in Borders.All)
+            foreach (ConvMode mode in new[] { ConvMode.Correlate, ConvMode.Convolve })
+            {
+                var o = new ConvOptions { Border = border, Mode = mode, StrideY = 2, DilationX = 2, Groups = 2 };
+                conv.Options = o;
+                Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), conv.Apply(input), o.ToString());
+            }
+        // New weights (no bias now) replan too.
+        Tensor weight2 = Parity.Random(rng, 0.3f, 4, 2, 3, 4);
+        conv.SetWeights(weight2, null);
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight2, null, conv.Options), conv.Apply(input), "after SetWeights");
+    }
+
+    [Fact]
+    public void NaNOutsideAZeroBorderTap_DoesNotLeakIn()
+    {
+        // The rim clamps a zero-border tap into the image and selects 0: a NaN at the clamped pixel must not reach
+        // outputs whose window holds it only through the (zero) border.
+        var input = Tensor.Chw(1, 1, 9, [float.NaN, 1, 2, 3, 4, 5, 6, 7, 8]);
+        var weight = new Tensor([1, 1, 1, 3], [1, 1, 1]);
+        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvChoice.Fast };
+        Tensor actual = conv.Apply(input);
+        Tensor expected = Conv2D.Apply(input, weight, null, conv.Options);
+        Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+        Assert.Equal(expected.Data.Where(v => !float.IsNaN(v)), actual.Data.Where(v => !float.IsNaN(v)));
+    }
+}
