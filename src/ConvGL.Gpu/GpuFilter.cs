@@ -41,7 +41,7 @@ public sealed class GpuFilter : IDisposable
     public ConvCostModel CostModel { get; set; } = ConvCostModel.Llvmpipe;
 
     /// <summary>What the last <see cref="Filter"/> ran, and why (printed by <c>apply --verbose</c>).</summary>
-    public ConvChoice? LastChoice { get; private set; }
+    public AlgorithmChoice? LastChoice { get; private set; }
 
     /// <summary>Images larger than this many bytes are filtered one channel at a time. The driver's storage block
     /// limit; tests lower it to exercise the split path on small images.</summary>
@@ -49,7 +49,7 @@ public sealed class GpuFilter : IDisposable
 
     /// <summary>The choice <see cref="Filter"/> would make for this image, kernel and options, without running it.
     /// Throws <see cref="ConvGLException"/> for separable asked of a kernel that is not rank 1.</summary>
-    public ConvChoice Choose(int channels, int h, int w, Tensor kernel2d, ConvOptions options) =>
+    public AlgorithmChoice Choose(int channels, int h, int w, Tensor kernel2d, ConvOptions options) =>
         ConvAlgorithms.ChooseFilter(channels, h, w, kernel2d, options, CostModel, Algorithm);
 
     public Tensor Filter(Tensor image, Tensor kernel2d, ConvOptions options)
@@ -59,7 +59,7 @@ public sealed class GpuFilter : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (image.Rank != 3) throw new ConvGLException($"filter input must be (C, H, W), got {image.ShapeString}");
         if (kernel2d.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel2d.ShapeString}");
-        ConvChoice choice = Choose(image.C, image.H, image.W, kernel2d, options);
+        AlgorithmChoice choice = Choose(image.C, image.H, image.W, kernel2d, options);
         LastChoice = choice;
         // A photograph can exceed one storage block (llvmpipe: 128 MiB, a 12 MP RGB image is 144 MiB);
         // channels are independent under a depthwise filter, so then they go one at a time.

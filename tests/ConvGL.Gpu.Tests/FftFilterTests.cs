@@ -89,7 +89,7 @@ public sealed class FftFilterTests(GlFixture fixture)
     [InlineData("gabor:size=31", 1, 1024, 1024, ConvAlgorithm.Fft)]       // not rank 1, 961 taps
     public void CostModel_Llvmpipe_PicksWhatTheKernelCallsFor(string name, int c, int h, int w, ConvAlgorithm expected)
     {
-        ConvChoice choice = ConvAlgorithms.ChooseFilter(c, h, w, KernelLibrary.Get(name), ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
+        AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(c, h, w, KernelLibrary.Get(name), ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
         Assert.Equal(expected, choice.Algorithm);
     }
 
@@ -97,7 +97,7 @@ public sealed class FftFilterTests(GlFixture fixture)
     public void CostModel_Random63On1024_IsFft_AndSaysItsFrame()
     {
         Tensor kernel = Parity.Random(new Random(63), 1f, 63, 63);
-        ConvChoice choice = ConvAlgorithms.ChooseFilter(1, 1024, 1024, kernel, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
+        AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(1, 1024, 1024, kernel, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
         Assert.Equal("fft (63x63 kernel, 320x1280 frame)", choice.ToString());
     }
 }

@@ -37,7 +37,7 @@ public sealed record ConvCostModel(double PerTap, double PerSeparableTap, double
 }
 
 /// <summary>The algorithm picked for one (kernel, image) and why, e.g. "fft (63x63 kernel, 320x1152 frame)".</summary>
-public sealed record ConvChoice(ConvAlgorithm Algorithm, string Detail, double EstimatedMs)
+public sealed record AlgorithmChoice(ConvAlgorithm Algorithm, string Detail, double EstimatedMs)
 {
     public string Name => Algorithm.ToString().ToLowerInvariant();
     public override string ToString() => $"{Name} ({Detail})";
@@ -63,7 +63,7 @@ public static class ConvAlgorithms
     /// (<paramref name="channels"/>, H, W). <paramref name="rankOne"/>: the layer is an image filter whose one kernel is
     /// rank 1 (only then is separable possible). A requested algorithm other than Auto is returned as is (separable
     /// without a rank-1 kernel is an error), with its estimate.</summary>
-    public static ConvChoice Choose(int channels, int h, int w, int[] weightShape, ConvOptions options, bool rankOne,
+    public static AlgorithmChoice Choose(int channels, int h, int w, int[] weightShape, ConvOptions options, bool rankOne,
                                     ConvCostModel model, ConvAlgorithm requested = ConvAlgorithm.Auto)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
@@ -107,11 +107,11 @@ public static class ConvAlgorithms
             ConvAlgorithm.Separable => (separable, $"{kernel}, rank 1: {kh} + {kw} taps"),
             _ => (fft, $"{kernel}, {plan!.FrameH}x{plan.FrameW} frame"),
         };
-        return new ConvChoice(pick, detail, cost / 1e6);
+        return new AlgorithmChoice(pick, detail, cost / 1e6);
     }
 
     /// <summary>For an image filter: one (kH, kW) kernel on every channel of a (C, H, W) image alone.</summary>
-    public static ConvChoice ChooseFilter(int channels, int h, int w, Tensor kernel, ConvOptions options, ConvCostModel model,
+    public static AlgorithmChoice ChooseFilter(int channels, int h, int w, Tensor kernel, ConvOptions options, ConvCostModel model,
                                           ConvAlgorithm requested = ConvAlgorithm.Auto)
     {
         ArgumentNullException.ThrowIfNull(kernel);
