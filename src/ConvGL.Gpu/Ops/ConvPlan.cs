@@ -60,7 +60,7 @@ internal sealed class ConvPlan
     public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
 
     public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvChoice choice)
+        ConvOptions o, GlBuffer parameters, ConvPath choice)
     {
         GL gl = context.Gl;
         int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
@@ -70,11 +70,11 @@ internal sealed class ConvPlan
         int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         long outputs = (long)cout * g.Y.Output * g.X.Output;
 
-        string? why = choice == ConvChoice.Direct ? "direct only (test setting)"
+        string? why = choice == ConvPath.Direct ? "direct only (test setting)"
             : input.Length > ComputeOp.MaxTexelViewFloats(gl) ? "input beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"
             : span > MaxSpan ? $"a row of {BlockX} outputs spans {span} inputs, above {MaxSpan}"
-            : outputs < MinFastOutputs && choice != ConvChoice.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
+            : outputs < MinFastOutputs && choice != ConvPath.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
             : null;
         if (why is not null)
         {
@@ -192,4 +192,4 @@ internal sealed class ConvPlan
 }
 
 /// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).</summary>
-internal enum ConvChoice { Auto, Direct, Fast }
+internal enum ConvPath { Auto, Direct, Fast }
