@@ -351,6 +351,21 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(new Picture(png).Contrast(120, 240) > 8, "picture after every key looks blank");
     }
 
+    /// <summary>A .jpg screenshot is a JPEG (not PNG bytes under a .jpg name) showing the same picture as the PNG.</summary>
+    [Fact]
+    public void Screenshot_Jpg_IsAJpegOfTheSamePicture()
+    {
+        TempDir();
+        string jpg = Temp("shot.jpg"), png = Temp("shot-same.png");
+        WindowProcess.Result a = Run([.. Small, "--filter", "gaussian:5,1", "--screenshot", jpg]);
+        WindowProcess.Result b = Run([.. Small, "--filter", "gaussian:5,1", "--screenshot", png]);
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
+        byte[] bytes = File.ReadAllBytes(jpg);
+        Assert.True(bytes.Length > 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF, "the .jpg does not start with a JPEG SOI marker");
+        // The scene is animated by frame number, so both runs drew the same frame: only JPEG's loss separates them.
+        Assert.True(new Picture(jpg).MeanDifference(new Picture(png)) < 4, "the JPEG differs from the PNG of the same frame");
+    }
+
     [Fact]
     public void ScreenshotKey_WhereNothingCanBeWritten_IsAMessage_NotACrash()
     {

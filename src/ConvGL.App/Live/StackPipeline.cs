@@ -33,10 +33,16 @@ internal sealed class StackPipeline : ILivePipeline
     /// <summary>The stacks s cycles through: the shipped ones (assets/stacks).</summary>
     public static IReadOnlyList<string> Shipped() => StackCatalog.ShippedNames();
 
+    /// <summary>Loads the stack as the window will (every file it names read and checked) and returns its layer
+    /// count: the command line calls it before a window opens.</summary>
+    public static int Check(string nameOrFile) => LoadStack(Path.GetFullPath(StackCatalog.Resolve(nameOrFile))).Layers.Count;
+
+    // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
+    private static Stack LoadStack(string file) => StackCatalog.Load(file);
+
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
-        // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
-        Stack stack = StackCatalog.Load(_file);
+        Stack stack = LoadStack(_file);
         return (new GpuStackRunner(_context, stack, height, width) { TimeLayers = TimesLayers }, Views(stack));
     }
 

@@ -4,6 +4,8 @@ namespace ConvGL.Core.Stacks;
 public readonly record struct MapShape(int C, int H, int W)
 {
     public int Length => C * H * W;
+    /// <summary>C * H * W without overflow.</summary>
+    public long Values => (long)C * H * W;
     public int[] ToArray() => [C, H, W];
     public override string ToString() => $"({C}, {H}, {W})";
 }
@@ -62,9 +64,10 @@ public sealed class StackPlan
         var input = new MapShape(stack.InputChannels, height, width);
         if (TooLarge(input))
         {
-            error = $"{where}: the input {input} has more than {int.MaxValue} values; use a smaller size";
+            error = $"{where}: the input {input} has {input.Values} values, over the limit of {Limits.StackMapValues} values a map may have; use a smaller size";
             return false;
         }
+        long total = input.Values;
         var outputs = new MapShape[n];
         MapShape current = input;
         for (int i = 0; i < n; i++)
@@ -94,8 +97,15 @@ public sealed class StackPlan
             }
             if (TooLarge(current))
             {
-                error = $"{where}: layer {i} ({layer.Type}): its output {current} has more than {int.MaxValue} values " +
-                        $"(stack input {width}x{height}); use a smaller size";
+                error = $"{where}: layer {i} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
+                        $"{Limits.StackMapValues} values a map may have (stack input {width}x{height}); use a smaller size";
+                return false;
+            }
+            total += current.Values;
+            if (total > Limits.StackPlanValues)
+            {
+                error = $"{where}: layer {i} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
+                        $"{Limits.StackPlanValues} for a whole stack (stack input {width}x{height}); use a smaller size";
                 return false;
             }
             outputs[i] = current;
@@ -105,8 +115,10 @@ public sealed class StackPlan
         return true;
     }
 
-    /// <summary>Tensors and shaders index with int: a map must hold at most int.MaxValue values.</summary>
-    private static bool TooLarge(MapShape s) => (long)s.C * s.H * s.W > int.MaxValue;
+    /// <summary>A map holds at most <see cref="Limits.StackMapValues"/> values (well inside the int indexing of tensors
+    /// and shaders), and all the maps of a plan together at most <see cref="Limits.StackPlanValues"/>: both are
+    /// checked here, before the runners allocate anything, so a stack too big for the input size is one error line.</summary>
+    private static bool TooLarge(MapShape s) => s.Values > Limits.StackMapValues;
 
     private static string Disabled(bool[] on, int upTo)
     {
