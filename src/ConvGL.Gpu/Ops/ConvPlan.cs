@@ -176,23 +176,28 @@ internal sealed class ConvPlan
         if (_paramsInStorage) parameters.Bind(1);
         else parameters.BindUniform(0);
         output.Buffer.Bind(3);
-        foreach (GlProgram p in Rim is null ? [Interior] : new[] { Interior, Rim })
-        {
-            p.Use();
-            gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
-            gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
-            gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
-            gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
-            gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
-            foreach (OutputRect r in _rects)
-            {
-                if (r.Rim != (p == Rim)) continue;
-                gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
-                gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-                p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
-            }
-        }
+        // Two calls rather than a loop over a new array: Run is per frame and allocates nothing.
+        Dispatch(Interior, input, output, rim: false);
+        if (Rim is not null) Dispatch(Rim, input, output, rim: true);
         ComputeOp.Barrier(gl);
+    }
+
+    private void Dispatch(GlProgram p, GpuTensor input, GpuTensor output, bool rim)
+    {
+        GL gl = _context.Gl;
+        p.Use();
+        gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
+        gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
+        gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+        gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
+        gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
+        foreach (OutputRect r in _rects)
+        {
+            if (r.Rim != rim) continue;
+            gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
+            gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
+            p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
+        }
     }
 }
 
