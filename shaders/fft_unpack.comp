@@ -14,13 +14,14 @@ uniform ivec3 u_out_shape; // (C_out, H_out, W_out)
 uniform ivec2 u_frame;     // (F_h, F_w)
 uniform ivec2 u_stride;    // (s_y, s_x)
 uniform int u_tile_rows;   // T_h
+uniform float u_inv_tile_rows; // 1 / T_h: the tile is found in float (see fft_pass.comp on integer division)
 
 void main()
 {
     int x = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y), o = int(gl_GlobalInvocationID.z);
     if (x >= u_out_shape.z || y >= u_out_shape.y || o >= u_out_shape.x) return;
     int m = y * u_stride.x;
-    int t = m / u_tile_rows;
+    int t = min(int((float(m) + 0.5) * u_inv_tile_rows), 3);
     vec4 v = imageLoad(u_frames, (o * u_frame.x + (m - t * u_tile_rows)) * u_frame.y + x * u_stride.y);
     float r = t == 0 ? v.x : t == 1 ? v.y : t == 2 ? v.z : v.w;
 #if HAS_BIAS

@@ -41,6 +41,10 @@ internal static class ApplyCommand
     private static readonly Option<ImageChannels?> ChannelsOption = Opt.Parsed<ImageChannels?>("--channels",
         "gray (BT.601 luma) or rgb (gray repeated); default: as the file", s => Parsers.Choice(s, Channels), null, "gray|rgb");
     private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
+    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.Choice("--algorithm",
+        "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft", ConvAlgorithm.Auto,
+        new Dictionary<string, ConvAlgorithm> { ["auto"] = ConvAlgorithm.Auto, ["direct"] = ConvAlgorithm.Direct, ["separable"] = ConvAlgorithm.Separable, ["fft"] = ConvAlgorithm.Fft });
+    private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm runs, and why");
 
     public static Command Create() => CliRoot.Define("apply",
         "One 2D kernel applied to every channel of an image alone; every argument, the input and the kernel are checked " +
@@ -67,12 +71,16 @@ internal static class ApplyCommand
             throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");
         // Throws the "output below 1x1" error before any work.
         ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, options);
+        // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.
+        AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options,
+            device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu, args.GetValue(AlgorithmOption));
+        if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}");
 
         // 3. The work, on the chosen device.
         Tensor result;
         try
         {
-            result = Filter(image, kernel, options, device);
+            result = Filter(image, kernel, options, device, choice.Algorithm);
         }
         catch (DeviceUnavailableException e)
         {
@@ -87,20 +95,20 @@ internal static class ApplyCommand
     }
 
     /// <summary>The one place the device is chosen.</summary>
-    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device) => device switch
+    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm) => device switch
     {
-        Device.Cpu => CpuFilter(image, kernel, options),
-        Device.Gpu => GpuApply(image, kernel, options),
+        Device.Cpu => CpuFilter(image, kernel, options, algorithm),
+        Device.Gpu => GpuApply(image, kernel, options, algorithm),
         _ => throw new ArgumentOutOfRangeException(nameof(device)),
     };
 
-    /// <summary>The GPU path: shaders/conv2d.comp on a headless context (EGL). A machine without a usable
-    /// OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
-    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options)
+    /// <summary>The GPU path: <see cref="GpuFilter"/> (direct, separable or FFT shaders) on a headless context (EGL).
+    /// A machine without a usable OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
+    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm)
     {
         try
         {
-            using var filter = new GpuFilter();
+            using var filter = new GpuFilter { Algorithm = algorithm };
             return filter.Filter(image, kernel, options);
         }
         catch (GpuException e)
@@ -109,18 +117,22 @@ internal static class ApplyCommand
         }
     }
 
-    /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter). A rank-1
-    /// kernel (box, gaussian, sobel, scharr, prewitt, ...) runs as two 1D passes (<see cref="Separable.Filter"/>,
-    /// kH + kW taps instead of kH * kW, equal to the 2D sum for every option and accumulated in double); any
-    /// other kernel runs the reference <see cref="Conv2D.Filter"/>. Both agree with NumPy/SciPy to 1e-5 (tested).</summary>
-    private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options)
+    /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter), by the chosen
+    /// algorithm: <see cref="Separable.Filter"/> for a rank-1 kernel (box, gaussian, sobel, ...: kH + kW taps instead of
+    /// kH * kW, equal to the 2D sum for every option, accumulated in double), <see cref="FftConv2D.Filter"/> (the
+    /// convolution theorem in double) or the reference <see cref="Conv2D.Filter"/>. All agree with NumPy/SciPy to 1e-5 (tested).</summary>
+    private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm)
     {
         double[] column = [], row = [];
-        bool separable = kernel.H > 1 && kernel.W > 1 && Separable.TryFactor(kernel, out column, out row, 1e-6);
+        if (algorithm == ConvAlgorithm.Separable && !Separable.TryFactor(kernel, out column, out row))
+            throw new ConvGLException($"apply: --algorithm separable needs a rank-1 kernel; this {kernel.H}x{kernel.W} kernel is not");
         var parts = new Tensor[image.C];
-        Parallel.For(0, image.C, c => parts[c] = separable
-            ? Separable.Filter(image.Channel(c), column, row, options)
-            : Conv2D.Filter(image.Channel(c), kernel, options));
+        Parallel.For(0, image.C, c => parts[c] = algorithm switch
+        {
+            ConvAlgorithm.Separable => Separable.Filter(image.Channel(c), column, row, options),
+            ConvAlgorithm.Fft => FftConv2D.Filter(image.Channel(c), kernel, options),
+            _ => Conv2D.Filter(image.Channel(c), kernel, options),
+        });
         return Tensor.Concat(parts);
     }
 

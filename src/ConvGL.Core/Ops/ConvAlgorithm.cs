@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace ConvGL.Core.Ops;
 
 /// <summary>How a convolution is computed; every algorithm gives the same result (within float rounding).</summary>
@@ -17,22 +15,39 @@ public enum ConvAlgorithm
 
 /// <summary>What one device costs, in nanoseconds per unit of work: the constants of the cost model.</summary>
 /// <param name="PerTap">direct: one multiply-add of one output with one kernel tap</param>
+/// <param name="PerUnrolledTap">direct, for kernels small enough for the GPU's unrolled variants (conv2d_depthwise.comp,
+/// conv2d_dense.comp: at most <see cref="MaxUnrolledKernel"/> taps per axis, a row of 8 outputs spanning at most 32
+/// inputs); equal to PerTap where there is no such variant</param>
 /// <param name="PerSeparableTap">separable: one tap of one 1D pass for one value</param>
 /// <param name="PerFftTexelPass">FFT: one frame texel through one radix pass (4 real tiles per texel on the GPU)</param>
 /// <param name="PerFftProduct">FFT: one texel of one kernel spectrum multiplied in (per input channel of a group)</param>
 /// <param name="FftFixed">FFT: setup that does not scale (programs, tables), nanoseconds</param>
-public sealed record ConvCostModel(double PerTap, double PerSeparableTap, double PerFftTexelPass, double PerFftProduct, double FftFixed)
+public sealed record ConvCostModel(double PerTap, double PerUnrolledTap, double PerSeparableTap, double PerFftTexelPass, double PerFftProduct, double FftFixed)
 {
-    /// <summary>Mesa llvmpipe on the 2-core AMD EPYC CI machine (AVX2, LP_NUM_THREADS 2), measured with glFinish and a
-    /// wall clock: conv2d.comp 63x63 on 256x256, separable.comp 501 taps on 3x512x512, the FFT passes on a 1024-wide frame.</summary>
-    public static ConvCostModel Llvmpipe { get; } = new(PerTap: 1.0, PerSeparableTap: 1.0, PerFftTexelPass: 10, PerFftProduct: 10, FftFixed: 50e6);
+    /// <summary>The largest kernel side the GPU's unrolled direct variants take (Gpu's ConvPlan.MaxUnrolledKernel).</summary>
+    public const int MaxUnrolledKernel = 25;
 
-    /// <summary>Core's CPU paths on the same machine (Conv2D.Filter per channel task, Separable.Filter, FftConv2D in double).</summary>
-    public static ConvCostModel Cpu { get; } = new(PerTap: 1.0, PerSeparableTap: 1.0, PerFftTexelPass: 10, PerFftProduct: 10, FftFixed: 0);
+    /// <summary>True when the GPU's unrolled direct variants take this kernel and options (ConvPlan's rule).</summary>
+    public static bool Unrolled(int kh, int kw, ConvOptions o) =>
+        kh <= MaxUnrolledKernel && kw <= MaxUnrolledKernel && 7 * o.StrideX + (kw - 1) * o.DilationX + 1 <= 32;
+
+    /// <summary>Mesa llvmpipe on the 2-core AMD EPYC CI machine (AVX2, LP_NUM_THREADS 2), glFinish + wall clock, all
+    /// three measured in the same runs (the machine was shared; ratios held better than absolute figures):
+    /// conv2d.comp 9 ns a tap (PERF-NOTES: k9 on 1x1080x1920 in 1505 ms; 15x15 on 1x1024x1024 ran 1.4x the FFT's
+    /// 63x63 per unit below), its unrolled variants 0.25 (PERF-NOTES: k9 in 22-30 ms), separable.comp 2.5x a direct tap (501 taps on 3x512x512: 26 s against 3.1 s
+    /// for 236 M direct taps), the FFT 1.6x a direct tap per texel-pass (63x63 on 1x1024x1024: 11.5 M texel-passes),
+    /// plus ~0.3 s of first-use shader compiles (a dozen programs) that a one-shot `apply` pays.
+    /// Recalibrate here when a shader changes speed.</summary>
+    public static ConvCostModel Llvmpipe { get; } = new(PerTap: 9, PerUnrolledTap: 0.25, PerSeparableTap: 22, PerFftTexelPass: 15, PerFftProduct: 10, FftFixed: 300e6);
+
+    /// <summary>Core's CPU paths on the same machine: Conv2D.Filter ~60 ns a tap (1 G taps in 61 s), Separable.Filter
+    /// ~15, FftConv2D (double, power-of-two frames, so the GPU frame is only a proxy for its size) ~2000 ns per
+    /// texel-pass of the GPU frame (127x125 on 64x64: 1.4 s against 3.9 s direct).</summary>
+    public static ConvCostModel Cpu { get; } = new(PerTap: 60, PerUnrolledTap: 60, PerSeparableTap: 15, PerFftTexelPass: 2000, PerFftProduct: 200, FftFixed: 0);
 }
 
 /// <summary>The algorithm picked for one (kernel, image) and why, e.g. "fft (63x63 kernel, 320x1152 frame)".</summary>
-public sealed record ConvChoice(ConvAlgorithm Algorithm, string Detail, double EstimatedMs)
+public sealed record AlgorithmChoice(ConvAlgorithm Algorithm, string Detail, double EstimatedMs)
 {
     public string Name => Algorithm.ToString().ToLowerInvariant();
     public override string ToString() => $"{Name} ({Detail})";
@@ -41,7 +56,7 @@ public sealed record ConvChoice(ConvAlgorithm Algorithm, string Detail, double E
 /// <summary>The cost model that picks direct, separable or FFT per (kernel, image), for the CPU and the GPU alike.
 ///
 /// Work counted (C_out outputs of H_out x W_out, C_in/groups kernels each of kH x kW):
-///   direct     = PerTap * C_out * H_out * W_out * C_in/groups * kH * kW
+///   direct     = PerTap (or PerUnrolledTap) * C_out * H_out * W_out * C_in/groups * kH * kW
 ///   separable  = PerSeparableTap * C * (H * W_out * kW + H_out * W_out * kH)    (filters with a rank-1 kernel only)
 ///   fft        = PerFftTexelPass * (C_in + C_out) * F_h F_w * (passes(F_h) + passes(F_w) + 2)
 ///                + PerFftProduct * C_out * C_in/groups * F_h F_w + FftFixed
@@ -58,7 +73,7 @@ public static class ConvAlgorithms
     /// (<paramref name="channels"/>, H, W). <paramref name="rankOne"/>: the layer is an image filter whose one kernel is
     /// rank 1 (only then is separable possible). A requested algorithm other than Auto is returned as is (separable
     /// without a rank-1 kernel is an error), with its estimate.</summary>
-    public static ConvChoice Choose(int channels, int h, int w, int[] weightShape, ConvOptions options, bool rankOne,
+    public static AlgorithmChoice Choose(int channels, int h, int w, int[] weightShape, ConvOptions options, bool rankOne,
                                     ConvCostModel model, ConvAlgorithm requested = ConvAlgorithm.Auto)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
@@ -68,7 +83,7 @@ public static class ConvAlgorithms
         ConvGeometry g = ConvGeometry.Compute(h, w, kh, kw, options);
         string kernel = $"{kh}x{kw} kernel";
         double outputs = (double)cout * g.Y.Output * g.X.Output;
-        double direct = model.PerTap * outputs * cinPerGroup * kh * kw;
+        double direct = (ConvCostModel.Unrolled(kh, kw, options) ? model.PerUnrolledTap : model.PerTap) * outputs * cinPerGroup * kh * kw;
         double separable = rankOne ? model.PerSeparableTap * channels * ((double)h * g.X.Output * kw + (double)g.Y.Output * g.X.Output * kh) : double.PositiveInfinity;
         FftPlan? plan = null;
         double fft = double.PositiveInfinity;
@@ -102,11 +117,11 @@ public static class ConvAlgorithms
             ConvAlgorithm.Separable => (separable, $"{kernel}, rank 1: {kh} + {kw} taps"),
             _ => (fft, $"{kernel}, {plan!.FrameH}x{plan.FrameW} frame"),
         };
-        return new ConvChoice(pick, detail, cost / 1e6);
+        return new AlgorithmChoice(pick, detail, cost / 1e6);
     }
 
     /// <summary>For an image filter: one (kH, kW) kernel on every channel of a (C, H, W) image alone.</summary>
-    public static ConvChoice ChooseFilter(int channels, int h, int w, Tensor kernel, ConvOptions options, ConvCostModel model,
+    public static AlgorithmChoice ChooseFilter(int channels, int h, int w, Tensor kernel, ConvOptions options, ConvCostModel model,
                                           ConvAlgorithm requested = ConvAlgorithm.Auto)
     {
         ArgumentNullException.ThrowIfNull(kernel);
@@ -119,5 +134,4 @@ public static class ConvAlgorithms
     /// kernel counts too (a 1D pass is then all the work).</summary>
     public static bool IsRankOne(Tensor kernel) => Separable.TryFactor(kernel, out _, out _);
 
-    internal static string Ms(double ms) => ms.ToString("0.#", CultureInfo.InvariantCulture);
 }

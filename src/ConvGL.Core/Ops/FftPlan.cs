@@ -6,7 +6,7 @@ namespace ConvGL.Core.Ops;
 /// frame is at least as tall as the rows those outputs read; it does not need H + dkH - 1 rows. The dense rows
 /// are cut into <see cref="Tiles"/> tiles along y, each of <see cref="TileRows"/> rows plus dkH - 1 rows of
 /// overlap, and the tiles of one channel share a frame (the GPU packs them as the four floats of a texel).
-/// Frame sides are 2^a 3^b 5^c so the transforms run as Stockham passes of radix 8, 4, 2, 5, 3.</summary>
+/// Frame sides are 2^a 3^b 5^c so the transforms run as Stockham passes of radix 16, 8, 4, 2, 5, 3.</summary>
 public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, int NeedW, int DenseH, int DenseW)
 {
     /// <summary>Real tiles per frame: four floats per texel.</summary>
@@ -31,7 +31,7 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
     }
 
     /// <summary>The smallest-cost length >= n made of 2, 3 and 5, where a length costs n * (its number of
-    /// passes): 1024 (4 passes) beats 1000 (6 passes), 1152 (5) beats 1125 (5) only by size.</summary>
+    /// passes): 1024 (16 * 16 * 4, 3 passes) beats 1000 (8 * 5 * 5 * 5, 4 passes).</summary>
     public static int GoodSize(int n)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "a transform length must be at least 1");
@@ -55,8 +55,8 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
         return bestSize;
     }
 
-    /// <summary>The radices of the Stockham passes for a 2^a 3^b 5^c length: eights, then a four or two, then
-    /// fives and threes. Length 1 needs no pass.</summary>
+    /// <summary>The radices of the Stockham passes for a 2^a 3^b 5^c length: sixteens, then an eight, four or two,
+    /// then fives and threes. Length 1 needs no pass.</summary>
     public static int[] Radices(int n)
     {
         var r = new List<int>();
@@ -67,9 +67,8 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
             m /= 2;
             twos++;
         }
-        for (; twos >= 3; twos -= 3) r.Add(8);
-        if (twos == 2) r.Add(4);
-        else if (twos == 1) r.Add(2);
+        for (; twos >= 4; twos -= 4) r.Add(16);
+        if (twos > 0) r.Add(1 << twos);
         for (; m % 5 == 0; m /= 5) r.Add(5);
         for (; m % 3 == 0; m /= 3) r.Add(3);
         if (m != 1) throw new ArgumentException($"FFT length {n} has a prime factor above 5", nameof(n));

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ConvGL.Core;
 using ConvGL.Core.Ops;
 using Silk.NET.OpenGL;
@@ -30,13 +31,14 @@ public sealed class GpuFftConv2D : IDisposable
     private readonly GlContext _context;
     private readonly long _maxTexels;
     private GlBuffer _inFrames, _inScratch, _outFrames, _outScratch, _spectra;
-    private readonly GlBuffer _twiddlesH, _twiddlesW, _bias;
+    private readonly GlBuffer _twiddlesH, _twiddlesW, _bias, _maps;
     private readonly FftTexelView _view0, _view1, _view2;
     private ConvOptions _options;
     private float[] _weights = [];
     private bool _hasBias;
     private (int FrameH, int FrameW, ConvMode Mode, int DilationY, int DilationX)? _spectraKey;
     private int _twiddleH, _twiddleW;
+    private (int H, int W, FftPlan Plan, int Top, int Left, Border Border)? _mapsKey;
     private GpuTensor? _scratchIn, _scratchOut;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
@@ -56,6 +58,7 @@ public sealed class GpuFftConv2D : IDisposable
         _twiddlesH = new GlBuffer(context, "fft twiddles (columns)");
         _twiddlesW = new GlBuffer(context, "fft twiddles (rows)");
         _bias = new GlBuffer(context, "fft bias");
+        _maps = new GlBuffer(context, "fft border maps");
         _view0 = new FftTexelView(context, "fft view 0");
         _view1 = new FftTexelView(context, "fft view 1");
         _view2 = new FftTexelView(context, "fft view 2");
@@ -121,16 +124,17 @@ public sealed class GpuFftConv2D : IDisposable
 
         // 1. Pad and pack the input into its frames.
         _inFrames.Reserve(cin * plane * Texel);
-        GlProgram pad = _context.Shaders.Compute("fft_pad.comp", ("BORDER", (int)_options.Border));
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
+        int columnsAt = EnsureMaps(input.H, input.W, plan, g);
+        GlProgram pad = _context.Shaders.Compute("fft_pad.comp");
         pad.Use();
         gl.Uniform3(pad.Uniform("u_in_shape"), cin, input.H, input.W);
         gl.Uniform2(pad.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform2(pad.Uniform("u_need"), plan.NeedH, plan.NeedW);
-        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
-        gl.Uniform2(pad.Uniform("u_pad"), g.Y.PadBefore, g.X.PadBefore);
         gl.Uniform1(pad.Uniform("u_tile_rows"), plan.TileRows);
+        gl.Uniform1(pad.Uniform("u_columns_at"), columnsAt);
         _view0.Bind(input.Buffer, 0, SizedInternalFormat.R32f, BufferAccessARB.ReadOnly);
         _view1.Bind(_inFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+        _view2.Bind(_maps, 2, SizedInternalFormat.R32i, BufferAccessARB.ReadOnly);
         pad.DispatchCovering(plan.FrameW, plan.FrameH, cin);
         Barrier(gl);
 
@@ -166,6 +170,7 @@ public sealed class GpuFftConv2D : IDisposable
         gl.Uniform2(unpack.Uniform("u_frame"), plan.FrameH, plan.FrameW);
         gl.Uniform2(unpack.Uniform("u_stride"), _options.StrideY, _options.StrideX);
         gl.Uniform1(unpack.Uniform("u_tile_rows"), plan.TileRows);
+        gl.Uniform1(unpack.Uniform("u_inv_tile_rows"), 1f / plan.TileRows);
         _view0.Bind(_outFrames, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
         _view1.Bind(output.Buffer, 1, SizedInternalFormat.R32f, BufferAccessARB.WriteOnly);
         _bias.Bind(2);
@@ -195,20 +200,23 @@ public sealed class GpuFftConv2D : IDisposable
     }
 
     /// <summary>Forward or inverse 2D transform of <paramref name="frames"/> frames in <paramref name="data"/>,
-    /// ping-ponging with <paramref name="scratch"/>. Returns true when the result ended in the scratch buffer.</summary>
+    /// ping-ponging with <paramref name="scratch"/>. Returns true when the result ended in the scratch buffer.
+    /// Forward: rows, then columns. Inverse: columns, then rows, and only the first T_h rows, the only ones
+    /// fft_unpack.comp reads (row transforms are independent of each other).</summary>
     private bool Transform(FftPlan plan, GlBuffer data, GlBuffer scratch, int frames, bool inverse)
     {
         bool swapped = false;
         GlBuffer src = data, dst = scratch;
-        for (int axis = 0; axis < 2; axis++)
+        for (int step = 0; step < 2; step++)
         {
-            bool columns = axis == 1;
+            bool columns = inverse ? step == 0 : step == 1;
             int n = columns ? plan.FrameH : plan.FrameW;
+            int rows = inverse ? Math.Min(plan.TileRows, plan.FrameH) : plan.FrameH;
             GlBuffer twiddles = columns ? _twiddlesH : _twiddlesW;
             int ns = 1;
             foreach (int radix in FftPlan.Radices(n))
             {
-                Pass(plan, src, dst, twiddles, frames, n, ns, radix, inverse, columns);
+                Pass(plan, src, dst, twiddles, frames, n, ns, radix, inverse, columns, rows);
                 ns *= radix;
                 (src, dst) = (dst, src);
                 swapped = !swapped;
@@ -217,21 +225,39 @@ public sealed class GpuFftConv2D : IDisposable
         return swapped;
     }
 
-    private void Pass(FftPlan plan, GlBuffer src, GlBuffer dst, GlBuffer twiddles, int frames, int n, int ns, int radix, bool inverse, bool columns)
+    private void Pass(FftPlan plan, GlBuffer src, GlBuffer dst, GlBuffer twiddles, int frames, int n, int ns, int radix, bool inverse, bool columns, int rows)
     {
         GL gl = _context.Gl;
         GlProgram p = _context.Shaders.Compute("fft_pass.comp", ("RADIX", radix), ("INVERSE", inverse ? 1 : 0), ("COLUMNS", columns ? 1 : 0));
         p.Use();
         gl.Uniform2(p.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform1(p.Uniform("u_n"), n);
+        gl.Uniform1(p.Uniform("u_quarter"), n / radix);
         gl.Uniform1(p.Uniform("u_ns"), ns);
+        gl.Uniform1(p.Uniform("u_inv_ns"), 1f / ns);
+        gl.Uniform1(p.Uniform("u_twiddle_step"), n / (ns * radix));
         gl.Uniform1(p.Uniform("u_frames"), frames);
         _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
         _view1.Bind(dst, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
         _view2.Bind(twiddles, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
         if (columns) p.DispatchCovering(plan.FrameW, n / radix, frames);
-        else p.DispatchCovering(n / radix, plan.FrameH, frames);
+        else p.DispatchCovering(n / radix, rows, frames);
         Barrier(gl);
+    }
+
+    /// <summary>Where padded row py and column px come from (<see cref="Borders.Map"/>, -1 for zero), for every row
+    /// a tile reads (3 T_h + F_h) and every frame column; -1 past the rows and columns any output reads. Returns
+    /// where the column map starts.</summary>
+    private int EnsureMaps(int h, int w, FftPlan plan, ConvGeometry g)
+    {
+        int rows = 3 * plan.TileRows + plan.FrameH;
+        var key = (h, w, plan, g.Y.PadBefore, g.X.PadBefore, _options.Border);
+        if (_mapsKey == key) return rows;
+        var maps = new int[rows + plan.FrameW];
+        for (int py = 0; py < rows; py++) maps[py] = py < plan.NeedH ? Borders.Map(py - g.Y.PadBefore, h, _options.Border) : -1;
+        for (int px = 0; px < plan.FrameW; px++) maps[rows + px] = px < plan.NeedW ? Borders.Map(px - g.X.PadBefore, w, _options.Border) : -1;
+        _maps.Write(MemoryMarshal.Cast<int, float>(maps));
+        _mapsKey = key;
+        return rows;
     }
 
     /// <summary>The twiddle tables exp(-2 pi i q / n), q &lt; n, for both frame sides, computed in double.</summary>
@@ -295,6 +321,7 @@ public sealed class GpuFftConv2D : IDisposable
         _twiddlesH.Dispose();
         _twiddlesW.Dispose();
         _bias.Dispose();
+        _maps.Dispose();
         _view0.Dispose();
         _view1.Dispose();
         _view2.Dispose();
