@@ -44,7 +44,7 @@ public class UnitActivityTests(ITestOutputHelper output)
         string dir = StackCatalog.ShippedDirectory() ?? throw new InvalidOperationException("assets/stacks not found above the test binary");
         var tensors = SafeTensors.Read(Path.Combine(dir, "learned.safetensors"));
         Sequential model = SmallCnn.FromTensors(tensors, 28);
-        Sequential features = new(model.Layers.TakeWhile(l => l.Layer is not FlattenLayer));
+        Sequential features = new(model.Layers.TakeWhile(l => l.Layer is not ConvGL.Core.Learning.FlattenLayer));
         IReadOnlyList<UnitActivity> shapes = UnitActivity.Measure(features, SyntheticShapes.Generate(500, 424242, 28).Select(s => s.Image));
         IReadOnlyList<UnitActivity> photo = UnitActivity.Measure(features, [PhotoLike(240, 320)]);
         foreach ((string what, IReadOnlyList<UnitActivity> units) in new[] { ("shapes", shapes), ("photo-like", photo) })
