@@ -89,14 +89,16 @@ public sealed class LayoutAndHudTextTests
     public void Layout_PanelsBesideAndBelow_NeverOverThePicture(float w, float h, float side, float bottom)
     {
         LiveLayout l = LiveLayout.Compute(w, h, side, bottom);
-        Assert.True(l.Picture.Width >= w * 0.55f - 1 && l.Picture.Height >= h * 0.6f - 1, $"{l}");
-        // The three areas tile the window without overlapping.
+        Assert.True(l.Picture.Width >= w * 0.62f - 1 && l.Picture.Height >= h * 0.6f - 1, $"{l}");
+        // The three areas tile the window without overlapping: picture and column side by side, the strip below both.
         Assert.Equal(w, l.Picture.Width + l.Side.Width, 3);
         Assert.Equal(h, l.Picture.Height + l.Bottom.Height, 3);
-        Assert.True(l.Side.X >= l.Picture.X + l.Picture.Width && l.Bottom.Y >= l.Picture.Y + l.Picture.Height, $"{l}");
+        Assert.Equal(w, l.Bottom.Width, 3);
+        Assert.Equal(l.Picture.Height, l.Side.Height, 3);
+        Assert.True(l.Side.X >= l.Picture.X + l.Picture.Width && l.Bottom.Y >= l.Picture.Y + l.Picture.Height && l.Bottom.Y >= l.Side.Y + l.Side.Height, $"{l}");
         if (side == 0) Assert.Equal(0, l.Side.Width);
         if (bottom == 0) Assert.Equal(0, l.Bottom.Height);
-        if (side > 0 && side + 16 <= w * 0.45f) Assert.Equal(side + 16, l.Side.Width);
+        if (side > 0 && side + 16 <= w * 0.38f) Assert.Equal(side + 16, l.Side.Width);
     }
 
     [Fact]

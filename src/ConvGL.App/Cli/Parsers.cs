@@ -59,7 +59,7 @@ internal static class Parsers
         "same" => (PaddingMode.Same, 0),
         "valid" => (PaddingMode.Valid, 0),
         "full" => (PaddingMode.Full, 0),
-        _ when Natural(s, out int pad) && pad <= 4096 => (PaddingMode.Explicit, pad),
+        _ when Natural(s, out int pad) => (PaddingMode.Explicit, pad),
         _ => throw new ConvGLException($"must be same, valid, full or a padding N >= 0, got '{s}'"),
     };
 

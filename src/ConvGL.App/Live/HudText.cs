@@ -77,7 +77,8 @@ internal static class HudText
         var sb = new StringBuilder();
         const int c = 0;
         int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(p.KernelWidth, MaxTaps);
-        lines.Add(F($"input window (channel {p.FirstInput + c})").PadRight(kw * 7 + 3) + "kernel as applied".PadRight(kw * 7 + 3) + "products");
+        string window = F($"input window (channel {p.FirstInput + c})");
+        lines.Add(window.PadRight(Math.Max(kw * 7 + 3, window.Length + 2)) + "kernel as applied".PadRight(Math.Max(kw * 7 + 3, 19)) + "products");
         for (int i = 0; i < kh; i++)
         {
             sb.Clear();

@@ -319,8 +319,10 @@ internal sealed unsafe class LiveApp : IDisposable
             case ViewKind.Profile:
                 {
                     GpuTensor input = _pipeline.LayerInput(_layer);
-                    var top = new PixelRect(area.X, area.Y, area.Width, area.Height * 0.55f);
-                    var plot = new PixelRect(area.X + 10, area.Y + area.Height * 0.58f, area.Width - 20, area.Height * 0.4f);
+                    // The image on top, then a line for the plot's legend (drawn by the HUD), then the plot: nothing overlaps.
+                    var top = new PixelRect(area.X, area.Y, area.Width, area.Height * 0.52f);
+                    float plotY = area.Y + area.Height * 0.52f + ProfileLegendHeight;
+                    var plot = new PixelRect(area.X + 10, plotY, area.Width - 20, Math.Max(1, area.Y + area.Height - plotY - 4));
                     _outputRect = top.Fit(output.W, output.H);
                     DrawOutputImage(output, channel, _outputRect);
                     int outRow = ProfileRow(output);
@@ -514,9 +516,10 @@ internal sealed unsafe class LiveApp : IDisposable
         if (_view == ViewKind.Profile)
         {
             _lines.Clear();
-            _lines.Add("row profile: grey = layer input, orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
+            _lines.Add("row profile: grey = input, orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
             PixelRect a = _layout.Picture;
-            _hud.Panel(a.X + 10, a.Y + a.Height * 0.58f - 26, HudText.Wrap(_lines, (int)((a.Width - 32) / _hud.CharWidth)));
+            List<string> legend = HudText.Wrap(_lines, (int)((a.Width - 32) / _hud.CharWidth));
+            _hud.Panel(a.X + 10, a.Y + a.Height * 0.52f + 2, legend.Count > 1 ? legend[..1] : legend);
         }
         DrawProbe();
         if (_help) DrawHelp(fw, fh);
@@ -578,6 +581,9 @@ internal sealed unsafe class LiveApp : IDisposable
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    // One HUD line (15 px) and its panel's padding, between the profile's image and its plot.
+    private const float ProfileLegendHeight = 15 + 8 + 4;
 
     private static string Rect(PixelRect r) => F($"{r.X:0},{r.Y:0},{r.Width:0},{r.Height:0}");
 

@@ -9,16 +9,17 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
 
     /// <summary>The layout of a <paramref name="width"/> x <paramref name="height"/> window whose side panels want
     /// <paramref name="sideWidth"/> pixels (0: none) and whose bottom strip wants <paramref name="bottomHeight"/>
-    /// (0: none). The side column takes at most 45% of the width and the strip 40% of the height (their text is
-    /// wrapped to fit), so the picture keeps most of the window.</summary>
+    /// (0: none). The strip spans the whole width (the probe's rows are wide); the side column stands right of the
+    /// picture, above the strip. The column takes at most 38% of the width and the strip 40% of the height (their
+    /// text is wrapped to fit), so the picture keeps most of the window.</summary>
     public static LiveLayout Compute(float width, float height, float sideWidth, float bottomHeight)
     {
-        float side = sideWidth <= 0 ? 0 : Math.Min(sideWidth + 2 * Margin, MathF.Floor(width * 0.45f));
+        float side = sideWidth <= 0 ? 0 : Math.Min(sideWidth + 2 * Margin, MathF.Floor(width * 0.38f));
         float bottom = bottomHeight <= 0 ? 0 : Math.Min(bottomHeight + Margin, MathF.Floor(height * 0.4f));
         float pw = Math.Max(1, width - side), ph = Math.Max(1, height - bottom);
         return new LiveLayout(
             new PixelRect(0, 0, pw, ph),
-            new PixelRect(pw, 0, side, height),
-            new PixelRect(0, ph, pw, bottom));
+            new PixelRect(pw, 0, side, ph),
+            new PixelRect(0, ph, width, bottom));
     }
 }
