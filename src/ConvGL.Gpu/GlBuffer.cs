@@ -97,6 +97,8 @@ internal sealed class GlBuffer : IDisposable
             gl.TexBuffer(TextureTarget.TextureBuffer, vec4 ? SizedInternalFormat.Rgba32f : SizedInternalFormat.R32f, Handle);
             _texelViewsStale[v] = false;
         }
+        // Leave unit 0 active, as the rest of the code (presentation, the window) expects when it binds its textures.
+        gl.ActiveTexture(TextureUnit.Texture0);
     }
 
     public void Dispose()

@@ -55,6 +55,55 @@ public sealed class PoolActivationTests(GlFixture fixture)
     }
 
     [Fact]
+    public void FastPool_EveryWidthAndHeight_RandomWindows()
+    {
+        // pool2d_fast.comp forced on whatever the size: widths across its blocks of 8 outputs (1..257), heights 1, 5, 17,
+        // channels 1..17; windows and x strides from a short list (compiled in), y strides and padding random.
+        var rng = new Random(808);
+        int[] widths = [1, 7, 8, 9, 31, 33, 257], heights = [1, 5, 17];
+        (int Y, int X, int StrideX)[] windows = [(2, 2, 2), (3, 3, 1), (3, 2, 3)];
+        int ran = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            (int sy, int sx, int strideX) = windows[rng.Next(windows.Length)];
+            var o = new PoolOptions
+            {
+                Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
+                SizeY = sy, SizeX = sx, StrideY = rng.Next(0, 4), StrideX = strideX,
+                PadY = rng.Next(0, sy / 2 + 1), PadX = rng.Next(0, sx / 2 + 1),
+            };
+            int seed = rng.Next();
+            Tensor input = Parity.Random(new Random(seed), rng.Next(1, 18), heights[rng.Next(heights.Length)], widths[rng.Next(widths.Length)]);
+            Tensor expected;
+            try
+            {
+                expected = Pool2D.Apply(input, o);
+            }
+            catch (ConvGLException)
+            {
+                continue;
+            }
+            using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvChoice.Fast };
+            Tensor actual = pool.Apply(input);
+            Assert.StartsWith("pool2d_fast", pool.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(expected, actual, $"seed={seed} in={input.ShapeString} {o}");
+            ran++;
+        }
+        Assert.True(ran >= 25, $"only {ran} of 40 pooling cases had an output");
+    }
+
+    [Fact]
+    public void FastMaxPool_NaNInAWindow_GivesNaN()
+    {
+        var input = Tensor.Chw(1, 2, 4, [1, float.NaN, 3, 4, 5, 6, 7, 8]);
+        using var pool = new GpuPool2D(fixture.Context, PoolOptions.Square(PoolKind.Max, 2)) { Choice = ConvChoice.Fast };
+        Tensor actual = pool.Apply(input);
+        Assert.StartsWith("pool2d_fast", pool.Variant, StringComparison.Ordinal);
+        Assert.True(float.IsNaN(actual.Data[0]));
+        Assert.Equal(8f, actual.Data[1]);
+    }
+
+    [Fact]
     public void MaxPool_NaNInAWindow_GivesNaN_LikeTheReference()
     {
         // GLSL's max() leaves NaN handling undefined (NVIDIA and llvmpipe return the other operand); PyTorch and

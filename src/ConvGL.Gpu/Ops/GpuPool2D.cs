@@ -4,12 +4,17 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="Pool2D.Apply"/> (shaders/pool2d.comp): max or average, PyTorch semantics.</summary>
+/// <summary>The GPU twin of <see cref="Pool2D.Apply"/>: max or average, PyTorch semantics. Planned once per (input shape,
+/// options): shaders/pool2d_fast.comp (8 outputs along x per invocation, input through a texel view, window size and x
+/// stride compiled in), or pool2d.comp (one output per invocation) for small outputs, wide windows or inputs beyond the
+/// driver's texel-buffer size.</summary>
 public sealed class GpuPool2D : IDisposable
 {
     private readonly GlContext _context;
     private PoolOptions _options;
     private GlProgram? _program;
+    private bool _fast;
+    private (int C, int H, int W) _plannedFor;
     private GpuTensor? _scratchIn, _scratchOut;
 
     public GpuPool2D(GlContext context, PoolOptions options)
@@ -18,8 +23,23 @@ public sealed class GpuPool2D : IDisposable
         _options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
-    /// <summary>The shader variant that runs, for the bench table and the HUD.</summary>
-    public string Variant => "pool2d: 1 output/invocation";
+    /// <summary>The shader variant of the last <see cref="Run"/>, for the bench table and the HUD.</summary>
+    public string Variant => _program is null ? "(not run yet)"
+        : _fast ? $"pool2d_fast: {BlockX} x/invocation" : "pool2d: 1 output/invocation";
+
+    /// <summary>Outputs per invocation along x in pool2d_fast.comp.</summary>
+    private const int BlockX = 8;
+
+    /// <summary>For tests: force pool2d.comp, or pool2d_fast.comp wherever it applies.</summary>
+    internal ConvChoice Choice
+    {
+        get;
+        set
+        {
+            field = value;
+            _program = null;
+        }
+    }
 
     public PoolOptions Options
     {
@@ -27,7 +47,7 @@ public sealed class GpuPool2D : IDisposable
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value.Kind != _options.Kind) _program = null;
+            if (value != _options) _program = null;
             _options = value;
         }
     }
@@ -39,9 +59,23 @@ public sealed class GpuPool2D : IDisposable
         ComputeOp.CheckDistinct(input, output, "pool2d");
         ConvGeometry g = Pool2D.Geometry(input.H, input.W, _options);
         output.Resize(input.C, g.Y.Output, g.X.Output);
-        _program ??= _context.Shaders.Compute("pool2d.comp", ("POOL_MAX", _options.Kind == PoolKind.Max ? 1 : 0));
+        if (_program is null || _plannedFor != (input.C, input.H, input.W)) Plan(input, output);
         GL gl = _context.Gl;
-        GlProgram p = _program;
+        GlProgram p = _program!;
+        if (_fast)
+        {
+            ComputeOp.BeforeTexelReads(gl);
+            p.Use();
+            gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
+            gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
+            gl.Uniform1(p.Uniform("u_stride_y"), _options.EffectiveStrideY);
+            gl.Uniform2(p.Uniform("u_pad"), _options.PadY, _options.PadX);
+            input.Buffer.BindTexelView(ComputeOp.InputUnit);
+            output.Buffer.Bind(3);
+            p.DispatchCovering((output.W + BlockX - 1) / BlockX, output.H, output.C);
+            ComputeOp.Barrier(gl);
+            return;
+        }
         p.Use();
         gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
         gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
@@ -52,6 +86,22 @@ public sealed class GpuPool2D : IDisposable
         output.Buffer.Bind(3);
         p.DispatchCovering(output.W, output.H, output.C);
         ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>The cost rule: the fast shader where its window row fits an unrolled span and the output is big enough
+    /// to pay for compiling a program per (window, stride).</summary>
+    private void Plan(GpuTensor input, GpuTensor output)
+    {
+        int max = _options.Kind == PoolKind.Max ? 1 : 0;
+        int span = (BlockX - 1) * _options.EffectiveStrideX + _options.SizeX;
+        _fast = Choice != ConvChoice.Direct && span <= ConvPlan.MaxSpan && _options.SizeY <= ConvPlan.MaxUnrolledKernel &&
+                input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) &&
+                (Choice == ConvChoice.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
+        _program = _fast
+            ? _context.Shaders.Compute("pool2d_fast.comp", ("POOL_MAX", max), ("KH", _options.SizeY), ("KW", _options.SizeX),
+                ("SX", _options.EffectiveStrideX), ("OX", BlockX))
+            : _context.Shaders.Compute("pool2d.comp", ("POOL_MAX", max));
+        _plannedFor = (input.C, input.H, input.W);
     }
 
     public Tensor Apply(Tensor input)
