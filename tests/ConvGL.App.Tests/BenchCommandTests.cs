@@ -44,26 +44,42 @@ public sealed class BenchCommandTests : IDisposable
                 Assert.Empty(gpu);
                 continue;
             }
-            // Every GPU row passed the corner-crop check against the CPU reference before it was timed.
-            Assert.Contains("verified on 2 corner crops", Assert.Single(gpu), StringComparison.Ordinal);
+            // Every GPU row passed the corner-crop check against the CPU reference before it was timed, and names the
+            // shader variant its op's plan chose.
+            string gpuRow = Assert.Single(gpu);
+            Assert.Contains("verified on 2 corner crops", gpuRow, StringComparison.Ordinal);
+            Assert.Contains("/invocation", gpuRow, StringComparison.Ordinal);
+            if (c.Peer is null) continue;
+            // The peer row comes right after ConvGL's rows, passed the same check, and both ConvGL rows carry the ratio.
+            int peerAt = Array.FindIndex(lines, l => l.StartsWith($"| {c.Name} |", StringComparison.Ordinal) &&
+                                                     (l.Contains("| opencv |", StringComparison.Ordinal) || l.Contains("| onnxrt |", StringComparison.Ordinal)));
+            Assert.True(peerAt > 0, $"{c.Name}: no peer row");
+            Assert.Equal(gpuRow, lines[peerAt - 1]);
+            Assert.Contains("verified on 2 corner crops", lines[peerAt], StringComparison.Ordinal);
+            Assert.Matches(@"\| [0-9.]+x \|", gpuRow);
+            Assert.Matches(@"\| [0-9.]+x \|", cpu);
         }
+        // The conv layers are compared with ONNX Runtime, the image filters with OpenCV.
+        Assert.Contains(lines, l => l.StartsWith("| conv3-16to32 |", StringComparison.Ordinal) && l.Contains("| onnxrt |", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("| gauss5-sep |", StringComparison.Ordinal) && l.Contains("Cv2.SepFilter2D", StringComparison.Ordinal));
         // The same table went to stdout, and nothing but x.md was left in the folder.
         Assert.Contains("| maxpool2-32 |", r.Stdout, StringComparison.Ordinal);
         Assert.Equal(["x.md"], Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 
-    /// <summary>A kernel that is 1% off (a shader tree whose conv2d.comp scales its result, through CONVGL_SHADERS) is
-    /// caught before it is timed: a loud MISMATCH line, exit 1, and no --out file.</summary>
+    /// <summary>A kernel that is 1% off (a shader tree whose conv2d_depthwise.comp, the variant gauss5-2d's plan picks,
+    /// scales its result, through CONVGL_SHADERS) is caught before it is timed: a loud MISMATCH line, exit 1, and no
+    /// --out file.</summary>
     [Fact]
     public void Bench_BrokenShader_MismatchExitsOneAndWritesNothing()
     {
         string shaders = P("shaders");
         CopyTree(ShaderLibraryRoot(), shaders);
-        string comp = Path.Combine(shaders, "conv2d.comp");
+        string comp = Path.Combine(shaders, "conv2d_depthwise.comp");
         string text = File.ReadAllText(comp);
-        const string store = "+ pos.x] = sum;";
+        const string store = "+ out_pos.x + k] = acc[k];";
         Assert.Contains(store, text, StringComparison.Ordinal);
-        File.WriteAllText(comp, text.Replace(store, "+ pos.x] = sum * 1.01;", StringComparison.Ordinal));
+        File.WriteAllText(comp, text.Replace(store, "+ out_pos.x + k] = acc[k] * 1.01;", StringComparison.Ordinal));
 
         ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--out", "x.md");
 
@@ -85,7 +101,7 @@ public sealed class BenchCommandTests : IDisposable
 
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}");
         Assert.Contains("FAILED gauss5-sep gpu: separable.comp", r.Stderr, StringComparison.Ordinal);
-        Assert.Contains("| gpu | - | - | - | - | - | - | FAILED: ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("| gpu | - | - | - | - | - | - | - | FAILED: ", r.Stdout, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
@@ -95,26 +111,35 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(0, Bench("--quick", "--device", "cpu", "--case", "maxpool,gauss5-sep", "--reps", "2", "--out", P("r.csv")));
 
         string[] lines = File.ReadAllLines(P("r.csv"));
-        Assert.Equal(3, lines.Length);
+        Assert.Equal(5, lines.Length);
         string[] header = SplitCsv(lines[0]);
         Assert.Equal(["case", "op", "c_in", "c_out", "h", "w", "kernel", "stride_dilation", "border", "device", "reps",
-                      "median_ms", "min_ms", "gmac_per_s", "mpix_per_s", "timing", "note", "cpu", "cores", "gl_renderer"], header);
+                      "median_ms", "min_ms", "vs_peer", "gmac_per_s", "mpix_per_s", "timing", "note", "cpu", "cores", "gl_renderer"], header);
         var rows = lines[1..].Select(SplitCsv).ToArray();
-        Assert.Equal(["gauss5-sep", "maxpool2-32"], rows.Select(f => f[0]));
+        // Each case: the reference row, then its peer (OpenCV's sepFilter2D, ONNX Runtime's MaxPool).
+        Assert.Equal(["gauss5-sep", "gauss5-sep", "maxpool2-32", "maxpool2-32"], rows.Select(f => f[0]));
+        Assert.Equal(["cpu", "opencv", "cpu", "onnxrt"], rows.Select(f => f[9]));
         foreach (string[] f in rows)
         {
             string row = string.Join(" ; ", f);
             Assert.True(f.Length == header.Length, row);
-            Assert.Equal("cpu", f[9]);
             int reps = int.Parse(f[10], CultureInfo.InvariantCulture);
             Assert.True(reps is 1 or 2, row);
             double median = double.Parse(f[11], CultureInfo.InvariantCulture), min = double.Parse(f[12], CultureInfo.InvariantCulture);
             Assert.True(min > 0 && min <= median, row);
-            Assert.Equal(Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), f[18]);
-            Assert.NotEqual("", f[17]);
+            Assert.Equal(Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), f[19]);
+            Assert.NotEqual("", f[18]);
         }
-        Assert.Equal("", rows[1][13]); // a pool has no multiply-adds: no GMAC/s
-        Assert.NotEqual("", rows[0][13]);
+        // The reference rows carry their median over the peer's (the same run's figures), the peer rows none.
+        foreach (int i in new[] { 0, 2 })
+        {
+            double ratio = double.Parse(rows[i][11], CultureInfo.InvariantCulture) / double.Parse(rows[i + 1][11], CultureInfo.InvariantCulture);
+            double shown = double.Parse(rows[i][13], CultureInfo.InvariantCulture);
+            Assert.True(Math.Abs(shown - ratio) <= 1e-4 * ratio, $"vs_peer {shown}, medians give {ratio}");
+        }
+        Assert.Equal("", rows[1][13]);
+        Assert.Equal("", rows[2][14]); // a pool has no multiply-adds: no GMAC/s
+        Assert.NotEqual("", rows[0][14]);
     }
 
     [Theory]
@@ -159,6 +184,34 @@ public sealed class BenchCommandTests : IDisposable
 
         Verification shape = BenchVerify.Check(c, input, Tensor.Chw(good.C, good.H - 1, good.W));
         Assert.False(shape.Ok, $"{name}: a wrong output shape was not caught");
+    }
+
+    /// <summary>The ONNX model the bench writes by hand is the conv it claims to be: ONNX Runtime running it equals the
+    /// reference for strides, dilations, explicit and same padding, groups and bias (so the peer's figures time the
+    /// same work as ConvGL's rows).</summary>
+    [Theory]
+    [InlineData(4, 6, 1, 3, 3, 1, 1, PaddingMode.Same, true)]
+    [InlineData(4, 4, 4, 3, 3, 2, 1, PaddingMode.Same, false)]
+    [InlineData(6, 4, 2, 4, 2, 1, 2, PaddingMode.Explicit, true)]
+    [InlineData(1, 8, 1, 5, 5, 2, 2, PaddingMode.Valid, false)]
+    public void OnnxPeer_OneNodeConvModel_EqualsTheReference(int cin, int cout, int groups, int kh, int kw, int stride, int dilation, PaddingMode padding, bool bias)
+    {
+        var rng = new Random(cin * 100 + cout);
+        Tensor input = Tensor.Chw(cin, 13, 17);
+        for (int i = 0; i < input.Length; i++) input.Data[i] = rng.NextSingle() * 2 - 1;
+        var weight = new Tensor([cout, cin / groups, kh, kw]);
+        for (int i = 0; i < weight.Length; i++) weight.Data[i] = (rng.NextSingle() * 2 - 1) * 0.3f;
+        float[]? b = bias ? Enumerable.Range(0, cout).Select(i => i * 0.25f - 0.5f).ToArray() : null;
+        var o = new ConvOptions
+        {
+            Padding = padding, PadY = 2, PadX = 1, StrideY = stride, StrideX = 1, DilationY = 1, DilationX = dilation, Groups = groups,
+        };
+        using OnnxRuntimeNode peer = OnnxRuntimeNode.Conv(input, weight, b, o);
+        peer.Run();
+        Tensor expected = ConvGL.Core.Ops.Conv2D.Apply(input, weight, b, o), actual = peer.Output();
+        Assert.Equal(expected.Shape, actual.Shape);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected.Data[i] - actual.Data[i]) <= 1e-5 + 1e-4 * Math.Abs(expected.Data[i]), $"value {i}: {expected.Data[i]} vs {actual.Data[i]}");
     }
 
     /// <summary>The source tree's shaders/ (the tests run from tests/ConvGL.App.Tests/bin/...).</summary>

@@ -18,7 +18,7 @@ public sealed class SeparableTests(GlFixture fixture)
         return k;
     }
 
-    private bool Check(int c, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed)
+    private bool Check(int c, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Auto)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, c, h, w);
@@ -40,9 +40,41 @@ public sealed class SeparableTests(GlFixture fixture)
             int plane = expected.H * expected.W;
             for (int i = 0; i < expected.Length; i++) expected.Data[i] += b[i / plane];
         }
-        using var sep = new GpuSeparableConv(fixture.Context, column, row, o, b);
-        Parity.AssertGpuMatchesReference(expected, sep.Apply(input), spec);
+        using var sep = new GpuSeparableConv(fixture.Context, column, row, o, b) { Choice = choice };
+        Tensor actual = sep.Apply(input);
+        if (choice == ConvPath.Fast) Assert.Contains("conv2d_depthwise", sep.Variant, StringComparison.Ordinal);
+        Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + sep.Variant);
         return true;
+    }
+
+    [Fact]
+    public void FastPasses_EveryWidthAndHeight_RandomOptions()
+    {
+        // The two passes on conv2d_depthwise.comp (1 x kW, then kH x 1), forced on whatever the size, across the x
+        // blocks of 8 (widths 1..257) and heights 1, 5, 17; kernel lengths and x steps from short lists (they are
+        // compile-time in the fast programs), everything else random.
+        var rng = new Random(9090);
+        int[] widths = [1, 7, 8, 9, 31, 33, 257], heights = [1, 5, 17], lengths = [1, 3, 4, 5];
+        (int Stride, int Dilation)[] xSteps = [(1, 1), (2, 1), (1, 2)];
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
+        int ran = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            (int sx, int dx) = xSteps[rng.Next(xSteps.Length)];
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(5)],
+                Padding = paddings[rng.Next(paddings.Length)],
+                PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideY = rng.Next(1, 4), StrideX = sx,
+                DilationY = rng.Next(1, 4), DilationX = dx,
+            };
+            int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
+            int kh = lengths[rng.Next(lengths.Length)], kw = lengths[rng.Next(lengths.Length)];
+            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fast)) ran++;
+        }
+        Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
 
     [Fact]

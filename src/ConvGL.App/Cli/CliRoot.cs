@@ -23,6 +23,7 @@ internal static class CliRoot
         FeaturesCommand.Create(),
         TrainCommand.Create(),
         Define(BenchCommand.Spec, BenchCommand.Usage, BenchCommand.Run),
+        OnnxTestCommand.Create(),
     ];
 
     /// <summary>The root command: the window's options and action, and every subcommand.</summary>

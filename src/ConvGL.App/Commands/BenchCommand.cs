@@ -141,12 +141,8 @@ internal static class BenchCommand
         foreach (BenchCase c in cases)
         {
             Tensor input = c.MakeInput();
-            if (device != BenchDevice.Gpu)
-            {
-                BenchRow row = TimeCpu(c, input, reps, budget);
-                rows.Add(row);
-                Console.WriteLine(BenchReport.MarkdownRow(row));
-            }
+            var caseRows = new List<BenchRow>();
+            if (device != BenchDevice.Gpu) caseRows.Add(TimeCpu(c, input, reps, budget));
             if (device != BenchDevice.Cpu && c.Gpu is not null)
             {
                 BenchRow row;
@@ -168,9 +164,22 @@ internal static class BenchCommand
                         row = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
                     }
                 }
-                failed |= row.Failed;
-                rows.Add(row);
-                Console.WriteLine(BenchReport.MarkdownRow(row));
+                caseRows.Add(row);
+            }
+            // The peer right after ConvGL's rows, in the same run: the ratio column is ConvGL's median over the peer's.
+            BenchRow? peer = c.Peer is null ? null : TimePeer(c, input, reps, budget);
+            foreach (BenchRow row in caseRows)
+            {
+                BenchRow r = peer is { HasTime: true } && row.HasTime ? row with { VsPeer = row.MedianMs / peer.MedianMs } : row;
+                failed |= r.Failed;
+                rows.Add(r);
+                Console.WriteLine(BenchReport.MarkdownRow(r));
+            }
+            if (peer is not null)
+            {
+                failed |= peer.Failed;
+                rows.Add(peer);
+                Console.WriteLine(BenchReport.MarkdownRow(peer));
             }
         }
         string footer = BenchReport.Legend(BenchMachine.LoadAverage());
@@ -218,6 +227,33 @@ internal static class BenchCommand
         return BenchRow.Timed(c, "cpu", times, reps, "cpu wall", c.CpuAlgo);
     }
 
+    /// <summary>The CPU peer (OpenCV or ONNX Runtime, all cores): prepared once, checked against the reference like a GPU
+    /// row (a peer computing something else would make the ratio meaningless), one warm-up call, then timed calls.</summary>
+    private static BenchRow TimePeer(BenchCase c, Tensor input, int reps, double budget)
+    {
+        using BenchPeer peer = c.Peer!(input);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        peer.Run();
+        Verification v = BenchVerify.Check(c, input, peer.Output());
+        if (!v.Ok)
+        {
+            Console.Error.WriteLine($"MISMATCH {c.Name} {peer.Device}: {v.Message}");
+            return BenchRow.Skipped(c, peer.Device, $"MISMATCH: {v.Message}") with { Failed = true };
+        }
+        var times = new List<double>(reps);
+        double total = 0;
+        while (times.Count < reps && total < budget * 1000)
+        {
+            long start = Stopwatch.GetTimestamp();
+            peer.Run();
+            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            times.Add(ms);
+            total += ms;
+        }
+        return BenchRow.Timed(c, peer.Device, times, reps, "cpu wall", $"{peer.Algo}; {v.Message}");
+    }
+
     private static BenchRow TimeGpu(BenchCase c, Tensor input, GlContext context, int reps, double budget)
     {
         GL gl = context.Gl;
@@ -261,7 +297,7 @@ internal static class BenchCommand
             walls.Add(wall);
             total += wall;
         }
-        string note = $"{c.GpuAlgo}; {v.Message}";
+        string note = $"{c.GpuAlgo}: {op.Variant}; {v.Message}";
         if (query is not null) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(walls))} ms";
         return BenchRow.Timed(c, "gpu", times, reps, query is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
     }
@@ -270,9 +306,12 @@ internal static class BenchCommand
 internal enum BenchDevice { Both, Cpu, Gpu }
 
 /// <summary>A GPU op bound to its settings, runnable on preallocated tensors: what the timed loop calls.</summary>
-internal sealed class GpuBenchOp(Action<GpuTensor, GpuTensor> run, IDisposable owner) : IDisposable
+internal sealed class GpuBenchOp(Action<GpuTensor, GpuTensor> run, IDisposable owner, Func<string> variant) : IDisposable
 {
     public void Run(GpuTensor input, GpuTensor output) => run(input, output);
+
+    /// <summary>The shader variant the op's plan chose (after a run), for the row's note.</summary>
+    public string Variant => variant();
 
     public void Dispose() => owner.Dispose();
 }
@@ -317,6 +356,8 @@ internal sealed class BenchCase
     public required string CpuAlgo { get; init; }
     public Func<GlContext, GpuBenchOp>? Gpu { get; init; }
     public string GpuAlgo { get; init; } = "";
+    /// <summary>The CPU library a C# user would call instead (OpenCV, ONNX Runtime), made for one input; null: none.</summary>
+    public Func<Tensor, BenchPeer>? Peer { get; init; }
     /// <summary>The definition the GPU result must equal (the direct reference, whatever algorithm is timed).</summary>
     public required Func<Tensor, Tensor> Reference { get; init; }
     /// <summary>Kernel size, stride, dilation, padding and border of one output's window, per axis.</summary>
@@ -378,7 +419,8 @@ internal static class BenchCases
             MakeInput = () => RandomImage(channels, h, w, 1),
             Cpu = x => Conv2D.Filter(x, kernel, options), CpuAlgo = "Conv2D.Filter",
             Gpu = ctx => Bind(new GpuConv2D(ctx, weight, null, depthwise)),
-            GpuAlgo = "GpuConv2D (conv2d.comp)",
+            GpuAlgo = "GpuConv2D",
+            Peer = x => new OpenCvFilter2D(x, [kernel], options.Border),
             Reference = x => Conv2D.Filter(x, kernel, options),
             Window = new(kernel.H, kernel.W, options),
         };
@@ -397,7 +439,8 @@ internal static class BenchCases
             MakeInput = () => RandomImage(channels, h, w, 1),
             Cpu = x => Separable.Filter(x, column, row, options), CpuAlgo = "Separable.Filter",
             Gpu = ctx => Bind(new GpuSeparableConv(ctx, fcolumn, frow, options)),
-            GpuAlgo = "GpuSeparableConv (separable.comp, 2 passes)",
+            GpuAlgo = "GpuSeparableConv (2 passes)",
+            Peer = x => new OpenCvSepFilter2D(x, fcolumn, frow, options.Border),
             // The definition is the 2D kernel: the separable result must equal it, not just its own factors.
             Reference = x => Conv2D.Filter(x, kernel, options),
             Window = new(kernel.H, kernel.W, options),
@@ -418,7 +461,8 @@ internal static class BenchCases
             Cpu = fft ? x => FftConv2D.Apply(x, weight, bias, options) : x => Conv2D.Apply(x, weight, bias, options),
             CpuAlgo = fft ? "FftConv2D.Apply" : "Conv2D.Apply",
             Gpu = fft ? null : ctx => Bind(new GpuConv2D(ctx, weight, bias, options)),
-            GpuAlgo = "GpuConv2D (conv2d.comp)",
+            GpuAlgo = "GpuConv2D",
+            Peer = fft ? null : LayerPeer(weight, bias, options),
             Reference = x => Conv2D.Apply(x, weight, bias, options),
             Window = new(kh, kw, options),
         };
@@ -435,16 +479,30 @@ internal static class BenchCases
             MakeInput = () => RandomImage(channels, h, w, 3),
             Cpu = x => Pool2D.Apply(x, pool), CpuAlgo = "Pool2D.Apply",
             Gpu = ctx => Bind(new GpuPool2D(ctx, pool)),
-            GpuAlgo = "GpuPool2D (pool2d.comp)",
+            GpuAlgo = "GpuPool2D",
+            Peer = x => OnnxRuntimeNode.MaxPool(x, 2, 2),
             Reference = x => Pool2D.Apply(x, pool),
             // A pool window skips what lies outside the image; with no padding none of it does. Zero border: "outside".
             Window = new(2, 2, new ConvOptions { Padding = PaddingMode.Explicit, StrideY = 2, StrideX = 2, Border = Border.Zero }),
         };
     }
 
-    private static GpuBenchOp Bind(GpuConv2D op) => new(op.Run, op);
-    private static GpuBenchOp Bind(GpuSeparableConv op) => new(op.Run, op);
-    private static GpuBenchOp Bind(GpuPool2D op) => new(op.Run, op);
+    /// <summary>A bank of 2D filters on one channel with an image border (the Gabor bank) is what OpenCV's filter2D does,
+    /// one call per kernel; a conv layer (zero border) is what ONNX Runtime's Conv does.</summary>
+    private static Func<Tensor, BenchPeer> LayerPeer(Tensor weight, float[]? bias, ConvOptions options)
+    {
+        if (options.Border == Border.Zero) return x => OnnxRuntimeNode.Conv(x, weight, bias, options);
+        if (weight.Shape[1] != 1 || options.Groups != 1 || bias is not null)
+            throw new InvalidOperationException("bench: a non-zero-border layer case needs a single-channel filter bank for its OpenCV peer");
+        int kh = weight.Shape[2], kw = weight.Shape[3];
+        Tensor[] kernels = Enumerable.Range(0, weight.Shape[0])
+            .Select(o => new Tensor([kh, kw], weight.Data.AsSpan(o * kh * kw, kh * kw).ToArray())).ToArray();
+        return x => new OpenCvFilter2D(x, kernels, options.Border);
+    }
+
+    private static GpuBenchOp Bind(GpuConv2D op) => new(op.Run, op, () => op.Variant);
+    private static GpuBenchOp Bind(GpuSeparableConv op) => new(op.Run, op, () => op.Variant);
+    private static GpuBenchOp Bind(GpuPool2D op) => new(op.Run, op, () => op.Variant);
 
     /// <summary>Eight 15x15 Gabor kernels, orientations 0, 22.5, ..., 157.5 degrees: a (8, 1, 15, 15) weight.</summary>
     private static Tensor GaborBank()
@@ -566,6 +624,8 @@ internal sealed record BenchRow(BenchCase Case, string Device, int Reps, int Req
     /// <summary>A GPU row that did not match the CPU reference or threw: the run exits 1 and writes no --out file.</summary>
     public bool Failed { get; init; }
     public bool HasTime => Reps > 0;
+    /// <summary>This row's median over the same case's peer median, from the same run (NaN: no peer figure).</summary>
+    public double VsPeer { get; init; } = double.NaN;
 
     public static BenchRow Timed(BenchCase c, string device, IReadOnlyList<double> times, int requested, string timing, string note)
     {
@@ -651,14 +711,14 @@ internal sealed record BenchMachine(string Cpu, int Cores, string Gl, IReadOnlyL
 internal static class BenchReport
 {
     public const string MarkdownHeader =
-        "| case | op | C_in->C_out | HxW | kernel | stride/dil | border | device | reps | median ms | min ms | GMAC/s | Mpix/s | timing | note |\n" +
-        "|---|---|---|---|---|---|---|---|--:|--:|--:|--:|--:|---|---|";
+        "| case | op | C_in->C_out | HxW | kernel | stride/dil | border | device | reps | median ms | min ms | vs peer | GMAC/s | Mpix/s | timing | note |\n" +
+        "|---|---|---|---|---|---|---|---|--:|--:|--:|--:|--:|--:|---|---|";
 
     public static string MarkdownRow(BenchRow r)
     {
         BenchCase c = r.Case;
         return $"| {c.Name} | {c.Op} | {c.Cin}->{c.Cout} | {c.H}x{c.W} | {c.Kernel} | {c.StrideDilation} | {c.Border} | {r.Device} | " +
-               $"{(r.HasTime ? r.Reps : "-")} | {Ms(r.MedianMs)} | {Ms(r.MinMs)} | {Sig(r.Gmacs)} | {Sig(r.Mpixs)} | {r.Timing} | {r.Note.Replace("|", "/", StringComparison.Ordinal)} |";
+               $"{(r.HasTime ? r.Reps : "-")} | {Ms(r.MedianMs)} | {Ms(r.MinMs)} | {Ratio(r.VsPeer)} | {Sig(r.Gmacs)} | {Sig(r.Mpixs)} | {r.Timing} | {r.Note.Replace("|", "/", StringComparison.Ordinal)} |";
     }
 
     public static string Legend(string loadAtEnd) => $"""
@@ -674,14 +734,14 @@ internal static class BenchReport
     public static string Csv(IReadOnlyList<BenchRow> rows, BenchMachine m)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("case,op,c_in,c_out,h,w,kernel,stride_dilation,border,device,reps,median_ms,min_ms,gmac_per_s,mpix_per_s,timing,note,cpu,cores,gl_renderer");
+        sb.AppendLine("case,op,c_in,c_out,h,w,kernel,stride_dilation,border,device,reps,median_ms,min_ms,vs_peer,gmac_per_s,mpix_per_s,timing,note,cpu,cores,gl_renderer");
         foreach (BenchRow r in rows)
         {
             BenchCase c = r.Case;
             string[] fields =
             [
                 c.Name, c.Op, I(c.Cin), I(c.Cout), I(c.H), I(c.W), c.Kernel, c.StrideDilation, c.Border, r.Device,
-                r.HasTime ? I(r.Reps) : "", R(r.MedianMs), R(r.MinMs), R(r.Gmacs), R(r.Mpixs), r.Timing, r.Note,
+                r.HasTime ? I(r.Reps) : "", R(r.MedianMs), R(r.MinMs), R(r.VsPeer), R(r.Gmacs), R(r.Mpixs), r.Timing, r.Note,
                 m.Cpu, I(m.Cores), m.Gl,
             ];
             sb.AppendLine(string.Join(',', fields.Select(Quote)));
@@ -695,6 +755,9 @@ internal static class BenchReport
 
     private static string Quote(string s) =>
         s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+
+    /// <summary>A time ratio to the peer: "2.31x" (above 1: slower than the peer), or "-".</summary>
+    public static string Ratio(double v) => double.IsNaN(v) ? "-" : Sig(v) + "x";
 
     /// <summary>Milliseconds to three significant digits (or "-").</summary>
     public static string Ms(double ms) => Sig(ms);

@@ -53,6 +53,8 @@ internal static partial class FeaturesCommand
         Stack stack = StackCatalog.Load(stackArg);
         CheckOutputDirectory(outDir);
         Tensor image = LoadInput(inputPath, stack);
+        // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
+        StackPlan.Create(stack, size?.H ?? image.H, size?.W ?? image.W);
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
         Tensor input = stack.PrepareInput(image);
         StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs

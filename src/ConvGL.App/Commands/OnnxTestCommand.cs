@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using ConvGL.App.Cli;
 using ConvGL.Core;
 using ConvGL.Core.Onnx;
 using ConvGL.Gpu;
@@ -20,6 +22,22 @@ namespace ConvGL.App.Commands;
 internal static class OnnxTestCommand
 {
     public const string Usage = "convgl onnx-test CASE_DIR... [--device cpu|gpu]";
+
+    private static readonly Argument<string[]> CaseDirs = new("CASE_DIR")
+    {
+        Description = "ONNX backend test case directories (model.onnx + test_data_set_*/input_N.pb, output_N.pb), " +
+                      "e.g. /usr/share/libonnx-testdata/data/node/test_relu",
+        Arity = ArgumentArity.OneOrMore,
+    };
+    private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
+
+    public static Command Create() => CliRoot.Define("onnx-test",
+        "Runs ONNX backend test cases on ConvGL (CPU reference or GPU) and prints one line per case (pass/fail, max error); " +
+        "exit 0 when all pass, 1 when one fails, 2 when one cannot be read.",
+        typeof(OnnxTestCommand), Run);
+
+    private static int Run(ParseResult args) =>
+        Run(args.GetValue(CaseDirs) ?? [], args.GetValue(DeviceOption) == Device.Gpu ? "gpu" : "cpu", Console.Out);
 
     /// <summary>The command's logic, independent of how the command line was parsed.</summary>
     public static int Run(IReadOnlyList<string> caseDirs, string device, TextWriter output)

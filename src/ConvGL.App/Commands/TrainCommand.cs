@@ -18,14 +18,15 @@ namespace ConvGL.App.Commands;
 /// Default mode trains <see cref="SmallCnn"/> on <see cref="SyntheticShapes"/> and writes, into --out:
 /// NAME.safetensors (every tensor, PyTorch state_dict names), NAME.json (a stack of the two learned conv
 /// layers with their ReLUs and pools, naming NAME.safetensors) and NAME-curve.png (loss and accuracy).
-/// The defaults are the configuration that produced the shipped assets/stacks/learned.*.
+/// The defaults are the configuration that produced the shipped assets/stacks/learned.*, except --out: by default
+/// the files go to ./trained, never over the shipped ones (pass --out assets/stacks to regenerate those).
 ///
 /// --fit-kernel mode learns one kernel from an (input, target) image pair by gradient descent.</summary>
 internal static class TrainCommand
 {
     // Training a network (the default mode).
     private static readonly Option<string?> Out = Opt.Text("--out",
-        "training: the folder for NAME.safetensors, NAME.json and NAME-curve.png (default assets/stacks); --fit-kernel: the kernel file to write", "PATH");
+        "training: the folder for NAME.safetensors, NAME.json and NAME-curve.png (default ./trained; the shipped files are in assets/stacks); --fit-kernel: the kernel file to write", "PATH");
     private static readonly Option<string> Name = Opt.TextOr("--name", "file name stem of the outputs", "learned", "NAME");
     private static readonly Option<int> Epochs = Opt.Int("--epochs", "passes over the training set", 8, min: 1);
     private static readonly Option<int> Seed = Opt.Int("--seed", "seed of the initial weights and the data", 1, min: 0);
@@ -50,6 +51,10 @@ internal static class TrainCommand
     private static readonly Option<ConvMode> Mode = Opt.ModeChoice();
     private static readonly Option<Border> BorderOption = Opt.BorderChoice(Border.Reflect);
     private static readonly Option<int> Steps = Opt.Int("--steps", "optimiser steps (default cg 10*(kH*kW+1), adam 600)", 0, min: 1);
+
+    /// <summary>Where a training run writes unless told: a folder of its own in the working directory, so a plain
+    /// `convgl train` never replaces the shipped assets/stacks/learned.*.</summary>
+    internal const string DefaultOut = "trained";
 
     /// <summary>Options that only make sense in one of the two modes (given in the other, they are an error
     /// rather than silently ignored).</summary>
@@ -111,7 +116,7 @@ internal static class TrainCommand
             Workers = args.GetValue(Workers),
         };
         config.Validate();
-        string dir = args.GetValue(Out) ?? "assets/stacks";
+        string dir = args.GetValue(Out) ?? DefaultOut;
         string name = args.GetValue(Name)!;
         if (name.Length == 0 || name.IndexOfAny(['/', '\\']) >= 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw new ConvGLException($"train: --name '{name}' must be a plain file name (no directories)");
@@ -141,6 +146,7 @@ internal static class TrainCommand
         double accuracy = result.History[^1].TestAccuracy;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trained in {clock.Elapsed.TotalSeconds:F1} s: held-out accuracy {accuracy * 100:F1}% on {config.TestSamples} images (chance {100.0 / SyntheticShapes.ClassCount:F0}%)"));
+        ReportInactiveUnits(result.Model, config);
 
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
@@ -169,6 +175,22 @@ internal static class TrainCommand
             Console.WriteLine($"wrote {preview} (rows: {string.Join(", ", SyntheticShapes.ClassNames)})");
         }
         return 0;
+    }
+
+    /// <summary>Units (channels after a ReLU) that stayed inactive on the held-out images: they pass nothing on, so a
+    /// stack built from these weights would show them as empty maps.</summary>
+    private static void ReportInactiveUnits(Sequential model, TrainConfig config)
+    {
+        IReadOnlyList<UnitActivity> units = UnitActivity.Measure(model,
+            SyntheticShapes.Generate(config.TestSamples, config.TestDataSeed, config.ImageSize).Select(s => s.Image));
+        UnitActivity[] inactive = [.. units.Where(u => u.Inactive)];
+        string least = string.Join(", ", units.GroupBy(u => u.Layer).Select(g => g.MinBy(u => u.PositiveFraction)!)
+            .Select(u => string.Create(CultureInfo.InvariantCulture, $"{u.Layer} channel {u.Channel} {u.PositiveFraction * 100:0.00}%")));
+        Console.WriteLine(inactive.Length == 0
+            ? $"inactive units on the held-out images: none of {units.Count} (least active per layer: {least} of pixels positive)"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"inactive units on the held-out images (positive on under {UnitActivity.InactiveBelow * 100:0.#}% of pixels): {inactive.Length} of {units.Count}: ") +
+              string.Join(", ", inactive.Select(u => string.Create(CultureInfo.InvariantCulture, $"{u.Layer} channel {u.Channel} ({u.PositiveFraction * 100:0.000}%)"))));
     }
 
     /// <summary>The command line that reproduces a run, every setting spelled out.</summary>

@@ -21,7 +21,7 @@ internal static class WindowCommand
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
     private static readonly Option<int> Layer = Opt.Int("--layer", "the selected layer, 1-based (default the last)", 0, min: 1);
-    private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size", "window size in pixels (default: 1024x640)", 8, 8192);
+    private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size", "window size in pixels (default: fits the monitor, 16:10 within 85% of it)", 8, 8192);
     private static readonly Option<int> Frames = Opt.Int("--frames", "scripted run: render N frames, then write the screenshot and the probe values, and exit", 0, min: 1);
     private static readonly Option<string?> ScreenshotOption = Opt.Text("--screenshot",
         "with --frames: write the last frame to this .png or .jpg (press p in the window otherwise)", "PATH");
@@ -58,7 +58,8 @@ internal static class WindowCommand
     {
         string? stack = args.GetValue(StackOption), filter = args.GetValue(Filter);
         if (stack is not null && filter is not null) throw new ConvGLException("give --stack or --filter, not both");
-        (int w, int h) = args.GetValue(Size) ?? (1024, 640);
+        // Not given: 0 x 0, the window then fits the monitor.
+        (int w, int h) = args.GetValue(Size) ?? (0, 0);
         string? screenshot = args.GetValue(ScreenshotOption);
         int frames = args.GetValue(Frames);
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");

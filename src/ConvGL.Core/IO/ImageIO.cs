@@ -96,6 +96,7 @@ public static class ImageIO
     /// <summary>Skia formats, decoded to 8-bit RGBA, unpremultiplied, in the file's own colour space.</summary>
     private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeSkia(byte[] bytes, string name)
     {
+        if (bytes.AsSpan().StartsWith("BM"u8)) CheckBmpMasks(bytes, name);
         using var stream = new SKMemoryStream(bytes);
         using SKCodec? codec = SKCodec.Create(stream, out SKCodecResult result);
         if (codec is null || result != SKCodecResult.Success)
@@ -140,6 +141,25 @@ public static class ImageIO
         long need = offset + ((long)bpp * w + 31) / 32 * 4 * h;
         if (bytes.Length < need)
             throw DecodeError(name, $"the BMP is truncated: {w}x{h} at {bpp} bits needs {need} bytes, the file has {bytes.Length}");
+    }
+
+    /// <summary>BMP colour masks (BI_BITFIELDS, or the masks of a V3+ info header, at file offset 54) must each be one
+    /// run of bits: Skia prints "Warning: Bit mask is not continuous." to the terminal for any other, which would put
+    /// a second line beside the error (or beside a successful run). Checked before Skia sees the file.</summary>
+    private static void CheckBmpMasks(byte[] bytes, string name)
+    {
+        if (bytes.Length < 34) return;
+        uint headerSize = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(14));
+        uint compression = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(30));
+        int masks = headerSize >= 56 || compression == 6 ? 4 : headerSize >= 52 || compression == 3 ? 3 : 0;
+        if (headerSize < 40) masks = 0;
+        for (int i = 0; i < masks && 54 + 4 * i + 4 <= bytes.Length; i++)
+        {
+            uint mask = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(54 + 4 * i));
+            uint run = mask == 0 ? 0 : mask >> System.Numerics.BitOperations.TrailingZeroCount(mask);
+            if ((run & (run + 1)) != 0)
+                throw DecodeError(name, $"the BMP's {"RGBA"[i]} colour mask 0x{mask:X8} is not one run of bits");
+        }
     }
 
     /// <summary>What the first bytes look like, for an error about a file no decoder recognised.</summary>

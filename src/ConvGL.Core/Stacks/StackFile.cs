@@ -301,6 +301,7 @@ public static class StackFile
                 throw at.Error("kernels", "must be a non-empty array of kernel names");
             var names = new List<string>();
             var bank = new List<Tensor>();
+            long pending = 0;
             int i = 0;
             foreach (JsonElement k in list.EnumerateArray())
             {
@@ -320,6 +321,10 @@ public static class StackFile
                 if (kernel.H > Limits.KernelSide || kernel.W > Limits.KernelSide)
                     throw at.Error(field, $"'{Echo(name)}' is {kernel.H}x{kernel.W}, over the {Limits.KernelSide}x{Limits.KernelSide} kernel limit");
                 CheckFinite(kernel, name, field, at);
+                // Counted as the bank is read, not after: a list of thousands of 1025x1025 kernels stops here.
+                pending += (long)kernel.Length * channels;
+                if (_weightCount + pending > Limits.StackWeights)
+                    throw at.Error(field, $"the stack's conv weights reach {_weightCount + pending} values with this kernel, over the limit of {Limits.StackWeights}");
                 names.Add(name);
                 bank.Add(kernel);
                 i++;

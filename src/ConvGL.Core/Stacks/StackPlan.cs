@@ -34,8 +34,12 @@ public sealed class StackPlan
         Enabled = enabled;
     }
 
-    /// <summary>The input shape of layer i.</summary>
-    public MapShape InputOf(int layer) => layer == 0 ? Input : Outputs[layer - 1];
+    /// <summary>The (first) input shape of layer i: the map it reads, by default the previous layer's.</summary>
+    public MapShape InputOf(int layer)
+    {
+        int from = Stack.Layers[layer].InputsOf(layer)[0];
+        return from < 0 ? Input : Outputs[from];
+    }
 
     public MapShape Output => Outputs[^1];
 
@@ -69,30 +73,31 @@ public sealed class StackPlan
         }
         long total = input.Values;
         var outputs = new MapShape[n];
-        MapShape current = input;
         for (int i = 0; i < n; i++)
         {
             StackLayer layer = stack.Layers[i];
+            // A layer reads the maps it names (graph stacks), by default the previous one.
+            MapShape[] ins = layer.InputsOf(i).Select(j => j < 0 ? input : outputs[j]).ToArray();
             if (!on[i])
             {
-                outputs[i] = current;
+                outputs[i] = ins[0];
                 continue;
             }
-            int c = layer.OutputChannels(current.C, out string? channelError);
-            if (channelError is not null)
-            {
-                error = $"{where}: layer {i} ({layer.Type}){Disabled(on, i)}: {channelError}";
-                return false;
-            }
+            MapShape current;
+            string? channelError;
             try
             {
-                (int h, int w) = layer.OutputSize(current.H, current.W);
-                current = new MapShape(c, h, w);
+                current = layer.OutputShape(ins, out channelError);
             }
             catch (ConvGLException e)
             {
-                error = $"{where}: layer {i} ({layer.Type}) field '{layer.SizeField}': does not fit its {current.W}x{current.H} input " +
+                error = $"{where}: layer {i} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
                         $"(stack input {width}x{height}): {e.Message}";
+                return false;
+            }
+            if (channelError is not null)
+            {
+                error = $"{where}: layer {i} ({layer.Type}){Disabled(on, i)}: {channelError}";
                 return false;
             }
             if (TooLarge(current))

@@ -2,7 +2,6 @@ using ConvGL.Core;
 using ConvGL.Core.Onnx;
 using ConvGL.Core.Ops;
 using ConvGL.Gpu.Ops;
-using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Onnx;
 
@@ -165,7 +164,7 @@ public sealed class GpuOnnxRunner : IDisposable
                     break;
                 case (FlattenOp f, _):
                     int[] flat = f.OutputShape(shape);
-                    Copy(input, output, Storage(flat));
+                    Stacks.GpuStackOps.Copy(_context, input, output, Storage(flat));
                     _shapes[op.Output] = flat;
                     break;
                 default:
@@ -176,18 +175,6 @@ public sealed class GpuOnnxRunner : IDisposable
         {
             throw new ConvGLException($"{op.Where}: {e.Message}", e);
         }
-    }
-
-    /// <summary>The same values under another storage shape (Flatten): a buffer-to-buffer copy on the GPU.</summary>
-    private void Copy(GpuTensor from, GpuTensor to, (int C, int H, int W) storage)
-    {
-        to.Resize(storage.C, storage.H, storage.W);
-        GL gl = _context.Gl;
-        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, from.Handle);
-        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, to.Handle);
-        gl.CopyBufferSubData(CopyBufferSubDataTarget.CopyReadBuffer, CopyBufferSubDataTarget.CopyWriteBuffer, 0, 0, (nuint)(from.Length * sizeof(float)));
-        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, 0);
-        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, 0);
     }
 
     public void Dispose()

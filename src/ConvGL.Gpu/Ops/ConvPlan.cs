@@ -59,13 +59,18 @@ internal sealed class ConvPlan
     /// <summary>True when this plan was made for an input of this shape (options and weights invalidate it in the op).</summary>
     public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
 
+    /// <summary>The output's (H, W) for the planned input.</summary>
+    public (int H, int W) OutputSize => (_geometry.Y.Output, _geometry.X.Output);
+
+    /// <summary>Plans one conv. <paramref name="geometry"/> overrides the padding and output size the options give (the
+    /// separable passes: each keeps the other axis's size as it is).</summary>
     public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null)
     {
         GL gl = context.Gl;
         int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
         int groups = o.Groups, coutG = cout / groups;
-        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
+        ConvGeometry g = geometry ?? ConvGeometry.Compute(input.H, input.W, kh, kw, o);
         int border = (int)o.Border;
         int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         long outputs = (long)cout * g.Y.Output * g.X.Output;
@@ -171,23 +176,28 @@ internal sealed class ConvPlan
         if (_paramsInStorage) parameters.Bind(1);
         else parameters.BindUniform(0);
         output.Buffer.Bind(3);
-        foreach (GlProgram p in Rim is null ? [Interior] : new[] { Interior, Rim })
-        {
-            p.Use();
-            gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
-            gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
-            gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
-            gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
-            gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
-            foreach (OutputRect r in _rects)
-            {
-                if (r.Rim != (p == Rim)) continue;
-                gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
-                gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-                p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
-            }
-        }
+        // Two calls rather than a loop over a new array: Run is per frame and allocates nothing.
+        Dispatch(Interior, input, output, rim: false);
+        if (Rim is not null) Dispatch(Rim, input, output, rim: true);
         ComputeOp.Barrier(gl);
+    }
+
+    private void Dispatch(GlProgram p, GpuTensor input, GpuTensor output, bool rim)
+    {
+        GL gl = _context.Gl;
+        p.Use();
+        gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
+        gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
+        gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+        gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
+        gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
+        foreach (OutputRect r in _rects)
+        {
+            if (r.Rim != rim) continue;
+            gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
+            gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
+            p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
+        }
     }
 }
 

@@ -16,8 +16,9 @@ public sealed class GpuGemm(GlContext context) : IDisposable
     public bool TransA { get; set; }
     public bool TransB { get; set; }
 
-    /// <summary>Writes Y (stored as (1, M, N)) and returns (M, N).</summary>
-    public (int M, int N) Run(GpuTensor a, int[] aShape, GpuTensor b, int[] bShape, GpuTensor? c, int[]? cShape, GpuTensor output)
+    /// <summary>Writes Y (stored as (1, M, N), or as <paramref name="storage"/> when given) and returns (M, N).</summary>
+    public (int M, int N) Run(GpuTensor a, int[] aShape, GpuTensor b, int[] bShape, GpuTensor? c, int[]? cShape, GpuTensor output,
+        (int C, int H, int W)? storage = null)
     {
         context.CheckThread();
         context.FlushDisposables();
@@ -36,7 +37,9 @@ public sealed class GpuGemm(GlContext context) : IDisposable
             int rows = cs.Length == 2 ? cs[0] : 1, cols = cs.Length >= 1 ? cs[^1] : 1;
             (ci, cj) = (rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
         }
-        output.Resize(1, m, n);
+        (int sc, int sh, int sw) = storage ?? (1, m, n);
+        if ((long)sc * sh * sw != (long)m * n) throw new ArgumentException($"storage ({sc}, {sh}, {sw}) does not hold {m} x {n} values");
+        output.Resize(sc, sh, sw);
         GlProgram p = c is null ? _program ??= context.Shaders.Compute("gemm.comp", ("HAS_C", 0))
             : _programC ??= context.Shaders.Compute("gemm.comp", ("HAS_C", 1));
         GL gl = context.Gl;

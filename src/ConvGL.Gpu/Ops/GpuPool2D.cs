@@ -18,6 +18,9 @@ public sealed class GpuPool2D : IDisposable
         _options = options ?? throw new ArgumentNullException(nameof(options));
     }
 
+    /// <summary>The shader variant that runs, for the bench table and the HUD.</summary>
+    public string Variant => "pool2d: 1 output/invocation";
+
     public PoolOptions Options
     {
         get => _options;

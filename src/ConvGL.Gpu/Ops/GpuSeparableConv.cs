@@ -4,11 +4,13 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>A rank-1 depthwise filter K = column * row^T as two 1D passes (shaders/separable.comp): kH + kW
-/// taps per output instead of kH * kW. Equal to <see cref="Conv2D.Filter"/> with the outer-product
-/// kernel for every option: the row pass owns the x stride, dilation and padding and keeps all input rows, the
-/// column pass owns the y ones, and the border maps each axis independently (see the shader's comment).
-/// <see cref="ConvOptions.Groups"/> is ignored: every channel is filtered alone, as Conv2D.Filter does.</summary>
+/// <summary>A rank-1 depthwise filter K = column * row^T as two 1D passes: kH + kW taps per output instead of kH * kW.
+/// Equal to <see cref="Conv2D.Filter"/> with the outer-product kernel for every option: the row pass owns the x stride,
+/// dilation and padding and keeps all input rows, the column pass owns the y ones, and the border maps each axis
+/// independently (see shaders/separable.comp's comment). Each pass is planned like a conv (<see cref="ConvPlan"/>): a
+/// 1 x kW and a kH x 1 depthwise kernel on conv2d_depthwise.comp, or separable.comp (one output per invocation) where
+/// the plan keeps the straightforward shader (small outputs, driver limits). <see cref="ConvOptions.Groups"/> is
+/// ignored: every channel is filtered alone, as Conv2D.Filter does.</summary>
 public sealed class GpuSeparableConv : IDisposable
 {
     private readonly GlContext _context;
@@ -16,8 +18,11 @@ public sealed class GpuSeparableConv : IDisposable
     private readonly GlBuffer _row;
     private readonly GlBuffer _bias;
     private readonly GpuTensor _temp;
+    private readonly GlBuffer _rowParams, _columnParams;
     private ConvOptions _options;
     private GlProgram? _rowProgram, _columnProgram;
+    private ConvPlan? _rowPlan, _columnPlan;
+    private float[] _columnData = [], _rowData = [], _biasData = [];
     private bool _hasBias;
     private GpuTensor? _scratchIn, _scratchOut;
 
@@ -33,6 +38,22 @@ public sealed class GpuSeparableConv : IDisposable
         return ok;
     }
 
+    /// <summary>The shader variant of the last <see cref="Run"/>, for the bench table and the HUD.</summary>
+    public string Variant => _rowPlan is null || _columnPlan is null ? "(not run yet)"
+        : _rowPlan.Direct || _columnPlan.Direct ? "separable: 1 output/invocation, 2 passes"
+        : $"separable: 1xK row + Kx1 column pass, each {_rowPlan.Variant}";
+
+    /// <summary>For tests: force separable.comp, or conv2d_depthwise.comp passes wherever they apply.</summary>
+    internal ConvPath Choice
+    {
+        get;
+        set
+        {
+            field = value;
+            _rowPlan = _columnPlan = null;
+        }
+    }
+
     public int KernelHeight { get; private set; }
     public int KernelWidth { get; private set; }
 
@@ -42,6 +63,8 @@ public sealed class GpuSeparableConv : IDisposable
         _column = new GlBuffer(context, "separable column kernel");
         _row = new GlBuffer(context, "separable row kernel");
         _bias = new GlBuffer(context, "separable bias");
+        _rowParams = new GlBuffer(context, "separable row pass packed kernel");
+        _columnParams = new GlBuffer(context, "separable column pass packed kernel");
         _temp = new GpuTensor(context, label: "separable row-pass result");
         _options = options ?? new ConvOptions();
         SetKernel(column, row, bias);
@@ -54,6 +77,7 @@ public sealed class GpuSeparableConv : IDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
             if (value.Mode != _options.Mode || value.Border != _options.Border) _rowProgram = _columnProgram = null;
+            if (value != _options) _rowPlan = _columnPlan = null;
             _options = value;
         }
     }
@@ -72,6 +96,8 @@ public sealed class GpuSeparableConv : IDisposable
         _hasBias = bias is not null;
         BiasLength = bias?.Length ?? 0;
         (KernelHeight, KernelWidth) = (column.Length, row.Length);
+        (_columnData, _rowData, _biasData) = ((float[])column.Clone(), (float[])row.Clone(), bias is null ? [] : (float[])bias.Clone());
+        _rowPlan = _columnPlan = null;
     }
 
     private int BiasLength { get; set; }
@@ -85,6 +111,15 @@ public sealed class GpuSeparableConv : IDisposable
             throw new ConvGLException($"separable conv bias has {BiasLength} entries, the input has {input.C} channels");
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, KernelHeight, KernelWidth, _options);
         int c = input.C;
+        if (_rowPlan is null || !_rowPlan.Fits(input)) PlanPasses(input, g);
+        if (!_rowPlan!.Direct && !_columnPlan!.Direct)
+        {
+            _temp.Resize(c, input.H, g.X.Output);
+            _rowPlan.Run(input, _temp, _rowParams);
+            output.Resize(c, g.Y.Output, g.X.Output);
+            _columnPlan.Run(_temp, output, _columnParams);
+            return;
+        }
         int border = (int)_options.Border, convolve = _options.Mode == ConvMode.Convolve ? 1 : 0;
         _rowProgram ??= _context.Shaders.Compute("separable.comp", ("AXIS", 0), ("BORDER", border), ("CONVOLVE", convolve), ("HAS_BIAS", 0));
         _columnProgram ??= _context.Shaders.Compute("separable.comp", ("AXIS", 1), ("BORDER", border), ("CONVOLVE", convolve), ("HAS_BIAS", _hasBias ? 1 : 0));
@@ -95,6 +130,23 @@ public sealed class GpuSeparableConv : IDisposable
         // Column pass: (C, H, W_out) -> (C, H_out, W_out).
         output.Resize(c, g.Y.Output, g.X.Output);
         Pass(_columnProgram, _temp, _column, output, KernelHeight, _options.StrideY, _options.DilationY, g.Y.PadBefore);
+    }
+
+    /// <summary>The two passes as depthwise convs: a (C, 1, 1, kW) kernel with the x options over every input row, then a
+    /// (C, 1, kH, 1) kernel with the y options and the bias over every row-pass column.</summary>
+    private void PlanPasses(GpuTensor input, ConvGeometry g)
+    {
+        int c = input.C;
+        Tensor rowWeight = Conv2D.DepthwiseWeight(new Tensor([1, KernelWidth], _rowData), c);
+        Tensor columnWeight = Conv2D.DepthwiseWeight(new Tensor([KernelHeight, 1], _columnData), c);
+        ConvOptions rowOptions = _options with { Groups = c, StrideY = 1, DilationY = 1 };
+        ConvOptions columnOptions = _options with { Groups = c, StrideX = 1, DilationX = 1 };
+        var keepRows = new AxisGeometry(0, 0, input.H);
+        var keepColumns = new AxisGeometry(0, 0, g.X.Output);
+        _rowPlan = ConvPlan.Create(_context, input, rowWeight.Shape, rowWeight.Data, null, rowOptions, _rowParams, Choice, new ConvGeometry(keepRows, g.X));
+        _temp.Resize(c, input.H, g.X.Output);
+        _columnPlan = ConvPlan.Create(_context, _temp, columnWeight.Shape, columnWeight.Data, _hasBias ? _biasData : null,
+            columnOptions, _columnParams, Choice, new ConvGeometry(g.Y, keepColumns));
     }
 
     private void Pass(GlProgram p, GpuTensor input, GlBuffer kernel, GpuTensor output, int k, int stride, int dilation, int pad)
@@ -129,6 +181,8 @@ public sealed class GpuSeparableConv : IDisposable
         _column.Dispose();
         _row.Dispose();
         _bias.Dispose();
+        _rowParams.Dispose();
+        _columnParams.Dispose();
         _temp.Dispose();
         _scratchIn?.Dispose();
         _scratchOut?.Dispose();

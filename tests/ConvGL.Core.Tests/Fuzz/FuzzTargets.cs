@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
@@ -154,9 +155,14 @@ internal static class FuzzTargets
             .Select(Encoding.UTF8.GetBytes),
     ];
 
+    /// <summary>assets/stacks of this source tree (a test runner may start in its output folder, where
+    /// <see cref="StackCatalog.ShippedDirectory"/> would look above that instead).</summary>
+    private static string ShippedStacks([CallerFilePath] string source = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "..", "..", "assets", "stacks"));
+
     private static byte[][] StackSeeds(string dir)
     {
-        string shipped = StackCatalog.ShippedDirectory()!;
+        string shipped = ShippedStacks();
         File.Copy(Path.Combine(shipped, "learned.safetensors"), Path.Combine(dir, "learned.safetensors"), overwrite: true);
         File.WriteAllText(Path.Combine(dir, "k.txt"), "1 2 1\n2 4 2\n1 2 1\n");
         var seeds = new List<byte[]>(Directory.GetFiles(shipped, "*.json").Order(StringComparer.Ordinal).Select(File.ReadAllBytes));

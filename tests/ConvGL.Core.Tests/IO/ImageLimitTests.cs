@@ -124,6 +124,27 @@ public class ImageLimitTests
     }
 
     [Fact]
+    public void Gif_HandBuilt_DecodesItsPalette()
+    {
+        // GIF89a, 2x1, a global palette of two colours, LZW (minimum code size 2) of the codes clear(4), 0, 1, end(5)
+        // at 3 bits each, least significant bit first: 0x44 0x0A.
+        byte[] gif =
+        [
+            .. "GIF89a"u8, 2, 0, 1, 0, 0x80, 0, 0,
+            10, 20, 30, 200, 100, 50,
+            0x2C, 0, 0, 0, 0, 2, 0, 1, 0, 0,
+            2, 2, 0x44, 0x0A, 0, 0x3B,
+        ];
+        Tensor t = ImageIO.Decode(gif, ImageChannels.Auto, "a.gif");
+        Assert.Equal([3, 1, 2], t.Shape);
+        Assert.Equal([10 / 255f, 200 / 255f, 20 / 255f, 100 / 255f, 30 / 255f, 50 / 255f], t.Data);
+        Tensor gray = ImageIO.Decode(gif, ImageChannels.Gray, "a.gif");
+        Assert.Equal(ImageIO.GrayOf(10 / 255f, 20 / 255f, 30 / 255f), gray.Data[0]);
+        var e = Assert.Throws<ConvGLException>(() => ImageIO.Decode(gif[..^5], ImageChannels.Auto, "cut.gif"));
+        Assert.Contains("'cut.gif'", e.Message);
+    }
+
+    [Fact]
     public void Load_DevZeroAndOversizedFiles_AreRefusedBeforeReading()
     {
         var e = Assert.Throws<ConvGLException>(() => ImageIO.Load("/dev/zero"));

@@ -7,47 +7,13 @@ namespace ConvGL.Core.Tests.Onnx;
 
 public class OnnxReaderTests
 {
-    /// <summary>A one-node model built with the generated messages: x (1, 2, 4, 5) -> node -> y.</summary>
-    internal static ModelProto OneNode(string opType, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { Name = "n0", OpType = opType, Input = { "x" }, Output = { "y" } };
-        node.Attribute.AddRange(attributes);
-        var graph = new GraphProto { Name = "g", Node = { node }, Input = { Value("x", 1, 2, 4, 5) }, Output = { Value("y") } };
-        return new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
-    }
-
-    internal static ValueInfoProto Value(string name, params long[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (long d in dims) shape.Dim.Add(new Dimension { DimValue = d });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = 1, Shape = dims.Length > 0 ? shape : null } } };
-    }
-
-    internal static TensorProto FloatData(string name, float[] values, params long[] dims)
-    {
-        var t = new TensorProto { Name = name, DataType = 1 };
-        t.Dims.AddRange(dims);
-        t.FloatData.AddRange(values);
-        return t;
-    }
-
-    internal static TensorProto RawData(string name, float[] values, params long[] dims)
-    {
-        var t = new TensorProto { Name = name, DataType = 1 };
-        t.Dims.AddRange(dims);
-        var bytes = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        t.RawData = ByteString.CopyFrom(bytes);
-        return t;
-    }
-
     [Fact]
     public void Initializers_FromFloatDataAndRawData_ReadTheSameValues()
     {
         float[] w = [1.5f, -2f, 0.25f, 3e-8f, -0f, 7f];
-        ModelProto m = OneNode("Relu");
-        m.Graph.Initializer.Add(FloatData("a", w, 2, 3));
-        m.Graph.Initializer.Add(RawData("b", w, 2, 3));
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        m.Graph.Initializer.Add(ProtoBuilders.FloatData("a", w, 2, 3));
+        m.Graph.Initializer.Add(ProtoBuilders.RawData("b", w, 2, 3));
         OnnxModel model = OnnxReader.Parse(m.ToByteArray(), "t.onnx");
         Assert.Equal([2, 3], model.Initializers["a"].Shape);
         Assert.Equal(w, model.Initializers["a"].Data);
@@ -60,8 +26,8 @@ public class OnnxReaderTests
     [Fact]
     public void RawData_OfTheWrongLength_IsAnErrorNamingTheInitializer_BeforeAllocating()
     {
-        ModelProto m = OneNode("Relu");
-        TensorProto t = RawData("w", [1, 2, 3], 3);
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        TensorProto t = ProtoBuilders.RawData("w", [1, 2, 3], 3);
         t.Dims[0] = 1 << 30; // claims 4 GiB of floats; the 12 bytes present are checked first
         m.Graph.Initializer.Add(t);
         var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(m.ToByteArray(), "t.onnx"));
@@ -71,8 +37,8 @@ public class OnnxReaderTests
     [Fact]
     public void TruncatedOrLyingLengths_AreOneErrorNamingTheFile()
     {
-        ModelProto m = OneNode("Relu");
-        m.Graph.Initializer.Add(FloatData("w", new float[1000], 1000));
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        m.Graph.Initializer.Add(ProtoBuilders.FloatData("w", new float[1000], 1000));
         byte[] bytes = m.ToByteArray();
         var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(bytes[..(bytes.Length - 100)], "cut.onnx"));
         Assert.StartsWith("cut.onnx: not a readable ONNX model", e.Message);
@@ -94,7 +60,7 @@ public class OnnxReaderTests
     [Fact]
     public void UnsupportedAttribute_IsOneErrorNamingNodeOpAndTheSupportedOnes()
     {
-        ModelProto m = OneNode("LeakyRelu", new AttributeProto { Name = "gamma", Type = 1, F = 2 });
+        ModelProto m = ProtoBuilders.OneNode("LeakyRelu", new AttributeProto { Name = "gamma", Type = 1, F = 2 });
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
         Assert.Equal("m.onnx: node 'n0' (LeakyRelu): attribute 'gamma' is not supported (supported: alpha)", e.Message);
     }
@@ -102,7 +68,7 @@ public class OnnxReaderTests
     [Fact]
     public void UnsupportedOp_ListsTheSupportedOps()
     {
-        ModelProto m = OneNode("Softmax");
+        ModelProto m = ProtoBuilders.OneNode("Softmax");
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
         Assert.StartsWith("m.onnx: node 'n0' (Softmax): op Softmax is not supported (supported: Conv, BatchNormalization, MaxPool", e.Message);
     }
@@ -110,12 +76,12 @@ public class OnnxReaderTests
     [Fact]
     public void UnsupportedAutoPad_And_WrongAttributeType_AreNamed()
     {
-        ModelProto m = OneNode("MaxPool",
+        ModelProto m = ProtoBuilders.OneNode("MaxPool",
             new AttributeProto { Name = "kernel_shape", Type = 7, Ints = { 2, 2 } },
             new AttributeProto { Name = "auto_pad", Type = 3, S = ByteString.CopyFromUtf8("SAME") });
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
         Assert.Equal("m.onnx: node 'n0' (MaxPool): auto_pad 'SAME' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)", e.Message);
-        m = OneNode("MaxPool", new AttributeProto { Name = "kernel_shape", Type = 2, I = 2 });
+        m = ProtoBuilders.OneNode("MaxPool", new AttributeProto { Name = "kernel_shape", Type = 2, I = 2 });
         e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
         Assert.Equal("m.onnx: node 'n0' (MaxPool): attribute 'kernel_shape' must be INTS, the file has INT", e.Message);
     }
@@ -131,11 +97,11 @@ public class OnnxReaderTests
         var bn = new NodeProto { Name = "bn", OpType = "BatchNormalization", Input = { "c", "s", "b", "m", "v" }, Output = { "y" } };
         var graph = new GraphProto
         {
-            Node = { conv, bn }, Input = { Value("x", 1, 2, 7, 6) }, Output = { Value("y") },
+            Node = { conv, bn }, Input = { ProtoBuilders.Value("x", 1, 2, 7, 6) }, Output = { ProtoBuilders.Value("y") },
             Initializer =
             {
-                FloatData("w", R(3 * 2 * 3 * 3), 3, 2, 3, 3), FloatData("s", R(3), 3), FloatData("b", R(3), 3),
-                FloatData("m", R(3), 3), FloatData("v", R(3, 0.1f, 2f), 3),
+                ProtoBuilders.FloatData("w", R(3 * 2 * 3 * 3), 3, 2, 3, 3), ProtoBuilders.FloatData("s", R(3), 3), ProtoBuilders.FloatData("b", R(3), 3),
+                ProtoBuilders.FloatData("m", R(3), 3), ProtoBuilders.FloatData("v", R(3, 0.1f, 2f), 3),
             },
         };
         OnnxModel model = OnnxReader.Parse(new ModelProto { Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 9 } } }.ToByteArray(), "f.onnx");

@@ -27,18 +27,34 @@ public static class ResNet18
         }
     }
 
+    /// <summary>The model's bytes for a (1, 3, size, size) input: the declared input shape changed and the final 7x7
+    /// AveragePool (the whole 224-input map) replaced by the GlobalAveragePool it equals, so the same trained network
+    /// runs on a smaller input in a fraction of the time. Unknown fields survive the round trip.</summary>
+    public static byte[] ModelAtSize(int size)
+    {
+        ModelProto model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(ModelPath));
+        TensorShapeProto shape = model.Graph.Input.Single(i => i.Name == Input).Type.TensorType.Shape;
+        shape.Dim[2].DimValue = size;
+        shape.Dim[3].DimValue = size;
+        NodeProto pool = model.Graph.Node.Single(n => n.OpType == "AveragePool");
+        pool.OpType = "GlobalAveragePool";
+        pool.Attribute.Clear();
+        return model.ToByteArray();
+    }
+
     /// <summary>A (1, 3, 224, 224) input in the model's preprocessed range (BGR 0..255 minus the mean, so about
     /// -128..128): smooth oriented gratings and a disc (photo-like structure: edges, blobs, gradients) when
     /// <paramref name="structured"/>, else uniform noise. Deterministic.</summary>
-    public static Tensor GeneratedInput(bool structured, int seed = 12)
+    public static Tensor GeneratedInput(bool structured, int size = 224, int seed = 12)
     {
         var rng = new Random(seed);
-        var t = new Tensor([1, 3, 224, 224]);
+        var t = new Tensor([1, 3, size, size]);
+        double f = 224.0 / size;
         for (int c = 0; c < 3; c++)
-            for (int y = 0; y < 224; y++)
-                for (int x = 0; x < 224; x++)
+            for (int yi = 0; yi < size; yi++)
+                for (int xi = 0; xi < size; xi++)
                 {
-                    double v;
+                    double v, x = xi * f, y = yi * f;
                     if (structured)
                     {
                         double grating = Math.Sin((x * Math.Cos(0.5 * c) + y * Math.Sin(0.5 * c)) * 0.15);
@@ -49,16 +65,16 @@ public static class ResNet18
                     {
                         v = 256 * (rng.NextDouble() - 0.5);
                     }
-                    t.Data[(c * 224 + y) * 224 + x] = (float)v;
+                    t.Data[(c * size + yi) * size + xi] = (float)v;
                 }
         return t;
     }
 
     /// <summary>ONNX Runtime's values for <paramref name="names"/> (the graph output and any intermediate value,
     /// exposed by adding graph outputs to a copy of the model: unknown fields survive the round trip).</summary>
-    public static Dictionary<string, float[]> RunOnnxRuntime(string modelPath, Tensor input, IReadOnlyCollection<string> names)
+    public static Dictionary<string, float[]> RunOnnxRuntime(byte[] modelBytes, Tensor input, IReadOnlyCollection<string> names)
     {
-        ModelProto model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(modelPath));
+        ModelProto model = ModelProto.Parser.ParseFrom(modelBytes);
         foreach (string n in names)
             if (model.Graph.Output.All(o => o.Name != n))
                 model.Graph.Output.Add(new ValueInfoProto { Name = n, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = 1 } } });

@@ -47,6 +47,24 @@ public sealed class StackLimitTests : IDisposable
     }
 
     [Fact]
+    public void ALongBankOfBigKernels_IsRefusedAsItIsRead()
+    {
+        // 200 kernels of 1025 x 1025 in one bank: 210 M weights, refused at the 64th before the rest are built.
+        string json = $$"""{ "layers": [ {"type": "conv", "kernels": [{{string.Join(", ", Enumerable.Repeat("\"big\"", 200))}}]} ] }""";
+        string path = _dir.Write("bank.json", json);
+        int built = 0;
+        Tensor Kernels(string name)
+        {
+            built++;
+            return new Tensor([1025, 1025]);
+        }
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, Kernels));
+        Assert.Contains("layer 0 (conv) field 'kernels[63]'", e.Message);
+        Assert.Contains($"over the limit of {Limits.StackWeights}", e.Message);
+        Assert.Equal(64, built);
+    }
+
+    [Fact]
     public void Plan_AllMapsTogether_AreCapped_AndTheShippedEdgesStackFailsFastAtTheLargestFeaturesSize()
     {
         // Each map fits alone; together the plan is over StackPlanValues.

@@ -1,0 +1,318 @@
+using System.Text;
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Microsoft.ML.OnnxRuntime;
+using OpenCvSharp;
+
+namespace ConvGL.App.Commands;
+
+/// <summary>A CPU library doing a bench case's work on all cores, timed in the same run as ConvGL's rows so the ratio
+/// is honest: what a C# user would call instead of ConvGL. Prepared once (input converted to the library's layout,
+/// output allocated); <see cref="Run"/> is the timed call; <see cref="Output"/> converts the result back to (C, H, W)
+/// for the same corner-crop check the GPU rows pass.</summary>
+internal abstract class BenchPeer : IDisposable
+{
+    /// <summary>The library and call, for the table's note (e.g. "OpenCV 4.13 Cv2.Filter2D, 2 threads").</summary>
+    public abstract string Algo { get; }
+
+    /// <summary>The table's device column: "opencv" or "onnxrt" (both on the CPU, all cores).</summary>
+    public abstract string Device { get; }
+
+    public abstract void Run();
+
+    public abstract Tensor Output();
+
+    public virtual void Dispose() { }
+
+    /// <summary>A peer's border for OpenCV: our reflect (d c b | a b c d) is OpenCV's BORDER_REFLECT_101, our symmetric
+    /// (c b a | a b c d) is BORDER_REFLECT; OpenCV's filters have no wrap.</summary>
+    public static BorderTypes OpenCvBorder(Border border) => border switch
+    {
+        Border.Zero => BorderTypes.Constant,
+        Border.Replicate => BorderTypes.Replicate,
+        Border.Reflect => BorderTypes.Reflect101,
+        Border.Symmetric => BorderTypes.Reflect,
+        _ => throw new ConvGLException($"bench: OpenCV's filters have no {border.Name()} border"),
+    };
+
+    internal static string OpenCvName => $"OpenCV {Cv2.GetVersionString()}, {Cv2.GetNumThreads()} threads";
+}
+
+/// <summary>OpenCV's <c>filter2D</c> (float32, correlation, anchor at the centre: odd kernels only) with each of
+/// <c>kernels</c> over a (C, H, W) image held interleaved as OpenCV keeps it (one call filters every channel); several
+/// kernels (a filter bank on one channel) are one call each.</summary>
+internal sealed class OpenCvFilter2D : BenchPeer
+{
+    private readonly Mat _src;
+    private readonly Mat[] _kernels;
+    private readonly Mat[] _dst;
+    private readonly BorderTypes _border;
+    private readonly int _c, _h, _w;
+
+    public OpenCvFilter2D(Tensor input, IReadOnlyList<Tensor> kernels, Border border)
+    {
+        foreach (Tensor k in kernels)
+            if (k.H % 2 == 0 || k.W % 2 == 0) throw new ConvGLException("bench: the OpenCV peer needs odd kernels (its anchor is the centre)");
+        (_c, _h, _w) = (input.C, input.H, input.W);
+        if (kernels.Count > 1 && _c != 1) throw new ConvGLException("bench: a filter bank peer takes one input channel");
+        _src = ToMat(input);
+        _kernels = kernels.Select(k => NewMat(k.Data, k.H, k.W, 1)).ToArray();
+        _dst = kernels.Select(_ => new Mat(_h, _w, MatType.CV_32FC(_c))).ToArray();
+        _border = OpenCvBorder(border);
+    }
+
+    public override string Algo => $"{OpenCvName}: Cv2.Filter2D x{_kernels.Length}";
+
+    public override string Device => "opencv";
+
+    public override void Run()
+    {
+        for (int i = 0; i < _kernels.Length; i++) Cv2.Filter2D(_src, _dst[i], MatType.CV_32F, _kernels[i], new Point(-1, -1), 0, _border);
+    }
+
+    public override Tensor Output() => _kernels.Length == 1 ? FromMat(_dst[0], _c) : Tensor.Concat(_dst.Select(d => FromMat(d, 1)).ToList());
+
+    /// <summary>(C, H, W) planes to one interleaved H x W Mat of C channels.</summary>
+    internal static Mat ToMat(Tensor t)
+    {
+        var hwc = new float[t.Length];
+        int plane = t.H * t.W;
+        for (int c = 0; c < t.C; c++)
+            for (int i = 0; i < plane; i++) hwc[i * t.C + c] = t.Data[c * plane + i];
+        return NewMat(hwc, t.H, t.W, t.C);
+    }
+
+    /// <summary>A new (continuous) rows x cols Mat of float32 with the given channels, holding a copy of data.</summary>
+    internal static Mat NewMat(float[] data, int rows, int cols, int channels)
+    {
+        var m = new Mat(rows, cols, MatType.CV_32FC(channels));
+        System.Runtime.InteropServices.Marshal.Copy(data, 0, m.Data, rows * cols * channels);
+        return m;
+    }
+
+    internal static Tensor FromMat(Mat m, int channels)
+    {
+        if (!m.IsContinuous()) throw new InvalidOperationException("bench: OpenCV returned a non-continuous Mat");
+        var hwc = new float[m.Rows * m.Cols * channels];
+        System.Runtime.InteropServices.Marshal.Copy(m.Data, hwc, 0, hwc.Length);
+        var t = Tensor.Chw(channels, m.Rows, m.Cols);
+        int plane = m.Rows * m.Cols;
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < plane; i++) t.Data[c * plane + i] = hwc[i * channels + c];
+        return t;
+    }
+
+    public override void Dispose()
+    {
+        _src.Dispose();
+        foreach (Mat m in _kernels.Concat(_dst)) m.Dispose();
+    }
+}
+
+/// <summary>OpenCV's <c>sepFilter2D</c> (float32) with the row and column vectors of a rank-1 kernel.</summary>
+internal sealed class OpenCvSepFilter2D : BenchPeer
+{
+    private readonly Mat _src, _dst, _row, _column;
+    private readonly BorderTypes _border;
+    private readonly int _c;
+
+    public OpenCvSepFilter2D(Tensor input, float[] column, float[] row, Border border)
+    {
+        if (column.Length % 2 == 0 || row.Length % 2 == 0) throw new ConvGLException("bench: the OpenCV peer needs odd kernels (its anchor is the centre)");
+        _c = input.C;
+        _src = OpenCvFilter2D.ToMat(input);
+        _dst = new Mat(input.H, input.W, MatType.CV_32FC(_c));
+        _row = OpenCvFilter2D.NewMat(row, 1, row.Length, 1);
+        _column = OpenCvFilter2D.NewMat(column, column.Length, 1, 1);
+        _border = OpenCvBorder(border);
+    }
+
+    public override string Algo => $"{OpenCvName}: Cv2.SepFilter2D";
+
+    public override string Device => "opencv";
+
+    public override void Run() => Cv2.SepFilter2D(_src, _dst, MatType.CV_32F, _row, _column, new Point(-1, -1), 0, _border);
+
+    public override Tensor Output() => OpenCvFilter2D.FromMat(_dst, _c);
+
+    public override void Dispose()
+    {
+        _src.Dispose();
+        _dst.Dispose();
+        _row.Dispose();
+        _column.Dispose();
+    }
+}
+
+/// <summary>ONNX Runtime (CPU provider, all cores) running a one-node model built in memory: the conv layer (Conv with
+/// the case's weights, bias, strides, dilations, pads and group) or pool (MaxPool) a C# user deploying a network would
+/// run. Input and output tensors are allocated once; the timed call is <c>session.Run</c> into the preallocated output.</summary>
+internal sealed class OnnxRuntimeNode : BenchPeer
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly OrtValue _input, _output;
+    private readonly float[] _outputData;
+    private readonly (int C, int H, int W) _outShape;
+    private readonly string _op;
+
+    private OnnxRuntimeNode(byte[] model, string op, Tensor input, (int C, int H, int W) outShape)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        _session = new InferenceSession(model, options);
+        _op = op;
+        _outShape = outShape;
+        _input = OrtValue.CreateTensorValueFromMemory((float[])input.Data.Clone(), [1, input.C, input.H, input.W]);
+        _outputData = new float[outShape.C * outShape.H * outShape.W];
+        _output = OrtValue.CreateTensorValueFromMemory(_outputData, [1, outShape.C, outShape.H, outShape.W]);
+    }
+
+    /// <summary>A Conv node; ONNX pads with zeros only, so the case's border must be zero.</summary>
+    public static OnnxRuntimeNode Conv(Tensor input, Tensor weight, float[]? bias, ConvOptions o)
+    {
+        if (o.Border != Border.Zero) throw new ConvGLException($"bench: ONNX Conv pads with zeros, the case's border is {o.Border.Name()}");
+        if (o.Mode != ConvMode.Correlate) throw new ConvGLException("bench: ONNX Conv correlates");
+        int kh = weight.Shape[2], kw = weight.Shape[3];
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
+        byte[] model = OnnxModel.Conv(input, weight, bias, o, g);
+        return new OnnxRuntimeNode(model, "Conv", input, (weight.Shape[0], g.Y.Output, g.X.Output));
+    }
+
+    /// <summary>A MaxPool node (no padding).</summary>
+    public static OnnxRuntimeNode MaxPool(Tensor input, int size, int stride)
+    {
+        int ho = (input.H - size) / stride + 1, wo = (input.W - size) / stride + 1;
+        return new OnnxRuntimeNode(OnnxModel.MaxPool(input, size, stride), "MaxPool", input, (input.C, ho, wo));
+    }
+
+    public override string Algo => $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} CPU, {Environment.ProcessorCount} threads: one-node {_op} model";
+
+    public override string Device => "onnxrt";
+
+    public override void Run() => _session.Run(_runOptions, ["x"], [_input], ["y"], [_output]);
+
+    public override Tensor Output() => Tensor.Chw(_outShape.C, _outShape.H, _outShape.W, (float[])_outputData.Clone());
+
+    public override void Dispose()
+    {
+        _input.Dispose();
+        _output.Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}
+
+/// <summary>The few ONNX protobuf messages a one-node model needs, written by hand (field numbers from onnx.proto:
+/// ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto), so the bench needs no ONNX package
+/// and no model file.</summary>
+internal static class OnnxModel
+{
+    private const int FloatType = 1;        // TensorProto.DataType.FLOAT
+    private const int AttributeInt = 2;     // AttributeProto.AttributeType.INT
+    private const int AttributeInts = 7;    // AttributeProto.AttributeType.INTS
+
+    public static byte[] Conv(Tensor input, Tensor weight, float[]? bias, ConvOptions o, ConvGeometry g)
+    {
+        int cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
+        var node = new Proto();
+        node.String(1, "x").String(1, "w");
+        if (bias is not null) node.String(1, "b");
+        node.String(2, "y").String(4, "Conv")
+            .Message(5, Ints("kernel_shape", kh, kw))
+            .Message(5, Ints("strides", o.StrideY, o.StrideX))
+            .Message(5, Ints("dilations", o.DilationY, o.DilationX))
+            .Message(5, Ints("pads", g.Y.PadBefore, g.X.PadBefore, g.Y.PadAfter, g.X.PadAfter))
+            .Message(5, Int("group", o.Groups));
+        var graph = new Proto().Message(1, node).String(2, "convgl-bench")
+            .Message(5, Initializer("w", weight.Shape, weight.Data));
+        if (bias is not null) graph.Message(5, Initializer("b", [bias.Length], bias));
+        graph.Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, cout, g.Y.Output, g.X.Output));
+        return Model(graph);
+    }
+
+    public static byte[] MaxPool(Tensor input, int size, int stride)
+    {
+        var node = new Proto().String(1, "x").String(2, "y").String(4, "MaxPool")
+            .Message(5, Ints("kernel_shape", size, size))
+            .Message(5, Ints("strides", stride, stride));
+        var graph = new Proto().Message(1, node).String(2, "convgl-bench")
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, input.C, (input.H - size) / stride + 1, (input.W - size) / stride + 1));
+        return Model(graph);
+    }
+
+    private static byte[] Model(Proto graph)
+    {
+        var opset = new Proto().String(1, "").Varint(2, 13);
+        return new Proto().Varint(1, 8).String(2, "convgl bench").Message(7, graph).Message(8, opset).ToArray();
+    }
+
+    private static Proto Ints(string name, params int[] values)
+    {
+        var a = new Proto().String(1, name);
+        foreach (int v in values) a.Varint(8, v);
+        return a.Varint(20, AttributeInts);
+    }
+
+    private static Proto Int(string name, int value) => new Proto().String(1, name).Varint(3, value).Varint(20, AttributeInt);
+
+    private static Proto Initializer(string name, int[] dims, float[] data)
+    {
+        var t = new Proto();
+        foreach (int d in dims) t.Varint(1, d);
+        var raw = new byte[data.Length * sizeof(float)];
+        Buffer.BlockCopy(data, 0, raw, 0, raw.Length); // little-endian on every machine .NET runs this bench on
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw_data is little-endian");
+        return t.Varint(2, FloatType).String(8, name).Bytes(9, raw);
+    }
+
+    private static Proto ValueInfo(string name, params int[] dims)
+    {
+        var shape = new Proto();
+        foreach (int d in dims) shape.Message(1, new Proto().Varint(1, d));
+        var tensorType = new Proto().Varint(1, FloatType).Message(2, shape);
+        return new Proto().String(1, name).Message(2, new Proto().Message(1, tensorType));
+    }
+
+    /// <summary>Protocol buffers' wire format, the two kinds of field used here: varint (wire type 0) and
+    /// length-delimited (wire type 2: strings, bytes, nested messages).</summary>
+    internal sealed class Proto
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public Proto Varint(int field, long value)
+        {
+            Key(field, 0);
+            Raw((ulong)value);
+            return this;
+        }
+
+        public Proto Bytes(int field, byte[] value)
+        {
+            Key(field, 2);
+            Raw((ulong)value.Length);
+            _bytes.Write(value);
+            return this;
+        }
+
+        public Proto String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
+
+        public Proto Message(int field, Proto value) => Bytes(field, value.ToArray());
+
+        public byte[] ToArray() => _bytes.ToArray();
+
+        private void Key(int field, int wireType) => Raw((ulong)((field << 3) | wireType));
+
+        private void Raw(ulong v)
+        {
+            while (v >= 0x80)
+            {
+                _bytes.WriteByte((byte)(v | 0x80));
+                v >>= 7;
+            }
+            _bytes.WriteByte((byte)v);
+        }
+    }
+}
