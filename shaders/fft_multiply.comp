@@ -17,24 +17,30 @@ layout(rgba32f, binding = 1) readonly uniform imageBuffer u_kernels;
 layout(rgba32f, binding = 2) writeonly uniform imageBuffer u_output;
 
 uniform int u_plane;     // F_h * F_w texels per frame
-uniform int u_row;       // invocations per dispatch row (GlProgram.DispatchFlat)
+uniform int u_row;       // invocations per dispatch row
 uniform ivec2 u_group;   // (C_in per group, C_out per group)
 uniform int u_cout;
 uniform float u_scale;   // 1 / (F_h F_w)
 
+// Four texels per invocation: llvmpipe's cost per invocation is well above that of a few gathers.
 void main()
 {
-    int p = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    int p0 = (int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x)) * 4;
     int o = int(gl_GlobalInvocationID.z);
-    if (p >= u_plane || o >= u_cout) return;
+    if (p0 >= u_plane || o >= u_cout) return;
     int first = o / u_group.y * u_group.x;
-    vec4 acc = vec4(0.0);
+    vec4 acc[4] = vec4[4](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
     for (int c = 0; c < u_group.x; c++)
     {
         int q = o * u_group.x + c;
-        vec4 pair = imageLoad(u_kernels, (q >> 1) * u_plane + p);
-        vec2 k = (q & 1) == 0 ? pair.xy : pair.zw;
-        acc += cmul2_conj(imageLoad(u_input, (first + c) * u_plane + p), k);
+        bool odd = (q & 1) != 0;
+        for (int u = 0; u < 4; u++)
+        {
+            int p = min(p0 + u, u_plane - 1);
+            vec4 pair = imageLoad(u_kernels, (q >> 1) * u_plane + p);
+            acc[u] += cmul2_conj(imageLoad(u_input, (first + c) * u_plane + p), odd ? pair.zw : pair.xy);
+        }
     }
-    imageStore(u_output, o * u_plane + p, acc * u_scale);
+    for (int u = 0; u < 4; u++)
+        if (p0 + u < u_plane) imageStore(u_output, o * u_plane + p0 + u, acc[u] * u_scale);
 }

@@ -25,20 +25,26 @@ uniform ivec2 u_frame;     // (F_h, F_w)
 uniform int u_tile_rows;   // T_h
 uniform int u_columns_at;  // where the column map starts in u_maps
 
+// Four texels along x per invocation: llvmpipe's cost per invocation is well above that of a few gathers.
 void main()
 {
-    int fx = int(gl_GlobalInvocationID.x), fy = int(gl_GlobalInvocationID.y), c = int(gl_GlobalInvocationID.z);
-    if (fx >= u_frame.y || fy >= u_frame.x || c >= u_in_shape.x) return;
+    int fx0 = int(gl_GlobalInvocationID.x) * 4, fy = int(gl_GlobalInvocationID.y), c = int(gl_GlobalInvocationID.z);
+    if (fx0 >= u_frame.y || fy >= u_frame.x || c >= u_in_shape.x) return;
     int h = u_in_shape.y, w = u_in_shape.z;
-    int sx = imageLoad(u_maps, u_columns_at + fx).x;
-    vec4 v;
-    for (int t = 0; t < 4; t++)
+    ivec4 sy = ivec4(imageLoad(u_maps, fy).x, imageLoad(u_maps, u_tile_rows + fy).x,
+                     imageLoad(u_maps, 2 * u_tile_rows + fy).x, imageLoad(u_maps, 3 * u_tile_rows + fy).x);
+    for (int u = 0; u < 4; u++)
     {
-        int sy = imageLoad(u_maps, t * u_tile_rows + fy).x;
-        bool ok = sx >= 0 && sy >= 0;
-        // Predicated load (index 0 when outside) rather than a branch around it: see PERF-NOTES.md.
-        float value = imageLoad(u_input, ok ? (c * h + sy) * w + sx : 0).x;
-        v[t] = ok ? value : 0.0;
+        int fx = fx0 + u;
+        int sx = imageLoad(u_maps, u_columns_at + min(fx, u_frame.y - 1)).x;
+        vec4 v;
+        for (int t = 0; t < 4; t++)
+        {
+            bool ok = sx >= 0 && sy[t] >= 0;
+            // Predicated load (index 0 when outside) rather than a branch around it: see PERF-NOTES.md.
+            float value = imageLoad(u_input, ok ? (c * h + sy[t]) * w + sx : 0).x;
+            v[t] = ok ? value : 0.0;
+        }
+        if (fx < u_frame.y) imageStore(u_frames, (c * u_frame.x + fy) * u_frame.y + fx, v);
     }
-    imageStore(u_frames, (c * u_frame.x + fy) * u_frame.y + fx, v);
 }

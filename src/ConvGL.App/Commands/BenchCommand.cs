@@ -392,6 +392,8 @@ internal static class BenchCases
             Layer("gabor15-1to8", "gabor bank, direct", GaborBank(), null, 1, s.GaborH, s.GaborW, image),
             Layer("gabor15-1to8-fft", "gabor bank, FFT (CPU only)", GaborBank(), null, 1, s.GaborH, s.GaborW, image, fft: true),
             MaxPool("maxpool2-32", 32, s.PoolHW, s.PoolHW),
+            FilterFft("conv63-fft", "random 63x63, FFT", RandomTensor([63, 63], 63, 1f / 2000), 1, quick ? 96 : 1024, quick ? 96 : 1024, image),
+            FilterFft("gauss501-rgb", "gaussian 501x501 on RGB, FFT", KernelLibrary.Get("gaussian:501"), 3, quick ? 64 : 512, quick ? 64 : 512, image),
         ];
     }
 
@@ -423,6 +425,30 @@ internal static class BenchCases
             Peer = x => new OpenCvFilter2D(x, [kernel], options.Border),
             Reference = x => Conv2D.Filter(x, kernel, options),
             Window = new(kernel.H, kernel.W, options),
+        };
+    }
+
+    /// <summary>A big kernel by the convolution theorem (GpuFftConv2D: what `apply` picks for it). The CPU row is the
+    /// cheapest CPU path (Separable.Filter for a rank-1 kernel, else FftConv2D.Filter: the direct reference would
+    /// take minutes); the check against the definition uses Separable.Filter for a rank-1 kernel (proven equal to the
+    /// 2D sum in Core's tests; the 2D sum of a 501x501 kernel is 197 G taps) and Conv2D.Filter on crops otherwise.</summary>
+    private static BenchCase FilterFft(string name, string op, Tensor kernel, int channels, int h, int w, ConvOptions options)
+    {
+        bool rankOne = Separable.TryFactor(kernel, out double[] column, out double[] row);
+        Func<Tensor, Tensor> cpu = rankOne ? x => Separable.Filter(x, column, row, options) : x => FftConv2D.Filter(x, kernel, options);
+        BenchCase c = Filter2D(name, op, kernel, channels, h, w, options);
+        return new BenchCase
+        {
+            Name = c.Name, Op = c.Op, Cin = c.Cin, Cout = c.Cout, H = c.H, W = c.W, Kernel = c.Kernel, StrideDilation = c.StrideDilation,
+            Border = c.Border, Macs = c.Macs, MakeInput = c.MakeInput, Peer = c.Peer, Window = c.Window,
+            Cpu = cpu, CpuAlgo = rankOne ? "Separable.Filter" : "FftConv2D.Filter",
+            Gpu = ctx =>
+            {
+                var fft = new GpuFftConv2D(ctx, Conv2D.DepthwiseWeight(kernel, channels), null, options with { Groups = channels });
+                return new GpuBenchOp(fft.Run, fft, () => $"{fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames");
+            },
+            GpuAlgo = "GpuFftConv2D",
+            Reference = rankOne ? cpu : c.Reference,
         };
     }
 
@@ -560,10 +586,12 @@ internal static class BenchVerify
         foreach (bool bottomRight in new[] { false, true })
         {
             // The crop starts on a stride multiple, so crop output y' is full output y' + top / stride.
-            int top = bottomRight ? Math.Max(0, input.H - CropH) / o.StrideY * o.StrideY : 0;
-            int left = bottomRight ? Math.Max(0, input.W - CropW) / o.StrideX * o.StrideX : 0;
-            int h = bottomRight ? input.H - top : Math.Min(CropH, input.H);
-            int w = bottomRight ? input.W - left : Math.Min(CropW, input.W);
+            // A crop grows with the kernel's span, so a big kernel still has outputs that read only the crop.
+            int cropH = CropH + (win.KernelY - 1) * o.DilationY, cropW = CropW + (win.KernelX - 1) * o.DilationX;
+            int top = bottomRight ? Math.Max(0, input.H - cropH) / o.StrideY * o.StrideY : 0;
+            int left = bottomRight ? Math.Max(0, input.W - cropW) / o.StrideX * o.StrideX : 0;
+            int h = bottomRight ? input.H - top : Math.Min(cropH, input.H);
+            int w = bottomRight ? input.W - left : Math.Min(cropW, input.W);
             Tensor cpu = c.Reference(Crop(input, top, left, h, w));
             ConvGeometry g = ConvGeometry.Compute(h, w, win.KernelY, win.KernelX, o);
             bool[] rows = Exact(input.H, top, h, cpu.H, win.KernelY, o.StrideY, o.DilationY, g.Y.PadBefore, o.Border);

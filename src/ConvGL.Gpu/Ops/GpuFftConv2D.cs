@@ -135,7 +135,7 @@ public sealed class GpuFftConv2D : IDisposable
         _view0.Bind(input.Buffer, 0, SizedInternalFormat.R32f, BufferAccessARB.ReadOnly);
         _view1.Bind(_inFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
         _view2.Bind(_maps, 2, SizedInternalFormat.R32i, BufferAccessARB.ReadOnly);
-        pad.DispatchCovering(plan.FrameW, plan.FrameH, cin);
+        pad.DispatchCovering((plan.FrameW + 3) / 4, plan.FrameH, cin); // four texels per invocation
         Barrier(gl);
 
         // 2. Forward transform of every input frame.
@@ -146,7 +146,9 @@ public sealed class GpuFftConv2D : IDisposable
         _outFrames.Reserve(cout * plane * Texel);
         GlProgram mul = _context.Shaders.Compute("fft_multiply.comp");
         mul.Use();
-        int row = Math.Max(1, Math.Min((plane + 63) / 64, 4096)) * 64;
+        // Four texels per invocation, as a 2D dispatch of rows of at most 4096 workgroups (GL's minimum group count is 65535).
+        int quads = (plane + 3) / 4;
+        int row = Math.Max(1, Math.Min((quads + 63) / 64, 4096)) * 64;
         gl.Uniform1(mul.Uniform("u_plane"), plane);
         gl.Uniform1(mul.Uniform("u_row"), row);
         gl.Uniform2(mul.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
@@ -155,7 +157,7 @@ public sealed class GpuFftConv2D : IDisposable
         _view0.Bind(_inFrames, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
         _view1.Bind(_spectra, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
         _view2.Bind(_outFrames, 2, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
-        mul.DispatchCovering(row, (plane + row - 1) / row, cout);
+        mul.DispatchCovering(row, (quads + row - 1) / row, cout);
         Barrier(gl);
 
         // 4. Inverse transform of every output frame.
@@ -170,11 +172,11 @@ public sealed class GpuFftConv2D : IDisposable
         gl.Uniform2(unpack.Uniform("u_frame"), plan.FrameH, plan.FrameW);
         gl.Uniform2(unpack.Uniform("u_stride"), _options.StrideY, _options.StrideX);
         gl.Uniform1(unpack.Uniform("u_tile_rows"), plan.TileRows);
-        gl.Uniform1(unpack.Uniform("u_inv_tile_rows"), 1f / plan.TileRows);
+        gl.Uniform2(unpack.Uniform("u_inv_stride"), 1f / _options.StrideY, 1f / _options.StrideX);
         _view0.Bind(_outFrames, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
         _view1.Bind(output.Buffer, 1, SizedInternalFormat.R32f, BufferAccessARB.WriteOnly);
         _bias.Bind(2);
-        unpack.DispatchCovering(wout, hout, cout);
+        unpack.DispatchCovering((plan.DenseW + 3) / 4, plan.TileRows, cout); // four frame texels per invocation
         Barrier(gl);
     }
 
