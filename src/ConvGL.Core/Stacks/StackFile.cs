@@ -25,7 +25,10 @@ namespace ConvGL.Core.Stacks;
 /// - <c>relu</c>, <c>tanh</c>, <c>sigmoid</c>, <c>abs</c>; <c>leaky_relu</c> with <c>slope</c> (default 0.01).
 /// - <c>maxpool</c>, <c>avgpool</c>: <c>size</c> (N or [y, x], required), <c>stride</c> (default size),
 ///   <c>padding</c> (N or [y, x], at most half the size; default 0).
-/// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).</summary>
+/// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
+/// - <c>add</c> (two inputs of one shape), <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)).
+/// - every layer: <c>inputs</c>, the maps it reads (earlier layers' <c>name</c>s or indices, <c>"input"</c> or -1 for the
+///   stack input); default the previous layer. <c>add</c> names two.</summary>
 public static class StackFile
 {
     private static readonly JsonDocumentOptions JsonOptions = new()
@@ -129,19 +132,48 @@ public static class StackFile
             if (layersEl.ValueKind != JsonValueKind.Array || layersEl.GetArrayLength() == 0) throw Top("layers", "must be a non-empty array of layer objects");
 
             var layers = new List<StackLayer>();
-            int channels = input == StackInput.Gray ? 1 : 3;
+            int inputChannels = input == StackInput.Gray ? 1 : 3;
+            var channels = new List<int>();
+            var names = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = -1 };
             int index = 0;
             foreach (JsonElement el in layersEl.EnumerateArray())
             {
-                StackLayer layer = Layer(el, index, channels);
-                int next = layer.OutputChannels(channels, out string? error);
+                int[]? reads = el.ValueKind == JsonValueKind.Object && el.TryGetProperty("inputs", out JsonElement ie) ? Inputs(ie, index, names) : null;
+                int[] from = reads ?? [index - 1];
+                int[] inChannels = from.Select(j => j < 0 ? inputChannels : channels[j]).ToArray();
+                StackLayer layer = Layer(el, index, inChannels[0]);
+                if (from.Length != layer.InputCount)
+                    throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field 'inputs': names {from.Length} map(s), this type reads {layer.InputCount}");
+                layer.Inputs = reads;
+                int next = layer.OutputChannels(inChannels, out string? error);
                 if (error is not null)
-                    throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field '{ChannelField(layer)}': {error}");
-                channels = next;
+                    throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field '{(reads is null ? ChannelField(layer) : "inputs")}': {error}");
+                channels.Add(next);
                 layers.Add(layer);
+                if (layer.Label is { Length: > 0 } label && label != "input") names[label] = index;
                 index++;
             }
             return new Stack(name, input, layers, weightsFile) { SourcePath = path, Description = description };
+        }
+
+        /// <summary>A layer's <c>"inputs"</c>: earlier layers by <c>"name"</c> or index, <c>"input"</c> (or -1) for the stack input.</summary>
+        private int[] Inputs(JsonElement el, int index, Dictionary<string, int> names)
+        {
+            ConvGLException Bad(string m) => new($"{path}: layer {index} field 'inputs': {m}");
+            if (el.ValueKind != JsonValueKind.Array || el.GetArrayLength() is < 1 or > 8)
+                throw Bad("must be an array of 1 to 8 earlier layers (their \"name\" or index) or \"input\"");
+            var reads = new List<int>();
+            foreach (JsonElement e in el.EnumerateArray())
+            {
+                if (e.ValueKind == JsonValueKind.String)
+                    reads.Add(names.TryGetValue(e.GetString()!, out int j) ? j
+                        : throw Bad($"no earlier layer is named '{Echo(e.GetString()!)}' (names so far: {string.Join(", ", names.Keys.Select(k => Echo(k)))})"));
+                else if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int k) && k >= -1 && k < index)
+                    reads.Add(k);
+                else
+                    throw Bad($"{Raw(e)} is not an earlier layer's name or index (0 to {index - 1}, or -1 for the stack input)");
+            }
+            return reads.ToArray();
         }
 
         private static string ChannelField(StackLayer layer) => layer switch
@@ -173,12 +205,17 @@ public static class StackFile
             }
             else if (type == "magnitude")
             {
-                Fields(el, at, ["type", "name"]);
+                Fields(el, at, ["type", "name", "inputs"]);
                 layer = new MagnitudeLayer();
+            }
+            else if (type is "add" or "globalavgpool" or "flatten")
+            {
+                Fields(el, at, ["type", "name", "inputs"]);
+                layer = type switch { "add" => new AddLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), _ => new FlattenLayer() };
             }
             else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name())
             {
-                var f = Fields(el, at, kind == ActivationKind.LeakyRelu ? ["type", "name", "slope"] : ["type", "name"]);
+                var f = Fields(el, at, kind == ActivationKind.LeakyRelu ? ["type", "name", "inputs", "slope"] : ["type", "name", "inputs"]);
                 float slope = Activation.DefaultLeakySlope;
                 if (f.TryGetValue("slope", out JsonElement s))
                 {
@@ -196,11 +233,11 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, maxpool, avgpool, magnitude";
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, maxpool, avgpool, magnitude, add, globalavgpool, flatten";
 
         private StackLayer Conv(JsonElement el, LayerContext at, int channels)
         {
-            var f = Fields(el, at, ["type", "name", "weight", "bias", "kernels", "sum", "groups", "stride", "dilation", "padding", "border", "mode"]);
+            var f = Fields(el, at, ["type", "name", "inputs", "weight", "bias", "kernels", "sum", "groups", "stride", "dilation", "padding", "border", "mode"]);
             bool learned = f.ContainsKey("weight"), fixedBank = f.ContainsKey("kernels");
             if (learned && fixedBank) throw at.Error("kernels", "a conv takes either \"weight\" (learned) or \"kernels\" (fixed), not both");
             if (!learned && !fixedBank) throw at.Error("weight", "a conv needs \"weight\" (a tensor name or .npy path) or \"kernels\" (library kernel names)");
@@ -388,7 +425,7 @@ public static class StackFile
 
         private PoolLayer Pool(JsonElement el, LayerContext at, PoolKind kind)
         {
-            var f = Fields(el, at, ["type", "name", "size", "stride", "padding"]);
+            var f = Fields(el, at, ["type", "name", "inputs", "size", "stride", "padding"]);
             if (!f.ContainsKey("size")) throw at.Error("size", "is missing (the pool window, N or [y, x])");
             (int ky, int kx) = Pair(f, "size", at, 0, min: 1);
             (int sy, int sx) = Pair(f, "stride", at, 0, min: 1);

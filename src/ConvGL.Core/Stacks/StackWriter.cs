@@ -72,8 +72,19 @@ public static class StackWriter
         w.WriteStartObject();
         w.WriteString("type", layer.Type);
         if (layer.Label is not null) w.WriteString("name", layer.Label);
+        if (layer.Inputs is not null)
+        {
+            // Indices, not names: labels need not be unique.
+            w.WriteStartArray("inputs");
+            foreach (int i in layer.Inputs) w.WriteNumberValue(i);
+            w.WriteEndArray();
+        }
         switch (layer)
         {
+            case BatchNormLayer or PaddedPoolLayer or LinearLayer:
+            case ConvLayer { Options: { Padding: PaddingMode.Explicit } o } when (o.PadBottom ?? o.PadY) != o.PadY || (o.PadRight ?? o.PadX) != o.PadX:
+                // Imported from ONNX; the stack file format has no fields for these yet (see assets/stacks/README.md).
+                throw new ConvGLException($"layer '{layer.Label ?? layer.Type}' ({layer.Type}{(layer is ConvLayer ? " with asymmetric padding" : "")}) cannot be written to a stack file yet; run the .onnx model as the stack instead");
             case ConvLayer conv:
                 {
                     ConvOptions o = conv.Options;
