@@ -10,8 +10,9 @@ packages=(
   libfontconfig1                                # SkiaSharp's native library links it
   fonts-dejavu-core                             # the window's HUD and built-in scene text (DejaVu Sans/Mono)
 )
-# Test-only: NumPy/SciPy are the independent oracle the apply and stack tests compare against.
-if [[ "${1:-}" == "--test" ]]; then packages+=(python3-numpy python3-scipy); fi
+# Test-only: NumPy/SciPy are the independent oracle the apply and stack tests compare against; libonnx-testdata
+# holds the official ONNX backend node cases the ONNX import is checked against.
+if [[ "${1:-}" == "--test" ]]; then packages+=(python3-numpy python3-scipy libonnx-testdata); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,80 @@
+using System.Globalization;
+using System.Text;
+
 namespace ConvGL.Core;
 
 /// <summary>Bad input from the user (a file, a name, a shape, an option): the message is one line that says
-/// what was wrong and, where it can, the fix. The command line maps it to exit code 2.</summary>
-public class ConvGLException(string message, Exception? inner = null) : Exception(message, inner);
+/// what was wrong and, where it can, the fix. The command line maps it to exit code 2. The message is passed
+/// through <see cref="ErrorText.OneLine"/>, so input echoed into it can never break it over several lines.</summary>
+public class ConvGLException(string message, Exception? inner = null) : Exception(ErrorText.OneLine(message), inner);
+
+/// <summary>Makes text safe to print as (part of) one error line: every error message goes to a terminal or a
+/// log line, and a file's bytes echoed raw (a newline in a kernel spec, NULs in a PNG chunk name, a JSON value
+/// spanning lines) would split it, garble it or hide the rest.</summary>
+public static class ErrorText
+{
+    /// <summary>How many characters of user input an error message echoes before cutting it with an ellipsis.</summary>
+    public const int MaxEcho = 80;
+
+    /// <summary>The text with every control character escaped: \n, \r, \t and \0 by name, other C0/C1 controls and
+    /// lone surrogates as \uXXXX (and \ itself left as is: the escapes are for reading, not for round trips).</summary>
+    public static string OneLine(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return text ?? "";
+        if (!NeedsEscape(text)) return text;
+        var sb = new StringBuilder(text.Length + 16);
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                sb.Append(c).Append(text[++i]);
+                continue;
+            }
+            switch (c)
+            {
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\0': sb.Append("\\0"); break;
+                default:
+                    if (IsUnsafe(c)) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>User input to quote in a message: <see cref="OneLine"/>, cut to <see cref="MaxEcho"/> characters with
+    /// an ellipsis (a 10 MB line in a file must not come back as a 10 MB error).</summary>
+    public static string Echo(string? text, int max = MaxEcho)
+    {
+        string s = text ?? "";
+        // Cut before escaping (escapes only lengthen), then again after, never inside a surrogate pair.
+        if (s.Length > max) s = s[..Cut(s, max)];
+        string line = OneLine(s);
+        bool cut = (text?.Length ?? 0) > max || line.Length > max;
+        if (line.Length > max) line = line[..Cut(line, max)];
+        return cut ? line + "..." : line;
+    }
+
+    /// <summary>True when the text holds nothing <see cref="OneLine"/> would change.</summary>
+    public static bool IsOneLine(string text) => !NeedsEscape(text);
+
+    private static int Cut(string s, int max) => max > 0 && char.IsHighSurrogate(s[max - 1]) ? max - 1 : max;
+
+    private static bool NeedsEscape(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (IsUnsafe(c)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>C0 and C1 controls, DEL, the Unicode line and paragraph separators, and lone surrogates.</summary>
+    private static bool IsUnsafe(char c) => c < 0x20 || (c >= 0x7f && c <= 0x9f) || c is '\u2028' or '\u2029' || char.IsSurrogate(c);
+}

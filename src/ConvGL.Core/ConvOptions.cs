@@ -16,6 +16,11 @@ public sealed record ConvOptions
     public int PadY { get; init; }
     /// <summary>Columns added left and right when <see cref="Padding"/> is Explicit.</summary>
     public int PadX { get; init; }
+    /// <summary>Rows added below when <see cref="Padding"/> is Explicit and the padding is asymmetric (ONNX pads
+    /// [top, left, bottom, right]); null means <see cref="PadY"/>. Only the output size depends on it.</summary>
+    public int? PadBottom { get; init; }
+    /// <summary>Columns added on the right when asymmetric; null means <see cref="PadX"/>.</summary>
+    public int? PadRight { get; init; }
     public int StrideY { get; init; } = 1;
     public int StrideX { get; init; } = 1;
     public int DilationY { get; init; } = 1;
@@ -28,6 +33,7 @@ public sealed record ConvOptions
     public override string ToString() =>
         $"{Mode.ToString().ToLowerInvariant()} border={Border.Name()} padding={Padding.ToString().ToLowerInvariant()}" +
         (Padding == PaddingMode.Explicit ? $"({PadY},{PadX})" : "") +
+        (Padding == PaddingMode.Explicit && (PadBottom ?? PadY, PadRight ?? PadX) != (PadY, PadX) ? $"-({PadBottom ?? PadY},{PadRight ?? PadX})" : "") +
         $" stride=({StrideY},{StrideX}) dilation=({DilationY},{DilationX}) groups={Groups}";
 }
 
@@ -35,9 +41,10 @@ public sealed record ConvOptions
 public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Output)
 {
     /// <summary>DESIGN.md's rule: valid pads 0; same pads d*(k-1) in total, floor half before (PyTorch);
-    /// full pads d*(k-1) on both sides; explicit pads p on both sides.
+    /// full pads d*(k-1) on both sides; explicit pads p on both sides (or p before, explicitPadAfter after).
     /// out = floor((n + pad_total - d*(k-1) - 1) / s) + 1. Throws when that is below 1.</summary>
-    public static AxisGeometry Compute(int n, int k, int stride, int dilation, PaddingMode mode, int explicitPad = 0, string axis = "")
+    public static AxisGeometry Compute(int n, int k, int stride, int dilation, PaddingMode mode, int explicitPad = 0, string axis = "",
+        int? explicitPadAfter = null)
     {
         if (n < 1) throw new ConvGLException($"input {axis} size {n} must be at least 1");
         if (k < 1) throw new ConvGLException($"kernel {axis} size {k} must be at least 1");
@@ -51,8 +58,8 @@ public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Outp
             PaddingMode.Valid => (0L, 0L),
             PaddingMode.Same => (span / 2, span - span / 2),
             PaddingMode.Full => (span, span),
-            PaddingMode.Explicit when explicitPad >= 0 => (explicitPad, explicitPad),
-            PaddingMode.Explicit => throw new ConvGLException($"padding {explicitPad} must not be negative"),
+            PaddingMode.Explicit when explicitPad >= 0 && (explicitPadAfter ?? 0) >= 0 => (explicitPad, explicitPadAfter ?? explicitPad),
+            PaddingMode.Explicit => throw new ConvGLException($"padding ({explicitPad}, {explicitPadAfter ?? explicitPad}) must not be negative"),
             _ => throw new ArgumentOutOfRangeException(nameof(mode)),
         };
         long padded = n + before + after;
@@ -72,7 +79,19 @@ public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Outp
 /// <summary>Output shape and padding of a 2D convolution.</summary>
 public readonly record struct ConvGeometry(AxisGeometry Y, AxisGeometry X)
 {
-    public static ConvGeometry Compute(int h, int w, int kh, int kw, ConvOptions o) => new(
-        AxisGeometry.Compute(h, kh, o.StrideY, o.DilationY, o.Padding, o.PadY, "height"),
-        AxisGeometry.Compute(w, kw, o.StrideX, o.DilationX, o.Padding, o.PadX, "width"));
+    /// <summary>The geometry, refused (before anything is allocated) when one output channel would hold more than
+    /// <see cref="Limits.ConvPlaneValues"/> values: each axis alone can fit an int while their product does not
+    /// (`apply --size 100000` asked for 200000 x 200000 outputs and failed inside the tensor constructor).</summary>
+    public static ConvGeometry Compute(int h, int w, int kh, int kw, ConvOptions o)
+    {
+        var g = new ConvGeometry(
+            AxisGeometry.Compute(h, kh, o.StrideY, o.DilationY, o.Padding, o.PadY, "height", o.PadBottom),
+            AxisGeometry.Compute(w, kw, o.StrideX, o.DilationX, o.Padding, o.PadX, "width", o.PadRight));
+        long plane = (long)g.Y.Output * g.X.Output;
+        if (plane > Limits.ConvPlaneValues)
+            throw new ConvGLException($"the output would be {g.X.Output}x{g.Y.Output} = {plane} values a channel (input {w}x{h}, kernel {kw}x{kh}, " +
+                                      $"padding {o.Padding.ToString().ToLowerInvariant()}{(o.Padding == PaddingMode.Explicit ? $" {o.PadY},{o.PadX}" : "")}), " +
+                                      $"over the limit of {Limits.ConvPlaneValues}; use less padding or dilation, or a larger stride");
+        return g;
+    }
 }

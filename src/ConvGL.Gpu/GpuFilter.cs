@@ -5,8 +5,11 @@ using ConvGL.Gpu.Ops;
 namespace ConvGL.Gpu;
 
 /// <summary>The GPU path of <c>convgl apply --device gpu</c>: <see cref="Conv2D.Filter"/> (one 2D kernel applied to
-/// every channel alone) on the GPU. Keeps its context, op and tensors across calls; the weights are re-uploaded
-/// only when the kernel or the channel count changes.</summary>
+/// every channel alone) on the GPU, by the algorithm <see cref="ConvAlgorithms.ChooseFilter"/> picks for the kernel
+/// and image (or the one asked for): direct (<see cref="GpuConv2D"/>), separable for a rank-1 kernel
+/// (<see cref="GpuSeparableConv"/>) or the convolution theorem (<see cref="GpuFftConv2D"/>). All three equal the
+/// reference. Keeps its context, ops and tensors across calls; weights are re-uploaded only when the kernel, the
+/// channel count or the algorithm changes.</summary>
 public sealed class GpuFilter : IDisposable
 {
     private readonly GlContext _context;
@@ -14,9 +17,10 @@ public sealed class GpuFilter : IDisposable
     private readonly GpuTensor _input;
     private readonly GpuTensor _output;
     private GpuConv2D? _conv;
-    private float[] _kernelData = [];
-    private int[] _kernelShape = [];
-    private int _channels;
+    private GpuSeparableConv? _separable;
+    private GpuFftConv2D? _fft;
+    // What each op currently holds: (kernel data, kernel shape, channels), so a repeat call uploads nothing.
+    private (float[] Data, int[] Shape, int Channels)? _convKey, _separableKey, _fftKey;
 
     /// <summary>Uses <paramref name="context"/>, or creates (and later disposes) a headless one when it is null.</summary>
     public GpuFilter(GlContext? context = null)
@@ -30,9 +34,23 @@ public sealed class GpuFilter : IDisposable
 
     public GlContext Context => _context;
 
+    /// <summary>The algorithm to use; <see cref="ConvAlgorithm.Auto"/> (the default) lets the cost model choose.</summary>
+    public ConvAlgorithm Algorithm { get; set; } = ConvAlgorithm.Auto;
+
+    /// <summary>The cost model's constants for this device (llvmpipe's unless a caller knows better).</summary>
+    public ConvCostModel CostModel { get; set; } = ConvCostModel.Llvmpipe;
+
+    /// <summary>What the last <see cref="Filter"/> ran, and why (printed by <c>apply --verbose</c>).</summary>
+    public AlgorithmChoice? LastChoice { get; private set; }
+
     /// <summary>Images larger than this many bytes are filtered one channel at a time. The driver's storage block
     /// limit; tests lower it to exercise the split path on small images.</summary>
     internal long SplitAboveBytes { get; set; }
+
+    /// <summary>The choice <see cref="Filter"/> would make for this image, kernel and options, without running it.
+    /// Throws <see cref="ConvGLException"/> for separable asked of a kernel that is not rank 1.</summary>
+    public AlgorithmChoice Choose(int channels, int h, int w, Tensor kernel2d, ConvOptions options) =>
+        ConvAlgorithms.ChooseFilter(channels, h, w, kernel2d, options, CostModel, Algorithm);
 
     public Tensor Filter(Tensor image, Tensor kernel2d, ConvOptions options)
     {
@@ -41,40 +59,76 @@ public sealed class GpuFilter : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (image.Rank != 3) throw new ConvGLException($"filter input must be (C, H, W), got {image.ShapeString}");
         if (kernel2d.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel2d.ShapeString}");
+        AlgorithmChoice choice = Choose(image.C, image.H, image.W, kernel2d, options);
+        LastChoice = choice;
         // A photograph can exceed one storage block (llvmpipe: 128 MiB, a 12 MP RGB image is 144 MiB);
         // channels are independent under a depthwise filter, so then they go one at a time.
         bool perChannel = (long)image.Length * sizeof(float) > SplitAboveBytes && image.C > 1;
         int channels = perChannel ? 1 : image.C;
-        EnsureWeights(kernel2d, channels);
-        _conv!.Options = options with { Groups = channels };
-        if (!perChannel) return RunOnce(image);
+        Action<GpuTensor, GpuTensor> run = Prepare(choice.Algorithm, kernel2d, channels, options);
+        if (!perChannel) return RunOnce(image, run);
         var parts = new List<Tensor>(image.C);
-        for (int c = 0; c < image.C; c++) parts.Add(RunOnce(image.Channel(c)));
+        for (int c = 0; c < image.C; c++) parts.Add(RunOnce(image.Channel(c), run));
         return Tensor.Concat(parts);
     }
 
-    private Tensor RunOnce(Tensor image)
+    private Tensor RunOnce(Tensor image, Action<GpuTensor, GpuTensor> run)
     {
         _input.Upload(image);
-        _conv!.Run(_input, _output);
+        run(_input, _output);
         return _output.Download();
     }
 
-    private void EnsureWeights(Tensor kernel, int channels)
+    /// <summary>The op for <paramref name="algorithm"/>, holding this kernel for this many channels.</summary>
+    private Action<GpuTensor, GpuTensor> Prepare(ConvAlgorithm algorithm, Tensor kernel, int channels, ConvOptions options)
     {
-        bool same = channels == _channels && kernel.Shape.AsSpan().SequenceEqual(_kernelShape) && kernel.Data.AsSpan().SequenceEqual(_kernelData);
-        if (same && _conv is not null) return;
-        Tensor weight = Conv2D.DepthwiseWeight(kernel, channels);
-        if (_conv is null) _conv = new GpuConv2D(_context, weight, null, new ConvOptions { Groups = channels });
-        else _conv.SetWeights(weight, null);
-        _kernelData = (float[])kernel.Data.Clone();
-        _kernelShape = (int[])kernel.Shape.Clone();
-        _channels = channels;
+        ConvOptions depthwise = options with { Groups = channels };
+        switch (algorithm)
+        {
+            case ConvAlgorithm.Separable:
+                if (!Holds(_separableKey, kernel, channels) || _separable is null)
+                {
+                    // Choose() has already refused a kernel that is not rank 1.
+                    GpuSeparableConv.TryFactor(kernel, out float[] column, out float[] row);
+                    if (_separable is null) _separable = new GpuSeparableConv(_context, column, row, options);
+                    else _separable.SetKernel(column, row);
+                    _separableKey = Key(kernel, channels);
+                }
+                _separable.Options = options;
+                return _separable.Run;
+            case ConvAlgorithm.Fft:
+                if (!Holds(_fftKey, kernel, channels) || _fft is null)
+                {
+                    Tensor weight = Conv2D.DepthwiseWeight(kernel, channels);
+                    if (_fft is null) _fft = new GpuFftConv2D(_context, weight, null, depthwise);
+                    else _fft.SetWeights(weight, null);
+                    _fftKey = Key(kernel, channels);
+                }
+                _fft.Options = depthwise;
+                return _fft.Run;
+            default:
+                if (!Holds(_convKey, kernel, channels) || _conv is null)
+                {
+                    Tensor weight = Conv2D.DepthwiseWeight(kernel, channels);
+                    if (_conv is null) _conv = new GpuConv2D(_context, weight, null, depthwise);
+                    else _conv.SetWeights(weight, null);
+                    _convKey = Key(kernel, channels);
+                }
+                _conv.Options = depthwise;
+                return _conv.Run;
+        }
     }
+
+    private static (float[], int[], int) Key(Tensor kernel, int channels) => ((float[])kernel.Data.Clone(), (int[])kernel.Shape.Clone(), channels);
+
+    private static bool Holds((float[] Data, int[] Shape, int Channels)? key, Tensor kernel, int channels) =>
+        key is { } k && k.Channels == channels && k.Shape.AsSpan().SequenceEqual(kernel.Shape) && k.Data.AsSpan().SequenceEqual(kernel.Data);
 
     public void Dispose()
     {
         _conv?.Dispose();
+        _separable?.Dispose();
+        _fft?.Dispose();
         _input.Dispose();
         _output.Dispose();
         if (_ownsContext) _context.Dispose();

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConvGL.App.Cli;
-using ConvGL.App.Commands;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Ops;
@@ -25,7 +24,7 @@ public sealed class ApplyCommandTests : IDisposable
 
     /// <summary>ApplyCommand in-process through the same parser Program uses (the oracle runs many cases; a process
     /// each would only add host start-up time). Error behaviour is tested through the real executable below.</summary>
-    private static int ApplyInProcess(params string[] args) => ApplyCommand.Run(CommandLine.Parse(args, ApplyCommand.Spec));
+    private static int ApplyInProcess(params string[] args) => CliRoot.Execute(["apply", .. args]);
 
     // ---- a photo-like test image, generated here (no third-party images) --------------------------------------
 

@@ -20,7 +20,7 @@ public sealed class BenchCommandTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static int Bench(params string[] args) => BenchCommand.Run(CommandLine.Parse(args, BenchCommand.Spec));
+    private static int Bench(params string[] args) => CliRoot.Execute(["bench", .. args]);
 
     [Fact]
     public void Bench_QuickOneRep_ProcessWritesEveryCaseOnBothDevicesUnderTheMachineLines()

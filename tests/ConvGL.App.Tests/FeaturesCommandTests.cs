@@ -16,7 +16,7 @@ public sealed class FeaturesCommandTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static int Features(params string[] args) => FeaturesCommand.Run(CommandLine.Parse(args, FeaturesCommand.Spec));
+    private static int Features(params string[] args) => CliRoot.Execute(["features", .. args]);
 
     private static Tensor Image(int c, int h, int w)
     {
@@ -64,6 +64,20 @@ public sealed class FeaturesCommandTests : IDisposable
             Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal([1, 17, 33], Npy.Read(Path.Combine(outDir, "input.npy")).Shape);
         Assert.Equal([8, 8, 16], Npy.Read(Path.Combine(outDir, "02-maxpool.npy")).Shape);
+    }
+
+    /// <summary>`--out maps/` (the README's spelling) is the folder maps, written whole, with nothing left beside it.</summary>
+    [Fact]
+    public void Features_OutWithTrailingSlash_WritesThatFolder()
+    {
+        ImageIO.SavePng(P("in.png"), Image(3, 12, 16));
+        Assert.Equal(0, Features(P("in.png"), "--stack", "edges", "--out", P("maps") + "/"));
+        Assert.Equal(["00-conv.npy", "00-conv.png", "01-magnitude.npy", "01-magnitude.png", "input.npy"],
+            Directory.GetFiles(P("maps")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // Again over the earlier dump, as the README's line would be rerun.
+        Assert.Equal(0, Features(P("in.png"), "--stack", "gabor", "--out", P("maps") + "/"));
+        Assert.Contains("02-maxpool.npy", Directory.GetFiles(P("maps")).Select(Path.GetFileName));
+        Assert.Equal(["in.png", "maps"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -67,12 +67,13 @@ public sealed class ReloadTests(DisplayFixture display)
     public void ConvShaderBrokenAtStartUp_SourceShownWithTheError()
     {
         string shaders = CopyShaders("conv-broken");
-        Break(Path.Combine(shaders, "conv2d.comp"));
+        // A one-kernel filter runs on the depthwise fast variant (GpuConv2D's plan), so that is the shader to break.
+        Break(Path.Combine(shaders, "conv2d_depthwise.comp"));
         WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
             ["--size", "320x240", "--source", "scene:320x180", "--frames", "3", "--filter", "sobel-x"],
             new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("conv2d.comp:2", r.Stderr);
+        Assert.Contains("conv2d_depthwise.comp:2", r.Stderr);
     }
 
     [Fact]

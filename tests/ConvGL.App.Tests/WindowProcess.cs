@@ -151,6 +151,26 @@ internal static class WindowProcess
     }
 }
 
+/// <summary>A rectangle of the window in pixels, as a scripted run prints it on its "layout" line
+/// ("layout picture=X,Y,W,H side=... bottom=... view=...").</summary>
+internal readonly record struct Area(int X, int Y, int W, int H)
+{
+    public static Area Of(WindowProcess.Result r, string key = "picture")
+    {
+        string line = r.Stdout.Split('\n').SingleOrDefault(l => l.StartsWith("layout ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"no layout line in the run's output: {r}");
+        string value = line.Split(' ').Single(f => f.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..];
+        int[] v = value.Split(',').Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return new Area(v[0], v[1], v[2], v[3]);
+    }
+
+    public Area Intersect(Area o)
+    {
+        int x0 = Math.Max(X, o.X), y0 = Math.Max(Y, o.Y), x1 = Math.Min(X + W, o.X + o.W), y1 = Math.Min(Y + H, o.Y + o.H);
+        return new Area(x0, y0, Math.Max(0, x1 - x0), Math.Max(0, y1 - y0));
+    }
+}
+
 /// <summary>A decoded screenshot: RGBA bytes, top row first.</summary>
 internal sealed class Picture
 {
@@ -184,6 +204,41 @@ internal sealed class Picture
             }
         double mean = s / n;
         return Math.Sqrt(Math.Max(0, s2 / n - mean * mean));
+    }
+
+    /// <summary>Standard deviation of the grey level inside <paramref name="a"/>.</summary>
+    public double Contrast(Area a)
+    {
+        double s = 0, s2 = 0;
+        int n = 0;
+        for (int y = a.Y; y < a.Y + a.H; y++)
+            for (int x = a.X; x < a.X + a.W; x++)
+            {
+                int i = (y * Width + x) * 4;
+                double g = 0.299 * Rgba[i] + 0.587 * Rgba[i + 1] + 0.114 * Rgba[i + 2];
+                s += g;
+                s2 += g * g;
+                n++;
+            }
+        Assert.True(n > 0, $"empty area {a}");
+        double mean = s / n;
+        return Math.Sqrt(Math.Max(0, s2 / n - mean * mean));
+    }
+
+    /// <summary>Mean absolute difference per channel value inside <paramref name="a"/>.</summary>
+    public double MeanDifference(Picture other, Area a)
+    {
+        Assert.Equal((Width, Height), (other.Width, other.Height));
+        long sum = 0;
+        for (int y = a.Y; y < a.Y + a.H; y++)
+            for (int x = a.X; x < a.X + a.W; x++)
+                for (int c = 0; c < 3; c++)
+                {
+                    int i = (y * Width + x) * 4 + c;
+                    sum += Math.Abs(Rgba[i] - other.Rgba[i]);
+                }
+        Assert.True(a.W * a.H > 0, $"empty area {a}");
+        return sum / (3.0 * a.W * a.H);
     }
 
     public int DistinctColors()

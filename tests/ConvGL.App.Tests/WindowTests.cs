@@ -44,7 +44,7 @@ public sealed class WindowTests(DisplayFixture display)
     {
         TempDir();
         string[] views = ["output", "split", "grid", "profile"];
-        var pictures = new Dictionary<string, Picture>();
+        var pictures = new Dictionary<string, (Picture Picture, Area Area)>();
         foreach (string view in views)
         {
             string png = Temp($"view-{view}.png");
@@ -52,17 +52,19 @@ public sealed class WindowTests(DisplayFixture display)
             Assert.True(r.ExitCode == 0, $"view {view}: {r}");
             var p = new Picture(png);
             Assert.Equal((320, 240), (p.Width, p.Height));
-            // Non-blank: real contrast and many colours below the HUD's top panel (not just a cleared window with text).
-            double contrast = p.Contrast(120, 240);
+            // Non-blank: real contrast inside the picture's area (beside and above the panels) and many colours.
+            Area area = Area.Of(r);
+            double contrast = p.Contrast(area);
             int colours = p.DistinctColors();
-            Assert.True(contrast > 8 && colours > 200, $"view {view}: contrast {contrast:0.0}, {colours} colours: looks blank");
-            pictures[view] = p;
+            Assert.True(contrast > 8 && colours > 200, $"view {view}: contrast {contrast:0.0} in {area}, {colours} colours: looks blank");
+            pictures[view] = (p, area);
         }
         for (int i = 0; i < views.Length; i++)
             for (int j = i + 1; j < views.Length; j++)
             {
-                double d = pictures[views[i]].MeanDifference(pictures[views[j]], 120, 240);
-                Assert.True(d > 4, $"views {views[i]} and {views[j]} differ by only {d:0.00} per channel value");
+                Area both = pictures[views[i]].Area.Intersect(pictures[views[j]].Area);
+                double d = pictures[views[i]].Picture.MeanDifference(pictures[views[j]].Picture, both);
+                Assert.True(d > 4, $"views {views[i]} and {views[j]} differ by only {d:0.00} per channel value in {both}");
             }
     }
 
@@ -75,42 +77,36 @@ public sealed class WindowTests(DisplayFixture display)
         // Key 2 turns layer 2 (magnitude) off: the view then shows the Sobel/Scharr maps it was computed from.
         WindowProcess.Result b = Run([.. Small, "--stack", "edges", "--view", "output", "--keys", "2", "--screenshot", off]);
         Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
-        double d = new Picture(on).MeanDifference(new Picture(off), 120, 240);
+        double d = new Picture(on).MeanDifference(new Picture(off), Area.Of(a).Intersect(Area.Of(b)));
         Assert.True(d > 4, $"toggling layer 2 changed the picture by only {d:0.00} per channel value");
     }
 
+    /// <summary>The panels dock beside the picture and the probe below it: the picture's area and theirs never overlap,
+    /// nothing of the view is drawn outside the picture's area, and i (panels hidden) gives the picture the width back.</summary>
     [Fact]
-    public void GridView_LaysTheMapsOutBelowTheInfoPanel_AndIGivesThemTheTopBack()
+    public void Panels_DockBesideAndBelowThePicture_AndIGivesTheWidthBack()
     {
-        // edges, layer 1: four 16:9 maps in a 2x2 grid. The info panel (from x = 8) has 6 lines: it ends near y = 106.
         TempDir();
-        string shown = Temp("grid-panel-shown.png"), hidden = Temp("grid-panel-hidden.png");
-        WindowProcess.Result a = Run([.. Small, "--stack", "edges", "--layer", "1", "--view", "grid", "--screenshot", shown]);
-        WindowProcess.Result b = Run([.. Small, "--stack", "edges", "--layer", "1", "--view", "grid", "--keys", "i", "--screenshot", hidden]);
-        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
-
-        // The strip left of the panel, x 0..5, rows 30..100: a map's left edge when the grid fills the window
-        // (320x180 at y 30), the cleared background when the grid starts below the panel.
-        static int Background(Picture p, int y0, int y1)
+        foreach (string view in new[] { "grid", "output", "profile" })
         {
-            int i0 = ((p.Height - 1) * p.Width) * 4; // bottom-left corner: background in both layouts
-            int count = 0;
-            for (int y = y0; y < y1; y++)
-                for (int x = 0; x < 6; x++)
-                {
-                    int i = (y * p.Width + x) * 4;
-                    if (Math.Abs(p.Rgba[i] - p.Rgba[i0]) <= 2 && Math.Abs(p.Rgba[i + 1] - p.Rgba[i0 + 1]) <= 2 && Math.Abs(p.Rgba[i + 2] - p.Rgba[i0 + 2]) <= 2) count++;
-                }
-            return count;
+            string shown = Temp($"dock-{view}-shown.png"), hidden = Temp($"dock-{view}-hidden.png");
+            WindowProcess.Result a = Run([.. Small, "--stack", "edges", "--layer", "1", "--view", view, "--probe", "40,30", "--screenshot", shown]);
+            WindowProcess.Result b = Run([.. Small, "--stack", "edges", "--layer", "1", "--view", view, "--probe", "40,30", "--keys", "i", "--screenshot", hidden]);
+            Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
+            Area picture = Area.Of(a), side = Area.Of(a, "side"), bottom = Area.Of(a, "bottom"), drawn = Area.Of(a, "view");
+            Assert.True(side.W > 0 && bottom.H > 0, $"{view}: panels shown, yet no side column or probe strip: {a.Stdout}");
+            Assert.Equal(0, picture.Intersect(side).W * picture.Intersect(side).H);
+            Assert.Equal(0, picture.Intersect(bottom).W * picture.Intersect(bottom).H);
+            // The view's own rectangle (what the mouse maps from) lies inside the picture's area.
+            Assert.True(drawn.W > 0 && drawn.X >= picture.X - 1 && drawn.Y >= picture.Y - 1 &&
+                        drawn.X + drawn.W <= picture.X + picture.W + 1 && drawn.Y + drawn.H <= picture.Y + picture.H + 1,
+                $"{view}: the view {drawn} leaves the picture's area {picture}");
+            var withPanels = new Picture(shown);
+            Assert.True(withPanels.Contrast(picture) > 8, $"{view}: the picture beside the panels looks blank");
+            Area hiddenPicture = Area.Of(b);
+            Assert.True(hiddenPicture.W == 320 && Area.Of(b, "side").W == 0, $"{view}: i did not give the picture the width back: {b.Stdout}");
+            Assert.True(new Picture(hidden).Contrast(hiddenPicture) > 8, $"{view}: with i the picture looks blank");
         }
-        var withPanel = new Picture(shown);
-        var withoutPanel = new Picture(hidden);
-        int strip = 6 * 70;
-        Assert.True(Background(withPanel, 30, 100) == strip,
-            $"panel shown: only {Background(withPanel, 30, 100)} of {strip} strip pixels beside the panel are background: a map lies under the panel");
-        Assert.True(Background(withoutPanel, 30, 100) < strip / 2,
-            $"panel hidden (i): {Background(withoutPanel, 30, 100)} of {strip} strip pixels are background: the grid did not take the top back");
-        Assert.True(withPanel.Contrast(120, 240) > 8, "panel shown: the maps below the panel look blank");
     }
 
     [Fact]
@@ -348,7 +344,24 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", keys, "--screenshot", png]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.DoesNotContain("internal error", r.Stderr);
-        Assert.True(new Picture(png).Contrast(120, 240) > 8, "picture after every key looks blank");
+        Assert.True(new Picture(png).Contrast(Area.Of(r)) > 8, "picture after every key looks blank");
+    }
+
+    /// <summary>A .jpg screenshot is a JPEG (not PNG bytes under a .jpg name) showing the same picture as the PNG.</summary>
+    [Fact]
+    public void Screenshot_Jpg_IsAJpegOfTheSamePicture()
+    {
+        TempDir();
+        string jpg = Temp("shot.jpg"), png = Temp("shot-same.png");
+        WindowProcess.Result a = Run([.. Small, "--filter", "gaussian:5,1", "--screenshot", jpg]);
+        WindowProcess.Result b = Run([.. Small, "--filter", "gaussian:5,1", "--screenshot", png]);
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"{a}\n{b}");
+        byte[] bytes = File.ReadAllBytes(jpg);
+        Assert.True(bytes.Length > 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF, "the .jpg does not start with a JPEG SOI marker");
+        // The scene is animated by frame number, so both runs drew the same frame: only JPEG's loss separates them
+        // (in the picture: the HUD's timings differ from run to run).
+        double d = new Picture(jpg).MeanDifference(new Picture(png), Area.Of(a).Intersect(Area.Of(b)));
+        Assert.True(d < 4, $"the JPEG differs from the PNG of the same frame by {d:0.00} per channel value");
     }
 
     [Fact]
@@ -490,6 +503,6 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.DoesNotContain("ended", r.Stderr);
         var p = new Picture(shot);
-        Assert.True(p.Contrast(80, 160) > 8, $"video screenshot looks blank (contrast {p.Contrast(80, 160):0.0})");
+        Assert.True(p.Contrast(Area.Of(r)) > 8, $"video screenshot looks blank (contrast {p.Contrast(Area.Of(r)):0.0} in {Area.Of(r)})");
     }
 }

@@ -6,7 +6,7 @@ namespace ConvGL.Gpu.Tests;
 
 /// <summary>The fast conv variants (conv2d_depthwise.comp, conv2d_dense.comp: 8 outputs along x per invocation, 4 output
 /// channels per invocation for layers, an interior dispatch without border code and up to four rim dispatches) against
-/// Conv2D.Apply, forced on (<see cref="ConvChoice.Fast"/>) whatever the size, over sweeps that straddle the blocking:
+/// Conv2D.Apply, forced on (<see cref="ConvPath.Fast"/>) whatever the size, over sweeps that straddle the blocking:
 /// widths 1, 7, 8, 9, 31, 33, 257 (x blocks of 8, the vec4 loads on widths that are multiples of 4), heights 1, 5, 17,
 /// channels 1..17 (blocks of 4 output channels), every border, mode, stride, dilation, groups, bias, even and
 /// non-square kernels. Seeded; every parameter in the failure message. Programs are cached by their defines (border,
@@ -33,7 +33,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Tensor weight = Parity.Random(rng, scale, cout, cin / o.Groups, kh, kw);
         float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / o.Groups},{kh},{kw}) bias={bias} {o}";
-        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvChoice.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvPath.Fast };
         Tensor expected;
         try
         {
@@ -159,7 +159,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // 64 -> 64 3x3: 36,864 weights (+ bias) packed are 148 KiB, above every driver's 64 KiB uniform block.
         Assert.True(Check(64, 64, 5, 9, 3, 3, new ConvOptions { Border = Border.Reflect }, true, 64, "conv2d_dense"));
         var rng = new Random(1);
-        using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvChoice.Fast };
+        using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvPath.Fast };
         conv.Apply(Parity.Random(rng, 64, 5, 9));
         Assert.Contains("storage block", conv.Variant, StringComparison.Ordinal);
     }
@@ -192,7 +192,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Tensor input = Parity.Random(rng, 4, 17, 33);
         Tensor weight = Parity.Random(rng, 0.3f, 4, 2, 3, 4);
         float[] bias = Parity.RandomVector(rng, 1f, 4);
-        using var conv = new GpuConv2D(fixture.Context, weight, bias, new ConvOptions { Groups = 2 }) { Choice = ConvChoice.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, bias, new ConvOptions { Groups = 2 }) { Choice = ConvPath.Fast };
         foreach (Border border in Borders.All)
             foreach (ConvMode mode in new[] { ConvMode.Correlate, ConvMode.Convolve })
             {
@@ -213,7 +213,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // outputs whose window holds it only through the (zero) border.
         var input = Tensor.Chw(1, 1, 9, [float.NaN, 1, 2, 3, 4, 5, 6, 7, 8]);
         var weight = new Tensor([1, 1, 1, 3], [1, 1, 1]);
-        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvChoice.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast };
         Tensor actual = conv.Apply(input);
         Tensor expected = Conv2D.Apply(input, weight, null, conv.Options);
         Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));

@@ -18,7 +18,7 @@ public sealed class SeparableTests(GlFixture fixture)
         return k;
     }
 
-    private bool Check(int c, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, ConvChoice choice = ConvChoice.Auto)
+    private bool Check(int c, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Auto)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, c, h, w);
@@ -42,7 +42,7 @@ public sealed class SeparableTests(GlFixture fixture)
         }
         using var sep = new GpuSeparableConv(fixture.Context, column, row, o, b) { Choice = choice };
         Tensor actual = sep.Apply(input);
-        if (choice == ConvChoice.Fast) Assert.Contains("conv2d_depthwise", sep.Variant, StringComparison.Ordinal);
+        if (choice == ConvPath.Fast) Assert.Contains("conv2d_depthwise", sep.Variant, StringComparison.Ordinal);
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + sep.Variant);
         return true;
     }
@@ -72,7 +72,7 @@ public sealed class SeparableTests(GlFixture fixture)
             };
             int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
             int kh = lengths[rng.Next(lengths.Length)], kw = lengths[rng.Next(lengths.Length)];
-            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvChoice.Fast)) ran++;
+            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fast)) ran++;
         }
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }

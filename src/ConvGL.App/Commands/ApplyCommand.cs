@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using ConvGL.App.Cli;
 using ConvGL.Core;
 using ConvGL.Core.IO;
@@ -25,65 +25,62 @@ namespace ConvGL.App.Commands;
 /// and exit 2, and the output file is written atomically (nothing is left behind on failure).</summary>
 internal static class ApplyCommand
 {
-    public static readonly CommandSpec Spec = new(
-        "apply", ["INPUT", "OUTPUT"], ["kernel", "mode", "border", "size", "stride", "dilation", "channels", "device"], ["help"],
-        RequiredPositionals: 0);
-
-    internal enum Device { Cpu, Gpu }
-
-    private static readonly Dictionary<string, ConvMode> Modes = new() { ["correlate"] = ConvMode.Correlate, ["convolve"] = ConvMode.Convolve };
     private static readonly Dictionary<string, ImageChannels> Channels = new() { ["gray"] = ImageChannels.Gray, ["rgb"] = ImageChannels.Rgb };
-    private static readonly Dictionary<string, Device> Devices = new() { ["cpu"] = Device.Cpu, ["gpu"] = Device.Gpu };
+    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, TGA) or .npy float array (C,H,W) or (H,W)");
+    private static readonly Argument<string> Output = Opt.Arg("OUTPUT",
+        ".npy (float32 (C,H,W), unscaled) or .png (8-bit: clamp to [0,1] when the output is already in [0,1] or the kernel sums to 1, else min-max over all channels)");
+    private static readonly Option<string?> KernelOption = Opt.Text("--kernel",
+        "a library name (below; parameters as NAME:v1,v2 or NAME:key=value) or a kernel file (text rows with optional 'scale 1/16' line, or a 2D .npy)",
+        "NAME|FILE", required: true);
+    private static readonly Option<ConvMode> Mode = Opt.ModeChoice();
+    private static readonly Option<Border> BorderOption = Opt.BorderChoice(Border.Reflect);
+    private static readonly Option<(PaddingMode Mode, int Pad)> Size = Opt.Parsed("--size",
+        "output size: same (default), valid, full, or N pixels of padding on every side", Parsers.Padding, (PaddingMode.Same, 0), "same|valid|full|N");
+    private static readonly Option<int> Stride = Opt.Int("--stride", "stride, both axes", 1, min: 1);
+    private static readonly Option<int> Dilation = Opt.Int("--dilation", "dilation, both axes", 1, min: 1);
+    private static readonly Option<ImageChannels?> ChannelsOption = Opt.Parsed<ImageChannels?>("--channels",
+        "gray (BT.601 luma) or rgb (gray repeated); default: as the file", s => Parsers.Choice(s, Channels), null, "gray|rgb");
+    private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
+    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.Choice("--algorithm",
+        "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft", ConvAlgorithm.Auto,
+        new Dictionary<string, ConvAlgorithm> { ["auto"] = ConvAlgorithm.Auto, ["direct"] = ConvAlgorithm.Direct, ["separable"] = ConvAlgorithm.Separable, ["fft"] = ConvAlgorithm.Fft });
+    private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm runs, and why");
 
-    public const string Usage = """
-        convgl apply INPUT OUTPUT --kernel NAME|FILE [--mode correlate|convolve]
-                     [--border zero|replicate|reflect|symmetric|wrap] [--size same|valid|full|N]
-                     [--stride N] [--dilation N] [--channels gray|rgb] [--device cpu|gpu]
+    public static Command Create() => CliRoot.Define("apply",
+        "One 2D kernel applied to every channel of an image alone; every argument, the input and the kernel are checked " +
+        "before anything runs, and OUTPUT is written atomically.",
+        typeof(ApplyCommand), Run, () => "kernels:\n" + KernelLibrary.Describe());
 
-          INPUT    image (PNG, JPEG, BMP, TGA) or .npy float array (C,H,W) or (H,W)
-          OUTPUT   .npy (float32 (C,H,W), unscaled) or .png (8-bit: clamp to [0,1] when the output is already
-                   in [0,1] or the kernel sums to 1, else min-max over all channels)
-          --kernel a library name (below; parameters as NAME:v1,v2 or NAME:key=value) or a kernel file
-                   (text rows with optional 'scale 1/16' line, or a 2D .npy)
-          --mode correlate (default) | convolve      --border reflect (default) | zero | replicate | symmetric | wrap
-          --size same (default) | valid | full | N (N pixels of padding on every side)
-          --stride N, --dilation N (default 1, both axes)   --channels gray | rgb (default: as the file)
-
-        kernels:
-        """;
-
-    public static int Run(CommandLine args)
+    private static int Run(ParseResult args)
     {
-        if (args.Flag("help"))
-        {
-            Console.WriteLine(Usage);
-            Console.Write(KernelLibrary.Describe());
-            return 0;
-        }
-        string input = args.Positional(0) ?? throw new ConvGLException("apply: missing INPUT (see convgl apply --help)");
-        string output = args.Positional(1) ?? throw new ConvGLException("apply: missing OUTPUT (see convgl apply --help)");
+        string input = args.GetValue(Input)!;
+        string output = args.GetValue(Output)!;
 
         // 1. Everything the command line says, checked before any file is touched.
         bool png = output.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
         if (!png && !output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"apply: output '{output}' must end in .npy (float32, unscaled) or .png (8-bit)");
         ConvOptions options = ParseOptions(args);
-        ImageChannels? channels = args.Get("channels") is null ? null : args.GetChoice("channels", ImageChannels.Auto, Channels);
-        Device device = args.GetChoice("device", Device.Cpu, Devices);
+        ImageChannels? channels = args.GetValue(ChannelsOption);
+        Device device = args.GetValue(DeviceOption);
 
         // 2. The kernel and the input.
-        Tensor kernel = KernelSource.Resolve(args.Require("kernel"));
+        Tensor kernel = KernelSource.Resolve(args.GetValue(KernelOption)!);
         Tensor image = LoadInput(input, channels);
         if (png && image.C != 1 && image.C != 3)
             throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");
         // Throws the "output below 1x1" error before any work.
         ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, options);
+        // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.
+        AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options,
+            device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu, args.GetValue(AlgorithmOption));
+        if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}");
 
         // 3. The work, on the chosen device.
         Tensor result;
         try
         {
-            result = Filter(image, kernel, options, device);
+            result = Filter(image, kernel, options, device, choice.Algorithm);
         }
         catch (DeviceUnavailableException e)
         {
@@ -98,20 +95,20 @@ internal static class ApplyCommand
     }
 
     /// <summary>The one place the device is chosen.</summary>
-    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device) => device switch
+    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm) => device switch
     {
-        Device.Cpu => CpuFilter(image, kernel, options),
-        Device.Gpu => GpuApply(image, kernel, options),
+        Device.Cpu => CpuFilter(image, kernel, options, algorithm),
+        Device.Gpu => GpuApply(image, kernel, options, algorithm),
         _ => throw new ArgumentOutOfRangeException(nameof(device)),
     };
 
-    /// <summary>The GPU path: shaders/conv2d.comp on a headless context (EGL). A machine without a usable
-    /// OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
-    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options)
+    /// <summary>The GPU path: <see cref="GpuFilter"/> (direct, separable or FFT shaders) on a headless context (EGL).
+    /// A machine without a usable OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
+    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm)
     {
         try
         {
-            using var filter = new GpuFilter();
+            using var filter = new GpuFilter { Algorithm = algorithm };
             return filter.Filter(image, kernel, options);
         }
         catch (GpuException e)
@@ -120,18 +117,22 @@ internal static class ApplyCommand
         }
     }
 
-    /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter). A rank-1
-    /// kernel (box, gaussian, sobel, scharr, prewitt, ...) runs as two 1D passes (<see cref="Separable.Filter"/>,
-    /// kH + kW taps instead of kH * kW, equal to the 2D sum for every option and accumulated in double); any
-    /// other kernel runs the reference <see cref="Conv2D.Filter"/>. Both agree with NumPy/SciPy to 1e-5 (tested).</summary>
-    private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options)
+    /// <summary>The CPU path, one channel per task (channels are independent under a depthwise filter), by the chosen
+    /// algorithm: <see cref="Separable.Filter"/> for a rank-1 kernel (box, gaussian, sobel, ...: kH + kW taps instead of
+    /// kH * kW, equal to the 2D sum for every option, accumulated in double), <see cref="FftConv2D.Filter"/> (the
+    /// convolution theorem in double) or the reference <see cref="Conv2D.Filter"/>. All agree with NumPy/SciPy to 1e-5 (tested).</summary>
+    private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm)
     {
         double[] column = [], row = [];
-        bool separable = kernel.H > 1 && kernel.W > 1 && Separable.TryFactor(kernel, out column, out row, 1e-6);
+        if (algorithm == ConvAlgorithm.Separable && !Separable.TryFactor(kernel, out column, out row))
+            throw new ConvGLException($"apply: --algorithm separable needs a rank-1 kernel; this {kernel.H}x{kernel.W} kernel is not");
         var parts = new Tensor[image.C];
-        Parallel.For(0, image.C, c => parts[c] = separable
-            ? Separable.Filter(image.Channel(c), column, row, options)
-            : Conv2D.Filter(image.Channel(c), kernel, options));
+        Parallel.For(0, image.C, c => parts[c] = algorithm switch
+        {
+            ConvAlgorithm.Separable => Separable.Filter(image.Channel(c), column, row, options),
+            ConvAlgorithm.Fft => FftConv2D.Filter(image.Channel(c), kernel, options),
+            _ => Conv2D.Filter(image.Channel(c), kernel, options),
+        });
         return Tensor.Concat(parts);
     }
 
@@ -148,33 +149,14 @@ internal static class ApplyCommand
         return Math.Abs(sum - 1) <= 1e-4 * Math.Max(1, abs) ? PngScaling.Clamp : PngScaling.MinMax;
     }
 
-    internal static ConvOptions ParseOptions(CommandLine args)
+    private static ConvOptions ParseOptions(ParseResult args)
     {
-        string? borderName = args.Get("border");
-        Border border = Border.Reflect; // OpenCV's default for image filters (DESIGN.md)
-        if (borderName is not null && !Borders.TryParse(borderName, out border))
-            throw new ConvGLException($"apply: --border must be one of {Borders.Names}, got '{borderName}'");
-
-        string size = args.Get("size", "same");
-        PaddingMode padding;
-        int pad = 0;
-        switch (size)
-        {
-            case "same": padding = PaddingMode.Same; break;
-            case "valid": padding = PaddingMode.Valid; break;
-            case "full": padding = PaddingMode.Full; break;
-            default:
-                if (!int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out pad))
-                    throw new ConvGLException($"apply: --size must be same, valid, full or a padding N >= 0, got '{size}'");
-                padding = PaddingMode.Explicit;
-                break;
-        }
-        int stride = args.GetInt("stride", 1, min: 1);
-        int dilation = args.GetInt("dilation", 1, min: 1);
+        (PaddingMode padding, int pad) = args.GetValue(Size);
+        int stride = args.GetValue(Stride), dilation = args.GetValue(Dilation);
         return new ConvOptions
         {
-            Mode = args.GetChoice("mode", ConvMode.Correlate, Modes),
-            Border = border,
+            Mode = args.GetValue(Mode),
+            Border = args.GetValue(BorderOption),
             Padding = padding,
             PadY = pad,
             PadX = pad,

@@ -44,7 +44,7 @@ internal static class BenchCommand
         ["cpu"] = BenchDevice.Cpu, ["gpu"] = BenchDevice.Gpu, ["both"] = BenchDevice.Both,
     };
 
-    private const string Usage = """
+    internal const string Usage = """
         convgl bench [--quick] [--reps N] [--device cpu|gpu|both] [--case NAME[,NAME...]] [--budget SECONDS]
                      [--out FILE.md|FILE.csv] [--list]
             Times the CPU reference ops and the GPU compute shaders on a fixed set of cases and prints a markdown table

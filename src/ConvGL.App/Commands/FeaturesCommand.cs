@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Text.RegularExpressions;
 using ConvGL.App.Cli;
 using ConvGL.Core;
@@ -29,21 +29,32 @@ namespace ConvGL.App.Commands;
 /// anything else is refused, so nothing the user had is lost.</summary>
 internal static partial class FeaturesCommand
 {
-    public static readonly CommandSpec Spec = new("features", ["INPUT"], ["stack", "out", "device", "size"], []);
+    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, TGA; read as the stack's gray or RGB input) or .npy (C,H,W) or (H,W)");
+    private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack file or a shipped stack name (assets/stacks/NAME.json)", "STACK", required: true);
+    private static readonly Option<string?> Out = Opt.Text("--out",
+        "the folder to write: new, empty, or holding an earlier features dump (replaced as a whole)", "DIR", required: true);
+    private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
+    private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size",
+        "resample the input bilinearly (half-pixel centres, OpenCV INTER_LINEAR) before the stack runs", 1, 16384);
 
-    private static readonly Dictionary<string, bool> Devices = new() { ["cpu"] = false, ["gpu"] = true };
+    public static Command Create() => CliRoot.Define("features",
+        "Runs a stack on an image and writes every layer's feature maps: input.npy, then NN-<type>.npy (float32 (C,H,W), unscaled) " +
+        "and NN-<type>.png (the maps as a grid, each normalised on its own) for layer NN.",
+        typeof(FeaturesCommand), Run);
 
-    public static int Run(CommandLine args)
+    private static int Run(ParseResult args)
     {
-        string inputPath = args.Positional(0)!;
-        string stackArg = args.Require("stack");
-        string outDir = args.Require("out");
-        bool gpu = args.GetChoice("device", false, Devices);
-        (int W, int H)? size = args.Get("size") is string s ? ParseSize(s) : null;
+        string inputPath = args.GetValue(Input)!;
+        string stackArg = args.GetValue(StackOption)!;
+        string outDir = Path.TrimEndingDirectorySeparator(args.GetValue(Out)!);
+        bool gpu = args.GetValue(DeviceOption) == Device.Gpu;
+        (int W, int H)? size = args.GetValue(Size);
 
         Stack stack = StackCatalog.Load(stackArg);
         CheckOutputDirectory(outDir);
         Tensor image = LoadInput(inputPath, stack);
+        // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
+        StackPlan.Create(stack, size?.H ?? image.H, size?.W ?? image.W);
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
         Tensor input = stack.PrepareInput(image);
         StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
@@ -69,18 +80,6 @@ internal static partial class FeaturesCommand
     }
 
     internal static string FileStem(int index, StackLayer layer) => $"{index:D2}-{layer.Type}";
-
-    internal static (int W, int H) ParseSize(string s)
-    {
-        Match m = SizePattern().Match(s);
-        if (!m.Success) throw new ConvGLException($"features: --size must be WIDTHxHEIGHT such as 320x240, got '{s}'");
-        int w = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), h = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-        if (w < 1 || h < 1 || w > 16384 || h > 16384) throw new ConvGLException($"features: --size {s} must be between 1x1 and 16384x16384");
-        return (w, h);
-    }
-
-    [GeneratedRegex(@"^([0-9]{1,6})[xX]([0-9]{1,6})$")]
-    private static partial Regex SizePattern();
 
     private static Tensor LoadInput(string path, Stack stack)
     {

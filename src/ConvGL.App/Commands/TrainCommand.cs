@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.CommandLine;
 using ConvGL.App.Cli;
 using ConvGL.App.Training;
 using ConvGL.Core;
@@ -17,90 +18,110 @@ namespace ConvGL.App.Commands;
 /// Default mode trains <see cref="SmallCnn"/> on <see cref="SyntheticShapes"/> and writes, into --out:
 /// NAME.safetensors (every tensor, PyTorch state_dict names), NAME.json (a stack of the two learned conv
 /// layers with their ReLUs and pools, naming NAME.safetensors) and NAME-curve.png (loss and accuracy).
-/// The defaults are the configuration that produced the shipped assets/stacks/learned.*.
+/// The defaults are the configuration that produced the shipped assets/stacks/learned.*, except --out: by default
+/// the files go to ./trained, never over the shipped ones (pass --out assets/stacks to regenerate those).
 ///
 /// --fit-kernel mode learns one kernel from an (input, target) image pair by gradient descent.</summary>
 internal static class TrainCommand
 {
-    public static readonly CommandSpec Spec = new("train", [],
-        ["out", "name", "epochs", "seed", "optimizer", "lr", "momentum", "samples", "test-samples", "batch", "size", "workers", "preview", "schedule",
-         "input", "target", "hidden", "kernel-size", "mode", "border", "steps"],
-        ["fit-kernel", "help"]);
+    // Training a network (the default mode).
+    private static readonly Option<string?> Out = Opt.Text("--out",
+        "training: the folder for NAME.safetensors, NAME.json and NAME-curve.png (default ./trained; the shipped files are in assets/stacks); --fit-kernel: the kernel file to write", "PATH");
+    private static readonly Option<string> Name = Opt.TextOr("--name", "file name stem of the outputs", "learned", "NAME");
+    private static readonly Option<int> Epochs = Opt.Int("--epochs", "passes over the training set", 8, min: 1);
+    private static readonly Option<int> Seed = Opt.Int("--seed", "seed of the initial weights and the data", 1, min: 0);
+    private static readonly Option<string?> Optimizer = Opt.Text("--optimizer", "training: adam (default) or sgd; --fit-kernel: cg (default) or adam", "NAME");
+    private static readonly Option<double?> Lr = Opt.OptionalNumber("--lr", "learning rate (default adam 0.003, sgd 0.02; --fit-kernel adam 0.05)");
+    private static readonly Option<double> Momentum = Opt.Parsed("--momentum", "sgd momentum", Parsers.Number, 0.9, "X");
+    private static readonly Option<int> Samples = Opt.Int("--samples", "training images", 5000, min: 10);
+    private static readonly Option<int> TestSamples = Opt.Int("--test-samples", "held-out images", 1000, min: 10);
+    private static readonly Option<int> Batch = Opt.Int("--batch", "images per step", 10, min: 1);
+    private static readonly Option<int> Size = Opt.Int("--size", "image side in pixels", 28, min: 12);
+    private static readonly Option<int> Workers = Opt.Int("--workers", "threads (0: one per core); the result does not depend on it", 0, min: 0);
+    private static readonly Option<string?> Preview = Opt.Text("--preview", "also write a sheet of training samples, one row per class", "PNG");
+    private static readonly Option<bool> Schedule = Opt.Choice("--schedule", "learning-rate schedule (default cosine)", true,
+        new Dictionary<string, bool> { ["cosine"] = true, ["constant"] = false });
+
+    // Fitting one kernel.
+    private static readonly Option<bool> FitKernelFlag = Opt.Flag("--fit-kernel", "learn one kernel from an (input, target) image pair instead");
+    private static readonly Option<string?> InputOption = Opt.Text("--input", "the image to filter (read as gray) or a .npy (H,W) / (1,H,W); default a synthetic texture", "IMG");
+    private static readonly Option<string?> Target = Opt.Text("--target", "the filtered image (a .npy for exact values)", "IMG");
+    private static readonly Option<string?> Hidden = Opt.Text("--hidden", "make the target by filtering the input with this kernel, and report how close the fit came", "KERNEL");
+    private static readonly Option<(int H, int W)> KernelSize = Opt.Parsed("--kernel-size", "kernel size N or HxW, 1..15 (default 3)", Parsers.KernelSize, (3, 3), "N|HxW");
+    private static readonly Option<ConvMode> Mode = Opt.ModeChoice();
+    private static readonly Option<Border> BorderOption = Opt.BorderChoice(Border.Reflect);
+    private static readonly Option<int> Steps = Opt.Int("--steps", "optimiser steps (default cg 10*(kH*kW+1), adam 600)", 0, min: 1);
+
+    /// <summary>Where a training run writes unless told: a folder of its own in the working directory, so a plain
+    /// `convgl train` never replaces the shipped assets/stacks/learned.*.</summary>
+    internal const string DefaultOut = "trained";
 
     /// <summary>Options that only make sense in one of the two modes (given in the other, they are an error
     /// rather than silently ignored).</summary>
-    private static readonly string[] TrainOnly = ["name", "epochs", "seed", "momentum", "samples", "test-samples", "batch", "size", "workers", "preview", "schedule"];
-    private static readonly string[] FitOnly = ["input", "target", "hidden", "kernel-size", "mode", "border", "steps"];
+    private static readonly Option[] TrainOnly = [Name, Epochs, Seed, Momentum, Samples, TestSamples, Batch, Size, Workers, Preview, Schedule];
+    private static readonly Option[] FitOnly = [InputOption, Target, Hidden, KernelSize, Mode, BorderOption, Steps];
 
     private static readonly Dictionary<string, OptimizerKind> Optimizers = new() { ["adam"] = OptimizerKind.Adam, ["sgd"] = OptimizerKind.Sgd };
     private static readonly Dictionary<string, FitMethod> FitMethods = new() { ["cg"] = FitMethod.ConjugateGradient, ["adam"] = FitMethod.Adam };
-    private static readonly Dictionary<string, bool> Schedules = new() { ["cosine"] = true, ["constant"] = false };
-    private static readonly Dictionary<string, ConvMode> Modes = new() { ["correlate"] = ConvMode.Correlate, ["convolve"] = ConvMode.Convolve };
 
-    private const string Usage = """
-        convgl train [--out DIR] [--name NAME] [--epochs N] [--seed N] [--optimizer adam|sgd] [--lr X] [--momentum X]
-                     [--samples N] [--test-samples N] [--batch N] [--size N] [--schedule cosine|constant]
-                     [--workers N] [--preview PNG]
-            Trains a small CNN (conv3x3 x8, relu, maxpool2, conv3x3 x16, relu, maxpool2, linear to 10 classes) on
-            synthetic shapes ConvGL draws itself, printing per-epoch loss and held-out accuracy, then writes
-            DIR/NAME.safetensors, DIR/NAME.json (stack) and DIR/NAME-curve.png. Defaults (the shipped weights):
-            --out assets/stacks --name learned --epochs 8 --seed 1 --optimizer adam --lr 0.003 --samples 5000
-            --test-samples 1000 --batch 10 --size 28 --schedule cosine (sgd: --lr 0.02 --momentum 0.9).
-            The result depends on these settings only (not on --workers or the machine's core count).
-            --preview writes a sheet of training samples, one row per class.
+    private const string Description =
+        "Learning done by ConvGL itself (backprop in ConvGL.Core.Learning). Default: trains a small CNN (conv3x3 x8, relu, " +
+        "maxpool2, conv3x3 x16, relu, maxpool2, linear to 10 classes) on synthetic shapes ConvGL draws itself, printing " +
+        "per-epoch loss and held-out accuracy, then writes DIR/NAME.safetensors, DIR/NAME.json (a stack) and DIR/NAME-curve.png; " +
+        "the result depends on the settings only (not on --workers or the machine's core count). --fit-kernel: learns one kernel " +
+        "(and a bias) that maps --input to --target under `same` padding by gradient descent on the mean squared error, with " +
+        "conjugate gradient and an exact line search (cg, default: the loss is quadratic) or Adam; use a .npy target (from " +
+        "`convgl apply IN target.npy --kernel K`) for exact values, since a PNG target has been normalised.";
 
-        convgl train --fit-kernel [--input IMG] (--target IMG | --hidden KERNEL) [--kernel-size N|HxW]
-                     [--mode correlate|convolve] [--border zero|replicate|reflect|symmetric|wrap]
-                     [--optimizer cg|adam] [--steps N] [--lr X] [--out FILE]
-            Learns one kernel (and a bias) that maps INPUT to TARGET under `same` padding, by gradient descent on the
-            mean squared error, gradients from the conv layer's backward pass: conjugate gradient with an exact line
-            search (cg, default: the loss is quadratic, so it converges in a few dozen steps even on smooth photos),
-            or Adam (the CNN's optimiser; fine on textured input, slow on smooth images). IMG is an image (read as gray) or a .npy (H, W) / (1, H, W) float array; use a
-            .npy target (e.g. from `convgl apply IN target.npy --kernel K`) for exact values, since a PNG target has
-            been normalised. --hidden filters INPUT with a library kernel or kernel file to make the target and reports
-            how close the recovered kernel is. Without --input, a textured synthetic image is used. --out writes the
-            kernel as a kernel text file. Defaults: --kernel-size 3 --mode correlate --border reflect
-            --optimizer cg --steps 10*(kH*kW+1) (adam: --steps 600 --lr 0.05).
-        """;
+    public static Command Create() => CliRoot.Define("train", Description, typeof(TrainCommand), Run);
 
-    public static int Run(CommandLine args)
+    private static int Run(ParseResult args)
     {
-        if (args.Flag("help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
-        bool fit = args.Flag("fit-kernel");
-        foreach (string o in fit ? TrainOnly : FitOnly)
-            if (args.Get(o) is not null || args.Flag(o))
-                throw new ConvGLException($"train: --{o} only applies {(fit ? "without" : "with")} --fit-kernel");
+        bool fit = args.GetValue(FitKernelFlag);
+        foreach (Option o in fit ? TrainOnly : FitOnly)
+            if (args.GetResult(o) is { Implicit: false })
+                throw new ConvGLException($"train: {o.Name} only applies {(fit ? "without" : "with")} --fit-kernel");
         return fit ? FitKernel(args) : TrainNetwork(args);
     }
 
-    private static int TrainNetwork(CommandLine args)
+    private static T Choice<T>(ParseResult args, Option<string?> option, T fallback, IReadOnlyDictionary<string, T> choices)
     {
-        OptimizerKind optimizer = args.GetChoice("optimizer", OptimizerKind.Adam, Optimizers);
+        string? s = args.GetValue(option);
+        if (s is null) return fallback;
+        try
+        {
+            return Parsers.Choice(s, choices);
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"train: {option.Name} {e.Message}");
+        }
+    }
+
+    private static int TrainNetwork(ParseResult args)
+    {
+        OptimizerKind optimizer = Choice(args, Optimizer, OptimizerKind.Adam, Optimizers);
         var config = new TrainConfig
         {
-            Epochs = args.GetInt("epochs", 8, 1),
-            Seed = args.GetInt("seed", 1, 0),
+            Epochs = args.GetValue(Epochs),
+            Seed = args.GetValue(Seed),
             Optimizer = optimizer,
-            LearningRate = args.GetDouble("lr", optimizer == OptimizerKind.Adam ? 0.003 : 0.02),
-            Momentum = args.GetDouble("momentum", 0.9),
-            TrainSamples = args.GetInt("samples", 5000, 10),
-            TestSamples = args.GetInt("test-samples", 1000, 10),
-            BatchSize = args.GetInt("batch", 10, 1),
-            ImageSize = args.GetInt("size", 28, 12),
-            CosineDecay = args.GetChoice("schedule", true, Schedules),
-            Workers = args.GetInt("workers", 0, 0),
+            LearningRate = args.GetValue(Lr) ?? (optimizer == OptimizerKind.Adam ? 0.003 : 0.02),
+            Momentum = args.GetValue(Momentum),
+            TrainSamples = args.GetValue(Samples),
+            TestSamples = args.GetValue(TestSamples),
+            BatchSize = args.GetValue(Batch),
+            ImageSize = args.GetValue(Size),
+            CosineDecay = args.GetValue(Schedule),
+            Workers = args.GetValue(Workers),
         };
         config.Validate();
-        string dir = args.Get("out", "assets/stacks");
-        string name = args.Get("name", "learned");
+        string dir = args.GetValue(Out) ?? DefaultOut;
+        string name = args.GetValue(Name)!;
         if (name.Length == 0 || name.IndexOfAny(['/', '\\']) >= 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw new ConvGLException($"train: --name '{name}' must be a plain file name (no directories)");
         if (File.Exists(dir)) throw new ConvGLException($"train: --out '{dir}' is a file; give a directory");
-        string? preview = args.Get("preview");
+        string? preview = args.GetValue(Preview);
         if (preview is not null && !preview.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"train: --preview '{preview}' must end in .png");
 
@@ -125,6 +146,7 @@ internal static class TrainCommand
         double accuracy = result.History[^1].TestAccuracy;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trained in {clock.Elapsed.TotalSeconds:F1} s: held-out accuracy {accuracy * 100:F1}% on {config.TestSamples} images (chance {100.0 / SyntheticShapes.ClassCount:F0}%)"));
+        ReportInactiveUnits(result.Model, config);
 
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
@@ -155,6 +177,22 @@ internal static class TrainCommand
         return 0;
     }
 
+    /// <summary>Units (channels after a ReLU) that stayed inactive on the held-out images: they pass nothing on, so a
+    /// stack built from these weights would show them as empty maps.</summary>
+    private static void ReportInactiveUnits(Sequential model, TrainConfig config)
+    {
+        IReadOnlyList<UnitActivity> units = UnitActivity.Measure(model,
+            SyntheticShapes.Generate(config.TestSamples, config.TestDataSeed, config.ImageSize).Select(s => s.Image));
+        UnitActivity[] inactive = [.. units.Where(u => u.Inactive)];
+        string least = string.Join(", ", units.GroupBy(u => u.Layer).Select(g => g.MinBy(u => u.PositiveFraction)!)
+            .Select(u => string.Create(CultureInfo.InvariantCulture, $"{u.Layer} channel {u.Channel} {u.PositiveFraction * 100:0.00}%")));
+        Console.WriteLine(inactive.Length == 0
+            ? $"inactive units on the held-out images: none of {units.Count} (least active per layer: {least} of pixels positive)"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"inactive units on the held-out images (positive on under {UnitActivity.InactiveBelow * 100:0.#}% of pixels): {inactive.Length} of {units.Count}: ") +
+              string.Join(", ", inactive.Select(u => string.Create(CultureInfo.InvariantCulture, $"{u.Layer} channel {u.Channel} ({u.PositiveFraction * 100:0.000}%)"))));
+    }
+
     /// <summary>The command line that reproduces a run, every setting spelled out.</summary>
     private static string Invocation(TrainConfig c, string dir, string name)
     {
@@ -173,21 +211,18 @@ internal static class TrainCommand
 
         """);
 
-    private static int FitKernel(CommandLine args)
+    private static int FitKernel(ParseResult args)
     {
-        string? inputPath = args.Get("input"), targetPath = args.Get("target"), hidden = args.Get("hidden");
+        string? inputPath = args.GetValue(InputOption), targetPath = args.GetValue(Target), hidden = args.GetValue(Hidden);
         if ((targetPath is null) == (hidden is null))
             throw new ConvGLException("train --fit-kernel: give exactly one of --target IMG (the filtered image) or --hidden KERNEL (filter the input to make it)");
-        (int kh, int kw) = KernelSize(args.Get("kernel-size", "3"));
-        string borderName = args.Get("border", "reflect");
-        if (!Borders.TryParse(borderName, out Border border))
-            throw new ConvGLException($"train: --border must be one of {Borders.Names}, got '{borderName}'");
-        var options = new ConvOptions { Mode = args.GetChoice("mode", ConvMode.Correlate, Modes), Border = border };
-        FitMethod method = args.GetChoice("optimizer", FitMethod.ConjugateGradient, FitMethods);
-        int steps = args.GetInt("steps", 0, 1);
-        double lr = args.GetDouble("lr", 0.05);
+        (int kh, int kw) = args.GetValue(KernelSize);
+        var options = new ConvOptions { Mode = args.GetValue(Mode), Border = args.GetValue(BorderOption) };
+        FitMethod method = Choice(args, Optimizer, FitMethod.ConjugateGradient, FitMethods);
+        int steps = args.GetValue(Steps);
+        double lr = args.GetValue(Lr) ?? 0.05;
         if (!(lr > 0)) throw new ConvGLException($"train: --lr must be positive, got {lr}");
-        string? outPath = args.Get("out");
+        string? outPath = args.GetValue(Out);
         if (outPath is not null && Directory.Exists(outPath)) throw new ConvGLException($"train: --out '{outPath}' is a directory; give a kernel file name");
 
         Tensor input = inputPath is null ? SyntheticTexture() : LoadGray(inputPath, "--input");
@@ -232,17 +267,6 @@ internal static class TrainCommand
         for (int y = 0; y < r.Kernel.H; y++)
             sb.AppendLine(string.Join(" ", Enumerable.Range(0, r.Kernel.W).Select(x => Math.Round(r.Kernel[y, x], 4).ToString("0.0000", CultureInfo.InvariantCulture).Replace("-0.0000", "0.0000").PadLeft(8))));
         return sb.ToString();
-    }
-
-    private static (int H, int W) KernelSize(string s)
-    {
-        string[] parts = s.Split('x');
-        if (parts.Length is 1 or 2 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v is >= 1 and <= 15))
-        {
-            int h = int.Parse(parts[0], CultureInfo.InvariantCulture);
-            return (h, parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : h);
-        }
-        throw new ConvGLException($"train: --kernel-size must be N or HxW with sizes 1..15, got '{s}'");
     }
 
     /// <summary>An image as gray (1, H, W) in [0, 1], or a .npy array (H, W) or (1, H, W) as stored.</summary>

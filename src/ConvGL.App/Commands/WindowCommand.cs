@@ -1,34 +1,49 @@
-using System.Globalization;
+using System.CommandLine;
 using ConvGL.App.Cli;
 using ConvGL.App.Glfw;
 using ConvGL.App.Live;
 using ConvGL.App.Sources;
 using ConvGL.Core;
+using ConvGL.Core.Kernels;
 
 namespace ConvGL.App.Commands;
 
 /// <summary>`convgl` with no subcommand: the live window. With --frames N it is a scripted run: N frames, the
-/// screenshot, the probe's numbers on stdout, exit 0 (tests and README pictures).</summary>
+/// screenshot, the probe's numbers on stdout, exit 0 (tests and README pictures). Its options live on the root
+/// command (<see cref="CliRoot.Root"/>).</summary>
 internal static class WindowCommand
 {
-    // Named "window", not "convgl": errors are printed as "convgl: <spec name>: ...", and the window is the
-    // command a user gets with no verb.
-    public static readonly CommandSpec Spec = new("window",
-        [],
-        ["source", "stack", "view", "layer", "frames", "screenshot", "size", "filter", "probe", "keys", "drop"],
-        ["hidden", "stats"]);
-
     private static readonly Dictionary<string, ViewKind> s_views = Enum.GetValues<ViewKind>().ToDictionary(LiveApp.ViewName);
 
-    public static int Run(CommandLine args)
+    private static readonly Option<string> Source = Opt.TextOr("--source",
+        "scene, scene:WxH, an image or video file, camera, camera:N or /dev/videoN", "scene", "SOURCE");
+    private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
+    private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
+    private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
+    private static readonly Option<int> Layer = Opt.Int("--layer", "the selected layer, 1-based (default the last)", 0, min: 1);
+    private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size", "window size in pixels (default: fits the monitor, 16:10 within 85% of it)", 8, 8192);
+    private static readonly Option<int> Frames = Opt.Int("--frames", "scripted run: render N frames, then write the screenshot and the probe values, and exit", 0, min: 1);
+    private static readonly Option<string?> ScreenshotOption = Opt.Text("--screenshot",
+        "with --frames: write the last frame to this .png or .jpg (press p in the window otherwise)", "PATH");
+    private static readonly Option<(int X, int Y)[]?> Probe = Opt.Parsed("--probe",
+        "probe these points of the selected layer's output (the first is pinned); scripted runs print their values",
+        s => s.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Parsers.Point).ToArray(), null, "X,Y[;X,Y...]");
+    private static readonly Option<string[]?> Keys = Opt.Parsed("--keys", "keys pressed before the first frame, e.g. \"2 c tab\"",
+        s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => { Controls.Parse(k); return k; }).ToArray(), null, "\"KEY KEY ...\"");
+    private static readonly Option<string?> Drop = Opt.Text("--drop", "a file dropped on the window before the first frame", "FILE");
+    private static readonly Option<bool> Stats = Opt.Flag("--stats", "scripted run: print the render thread's allocation over steady frames");
+    private static readonly Option<bool> Hidden = Opt.Flag("--hidden", "no window on screen (scripted runs on a desktop)");
+
+    public static int Run(ParseResult args)
     {
+        // Every argument, the filter or stack and the source are checked before a window (or the lack of a display)
+        // is: a typo is one line naming it, whatever the machine has.
         LiveOptions options = Parse(args);
-        // The source first: a missing file or camera is one line before any window flashes up.
         IFrameSource? source = SourceFactory.Open(options.Source, options.Scripted);
         try
         {
             // --hidden: no window on screen (scripted runs on a desktop); Mesa renders hidden windows fully.
-            using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.Flag("hidden"));
+            using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.GetValue(Hidden));
             using var app = new LiveApp(options, window, source);
             source = null; // the app owns it now
             return app.Run();
@@ -39,45 +54,50 @@ internal static class WindowCommand
         }
     }
 
-    public static LiveOptions Parse(CommandLine args)
+    public static LiveOptions Parse(ParseResult args)
     {
-        if (args.Get("stack") is not null && args.Get("filter") is not null)
-            throw new ConvGLException("give --stack or --filter, not both");
-        (int w, int h) = args.Get("size") is { } size ? SourceFactory.ParseSize(size, "--size") : (1024, 640);
-        string? screenshot = args.Get("screenshot");
-        int frames = args.GetInt("frames", 0, min: 1);
-        string[] keys = args.Get("keys") is { } k ? k.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
-        foreach (string key in keys) Controls.Parse(key); // a typo is one line before any window opens
+        string? stack = args.GetValue(StackOption), filter = args.GetValue(Filter);
+        if (stack is not null && filter is not null) throw new ConvGLException("give --stack or --filter, not both");
+        // Not given: 0 x 0, the window then fits the monitor.
+        (int w, int h) = args.GetValue(Size) ?? (0, 0);
+        string? screenshot = args.GetValue(ScreenshotOption);
+        int frames = args.GetValue(Frames);
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
-        // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
-        if (screenshot is not null && Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
-            throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
+        if (screenshot is not null)
+        {
+            Screenshot.FormatOf(screenshot); // a name that is neither .png nor .jpg is refused now, not after the run
+            // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
+            if (Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
+                throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
+        }
+        // 1-based like the HUD and the 1..9 keys; 0 (not given) selects the last layer.
+        int layer = args.GetValue(Layer) - 1;
+        if (filter is not null)
+        {
+            Tensor kernel = KernelSource.Resolve(filter);
+            if (kernel.Rank != 2) throw new ConvGLException($"filter '{filter}': a filter kernel must be 2D, got shape {kernel.ShapeString}");
+            if (layer > 0) throw new ConvGLException($"--layer {layer + 1}: a filter has 1 layer");
+        }
+        if (stack is not null)
+        {
+            int layers = StackPipeline.Check(stack);
+            if (layer >= layers) throw new ConvGLException($"--layer {layer + 1}: stack '{stack}' has {layers} layer(s)");
+        }
         return new LiveOptions
         {
-            Source = args.Get("source", "scene"),
-            Stack = args.Get("stack"),
-            Filter = args.Get("filter"),
-            View = args.GetChoice("view", ViewKind.Output, s_views),
-            // 1-based like the HUD and the 1..9 keys; 0 (not given) selects the last layer.
-            Layer = args.GetInt("layer", 0, min: 1) - 1,
+            Source = args.GetValue(Source)!,
+            Stack = stack,
+            Filter = filter,
+            View = args.GetValue(View),
+            Layer = layer,
             Frames = frames,
             Screenshot = screenshot,
             Width = w,
             Height = h,
-            Probes = args.Get("probe") is { } p ? p.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(ParsePoint).ToArray() : [],
-            Keys = keys,
-            Stats = args.Flag("stats"),
-            Drop = args.Get("drop"),
+            Probes = args.GetValue(Probe) ?? [],
+            Keys = args.GetValue(Keys) ?? [],
+            Stats = args.GetValue(Stats),
+            Drop = args.GetValue(Drop),
         };
-    }
-
-    private static (int X, int Y) ParsePoint(string s)
-    {
-        string[] parts = s.Split(',');
-        if (parts.Length == 2 &&
-            int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int x) &&
-            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int y))
-            return (x, y);
-        throw new ConvGLException($"--probe expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
     }
 }

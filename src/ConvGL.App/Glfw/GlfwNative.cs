@@ -50,5 +50,8 @@ internal static unsafe partial class GlfwNative
     [DllImport(Lib, EntryPoint = "glfwSetMouseButtonCallback")] public static extern nint SetMouseButtonCallback(nint window, MouseButtonCallback? callback);
     [DllImport(Lib, EntryPoint = "glfwSetCursorPosCallback")] public static extern nint SetCursorPosCallback(nint window, CursorPosCallback? callback);
     [DllImport(Lib, EntryPoint = "glfwSetDropCallback")] public static extern nint SetDropCallback(nint window, DropCallback? callback);
+    [DllImport(Lib, EntryPoint = "glfwGetPrimaryMonitor")] public static extern nint GetPrimaryMonitor();
+    /// <summary>The monitor's current GLFWvidmode: width, height, red/green/blue bits, refresh rate (six ints).</summary>
+    [DllImport(Lib, EntryPoint = "glfwGetVideoMode")] public static extern int* GetVideoMode(nint monitor);
     [DllImport(Lib, EntryPoint = "glfwSetFramebufferSizeCallback")] public static extern nint SetFramebufferSizeCallback(nint window, SizeCallback? callback);
 }

@@ -80,7 +80,8 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         GlfwNative.SetFramebufferSizeCallback(handle, _fbSize);
     }
 
-    /// <summary>Opens a window and makes its context current. No display (or a display GLFW cannot reach) is a
+    /// <summary>Opens a resizable window and makes its context current; a width or height of 0 picks a size that fits
+    /// the primary monitor (<see cref="FitMonitor"/>). No display (or a display GLFW cannot reach) is a
     /// <see cref="ConvGLException"/> with <see cref="NoDisplayMessage"/>; a display without GL 4.3 is another.</summary>
     public static GlfwWindow Create(int width, int height, string title, bool visible = true)
     {
@@ -101,6 +102,13 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         GlfwNative.WindowHint(GlfwNative.OpenGLProfile, GlfwNative.OpenGLCoreProfile);
         GlfwNative.WindowHint(GlfwNative.OpenGLForwardCompat, GlfwNative.True);
         GlfwNative.WindowHint(GlfwNative.Visible, visible ? GlfwNative.True : GlfwNative.False);
+        GlfwNative.WindowHint(GlfwNative.Resizable, GlfwNative.True);
+        if (width <= 0 || height <= 0)
+        {
+            nint monitor = GlfwNative.GetPrimaryMonitor();
+            int* mode = monitor == 0 ? null : GlfwNative.GetVideoMode(monitor);
+            (width, height) = mode is null ? (DefaultWidth, DefaultHeight) : FitMonitor(mode[0], mode[1]);
+        }
         nint handle;
         fixed (byte* t = Utf8(title)) handle = GlfwNative.CreateWindow(width, height, t, 0, 0);
         if (handle == 0)
@@ -113,6 +121,18 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         var window = new GlfwWindow(handle);
         window.VSync = true;
         return window;
+    }
+
+    /// <summary>The size used when the monitor cannot be asked.</summary>
+    public const int DefaultWidth = 1024, DefaultHeight = 640;
+
+    /// <summary>A start-up size for a monitor of <paramref name="width"/> x <paramref name="height"/>: 16:10 within
+    /// 85% of it (room for the desktop's panels and the title bar), at most 1600x1000, at least 640x400.</summary>
+    public static (int Width, int Height) FitMonitor(int width, int height)
+    {
+        double scale = Math.Min(Math.Min(width * 0.85 / 16, height * 0.85 / 10), 100);
+        int w = Math.Max(640, (int)(scale * 16)), h = Math.Max(400, (int)(scale * 10));
+        return (Math.Min(w, Math.Max(1, width)), Math.Min(h, Math.Max(1, height)));
     }
 
     private static void OnError(int code, byte* description) =>

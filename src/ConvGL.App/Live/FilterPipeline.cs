@@ -37,6 +37,8 @@ internal sealed class FilterPipeline : ILivePipeline
         _view = new ConvView(_weight, null, _options);
     }
 
+    public string MapName(int layer, int channel) => $"{_spec} {(channel is >= 0 and < 3 ? "RGB"[channel] : '?')}";
+
     public string Name => $"filter {_spec}";
     public int InputChannels => 3;
     public int LayerCount => 1;

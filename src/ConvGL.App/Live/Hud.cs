@@ -23,7 +23,12 @@ internal sealed unsafe class Hud : IDisposable
         SKTypeface mono = SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default;
         _font = new SKFont(mono, 12);
         _bold = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono", SKFontStyle.Bold) ?? mono, 12);
+        // The widest glyph of the bold face: wrapping by this many pixels a character never overflows a panel.
+        CharWidth = Math.Max(_font.MeasureText("W"), _bold.MeasureText("W"));
     }
+
+    /// <summary>Pixels per character of the (monospace) HUD font.</summary>
+    public float CharWidth { get; }
 
     public uint Texture => _texture;
     public int Width => _bitmap?.Width ?? 0;

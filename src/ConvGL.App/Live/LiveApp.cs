@@ -54,11 +54,18 @@ internal sealed unsafe class LiveApp : IDisposable
     private double _mouseX = -1, _mouseY = -1, _appTime, _lastTime;
     private string? _error, _shaderError, _fileError, _message;
     private double _messageUntil, _nextCheck, _nextHud;
-    private int _frames, _fpsFrames, _steadyFrames;
+    private int _frames, _steadyFrames;
     private long _steadyBytes;
     private bool _hudRedrawn;
-    private double _fps, _fpsSince, _frameMs, _softwarePassMs;
+    private double _softwarePassMs;
     private string? _title;
+    private readonly FrameStats _stats = new();
+
+    // The layout of the last HUD redraw (panels beside and below the picture, never over it) and the text it was
+    // made for: rebuilt only with the HUD, so a steady frame reuses both.
+    private LiveLayout _layout = LiveLayout.Compute(1, 1, 0, 0);
+    private int _layoutWidth, _layoutHeight;
+    private List<string> _sideLines = [], _kernelLines = [], _errorLines = [], _messageLines = [];
 
     // Where the selected layer's output is on screen this frame, for mapping the mouse to tensor coordinates.
     private PixelRect _outputRect;
@@ -161,14 +168,15 @@ internal sealed unsafe class LiveApp : IDisposable
             if (last)
             {
                 foreach ((int px, int py) in _start.Probes) PrintProbe(px, py);
+                // Where the picture and the panels were (tests check nothing overlaps and look inside the picture).
+                Console.WriteLine(F($"layout picture={Rect(_layout.Picture)} side={Rect(_layout.Side)} bottom={Rect(_layout.Bottom)} view={Rect(_outputRect)}"));
                 if (_start.Stats) Console.WriteLine(F($"stats: steady frames={_steadyFrames} allocated={_steadyBytes} bytes"));
                 if ((_shaderError ?? _presenter.Error ?? _fileError ?? _error) is { } shown) Console.Error.WriteLine($"convgl: on screen: {shown.Split('\n')[0]}");
                 return 0;
             }
             _window.SwapBuffers();
             _frames++;
-            _fpsFrames++;
-            _frameMs = _clock.Elapsed.TotalMilliseconds - frameStart;
+            _stats.FrameDone(_clock.Elapsed.TotalSeconds, _clock.Elapsed.TotalMilliseconds - frameStart);
             // Steady state: past the first frames (programs compiled, textures sized) and no HUD text rebuilt.
             if (_frames > 3 && !_hudRedrawn)
             {
@@ -183,12 +191,6 @@ internal sealed unsafe class LiveApp : IDisposable
 
     private void Periodic(double now)
     {
-        if (now - _fpsSince >= 0.5)
-        {
-            _fps = _fpsFrames / (now - _fpsSince);
-            _fpsFrames = 0;
-            _fpsSince = now;
-        }
         // The HUD's numbers refresh twice a second; a scripted run counts that second in its own frames (as its
         // scene does) so what it draws, and which frames count as steady for --stats, never depends on how fast
         // a loaded machine renders.
@@ -266,8 +268,10 @@ internal sealed unsafe class LiveApp : IDisposable
     {
         (int fw, int fh) = _window.FramebufferSize;
         (int ww, int wh) = _window.Size;
+        if (fw != _layoutWidth || fh != _layoutHeight) _hudDirty = true;
+        if (_hudDirty) UpdateLayout(fw, fh);
         _presenter.BeginFrame(fw, fh);
-        var area = new PixelRect(0, 0, fw, fh);
+        PixelRect area = _layout.Picture;
         if (_haveFrame && _error is null)
         {
             DrawView(area);
@@ -275,7 +279,7 @@ internal sealed unsafe class LiveApp : IDisposable
         }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         if (_hudDirty) RedrawHud(fw, fh, ww, wh);
-        _presenter.DrawTexture(_hud.Texture, area, blend: true);
+        _presenter.DrawTexture(_hud.Texture, new PixelRect(0, 0, fw, fh), blend: true);
     }
 
     private void DrawView(PixelRect area)
@@ -299,8 +303,6 @@ internal sealed unsafe class LiveApp : IDisposable
                     break;
                 }
             case ViewKind.Grid:
-                // Below the top panels while they are shown: a map under the info panel would be half hidden.
-                area = area with { Y = area.Y + TopPanelsBottom(), Height = Math.Max(1, area.Height - TopPanelsBottom()) };
                 if (_enlarged >= 0 && _enlarged < output.C)
                 {
                     _outputRect = area.Fit(output.W, output.H);
@@ -418,17 +420,6 @@ internal sealed unsafe class LiveApp : IDisposable
 
     // ---- HUD ----
 
-    /// <summary>Where the top panels end (0 while i hides them): the info panel has a title, source and pipeline
-    /// line, one per layer and the selected layer's line; the kernel panel a title and at most 7 rows (as
-    /// RedrawHud and AddKernelLines write them). Known before the HUD is drawn, so the view can be laid out first.</summary>
-    private float TopPanelsBottom()
-    {
-        if (_infoHidden) return 0;
-        int infoLines = 4 + _pipeline.LayerCount;
-        int kernelLines = _pipeline.Conv(_layer) is { } conv ? 1 + Math.Min(7, conv.Weight.Shape[2]) : 0;
-        return 8 + Math.Max(infoLines, kernelLines) * _hud.LineHeight + 8 + 4;
-    }
-
     // The layers' own GPU times, when the pipeline measures them (then the pass timer covered the conversion only).
     private double LayersMilliseconds()
     {
@@ -436,6 +427,61 @@ internal sealed unsafe class LiveApp : IDisposable
         double sum = 0;
         for (int i = 0; i < _pipeline.LayerCount; i++) sum += _pipeline.LayerMilliseconds(i);
         return sum;
+    }
+
+    /// <summary>The HUD's text and, from its size, the layout: the info and kernel panels (and any error or message)
+    /// in a column on the right, the probe in a strip below the picture, the picture in the rest. The strip's height
+    /// depends only on the selected layer (its kernel's size), never on where the mouse is, so the picture does not
+    /// jump while the pointer moves.</summary>
+    private void UpdateLayout(int fw, int fh)
+    {
+        (_layoutWidth, _layoutHeight) = (fw, fh);
+        _sideLines.Clear();
+        _kernelLines.Clear();
+        if (!_infoHidden)
+        {
+            AddInfoLines(_sideLines);
+            if (_pipeline.Conv(_layer) is { } conv) _kernelLines = HudText.KernelLines(conv, _channel);
+        }
+        _errorLines.Clear();
+        if ((_shaderError ?? _presenter.Error ?? _fileError ?? _error ?? _source.Error) is { } error)
+        {
+            _errorLines.Add("error (the last good version keeps running; fix the file, it reloads by itself):");
+            _errorLines.AddRange(error.Split('\n').Take(8));
+        }
+        _messageLines.Clear();
+        if (_message is not null) _messageLines.Add(_message);
+        float side = 0;
+        foreach (List<string> panel in new[] { _sideLines, _kernelLines, _errorLines, _messageLines })
+            if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
+        ConvView? c = _pipeline.Conv(_layer);
+        int kh = c?.Weight.Shape[2] ?? 0, kw = c?.Weight.Shape[3] ?? 0;
+        int probeLines = c is null ? 2 : Math.Min(kh, HudText.MaxTaps) + 4 + (kh > HudText.MaxTaps || kw > HudText.MaxTaps ? 1 : 0);
+        _layout = LiveLayout.Compute(fw, fh, side, probeLines * _hud.LineHeight + 8 + LiveLayout.Margin);
+        // Text wider than its column wraps: nothing runs off a panel.
+        int chars = (int)((_layout.Side.Width - 2 * LiveLayout.Margin - 12) / _hud.CharWidth);
+        _sideLines = HudText.Wrap(_sideLines, chars);
+        _kernelLines = HudText.Wrap(_kernelLines, chars);
+        _errorLines = HudText.Wrap(_errorLines, chars);
+        _messageLines = HudText.Wrap(_messageLines, chars);
+    }
+
+    private void AddInfoLines(List<string> lines)
+    {
+        GpuTensor output = _pipeline.LayerOutput(_layer);
+        _timer.Poll();
+        string gpuMs = _context.IsSoftware ? F($"pass {_softwarePassMs:0.0} ms (llvmpipe, glFinish)")
+            : _timer.LastMilliseconds is { } ms0 ? F($"pass {ms0 + LayersMilliseconds():0.000} ms GPU") : "pass: timing...";
+        lines.Add(HudText.StatusLine(_stats, gpuMs, _window.VSync, _paused));
+        lines.Add(F($"source: {_source.Name} {_source.Width}x{_source.Height}   view: {ViewName(_view)}   h: help"));
+        lines.Add(F($"{_pipeline.Name}   GPU: {_context.Renderer}"));
+        for (int i = 0; i < _pipeline.LayerCount; i++)
+        {
+            double ms = _pipeline.LayerMilliseconds(i);
+            lines.Add(F($"{(i == _layer ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(_pipeline.IsEnabled(i) ? 'x' : ' ')}] {_pipeline.LayerLabel(i)}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}"));
+        }
+        int channel = Math.Clamp(_channel, 0, output.C - 1);
+        lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {channel} ({_pipeline.MapName(_layer, channel)})"));
     }
 
     private void RedrawHud(int fw, int fh, int ww, int wh)
@@ -446,83 +492,42 @@ internal sealed unsafe class LiveApp : IDisposable
         if (title != _title) _window.Title = _title = title;
         _hud.Begin(fw, fh);
         GpuTensor output = _pipeline.LayerOutput(_layer);
-        _lines.Clear();
-        _timer.Poll();
-        string gpuMs = _context.IsSoftware ? F($"pass {_softwarePassMs:0.0} ms (llvmpipe, glFinish)")
-            : _timer.LastMilliseconds is { } ms0 ? F($"pass {ms0 + LayersMilliseconds():0.000} ms GPU") : "pass: timing...";
-        _lines.Add(F($"ConvGL  {_fps:0.0} fps  {_frameMs:0.0} ms/frame CPU  {gpuMs}  vsync {(_window.VSync ? "on" : "off")}{(_paused ? "  PAUSED" : "")}"));
-        _lines.Add(F($"source: {_source.Name} {_source.Width}x{_source.Height}   view: {ViewName(_view)}   h: help"));
-        _lines.Add(F($"{_pipeline.Name}   GPU: {_context.Renderer}"));
-        for (int i = 0; i < _pipeline.LayerCount; i++)
-        {
-            double ms = _pipeline.LayerMilliseconds(i);
-            _lines.Add(F($"{(i == _layer ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(_pipeline.IsEnabled(i) ? 'x' : ' ')}] {_pipeline.LayerLabel(i)}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}"));
-        }
-        _lines.Add(F($"layer {_layer + 1}: output {output.ShapeString}, channel {Math.Clamp(_channel, 0, output.C - 1)}"));
-        float y = 8;
-        if (!_infoHidden)
-        {
-            y += _hud.Panel(8, y, _lines, boldFirst: true) + 6;
-            _lines.Clear();
-            AddKernelLines();
-            if (_lines.Count > 0) _hud.Panel(fw - _hud.Measure(_lines) - 20, 8, _lines);
-        }
-
-        string? error = _shaderError ?? _presenter.Error ?? _fileError ?? _error ?? _source.Error;
-        if (error is not null)
-        {
-            _lines.Clear();
-            _lines.Add("error (the last good version keeps running; fix the file, it reloads by itself):");
-            foreach (string line in error.Split('\n').Take(8)) _lines.Add(line.Length > 150 ? line[..150] : line);
-            y += _hud.Panel(8, y, _lines, new SKColor(255, 120, 110)) + 6;
-        }
-        if (_message is not null)
-        {
-            _lines.Clear();
-            _lines.Add(_message);
-            _hud.Panel(8, y, _lines, new SKColor(255, 230, 120));
-        }
+        float x = _layout.Side.X + LiveLayout.Margin, y = LiveLayout.Margin;
+        if (_sideLines.Count > 0) y += _hud.Panel(x, y, _sideLines, boldFirst: true) + 6;
+        if (_kernelLines.Count > 0) y += _hud.Panel(x, y, _kernelLines) + 6;
+        if (_errorLines.Count > 0) y += _hud.Panel(x, y, _errorLines, new SKColor(255, 120, 110)) + 6;
+        _hud.Panel(x, y, _messageLines, new SKColor(255, 230, 120));
         if (_view == ViewKind.Grid && _enlarged < 0 && _haveFrame)
         {
+            float cellW = _outputRect.Width / _gridCols;
             for (int c = 0; c < output.C; c++)
             {
-                float cx = _outputRect.X + c % _gridCols * _outputRect.Width / _gridCols;
+                float cx = _outputRect.X + c % _gridCols * cellW;
                 float cy = _outputRect.Y + c / _gridCols * _outputRect.Height / _gridRows;
-                _hud.Label(cx + 3, cy + 3, c.ToString(CultureInfo.InvariantCulture));
+                _hud.Label(cx + 3, cy + 3, Fit(F($"{c} {_pipeline.MapName(_layer, c)}"), cellW - 12));
             }
         }
         else if (_view == ViewKind.Grid && _haveFrame)
         {
-            _hud.Label(_outputRect.X + 3, _outputRect.Y + 3, F($"map {_enlarged} (click: back to the grid)"));
+            _hud.Label(_outputRect.X + 3, _outputRect.Y + 3, Fit(F($"map {_enlarged} {_pipeline.MapName(_layer, _enlarged)} (click: back to the grid)"), _outputRect.Width - 12));
         }
         if (_view == ViewKind.Profile)
         {
             _lines.Clear();
             _lines.Add("row profile: grey = layer input, orange = output channel " + Math.Clamp(_channel, 0, output.C - 1));
-            _hud.Panel(10, fh * 0.58f - 26, _lines);
+            PixelRect a = _layout.Picture;
+            _hud.Panel(a.X + 10, a.Y + a.Height * 0.58f - 26, HudText.Wrap(_lines, (int)((a.Width - 32) / _hud.CharWidth)));
         }
-        if (UpdateProbe()) DrawProbe(fh);
+        DrawProbe();
         if (_help) DrawHelp(fw, fh);
         _hud.End();
     }
 
-    private void AddKernelLines()
+    /// <summary>A label cut to fit a width (with an ellipsis), so a long map name never spills onto the next map.</summary>
+    private string Fit(string text, float width)
     {
-        ConvView? conv = _pipeline.Conv(_layer);
-        if (conv is null) return;
-        Tensor w = conv.Weight;
-        int channel = Math.Clamp(_channel, 0, w.Shape[0] - 1);
-        int kh = w.Shape[2], kw = w.Shape[3];
-        // The centre 7x7 at most: enough to read a kernel's shape without hiding the picture.
-        const int shown = 7;
-        int i0 = Math.Max(0, (kh - shown) / 2), j0 = Math.Max(0, (kw - shown) / 2);
-        _lines.Add(F($"kernel {kh}x{kw} (out {channel}, in 0/{w.Shape[1]}){(kh > shown || kw > shown ? ", centre 7x7" : "")}"));
-        for (int i = i0; i < Math.Min(kh, i0 + shown); i++)
-        {
-            _sb.Clear();
-            for (int j = j0; j < Math.Min(kw, j0 + shown); j++) _sb.Append(F($"{w.Data[(channel * w.Shape[1] * kh + i) * kw + j],7:0.###}"));
-            _lines.Add(_sb.ToString());
-        }
+        int chars = Math.Max(1, (int)(width / _hud.CharWidth));
+        return text.Length <= chars ? text : text[..Math.Max(0, chars - 1)] + "~";
     }
 
     private bool UpdateProbe()
@@ -542,39 +547,16 @@ internal sealed unsafe class LiveApp : IDisposable
         return true;
     }
 
-    private void DrawProbe(int fh)
+    private void DrawProbe()
     {
-        _probeLines.Clear();
-        Probe p = _probe;
-        _probeLines.Add(F($"probe{(_pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})"));
-        if (!p.Valid)
-        {
-            _probeLines.Add(p.Why ?? "");
-        }
-        else
-        {
-            int c = 0;
-            int kh = Math.Min(p.KernelHeight, 7), kw = Math.Min(p.KernelWidth, 7);
-            _probeLines.Add(F($"input window (channel {p.FirstInput + c})      kernel as applied               products"));
-            for (int i = 0; i < kh; i++)
-            {
-                _sb.Clear();
-                for (int j = 0; j < kw; j++) _sb.Append(F($"{p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.000}"));
-                _sb.Append("  |");
-                for (int j = 0; j < kw; j++) _sb.Append(F($"{p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.###}"));
-                _sb.Append("  |");
-                for (int j = 0; j < kw; j++) _sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
-                _probeLines.Add(_sb.ToString());
-            }
-            if (p.KernelHeight > 7 || p.KernelWidth > 7) _probeLines.Add(F($"(showing 7x7 of {p.KernelHeight}x{p.KernelWidth})"));
-            _sb.Clear().Append(F($"sum over {p.InputChannels} input channel(s):"));
-            for (int k = 0; k < Math.Min(p.InputChannels, 6); k++) _sb.Append(F($" {p.ChannelSums[k]:0.0000}"));
-            if (p.InputChannels > 6) _sb.Append(" ...");
-            _probeLines.Add(_sb.ToString());
-            _probeLines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
-        }
-        float height = _probeLines.Count * _hud.LineHeight + 8;
-        _hud.Panel(8, fh - height - 8, _probeLines, new SKColor(200, 240, 255), boldFirst: true);
+        PixelRect strip = _layout.Bottom;
+        if (strip.Height <= 0) return;
+        List<string> lines = UpdateProbe() ? HudText.ProbeLines(_probe, _pinned)
+            : ["probe: hover over the picture to take a pixel's convolution apart; click to pin it"];
+        lines = HudText.Wrap(lines, (int)((strip.Width - 2 * LiveLayout.Margin - 12) / _hud.CharWidth));
+        int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
+        if (lines.Count > fits) lines.RemoveRange(fits, lines.Count - fits);
+        _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);
     }
 
     private void DrawHelp(int fw, int fh)
@@ -596,6 +578,8 @@ internal sealed unsafe class LiveApp : IDisposable
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Rect(PixelRect r) => F($"{r.X:0},{r.Y:0},{r.Width:0},{r.Height:0}");
 
     public static string ViewName(ViewKind v) => v.ToString().ToLowerInvariant();
 

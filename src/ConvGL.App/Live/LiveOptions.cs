@@ -28,8 +28,9 @@ internal sealed record LiveOptions
     /// <summary>Frames to render before writing the screenshot and exiting; 0 runs until the window closes.</summary>
     public int Frames { get; init; }
     public string? Screenshot { get; init; }
-    public int Width { get; init; } = 1024;
-    public int Height { get; init; } = 640;
+    /// <summary>Window size; 0 x 0 fits the primary monitor.</summary>
+    public int Width { get; init; }
+    public int Height { get; init; }
     /// <summary>Probe positions in the selected layer's output (x, y), printed on stdout at the end of a scripted run.</summary>
     public IReadOnlyList<(int X, int Y)> Probes { get; init; } = [];
     /// <summary>Keys pressed, in order, before the first frame (scripted runs exercise the controls this way).</summary>

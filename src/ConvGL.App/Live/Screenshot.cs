@@ -4,13 +4,22 @@ using SkiaSharp;
 
 namespace ConvGL.App.Live;
 
-/// <summary>Writes what the window shows to a PNG: glReadPixels of the back buffer (after the frame is drawn,
+/// <summary>Writes what the window shows to a PNG or a JPEG (by the name's extension): glReadPixels of the back buffer (after the frame is drawn,
 /// before the swap), rows flipped to top-first, encoded by SkiaSharp, written to a temporary name and moved into
 /// place so a failed write never leaves a partial file.</summary>
 internal static unsafe class Screenshot
 {
+    /// <summary>The format a screenshot name asks for: .png, or .jpg / .jpeg (quality 95); anything else is refused.</summary>
+    public static SKEncodedImageFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".png" => SKEncodedImageFormat.Png,
+        ".jpg" or ".jpeg" => SKEncodedImageFormat.Jpeg,
+        _ => throw new ConvGLException($"--screenshot {path}: the name must end in .png or .jpg"),
+    };
+
     public static void Save(GL gl, int width, int height, string path)
     {
+        SKEncodedImageFormat format = FormatOf(path);
         byte[] pixels = new byte[width * height * 4];
         gl.BindFramebuffer(FramebufferTarget.ReadFramebuffer, 0);
         gl.ReadBuffer(ReadBufferMode.Back);
@@ -29,8 +38,8 @@ internal static unsafe class Screenshot
         {
             using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
             fixed (byte* src = flipped) System.Buffer.MemoryCopy(src, (void*)bitmap.GetPixels(), flipped.Length, flipped.Length);
-            using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-            using (FileStream f = File.Create(temp)) png.SaveTo(f);
+            using SKData encoded = bitmap.Encode(format, format == SKEncodedImageFormat.Jpeg ? 95 : 100);
+            using (FileStream f = File.Create(temp)) encoded.SaveTo(f);
             File.Move(temp, full, overwrite: true);
         }
         finally

@@ -33,10 +33,16 @@ internal sealed class StackPipeline : ILivePipeline
     /// <summary>The stacks s cycles through: the shipped ones (assets/stacks).</summary>
     public static IReadOnlyList<string> Shipped() => StackCatalog.ShippedNames();
 
+    /// <summary>Loads the stack as the window will (every file it names read and checked) and returns its layer
+    /// count: the command line calls it before a window opens.</summary>
+    public static int Check(string nameOrFile) => LoadStack(Path.GetFullPath(StackCatalog.Resolve(nameOrFile))).Layers.Count;
+
+    // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
+    private static Stack LoadStack(string file) => StackCatalog.Load(file);
+
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
-        // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
-        Stack stack = StackCatalog.Load(_file);
+        Stack stack = LoadStack(_file);
         return (new GpuStackRunner(_context, stack, height, width) { TimeLayers = TimesLayers }, Views(stack));
     }
 
@@ -84,6 +90,22 @@ internal sealed class StackPipeline : ILivePipeline
     public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
     public GpuTensor LayerOutput(int i) => _runner.Output(i);
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
+
+    public string MapName(int layer, int channel)
+    {
+        // Made when first asked after a change (a toggle, a reload, an option change): the HUD asks, not each frame.
+        if (_names is null || _namesFor != _runner || !_namesEnabled.SequenceEqual(_runner.Enabled))
+        {
+            _names = MapNames.For(_runner.Stack, _runner.Enabled, _kernelNames);
+            (_namesFor, _namesEnabled) = (_runner, [.. _runner.Enabled]);
+        }
+        string[] names = _names[Math.Clamp(layer, 0, _names.Length - 1)];
+        return (uint)channel < (uint)names.Length ? names[channel] : channel.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private string[][]? _names;
+    private GpuStackRunner? _namesFor;
+    private bool[] _namesEnabled = [];
     public bool TimesLayers => !_context.IsSoftware;
     // A layer that is off runs nothing: its timer's last figure is stale.
     public double LayerMilliseconds(int i) => _runner.Enabled[i] ? _runner.LayerMilliseconds(i) ?? 0 : 0;

@@ -22,7 +22,7 @@ internal sealed class SceneSource : IFrameSource
     private readonly SKPaint _stroke = new() { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 3 };
     private readonly SKPaint _background = new();
     private readonly SKPaint _image = new();
-    private readonly SKFont _bigFont, _smallFont;
+    private readonly SKFont _bigFont, _smallFont, _namesFont;
     private readonly SKPath _star;
     // Text shaped once: drawing a string re-shapes it (and allocates) on every frame.
     private readonly SKTextBlob _title, _formula, _names;
@@ -60,7 +60,12 @@ internal sealed class SceneSource : IFrameSource
         }
         _title = Shape("ConvGL", _bigFont);
         _formula = Shape("out[o,y,x] = b[o] + sum w[o,c,i,j] * in[c, y*s+i*d, x*s+j*d]", _smallFont);
-        _names = Shape("correlate | convolve   zero replicate reflect symmetric wrap", _smallFont);
+        // The bottom label starts at 36% of the width: its font shrinks until it ends inside the picture.
+        const string names = "correlate | convolve   zero replicate reflect symmetric wrap";
+        float namesSize = _smallFont.Size, namesWidth = _smallFont.MeasureText(names);
+        if (namesWidth > 0.6f * width) namesSize *= 0.6f * width / namesWidth;
+        _namesFont = new SKFont(_smallFont.Typeface, namesSize);
+        _names = Shape(names, _namesFont);
         if (!synchronous)
         {
             _thread = new Thread(Loop) { IsBackground = true, Name = "scene" };
@@ -225,6 +230,7 @@ internal sealed class SceneSource : IFrameSource
         _image.Dispose();
         _bigFont.Dispose();
         _smallFont.Dispose();
+        _namesFont.Dispose();
         _star.Dispose();
         _title.Dispose();
         _formula.Dispose();

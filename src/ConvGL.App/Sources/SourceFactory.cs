@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
+using ConvGL.App.Cli;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 using OpenCvSharp;
@@ -19,7 +19,7 @@ internal static class SourceFactory
         if (spec == "scene") return new SceneSource(synchronous: synchronous);
         if (spec.StartsWith("scene:", StringComparison.Ordinal))
         {
-            (int w, int h) = ParseSize(spec[6..], "--source scene:WxH");
+            (int w, int h) = ParseSize(spec[6..]);
             return new SceneSource(w, h, synchronous);
         }
         if (spec == "camera") return VideoSource.OpenCamera("0");
@@ -32,15 +32,16 @@ internal static class SourceFactory
         return s_imageExtensions.Contains(Path.GetExtension(spec)) ? OpenImage(spec) : VideoSource.OpenFile(spec);
     }
 
-    public static (int Width, int Height) ParseSize(string s, string what)
+    private static (int Width, int Height) ParseSize(string s)
     {
-        string[] parts = s.Split('x');
-        if (parts.Length == 2 &&
-            int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w) &&
-            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) &&
-            w is >= 8 and <= 8192 && h is >= 8 and <= 8192)
-            return (w, h);
-        throw new ConvGLException($"{what}: expected WIDTHxHEIGHT between 8 and 8192, e.g. 640x360, got '{s}'");
+        try
+        {
+            return Parsers.Size(s, 8, 8192);
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"--source scene:WxH {e.Message}");
+        }
     }
 
     // What Core's ImageIO (stb) decodes; other still formats go through OpenCV.

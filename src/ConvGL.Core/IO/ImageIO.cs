@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using SkiaSharp;
 using StbImageSharp;
 using StbImageWriteSharp;
 
@@ -26,53 +28,31 @@ public enum PngScaling
 }
 
 /// <summary>Image files to and from (C, H, W) float32 tensors with values in [0, 1] (byte / 255).
-/// Decoding by StbImageSharp: PNG, JPEG, BMP, TGA, GIF (first frame), PSD, HDR; 16-bit PNGs are reduced to
-/// 8 bits by stb; alpha is dropped (not composited). Encoding by StbImageWriteSharp: PNG, 1 or 3 channels.</summary>
+///
+/// Decoding: PNG, JPEG, BMP, GIF (first frame) and WebP by SkiaSharp's codecs (libpng, libjpeg-turbo, Skia's own
+/// BMP/GIF readers, libwebp: continuously fuzzed upstream); TGA, which Skia lacks, by StbImageSharp after its
+/// 18-byte header is checked here. StbImageSharp is no longer trusted with the other formats: a JPEG cut inside its
+/// JFIF header (8 to 19 bytes) made it loop forever, where Skia reports the truncation. Width and height come from
+/// the file's header and are capped (<see cref="Limits.ImageSide"/>, <see cref="Limits.ImagePixels"/>) before any
+/// pixel buffer is allocated; an uncompressed BMP or TGA must also hold the bytes its header promises, so a tiny
+/// file cannot make the decoder fill a gigabyte of zeros. A truncated file is an error, never a partly black image.
+/// Samples are 8-bit (16-bit PNGs are reduced by Skia), without colour management; alpha is dropped (not composited).
+/// Encoding by StbImageWriteSharp: PNG, 1 or 3 channels.</summary>
 public static class ImageIO
 {
-    public static Tensor Load(string path, ImageChannels channels = ImageChannels.Auto)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvGLException($"cannot read '{path}': {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}", e);
-        }
-        return Decode(bytes, channels, path);
-    }
+    /// <summary>The formats <see cref="Decode"/> reads, for messages.</summary>
+    public const string Formats = "PNG, JPEG, BMP, GIF, WebP, TGA";
+
+    public static Tensor Load(string path, ImageChannels channels = ImageChannels.Auto) =>
+        Decode(BoundedFile.ReadAllBytes(path, Limits.ImageFileBytes, "image"), channels, path);
 
     /// <summary>Decodes image bytes; <paramref name="name"/> is only used in error messages.</summary>
     public static Tensor Decode(byte[] bytes, ImageChannels channels = ImageChannels.Auto, string name = "<memory>")
     {
-        ImageResult image;
-        try
-        {
-            // Default keeps the file's own component count: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
-            image = ImageResult.FromMemory(bytes, StbImageSharp.ColorComponents.Default);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new ConvGLException($"cannot decode '{name}' as an image (PNG, JPEG, BMP, TGA): {e.Message}", e);
-        }
-        if (image is null || image.Data is null || image.Width < 1 || image.Height < 1)
-            throw new ConvGLException($"cannot decode '{name}' as an image (PNG, JPEG, BMP, TGA)");
-
-        int comp = image.Comp switch
-        {
-            StbImageSharp.ColorComponents.Grey => 1,
-            StbImageSharp.ColorComponents.GreyAlpha => 2,
-            StbImageSharp.ColorComponents.RedGreenBlue => 3,
-            StbImageSharp.ColorComponents.RedGreenBlueAlpha => 4,
-            _ => throw new ConvGLException($"cannot decode '{name}': unexpected component layout {image.Comp}"),
-        };
-        bool colour = comp >= 3;
+        ArgumentNullException.ThrowIfNull(bytes);
+        (byte[] px, int comp, bool colour, int h, int w) = IsTga(bytes) ? DecodeTga(bytes, name) : DecodeSkia(bytes, name);
         bool gray = channels == ImageChannels.Gray || (channels == ImageChannels.Auto && !colour);
-        int h = image.Height, w = image.Width;
         CheckSize(name, gray ? 1 : 3, h, w);
-        byte[] px = image.Data;
         var t = Tensor.Chw(gray ? 1 : 3, h, w);
         int plane = h * w;
         for (int p = 0; p < plane; p++)
@@ -100,6 +80,149 @@ public static class ImageIO
             }
         }
         return t;
+    }
+
+    private static ConvGLException DecodeError(string name, string why) => new($"cannot decode '{name}' as an image ({Formats}): {why}");
+
+    /// <summary>The header's size, refused before decoding when over the caps.</summary>
+    internal static void CheckDimensions(string name, long w, long h)
+    {
+        if (w < 1 || h < 1) throw DecodeError(name, $"its header gives a size of {w}x{h}");
+        if (w > Limits.ImageSide || h > Limits.ImageSide || w * h > Limits.ImagePixels)
+            throw DecodeError(name, $"its header says {w}x{h} pixels, over the limit of {Limits.ImageSide} a side and {Limits.ImagePixels} " +
+                                    "pixels (16384x16384) in all");
+    }
+
+    /// <summary>Skia formats, decoded to 8-bit RGBA, unpremultiplied, in the file's own colour space.</summary>
+    private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeSkia(byte[] bytes, string name)
+    {
+        if (bytes.AsSpan().StartsWith("BM"u8)) CheckBmpMasks(bytes, name);
+        using var stream = new SKMemoryStream(bytes);
+        using SKCodec? codec = SKCodec.Create(stream, out SKCodecResult result);
+        if (codec is null || result != SKCodecResult.Success)
+            throw DecodeError(name, result == SKCodecResult.IncompleteInput ? "the file is truncated" : Describe(bytes));
+        if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp
+            or SKEncodedImageFormat.Gif or SKEncodedImageFormat.Webp))
+            throw DecodeError(name, $"{codec.EncodedFormat} files are not supported");
+        int w = codec.Info.Width, h = codec.Info.Height;
+        CheckDimensions(name, w, h);
+        if (codec.EncodedFormat == SKEncodedImageFormat.Bmp) CheckBmpLength(bytes, w, h, name);
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var px = new byte[(long)w * h * 4];
+        unsafe
+        {
+            fixed (byte* p = px)
+            {
+                result = codec.GetPixels(info, (IntPtr)p);
+            }
+        }
+        if (result != SKCodecResult.Success)
+            throw DecodeError(name, result == SKCodecResult.IncompleteInput ? "the file is truncated (its pixel data ends early)" : $"the decoder says {result}");
+        return (px, 4, !StoresGray(bytes, codec), h, w);
+    }
+
+    /// <summary>Whether the file stores gray: Skia reports gray JPEGs and PNGs as Gray8, but decodes a gray+alpha PNG
+    /// (colour type 4 in its IHDR) like colour, while it is gray with alpha as far as ConvGL is concerned.</summary>
+    private static bool StoresGray(byte[] bytes, SKCodec codec) =>
+        codec.Info.ColorType == SKColorType.Gray8
+        || (codec.EncodedFormat == SKEncodedImageFormat.Png && bytes.Length > 25 && bytes[25] is 0 or 4);
+
+    /// <summary>An uncompressed BMP (BI_RGB, BI_BITFIELDS) needs rows of ceil(bpp * w / 32) * 4 bytes for every row
+    /// after its pixel-data offset; Skia would otherwise decode a 100-byte file claiming 16384x16384 into zeros.</summary>
+    private static void CheckBmpLength(byte[] bytes, int w, int h, string name)
+    {
+        if (bytes.Length < 34) return; // Skia read the header: a core (OS/2) header, without a compression field
+        uint offset = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(10));
+        uint headerSize = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(14));
+        if (headerSize < 40) return;
+        int bpp = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(28));
+        uint compression = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(30));
+        if (compression is not (0 or 3)) return;
+        long need = offset + ((long)bpp * w + 31) / 32 * 4 * h;
+        if (bytes.Length < need)
+            throw DecodeError(name, $"the BMP is truncated: {w}x{h} at {bpp} bits needs {need} bytes, the file has {bytes.Length}");
+    }
+
+    /// <summary>BMP colour masks (BI_BITFIELDS, or the masks of a V3+ info header, at file offset 54) must each be one
+    /// run of bits: Skia prints "Warning: Bit mask is not continuous." to the terminal for any other, which would put
+    /// a second line beside the error (or beside a successful run). Checked before Skia sees the file.</summary>
+    private static void CheckBmpMasks(byte[] bytes, string name)
+    {
+        if (bytes.Length < 34) return;
+        uint headerSize = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(14));
+        uint compression = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(30));
+        int masks = headerSize >= 56 || compression == 6 ? 4 : headerSize >= 52 || compression == 3 ? 3 : 0;
+        if (headerSize < 40) masks = 0;
+        for (int i = 0; i < masks && 54 + 4 * i + 4 <= bytes.Length; i++)
+        {
+            uint mask = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(54 + 4 * i));
+            uint run = mask == 0 ? 0 : mask >> System.Numerics.BitOperations.TrailingZeroCount(mask);
+            if ((run & (run + 1)) != 0)
+                throw DecodeError(name, $"the BMP's {"RGBA"[i]} colour mask 0x{mask:X8} is not one run of bits");
+        }
+    }
+
+    /// <summary>What the first bytes look like, for an error about a file no decoder recognised.</summary>
+    private static string Describe(byte[] bytes)
+    {
+        ReadOnlySpan<byte> b = bytes;
+        if (b.StartsWith("8BPS"u8)) return "Photoshop (PSD) files are not supported";
+        if (b.StartsWith("#?RADIANCE"u8) || b.StartsWith("#?RGBE"u8)) return "Radiance HDR files are not supported";
+        if (b.StartsWith(PngSignature)) return "the PNG is damaged (its signature or IHDR chunk is not valid)";
+        if (b.StartsWith(JpegStart)) return "the JPEG is damaged (no valid frame header)";
+        if (b.StartsWith("BM"u8)) return "the BMP header is not valid";
+        if (b.StartsWith("GIF8"u8)) return "the GIF header is not valid";
+        return bytes.Length == 0 ? "the file is empty" : "the format is not recognised";
+    }
+
+    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G'];
+    private static ReadOnlySpan<byte> JpegStart => [0xFF, 0xD8];
+
+    // ---- TGA ------------------------------------------------------------------------------------------------
+
+    /// <summary>TGA has no signature: a file is taken as TGA when its 18-byte header is consistent (colour-map type
+    /// 0 or 1; image type 1, 2, 3 uncompressed or 9, 10, 11 RLE; 8, 15, 16, 24 or 32 bits a pixel) and it is not one of
+    /// the signed formats (which Skia reads).</summary>
+    private static bool IsTga(byte[] b)
+    {
+        if (b.Length < 18 || b.AsSpan().StartsWith(PngSignature) || b.AsSpan().StartsWith(JpegStart) || b.AsSpan().StartsWith("BM"u8)
+            || b.AsSpan().StartsWith("GIF8"u8) || b.AsSpan().StartsWith("RIFF"u8))
+            return false;
+        return b[1] is 0 or 1 && b[2] is 1 or 2 or 3 or 9 or 10 or 11 && b[16] is 8 or 15 or 16 or 24 or 32;
+    }
+
+    private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeTga(byte[] bytes, string name)
+    {
+        int w = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(12)), h = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(14));
+        CheckDimensions(name, w, h);
+        int type = bytes[2], bpp = bytes[16];
+        int colourMapType = bytes[1], mapLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(5)), mapBits = bytes[7];
+        long header = 18L + bytes[0] + (colourMapType == 1 ? ((long)mapLength * mapBits + 7) / 8 : 0);
+        long pixelBytes = (long)w * h * ((bpp + 7) / 8);
+        // Uncompressed data is exactly w * h pixels; RLE packs at most 128 pixels into one packet of 1 + pixel bytes.
+        long need = header + (type < 8 ? pixelBytes : (long)w * h / 128 * (1 + (bpp + 7) / 8));
+        if (bytes.Length < need)
+            throw DecodeError(name, $"the TGA is truncated: its header promises {w}x{h} at {bpp} bits, at least {need} bytes, the file has {bytes.Length}");
+        ImageResult image;
+        try
+        {
+            image = ImageResult.FromMemory(bytes, StbImageSharp.ColorComponents.Default);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw DecodeError(name, e.Message);
+        }
+        if (image?.Data is null || image.Width != w || image.Height != h) throw DecodeError(name, "the TGA decoder returned no image");
+        int comp = image.Comp switch
+        {
+            StbImageSharp.ColorComponents.Grey => 1,
+            StbImageSharp.ColorComponents.GreyAlpha => 2,
+            StbImageSharp.ColorComponents.RedGreenBlue => 3,
+            StbImageSharp.ColorComponents.RedGreenBlueAlpha => 4,
+            _ => throw DecodeError(name, $"unexpected component layout {image.Comp}"),
+        };
+        if (image.Data.Length < (long)w * h * comp) throw DecodeError(name, "the TGA decoder returned too few pixels");
+        return (image.Data, comp, comp >= 3, h, w);
     }
 
     /// <summary>stb decodes up to 2^31 bytes, but a (C, H, W) float tensor holds at most int.MaxValue values: a gray

@@ -16,24 +16,74 @@ namespace ConvGL.Core.IO;
 /// Write: little-endian float32, C order, version 1.0 (2.0 when the header would not fit in 64 KiB).</summary>
 public static partial class Npy
 {
+    /// <summary>NumPy's own limit on dimensions is 64; no ConvGL array has more than 4.</summary>
+    private const int MaxRank = 32;
+
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>Reads a .npy file. Only the header (at most <see cref="Limits.NpyHeaderBytes"/>) is read before the
+    /// file's size is checked against what the header's shape and dtype need, exactly; then the data is read in
+    /// blocks straight into the tensor, so a file is never held twice and a header claiming a huge shape costs
+    /// nothing. Devices and FIFOs are refused before opening (<see cref="BoundedFile"/>).</summary>
     public static Tensor Read(string path)
     {
-        byte[] bytes;
+        using FileStream stream = BoundedFile.OpenRead(path, long.MaxValue, ".npy file", out long length);
         try
         {
-            bytes = File.ReadAllBytes(path);
+            var prefix = new byte[(int)Math.Min(length, 12 + Limits.NpyHeaderBytes)];
+            stream.ReadExactly(prefix);
+            Header header = ParseHeader(prefix, path, length);
+            var values = new float[header.Count];
+            var block = new byte[1 << 16];
+            int perBlock = block.Length / header.ItemSize;
+            stream.Position = header.DataStart;
+            for (int done = 0; done < values.Length;)
+            {
+                int n = Math.Min(perBlock, values.Length - done);
+                stream.ReadExactly(block, 0, n * header.ItemSize);
+                header.Convert(block.AsSpan(0, n * header.ItemSize), values.AsSpan(done, n));
+                done += n;
+            }
+            return new Tensor(header.Shape, values);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (EndOfStreamException e)
         {
-            throw new ConvGLException($"cannot read '{path}': {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}", e);
+            throw new ConvGLException($"'{path}': the .npy file shrank while being read", e);
         }
-        return Parse(bytes, path);
+        catch (IOException e)
+        {
+            throw new ConvGLException($"cannot read .npy file '{path}': {e.Message}", e);
+        }
     }
 
     /// <summary>Parses .npy bytes; <paramref name="name"/> is only used in error messages.</summary>
     public static Tensor Parse(ReadOnlySpan<byte> bytes, string name = "<memory>")
+    {
+        Header header = ParseHeader(bytes, name, bytes.Length);
+        var values = new float[header.Count];
+        header.Convert(bytes[header.DataStart..], values);
+        return new Tensor(header.Shape, values);
+    }
+
+    /// <summary>What the header says: the shape, the dtype's size and byte order, and where the data starts.</summary>
+    private sealed record Header(int[] Shape, int Count, int ItemSize, bool BigEndian, int DataStart)
+    {
+        public void Convert(ReadOnlySpan<byte> data, Span<float> values)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                ReadOnlySpan<byte> item = data.Slice(i * ItemSize, ItemSize);
+                values[i] = ItemSize == 4
+                    ? (BigEndian ? BinaryPrimitives.ReadSingleBigEndian(item) : BinaryPrimitives.ReadSingleLittleEndian(item))
+                    : (float)(BigEndian ? BinaryPrimitives.ReadDoubleBigEndian(item) : BinaryPrimitives.ReadDoubleLittleEndian(item));
+            }
+        }
+    }
+
+    /// <summary>Parses the preamble and header from the file's first bytes (<paramref name="bytes"/>: the whole file,
+    /// or at least its first 12 + <see cref="Limits.NpyHeaderBytes"/> bytes) and checks that the file's
+    /// <paramref name="fileLength"/> is exactly what the shape and dtype need.</summary>
+    private static Header ParseHeader(ReadOnlySpan<byte> bytes, string name, long fileLength)
     {
         if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
             throw new ConvGLException($"'{name}' is not a .npy file (it does not start with the magic \"\\x93NUMPY\")");
@@ -48,7 +98,8 @@ public static partial class Npy
             case 2 or 3:
                 if (bytes.Length < 12) throw new ConvGLException($"'{name}': .npy header is truncated");
                 uint len = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
-                if (len > int.MaxValue) throw new ConvGLException($"'{name}': .npy header length {len} is not plausible");
+                if (len > Limits.NpyHeaderBytes)
+                    throw new ConvGLException($"'{name}': .npy header length {len} is over the {Limits.NpyHeaderBytes}-byte limit (NumPy writes a few hundred)");
                 headerLength = (int)len;
                 headerStart = 12;
                 break;
@@ -56,7 +107,7 @@ public static partial class Npy
                 throw new ConvGLException($"'{name}': .npy version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are)");
         }
         if ((long)headerStart + headerLength > bytes.Length)
-            throw new ConvGLException($"'{name}': .npy header is truncated (it says {headerLength} bytes, the file has {bytes.Length - headerStart} after the preamble)");
+            throw new ConvGLException($"'{name}': .npy header is truncated (it says {headerLength} bytes, the file has {fileLength - headerStart} after the preamble)");
         // Version 3.0 only allows UTF-8 in the header (field names of structured dtypes); plain float arrays are ASCII.
         string header = Encoding.UTF8.GetString(bytes.Slice(headerStart, headerLength));
 
@@ -64,7 +115,7 @@ public static partial class Npy
         Match fortran = FortranRegex().Match(header);
         Match shapeMatch = ShapeRegex().Match(header);
         if (!descr.Success || !fortran.Success || !shapeMatch.Success)
-            throw new ConvGLException($"'{name}': .npy header is not a dict with 'descr', 'fortran_order' and 'shape': {header.Trim()}");
+            throw new ConvGLException($"'{name}': .npy header is not a dict with 'descr', 'fortran_order' and 'shape': {ErrorText.Echo(header.Trim())}");
         if (fortran.Groups[1].Value == "True")
             throw new ConvGLException($"'{name}': Fortran-order .npy arrays are not supported; save it with np.save(path, np.ascontiguousarray(a))");
 
@@ -75,28 +126,19 @@ public static partial class Npy
             ">f4" => (4, true),
             "<f8" or "=f8" => (8, false),
             ">f8" => (8, true),
-            _ => throw new ConvGLException($"'{name}': .npy dtype '{dtype}' is not supported (float32 '<f4' or float64 '<f8'); convert it with a.astype(np.float32)"),
+            _ => throw new ConvGLException($"'{name}': .npy dtype '{ErrorText.Echo(dtype)}' is not supported (float32 '<f4' or float64 '<f8'); convert it with a.astype(np.float32)"),
         };
 
         int[] shape = ParseShape(shapeMatch.Groups[1].Value, name);
         long count = Tensor.ElementCount(shape);
         if (count > int.MaxValue) throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large");
-        ReadOnlySpan<byte> data = bytes[(headerStart + headerLength)..];
+        long dataStart = headerStart + headerLength, have = fileLength - dataStart;
         long need = count * itemSize;
-        if (data.Length < need)
-            throw new ConvGLException($"'{name}': .npy data is truncated: shape ({string.Join(", ", shape)}) of {dtype} needs {need} bytes, the file has {data.Length}");
-        if (data.Length > need)
-            throw new ConvGLException($"'{name}': .npy data has {data.Length - need} bytes more than shape ({string.Join(", ", shape)}) of {dtype} needs");
-
-        var values = new float[count];
-        for (int i = 0; i < values.Length; i++)
-        {
-            ReadOnlySpan<byte> item = data.Slice(i * itemSize, itemSize);
-            values[i] = itemSize == 4
-                ? (bigEndian ? BinaryPrimitives.ReadSingleBigEndian(item) : BinaryPrimitives.ReadSingleLittleEndian(item))
-                : (float)(bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(item) : BinaryPrimitives.ReadDoubleLittleEndian(item));
-        }
-        return new Tensor(shape, values);
+        if (have < need)
+            throw new ConvGLException($"'{name}': .npy data is truncated: shape ({string.Join(", ", shape)}) of {dtype} needs {need} bytes, the file has {have}");
+        if (have > need)
+            throw new ConvGLException($"'{name}': .npy data has {have - need} bytes more than shape ({string.Join(", ", shape)}) of {dtype} needs");
+        return new Header(shape, (int)count, itemSize, bigEndian, (int)dataStart);
     }
 
     private static int[] ParseShape(string inner, string name)
@@ -104,10 +146,11 @@ public static partial class Npy
         var dims = new List<int>();
         foreach (string part in inner.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
+            if (dims.Count == MaxRank) throw new ConvGLException($"'{name}': .npy shape has more than {MaxRank} dimensions");
             // NumPy writes plain integers; older versions on some platforms appended 'L' (Python 2 longs).
             string p = part.TrimEnd('L');
             if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int d))
-                throw new ConvGLException($"'{name}': .npy shape entry '{part}' is not a non-negative integer");
+                throw new ConvGLException($"'{name}': .npy shape entry '{ErrorText.Echo(part)}' is not a non-negative integer");
             dims.Add(d);
         }
         return [.. dims];
@@ -117,11 +160,18 @@ public static partial class Npy
     public static byte[] ToBytes(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        string shape = tensor.Rank switch
+        return ToBytes(tensor, tensor.Shape);
+    }
+
+    /// <summary>The header of <paramref name="shapeDims"/> followed by the data of <paramref name="tensor"/> (an empty
+    /// tensor gives the header alone).</summary>
+    private static byte[] ToBytes(Tensor tensor, int[] shapeDims)
+    {
+        string shape = shapeDims.Length switch
         {
             0 => "()",
-            1 => $"({tensor.Shape[0]},)",
-            _ => "(" + string.Join(", ", tensor.Shape) + ")",
+            1 => $"({shapeDims[0]},)",
+            _ => "(" + string.Join(", ", shapeDims) + ")",
         };
         string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
         // The whole preamble + header is padded with spaces to a multiple of 64 and ends in '\n'.
@@ -143,8 +193,25 @@ public static partial class Npy
         return bytes;
     }
 
-    /// <summary>Writes a tensor as float32 .npy, atomically (no partial file on failure).</summary>
-    public static void Write(string path, Tensor tensor) => AtomicFile.WriteAllBytes(path, ToBytes(tensor));
+    /// <summary>Writes a tensor as float32 .npy, atomically (no partial file on failure). The data is streamed in
+    /// blocks: a 2^29-value map (the largest a stack plan allows) would not fit one byte array.</summary>
+    public static void Write(string path, Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        byte[] header = ToBytes(new Tensor([0]), tensor.Shape);
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(header);
+            var block = new byte[1 << 16];
+            for (int done = 0; done < tensor.Length;)
+            {
+                int n = Math.Min(block.Length / 4, tensor.Length - done);
+                for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(block.AsSpan(i * 4), tensor.Data[done + i]);
+                stream.Write(block, 0, n * 4);
+                done += n;
+            }
+        });
+    }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']*)'")]
     private static partial Regex DescrRegex();

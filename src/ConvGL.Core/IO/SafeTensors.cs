@@ -46,16 +46,7 @@ public static class SafeTensors
     /// <summary>Every tensor of the file and its <c>__metadata__</c> (empty when absent).</summary>
     public static SafeTensorsContent ReadContent(string path)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvGLException($"{path}: cannot read safetensors file: {e.Message}", e);
-        }
-        return Parse(bytes, path);
+        return Parse(BoundedFile.ReadAllBytes(path, Limits.SafeTensorsBytes, "safetensors file"), path);
     }
 
     /// <summary>Parses a whole safetensors file held in memory; <paramref name="source"/> names it in errors.</summary>
@@ -84,11 +75,12 @@ public static class SafeTensors
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)
         {
-            throw new ConvGLException($"{source}: not a valid safetensors file: header is not valid UTF-8 JSON: {e.Message}", e);
+            throw new ConvGLException($"{source}: not a valid safetensors file: header is not valid UTF-8 JSON: {ErrorText.Echo(e.Message, 160)}", e);
         }
 
         using (doc)
         {
+            JsonText.CheckStrings(doc.RootElement, (where, e) => new ConvGLException($"{source}: not a valid safetensors file: {where} {JsonText.NotText}", e));
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 Fail($"header must be a JSON object, found {doc.RootElement.ValueKind}");
 
@@ -97,14 +89,14 @@ public static class SafeTensors
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (JsonProperty p in doc.RootElement.EnumerateObject())
             {
-                if (!seen.Add(p.Name)) Fail($"'{p.Name}' appears twice in the header");
+                if (!seen.Add(p.Name)) Fail($"'{ErrorText.Echo(p.Name)}' appears twice in the header");
                 if (p.Name == MetadataKey)
                 {
                     if (p.Value.ValueKind != JsonValueKind.Object) Fail($"{MetadataKey} must be an object of strings, found {p.Value.ValueKind}");
                     foreach (JsonProperty m in p.Value.EnumerateObject())
                     {
                         if (m.Value.ValueKind != JsonValueKind.String)
-                            Fail($"{MetadataKey}.{m.Name} must be a string, found {m.Value.ValueKind}");
+                            Fail($"{MetadataKey}.{ErrorText.Echo(m.Name)} must be a string, found {m.Value.ValueKind}");
                         metadata[m.Name] = m.Value.GetString()!;
                     }
                     continue;
@@ -120,11 +112,11 @@ public static class SafeTensors
             foreach (var e in entries)
             {
                 if (e.Begin < expected)
-                    Fail($"tensor '{e.Name}' data_offsets [{e.Begin}, {e.End}] overlap tensor '{previous}' which ends at {expected}");
+                    Fail($"tensor '{ErrorText.Echo(e.Name)}' data_offsets [{e.Begin}, {e.End}] overlap tensor '{ErrorText.Echo(previous)}' which ends at {expected}");
                 if (e.Begin > expected)
-                    Fail($"tensor '{e.Name}' data_offsets start at {e.Begin} but the previous tensor{(previous is null ? "s end" : $" '{previous}' ends")} at {expected} (gap in the data buffer)");
+                    Fail($"tensor '{ErrorText.Echo(e.Name)}' data_offsets start at {e.Begin} but the previous tensor{(previous is null ? "s end" : $" '{ErrorText.Echo(previous)}' ends")} at {expected} (gap in the data buffer)");
                 if (e.End > (ulong)data.Length)
-                    Fail($"tensor '{e.Name}' data_offsets [{e.Begin}, {e.End}] run past the end of the {data.Length}-byte data buffer (truncated file?)");
+                    Fail($"tensor '{ErrorText.Echo(e.Name)}' data_offsets [{e.Begin}, {e.End}] run past the end of the {data.Length}-byte data buffer (truncated file?)");
                 expected = e.End;
                 previous = e.Name;
             }
@@ -140,8 +132,8 @@ public static class SafeTensors
 
     private static (string Name, string DType, int[] Shape, ulong Begin, ulong End) ParseEntry(JsonProperty p, Func<string, string> fail)
     {
-        string name = p.Name;
-        if (p.Value.ValueKind != JsonValueKind.Object) fail($"tensor '{name}' must be an object with dtype, shape and data_offsets, found {p.Value.ValueKind}");
+        string name = p.Name, shown = ErrorText.Echo(name);
+        if (p.Value.ValueKind != JsonValueKind.Object) fail($"tensor '{shown}' must be an object with dtype, shape and data_offsets, found {p.Value.ValueKind}");
         JsonElement? dtypeEl = null, shapeEl = null, offsetsEl = null;
         foreach (JsonProperty f in p.Value.EnumerateObject())
         {
@@ -150,51 +142,51 @@ public static class SafeTensors
                 case "dtype": dtypeEl = f.Value; break;
                 case "shape": shapeEl = f.Value; break;
                 case "data_offsets": offsetsEl = f.Value; break;
-                default: fail($"tensor '{name}' has unknown field '{f.Name}' (expected dtype, shape, data_offsets)"); break;
+                default: fail($"tensor '{shown}' has unknown field '{ErrorText.Echo(f.Name)}' (expected dtype, shape, data_offsets)"); break;
             }
         }
-        if (dtypeEl is null) fail($"tensor '{name}' has no dtype");
-        if (shapeEl is null) fail($"tensor '{name}' has no shape");
-        if (offsetsEl is null) fail($"tensor '{name}' has no data_offsets");
+        if (dtypeEl is null) fail($"tensor '{shown}' has no dtype");
+        if (shapeEl is null) fail($"tensor '{shown}' has no shape");
+        if (offsetsEl is null) fail($"tensor '{shown}' has no data_offsets");
 
-        if (dtypeEl!.Value.ValueKind != JsonValueKind.String) fail($"tensor '{name}' dtype must be a string");
+        if (dtypeEl!.Value.ValueKind != JsonValueKind.String) fail($"tensor '{shown}' dtype must be a string");
         string dtype = dtypeEl.Value.GetString()!;
         if (!DTypeSizes.TryGetValue(dtype, out int elementSize))
-            fail($"tensor '{name}' has unsupported dtype '{dtype}' (supported: {string.Join(", ", DTypeSizes.Keys)})");
+            fail($"tensor '{shown}' has unsupported dtype '{ErrorText.Echo(dtype)}' (supported: {string.Join(", ", DTypeSizes.Keys)})");
 
-        if (shapeEl!.Value.ValueKind != JsonValueKind.Array) fail($"tensor '{name}' shape must be an array of integers");
+        if (shapeEl!.Value.ValueKind != JsonValueKind.Array) fail($"tensor '{shown}' shape must be an array of integers");
         var shape = new List<int>();
         ulong count = 1;
         foreach (JsonElement d in shapeEl.Value.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long dim))
-                fail($"tensor '{name}' shape entries must be integers, found {d.GetRawText()}");
+                fail($"tensor '{shown}' shape entries must be integers, found {ErrorText.Echo(d.GetRawText())}");
             else if (dim < 0)
-                fail($"tensor '{name}' shape has a negative dimension {dim}");
+                fail($"tensor '{shown}' shape has a negative dimension {dim}");
             else if (dim > int.MaxValue)
-                fail($"tensor '{name}' shape dimension {dim} is too large");
+                fail($"tensor '{shown}' shape dimension {dim} is too large");
             else
             {
                 shape.Add((int)dim);
                 count = dim == 0 ? 0 : count > int.MaxValue / (ulong)dim ? ulong.MaxValue : count * (ulong)dim;
             }
         }
-        if (count > int.MaxValue) fail($"tensor '{name}' shape ({string.Join(", ", shape)}) has too many elements");
+        if (count > int.MaxValue) fail($"tensor '{shown}' shape ({string.Join(", ", shape)}) has too many elements");
 
         if (offsetsEl!.Value.ValueKind != JsonValueKind.Array || offsetsEl.Value.GetArrayLength() != 2)
-            fail($"tensor '{name}' data_offsets must be an array [begin, end]");
+            fail($"tensor '{shown}' data_offsets must be an array [begin, end]");
         ulong[] off = new ulong[2];
         int k = 0;
         foreach (JsonElement o in offsetsEl.Value.EnumerateArray())
         {
             if (o.ValueKind != JsonValueKind.Number || !o.TryGetUInt64(out off[k]))
-                fail($"tensor '{name}' data_offsets must be non-negative integers, found {o.GetRawText()}");
+                fail($"tensor '{shown}' data_offsets must be non-negative integers, found {ErrorText.Echo(o.GetRawText())}");
             k++;
         }
-        if (off[1] < off[0]) fail($"tensor '{name}' data_offsets [{off[0]}, {off[1]}] end before they begin");
+        if (off[1] < off[0]) fail($"tensor '{shown}' data_offsets [{off[0]}, {off[1]}] end before they begin");
         ulong bytes = count * (ulong)elementSize;
         if (off[1] - off[0] != bytes)
-            fail($"tensor '{name}' data_offsets [{off[0]}, {off[1]}] span {off[1] - off[0]} bytes but {dtype} shape ({string.Join(", ", shape)}) needs {bytes}");
+            fail($"tensor '{shown}' data_offsets [{off[0]}, {off[1]}] span {off[1] - off[0]} bytes but {dtype} shape ({string.Join(", ", shape)}) needs {bytes}");
         return (name, dtype, shape.ToArray(), off[0], off[1]);
     }
 

@@ -20,19 +20,12 @@ public static class KernelFile
             Tensor t = Npy.Read(path);
             if (t.Rank != 2 || t.H < 1 || t.W < 1)
                 throw new ConvGLException($"kernel file '{path}': a .npy kernel must be a 2D (kH, kW) array, got shape {t.ShapeString}");
+            if (t.H > Limits.KernelSide || t.W > Limits.KernelSide)
+                throw new ConvGLException($"kernel file '{path}': the kernel is {t.H}x{t.W}, over the {Limits.KernelSide}x{Limits.KernelSide} limit");
             CheckFinite(t, path);
             return t;
         }
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvGLException($"cannot read kernel file '{path}': {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}", e);
-        }
-        return ParseText(text, path);
+        return ParseText(BoundedFile.ReadAllText(path, Limits.KernelTextBytes, "kernel file"), path);
     }
 
     /// <summary>Parses the text format; <paramref name="name"/> is used in error messages.</summary>
@@ -41,6 +34,7 @@ public static class KernelFile
         double scale = 1;
         int scaleLine = 0;
         var rows = new List<double[]>();
+        var rowLines = new List<int>();
         int firstRowLine = 0;
         string[] lines = text.Split('\n');
         for (int li = 0; li < lines.Length; li++)
@@ -57,7 +51,7 @@ public static class KernelFile
                 if (scaleLine != 0) throw new ConvGLException($"{name}:{lineNo}: a second scale line (the first is on line {scaleLine})");
                 if (rows.Count > 0) throw new ConvGLException($"{name}:{lineNo}: the scale line must come before the first row (line {firstRowLine})");
                 string arg = line[5..].Trim();
-                scale = ParseScale(arg) ?? throw new ConvGLException($"{name}:{lineNo}: scale '{arg}' is not a number or a fraction like 1/16");
+                scale = ParseScale(arg) ?? throw new ConvGLException($"{name}:{lineNo}: scale '{ErrorText.Echo(arg)}' is not a number or a fraction like 1/16");
                 scaleLine = lineNo;
                 continue;
             }
@@ -70,7 +64,9 @@ public static class KernelFile
             for (int i = 0; i < tokens.Length; i++)
             {
                 if (!double.TryParse(tokens[i], NumberStyles.Float, CultureInfo.InvariantCulture, out row[i]) || !double.IsFinite(row[i]))
-                    throw new ConvGLException($"{name}:{lineNo}: '{tokens[i]}' is not a number (entry {i + 1} of the row)");
+                    throw new ConvGLException($"{name}:{lineNo}: '{ErrorText.Echo(tokens[i])}' is not a number (entry {i + 1} of the row)");
+            if (row.Length > Limits.KernelSide)
+                throw new ConvGLException($"{name}:{lineNo}: a row of {row.Length} numbers, over the {Limits.KernelSide}-column kernel limit");
             }
             if (rows.Count == 0)
             {
@@ -80,13 +76,23 @@ public static class KernelFile
             {
                 throw new ConvGLException($"{name}:{lineNo}: ragged rows: this row has {row.Length} numbers, the first row (line {firstRowLine}) has {rows[0].Length}");
             }
+            if (rows.Count == Limits.KernelSide)
+                throw new ConvGLException($"{name}:{lineNo}: more than {Limits.KernelSide} rows, over the kernel limit");
             rows.Add(row);
+            rowLines.Add(lineNo);
         }
         if (rows.Count == 0) throw new ConvGLException($"{name}: no kernel rows (expected lines of numbers such as '1 2 1')");
 
         var t = new Tensor([rows.Count, rows[0].Length]);
         for (int y = 0; y < rows.Count; y++)
-            for (int x = 0; x < rows[0].Length; x++) t[y, x] = (float)(rows[y][x] * scale);
+            for (int x = 0; x < rows[0].Length; x++)
+            {
+                // Finite as a double is not enough: 1e303 (or 1e30 with scale 1e10) is infinite as float32.
+                float v = (float)(rows[y][x] * scale);
+                if (!float.IsFinite(v))
+                    throw new ConvGLException($"{name}:{rowLines[y]}: entry {x + 1} ({rows[y][x]:G6}{(scale == 1 ? "" : $" x scale {scale:G6}")}) is outside the float32 range (about +-3.4e38)");
+                t[y, x] = v;
+            }
         return t;
     }
 

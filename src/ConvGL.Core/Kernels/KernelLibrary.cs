@@ -3,8 +3,23 @@ using System.Text;
 
 namespace ConvGL.Core.Kernels;
 
-/// <summary>One parameter of a named kernel. Integer parameters (sizes, counts) reject fractions.</summary>
-public sealed record KernelParameter(string Name, double Default, string Description, bool Integer = false);
+/// <summary>One parameter of a named kernel. Integer parameters (sizes, counts) reject fractions. A value must lie in
+/// [<see cref="Min"/>, <see cref="Max"/>], or be 0 where <see cref="ZeroAllowed"/> (0 then has a documented meaning:
+/// OpenCV's default sigma, the automatic Gabor size): the domains keep every kernel finite in float32, where
+/// sigma 1e-200 used to give NaN and an angle of 1e308 degrees an infinite argument to cos.</summary>
+public sealed record KernelParameter(string Name, double Default, string Description, bool Integer = false,
+    double Min = double.MinValue, double Max = double.MaxValue, bool ZeroAllowed = false)
+{
+    /// <summary>The domain in words, for messages and the README table: "between 0.01 and 10000 or 0".</summary>
+    public string Domain => (Min, Max) switch
+    {
+        (double.MinValue, double.MaxValue) => "any number",
+        (_, double.MaxValue) => $"at least {Bound(Min)}",
+        _ => $"between {Bound(Min)} and {Bound(Max)}",
+    } + (ZeroAllowed ? " or 0" : "");
+
+    private static string Bound(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+}
 
 /// <summary>A named kernel: its parameters in positional order, and the function that builds it.</summary>
 public sealed record KernelDefinition(string Name, string Description, IReadOnlyList<KernelParameter> Parameters, Func<double[], Tensor> Build);
@@ -28,10 +43,10 @@ public static class KernelLibrary
         new("identity", "1 at the centre: output = input", [Size(3)], p => Identity(OddSize("identity", p[0]))),
         new("box", "mean of a size x size window (1/size^2 each)", [Size(3)], p => Box(PositiveSize("box", p[0]))),
         new("gaussian", "normalised Gaussian blur; sigma 0 = OpenCV's default (getGaussianKernel's fixed kernel for size <= 9, else sigma 0.3*((size-1)/2 - 1) + 0.8)",
-            [Size(5), new("sigma", 0, "standard deviation in pixels; 0 = OpenCV's default (its fixed kernel up to size 9)")], p => Gaussian(OddSize("gaussian", p[0]), p[1])),
+            [Size(5), Sigma(0, "standard deviation in pixels; 0 = OpenCV's default (its fixed kernel up to size 9)", zero: true)], p => Gaussian(OddSize("gaussian", p[0]), p[1])),
         new("sharpen", "[[0,-1,0],[-1,5,-1],[0,-1,0]]", [], _ => M([0, -1, 0], [-1, 5, -1], [0, -1, 0])),
         new("unsharp", "unsharp mask (1 + amount) * identity - amount * gaussian(size, sigma)",
-            [Size(5), new("sigma", 1, "blur standard deviation"), new("amount", 1, "sharpening strength")],
+            [Size(5), Sigma(1, "blur standard deviation; 0 = OpenCV's default as for gaussian", zero: true), new("amount", 1, "sharpening strength", Min: -100, Max: 100)],
             p => Unsharp(OddSize("unsharp", p[0]), p[1], p[2])),
         new("emboss", "[[-2,-1,0],[-1,1,1],[0,1,2]]", [], _ => M([-2, -1, 0], [-1, 1, 1], [0, 1, 2])),
         new("outline", "[[-1,-1,-1],[-1,8,-1],[-1,-1,-1]]", [], _ => M([-1, -1, -1], [-1, 8, -1], [-1, -1, -1])),
@@ -42,25 +57,38 @@ public static class KernelLibrary
         new("prewitt-x", "[[-1,0,1],[-1,0,1],[-1,0,1]]", [], _ => M([-1, 0, 1], [-1, 0, 1], [-1, 0, 1])),
         new("prewitt-y", "[[-1,-1,-1],[0,0,0],[1,1,1]]", [], _ => M([-1, -1, -1], [0, 0, 0], [1, 1, 1])),
         new("laplacian", "4-neighbour [[0,1,0],[1,-4,1],[0,1,0]] or 8-neighbour [[1,1,1],[1,-8,1],[1,1,1]]",
-            [new("neighbours", 4, "4 or 8", Integer: true)], p => Laplacian(p[0])),
+            [new("neighbours", 4, "4 or 8", Integer: true, Min: 4, Max: 8)], p => Laplacian(p[0])),
         new("log", "Laplacian of Gaussian -(1 - r^2/2s^2) exp(-r^2/2s^2) / (pi s^4), shifted to sum 0 (negative centre)",
-            [Size(9), new("sigma", 1.4, "standard deviation")], p => LaplacianOfGaussian(OddSize("log", p[0]), p[1])),
+            [Size(9, min: 3), Sigma(1.4, "standard deviation")], p => LaplacianOfGaussian(OddSize("log", p[0]), p[1])),
         new("dog", "difference of Gaussians gaussian(sigma1) - gaussian(sigma2), each summing to 1 (sum 0, positive centre)",
-            [Size(9), new("sigma1", 1, "inner standard deviation"), new("sigma2", 1.6, "outer standard deviation")],
+            [Size(9, min: 3), Sigma(1, "inner standard deviation", "sigma1"), Sigma(1.6, "outer standard deviation", "sigma2")],
             p => DifferenceOfGaussians(OddSize("dog", p[0]), p[1], p[2])),
         new("gabor", "exp(-(x'^2 + gamma^2 y'^2) / 2 sigma^2) cos(2 pi x'/lambda + psi), x' along theta; not normalised",
-            [new("theta", 0, "orientation of the wave vector, degrees"), new("sigma", 2, "envelope standard deviation"),
-             new("lambda", 6, "wavelength in pixels"), new("gamma", 0.5, "aspect ratio of the envelope"),
-             new("psi", 0, "phase offset, degrees (90 = odd/sine Gabor)"), new("size", 0, "odd size; 0 = 2*ceil(3*sigma)+1", Integer: true)],
+            [Angle("theta", "orientation of the wave vector, degrees"),
+             // No upper bound on sigma here: the automatic size (at most 1025) bounds it, and with a given size a wide
+             // envelope is simply flat.
+             new("sigma", 2, "envelope standard deviation", Min: 0.01),
+             new("lambda", 6, "wavelength in pixels", Min: 0.01, Max: 1e6), new("gamma", 0.5, "aspect ratio of the envelope", Min: -100, Max: 100),
+             Angle("psi", "phase offset, degrees (90 = odd/sine Gabor)"),
+             new("size", 0, "odd size; 0 = 2*ceil(3*sigma)+1", Integer: true, Min: 1, Max: 1025, ZeroAllowed: true)],
             p => Gabor(p[0], p[1], p[2], p[3], p[4], p[5])),
         new("motion-blur", "an anti-aliased line of the given length through the centre, summing to 1",
-            [new("length", 9, "odd length in pixels (the kernel is length x length)", Integer: true), new("angle", 0, "degrees, 0 = horizontal")],
+            [new("length", 9, "odd length in pixels (the kernel is length x length)", Integer: true, Min: 1, Max: 1025), Angle("angle", "degrees, 0 = horizontal")],
             p => MotionBlur(OddSize("motion-blur", p[0], "length"), p[1])),
         new("vertical-edge", "[[1,0,-1],[1,0,-1],[1,0,-1]] (the textbook vertical edge detector)", [], _ => M([1, 0, -1], [1, 0, -1], [1, 0, -1])),
         new("horizontal-edge", "[[1,1,1],[0,0,0],[-1,-1,-1]]", [], _ => M([1, 1, 1], [0, 0, 0], [-1, -1, -1])),
     ];
 
-    private static KernelParameter Size(int d) => new("size", d, "kernel width and height", Integer: true);
+    /// <summary>A size; the zero-sum kernels (log, dog) start at 3, as a 1x1 one is 0.</summary>
+    private static KernelParameter Size(int d, int min = 1) => new("size", d, "kernel width and height", Integer: true, Min: min, Max: 1025);
+
+    /// <summary>Standard deviations: below 0.01 the Gaussian's exponent divides by an underflowed 2 sigma^2 (NaN at
+    /// the centre), above 10000 sigma^4 in the LoG's normaliser heads for overflow; neither is a useful blur.</summary>
+    private static KernelParameter Sigma(double d, string description, string name = "sigma", bool zero = false) =>
+        new(name, d, description, Min: 0.01, Max: 10000, ZeroAllowed: zero);
+
+    /// <summary>Angles in degrees, within ten turns: 1e308 degrees in radians is infinite, and cos(inf) is NaN.</summary>
+    private static KernelParameter Angle(string name, string description) => new(name, 0, description, Min: -3600, Max: 3600);
 
     public static IReadOnlyList<KernelDefinition> All => Definitions;
 
@@ -78,9 +106,14 @@ public static class KernelLibrary
         string[] parts = spec.Split(':', 2);
         string name = parts[0].Trim();
         KernelDefinition def = Find(name)
-            ?? throw new ConvGLException($"unknown kernel '{name}' (known: {string.Join(", ", Names)}; or give a kernel file path)");
-        double[] values = ParseArguments(def, parts.Length > 1 ? parts[1] : "", spec);
-        return def.Build(values);
+            ?? throw new ConvGLException($"unknown kernel '{ErrorText.Echo(name)}' (known: {string.Join(", ", Names)}; or give a kernel file path)");
+        double[] values = ParseArguments(def, parts.Length > 1 ? parts[1] : "", ErrorText.Echo(spec));
+        Tensor kernel = def.Build(values);
+        // Defence in depth behind the domains: a kernel is finite in float32 or it is not returned.
+        for (int i = 0; i < kernel.Length; i++)
+            if (!float.IsFinite(kernel.Data[i]))
+                throw new ConvGLException($"kernel '{ErrorText.Echo(spec)}': entry ({i / kernel.W}, {i % kernel.W}) is {kernel.Data[i]} in float32; choose parameters within the documented domains");
+        return kernel;
     }
 
     private static double[] ParseArguments(KernelDefinition def, string args, string spec)
@@ -102,12 +135,12 @@ public static class KernelLibrary
                 text = item[(eq + 1)..].Trim();
                 index = def.Parameters.ToList().FindIndex(p => p.Name == key);
                 if (index < 0)
-                    throw new ConvGLException($"kernel '{spec}': '{def.Name}' has no parameter '{key}' (parameters: {ParameterList(def)})");
+                    throw new ConvGLException($"kernel '{spec}': '{def.Name}' has no parameter '{ErrorText.Echo(key)}' (parameters: {ParameterList(def)})");
                 namedSeen = true;
             }
             else
             {
-                if (namedSeen) throw new ConvGLException($"kernel '{spec}': positional value '{item}' after a key=value one; put positional values first");
+                if (namedSeen) throw new ConvGLException($"kernel '{spec}': positional value '{ErrorText.Echo(item)}' after a key=value one; put positional values first");
                 if (position >= def.Parameters.Count)
                     throw new ConvGLException($"kernel '{spec}': '{def.Name}' takes {def.Parameters.Count} parameter(s) ({ParameterList(def)}), got more");
                 index = position++;
@@ -116,9 +149,11 @@ public static class KernelLibrary
             KernelParameter p = def.Parameters[index];
             if (given[index]) throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' given twice");
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be a number, got '{text}'");
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be a number, got '{ErrorText.Echo(text)}'");
             if (p.Integer && v != Math.Floor(v))
-                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be an integer, got '{text}'");
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be an integer, got '{ErrorText.Echo(text)}'");
+            if (!(v == 0 && p.ZeroAllowed) && (v < p.Min || v > p.Max))
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be {p.Domain}, got '{ErrorText.Echo(text)}'");
             values[index] = v;
             given[index] = true;
         }
@@ -157,7 +192,7 @@ public static class KernelLibrary
     {
         int n = PositiveSize(name, v, what);
         if (n % 2 == 0)
-            throw new ConvGLException($"kernel '{name}': {what} {n} is even; this kernel is centred on a pixel and needs an odd {what} (an even-size kernel where a mode needs odd), e.g. {n + 1}");
+            throw new ConvGLException($"kernel '{name}': {what} {n} is even; this kernel is centred on a pixel and needs an odd {what}, e.g. {n + 1}");
         return n;
     }
 

@@ -11,7 +11,7 @@ public static class KernelSource
         if (KernelLibrary.IsName(nameOrPath)) return KernelLibrary.Get(nameOrPath);
         if (File.Exists(nameOrPath)) return KernelFile.Load(nameOrPath);
         bool looksLikePath = nameOrPath.Contains('/') || (Path.HasExtension(nameOrPath) && !nameOrPath.Contains(':'));
-        if (looksLikePath) throw new ConvGLException($"kernel file '{nameOrPath}' does not exist");
+        if (looksLikePath) throw new ConvGLException($"kernel file '{ErrorText.Echo(nameOrPath)}' does not exist");
         // Not a file and not a path: report it as a name, listing the library.
         return KernelLibrary.Get(nameOrPath);
     }

@@ -6,7 +6,8 @@ namespace ConvGL.Core.Stacks;
 public enum StackInput { Gray, Rgb }
 
 /// <summary>A loaded, validated feature-extraction stack: an ordered list of layers whose channel counts have
-/// been checked from the input through the last layer. Spatial sizes depend on the input size: see
+/// been checked from the input through the last layer. Each layer reads the previous layer's map unless it names
+/// its inputs (<see cref="StackLayer.Inputs"/>: earlier layers only, so the list order is a run order). Spatial sizes depend on the input size: see
 /// <see cref="StackPlan"/>.</summary>
 public sealed class Stack
 {
@@ -30,20 +31,27 @@ public sealed class Stack
         Layers = layers.ToArray();
         WeightsFile = weightsFile;
         if (Layers.Count == 0) throw new ConvGLException($"stack '{name}' has no layers");
-        int c = InputChannels;
+        var channels = new int[Layers.Count];
         for (int i = 0; i < Layers.Count; i++)
         {
-            c = Layers[i].OutputChannels(c, out string? error);
-            if (error is not null) throw new ConvGLException($"stack '{name}': layer {i} ({Layers[i].Type}): {error}");
+            StackLayer layer = Layers[i];
+            IReadOnlyList<int> inputs = layer.InputsOf(i);
+            if (inputs.Count != layer.InputCount)
+                throw new ConvGLException($"stack '{name}': layer {i} ({layer.Type}): reads {inputs.Count} map(s), this type takes {layer.InputCount}");
+            foreach (int j in inputs)
+                if (j < -1 || j >= i) throw new ConvGLException($"stack '{name}': layer {i} ({layer.Type}): input {j} is not an earlier layer (or -1, the stack input)");
+            channels[i] = layer.OutputChannels(inputs.Select(j => j < 0 ? InputChannels : channels[j]).ToArray(), out string? error);
+            if (error is not null) throw new ConvGLException($"stack '{name}': layer {i} ({layer.Type}): {error}");
         }
     }
 
-    /// <summary>Channels after each layer, all layers enabled.</summary>
+    /// <summary>Channels after each layer, all layers enabled (after a flatten, the plan's shapes are the truth:
+    /// its channels depend on the input size).</summary>
     public int[] Channels()
     {
         var channels = new int[Layers.Count];
-        int c = InputChannels;
-        for (int i = 0; i < Layers.Count; i++) channels[i] = c = Layers[i].OutputChannels(c, out _);
+        for (int i = 0; i < Layers.Count; i++)
+            channels[i] = Layers[i].OutputChannels(Layers[i].InputsOf(i).Select(j => j < 0 ? InputChannels : channels[j]).ToArray(), out _);
         return channels;
     }
 

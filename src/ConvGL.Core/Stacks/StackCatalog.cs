@@ -36,10 +36,14 @@ public static class StackCatalog
             if (File.Exists(shipped)) return shipped;
         }
         IReadOnlyList<string> names = ShippedNames();
-        throw new ConvGLException($"stack '{nameOrPath}': no such file, and not a shipped stack name " +
+        throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': no such file, and not a shipped stack name " +
             (names.Count > 0 ? $"(shipped: {string.Join(", ", names)})" : "(no assets/stacks folder found)"));
     }
 
-    /// <summary>Resolves and loads a stack.</summary>
-    public static Stack Load(string nameOrPath) => StackFile.Load(Resolve(nameOrPath));
+    /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>).</summary>
+    public static Stack Load(string nameOrPath)
+    {
+        string path = Resolve(nameOrPath);
+        return path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? Onnx.OnnxStack.Load(path) : StackFile.Load(path);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConvGL.Core.IO;
 using ConvGL.Core.Ops;
+using static ConvGL.Core.ErrorText;
 
 namespace ConvGL.Core.Stacks;
 
@@ -38,15 +39,7 @@ public static class StackFile
     /// file. Both default to Core's kernel library (and kernel files) and .npy reader.</summary>
     public static Stack Load(string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvGLException($"{path}: cannot read stack file: {e.Message}", e);
-        }
+        string text = BoundedFile.ReadAllText(path, Limits.StackFileBytes, "stack file");
         return Parse(text, path, kernels, npy);
     }
 
@@ -60,10 +53,11 @@ public static class StackFile
         }
         catch (JsonException e)
         {
-            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {FirstSentence(e.Message)}", e);
+            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {Echo(FirstSentence(e.Message), 160)}", e);
         }
         using (doc)
         {
+            JsonText.CheckStrings(doc.RootElement, (where, e) => new ConvGLException($"{path}: {where} {JsonText.NotText}", e));
             string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             return new Parser(path, kernels ?? (spec => StackDefaults.Kernel(spec, dir)), npy ?? StackDefaults.Npy).Stack(doc.RootElement);
         }
@@ -85,6 +79,8 @@ public static class StackFile
     {
         private readonly string _dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         private IReadOnlyDictionary<string, Tensor>? _weights;
+        /// <summary>Weights of the conv layers read so far, against <see cref="Limits.StackWeights"/>.</summary>
+        private long _weightCount;
         private string? _weightsPath;
 
         private ConvGLException Top(string field, string message) => new($"{path}: field '{field}': {message}");
@@ -108,7 +104,7 @@ public static class StackFile
                 {
                     "gray" => StackInput.Gray,
                     "rgb" => StackInput.Rgb,
-                    _ => throw Top("input", $"must be \"gray\" or \"rgb\", found {inp.GetRawText()}"),
+                    _ => throw Top("input", $"must be \"gray\" or \"rgb\", found {Raw(inp)}"),
                 };
             }
 
@@ -187,14 +183,14 @@ public static class StackFile
                 if (f.TryGetValue("slope", out JsonElement s))
                 {
                     if (s.ValueKind != JsonValueKind.Number || !s.TryGetDouble(out double v) || !double.IsFinite(v) || !float.IsFinite((float)v))
-                        throw at.Error("slope", $"must be a finite number, found {s.GetRawText()}");
+                        throw at.Error("slope", $"must be a finite number, found {Raw(s)}");
                     slope = (float)v;
                 }
                 layer = new ActivationLayer(kind, slope);
             }
             else
             {
-                throw at.Error("type", $"unknown layer type '{type}' (types: {Types})");
+                throw at.Error("type", $"unknown layer type '{Echo(type)}' (types: {Types})");
             }
             layer.Label = label;
             return layer;
@@ -223,7 +219,7 @@ public static class StackFile
                             "same" => PaddingMode.Same,
                             "valid" => PaddingMode.Valid,
                             "full" => PaddingMode.Full,
-                            _ => throw at.Error("padding", $"must be same, valid, full, an integer or [y, x], found {p.GetRawText()}"),
+                            _ => throw at.Error("padding", $"must be same, valid, full, an integer or [y, x], found {Raw(p)}"),
                         },
                     };
                 }
@@ -236,7 +232,7 @@ public static class StackFile
             if (f.TryGetValue("border", out JsonElement b))
             {
                 if (b.ValueKind != JsonValueKind.String || !Borders.TryParse(b.GetString()!, out Border border))
-                    throw at.Error("border", $"must be one of {Borders.Names}, found {b.GetRawText()}");
+                    throw at.Error("border", $"must be one of {Borders.Names}, found {Raw(b)}");
                 options = options with { Border = border };
             }
             if (f.TryGetValue("mode", out JsonElement m))
@@ -247,7 +243,7 @@ public static class StackFile
                     {
                         "correlate" => ConvMode.Correlate,
                         "convolve" => ConvMode.Convolve,
-                        _ => throw at.Error("mode", $"must be correlate or convolve, found {m.GetRawText()}"),
+                        _ => throw at.Error("mode", $"must be correlate or convolve, found {Raw(m)}"),
                     },
                 };
             }
@@ -263,14 +259,17 @@ public static class StackFile
 
             (string weightName, Tensor weight) = ReadTensor(f["weight"], "weight", at);
             if (weight.Rank != 4)
-                throw at.Error("weight", $"'{weightName}' has shape {weight.ShapeString}; a conv weight must be rank 4 (C_out, C_in/groups, kH, kW)");
-            if (weight.Shape.Any(s => s == 0)) throw at.Error("weight", $"'{weightName}' has an empty shape {weight.ShapeString}");
+                throw at.Error("weight", $"'{Echo(weightName)}' has shape {weight.ShapeString}; a conv weight must be rank 4 (C_out, C_in/groups, kH, kW)");
+            if (weight.Shape.Any(s => s == 0)) throw at.Error("weight", $"'{Echo(weightName)}' has an empty shape {weight.ShapeString}");
             int cout = weight.Shape[0];
             if (channels % groups != 0 || cout % groups != 0)
-                throw at.Error("groups", $"groups {groups} must divide both the {channels} input channels and C_out {cout} of '{weightName}'");
+                throw at.Error("groups", $"groups {groups} must divide both the {channels} input channels and C_out {cout} of '{Echo(weightName)}'");
             if (weight.Shape[1] * groups != channels)
-                throw at.Error("weight", $"'{weightName}' has shape {weight.ShapeString}: with groups {groups} it takes {weight.Shape[1] * groups} input channels, but {at.Source} gives {channels}");
+                throw at.Error("weight", $"'{Echo(weightName)}' has shape {weight.ShapeString}: with groups {groups} it takes {weight.Shape[1] * groups} input channels, but {at.Source} gives {channels}");
             CheckFinite(weight, weightName, "weight", at);
+            if (cout > Limits.StackChannels)
+                throw at.Error("weight", $"'{Echo(weightName)}' has {cout} output channels, over the limit of {Limits.StackChannels} channels a map may have");
+            CountWeights(weight.Length, "weight", at);
 
             string? biasName = null;
             float[]? bias = null;
@@ -278,7 +277,7 @@ public static class StackFile
             {
                 (biasName, Tensor biasTensor) = ReadTensor(b, "bias", at);
                 if (biasTensor.Rank != 1 || biasTensor.Shape[0] != cout)
-                    throw at.Error("bias", $"'{biasName}' has shape {biasTensor.ShapeString}; it must be ({cout}), one entry per output channel of '{weightName}'");
+                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {biasTensor.ShapeString}; it must be ({cout}), one entry per output channel of '{Echo(weightName)}'");
                 CheckFinite(biasTensor, biasName, "bias", at);
                 bias = biasTensor.Data;
             }
@@ -295,18 +294,19 @@ public static class StackFile
                 {
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
-                    _ => throw at.Error("sum", $"must be true or false, found {s.GetRawText()}"),
+                    _ => throw at.Error("sum", $"must be true or false, found {Raw(s)}"),
                 };
             JsonElement list = f["kernels"];
             if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
                 throw at.Error("kernels", "must be a non-empty array of kernel names");
             var names = new List<string>();
             var bank = new List<Tensor>();
+            long pending = 0;
             int i = 0;
             foreach (JsonElement k in list.EnumerateArray())
             {
                 string field = $"kernels[{i}]";
-                if (k.ValueKind != JsonValueKind.String) throw at.Error(field, $"must be a kernel name, found {k.GetRawText()}");
+                if (k.ValueKind != JsonValueKind.String) throw at.Error(field, $"must be a kernel name, found {Raw(k)}");
                 string name = k.GetString()!;
                 Tensor kernel;
                 try
@@ -317,12 +317,25 @@ public static class StackFile
                 {
                     throw at.Error(field, e.Message);
                 }
-                if (kernel.Rank != 2 || kernel.Length == 0) throw at.Error(field, $"'{name}' is not a 2D kernel (shape {kernel.ShapeString})");
+                if (kernel.Rank != 2 || kernel.Length == 0) throw at.Error(field, $"'{Echo(name)}' is not a 2D kernel (shape {kernel.ShapeString})");
+                if (kernel.H > Limits.KernelSide || kernel.W > Limits.KernelSide)
+                    throw at.Error(field, $"'{Echo(name)}' is {kernel.H}x{kernel.W}, over the {Limits.KernelSide}x{Limits.KernelSide} kernel limit");
                 CheckFinite(kernel, name, field, at);
+                // Counted as the bank is read, not after: a list of thousands of 1025x1025 kernels stops here.
+                pending += (long)kernel.Length * channels;
+                if (_weightCount + pending > Limits.StackWeights)
+                    throw at.Error(field, $"the stack's conv weights reach {_weightCount + pending} values with this kernel, over the limit of {Limits.StackWeights}");
                 names.Add(name);
                 bank.Add(kernel);
                 i++;
             }
+            // The bank is expanded over the input channels (depthwise: C_in * k maps): checked before that
+            // allocation, so that repeated depthwise banks (channels growing k-fold per layer) stop here.
+            long outChannels = sum ? bank.Count : (long)channels * bank.Count;
+            if (outChannels > Limits.StackChannels)
+                throw at.Error("kernels", $"{bank.Count} kernel(s) applied depthwise to the {channels} channels from {at.Source} give {outChannels} maps, " +
+                                          $"over the limit of {Limits.StackChannels} channels (set \"sum\": true, or use fewer kernels)");
+            CountWeights((long)bank.Count * channels * bank.Max(t => t.H) * bank.Max(t => t.W), "kernels", at);
             try
             {
                 return ConvLayer.Fixed(names, bank, channels, sum, options);
@@ -337,7 +350,7 @@ public static class StackFile
         private (string Name, Tensor Tensor) ReadTensor(JsonElement el, string field, LayerContext at)
         {
             if (el.ValueKind != JsonValueKind.String || el.GetString()!.Length == 0)
-                throw at.Error(field, $"must be a tensor name or a .npy path, found {el.GetRawText()}");
+                throw at.Error(field, $"must be a tensor name or a .npy path, found {Raw(el)}");
             string name = el.GetString()!;
             if (name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             {
@@ -353,17 +366,24 @@ public static class StackFile
                 }
             }
             if (_weights is null)
-                throw at.Error(field, $"'{name}' names a tensor but the stack has no \"weights\" file (add \"weights\": \"FILE.safetensors\" or give a .npy path)");
+                throw at.Error(field, $"'{Echo(name)}' names a tensor but the stack has no \"weights\" file (add \"weights\": \"FILE.safetensors\" or give a .npy path)");
             if (_weights.TryGetValue(name, out Tensor? t)) return (name, t);
-            string known = string.Join(", ", _weights.Keys.Order(StringComparer.Ordinal).Take(12)) + (_weights.Count > 12 ? ", ..." : "");
-            throw at.Error(field, $"no tensor '{name}' in {_weightsPath} (it holds: {known})");
+            string known = string.Join(", ", _weights.Keys.Order(StringComparer.Ordinal).Take(12).Select(k => Echo(k, 40))) + (_weights.Count > 12 ? ", ..." : "");
+            throw at.Error(field, $"no tensor '{Echo(name)}' in {_weightsPath} (it holds: {known})");
+        }
+
+        private void CountWeights(long count, string field, LayerContext at)
+        {
+            _weightCount += count;
+            if (_weightCount > Limits.StackWeights)
+                throw at.Error(field, $"the stack's conv weights reach {_weightCount} values with this layer, over the limit of {Limits.StackWeights}");
         }
 
         private static void CheckFinite(Tensor t, string name, string field, LayerContext at)
         {
             for (int i = 0; i < t.Length; i++)
                 if (!float.IsFinite(t.Data[i]))
-                    throw at.Error(field, $"'{name}' holds {t.Data[i]} at flat index {i}; weights must be finite");
+                    throw at.Error(field, $"'{Echo(name)}' holds {t.Data[i]} at flat index {i}; weights must be finite");
         }
 
         private PoolLayer Pool(JsonElement el, LayerContext at, PoolKind kind)
@@ -384,7 +404,7 @@ public static class StackFile
             if (!f.TryGetValue(field, out JsonElement el)) return (fallback, fallback);
             if (el.ValueKind == JsonValueKind.Array)
             {
-                if (el.GetArrayLength() != 2) throw at.Error(field, $"must be an integer or [y, x], found {el.GetRawText()}");
+                if (el.GetArrayLength() != 2) throw at.Error(field, $"must be an integer or [y, x], found {Raw(el)}");
                 return (Int(el[0], field, at, min), Int(el[1], field, at, min));
             }
             int v = Int(el, field, at, min);
@@ -394,7 +414,7 @@ public static class StackFile
         private static int Int(JsonElement el, string field, LayerContext at, int min)
         {
             if (el.ValueKind != JsonValueKind.Number || !el.TryGetInt32(out int v))
-                throw at.Error(field, $"must be an integer, found {el.GetRawText()}");
+                throw at.Error(field, $"must be an integer, found {Raw(el)}");
             if (v < min) throw at.Error(field, $"must be at least {min}, found {v}");
             if (v > 4096) throw at.Error(field, $"{v} is implausibly large (at most 4096)");
             return v;
@@ -408,12 +428,12 @@ public static class StackFile
             {
                 if (!allowed.Contains(p.Name))
                 {
-                    string? near = allowed.FirstOrDefault(a => EditDistance(a, p.Name) <= 2);
+                    string? near = allowed.FirstOrDefault(a => p.Name.Length <= 64 && EditDistance(a, p.Name) <= 2);
                     string msg = $"unknown field{(near is null ? "" : $" (did you mean '{near}'?)")}; allowed here: {string.Join(", ", allowed)}";
-                    throw at is null ? Top(p.Name, msg) : at.Error(p.Name, msg);
+                    throw at is null ? Top(Echo(p.Name), msg) : at.Error(Echo(p.Name), msg);
                 }
                 if (!fields.TryAdd(p.Name, p.Value))
-                    throw at is null ? Top(p.Name, "appears twice") : at.Error(p.Name, "appears twice");
+                    throw at is null ? Top(Echo(p.Name), "appears twice") : at.Error(Echo(p.Name), "appears twice");
             }
             return fields;
         }
@@ -428,6 +448,8 @@ public static class StackFile
                     d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
             return d[a.Length, b.Length];
         }
+
+        private static string Raw(JsonElement el) => Echo(el.GetRawText());
 
         private static string Kind(JsonElement el) => el.ValueKind.ToString().ToLowerInvariant();
     }

@@ -4,7 +4,7 @@ namespace ConvGL.Core.Stacks;
 
 /// <summary>One layer of a feature-extraction stack: its file-level description (what <see cref="StackWriter"/>
 /// writes back) and everything resolved at load time (weights), so running it needs nothing else.
-/// A layer knows its channel rule and its spatial size rule, and has a CPU reference <see cref="Forward"/>.</summary>
+/// A layer knows its channel rule and its spatial size rule, and has a CPU reference <see cref="Forward(Tensor)"/>.</summary>
 public abstract class StackLayer
 {
     /// <summary>The layer's <c>"type"</c> in the stack file, also the <c>NN-&lt;type&gt;</c> of feature dumps.</summary>
@@ -12,6 +12,37 @@ public abstract class StackLayer
 
     /// <summary>An optional label (the layer's <c>"name"</c> field), shown by the window.</summary>
     public string? Label { get; internal set; }
+
+    /// <summary>The maps this layer reads, by layer index (-1 for the stack's input), in order; null means the
+    /// previous layer (the stack input for layer 0), which is every layer of a plain chain. A residual network
+    /// names them: an <see cref="AddLayer"/> reads two.</summary>
+    public IReadOnlyList<int>? Inputs { get; internal set; }
+
+    /// <summary>How many maps the layer reads.</summary>
+    public virtual int InputCount => 1;
+
+    /// <summary>The indices of the maps layer <paramref name="index"/> reads (-1 = the stack input).</summary>
+    public IReadOnlyList<int> InputsOf(int index) => Inputs ?? [index - 1];
+
+    /// <summary>Output channels for several inputs (multi-input layers override; others read the first).</summary>
+    public virtual int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => OutputChannels(inputChannels[0], out error);
+
+    /// <summary>Output size for several inputs (multi-input layers override and check they agree).</summary>
+    public virtual (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => OutputSize(inputSizes[0].H, inputSizes[0].W);
+
+    /// <summary>The output shape for the input shapes: channels by <see cref="OutputChannels(IReadOnlyList{int}, out string?)"/>,
+    /// size by <see cref="OutputSize(IReadOnlyList{ValueTuple{int, int}})"/> (which throws when empty); flatten and linear
+    /// override it since their channels depend on the input size. A non-null error says why the channels do not fit.</summary>
+    public virtual MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
+    {
+        int c = OutputChannels(inputs.Select(s => s.C).ToArray(), out error);
+        if (error is not null) return default;
+        (int h, int w) = OutputSize(inputs.Select(s => (s.H, s.W)).ToArray());
+        return new MapShape(c, h, w);
+    }
+
+    /// <summary>The CPU reference for several inputs (multi-input layers override; others take the first).</summary>
+    public virtual Tensor Forward(IReadOnlyList<Tensor> inputs) => Forward(inputs[0]);
 
     /// <summary>Output channels for <paramref name="inputChannels"/> input channels, or a message saying why that
     /// count does not fit (null message on success).</summary>
@@ -56,6 +87,9 @@ public sealed class ConvLayer : StackLayer
     public bool Sum { get; }
 
     public bool IsFixed => Kernels is not null;
+    /// <summary>Imported from an ONNX model: <see cref="Forward(Tensor)"/> uses <see cref="DirectConv2D"/> (float32
+    /// accumulation, like ONNX Runtime) so a ResNet runs in seconds on the CPU; file stacks keep the reference loop.</summary>
+    public bool Imported { get; private init; }
     public int InputChannels => Weight.Shape[1] * Options.Groups;
     public int OutputChannelCount => Weight.Shape[0];
 
@@ -81,6 +115,11 @@ public sealed class ConvLayer : StackLayer
         if (bias is not null && biasName is null) throw new ArgumentException("a bias needs a name to be written to a stack file");
         return new(options, weight, bias, weightName, biasName, null, false);
     }
+
+    /// <summary>A conv imported from an ONNX model (zero border, correlate; asymmetric padding through
+    /// <see cref="ConvOptions.PadBottom"/> / <see cref="ConvOptions.PadRight"/>).</summary>
+    public static ConvLayer FromOnnx(Tensor weight, float[]? bias, ConvOptions options, string weightName, string? biasName) =>
+        new(options, weight, bias, weightName, bias is null ? null : biasName ?? weightName + ".bias", null, false) { Imported = true };
 
     /// <summary>A fixed conv from a bank of (kH, kW) kernels applied to <paramref name="inputChannels"/> channels
     /// (see the class summary for the channel order).</summary>
@@ -153,6 +192,7 @@ public sealed class ConvLayer : StackLayer
     /// <summary><see cref="Forward(Tensor)"/> with the multiply-add count from which it splits (tests pass 0).</summary>
     internal Tensor Forward(Tensor input, long minParallelWork)
     {
+        if (Imported && DirectConv2D.Supports(Options)) return DirectConv2D.Apply(input, Weight, Bias, Options);
         Conv2D.CheckShapes(input, Weight, Bias, Options);
         (int h, int w) = OutputSize(input.H, input.W);
         int cout = Weight.Shape[0], groups = Options.Groups;

@@ -4,6 +4,8 @@ namespace ConvGL.Core.Stacks;
 public readonly record struct MapShape(int C, int H, int W)
 {
     public int Length => C * H * W;
+    /// <summary>C * H * W without overflow.</summary>
+    public long Values => (long)C * H * W;
     public int[] ToArray() => [C, H, W];
     public override string ToString() => $"({C}, {H}, {W})";
 }
@@ -32,8 +34,12 @@ public sealed class StackPlan
         Enabled = enabled;
     }
 
-    /// <summary>The input shape of layer i.</summary>
-    public MapShape InputOf(int layer) => layer == 0 ? Input : Outputs[layer - 1];
+    /// <summary>The (first) input shape of layer i: the map it reads, by default the previous layer's.</summary>
+    public MapShape InputOf(int layer)
+    {
+        int from = Stack.Layers[layer].InputsOf(layer)[0];
+        return from < 0 ? Input : Outputs[from];
+    }
 
     public MapShape Output => Outputs[^1];
 
@@ -62,40 +68,49 @@ public sealed class StackPlan
         var input = new MapShape(stack.InputChannels, height, width);
         if (TooLarge(input))
         {
-            error = $"{where}: the input {input} has more than {int.MaxValue} values; use a smaller size";
+            error = $"{where}: the input {input} has {input.Values} values, over the limit of {Limits.StackMapValues} values a map may have; use a smaller size";
             return false;
         }
+        long total = input.Values;
         var outputs = new MapShape[n];
-        MapShape current = input;
         for (int i = 0; i < n; i++)
         {
             StackLayer layer = stack.Layers[i];
+            // A layer reads the maps it names (graph stacks), by default the previous one.
+            MapShape[] ins = layer.InputsOf(i).Select(j => j < 0 ? input : outputs[j]).ToArray();
             if (!on[i])
             {
-                outputs[i] = current;
+                outputs[i] = ins[0];
                 continue;
             }
-            int c = layer.OutputChannels(current.C, out string? channelError);
+            MapShape current;
+            string? channelError;
+            try
+            {
+                current = layer.OutputShape(ins, out channelError);
+            }
+            catch (ConvGLException e)
+            {
+                error = $"{where}: layer {i} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
+                        $"(stack input {width}x{height}): {e.Message}";
+                return false;
+            }
             if (channelError is not null)
             {
                 error = $"{where}: layer {i} ({layer.Type}){Disabled(on, i)}: {channelError}";
                 return false;
             }
-            try
-            {
-                (int h, int w) = layer.OutputSize(current.H, current.W);
-                current = new MapShape(c, h, w);
-            }
-            catch (ConvGLException e)
-            {
-                error = $"{where}: layer {i} ({layer.Type}) field '{layer.SizeField}': does not fit its {current.W}x{current.H} input " +
-                        $"(stack input {width}x{height}): {e.Message}";
-                return false;
-            }
             if (TooLarge(current))
             {
-                error = $"{where}: layer {i} ({layer.Type}): its output {current} has more than {int.MaxValue} values " +
-                        $"(stack input {width}x{height}); use a smaller size";
+                error = $"{where}: layer {i} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
+                        $"{Limits.StackMapValues} values a map may have (stack input {width}x{height}); use a smaller size";
+                return false;
+            }
+            total += current.Values;
+            if (total > Limits.StackPlanValues)
+            {
+                error = $"{where}: layer {i} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
+                        $"{Limits.StackPlanValues} for a whole stack (stack input {width}x{height}); use a smaller size";
                 return false;
             }
             outputs[i] = current;
@@ -105,8 +120,10 @@ public sealed class StackPlan
         return true;
     }
 
-    /// <summary>Tensors and shaders index with int: a map must hold at most int.MaxValue values.</summary>
-    private static bool TooLarge(MapShape s) => (long)s.C * s.H * s.W > int.MaxValue;
+    /// <summary>A map holds at most <see cref="Limits.StackMapValues"/> values (well inside the int indexing of tensors
+    /// and shaders), and all the maps of a plan together at most <see cref="Limits.StackPlanValues"/>: both are
+    /// checked here, before the runners allocate anything, so a stack too big for the input size is one error line.</summary>
+    private static bool TooLarge(MapShape s) => s.Values > Limits.StackMapValues;
 
     private static string Disabled(bool[] on, int upTo)
     {

@@ -8,18 +8,18 @@ public sealed record StackResult(StackPlan Plan, Tensor Input, IReadOnlyList<Ten
 public static class StackRunner
 {
     /// <summary>Runs the stack on an image, converted to the stack's input first (<see cref="Stack.PrepareInput"/>).
-    /// A disabled layer passes its input through (the same tensor); see <see cref="StackPlan"/> for which flags
+    /// A layer reads the maps it names (by default the previous one). A disabled layer passes its (first) input through (the same tensor); see <see cref="StackPlan"/> for which flags
     /// are allowed.</summary>
     public static StackResult Run(Stack stack, Tensor image, IReadOnlyList<bool>? enabled = null)
     {
         Tensor input = stack.PrepareInput(image);
         StackPlan plan = StackPlan.Create(stack, input.H, input.W, enabled);
         var outputs = new Tensor[stack.Layers.Count];
-        Tensor current = input;
         for (int i = 0; i < outputs.Length; i++)
         {
-            if (plan.Enabled[i]) current = stack.Layers[i].Forward(current);
-            outputs[i] = current;
+            StackLayer layer = stack.Layers[i];
+            Tensor[] inputs = layer.InputsOf(i).Select(j => j < 0 ? input : outputs[j]).ToArray();
+            outputs[i] = !plan.Enabled[i] ? inputs[0] : inputs.Length == 1 ? layer.Forward(inputs[0]) : layer.Forward(inputs);
         }
         return new StackResult(plan, input, outputs);
     }

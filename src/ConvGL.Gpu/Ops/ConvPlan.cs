@@ -65,7 +65,7 @@ internal sealed class ConvPlan
     /// <summary>Plans one conv. <paramref name="geometry"/> overrides the padding and output size the options give (the
     /// separable passes: each keeps the other axis's size as it is).</summary>
     public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvChoice choice, ConvGeometry? geometry = null)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null)
     {
         GL gl = context.Gl;
         int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
@@ -75,11 +75,11 @@ internal sealed class ConvPlan
         int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         long outputs = (long)cout * g.Y.Output * g.X.Output;
 
-        string? why = choice == ConvChoice.Direct ? "direct only (test setting)"
+        string? why = choice == ConvPath.Direct ? "direct only (test setting)"
             : input.Length > ComputeOp.MaxTexelViewFloats(gl) ? "input beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"
             : span > MaxSpan ? $"a row of {BlockX} outputs spans {span} inputs, above {MaxSpan}"
-            : outputs < MinFastOutputs && choice != ConvChoice.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
+            : outputs < MinFastOutputs && choice != ConvPath.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
             : null;
         if (why is not null)
         {
@@ -176,25 +176,30 @@ internal sealed class ConvPlan
         if (_paramsInStorage) parameters.Bind(1);
         else parameters.BindUniform(0);
         output.Buffer.Bind(3);
-        foreach (GlProgram p in Rim is null ? [Interior] : new[] { Interior, Rim })
-        {
-            p.Use();
-            gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
-            gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
-            gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
-            gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
-            gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
-            foreach (OutputRect r in _rects)
-            {
-                if (r.Rim != (p == Rim)) continue;
-                gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
-                gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-                p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
-            }
-        }
+        // Two calls rather than a loop over a new array: Run is per frame and allocates nothing.
+        Dispatch(Interior, input, output, rim: false);
+        if (Rim is not null) Dispatch(Rim, input, output, rim: true);
         ComputeOp.Barrier(gl);
+    }
+
+    private void Dispatch(GlProgram p, GpuTensor input, GpuTensor output, bool rim)
+    {
+        GL gl = _context.Gl;
+        p.Use();
+        gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
+        gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
+        gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+        gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
+        gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
+        foreach (OutputRect r in _rects)
+        {
+            if (r.Rim != rim) continue;
+            gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
+            gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
+            p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
+        }
     }
 }
 
 /// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).</summary>
-internal enum ConvChoice { Auto, Direct, Fast }
+internal enum ConvPath { Auto, Direct, Fast }

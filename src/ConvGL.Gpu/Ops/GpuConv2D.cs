@@ -29,7 +29,7 @@ public sealed class GpuConv2D : IDisposable
     public int[] WeightShape { get; private set; } = [];
 
     /// <summary>For tests: force conv2d.comp, or a fast variant wherever one applies (whatever the output size).</summary>
-    internal ConvChoice Choice
+    internal ConvPath Choice
     {
         get;
         set

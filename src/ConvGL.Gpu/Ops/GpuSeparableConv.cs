@@ -44,7 +44,7 @@ public sealed class GpuSeparableConv : IDisposable
         : $"separable: 1xK row + Kx1 column pass, each {_rowPlan.Variant}";
 
     /// <summary>For tests: force separable.comp, or conv2d_depthwise.comp passes wherever they apply.</summary>
-    internal ConvChoice Choice
+    internal ConvPath Choice
     {
         get;
         set

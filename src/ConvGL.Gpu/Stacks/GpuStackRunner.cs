@@ -1,6 +1,5 @@
 using ConvGL.Core;
 using ConvGL.Core.Stacks;
-using ConvGL.Gpu.Ops;
 
 namespace ConvGL.Gpu.Stacks;
 
@@ -16,8 +15,9 @@ namespace ConvGL.Gpu.Stacks;
 public sealed class GpuStackRunner : IDisposable
 {
     private readonly GlContext _context;
-    private readonly object?[] _ops;
+    private readonly IGpuStackOp[] _ops;
     private readonly GpuTensor[] _outputs;
+    private readonly GpuTensor[][] _inputBuffers;
     private readonly GpuTensor _input;
     private GpuTensor _source;
     private bool[] _enabled;
@@ -51,21 +51,16 @@ public sealed class GpuStackRunner : IDisposable
         Stack = stack;
         Plan = StackPlan.Create(stack, height, width, enabled);
         _enabled = Plan.Enabled.ToArray();
-        _ops = new object?[stack.Layers.Count];
+        _ops = new IGpuStackOp[stack.Layers.Count];
         _outputs = new GpuTensor[stack.Layers.Count];
         for (int i = 0; i < _ops.Length; i++)
         {
             StackLayer layer = stack.Layers[i];
-            _ops[i] = layer switch
-            {
-                ConvLayer c => new GpuConv2D(context, c.Weight, c.Bias, c.Options),
-                PoolLayer p => new GpuPool2D(context, p.Options),
-                ActivationLayer a => new GpuActivation(context, a.Kind, a.Slope),
-                MagnitudeLayer => new GpuMagnitude(context),
-                _ => throw new ConvGLException($"layer {i} ({layer.Type}) has no GPU implementation"),
-            };
+            _ops[i] = GpuStackOps.Create(context, layer, i);
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
+        // One reusable array per layer for the tensors it reads: a frame allocates nothing.
+        _inputBuffers = stack.Layers.Select((l, i) => new GpuTensor[l.InputsOf(i).Count]).ToArray();
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
         _source = _input;
         Allocate();
@@ -111,13 +106,12 @@ public sealed class GpuStackRunner : IDisposable
         if (!TrySetEnabled(layer, enabled, out string? error)) throw new ConvGLException(error!);
     }
 
-    /// <summary>The tensor holding the map after layer i: for a disabled layer, its input's tensor (for leading
-    /// disabled layers, the tensor the last run started from).</summary>
+    /// <summary>The tensor holding the map after layer i: for a disabled layer, its (first) input's tensor (for the
+    /// stack input, the tensor the last run started from).</summary>
     public GpuTensor Output(int layer)
     {
-        for (int i = layer; i >= 0; i--)
-            if (_enabled[i]) return _outputs[i];
-        return _source;
+        while (layer >= 0 && !_enabled[layer]) layer = Stack.Layers[layer].InputsOf(layer)[0];
+        return layer < 0 ? _source : _outputs[layer];
     }
 
     /// <summary>Runs every enabled layer on <see cref="Input"/>.</summary>
@@ -139,11 +133,13 @@ public sealed class GpuStackRunner : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _source = source;
-        GpuTensor current = source;
         for (int i = 0; i < _ops.Length; i++)
         {
             if (!_enabled[i]) continue;
             GpuTensor output = _outputs[i];
+            IReadOnlyList<int> reads = Stack.Layers[i].InputsOf(i);
+            GpuTensor[] inputs = _inputBuffers[i];
+            for (int k = 0; k < inputs.Length; k++) inputs[k] = Output(reads[k]);
             GpuTimer? timer = null;
             if (TimeLayers)
             {
@@ -153,20 +149,13 @@ public sealed class GpuStackRunner : IDisposable
             }
             try
             {
-                switch (_ops[i])
-                {
-                    case GpuConv2D conv: conv.Run(current, output); break;
-                    case GpuPool2D pool: pool.Run(current, output); break;
-                    case GpuActivation act: act.Run(current, output); break;
-                    case GpuMagnitude mag: mag.Run(current, output); break;
-                }
+                _ops[i].Run(inputs, output);
             }
             finally
             {
                 // A query left open by a failing layer would make every later Begin a GL error.
                 timer?.End();
             }
-            current = output;
         }
     }
 
@@ -180,7 +169,10 @@ public sealed class GpuStackRunner : IDisposable
         Run();
         var outputs = new Tensor[_outputs.Length];
         for (int i = 0; i < outputs.Length; i++)
-            outputs[i] = _enabled[i] ? _outputs[i].Download() : i == 0 ? input : outputs[i - 1];
+        {
+            int from = Stack.Layers[i].InputsOf(i)[0];
+            outputs[i] = _enabled[i] ? _outputs[i].Download() : from < 0 ? input : outputs[from];
+        }
         return new StackResult(Plan, input, outputs);
     }
 
@@ -188,7 +180,7 @@ public sealed class GpuStackRunner : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (object? op in _ops) (op as IDisposable)?.Dispose();
+        foreach (IGpuStackOp op in _ops) op.Dispose();
         foreach (GpuTensor t in _outputs) t.Dispose();
         foreach (GpuTimer? t in _timers ?? []) t?.Dispose();
         _input.Dispose();

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using ConvGL.Core;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The HUD's text, built from plain values so it can be tested without a window: what the info, kernel and
+/// probe panels say. Called when the HUD is redrawn (on a change, twice a second), never per frame.</summary>
+internal static class HudText
+{
+    /// <summary>At most this many kernel taps a side are shown (the centre ones): enough to read a kernel's shape.</summary>
+    public const int MaxTaps = 7;
+
+    /// <summary>Dilated kernels are drawn with their gaps (a dot where the kernel skips an input pixel) up to this
+    /// many columns; wider ones list the taps and say how far apart they are.</summary>
+    public const int MaxSpan = 13;
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The kernel panel: output channel <paramref name="channel"/>'s kernel for input channel
+    /// <paramref name="input"/> as the layer applies it — rotated 180 degrees under convolve, its taps spread by the
+    /// dilation (dots mark the input pixels it skips) — with the stride named.</summary>
+    public static List<string> KernelLines(ConvView conv, int channel, int input = 0)
+    {
+        Tensor w = conv.Weight;
+        ConvOptions o = conv.Options;
+        channel = Math.Clamp(channel, 0, w.Shape[0] - 1);
+        input = Math.Clamp(input, 0, w.Shape[1] - 1);
+        int kh = w.Shape[2], kw = w.Shape[3];
+        bool flip = o.Mode == ConvMode.Convolve;
+        int i0 = Math.Max(0, (kh - MaxTaps) / 2), j0 = Math.Max(0, (kw - MaxTaps) / 2);
+        int rows = Math.Min(kh, MaxTaps), cols = Math.Min(kw, MaxTaps);
+        int dy = o.DilationY, dx = o.DilationX;
+        bool spread = (cols - 1) * dx + 1 <= MaxSpan && (rows - 1) * dy + 1 <= MaxSpan;
+        var lines = new List<string>
+        {
+            F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {input}/{w.Shape[1]}") +
+            (kh > MaxTaps || kw > MaxTaps ? F($", centre {rows}x{cols}") : ""),
+        };
+        if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
+            lines.Add(F($"stride {o.StrideY}x{o.StrideX}, dilation {dy}x{dx}") +
+                      (dy > 1 || dx > 1 ? spread ? ": . = input pixel skipped" : F($": taps {dy} rows, {dx} columns apart") : ""));
+        var sb = new StringBuilder();
+        for (int r = 0; r < rows; r++)
+        {
+            sb.Clear();
+            for (int c = 0; c < cols; c++)
+            {
+                int i = i0 + r, j = j0 + c;
+                int si = flip ? kh - 1 - i : i, sj = flip ? kw - 1 - j : j;
+                if (c > 0 && spread) sb.Append(string.Concat(Enumerable.Repeat("      .", dx - 1)));
+                sb.Append(F($"{w.Data[((channel * w.Shape[1] + input) * kh + si) * kw + sj],7:0.###}"));
+            }
+            lines.Add(sb.ToString());
+            if (spread && r < rows - 1)
+            {
+                string dots = string.Concat(Enumerable.Repeat("      .", (cols - 1) * dx + 1));
+                for (int k = 1; k < dy; k++) lines.Add(dots);
+            }
+        }
+        return lines;
+    }
+
+    /// <summary>The first info line: rate, frame time, the pipeline pass time, vsync, pause.</summary>
+    public static string StatusLine(FrameStats stats, string pass, bool vsync, bool paused) =>
+        F($"ConvGL  {stats.FpsText}  {stats.FrameMs:0.0} ms/frame CPU  {pass}  vsync {(vsync ? "on" : "off")}{(paused ? "  PAUSED" : "")}");
+
+    /// <summary>The probe panel for a valid or invalid probe.</summary>
+    public static List<string> ProbeLines(Probe p, bool pinned)
+    {
+        var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
+        if (!p.Valid)
+        {
+            lines.Add(p.Why ?? "");
+            return lines;
+        }
+        var sb = new StringBuilder();
+        const int c = 0;
+        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(p.KernelWidth, MaxTaps);
+        lines.Add(F($"input window (channel {p.FirstInput + c})").PadRight(kw * 7 + 3) + "kernel as applied".PadRight(kw * 7 + 3) + "products");
+        for (int i = 0; i < kh; i++)
+        {
+            sb.Clear();
+            for (int j = 0; j < kw; j++) sb.Append(F($"{p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.000}"));
+            sb.Append("  |");
+            for (int j = 0; j < kw; j++) sb.Append(F($"{p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.###}"));
+            sb.Append("  |");
+            for (int j = 0; j < kw; j++) sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
+            lines.Add(sb.ToString());
+        }
+        if (p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps) lines.Add(F($"(showing {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})"));
+        sb.Clear().Append(F($"sum over {p.InputChannels} input channel(s):"));
+        for (int k = 0; k < Math.Min(p.InputChannels, 6); k++) sb.Append(F($" {p.ChannelSums[k]:0.0000}"));
+        if (p.InputChannels > 6) sb.Append(" ...");
+        lines.Add(sb.ToString());
+        lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
+        return lines;
+    }
+
+    /// <summary>Lines no wider than <paramref name="maxChars"/> characters: longer ones are broken at a space where
+    /// one is near the limit (else at the limit) and continued indented, so no text runs off a panel.</summary>
+    public static List<string> Wrap(IEnumerable<string> lines, int maxChars)
+    {
+        maxChars = Math.Max(8, maxChars);
+        var result = new List<string>();
+        foreach (string line in lines)
+        {
+            string rest = line;
+            bool first = true;
+            while (rest.Length > maxChars)
+            {
+                int cut = rest.LastIndexOf(' ', maxChars - 1);
+                if (cut < maxChars / 2) cut = maxChars;
+                result.Add(rest[..cut].TrimEnd());
+                rest = "  " + rest[cut..].TrimStart();
+                first = false;
+            }
+            if (rest.Length > 0 || first) result.Add(rest);
+        }
+        return result;
+    }
+}

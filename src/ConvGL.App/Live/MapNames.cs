@@ -1,0 +1,44 @@
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.App.Live;
+
+/// <summary>A name for every feature map of every layer, from the stack itself, so a grid shows "sobel-x" and
+/// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
+/// when there are several), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
+/// map names the pair it combines, and a channelwise layer (activation, pooling) or a layer that is off keeps the
+/// names of its input's maps.</summary>
+internal static class MapNames
+{
+    /// <summary>[layer][channel] names; <paramref name="enabled"/>[i] false means layer i passes its input through.</summary>
+    public static string[][] For(Stack stack, IReadOnlyList<bool> enabled, IReadOnlyList<string>?[] kernelNames)
+    {
+        string[] current = stack.InputChannels == 1 ? ["gray"] : ["R", "G", "B"];
+        var result = new string[stack.Layers.Count][];
+        for (int i = 0; i < stack.Layers.Count; i++)
+        {
+            StackLayer layer = stack.Layers[i];
+            if (enabled[i])
+                current = layer switch
+                {
+                    ConvLayer c when kernelNames[i] is { Count: > 0 } k => Enumerable.Range(0, c.Weight.Shape[0])
+                        .Select(o => current.Length == 1 ? k[o % k.Count] : $"{k[o % k.Count]} of {Input(current, o / k.Count)}").ToArray(),
+                    ConvLayer c => Enumerable.Range(0, c.Weight.Shape[0]).Select(o => $"{Stem(c, i)} {o}").ToArray(),
+                    MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => $"|{current[2 * o]}, {current[2 * o + 1]}|").ToArray(),
+                    _ => current,
+                };
+            result[i] = current;
+        }
+        return result;
+    }
+
+    private static string Input(string[] names, int i) => i < names.Length ? names[i] : $"input {i}";
+
+    // "conv2" for "conv2.weight", the file's stem for "w.npy", the layer's label, else "conv" and its number.
+    private static string Stem(ConvLayer c, int index)
+    {
+        string? n = c.WeightName;
+        if (n is null or "live") return c.Label ?? $"conv{index + 1}";
+        if (n.EndsWith(".weight", StringComparison.Ordinal)) return n[..^".weight".Length];
+        return Path.GetFileNameWithoutExtension(n);
+    }
+}

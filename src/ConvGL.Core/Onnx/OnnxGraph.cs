@@ -1,0 +1,163 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>ConvGL's model of an ONNX graph: the nodes as checked <see cref="OnnxOp"/>s in run order, each reading
+/// named values (graph inputs, initializers, earlier outputs) and producing one. Building it rejects, with one
+/// error naming the node, its op_type and what is supported, every op, attribute, extra output or element type
+/// ConvGL cannot run, so a graph that builds runs. A BatchNormalization right after a Conv whose output nothing
+/// else reads is folded into that Conv's weight and bias (the map between them is then not observable).</summary>
+public sealed class OnnxGraph
+{
+    /// <summary>The op_types ConvGL runs (default domain).</summary>
+    public static readonly IReadOnlyList<string> SupportedOps =
+        ["Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs", "Add", "Flatten", "Gemm"];
+
+    private const int FloatType = 1;
+
+    public OnnxModel Model { get; }
+    public IReadOnlyList<OnnxOp> Ops { get; }
+    /// <summary>The model's initializers plus the weights folding created.</summary>
+    public IReadOnlyDictionary<string, Tensor> Initializers { get; }
+    public IReadOnlyList<OnnxValueInfo> Inputs => Model.Inputs;
+    public IReadOnlyList<OnnxValueInfo> Outputs => Model.Outputs;
+
+    private OnnxGraph(OnnxModel model, IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> initializers)
+    {
+        Model = model;
+        Ops = ops;
+        Initializers = initializers;
+    }
+
+    public static OnnxGraph Load(string path, bool foldBatchNorm = true) => Build(OnnxReader.Load(path), foldBatchNorm);
+
+    public static OnnxGraph Build(OnnxModel model, bool foldBatchNorm = true)
+    {
+        string src = model.Source;
+        var defined = new HashSet<string>(model.Inputs.Select(i => i.Name), StringComparer.Ordinal);
+        defined.UnionWith(model.Initializers.Keys);
+        var ops = new List<OnnxOp>(model.Nodes.Count);
+        foreach (OnnxNode node in model.Nodes)
+        {
+            var a = new NodeAttributes(node, src);
+            if (node.Domain is not ("" or "ai.onnx"))
+                throw a.Error($"domain '{node.Domain}' is not supported (supported: the default ONNX domain)");
+            OnnxOp op = node.OpType switch
+            {
+                "Conv" => ConvOp.Read(node, a, node.Inputs.Count > 1 ? model.Initializers.GetValueOrDefault(node.Inputs[1]) : null),
+                "BatchNormalization" => BatchNormOp.Read(node, a),
+                "MaxPool" => PoolOp.Read(node, a, PoolKind.Max),
+                "AveragePool" => PoolOp.Read(node, a, PoolKind.Average),
+                "GlobalAveragePool" => GlobalAveragePoolOp.Read(node, a),
+                "Relu" => ActivationOp.Read(node, a, ActivationKind.Relu),
+                "LeakyRelu" => ActivationOp.Read(node, a, ActivationKind.LeakyRelu),
+                "Sigmoid" => ActivationOp.Read(node, a, ActivationKind.Sigmoid),
+                "Tanh" => ActivationOp.Read(node, a, ActivationKind.Tanh),
+                "Abs" => ActivationOp.Read(node, a, ActivationKind.Abs),
+                "Add" => AddOp.Read(node, a),
+                "Flatten" => FlattenOp.Read(node, a),
+                "Gemm" => GemmOp.Read(node, a),
+                _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)})"),
+            };
+            foreach (string input in op.Inputs)
+                if (input.Length > 0 && !defined.Contains(input))
+                    throw a.Error($"input '{input}' is neither a graph input, an initializer nor the output of an earlier node (ONNX requires nodes in topological order)");
+            if (!defined.Add(op.Output)) throw a.Error($"output '{op.Output}' is defined twice");
+            ops.Add(op);
+        }
+        // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first.
+        foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
+            if (v.ElemType is not (0 or FloatType))
+                throw new ConvGLException($"{src}: graph value '{v.Name}' has element type {OnnxReader.DataTypeName(v.ElemType)}; ConvGL runs FLOAT (float32) models only");
+        foreach (OnnxValueInfo o in model.Outputs)
+            if (!defined.Contains(o.Name)) throw new ConvGLException($"{src}: graph output '{o.Name}' is produced by no node");
+
+        var initializers = new Dictionary<string, Tensor>(model.Initializers, StringComparer.Ordinal);
+        if (foldBatchNorm) ops = FoldBatchNorms(ops, initializers, model.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));
+        return new OnnxGraph(model, ops, initializers);
+    }
+
+    /// <summary>Replaces Conv -> BatchNormalization pairs by one Conv with folded weights, where every parameter is an
+    /// initializer and the Conv's output feeds only the BatchNormalization (and is no graph output).</summary>
+    private static List<OnnxOp> FoldBatchNorms(List<OnnxOp> ops, Dictionary<string, Tensor> initializers, HashSet<string> graphOutputs)
+    {
+        var readers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (OnnxOp op in ops)
+            foreach (string i in op.Inputs)
+                if (i.Length > 0) readers[i] = readers.GetValueOrDefault(i) + 1;
+        var producers = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < ops.Count; i++) producers[ops[i].Output] = i;
+
+        var result = new List<OnnxOp?>(ops);
+        for (int i = 0; i < ops.Count; i++)
+        {
+            if (ops[i] is not BatchNormOp bn) continue;
+            if (!producers.TryGetValue(bn.Inputs[0], out int ci) || result[ci] is not ConvOp conv) continue;
+            if (readers[conv.Output] != 1 || graphOutputs.Contains(conv.Output)) continue;
+            bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+            if (!initializers.TryGetValue(conv.Inputs[1], out Tensor? w)) continue;
+            Tensor? b = null;
+            if (hasBias && !initializers.TryGetValue(conv.Inputs[2], out b)) continue;
+            if (!bn.Inputs.Skip(1).All(initializers.ContainsKey)) continue;
+            BatchNorm norm;
+            try
+            {
+                norm = bn.Parameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
+                conv.CheckWeight(w);
+                if (b is not null && b.Length != w.Shape[0]) continue;
+                if (norm.Channels != w.Shape[0]) continue;
+            }
+            catch (ConvGLException e)
+            {
+                throw new ConvGLException($"{bn.Where}: {e.Message}", e);
+            }
+            (Tensor fw, float[] fb) = norm.FoldIntoConv(w, b?.Data);
+            string wName = bn.Output + "::folded_weight", bName = bn.Output + "::folded_bias";
+            initializers[wName] = fw;
+            initializers[bName] = new Tensor([fb.Length], fb);
+            result[ci] = null;
+            result[i] = new ConvOp(conv.Node, conv.Where, [conv.Inputs[0], wName, bName], bn.Output, conv.Spatial, conv.Groups);
+        }
+        return result.OfType<OnnxOp>().ToList();
+    }
+
+    /// <summary>Runs the graph on the CPU reference ops. Returns every value computed, by name (so intermediate maps
+    /// are observable), the graph inputs included.</summary>
+    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (OnnxValueInfo i in Inputs)
+        {
+            if (!inputs.TryGetValue(i.Name, out Tensor? t))
+                throw new ConvGLException($"{Model.Source}: graph input '{i.Name}' {i.ShapeString} was not given");
+            CheckInputShape(i, t);
+            values[i.Name] = t;
+        }
+        foreach (OnnxOp op in Ops)
+            values[op.Output] = op.Run(Resolve(op, values));
+        return values;
+    }
+
+    /// <summary>The tensors an op reads: null for an omitted optional input.</summary>
+    public IReadOnlyList<Tensor?> Resolve(OnnxOp op, IReadOnlyDictionary<string, Tensor> values)
+    {
+        var args = new Tensor?[op.Inputs.Count];
+        for (int k = 0; k < args.Length; k++)
+        {
+            string name = op.Inputs[k];
+            if (name.Length == 0) continue;
+            args[k] = values.TryGetValue(name, out Tensor? v) ? v : Initializers.TryGetValue(name, out Tensor? w) ? w
+                : throw new ConvGLException($"{op.Where}: input '{name}' has no value");
+        }
+        return args;
+    }
+
+    /// <summary>Checks a tensor against an input's declared shape (unknown dimensions match anything).</summary>
+    public void CheckInputShape(OnnxValueInfo input, Tensor t)
+    {
+        if (input.Shape is null) return;
+        bool ok = input.Shape.Length == t.Rank;
+        for (int d = 0; ok && d < t.Rank; d++) ok = input.Shape[d] < 0 || input.Shape[d] == t.Shape[d];
+        if (!ok) throw new ConvGLException($"{Model.Source}: graph input '{input.Name}' expects shape {input.ShapeString}, got {t.ShapeString}");
+    }
+}

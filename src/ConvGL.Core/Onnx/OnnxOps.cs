@@ -1,0 +1,402 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>One op of an <see cref="OnnxGraph"/>: a node whose attributes were read and checked when the graph was
+/// built, so running it can only fail on the shapes it is given. <see cref="Run"/> is the CPU reference (ONNX
+/// tensors keep their batch dimension: (N, C, H, W) for the 2D ops).</summary>
+public abstract class OnnxOp
+{
+    private protected OnnxOp(OnnxNode node, string where, IReadOnlyList<string> inputs, string output)
+    {
+        Node = node;
+        Where = where;
+        Inputs = inputs;
+        Output = output;
+    }
+
+    public OnnxNode Node { get; }
+    /// <summary>"model.onnx: node 'conv1' (Conv)", for messages.</summary>
+    public string Where { get; }
+    /// <summary>Value names this op reads; empty for an omitted optional input.</summary>
+    public IReadOnlyList<string> Inputs { get; }
+    public string Output { get; }
+
+    public abstract Tensor Run(IReadOnlyList<Tensor?> inputs);
+
+    private protected ConvGLException Error(string message) => new($"{Where}: {message}");
+
+    private protected Tensor Image(Tensor t, int n) =>
+        Tensor.Chw(t.Shape[1], t.Shape[2], t.Shape[3], t.Data.AsSpan(n * t.Shape[1] * t.Shape[2] * t.Shape[3], t.Shape[1] * t.Shape[2] * t.Shape[3]).ToArray());
+
+    /// <summary>Runs a (C, H, W) -> (C', H', W') function on every image of an (N, C, H, W) batch.</summary>
+    private protected Tensor PerImage(Tensor x, Func<Tensor, Tensor> f)
+    {
+        if (x.Rank != 4) throw Error($"input must be (N, C, H, W) (ConvGL runs 2D ops), got {x.ShapeString}");
+        var outputs = new Tensor[x.Shape[0]];
+        for (int n = 0; n < outputs.Length; n++) outputs[n] = f(Image(x, n));
+        Tensor first = outputs.Length > 0 ? outputs[0] : f(Tensor.Chw(x.Shape[1], Math.Max(1, x.Shape[2]), Math.Max(1, x.Shape[3])));
+        var y = new Tensor([x.Shape[0], .. first.Shape]);
+        for (int n = 0; n < outputs.Length; n++) outputs[n].Data.CopyTo(y.Data, n * first.Length);
+        return y;
+    }
+}
+
+public enum AutoPad { NotSet, SameUpper, SameLower, Valid }
+
+/// <summary>Spatial attributes shared by Conv, MaxPool and AveragePool, in [H, W] order; pads are
+/// [top, left, bottom, right] (ONNX's [x1_begin, x2_begin, x1_end, x2_end]).</summary>
+public sealed record SpatialAttributes(int KernelY, int KernelX, int StrideY, int StrideX, int DilationY, int DilationX, AutoPad AutoPad, int[] Pads)
+{
+    /// <summary>The explicit pads for an input of (h, w): <see cref="Pads"/> for NOTSET, zero for VALID, and for
+    /// SAME_UPPER / SAME_LOWER the total that gives ceil(n / stride) outputs, the odd one at the end (upper) or the start (lower).</summary>
+    public (int Top, int Left, int Bottom, int Right) Resolve(int h, int w)
+    {
+        switch (AutoPad)
+        {
+            case AutoPad.NotSet: return (Pads[0], Pads[1], Pads[2], Pads[3]);
+            case AutoPad.Valid: return (0, 0, 0, 0);
+            default:
+                (int ty, int by) = Same(h, KernelY, StrideY, DilationY);
+                (int tx, int bx) = Same(w, KernelX, StrideX, DilationX);
+                return (ty, tx, by, bx);
+        }
+    }
+
+    private (int Before, int After) Same(int n, int k, int s, int d)
+    {
+        long output = ((long)n + s - 1) / s;
+        long total = Math.Max(0, (output - 1) * s + (long)d * (k - 1) + 1 - n);
+        if (total > int.MaxValue / 2) throw new ConvGLException($"auto_pad {AutoPad} needs padding {total}, too large");
+        int small = (int)(total / 2), large = (int)(total - total / 2);
+        return AutoPad == AutoPad.SameUpper ? (small, large) : (large, small);
+    }
+
+    internal static SpatialAttributes Read(NodeAttributes a, bool hasDilations, int[]? weightKernel)
+    {
+        long[]? kernel = a.Ints("kernel_shape", 2);
+        if (kernel is null && weightKernel is null) throw a.Error("attribute 'kernel_shape' is required");
+        long[] k = kernel ?? [weightKernel![0], weightKernel[1]];
+        if (weightKernel is not null && (k[0] != weightKernel[0] || k[1] != weightKernel[1]))
+            throw a.Error($"kernel_shape [{k[0]}, {k[1]}] does not match the weight's [{weightKernel[0]}, {weightKernel[1]}]");
+        long[] s = a.Ints("strides", 2) ?? [1, 1];
+        long[] d = hasDilations ? a.Ints("dilations", 2) ?? [1, 1] : [1, 1];
+        long[] p = a.Ints("pads", 4) ?? [0, 0, 0, 0];
+        string autoPad = a.String("auto_pad", "NOTSET");
+        AutoPad mode = autoPad switch
+        {
+            "NOTSET" or "" => AutoPad.NotSet,
+            "SAME_UPPER" => AutoPad.SameUpper,
+            "SAME_LOWER" => AutoPad.SameLower,
+            "VALID" => AutoPad.Valid,
+            _ => throw a.Error($"auto_pad '{autoPad}' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)"),
+        };
+        foreach (long v in k.Concat(s).Concat(d))
+            if (v < 1 || v > 1 << 20) throw a.Error($"kernel_shape, strides and dilations must be in [1, 2^20], got [{string.Join(", ", k.Concat(s).Concat(d))}]");
+        foreach (long v in p)
+            if (v < 0 || v > 1 << 20) throw a.Error($"pads must be in [0, 2^20], got [{string.Join(", ", p)}]");
+        return new SpatialAttributes((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)d[0], (int)d[1], mode, p.Select(v => (int)v).ToArray());
+    }
+}
+
+/// <summary>ONNX Conv (2D): inputs X (N, C, H, W), W (C_out, C / group, kH, kW), optional B (C_out), with
+/// asymmetric explicit padding, through <see cref="DirectConv2D"/> (held equal to the reference <see cref="Conv2D"/>
+/// by tests; float32 accumulation like ONNX Runtime).</summary>
+public sealed class ConvOp : OnnxOp
+{
+    public SpatialAttributes Spatial { get; }
+    public int Groups { get; }
+
+    internal ConvOp(OnnxNode node, string where, IReadOnlyList<string> inputs, string output, SpatialAttributes spatial, int groups)
+        : base(node, where, inputs, output)
+    {
+        Spatial = spatial;
+        Groups = groups;
+    }
+
+    internal static ConvOp Read(OnnxNode node, NodeAttributes a, Tensor? weight)
+    {
+        a.CheckArity(2, 3);
+        if (weight is not null && weight.Rank != 4)
+            throw a.Error($"weight {weight.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 2D convolutions only");
+        SpatialAttributes s = SpatialAttributes.Read(a, true, weight is null ? null : [weight.Shape[2], weight.Shape[3]]);
+        long group = a.Int("group", 1);
+        if (group < 1 || group > int.MaxValue) throw a.Error($"group {group} must be at least 1");
+        a.Finish();
+        return new ConvOp(node, a.Where, node.Inputs, node.Outputs[0], s, (int)group);
+    }
+
+    /// <summary>The reference options for an input of (h, w).</summary>
+    public ConvOptions Options(int h, int w)
+    {
+        (int t, int l, int b, int r) = Spatial.Resolve(h, w);
+        return new ConvOptions
+        {
+            Padding = PaddingMode.Explicit, PadY = t, PadX = l, PadBottom = b, PadRight = r,
+            StrideY = Spatial.StrideY, StrideX = Spatial.StrideX, DilationY = Spatial.DilationY, DilationX = Spatial.DilationX,
+            Groups = Groups, Border = Border.Zero, Mode = ConvMode.Correlate,
+        };
+    }
+
+    public void CheckWeight(Tensor w)
+    {
+        if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 2D convolutions only");
+        if (w.Shape[2] != Spatial.KernelY || w.Shape[3] != Spatial.KernelX)
+            throw Error($"weight {w.ShapeString} does not match kernel_shape [{Spatial.KernelY}, {Spatial.KernelX}]");
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!, w = inputs[1]!;
+        CheckWeight(w);
+        float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
+        try
+        {
+            return PerImage(x, image => DirectConv2D.Apply(image, w, bias, Options(image.H, image.W)));
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
+        {
+            throw Error(e.Message);
+        }
+    }
+}
+
+/// <summary>ONNX BatchNormalization at inference: inputs X (N, C, ...), scale, B, mean, var (C each).</summary>
+public sealed class BatchNormOp : OnnxOp
+{
+    public float Epsilon { get; }
+
+    internal BatchNormOp(OnnxNode node, string where, float epsilon) : base(node, where, node.Inputs, node.Outputs[0]) => Epsilon = epsilon;
+
+    internal static BatchNormOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(5, 5);
+        float epsilon = a.Float("epsilon", 1e-5f);
+        if (!(epsilon >= 0)) throw a.Error($"epsilon {epsilon} must not be negative");
+        if (a.Int("spatial", 1) != 1) throw a.Error("spatial = 0 (per-activation statistics) is not supported (supported: spatial = 1)");
+        if (a.Int("training_mode", 0) != 0) throw a.Error("training_mode = 1 is not supported (supported: inference, training_mode = 0)");
+        // Inference ignores the running-statistics momentum; is_test and consumed_inputs are opset 1-6 bookkeeping.
+        a.Ignore("momentum");
+        a.Ignore("is_test");
+        a.Ignore("consumed_inputs");
+        a.Finish();
+        return new BatchNormOp(node, a.Where, epsilon);
+    }
+
+    public BatchNorm Parameters(IReadOnlyList<Tensor?> inputs) =>
+        BatchNorm.FromStatistics(inputs[1]!.Data, inputs[2]!.Data, inputs[3]!.Data, inputs[4]!.Data, Epsilon);
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        if (x.Rank < 2) throw Error($"input {x.ShapeString} has no channel dimension");
+        try
+        {
+            return Parameters(inputs).Apply(x, 1);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+}
+
+/// <summary>ONNX MaxPool / AveragePool (2D) through <see cref="PaddedPool2D"/>.</summary>
+public sealed class PoolOp : OnnxOp
+{
+    public PoolKind Kind { get; }
+    public SpatialAttributes Spatial { get; }
+    public bool CeilMode { get; }
+    public bool CountIncludePad { get; }
+
+    private PoolOp(OnnxNode node, string where, PoolKind kind, SpatialAttributes spatial, bool ceil, bool includePad)
+        : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Kind = kind;
+        Spatial = spatial;
+        CeilMode = ceil;
+        CountIncludePad = includePad;
+    }
+
+    internal static PoolOp Read(OnnxNode node, NodeAttributes a, PoolKind kind)
+    {
+        a.CheckArity(1, 1);
+        // AveragePool has dilations from opset 19 on; read them for both so either opset's file works.
+        SpatialAttributes s = SpatialAttributes.Read(a, true, null);
+        long ceil = a.Int("ceil_mode", 0);
+        if (ceil is not (0 or 1)) throw a.Error($"ceil_mode {ceil} must be 0 or 1");
+        bool includePad = false;
+        if (kind == PoolKind.Average)
+        {
+            long c = a.Int("count_include_pad", 0);
+            if (c is not (0 or 1)) throw a.Error($"count_include_pad {c} must be 0 or 1");
+            includePad = c == 1;
+        }
+        else
+        {
+            // storage_order only changes the Indices output, which ConvGL does not produce.
+            a.Ignore("storage_order");
+        }
+        a.Finish();
+        return new PoolOp(node, a.Where, kind, s, ceil == 1, includePad);
+    }
+
+    public PaddedPoolOptions Options(int h, int w)
+    {
+        (int t, int l, int b, int r) = Spatial.Resolve(h, w);
+        return new PaddedPoolOptions
+        {
+            Kind = Kind, SizeY = Spatial.KernelY, SizeX = Spatial.KernelX, StrideY = Spatial.StrideY, StrideX = Spatial.StrideX,
+            DilationY = Spatial.DilationY, DilationX = Spatial.DilationX, PadTop = t, PadLeft = l, PadBottom = b, PadRight = r,
+            CeilMode = CeilMode, CountIncludePad = CountIncludePad,
+        };
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        try
+        {
+            return PerImage(inputs[0]!, image => PaddedPool2D.Apply(image, Options(image.H, image.W)));
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
+        {
+            throw Error(e.Message);
+        }
+    }
+}
+
+/// <summary>ONNX GlobalAveragePool (2D): (N, C, H, W) -> (N, C, 1, 1).</summary>
+public sealed class GlobalAveragePoolOp : OnnxOp
+{
+    private GlobalAveragePoolOp(OnnxNode node, string where) : base(node, where, node.Inputs, node.Outputs[0]) { }
+
+    internal static GlobalAveragePoolOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 1);
+        a.Finish();
+        return new GlobalAveragePoolOp(node, a.Where);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => PerImage(inputs[0]!, GlobalAveragePool.Apply);
+}
+
+/// <summary>ONNX Relu, LeakyRelu (alpha, default 0.01), Sigmoid, Tanh, Abs: element-wise on any shape.</summary>
+public sealed class ActivationOp : OnnxOp
+{
+    public ActivationKind Kind { get; }
+    public float Slope { get; }
+
+    private ActivationOp(OnnxNode node, string where, ActivationKind kind, float slope) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Kind = kind;
+        Slope = slope;
+    }
+
+    internal static ActivationOp Read(OnnxNode node, NodeAttributes a, ActivationKind kind)
+    {
+        a.CheckArity(1, 1);
+        float slope = kind == ActivationKind.LeakyRelu ? a.Float("alpha", 0.01f) : Activation.DefaultLeakySlope;
+        a.Finish();
+        return new ActivationOp(node, a.Where, kind, slope);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Activation.Apply(inputs[0]!, Kind, Slope);
+}
+
+/// <summary>ONNX Add with multidirectional (NumPy) broadcasting.</summary>
+public sealed class AddOp : OnnxOp
+{
+    private AddOp(OnnxNode node, string where) : base(node, where, node.Inputs, node.Outputs[0]) { }
+
+    internal static AddOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(2, 2);
+        a.Finish();
+        return new AddOp(node, a.Where);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        try
+        {
+            return Elementwise.Add(inputs[0]!, inputs[1]!);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+}
+
+/// <summary>ONNX Flatten: (d0, ..., dn) -> (d0 * ... * d(axis-1), d(axis) * ... * dn); a negative axis counts from the end.</summary>
+public sealed class FlattenOp : OnnxOp
+{
+    public int Axis { get; }
+
+    private FlattenOp(OnnxNode node, string where, int axis) : base(node, where, node.Inputs, node.Outputs[0]) => Axis = axis;
+
+    internal static FlattenOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 1);
+        long axis = a.Int("axis", 1);
+        if (axis is < -64 or > 64) throw a.Error($"axis {axis} is out of range");
+        a.Finish();
+        return new FlattenOp(node, a.Where, (int)axis);
+    }
+
+    public int[] OutputShape(int[] shape)
+    {
+        int axis = Axis < 0 ? Axis + shape.Length : Axis;
+        if (axis < 0 || axis > shape.Length) throw Error($"axis {Axis} is out of range for an input of rank {shape.Length}");
+        long outer = 1, inner = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (i < axis) outer *= shape[i];
+            else inner *= shape[i];
+        }
+        return [(int)outer, (int)inner];
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => inputs[0]!.Reshape(OutputShape(inputs[0]!.Shape)).Clone();
+}
+
+/// <summary>ONNX Gemm: Y = alpha * A' B' + beta * C (see <see cref="Ops.Gemm"/>).</summary>
+public sealed class GemmOp : OnnxOp
+{
+    public float Alpha { get; }
+    public float Beta { get; }
+    public bool TransA { get; }
+    public bool TransB { get; }
+
+    private GemmOp(OnnxNode node, string where, float alpha, float beta, bool transA, bool transB) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Alpha = alpha;
+        Beta = beta;
+        TransA = transA;
+        TransB = transB;
+    }
+
+    internal static GemmOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(2, 3);
+        float alpha = a.Float("alpha", 1f), beta = a.Float("beta", 1f);
+        long ta = a.Int("transA", 0), tb = a.Int("transB", 0);
+        if (ta is not (0 or 1) || tb is not (0 or 1)) throw a.Error($"transA {ta} and transB {tb} must be 0 or 1");
+        // Opset 1-6 flag for a broadcast C: opset 7 on always broadcasts, which is what we do.
+        if (a.Int("broadcast", 1) != 1) throw a.Error("broadcast = 0 is not supported (supported: broadcast = 1, the opset 7+ behaviour)");
+        a.Finish();
+        return new GemmOp(node, a.Where, alpha, beta, ta == 1, tb == 1);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        try
+        {
+            return Ops.Gemm.Apply(inputs[0]!, inputs[1]!, inputs.Count > 2 ? inputs[2] : null, Alpha, Beta, TransA, TransB);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System.Buffers.Binary;
+using ConvGL.Core.Onnx.Proto;
+using Google.Protobuf;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>Reads ONNX files: models (ModelProto, <c>*.onnx</c>) and single tensors (TensorProto, the
+/// <c>input_N.pb</c> / <c>output_N.pb</c> files of the ONNX backend test cases).
+///
+/// Protobuf runtime: Google.Protobuf (Google's own, maintained C# runtime) with Onnx/onnx_model.proto, our own
+/// declaration of the ONNX messages ConvGL reads (field numbers from the ONNX IR specification), compiled by protoc
+/// (Grpc.Tools) at build time. Chosen over OnnxSharp, which wraps the same runtime with generated classes of the
+/// whole schema plus its own graph-editing API that ConvGL does not need, and over a hand-written wire-format
+/// reader, which would re-implement (and have to test) varints, packed fields and unknown-field skipping that
+/// the runtime already gets right. Declaring only the fields we read keeps the generated surface small;
+/// everything else in a file is skipped as an unknown field.
+///
+/// Bounded: the file size is checked against <see cref="MaxFileBytes"/> before it is read; the whole file is then
+/// parsed from memory, so every length prefix is checked by the runtime against the bytes that are really there
+/// (a lying length is a truncation error, not an allocation); a tensor's element count is checked against its
+/// data before its float array is allocated. Every failure is one <see cref="ConvGLException"/> naming the file.</summary>
+public static class OnnxReader
+{
+    /// <summary>Protobuf messages cannot exceed 2 GiB; 1 GiB is far above ResNet-sized models (ResNet18 is 64 MB).</summary>
+    public const long MaxFileBytes = 1L << 30;
+
+    private const int Float = 1, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11;
+
+    /// <summary>The ONNX TensorProto.DataType name of an element type number, for messages.</summary>
+    public static string DataTypeName(int t) => t switch
+    {
+        0 => "UNDEFINED", 1 => "FLOAT", 2 => "UINT8", 3 => "INT8", 4 => "UINT16", 5 => "INT16", 6 => "INT32", 7 => "INT64",
+        8 => "STRING", 9 => "BOOL", 10 => "FLOAT16", 11 => "DOUBLE", 12 => "UINT32", 13 => "UINT64", 14 => "COMPLEX64",
+        15 => "COMPLEX128", 16 => "BFLOAT16", _ => $"type {t}",
+    };
+
+    public static OnnxModel Load(string path)
+    {
+        byte[] bytes = ReadBounded(path, "ONNX model");
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses a ModelProto held in memory; <paramref name="source"/> names it in errors.</summary>
+    public static OnnxModel Parse(byte[] bytes, string source)
+    {
+        ModelProto proto;
+        try
+        {
+            proto = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ConvGLException($"{source}: not a readable ONNX model (protobuf: {e.Message})", e);
+        }
+        if (proto.Graph is null) throw new ConvGLException($"{source}: the ONNX model has no graph (is this an ONNX file?)");
+        GraphProto g = proto.Graph;
+        if (g.SparseInitializer.Count > 0)
+            throw new ConvGLException($"{source}: sparse initializers ('{g.SparseInitializer[0].Values?.Name}') are not supported; store the weights dense");
+
+        long opset = 0;
+        foreach (OperatorSetIdProto o in proto.OpsetImport)
+            if (o.Domain is "" or "ai.onnx") opset = o.Version;
+        // IR 1-2 files may carry no opset_import: the specification says opset 1 is implied.
+        if (opset == 0) opset = 1;
+
+        var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (TensorProto t in g.Initializer)
+        {
+            if (t.Name.Length == 0) throw new ConvGLException($"{source}: an initializer has no name");
+            if (!initializers.TryAdd(t.Name, ToTensor(t, $"{source}: initializer '{t.Name}'")))
+                throw new ConvGLException($"{source}: initializer '{t.Name}' is given twice");
+        }
+
+        var nodes = new List<OnnxNode>(g.Node.Count);
+        foreach (NodeProto n in g.Node)
+        {
+            var attributes = new Dictionary<string, OnnxAttribute>(StringComparer.Ordinal);
+            foreach (AttributeProto a in n.Attribute)
+            {
+                string context = $"{source}: node '{(n.Name.Length > 0 ? n.Name : n.OpType)}' ({n.OpType}) attribute '{a.Name}'";
+                if (a.RefAttrName.Length > 0) throw new ConvGLException($"{context} refers to a function attribute; only plain graphs are supported");
+                if (!attributes.TryAdd(a.Name, ToAttribute(a, context))) throw new ConvGLException($"{context} is given twice");
+            }
+            nodes.Add(new OnnxNode(n.Name, n.OpType, n.Domain, n.Input.ToArray(), n.Output.ToArray(), attributes));
+        }
+
+        return new OnnxModel
+        {
+            Source = source,
+            IrVersion = proto.IrVersion,
+            Opset = opset,
+            Producer = (proto.ProducerName + " " + proto.ProducerVersion).Trim(),
+            GraphName = g.Name,
+            Inputs = g.Input.Where(i => !initializers.ContainsKey(i.Name)).Select(ToValueInfo).ToArray(),
+            Outputs = g.Output.Select(ToValueInfo).ToArray(),
+            Initializers = initializers,
+            Nodes = nodes,
+        };
+    }
+
+    /// <summary>One TensorProto file (an ONNX backend test case's <c>input_N.pb</c> or <c>output_N.pb</c>).</summary>
+    public static (string Name, Tensor Tensor) ReadTensorFile(string path)
+    {
+        byte[] bytes = ReadBounded(path, "ONNX tensor");
+        TensorProto proto;
+        try
+        {
+            proto = TensorProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ConvGLException($"{path}: not a readable ONNX TensorProto (protobuf: {e.Message})", e);
+        }
+        return (proto.Name, ToTensor(proto, path));
+    }
+
+    private static byte[] ReadBounded(string path, string what)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new ConvGLException($"{path}: {what} file not found");
+            if (info.Length > MaxFileBytes)
+                throw new ConvGLException($"{path}: {what} file is {info.Length} bytes, above the {MaxFileBytes}-byte limit");
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvGLException($"{path}: cannot read {what} file: {e.Message}", e);
+        }
+    }
+
+    private static OnnxValueInfo ToValueInfo(ValueInfoProto v)
+    {
+        TensorTypeProto? t = v.Type?.TensorType;
+        int[]? shape = t?.Shape is null ? null : t.Shape.Dim.Select(d => d.DimParam.Length == 0 && d.DimValue is > 0 and <= int.MaxValue ? (int)d.DimValue : -1).ToArray();
+        return new OnnxValueInfo(v.Name, shape, t?.ElemType ?? 0);
+    }
+
+    private static OnnxAttribute ToAttribute(AttributeProto a, string context)
+    {
+        // AttributeProto.AttributeType; files from before IR 0.0.2 leave it 0, so then the set field decides.
+        int type = a.Type != 0 ? a.Type
+            : a.Floats.Count > 0 ? 6 : a.Ints.Count > 0 ? 7 : a.Strings.Count > 0 ? 8 : a.T is not null ? 4 : !a.S.IsEmpty ? 3 : a.F != 0 ? 1 : 2;
+        return type switch
+        {
+            1 => new OnnxAttribute(a.Name, OnnxAttributeKind.Float) { F = a.F },
+            2 => new OnnxAttribute(a.Name, OnnxAttributeKind.Int) { I = a.I },
+            3 => new OnnxAttribute(a.Name, OnnxAttributeKind.String) { S = a.S.ToStringUtf8() },
+            4 => new OnnxAttribute(a.Name, OnnxAttributeKind.Tensor) { T = a.T is null ? throw new ConvGLException($"{context}: tensor attribute without a tensor") : ToTensor(a.T, context) },
+            6 => new OnnxAttribute(a.Name, OnnxAttributeKind.Floats) { Floats = a.Floats.ToArray() },
+            7 => new OnnxAttribute(a.Name, OnnxAttributeKind.Ints) { Ints = a.Ints.ToArray() },
+            8 => new OnnxAttribute(a.Name, OnnxAttributeKind.Strings) { Strings = a.Strings.Select(s => s.ToStringUtf8()).ToArray() },
+            // Graphs, sparse tensors, type protos: no supported op takes them; the op's own check names the attribute.
+            _ => new OnnxAttribute(a.Name, OnnxAttributeKind.Other),
+        };
+    }
+
+    /// <summary>A TensorProto as float32: FLOAT as is; DOUBLE, INT32, INT64 and FLOAT16 converted (integers exact up to
+    /// 2^24). The data comes from <c>raw_data</c> (little-endian) when present, else from the typed field.</summary>
+    internal static Tensor ToTensor(TensorProto t, string context)
+    {
+        if (t.DataLocation == 1 || t.ExternalData.Count > 0)
+            throw new ConvGLException($"{context}: weights stored in an external file are not supported; save the model with its weights inside");
+        var shape = new int[t.Dims.Count];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            long d = t.Dims[i];
+            if (d < 0 || d > int.MaxValue) throw new ConvGLException($"{context}: dimension {i} is {d}");
+            shape[i] = (int)d;
+        }
+        long count = Tensor.ElementCount(shape);
+        if (count > int.MaxValue) throw new ConvGLException($"{context}: shape ({string.Join(", ", shape)}) is too large");
+        int size = t.DataType switch { Float or Int32 => 4, Int64 or Double => 8, Float16 => 2, _ => 0 };
+        if (size == 0)
+            throw new ConvGLException($"{context}: element type {DataTypeName(t.DataType)} is not supported (FLOAT, DOUBLE, FLOAT16, INT32, INT64 are)");
+
+        if (!t.RawData.IsEmpty)
+        {
+            ReadOnlySpan<byte> raw = t.RawData.Span;
+            if (raw.Length != count * size)
+                throw new ConvGLException($"{context}: raw_data holds {raw.Length} bytes, shape ({string.Join(", ", shape)}) of {DataTypeName(t.DataType)} needs {count * size}");
+            var data = new float[count];
+            for (int i = 0; i < data.Length; i++)
+            {
+                ReadOnlySpan<byte> b = raw.Slice(i * size, size);
+                data[i] = t.DataType switch
+                {
+                    Float => BinaryPrimitives.ReadSingleLittleEndian(b),
+                    Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
+                    Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
+                    Double => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
+                    _ => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
+                };
+            }
+            return new Tensor(shape, data);
+        }
+
+        // Typed fields: FLOAT in float_data, DOUBLE in double_data, INT64 in int64_data, INT32 and FLOAT16 (as bits) in int32_data.
+        int found = t.DataType switch
+        {
+            Float => t.FloatData.Count,
+            Double => t.DoubleData.Count,
+            Int64 => t.Int64Data.Count,
+            _ => t.Int32Data.Count,
+        };
+        if (found != count)
+            throw new ConvGLException($"{context}: holds {found} values, shape ({string.Join(", ", shape)}) needs {count}");
+        var values = new float[count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = t.DataType switch
+            {
+                Float => t.FloatData[i],
+                Double => (float)t.DoubleData[i],
+                Int64 => t.Int64Data[i],
+                Int32 => t.Int32Data[i],
+                _ => (float)BitConverter.UInt16BitsToHalf((ushort)t.Int32Data[i]),
+            };
+        }
+        return new Tensor(shape, values);
+    }
+}

@@ -1,0 +1,110 @@
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>An ONNX model as a ConvGL <see cref="Stack"/>, so everything that takes a stack (features, the window,
+/// the GPU stack runner) takes the model: one layer per graph op after BatchNormalization folding, named after its
+/// node, reading the layers its node reads (residual Adds name two). The model must take one (1, C, H, W) input
+/// with C = 1 (a gray stack) or 3 (RGB), fed as is (no preprocessing). Ops whose shape depends on the input size
+/// in a way a stack cannot hold (auto_pad SAME_*), and weights that are not initializers, are one error naming the node.</summary>
+public static class OnnxStack
+{
+    public static Stack Load(string path) => FromGraph(OnnxGraph.Load(path), Path.GetFileNameWithoutExtension(path));
+
+    public static Stack FromGraph(OnnxGraph graph, string name)
+    {
+        string src = graph.Model.Source;
+        if (graph.Inputs.Count != 1)
+            throw new ConvGLException($"{src}: a model used as a stack takes one input, this one takes {graph.Inputs.Count} ({string.Join(", ", graph.Inputs.Select(i => i.Name))})");
+        OnnxValueInfo input = graph.Inputs[0];
+        if (input.Shape is not [var n, var c, _, _] || n is not (1 or -1) || c is not (1 or 3))
+            throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3");
+
+        var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
+        var layers = new List<StackLayer>(graph.Ops.Count);
+        foreach (OnnxOp op in graph.Ops)
+        {
+            int i = layers.Count;
+            int[] reads = DataInputs(op).Select(v => index.TryGetValue(v, out int j) ? j
+                : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
+            StackLayer layer = op switch
+            {
+                ConvOp conv => Conv(graph, conv),
+                BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(graph, op, v))])),
+                PoolOp pool => new PaddedPoolLayer(NoSamePad(pool, pool.Spatial).Options(1, 1)),
+                GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
+                ActivationOp a => new ActivationLayer(a.Kind, a.Slope),
+                AddOp => new AddLayer(),
+                FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
+                GemmOp g => Linear(graph, g),
+                _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
+            };
+            layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
+            if (reads.Length != 1 || reads[0] != i - 1) layer.Inputs = reads;
+            index[op.Output] = i;
+            layers.Add(layer);
+        }
+        try
+        {
+            return new Stack(name, input.Shape[1] == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({graph.Model.Producer}, opset {graph.Model.Opset})" };
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"{src}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The inputs that carry maps (not weights).</summary>
+    private static IEnumerable<string> DataInputs(OnnxOp op) => op switch
+    {
+        AddOp => op.Inputs.Take(2),
+        _ => op.Inputs.Take(1),
+    };
+
+    private static Tensor Constant(OnnxGraph graph, OnnxOp op, string name) =>
+        graph.Initializers.TryGetValue(name, out Tensor? t) ? t
+            : throw new ConvGLException($"{op.Where}: input '{name}' must be an initializer (a weight stored in the model) for a stack");
+
+    private static T NoSamePad<T>(T op, SpatialAttributes s) where T : OnnxOp =>
+        s.AutoPad is AutoPad.SameUpper or AutoPad.SameLower
+            ? throw new ConvGLException($"{op.Where}: auto_pad {s.AutoPad} depends on the input size; a stack needs explicit pads (supported: NOTSET with pads, VALID)")
+            : op;
+
+    private static ConvLayer Conv(OnnxGraph graph, ConvOp conv)
+    {
+        NoSamePad(conv, conv.Spatial);
+        Tensor w = Constant(graph, conv, conv.Inputs[1]);
+        conv.CheckWeight(w);
+        bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+        float[]? b = hasBias ? Constant(graph, conv, conv.Inputs[2]).Data : null;
+        return ConvLayer.FromOnnx(w, b, conv.Options(1, 1), conv.Inputs[1], hasBias ? conv.Inputs[2] : null);
+    }
+
+    private static LinearLayer Linear(OnnxGraph graph, GemmOp g)
+    {
+        if (g.TransA || g.Alpha != 1f || g.Beta != 1f)
+            throw new ConvGLException($"{g.Where}: a stack's linear layer is Gemm with transA = 0, alpha = beta = 1 (PyTorch Linear)");
+        Tensor b = Constant(graph, g, g.Inputs[1]);
+        if (b.Rank != 2) throw new ConvGLException($"{g.Where}: weight {b.ShapeString} must be 2D");
+        Tensor weight = g.TransB ? b : Transpose(b);
+        float[]? bias = null;
+        if (g.Inputs.Count > 2 && g.Inputs[2].Length > 0)
+        {
+            Tensor c = Constant(graph, g, g.Inputs[2]);
+            if (c.Length != weight.Shape[0] || c.Shape.Count(d => d != 1) > 1)
+                throw new ConvGLException($"{g.Where}: bias {c.ShapeString} must hold one value per output ({weight.Shape[0]})");
+            bias = c.Data;
+        }
+        return new LinearLayer(weight, bias, g.Inputs[1], g.Inputs.Count > 2 ? g.Inputs[2] : null);
+    }
+
+    private static Tensor Transpose(Tensor m)
+    {
+        int r = m.Shape[0], c = m.Shape[1];
+        var t = new Tensor([c, r]);
+        for (int i = 0; i < r; i++)
+            for (int j = 0; j < c; j++)
+                t.Data[j * r + i] = m.Data[i * c + j];
+        return t;
+    }
+}

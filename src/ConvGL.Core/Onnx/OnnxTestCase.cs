@@ -1,0 +1,102 @@
+namespace ConvGL.Core.Onnx;
+
+/// <summary>The outcome of one ONNX backend test case: pass when every output of every data set is within
+/// tolerance; <see cref="MaxError"/> is the largest |got - expected| seen.</summary>
+public sealed record OnnxTestResult(string Name, bool Passed, double MaxError, string? Detail);
+
+/// <summary>One ONNX backend conformance case (onnx/backend/test/data/node/test_*): <c>model.onnx</c> plus
+/// <c>test_data_set_*/input_N.pb</c> and <c>output_N.pb</c> TensorProto files, N following the graph's input and
+/// output order. Values compare as |got - expected| &lt;= <see cref="AbsoluteTolerance"/> + <see cref="RelativeTolerance"/>
+/// * |expected|: ONNX's own runner uses rtol 1e-3 with atol 1e-7; the absolute part is 1e-5 here so float32 sums
+/// taken in another order (the GPU's) near zero still compare.</summary>
+public sealed class OnnxTestCase
+{
+    public const double AbsoluteTolerance = 1e-5, RelativeTolerance = 1e-3;
+
+    /// <summary>Runs a graph on given inputs, returning its values by name (the CPU reference, or a GPU runner).</summary>
+    public delegate IReadOnlyDictionary<string, Tensor> Runner(OnnxGraph graph, IReadOnlyDictionary<string, Tensor> inputs);
+
+    public string Directory { get; }
+    public string Name => Path.GetFileName(Directory.TrimEnd('/'));
+    public OnnxGraph Graph { get; }
+    public IReadOnlyList<(string Name, IReadOnlyDictionary<string, Tensor> Inputs, IReadOnlyList<Tensor> Outputs)> DataSets { get; }
+
+    private OnnxTestCase(string directory, OnnxGraph graph, IReadOnlyList<(string, IReadOnlyDictionary<string, Tensor>, IReadOnlyList<Tensor>)> sets)
+    {
+        Directory = directory;
+        Graph = graph;
+        DataSets = sets;
+    }
+
+    /// <summary>Reads the case; any problem (missing files, unreadable protobuf, unsupported op) is a <see cref="ConvGLException"/>.</summary>
+    public static OnnxTestCase Load(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new ConvGLException($"{directory}: no such test case directory");
+        string model = Path.Combine(directory, "model.onnx");
+        if (!File.Exists(model)) throw new ConvGLException($"{directory}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/)");
+        OnnxGraph graph = OnnxGraph.Load(model);
+        string[] setDirs = System.IO.Directory.GetDirectories(directory, "test_data_set_*").Order(StringComparer.Ordinal).ToArray();
+        if (setDirs.Length == 0) throw new ConvGLException($"{directory}: no test_data_set_* directory");
+        var sets = new List<(string, IReadOnlyDictionary<string, Tensor>, IReadOnlyList<Tensor>)>();
+        foreach (string set in setDirs)
+        {
+            var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            for (int i = 0; i < graph.Inputs.Count; i++)
+                inputs[graph.Inputs[i].Name] = OnnxReader.ReadTensorFile(Path.Combine(set, $"input_{i}.pb")).Tensor;
+            var outputs = new Tensor[graph.Outputs.Count];
+            for (int i = 0; i < outputs.Length; i++)
+                outputs[i] = OnnxReader.ReadTensorFile(Path.Combine(set, $"output_{i}.pb")).Tensor;
+            sets.Add((Path.GetFileName(set), inputs, outputs));
+        }
+        return new OnnxTestCase(directory, graph, sets);
+    }
+
+    /// <summary>The CPU reference runner.</summary>
+    public static IReadOnlyDictionary<string, Tensor> RunCpu(OnnxGraph graph, IReadOnlyDictionary<string, Tensor> inputs) => graph.Run(inputs);
+
+    public OnnxTestResult Run(Runner runner)
+    {
+        double maxError = 0;
+        foreach ((string set, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<Tensor> expected) in DataSets)
+        {
+            IReadOnlyDictionary<string, Tensor> values;
+            try
+            {
+                values = runner(Graph, inputs);
+            }
+            catch (ConvGLException e)
+            {
+                return new OnnxTestResult(Name, false, double.NaN, $"{set}: {e.Message}");
+            }
+            for (int i = 0; i < expected.Count; i++)
+            {
+                string name = Graph.Outputs[i].Name;
+                Tensor got = values[name], want = expected[i];
+                if (!got.SameShape(want))
+                    return new OnnxTestResult(Name, false, double.NaN, $"{set}: output '{name}' has shape {got.ShapeString}, expected {want.ShapeString}");
+                (double error, int worst) = Compare(got, want);
+                maxError = Math.Max(maxError, error);
+                if (worst >= 0)
+                    return new OnnxTestResult(Name, false, maxError,
+                        $"{set}: output '{name}'[{worst}] = {got.Data[worst]}, expected {want.Data[worst]} (|diff| {Math.Abs(got.Data[worst] - want.Data[worst]):G3})");
+            }
+        }
+        return new OnnxTestResult(Name, true, maxError, null);
+    }
+
+    /// <summary>The largest |got - want| and the first index outside tolerance (-1 when none; NaN never passes).</summary>
+    public static (double MaxError, int FirstBad) Compare(Tensor got, Tensor want)
+    {
+        double max = 0;
+        int bad = -1;
+        for (int k = 0; k < want.Length; k++)
+        {
+            double g = got.Data[k], w = want.Data[k];
+            double diff = g == w ? 0 : Math.Abs(g - w);
+            if (double.IsNaN(diff)) diff = double.PositiveInfinity;
+            max = Math.Max(max, diff);
+            if (bad < 0 && !(diff <= AbsoluteTolerance + RelativeTolerance * Math.Abs(w))) bad = k;
+        }
+        return (max, bad);
+    }
+}

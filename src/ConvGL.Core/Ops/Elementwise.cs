@@ -1,0 +1,65 @@
+namespace ConvGL.Core.Ops;
+
+/// <summary>Element-wise binary ops with NumPy broadcasting (ONNX's multidirectional broadcasting): shapes are
+/// aligned on the right, and each dimension pair must be equal or one of them 1.</summary>
+public static class Elementwise
+{
+    public static Tensor Add(Tensor a, Tensor b) => Binary(a, b, static (x, y) => x + y, "add");
+
+    public static int[] BroadcastShape(int[] a, int[] b, string op)
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        var shape = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i - (rank - a.Length) >= 0 ? a[i - (rank - a.Length)] : 1;
+            int db = i - (rank - b.Length) >= 0 ? b[i - (rank - b.Length)] : 1;
+            if (da != db && da != 1 && db != 1)
+                throw new ConvGLException($"{op}: shapes ({string.Join(", ", a)}) and ({string.Join(", ", b)}) do not broadcast (dimension {i}: {da} vs {db})");
+            shape[i] = da == 1 ? db : da;
+        }
+        return shape;
+    }
+
+    private static Tensor Binary(Tensor a, Tensor b, Func<float, float, float> f, string op)
+    {
+        if (a.SameShape(b))
+        {
+            var same = new Tensor(a.Shape);
+            for (int i = 0; i < a.Length; i++) same.Data[i] = f(a.Data[i], b.Data[i]);
+            return same;
+        }
+        int[] shape = BroadcastShape(a.Shape, b.Shape, op);
+        var output = new Tensor(shape);
+        int[] sa = BroadcastStrides(a.Shape, shape), sb = BroadcastStrides(b.Shape, shape);
+        var index = new int[shape.Length];
+        for (int i = 0; i < output.Length; i++)
+        {
+            int ia = 0, ib = 0;
+            for (int d = 0; d < shape.Length; d++)
+            {
+                ia += index[d] * sa[d];
+                ib += index[d] * sb[d];
+            }
+            output.Data[i] = f(a.Data[ia], b.Data[ib]);
+            for (int d = shape.Length - 1; d >= 0 && ++index[d] == shape[d]; d--) index[d] = 0;
+        }
+        return output;
+    }
+
+    /// <summary>Element strides of <paramref name="shape"/> seen through the broadcast <paramref name="target"/>
+    /// shape: 0 along a broadcast (size 1 or missing) dimension.</summary>
+    private static int[] BroadcastStrides(int[] shape, int[] target)
+    {
+        var strides = new int[target.Length];
+        int stride = 1;
+        for (int d = target.Length - 1; d >= 0; d--)
+        {
+            int s = d - (target.Length - shape.Length);
+            int dim = s >= 0 ? shape[s] : 1;
+            strides[d] = dim == 1 ? 0 : stride;
+            stride *= dim;
+        }
+        return strides;
+    }
+}

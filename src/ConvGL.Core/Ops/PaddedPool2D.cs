@@ -1,0 +1,92 @@
+namespace ConvGL.Core.Ops;
+
+/// <summary>Pooling with every option ONNX's MaxPool / AveragePool have (and PyTorch's MaxPool2d / AvgPool2d):
+/// padding per side (top, left, bottom, right), dilation, ceil_mode, and count_include_pad either way.
+/// <see cref="Pool2D"/> stays the simple symmetric case the stack files use.</summary>
+public sealed record PaddedPoolOptions
+{
+    public PoolKind Kind { get; init; } = PoolKind.Max;
+    public int SizeY { get; init; } = 2;
+    public int SizeX { get; init; } = 2;
+    public int StrideY { get; init; } = 1;
+    public int StrideX { get; init; } = 1;
+    public int PadTop { get; init; }
+    public int PadLeft { get; init; }
+    public int PadBottom { get; init; }
+    public int PadRight { get; init; }
+    public int DilationY { get; init; } = 1;
+    public int DilationX { get; init; } = 1;
+    /// <summary>Round the output size up, as long as the last window still starts inside the input or its
+    /// top/left padding (PyTorch's and ONNX Runtime's rule).</summary>
+    public bool CeilMode { get; init; }
+    /// <summary>Average only: divide by the taps that fall inside the padded input (true) or inside the image
+    /// alone (false, ONNX's default). Taps beyond the padding, which only ceil_mode creates, never count.</summary>
+    public bool CountIncludePad { get; init; }
+
+    public override string ToString() =>
+        $"{Kind.ToString().ToLowerInvariant()} size=({SizeY},{SizeX}) stride=({StrideY},{StrideX}) pads=({PadTop},{PadLeft},{PadBottom},{PadRight}) " +
+        $"dilation=({DilationY},{DilationX}) ceil={CeilMode} count_include_pad={CountIncludePad}";
+}
+
+/// <summary>The reference for <see cref="PaddedPoolOptions"/> over each channel of a (C, H, W) tensor:
+///
+///     out[c, y, x] = max / mean over i, j of in[c, y*sy - top + i*dy, x*sx - left + j*dx]  (taps inside the image)
+///
+/// and the output size along an axis is floor (or ceil) ((n + before + after - d*(k-1) - 1) / s) + 1.</summary>
+public static class PaddedPool2D
+{
+    public static AxisGeometry Axis(int n, int k, int stride, int dilation, int before, int after, bool ceil, string axis)
+    {
+        if (n < 1) throw new ConvGLException($"pool input {axis} size {n} must be at least 1");
+        if (k < 1 || stride < 1 || dilation < 1)
+            throw new ConvGLException($"pool {axis} size {k}, stride {stride} and dilation {dilation} must be at least 1");
+        if (before < 0 || after < 0) throw new ConvGLException($"pool {axis} padding ({before}, {after}) must not be negative");
+        if (before >= (long)dilation * (k - 1) + 1 || after >= (long)dilation * (k - 1) + 1)
+            throw new ConvGLException($"pool {axis} padding ({before}, {after}) must be smaller than the window span {(long)dilation * (k - 1) + 1}, or a window could hold padding alone");
+        long span = (long)dilation * (k - 1) + 1, padded = (long)n + before + after;
+        if (padded < span)
+            throw new ConvGLException($"pool output {axis} size would be below 1: input {n} padded by ({before}, {after}) is shorter than the window span {span}");
+        long outSize = (ceil ? (padded - span + stride - 1) / stride : (padded - span) / stride) + 1;
+        if (ceil && (outSize - 1) * stride >= n + before) outSize--;
+        if (outSize > int.MaxValue) throw new ConvGLException($"pool output {axis} size {outSize} is too large");
+        return new AxisGeometry(before, after, (int)outSize);
+    }
+
+    public static ConvGeometry Geometry(int h, int w, PaddedPoolOptions o) => new(
+        Axis(h, o.SizeY, o.StrideY, o.DilationY, o.PadTop, o.PadBottom, o.CeilMode, "height"),
+        Axis(w, o.SizeX, o.StrideX, o.DilationX, o.PadLeft, o.PadRight, o.CeilMode, "width"));
+
+    public static Tensor Apply(Tensor input, PaddedPoolOptions o)
+    {
+        if (input.Rank != 3) throw new ConvGLException($"pool input must be (C, H, W), got {input.ShapeString}");
+        int c = input.C, h = input.H, w = input.W;
+        ConvGeometry g = Geometry(h, w, o);
+        var output = Tensor.Chw(c, g.Y.Output, g.X.Output);
+        bool max = o.Kind == PoolKind.Max;
+        for (int ch = 0; ch < c; ch++)
+            for (int y = 0; y < g.Y.Output; y++)
+                for (int x = 0; x < g.X.Output; x++)
+                {
+                    double acc = max ? double.NegativeInfinity : 0.0;
+                    int inImage = 0, inPadded = 0;
+                    for (int i = 0; i < o.SizeY; i++)
+                    {
+                        int iy = y * o.StrideY - o.PadTop + i * o.DilationY;
+                        if (iy >= h + o.PadBottom) break;
+                        for (int j = 0; j < o.SizeX; j++)
+                        {
+                            int ix = x * o.StrideX - o.PadLeft + j * o.DilationX;
+                            if (ix >= w + o.PadRight) break;
+                            inPadded++;
+                            if ((uint)iy >= (uint)h || (uint)ix >= (uint)w) continue;
+                            inImage++;
+                            float v = input[ch, iy, ix];
+                            acc = max ? Math.Max(acc, v) : acc + v;
+                        }
+                    }
+                    int divisor = o.CountIncludePad ? inPadded : inImage;
+                    output[ch, y, x] = (float)(max ? acc : divisor == 0 ? 0.0 : acc / divisor);
+                }
+        return output;
+    }
+}

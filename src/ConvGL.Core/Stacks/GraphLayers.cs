@@ -1,0 +1,182 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Stacks;
+
+/// <summary>Element-wise sum of two maps of the same shape (a residual connection): <c>"type": "add"</c> with
+/// <c>"inputs": [a, b]</c>.</summary>
+public sealed class AddLayer : StackLayer
+{
+    public override string Type => "add";
+    public override int InputCount => 2;
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
+            : $"add needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
+        return inputChannels[0];
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
+    {
+        if (inputSizes.Count != 2 || inputSizes[0] != inputSizes[1])
+            throw new ConvGLException($"add needs two inputs of equal size, got {string.Join(" and ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
+        return inputSizes[0];
+    }
+
+    public override Tensor Forward(Tensor input) => throw new InvalidOperationException("add takes two inputs");
+
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != 2 || !inputs[0].SameShape(inputs[1]))
+            throw new ConvGLException($"add needs two inputs of equal shape, got {string.Join(" and ", inputs.Select(t => t.ShapeString))}");
+        return Elementwise.Add(inputs[0], inputs[1]);
+    }
+
+    internal override string SizeField => "inputs";
+}
+
+/// <summary>Inference batch normalisation as a per-channel affine map (see <see cref="BatchNorm"/>):
+/// <c>"type": "batchnorm"</c>. An imported BatchNormalization right after a conv is folded into that conv instead.</summary>
+public sealed class BatchNormLayer(BatchNorm parameters) : StackLayer
+{
+    public BatchNorm Parameters { get; } = parameters;
+
+    public override string Type => "batchnorm";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels == Parameters.Channels ? null : $"batchnorm has statistics for {Parameters.Channels} channels, its input has {inputChannels}";
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Parameters.Apply(input);
+
+    internal override string SizeField => "type";
+}
+
+/// <summary>Max or average pooling with ONNX's options (per-side pads, dilation, ceil_mode, count_include_pad; see
+/// <see cref="PaddedPoolOptions"/>): the <c>"maxpool"</c> / <c>"avgpool"</c> types with any of those fields.</summary>
+public sealed class PaddedPoolLayer(PaddedPoolOptions options) : StackLayer
+{
+    public PaddedPoolOptions Options { get; } = options;
+
+    public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w)
+    {
+        ConvGeometry g = PaddedPool2D.Geometry(h, w, Options);
+        return (g.Y.Output, g.X.Output);
+    }
+
+    public override Tensor Forward(Tensor input) => PaddedPool2D.Apply(input, Options);
+
+    internal override string SizeField => "size";
+}
+
+/// <summary>The mean of each map: (C, H, W) -> (C, 1, 1), <c>"type": "globalavgpool"</c>.</summary>
+public sealed class GlobalAvgPoolLayer : StackLayer
+{
+    public override string Type => "globalavgpool";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (1, 1);
+
+    public override Tensor Forward(Tensor input) => GlobalAveragePool.Apply(input);
+
+    internal override string SizeField => "type";
+}
+
+/// <summary>(C, H, W) -> (C*H*W, 1, 1), the values in the same order: <c>"type": "flatten"</c>, before a linear layer.</summary>
+public sealed class FlattenLayer : StackLayer
+{
+    public override string Type => "flatten";
+
+    /// <summary>Channels after flattening depend on the input's size too: <see cref="StackLayer.OutputShape"/> has them;
+    /// the channel-only rule passes the count through unchecked.</summary>
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
+    {
+        error = null;
+        return new MapShape((int)Math.Min(int.MaxValue, inputs[0].Values), 1, 1);
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (1, 1);
+
+    public override Tensor Forward(Tensor input) => input.Reshape(input.Length, 1, 1).Clone();
+
+    internal override string SizeField => "type";
+}
+
+/// <summary>A fully connected layer, PyTorch Linear: y = W x + b with weight (out, in), on the flattened input
+/// (C*H*W values), giving (out, 1, 1): <c>"type": "linear"</c>.</summary>
+public sealed class LinearLayer : StackLayer
+{
+    public override string Type => "linear";
+    public Tensor Weight { get; }
+    public float[]? Bias { get; }
+    public string WeightName { get; }
+    public string? BiasName { get; }
+
+    public LinearLayer(Tensor weight, float[]? bias, string weightName, string? biasName)
+    {
+        if (weight.Rank != 2) throw new ConvGLException($"linear weight must be (out, in), got {weight.ShapeString}");
+        if (bias is not null && bias.Length != weight.Shape[0]) throw new ConvGLException($"linear bias has {bias.Length} entries, the weight {weight.Shape[0]} outputs");
+        Weight = weight;
+        Bias = bias;
+        WeightName = weightName;
+        BiasName = bias is null ? null : biasName ?? weightName + ".bias";
+    }
+
+    public int In => Weight.Shape[1];
+    public int Out => Weight.Shape[0];
+
+    /// <summary>The input's channel count alone cannot be checked (H and W count too); the plan checks C*H*W against <see cref="In"/>.</summary>
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return Out;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (1, 1);
+
+    public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
+    {
+        error = inputs[0].Values == In ? null : $"linear weight {Weight.ShapeString} takes {In} values, its input {inputs[0]} has {inputs[0].Values}";
+        return new MapShape(Out, 1, 1);
+    }
+
+    public override Tensor Forward(Tensor input)
+    {
+        if (input.Length != In) throw new ConvGLException($"linear takes {In} values, its input {input.ShapeString} has {input.Length}");
+        Tensor y = Ops.Gemm.Apply(input.Reshape(1, In), Weight, Bias is null ? null : new Tensor([Out], Bias), transB: true);
+        return y.Reshape(Out, 1, 1);
+    }
+
+    internal override string SizeField => "weight";
+}

@@ -1,0 +1,78 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="Elementwise.Add"/> (shaders/add.comp): a + b with NumPy broadcasting over up
+/// to 4 dimensions. GPU tensors are (C, H, W) storage; the logical shapes are passed alongside.</summary>
+public sealed class GpuAdd(GlContext context) : IDisposable
+{
+    private GlProgram? _program;
+    private GpuTensor? _scratchA, _scratchB, _scratchOut;
+
+    /// <summary>Writes a + b into <paramref name="output"/> (resized to hold the broadcast shape, stored as
+    /// (1, 1, n) unless <paramref name="storage"/> says otherwise) and returns the broadcast shape.</summary>
+    public int[] Run(GpuTensor a, int[] aShape, GpuTensor b, int[] bShape, GpuTensor output, (int C, int H, int W)? storage = null)
+    {
+        context.CheckThread();
+        context.FlushDisposables();
+        if (ReferenceEquals(a, output) || ReferenceEquals(b, output)) throw new ArgumentException("add: the output must be a different tensor");
+        int[] shape = Elementwise.BroadcastShape(aShape, bShape, "add");
+        if (shape.Length > 4) throw new ConvGLException($"add on the GPU takes up to 4 dimensions, got ({string.Join(", ", shape)})");
+        int n = (int)shape.Aggregate(1L, (x, d) => x * d);
+        (int c, int h, int w) = storage ?? (1, 1, n);
+        if ((long)c * h * w != n) throw new ArgumentException($"storage ({c}, {h}, {w}) does not hold {n} values");
+        output.Resize(c, h, w);
+        int[] dims = Pad4(shape);
+        int[] sa = Strides4(aShape, dims), sb = Strides4(bShape, dims);
+        _program ??= context.Shaders.Compute("add.comp");
+        GL gl = context.Gl;
+        GlProgram p = _program;
+        p.Use();
+        gl.Uniform1(p.Uniform("u_count"), n);
+        gl.Uniform4(p.Uniform("u_dims"), dims[0], dims[1], dims[2], dims[3]);
+        gl.Uniform4(p.Uniform("u_a_stride"), sa[0], sa[1], sa[2], sa[3]);
+        gl.Uniform4(p.Uniform("u_b_stride"), sb[0], sb[1], sb[2], sb[3]);
+        a.Buffer.Bind(0);
+        b.Buffer.Bind(1);
+        output.Buffer.Bind(3);
+        if (n > 0) p.DispatchFlat(n);
+        ComputeOp.Barrier(gl);
+        return shape;
+    }
+
+    private static int[] Pad4(int[] shape) => [.. Enumerable.Repeat(1, 4 - shape.Length), .. shape];
+
+    /// <summary>Element strides of <paramref name="shape"/> in the rank-4 output index space, 0 where broadcast.</summary>
+    private static int[] Strides4(int[] shape, int[] dims)
+    {
+        int[] s4 = Pad4(shape);
+        var strides = new int[4];
+        int stride = 1;
+        for (int d = 3; d >= 0; d--)
+        {
+            strides[d] = s4[d] == 1 && dims[d] != 1 ? 0 : stride;
+            stride *= s4[d];
+        }
+        return strides;
+    }
+
+    public Tensor Apply(Tensor a, Tensor b)
+    {
+        _scratchA ??= new GpuTensor(context, label: "add scratch a");
+        _scratchB ??= new GpuTensor(context, label: "add scratch b");
+        _scratchOut ??= new GpuTensor(context, label: "add scratch out");
+        _scratchA.Upload(a.Reshape(1, 1, a.Length));
+        _scratchB.Upload(b.Reshape(1, 1, b.Length));
+        int[] shape = Run(_scratchA, a.Shape, _scratchB, b.Shape, _scratchOut);
+        return _scratchOut.Download().Reshape(shape);
+    }
+
+    public void Dispose()
+    {
+        _scratchA?.Dispose();
+        _scratchB?.Dispose();
+        _scratchOut?.Dispose();
+    }
+}

@@ -1,0 +1,45 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="GlobalAveragePool.Apply"/> (shaders/global_avgpool.comp): (C, H, W) -> (C, 1, 1).</summary>
+public sealed class GpuGlobalAveragePool(GlContext context) : IDisposable
+{
+    private GlProgram? _program;
+    private GpuTensor? _scratchIn, _scratchOut;
+
+    public void Run(GpuTensor input, GpuTensor output)
+    {
+        context.CheckThread();
+        context.FlushDisposables();
+        ComputeOp.CheckDistinct(input, output, "global average pool");
+        output.Resize(input.C, 1, 1);
+        _program ??= context.Shaders.Compute("global_avgpool.comp");
+        GL gl = context.Gl;
+        GlProgram p = _program;
+        p.Use();
+        gl.Uniform1(p.Uniform("u_planes"), input.C);
+        gl.Uniform1(p.Uniform("u_plane"), input.H * input.W);
+        input.Buffer.Bind(0);
+        output.Buffer.Bind(3);
+        p.DispatchCovering(input.C * 64, 1, 1);
+        ComputeOp.Barrier(gl);
+    }
+
+    public Tensor Apply(Tensor input)
+    {
+        _scratchIn ??= new GpuTensor(context, label: "global avgpool scratch in");
+        _scratchOut ??= new GpuTensor(context, label: "global avgpool scratch out");
+        _scratchIn.Upload(input);
+        Run(_scratchIn, _scratchOut);
+        return _scratchOut.Download();
+    }
+
+    public void Dispose()
+    {
+        _scratchIn?.Dispose();
+        _scratchOut?.Dispose();
+    }
+}

@@ -1,0 +1,90 @@
+using ConvGL.Core;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Stacks;
+
+/// <summary>One layer's work on the GPU: reads its input maps, writes its output map (resized to the plan's
+/// shape). Made once per layer by <see cref="GpuStackOps.Create"/>, weights uploaded then.</summary>
+public interface IGpuStackOp : IDisposable
+{
+    void Run(IReadOnlyList<GpuTensor> inputs, GpuTensor output);
+}
+
+/// <summary>The GPU op of every stack layer type: the layer's CPU reference is its <see cref="StackLayer.Forward(Tensor)"/>.</summary>
+public static class GpuStackOps
+{
+    public static IGpuStackOp Create(GlContext context, StackLayer layer, int index)
+    {
+        switch (layer)
+        {
+            case ConvLayer c:
+                var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
+                return new Op((ins, o) => conv.Run(ins[0], o), conv);
+            case PoolLayer p:
+                var pool = new GpuPool2D(context, p.Options);
+                return new Op((ins, o) => pool.Run(ins[0], o), pool);
+            case PaddedPoolLayer p:
+                var padded = new GpuPaddedPool2D(context, p.Options);
+                return new Op((ins, o) => padded.Run(ins[0], o), padded);
+            case ActivationLayer a:
+                var act = new GpuActivation(context, a.Kind, a.Slope);
+                return new Op((ins, o) => act.Run(ins[0], o), act);
+            case MagnitudeLayer:
+                var mag = new GpuMagnitude(context);
+                return new Op((ins, o) => mag.Run(ins[0], o));
+            case BatchNormLayer b:
+                var affine = new GpuChannelAffine(context, b.Parameters);
+                return new Op((ins, o) => affine.Run(ins[0], o, ins[0].H * ins[0].W), affine);
+            case AddLayer:
+                var add = new GpuAdd(context);
+                return new Op((ins, o) =>
+                {
+                    GpuTensor a = ins[0], b = ins[1];
+                    if (!a.Shape.AsSpan().SequenceEqual(b.Shape))
+                        throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
+                    add.Run(a, a.Shape, b, b.Shape, o, (a.C, a.H, a.W));
+                }, add);
+            case GlobalAvgPoolLayer:
+                var global = new GpuGlobalAveragePool(context);
+                return new Op((ins, o) => global.Run(ins[0], o), global);
+            case FlattenLayer:
+                return new Op((ins, o) => Copy(context, ins[0], o, (ins[0].Length, 1, 1)));
+            case LinearLayer l:
+                var gemm = new GpuGemm(context) { TransB = true };
+                var weight = GpuTensor.From(context, l.Weight.Reshape(1, l.Out, l.In), $"layer {index} linear weight");
+                GpuTensor? bias = l.Bias is null ? null : GpuTensor.From(context, Tensor.Chw(1, 1, l.Out, l.Bias), $"layer {index} linear bias");
+                return new Op((ins, o) => gemm.Run(ins[0], [1, ins[0].Length], weight, [l.Out, l.In], bias, bias is null ? null : [l.Out], o, (l.Out, 1, 1)),
+                    gemm, weight, bias);
+            default:
+                throw new ConvGLException($"layer {index} ({layer.Type}) has no GPU implementation");
+        }
+    }
+
+    /// <summary>The same values under another (C, H, W) storage shape: a buffer-to-buffer copy on the GPU.</summary>
+    public static void Copy(GlContext context, GpuTensor from, GpuTensor to, (int C, int H, int W) storage)
+    {
+        if ((long)storage.C * storage.H * storage.W != from.Length)
+            throw new ArgumentException($"storage {storage} does not hold the {from.Length} values of {from.ShapeString}");
+        to.Resize(storage.C, storage.H, storage.W);
+        GL gl = context.Gl;
+        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, from.Handle);
+        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, to.Handle);
+        gl.CopyBufferSubData(CopyBufferSubDataTarget.CopyReadBuffer, CopyBufferSubDataTarget.CopyWriteBuffer, 0, 0, (nuint)(from.Length * sizeof(float)));
+        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, 0);
+        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, 0);
+        gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
+    }
+
+    /// <summary>A layer op: the dispatch, and the GPU objects it owns.</summary>
+    private sealed class Op(Action<IReadOnlyList<GpuTensor>, GpuTensor> run, params IDisposable?[] owned) : IGpuStackOp
+    {
+        public void Run(IReadOnlyList<GpuTensor> inputs, GpuTensor output) => run(inputs, output);
+
+        public void Dispose()
+        {
+            foreach (IDisposable? d in owned) d?.Dispose();
+        }
+    }
+}

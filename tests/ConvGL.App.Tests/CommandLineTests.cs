@@ -1,0 +1,108 @@
+using System.CommandLine;
+using ConvGL.App.Cli;
+using ConvGL.Core;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The command line: the shared value parsers, --help generated from the definitions that parse, and bad
+/// input reported before anything runs (no display needed).</summary>
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData("320x240", 320, 240)]
+    [InlineData("8X9", 8, 9)]
+    [InlineData("16384x1", 16384, 1)]
+    public void Size_ParsesWidthByHeight(string s, int w, int h) => Assert.Equal((w, h), Parsers.Size(s, 1, 16384));
+
+    [Theory]
+    [InlineData("12by10")]
+    [InlineData("0x5")]
+    [InlineData("16385x2")]
+    [InlineData("-3x4")]
+    [InlineData("3x4x5")]
+    [InlineData("x")]
+    [InlineData("")]
+    public void Size_RefusesOthers_NamingTheForm(string s)
+    {
+        var e = Assert.Throws<ConvGLException>(() => Parsers.Size(s, 1, 16384));
+        Assert.Contains("WIDTHxHEIGHT", e.Message);
+        Assert.Contains($"'{s}'", e.Message);
+    }
+
+    [Fact]
+    public void KernelSize_Padding_Modes_Borders()
+    {
+        Assert.Equal((3, 3), Parsers.KernelSize("3"));
+        Assert.Equal((5, 1), Parsers.KernelSize("5x1"));
+        Assert.Throws<ConvGLException>(() => Parsers.KernelSize("16"));
+        Assert.Throws<ConvGLException>(() => Parsers.KernelSize("0x3"));
+        Assert.Equal((PaddingMode.Valid, 0), Parsers.Padding("valid"));
+        Assert.Equal((PaddingMode.Explicit, 7), Parsers.Padding("7"));
+        Assert.Throws<ConvGLException>(() => Parsers.Padding("huge"));
+        Assert.Equal(ConvMode.Convolve, Parsers.Choice("convolve", Parsers.Modes));
+        Assert.Contains("correlate|convolve", Assert.Throws<ConvGLException>(() => Parsers.Choice("conv", Parsers.Modes)).Message);
+        foreach (Border b in Borders.All) Assert.Equal(b, Parsers.Border(b.Name()));
+        Assert.Equal((10, 20), Parsers.Point("10,20"));
+        Assert.Throws<ConvGLException>(() => Parsers.Point("10"));
+    }
+
+    /// <summary>--help of the window and of every command lists every option the parser accepts, and exits 0.</summary>
+    [Fact]
+    public void Help_OfEveryCommand_ListsEveryOptionItParses()
+    {
+        RootCommand root = CliRoot.Root();
+        Assert.Equal(["apply", "features", "train", "bench"], root.Subcommands.Select(c => c.Name).Take(4));
+        foreach (Command command in root.Subcommands.Prepend(root))
+        {
+            var help = new StringWriter();
+            string[] args = command is RootCommand ? ["--help"] : [command.Name, "--help"];
+            Assert.Equal(0, CliRoot.Execute(args, help));
+            string text = help.ToString();
+            Assert.Contains("Usage:", text);
+            foreach (Option o in command.Options) Assert.Contains(o.Name, text);
+            foreach (Argument a in command.Arguments) Assert.Contains($"<{a.Name}>", text);
+        }
+    }
+
+    [Fact]
+    public void HelpVerb_IsRootHelp()
+    {
+        var help = new StringWriter();
+        Assert.Equal(0, CliRoot.Execute(["help"], help));
+        Assert.Contains("apply", help.ToString());
+        Assert.Contains("--source", help.ToString());
+    }
+
+    [Theory]
+    [InlineData(new[] { "features", "in.png", "--stack", "edges", "--out", "o", "--size", "0x5" }, "features: --size must be WIDTHxHEIGHT")]
+    [InlineData(new[] { "features", "in.png", "--out", "o" }, "features: option '--stack' is required")]
+    [InlineData(new[] { "apply", "a.png", "b.png", "--kernel", "box", "--stride", "x" }, "apply: --stride must be an integer")]
+    [InlineData(new[] { "apply", "a.png", "b.png", "--kernel", "box", "--mode", "conv" }, "apply: --mode must be one of correlate|convolve")]
+    [InlineData(new[] { "apply", "a.png", "--kernel", "box" }, "apply: missing OUTPUT")]
+    [InlineData(new[] { "apply", "a.png", "b.png", "--kernel", "box", "--colour", "red" }, "apply: unknown option --colour")]
+    [InlineData(new[] { "train", "--fit-kernel", "--kernel-size", "99" }, "train: --kernel-size must be N or HxW")]
+    [InlineData(new[] { "train", "--fit-kernel", "--epochs", "2" }, "train: --epochs only applies without --fit-kernel")]
+    [InlineData(new[] { "bench", "--reps", "0" }, "bench: --reps must be at least 1")]
+    [InlineData(new[] { "--view", "sideways" }, "--view must be one of output|split|grid|profile")]
+    [InlineData(new[] { "--frames", "1", "--screenshot", "x.gif" }, "--screenshot x.gif: the name must end in .png or .jpg")]
+    [InlineData(new[] { "--filter", "no-such-kernel", "--frames", "1" }, "unknown kernel 'no-such-kernel'")]
+    [InlineData(new[] { "--stack", "edges", "--layer", "3" }, "--layer 3: stack 'edges' has 2 layer(s)")]
+    [InlineData(new[] { "--size", "4x4" }, "--size must be WIDTHxHEIGHT between 8x8 and 8192x8192")]
+    [InlineData(new[] { "photo.jpg" }, "unknown command 'photo.jpg'")]
+    public void BadArguments_AreOneClearError_BeforeAnythingRuns(string[] args, string message)
+    {
+        var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(args));
+        Assert.StartsWith(message, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
+    [Fact]
+    public void NoDisplay_ABadFilterIsReportedAsTheFilter()
+    {
+        WindowProcess.Result r = WindowProcess.Run(null, ["--filter", "no-such-kernel", "--frames", "1"]);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: unknown kernel 'no-such-kernel'", r.Stderr);
+        Assert.DoesNotContain("display", r.Stderr);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>`convgl apply` and `convgl features` as a user runs them, on the inputs the loader fuzzer found (kept in
+/// tests/ConvGL.Core.Tests/Fuzz/regressions) and on the hand-found cases: exit 2, one stderr line, no
+/// output file, an existing output left byte for byte as it was, and nothing else left in the folder.</summary>
+public sealed class FuzzedInputCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-fuzzed-").FullName;
+    private readonly byte[] _previous;
+
+    public FuzzedInputCommandTests()
+    {
+        ImageIO.SavePng(P("ok.png"), Tensor.Chw(1, 6, 7));
+        Npy.Write(P("out.npy"), Tensor.Chw(1, 2, 2, [1, 2, 3, 4]));
+        _previous = File.ReadAllBytes(P("out.npy"));
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static string Regression(string target, string file, [CallerFilePath] string source = "") =>
+        Path.Combine(Path.GetDirectoryName(source)!, "..", "ConvGL.Core.Tests", "Fuzz", "regressions", target, file);
+
+    /// <summary>Copies a regression input next to the test's files under a name with the extension a user would use.</summary>
+    private string Input(string target, string file, string name)
+    {
+        File.Copy(Regression(target, file), P(name), overwrite: true);
+        return P(name);
+    }
+
+    private void AssertRefused(ApplyProcess.Result r, string phrase, params string[] created)
+    {
+        string err = r.Stderr.TrimEnd('\n');
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}, stderr: {r.Stderr}");
+        Assert.DoesNotContain('\n', err);
+        Assert.True(ErrorText.IsOneLine(err), err);
+        Assert.StartsWith("convgl: ", err);
+        Assert.Contains(phrase, err);
+        Assert.Equal("", r.Stdout);
+        Assert.Equal(_previous, File.ReadAllBytes(P("out.npy")));
+        foreach (string c in created) Assert.False(Path.Exists(P(c)), $"{c} was created");
+        // No temporary or partial file left behind.
+        Assert.All(Directory.GetFileSystemEntries(_dir), e => Assert.False(Path.GetFileName(e).StartsWith('.'), $"left behind: {e}"));
+    }
+
+    [Theory]
+    [InlineData("image-jpeg", "jfif-cut-at-12.bin", "cut.jpg", "the file is truncated")]
+    [InlineData("image-bmp", "huge-side.bin", "bomb.bmp", "cannot decode")]
+    [InlineData("image-bmp", "rows-missing.bin", "rows.bmp", "the BMP is truncated: 16000x16000 at 24 bits")]
+    // Skia printed "Warning: Bit mask is not continuous." on the terminal for this one, a second line.
+    [InlineData("image-bmp", "noncontiguous-mask.bin", "mask.bmp", "the BMP's R colour mask 0x00FF00F0 is not one run of bits")]
+    [InlineData("image-tga", "psd-huge-height.bin", "tall.psd", "Photoshop (PSD) files are not supported")]
+    [InlineData("image-png", "unknown-chunk-with-nuls.bin", "chunk.png", "cannot decode")]
+    public void Apply_OnAFuzzedImage_IsRefused_AndTheOldOutputStays(string target, string file, string name, string phrase)
+    {
+        string input = Input(target, file, name);
+        AssertRefused(ApplyProcess.Convgl(_dir, "apply", input, P("out.npy"), "--kernel", "box"), phrase);
+    }
+
+    [Theory]
+    [InlineData("gaussian:sigma=1e-200", "must be between 0.01 and 10000 or 0")]
+    [InlineData("motion-blur:5,.7e308", "must be between -3600 and 3600")]
+    [InlineData("gaussian:5,x\ny\rz", "got 'x\\ny\\rz'")]
+    public void Apply_WithAKernelOutsideItsDomain_IsRefused(string kernel, string phrase)
+    {
+        // One such run used to replace an existing out.npy with NaNs.
+        AssertRefused(ApplyProcess.Convgl(_dir, "apply", P("ok.png"), P("out.npy"), "--kernel", kernel), phrase);
+    }
+
+    [Fact]
+    public void Apply_KernelFileOutsideFloat32_AndHugePadding_AndDevZero_AreOneLine()
+    {
+        string kernel = Input("kernel-text", "float32-overflow.bin", "k.txt");
+        AssertRefused(ApplyProcess.Convgl(_dir, "apply", P("ok.png"), P("out.npy"), "--kernel", kernel), "outside the float32 range");
+        // Was `internal error: AggregateException (shape ... is too large)` three times, exit 1.
+        AssertRefused(ApplyProcess.Convgl(_dir, "apply", P("ok.png"), P("out.npy"), "--kernel", "box", "--size", "100000"), "over the limit of 536870912");
+        AssertRefused(ApplyProcess.Convgl(_dir, "apply", "/dev/zero", P("out.npy"), "--kernel", "box"), "not a regular file");
+    }
+
+    [Theory]
+    [InlineData("depthwise-growth.bin", "over the limit of 16384 channels")]
+    [InlineData("lone-surrogate.bin", "is not valid text")]
+    [InlineData("value-spanning-lines.bin", "found {\\n \"x\": 1\\n}")]
+    public void Features_OnAFuzzedStack_IsRefused_WithoutAnOutputFolder(string file, string phrase)
+    {
+        string stack = Input("stack", file, "s.json");
+        AssertRefused(ApplyProcess.Convgl(_dir, "features", P("ok.png"), "--stack", stack, "--out", P("dump")), phrase, "dump");
+    }
+
+    [Fact]
+    public void Features_EdgesAtTheLargestSize_FailsFastNamingTheMapLimit()
+    {
+        // Ran out of memory before the plan caps.
+        AssertRefused(ApplyProcess.Convgl(_dir, "features", P("ok.png"), "--stack", "edges", "--out", P("dump"), "--size", "16384x16384"),
+            "its output (4, 16384, 16384) has 1073741824 values, over the limit of 536870912", "dump");
+    }
+}

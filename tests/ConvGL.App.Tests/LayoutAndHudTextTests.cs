@@ -1,0 +1,129 @@
+using ConvGL.App.Glfw;
+using ConvGL.App.Live;
+using ConvGL.Core;
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The window's pure parts: frame statistics, the HUD's text (the kernel as applied), the layout (the picture
+/// never under a panel), the maps' names and the start-up size.</summary>
+public sealed class LayoutAndHudTextTests
+{
+    [Fact]
+    public void FrameStats_HasNoRateUntilARealIntervalPassed_ThenFramesOverThatInterval()
+    {
+        var s = new FrameStats();
+        Assert.Equal("- fps", s.FpsText);
+        s.FrameDone(10.0, 3430); // the first frame starts the clock (start-up is not a frame)
+        Assert.Null(s.Fps);
+        Assert.Equal("- fps", s.FpsText);
+        s.FrameDone(13.43, 3430); // one slow frame: 1 frame in 3.43 s
+        Assert.Equal(1 / 3.43, s.Fps!.Value, 9);
+        Assert.Equal("0.3 fps", s.FpsText);
+        Assert.Equal(3430, s.FrameMs);
+        // Fast frames: 30 frames over 0.5 s = 60 fps, and nothing until the interval is full.
+        for (int i = 1; i < 30; i++) s.FrameDone(13.43 + i / 60.0, 16);
+        Assert.Equal(1 / 3.43, s.Fps!.Value, 9);
+        s.FrameDone(13.43 + 0.5, 16);
+        Assert.Equal(60, s.Fps!.Value, 6);
+        Assert.Equal("60 fps", s.FpsText);
+        Assert.Equal(32, s.Frames);
+    }
+
+    private static readonly Tensor Asymmetric = new([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    [Fact]
+    public void KernelLines_ShowTheKernelAsApplied_RotatedUnderConvolve()
+    {
+        List<string> correlate = HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions()), 0);
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1", correlate[0]);
+        Assert.Equal(["      1      2      3", "      4      5      6", "      7      8      9"], correlate[1..]);
+        List<string> convolve = HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions { Mode = ConvMode.Convolve }), 0);
+        Assert.Equal("kernel 3x3 as applied (convolve: rotated 180), out 0, in 0/1", convolve[0]);
+        Assert.Equal(["      9      8      7", "      6      5      4", "      3      2      1"], convolve[1..]);
+    }
+
+    [Fact]
+    public void KernelLines_DrawDilationAsGaps_AndNameTheStride()
+    {
+        var o = new ConvOptions { StrideY = 2, StrideX = 2, DilationY = 2, DilationX = 2 };
+        List<string> lines = HudText.KernelLines(new ConvView(Asymmetric, null, o), 0);
+        Assert.Equal("stride 2x2, dilation 2x2: . = input pixel skipped", lines[1]);
+        // 3 taps 2 apart span 5 input pixels: tap, skipped, tap, skipped, tap; a row of dots between tap rows.
+        Assert.Equal(["      1      .      2      .      3", "      .      .      .      .      .", "      4      .      5      .      6",
+            "      .      .      .      .      .", "      7      .      8      .      9"], lines[2..]);
+        // Too wide to draw with gaps: the taps, and how far apart they are.
+        var wide = new ConvOptions { DilationY = 4, DilationX = 4 };
+        List<string> far = HudText.KernelLines(new ConvView(new Tensor([1, 1, 5, 5]), null, wide), 0);
+        Assert.Equal("stride 1x1, dilation 4x4: taps 4 rows, 4 columns apart", far[1]);
+        Assert.Equal(5, far.Count - 2);
+    }
+
+    [Fact]
+    public void KernelLines_ShowTheCentreOfALargeKernel_ForTheChosenChannels()
+    {
+        var w = new Tensor([2, 2, 15, 15]);
+        for (int i = 0; i < w.Length; i++) w.Data[i] = i;
+        List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 1, 1);
+        Assert.Equal("kernel 15x15 as applied, out 1, in 1/2, centre 7x7", lines[0]);
+        Assert.Equal(8, lines.Count);
+        // Row 4, column 4 of out 1, in 1: ((1*2+1)*15+4)*15+4 = 739.
+        Assert.StartsWith("    739", lines[1]);
+    }
+
+    [Fact]
+    public void Wrap_KeepsEveryLineWithinTheWidth_AndLosesNoText()
+    {
+        string[] lines = ["short", "gabor:theta=0,sigma=2.5,lambda=5,gamma=0.5,size=15, gabor:theta=22.5,sigma=2.5 reflect s1 d1 -> (8, 360, 640)", new string('x', 50)];
+        List<string> wrapped = HudText.Wrap(lines, 30);
+        Assert.All(wrapped, l => Assert.True(l.Length <= 30, l));
+        Assert.Equal(string.Concat(lines).Replace(" ", ""), string.Concat(wrapped).Replace(" ", ""));
+        Assert.Equal("short", wrapped[0]);
+    }
+
+    [Theory]
+    [InlineData(1024, 640, 420, 190)]
+    [InlineData(320, 240, 420, 190)]
+    [InlineData(1920, 1080, 0, 40)]
+    [InlineData(800, 600, 300, 0)]
+    public void Layout_PanelsBesideAndBelow_NeverOverThePicture(float w, float h, float side, float bottom)
+    {
+        LiveLayout l = LiveLayout.Compute(w, h, side, bottom);
+        Assert.True(l.Picture.Width >= w * 0.55f - 1 && l.Picture.Height >= h * 0.6f - 1, $"{l}");
+        // The three areas tile the window without overlapping.
+        Assert.Equal(w, l.Picture.Width + l.Side.Width, 3);
+        Assert.Equal(h, l.Picture.Height + l.Bottom.Height, 3);
+        Assert.True(l.Side.X >= l.Picture.X + l.Picture.Width && l.Bottom.Y >= l.Picture.Y + l.Picture.Height, $"{l}");
+        if (side == 0) Assert.Equal(0, l.Side.Width);
+        if (bottom == 0) Assert.Equal(0, l.Bottom.Height);
+        if (side > 0 && side + 16 <= w * 0.45f) Assert.Equal(side + 16, l.Side.Width);
+    }
+
+    [Fact]
+    public void MapNames_ComeFromTheStack()
+    {
+        Stack edges = StackCatalog.Load("edges");
+        string[][] names = MapNames.For(edges, [true, true], edges.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray());
+        Assert.Equal(["sobel-x", "sobel-y", "scharr-x", "scharr-y"], names[0]);
+        Assert.Equal(["|sobel-x, sobel-y|", "|scharr-x, scharr-y|"], names[1]);
+        // With the conv off, the magnitude pairs the gray input's... nothing: its names pass through.
+        Assert.Equal(["gray"], MapNames.For(edges, [false, true], [null, null])[0]);
+
+        Stack learned = StackCatalog.Load("learned");
+        string[][] l = MapNames.For(learned, learned.Layers.Select(_ => true).ToArray(), learned.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
+        Assert.Equal("conv1 0", l[0][0]);
+        Assert.Equal("conv1 7", l[2][7]); // relu and max-pool keep their input's names
+        Assert.Equal("conv2 15", l[3][15]);
+    }
+
+    [Theory]
+    [InlineData(1920, 1080, 1468, 918)]
+    [InlineData(3840, 2160, 1600, 1000)]
+    [InlineData(1280, 1024, 1088, 680)]
+    [InlineData(800, 480, 652, 408)]
+    [InlineData(320, 240, 320, 240)]
+    public void StartSize_FitsTheMonitor(int mw, int mh, int w, int h)
+    {
+        Assert.Equal((w, h), GlfwWindow.FitMonitor(mw, mh));
+    }
+}

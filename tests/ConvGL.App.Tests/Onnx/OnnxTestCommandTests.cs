@@ -1,0 +1,94 @@
+using ConvGL.App.Cli;
+using ConvGL.App.Commands;
+using ConvGL.Core;
+
+namespace ConvGL.App.Tests.Onnx;
+
+public sealed class OnnxTestCommandTests : IDisposable
+{
+    private const string NodeDir = "/usr/share/libonnx-testdata/data/node";
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-onnx-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Case(string name)
+    {
+        if (!Directory.Exists(NodeDir))
+            Assert.Skip($"ONNX backend test data absent: {NodeDir} (apt-get install libonnx-testdata; scripts/install-deps.sh --test does)");
+        return Path.Combine(NodeDir, name);
+    }
+
+    /// <summary>A copy of a real case in the scratch folder, for tampering.</summary>
+    private string CopyCase(string name)
+    {
+        string from = Case(name), to = Path.Combine(_dir, name);
+        foreach (string f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(f, target);
+        }
+        return to;
+    }
+
+    private static (int Code, string[] Lines) Run(string device, params string[] dirs)
+    {
+        var output = new StringWriter();
+        int code = OnnxTestCommand.Run(dirs, device, output);
+        return (code, output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void PassingCases_OneLineEach_Exit0(string device)
+    {
+        (int code, string[] lines) = Run(device, Case("test_relu"), Case("test_conv_with_strides_and_asymmetric_padding"), Case("test_gemm_all_attributes"));
+        Assert.Equal(0, code);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("pass  test_relu  max error ", lines[0]);
+        Assert.StartsWith("pass  test_conv_with_strides_and_asymmetric_padding  max error ", lines[1]);
+        Assert.StartsWith("pass  test_gemm_all_attributes  max error ", lines[2]);
+        Assert.Equal($"onnx-test ({device}): 3 passed, 0 failed, 0 unreadable", lines[3]);
+    }
+
+    [Fact]
+    public void AWrongExpectedOutput_Fails_WithTheErrorAndWhere_Exit1()
+    {
+        string dir = CopyCase("test_abs");
+        // Overwrite the expected output with the input: abs(x) != x wherever x < 0.
+        File.Copy(Path.Combine(dir, "test_data_set_0", "input_0.pb"), Path.Combine(dir, "test_data_set_0", "output_0.pb"), overwrite: true);
+        (int code, string[] lines) = Run("cpu", Case("test_relu"), dir);
+        Assert.Equal(1, code);
+        Assert.StartsWith("pass  test_relu", lines[0]);
+        Assert.Matches(@"^FAIL  test_abs  max error [0-9.]+  test_data_set_0: output 'y'\[\d+\] = [0-9.]+, expected -[0-9.]+", lines[1]);
+        Assert.Equal("onnx-test (cpu): 1 passed, 1 failed, 0 unreadable", lines[2]);
+    }
+
+    [Fact]
+    public void AnUnreadableCase_IsOneErrorLine_TheOthersStillRun_Exit2()
+    {
+        string corrupt = CopyCase("test_tanh");
+        File.WriteAllBytes(Path.Combine(corrupt, "model.onnx"), [0x0a, 0xff, 0xff, 0xff, 0x0f]);
+        string noData = Path.Combine(_dir, "empty_case");
+        Directory.CreateDirectory(noData);
+        (int code, string[] lines) = Run("cpu", corrupt, Case("test_softmax_axis_0"), noData, Case("test_sigmoid"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("ERROR test_tanh  cannot read: ", lines[0]);
+        Assert.Contains("not a readable ONNX model", lines[0]);
+        Assert.Contains("(Softmax): op Softmax is not supported (supported: Conv,", lines[1]);
+        Assert.Contains("empty_case: no model.onnx", lines[2]);
+        Assert.StartsWith("pass  test_sigmoid", lines[3]);
+        Assert.Equal("onnx-test (cpu): 1 passed, 0 failed, 3 unreadable", lines[4]);
+    }
+
+    [Fact]
+    public void CommandLine_NoCaseDir_IsAnError_AndTheCommandIsListed()
+    {
+        var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["onnx-test"]));
+        Assert.Equal("onnx-test: missing CASE_DIR (see convgl onnx-test --help)", e.Message);
+        var help = new StringWriter();
+        Assert.Equal(0, CliRoot.Execute(["--help"], help));
+        Assert.Contains("onnx-test", help.ToString());
+    }
+}

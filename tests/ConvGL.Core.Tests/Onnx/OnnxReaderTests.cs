@@ -1,0 +1,134 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Ops;
+using Google.Protobuf;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+public class OnnxReaderTests
+{
+    [Fact]
+    public void Initializers_FromFloatDataAndRawData_ReadTheSameValues()
+    {
+        float[] w = [1.5f, -2f, 0.25f, 3e-8f, -0f, 7f];
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        m.Graph.Initializer.Add(ProtoBuilders.FloatData("a", w, 2, 3));
+        m.Graph.Initializer.Add(ProtoBuilders.RawData("b", w, 2, 3));
+        OnnxModel model = OnnxReader.Parse(m.ToByteArray(), "t.onnx");
+        Assert.Equal([2, 3], model.Initializers["a"].Shape);
+        Assert.Equal(w, model.Initializers["a"].Data);
+        Assert.Equal(w, model.Initializers["b"].Data);
+        Assert.Equal(13, model.Opset);
+        Assert.Equal("x", Assert.Single(model.Inputs).Name);
+        Assert.Equal([1, 2, 4, 5], model.Inputs[0].Shape!);
+    }
+
+    [Fact]
+    public void RawData_OfTheWrongLength_IsAnErrorNamingTheInitializer_BeforeAllocating()
+    {
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        TensorProto t = ProtoBuilders.RawData("w", [1, 2, 3], 3);
+        t.Dims[0] = 1 << 30; // claims 4 GiB of floats; the 12 bytes present are checked first
+        m.Graph.Initializer.Add(t);
+        var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(m.ToByteArray(), "t.onnx"));
+        Assert.Contains("t.onnx: initializer 'w': raw_data holds 12 bytes", e.Message);
+    }
+
+    [Fact]
+    public void TruncatedOrLyingLengths_AreOneErrorNamingTheFile()
+    {
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        m.Graph.Initializer.Add(ProtoBuilders.FloatData("w", new float[1000], 1000));
+        byte[] bytes = m.ToByteArray();
+        var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(bytes[..(bytes.Length - 100)], "cut.onnx"));
+        Assert.StartsWith("cut.onnx: not a readable ONNX model", e.Message);
+        // A graph field whose length prefix claims ~2 GB in a 6-byte file.
+        e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse([0x3a, 0xff, 0xff, 0xff, 0xff, 0x07], "lie.onnx"));
+        Assert.StartsWith("lie.onnx: not a readable ONNX model", e.Message);
+    }
+
+    [Fact]
+    public void FileAboveTheSizeCap_IsRejectedBeforeReading()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("big.onnx");
+        using (FileStream f = File.Create(path)) f.SetLength(OnnxReader.MaxFileBytes + 1); // sparse: costs no disk
+        var e = Assert.Throws<ConvGLException>(() => OnnxReader.Load(path));
+        Assert.Contains("above the 1073741824-byte limit", e.Message);
+    }
+
+    [Fact]
+    public void UnsupportedAttribute_IsOneErrorNamingNodeOpAndTheSupportedOnes()
+    {
+        ModelProto m = ProtoBuilders.OneNode("LeakyRelu", new AttributeProto { Name = "gamma", Type = 1, F = 2 });
+        var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal("m.onnx: node 'n0' (LeakyRelu): attribute 'gamma' is not supported (supported: alpha)", e.Message);
+    }
+
+    [Fact]
+    public void UnsupportedOp_ListsTheSupportedOps()
+    {
+        ModelProto m = ProtoBuilders.OneNode("Softmax");
+        var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.StartsWith("m.onnx: node 'n0' (Softmax): op Softmax is not supported (supported: Conv, BatchNormalization, MaxPool", e.Message);
+    }
+
+    [Fact]
+    public void UnsupportedAutoPad_And_WrongAttributeType_AreNamed()
+    {
+        ModelProto m = ProtoBuilders.OneNode("MaxPool",
+            new AttributeProto { Name = "kernel_shape", Type = 7, Ints = { 2, 2 } },
+            new AttributeProto { Name = "auto_pad", Type = 3, S = ByteString.CopyFromUtf8("SAME") });
+        var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal("m.onnx: node 'n0' (MaxPool): auto_pad 'SAME' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)", e.Message);
+        m = ProtoBuilders.OneNode("MaxPool", new AttributeProto { Name = "kernel_shape", Type = 2, I = 2 });
+        e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal("m.onnx: node 'n0' (MaxPool): attribute 'kernel_shape' must be INTS, the file has INT", e.Message);
+    }
+
+    [Fact]
+    public void ConvThenBatchNorm_FoldsIntoOneConv_WithTheSameOutput()
+    {
+        var rng = new Random(7);
+        float[] R(int n, float lo = -1, float hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
+        var conv = new NodeProto { Name = "conv", OpType = "Conv", Input = { "x", "w" }, Output = { "c" } };
+        conv.Attribute.Add(new AttributeProto { Name = "pads", Type = 7, Ints = { 1, 0, 2, 1 } });
+        conv.Attribute.Add(new AttributeProto { Name = "strides", Type = 7, Ints = { 2, 1 } });
+        var bn = new NodeProto { Name = "bn", OpType = "BatchNormalization", Input = { "c", "s", "b", "m", "v" }, Output = { "y" } };
+        var graph = new GraphProto
+        {
+            Node = { conv, bn }, Input = { ProtoBuilders.Value("x", 1, 2, 7, 6) }, Output = { ProtoBuilders.Value("y") },
+            Initializer =
+            {
+                ProtoBuilders.FloatData("w", R(3 * 2 * 3 * 3), 3, 2, 3, 3), ProtoBuilders.FloatData("s", R(3), 3), ProtoBuilders.FloatData("b", R(3), 3),
+                ProtoBuilders.FloatData("m", R(3), 3), ProtoBuilders.FloatData("v", R(3, 0.1f, 2f), 3),
+            },
+        };
+        OnnxModel model = OnnxReader.Parse(new ModelProto { Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 9 } } }.ToByteArray(), "f.onnx");
+        OnnxGraph folded = OnnxGraph.Build(model), plain = OnnxGraph.Build(model, foldBatchNorm: false);
+        Assert.IsType<ConvOp>(Assert.Single(folded.Ops));
+        Assert.Equal(2, plain.Ops.Count);
+        var x = new Tensor([1, 2, 7, 6], R(84));
+        Tensor a = folded.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"], b = plain.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"];
+        // (7 + 1 + 2 - 3) / 2 + 1 = 4 rows, (6 + 0 + 1 - 3) + 1 = 5 columns.
+        Assert.Equal([1, 3, 4, 5], a.Shape);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(b.Data[i], a.Data[i], 1e-5f);
+    }
+
+    [Fact]
+    public void PaddedPool_CeilModeAndCountIncludePad_ByHand()
+    {
+        // 1x5 row [1 2 3 4 5], window 3, stride 2, pads (1 left, 1 right), ceil: ceil((5 + 2 - 3) / 2) + 1 = 3 windows,
+        // starting at -1, 1, 3: [p 1 2] [2 3 4] [4 5 p]. Averages exclude the padding (1.5, 3, 4.5) or count it (1, 3, 3).
+        var x = Tensor.Chw(1, 1, 5, [1, 2, 3, 4, 5]);
+        var o = new PaddedPoolOptions { Kind = PoolKind.Average, SizeY = 1, SizeX = 3, StrideY = 1, StrideX = 2, PadLeft = 1, PadRight = 1, CeilMode = true };
+        Assert.Equal([1.5f, 3f, 4.5f], PaddedPool2D.Apply(x, o).Data);
+        Assert.Equal([1f, 3f, 3f], PaddedPool2D.Apply(x, o with { CountIncludePad = true }).Data);
+        Assert.Equal([2f, 4f, 5f], PaddedPool2D.Apply(x, o with { Kind = PoolKind.Max }).Data);
+        // Without ceil: floor((5 + 2 - 3) / 2) + 1 = 3 too; with stride 3: floor(4/3)+1 = 2, ceil gives 3 but the 3rd
+        // window would start at 6 - 1 = 5 >= n: dropped (PyTorch's rule), so still 2.
+        Assert.Equal(2, PaddedPool2D.Apply(x, o with { StrideX = 3 }).W);
+        // Dilation 2, no padding: taps (0, 2, 4) -> max 5, one output.
+        Assert.Equal([5f], PaddedPool2D.Apply(x, new PaddedPoolOptions { SizeY = 1, SizeX = 3, DilationX = 2 }).Data);
+    }
+}

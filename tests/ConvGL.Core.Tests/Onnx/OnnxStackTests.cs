@@ -1,0 +1,88 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Stacks;
+using Google.Protobuf;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>ONNX models as stacks: the stack runner (a graph walk over stack layers) gives what the ONNX graph
+/// gives, layer by layer.</summary>
+public class OnnxStackTests
+{
+    private static void AssertClose(Tensor want, Tensor got, string what, double tolerance = 1e-5)
+    {
+        Assert.Equal(want.Length, got.Length);
+        double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
+        double diff = 0;
+        for (int i = 0; i < want.Length; i++) diff = Math.Max(diff, Math.Abs((double)want.Data[i] - got.Data[i]));
+        Assert.True(diff <= tolerance * scale, $"{what}: max |diff| {diff:G3} of max {scale:G3}");
+    }
+
+    [Fact]
+    public void ResidualGraphWithHead_AsAStack_MatchesTheOnnxGraph_EveryLayer()
+    {
+        OnnxGraph graph = SmallGraphs.ResidualWithHead();
+        Stack stack = OnnxStack.FromGraph(graph, "small");
+        Assert.Equal(StackInput.Rgb, stack.Input);
+        Assert.Equal(["conv", "relu", "add", "conv", "relu", "batchnorm", "leaky_relu", "maxpool", "avgpool", "globalavgpool", "flatten", "linear", "sigmoid"],
+            stack.Layers.Select(l => l.Type));
+        // bn1 folded into conv1 (named after the conv node); the add reads relu1 (layer 1) and the stack input (-1).
+        Assert.Equal("conv1", stack.Layers[0].Label);
+        Assert.Equal([1, -1], stack.Layers[2].Inputs!);
+        Assert.Null(stack.Layers[3].Inputs);
+
+        var rng = new Random(9);
+        Tensor x = Tensor.Chw(3, 17, 14, Enumerable.Range(0, 3 * 17 * 14).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray());
+        StackResult r = StackRunner.Run(stack, x);
+        Dictionary<string, Tensor> onnx = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 17, 14) });
+        for (int i = 0; i < stack.Layers.Count; i++)
+        {
+            Assert.Equal(r.Plan.Outputs[i].ToArray(), r.Outputs[i].Shape);
+            AssertClose(onnx[graph.Ops[i].Output], r.Outputs[i], $"layer {i} ({stack.Layers[i].Type})");
+        }
+        Assert.Equal([5, 1, 1], r.Outputs[^1].Shape);
+    }
+
+    [Fact]
+    public void DisablingALayer_PassesItsFirstInputThrough_AndTheAddStillSeesBothMaps()
+    {
+        Stack stack = OnnxStack.FromGraph(SmallGraphs.ResidualWithHead(), "small");
+        var rng = new Random(2);
+        Tensor x = Tensor.Chw(3, 9, 9, Enumerable.Range(0, 243).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray());
+        bool[] on = Enumerable.Repeat(true, stack.Layers.Count).ToArray();
+        on[1] = false; // relu1 off: the add gets conv1's map and x
+        StackResult r = StackRunner.Run(stack, x, on);
+        Assert.Same(r.Outputs[0], r.Outputs[1]);
+        Tensor want = Core.Ops.Elementwise.Add(r.Outputs[0], x);
+        Assert.Equal(want.Data, r.Outputs[2].Data);
+    }
+
+    [Fact]
+    public void ResNet18_AsAStack_MatchesTheGraph()
+    {
+        byte[] model = ResNet18.ModelAtSize(64);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(model, "ResNet18.onnx at 64"));
+        Stack stack = OnnxStack.FromGraph(graph, "resnet18");
+        Assert.Equal(52, stack.Layers.Count);
+        Assert.Equal(9, stack.Layers.Count(l => l is AddLayer));
+        Assert.Equal("Convolution249", stack.Layers[0].Label);
+        Tensor x = ResNet18.GeneratedInput(structured: true, size: 64);
+        StackResult r = StackRunner.Run(stack, x.Reshape(3, 64, 64));
+        Tensor y = graph.Run(new Dictionary<string, Tensor> { [ResNet18.Input] = x })[ResNet18.Output];
+        Assert.Equal([512, 1, 1], r.Outputs[^1].Shape);
+        AssertClose(y, r.Outputs[^1], "embedding");
+    }
+
+    [Fact]
+    public void StackCatalog_LoadsAnOnnxFile_AndAModelThatIsNotAnImageStackIsOneError()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("resnet.onnx");
+        File.WriteAllBytes(path, ResNet18.ModelAtSize(64));
+        Stack stack = StackCatalog.Load(path);
+        Assert.Equal("resnet", stack.Name);
+        Assert.Equal(52, stack.Layers.Count);
+        File.WriteAllBytes(path, ProtoBuilders.OneNode("Relu").ToByteArray());
+        var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path));
+        Assert.Contains("takes (1, C, H, W) with C = 1 or 3", e.Message);
+    }
+}

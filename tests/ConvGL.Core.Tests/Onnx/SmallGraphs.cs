@@ -1,0 +1,105 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using Google.Protobuf;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>Small ONNX models built in code (shared by the Core and Gpu tests): a residual block with a head,
+/// covering every layer type a stack imports.</summary>
+internal static class SmallGraphs
+{
+    private static float[] R(Random rng, int n, float lo = -1, float hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
+
+    private static AttributeProto Ints(string name, params long[] v)
+    {
+        var a = new AttributeProto { Name = name, Type = 7 };
+        a.Ints.AddRange(v);
+        return a;
+    }
+
+    /// <summary>x (1, 3, H, W) -> conv 3x3 pads (1,1,1,1) + BN (folds) -> relu -> add(x) -> conv 7x7 s2 pads (3,3,2,2) (4 ch)
+    /// -> batchnorm alone (after a relu, so it cannot fold) ... -> leaky relu -> maxpool 3x3 s2 pads (1,1,0,0) ceil
+    /// -> avgpool 2x2 pads (0,0,1,1) count_include_pad 0 -> globalavgpool -> flatten -> gemm transB (5 outputs) -> sigmoid.</summary>
+    public static OnnxGraph ResidualWithHead(int seed = 3)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "small" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        void Init(string name, float[] v, params long[] dims) => g.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
+        NodeProto Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
+            n.Input.AddRange(ins);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+            return n;
+        }
+        Init("w1", R(rng, 3 * 3 * 3 * 3, -0.3f, 0.3f), 3, 3, 3, 3);
+        Init("b1", R(rng, 3), 3);
+        foreach (string p in new[] { "s1", "o1", "m1" }) Init(p, R(rng, 3), 3);
+        Init("v1", R(rng, 3, 0.2f, 2f), 3);
+        Init("w2", R(rng, 4 * 3 * 7 * 7, -0.1f, 0.1f), 4, 3, 7, 7);
+        foreach (string p in new[] { "s2", "o2", "m2" }) Init(p, R(rng, 4), 4);
+        Init("v2", R(rng, 4, 0.2f, 2f), 4);
+        Init("fc", R(rng, 5 * 4, -0.5f, 0.5f), 5, 4);
+        Init("fcb", R(rng, 5), 5);
+        Node("conv1", "Conv", ["x", "w1", "b1"], "c1", Ints("pads", 1, 1, 1, 1), Ints("kernel_shape", 3, 3));
+        Node("bn1", "BatchNormalization", ["c1", "s1", "o1", "m1", "v1"], "n1");
+        Node("relu1", "Relu", ["n1"], "r1");
+        Node("add1", "Add", ["r1", "x"], "a1");
+        Node("conv2", "Conv", ["a1", "w2"], "c2", Ints("pads", 3, 3, 2, 2), Ints("strides", 2, 2));
+        Node("relu2", "Relu", ["c2"], "r2");
+        Node("bn2", "BatchNormalization", ["r2", "s2", "o2", "m2", "v2"], "n2");
+        Node("leaky", "LeakyRelu", ["n2"], "l2").Attribute.Add(new AttributeProto { Name = "alpha", Type = 1, F = 0.2f });
+        Node("pool1", "MaxPool", ["l2"], "p1", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0),
+            new AttributeProto { Name = "ceil_mode", Type = 2, I = 1 });
+        Node("pool2", "AveragePool", ["p1"], "p2", Ints("kernel_shape", 2, 2), Ints("pads", 0, 0, 1, 1));
+        Node("gap", "GlobalAveragePool", ["p2"], "gp");
+        Node("flat", "Flatten", ["gp"], "f");
+        Node("fc", "Gemm", ["f", "fc", "fcb"], "y0", new AttributeProto { Name = "transB", Type = 2, I = 1 });
+        Node("sig", "Sigmoid", ["y0"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "small.onnx"));
+    }
+}
+
+/// <summary>ONNX messages built in code for tests.</summary>
+internal static class ProtoBuilders
+{
+    /// <summary>A one-node model built with the generated messages: x (1, 2, 4, 5) -> node -> y.</summary>
+    internal static ModelProto OneNode(string opType, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { Name = "n0", OpType = opType, Input = { "x" }, Output = { "y" } };
+        node.Attribute.AddRange(attributes);
+        var graph = new GraphProto { Name = "g", Node = { node }, Input = { Value("x", 1, 2, 4, 5) }, Output = { Value("y") } };
+        return new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+    }
+
+    internal static ValueInfoProto Value(string name, params long[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (long d in dims) shape.Dim.Add(new Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = 1, Shape = dims.Length > 0 ? shape : null } } };
+    }
+
+    internal static TensorProto FloatData(string name, float[] values, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = 1 };
+        t.Dims.AddRange(dims);
+        t.FloatData.AddRange(values);
+        return t;
+    }
+
+    internal static TensorProto RawData(string name, float[] values, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = 1 };
+        t.Dims.AddRange(dims);
+        var bytes = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        t.RawData = ByteString.CopyFrom(bytes);
+        return t;
+    }
+}

@@ -1,0 +1,150 @@
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu.Onnx;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests.Onnx;
+
+/// <summary>The GPU side of the ONNX import: every supported official node case on the GPU runner, and each new
+/// op's shader swept against its CPU reference.</summary>
+[Collection(GlCollection.Name)]
+public sealed class OnnxGpuTests(GlFixture fixture)
+{
+    public static TheoryData<string> Cases => new(OnnxCases.Supported);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void NodeCase_PassesOnTheGpu(string name)
+    {
+        GlContext context = fixture.Context;
+        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.Dir(name));
+        OnnxTestResult r = c.Run((graph, inputs) =>
+        {
+            using var runner = new GpuOnnxRunner(context, graph);
+            return runner.Run(inputs);
+        });
+        Assert.True(r.Passed, $"{name}: {r.Detail}");
+    }
+
+    [Fact]
+    public void PaddedPool_Sweep_MatchesReference()
+    {
+        var rng = new Random(1212);
+        (int H, int W)[] sizes = [(1, 1), (5, 4), (9, 7), (18, 17), (33, 25)];
+        using var pool = new GpuPaddedPool2D(fixture.Context, new PaddedPoolOptions());
+        int ran = 0;
+        for (int n = 0; n < 120; n++)
+        {
+            (int h, int w) = sizes[rng.Next(sizes.Length)];
+            int ky = rng.Next(1, 5), kx = rng.Next(1, 5), dy = rng.Next(1, 3), dx = rng.Next(1, 3);
+            int spanY = dy * (ky - 1) + 1, spanX = dx * (kx - 1) + 1;
+            var o = new PaddedPoolOptions
+            {
+                Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
+                SizeY = ky, SizeX = kx, DilationY = dy, DilationX = dx,
+                StrideY = rng.Next(1, 4), StrideX = rng.Next(1, 4),
+                PadTop = rng.Next(0, spanY), PadLeft = rng.Next(0, spanX), PadBottom = rng.Next(0, spanY), PadRight = rng.Next(0, spanX),
+                CeilMode = rng.Next(2) == 0, CountIncludePad = rng.Next(2) == 0,
+            };
+            int c = rng.Next(1, 6);
+            Tensor input = Parity.Random(new Random(n), c, h, w);
+            Tensor expected;
+            try
+            {
+                expected = PaddedPool2D.Apply(input, o);
+            }
+            catch (ConvGLException)
+            {
+                continue; // window longer than the padded input: no output to compare
+            }
+            pool.Options = o;
+            Parity.AssertGpuMatchesReference(expected, pool.Apply(input), $"in=({c},{h},{w}) {o}");
+            ran++;
+        }
+        Assert.True(ran >= 60, $"only {ran} of 120 random configurations had an output");
+    }
+
+    [Fact]
+    public void GlobalAveragePool_MatchesReference_OnPlanesAroundTheWorkgroupSize()
+    {
+        using var pool = new GpuGlobalAveragePool(fixture.Context);
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 7, 7), (13, 8, 8), (2, 9, 15), (512, 7, 7), (4, 56, 56) })
+        {
+            Tensor input = Parity.Random(new Random(c * h * w), c, h, w);
+            Parity.AssertGpuMatchesReference(GlobalAveragePool.Apply(input), pool.Apply(input), $"({c}, {h}, {w})");
+        }
+    }
+
+    [Fact]
+    public void Add_WithBroadcasting_MatchesReference()
+    {
+        using var add = new GpuAdd(fixture.Context);
+        int[][][] pairs =
+        [
+            [[2, 3, 4, 5], [2, 3, 4, 5]], [[3, 4, 5], [5]], [[2, 3, 4, 5], [3, 1, 1]], [[1, 6, 1, 7], [5, 1, 4, 1]],
+            [[4, 1], [1, 3]], [[7], [1]], [[], [3, 2]],
+        ];
+        var rng = new Random(5);
+        foreach (int[][] p in pairs)
+        {
+            Tensor a = Rand(rng, p[0]), b = Rand(rng, p[1]);
+            Parity.AssertGpuMatchesReference(Elementwise.Add(a, b), add.Apply(a, b), $"{a.ShapeString} + {b.ShapeString}");
+        }
+    }
+
+    [Fact]
+    public void ChannelAffine_MatchesBatchNormReference()
+    {
+        var rng = new Random(8);
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (13, 9, 7), (64, 16, 16) })
+        {
+            float[] R(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
+            BatchNorm bn = BatchNorm.FromStatistics(R(c, -2, 2), R(c, -1, 1), R(c, -1, 1), R(c, 0.01f, 3), 1e-5f);
+            using var gpu = new GpuChannelAffine(fixture.Context, bn);
+            Tensor input = Parity.Random(new Random(c), c, h, w);
+            Parity.AssertGpuMatchesReference(bn.Apply(input), gpu.Apply(input), $"({c}, {h}, {w})");
+        }
+    }
+
+    [Fact]
+    public void Gemm_AllTransposesAndBiasShapes_MatchReference()
+    {
+        var rng = new Random(3);
+        using var gemm = new GpuGemm(fixture.Context);
+        foreach ((int m, int n, int k) in new[] { (1, 1, 1), (3, 4, 5), (17, 9, 33), (1, 1000, 512) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (int[]? cShape in new int[]?[] { null, [], [n], [m, 1], [m, n] })
+                    {
+                        Tensor a = Rand(rng, ta ? [k, m] : [m, k]), b = Rand(rng, tb ? [n, k] : [k, n]);
+                        Tensor? c = cShape is null ? null : Rand(rng, cShape);
+                        (gemm.Alpha, gemm.Beta, gemm.TransA, gemm.TransB) = (0.7f, -1.3f, ta, tb);
+                        Tensor expected = Gemm.Apply(a, b, c, 0.7f, -1.3f, ta, tb);
+                        Parity.AssertGpuMatchesReference(expected, gemm.Apply(a, b, c),
+                            $"M={m} N={n} K={k} transA={ta} transB={tb} C={(cShape is null ? "none" : "(" + string.Join(",", cShape) + ")")}");
+                    }
+    }
+
+    [Fact]
+    public void Conv_WithAsymmetricPads_MatchesReference()
+    {
+        var rng = new Random(44);
+        foreach ((int t, int l, int b, int r, int s) in new[] { (3, 3, 2, 2, 2), (0, 1, 2, 0, 1), (2, 0, 0, 3, 3), (1, 2, 1, 2, 2) })
+        {
+            Tensor input = Parity.Random(new Random(t * 10 + l), 3, 18, 17);
+            var weight = new Tensor([5, 3, 4, 3], Enumerable.Range(0, 180).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.5f).ToArray());
+            var o = new ConvOptions { Padding = PaddingMode.Explicit, PadY = t, PadX = l, PadBottom = b, PadRight = r, StrideY = s, StrideX = s };
+            using var conv = new GpuConv2D(fixture.Context, weight, null, o);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, null, o), conv.Apply(input), o.ToString());
+        }
+    }
+
+    private static Tensor Rand(Random rng, int[] shape)
+    {
+        var t = new Tensor(shape);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(rng.NextDouble() * 2.4 - 1.2);
+        return t;
+    }
+}

@@ -1,0 +1,53 @@
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Stacks;
+using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu.Stacks;
+
+namespace ConvGL.Gpu.Tests.Onnx;
+
+/// <summary>Graph stacks on the GPU stack runner (IGpuStackOp per layer) == the CPU stack runner, every layer,
+/// with layers toggled too.</summary>
+[Collection(GlCollection.Name)]
+public sealed class OnnxStackGpuTests(GlFixture fixture)
+{
+    private static void AssertClose(Tensor want, Tensor got, string what, double tolerance)
+    {
+        Assert.True(want.SameShape(got), $"{what}: CPU {want.ShapeString}, GPU {got.ShapeString}");
+        double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
+        double diff = 0;
+        for (int i = 0; i < want.Length; i++) diff = Math.Max(diff, Math.Abs((double)want.Data[i] - got.Data[i]));
+        Assert.True(diff <= tolerance * scale, $"{what}: max |GPU - CPU| {diff:G3} of max {scale:G3}");
+    }
+
+    [Theory]
+    [InlineData(17, 14)]
+    [InlineData(9, 30)]
+    public void ResidualGraphWithHead_GpuStackRunner_MatchesCpu_EveryLayer_AndWithALayerOff(int h, int w)
+    {
+        Stack stack = OnnxStack.FromGraph(SmallGraphs.ResidualWithHead(), "small");
+        var rng = new Random(h * w);
+        Tensor x = Tensor.Chw(3, h, w, Enumerable.Range(0, 3 * h * w).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray());
+        using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
+        foreach (int off in new[] { -1, 1, 4, 6 })
+        {
+            bool[] on = Enumerable.Repeat(true, stack.Layers.Count).ToArray();
+            if (off >= 0) on[off] = false;
+            for (int i = 0; i < on.Length; i++) runner.SetEnabled(i, on[i]);
+            StackResult cpu = StackRunner.Run(stack, x, on), gpu = runner.Run(x);
+            for (int i = 0; i < stack.Layers.Count; i++)
+                AssertClose(cpu.Outputs[i], gpu.Outputs[i], $"({h}x{w}) layer {i} ({stack.Layers[i].Type}), layer {off} off", 1e-4);
+        }
+    }
+
+    [Fact]
+    public void ResNet18_GpuStackRunner_MatchesCpuStackRunner()
+    {
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(ResNet18.ModelAtSize(64), "ResNet18.onnx at 64")), "resnet18");
+        Tensor x = ResNet18.GeneratedInput(structured: true, size: 64).Reshape(3, 64, 64);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 64, 64);
+        StackResult cpu = StackRunner.Run(stack, x), gpu = runner.Run(x);
+        for (int i = 0; i < stack.Layers.Count; i++)
+            AssertClose(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Label})", 1e-4);
+    }
+}
