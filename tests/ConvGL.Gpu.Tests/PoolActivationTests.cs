@@ -83,7 +83,7 @@ public sealed class PoolActivationTests(GlFixture fixture)
             {
                 continue;
             }
-            using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvChoice.Fast };
+            using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvPath.Fast };
             Tensor actual = pool.Apply(input);
             Assert.StartsWith("pool2d_fast", pool.Variant, StringComparison.Ordinal);
             Parity.AssertGpuMatchesReference(expected, actual, $"seed={seed} in={input.ShapeString} {o}");
@@ -96,7 +96,7 @@ public sealed class PoolActivationTests(GlFixture fixture)
     public void FastMaxPool_NaNInAWindow_GivesNaN()
     {
         var input = Tensor.Chw(1, 2, 4, [1, float.NaN, 3, 4, 5, 6, 7, 8]);
-        using var pool = new GpuPool2D(fixture.Context, PoolOptions.Square(PoolKind.Max, 2)) { Choice = ConvChoice.Fast };
+        using var pool = new GpuPool2D(fixture.Context, PoolOptions.Square(PoolKind.Max, 2)) { Choice = ConvPath.Fast };
         Tensor actual = pool.Apply(input);
         Assert.StartsWith("pool2d_fast", pool.Variant, StringComparison.Ordinal);
         Assert.True(float.IsNaN(actual.Data[0]));

@@ -31,7 +31,7 @@ public sealed class GpuPool2D : IDisposable
     private const int BlockX = 8;
 
     /// <summary>For tests: force pool2d.comp, or pool2d_fast.comp wherever it applies.</summary>
-    internal ConvChoice Choice
+    internal ConvPath Choice
     {
         get;
         set
@@ -94,9 +94,9 @@ public sealed class GpuPool2D : IDisposable
     {
         int max = _options.Kind == PoolKind.Max ? 1 : 0;
         int span = (BlockX - 1) * _options.EffectiveStrideX + _options.SizeX;
-        _fast = Choice != ConvChoice.Direct && span <= ConvPlan.MaxSpan && _options.SizeY <= ConvPlan.MaxUnrolledKernel &&
+        _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && _options.SizeY <= ConvPlan.MaxUnrolledKernel &&
                 input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) &&
-                (Choice == ConvChoice.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
+                (Choice == ConvPath.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
         _program = _fast
             ? _context.Shaders.Compute("pool2d_fast.comp", ("POOL_MAX", max), ("KH", _options.SizeY), ("KW", _options.SizeX),
                 ("SX", _options.EffectiveStrideX), ("OX", BlockX))
