@@ -18,6 +18,8 @@ public sealed class GpuStackRunner : IDisposable
     private readonly IGpuStackOp[] _ops;
     private readonly GpuTensor[] _outputs;
     private readonly GpuTensor[][] _inputBuffers;
+    // Each layer's input indices, resolved once: InputsOf allocates for a default (chain) layer, and a frame must not.
+    private readonly int[][] _reads;
     private readonly GpuTensor _input;
     private GpuTensor _source;
     private bool[] _enabled;
@@ -60,7 +62,8 @@ public sealed class GpuStackRunner : IDisposable
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
         // One reusable array per layer for the tensors it reads: a frame allocates nothing.
-        _inputBuffers = stack.Layers.Select((l, i) => new GpuTensor[l.InputsOf(i).Count]).ToArray();
+        _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
+        _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
         _source = _input;
         Allocate();
@@ -110,7 +113,7 @@ public sealed class GpuStackRunner : IDisposable
     /// stack input, the tensor the last run started from).</summary>
     public GpuTensor Output(int layer)
     {
-        while (layer >= 0 && !_enabled[layer]) layer = Stack.Layers[layer].InputsOf(layer)[0];
+        while (layer >= 0 && !_enabled[layer]) layer = _reads[layer][0];
         return layer < 0 ? _source : _outputs[layer];
     }
 
@@ -137,7 +140,7 @@ public sealed class GpuStackRunner : IDisposable
         {
             if (!_enabled[i]) continue;
             GpuTensor output = _outputs[i];
-            IReadOnlyList<int> reads = Stack.Layers[i].InputsOf(i);
+            int[] reads = _reads[i];
             GpuTensor[] inputs = _inputBuffers[i];
             for (int k = 0; k < inputs.Length; k++) inputs[k] = Output(reads[k]);
             GpuTimer? timer = null;
