@@ -18,6 +18,7 @@ public sealed class GpuStackRunner : IDisposable
     private readonly IGpuStackOp[] _ops;
     private readonly GpuTensor[] _outputs;
     private readonly GpuTensor[][] _inputBuffers;
+    // Each layer's input indices, resolved once: InputsOf allocates for a default (chain) layer, and a frame must not.
     private readonly int[][] _reads;
     private readonly GpuTensor _input;
     private GpuTensor _source;
@@ -60,8 +61,7 @@ public sealed class GpuStackRunner : IDisposable
             _ops[i] = GpuStackOps.Create(context, layer, i);
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
-        // Each layer's input indices resolved once, and one reusable array per layer for the tensors it reads:
-        // a frame allocates nothing (StackLayer.InputsOf builds a new list for a layer that reads the previous one).
+        // One reusable array per layer for the tensors it reads: a frame allocates nothing.
         _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
         _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
