@@ -445,7 +445,7 @@ internal static class BenchCases
             Gpu = ctx =>
             {
                 var fft = new GpuFftConv2D(ctx, Conv2D.DepthwiseWeight(kernel, channels), null, options with { Groups = channels });
-                return new GpuBenchOp(fft.Run, fft, () => $"{fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames");
+                return new GpuBenchOp(fft.Run, fft, () => $"fft_*.comp, {fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames, one radix-R butterfly/invocation");
             },
             GpuAlgo = "GpuFftConv2D",
             Reference = rankOne ? cpu : c.Reference,
