@@ -69,8 +69,15 @@ internal static class ApplyCommand
         Tensor image = LoadInput(input, channels);
         if (png && image.C != 1 && image.C != 3)
             throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");
-        // Throws the "output below 1x1" error before any work.
-        ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, options);
+        // The "output below 1x1" and output-too-large errors before any work, naming the options that set the geometry.
+        try
+        {
+            ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, options);
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"apply: --size/--stride/--dilation: {e.Message}");
+        }
         // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.
         AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options,
             device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu, args.GetValue(AlgorithmOption));
