@@ -1,3 +1,4 @@
+using ConvGL.Core;
 using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
@@ -5,6 +6,20 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>What every compute op does around its dispatch.</summary>
 internal static class ComputeOp
 {
+    /// <summary>A conv's output shape (C_out, H_out, W_out) for an input of (C_in, H, W) and weights (C_out, C_in/groups,
+    /// kH, kW), validating channels and groups like the reference: one check for every GPU conv algorithm.</summary>
+    public static (int C, int H, int W) ConvOutputShape(int[] weightShape, ConvOptions options, int c, int h, int w)
+    {
+        int groups = options.Groups, cout = weightShape[0];
+        if (groups < 1) throw new ConvGLException($"groups {groups} must be at least 1");
+        if (c % groups != 0 || cout % groups != 0)
+            throw new ConvGLException($"groups {groups} must divide both C_in {c} and C_out {cout}");
+        if (weightShape[1] != c / groups)
+            throw new ConvGLException($"weight ({string.Join(", ", weightShape)}) expects {weightShape[1] * groups} input channels with groups {groups}, the input has {c}");
+        ConvGeometry g = ConvGeometry.Compute(h, w, weightShape[2], weightShape[3], options);
+        return (cout, g.Y.Output, g.X.Output);
+    }
+
     /// <summary>Texture unit the fast variants read their input tensor through (<see cref="GlBuffer.BindTexelView"/>).</summary>
     public const uint InputUnit = 0;
 

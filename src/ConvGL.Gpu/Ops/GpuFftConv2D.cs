@@ -93,17 +93,7 @@ public sealed class GpuFftConv2D : IDisposable
     }
 
     /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
-    public (int C, int H, int W) OutputShape(int c, int h, int w)
-    {
-        int groups = _options.Groups, cout = WeightShape[0];
-        if (groups < 1) throw new ConvGLException($"groups {groups} must be at least 1");
-        if (c % groups != 0 || cout % groups != 0)
-            throw new ConvGLException($"groups {groups} must divide both C_in {c} and C_out {cout}");
-        if (WeightShape[1] != c / groups)
-            throw new ConvGLException($"weight ({string.Join(", ", WeightShape)}) expects {WeightShape[1] * groups} input channels with groups {groups}, the input has {c}");
-        ConvGeometry g = ConvGeometry.Compute(h, w, WeightShape[2], WeightShape[3], _options);
-        return (cout, g.Y.Output, g.X.Output);
-    }
+    public (int C, int H, int W) OutputShape(int c, int h, int w) => ComputeOp.ConvOutputShape(WeightShape, _options, c, h, w);
 
     /// <summary>Runs the convolution; <paramref name="output"/> is resized to the output shape.</summary>
     public void Run(GpuTensor input, GpuTensor output)
