@@ -11,7 +11,7 @@ public sealed class GpuChannelAffine : IDisposable
     private readonly GlContext _context;
     private readonly GlBuffer _affine;
     private GlProgram? _program;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     public int Channels { get; private set; }
 
@@ -55,17 +55,13 @@ public sealed class GpuChannelAffine : IDisposable
     /// <summary>(C, H, W) in, (C, H, W) out.</summary>
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(_context, label: "channel affine scratch in");
-        _scratchOut ??= new GpuTensor(_context, label: "channel affine scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut, input.H * input.W);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(_context, "channel affine");
+        return _scratch.Apply(input, (i, o) => Run(i, o, input.H * input.W));
     }
 
     public void Dispose()
     {
         _affine.Dispose();
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }

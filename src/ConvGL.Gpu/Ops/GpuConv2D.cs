@@ -23,7 +23,7 @@ public sealed class GpuConv2D : IDisposable
     private float[] _weightData = [];
     private float[] _biasData = [];
     private ConvPlan? _plan;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -121,11 +121,8 @@ public sealed class GpuConv2D : IDisposable
     /// <summary>CPU in, CPU out, through scratch GPU tensors kept for the next call.</summary>
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(_context, label: "conv2d scratch in");
-        _scratchOut ??= new GpuTensor(_context, label: "conv2d scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(_context, "conv2d");
+        return _scratch.Apply(input, Run);
     }
 
     public void Dispose()
@@ -133,7 +130,6 @@ public sealed class GpuConv2D : IDisposable
         _weights.Dispose();
         _bias.Dispose();
         _params.Dispose();
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }

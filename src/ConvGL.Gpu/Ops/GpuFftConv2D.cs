@@ -39,7 +39,7 @@ public sealed class GpuFftConv2D : IDisposable
     private (int FrameH, int FrameW, ConvMode Mode, int DilationY, int DilationX)? _spectraKey;
     private int _twiddleH, _twiddleW;
     private (int H, int W, FftPlan Plan, int Top, int Left, Border Border)? _mapsKey;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -173,11 +173,8 @@ public sealed class GpuFftConv2D : IDisposable
     /// <summary>CPU in, CPU out, through scratch GPU tensors kept for the next call.</summary>
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(_context, label: "fft conv2d scratch in");
-        _scratchOut ??= new GpuTensor(_context, label: "fft conv2d scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(_context, "fft conv2d");
+        return _scratch.Apply(input, Run);
     }
 
     /// <summary>Refuses, before allocating anything, frames that no storage block or buffer texture can hold.</summary>
@@ -317,7 +314,6 @@ public sealed class GpuFftConv2D : IDisposable
         _view0.Dispose();
         _view1.Dispose();
         _view2.Dispose();
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }

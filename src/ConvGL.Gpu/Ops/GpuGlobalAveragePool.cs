@@ -8,7 +8,7 @@ namespace ConvGL.Gpu.Ops;
 public sealed class GpuGlobalAveragePool(GlContext context) : IDisposable
 {
     private GlProgram? _program;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     public void Run(GpuTensor input, GpuTensor output)
     {
@@ -30,16 +30,12 @@ public sealed class GpuGlobalAveragePool(GlContext context) : IDisposable
 
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(context, label: "global avgpool scratch in");
-        _scratchOut ??= new GpuTensor(context, label: "global avgpool scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(context, "global avgpool");
+        return _scratch.Apply(input, Run);
     }
 
     public void Dispose()
     {
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }

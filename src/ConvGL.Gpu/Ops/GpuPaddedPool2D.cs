@@ -12,7 +12,7 @@ public sealed class GpuPaddedPool2D : IDisposable
     private readonly GlContext _context;
     private PaddedPoolOptions _options;
     private GlProgram? _program;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     public GpuPaddedPool2D(GlContext context, PaddedPoolOptions options)
     {
@@ -59,16 +59,12 @@ public sealed class GpuPaddedPool2D : IDisposable
 
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(_context, label: "padded pool2d scratch in");
-        _scratchOut ??= new GpuTensor(_context, label: "padded pool2d scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(_context, "padded pool2d");
+        return _scratch.Apply(input, Run);
     }
 
     public void Dispose()
     {
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }

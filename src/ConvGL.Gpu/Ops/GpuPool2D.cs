@@ -15,7 +15,7 @@ public sealed class GpuPool2D : IDisposable
     private GlProgram? _program;
     private bool _fast;
     private (int C, int H, int W) _plannedFor;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     public GpuPool2D(GlContext context, PoolOptions options)
     {
@@ -106,16 +106,12 @@ public sealed class GpuPool2D : IDisposable
 
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(_context, label: "pool2d scratch in");
-        _scratchOut ??= new GpuTensor(_context, label: "pool2d scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(_context, "pool2d");
+        return _scratch.Apply(input, Run);
     }
 
     public void Dispose()
     {
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }

@@ -24,7 +24,7 @@ public sealed class GpuSeparableConv : IDisposable
     private ConvPlan? _rowPlan, _columnPlan;
     private float[] _columnData = [], _rowData = [], _biasData = [];
     private bool _hasBias;
-    private GpuTensor? _scratchIn, _scratchOut;
+    private ScratchTensors? _scratch;
 
     /// <summary>Splits a rank-1 (kH, kW) kernel into column and row vectors with K[i, j] = column[i] * row[j]
     /// (box, Gaussian, Sobel, Scharr, Prewitt are rank 1; Laplacian, LoG, Gabor are not): Core's
@@ -169,11 +169,8 @@ public sealed class GpuSeparableConv : IDisposable
 
     public Tensor Apply(Tensor input)
     {
-        _scratchIn ??= new GpuTensor(_context, label: "separable scratch in");
-        _scratchOut ??= new GpuTensor(_context, label: "separable scratch out");
-        _scratchIn.Upload(input);
-        Run(_scratchIn, _scratchOut);
-        return _scratchOut.Download();
+        _scratch ??= new ScratchTensors(_context, "separable");
+        return _scratch.Apply(input, Run);
     }
 
     public void Dispose()
@@ -184,7 +181,6 @@ public sealed class GpuSeparableConv : IDisposable
         _rowParams.Dispose();
         _columnParams.Dispose();
         _temp.Dispose();
-        _scratchIn?.Dispose();
-        _scratchOut?.Dispose();
+        _scratch?.Dispose();
     }
 }
