@@ -160,7 +160,6 @@ internal sealed class LiveApp : IDisposable
         UpdateMouse();
         if (_haveFrame && _messages.RunError is null)
         {
-            _presenter.ComputeRange(_views.Output, _views.OutRange);
             View.Draw(area);
             DrawProbeMarker();
         }

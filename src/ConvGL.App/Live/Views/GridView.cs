@@ -18,17 +18,19 @@ internal sealed class GridView(ViewContext context) : ILiveView
     {
         GpuTensor output = context.Output;
         int enlarged = context.State.Enlarged;
+        // Every map is normalised by its own range; one dispatch computes them all.
+        context.OutRanges.Compute(output);
         if (enlarged >= 0 && enlarged < output.C)
         {
             OutputRect = area.Fit(output.W, output.H);
-            context.Presenter.DrawTensor(output, context.OutRange, OutputRect, 1, enlarged);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 1, enlarged);
             (_cols, _rows) = (1, 1);
         }
         else
         {
             (_cols, _rows) = Shape(output.C, output.W, output.H, area);
             OutputRect = area.Fit(_cols * output.W, _rows * output.H);
-            context.Presenter.DrawTensor(output, context.OutRange, OutputRect, 2, 0, _cols, _rows);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows);
         }
     }
 

@@ -38,8 +38,10 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         (int first, int count) = pipeline.Conv(layer) is { } conv
             ? (channel / (conv.Weight.Shape[0] / conv.Options.Groups) * conv.Weight.Shape[1], conv.Weight.Shape[1])
             : (Math.Min(channel, input.C - 1), 1);
-        presenter.ComputeRange(input, Context.InRange);
-        presenter.DrawProfile(input, Context.InRange, inRow, first, count, output, Context.OutRange, outRow, channel, plot);
+        // The plot scales the input by its first channel's range (DrawMap computed the output channel's).
+        first = Math.Clamp(first, 0, input.C - 1);
+        Context.InRanges.Compute(input, first, 1);
+        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot);
     }
 
     private int Row(GpuTensor output)

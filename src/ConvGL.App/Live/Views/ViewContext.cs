@@ -14,10 +14,11 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     public GpuImage Source { get; } = source;
     public ViewState State { get; } = state;
     public ILivePipeline Pipeline => pipelines.Current;
-    /// <summary>(C, 1, 2): each channel's (min, max) of the selected layer's output, computed before the view draws.</summary>
-    public GpuTensor OutRange { get; } = new(presenter.Context, label: "output range");
+    /// <summary>Channel ranges of the selected layer's output: a view computes the entries it shows (DrawMap does
+    /// for its map) before drawing with them, once per frame.</summary>
+    public ChannelRanges OutRanges { get; } = new(presenter.Context, "output ranges");
     /// <summary>The same for the layer's input, for views that need it (the profile).</summary>
-    public GpuTensor InRange { get; } = new(presenter.Context, label: "input range");
+    public ChannelRanges InRanges { get; } = new(presenter.Context, "input ranges");
 
     /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
     public bool HaveFrame { get; set; }
@@ -33,24 +34,27 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     public int Channel(GpuTensor t) => Math.Clamp(State.Channel, 0, t.C - 1);
 
     /// <summary>The output as one picture through TensorToImage: three channels as RGB, one as grey, more than three
-    /// as the selected channel through the heat map; each normalised by its GPU-computed min/max.</summary>
+    /// as the selected channel through the heat map; each normalised by its GPU-computed min/max (computed here into
+    /// <see cref="OutRanges"/>, for the shown channels only).</summary>
     public void DrawMap(GpuTensor output, int channel, PixelRect r)
     {
         if (output.C == 3)
         {
-            ToImage.RunRgb(output, 0, 1, 2);
+            OutRanges.Compute(output);
+            ToImage.RunRgb(output, 0, 1, 2, OutRanges);
         }
         else
         {
+            OutRanges.Compute(output, channel, 1);
             ToImage.ColorMap = output.C == 1 ? ColorMap.Gray : ColorMap.Heat;
-            ToImage.Run(output, channel);
+            ToImage.Run(output, channel, OutRanges);
         }
         Presenter.DrawTexture(ToImage.Image.Handle, r);
     }
 
     public void Dispose()
     {
-        OutRange.Dispose();
-        InRange.Dispose();
+        OutRanges.Dispose();
+        InRanges.Dispose();
     }
 }
