@@ -11,6 +11,11 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
 
     private double _nextCheck;
 
+    /// <summary>Programs rebuilt because their shader files changed, since start-up.</summary>
+    public int ProgramsRebuilt { get; private set; }
+    /// <summary>Times the pipeline's kernel or stack files were re-read after a change, since start-up.</summary>
+    public int FilesReread { get; private set; }
+
     /// <summary>Checks the files when <see cref="Interval"/> has passed since the last check.</summary>
     public void Poll(double now)
     {
@@ -23,11 +28,13 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
     public void Check(bool force)
     {
         (int rebuilt, string? error) = context.Shaders.ReloadChanged();
+        ProgramsRebuilt += rebuilt;
         if (error is not null) messages.SetShaderError(error);
         else if (rebuilt > 0 || force) messages.ClearShaderError();
         if (presenter.Error is not null || force) presenter.RetryMissing();
         ILivePipeline pipeline = pipelines.Current;
         (bool reread, string? fileError) = pipeline.ReloadChanged(force);
+        if (reread) FilesReread++;
         if (reread && fileError != messages.FileError)
         {
             Console.Error.WriteLine(fileError is null ? "convgl: reloaded " + pipeline.Name : $"convgl: {fileError} (keeping the running version)");

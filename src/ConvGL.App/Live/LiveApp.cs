@@ -34,6 +34,8 @@ internal sealed class LiveApp : IDisposable
     private readonly HotReload _reload;
     private readonly ScriptedOutput _script;
     private readonly FrameStats _stats = new();
+    private readonly FrameStages _stages;
+    private readonly SoakRun? _soak;
     private readonly List<string> _info = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -48,7 +50,10 @@ internal sealed class LiveApp : IDisposable
     public LiveApp(LiveOptions options, IAppWindow window, IFrameSource source)
     {
         _window = window;
-        _context = GlContext.Adopt(window.GetProcAddress);
+        // A soak run works on its own copy of the shaders (set up before the context's library looks for them) and
+        // counts GL debug errors.
+        if (options.Soak is not null) SoakRun.Prepare(options.Soak);
+        _context = GlContext.Adopt(window.GetProcAddress, debug: options.Soak is not null);
         _gl = _context.Gl;
         _state = new ViewState { View = options.View };
         _messages = new LiveMessages(_state, options.Scripted);
@@ -63,6 +68,8 @@ internal sealed class LiveApp : IDisposable
         _viewObjects = ViewCatalog.CreateAll(_views);
         _reload = new HotReload(_context, _presenter, _pipelines, _state, _messages);
         _script = new ScriptedOutput(options, _gl, window, _messages);
+        _stages = new FrameStages(_gl, options.Stats);
+        if (options.Soak is not null) _soak = new SoakRun(options.Soak, _context, _pipelines, _reload, OnKey, ClickMiddle);
         if (_presenter.Error is not null) _messages.SetShaderError(_presenter.Error);
 
         window.KeyDown += OnKey;
@@ -93,10 +100,14 @@ internal sealed class LiveApp : IDisposable
             _hudRedrawn = false;
 
             double t = _script.Active ? _frames / 30.0 : _appTime;
+            _stages.Begin(count: _frames > 3);
             if (!_state.Paused && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
+            _stages.Mark(0);
             if (_state.Dirty && _haveFrame) _pipelines.Run(_sourceImage);
+            _stages.Mark(1);
             Render();
+            _soak?.AfterFrame(_frames);
 
             bool last = _script.IsLast(_frames);
             if (_state.ScreenshotRequested || (last && _script.FinalScreenshot is not null))
@@ -107,9 +118,12 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 _script.Finish(Pipeline, _state, _probe, _panels.Layout, View.OutputRect, _stats, ShownError());
-                return 0;
+                if (_stages.Enabled) Console.WriteLine(_stages.Line());
+                return _soak is null || _soak.Finish(_frames + 1) ? 0 : 1;
             }
             _window.SwapBuffers();
+            _stages.Mark(4);
+            _stages.End();
             _frames++;
             _stats.FrameDone(_clock.Elapsed.TotalSeconds, _clock.Elapsed.TotalMilliseconds - frameStart);
             // Steady state: past the first frames (programs compiled, textures sized) and no HUD text rebuilt.
@@ -164,8 +178,10 @@ internal sealed class LiveApp : IDisposable
             DrawProbeMarker();
         }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
+        _stages.Mark(2);
         if (_state.HudDirty) RedrawHud(fw, fh);
         _presenter.DrawTexture(_panels.Hud.Texture, new PixelRect(0, 0, fw, fh), blend: true);
+        _stages.Mark(3);
     }
 
     /// <summary>A small square around the probed output pixel (single-map views), so the numbers have a place.</summary>
@@ -289,6 +305,16 @@ internal sealed class LiveApp : IDisposable
     // ---- input ----
 
     private void OnKey(Key key, KeyMods mods) => Controls.Dispatch(this, key, mods);
+
+    /// <summary>A click in the middle of the view's picture (the soak run's probe pin).</summary>
+    private void ClickMiddle()
+    {
+        PixelRect r = View.OutputRect;
+        (int ww, int wh) = _window.Size;
+        (int fw, int fh) = _window.FramebufferSize;
+        _state.MouseMoved((r.X + r.Width / 2) * ww / Math.Max(1, fw), (r.Y + r.Height / 2) * wh / Math.Max(1, fh));
+        OnMouseDown(0, KeyMods.None);
+    }
 
     private void OnMouseDown(int button, KeyMods mods)
     {

@@ -153,6 +153,10 @@ internal sealed class LivePipelines : IDisposable
         Switch(() => new StackPipeline(_context, _stacks[_stackIndex]));
     }
 
+    /// <summary>Switches to the stack in <paramref name="file"/> (the soak run's own stack; keys only reach the
+    /// shipped ones). A broken file is a message and the running pipeline stays.</summary>
+    public void OpenStack(string file) => Switch(() => new StackPipeline(_context, file));
+
     private void Switch(Func<ILivePipeline> create)
     {
         try

@@ -37,6 +37,7 @@ internal sealed class Presenter : IDisposable
         _gl = context.Gl;
         // Core profile draws need a bound VAO even when no attribute is read.
         _vao = _gl.GenVertexArray();
+        context.CountRawObject(ObjectIdentifier.VertexArray, +1);
         LoadPrograms();
     }
 
@@ -176,5 +177,9 @@ internal sealed class Presenter : IDisposable
         Draw();
     }
 
-    public void Dispose() => _gl.DeleteVertexArray(_vao);
+    public void Dispose()
+    {
+        _gl.DeleteVertexArray(_vao);
+        _context.CountRawObject(ObjectIdentifier.VertexArray, -1);
+    }
 }
