@@ -170,4 +170,35 @@ public sealed class LiveStructureTests
         Assert.Equal("ConvGL controls", help[0]);
         foreach (Control c in Controls.All) Assert.Contains(help, l => l.StartsWith(c.Keys, StringComparison.Ordinal) && l.EndsWith(c.Description, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void ChooseSide_NarrowsTheColumn_WhileThePictureGrows_AndItsTextStillFits()
+    {
+        // A 960x600 window, a 54 px probe strip, a 16:9 picture, a column whose text wants 364 px and wraps to
+        // (40000 / width) px of height: the picture is width-bound beside the full column, so the column narrows.
+        static float Tall(float w) => 40000 / w;
+        float side = LiveLayout.ChooseSide(960, 600, 54, 348, 200, 640, 360, Tall);
+        LiveLayout l = LiveLayout.Compute(960, 600, side, 54);
+        LiveLayout full = LiveLayout.Compute(960, 600, 348, 54);
+        PixelRect picture = l.Picture.Fit(640, 360), before = full.Picture.Fit(640, 360);
+        Assert.True(picture.Width > before.Width * 1.15f, $"picture {picture} beside a {l.Side.Width} px column, {before} beside the full one");
+        Assert.True(Tall(l.Side.Width) <= l.Side.Height, $"the column's text ({Tall(l.Side.Width)} px) no longer fits its {l.Side.Height} px");
+        // Still width-bound at the narrowest column allowed: it stops there.
+        Assert.Equal(200, side);
+
+        // A 4:3 picture: the column narrows only until the picture fills the height, and no further (it wraps less).
+        float side43 = LiveLayout.ChooseSide(960, 600, 54, 348, 100, 640, 480, Tall);
+        LiveLayout l43 = LiveLayout.Compute(960, 600, side43, 54);
+        PixelRect p43 = l43.Picture.Fit(640, 480);
+        Assert.True(p43.Height >= l43.Picture.Height - 1, $"{p43} does not fill the height of {l43.Picture}");
+        Assert.True(p43.Width >= l43.Picture.Width - 8 - 1, $"{p43} beside a {l43.Side.Width} px column: the column could be wider");
+        Assert.True(side43 > 100);
+
+        // A wide window: the picture is height-bound already, the column keeps the width its text wants.
+        Assert.Equal(348, LiveLayout.ChooseSide(1920, 600, 54, 348, 200, 640, 360, Tall));
+        // Text that only fits at full width: the column stays full.
+        Assert.Equal(348, LiveLayout.ChooseSide(960, 600, 54, 348, 200, 640, 360, w => w >= 364 ? 100 : 10_000));
+        // No column wanted: none.
+        Assert.Equal(0, LiveLayout.ChooseSide(960, 600, 54, 0, 200, 640, 360, Tall));
+    }
 }

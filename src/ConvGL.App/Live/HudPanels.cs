@@ -23,7 +23,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// <summary>The panels' text and, from its size, the layout. <paramref name="info"/> is null while the info panels
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
-    public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message)
+    public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
+        (int Width, int Height) content)
     {
         (_width, _height) = (width, height);
         _side.Clear();
@@ -40,13 +41,30 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
             if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
         int probeLines = HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0);
-        Layout = LiveLayout.Compute(width, height, side, probeLines * _hud.LineHeight + 8 + LiveLayout.Margin);
+        float bottom = probeLines * _hud.LineHeight + 8 + LiveLayout.Margin;
+        // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
+        float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
+        side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content.Width, content.Height, ColumnHeight);
+        Layout = LiveLayout.Compute(width, height, side, bottom);
         // Text wider than its column wraps: nothing runs off a panel.
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         _side = HudText.Wrap(_side, chars);
         _kernel = HudText.Wrap(_kernel, chars);
         _error = HudText.Wrap(_error, chars);
         _message = HudText.Wrap(_message, chars);
+    }
+
+    // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
+    private const int MinColumnChars = 34;
+
+    /// <summary>The height the column's panels take when wrapped to a column <paramref name="columnWidth"/> wide.</summary>
+    private float ColumnHeight(float columnWidth)
+    {
+        int chars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        float h = LiveLayout.Margin;
+        foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
+            if (panel.Count > 0) h += HudText.Wrap(panel, chars).Count * _hud.LineHeight + 8 + 6;
+        return h;
     }
 
     /// <summary>Draws the panels, the view's labels, the probe strip (<paramref name="probe"/>'s lines, or the hint

@@ -235,7 +235,8 @@ internal sealed class LiveApp : IDisposable
                 Math.Clamp(_state.Channel, 0, output.C - 1));
             info = _info;
         }
-        _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(_state.Layer), _state.Channel, ShownError(), _messages.Message);
+        _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(_state.Layer), _state.Channel, ShownError(), _messages.Message,
+            View.ContentSize(new PixelRect(0, 0, fw, fh)));
     }
 
     private void RedrawHud(int fw, int fh)

@@ -14,6 +14,14 @@ internal sealed class GridView(ViewContext context) : ILiveView
     // The whole grid has no single map to mark; an enlarged map has.
     public bool ShowsProbeMarker => context.State.Enlarged >= 0;
 
+    public (int Width, int Height) ContentSize(PixelRect window)
+    {
+        GpuTensor output = context.Output;
+        if (context.State.Enlarged >= 0) return (output.W, output.H);
+        (int cols, int rows) = Shape(output.C, output.W, output.H, window);
+        return (cols * output.W, rows * output.H);
+    }
+
     public void Draw(PixelRect area)
     {
         GpuTensor output = context.Output;

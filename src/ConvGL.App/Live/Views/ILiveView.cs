@@ -32,6 +32,10 @@ internal interface ILiveView
     /// <summary>Whether the probe's marker square belongs on <see cref="OutputRect"/> (views that show one map).</summary>
     bool ShowsProbeMarker { get; }
 
+    /// <summary>The size of what the view draws (its aspect ratio decides how wide the side panels may be, so the
+    /// picture gets the space they leave); <paramref name="window"/> is the whole window.</summary>
+    (int Width, int Height) ContentSize(PixelRect window);
+
     /// <summary>Draws the view into <paramref name="area"/> (the picture's part of the window). Runs every frame
     /// after the pipeline; must not allocate.</summary>
     void Draw(PixelRect area);

@@ -16,6 +16,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 
     public override ViewKind Kind => ViewKind.Profile;
 
+    // The image takes ImageShare of the height; the plot below it wants as much again.
+    public override (int Width, int Height) ContentSize(PixelRect window) => (Context.Output.W, (int)(Context.Output.H / ImageShare));
+
     public override void Draw(PixelRect area)
     {
         ILivePipeline pipeline = Context.Pipeline;

@@ -12,6 +12,8 @@ internal abstract class SingleMapView(ViewContext context) : ILiveView
     public PixelRect OutputRect { get; protected set; }
     public virtual bool ShowsProbeMarker => true;
 
+    public virtual (int Width, int Height) ContentSize(PixelRect window) => (Context.Output.W, Context.Output.H);
+
     public abstract void Draw(PixelRect area);
 
     public virtual bool HitTest(double x, double y, out TensorPoint point)
@@ -60,6 +62,8 @@ internal sealed class OutputView(ViewContext context) : SingleMapView(context)
 internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 {
     public override ViewKind Kind => ViewKind.Split;
+
+    public override (int Width, int Height) ContentSize(PixelRect window) => (2 * Context.Output.W, Context.Output.H);
 
     public override void Draw(PixelRect area)
     {
