@@ -13,7 +13,7 @@ public sealed class ChannelRangesTests(GlFixture fixture)
     [InlineData(5, 7, 13)]
     [InlineData(3, 16, 16)]      // 256 values: exactly one workgroup's width
     [InlineData(2, 257, 1)]      // one past it
-    [InlineData(2, 257, 333)]    // 85,581 values: more than 256 groups' worth, so the grid-stride loop runs
+    [InlineData(2, 257, 333)]    // 85,581 values: several workgroups a channel, each invocation striding over ~67
     public void EveryChannel_IsTheCpuRange_InOneDispatch(int c, int h, int w)
     {
         GlContext ctx = fixture.Context;

@@ -98,7 +98,8 @@ internal sealed class SoakRun
     private readonly Action _click;
     private readonly LivePipelines _pipelines;
     private readonly HotReload _reload;
-    private readonly List<SoakSample> _samples = [];
+    // Only the samples the verdict compares are kept: a list of every sample would itself grow the heap it measures.
+    private SoakSample? _warm, _last;
     private long _glErrors;
     private int _touches;
 
@@ -119,8 +120,6 @@ internal sealed class SoakRun
         .. Enumerable.Repeat("s", stacks + 1), "2", "2",
         "space", "space", "i", "i", "h", "h", "v", "v",
     ];
-
-    public IReadOnlyList<SoakSample> Samples => _samples;
 
     /// <summary>Prepares <paramref name="dir"/> (before the GL context exists: it sets CONVGL_SHADERS): a private
     /// copy of the shaders and the soak stack with a kernel file beside it.</summary>
@@ -175,8 +174,9 @@ internal sealed class SoakRun
         for (int i = 0; i < 16 && gl.GetError() != GLEnum.NoError; i++) _glErrors++;
         if (frame % CycleFrames == 0)
         {
-            _samples.Add(Sample(frame));
-            Console.WriteLine(_samples[^1].Line());
+            _last = Sample(frame);
+            if (frame == WarmCycles * CycleFrames) _warm = _last;
+            Console.WriteLine(_last.Line());
         }
         if (frame % StepEvery != 0) return;
         string step = _cycle[frame / StepEvery % _cycle.Length];
@@ -252,9 +252,8 @@ internal sealed class SoakRun
     public bool Finish(int frames)
     {
         int last = (frames - 1) / CycleFrames * CycleFrames;
-        SoakSample? warm = _samples.FirstOrDefault(s => s.Frame == WarmCycles * CycleFrames);
-        SoakSample? end = _samples.LastOrDefault(s => s.Frame == last);
-        if (warm is null || end is null || end.Frame <= warm.Frame)
+        SoakSample? warm = _warm, end = _last;
+        if (warm is null || end is null || end.Frame != last || end.Frame <= warm.Frame)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"soak: too short to judge: {frames} frames, need more than {(WarmCycles + 1) * CycleFrames} (cycles of {CycleFrames} frames, {WarmCycles} of warm-up)"));

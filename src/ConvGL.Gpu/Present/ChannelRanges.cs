@@ -9,6 +9,11 @@ namespace ConvGL.Gpu.Present;
 /// grows with the channel count and is never shrunk; nothing is read back per frame.</summary>
 public sealed class ChannelRanges : IDisposable
 {
+    // Each invocation reduces at least this many values before the shared-memory tree: workgroups (and their
+    // barriers) are what costs on a software rasteriser, and a GPU still gets a workgroup per 16K values (126 for a
+    // 1080p plane). A 16-channel 320x180 layer: 3 workgroups a channel instead of 225 (issue 8's "several outputs
+    // per invocation"; measured in README's window stages).
+    private const int ValuesPerInvocation = 64;
     // Most workgroups per channel: enough to fill a GPU on a large plane; each folds its share with two atomics.
     private const int MaxGroupsPerChannel = 256;
     // "Nothing seen": the neutral (min, max) for atomicMin/atomicMax on ordered uints.
@@ -54,7 +59,7 @@ public sealed class ChannelRanges : IDisposable
         gl.Uniform1(p.Uniform("u_first"), first);
         tensor.Buffer.Bind(0);
         _buffer.Bind(1);
-        int groups = Math.Clamp((plane + 255) / 256, 1, MaxGroupsPerChannel);
+        int groups = Math.Clamp(plane / (256 * ValuesPerInvocation), 1, MaxGroupsPerChannel);
         gl.DispatchCompute((uint)groups, 1, (uint)count);
         // Readers next: fragment and compute shaders (storage), and the next frame's clear (buffer update).
         gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
