@@ -110,6 +110,8 @@ internal sealed class LiveApp : IDisposable
             _soak?.AfterFrame(_frames);
 
             bool last = _script.IsLast(_frames);
+            // The last frame is not swapped (its screenshot reads the back buffer): its stages end here.
+            if (last) _stages.End();
             if (_state.ScreenshotRequested || (last && _script.FinalScreenshot is not null))
             {
                 _state.ScreenshotRequested = false;
