@@ -60,6 +60,8 @@ internal static partial class FeaturesCommand
         StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
 
         StackResult result;
+        using var progress = new Progress("convgl features");
+        progress.Report(0, $"running {stack.Layers.Count} layers on the {(gpu ? "gpu" : "cpu")}");
         if (gpu)
         {
             using GlContext context = GlContext.CreateHeadless(debug: false);
@@ -70,8 +72,10 @@ internal static partial class FeaturesCommand
         {
             result = StackRunner.Run(stack, input);
         }
+        progress.Report(0.5, "writing the maps");
 
-        WriteAll(outDir, result);
+        WriteAll(outDir, result, progress);
+        progress.Complete();
         Console.WriteLine($"features: {stack.Name} on {inputPath} ({input.C}x{input.H}x{input.W}, {(gpu ? "gpu" : "cpu")}): " +
                           $"{result.Outputs.Count} layers written to {outDir}");
         for (int i = 0; i < result.Outputs.Count; i++)
@@ -167,11 +171,11 @@ internal static partial class FeaturesCommand
     [GeneratedRegex(@"^(input\.npy|[0-9]{2}-[a-z_]+\.(npy|png))$")]
     private static partial Regex DumpFile();
 
-    private static void WriteAll(string dir, StackResult result)
+    private static void WriteAll(string dir, StackResult result, Progress progress)
     {
         try
         {
-            WriteAllOrThrow(dir, result);
+            WriteAllOrThrow(dir, result, progress);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -180,7 +184,7 @@ internal static partial class FeaturesCommand
         }
     }
 
-    private static void WriteAllOrThrow(string dir, StackResult result)
+    private static void WriteAllOrThrow(string dir, StackResult result, Progress progress)
     {
         string full = Path.GetFullPath(dir);
         string parent = Path.GetDirectoryName(full) ?? throw new ConvGLException($"features: --out {dir} has no parent folder");
@@ -194,6 +198,8 @@ internal static partial class FeaturesCommand
             for (int i = 0; i < result.Outputs.Count; i++)
             {
                 string stem = FileStem(i, result.Plan.Stack.Layers[i]);
+                // The maps are computed; writing them (PNG encoding) is the rest, half of the bar.
+                progress.Report(0.5 + 0.5 * i / result.Outputs.Count, $"writing {stem}");
                 Npy.Write(Path.Combine(temp, stem + ".npy"), result.Outputs[i]);
                 ImageIO.SavePng(Path.Combine(temp, stem + ".png"), Grid(result.Outputs[i]), PngScaling.Clamp);
             }

@@ -53,12 +53,21 @@ public sealed class GpuFftConv2D : IDisposable
     /// here under the step's name (bench's per-step note; on llvmpipe GL_TIME_ELAPSED reads zero). The waits
     /// cost a little: leave it null outside profiling.</summary>
     public Dictionary<string, double>? StepMs { get; set; }
+
+    /// <summary>When set, called after each step of <see cref="Run"/> has finished (glFinish) with the fraction of
+    /// the run's steps done and the step's name: `convgl apply`'s progress line for a big kernel.</summary>
+    public Action<double, string>? Progress { get; set; }
+
     private long _stepStart;
+    private int _stepsDone, _stepsTotal;
 
     private void Step(string name)
     {
-        if (StepMs is null) return;
+        _stepsDone++;
+        if (StepMs is null && Progress is null) return;
         _context.Gl.Finish();
+        Progress?.Invoke(_stepsTotal > 0 ? Math.Min(1, (double)_stepsDone / _stepsTotal) : 0, "fft: " + name);
+        if (StepMs is null) return;
         long now = Stopwatch.GetTimestamp();
         StepMs[name] = StepMs.GetValueOrDefault(name) + Stopwatch.GetElapsedTime(_stepStart, now).TotalMilliseconds;
         _stepStart = now;
@@ -126,7 +135,15 @@ public sealed class GpuFftConv2D : IDisposable
         CheckFits(plan, Math.Max(Math.Max(cin, cout), pairs));
         LastPlan = plan;
 
-        if (StepMs is not null)
+        int[] rowRadices = RadicesOrIdentity(plan.FrameW), columnRadices = RadicesOrIdentity(plan.FrameH);
+        int lastRadix = columnRadices[^1];
+        // The last forward column pass runs inside fft_product.comp when each input channel feeds one output channel.
+        bool forwardLast = cout / _options.Groups == 1;
+        bool newSpectra = _spectraKey != (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
+        _stepsDone = 0;
+        _stepsTotal = (newSpectra ? (plan.FrameW > 1 ? FftPlan.Radices(plan.FrameW).Length : 0) + (plan.FrameH > 1 ? FftPlan.Radices(plan.FrameH).Length : 0) : 0)
+                      + 1 + 2 * rowRadices.Length + columnRadices.Length - (forwardLast ? 1 : 0) + 1 + columnRadices.Length - 1;
+        if (StepMs is not null || Progress is not null)
         {
             _context.Gl.Finish();
             _stepStart = Stopwatch.GetTimestamp();
@@ -135,10 +152,6 @@ public sealed class GpuFftConv2D : IDisposable
         EnsureSpectra(plan, pairs, cout);
         Step("kernel spectra");
         int plane = (int)plan.Plane;
-        int[] rowRadices = RadicesOrIdentity(plan.FrameW), columnRadices = RadicesOrIdentity(plan.FrameH);
-        int lastRadix = columnRadices[^1];
-        // The last forward column pass runs inside fft_product.comp when each input channel feeds one output channel.
-        bool forwardLast = cout / _options.Groups == 1;
 
         // 1. Forward rows, the first pass reading the input through its border (PAD), then forward columns.
         _inFrames.Reserve(cin * plane * Texel);
@@ -308,6 +321,7 @@ public sealed class GpuFftConv2D : IDisposable
     {
         var key = (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
         if (_spectraKey == key) return;
+        Progress?.Invoke(0, "fft: kernel spectra");
         int kh = WeightShape[2], kw = WeightShape[3], count = WeightShape[0] * WeightShape[1];
         int plane = (int)plan.Plane;
         bool flip = _options.Mode == ConvMode.Convolve;
