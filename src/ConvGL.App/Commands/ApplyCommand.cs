@@ -41,9 +41,8 @@ internal static class ApplyCommand
     private static readonly Option<ImageChannels?> ChannelsOption = Opt.Parsed<ImageChannels?>("--channels",
         "gray (BT.601 luma) or rgb (gray repeated); default: as the file", s => Parsers.Choice(s, Channels), null, "gray|rgb");
     private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
-    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.Choice("--algorithm",
-        "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft", ConvAlgorithm.Auto,
-        new Dictionary<string, ConvAlgorithm> { ["auto"] = ConvAlgorithm.Auto, ["direct"] = ConvAlgorithm.Direct, ["separable"] = ConvAlgorithm.Separable, ["fft"] = ConvAlgorithm.Fft });
+    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.AlgorithmChoice(
+        "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft");
     private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm runs, and why");
 
     public static Command Create() => CliRoot.Define("apply",
