@@ -451,7 +451,9 @@ internal static class BenchCases
             Gpu = ctx =>
             {
                 var fft = new GpuFftConv2D(ctx, Conv2D.DepthwiseWeight(kernel, channels), null, options with { Groups = channels });
-                return new GpuBenchOp(fft.Run, fft, () => $"fft_*.comp, {fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames, one radix-R butterfly/invocation");
+                // The note: the frame, and what `apply`'s cost model would pick for this kernel and image (issue 11).
+                AlgorithmChoice auto = ConvAlgorithms.ChooseFilter(channels, h, w, kernel, options, ConvCostModel.Llvmpipe);
+                return new GpuBenchOp(fft.Run, fft, () => $"fft_pass.comp + fft_product.comp, {fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames; auto picks {auto}");
             },
             GpuAlgo = "GpuFftConv2D",
             Reference = rankOne ? cpu : c.Reference,
