@@ -6,7 +6,8 @@ namespace ConvGL.App.Tests;
 
 /// <summary>`convgl features --algorithm auto|direct|separable|fft --verbose`: each conv layer runs the algorithm asked
 /// for (or chosen), --verbose names it per layer on stderr, and the maps equal the direct ones within the FFT's
-/// tolerance; separable asked of a stack whose conv layer mixes kernels is bad input (exit 2, one line).</summary>
+/// tolerance; separable asked of a stack whose conv layer mixes kernels is bad input (exit 2, one line). Progress is
+/// off (CONVGL_PROGRESS=0): these tests read stderr exactly.</summary>
 public sealed class FeaturesAlgorithmTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("convgl-features-algorithm-").FullName;
@@ -28,10 +29,10 @@ public sealed class FeaturesAlgorithmTests : IDisposable
         var t = Tensor.Chw(1, 33, 47);
         for (int i = 0; i < t.Length; i++) t.Data[i] = (float)rng.NextDouble();
         Npy.Write(P("in.npy"), t);
-        ApplyProcess.Result direct = ApplyProcess.Convgl(_dir, "features", "in.npy", "--stack", "gabor", "--out", "direct", "--device", device, "--algorithm", "direct", "--verbose");
+        var direct = ProgressTests.Convgl(_dir, "0", "features", "in.npy", "--stack", "gabor", "--out", "direct", "--device", device, "--algorithm", "direct", "--verbose");
         Assert.True(direct.ExitCode == 0, direct.Stderr);
         Assert.Equal("", direct.Stderr); // direct: no choice made, nothing to say
-        ApplyProcess.Result fft = ApplyProcess.Convgl(_dir, "features", "in.npy", "--stack", "gabor", "--out", "fft", "--device", device, "--algorithm", "fft", "--verbose");
+        var fft = ProgressTests.Convgl(_dir, "0", "features", "in.npy", "--stack", "gabor", "--out", "fft", "--device", device, "--algorithm", "fft", "--verbose");
         Assert.True(fft.ExitCode == 0, fft.Stderr);
         Assert.Equal(direct.Stdout.Replace("direct", "DIR"), fft.Stdout.Replace("fft", "DIR"));
         string[] lines = fft.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -55,7 +56,7 @@ public sealed class FeaturesAlgorithmTests : IDisposable
     public void Separable_OfAMixingBank_Exits2WithOneLineNamingTheLayer()
     {
         Npy.Write(P("in.npy"), Tensor.Chw(1, 16, 16));
-        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "features", "in.npy", "--stack", "edges", "--out", "maps", "--algorithm", "separable");
+        var r = ProgressTests.Convgl(_dir, "0", "features", "in.npy", "--stack", "edges", "--out", "maps", "--algorithm", "separable");
         Assert.Equal(2, r.ExitCode);
         string[] lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);

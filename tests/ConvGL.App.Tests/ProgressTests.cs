@@ -87,7 +87,9 @@ public sealed class ProgressTests : IDisposable
         Assert.EndsWith("\rconvgl onnx-test:  50% test_relu", err.ToString());
     }
 
-    private static (int ExitCode, string Stdout, string Stderr) Convgl(string dir, string progress, params string[] args)
+    /// <summary>`convgl ARGS` as a process with CONVGL_PROGRESS set to <paramref name="progress"/> ("0": off, so a test
+    /// that checks stderr exactly is not disturbed by a loaded machine making the command take over 3 s).</summary>
+    internal static (int ExitCode, string Stdout, string Stderr) Convgl(string dir, string progress, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
@@ -137,6 +139,27 @@ public sealed class ProgressTests : IDisposable
             Assert.True(quiet.ExitCode == 0, quiet.Stderr);
             Assert.Equal("", quiet.Stderr);
             Assert.Equal(File.ReadAllBytes(P($"quiet-{device}.npy")), File.ReadAllBytes(P($"shown-{device}.npy")));
+        }
+    }
+
+    [Fact]
+    public void Features_ReportsEachLayerThenTheWrites_StdoutUnchanged()
+    {
+        var t = Tensor.Chw(1, 24, 30);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (i % 7) / 7f;
+        Npy.Write(P("in.npy"), t);
+        foreach (string device in new[] { "cpu", "gpu" })
+        {
+            var shown = Convgl(_dir, "always", "features", "in.npy", "--stack", "gabor", "--out", "maps", "--device", device);
+            var quiet = Convgl(_dir, "0", "features", "in.npy", "--stack", "gabor", "--out", "maps", "--device", device);
+            Assert.True(shown.ExitCode == 0, shown.Stderr);
+            Assert.Equal(quiet.Stdout, shown.Stdout);
+            Assert.Equal("", quiet.Stderr);
+            string[] lines = shown.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal($"convgl features:   0% layer 0 (conv) of 3 on the {device}", lines[0]);
+            Assert.Contains($"convgl features:  33% layer 2 (maxpool) of 3 on the {device}", lines);
+            Assert.Contains("convgl features:  50% writing 00-conv", lines);
+            Assert.Matches(@"^convgl features: 100% done in \d+\.\d s$", lines[^1]);
         }
     }
 

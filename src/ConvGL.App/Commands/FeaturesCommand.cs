@@ -67,16 +67,23 @@ internal static partial class FeaturesCommand
         ConvAlgorithm algorithm = args.GetValue(AlgorithmOption);
         StackResult result;
         using var progress = new Progress("convgl features");
-        progress.Report(0, $"running {stack.Layers.Count} layers on the {(gpu ? "gpu" : "cpu")}");
+        int layers = stack.Layers.Count;
+        progress.Report(0, $"layer 0 ({stack.Layers[0].Type}) of {layers} on the {(gpu ? "gpu" : "cpu")}");
+        // Running the layers is the first half of the bar, writing their maps (PNG encoding) the second.
+        void LayerDone(int i) => progress.Report(0.5 * (i + 1) / layers,
+            i + 1 < layers ? $"layer {i + 1} ({stack.Layers[i + 1].Type}) of {layers} on the {(gpu ? "gpu" : "cpu")}" : "writing the maps");
         if (gpu)
         {
             using GlContext context = GlContext.CreateHeadless(debug: false);
-            using var runner = new GpuStackRunner(context, stack, input.H, input.W, algorithm: algorithm, model: ConvCostModel.Llvmpipe);
+            using var runner = new GpuStackRunner(context, stack, input.H, input.W, algorithm: algorithm, model: ConvCostModel.Llvmpipe)
+            {
+                LayerFinished = LayerDone,
+            };
             result = runner.Run(input);
         }
         else
         {
-            result = StackRunner.Run(stack, input, null, algorithm, ConvCostModel.Cpu);
+            result = StackRunner.Run(stack, input, null, algorithm, ConvCostModel.Cpu, LayerDone);
         }
         if (args.GetValue(Verbose))
         {
@@ -85,7 +92,6 @@ internal static partial class FeaturesCommand
                 if (result.Algorithms?[i] is { } choice)
                     Console.Error.WriteLine($"layer {i} (conv): algorithm: {choice}, input {result.Plan.InputOf(i)} on the {(gpu ? "gpu" : "cpu")}");
         }
-        progress.Report(0.5, "writing the maps");
 
         WriteAll(outDir, result, progress);
         progress.Complete();

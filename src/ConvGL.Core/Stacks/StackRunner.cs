@@ -21,7 +21,9 @@ public static class StackRunner
     /// when not Auto): Core's FftConv2D (the convolution theorem in double) and Separable (a depthwise layer of one
     /// rank-1 kernel) equal the direct reference within float rounding (Core's tests). Direct is the layer's own
     /// <see cref="StackLayer.Forward(Tensor)"/>.</summary>
-    public static StackResult Run(Stack stack, Tensor image, IReadOnlyList<bool>? enabled, ConvAlgorithm algorithm, ConvCostModel model)
+    /// <param name="layerFinished">called with each layer's index once its map is computed (progress displays)</param>
+    public static StackResult Run(Stack stack, Tensor image, IReadOnlyList<bool>? enabled, ConvAlgorithm algorithm, ConvCostModel model,
+                                  Action<int>? layerFinished = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Tensor input = stack.PrepareInput(image);
@@ -46,6 +48,7 @@ public static class StackRunner
                 };
             }
             else outputs[i] = inputs.Length == 1 ? layer.Forward(inputs[0]) : layer.Forward(inputs);
+            layerFinished?.Invoke(i);
         }
         return new StackResult(plan, input, outputs, algorithm == ConvAlgorithm.Direct ? null : choices);
     }

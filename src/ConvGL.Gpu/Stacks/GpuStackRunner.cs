@@ -39,6 +39,10 @@ public sealed class GpuStackRunner : IDisposable
     /// <see cref="GpuTimer"/> ring per layer, made on first use): read them with <see cref="LayerMilliseconds"/>.</summary>
     public bool TimeLayers { get; set; }
 
+    /// <summary>When set, called with each enabled layer's index once its work has finished (glFinish after the
+    /// layer: for progress displays such as `convgl features`; the window leaves it null and never waits).</summary>
+    public Action<int>? LayerFinished { get; set; }
+
     /// <summary>The latest finished GPU time of layer i in milliseconds, or null when not measured (timing off, the
     /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
     public double? LayerMilliseconds(int layer)
@@ -180,6 +184,11 @@ public sealed class GpuStackRunner : IDisposable
             {
                 // A query left open by a failing layer would make every later Begin a GL error.
                 timer?.End();
+            }
+            if (LayerFinished is not null)
+            {
+                _context.Gl.Finish();
+                LayerFinished(i);
             }
         }
     }
