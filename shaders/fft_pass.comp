@@ -6,57 +6,86 @@
 //   v = DFT_R(v)
 //   dst[(j / Ns) * Ns * R + k + r*Ns] = v[r]
 // leaves the output in natural order after the last pass, for any mix of radices (checked in NumPy first).
-// s = -1 forward, +1 inverse (no 1/N here; fft_multiply.comp folds it in).
+// s = -1 forward, +1 inverse (no 1/N here; fft_product.comp folds it in).
 //
 // The data are FFT frames (F_h, F_w) of vec4 texels, two complex values each (fft_complex.glsl), frames back to
 // back, read and written through imageBuffer views: on llvmpipe image loads are vector gathers while SSBO loads
 // with per-invocation addresses are scalar loops (shared/PERF-NOTES.md). Each invocation does one radix-R
 // butterfly, so it moves R texels = 2R complex values.
-// Defines: RADIX (2, 3, 4, 5, 8, 16), INVERSE (0/1), COLUMNS (0: transform along x, 1: along y).
+//
+// Two passes do more than a butterfly, each saving a full write and read of the frames:
+//  - PAD (the first forward row pass) builds its input itself: the convolution's input padded by its border
+//    (exactly the in_pad of DESIGN.md's formula), cut into four tiles along y, the tiles packed as the four
+//    floats of each texel (FftPlan: overlap-save). The dense (stride 1) correlation with a kernel spanning dkH x dkW
+//    needs, for dense rows [t*T_h, (t+1)*T_h) of tile t, the padded rows [t*T_h, (t+1)*T_h + dkH - 1): a frame of
+//    F_h >= T_h + dkH - 1 rows holds a tile without wrap-around reaching the outputs that are read. Packing the
+//    four real tiles two per complex value (tile 0 + i tile 1, tile 2 + i tile 3) is exact because every kernel is
+//    real: (a + ib) * k = a*k + i b*k. Texel (c, fy, fx) = (in_pad[c, fy, fx], in_pad[c, T_h + fy, fx],
+//    in_pad[c, 2T_h + fy, fx], in_pad[c, 3T_h + fy, fx]), 0 beyond H_need rows or W_need columns. Where each
+//    padded row and column comes from is a table made on the CPU by Core's Borders.Map (the reference's own
+//    mapping; -1 for a zero border outside, or beyond H_need / W_need): no modulo per texel, which llvmpipe would
+//    run one lane at a time, and no second copy of the border rules to keep in step.
+//  - UNPACK (the last inverse row pass) writes the convolution instead of a frame: output (o, y, x) is the dense
+//    correlation at padded position (y s_y, x s_x) (the stride subsamples it), which lives in tile
+//    t = (y s_y) / T_h at frame row (y s_y) - t T_h, column x s_x, float t of the texel; plus the bias. Only frame
+//    rows below T_h are transformed (the dispatch covers those), the only ones that hold outputs.
+//
+// Defines: RADIX (1, 2, 3, 4, 5, 8, 16), INVERSE (0/1), COLUMNS (0: transform along x, 1: along y), FIRST (1: the
+// first pass, Ns = 1, every twiddle is 1), PAD, UNPACK, HAS_BIAS (0/1).
 // Twiddles come from a table tw[q] = exp(-2 pi i q / N) computed in double on the CPU; this pass needs the
-// powers w^(k r) = tw[k r N/(Ns R)] for r = 1..R-1: the first is read, the rest are products of it (at most
-// 7 float multiplications deep, well under the tolerance the parity tests state).
+// powers w^(k r) = tw[k r N/(Ns R)] for r = 1..R-1: the first is read, the rest are products of it.
 
-#include "include/fft_complex.glsl"
+#include "include/fft_radix.glsl"
 
+// 16 x 4: 16 butterflies (rows) or columns (column passes) along x, so llvmpipe's 8-lane chunks read neighbouring
+// texels, and a row pass with N/R = 80 butterflies fills its groups (a 64-wide group would leave 48 of 128 idle).
+#if COLUMNS
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+#else
+layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
+#endif
 
+#if PAD
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;   // (C, H, W) tensor
+layout(r32i, binding = 3) readonly uniform iimageBuffer u_maps;   // row map (3 T_h + F_h), then column map (F_w)
+uniform ivec3 u_in_shape;  // (C, H, W)
+uniform int u_columns_at;  // where the column map starts in u_maps
+#else
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_src;
+#endif
+#if UNPACK
+layout(r32f, binding = 1) writeonly uniform imageBuffer u_output;  // (C_out, H_out, W_out) tensor
+layout(std430, binding = 4) readonly buffer Bias { float b_data[]; };
+uniform ivec3 u_out_shape; // (C_out, H_out, W_out)
+uniform ivec2 u_stride;    // (s_y, s_x)
+uniform vec2 u_inv_stride; // (1 / s_y, 1 / s_x)
+#else
 layout(rgba32f, binding = 1) writeonly uniform imageBuffer u_dst;
+#endif
 layout(rg32f, binding = 2) readonly uniform imageBuffer u_twiddles;
 
-uniform ivec2 u_frame;  // (F_h, F_w)
+uniform ivec2 u_frame;       // (F_h, F_w)
 uniform int u_quarter;       // N / RADIX: butterflies per transform
+uniform int u_rows;          // row passes: the frame rows transformed (F_h, or T_h for the inverse)
 uniform int u_ns;            // product of the radices of the passes before this one
 uniform float u_inv_ns;      // 1 / u_ns
 uniform int u_twiddle_step;  // N / (u_ns * RADIX): the table index of w
 uniform int u_frames;        // number of frames
+uniform int u_tile_rows;     // T_h
 // No integer division per invocation: llvmpipe has no vector integer divide and runs one per lane. The shape
 // quotients are uniforms, and j / Ns is taken in float: (j + 0.5) / Ns is at least 0.5/Ns from an integer, far
 // more than float's rounding for j < 2^22.
 
 #if INVERSE
-#define SIGN 1.0
+const float SIGN = 1.0;
 #else
-#define SIGN -1.0
+const float SIGN = -1.0;
 #endif
-
-vec4 rot(vec4 v) { return SIGN * times_i(v); } // v * (s i)
-
-// In-place 4-point DFT of a, b, c, d (the radix-4 butterfly).
-void dft4(inout vec4 a, inout vec4 b, inout vec4 c, inout vec4 d)
-{
-    vec4 t0 = a + c, t1 = a - c, t2 = b + d, t3 = rot(b - d);
-    a = t0 + t2; b = t1 + t3; c = t0 - t2; d = t1 - t3;
-}
-
-// v * exp(s i 2 pi m / 16) for a constant m.
-vec4 w16(vec4 v, float c, float s) { return c * v + (SIGN * s) * times_i(v); }
 
 void main()
 {
 #if COLUMNS
-    // x: column within the frame (adjacent invocations read adjacent texels), y: butterfly, z: frame.
+    // x: column within the frame, y: butterfly, z: frame.
     int x = int(gl_GlobalInvocationID.x), j = int(gl_GlobalInvocationID.y), f = int(gl_GlobalInvocationID.z);
     if (x >= u_frame.y || j >= u_quarter || f >= u_frames) return;
     int base = f * u_frame.x * u_frame.y + x;
@@ -64,79 +93,66 @@ void main()
 #else
     // x: butterfly, y: row, z: frame.
     int j = int(gl_GlobalInvocationID.x), y = int(gl_GlobalInvocationID.y), f = int(gl_GlobalInvocationID.z);
-    if (j >= u_quarter || y >= u_frame.x || f >= u_frames) return;
+    if (j >= u_quarter || y >= u_rows || f >= u_frames) return;
     int base = (f * u_frame.x + y) * u_frame.y;
     int step = 1;
 #endif
-    int quarter = u_quarter;
-    int group = int((float(j) + 0.5) * u_inv_ns);
-    int k = j - group * u_ns;
     vec4 v[RADIX];
-    for (int r = 0; r < RADIX; r++) v[r] = imageLoad(u_src, base + (j + r * quarter) * step);
-
-    vec2 w1 = imageLoad(u_twiddles, k * u_twiddle_step).xy;
-    w1.y *= -SIGN; // the table holds the forward twiddles exp(-i...): conjugate for the inverse
-    vec2 w = w1;
-    for (int r = 1; r < RADIX; r++)
+#if PAD
+    // Row pass: y is the frame row fy, f the input channel; the four tiles' source rows are the same for every texel.
+    int h = u_in_shape.y, w = u_in_shape.z;
+    ivec4 sy = ivec4(imageLoad(u_maps, y).x, imageLoad(u_maps, u_tile_rows + y).x,
+                     imageLoad(u_maps, 2 * u_tile_rows + y).x, imageLoad(u_maps, 3 * u_tile_rows + y).x);
+    for (int r = 0; r < RADIX; r++)
     {
-        v[r] = cmul2(v[r], w);
-        w = cmul(w, w1);
+        int sx = imageLoad(u_maps, u_columns_at + j + r * u_quarter).x;
+        for (int t = 0; t < 4; t++)
+        {
+            bool ok = sx >= 0 && sy[t] >= 0;
+            // Predicated load (index 0 when outside) rather than a branch around it: see PERF-NOTES.md.
+            float value = imageLoad(u_input, ok ? (f * h + sy[t]) * w + sx : 0).x;
+            v[r][t] = ok ? value : 0.0;
+        }
     }
-
-#if RADIX == 2
-    vec4 y0 = v[0] + v[1], y1 = v[0] - v[1];
-    v[0] = y0; v[1] = y1;
-#elif RADIX == 3
-    const float s3 = 0.86602540378443864676; // sin(2 pi / 3)
-    vec4 t1 = v[1] + v[2], t2 = v[1] - v[2];
-    vec4 m = v[0] - 0.5 * t1, n = s3 * rot(t2);
-    v[0] = v[0] + t1; v[1] = m + n; v[2] = m - n;
-#elif RADIX == 4
-    dft4(v[0], v[1], v[2], v[3]);
-#elif RADIX == 5
-    const float c1 = 0.30901699437494742410, c2 = -0.80901699437494742410; // cos(2 pi/5), cos(4 pi/5)
-    const float s1 = 0.95105651629515357212, s2 = 0.58778525229247312917; // sin(2 pi/5), sin(4 pi/5)
-    vec4 t1 = v[1] + v[4], t2 = v[2] + v[3], t3 = v[1] - v[4], t4 = v[2] - v[3];
-    vec4 m1 = v[0] + c1 * t1 + c2 * t2, m2 = v[0] + c2 * t1 + c1 * t2;
-    vec4 n1 = rot(s1 * t3 + s2 * t4), n2 = rot(s2 * t3 - s1 * t4);
-    v[0] = v[0] + t1 + t2; v[1] = m1 + n1; v[4] = m1 - n1; v[2] = m2 + n2; v[3] = m2 - n2;
-#elif RADIX == 8
-    // Two radix-4 DFTs of the even and odd entries, joined by the eighth roots of unity.
-    const float h = 0.70710678118654752440;
-    vec4 a0 = v[0] + v[4], a1 = v[0] - v[4], a2 = v[2] + v[6], a3 = rot(v[2] - v[6]);
-    vec4 e0 = a0 + a2, e1 = a1 + a3, e2 = a0 - a2, e3 = a1 - a3;
-    vec4 b0 = v[1] + v[5], b1 = v[1] - v[5], b2 = v[3] + v[7], b3 = rot(v[3] - v[7]);
-    vec4 o0 = b0 + b2, o1 = b1 + b3, o2 = b0 - b2, o3 = b1 - b3;
-    o1 = h * (o1 + rot(o1));   // * exp(s i pi/4)
-    o2 = rot(o2);              // * exp(s i pi/2)
-    o3 = h * (rot(o3) - o3);   // * exp(s i 3pi/4)
-    v[0] = e0 + o0; v[4] = e0 - o0;
-    v[1] = e1 + o1; v[5] = e1 - o1;
-    v[2] = e2 + o2; v[6] = e2 - o2;
-    v[3] = e3 + o3; v[7] = e3 - o3;
-#elif RADIX == 16
-    // 16 = 4 x 4: DFT4 over n1 of x[4 n1 + n2] for each n2, twiddle by W16^(n2 k1), DFT4 over n2 for each k1;
-    // X[k1 + 4 k2] ends in v[4 k1 + k2] (transposed), so it is stored through the permutation below.
-    dft4(v[0], v[4], v[8], v[12]);
-    dft4(v[1], v[5], v[9], v[13]);
-    dft4(v[2], v[6], v[10], v[14]);
-    dft4(v[3], v[7], v[11], v[15]);
-    const float c1 = 0.92387953251128675613, s1 = 0.38268343236508977173; // cos, sin(2 pi / 16)
-    const float h = 0.70710678118654752440;
-    v[5] = w16(v[5], c1, s1);   v[9] = w16(v[9], h, h);     v[13] = w16(v[13], s1, c1);    // n2 = 1: m = 1, 2, 3
-    v[6] = w16(v[6], h, h);     v[10] = rot(v[10]);          v[14] = w16(v[14], -h, h);     // n2 = 2: m = 2, 4, 6
-    v[7] = w16(v[7], s1, c1);   v[11] = w16(v[11], -h, h);   v[15] = w16(v[15], -c1, -s1);  // n2 = 3: m = 3, 6, 9
-    dft4(v[0], v[1], v[2], v[3]);
-    dft4(v[4], v[5], v[6], v[7]);
-    dft4(v[8], v[9], v[10], v[11]);
-    dft4(v[12], v[13], v[14], v[15]);
 #else
-#error RADIX must be 2, 3, 4, 5, 8 or 16
+    for (int r = 0; r < RADIX; r++) v[r] = imageLoad(u_src, base + (j + r * u_quarter) * step);
 #endif
 
+#if FIRST
+    int group = j, k = 0;
+#else
+    int group = int((float(j) + 0.5) * u_inv_ns);
+    int k = j - group * u_ns;
+    vec2 w1 = imageLoad(u_twiddles, k * u_twiddle_step).xy;
+    w1.y *= -SIGN; // the table holds the forward twiddles exp(-i...): conjugate for the inverse
+    fft_twiddle(v, w1);
+#endif
+    fft_dft(v, SIGN);
+
     int d = group * u_ns * RADIX + k;
-#if RADIX == 16
-    for (int r = 0; r < 16; r++) imageStore(u_dst, base + (d + r * u_ns) * step, v[(r & 3) * 4 + (r >> 2)]);
+#if UNPACK
+    // Row pass below T_h: y is the frame row fy, f the output channel.
+#if HAS_BIAS
+    float bias = b_data[f];
+#else
+    float bias = 0.0;
+#endif
+    ivec4 oy, m;
+    for (int t = 0; t < 4; t++)
+    {
+        m[t] = t * u_tile_rows + y;
+        oy[t] = int((float(m[t]) + 0.5) * u_inv_stride.x);
+    }
+    bvec4 row_ok = equal(oy * u_stride.x, m);
+    for (int t = 0; t < 4; t++) row_ok[t] = row_ok[t] && oy[t] < u_out_shape.y;
+    for (int r = 0; r < RADIX; r++)
+    {
+        int n = d + r * u_ns;
+        int ox = int((float(n) + 0.5) * u_inv_stride.y);
+        bool col_ok = ox * u_stride.y == n && ox < u_out_shape.z;
+        for (int t = 0; t < 4; t++)
+            if (col_ok && row_ok[t]) imageStore(u_output, (f * u_out_shape.y + oy[t]) * u_out_shape.z + ox, vec4(v[r][t] + bias));
+    }
 #else
     for (int r = 0; r < RADIX; r++) imageStore(u_dst, base + (d + r * u_ns) * step, v[r]);
 #endif

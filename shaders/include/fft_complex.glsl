@@ -1,5 +1,5 @@
 // Complex arithmetic for the FFT shaders. A vec4 holds two complex numbers (x + iy, z + iw): the FFT frames
-// carry four real tiles of the padded input per texel (see fft_pad.comp), two per complex value, and every
+// carry four real tiles of the padded input per texel (see fft_pass.comp, PAD), two per complex value, and every
 // operation below acts on both halves with the same factor.
 #ifndef CONVGL_FFT_COMPLEX_GLSL
 #define CONVGL_FFT_COMPLEX_GLSL

@@ -40,6 +40,10 @@ public sealed class GpuFilter : IDisposable
     /// <summary>The cost model's constants for this device (llvmpipe's unless a caller knows better).</summary>
     public ConvCostModel CostModel { get; set; } = ConvCostModel.Llvmpipe;
 
+    /// <summary>When set, told the fraction done and the step while <see cref="Filter"/> runs (the FFT reports each
+    /// of its passes; direct and separable are one step each).</summary>
+    public Action<double, string>? Progress { get; set; }
+
     /// <summary>What the last <see cref="Filter"/> ran, and why (printed by <c>apply --verbose</c>).</summary>
     public AlgorithmChoice? LastChoice { get; private set; }
 
@@ -66,10 +70,18 @@ public sealed class GpuFilter : IDisposable
         bool perChannel = (long)image.Length * sizeof(float) > SplitAboveBytes && image.C > 1;
         int channels = perChannel ? 1 : image.C;
         Action<GpuTensor, GpuTensor> run = Prepare(choice.Algorithm, kernel2d, channels, options);
+        int parts = perChannel ? image.C : 1, part = 0;
+        string name = $"gpu {choice.Name}";
+        if (_fft is not null) _fft.Progress = Progress is null ? null : (f, step) => Progress((part + f) / parts, step + (parts > 1 ? $" (channel {part + 1} of {parts})" : ""));
+        Progress?.Invoke(0, name);
         if (!perChannel) return RunOnce(image, run);
-        var parts = new List<Tensor>(image.C);
-        for (int c = 0; c < image.C; c++) parts.Add(RunOnce(image.Channel(c), run));
-        return Tensor.Concat(parts);
+        var results = new List<Tensor>(image.C);
+        for (; part < image.C; part++)
+        {
+            Progress?.Invoke((double)part / parts, $"{name} (channel {part + 1} of {parts})");
+            results.Add(RunOnce(image.Channel(part), run));
+        }
+        return Tensor.Concat(results);
     }
 
     private Tensor RunOnce(Tensor image, Action<GpuTensor, GpuTensor> run)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 
 namespace ConvGL.App.Cli;
 
@@ -51,6 +52,10 @@ internal static class Opt
 
     public static Option<Border> BorderChoice(Border fallback, string description = "what the padded input holds outside the image (np.pad names)") =>
         Parsed("--border", description, Parsers.Border, fallback, Borders.Names);
+
+    /// <summary>--algorithm auto|direct|separable|fft (ConvAlgorithm.cs: the cost model behind auto).</summary>
+    public static Option<ConvAlgorithm> AlgorithmChoice(string description) => Choice("--algorithm", description, ConvAlgorithm.Auto,
+        new Dictionary<string, ConvAlgorithm> { ["auto"] = ConvAlgorithm.Auto, ["direct"] = ConvAlgorithm.Direct, ["separable"] = ConvAlgorithm.Separable, ["fft"] = ConvAlgorithm.Fft });
 
     public static Option<Device> DeviceChoice(string description = "where the work runs: the CPU reference or the GPU (headless OpenGL 4.3)") =>
         Choice("--device", description, Device.Cpu, Parsers.Devices);

@@ -41,9 +41,8 @@ internal static class ApplyCommand
     private static readonly Option<ImageChannels?> ChannelsOption = Opt.Parsed<ImageChannels?>("--channels",
         "gray (BT.601 luma) or rgb (gray repeated); default: as the file", s => Parsers.Choice(s, Channels), null, "gray|rgb");
     private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
-    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.Choice("--algorithm",
-        "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft", ConvAlgorithm.Auto,
-        new Dictionary<string, ConvAlgorithm> { ["auto"] = ConvAlgorithm.Auto, ["direct"] = ConvAlgorithm.Direct, ["separable"] = ConvAlgorithm.Separable, ["fft"] = ConvAlgorithm.Fft });
+    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.AlgorithmChoice(
+        "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft");
     private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm runs, and why");
 
     public static Command Create() => CliRoot.Define("apply",
@@ -83,39 +82,44 @@ internal static class ApplyCommand
             device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu, args.GetValue(AlgorithmOption));
         if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}");
 
-        // 3. The work, on the chosen device.
+        // 3. The work, on the chosen device, with progress on stderr once it has taken a second (Progress.cs).
+        using var progress = new Progress("convgl apply");
         Tensor result;
         try
         {
-            result = Filter(image, kernel, options, device, choice.Algorithm);
+            result = Filter(image, kernel, options, device, choice.Algorithm, progress);
         }
         catch (DeviceUnavailableException e)
         {
+            progress.Dispose();
             Console.Error.WriteLine($"convgl: {e.Message}");
             return 1;
         }
 
         // 4. The output, atomically.
+        progress.Report(1, $"writing {Path.GetFileName(output)}");
         if (png) ImageIO.SavePng(output, result, PngScalingFor(result, kernel));
         else Npy.Write(output, result);
+        progress.Complete();
         return 0;
     }
 
     /// <summary>The one place the device is chosen.</summary>
-    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm) => device switch
+    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm, Progress? progress = null) => device switch
     {
-        Device.Cpu => CpuFilter(image, kernel, options, algorithm),
-        Device.Gpu => GpuApply(image, kernel, options, algorithm),
+        Device.Cpu => CpuFilter(image, kernel, options, algorithm, progress),
+        Device.Gpu => GpuApply(image, kernel, options, algorithm, progress),
         _ => throw new ArgumentOutOfRangeException(nameof(device)),
     };
 
     /// <summary>The GPU path: <see cref="GpuFilter"/> (direct, separable or FFT shaders) on a headless context (EGL).
     /// A machine without a usable OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
-    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm)
+    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm, Progress? progress)
     {
         try
         {
-            using var filter = new GpuFilter { Algorithm = algorithm };
+            progress?.Report(0, "opening the GPU context");
+            using var filter = new GpuFilter { Algorithm = algorithm, Progress = progress is null ? null : progress.Report };
             return filter.Filter(image, kernel, options);
         }
         catch (GpuException e)
@@ -128,17 +132,25 @@ internal static class ApplyCommand
     /// algorithm: <see cref="Separable.Filter"/> for a rank-1 kernel (box, gaussian, sobel, ...: kH + kW taps instead of
     /// kH * kW, equal to the 2D sum for every option, accumulated in double), <see cref="FftConv2D.Filter"/> (the
     /// convolution theorem in double) or the reference <see cref="Conv2D.Filter"/>. All agree with NumPy/SciPy to 1e-5 (tested).</summary>
-    private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm)
+    private static Tensor CpuFilter(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm, Progress? progress)
     {
         double[] column = [], row = [];
         if (algorithm == ConvAlgorithm.Separable && !Separable.TryFactor(kernel, out column, out row))
             throw new ConvGLException($"apply: --algorithm separable needs a rank-1 kernel; this {kernel.H}x{kernel.W} kernel is not");
         var parts = new Tensor[image.C];
-        Parallel.For(0, image.C, c => parts[c] = algorithm switch
+        string name = $"cpu {algorithm.ToString().ToLowerInvariant()}";
+        int done = 0;
+        progress?.Report(0, $"{name}, {image.C} channel{(image.C == 1 ? "" : "s")}");
+        Parallel.For(0, image.C, c =>
         {
-            ConvAlgorithm.Separable => Separable.Filter(image.Channel(c), column, row, options),
-            ConvAlgorithm.Fft => FftConv2D.Filter(image.Channel(c), kernel, options),
-            _ => Conv2D.Filter(image.Channel(c), kernel, options),
+            parts[c] = algorithm switch
+            {
+                ConvAlgorithm.Separable => Separable.Filter(image.Channel(c), column, row, options),
+                ConvAlgorithm.Fft => FftConv2D.Filter(image.Channel(c), kernel, options),
+                _ => Conv2D.Filter(image.Channel(c), kernel, options),
+            };
+            int n = Interlocked.Increment(ref done);
+            progress?.Report((double)n / image.C, $"{name}, {n} of {image.C} channel{(image.C == 1 ? "" : "s")} done");
         });
         return Tensor.Concat(parts);
     }

@@ -138,8 +138,11 @@ internal static class BenchCommand
 
         var rows = new List<BenchRow>();
         bool failed = false;
-        foreach (BenchCase c in cases)
+        using var progress = new Progress("convgl bench");
+        for (int ci = 0; ci < cases.Count; ci++)
         {
+            BenchCase c = cases[ci];
+            progress.Step(ci, cases.Count, c.Name);
             Tensor input = c.MakeInput();
             var caseRows = new List<BenchRow>();
             if (device != BenchDevice.Gpu) caseRows.Add(TimeCpu(c, input, reps, budget));
@@ -160,6 +163,7 @@ internal static class BenchCommand
                     {
                         // A shader that does not compile or a driver limit: this row fails, the others still run.
                         string first = e.Message.Split('\n')[0];
+                        progress.Interrupt();
                         Console.Error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
                         row = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
                     }
@@ -168,6 +172,7 @@ internal static class BenchCommand
             }
             // The peer right after ConvGL's rows, in the same run: the ratio column is ConvGL's median over the peer's.
             BenchRow? peer = c.Peer is null ? null : TimePeer(c, input, reps, budget);
+            progress.Interrupt();
             foreach (BenchRow row in caseRows)
             {
                 BenchRow r = peer is { HasTime: true } && row.HasTime ? row with { VsPeer = row.MedianMs / peer.MedianMs } : row;
@@ -182,6 +187,7 @@ internal static class BenchCommand
                 Console.WriteLine(BenchReport.MarkdownRow(peer));
             }
         }
+        progress.Complete();
         string footer = BenchReport.Legend(BenchMachine.LoadAverage());
         Console.WriteLine();
         Console.Write(footer);
@@ -445,7 +451,9 @@ internal static class BenchCases
             Gpu = ctx =>
             {
                 var fft = new GpuFftConv2D(ctx, Conv2D.DepthwiseWeight(kernel, channels), null, options with { Groups = channels });
-                return new GpuBenchOp(fft.Run, fft, () => $"fft_*.comp, {fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames, one radix-R butterfly/invocation");
+                // The note: the frame, and what `apply`'s cost model would pick for this kernel and image (issue 11).
+                AlgorithmChoice auto = ConvAlgorithms.ChooseFilter(channels, h, w, kernel, options, ConvCostModel.Llvmpipe);
+                return new GpuBenchOp(fft.Run, fft, () => $"fft_pass.comp + fft_product.comp, {fft.LastPlan?.FrameH}x{fft.LastPlan?.FrameW} frames; auto picks {auto}");
             },
             GpuAlgo = "GpuFftConv2D",
             Reference = rankOne ? cpu : c.Reference,

@@ -3,13 +3,14 @@ using System.Text.RegularExpressions;
 using ConvGL.App.Cli;
 using ConvGL.Core;
 using ConvGL.Core.IO;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.App.Commands;
 
-/// <summary><c>convgl features INPUT --stack S --out DIR [--device cpu|gpu] [--size WxH]</c>: runs a stack on an
+/// <summary><c>convgl features INPUT --stack S --out DIR [--device cpu|gpu] [--size WxH] [--algorithm A] [--verbose]</c>: runs a stack on an
 /// image and writes every layer's feature maps (DESIGN.md):
 ///
 /// - <c>input.npy</c>: the stack's input, float32 (C, H, W) after gray/RGB conversion and resizing.
@@ -36,6 +37,10 @@ internal static partial class FeaturesCommand
     private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
     private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size",
         "resample the input bilinearly (half-pixel centres, OpenCV INTER_LINEAR) before the stack runs", 1, 16384);
+    private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.AlgorithmChoice(
+        "how each conv layer runs: auto (default: a cost model picks per layer and map size: FFT for big kernels, separable for a " +
+        "depthwise layer of one rank-1 kernel), direct, separable (refused for a layer it does not fit) or fft");
+    private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm each conv layer runs, and why");
 
     public static Command Create() => CliRoot.Define("features",
         "Runs a stack on an image and writes every layer's feature maps: input.npy, then NN-<type>.npy (float32 (C,H,W), unscaled) " +
@@ -59,19 +64,37 @@ internal static partial class FeaturesCommand
         Tensor input = stack.PrepareInput(image);
         StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
 
+        ConvAlgorithm algorithm = args.GetValue(AlgorithmOption);
         StackResult result;
+        using var progress = new Progress("convgl features");
+        int layers = stack.Layers.Count;
+        progress.Report(0, $"layer 0 ({stack.Layers[0].Type}) of {layers} on the {(gpu ? "gpu" : "cpu")}");
+        // Running the layers is the first half of the bar, writing their maps (PNG encoding) the second.
+        void LayerDone(int i) => progress.Report(0.5 * (i + 1) / layers,
+            i + 1 < layers ? $"layer {i + 1} ({stack.Layers[i + 1].Type}) of {layers} on the {(gpu ? "gpu" : "cpu")}" : "writing the maps");
         if (gpu)
         {
             using GlContext context = GlContext.CreateHeadless(debug: false);
-            using var runner = new GpuStackRunner(context, stack, input.H, input.W);
+            using var runner = new GpuStackRunner(context, stack, input.H, input.W, algorithm: algorithm, model: ConvCostModel.Llvmpipe)
+            {
+                LayerFinished = LayerDone,
+            };
             result = runner.Run(input);
         }
         else
         {
-            result = StackRunner.Run(stack, input);
+            result = StackRunner.Run(stack, input, null, algorithm, ConvCostModel.Cpu, LayerDone);
+        }
+        if (args.GetValue(Verbose))
+        {
+            progress.Interrupt();
+            for (int i = 0; i < result.Outputs.Count; i++)
+                if (result.Algorithms?[i] is { } choice)
+                    Console.Error.WriteLine($"layer {i} (conv): algorithm: {choice}, input {result.Plan.InputOf(i)} on the {(gpu ? "gpu" : "cpu")}");
         }
 
-        WriteAll(outDir, result);
+        WriteAll(outDir, result, progress);
+        progress.Complete();
         Console.WriteLine($"features: {stack.Name} on {inputPath} ({input.C}x{input.H}x{input.W}, {(gpu ? "gpu" : "cpu")}): " +
                           $"{result.Outputs.Count} layers written to {outDir}");
         for (int i = 0; i < result.Outputs.Count; i++)
@@ -167,11 +190,11 @@ internal static partial class FeaturesCommand
     [GeneratedRegex(@"^(input\.npy|[0-9]{2}-[a-z_]+\.(npy|png))$")]
     private static partial Regex DumpFile();
 
-    private static void WriteAll(string dir, StackResult result)
+    private static void WriteAll(string dir, StackResult result, Progress progress)
     {
         try
         {
-            WriteAllOrThrow(dir, result);
+            WriteAllOrThrow(dir, result, progress);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -180,7 +203,7 @@ internal static partial class FeaturesCommand
         }
     }
 
-    private static void WriteAllOrThrow(string dir, StackResult result)
+    private static void WriteAllOrThrow(string dir, StackResult result, Progress progress)
     {
         string full = Path.GetFullPath(dir);
         string parent = Path.GetDirectoryName(full) ?? throw new ConvGLException($"features: --out {dir} has no parent folder");
@@ -194,6 +217,8 @@ internal static partial class FeaturesCommand
             for (int i = 0; i < result.Outputs.Count; i++)
             {
                 string stem = FileStem(i, result.Plan.Stack.Layers[i]);
+                // The maps are computed; writing them (PNG encoding) is the rest, half of the bar.
+                progress.Report(0.5 + 0.5 * i / result.Outputs.Count, $"writing {stem}");
                 Npy.Write(Path.Combine(temp, stem + ".npy"), result.Outputs[i]);
                 ImageIO.SavePng(Path.Combine(temp, stem + ".png"), Grid(result.Outputs[i]), PngScaling.Clamp);
             }

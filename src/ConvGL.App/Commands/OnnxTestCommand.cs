@@ -47,9 +47,12 @@ internal static class OnnxTestCommand
         using GpuOnnxSession? gpu = device == "gpu" ? new GpuOnnxSession() : null;
         OnnxTestCase.Runner runner = gpu is null ? OnnxTestCase.RunCpu : gpu.Run;
         int passed = 0, failed = 0, unreadable = 0;
-        foreach (string dir in caseDirs)
+        using var progress = new Progress("convgl onnx-test");
+        for (int i = 0; i < caseDirs.Count; i++)
         {
+            string dir = caseDirs[i];
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dir));
+            progress.Step(i, caseDirs.Count, name);
             OnnxTestCase c;
             try
             {
@@ -58,10 +61,12 @@ internal static class OnnxTestCommand
             catch (ConvGLException e)
             {
                 unreadable++;
+                progress.Interrupt();
                 output.WriteLine($"ERROR {name}  cannot read: {e.Message}");
                 continue;
             }
             OnnxTestResult r = c.Run(runner);
+            progress.Interrupt();
             string error = double.IsNaN(r.MaxError) ? "-" : r.MaxError.ToString("G3", CultureInfo.InvariantCulture);
             if (r.Passed)
             {
@@ -74,6 +79,7 @@ internal static class OnnxTestCommand
                 output.WriteLine($"FAIL  {name}  max error {error}  {r.Detail}");
             }
         }
+        progress.Complete();
         output.WriteLine($"onnx-test ({device}): {passed} passed, {failed} failed, {unreadable} unreadable");
         return unreadable > 0 ? 2 : failed > 0 ? 1 : 0;
     }

@@ -139,10 +139,22 @@ internal static class TrainCommand
         string invocation = Invocation(config, dir, name);
         Console.WriteLine($"convgl train: {invocation}");
         var clock = Stopwatch.StartNew();
+        using var progress = new Progress("convgl train");
+        progress.Report(0, $"epoch 1 of {config.Epochs}");
         TrainResult result = Trainer.Train(config,
-            e => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {e.Epoch,3}/{config.Epochs}  train loss {e.TrainLoss:F4}  test loss {e.TestLoss:F4}  test accuracy {e.TestAccuracy * 100,5:F1}%  ({e.Elapsed.TotalSeconds:F1} s)")),
-            Console.WriteLine);
+            e =>
+            {
+                progress.Interrupt();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {e.Epoch,3}/{config.Epochs}  train loss {e.TrainLoss:F4}  test loss {e.TestLoss:F4}  test accuracy {e.TestAccuracy * 100,5:F1}%  ({e.Elapsed.TotalSeconds:F1} s)"));
+                progress.Report((double)e.Epoch / config.Epochs, e.Epoch < config.Epochs ? $"epoch {e.Epoch + 1} of {config.Epochs}" : "writing the outputs");
+            },
+            line =>
+            {
+                progress.Interrupt();
+                Console.WriteLine(line);
+            });
+        progress.Complete();
         double accuracy = result.History[^1].TestAccuracy;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trained in {clock.Elapsed.TotalSeconds:F1} s: held-out accuracy {accuracy * 100:F1}% on {config.TestSamples} images (chance {100.0 / SyntheticShapes.ClassCount:F0}%)"));

@@ -130,6 +130,35 @@ public static class ConvAlgorithms
         return Choose(channels, h, w, [channels, 1, kernel.H, kernel.W], options with { Groups = channels }, rankOne, model, requested);
     }
 
+    /// <summary>For a conv layer (a stack's, or any (C_out, C_in/groups, kH, kW) weight) on an input of (C, H, W). The
+    /// separable paths filter every channel with one kernel, so a layer counts as rank 1 only when it is that: depthwise
+    /// (groups = C_in = C_out), every channel's kernel the same rank-1 kernel, no bias (<see cref="SharedKernel"/>).
+    /// Separable asked of any other layer is an error naming the layer.</summary>
+    public static AlgorithmChoice ChooseLayer(int channels, int h, int w, Tensor weight, float[]? bias, ConvOptions options, ConvCostModel model,
+                                         ConvAlgorithm requested = ConvAlgorithm.Auto, string layer = "this layer")
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        bool rankOne = SharedKernel(weight, bias, options) is { } k && IsRankOne(k);
+        if (requested == ConvAlgorithm.Separable && !rankOne)
+            throw new ConvGLException($"{layer}: --algorithm separable needs one rank-1 kernel on every channel (depthwise, no bias); " +
+                                      $"this {weight.Shape[2]}x{weight.Shape[3]} layer is not (use auto, direct or fft)");
+        return Choose(channels, h, w, weight.Shape, options, rankOne, model, requested);
+    }
+
+    /// <summary>The one 2D kernel a depthwise layer without bias applies to every channel, or null when the layer is
+    /// not that (its channels' kernels differ, it mixes channels, or it has a bias).</summary>
+    public static Tensor? SharedKernel(Tensor weight, float[]? bias, ConvOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(options);
+        if (weight.Rank != 4 || bias is not null || weight.Shape[1] != 1 || options.Groups != weight.Shape[0]) return null;
+        int taps = weight.Shape[2] * weight.Shape[3];
+        ReadOnlySpan<float> first = weight.Data.AsSpan(0, taps);
+        for (int c = 1; c < weight.Shape[0]; c++)
+            if (!weight.Data.AsSpan(c * taps, taps).SequenceEqual(first)) return null;
+        return new Tensor([weight.Shape[2], weight.Shape[3]], first.ToArray());
+    }
+
     /// <summary>Rank 1 as the separable paths define it (<see cref="Separable.TryFactor"/>): a 1-row or 1-column
     /// kernel counts too (a 1D pass is then all the work).</summary>
     public static bool IsRankOne(Tensor kernel) => Separable.TryFactor(kernel, out _, out _);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ConvGL.Core;
 using ConvGL.Core.Ops;
@@ -30,9 +31,10 @@ public sealed class GpuFftConv2D : IDisposable
 
     private readonly GlContext _context;
     private readonly long _maxTexels;
-    private GlBuffer _inFrames, _inScratch, _outFrames, _outScratch, _spectra;
+    private readonly GlBuffer _inFrames, _inScratch, _outFrames, _outFrames2;
+    private GlBuffer _spectra, _spectraScratch;
     private readonly GlBuffer _twiddlesH, _twiddlesW, _bias, _maps;
-    private readonly FftTexelView _view0, _view1, _view2;
+    private readonly FftTexelView _view0, _view1, _view2, _view3;
     private ConvOptions _options;
     private float[] _weights = [];
     private bool _hasBias;
@@ -47,13 +49,38 @@ public sealed class GpuFftConv2D : IDisposable
     /// <summary>The frame of the last <see cref="Run"/> (for the algorithm note and tests).</summary>
     public FftPlan? LastPlan { get; private set; }
 
+    /// <summary>When set, <see cref="Run"/> waits for each step (glFinish) and adds its wall-clock milliseconds
+    /// here under the step's name (bench's per-step note; on llvmpipe GL_TIME_ELAPSED reads zero). The waits
+    /// cost a little: leave it null outside profiling.</summary>
+    public Dictionary<string, double>? StepMs { get; set; }
+
+    /// <summary>When set, called after each step of <see cref="Run"/> has finished (glFinish) with the fraction of
+    /// the run's steps done and the step's name: `convgl apply`'s progress line for a big kernel.</summary>
+    public Action<double, string>? Progress { get; set; }
+
+    private long _stepStart;
+    private int _stepsDone, _stepsTotal;
+
+    private void Step(string name)
+    {
+        _stepsDone++;
+        if (StepMs is null && Progress is null) return;
+        _context.Gl.Finish();
+        Progress?.Invoke(_stepsTotal > 0 ? Math.Min(1, (double)_stepsDone / _stepsTotal) : 0, "fft: " + name);
+        if (StepMs is null) return;
+        long now = Stopwatch.GetTimestamp();
+        StepMs[name] = StepMs.GetValueOrDefault(name) + Stopwatch.GetElapsedTime(_stepStart, now).TotalMilliseconds;
+        _stepStart = now;
+    }
+
     public GpuFftConv2D(GlContext context, Tensor weight, float[]? bias, ConvOptions? options = null)
     {
         _context = context;
         _inFrames = new GlBuffer(context, "fft input frames");
         _inScratch = new GlBuffer(context, "fft input scratch");
         _outFrames = new GlBuffer(context, "fft output frames");
-        _outScratch = new GlBuffer(context, "fft output scratch");
+        _outFrames2 = new GlBuffer(context, "fft output scratch");
+        _spectraScratch = new GlBuffer(context, "fft kernel spectra scratch");
         _spectra = new GlBuffer(context, "fft kernel spectra");
         _twiddlesH = new GlBuffer(context, "fft twiddles (columns)");
         _twiddlesW = new GlBuffer(context, "fft twiddles (rows)");
@@ -62,6 +89,7 @@ public sealed class GpuFftConv2D : IDisposable
         _view0 = new FftTexelView(context, "fft view 0");
         _view1 = new FftTexelView(context, "fft view 1");
         _view2 = new FftTexelView(context, "fft view 2");
+        _view3 = new FftTexelView(context, "fft view 3");
         context.Gl.GetInteger(GLEnum.MaxTextureBufferSize, out int maxTexels);
         _maxTexels = maxTexels > 0 ? maxTexels : int.MaxValue;
         _options = options ?? new ConvOptions();
@@ -107,68 +135,75 @@ public sealed class GpuFftConv2D : IDisposable
         CheckFits(plan, Math.Max(Math.Max(cin, cout), pairs));
         LastPlan = plan;
 
+        int[] rowRadices = RadicesOrIdentity(plan.FrameW), columnRadices = RadicesOrIdentity(plan.FrameH);
+        int lastRadix = columnRadices[^1];
+        // The last forward column pass runs inside fft_product.comp when each input channel feeds one output channel.
+        bool forwardLast = cout / _options.Groups == 1;
+        bool newSpectra = _spectraKey != (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
+        _stepsDone = 0;
+        _stepsTotal = (newSpectra ? (plan.FrameW > 1 ? FftPlan.Radices(plan.FrameW).Length : 0) + (plan.FrameH > 1 ? FftPlan.Radices(plan.FrameH).Length : 0) : 0)
+                      + 1 + 2 * rowRadices.Length + columnRadices.Length - (forwardLast ? 1 : 0) + 1 + columnRadices.Length - 1;
+        if (StepMs is not null || Progress is not null)
+        {
+            _context.Gl.Finish();
+            _stepStart = Stopwatch.GetTimestamp();
+        }
         EnsureTwiddles(plan);
         EnsureSpectra(plan, pairs, cout);
+        Step("kernel spectra");
         int plane = (int)plan.Plane;
-        GL gl = _context.Gl;
 
-        // 1. Pad and pack the input into its frames.
+        // 1. Forward rows, the first pass reading the input through its border (PAD), then forward columns.
         _inFrames.Reserve(cin * plane * Texel);
-        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
-        int columnsAt = EnsureMaps(input.H, input.W, plan, g);
-        GlProgram pad = _context.Shaders.Compute("fft_pad.comp");
-        pad.Use();
-        gl.Uniform3(pad.Uniform("u_in_shape"), cin, input.H, input.W);
-        gl.Uniform2(pad.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform1(pad.Uniform("u_tile_rows"), plan.TileRows);
-        gl.Uniform1(pad.Uniform("u_columns_at"), columnsAt);
-        _view0.Bind(input.Buffer, 0, SizedInternalFormat.R32f, BufferAccessARB.ReadOnly);
-        _view1.Bind(_inFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
-        _view2.Bind(_maps, 2, SizedInternalFormat.R32i, BufferAccessARB.ReadOnly);
-        pad.DispatchCovering((plan.FrameW + 3) / 4, plan.FrameH, cin); // four texels per invocation
-        Barrier(gl);
-
-        // 2. Forward transform of every input frame.
         _inScratch.Reserve(cin * plane * Texel);
-        if (Transform(plan, _inFrames, _inScratch, cin, inverse: false)) (_inFrames, _inScratch) = (_inScratch, _inFrames);
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
+        _padInput = input.Buffer;
+        _inShape = (cin, input.H, input.W);
+        _columnsAt = EnsureMaps(input.H, input.W, plan, g);
+        GlBuffer src = _inFrames, dst = _inScratch;
+        Passes(plan, ref src, ref dst, cin, rowRadices, inverse: false, columns: false, pad: true);
+        Passes(plan, ref src, ref dst, cin, forwardLast ? columnRadices[..^1] : columnRadices, inverse: false, columns: true);
 
-        // 3. Products with the kernel spectra, summed over each group's input channels.
+        // 2. Products with the kernel spectra, summed over each group's input channels, and the first inverse
+        //    column pass (of radix lastRadix: the inverse column passes run in the reverse order).
         _outFrames.Reserve(cout * plane * Texel);
-        GlProgram mul = _context.Shaders.Compute("fft_multiply.comp");
+        _outFrames2.Reserve(cout * plane * Texel);
+        GL gl = _context.Gl;
+        GlProgram mul = _context.Shaders.Compute("fft_product.comp", ("RADIX", lastRadix), ("FORWARD_LAST", forwardLast ? 1 : 0));
         mul.Use();
-        // Four texels per invocation, as a 2D dispatch of rows of at most 4096 workgroups (GL's minimum group count is 65535).
-        int quads = (plane + 3) / 4;
-        int row = Math.Max(1, Math.Min((quads + 63) / 64, 4096)) * 64;
-        gl.Uniform1(mul.Uniform("u_plane"), plane);
-        gl.Uniform1(mul.Uniform("u_row"), row);
+        gl.Uniform2(mul.Uniform("u_frame"), plan.FrameH, plan.FrameW);
+        gl.Uniform1(mul.Uniform("u_quarter"), plan.FrameH / lastRadix);
         gl.Uniform2(mul.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
         gl.Uniform1(mul.Uniform("u_cout"), cout);
         gl.Uniform1(mul.Uniform("u_scale"), (float)(1.0 / plane));
-        _view0.Bind(_inFrames, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-        _view1.Bind(_spectra, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-        _view2.Bind(_outFrames, 2, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
-        mul.DispatchCovering(row, (quads + row - 1) / row, cout);
+        _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
+        _view1.Bind(_outFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+        _view2.Bind(_twiddlesH, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
+        _view3.Bind(_spectra, 3, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
+        mul.DispatchCovering(plan.FrameW, plan.FrameH / lastRadix, cout);
         Barrier(gl);
+        Step($"product r{lastRadix}");
 
-        // 4. Inverse transform of every output frame.
-        _outScratch.Reserve(cout * plane * Texel);
-        if (Transform(plan, _outFrames, _outScratch, cout, inverse: true)) (_outFrames, _outScratch) = (_outScratch, _outFrames);
-
-        // 5. Stride samples, tiles unpacked, bias.
+        // 3. The other inverse column passes, then the inverse rows below T_h (the only rows holding outputs), the
+        //    last pass writing the output (UNPACK: stride samples, tiles back, bias).
+        src = _outFrames;
+        dst = _outFrames2;
+        int[] inverseColumns = [.. columnRadices[..^1].Reverse()];
+        Passes(plan, ref src, ref dst, cout, inverseColumns, inverse: true, columns: true, firstNs: lastRadix);
         output.Resize(cout, hout, wout);
-        GlProgram unpack = _context.Shaders.Compute("fft_unpack.comp", ("HAS_BIAS", _hasBias ? 1 : 0));
-        unpack.Use();
-        gl.Uniform3(unpack.Uniform("u_out_shape"), cout, hout, wout);
-        gl.Uniform2(unpack.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform2(unpack.Uniform("u_stride"), _options.StrideY, _options.StrideX);
-        gl.Uniform1(unpack.Uniform("u_tile_rows"), plan.TileRows);
-        gl.Uniform2(unpack.Uniform("u_inv_stride"), 1f / _options.StrideY, 1f / _options.StrideX);
-        _view0.Bind(_outFrames, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-        _view1.Bind(output.Buffer, 1, SizedInternalFormat.R32f, BufferAccessARB.WriteOnly);
-        _bias.Bind(2);
-        unpack.DispatchCovering((plan.DenseW + 3) / 4, plan.TileRows, cout); // four frame texels per invocation
-        Barrier(gl);
+        _unpackOutput = output.Buffer;
+        _outShape = (cout, hout, wout);
+        Passes(plan, ref src, ref dst, cout, rowRadices, inverse: true, columns: false, unpack: true);
     }
+
+    // What the fused PAD and UNPACK passes read and write besides the frames (set by Run for Passes).
+    private GlBuffer? _padInput, _unpackOutput;
+    private (int C, int H, int W) _inShape, _outShape;
+    private int _columnsAt;
+
+    /// <summary>The radices of a transform of length <paramref name="n"/>, or [1] (an identity pass) for length 1, so
+    /// the fused pad, product and unpack passes always have a pass to live in.</summary>
+    private static int[] RadicesOrIdentity(int n) => n == 1 ? [1] : FftPlan.Radices(n);
 
     /// <summary>CPU in, CPU out, through scratch GPU tensors kept for the next call.</summary>
     public Tensor Apply(Tensor input)
@@ -188,49 +223,60 @@ public sealed class GpuFftConv2D : IDisposable
                 $"limit ({_context.MaxStorageBlockBytes >> 20} MiB per buffer, {_maxTexels} texels per buffer texture); use the direct or separable algorithm, or fewer channels");
     }
 
-    /// <summary>Forward or inverse 2D transform of <paramref name="frames"/> frames in <paramref name="data"/>,
-    /// ping-ponging with <paramref name="scratch"/>. Returns true when the result ended in the scratch buffer.
-    /// Forward: rows, then columns. Inverse: columns, then rows, and only the first T_h rows, the only ones
-    /// fft_unpack.comp reads (row transforms are independent of each other).</summary>
-    private bool Transform(FftPlan plan, GlBuffer data, GlBuffer scratch, int frames, bool inverse)
-    {
-        bool swapped = false;
-        GlBuffer src = data, dst = scratch;
-        for (int step = 0; step < 2; step++)
-        {
-            bool columns = inverse ? step == 0 : step == 1;
-            int n = columns ? plan.FrameH : plan.FrameW;
-            int rows = inverse ? Math.Min(plan.TileRows, plan.FrameH) : plan.FrameH;
-            GlBuffer twiddles = columns ? _twiddlesH : _twiddlesW;
-            int ns = 1;
-            foreach (int radix in FftPlan.Radices(n))
-            {
-                Pass(plan, src, dst, twiddles, frames, n, ns, radix, inverse, columns, rows);
-                ns *= radix;
-                (src, dst) = (dst, src);
-                swapped = !swapped;
-            }
-        }
-        return swapped;
-    }
-
-    private void Pass(FftPlan plan, GlBuffer src, GlBuffer dst, GlBuffer twiddles, int frames, int n, int ns, int radix, bool inverse, bool columns, int rows)
+    /// <summary>The passes <paramref name="radices"/> of a forward or inverse transform along rows or columns of
+    /// <paramref name="frames"/> frames, ping-ponging between <paramref name="src"/> and <paramref name="dst"/> (on
+    /// return <paramref name="src"/> holds the result). <paramref name="pad"/>: the first pass reads the input through
+    /// its border instead of <paramref name="src"/>; <paramref name="unpack"/>: the last pass writes the output tensor.
+    /// Inverse row passes cover the first T_h rows only, the only ones holding outputs (rows are independent).</summary>
+    private void Passes(FftPlan plan, ref GlBuffer src, ref GlBuffer dst, int frames, int[] radices, bool inverse, bool columns,
+                        bool pad = false, bool unpack = false, int firstNs = 1)
     {
         GL gl = _context.Gl;
-        GlProgram p = _context.Shaders.Compute("fft_pass.comp", ("RADIX", radix), ("INVERSE", inverse ? 1 : 0), ("COLUMNS", columns ? 1 : 0));
-        p.Use();
-        gl.Uniform2(p.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform1(p.Uniform("u_quarter"), n / radix);
-        gl.Uniform1(p.Uniform("u_ns"), ns);
-        gl.Uniform1(p.Uniform("u_inv_ns"), 1f / ns);
-        gl.Uniform1(p.Uniform("u_twiddle_step"), n / (ns * radix));
-        gl.Uniform1(p.Uniform("u_frames"), frames);
-        _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-        _view1.Bind(dst, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
-        _view2.Bind(twiddles, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
-        if (columns) p.DispatchCovering(plan.FrameW, n / radix, frames);
-        else p.DispatchCovering(n / radix, rows, frames);
-        Barrier(gl);
+        int n = columns ? plan.FrameH : plan.FrameW;
+        int rows = inverse ? Math.Min(plan.TileRows, plan.FrameH) : plan.FrameH;
+        GlBuffer twiddles = columns ? _twiddlesH : _twiddlesW;
+        int ns = firstNs;
+        for (int i = 0; i < radices.Length; i++)
+        {
+            int radix = radices[i];
+            bool padHere = pad && i == 0, unpackHere = unpack && i == radices.Length - 1;
+            GlProgram p = _context.Shaders.Compute("fft_pass.comp", ("RADIX", radix), ("INVERSE", inverse ? 1 : 0), ("COLUMNS", columns ? 1 : 0),
+                                                   ("FIRST", ns == 1 ? 1 : 0), ("PAD", padHere ? 1 : 0), ("UNPACK", unpackHere ? 1 : 0),
+                                                   ("HAS_BIAS", unpackHere && _hasBias ? 1 : 0));
+            p.Use();
+            gl.Uniform2(p.Uniform("u_frame"), plan.FrameH, plan.FrameW);
+            gl.Uniform1(p.Uniform("u_quarter"), n / radix);
+            gl.Uniform1(p.Uniform("u_rows"), rows);
+            gl.Uniform1(p.Uniform("u_ns"), ns);
+            gl.Uniform1(p.Uniform("u_inv_ns"), 1f / ns);
+            gl.Uniform1(p.Uniform("u_twiddle_step"), n / (ns * radix));
+            gl.Uniform1(p.Uniform("u_frames"), frames);
+            gl.Uniform1(p.Uniform("u_tile_rows"), plan.TileRows);
+            if (padHere)
+            {
+                gl.Uniform3(p.Uniform("u_in_shape"), _inShape.C, _inShape.H, _inShape.W);
+                gl.Uniform1(p.Uniform("u_columns_at"), _columnsAt);
+                _view0.Bind(_padInput!, 0, SizedInternalFormat.R32f, BufferAccessARB.ReadOnly);
+                _view3.Bind(_maps, 3, SizedInternalFormat.R32i, BufferAccessARB.ReadOnly);
+            }
+            else _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
+            if (unpackHere)
+            {
+                gl.Uniform3(p.Uniform("u_out_shape"), _outShape.C, _outShape.H, _outShape.W);
+                gl.Uniform2(p.Uniform("u_stride"), _options.StrideY, _options.StrideX);
+                gl.Uniform2(p.Uniform("u_inv_stride"), 1f / _options.StrideY, 1f / _options.StrideX);
+                _view1.Bind(_unpackOutput!, 1, SizedInternalFormat.R32f, BufferAccessARB.WriteOnly);
+                _bias.Bind(4);
+            }
+            else _view1.Bind(dst, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+            _view2.Bind(twiddles, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
+            if (columns) p.DispatchCovering(plan.FrameW, n / radix, frames);
+            else p.DispatchCovering(n / radix, rows, frames);
+            Barrier(gl);
+            if (!unpackHere) (src, dst) = (dst, src);
+            ns *= radix;
+            Step($"{(inverse ? "inverse" : "forward")} {(columns ? "columns" : "rows")} r{radix}{(padHere ? " + pad" : "")}{(unpackHere ? " + unpack" : "")}");
+        }
     }
 
     /// <summary>Where padded row py and column px come from (<see cref="Borders.Map"/>, -1 for zero), for every row
@@ -275,6 +321,7 @@ public sealed class GpuFftConv2D : IDisposable
     {
         var key = (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
         if (_spectraKey == key) return;
+        Progress?.Invoke(0, "fft: kernel spectra");
         int kh = WeightShape[2], kw = WeightShape[3], count = WeightShape[0] * WeightShape[1];
         int plane = (int)plan.Plane;
         bool flip = _options.Mode == ConvMode.Convolve;
@@ -291,8 +338,11 @@ public sealed class GpuFftConv2D : IDisposable
                 }
         }
         _spectra.Write(frames);
-        _outScratch.Reserve(Math.Max(pairs, cout) * plane * Texel);
-        if (Transform(plan, _spectra, _outScratch, pairs, inverse: false)) (_spectra, _outScratch) = (_outScratch, _spectra);
+        _spectraScratch.Reserve(pairs * plane * Texel);
+        GlBuffer src = _spectra, dst = _spectraScratch;
+        if (plan.FrameW > 1) Passes(plan, ref src, ref dst, pairs, FftPlan.Radices(plan.FrameW), inverse: false, columns: false);
+        if (plan.FrameH > 1) Passes(plan, ref src, ref dst, pairs, FftPlan.Radices(plan.FrameH), inverse: false, columns: true);
+        (_spectra, _spectraScratch) = (src, dst);
         _spectraKey = key;
     }
 
@@ -305,8 +355,9 @@ public sealed class GpuFftConv2D : IDisposable
         _inFrames.Dispose();
         _inScratch.Dispose();
         _outFrames.Dispose();
-        _outScratch.Dispose();
+        _outFrames2.Dispose();
         _spectra.Dispose();
+        _spectraScratch.Dispose();
         _twiddlesH.Dispose();
         _twiddlesW.Dispose();
         _bias.Dispose();
@@ -314,6 +365,7 @@ public sealed class GpuFftConv2D : IDisposable
         _view0.Dispose();
         _view1.Dispose();
         _view2.Dispose();
+        _view3.Dispose();
         _scratch?.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu.Ops;
 using Silk.NET.OpenGL;
@@ -15,10 +16,20 @@ public interface IGpuStackOp : IDisposable
 /// <summary>The GPU op of every stack layer type: the layer's CPU reference is its <see cref="StackLayer.Forward(Tensor)"/>.</summary>
 public static class GpuStackOps
 {
-    public static IGpuStackOp Create(GlContext context, StackLayer layer, int index)
+    /// <param name="algorithm">for a conv layer: direct (conv2d*.comp), fft (fft_*.comp) or separable (a depthwise
+    /// layer of one rank-1 kernel: <see cref="ConvAlgorithms.SharedKernel"/>)</param>
+    public static IGpuStackOp Create(GlContext context, StackLayer layer, int index, ConvAlgorithm algorithm = ConvAlgorithm.Direct)
     {
         switch (layer)
         {
+            case ConvLayer c when algorithm == ConvAlgorithm.Fft:
+                var fft = new GpuFftConv2D(context, c.Weight, c.Bias, c.Options);
+                return new Op((ins, o) => fft.Run(ins[0], o), fft);
+            case ConvLayer c when algorithm == ConvAlgorithm.Separable:
+                if (ConvAlgorithms.SharedKernel(c.Weight, c.Bias, c.Options) is not { } kernel || !GpuSeparableConv.TryFactor(kernel, out float[] column, out float[] row))
+                    throw new ConvGLException($"layer {index} (conv): separable needs one rank-1 kernel on every channel (depthwise, no bias)");
+                var separable = new GpuSeparableConv(context, column, row, c.Options with { Groups = 1 });
+                return new Op((ins, o) => separable.Run(ins[0], o), separable);
             case ConvLayer c:
                 var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
                 return new Op((ins, o) => conv.Run(ins[0], o), conv);

@@ -1,4 +1,5 @@
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 
 namespace ConvGL.Gpu.Stacks;
@@ -38,6 +39,10 @@ public sealed class GpuStackRunner : IDisposable
     /// <see cref="GpuTimer"/> ring per layer, made on first use): read them with <see cref="LayerMilliseconds"/>.</summary>
     public bool TimeLayers { get; set; }
 
+    /// <summary>When set, called with each enabled layer's index once its work has finished (glFinish after the
+    /// layer: for progress displays such as `convgl features`; the window leaves it null and never waits).</summary>
+    public Action<int>? LayerFinished { get; set; }
+
     /// <summary>The latest finished GPU time of layer i in milliseconds, or null when not measured (timing off, the
     /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
     public double? LayerMilliseconds(int layer)
@@ -47,7 +52,19 @@ public sealed class GpuStackRunner : IDisposable
         return timer?.LastMilliseconds;
     }
 
-    public GpuStackRunner(GlContext context, Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null)
+    /// <summary>How each conv layer runs (null for other layers; all null when the runner was made with
+    /// <see cref="ConvAlgorithm.Direct"/>, the default, as the window does).</summary>
+    public IReadOnlyList<AlgorithmChoice?> Algorithms => _algorithms;
+    private readonly AlgorithmChoice?[] _algorithms;
+    private readonly bool _chose;
+
+    /// <param name="algorithm">Direct (the default): every conv layer runs the direct shaders. Auto: each conv layer by
+    /// the algorithm <see cref="ConvAlgorithms.ChooseLayer"/> picks for its input at this size under
+    /// <paramref name="model"/> (llvmpipe's by default): FFT for big kernels on big maps, separable for a depthwise layer
+    /// of one rank-1 kernel. Fft / Separable: that for every conv layer (separable refused, naming the layer, where it
+    /// does not apply). The choice is made once, here, for this size; every algorithm computes the same maps.</param>
+    public GpuStackRunner(GlContext context, Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null,
+                          ConvAlgorithm algorithm = ConvAlgorithm.Direct, ConvCostModel? model = null)
     {
         _context = context;
         Stack = stack;
@@ -55,10 +72,19 @@ public sealed class GpuStackRunner : IDisposable
         _enabled = Plan.Enabled.ToArray();
         _ops = new IGpuStackOp[stack.Layers.Count];
         _outputs = new GpuTensor[stack.Layers.Count];
+        _algorithms = new AlgorithmChoice?[stack.Layers.Count];
+        _chose = algorithm != ConvAlgorithm.Direct;
+        // Every choice first: one refused (separable asked of a mixing layer) throws before any GPU object exists.
+        for (int i = 0; i < _ops.Length && _chose; i++)
+            if (stack.Layers[i] is ConvLayer conv)
+            {
+                MapShape x = Plan.InputOf(i);
+                _algorithms[i] = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, model ?? ConvCostModel.Llvmpipe, algorithm, $"layer {i} (conv)");
+            }
         for (int i = 0; i < _ops.Length; i++)
         {
             StackLayer layer = stack.Layers[i];
-            _ops[i] = GpuStackOps.Create(context, layer, i);
+            _ops[i] = GpuStackOps.Create(context, layer, i, _algorithms[i]?.Algorithm ?? ConvAlgorithm.Direct);
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
         // One reusable array per layer for the tensors it reads: a frame allocates nothing.
@@ -159,11 +185,16 @@ public sealed class GpuStackRunner : IDisposable
                 // A query left open by a failing layer would make every later Begin a GL error.
                 timer?.End();
             }
+            if (LayerFinished is not null)
+            {
+                _context.Gl.Finish();
+                LayerFinished(i);
+            }
         }
     }
 
     /// <summary>Uploads an image (converted with <see cref="Stack.PrepareInput"/>), runs, and reads every layer
-    /// back: the same result shape as the CPU <see cref="StackRunner.Run"/>. For tests and `convgl features`.</summary>
+    /// back: the same result shape as the CPU <see cref="StackRunner.Run(Stack, Tensor, IReadOnlyList{bool}?)"/>. For tests and `convgl features`.</summary>
     public StackResult Run(Tensor image)
     {
         Tensor input = Stack.PrepareInput(image);
@@ -176,7 +207,7 @@ public sealed class GpuStackRunner : IDisposable
             int from = Stack.Layers[i].InputsOf(i)[0];
             outputs[i] = _enabled[i] ? _outputs[i].Download() : from < 0 ? input : outputs[from];
         }
-        return new StackResult(Plan, input, outputs);
+        return new StackResult(Plan, input, outputs, _chose ? _algorithms : null);
     }
 
     public void Dispose()
