@@ -18,6 +18,9 @@ public static class Limits
     /// <summary>A safetensors file, read whole: about 268 M float32 weights.</summary>
     public const long SafeTensorsBytes = 1L << 30;
 
+    /// <summary>An ONNX model or tensor file, read whole (protobuf messages cannot exceed 2 GiB; ResNet-sized models are tens of MB).</summary>
+    public const long OnnxFileBytes = 1L << 30;
+
     /// <summary>An image file, read whole before decoding (a 16384 x 16384 RGBA BMP is 1 GiB).</summary>
     public const long ImageFileBytes = 1536L << 20;
 
