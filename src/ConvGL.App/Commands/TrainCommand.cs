@@ -39,13 +39,18 @@ internal static class TrainCommand
     private static readonly Option<int> Size = Opt.Int("--size", "image side in pixels", 28, min: 12);
     private static readonly Option<int> Workers = Opt.Int("--workers", "threads (0: one per core); the result does not depend on it", 0, min: 0);
     private static readonly Option<string?> Preview = Opt.Text("--preview", "also write a sheet of training samples, one row per class", "PNG");
-    private static readonly Option<bool> Schedule = Opt.Choice("--schedule", "learning-rate schedule after the warm-up (default cosine)", true,
-        new Dictionary<string, bool> { ["cosine"] = true, ["constant"] = false });
+    // Enums, not bools: System.CommandLine lets an Option<bool> take only true/false after it, so "--schedule
+    // constant" was an unexpected argument.
+    private enum LrSchedule { Cosine, Constant }
+    private enum BiasInit { Centred, Uniform }
+
+    private static readonly Option<LrSchedule> Schedule = Opt.Choice("--schedule", "learning-rate schedule after the warm-up (default cosine)", LrSchedule.Cosine,
+        new Dictionary<string, LrSchedule> { ["cosine"] = LrSchedule.Cosine, ["constant"] = LrSchedule.Constant });
     private static readonly Option<double> Warmup = Opt.Parsed("--warmup",
         "fraction of the steps over which the learning rate ramps up from 0 (default 0.05; 0: none)", Parsers.Number, 0.05, "F");
-    private static readonly Option<bool> InitOption = Opt.Choice("--init",
+    private static readonly Option<BiasInit> InitOption = Opt.Choice("--init",
         "centred (default: each conv unit's bias set so its pre-activation averages 0 on the first training images, so no ReLU unit starts dead) or uniform (PyTorch-style random biases only)",
-        true, new Dictionary<string, bool> { ["centred"] = true, ["uniform"] = false });
+        BiasInit.Centred, new Dictionary<string, BiasInit> { ["centred"] = BiasInit.Centred, ["uniform"] = BiasInit.Uniform });
 
     // Fitting one kernel.
     private static readonly Option<bool> FitKernelFlag = Opt.Flag("--fit-kernel", "learn one kernel from an (input, target) image pair instead");
@@ -117,9 +122,9 @@ internal static class TrainCommand
             TestSamples = args.GetValue(TestSamples),
             BatchSize = args.GetValue(Batch),
             ImageSize = args.GetValue(Size),
-            CosineDecay = args.GetValue(Schedule),
+            CosineDecay = args.GetValue(Schedule) == LrSchedule.Cosine,
             Warmup = args.GetValue(Warmup),
-            CentredInit = args.GetValue(InitOption),
+            CentredInit = args.GetValue(InitOption) == BiasInit.Centred,
             Workers = args.GetValue(Workers),
         };
         config.Validate();
