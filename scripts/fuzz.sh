@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# A long fuzzing run of every Core loader and spec parser (npy, safetensors, PNG/JPEG/BMP/TGA, kernel text files,
-# kernel specs, stack JSON): the CI fuzz test (tests/ConvGL.Core.Tests/Fuzz) with more inputs and your seed.
+# A long fuzzing run of every Core loader and spec parser (npy, safetensors, PNG/JPEG/BMP/TGA/GIF/WebP, kernel text
+# files, kernel specs, stack JSON, ONNX models and tensor files): the CI fuzz test (tests/ConvGL.Core.Tests/Fuzz) with
+# more inputs and your seed.
 #
 #   scripts/fuzz.sh [COUNT per loader, default 100000] [SEED, default: from the clock] [FINDINGS folder]
 #
 # Every input must load and be valid, or be refused with one ConvGLException line naming it; anything else (another
-# exception type, a multi-line error, an input running past 10 s, one allocating over 512 MiB) is a finding. Findings
+# exception type, a multi-line error, an input running past 10 s, one allocating more than the image decode cap,
+# Limits.ImageDecodeBytes = 512 MiB, plus 64 MiB) is a finding. Findings
 # are listed at the end and written to FINDINGS/<loader>/seed<SEED>-<index>.bin (+ .txt saying what happened). Once
 # fixed, copy the .bin into tests/ConvGL.Core.Tests/Fuzz/regressions/<loader>/ under a name that says what it is:
 # the suite replays every file there. Exit 0: no findings; 1: findings (or a build failure).

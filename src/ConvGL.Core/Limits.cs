@@ -18,6 +18,9 @@ public static class Limits
     /// <summary>A safetensors file, read whole: about 268 M float32 weights.</summary>
     public const long SafeTensorsBytes = 1L << 30;
 
+    /// <summary>An ONNX model or tensor file, read whole (protobuf messages cannot exceed 2 GiB; ResNet-sized models are tens of MB).</summary>
+    public const long OnnxFileBytes = 1L << 30;
+
     /// <summary>An image file, read whole before decoding (a 16384 x 16384 RGBA BMP is 1 GiB).</summary>
     public const long ImageFileBytes = 1536L << 20;
 
@@ -26,6 +29,13 @@ public static class Limits
 
     /// <summary>An image's width * height (16384 x 16384), read from the file's header before decoding.</summary>
     public const long ImagePixels = 1L << 28;
+
+    /// <summary>The memory decoding one image takes, from the header's size before decoding: the decoder's 8-bit
+    /// pixels (counted as 4 bytes a pixel, RGBA) plus the float32 image ConvGL keeps (4 bytes a value a channel), so
+    /// 16 bytes a pixel loaded as RGB, 8 as gray. 512 MiB is a 32-megapixel colour photo (8192 x 4096) or a
+    /// 64-megapixel gray one; a 1 MB PNG of zeros, or a 100-byte WebP, that claims 16384 x 16384 pixels would
+    /// otherwise take 4 GiB.</summary>
+    public const long ImageDecodeBytes = 512L << 20;
 
     /// <summary>A kernel's height or width (library, text, .npy and stack kernels).</summary>
     public const int KernelSide = 1025;

@@ -330,5 +330,8 @@ public sealed class ApplyCommandTests : IDisposable
         ApplyProcess.Result help = ApplyProcess.Convgl(_dir, "apply", "--help");
         Assert.Equal(0, help.ExitCode);
         foreach (string name in ConvGL.Core.Kernels.KernelLibrary.Names) Assert.Contains(name, help.Stdout);
+        // Each parameter with its domain, from the definitions that validate specs.
+        foreach (ConvGL.Core.Kernels.KernelParameter p in ConvGL.Core.Kernels.KernelLibrary.All.SelectMany(d => d.Parameters))
+            Assert.Contains(p.FullDomain + ": " + p.Description, help.Stdout);
     }
 }

@@ -25,4 +25,19 @@ public sealed class TrainCommandTests : IDisposable
         // 8 conv1 + 16 conv2 channels are measured; the line either names the inactive ones or says none.
         Assert.True(report.Contains("of 24", StringComparison.Ordinal), report);
     }
+
+    /// <summary>The choices that map to a bool (--schedule, --init) take their word, and the run's reproduction line
+    /// spells every setting out, the dead-unit fixes included.</summary>
+    [Fact]
+    public void Train_ScheduleInitAndWarmupChoices_AreParsedAndEchoed()
+    {
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12",
+            "--schedule", "constant", "--init", "uniform", "--warmup", "0", "--out", "run");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.Contains("--schedule constant --warmup 0 --init uniform", r.Stdout);
+        Assert.Contains("inactive units ", r.Stdout.Split('\n').Single(l => l.TrimStart().StartsWith("epoch ", StringComparison.Ordinal)));
+        ApplyProcess.Result bad = ApplyProcess.Convgl(_dir, "train", "--warmup", "1", "--out", "run2");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--warmup (a fraction of the steps) must be in [0, 1), got 1", bad.Stderr);
+    }
 }

@@ -48,7 +48,8 @@ internal static class ApplyCommand
     public static Command Create() => CliRoot.Define("apply",
         "One 2D kernel applied to every channel of an image alone; every argument, the input and the kernel are checked " +
         "before anything runs, and OUTPUT is written atomically.",
-        typeof(ApplyCommand), Run, () => "kernels:\n" + KernelLibrary.Describe());
+        typeof(ApplyCommand), Run,
+        () => "kernels (--kernel NAME, NAME:v1,v2,... in the order listed, or NAME:key=value,...; each parameter's default, domain and meaning):\n" + KernelLibrary.Describe());
 
     private static int Run(ParseResult args)
     {

@@ -39,8 +39,18 @@ internal static class TrainCommand
     private static readonly Option<int> Size = Opt.Int("--size", "image side in pixels", 28, min: 12);
     private static readonly Option<int> Workers = Opt.Int("--workers", "threads (0: one per core); the result does not depend on it", 0, min: 0);
     private static readonly Option<string?> Preview = Opt.Text("--preview", "also write a sheet of training samples, one row per class", "PNG");
-    private static readonly Option<bool> Schedule = Opt.Choice("--schedule", "learning-rate schedule (default cosine)", true,
-        new Dictionary<string, bool> { ["cosine"] = true, ["constant"] = false });
+    // Enums, not bools: System.CommandLine lets an Option<bool> take only true/false after it, so "--schedule
+    // constant" was an unexpected argument.
+    private enum LrSchedule { Cosine, Constant }
+    private enum BiasInit { Centred, Uniform }
+
+    private static readonly Option<LrSchedule> Schedule = Opt.Choice("--schedule", "learning-rate schedule after the warm-up (default cosine)", LrSchedule.Cosine,
+        new Dictionary<string, LrSchedule> { ["cosine"] = LrSchedule.Cosine, ["constant"] = LrSchedule.Constant });
+    private static readonly Option<double> Warmup = Opt.Parsed("--warmup",
+        "fraction of the steps over which the learning rate ramps up from 0 (default 0.05; 0: none)", Parsers.Number, 0.05, "F");
+    private static readonly Option<BiasInit> InitOption = Opt.Choice("--init",
+        "centred (default: each conv unit's bias set so its pre-activation averages 0 on the first training images, so no ReLU unit starts dead) or uniform (PyTorch-style random biases only)",
+        BiasInit.Centred, new Dictionary<string, BiasInit> { ["centred"] = BiasInit.Centred, ["uniform"] = BiasInit.Uniform });
 
     // Fitting one kernel.
     private static readonly Option<bool> FitKernelFlag = Opt.Flag("--fit-kernel", "learn one kernel from an (input, target) image pair instead");
@@ -58,7 +68,7 @@ internal static class TrainCommand
 
     /// <summary>Options that only make sense in one of the two modes (given in the other, they are an error
     /// rather than silently ignored).</summary>
-    private static readonly Option[] TrainOnly = [Name, Epochs, Seed, Momentum, Samples, TestSamples, Batch, Size, Workers, Preview, Schedule];
+    private static readonly Option[] TrainOnly = [Name, Epochs, Seed, Momentum, Samples, TestSamples, Batch, Size, Workers, Preview, Schedule, Warmup, InitOption];
     private static readonly Option[] FitOnly = [InputOption, Target, Hidden, KernelSize, Mode, BorderOption, Steps];
 
     private static readonly Dictionary<string, OptimizerKind> Optimizers = new() { ["adam"] = OptimizerKind.Adam, ["sgd"] = OptimizerKind.Sgd };
@@ -112,7 +122,9 @@ internal static class TrainCommand
             TestSamples = args.GetValue(TestSamples),
             BatchSize = args.GetValue(Batch),
             ImageSize = args.GetValue(Size),
-            CosineDecay = args.GetValue(Schedule),
+            CosineDecay = args.GetValue(Schedule) == LrSchedule.Cosine,
+            Warmup = args.GetValue(Warmup),
+            CentredInit = args.GetValue(InitOption) == BiasInit.Centred,
             Workers = args.GetValue(Workers),
         };
         config.Validate();
@@ -146,7 +158,7 @@ internal static class TrainCommand
             {
                 progress.Interrupt();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {e.Epoch,3}/{config.Epochs}  train loss {e.TrainLoss:F4}  test loss {e.TestLoss:F4}  test accuracy {e.TestAccuracy * 100,5:F1}%  ({e.Elapsed.TotalSeconds:F1} s)"));
+                    $"epoch {e.Epoch,3}/{config.Epochs}  train loss {e.TrainLoss:F4}  test loss {e.TestLoss:F4}  test accuracy {e.TestAccuracy * 100,5:F1}%  inactive units {(e.Inactive.Count == 0 ? "none" : string.Join(",", e.Inactive))}  ({e.Elapsed.TotalSeconds:F1} s)"));
                 progress.Report((double)e.Epoch / config.Epochs, e.Epoch < config.Epochs ? $"epoch {e.Epoch + 1} of {config.Epochs}" : "writing the outputs");
             },
             line =>
@@ -179,7 +191,7 @@ internal static class TrainCommand
         string json = StackHeader(invocation, accuracy, config) + StackWriter.ToJson(stack);
         AtomicFile.WriteAllBytes(stackPath, Encoding.UTF8.GetBytes(json));
         CurvePlot.Save(curvePath, result, string.Create(CultureInfo.InvariantCulture,
-            $"convgl train: {config.Optimizer.ToString().ToLowerInvariant()}, lr {config.LearningRate}{(config.CosineDecay ? " cosine-annealed" : "")}, batch {config.BatchSize}, {config.TrainSamples} images {config.ImageSize}x{config.ImageSize}, seed {config.Seed}"));
+            $"convgl train: {config.Optimizer.ToString().ToLowerInvariant()}, lr {config.LearningRate}{(config.Warmup > 0 ? $" warm-up {config.Warmup:0.##}" : "")}{(config.CosineDecay ? " cosine-annealed" : "")}, batch {config.BatchSize}, {config.TrainSamples} images {config.ImageSize}x{config.ImageSize}, seed {config.Seed}"));
         Console.WriteLine($"wrote {weightsPath}, {stackPath}, {curvePath}");
         if (preview is not null)
         {
@@ -211,7 +223,7 @@ internal static class TrainCommand
         string momentum = c.Optimizer == OptimizerKind.Sgd ? FormattableString.Invariant($" --momentum {c.Momentum}") : "";
         return FormattableString.Invariant(
             $"convgl train --out {dir} --name {name} --epochs {c.Epochs} --seed {c.Seed} --optimizer {c.Optimizer.ToString().ToLowerInvariant()} --lr {c.LearningRate}{momentum} ") +
-            FormattableString.Invariant($"--samples {c.TrainSamples} --test-samples {c.TestSamples} --batch {c.BatchSize} --size {c.ImageSize} --schedule {(c.CosineDecay ? "cosine" : "constant")}");
+            FormattableString.Invariant($"--samples {c.TrainSamples} --test-samples {c.TestSamples} --batch {c.BatchSize} --size {c.ImageSize} --schedule {(c.CosineDecay ? "cosine" : "constant")} --warmup {c.Warmup} --init {(c.CentredInit ? "centred" : "uniform")}");
     }
 
     private static string StackHeader(string invocation, double accuracy, TrainConfig c) => FormattableString.Invariant($"""

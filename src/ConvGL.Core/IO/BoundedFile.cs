@@ -62,7 +62,7 @@ internal static partial class BoundedFile
         if (length > cap)
         {
             stream.Dispose();
-            throw Error(path, kind, $"it is {length} bytes, over the {Limits.Bytes(cap)} limit for {("aeiou".Contains(kind[0], StringComparison.Ordinal) ? "an" : "a")} {kind}");
+            throw Error(path, kind, $"it is {length} bytes, over the {Limits.Bytes(cap)} limit for {("aeiou".Contains(char.ToLowerInvariant(kind[0]), StringComparison.Ordinal) ? "an" : "a")} {kind}");
         }
         return stream;
     }

@@ -33,8 +33,8 @@ public enum PngScaling
 /// BMP/GIF readers, libwebp: continuously fuzzed upstream); TGA, which Skia lacks, by StbImageSharp after its
 /// 18-byte header is checked here. StbImageSharp is no longer trusted with the other formats: a JPEG cut inside its
 /// JFIF header (8 to 19 bytes) made it loop forever, where Skia reports the truncation. Width and height come from
-/// the file's header and are capped (<see cref="Limits.ImageSide"/>, <see cref="Limits.ImagePixels"/>) before any
-/// pixel buffer is allocated; an uncompressed BMP or TGA must also hold the bytes its header promises, so a tiny
+/// the file's header and are capped (<see cref="Limits.ImageSide"/>, <see cref="Limits.ImagePixels"/>, and the memory
+/// the decode takes, <see cref="Limits.ImageDecodeBytes"/>) before any pixel buffer is allocated; an uncompressed BMP or TGA must also hold the bytes its header promises, so a tiny
 /// file cannot make the decoder fill a gigabyte of zeros. A truncated file is an error, never a partly black image.
 /// Samples are 8-bit (16-bit PNGs are reduced by Skia), without colour management; alpha is dropped (not composited).
 /// Encoding by StbImageWriteSharp: PNG, 1 or 3 channels.</summary>
@@ -50,8 +50,8 @@ public static class ImageIO
     public static Tensor Decode(byte[] bytes, ImageChannels channels = ImageChannels.Auto, string name = "<memory>")
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        (byte[] px, int comp, bool colour, int h, int w) = IsTga(bytes) ? DecodeTga(bytes, name) : DecodeSkia(bytes, name);
-        bool gray = channels == ImageChannels.Gray || (channels == ImageChannels.Auto && !colour);
+        (byte[] px, int comp, bool colour, int h, int w) = IsTga(bytes) ? DecodeTga(bytes, name, channels) : DecodeSkia(bytes, name, channels);
+        bool gray = IsGray(channels, colour);
         CheckSize(name, gray ? 1 : 3, h, w);
         var t = Tensor.Chw(gray ? 1 : 3, h, w);
         int plane = h * w;
@@ -93,8 +93,21 @@ public static class ImageIO
                                     "pixels (16384x16384) in all");
     }
 
+    private static bool IsGray(ImageChannels channels, bool colour) => channels == ImageChannels.Gray || (channels == ImageChannels.Auto && !colour);
+
+    /// <summary>The memory a decode of a w x h image would take (<see cref="Limits.ImageDecodeBytes"/>: 8-bit RGBA
+    /// pixels plus the float32 image in the channels it is loaded as), refused from the header before decoding.</summary>
+    internal static void CheckDecodeBytes(string name, long w, long h, ImageChannels channels, bool colour)
+    {
+        bool gray = IsGray(channels, colour);
+        long need = w * h * (4 + 4 * (gray ? 1 : 3));
+        if (need > Limits.ImageDecodeBytes)
+            throw DecodeError(name, $"decoding its {w}x{h} pixels as {(gray ? "gray" : "RGB")} would take {Limits.Bytes(need)} (8-bit pixels and the float32 image), " +
+                                    $"over the {Limits.Bytes(Limits.ImageDecodeBytes)} limit for a decoded image; use a smaller image{(gray ? "" : " or --channels gray")}");
+    }
+
     /// <summary>Skia formats, decoded to 8-bit RGBA, unpremultiplied, in the file's own colour space.</summary>
-    private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeSkia(byte[] bytes, string name)
+    private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeSkia(byte[] bytes, string name, ImageChannels channels)
     {
         if (bytes.AsSpan().StartsWith("BM"u8)) CheckBmpMasks(bytes, name);
         using var stream = new SKMemoryStream(bytes);
@@ -106,7 +119,10 @@ public static class ImageIO
             throw DecodeError(name, $"{codec.EncodedFormat} files are not supported");
         int w = codec.Info.Width, h = codec.Info.Height;
         CheckDimensions(name, w, h);
+        // A BMP too short for its rows is reported as truncated first: that says more than the memory it would take.
         if (codec.EncodedFormat == SKEncodedImageFormat.Bmp) CheckBmpLength(bytes, w, h, name);
+        bool colour = !StoresGray(bytes, codec);
+        CheckDecodeBytes(name, w, h, channels, colour);
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var px = new byte[(long)w * h * 4];
         unsafe
@@ -117,8 +133,13 @@ public static class ImageIO
             }
         }
         if (result != SKCodecResult.Success)
-            throw DecodeError(name, result == SKCodecResult.IncompleteInput ? "the file is truncated (its pixel data ends early)" : $"the decoder says {result}");
-        return (px, 4, !StoresGray(bytes, codec), h, w);
+            throw DecodeError(name, result switch
+            {
+                SKCodecResult.IncompleteInput => "the file is truncated (its pixel data ends early)",
+                SKCodecResult.ErrorInInput => "its pixel data is damaged",
+                _ => $"the decoder says {result}",
+            });
+        return (px, 4, colour, h, w);
     }
 
     /// <summary>Whether the file stores gray: Skia reports gray JPEGs and PNGs as Gray8, but decodes a gray+alpha PNG
@@ -191,7 +212,7 @@ public static class ImageIO
         return b[1] is 0 or 1 && b[2] is 1 or 2 or 3 or 9 or 10 or 11 && b[16] is 8 or 15 or 16 or 24 or 32;
     }
 
-    private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeTga(byte[] bytes, string name)
+    private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeTga(byte[] bytes, string name, ImageChannels channels)
     {
         int w = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(12)), h = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(14));
         CheckDimensions(name, w, h);
@@ -203,6 +224,8 @@ public static class ImageIO
         long need = header + (type < 8 ? pixelBytes : (long)w * h / 128 * (1 + (bpp + 7) / 8));
         if (bytes.Length < need)
             throw DecodeError(name, $"the TGA is truncated: its header promises {w}x{h} at {bpp} bits, at least {need} bytes, the file has {bytes.Length}");
+        // Image types 3 and 11 are gray; stb decodes to at most 4 bytes a pixel, which the check counts.
+        CheckDecodeBytes(name, w, h, channels, colour: type is not (3 or 11));
         ImageResult image;
         try
         {

@@ -3,13 +3,20 @@ using System.Text;
 
 namespace ConvGL.Core.Kernels;
 
-/// <summary>One parameter of a named kernel. Integer parameters (sizes, counts) reject fractions. A value must lie in
-/// [<see cref="Min"/>, <see cref="Max"/>], or be 0 where <see cref="ZeroAllowed"/> (0 then has a documented meaning:
-/// OpenCV's default sigma, the automatic Gabor size): the domains keep every kernel finite in float32, where
-/// sigma 1e-200 used to give NaN and an angle of 1e308 degrees an infinite argument to cos.</summary>
+/// <summary>One parameter of a named kernel. Integer parameters (sizes, counts) reject fractions, <see cref="Odd"/> ones
+/// (the size of a kernel centred on a pixel) even values. A value must lie in [<see cref="Min"/>, <see cref="Max"/>],
+/// or be 0 where <see cref="ZeroAllowed"/> (0 then has a documented meaning: OpenCV's default sigma, the automatic
+/// Gabor size), or be one of <see cref="Values"/> when given: the domains keep every kernel finite in float32, where
+/// sigma 1e-200 used to give NaN and an angle of 1e308 degrees an infinite argument to cos. The same record
+/// validates a spec and writes `apply --help`, so the help cannot drift from what is accepted.</summary>
 public sealed record KernelParameter(string Name, double Default, string Description, bool Integer = false,
-    double Min = double.MinValue, double Max = double.MaxValue, bool ZeroAllowed = false)
+    double Min = double.MinValue, double Max = double.MaxValue, bool ZeroAllowed = false, bool Odd = false, IReadOnlyList<double>? Values = null)
 {
+    /// <summary>The whole domain, for --help: "odd integer, between 1 and 1025", "number, at least 0.01", "4 or 8".</summary>
+    public string FullDomain => Values is not null
+        ? string.Join(" or ", Values.Select(Bound))
+        : $"{(Odd ? "odd " : "")}{(Integer ? "integer" : "number")}, {Domain}";
+
     /// <summary>The domain in words, for messages and the README table: "between 0.01 and 10000 or 0".</summary>
     public string Domain => (Min, Max) switch
     {
@@ -40,14 +47,14 @@ public static class KernelLibrary
 {
     private static readonly KernelDefinition[] Definitions =
     [
-        new("identity", "1 at the centre: output = input", [Size(3)], p => Identity(OddSize("identity", p[0]))),
-        new("box", "mean of a size x size window (1/size^2 each)", [Size(3)], p => Box(PositiveSize("box", p[0]))),
+        new("identity", "1 at the centre: output = input", [Size(3, odd: true)], p => Identity((int)p[0])),
+        new("box", "mean of a size x size window (1/size^2 each)", [Size(3)], p => Box((int)p[0])),
         new("gaussian", "normalised Gaussian blur; sigma 0 = OpenCV's default (getGaussianKernel's fixed kernel for size <= 9, else sigma 0.3*((size-1)/2 - 1) + 0.8)",
-            [Size(5), Sigma(0, "standard deviation in pixels; 0 = OpenCV's default (its fixed kernel up to size 9)", zero: true)], p => Gaussian(OddSize("gaussian", p[0]), p[1])),
+            [Size(5, odd: true), Sigma(0, "standard deviation in pixels; 0 = OpenCV's default (its fixed kernel up to size 9)", zero: true)], p => Gaussian((int)p[0], p[1])),
         new("sharpen", "[[0,-1,0],[-1,5,-1],[0,-1,0]]", [], _ => M([0, -1, 0], [-1, 5, -1], [0, -1, 0])),
         new("unsharp", "unsharp mask (1 + amount) * identity - amount * gaussian(size, sigma)",
-            [Size(5), Sigma(1, "blur standard deviation; 0 = OpenCV's default as for gaussian", zero: true), new("amount", 1, "sharpening strength", Min: -100, Max: 100)],
-            p => Unsharp(OddSize("unsharp", p[0]), p[1], p[2])),
+            [Size(5, odd: true), Sigma(1, "blur standard deviation; 0 = OpenCV's default as for gaussian", zero: true), new("amount", 1, "sharpening strength", Min: -100, Max: 100)],
+            p => Unsharp((int)p[0], p[1], p[2])),
         new("emboss", "[[-2,-1,0],[-1,1,1],[0,1,2]]", [], _ => M([-2, -1, 0], [-1, 1, 1], [0, 1, 2])),
         new("outline", "[[-1,-1,-1],[-1,8,-1],[-1,-1,-1]]", [], _ => M([-1, -1, -1], [-1, 8, -1], [-1, -1, -1])),
         new("sobel-x", "[[-1,0,1],[-2,0,2],[-1,0,1]]", [], _ => M([-1, 0, 1], [-2, 0, 2], [-1, 0, 1])),
@@ -57,12 +64,12 @@ public static class KernelLibrary
         new("prewitt-x", "[[-1,0,1],[-1,0,1],[-1,0,1]]", [], _ => M([-1, 0, 1], [-1, 0, 1], [-1, 0, 1])),
         new("prewitt-y", "[[-1,-1,-1],[0,0,0],[1,1,1]]", [], _ => M([-1, -1, -1], [0, 0, 0], [1, 1, 1])),
         new("laplacian", "4-neighbour [[0,1,0],[1,-4,1],[0,1,0]] or 8-neighbour [[1,1,1],[1,-8,1],[1,1,1]]",
-            [new("neighbours", 4, "4 or 8", Integer: true, Min: 4, Max: 8)], p => Laplacian(p[0])),
+            [new("neighbours", 4, "4 or 8 neighbours", Integer: true, Min: 4, Max: 8, Values: [4, 8])], p => Laplacian(p[0])),
         new("log", "Laplacian of Gaussian -(1 - r^2/2s^2) exp(-r^2/2s^2) / (pi s^4), shifted to sum 0 (negative centre)",
-            [Size(9, min: 3), Sigma(1.4, "standard deviation")], p => LaplacianOfGaussian(OddSize("log", p[0]), p[1])),
+            [Size(9, min: 3, odd: true), Sigma(1.4, "standard deviation")], p => LaplacianOfGaussian((int)p[0], p[1])),
         new("dog", "difference of Gaussians gaussian(sigma1) - gaussian(sigma2), each summing to 1 (sum 0, positive centre)",
-            [Size(9, min: 3), Sigma(1, "inner standard deviation", "sigma1"), Sigma(1.6, "outer standard deviation", "sigma2")],
-            p => DifferenceOfGaussians(OddSize("dog", p[0]), p[1], p[2])),
+            [Size(9, min: 3, odd: true), Sigma(1, "inner standard deviation", "sigma1"), Sigma(1.6, "outer standard deviation", "sigma2")],
+            p => DifferenceOfGaussians((int)p[0], p[1], p[2])),
         new("gabor", "exp(-(x'^2 + gamma^2 y'^2) / 2 sigma^2) cos(2 pi x'/lambda + psi), x' along theta; not normalised",
             [Angle("theta", "orientation of the wave vector, degrees"),
              // No upper bound on sigma here: the automatic size (at most 1025) bounds it, and with a given size a wide
@@ -70,17 +77,17 @@ public static class KernelLibrary
              new("sigma", 2, "envelope standard deviation", Min: 0.01),
              new("lambda", 6, "wavelength in pixels", Min: 0.01, Max: 1e6), new("gamma", 0.5, "aspect ratio of the envelope", Min: -100, Max: 100),
              Angle("psi", "phase offset, degrees (90 = odd/sine Gabor)"),
-             new("size", 0, "odd size; 0 = 2*ceil(3*sigma)+1", Integer: true, Min: 1, Max: 1025, ZeroAllowed: true)],
+             new("size", 0, "kernel width and height; 0 = 2*ceil(3*sigma)+1", Integer: true, Min: 1, Max: 1025, ZeroAllowed: true, Odd: true)],
             p => Gabor(p[0], p[1], p[2], p[3], p[4], p[5])),
         new("motion-blur", "an anti-aliased line of the given length through the centre, summing to 1",
-            [new("length", 9, "odd length in pixels (the kernel is length x length)", Integer: true, Min: 1, Max: 1025), Angle("angle", "degrees, 0 = horizontal")],
-            p => MotionBlur(OddSize("motion-blur", p[0], "length"), p[1])),
+            [new("length", 9, "length in pixels (the kernel is length x length)", Integer: true, Min: 1, Max: 1025, Odd: true), Angle("angle", "degrees, 0 = horizontal")],
+            p => MotionBlur((int)p[0], p[1])),
         new("vertical-edge", "[[1,0,-1],[1,0,-1],[1,0,-1]] (the textbook vertical edge detector)", [], _ => M([1, 0, -1], [1, 0, -1], [1, 0, -1])),
         new("horizontal-edge", "[[1,1,1],[0,0,0],[-1,-1,-1]]", [], _ => M([1, 1, 1], [0, 0, 0], [-1, -1, -1])),
     ];
 
     /// <summary>A size; the zero-sum kernels (log, dog) start at 3, as a 1x1 one is 0.</summary>
-    private static KernelParameter Size(int d, int min = 1) => new("size", d, "kernel width and height", Integer: true, Min: min, Max: 1025);
+    private static KernelParameter Size(int d, int min = 1, bool odd = false) => new("size", d, "kernel width and height", Integer: true, Min: min, Max: 1025, Odd: odd);
 
     /// <summary>Standard deviations: below 0.01 the Gaussian's exponent divides by an underflowed 2 sigma^2 (NaN at
     /// the centre), above 10000 sigma^4 in the LoG's normaliser heads for overflow; neither is a useful blur.</summary>
@@ -154,6 +161,9 @@ public static class KernelLibrary
                 throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be an integer, got '{ErrorText.Echo(text)}'");
             if (!(v == 0 && p.ZeroAllowed) && (v < p.Min || v > p.Max))
                 throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be {p.Domain}, got '{ErrorText.Echo(text)}'");
+            if (p.Values is not null && !p.Values.Contains(v))
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be {p.FullDomain}, got '{ErrorText.Echo(text)}'");
+            if (p.Odd && v % 2 == 0 && !(v == 0 && p.ZeroAllowed)) throw EvenSize(def.Name, p.Name, (int)v);
             values[index] = v;
             given[index] = true;
         }
@@ -165,17 +175,16 @@ public static class KernelLibrary
 
     private static string Format(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
-    /// <summary>A table of every name, its parameters with defaults, and what it is: for README and --help.</summary>
+    /// <summary>Every name with what it is, then each of its parameters (positional order) with its default, its
+    /// domain and what it means: `apply --help` prints this, made from the definitions that validate a spec.</summary>
     public static string Describe()
     {
         var sb = new StringBuilder();
         foreach (KernelDefinition d in Definitions)
         {
-            string head = d.Parameters.Count == 0 ? d.Name : $"{d.Name}:{ParameterList(d)}";
-            sb.Append("  ").Append(head.PadRight(40));
-            // A long parameter list gets its own line so the descriptions stay in one column.
-            if (head.Length > 40) sb.AppendLine().Append(' ', 42);
-            sb.Append(' ').AppendLine(d.Description);
+            sb.Append("  ").Append(d.Name.PadRight(17)).Append(' ').AppendLine(d.Description);
+            foreach (KernelParameter p in d.Parameters)
+                sb.Append("      ").Append($"{p.Name}={Format(p.Default)}".PadRight(14)).Append(p.FullDomain).Append(": ").AppendLine(p.Description);
         }
         return sb.ToString();
     }
@@ -191,10 +200,12 @@ public static class KernelLibrary
     private static int OddSize(string name, double v, string what = "size")
     {
         int n = PositiveSize(name, v, what);
-        if (n % 2 == 0)
-            throw new ConvGLException($"kernel '{name}': {what} {n} is even; this kernel is centred on a pixel and needs an odd {what}, e.g. {n + 1}");
+        if (n % 2 == 0) throw EvenSize(name, what, n);
         return n;
     }
+
+    private static ConvGLException EvenSize(string name, string what, int n) =>
+        new($"kernel '{name}': {what} {n} is even; this kernel is centred on a pixel and needs an odd {what}, e.g. {n + 1}");
 
     // ---- builders (double precision, one rounding to float32 at the end) -----------------------------------
 

@@ -17,6 +17,17 @@ public sealed record TrainConfig
     /// <summary>Anneal the learning rate from <see cref="LearningRate"/> to 0 along a half cosine over all steps
     /// (SGDR without restarts): big steps early, small ones to settle at the end.</summary>
     public bool CosineDecay { get; init; }
+    /// <summary>The fraction of all steps over which the learning rate ramps linearly from 0 to
+    /// <see cref="LearningRate"/> before the schedule takes over: Adam's first steps move every weight by about the
+    /// full learning rate whatever the gradient's size, which pushed ReLU units dead in the first 30 steps of the
+    /// old shipped run (see <see cref="CentredBiasInit"/>). 0: no warm-up.</summary>
+    public double Warmup { get; init; } = 0.05;
+    public int WarmupSteps(int totalSteps) => (int)Math.Round(Warmup * totalSteps);
+    /// <summary>Centre each conv unit's pre-activation on the training data before the first step
+    /// (<see cref="CentredBiasInit"/>), so no unit starts dead.</summary>
+    public bool CentredInit { get; init; } = true;
+    /// <summary>Training images the centred init measures on.</summary>
+    public const int CentredInitSamples = 200;
     public int Seed { get; init; } = 1;
     public int Conv1Channels { get; init; } = 8;
     public int Conv2Channels { get; init; } = 16;
@@ -45,13 +56,18 @@ public sealed record TrainConfig
         Check(BatchSize >= 1, $"--batch must be at least 1, got {BatchSize}");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number, got {LearningRate}");
         Check(Momentum is >= 0 and < 1, $"--momentum must be in [0, 1), got {Momentum}");
+        Check(Warmup is >= 0 and < 1, $"--warmup (a fraction of the steps) must be in [0, 1), got {Warmup}");
         Check(Conv1Channels >= 1 && Conv2Channels >= 1, "conv channel counts must be at least 1");
     }
 }
 
 /// <summary>The loss and accuracy after one epoch: the mean training loss over the epoch (as it went) and the
-/// loss and accuracy on the held-out set at its end.</summary>
-public sealed record EpochStats(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, TimeSpan Elapsed);
+/// loss and accuracy on the held-out set at its end; <see cref="Inactive"/> names the ReLU units ("relu2/3") inactive
+/// on the first <see cref="Trainer.ActivityProbeImages"/> held-out images at its end.</summary>
+public sealed record EpochStats(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, TimeSpan Elapsed)
+{
+    public IReadOnlyList<string> Inactive { get; init; } = [];
+}
 
 public sealed record TrainResult(Sequential Model, IReadOnlyList<EpochStats> History, double InitialTestAccuracy, double InitialTestLoss);
 
@@ -63,6 +79,19 @@ public sealed record TrainResult(Sequential Model, IReadOnlyList<EpochStats> His
 /// after training depend on the config alone.</summary>
 public static class Trainer
 {
+    /// <summary>Held-out images the per-epoch inactive-unit check runs on (the final report uses all of them).</summary>
+    public const int ActivityProbeImages = 200;
+
+    /// <summary>The learning rate at a step (0-based) of <paramref name="totalSteps"/>: linear warm-up, then constant
+    /// or a half cosine from the base rate to 0 over the remaining steps.</summary>
+    public static double LearningRateAt(TrainConfig config, int step, int totalSteps)
+    {
+        int warmup = config.WarmupSteps(totalSteps);
+        if (step < warmup) return config.LearningRate * (step + 1) / warmup;
+        if (!config.CosineDecay) return config.LearningRate;
+        return config.LearningRate * 0.5 * (1.0 + Math.Cos(Math.PI * (step - warmup) / Math.Max(1, totalSteps - warmup)));
+    }
+
     public static TrainResult Train(TrainConfig config, Action<EpochStats>? onEpoch = null, Action<string>? log = null)
     {
         config.Validate();
@@ -73,6 +102,8 @@ public static class Trainer
                     $"{SyntheticShapes.ClassCount} classes, generated in {clock.Elapsed.TotalSeconds:F1} s");
 
         Sequential model = SmallCnn.Create(config.ImageSize, SyntheticShapes.ClassCount, config.Conv1Channels, config.Conv2Channels, new Random(config.InitSeed));
+        if (config.CentredInit) CentredBiasInit.Apply(model, [.. train.Take(TrainConfig.CentredInitSamples).Select(s => s.Image)]);
+        Tensor[] probe = [.. test.Take(ActivityProbeImages).Select(s => s.Image)];
         log?.Invoke($"model: {SmallCnn.Describe(model, config.ImageSize)} ({model.ParameterCount} parameters)");
         Optimizer optimizer = Optimizer.Create(config.Optimizer, config.LearningRate, config.Momentum);
 
@@ -123,12 +154,15 @@ public static class Trainer
                     offset += p.Grad.Length;
                 }
                 for (int k = 0; k < count; k++) lossSum += slotLoss[k];
-                if (config.CosineDecay) optimizer.LearningRate = config.LearningRate * 0.5 * (1.0 + Math.Cos(Math.PI * step / totalSteps));
+                optimizer.LearningRate = LearningRateAt(config, step, totalSteps);
                 optimizer.Step(parameters);
                 step++;
             }
             (double testLoss, double accuracy) = Evaluate(replicas, test);
-            var stats = new EpochStats(epoch, lossSum / order.Length, testLoss, accuracy, clock.Elapsed);
+            var stats = new EpochStats(epoch, lossSum / order.Length, testLoss, accuracy, clock.Elapsed)
+            {
+                Inactive = [.. UnitActivity.Measure(model, probe).Where(u => u.Inactive).Select(u => $"{u.Layer}/{u.Channel}")],
+            };
             history.Add(stats);
             onEpoch?.Invoke(stats);
         }

@@ -22,7 +22,7 @@ namespace ConvGL.Core.Onnx;
 public static class OnnxReader
 {
     /// <summary>Protobuf messages cannot exceed 2 GiB; 1 GiB is far above ResNet-sized models (ResNet18 is 64 MB).</summary>
-    public const long MaxFileBytes = 1L << 30;
+    public const long MaxFileBytes = Limits.OnnxFileBytes;
 
     private const int Float = 1, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11;
 
@@ -114,21 +114,7 @@ public static class OnnxReader
         return (proto.Name, ToTensor(proto, path));
     }
 
-    private static byte[] ReadBounded(string path, string what)
-    {
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists) throw new ConvGLException($"{path}: {what} file not found");
-            if (info.Length > MaxFileBytes)
-                throw new ConvGLException($"{path}: {what} file is {info.Length} bytes, above the {MaxFileBytes}-byte limit");
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvGLException($"{path}: cannot read {what} file: {e.Message}", e);
-        }
-    }
+    private static byte[] ReadBounded(string path, string what) => IO.BoundedFile.ReadAllBytes(path, MaxFileBytes, what);
 
     private static OnnxValueInfo ToValueInfo(ValueInfoProto v)
     {

@@ -31,7 +31,10 @@ internal sealed record FuzzTarget(string Name, string Extension, Func<string, by
 internal static class Fuzzer
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    public const long MaxAllocation = 512L << 20;
+    /// <summary>The largest managed allocation the caps allow one input is a decode at <see cref="Limits.ImageDecodeBytes"/>
+    /// (a 100-byte WebP may legitimately claim that many pixels); anything past it, with room for the input's own
+    /// copies, is a cap that failed.</summary>
+    public const long MaxAllocation = Limits.ImageDecodeBytes + (64L << 20);
 
     public static int DefaultCount => int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_COUNT"), out int n) && n > 0 ? n : 2000;
     public static int DefaultSeed => int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_SEED"), out int s) ? s : 20261202;

@@ -23,6 +23,21 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
         Assert.Equal(count, ran);
     }
 
+    /// <summary>Every seed is a valid file of its format that loads as it is: a seed the loader refuses would leave
+    /// the fuzzer mutating garbage (a GIF writer bug, a missing conformance case) without anyone noticing.</summary>
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public void EverySeed_Loads(string name)
+    {
+        FuzzTarget target = FuzzTargets.All.Single(t => t.Name == name);
+        using var dir = new TempDir();
+        byte[][] seeds = target.Seeds(dir.Path);
+        Assert.NotEmpty(seeds);
+        foreach ((byte[] seed, int i) in seeds.Select((s, i) => (s, i)))
+            target.Load(seed, Path.Combine(dir.Path, $"seed{i}{target.Extension}"));
+        output.WriteLine($"{name}: {seeds.Length} seeds load");
+    }
+
     /// <summary>Every input a fuzzing run once found, kept under Fuzz/regressions/TARGET/, must now pass.</summary>
     [Fact]
     public void Regressions_AllPass()

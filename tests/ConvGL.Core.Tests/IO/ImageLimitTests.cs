@@ -80,6 +80,69 @@ public class ImageLimitTests
         ImageIO.CheckDimensions("ok.png", 16384, 16384);
     }
 
+    /// <summary>A PNG signature, an IHDR of the given size and colour type (8 bits), a few bytes of IDAT and IEND,
+    /// with valid CRCs: a decoder reads its header, and the data ends long before the pixels do.</summary>
+    private static byte[] PngHeader(int w, int h, byte colourType)
+    {
+        var b = new List<byte>([0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10]);
+        void Chunk(string type, byte[] data)
+        {
+            var len = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(len, (uint)data.Length);
+            b.AddRange(len);
+            b.AddRange(System.Text.Encoding.ASCII.GetBytes(type));
+            b.AddRange(data);
+            b.AddRange(new byte[4]); // CRC, filled in below
+        }
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, w);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), h);
+        ihdr[8] = 8;
+        ihdr[9] = colourType;
+        Chunk("IHDR", ihdr);
+        Chunk("IDAT", [0x78, 0x9C, 0x62, 0x60, 0x00]);
+        Chunk("IEND", []);
+        return ConvGL.Core.Tests.Fuzz.Mutator.FixPngCrcs([.. b]);
+    }
+
+    /// <summary>The same JPEG with its frame header (SOF0) claiming another size: the scan data stays 24x16.</summary>
+    private static byte[] JpegClaiming(int w, int h)
+    {
+        byte[] jpeg = Jpeg(24, 16);
+        int sof = jpeg.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFF, 0xC0]);
+        Assert.True(sof > 0, "no SOF0 marker in stb's JPEG");
+        BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), (ushort)h);
+        BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), (ushort)w);
+        return jpeg;
+    }
+
+    [Fact]
+    public void DecodedSizeOverTheCap_IsRefusedFromTheHeader_BeforeAnyPixelBuffer()
+    {
+        // 6000 x 6000 is within the side and pixel caps; as RGB it needs 36e6 * 16 bytes = 549.3 MiB, over 512 MiB.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach ((byte[] file, string name) in new[] { (PngHeader(6000, 6000, 2), "bomb.png"), (JpegClaiming(6000, 6000), "bomb.jpg") })
+        {
+            var e = Assert.IsType<ConvGLException>(DecodeWithin(file, TimeSpan.FromSeconds(10), name));
+            Assert.Equal($"cannot decode '{name}' as an image ({ImageIO.Formats}): decoding its 6000x6000 pixels as RGB would take 549.3 MiB " +
+                         "(8-bit pixels and the float32 image), over the 512 MiB limit for a decoded image; use a smaller image or --channels gray", e.Message);
+        }
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "a pixel buffer was allocated before the refusal");
+        // As gray it needs 8 bytes a pixel (275 MiB): allowed, so decoding starts and finds the data damaged.
+        var g = Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(6000, 6000, 2), ImageChannels.Gray, "bomb.png"));
+        Assert.Equal($"cannot decode 'bomb.png' as an image ({ImageIO.Formats}): its pixel data is damaged", g.Message);
+        // A gray file is loaded as gray unless RGB is asked for.
+        Assert.DoesNotContain("limit", Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(6000, 6000, 0), ImageChannels.Auto, "gray.png")).Message);
+        var rgb = Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(6000, 6000, 0), ImageChannels.Rgb, "gray.png"));
+        Assert.EndsWith("over the 512 MiB limit for a decoded image; use a smaller image or --channels gray", rgb.Message);
+        // Gray: 9000 x 9000 x 8 bytes = 618 MiB; no hint to load it as gray, it is already.
+        var big = Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(9000, 9000, 0), ImageChannels.Auto, "gray.png"));
+        Assert.EndsWith("decoding its 9000x9000 pixels as gray would take 618 MiB (8-bit pixels and the float32 image), over the 512 MiB limit for a decoded image; use a smaller image", big.Message);
+        // Exactly at the cap (8192 x 4096 as RGB is 512 MiB) is allowed: the error is the truncation, not the cap.
+        Assert.DoesNotContain("limit", Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(8192, 4096, 2), ImageChannels.Auto, "edge.png")).Message);
+        Assert.Contains("limit", Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(8192, 4097, 2), ImageChannels.Auto, "edge.png")).Message);
+    }
+
     [Fact]
     public void Tga_PromisingMorePixelsThanItHolds_IsRefused()
     {

@@ -64,6 +64,26 @@ public class LoaderLimitTests
         Assert.Contains("not a regular file", e.Message);
     }
 
+    /// <summary>ONNX files go through the same bounded read as every other loader: a device, a FIFO or a folder is
+    /// refused before it is opened (a FIFO would block the open), with the file named.</summary>
+    [Fact]
+    public void Onnx_FromADeviceFifoOrFolder_IsRefusedBeforeReading()
+    {
+        var e = Assert.Throws<ConvGLException>(() => ConvGL.Core.Onnx.OnnxReader.Load("/dev/zero"));
+        Assert.Equal("cannot read ONNX model '/dev/zero': not a regular file (a device, FIFO or socket)", e.Message);
+        e = Assert.Throws<ConvGLException>(() => ConvGL.Core.Onnx.OnnxReader.ReadTensorFile("/dev/zero"));
+        Assert.Equal("cannot read ONNX tensor '/dev/zero': not a regular file (a device, FIFO or socket)", e.Message);
+        using var dir = new TempDir();
+        string fifo = dir.File("m.onnx");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) mkfifo.WaitForExit();
+        e = Assert.Throws<ConvGLException>(() => ConvGL.Core.Onnx.OnnxReader.Load(fifo));
+        Assert.Equal($"cannot read ONNX model '{fifo}': not a regular file (a device, FIFO or socket)", e.Message);
+        e = Assert.Throws<ConvGLException>(() => ConvGL.Core.Onnx.OnnxReader.Load(dir.Path));
+        Assert.Equal($"cannot read ONNX model '{dir.Path}': it is a folder", e.Message);
+        e = Assert.Throws<ConvGLException>(() => ConvGL.Core.Onnx.OnnxReader.Load(dir.File("none.onnx")));
+        Assert.Equal($"cannot read ONNX model '{dir.File("none.onnx")}': no such file", e.Message);
+    }
+
     private static byte[] SafeTensorsWithHeader(string json)
     {
         byte[] head = Encoding.UTF8.GetBytes(json);

@@ -172,6 +172,68 @@ public class KernelLibraryTests
             Assert.All(k.Data, v => Assert.True(float.IsFinite(v)));
             Assert.Contains(d.Name, table);
         }
-        Assert.Contains("gaussian:size=5, sigma=0", table);
+        Assert.Contains("\n  gaussian          normalised Gaussian blur", table);
+        Assert.Contains("\n      size=5        odd integer, between 1 and 1025: kernel width and height\n", table);
+        Assert.Contains("\n      sigma=0       number, between 0.01 and 10000 or 0: standard deviation in pixels", table);
+        Assert.Contains("\n      neighbours=4  4 or 8: 4 or 8 neighbours\n", table);
+    }
+
+    /// <summary>The help text is made from the definitions that validate: every parameter of every kernel is listed
+    /// with its default and domain, and the domain it states is the one enforced (its bounds accepted, one step past
+    /// them refused, an even value refused where it says odd, a fraction where it says integer).</summary>
+    [Fact]
+    public void Describe_StatesEachParametersDomain_AndThatDomainIsTheOneEnforced()
+    {
+        string table = KernelLibrary.Describe();
+        int checkedBounds = 0;
+        foreach (KernelDefinition d in KernelLibrary.All)
+        {
+            Assert.Contains($"\n  {d.Name} ", "\n" + table);
+            string Spec(KernelParameter p, double v) => $"{d.Name}:{p.Name}={v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+            foreach (KernelParameter p in d.Parameters)
+            {
+                Assert.Contains($"{p.Name}={p.Default.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}", table);
+                Assert.Contains(p.FullDomain + ": " + p.Description, table);
+                Assert.Equal(p.Odd, p.FullDomain.StartsWith("odd ", StringComparison.Ordinal));
+                // The stated bounds are accepted (an odd parameter's bounds are odd here) unless another parameter's
+                // rule refuses them first (gabor's automatic size for a huge sigma), and one step past them is refused.
+                double step = p.Integer ? 1 : Math.Max(1e-9, Math.Abs(p.Min) * 1e-6);
+                if (p.Min > double.MinValue)
+                {
+                    double below = p.Min - step == 0 && p.ZeroAllowed ? p.Min - 2 * step : p.Min - step; // 0 is the documented exception
+                    Assert.Contains("must be", Assert.Throws<ConvGLException>(() => KernelLibrary.Get(Spec(p, below))).Message);
+                    if (p.Values is null || p.Values.Contains(p.Min)) AcceptedOrOtherRule(Spec(p, p.Min), p.Name);
+                    checkedBounds++;
+                }
+                if (p.Max < double.MaxValue)
+                {
+                    step = p.Integer ? 1 : Math.Max(1e-9, Math.Abs(p.Max) * 1e-6);
+                    Assert.Contains("must be", Assert.Throws<ConvGLException>(() => KernelLibrary.Get(Spec(p, p.Max + step))).Message);
+                    if (p.Values is null || p.Values.Contains(p.Max)) AcceptedOrOtherRule(Spec(p, p.Max), p.Name);
+                    checkedBounds++;
+                }
+                if (p.Odd) Assert.Contains("is even", Assert.Throws<ConvGLException>(() => KernelLibrary.Get(Spec(p, p.Min + 1))).Message);
+                if (p.Integer) Assert.Contains("must be an integer", Assert.Throws<ConvGLException>(() => KernelLibrary.Get(Spec(p, p.Default + 0.5))).Message);
+                if (p.ZeroAllowed) AcceptedOrOtherRule(Spec(p, 0), p.Name);
+                foreach (double v in p.Values ?? []) Assert.Equal(2, KernelLibrary.Get(Spec(p, v)).Rank);
+                if (p.Values is not null)
+                    Assert.Contains($"must be {p.FullDomain}", Assert.Throws<ConvGLException>(() => KernelLibrary.Get(Spec(p, p.Values[0] + 1))).Message);
+            }
+        }
+        Assert.True(checkedBounds > 30, $"only {checkedBounds} bounds checked");
+    }
+
+    /// <summary>A spec at a stated bound builds, or is refused by a rule about another quantity (never about this
+    /// parameter's own domain).</summary>
+    private static void AcceptedOrOtherRule(string spec, string parameter)
+    {
+        try
+        {
+            Assert.Equal(2, KernelLibrary.Get(spec).Rank);
+        }
+        catch (ConvGLException e)
+        {
+            Assert.DoesNotContain($"parameter '{parameter}' must be", e.Message);
+        }
     }
 }
