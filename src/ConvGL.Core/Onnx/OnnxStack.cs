@@ -80,12 +80,19 @@ public static class OnnxStack
 
     private static ConvLayer Conv(OnnxGraph graph, ConvOp conv)
     {
-        NoSamePad(conv, conv.Spatial);
         Tensor w = Constant(graph, conv, conv.Inputs[1]);
         conv.CheckWeight(w);
         bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
         float[]? b = hasBias ? Constant(graph, conv, conv.Inputs[2]).Data : null;
-        return ConvLayer.FromOnnx(w, b, conv.Options(1, 1), conv.Inputs[1], hasBias ? conv.Inputs[2] : null);
+        ConvOptions options = conv.Options(1, 1);
+        // auto_pad SAME_*: the pads depend on the input size, which ConvGeometry resolves for every size.
+        if (conv.Spatial.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)
+            options = options with
+            {
+                Padding = conv.Spatial.AutoPad == AutoPad.SameUpper ? PaddingMode.SameUpper : PaddingMode.SameLower,
+                PadY = 0, PadX = 0, PadBottom = null, PadRight = null,
+            };
+        return ConvLayer.FromOnnx(w, b, options, conv.Inputs[1], hasBias ? conv.Inputs[2] : null);
     }
 
     private static LinearLayer Linear(OnnxGraph graph, GemmOp g)

@@ -45,6 +45,10 @@ public sealed class GpuStackRunner : IDisposable
     /// <see cref="GpuTimer"/> ring per layer, made on first use): read them with <see cref="LayerMilliseconds"/>.</summary>
     public bool TimeLayers { get; set; }
 
+    /// <summary>Called with the layer's index after each enabled layer's dispatch, or null (the default). For profilers
+    /// on a software rasteriser (`convgl bench` calls glFinish in it and reads the clock), where GL_TIME_ELAPSED reads ~0.</summary>
+    public Action<int>? AfterLayer { get; set; }
+
     /// <summary>The latest finished GPU time of layer i in milliseconds, or null when not measured (timing off, the
     /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
     public double? LayerMilliseconds(int layer)
@@ -196,6 +200,7 @@ public sealed class GpuStackRunner : IDisposable
                 // A query left open by a failing layer would make every later Begin a GL error.
                 timer?.End();
             }
+            AfterLayer?.Invoke(i);
         }
     }
 
