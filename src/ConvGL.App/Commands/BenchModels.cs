@@ -85,36 +85,30 @@ internal static class BenchModels
         return t;
     }
 
-    /// <summary>Where the GPU time goes: three runs with glFinish after every layer, each layer's median, summed by
-    /// layer kind (a conv by its shape). On a real GPU the syncs cost little; on llvmpipe they are what the pass
-    /// costs anyway (one thread pool runs every dispatch to completion).</summary>
+    /// <summary>Where the GPU time goes: one run with glFinish after every layer (the GPU row just compiled every
+    /// shader in this context), summed by layer kind (a conv by its shape). On llvmpipe the syncs cost what the pass
+    /// costs anyway (one thread pool runs every dispatch to completion); on a real GPU they add a little per layer.</summary>
     private static IReadOnlyList<string> Breakdown(GlContext context, Stack stack, Tensor x)
     {
         using var runner = new GpuStackRunner(context, stack, Size, Size);
         using GpuTensor input = GpuTensor.From(context, x, "bench breakdown input");
-        var times = new double[stack.Layers.Count][];
-        for (int i = 0; i < times.Length; i++) times[i] = new double[3];
-        int run = 0;
+        var times = new double[stack.Layers.Count];
         long mark = 0;
         runner.AfterLayer = i =>
         {
             context.Gl.Finish();
             long now = Stopwatch.GetTimestamp();
-            times[i][run] = Stopwatch.GetElapsedTime(mark, now).TotalMilliseconds;
+            times[i] = Stopwatch.GetElapsedTime(mark, now).TotalMilliseconds;
             mark = now;
         };
-        runner.Run(input); // warm-up: compiles every shader
-        for (run = 0; run < 3; run++)
-        {
-            context.Gl.Finish();
-            mark = Stopwatch.GetTimestamp();
-            runner.Run(input);
-        }
+        context.Gl.Finish();
+        mark = Stopwatch.GetTimestamp();
+        runner.Run(input);
         var kinds = new Dictionary<string, (int Count, double Ms)>(StringComparer.Ordinal);
         double total = 0;
         for (int i = 0; i < times.Length; i++)
         {
-            double ms = BenchRow.Median(times[i]);
+            double ms = times[i];
             total += ms;
             MapShape outShape = runner.Plan.Outputs[i], inShape = runner.Plan.InputOf(i);
             string kind = stack.Layers[i] is ConvLayer c
@@ -125,7 +119,7 @@ internal static class BenchModels
         }
         var lines = new List<string>
         {
-            string.Create(CultureInfo.InvariantCulture, $"resnet18-224 gpu, per layer kind (glFinish after every layer, median of 3 runs; {total:0.0} ms in all):"),
+            string.Create(CultureInfo.InvariantCulture, $"resnet18-224 gpu, per layer kind (glFinish after every layer, one run; {total:0.0} ms in all):"),
         };
         foreach ((string kind, (int n, double ms)) in kinds.OrderByDescending(k => k.Value.Ms))
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"- {kind}: {n} layer{(n > 1 ? "s" : "")}, {ms:0.0} ms ({100 * ms / total:0}%)"));
