@@ -35,5 +35,16 @@ internal sealed class FrameStats
         _since = now;
     }
 
+    /// <summary>Frames past warm-up that rebuilt no HUD text, and the managed bytes the render thread allocated over
+    /// them (<c>--stats</c>: a steady frame allocates nothing).</summary>
+    public int SteadyFrames { get; private set; }
+    public long SteadyBytes { get; private set; }
+
+    public void SteadyFrame(long allocatedBytes)
+    {
+        SteadyFrames++;
+        SteadyBytes += allocatedBytes;
+    }
+
     public string FpsText => Fps is { } f ? f.ToString(f < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " fps" : "- fps";
 }

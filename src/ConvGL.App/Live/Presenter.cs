@@ -38,6 +38,8 @@ internal sealed class Presenter : IDisposable
         LoadPrograms();
     }
 
+    public GlContext Context => _context;
+
     /// <summary>Why a presentation program is missing (it failed to compile at start-up and no good version
     /// exists yet), else null. Programs that compiled once keep their last good version on a failed reload.</summary>
     public string? Error { get; private set; }
