@@ -49,7 +49,7 @@ internal static class BenchModels
                     {
                         runner.Run(i);
                         GpuStackOps.Copy(ctx, runner.Output(last), o, (512, 1, 1));
-                    }, runner, () => $"GpuStackRunner, {stack.Layers.Count} layers (batchnorm folded into the convs)");
+                    }, runner, () => $"{stack.Layers.Count} layers, batchnorm folded into the convs");
                 },
                 GpuAlgo = "GpuStackRunner",
                 Peer = x => new OnnxRuntimeModel(path, input, x, 512),
