@@ -14,8 +14,9 @@ public sealed class BenchResNet18Tests
         Assert.Equal("resnet18-224", c.Name);
         Assert.Contains(BenchCases.All(quick: false), x => x.Name == c.Name);
         Assert.DoesNotContain(BenchCases.All(quick: true), x => x.Name == c.Name);
-        // ResNet18 at 224x224: about 1.81 G multiply-adds in its 22 convs (the published 1.8 GFLOPs counts multiply-adds).
-        Assert.InRange(c.Macs, 1_800_000_000, 1_830_000_000);
+        // At 224x224, by hand: torchvision's ResNet18 convs are 1.814 G multiply-adds; this CNTK export has 22 convs, two more
+        // 3x3 512->512 at 7x7 (7*7*512*512*9 = 115.6 M each): 2.045 G.
+        Assert.InRange(c.Macs, 2_040_000_000, 2_050_000_000);
         Tensor input = c.MakeInput();
         Assert.Equal([3, 224, 224], input.Shape);
         using BenchPeer peer = c.Peer!(input);
