@@ -3,8 +3,9 @@ namespace ConvGL.Core;
 /// <summary>Correlate uses the kernel as stored (CNNs, OpenCV filter2D, PyTorch); convolve rotates it 180 degrees first.</summary>
 public enum ConvMode { Correlate, Convolve }
 
-/// <summary>How much of the padded input the output covers. See <see cref="ConvGeometry"/>.</summary>
-public enum PaddingMode { Same, Valid, Full, Explicit }
+/// <summary>How much of the padded input the output covers. See <see cref="ConvGeometry"/>. SameUpper and SameLower are
+/// ONNX's auto_pad: ceil(n / stride) outputs, the odd padding pixel after (upper) or before (lower).</summary>
+public enum PaddingMode { Same, Valid, Full, Explicit, SameUpper, SameLower }
 
 /// <summary>Every option of a 2D convolution (DESIGN.md, "Convolution semantics").</summary>
 public sealed record ConvOptions
@@ -41,7 +42,8 @@ public sealed record ConvOptions
 public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Output)
 {
     /// <summary>DESIGN.md's rule: valid pads 0; same pads d*(k-1) in total, floor half before (PyTorch);
-    /// full pads d*(k-1) on both sides; explicit pads p on both sides (or p before, explicitPadAfter after).
+    /// full pads d*(k-1) on both sides; explicit pads p on both sides (or p before, explicitPadAfter after); ONNX's
+    /// SAME_UPPER / SAME_LOWER pad max(0, (ceil(n/s) - 1) s + d(k-1) + 1 - n) in total, the larger half after / before.
     /// out = floor((n + pad_total - d*(k-1) - 1) / s) + 1. Throws when that is below 1.</summary>
     public static AxisGeometry Compute(int n, int k, int stride, int dilation, PaddingMode mode, int explicitPad = 0, string axis = "",
         int? explicitPadAfter = null)
@@ -58,6 +60,7 @@ public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Outp
             PaddingMode.Valid => (0L, 0L),
             PaddingMode.Same => (span / 2, span - span / 2),
             PaddingMode.Full => (span, span),
+            PaddingMode.SameUpper or PaddingMode.SameLower => OnnxSame(n, stride, span, mode == PaddingMode.SameUpper),
             PaddingMode.Explicit when explicitPad >= 0 && (explicitPadAfter ?? 0) >= 0 => (explicitPad, explicitPadAfter ?? explicitPad),
             PaddingMode.Explicit => throw new ConvGLException($"padding ({explicitPad}, {explicitPadAfter ?? explicitPad}) must not be negative"),
             _ => throw new ArgumentOutOfRangeException(nameof(mode)),
@@ -73,6 +76,12 @@ public readonly record struct AxisGeometry(int PadBefore, int PadAfter, int Outp
                 $"output {axis} size would be below 1: input {n}, kernel {k}, dilation {dilation}, padding {mode.ToString().ToLowerInvariant()} " +
                 $"(the dilated kernel spans {span + 1} but the padded input is {padded})");
         return new AxisGeometry((int)before, (int)after, (int)(numerator / stride) + 1);
+    }
+
+    private static (long Before, long After) OnnxSame(long n, long stride, long span, bool upper)
+    {
+        long total = Math.Max(0, ((n + stride - 1) / stride - 1) * stride + span + 1 - n);
+        return upper ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
     }
 }
 

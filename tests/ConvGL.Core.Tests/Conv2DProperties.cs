@@ -105,6 +105,9 @@ public class Conv2DProperties
                                     PaddingMode.Valid => (0, 0),
                                     PaddingMode.Same => (span / 2, span - span / 2),
                                     PaddingMode.Full => (span, span),
+                                    // ONNX auto_pad: ceil(n/s) outputs, the odd pixel after (upper) or before (lower).
+                                    PaddingMode.SameUpper or PaddingMode.SameLower when Math.Max(0, ((n + s - 1) / s - 1) * s + span + 1 - n) is int t =>
+                                        mode == PaddingMode.SameUpper ? (t / 2, t - t / 2) : (t - t / 2, t / 2),
                                     _ => (p, p),
                                 };
                                 // Count top-left positions 0, s, 2s, ... whose dilated window fits in the padded length.
@@ -118,7 +121,8 @@ public class Conv2DProperties
                                 }
                                 AxisGeometry g = AxisGeometry.Compute(n, k, s, d, mode, p);
                                 Assert.True(count == g.Output && before == g.PadBefore && after == g.PadAfter, $"{ctx}: {g} vs count {count}");
-                                if (mode == PaddingMode.Same) Assert.True((n + s - 1) / s == g.Output, $"{ctx}: same must give ceil(n/s)");
+                                if (mode is PaddingMode.Same or PaddingMode.SameUpper or PaddingMode.SameLower)
+                                    Assert.True((n + s - 1) / s == g.Output, $"{ctx}: same must give ceil(n/s)");
                                 if (mode == PaddingMode.Full && s == 1) Assert.Equal(n + span, g.Output);
                                 // The reference really produces that many outputs.
                                 var o = new ConvOptions { Padding = mode, PadX = p, StrideX = s, DilationX = d };

@@ -137,6 +137,7 @@ internal static class BenchCommand
         Console.Write(header.ToString());
 
         var rows = new List<BenchRow>();
+        var breakdowns = new List<string>();
         bool failed = false;
         using var progress = new Progress("convgl bench");
         for (int ci = 0; ci < cases.Count; ci++)
@@ -169,6 +170,7 @@ internal static class BenchCommand
                     }
                 }
                 caseRows.Add(row);
+                if (gl is not null && row.HasTime && c.GpuBreakdown is not null) breakdowns.AddRange(c.GpuBreakdown(gl, input));
             }
             // The peer right after ConvGL's rows, in the same run: the ratio column is ConvGL's median over the peer's.
             BenchRow? peer = c.Peer is null ? null : TimePeer(c, input, reps, budget);
@@ -188,7 +190,7 @@ internal static class BenchCommand
             }
         }
         progress.Complete();
-        string footer = BenchReport.Legend(BenchMachine.LoadAverage());
+        string footer = BenchReport.Legend(BenchMachine.LoadAverage()) + (breakdowns.Count > 0 ? "\n" + string.Join("\n", breakdowns) + "\n" : "");
         Console.WriteLine();
         Console.Write(footer);
 
@@ -241,7 +243,7 @@ internal static class BenchCommand
         GC.Collect();
         GC.WaitForPendingFinalizers();
         peer.Run();
-        Verification v = BenchVerify.Check(c, input, peer.Output());
+        Verification v = c.Verify?.Invoke(input, peer.Output()) ?? BenchVerify.Check(c, input, peer.Output());
         if (!v.Ok)
         {
             Console.Error.WriteLine($"MISMATCH {c.Name} {peer.Device}: {v.Message}");
@@ -280,7 +282,7 @@ internal static class BenchCommand
         }
 
         // Check before timing: a broken kernel can be very fast.
-        Verification v = BenchVerify.Check(c, input, gout.Download());
+        Verification v = c.Verify?.Invoke(input, gout.Download()) ?? BenchVerify.Check(c, input, gout.Download());
         if (!v.Ok)
         {
             Console.Error.WriteLine($"MISMATCH {c.Name} gpu: {v.Message}");
@@ -368,6 +370,11 @@ internal sealed class BenchCase
     public required Func<Tensor, Tensor> Reference { get; init; }
     /// <summary>Kernel size, stride, dilation, padding and border of one output's window, per axis.</summary>
     public required WindowGeometry Window { get; init; }
+    /// <summary>A whole-output check (input, output) replacing the corner-crop one (a model's output is not a window
+    /// of its input); null: <see cref="BenchVerify.Check"/>.</summary>
+    public Func<Tensor, Tensor, Verification>? Verify { get; init; }
+    /// <summary>Where a GPU row's time goes, as lines for after the table (a model: per layer kind); null: none.</summary>
+    public Func<GlContext, Tensor, IReadOnlyList<string>>? GpuBreakdown { get; init; }
 }
 
 internal readonly record struct WindowGeometry(int KernelY, int KernelX, ConvOptions Options);
@@ -398,6 +405,7 @@ internal static class BenchCases
             Layer("gabor15-1to8", "gabor bank, direct", GaborBank(), null, 1, s.GaborH, s.GaborW, image),
             Layer("gabor15-1to8-fft", "gabor bank, FFT (CPU only)", GaborBank(), null, 1, s.GaborH, s.GaborW, image, fft: true),
             MaxPool("maxpool2-32", 32, s.PoolHW, s.PoolHW),
+            .. quick ? [] : BenchModels.ResNet18(),
             FilterFft("conv63-fft", "random 63x63, FFT", RandomTensor([63, 63], 63, 1f / 2000), 1, quick ? 96 : 1024, quick ? 96 : 1024, image),
             FilterFft("gauss501-rgb", "gaussian 501x501 on RGB, FFT", KernelLibrary.Get("gaussian:501"), 3, quick ? 64 : 512, quick ? 64 : 512, image),
         ];
@@ -410,7 +418,11 @@ internal static class BenchCases
         string[] names = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (string n in names)
             if (!all.Any(c => c.Name.StartsWith(n, StringComparison.Ordinal)))
+            {
+                // The model case is absent when the model is: say how to fetch it rather than "no such case".
+                if (n.StartsWith("resnet18", StringComparison.Ordinal)) Core.Onnx.PackagedModels.Locate(Core.Onnx.PackagedModels.ResNet18);
                 throw new ConvGLException($"bench: --case '{n}' matches no case (cases: {string.Join(", ", all.Select(c => c.Name))})");
+            }
         if (names.Length == 0) throw new ConvGLException("bench: --case needs at least one name (see convgl bench --list)");
         return all.Where(c => names.Any(n => c.Name.StartsWith(n, StringComparison.Ordinal))).ToList();
     }

@@ -4,6 +4,7 @@ using ConvGL.App.Cli;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Ops;
+using ConvGL.Core.Onnx;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
@@ -57,11 +58,16 @@ internal static partial class FeaturesCommand
 
         Stack stack = StackCatalog.Load(stackArg);
         CheckOutputDirectory(outDir);
+        bool isArray = IsArray(inputPath);
         Tensor image = LoadInput(inputPath, stack);
+        // An image gets the model's preprocessing (a packaged model's: resized to its size, reordered, scaled, minus its
+        // mean); an array is the model's input as it is.
+        ImagePreprocess? preprocess = isArray ? null : stack.Preprocess;
         // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
-        StackPlan.Create(stack, size?.H ?? image.H, size?.W ?? image.W);
+        StackPlan.Create(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W);
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
         Tensor input = stack.PrepareInput(image);
+        if (preprocess is not null) input = preprocess.Apply(input);
         StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
 
         ConvAlgorithm algorithm = args.GetValue(AlgorithmOption);
@@ -97,16 +103,28 @@ internal static partial class FeaturesCommand
         progress.Complete();
         Console.WriteLine($"features: {stack.Name} on {inputPath} ({input.C}x{input.H}x{input.W}, {(gpu ? "gpu" : "cpu")}): " +
                           $"{result.Outputs.Count} layers written to {outDir}");
+        if (preprocess is not null) Console.WriteLine($"  input: {preprocess.Describe()}");
         for (int i = 0; i < result.Outputs.Count; i++)
-            Console.WriteLine($"  {FileStem(i, stack.Layers[i])}  {result.Plan.Outputs[i]}");
+            Console.WriteLine($"  {FileStem(i, stack)}  {result.Plan.Outputs[i]}");
         return 0;
     }
 
-    internal static string FileStem(int index, StackLayer layer) => $"{index:D2}-{layer.Type}";
+    private static bool IsArray(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>"NN-type" for layer NN; a layer imported from an ONNX model adds its node's name ("05-conv-Convolution261"),
+    /// with every character outside [A-Za-z0-9_] made '_' and at most 48 of them.</summary>
+    internal static string FileStem(int index, Stack stack)
+    {
+        StackLayer layer = stack.Layers[index];
+        string stem = $"{index:D2}-{layer.Type}";
+        if (stack.SourcePath?.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) != true || layer.Label is not { Length: > 0 } label) return stem;
+        string node = string.Concat(label.Take(48).Select(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_' ? ch : '_'));
+        return $"{stem}-{node}";
+    }
 
     private static Tensor LoadInput(string path, Stack stack)
     {
-        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        if (!IsArray(path))
             return ImageIO.Load(path, stack.Input == StackInput.Gray ? ImageChannels.Gray : ImageChannels.Rgb);
         Tensor t = Npy.Read(path);
         return t.Rank switch
@@ -187,7 +205,7 @@ internal static partial class FeaturesCommand
             throw new ConvGLException($"features: --out {dir} already holds '{foreign}', which is not features output; choose a new or empty folder");
     }
 
-    [GeneratedRegex(@"^(input\.npy|[0-9]{2}-[a-z_]+\.(npy|png))$")]
+    [GeneratedRegex(@"^(input\.npy|[0-9]{2}-[a-z_]+(-[A-Za-z0-9_]{1,48})?\.(npy|png))$")]
     private static partial Regex DumpFile();
 
     private static void WriteAll(string dir, StackResult result, Progress progress)
@@ -216,7 +234,7 @@ internal static partial class FeaturesCommand
             Npy.Write(Path.Combine(temp, "input.npy"), result.Input);
             for (int i = 0; i < result.Outputs.Count; i++)
             {
-                string stem = FileStem(i, result.Plan.Stack.Layers[i]);
+                string stem = FileStem(i, result.Plan.Stack);
                 // The maps are computed; writing them (PNG encoding) is the rest, half of the bar.
                 progress.Report(0.5 + 0.5 * i / result.Outputs.Count, $"writing {stem}");
                 Npy.Write(Path.Combine(temp, stem + ".npy"), result.Outputs[i]);

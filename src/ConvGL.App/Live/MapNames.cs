@@ -12,11 +12,14 @@ internal static class MapNames
     /// <summary>[layer][channel] names; <paramref name="enabled"/>[i] false means layer i passes its input through.</summary>
     public static string[][] For(Stack stack, IReadOnlyList<bool> enabled, IReadOnlyList<string>?[] kernelNames)
     {
-        string[] current = stack.InputChannels == 1 ? ["gray"] : ["R", "G", "B"];
+        string[] input = stack.InputChannels == 1 ? ["gray"] : stack.Preprocess is null ? ["R", "G", "B"] : ["B", "G", "R"];
         var result = new string[stack.Layers.Count][];
         for (int i = 0; i < stack.Layers.Count; i++)
         {
             StackLayer layer = stack.Layers[i];
+            // A graph layer reads the maps it names (a residual add, a branch), not always the previous layer's.
+            int from = layer.InputsOf(i)[0];
+            string[] current = from < 0 ? input : result[from];
             if (enabled[i])
                 current = layer switch
                 {
@@ -24,6 +27,8 @@ internal static class MapNames
                         .Select(o => current.Length == 1 ? k[o % k.Count] : $"{k[o % k.Count]} of {Input(current, o / k.Count)}").ToArray(),
                     ConvLayer c => Enumerable.Range(0, c.Weight.Shape[0]).Select(o => $"{Stem(c, i)} {o}").ToArray(),
                     MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => $"|{current[2 * o]}, {current[2 * o + 1]}|").ToArray(),
+                    LinearLayer lin => Enumerable.Range(0, lin.Out).Select(o => $"{lin.Label ?? "linear"} {o}").ToArray(),
+                    FlattenLayer => [],
                     _ => current,
                 };
             result[i] = current;
@@ -33,9 +38,11 @@ internal static class MapNames
 
     private static string Input(string[] names, int i) => i < names.Length ? names[i] : $"input {i}";
 
-    // "conv2" for "conv2.weight", the file's stem for "w.npy", the layer's label, else "conv" and its number.
+    // An imported layer's node name; "conv2" for "conv2.weight", the file's stem for "w.npy", the layer's label, else
+    // "conv" and its number.
     private static string Stem(ConvLayer c, int index)
     {
+        if (c.Imported && c.Label is { Length: > 0 } node) return node;
         string? n = c.WeightName;
         if (n is null or "live") return c.Label ?? $"conv{index + 1}";
         if (n.EndsWith(".weight", StringComparison.Ordinal)) return n[..^".weight".Length];

@@ -130,7 +130,7 @@ internal sealed class StackPipeline : ILivePipeline
         ConvOptions next = change(c.Options) with { Groups = c.Options.Groups };
         StackLayer[] layers = [.. stack.Layers];
         layers[layer] = ConvLayer.Learned(c.Weight, c.Bias, next, c.WeightName ?? "live", c.Bias is null ? null : c.BiasName ?? "live.bias");
-        var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description };
+        var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description, Preprocess = stack.Preprocess };
         var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled) { TimeLayers = TimesLayers };
         _runner.Dispose();
         (_runner, _convs) = (runner, Views(rebuilt));

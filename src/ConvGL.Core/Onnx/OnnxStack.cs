@@ -5,13 +5,19 @@ namespace ConvGL.Core.Onnx;
 /// <summary>An ONNX model as a ConvGL <see cref="Stack"/>, so everything that takes a stack (features, the window,
 /// the GPU stack runner) takes the model: one layer per graph op after BatchNormalization folding, named after its
 /// node, reading the layers its node reads (residual Adds name two). The model must take one (1, C, H, W) input
-/// with C = 1 (a gray stack) or 3 (RGB), fed as is (no preprocessing). Ops whose shape depends on the input size
+/// with C = 1 (a gray stack) or 3 (RGB), fed as is unless a preprocessing is given (<see cref="Stack.Preprocess"/>). Ops whose shape depends on the input size
 /// in a way a stack cannot hold (auto_pad SAME_*), and weights that are not initializers, are one error naming the node.</summary>
 public static class OnnxStack
 {
-    public static Stack Load(string path) => FromGraph(OnnxGraph.Load(path), Path.GetFileNameWithoutExtension(path));
+    /// <summary>Imports a model file. A packaged model (<see cref="PackagedModels"/>) is named after it and gets its
+    /// package's image preprocessing; any other file is named after the file and takes images as they are.</summary>
+    public static Stack Load(string path)
+    {
+        PackagedModel? packaged = PackagedModels.Of(path);
+        return FromGraph(OnnxGraph.Load(path), packaged?.Name ?? Path.GetFileNameWithoutExtension(path), PackagedModels.PreprocessFor(path));
+    }
 
-    public static Stack FromGraph(OnnxGraph graph, string name)
+    public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null)
     {
         string src = graph.Model.Source;
         if (graph.Inputs.Count != 1)
@@ -19,6 +25,8 @@ public static class OnnxStack
         OnnxValueInfo input = graph.Inputs[0];
         if (input.Shape is not [var n, var c, _, _] || n is not (1 or -1) || c is not (1 or 3))
             throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3");
+        if (preprocess is not null && c != 3)
+            throw new ConvGLException($"{src}: its preprocessing gives 3 channels, the model takes {c}");
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         var layers = new List<StackLayer>(graph.Ops.Count);
@@ -46,7 +54,7 @@ public static class OnnxStack
         }
         try
         {
-            return new Stack(name, input.Shape[1] == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({graph.Model.Producer}, opset {graph.Model.Opset})" };
+            return new Stack(name, input.Shape[1] == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({graph.Model.Producer}, opset {graph.Model.Opset})", Preprocess = preprocess };
         }
         catch (ConvGLException e)
         {
@@ -72,12 +80,19 @@ public static class OnnxStack
 
     private static ConvLayer Conv(OnnxGraph graph, ConvOp conv)
     {
-        NoSamePad(conv, conv.Spatial);
         Tensor w = Constant(graph, conv, conv.Inputs[1]);
         conv.CheckWeight(w);
         bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
         float[]? b = hasBias ? Constant(graph, conv, conv.Inputs[2]).Data : null;
-        return ConvLayer.FromOnnx(w, b, conv.Options(1, 1), conv.Inputs[1], hasBias ? conv.Inputs[2] : null);
+        ConvOptions options = conv.Options(1, 1);
+        // auto_pad SAME_*: the pads depend on the input size, which ConvGeometry resolves for every size.
+        if (conv.Spatial.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)
+            options = options with
+            {
+                Padding = conv.Spatial.AutoPad == AutoPad.SameUpper ? PaddingMode.SameUpper : PaddingMode.SameLower,
+                PadY = 0, PadX = 0, PadBottom = null, PadRight = null,
+            };
+        return ConvLayer.FromOnnx(w, b, options, conv.Inputs[1], hasBias ? conv.Inputs[2] : null);
     }
 
     private static LinearLayer Linear(OnnxGraph graph, GemmOp g)

@@ -44,10 +44,13 @@ public sealed class AddLayer : StackLayer
 }
 
 /// <summary>Inference batch normalisation as a per-channel affine map (see <see cref="BatchNorm"/>):
-/// <c>"type": "batchnorm"</c>. An imported BatchNormalization right after a conv is folded into that conv instead.</summary>
+/// <c>"type": "batchnorm"</c> with <c>"scale"</c> and <c>"shift"</c> tensors. An imported BatchNormalization right after a conv is folded into that conv instead.</summary>
 public sealed class BatchNormLayer(BatchNorm parameters) : StackLayer
 {
     public BatchNorm Parameters { get; } = parameters;
+    /// <summary>The tensor names a stack file gives the scale and shift (null: made up from the label when written).</summary>
+    public string? ScaleName { get; init; }
+    public string? ShiftName { get; init; }
 
     public override string Type => "batchnorm";
 

@@ -25,7 +25,9 @@ public static class StackCatalog
             : Directory.GetFiles(dir, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal).ToArray();
     }
 
-    /// <summary>The file a <c>--stack</c> argument means: an existing file as given, else a shipped stack name.</summary>
+    /// <summary>The file a <c>--stack</c> argument means: an existing file as given, else a shipped stack name, else a
+    /// packaged model's name (<see cref="Onnx.PackagedModels"/>: its .onnx in the NuGet cache, or one error saying how to
+    /// fetch it).</summary>
     public static string Resolve(string nameOrPath)
     {
         if (File.Exists(nameOrPath)) return nameOrPath;
@@ -35,9 +37,11 @@ public static class StackCatalog
             string shipped = Path.Combine(dir, nameOrPath + ".json");
             if (File.Exists(shipped)) return shipped;
         }
+        if (looksLikeName && Onnx.PackagedModels.Find(nameOrPath) is { } model) return Onnx.PackagedModels.Locate(model);
         IReadOnlyList<string> names = ShippedNames();
+        string models = string.Join(", ", Onnx.PackagedModels.All.Select(m => m.Name));
         throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': no such file, and not a shipped stack name " +
-            (names.Count > 0 ? $"(shipped: {string.Join(", ", names)})" : "(no assets/stacks folder found)"));
+            (names.Count > 0 ? $"(shipped: {string.Join(", ", names)}; models: {models})" : $"(no assets/stacks folder found; models: {models})"));
     }
 
     /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>).</summary>

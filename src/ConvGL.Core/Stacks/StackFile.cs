@@ -208,6 +208,14 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new MagnitudeLayer();
             }
+            else if (type == "batchnorm")
+            {
+                layer = BatchNormFields(el, at, channels);
+            }
+            else if (type == "linear")
+            {
+                layer = Linear(el, at);
+            }
             else if (type is "add" or "globalavgpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
@@ -233,7 +241,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, maxpool, avgpool, magnitude, add, globalavgpool, flatten";
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, maxpool, avgpool, magnitude, add, globalavgpool, flatten, batchnorm, linear";
 
         private StackLayer Conv(JsonElement el, LayerContext at, int channels)
         {
@@ -256,9 +264,16 @@ public static class StackFile
                             "same" => PaddingMode.Same,
                             "valid" => PaddingMode.Valid,
                             "full" => PaddingMode.Full,
-                            _ => throw at.Error("padding", $"must be same, valid, full, an integer or [y, x], found {Raw(p)}"),
+                            "same_upper" => PaddingMode.SameUpper,
+                            "same_lower" => PaddingMode.SameLower,
+                            _ => throw at.Error("padding", $"must be same, valid, full, same_upper, same_lower, an integer, [y, x] or [top, left, bottom, right], found {Raw(p)}"),
                         },
                     };
+                }
+                else if (p.ValueKind == JsonValueKind.Array && p.GetArrayLength() == 4)
+                {
+                    int[] pads = Pads(p, "padding", at);
+                    options = options with { Padding = PaddingMode.Explicit, PadY = pads[0], PadX = pads[1], PadBottom = pads[2], PadRight = pads[3] };
                 }
                 else
                 {
@@ -423,16 +438,88 @@ public static class StackFile
                     throw at.Error(field, $"'{Echo(name)}' holds {t.Data[i]} at flat index {i}; weights must be finite");
         }
 
-        private PoolLayer Pool(JsonElement el, LayerContext at, PoolKind kind)
+        private StackLayer Pool(JsonElement el, LayerContext at, PoolKind kind)
         {
-            var f = Fields(el, at, ["type", "name", "inputs", "size", "stride", "padding"]);
+            string[] onnxFields = kind == PoolKind.Max ? ["dilation", "ceil_mode"] : ["dilation", "ceil_mode", "count_include_pad"];
+            var f = Fields(el, at, ["type", "name", "inputs", "size", "stride", "padding", .. onnxFields]);
             if (!f.ContainsKey("size")) throw at.Error("size", "is missing (the pool window, N or [y, x])");
             (int ky, int kx) = Pair(f, "size", at, 0, min: 1);
             (int sy, int sx) = Pair(f, "stride", at, 0, min: 1);
+            bool fourPads = f.TryGetValue("padding", out JsonElement pe) && pe.ValueKind == JsonValueKind.Array && pe.GetArrayLength() == 4;
+            if (fourPads || onnxFields.Any(f.ContainsKey))
+            {
+                // ONNX's pooling (PaddedPoolOptions): per-side pads, dilation, ceil_mode, count_include_pad.
+                int[] pads = fourPads ? Pads(pe, "padding", at) : Pair(f, "padding", at, 0, min: 0) is var (y, x) ? [y, x, y, x] : [];
+                (int dy, int dx) = Pair(f, "dilation", at, 1, min: 1);
+                var options = new PaddedPoolOptions
+                {
+                    Kind = kind, SizeY = ky, SizeX = kx, StrideY = sy == 0 ? ky : sy, StrideX = sx == 0 ? kx : sx,
+                    PadTop = pads[0], PadLeft = pads[1], PadBottom = pads[2], PadRight = pads[3], DilationY = dy, DilationX = dx,
+                    CeilMode = Bool(f, "ceil_mode", at, false),
+                    // Absent: zeros counted, as this format's plain avgpool (PyTorch's default).
+                    CountIncludePad = Bool(f, "count_include_pad", at, true),
+                };
+                return new PaddedPoolLayer(options);
+            }
             (int py, int px) = Pair(f, "padding", at, 0, min: 0);
             if (py * 2 > ky || px * 2 > kx)
                 throw at.Error("padding", $"({py}, {px}) must be at most half the pool size ({ky}, {kx}), as in PyTorch");
             return new PoolLayer(new PoolOptions { Kind = kind, SizeY = ky, SizeX = kx, StrideY = sy, StrideX = sx, PadY = py, PadX = px });
+        }
+
+        /// <summary>[top, left, bottom, right], each at least 0.</summary>
+        private static int[] Pads(JsonElement el, string field, LayerContext at) =>
+            el.EnumerateArray().Select(v => Int(v, field, at, 0)).ToArray();
+
+        private static bool Bool(Dictionary<string, JsonElement> f, string field, LayerContext at, bool fallback) =>
+            !f.TryGetValue(field, out JsonElement el) ? fallback
+                : el.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    _ => throw at.Error(field, $"must be true or false, found {Raw(el)}"),
+                };
+
+        /// <summary>A per-channel affine map y = scale[c] x + shift[c] (inference batchnorm): <c>scale</c> and <c>shift</c>
+        /// name tensors of <c>channels</c> values each.</summary>
+        private BatchNormLayer BatchNormFields(JsonElement el, LayerContext at, int channels)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "scale", "shift"]);
+            (string Name, float[] Values) Vector(string field)
+            {
+                if (!f.TryGetValue(field, out JsonElement v)) throw at.Error(field, "is missing (a tensor name or .npy path: one value per channel)");
+                (string name, Tensor t) = ReadTensor(v, field, at);
+                if (t.Rank != 1 || t.Length != channels)
+                    throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels}), one value per channel of {at.Source}");
+                CheckFinite(t, name, field, at);
+                return (name, t.Data);
+            }
+            (string scaleName, float[] scale) = Vector("scale");
+            (string shiftName, float[] shift) = Vector("shift");
+            return new BatchNormLayer(BatchNorm.FromAffine(scale, shift)) { ScaleName = scaleName, ShiftName = shiftName };
+        }
+
+        /// <summary>PyTorch Linear: <c>weight</c> (out, in) and optional <c>bias</c> (out).</summary>
+        private LinearLayer Linear(JsonElement el, LayerContext at)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "weight", "bias"]);
+            if (!f.TryGetValue("weight", out JsonElement we)) throw at.Error("weight", "is missing (a tensor name or .npy path of shape (out, in))");
+            (string weightName, Tensor weight) = ReadTensor(we, "weight", at);
+            if (weight.Rank != 2 || weight.Length == 0)
+                throw at.Error("weight", $"'{Echo(weightName)}' has shape {weight.ShapeString}; a linear weight must be (out, in)");
+            CheckFinite(weight, weightName, "weight", at);
+            CountWeights(weight.Length, "weight", at);
+            string? biasName = null;
+            float[]? bias = null;
+            if (f.TryGetValue("bias", out JsonElement be))
+            {
+                (biasName, Tensor b) = ReadTensor(be, "bias", at);
+                if (b.Rank != 1 || b.Length != weight.Shape[0])
+                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {b.ShapeString}; it must be ({weight.Shape[0]}), one value per output");
+                CheckFinite(b, biasName, "bias", at);
+                bias = b.Data;
+            }
+            return new LinearLayer(weight, bias, weightName, biasName);
         }
 
         /// <summary>N or [y, x]; absent gives (fallback, fallback).</summary>

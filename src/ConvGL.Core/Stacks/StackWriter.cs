@@ -42,11 +42,42 @@ public static class StackWriter
         }
         for (int i = 0; i < stack.Layers.Count; i++)
         {
-            if (stack.Layers[i] is not ConvLayer { IsFixed: false } conv) continue;
-            Add(conv.WeightName!, conv.Weight, i);
-            if (conv.Bias is not null) Add(conv.BiasName!, new Tensor([conv.Bias.Length], conv.Bias), i);
+            switch (stack.Layers[i])
+            {
+                case ConvLayer { IsFixed: false } conv:
+                    Add(conv.WeightName!, conv.Weight, i);
+                    if (conv.Bias is not null) Add(conv.BiasName!, new Tensor([conv.Bias.Length], conv.Bias), i);
+                    break;
+                case LinearLayer linear:
+                    Add(linear.WeightName, linear.Weight, i);
+                    if (linear.Bias is not null) Add(linear.BiasName!, new Tensor([linear.Bias.Length], linear.Bias), i);
+                    break;
+                case BatchNormLayer bn:
+                    (string scale, string shift) = BatchNormNames(bn, i);
+                    Add(scale, new Tensor([bn.Parameters.Channels], bn.Parameters.Scale), i);
+                    Add(shift, new Tensor([bn.Parameters.Channels], bn.Parameters.Shift), i);
+                    break;
+            }
         }
         return tensors;
+    }
+
+    /// <summary>A batchnorm's tensor names: as read from a stack file, else from its label (an imported node) or index.</summary>
+    private static (string Scale, string Shift) BatchNormNames(BatchNormLayer bn, int index)
+    {
+        string stem = bn.Label is { Length: > 0 } label ? label : $"batchnorm{index}";
+        return (bn.ScaleName ?? stem + ".scale", bn.ShiftName ?? stem + ".shift");
+    }
+
+    /// <summary>Saves a stack imported from an ONNX model (or any stack with learned layers) as a stack file plus
+    /// <c>STEM.safetensors</c> next to it: batchnorms already folded into their convs stay folded (the folded weights
+    /// are written), standalone batchnorms, ONNX pools, linear layers and graph inputs keep their fields. The
+    /// model's image preprocessing is not part of the format: the written stack takes the model's input as it is.</summary>
+    public static void WriteWithWeights(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
+    {
+        string weights = Path.GetFileNameWithoutExtension(path) + ".safetensors";
+        var copy = new Stack(stack.Name, stack.Input, stack.Layers, weights) { SourcePath = stack.SourcePath, Description = stack.Description };
+        Write(path, copy, weightsMetadata);
     }
 
     public static string ToJson(Stack stack)
@@ -60,14 +91,14 @@ public static class StackWriter
             w.WriteString("input", stack.Input == StackInput.Gray ? "gray" : "rgb");
             if (stack.WeightsFile is not null) w.WriteString("weights", stack.WeightsFile);
             w.WriteStartArray("layers");
-            foreach (StackLayer layer in stack.Layers) WriteLayer(w, layer);
+            for (int i = 0; i < stack.Layers.Count; i++) WriteLayer(w, stack.Layers[i], i);
             w.WriteEndArray();
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static void WriteLayer(Utf8JsonWriter w, StackLayer layer)
+    private static void WriteLayer(Utf8JsonWriter w, StackLayer layer, int index)
     {
         w.WriteStartObject();
         w.WriteString("type", layer.Type);
@@ -81,10 +112,31 @@ public static class StackWriter
         }
         switch (layer)
         {
-            case BatchNormLayer or PaddedPoolLayer or LinearLayer:
-            case ConvLayer { Options: { Padding: PaddingMode.Explicit } o } when (o.PadBottom ?? o.PadY) != o.PadY || (o.PadRight ?? o.PadX) != o.PadX:
-                // Imported from ONNX; the stack file format has no fields for these yet (see assets/stacks/README.md).
-                throw new ConvGLException($"layer '{layer.Label ?? layer.Type}' ({layer.Type}{(layer is ConvLayer ? " with asymmetric padding" : "")}) cannot be written to a stack file yet; run the .onnx model as the stack instead");
+            case BatchNormLayer bn:
+                {
+                    (string scale, string shift) = BatchNormNames(bn, index);
+                    w.WriteString("scale", scale);
+                    w.WriteString("shift", shift);
+                    break;
+                }
+            case LinearLayer linear:
+                w.WriteString("weight", linear.WeightName);
+                if (linear.BiasName is not null) w.WriteString("bias", linear.BiasName);
+                break;
+            case PaddedPoolLayer pool:
+                {
+                    PaddedPoolOptions o = pool.Options;
+                    Pair(w, "size", o.SizeY, o.SizeX, -1);
+                    Pair(w, "stride", o.StrideY, o.StrideX, -1);
+                    w.WriteStartArray("padding");
+                    foreach (int p in new[] { o.PadTop, o.PadLeft, o.PadBottom, o.PadRight }) w.WriteNumberValue(p);
+                    w.WriteEndArray();
+                    Pair(w, "dilation", o.DilationY, o.DilationX, 1);
+                    // Always written: it marks the ONNX pool (PaddedPoolOptions) for the reader.
+                    w.WriteBoolean("ceil_mode", o.CeilMode);
+                    if (o.Kind == PoolKind.Average) w.WriteBoolean("count_include_pad", o.CountIncludePad);
+                    break;
+                }
             case ConvLayer conv:
                 {
                     ConvOptions o = conv.Options;
@@ -103,8 +155,25 @@ public static class StackWriter
                     }
                     Pair(w, "stride", o.StrideY, o.StrideX, 1);
                     Pair(w, "dilation", o.DilationY, o.DilationX, 1);
-                    if (o.Padding == PaddingMode.Explicit) Pair(w, "padding", o.PadY, o.PadX, -1);
-                    else w.WriteString("padding", o.Padding.ToString().ToLowerInvariant());
+                    if (o.Padding == PaddingMode.Explicit && ((o.PadBottom ?? o.PadY) != o.PadY || (o.PadRight ?? o.PadX) != o.PadX))
+                    {
+                        w.WriteStartArray("padding");
+                        foreach (int p in new[] { o.PadY, o.PadX, o.PadBottom ?? o.PadY, o.PadRight ?? o.PadX }) w.WriteNumberValue(p);
+                        w.WriteEndArray();
+                    }
+                    else if (o.Padding == PaddingMode.Explicit)
+                    {
+                        Pair(w, "padding", o.PadY, o.PadX, -1);
+                    }
+                    else
+                    {
+                        w.WriteString("padding", o.Padding switch
+                        {
+                            PaddingMode.SameUpper => "same_upper",
+                            PaddingMode.SameLower => "same_lower",
+                            _ => o.Padding.ToString().ToLowerInvariant(),
+                        });
+                    }
                     w.WriteString("border", o.Border.Name());
                     if (o.Mode == ConvMode.Convolve) w.WriteString("mode", "convolve");
                     break;

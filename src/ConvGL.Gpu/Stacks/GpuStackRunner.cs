@@ -12,7 +12,12 @@ namespace ConvGL.Gpu.Stacks;
 ///
 /// Toggling: a disabled layer passes its input through (<see cref="Output"/> of it is the previous tensor); the
 /// rule for which sets are allowed is <see cref="StackPlan"/>'s. <see cref="TrySetEnabled"/> refuses, with the
-/// reason, a change that would break a later layer's channel count. Use it on the GL thread.</summary>
+/// reason, a change that would break a later layer's channel count. Use it on the GL thread.
+///
+/// A stack with a <see cref="Stack.Preprocess"/> (a packaged model) takes the window's source image in
+/// <see cref="Input"/> at any size: <see cref="Run()"/> and <see cref="Run(GpuTensor)"/> preprocess it on the GPU into
+/// the model's input first, and the plan is the model's size whatever the source's. <see cref="Run(Tensor)"/> takes the
+/// model's input as it is (preprocessed on the CPU, or an array).</summary>
 public sealed class GpuStackRunner : IDisposable
 {
     private readonly GlContext _context;
@@ -22,6 +27,8 @@ public sealed class GpuStackRunner : IDisposable
     // Each layer's input indices, resolved once: InputsOf allocates for a default (chain) layer, and a frame must not.
     private readonly int[][] _reads;
     private readonly GpuTensor _input;
+    private readonly Onnx.GpuImagePreprocess? _preprocess;
+    private readonly GpuTensor? _prepared;
     private GpuTensor _source;
     private bool[] _enabled;
     private GpuTimer?[]? _timers;
@@ -42,6 +49,10 @@ public sealed class GpuStackRunner : IDisposable
     /// <summary>When set, called with each enabled layer's index once its work has finished (glFinish after the
     /// layer: for progress displays such as `convgl features`; the window leaves it null and never waits).</summary>
     public Action<int>? LayerFinished { get; set; }
+
+    /// <summary>Called with the layer's index after each enabled layer's dispatch, or null (the default). For profilers
+    /// on a software rasteriser (`convgl bench` calls glFinish in it and reads the clock), where GL_TIME_ELAPSED reads ~0.</summary>
+    public Action<int>? AfterLayer { get; set; }
 
     /// <summary>The latest finished GPU time of layer i in milliseconds, or null when not measured (timing off, the
     /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
@@ -68,6 +79,8 @@ public sealed class GpuStackRunner : IDisposable
     {
         _context = context;
         Stack = stack;
+        // With preprocessing the plan is the model's size (the source's size is the preprocessing's business).
+        if (stack.Preprocess is { } model) (height, width) = (model.Height, model.Width);
         Plan = StackPlan.Create(stack, height, width, enabled);
         _enabled = Plan.Enabled.ToArray();
         _ops = new IGpuStackOp[stack.Layers.Count];
@@ -91,6 +104,11 @@ public sealed class GpuStackRunner : IDisposable
         _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
         _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
+        if (stack.Preprocess is { } pre)
+        {
+            _preprocess = new Onnx.GpuImagePreprocess(context, pre);
+            _prepared = new GpuTensor(context, 3, pre.Height, pre.Width, $"stack {stack.Name} preprocessed input");
+        }
         _source = _input;
         Allocate();
     }
@@ -98,7 +116,8 @@ public sealed class GpuStackRunner : IDisposable
     /// <summary>Sizes the input and every output tensor to the plan (a no-op for tensors already that shape).</summary>
     private void Allocate()
     {
-        _input.Resize(Plan.Input.C, Plan.Input.H, Plan.Input.W);
+        // With preprocessing the source keeps its own size (ImageToTensor or an upload sets it).
+        if (_preprocess is null) _input.Resize(Plan.Input.C, Plan.Input.H, Plan.Input.W);
         for (int i = 0; i < _outputs.Length; i++)
         {
             MapShape s = Plan.Outputs[i];
@@ -106,8 +125,15 @@ public sealed class GpuStackRunner : IDisposable
         }
     }
 
-    /// <summary>Re-plans for a new input size (for example when the window's source changes).</summary>
+    /// <summary>Re-plans for a new input size (for example when the window's source changes); with preprocessing the
+    /// source's size does not matter: the plan is the model's size.</summary>
     public void Resize(int height, int width)
+    {
+        if (_preprocess is not null) (height, width) = (_preprocess.Preprocess.Height, _preprocess.Preprocess.Width);
+        Replan(height, width);
+    }
+
+    private void Replan(int height, int width)
     {
         if (height == Plan.Input.H && width == Plan.Input.W) return;
         Plan = StackPlan.Create(Stack, height, width, _enabled);
@@ -143,8 +169,23 @@ public sealed class GpuStackRunner : IDisposable
         return layer < 0 ? _source : _outputs[layer];
     }
 
-    /// <summary>Runs every enabled layer on <see cref="Input"/>.</summary>
-    public void Run() => RunFrom(_input);
+    /// <summary>Runs every enabled layer on <see cref="Input"/> (preprocessed first when the stack has preprocessing).</summary>
+    public void Run() => RunSource(_input);
+
+    /// <summary>The model's input of the last run: <see cref="Input"/>, or its preprocessed copy.</summary>
+    public GpuTensor StackInput => _source;
+
+    private void RunSource(GpuTensor source)
+    {
+        if (_preprocess is null)
+        {
+            RunFrom(source);
+            return;
+        }
+        Resize(0, 0);
+        _preprocess.Run(source, _prepared!);
+        RunFrom(_prepared!);
+    }
 
     /// <summary>Runs every enabled layer on a tensor the caller owns (for example the window's source converted
     /// by ImageToTensor), re-planning first if its size differs from the plan's. It must have the stack's
@@ -155,7 +196,7 @@ public sealed class GpuStackRunner : IDisposable
         if (input.C != Plan.Input.C)
             throw new ConvGLException($"stack '{Stack.Name}' takes {Plan.Input.C} input channel(s), the tensor has {input.C}");
         Resize(input.H, input.W);
-        RunFrom(input);
+        RunSource(input);
     }
 
     private void RunFrom(GpuTensor source)
@@ -185,6 +226,7 @@ public sealed class GpuStackRunner : IDisposable
                 // A query left open by a failing layer would make every later Begin a GL error.
                 timer?.End();
             }
+            AfterLayer?.Invoke(i);
             if (LayerFinished is not null)
             {
                 _context.Gl.Finish();
@@ -193,14 +235,15 @@ public sealed class GpuStackRunner : IDisposable
         }
     }
 
-    /// <summary>Uploads an image (converted with <see cref="Stack.PrepareInput"/>), runs, and reads every layer
-    /// back: the same result shape as the CPU <see cref="StackRunner.Run(Stack, Tensor, IReadOnlyList{bool}?)"/>. For tests and `convgl features`.</summary>
+    /// <summary>Uploads an image (converted with <see cref="Stack.PrepareInput"/>; never preprocessed: pass the model's
+    /// input), runs, and reads every layer back: the same result shape as the CPU
+    /// <see cref="StackRunner.Run(Stack, Tensor, IReadOnlyList{bool}?)"/>. For tests and `convgl features`.</summary>
     public StackResult Run(Tensor image)
     {
         Tensor input = Stack.PrepareInput(image);
-        Resize(input.H, input.W);
+        Replan(input.H, input.W);
         _input.Upload(input);
-        Run();
+        RunFrom(_input);
         var outputs = new Tensor[_outputs.Length];
         for (int i = 0; i < outputs.Length; i++)
         {
@@ -218,5 +261,7 @@ public sealed class GpuStackRunner : IDisposable
         foreach (GpuTensor t in _outputs) t.Dispose();
         foreach (GpuTimer? t in _timers ?? []) t?.Dispose();
         _input.Dispose();
+        _prepared?.Dispose();
+        _preprocess?.Dispose();
     }
 }

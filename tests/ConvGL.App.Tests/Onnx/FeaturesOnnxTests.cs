@@ -24,8 +24,9 @@ public sealed class FeaturesOnnxTests : IDisposable
         string input = Path.Combine(_dir, "x.npy"), outDir = Path.Combine(_dir, "maps");
         Npy.Write(input, x.Reshape(x.Shape[1..]));
         Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir, "--device", device]));
-        Assert.Equal(["00-maxpool.npy", "00-maxpool.png", "input.npy"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Tensor got = Npy.Read(Path.Combine(outDir, "00-maxpool.npy"));
+        // The node has no name: its map is named after its output value, "y".
+        Assert.Equal(["00-maxpool-y.npy", "00-maxpool-y.png", "input.npy"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Tensor got = Npy.Read(Path.Combine(outDir, "00-maxpool-y.npy"));
         Assert.Equal(expected.Shape[1..], got.Shape);
         Assert.Equal(expected.Data, got.Data);
     }

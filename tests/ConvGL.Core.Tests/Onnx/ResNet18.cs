@@ -27,6 +27,19 @@ public static class ResNet18
         }
     }
 
+    /// <summary>The package's preprocessing model (BGR, minus a mean image), next to the model in the same package.</summary>
+    public static string PreprocessPath => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(ModelPath)!)!, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
+
+    /// <summary>ONNX Runtime running ResNetPreprocess.onnx on a (1, 3, 224, 224) input.</summary>
+    public static float[] RunPreprocessOnnxRuntime(Tensor input)
+    {
+        using var session = new InferenceSession(PreprocessPath);
+        var tensor = new DenseTensor<float>(input.Data, [1, 3, 224, 224]);
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results =
+            session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.Single(), tensor)]);
+        return results.Single().AsEnumerable<float>().ToArray();
+    }
+
     /// <summary>The model's bytes for a (1, 3, size, size) input: the declared input shape changed and the final 7x7
     /// AveragePool (the whole 224-input map) replaced by the GlobalAveragePool it equals, so the same trained network
     /// runs on a smaller input in a fraction of the time. Unknown fields survive the round trip.</summary>

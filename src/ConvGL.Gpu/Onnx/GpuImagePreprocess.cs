@@ -1,0 +1,55 @@
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Onnx;
+
+/// <summary>The GPU twin of <see cref="ImagePreprocess.Apply"/> (shaders/image_preprocess.comp): a (3, h, w) RGB
+/// source in [0, 1] to the model's (3, H, W) input. The mean image is uploaded once.</summary>
+public sealed class GpuImagePreprocess : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly GlBuffer _mean;
+    private GlProgram? _program;
+
+    public ImagePreprocess Preprocess { get; }
+
+    public GpuImagePreprocess(GlContext context, ImagePreprocess preprocess)
+    {
+        _context = context;
+        Preprocess = preprocess;
+        _mean = new GlBuffer(context, "preprocess mean image", preprocess.Mean.Length);
+        _mean.Write(preprocess.Mean.Data);
+    }
+
+    public void Run(GpuTensor input, GpuTensor output)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        if (input.C != 3) throw new ConvGLException($"{Preprocess.Source}: preprocessing takes a 3-channel RGB image, got {input.ShapeString}");
+        if (ReferenceEquals(input, output)) throw new ArgumentException("preprocessing cannot run in place");
+        ImagePreprocess p = Preprocess;
+        output.Resize(3, p.Height, p.Width);
+        (double top, double left, double scale) = p.Crop(input.H, input.W);
+        _program ??= _context.Shaders.Compute("image_preprocess.comp");
+        GL gl = _context.Gl;
+        GlProgram prog = _program;
+        prog.Use();
+        gl.Uniform1(prog.Uniform("u_in_h"), input.H);
+        gl.Uniform1(prog.Uniform("u_in_w"), input.W);
+        gl.Uniform1(prog.Uniform("u_out_h"), p.Height);
+        gl.Uniform1(prog.Uniform("u_out_w"), p.Width);
+        gl.Uniform1(prog.Uniform("u_top"), (float)top);
+        gl.Uniform1(prog.Uniform("u_left"), (float)left);
+        gl.Uniform1(prog.Uniform("u_inv_scale"), (float)(1 / scale));
+        gl.Uniform1(prog.Uniform("u_pixel_scale"), p.PixelScale);
+        gl.Uniform3(prog.Uniform("u_order"), p.ChannelOrder[0], p.ChannelOrder[1], p.ChannelOrder[2]);
+        input.Buffer.Bind(0);
+        _mean.Bind(1);
+        output.Buffer.Bind(3);
+        prog.DispatchCovering(p.Width, p.Height, 1);
+        Ops.ComputeOp.Barrier(gl);
+    }
+
+    public void Dispose() => _mean.Dispose();
+}

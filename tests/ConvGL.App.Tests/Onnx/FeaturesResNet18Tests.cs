@@ -1,0 +1,75 @@
+using ConvGL.App.Cli;
+using ConvGL.Core.IO;
+using ConvGL.Core.Stacks;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Tensor = ConvGL.Core.Tensor;
+
+namespace ConvGL.App.Tests.Onnx;
+
+/// <summary><c>convgl features IMAGE --stack resnet18</c>: the shipped name finds the packaged model, an image gets the
+/// model's preprocessing, a .npy goes in as it is, every map's file is named after its node, and the embedding is ONNX
+/// Runtime's for the same input.</summary>
+public sealed class FeaturesResNet18Tests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-features-resnet-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static Tensor Photo(int h, int w)
+    {
+        var t = Tensor.Chw(3, h, w);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    t[c, y, x] = (x - w / 2) * (x - w / 2) + (y - h / 3) * (y - h / 3) < h * h / 10 ? 0.9f - 0.3f * c : 0.2f + 0.1f * c + 0.3f * x / w;
+        return t;
+    }
+
+    private static float[] OnnxRuntimeEmbedding(string model, Tensor input)
+    {
+        using var session = new InferenceSession(model);
+        var tensor = new DenseTensor<float>(input.Data, [1, .. input.Shape]);
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results =
+            session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.Single(), tensor)]);
+        return results.Single().AsEnumerable<float>().ToArray();
+    }
+
+    [Fact]
+    public void ImageInput_IsPreprocessed_MapsAreNamedAfterNodes_AndTheEmbeddingIsOnnxRuntimes()
+    {
+        ImageIO.SavePng(P("photo.png"), Photo(90, 160));
+        string outDir = P("maps");
+        Assert.Equal(0, CliRoot.Execute(["features", P("photo.png"), "--stack", "resnet18", "--out", outDir]));
+
+        Stack stack = StackCatalog.Load("resnet18");
+        Tensor input = Npy.Read(Path.Combine(outDir, "input.npy"));
+        Tensor want = stack.Preprocess!.Apply(ImageIO.Load(P("photo.png"), ImageChannels.Rgb));
+        Assert.Equal(want.Data, input.Data);
+        string[] files = Directory.GetFiles(outDir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(1 + 2 * 52, files.Length);
+        Assert.Contains("00-conv-Convolution249.npy", files);
+        for (int i = 0; i < 52; i++)
+            Assert.Contains($"{i:D2}-{stack.Layers[i].Type}-{stack.Layers[i].Label}.npy", files);
+
+        Tensor embedding = Npy.Read(Path.Combine(outDir, $"51-{stack.Layers[51].Type}-{stack.Layers[51].Label}.npy"));
+        Assert.Equal([512, 1, 1], embedding.Shape);
+        float[] ort = OnnxRuntimeEmbedding(stack.SourcePath!, input);
+        double diff = ort.Zip(embedding.Data, (a, b) => Math.Abs((double)a - b)).Max(), scale = ort.Max(v => Math.Abs((double)v));
+        Assert.True(diff <= 1e-3 * scale, $"max |ConvGL - ORT| {diff:G3} of {scale:G3}");
+    }
+
+    [Fact]
+    public void NpyInput_GoesInAsItIs()
+    {
+        var rng = new Random(4);
+        Tensor x = Tensor.Chw(3, 256, 224, Enumerable.Range(0, 3 * 256 * 224).Select(_ => (float)(rng.NextDouble() * 200 - 100)).ToArray());
+        Npy.Write(P("x.npy"), x);
+        string outDir = P("maps");
+        Assert.Equal(0, CliRoot.Execute(["features", P("x.npy"), "--stack", "resnet18", "--out", outDir]));
+        Assert.Equal(x.Data, Npy.Read(Path.Combine(outDir, "input.npy")).Data);
+        Assert.Equal([64, 128, 112], Npy.Read(Path.Combine(outDir, "00-conv-Convolution249.npy")).Shape);
+    }
+}
