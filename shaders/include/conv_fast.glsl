@@ -2,14 +2,14 @@
 // weights live, and which outputs one dispatch covers. Measured on llvmpipe (shared/PERF-NOTES.md, shaders/README.md):
 // - Input through a texel-buffer view of the tensor's own buffer (glTexBuffer, r32f, no copy): texelFetch becomes a
 //   vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per float).
-// - Weights (and bias) in a uniform block, or a storage block above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_SSBO), packed
+// - Weights (and bias) in a uniform block, or a texel view above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_TEXEL), packed
 //   by ConvPlan already flipped under convolve and with a zero bias when there is none, so neither is a define.
 // - OX outputs per invocation along x: a row of OX outputs reads SPAN inputs per kernel row, not OX * KW.
 // - A dispatch covers one rectangle of outputs (u_origin, u_extent). The interior rectangle (RIM 0), where every tap
 //   lies inside the image, has no border code at all; up to four rim rectangles (RIM 1) map every index through
 //   border_index (branch-free). Both sum the same terms in the same order.
 // Defines: BORDER, KH, KW, SX, DX (x stride and dilation), OX, RIM, VEC4_LOADS, PARAMS_VEC4 (the driver's uniform
-// block size in vec4s) or PARAMS_SSBO. Everything else is a uniform, so one program serves many layers.
+// block size in vec4s) or PARAMS_TEXEL. Everything else is a uniform, so one program serves many layers.
 #ifndef CONVGL_CONV_FAST_GLSL
 #define CONVGL_CONV_FAST_GLSL
 
@@ -27,10 +27,16 @@ layout(binding = 1) uniform samplerBuffer u_input4;
 // The output tensor, (C_out, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
-#if PARAMS_SSBO
-layout(std430, binding = 1) readonly buffer Params { vec4 params[]; };
+// The parameter block: a uniform block while it fits, else the same packed vec4s through an rgba32f texel view of
+// their buffer (PARAMS_TEXEL). Not a storage block: there a load of a varying address (the block of weights of this
+// workgroup, in a loop over input channels) is the per-lane scalar loop; a texel fetch is a vector gather (a 64->64
+// 3x3 layer at 56x56 took 1.4 s with a storage block, 0.3 s with the texel view, on llvmpipe).
+#if PARAMS_TEXEL
+layout(binding = 2) uniform samplerBuffer u_params;
+#define PARAM(i) texelFetch(u_params, (i))
 #else
 layout(std140, binding = 0) uniform Params { vec4 params[PARAMS_VEC4]; };
+#define PARAM(i) params[i]
 #endif
 
 uniform ivec2 u_in_size;  // (W, H) of the input
@@ -40,18 +46,27 @@ uniform ivec2 u_step_y;   // (stride, dilation) along y
 uniform ivec2 u_origin;   // first output (x, y) of this dispatch's rectangle
 uniform ivec2 u_extent;   // the rectangle's (width, height) in outputs
 
-// The first output (x, y) of this invocation's row of OX, and whether it lies in the rectangle (the grid of
-// workgroups overshoots it). Interior loads must stay inside the image, so there the position used for loading is
-// clamped into the rectangle, whose width is a multiple of OX; the store is predicated on the true position.
+// The first output (x, y) of this invocation's row of OX, and whether it lies in the rectangle. The rectangle's rows of
+// blocks are numbered flat (invocation y * u_row + x, 1D workgroups of 64), so a dispatch runs about as many invocations
+// as the rectangle has blocks: with 2D workgroups a 1-block-wide rim strip ran 16 invocations per block, and every one
+// does the full work (stores are predicated, there is no early return). Interior loads must stay inside the image, so
+// there the block used for loading is clamped into the rectangle, whose width is a multiple of OX; the store is
+// predicated on the true position.
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+uniform int u_row; // invocations per dispatch row (ComputeOp.FlatGroups)
+
 ivec2 block_output(out bool inside)
 {
-    ivec2 b = ivec2(gl_GlobalInvocationID.xy);
-    ivec2 blocks = ivec2((u_extent.x + OX - 1) / OX, u_extent.y);
-    inside = b.x < blocks.x && b.y < blocks.y;
+    int blocks_x = (u_extent.x + OX - 1) / OX;
+    int blocks = blocks_x * u_extent.y;
+    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    inside = id < blocks;
 #if !RIM
-    b = min(b, blocks - 1);
+    id = min(id, blocks - 1);
 #endif
-    return u_origin + ivec2(b.x * OX, b.y);
+    int by = id / blocks_x;
+    return u_origin + ivec2((id - by * blocks_x) * OX, by);
 }
 
 // Input column of each of the SPAN taps along x, and whether it is real (only a zero border has unreal ones).
