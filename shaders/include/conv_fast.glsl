@@ -8,7 +8,7 @@
 // - A dispatch covers one rectangle of outputs (u_origin, u_extent). The interior rectangle (RIM 0), where every tap
 //   lies inside the image, has no border code at all; up to four rim rectangles (RIM 1) map every index through
 //   border_index (branch-free). Both sum the same terms in the same order.
-// Defines: BORDER, KH, KW, SX, DX (x stride and dilation), OX, RIM, VEC4_LOADS, PARAMS_VEC4 (the driver's uniform
+// Defines: BORDER, KH, KW, SX, DX (x stride and dilation), OX, RIM, VEC4_LOADS, VEC4_SHIFT, PARAMS_VEC4 (the driver's uniform
 // block size in vec4s) or PARAMS_TEXEL. Everything else is a uniform, so one program serves many layers.
 #ifndef CONVGL_CONV_FAST_GLSL
 #define CONVGL_CONV_FAST_GLSL
@@ -19,8 +19,10 @@
 #define SPAN ((OX - 1) * SX + (KW - 1) * DX + 1)
 
 // The input tensor, (C, H, W) row-major, as r32f texels: texel (c*H + y)*W + x; and the same memory as rgba32f
-// texels (floats 4t .. 4t+3), read where every row segment starts on a multiple of 4 floats (VEC4_LOADS: the interior
-// of a stride-1 plan on a width that is a multiple of 4, see ConvPlan): a quarter of the fetches.
+// texels (floats 4t .. 4t+3), read in the interior when rows are whole vec4s (VEC4_LOADS: the width is a multiple of
+// 4): a quarter of the fetches. Every interior row segment starts VEC4_SHIFT (0..3) floats past a multiple of 4, the
+// same for every block (blocks are OX * SX apart, a multiple of 8; see ConvPlan), so the loads start that far earlier
+// (a stride-2 layer with an odd padding is never aligned: shift 1 or 3).
 layout(binding = 0) uniform samplerBuffer u_input;
 layout(binding = 1) uniform samplerBuffer u_input4;
 
@@ -100,12 +102,17 @@ int tap_row(int y, out bool real)
 void load_span(int row, bool row_real, int cols[SPAN], bool real[SPAN], out float v[SPAN])
 {
 #if VEC4_LOADS && !RIM
-    int t0 = (row + cols[0]) >> 2; // a multiple of 4 floats: see above
-    for (int q = 0; q < (SPAN + 3) / 4; q++)
+    // The first texel starts VEC4_SHIFT floats before the segment, in the same row (the segment starts at x >= shift);
+    // the last ends at most at the row's end (rows are whole vec4s).
+    int t0 = (row + cols[0] - VEC4_SHIFT) >> 2;
+    for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
     {
         vec4 t = texelFetch(u_input4, t0 + q);
         for (int e = 0; e < 4; e++)
-            if (4 * q + e < SPAN) v[4 * q + e] = t[e];
+        {
+            int s = 4 * q + e - VEC4_SHIFT;
+            if (s >= 0 && s < SPAN) v[s] = t[e];
+        }
     }
 #else
     for (int s = 0; s < SPAN; s++)

@@ -164,6 +164,8 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("maxpool2-32")]
     [InlineData("conv3-16to32")]
     [InlineData("sobel3-rgb")]
+    [InlineData("conv1-s2-64to128-56")]
+    [InlineData("conv7-s2-3to64-224")]
     public void Verify_ReferenceOutputPasses_OneWrongCornerValueFails(string name)
     {
         BenchCase c = Assert.Single(BenchCases.All(quick: true), x => x.Name == name);

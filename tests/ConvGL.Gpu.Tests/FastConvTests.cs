@@ -154,6 +154,26 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void Vec4Loads_EveryShift_StridesPadsAndDilations()
+    {
+        // Widths that are multiples of 4 (the interior reads rgba32f texels) with room for several blocks of 8: every
+        // offset of the interior's first tap past a multiple of 4 (VEC4_SHIFT 0..3, from stride * first interior output
+        // - pad), strides 1..3 (ResNet's stride-2 convs with pad 1 and 3 are never aligned), dilation 2, both variants.
+        int seed = 300;
+        foreach (int w in new[] { 36, 68 })
+            foreach (int stride in new[] { 1, 2, 3 })
+                foreach (int pad in new[] { 0, 1, 2, 3 })
+                {
+                    var o = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Explicit, PadX = pad, PadY = pad, StrideX = stride, StrideY = stride };
+                    Assert.True(Check(3, 3, 9, w, 3, 3, o with { Groups = 3, Border = Border.Reflect }, true, ++seed, "conv2d_depthwise"));
+                    Assert.True(Check(2, 5, 9, w, pad == 3 ? 7 : 3, 3, o, pad == 1, ++seed, "conv2d_dense"));
+                }
+        var dilated = new ConvOptions { Border = Border.Symmetric, DilationX = 2, Padding = PaddingMode.Same, Mode = ConvMode.Convolve };
+        Assert.True(Check(4, 4, 6, 40, 3, 5, dilated with { Groups = 4 }, false, 400, "conv2d_depthwise"));
+        Assert.True(Check(4, 6, 6, 40, 3, 5, dilated, true, 401, "conv2d_dense"));
+    }
+
+    [Fact]
     public void WeightsAboveTheUniformBlock_GoThroughATexelView()
     {
         // 64 -> 64 3x3: 36,864 weights (+ bias) packed are 148 KiB, above every driver's 64 KiB uniform block. Shapes with

@@ -102,9 +102,11 @@ internal sealed class ConvPlan
         parameters.Write(packed);
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
-        // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: 4-float aligned for every block when the
-        // first one is (BlockX * stride is a multiple of 4) and rows (W) are whole vec4s.
-        bool vec4 = input.W % 4 == 0 && (xs.Lo * o.StrideX - g.X.PadBefore) % 4 == 0;
+        // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: the same offset past a multiple of 4 floats
+        // for every block b (8 * stride is a multiple of 4), so when rows (W) are whole vec4s every load can be rgba32f,
+        // starting that offset earlier (conv_fast.glsl's VEC4_SHIFT).
+        bool vec4 = input.W % 4 == 0;
+        int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
@@ -112,8 +114,8 @@ internal sealed class ConvPlan
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
-        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0)]);
-        GlProgram rim = context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0)]);
+        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
+        GlProgram rim = context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
         int zGroups = depthwise ? cout : groups * ((coutG + 3) / 4);
         string where = texel ? "weights through a texel view (above the uniform block limit)" : "weights in a uniform block";
         string variant = depthwise
