@@ -58,17 +58,28 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 uniform int u_row; // invocations per dispatch row (ComputeOp.FlatGroups)
 
+// A block is OX outputs along x by OY rows (OY 1 unless the shader defines it; separable_fast.comp's blocks are taller).
+// In the interior the last row of blocks is moved up to end on the rectangle's last row (which is at least OY tall), so
+// it overlaps the one above and recomputes a few rows: the same values, stored twice.
+#ifndef OY
+#define OY 1
+#endif
+
 ivec2 block_output(out bool inside)
 {
     int blocks_x = (u_extent.x + OX - 1) / OX;
-    int blocks = blocks_x * u_extent.y;
+    int blocks = blocks_x * ((u_extent.y + OY - 1) / OY);
     int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
     inside = id < blocks;
 #if !RIM
     id = min(id, blocks - 1);
 #endif
     int by = id / blocks_x;
-    return u_origin + ivec2((id - by * blocks_x) * OX, by);
+    ivec2 b = ivec2((id - by * blocks_x) * OX, by * OY);
+#if !RIM
+    b.y = min(b.y, u_extent.y - OY);
+#endif
+    return u_origin + b;
 }
 
 // Input column of each of the SPAN taps along x, and whether it is real (only a zero border has unreal ones).

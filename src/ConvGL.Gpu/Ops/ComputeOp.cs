@@ -76,11 +76,12 @@ internal readonly record struct OutputRect(int X, int Y, int Width, int Height, 
 
     /// <summary>Splits a (width, height) output plane into the interior, trimmed to a multiple of <paramref name="blockX"/>
     /// columns so interior loads never pass the image, and up to four rim strips around it (top and bottom full width).
-    /// With no interior the whole plane is one rim rectangle.</summary>
-    public static List<OutputRect> Split(int width, int height, (int Lo, int Hi) x, (int Lo, int Hi) y, int blockX)
+    /// With no interior (or one less than <paramref name="blockY"/> rows tall: an interior block must fit in it) the whole
+    /// plane is one rim rectangle.</summary>
+    public static List<OutputRect> Split(int width, int height, (int Lo, int Hi) x, (int Lo, int Hi) y, int blockX, int blockY = 1)
     {
         int xHi = x.Lo + (x.Hi - x.Lo) / blockX * blockX;
-        if (xHi <= x.Lo || y.Hi <= y.Lo) return [new OutputRect(0, 0, width, height, true)];
+        if (xHi <= x.Lo || y.Hi - y.Lo < Math.Max(1, blockY)) return [new OutputRect(0, 0, width, height, true)];
         var rects = new List<OutputRect> { new(x.Lo, y.Lo, xHi - x.Lo, y.Hi - y.Lo, false) };
         if (y.Lo > 0) rects.Add(new(0, 0, width, y.Lo, true));
         if (y.Hi < height) rects.Add(new(0, y.Hi, width, height - y.Hi, true));

@@ -35,6 +35,7 @@ internal sealed class ConvPlan
     private readonly ConvGeometry _geometry;
     private readonly ConvOptions _options;
     private (int CinG, int CoutG) _group;
+    private int _blockY = 1;
 
     public string Variant { get; }
     public bool Direct { get; }
@@ -128,6 +129,61 @@ internal sealed class ConvPlan
         return plan;
     }
 
+    /// <summary>Output rows per invocation of separable_fast.comp: each input row it loads and filters along x feeds up to
+    /// this many output rows (a 9-tap column then loads 12 rows per 4 output rows instead of 36).</summary>
+    public const int SeparableBlockY = 4;
+
+    /// <summary>Plans a rank-1 depthwise filter (column x row, every channel alone, optional bias per channel) as one
+    /// separable_fast.comp pass, or returns null where it does not apply (a y stride or dilation, kernels or spans too long
+    /// to unroll, more channels than the uniform block holds, an input beyond the texel-buffer size, or an output too
+    /// small to pay for compiling it unless <paramref name="choice"/> forces it); the caller then plans two passes.</summary>
+    public static ConvPlan? CreateSeparable(GlContext context, GpuTensor input, float[] column, float[] row, float[]? bias,
+        ConvOptions o, ConvGeometry g, GlBuffer parameters, ConvPath choice)
+    {
+        GL gl = context.Gl;
+        int kh = column.Length, kw = row.Length, c = input.C;
+        int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
+        int rowVec4 = (kw + 3) / 4, colVec4 = (kh + 3) / 4, chVec4 = rowVec4 + colVec4 + 1;
+        int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
+        long outputs = (long)c * g.Y.Output * g.X.Output;
+        if (choice is ConvPath.Direct or ConvPath.Fast || o.StrideY != 1 || o.DilationY != 1 ||
+            kh > MaxUnrolledKernel || kw > MaxUnrolledKernel || span > MaxSpan || (long)c * chVec4 > blockVec4s ||
+            input.Length > ComputeOp.MaxTexelViewFloats(gl) || (outputs < MinFastOutputs && choice != ConvPath.Fused))
+            return null;
+
+        // Reversed vectors under convolve: their outer product is the kernel rotated by 180 degrees.
+        bool flip = o.Mode == ConvMode.Convolve;
+        var packed = new float[c * chVec4 * 4];
+        for (int ch = 0; ch < c; ch++)
+        {
+            int at = ch * chVec4 * 4;
+            for (int j = 0; j < kw; j++) packed[at + j] = row[flip ? kw - 1 - j : j];
+            for (int i = 0; i < kh; i++) packed[at + rowVec4 * 4 + i] = column[flip ? kh - 1 - i : i];
+            if (bias is not null) packed[at + (rowVec4 + colVec4) * 4] = bias[ch];
+        }
+        parameters.Reserve(blockVec4s * 4);
+        parameters.Write(packed);
+
+        (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
+        (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, g.Y.Output, kh, 1, 1, g.Y.PadBefore);
+        bool vec4 = input.W % 4 == 0;
+        int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
+        (string, object)[] defines =
+        [
+            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX), ("OY", SeparableBlockY),
+            ("PARAMS_VEC4", blockVec4s),
+        ];
+        GlProgram interior = context.Shaders.Compute("separable_fast.comp",
+            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
+        GlProgram rim = context.Shaders.Compute("separable_fast.comp",
+            [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
+        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {BlockX} x/invocation, weights in a uniform block",
+            false, interior, rim, c, false, g, o);
+        plan._blockY = SeparableBlockY;
+        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, BlockX, SeparableBlockY));
+        return plan;
+    }
+
     /// <summary>Weight (o, c, i, j) as the fast shaders read it: they always correlate, so under convolve the kernel is
     /// stored rotated by 180 degrees.</summary>
     private static float Tap(float[] weight, int oc, int kh, int kw, int i, int j, bool flip) =>
@@ -201,12 +257,13 @@ internal sealed class ConvPlan
             if (r.Rim != rim) continue;
             gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
             gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-            (int row, int rows) = ComputeOp.FlatGroups((r.Width + BlockX - 1) / BlockX * r.Height, 64);
+            (int row, int rows) = ComputeOp.FlatGroups((r.Width + BlockX - 1) / BlockX * ((r.Height + _blockY - 1) / _blockY), 64);
             gl.Uniform1(p.Uniform("u_row"), row);
             p.DispatchCovering(row, rows, _zGroups);
         }
     }
 }
 
-/// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).</summary>
-internal enum ConvPath { Auto, Direct, Fast }
+/// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).
+/// For <see cref="GpuSeparableConv"/>, Fast is the two conv2d_depthwise passes and Fused the one separable_fast pass.</summary>
+internal enum ConvPath { Auto, Direct, Fast, Fused }
