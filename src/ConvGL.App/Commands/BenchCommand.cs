@@ -471,7 +471,7 @@ internal static class BenchCases
             MakeInput = () => RandomImage(channels, h, w, 1),
             Cpu = x => Separable.Filter(x, column, row, options), CpuAlgo = "Separable.Filter",
             Gpu = ctx => Bind(new GpuSeparableConv(ctx, fcolumn, frow, options)),
-            GpuAlgo = "GpuSeparableConv (2 passes)",
+            GpuAlgo = "GpuSeparableConv",
             Peer = x => new OpenCvSepFilter2D(x, fcolumn, frow, options.Border),
             // The definition is the 2D kernel: the separable result must equal it, not just its own factors.
             Reference = x => Conv2D.Filter(x, kernel, options),
