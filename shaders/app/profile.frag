@@ -1,4 +1,5 @@
 #version 430 core
+#include "../present/ranges.glsl"
 // The row profile: one scanline of the filter's input (grey) and of its output (orange), plotted as curves.
 // This is 1D convolution seen: the output curve is the input curve smoothed, differentiated or sharpened.
 // Input: the channel feeding the output channel (the mean over its group for a multi-channel convolution),
@@ -6,8 +7,9 @@
 // [-m, m] scale with zero in the middle (edge filters are signed).
 layout(std430, binding = 0) readonly buffer InputData { float inData[]; };
 layout(std430, binding = 1) readonly buffer OutputData { float outData[]; };
-layout(std430, binding = 2) readonly buffer OutputRange { vec2 outRange[]; };
-layout(std430, binding = 3) readonly buffer InputRange { vec2 inRange[]; };
+// Each channel's ordered (min, max) from present/minmax.comp.
+layout(std430, binding = 2) readonly buffer OutputRange { uvec2 outRange[]; };
+layout(std430, binding = 3) readonly buffer InputRange { uvec2 inRange[]; };
 uniform int uInFirst, uInCount, uInH, uInW, uInRow;
 uniform int uOutC, uOutH, uOutW, uOutRow, uChannel;
 uniform vec4 uPlotPx; // x, y, width, height of the plot in window pixels (origin bottom left)
@@ -20,7 +22,7 @@ float inputAt(float u)
     float s = 0.0;
     for (int c = uInFirst; c < uInFirst + uInCount; c++) s += inData[(c * uInH + uInRow) * uInW + x];
     s /= float(uInCount);
-    vec2 r = inRange[uInFirst];
+    vec2 r = decode_range(inRange[uInFirst]);
     if (r.x >= 0.0 && r.y <= 1.0) return s;
     float m = max(max(abs(r.x), abs(r.y)), 1e-6);
     return 0.5 + 0.5 * s / m;
@@ -30,7 +32,7 @@ float outputAt(float u)
 {
     int x = clamp(int(u * float(uOutW)), 0, uOutW - 1);
     float v = outData[(uChannel * uOutH + uOutRow) * uOutW + x];
-    vec2 r = outRange[uChannel];
+    vec2 r = decode_range(outRange[uChannel]);
     if (r.x >= 0.0 && r.y <= 1.0) return v;
     float m = max(max(abs(r.x), abs(r.y)), 1e-6);
     return 0.5 + 0.5 * v / m;

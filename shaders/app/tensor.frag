@@ -1,12 +1,13 @@
 #version 430 core
-#include "colormap.glsl"
+#include "../present/colormap.glsl"
+#include "../present/ranges.glsl"
 // Feature maps of a (C, H, W) float32 tensor straight from its storage buffer, every map normalised by its own
 // min/max (the output view's single image goes through the Gpu project's TensorToImage instead):
 //   uMode 1: channel uChannel alone, through the colour map (a map enlarged from the grid);
 //   uMode 2: the grid: channel = cell index (uCols x uRows cells, row-major), each normalised and coloured.
-// Min/max come from app/minmax.comp: vec2(min, max) per channel.
+// Min/max come from present/minmax.comp (Gpu/Present/ChannelRanges): each channel's ordered (min, max).
 layout(std430, binding = 0) readonly buffer TensorData { float data[]; };
-layout(std430, binding = 1) readonly buffer TensorRange { vec2 range[]; };
+layout(std430, binding = 1) readonly buffer TensorRange { uvec2 range_bits[]; };
 uniform int uC, uH, uW;
 uniform int uMode, uChannel, uCols, uRows;
 in vec2 vUv;
@@ -21,15 +22,14 @@ float at(int c, vec2 uv)
 
 float normalised(int c, float v)
 {
-    vec2 r = range[c];
-    return r.y > r.x ? (v - r.x) / (r.y - r.x) : 0.5;
+    return normalise(v, decode_range(range_bits[c]), 0.5);
 }
 
 void main()
 {
     if (uMode == 1)
     {
-        fragColor = vec4(featureColor(normalised(uChannel, at(uChannel, vUv))), 1.0);
+        fragColor = vec4(colour_map(3, normalised(uChannel, at(uChannel, vUv))), 1.0);
         return;
     }
     vec2 cell = vUv * vec2(uCols, uRows);
@@ -43,5 +43,5 @@ void main()
         fragColor = vec4(0.08, 0.08, 0.1, 1.0);
         return;
     }
-    fragColor = vec4(featureColor(normalised(c, at(c, inCell))), 1.0);
+    fragColor = vec4(colour_map(3, normalised(c, at(c, inCell))), 1.0);
 }

@@ -1,19 +1,20 @@
 #version 430
-// Min and max of n floats at an offset of a tensor (one channel plane), for display normalisation.
-// Each workgroup reduces a grid-strided share in shared memory, then one invocation folds the result
-// into the Range buffer with atomicMin/atomicMax on order-preserving uints. NaNs are ignored.
-// The CPU seeds Range with (0xFFFFFFFF, 0) -- "nothing seen" -- before the first channel.
+// Per-channel min and max of channels [u_first, u_first + gl_NumWorkGroups.z) of a (C, u_plane) tensor, for display
+// normalisation: the one min/max pass every view and TensorToImage share. Workgroup (g, 0, z) reduces a
+// grid-strided share of channel u_first + z in shared memory, then one invocation folds it into that channel's
+// Range entry with atomicMin/atomicMax on order-preserving uints. NaNs are ignored. The CPU seeds the entries with
+// (0xFFFFFFFF, 0) -- "nothing seen" -- first (glClearBufferSubData).
 
 #include "../include/ordered_float.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
-// [0] ordered min, [1] ordered max.
-layout(std430, binding = 1) buffer Range { uint range_bits[2]; };
+// Entry c: channel c's (ordered min, ordered max).
+layout(std430, binding = 1) buffer Range { uvec2 range_bits[]; };
 
-uniform int u_offset;
-uniform int u_count;
+uniform int u_plane;
+uniform int u_first;
 
 shared float s_min[256];
 shared float s_max[256];
@@ -21,13 +22,15 @@ shared float s_max[256];
 void main()
 {
     // No early-return bounds check here, unlike every other shader: all invocations of a workgroup must
-    // reach barrier(). The grid-stride loop below is the bounds check (it reads only i < u_count).
+    // reach barrier(). The grid-stride loop below is the bounds check (it reads only i < u_plane).
     uint lid = gl_LocalInvocationID.x;
+    int c = u_first + int(gl_WorkGroupID.z);
+    int base = c * u_plane;
     float lo = 3.402823466e+38, hi = -3.402823466e+38;
     int stride = int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
-    for (int i = int(gl_GlobalInvocationID.x); i < u_count; i += stride)
+    for (int i = int(gl_GlobalInvocationID.x); i < u_plane; i += stride)
     {
-        float v = in_data[u_offset + i];
+        float v = in_data[base + i];
         if (isnan(v)) continue;
         lo = min(lo, v);
         hi = max(hi, v);
@@ -46,7 +49,7 @@ void main()
     }
     if (lid == 0u && s_min[0] <= s_max[0])
     {
-        atomicMin(range_bits[0], float_to_ordered(s_min[0]));
-        atomicMax(range_bits[1], float_to_ordered(s_max[0]));
+        atomicMin(range_bits[c].x, float_to_ordered(s_min[0]));
+        atomicMax(range_bits[c].y, float_to_ordered(s_max[0]));
     }
 }

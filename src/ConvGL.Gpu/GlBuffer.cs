@@ -108,8 +108,8 @@ internal sealed class GlBuffer : IDisposable
         uint h = Handle;
         Handle = 0;
         foreach (uint view in _texelViews)
-            if (view != 0) _context.EnqueueDisposal(g => g.DeleteTexture(view));
+            if (view != 0) _context.EnqueueDisposal(ObjectIdentifier.Texture, g => g.DeleteTexture(view));
         Array.Clear(_texelViews);
-        if (h != 0) _context.EnqueueDisposal(g => g.DeleteBuffer(h));
+        if (h != 0) _context.EnqueueDisposal(ObjectIdentifier.Buffer, g => g.DeleteBuffer(h));
     }
 }

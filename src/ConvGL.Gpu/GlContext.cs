@@ -14,13 +14,16 @@ public sealed class GlContext : IDisposable
     private readonly int _threadId;
     // Veldrid's pattern: Dispose() may run on any thread (or from a finaliser-like path), so it only queues
     // the delete; the GL thread drains the queue at the next dispatch or FlushDisposables().
-    private readonly Queue<Action<GL>> _disposals = new();
+    private readonly Queue<(int Kind, Action<GL> Delete)> _disposals = new();
+    // Live objects per kind (index: KindIndex), for soak runs that must name which kind grew.
+    private readonly int[] _liveByKind = new int[CountedKinds.Count + 1];
     private readonly object _disposalLock = new();
     // Kept in a field on purpose: GL holds only a native function pointer to this delegate. If it lived only in
     // a local, the GC could collect it and the driver would call into freed memory on the next message.
     private readonly DebugProc? _debugProc;
     private ShaderLibrary? _shaders;
     private int _liveObjects;
+    private int _debugErrors, _debugMessages;
     private bool _disposed;
 
     public GL Gl { get; }
@@ -45,6 +48,36 @@ public sealed class GlContext : IDisposable
 
     /// <summary>GL objects created through ConvGL's wrappers and not yet deleted. Leak tests compare it before and after.</summary>
     public int LiveObjects => Volatile.Read(ref _liveObjects);
+
+    /// <summary>The kinds <see cref="LiveObjectsOf"/> counts separately; any other kind counts under "other".</summary>
+    public static readonly IReadOnlyList<ObjectIdentifier> CountedKinds =
+        [ObjectIdentifier.Buffer, ObjectIdentifier.Texture, ObjectIdentifier.Program, ObjectIdentifier.Query, ObjectIdentifier.Framebuffer, ObjectIdentifier.VertexArray];
+
+    /// <summary>Live objects of one kind (see <see cref="LiveObjects"/>); a kind not in <see cref="CountedKinds"/>
+    /// reads the "other" count. Objects whose delete was queued without its kind stay counted under their kind and
+    /// are subtracted from "other" (use the kinded <see cref="EnqueueDisposal(ObjectIdentifier, Action{GL})"/>).</summary>
+    public int LiveObjectsOf(ObjectIdentifier kind) => Volatile.Read(ref _liveByKind[KindIndex(kind)]);
+
+    private static int KindIndex(ObjectIdentifier kind)
+    {
+        for (int i = 0; i < CountedKinds.Count; i++)
+            if (CountedKinds[i] == kind) return i;
+        return CountedKinds.Count;
+    }
+
+    /// <summary>GL objects the caller made with raw GL calls (a window's own texture or vertex array): counted with
+    /// ConvGL's, so a leak of those shows too. +1 after creating one, -1 after deleting it.</summary>
+    public void CountRawObject(ObjectIdentifier kind, int change)
+    {
+        Interlocked.Add(ref _liveObjects, change);
+        Interlocked.Add(ref _liveByKind[KindIndex(kind)], change);
+    }
+
+    /// <summary>KHR_debug messages of type error (API misuse the driver reported), since the context was made with
+    /// debug output on; 0 without it.</summary>
+    public int DebugErrors => Volatile.Read(ref _debugErrors);
+    /// <summary>KHR_debug messages above notification severity (errors included).</summary>
+    public int DebugMessages => Volatile.Read(ref _debugMessages);
 
     private GlContext(GL gl, string how, nint eglDisplay, nint eglContext, bool debug)
     {
@@ -204,6 +237,8 @@ public sealed class GlContext : IDisposable
     {
         // Notifications (buffer placement hints, shader recompiles) are noise; warnings and errors are not.
         if (severity == GLEnum.DebugSeverityNotification) return;
+        Interlocked.Increment(ref _debugMessages);
+        if (type == GLEnum.DebugTypeError) Interlocked.Increment(ref _debugErrors);
         string text = Marshal.PtrToStringAnsi(message, length);
         Log($"GL {Short(type)} [{Short(severity)}] {id}: {text}");
     }
@@ -216,14 +251,21 @@ public sealed class GlContext : IDisposable
     internal void ObjectCreated(ObjectIdentifier kind, uint handle, string label)
     {
         Interlocked.Increment(ref _liveObjects);
+        Interlocked.Increment(ref _liveByKind[KindIndex(kind)]);
         if (handle != 0 && label.Length > 0) Gl.ObjectLabel(kind, handle, (uint)label.Length, label);
     }
 
     /// <summary>Queues the delete of a GL object; it runs on the GL thread at the next flush. Idempotence is
     /// the caller's job (each wrapper guards its own Dispose).</summary>
-    internal void EnqueueDisposal(Action<GL> delete)
+    internal void EnqueueDisposal(Action<GL> delete) => Enqueue(CountedKinds.Count, delete);
+
+    /// <summary>Queues the delete of a GL object of <paramref name="kind"/> (see <see cref="EnqueueDisposal(Action{GL})"/>),
+    /// so the per-kind count goes down with it.</summary>
+    internal void EnqueueDisposal(ObjectIdentifier kind, Action<GL> delete) => Enqueue(KindIndex(kind), delete);
+
+    private void Enqueue(int kind, Action<GL> delete)
     {
-        lock (_disposalLock) _disposals.Enqueue(delete);
+        lock (_disposalLock) _disposals.Enqueue((kind, delete));
         if (Environment.CurrentManagedThreadId == _threadId && !_disposed) FlushDisposables();
     }
 
@@ -233,13 +275,14 @@ public sealed class GlContext : IDisposable
         if (Environment.CurrentManagedThreadId != _threadId) return;
         while (true)
         {
-            Action<GL> delete;
+            (int Kind, Action<GL> Delete) d;
             lock (_disposalLock)
             {
-                if (!_disposals.TryDequeue(out delete!)) return;
+                if (!_disposals.TryDequeue(out d)) return;
             }
-            delete(Gl);
+            d.Delete(Gl);
             Interlocked.Decrement(ref _liveObjects);
+            Interlocked.Decrement(ref _liveByKind[d.Kind]);
         }
     }
 

@@ -56,14 +56,14 @@ public sealed class GlProgram
         Handle = handle;
         _uniforms = uniforms;
         _context.ObjectCreated(ObjectIdentifier.Program, handle, Name);
-        if (old != 0) _context.EnqueueDisposal(g => g.DeleteProgram(old));
+        if (old != 0) _context.EnqueueDisposal(ObjectIdentifier.Program, g => g.DeleteProgram(old));
     }
 
     internal void Delete()
     {
         uint h = Handle;
         Handle = 0;
-        if (h != 0) _context.EnqueueDisposal(g => g.DeleteProgram(h));
+        if (h != 0) _context.EnqueueDisposal(ObjectIdentifier.Program, g => g.DeleteProgram(h));
     }
 
     /// <summary>Binds the program. Ops call this, set uniforms, bind buffers, then dispatch.</summary>

@@ -75,6 +75,6 @@ public sealed class GpuTimer : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (uint q in _queries) _context.EnqueueDisposal(g => g.DeleteQuery(q));
+        foreach (uint q in _queries) _context.EnqueueDisposal(ObjectIdentifier.Query, g => g.DeleteQuery(q));
     }
 }

@@ -31,7 +31,8 @@ internal static class WindowCommand
     private static readonly Option<string[]?> Keys = Opt.Parsed("--keys", "keys pressed before the first frame, e.g. \"2 c tab\"",
         s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => { Controls.Parse(k); return k; }).ToArray(), null, "\"KEY KEY ...\"");
     private static readonly Option<string?> Drop = Opt.Text("--drop", "a file dropped on the window before the first frame", "FILE");
-    private static readonly Option<bool> Stats = Opt.Flag("--stats", "scripted run: print the render thread's allocation over steady frames");
+    private static readonly Option<bool> Stats = Opt.Flag("--stats", "scripted run: print the render thread's allocation over steady frames and the milliseconds per frame of each stage");
+    private static readonly Option<string?> Soak = Opt.Text("--soak", "scripted run: cycle every control and hot reload, check GL objects and memory stay flat (DIR: a scratch folder)", "DIR");
     private static readonly Option<bool> Hidden = Opt.Flag("--hidden", "no window on screen (scripted runs on a desktop)");
 
     public static int Run(ParseResult args)
@@ -62,6 +63,9 @@ internal static class WindowCommand
         (int w, int h) = args.GetValue(Size) ?? (0, 0);
         string? screenshot = args.GetValue(ScreenshotOption);
         int frames = args.GetValue(Frames);
+        string? soak = args.GetValue(Soak);
+        if (soak is not null && frames == 0) throw new ConvGLException("--soak needs --frames N (how long to run)");
+        if (soak is not null && !Directory.Exists(soak)) throw new ConvGLException($"--soak {soak}: folder does not exist");
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
         if (screenshot is not null)
         {
@@ -98,6 +102,7 @@ internal static class WindowCommand
             Keys = args.GetValue(Keys) ?? [],
             Stats = args.GetValue(Stats),
             Drop = args.GetValue(Drop),
+            Soak = soak,
         };
     }
 }

@@ -1,4 +1,5 @@
 using ConvGL.App.Glfw;
+using ConvGL.App.Live.Views;
 using ConvGL.Core;
 
 namespace ConvGL.App.Live;
@@ -27,9 +28,12 @@ internal static class Controls
         new("+  -", "stride up / down (1..4)", (k, _) => Is(k, Key.Equal, Key.KeypadAdd, Key.Minus, Key.KeypadSubtract),
             (a, k, _) => a.ChangeStride(Is(k, Key.Equal, Key.KeypadAdd) ? +1 : -1)),
         new("d / D", "dilation up / down (1..4)", (k, _) => k == Key.D, (a, _, m) => a.ChangeDilation(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
-        new("Tab / Shift+Tab", "next / previous view: output, split, grid, profile", (k, _) => k == Key.Tab, (a, _, m) => a.CycleView(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
-        new("o  l  g  w", "view: output, split (left|right), grid, profile (wave)", (k, _) => Is(k, Key.O, Key.L, Key.G, Key.W),
-            (a, k, _) => a.SetView(k switch { Key.O => ViewKind.Output, Key.L => ViewKind.Split, Key.G => ViewKind.Grid, _ => ViewKind.Profile })),
+        // The view keys and their help lines come from the views' own table (ViewCatalog), so a new view needs no
+        // edit here.
+        new("Tab / Shift+Tab", "next / previous view: " + string.Join(", ", ViewCatalog.All.Select(v => ViewCatalog.Name(v.Kind))),
+            (k, _) => k == Key.Tab, (a, _, m) => a.CycleView(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
+        new(string.Join("  ", ViewCatalog.All.Select(v => v.KeyName)), "view: " + string.Join(", ", ViewCatalog.All.Select(v => v.Description)),
+            (k, _) => ViewCatalog.All.Any(v => v.Key == k), (a, k, _) => a.SetView(ViewCatalog.All.First(v => v.Key == k).Kind)),
         new("mouse", "hover: probe that pixel; click: pin/unpin the probe; click a map in the grid: enlarge / back", (_, _) => false, (_, _, _) => { }),
         new("space", "pause / resume the source", (k, _) => k == Key.Space, (a, _, _) => a.TogglePause()),
         new("p", "screenshot to convgl-YYYYMMDD-HHMMSS.png", (k, _) => k == Key.P, (a, _, _) => a.RequestScreenshot()),

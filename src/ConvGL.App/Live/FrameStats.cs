@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using Silk.NET.OpenGL;
 
 namespace ConvGL.App.Live;
 
@@ -35,5 +38,71 @@ internal sealed class FrameStats
         _since = now;
     }
 
+    /// <summary>Frames past warm-up that rebuilt no HUD text, and the managed bytes the render thread allocated over
+    /// them (<c>--stats</c>: a steady frame allocates nothing).</summary>
+    public int SteadyFrames { get; private set; }
+    public long SteadyBytes { get; private set; }
+
+    public void SteadyFrame(long allocatedBytes)
+    {
+        SteadyFrames++;
+        SteadyBytes += allocatedBytes;
+    }
+
     public string FpsText => Fps is { } f ? f.ToString(f < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " fps" : "- fps";
+}
+
+/// <summary>Where a frame's time goes, for <c>--stats</c>: the wall clock between glFinish calls placed after each
+/// stage (source upload, the filter or stack pass, presenting the view, the HUD, the buffer swap), summed over the
+/// frames past warm-up. The glFinish calls serialise CPU and GPU, so the stages add up to the frame, and the rate
+/// they give is a little below an unmeasured run's. Off (no glFinish, nothing measured) without --stats.</summary>
+internal sealed class FrameStages(GL gl, bool enabled)
+{
+    public static readonly string[] Names = ["upload", "pipeline", "present", "hud", "swap"];
+
+    private readonly double[] _ms = new double[Names.Length];
+    private long _start, _last;
+    private bool _counting;
+
+    public bool Enabled => enabled;
+    public int Frames { get; private set; }
+    public double TotalMs { get; private set; }
+
+    /// <summary>Starts a frame; <paramref name="count"/> false for warm-up frames (not summed).</summary>
+    public void Begin(bool count)
+    {
+        if (!enabled) return;
+        gl.Finish();
+        _counting = count;
+        _start = _last = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Stage <paramref name="stage"/> (an index into <see cref="Names"/>) is done.</summary>
+    public void Mark(int stage)
+    {
+        if (!enabled) return;
+        gl.Finish();
+        long now = Stopwatch.GetTimestamp();
+        if (_counting) _ms[stage] += Stopwatch.GetElapsedTime(_last, now).TotalMilliseconds;
+        _last = now;
+    }
+
+    public void End()
+    {
+        if (!enabled || !_counting) return;
+        Frames++;
+        TotalMs += Stopwatch.GetElapsedTime(_start).TotalMilliseconds;
+    }
+
+    /// <summary>Mean milliseconds per counted frame of stage <paramref name="stage"/>.</summary>
+    public double Mean(int stage) => Frames == 0 ? 0 : _ms[stage] / Frames;
+
+    /// <summary>"stages: frames=N fps=F frame=T upload=U pipeline=P present=R hud=H swap=S (ms per frame, glFinish after each stage)".</summary>
+    public string Line()
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"stages: frames={Frames} fps={(TotalMs > 0 ? Frames * 1000 / TotalMs : 0):0.0} frame={(Frames == 0 ? 0 : TotalMs / Frames):0.00}");
+        for (int i = 0; i < Names.Length; i++) sb.Append(CultureInfo.InvariantCulture, $" {Names[i]}={Mean(i):0.00}");
+        return sb.Append(" (ms per frame, glFinish after each stage)").ToString();
+    }
 }

@@ -9,6 +9,7 @@ namespace ConvGL.App.Live;
 /// times a second for the numbers, never every frame).</summary>
 internal sealed unsafe class Hud : IDisposable
 {
+    private readonly GlContext _context;
     private readonly GL _gl;
     private readonly SKFont _font, _bold;
     private readonly SKPaint _text = new() { IsAntialias = true, Color = new SKColor(235, 235, 235) };
@@ -19,6 +20,7 @@ internal sealed unsafe class Hud : IDisposable
 
     public Hud(GlContext context)
     {
+        _context = context;
         _gl = context.Gl;
         SKTypeface mono = SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default;
         _font = new SKFont(mono, 12);
@@ -46,8 +48,9 @@ internal sealed unsafe class Hud : IDisposable
             _bitmap?.Dispose();
             _bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
             _canvas = new SKCanvas(_bitmap);
-            if (_texture != 0) _gl.DeleteTexture(_texture);
+            DeleteTexture();
             _texture = _gl.GenTexture();
+            _context.CountRawObject(ObjectIdentifier.Texture, +1);
             _gl.BindTexture(TextureTarget.Texture2D, _texture);
             _gl.TexStorage2D(TextureTarget.Texture2D, 1, SizedInternalFormat.Rgba8, (uint)width, (uint)height);
             _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMinFilter, (int)TextureMinFilter.Nearest);
@@ -99,10 +102,17 @@ internal sealed unsafe class Hud : IDisposable
             PixelFormat.Rgba, PixelType.UnsignedByte, (void*)_bitmap.GetPixels());
     }
 
+    private void DeleteTexture()
+    {
+        if (_texture == 0) return;
+        _gl.DeleteTexture(_texture);
+        _context.CountRawObject(ObjectIdentifier.Texture, -1);
+        _texture = 0;
+    }
+
     public void Dispose()
     {
-        if (_texture != 0) _gl.DeleteTexture(_texture);
-        _texture = 0;
+        DeleteTexture();
         _canvas?.Dispose();
         _bitmap?.Dispose();
         _font.Dispose();

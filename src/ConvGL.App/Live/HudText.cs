@@ -65,6 +65,67 @@ internal static class HudText
     public static string StatusLine(FrameStats stats, string pass, bool vsync, bool paused) =>
         F($"ConvGL  {stats.FpsText}  {stats.FrameMs:0.0} ms/frame CPU  {pass}  vsync {(vsync ? "on" : "off")}{(paused ? "  PAUSED" : "")}");
 
+    /// <summary>The pass figure: GPU timer queries (the conversion's <paramref name="timerMs"/> plus the layers' own
+    /// <paramref name="layersMs"/>) on a GPU, the glFinish wall clock on a software rasteriser, "timing..." until
+    /// the first query result is in.</summary>
+    public static string PassText(bool software, double softwareMs, double? timerMs, double layersMs) =>
+        software ? F($"pass {softwareMs:0.0} ms (llvmpipe, glFinish)")
+        : timerMs is { } ms ? F($"pass {ms + layersMs:0.000} ms GPU") : "pass: timing...";
+
+    /// <summary>One layer's line in the info panel: selected marker, key number (layers 1..9), on/off, the label and,
+    /// when measured, its own GPU milliseconds.</summary>
+    public static string LayerLine(int i, bool selected, bool enabled, string label, double ms) =>
+        F($"{(selected ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(enabled ? 'x' : ' ')}] {label}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}");
+
+    /// <summary>The info panel's lines after the status line: source, view, pipeline and GPU, one line per layer,
+    /// and the selected layer's output shape and channel name.</summary>
+    public static void AddInfoLines(List<string> lines, string status, string source, int sourceWidth, int sourceHeight, string view,
+        ILivePipeline pipeline, string renderer, int layer, int channel)
+    {
+        lines.Add(status);
+        lines.Add(F($"source: {source} {sourceWidth}x{sourceHeight}   view: {view}   h: help"));
+        lines.Add(F($"{pipeline.Name}   GPU: {renderer}"));
+        for (int i = 0; i < pipeline.LayerCount; i++)
+            lines.Add(LayerLine(i, i == layer, pipeline.IsEnabled(i), pipeline.LayerLabel(i), pipeline.LayerMilliseconds(i)));
+        string shape = pipeline.LayerOutput(layer).ShapeString;
+        lines.Add(F($"layer {layer + 1}: output {shape}, channel {channel} ({pipeline.MapName(layer, channel)})"));
+    }
+
+    /// <summary>The error panel: what to do, then the error's first lines.</summary>
+    public static List<string> ErrorLines(string error)
+    {
+        var lines = new List<string> { "error (the last good version keeps running; fix the file, it reloads by itself):" };
+        lines.AddRange(error.Split('\n').Take(8));
+        return lines;
+    }
+
+    /// <summary>The help overlay: every control of <see cref="Controls.All"/> (the table the keys dispatch through).</summary>
+    public static List<string> HelpLines()
+    {
+        var lines = new List<string> { "ConvGL controls" };
+        foreach (Control c in Controls.All) lines.Add(F($"{c.Keys,-16} {c.Description}"));
+        lines.Add("");
+        lines.Add("drop an image or video file on the window to switch the source");
+        return lines;
+    }
+
+    /// <summary>Lines the probe strip reserves for a layer whose kernel is <paramref name="kh"/> x <paramref name="kw"/>
+    /// (no kernel: the hint's two lines): the header, the rows shown, a "showing" line for large kernels, the sums.
+    /// It depends only on the layer, never on the pointer, so the picture does not jump while the mouse moves.</summary>
+    public static int ProbeStripLines(bool conv, int kh, int kw) =>
+        !conv ? 2 : Math.Min(kh, MaxTaps) + 4 + (kh > MaxTaps || kw > MaxTaps ? 1 : 0);
+
+    /// <summary>How many characters of <paramref name="charWidth"/> pixels fit in <paramref name="width"/> pixels.</summary>
+    public static int CharsIn(float width, float charWidth) => (int)(width / charWidth);
+
+    /// <summary>A label cut to <paramref name="chars"/> characters (the last one a "~"), so a long map name never
+    /// spills onto the next map.</summary>
+    public static string Fit(string text, int chars)
+    {
+        chars = Math.Max(1, chars);
+        return text.Length <= chars ? text : text[..Math.Max(0, chars - 1)] + "~";
+    }
+
     /// <summary>The probe panel for a valid or invalid probe.</summary>
     public static List<string> ProbeLines(Probe p, bool pinned)
     {

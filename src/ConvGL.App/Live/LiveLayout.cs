@@ -22,4 +22,31 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
             new PixelRect(pw, 0, side, ph),
             new PixelRect(0, ph, width, bottom));
     }
+
+    /// <summary>The side column's width for a picture of <paramref name="contentWidth"/> x <paramref name="contentHeight"/>:
+    /// from the width its text wants (<paramref name="wanted"/>) down to <paramref name="narrowest"/>, the one that
+    /// lets the picture grow largest while the column's wrapped text (<paramref name="columnHeight"/> of a column
+    /// width) still fits its height. A wide window keeps the wanted width (the picture is height-bound anyway); a
+    /// narrower one wraps the text more and gives the picture the width (the picture never letterboxes beside a
+    /// half-empty column). Ties go to the wider column, which wraps less.</summary>
+    public static float ChooseSide(float width, float height, float bottomHeight, float wanted, float narrowest,
+        int contentWidth, int contentHeight, Func<float, float> columnHeight)
+    {
+        if (wanted <= 0) return 0;
+        float best = wanted, bestScale = -1;
+        const float step = 8;
+        for (float side = wanted; ; side = Math.Max(narrowest, side - step))
+        {
+            LiveLayout l = Compute(width, height, side, bottomHeight);
+            float scale = Math.Min(l.Picture.Width / Math.Max(1, contentWidth), l.Picture.Height / Math.Max(1, contentHeight));
+            bool fits = columnHeight(l.Side.Width) <= l.Side.Height;
+            if ((fits || bestScale < 0) && scale > bestScale * 1.005f)
+            {
+                best = side;
+                bestScale = scale;
+            }
+            if (!fits || side <= narrowest) break;
+        }
+        return best;
+    }
 }

@@ -40,6 +40,9 @@ internal sealed record LiveOptions
     /// <summary>Print the render thread's managed allocation over steady frames (frames that did not redraw the HUD)
     /// at the end of a scripted run.</summary>
     public bool Stats { get; init; }
+    /// <summary>A scratch folder: run the soak cycle (<see cref="SoakRun"/>) over the scripted frames and report
+    /// whether GL objects, heap and memory stayed flat.</summary>
+    public string? Soak { get; init; }
 
     public bool Scripted => Frames > 0;
 }

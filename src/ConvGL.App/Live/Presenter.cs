@@ -1,4 +1,5 @@
 using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
 using Silk.NET.OpenGL;
 
 namespace ConvGL.App.Live;
@@ -18,14 +19,15 @@ internal readonly record struct PixelRect(float X, float Y, float Width, float H
 }
 
 /// <summary>Draws the views with the programs in shaders/app: textured rectangles (the source, TensorToImage's output,
-/// the HUD), feature-map grids read straight from the tensor's storage buffer, and the row profile. Programs are fetched once and kept: the library swaps their
+/// the HUD), feature-map grids read straight from the tensor's storage buffer, and the row profile, normalised by
+/// the Gpu project's ChannelRanges (the one min/max pass). Programs are fetched once and kept: the library swaps their
 /// handles in place on hot reload, and a lookup per frame would build its cache key (an allocation) every time.</summary>
 internal sealed class Presenter : IDisposable
 {
     private readonly GlContext _context;
     private readonly GL _gl;
     private readonly uint _vao;
-    private GlProgram? _texture, _tensor, _profile, _minmax;
+    private GlProgram? _texture, _tensor, _profile;
     private int _fbWidth = 1, _fbHeight = 1;
     private bool _retry = true;
 
@@ -35,8 +37,11 @@ internal sealed class Presenter : IDisposable
         _gl = context.Gl;
         // Core profile draws need a bound VAO even when no attribute is read.
         _vao = _gl.GenVertexArray();
+        context.CountRawObject(ObjectIdentifier.VertexArray, +1);
         LoadPrograms();
     }
+
+    public GlContext Context => _context;
 
     /// <summary>Why a presentation program is missing (it failed to compile at start-up and no good version
     /// exists yet), else null. Programs that compiled once keep their last good version on a failed reload.</summary>
@@ -53,7 +58,6 @@ internal sealed class Presenter : IDisposable
         _texture ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/texture.frag"));
         _tensor ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/tensor.frag"));
         _profile ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/profile.frag"));
-        _minmax ??= Load(() => _context.Shaders.Compute("app/minmax.comp"));
     }
 
     private GlProgram? Load(Func<GlProgram> get)
@@ -127,23 +131,9 @@ internal sealed class Presenter : IDisposable
         _gl.Disable(EnableCap.Blend);
     }
 
-    /// <summary>Per-channel (min, max) of <paramref name="t"/> into <paramref name="range"/> (resized to (C, 1, 2)).</summary>
-    public void ComputeRange(GpuTensor t, GpuTensor range)
-    {
-        range.Resize(t.C, 1, 2);
-        if (_minmax is null) return;
-        _minmax.Use();
-        _gl.Uniform1(_minmax.Uniform("uC"), t.C);
-        _gl.Uniform1(_minmax.Uniform("uPlane"), t.H * t.W);
-        BindStorage(0, t);
-        BindStorage(1, range);
-        _gl.DispatchCompute((uint)t.C, 1, 1);
-        // The fragment shaders read the ranges from a storage buffer next.
-        _gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
-    }
-
-    /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel.</summary>
-    public void DrawTensor(GpuTensor t, GpuTensor range, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1)
+    /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel. <paramref name="ranges"/> holds the
+    /// drawn channels' ranges, computed for <paramref name="t"/>.</summary>
+    public void DrawTensor(GpuTensor t, ChannelRanges ranges, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1)
     {
         if (_tensor is null) return;
         _tensor.Use();
@@ -156,12 +146,14 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_tensor.Uniform("uCols"), cols);
         _gl.Uniform1(_tensor.Uniform("uRows"), rows);
         BindStorage(0, t);
-        BindStorage(1, range);
+        ranges.Bind(1);
         Draw();
     }
 
-    /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>.</summary>
-    public void DrawProfile(GpuTensor input, GpuTensor inRange, int inRow, int inFirst, int inCount, GpuTensor output, GpuTensor outRange, int outRow, int channel, PixelRect r)
+    /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>;
+    /// the ranges of input channel <paramref name="inFirst"/> and output channel <paramref name="channel"/> must be
+    /// computed.</summary>
+    public void DrawProfile(GpuTensor input, ChannelRanges inRanges, int inRow, int inFirst, int inCount, GpuTensor output, ChannelRanges outRanges, int outRow, int channel, PixelRect r)
     {
         if (_profile is null) return;
         _profile.Use();
@@ -180,10 +172,14 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform4(_profile.Uniform("uPlotPx"), r.X, _fbHeight - r.Y - r.Height, r.Width, r.Height);
         BindStorage(0, input);
         BindStorage(1, output);
-        BindStorage(2, outRange);
-        BindStorage(3, inRange);
+        outRanges.Bind(2);
+        inRanges.Bind(3);
         Draw();
     }
 
-    public void Dispose() => _gl.DeleteVertexArray(_vao);
+    public void Dispose()
+    {
+        _gl.DeleteVertexArray(_vao);
+        _context.CountRawObject(ObjectIdentifier.VertexArray, -1);
+    }
 }

@@ -34,6 +34,6 @@ internal sealed class FftTexelView : IDisposable
     {
         uint t = _texture;
         _texture = 0;
-        if (t != 0) _context.EnqueueDisposal(g => g.DeleteTexture(t));
+        if (t != 0) _context.EnqueueDisposal(ObjectIdentifier.Texture, g => g.DeleteTexture(t));
     }
 }

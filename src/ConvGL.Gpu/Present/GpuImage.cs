@@ -31,7 +31,7 @@ public sealed class GpuImage : IDisposable
         if (Handle != 0)
         {
             uint old = Handle;
-            _context.EnqueueDisposal(g => g.DeleteTexture(old));
+            _context.EnqueueDisposal(ObjectIdentifier.Texture, g => g.DeleteTexture(old));
         }
         // Immutable storage (glTexStorage2D) cannot change size, so a new size means a new texture.
         Handle = gl.GenTexture();
@@ -75,6 +75,6 @@ public sealed class GpuImage : IDisposable
         _disposed = true;
         uint h = Handle;
         Handle = 0;
-        if (h != 0) _context.EnqueueDisposal(g => g.DeleteTexture(h));
+        if (h != 0) _context.EnqueueDisposal(ObjectIdentifier.Texture, g => g.DeleteTexture(h));
     }
 }

@@ -2,20 +2,22 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Present;
 
-/// <summary>How one channel is coloured on screen.</summary>
-public enum ColorMap { Gray, Heat, Diverging }
+/// <summary>How one channel is coloured on screen: shaders/present/colormap.glsl's maps, in its order.</summary>
+public enum ColorMap { Gray, Heat, Diverging, Viridis }
 
 /// <summary>One or three channels of a GPU tensor -> the RGBA8 <see cref="Image"/> it owns, normalised
-/// v -> (v - min) / (max - min) (clamped; 0 where max == min). The range is given, or computed on the GPU by
-/// shaders/present/minmax.comp over the shown channels, so nothing is read back per frame.</summary>
+/// v -> (v - min) / (max - min) (clamped; 0 where max == min). The range is given, or the shown channels' entries of
+/// a <see cref="ChannelRanges"/> (computed here, or handed in already computed so a frame that also draws the
+/// ranges elsewhere computes them once), so nothing is read back per frame.</summary>
 public sealed class TensorToImage : IDisposable
 {
     private readonly GlContext _context;
-    private readonly GlBuffer _range;
-    private readonly uint[] _seed = new uint[2];
+    private readonly ChannelRanges _ownRanges;
     // Programs by [rgb, colour map], looked up once, not per frame (the library's lookup builds a key string).
-    private readonly GlProgram?[,] _programs = new GlProgram?[2, 3];
-    private GlProgram? _minmax;
+    private readonly GlProgram?[,] _programs = new GlProgram?[2, 4];
+    private ChannelRanges? _lastRanges;
+    private (float Min, float Max)? _lastGiven;
+    private int _lastR, _lastG, _lastB;
 
     public GpuImage Image { get; }
     public ColorMap ColorMap { get; set; } = ColorMap.Gray;
@@ -23,19 +25,28 @@ public sealed class TensorToImage : IDisposable
     public TensorToImage(GlContext context)
     {
         _context = context;
-        _range = new GlBuffer(context, "display range", 2);
+        _ownRanges = new ChannelRanges(context, "display range");
         Image = new GpuImage(context, 1, 1, "presented feature map");
     }
 
     /// <summary>Shows channel <paramref name="channel"/> through <see cref="ColorMap"/>.</summary>
     public void Run(GpuTensor tensor, int channel, (float Min, float Max)? range = null) =>
-        Run(tensor, channel, channel, channel, rgb: false, range);
+        Run(tensor, channel, channel, channel, rgb: false, range, null);
+
+    /// <summary>Shows channel <paramref name="channel"/> normalised by its entry of <paramref name="ranges"/>, which
+    /// the caller has computed for this tensor.</summary>
+    public void Run(GpuTensor tensor, int channel, ChannelRanges ranges) =>
+        Run(tensor, channel, channel, channel, rgb: false, null, ranges);
 
     /// <summary>Shows three channels as R, G, B with one shared range.</summary>
     public void RunRgb(GpuTensor tensor, int r, int g, int b, (float Min, float Max)? range = null) =>
-        Run(tensor, r, g, b, rgb: true, range);
+        Run(tensor, r, g, b, rgb: true, range, null);
 
-    private void Run(GpuTensor tensor, int r, int g, int b, bool rgb, (float Min, float Max)? range)
+    /// <summary>Shows three channels as R, G, B with one range shared by their entries of <paramref name="ranges"/>.</summary>
+    public void RunRgb(GpuTensor tensor, int r, int g, int b, ChannelRanges ranges) =>
+        Run(tensor, r, g, b, rgb: true, null, ranges);
+
+    private void Run(GpuTensor tensor, int r, int g, int b, bool rgb, (float Min, float Max)? range, ChannelRanges? ranges)
     {
         _context.CheckThread();
         _context.FlushDisposables();
@@ -43,65 +54,55 @@ public sealed class TensorToImage : IDisposable
             if ((uint)c >= (uint)tensor.C) throw new ArgumentOutOfRangeException(nameof(tensor), $"channel {c} of a tensor with {tensor.C} channels");
         Image.Resize(tensor.W, tensor.H);
         GL gl = _context.Gl;
-        int plane = tensor.H * tensor.W;
-        if (range is { } given)
+        if (range is null && ranges is null)
         {
-            _seed[0] = OrderedFloat.From(given.Min);
-            _seed[1] = OrderedFloat.From(given.Max);
-            WriteRange();
-        }
-        else
-        {
-            _seed[0] = uint.MaxValue; // "nothing seen": any value's ordered form is smaller
-            _seed[1] = 0;
-            WriteRange();
-            GlProgram mm = _minmax ??= _context.Shaders.Compute("present/minmax.comp");
-            mm.Use();
-            tensor.Buffer.Bind(0);
-            _range.Bind(1);
-            int groups = Math.Clamp((plane + 255) / 256, 1, 256);
-            foreach (int c in rgb ? (ReadOnlySpan<int>)[r, g, b] : [r])
+            ranges = _ownRanges;
+            if (rgb && r + 1 == g && g + 1 == b) ranges.Compute(tensor, r, 3);
+            else if (rgb)
             {
-                gl.Uniform1(mm.Uniform("u_offset"), c * plane);
-                gl.Uniform1(mm.Uniform("u_count"), plane);
-                gl.DispatchCompute((uint)groups, 1, 1);
-                // The atomics of one channel must land before the next channel's (and the colouring pass's) reads,
-                // and before the next frame's WriteRange: glBufferSubData after shader writes to the same buffer
-                // is ordered only by GL_BUFFER_UPDATE_BARRIER_BIT (llvmpipe serialises anyway; a GPU need not).
-                gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
+                ranges.Compute(tensor, r, 1);
+                ranges.Compute(tensor, g, 1);
+                ranges.Compute(tensor, b, 1);
             }
+            else ranges.Compute(tensor, r, 1);
         }
+        ranges ??= _ownRanges; // a given range: the shader reads u_range, but the Range block still needs a buffer
+        (_lastRanges, _lastGiven, _lastR, _lastG, _lastB) = (ranges, range, r, g, b);
         GlProgram p = _programs[rgb ? 1 : 0, (int)ColorMap] ??=
             _context.Shaders.Compute("present/tensor_to_image.comp", ("RGB", rgb ? 1 : 0), ("COLORMAP", (int)ColorMap));
         p.Use();
         gl.Uniform3(p.Uniform("u_shape"), tensor.C, tensor.H, tensor.W);
         gl.Uniform3(p.Uniform("u_channels"), r, g, b);
+        gl.Uniform1(p.Uniform("u_given"), range is null ? 0 : 1);
+        if (range is { } given) gl.Uniform2(p.Uniform("u_range"), given.Min, given.Max);
         tensor.Buffer.Bind(0);
-        _range.Bind(1);
+        ranges.Bind(1);
         gl.BindImageTexture(0, Image.Handle, 0, false, 0, BufferAccessARB.WriteOnly, InternalFormat.Rgba8);
         p.DispatchCovering(tensor.W, tensor.H, 1);
         gl.MemoryBarrier(MemoryBarrierMask.ShaderImageAccessBarrierBit | MemoryBarrierMask.TextureFetchBarrierBit |
                          MemoryBarrierMask.TextureUpdateBarrierBit | MemoryBarrierMask.FramebufferBarrierBit);
     }
 
-    private void WriteRange()
-    {
-        GL gl = _context.Gl;
-        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, _range.Handle);
-        gl.BufferSubData(BufferTargetARB.ShaderStorageBuffer, 0, (ReadOnlySpan<uint>)_seed);
-    }
-
-    /// <summary>The range the last <see cref="Run(GpuTensor, int, ValueTuple{float, float}?)"/> used. Reads back: stalls.</summary>
+    /// <summary>The range the last Run used: the given one, or the shown channels' computed ranges combined. Reads
+    /// back: stalls.</summary>
     public (float Min, float Max) ReadRange()
     {
-        Span<uint> bits = stackalloc uint[2];
-        _range.Read(bits);
-        return (OrderedFloat.To(bits[0]), OrderedFloat.To(bits[1]));
+        if (_lastGiven is { } given) return given;
+        if (_lastRanges is null) throw new InvalidOperationException("no Run yet");
+        (float min, float max) = _lastRanges.Read(_lastR);
+        foreach (int c in (ReadOnlySpan<int>)[_lastG, _lastB])
+        {
+            (float lo, float hi) = _lastRanges.Read(c);
+            // NaN is "nothing seen" in that channel: it does not narrow the others.
+            if (float.IsNaN(min) || lo < min) min = lo;
+            if (float.IsNaN(max) || hi > max) max = hi;
+        }
+        return (min, max);
     }
 
     public void Dispose()
     {
-        _range.Dispose();
+        _ownRanges.Dispose();
         Image.Dispose();
     }
 }

@@ -1,0 +1,47 @@
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Live;
+
+/// <summary>Hot reload: shaders (the library keeps the last good program of each), then the presentation programs
+/// that never compiled, then the running pipeline's kernel or stack file. Checked twice a second and on the r key;
+/// a broken file is an error on screen and the last good version keeps running.</summary>
+internal sealed class HotReload(GlContext context, Presenter presenter, LivePipelines pipelines, ViewState state, LiveMessages messages)
+{
+    public const double Interval = 0.5;
+
+    private double _nextCheck;
+
+    /// <summary>Programs rebuilt because their shader files changed, since start-up.</summary>
+    public int ProgramsRebuilt { get; private set; }
+    /// <summary>Times the pipeline's kernel or stack files were re-read after a change, since start-up.</summary>
+    public int FilesReread { get; private set; }
+
+    /// <summary>Checks the files when <see cref="Interval"/> has passed since the last check.</summary>
+    public void Poll(double now)
+    {
+        if (now < _nextCheck) return;
+        _nextCheck = now + Interval;
+        Check(force: false);
+    }
+
+    /// <summary>Reloads what changed on disk (everything when <paramref name="force"/>).</summary>
+    public void Check(bool force)
+    {
+        (int rebuilt, string? error) = context.Shaders.ReloadChanged();
+        ProgramsRebuilt += rebuilt;
+        if (error is not null) messages.SetShaderError(error);
+        else if (rebuilt > 0 || force) messages.ClearShaderError();
+        if (presenter.Error is not null || force) presenter.RetryMissing();
+        ILivePipeline pipeline = pipelines.Current;
+        (bool reread, string? fileError) = pipeline.ReloadChanged(force);
+        if (reread) FilesReread++;
+        if (reread && fileError != messages.FileError)
+        {
+            Console.Error.WriteLine(fileError is null ? "convgl: reloaded " + pipeline.Name : $"convgl: {fileError} (keeping the running version)");
+            messages.FileError = fileError;
+            state.HudDirty = true;
+        }
+        // Re-run on the current frame: a reloaded shader, kernel or stack shows even while paused.
+        state.Dirty = true;
+    }
+}

@@ -1,0 +1,105 @@
+using ConvGL.App.Live.Views;
+using ConvGL.Gpu;
+using SkiaSharp;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The HUD's panels and the layout they make: the info and kernel panels (and any error or message) in a
+/// column on the right, the probe in a strip below the picture, the help overlay while h is on; the picture takes
+/// the rest and is never covered. Rebuilt only when the HUD is (on a change and twice a second), so a steady frame
+/// reuses the layout and the uploaded texture.</summary>
+internal sealed class HudPanels(GlContext context) : IDisposable
+{
+    private readonly Hud _hud = new(context);
+    private int _width, _height;
+    private List<string> _side = [], _kernel = [], _error = [], _message = [];
+
+    public Hud Hud => _hud;
+    public LiveLayout Layout { get; private set; } = LiveLayout.Compute(1, 1, 0, 0);
+
+    /// <summary>Whether the framebuffer changed size since the last layout.</summary>
+    public bool SizeChanged(int width, int height) => width != _width || height != _height;
+
+    /// <summary>The panels' text and, from its size, the layout. <paramref name="info"/> is null while the info panels
+    /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
+    /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
+    public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
+        (int Width, int Height) content)
+    {
+        (_width, _height) = (width, height);
+        _side.Clear();
+        _kernel.Clear();
+        if (info is not null)
+        {
+            _side.AddRange(info);
+            if (conv is not null) _kernel = HudText.KernelLines(conv, channel);
+        }
+        _error = error is null ? [] : HudText.ErrorLines(error);
+        _message.Clear();
+        if (message is not null) _message.Add(message);
+        float side = 0;
+        foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
+            if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
+        int probeLines = HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0);
+        float bottom = probeLines * _hud.LineHeight + 8 + LiveLayout.Margin;
+        // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
+        float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
+        side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content.Width, content.Height, ColumnHeight);
+        Layout = LiveLayout.Compute(width, height, side, bottom);
+        // Text wider than its column wraps: nothing runs off a panel.
+        int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        _side = HudText.Wrap(_side, chars);
+        _kernel = HudText.Wrap(_kernel, chars);
+        _error = HudText.Wrap(_error, chars);
+        _message = HudText.Wrap(_message, chars);
+    }
+
+    // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
+    private const int MinColumnChars = 34;
+
+    /// <summary>The height the column's panels take when wrapped to a column <paramref name="columnWidth"/> wide.</summary>
+    private float ColumnHeight(float columnWidth)
+    {
+        int chars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        float h = LiveLayout.Margin;
+        foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
+            if (panel.Count > 0) h += HudText.Wrap(panel, chars).Count * _hud.LineHeight + 8 + 6;
+        return h;
+    }
+
+    /// <summary>Draws the panels, the view's labels, the probe strip (<paramref name="probe"/>'s lines, or the hint
+    /// when there is no probe) and the help overlay into the HUD texture.</summary>
+    public void Redraw(int width, int height, ILiveView view, List<string>? probe, bool help)
+    {
+        _hud.Begin(width, height);
+        float x = Layout.Side.X + LiveLayout.Margin, y = LiveLayout.Margin;
+        if (_side.Count > 0) y += _hud.Panel(x, y, _side, boldFirst: true) + 6;
+        if (_kernel.Count > 0) y += _hud.Panel(x, y, _kernel) + 6;
+        if (_error.Count > 0) y += _hud.Panel(x, y, _error, new SKColor(255, 120, 110)) + 6;
+        _hud.Panel(x, y, _message, new SKColor(255, 230, 120));
+        view.DrawLabels(_hud, Layout.Picture);
+        DrawProbe(probe);
+        if (help) DrawHelp(width, height);
+        _hud.End();
+    }
+
+    private void DrawProbe(List<string>? probe)
+    {
+        PixelRect strip = Layout.Bottom;
+        if (strip.Height <= 0) return;
+        List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart; click to pin it"],
+            HudText.CharsIn(strip.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth));
+        int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
+        if (lines.Count > fits) lines.RemoveRange(fits, lines.Count - fits);
+        _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);
+    }
+
+    private void DrawHelp(int width, int height)
+    {
+        List<string> lines = HudText.HelpLines();
+        float h = lines.Count * _hud.LineHeight + 8;
+        _hud.Panel(Math.Max(8, width / 2 - 330), Math.Max(8, height / 2 - h / 2), lines, boldFirst: true);
+    }
+
+    public void Dispose() => _hud.Dispose();
+}

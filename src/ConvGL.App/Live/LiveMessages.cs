@@ -1,0 +1,59 @@
+namespace ConvGL.App.Live;
+
+/// <summary>What the error and message panels show: the last pipeline run's error, the shader and kernel/stack file
+/// errors hot reload found, and a flashed message (a refused key, a saved screenshot) that fades after 4 s. Each
+/// new error is also written to stderr once, so scripted runs and logs see it.</summary>
+internal sealed class LiveMessages(ViewState state, bool scripted)
+{
+    private double _messageUntil;
+
+    /// <summary>The last pipeline run's error (cleared by the next good run).</summary>
+    public string? RunError { get; private set; }
+    /// <summary>A shader that failed to compile on a reload (the last good program keeps running).</summary>
+    public string? ShaderError { get; private set; }
+    /// <summary>A kernel or stack file that failed to load on a reload (the running version stays).</summary>
+    public string? FileError { get; set; }
+    public string? Message { get; private set; }
+
+    /// <summary>The error the window shows: shader, presentation program, file, run, source, in that order.</summary>
+    public string? Shown(string? presenterError, string? sourceError) => ShaderError ?? presenterError ?? FileError ?? RunError ?? sourceError;
+
+    public void Flash(string message, double now)
+    {
+        Message = message;
+        _messageUntil = now + 4;
+        state.HudDirty = true;
+        if (scripted) Console.Error.WriteLine($"convgl: {message}");
+    }
+
+    /// <summary>Removes a flashed message once its time is up.</summary>
+    public void Expire(double now)
+    {
+        if (Message is null || now <= _messageUntil) return;
+        Message = null;
+        state.HudDirty = true;
+    }
+
+    public void SetRunError(string message)
+    {
+        if (message != RunError) Console.Error.WriteLine($"convgl: {message}");
+        RunError = message;
+        state.HudDirty = true;
+    }
+
+    public void ClearRunError() => RunError = null;
+
+    public void SetShaderError(string message)
+    {
+        if (message != ShaderError) Console.Error.WriteLine($"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
+        ShaderError = message;
+        state.HudDirty = true;
+    }
+
+    public void ClearShaderError()
+    {
+        if (ShaderError is not null) Console.Error.WriteLine("convgl: shaders reloaded");
+        ShaderError = null;
+        state.HudDirty = true;
+    }
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using ConvGL.App.Glfw;
+using ConvGL.Core;
+using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The running filter or stack and everything that changes it: f/s cycle the filters and shipped stacks,
+/// 1..9/0 toggle layers, c/b/+/-/d change the convolution's options. <see cref="Run"/> is the frame's pipeline
+/// stage: the source texture into the pipeline's input tensor, every enabled layer, timed.</summary>
+internal sealed class LivePipelines : IDisposable
+{
+    /// <summary>The filters f cycles through: each shows one idea (smoothing, derivatives, orientation, sharpening).</summary>
+    public static readonly string[] Filters =
+    [
+        "sobel-x", "sobel-y", "gaussian:9,2", "box:5", "sharpen", "unsharp", "emboss", "outline", "scharr-x",
+        "laplacian", "laplacian:8", "log", "dog", "gabor:theta=0", "gabor:theta=45", "gabor:theta=90", "motion-blur:15,30",
+        "vertical-edge", "identity",
+    ];
+
+    private readonly GlContext _context;
+    private readonly IAppWindow _window;
+    private readonly ViewState _state;
+    private readonly LiveMessages _messages;
+    private readonly IReadOnlyList<string> _stacks;
+    private readonly ImageToTensor _toTensor;
+    private readonly GpuTimer _timer;
+    private int _filterIndex, _stackIndex;
+    private double _softwarePassMs;
+
+    public ILivePipeline Current { get; private set; }
+
+    /// <summary>Opens the filter or stack <paramref name="options"/> asks for (the default stack otherwise) and
+    /// selects its <c>--layer</c>.</summary>
+    public LivePipelines(GlContext context, IAppWindow window, ViewState state, LiveMessages messages, LiveOptions options)
+    {
+        _context = context;
+        _window = window;
+        _state = state;
+        _messages = messages;
+        _stacks = StackPipeline.Shipped();
+        _toTensor = new ImageToTensor(context);
+        _timer = new GpuTimer(context, label: "pipeline");
+        Current = CreateInitial(options);
+        if (options.Layer >= Current.LayerCount)
+        {
+            Current.Dispose();
+            _timer.Dispose();
+            throw new ConvGLException($"--layer {options.Layer + 1}: {Current.Name} has {Current.LayerCount} layer(s)");
+        }
+        state.Layer = options.Layer < 0 ? Current.LayerCount - 1 : options.Layer;
+    }
+
+    private ILivePipeline CreateInitial(LiveOptions o)
+    {
+        if (o.Filter is not null)
+        {
+            _filterIndex = Math.Max(0, Array.IndexOf(Filters, o.Filter));
+            return new FilterPipeline(_context, o.Filter);
+        }
+        // The window opens on a stack, live: the one asked for, else "edges", else the first shipped one.
+        string? stack = o.Stack ?? (_stacks.Contains("edges") ? "edges" : _stacks.FirstOrDefault());
+        if (stack is null) return new FilterPipeline(_context, Filters[0]);
+        _stackIndex = Math.Max(0, IndexOf(_stacks, stack));
+        return new StackPipeline(_context, stack);
+    }
+
+    /// <summary>The frame's pipeline stage: <paramref name="source"/> into the input tensor, then every enabled layer.
+    /// A failure is the run error on screen (the previous output stays).</summary>
+    public void Run(GpuImage source)
+    {
+        _state.Dirty = false;
+        GL gl = _context.Gl;
+        try
+        {
+            // A real GPU answers GL_TIME_ELAPSED queries without stalling; llvmpipe reads them as ~0, so there the
+            // pass is timed by the wall clock between two glFinish calls (it all runs on the CPU anyway).
+            if (_context.IsSoftware) gl.Finish();
+            long passStart = Stopwatch.GetTimestamp();
+            _timer.Begin();
+            try
+            {
+                _toTensor.Run(source, Current.Input, gray: Current.InputChannels == 1);
+                // A pipeline that times its layers needs the query slot free (queries cannot nest): this timer then
+                // covers the conversion only, and the HUD adds the layers' figures.
+                if (Current.TimesLayers) _timer.End();
+                Current.Run();
+            }
+            finally
+            {
+                // An active query left open would make the next Begin a GL error.
+                _timer.End();
+            }
+            if (_context.IsSoftware)
+            {
+                gl.Finish();
+                _softwarePassMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
+            }
+            _messages.ClearRunError();
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            _messages.SetRunError(e.Message);
+        }
+    }
+
+    /// <summary>The HUD's pass figure: GPU timer queries (the conversion plus each layer's own) on a GPU, the
+    /// glFinish wall clock on llvmpipe, "timing..." until the first query result arrives.</summary>
+    public string PassText()
+    {
+        _timer.Poll();
+        return HudText.PassText(_context.IsSoftware, _softwarePassMs, _timer.LastMilliseconds, LayersMilliseconds());
+    }
+
+    // The layers' own GPU times, when the pipeline measures them (then the pass timer covered the conversion only).
+    private double LayersMilliseconds()
+    {
+        if (!Current.TimesLayers) return 0;
+        double sum = 0;
+        for (int i = 0; i < Current.LayerCount; i++) sum += Current.LayerMilliseconds(i);
+        return sum;
+    }
+
+    public void ToggleLayer(int i)
+    {
+        if (i >= Current.LayerCount)
+        {
+            Flash($"no layer {i + 1}: this {Current.Name} has {Current.LayerCount}");
+            return;
+        }
+        if (Current.Toggle(i) is { } refused) Flash(refused);
+        _state.Changed();
+    }
+
+    public void CycleFilter(int delta)
+    {
+        if (Current is FilterPipeline) _filterIndex = ((_filterIndex + delta) % Filters.Length + Filters.Length) % Filters.Length;
+        ConvOptions? keep = (Current as FilterPipeline)?.Options;
+        Switch(() => new FilterPipeline(_context, Filters[_filterIndex], keep));
+    }
+
+    public void CycleStack(int delta)
+    {
+        if (_stacks.Count == 0)
+        {
+            Flash("no stacks found in assets/stacks");
+            return;
+        }
+        if (Current is not FilterPipeline) _stackIndex = ((_stackIndex + delta) % _stacks.Count + _stacks.Count) % _stacks.Count;
+        Switch(() => new StackPipeline(_context, _stacks[_stackIndex]));
+    }
+
+    /// <summary>Switches to the stack in <paramref name="file"/> (the soak run's own stack; keys only reach the
+    /// shipped ones). A broken file is a message and the running pipeline stays.</summary>
+    public void OpenStack(string file) => Switch(() => new StackPipeline(_context, file));
+
+    private void Switch(Func<ILivePipeline> create)
+    {
+        try
+        {
+            ILivePipeline next = create();
+            Current.Dispose();
+            Current = next;
+            _messages.ClearRunError();
+            _messages.FileError = null;
+            _state.NewPipeline(Current.LayerCount);
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            Flash(e.Message);
+        }
+    }
+
+    public void ToggleMode() => Adjust(o => o with { Mode = o.Mode == ConvMode.Correlate ? ConvMode.Convolve : ConvMode.Correlate });
+
+    public void CycleBorder(int delta) => Adjust(o =>
+    {
+        int n = Borders.All.Count;
+        return o with { Border = Borders.All[(((int)o.Border + delta) % n + n) % n] };
+    });
+
+    public void ChangeStride(int delta) => Adjust(o =>
+    {
+        int s = Math.Clamp(o.StrideY + delta, 1, 4);
+        return o with { StrideY = s, StrideX = s };
+    });
+
+    public void ChangeDilation(int delta) => Adjust(o =>
+    {
+        int d = Math.Clamp(o.DilationY + delta, 1, 4);
+        return o with { DilationY = d, DilationX = d };
+    });
+
+    private void Adjust(Func<ConvOptions, ConvOptions> change)
+    {
+        try
+        {
+            if (!Current.Adjust(change, _state.Layer)) Flash(string.Create(CultureInfo.InvariantCulture, $"no convolution at or before layer {_state.Layer + 1}: select one with [ ]"));
+            _state.Changed();
+        }
+        catch (ConvGLException e)
+        {
+            Flash(e.Message);
+        }
+    }
+
+    private void Flash(string message) => _messages.Flash(message, _window.Time);
+
+    private static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (int i = 0; i < list.Count; i++)
+            if (list[i] == item) return i;
+        return -1;
+    }
+
+    public void Dispose()
+    {
+        Current.Dispose();
+        _timer.Dispose();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using ConvGL.App.Glfw;
+using ConvGL.App.Sources;
+using ConvGL.Core;
+using ConvGL.Gpu;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.App.Live;
+
+/// <summary>The scripted run (<c>--frames N</c>) and screenshots: the keys and the drop applied before the first
+/// frame, frames counted from the source's first picture, then on the last frame the screenshot, the probes, the
+/// layout and the statistics on stdout (what the window tests read), and the on-screen error on stderr. Also the p
+/// key's screenshot, which shares the writing.</summary>
+internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow window, LiveMessages messages)
+{
+    private const double FirstFrameLimitSeconds = 120;
+
+    private readonly StringBuilder _sb = new();
+
+    public bool Active => options.Scripted;
+
+    /// <summary>The keys of <c>--keys</c>, then the <c>--drop</c> file, as if typed and dropped before the first frame.</summary>
+    public void ApplyStartInput(Action<Key, KeyMods> key, Action<string[]> drop)
+    {
+        foreach (string k in options.Keys)
+        {
+            (Key code, KeyMods mods) = Controls.Parse(k);
+            key(code, mods);
+        }
+        if (options.Drop is not null) drop([options.Drop]);
+    }
+
+    /// <summary>A scripted run counts frames from the source's first picture (a video or camera thread may take a
+    /// moment to deliver it), so its screenshot never shows an empty window: true while it should wait. The clock
+    /// runs from start-up (shader compiles included), so the limit is generous for a loaded machine; a source that
+    /// failed says so at once instead of waiting it out.</summary>
+    public bool WaitingForFirstFrame(IFrameSource source, bool haveFrame, TimeSpan sinceStart)
+    {
+        if (!Active || haveFrame) return false;
+        if (source.Error is { } e) throw new ConvGLException($"source {source.Name}: no frame: {e}");
+        if (sinceStart.TotalSeconds > FirstFrameLimitSeconds) throw new ConvGLException($"source {source.Name}: no frame within 120 s");
+        Thread.Sleep(5);
+        return true;
+    }
+
+    /// <summary>Whether frame <paramref name="frame"/> (0-based) is the scripted run's last.</summary>
+    public bool IsLast(int frame) => Active && frame == options.Frames - 1;
+
+    /// <summary>The screenshot of the last frame, if asked for.</summary>
+    public string? FinalScreenshot => options.Screenshot;
+
+    /// <summary>After the last frame: the probes, where the picture and the panels were (tests check nothing overlaps
+    /// and look inside the picture), the steady-frame statistics and the error shown.</summary>
+    public void Finish(ILivePipeline pipeline, ViewState state, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError)
+    {
+        foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probe, px, py);
+        Console.WriteLine(F($"layout picture={Rect(layout.Picture)} side={Rect(layout.Side)} bottom={Rect(layout.Bottom)} view={Rect(view)}"));
+        if (options.Stats) Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes"));
+        if (shownError is not null) Console.Error.WriteLine($"convgl: on screen: {shownError.Split('\n')[0]}");
+    }
+
+    private void PrintProbe(ILivePipeline pipeline, ViewState state, Probe p, int x, int y)
+    {
+        int layer = state.Layer;
+        GpuTensor output = pipeline.LayerOutput(layer);
+        int channel = Math.Clamp(state.Channel, 0, output.C - 1);
+        p.Take(pipeline, layer, channel, x, y);
+        if (!p.Valid)
+        {
+            Console.WriteLine(F($"probe layer={layer} channel={channel} x={x} y={y} invalid: {p.Why}"));
+            return;
+        }
+        Console.WriteLine(F($"probe layer={layer} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}"));
+        _sb.Clear();
+        for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Window[i]:R}"));
+        Console.WriteLine("probe window=" + _sb);
+        _sb.Clear();
+        for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Kernel[i]:R}"));
+        Console.WriteLine("probe kernel=" + _sb);
+    }
+
+    /// <summary>Writes the back buffer to <paramref name="path"/>, or (the p key, null) to a dated name in the working
+    /// folder; a p-key screenshot that cannot be written is a message on screen, never the end of the session.</summary>
+    public void Screenshot(string? path)
+    {
+        bool requested = path is null;
+        path ??= $"convgl-{DateTime.Now:yyyyMMdd-HHmmss}.png";
+        (int fw, int fh) = window.FramebufferSize;
+        try
+        {
+            Live.Screenshot.Save(gl, fw, fh, path);
+        }
+        catch (Exception e) when (requested && e is IOException or UnauthorizedAccessException or ConvGLException)
+        {
+            messages.Flash($"screenshot {Path.GetFullPath(path)} not written: {e.Message}", window.Time);
+            return;
+        }
+        Console.Error.WriteLine($"convgl: screenshot {path} ({fw}x{fh})");
+        if (!Active) messages.Flash($"screenshot saved: {path}", window.Time);
+    }
+
+    /// <summary>The frame after which the first "first frame shown" line goes to stderr (tests wait for it).</summary>
+    public void FrameShown(int frames)
+    {
+        if (frames == 1 && Active) Console.Error.WriteLine("convgl: first frame shown");
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Rect(PixelRect r) => F($"{r.X:0},{r.Y:0},{r.Width:0},{r.Height:0}");
+}

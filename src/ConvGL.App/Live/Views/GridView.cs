@@ -1,0 +1,117 @@
+using System.Globalization;
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Live.Views;
+
+/// <summary>Every feature map of the selected layer, each normalised by its own min/max, colour-mapped and labelled
+/// with its name; a click enlarges one map (and selects its channel), another click goes back to the grid.</summary>
+internal sealed class GridView(ViewContext context) : ILiveView
+{
+    private int _cols = 1, _rows = 1;
+
+    public ViewKind Kind => ViewKind.Grid;
+    public PixelRect OutputRect { get; private set; }
+    // The whole grid has no single map to mark; an enlarged map has.
+    public bool ShowsProbeMarker => context.State.Enlarged >= 0;
+
+    public (int Width, int Height) ContentSize(PixelRect window)
+    {
+        GpuTensor output = context.Output;
+        if (context.State.Enlarged >= 0) return (output.W, output.H);
+        (int cols, int rows) = Shape(output.C, output.W, output.H, window);
+        return (cols * output.W, rows * output.H);
+    }
+
+    public void Draw(PixelRect area)
+    {
+        GpuTensor output = context.Output;
+        int enlarged = context.State.Enlarged;
+        // Every map is normalised by its own range; one dispatch computes them all.
+        context.OutRanges.Compute(output);
+        if (enlarged >= 0 && enlarged < output.C)
+        {
+            OutputRect = area.Fit(output.W, output.H);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 1, enlarged);
+            (_cols, _rows) = (1, 1);
+        }
+        else
+        {
+            (_cols, _rows) = Shape(output.C, output.W, output.H, area);
+            OutputRect = area.Fit(_cols * output.W, _rows * output.H);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows);
+        }
+    }
+
+    public bool HitTest(double x, double y, out TensorPoint point)
+    {
+        GpuTensor output = context.Output;
+        int enlarged = context.State.Enlarged;
+        if (enlarged >= 0) return SingleMapView.MapHit(OutputRect, x, y, output.W, output.H, enlarged, out point);
+        return CellHit(OutputRect, x, y, _cols, _rows, output.C, output.W, output.H, out point);
+    }
+
+    public void Click(bool over, TensorPoint point)
+    {
+        ViewState s = context.State;
+        s.Enlarged = s.Enlarged >= 0 ? -1 : over ? point.Channel : -1;
+        if (over) s.Channel = point.Channel;
+    }
+
+    public void DrawLabels(Hud hud, PixelRect area)
+    {
+        if (!context.HaveFrame) return;
+        GpuTensor output = context.Output;
+        ILivePipeline pipeline = context.Pipeline;
+        int layer = context.State.Layer, enlarged = context.State.Enlarged;
+        if (enlarged < 0)
+        {
+            float cellW = OutputRect.Width / _cols;
+            int chars = HudText.CharsIn(cellW - 12, hud.CharWidth);
+            for (int c = 0; c < output.C; c++)
+            {
+                float cx = OutputRect.X + c % _cols * cellW;
+                float cy = OutputRect.Y + c / _cols * OutputRect.Height / _rows;
+                hud.Label(cx + 3, cy + 3, HudText.Fit(string.Create(CultureInfo.InvariantCulture, $"{c} {pipeline.MapName(layer, c)}"), chars));
+            }
+        }
+        else
+        {
+            string label = string.Create(CultureInfo.InvariantCulture, $"map {enlarged} {pipeline.MapName(layer, enlarged)} (click: back to the grid)");
+            hud.Label(OutputRect.X + 3, OutputRect.Y + 3, HudText.Fit(label, HudText.CharsIn(OutputRect.Width - 12, hud.CharWidth)));
+        }
+    }
+
+    /// <summary>The grid's columns and rows: the layout of <paramref name="c"/> maps of <paramref name="w"/> x
+    /// <paramref name="h"/> that makes each map largest in <paramref name="area"/>.</summary>
+    public static (int Cols, int Rows) Shape(int c, int w, int h, PixelRect area)
+    {
+        (int, int) best = (c, 1);
+        float bestScale = 0;
+        for (int cols = 1; cols <= c; cols++)
+        {
+            int rows = (c + cols - 1) / cols;
+            float scale = Math.Min(area.Width / (cols * w), area.Height / (rows * h));
+            if (scale > bestScale)
+            {
+                bestScale = scale;
+                best = (cols, rows);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>The map (cell, row-major) and its pixel under (<paramref name="x"/>, <paramref name="y"/>) in a grid
+    /// of <paramref name="cols"/> x <paramref name="rows"/> cells drawn in <paramref name="r"/>; false outside the
+    /// grid or on an empty cell past the last map.</summary>
+    public static bool CellHit(PixelRect r, double x, double y, int cols, int rows, int maps, int w, int h, out TensorPoint point)
+    {
+        point = default;
+        if (!r.Contains(x, y)) return false;
+        double u = (x - r.X) / r.Width * cols, v = (y - r.Y) / r.Height * rows;
+        int col = (int)u, row = (int)v;
+        int channel = row * cols + col;
+        if (channel >= maps) return false;
+        point = new TensorPoint(Math.Clamp((int)((u - col) * w), 0, w - 1), Math.Clamp((int)((v - row) * h), 0, h - 1), channel);
+        return true;
+    }
+}

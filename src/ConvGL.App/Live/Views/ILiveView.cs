@@ -1,0 +1,91 @@
+using ConvGL.App.Glfw;
+
+namespace ConvGL.App.Live.Views;
+
+/// <summary>One way of showing the selected layer: it draws into the picture's rectangle, maps a window position
+/// back to the tensor position under it (for the probe and clicks), and adds its labels to the HUD. Views keep only
+/// what they drew last (their rectangles); what the controls change lives in <see cref="ViewState"/>, and the GPU
+/// objects they share in <see cref="ViewContext"/>. A view's Draw runs every frame and must not allocate.</summary>
+/// <remarks>
+/// How to add a view (the "theorem" and "filters" views are meant to arrive this way):
+/// 1. Add a value to <see cref="ViewKind"/> (src/ConvGL.App/Live/LiveOptions.cs). Its position is its place in the
+///    Tab cycle, and its lower-case name is what <c>--view NAME</c> accepts (WindowCommand reads the enum).
+/// 2. Write <c>Views/YourView.cs</c>: a sealed class implementing this interface (derive from
+///    <see cref="SingleMapView"/> when it shows one map of the selected layer: it brings the hit-test, the click
+///    that pins the probe and the probe marker). Draw with <see cref="ViewContext.Presenter"/> and
+///    <see cref="ViewContext.DrawMap"/>; set <see cref="OutputRect"/> to where the selected layer's output went.
+/// 3. Register it in <see cref="ViewCatalog.All"/> with its key and a few words: the key binding, the help overlay
+///    (h), the Tab cycle and the HUD's "view:" name all come from that one entry.
+/// 4. Text the view draws over the picture (labels, a legend) goes in <see cref="DrawLabels"/>: it runs only when
+///    the HUD is redrawn (on a change and twice a second), so it may build strings.
+/// 5. Cover it with a window test (WindowTests.EveryView_ScreenshotIsARealPicture_AndTheViewsDiffer lists views)
+///    and add it to README's Controls table.
+/// </remarks>
+internal interface ILiveView
+{
+    ViewKind Kind { get; }
+
+    /// <summary>Where the selected layer's output was drawn last (framebuffer pixels, origin top left): the probe
+    /// marker and the scripted run's layout line use it.</summary>
+    PixelRect OutputRect { get; }
+
+    /// <summary>Whether the probe's marker square belongs on <see cref="OutputRect"/> (views that show one map).</summary>
+    bool ShowsProbeMarker { get; }
+
+    /// <summary>The size of what the view draws (its aspect ratio decides how wide the side panels may be, so the
+    /// picture gets the space they leave); <paramref name="window"/> is the whole window.</summary>
+    (int Width, int Height) ContentSize(PixelRect window);
+
+    /// <summary>Draws the view into <paramref name="area"/> (the picture's part of the window). Runs every frame
+    /// after the pipeline; must not allocate.</summary>
+    void Draw(PixelRect area);
+
+    /// <summary>The output position and map under framebuffer position (<paramref name="x"/>, <paramref name="y"/>);
+    /// false when the point is outside every map.</summary>
+    bool HitTest(double x, double y, out TensorPoint point);
+
+    /// <summary>A left click; <paramref name="over"/> says whether it hit a map (then <paramref name="point"/> is
+    /// where).</summary>
+    void Click(bool over, TensorPoint point);
+
+    /// <summary>The view's text over the picture (map labels, a legend) in <paramref name="area"/> (the picture's part of the window), drawn when the HUD is redrawn.</summary>
+    void DrawLabels(Hud hud, PixelRect area);
+}
+
+/// <summary>A position in a layer's output: column, row and map (channel).</summary>
+internal readonly record struct TensorPoint(int X, int Y, int Channel);
+
+/// <summary>A view's entry: the view it builds, the key that selects it and what the help says about it.</summary>
+internal sealed record ViewEntry(ViewKind Kind, Key Key, string KeyName, string Description, Func<ViewContext, ILiveView> Create);
+
+/// <summary>Every view, in one table: the Tab cycle follows <see cref="ViewKind"/>'s order, and the key binding and
+/// the help line are generated from here, so a new view is one line (see <see cref="ILiveView"/>).</summary>
+internal static class ViewCatalog
+{
+    public static readonly IReadOnlyList<ViewEntry> All =
+    [
+        new(ViewKind.Output, Key.O, "o", "output", c => new OutputView(c)),
+        new(ViewKind.Split, Key.L, "l", "split (left|right)", c => new SplitView(c)),
+        new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
+        new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
+    ];
+
+    /// <summary>The entry of <paramref name="kind"/>; every ViewKind must have one (a test checks).</summary>
+    public static ViewEntry Of(ViewKind kind)
+    {
+        foreach (ViewEntry e in All)
+            if (e.Kind == kind) return e;
+        throw new InvalidOperationException($"view {kind} is not registered in ViewCatalog.All");
+    }
+
+    /// <summary>One view object per kind, indexed by <see cref="ViewKind"/>.</summary>
+    public static ILiveView[] CreateAll(ViewContext context)
+    {
+        var views = new ILiveView[Enum.GetValues<ViewKind>().Length];
+        for (int i = 0; i < views.Length; i++) views[i] = Of((ViewKind)i).Create(context);
+        return views;
+    }
+
+    /// <summary>"--view" and HUD name of a view: its enum name in lower case.</summary>
+    public static string Name(ViewKind v) => v.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,60 @@
+using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
+
+namespace ConvGL.App.Live.Views;
+
+/// <summary>What every view draws with, created once by LiveApp: the presenter's programs, the output-to-image
+/// conversion, the source texture, the running pipeline, the controls' state and the per-channel range buffers.
+/// Views hold this and nothing GPU-side of their own.</summary>
+internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, GpuImage source, LivePipelines pipelines, ViewState state) : IDisposable
+{
+    public Presenter Presenter { get; } = presenter;
+    public TensorToImage ToImage { get; } = toImage;
+    /// <summary>The source frame as uploaded (the split view shows it beside the output).</summary>
+    public GpuImage Source { get; } = source;
+    public ViewState State { get; } = state;
+    public ILivePipeline Pipeline => pipelines.Current;
+    /// <summary>Channel ranges of the selected layer's output: a view computes the entries it shows (DrawMap does
+    /// for its map) before drawing with them, once per frame.</summary>
+    public ChannelRanges OutRanges { get; } = new(presenter.Context, "output ranges");
+    /// <summary>The same for the layer's input, for views that need it (the profile).</summary>
+    public ChannelRanges InRanges { get; } = new(presenter.Context, "input ranges");
+
+    /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
+    public bool HaveFrame { get; set; }
+
+    /// <summary>The pointer in framebuffer pixels (set by the main loop each frame; negative when unknown).</summary>
+    public double MouseX { get; set; } = -1;
+    public double MouseY { get; set; } = -1;
+
+    /// <summary>The selected layer's output.</summary>
+    public GpuTensor Output => Pipeline.LayerOutput(State.Layer);
+
+    /// <summary>The selected channel, clamped to <paramref name="t"/>'s channels.</summary>
+    public int Channel(GpuTensor t) => Math.Clamp(State.Channel, 0, t.C - 1);
+
+    /// <summary>The output as one picture through TensorToImage: three channels as RGB, one as grey, more than three
+    /// as the selected channel through the heat map; each normalised by its GPU-computed min/max (computed here into
+    /// <see cref="OutRanges"/>, for the shown channels only).</summary>
+    public void DrawMap(GpuTensor output, int channel, PixelRect r)
+    {
+        if (output.C == 3)
+        {
+            OutRanges.Compute(output);
+            ToImage.RunRgb(output, 0, 1, 2, OutRanges);
+        }
+        else
+        {
+            OutRanges.Compute(output, channel, 1);
+            ToImage.ColorMap = output.C == 1 ? ColorMap.Gray : ColorMap.Heat;
+            ToImage.Run(output, channel, OutRanges);
+        }
+        Presenter.DrawTexture(ToImage.Image.Handle, r);
+    }
+
+    public void Dispose()
+    {
+        OutRanges.Dispose();
+        InRanges.Dispose();
+    }
+}

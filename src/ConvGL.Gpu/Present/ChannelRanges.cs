@@ -1,0 +1,82 @@
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Present;
+
+/// <summary>Each channel's (min, max) of a GPU tensor, computed on the GPU by shaders/present/minmax.comp into a
+/// storage buffer that stays on the GPU: entry c holds channel c's range as order-preserving uints (see
+/// shaders/present/ranges.glsl), NaNs ignored. The one min/max pass of the presentation path: TensorToImage and the
+/// window's grid and profile all normalise by it, so a frame computes each shown channel's range once. The buffer
+/// grows with the channel count and is never shrunk; nothing is read back per frame.</summary>
+public sealed class ChannelRanges : IDisposable
+{
+    // Each invocation reduces at least this many values before the shared-memory tree: workgroups (and their
+    // barriers) are what costs on a software rasteriser, and a GPU still gets a workgroup per 16K values (126 for a
+    // 1080p plane). A 16-channel 320x180 layer: 3 workgroups a channel instead of 225 (issue 8's "several outputs
+    // per invocation"; measured in README's window stages).
+    private const int ValuesPerInvocation = 64;
+    // Most workgroups per channel: enough to fill a GPU on a large plane; each folds its share with two atomics.
+    private const int MaxGroupsPerChannel = 256;
+    // "Nothing seen": the neutral (min, max) for atomicMin/atomicMax on ordered uints.
+    private static readonly uint[] s_seed = [uint.MaxValue, 0];
+
+    private readonly GlContext _context;
+    private readonly GlBuffer _buffer;
+    private GlProgram? _program;
+
+    public ChannelRanges(GlContext context, string label = "channel ranges")
+    {
+        _context = context;
+        _buffer = new GlBuffer(context, label, 2);
+    }
+
+    /// <summary>Channels the buffer has room for.</summary>
+    public int Capacity => _buffer.Capacity / 2;
+
+    /// <summary>Computes the ranges of channels [<paramref name="first"/>, <paramref name="first"/> +
+    /// <paramref name="count"/>) of <paramref name="tensor"/> (all channels when count is -1) into their entries;
+    /// other entries keep what they held. One dispatch for all of them.</summary>
+    public void Compute(GpuTensor tensor, int first = 0, int count = -1)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        if (count < 0) count = tensor.C - first;
+        if (first < 0 || count < 1 || first + count > tensor.C)
+            throw new ArgumentOutOfRangeException(nameof(first), $"channels {first}..{first + count - 1} of a tensor with {tensor.C} channels");
+        if (tensor.C * 2 > _buffer.Capacity) _buffer.Reserve(tensor.C * 2);
+        GL gl = _context.Gl;
+        int plane = tensor.H * tensor.W;
+        // Seed the entries with "nothing seen". A command after the previous frame's shader atomics: those were
+        // followed by a GL_BUFFER_UPDATE_BARRIER_BIT barrier below.
+        gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, _buffer.Handle);
+        unsafe
+        {
+            fixed (uint* seed = s_seed)
+                gl.ClearBufferSubData(BufferTargetARB.ShaderStorageBuffer, SizedInternalFormat.RG32ui, first * 8, (nuint)(count * 8), PixelFormat.RGInteger, PixelType.UnsignedInt, seed);
+        }
+        GlProgram p = _program ??= _context.Shaders.Compute("present/minmax.comp");
+        p.Use();
+        gl.Uniform1(p.Uniform("u_plane"), plane);
+        gl.Uniform1(p.Uniform("u_first"), first);
+        tensor.Buffer.Bind(0);
+        _buffer.Bind(1);
+        int groups = Math.Clamp(plane / (256 * ValuesPerInvocation), 1, MaxGroupsPerChannel);
+        gl.DispatchCompute((uint)groups, 1, (uint)count);
+        // Readers next: fragment and compute shaders (storage), and the next frame's clear (buffer update).
+        gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
+    }
+
+    /// <summary>Binds the ranges as the storage buffer at <paramref name="binding"/> (the shaders' Range block).</summary>
+    public void Bind(uint binding) => _buffer.Bind(binding);
+
+    /// <summary>Channel <paramref name="channel"/>'s range as last computed (NaN, NaN when nothing was seen). Reads
+    /// back: stalls; tests and tools only.</summary>
+    public (float Min, float Max) Read(int channel)
+    {
+        if ((uint)channel >= (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(channel), $"channel {channel} of {Capacity}");
+        Span<uint> bits = stackalloc uint[2];
+        _buffer.Read(bits, channel * 2);
+        return (OrderedFloat.To(bits[0]), OrderedFloat.To(bits[1]));
+    }
+
+    public void Dispose() => _buffer.Dispose();
+}

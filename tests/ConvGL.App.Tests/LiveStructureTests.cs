@@ -1,0 +1,204 @@
+using ConvGL.App.Glfw;
+using ConvGL.App.Live;
+using ConvGL.App.Live.Views;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The live window's pieces that need no display: what the controls do to the view state, the views'
+/// mapping of a window position to a tensor position, the view table the keys and help come from, and the HUD's
+/// pure text builders.</summary>
+public sealed class LiveStructureTests
+{
+    [Fact]
+    public void ViewState_LayerClampsChannelWraps_AndNewPipelineResets()
+    {
+        var s = new ViewState { Layer = 1, Enlarged = 3 };
+        s.HudDirty = s.Dirty = false;
+        s.SelectLayer(+5, 3);
+        Assert.Equal(2, s.Layer);
+        Assert.Equal(-1, s.Enlarged); // a new layer shows its whole grid
+        Assert.True(s.Dirty && s.HudDirty);
+        s.SelectLayer(-9, 3);
+        Assert.Equal(0, s.Layer);
+
+        s.SelectChannel(-1, 4); // wraps backwards: 0 -> 3
+        Assert.Equal(3, s.Channel);
+        Assert.Equal(3, s.PinChannel); // a pinned probe follows the channel
+        s.SelectChannel(+2, 4);
+        Assert.Equal(1, s.Channel);
+
+        s.Enlarged = 2;
+        s.NewPipeline(5);
+        Assert.Equal((4, 0, -1), (s.Layer, s.Channel, s.Enlarged));
+    }
+
+    [Fact]
+    public void ViewState_TabCyclesEveryViewInOrder_BothWays()
+    {
+        var s = new ViewState();
+        int n = Enum.GetValues<ViewKind>().Length;
+        var seen = new List<ViewKind>();
+        for (int i = 0; i < n; i++)
+        {
+            seen.Add(s.View);
+            s.CycleView(+1);
+        }
+        Assert.Equal(Enum.GetValues<ViewKind>(), seen);
+        Assert.Equal(ViewKind.Output, s.View); // back to the first after n steps
+        s.CycleView(-1);
+        Assert.Equal(Enum.GetValues<ViewKind>()[^1], s.View);
+        s.Enlarged = 1;
+        s.SetView(ViewKind.Grid);
+        Assert.Equal(-1, s.Enlarged);
+    }
+
+    [Fact]
+    public void ViewState_MouseMovesRedrawTheHud_OnlyWhileNotPinned()
+    {
+        var s = new ViewState { HudDirty = false };
+        s.MouseMoved(10, 20);
+        Assert.True(s.HudDirty);
+        Assert.Equal((10.0, 20.0), (s.MouseX, s.MouseY));
+        s.Pin(3, 4, 1);
+        s.HudDirty = false;
+        s.MouseMoved(11, 21);
+        Assert.False(s.HudDirty);
+        Assert.Equal((true, 3, 4, 1), (s.Pinned, s.PinX, s.PinY, s.PinChannel));
+    }
+
+    [Fact]
+    public void EveryViewKind_IsRegistered_WithItsOwnKey_AndTheKeysSelectIt()
+    {
+        Assert.Equal(Enum.GetValues<ViewKind>(), ViewCatalog.All.Select(e => e.Kind).Order());
+        Assert.Equal(ViewCatalog.All.Count, ViewCatalog.All.Select(e => e.Key).Distinct().Count());
+        foreach (ViewEntry e in ViewCatalog.All)
+        {
+            (Key key, KeyMods mods) = Controls.Parse(e.KeyName);
+            Assert.Equal(e.Key, key);
+            Control c = Controls.All.First(c => c.Matches(key, mods));
+            Assert.Contains(e.KeyName, c.Keys);
+            Assert.Contains(e.Description, c.Description);
+        }
+        Assert.Equal("o  l  g  w", Controls.All.Single(c => c.Description.StartsWith("view: ", StringComparison.Ordinal)).Keys);
+        Assert.Contains("next / previous view: output, split, grid, profile", HudText.HelpLines().Single(l => l.StartsWith("Tab", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void MapHit_MapsAWindowPointToThePixelUnderIt()
+    {
+        var r = new PixelRect(100, 50, 200, 100); // a 20x10 map drawn 10x
+        Assert.True(SingleMapView.MapHit(r, 100, 50, 20, 10, 2, out TensorPoint p));
+        Assert.Equal(new TensorPoint(0, 0, 2), p);
+        Assert.True(SingleMapView.MapHit(r, 299.9, 149.9, 20, 10, 2, out p));
+        Assert.Equal(new TensorPoint(19, 9, 2), p);
+        Assert.True(SingleMapView.MapHit(r, 135, 77, 20, 10, 0, out p));
+        Assert.Equal(new TensorPoint(3, 2, 0), p);
+        Assert.False(SingleMapView.MapHit(r, 300, 100, 20, 10, 0, out _)); // the right edge is outside
+        Assert.False(SingleMapView.MapHit(r, 99, 100, 20, 10, 0, out _));
+    }
+
+    [Fact]
+    public void GridCellHit_FindsTheMapAndItsPixel_AndNothingPastTheLastMap()
+    {
+        // 3 maps of 10x5 in a 2x2 grid drawn at 2x: cells are 20x10.
+        var r = new PixelRect(0, 0, 40, 20);
+        Assert.True(GridView.CellHit(r, 25, 3, 2, 2, 3, 10, 5, out TensorPoint p));
+        Assert.Equal(new TensorPoint(2, 1, 1), p);
+        Assert.True(GridView.CellHit(r, 19, 19, 2, 2, 3, 10, 5, out p));
+        Assert.Equal(new TensorPoint(9, 4, 2), p);
+        Assert.False(GridView.CellHit(r, 30, 15, 2, 2, 3, 10, 5, out _)); // the empty fourth cell
+        Assert.False(GridView.CellHit(r, 41, 5, 2, 2, 3, 10, 5, out _));
+    }
+
+    [Theory]
+    [InlineData(4, 100, 100, 400, 400, 2, 2)] // square maps in a square area: 2x2
+    [InlineData(4, 100, 100, 800, 200, 4, 1)] // a wide area: one row
+    [InlineData(4, 100, 100, 200, 800, 1, 4)] // a tall one: one column
+    [InlineData(3, 160, 90, 320, 240, 2, 2)]
+    [InlineData(1, 7, 3, 10, 10, 1, 1)]
+    public void GridShape_MakesEachMapLargest(int c, int w, int h, float aw, float ah, int cols, int rows)
+    {
+        Assert.Equal((cols, rows), GridView.Shape(c, w, h, new PixelRect(0, 0, aw, ah)));
+    }
+
+    [Fact]
+    public void PassText_NamesHowThePassWasTimed()
+    {
+        Assert.Equal("pass 12.3 ms (llvmpipe, glFinish)", HudText.PassText(true, 12.34, 5, 1));
+        Assert.Equal("pass 1.750 ms GPU", HudText.PassText(false, 0, 0.5, 1.25));
+        Assert.Equal("pass: timing...", HudText.PassText(false, 0, null, 3));
+    }
+
+    [Fact]
+    public void LayerLine_MarksSelectionKeyStateAndTime()
+    {
+        Assert.Equal(">1 [x] conv 3x3  0.250 ms", HudText.LayerLine(0, true, true, "conv 3x3", 0.25));
+        Assert.Equal(" 9 [ ] relu", HudText.LayerLine(8, false, false, "relu", 0));
+        Assert.Equal("   [x] pool", HudText.LayerLine(9, false, true, "pool", 0)); // layer 10 has no number key
+    }
+
+    [Fact]
+    public void Fit_CutsLongLabelsWithATilde_AndKeepsShortOnes()
+    {
+        Assert.Equal("3 sobel-x", HudText.Fit("3 sobel-x", 9));
+        Assert.Equal("3 sobel~", HudText.Fit("3 sobel-x", 8));
+        Assert.Equal("~", HudText.Fit("abc", 0));
+        Assert.Equal(12, HudText.CharsIn(100, 8));
+    }
+
+    [Fact]
+    public void ErrorLines_SayWhatToDo_AndKeepTheFirstEightLines()
+    {
+        List<string> lines = HudText.ErrorLines(string.Join('\n', Enumerable.Range(1, 12).Select(i => $"line {i}")));
+        Assert.StartsWith("error (the last good version keeps running", lines[0]);
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => $"line {i}"), lines[1..]);
+    }
+
+    [Fact]
+    public void ProbeStripLines_DependOnTheKernelOnly()
+    {
+        Assert.Equal(2, HudText.ProbeStripLines(false, 0, 0));
+        Assert.Equal(3 + 4, HudText.ProbeStripLines(true, 3, 3));
+        Assert.Equal(HudText.MaxTaps + 4 + 1, HudText.ProbeStripLines(true, 15, 15)); // plus the "showing" line
+        Assert.Equal(1 + 4 + 1, HudText.ProbeStripLines(true, 1, 9));
+    }
+
+    [Fact]
+    public void HelpLines_ListEveryControl()
+    {
+        List<string> help = HudText.HelpLines();
+        Assert.Equal("ConvGL controls", help[0]);
+        foreach (Control c in Controls.All) Assert.Contains(help, l => l.StartsWith(c.Keys, StringComparison.Ordinal) && l.EndsWith(c.Description, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ChooseSide_NarrowsTheColumn_WhileThePictureGrows_AndItsTextStillFits()
+    {
+        // A 960x600 window, a 54 px probe strip, a 16:9 picture, a column whose text wants 364 px and wraps to
+        // (40000 / width) px of height: the picture is width-bound beside the full column, so the column narrows.
+        static float Tall(float w) => 40000 / w;
+        float side = LiveLayout.ChooseSide(960, 600, 54, 348, 200, 640, 360, Tall);
+        LiveLayout l = LiveLayout.Compute(960, 600, side, 54);
+        LiveLayout full = LiveLayout.Compute(960, 600, 348, 54);
+        PixelRect picture = l.Picture.Fit(640, 360), before = full.Picture.Fit(640, 360);
+        Assert.True(picture.Width > before.Width * 1.15f, $"picture {picture} beside a {l.Side.Width} px column, {before} beside the full one");
+        Assert.True(Tall(l.Side.Width) <= l.Side.Height, $"the column's text ({Tall(l.Side.Width)} px) no longer fits its {l.Side.Height} px");
+        // Still width-bound at the narrowest column allowed: it stops there.
+        Assert.Equal(200, side);
+
+        // A 4:3 picture: the column narrows only until the picture fills the height, and no further (it wraps less).
+        float side43 = LiveLayout.ChooseSide(960, 600, 54, 348, 100, 640, 480, Tall);
+        LiveLayout l43 = LiveLayout.Compute(960, 600, side43, 54);
+        PixelRect p43 = l43.Picture.Fit(640, 480);
+        Assert.True(p43.Height >= l43.Picture.Height - 1, $"{p43} does not fill the height of {l43.Picture}");
+        Assert.True(p43.Width >= l43.Picture.Width - 8 - 1, $"{p43} beside a {l43.Side.Width} px column: the column could be wider");
+        Assert.True(side43 > 100);
+
+        // A wide window: the picture is height-bound already, the column keeps the width its text wants.
+        Assert.Equal(348, LiveLayout.ChooseSide(1920, 600, 54, 348, 200, 640, 360, Tall));
+        // Text that only fits at full width: the column stays full.
+        Assert.Equal(348, LiveLayout.ChooseSide(960, 600, 54, 348, 200, 640, 360, w => w >= 364 ? 100 : 10_000));
+        // No column wanted: none.
+        Assert.Equal(0, LiveLayout.ChooseSide(960, 600, 54, 0, 200, 640, 360, Tall));
+    }
+}
