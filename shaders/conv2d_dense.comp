@@ -16,8 +16,6 @@
 
 #include "include/conv_fast.glsl"
 
-layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
-
 uniform ivec2 u_group; // (C_in, C_out) per group
 
 void main()
@@ -38,7 +36,7 @@ void main()
     bool col_real[SPAN];
     span_columns(x0, cols, col_real);
 
-    vec4 b = params[base + cin_g * KH * KW];
+    vec4 b = PARAM(base + cin_g * KH * KW);
     vec4 acc[OX];
     for (int k = 0; k < OX; k++) acc[k] = b;
 
@@ -57,7 +55,7 @@ void main()
             int wrow = wc + i * KW;
             for (int j = 0; j < KW; j++)
             {
-                vec4 w = params[wrow + j];
+                vec4 w = PARAM(wrow + j);
                 for (int k = 0; k < OX; k++) acc[k] += w * v[k * SX + j * DX];
             }
         }

@@ -15,8 +15,6 @@
 
 #include "include/conv_fast.glsl"
 
-layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
-
 #define ROW_VEC4 ((KW + 3) / 4)
 #define CH_VEC4 (KH * ROW_VEC4 + 1)
 
@@ -33,7 +31,7 @@ void main()
     bool col_real[SPAN];
     span_columns(x0, cols, col_real);
 
-    float b = params[base + KH * ROW_VEC4].x;
+    float b = PARAM(base + KH * ROW_VEC4).x;
     float acc[OX];
     for (int k = 0; k < OX; k++) acc[k] = b;
 
@@ -47,7 +45,7 @@ void main()
         int wrow = base + i * ROW_VEC4;
         for (int j = 0; j < KW; j++)
         {
-            float w = params[wrow + j / 4][j % 4];
+            float w = PARAM(wrow + j / 4)[j % 4];
             for (int k = 0; k < OX; k++) acc[k] += w * v[k * SX + j * DX];
         }
     }

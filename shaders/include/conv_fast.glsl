@@ -2,14 +2,14 @@
 // weights live, and which outputs one dispatch covers. Measured on llvmpipe (shared/PERF-NOTES.md, shaders/README.md):
 // - Input through a texel-buffer view of the tensor's own buffer (glTexBuffer, r32f, no copy): texelFetch becomes a
 //   vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per float).
-// - Weights (and bias) in a uniform block, or a storage block above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_SSBO), packed
+// - Weights (and bias) in a uniform block, or a texel view above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_TEXEL), packed
 //   by ConvPlan already flipped under convolve and with a zero bias when there is none, so neither is a define.
 // - OX outputs per invocation along x: a row of OX outputs reads SPAN inputs per kernel row, not OX * KW.
 // - A dispatch covers one rectangle of outputs (u_origin, u_extent). The interior rectangle (RIM 0), where every tap
 //   lies inside the image, has no border code at all; up to four rim rectangles (RIM 1) map every index through
 //   border_index (branch-free). Both sum the same terms in the same order.
-// Defines: BORDER, KH, KW, SX, DX (x stride and dilation), OX, RIM, VEC4_LOADS, PARAMS_VEC4 (the driver's uniform
-// block size in vec4s) or PARAMS_SSBO. Everything else is a uniform, so one program serves many layers.
+// Defines: BORDER, KH, KW, SX, DX (x stride and dilation), OX, RIM, VEC4_LOADS, VEC4_SHIFT, PARAMS_VEC4 (the driver's uniform
+// block size in vec4s) or PARAMS_TEXEL. Everything else is a uniform, so one program serves many layers.
 #ifndef CONVGL_CONV_FAST_GLSL
 #define CONVGL_CONV_FAST_GLSL
 
@@ -19,18 +19,26 @@
 #define SPAN ((OX - 1) * SX + (KW - 1) * DX + 1)
 
 // The input tensor, (C, H, W) row-major, as r32f texels: texel (c*H + y)*W + x; and the same memory as rgba32f
-// texels (floats 4t .. 4t+3), read where every row segment starts on a multiple of 4 floats (VEC4_LOADS: the interior
-// of a stride-1 plan on a width that is a multiple of 4, see ConvPlan): a quarter of the fetches.
+// texels (floats 4t .. 4t+3), read in the interior when rows are whole vec4s (VEC4_LOADS: the width is a multiple of
+// 4): a quarter of the fetches. Every interior row segment starts VEC4_SHIFT (0..3) floats past a multiple of 4, the
+// same for every block (blocks are OX * SX apart, a multiple of 8; see ConvPlan), so the loads start that far earlier
+// (a stride-2 layer with an odd padding is never aligned: shift 1 or 3).
 layout(binding = 0) uniform samplerBuffer u_input;
 layout(binding = 1) uniform samplerBuffer u_input4;
 
 // The output tensor, (C_out, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
-#if PARAMS_SSBO
-layout(std430, binding = 1) readonly buffer Params { vec4 params[]; };
+// The parameter block: a uniform block while it fits, else the same packed vec4s through an rgba32f texel view of
+// their buffer (PARAMS_TEXEL). Not a storage block: there a load of a varying address (the block of weights of this
+// workgroup, in a loop over input channels) is the per-lane scalar loop; a texel fetch is a vector gather (a 64->64
+// 3x3 layer at 56x56 took 1.4 s with a storage block, 0.3 s with the texel view, on llvmpipe).
+#if PARAMS_TEXEL
+layout(binding = 2) uniform samplerBuffer u_params;
+#define PARAM(i) texelFetch(u_params, (i))
 #else
 layout(std140, binding = 0) uniform Params { vec4 params[PARAMS_VEC4]; };
+#define PARAM(i) params[i]
 #endif
 
 uniform ivec2 u_in_size;  // (W, H) of the input
@@ -40,18 +48,38 @@ uniform ivec2 u_step_y;   // (stride, dilation) along y
 uniform ivec2 u_origin;   // first output (x, y) of this dispatch's rectangle
 uniform ivec2 u_extent;   // the rectangle's (width, height) in outputs
 
-// The first output (x, y) of this invocation's row of OX, and whether it lies in the rectangle (the grid of
-// workgroups overshoots it). Interior loads must stay inside the image, so there the position used for loading is
-// clamped into the rectangle, whose width is a multiple of OX; the store is predicated on the true position.
+// The first output (x, y) of this invocation's row of OX, and whether it lies in the rectangle. The rectangle's rows of
+// blocks are numbered flat (invocation y * u_row + x, 1D workgroups of 64), so a dispatch runs about as many invocations
+// as the rectangle has blocks: with 2D workgroups a 1-block-wide rim strip ran 16 invocations per block, and every one
+// does the full work (stores are predicated, there is no early return). Interior loads must stay inside the image, so
+// there the block used for loading is clamped into the rectangle, whose width is a multiple of OX; the store is
+// predicated on the true position.
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+uniform int u_row; // invocations per dispatch row (ComputeOp.FlatGroups)
+
+// A block is OX outputs along x by OY rows (OY 1 unless the shader defines it; separable_fast.comp's blocks are taller).
+// In the interior the last row of blocks is moved up to end on the rectangle's last row (which is at least OY tall), so
+// it overlaps the one above and recomputes a few rows: the same values, stored twice.
+#ifndef OY
+#define OY 1
+#endif
+
 ivec2 block_output(out bool inside)
 {
-    ivec2 b = ivec2(gl_GlobalInvocationID.xy);
-    ivec2 blocks = ivec2((u_extent.x + OX - 1) / OX, u_extent.y);
-    inside = b.x < blocks.x && b.y < blocks.y;
+    int blocks_x = (u_extent.x + OX - 1) / OX;
+    int blocks = blocks_x * ((u_extent.y + OY - 1) / OY);
+    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    inside = id < blocks;
 #if !RIM
-    b = min(b, blocks - 1);
+    id = min(id, blocks - 1);
 #endif
-    return u_origin + ivec2(b.x * OX, b.y);
+    int by = id / blocks_x;
+    ivec2 b = ivec2((id - by * blocks_x) * OX, by * OY);
+#if !RIM
+    b.y = min(b.y, u_extent.y - OY);
+#endif
+    return u_origin + b;
 }
 
 // Input column of each of the SPAN taps along x, and whether it is real (only a zero border has unreal ones).
@@ -85,12 +113,17 @@ int tap_row(int y, out bool real)
 void load_span(int row, bool row_real, int cols[SPAN], bool real[SPAN], out float v[SPAN])
 {
 #if VEC4_LOADS && !RIM
-    int t0 = (row + cols[0]) >> 2; // a multiple of 4 floats: see above
-    for (int q = 0; q < (SPAN + 3) / 4; q++)
+    // The first texel starts VEC4_SHIFT floats before the segment, in the same row (the segment starts at x >= shift);
+    // the last ends at most at the row's end (rows are whole vec4s).
+    int t0 = (row + cols[0] - VEC4_SHIFT) >> 2;
+    for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
     {
         vec4 t = texelFetch(u_input4, t0 + q);
         for (int e = 0; e < 4; e++)
-            if (4 * q + e < SPAN) v[4 * q + e] = t[e];
+        {
+            int s = 4 * q + e - VEC4_SHIFT;
+            if (s >= 0 && s < SPAN) v[s] = t[e];
+        }
     }
 #else
     for (int s = 0; s < SPAN; s++)

@@ -90,18 +90,18 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     /// <summary>A shader that does not compile fails its row (the message on stderr), and the run exits 1 with no file.
-    /// gauss5-sep's passes are planned on conv2d_depthwise.comp (1 x 5 and 5 x 1 kernels), the file broken here.</summary>
+    /// gauss5-sep is planned as one separable_fast.comp pass, the file broken here.</summary>
     [Fact]
     public void Bench_ShaderThatDoesNotCompile_FailsItsRowExitsOneAndWritesNothing()
     {
         string shaders = P("shaders");
         CopyTree(ShaderLibraryRoot(), shaders);
-        File.AppendAllText(Path.Combine(shaders, "conv2d_depthwise.comp"), "\nthis is not GLSL: deliberately broken by BenchCommandTests\n");
+        File.AppendAllText(Path.Combine(shaders, "separable_fast.comp"), "\nthis is not GLSL: deliberately broken by BenchCommandTests\n");
 
         ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--quick", "--case", "gauss5-sep", "--reps", "1", "--out", "x.md");
 
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}");
-        Assert.Contains("FAILED gauss5-sep gpu: conv2d_depthwise.comp", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("FAILED gauss5-sep gpu: separable_fast.comp", r.Stderr, StringComparison.Ordinal);
         Assert.Contains("| gpu | - | - | - | - | - | - | - | FAILED: ", r.Stdout, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_dir));
     }
@@ -164,6 +164,8 @@ public sealed class BenchCommandTests : IDisposable
     [InlineData("maxpool2-32")]
     [InlineData("conv3-16to32")]
     [InlineData("sobel3-rgb")]
+    [InlineData("conv1-s2-64to128-56")]
+    [InlineData("conv7-s2-3to64-224")]
     public void Verify_ReferenceOutputPasses_OneWrongCornerValueFails(string name)
     {
         BenchCase c = Assert.Single(BenchCases.All(quick: true), x => x.Name == name);

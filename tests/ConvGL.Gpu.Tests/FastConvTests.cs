@@ -154,14 +154,39 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
-    public void WeightsAboveTheUniformBlock_GoToAStorageBlock()
+    public void Vec4Loads_EveryShift_StridesPadsAndDilations()
     {
-        // 64 -> 64 3x3: 36,864 weights (+ bias) packed are 148 KiB, above every driver's 64 KiB uniform block.
+        // Widths that are multiples of 4 (the interior reads rgba32f texels) with room for several blocks of 8: every
+        // offset of the interior's first tap past a multiple of 4 (VEC4_SHIFT 0..3, from stride * first interior output
+        // - pad), strides 1..3 (ResNet's stride-2 convs with pad 1 and 3 are never aligned), dilation 2, both variants.
+        int seed = 300;
+        foreach (int w in new[] { 36, 68 })
+            foreach (int stride in new[] { 1, 2, 3 })
+                foreach (int pad in new[] { 0, 1, 2, 3 })
+                {
+                    var o = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Explicit, PadX = pad, PadY = pad, StrideX = stride, StrideY = stride };
+                    Assert.True(Check(3, 3, 9, w, 3, 3, o with { Groups = 3, Border = Border.Reflect }, true, ++seed, "conv2d_depthwise"));
+                    Assert.True(Check(2, 5, 9, w, pad == 3 ? 7 : 3, 3, o, pad == 1, ++seed, "conv2d_dense"));
+                }
+        var dilated = new ConvOptions { Border = Border.Symmetric, DilationX = 2, Padding = PaddingMode.Same, Mode = ConvMode.Convolve };
+        Assert.True(Check(4, 4, 6, 40, 3, 5, dilated with { Groups = 4 }, false, 400, "conv2d_depthwise"));
+        Assert.True(Check(4, 6, 6, 40, 3, 5, dilated, true, 401, "conv2d_dense"));
+    }
+
+    [Fact]
+    public void WeightsAboveTheUniformBlock_GoThroughATexelView()
+    {
+        // 64 -> 64 3x3: 36,864 weights (+ bias) packed are 148 KiB, above every driver's 64 KiB uniform block. Shapes with
+        // an interior (33 wide: vec4 loads) and without (9 wide), a padded last block of output channels (70 = 17 * 4 + 2),
+        // groups (two groups of 64 -> 35), a stride 2 and a reflect border.
         Assert.True(Check(64, 64, 5, 9, 3, 3, new ConvOptions { Border = Border.Reflect }, true, 64, "conv2d_dense"));
+        Assert.True(Check(64, 70, 9, 33, 3, 3, new ConvOptions { Border = Border.Zero }, true, 65, "conv2d_dense"));
+        Assert.True(Check(128, 70, 17, 31, 3, 3, new ConvOptions { Border = Border.Zero, Groups = 2 }, false, 66, "conv2d_dense"));
+        Assert.True(Check(64, 72, 17, 33, 3, 3, new ConvOptions { Border = Border.Reflect, StrideY = 2, StrideX = 2 }, true, 67, "conv2d_dense"));
         var rng = new Random(1);
         using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvPath.Fast };
         conv.Apply(Parity.Random(rng, 64, 5, 9));
-        Assert.Contains("storage block", conv.Variant, StringComparison.Ordinal);
+        Assert.Contains("texel view", conv.Variant, StringComparison.Ordinal);
     }
 
     [Fact]

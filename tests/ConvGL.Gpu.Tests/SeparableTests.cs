@@ -43,6 +43,7 @@ public sealed class SeparableTests(GlFixture fixture)
         using var sep = new GpuSeparableConv(fixture.Context, column, row, o, b) { Choice = choice };
         Tensor actual = sep.Apply(input);
         if (choice == ConvPath.Fast) Assert.Contains("conv2d_depthwise", sep.Variant, StringComparison.Ordinal);
+        if (choice == ConvPath.Fused) Assert.StartsWith("separable_fast", sep.Variant, StringComparison.Ordinal);
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + sep.Variant);
         return true;
     }
@@ -75,6 +76,72 @@ public sealed class SeparableTests(GlFixture fixture)
             if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fast)) ran++;
         }
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
+    }
+
+    [Fact]
+    public void FusedPass_EveryWidthAndHeight_RandomOptions()
+    {
+        // separable_fast.comp (one pass, blocks of 4 rows x 8 outputs), forced on whatever the size: heights across the
+        // row blocks (1, 3, 4, 5, 9, 17: an interior shorter than a block, a last block moved up to overlap), widths
+        // across the x blocks and the rgba32f loads (36, 68), every border, mode, padding, x stride and dilation (y stride
+        // and dilation stay 1: the fused pass needs them so), bias, channels 1..17. Kernel shapes from a short list:
+        // they are compile-time.
+        var rng = new Random(777);
+        int[] widths = [1, 7, 8, 9, 31, 33, 36, 68, 257], heights = [1, 3, 4, 5, 9, 17];
+        (int H, int W)[] kernels = [(3, 3), (5, 1), (1, 4), (9, 9), (4, 2)];
+        (int Stride, int Dilation)[] xSteps = [(1, 1), (2, 1), (1, 2)];
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
+        int ran = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            (int sx, int dx) = xSteps[rng.Next(xSteps.Length)];
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(5)],
+                Padding = paddings[rng.Next(paddings.Length)],
+                PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideX = sx, DilationX = dx,
+            };
+            (int kh, int kw) = kernels[rng.Next(kernels.Length)];
+            int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
+            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused)) ran++;
+        }
+        Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
+    }
+
+    [Fact]
+    public void FusedPass_AtBenchShape_AndChosenByDefault()
+    {
+        // gauss9-sep's shape, smaller: the cost rule picks the fused pass for a stride-1 image filter, and the two
+        // conv2d_depthwise passes once a y stride rules it out.
+        Assert.True(Check(2, 61, 96, 9, 9, new ConvOptions { Border = Border.Reflect }, false, 5, ConvPath.Auto));
+        var rng = new Random(6);
+        float[] v = Parity.RandomVector(rng, 0.5f, 5);
+        using var sep = new GpuSeparableConv(fixture.Context, v, v, ConvOptions.ImageFilter);
+        sep.Apply(Parity.Random(rng, 1, 64, 64));
+        Assert.StartsWith("separable_fast", sep.Variant, StringComparison.Ordinal);
+        sep.Options = ConvOptions.ImageFilter with { StrideY = 2 };
+        sep.Apply(Parity.Random(rng, 1, 128, 64)); // 64x64 outputs: enough to plan fast passes
+        Assert.Contains("conv2d_depthwise", sep.Variant, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FusedPass_NaNInARowOutsideTheWindow_DoesNotLeakIn()
+    {
+        // A block's rows share the input rows they load; a row outside one output's window is skipped by a select, not
+        // multiplied by a zero weight (0 * NaN is NaN). NaN in row 0 of a 12x8 image, a 3x1 column, zero border.
+        var input = Tensor.Chw(1, 12, 8);
+        for (int i = 0; i < input.Length; i++) input.Data[i] = i % 7; // small integers: every sum is exact
+        for (int x = 0; x < 8; x++) input[0, 0, x] = float.NaN;
+        float[] column = [1, 2, 1], row = [1];
+        using var sep = new GpuSeparableConv(fixture.Context, column, row, new ConvOptions()) { Choice = ConvPath.Fused };
+        Tensor actual = sep.Apply(input);
+        Assert.StartsWith("separable_fast", sep.Variant, StringComparison.Ordinal);
+        Tensor expected = Conv2D.Filter(input, Outer(column, row), new ConvOptions());
+        Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+        Assert.Equal(expected.Data.Where(v => !float.IsNaN(v)), actual.Data.Where(v => !float.IsNaN(v)));
+        Assert.True(float.IsNaN(actual[0, 1, 3]) && !float.IsNaN(actual[0, 2, 3]), "rows 0 and 1 hold the NaN, row 2 does not");
     }
 
     [Fact]

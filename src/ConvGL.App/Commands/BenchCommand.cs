@@ -402,6 +402,12 @@ internal static class BenchCases
             Filter2D("sobel3-rgb", "sobel-x 3x3 on RGB, 2D", KernelLibrary.Get("sobel-x"), 3, s.FilterH, s.FilterW, image),
             Layer("conv3-16to32", "conv layer + bias", RandomTensor([32, 16, 3, 3], 11, 1f / 12), RandomBias(32, 12), 16, s.LayerHW, s.LayerHW, layer),
             Layer("dwconv3-32", "depthwise conv", RandomTensor([32, 1, 3, 3], 13, 1f / 3), null, 32, s.DepthHW, s.DepthHW, layer with { Groups = 32 }),
+            // ResNet-18's conv shapes (issue 8): a 3x3 body layer, a 1x1 stride-2 downsample, the 7x7 stride-2 stem.
+            Layer("conv3-64to64-56", "resnet 3x3 layer", RandomTensor([64, 64, 3, 3], 21, 1f / 24), RandomBias(64, 22), 64, quick ? 14 : 56, quick ? 14 : 56, layer),
+            Layer("conv1-s2-64to128-56", "resnet 1x1 s2 downsample", RandomTensor([128, 64, 1, 1], 23, 1f / 8), null, 64, quick ? 14 : 56, quick ? 14 : 56,
+                layer with { Padding = PaddingMode.Explicit, StrideY = 2, StrideX = 2 }),
+            Layer("conv7-s2-3to64-224", "resnet 7x7 s2 stem", RandomTensor([64, 3, 7, 7], 25, 1f / 12), null, 3, quick ? 56 : 224, quick ? 56 : 224,
+                layer with { Padding = PaddingMode.Explicit, PadY = 3, PadX = 3, StrideY = 2, StrideX = 2 }),
             Layer("gabor15-1to8", "gabor bank, direct", GaborBank(), null, 1, s.GaborH, s.GaborW, image),
             Layer("gabor15-1to8-fft", "gabor bank, FFT (CPU only)", GaborBank(), null, 1, s.GaborH, s.GaborW, image, fft: true),
             MaxPool("maxpool2-32", 32, s.PoolHW, s.PoolHW),
@@ -485,7 +491,7 @@ internal static class BenchCases
             MakeInput = () => RandomImage(channels, h, w, 1),
             Cpu = x => Separable.Filter(x, column, row, options), CpuAlgo = "Separable.Filter",
             Gpu = ctx => Bind(new GpuSeparableConv(ctx, fcolumn, frow, options)),
-            GpuAlgo = "GpuSeparableConv (2 passes)",
+            GpuAlgo = "GpuSeparableConv",
             Peer = x => new OpenCvSepFilter2D(x, fcolumn, frow, options.Border),
             // The definition is the 2D kernel: the separable result must equal it, not just its own factors.
             Reference = x => Conv2D.Filter(x, kernel, options),

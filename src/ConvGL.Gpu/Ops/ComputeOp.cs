@@ -23,6 +23,10 @@ internal static class ComputeOp
     /// <summary>Texture unit the fast variants read their input tensor through (<see cref="GlBuffer.BindTexelView"/>).</summary>
     public const uint InputUnit = 0;
 
+    /// <summary>Texture unit a fast conv reads its packed weights through when they exceed the uniform block
+    /// (<c>PARAMS_TEXEL</c> in include/conv_fast.glsl); InputUnit + 1 is the input's rgba32f view.</summary>
+    public const uint ParamsUnit = 2;
+
     /// <summary>Makes this dispatch's buffer writes visible to the next dispatch's reads (as a storage block or through a
     /// texel view) and to read-back. GL orders dispatches but not their memory effects; without the barrier a chained
     /// op may read stale data.</summary>
@@ -33,6 +37,15 @@ internal static class ComputeOp
     /// <summary>Before a dispatch that reads its input through a texel view: whoever wrote the tensor (an op outside
     /// this folder, whose barrier names storage blocks only) becomes visible to texture fetches.</summary>
     public static void BeforeTexelReads(GL gl) => gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit);
+
+    /// <summary>How to cover <paramref name="count"/> invocations numbered flat (y * row + x) with workgroups of
+    /// <paramref name="local"/> along x: (row, rows), row a multiple of <paramref name="local"/> and at most 4096 workgroups,
+    /// far below GL's 65535-workgroup minimum on either axis.</summary>
+    public static (int Row, int Rows) FlatGroups(int count, int local)
+    {
+        int row = Math.Max(1, Math.Min((count + local - 1) / local, 4096)) * local;
+        return (row, (count + row - 1) / row);
+    }
 
     public static void CheckDistinct(GpuTensor input, GpuTensor output, string op)
     {
@@ -63,11 +76,12 @@ internal readonly record struct OutputRect(int X, int Y, int Width, int Height, 
 
     /// <summary>Splits a (width, height) output plane into the interior, trimmed to a multiple of <paramref name="blockX"/>
     /// columns so interior loads never pass the image, and up to four rim strips around it (top and bottom full width).
-    /// With no interior the whole plane is one rim rectangle.</summary>
-    public static List<OutputRect> Split(int width, int height, (int Lo, int Hi) x, (int Lo, int Hi) y, int blockX)
+    /// With no interior (or one less than <paramref name="blockY"/> rows tall: an interior block must fit in it) the whole
+    /// plane is one rim rectangle.</summary>
+    public static List<OutputRect> Split(int width, int height, (int Lo, int Hi) x, (int Lo, int Hi) y, int blockX, int blockY = 1)
     {
         int xHi = x.Lo + (x.Hi - x.Lo) / blockX * blockX;
-        if (xHi <= x.Lo || y.Hi <= y.Lo) return [new OutputRect(0, 0, width, height, true)];
+        if (xHi <= x.Lo || y.Hi - y.Lo < Math.Max(1, blockY)) return [new OutputRect(0, 0, width, height, true)];
         var rects = new List<OutputRect> { new(x.Lo, y.Lo, xHi - x.Lo, y.Hi - y.Lo, false) };
         if (y.Lo > 0) rects.Add(new(0, 0, width, y.Lo, true));
         if (y.Hi < height) rects.Add(new(0, y.Hi, width, height - y.Hi, true));

@@ -8,11 +8,12 @@ namespace ConvGL.Gpu.Ops;
 /// - conv2d_depthwise.comp when every output channel reads only its own input channel (weights (C, 1, kH, kW), groups
 ///   C): 8 outputs along x per invocation.
 /// - conv2d_dense.comp for every other weight shape: 4 output channels x 8 outputs along x per invocation.
-/// - conv2d.comp (one output per invocation, weights in a storage block) when the input is beyond the driver's texel-
-///   buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
+/// - conv2d.comp (one output per invocation, weights in a storage block) when the input or the packed weights are
+///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
 ///   output is too small to pay for compiling a specialised program.
-/// A fast plan packs the weights once into its parameter block (a uniform block, or a storage block when that is too
-/// big) and splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>).</summary>
+/// A fast plan packs the weights once into its parameter block (a uniform block, or an rgba32f texel view of the same
+/// buffer when that is too big: not a storage block, whose varying-address loads are scalar loops on llvmpipe) and
+/// splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>).</summary>
 internal sealed class ConvPlan
 {
     /// <summary>Outputs per invocation along x (shared/PERF-NOTES.md: 8 was the measured sweet spot).</summary>
@@ -30,10 +31,11 @@ internal sealed class ConvPlan
     private readonly (int C, int H, int W) _input;
     private readonly List<OutputRect> _rects = [];
     private readonly int _zGroups;
-    private readonly bool _paramsInStorage;
+    private readonly bool _paramsInTexelView;
     private readonly ConvGeometry _geometry;
     private readonly ConvOptions _options;
     private (int CinG, int CoutG) _group;
+    private int _blockY = 1;
 
     public string Variant { get; }
     public bool Direct { get; }
@@ -42,7 +44,7 @@ internal sealed class ConvPlan
     private GlProgram? Rim { get; }
 
     private ConvPlan(GlContext context, GpuTensor input, string variant, bool direct, GlProgram interior, GlProgram? rim,
-        int zGroups, bool paramsInStorage, ConvGeometry geometry, ConvOptions options)
+        int zGroups, bool paramsInTexelView, ConvGeometry geometry, ConvOptions options)
     {
         _context = context;
         _input = (input.C, input.H, input.W);
@@ -51,7 +53,7 @@ internal sealed class ConvPlan
         Interior = interior;
         Rim = rim;
         _zGroups = zGroups;
-        _paramsInStorage = paramsInStorage;
+        _paramsInTexelView = paramsInTexelView;
         _geometry = geometry;
         _options = options;
     }
@@ -74,9 +76,12 @@ internal sealed class ConvPlan
         int border = (int)o.Border;
         int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         long outputs = (long)cout * g.Y.Output * g.X.Output;
+        bool depthwise = cinG == 1 && coutG == 1;
+        long packedVec4s = depthwise ? (long)cout * (kh * ((kw + 3) / 4) + 1) : (long)groups * ((coutG + 3) / 4) * ((long)cinG * kh * kw + 1);
 
         string? why = choice == ConvPath.Direct ? "direct only (test setting)"
             : input.Length > ComputeOp.MaxTexelViewFloats(gl) ? "input beyond GL_MAX_TEXTURE_BUFFER_SIZE"
+            : packedVec4s > ComputeOp.MaxTexelViewFloats(gl) ? "weights beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"
             : span > MaxSpan ? $"a row of {BlockX} outputs spans {span} inputs, above {MaxSpan}"
             : outputs < MinFastOutputs && choice != ConvPath.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
@@ -88,38 +93,94 @@ internal sealed class ConvPlan
             return new ConvPlan(context, input, $"conv2d: 1 output/invocation ({why})", true, direct, null, 0, false, g, o);
         }
 
-        bool depthwise = cinG == 1 && coutG == 1;
         bool flip = o.Mode == ConvMode.Convolve;
         float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
         // The uniform block is declared at the driver's full size (one program for every layer), so the buffer bound to
-        // it is at least that big; a weight set above it goes to a storage block.
+        // it is at least that big; a weight set above it is read through a texel view.
         int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
-        bool storage = packed.Length / 4 > blockVec4s;
+        bool texel = packed.Length / 4 > blockVec4s;
         parameters.Reserve(Math.Max(packed.Length, blockVec4s * 4));
         parameters.Write(packed);
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
-        // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: 4-float aligned for every block when the
-        // first one is (BlockX * stride is a multiple of 4) and rows (W) are whole vec4s.
-        bool vec4 = input.W % 4 == 0 && (xs.Lo * o.StrideX - g.X.PadBefore) % 4 == 0;
+        // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: the same offset past a multiple of 4 floats
+        // for every block b (8 * stride is a multiple of 4), so when rows (W) are whole vec4s every load can be rgba32f,
+        // starting that offset earlier (conv_fast.glsl's VEC4_SHIFT).
+        bool vec4 = input.W % 4 == 0;
+        int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
-            (storage ? "PARAMS_SSBO" : "PARAMS_VEC4", storage ? 1 : blockVec4s),
+            (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s),
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
-        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0)]);
-        GlProgram rim = context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0)]);
+        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
+        GlProgram rim = context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
         int zGroups = depthwise ? cout : groups * ((coutG + 3) / 4);
-        string where = storage ? "weights in a storage block (above the uniform block limit)" : "weights in a uniform block";
+        string where = texel ? "weights through a texel view (above the uniform block limit)" : "weights in a uniform block";
         string variant = depthwise
             ? $"conv2d_depthwise: {BlockX} x/invocation, {where}"
             : $"conv2d_dense: 4 channels x {BlockX} x/invocation, {where}";
-        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, storage, g, o);
+        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o);
         plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs,
             OutputRect.InteriorSpan(input.H, g.Y.Output, kh, o.StrideY, o.DilationY, g.Y.PadBefore), BlockX));
         plan._group = (cinG, coutG);
+        return plan;
+    }
+
+    /// <summary>Output rows per invocation of separable_fast.comp: each input row it loads and filters along x feeds up to
+    /// this many output rows (a 9-tap column then loads 12 rows per 4 output rows instead of 36).</summary>
+    public const int SeparableBlockY = 4;
+
+    /// <summary>Plans a rank-1 depthwise filter (column x row, every channel alone, optional bias per channel) as one
+    /// separable_fast.comp pass, or returns null where it does not apply (a y stride or dilation, kernels or spans too long
+    /// to unroll, more channels than the uniform block holds, an input beyond the texel-buffer size, or an output too
+    /// small to pay for compiling it unless <paramref name="choice"/> forces it); the caller then plans two passes.</summary>
+    public static ConvPlan? CreateSeparable(GlContext context, GpuTensor input, float[] column, float[] row, float[]? bias,
+        ConvOptions o, ConvGeometry g, GlBuffer parameters, ConvPath choice)
+    {
+        GL gl = context.Gl;
+        int kh = column.Length, kw = row.Length, c = input.C;
+        int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
+        int rowVec4 = (kw + 3) / 4, colVec4 = (kh + 3) / 4, chVec4 = rowVec4 + colVec4 + 1;
+        int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
+        long outputs = (long)c * g.Y.Output * g.X.Output;
+        if (choice is ConvPath.Direct or ConvPath.Fast || o.StrideY != 1 || o.DilationY != 1 ||
+            kh > MaxUnrolledKernel || kw > MaxUnrolledKernel || span > MaxSpan || (long)c * chVec4 > blockVec4s ||
+            input.Length > ComputeOp.MaxTexelViewFloats(gl) || (outputs < MinFastOutputs && choice != ConvPath.Fused))
+            return null;
+
+        // Reversed vectors under convolve: their outer product is the kernel rotated by 180 degrees.
+        bool flip = o.Mode == ConvMode.Convolve;
+        var packed = new float[c * chVec4 * 4];
+        for (int ch = 0; ch < c; ch++)
+        {
+            int at = ch * chVec4 * 4;
+            for (int j = 0; j < kw; j++) packed[at + j] = row[flip ? kw - 1 - j : j];
+            for (int i = 0; i < kh; i++) packed[at + rowVec4 * 4 + i] = column[flip ? kh - 1 - i : i];
+            if (bias is not null) packed[at + (rowVec4 + colVec4) * 4] = bias[ch];
+        }
+        parameters.Reserve(blockVec4s * 4);
+        parameters.Write(packed);
+
+        (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
+        (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, g.Y.Output, kh, 1, 1, g.Y.PadBefore);
+        bool vec4 = input.W % 4 == 0;
+        int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
+        (string, object)[] defines =
+        [
+            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX), ("OY", SeparableBlockY),
+            ("PARAMS_VEC4", blockVec4s),
+        ];
+        GlProgram interior = context.Shaders.Compute("separable_fast.comp",
+            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
+        GlProgram rim = context.Shaders.Compute("separable_fast.comp",
+            [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
+        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {BlockX} x/invocation, weights in a uniform block",
+            false, interior, rim, c, false, g, o);
+        plan._blockY = SeparableBlockY;
+        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, BlockX, SeparableBlockY));
         return plan;
     }
 
@@ -173,7 +234,7 @@ internal sealed class ConvPlan
         ComputeOp.BeforeTexelReads(gl);
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
-        if (_paramsInStorage) parameters.Bind(1);
+        if (_paramsInTexelView) parameters.BindTexelView(ComputeOp.ParamsUnit, vec4: true);
         else parameters.BindUniform(0);
         output.Buffer.Bind(3);
         // Two calls rather than a loop over a new array: Run is per frame and allocates nothing.
@@ -196,10 +257,13 @@ internal sealed class ConvPlan
             if (r.Rim != rim) continue;
             gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
             gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-            p.DispatchCovering((r.Width + BlockX - 1) / BlockX, r.Height, _zGroups);
+            (int row, int rows) = ComputeOp.FlatGroups((r.Width + BlockX - 1) / BlockX * ((r.Height + _blockY - 1) / _blockY), 64);
+            gl.Uniform1(p.Uniform("u_row"), row);
+            p.DispatchCovering(row, rows, _zGroups);
         }
     }
 }
 
-/// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).</summary>
-internal enum ConvPath { Auto, Direct, Fast }
+/// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).
+/// For <see cref="GpuSeparableConv"/>, Fast is the two conv2d_depthwise passes and Fused the one separable_fast pass.</summary>
+internal enum ConvPath { Auto, Direct, Fast, Fused }

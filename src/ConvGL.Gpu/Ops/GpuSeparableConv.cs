@@ -4,13 +4,16 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>A rank-1 depthwise filter K = column * row^T as two 1D passes: kH + kW taps per output instead of kH * kW.
-/// Equal to <see cref="Conv2D.Filter"/> with the outer-product kernel for every option: the row pass owns the x stride,
-/// dilation and padding and keeps all input rows, the column pass owns the y ones, and the border maps each axis
-/// independently (see shaders/separable.comp's comment). Each pass is planned like a conv (<see cref="ConvPlan"/>): a
-/// 1 x kW and a kH x 1 depthwise kernel on conv2d_depthwise.comp, or separable.comp (one output per invocation) where
-/// the plan keeps the straightforward shader (small outputs, driver limits). <see cref="ConvOptions.Groups"/> is
-/// ignored: every channel is filtered alone, as Conv2D.Filter does.</summary>
+/// <summary>A rank-1 depthwise filter K = column * row^T: kH + kW taps per output instead of kH * kW. Equal to
+/// <see cref="Conv2D.Filter"/> with the outer-product kernel for every option: the border maps each axis independently
+/// (see shaders/separable.comp's comment). Planned once per (input shape, options, kernel) (<see cref="ConvPlan"/>):
+/// - separable_fast.comp, one pass, when the y stride and dilation are 1 (image filters): each invocation filters the
+///   input rows of a block of 4 output rows along x once and combines them down the column, no intermediate tensor;
+/// - else two passes, a 1 x kW then a kH x 1 depthwise kernel on conv2d_depthwise.comp (the row pass owns the x stride,
+///   dilation and padding and keeps all input rows, the column pass owns the y ones);
+/// - or separable.comp (one output per invocation) where the plan keeps the straightforward shader (small outputs,
+///   driver limits). <see cref="ConvOptions.Groups"/> is ignored: every channel is filtered alone, as Conv2D.Filter
+///   does.</summary>
 public sealed class GpuSeparableConv : IDisposable
 {
     private readonly GlContext _context;
@@ -21,7 +24,8 @@ public sealed class GpuSeparableConv : IDisposable
     private readonly GlBuffer _rowParams, _columnParams;
     private ConvOptions _options;
     private GlProgram? _rowProgram, _columnProgram;
-    private ConvPlan? _rowPlan, _columnPlan;
+    private ConvPlan? _rowPlan, _columnPlan, _fusedPlan;
+    private (int C, int H, int W) _plannedFor;
     private float[] _columnData = [], _rowData = [], _biasData = [];
     private bool _hasBias;
     private ScratchTensors? _scratch;
@@ -39,18 +43,20 @@ public sealed class GpuSeparableConv : IDisposable
     }
 
     /// <summary>The shader variant of the last <see cref="Run"/>, for the bench table and the HUD.</summary>
-    public string Variant => _rowPlan is null || _columnPlan is null ? "(not run yet)"
+    public string Variant => _fusedPlan is not null ? _fusedPlan.Variant
+        : _rowPlan is null || _columnPlan is null ? "(not run yet)"
         : _rowPlan.Direct || _columnPlan.Direct ? "separable: 1 output/invocation, 2 passes"
         : $"separable: 1xK row + Kx1 column pass, each {_rowPlan.Variant}";
 
-    /// <summary>For tests: force separable.comp, or conv2d_depthwise.comp passes wherever they apply.</summary>
+    /// <summary>For tests: force separable.comp (Direct), the conv2d_depthwise.comp passes (Fast) or the separable_fast.comp
+    /// pass (Fused) wherever they apply.</summary>
     internal ConvPath Choice
     {
         get;
         set
         {
             field = value;
-            _rowPlan = _columnPlan = null;
+            _rowPlan = _columnPlan = _fusedPlan = null;
         }
     }
 
@@ -77,7 +83,7 @@ public sealed class GpuSeparableConv : IDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
             if (value.Mode != _options.Mode || value.Border != _options.Border) _rowProgram = _columnProgram = null;
-            if (value != _options) _rowPlan = _columnPlan = null;
+            if (value != _options) _rowPlan = _columnPlan = _fusedPlan = null;
             _options = value;
         }
     }
@@ -97,7 +103,7 @@ public sealed class GpuSeparableConv : IDisposable
         BiasLength = bias?.Length ?? 0;
         (KernelHeight, KernelWidth) = (column.Length, row.Length);
         (_columnData, _rowData, _biasData) = ((float[])column.Clone(), (float[])row.Clone(), bias is null ? [] : (float[])bias.Clone());
-        _rowPlan = _columnPlan = null;
+        _rowPlan = _columnPlan = _fusedPlan = null;
     }
 
     private int BiasLength { get; set; }
@@ -111,7 +117,19 @@ public sealed class GpuSeparableConv : IDisposable
             throw new ConvGLException($"separable conv bias has {BiasLength} entries, the input has {input.C} channels");
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, KernelHeight, KernelWidth, _options);
         int c = input.C;
-        if (_rowPlan is null || !_rowPlan.Fits(input)) PlanPasses(input, g);
+        if ((_fusedPlan is null && _rowPlan is null) || _plannedFor != (input.C, input.H, input.W))
+        {
+            _plannedFor = (input.C, input.H, input.W);
+            _rowPlan = _columnPlan = null;
+            _fusedPlan = ConvPlan.CreateSeparable(_context, input, _columnData, _rowData, _hasBias ? _biasData : null, _options, g, _rowParams, Choice);
+            if (_fusedPlan is null) PlanPasses(input, g);
+        }
+        if (_fusedPlan is not null)
+        {
+            output.Resize(c, g.Y.Output, g.X.Output);
+            _fusedPlan.Run(input, output, _rowParams);
+            return;
+        }
         if (!_rowPlan!.Direct && !_columnPlan!.Direct)
         {
             _temp.Resize(c, input.H, g.X.Output);
