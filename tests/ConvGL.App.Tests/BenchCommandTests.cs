@@ -48,7 +48,8 @@ public sealed class BenchCommandTests : IDisposable
             // shader variant its op's plan chose.
             string gpuRow = Assert.Single(gpu);
             Assert.Contains("verified on 2 corner crops", gpuRow, StringComparison.Ordinal);
-            Assert.Contains("/invocation", gpuRow, StringComparison.Ordinal);
+            // Direct variants say their blocking ("8 x/invocation"), the FFT rows their passes and frame size.
+            Assert.Matches(c.GpuAlgo.Contains("Fft", StringComparison.Ordinal) ? @"fft_pass\.comp .*[0-9]+x[0-9]+ frames" : "/invocation", gpuRow);
             if (c.Peer is null) continue;
             // The peer row comes right after ConvGL's rows, passed the same check, and both ConvGL rows carry the ratio.
             int peerAt = Array.FindIndex(lines, l => l.StartsWith($"| {c.Name} |", StringComparison.Ordinal) &&

@@ -135,6 +135,10 @@ public sealed class OnnxGraph
         }
         foreach (OnnxOp op in Ops)
             values[op.Output] = op.Run(Resolve(op, values));
+        // ONNX lets a graph output name an initializer (a constant output): it is returned as stored.
+        foreach (OnnxValueInfo o in Outputs)
+            if (!values.ContainsKey(o.Name) && Initializers.TryGetValue(o.Name, out Tensor? constant))
+                values[o.Name] = constant;
         return values;
     }
 

@@ -99,7 +99,13 @@ public sealed class GpuOnnxRunner : IDisposable
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         IEnumerable<string> names = downloadAll ? _graph.Ops.Select(o => o.Output) : _graph.Outputs.Select(o => o.Name);
-        foreach (string name in names) result[name] = Tensor(name).Download().Reshape(ShapeOf(name));
+        foreach (string name in names)
+        {
+            // A graph output that names an initializer (a constant output) is returned as stored: no node computes it.
+            bool constant = _graph.Initializers.TryGetValue(name, out Tensor? stored) && !inputs.ContainsKey(name) &&
+                            !_graph.Ops.Any(o => o.Output == name);
+            result[name] = constant ? stored! : Tensor(name).Download().Reshape(ShapeOf(name));
+        }
         return result;
     }
 

@@ -80,7 +80,7 @@ public sealed class GpuStackRunner : IDisposable
         _context = context;
         Stack = stack;
         // With preprocessing the plan is the model's size (the source's size is the preprocessing's business).
-        if (stack.Preprocess is { } model) (height, width) = (model.Height, model.Width);
+        if (stack.Preprocess is { } preprocess) (height, width) = (preprocess.Height, preprocess.Width);
         Plan = StackPlan.Create(stack, height, width, enabled);
         _enabled = Plan.Enabled.ToArray();
         _ops = new IGpuStackOp[stack.Layers.Count];
