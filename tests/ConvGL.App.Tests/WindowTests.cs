@@ -43,7 +43,7 @@ public sealed class WindowTests(DisplayFixture display)
     public void EveryView_ScreenshotIsARealPicture_AndTheViewsDiffer()
     {
         TempDir();
-        string[] views = ["output", "split", "grid", "profile"];
+        string[] views = ["output", "split", "grid", "profile", "filters"];
         var pictures = new Dictionary<string, (Picture Picture, Area Area)>();
         foreach (string view in views)
         {
@@ -66,6 +66,34 @@ public sealed class WindowTests(DisplayFixture display)
                 double d = pictures[views[i]].Picture.MeanDifference(pictures[views[j]].Picture, both);
                 Assert.True(d > 4, $"views {views[i]} and {views[j]} differ by only {d:0.00} per channel value in {both}");
             }
+    }
+
+    /// <summary>The filters view on the Gabor bank (grey input): its 8 kernels are grey images, symmetric around mid-grey,
+    /// so the view holds many distinct grey levels, dark and bright lobes both; the maps beside them are heat-coloured.</summary>
+    [Fact]
+    public void FiltersView_OnTheGaborBank_DrawsGreyKernelsBesideTheMaps()
+    {
+        TempDir();
+        string png = Temp("filters-gabor.png");
+        WindowProcess.Result r = Run([.. Small, "--stack", "gabor", "--view", "filters", "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var p = new Picture(png);
+        Area view = Area.Of(r, "view");
+        Assert.True(view.W > 20 && view.H > 20, $"the filters view drew nothing: {r.Stdout}");
+        var greys = new HashSet<int>();
+        int dark = 0, bright = 0;
+        for (int y = view.Y; y < view.Y + view.H; y++)
+            for (int x = view.X; x < view.X + view.W; x++)
+            {
+                int i = (y * p.Width + x) * 4;
+                byte red = p.Rgba[i], green = p.Rgba[i + 1], blue = p.Rgba[i + 2];
+                if (red != green || green != blue) continue;
+                greys.Add(red);
+                if (red < 100) dark++;
+                if (red > 156) bright++;
+            }
+        Assert.True(greys.Count > 20 && dark > 20 && bright > 20,
+            $"kernels look empty or uniform: {greys.Count} grey levels, {dark} dark and {bright} bright grey pixels in {view}");
     }
 
     [Fact]

@@ -31,6 +31,8 @@ internal interface ILivePipeline : IDisposable
     /// <summary>A short name for map <paramref name="channel"/> of layer <paramref name="layer"/>'s output (see
     /// <see cref="MapNames"/>): the grid labels its maps with it.</summary>
     string MapName(int layer, int channel);
+    /// <summary>Input channel c holds RGB channel [c] (a BGR model's preprocessing reorders them); null: as is.</summary>
+    IReadOnlyList<int>? InputChannelOrder => null;
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>
     ConvView? Conv(int i);
     /// <summary>Runs every enabled layer on <see cref="Input"/> (C = <see cref="InputChannels"/>).</summary>

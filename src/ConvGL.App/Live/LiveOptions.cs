@@ -11,6 +11,8 @@ internal enum ViewKind
     Grid,
     /// <summary>One scanline of the layer's input and output plotted: 1D convolution, seen.</summary>
     Profile,
+    /// <summary>The first conv layer's kernels, each beside its live response map.</summary>
+    Filters,
 }
 
 /// <summary>The window's start-up settings (command line) and, for scripted runs, what to do and when to stop.</summary>

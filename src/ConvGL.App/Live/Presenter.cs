@@ -100,8 +100,9 @@ internal sealed class Presenter : IDisposable
 
     private void Draw() => _gl.DrawArrays(PrimitiveType.TriangleStrip, 0, 4);
 
-    /// <summary>A top-row-first RGBA texture; <paramref name="blend"/> for premultiplied overlays (the HUD).</summary>
-    public void DrawTexture(uint texture, PixelRect r, bool blend = false)
+    /// <summary>A top-row-first RGBA texture; <paramref name="blend"/> for premultiplied overlays (the HUD). Only the rows
+    /// from <paramref name="vTop"/> to <paramref name="vBottom"/> (fractions of its height) are drawn: one image of a strip.</summary>
+    public void DrawTexture(uint texture, PixelRect r, bool blend = false, float vTop = 0, float vBottom = 1)
     {
         if (_texture is null) return;
         if (blend)
@@ -111,6 +112,7 @@ internal sealed class Presenter : IDisposable
         }
         _texture.Use();
         SetRect(_texture, r);
+        _gl.Uniform4(_texture.Uniform("uUv"), 0f, vBottom, 1f, vTop);
         _gl.Uniform4(_texture.Uniform("uSolid"), 0f, 0f, 0f, 0f);
         _gl.ActiveTexture(TextureUnit.Texture0);
         _gl.BindTexture(TextureTarget.Texture2D, texture);

@@ -89,6 +89,7 @@ internal sealed class StackPipeline : ILivePipeline
     public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
     public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
     public GpuTensor LayerOutput(int i) => _runner.Output(i);
+    public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
 
     public string MapName(int layer, int channel)

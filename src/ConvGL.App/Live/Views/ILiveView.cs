@@ -68,6 +68,7 @@ internal static class ViewCatalog
         new(ViewKind.Split, Key.L, "l", "split (left|right)", c => new SplitView(c)),
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
+        new(ViewKind.Filters, Key.K, "k", "filters (first conv's kernels | maps)", c => new FiltersView(c)),
     ];
 
     /// <summary>The entry of <paramref name="kind"/>; every ViewKind must have one (a test checks).</summary>

@@ -19,6 +19,8 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     public ChannelRanges OutRanges { get; } = new(presenter.Context, "output ranges");
     /// <summary>The same for the layer's input, for views that need it (the profile).</summary>
     public ChannelRanges InRanges { get; } = new(presenter.Context, "input ranges");
+    /// <summary>The filters view's kernel images (one strip, re-uploaded when the weights change).</summary>
+    public GpuImage Kernels { get; } = new(presenter.Context, 1, 1, "filter kernels");
 
     /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
     public bool HaveFrame { get; set; }
@@ -56,5 +58,6 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     {
         OutRanges.Dispose();
         InRanges.Dispose();
+        Kernels.Dispose();
     }
 }

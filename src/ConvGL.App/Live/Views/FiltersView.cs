@@ -1,0 +1,102 @@
+using System.Globalization;
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Live.Views;
+
+/// <summary>The first conv layer's filter bank: each output channel's kernel (<see cref="KernelImage"/>: colour for an
+/// RGB input, one scale for the bank) beside that channel's live response, in a grid of (kernel, map) pairs labelled
+/// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
+/// layer's weights change (a new ConvView: reload, live option change, another stack or filter).</summary>
+internal sealed class FiltersView(ViewContext context) : ILiveView
+{
+    private ConvView? _shown;
+    private int _layer = -1, _cols = 1, _rows = 1;
+    private float _kernelW;
+
+    public ViewKind Kind => ViewKind.Filters;
+    public PixelRect OutputRect { get; private set; }
+    // It shows every map of the first conv layer, not the selected one: no single map to mark.
+    public bool ShowsProbeMarker => false;
+
+    /// <summary>The first enabled conv layer, or -1.</summary>
+    private int FirstConv(out ConvView? conv)
+    {
+        ILivePipeline p = context.Pipeline;
+        for (int i = 0; i < p.LayerCount; i++)
+            if ((conv = p.Conv(i)) is not null) return i;
+        conv = null;
+        return -1;
+    }
+
+    // A pair's size: the kernel scaled to the map's height, then the map.
+    private static (int W, int H) Cell(ConvView conv, GpuTensor output) =>
+        (output.W + Math.Max(1, output.H * conv.Weight.Shape[3] / conv.Weight.Shape[2]), output.H);
+
+    public (int Width, int Height) ContentSize(PixelRect window)
+    {
+        int layer = FirstConv(out ConvView? conv);
+        if (conv is null) return (context.Output.W, context.Output.H);
+        GpuTensor output = context.Pipeline.LayerOutput(layer);
+        (int w, int h) = Cell(conv, output);
+        (int cols, int rows) = GridView.Shape(output.C, w, h, window);
+        return (cols * w, rows * h);
+    }
+
+    public void Draw(PixelRect area)
+    {
+        _layer = FirstConv(out ConvView? conv);
+        if (conv is null)
+        {
+            OutputRect = default;
+            return;
+        }
+        if (!ReferenceEquals(conv, _shown))
+        {
+            // Once per weights change, never per frame.
+            context.Kernels.Upload(KernelImage.Strip(conv.Weight, context.Pipeline.InputChannelOrder), conv.Weight.Shape[3], conv.Weight.Shape[0] * conv.Weight.Shape[2]);
+            _shown = conv;
+        }
+        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        (int w, int h) = Cell(conv, output);
+        (_cols, _rows) = GridView.Shape(output.C, w, h, area);
+        OutputRect = area.Fit(_cols * w, _rows * h);
+        context.OutRanges.Compute(output);
+        float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows, kernelW = _kernelW = cellW * (w - output.W) / w;
+        int n = conv.Weight.Shape[0];
+        for (int c = 0; c < output.C; c++)
+        {
+            float x = OutputRect.X + c % _cols * cellW, y = OutputRect.Y + c / _cols * cellH;
+            // A one-pixel margin keeps neighbouring pairs apart.
+            context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(x + 1, y + 1, kernelW - 1, cellH - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
+            context.Presenter.DrawTensor(output, context.OutRanges, new PixelRect(x + kernelW, y + 1, cellW - kernelW - 1, cellH - 2), 1, c);
+        }
+    }
+
+    public bool HitTest(double x, double y, out TensorPoint point)
+    {
+        point = default;
+        return false;
+    }
+
+    public void Click(bool over, TensorPoint point)
+    {
+    }
+
+    public void DrawLabels(Hud hud, PixelRect area)
+    {
+        if (!context.HaveFrame) return;
+        if (_layer < 0)
+        {
+            hud.Label(area.X + 3, area.Y + 3, "filters: no conv layer is on");
+            return;
+        }
+        ILivePipeline pipeline = context.Pipeline;
+        int maps = pipeline.OutputChannels(_layer);
+        float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows;
+        int chars = HudText.CharsIn(cellW - _kernelW - 12, hud.CharWidth);
+        // Over the map, not the kernel: the kernel is small and every pixel of it counts.
+        for (int c = 0; c < maps; c++)
+            hud.Label(OutputRect.X + c % _cols * cellW + _kernelW + 3, OutputRect.Y + c / _cols * cellH + 3,
+                HudText.Fit(string.Create(CultureInfo.InvariantCulture, $"{c} {pipeline.MapName(_layer, c)}"), chars));
+    }
+}
