@@ -9,7 +9,8 @@ namespace ConvGL.App.Tests.Onnx;
 
 /// <summary><c>convgl features IMAGE --stack resnet18</c>: the shipped name finds the packaged model, an image gets the
 /// model's preprocessing, a .npy goes in as it is, every map's file is named after its node, and the embedding is ONNX
-/// Runtime's for the same input.</summary>
+/// Runtime's for the same input. On the GPU: a Debug-build CPU ResNet18 per test took minutes of the CI budget; the
+/// CPU graph is checked against ONNX Runtime on every map in the Core tests (ResNet18Tests).</summary>
 public sealed class FeaturesResNet18Tests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("convgl-features-resnet-").FullName;
@@ -42,7 +43,7 @@ public sealed class FeaturesResNet18Tests : IDisposable
     {
         ImageIO.SavePng(P("photo.png"), Photo(90, 160));
         string outDir = P("maps");
-        Assert.Equal(0, CliRoot.Execute(["features", P("photo.png"), "--stack", "resnet18", "--out", outDir]));
+        Assert.Equal(0, CliRoot.Execute(["features", P("photo.png"), "--stack", "resnet18", "--out", outDir, "--device", "gpu"]));
 
         Stack stack = StackCatalog.Load("resnet18");
         Tensor input = Npy.Read(Path.Combine(outDir, "input.npy"));
@@ -68,7 +69,7 @@ public sealed class FeaturesResNet18Tests : IDisposable
         Tensor x = Tensor.Chw(3, 256, 224, Enumerable.Range(0, 3 * 256 * 224).Select(_ => (float)(rng.NextDouble() * 200 - 100)).ToArray());
         Npy.Write(P("x.npy"), x);
         string outDir = P("maps");
-        Assert.Equal(0, CliRoot.Execute(["features", P("x.npy"), "--stack", "resnet18", "--out", outDir]));
+        Assert.Equal(0, CliRoot.Execute(["features", P("x.npy"), "--stack", "resnet18", "--out", outDir, "--device", "gpu"]));
         Assert.Equal(x.Data, Npy.Read(Path.Combine(outDir, "input.npy")).Data);
         Assert.Equal([64, 128, 112], Npy.Read(Path.Combine(outDir, "00-conv-Convolution249.npy")).Shape);
     }
