@@ -20,6 +20,8 @@ public sealed class GpuOnnxRunner : IDisposable
     private readonly Dictionary<string, GpuTensor> _tensors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int[]> _shapes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _constants = new(StringComparer.Ordinal);
+    // Graph outputs that name an initializer no node computes and no input overrides (a constant output).
+    private readonly HashSet<string> _constantOutputs = new(StringComparer.Ordinal);
     private readonly object?[] _ops;
     private readonly List<IDisposable> _owned = [];
 
@@ -53,6 +55,9 @@ public sealed class GpuOnnxRunner : IDisposable
                     Store(name, t);
                 }
         }
+        foreach (OnnxValueInfo o in graph.Outputs)
+            if (graph.Initializers.ContainsKey(o.Name) && graph.Ops.All(op => op.Output != o.Name) && graph.Inputs.All(i => i.Name != o.Name))
+                _constantOutputs.Add(o.Name);
     }
 
     private Tensor? Constant(string name) => _graph.Initializers.GetValueOrDefault(name);
@@ -100,12 +105,7 @@ public sealed class GpuOnnxRunner : IDisposable
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         IEnumerable<string> names = downloadAll ? _graph.Ops.Select(o => o.Output) : _graph.Outputs.Select(o => o.Name);
         foreach (string name in names)
-        {
-            // A graph output that names an initializer (a constant output) is returned as stored: no node computes it.
-            bool constant = _graph.Initializers.TryGetValue(name, out Tensor? stored) && !inputs.ContainsKey(name) &&
-                            !_graph.Ops.Any(o => o.Output == name);
-            result[name] = constant ? stored! : Tensor(name).Download().Reshape(ShapeOf(name));
-        }
+            result[name] = _constantOutputs.Contains(name) ? _graph.Initializers[name] : Tensor(name).Download().Reshape(ShapeOf(name));
         return result;
     }
 
