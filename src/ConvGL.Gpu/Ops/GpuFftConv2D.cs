@@ -25,7 +25,7 @@ namespace ConvGL.Gpu.Ops;
 /// Precision: float32 transforms. The error of an output is about 2^-24 * log2(frame) * sum|k| * max|in| with a
 /// small constant (the parity tests state their bound); for a kernel whose absolute sum is much larger than its
 /// result (a difference of large positive and negative taps) the relative error is larger than the direct sum's.</summary>
-public sealed class GpuFftConv2D : IDisposable
+public sealed class GpuFftConv2D : IGpuConv
 {
     private const int Texel = 4; // floats per frame texel
 
