@@ -21,7 +21,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // Four legend lines (15 px each) and the panel's padding, above the grid.
     private const float LegendLines = 4, LegendHeight = LegendLines * 15 + 8 + 4;
     // The grid takes this share of what is left under the legend; the row profile the rest.
-    private const float GridShare = 0.8f;
+    private const float GridShare = 0.7f;
 
     private int _layer = -1, _row;
     private bool _ran;
