@@ -1,6 +1,6 @@
 using System.Globalization;
 using ConvGL.App.Cli;
-using ConvGL.App.Commands;
+using ConvGL.Bench;
 using ConvGL.Core;
 
 namespace ConvGL.App.Tests;
