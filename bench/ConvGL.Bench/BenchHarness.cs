@@ -279,7 +279,8 @@ public static class BenchHarness
         using GpuTensor gin = GpuTensor.From(context, input, $"bench {c.Name} input");
         using var gout = new GpuTensor(context, label: $"bench {c.Name} output");
         using GpuBenchOp op = c.Gpu!(context);
-        using ElapsedQuery? query = context.IsSoftware ? null : new ElapsedQuery(gl);
+        // One span at a time, each waited for: every rep measured (a frame loop's ring would skip spans in flight).
+        using GpuTimer? timer = context.IsSoftware ? null : new GpuTimer(context, ring: 1, label: $"bench {c.Name}");
 
         // Warm-up: the first run compiles and links the shader; the second is a plain run. On a software rasteriser a
         // first run longer than the budget already says the rest will be slow: one warm-up, then one timed rep.
@@ -306,39 +307,20 @@ public static class BenchHarness
         while (times.Count < reps && total < budget * 1000)
         {
             long start = Stopwatch.GetTimestamp();
-            query?.Begin();
+            timer?.Begin();
             op.Run(gin, gout);
-            query?.End();
+            timer?.End();
             gl.Finish();
             double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            double ms = query?.ReadMilliseconds() ?? wall;
+            double ms = timer is null ? wall
+                : timer.Wait() ?? throw new GpuException($"bench {c.Name}: GL_TIME_ELAPSED measured nothing (a query was already open)");
             times.Add(ms);
             walls.Add(wall);
             total += wall;
         }
         string note = $"{c.GpuAlgo}: {op.Variant}; {v.Message}";
-        if (query is not null) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(walls))} ms";
-        return BenchRow.Timed(c, "gpu", times, reps, query is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
+        if (timer is not null) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(walls))} ms";
+        return BenchRow.Timed(c, "gpu", times, reps, timer is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
     }
-}
-
-/// <summary>One GL_TIME_ELAPSED query read to completion. <see cref="GpuTimer"/> is built for frames: it never waits
-/// and skips a span while its ring is in flight. A benchmark wants every rep measured and may wait, so it reads
-/// GL_QUERY_RESULT, which blocks until the GPU has finished the span.</summary>
-internal sealed class ElapsedQuery(GL gl) : IDisposable
-{
-    private readonly uint _query = gl.GenQuery();
-
-    public void Begin() => gl.BeginQuery(QueryTarget.TimeElapsed, _query);
-
-    public void End() => gl.EndQuery(QueryTarget.TimeElapsed);
-
-    public double ReadMilliseconds()
-    {
-        gl.GetQueryObject(_query, QueryObjectParameterName.Result, out ulong ns);
-        return ns / 1e6;
-    }
-
-    public void Dispose() => gl.DeleteQuery(_query);
 }
 
