@@ -6,7 +6,8 @@ namespace ConvGL.App.Live.Views;
 /// <summary>The first conv layer's filter bank: each output channel's kernel (<see cref="KernelImage"/>: colour for an
 /// RGB input, one scale for the bank) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
-/// layer's weights change (a new ConvView: reload, live option change, another stack or filter).</summary>
+/// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
+/// pointer over the maps (a click pins it): that map's output channel of the first conv layer, taken apart with its kernel.</summary>
 internal sealed class FiltersView(ViewContext context) : ILiveView
 {
     private ConvView? _shown;
@@ -72,14 +73,37 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         }
     }
 
+    // The probe takes apart the layer shown here, whichever layer [ ] selected.
+    public int ProbeLayer(int selected) => _layer >= 0 ? _layer : selected;
+
+    /// <summary>The map pixel under the pointer: the right part of a (kernel, map) cell. The kernel part is no map.</summary>
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         point = default;
-        return false;
+        if (_layer < 0 || !OutputRect.Contains(x, y)) return false;
+        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows;
+        int col = Math.Min((int)((x - OutputRect.X) / cellW), _cols - 1), row = Math.Min((int)((y - OutputRect.Y) / cellH), _rows - 1);
+        int channel = row * _cols + col;
+        if (channel >= output.C) return false;
+        var map = new PixelRect(OutputRect.X + col * cellW + _kernelW, OutputRect.Y + row * cellH + 1, cellW - _kernelW - 1, cellH - 2);
+        return SingleMapView.MapHit(map, x, y, output.W, output.H, channel, out point);
     }
 
+    /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its
+    /// kernel); a click while pinned unpins.</summary>
     public void Click(bool over, TensorPoint point)
     {
+        ViewState s = context.State;
+        if (over && !s.Pinned)
+        {
+            s.Pin(point.X, point.Y, point.Channel);
+            s.Channel = point.Channel;
+        }
+        else
+        {
+            s.Pinned = false;
+        }
     }
 
     public void DrawLabels(Hud hud, PixelRect area)
