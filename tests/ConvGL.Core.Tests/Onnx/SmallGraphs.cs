@@ -20,7 +20,10 @@ internal static class SmallGraphs
     /// <summary>x (1, 3, H, W) -> conv 3x3 pads (1,1,1,1) + BN (folds) -> relu -> add(x) -> conv 7x7 s2 pads (3,3,2,2) (4 ch)
     /// -> batchnorm alone (after a relu, so it cannot fold) ... -> leaky relu -> maxpool 3x3 s2 pads (1,1,0,0) ceil
     /// -> avgpool 2x2 pads (0,0,1,1) count_include_pad 0 -> globalavgpool -> flatten -> gemm transB (5 outputs) -> sigmoid.</summary>
-    public static OnnxGraph ResidualWithHead(int seed = 3)
+    public static OnnxGraph ResidualWithHead(int seed = 3) => OnnxGraph.Build(OnnxReader.Parse(ResidualWithHeadBytes(seed), "small.onnx"));
+
+    /// <summary><see cref="ResidualWithHead"/> as model bytes (an .onnx file's content).</summary>
+    public static byte[] ResidualWithHeadBytes(int seed = 3)
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "small" };
@@ -62,7 +65,7 @@ internal static class SmallGraphs
         Node("sig", "Sigmoid", ["y0"], "y");
         g.Output.Add(ProtoBuilders.Value("y"));
         var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
-        return OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "small.onnx"));
+        return m.ToByteArray();
     }
 
     private static AttributeProto Str(string name, string v) => new() { Name = name, Type = 3, S = ByteString.CopyFromUtf8(v) };
