@@ -80,14 +80,25 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         point = default;
-        if (_layer < 0 || !OutputRect.Contains(x, y)) return false;
+        if (_layer < 0) return false;
         GpuTensor output = context.Pipeline.LayerOutput(_layer);
-        float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows;
-        int col = Math.Min((int)((x - OutputRect.X) / cellW), _cols - 1), row = Math.Min((int)((y - OutputRect.Y) / cellH), _rows - 1);
-        int channel = row * _cols + col;
-        if (channel >= output.C) return false;
-        var map = new PixelRect(OutputRect.X + col * cellW + _kernelW, OutputRect.Y + row * cellH + 1, cellW - _kernelW - 1, cellH - 2);
-        return SingleMapView.MapHit(map, x, y, output.W, output.H, channel, out point);
+        return PairHit(OutputRect, x, y, _cols, _rows, _kernelW, output.C, output.W, output.H, out point);
+    }
+
+    /// <summary>The map and its pixel under (<paramref name="x"/>, <paramref name="y"/>) in a grid of
+    /// <paramref name="cols"/> x <paramref name="rows"/> (kernel, map) cells drawn in <paramref name="r"/>, each kernel
+    /// <paramref name="kernelW"/> wide on the cell's left and its map in the rest (a one-pixel margin round it, as
+    /// <see cref="Draw"/> leaves); false over a kernel, a margin, outside or on an empty cell past the last map.</summary>
+    public static bool PairHit(PixelRect r, double x, double y, int cols, int rows, float kernelW, int maps, int w, int h, out TensorPoint point)
+    {
+        point = default;
+        if (!r.Contains(x, y)) return false;
+        float cellW = r.Width / cols, cellH = r.Height / rows;
+        int col = Math.Min((int)((x - r.X) / cellW), cols - 1), row = Math.Min((int)((y - r.Y) / cellH), rows - 1);
+        int channel = row * cols + col;
+        if (channel >= maps) return false;
+        var map = new PixelRect(r.X + col * cellW + kernelW, r.Y + row * cellH + 1, cellW - kernelW - 1, cellH - 2);
+        return SingleMapView.MapHit(map, x, y, w, h, channel, out point);
     }
 
     /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its
