@@ -256,6 +256,23 @@ public sealed class WindowTests(DisplayFixture display)
         AssertProbes(ParseProbes(r.Stdout), points, reference, 1, "edges layer 1 (sobel-y)");
     }
 
+    /// <summary>The filters view shows the first conv layer whichever layer is selected (here the magnitude, which has no
+    /// probe of its own), and its probe takes that layer's map apart: layer 0, channel 1 (sobel-y).</summary>
+    [Fact]
+    public void FiltersViewProbe_TakesTheFirstConvLayerApart_EvenWithANonConvLayerSelected()
+    {
+        Stack stack = StackFile.Load(StackCatalog.Resolve("edges"), KernelLibrary.Get, Npy.Read);
+        Assert.IsNotType<ConvLayer>(stack.Layers[^1]);
+        Tensor reference = StackRunner.Run(stack, SceneImage()).Outputs[0];
+        List<(int X, int Y)> points = Points(reference, 1);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--view", "filters", "--keys", ".", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        List<ProbeLine> probes = ParseProbes(r.Stdout);
+        Assert.All(probes, p => Assert.Equal(0, p.Layer));
+        AssertProbes(probes, points, reference, 1, "filters view, edges layer 1 (sobel-y)");
+    }
+
     [Fact]
     public void StackWithAKernelFileNextToIt_LoadsAsFeaturesDoes_AndTheProbeFollowsTheFile()
     {

@@ -63,6 +63,8 @@ internal static partial class FeaturesCommand
         // An image gets the model's preprocessing (a packaged model's: resized to its size, reordered, scaled, minus its
         // mean); an array is the model's input as it is.
         ImagePreprocess? preprocess = isArray ? null : stack.Preprocess;
+        // An array is not resized (without --size): one error naming it, its shape and the nearest sizes that work.
+        if (isArray && size is null) StackInputSizes.CheckArray(stack, inputPath, image.Shape, image.H, image.W);
         // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
         StackPlan.Create(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W);
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);

@@ -119,7 +119,8 @@ internal sealed class LiveApp : IDisposable
             }
             if (last)
             {
-                _script.Finish(Pipeline, _state, _probe, _panels.Layout, View.OutputRect, _stats, ShownError(), (View as TheoremView)?.ScriptedLine());
+                _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
+                    (View as TheoremView)?.ScriptedLine());
                 if (_stages.Enabled) Console.WriteLine(_stages.Line());
                 return _soak is null || _soak.Finish(_frames + 1) ? 0 : 1;
             }
@@ -237,7 +238,7 @@ internal sealed class LiveApp : IDisposable
                 Math.Clamp(_state.Channel, 0, output.C - 1));
             info = _info;
         }
-        _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(_state.Layer), _state.Channel, ShownError(), _messages.Message,
+        _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
             View.ContentSize(new PixelRect(0, 0, fw, fh)));
     }
 
@@ -259,11 +260,11 @@ internal sealed class LiveApp : IDisposable
             // Scripted runs ignore wherever the display's pointer happens to be: pictures must not depend on it.
             if (_script.Active) return false;
             if (!MouseToOutput(out TensorPoint p)) return false;
-            _probe.Take(Pipeline, _state.Layer, p.Channel, p.X, p.Y);
+            _probe.Take(Pipeline, View.ProbeLayer(_state.Layer), p.Channel, p.X, p.Y);
         }
         else
         {
-            _probe.Take(Pipeline, _state.Layer, _state.PinChannel, _state.PinX, _state.PinY);
+            _probe.Take(Pipeline, View.ProbeLayer(_state.Layer), _state.PinChannel, _state.PinX, _state.PinY);
         }
         return true;
     }

@@ -8,6 +8,10 @@ namespace ConvGL.App.Live;
 /// the GPU, only the rows the kernel touches), the kernel as applied (rotated under convolve), the products and
 /// their sum, next to the value the shader wrote there. The sum is the CPU reference's formula
 /// (DESIGN.md: out = bias + sum w * in_pad) evaluated on the GPU's own input, so it must equal the GPU value.
+/// That input is the map the layer reads (<see cref="ILivePipeline.LayerInput"/>): for a layer of an imported model the
+/// map its node reads (a residual Add's or a pool's output), for a packaged model's first layer the preprocessed input;
+/// the kernel is the one the GPU applies (an imported model's batchnorm folded in). Stride, dilation and per-side pads
+/// map the output pixel to its window exactly as <see cref="ConvGeometry"/> does for the CPU reference.
 /// Arrays are reused between probes and grow only when a bigger kernel or wider image arrives.</summary>
 internal sealed class Probe(GL gl)
 {

@@ -52,10 +52,10 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
 
     /// <summary>After the last frame: the probes, where the picture and the panels were (tests check nothing overlaps
     /// and look inside the picture), the steady-frame statistics and the error shown.</summary>
-    public void Finish(ILivePipeline pipeline, ViewState state, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
+    public void Finish(ILivePipeline pipeline, ViewState state, int probeLayer, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
                        string? viewLine = null)
     {
-        foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probe, px, py);
+        foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probeLayer, probe, px, py);
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
         if (viewLine is not null) Console.WriteLine(viewLine);
         Console.WriteLine(F($"layout picture={Rect(layout.Picture)} side={Rect(layout.Side)} bottom={Rect(layout.Bottom)} view={Rect(view)}"));
@@ -63,9 +63,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         if (shownError is not null) Console.Error.WriteLine($"convgl: on screen: {shownError.Split('\n')[0]}");
     }
 
-    private void PrintProbe(ILivePipeline pipeline, ViewState state, Probe p, int x, int y)
+    private void PrintProbe(ILivePipeline pipeline, ViewState state, int layer, Probe p, int x, int y)
     {
-        int layer = state.Layer;
         GpuTensor output = pipeline.LayerOutput(layer);
         int channel = Math.Clamp(state.Channel, 0, output.C - 1);
         p.Take(pipeline, layer, channel, x, y);

@@ -87,7 +87,21 @@ internal sealed class StackPipeline : ILivePipeline
     public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error) ? null : error;
 
     public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
-    public GpuTensor LayerInput(int i) => i == 0 ? _runner.Input : _runner.Output(i - 1);
+    // The map the layer reads (a graph layer names it: a residual add's or a pool's output), and for the stack input
+    // the tensor the run started from: the preprocessed copy when the stack has preprocessing, never the raw source.
+    // Resolved once per runner: the profile view asks every frame, and InputsOf allocates for a chain layer.
+    public GpuTensor LayerInput(int i)
+    {
+        if (_readsFor != _runner)
+        {
+            _reads = _runner.Stack.Layers.Select((l, j) => l.InputsOf(j)[0]).ToArray();
+            _readsFor = _runner;
+        }
+        return _runner.Output(_reads[i]);
+    }
+
+    private int[] _reads = [];
+    private GpuStackRunner? _readsFor;
     public GpuTensor LayerOutput(int i) => _runner.Output(i);
     public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;

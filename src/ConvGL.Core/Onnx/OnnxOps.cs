@@ -241,6 +241,18 @@ public sealed class PoolOp : OnnxOp
         return new PoolOp(node, a.Where, kind, s, ceil == 1, includePad);
     }
 
+    /// <summary>The options for any input size: auto_pad SAME_* kept as a padding mode (<see cref="PaddedPool2D.SamePads"/>
+    /// resolves it per size, as <see cref="SpatialAttributes.Resolve"/> does), NOTSET and VALID as their explicit pads.
+    /// What a stack layer holds.</summary>
+    public PaddedPoolOptions SizeIndependentOptions() =>
+        Spatial.AutoPad is AutoPad.SameUpper or AutoPad.SameLower
+            ? Options(1, 1) with
+            {
+                Padding = Spatial.AutoPad == AutoPad.SameUpper ? PaddingMode.SameUpper : PaddingMode.SameLower,
+                PadTop = 0, PadLeft = 0, PadBottom = 0, PadRight = 0,
+            }
+            : Options(1, 1);
+
     public PaddedPoolOptions Options(int h, int w)
     {
         (int t, int l, int b, int r) = Spatial.Resolve(h, w);

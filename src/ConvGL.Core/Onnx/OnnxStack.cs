@@ -5,8 +5,9 @@ namespace ConvGL.Core.Onnx;
 /// <summary>An ONNX model as a ConvGL <see cref="Stack"/>, so everything that takes a stack (features, the window,
 /// the GPU stack runner) takes the model: one layer per graph op after BatchNormalization folding, named after its
 /// node, reading the layers its node reads (residual Adds name two). The model must take one (1, C, H, W) input
-/// with C = 1 (a gray stack) or 3 (RGB), fed as is unless a preprocessing is given (<see cref="Stack.Preprocess"/>). Ops whose shape depends on the input size
-/// in a way a stack cannot hold (auto_pad SAME_*), and weights that are not initializers, are one error naming the node.</summary>
+/// with C = 1 (a gray stack) or 3 (RGB), fed as is unless a preprocessing is given (<see cref="Stack.Preprocess"/>). Convs
+/// and pools with auto_pad SAME_* keep it as a padding mode, resolved for each input size; weights that are not
+/// initializers are one error naming the node.</summary>
 public static class OnnxStack
 {
     /// <summary>Imports a model file. A packaged model (<see cref="PackagedModels"/>) is named after it and gets its
@@ -39,7 +40,7 @@ public static class OnnxStack
             {
                 ConvOp conv => Conv(graph, conv),
                 BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(graph, op, v))])),
-                PoolOp pool => new PaddedPoolLayer(NoSamePad(pool, pool.Spatial).Options(1, 1)),
+                PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope),
                 AddOp => new AddLayer(),
@@ -72,11 +73,6 @@ public static class OnnxStack
     private static Tensor Constant(OnnxGraph graph, OnnxOp op, string name) =>
         graph.Initializers.TryGetValue(name, out Tensor? t) ? t
             : throw new ConvGLException($"{op.Where}: input '{name}' must be an initializer (a weight stored in the model) for a stack");
-
-    private static T NoSamePad<T>(T op, SpatialAttributes s) where T : OnnxOp =>
-        s.AutoPad is AutoPad.SameUpper or AutoPad.SameLower
-            ? throw new ConvGLException($"{op.Where}: auto_pad {s.AutoPad} depends on the input size; a stack needs explicit pads (supported: NOTSET with pads, VALID)")
-            : op;
 
     private static ConvLayer Conv(OnnxGraph graph, ConvOp conv)
     {

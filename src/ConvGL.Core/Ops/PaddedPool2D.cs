@@ -14,6 +14,10 @@ public sealed record PaddedPoolOptions
     public int PadLeft { get; init; }
     public int PadBottom { get; init; }
     public int PadRight { get; init; }
+    /// <summary>Explicit (the four pads above), or ONNX's auto_pad <see cref="PaddingMode.SameUpper"/> /
+    /// <see cref="PaddingMode.SameLower"/>: pads resolved for each input size so the output is ceil(n / stride), the odd
+    /// padding pixel after (upper) or before (lower); the four pads are then unused (0).</summary>
+    public PaddingMode Padding { get; init; } = PaddingMode.Explicit;
     public int DilationY { get; init; } = 1;
     public int DilationX { get; init; } = 1;
     /// <summary>Round the output size up, as long as the last window still starts inside the input or its
@@ -24,7 +28,8 @@ public sealed record PaddedPoolOptions
     public bool CountIncludePad { get; init; }
 
     public override string ToString() =>
-        $"{Kind.ToString().ToLowerInvariant()} size=({SizeY},{SizeX}) stride=({StrideY},{StrideX}) pads=({PadTop},{PadLeft},{PadBottom},{PadRight}) " +
+        $"{Kind.ToString().ToLowerInvariant()} size=({SizeY},{SizeX}) stride=({StrideY},{StrideX}) " +
+        (Padding == PaddingMode.Explicit ? $"pads=({PadTop},{PadLeft},{PadBottom},{PadRight}) " : $"padding={Padding.ToString().ToLowerInvariant()} ") +
         $"dilation=({DilationY},{DilationX}) ceil={CeilMode} count_include_pad={CountIncludePad}";
 }
 
@@ -32,7 +37,8 @@ public sealed record PaddedPoolOptions
 ///
 ///     out[c, y, x] = max / mean over i, j of in[c, y*sy - top + i*dy, x*sx - left + j*dx]  (taps inside the image)
 ///
-/// and the output size along an axis is floor (or ceil) ((n + before + after - d*(k-1) - 1) / s) + 1.</summary>
+/// and the output size along an axis is floor (or ceil) ((n + before + after - d*(k-1) - 1) / s) + 1. Under SAME_UPPER /
+/// SAME_LOWER the pads come from the input size first (<see cref="SamePads"/>), then the same formula applies.</summary>
 public static class PaddedPool2D
 {
     public static AxisGeometry Axis(int n, int k, int stride, int dilation, int before, int after, bool ceil, string axis)
@@ -52,9 +58,31 @@ public static class PaddedPool2D
         return new AxisGeometry(before, after, (int)outSize);
     }
 
-    public static ConvGeometry Geometry(int h, int w, PaddedPoolOptions o) => new(
-        Axis(h, o.SizeY, o.StrideY, o.DilationY, o.PadTop, o.PadBottom, o.CeilMode, "height"),
-        Axis(w, o.SizeX, o.StrideX, o.DilationX, o.PadLeft, o.PadRight, o.CeilMode, "width"));
+    /// <summary>ONNX's SAME_UPPER / SAME_LOWER pads along one axis: max(0, (ceil(n / s) - 1) s + d (k - 1) + 1 - n) in
+    /// total (so ceil(n / s) outputs), the larger half after (upper) or before (lower). The total is below the window
+    /// span, so no window holds padding alone.</summary>
+    public static (int Before, int After) SamePads(int n, int k, int stride, int dilation, bool upper)
+    {
+        if (n < 1) throw new ConvGLException($"pool input size {n} must be at least 1");
+        if (k < 1 || stride < 1 || dilation < 1)
+            throw new ConvGLException($"pool size {k}, stride {stride} and dilation {dilation} must be at least 1");
+        long total = Math.Max(0, ((n + (long)stride - 1) / stride - 1) * stride + (long)dilation * (k - 1) + 1 - n);
+        if (total > int.MaxValue / 2) throw new ConvGLException($"pool padding {total} (same) is too large");
+        int small = (int)(total / 2), large = (int)(total - total / 2);
+        return upper ? (small, large) : (large, small);
+    }
+
+    /// <summary>The geometry for an (h, w) input; its pads are the ones the pool applies (resolved for SAME_*).</summary>
+    public static ConvGeometry Geometry(int h, int w, PaddedPoolOptions o)
+    {
+        if (o.Padding is not (PaddingMode.Explicit or PaddingMode.SameUpper or PaddingMode.SameLower))
+            throw new ConvGLException($"pool padding {o.Padding.ToString().ToLowerInvariant()} is not supported (explicit pads, same_upper or same_lower)");
+        (int top, int bottom) = o.Padding == PaddingMode.Explicit ? (o.PadTop, o.PadBottom) : SamePads(h, o.SizeY, o.StrideY, o.DilationY, o.Padding == PaddingMode.SameUpper);
+        (int left, int right) = o.Padding == PaddingMode.Explicit ? (o.PadLeft, o.PadRight) : SamePads(w, o.SizeX, o.StrideX, o.DilationX, o.Padding == PaddingMode.SameUpper);
+        return new ConvGeometry(
+            Axis(h, o.SizeY, o.StrideY, o.DilationY, top, bottom, o.CeilMode, "height"),
+            Axis(w, o.SizeX, o.StrideX, o.DilationX, left, right, o.CeilMode, "width"));
+    }
 
     public static Tensor Apply(Tensor input, PaddedPoolOptions o)
     {
@@ -63,6 +91,7 @@ public static class PaddedPool2D
         ConvGeometry g = Geometry(h, w, o);
         var output = Tensor.Chw(c, g.Y.Output, g.X.Output);
         bool max = o.Kind == PoolKind.Max;
+        int top = g.Y.PadBefore, left = g.X.PadBefore, bottom = g.Y.PadAfter, right = g.X.PadAfter;
         for (int ch = 0; ch < c; ch++)
             for (int y = 0; y < g.Y.Output; y++)
                 for (int x = 0; x < g.X.Output; x++)
@@ -71,12 +100,12 @@ public static class PaddedPool2D
                     int inImage = 0, inPadded = 0;
                     for (int i = 0; i < o.SizeY; i++)
                     {
-                        int iy = y * o.StrideY - o.PadTop + i * o.DilationY;
-                        if (iy >= h + o.PadBottom) break;
+                        int iy = y * o.StrideY - top + i * o.DilationY;
+                        if (iy >= h + bottom) break;
                         for (int j = 0; j < o.SizeX; j++)
                         {
-                            int ix = x * o.StrideX - o.PadLeft + j * o.DilationX;
-                            if (ix >= w + o.PadRight) break;
+                            int ix = x * o.StrideX - left + j * o.DilationX;
+                            if (ix >= w + right) break;
                             inPadded++;
                             if ((uint)iy >= (uint)h || (uint)ix >= (uint)w) continue;
                             inImage++;

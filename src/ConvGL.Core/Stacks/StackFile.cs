@@ -446,15 +446,23 @@ public static class StackFile
             (int ky, int kx) = Pair(f, "size", at, 0, min: 1);
             (int sy, int sx) = Pair(f, "stride", at, 0, min: 1);
             bool fourPads = f.TryGetValue("padding", out JsonElement pe) && pe.ValueKind == JsonValueKind.Array && pe.GetArrayLength() == 4;
-            if (fourPads || onnxFields.Any(f.ContainsKey))
+            // ONNX's auto_pad: pads resolved per input size (PaddedPool2D.SamePads).
+            PaddingMode mode = pe.ValueKind != JsonValueKind.String ? PaddingMode.Explicit : pe.GetString() switch
             {
-                // ONNX's pooling (PaddedPoolOptions): per-side pads, dilation, ceil_mode, count_include_pad.
-                int[] pads = fourPads ? Pads(pe, "padding", at) : Pair(f, "padding", at, 0, min: 0) is var (y, x) ? [y, x, y, x] : [];
+                "same_upper" => PaddingMode.SameUpper,
+                "same_lower" => PaddingMode.SameLower,
+                _ => throw at.Error("padding", $"a pool's padding must be N, [y, x], [top, left, bottom, right], same_upper or same_lower, found {Raw(pe)}"),
+            };
+            if (fourPads || mode != PaddingMode.Explicit || onnxFields.Any(f.ContainsKey))
+            {
+                // ONNX's pooling (PaddedPoolOptions): per-side pads or auto_pad, dilation, ceil_mode, count_include_pad.
+                int[] pads = fourPads ? Pads(pe, "padding", at) : mode != PaddingMode.Explicit ? [0, 0, 0, 0]
+                    : Pair(f, "padding", at, 0, min: 0) is var (y, x) ? [y, x, y, x] : [];
                 (int dy, int dx) = Pair(f, "dilation", at, 1, min: 1);
                 var options = new PaddedPoolOptions
                 {
                     Kind = kind, SizeY = ky, SizeX = kx, StrideY = sy == 0 ? ky : sy, StrideX = sx == 0 ? kx : sx,
-                    PadTop = pads[0], PadLeft = pads[1], PadBottom = pads[2], PadRight = pads[3], DilationY = dy, DilationX = dx,
+                    PadTop = pads[0], PadLeft = pads[1], PadBottom = pads[2], PadRight = pads[3], Padding = mode, DilationY = dy, DilationX = dx,
                     CeilMode = Bool(f, "ceil_mode", at, false),
                     // Absent: zeros counted, as this format's plain avgpool (PyTorch's default).
                     CountIncludePad = Bool(f, "count_include_pad", at, true),

@@ -72,10 +72,11 @@ public static class StackWriter
     /// <summary>Saves a stack imported from an ONNX model (or any stack with learned layers) as a stack file plus
     /// <c>STEM.safetensors</c> next to it: batchnorms already folded into their convs stay folded (the folded weights
     /// are written), standalone batchnorms, ONNX pools, linear layers and graph inputs keep their fields. The
-    /// model's image preprocessing is not part of the format: the written stack takes the model's input as it is.</summary>
+    /// model's image preprocessing is not part of the format: the written stack takes the model's input as it is. A
+    /// stack without tensors to hold (pools and activations only) gets no weights file and names none.</summary>
     public static void WriteWithWeights(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
     {
-        string weights = Path.GetFileNameWithoutExtension(path) + ".safetensors";
+        string? weights = CollectTensors(stack).Keys.Any(k => !IsNpy(k)) ? Path.GetFileNameWithoutExtension(path) + ".safetensors" : null;
         var copy = new Stack(stack.Name, stack.Input, stack.Layers, weights) { SourcePath = stack.SourcePath, Description = stack.Description };
         Write(path, copy, weightsMetadata);
     }
@@ -128,9 +129,16 @@ public static class StackWriter
                     PaddedPoolOptions o = pool.Options;
                     Pair(w, "size", o.SizeY, o.SizeX, -1);
                     Pair(w, "stride", o.StrideY, o.StrideX, -1);
-                    w.WriteStartArray("padding");
-                    foreach (int p in new[] { o.PadTop, o.PadLeft, o.PadBottom, o.PadRight }) w.WriteNumberValue(p);
-                    w.WriteEndArray();
+                    if (o.Padding == PaddingMode.Explicit)
+                    {
+                        w.WriteStartArray("padding");
+                        foreach (int p in new[] { o.PadTop, o.PadLeft, o.PadBottom, o.PadRight }) w.WriteNumberValue(p);
+                        w.WriteEndArray();
+                    }
+                    else
+                    {
+                        w.WriteString("padding", o.Padding == PaddingMode.SameUpper ? "same_upper" : "same_lower");
+                    }
                     Pair(w, "dilation", o.DilationY, o.DilationX, 1);
                     // Always written: it marks the ONNX pool (PaddedPoolOptions) for the reader.
                     w.WriteBoolean("ceil_mode", o.CeilMode);

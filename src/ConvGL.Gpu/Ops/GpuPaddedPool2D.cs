@@ -48,8 +48,9 @@ public sealed class GpuPaddedPool2D : IDisposable
         gl.Uniform2(p.Uniform("u_size"), o.SizeY, o.SizeX);
         gl.Uniform2(p.Uniform("u_stride"), o.StrideY, o.StrideX);
         gl.Uniform2(p.Uniform("u_dilation"), o.DilationY, o.DilationX);
-        gl.Uniform2(p.Uniform("u_pad"), o.PadTop, o.PadLeft);
-        gl.Uniform2(p.Uniform("u_pad_end"), o.PadBottom, o.PadRight);
+        // The geometry's pads: the explicit ones, or SAME_* resolved for this input size.
+        gl.Uniform2(p.Uniform("u_pad"), g.Y.PadBefore, g.X.PadBefore);
+        gl.Uniform2(p.Uniform("u_pad_end"), g.Y.PadAfter, g.X.PadAfter);
         gl.Uniform1(p.Uniform("u_include_pad"), o.CountIncludePad ? 1 : 0);
         input.Buffer.Bind(0);
         output.Buffer.Bind(3);

@@ -1,6 +1,8 @@
 using ConvGL.App.Cli;
 using ConvGL.Core.IO;
+using ConvGL.Core.Onnx.Proto;
 using ConvGL.Core.Stacks;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = ConvGL.Core.Tensor;
@@ -72,5 +74,32 @@ public sealed class FeaturesResNet18Tests : IDisposable
         Assert.Equal(0, CliRoot.Execute(["features", P("x.npy"), "--stack", "resnet18", "--out", outDir, "--device", "gpu"]));
         Assert.Equal(x.Data, Npy.Read(Path.Combine(outDir, "input.npy")).Data);
         Assert.Equal([64, 128, 112], Npy.Read(Path.Combine(outDir, "00-conv-Convolution249.npy")).Shape);
+    }
+
+    /// <summary>A .npy is not resized, so its size must be one the model's residual adds line up at (ResNet18: even maps
+    /// before each downsampling, 7x7 before the last pool). 230x230 is not: ONNX Runtime refuses it too, so the limit is
+    /// the model's (ONNX Runtime on a copy whose declared input size is free, H and W, as ConvGL treats it); ConvGL says
+    /// so in one line naming the file, its shape, the layer and the nearest sizes that work (227 or 256), and exits 2
+    /// writing nothing. 226x226, which the README once ruled out, runs in ONNX Runtime.</summary>
+    [Fact]
+    public void NpyInput_OfASizeTheModelCannotTake_IsOneErrorNamingTheFileShapeAndNearestSizes_AsOnnxRuntimeAgrees()
+    {
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(StackCatalog.Load("resnet18").SourcePath!));
+        TensorShapeProto shape = proto.Graph.Input.Single(i => i.Name == "Input247").Type.TensorType.Shape;
+        shape.Dim[2] = new Dimension { DimParam = "H" };
+        shape.Dim[3] = new Dimension { DimParam = "W" };
+        string model = P("free-size.onnx");
+        File.WriteAllBytes(model, proto.ToByteArray());
+        Assert.ThrowsAny<OnnxRuntimeException>(() => OnnxRuntimeEmbedding(model, Tensor.Chw(3, 230, 230)));
+        Assert.Equal(512, OnnxRuntimeEmbedding(model, Tensor.Chw(3, 226, 226)).Length);
+
+        Npy.Write(P("x.npy"), Tensor.Chw(3, 230, 230));
+        var r = ProgressTests.Convgl(_dir, "0", "features", "x.npy", "--stack", "resnet18", "--out", "maps", "--device", "gpu");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal("", r.Stdout);
+        string line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("convgl: x.npy: the array (3, 230, 230) goes in as it is and does not fit stack 'resnet18': layer 17 (add) field 'inputs':", line);
+        Assert.EndsWith("the nearest sizes it runs at: height 227 or 256 instead of 230, width 227 or 256 instead of 230 (e.g. 227x227, H x W; crop or pad the array)", line);
+        Assert.False(Directory.Exists(P("maps")), "nothing is written");
     }
 }

@@ -1,3 +1,6 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Stacks;
+
 namespace ConvGL.Core.Tests.Onnx;
 
 /// <summary>Where the official ONNX backend node cases are (Debian's libonnx-testdata) and which of them ConvGL's
@@ -29,6 +32,25 @@ internal static class OnnxCases
         "test_flatten_axis0", "test_flatten_axis1", "test_flatten_axis2", "test_flatten_axis3", "test_flatten_default_axis",
         "test_flatten_negative_axis1", "test_flatten_negative_axis2", "test_flatten_negative_axis3", "test_flatten_negative_axis4",
     ];
+
+    /// <summary>The pool cases with auto_pad SAME_UPPER / SAME_LOWER: they also run imported as a stack (a pool layer
+    /// keeps the padding mode and resolves it per input size), not only as a graph.</summary>
+    public static readonly string[] SamePools =
+    [
+        "test_maxpool_2d_same_upper", "test_maxpool_2d_same_lower", "test_maxpool_2d_precomputed_same_upper",
+        "test_averagepool_2d_same_upper", "test_averagepool_2d_same_lower", "test_averagepool_2d_precomputed_same_upper",
+    ];
+
+    /// <summary>A case runner that imports the case's one-input model as a stack (<see cref="OnnxStack.FromGraph"/>) and
+    /// runs it with <paramref name="run"/> (the CPU <see cref="StackRunner"/> or the GPU runner) on the (C, H, W) input,
+    /// giving the last layer's map back as the graph's (1, C, H, W) output.</summary>
+    public static OnnxTestCase.Runner AsStack(Func<Stack, Tensor, Tensor> run) => (graph, inputs) =>
+    {
+        Stack stack = OnnxStack.FromGraph(graph, "case");
+        Tensor x = inputs[graph.Inputs[0].Name];
+        Tensor y = run(stack, x.Reshape(x.Shape[1..]));
+        return new Dictionary<string, Tensor> { [graph.Outputs[0].Name] = y.Reshape([1, .. y.Shape]) };
+    };
 
     /// <summary>The case's directory; skips (with the reason) only when the Debian test data is not installed.</summary>
     public static string Dir(string name)

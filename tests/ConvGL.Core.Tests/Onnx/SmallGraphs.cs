@@ -20,7 +20,10 @@ internal static class SmallGraphs
     /// <summary>x (1, 3, H, W) -> conv 3x3 pads (1,1,1,1) + BN (folds) -> relu -> add(x) -> conv 7x7 s2 pads (3,3,2,2) (4 ch)
     /// -> batchnorm alone (after a relu, so it cannot fold) ... -> leaky relu -> maxpool 3x3 s2 pads (1,1,0,0) ceil
     /// -> avgpool 2x2 pads (0,0,1,1) count_include_pad 0 -> globalavgpool -> flatten -> gemm transB (5 outputs) -> sigmoid.</summary>
-    public static OnnxGraph ResidualWithHead(int seed = 3)
+    public static OnnxGraph ResidualWithHead(int seed = 3) => OnnxGraph.Build(OnnxReader.Parse(ResidualWithHeadBytes(seed), "small.onnx"));
+
+    /// <summary><see cref="ResidualWithHead"/> as model bytes (an .onnx file's content).</summary>
+    public static byte[] ResidualWithHeadBytes(int seed = 3)
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "small" };
@@ -62,7 +65,51 @@ internal static class SmallGraphs
         Node("sig", "Sigmoid", ["y0"], "y");
         g.Output.Add(ProtoBuilders.Value("y"));
         var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
-        return OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "small.onnx"));
+        return m.ToByteArray();
+    }
+
+    private static AttributeProto Str(string name, string v) => new() { Name = name, Type = 3, S = ByteString.CopyFromUtf8(v) };
+
+    /// <summary>x -> MaxPool 3x3 s2 SAME_UPPER -> AveragePool 2x2 s1 SAME_LOWER (count_include_pad 1) -> AveragePool 4x2 s(3, 2) SAME_UPPER.</summary>
+    public static OnnxGraph SamePools()
+    {
+        var g = new GraphProto { Name = "samepools" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Node.Add(new NodeProto { Name = "max", OpType = "MaxPool", Input = { "x" }, Output = { "m" }, Attribute = { Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Str("auto_pad", "SAME_UPPER") } });
+        g.Node.Add(new NodeProto
+        {
+            Name = "avg", OpType = "AveragePool", Input = { "m" }, Output = { "a" },
+            Attribute = { Ints("kernel_shape", 2, 2), Str("auto_pad", "SAME_LOWER"), new AttributeProto { Name = "count_include_pad", Type = 2, I = 1 } },
+        });
+        g.Node.Add(new NodeProto { Name = "avg2", OpType = "AveragePool", Input = { "a" }, Output = { "y" }, Attribute = { Ints("kernel_shape", 4, 2), Ints("strides", 3, 2), Str("auto_pad", "SAME_UPPER") } });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "samepools.onnx"));
+    }
+
+    /// <summary>The probe's worked example, a gray model: x (1, 1, H, W) -> "split" Conv 1x1 (weights 1, -1: channels x
+    /// and -x) -> Relu -> "probed" Conv reading the split conv's map (not the Relu's: a graph edge that skips a layer),
+    /// 1 output channel from 2 input channels, 3x3 kernel (channel 0: 1..9 row by row; channel 1: -1 at the centre,
+    /// 2 at the bottom right), stride 2, pads [1, 0, 0, 1] (a row on top, a column on the right), bias 0.5 -> y.
+    /// Stack layers: 0 split, 1 relu, 2 probed (inputs [0]).</summary>
+    public static byte[] ProbeExample()
+    {
+        var g = new GraphProto { Name = "probe" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 1, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("ws", [1, -1], 2, 1, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("w", [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, -1, 0, 0, 0, 2], 1, 2, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b", [0.5f], 1));
+        g.Node.Add(new NodeProto { Name = "split", OpType = "Conv", Input = { "x", "ws" }, Output = { "s" } });
+        g.Node.Add(new NodeProto { Name = "relu", OpType = "Relu", Input = { "s" }, Output = { "r" } });
+        g.Node.Add(new NodeProto { Name = "probed", OpType = "Conv", Input = { "s", "w", "b" }, Output = { "y" }, Attribute = { Ints("strides", 2, 2), Ints("pads", 1, 0, 0, 1) } });
+        g.Output.Add(ProtoBuilders.Value("r"));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
     }
 }
 

@@ -6,7 +6,8 @@ namespace ConvGL.App.Live.Views;
 /// <summary>The first conv layer's filter bank: each output channel's kernel (<see cref="KernelImage"/>: colour for an
 /// RGB input, one scale for the bank) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
-/// layer's weights change (a new ConvView: reload, live option change, another stack or filter).</summary>
+/// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
+/// pointer over the maps (a click pins it): that map's output channel of the first conv layer, taken apart with its kernel.</summary>
 internal sealed class FiltersView(ViewContext context) : ILiveView
 {
     private ConvView? _shown;
@@ -72,14 +73,48 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         }
     }
 
+    // The probe takes apart the layer shown here, whichever layer [ ] selected.
+    public int ProbeLayer(int selected) => _layer >= 0 ? _layer : selected;
+
+    /// <summary>The map pixel under the pointer: the right part of a (kernel, map) cell. The kernel part is no map.</summary>
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         point = default;
-        return false;
+        if (_layer < 0) return false;
+        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        return PairHit(OutputRect, x, y, _cols, _rows, _kernelW, output.C, output.W, output.H, out point);
     }
 
+    /// <summary>The map and its pixel under (<paramref name="x"/>, <paramref name="y"/>) in a grid of
+    /// <paramref name="cols"/> x <paramref name="rows"/> (kernel, map) cells drawn in <paramref name="r"/>, each kernel
+    /// <paramref name="kernelW"/> wide on the cell's left and its map in the rest (a one-pixel margin round it, as
+    /// <see cref="Draw"/> leaves); false over a kernel, a margin, outside or on an empty cell past the last map.</summary>
+    public static bool PairHit(PixelRect r, double x, double y, int cols, int rows, float kernelW, int maps, int w, int h, out TensorPoint point)
+    {
+        point = default;
+        if (!r.Contains(x, y)) return false;
+        float cellW = r.Width / cols, cellH = r.Height / rows;
+        int col = Math.Min((int)((x - r.X) / cellW), cols - 1), row = Math.Min((int)((y - r.Y) / cellH), rows - 1);
+        int channel = row * cols + col;
+        if (channel >= maps) return false;
+        var map = new PixelRect(r.X + col * cellW + kernelW, r.Y + row * cellH + 1, cellW - kernelW - 1, cellH - 2);
+        return SingleMapView.MapHit(map, x, y, w, h, channel, out point);
+    }
+
+    /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its
+    /// kernel); a click while pinned unpins.</summary>
     public void Click(bool over, TensorPoint point)
     {
+        ViewState s = context.State;
+        if (over && !s.Pinned)
+        {
+            s.Pin(point.X, point.Y, point.Channel);
+            s.Channel = point.Channel;
+        }
+        else
+        {
+            s.Pinned = false;
+        }
     }
 
     public void DrawLabels(Hud hud, PixelRect area)

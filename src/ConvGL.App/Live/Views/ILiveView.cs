@@ -32,6 +32,10 @@ internal interface ILiveView
     /// <summary>Whether the probe's marker square belongs on <see cref="OutputRect"/> (views that show one map).</summary>
     bool ShowsProbeMarker { get; }
 
+    /// <summary>The layer whose maps <see cref="HitTest"/> points into, so the probe (and the kernel panel) take
+    /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's first conv).</summary>
+    int ProbeLayer(int selected) => selected;
+
     /// <summary>The size of what the view draws (its aspect ratio decides how wide the side panels may be, so the
     /// picture gets the space they leave); <paramref name="window"/> is the whole window.</summary>
     (int Width, int Height) ContentSize(PixelRect window);

@@ -1,0 +1,57 @@
+namespace ConvGL.Core.Stacks;
+
+/// <summary>The input sizes a stack runs at, for the one error an array input of another size gets. An array (.npy)
+/// goes into a stack as it is, never resized, so its size must be one the stack's layers line up at: a residual Add
+/// needs its two maps equal after their different strides and pads, a pool or a kernel wider than its map has no
+/// output. For ResNet18 (this export) the map must be even before each of the three residual downsamplings (the 3x3
+/// stride-2 conv's output and the 1x1 stride-2 shortcut's differ by one otherwise) and 7x7 or more before the final
+/// 7x7 AveragePool: ONNX Runtime refuses the same sizes, so this is the model's limit, not ConvGL's.</summary>
+public static class StackInputSizes
+{
+    /// <summary>How far from the given size the search for sizes that work goes (plans are cheap; this is an error path).</summary>
+    public const int SearchRange = 512;
+
+    /// <summary>Nothing when the stack plans at (<paramref name="height"/>, <paramref name="width"/>); else one error
+    /// naming <paramref name="file"/>, the array's <paramref name="shape"/>, the layer that does not fit and the nearest
+    /// heights and widths that do.</summary>
+    public static void CheckArray(Stack stack, string file, IReadOnlyList<int> shape, int height, int width)
+    {
+        if (StackPlan.TryCreate(stack, height, width, null, out _, out string? error)) return;
+        string where = stack.SourcePath is { } source ? source + ": " : "";
+        string why = error!.StartsWith(where, StringComparison.Ordinal) ? error[where.Length..] : error;
+        throw new ConvGLException($"{file}: the array ({string.Join(", ", shape)}) goes in as it is and does not fit stack '{stack.Name}': {why}; " +
+                                  Accepted(stack, height, width));
+    }
+
+    /// <summary>"it runs at ..." naming the nearest sizes, or why none are named.</summary>
+    private static string Accepted(Stack stack, int height, int width)
+    {
+        bool Plans(int h, int w) => h >= 1 && w >= 1 && StackPlan.TryCreate(stack, h, w, null, out _, out _);
+        // A square size that works, to hold one axis while the other is searched: each axis's sizes are independent
+        // for convs, pools and adds (a flatten before a linear layer ties them; then the pair is checked below).
+        int square = Nearest(Math.Max(height, width), n => Plans(n, n)).FirstOrDefault();
+        if (square == 0) return $"no size within {SearchRange} of {width}x{height} (W x H) runs";
+        int[] heights = Plans(height, square) ? [height] : Nearest(height, h => Plans(h, square));
+        int[] widths = Plans(square, width) ? [width] : Nearest(width, w => Plans(square, w));
+        var pairs = heights.SelectMany(h => widths.Select(w => (H: h, W: w))).Where(p => Plans(p.H, p.W)).ToArray();
+        if (pairs.Length == 0) return $"it runs at {square}x{square} (H x W), for one";
+        string Axis(string name, int[] sizes, int given) =>
+            sizes.Length == 1 && sizes[0] == given ? $"{name} {given} is fine" : $"{name} {string.Join(" or ", sizes)} instead of {given}";
+        return $"the nearest sizes it runs at: {Axis("height", heights, height)}, {Axis("width", widths, width)} " +
+               $"(e.g. {pairs[0].H}x{pairs[0].W}, H x W; crop or pad the array)";
+    }
+
+    /// <summary>The nearest n below and the nearest above <paramref name="around"/> (within <see cref="SearchRange"/>)
+    /// for which <paramref name="works"/> holds, nearest first; <paramref name="around"/> itself when it works.</summary>
+    private static int[] Nearest(int around, Func<int, bool> works)
+    {
+        if (works(around)) return [around];
+        int below = 0, above = 0;
+        for (int d = 1; d <= SearchRange && (below == 0 || above == 0); d++)
+        {
+            if (below == 0 && around - d >= 1 && works(around - d)) below = around - d;
+            if (above == 0 && works(around + d)) above = around + d;
+        }
+        return new[] { below, above }.Where(n => n > 0).OrderBy(n => Math.Abs(n - around)).ThenBy(n => n).ToArray();
+    }
+}

@@ -1,0 +1,191 @@
+using ConvGL.App.Live;
+using ConvGL.Core;
+using ConvGL.Core.Stacks;
+using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Tests.Onnx;
+
+/// <summary>The window's probe on imported ONNX layers, in-process on a headless GL context: the window is read from the
+/// map the layer actually reads (a graph edge that skips a layer, a residual add's output, the preprocessed input of
+/// a packaged model), the kernel is the one applied (batchnorm folded in), and window x kernel summed over the input
+/// channels + bias equals the GPU's map value and the CPU stack runner's.</summary>
+public sealed class ProbeOnnxTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"convgl-probe-onnx-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    public ProbeOnnxTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static float W(Tensor w, int o, int i, int y, int x) => w.Data[((o * w.Shape[1] + i) * w.Shape[2] + y) * w.Shape[3] + x];
+
+    private static GlContext Gl()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        return GlContext.CreateHeadless();
+    }
+
+    /// <summary>SmallGraphs.ProbeExample on a 4x6 ramp x = 6 row + col - 11 (-11..12); layer 2 reads layer 0's (x, -x),
+    /// not the Relu's. Output 2x3 (stride 2, pads top 1, right 1). By hand:
+    /// (x 2, y 1): rows 1..3, columns 4..6 (6 is the right pad). Channel 0 (kernel 1..9) sees [-1 0 0; 5 6 0; 11 12 0]:
+    /// -1 + 4*5 + 5*6 + 7*11 + 8*12 = 222; channel 1 (-x) sees -6 under the centre's -1 (+6) and the pad under the 2:
+    /// 6. 222 + 6 + 0.5 = 228.5.
+    /// (x 0, y 0): row -1 is the top pad, rows 0..1, columns 0..2. Channel 0: 4*-11 + 5*-10 + 6*-9 + 7*-5 + 8*-4 + 9*-3
+    /// = -242; channel 1: centre (row 0, col 1) -x = 10 times -1, bottom right (row 1, col 2) -x = 3 times 2: -4.
+    /// -242 - 4 + 0.5 = -245.5.</summary>
+    [Fact]
+    public void SmallModel_Stride2AsymmetricPads_TwoInputChannels_WorkedExample_GpuEqualsCpu()
+    {
+        string model = P("probe.onnx");
+        File.WriteAllBytes(model, SmallGraphs.ProbeExample());
+        Tensor x = Tensor.Chw(1, 4, 6, Enumerable.Range(0, 24).Select(v => (float)(v - 11)).ToArray());
+        Stack stack = StackCatalog.Load(model);
+        Assert.Equal([0], stack.Layers[2].Inputs);
+        Tensor cpu = StackRunner.Run(stack, x).Outputs[2];
+        Assert.Equal([1, 2, 3], cpu.Shape);
+        Assert.Equal(228.5f, cpu[0, 1, 2]);
+        Assert.Equal(-245.5f, cpu[0, 0, 0]);
+
+        using GlContext context = Gl();
+        using var pipeline = new StackPipeline(context, model);
+        pipeline.Input.Upload(x);
+        pipeline.Run();
+        var probe = new Probe(context.Gl);
+
+        probe.Take(pipeline, 2, 0, 2, 1);
+        Assert.True(probe.Valid, probe.Why);
+        Assert.Equal((3, 3, 2, 0), (probe.KernelHeight, probe.KernelWidth, probe.InputChannels, probe.FirstInput));
+        Assert.Equal([-1f, 0, 0, 5, 6, 0, 11, 12, 0, 1, 0, 0, -5, -6, 0, -11, -12, 0], probe.Window[..18]);
+        Assert.Equal([1f, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, -1, 0, 0, 0, 2], probe.Kernel[..18]);
+        Assert.Equal([222.0, 6.0], probe.ChannelSums[..2]);
+        Assert.Equal(0.5f, probe.Bias);
+        Assert.Equal(228.5, probe.Sum);
+        Assert.Equal(228.5f, probe.Gpu);
+
+        probe.Take(pipeline, 2, 0, 0, 0);
+        Assert.True(probe.Valid, probe.Why);
+        Assert.Equal([0f, 0, 0, -11, -10, -9, -5, -4, -3], probe.Window[..9]);
+        Assert.Equal([-242.0, -4.0], probe.ChannelSums[..2]);
+        Assert.Equal(-245.5, probe.Sum);
+        Assert.Equal(-245.5f, probe.Gpu);
+
+        // Every pixel: the probe's sum, the GPU's value and the CPU stack runner's agree.
+        for (int y = 0; y < 2; y++)
+            for (int xx = 0; xx < 3; xx++)
+            {
+                probe.Take(pipeline, 2, 0, xx, y);
+                Assert.Equal(cpu[0, y, xx], probe.Sum, 1e-4);
+                Assert.Equal(cpu[0, y, xx], probe.Gpu, 1e-4);
+            }
+        List<string> text = HudText.ProbeLines(probe, pinned: false);
+        Assert.Contains("sum over 2 input channel(s):", string.Join('\n', text));
+    }
+
+    /// <summary>The residual test graph: conv1 (batchnorm folded in) reads the input, conv2 (7x7, stride 2, pads
+    /// [3, 3, 2, 2]) reads the residual Add's output. The probe's kernel is the folded one, its window the Add's map.</summary>
+    [Fact]
+    public void ResidualModel_EveryConvLayer_ProbeEqualsCpuStackRunner_AndShowsTheFoldedKernel()
+    {
+        string model = P("residual.onnx");
+        File.WriteAllBytes(model, SmallGraphs.ResidualWithHeadBytes());
+        Stack stack = StackCatalog.Load(model);
+        var rng = new Random(9);
+        Tensor x = Tensor.Chw(3, 13, 11, Enumerable.Range(0, 3 * 13 * 11).Select(_ => (float)rng.NextDouble()).ToArray());
+        StackResult cpu = StackRunner.Run(stack, x);
+        int[] convs = Enumerable.Range(0, stack.Layers.Count).Where(i => stack.Layers[i] is ConvLayer).ToArray();
+        Assert.Equal(2, convs.Length);
+        Assert.Equal("add", stack.Layers[stack.Layers[convs[1]].InputsOf(convs[1])[0]].Type);
+
+        using GlContext context = Gl();
+        using var pipeline = new StackPipeline(context, model);
+        pipeline.Input.Upload(x);
+        pipeline.Run();
+        var probe = new Probe(context.Gl);
+        foreach (int layer in convs)
+        {
+            var conv = (ConvLayer)stack.Layers[layer];
+            Tensor map = cpu.Outputs[layer];
+            int from = stack.Layers[layer].InputsOf(layer)[0];
+            Tensor input = from < 0 ? cpu.Input : cpu.Outputs[from];
+            ConvGeometry g = ConvGeometry.Compute(input.H, input.W, conv.Weight.Shape[2], conv.Weight.Shape[3], conv.Options);
+            foreach ((int px, int py) in new[] { (0, 0), (map.W - 1, map.H - 1), (map.W / 2, 1), (1, map.H / 2) })
+                for (int c = 0; c < map.C; c++)
+                {
+                    probe.Take(pipeline, layer, c, px, py);
+                    Assert.True(probe.Valid, probe.Why);
+                    string where = $"layer {layer} channel {c} (x {px}, y {py})";
+                    double tolerance = 1e-4 * Math.Max(1, Math.Abs(map[c, py, px]));
+                    Assert.True(Math.Abs(probe.Sum - map[c, py, px]) <= tolerance, $"{where}: probe {probe.Sum}, CPU {map[c, py, px]}");
+                    Assert.True(Math.Abs(probe.Gpu - map[c, py, px]) <= tolerance, $"{where}: GPU {probe.Gpu}, CPU {map[c, py, px]}");
+                    Assert.Equal(conv.Bias?[c] ?? 0f, probe.Bias);
+                    int kh = probe.KernelHeight, kw = probe.KernelWidth;
+                    for (int ic = 0; ic < probe.InputChannels; ic++)
+                        for (int i = 0; i < kh; i++)
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int k = (ic * kh + i) * kw + j;
+                                Assert.Equal(W(conv.Weight, c, ic, i, j), probe.Kernel[k]);
+                                int iy = py * conv.Options.StrideY + i - g.Y.PadBefore, ix = px * conv.Options.StrideX + j - g.X.PadBefore;
+                                float want = (uint)iy < (uint)input.H && (uint)ix < (uint)input.W ? input[ic, iy, ix] : 0f;
+                                Assert.True(Math.Abs(want - probe.Window[k]) <= 1e-5 * Math.Max(1, Math.Abs(want)), $"{where} tap ({ic}, {i}, {j}): window {probe.Window[k]}, CPU input {want}");
+                            }
+                }
+        }
+        // conv1's kernel as applied is the ONNX weight with bn1 folded in, not the stored w1.
+        Tensor w1 = SmallGraphs.ResidualWithHead().Initializers["w1"];
+        Assert.NotEqual(w1.Data, ((ConvLayer)stack.Layers[convs[0]]).Weight.Data);
+    }
+
+    /// <summary>ResNet18's first layer in the window (GPU path; the other 51 layers off, so only the preprocessing and
+    /// conv1 run): the probe's window is the preprocessed input (224x224, BGR, 0..255 minus the mean image), read at
+    /// (2 y + i - 3, 2 x + j - 3) with zeros in the pads (3 top/left, 2 bottom/right), not the source picture.</summary>
+    [Fact]
+    public void ResNet18_Layer0_WindowIsThePreprocessedInput_AndTheSumIsTheGpuValue()
+    {
+        Stack stack = StackCatalog.Load("resnet18");
+        var conv = (ConvLayer)stack.Layers[0];
+        Assert.Equal((2, 2, 3, 3, 2, 2), (conv.Options.StrideY, conv.Options.StrideX, conv.Options.PadY, conv.Options.PadX, conv.Options.PadBottom, conv.Options.PadRight));
+        // A smooth colour picture, not the model's size: the preprocessing resizes and crops it.
+        var image = Tensor.Chw(3, 90, 120);
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 90; y++)
+                for (int x = 0; x < 120; x++)
+                    image[c, y, x] = (float)(0.5 + 0.45 * Math.Sin(0.07 * (c + 1) * x + 0.11 * y + c));
+        Tensor prepared = stack.Preprocess!.Apply(image);
+        Assert.Equal([3, 224, 224], prepared.Shape);
+
+        using GlContext context = Gl();
+        using var pipeline = new StackPipeline(context, "resnet18");
+        for (int i = pipeline.LayerCount - 1; i >= 1; i--) Assert.Null(pipeline.Toggle(i));
+        pipeline.Input.Upload(image);
+        pipeline.Run();
+        var probe = new Probe(context.Gl);
+        foreach ((int px, int py, int c) in new[] { (0, 0, 0), (111, 111, 5), (57, 30, 17), (110, 0, 63) })
+        {
+            probe.Take(pipeline, 0, c, px, py);
+            Assert.True(probe.Valid, probe.Why);
+            Assert.Equal((7, 7, 3), (probe.KernelHeight, probe.KernelWidth, probe.InputChannels));
+            double sum = conv.Bias![c];
+            for (int ic = 0; ic < 3; ic++)
+                for (int i = 0; i < 7; i++)
+                    for (int j = 0; j < 7; j++)
+                    {
+                        int k = (ic * 7 + i) * 7 + j, iy = 2 * py + i - 3, ix = 2 * px + j - 3;
+                        float want = (uint)iy < 224u && (uint)ix < 224u ? prepared[ic, iy, ix] : 0f;
+                        // The GPU preprocessing samples in float32: 1e-4 of the 0..255 range (ImagePreprocessGpuTests).
+                        Assert.True(Math.Abs(want - probe.Window[k]) <= 255 * 1e-4, $"(x {px}, y {py}) tap ({ic}, {i}, {j}): window {probe.Window[k]}, preprocessed {want}");
+                        Assert.Equal(W(conv.Weight, c, ic, i, j), probe.Kernel[k]);
+                        sum += (double)want * W(conv.Weight, c, ic, i, j);
+                    }
+            double scale = Math.Max(1, Math.Abs(sum));
+            Assert.True(Math.Abs(probe.Sum - sum) <= 1e-3 * scale, $"(x {px}, y {py}) channel {c}: probe {probe.Sum}, CPU on the CPU-preprocessed input {sum}");
+            Assert.True(Math.Abs(probe.Gpu - probe.Sum) <= 1e-4 * scale, $"(x {px}, y {py}) channel {c}: GPU {probe.Gpu}, probe {probe.Sum}");
+        }
+        // The window holds 0..255 minus the mean, BGR: far outside the source's 0..1.
+        probe.Take(pipeline, 0, 0, 57, 30);
+        Assert.True(probe.Window[..147].Any(v => Math.Abs(v) > 5), "the window must be the preprocessed input, not the 0..1 source");
+    }
+}

@@ -1,0 +1,43 @@
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.Core.Tests.Stacks;
+
+/// <summary>An array input that the stack's layers do not line up at is one error naming the file, its shape, the layer
+/// and the nearest heights and widths that work.</summary>
+public class StackInputSizesTests
+{
+    // A residual downsampling as in ResNet: a 3x3 stride-2 conv with pads [1, 1, 0, 0] gives floor(n / 2), the 1x1
+    // stride-2 shortcut ceil(n / 2), so the add needs an even n; the 4x4 pool then needs n / 2 >= 4. Runs at even n >= 8.
+    private const string Json = """
+        { "name": "align", "input": "gray", "layers": [
+          { "type": "conv", "name": "a", "kernels": ["box:3"], "stride": 2, "padding": [1, 1, 0, 0] },
+          { "type": "conv", "name": "b", "kernels": ["box:1"], "stride": 2, "inputs": ["input"] },
+          { "type": "add", "inputs": ["a", "b"] },
+          { "type": "maxpool", "size": 4 } ] }
+        """;
+
+    [Fact]
+    public void SizesTheLayersLineUpAt_PassQuietly()
+    {
+        Stack stack = StackFile.Parse(Json, "align.json");
+        foreach (int n in new[] { 8, 10, 64, 100 }) StackInputSizes.CheckArray(stack, "x.npy", [1, n, n + 2], n, n + 2);
+    }
+
+    [Fact]
+    public void OddHeightAndTooNarrow_OneErrorNamingFileShapeLayerAndTheNearestSizes()
+    {
+        Stack stack = StackFile.Parse(Json, "align.json");
+        var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "x.npy", [1, 9, 6], 9, 6));
+        Assert.Equal("x.npy: the array (1, 9, 6) goes in as it is and does not fit stack 'align': layer 2 (add) field 'inputs': " +
+                     "does not fit its 3x4 input (stack input 6x9): add needs two inputs of equal size, got 3x4 and 3x5; " +
+                     "the nearest sizes it runs at: height 8 or 10 instead of 9, width 8 instead of 6 (e.g. 8x8, H x W; crop or pad the array)", e.Message);
+    }
+
+    [Fact]
+    public void OneAxisFine_IsSaidSo()
+    {
+        Stack stack = StackFile.Parse(Json, "align.json");
+        var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "in.npy", [1, 12, 13], 12, 13));
+        Assert.EndsWith("the nearest sizes it runs at: height 12 is fine, width 12 or 14 instead of 13 (e.g. 12x12, H x W; crop or pad the array)", e.Message);
+    }
+}
