@@ -27,6 +27,7 @@ recipes=(
   "grid-learned|--stack learned --layer 4 --view grid"
   "grid-gabor|--stack gabor --view grid"
   "grid-deep|--stack deep --view grid"
+  "theorem|--filter gabor:theta=45 --view theorem --keys i"
 )
 
 dir=assets/screenshots
