@@ -13,13 +13,14 @@ namespace ConvGL.Gpu.Ops;
 /// directly, a few dozen operations per output here.
 ///
 /// Per <see cref="Run"/>:
-///   1. shaders/fft_pad.comp: each input channel padded by its border into one frame (<see cref="FftPlan"/>: four
-///      tiles of the dense output rows, overlap-save, packed as a texel's four floats);
-///   2. shaders/fft_pass.comp: forward 2D FFT of every input frame (rows, then columns; Stockham passes);
-///   3. shaders/fft_multiply.comp: each output channel's spectrum = sum over its group's input channels of the
+///   1. shaders/fft_pass.comp: forward 2D FFT of every input frame (rows, then columns; Stockham passes), the first
+///      row pass (PAD) padding each input channel by its border into one frame (<see cref="FftPlan"/>: four tiles of
+///      the dense output rows, overlap-save, packed as a texel's four floats);
+///   2. shaders/fft_product.comp: each output channel's spectrum = sum over its group's input channels of the
 ///      input spectrum times the conjugate kernel spectrum, so one forward FFT of the input serves the whole bank
-///      and the channel sum costs one inverse FFT per output channel;
-///   4. inverse 2D FFT of every output frame; 5. shaders/fft_unpack.comp: stride sampling, tiles back, bias.
+///      and the channel sum costs one inverse FFT per output channel (fused with the column passes either side);
+///   3. inverse 2D FFT of every output frame, the last row pass (UNPACK) sampling the stride, putting the tiles
+///      back and adding the bias.
 /// Kernel spectra are computed on the GPU with the same passes when the weights, the frame, the mode or the
 /// dilation change, and kept. All buffers and textures are made once and grow only when a larger frame needs it;
 /// the passes (their programs, radices and step names) are planned once per frame and kept, so a run with the same
@@ -211,6 +212,7 @@ public sealed class GpuFftConv2D : IGpuConv
             _view5.Bind(_products, 5, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
             _captured = (plan, cin, cout);
         }
+        else _captured = null;
         mul.DispatchCovering(plan.FrameW, plan.FrameH / s.LastRadix, cout);
         Barrier(gl);
         Step(s.ProductName);
