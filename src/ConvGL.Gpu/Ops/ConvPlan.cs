@@ -119,10 +119,6 @@ internal sealed class ConvPlan
         bool vec4 = input.W % 4 == 0;
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
         int zGroups = depthwise ? cout : groups * ((coutG + 3) / 4);
-        // Several channel blocks: number them flat with the spatial blocks, so a small map (ResNet's 7x7 has 7 blocks of
-        // 8 outputs) still fills its workgroups of 64 instead of running 57 lanes of repeated work per channel block
-        // (512->512 3x3 at 7x7: 320 -> 42 ms on llvmpipe). With one block the weight addresses stay uniform (broadcast).
-        bool flatZ = zGroups > 1;
         // Dense layers read a padded copy (the border applied once, conv2d_pad.comp) through one interior dispatch with
         // rgba32f loads, instead of an interior and up to four rim strips with scalar loads and border code per tap.
         int wOut = g.X.Output, hOut = g.Y.Output;
@@ -146,7 +142,21 @@ internal sealed class ConvPlan
         {
             vec4 = true;
             shift = 0;
+            split = [new OutputRect(0, 0, wOut, hOut, false)];
         }
+        // Several channel blocks (z) and small rectangles: number the blocks of every z flat in one dispatch, so a small map
+        // (ResNet's 7x7 has 7 blocks of 8 outputs) still fills its workgroups of 64 instead of running 57 lanes of repeated
+        // work per z (512->512 3x3 at 7x7: 320 -> 42 ms on llvmpipe). Weights in the uniform block then lose their uniform
+        // address (a broadcast becomes a gather), so with them flat is chosen only where it saves a quarter of the lanes
+        // or more; a texel view gathers either way.
+        long zLanes = 0, flatLanes = 0;
+        foreach (OutputRect r in split)
+        {
+            long blocks = (long)(r.Width + BlockX - 1) / BlockX * r.Height;
+            zLanes += (blocks + 63) / 64 * 64 * zGroups;
+            flatLanes += (blocks * zGroups + 63) / 64 * 64;
+        }
+        bool flatZ = zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
@@ -166,13 +176,10 @@ internal sealed class ConvPlan
         {
             plan._pad = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", border));
             plan._paddedShape = (input.C, paddedH, paddedW);
-            // The interior's blocks of 8 may pass the last output (stores are predicated); the copy is wide enough for them.
-            plan._rects.Add(new OutputRect(0, 0, wOut, hOut, false));
         }
-        else
-        {
-            plan._rects.AddRange(split);
-        }
+        // With the padded copy the one interior rectangle's blocks of 8 may pass the last output (stores are predicated):
+        // the copy is wide enough for them.
+        plan._rects.AddRange(split);
         plan._group = (cinG, coutG);
         return plan;
     }
