@@ -234,7 +234,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     public void Plan_PaddedCopyWhereTheRimIsAQuarterOrMore_ResNetShapes()
     {
         // The cost rule (no forcing): ResNet's small maps read a padded copy (a 7x7 map is all rim, 14x14 mostly); a 1x1
-        // stride-2 layer without padding has no rim, and a 96x96 map's rim is 17% of its blocks: both keep the split.
+        // stride-2 layer without padding has no border (at 56x56 its last 4 of 28 columns are a rim strip without border
+        // taps), and a 96x96 map's rim is 17% of its blocks: they keep the split.
         // Channel blocks run flat with weights in a texel view, and with the uniform block where that saves a quarter of
         // the lanes (small maps), not on the 96x96 map.
         // Channel counts 4k - 1, 4k, 4k + 1 around the blocks of 4, stride 2 with pad 1 (ResNet's downsampling 3x3); every
@@ -246,6 +247,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             (31, 33, 14, 3, zero, true, true),
             (17, 95, 14, 3, zero with { StrideX = 2, StrideY = 2 }, true, true),
             (16, 65, 16, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
+            (16, 33, 56, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
             (8, 9, 96, 3, zero, false, false),
         })
         {

@@ -125,8 +125,11 @@ internal sealed class ConvPlan
         int paddedW = ((wOut + BlockX - 1) / BlockX * BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         paddedW = (paddedW + 3) / 4 * 4;
         int paddedH = (hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1;
-        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs,
-            OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore), BlockX);
+        (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore);
+        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX);
+        // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for
+        // ResNet's 1x1 stride-2 layers, and needs no border: copying the input would cost more than it saves).
+        bool outside = xs != (0, wOut) || ys != (0, hOut);
         long rimBlocks = 0, allBlocks = 0;
         foreach (OutputRect r in split)
         {
@@ -136,7 +139,7 @@ internal sealed class ConvPlan
         }
         // Where the rim is a quarter of the blocks or more (ResNet's 56x56 and smaller maps; a 7x7 map is all rim); on a
         // large image the copy costs more than the thin rim strips save (16->32 at 256x256: 7% rim).
-        bool pad = !depthwise && choice != ConvPath.FastRim && (choice == ConvPath.Fast || rimBlocks * 4 >= allBlocks) &&
+        bool pad = !depthwise && choice != ConvPath.FastRim && (choice == ConvPath.Fast || (outside && rimBlocks * 4 >= allBlocks)) &&
             (long)input.C * paddedH * paddedW <= ComputeOp.MaxTexelViewFloats(gl);
         if (pad)
         {
