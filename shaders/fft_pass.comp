@@ -50,6 +50,7 @@ layout(r32f, binding = 0) readonly uniform imageBuffer u_input;   // (C, H, W) t
 layout(r32i, binding = 3) readonly uniform iimageBuffer u_maps;   // row map (3 T_h + F_h), then column map (F_w)
 uniform ivec3 u_in_shape;  // (C, H, W)
 uniform int u_columns_at;  // where the column map starts in u_maps
+uniform int u_tiles;       // tiles in use (FftPlan): 4, or 1 for the theorem view's frames (floats 1..3 then zero)
 #else
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_src;
 #endif
@@ -108,7 +109,7 @@ void main()
         int sx = imageLoad(u_maps, u_columns_at + j + r * u_quarter).x;
         for (int t = 0; t < 4; t++)
         {
-            bool ok = sx >= 0 && sy[t] >= 0;
+            bool ok = sx >= 0 && sy[t] >= 0 && t < u_tiles;
             // Predicated load (index 0 when outside) rather than a branch around it: see PERF-NOTES.md.
             float value = imageLoad(u_input, ok ? (f * h + sy[t]) * w + sx : 0).x;
             v[r][t] = ok ? value : 0.0;

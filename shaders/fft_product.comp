@@ -19,7 +19,11 @@
 // every input channel feeds one output channel (C_out / groups == 1, as for an image filter): otherwise the
 // forward pass would be repeated for each output channel.
 // Kernel spectra: two kernels per texel, kernel q = o * C_in_per_group + c in half q % 2 of pair q / 2.
-// Defines: RADIX (1, 2, 3, 4, 5, 8, 16), FORWARD_LAST (0/1).
+// CAPTURE (the convolution theorem view, GpuFftConv2D.CaptureSpectra): also stores what is only ever in registers
+// here, the spectra as the theorem names them: each input channel's spectrum In_c (written by the first output
+// channel of its group) and each output channel's product sum_c In_c conj(K_{o,c}) before the 1/(F_h F_w), both at
+// their natural frequency (row j + r F_h/R, column x: the last forward pass leaves them in natural order).
+// Defines: RADIX (1, 2, 3, 4, 5, 8, 16), FORWARD_LAST (0/1), CAPTURE (0/1).
 
 #include "include/fft_radix.glsl"
 
@@ -35,6 +39,10 @@ uniform int u_quarter;   // F_h / RADIX
 uniform ivec2 u_group;   // (C_in per group, C_out per group)
 uniform int u_cout;
 uniform float u_scale;   // 1 / (F_h F_w)
+#if CAPTURE
+layout(rgba32f, binding = 4) writeonly uniform imageBuffer u_input_spectra;  // C_in frames
+layout(rgba32f, binding = 5) writeonly uniform imageBuffer u_products;       // C_out frames
+#endif
 
 void main()
 {
@@ -56,6 +64,10 @@ void main()
         fft_twiddle(v, w1);
         fft_dft(v, -1.0);
 #endif
+#if CAPTURE
+        if (o == first / u_group.x * u_group.y)
+            for (int r = 0; r < RADIX; r++) imageStore(u_input_spectra, base + (j + r * u_quarter) * u_frame.y, v[r]);
+#endif
         int q = o * u_group.x + c;
         bool odd = (q & 1) != 0;
         int kbase = (q >> 1) * plane + x;
@@ -65,6 +77,9 @@ void main()
             acc[r] += cmul2_conj(v[r], odd ? pair.zw : pair.xy);
         }
     }
+#if CAPTURE
+    for (int r = 0; r < RADIX; r++) imageStore(u_products, o * plane + x + (j + r * u_quarter) * u_frame.y, acc[r]);
+#endif
     for (int r = 0; r < RADIX; r++) acc[r] *= u_scale;
     fft_dft(acc, 1.0);
     int obase = o * plane + x;

@@ -109,26 +109,26 @@ public sealed class GpuFilter : IDisposable
                 _separable.Options = options;
                 return _separable.Run;
             case ConvAlgorithm.Fft:
-                if (!Holds(_fftKey, kernel, channels) || _fft is null)
-                {
-                    Tensor weight = Conv2D.DepthwiseWeight(kernel, channels);
-                    if (_fft is null) _fft = new GpuFftConv2D(_context, weight, null, depthwise);
-                    else _fft.SetWeights(weight, null);
-                    _fftKey = Key(kernel, channels);
-                }
-                _fft.Options = depthwise;
-                return _fft.Run;
+                return Hold(ref _fft, ref _fftKey, kernel, channels, depthwise, w => new GpuFftConv2D(_context, w, null, depthwise));
             default:
-                if (!Holds(_convKey, kernel, channels) || _conv is null)
-                {
-                    Tensor weight = Conv2D.DepthwiseWeight(kernel, channels);
-                    if (_conv is null) _conv = new GpuConv2D(_context, weight, null, depthwise);
-                    else _conv.SetWeights(weight, null);
-                    _convKey = Key(kernel, channels);
-                }
-                _conv.Options = depthwise;
-                return _conv.Run;
+                return Hold(ref _conv, ref _convKey, kernel, channels, depthwise, w => new GpuConv2D(_context, w, null, depthwise));
         }
+    }
+
+    /// <summary>A depthwise op (direct or FFT: the same weights, the same options) holding this kernel for this many
+    /// channels: made on first use, its weights replaced only when the kernel or the channel count changed.</summary>
+    private static Action<GpuTensor, GpuTensor> Hold<T>(ref T? op, ref (float[] Data, int[] Shape, int Channels)? key, Tensor kernel, int channels,
+                                                       ConvOptions depthwise, Func<Tensor, T> create) where T : class, IGpuConv
+    {
+        if (!Holds(key, kernel, channels) || op is null)
+        {
+            Tensor weight = Conv2D.DepthwiseWeight(kernel, channels);
+            if (op is null) op = create(weight);
+            else op.SetWeights(weight, null);
+            key = Key(kernel, channels);
+        }
+        op.Options = depthwise;
+        return op.Run;
     }
 
     private static (float[], int[], int) Key(Tensor kernel, int channels) => ((float[])kernel.Data.Clone(), (int[])kernel.Shape.Clone(), channels);

@@ -71,6 +71,27 @@ public sealed class GpuTimer : IDisposable
         }
     }
 
+    /// <summary>Waits for every span in flight and reads it (GL_QUERY_RESULT blocks until the GPU has finished the
+    /// span): for a benchmark, which wants every span measured and may stall, where a frame loop uses <see cref="Poll"/>.
+    /// Returns the newest span's milliseconds (also <see cref="LastMilliseconds"/>), or null when no span was in flight
+    /// (the last Begin was skipped: nested in another timer's span).</summary>
+    public double? Wait()
+    {
+        _context.CheckThread();
+        GL gl = _context.Gl;
+        double? newest = null;
+        for (int k = 0; k < _queries.Length; k++)
+        {
+            int i = (_next + k) % _queries.Length;
+            if (!_pending[i]) continue;
+            gl.GetQueryObject(_queries[i], QueryObjectParameterName.Result, out ulong ns);
+            _pending[i] = false;
+            newest = ns / 1e6;
+        }
+        if (newest is not null) LastMilliseconds = newest;
+        return newest;
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using ConvGL.App.Cli;
-using ConvGL.App.Commands;
+using ConvGL.Bench;
 using ConvGL.Core;
 
 namespace ConvGL.App.Tests;
@@ -155,6 +155,25 @@ public sealed class BenchCommandTests : IDisposable
         var e = Assert.Throws<ConvGLException>(() => Bench("--quick", option, value));
         Assert.Contains(mentioned, e.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    /// <summary>The machine line every table starts with, without a GPU: the CPU model (BenchmarkDotNet's detector), the
+    /// cores this process may use (the peers' thread count), the OS and the runtime; the CSV's cpu/cores/gl fields.</summary>
+    [Fact]
+    public void Machine_WithoutGpu_NamesTheCpuTheCoresTheOsAndTheRuntime()
+    {
+        BenchMachine m = BenchMachine.Describe(null, null);
+
+        Assert.Equal(3, m.Lines.Count);
+        Assert.StartsWith($"machine: {m.Cpu}, ", m.Lines[0], StringComparison.Ordinal);
+        Assert.Contains($" {Environment.ProcessorCount} logical cores", m.Lines[0], StringComparison.Ordinal);
+        Assert.Contains(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, m.Lines[0], StringComparison.Ordinal);
+        Assert.Matches(@"[0-9.]+ GiB RAM; ", m.Lines[0]);
+        if (OperatingSystem.IsLinux()) Assert.DoesNotContain("model unknown", m.Cpu, StringComparison.Ordinal); // /proc/cpuinfo is there
+        Assert.Equal("gl: not used (--device cpu)", m.Lines[1]);
+        Assert.StartsWith("date: ", m.Lines[2], StringComparison.Ordinal);
+        Assert.Equal(Environment.ProcessorCount, m.Cores);
+        Assert.Equal("-", m.Gl);
     }
 
     /// <summary>The check that guards against timing a broken kernel, without a GPU: the CPU reference's own full

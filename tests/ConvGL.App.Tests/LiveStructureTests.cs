@@ -79,8 +79,8 @@ public sealed class LiveStructureTests
             Assert.Contains(e.KeyName, c.Keys);
             Assert.Contains(e.Description, c.Description);
         }
-        Assert.Equal("o  l  g  w  k", Controls.All.Single(c => c.Description.StartsWith("view: ", StringComparison.Ordinal)).Keys);
-        Assert.Contains("next / previous view: output, split, grid, profile, filters", HudText.HelpLines().Single(l => l.StartsWith("Tab", StringComparison.Ordinal)));
+        Assert.Equal("o  l  g  w  k  t", Controls.All.Single(c => c.Description.StartsWith("view: ", StringComparison.Ordinal)).Keys);
+        Assert.Contains("next / previous view: output, split, grid, profile, filters, theorem", HudText.HelpLines().Single(l => l.StartsWith("Tab", StringComparison.Ordinal)));
     }
 
     [Fact]

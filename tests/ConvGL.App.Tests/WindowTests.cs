@@ -43,7 +43,7 @@ public sealed class WindowTests(DisplayFixture display)
     public void EveryView_ScreenshotIsARealPicture_AndTheViewsDiffer()
     {
         TempDir();
-        string[] views = ["output", "split", "grid", "profile", "filters"];
+        string[] views = ["output", "split", "grid", "profile", "filters", "theorem"];
         var pictures = new Dictionary<string, (Picture Picture, Area Area)>();
         foreach (string view in views)
         {

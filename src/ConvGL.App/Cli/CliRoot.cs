@@ -22,7 +22,7 @@ internal static class CliRoot
         ApplyCommand.Create(),
         FeaturesCommand.Create(),
         TrainCommand.Create(),
-        Define(BenchCommand.Spec, BenchCommand.Usage, BenchCommand.Run),
+        BenchCommand.Create(),
         OnnxTestCommand.Create(),
     ];
 
@@ -81,18 +81,6 @@ internal static class CliRoot
         AddSymbols(command, owner);
         command.SetAction(run);
         if (epilogue is not null) s_epilogues.Add(command, epilogue);
-        return command;
-    }
-
-    /// <summary>A command declared as a <see cref="CommandSpec"/> (names only, read through <see cref="CommandLine"/>):
-    /// every option is a string checked by the command itself.</summary>
-    public static Command Define(CommandSpec spec, string description, Func<CommandLine, int> run)
-    {
-        var command = new Command(spec.Name, description);
-        var options = new Dictionary<string, Option>(StringComparer.Ordinal);
-        foreach (string o in spec.Options) command.Add(options[o] = new Option<string>("--" + o));
-        foreach (string f in spec.Flags.Where(f => f != "help")) command.Add(options[f] = new Option<bool>("--" + f) { Arity = ArgumentArity.Zero });
-        command.SetAction(r => run(new CommandLine(spec, r, options)));
         return command;
     }
 

@@ -8,14 +8,22 @@ using ConvGL.Gpu.Ops;
 namespace ConvGL.App.Live;
 
 /// <summary>One 2D kernel applied to each RGB channel alone (<see cref="Conv2D.Filter"/>: a depthwise convolution
-/// with C groups) on <see cref="GpuConv2D"/>, every option switchable live. The kernel is a library name or a
-/// kernel file, re-read when the file changes.</summary>
+/// with C groups), every option switchable live. The kernel is a library name or a kernel file, re-read when the file
+/// changes. It runs by the algorithm <see cref="ConvAlgorithms.ChooseFilter"/> picks for the kernel, the frame size
+/// and the options, as <c>apply</c> does (direct on <see cref="GpuConv2D"/> for the usual small kernels, separable or
+/// FFT for big ones), chosen again only when one of those changes; the layer line names the choice.</summary>
 internal sealed class FilterPipeline : ILivePipeline
 {
     private readonly GpuTensor _input, _output;
     private readonly string _spec;
     private readonly string? _file;
+    private readonly GlContext _context;
     private readonly GpuConv2D _conv;
+    // Made when the chooser first picks them; dropped when the kernel changes (made again with the new one).
+    private GpuFftConv2D? _fft;
+    private GpuSeparableConv? _separable;
+    private AlgorithmChoice? _choice;
+    private (int H, int W, ConvOptions Options, Tensor Kernel) _choiceKey;
     private ConvView _view;
     private Tensor _kernel, _weight;
     private ConvOptions _options;
@@ -24,6 +32,7 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public FilterPipeline(GlContext context, string spec, ConvOptions? options = null)
     {
+        _context = context;
         _spec = spec;
         _file = File.Exists(spec) ? Path.GetFullPath(spec) : null;
         if (_file is not null) _watch = new FileWatch(_file);
@@ -47,7 +56,7 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public string LayerLabel(int i) =>
         $"{_spec} {_kernel.H}x{_kernel.W} {_options.Mode.ToString().ToLowerInvariant()} border={_options.Border.Name()} " +
-        $"stride={_options.StrideY} dilation={_options.DilationY} -> {_output.ShapeString}";
+        $"stride={_options.StrideY} dilation={_options.DilationY} -> {_output.ShapeString}" + (_choice is null ? "" : $", {_choice}");
 
     public bool IsEnabled(int i) => _enabled;
     public GpuTensor Input => _input;
@@ -66,7 +75,39 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public void Run()
     {
-        if (_enabled) _conv.Run(_input, _output);
+        if (!_enabled) return;
+        switch (Choose().Algorithm)
+        {
+            case ConvAlgorithm.Fft:
+                _fft ??= new GpuFftConv2D(_context, _weight, null, _options);
+                _fft.Options = _options;
+                _fft.Run(_input, _output);
+                break;
+            case ConvAlgorithm.Separable:
+                if (_separable is null)
+                {
+                    // The chooser picks separable only for a rank-1 kernel.
+                    GpuSeparableConv.TryFactor(_kernel, out float[] column, out float[] row);
+                    _separable = new GpuSeparableConv(_context, column, row, _options with { Groups = 1 });
+                }
+                _separable.Options = _options with { Groups = 1 };
+                _separable.Run(_input, _output);
+                break;
+            default:
+                _conv.Run(_input, _output);
+                break;
+        }
+    }
+
+    /// <summary>The algorithm for this frame size, options and kernel: the cost model's choice, kept until one changes
+    /// (no allocation per frame).</summary>
+    private AlgorithmChoice Choose()
+    {
+        var key = (_input.H, _input.W, _options, _kernel);
+        if (_choice is not null && key == _choiceKey) return _choice;
+        _choice = ConvAlgorithms.ChooseFilter(InputChannels, _input.H, _input.W, _kernel, _options, ConvCostModel.Llvmpipe);
+        _choiceKey = key;
+        return _choice;
     }
 
     public bool Adjust(Func<ConvOptions, ConvOptions> change, int layer)
@@ -91,6 +132,9 @@ internal sealed class FilterPipeline : ILivePipeline
             if (kernel.Rank != 2) throw new ConvGLException($"{_file}: a filter kernel must be 2D, got shape {kernel.ShapeString}");
             Tensor weight = Conv2D.DepthwiseWeight(kernel, InputChannels);
             _conv.SetWeights(weight, null);
+            _fft?.Dispose();
+            _separable?.Dispose();
+            (_fft, _separable) = (null, null);
             _kernel = kernel;
             _weight = weight;
             _view = new ConvView(_weight, null, _options);
@@ -105,6 +149,8 @@ internal sealed class FilterPipeline : ILivePipeline
     public void Dispose()
     {
         _conv.Dispose();
+        _fft?.Dispose();
+        _separable?.Dispose();
         _input.Dispose();
         _output.Dispose();
     }

@@ -119,7 +119,7 @@ internal sealed class LiveApp : IDisposable
             }
             if (last)
             {
-                _script.Finish(Pipeline, _state, _probe, _panels.Layout, View.OutputRect, _stats, ShownError());
+                _script.Finish(Pipeline, _state, _probe, _panels.Layout, View.OutputRect, _stats, ShownError(), (View as TheoremView)?.ScriptedLine());
                 if (_stages.Enabled) Console.WriteLine(_stages.Line());
                 return _soak is null || _soak.Finish(_frames + 1) ? 0 : 1;
             }

@@ -13,6 +13,8 @@ internal enum ViewKind
     Profile,
     /// <summary>The first conv layer's kernels, each beside its live response map.</summary>
     Filters,
+    /// <summary>The convolution theorem: direct and FFT results, their difference, and the spectra multiplied.</summary>
+    Theorem,
 }
 
 /// <summary>The window's start-up settings (command line) and, for scripted runs, what to do and when to stop.</summary>

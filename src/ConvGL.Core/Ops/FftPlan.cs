@@ -15,14 +15,19 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
     /// <summary>Texels per frame.</summary>
     public long Plane => (long)FrameH * FrameW;
 
-    /// <summary>The frame for an input (H, W) and kernel (kH, kW) under <paramref name="options"/>.</summary>
-    public static FftPlan For(int h, int w, int kh, int kw, ConvOptions options)
+    /// <summary>The frame for an input (H, W) and kernel (kH, kW) under <paramref name="options"/>.
+    /// <paramref name="tiles"/> (1..<see cref="Tiles"/>) cuts the dense rows into that many tiles: 4, the fastest, by
+    /// default; 1 makes the frame hold the whole padded input in its first float (the convolution theorem view, whose
+    /// spectra are then those of the input itself, not of a quarter of it).</summary>
+    public static FftPlan For(int h, int w, int kh, int kw, ConvOptions options, int tiles = Tiles)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tiles, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tiles, Tiles);
         ConvGeometry g = ConvGeometry.Compute(h, w, kh, kw, options);
         // Dense positions up to the last one the stride samples; the padded rows they read end dk - 1 later.
         long denseH = (long)(g.Y.Output - 1) * options.StrideY + 1, denseW = (long)(g.X.Output - 1) * options.StrideX + 1;
         long dkh = (long)options.DilationY * (kh - 1) + 1, dkw = (long)options.DilationX * (kw - 1) + 1;
-        long tileRows = (denseH + Tiles - 1) / Tiles;
+        long tileRows = (denseH + tiles - 1) / tiles;
         long frameH = tileRows + dkh - 1, needW = denseW + dkw - 1;
         const long limit = 1 << 24;
         if (frameH > limit || needW > limit)

@@ -12,7 +12,7 @@ namespace ConvGL.Gpu.Ops;
 /// groups = C (image filters, depthwise layers), conv2d_dense.comp for every other layer, and the straightforward
 /// conv2d.comp where neither applies (input beyond the driver's texel-buffer limit, or kernels too large to unroll).
 /// All three compute the same sums; the parity tests hold each to the CPU reference.</summary>
-public sealed class GpuConv2D : IDisposable
+public sealed class GpuConv2D : IGpuConv
 {
     private readonly GlContext _context;
     private readonly GlBuffer _weights;

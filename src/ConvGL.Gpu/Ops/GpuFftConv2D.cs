@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using ConvGL.Core;
 using ConvGL.Core.Ops;
@@ -12,20 +13,27 @@ namespace ConvGL.Gpu.Ops;
 /// directly, a few dozen operations per output here.
 ///
 /// Per <see cref="Run"/>:
-///   1. shaders/fft_pad.comp: each input channel padded by its border into one frame (<see cref="FftPlan"/>: four
-///      tiles of the dense output rows, overlap-save, packed as a texel's four floats);
-///   2. shaders/fft_pass.comp: forward 2D FFT of every input frame (rows, then columns; Stockham passes);
-///   3. shaders/fft_multiply.comp: each output channel's spectrum = sum over its group's input channels of the
+///   1. shaders/fft_pass.comp: forward 2D FFT of every input frame (rows, then columns; Stockham passes), the first
+///      row pass (PAD) padding each input channel by its border into one frame (<see cref="FftPlan"/>: four tiles of
+///      the dense output rows, overlap-save, packed as a texel's four floats);
+///   2. shaders/fft_product.comp: each output channel's spectrum = sum over its group's input channels of the
 ///      input spectrum times the conjugate kernel spectrum, so one forward FFT of the input serves the whole bank
-///      and the channel sum costs one inverse FFT per output channel;
-///   4. inverse 2D FFT of every output frame; 5. shaders/fft_unpack.comp: stride sampling, tiles back, bias.
+///      and the channel sum costs one inverse FFT per output channel (fused with the column passes either side);
+///   3. inverse 2D FFT of every output frame, the last row pass (UNPACK) sampling the stride, putting the tiles
+///      back and adding the bias.
 /// Kernel spectra are computed on the GPU with the same passes when the weights, the frame, the mode or the
-/// dilation change, and kept. All buffers and textures are made once and grow only when a larger frame needs it.
+/// dilation change, and kept. All buffers and textures are made once and grow only when a larger frame needs it;
+/// the passes (their programs, radices and step names) are planned once per frame and kept, so a run with the same
+/// shapes allocates nothing (the window runs it every frame).
+///
+/// <see cref="CaptureSpectra"/> (the window's theorem view) makes each frame hold the whole padded input (one tile,
+/// not four) and keeps the input spectra and the products the theorem multiplies, for <see cref="ReadSpectrum"/> and
+/// the view's spectrum images.
 ///
 /// Precision: float32 transforms. The error of an output is about 2^-24 * log2(frame) * sum|k| * max|in| with a
 /// small constant (the parity tests state their bound); for a kernel whose absolute sum is much larger than its
 /// result (a difference of large positive and negative taps) the relative error is larger than the direct sum's.</summary>
-public sealed class GpuFftConv2D : IDisposable
+public sealed class GpuFftConv2D : IGpuConv
 {
     private const int Texel = 4; // floats per frame texel
 
@@ -42,12 +50,25 @@ public sealed class GpuFftConv2D : IDisposable
     private int _twiddleH, _twiddleW;
     private (int H, int W, FftPlan Plan, int Top, int Left, Border Border)? _mapsKey;
     private ScratchTensors? _scratch;
+    private FftTexelView? _view4, _view5;
+    private GlBuffer? _inSpectra, _products;
+    private Schedule? _schedule;
+    private (int H, int W, int KH, int KW, ConvOptions Options, int Tiles) _planKey;
+    private FftPlan? _plan;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
 
     /// <summary>The frame of the last <see cref="Run"/> (for the algorithm note and tests).</summary>
     public FftPlan? LastPlan { get; private set; }
+
+    /// <summary>When set, each frame holds the whole padded input (<see cref="FftPlan.For"/> with one tile: a larger
+    /// frame, so slower) and <see cref="Run"/> keeps, besides the kernel spectra it always keeps, each input channel's
+    /// spectrum and each output channel's product: exactly the numbers the convolution theorem multiplies, from the
+    /// same passes that compute the result. For the window's theorem view and its tests.</summary>
+    public bool CaptureSpectra { get; set; }
+
+    private int TileCount => CaptureSpectra ? 1 : FftPlan.Tiles;
 
     /// <summary>When set, <see cref="Run"/> waits for each step (glFinish) and adds its wall-clock milliseconds
     /// here under the step's name (bench's per-step note; on llvmpipe GL_TIME_ELAPSED reads zero). The waits
@@ -130,26 +151,25 @@ public sealed class GpuFftConv2D : IDisposable
         _context.FlushDisposables();
         ComputeOp.CheckDistinct(input, output, "fft conv2d");
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
-        FftPlan plan = FftPlan.For(input.H, input.W, WeightShape[2], WeightShape[3], _options);
+        FftPlan plan = PlanFor(input.H, input.W);
         int cin = input.C, pairs = (cout * WeightShape[1] + 1) / 2;
         CheckFits(plan, Math.Max(Math.Max(cin, cout), pairs));
         LastPlan = plan;
 
-        int[] rowRadices = RadicesOrIdentity(plan.FrameW), columnRadices = RadicesOrIdentity(plan.FrameH);
-        int lastRadix = columnRadices[^1];
         // The last forward column pass runs inside fft_product.comp when each input channel feeds one output channel.
         bool forwardLast = cout / _options.Groups == 1;
+        Schedule s = ScheduleFor(plan, forwardLast);
         bool newSpectra = _spectraKey != (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
         _stepsDone = 0;
-        _stepsTotal = (newSpectra ? (plan.FrameW > 1 ? FftPlan.Radices(plan.FrameW).Length : 0) + (plan.FrameH > 1 ? FftPlan.Radices(plan.FrameH).Length : 0) : 0)
-                      + 1 + 2 * rowRadices.Length + columnRadices.Length - (forwardLast ? 1 : 0) + 1 + columnRadices.Length - 1;
+        _stepsTotal = (newSpectra ? s.KernelRows.Length + s.KernelColumns.Length : 0) + 1 + s.ForwardRows.Length + s.ForwardColumns.Length
+                      + 1 + s.InverseColumns.Length + s.InverseRows.Length;
         if (StepMs is not null || Progress is not null)
         {
             _context.Gl.Finish();
             _stepStart = Stopwatch.GetTimestamp();
         }
         EnsureTwiddles(plan);
-        EnsureSpectra(plan, pairs, cout);
+        EnsureSpectra(plan, s, pairs);
         Step("kernel spectra");
         int plane = (int)plan.Plane;
 
@@ -161,18 +181,18 @@ public sealed class GpuFftConv2D : IDisposable
         _inShape = (cin, input.H, input.W);
         _columnsAt = EnsureMaps(input.H, input.W, plan, g);
         GlBuffer src = _inFrames, dst = _inScratch;
-        Passes(plan, ref src, ref dst, cin, rowRadices, inverse: false, columns: false, pad: true);
-        Passes(plan, ref src, ref dst, cin, forwardLast ? columnRadices[..^1] : columnRadices, inverse: false, columns: true);
+        Passes(plan, ref src, ref dst, cin, s.ForwardRows);
+        Passes(plan, ref src, ref dst, cin, s.ForwardColumns);
 
         // 2. Products with the kernel spectra, summed over each group's input channels, and the first inverse
         //    column pass (of radix lastRadix: the inverse column passes run in the reverse order).
         _outFrames.Reserve(cout * plane * Texel);
         _outFrames2.Reserve(cout * plane * Texel);
         GL gl = _context.Gl;
-        GlProgram mul = _context.Shaders.Compute("fft_product.comp", ("RADIX", lastRadix), ("FORWARD_LAST", forwardLast ? 1 : 0));
+        GlProgram mul = s.Product;
         mul.Use();
         gl.Uniform2(mul.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform1(mul.Uniform("u_quarter"), plan.FrameH / lastRadix);
+        gl.Uniform1(mul.Uniform("u_quarter"), plan.FrameH / s.LastRadix);
         gl.Uniform2(mul.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
         gl.Uniform1(mul.Uniform("u_cout"), cout);
         gl.Uniform1(mul.Uniform("u_scale"), (float)(1.0 / plane));
@@ -180,20 +200,128 @@ public sealed class GpuFftConv2D : IDisposable
         _view1.Bind(_outFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
         _view2.Bind(_twiddlesH, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
         _view3.Bind(_spectra, 3, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-        mul.DispatchCovering(plan.FrameW, plan.FrameH / lastRadix, cout);
+        if (s.Capture)
+        {
+            _inSpectra ??= new GlBuffer(_context, "fft captured input spectra");
+            _products ??= new GlBuffer(_context, "fft captured products");
+            _view4 ??= new FftTexelView(_context, "fft view 4");
+            _view5 ??= new FftTexelView(_context, "fft view 5");
+            _inSpectra.Reserve(cin * plane * Texel);
+            _products.Reserve(cout * plane * Texel);
+            _view4.Bind(_inSpectra, 4, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+            _view5.Bind(_products, 5, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+            _captured = (plan, cin, cout);
+        }
+        else _captured = null;
+        mul.DispatchCovering(plan.FrameW, plan.FrameH / s.LastRadix, cout);
         Barrier(gl);
-        Step($"product r{lastRadix}");
+        Step(s.ProductName);
 
         // 3. The other inverse column passes, then the inverse rows below T_h (the only rows holding outputs), the
         //    last pass writing the output (UNPACK: stride samples, tiles back, bias).
         src = _outFrames;
         dst = _outFrames2;
-        int[] inverseColumns = [.. columnRadices[..^1].Reverse()];
-        Passes(plan, ref src, ref dst, cout, inverseColumns, inverse: true, columns: true, firstNs: lastRadix);
+        Passes(plan, ref src, ref dst, cout, s.InverseColumns);
         output.Resize(cout, hout, wout);
         _unpackOutput = output.Buffer;
         _outShape = (cout, hout, wout);
-        Passes(plan, ref src, ref dst, cout, rowRadices, inverse: true, columns: false, unpack: true);
+        Passes(plan, ref src, ref dst, cout, s.InverseRows);
+    }
+
+    /// <summary>The frame for an input of (H, W), kept while the shape, kernel size, options and tile count stay.</summary>
+    private FftPlan PlanFor(int h, int w)
+    {
+        var key = (h, w, WeightShape[2], WeightShape[3], _options, TileCount);
+        if (_plan is null || key != _planKey)
+        {
+            _plan = FftPlan.For(h, w, WeightShape[2], WeightShape[3], _options, TileCount);
+            _planKey = key;
+        }
+        return _plan;
+    }
+
+    /// <summary>One Stockham pass as planned: its program (defines resolved once), radix, direction, axis, the
+    /// product of the radices before it, whether it pads the input or unpacks the output, and its step name.</summary>
+    private sealed record Pass(GlProgram Program, int Radix, bool Inverse, bool Columns, int Ns, bool Pad, bool Unpack, string Name);
+
+    /// <summary>Every pass of a run for one frame, planned once: resolving a program per pass builds its cache key
+    /// (strings, boxed defines), which a per-frame run must not do.</summary>
+    private sealed record Schedule((int FrameH, int FrameW, bool ForwardLast, bool HasBias, bool Capture) Key,
+                                   Pass[] KernelRows, Pass[] KernelColumns, Pass[] ForwardRows, Pass[] ForwardColumns,
+                                   GlProgram Product, int LastRadix, string ProductName, Pass[] InverseColumns, Pass[] InverseRows)
+    {
+        public bool Capture => Key.Capture;
+    }
+
+    private Schedule ScheduleFor(FftPlan plan, bool forwardLast)
+    {
+        var key = (plan.FrameH, plan.FrameW, forwardLast, _hasBias, CaptureSpectra);
+        if (_schedule is not null && _schedule.Key == key) return _schedule;
+        int[] rowRadices = RadicesOrIdentity(plan.FrameW), columnRadices = RadicesOrIdentity(plan.FrameH);
+        int lastRadix = columnRadices[^1];
+        _schedule = new Schedule(key,
+            plan.FrameW > 1 ? PlanPasses(FftPlan.Radices(plan.FrameW), inverse: false, columns: false) : [],
+            plan.FrameH > 1 ? PlanPasses(FftPlan.Radices(plan.FrameH), inverse: false, columns: true) : [],
+            PlanPasses(rowRadices, inverse: false, columns: false, pad: true),
+            PlanPasses(forwardLast ? columnRadices[..^1] : columnRadices, inverse: false, columns: true),
+            _context.Shaders.Compute("fft_product.comp", ("RADIX", lastRadix), ("FORWARD_LAST", forwardLast ? 1 : 0), ("CAPTURE", CaptureSpectra ? 1 : 0)),
+            lastRadix, $"product r{lastRadix}",
+            PlanPasses([.. columnRadices[..^1].Reverse()], inverse: true, columns: true, firstNs: lastRadix),
+            PlanPasses(rowRadices, inverse: true, columns: false, unpack: true));
+        return _schedule;
+    }
+
+    /// <summary>The passes <paramref name="radices"/> of a forward or inverse transform along rows or columns.
+    /// <paramref name="pad"/>: the first pass reads the input through its border; <paramref name="unpack"/>: the last
+    /// pass writes the output tensor.</summary>
+    private Pass[] PlanPasses(int[] radices, bool inverse, bool columns, bool pad = false, bool unpack = false, int firstNs = 1)
+    {
+        var passes = new Pass[radices.Length];
+        int ns = firstNs;
+        for (int i = 0; i < radices.Length; i++)
+        {
+            int radix = radices[i];
+            bool padHere = pad && i == 0, unpackHere = unpack && i == radices.Length - 1;
+            GlProgram p = _context.Shaders.Compute("fft_pass.comp", ("RADIX", radix), ("INVERSE", inverse ? 1 : 0), ("COLUMNS", columns ? 1 : 0),
+                                                   ("FIRST", ns == 1 ? 1 : 0), ("PAD", padHere ? 1 : 0), ("UNPACK", unpackHere ? 1 : 0),
+                                                   ("HAS_BIAS", unpackHere && _hasBias ? 1 : 0));
+            passes[i] = new Pass(p, radix, inverse, columns, ns, padHere, unpackHere,
+                $"{(inverse ? "inverse" : "forward")} {(columns ? "columns" : "rows")} r{radix}{(padHere ? " + pad" : "")}{(unpackHere ? " + unpack" : "")}");
+            ns *= radix;
+        }
+        return passes;
+    }
+
+    // What the last capturing run kept: its frame and channel counts (ReadSpectrum checks against them).
+    private (FftPlan Plan, int Cin, int Cout)? _captured;
+
+    /// <summary>The frame and channel counts of the last run with <see cref="CaptureSpectra"/>, or null.</summary>
+    public (FftPlan Plan, int InputChannels, int OutputChannels)? Captured => _captured;
+
+    /// <summary>The captured spectra for the theorem view's spectrum pass: input spectra (C_in frames, .xy),
+    /// kernel spectra (pairs of kernels, .xy and .zw), products (C_out frames, .xy); vec4 texels, natural order.</summary>
+    internal (GlBuffer Inputs, GlBuffer Kernels, GlBuffer Products) CapturedBuffers =>
+        _captured is null ? throw new InvalidOperationException("no run with CaptureSpectra yet") : (_inSpectra!, _spectra, _products!);
+
+    /// <summary>One spectrum of the last run with <see cref="CaptureSpectra"/>, read back (stalls: tests and tools):
+    /// <see cref="FftSpectrum.Input"/> of input channel <paramref name="index"/>, <see cref="FftSpectrum.Kernel"/> of
+    /// kernel q = o * C_in/groups + c, <see cref="FftSpectrum.Product"/> of output channel o. Row-major (F_h, F_w),
+    /// natural order (DC at 0); the product is sum_c In_c conj(K_{o,c}) without the inverse's 1/(F_h F_w).</summary>
+    public Complex[] ReadSpectrum(FftSpectrum which, int index)
+    {
+        _context.CheckThread();
+        if (_captured is not { } c) throw new InvalidOperationException("no run with CaptureSpectra yet");
+        int count = which switch { FftSpectrum.Input => c.Cin, FftSpectrum.Kernel => WeightShape[0] * WeightShape[1], _ => c.Cout };
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, count);
+        int plane = (int)c.Plan.Plane;
+        var texels = new float[plane * Texel];
+        GlBuffer buffer = which switch { FftSpectrum.Input => _inSpectra!, FftSpectrum.Kernel => _spectra, _ => _products! };
+        int frame = which == FftSpectrum.Kernel ? index >> 1 : index, half = which == FftSpectrum.Kernel ? (index & 1) * 2 : 0;
+        buffer.Read<float>(texels, frame * plane * Texel);
+        var z = new Complex[plane];
+        for (int t = 0; t < plane; t++) z[t] = new Complex(texels[t * Texel + half], texels[t * Texel + half + 1]);
+        return z;
     }
 
     // What the fused PAD and UNPACK passes read and write besides the frames (set by Run for Passes).
@@ -223,26 +351,19 @@ public sealed class GpuFftConv2D : IDisposable
                 $"limit ({_context.MaxStorageBlockBytes >> 20} MiB per buffer, {_maxTexels} texels per buffer texture); use the direct or separable algorithm, or fewer channels");
     }
 
-    /// <summary>The passes <paramref name="radices"/> of a forward or inverse transform along rows or columns of
-    /// <paramref name="frames"/> frames, ping-ponging between <paramref name="src"/> and <paramref name="dst"/> (on
-    /// return <paramref name="src"/> holds the result). <paramref name="pad"/>: the first pass reads the input through
-    /// its border instead of <paramref name="src"/>; <paramref name="unpack"/>: the last pass writes the output tensor.
+    /// <summary>Runs <paramref name="passes"/> over <paramref name="frames"/> frames, ping-ponging between
+    /// <paramref name="src"/> and <paramref name="dst"/> (on return <paramref name="src"/> holds the result). A pad pass
+    /// reads the input through its border instead of <paramref name="src"/>; an unpack pass writes the output tensor.
     /// Inverse row passes cover the first T_h rows only, the only ones holding outputs (rows are independent).</summary>
-    private void Passes(FftPlan plan, ref GlBuffer src, ref GlBuffer dst, int frames, int[] radices, bool inverse, bool columns,
-                        bool pad = false, bool unpack = false, int firstNs = 1)
+    private void Passes(FftPlan plan, ref GlBuffer src, ref GlBuffer dst, int frames, Pass[] passes)
     {
         GL gl = _context.Gl;
-        int n = columns ? plan.FrameH : plan.FrameW;
-        int rows = inverse ? Math.Min(plan.TileRows, plan.FrameH) : plan.FrameH;
-        GlBuffer twiddles = columns ? _twiddlesH : _twiddlesW;
-        int ns = firstNs;
-        for (int i = 0; i < radices.Length; i++)
+        foreach (Pass pass in passes)
         {
-            int radix = radices[i];
-            bool padHere = pad && i == 0, unpackHere = unpack && i == radices.Length - 1;
-            GlProgram p = _context.Shaders.Compute("fft_pass.comp", ("RADIX", radix), ("INVERSE", inverse ? 1 : 0), ("COLUMNS", columns ? 1 : 0),
-                                                   ("FIRST", ns == 1 ? 1 : 0), ("PAD", padHere ? 1 : 0), ("UNPACK", unpackHere ? 1 : 0),
-                                                   ("HAS_BIAS", unpackHere && _hasBias ? 1 : 0));
+            int n = pass.Columns ? plan.FrameH : plan.FrameW, radix = pass.Radix, ns = pass.Ns;
+            int rows = pass.Inverse ? Math.Min(plan.TileRows, plan.FrameH) : plan.FrameH;
+            GlBuffer twiddles = pass.Columns ? _twiddlesH : _twiddlesW;
+            GlProgram p = pass.Program;
             p.Use();
             gl.Uniform2(p.Uniform("u_frame"), plan.FrameH, plan.FrameW);
             gl.Uniform1(p.Uniform("u_quarter"), n / radix);
@@ -252,15 +373,16 @@ public sealed class GpuFftConv2D : IDisposable
             gl.Uniform1(p.Uniform("u_twiddle_step"), n / (ns * radix));
             gl.Uniform1(p.Uniform("u_frames"), frames);
             gl.Uniform1(p.Uniform("u_tile_rows"), plan.TileRows);
-            if (padHere)
+            if (pass.Pad)
             {
                 gl.Uniform3(p.Uniform("u_in_shape"), _inShape.C, _inShape.H, _inShape.W);
                 gl.Uniform1(p.Uniform("u_columns_at"), _columnsAt);
+                gl.Uniform1(p.Uniform("u_tiles"), TileCount);
                 _view0.Bind(_padInput!, 0, SizedInternalFormat.R32f, BufferAccessARB.ReadOnly);
                 _view3.Bind(_maps, 3, SizedInternalFormat.R32i, BufferAccessARB.ReadOnly);
             }
             else _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-            if (unpackHere)
+            if (pass.Unpack)
             {
                 gl.Uniform3(p.Uniform("u_out_shape"), _outShape.C, _outShape.H, _outShape.W);
                 gl.Uniform2(p.Uniform("u_stride"), _options.StrideY, _options.StrideX);
@@ -270,12 +392,11 @@ public sealed class GpuFftConv2D : IDisposable
             }
             else _view1.Bind(dst, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
             _view2.Bind(twiddles, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
-            if (columns) p.DispatchCovering(plan.FrameW, n / radix, frames);
+            if (pass.Columns) p.DispatchCovering(plan.FrameW, n / radix, frames);
             else p.DispatchCovering(n / radix, rows, frames);
             Barrier(gl);
-            if (!unpackHere) (src, dst) = (dst, src);
-            ns *= radix;
-            Step($"{(inverse ? "inverse" : "forward")} {(columns ? "columns" : "rows")} r{radix}{(padHere ? " + pad" : "")}{(unpackHere ? " + unpack" : "")}");
+            if (!pass.Unpack) (src, dst) = (dst, src);
+            Step(pass.Name);
         }
     }
 
@@ -317,7 +438,7 @@ public sealed class GpuFftConv2D : IDisposable
     /// <summary>The kernels' spectra for this frame, mode and dilation: kernel q = o * C_in/groups + c (rotated 180
     /// degrees under convolve, dilated) at the frame's origin, two kernels per texel (q even in .xy, odd in .zw),
     /// transformed forward.</summary>
-    private void EnsureSpectra(FftPlan plan, int pairs, int cout)
+    private void EnsureSpectra(FftPlan plan, Schedule schedule, int pairs)
     {
         var key = (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
         if (_spectraKey == key) return;
@@ -340,8 +461,8 @@ public sealed class GpuFftConv2D : IDisposable
         _spectra.Write(frames);
         _spectraScratch.Reserve(pairs * plane * Texel);
         GlBuffer src = _spectra, dst = _spectraScratch;
-        if (plan.FrameW > 1) Passes(plan, ref src, ref dst, pairs, FftPlan.Radices(plan.FrameW), inverse: false, columns: false);
-        if (plan.FrameH > 1) Passes(plan, ref src, ref dst, pairs, FftPlan.Radices(plan.FrameH), inverse: false, columns: true);
+        Passes(plan, ref src, ref dst, pairs, schedule.KernelRows);
+        Passes(plan, ref src, ref dst, pairs, schedule.KernelColumns);
         (_spectra, _spectraScratch) = (src, dst);
         _spectraKey = key;
     }
@@ -366,6 +487,13 @@ public sealed class GpuFftConv2D : IDisposable
         _view1.Dispose();
         _view2.Dispose();
         _view3.Dispose();
+        _view4?.Dispose();
+        _view5?.Dispose();
+        _inSpectra?.Dispose();
+        _products?.Dispose();
         _scratch?.Dispose();
     }
 }
+
+/// <summary>Which spectrum of the convolution theorem <see cref="GpuFftConv2D.ReadSpectrum"/> reads.</summary>
+public enum FftSpectrum { Input, Kernel, Product }

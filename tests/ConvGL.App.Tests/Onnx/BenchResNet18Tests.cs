@@ -1,4 +1,4 @@
-using ConvGL.App.Commands;
+using ConvGL.Bench;
 using ConvGL.Core;
 
 namespace ConvGL.App.Tests.Onnx;

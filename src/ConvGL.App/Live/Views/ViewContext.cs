@@ -22,6 +22,10 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     /// <summary>The filters view's kernel images (one strip, re-uploaded when the weights change).</summary>
     public GpuImage Kernels { get; } = new(presenter.Context, 1, 1, "filter kernels");
 
+    /// <summary>The theorem view's direct and FFT runs, difference and spectra: made the first time that view draws.</summary>
+    public TheoremPass Theorem => _theorem ??= new TheoremPass(Presenter.Context);
+    private TheoremPass? _theorem;
+
     /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
     public bool HaveFrame { get; set; }
 
@@ -59,5 +63,6 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
         OutRanges.Dispose();
         InRanges.Dispose();
         Kernels.Dispose();
+        _theorem?.Dispose();
     }
 }

@@ -4,7 +4,7 @@ using ConvGL.Core.Ops;
 using Microsoft.ML.OnnxRuntime;
 using OpenCvSharp;
 
-namespace ConvGL.App.Commands;
+namespace ConvGL.Bench;
 
 /// <summary>A CPU library doing a bench case's work on all cores, timed in the same run as ConvGL's rows so the ratio
 /// is honest: what a C# user would call instead of ConvGL. Prepared once (input converted to the library's layout,

@@ -7,7 +7,7 @@ using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
 using Microsoft.ML.OnnxRuntime;
 
-namespace ConvGL.App.Commands;
+namespace ConvGL.Bench;
 
 /// <summary>Whole-model bench cases: a real trained network, the work `convgl --stack resnet18` does per frame.</summary>
 internal static class BenchModels
