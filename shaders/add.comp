@@ -3,14 +3,43 @@
 // in src/ConvGL.Core/Ops/Elementwise.cs. The host right-aligns both shapes to rank 4 and passes each
 // input's element strides, 0 along a broadcast dimension; equal shapes are the strides of the output.
 
+// SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
+// views of their buffers (a storage load with a per-lane address is a scalar loop over the lanes on llvmpipe, a texel
+// fetch a vector gather), 4 values per invocation through rgba32f views and one vec4 store when VEC4 (the count is a
+// multiple of 4). u_count then counts invocations' vec4s.
+#ifndef SAME_SHAPE
+#define SAME_SHAPE 0
+#endif
+
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
+uniform int u_count;      // output elements (SAME_SHAPE and VEC4: vec4s)
+uniform int u_row;        // invocations per dispatch row (see GlProgram.DispatchFlat)
+
+#if SAME_SHAPE
+layout(binding = 0) uniform samplerBuffer u_a;
+layout(binding = 1) uniform samplerBuffer u_b;
+#if VEC4
+layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
+#else
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+#endif
+
+void main()
+{
+    int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    if (index >= u_count) return;
+#if VEC4
+    out_data[index] = texelFetch(u_a, index) + texelFetch(u_b, index);
+#else
+    out_data[index] = texelFetch(u_a, index).r + texelFetch(u_b, index).r;
+#endif
+}
+#else
 layout(std430, binding = 0) readonly buffer A { float a_data[]; };
 layout(std430, binding = 1) readonly buffer B { float b_data[]; };
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
-uniform int u_count;      // output elements
-uniform int u_row;        // invocations per dispatch row (see GlProgram.DispatchFlat)
 uniform ivec4 u_dims;     // output shape, rank 4
 uniform ivec4 u_a_stride; // a's element strides in the output's index space
 uniform ivec4 u_b_stride;
@@ -28,3 +57,4 @@ void main()
     out_data[index] = a_data[i.x * u_a_stride.x + i.y * u_a_stride.y + i.z * u_a_stride.z + i.w * u_a_stride.w]
                     + b_data[i.x * u_b_stride.x + i.y * u_b_stride.y + i.z * u_b_stride.z + i.w * u_b_stride.w];
 }
+#endif

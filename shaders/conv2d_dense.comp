@@ -24,7 +24,7 @@ void main()
     ivec2 out_pos = block_output(inside);
     int cin_g = u_group.x, cout_g = u_group.y;
     int blocks_g = (cout_g + 3) / 4;
-    int block = int(gl_WorkGroupID.z);
+    int block = block_z();
     int group = block / blocks_g;
     int first_out = group * cout_g + (block - group * blocks_g) * 4; // output channel of component 0
     int last_out = (group + 1) * cout_g;                              // components at or past it are padding

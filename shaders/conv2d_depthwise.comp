@@ -22,7 +22,7 @@ void main()
 {
     bool inside;
     ivec2 out_pos = block_output(inside);
-    int c = int(gl_WorkGroupID.z);
+    int c = block_z();
     int base = c * CH_VEC4;
     int x0 = out_pos.x * SX - u_pad.x;
     int y0 = out_pos.y * u_step_y.x - u_pad.y;

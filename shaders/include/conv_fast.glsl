@@ -65,12 +65,32 @@ uniform int u_row; // invocations per dispatch row (ComputeOp.FlatGroups)
 #define OY 1
 #endif
 
+// FLAT_Z: the z index (channel block) is numbered flat with the blocks too, z-major (u_z_count of them), so a small
+// rectangle (a 7x7 map has 7 blocks) still fills its workgroups of 64; block_z() then returns it, else gl_WorkGroupID.z.
+#ifndef FLAT_Z
+#define FLAT_Z 0
+#endif
+#if FLAT_Z
+uniform int u_z_count;
+int g_block_z;
+int block_z() { return g_block_z; }
+#else
+int block_z() { return int(gl_WorkGroupID.z); }
+#endif
+
 ivec2 block_output(out bool inside)
 {
     int blocks_x = (u_extent.x + OX - 1) / OX;
     int blocks = blocks_x * ((u_extent.y + OY - 1) / OY);
     int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+#if FLAT_Z
+    inside = id < blocks * u_z_count;
+    id = min(id, blocks * u_z_count - 1);
+    g_block_z = id / blocks;
+    id -= g_block_z * blocks;
+#else
     inside = id < blocks;
+#endif
 #if !RIM
     id = min(id, blocks - 1);
 #endif

@@ -5,8 +5,10 @@ using ConvGL.Gpu.Ops;
 namespace ConvGL.Gpu.Tests;
 
 /// <summary>The fast conv variants (conv2d_depthwise.comp, conv2d_dense.comp: 8 outputs along x per invocation, 4 output
-/// channels per invocation for layers, an interior dispatch without border code and up to four rim dispatches) against
-/// Conv2D.Apply, forced on (<see cref="ConvPath.Fast"/>) whatever the size, over sweeps that straddle the blocking:
+/// channels per invocation for layers, channel blocks numbered flat with the spatial blocks, an interior dispatch without
+/// border code and up to four rim dispatches, or for layers one interior dispatch over a padded copy, conv2d_pad.comp)
+/// against Conv2D.Apply, forced on (<see cref="ConvPath.Fast"/>: dense layers through the padded copy;
+/// <see cref="ConvPath.FastRim"/>: through the rim split) whatever the size, over sweeps that straddle the blocking:
 /// widths 1, 7, 8, 9, 31, 33, 257 (x blocks of 8, the vec4 loads on widths that are multiples of 4), heights 1, 5, 17,
 /// channels 1..17 (blocks of 4 output channels), every border, mode, stride, dilation, groups, bias, even and
 /// non-square kernels. Seeded; every parameter in the failure message. Programs are cached by their defines (border,
@@ -25,7 +27,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
 
     /// <summary>One forced-fast run against the reference; false when the reference has no output for the options (the
     /// GPU must then refuse with the same message). Asserts the variant that ran.</summary>
-    private bool Check(int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, string variant)
+    private bool Check(int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, string variant,
+        ConvPath choice = ConvPath.Fast)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, cin, h, w);
@@ -33,7 +36,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Tensor weight = Parity.Random(rng, scale, cout, cin / o.Groups, kh, kw);
         float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / o.Groups},{kh},{kw}) bias={bias} {o}";
-        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvPath.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice };
         Tensor expected;
         try
         {
@@ -46,6 +49,12 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         }
         Tensor actual = conv.Apply(input);
         Assert.StartsWith(variant, conv.Variant, StringComparison.Ordinal);
+        // Dense layers: Fast reads the padded copy, FastRim the interior and rim strips.
+        if (variant == "conv2d_dense") Assert.Equal(choice == ConvPath.Fast, conv.Variant.Contains("padded copy", StringComparison.Ordinal));
+        // One block of output channels (depthwise: one channel) is never run flat (Plan_PaddedCopyWhereTheRimIsAQuarterOrMore
+        // holds the rule for several); the sweeps' small images run flat, their wide ones not.
+        int zBlocks = variant == "conv2d_dense" ? o.Groups * ((cout / o.Groups + 3) / 4) : cout;
+        if (zBlocks == 1) Assert.DoesNotContain("channel blocks flat", conv.Variant, StringComparison.Ordinal);
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant);
         return true;
     }
@@ -81,13 +90,16 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
                 Assert.True(Check(3, 3, h, w, 3, 3, new ConvOptions { Border = border, Groups = 3 }, bias: h == 5, ++seed, "conv2d_depthwise"));
     }
 
-    [Fact]
-    public void Dense_EveryWidthAndHeight_Layer3x3()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dense_EveryWidthAndHeight_Layer3x3(bool padded)
     {
+        ConvPath choice = padded ? ConvPath.Fast : ConvPath.FastRim;
         int seed = 100;
         foreach (int w in Widths)
             foreach (int h in Heights)
-                Assert.True(Check(2, 5, h, w, 3, 3, new ConvOptions { Border = Border.Zero }, bias: true, ++seed, "conv2d_dense"));
+                Assert.True(Check(2, 5, h, w, 3, 3, new ConvOptions { Border = Border.Zero }, bias: true, ++seed, "conv2d_dense", choice));
     }
 
     [Fact]
@@ -106,9 +118,12 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
 
-    [Fact]
-    public void Dense_RandomOptionsAndGroups_Channels1To17()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dense_RandomOptionsAndGroups_Channels1To17(bool padded)
     {
+        ConvPath choice = padded ? ConvPath.Fast : ConvPath.FastRim;
         var rng = new Random(17);
         int ran = 0;
         for (int n = 0; n < 40; n++)
@@ -120,7 +135,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             if (cin / groups == 1 && cout == groups) cout = 2 * groups; // depthwise weights take the other variant
             (int kh, int kw) = DenseKernels[rng.Next(DenseKernels.Length)];
             int w = Widths[rng.Next(Widths.Length)], h = Heights[rng.Next(Heights.Length)];
-            if (Check(cin, cout, h, w, kh, kw, RandomOptions(rng, groups), rng.Next(2) == 0, rng.Next(), "conv2d_dense")) ran++;
+            if (Check(cin, cout, h, w, kh, kw, RandomOptions(rng, groups), rng.Next(2) == 0, rng.Next(), "conv2d_dense", choice)) ran++;
         }
         log.WriteLine($"{ran} of 40 compared");
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
@@ -141,6 +156,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             var o = new ConvOptions { Border = border, Padding = PaddingMode.Full, DilationY = 2, DilationX = 2, Mode = ConvMode.Convolve };
             Assert.True(Check(1, 1, h, w, 7, 7, o, false, h * 10 + w, "conv2d_depthwise"));
             Assert.True(Check(2, 3, h, w, 7, 7, o, true, h * 10 + w, "conv2d_dense"));
+            Assert.True(Check(2, 3, h, w, 7, 7, o, true, h * 10 + w, "conv2d_dense", ConvPath.FastRim));
         }
     }
 
@@ -167,10 +183,12 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
                     var o = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Explicit, PadX = pad, PadY = pad, StrideX = stride, StrideY = stride };
                     Assert.True(Check(3, 3, 9, w, 3, 3, o with { Groups = 3, Border = Border.Reflect }, true, ++seed, "conv2d_depthwise"));
                     Assert.True(Check(2, 5, 9, w, pad == 3 ? 7 : 3, 3, o, pad == 1, ++seed, "conv2d_dense"));
+                    Assert.True(Check(2, 5, 9, w, pad == 3 ? 7 : 3, 3, o, pad == 1, seed, "conv2d_dense", ConvPath.FastRim));
                 }
         var dilated = new ConvOptions { Border = Border.Symmetric, DilationX = 2, Padding = PaddingMode.Same, Mode = ConvMode.Convolve };
         Assert.True(Check(4, 4, 6, 40, 3, 5, dilated with { Groups = 4 }, false, 400, "conv2d_depthwise"));
         Assert.True(Check(4, 6, 6, 40, 3, 5, dilated, true, 401, "conv2d_dense"));
+        Assert.True(Check(4, 6, 6, 40, 3, 5, dilated, true, 401, "conv2d_dense", ConvPath.FastRim));
     }
 
     [Fact]
@@ -183,6 +201,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Assert.True(Check(64, 70, 9, 33, 3, 3, new ConvOptions { Border = Border.Zero }, true, 65, "conv2d_dense"));
         Assert.True(Check(128, 70, 17, 31, 3, 3, new ConvOptions { Border = Border.Zero, Groups = 2 }, false, 66, "conv2d_dense"));
         Assert.True(Check(64, 72, 17, 33, 3, 3, new ConvOptions { Border = Border.Reflect, StrideY = 2, StrideX = 2 }, true, 67, "conv2d_dense"));
+        Assert.True(Check(64, 70, 9, 33, 3, 3, new ConvOptions { Border = Border.Symmetric }, true, 68, "conv2d_dense", ConvPath.FastRim));
+        Assert.True(Check(128, 70, 17, 31, 3, 3, new ConvOptions { Border = Border.Wrap, Groups = 2 }, false, 69, "conv2d_dense", ConvPath.FastRim));
         var rng = new Random(1);
         using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvPath.Fast };
         conv.Apply(Parity.Random(rng, 64, 5, 9));
@@ -208,6 +228,41 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         using var big = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.01f, 1, 1, 27, 27), null);
         big.Apply(Parity.Random(rng, 1, 64, 64));
         Assert.StartsWith("conv2d: 1 output/invocation", big.Variant, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_PaddedCopyWhereTheRimIsAQuarterOrMore_ResNetShapes()
+    {
+        // The cost rule (no forcing): ResNet's small maps read a padded copy (a 7x7 map is all rim, 14x14 mostly); a 1x1
+        // stride-2 layer without padding has no border (at 56x56 its last 4 of 28 columns are a rim strip without border
+        // taps), and a 96x96 map's rim is 17% of its blocks: they keep the split.
+        // Channel blocks run flat with weights in a texel view, and with the uniform block where that saves a quarter of
+        // the lanes (small maps), not on the 96x96 map.
+        // Channel counts 4k - 1, 4k, 4k + 1 around the blocks of 4, stride 2 with pad 1 (ResNet's downsampling 3x3); every
+        // output count above the 4096 below which conv2d.comp runs.
+        var zero = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Explicit, PadX = 1, PadY = 1 };
+        foreach ((int cin, int cout, int size, int k, ConvOptions o, bool padded, bool flat) in new[]
+        {
+            (64, 96, 7, 3, zero, true, true),
+            (31, 33, 14, 3, zero, true, true),
+            (17, 95, 14, 3, zero with { StrideX = 2, StrideY = 2 }, true, true),
+            (16, 65, 16, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
+            (16, 33, 56, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
+            (8, 9, 96, 3, zero, false, false),
+        })
+        {
+            var rng = new Random(cin * 100 + cout);
+            Tensor input = Parity.Random(rng, cin, size, size);
+            Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * k * k), cout, cin, k, k);
+            float[] bias = Parity.RandomVector(rng, 1f, cout);
+            using var conv = new GpuConv2D(fixture.Context, weight, bias, o);
+            Tensor actual = conv.Apply(input);
+            string spec = $"in=({cin},{size},{size}) weight=({cout},{cin},{k},{k}) {o} -- {conv.Variant}";
+            Assert.StartsWith("conv2d_dense", conv.Variant, StringComparison.Ordinal);
+            Assert.True(padded == conv.Variant.Contains("padded copy", StringComparison.Ordinal), spec);
+            Assert.True(flat == conv.Variant.Contains("channel blocks flat", StringComparison.Ordinal), spec);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, spec);
+        }
     }
 
     [Fact]
@@ -241,6 +296,15 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast };
         Tensor actual = conv.Apply(input);
         Tensor expected = Conv2D.Apply(input, weight, null, conv.Options);
+        Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+        Assert.Equal(expected.Data.Where(v => !float.IsNaN(v)), actual.Data.Where(v => !float.IsNaN(v)));
+
+        // The same for a layer through the padded copy: the copy holds 0, not the clamped NaN, in the zero border.
+        var layer = new Tensor([2, 1, 1, 3], [1, 1, 1, 0.5f, 0.5f, 0.5f]);
+        using var dense = new GpuConv2D(fixture.Context, layer, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast };
+        actual = dense.Apply(input);
+        Assert.Contains("padded copy", dense.Variant, StringComparison.Ordinal);
+        expected = Conv2D.Apply(input, layer, null, dense.Options);
         Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
         Assert.Equal(expected.Data.Where(v => !float.IsNaN(v)), actual.Data.Where(v => !float.IsNaN(v)));
     }

@@ -13,7 +13,10 @@ namespace ConvGL.Gpu.Ops;
 ///   output is too small to pay for compiling a specialised program.
 /// A fast plan packs the weights once into its parameter block (a uniform block, or an rgba32f texel view of the same
 /// buffer when that is too big: not a storage block, whose varying-address loads are scalar loops on llvmpipe) and
-/// splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>).</summary>
+/// splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>), or, for a dense layer
+/// whose rim is a quarter of its blocks or more, copies the input with the border applied once into a padded scratch
+/// tensor (conv2d_pad.comp) and runs the interior program alone over it. With more than one channel block (z) the blocks
+/// of every z are numbered flat in one dispatch.</summary>
 internal sealed class ConvPlan
 {
     /// <summary>Outputs per invocation along x (shared/PERF-NOTES.md: 8 was the measured sweet spot).</summary>
@@ -31,6 +34,9 @@ internal sealed class ConvPlan
     private readonly (int C, int H, int W) _input;
     private readonly List<OutputRect> _rects = [];
     private readonly int _zGroups;
+    private readonly bool _flatZ;
+    private GlProgram? _pad;
+    private (int C, int H, int W) _paddedShape;
     private readonly bool _paramsInTexelView;
     private readonly ConvGeometry _geometry;
     private readonly ConvOptions _options;
@@ -39,13 +45,17 @@ internal sealed class ConvPlan
 
     public string Variant { get; }
     public bool Direct { get; }
+    /// <summary>True when <see cref="Run"/> first copies the input, border applied, into a padded scratch tensor and runs
+    /// the interior program alone over it.</summary>
+    public bool PadsInput => _pad is not null;
     /// <summary>The interior program (for <see cref="Direct"/>, conv2d.comp).</summary>
     public GlProgram Interior { get; }
     private GlProgram? Rim { get; }
 
     private ConvPlan(GlContext context, GpuTensor input, string variant, bool direct, GlProgram interior, GlProgram? rim,
-        int zGroups, bool paramsInTexelView, ConvGeometry geometry, ConvOptions options)
+        int zGroups, bool paramsInTexelView, ConvGeometry geometry, ConvOptions options, bool flatZ = false)
     {
+        _flatZ = flatZ;
         _context = context;
         _input = (input.C, input.H, input.W);
         Variant = variant;
@@ -84,7 +94,7 @@ internal sealed class ConvPlan
             : packedVec4s > ComputeOp.MaxTexelViewFloats(gl) ? "weights beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"
             : span > MaxSpan ? $"a row of {BlockX} outputs spans {span} inputs, above {MaxSpan}"
-            : outputs < MinFastOutputs && choice != ConvPath.Fast ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
+            : outputs < MinFastOutputs && choice is not (ConvPath.Fast or ConvPath.FastRim) ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
             : null;
         if (why is not null)
         {
@@ -108,23 +118,71 @@ internal sealed class ConvPlan
         // starting that offset earlier (conv_fast.glsl's VEC4_SHIFT).
         bool vec4 = input.W % 4 == 0;
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
+        int zGroups = depthwise ? cout : groups * ((coutG + 3) / 4);
+        // Dense layers read a padded copy (the border applied once, conv2d_pad.comp) through one interior dispatch with
+        // rgba32f loads, instead of an interior and up to four rim strips with scalar loads and border code per tap.
+        int wOut = g.X.Output, hOut = g.Y.Output;
+        int paddedW = ((wOut + BlockX - 1) / BlockX * BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
+        paddedW = (paddedW + 3) / 4 * 4;
+        int paddedH = (hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1;
+        (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore);
+        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX);
+        // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for
+        // ResNet's 1x1 stride-2 layers, and needs no border: copying the input would cost more than it saves).
+        bool outside = xs != (0, wOut) || ys != (0, hOut);
+        long rimBlocks = 0, allBlocks = 0;
+        foreach (OutputRect r in split)
+        {
+            long blocks = (long)(r.Width + BlockX - 1) / BlockX * r.Height;
+            allBlocks += blocks;
+            if (r.Rim) rimBlocks += blocks;
+        }
+        // Where the rim is a quarter of the blocks or more (ResNet's 56x56 and smaller maps; a 7x7 map is all rim); on a
+        // large image the copy costs more than the thin rim strips save (16->32 at 256x256: 7% rim).
+        bool pad = !depthwise && choice != ConvPath.FastRim && (choice == ConvPath.Fast || (outside && rimBlocks * 4 >= allBlocks)) &&
+            (long)input.C * paddedH * paddedW <= ComputeOp.MaxTexelViewFloats(gl);
+        if (pad)
+        {
+            vec4 = true;
+            shift = 0;
+            split = [new OutputRect(0, 0, wOut, hOut, false)];
+        }
+        // Several channel blocks (z) and small rectangles: number the blocks of every z flat in one dispatch, so a small map
+        // (ResNet's 7x7 has 7 blocks of 8 outputs) still fills its workgroups of 64 instead of running 57 lanes of repeated
+        // work per z (512->512 3x3 at 7x7: 320 -> 42 ms on llvmpipe). Weights in the uniform block then lose their uniform
+        // address (a broadcast becomes a gather), so with them flat is chosen only where it saves a quarter of the lanes
+        // or more; a texel view gathers either way.
+        long zLanes = 0, flatLanes = 0;
+        foreach (OutputRect r in split)
+        {
+            long blocks = (long)(r.Width + BlockX - 1) / BlockX * r.Height;
+            zLanes += (blocks + 63) / 64 * 64 * zGroups;
+            flatLanes += (blocks * zGroups + 63) / 64 * 64;
+        }
+        bool flatZ = zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
-            (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s),
+            (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s), ("FLAT_Z", flatZ ? 1 : 0),
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
         GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
-        GlProgram rim = context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
-        int zGroups = depthwise ? cout : groups * ((coutG + 3) / 4);
+        GlProgram? rim = pad ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
         string where = texel ? "weights through a texel view (above the uniform block limit)" : "weights in a uniform block";
+        string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "");
         string variant = depthwise
-            ? $"conv2d_depthwise: {BlockX} x/invocation, {where}"
-            : $"conv2d_dense: 4 channels x {BlockX} x/invocation, {where}";
-        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o);
-        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs,
-            OutputRect.InteriorSpan(input.H, g.Y.Output, kh, o.StrideY, o.DilationY, g.Y.PadBefore), BlockX));
+            ? $"conv2d_depthwise: {BlockX} x/invocation{layout}, {where}"
+            : $"conv2d_dense: 4 channels x {BlockX} x/invocation{layout}, {where}";
+        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ);
+        if (pad)
+        {
+            plan._pad = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", border));
+            plan._paddedShape = (input.C, paddedH, paddedW);
+        }
+        // With the padded copy the one interior rectangle's blocks of 8 may pass the last output (stores are predicated):
+        // the copy is wide enough for them.
+        plan._rects.AddRange(split);
         plan._group = (cinG, coutG);
         return plan;
     }
@@ -227,11 +285,27 @@ internal sealed class ConvPlan
         return packed;
     }
 
-    /// <summary>The interior dispatch, then the rim strips; every output written exactly once.</summary>
-    public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters)
+    /// <summary>The interior dispatch, then the rim strips; every output written exactly once. A plan that
+    /// <see cref="PadsInput"/> first fills <paramref name="padded"/> (the caller's scratch tensor, resized here) and runs
+    /// the interior over it.</summary>
+    public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters, GpuTensor? padded = null)
     {
         GL gl = _context.Gl;
         ComputeOp.BeforeTexelReads(gl);
+        if (_pad is not null)
+        {
+            ArgumentNullException.ThrowIfNull(padded);
+            padded.Resize(_paddedShape.C, _paddedShape.H, _paddedShape.W);
+            input.Buffer.BindTexelView(ComputeOp.InputUnit);
+            padded.Buffer.Bind(3);
+            _pad.Use();
+            gl.Uniform2(_pad.Uniform("u_in_size"), input.W, input.H);
+            gl.Uniform2(_pad.Uniform("u_out_size"), padded.W, padded.H);
+            gl.Uniform2(_pad.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+            _pad.DispatchCovering(padded.W / 4, padded.H, padded.C);
+            ComputeOp.Barrier(gl);
+            input = padded;
+        }
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
         if (_paramsInTexelView) parameters.BindTexelView(ComputeOp.ParamsUnit, vec4: true);
@@ -249,7 +323,7 @@ internal sealed class ConvPlan
         p.Use();
         gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
         gl.Uniform2(p.Uniform("u_out_size"), output.W, output.H);
-        gl.Uniform2(p.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+        gl.Uniform2(p.Uniform("u_pad"), _pad is null ? _geometry.X.PadBefore : 0, _pad is null ? _geometry.Y.PadBefore : 0);
         gl.Uniform2(p.Uniform("u_step_y"), _options.StrideY, _options.DilationY);
         gl.Uniform2(p.Uniform("u_group"), _group.CinG, _group.CoutG);
         foreach (OutputRect r in _rects)
@@ -257,13 +331,16 @@ internal sealed class ConvPlan
             if (r.Rim != rim) continue;
             gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
             gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-            (int row, int rows) = ComputeOp.FlatGroups((r.Width + BlockX - 1) / BlockX * ((r.Height + _blockY - 1) / _blockY), 64);
+            int blocks = (r.Width + BlockX - 1) / BlockX * ((r.Height + _blockY - 1) / _blockY);
+            (int row, int rows) = ComputeOp.FlatGroups(_flatZ ? blocks * _zGroups : blocks, 64);
             gl.Uniform1(p.Uniform("u_row"), row);
-            p.DispatchCovering(row, rows, _zGroups);
+            if (_flatZ) gl.Uniform1(p.Uniform("u_z_count"), _zGroups);
+            p.DispatchCovering(row, rows, _flatZ ? 1 : _zGroups);
         }
     }
 }
 
 /// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).
-/// For <see cref="GpuSeparableConv"/>, Fast is the two conv2d_depthwise passes and Fused the one separable_fast pass.</summary>
-internal enum ConvPath { Auto, Direct, Fast, Fused }
+/// For <see cref="GpuSeparableConv"/>, Fast is the two conv2d_depthwise passes and Fused the one separable_fast pass.
+/// FastRim: a fast variant with the interior/rim split where Auto and Fast would read a padded copy (dense layers).</summary>
+internal enum ConvPath { Auto, Direct, Fast, Fused, FastRim }

@@ -5,10 +5,11 @@ using Silk.NET.OpenGL;
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="Elementwise.Add"/> (shaders/add.comp): a + b with NumPy broadcasting over up
-/// to 4 dimensions. GPU tensors are (C, H, W) storage; the logical shapes are passed alongside.</summary>
+/// to 4 dimensions. GPU tensors are (C, H, W) storage; the logical shapes are passed alongside. Equal shapes (a residual
+/// add) take add.comp's SAME_SHAPE program: inputs through texel views, 4 values per invocation where the count allows.</summary>
 public sealed class GpuAdd(GlContext context) : IDisposable
 {
-    private GlProgram? _program;
+    private GlProgram? _program, _same, _same4;
     private GpuTensor? _scratchA, _scratchB, _scratchOut;
 
     /// <summary>Writes a + b into <paramref name="output"/> (resized to hold the broadcast shape, stored as
@@ -24,10 +25,26 @@ public sealed class GpuAdd(GlContext context) : IDisposable
         (int c, int h, int w) = storage ?? (1, 1, n);
         if ((long)c * h * w != n) throw new ArgumentException($"storage ({c}, {h}, {w}) does not hold {n} values");
         output.Resize(c, h, w);
+        GL gl = context.Gl;
+        if (aShape.AsSpan().SequenceEqual(bShape) && n > 0 && n <= ComputeOp.MaxTexelViewFloats(gl))
+        {
+            bool vec4 = n % 4 == 0;
+            GlProgram same = vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1))
+                : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0));
+            ComputeOp.BeforeTexelReads(gl);
+            a.Buffer.BindTexelView(0, vec4);
+            b.Buffer.BindTexelView(1, vec4);
+            output.Buffer.Bind(3);
+            same.Use();
+            int count = vec4 ? n / 4 : n;
+            gl.Uniform1(same.Uniform("u_count"), count);
+            same.DispatchFlat(count);
+            ComputeOp.Barrier(gl);
+            return shape;
+        }
         int[] dims = Pad4(shape);
         int[] sa = Strides4(aShape, dims), sb = Strides4(bShape, dims);
         _program ??= context.Shaders.Compute("add.comp");
-        GL gl = context.Gl;
         GlProgram p = _program;
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), n);

@@ -24,6 +24,7 @@ public sealed class GpuConv2D : IGpuConv
     private float[] _biasData = [];
     private ConvPlan? _plan;
     private ScratchTensors? _scratch;
+    private GpuTensor? _padded;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -94,7 +95,11 @@ public sealed class GpuConv2D : IGpuConv
         if (_plan is null || !_plan.Fits(input))
             _plan = ConvPlan.Create(_context, input, WeightShape, _weightData, _hasBias ? _biasData : null, _options, _params, Choice);
         if (_plan.Direct) RunDirect(input, output);
-        else _plan.Run(input, output, _params);
+        else
+        {
+            if (_plan.PadsInput) _padded ??= new GpuTensor(_context, label: "conv2d padded input");
+            _plan.Run(input, output, _params, _padded);
+        }
     }
 
     private void RunDirect(GpuTensor input, GpuTensor output)
@@ -131,5 +136,6 @@ public sealed class GpuConv2D : IGpuConv
         _bias.Dispose();
         _params.Dispose();
         _scratch?.Dispose();
+        _padded?.Dispose();
     }
 }

@@ -1,0 +1,40 @@
+#version 430
+// The padded copy a fast dense conv plan reads instead of its input (ConvPlan, "padded copy"): every channel of the (C, H, W)
+// input written into a (C, HP, WP) tensor at offset (u_pad.x, u_pad.y), every other element mapped through the border
+// (border.glsl: border_index / border_inside, the same mapping as Borders.Map; 0 outside a zero border). The conv then
+// runs as one interior dispatch with no border code and rgba32f loads: the border is applied once per padded element
+// instead of once per tap, and no rim dispatches run (on llvmpipe a rim strip's scalar loads cost about twice the
+// interior's vec4 loads, and ResNet's 7x7 and 14x14 maps are mostly rim). Defines: BORDER.
+
+#include "include/border.glsl"
+
+// One invocation per 4 consecutive elements of a row (WP is a multiple of 4), (x / 4, y, channel) straight from the
+// invocation id: no integer division (llvmpipe has no vector divide; four per element made the copy cost as much as a
+// 64->64 layer), and one vec4 store per invocation (a storage write with a per-lane address is a scalar loop over the
+// lanes on llvmpipe, whatever its width).
+layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+
+layout(binding = 0) uniform samplerBuffer u_input; // (C, H, W) as r32f texels
+layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
+
+uniform ivec2 u_in_size;  // (W, H)
+uniform ivec2 u_out_size; // (WP, HP)
+uniform ivec2 u_pad;      // (left, top): where input (0, 0) lands
+
+void main()
+{
+    ivec3 p = ivec3(gl_GlobalInvocationID);
+    bool inside = p.x < u_out_size.x / 4 && p.y < u_out_size.y;
+    int sy = p.y - u_pad.y;
+    int row = (p.z * u_in_size.y + border_index(sy, u_in_size.y)) * u_in_size.x;
+    vec4 v;
+    for (int e = 0; e < 4; e++)
+    {
+        int sx = 4 * p.x + e - u_pad.x;
+        v[e] = texelFetch(u_input, row + border_index(sx, u_in_size.x)).r;
+#if BORDER == BORDER_ZERO
+        v[e] = border_inside(sx, u_in_size.x) && border_inside(sy, u_in_size.y) ? v[e] : 0.0;
+#endif
+    }
+    if (inside) out_data[(p.z * u_out_size.y + p.y) * (u_out_size.x / 4) + p.x] = v;
+}
