@@ -69,6 +69,11 @@ internal sealed class LiveApp : IDisposable
         _reload = new HotReload(_context, _presenter, _pipelines, _state, _messages);
         _script = new ScriptedOutput(options, _gl, window, _messages);
         _stages = new FrameStages(_gl, options.Stats);
+        if (options.Stats)
+        {
+            _pipelines.Stages = _stages;
+            _views.Stages = _stages;
+        }
         if (options.Soak is not null) _soak = new SoakRun(options.Soak, _context, _pipelines, _reload, OnKey, ClickMiddle);
         if (_presenter.Error is not null) _messages.SetShaderError(_presenter.Error);
 
@@ -120,7 +125,11 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 _script.Finish(Pipeline, _state, _probe, _panels.Layout, View.OutputRect, _stats, ShownError());
-                if (_stages.Enabled) Console.WriteLine(_stages.Line());
+                if (_stages.Enabled)
+                {
+                    Console.WriteLine(_stages.Line());
+                    Console.WriteLine(_stages.PartsLine());
+                }
                 return _soak is null || _soak.Finish(_frames + 1) ? 0 : 1;
             }
             _window.SwapBuffers();
@@ -155,10 +164,13 @@ internal sealed class LiveApp : IDisposable
     /// reused buffer; the texture is re-created only when the size changes).</summary>
     private bool UploadSource(double t)
     {
+        _stages.BeginParts();
         byte[]? frame = _source.TakeFrame(t);
+        _stages.Part("source-frame");
         if (frame is null) return false;
         if (_source.Width != _sourceImage.Width || _source.Height != _sourceImage.Height) _state.HudDirty = true;
         _sourceImage.Upload(frame, _source.Width, _source.Height);
+        _stages.Part("source-upload");
         _haveFrame = true;
         return true;
     }
@@ -181,8 +193,14 @@ internal sealed class LiveApp : IDisposable
         }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         _stages.Mark(2);
-        if (_state.HudDirty) RedrawHud(fw, fh);
+        _stages.BeginParts();
+        if (_state.HudDirty)
+        {
+            RedrawHud(fw, fh);
+            _stages.Part("hud-redraw");
+        }
         _presenter.DrawTexture(_panels.Hud.Texture, new PixelRect(0, 0, fw, fh), blend: true);
+        _stages.Part("hud-draw");
         _stages.Mark(3);
     }
 

@@ -22,6 +22,9 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     /// <summary>The filters view's kernel images (one strip, re-uploaded when the weights change).</summary>
     public GpuImage Kernels { get; } = new(presenter.Context, 1, 1, "filter kernels");
 
+    /// <summary>--stats: views time their parts (ranges, colouring, drawing) into these stages' parts line.</summary>
+    public FrameStages? Stages { get; set; }
+
     /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
     public bool HaveFrame { get; set; }
 
@@ -40,6 +43,7 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     /// <see cref="OutRanges"/>, for the shown channels only).</summary>
     public void DrawMap(GpuTensor output, int channel, PixelRect r)
     {
+        Stages?.BeginParts();
         if (output.C == 3)
         {
             OutRanges.Compute(output);
@@ -48,10 +52,13 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
         else
         {
             OutRanges.Compute(output, channel, 1);
+            Stages?.Part("ranges");
             ToImage.ColorMap = output.C == 1 ? ColorMap.Gray : ColorMap.Heat;
             ToImage.Run(output, channel, OutRanges);
         }
+        Stages?.Part("to-image");
         Presenter.DrawTexture(ToImage.Image.Handle, r);
+        Stages?.Part("draw-map");
     }
 
     public void Dispose()
