@@ -1,35 +1,52 @@
 #version 430 core
 #include "../present/colormap.glsl"
 #include "../present/ranges.glsl"
-// Feature maps of a (C, H, W) float32 tensor straight from its storage buffer, every map normalised by its own
-// min/max (the output view's single image goes through the Gpu project's TensorToImage instead):
-//   uMode 1: channel uChannel alone, through the colour map (a map enlarged from the grid);
-//   uMode 2: the grid: channel = cell index (uCols x uRows cells, row-major), each normalised and coloured.
-// Min/max come from present/minmax.comp (Gpu/Present/ChannelRanges): each channel's ordered (min, max).
-layout(std430, binding = 0) readonly buffer TensorData { float data[]; };
-layout(std430, binding = 1) readonly buffer TensorRange { uvec2 range_bits[]; };
+// Feature maps of a (C, H, W) float32 tensor, drawn straight from its buffer (no intermediate image), each normalised
+// by its channel's min/max and coloured by colormap.glsl's map uMap (0 gray, 1 heat, 2 diverging, 3 viridis):
+//   uMode 1: channel uChannel alone (the output view's map, a map enlarged from the grid, a filters-view cell);
+//   uMode 2: the grid: channel = cell index (uCols x uRows cells, row-major), each normalised and coloured;
+//   uMode 3: channels uChannel, +1, +2 as red, green, blue, sharing one range (the union of their three).
+// Min/max come from present/minmax.comp (Gpu/Present/ChannelRanges): each channel's ordered (min, max). Values are
+// point-sampled: pixel (u, v) shows map pixel (floor(u W), floor(v H)).
+// Both buffers are read through texel views (a vector gather on llvmpipe, where a storage-block load with a per-pixel
+// address is a scalar loop per lane: the grid cost 60-80 ms a frame that way). The tensor's values as r32f texels
+// (unit 1), the ranges as rg32ui texels (unit 2).
+layout(binding = 1) uniform samplerBuffer uData;
+layout(binding = 2) uniform usamplerBuffer uRanges;
 uniform int uC, uH, uW;
-uniform int uMode, uChannel, uCols, uRows;
+uniform int uMode, uChannel, uCols, uRows, uMap;
+uniform float uEmpty; // the colour-map position of a constant map (max == min)
 in vec2 vUv;
 out vec4 fragColor;
 
-float at(int c, vec2 uv)
+int texel(vec2 uv)
 {
     int x = clamp(int(uv.x * float(uW)), 0, uW - 1);
     int y = clamp(int(uv.y * float(uH)), 0, uH - 1);
-    return data[(c * uH + y) * uW + x];
+    return y * uW + x;
 }
 
-float normalised(int c, float v)
+float normalised(int c, int i, float empty)
 {
-    return normalise(v, decode_range(range_bits[c]), 0.5);
+    return normalise(texelFetch(uData, c * uH * uW + i).r, decode_range(texelFetch(uRanges, c).xy), empty);
 }
 
 void main()
 {
     if (uMode == 1)
     {
-        fragColor = vec4(colour_map(3, normalised(uChannel, at(uChannel, vUv))), 1.0);
+        fragColor = vec4(colour_map(uMap, normalised(uChannel, texel(vUv), uEmpty)), 1.0);
+        return;
+    }
+    if (uMode == 3)
+    {
+        uvec2 r = texelFetch(uRanges, uChannel).xy, g = texelFetch(uRanges, uChannel + 1).xy, b = texelFetch(uRanges, uChannel + 2).xy;
+        vec2 range = decode_range(uvec2(min(r.x, min(g.x, b.x)), max(r.y, max(g.y, b.y))));
+        int i = texel(vUv), plane = uH * uW;
+        vec3 rgb = vec3(normalise(texelFetch(uData, uChannel * plane + i).r, range, uEmpty),
+                        normalise(texelFetch(uData, (uChannel + 1) * plane + i).r, range, uEmpty),
+                        normalise(texelFetch(uData, (uChannel + 2) * plane + i).r, range, uEmpty));
+        fragColor = vec4(rgb, 1.0);
         return;
     }
     vec2 cell = vUv * vec2(uCols, uRows);
@@ -43,5 +60,5 @@ void main()
         fragColor = vec4(0.08, 0.08, 0.1, 1.0);
         return;
     }
-    fragColor = vec4(colour_map(3, normalised(c, at(c, inCell))), 1.0);
+    fragColor = vec4(colour_map(uMap, normalised(c, texel(inCell), uEmpty)), 1.0);
 }

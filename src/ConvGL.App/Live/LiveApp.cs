@@ -25,7 +25,6 @@ internal sealed class LiveApp : IDisposable
     private readonly HudPanels _panels;
     private readonly Probe _probe;
     private readonly GpuImage _sourceImage;
-    private readonly TensorToImage _toImage;
     private readonly ViewState _state;
     private readonly LiveMessages _messages;
     private readonly LivePipelines _pipelines;
@@ -61,10 +60,9 @@ internal sealed class LiveApp : IDisposable
         _panels = new HudPanels(_context);
         _probe = new Probe(_gl);
         _sourceImage = new GpuImage(_context, 1, 1, "source frame");
-        _toImage = new TensorToImage(_context);
         _source = source;
         _pipelines = new LivePipelines(_context, window, _state, _messages, options);
-        _views = new ViewContext(_presenter, _toImage, _sourceImage, _pipelines, _state);
+        _views = new ViewContext(_presenter, _sourceImage, _pipelines, _state);
         _viewObjects = ViewCatalog.CreateAll(_views);
         _reload = new HotReload(_context, _presenter, _pipelines, _state, _messages);
         _script = new ScriptedOutput(options, _gl, window, _messages);
@@ -199,7 +197,7 @@ internal sealed class LiveApp : IDisposable
             RedrawHud(fw, fh);
             _stages.Part("hud-redraw");
         }
-        _presenter.DrawTexture(_panels.Hud.Texture, new PixelRect(0, 0, fw, fh), blend: true);
+        _presenter.DrawOverlay(_panels.Hud.Texture, _panels.Hud.Drawn);
         _stages.Part("hud-draw");
         _stages.Mark(3);
     }
@@ -370,7 +368,6 @@ internal sealed class LiveApp : IDisposable
         _presenter.Dispose();
         _panels.Dispose();
         _sourceImage.Dispose();
-        _toImage.Dispose();
         _context.Dispose();
     }
 }
