@@ -1,11 +1,15 @@
 #version 430 core
 #include "../present/colormap.glsl"
 #include "../present/ranges.glsl"
-// Feature maps of a (C, H, W) float32 tensor, drawn straight from its buffer (no intermediate image), each normalised
-// by its channel's min/max and coloured by colormap.glsl's map uMap (0 gray, 1 heat, 2 diverging, 3 viridis):
-//   uMode 1: channel uChannel alone (the output view's map, a map enlarged from the grid, a filters-view cell);
-//   uMode 2: the grid: channel = cell index (uCols x uRows cells, row-major), each normalised and coloured;
-//   uMode 3: channels uChannel, +1, +2 as red, green, blue, sharing one range (the union of their three).
+// Feature maps of a (C, H, W) float32 tensor straight from its buffer (no intermediate image), every map normalised by
+// its own min/max and coloured by colormap.glsl's map COLORMAP (0 gray, 1 heat, 2 diverging, 3 viridis):
+//   MODE 1: channel uChannel alone (the output view's map, a map enlarged from the grid, a filters-view cell);
+//   MODE 2: the grid: channel = cell index (uCols x uRows cells, row-major), each normalised and coloured;
+//   MODE 3: channels uChannel..+2 as red, green, blue, sharing one range (the union of theirs; no colour map).
+// A constant map (max == min) shows position uEmpty. Values are point-sampled: pixel (u, v) shows map pixel
+// (floor(u W), floor(v H)).
+// Mode and colour map are defines: llvmpipe runs every side of a branch, uniform or not (a uniform mode and map cost
+// the output view 48 ms a frame where a textured image of the map cost 30, and the specialised shader less).
 // Min/max come from present/minmax.comp (Gpu/Present/ChannelRanges): each channel's ordered (min, max). Values are
 // point-sampled: pixel (u, v) shows map pixel (floor(u W), floor(v H)).
 // Both buffers are read through texel views (a vector gather on llvmpipe, where a storage-block load with a per-pixel
@@ -14,8 +18,8 @@
 layout(binding = 1) uniform samplerBuffer uData;
 layout(binding = 2) uniform usamplerBuffer uRanges;
 uniform int uC, uH, uW;
-uniform int uMode, uChannel, uCols, uRows, uMap;
-uniform float uEmpty; // the colour-map position of a constant map (max == min)
+uniform int uChannel, uCols, uRows;
+uniform float uEmpty;
 in vec2 vUv;
 out vec4 fragColor;
 
@@ -26,29 +30,16 @@ int texel(vec2 uv)
     return y * uW + x;
 }
 
-float normalised(int c, int i, float empty)
+float normalised(int c, int i)
 {
-    return normalise(texelFetch(uData, c * uH * uW + i).r, decode_range(texelFetch(uRanges, c).xy), empty);
+    return normalise(texelFetch(uData, c * uH * uW + i).r, decode_range(texelFetch(uRanges, c).xy), uEmpty);
 }
 
 void main()
 {
-    if (uMode == 1)
-    {
-        fragColor = vec4(colour_map(uMap, normalised(uChannel, texel(vUv), uEmpty)), 1.0);
-        return;
-    }
-    if (uMode == 3)
-    {
-        uvec2 r = texelFetch(uRanges, uChannel).xy, g = texelFetch(uRanges, uChannel + 1).xy, b = texelFetch(uRanges, uChannel + 2).xy;
-        vec2 range = decode_range(uvec2(min(r.x, min(g.x, b.x)), max(r.y, max(g.y, b.y))));
-        int i = texel(vUv), plane = uH * uW;
-        vec3 rgb = vec3(normalise(texelFetch(uData, uChannel * plane + i).r, range, uEmpty),
-                        normalise(texelFetch(uData, (uChannel + 1) * plane + i).r, range, uEmpty),
-                        normalise(texelFetch(uData, (uChannel + 2) * plane + i).r, range, uEmpty));
-        fragColor = vec4(rgb, 1.0);
-        return;
-    }
+#if MODE == 1
+    fragColor = vec4(colour_map(COLORMAP, normalised(uChannel, texel(vUv))), 1.0);
+#elif MODE == 2
     vec2 cell = vUv * vec2(uCols, uRows);
     ivec2 index = ivec2(floor(cell));
     vec2 inCell = fract(cell);
@@ -60,5 +51,15 @@ void main()
         fragColor = vec4(0.08, 0.08, 0.1, 1.0);
         return;
     }
-    fragColor = vec4(colour_map(uMap, normalised(c, texel(inCell), uEmpty)), 1.0);
+    fragColor = vec4(colour_map(COLORMAP, normalised(c, texel(inCell))), 1.0);
+#elif MODE == 3
+    uvec2 r = texelFetch(uRanges, uChannel).xy, g = texelFetch(uRanges, uChannel + 1).xy, b = texelFetch(uRanges, uChannel + 2).xy;
+    vec2 range = decode_range(uvec2(min(r.x, min(g.x, b.x)), max(r.y, max(g.y, b.y))));
+    int i = texel(vUv), plane = uH * uW;
+    fragColor = vec4(normalise(texelFetch(uData, uChannel * plane + i).r, range, uEmpty),
+                     normalise(texelFetch(uData, (uChannel + 1) * plane + i).r, range, uEmpty),
+                     normalise(texelFetch(uData, (uChannel + 2) * plane + i).r, range, uEmpty), 1.0);
+#else
+#error MODE must be 1, 2 or 3
+#endif
 }

@@ -38,15 +38,15 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
 
     /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
     /// through the heat map; each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
-    /// the shown channels only), drawn by the fragment shader straight from the tensor's buffer (no intermediate
-    /// image: one pass over the shown pixels).</summary>
+    /// the shown channels only) and drawn by tensor.frag straight from the tensor's buffer. One pass over the shown
+    /// pixels: on llvmpipe the former image of the map (TensorToImage) plus a textured rectangle cost 2-3x as much.</summary>
     public void DrawMap(GpuTensor output, int channel, PixelRect r)
     {
         Stages?.BeginParts();
         if (output.C == 3) OutRanges.Compute(output);
         else OutRanges.Compute(output, channel, 1);
         Stages?.Part("ranges");
-        if (output.C == 3) Presenter.DrawTensor(output, OutRanges, r, 3, 0, empty: 0);
+        if (output.C == 3) Presenter.DrawTensor(output, OutRanges, r, 3, empty: 0);
         else Presenter.DrawTensor(output, OutRanges, r, 1, channel, map: output.C == 1 ? ColorMap.Gray : ColorMap.Heat, empty: 0);
         Stages?.Part("draw-map");
     }
