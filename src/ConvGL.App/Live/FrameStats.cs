@@ -62,8 +62,8 @@ internal sealed class FrameStages(GL gl, bool enabled)
 
     private readonly double[] _ms = new double[Names.Length];
     // Parts of a stage (--stats' second line): names in first-seen order, summed like the stages.
-    private readonly List<string> _partNames = [];
-    private readonly List<double> _partMs = [];
+    private readonly List<string> _partNames = new(32);
+    private readonly List<double> _partMs = new(32);
     private long _start, _last, _partLast;
     private bool _counting;
 
@@ -106,17 +106,15 @@ internal sealed class FrameStages(GL gl, bool enabled)
         if (!enabled) return;
         gl.Finish();
         long now = Stopwatch.GetTimestamp();
-        if (_counting)
+        // Names are recorded from the first (warm-up) frame on, summed only when counting: a steady frame adds none.
+        int i = _partNames.IndexOf(name);
+        if (i < 0)
         {
-            int i = _partNames.IndexOf(name);
-            if (i < 0)
-            {
-                _partNames.Add(name);
-                _partMs.Add(0);
-                i = _partNames.Count - 1;
-            }
-            _partMs[i] += Stopwatch.GetElapsedTime(_partLast, now).TotalMilliseconds;
+            _partNames.Add(name);
+            _partMs.Add(0);
+            i = _partNames.Count - 1;
         }
+        if (_counting) _partMs[i] += Stopwatch.GetElapsedTime(_partLast, now).TotalMilliseconds;
         _partLast = now;
     }
 

@@ -163,8 +163,11 @@ internal sealed class Presenter : IDisposable
         _gl.Disable(EnableCap.Blend);
     }
 
-    private GlProgram? TensorProgram(int mode, ColorMap map) =>
-        _tensor[mode - 1, (int)map] ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/tensor.frag", ("MODE", mode), ("COLORMAP", (int)map)));
+    // Split in two: a lambda capturing the parameters would allocate its closure on every call, compiled or not.
+    private GlProgram? TensorProgram(int mode, ColorMap map) => _tensor[mode - 1, (int)map] ?? LoadTensorProgram(mode, map);
+
+    private GlProgram? LoadTensorProgram(int mode, ColorMap map) =>
+        _tensor[mode - 1, (int)map] = Load(() => _context.Shaders.Graphics("app/quad.vert", "app/tensor.frag", ("MODE", mode), ("COLORMAP", (int)map)));
 
     /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel; 3: channels <paramref name="channel"/>..+2
     /// as RGB sharing one range. <paramref name="ranges"/> holds the drawn channels' ranges, computed for

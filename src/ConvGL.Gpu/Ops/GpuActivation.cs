@@ -14,6 +14,9 @@ public sealed class GpuActivation : IDisposable
     /// <summary>rgba32f texels (4 values each) one invocation of activation_fast.comp's body reads.</summary>
     private const int TexelsPerInvocation = 4;
 
+    // Made once: a string built per run would be an allocation per frame.
+    private static readonly string FastVariant = $"activation_fast: {4 * TexelsPerInvocation} values/invocation";
+
     private readonly GlContext _context;
     private ActivationKind _kind;
     // [0] activation.comp, [1] the fast body (VEC 4), [2] the fast tail (VEC 1): fetched once per kind.
@@ -66,7 +69,7 @@ public sealed class GpuActivation : IDisposable
             ComputeOp.Barrier(gl);
             return;
         }
-        Variant = $"activation_fast: {4 * TexelsPerInvocation} values/invocation";
+        Variant = FastVariant;
         ComputeOp.BeforeTexelReads(gl);
         output.Buffer.Bind(3);
         int texels = n / 4;

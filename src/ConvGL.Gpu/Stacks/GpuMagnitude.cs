@@ -13,6 +13,9 @@ public sealed class GpuMagnitude(GlContext context)
     /// <summary>Texels (of 4 or 1 values) one invocation of magnitude_fast.comp computes.</summary>
     private const int PerInvocation = 4;
 
+    // Made once: a string built per run would be an allocation per frame.
+    private static readonly string[] FastVariants = [$"magnitude_fast: {PerInvocation} values/invocation", $"magnitude_fast: {4 * PerInvocation} values/invocation"];
+
     // [0] magnitude.comp, [1] fast with VEC 4, [2] fast with VEC 1.
     private readonly GlProgram?[] _programs = new GlProgram?[3];
 
@@ -47,7 +50,7 @@ public sealed class GpuMagnitude(GlContext context)
         }
         int vec = plane % 4 == 0 ? 4 : 1;
         GlProgram p = _programs[vec == 4 ? 1 : 2] ??= context.Shaders.Compute("magnitude_fast.comp", ("VEC", vec), ("NV", PerInvocation));
-        Variant = $"magnitude_fast: {vec * PerInvocation} values/invocation";
+        Variant = vec == 4 ? FastVariants[1] : FastVariants[0];
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform1(p.Uniform("u_plane"), plane / vec);
