@@ -1,19 +1,37 @@
 #version 430
-// Per-channel min and max of channels [u_first, u_first + gl_NumWorkGroups.z) of a (C, u_plane) tensor, for display
+// Per-channel min and max of channels [u_first, u_first + gl_NumWorkGroups.z) of a (C, H*W) tensor, for display
 // normalisation: the one min/max pass every view and TensorToImage share. Workgroup (g, 0, z) reduces a
 // grid-strided share of channel u_first + z in shared memory, then one invocation folds it into that channel's
 // Range entry with atomicMin/atomicMax on order-preserving uints. NaNs are ignored. The CPU seeds the entries with
 // (0xFFFFFFFF, 0) -- "nothing seen" -- first (glClearBufferSubData).
+// The tensor is read through a texel view of its buffer (a vector gather on llvmpipe, where a storage-block load with
+// a per-invocation address is a scalar loop): VEC 4 reads rgba32f texels (planes of a multiple of 4 values, so no texel
+// straddles two channels), VEC 1 r32f texels.
 
 #include "../include/ordered_float.glsl"
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
+#if VEC == 4
+#define T vec4
+#define FETCH(i) texelFetch(u_input, i)
+#define LOWEST(v) min(min(v.x, v.y), min(v.z, v.w))
+#define HIGHEST(v) max(max(v.x, v.y), max(v.z, v.w))
+#elif VEC == 1
+#define T float
+#define FETCH(i) texelFetch(u_input, i).r
+#define LOWEST(v) v
+#define HIGHEST(v) v
+#else
+#error VEC must be 4 or 1
+#endif
+
+// (C, H, W) row-major as VEC-wide texels.
+layout(binding = 0) uniform samplerBuffer u_input;
 // Entry c: channel c's (ordered min, ordered max).
 layout(std430, binding = 1) buffer Range { uvec2 range_bits[]; };
 
-uniform int u_plane;
+uniform int u_plane; // H * W / VEC: texels per channel
 uniform int u_first;
 
 shared float s_min[256];
@@ -30,10 +48,10 @@ void main()
     int stride = int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
     for (int i = int(gl_GlobalInvocationID.x); i < u_plane; i += stride)
     {
-        float v = in_data[base + i];
-        if (isnan(v)) continue;
-        lo = min(lo, v);
-        hi = max(hi, v);
+        // NaNs are replaced by a value that changes neither end (a select, not a branch).
+        T v = FETCH(base + i);
+        lo = min(lo, LOWEST(mix(v, T(3.402823466e+38), isnan(v))));
+        hi = max(hi, HIGHEST(mix(v, T(-3.402823466e+38), isnan(v))));
     }
     s_min[lid] = lo;
     s_max[lid] = hi;

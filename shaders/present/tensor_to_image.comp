@@ -5,14 +5,17 @@
 // The range is u_range when u_given is set (the CPU's), else the shown channels' entries of the Range buffer
 // (present/minmax.comp), three channels sharing one range.
 // Tensor (y, x) becomes texel (x, y): row 0 is the image's top row.
+// The values are read through an r32f texel view of the tensor's buffer (a vector gather on llvmpipe, where a
+// storage-block load with a per-invocation address is a scalar loop), and the range before any control flow (a
+// uniform address, loaded once for all lanes); no early return: the load is clamped and the store predicated.
 
 #include "colormap.glsl"
 #include "ranges.glsl"
 
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
-// (C, H, W) row-major.
-layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
+// (C, H, W) row-major as r32f texels.
+layout(binding = 0) uniform samplerBuffer u_input;
 layout(std430, binding = 1) readonly buffer Range { uvec2 range_bits[]; };
 layout(rgba8, binding = 0) writeonly uniform image2D u_image;
 
@@ -23,24 +26,24 @@ uniform vec2 u_range;
 
 float value(int c, int i, vec2 range)
 {
-    return normalise(in_data[c * u_shape.y * u_shape.z + i], range, 0.0);
+    return normalise(texelFetch(u_input, c * u_shape.y * u_shape.z + i).r, range, 0.0);
 }
 
 void main()
 {
-    ivec2 p = ivec2(gl_GlobalInvocationID.xy);
-    if (p.x >= u_shape.z || p.y >= u_shape.y) return;
     uvec2 bits = range_bits[u_channels.x];
 #if RGB
     uvec2 g = range_bits[u_channels.y], b = range_bits[u_channels.z];
     bits = uvec2(min(bits.x, min(g.x, b.x)), max(bits.y, max(g.y, b.y)));
 #endif
     vec2 range = u_given != 0 ? u_range : decode_range(bits);
-    int i = p.y * u_shape.z + p.x;
+    ivec2 p = ivec2(gl_GlobalInvocationID.xy);
+    bool inside = p.x < u_shape.z && p.y < u_shape.y;
+    int i = min(p.y, u_shape.y - 1) * u_shape.z + min(p.x, u_shape.z - 1);
 #if RGB
     vec3 rgb = vec3(value(u_channels.x, i, range), value(u_channels.y, i, range), value(u_channels.z, i, range));
 #else
     vec3 rgb = colour_map(COLORMAP, value(u_channels.x, i, range));
 #endif
-    imageStore(u_image, p, vec4(rgb, 1.0));
+    if (inside) imageStore(u_image, p, vec4(rgb, 1.0));
 }

@@ -26,6 +26,11 @@ public sealed class GpuTensor : IDisposable
     internal GlBuffer Buffer => _buffer;
     public uint Handle => _buffer.Handle;
 
+    /// <summary>Binds the tensor's values to texture unit <paramref name="unit"/> as a GLSL <c>samplerBuffer</c>: r32f
+    /// texels, or rgba32f (values 4t..4t+3 as texel t) with <paramref name="vec4"/>. The same memory, no copy; on
+    /// llvmpipe a texelFetch is a vector gather where a storage-block load is a scalar loop per lane.</summary>
+    public void BindTexelView(uint unit, bool vec4 = false) => _buffer.BindTexelView(unit, vec4);
+
     public GpuTensor(GlContext context, int c = 1, int h = 1, int w = 1, string label = "tensor")
     {
         // Unchecked, 65536 x 65536 x 2 wrapped to 0 and made a 1-float buffer that claimed a 2^33-value shape:

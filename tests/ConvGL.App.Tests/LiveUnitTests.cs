@@ -87,6 +87,32 @@ public sealed class LiveUnitTests
         Assert.Equal(0, r.Y, 3);
     }
 
+    [Theory]
+    [InlineData(640, 360)]
+    [InlineData(512, 512)]
+    [InlineData(1280, 720)]
+    [InlineData(320, 180)]
+    public void Scene_BottomLabel_EndsInsideThePicture(int w, int h)
+    {
+        // The label is (255, 255, 210): the only blue above 150 in the bottom rows (the gradient there has blue <= 110,
+        // the star 90). Its pixels must exist, and none may touch the last 1.5% of the columns (it used to run off the
+        // edge as "...symmetric wra": hinting rounds a monospace advance to whole pixels, so scaling the font by the
+        // measured overshoot did not make it narrower).
+        using var scene = new SceneSource(w, h, synchronous: true);
+        byte[] rgba = new byte[w * h * 4];
+        scene.Render(0, rgba);
+        int inside = 0, edge = 0;
+        for (int y = (int)(0.9 * h); y < h; y++)
+            for (int x = (int)(0.36 * w); x < w; x++)
+                if (rgba[4 * (y * w + x) + 2] > 150)
+                {
+                    if (x >= 0.985 * w) edge++;
+                    else inside++;
+                }
+        Assert.True(inside > 100, $"{w}x{h}: the label drew {inside} pixels");
+        Assert.True(edge == 0, $"{w}x{h}: {edge} label pixels within 1.5% of the right edge");
+    }
+
     [Fact]
     public void Scene_IsAPureFunctionOfTime()
     {

@@ -27,6 +27,34 @@ public sealed class ChannelRangesTests(GlFixture fixture)
     }
 
     [Fact]
+    public void EveryWidthAndHeight_BothTexelWidths_NaNsIgnored_MatchTheCpuRange()
+    {
+        // Planes of a multiple of 4 values are read as rgba32f texels, others as r32f: widths x heights of the blocking
+        // sweep give both, with a NaN and a spike in every channel (the NaN inside a 4-value texel).
+        GlContext ctx = fixture.Context;
+        using var ranges = new ChannelRanges(ctx);
+        using var gt = new GpuTensor(ctx);
+        foreach (int w in new[] { 1, 7, 8, 9, 31, 33, 257 })
+            foreach (int h in new[] { 1, 5, 17 })
+            {
+                int c = 1 + (w + h) % 17, plane = h * w;
+                Tensor t = Parity.Random(new Random(w * 31 + h), c, h, w);
+                for (int k = 0; k < c; k++)
+                {
+                    t.Data[k * plane + (k * 7) % plane] = k % 2 == 0 ? 9f + k : -9f - k;
+                    if (plane > 1) t.Data[k * plane + (k * 7 + 1) % plane] = float.NaN;
+                }
+                gt.Upload(t);
+                ranges.Compute(gt);
+                for (int k = 0; k < c; k++)
+                {
+                    float[] values = t.Channel(k).Data.Where(v => !float.IsNaN(v)).ToArray();
+                    Assert.True((values.Min(), values.Max()) == ranges.Read(k), $"({c}, {h}, {w}) channel {k}: CPU ({values.Min()}, {values.Max()}), GPU {ranges.Read(k)}");
+                }
+            }
+    }
+
+    [Fact]
     public void ASubsetOfChannels_LeavesTheOtherEntriesAlone_AndNaNsAreIgnored()
     {
         GlContext ctx = fixture.Context;

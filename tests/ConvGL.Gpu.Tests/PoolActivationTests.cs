@@ -135,6 +135,43 @@ public sealed class PoolActivationTests(GlFixture fixture)
         }
     }
 
+    private static readonly int[] s_widths = [1, 7, 8, 9, 31, 33, 257], s_heights = [1, 5, 17];
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void FastActivation_EveryWidthHeightAndChannelCount_MatchesReference(ActivationKind kind)
+    {
+        // activation_fast.comp: 4 values per texel, 4 texels per invocation, the n % 4 tail as its own dispatch. Every
+        // width x height x channels (1..17) of the blocking sweep gives every tail length and invocation remainder.
+        using var act = new GpuActivation(fixture.Context, kind, 0.15f);
+        int cases = 0;
+        foreach (int w in s_widths)
+            foreach (int h in s_heights)
+                for (int c = 1; c <= 17; c++)
+                {
+                    Tensor input = Parity.Random(new Random(w * 1000 + h * 20 + c), 3f, c, h, w);
+                    Tensor actual = act.Apply(input);
+                    Assert.StartsWith("activation_fast", act.Variant, StringComparison.Ordinal);
+                    Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, 0.15f), actual, $"{kind.Name()} in=({c},{h},{w})");
+                    cases++;
+                }
+        Assert.Equal(7 * 3 * 17, cases);
+    }
+
+    [Fact]
+    public void FastAndPlainActivation_Agree_AndZeroIsNotPositive()
+    {
+        // Both shaders pick x only where x > 0: relu(0) = 0, relu(-0) = 0, leaky(-2) = slope * -2.
+        var input = Tensor.Chw(1, 1, 9, [0f, -0f, -2f, 2f, 1e-30f, -1e-30f, 5f, -5f, 0.5f]);
+        using var fast = new GpuActivation(fixture.Context, ActivationKind.LeakyRelu, 0.25f);
+        using var plain = new GpuActivation(fixture.Context, ActivationKind.LeakyRelu, 0.25f) { Choice = ConvPath.Direct };
+        float[] f = fast.Apply(input).Data, p = plain.Apply(input).Data;
+        Assert.StartsWith("activation_fast", fast.Variant, StringComparison.Ordinal);
+        Assert.StartsWith("activation:", plain.Variant, StringComparison.Ordinal);
+        Assert.Equal(new float[] { 0f, -0f, -0.5f, 2f, 1e-30f, -0.25e-30f, 5f, -1.25f, 0.5f }, f);
+        Assert.Equal(f, p);
+    }
+
     [Fact]
     public void Activation_InPlaceAndOutOfPlace_Agree()
     {

@@ -61,7 +61,10 @@ internal sealed class FrameStages(GL gl, bool enabled)
     public static readonly string[] Names = ["upload", "pipeline", "present", "hud", "swap"];
 
     private readonly double[] _ms = new double[Names.Length];
-    private long _start, _last;
+    // Parts of a stage (--stats' second line): names in first-seen order, summed like the stages.
+    private readonly List<string> _partNames = new(32);
+    private readonly List<double> _partMs = new(32);
+    private long _start, _last, _partLast;
     private bool _counting;
 
     public bool Enabled => enabled;
@@ -87,6 +90,34 @@ internal sealed class FrameStages(GL gl, bool enabled)
         _last = now;
     }
 
+    /// <summary>Starts timing the parts of a stage (glFinish, then the clock): each <see cref="Part"/> after it
+    /// measures from the previous one.</summary>
+    public void BeginParts()
+    {
+        if (!enabled) return;
+        gl.Finish();
+        _partLast = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>The work since <see cref="BeginParts"/> or the previous part is done: it is summed under
+    /// <paramref name="name"/> (a string made once: a steady frame allocates nothing here).</summary>
+    public void Part(string name)
+    {
+        if (!enabled) return;
+        gl.Finish();
+        long now = Stopwatch.GetTimestamp();
+        // Names are recorded from the first (warm-up) frame on, summed only when counting: a steady frame adds none.
+        int i = _partNames.IndexOf(name);
+        if (i < 0)
+        {
+            _partNames.Add(name);
+            _partMs.Add(0);
+            i = _partNames.Count - 1;
+        }
+        if (_counting) _partMs[i] += Stopwatch.GetElapsedTime(_partLast, now).TotalMilliseconds;
+        _partLast = now;
+    }
+
     public void End()
     {
         if (!enabled || !_counting) return;
@@ -104,5 +135,13 @@ internal sealed class FrameStages(GL gl, bool enabled)
         sb.Append(CultureInfo.InvariantCulture, $"stages: frames={Frames} fps={(TotalMs > 0 ? Frames * 1000 / TotalMs : 0):0.0} frame={(Frames == 0 ? 0 : TotalMs / Frames):0.00}");
         for (int i = 0; i < Names.Length; i++) sb.Append(CultureInfo.InvariantCulture, $" {Names[i]}={Mean(i):0.00}");
         return sb.Append(" (ms per frame, glFinish after each stage)").ToString();
+    }
+
+    /// <summary>"parts: to-tensor=T layer 1 conv=C ... (ms per frame)": where the stages' time goes, part by part.</summary>
+    public string PartsLine()
+    {
+        var sb = new StringBuilder("parts:");
+        for (int i = 0; i < _partNames.Count; i++) sb.Append(CultureInfo.InvariantCulture, $" {_partNames[i]}={(Frames == 0 ? 0 : _partMs[i] / Frames):0.00}");
+        return sb.Append(" (ms per frame, glFinish after each part)").ToString();
     }
 }

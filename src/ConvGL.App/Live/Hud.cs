@@ -6,7 +6,8 @@ namespace ConvGL.App.Live;
 
 /// <summary>The text overlay: SkiaSharp draws panels and text into one reused bitmap the size of the window, which is
 /// uploaded to one reused texture only when its content changed (the app redraws it on a state change and a few
-/// times a second for the numbers, never every frame).</summary>
+/// times a second for the numbers, never every frame). Every frame draws only <see cref="Drawn"/>, the rectangles that
+/// hold something: blending the whole window-sized texture cost a software rasteriser more than the picture did.</summary>
 internal sealed unsafe class Hud : IDisposable
 {
     private readonly GlContext _context;
@@ -17,6 +18,7 @@ internal sealed unsafe class Hud : IDisposable
     private SKBitmap? _bitmap;
     private SKCanvas? _canvas;
     private uint _texture;
+    private readonly List<PixelRect> _drawn = [];
 
     public Hud(GlContext context)
     {
@@ -36,6 +38,10 @@ internal sealed unsafe class Hud : IDisposable
     public int Width => _bitmap?.Width ?? 0;
     public int Height => _bitmap?.Height ?? 0;
     public float LineHeight => 15;
+
+    /// <summary>The rectangles drawn since <see cref="Begin"/>, merged until none overlap (a region composited twice
+    /// would darken), in window pixels: all of the texture that is not transparent.</summary>
+    public IReadOnlyList<PixelRect> Drawn => _drawn;
 
     /// <summary>Starts a redraw: (re)creates the bitmap and texture when the window size changed, clears to transparent.</summary>
     public SKCanvas Begin(int width, int height)
@@ -57,6 +63,7 @@ internal sealed unsafe class Hud : IDisposable
             _gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMagFilter, (int)TextureMagFilter.Nearest);
         }
         _canvas!.Clear(SKColors.Transparent);
+        _drawn.Clear();
         return _canvas;
     }
 
@@ -68,6 +75,7 @@ internal sealed unsafe class Hud : IDisposable
         for (int i = 0; i < lines.Count; i++) width = Math.Max(width, _font.MeasureText(lines[i]));
         float height = lines.Count * LineHeight + 8;
         _canvas.DrawRect(x, y, width + 12, height, _panel);
+        Mark(x, y, width + 12, height);
         _text.Color = color ?? new SKColor(235, 235, 235);
         for (int i = 0; i < lines.Count; i++)
             _canvas.DrawText(lines[i], x + 6, y + 4 + (i + 1) * LineHeight - 4, SKTextAlign.Left, boldFirst && i == 0 ? _bold : _font, _text);
@@ -88,8 +96,25 @@ internal sealed unsafe class Hud : IDisposable
         if (_canvas is null) return;
         float w = _font.MeasureText(text);
         _canvas.DrawRect(x, y, w + 6, LineHeight, _panel);
+        Mark(x, y, w + 6, LineHeight);
         _text.Color = SKColors.White;
         _canvas.DrawText(text, x + 3, y + LineHeight - 4, SKTextAlign.Left, _font, _text);
+    }
+
+    // Records a drawn rectangle, a pixel wider on every side for antialiased edges, merged with any it overlaps (and
+    // the merged one again with the rest) so that the list stays disjoint.
+    private void Mark(float x, float y, float width, float height)
+    {
+        float x0 = MathF.Floor(x) - 1, y0 = MathF.Floor(y) - 1, x1 = MathF.Ceiling(x + width) + 1, y1 = MathF.Ceiling(y + height) + 1;
+        for (int i = 0; i < _drawn.Count; i++)
+        {
+            PixelRect r = _drawn[i];
+            if (r.X >= x1 || x0 >= r.X + r.Width || r.Y >= y1 || y0 >= r.Y + r.Height) continue;
+            (x0, y0, x1, y1) = (Math.Min(x0, r.X), Math.Min(y0, r.Y), Math.Max(x1, r.X + r.Width), Math.Max(y1, r.Y + r.Height));
+            _drawn.RemoveAt(i);
+            i = -1;
+        }
+        _drawn.Add(new PixelRect(x0, y0, x1 - x0, y1 - y0));
     }
 
     /// <summary>Uploads the finished bitmap.</summary>

@@ -25,7 +25,6 @@ internal sealed class LiveApp : IDisposable
     private readonly HudPanels _panels;
     private readonly Probe _probe;
     private readonly GpuImage _sourceImage;
-    private readonly TensorToImage _toImage;
     private readonly ViewState _state;
     private readonly LiveMessages _messages;
     private readonly LivePipelines _pipelines;
@@ -61,14 +60,18 @@ internal sealed class LiveApp : IDisposable
         _panels = new HudPanels(_context);
         _probe = new Probe(_gl);
         _sourceImage = new GpuImage(_context, 1, 1, "source frame");
-        _toImage = new TensorToImage(_context);
         _source = source;
         _pipelines = new LivePipelines(_context, window, _state, _messages, options);
-        _views = new ViewContext(_presenter, _toImage, _sourceImage, _pipelines, _state);
+        _views = new ViewContext(_presenter, _sourceImage, _pipelines, _state);
         _viewObjects = ViewCatalog.CreateAll(_views);
         _reload = new HotReload(_context, _presenter, _pipelines, _state, _messages);
         _script = new ScriptedOutput(options, _gl, window, _messages);
         _stages = new FrameStages(_gl, options.Stats);
+        if (options.Stats)
+        {
+            _pipelines.Stages = _stages;
+            _views.Stages = _stages;
+        }
         if (options.Soak is not null) _soak = new SoakRun(options.Soak, _context, _pipelines, _reload, OnKey, ClickMiddle);
         if (_presenter.Error is not null) _messages.SetShaderError(_presenter.Error);
 
@@ -121,7 +124,11 @@ internal sealed class LiveApp : IDisposable
             {
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
                     (View as TheoremView)?.ScriptedLine());
-                if (_stages.Enabled) Console.WriteLine(_stages.Line());
+                if (_stages.Enabled)
+                {
+                    Console.WriteLine(_stages.Line());
+                    Console.WriteLine(_stages.PartsLine());
+                }
                 return _soak is null || _soak.Finish(_frames + 1) ? 0 : 1;
             }
             _window.SwapBuffers();
@@ -156,10 +163,13 @@ internal sealed class LiveApp : IDisposable
     /// reused buffer; the texture is re-created only when the size changes).</summary>
     private bool UploadSource(double t)
     {
+        _stages.BeginParts();
         byte[]? frame = _source.TakeFrame(t);
+        _stages.Part("source-frame");
         if (frame is null) return false;
         if (_source.Width != _sourceImage.Width || _source.Height != _sourceImage.Height) _state.HudDirty = true;
         _sourceImage.Upload(frame, _source.Width, _source.Height);
+        _stages.Part("source-upload");
         _haveFrame = true;
         return true;
     }
@@ -182,8 +192,14 @@ internal sealed class LiveApp : IDisposable
         }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         _stages.Mark(2);
-        if (_state.HudDirty) RedrawHud(fw, fh);
-        _presenter.DrawTexture(_panels.Hud.Texture, new PixelRect(0, 0, fw, fh), blend: true);
+        _stages.BeginParts();
+        if (_state.HudDirty)
+        {
+            RedrawHud(fw, fh);
+            _stages.Part("hud-redraw");
+        }
+        _presenter.DrawOverlay(_panels.Hud.Texture, _panels.Hud.Drawn);
+        _stages.Part("hud-draw");
         _stages.Mark(3);
     }
 
@@ -353,7 +369,6 @@ internal sealed class LiveApp : IDisposable
         _presenter.Dispose();
         _panels.Dispose();
         _sourceImage.Dispose();
-        _toImage.Dispose();
         _context.Dispose();
     }
 }

@@ -30,8 +30,12 @@ internal sealed class LivePipelines : IDisposable
     private readonly GpuTimer _timer;
     private int _filterIndex, _stackIndex;
     private double _softwarePassMs;
+    private Action<int>? _afterLayer;
 
     public ILivePipeline Current { get; private set; }
+
+    /// <summary>--stats: the pass is timed part by part (the conversion, each layer) into these stages' parts line.</summary>
+    public FrameStages? Stages { get; set; }
 
     /// <summary>Opens the filter or stack <paramref name="options"/> asks for (the default stack otherwise) and
     /// selects its <c>--layer</c>.</summary>
@@ -83,11 +87,15 @@ internal sealed class LivePipelines : IDisposable
             _timer.Begin();
             try
             {
+                Stages?.BeginParts();
                 _toTensor.Run(source, Current.Input, gray: Current.InputChannels == 1);
+                Stages?.Part("to-tensor");
+                if (Current is StackPipeline stack) stack.AfterLayer = Stages is null ? null : _afterLayer ??= i => Stages.Part(((StackPipeline)Current).PartName(i));
                 // A pipeline that times its layers needs the query slot free (queries cannot nest): this timer then
                 // covers the conversion only, and the HUD adds the layers' figures.
                 if (Current.TimesLayers) _timer.End();
                 Current.Run();
+                if (Current is FilterPipeline) Stages?.Part("filter");
             }
             finally
             {

@@ -18,8 +18,8 @@ internal readonly record struct PixelRect(float X, float Y, float Width, float H
     }
 }
 
-/// <summary>Draws the views with the programs in shaders/app: textured rectangles (the source, TensorToImage's output,
-/// the HUD), feature-map grids read straight from the tensor's storage buffer, and the row profile, normalised by
+/// <summary>Draws the views with the programs in shaders/app: textured rectangles (the source, the HUD's regions), feature
+/// maps (one, RGB, the grid) read straight from the tensor's buffer through texel views, and the row profile, normalised by
 /// the Gpu project's ChannelRanges (the one min/max pass). Programs are fetched once and kept: the library swaps their
 /// handles in place on hot reload, and a lookup per frame would build its cache key (an allocation) every time.</summary>
 internal sealed class Presenter : IDisposable
@@ -27,8 +27,12 @@ internal sealed class Presenter : IDisposable
     private readonly GlContext _context;
     private readonly GL _gl;
     private readonly uint _vao;
-    private GlProgram? _texture, _tensor, _profile;
+    private GlProgram? _texture, _profile;
+    // tensor.frag by [mode - 1, colour map], compiled on first use (a failed compile is Error, as at start-up).
+    private readonly GlProgram?[,] _tensor = new GlProgram?[3, 4];
     private int _fbWidth = 1, _fbHeight = 1;
+    // Texture units of tensor.frag's texel views (unit 0 is the 2D textures').
+    private const uint TensorUnit = 1, RangesUnit = 2;
     private bool _retry = true;
 
     public Presenter(GlContext context)
@@ -56,7 +60,8 @@ internal sealed class Presenter : IDisposable
         _retry = false;
         Error = null;
         _texture ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/texture.frag"));
-        _tensor ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/tensor.frag"));
+        // The grid's program: at start-up, so a broken tensor.frag is reported before anything is drawn.
+        TensorProgram(2, ColorMap.Viridis);
         _profile ??= Load(() => _context.Shaders.Graphics("app/quad.vert", "app/profile.frag"));
     }
 
@@ -121,6 +126,31 @@ internal sealed class Presenter : IDisposable
         if (blend) _gl.Disable(EnableCap.Blend);
     }
 
+    /// <summary>Only <paramref name="regions"/> of a premultiplied overlay texture the size of the framebuffer (the HUD),
+    /// each blended in place: a software rasteriser pays per pixel drawn, and most of the overlay is transparent.</summary>
+    public void DrawOverlay(uint texture, IReadOnlyList<PixelRect> regions)
+    {
+        if (_texture is null || regions.Count == 0) return;
+        _gl.Enable(EnableCap.Blend);
+        _gl.BlendFunc(BlendingFactor.One, BlendingFactor.OneMinusSrcAlpha);
+        _texture.Use();
+        _gl.Uniform4(_texture.Uniform("uSolid"), 0f, 0f, 0f, 0f);
+        _gl.ActiveTexture(TextureUnit.Texture0);
+        _gl.BindTexture(TextureTarget.Texture2D, texture);
+        _gl.Uniform1(_texture.Uniform("uTexture"), 0);
+        for (int i = 0; i < regions.Count; i++)
+        {
+            // The part of the framebuffer-sized texture under the region: the same pixels, one to one.
+            PixelRect r = regions[i];
+            float x0 = Math.Max(0, r.X), y0 = Math.Max(0, r.Y), x1 = Math.Min(_fbWidth, r.X + r.Width), y1 = Math.Min(_fbHeight, r.Y + r.Height);
+            if (x1 <= x0 || y1 <= y0) continue;
+            SetRect(_texture, new PixelRect(x0, y0, x1 - x0, y1 - y0));
+            _gl.Uniform4(_texture.Uniform("uUv"), x0 / _fbWidth, y1 / _fbHeight, x1 / _fbWidth, y0 / _fbHeight);
+            Draw();
+        }
+        _gl.Disable(EnableCap.Blend);
+    }
+
     public void DrawSolid(PixelRect r, float red, float green, float blue, float alpha)
     {
         if (_texture is null) return;
@@ -133,22 +163,33 @@ internal sealed class Presenter : IDisposable
         _gl.Disable(EnableCap.Blend);
     }
 
-    /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel. <paramref name="ranges"/> holds the
-    /// drawn channels' ranges, computed for <paramref name="t"/>.</summary>
-    public void DrawTensor(GpuTensor t, ChannelRanges ranges, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1)
+    // Split in two: a lambda capturing the parameters would allocate its closure on every call, compiled or not.
+    private GlProgram? TensorProgram(int mode, ColorMap map) => _tensor[mode - 1, (int)map] ?? LoadTensorProgram(mode, map);
+
+    private GlProgram? LoadTensorProgram(int mode, ColorMap map) =>
+        _tensor[mode - 1, (int)map] = Load(() => _context.Shaders.Graphics("app/quad.vert", "app/tensor.frag", ("MODE", mode), ("COLORMAP", (int)map)));
+
+    /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel; 3: channels <paramref name="channel"/>..+2
+    /// as RGB sharing one range. <paramref name="ranges"/> holds the drawn channels' ranges, computed for
+    /// <paramref name="t"/>; a constant map (max == min) shows colour-map position <paramref name="empty"/>.</summary>
+    public void DrawTensor(GpuTensor t, ChannelRanges ranges, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1,
+                           ColorMap map = ColorMap.Viridis, float empty = 0.5f)
     {
-        if (_tensor is null) return;
-        _tensor.Use();
-        SetRect(_tensor, r);
-        _gl.Uniform1(_tensor.Uniform("uC"), t.C);
-        _gl.Uniform1(_tensor.Uniform("uH"), t.H);
-        _gl.Uniform1(_tensor.Uniform("uW"), t.W);
-        _gl.Uniform1(_tensor.Uniform("uMode"), mode);
-        _gl.Uniform1(_tensor.Uniform("uChannel"), Math.Clamp(channel, 0, t.C - 1));
-        _gl.Uniform1(_tensor.Uniform("uCols"), cols);
-        _gl.Uniform1(_tensor.Uniform("uRows"), rows);
-        BindStorage(0, t);
-        ranges.Bind(1);
+        if (mode is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(mode), $"mode {mode}: 1 (one map), 2 (the grid) or 3 (RGB)");
+        if (TensorProgram(mode, mode == 3 ? ColorMap.Gray : map) is not { } p) return;
+        p.Use();
+        SetRect(p, r);
+        _gl.Uniform1(p.Uniform("uC"), t.C);
+        _gl.Uniform1(p.Uniform("uH"), t.H);
+        _gl.Uniform1(p.Uniform("uW"), t.W);
+        _gl.Uniform1(p.Uniform("uChannel"), Math.Clamp(channel, 0, t.C - (mode == 3 ? 3 : 1)));
+        _gl.Uniform1(p.Uniform("uCols"), cols);
+        _gl.Uniform1(p.Uniform("uRows"), rows);
+        _gl.Uniform1(p.Uniform("uEmpty"), empty);
+        // Written by compute shaders (their barriers name storage blocks): visible to texel fetches too.
+        _gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit);
+        t.BindTexelView(TensorUnit);
+        ranges.BindTexelView(RangesUnit);
         Draw();
     }
 

@@ -157,7 +157,8 @@ internal sealed class SoakRun
     public SoakRun(string dir, GlContext context, LivePipelines pipelines, HotReload reload, Action<Key, KeyMods> key, Action click)
     {
         _stack = Path.Combine(dir, "soak.json");
-        _shader = Path.Combine(dir, "shaders", "present", "tensor_to_image.comp");
+        // A shader every view runs every frame (the one min/max pass), so its programs are live when touched.
+        _shader = Path.Combine(dir, "shaders", "present", "minmax.comp");
         _context = context;
         _pipelines = pipelines;
         _reload = reload;

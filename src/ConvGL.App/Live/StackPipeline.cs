@@ -18,6 +18,9 @@ internal sealed class StackPipeline : ILivePipeline
     // Kernel names per layer as the file gave them: a live option change rebuilds the layer without them.
     private IReadOnlyList<string>?[] _kernelNames;
     private IReadOnlyList<FileWatch> _watches;
+    private Action<int>? _afterLayer;
+    // "layer 1 conv", per layer: --stats' part names, made once per stack.
+    private string[] _partNames = [];
 
     public StackPipeline(GlContext context, string nameOrFile)
     {
@@ -43,7 +46,7 @@ internal sealed class StackPipeline : ILivePipeline
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
         Stack stack = LoadStack(_file);
-        return (new GpuStackRunner(_context, stack, height, width) { TimeLayers = TimesLayers }, Views(stack));
+        return (new GpuStackRunner(_context, stack, height, width) { TimeLayers = TimesLayers, AfterLayer = _afterLayer }, Views(stack));
     }
 
     // One view per conv layer, made once: the probe and the profile ask for them every frame.
@@ -125,6 +128,21 @@ internal sealed class StackPipeline : ILivePipeline
     // A layer that is off runs nothing: its timer's last figure is stale.
     public double LayerMilliseconds(int i) => _runner.Enabled[i] ? _runner.LayerMilliseconds(i) ?? 0 : 0;
 
+    /// <summary>Called after each enabled layer's dispatch (--stats times the layers with it), or null.</summary>
+    public Action<int>? AfterLayer
+    {
+        get => _afterLayer;
+        set => _runner.AfterLayer = _afterLayer = value;
+    }
+
+    /// <summary>Layer i's name in --stats' parts line.</summary>
+    public string PartName(int i)
+    {
+        if (_partNames.Length != LayerCount)
+            _partNames = [.. _runner.Stack.Layers.Select((l, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k + 1}:{l.Type}"))];
+        return _partNames[i];
+    }
+
     public void Run()
     {
         // ImageToTensor sized the input to the source: re-plan only when that changed (a no-op otherwise).
@@ -146,7 +164,7 @@ internal sealed class StackPipeline : ILivePipeline
         StackLayer[] layers = [.. stack.Layers];
         layers[layer] = ConvLayer.Learned(c.Weight, c.Bias, next, c.WeightName ?? "live", c.Bias is null ? null : c.BiasName ?? "live.bias");
         var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description, Preprocess = stack.Preprocess };
-        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled) { TimeLayers = TimesLayers };
+        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };
         _runner.Dispose();
         (_runner, _convs) = (runner, Views(rebuilt));
         return true;
@@ -165,6 +183,7 @@ internal sealed class StackPipeline : ILivePipeline
             _runner.Dispose();
             (_runner, _convs) = (runner, convs);
             _kernelNames = KernelNames(runner.Stack);
+            _partNames = [];
             _watches = Watches(runner.Stack);
             return (true, null);
         }

@@ -12,20 +12,29 @@ internal sealed class SceneSource : IFrameSource
 {
     public const int DefaultWidth = 640, DefaultHeight = 360;
 
+    /// <summary>The text along the bottom of the scene (the modes and borders the window switches between).</summary>
+    internal const string BottomLabel = "correlate | convolve   zero replicate reflect symmetric wrap";
+    // Smallest font size (pixels) text is drawn at: below it, glyphs are noise.
+    private const float MinLabelSize = 4;
+
     private readonly FrameExchange _exchange;
     private readonly bool _synchronous;
     private readonly SKBitmap _canvasBitmap;
     private readonly SKCanvas _canvas;
     // Images, not bitmaps: drawing a bitmap wraps it in a new SKImage (an allocation) on every call.
-    private readonly SKImage _noise, _grating;
+    private readonly SKImage _grating;
+    // Everything that does not move (the gradient, the noise patch, the checkerboard), drawn once: filling the gradient
+    // cost more than the rest of a frame together; a frame starts by copying this.
+    private readonly SKImage _static;
+    private readonly SKPaint _copy = new() { BlendMode = SKBlendMode.Src };
     private readonly SKPaint _fill = new() { IsAntialias = true, Style = SKPaintStyle.Fill };
     private readonly SKPaint _stroke = new() { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 3 };
-    private readonly SKPaint _background = new();
     private readonly SKPaint _image = new();
     private readonly SKFont _bigFont, _smallFont, _namesFont;
     private readonly SKPath _star;
     // Text shaped once: drawing a string re-shapes it (and allocates) on every frame.
-    private readonly SKTextBlob _title, _formula, _names;
+    private readonly SKTextBlob _title, _formula;
+    private readonly SKTextBlob? _names;
     private static readonly SKSamplingOptions s_linear = new(SKFilterMode.Linear);
     private readonly Thread? _thread;
     private volatile bool _stop;
@@ -38,12 +47,11 @@ internal sealed class SceneSource : IFrameSource
         _synchronous = synchronous;
         _canvasBitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         _canvas = new SKCanvas(_canvasBitmap);
-        _background.Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(width, height),
-            [new SKColor(20, 30, 70), new SKColor(90, 40, 110), new SKColor(200, 120, 40)], null, SKShaderTileMode.Clamp);
-        using (SKBitmap noise = MakeNoise(128, 128, seed: 1234)) _noise = SKImage.FromBitmap(noise);
         using (SKBitmap grating = MakeGrating(128, 128, wavelength: 9)) _grating = SKImage.FromBitmap(grating);
+        _static = MakeStatic(width, height);
         SKTypeface face = SKTypeface.FromFamilyName("DejaVu Sans", SKFontStyle.Bold) ?? SKTypeface.Default;
-        _bigFont = new SKFont(face, height / 7f);
+        // The title starts at 4% of the width and must end inside the picture (a tall, narrow scene shrinks it).
+        _bigFont = FittingFont(face, height / 7f, "ConvGL", 0.94f * width);
         _smallFont = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default, Math.Max(9, height / 30f));
         using (var star = new SKPathBuilder())
         {
@@ -60,12 +68,10 @@ internal sealed class SceneSource : IFrameSource
         }
         _title = Shape("ConvGL", _bigFont);
         _formula = Shape("out[o,y,x] = b[o] + sum w[o,c,i,j] * in[c, y*s+i*d, x*s+j*d]", _smallFont);
-        // The bottom label starts at 36% of the width: its font shrinks until it ends inside the picture.
-        const string names = "correlate | convolve   zero replicate reflect symmetric wrap";
-        float namesSize = _smallFont.Size, namesWidth = _smallFont.MeasureText(names);
-        if (namesWidth > 0.6f * width) namesSize *= 0.6f * width / namesWidth;
-        _namesFont = new SKFont(_smallFont.Typeface, namesSize);
-        _names = Shape(names, _namesFont);
+        // The bottom label starts at 36% of the width: its font shrinks until it ends inside the picture, 2% short of
+        // the right edge; a scene too small for it at a readable size has no label.
+        _namesFont = FittingFont(_smallFont.Typeface, _smallFont.Size, BottomLabel, 0.62f * width);
+        _names = _namesFont.Size >= MinLabelSize ? Shape(BottomLabel, _namesFont) : null;
         if (!synchronous)
         {
             _thread = new Thread(Loop) { IsBackground = true, Name = "scene" };
@@ -116,10 +122,7 @@ internal sealed class SceneSource : IFrameSource
         float s = h / 360f;
         SKCanvas c = _canvas;
         c.ResetMatrix();
-        c.DrawRect(0, 0, w, h, _background);
-
-        // Smooth noise: texture for blur and sharpen to act on.
-        c.DrawImage(_noise, new SKRect(0.02f * w, 0.55f * h, 0.32f * w, 0.97f * h), s_linear, _image);
+        c.DrawImage(_static, 0, 0, SKSamplingOptions.Default, _copy);
 
         // A grating turning slowly: oriented filters (Sobel, Gabor) light up as it passes their angle.
         c.Save();
@@ -127,16 +130,6 @@ internal sealed class SceneSource : IFrameSource
         c.RotateDegrees((float)(t * 20));
         c.DrawImage(_grating, new SKRect(-60 * s, -60 * s, 60 * s, 60 * s), s_linear, _image);
         c.Restore();
-
-        // Checkerboard: edges in both axes and corners.
-        _fill.Color = SKColors.White;
-        float cell = 12 * s, cx0 = 0.36f * w, cy0 = 0.62f * h;
-        for (int i = 0; i < 8; i++)
-            for (int j = 0; j < 8; j++)
-            {
-                _fill.Color = (i + j) % 2 == 0 ? new SKColor(235, 235, 235) : new SKColor(15, 15, 15);
-                c.DrawRect(cx0 + j * cell, cy0 + i * cell, cell, cell, _fill);
-            }
 
         // Moving shapes with hard edges at every orientation.
         float bx = (float)(0.5 + 0.35 * Math.Sin(t * 0.9)) * w, by = (float)(0.35 + 0.15 * Math.Cos(t * 1.3)) * h;
@@ -166,11 +159,57 @@ internal sealed class SceneSource : IFrameSource
         float scroll = (float)(t * 40 % (w + 400));
         _fill.Color = new SKColor(255, 255, 210);
         c.DrawText(_formula, w - scroll, 0.5f * h, _fill);
-        c.DrawText(_names, 0.36f * w, 0.97f * h, _fill);
+        if (_names is not null) c.DrawText(_names, 0.36f * w, 0.97f * h, _fill);
         c.Flush();
 
         // Opaque scene: premultiplied equals straight alpha, so the pixels copy as they are.
         Marshal.Copy(_canvasBitmap.GetPixels(), rgba, 0, rgba.Length);
+    }
+
+    /// <summary>The parts of the scene that never move, drawn once: a gradient, smooth noise (texture for blur and
+    /// sharpen to act on) and a checkerboard (edges in both axes and corners). Nothing moving passes under them.</summary>
+    private static SKImage MakeStatic(int w, int h)
+    {
+        float s = h / 360f;
+        using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using var c = new SKCanvas(bitmap);
+        using var paint = new SKPaint();
+        using (SKShader gradient = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(w, h),
+                   [new SKColor(20, 30, 70), new SKColor(90, 40, 110), new SKColor(200, 120, 40)], null, SKShaderTileMode.Clamp))
+        {
+            paint.Shader = gradient;
+            c.DrawRect(0, 0, w, h, paint);
+            paint.Shader = null;
+        }
+        using (SKBitmap noiseBitmap = MakeNoise(128, 128, seed: 1234))
+        using (SKImage noise = SKImage.FromBitmap(noiseBitmap))
+            c.DrawImage(noise, new SKRect(0.02f * w, 0.55f * h, 0.32f * w, 0.97f * h), s_linear, paint);
+        paint.IsAntialias = true;
+        float cell = 12 * s, cx0 = 0.36f * w, cy0 = 0.62f * h;
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 8; j++)
+            {
+                paint.Color = (i + j) % 2 == 0 ? new SKColor(235, 235, 235) : new SKColor(15, 15, 15);
+                c.DrawRect(cx0 + j * cell, cy0 + i * cell, cell, cell, paint);
+            }
+        c.Flush();
+        return SKImage.FromBitmap(bitmap);
+    }
+
+    /// <summary>The font of <paramref name="typeface"/> at <paramref name="size"/>, or smaller until
+    /// <paramref name="text"/> measures at most <paramref name="width"/> pixels. Measured at each size, not scaled once:
+    /// hinting rounds a monospace font's advance to whole pixels, so 8% smaller can measure exactly as wide (the bottom
+    /// label was clipped that way).</summary>
+    private static SKFont FittingFont(SKTypeface typeface, float size, string text, float width)
+    {
+        var font = new SKFont(typeface, size);
+        while (font.Size > 1 && font.MeasureText(text) > width)
+        {
+            float next = font.Size * Math.Min(0.95f, width / font.MeasureText(text));
+            font.Dispose();
+            font = new SKFont(typeface, next);
+        }
+        return font;
     }
 
     private static SKTextBlob Shape(string text, SKFont font) =>
@@ -222,11 +261,11 @@ internal sealed class SceneSource : IFrameSource
         _thread?.Join(TimeSpan.FromSeconds(2));
         _canvas.Dispose();
         _canvasBitmap.Dispose();
-        _noise.Dispose();
+        _static.Dispose();
+        _copy.Dispose();
         _grating.Dispose();
         _fill.Dispose();
         _stroke.Dispose();
-        _background.Dispose();
         _image.Dispose();
         _bigFont.Dispose();
         _smallFont.Dispose();
@@ -234,6 +273,6 @@ internal sealed class SceneSource : IFrameSource
         _star.Dispose();
         _title.Dispose();
         _formula.Dispose();
-        _names.Dispose();
+        _names?.Dispose();
     }
 }

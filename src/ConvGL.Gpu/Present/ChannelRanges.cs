@@ -21,7 +21,11 @@ public sealed class ChannelRanges : IDisposable
 
     private readonly GlContext _context;
     private readonly GlBuffer _buffer;
-    private GlProgram? _program;
+    // [0] r32f texels, [1] rgba32f texels (planes of a multiple of 4 values): fetched once.
+    private readonly GlProgram?[] _programs = new GlProgram?[2];
+    // The ranges as rg32ui texels (a usamplerBuffer) for fragment shaders: made once, re-attached after the buffer grows.
+    private uint _view;
+    private int _viewCapacity;
 
     public ChannelRanges(GlContext context, string label = "channel ranges")
     {
@@ -53,11 +57,16 @@ public sealed class ChannelRanges : IDisposable
             fixed (uint* seed = s_seed)
                 gl.ClearBufferSubData(BufferTargetARB.ShaderStorageBuffer, SizedInternalFormat.RG32ui, first * 8, (nuint)(count * 8), PixelFormat.RGInteger, PixelType.UnsignedInt, seed);
         }
-        GlProgram p = _program ??= _context.Shaders.Compute("present/minmax.comp");
+        // The tensor through a texel view (a vector gather on llvmpipe, where a storage-block load is a scalar loop per
+        // lane): rgba32f texels when every plane starts on a multiple of 4 values.
+        int vec = plane % 4 == 0 ? 4 : 1;
+        if (tensor.Length > Ops.ComputeOp.MaxTexelViewFloats(gl)) throw new GpuException($"ranges of {tensor.ShapeString}: more values than this driver's texel-buffer size");
+        GlProgram p = _programs[vec == 4 ? 1 : 0] ??= _context.Shaders.Compute("present/minmax.comp", ("VEC", vec));
+        Ops.ComputeOp.BeforeTexelReads(gl);
         p.Use();
-        gl.Uniform1(p.Uniform("u_plane"), plane);
+        gl.Uniform1(p.Uniform("u_plane"), plane / vec);
         gl.Uniform1(p.Uniform("u_first"), first);
-        tensor.Buffer.Bind(0);
+        tensor.Buffer.BindTexelView(Ops.ComputeOp.InputUnit, vec4: vec == 4);
         _buffer.Bind(1);
         int groups = Math.Clamp(plane / (256 * ValuesPerInvocation), 1, MaxGroupsPerChannel);
         gl.DispatchCompute((uint)groups, 1, (uint)count);
@@ -67,6 +76,28 @@ public sealed class ChannelRanges : IDisposable
 
     /// <summary>Binds the ranges as the storage buffer at <paramref name="binding"/> (the shaders' Range block).</summary>
     public void Bind(uint binding) => _buffer.Bind(binding);
+
+    /// <summary>Binds the ranges to texture unit <paramref name="unit"/> as a <c>usamplerBuffer</c>: texel c is channel
+    /// c's (ordered min, ordered max). For fragment shaders that look up a range per pixel (the grid), where a
+    /// storage-block load with a varying index is a scalar loop on llvmpipe.</summary>
+    public void BindTexelView(uint unit)
+    {
+        GL gl = _context.Gl;
+        gl.ActiveTexture(TextureUnit.Texture0 + (int)unit);
+        if (_view == 0)
+        {
+            _view = gl.GenTexture();
+            gl.BindTexture(TextureTarget.TextureBuffer, _view);
+            _context.ObjectCreated(ObjectIdentifier.Texture, _view, "channel ranges (rg32ui view)");
+        }
+        gl.BindTexture(TextureTarget.TextureBuffer, _view);
+        if (_viewCapacity != _buffer.Capacity)
+        {
+            gl.TexBuffer(TextureTarget.TextureBuffer, SizedInternalFormat.RG32ui, _buffer.Handle);
+            _viewCapacity = _buffer.Capacity;
+        }
+        gl.ActiveTexture(TextureUnit.Texture0);
+    }
 
     /// <summary>Channel <paramref name="channel"/>'s range as last computed (NaN, NaN when nothing was seen). Reads
     /// back: stalls; tests and tools only.</summary>
@@ -78,5 +109,11 @@ public sealed class ChannelRanges : IDisposable
         return (OrderedFloat.To(bits[0]), OrderedFloat.To(bits[1]));
     }
 
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        uint view = _view;
+        _view = 0;
+        if (view != 0) _context.EnqueueDisposal(ObjectIdentifier.Texture, g => g.DeleteTexture(view));
+        _buffer.Dispose();
+    }
 }

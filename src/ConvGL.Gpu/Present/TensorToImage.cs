@@ -75,7 +75,8 @@ public sealed class TensorToImage : IDisposable
         gl.Uniform3(p.Uniform("u_channels"), r, g, b);
         gl.Uniform1(p.Uniform("u_given"), range is null ? 0 : 1);
         if (range is { } given) gl.Uniform2(p.Uniform("u_range"), given.Min, given.Max);
-        tensor.Buffer.Bind(0);
+        Ops.ComputeOp.BeforeTexelReads(gl);
+        tensor.Buffer.BindTexelView(Ops.ComputeOp.InputUnit);
         ranges.Bind(1);
         gl.BindImageTexture(0, Image.Handle, 0, false, 0, BufferAccessARB.WriteOnly, InternalFormat.Rgba8);
         p.DispatchCovering(tensor.W, tensor.H, 1);

@@ -27,7 +27,9 @@ internal sealed class GridView(ViewContext context) : ILiveView
         GpuTensor output = context.Output;
         int enlarged = context.State.Enlarged;
         // Every map is normalised by its own range; one dispatch computes them all.
+        context.Stages?.BeginParts();
         context.OutRanges.Compute(output);
+        context.Stages?.Part("ranges");
         if (enlarged >= 0 && enlarged < output.C)
         {
             OutputRect = area.Fit(output.W, output.H);
@@ -40,6 +42,7 @@ internal sealed class GridView(ViewContext context) : ILiveView
             OutputRect = area.Fit(_cols * output.W, _rows * output.H);
             context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows);
         }
+        context.Stages?.Part("draw-grid");
     }
 
     public bool HitTest(double x, double y, out TensorPoint point)

@@ -3,13 +3,11 @@ using ConvGL.Gpu.Present;
 
 namespace ConvGL.App.Live.Views;
 
-/// <summary>What every view draws with, created once by LiveApp: the presenter's programs, the output-to-image
-/// conversion, the source texture, the running pipeline, the controls' state and the per-channel range buffers.
+/// <summary>What every view draws with, created once by LiveApp: the presenter's programs, the source texture, the running pipeline, the controls' state and the per-channel range buffers.
 /// Views hold this and nothing GPU-side of their own.</summary>
-internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, GpuImage source, LivePipelines pipelines, ViewState state) : IDisposable
+internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipelines pipelines, ViewState state) : IDisposable
 {
     public Presenter Presenter { get; } = presenter;
-    public TensorToImage ToImage { get; } = toImage;
     /// <summary>The source frame as uploaded (the split view shows it beside the output).</summary>
     public GpuImage Source { get; } = source;
     public ViewState State { get; } = state;
@@ -26,6 +24,9 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     public TheoremPass Theorem => _theorem ??= new TheoremPass(Presenter.Context);
     private TheoremPass? _theorem;
 
+    /// <summary>--stats: views time their parts (ranges, colouring, drawing) into these stages' parts line.</summary>
+    public FrameStages? Stages { get; set; }
+
     /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
     public bool HaveFrame { get; set; }
 
@@ -39,23 +40,19 @@ internal sealed class ViewContext(Presenter presenter, TensorToImage toImage, Gp
     /// <summary>The selected channel, clamped to <paramref name="t"/>'s channels.</summary>
     public int Channel(GpuTensor t) => Math.Clamp(State.Channel, 0, t.C - 1);
 
-    /// <summary>The output as one picture through TensorToImage: three channels as RGB, one as grey, more than three
-    /// as the selected channel through the heat map; each normalised by its GPU-computed min/max (computed here into
-    /// <see cref="OutRanges"/>, for the shown channels only).</summary>
+    /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
+    /// through the heat map; each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
+    /// the shown channels only) and drawn by tensor.frag straight from the tensor's buffer. One pass over the shown
+    /// pixels: on llvmpipe the former image of the map (TensorToImage) plus a textured rectangle cost 2-3x as much.</summary>
     public void DrawMap(GpuTensor output, int channel, PixelRect r)
     {
-        if (output.C == 3)
-        {
-            OutRanges.Compute(output);
-            ToImage.RunRgb(output, 0, 1, 2, OutRanges);
-        }
-        else
-        {
-            OutRanges.Compute(output, channel, 1);
-            ToImage.ColorMap = output.C == 1 ? ColorMap.Gray : ColorMap.Heat;
-            ToImage.Run(output, channel, OutRanges);
-        }
-        Presenter.DrawTexture(ToImage.Image.Handle, r);
+        Stages?.BeginParts();
+        if (output.C == 3) OutRanges.Compute(output);
+        else OutRanges.Compute(output, channel, 1);
+        Stages?.Part("ranges");
+        if (output.C == 3) Presenter.DrawTensor(output, OutRanges, r, 3, empty: 0);
+        else Presenter.DrawTensor(output, OutRanges, r, 1, channel, map: output.C == 1 ? ColorMap.Gray : ColorMap.Heat, empty: 0);
+        Stages?.Part("draw-map");
     }
 
     public void Dispose()

@@ -1,0 +1,63 @@
+#version 430
+// Element-wise activations, the fast variant of activation.comp (same values; the reference is Activation.Apply in
+// src/ConvGL.Core/Ops/Activation.cs). On llvmpipe a storage-block load with a per-invocation address is a scalar loop
+// over the SIMD lanes (shared/PERF-NOTES.md); a texelFetch through a texel view of the same buffer is a vector gather.
+// So the input is read through an rgba32f view, four values per texel, NV texels per invocation, with no early return
+// (the index is clamped for the load and the store is predicated). The tail past the last whole texel (n % 4 values)
+// is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).
+// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs: the ActivationKind order), VEC (4 or 1),
+// NV (elements of VEC values per invocation).
+// Input and output may be the same buffer: each invocation reads and writes only its own elements.
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+#if VEC == 4
+#define T vec4
+#define FETCH(i) texelFetch(u_input, i)
+#define POSITIVE(x) greaterThan(x, vec4(0.0))
+#elif VEC == 1
+#define T float
+#define FETCH(i) texelFetch(u_input, i).r
+#define POSITIVE(x) (x > 0.0)
+#else
+#error VEC must be 4 or 1
+#endif
+
+// The input's n floats as rgba32f (VEC 4) or r32f (VEC 1) texels.
+layout(binding = 0) uniform samplerBuffer u_input;
+// The output's n floats, as VEC-wide elements.
+layout(std430, binding = 3) writeonly buffer Output { T out_data[]; };
+
+uniform int u_first; // the first element this dispatch covers (the tail starts past the last whole vec4)
+uniform int u_end;   // one past the last element it covers
+uniform int u_row;   // invocations per dispatch row: invocation = y * u_row + x
+uniform float u_slope;
+
+T activate(T x)
+{
+    // mix with a boolean selects (no blend): x > 0 picks x, anything else (including NaN) the other side, exactly as
+    // the reference's `x > 0 ? x : ...`.
+#if ACTIVATION == 0
+    return mix(T(0.0), x, POSITIVE(x));
+#elif ACTIVATION == 1
+    return mix(u_slope * x, x, POSITIVE(x));
+#elif ACTIVATION == 2
+    // Clamped first, as activation.comp: tanh's exp form overflows to inf/inf = NaN for large |x| on some drivers.
+    return tanh(clamp(x, -10.0, 10.0));
+#elif ACTIVATION == 3
+    return 1.0 / (1.0 + exp(-x));
+#elif ACTIVATION == 4
+    return abs(x);
+#else
+#error unknown ACTIVATION value
+#endif
+}
+
+void main()
+{
+    int base = u_first + (int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x)) * NV;
+    T v[NV];
+    for (int k = 0; k < NV; k++) v[k] = activate(FETCH(min(base + k, u_end - 1)));
+    for (int k = 0; k < NV; k++)
+        if (base + k < u_end) out_data[base + k] = v[k];
+}

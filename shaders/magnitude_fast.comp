@@ -1,0 +1,45 @@
+#version 430
+// Gradient magnitude of channel pairs, the fast variant of magnitude.comp (same values):
+// out[i, y, x] = sqrt(in[2i, y, x]^2 + in[2i+1, y, x]^2). The reference is Magnitude.Apply in
+// src/ConvGL.Core/Stacks/StackLayers.cs. The input is read through a texel view of its buffer (a vector gather on
+// llvmpipe, where a storage-block load with a per-invocation address is a scalar loop), NV elements per invocation,
+// no early return (clamped loads, predicated stores). VEC 4: planes of a multiple of 4 values, read as rgba32f texels
+// (a vec4 never straddles two planes); VEC 1: any plane, r32f texels.
+// Defines: VEC (4 or 1), NV.
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+#if VEC == 4
+#define T vec4
+#define FETCH(i) texelFetch(u_input, i)
+#elif VEC == 1
+#define T float
+#define FETCH(i) texelFetch(u_input, i).r
+#else
+#error VEC must be 4 or 1
+#endif
+
+// (2*C_out, H, W) row-major, as VEC-wide texels.
+layout(binding = 0) uniform samplerBuffer u_input;
+// (C_out, H, W) row-major, as VEC-wide elements.
+layout(std430, binding = 3) writeonly buffer Output { T out_data[]; };
+
+uniform int u_plane;  // H * W / VEC
+uniform int u_count;  // C_out * H * W / VEC
+uniform int u_row;    // invocations per dispatch row
+
+void main()
+{
+    int base = (int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x)) * NV;
+    T v[NV];
+    for (int k = 0; k < NV; k++)
+    {
+        int index = min(base + k, u_count - 1);
+        int i = index / u_plane, p = index - i * u_plane;
+        T a = FETCH(2 * i * u_plane + p);
+        T b = FETCH((2 * i + 1) * u_plane + p);
+        v[k] = sqrt(a * a + b * b);
+    }
+    for (int k = 0; k < NV; k++)
+        if (base + k < u_count) out_data[base + k] = v[k];
+}

@@ -1,0 +1,55 @@
+using ConvGL.Core;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Ops;
+using ConvGL.Gpu.Stacks;
+
+namespace ConvGL.Gpu.Tests.Stacks;
+
+/// <summary>GpuMagnitude (magnitude_fast.comp with 4-value texels where a plane is a multiple of 4, 1-value texels
+/// otherwise; magnitude.comp when forced) against <see cref="Magnitude.Apply"/>.</summary>
+[Collection(GlCollection.Name)]
+public sealed class MagnitudeTests(GlFixture fixture)
+{
+    [Fact]
+    public void ThreeFourFive_ByHand()
+    {
+        // Channel pairs (0, 1) and (2, 3): sqrt(3^2 + 4^2) = 5, sqrt(0 + (-2)^2) = 2, sqrt(5^2 + 12^2) = 13.
+        var input = Tensor.Chw(4, 1, 2, [3, 0, 4, -2, 5, 1, 12, 0]);
+        GlContext ctx = fixture.Context;
+        using var gin = GpuTensor.From(ctx, input);
+        using var gout = new GpuTensor(ctx);
+        new GpuMagnitude(ctx).Run(gin, gout);
+        Assert.Equal(new[] { 2, 1, 2 }, gout.Shape);
+        Assert.Equal(new float[] { 5, 2, 13, 1 }, gout.Download().Data);
+    }
+
+    [Fact]
+    public void EveryWidthHeightAndChannelCount_FastAndPlain_MatchReference()
+    {
+        // Widths and heights of the blocking sweep (planes with and without a multiple of 4 values: both texel widths),
+        // output channels 1..17, 4 elements per invocation with every remainder.
+        GlContext ctx = fixture.Context;
+        var fast = new GpuMagnitude(ctx);
+        var plain = new GpuMagnitude(ctx) { Choice = ConvPath.Direct };
+        using var gin = new GpuTensor(ctx);
+        using var gout = new GpuTensor(ctx);
+        bool sawVec4 = false, sawVec1 = false;
+        foreach (int w in new[] { 1, 7, 8, 9, 31, 33, 257 })
+            foreach (int h in new[] { 1, 5, 17 })
+                for (int c = 1; c <= 17; c++)
+                {
+                    Tensor input = Parity.Random(new Random(w * 1000 + h * 20 + c), 2 * c, h, w);
+                    Tensor expected = Magnitude.Apply(input);
+                    gin.Upload(input);
+                    string spec = $"in=({2 * c},{h},{w})";
+                    fast.Run(gin, gout);
+                    Assert.StartsWith("magnitude_fast", fast.Variant, StringComparison.Ordinal);
+                    sawVec4 |= fast.Variant.Contains("16 values", StringComparison.Ordinal);
+                    sawVec1 |= fast.Variant.Contains(" 4 values", StringComparison.Ordinal);
+                    Parity.AssertGpuMatchesReference(expected, gout.Download(), "fast " + spec);
+                    plain.Run(gin, gout);
+                    Parity.AssertGpuMatchesReference(expected, gout.Download(), "plain " + spec);
+                }
+        Assert.True(sawVec4 && sawVec1, "both texel widths ran");
+    }
+}
