@@ -172,6 +172,21 @@ public sealed class LiveStructureTests
     }
 
     [Fact]
+    public void HelpLines_WrappedToANarrowWindow_FitAndContinueUnderTheDescription()
+    {
+        // 960 px at the HUD's 7.2 px cells leaves ~129 characters; 80 forces the long view-keys line to wrap.
+        string indent = new(' ', HudText.HelpDescriptionColumn);
+        List<string> help = HudText.HelpLines();
+        List<string> wrapped = HudText.Wrap(help, 80, indent);
+        Assert.All(wrapped, l => Assert.True(l.Length <= 80, l));
+        Assert.True(wrapped.Count > help.Count);
+        Assert.All(wrapped.Where(l => !help.Contains(l) && l.StartsWith(' ')), l => Assert.StartsWith(indent, l, StringComparison.Ordinal));
+        Assert.Equal(string.Concat(help.Select(l => l.Replace(" ", "", StringComparison.Ordinal))),
+            string.Concat(wrapped.Select(l => l.Replace(" ", "", StringComparison.Ordinal))));
+        Assert.Equal(HudText.HelpDescriptionColumn, help[1].IndexOf(Controls.All[0].Description, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ChooseSide_NarrowsTheColumn_WhileThePictureGrows_AndItsTextStillFits()
     {
         // A 960x600 window, a 54 px probe strip, a 16:9 picture, a column whose text wants 364 px and wraps to

@@ -96,9 +96,11 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     private void DrawHelp(int width, int height)
     {
-        List<string> lines = HudText.HelpLines();
-        float h = lines.Count * _hud.LineHeight + 8;
-        _hud.Panel(Math.Max(8, width / 2 - 330), Math.Max(8, height / 2 - h / 2), lines, boldFirst: true);
+        // Wrapped to the window (a long line continues under its description), centred on what it needs.
+        List<string> lines = HudText.Wrap(HudText.HelpLines(), HudText.CharsIn(width - 16 - 12, _hud.CharWidth),
+            new string(' ', HudText.HelpDescriptionColumn));
+        float w = lines.Max(l => l.Length) * _hud.CharWidth + 12, h = lines.Count * _hud.LineHeight + 8;
+        _hud.Panel(Math.Max(8, width / 2 - w / 2), Math.Max(8, height / 2 - h / 2), lines, boldFirst: true);
     }
 
     public void Dispose() => _hud.Dispose();

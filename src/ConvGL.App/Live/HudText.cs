@@ -109,6 +109,9 @@ internal static class HudText
         return lines;
     }
 
+    /// <summary>Where a help line's description starts: continuation lines of a wrapped help line are indented to it.</summary>
+    public const int HelpDescriptionColumn = 17;
+
     /// <summary>Lines the probe strip reserves for a layer whose kernel is <paramref name="kh"/> x <paramref name="kw"/>
     /// (no kernel: the hint's two lines): the header, the rows shown, a "showing" line for large kernels, the sums.
     /// It depends only on the layer, never on the pointer, so the picture does not jump while the mouse moves.</summary>
@@ -160,10 +163,11 @@ internal static class HudText
     }
 
     /// <summary>Lines no wider than <paramref name="maxChars"/> characters: longer ones are broken at a space where
-    /// one is near the limit (else at the limit) and continued indented, so no text runs off a panel.</summary>
-    public static List<string> Wrap(IEnumerable<string> lines, int maxChars)
+    /// one is near the limit (else at the limit) and continued indented by <paramref name="indent"/> (default two
+    /// spaces), so no text runs off a panel.</summary>
+    public static List<string> Wrap(IEnumerable<string> lines, int maxChars, string indent = "  ")
     {
-        maxChars = Math.Max(8, maxChars);
+        maxChars = Math.Max(indent.Length + 8, maxChars);
         var result = new List<string>();
         foreach (string line in lines)
         {
@@ -174,7 +178,7 @@ internal static class HudText
                 int cut = rest.LastIndexOf(' ', maxChars - 1);
                 if (cut < maxChars / 2) cut = maxChars;
                 result.Add(rest[..cut].TrimEnd());
-                rest = "  " + rest[cut..].TrimStart();
+                rest = indent + rest[cut..].TrimStart();
                 first = false;
             }
             if (rest.Length > 0 || first) result.Add(rest);
