@@ -138,9 +138,14 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
             lib.Compute("conv2d.comp", ("BORDER", border), ("CONVOLVE", border % 2), ("HAS_BIAS", 1 - border % 2));
             lib.Compute("separable.comp", ("AXIS", border % 2), ("BORDER", border), ("CONVOLVE", 0), ("HAS_BIAS", 1));
             lib.Compute("activation.comp", ("ACTIVATION", border));
+            lib.Compute("activation_fast.comp", ("ACTIVATION", border), ("VEC", 4), ("NV", 2));
         }
+        lib.Compute("activation_fast.comp", ("ACTIVATION", 0), ("VEC", 1), ("NV", 1));
+        lib.Compute("magnitude_fast.comp", ("VEC", 4), ("NV", 2));
+        lib.Compute("magnitude_fast.comp", ("VEC", 1), ("NV", 1));
         lib.Compute("pool2d.comp", ("POOL_MAX", 0));
-        lib.Compute("present/minmax.comp");
+        lib.Compute("present/minmax.comp", ("VEC", 4));
+        lib.Compute("present/minmax.comp", ("VEC", 1));
         lib.Compute("present/image_to_tensor.comp", ("GRAY", 0));
         lib.Compute("present/tensor_to_image.comp", ("RGB", 0), ("COLORMAP", 2));
     }
