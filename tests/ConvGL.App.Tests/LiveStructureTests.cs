@@ -187,6 +187,17 @@ public sealed class LiveStructureTests
     }
 
     [Fact]
+    public void Wrap_WithALongIndentInATinyPanel_Ends()
+    {
+        // A 160 px window leaves ~18 characters; the help's 17-space indent must not make a continuation that breaks
+        // inside its own indent forever (the soak's 160x120 window hung on exactly that).
+        List<string> wrapped = HudText.Wrap(HudText.HelpLines(), 18, new string(' ', HudText.HelpDescriptionColumn));
+        Assert.All(wrapped, l => Assert.True(l.Length <= HudText.HelpDescriptionColumn + 8, l));
+        Assert.Equal(string.Concat(HudText.HelpLines().Select(l => l.Replace(" ", "", StringComparison.Ordinal))),
+            string.Concat(wrapped.Select(l => l.Replace(" ", "", StringComparison.Ordinal))));
+    }
+
+    [Fact]
     public void ChooseSide_NarrowsTheColumn_WhileThePictureGrows_AndItsTextStillFits()
     {
         // A 960x600 window, a 54 px probe strip, a 16:9 picture, a column whose text wants 364 px and wraps to

@@ -175,8 +175,9 @@ internal static class HudText
             bool first = true;
             while (rest.Length > maxChars)
             {
+                // A break inside a continuation's indent would make no progress: break at the limit instead.
                 int cut = rest.LastIndexOf(' ', maxChars - 1);
-                if (cut < maxChars / 2) cut = maxChars;
+                if (cut < maxChars / 2 || (!first && cut < indent.Length)) cut = maxChars;
                 result.Add(rest[..cut].TrimEnd());
                 rest = indent + rest[cut..].TrimStart();
                 first = false;
