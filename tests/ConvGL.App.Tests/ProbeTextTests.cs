@@ -69,4 +69,39 @@ public sealed class ProbeTextTests
         var p = new Probe(null!) { Layer = 2, Channel = 0, X = 3, Y = 4, Why = "not a convolution layer" };
         Assert.Equal(["probe: layer 3, out channel 0, (x 3, y 4)", "not a convolution layer"], HudText.ProbeLines(p, false, _ => throw new InvalidOperationException("no names for an invalid probe")));
     }
+
+    /// <summary>A k x k single-channel probe whose window holds its tap index i*k + j (so the rows shown say which taps).</summary>
+    private static Probe Square(int k) => new(null!)
+    {
+        Valid = true, KernelHeight = k, KernelWidth = k, InputChannels = 1,
+        Window = Enumerable.Range(0, k * k).Select(v => (float)v).ToArray(), Kernel = Enumerable.Repeat(1f, k * k).ToArray(),
+        ChannelSums = [k * k * (k * k - 1) / 2.0], Sum = k * k * (k * k - 1) / 2.0, Gpu = k * k * (k * k - 1) / 2f,
+    };
+
+    [Fact]
+    public void ANarrowStrip_ShowsTheCentreColumnsThatFit_AndSaysSo()
+    {
+        // 7x7 rows are 22 * 7 + 6 = 160 characters: in 140 only 6 columns fit, the centre ones (0..5 of 7: (7 - 6) / 2 = 0).
+        List<string> lines = HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 140);
+        Assert.EndsWith("(showing the centre 7x6 of 7x7)", lines[0], StringComparison.Ordinal);
+        List<string> rows = lines[2..9];
+        Assert.All(rows, r => Assert.True(r.Length <= 140, $"row of {r.Length} characters: {r}"));
+        Assert.StartsWith("  0.000  1.000  2.000  3.000  4.000  5.000  |", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith(" 42.000 43.000 44.000 45.000 46.000 47.000  |", rows[6], StringComparison.Ordinal);
+        Assert.Equal(7 + 4, lines.Count); // what ProbeStripLines reserves for a 7x7 kernel
+        Assert.Equal(HudText.ProbeStripLines(true, 7, 7), lines.Count);
+        // Room for all: no note.
+        Assert.DoesNotContain("showing", string.Join('\n', HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 160)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKernelBeyondMaxTaps_ShowsItsCentre_OnTheLineTheStripReserves()
+    {
+        // 15x15: rows and columns 4..10 (the centre 7), the note on its own line.
+        List<string> lines = HudText.ProbeLines(Square(15), false, _ => "R");
+        Assert.StartsWith(" 64.000 65.000 66.000 67.000 68.000 69.000 70.000  |", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("154.000155.000", lines[8], StringComparison.Ordinal);
+        Assert.Equal("(showing the centre 7x7 of 15x15)", lines[9]);
+        Assert.Equal(HudText.ProbeStripLines(true, 15, 15), lines.Count);
+    }
 }
