@@ -129,8 +129,13 @@ internal static class HudText
         return text.Length <= chars ? text : text[..Math.Max(0, chars - 1)] + "~";
     }
 
-    /// <summary>The probe panel for a valid or invalid probe.</summary>
-    public static List<string> ProbeLines(Probe p, bool pinned)
+    /// <summary>Names of input channels longer than this are cut (with a "~") in the probe panel.</summary>
+    private const int ProbeNameChars = 16;
+
+    /// <summary>The probe panel for a valid or invalid probe. <paramref name="inputName"/> names an input channel of
+    /// the layer (<see cref="ILivePipeline.InputMapName"/>: R, G, B; B, G, R for ResNet18's preprocessed input; gray;
+    /// an earlier layer's map): the window's channel is named, and with up to 3 input channels each sum is too.</summary>
+    public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
         if (!p.Valid)
@@ -141,7 +146,7 @@ internal static class HudText
         var sb = new StringBuilder();
         const int c = 0;
         int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(p.KernelWidth, MaxTaps);
-        string window = F($"input window (channel {p.FirstInput + c})");
+        string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), ProbeNameChars)})");
         lines.Add(window.PadRight(Math.Max(kw * 7 + 3, window.Length + 2)) + "kernel as applied".PadRight(Math.Max(kw * 7 + 3, 19)) + "products");
         for (int i = 0; i < kh; i++)
         {
@@ -155,7 +160,11 @@ internal static class HudText
         }
         if (p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps) lines.Add(F($"(showing {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})"));
         sb.Clear().Append(F($"sum over {p.InputChannels} input channel(s):"));
-        for (int k = 0; k < Math.Min(p.InputChannels, 6); k++) sb.Append(F($" {p.ChannelSums[k]:0.0000}"));
+        // An image's channels (gray; R, G, B; B, G, R) are short: each sum beside its name. More: the numbers only, so
+        // the line stays one line.
+        bool named = p.InputChannels <= 3;
+        for (int k = 0; k < Math.Min(p.InputChannels, 6); k++)
+            sb.Append(named ? F($" {Fit(inputName(p.FirstInput + k), ProbeNameChars)} {p.ChannelSums[k]:0.0000}") : F($" {p.ChannelSums[k]:0.0000}"));
         if (p.InputChannels > 6) sb.Append(" ...");
         lines.Add(sb.ToString());
         lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
