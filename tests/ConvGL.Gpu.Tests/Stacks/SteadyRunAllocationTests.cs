@@ -1,4 +1,5 @@
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu.Stacks;
 
@@ -49,16 +50,20 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         Assert.True(where.Length == 0, $"stack '{runner.Stack.Name}', a steady run allocated: {where}");
     }
 
+    /// <summary>Each shipped stack as the window runs it (every conv layer by the cost model's choice), and forced
+    /// through the FFT and the direct shaders.</summary>
     [Theory]
-    [InlineData("edges")]
-    [InlineData("gabor")]
-    [InlineData("deep")]
-    [InlineData("learned")]
-    public void ShippedStack_SteadyRun_AllocatesNothing(string name)
+    [InlineData("edges", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("gabor", 90, 160, ConvAlgorithm.Auto)]
+    [InlineData("gabor", 45, 80, ConvAlgorithm.Fft)]
+    [InlineData("deep", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("learned", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("learned", 45, 80, ConvAlgorithm.Direct)]
+    public void ShippedStack_SteadyRun_AllocatesNothing(string name, int h, int w, ConvAlgorithm algorithm)
     {
         Stack stack = StackCatalog.Load(name);
-        using var source = GpuTensor.From(fixture.Context, Image(stack.InputChannels, 45, 80), "source");
-        using var runner = new GpuStackRunner(fixture.Context, stack, 45, 80);
+        using var source = GpuTensor.From(fixture.Context, Image(stack.InputChannels, h, w), "source");
+        using var runner = new GpuStackRunner(fixture.Context, stack, h, w, algorithm: algorithm);
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
 
@@ -69,7 +74,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     {
         Stack stack = StackCatalog.Load("resnet18");
         using var source = GpuTensor.From(fixture.Context, Image(3, 90, 160), "source");
-        using var runner = new GpuStackRunner(fixture.Context, stack, 90, 160);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 90, 160, algorithm: ConvAlgorithm.Auto);
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
 }
