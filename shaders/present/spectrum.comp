@@ -18,6 +18,7 @@ uniform ivec2 u_frame;   // (F_h, F_w)
 uniform int u_input;     // input channel c
 uniform int u_kernel;    // kernel q = o * C_in/groups + c
 uniform int u_output;    // output channel o
+uniform int u_kernel_map; // 0: leave the kernel's map as it is (it changes only with the weights and the frame)
 
 void main()
 {
@@ -28,9 +29,12 @@ void main()
     ky += ky < 0 ? u_frame.x : 0;
     kx += kx < 0 ? u_frame.y : 0;
     int plane = u_frame.x * u_frame.y, t = ky * u_frame.y + kx, at = p.y * u_frame.y + p.x;
-    vec4 pair = k_spec[(u_kernel >> 1) * plane + t];
-    vec2 k = (u_kernel & 1) != 0 ? pair.zw : pair.xy;
     maps[at] = log(1.0 + length(in_spec[u_input * plane + t].xy));
-    maps[plane + at] = log(1.0 + length(k));
+    if (u_kernel_map != 0)
+    {
+        vec4 pair = k_spec[(u_kernel >> 1) * plane + t];
+        vec2 k = (u_kernel & 1) != 0 ? pair.zw : pair.xy;
+        maps[plane + at] = log(1.0 + length(k));
+    }
     maps[2 * plane + at] = log(1.0 + length(p_spec[u_output * plane + t].xy));
 }
