@@ -194,9 +194,10 @@ public sealed class TheoremPass : IDisposable
         gl.Uniform1(spectrum.Uniform("u_kernel"), 0);
         gl.Uniform1(spectrum.Uniform("u_output"), 0);
         gl.Uniform1(spectrum.Uniform("u_kernel_map"), kernelMap ? 1 : 0);
-        inputs.Bind(0);
-        kernels.Bind(1);
-        products.Bind(2);
+        ComputeOp.BeforeTexelReads(gl);
+        inputs.BindTexelView(0, vec4: true);
+        kernels.BindTexelView(1, vec4: true);
+        products.BindTexelView(2, vec4: true);
         Spectra.Buffer.Bind(3);
         spectrum.DispatchCovering(frame.FrameW, frame.FrameH, 1);
         ComputeOp.Barrier(gl);
