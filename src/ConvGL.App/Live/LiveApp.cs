@@ -255,7 +255,7 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize(new PixelRect(0, 0, fw, fh)));
+            View.ContentSize(new PixelRect(0, 0, fw, fh)), View.ProbeStrip);
     }
 
     private void RedrawHud(int fw, int fh)

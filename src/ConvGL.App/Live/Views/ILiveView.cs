@@ -38,6 +38,10 @@ internal interface ILiveView
     /// probed map's own rectangle.</summary>
     PixelRect? ProbeMapRect(int channel) => ShowsProbeMarker ? OutputRect : null;
 
+    /// <summary>Whether the probe's strip goes below the picture (views where hovering takes a pixel's convolution apart);
+    /// a view without that probe (the theorem view) gets the window's height instead.</summary>
+    bool ProbeStrip => true;
+
     /// <summary>The layer whose maps <see cref="HitTest"/> points into, so the probe (and the kernel panel) take
     /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's first conv).</summary>
     int ProbeLayer(int selected) => selected;
