@@ -12,7 +12,8 @@ namespace ConvGL.Gpu.Ops;
 ///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
 ///   output is too small to pay for compiling a specialised program.
 /// A fast plan packs the weights once into its parameter block (a uniform block, or an rgba32f texel view of the same
-/// buffer when that is too big: not a storage block, whose varying-address loads are scalar loops on llvmpipe) and
+/// buffer for dense layers and where the block is too big: not a storage block, whose varying-address loads are scalar
+/// loops on llvmpipe) and
 /// splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>), or, for a dense layer
 /// whose rim is a quarter of its blocks or more, copies the input with the border applied once into a padded scratch
 /// tensor (conv2d_pad.comp) and runs the interior program alone over it. With more than one channel block (z) the blocks
@@ -106,9 +107,12 @@ internal sealed class ConvPlan
         bool flip = o.Mode == ConvMode.Convolve;
         float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
         // The uniform block is declared at the driver's full size (one program for every layer), so the buffer bound to
-        // it is at least that big; a weight set above it is read through a texel view.
+        // it is at least that big; a weight set above it is read through a texel view. Dense layers always read theirs
+        // through the texel view: their weight index depends on the input-channel loop, and on llvmpipe a uniform-block
+        // load inside a loop is a gather of every component (a vec4 cost about twice an rgba32f texel fetch in a
+        // microbenchmark; conv3-16to32 and the Gabor bank ran ~10% faster, issue 8's fourth round in bench/README.md).
         int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
-        bool texel = packed.Length / 4 > blockVec4s;
+        bool texel = !depthwise || packed.Length / 4 > blockVec4s;
         parameters.Reserve(Math.Max(packed.Length, blockVec4s * 4));
         parameters.Write(packed);
 
@@ -169,7 +173,8 @@ internal sealed class ConvPlan
         // The interior has no border code: one program serves every border.
         GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
         GlProgram? rim = pad ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
-        string where = texel ? "weights through a texel view (above the uniform block limit)" : "weights in a uniform block";
+        string where = !texel ? "weights in a uniform block"
+            : depthwise ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view";
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "");
         string variant = depthwise
             ? $"conv2d_depthwise: {BlockX} x/invocation{layout}, {where}"
