@@ -58,21 +58,31 @@ void load_span_zero(int plane, int y, int x0, out float v[SPAN])
 }
 #endif
 
-void kernel_row(const int i, int base, int plane, int y0, int x0, int cols[SPAN], bool col_real[SPAN], inout float acc[OX])
+// Input row t of the block, loaded once: with OY output rows per block (OY > 1 only for a y stride and dilation of 1)
+// output row r takes it as its kernel row i = t - r; with OY 1 it is kernel row t, u_step_y.y rows apart.
+void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
 {
+    int y = y0 + (OY > 1 ? t : t * u_step_y.y);
     float v[SPAN];
 #if ZERO_PLANE
-    load_span_zero(plane, y0 + i * u_step_y.y, x0, v);
+    load_span_zero(plane, y, x0, v);
 #else
     bool row_real;
-    int row = (plane + tap_row(y0 + i * u_step_y.y, row_real)) * u_in_size.x;
+    int row = (plane + tap_row(y, row_real)) * u_in_size.x;
     load_span(row, row_real, cols, col_real, v);
 #endif
-    int wrow = base + i * ROW_VEC4;
-    for (int j = 0; j < KW; j++)
+    // With t literal, i is a constant: the rows outside an output's window fold away.
+    for (int r = 0; r < OY; r++)
     {
-        float w = PARAM(wrow + j / 4)[j % 4];
-        for (int k = 0; k < OX; k++) acc[k] += w * v[k * SX + j * DX];
+        int i = t - r;
+        if (i >= 0 && i < KH)
+        {
+            for (int j = 0; j < KW; j++)
+            {
+                float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];
+                for (int k = 0; k < OX; k++) acc[r * OX + k] += w * v[k * SX + j * DX];
+            }
+        }
     }
 }
 
@@ -95,28 +105,33 @@ void main()
     span_columns(x0, cols, col_real);
 
     float b = PARAM(base + KH * ROW_VEC4).x;
-    float acc[OX];
-    for (int k = 0; k < OX; k++) acc[k] = b;
+    float acc[OY * OX];
+    for (int k = 0; k < OY * OX; k++) acc[k] = b;
 
     int plane = c * u_in_size.y;
-    // Kernel row i, called with a literal i (include/unroll.glsl): Mesa unrolls a loop over the rows only while its body is small,
-    // and in a loop the row's weight addresses vary per iteration, which makes them per-lane gathers on llvmpipe.
-#define KERNEL_ROW(i) if ((i) < KH) kernel_row((i), base, plane, y0, x0, cols, col_real, acc);
-    UNROLL_32(KERNEL_ROW)
+    // Input row t, called with a literal t (include/unroll.glsl): Mesa unrolls a loop over the rows only while its body is
+    // small, and in a loop the row's weight addresses vary per iteration, which makes them per-lane gathers on llvmpipe.
+#define INPUT_ROW(t) if ((t) < OY + KH - 1) input_row((t), base, plane, y0, x0, cols, col_real, acc);
+    UNROLL_32(INPUT_ROW)
 
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
     {
-        int out_row = (c * u_out_size.y + out_pos.y) * u_out_size.x;
+        int x_end = u_origin.x + u_extent.x, y_end = u_origin.y + u_extent.y;
+        for (int r = 0; r < OY; r++)
+        {
+            int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
 #if VEC4_STORES
-        // The interior's width is a multiple of OX: the whole block is in it (ZERO_PLANE: whole vec4s of it are).
-        for (int q = 0; q < OX / 4; q++)
-            if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
-                out_data4[((out_row + out_pos.x) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+            // The interior's width is a multiple of OX and its last row of blocks is moved up: the whole block is in it
+            // (ZERO_PLANE: whole vec4s of it are).
+            for (int q = 0; q < OX / 4; q++)
+                if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
+                    out_data4[((out_row + out_pos.x) >> 2) + q] =
+                        vec4(acc[r * OX + 4 * q], acc[r * OX + 4 * q + 1], acc[r * OX + 4 * q + 2], acc[r * OX + 4 * q + 3]);
 #else
-        int x_end = u_origin.x + u_extent.x;
-        for (int k = 0; k < OX; k++)
-            if (out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[k];
+            for (int k = 0; k < OX; k++)
+                if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[r * OX + k];
 #endif
+        }
     }
 }

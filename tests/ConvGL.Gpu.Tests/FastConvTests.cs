@@ -192,6 +192,44 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void Depthwise_TwoRowsPerInvocation_EveryHeightAndBorder()
+    {
+        // A y stride and dilation of 1 with 2..5 kernel rows: blocks of 2 output rows (each loaded input row serves both;
+        // the interior's last row of blocks moves up, a rim strip's odd last row is predicated). Heights 1..6 and 17
+        // (odd and even, an interior of 1 row: all rim), widths across the x blocks and the vec4 loads and stores, every
+        // border and padding, both modes, x strides and dilations, channels 1..6; kernels 3x3, 2x4, 5x1 and 7x1 (one row per
+        // invocation above MaxTwoRowKernel).
+        var rng = new Random(2222);
+        int[] widths = [7, 8, 9, 33, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
+        (int H, int W)[] kernels = [(3, 3), (2, 4), (5, 1), (7, 1)];
+        int ran = 0, twoRows = 0;
+        for (int n = 0; n < 36; n++)
+        {
+            int c = rng.Next(1, 7);
+            (int kh, int kw) = kernels[rng.Next(kernels.Length)];
+            int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
+            (int sx, int dx) = XSteps[rng.Next(XSteps.Length)];
+            var o = new ConvOptions
+            {
+                Border = Borders.All[rng.Next(Borders.All.Count)], Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Padding = Paddings[rng.Next(Paddings.Length)], PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideX = sx, DilationX = dx, Groups = c,
+            };
+            int seed = rng.Next();
+            if (!Check(c, c, h, w, kh, kw, o, rng.Next(2) == 0, seed, "conv2d_depthwise")) continue;
+            ran++;
+            int hOut = ConvGeometry.Compute(h, w, kh, kw, o).Y.Output;
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            conv.Apply(Parity.Random(rng, c, h, w));
+            bool two = conv.Variant.Contains("2 rows x", StringComparison.Ordinal);
+            Assert.True(two == (kh <= ConvPlan.MaxTwoRowKernel && hOut >= 2), $"{kh}x{kw} {o} height {h} -> {hOut}: {conv.Variant}");
+            if (two) twoRows++;
+        }
+        log.WriteLine($"{ran} of 36 compared, {twoRows} with 2 rows per invocation");
+        Assert.True(ran >= 20 && twoRows >= 10, $"only {ran} of 36 random cases had an output, {twoRows} with 2 rows");
+    }
+
+    [Fact]
     public void Depthwise_ZeroBorderWholePlane_AgainstTheRimSplit()
     {
         // Zero border on rows of whole vec4s (input and output widths multiples of 4): the whole plane is one dispatch

@@ -46,6 +46,9 @@ internal sealed class ConvPlan
     private int _channelStrideBytes, _blockBytes;
     private uint _parameters;
 
+    /// <summary>Depthwise kernels with at most this many rows compute two output rows per invocation.</summary>
+    public const int MaxTwoRowKernel = 5;
+
     /// <summary>Depthwise convs with at most this many channels run one dispatch per channel (uniform weight addresses).</summary>
     public const int MaxUniformChannels = 4;
 
@@ -150,7 +153,11 @@ internal sealed class ConvPlan
         paddedW = (paddedW + 3) / 4 * 4;
         int paddedH = (hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1;
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore);
-        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX);
+        // Depthwise with a y stride and dilation of 1 and kernels of 2..5 rows: two output rows per invocation, so each
+        // input row a block loads serves both (KH + 1 rows per 2 output rows instead of 2 KH; on llvmpipe a 3x3 layer
+        // 15-20% faster, a 5x5 filter 10%; 9x9 no faster, 3 or 4 rows no faster than 2).
+        int blockY = depthwise && o.StrideY == 1 && o.DilationY == 1 && kh is > 1 and <= MaxTwoRowKernel && hOut >= 2 ? 2 : 1;
+        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX, blockY);
         // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for
         // ResNet's 1x1 stride-2 layers, and needs no border: copying the input would cost more than it saves).
         bool outside = xs != (0, wOut) || ys != (0, hOut);
@@ -197,6 +204,7 @@ internal sealed class ConvPlan
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
             (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s), ("FLAT_Z", flatZ ? 1 : 0),
+            .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
             .. depthwise ? [("CHANNEL_UNIFORM", channelUniform ? 1 : 0), ("ZERO_PLANE", zeroPlane ? 1 : 0)] : Array.Empty<(string, object)>(),
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
@@ -208,7 +216,7 @@ internal sealed class ConvPlan
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
             (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise
-            ? $"conv2d_depthwise: {BlockX} x/invocation{layout}, {where}"
+            ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{BlockX} x/invocation{layout}, {where}"
             : $"conv2d_dense: 4 channels x {BlockX} x/invocation{layout}, {where}";
         var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ) { _channelUniform = channelUniform, _channelStrideBytes = channelStride * 16, _blockBytes = blockVec4s * 16 };
         if (pad)
@@ -220,6 +228,7 @@ internal sealed class ConvPlan
         // the copy is wide enough for them.
         plan._rects.AddRange(split);
         plan._group = (cinG, coutG);
+        plan._blockY = blockY;
         return plan;
     }
 
