@@ -11,19 +11,92 @@
 //
 // Parameters (vec4s; ConvPlan packs them): per channel a block of CH_VEC4 vec4s: each of the KH kernel rows padded to
 // ROW_VEC4 whole vec4s (so tap j is component j % 4 whatever the row: the row loop may stay a loop), then the bias.
-// Defines: see include/conv_fast.glsl.
+// Defines: see include/conv_fast.glsl, and
+// - VEC4_STORES (interior only): the rectangle starts at a multiple of 4 along x and output rows are whole vec4s, so a
+//   block's OX outputs are OX / 4 aligned vec4 stores. On llvmpipe every storage-block store with a per-lane address is
+//   a loop over the 8 SIMD lanes (a branch or two per lane); a vec4 store is one such loop for 4 values.
+// - CHANNEL_UNIFORM: one dispatch per channel (the uniform u_channel) with the parameter block bound at the channel's
+//   weights, so every weight address is a constant. A uniform-block load is a broadcast on llvmpipe only when its
+//   address is provably the same in every lane (constants; not gl_WorkGroupID, and not even a default-block uniform,
+//   itself a uniform-block load there); otherwise every weight is gathered lane by lane.
+// - ZERO_PLANE (with RIM 0, VEC4_LOADS, VEC4_STORES): the whole output plane in one dispatch, no rim strips, for a zero
+//   border on rows of whole vec4s (input and output). Every rgba32f texel then lies wholly inside or wholly outside
+//   its row, so a tap outside the image is a texel replaced by zeros (a select on the clamped fetch), not border
+//   arithmetic per tap; the rim strips (scalar loads, border index per tap) cost a fifth of a 3x3 layer at 256x256.
 
 #include "include/conv_fast.glsl"
+#include "include/unroll.glsl"
+
+#if VEC4_STORES
+layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
+#endif
+#if CHANNEL_UNIFORM
+uniform int u_channel;
+#endif
 
 #define ROW_VEC4 ((KW + 3) / 4)
 #define CH_VEC4 (KH * ROW_VEC4 + 1)
+
+#if ZERO_PLANE
+// The SPAN inputs of input row y from column x0 on, zero outside the image (see ZERO_PLANE above).
+void load_span_zero(int plane, int y, int x0, out float v[SPAN])
+{
+    bool row_in = uint(y) < uint(u_in_size.y);
+    int row = (plane + clamp(y, 0, u_in_size.y - 1)) * u_in_size.x;
+    int xt = x0 - VEC4_SHIFT; // a multiple of 4
+    for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
+    {
+        int x = xt + 4 * q;
+        vec4 t = texelFetch(u_input4, (row + clamp(x, 0, u_in_size.x - 4)) >> 2);
+        t = row_in && uint(x) < uint(u_in_size.x) ? t : vec4(0.0);
+        for (int e = 0; e < 4; e++)
+        {
+            int s = 4 * q + e - VEC4_SHIFT;
+            if (s >= 0 && s < SPAN) v[s] = t[e];
+        }
+    }
+}
+#endif
+
+// Input row t of the block, loaded once: with OY output rows per block (OY > 1 only for a y stride and dilation of 1)
+// output row r takes it as its kernel row i = t - r; with OY 1 it is kernel row t, u_step_y.y rows apart.
+void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
+{
+    int y = y0 + (OY > 1 ? t : t * u_step_y.y);
+    float v[SPAN];
+#if ZERO_PLANE
+    load_span_zero(plane, y, x0, v);
+#else
+    bool row_real;
+    int row = (plane + tap_row(y, row_real)) * u_in_size.x;
+    load_span(row, row_real, cols, col_real, v);
+#endif
+    // With t literal, i is a constant: the rows outside an output's window fold away.
+    for (int r = 0; r < OY; r++)
+    {
+        int i = t - r;
+        if (i >= 0 && i < KH)
+        {
+            for (int j = 0; j < KW; j++)
+            {
+                float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];
+                for (int k = 0; k < OX; k++) acc[r * OX + k] += w * v[k * SX + j * DX];
+            }
+        }
+    }
+}
 
 void main()
 {
     bool inside;
     ivec2 out_pos = block_output(inside);
+#if CHANNEL_UNIFORM
+    int c = u_channel;
+    const int base = 0; // the uniform block is bound at this channel's weights
+#else
     int c = block_z();
     int base = c * CH_VEC4;
+#endif
     int x0 = out_pos.x * SX - u_pad.x;
     int y0 = out_pos.y * u_step_y.x - u_pad.y;
 
@@ -32,30 +105,33 @@ void main()
     span_columns(x0, cols, col_real);
 
     float b = PARAM(base + KH * ROW_VEC4).x;
-    float acc[OX];
-    for (int k = 0; k < OX; k++) acc[k] = b;
+    float acc[OY * OX];
+    for (int k = 0; k < OY * OX; k++) acc[k] = b;
 
     int plane = c * u_in_size.y;
-    for (int i = 0; i < KH; i++)
-    {
-        bool row_real;
-        int row = (plane + tap_row(y0 + i * u_step_y.y, row_real)) * u_in_size.x;
-        float v[SPAN];
-        load_span(row, row_real, cols, col_real, v);
-        int wrow = base + i * ROW_VEC4;
-        for (int j = 0; j < KW; j++)
-        {
-            float w = PARAM(wrow + j / 4)[j % 4];
-            for (int k = 0; k < OX; k++) acc[k] += w * v[k * SX + j * DX];
-        }
-    }
+    // Input row t, called with a literal t (include/unroll.glsl): Mesa unrolls a loop over the rows only while its body is
+    // small, and in a loop the row's weight addresses vary per iteration, which makes them per-lane gathers on llvmpipe.
+#define INPUT_ROW(t) if ((t) < OY + KH - 1) input_row((t), base, plane, y0, x0, cols, col_real, acc);
+    UNROLL_32(INPUT_ROW)
 
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
     {
-        int out_row = (c * u_out_size.y + out_pos.y) * u_out_size.x;
-        int x_end = u_origin.x + u_extent.x;
-        for (int k = 0; k < OX; k++)
-            if (out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[k];
+        int x_end = u_origin.x + u_extent.x, y_end = u_origin.y + u_extent.y;
+        for (int r = 0; r < OY; r++)
+        {
+            int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
+#if VEC4_STORES
+            // The interior's width is a multiple of OX and its last row of blocks is moved up: the whole block is in it
+            // (ZERO_PLANE: whole vec4s of it are).
+            for (int q = 0; q < OX / 4; q++)
+                if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
+                    out_data4[((out_row + out_pos.x) >> 2) + q] =
+                        vec4(acc[r * OX + 4 * q], acc[r * OX + 4 * q + 1], acc[r * OX + 4 * q + 2], acc[r * OX + 4 * q + 3]);
+#else
+            for (int k = 0; k < OX; k++)
+                if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[r * OX + k];
+#endif
+        }
     }
 }

@@ -5,16 +5,22 @@
 // texel view of its buffer (a vector gather on llvmpipe, where a storage-block load with a per-lane address is a
 // scalar loop): a row of OX windows reads SPAN inputs per window row, not OX * KW. Taps outside the image are
 // clamped into it and replaced by the padding value with a select, so there is no branch and no load out of bounds.
-// Defines: POOL_MAX (1 max, 0 average), KH, KW (window), SX (x stride), OX.
+// Defines: POOL_MAX (1 max, 0 average), KH, KW (window), SX (x stride), OX, and VEC4 (rows of whole vec4s, input and
+// output): each window row is read as rgba32f texels (a quarter of the fetches; every texel lies wholly inside or wholly
+// outside its row, so one outside is the padding value), starting VEC4_SHIFT floats early (the same for every block:
+// blocks start OX * SX apart, a multiple of 4), and stored as aligned vec4s (a per-lane store is a loop over the 8 SIMD
+// lanes on llvmpipe; a vec4 store is one loop for 4 values).
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
 #define SPAN ((OX - 1) * SX + KW)
 
-// The input tensor, (C, H, W) row-major, as r32f texels.
+// The input tensor, (C, H, W) row-major, as r32f texels, and as rgba32f texels (VEC4).
 layout(binding = 0) uniform samplerBuffer u_input;
+layout(binding = 1) uniform samplerBuffer u_input4;
 // (C, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
 
 uniform ivec3 u_in_shape;  // (C, H, W)
 uniform ivec3 u_out_shape; // (C, H_out, W_out)
@@ -52,7 +58,22 @@ void main()
         bool row_real = uint(y) < uint(h);
         int row = (c * h + clamp(y, 0, h - 1)) * w;
         float v[SPAN];
+#if VEC4
+        int xt = x0 - VEC4_SHIFT; // a multiple of 4
+        for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
+        {
+            int x = xt + 4 * q;
+            vec4 t = texelFetch(u_input4, (row + clamp(x, 0, w - 4)) >> 2);
+            t = row_real && uint(x) < uint(w) ? t : vec4(PAD_VALUE);
+            for (int e = 0; e < 4; e++)
+            {
+                int s = 4 * q + e - VEC4_SHIFT;
+                if (s >= 0 && s < SPAN) v[s] = t[e];
+            }
+        }
+#else
         for (int s = 0; s < SPAN; s++) v[s] = (row_real && col_real[s]) ? texelFetch(u_input, row + cols[s]).r : PAD_VALUE;
+#endif
         for (int j = 0; j < KW; j++)
             for (int k = 0; k < OX; k++)
             {
@@ -70,14 +91,16 @@ void main()
     if (oy < u_out_shape.y)
     {
         int out_row = (c * u_out_shape.y + oy) * u_out_shape.z;
-        for (int k = 0; k < OX; k++)
-        {
-#if POOL_MAX
-            float r = acc[k];
-#else
-            float r = acc[k] / float(KH * KW);
+#if !POOL_MAX
+        for (int k = 0; k < OX; k++) acc[k] /= float(KH * KW);
 #endif
-            if (ox + k < u_out_shape.z) out_data[out_row + ox + k] = r;
-        }
+#if VEC4
+        for (int q = 0; q < OX / 4; q++)
+            if (ox + 4 * q < u_out_shape.z)
+                out_data4[((out_row + ox) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+#else
+        for (int k = 0; k < OX; k++)
+            if (ox + k < u_out_shape.z) out_data[out_row + ox + k] = acc[k];
+#endif
     }
 }

@@ -17,17 +17,60 @@
 // and row lengths).
 
 #include "include/conv_fast.glsl"
+#include "include/unroll.glsl"
+
+// VEC4_STORES, CHANNEL_UNIFORM: as in conv2d_depthwise.comp (aligned vec4 stores in the interior; one dispatch per channel
+// with the parameter block bound at the channel's vectors, so every weight address is a constant).
+#if VEC4_STORES
+layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
+#endif
+#if CHANNEL_UNIFORM
+uniform int u_channel;
+#endif
 
 #define ROW_VEC4 ((KW + 3) / 4)
 #define COL_VEC4 ((KH + 3) / 4)
 #define CH_VEC4 (ROW_VEC4 + COL_VEC4 + 1)
 
+// Input row t of the block: loaded, filtered along x once (h), and added to every output row r whose window holds it
+// (as its tap i = t - r).
+void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
+{
+    bool row_real;
+    int row = (plane + tap_row(y0 + t, row_real)) * u_in_size.x;
+    float v[SPAN];
+    load_span(row, row_real, cols, col_real, v);
+    float h[OX];
+    for (int k = 0; k < OX; k++) h[k] = 0.0;
+    for (int j = 0; j < KW; j++)
+    {
+        float w = PARAM(base + j / 4)[j % 4];
+        for (int k = 0; k < OX; k++) h[k] += w * v[k * SX + j * DX];
+    }
+    // With t literal, i is a constant: the rows outside the window fold away (no multiply by a zero weight, so a NaN in
+    // a row outside an output's window cannot reach it).
+    for (int r = 0; r < OY; r++)
+    {
+        int i = t - r;
+        if (i >= 0 && i < KH)
+        {
+            float w = PARAM(base + ROW_VEC4 + i / 4)[i % 4];
+            for (int k = 0; k < OX; k++) acc[r * OX + k] += w * h[k];
+        }
+    }
+}
+
 void main()
 {
     bool inside;
     ivec2 out_pos = block_output(inside);
+#if CHANNEL_UNIFORM
+    int c = u_channel;
+    const int base = 0;
+#else
     int c = int(gl_WorkGroupID.z);
     int base = c * CH_VEC4;
+#endif
     int x0 = out_pos.x * SX - u_pad.x;
     int y0 = out_pos.y - u_pad.y;
 
@@ -40,29 +83,10 @@ void main()
     for (int k = 0; k < OY * OX; k++) acc[k] = b;
 
     int plane = c * u_in_size.y;
-    for (int t = 0; t < OY + KH - 1; t++)
-    {
-        bool row_real;
-        int row = (plane + tap_row(y0 + t, row_real)) * u_in_size.x;
-        float v[SPAN];
-        load_span(row, row_real, cols, col_real, v);
-        float h[OX];
-        for (int k = 0; k < OX; k++) h[k] = 0.0;
-        for (int j = 0; j < KW; j++)
-        {
-            float w = PARAM(base + j / 4)[j % 4];
-            for (int k = 0; k < OX; k++) h[k] += w * v[k * SX + j * DX];
-        }
-        // Output row r of the block takes input row t as its tap i = t - r. A select, not a multiply by a zero weight:
-        // a NaN in a row outside an output's window must not reach it.
-        for (int r = 0; r < OY; r++)
-        {
-            int i = t - r;
-            bool used = i >= 0 && i < KH;
-            float w = PARAM(base + ROW_VEC4 + clamp(i, 0, KH - 1) / 4)[clamp(i, 0, KH - 1) % 4];
-            for (int k = 0; k < OX; k++) acc[r * OX + k] = used ? acc[r * OX + k] + w * h[k] : acc[r * OX + k];
-        }
-    }
+    // Input row t of the block, called with a literal t (include/unroll.glsl): in a loop that stays a loop (Mesa unrolls
+    // only small bodies) the column weight of each (t, r) would be gathered lane by lane and the selects below kept.
+#define INPUT_ROW(t) if ((t) < OY + KH - 1) input_row((t), base, plane, y0, cols, col_real, acc);
+    UNROLL_32(INPUT_ROW)
 
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
@@ -71,8 +95,15 @@ void main()
         for (int r = 0; r < OY; r++)
         {
             int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
+#if VEC4_STORES
+            // Interior blocks lie wholly in the rectangle (its width is a multiple of OX, the last row of blocks moved up).
+            for (int q = 0; q < OX / 4; q++)
+                out_data4[((out_row + out_pos.x) >> 2) + q] =
+                    vec4(acc[r * OX + 4 * q], acc[r * OX + 4 * q + 1], acc[r * OX + 4 * q + 2], acc[r * OX + 4 * q + 3]);
+#else
             for (int k = 0; k < OX; k++)
                 if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[r * OX + k];
+#endif
         }
     }
 }

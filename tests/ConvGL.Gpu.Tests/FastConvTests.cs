@@ -192,6 +192,135 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void Depthwise_TwoRowsPerInvocation_EveryHeightAndBorder()
+    {
+        // A y stride and dilation of 1 with 2..5 kernel rows: blocks of 2 output rows (each loaded input row serves both;
+        // the interior's last row of blocks moves up, a rim strip's odd last row is predicated). Heights 1..6 and 17
+        // (odd and even, an interior of 1 row: all rim), widths across the x blocks and the vec4 loads and stores, every
+        // border and padding, both modes, x strides and dilations, channels 1..6; kernels 3x3, 2x4, 5x1 and 7x1 (one row per
+        // invocation above MaxTwoRowKernel).
+        var rng = new Random(2222);
+        int[] widths = [7, 8, 9, 33, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
+        (int H, int W)[] kernels = [(3, 3), (2, 4), (5, 1), (7, 1)];
+        int ran = 0, twoRows = 0;
+        for (int n = 0; n < 36; n++)
+        {
+            int c = rng.Next(1, 7);
+            (int kh, int kw) = kernels[rng.Next(kernels.Length)];
+            int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
+            (int sx, int dx) = XSteps[rng.Next(XSteps.Length)];
+            var o = new ConvOptions
+            {
+                Border = Borders.All[rng.Next(Borders.All.Count)], Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Padding = Paddings[rng.Next(Paddings.Length)], PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideX = sx, DilationX = dx, Groups = c,
+            };
+            int seed = rng.Next();
+            if (!Check(c, c, h, w, kh, kw, o, rng.Next(2) == 0, seed, "conv2d_depthwise")) continue;
+            ran++;
+            int hOut = ConvGeometry.Compute(h, w, kh, kw, o).Y.Output;
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            conv.Apply(Parity.Random(rng, c, h, w));
+            bool two = conv.Variant.Contains("2 rows x", StringComparison.Ordinal);
+            Assert.True(two == (kh <= ConvPlan.MaxTwoRowKernel && hOut >= 2), $"{kh}x{kw} {o} height {h} -> {hOut}: {conv.Variant}");
+            if (two) twoRows++;
+        }
+        log.WriteLine($"{ran} of 36 compared, {twoRows} with 2 rows per invocation");
+        Assert.True(ran >= 20 && twoRows >= 10, $"only {ran} of 36 random cases had an output, {twoRows} with 2 rows");
+    }
+
+    [Fact]
+    public void Depthwise_ZeroBorderWholePlane_AgainstTheRimSplit()
+    {
+        // Zero border on rows of whole vec4s (input and output widths multiples of 4): the whole plane is one dispatch
+        // whose texels outside the image read as zeros (ZERO_PLANE), never the rim strips; FastRim keeps the split. Widths
+        // 4..68 across the x blocks of 8 (a last block half outside: 4, 12, 36), heights 1, 5, 17, pads 0..3 and x strides
+        // 1..2 (every VEC4_SHIFT), dilations, kernels 3x3, 2x4, 5x1, channels 1..6 (one dispatch per channel up to 4).
+        var rng = new Random(4040);
+        int[] widths = [4, 8, 12, 36, 68];
+        int ran = 0, planes = 0;
+        for (int n = 0; n < 36; n++)
+        {
+            int c = rng.Next(1, 7);
+            (int kh, int kw) = DepthwiseKernels[rng.Next(DepthwiseKernels.Length)];
+            int w = widths[rng.Next(widths.Length)], h = Heights[rng.Next(Heights.Length)];
+            (int sx, int dx) = XSteps[rng.Next(XSteps.Length)];
+            var o = new ConvOptions
+            {
+                Border = Border.Zero, Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Padding = rng.Next(3) == 0 ? PaddingMode.Same : PaddingMode.Explicit, PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideY = rng.Next(1, 3), StrideX = sx, DilationY = rng.Next(1, 3), DilationX = dx, Groups = c,
+            };
+            bool bias = rng.Next(2) == 0;
+            int seed = rng.Next();
+            if (!Check(c, c, h, w, kh, kw, o, bias, seed, "conv2d_depthwise")) continue;
+            Assert.True(Check(c, c, h, w, kh, kw, o, bias, seed, "conv2d_depthwise", ConvPath.FastRim));
+            ran++;
+            int wOut = ConvGeometry.Compute(h, w, kh, kw, o).X.Output;
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            conv.Apply(Parity.Random(rng, c, h, w));
+            bool plane = conv.Variant.Contains("whole plane", StringComparison.Ordinal);
+            Assert.True(plane == (wOut % 4 == 0), $"{o} width {w} -> {wOut}: {conv.Variant}");
+            Assert.True(c <= ConvPlan.MaxUniformChannels == conv.Variant.Contains("one dispatch per channel", StringComparison.Ordinal), conv.Variant);
+            if (plane) planes++;
+        }
+        log.WriteLine($"{ran} of 36 compared, {planes} as a whole plane");
+        Assert.True(ran >= 20 && planes >= 10, $"only {ran} of 36 random cases had an output, {planes} as a whole plane");
+    }
+
+    [Fact]
+    public void Depthwise_ZeroBorderWholePlane_TexelsOutsideTheImageReadAsZeros()
+    {
+        // A NaN in the texel a clamped fetch reads for taps left of the image (x = 3: the tap x = -1 is its component 3),
+        // right of it (x = 4, for the tap x = 8) and above it (row 0, for the tap row -1 of output row 1 under a y
+        // dilation of 2, whose real taps are rows 1 and 3) must not reach an output through the zero border.
+        var input = new Tensor([1, 6, 8]);
+        for (int i = 0; i < input.Length; i++) input.Data[i] = i * 0.01f;
+        input[0, 0, 3] = float.NaN;
+        input[0, 0, 4] = float.NaN;
+        var weight = new Tensor([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]);
+        var o = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Same, DilationY = 2 };
+        using var conv = new GpuConv2D(fixture.Context, weight, null, o) { Choice = ConvPath.Fast };
+        Tensor actual = conv.Apply(input);
+        Assert.Contains("whole plane", conv.Variant, StringComparison.Ordinal);
+        Tensor expected = Conv2D.Apply(input, weight, null, o);
+        Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+        Assert.Contains(expected.Data, float.IsNaN);
+        Assert.Contains(expected.Data, v => !float.IsNaN(v));
+        for (int i = 0; i < expected.Length; i++)
+            if (float.IsNaN(expected.Data[i])) expected.Data[i] = actual.Data[i] = 0;
+        Parity.AssertGpuMatchesReference(expected, actual, "NaN in texels outside the image");
+    }
+
+    [Fact]
+    public void Depthwise_Vec4StoresAndOneDispatchPerChannel_EveryAlignment()
+    {
+        // Output rows of whole vec4s: the interior starts at the next multiple of 4 (the left rim strip grows by 0..3
+        // columns, pads 0..3 under strides 1..2) and stores vec4s; up to 4 channels run one dispatch each with the
+        // parameter block bound at their weights, more share one dispatch. Reflect and symmetric borders (the rim strips
+        // stay), widths 36..72, channels 1..6, 3x3 and 5x1.
+        int seed = 500;
+        foreach (int c in new[] { 1, 3, 4, 5, 6 })
+            foreach (int pad in new[] { 0, 1, 2, 3 })
+            {
+                int stride = 1 + pad % 2, w = stride == 1 ? 40 - 2 * pad + 2 : 72;
+                (int kh, int kw) = c % 2 == 0 ? (5, 1) : (3, 3);
+                var o = new ConvOptions
+                {
+                    Border = c % 3 == 0 ? Border.Symmetric : Border.Reflect, Padding = PaddingMode.Explicit, PadX = pad, PadY = 1,
+                    StrideX = stride, Groups = c, Mode = pad == 2 ? ConvMode.Convolve : ConvMode.Correlate,
+                };
+                int wOut = ConvGeometry.Compute(9, w, kh, kw, o).X.Output;
+                Assert.True(Check(c, c, 9, w, kh, kw, o, c != 4, ++seed, "conv2d_depthwise"));
+                var rng = new Random(seed);
+                using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+                conv.Apply(Parity.Random(rng, c, 9, w));
+                Assert.True(conv.Variant.Contains("vec4 stores", StringComparison.Ordinal) == (wOut % 4 == 0), $"{o} width {w} -> {wOut}: {conv.Variant}");
+                Assert.True(c <= ConvPlan.MaxUniformChannels == conv.Variant.Contains("one dispatch per channel", StringComparison.Ordinal), conv.Variant);
+            }
+    }
+
+    [Fact]
     public void WeightsAboveTheUniformBlock_GoThroughATexelView()
     {
         // 64 -> 64 3x3: 36,864 weights (+ bias) packed are 148 KiB, above every driver's 64 KiB uniform block. Shapes with
@@ -236,8 +365,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // The cost rule (no forcing): ResNet's small maps read a padded copy (a 7x7 map is all rim, 14x14 mostly); a 1x1
         // stride-2 layer without padding has no border (at 56x56 its last 4 of 28 columns are a rim strip without border
         // taps), and a 96x96 map's rim is 17% of its blocks: they keep the split.
-        // Channel blocks run flat with weights in a texel view, and with the uniform block where that saves a quarter of
-        // the lanes (small maps), not on the 96x96 map.
+        // Dense layers read their weights through a texel view (a uniform-block load inside the input-channel loop is a
+        // gather on llvmpipe), so with more than one block of 4 output channels the blocks always run flat.
         // Channel counts 4k - 1, 4k, 4k + 1 around the blocks of 4, stride 2 with pad 1 (ResNet's downsampling 3x3); every
         // output count above the 4096 below which conv2d.comp runs.
         var zero = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Explicit, PadX = 1, PadY = 1 };
@@ -248,7 +377,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             (17, 95, 14, 3, zero with { StrideX = 2, StrideY = 2 }, true, true),
             (16, 65, 16, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
             (16, 33, 56, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
-            (8, 9, 96, 3, zero, false, false),
+            (8, 9, 96, 3, zero, false, true),
+            (8, 4, 96, 3, zero, false, false),
         })
         {
             var rng = new Random(cin * 100 + cout);
@@ -261,6 +391,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Assert.StartsWith("conv2d_dense", conv.Variant, StringComparison.Ordinal);
             Assert.True(padded == conv.Variant.Contains("padded copy", StringComparison.Ordinal), spec);
             Assert.True(flat == conv.Variant.Contains("channel blocks flat", StringComparison.Ordinal), spec);
+            Assert.True(conv.Variant.Contains("weights through a texel view", StringComparison.Ordinal), spec);
             Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, spec);
         }
     }

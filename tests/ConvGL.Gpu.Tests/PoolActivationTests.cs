@@ -93,6 +93,67 @@ public sealed class PoolActivationTests(GlFixture fixture)
     }
 
     [Fact]
+    public void FastPool_Vec4LoadsAndStores_RowsOfWholeVec4s()
+    {
+        // Input and output rows of whole vec4s: rgba32f loads (texels outside the row are the padding value) and vec4
+        // stores (a last block of 8 half outside the row: output widths 4, 12, 36). Widths 8..132, heights 1, 5, 17,
+        // channels 1..17, the windows above with every left padding they allow (VEC4_SHIFT 0..1 here; 3 with pad 1 of 3),
+        // max and average.
+        var rng = new Random(4242);
+        int[] widths = [8, 16, 24, 36, 68, 72, 132], heights = [1, 5, 17];
+        (int Y, int X, int StrideX)[] windows = [(2, 2, 2), (3, 3, 1), (3, 2, 3), (3, 3, 2)];
+        int ran = 0, vec4 = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            (int sy, int sx, int strideX) = windows[rng.Next(windows.Length)];
+            var o = new PoolOptions
+            {
+                Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
+                SizeY = sy, SizeX = sx, StrideY = rng.Next(0, 4), StrideX = strideX,
+                PadY = rng.Next(0, sy / 2 + 1), PadX = rng.Next(0, sx / 2 + 1),
+            };
+            int seed = rng.Next();
+            Tensor input = Parity.Random(new Random(seed), rng.Next(1, 18), heights[rng.Next(heights.Length)], widths[rng.Next(widths.Length)]);
+            Tensor expected;
+            try
+            {
+                expected = Pool2D.Apply(input, o);
+            }
+            catch (ConvGLException)
+            {
+                continue;
+            }
+            using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvPath.Fast };
+            Tensor actual = pool.Apply(input);
+            string spec = $"seed={seed} in={input.ShapeString} {o} -- {pool.Variant}";
+            Assert.True(pool.Variant.Contains("vec4", StringComparison.Ordinal) == (expected.W % 4 == 0), spec);
+            Parity.AssertGpuMatchesReference(expected, actual, spec);
+            ran++;
+            if (expected.W % 4 == 0) vec4++;
+        }
+        Assert.True(ran >= 25 && vec4 >= 10, $"only {ran} of 40 pooling cases had an output, {vec4} with vec4 rows");
+    }
+
+    [Fact]
+    public void FastMaxPool_Vec4_NaNLeftOfTheWindowStaysOut()
+    {
+        // 3x3 stride 2 pad 1 on a 16-wide row: the first window's tap x = -1 is component 3 of the clamped texel x = 0..3,
+        // which holds a NaN at x = 3; it must read as padding there, while the windows over x = 3 give NaN.
+        var input = new Tensor([1, 2, 16]);
+        for (int i = 0; i < input.Length; i++) input.Data[i] = i;
+        input[0, 0, 3] = float.NaN;
+        var o = new PoolOptions { Kind = PoolKind.Max, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadY = 1, PadX = 1 };
+        using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvPath.Fast };
+        Tensor actual = pool.Apply(input);
+        Assert.Contains("vec4", pool.Variant, StringComparison.Ordinal);
+        Tensor expected = Pool2D.Apply(input, o);
+        Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+        Assert.False(float.IsNaN(actual[0, 0, 0]));
+        Assert.True(float.IsNaN(actual[0, 0, 1]));
+        Assert.Equal(expected.Data.Where(v => !float.IsNaN(v)), actual.Data.Where(v => !float.IsNaN(v)));
+    }
+
+    [Fact]
     public void FastMaxPool_NaNInAWindow_GivesNaN()
     {
         var input = Tensor.Chw(1, 2, 4, [1, float.NaN, 3, 4, 5, 6, 7, 8]);

@@ -111,6 +111,36 @@ public sealed class SeparableTests(GlFixture fixture)
     }
 
     [Fact]
+    public void FusedPass_Vec4StoresAndOneDispatchPerChannel_EveryAlignment()
+    {
+        // Output rows of whole vec4s: the interior starts at the next multiple of 4 (pads 0..3 move it) and stores vec4s;
+        // up to 4 channels run one dispatch each with the parameter block bound at their vectors. Kernels 5x5, 9x9, 3x1,
+        // 2x4 (every input row step of the unrolled block: 4 + kH - 1 = 5..12), heights 4..17, channels 1..6, widths with
+        // and without whole vec4s.
+        int seed = 900;
+        (int H, int W)[] kernels = [(5, 5), (9, 9), (3, 1), (2, 4)];
+        foreach (int c in new[] { 1, 4, 5, 6 })
+            foreach (int pad in new[] { 0, 1, 2, 3 })
+            {
+                (int kh, int kw) = kernels[(c + pad) % kernels.Length];
+                int w = pad % 2 == 0 ? 44 : 45, h = 4 + 4 * pad + c % 2;
+                var o = new ConvOptions
+                {
+                    Border = Borders.All[(c + pad) % 5], Padding = PaddingMode.Explicit, PadX = pad, PadY = kh / 2,
+                    Mode = pad == 1 ? ConvMode.Convolve : ConvMode.Correlate,
+                };
+                Assert.True(Check(c, h, w, kh, kw, o, c != 4, ++seed, ConvPath.Fused));
+                int wOut = ConvGeometry.Compute(h, w, kh, kw, o).X.Output;
+                var rng = new Random(seed);
+                using var sep = new GpuSeparableConv(fixture.Context, Parity.RandomVector(rng, 0.5f, kh), Parity.RandomVector(rng, 0.5f, kw), o) { Choice = ConvPath.Fused };
+                sep.Apply(Parity.Random(rng, c, h, w));
+                string spec = $"c={c} {h}x{w} kernel {kh}x{kw} {o} -> width {wOut}: {sep.Variant}";
+                Assert.True(sep.Variant.Contains("vec4 stores", StringComparison.Ordinal) == (wOut % 4 == 0), spec);
+                Assert.True(c <= ConvPlan.MaxUniformChannels == sep.Variant.Contains("one dispatch per channel", StringComparison.Ordinal), spec);
+            }
+    }
+
+    [Fact]
     public void FusedPass_AtBenchShape_AndChosenByDefault()
     {
         // gauss9-sep's shape, smaller: the cost rule picks the fused pass for a stride-1 image filter, and the two

@@ -124,6 +124,16 @@ internal sealed class StackPipeline : ILivePipeline
         return (uint)channel < (uint)names.Length ? names[channel] : channel.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    public string InputMapName(int layer, int channel)
+    {
+        LayerInput(layer); // resolves _reads for this runner
+        int from = _reads[layer];
+        if (from >= 0) return MapName(from, channel);
+        // Asked when the HUD or a scripted probe is written, never per frame: no cache to keep in step with reloads.
+        string[] input = MapNames.InputNames(_runner.Stack);
+        return (uint)channel < (uint)input.Length ? input[channel] : channel.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private string[][]? _names;
     private GpuStackRunner? _namesFor;
     private bool[] _namesEnabled = [];

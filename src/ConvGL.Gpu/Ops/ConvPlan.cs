@@ -12,7 +12,8 @@ namespace ConvGL.Gpu.Ops;
 ///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
 ///   output is too small to pay for compiling a specialised program.
 /// A fast plan packs the weights once into its parameter block (a uniform block, or an rgba32f texel view of the same
-/// buffer when that is too big: not a storage block, whose varying-address loads are scalar loops on llvmpipe) and
+/// buffer for dense layers and where the block is too big: not a storage block, whose varying-address loads are scalar
+/// loops on llvmpipe) and
 /// splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>), or, for a dense layer
 /// whose rim is a quarter of its blocks or more, copies the input with the border applied once into a padded scratch
 /// tensor (conv2d_pad.comp) and runs the interior program alone over it. With more than one channel block (z) the blocks
@@ -42,6 +43,18 @@ internal sealed class ConvPlan
     private readonly ConvOptions _options;
     private (int CinG, int CoutG) _group;
     private int _blockY = 1;
+    private bool _channelUniform;
+    private int _channelStrideBytes, _blockBytes;
+    private uint _parameters;
+
+    /// <summary>Depthwise kernels with at most this many rows compute two output rows per invocation.</summary>
+    public const int MaxTwoRowKernel = 5;
+
+    /// <summary>Depthwise convs with at most this many channels run one dispatch per channel (uniform weight addresses).</summary>
+    public const int MaxUniformChannels = 4;
+
+    /// <summary>GL_UNIFORM_BUFFER_OFFSET_ALIGNMENT in vec4s (at least 1).</summary>
+    private static int UniformAlignVec4s(GL gl) => Math.Max(1, (gl.GetInteger(GetPName.UniformBufferOffsetAlignment) + 15) / 16);
 
     public string Variant { get; }
     public bool Direct { get; }
@@ -104,15 +117,33 @@ internal sealed class ConvPlan
         }
 
         bool flip = o.Mode == ConvMode.Convolve;
-        float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
         // The uniform block is declared at the driver's full size (one program for every layer), so the buffer bound to
-        // it is at least that big; a weight set above it is read through a texel view.
+        // it is at least that big; a weight set above it is read through a texel view. Dense layers always read theirs
+        // through the texel view: their weight index depends on the input-channel loop, and on llvmpipe a uniform-block
+        // load inside a loop is a gather of every component (a vec4 cost about twice an rgba32f texel fetch in a
+        // microbenchmark; conv3-16to32 and the Gabor bank ran ~10% faster, issue 8's fourth round in bench/README.md).
         int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
-        bool texel = packed.Length / 4 > blockVec4s;
-        parameters.Reserve(Math.Max(packed.Length, blockVec4s * 4));
+        // Depthwise with few channels: one dispatch per channel with the uniform block bound at that channel's weights, so
+        // every weight address is a constant (a broadcast load on llvmpipe; derived from gl_WorkGroupID or even from a
+        // uniform it is gathered lane by lane: default-block uniforms are uniform-block loads there too). Each channel's
+        // block then starts at a multiple of GL_UNIFORM_BUFFER_OFFSET_ALIGNMENT.
+        bool channelUniform = depthwise && cout <= MaxUniformChannels;
+        int channelVec4s = kh * ((kw + 3) / 4) + 1;
+        int channelStride = channelUniform ? (channelVec4s + UniformAlignVec4s(gl) - 1) / UniformAlignVec4s(gl) * UniformAlignVec4s(gl) : channelVec4s;
+        float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip, channelStride) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
+        bool texel = !depthwise || (packed.Length / 4 > blockVec4s && !channelUniform);
+        parameters.Reserve(Math.Max(packed.Length, (channelUniform ? (cout - 1) * channelStride + blockVec4s : blockVec4s) * 4));
         parameters.Write(packed);
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
+        // Depthwise: where output rows are whole vec4s the interior starts at a multiple of 4 (the rim strip on the left
+        // grows by up to 3 columns), so its blocks of 8 outputs are two aligned vec4 stores (conv2d_depthwise.comp).
+        bool vec4Stores = false;
+        if (depthwise && g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= BlockX)
+        {
+            xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
+            vec4Stores = true;
+        }
         // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: the same offset past a multiple of 4 floats
         // for every block b (8 * stride is a multiple of 4), so when rows (W) are whole vec4s every load can be rgba32f,
         // starting that offset earlier (conv_fast.glsl's VEC4_SHIFT).
@@ -126,7 +157,11 @@ internal sealed class ConvPlan
         paddedW = (paddedW + 3) / 4 * 4;
         int paddedH = (hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1;
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore);
-        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX);
+        // Depthwise with a y stride and dilation of 1 and kernels of 2..5 rows: two output rows per invocation, so each
+        // input row a block loads serves both (KH + 1 rows per 2 output rows instead of 2 KH; on llvmpipe a 3x3 layer
+        // 15-20% faster, a 5x5 filter 10%; 9x9 no faster, 3 or 4 rows no faster than 2).
+        int blockY = depthwise && o.StrideY == 1 && o.DilationY == 1 && kh is > 1 and <= MaxTwoRowKernel && hOut >= 2 ? 2 : 1;
+        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX, blockY);
         // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for
         // ResNet's 1x1 stride-2 layers, and needs no border: copying the input would cost more than it saves).
         bool outside = xs != (0, wOut) || ys != (0, hOut);
@@ -147,6 +182,15 @@ internal sealed class ConvPlan
             shift = 0;
             split = [new OutputRect(0, 0, wOut, hOut, false)];
         }
+        // Depthwise, zero border, input and output rows of whole vec4s: the whole plane is one interior-style dispatch whose
+        // rgba32f texels outside the image read as zeros (conv2d_depthwise.comp's ZERO_PLANE), no rim strips.
+        bool zeroPlane = depthwise && o.Border == Border.Zero && input.W % 4 == 0 && wOut % 4 == 0 && choice != ConvPath.FastRim;
+        if (zeroPlane)
+        {
+            vec4 = vec4Stores = true;
+            shift = ((-g.X.PadBefore) % 4 + 4) % 4;
+            split = [new OutputRect(0, 0, wOut, hOut, false)];
+        }
         // Several channel blocks (z) and small rectangles: number the blocks of every z flat in one dispatch, so a small map
         // (ResNet's 7x7 has 7 blocks of 8 outputs) still fills its workgroups of 64 instead of running 57 lanes of repeated
         // work per z (512->512 3x3 at 7x7: 320 -> 42 ms on llvmpipe). Weights in the uniform block then lose their uniform
@@ -159,22 +203,27 @@ internal sealed class ConvPlan
             zLanes += (blocks + 63) / 64 * 64 * zGroups;
             flatLanes += (blocks * zGroups + 63) / 64 * 64;
         }
-        bool flatZ = zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
+        bool flatZ = !channelUniform && zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
             (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s), ("FLAT_Z", flatZ ? 1 : 0),
+            .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
+            .. depthwise ? [("CHANNEL_UNIFORM", channelUniform ? 1 : 0), ("ZERO_PLANE", zeroPlane ? 1 : 0)] : Array.Empty<(string, object)>(),
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
-        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
-        GlProgram? rim = pad ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
-        string where = texel ? "weights through a texel view (above the uniform block limit)" : "weights in a uniform block";
-        string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "");
+        (string, object)[] stores = depthwise ? [("VEC4_STORES", vec4Stores ? 1 : 0)] : [];
+        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
+        GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), .. (depthwise ? [("VEC4_STORES", 0)] : Array.Empty<(string, object)>())]);
+        string where = !texel ? "weights in a uniform block"
+            : depthwise ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view";
+        string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
+            (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise
-            ? $"conv2d_depthwise: {BlockX} x/invocation{layout}, {where}"
+            ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{BlockX} x/invocation{layout}, {where}"
             : $"conv2d_dense: 4 channels x {BlockX} x/invocation{layout}, {where}";
-        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ);
+        var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ) { _channelUniform = channelUniform, _channelStrideBytes = channelStride * 16, _blockBytes = blockVec4s * 16 };
         if (pad)
         {
             plan._pad = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", border));
@@ -184,6 +233,7 @@ internal sealed class ConvPlan
         // the copy is wide enough for them.
         plan._rects.AddRange(split);
         plan._group = (cinG, coutG);
+        plan._blockY = blockY;
         return plan;
     }
 
@@ -209,34 +259,48 @@ internal sealed class ConvPlan
             input.Length > ComputeOp.MaxTexelViewFloats(gl) || (outputs < MinFastOutputs && choice != ConvPath.Fused))
             return null;
 
-        // Reversed vectors under convolve: their outer product is the kernel rotated by 180 degrees.
+        // Reversed vectors under convolve: their outer product is the kernel rotated by 180 degrees. With few channels one
+        // dispatch per channel, the uniform block bound at its vectors (as in Create).
         bool flip = o.Mode == ConvMode.Convolve;
-        var packed = new float[c * chVec4 * 4];
+        bool channelUniform = c <= MaxUniformChannels;
+        int stride = channelUniform ? (chVec4 + UniformAlignVec4s(gl) - 1) / UniformAlignVec4s(gl) * UniformAlignVec4s(gl) : chVec4;
+        var packed = new float[c * stride * 4];
         for (int ch = 0; ch < c; ch++)
         {
-            int at = ch * chVec4 * 4;
+            int at = ch * stride * 4;
             for (int j = 0; j < kw; j++) packed[at + j] = row[flip ? kw - 1 - j : j];
             for (int i = 0; i < kh; i++) packed[at + rowVec4 * 4 + i] = column[flip ? kh - 1 - i : i];
             if (bias is not null) packed[at + (rowVec4 + colVec4) * 4] = bias[ch];
         }
-        parameters.Reserve(blockVec4s * 4);
+        parameters.Reserve(Math.Max(packed.Length, ((c - 1) * stride + blockVec4s) * 4));
         parameters.Write(packed);
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, g.Y.Output, kh, 1, 1, g.Y.PadBefore);
+        // Vec4 stores in the interior where output rows are whole vec4s (as in Create).
+        bool vec4Stores = false;
+        if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= BlockX)
+        {
+            xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
+            vec4Stores = true;
+        }
         bool vec4 = input.W % 4 == 0;
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX), ("OY", SeparableBlockY),
-            ("PARAMS_VEC4", blockVec4s),
+            ("PARAMS_VEC4", blockVec4s), ("CHANNEL_UNIFORM", channelUniform ? 1 : 0),
         ];
         GlProgram interior = context.Shaders.Compute("separable_fast.comp",
-            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0)]);
+            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), ("VEC4_STORES", vec4Stores ? 1 : 0)]);
         GlProgram rim = context.Shaders.Compute("separable_fast.comp",
-            [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0)]);
-        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {BlockX} x/invocation, weights in a uniform block",
-            false, interior, rim, c, false, g, o);
+            [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
+        string layout = (vec4Stores ? ", vec4 stores" : "") + (channelUniform ? ", one dispatch per channel" : "");
+        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {BlockX} x/invocation{layout}, weights in a uniform block",
+            false, interior, rim, c, false, g, o)
+        {
+            _channelUniform = channelUniform, _channelStrideBytes = stride * 16, _blockBytes = blockVec4s * 16,
+        };
         plan._blockY = SeparableBlockY;
         plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, BlockX, SeparableBlockY));
         return plan;
@@ -249,9 +313,9 @@ internal sealed class ConvPlan
 
     /// <summary>conv2d_depthwise.comp's block: per channel kH rows of ceil(kW / 4) vec4s (taps, zero-padded), then a vec4
     /// whose x is the bias (0 without one).</summary>
-    private static float[] PackDepthwise(float[] weight, float[]? bias, int channels, int kh, int kw, bool flip)
+    private static float[] PackDepthwise(float[] weight, float[]? bias, int channels, int kh, int kw, bool flip, int strideVec4s)
     {
-        int row = (kw + 3) / 4 * 4, block = kh * row + 4;
+        int row = (kw + 3) / 4 * 4, block = strideVec4s * 4;
         var packed = new float[channels * block];
         for (int c = 0; c < channels; c++)
         {
@@ -308,6 +372,7 @@ internal sealed class ConvPlan
         }
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
+        _parameters = parameters.Handle;
         if (_paramsInTexelView) parameters.BindTexelView(ComputeOp.ParamsUnit, vec4: true);
         else parameters.BindUniform(0);
         output.Buffer.Bind(3);
@@ -335,7 +400,16 @@ internal sealed class ConvPlan
             (int row, int rows) = ComputeOp.FlatGroups(_flatZ ? blocks * _zGroups : blocks, 64);
             gl.Uniform1(p.Uniform("u_row"), row);
             if (_flatZ) gl.Uniform1(p.Uniform("u_z_count"), _zGroups);
-            p.DispatchCovering(row, rows, _flatZ ? 1 : _zGroups);
+            if (_channelUniform)
+            {
+                for (int c = 0; c < _zGroups; c++)
+                {
+                    gl.Uniform1(p.Uniform("u_channel"), c);
+                    gl.BindBufferRange(BufferTargetARB.UniformBuffer, 0, _parameters, c * _channelStrideBytes, (nuint)_blockBytes);
+                    p.DispatchCovering(row, rows, 1);
+                }
+            }
+            else p.DispatchCovering(row, rows, _flatZ ? 1 : _zGroups);
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed class GpuPool2D : IDisposable
     private readonly GlContext _context;
     private PoolOptions _options;
     private GlProgram? _program;
-    private bool _fast;
+    private bool _fast, _vec4;
     private (int C, int H, int W) _plannedFor;
     private ScratchTensors? _scratch;
 
@@ -25,7 +25,7 @@ public sealed class GpuPool2D : IDisposable
 
     /// <summary>The shader variant of the last <see cref="Run"/>, for the bench table and the HUD.</summary>
     public string Variant => _program is null ? "(not run yet)"
-        : _fast ? $"pool2d_fast: {BlockX} x/invocation" : "pool2d: 1 output/invocation";
+        : _fast ? $"pool2d_fast: {BlockX} x/invocation{(_vec4 ? ", vec4 loads and stores" : "")}" : "pool2d: 1 output/invocation";
 
     /// <summary>Outputs per invocation along x in pool2d_fast.comp.</summary>
     private const int BlockX = 8;
@@ -71,6 +71,7 @@ public sealed class GpuPool2D : IDisposable
             gl.Uniform1(p.Uniform("u_stride_y"), _options.EffectiveStrideY);
             gl.Uniform2(p.Uniform("u_pad"), _options.PadY, _options.PadX);
             input.Buffer.BindTexelView(ComputeOp.InputUnit);
+            if (_vec4) input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
             output.Buffer.Bind(3);
             p.DispatchCovering((output.W + BlockX - 1) / BlockX, output.H, output.C);
             ComputeOp.Barrier(gl);
@@ -97,9 +98,13 @@ public sealed class GpuPool2D : IDisposable
         _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && _options.SizeY <= ConvPlan.MaxUnrolledKernel &&
                 input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) &&
                 (Choice == ConvPath.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
+        // Rows of whole vec4s in and out: rgba32f loads (every block's window row starts the same VEC4_SHIFT floats past
+        // a multiple of 4: blocks are 8 * stride apart) and aligned vec4 stores.
+        _vec4 = _fast && input.W % 4 == 0 && output.W % 4 == 0;
+        int shift = ((-_options.PadX) % 4 + 4) % 4;
         _program = _fast
             ? _context.Shaders.Compute("pool2d_fast.comp", ("POOL_MAX", max), ("KH", _options.SizeY), ("KW", _options.SizeX),
-                ("SX", _options.EffectiveStrideX), ("OX", BlockX))
+                ("SX", _options.EffectiveStrideX), ("OX", BlockX), ("VEC4", _vec4 ? 1 : 0), ("VEC4_SHIFT", _vec4 ? shift : 0))
             : _context.Shaders.Compute("pool2d.comp", ("POOL_MAX", max));
         _plannedFor = (input.C, input.H, input.W);
     }
