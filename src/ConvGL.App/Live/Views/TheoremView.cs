@@ -104,7 +104,17 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H);
         OutputRect = grid;
         _row = Row(direct);
-        theorem.RunScanline(input, _row);
+        try
+        {
+            theorem.RunScanline(input, _row);
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            // A read-back the driver refused: said on screen, as a failed run is; the app runs on.
+            _error = e.Message;
+            _ran = false;
+            return;
+        }
         context.Stages?.Part("theorem-scanline");
         Presenter presenter = context.Presenter;
         presenter.DrawTensor(direct, theorem.DirectRange, Cell(0, 0), 1);
