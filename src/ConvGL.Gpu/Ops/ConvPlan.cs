@@ -6,7 +6,9 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>How <see cref="GpuConv2D"/> runs one (input shape, options, weights) combination, decided once by a cost
 /// rule and kept until one of them changes, not per frame (shaders/README.md has the measurements behind the rule):
 /// - conv2d_depthwise.comp when every output channel reads only its own input channel (weights (C, 1, kH, kW), groups
-///   C): 8 outputs along x per invocation.
+///   C): 8 outputs along x per invocation (2 rows of them for kernels of 2..5 rows at y stride and dilation 1), vec4
+///   stores where output rows are whole vec4s, one dispatch per channel for up to <see cref="MaxUniformChannels"/>
+///   channels (constant weight addresses), and for a zero border on rows of whole vec4s the whole plane in one dispatch.
 /// - conv2d_dense.comp for every other weight shape: 4 output channels x 8 outputs along x per invocation.
 /// - conv2d.comp (one output per invocation, weights in a storage block) when the input or the packed weights are
 ///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
