@@ -1,7 +1,7 @@
 #version 430
 // Gradient magnitude of channel pairs: out[i, y, x] = sqrt(in[2i, y, x]^2 + in[2i+1, y, x]^2).
-// The reference is Magnitude.Apply in src/ConvGL.Core/Stacks/StackLayers.cs (it accumulates in double;
-// float32 here differs by at most a few ulps, since both squares are non-negative).
+// The reference is Magnitude in src/ConvGL.Core/Ops/Magnitude.cs, which evaluates the same float32 expression
+// (and so defines NaN and Inf the same way: NaN in gives NaN, Inf with a number +Inf, squares past float32's range +Inf).
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 

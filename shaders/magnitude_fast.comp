@@ -1,7 +1,7 @@
 #version 430
 // Gradient magnitude of channel pairs, the fast variant of magnitude.comp (same values):
-// out[i, y, x] = sqrt(in[2i, y, x]^2 + in[2i+1, y, x]^2). The reference is Magnitude.Apply in
-// src/ConvGL.Core/Stacks/StackLayers.cs. The input is read through a texel view of its buffer (a vector gather on
+// out[i, y, x] = sqrt(in[2i, y, x]^2 + in[2i+1, y, x]^2). The reference is Magnitude in
+// src/ConvGL.Core/Ops/Magnitude.cs (float32, as here). The input is read through a texel view of its buffer (a vector gather on
 // llvmpipe, where a storage-block load with a per-invocation address is a scalar loop), NV elements per invocation,
 // no early return (clamped loads, predicated stores). VEC 4: planes of a multiple of 4 values, read as rgba32f texels
 // (a vec4 never straddles two planes); VEC 1: any plane, r32f texels.

@@ -35,6 +35,11 @@ internal static class BenchCases
                 layer with { Padding = PaddingMode.Explicit, StrideY = 2, StrideX = 2 }),
             Layer("conv7-s2-3to64-224", "resnet 7x7 s2 stem", RandomTensor([64, 3, 7, 7], 25, 1f / 12), null, 3, quick ? 56 : 224, quick ? 56 : 224,
                 layer with { Padding = PaddingMode.Explicit, PadY = 3, PadX = 3, StrideY = 2, StrideX = 2 }),
+            // ResNet-18's small-map 3x3 layers, most of its GPU time (issue 12): 256 channels at 14x14, 512 at 7x7.
+            Layer("conv3-256to256-14", "resnet 3x3 layer", RandomTensor([256, 256, 3, 3], 27, 1f / 48), RandomBias(256, 28), 256,
+                quick ? 4 : 14, quick ? 4 : 14, layer),
+            Layer("conv3-512to512-7", "resnet 3x3 layer", RandomTensor([512, 512, 3, 3], 29, 1f / 68), RandomBias(512, 30), 512,
+                quick ? 3 : 7, quick ? 3 : 7, layer),
             Layer("gabor15-1to8", "gabor bank, direct", GaborBank(), null, 1, s.GaborH, s.GaborW, image),
             Layer("gabor15-1to8-fft", "gabor bank, FFT (CPU only)", GaborBank(), null, 1, s.GaborH, s.GaborW, image, fft: true),
             MaxPool("maxpool2-32", 32, s.PoolHW, s.PoolHW),

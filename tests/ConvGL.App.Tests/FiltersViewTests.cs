@@ -26,4 +26,23 @@ public sealed class FiltersViewTests
         Assert.False(FiltersView.PairHit(Area, 169.5, 50, 2, 1, 40, 1, 30, 49, out _)); // one map: cell 1 is empty
         Assert.False(FiltersView.PairHit(Area, 200, 50, 2, 1, 40, 2, 30, 49, out _)); // outside
     }
+
+    [Fact]
+    public void MapRect_IsTheMapPairHitFinds_EveryPixelCentreOfEveryMap()
+    {
+        Assert.Equal(new PixelRect(140, 1, 59, 98), FiltersView.MapRect(Area, 2, 1, 40, 1));
+        // A 3 x 2 grid of 5 maps (7 x 4 pixels) in a 300 x 120 area, kernels 30 wide: the centre of pixel (x, y) of map
+        // c in MapRect (where the marker goes) hits (x, y, c).
+        var area = new PixelRect(10, 20, 300, 120);
+        for (int c = 0; c < 5; c++)
+        {
+            PixelRect r = FiltersView.MapRect(area, 3, 2, 30, c);
+            for (int y = 0; y < 4; y++)
+                for (int x = 0; x < 7; x++)
+                {
+                    Assert.True(FiltersView.PairHit(area, r.X + (x + 0.5) * r.Width / 7, r.Y + (y + 0.5) * r.Height / 4, 3, 2, 30, 5, 7, 4, out TensorPoint p), $"map {c} ({x}, {y})");
+                    Assert.Equal(new TensorPoint(x, y, c), p);
+                }
+        }
+    }
 }

@@ -7,7 +7,8 @@ using SkiaSharp;
 
 namespace ConvGL.App.Tests;
 
-/// <summary>Every `./convgl ...` line of README.md's code blocks runs as written, so an example cannot rot. The
+/// <summary>Every `./convgl ...` line of README.md's code blocks runs as written, and so does every `./convgl ...`
+/// command quoted inline in its prose, so an example cannot rot. The
 /// inputs the examples name (photo.jpg, clip.mp4, my-kernel.txt, in.png, target.npy) are small files made here in a
 /// scratch folder that is the working directory. A window line runs under the fixture's X display with
 /// `--frames 2 --screenshot readme-N.png` appended when it has no --frames of its own (a line that is a scripted run
@@ -21,15 +22,43 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>The example lines: code-block lines (indented 4) that start with ./convgl, the comment cut off.</summary>
-    internal static IReadOnlyList<string> Examples()
+    internal static IReadOnlyList<string> Examples() =>
+        ReadmeLines()
+            .Where(l => l.StartsWith("    ", StringComparison.Ordinal) && l.TrimStart().StartsWith("./convgl", StringComparison.Ordinal))
+            .Select(l => l.Trim() is var t && t.IndexOf("  #", StringComparison.Ordinal) is int c and >= 0 ? t[..c].TrimEnd() : t.Trim())
+            .ToArray();
+
+    private static string[] ReadmeLines()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "ConvGL.sln"))) dir = Path.GetDirectoryName(dir);
         Assert.NotNull(dir);
-        return File.ReadAllLines(Path.Combine(dir, "README.md"))
-            .Where(l => l.StartsWith("    ", StringComparison.Ordinal) && l.TrimStart().StartsWith("./convgl", StringComparison.Ordinal))
-            .Select(l => l.Trim() is var t && t.IndexOf("  #", StringComparison.Ordinal) is int c and >= 0 ? t[..c].TrimEnd() : t.Trim())
-            .ToArray();
+        return File.ReadAllLines(Path.Combine(dir, "README.md"));
+    }
+
+    /// <summary>The commands quoted in prose: inline code spans (between single backticks, possibly broken across
+    /// lines) that start with ./convgl, outside code blocks (lines indented 4), whitespace collapsed to single spaces.</summary>
+    internal static IReadOnlyList<string> InlineCommands(IEnumerable<string> markdown)
+    {
+        string prose = string.Join('\n', markdown.Where(l => !l.StartsWith("    ", StringComparison.Ordinal)));
+        var result = new List<string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(prose, @"`(\./convgl(?:[ \n][^`]*)?)`"))
+            result.Add(string.Join(' ', m.Groups[1].Value.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        return result;
+    }
+
+    [Fact]
+    public void InlineCommands_AreTheCodeSpansStartingWithConvgl_EvenBrokenAcrossLines()
+    {
+        string[] markdown =
+        [
+            "Run `./convgl --stack edges` or `./convgl apply --help`; `convgl train` and `./convgl-other` are no",
+            "commands here, nor `scripts/soak.sh`. The window's `./convgl --stack resnet18 --source",
+            "photo.jpg` spans two lines, and `./convgl` alone is the window.",
+            "    ./convgl --in-a-code-block `./convgl --not-inline`",
+        ];
+        Assert.Equal(["./convgl --stack edges", "./convgl apply --help", "./convgl --stack resnet18 --source photo.jpg", "./convgl"],
+            InlineCommands(markdown));
     }
 
     /// <summary>Splits a command line as a shell would for these examples: spaces, and double or single quotes.</summary>
@@ -76,10 +105,30 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
     [Fact]
     public void EveryReadmeExample_RunsAsWritten()
     {
-        string screen = WindowProcess.Require(display);
         IReadOnlyList<string> examples = Examples();
         // The README has window lines, apply, features and train examples: finding few means the extraction broke.
         Assert.True(examples.Count >= 10, $"only {examples.Count} ./convgl lines found in README.md");
+        RunAll(examples);
+        // What the examples say they write is there.
+        foreach (string f in new[] { "edges.png", "blur.npy", "mine.png", "maps/00-conv.png", "fitted.txt" })
+            Assert.True(File.Exists(Path.Combine(_dir, f)), $"{f} was not written; files: {string.Join(", ", Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName))}");
+    }
+
+    /// <summary>The commands the prose quotes inline (`./convgl --stack resnet18 --view filters`, `./convgl apply
+    /// --help`, ...) run as written too, except those an example line above already ran. (A command too slow for the
+    /// tests as written is not quoted as a command: README says what it does in words.)</summary>
+    [Fact]
+    public void EveryInlineReadmeCommand_RunsAsWritten()
+    {
+        IReadOnlyList<string> commands = InlineCommands(ReadmeLines()).Distinct().Except(Examples()).ToArray();
+        Assert.True(commands.Count >= 3, $"only {commands.Count} inline ./convgl commands found in README.md: {string.Join(" / ", commands)}");
+        RunAll(commands);
+    }
+
+    /// <summary>Runs each command line in the scratch folder (inputs made first); fails naming every one that failed.</summary>
+    private void RunAll(IReadOnlyList<string> examples)
+    {
+        string screen = WindowProcess.Require(display);
         MakeInputs();
         var failures = new List<string>();
         for (int i = 0; i < examples.Count; i++)
@@ -106,9 +155,6 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
             else if (shot is not null && !File.Exists(Path.Combine(_dir, shot))) failures.Add($"{examples[i]}: no screenshot written");
         }
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
-        // What the examples say they write is there.
-        foreach (string f in new[] { "edges.png", "blur.npy", "mine.png", "maps/00-conv.png", "fitted.txt" })
-            Assert.True(File.Exists(Path.Combine(_dir, f)), $"{f} was not written; files: {string.Join(", ", Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName))}");
     }
 
     /// <summary>Small stand-ins for the files the README's examples name.</summary>

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using ConvGL.App.Live;
 using ConvGL.App.Live.Views;
 using ConvGL.Core;
 using ConvGL.Core.Ops;
@@ -29,6 +31,49 @@ public sealed class TheoremViewTests(DisplayFixture display)
     }
 
     [Fact]
+    public void Layout_PutsTheGridUnderTheLegend_AspectCorrect_AndTheScanlinePlotsUnderIt_InsideTheArea()
+    {
+        foreach ((float w, float h) in new[] { (960f, 600f), (692f, 600f), (480f, 360f), (1600f, 500f) })
+        {
+            var area = new PixelRect(0, 0, w, h);
+            (PixelRect grid, float bandY, float bandH) = TheoremView.Layout(area, 640, 360);
+            Assert.Equal(3 * 640 / (2.0 * 360), grid.Width / grid.Height, 3); // three maps across, two down, undistorted
+            Assert.True(grid.Y >= 80 && grid.X >= 0 && grid.X + grid.Width <= w + 0.01f, $"{w}x{h}: grid {grid}");
+            Assert.Equal(w / 2, grid.X + grid.Width / 2, 2); // centred across
+            Assert.True(bandY > grid.Y + grid.Height && bandY + bandH <= h, $"{w}x{h}: band at {bandY} + {bandH} under grid {grid}");
+            Assert.True(bandH >= 0.7f * grid.Height / 2 || bandY + bandH >= h - 5, $"{w}x{h}: band {bandH} px: too thin where there was room");
+        }
+    }
+
+    [Fact]
+    public void SpectrumBin_MapsADrawnPositionToItsSignedFrequency_DcInTheMiddle()
+    {
+        // A 4 x 8 frame drawn in 200 x 100 pixels at (10, 20): a bin is 25 x 25 px; DC is drawn at bin (2, 4).
+        var r = new PixelRect(10, 20, 200, 100);
+        Assert.True(TheoremView.SpectrumBin(r, 10 + 4 * 25 + 3, 20 + 2 * 25 + 3, 4, 8, out int ky, out int kx));
+        Assert.Equal((0, 0), (ky, kx));
+        Assert.True(TheoremView.SpectrumBin(r, 10.5, 20.5, 4, 8, out ky, out kx));
+        Assert.Equal((-2, -4), (ky, kx)); // the top-left bin: the most negative frequencies
+        Assert.True(TheoremView.SpectrumBin(r, 209, 119, 4, 8, out ky, out kx));
+        Assert.Equal((1, 3), (ky, kx));
+        Assert.Equal(3, ConvTheorem.Shifted(1, 4)); // drawn row 3 shows frequency 1, as the shader draws it
+        Assert.False(TheoremView.SpectrumBin(r, 9, 50, 4, 8, out _, out _));
+        Assert.False(TheoremView.SpectrumBin(r, 100, 121, 4, 8, out _, out _));
+    }
+
+    [Fact]
+    public void BinAndScanlineLines_SayMagnitudesPhasesAndTheDifference()
+    {
+        // In = 3 + 4i: |In| 5 at atan2(4, 3) = 53.13 deg; K = -1: 1 at 180 deg; P = In conj(K) = -3 - 4i: 5 at -126.87 deg.
+        Assert.Equal("frequency (-2, 5) of 384x768: In 5 at 53 deg, K 1 at 180 deg, P = In conj(K) 5 at -127 deg",
+            TheoremView.BinLine(-2, 5, 384, 768, new Complex(3, 4), new Complex(-1, 0), new Complex(-3, -4)));
+        Assert.Equal("scanline: input 2 row 17 * kernel centre row, N = 1024: max |direct - FFT| 4.4e-16",
+            TheoremView.ScanlineLine(17, 2, 1024, 4.44e-16));
+        Assert.Equal("scanline: input 0 row (zero border) * kernel centre row, N = 64: max |direct - FFT| 0.0e+00",
+            TheoremView.ScanlineLine(-1, 0, 64, 0));
+    }
+
+    [Fact]
     public void ScriptedRun_PrintsAMaxDifferenceWithinTolerance_AndDrawsTheKernelSpectrumWithDcInTheMiddle()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}");
@@ -46,6 +91,13 @@ public sealed class TheoremViewTests(DisplayFixture display)
         FftPlan plan = FftPlan.For(180, 320, 9, 9, ConvOptions.ImageFilter, tiles: 1);
         Assert.Equal($"{plan.FrameH}x{plan.FrameW}", v["frame"]);
         Assert.Equal(("0", "0", "0"), (v["layer"], v["output"], v["input"]));
+        // The scanline: the middle row (no pointer, nothing pinned), the kernel's centre row reading the same input row
+        // (same padding, stride 1), a power-of-two frame over the 320 + 8 padded values, and the 1D FFT equal to the
+        // direct sum in double precision.
+        Assert.Equal(("90", "90", "512"), (v["scanline_row"], v["scanline_input_row"], v["scanline_frame"]));
+        Assert.True(double.Parse(v["scanline_max_diff"], CultureInfo.InvariantCulture) < 1e-12, line);
+        // No probe in this view: no probe strip under it.
+        Assert.Contains(" bottom=0,360,480,0 ", r.Stdout);
 
         var p = new Picture(png);
         Area view = Area.Of(r, "view");

@@ -271,6 +271,40 @@ public sealed class WindowTests(DisplayFixture display)
         List<ProbeLine> probes = ParseProbes(r.Stdout);
         Assert.All(probes, p => Assert.Equal(0, p.Layer));
         AssertProbes(probes, points, reference, 1, "filters view, edges layer 1 (sobel-y)");
+        // The edges stack reads the gray image: its one input channel is named so.
+        string[] inputs = r.Stdout.Split('\n').Where(l => l.StartsWith("probe inputs=", StringComparison.Ordinal)).ToArray();
+        Assert.True(inputs.Length == points.Count && inputs.All(l => l == "probe inputs=gray"), string.Join(" / ", inputs));
+    }
+
+    /// <summary>The filters view marks the probed pixel on its map in the grid: the marker's cyan square (0.2, 1, 1) is
+    /// absent without a probe, inside the view with one, and moves right and down with the probed pixel.</summary>
+    [Fact]
+    public void FiltersView_MarksTheProbedPixel_OnItsMap()
+    {
+        TempDir();
+        (double X, double Y, int N) Marker(string? probe)
+        {
+            string png = Temp($"filters-marker-{probe?.Replace(',', '-') ?? "none"}.png");
+            WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--view", "filters", "--screenshot", png, .. probe is null ? Array.Empty<string>() : ["--probe", probe]]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var p = new Picture(png);
+            Area view = Area.Of(r, "view");
+            double sx = 0, sy = 0;
+            int n = 0;
+            for (int y = view.Y; y < view.Y + view.H; y++)
+                for (int x = view.X; x < view.X + view.W; x++)
+                {
+                    int i = (y * p.Width + x) * 4;
+                    if (Math.Abs(p.Rgba[i] - 51) > 2 || p.Rgba[i + 1] < 253 || p.Rgba[i + 2] < 253) continue;
+                    (sx, sy, n) = (sx + x, sy + y, n + 1);
+                }
+            return n == 0 ? (double.NaN, double.NaN, 0) : ((sx / n) - view.X, (sy / n) - view.Y, n);
+        }
+        Assert.Equal(0, Marker(null).N);
+        (double ax, double ay, int an) = Marker("20,20");
+        (double bx, double by, int bn) = Marker($"{SceneW - 20},{SceneH - 20}");
+        Assert.True(an > 8 && bn > 8, $"no marker square: {an} and {bn} cyan pixels");
+        Assert.True(bx > ax + 5 && by > ay + 5, $"the marker did not follow the probe: ({ax:0.0}, {ay:0.0}) for (20, 20), ({bx:0.0}, {by:0.0}) for the far corner");
     }
 
     [Fact]
@@ -362,15 +396,17 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     [Theory]
-    [InlineData("--filter", "gaussian:5,1", "output")]
-    [InlineData("--stack", "edges", "split")]
-    [InlineData("--stack", "edges", "grid")]
-    [InlineData("--stack", "learned", "profile")]
-    public void SteadyFrames_AllocateNothing(string kind, string name, string view)
+    [InlineData("--filter", "gaussian:5,1", "output", 40)]
+    [InlineData("--stack", "edges", "split", 40)]
+    [InlineData("--stack", "edges", "grid", 40)]
+    [InlineData("--stack", "learned", "profile", 40)]
+    // ResNet18 at 224x224 whatever the window (preprocessing on the GPU, residual adds): ~0.5 s a frame on llvmpipe.
+    [InlineData("--stack", "resnet18", "filters", 16)]
+    public void SteadyFrames_AllocateNothing(string kind, string name, string view, int frames)
     {
         // Measured on the render thread over frames that did not rebuild the HUD text (the numbers refresh twice a
         // second; that allocates a few strings, by design). The scripted scene is drawn on the render thread too.
-        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "40", kind, name, "--view", view, "--stats"]);
+        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", frames.ToString(CultureInfo.InvariantCulture), kind, name, "--view", view, "--stats"]);
         Assert.True(r.ExitCode == 0, r.ToString());
         string line = r.Stdout.Split('\n').Single(l => l.StartsWith("stats:", StringComparison.Ordinal));
         Dictionary<string, long> f = line["stats: steady ".Length..].Replace(" bytes", "").Split(' ')

@@ -76,6 +76,112 @@ public class ConvTheoremTests
         Assert.Equal(1.75, ConvTheorem.KernelAbsSum(w, [0.5f, -1], 1), 12);
     }
 
+    // ---- one scanline (ScanlineTheorem) ----
+
+    [Fact]
+    public void Scanline_WorkedExample_DirectFftAndSpectra()
+    {
+        // Row [1, 2, 3, 4], taps [1, 0, -1], zero border, same: the padded row is [0, 1, 2, 3, 4, 0] and
+        // out[m] = pad[m] - pad[m + 2] = [0 - 2, 1 - 3, 2 - 4, 3 - 0] = [-2, -2, -2, 3]. The padded length 6 gives an
+        // 8-point frame; the row spectrum's DC is its sum 10, the kernel's 1 + 0 - 1 = 0, so the product's DC is 0.
+        AxisGeometry x = AxisGeometry.Compute(4, 3, 1, 1, PaddingMode.Same);
+        var line = new ScanlineTheorem();
+        line.Run([1, 2, 3, 4], [1, 0, -1], Border.Zero, x, 1, 1);
+        Assert.Equal(8, line.Frame);
+        Assert.Equal([-2.0, -2, -2, 3], line.Direct.ToArray());
+        for (int m = 0; m < 4; m++) Assert.Equal(line.Direct[m], line.ByFft[m], 12);
+        Assert.True(line.MaxDifference < 1e-12, $"max difference {line.MaxDifference}");
+        Assert.Equal(10, line.InputSpectrum[0].Real, 12);
+        Assert.Equal(0, line.KernelSpectrum[0].Magnitude, 12);
+        Assert.Equal(0, line.Product[0].Magnitude, 12);
+        // Frequency 4 of 8 (Nyquist): sum (-1)^i pad[i] = 0 - 1 + 2 - 3 + 4 - 0 = 2; the kernel's 1 + (-1)(-1)^2 = 0.
+        Assert.Equal(2, line.InputSpectrum[4].Real, 12);
+    }
+
+    [Fact]
+    public void Scanline_IsTheCentreRowsShareOfThe2DConvolution_AndTheFftEqualsDirect_OverBordersModesStridesDilations()
+    {
+        // A 2D kernel that is zero but for its centre row (as applied) computes, on output row y, exactly the 1D
+        // correlation of input row InputRow(y) with that row: Conv2D.Apply is the reference for InputRow, CentreRow
+        // and the x geometry; the FFT way must equal the direct way to double rounding.
+        var rng = new Random(11_0202);
+        PaddingMode[] paddings = [PaddingMode.Same, PaddingMode.Valid, PaddingMode.Full];
+        var line = new ScanlineTheorem();
+        int ran = 0;
+        for (int n = 0; n < 60; n++)
+        {
+            int h = 1 + rng.Next(9), w = 1 + rng.Next(30), kh = 1 + rng.Next(5), kw = 1 + rng.Next(7);
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(5)],
+                Padding = paddings[rng.Next(paddings.Length)],
+                StrideY = 1 + rng.Next(2), StrideX = 1 + rng.Next(3),
+                DilationY = 1 + rng.Next(2), DilationX = 1 + rng.Next(3),
+            };
+            Tensor input = Random(rng, 1, h, w), weight = new Tensor([1, 1, kh, kw]);
+            // The stored row that is the applied centre row: kh/2 correlating, kh - 1 - kh/2 convolving (rotated).
+            int stored = o.Mode == ConvMode.Convolve ? kh - 1 - kh / 2 : kh / 2;
+            for (int j = 0; j < kw; j++) weight.Data[stored * kw + j] = (float)(rng.NextDouble() * 2 - 1);
+            Tensor expected;
+            ConvGeometry g;
+            try
+            {
+                g = ConvGeometry.Compute(h, w, kh, kw, o);
+                expected = Conv2D.Apply(input, weight, null, o);
+            }
+            catch (ConvGLException)
+            {
+                continue;
+            }
+            var taps = new float[kw];
+            ScanlineTheorem.CentreRow(weight, 0, o, taps);
+            var row = new float[w];
+            for (int y = 0; y < expected.H; y++)
+            {
+                int r = ScanlineTheorem.InputRow(y, h, kh, o, g.Y);
+                for (int x = 0; x < w; x++) row[x] = r < 0 ? 0 : input[0, r, x];
+                line.Run(row, taps, o.Border, g.X, o.StrideX, o.DilationX);
+                Assert.Equal(expected.W, line.Length);
+                for (int x = 0; x < expected.W; x++)
+                {
+                    Assert.True(Math.Abs(line.Direct[x] - expected[0, y, x]) <= 1e-5, $"case {n} ({o}, {h}x{w}, k {kh}x{kw}) row {y} x {x}: 1D {line.Direct[x]}, 2D {expected[0, y, x]}");
+                    Assert.True(Math.Abs(line.ByFft[x] - line.Direct[x]) <= 1e-12, $"case {n} row {y} x {x}: fft {line.ByFft[x]}, direct {line.Direct[x]}");
+                }
+                Assert.True(line.MaxDifference <= 1e-12);
+            }
+            ran++;
+        }
+        Assert.True(ran > 30, $"only {ran} cases had an output");
+    }
+
+    [Fact]
+    public void Scanline_Spectra_AreTheDftsOfThePaddedRowAndTaps_AndRepeatedRunsAllocateNothing()
+    {
+        // Replicate border, pad 2 before and after (same, 5 taps, dilation 1) on a 5-value row: padded length 9, frame 16.
+        float[] row = [3, -1, 4, 1, -5], taps = [0.5f, -2, 1, 0.25f, 2];
+        AxisGeometry x = AxisGeometry.Compute(5, 5, 1, 1, PaddingMode.Same);
+        var line = new ScanlineTheorem();
+        line.Run(row, taps, Border.Replicate, x, 1, 1);
+        Assert.Equal(16, line.Frame);
+        var pad = new System.Numerics.Complex[16];
+        double[] padded = [3, 3, 3, -1, 4, 1, -5, -5, -5];
+        for (int i = 0; i < padded.Length; i++) pad[i] = padded[i];
+        var k = new System.Numerics.Complex[16];
+        for (int j = 0; j < taps.Length; j++) k[j] = taps[j];
+        System.Numerics.Complex[] a = Fft.NaiveDft(pad), b = Fft.NaiveDft(k);
+        for (int t = 0; t < 16; t++)
+        {
+            Assert.True((a[t] - line.InputSpectrum[t]).Magnitude < 1e-9, $"row spectrum at {t}");
+            Assert.True((b[t] - line.KernelSpectrum[t]).Magnitude < 1e-9, $"kernel spectrum at {t}");
+            Assert.True((a[t] * System.Numerics.Complex.Conjugate(b[t]) - line.Product[t]).Magnitude < 1e-9, $"product at {t}");
+        }
+        line.Run(row, taps, Border.Replicate, x, 1, 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) line.Run(row, taps, Border.Replicate, x, 1, 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static Tensor Random(Random rng, params int[] shape)
     {
         var t = new Tensor(shape);

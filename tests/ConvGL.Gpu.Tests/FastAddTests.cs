@@ -44,4 +44,23 @@ public sealed class FastAddTests(GlFixture fixture)
             Assert.Equal(x3.Data, g3.Download().Data);
         }
     }
+
+    [Fact]
+    public void TensorOverload_MatchesReference_AndAllocatesNothingOnceWarm()
+    {
+        // Run(a, b, output): the stack runner's residual add, per frame; (64, 7, 7) takes the vec4 program, (3, 5, 7) the scalar one.
+        foreach ((int c, int h, int w) in new[] { (64, 7, 7), (3, 5, 7) })
+        {
+            Tensor x = Parity.Random(new Random(c + 1), c, h, w), y = Parity.Random(new Random(c + 2), c, h, w);
+            using var add = new GpuAdd(fixture.Context);
+            using GpuTensor ga = GpuTensor.From(fixture.Context, x), gb = GpuTensor.From(fixture.Context, y), sum = new(fixture.Context);
+            add.Run(ga, gb, sum);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            add.Run(ga, gb, sum);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, allocated);
+            Assert.Equal([c, h, w], sum.Shape);
+            Assert.Equal(Elementwise.Add(x, y).Data, sum.Download().Data);
+        }
+    }
 }

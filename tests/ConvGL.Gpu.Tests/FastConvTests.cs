@@ -367,8 +367,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // The cost rule (no forcing): ResNet's small maps read a padded copy (a 7x7 map is all rim, 14x14 mostly); a 1x1
         // stride-2 layer without padding has no border (at 56x56 its last 4 of 28 columns are a rim strip without border
         // taps), and a 96x96 map's rim is 17% of its blocks: they keep the split.
-        // Channel blocks run flat with weights in a texel view, and with the uniform block where that saves a quarter of
-        // the lanes (small maps), not on the 96x96 map.
+        // Dense layers read their weights through a texel view (a uniform-block load inside the input-channel loop is a
+        // gather on llvmpipe), so with more than one block of 4 output channels the blocks always run flat.
         // Channel counts 4k - 1, 4k, 4k + 1 around the blocks of 4, stride 2 with pad 1 (ResNet's downsampling 3x3); every
         // output count above the 4096 below which conv2d.comp runs.
         var zero = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Explicit, PadX = 1, PadY = 1 };
@@ -379,7 +379,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             (17, 95, 14, 3, zero with { StrideX = 2, StrideY = 2 }, true, true),
             (16, 65, 16, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
             (16, 33, 56, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, false, true),
-            (8, 9, 96, 3, zero, false, false),
+            (8, 9, 96, 3, zero, false, true),
+            (8, 4, 96, 3, zero, false, false),
         })
         {
             var rng = new Random(cin * 100 + cout);
@@ -392,6 +393,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Assert.StartsWith("conv2d_dense", conv.Variant, StringComparison.Ordinal);
             Assert.True(padded == conv.Variant.Contains("padded copy", StringComparison.Ordinal), spec);
             Assert.True(flat == conv.Variant.Contains("channel blocks flat", StringComparison.Ordinal), spec);
+            Assert.True(conv.Variant.Contains("weights through a texel view", StringComparison.Ordinal), spec);
             Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, spec);
         }
     }

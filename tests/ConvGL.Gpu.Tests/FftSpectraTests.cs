@@ -200,9 +200,11 @@ public sealed class FftSpectraTests(GlFixture fixture, ITestOutputHelper log)
             pass.Run(input, weight, null, o, channel);
             TheoremFigures f = pass.ReadFigures();
             Tensor direct = pass.Direct.Download(), fftResult = pass.Fft.Download();
-            int plane = direct.H * direct.W;
+            // Only the shown output channel is computed: (1, H_out, W_out) each.
+            Assert.Equal([1, image.H, image.W], direct.Shape);
+            Assert.Equal(direct.Shape, fftResult.Shape);
             float cpuMax = 0;
-            for (int i = channel * plane; i < (channel + 1) * plane; i++) cpuMax = Math.Max(cpuMax, Math.Abs(direct.Data[i] - fftResult.Data[i]));
+            for (int i = 0; i < direct.Length; i++) cpuMax = Math.Max(cpuMax, Math.Abs(direct.Data[i] - fftResult.Data[i]));
             Assert.Equal(cpuMax, (float)f.MaxDifference);
             Assert.True(cpuMax > 0, "direct and FFT agree to the bit: the difference map would show nothing");
             Assert.True(f.Within, $"max |direct - fft| {f.MaxDifference:G3} above tolerance {f.Tolerance:G3}");
@@ -211,7 +213,9 @@ public sealed class FftSpectraTests(GlFixture fixture, ITestOutputHelper log)
             float m = 0;
             for (int i = channel * image.H * image.W; i < (channel + 1) * image.H * image.W; i++) m = Math.Max(m, Math.Abs(image.Data[i]));
             Assert.Equal(m, (float)f.MaxAbsInput);
-            Parity.AssertGpuMatchesReference(Conv2D.Apply(image, weight, null, o), direct, "theorem pass direct");
+            Tensor all = Conv2D.Apply(image, weight, null, o);
+            int plane = all.H * all.W;
+            Parity.AssertGpuMatchesReference(Tensor.Chw(1, all.H, all.W, all.Data.AsSpan(channel * plane, plane).ToArray()), direct, "theorem pass direct");
 
             // The spectrum maps: log(1 + |F|) of the CPU spectra, fftshifted.
             FftPlan plan = pass.Plan!;
@@ -239,6 +243,131 @@ public sealed class FftSpectraTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void TheoremPass_MixingLayer_ShowsOneOutputChannel_OfItsGroup_EqualToTheFullConvolution()
+    {
+        // 4 input channels in 2 groups, 6 outputs (3 per group), with bias, stride 2, zero border: output channel 4
+        // reads input channels 2 and 3 (the second group), kernels 8 and 9.
+        var rng = new Random(11_0106);
+        Tensor image = Parity.Random(rng, 4, 23, 19);
+        Tensor weight = Parity.Random(rng, 6, 2, 5, 3);
+        float[] bias = [0.1f, -0.2f, 0.3f, -0.4f, 0.5f, -0.6f];
+        var o = new ConvOptions { Groups = 2, StrideY = 2, StrideX = 2, Border = Border.Symmetric, Mode = ConvMode.Convolve };
+        using var input = GpuTensor.From(fixture.Context, image);
+        using var pass = new TheoremPass(fixture.Context);
+        pass.Run(input, weight, bias, o, 4);
+        Assert.Equal((4, 2, 8), (pass.OutputChannel, pass.InputChannel, pass.Kernel));
+        Tensor all = Conv2D.Apply(image, weight, bias, o);
+        int plane = all.H * all.W;
+        var expected = Tensor.Chw(1, all.H, all.W, all.Data.AsSpan(4 * plane, plane).ToArray());
+        Parity.AssertGpuMatchesReference(expected, pass.Direct.Download(), "direct, channel 4");
+        TheoremFigures f = pass.ReadFigures();
+        Assert.True(f.Within, $"max |direct - fft| {f.MaxDifference:G3} above tolerance {f.Tolerance:G3}");
+        Assert.Equal(ConvTheorem.KernelAbsSum(weight, bias, 4), f.KernelAbsSum, 12);
+        // The product map is that of Core's theorem for output channel 4 (the sum over the group's two channels).
+        FftPlan plan = pass.Plan!;
+        Assert.Equal(ConvTheorem.Plan(image, weight, o), plan);
+        Complex[] product = ConvTheorem.Product(image, weight, o, plan, 4);
+        Tensor maps = pass.Spectra.Download();
+        for (int t = 0; t < product.Length; t += 7)
+        {
+            int ky = t / plan.FrameW, kx = t % plan.FrameW;
+            double e = ConvTheorem.LogMagnitude(product[t]);
+            float got = maps[2, ConvTheorem.Shifted(ky, plan.FrameH), ConvTheorem.Shifted(kx, plan.FrameW)];
+            Assert.True(Math.Abs(got - e) < 2e-4 * (1 + e), $"product map at ({ky}, {kx}): {got} vs {e}");
+        }
+    }
+
+    [Fact]
+    public void TheoremPass_SameInputVersion_SkipsTheWork_ANewVersionOrChannelRunsIt()
+    {
+        var rng = new Random(11_0107);
+        Tensor image = Parity.Random(rng, 3, 17, 22);
+        Tensor weight = Conv2D.DepthwiseWeight(KernelSource.Resolve("gaussian:5"), 3);
+        ConvOptions o = ConvOptions.ImageFilter with { Groups = 3 };
+        using var input = GpuTensor.From(fixture.Context, image);
+        using var pass = new TheoremPass(fixture.Context);
+        pass.Run(input, weight, null, o, 0, inputVersion: 1);
+        Tensor first = pass.Direct.Download();
+        // New pixels under the same version: the caller says nothing changed, so nothing is recomputed.
+        Tensor doubled = image.Clone();
+        for (int i = 0; i < doubled.Length; i++) doubled.Data[i] *= 2;
+        input.Upload(doubled);
+        pass.Run(input, weight, null, o, 0, inputVersion: 1);
+        Assert.Equal(1, pass.Computed);
+        Assert.Equal(first.Data, pass.Direct.Download().Data);
+        // A new version recomputes (the result doubles: a linear filter), and so does another channel.
+        pass.Run(input, weight, null, o, 0, inputVersion: 2);
+        Assert.Equal(2, pass.Computed);
+        Tensor second = pass.Direct.Download();
+        for (int i = 0; i < first.Length; i++) Assert.Equal(2 * first.Data[i], second.Data[i], 5);
+        pass.Run(input, weight, null, o, 1, inputVersion: 2);
+        Assert.Equal(3, pass.Computed);
+        Assert.Equal(1, pass.OutputChannel);
+    }
+
+    [Fact]
+    public void TheoremPass_Scanline_IsCoresOneDimensionalTheoremOnTheRowUnderTheKernelsCentre()
+    {
+        var rng = new Random(11_0108);
+        Tensor image = Parity.Random(rng, 3, 29, 41);
+        Tensor weight = Parity.Random(rng, 3, 1, 7, 9);
+        var o = new ConvOptions { Groups = 3, Border = Border.Reflect, Mode = ConvMode.Convolve, DilationX = 2 };
+        using var input = GpuTensor.From(fixture.Context, image);
+        using var pass = new TheoremPass(fixture.Context);
+        pass.Run(input, weight, null, o, 2);
+        ConvGeometry g = ConvGeometry.Compute(29, 41, 7, 9, o);
+        var taps = new float[9];
+        ScanlineTheorem.CentreRow(weight, 2, o, taps);
+        var line = new ScanlineTheorem();
+        foreach (int y in new[] { 0, 13, 28, 99 })
+        {
+            pass.RunScanline(input, y);
+            int row = Math.Min(y, 28), r = ScanlineTheorem.InputRow(row, 29, 7, o, g.Y);
+            Assert.Equal((row, r), (pass.ScanlineOutputRow, pass.ScanlineInputRow));
+            float[] inputRow = [.. Enumerable.Range(0, 41).Select(x => image[2, r, x])];
+            line.Run(inputRow, taps, o.Border, g.X, 1, 2);
+            Tensor results = pass.ScanlineResults.Download(), spectra = pass.ScanlineSpectra.Download();
+            Assert.Equal([2, 1, 41], results.Shape);
+            Assert.Equal([3, 1, line.Frame], spectra.Shape);
+            for (int x = 0; x < 41; x++)
+            {
+                Assert.Equal((float)line.Direct[x], results[0, 0, x]);
+                Assert.Equal((float)line.ByFft[x], results[1, 0, x]);
+            }
+            Assert.Equal(line.MaxDifference, pass.Scanline.MaxDifference);
+            Assert.True(line.MaxDifference < 1e-12);
+            // Each spectrum curve is divided by its maximum: it peaks at 1.
+            for (int s = 0; s < 3; s++) Assert.Equal(1f, Enumerable.Range(0, line.Frame).Max(k => spectra[s, 0, k]), 5);
+        }
+    }
+
+    [Fact]
+    public void TheoremPass_ReadBin_IsTheCapturedSpectraAtThatFrequency_NegativeFrequenciesWrapping()
+    {
+        var rng = new Random(11_0109);
+        Tensor image = Parity.Random(rng, 0.5f, 3, 14, 18);
+        Tensor weight = Conv2D.DepthwiseWeight(KernelSource.Resolve("gabor:30,2,6"), 3);
+        ConvOptions o = ConvOptions.ImageFilter with { Groups = 3 };
+        using var input = GpuTensor.From(fixture.Context, image);
+        using var pass = new TheoremPass(fixture.Context);
+        pass.Run(input, weight, null, o, 1);
+        FftPlan plan = pass.Plan!;
+        Complex[] a = pass.FftOp!.ReadSpectrum(FftSpectrum.Input, 0), k = pass.FftOp.ReadSpectrum(FftSpectrum.Kernel, 0),
+                  p = pass.FftOp.ReadSpectrum(FftSpectrum.Product, 0);
+        // And against Core's theorem for channel 1 (the pass's one-channel convolution is channel 1's).
+        Complex[] cpu = ConvTheorem.Product(image, weight, o, plan, 1);
+        foreach ((int ky, int kx) in new[] { (0, 0), (1, 2), (-1, -3), (plan.FrameH / 2, -plan.FrameW / 2), (plan.FrameH - 1, 5) })
+        {
+            int t = (ky + plan.FrameH) % plan.FrameH * plan.FrameW + (kx + plan.FrameW) % plan.FrameW;
+            (Complex bi, Complex bk, Complex bp) = pass.ReadBin(ky, kx);
+            Assert.Equal((a[t], k[t], p[t]), (bi, bk, bp));
+            Assert.True((bp - cpu[t]).Magnitude < 1e-3 * (1 + cpu[t].Magnitude), $"product at ({ky}, {kx}): GPU {bp}, CPU {cpu[t]}");
+        }
+        // DC of a picture's spectrum is its padded frame's sum: real.
+        Assert.Equal(0, pass.ReadBin(0, 0).Input.Imaginary, 3);
+    }
+
+    [Fact]
     public void RepeatedRuns_AllocateNothing()
     {
         var rng = new Random(11_0105);
@@ -259,9 +388,15 @@ public sealed class FftSpectraTests(GlFixture fixture, ITestOutputHelper log)
         }
         using var pass = new TheoremPass(fixture.Context);
         pass.Run(input, weight, null, o, 1);
+        pass.RunScanline(input, 0);
         pass.Run(input, weight, null, o, 1);
+        pass.RunScanline(input, 1);
         long start = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) pass.Run(input, weight, null, o, 1);
+        for (int i = 0; i < 5; i++)
+        {
+            pass.Run(input, weight, null, o, 1);
+            pass.RunScanline(input, i);
+        }
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - start == 0, $"5 theorem passes allocated {GC.GetAllocatedBytesForCurrentThread() - start} bytes");
     }
 }

@@ -47,6 +47,7 @@ internal sealed class FilterPipeline : ILivePipeline
     }
 
     public string MapName(int layer, int channel) => $"{_spec} {(channel is >= 0 and < 3 ? "RGB"[channel] : '?')}";
+    public string InputMapName(int layer, int channel) => channel is >= 0 and < 3 ? "RGB"[channel].ToString() : "?";
 
     public string Name => $"filter {_spec}";
     public int InputChannels => 3;

@@ -17,6 +17,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     public Hud Hud => _hud;
     public LiveLayout Layout { get; private set; } = LiveLayout.Compute(1, 1, 0, 0);
 
+    /// <summary>Characters a line of the probe strip holds (<see cref="HudText.ProbeLines"/> fits its rows to it).</summary>
+    public int ProbeChars => HudText.CharsIn(Layout.Bottom.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+
     /// <summary>Whether the framebuffer changed size since the last layout.</summary>
     public bool SizeChanged(int width, int height) => width != _width || height != _height;
 
@@ -24,7 +27,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
-        (int Width, int Height) content)
+        (int Width, int Height) content, bool probeStrip = true)
     {
         (_width, _height) = (width, height);
         _side.Clear();
@@ -41,11 +44,21 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
             if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
         int probeLines = HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0);
-        float bottom = probeLines * _hud.LineHeight + 8 + LiveLayout.Margin;
+        float bottom = probeStrip ? probeLines * _hud.LineHeight + 8 + LiveLayout.Margin : 0;
         // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content.Width, content.Height, ColumnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom);
+        // More layers than the column holds (ResNet18's 52): only those around the selected one, the rest counted.
+        if (ColumnHeight(Layout.Side.Width) > Layout.Side.Height)
+        {
+            List<string> all = _side;
+            for (int keep = all.Count(HudText.IsLayerLine) - 1; keep >= 1; keep--)
+            {
+                _side = HudText.ElideLayers(all, keep);
+                if (ColumnHeight(Layout.Side.Width) <= Layout.Side.Height) break;
+            }
+        }
         // Text wider than its column wraps: nothing runs off a panel.
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         _side = HudText.Wrap(_side, chars);
@@ -87,8 +100,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     {
         PixelRect strip = Layout.Bottom;
         if (strip.Height <= 0) return;
-        List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart; click to pin it"],
-            HudText.CharsIn(strip.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth));
+        List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart; click to pin it"], ProbeChars);
         int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
         if (lines.Count > fits) lines.RemoveRange(fits, lines.Count - fits);
         _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);

@@ -77,6 +77,34 @@ internal static class HudText
     public static string LayerLine(int i, bool selected, bool enabled, string label, double ms) =>
         F($"{(selected ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(enabled ? 'x' : ' ')}] {label}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}");
 
+    /// <summary>Whether <paramref name="line"/> is one of <see cref="LayerLine"/>'s: marker, key digit or space, then "[x]" or "[ ]".</summary>
+    public static bool IsLayerLine(string line) =>
+        line.Length >= 6 && line[0] is ' ' or '>' && (line[1] == ' ' || char.IsAsciiDigit(line[1])) && line[2] == ' ' && line[3] == '[' && line[5] == ']';
+
+    /// <summary>The info panel with only <paramref name="keep"/> of its layer lines (a stack of many layers, such as
+    /// ResNet18's 52, lists more than the column holds): those around the selected layer (the line marked '>'),
+    /// and in place of the others one line above and one below that count them. The other lines stay.</summary>
+    public static List<string> ElideLayers(IReadOnlyList<string> lines, int keep)
+    {
+        int first = -1, count = 0, selected = 0;
+        for (int i = 0; i < lines.Count; i++)
+            if (IsLayerLine(lines[i]))
+            {
+                if (first < 0) first = i;
+                if (lines[i][0] == '>') selected = count;
+                count++;
+            }
+        keep = Math.Max(1, keep);
+        if (count <= keep) return [.. lines];
+        int start = Math.Clamp(selected - keep / 2, 0, count - keep), end = start + keep;
+        var result = new List<string>(lines.Take(first));
+        if (start > 0) result.Add(F($"   ... {start} layer(s) above ([ ] select)"));
+        result.AddRange(lines.Skip(first + start).Take(keep));
+        if (end < count) result.Add(F($"   ... {count - end} layer(s) below"));
+        result.AddRange(lines.Skip(first + count));
+        return result;
+    }
+
     /// <summary>The info panel's lines after the status line: source, view, pipeline and GPU, one line per layer,
     /// and the selected layer's output shape and channel name.</summary>
     public static void AddInfoLines(List<string> lines, string status, string source, int sourceWidth, int sourceHeight, string view,
@@ -129,8 +157,15 @@ internal static class HudText
         return text.Length <= chars ? text : text[..Math.Max(0, chars - 1)] + "~";
     }
 
-    /// <summary>The probe panel for a valid or invalid probe.</summary>
-    public static List<string> ProbeLines(Probe p, bool pinned)
+    /// <summary>Names of input channels longer than this are cut (with a "~") in the probe panel.</summary>
+    private const int ProbeNameChars = 16;
+
+    /// <summary>The probe panel for a valid or invalid probe. <paramref name="inputName"/> names an input channel of
+    /// the layer (<see cref="ILivePipeline.InputMapName"/>: R, G, B; B, G, R for ResNet18's preprocessed input; gray;
+    /// an earlier layer's map): the window's channel is named, and with up to 3 input channels each sum is too.
+    /// At most <see cref="MaxTaps"/> taps a side are shown, and no more columns than a row of <paramref name="maxChars"/>
+    /// holds (a wrapped row would push the sums out of the strip): the centre ones, said so.</summary>
+    public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars = int.MaxValue)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
         if (!p.Valid)
@@ -140,22 +175,32 @@ internal static class HudText
         }
         var sb = new StringBuilder();
         const int c = 0;
-        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(p.KernelWidth, MaxTaps);
-        string window = F($"input window (channel {p.FirstInput + c})");
+        // A row is 7 characters a tap for the window and the kernel, 8 for the products, and two "  |" separators.
+        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 6) / 22));
+        int i0 = (p.KernelHeight - kh) / 2, j0 = (p.KernelWidth - kw) / 2;
+        string showing = F($"(showing the centre {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})");
+        // Its own line (the strip reserves one) for a kernel beyond MaxTaps; after the header when only the width cut it.
+        bool big = p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps;
+        if (!big && kw < p.KernelWidth) lines[0] += "  " + showing;
+        string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), ProbeNameChars)})");
         lines.Add(window.PadRight(Math.Max(kw * 7 + 3, window.Length + 2)) + "kernel as applied".PadRight(Math.Max(kw * 7 + 3, 19)) + "products");
-        for (int i = 0; i < kh; i++)
+        for (int i = i0; i < i0 + kh; i++)
         {
             sb.Clear();
-            for (int j = 0; j < kw; j++) sb.Append(F($"{p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.000}"));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.000}"));
             sb.Append("  |");
-            for (int j = 0; j < kw; j++) sb.Append(F($"{p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.###}"));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.###}"));
             sb.Append("  |");
-            for (int j = 0; j < kw; j++) sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
             lines.Add(sb.ToString());
         }
-        if (p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps) lines.Add(F($"(showing {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})"));
+        if (big) lines.Add(showing);
         sb.Clear().Append(F($"sum over {p.InputChannels} input channel(s):"));
-        for (int k = 0; k < Math.Min(p.InputChannels, 6); k++) sb.Append(F($" {p.ChannelSums[k]:0.0000}"));
+        // An image's channels (gray; R, G, B; B, G, R) are short: each sum beside its name. More: the numbers only, so
+        // the line stays one line.
+        bool named = p.InputChannels <= 3;
+        for (int k = 0; k < Math.Min(p.InputChannels, 6); k++)
+            sb.Append(named ? F($" {Fit(inputName(p.FirstInput + k), ProbeNameChars)} {p.ChannelSums[k]:0.0000}") : F($" {p.ChannelSums[k]:0.0000}"));
         if (p.InputChannels > 6) sb.Append(" ...");
         lines.Add(sb.ToString());
         lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));

@@ -31,6 +31,10 @@ internal interface ILivePipeline : IDisposable
     /// <summary>A short name for map <paramref name="channel"/> of layer <paramref name="layer"/>'s output (see
     /// <see cref="MapNames"/>): the grid labels its maps with it.</summary>
     string MapName(int layer, int channel);
+    /// <summary>The name of channel <paramref name="channel"/> of the map layer <paramref name="layer"/> reads (the
+    /// probe's input window): the stack input's (gray; R, G, B; B, G, R after a BGR model's preprocessing) or the name
+    /// of the earlier layer's map.</summary>
+    string InputMapName(int layer, int channel);
     /// <summary>Input channel c holds RGB channel [c] (a BGR model's preprocessing reorders them); null: as is.</summary>
     IReadOnlyList<int>? InputChannelOrder => null;
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>

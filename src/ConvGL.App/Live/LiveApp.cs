@@ -203,13 +203,13 @@ internal sealed class LiveApp : IDisposable
         _stages.Mark(3);
     }
 
-    /// <summary>A small square around the probed output pixel (single-map views), so the numbers have a place.</summary>
+    /// <summary>A small square around the probed output pixel on the map the view drew it in (the single map, or the
+    /// probed map of the filters view's grid), so the numbers have a place.</summary>
     private void DrawProbeMarker()
     {
-        if (!_probe.Valid || !View.ShowsProbeMarker) return;
-        GpuTensor output = _views.Output;
+        if (!_probe.Valid || View.ProbeMapRect(_probe.Channel) is not { } o) return;
+        GpuTensor output = Pipeline.LayerOutput(_probe.Layer);
         if (_probe.X >= output.W || _probe.Y >= output.H) return;
-        PixelRect o = View.OutputRect;
         float sx = o.Width / output.W, sy = o.Height / output.H;
         float cx = o.X + (_probe.X + 0.5f) * sx, cy = o.Y + (_probe.Y + 0.5f) * sy;
         float r = Math.Max(5, 1.5f * Math.Max(sx, sy));
@@ -255,7 +255,7 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize(new PixelRect(0, 0, fw, fh)));
+            View.ContentSize(new PixelRect(0, 0, fw, fh)), View.ProbeStrip);
     }
 
     private void RedrawHud(int fw, int fh)
@@ -264,7 +264,7 @@ internal sealed class LiveApp : IDisposable
         _hudRedrawn = true;
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
-        List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned) : null;
+        List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars) : null;
         _panels.Redraw(fw, fh, View, probe, _state.Help);
     }
 

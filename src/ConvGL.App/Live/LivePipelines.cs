@@ -34,6 +34,9 @@ internal sealed class LivePipelines : IDisposable
 
     public ILivePipeline Current { get; private set; }
 
+    /// <summary>How many times <see cref="Run"/> has run: a number that changes whenever the layers' maps may have.</summary>
+    public long Runs { get; private set; }
+
     /// <summary>--stats: the pass is timed part by part (the conversion, each layer) into these stages' parts line.</summary>
     public FrameStages? Stages { get; set; }
 
@@ -77,6 +80,8 @@ internal sealed class LivePipelines : IDisposable
     public void Run(GpuImage source)
     {
         _state.Dirty = false;
+        // Every layer's maps may change from here: views that cache work on them (the theorem view) compare this.
+        Runs++;
         GL gl = _context.Gl;
         try
         {

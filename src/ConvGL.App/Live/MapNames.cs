@@ -12,7 +12,7 @@ internal static class MapNames
     /// <summary>[layer][channel] names; <paramref name="enabled"/>[i] false means layer i passes its input through.</summary>
     public static string[][] For(Stack stack, IReadOnlyList<bool> enabled, IReadOnlyList<string>?[] kernelNames)
     {
-        string[] input = stack.InputChannels == 1 ? ["gray"] : stack.Preprocess is null ? ["R", "G", "B"] : ["B", "G", "R"];
+        string[] input = InputNames(stack);
         var result = new string[stack.Layers.Count][];
         for (int i = 0; i < stack.Layers.Count; i++)
         {
@@ -35,6 +35,13 @@ internal static class MapNames
         }
         return result;
     }
+
+    /// <summary>The stack input's channels: "gray", or R, G, B; a packaged model's preprocessed input in the order its
+    /// preprocessing writes them (B, G, R for ResNet18).</summary>
+    public static string[] InputNames(Stack stack) =>
+        stack.InputChannels == 1 ? ["gray"]
+        : stack.Preprocess is { } p ? p.ChannelOrder.Select(c => "RGB"[c].ToString()).ToArray()
+        : ["R", "G", "B"];
 
     private static string Input(string[] names, int i) => i < names.Length ? names[i] : $"input {i}";
 

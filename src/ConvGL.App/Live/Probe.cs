@@ -12,33 +12,34 @@ namespace ConvGL.App.Live;
 /// map its node reads (a residual Add's or a pool's output), for a packaged model's first layer the preprocessed input;
 /// the kernel is the one the GPU applies (an imported model's batchnorm folded in). Stride, dilation and per-side pads
 /// map the output pixel to its window exactly as <see cref="ConvGeometry"/> does for the CPU reference.
-/// Arrays are reused between probes and grow only when a bigger kernel or wider image arrives.</summary>
+/// Arrays are reused between probes and grow only when a bigger kernel or wider image arrives. (Setters are internal so
+/// the text builders' tests can fill a probe by hand.)</summary>
 internal sealed class Probe(GL gl)
 {
     private float[] _row = new float[64];
 
-    public bool Valid { get; private set; }
-    public string? Why { get; private set; }
-    public int Layer { get; private set; }
-    public int Channel { get; private set; }
-    public int X { get; private set; }
-    public int Y { get; private set; }
-    public int KernelHeight { get; private set; }
-    public int KernelWidth { get; private set; }
+    public bool Valid { get; internal set; }
+    public string? Why { get; internal set; }
+    public int Layer { get; internal set; }
+    public int Channel { get; internal set; }
+    public int X { get; internal set; }
+    public int Y { get; internal set; }
+    public int KernelHeight { get; internal set; }
+    public int KernelWidth { get; internal set; }
     /// <summary>Input channels in the output channel's group (one window of kH x kW each).</summary>
-    public int InputChannels { get; private set; }
+    public int InputChannels { get; internal set; }
     /// <summary>First input channel of the group.</summary>
-    public int FirstInput { get; private set; }
+    public int FirstInput { get; internal set; }
     /// <summary>[c, i, j] the padded input value under kernel tap (i, j) for input channel FirstInput + c.</summary>
-    public float[] Window { get; private set; } = new float[9];
+    public float[] Window { get; internal set; } = new float[9];
     /// <summary>[c, i, j] the weight applied at tap (i, j): the kernel as stored under correlate, rotated under convolve.</summary>
-    public float[] Kernel { get; private set; } = new float[9];
-    public double[] ChannelSums { get; private set; } = new double[1];
-    public float Bias { get; private set; }
+    public float[] Kernel { get; internal set; } = new float[9];
+    public double[] ChannelSums { get; internal set; } = new double[1];
+    public float Bias { get; internal set; }
     /// <summary>bias + sum of every product, in double.</summary>
-    public double Sum { get; private set; }
+    public double Sum { get; internal set; }
     /// <summary>What the shader wrote at (Channel, Y, X).</summary>
-    public float Gpu { get; private set; }
+    public float Gpu { get; internal set; }
 
     public float Product(int c, int i, int j) => Window[(c * KernelHeight + i) * KernelWidth + j] * Kernel[(c * KernelHeight + i) * KernelWidth + j];
 

@@ -80,6 +80,10 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         _sb.Clear();
         for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Kernel[i]:R}"));
         Console.WriteLine("probe kernel=" + _sb);
+        // The window's channels by name (the stack input's R, G, B or a BGR model's B, G, R; an earlier layer's maps).
+        _sb.Clear();
+        for (int c = 0; c < p.InputChannels; c++) _sb.Append(c == 0 ? "" : " | ").Append(pipeline.InputMapName(layer, p.FirstInput + c));
+        Console.WriteLine("probe inputs=" + _sb);
     }
 
     /// <summary>Writes the back buffer to <paramref name="path"/>, or (the p key, null) to a dated name in the working

@@ -1,5 +1,6 @@
 using ConvGL.Core;
 using ConvGL.Core.IO;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Stacks;
@@ -7,7 +8,9 @@ using ConvGL.Gpu.Stacks;
 namespace ConvGL.App.Live;
 
 /// <summary>A stack file on <see cref="GpuStackRunner"/>: every layer's output stays on the GPU for the views and the
-/// probe; layers toggle under <see cref="StackPlan"/>'s rule. The stack and weights files are re-read when they
+/// probe; layers toggle under <see cref="StackPlan"/>'s rule. Each conv layer runs by the algorithm the cost model
+/// picks for its input at the planned size (<see cref="ConvAlgorithm.Auto"/>, as `features` does: direct, separable
+/// or FFT), chosen when the stack is planned, never per frame; the layer line names it. The stack and weights files are re-read when they
 /// change on disk; a broken file keeps the running stack and reports the error.</summary>
 internal sealed class StackPipeline : ILivePipeline
 {
@@ -46,7 +49,7 @@ internal sealed class StackPipeline : ILivePipeline
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
         Stack stack = LoadStack(_file);
-        return (new GpuStackRunner(_context, stack, height, width) { TimeLayers = TimesLayers, AfterLayer = _afterLayer }, Views(stack));
+        return (new GpuStackRunner(_context, stack, height, width, algorithm: ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer }, Views(stack));
     }
 
     // One view per conv layer, made once: the probe and the profile ask for them every frame.
@@ -82,7 +85,7 @@ internal sealed class StackPipeline : ILivePipeline
               (_kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
               $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
             : layer.Type;
-        return $"{what} -> {_runner.Plan.Outputs[i]}";
+        return $"{what} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
     public bool IsEnabled(int i) => _runner.Enabled[i];
@@ -119,6 +122,16 @@ internal sealed class StackPipeline : ILivePipeline
         }
         string[] names = _names[Math.Clamp(layer, 0, _names.Length - 1)];
         return (uint)channel < (uint)names.Length ? names[channel] : channel.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public string InputMapName(int layer, int channel)
+    {
+        LayerInput(layer); // resolves _reads for this runner
+        int from = _reads[layer];
+        if (from >= 0) return MapName(from, channel);
+        // Asked when the HUD or a scripted probe is written, never per frame: no cache to keep in step with reloads.
+        string[] input = MapNames.InputNames(_runner.Stack);
+        return (uint)channel < (uint)input.Length ? input[channel] : channel.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private string[][]? _names;
@@ -164,7 +177,7 @@ internal sealed class StackPipeline : ILivePipeline
         StackLayer[] layers = [.. stack.Layers];
         layers[layer] = ConvLayer.Learned(c.Weight, c.Bias, next, c.WeightName ?? "live", c.Bias is null ? null : c.BiasName ?? "live.bias");
         var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description, Preprocess = stack.Preprocess };
-        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };
+        var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };
         _runner.Dispose();
         (_runner, _convs) = (runner, Views(rebuilt));
         return true;

@@ -120,3 +120,101 @@ public static class ConvTheorem
         return frame;
     }
 }
+
+/// <summary>The convolution theorem on one scanline, in double precision: the 1D counterpart of the theorem view's
+/// maps. For output row y of a 2D convolution, the kernel's centre row (row kH/2 as the layer applies it: rotated under
+/// convolve, its taps spread by the x dilation) reads input row <see cref="InputRow"/>; that row, padded by the layer's
+/// border along x (<see cref="AxisGeometry"/>: DESIGN's in_pad), correlated with those taps at the x stride, is one 1D
+/// convolution, computed both ways:
+///   direct: out[m] = sum_j tap[j] row_pad[m s + j d]
+///   FFT:    N = the next power of two >= the padded length; In = DFT_N(row_pad, zero beyond), K = DFT_N(taps at j d),
+///           P = In conj(K), corr = IDFT_N(P) (circular, exact where outputs are read), out[m] = corr[m s].
+/// Buffers are kept and grow only, so repeated runs on one size allocate nothing (the window runs it when the input
+/// or the row changes).</summary>
+public sealed class ScanlineTheorem
+{
+    private Complex[] _in = [], _k = [], _p = [], _corr = [];
+    private double[] _direct = [], _fft = [], _pad = [];
+
+    /// <summary>N, the transforms' length.</summary>
+    public int Frame { get; private set; }
+    /// <summary>The 1D output's length (the 2D output's width).</summary>
+    public int Length { get; private set; }
+    public ReadOnlySpan<Complex> InputSpectrum => _in.AsSpan(0, Frame);
+    public ReadOnlySpan<Complex> KernelSpectrum => _k.AsSpan(0, Frame);
+    /// <summary>In conj(K): the spectrum of the correlation.</summary>
+    public ReadOnlySpan<Complex> Product => _p.AsSpan(0, Frame);
+    public ReadOnlySpan<double> Direct => _direct.AsSpan(0, Length);
+    public ReadOnlySpan<double> ByFft => _fft.AsSpan(0, Length);
+    /// <summary>max over m of |direct[m] - FFT[m]|.</summary>
+    public double MaxDifference { get; private set; }
+
+    /// <summary>The input row the kernel's centre row reads for output row <paramref name="outputRow"/> (the border
+    /// applied), or -1 when that row is outside a zero-bordered input.</summary>
+    public static int InputRow(int outputRow, int height, int kernelHeight, ConvOptions options, AxisGeometry y) =>
+        Borders.Map(outputRow * options.StrideY - y.PadBefore + kernelHeight / 2 * options.DilationY, height, options.Border);
+
+    /// <summary>Kernel <paramref name="q"/>'s centre row as the layer applies it (row kH/2 of the rotated kernel under
+    /// convolve), into <paramref name="taps"/> (kW values).</summary>
+    public static void CentreRow(Tensor weight, int q, ConvOptions options, Span<float> taps)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(options);
+        int kh = weight.Shape[2], kw = weight.Shape[3];
+        if (taps.Length != kw) throw new ArgumentException($"taps holds {taps.Length} values, the kernel is {kw} wide", nameof(taps));
+        bool flip = options.Mode == ConvMode.Convolve;
+        int row = flip ? kh - 1 - kh / 2 : kh / 2;
+        for (int j = 0; j < kw; j++) taps[j] = weight.Data[(q * kh + row) * kw + (flip ? kw - 1 - j : j)];
+    }
+
+    /// <summary>Runs both ways. <paramref name="row"/>: the input row (W values); <paramref name="taps"/>: the kernel row as
+    /// applied (a correlation's); <paramref name="x"/>: the x axis geometry of the 2D convolution.</summary>
+    public void Run(ReadOnlySpan<float> row, ReadOnlySpan<float> taps, Border border, AxisGeometry x, int stride, int dilation)
+    {
+        if (row.IsEmpty || taps.IsEmpty) throw new ArgumentException("an empty row or kernel");
+        int w = row.Length, padded = w + x.PadBefore + x.PadAfter, span = (taps.Length - 1) * dilation;
+        if ((long)(x.Output - 1) * stride + span >= padded) throw new ArgumentException($"the geometry {x} does not fit a row of {w} and {taps.Length} taps");
+        int n = Fft.NextPowerOfTwo(padded);
+        Grow(ref _in, n);
+        Grow(ref _k, n);
+        Grow(ref _p, n);
+        Grow(ref _corr, n);
+        Grow(ref _pad, padded);
+        Grow(ref _direct, x.Output);
+        Grow(ref _fft, x.Output);
+        (Frame, Length) = (n, x.Output);
+        Span<Complex> a = _in.AsSpan(0, n), k = _k.AsSpan(0, n), p = _p.AsSpan(0, n), corr = _corr.AsSpan(0, n);
+        Span<double> pad = _pad.AsSpan(0, padded);
+        for (int i = 0; i < padded; i++)
+        {
+            int s = Borders.Map(i - x.PadBefore, w, border);
+            pad[i] = s < 0 ? 0 : row[s];
+        }
+        for (int m = 0; m < x.Output; m++)
+        {
+            double sum = 0;
+            for (int j = 0; j < taps.Length; j++) sum += taps[j] * pad[m * stride + j * dilation];
+            _direct[m] = sum;
+        }
+        a.Clear();
+        k.Clear();
+        for (int i = 0; i < padded; i++) a[i] = pad[i];
+        for (int j = 0; j < taps.Length; j++) k[j * dilation] += taps[j];
+        Fft.Forward(a);
+        Fft.Forward(k);
+        for (int t = 0; t < n; t++) corr[t] = p[t] = a[t] * Complex.Conjugate(k[t]);
+        Fft.Inverse(corr);
+        double worst = 0;
+        for (int m = 0; m < x.Output; m++)
+        {
+            _fft[m] = corr[m * stride].Real;
+            worst = Math.Max(worst, Math.Abs(_fft[m] - _direct[m]));
+        }
+        MaxDifference = worst;
+    }
+
+    private static void Grow<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new T[length];
+    }
+}

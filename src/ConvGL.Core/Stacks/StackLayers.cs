@@ -276,8 +276,9 @@ public sealed class PoolLayer(PoolOptions options) : StackLayer
     internal override string SizeField => "size";
 }
 
-/// <summary>Gradient magnitude of channel pairs: out[i] = sqrt(in[2i]^2 + in[2i+1]^2), C/2 maps.
-/// After a depthwise [x-kernel, y-kernel] bank this is the edge strength of each input channel.</summary>
+/// <summary>Gradient magnitude of channel pairs: out[i] = sqrt(in[2i]^2 + in[2i+1]^2), C/2 maps (the op and its
+/// float32 semantics: <see cref="Magnitude"/>). After a depthwise [x-kernel, y-kernel] bank this is the edge strength
+/// of each input channel.</summary>
 public sealed class MagnitudeLayer : StackLayer
 {
     public override string Type => "magnitude";
@@ -294,23 +295,4 @@ public sealed class MagnitudeLayer : StackLayer
     public override Tensor Forward(Tensor input) => Magnitude.Apply(input);
 
     internal override string SizeField => "type";
-}
-
-/// <summary>The CPU reference of <see cref="MagnitudeLayer"/>.</summary>
-public static class Magnitude
-{
-    public static Tensor Apply(Tensor input)
-    {
-        if (input.Rank != 3 || input.C % 2 != 0)
-            throw new ConvGLException($"magnitude needs a (C, H, W) input with an even C, got {input.ShapeString}");
-        int plane = input.H * input.W;
-        var output = Tensor.Chw(input.C / 2, input.H, input.W);
-        for (int i = 0; i < output.C; i++)
-            for (int p = 0; p < plane; p++)
-            {
-                double a = input.Data[2 * i * plane + p], b = input.Data[(2 * i + 1) * plane + p];
-                output.Data[i * plane + p] = (float)Math.Sqrt(a * a + b * b);
-            }
-        return output;
-    }
 }

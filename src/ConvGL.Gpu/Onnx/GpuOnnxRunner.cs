@@ -22,31 +22,17 @@ public sealed class GpuOnnxRunner : IDisposable
     private readonly HashSet<string> _constants = new(StringComparer.Ordinal);
     // Graph outputs that name an initializer no node computes and no input overrides (a constant output).
     private readonly HashSet<string> _constantOutputs = new(StringComparer.Ordinal);
-    private readonly object?[] _ops;
-    private readonly List<IDisposable> _owned = [];
+    private readonly IGpuOnnxOp[] _ops;
 
     public GpuOnnxRunner(GlContext context, OnnxGraph graph)
     {
         _context = context;
         _graph = graph;
-        _ops = new object?[graph.Ops.Count];
+        _ops = new IGpuOnnxOp[graph.Ops.Count];
         for (int i = 0; i < graph.Ops.Count; i++)
         {
             OnnxOp op = graph.Ops[i];
-            object gpu = op switch
-            {
-                ConvOp c => new GpuConv2D(context, Constant(c.Inputs[1]) ?? new Tensor([1, 1, 1, 1]), BiasOf(c)),
-                BatchNormOp b => new GpuChannelAffine(context, BatchNorm.FromAffine([1f], [0f])),
-                PoolOp p => new GpuPaddedPool2D(context, p.Options(Math.Max(p.Spatial.KernelY, 1), Math.Max(p.Spatial.KernelX, 1))),
-                GlobalAveragePoolOp => new GpuGlobalAveragePool(context),
-                ActivationOp a => new GpuActivation(context, a.Kind, a.Slope),
-                AddOp => new GpuAdd(context),
-                GemmOp g => new GpuGemm(context) { Alpha = g.Alpha, Beta = g.Beta, TransA = g.TransA, TransB = g.TransB },
-                FlattenOp => new object(),
-                _ => throw new ConvGLException($"{op.Where}: no GPU implementation"),
-            };
-            _ops[i] = gpu;
-            if (gpu is IDisposable d) _owned.Add(d);
+            _ops[i] = Create(op);
             // Data inputs that are initializers (an Add's constant, Gemm's B and C) live on the GPU from now on.
             foreach (string name in op.Inputs)
                 if (name.Length > 0 && !_constants.Contains(name) && op is AddOp or GemmOp && graph.Initializers.TryGetValue(name, out Tensor? t))
@@ -100,7 +86,7 @@ public sealed class GpuOnnxRunner : IDisposable
             _graph.CheckInputShape(i, t);
             Store(i.Name, t);
         }
-        for (int k = 0; k < _ops.Length; k++) RunOp(_graph.Ops[k], _ops[k]!, inputs);
+        for (int k = 0; k < _ops.Length; k++) RunOp(_graph.Ops[k], _ops[k], inputs);
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         IEnumerable<string> names = downloadAll ? _graph.Ops.Select(o => o.Output) : _graph.Outputs.Select(o => o.Name);
@@ -114,16 +100,28 @@ public sealed class GpuOnnxRunner : IDisposable
         _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
         ?? throw new ConvGLException($"{op.Where}: on the GPU, input '{name}' must be an initializer or a graph input (it is computed by the graph)");
 
-    private void RunOp(OnnxOp op, object gpu, IReadOnlyDictionary<string, Tensor> inputs)
+    private void RunOp(OnnxOp op, IGpuOnnxOp gpu, IReadOnlyDictionary<string, Tensor> inputs)
     {
         string x = op.Inputs[0];
-        int[] shape = ShapeOf(x);
-        GpuTensor input = Tensor(x), output = Tensor(op.Output);
         try
         {
-            switch (op, gpu)
-            {
-                case (ConvOp c, GpuConv2D conv):
+            _shapes[op.Output] = gpu.Run(Tensor(x), ShapeOf(x), Tensor(op.Output), inputs);
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
+        {
+            throw new ConvGLException($"{op.Where}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The GPU op of one graph op, made once: its GPU objects, initializer weights uploaded now.</summary>
+    private IGpuOnnxOp Create(OnnxOp op)
+    {
+        switch (op)
+        {
+            case ConvOp c:
+                var conv = new GpuConv2D(_context, Constant(c.Inputs[1]) ?? new Tensor([1, 1, 1, 1]), BiasOf(c));
+                return new GpuOp((input, shape, output, inputs) =>
+                {
                     if (shape.Length != 4 || shape[0] != 1) throw new ConvGLException($"{op.Where}: the GPU conv runs (1, C, H, W) inputs, got ({string.Join(", ", shape)})");
                     if (!_graph.Initializers.ContainsKey(c.Inputs[1]))
                     {
@@ -133,59 +131,93 @@ public sealed class GpuOnnxRunner : IDisposable
                     }
                     conv.Options = c.Options(shape[2], shape[3]);
                     conv.Run(input, output);
-                    _shapes[op.Output] = [1, output.C, output.H, output.W];
-                    break;
-                case (BatchNormOp b, GpuChannelAffine affine):
+                    return [1, output.C, output.H, output.W];
+                }, conv);
+            case BatchNormOp b:
+                var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
+                return new GpuOp((input, shape, output, inputs) =>
+                {
                     if (shape.Length < 2) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) has no channel dimension");
                     affine.SetParameters(b.Parameters([null, .. op.Inputs.Skip(1).Select(n => Parameter(op, n, inputs))]));
                     if (affine.Channels != shape[1]) throw new ConvGLException($"{op.Where}: {affine.Channels} channels of statistics for an input of {shape[1]}");
                     affine.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
-                    _shapes[op.Output] = shape;
-                    break;
-                case (PoolOp p, GpuPaddedPool2D pool):
+                    return shape;
+                }, affine);
+            case PoolOp p:
+                var pool = new GpuPaddedPool2D(_context, p.Options(Math.Max(p.Spatial.KernelY, 1), Math.Max(p.Spatial.KernelX, 1)));
+                return new GpuOp((input, shape, output, _) =>
+                {
                     if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got ({string.Join(", ", shape)})");
                     pool.Options = p.Options(shape[2], shape[3]);
                     pool.Run(input, output);
-                    _shapes[op.Output] = [shape[0], shape[1], output.H, output.W];
-                    break;
-                case (GlobalAveragePoolOp, GpuGlobalAveragePool global):
+                    return [shape[0], shape[1], output.H, output.W];
+                }, pool);
+            case GlobalAveragePoolOp:
+                var global = new GpuGlobalAveragePool(_context);
+                return new GpuOp((input, shape, output, _) =>
+                {
                     if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got ({string.Join(", ", shape)})");
                     global.Run(input, output);
-                    _shapes[op.Output] = [shape[0], shape[1], 1, 1];
-                    break;
-                case (ActivationOp, GpuActivation activation):
+                    return [shape[0], shape[1], 1, 1];
+                }, global);
+            case ActivationOp a:
+                var activation = new GpuActivation(_context, a.Kind, a.Slope);
+                return new GpuOp((input, shape, output, _) =>
+                {
                     activation.Run(input, output);
-                    _shapes[op.Output] = shape;
-                    break;
-                case (AddOp, GpuAdd add):
+                    return shape;
+                }, activation);
+            case AddOp:
+                var add = new GpuAdd(_context);
+                return new GpuOp((input, shape, output, _) =>
+                {
                     int[] bShape = ShapeOf(op.Inputs[1]);
                     int[] sum = Elementwise.BroadcastShape(shape, bShape, "add");
-                    _shapes[op.Output] = add.Run(input, shape, Tensor(op.Inputs[1]), bShape, output, Storage(sum));
-                    break;
-                case (GemmOp, GpuGemm gemm):
+                    return add.Run(input, shape, Tensor(op.Inputs[1]), bShape, output, Storage(sum));
+                }, add);
+            case GemmOp g:
+                var gemm = new GpuGemm(_context) { Alpha = g.Alpha, Beta = g.Beta, TransA = g.TransA, TransB = g.TransB };
+                return new GpuOp((input, shape, output, _) =>
+                {
                     bool hasC = op.Inputs.Count > 2 && op.Inputs[2].Length > 0;
                     (int m, int n) = gemm.Run(input, shape, Tensor(op.Inputs[1]), ShapeOf(op.Inputs[1]),
                         hasC ? Tensor(op.Inputs[2]) : null, hasC ? ShapeOf(op.Inputs[2]) : null, output);
-                    _shapes[op.Output] = [m, n];
-                    break;
-                case (FlattenOp f, _):
+                    return [m, n];
+                }, gemm);
+            case FlattenOp f:
+                return new GpuOp((input, shape, output, _) =>
+                {
                     int[] flat = f.OutputShape(shape);
                     Stacks.GpuStackOps.Copy(_context, input, output, Storage(flat));
-                    _shapes[op.Output] = flat;
-                    break;
-                default:
-                    throw new InvalidOperationException($"{op.Where}: GPU op {gpu.GetType().Name} does not match");
-            }
+                    return flat;
+                });
+            default:
+                throw new ConvGLException($"{op.Where}: no GPU implementation");
         }
-        catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
-        {
-            throw new ConvGLException($"{op.Where}: {e.Message}", e);
-        }
+    }
+
+    /// <summary>One graph op's work on the GPU: reads its first input's tensor (other inputs by name through the
+    /// runner), writes its output tensor and returns the output's logical shape. <c>inputs</c> are the run's graph
+    /// inputs, for parameters (a conv's weights, batchnorm statistics) that are not initializers. (The stack runner's
+    /// <see cref="Stacks.IGpuStackOp"/> does not fit: a graph value's logical ONNX shape travels beside its storage.)</summary>
+    private interface IGpuOnnxOp : IDisposable
+    {
+        int[] Run(GpuTensor input, int[] shape, GpuTensor output, IReadOnlyDictionary<string, Tensor> inputs);
+    }
+
+    private delegate int[] OpRun(GpuTensor input, int[] shape, GpuTensor output, IReadOnlyDictionary<string, Tensor> inputs);
+
+    /// <summary>A graph op: the dispatch, and the GPU object it owns.</summary>
+    private sealed class GpuOp(OpRun run, IDisposable? owned = null) : IGpuOnnxOp
+    {
+        public int[] Run(GpuTensor input, int[] shape, GpuTensor output, IReadOnlyDictionary<string, Tensor> inputs) => run(input, shape, output, inputs);
+
+        public void Dispose() => owned?.Dispose();
     }
 
     public void Dispose()
     {
-        foreach (IDisposable d in _owned) d.Dispose();
+        foreach (IGpuOnnxOp op in _ops) op.Dispose();
         foreach (GpuTensor t in _tensors.Values) t.Dispose();
         _tensors.Clear();
     }

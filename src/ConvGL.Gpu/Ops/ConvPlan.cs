@@ -15,7 +15,8 @@ namespace ConvGL.Gpu.Ops;
 ///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
 ///   output is too small to pay for compiling a specialised program.
 /// A fast plan packs the weights once into its parameter block (a uniform block, or an rgba32f texel view of the same
-/// buffer when that is too big: not a storage block, whose varying-address loads are scalar loops on llvmpipe) and
+/// buffer for dense layers and where the block is too big: not a storage block, whose varying-address loads are scalar
+/// loops on llvmpipe) and
 /// splits the output plane into the interior and up to four rim strips (<see cref="OutputRect"/>), or, for a dense layer
 /// whose rim is a quarter of its blocks or more, copies the input with the border applied once into a padded scratch
 /// tensor (conv2d_pad.comp) and runs the interior program alone over it. With more than one channel block (z) the blocks
@@ -124,7 +125,10 @@ internal sealed class ConvPlan
 
         bool flip = o.Mode == ConvMode.Convolve;
         // The uniform block is declared at the driver's full size (one program for every layer), so the buffer bound to
-        // it is at least that big; a weight set above it is read through a texel view.
+        // it is at least that big; a weight set above it is read through a texel view. Dense layers always read theirs
+        // through the texel view: their weight index depends on the input-channel loop, and on llvmpipe a uniform-block
+        // load inside a loop is a gather of every component (a vec4 cost about twice an rgba32f texel fetch in a
+        // microbenchmark; conv3-16to32 and the Gabor bank ran ~10% faster, issue 8's fourth round in bench/README.md).
         int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
         // Depthwise with few channels: one dispatch per channel with the uniform block bound at that channel's weights, so
         // every weight address is a constant (a broadcast load on llvmpipe; derived from gl_WorkGroupID or even from a
@@ -134,7 +138,7 @@ internal sealed class ConvPlan
         int channelVec4s = kh * ((kw + 3) / 4) + 1;
         int channelStride = channelUniform ? (channelVec4s + UniformAlignVec4s(gl) - 1) / UniformAlignVec4s(gl) * UniformAlignVec4s(gl) : channelVec4s;
         float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip, channelStride) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
-        bool texel = packed.Length / 4 > blockVec4s && !channelUniform;
+        bool texel = !depthwise || (packed.Length / 4 > blockVec4s && !channelUniform);
         parameters.Reserve(Math.Max(packed.Length, (channelUniform ? (cout - 1) * channelStride + blockVec4s : blockVec4s) * 4));
         parameters.Write(packed);
 
@@ -219,7 +223,8 @@ internal sealed class ConvPlan
         (string, object)[] stores = depthwise ? [("VEC4_STORES", vec4Stores ? 1 : 0)] : [];
         GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
         GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), .. (depthwise ? [("VEC4_STORES", 0)] : Array.Empty<(string, object)>())]);
-        string where = texel ? "weights through a texel view (above the uniform block limit)" : "weights in a uniform block";
+        string where = !texel ? "weights in a uniform block"
+            : depthwise ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view";
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
             (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise

@@ -25,38 +25,64 @@ public sealed class GpuAdd(GlContext context) : IDisposable
         (int c, int h, int w) = storage ?? (1, 1, n);
         if ((long)c * h * w != n) throw new ArgumentException($"storage ({c}, {h}, {w}) does not hold {n} values");
         output.Resize(c, h, w);
-        GL gl = context.Gl;
-        if (aShape.AsSpan().SequenceEqual(bShape) && n > 0 && n <= ComputeOp.MaxTexelViewFloats(gl))
-        {
-            bool vec4 = n % 4 == 0;
-            GlProgram same = vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1))
-                : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0));
-            ComputeOp.BeforeTexelReads(gl);
-            a.Buffer.BindTexelView(0, vec4);
-            b.Buffer.BindTexelView(1, vec4);
-            output.Buffer.Bind(3);
-            same.Use();
-            int count = vec4 ? n / 4 : n;
-            gl.Uniform1(same.Uniform("u_count"), count);
-            same.DispatchFlat(count);
-            ComputeOp.Barrier(gl);
-            return shape;
-        }
+        if (aShape.AsSpan().SequenceEqual(bShape) && TryRunSameShape(a, b, output, n)) return shape;
         int[] dims = Pad4(shape);
         int[] sa = Strides4(aShape, dims), sb = Strides4(bShape, dims);
+        RunBroadcast(a, b, output, n, (dims[0], dims[1], dims[2], dims[3]), (sa[0], sa[1], sa[2], sa[3]), (sb[0], sb[1], sb[2], sb[3]));
+        return shape;
+    }
+
+    /// <summary>a + b for two tensors of the same (C, H, W), into <paramref name="output"/> (resized to it): a residual
+    /// add in a stack. Allocates nothing, so a per-frame stack run can call it (the shape overload builds arrays).</summary>
+    public void Run(GpuTensor a, GpuTensor b, GpuTensor output)
+    {
+        context.CheckThread();
+        context.FlushDisposables();
+        if (ReferenceEquals(a, output) || ReferenceEquals(b, output)) throw new ArgumentException("add: the output must be a different tensor");
+        if (a.C != b.C || a.H != b.H || a.W != b.W) throw new ArgumentException($"add: {a.ShapeString} and {b.ShapeString} differ");
+        output.Resize(a.C, a.H, a.W);
+        // Beyond a texel view's size (or empty): the shape overload's general program, allocating a few arrays.
+        if (!TryRunSameShape(a, b, output, a.Length)) Run(a, [a.C, a.H, a.W], b, [b.C, b.H, b.W], output, (a.C, a.H, a.W));
+    }
+
+    /// <summary>add.comp's SAME_SHAPE program (texel-view reads, 4 values per invocation when n allows); false when n
+    /// is 0 or beyond a texel view's size.</summary>
+    private bool TryRunSameShape(GpuTensor a, GpuTensor b, GpuTensor output, int n)
+    {
+        GL gl = context.Gl;
+        if (n <= 0 || n > ComputeOp.MaxTexelViewFloats(gl)) return false;
+        bool vec4 = n % 4 == 0;
+        GlProgram same = vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1))
+            : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0));
+        ComputeOp.BeforeTexelReads(gl);
+        a.Buffer.BindTexelView(0, vec4);
+        b.Buffer.BindTexelView(1, vec4);
+        output.Buffer.Bind(3);
+        same.Use();
+        int count = vec4 ? n / 4 : n;
+        gl.Uniform1(same.Uniform("u_count"), count);
+        same.DispatchFlat(count);
+        ComputeOp.Barrier(gl);
+        return true;
+    }
+
+    /// <summary>add.comp's general program: rank-4 output dims and each input's element strides (0 where broadcast).</summary>
+    private void RunBroadcast(GpuTensor a, GpuTensor b, GpuTensor output, int n, (int, int, int, int) dims,
+                              (int, int, int, int) aStride, (int, int, int, int) bStride)
+    {
+        GL gl = context.Gl;
         _program ??= context.Shaders.Compute("add.comp");
         GlProgram p = _program;
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), n);
-        gl.Uniform4(p.Uniform("u_dims"), dims[0], dims[1], dims[2], dims[3]);
-        gl.Uniform4(p.Uniform("u_a_stride"), sa[0], sa[1], sa[2], sa[3]);
-        gl.Uniform4(p.Uniform("u_b_stride"), sb[0], sb[1], sb[2], sb[3]);
+        gl.Uniform4(p.Uniform("u_dims"), dims.Item1, dims.Item2, dims.Item3, dims.Item4);
+        gl.Uniform4(p.Uniform("u_a_stride"), aStride.Item1, aStride.Item2, aStride.Item3, aStride.Item4);
+        gl.Uniform4(p.Uniform("u_b_stride"), bStride.Item1, bStride.Item2, bStride.Item3, bStride.Item4);
         a.Buffer.Bind(0);
         b.Buffer.Bind(1);
         output.Buffer.Bind(3);
         if (n > 0) p.DispatchFlat(n);
         ComputeOp.Barrier(gl);
-        return shape;
     }
 
     private static int[] Pad4(int[] shape) => [.. Enumerable.Repeat(1, 4 - shape.Length), .. shape];

@@ -53,9 +53,9 @@ public static class GpuStackOps
                 return new Op((ins, o) =>
                 {
                     GpuTensor a = ins[0], b = ins[1];
-                    if (!a.Shape.AsSpan().SequenceEqual(b.Shape))
+                    if ((a.C, a.H, a.W) != (b.C, b.H, b.W))
                         throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
-                    add.Run(a, a.Shape, b, b.Shape, o, (a.C, a.H, a.W));
+                    add.Run(a, b, o);
                 }, add);
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);

@@ -8,7 +8,7 @@ namespace ConvGL.Gpu.Stacks;
 /// the window can show any of them. Built for a per-frame loop: the ops (with their weights uploaded once) and
 /// the tensors are created once per (stack, input size); <see cref="Run()"/> only dispatches. Changing the size
 /// or the enabled layers re-plans and resizes tensors in place (storage only ever grows), so it allocates only
-/// when something got bigger.
+/// when something got bigger or a conv layer's algorithm choice changed (that layer's op is made anew).
 ///
 /// Toggling: a disabled layer passes its input through (<see cref="Output"/> of it is the previous tensor); the
 /// rule for which sets are allowed is <see cref="StackPlan"/>'s. <see cref="TrySetEnabled"/> refuses, with the
@@ -63,41 +63,45 @@ public sealed class GpuStackRunner : IDisposable
         return timer?.LastMilliseconds;
     }
 
-    /// <summary>How each conv layer runs (null for other layers; all null when the runner was made with
-    /// <see cref="ConvAlgorithm.Direct"/>, the default, as the window does).</summary>
+    /// <summary>How each conv layer runs at the current plan (null for other layers; all null when the runner was made
+    /// with <see cref="ConvAlgorithm.Direct"/>, the default).</summary>
     public IReadOnlyList<AlgorithmChoice?> Algorithms => _algorithms;
-    private readonly AlgorithmChoice?[] _algorithms;
+    private AlgorithmChoice?[] _algorithms;
+    // The algorithm each layer's op was made for: a re-plan that changes a choice replaces that layer's op only.
+    private readonly ConvAlgorithm[] _opAlgorithms;
+    private readonly ConvAlgorithm _algorithm;
+    private readonly ConvCostModel _model;
     private readonly bool _chose;
 
-    /// <param name="algorithm">Direct (the default): every conv layer runs the direct shaders. Auto: each conv layer by
-    /// the algorithm <see cref="ConvAlgorithms.ChooseLayer"/> picks for its input at this size under
-    /// <paramref name="model"/> (llvmpipe's by default): FFT for big kernels on big maps, separable for a depthwise layer
-    /// of one rank-1 kernel. Fft / Separable: that for every conv layer (separable refused, naming the layer, where it
-    /// does not apply). The choice is made once, here, for this size; every algorithm computes the same maps.</param>
+    /// <param name="algorithm">Direct (the default): every conv layer runs the direct shaders. Auto (the window's and
+    /// `features`'): each conv layer by the algorithm <see cref="ConvAlgorithms.ChooseLayer"/> picks for its input at
+    /// the planned size under <paramref name="model"/> (llvmpipe's by default): FFT for big kernels on big maps,
+    /// separable for a depthwise layer of one rank-1 kernel. Fft / Separable: that for every conv layer (separable
+    /// refused, naming the layer, where it does not apply). The choice is made when the stack is planned for an input
+    /// size (here, and again on a new size or a toggle that changes a layer's input), never per frame; every algorithm
+    /// computes the same maps.</param>
     public GpuStackRunner(GlContext context, Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null,
                           ConvAlgorithm algorithm = ConvAlgorithm.Direct, ConvCostModel? model = null)
     {
         _context = context;
         Stack = stack;
+        _algorithm = algorithm;
+        _model = model ?? ConvCostModel.Llvmpipe;
+        _chose = algorithm != ConvAlgorithm.Direct;
         // With preprocessing the plan is the model's size (the source's size is the preprocessing's business).
         if (stack.Preprocess is { } preprocess) (height, width) = (preprocess.Height, preprocess.Width);
         Plan = StackPlan.Create(stack, height, width, enabled);
         _enabled = Plan.Enabled.ToArray();
         _ops = new IGpuStackOp[stack.Layers.Count];
         _outputs = new GpuTensor[stack.Layers.Count];
-        _algorithms = new AlgorithmChoice?[stack.Layers.Count];
-        _chose = algorithm != ConvAlgorithm.Direct;
+        _opAlgorithms = new ConvAlgorithm[stack.Layers.Count];
         // Every choice first: one refused (separable asked of a mixing layer) throws before any GPU object exists.
-        for (int i = 0; i < _ops.Length && _chose; i++)
-            if (stack.Layers[i] is ConvLayer conv)
-            {
-                MapShape x = Plan.InputOf(i);
-                _algorithms[i] = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, model ?? ConvCostModel.Llvmpipe, algorithm, $"layer {i} (conv)");
-            }
+        _algorithms = Choose(Plan);
         for (int i = 0; i < _ops.Length; i++)
         {
             StackLayer layer = stack.Layers[i];
-            _ops[i] = GpuStackOps.Create(context, layer, i, _algorithms[i]?.Algorithm ?? ConvAlgorithm.Direct);
+            _opAlgorithms[i] = _algorithms[i]?.Algorithm ?? ConvAlgorithm.Direct;
+            _ops[i] = GpuStackOps.Create(context, layer, i, _opAlgorithms[i]);
             _outputs[i] = new GpuTensor(context, label: $"stack {stack.Name} layer {i} {layer.Type}");
         }
         // One reusable array per layer for the tensors it reads: a frame allocates nothing.
@@ -110,6 +114,37 @@ public sealed class GpuStackRunner : IDisposable
             _prepared = new GpuTensor(context, 3, pre.Height, pre.Width, $"stack {stack.Name} preprocessed input");
         }
         _source = _input;
+        Allocate();
+    }
+
+    /// <summary>Each conv layer's algorithm for its input under <paramref name="plan"/> (null everywhere for Direct);
+    /// throws, naming the layer, when the requested algorithm does not apply.</summary>
+    private AlgorithmChoice?[] Choose(StackPlan plan)
+    {
+        var choices = new AlgorithmChoice?[Stack.Layers.Count];
+        for (int i = 0; i < choices.Length && _chose; i++)
+            if (Stack.Layers[i] is ConvLayer conv)
+            {
+                MapShape x = plan.InputOf(i);
+                choices[i] = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, _model, _algorithm, $"layer {i} (conv)");
+            }
+        return choices;
+    }
+
+    /// <summary>Makes <paramref name="plan"/> current with its choices (made first: a refused one leaves the runner
+    /// as it was), replacing the op of every layer whose algorithm changed, then sizes the tensors.</summary>
+    private void Commit(StackPlan plan, bool[] enabled)
+    {
+        AlgorithmChoice?[] choices = Choose(plan);
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            ConvAlgorithm a = choices[i]?.Algorithm ?? ConvAlgorithm.Direct;
+            if (a == _opAlgorithms[i]) continue;
+            IGpuStackOp op = GpuStackOps.Create(_context, Stack.Layers[i], i, a);
+            _ops[i].Dispose();
+            (_ops[i], _opAlgorithms[i]) = (op, a);
+        }
+        (Plan, _enabled, _algorithms) = (plan, enabled, choices);
         Allocate();
     }
 
@@ -136,8 +171,7 @@ public sealed class GpuStackRunner : IDisposable
     private void Replan(int height, int width)
     {
         if (height == Plan.Input.H && width == Plan.Input.W) return;
-        Plan = StackPlan.Create(Stack, height, width, _enabled);
-        Allocate();
+        Commit(StackPlan.Create(Stack, height, width, _enabled), _enabled);
     }
 
     /// <summary>Enables or disables one layer; false (and the reason) when the resulting stack would not plan.</summary>
@@ -149,9 +183,16 @@ public sealed class GpuStackRunner : IDisposable
         bool[] next = (bool[])_enabled.Clone();
         next[layer] = enabled;
         if (!StackPlan.TryCreate(Stack, Plan.Input.H, Plan.Input.W, next, out StackPlan? plan, out error)) return false;
-        Plan = plan!;
-        _enabled = next;
-        Allocate();
+        try
+        {
+            Commit(plan!, next);
+        }
+        catch (ConvGLException e)
+        {
+            // A requested algorithm (fft, separable) that the layer's new input cannot take: refused like a bad plan.
+            error = e.Message;
+            return false;
+        }
         return true;
     }
 

@@ -80,8 +80,12 @@ public sealed class ProbeOnnxTests : IDisposable
                 Assert.Equal(cpu[0, y, xx], probe.Sum, 1e-4);
                 Assert.Equal(cpu[0, y, xx], probe.Gpu, 1e-4);
             }
-        List<string> text = HudText.ProbeLines(probe, pinned: false);
-        Assert.Contains("sum over 2 input channel(s):", string.Join('\n', text));
+        // Layer 2 reads layer 0's maps: its input channels are named after them, each sum beside its name.
+        string[] names = [pipeline.MapName(0, 0), pipeline.MapName(0, 1)];
+        Assert.Equal(names, new[] { pipeline.InputMapName(2, 0), pipeline.InputMapName(2, 1) });
+        List<string> text = HudText.ProbeLines(probe, pinned: false, c => pipeline.InputMapName(2, c));
+        Assert.Contains($"input window (channel 0: {HudText.Fit(names[0], 16)})", text[1]);
+        Assert.Contains(FormattableString.Invariant($"sum over 2 input channel(s): {HudText.Fit(names[0], 16)} {probe.ChannelSums[0]:0.0000} {HudText.Fit(names[1], 16)} {probe.ChannelSums[1]:0.0000}"), string.Join('\n', text));
     }
 
     /// <summary>The residual test graph: conv1 (batchnorm folded in) reads the input, conv2 (7x7, stride 2, pads
@@ -187,5 +191,10 @@ public sealed class ProbeOnnxTests : IDisposable
         // The window holds 0..255 minus the mean, BGR: far outside the source's 0..1.
         probe.Take(pipeline, 0, 0, 57, 30);
         Assert.True(probe.Window[..147].Any(v => Math.Abs(v) > 5), "the window must be the preprocessed input, not the 0..1 source");
+        // ... and the probe names its channels so: B, G, R (not the source's R, G, B, nor "channel 0").
+        Assert.Equal(["B", "G", "R"], Enumerable.Range(0, 3).Select(c => pipeline.InputMapName(0, c)));
+        List<string> text = HudText.ProbeLines(probe, pinned: false, c => pipeline.InputMapName(0, c));
+        Assert.StartsWith("input window (channel 0: B)", text[1], StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"sum over 3 input channel(s): B {probe.ChannelSums[0]:0.0000} G {probe.ChannelSums[1]:0.0000} R {probe.ChannelSums[2]:0.0000}"), string.Join('\n', text));
     }
 }

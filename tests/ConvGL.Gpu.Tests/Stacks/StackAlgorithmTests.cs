@@ -115,4 +115,47 @@ public sealed class StackAlgorithmTests(GlFixture fixture)
         e = Assert.Throws<ConvGLException>(() => StackRunner.Run(stack, Random(1, 1f, 3, 20, 20), null, ConvAlgorithm.Separable, ConvCostModel.Cpu));
         Assert.Contains("layer 0 (conv)", e.Message);
     }
+
+    /// <summary>A stack file with a 61x61 kernel file, run by the runner the window uses (Auto): the choice is made per
+    /// planned size (direct on a tiny map, FFT on a bigger one, direct again when it shrinks back), and every size's
+    /// maps equal the CPU reference within the FFT tolerance.</summary>
+    [Fact]
+    public void Auto_KernelFile61_ChoosesPerPlannedSize_AndEqualsTheReference()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-stack-fft-").FullName;
+        try
+        {
+            var rng = new Random(11_0407);
+            double[] taps = Enumerable.Range(0, 61 * 61).Select(_ => rng.NextDouble() - 0.3).ToArray();
+            double sum = taps.Sum(Math.Abs);
+            File.WriteAllLines(Path.Combine(dir, "big61.txt"),
+                taps.Chunk(61).Select(row => string.Join(' ', row.Select(v => (v / sum).ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+            string file = Path.Combine(dir, "big.json");
+            File.WriteAllText(file, """
+                { "name": "big", "input": "gray",
+                  "layers": [ { "type": "conv", "kernels": ["big61.txt"], "border": "replicate" }, { "type": "relu" } ] }
+                """);
+            Stack stack = StackFile.Load(file);
+            var conv = (ConvLayer)stack.Layers[0];
+            Assert.Equal([1, 1, 61, 61], conv.Weight.Shape);
+
+            using var runner = new GpuStackRunner(fixture.Context, stack, 8, 8, algorithm: ConvAlgorithm.Auto);
+            Assert.Equal(ConvAlgorithm.Direct, runner.Algorithms[0]!.Algorithm);
+            Assert.Null(runner.Algorithms[1]);
+            foreach ((int h, int w, ConvAlgorithm expected) in new[] { (120, 160, ConvAlgorithm.Fft), (9, 7, ConvAlgorithm.Direct), (97, 131, ConvAlgorithm.Fft) })
+            {
+                Tensor image = Random(11_0408 + h, 1f, 1, h, w);
+                StackResult gpu = runner.Run(image);
+                AlgorithmChoice choice = gpu.Algorithms![0]!;
+                Assert.Equal(expected, choice.Algorithm);
+                // The same choice `features --device gpu` makes (ChooseLayer, llvmpipe's model) for that input.
+                Assert.Equal(ConvAlgorithms.ChooseLayer(1, h, w, conv.Weight, conv.Bias, conv.Options, ConvCostModel.Llvmpipe).ToString(), choice.ToString());
+                AssertLayersClose(StackRunner.Run(stack, image), gpu, MaxAbsSum(conv), 1, $"gpu, auto, {h}x{w} ({choice})");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

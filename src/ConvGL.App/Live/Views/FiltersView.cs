@@ -16,8 +16,13 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
 
     public ViewKind Kind => ViewKind.Filters;
     public PixelRect OutputRect { get; private set; }
-    // It shows every map of the first conv layer, not the selected one: no single map to mark.
+    // Not on OutputRect (every map of the first conv layer is there): the marker goes on the probed map (ProbeMapRect).
     public bool ShowsProbeMarker => false;
+
+    /// <summary>The probed map's rectangle in the grid of (kernel, map) pairs: the marker sits on the pixel the probe
+    /// panel takes apart.</summary>
+    public PixelRect? ProbeMapRect(int channel) =>
+        _layer >= 0 && (uint)channel < (uint)context.Pipeline.LayerOutput(_layer).C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel) : null;
 
     /// <summary>The first enabled conv layer, or -1.</summary>
     private int FirstConv(out ConvView? conv)
@@ -69,7 +74,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
             float x = OutputRect.X + c % _cols * cellW, y = OutputRect.Y + c / _cols * cellH;
             // A one-pixel margin keeps neighbouring pairs apart.
             context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(x + 1, y + 1, kernelW - 1, cellH - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
-            context.Presenter.DrawTensor(output, context.OutRanges, new PixelRect(x + kernelW, y + 1, cellW - kernelW - 1, cellH - 2), 1, c);
+            context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c), 1, c);
         }
     }
 
@@ -97,8 +102,16 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         int col = Math.Min((int)((x - r.X) / cellW), cols - 1), row = Math.Min((int)((y - r.Y) / cellH), rows - 1);
         int channel = row * cols + col;
         if (channel >= maps) return false;
-        var map = new PixelRect(r.X + col * cellW + kernelW, r.Y + row * cellH + 1, cellW - kernelW - 1, cellH - 2);
-        return SingleMapView.MapHit(map, x, y, w, h, channel, out point);
+        return SingleMapView.MapHit(MapRect(r, cols, rows, kernelW, channel), x, y, w, h, channel, out point);
+    }
+
+    /// <summary>Where map <paramref name="channel"/> is drawn in a grid of <paramref name="cols"/> x <paramref name="rows"/>
+    /// (kernel, map) cells in <paramref name="r"/>: the cell's right part after the kernel, a one-pixel margin round it.</summary>
+    public static PixelRect MapRect(PixelRect r, int cols, int rows, float kernelW, int channel)
+    {
+        float cellW = r.Width / cols, cellH = r.Height / rows;
+        int col = channel % cols, row = channel / cols;
+        return new PixelRect(r.X + col * cellW + kernelW, r.Y + row * cellH + 1, cellW - kernelW - 1, cellH - 2);
     }
 
     /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its

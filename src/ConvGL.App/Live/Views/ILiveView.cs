@@ -32,6 +32,16 @@ internal interface ILiveView
     /// <summary>Whether the probe's marker square belongs on <see cref="OutputRect"/> (views that show one map).</summary>
     bool ShowsProbeMarker { get; }
 
+    /// <summary>Where map <paramref name="channel"/> of the probe's layer (<see cref="ProbeLayer"/>) was drawn last, for
+    /// the marker square on the probed pixel; null where the view shows no single place for it. By default
+    /// <see cref="OutputRect"/> when <see cref="ShowsProbeMarker"/>; a view of many maps (the filters view) gives the
+    /// probed map's own rectangle.</summary>
+    PixelRect? ProbeMapRect(int channel) => ShowsProbeMarker ? OutputRect : null;
+
+    /// <summary>Whether the probe's strip goes below the picture (views where hovering takes a pixel's convolution apart);
+    /// a view without that probe (the theorem view) gets the window's height instead.</summary>
+    bool ProbeStrip => true;
+
     /// <summary>The layer whose maps <see cref="HitTest"/> points into, so the probe (and the kernel panel) take
     /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's first conv).</summary>
     int ProbeLayer(int selected) => selected;

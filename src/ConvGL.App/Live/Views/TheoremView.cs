@@ -1,37 +1,49 @@
 using System.Globalization;
+using System.Numerics;
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Present;
 
 namespace ConvGL.App.Live.Views;
 
 /// <summary>The convolution theorem, live: the selected convolution (the selected layer when it is one, else the first
-/// conv layer that is on; the filter in filter mode) run both ways on its live input, every frame
-/// (<see cref="TheoremPass"/>, kept in <see cref="ViewContext.Theorem"/>):
+/// conv layer that is on; the filter in filter mode) run both ways on its live input for the shown output channel
+/// (<see cref="TheoremPass"/>, kept in <see cref="ViewContext.Theorem"/>; recomputed only when the pipeline ran or the
+/// convolution or channel changed):
 ///   top row:    direct | FFT | |direct - FFT|   (direct and FFT on one colour scale, so equal numbers look equal)
 ///   bottom row: log(1 + |F|) of the padded input frame's spectrum | the kernel's (zero-padded to the same frame) |
-///               their product, each with DC centred: the product's inverse transform is the FFT result above
-///   under them: one row of the direct and FFT results overlaid (the 1D profile of the same theorem: grey direct,
-///               orange FFT; they coincide, the difference is the number in the legend).
+///               their product, each with DC centred and drawn aspect-correct: the product's inverse transform is the
+///               FFT result above
+///   under them: the same theorem on one scanline (<see cref="ScanlineTheorem"/>): the input row under the kernel's
+///               centre row for the marked output row, convolved with that kernel row directly (grey) and by a 1D FFT
+///               (orange); the row's and the kernel row's spectra; their product.
 /// The spectra are GpuFftConv2D's own numbers (captured from the passes that produced the FFT result), so what is
 /// drawn is what was multiplied. The legend above the grid says the max |direct - FFT| of the shown map and the
-/// tolerance it must be within (<see cref="PanelLines"/>).</summary>
+/// tolerance it must be within (<see cref="PanelLines"/>), and, with the pointer over a spectrum, the frequency under
+/// it and the three spectra's magnitude and phase there (<see cref="BinLine"/>). The row is the one under the pointer
+/// in a top-row map, else the pinned one (a click there pins it), else the middle one. There is no per-pixel probe
+/// here, so no probe strip: the view takes the window's height.</summary>
 internal sealed class TheoremView(ViewContext context) : ILiveView
 {
-    // Four legend lines (15 px each) and the panel's padding, above the grid.
-    private const float LegendLines = 4, LegendHeight = LegendLines * 15 + 8 + 4;
-    // The grid takes this share of what is left under the legend; the row profile the rest.
-    private const float GridShare = 0.7f;
+    // Six legend lines (15 px each) and the panel's padding, above the grid.
+    private const float LegendLines = 6, LegendHeight = LegendLines * 15 + 8 + 4;
+    // One label line above the scanline plots.
+    private const float BandLabel = 17;
+    // The scanline plots are this share of a map's height (the grid is two maps high).
+    private const float BandShare = 0.75f;
 
     private int _layer = -1, _row;
     private bool _ran;
     private string? _error;
-    private PixelRect _plot;
+    // --stats' part callback, made once (a frame allocates nothing).
+    private Action<string>? _part;
 
     public ViewKind Kind => ViewKind.Theorem;
     public PixelRect OutputRect { get; private set; }
-    // Six maps of two kinds: no one map for the probe's marker.
+    // Six maps of two kinds: no one map for the probe's marker, and no probe strip.
     public bool ShowsProbeMarker => false;
+    public bool ProbeStrip => false;
 
     /// <summary>The convolution shown: the selected layer when it is a convolution that is on, else the first one.</summary>
     private int ShownConv(out ConvView? conv)
@@ -47,7 +59,21 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public (int Width, int Height) ContentSize(PixelRect window)
     {
         GpuTensor output = ShownConv(out _) is int i and >= 0 ? context.Pipeline.LayerOutput(i) : context.Output;
-        return (3 * output.W, (int)(2 * output.H / GridShare) + (int)LegendHeight);
+        return (3 * output.W, (int)((2 + BandShare) * output.H + LegendHeight + BandLabel));
+    }
+
+    /// <summary>Where the grid (3 x 2 maps of <paramref name="w"/> x <paramref name="h"/>) and the scanline plots go in
+    /// <paramref name="area"/>: the grid as large as the width and the height left under the legend allow (the plots
+    /// get <see cref="BandShare"/> of a map's height below it), at the top, centred across; the plots fill the height
+    /// that is left, up to 1.5 maps' height. Pure: a unit test holds it.</summary>
+    public static (PixelRect Grid, float BandY, float BandHeight) Layout(PixelRect area, int w, int h)
+    {
+        float top = area.Y + LegendHeight, room = Math.Max(1, area.Height - LegendHeight - BandLabel - 4);
+        float scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
+        float gw = 3 * w * scale, gh = 2 * h * scale;
+        var grid = new PixelRect(area.X + (area.Width - gw) / 2, top, gw, gh);
+        float bandY = top + gh + BandLabel;
+        return (grid, bandY, Math.Max(1, Math.Min(1.5f * h * scale, area.Y + area.Height - bandY - 4)));
     }
 
     public void Draw(PixelRect area)
@@ -59,9 +85,12 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         ILivePipeline pipeline = context.Pipeline;
         TheoremPass theorem = context.Theorem;
         int channel = _layer == context.State.Layer ? context.State.Channel : 0;
+        GpuTensor input = pipeline.LayerInput(_layer);
+        context.Stages?.BeginParts();
+        theorem.Part = context.Stages is null ? null : _part ??= context.Stages.Part;
         try
         {
-            theorem.Run(pipeline.LayerInput(_layer), conv.Weight, conv.Bias, conv.Options, channel);
+            theorem.Run(input, conv.Weight, conv.Bias, conv.Options, channel, context.PipelineRuns);
             _error = null;
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
@@ -72,23 +101,27 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         _ran = true;
         GpuTensor direct = theorem.Direct;
-        int o = theorem.OutputChannel;
-        var grid = new PixelRect(area.X, area.Y + LegendHeight, area.Width, Math.Max(1, (area.Height - LegendHeight) * GridShare));
-        OutputRect = grid.Fit(3 * direct.W, 2 * direct.H);
-        Presenter presenter = context.Presenter;
-        presenter.DrawTensor(direct, theorem.DirectRange, Cell(0, 0), 1, o);
-        presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1, 0), 1, o);
-        presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2, 0), 1, 0);
-        GpuTensor spectra = theorem.Spectra;
-        for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, Cell(s, 1).Fit(spectra.W, spectra.H), 1, s);
-
+        (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H);
+        OutputRect = grid;
         _row = Row(direct);
+        theorem.RunScanline(input, _row);
+        context.Stages?.Part("theorem-scanline");
+        Presenter presenter = context.Presenter;
+        presenter.DrawTensor(direct, theorem.DirectRange, Cell(0, 0), 1);
+        presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1, 0), 1);
+        presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2, 0), 1);
+        GpuTensor spectra = theorem.Spectra;
+        for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, SpectrumRect(s, spectra), 1, s);
+
         float cellH = OutputRect.Height / 2;
         float rowY = OutputRect.Y + (_row + 0.5f) * cellH / direct.H;
         presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
-        float plotY = grid.Y + grid.Height + 4;
-        _plot = new PixelRect(area.X + 10, plotY, area.Width - 20, Math.Max(1, area.Y + area.Height - plotY - 4));
-        presenter.DrawProfile(direct, theorem.DirectRange, _row, o, 1, theorem.Fft, theorem.DirectRange, _row, o, _plot);
+        // The scanline: its 1D results (grey direct, orange FFT), the row's and kernel row's spectra, their product.
+        GpuTensor results = theorem.ScanlineResults, line = theorem.ScanlineSpectra;
+        presenter.DrawProfile(results, theorem.ScanlineRanges, 0, 0, 1, results, theorem.ScanlineRanges, 0, 1, Band(0, bandY, bandH));
+        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 0, 1, line, theorem.ScanlineSpectraRanges, 0, 1, Band(1, bandY, bandH));
+        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 2, 1, line, theorem.ScanlineSpectraRanges, 0, 2, Band(2, bandY, bandH));
+        context.Stages?.Part("theorem-draw");
     }
 
     /// <summary>Cell (column, row) of the 3 x 2 grid, a pixel of margin inside.</summary>
@@ -98,23 +131,62 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         return new PixelRect(OutputRect.X + column * w + 1, OutputRect.Y + row * h + 1, w - 2, h - 2);
     }
 
-    /// <summary>The profile's row: the one under the pointer in a top-row map, else the pinned probe's, else the middle.</summary>
+    /// <summary>Spectrum s's rectangle: its bottom-row cell letterboxed to the frame's aspect (a frequency bin is square).</summary>
+    private PixelRect SpectrumRect(int s, GpuTensor spectra) => Cell(s, 1).Fit(spectra.W, spectra.H);
+
+    private PixelRect Band(int column, float y, float height)
+    {
+        PixelRect c = Cell(column, 0);
+        return new PixelRect(c.X + 2, y, c.Width - 4, height);
+    }
+
+    /// <summary>The scanline's row: the one under the pointer in a top-row map, else the pinned one, else the middle.</summary>
     private int Row(GpuTensor output)
     {
-        for (int c = 0; c < 3; c++)
-            if (SingleMapView.MapHit(Cell(c, 0), context.MouseX, context.MouseY, output.W, output.H, 0, out TensorPoint p)) return p.Y;
+        if (HitTest(context.MouseX, context.MouseY, out TensorPoint p)) return p.Y;
         ViewState s = context.State;
         return s.Pinned ? Math.Clamp(s.PinY, 0, output.H - 1) : output.H / 2;
     }
 
+    /// <summary>Over a top-row map (direct, FFT or difference): that output pixel (a click pins its row).</summary>
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         point = default;
+        if (!_ran) return false;
+        GpuTensor direct = context.Theorem.Direct;
+        for (int c = 0; c < 3; c++)
+            if (SingleMapView.MapHit(Cell(c, 0), x, y, direct.W, direct.H, context.Theorem.OutputChannel, out point)) return true;
         return false;
     }
 
     public void Click(bool over, TensorPoint point)
     {
+        ViewState s = context.State;
+        if (over && !s.Pinned) s.Pin(point.X, point.Y, s.Channel);
+        else s.Pinned = false;
+    }
+
+    /// <summary>The signed frequency (ky, kx) drawn at (<paramref name="x"/>, <paramref name="y"/>) of a spectrum of an
+    /// <paramref name="fh"/> x <paramref name="fw"/> frame drawn with DC centred in <paramref name="r"/> (position p shows
+    /// frequency p - n/2, <see cref="ConvTheorem.Shifted"/>'s inverse); false outside it. Pure: a unit test holds it.</summary>
+    public static bool SpectrumBin(PixelRect r, double x, double y, int fh, int fw, out int ky, out int kx)
+    {
+        ky = kx = 0;
+        if (!r.Contains(x, y)) return false;
+        int px = Math.Clamp((int)((x - r.X) / r.Width * fw), 0, fw - 1), py = Math.Clamp((int)((y - r.Y) / r.Height * fh), 0, fh - 1);
+        (ky, kx) = (py - fh / 2, px - fw / 2);
+        return true;
+    }
+
+    /// <summary>The legend's line for the scanline theorem (pure).</summary>
+    public static string ScanlineLine(int inputRow, int inputChannel, int frame, double maxDifference) =>
+        F($"scanline: input {inputChannel} row {(inputRow < 0 ? "(zero border)" : inputRow.ToString(CultureInfo.InvariantCulture))} * kernel centre row, N = {frame}: max |direct - FFT| {maxDifference:0.0e+00}");
+
+    /// <summary>The legend's line for frequency (ky, kx): each spectrum's magnitude and phase there (pure).</summary>
+    public static string BinLine(int ky, int kx, int fh, int fw, Complex input, Complex kernel, Complex product)
+    {
+        static string Polar(string name, Complex z) => F($"{name} {z.Magnitude:G3} at {z.Phase * 180 / Math.PI:0} deg");
+        return F($"frequency ({ky}, {kx}) of {fh}x{fw}: {Polar("In", input)}, {Polar("K", kernel)}, {Polar("P = In conj(K)", product)}");
     }
 
     /// <summary>The legend's lines (pure: a unit test holds them): what is compared, max |direct - FFT| against the
@@ -141,8 +213,21 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             return;
         }
         if (!_ran) return;
-        TheoremFigures f = context.Theorem.ReadFigures();
-        List<string> lines = HudText.Wrap(PanelLines(f, context.Pipeline.MapName(_layer, f.OutputChannel)), HudText.CharsIn(area.Width - 32, hud.CharWidth));
+        TheoremPass theorem = context.Theorem;
+        TheoremFigures f = theorem.ReadFigures();
+        List<string> legend = PanelLines(f, context.Pipeline.MapName(_layer, f.OutputChannel));
+        ScanlineTheorem line = theorem.Scanline;
+        legend.Add(ScanlineLine(theorem.ScanlineInputRow, f.InputChannel, line.Frame, line.MaxDifference));
+        GpuTensor spectra = theorem.Spectra;
+        string bin = "hover over a spectrum: the frequency there, and the spectra's magnitude and phase";
+        for (int s = 0; s < 3; s++)
+            if (SpectrumBin(SpectrumRect(s, spectra), context.MouseX, context.MouseY, spectra.H, spectra.W, out int ky, out int kx))
+            {
+                (Complex a, Complex k, Complex p) = theorem.ReadBin(ky, kx);
+                bin = BinLine(ky, kx, spectra.H, spectra.W, a, k, p);
+            }
+        legend.Add(bin);
+        List<string> lines = HudText.Wrap(legend, HudText.CharsIn(area.Width - 32, hud.CharWidth));
         hud.Panel(area.X + 10, area.Y + 2, lines.Count > LegendLines ? lines[..(int)LegendLines] : lines);
         string[] names =
         [
@@ -156,7 +241,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             PixelRect c = Cell(i % 3, i / 3);
             hud.Label(c.X + 2, c.Y + 2, HudText.Fit(names[i], chars));
         }
-        hud.Label(_plot.X, _plot.Y, HudText.Fit(F($"row {_row}: grey = direct, orange = FFT (on top of it)"), HudText.CharsIn(_plot.Width, hud.CharWidth)));
+        string[] band = ["1D: direct grey, FFT orange", "1D |F|: row grey, kernel orange", "1D |F|: row x conj(kernel row)"];
+        float y = OutputRect.Y + OutputRect.Height + 1;
+        for (int i = 0; i < band.Length; i++) hud.Label(Cell(i, 0).X + 2, y, HudText.Fit(band[i], chars));
     }
 
     /// <summary>The scripted run's line (stdout; the window tests read it): the last frame's figures.</summary>
@@ -164,7 +251,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     {
         if (!_ran) return _error is null ? "theorem none" : "theorem error: " + _error;
         TheoremFigures f = context.Theorem.ReadFigures();
-        return F($"theorem layer={_layer} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameH}x{f.FrameW} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}");
+        TheoremPass t = context.Theorem;
+        return F($"theorem layer={_layer} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameH}x{f.FrameW} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
+               F($" scanline_row={t.ScanlineOutputRow} scanline_input_row={t.ScanlineInputRow} scanline_frame={t.Scanline.Frame} scanline_max_diff={t.Scanline.MaxDifference:R}");
     }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -12,6 +12,8 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
     public GpuImage Source { get; } = source;
     public ViewState State { get; } = state;
     public ILivePipeline Pipeline => pipelines.Current;
+    /// <summary>Changes whenever the pipeline ran (so its maps may differ from the last frame's).</summary>
+    public long PipelineRuns => pipelines.Runs;
     /// <summary>Channel ranges of the selected layer's output: a view computes the entries it shows (DrawMap does
     /// for its map) before drawing with them, once per frame.</summary>
     public ChannelRanges OutRanges { get; } = new(presenter.Context, "output ranges");

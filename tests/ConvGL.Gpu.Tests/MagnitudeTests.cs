@@ -1,12 +1,12 @@
 using ConvGL.Core;
-using ConvGL.Core.Stacks;
+using ConvGL.Core.Ops;
 using ConvGL.Gpu.Ops;
-using ConvGL.Gpu.Stacks;
 
-namespace ConvGL.Gpu.Tests.Stacks;
+namespace ConvGL.Gpu.Tests;
 
 /// <summary>GpuMagnitude (magnitude_fast.comp with 4-value texels where a plane is a multiple of 4, 1-value texels
-/// otherwise; magnitude.comp when forced) against <see cref="Magnitude.Apply"/>.</summary>
+/// otherwise; magnitude.comp when forced) against <see cref="Magnitude.Apply"/>: a worked example, a sweep of shapes
+/// and channel pairs, and the special values the reference defines (NaN, infinities, squares past float32's range).</summary>
 [Collection(GlCollection.Name)]
 public sealed class MagnitudeTests(GlFixture fixture)
 {
@@ -51,5 +51,43 @@ public sealed class MagnitudeTests(GlFixture fixture)
                     Parity.AssertGpuMatchesReference(expected, gout.Download(), "plain " + spec);
                 }
         Assert.True(sawVec4 && sawVec1, "both texel widths ran");
+    }
+
+    /// <summary>Every pairing of 0, 1, -3, 1e19 (its square fits float32), 2e19 (its square does not), +-Inf and NaN,
+    /// in both channel orders: NaN where the reference gives NaN, the same infinity where it gives one, and the same
+    /// number (parity tolerance) otherwise, on both texel widths and the plain shader.</summary>
+    [Fact]
+    public void SpecialValues_MatchTheReference_OnEveryVariant()
+    {
+        float[] specials = [0f, 1f, -3f, 1e19f, 2e19f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        int n = specials.Length * specials.Length;
+        var pairs = new List<(float A, float B)>();
+        foreach (float a in specials)
+            foreach (float b in specials)
+                pairs.Add((a, b));
+        GlContext ctx = fixture.Context;
+        using var gin = new GpuTensor(ctx);
+        using var gout = new GpuTensor(ctx);
+        // A plane of 64 values (VEC 4) and of 65 (VEC 1: the last value of the plane repeats the first pair).
+        foreach (int w in new[] { 64, 65 })
+        {
+            var input = Tensor.Chw(2, 1, w);
+            for (int p = 0; p < w; p++)
+                (input[0, 0, p], input[1, 0, p]) = pairs[p % n];
+            Tensor expected = Magnitude.Apply(input);
+            gin.Upload(input);
+            foreach (GpuMagnitude op in new[] { new GpuMagnitude(ctx), new GpuMagnitude(ctx) { Choice = ConvPath.Direct } })
+            {
+                op.Run(gin, gout);
+                float[] got = gout.Download().Data;
+                for (int p = 0; p < w; p++)
+                {
+                    float want = expected.Data[p], g = got[p];
+                    string spec = $"{op.Variant}, plane {w}: ({input[0, 0, p]}, {input[1, 0, p]}) -> reference {want}, GPU {g}";
+                    if (float.IsNaN(want) || float.IsInfinity(want)) Assert.True(want.Equals(g), spec);
+                    else Assert.True(Math.Abs(g - want) <= 1e-5 + 1e-4 * Math.Abs(want), spec);
+                }
+            }
+        }
     }
 }

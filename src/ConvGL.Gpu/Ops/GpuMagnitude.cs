@@ -1,8 +1,7 @@
-using ConvGL.Core.Stacks;
-using ConvGL.Gpu.Ops;
+using ConvGL.Core.Ops;
 using Silk.NET.OpenGL;
 
-namespace ConvGL.Gpu.Stacks;
+namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="Magnitude.Apply"/>: sqrt(a^2 + b^2) of channel pairs. shaders/magnitude_fast.comp
 /// wherever the input fits a texel view: rgba32f texels (4 values at once) when a plane holds a multiple of 4 values,

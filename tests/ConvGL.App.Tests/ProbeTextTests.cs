@@ -1,0 +1,107 @@
+using ConvGL.App.Live;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The probe panel's text (<see cref="HudText.ProbeLines"/>), from probes filled by hand: the header, the input
+/// window named by its channel (B for ResNet18's preprocessed input, not "channel 0"), the rows of window, kernel and
+/// products, the sums (each beside its channel's name for an image's 1-3 channels), the bias, the CPU sum and the GPU value.</summary>
+public sealed class ProbeTextTests
+{
+    private static readonly string[] Bgr = ["B", "G", "R"];
+
+    /// <summary>A 2x2 kernel over 3 channels: window [1 2; 3 4], [0 0; 0 0], [-1 0; 0 1]; kernel [1 0; 0 -1] on each.
+    /// Sums: 1 - 4 = -3, 0, -1 - 1 = -2; + bias 0.5 = -4.5.</summary>
+    private static Probe ThreeChannels() => new(null!)
+    {
+        Valid = true, Layer = 0, Channel = 2, X = 5, Y = 7, KernelHeight = 2, KernelWidth = 2, InputChannels = 3, FirstInput = 0,
+        Window = [1, 2, 3, 4, 0, 0, 0, 0, -1, 0, 0, 1],
+        Kernel = [1, 0, 0, -1, 1, 0, 0, -1, 1, 0, 0, -1],
+        ChannelSums = [-3, 0, -2], Bias = 0.5f, Sum = -4.5, Gpu = -4.5f,
+    };
+
+    [Fact]
+    public void ImageInput_NamesTheWindowsChannel_AndEachSum()
+    {
+        List<string> lines = HudText.ProbeLines(ThreeChannels(), pinned: true, c => Bgr[c]);
+        Assert.Equal(
+        [
+            "probe (pinned): layer 1, out channel 2, (x 5, y 7)",
+            "input window (channel 0: B)  kernel as applied  products",
+            "  1.000  2.000  |      1      0  |  1.0000  0.0000",
+            "  3.000  4.000  |      0     -1  |  0.0000 -4.0000",
+            "sum over 3 input channel(s): B -3.0000 G 0.0000 R -2.0000",
+            "+ bias 0.5000 = -4.500000 (CPU, from the GPU's input)   GPU wrote -4.500000   |diff| 0.0e+0",
+        ], lines);
+    }
+
+    [Fact]
+    public void ManyInputChannels_NameTheWindowsChannel_SumsStayNumbers()
+    {
+        // A grouped layer's group starting at input channel 4 of an earlier layer's 8 maps, 1x1 kernel.
+        var p = new Probe(null!)
+        {
+            Valid = true, Layer = 3, Channel = 1, X = 0, Y = 0, KernelHeight = 1, KernelWidth = 1, InputChannels = 8, FirstInput = 4,
+            Window = [2, 0, 0, 0, 0, 0, 0, 1], Kernel = [0.5f, 1, 1, 1, 1, 1, 1, 3], ChannelSums = [1, 0, 0, 0, 0, 0, 0, 3], Sum = 4, Gpu = 4,
+        };
+        string[] names = Enumerable.Range(0, 12).Select(c => $"Convolution28 {c}").ToArray();
+        List<string> lines = HudText.ProbeLines(p, pinned: false, c => names[c]);
+        Assert.Equal("probe: layer 4, out channel 1, (x 0, y 0)", lines[0]);
+        Assert.StartsWith("input window (channel 4: Convolution28 4)", lines[1], StringComparison.Ordinal);
+        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 ...", lines[^2]);
+    }
+
+    [Fact]
+    public void LongChannelNames_AreCut_AndGrayIsNamed()
+    {
+        var p = new Probe(null!)
+        {
+            Valid = true, KernelHeight = 1, KernelWidth = 1, InputChannels = 1, Window = [1], Kernel = [1], ChannelSums = [1], Sum = 1, Gpu = 1,
+        };
+        Assert.StartsWith("input window (channel 0: gray)", HudText.ProbeLines(p, false, _ => "gray")[1], StringComparison.Ordinal);
+        List<string> lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R");
+        Assert.StartsWith("input window (channel 0: a-very-long-ker~)", lines[1], StringComparison.Ordinal);
+        Assert.Equal("sum over 1 input channel(s): a-very-long-ker~ 1.0000", lines[^2]);
+    }
+
+    [Fact]
+    public void InvalidProbe_IsTheHeaderAndWhy()
+    {
+        var p = new Probe(null!) { Layer = 2, Channel = 0, X = 3, Y = 4, Why = "not a convolution layer" };
+        Assert.Equal(["probe: layer 3, out channel 0, (x 3, y 4)", "not a convolution layer"], HudText.ProbeLines(p, false, _ => throw new InvalidOperationException("no names for an invalid probe")));
+    }
+
+    /// <summary>A k x k single-channel probe whose window holds its tap index i*k + j (so the rows shown say which taps).</summary>
+    private static Probe Square(int k) => new(null!)
+    {
+        Valid = true, KernelHeight = k, KernelWidth = k, InputChannels = 1,
+        Window = Enumerable.Range(0, k * k).Select(v => (float)v).ToArray(), Kernel = Enumerable.Repeat(1f, k * k).ToArray(),
+        ChannelSums = [k * k * (k * k - 1) / 2.0], Sum = k * k * (k * k - 1) / 2.0, Gpu = k * k * (k * k - 1) / 2f,
+    };
+
+    [Fact]
+    public void ANarrowStrip_ShowsTheCentreColumnsThatFit_AndSaysSo()
+    {
+        // 7x7 rows are 22 * 7 + 6 = 160 characters: in 140 only 6 columns fit, the centre ones (0..5 of 7: (7 - 6) / 2 = 0).
+        List<string> lines = HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 140);
+        Assert.EndsWith("(showing the centre 7x6 of 7x7)", lines[0], StringComparison.Ordinal);
+        List<string> rows = lines[2..9];
+        Assert.All(rows, r => Assert.True(r.Length <= 140, $"row of {r.Length} characters: {r}"));
+        Assert.StartsWith("  0.000  1.000  2.000  3.000  4.000  5.000  |", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith(" 42.000 43.000 44.000 45.000 46.000 47.000  |", rows[6], StringComparison.Ordinal);
+        Assert.Equal(7 + 4, lines.Count); // what ProbeStripLines reserves for a 7x7 kernel
+        Assert.Equal(HudText.ProbeStripLines(true, 7, 7), lines.Count);
+        // Room for all: no note.
+        Assert.DoesNotContain("showing", string.Join('\n', HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 160)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKernelBeyondMaxTaps_ShowsItsCentre_OnTheLineTheStripReserves()
+    {
+        // 15x15: rows and columns 4..10 (the centre 7), the note on its own line.
+        List<string> lines = HudText.ProbeLines(Square(15), false, _ => "R");
+        Assert.StartsWith(" 64.000 65.000 66.000 67.000 68.000 69.000 70.000  |", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("154.000155.000", lines[8], StringComparison.Ordinal);
+        Assert.Equal("(showing the centre 7x7 of 15x15)", lines[9]);
+        Assert.Equal(HudText.ProbeStripLines(true, 15, 15), lines.Count);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using ConvGL.App.Live;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The window's stacks choose per conv layer as `features` does (GpuStackRunner with Auto): a stack file whose
+/// conv layer is a 61x61 kernel file runs by FFT at a window-sized source, the HUD's layer line names the choice, that
+/// choice is the one `features --stack FILE --device gpu --verbose` prints for the same input, and the window's map
+/// equals the CPU reference within the FFT tolerance.</summary>
+public sealed class StackAlgorithmWindowTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-stack-algorithm-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { }
+    }
+
+    [Fact]
+    public void StackPipeline_BigKernelFile_RunsTheFeaturesChoice_NamesIt_AndEqualsTheReference()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        var rng = new Random(11_0601);
+        double[] taps = Enumerable.Range(0, 61 * 61).Select(_ => rng.NextDouble() - 0.3).ToArray();
+        double sum = taps.Sum(Math.Abs);
+        File.WriteAllLines(Path.Combine(_dir, "big61.txt"),
+            taps.Chunk(61).Select(row => string.Join(' ', row.Select(v => (v / sum).ToString("R", CultureInfo.InvariantCulture)))));
+        string file = Path.Combine(_dir, "big.json");
+        File.WriteAllText(file, """
+            { "name": "big", "input": "gray",
+              "layers": [ { "type": "conv", "kernels": ["big61.txt"], "border": "reflect" }, { "type": "relu" } ] }
+            """);
+        var image = Tensor.Chw(1, 90, 160);
+        for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+        Npy.Write(Path.Combine(_dir, "in.npy"), image);
+
+        using GlContext context = GlContext.CreateHeadless();
+        using var pipeline = new StackPipeline(context, file);
+        pipeline.Input.Upload(image);
+        pipeline.Run();
+        string label = pipeline.LayerLabel(0);
+        Assert.Contains(", fft (61x61 kernel, ", label);
+        Assert.DoesNotContain("kernel, ", pipeline.LayerLabel(1)); // relu: no choice to name
+
+        var features = ProgressTests.Convgl(_dir, "0", "features", "in.npy", "--stack", file, "--out", "maps", "--device", "gpu", "--verbose");
+        Assert.True(features.ExitCode == 0, features.Stderr);
+        string line = Assert.Single(features.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        const string prefix = "layer 0 (conv): algorithm: ";
+        Assert.StartsWith(prefix, line);
+        string choice = line[prefix.Length..line.IndexOf(", input ", StringComparison.Ordinal)];
+        Assert.EndsWith(", " + choice, label);
+
+        Stack stack = StackCatalog.Load(file);
+        Tensor reference = StackRunner.Run(stack, image).Outputs[0];
+        Tensor actual = pipeline.LayerOutput(0).Download();
+        Assert.Equal(reference.Shape, actual.Shape);
+        double tolerance = ConvTheorem.Tolerance(((ConvLayer)stack.Layers[0]).Weight.Data.Sum(MathF.Abs), 1, reference.Data.Max(MathF.Abs), 1 << 20);
+        for (int i = 0; i < reference.Length; i++)
+            Assert.True(Math.Abs(reference.Data[i] - actual.Data[i]) <= tolerance, $"value {i}: reference {reference.Data[i]}, window {actual.Data[i]}");
+    }
+}

@@ -1,0 +1,80 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Stacks;
+
+namespace ConvGL.Gpu.Tests.Stacks;
+
+/// <summary>The window runs a stack every frame: after the first runs (programs compiled, tensors sized) a run must
+/// allocate nothing on the managed heap. Measured per layer on this thread (GC.GetAllocatedBytesForCurrentThread
+/// between <see cref="GpuStackRunner.AfterLayer"/> calls), so a failure names the layer that allocates.</summary>
+[Collection(GlCollection.Name)]
+public sealed class SteadyRunAllocationTests(GlFixture fixture)
+{
+    private static Tensor Image(int c, int h, int w)
+    {
+        var t = Tensor.Chw(c, h, w);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(0.5 + 0.4 * Math.Sin(i * 0.37));
+        return t;
+    }
+
+    /// <summary>Bytes allocated by each layer of the third run (index = layer; the last entry is what the run
+    /// allocated outside the layers: preprocessing, planning, the loop).</summary>
+    private static long[] LayerBytes(GpuStackRunner runner, GpuTensor source)
+    {
+        var bytes = new long[runner.Stack.Layers.Count + 1];
+        long mark = 0;
+        runner.AfterLayer = i =>
+        {
+            long now = GC.GetAllocatedBytesForCurrentThread();
+            bytes[i] += now - mark;
+            mark = GC.GetAllocatedBytesForCurrentThread();
+        };
+        for (int run = 0; run < 3; run++)
+        {
+            Array.Clear(bytes);
+            long start = GC.GetAllocatedBytesForCurrentThread();
+            mark = start;
+            runner.Run(source);
+            long total = GC.GetAllocatedBytesForCurrentThread() - start;
+            bytes[^1] = total - bytes[..^1].Sum();
+        }
+        runner.AfterLayer = null;
+        return bytes;
+    }
+
+    private static void AssertNothingAllocated(GpuStackRunner runner, long[] bytes)
+    {
+        string where = string.Join(", ", bytes.Select((b, i) => (b, i)).Where(x => x.b != 0)
+            .Select(x => x.i < runner.Stack.Layers.Count ? $"layer {x.i} ({runner.Stack.Layers[x.i].Type}) {x.b} bytes" : $"outside the layers {x.b} bytes"));
+        Assert.True(where.Length == 0, $"stack '{runner.Stack.Name}', a steady run allocated: {where}");
+    }
+
+    /// <summary>Each shipped stack as the window runs it (every conv layer by the cost model's choice), and forced
+    /// through the FFT and the direct shaders.</summary>
+    [Theory]
+    [InlineData("edges", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("gabor", 90, 160, ConvAlgorithm.Auto)]
+    [InlineData("gabor", 45, 80, ConvAlgorithm.Fft)]
+    [InlineData("deep", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("learned", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("learned", 45, 80, ConvAlgorithm.Direct)]
+    public void ShippedStack_SteadyRun_AllocatesNothing(string name, int h, int w, ConvAlgorithm algorithm)
+    {
+        Stack stack = StackCatalog.Load(name);
+        using var source = GpuTensor.From(fixture.Context, Image(stack.InputChannels, h, w), "source");
+        using var runner = new GpuStackRunner(fixture.Context, stack, h, w, algorithm: algorithm);
+        AssertNothingAllocated(runner, LayerBytes(runner, source));
+    }
+
+    /// <summary>The shipped ResNet18 with its preprocessing (the window's path: an RGB source of any size, resized and
+    /// normalised on the GPU, then 52 layers at 224x224 with residual adds and a padded max pool).</summary>
+    [Fact]
+    public void ResNet18_SteadyRunWithPreprocessing_AllocatesNothing()
+    {
+        Stack stack = StackCatalog.Load("resnet18");
+        using var source = GpuTensor.From(fixture.Context, Image(3, 90, 160), "source");
+        using var runner = new GpuStackRunner(fixture.Context, stack, 90, 160, algorithm: ConvAlgorithm.Auto);
+        AssertNothingAllocated(runner, LayerBytes(runner, source));
+    }
+}
