@@ -198,9 +198,9 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // the interior's last row of blocks moves up, a rim strip's odd last row is predicated). Heights 1..6 and 17
         // (odd and even, an interior of 1 row: all rim), widths across the x blocks and the vec4 loads and stores, every
         // border and padding, both modes, x strides and dilations, channels 1..6; kernels 3x3, 2x4, 5x1 and 7x1 (one row per
-        // invocation above MaxTwoRowKernel).
+        // invocation above MaxTwoRowKernel; 16 outputs along x for kernels up to 3 wide: widths 15..24 straddle them).
         var rng = new Random(2222);
-        int[] widths = [7, 8, 9, 33, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
+        int[] widths = [7, 8, 9, 15, 16, 17, 20, 24, 33, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
         (int H, int W)[] kernels = [(3, 3), (2, 4), (5, 1), (7, 1)];
         int ran = 0, twoRows = 0;
         for (int n = 0; n < 36; n++)
@@ -223,6 +223,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             conv.Apply(Parity.Random(rng, c, h, w));
             bool two = conv.Variant.Contains("2 rows x", StringComparison.Ordinal);
             Assert.True(two == (kh <= ConvPlan.MaxTwoRowKernel && hOut >= 2), $"{kh}x{kw} {o} height {h} -> {hOut}: {conv.Variant}");
+            bool sixteen = kw <= 3 && 15 * sx + (kw - 1) * dx + 1 <= ConvPlan.MaxSpan;
+            Assert.Contains(sixteen ? " 16 x/invocation" : " 8 x/invocation", conv.Variant, StringComparison.Ordinal);
             if (two) twoRows++;
         }
         log.WriteLine($"{ran} of 36 compared, {twoRows} with 2 rows per invocation");

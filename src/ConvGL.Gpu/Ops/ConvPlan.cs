@@ -6,7 +6,10 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>How <see cref="GpuConv2D"/> runs one (input shape, options, weights) combination, decided once by a cost
 /// rule and kept until one of them changes, not per frame (shaders/README.md has the measurements behind the rule):
 /// - conv2d_depthwise.comp when every output channel reads only its own input channel (weights (C, 1, kH, kW), groups
-///   C): 8 outputs along x per invocation.
+///   C): 8 outputs along x per invocation (16 for kernels up to 3 wide; 2 rows of them for kernels of 2..5 rows at y
+///   stride and dilation 1), vec4
+///   stores where output rows are whole vec4s, one dispatch per channel for up to <see cref="MaxUniformChannels"/>
+///   channels (constant weight addresses), and for a zero border on rows of whole vec4s the whole plane in one dispatch.
 /// - conv2d_dense.comp for every other weight shape: 4 output channels x 8 outputs along x per invocation.
 /// - conv2d.comp (one output per invocation, weights in a storage block) when the input or the packed weights are
 ///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
@@ -43,6 +46,7 @@ internal sealed class ConvPlan
     private readonly ConvOptions _options;
     private (int CinG, int CoutG) _group;
     private int _blockY = 1;
+    private int _blockX = BlockX;
     private bool _channelUniform;
     private int _channelStrideBytes, _blockBytes;
     private uint _parameters;
@@ -100,6 +104,9 @@ internal sealed class ConvPlan
         int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         long outputs = (long)cout * g.Y.Output * g.X.Output;
         bool depthwise = cinG == 1 && coutG == 1;
+        // Depthwise kernels at most 3 wide: 16 outputs along x per invocation (a 3-tap row of 16 reads 6 rgba32f texels, of 8
+        // it reads 4: a 3x3 layer ~8% faster on llvmpipe; 5x5 and wider are slower with 16: more registers than they save).
+        int bx = depthwise && kw <= 3 && (2 * BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1 <= MaxSpan ? 2 * BlockX : BlockX;
         long packedVec4s = depthwise ? (long)cout * (kh * ((kw + 3) / 4) + 1) : (long)groups * ((coutG + 3) / 4) * ((long)cinG * kh * kw + 1);
 
         string? why = choice == ConvPath.Direct ? "direct only (test setting)"
@@ -139,7 +146,7 @@ internal sealed class ConvPlan
         // Depthwise: where output rows are whole vec4s the interior starts at a multiple of 4 (the rim strip on the left
         // grows by up to 3 columns), so its blocks of 8 outputs are two aligned vec4 stores (conv2d_depthwise.comp).
         bool vec4Stores = false;
-        if (depthwise && g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= BlockX)
+        if (depthwise && g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
         {
             xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
             vec4Stores = true;
@@ -161,7 +168,7 @@ internal sealed class ConvPlan
         // input row a block loads serves both (KH + 1 rows per 2 output rows instead of 2 KH; on llvmpipe a 3x3 layer
         // 15-20% faster, a 5x5 filter 10%; 9x9 no faster, 3 or 4 rows no faster than 2).
         int blockY = depthwise && o.StrideY == 1 && o.DilationY == 1 && kh is > 1 and <= MaxTwoRowKernel && hOut >= 2 ? 2 : 1;
-        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, BlockX, blockY);
+        List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, bx, blockY);
         // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for
         // ResNet's 1x1 stride-2 layers, and needs no border: copying the input would cost more than it saves).
         bool outside = xs != (0, wOut) || ys != (0, hOut);
@@ -206,7 +213,7 @@ internal sealed class ConvPlan
         bool flatZ = !channelUniform && zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
         (string, object)[] defines =
         [
-            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX),
+            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", bx),
             (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s), ("FLAT_Z", flatZ ? 1 : 0),
             .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
             .. depthwise ? [("CHANNEL_UNIFORM", channelUniform ? 1 : 0), ("ZERO_PLANE", zeroPlane ? 1 : 0)] : Array.Empty<(string, object)>(),
@@ -221,7 +228,7 @@ internal sealed class ConvPlan
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
             (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise
-            ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{BlockX} x/invocation{layout}, {where}"
+            ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{bx} x/invocation{layout}, {where}"
             : $"conv2d_dense: 4 channels x {BlockX} x/invocation{layout}, {where}";
         var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ) { _channelUniform = channelUniform, _channelStrideBytes = channelStride * 16, _blockBytes = blockVec4s * 16 };
         if (pad)
@@ -234,6 +241,7 @@ internal sealed class ConvPlan
         plan._rects.AddRange(split);
         plan._group = (cinG, coutG);
         plan._blockY = blockY;
+        plan._blockX = bx;
         return plan;
     }
 
@@ -250,7 +258,8 @@ internal sealed class ConvPlan
     {
         GL gl = context.Gl;
         int kh = column.Length, kw = row.Length, c = input.C;
-        int span = (BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
+        int bx = BlockX; // 4 and 16 measured slower
+        int span = (bx - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
         int rowVec4 = (kw + 3) / 4, colVec4 = (kh + 3) / 4, chVec4 = rowVec4 + colVec4 + 1;
         int blockVec4s = (int)Math.Min(ComputeOp.MaxUniformBlockBytes(gl) / 16, 4096);
         long outputs = (long)c * g.Y.Output * g.X.Output;
@@ -279,7 +288,7 @@ internal sealed class ConvPlan
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, g.Y.Output, kh, 1, 1, g.Y.PadBefore);
         // Vec4 stores in the interior where output rows are whole vec4s (as in Create).
         bool vec4Stores = false;
-        if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= BlockX)
+        if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
         {
             xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
             vec4Stores = true;
@@ -288,7 +297,7 @@ internal sealed class ConvPlan
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
         (string, object)[] defines =
         [
-            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", BlockX), ("OY", SeparableBlockY),
+            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", bx), ("OY", SeparableBlockY),
             ("PARAMS_VEC4", blockVec4s), ("CHANNEL_UNIFORM", channelUniform ? 1 : 0),
         ];
         GlProgram interior = context.Shaders.Compute("separable_fast.comp",
@@ -296,13 +305,14 @@ internal sealed class ConvPlan
         GlProgram rim = context.Shaders.Compute("separable_fast.comp",
             [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string layout = (vec4Stores ? ", vec4 stores" : "") + (channelUniform ? ", one dispatch per channel" : "");
-        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {BlockX} x/invocation{layout}, weights in a uniform block",
+        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {bx} x/invocation{layout}, weights in a uniform block",
             false, interior, rim, c, false, g, o)
         {
             _channelUniform = channelUniform, _channelStrideBytes = stride * 16, _blockBytes = blockVec4s * 16,
         };
         plan._blockY = SeparableBlockY;
-        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, BlockX, SeparableBlockY));
+        plan._blockX = bx;
+        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, bx, SeparableBlockY));
         return plan;
     }
 
@@ -396,7 +406,7 @@ internal sealed class ConvPlan
             if (r.Rim != rim) continue;
             gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
             gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-            int blocks = (r.Width + BlockX - 1) / BlockX * ((r.Height + _blockY - 1) / _blockY);
+            int blocks = (r.Width + _blockX - 1) / _blockX * ((r.Height + _blockY - 1) / _blockY);
             (int row, int rows) = ComputeOp.FlatGroups(_flatZ ? blocks * _zGroups : blocks, 64);
             gl.Uniform1(p.Uniform("u_row"), row);
             if (_flatZ) gl.Uniform1(p.Uniform("u_z_count"), _zGroups);
