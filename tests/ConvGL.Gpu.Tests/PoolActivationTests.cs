@@ -65,24 +65,8 @@ public sealed class PoolActivationTests(GlFixture fixture)
         int ran = 0;
         for (int n = 0; n < 40; n++)
         {
-            (int sy, int sx, int strideX) = windows[rng.Next(windows.Length)];
-            var o = new PoolOptions
-            {
-                Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
-                SizeY = sy, SizeX = sx, StrideY = rng.Next(0, 4), StrideX = strideX,
-                PadY = rng.Next(0, sy / 2 + 1), PadX = rng.Next(0, sx / 2 + 1),
-            };
-            int seed = rng.Next();
-            Tensor input = Parity.Random(new Random(seed), rng.Next(1, 18), heights[rng.Next(heights.Length)], widths[rng.Next(widths.Length)]);
-            Tensor expected;
-            try
-            {
-                expected = Pool2D.Apply(input, o);
-            }
-            catch (ConvGLException)
-            {
-                continue;
-            }
+            (int seed, Tensor input, PoolOptions o, Tensor? reference) = RandomFastPoolCase(rng, windows, widths, heights);
+            if (reference is not Tensor expected) continue;
             using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvPath.Fast };
             Tensor actual = pool.Apply(input);
             Assert.StartsWith("pool2d_fast", pool.Variant, StringComparison.Ordinal);
@@ -105,24 +89,8 @@ public sealed class PoolActivationTests(GlFixture fixture)
         int ran = 0, vec4 = 0;
         for (int n = 0; n < 40; n++)
         {
-            (int sy, int sx, int strideX) = windows[rng.Next(windows.Length)];
-            var o = new PoolOptions
-            {
-                Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
-                SizeY = sy, SizeX = sx, StrideY = rng.Next(0, 4), StrideX = strideX,
-                PadY = rng.Next(0, sy / 2 + 1), PadX = rng.Next(0, sx / 2 + 1),
-            };
-            int seed = rng.Next();
-            Tensor input = Parity.Random(new Random(seed), rng.Next(1, 18), heights[rng.Next(heights.Length)], widths[rng.Next(widths.Length)]);
-            Tensor expected;
-            try
-            {
-                expected = Pool2D.Apply(input, o);
-            }
-            catch (ConvGLException)
-            {
-                continue;
-            }
+            (int seed, Tensor input, PoolOptions o, Tensor? reference) = RandomFastPoolCase(rng, windows, widths, heights);
+            if (reference is not Tensor expected) continue;
             using var pool = new GpuPool2D(fixture.Context, o) { Choice = ConvPath.Fast };
             Tensor actual = pool.Apply(input);
             string spec = $"seed={seed} in={input.ShapeString} {o} -- {pool.Variant}";
@@ -132,6 +100,30 @@ public sealed class PoolActivationTests(GlFixture fixture)
             if (expected.W % 4 == 0) vec4++;
         }
         Assert.True(ran >= 25 && vec4 >= 10, $"only {ran} of 40 pooling cases had an output, {vec4} with vec4 rows");
+    }
+
+    /// <summary>One random case of the fast pool sweeps: a window from <paramref name="windows"/> (compiled in), max or
+    /// average, random y stride and padding, 1..17 channels; the CPU reference, or null where the options give no output.</summary>
+    private static (int Seed, Tensor Input, PoolOptions Options, Tensor? Expected) RandomFastPoolCase(
+        Random rng, (int Y, int X, int StrideX)[] windows, int[] widths, int[] heights)
+    {
+        (int sy, int sx, int strideX) = windows[rng.Next(windows.Length)];
+        var o = new PoolOptions
+        {
+            Kind = rng.Next(2) == 0 ? PoolKind.Max : PoolKind.Average,
+            SizeY = sy, SizeX = sx, StrideY = rng.Next(0, 4), StrideX = strideX,
+            PadY = rng.Next(0, sy / 2 + 1), PadX = rng.Next(0, sx / 2 + 1),
+        };
+        int seed = rng.Next();
+        Tensor input = Parity.Random(new Random(seed), rng.Next(1, 18), heights[rng.Next(heights.Length)], widths[rng.Next(widths.Length)]);
+        try
+        {
+            return (seed, input, o, Pool2D.Apply(input, o));
+        }
+        catch (ConvGLException)
+        {
+            return (seed, input, o, null);
+        }
     }
 
     [Fact]
