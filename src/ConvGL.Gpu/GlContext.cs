@@ -113,6 +113,8 @@ public sealed class GlContext : IDisposable
             gl.Enable(EnableCap.DebugOutputSynchronous);
             unsafe { gl.DebugMessageCallback(_debugProc, null); }
         }
+        // llvmpipe: its compute threads one per core (DriverThreads says why and what it measured).
+        DriverThreads.PinAfterContext(IsSoftware);
     }
 
     /// <summary>Checks whether EGL can be loaded at all, without creating anything.</summary>
@@ -124,6 +126,7 @@ public sealed class GlContext : IDisposable
     public static GlContext CreateHeadless(bool debug = true)
     {
         if (!Egl.TryLoad(out string reason)) throw new EglMissingException(reason);
+        DriverThreads.MarkBaseline();
         var attempts = new List<string>();
         foreach ((string name, Func<nint> display) in Displays())
         {

@@ -31,7 +31,18 @@ public sealed class BenchCommandTests : IDisposable
         string md = File.ReadAllText(P("x.md"));
         string[] lines = md.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("- machine: ", StringComparison.Ordinal) && l.Contains("logical cores", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("- gl: OpenGL ", StringComparison.Ordinal));
+        string gl = Assert.Single(lines, l => l.StartsWith("- gl: OpenGL ", StringComparison.Ordinal));
+        // On llvmpipe with two or more CPUs its compute threads are found and pinned one per CPU (ConvGL.Gpu.DriverThreads).
+        IReadOnlyList<int> allowed = ConvGL.Gpu.DriverThreads.AllowedCpus("self");
+        if (gl.Contains("llvmpipe", StringComparison.Ordinal) && allowed.Count >= 2)
+        {
+            System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(gl, @"(\d+) llvmpipe compute threads pinned to CPUs ([\d,]+)");
+            Assert.True(m.Success, $"llvmpipe's compute threads not pinned: {gl}");
+            int[] cpus = [.. m.Groups[2].Value.Split(',').Select(int.Parse)];
+            Assert.Equal(int.Parse(m.Groups[1].Value), cpus.Length);
+            Assert.All(cpus, c => Assert.Contains(c, allowed));
+            Assert.Equal(Math.Min(cpus.Length, allowed.Count), cpus.Distinct().Count());
+        }
         Assert.DoesNotContain("MISMATCH", md, StringComparison.Ordinal);
         foreach (BenchCase c in BenchCases.All(quick: true))
         {

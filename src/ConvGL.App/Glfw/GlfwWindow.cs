@@ -96,6 +96,8 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         {
             throw new ConvGLException("libglfw.so.3 not found; install it: apt-get install libglfw3 (or run scripts/install-deps.sh)");
         }
+        // The threads before the driver starts its own (GlContext pins llvmpipe's compute threads once the context is adopted).
+        ConvGL.Gpu.DriverThreads.MarkBaseline();
         if (GlfwNative.Init() != GlfwNative.True) throw new ConvGLException(NoDisplayMessage);
         GlfwNative.WindowHint(GlfwNative.ContextVersionMajor, 4);
         GlfwNative.WindowHint(GlfwNative.ContextVersionMinor, 3);

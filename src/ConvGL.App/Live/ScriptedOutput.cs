@@ -59,7 +59,12 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
         if (viewLine is not null) Console.WriteLine(viewLine);
         Console.WriteLine(F($"layout picture={Rect(layout.Picture)} side={Rect(layout.Side)} bottom={Rect(layout.Bottom)} view={Rect(view)}"));
-        if (options.Stats) Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes"));
+        if (options.Stats)
+        {
+            Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes"));
+            // On llvmpipe: whether its compute threads were pinned one per core (ConvGL.Gpu.DriverThreads).
+            if (ConvGL.Gpu.DriverThreads.Status is { } threads) Console.WriteLine($"threads: {threads}");
+        }
         if (shownError is not null) Console.Error.WriteLine($"convgl: on screen: {shownError.Split('\n')[0]}");
     }
 
