@@ -83,7 +83,7 @@ internal static class ViewCatalog
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
         new(ViewKind.Filters, Key.K, "k", "filters (first conv's kernels | maps)", c => new FiltersView(c)),
-        new(ViewKind.Theorem, Key.T, "t", "theorem (direct | FFT | spectra)", c => new TheoremView(c)),
+        new(ViewKind.Theorem, Key.T, "t", "theorem (direct = FFT, spectra)", c => new TheoremView(c)),
     ];
 
     /// <summary>The entry of <paramref name="kind"/>; every ViewKind must have one (a test checks).</summary>
