@@ -13,7 +13,8 @@ namespace ConvGL.Gpu;
 /// Which threads: the ones that appeared while the first context was made (<see cref="MarkBaseline"/> before,
 /// <see cref="PinAfterContext"/> after) and carry the creating thread's name (the compute pool's threads are unnamed,
 /// so they inherit it; Mesa names its rasteriser threads "llvmpipe-N" and its queues "name:queue"). There must be as
-/// many of them as rasteriser threads (llvmpipe starts both pools with the same count); otherwise nothing is pinned.
+/// many of them as rasteriser threads (llvmpipe starts both pools with the same count), and at least as many as the CPUs
+/// the process may use (a pool capped below the CPU count is left to the scheduler); otherwise nothing is pinned.
 /// Each goes to the next CPU the process may use. Only on llvmpipe; <c>CONVGL_PIN_THREADS=0</c> turns it off.</summary>
 public static class DriverThreads
 {
@@ -64,16 +65,23 @@ public static class DriverThreads
             foreach (int tid in ThreadIds())
                 if (!s_baseline.Contains(tid)) fresh.Add((tid, ThreadName($"self/task/{tid}") ?? ""));
             s_baseline = null;
+            IReadOnlyList<int> cpus = AllowedCpus();
+            if (cpus.Count < 2)
+            {
+                Status = "not pinned (one CPU)";
+                return;
+            }
             IReadOnlyList<int> workers = SelectWorkers(fresh, s_creatorName ?? "");
             if (workers.Count == 0)
             {
                 Status = "not pinned (llvmpipe's compute threads not recognised)";
                 return;
             }
-            IReadOnlyList<int> cpus = AllowedCpus();
-            if (cpus.Count < 2)
+            // Fewer workers than CPUs (llvmpipe caps its pool; LP_NUM_THREADS): pinned, they would all crowd onto the
+            // first CPUs, as would every other ConvGL process's; the scheduler's spread is the better bet there.
+            if (workers.Count < cpus.Count)
             {
-                Status = "not pinned (one CPU)";
+                Status = $"not pinned ({workers.Count} llvmpipe compute threads for {cpus.Count} CPUs)";
                 return;
             }
             var pinned = new List<(int, int)>();
