@@ -6,13 +6,35 @@ namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="PaddedPool2D.Apply"/> (shaders/padded_pool2d.comp): ONNX MaxPool /
 /// AveragePool with per-side pads, dilation, ceil_mode and count_include_pad. Each of the input's C planes is
-/// pooled alone, so a batch laid out as (N*C, H, W) works unchanged.</summary>
+/// pooled alone, so a batch laid out as (N*C, H, W) works unchanged. Where the window fits an unrolled span and the output
+/// is big enough to pay for its compile, it runs shaders/padded_pool2d_fast.comp (8 outputs along x per invocation, the
+/// window compiled in, input through a texel view); else padded_pool2d.comp.</summary>
 public sealed class GpuPaddedPool2D : IDisposable
 {
     private readonly GlContext _context;
     private PaddedPoolOptions _options;
     private GlProgram? _program;
+    private bool _fast;
+    private (int C, int H, int W) _plannedFor;
     private ScratchTensors? _scratch;
+
+    /// <summary>Outputs per invocation along x in padded_pool2d_fast.comp.</summary>
+    private const int BlockX = 8;
+
+    /// <summary>For tests: force padded_pool2d.comp, or padded_pool2d_fast.comp wherever it applies.</summary>
+    internal ConvPath Choice
+    {
+        get;
+        set
+        {
+            field = value;
+            _program = null;
+        }
+    }
+
+    /// <summary>The shader variant of the last <see cref="Run"/>, for tests and the bench.</summary>
+    public string Variant => _program is null ? "(not run yet)"
+        : _fast ? $"padded_pool2d_fast: {BlockX} x/invocation" : "padded_pool2d: 1 output/invocation";
 
     public GpuPaddedPool2D(GlContext context, PaddedPoolOptions options)
     {
@@ -26,7 +48,7 @@ public sealed class GpuPaddedPool2D : IDisposable
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value.Kind != _options.Kind) _program = null;
+            if (value != _options) _program = null;
             _options = value;
         }
     }
@@ -38,24 +60,50 @@ public sealed class GpuPaddedPool2D : IDisposable
         ComputeOp.CheckDistinct(input, output, "padded pool2d");
         ConvGeometry g = PaddedPool2D.Geometry(input.H, input.W, _options);
         output.Resize(input.C, g.Y.Output, g.X.Output);
-        _program ??= _context.Shaders.Compute("padded_pool2d.comp", ("POOL_MAX", _options.Kind == PoolKind.Max ? 1 : 0));
+        if (_program is null || _plannedFor != (input.C, input.H, input.W)) Plan(input, output);
         GL gl = _context.Gl;
-        GlProgram p = _program;
+        GlProgram p = _program!;
         PaddedPoolOptions o = _options;
+        if (_fast) ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
         gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
-        gl.Uniform2(p.Uniform("u_size"), o.SizeY, o.SizeX);
-        gl.Uniform2(p.Uniform("u_stride"), o.StrideY, o.StrideX);
-        gl.Uniform2(p.Uniform("u_dilation"), o.DilationY, o.DilationX);
         // The geometry's pads: the explicit ones, or SAME_* resolved for this input size.
         gl.Uniform2(p.Uniform("u_pad"), g.Y.PadBefore, g.X.PadBefore);
         gl.Uniform2(p.Uniform("u_pad_end"), g.Y.PadAfter, g.X.PadAfter);
         gl.Uniform1(p.Uniform("u_include_pad"), o.CountIncludePad ? 1 : 0);
-        input.Buffer.Bind(0);
         output.Buffer.Bind(3);
-        p.DispatchCovering(output.W, output.H, output.C);
+        if (_fast)
+        {
+            input.Buffer.BindTexelView(ComputeOp.InputUnit);
+            p.DispatchCovering((output.W + BlockX - 1) / BlockX, output.H, output.C);
+        }
+        else
+        {
+            gl.Uniform2(p.Uniform("u_size"), o.SizeY, o.SizeX);
+            gl.Uniform2(p.Uniform("u_stride"), o.StrideY, o.StrideX);
+            gl.Uniform2(p.Uniform("u_dilation"), o.DilationY, o.DilationX);
+            input.Buffer.Bind(0);
+            p.DispatchCovering(output.W, output.H, output.C);
+        }
         ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>The cost rule (as GpuPool2D's): the fast shader where its window row fits an unrolled span and the output
+    /// is big enough to pay for compiling a program per (window, strides, dilations).</summary>
+    private void Plan(GpuTensor input, GpuTensor output)
+    {
+        PaddedPoolOptions o = _options;
+        int max = o.Kind == PoolKind.Max ? 1 : 0;
+        int span = (BlockX - 1) * o.StrideX + (o.SizeX - 1) * o.DilationX + 1;
+        _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && o.SizeY <= ConvPlan.MaxUnrolledKernel &&
+                input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) &&
+                (Choice == ConvPath.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
+        _program = _fast
+            ? _context.Shaders.Compute("padded_pool2d_fast.comp", ("POOL_MAX", max), ("KH", o.SizeY), ("KW", o.SizeX),
+                ("SY", o.StrideY), ("SX", o.StrideX), ("DY", o.DilationY), ("DX", o.DilationX), ("OX", BlockX))
+            : _context.Shaders.Compute("padded_pool2d.comp", ("POOL_MAX", max));
+        _plannedFor = (input.C, input.H, input.W);
     }
 
     public Tensor Apply(Tensor input)

@@ -28,13 +28,53 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         Assert.True(r.Passed, $"{name}: {r.Detail}");
     }
 
-    [Fact]
-    public void PaddedPool_Sweep_MatchesReference()
+    /// <summary>NaN and infinities through both shaders, as the reference has them: a NaN in a max window is the output
+    /// (and only in the windows that hold it), +inf wins a max and makes an average +inf, +inf and -inf in one average
+    /// window give NaN; padding is never a NaN's neighbour (taps outside the image are dropped, not read).</summary>
+    [Theory]
+    [InlineData("direct", PoolKind.Max)]
+    [InlineData("fast", PoolKind.Max)]
+    [InlineData("direct", PoolKind.Average)]
+    [InlineData("fast", PoolKind.Average)]
+    public void PaddedPool_SpecialValues_MatchReference(string shader, PoolKind kind)
+    {
+        Tensor input = Parity.Random(new Random(7), 2, 6, 19);
+        input[0, 0, 0] = float.NaN;        // the corner: windows that pad around it
+        input[0, 3, 9] = float.PositiveInfinity;
+        input[0, 3, 10] = float.NegativeInfinity;
+        input[1, 5, 18] = float.NaN;       // the far corner
+        input[1, 2, 4] = float.NegativeInfinity;
+        var o = new PaddedPoolOptions
+        {
+            Kind = kind, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1,
+            CountIncludePad = kind == PoolKind.Average,
+        };
+        Tensor expected = PaddedPool2D.Apply(input, o);
+        using var pool = new GpuPaddedPool2D(fixture.Context, o) { Choice = shader == "fast" ? ConvPath.Fast : ConvPath.Direct };
+        Tensor actual = pool.Apply(input);
+        Assert.Equal(shader == "fast", pool.Variant.StartsWith("padded_pool2d_fast", StringComparison.Ordinal));
+        Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+        Assert.Equal(expected.Data.Select(float.IsPositiveInfinity), actual.Data.Select(float.IsPositiveInfinity));
+        Assert.Equal(expected.Data.Select(float.IsNegativeInfinity), actual.Data.Select(float.IsNegativeInfinity));
+        Assert.Contains(actual.Data, float.IsNaN); // the case is not vacuous
+        Parity.AssertGpuMatchesReference(
+            new Tensor(expected.Shape, [.. expected.Data.Select(v => float.IsFinite(v) ? v : 0f)]),
+            new Tensor(actual.Shape, [.. actual.Data.Select(v => float.IsFinite(v) ? v : 0f)]), $"{shader} {kind}");
+    }
+
+    /// <summary>Both shaders (padded_pool2d.comp, and padded_pool2d_fast.comp forced wherever it applies) against the
+    /// reference over random windows, strides, dilations, pads, ceil_mode and count_include_pad; widths straddle the fast
+    /// shader's 8 outputs per invocation.</summary>
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("fast")]
+    public void PaddedPool_Sweep_MatchesReference(string shader)
     {
         var rng = new Random(1212);
-        (int H, int W)[] sizes = [(1, 1), (5, 4), (9, 7), (18, 17), (33, 25)];
+        (int H, int W)[] sizes = [(1, 1), (5, 4), (9, 7), (18, 17), (33, 25), (3, 41), (12, 64)];
         using var pool = new GpuPaddedPool2D(fixture.Context, new PaddedPoolOptions());
-        int ran = 0;
+        pool.Choice = shader == "fast" ? ConvPath.Fast : ConvPath.Direct;
+        int ran = 0, fast = 0;
         for (int n = 0; n < 120; n++)
         {
             (int h, int w) = sizes[rng.Next(sizes.Length)];
@@ -60,10 +100,13 @@ public sealed class OnnxGpuTests(GlFixture fixture)
                 continue; // window longer than the padded input: no output to compare
             }
             pool.Options = o;
-            Parity.AssertGpuMatchesReference(expected, pool.Apply(input), $"in=({c},{h},{w}) {o}");
+            Parity.AssertGpuMatchesReference(expected, pool.Apply(input), $"in=({c},{h},{w}) {o} {pool.Variant}");
             ran++;
+            if (pool.Variant.StartsWith("padded_pool2d_fast", StringComparison.Ordinal)) fast++;
         }
         Assert.True(ran >= 60, $"only {ran} of 120 random configurations had an output");
+        // Forced fast, every window here fits its span (at most 7 * 3 + 3 * 2 + 1 = 28 inputs); forced direct, none runs it.
+        Assert.Equal(shader == "fast" ? ran : 0, fast);
     }
 
     [Fact]
