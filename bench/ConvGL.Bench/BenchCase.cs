@@ -45,6 +45,9 @@ internal sealed class BenchCase
     public Func<Tensor, Tensor, Verification>? Verify { get; init; }
     /// <summary>Where a GPU row's time goes, as lines for after the table (a model: per layer kind); null: none.</summary>
     public Func<GlContext, Tensor, IReadOnlyList<string>>? GpuBreakdown { get; init; }
+    /// <summary>Why the CPU reference row is not timed (it would take too long); null: timed unless above
+    /// BenchHarness.CpuSkipMacs. The GPU row is still checked against the reference on corner crops.</summary>
+    public string? CpuSkip { get; init; }
 }
 
 internal readonly record struct WindowGeometry(int KernelY, int KernelX, ConvOptions Options);

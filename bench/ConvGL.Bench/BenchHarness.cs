@@ -224,6 +224,7 @@ public static class BenchHarness
     /// <summary>One warm-up call (JIT, caches), then timed calls until --reps or the budget is reached.</summary>
     private static BenchRow TimeCpu(BenchCase c, Tensor input, int reps, double budget)
     {
+        if (c.CpuSkip is not null) return BenchRow.Skipped(c, "cpu", $"skipped: {c.CpuSkip}");
         if (c.Macs > CpuSkipMacs)
             return BenchRow.Skipped(c, "cpu", $"skipped: {c.Macs / 1e9:0.#} GMAC direct would take minutes in the reference");
         GC.Collect();
@@ -249,6 +250,35 @@ public static class BenchHarness
     /// <summary>The CPU peer (OpenCV or ONNX Runtime, all cores): prepared once, checked against the reference like a GPU
     /// row (a peer computing something else would make the ratio meaningless), one warm-up call, then timed calls.</summary>
     private static BenchRow TimePeer(BenchCase c, Tensor input, int reps, double budget, TextWriter error)
+    {
+        try
+        {
+            return TimePeerCore(c, input, reps, budget, error);
+        }
+        catch (Exception e) when (MissingNative(e) is { } why)
+        {
+            // A machine without the peer's native library (a GPU machine given only ConvGL's own files): the GPU rows
+            // still count; the row says why it has no peer.
+            error.WriteLine($"convgl: bench: {c.Name}: no peer row, its native library is not there ({why})");
+            return BenchRow.Skipped(c, "peer", $"skipped: the peer's native library is not there ({why})");
+        }
+    }
+
+    /// <summary>The DllNotFoundException behind <paramref name="e"/> (directly or inside a type initializer), else null.</summary>
+    internal static string? MissingNative(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is DllNotFoundException d)
+            {
+                // .NET's message goes on for lines with every path it probed; its first sentence names the library.
+                string first = d.Message.Split('\n')[0].Trim();
+                int end = first.IndexOf(". ", StringComparison.Ordinal);
+                return end > 0 ? first[..end] : first.TrimEnd('.');
+            }
+        return null;
+    }
+
+    private static BenchRow TimePeerCore(BenchCase c, Tensor input, int reps, double budget, TextWriter error)
     {
         using BenchPeer peer = c.Peer!(input);
         GC.Collect();

@@ -22,6 +22,20 @@ public sealed class BenchCommandTests : IDisposable
 
     private static int Bench(params string[] args) => CliRoot.Execute(["bench", .. args]);
 
+    /// <summary>A peer whose native library is missing (a GPU machine given only ConvGL's files) is a skipped row with
+    /// the library's name, found behind a type initializer too; any other exception is not taken for one.</summary>
+    [Fact]
+    public void MissingNative_NamesTheLibraryFromTheFirstSentence()
+    {
+        var dll = new DllNotFoundException("Unable to load shared library 'onnxruntime' or one of its dependencies. In order to help diagnose loading problems, consider ...\n/path/a: cannot open");
+        Assert.Equal("Unable to load shared library 'onnxruntime' or one of its dependencies", BenchHarness.MissingNative(dll));
+        Assert.Equal("Unable to load shared library 'onnxruntime' or one of its dependencies",
+            BenchHarness.MissingNative(new TypeInitializationException("OpenCvSharp.Internal.NativeMethods", dll)));
+        Assert.Equal("libfoo.so", BenchHarness.MissingNative(new DllNotFoundException("libfoo.so.")));
+        Assert.Null(BenchHarness.MissingNative(new TypeInitializationException("X", new InvalidOperationException("bad"))));
+        Assert.Null(BenchHarness.MissingNative(new InvalidOperationException("bad")));
+    }
+
     [Fact]
     public void Bench_QuickOneRep_ProcessWritesEveryCaseOnBothDevicesUnderTheMachineLines()
     {
