@@ -21,7 +21,7 @@ case "${1:-}" in
 prepare)
   set -e
   prep="$root/../shared/tools/device-prep.sh"
-  [[ -x "$prep" || -f "$prep" ]] || { echo "gpu-machine: $prep not found (it sits beside the checkout)" >&2; exit 1; }
+  [[ -f "$prep" ]] || { echo "gpu-machine: $prep not found (it sits beside the checkout)" >&2; exit 1; }
   bash "$prep" >/dev/null
   grep -qx '/.gpurun/' .git/info/exclude 2>/dev/null || echo '/.gpurun/' >> .git/info/exclude
   rm -rf .gpurun

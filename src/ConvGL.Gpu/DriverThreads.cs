@@ -23,8 +23,8 @@ public static class DriverThreads
     private static string? s_creatorName;
     private static bool s_done;
 
-    /// <summary>What was done, for machine lines: "pinned 2 llvmpipe compute threads to CPUs 0,1", "off (...)", or
-    /// null before the first software context.</summary>
+    /// <summary>What was done, for machine lines: "2 llvmpipe compute threads pinned to CPUs 0,1", "off (...)",
+    /// "not pinned (...)", or null before the first context.</summary>
     public static string? Status { get; private set; }
 
     /// <summary>The pinned threads (thread id, CPU), empty when none were.</summary>
@@ -47,14 +47,16 @@ public static class DriverThreads
     {
         lock (s_lock)
         {
-            if (s_done || s_baseline is null) return;
+            if (s_done) return;
             if (!software)
             {
                 // A hardware driver: nothing to pin, and the baseline is no longer needed.
                 s_done = true;
                 s_baseline = null;
+                Status = "not pinned (a hardware driver)";
                 return;
             }
+            if (s_baseline is null) return;
             s_done = true;
             if (Environment.GetEnvironmentVariable("CONVGL_PIN_THREADS") == "0")
             {
