@@ -1,6 +1,6 @@
 #version 430
 // Element-wise activations, the reference is Activation.Apply in src/ConvGL.Core/Ops/Activation.cs.
-// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs), the ActivationKind order.
+// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip), the ActivationKind order.
 // Input and output may be the same buffer: each invocation reads and writes only its own element.
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
@@ -12,6 +12,8 @@ layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 uniform int u_count;   // n
 uniform int u_row;     // invocations per dispatch row: index = y * u_row + x (n may exceed 65535 groups)
 uniform float u_slope; // leaky relu's negative slope
+uniform float u_min;   // clip's bounds (+-inf: none)
+uniform float u_max;
 
 void main()
 {
@@ -30,6 +32,9 @@ void main()
     float y = 1.0 / (1.0 + exp(-x));
 #elif ACTIVATION == 4
     float y = abs(x);
+#elif ACTIVATION == 5
+    // min(max(x, lo), hi) as the reference; a NaN stays NaN (GLSL's min / max need not propagate it).
+    float y = isnan(x) ? x : min(max(x, u_min), u_max);
 #else
 #error unknown ACTIVATION value
 #endif

@@ -5,7 +5,7 @@
 // So the input is read through an rgba32f view, four values per texel, NV texels per invocation, with no early return
 // (the index is clamped for the load and the store is predicated). The tail past the last whole texel (n % 4 values)
 // is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).
-// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs: the ActivationKind order), VEC (4 or 1),
+// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip: the ActivationKind order), VEC (4 or 1),
 // NV (elements of VEC values per invocation).
 // Input and output may be the same buffer: each invocation reads and writes only its own elements.
 
@@ -32,6 +32,8 @@ uniform int u_first; // the first element this dispatch covers (the tail starts 
 uniform int u_end;   // one past the last element it covers
 uniform int u_row;   // invocations per dispatch row: invocation = y * u_row + x
 uniform float u_slope;
+uniform float u_min; // clip's bounds (+-inf: none)
+uniform float u_max;
 
 T activate(T x)
 {
@@ -48,6 +50,9 @@ T activate(T x)
     return 1.0 / (1.0 + exp(-x));
 #elif ACTIVATION == 4
     return abs(x);
+#elif ACTIVATION == 5
+    // min(max(x, lo), hi) as the reference (a NaN stays NaN: GLSL's min / max need not propagate it, so it is selected back).
+    return mix(min(max(x, T(u_min)), T(u_max)), x, isnan(x));
 #else
 #error unknown ACTIVATION value
 #endif

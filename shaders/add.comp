@@ -1,6 +1,7 @@
 #version 430
-// Element-wise a + b with NumPy broadcasting over up to 4 dimensions. The reference is Elementwise.Add
-// in src/ConvGL.Core/Ops/Elementwise.cs. The host right-aligns both shapes to rank 4 and passes each
+// Element-wise a OP b with NumPy broadcasting over up to 4 dimensions. The reference is Elementwise.Apply
+// in src/ConvGL.Core/Ops/Elementwise.cs. OP (the BinaryKind order): 0 a + b, 1 a - b, 2 a * b, 3 a / b,
+// 4 PRelu (a where a >= 0 or NaN, b * a where a < 0). The host right-aligns both shapes to rank 4 and passes each
 // input's element strides, 0 along a broadcast dimension; equal shapes are the strides of the output.
 
 // SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
@@ -10,6 +11,27 @@
 #ifndef SAME_SHAPE
 #define SAME_SHAPE 0
 #endif
+#ifndef OP
+#define OP 0
+#endif
+
+#if OP == 0
+#define APPLY(a, b) ((a) + (b))
+#elif OP == 1
+#define APPLY(a, b) ((a) - (b))
+#elif OP == 2
+#define APPLY(a, b) ((a) * (b))
+#elif OP == 3
+#define APPLY(a, b) ((a) / (b))
+#elif OP == 4
+// A boolean-selector mix is a select: a NaN input stays NaN, as the reference's `a < 0 ? b * a : a`.
+#define APPLY(a, b) mix((a), (b) * (a), negative(a))
+#else
+#error unknown OP value
+#endif
+
+bvec4 negative(vec4 a) { return lessThan(a, vec4(0.0)); }
+bool negative(float a) { return a < 0.0; }
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
@@ -30,9 +52,9 @@ void main()
     int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
     if (index >= u_count) return;
 #if VEC4
-    out_data[index] = texelFetch(u_a, index) + texelFetch(u_b, index);
+    out_data[index] = APPLY(texelFetch(u_a, index), texelFetch(u_b, index));
 #else
-    out_data[index] = texelFetch(u_a, index).r + texelFetch(u_b, index).r;
+    out_data[index] = APPLY(texelFetch(u_a, index).r, texelFetch(u_b, index).r);
 #endif
 }
 #else
@@ -54,7 +76,7 @@ void main()
     i.z = rest % u_dims.z; rest /= u_dims.z;
     i.y = rest % u_dims.y; rest /= u_dims.y;
     i.x = rest;
-    out_data[index] = a_data[i.x * u_a_stride.x + i.y * u_a_stride.y + i.z * u_a_stride.z + i.w * u_a_stride.w]
-                    + b_data[i.x * u_b_stride.x + i.y * u_b_stride.y + i.z * u_b_stride.z + i.w * u_b_stride.w];
+    out_data[index] = APPLY(a_data[i.x * u_a_stride.x + i.y * u_a_stride.y + i.z * u_a_stride.z + i.w * u_a_stride.w],
+                            b_data[i.x * u_b_stride.x + i.y * u_b_stride.y + i.z * u_b_stride.z + i.w * u_b_stride.w]);
 }
 #endif

@@ -11,9 +11,10 @@ public sealed class OnnxGraph
 {
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
-        ["Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs", "Add", "Flatten", "Gemm"];
+        ["Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
+         "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Flatten", "Gemm", "Identity", "Dropout", "Constant"];
 
-    private const int FloatType = 1;
+    private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
     public OnnxModel Model { get; }
     public IReadOnlyList<OnnxOp> Ops { get; }
@@ -37,11 +38,20 @@ public sealed class OnnxGraph
         var defined = new HashSet<string>(model.Inputs.Select(i => i.Name), StringComparer.Ordinal);
         defined.UnionWith(model.Initializers.Keys);
         var ops = new List<OnnxOp>(model.Nodes.Count);
+        var initializers = new Dictionary<string, Tensor>(model.Initializers, StringComparer.Ordinal);
         foreach (OnnxNode node in model.Nodes)
         {
             var a = new NodeAttributes(node, src);
             if (node.Domain is not ("" or "ai.onnx"))
                 throw a.Error($"domain '{node.Domain}' is not supported (supported: the default ONNX domain)");
+            if (node.OpType == "Constant")
+            {
+                // A Constant is a stored tensor written as a node: it becomes an initializer.
+                Tensor value = ReadConstant(a, node);
+                if (!defined.Add(node.Outputs[0])) throw a.Error($"output '{node.Outputs[0]}' is defined twice");
+                initializers[node.Outputs[0]] = value;
+                continue;
+            }
             OnnxOp op = node.OpType switch
             {
                 "Conv" => ConvOp.Read(node, a, node.Inputs.Count > 1 ? model.Initializers.GetValueOrDefault(node.Inputs[1]) : null),
@@ -54,7 +64,15 @@ public sealed class OnnxGraph
                 "Sigmoid" => ActivationOp.Read(node, a, ActivationKind.Sigmoid),
                 "Tanh" => ActivationOp.Read(node, a, ActivationKind.Tanh),
                 "Abs" => ActivationOp.Read(node, a, ActivationKind.Abs),
-                "Add" => AddOp.Read(node, a),
+                "Clip" => ClipOp.Read(node, a),
+                "PRelu" => BinaryOp.Read(node, a, BinaryKind.PRelu, model.Opset),
+                "Add" => BinaryOp.Read(node, a, BinaryKind.Add, model.Opset),
+                "Sub" => BinaryOp.Read(node, a, BinaryKind.Sub, model.Opset),
+                "Mul" => BinaryOp.Read(node, a, BinaryKind.Mul, model.Opset),
+                "Div" => BinaryOp.Read(node, a, BinaryKind.Div, model.Opset),
+                "Concat" => ConcatOp.Read(node, a),
+                "Pad" => PadOp.Read(node, a),
+                "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
                 "Flatten" => FlattenOp.Read(node, a),
                 "Gemm" => GemmOp.Read(node, a),
                 _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)})"),
@@ -65,16 +83,41 @@ public sealed class OnnxGraph
             if (!defined.Add(op.Output)) throw a.Error($"output '{op.Output}' is defined twice");
             ops.Add(op);
         }
-        // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first.
+        // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. An integer graph
+        // input is fine where only integer parameters read it (Pad's pads): it arrives converted to float32, exact.
+        var integerInputs = ops.OfType<PadOp>().SelectMany(p => p.IntegerInputs).ToHashSet(StringComparer.Ordinal);
+        var dataInputs = ops.SelectMany(op => op.Inputs.Except(op is PadOp p ? p.IntegerInputs : [])).ToHashSet(StringComparer.Ordinal);
         foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
-            if (v.ElemType is not (0 or FloatType))
+            if (v.ElemType is not (0 or FloatType)
+                && !(v.ElemType is IntegerType or Integer32Type && integerInputs.Contains(v.Name) && !dataInputs.Contains(v.Name) && model.Inputs.Contains(v)))
                 throw new ConvGLException($"{src}: graph value '{v.Name}' has element type {OnnxReader.DataTypeName(v.ElemType)}; ConvGL runs FLOAT (float32) models only");
         foreach (OnnxValueInfo o in model.Outputs)
             if (!defined.Contains(o.Name)) throw new ConvGLException($"{src}: graph output '{o.Name}' is produced by no node");
 
-        var initializers = new Dictionary<string, Tensor>(model.Initializers, StringComparer.Ordinal);
         if (foldBatchNorm) ops = FoldBatchNorms(ops, initializers, model.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));
         return new OnnxGraph(model, ops, initializers);
+    }
+
+    /// <summary>A Constant node's tensor: its <c>value</c> (any element type the reader converts to float32),
+    /// <c>value_float</c> / <c>value_floats</c> or <c>value_int</c> / <c>value_ints</c>.</summary>
+    private static Tensor ReadConstant(NodeAttributes a, OnnxNode node)
+    {
+        a.CheckArity(0, 0);
+        var found = new List<Tensor>();
+        if (node.Attributes.TryGetValue("value", out OnnxAttribute? v))
+            found.Add(v.Kind == OnnxAttributeKind.Tensor ? v.T! : throw a.Error($"attribute 'value' must be TENSOR, the file has {v.Kind.ToString().ToUpperInvariant()}"));
+        float f = a.Float("value_float", float.NaN);
+        if (node.Attributes.ContainsKey("value_float")) found.Add(new Tensor([], [f]));
+        if (a.Ints("value_ints") is { } ints) found.Add(new Tensor([ints.Length], ints.Select(i => (float)i).ToArray()));
+        long i1 = a.Int("value_int", 0);
+        if (node.Attributes.ContainsKey("value_int")) found.Add(new Tensor([], [i1]));
+        if (node.Attributes.TryGetValue("value_floats", out OnnxAttribute? fs))
+            found.Add(fs.Kind == OnnxAttributeKind.Floats ? new Tensor([fs.Floats.Length], fs.Floats) : throw a.Error("attribute 'value_floats' must be FLOATS"));
+        a.Ignore("value");
+        a.Ignore("value_floats");
+        a.Finish();
+        if (found.Count != 1) throw a.Error($"needs exactly one of value, value_float, value_floats, value_int, value_ints (has {found.Count})");
+        return found[0];
     }
 
     /// <summary>Replaces Conv -> BatchNormalization pairs by one Conv with folded weights, where every parameter is an

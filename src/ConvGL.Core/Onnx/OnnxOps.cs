@@ -315,25 +315,62 @@ public sealed class ActivationOp : OnnxOp
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Activation.Apply(inputs[0]!, Kind, Slope);
 }
 
-/// <summary>ONNX Add with multidirectional (NumPy) broadcasting.</summary>
-public sealed class AddOp : OnnxOp
+/// <summary>ONNX Add, Sub, Mul, Div (multidirectional, NumPy broadcasting) and PRelu (the slope broadcast to the input),
+/// see <see cref="Elementwise"/>. Opset 1-6 files may say <c>broadcast</c> = 1 with an <c>axis</c> where the second
+/// input's dimensions start (the legacy form): it is read as NumPy broadcasting of that input padded with size-1
+/// dimensions around it, and the output must keep the first input's shape.</summary>
+public sealed class BinaryOp : OnnxOp
 {
-    private AddOp(OnnxNode node, string where) : base(node, where, node.Inputs, node.Outputs[0]) { }
+    public BinaryKind Kind { get; }
+    /// <summary>The legacy broadcast's axis (null: NumPy's right alignment).</summary>
+    public int? LegacyAxis { get; }
 
-    internal static AddOp Read(OnnxNode node, NodeAttributes a)
+    private BinaryOp(OnnxNode node, string where, BinaryKind kind, int? axis) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Kind = kind;
+        LegacyAxis = axis;
+    }
+
+    internal static BinaryOp Read(OnnxNode node, NodeAttributes a, BinaryKind kind, long opset)
     {
         a.CheckArity(2, 2);
+        // PRelu before opset 7 takes one slope or one per channel (axis 1), not NumPy broadcasting.
+        int? axis = kind == BinaryKind.PRelu && opset < 7 ? 1 : null;
+        if (kind != BinaryKind.PRelu)
+        {
+            long broadcast = a.Int("broadcast", 1);
+            if (broadcast is not (0 or 1)) throw a.Error($"broadcast {broadcast} must be 0 or 1");
+            long ax = a.Int("axis", long.MinValue);
+            if (ax != long.MinValue && (ax < -64 || ax > 64)) throw a.Error($"axis {ax} is out of range");
+            if (ax != long.MinValue) axis = (int)ax;
+        }
+        a.Ignore("consumed_inputs");
         a.Finish();
-        return new AddOp(node, a.Where);
+        return new BinaryOp(node, a.Where, kind, axis);
+    }
+
+    /// <summary>The second input's shape as broadcasting sees it: under the legacy axis, padded with ones to the first's rank.</summary>
+    public int[] SecondShape(int[] a, int[] b)
+    {
+        if (LegacyAxis is not int axis) return b;
+        int start = axis < 0 ? axis + a.Length : axis;
+        if (start < 0 || start + b.Length > a.Length)
+            throw Error($"legacy broadcast: ({string.Join(", ", b)}) at axis {axis} does not fit inside ({string.Join(", ", a)})");
+        var shape = Enumerable.Repeat(1, a.Length).ToArray();
+        b.CopyTo(shape, start);
+        return shape;
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
         try
         {
-            return Elementwise.Add(inputs[0]!, inputs[1]!);
+            Tensor a = inputs[0]!, b = inputs[1]!;
+            Tensor y = Elementwise.Apply(Kind, a, b.Reshape(SecondShape(a.Shape, b.Shape)));
+            if (LegacyAxis is not null && !y.SameShape(a)) throw Error($"legacy broadcast must keep the first input's shape {a.ShapeString}, got {y.ShapeString}");
+            return y;
         }
-        catch (ConvGLException e)
+        catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {
             throw Error(e.Message);
         }

@@ -1,3 +1,4 @@
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 
 namespace ConvGL.Core.Onnx;
@@ -31,10 +32,20 @@ public static class OnnxStack
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         var layers = new List<StackLayer>(graph.Ops.Count);
+        // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
+        var channels = new List<int>();
+        int ChannelsOf(int j) => j < 0 ? (int)c : channels[j];
         foreach (OnnxOp op in graph.Ops)
         {
             int i = layers.Count;
-            int[] reads = DataInputs(op).Select(v => index.TryGetValue(v, out int j) ? j
+            if (op is IdentityOp)
+            {
+                // No layer: whoever reads its output reads its input.
+                index[op.Output] = index.TryGetValue(op.Inputs[0], out int from) ? from
+                    : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map");
+                continue;
+            }
+            int[] reads = DataInputs(graph, op).Select(v => index.TryGetValue(v, out int j) ? j
                 : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
             StackLayer layer = op switch
             {
@@ -43,7 +54,12 @@ public static class OnnxStack
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope),
-                AddOp => new AddLayer(),
+                ClipOp clip => Clip(graph, clip),
+                BinaryOp b => Binary(graph, b, reads.Length, ChannelsOf(reads[0])),
+                ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
+                    : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
+                PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Constant(graph, op, op.Inputs[1]) : null,
+                    op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(graph, op, op.Inputs[2]) : null)),
                 FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
                 GemmOp g => Linear(graph, g),
                 _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
@@ -52,6 +68,7 @@ public static class OnnxStack
             if (reads.Length != 1 || reads[0] != i - 1) layer.Inputs = reads;
             index[op.Output] = i;
             layers.Add(layer);
+            channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
         }
         try
         {
@@ -63,12 +80,47 @@ public static class OnnxStack
         }
     }
 
-    /// <summary>The inputs that carry maps (not weights).</summary>
-    private static IEnumerable<string> DataInputs(OnnxOp op) => op switch
+    /// <summary>The inputs that carry maps (not weights): a binary op's inputs that are not stored constants, every
+    /// input of a Concat, the first of the others.</summary>
+    private static IEnumerable<string> DataInputs(OnnxGraph graph, OnnxOp op) => op switch
     {
-        AddOp => op.Inputs.Take(2),
+        BinaryOp => op.Inputs.Take(2).Where(v => !graph.Initializers.ContainsKey(v)),
+        ConcatOp => op.Inputs,
         _ => op.Inputs.Take(1),
     };
+
+    private static ActivationLayer Clip(OnnxGraph graph, ClipOp clip)
+    {
+        (float min, float max) = clip.Bounds([null, .. clip.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(graph, clip, v))]);
+        return new ActivationLayer(ActivationKind.Clip) { Min = min, Max = max };
+    }
+
+    /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
+    /// (1, C, 1, 1), (1) or a scalar) is a per-channel affine layer (x * scale + shift, the batchnorm layer's form):
+    /// x + k, x - k, k - x, x * k, k * x, x / k (as x * (1/k), within a rounding of the quotient).</summary>
+    private static StackLayer Binary(OnnxGraph graph, BinaryOp b, int maps, int channels)
+    {
+        if (maps == 2)
+            return b.Kind == BinaryKind.Add ? new AddLayer()
+                : throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add of two maps is; {b.Node.OpType} with a stored per-channel constant is)");
+        if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
+        bool constantFirst = graph.Initializers.ContainsKey(b.Inputs[0]);
+        Tensor k = Constant(graph, b, b.Inputs[constantFirst ? 0 : 1]);
+        int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
+        float[] perChannel = k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
+            : k.Length == channels && kept.Length >= 1 && kept[0] == channels && kept.Skip(1).All(d => d == 1) && k.Rank >= 3 ? k.Data
+            : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1) or a single value), which a stack needs");
+        float[] ones = Enumerable.Repeat(1f, channels).ToArray(), zeros = new float[channels];
+        (float[] scale, float[] shift) = b.Kind switch
+        {
+            BinaryKind.Add => (ones, perChannel),
+            BinaryKind.Sub => constantFirst ? (ones.Select(_ => -1f).ToArray(), perChannel) : (ones, perChannel.Select(v => -v).ToArray()),
+            BinaryKind.Mul => (perChannel, zeros),
+            BinaryKind.Div when !constantFirst => (perChannel.Select(v => 1f / v).ToArray(), zeros),
+            _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} {(constantFirst ? "of a constant by a map" : "with a constant")} is not supported (x + k, x - k, k - x, x * k, x / k are)"),
+        };
+        return new BatchNormLayer(BatchNorm.FromAffine(scale, shift));
+    }
 
     private static Tensor Constant(OnnxGraph graph, OnnxOp op, string name) =>
         graph.Initializers.TryGetValue(name, out Tensor? t) ? t

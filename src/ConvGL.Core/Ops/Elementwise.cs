@@ -1,10 +1,37 @@
 namespace ConvGL.Core.Ops;
 
+/// <summary>The element-wise binary ops, in the order shaders/add.comp's OP define numbers them.</summary>
+public enum BinaryKind { Add, Sub, Mul, Div, PRelu }
+
 /// <summary>Element-wise binary ops with NumPy broadcasting (ONNX's multidirectional broadcasting): shapes are
 /// aligned on the right, and each dimension pair must be equal or one of them 1.</summary>
 public static class Elementwise
 {
     public static Tensor Add(Tensor a, Tensor b) => Binary(a, b, static (x, y) => x + y, "add");
+    public static Tensor Sub(Tensor a, Tensor b) => Binary(a, b, static (x, y) => x - y, "sub");
+    public static Tensor Mul(Tensor a, Tensor b) => Binary(a, b, static (x, y) => x * y, "mul");
+    public static Tensor Div(Tensor a, Tensor b) => Binary(a, b, static (x, y) => x / y, "div");
+
+    /// <summary>ONNX PRelu: x where x &gt;= 0 (and NaN), slope * x where x &lt; 0, the slope broadcast to x's shape
+    /// (one slope per channel as (C, 1, 1), one for all, or one per value).</summary>
+    public static Tensor PRelu(Tensor x, Tensor slope)
+    {
+        Tensor y = Binary(x, slope, static (v, s) => v < 0f ? s * v : v, "prelu");
+        if (!y.SameShape(x))
+            throw new ConvGLException($"prelu: slope ({string.Join(", ", slope.Shape)}) must broadcast to the input's shape ({string.Join(", ", x.Shape)})");
+        return y;
+    }
+
+    /// <summary>The op by its ONNX name (Add, Sub, Mul, Div, PRelu).</summary>
+    public static Tensor Apply(BinaryKind kind, Tensor a, Tensor b) => kind switch
+    {
+        BinaryKind.Add => Add(a, b),
+        BinaryKind.Sub => Sub(a, b),
+        BinaryKind.Mul => Mul(a, b),
+        BinaryKind.Div => Div(a, b),
+        BinaryKind.PRelu => PRelu(a, b),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
 
     public static int[] BroadcastShape(int[] a, int[] b, string op)
     {

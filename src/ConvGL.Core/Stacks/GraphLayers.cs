@@ -183,3 +183,71 @@ public sealed class LinearLayer : StackLayer
 
     internal override string SizeField => "weight";
 }
+
+/// <summary>Maps of one size joined along the channels (ONNX Concat on axis 1, torch.cat(dim=1)): the first input's
+/// channels, then the second's, ...: <c>"type": "concat"</c> with <c>"inputs"</c> naming two or more maps.</summary>
+public sealed class ConcatLayer : StackLayer
+{
+    public ConcatLayer(int inputs)
+    {
+        if (inputs < 2) throw new ConvGLException($"concat joins two or more maps, got {inputs}");
+        InputCount = inputs;
+    }
+
+    public override string Type => "concat";
+    public override int InputCount { get; }
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels * InputCount;
+    }
+
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        long sum = inputChannels.Sum(c => (long)c);
+        error = sum > Limits.StackChannels ? $"concat gives {sum} channels, more than {Limits.StackChannels}" : null;
+        return (int)Math.Min(sum, int.MaxValue);
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
+    {
+        if (inputSizes.Distinct().Count() != 1)
+            throw new ConvGLException($"concat needs inputs of one size, got {string.Join(", ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
+        return inputSizes[0];
+    }
+
+    public override Tensor Forward(Tensor input) => throw new InvalidOperationException("concat takes several inputs");
+
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+    {
+        OutputSize(inputs.Select(t => (t.H, t.W)).ToArray());
+        return Ops.Concat.Apply(inputs, 0);
+    }
+
+    internal override string SizeField => "inputs";
+}
+
+/// <summary>Padding (or cropping) of every channel (see <see cref="Pad2D"/>): <c>"type": "pad"</c> with
+/// <c>"padding"</c> N, [y, x] or [top, left, bottom, right] (negative crops), <c>"border"</c> (zero, replicate,
+/// reflect, symmetric, wrap; default zero) and <c>"value"</c> (the zero border's fill, default 0).</summary>
+public sealed class PadLayer(PadOptions options) : StackLayer
+{
+    public PadOptions Options { get; } = options;
+
+    public override string Type => "pad";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => Pad2D.OutputSize(h, w, Options);
+
+    public override Tensor Forward(Tensor input) => Pad2D.Apply(input, Options);
+
+    internal override string SizeField => "padding";
+}

@@ -26,7 +26,10 @@ namespace ConvGL.Core.Stacks;
 /// - <c>maxpool</c>, <c>avgpool</c>: <c>size</c> (N or [y, x], required), <c>stride</c> (default size),
 ///   <c>padding</c> (N or [y, x], at most half the size; default 0).
 /// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
-/// - <c>add</c> (two inputs of one shape), <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)).
+/// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6).
+/// - <c>add</c> (two inputs of one shape), <c>concat</c> (two or more inputs of one size, channels joined in order),
+///   <c>pad</c> (<c>padding</c> N, [y, x] or [top, left, bottom, right], negative crops; <c>border</c>; <c>value</c>),
+///   <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)).
 /// - every layer: <c>inputs</c>, the maps it reads (earlier layers' <c>name</c>s or indices, <c>"input"</c> or -1 for the
 ///   stack input); default the previous layer. <c>add</c> names two.</summary>
 public static class StackFile
@@ -141,7 +144,7 @@ public static class StackFile
                 int[]? reads = el.ValueKind == JsonValueKind.Object && el.TryGetProperty("inputs", out JsonElement ie) ? Inputs(ie, index, names) : null;
                 int[] from = reads ?? [index - 1];
                 int[] inChannels = from.Select(j => j < 0 ? inputChannels : channels[j]).ToArray();
-                StackLayer layer = Layer(el, index, inChannels[0]);
+                StackLayer layer = Layer(el, index, inChannels[0], from.Length);
                 if (from.Length != layer.InputCount)
                     throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field 'inputs': names {from.Length} map(s), this type reads {layer.InputCount}");
                 layer.Inputs = reads;
@@ -183,7 +186,7 @@ public static class StackFile
             _ => "type",
         };
 
-        private StackLayer Layer(JsonElement el, int index, int channels)
+        private StackLayer Layer(JsonElement el, int index, int channels, int reads)
         {
             if (el.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: layer {index}: must be an object with a \"type\", found {Kind(el)}");
             if (!el.TryGetProperty("type", out JsonElement typeEl) || typeEl.ValueKind != JsonValueKind.String)
@@ -216,12 +219,31 @@ public static class StackFile
             {
                 layer = Linear(el, at);
             }
+            else if (type == "concat")
+            {
+                Fields(el, at, ["type", "name", "inputs"]);
+                if (reads < 2) throw at.Error("inputs", "concat joins two or more maps: name them in \"inputs\"");
+                layer = new ConcatLayer(reads);
+            }
+            else if (type == "pad")
+            {
+                layer = PadFields(el, at);
+            }
+            else if (type == "clip")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "min", "max"]);
+                layer = new ActivationLayer(ActivationKind.Clip)
+                {
+                    Min = f.TryGetValue("min", out JsonElement lo) ? Finite(lo, "min", at) : float.NegativeInfinity,
+                    Max = f.TryGetValue("max", out JsonElement hi) ? Finite(hi, "max", at) : float.PositiveInfinity,
+                };
+            }
             else if (type is "add" or "globalavgpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = type switch { "add" => new AddLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), _ => new FlattenLayer() };
             }
-            else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name())
+            else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name() && kind != ActivationKind.Clip)
             {
                 var f = Fields(el, at, kind == ActivationKind.LeakyRelu ? ["type", "name", "inputs", "slope"] : ["type", "name", "inputs"]);
                 float slope = Activation.DefaultLeakySlope;
@@ -241,7 +263,31 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, maxpool, avgpool, magnitude, add, globalavgpool, flatten, batchnorm, linear";
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, clip, maxpool, avgpool, magnitude, add, concat, pad, globalavgpool, flatten, batchnorm, linear";
+
+        private static float Finite(JsonElement el, string field, LayerContext at) =>
+            el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v
+                : throw at.Error(field, $"must be a finite number, found {Raw(el)}");
+
+        /// <summary>A pad layer: <c>padding</c> N, [y, x] or [top, left, bottom, right] (negative crops),
+        /// <c>border</c> (default zero) and <c>value</c> (the zero border's fill).</summary>
+        private PadLayer PadFields(JsonElement el, LayerContext at)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "padding", "border", "value"]);
+            if (!f.TryGetValue("padding", out JsonElement pe)) throw at.Error("padding", "is missing (N, [y, x] or [top, left, bottom, right])");
+            int[] pads = pe.ValueKind == JsonValueKind.Array && pe.GetArrayLength() == 4 ? pe.EnumerateArray().Select(v => Int(v, "padding", at, -4096)).ToArray()
+                : Pair(f, "padding", at, 0, min: -4096) is var (y, x) ? [y, x, y, x] : [];
+            Border border = Border.Zero;
+            if (f.TryGetValue("border", out JsonElement b) && (b.ValueKind != JsonValueKind.String || !Borders.TryParse(b.GetString()!, out border)))
+                throw at.Error("border", $"must be one of {Borders.Names}, found {Raw(b)}");
+            float value = 0f;
+            if (f.TryGetValue("value", out JsonElement v))
+            {
+                if (border != Border.Zero) throw at.Error("value", $"fills a zero border only; this layer's border is {border.Name()}");
+                value = Finite(v, "value", at);
+            }
+            return new PadLayer(new PadOptions(pads[0], pads[1], pads[2], pads[3], border, value));
+        }
 
         private StackLayer Conv(JsonElement el, LayerContext at, int channels)
         {

@@ -236,6 +236,9 @@ public sealed class ActivationLayer(ActivationKind kind, float slope = Activatio
     public ActivationKind Kind { get; } = kind;
     /// <summary>Leaky ReLU's negative slope (PyTorch's negative_slope); unused by the others.</summary>
     public float Slope { get; } = slope;
+    /// <summary>Clip's bounds (ReLU6: 0 and 6); infinite means unbounded on that side. Unused by the others.</summary>
+    public float Min { get; init; } = float.NegativeInfinity;
+    public float Max { get; init; } = float.PositiveInfinity;
 
     public override string Type => Kind.Name();
 
@@ -247,7 +250,7 @@ public sealed class ActivationLayer(ActivationKind kind, float slope = Activatio
 
     public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
-    public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope);
+    public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope, Min, Max);
 
     internal override string SizeField => "type";
 }

@@ -197,6 +197,20 @@ public static class StackWriter
             case ActivationLayer { Kind: ActivationKind.LeakyRelu } act:
                 w.WriteNumber("slope", act.Slope);
                 break;
+            case ActivationLayer { Kind: ActivationKind.Clip } clip:
+                if (float.IsFinite(clip.Min)) w.WriteNumber("min", clip.Min);
+                if (float.IsFinite(clip.Max)) w.WriteNumber("max", clip.Max);
+                break;
+            case PadLayer pad:
+                {
+                    PadOptions o = pad.Options;
+                    w.WriteStartArray("padding");
+                    foreach (int p in new[] { o.Top, o.Left, o.Bottom, o.Right }) w.WriteNumberValue(p);
+                    w.WriteEndArray();
+                    w.WriteString("border", o.Border.Name());
+                    if (o.Value != 0f) w.WriteNumber("value", o.Value);
+                    break;
+                }
         }
         w.WriteEndObject();
     }

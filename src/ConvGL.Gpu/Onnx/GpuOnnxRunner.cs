@@ -35,7 +35,7 @@ public sealed class GpuOnnxRunner : IDisposable
             _ops[i] = Create(op);
             // Data inputs that are initializers (an Add's constant, Gemm's B and C) live on the GPU from now on.
             foreach (string name in op.Inputs)
-                if (name.Length > 0 && !_constants.Contains(name) && op is AddOp or GemmOp && graph.Initializers.TryGetValue(name, out Tensor? t))
+                if (name.Length > 0 && !_constants.Contains(name) && op is BinaryOp or GemmOp or ConcatOp && graph.Initializers.TryGetValue(name, out Tensor? t))
                 {
                     _constants.Add(name);
                     Store(name, t);
@@ -120,9 +120,11 @@ public sealed class GpuOnnxRunner : IDisposable
         {
             case ConvOp c:
                 var conv = new GpuConv2D(_context, Constant(c.Inputs[1]) ?? new Tensor([1, 1, 1, 1]), BiasOf(c));
+                // A batch of N > 1 runs image by image through two scratch tensors (made on first use, kept).
+                var batch = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length != 4 || shape[0] != 1) throw new ConvGLException($"{op.Where}: the GPU conv runs (1, C, H, W) inputs, got ({string.Join(", ", shape)})");
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: the GPU conv runs (N, C, H, W) inputs, got ({string.Join(", ", shape)})");
                     if (!_graph.Initializers.ContainsKey(c.Inputs[1]))
                     {
                         Tensor w = Parameter(op, c.Inputs[1], inputs);
@@ -130,9 +132,22 @@ public sealed class GpuOnnxRunner : IDisposable
                         conv.SetWeights(w, c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Parameter(op, c.Inputs[2], inputs).Data : null);
                     }
                     conv.Options = c.Options(shape[2], shape[3]);
-                    conv.Run(input, output);
-                    return [1, output.C, output.H, output.W];
-                }, conv);
+                    if (shape[0] == 1)
+                    {
+                        conv.Run(input, output);
+                        return [1, output.C, output.H, output.W];
+                    }
+                    (GpuTensor inImage, GpuTensor outImage) = batch.Get();
+                    inImage.Resize(shape[1], shape[2], shape[3]);
+                    for (int n = 0; n < shape[0]; n++)
+                    {
+                        CopyRange(input, n * inImage.Length, inImage, 0, inImage.Length);
+                        conv.Run(inImage, outImage);
+                        if (n == 0) output.Resize(shape[0] * outImage.C, outImage.H, outImage.W);
+                        CopyRange(outImage, 0, output, n * outImage.Length, outImage.Length);
+                    }
+                    return [shape[0], outImage.C, outImage.H, outImage.W];
+                }, new Owned(conv, batch));
             case BatchNormOp b:
                 var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
                 return new GpuOp((input, shape, output, inputs) =>
@@ -167,14 +182,49 @@ public sealed class GpuOnnxRunner : IDisposable
                     activation.Run(input, output);
                     return shape;
                 }, activation);
-            case AddOp:
-                var add = new GpuAdd(_context);
+            case ClipOp clip:
+                var clamp = new GpuActivation(_context, ActivationKind.Clip);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    (clamp.Min, clamp.Max) = clip.Bounds([null, .. op.Inputs.Skip(1).Select(n => n.Length == 0 ? null : Parameter(op, n, inputs))]);
+                    clamp.Run(input, output);
+                    return shape;
+                }, clamp);
+            case BinaryOp b:
+                var binary = new GpuAdd(_context, b.Kind);
                 return new GpuOp((input, shape, output, _) =>
                 {
-                    int[] bShape = ShapeOf(op.Inputs[1]);
-                    int[] sum = Elementwise.BroadcastShape(shape, bShape, "add");
-                    return add.Run(input, shape, Tensor(op.Inputs[1]), bShape, output, Storage(sum));
-                }, add);
+                    int[] bShape = b.SecondShape(shape, ShapeOf(op.Inputs[1]));
+                    int[] result = Elementwise.BroadcastShape(shape, bShape, op.Node.OpType);
+                    if ((b.Kind == BinaryKind.PRelu || b.LegacyAxis is not null) && !result.AsSpan().SequenceEqual(shape))
+                        throw new ConvGLException($"{op.Where}: the second input ({string.Join(", ", ShapeOf(op.Inputs[1]))}) must broadcast to the first's shape ({string.Join(", ", shape)})");
+                    return binary.Run(input, shape, Tensor(op.Inputs[1]), bShape, output, Storage(result));
+                }, binary);
+            case ConcatOp cat:
+                var concat = new GpuConcat(_context);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    int[][] shapes = op.Inputs.Select(ShapeOf).ToArray();
+                    int[] joined = cat.OutputShape(shapes);
+                    concat.Run(op.Inputs.Select(Tensor).ToArray(), shapes, cat.AxisFor(shape.Length), output, Storage(joined));
+                    return joined;
+                }, concat);
+            case PadOp pad:
+                var padder = new GpuPad(_context, new PadOptions(0, 0, 0, 0));
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    Tensor? Optional(int i) => op.Inputs.Count > i && op.Inputs[i].Length > 0 ? Parameter(op, op.Inputs[i], inputs) : null;
+                    padder.Options = pad.Options(shape.Length, pad.AttributePads is null ? Optional(1) : null, Optional(2));
+                    // Storage of rank 2 and up is already (planes, H, W) (the class summary).
+                    padder.Run(input, output);
+                    return [.. shape[..^2], output.H, output.W];
+                }, padder);
+            case IdentityOp:
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    Stacks.GpuStackOps.Copy(_context, input, output, Storage(shape));
+                    return shape;
+                });
             case GemmOp g:
                 var gemm = new GpuGemm(_context) { Alpha = g.Alpha, Beta = g.Beta, TransA = g.TransA, TransB = g.TransB };
                 return new GpuOp((input, shape, output, _) =>
@@ -193,6 +243,43 @@ public sealed class GpuOnnxRunner : IDisposable
                 });
             default:
                 throw new ConvGLException($"{op.Where}: no GPU implementation");
+        }
+    }
+
+    /// <summary>Copies <paramref name="count"/> floats between two tensors' buffers on the GPU.</summary>
+    private void CopyRange(GpuTensor from, int fromOffset, GpuTensor to, int toOffset, int count)
+    {
+        Silk.NET.OpenGL.GL gl = _context.Gl;
+        gl.MemoryBarrier(Silk.NET.OpenGL.MemoryBarrierMask.BufferUpdateBarrierBit);
+        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyReadBuffer, from.Handle);
+        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyWriteBuffer, to.Handle);
+        gl.CopyBufferSubData(Silk.NET.OpenGL.CopyBufferSubDataTarget.CopyReadBuffer, Silk.NET.OpenGL.CopyBufferSubDataTarget.CopyWriteBuffer,
+            (nint)fromOffset * sizeof(float), (nint)toOffset * sizeof(float), (nuint)count * sizeof(float));
+        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyReadBuffer, 0);
+        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyWriteBuffer, 0);
+        gl.MemoryBarrier(Silk.NET.OpenGL.MemoryBarrierMask.ShaderStorageBarrierBit | Silk.NET.OpenGL.MemoryBarrierMask.BufferUpdateBarrierBit);
+    }
+
+    /// <summary>One image in, one image out, for ops that run a batch image by image: made on first use, kept.</summary>
+    private sealed class BatchScratch(GlContext context, string label) : IDisposable
+    {
+        private GpuTensor? _in, _out;
+
+        public (GpuTensor In, GpuTensor Out) Get() =>
+            (_in ??= new GpuTensor(context, label: $"{label} batch image in"), _out ??= new GpuTensor(context, label: $"{label} batch image out"));
+
+        public void Dispose()
+        {
+            _in?.Dispose();
+            _out?.Dispose();
+        }
+    }
+
+    private sealed class Owned(params IDisposable[] owned) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (IDisposable d in owned) d.Dispose();
         }
     }
 

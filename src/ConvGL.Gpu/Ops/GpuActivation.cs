@@ -4,7 +4,7 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="Activation.Apply(Tensor, ActivationKind, float)"/>. Input and output may be the
+/// <summary>The GPU twin of <see cref="Activation.Apply(Tensor, ActivationKind, float, float, float)"/>. Input and output may be the
 /// same tensor (in place). shaders/activation_fast.comp runs wherever the input fits a texel view (every tensor a
 /// window or stack makes): its body reads four values per rgba32f texel, <see cref="TexelsPerInvocation"/> texels per
 /// invocation, and a second small dispatch covers the last n % 4 values. activation.comp (one value per invocation,
@@ -24,6 +24,9 @@ public sealed class GpuActivation : IDisposable
     private GpuTensor? _scratch;
 
     public float Slope { get; set; }
+    /// <summary>Clip's bounds (infinite: none); unused by the other kinds.</summary>
+    public float Min { get; set; } = float.NegativeInfinity;
+    public float Max { get; set; } = float.PositiveInfinity;
 
     public GpuActivation(GlContext context, ActivationKind kind, float slope = Activation.DefaultLeakySlope)
     {
@@ -63,6 +66,8 @@ public sealed class GpuActivation : IDisposable
             p.Use();
             gl.Uniform1(p.Uniform("u_count"), n);
             gl.Uniform1(p.Uniform("u_slope"), Slope);
+            gl.Uniform1(p.Uniform("u_min"), Min);
+            gl.Uniform1(p.Uniform("u_max"), Max);
             input.Buffer.Bind(0);
             output.Buffer.Bind(3);
             p.DispatchFlat(n);
@@ -95,6 +100,8 @@ public sealed class GpuActivation : IDisposable
         gl.Uniform1(p.Uniform("u_first"), first);
         gl.Uniform1(p.Uniform("u_end"), end);
         gl.Uniform1(p.Uniform("u_slope"), Slope);
+        gl.Uniform1(p.Uniform("u_min"), Min);
+        gl.Uniform1(p.Uniform("u_max"), Max);
         p.DispatchFlat((end - first + perInvocation - 1) / perInvocation);
     }
 

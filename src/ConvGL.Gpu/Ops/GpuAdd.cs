@@ -4,11 +4,13 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="Elementwise.Add"/> (shaders/add.comp): a + b with NumPy broadcasting over up
-/// to 4 dimensions. GPU tensors are (C, H, W) storage; the logical shapes are passed alongside. Equal shapes (a residual
+/// <summary>The GPU twin of <see cref="Elementwise.Apply"/> (shaders/add.comp): a + b (or the other <see cref="BinaryKind"/>s,
+/// by <see cref="Kind"/>) with NumPy broadcasting over up to 4 dimensions. GPU tensors are (C, H, W) storage; the logical shapes are passed alongside. Equal shapes (a residual
 /// add) take add.comp's SAME_SHAPE program: inputs through texel views, 4 values per invocation where the count allows.</summary>
-public sealed class GpuAdd(GlContext context) : IDisposable
+public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) : IDisposable
 {
+    public BinaryKind Kind { get; } = kind;
+
     private GlProgram? _program, _same, _same4;
     private GpuTensor? _scratchA, _scratchB, _scratchOut;
 
@@ -19,15 +21,17 @@ public sealed class GpuAdd(GlContext context) : IDisposable
         context.CheckThread();
         context.FlushDisposables();
         if (ReferenceEquals(a, output) || ReferenceEquals(b, output)) throw new ArgumentException("add: the output must be a different tensor");
-        int[] shape = Elementwise.BroadcastShape(aShape, bShape, "add");
-        if (shape.Length > 4) throw new ConvGLException($"add on the GPU takes up to 4 dimensions, got ({string.Join(", ", shape)})");
+        string name = Kind.ToString().ToLowerInvariant();
+        int[] shape = Elementwise.BroadcastShape(aShape, bShape, name);
         int n = (int)shape.Aggregate(1L, (x, d) => x * d);
         (int c, int h, int w) = storage ?? (1, 1, n);
         if ((long)c * h * w != n) throw new ArgumentException($"storage ({c}, {h}, {w}) does not hold {n} values");
         output.Resize(c, h, w);
         if (aShape.AsSpan().SequenceEqual(bShape) && TryRunSameShape(a, b, output, n)) return shape;
-        int[] dims = Pad4(shape);
-        int[] sa = Strides4(aShape, dims), sb = Strides4(bShape, dims);
+        (int[] cs, int[] ca, int[] cb) = Coalesce(shape, aShape, bShape);
+        if (cs.Length > 4) throw new ConvGLException($"{name} on the GPU takes up to 4 dimensions after merging, got ({string.Join(", ", shape)}) from ({string.Join(", ", aShape)}) and ({string.Join(", ", bShape)})");
+        int[] dims = Pad4(cs);
+        int[] sa = Strides4(ca, dims), sb = Strides4(cb, dims);
         RunBroadcast(a, b, output, n, (dims[0], dims[1], dims[2], dims[3]), (sa[0], sa[1], sa[2], sa[3]), (sb[0], sb[1], sb[2], sb[3]));
         return shape;
     }
@@ -52,8 +56,8 @@ public sealed class GpuAdd(GlContext context) : IDisposable
         GL gl = context.Gl;
         if (n <= 0 || n > ComputeOp.MaxTexelViewFloats(gl)) return false;
         bool vec4 = n % 4 == 0;
-        GlProgram same = vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1))
-            : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0));
+        GlProgram same = vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1), ("OP", (int)Kind))
+            : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0), ("OP", (int)Kind));
         ComputeOp.BeforeTexelReads(gl);
         a.Buffer.BindTexelView(0, vec4);
         b.Buffer.BindTexelView(1, vec4);
@@ -71,7 +75,7 @@ public sealed class GpuAdd(GlContext context) : IDisposable
                               (int, int, int, int) aStride, (int, int, int, int) bStride)
     {
         GL gl = context.Gl;
-        _program ??= context.Shaders.Compute("add.comp");
+        _program ??= context.Shaders.Compute("add.comp", ("OP", (int)Kind));
         GlProgram p = _program;
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), n);
@@ -83,6 +87,34 @@ public sealed class GpuAdd(GlContext context) : IDisposable
         output.Buffer.Bind(3);
         if (n > 0) p.DispatchFlat(n);
         ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>The broadcast with size-1 output dimensions dropped and neighbours merged where each input is either
+    /// whole along both or broadcast along both: the same element mapping in as few dimensions as it takes (a
+    /// (2, 3, 4, 5, 6) input with a per-channel (1, 3, 1, 1, 1) slope is (2, 3, 120) against (1, 3, 1)).</summary>
+    private static (int[] Shape, int[] A, int[] B) Coalesce(int[] shape, int[] aShape, int[] bShape)
+    {
+        int rank = shape.Length;
+        int At(int[] s, int d) => d - (rank - s.Length) >= 0 ? s[d - (rank - s.Length)] : 1;
+        List<int> os = [], oa = [], ob = [];
+        for (int d = 0; d < rank; d++)
+        {
+            if (shape[d] == 1) continue;
+            int da = At(aShape, d), db = At(bShape, d);
+            if (os.Count > 0 && (oa[^1] == 1) == (da == 1) && (ob[^1] == 1) == (db == 1) && (oa[^1] == 1 || oa[^1] == os[^1]) && (ob[^1] == 1 || ob[^1] == os[^1]))
+            {
+                os[^1] *= shape[d];
+                oa[^1] = oa[^1] == 1 ? 1 : oa[^1] * da;
+                ob[^1] = ob[^1] == 1 ? 1 : ob[^1] * db;
+            }
+            else
+            {
+                os.Add(shape[d]);
+                oa.Add(da);
+                ob.Add(db);
+            }
+        }
+        return (os.ToArray(), oa.ToArray(), ob.ToArray());
     }
 
     private static int[] Pad4(int[] shape) => [.. Enumerable.Repeat(1, 4 - shape.Length), .. shape];

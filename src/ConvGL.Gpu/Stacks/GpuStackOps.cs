@@ -40,7 +40,7 @@ public static class GpuStackOps
                 var padded = new GpuPaddedPool2D(context, p.Options);
                 return new Op((ins, o) => padded.Run(ins[0], o), padded);
             case ActivationLayer a:
-                var act = new GpuActivation(context, a.Kind, a.Slope);
+                var act = new GpuActivation(context, a.Kind, a.Slope) { Min = a.Min, Max = a.Max };
                 return new Op((ins, o) => act.Run(ins[0], o), act);
             case MagnitudeLayer:
                 var mag = new GpuMagnitude(context);
@@ -57,6 +57,12 @@ public static class GpuStackOps
                         throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
                     add.Run(a, b, o);
                 }, add);
+            case ConcatLayer:
+                var concat = new GpuConcat(context);
+                return new Op((ins, o) => concat.Run(ins, o), concat);
+            case PadLayer p:
+                var pad = new GpuPad(context, p.Options);
+                return new Op((ins, o) => pad.Run(ins[0], o), pad);
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);
                 return new Op((ins, o) => global.Run(ins[0], o), global);

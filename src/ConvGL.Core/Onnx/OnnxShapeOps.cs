@@ -1,0 +1,223 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>ONNX Identity, and Dropout at inference (what ONNX Runtime runs: the input passes through; the ratio and
+/// seed only matter in training). A training_mode input that is not a stored false, and the mask output, are errors.
+/// In a stack it is no layer at all: readers of its output read its input.</summary>
+public sealed class IdentityOp : OnnxOp
+{
+    private IdentityOp(OnnxNode node, string where) : base(node, where, node.Inputs.Take(1).ToArray(), node.Outputs[0]) { }
+
+    internal static IdentityOp Read(OnnxNode node, NodeAttributes a, IReadOnlyDictionary<string, Tensor> initializers)
+    {
+        if (node.OpType == "Identity")
+        {
+            a.CheckArity(1, 1);
+        }
+        else
+        {
+            a.CheckArity(1, 3);
+            // ratio (attribute to opset 10, input from 12), seed, is_test (opset 1-6) and consumed_inputs (opset 1) only
+            // shape training; ONNX Runtime passes the input through at inference whatever they say.
+            a.Ignore("ratio");
+            a.Ignore("seed");
+            a.Ignore("is_test");
+            a.Ignore("consumed_inputs");
+            if (node.Inputs.Count > 2 && node.Inputs[2].Length > 0
+                && !(initializers.TryGetValue(node.Inputs[2], out Tensor? mode) && mode.Data.All(v => v == 0f)))
+                throw a.Error($"input 'training_mode' ('{node.Inputs[2]}') is not supported unless it is a stored false (ConvGL runs inference: Dropout passes its input through)");
+        }
+        a.Finish();
+        return new IdentityOp(node, a.Where);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => inputs[0]!.Clone();
+}
+
+/// <summary>ONNX Concat: its inputs joined along <c>axis</c> (negative counts from the end), see <see cref="Ops.Concat"/>.</summary>
+public sealed class ConcatOp : OnnxOp
+{
+    public int Axis { get; }
+
+    private ConcatOp(OnnxNode node, string where, int axis) : base(node, where, node.Inputs, node.Outputs[0]) => Axis = axis;
+
+    internal static ConcatOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 4096);
+        if (node.Inputs.Any(i => i.Length == 0)) throw a.Error("an input is empty: every Concat input must name a value");
+        // Opset 1-3 default the axis to 1; from opset 4 it is required.
+        long axis = a.Int("axis", 1);
+        if (axis is < -64 or > 64) throw a.Error($"axis {axis} is out of range");
+        a.Finish();
+        return new ConcatOp(node, a.Where, (int)axis);
+    }
+
+    /// <summary>The axis for inputs of <paramref name="rank"/>, in [0, rank).</summary>
+    public int AxisFor(int rank)
+    {
+        int axis = Axis < 0 ? Axis + rank : Axis;
+        if (axis < 0 || axis >= rank) throw Error($"axis {Axis} is out of range for inputs of rank {rank}");
+        return axis;
+    }
+
+    public int[] OutputShape(IReadOnlyList<int[]> shapes)
+    {
+        try
+        {
+            return Ops.Concat.OutputShape(shapes, AxisFor(shapes[0].Length));
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
+        {
+            throw Error(e.Message);
+        }
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        OutputShape(inputs.Select(t => t!.Shape).ToArray());
+        return Ops.Concat.Apply(inputs.Select(t => t!).ToArray(), AxisFor(inputs[0]!.Rank));
+    }
+}
+
+/// <summary>ONNX Pad on the last two axes (the spatial ones of (N, C, H, W); see <see cref="Pad2D"/>): mode constant
+/// (with the constant value), reflect, edge or wrap. The pads come from the <c>pads</c> attribute (opset 1-10) or the
+/// second input (opset 11 on: an initializer, or a graph input when run as a graph); the constant from the
+/// <c>value</c> attribute or the third input. Pads on any other axis are one error naming the axis.</summary>
+public sealed class PadOp : OnnxOp
+{
+    public Border Border { get; }
+    /// <summary>The attribute form's pads (ONNX order: every axis's begin, then every axis's end); null when they are an input.</summary>
+    public long[]? AttributePads { get; }
+    public float AttributeValue { get; }
+
+    private PadOp(OnnxNode node, string where, Border border, long[]? pads, float value) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Border = border;
+        AttributePads = pads;
+        AttributeValue = value;
+    }
+
+    /// <summary>The pads input, an integer tensor (so an INT64 graph input is fine here).</summary>
+    public IEnumerable<string> IntegerInputs => AttributePads is null && Inputs.Count > 1 ? [Inputs[1]] : [];
+
+    internal static PadOp Read(OnnxNode node, NodeAttributes a)
+    {
+        string mode = a.String("mode", "constant");
+        Border border = mode switch
+        {
+            "constant" => Border.Zero,
+            "reflect" => Border.Reflect,
+            "edge" => Border.Replicate,
+            "wrap" => Border.Wrap,
+            _ => throw a.Error($"mode '{mode}' is not supported (supported: constant, reflect, edge, wrap)"),
+        };
+        long[]? pads = a.Ints("pads") ?? a.Ints("paddings");
+        float value = a.Float("value", 0f);
+        if (pads is null)
+        {
+            a.CheckArity(2, 4);
+            if (node.Inputs.Count > 3 && node.Inputs[3].Length > 0)
+                throw a.Error("input 'axes' is not supported (supported: pads for every axis, the first two zero)");
+        }
+        else
+        {
+            a.CheckArity(1, 1);
+        }
+        a.Finish();
+        return new PadOp(node, a.Where, border, pads, value);
+    }
+
+    /// <summary>The options for an input of <paramref name="rank"/>, from the attribute or the pads / constant_value tensors.</summary>
+    public PadOptions Options(int rank, Tensor? padsInput, Tensor? valueInput)
+    {
+        long[] pads = AttributePads ?? ReadPads(padsInput);
+        if (pads.Length != 2 * rank) throw Error($"pads has {pads.Length} entries, an input of rank {rank} needs {2 * rank} (every axis's begin, then every axis's end)");
+        if (rank < 2) throw Error($"ConvGL pads the last two axes of a map; the input has rank {rank}");
+        for (int d = 0; d < rank - 2; d++)
+            if (pads[d] != 0 || pads[rank + d] != 0)
+                throw Error($"pads [{string.Join(", ", pads)}] pad axis {d}; ConvGL pads only the last two (spatial) axes");
+        foreach (long p in pads)
+            if (p is < -(1 << 20) or > 1 << 20) throw Error($"pads [{string.Join(", ", pads)}] must be in [-2^20, 2^20]");
+        float value = AttributeValue;
+        if (valueInput is not null)
+        {
+            if (valueInput.Length != 1) throw Error($"constant_value {valueInput.ShapeString} must be one value");
+            value = valueInput.Data[0];
+        }
+        return new PadOptions((int)pads[rank - 2], (int)pads[rank - 1], (int)pads[2 * rank - 2], (int)pads[2 * rank - 1], Border, Border == Border.Zero ? value : 0f);
+    }
+
+    private long[] ReadPads(Tensor? t)
+    {
+        if (t is null) throw Error("input 'pads' has no value");
+        if (t.Rank != 1) throw Error($"pads {t.ShapeString} must be one-dimensional");
+        var pads = new long[t.Length];
+        for (int i = 0; i < pads.Length; i++)
+        {
+            float v = t.Data[i];
+            if (!float.IsFinite(v) || v != MathF.Round(v)) throw Error($"pads entry {i} is {v}, not an integer");
+            pads[i] = (long)v;
+        }
+        return pads;
+    }
+
+    /// <summary>The options for this op's inputs (null entries for omitted optional ones).</summary>
+    public PadOptions Options(IReadOnlyList<Tensor?> inputs) =>
+        Options(inputs[0]!.Rank, inputs.Count > 1 ? inputs[1] : null, inputs.Count > 2 ? inputs[2] : null);
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        PadOptions o = Options(inputs);
+        int planes = (int)x.Shape[..^2].Aggregate(1L, (p, d) => p * d);
+        try
+        {
+            Tensor y = Pad2D.Apply(x.Reshape(planes, x.Shape[^2], x.Shape[^1]), o);
+            return y.Reshape([.. x.Shape[..^2], y.H, y.W]);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+}
+
+/// <summary>ONNX Clip: min(max(x, min), max) (see <see cref="Activation"/>), the bounds from the <c>min</c> / <c>max</c>
+/// attributes (opset 1-10) or the optional second and third inputs (opset 11 on: initializers, Constant outputs, or
+/// graph inputs when run as a graph); an absent bound is no bound.</summary>
+public sealed class ClipOp : OnnxOp
+{
+    public float AttributeMin { get; }
+    public float AttributeMax { get; }
+
+    private ClipOp(OnnxNode node, string where, float min, float max) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        AttributeMin = min;
+        AttributeMax = max;
+    }
+
+    internal static ClipOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 3);
+        float min = a.Float("min", float.NegativeInfinity), max = a.Float("max", float.PositiveInfinity);
+        a.Ignore("consumed_inputs");
+        a.Finish();
+        return new ClipOp(node, a.Where, min, max);
+    }
+
+    public (float Min, float Max) Bounds(IReadOnlyList<Tensor?> inputs) => (Bound(inputs, 1, "min") ?? AttributeMin, Bound(inputs, 2, "max") ?? AttributeMax);
+
+    private float? Bound(IReadOnlyList<Tensor?> inputs, int i, string name)
+    {
+        if (inputs.Count <= i || inputs[i] is null) return null;
+        if (inputs[i]!.Length != 1) throw Error($"{name} {inputs[i]!.ShapeString} must be one value");
+        return inputs[i]!.Data[0];
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        (float min, float max) = Bounds(inputs);
+        return Activation.Apply(inputs[0]!, ActivationKind.Clip, min: min, max: max);
+    }
+}
