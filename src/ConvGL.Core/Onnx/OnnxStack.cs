@@ -105,11 +105,16 @@ public static class OnnxStack
                 : throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add of two maps is; {b.Node.OpType} with a stored per-channel constant is)");
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
         bool constantFirst = graph.Initializers.ContainsKey(b.Inputs[0]);
+        if (b.Kind == BinaryKind.PRelu && constantFirst) throw new ConvGLException($"{b.Where}: in a stack PRelu's input must be a map");
         Tensor k = Constant(graph, b, b.Inputs[constantFirst ? 0 : 1]);
         int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
-        float[] perChannel = k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
+        float[] perChannel = b.Kind == BinaryKind.PRelu ? [] : k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
             : k.Length == channels && kept.Length >= 1 && kept[0] == channels && kept.Skip(1).All(d => d == 1) && k.Rank >= 3 ? k.Data
             : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1) or a single value), which a stack needs");
+        // PRelu (opset 6: a slope of (C) means one per channel): the slopes as they are, one or one per channel.
+        if (b.Kind == BinaryKind.PRelu)
+            return new PReluLayer(k.Length == 1 ? [k.Data[0]] : k.Length == channels && (k.Rank == 1 && b.LegacyAxis == 1 || kept.Skip(1).All(d => d == 1) && k.Rank >= 3) ? k.Data
+                : throw new ConvGLException($"{b.Where}: slope {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1) or a single value), which a stack needs"));
         float[] ones = Enumerable.Repeat(1f, channels).ToArray(), zeros = new float[channels];
         (float[] scale, float[] shift) = b.Kind switch
         {

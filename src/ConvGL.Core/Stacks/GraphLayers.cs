@@ -251,3 +251,35 @@ public sealed class PadLayer(PadOptions options) : StackLayer
 
     internal override string SizeField => "padding";
 }
+
+/// <summary>PReLU with a learned slope per channel (or one for all): x where x &gt;= 0, slope[c] * x where x &lt; 0
+/// (<see cref="Elementwise.PRelu"/>; PyTorch's nn.PReLU): <c>"type": "prelu"</c> with <c>"slope"</c>, a number or an
+/// array of one number per channel.</summary>
+public sealed class PReluLayer : StackLayer
+{
+    public PReluLayer(float[] slopes)
+    {
+        if (slopes.Length == 0) throw new ConvGLException("prelu needs at least one slope");
+        Slopes = slopes;
+    }
+
+    public float[] Slopes { get; }
+
+    public override string Type => "prelu";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = Slopes.Length is 1 || Slopes.Length == inputChannels ? null
+            : $"prelu has {Slopes.Length} slopes; its input has {inputChannels} channels (give one slope, or one per channel)";
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    /// <summary>The slopes as a tensor that broadcasts over a (C, H, W) map: (C, 1, 1), or (1) for a shared one.</summary>
+    public Tensor SlopeTensor => Slopes.Length == 1 ? new Tensor([1], Slopes) : Tensor.Chw(Slopes.Length, 1, 1, Slopes);
+
+    public override Tensor Forward(Tensor input) => Elementwise.PRelu(input, SlopeTensor);
+
+    internal override string SizeField => "slope";
+}

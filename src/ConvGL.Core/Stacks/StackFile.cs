@@ -26,7 +26,7 @@ namespace ConvGL.Core.Stacks;
 /// - <c>maxpool</c>, <c>avgpool</c>: <c>size</c> (N or [y, x], required), <c>stride</c> (default size),
 ///   <c>padding</c> (N or [y, x], at most half the size; default 0).
 /// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
-/// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6).
+/// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6); <c>prelu</c> with <c>slope</c> (a number or one per channel).
 /// - <c>add</c> (two inputs of one shape), <c>concat</c> (two or more inputs of one size, channels joined in order),
 ///   <c>pad</c> (<c>padding</c> N, [y, x] or [top, left, bottom, right], negative crops; <c>border</c>; <c>value</c>),
 ///   <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)).
@@ -229,6 +229,16 @@ public static class StackFile
             {
                 layer = PadFields(el, at);
             }
+            else if (type == "prelu")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "slope"]);
+                if (!f.TryGetValue("slope", out JsonElement sl)) throw at.Error("slope", "is missing (a number, or an array of one number per channel)");
+                float[] slopes = sl.ValueKind == JsonValueKind.Array && sl.GetArrayLength() is >= 1 and <= Limits.StackChannels
+                    ? sl.EnumerateArray().Select(v => Finite(v, "slope", at)).ToArray()
+                    : sl.ValueKind == JsonValueKind.Number ? [Finite(sl, "slope", at)]
+                    : throw at.Error("slope", $"must be a number or an array of 1 to {Limits.StackChannels} numbers, found {Raw(sl)}");
+                layer = new PReluLayer(slopes);
+            }
             else if (type == "clip")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "min", "max"]);
@@ -263,7 +273,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, clip, maxpool, avgpool, magnitude, add, concat, pad, globalavgpool, flatten, batchnorm, linear";
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, clip, prelu, maxpool, avgpool, magnitude, add, concat, pad, globalavgpool, flatten, batchnorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

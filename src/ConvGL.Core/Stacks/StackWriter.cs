@@ -201,6 +201,18 @@ public static class StackWriter
                 if (float.IsFinite(clip.Min)) w.WriteNumber("min", clip.Min);
                 if (float.IsFinite(clip.Max)) w.WriteNumber("max", clip.Max);
                 break;
+            case PReluLayer prelu:
+                if (prelu.Slopes.Length == 1)
+                {
+                    w.WriteNumber("slope", prelu.Slopes[0]);
+                }
+                else
+                {
+                    w.WriteStartArray("slope");
+                    foreach (float v in prelu.Slopes) w.WriteNumberValue(v);
+                    w.WriteEndArray();
+                }
+                break;
             case PadLayer pad:
                 {
                     PadOptions o = pad.Options;

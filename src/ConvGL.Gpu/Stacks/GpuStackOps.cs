@@ -57,6 +57,15 @@ public static class GpuStackOps
                         throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
                     add.Run(a, b, o);
                 }, add);
+            case PReluLayer pr:
+                var prelu = new GpuAdd(context, BinaryKind.PRelu);
+                var slope = GpuTensor.From(context, pr.SlopeTensor.Reshape(1, 1, pr.Slopes.Length), $"layer {index} prelu slopes");
+                int[] slopeShape = pr.Slopes.Length == 1 ? [1] : [pr.Slopes.Length, 1, 1];
+                return new Op((ins, o) =>
+                {
+                    GpuTensor x = ins[0];
+                    prelu.Run(x, [x.C, x.H, x.W], slope, slopeShape, o, (x.C, x.H, x.W));
+                }, prelu, slope);
             case ConcatLayer:
                 var concat = new GpuConcat(context);
                 return new Op((ins, o) => concat.Run(ins, o), concat);

@@ -31,7 +31,40 @@ internal static class OnnxCases
         "test_gemm_default_zero_bias", "test_gemm_transposeA", "test_gemm_transposeB",
         "test_flatten_axis0", "test_flatten_axis1", "test_flatten_axis2", "test_flatten_axis3", "test_flatten_default_axis",
         "test_flatten_negative_axis1", "test_flatten_negative_axis2", "test_flatten_negative_axis3", "test_flatten_negative_axis4",
+        "test_clip", "test_clip_default_inbounds", "test_clip_default_max", "test_clip_default_min", "test_clip_example",
+        "test_clip_inbounds", "test_clip_outbounds", "test_clip_splitbounds",
+        "test_prelu_broadcast", "test_prelu_example", "test_sub", "test_sub_bcast", "test_sub_example", "test_mul", "test_mul_bcast",
+        "test_mul_example", "test_div", "test_div_bcast", "test_div_example",
+        "test_concat_1d_axis_0", "test_concat_1d_axis_negative_1", "test_concat_2d_axis_0", "test_concat_2d_axis_1",
+        "test_concat_2d_axis_negative_1", "test_concat_2d_axis_negative_2", "test_concat_3d_axis_0", "test_concat_3d_axis_1",
+        "test_concat_3d_axis_2", "test_concat_3d_axis_negative_1", "test_concat_3d_axis_negative_2", "test_concat_3d_axis_negative_3",
+        "test_constant_pad", "test_constant", "test_identity",
+        "test_dropout_default", "test_dropout_default_old", "test_dropout_default_ratio", "test_dropout_random_old",
     ];
+
+    public const string PyTorchDir = "/usr/share/libonnx-testdata/data/pytorch-converted";
+
+    /// <summary>PyTorch modules exported to ONNX (ONNX's pytorch-converted cases: batches of 2, opset 6-era files)
+    /// whose ops ConvGL runs, 2D only.</summary>
+    public static readonly string[] PyTorchConverted =
+    [
+        "test_AvgPool2d", "test_AvgPool2d_stride", "test_BatchNorm2d_eval", "test_BatchNorm2d_momentum_eval", "test_ConstantPad2d",
+        "test_Conv2d", "test_Conv2d_depthwise", "test_Conv2d_depthwise_padded", "test_Conv2d_depthwise_strided",
+        "test_Conv2d_depthwise_with_multiplier", "test_Conv2d_dilated", "test_Conv2d_groups", "test_Conv2d_groups_thnn",
+        "test_Conv2d_no_bias", "test_Conv2d_padding", "test_Conv2d_strided", "test_LeakyReLU", "test_LeakyReLU_with_negval",
+        "test_Linear", "test_MaxPool2d", "test_MaxPool2d_stride_padding_dilation", "test_PReLU_1d", "test_PReLU_1d_multiparam",
+        "test_PReLU_2d", "test_PReLU_2d_multiparam", "test_PReLU_3d", "test_PReLU_3d_multiparam", "test_ReLU", "test_ReflectionPad2d",
+        "test_ReplicationPad2d", "test_Sigmoid", "test_Tanh", "test_ZeroPad2d",
+    ];
+
+    /// <summary>A pytorch-converted case's directory (skips only when the Debian test data is absent).</summary>
+    public static string PyTorchCase(string name)
+    {
+        Dir("test_relu"); // skips when the data is absent
+        string dir = Path.Combine(PyTorchDir, name);
+        Assert.True(Directory.Exists(dir), $"{dir} is missing although {NodeDir} exists");
+        return dir;
+    }
 
     /// <summary>The pool cases with auto_pad SAME_UPPER / SAME_LOWER: they also run imported as a stack (a pool layer
     /// keeps the padding mode and resolves it per input size), not only as a graph.</summary>

@@ -18,8 +18,22 @@ public class OnnxNodeCaseTests
         Assert.True(r.MaxError <= 1e-4, $"{name}: max error {r.MaxError}");
     }
 
+    public static TheoryData<string> PyTorchCases => new(OnnxCases.PyTorchConverted);
+
+    [Theory]
+    [MemberData(nameof(PyTorchCases))]
+    public void PyTorchConvertedCase_PassesOnTheCpuReference(string name)
+    {
+        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.PyTorchCase(name));
+        OnnxTestResult r = c.Run(OnnxTestCase.RunCpu);
+        Assert.True(r.Passed, $"{name}: {r.Detail}");
+        Assert.True(r.MaxError <= 1e-4, $"{name}: max error {r.MaxError}");
+    }
+
     [Theory]
     [InlineData("test_maxpool_with_argmax_2d_precomputed_pads", "(MaxPool): has 2 outputs")]
+    [InlineData("test_dropout_default_mask", "(Dropout): has 2 outputs")]
+    [InlineData("test_edge_pad", "graph value 'x' has element type INT32; ConvGL runs FLOAT (float32) models only")]
     [InlineData("test_batchnorm_example_training_mode", "(BatchNormalization): has 3 outputs; ConvGL supports only the first")]
     [InlineData("test_maxpool_1d_default", "attribute 'kernel_shape' has 1 entries, expected 2")]
     [InlineData("test_add_uint8", "element type UINT8; ConvGL runs FLOAT (float32) models only")]

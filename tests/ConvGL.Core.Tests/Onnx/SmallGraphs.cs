@@ -113,6 +113,98 @@ internal static class SmallGraphs
     }
 }
 
+/// <summary>Small ONNX models with branches (shared by the Core and Gpu tests): the ops a PyTorch export of a
+/// MobileNet- or Inception-like net brings beyond ResNet's.</summary>
+internal static class BranchyGraphs
+{
+    private static float[] R(Random rng, int n, float lo = -1, float hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
+
+    private static AttributeProto Ints(string name, params long[] v)
+    {
+        var a = new AttributeProto { Name = name, Type = 7 };
+        a.Ints.AddRange(v);
+        return a;
+    }
+
+    private static AttributeProto Str(string name, string v) => new() { Name = name, Type = 3, S = ByteString.CopyFromUtf8(v) };
+
+    private static TensorProto Int64Data(string name, params long[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = 7 };
+        t.Dims.Add(values.Length);
+        t.Int64Data.AddRange(values);
+        return t;
+    }
+
+    /// <summary>Opset 13. x (1, 3, H, W) -> Sub mean (1, 3, 1, 1) -> Div std (1, 3, 1, 1) -> conv 3x3 pads 1 (4) ->
+    /// Clip [0, 6] (bounds from Constant nodes) = "relu6"; branch a: Pad reflect [top 1, left 2, bottom 2, right 1]
+    /// (pads an INT64 initializer) -> conv 3x3 valid (4) -> PRelu slope (4, 1, 1); branch b: Pad edge [1, 0, 0, 1] ->
+    /// conv 1x1 (2) -> Mul k (1, 2, 1, 1) -> Pad constant 0.5 [0, 0, 0, 0] (a copy); Concat(a, b) on axis 1 (6, H+1, W+1)
+    /// -> Dropout -> Identity -> Add 0.25 (a scalar) -> Pad constant -1 [-1, 0, 0, -2] (a crop) -> GlobalAveragePool
+    /// -> Flatten -> Gemm transB (3 outputs) -> y.</summary>
+    public static byte[] MobileLikeBytes(int seed = 5)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "branchy" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        void Init(string name, float[] v, params long[] dims) => g.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
+        NodeProto Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
+            n.Input.AddRange(ins);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+            return n;
+        }
+        Init("mean", [0.4f, 0.5f, 0.6f], 1, 3, 1, 1);
+        Init("std", [0.2f, 0.25f, 0.3f], 1, 3, 1, 1);
+        Init("w1", R(rng, 4 * 3 * 9, -0.4f, 0.4f), 4, 3, 3, 3);
+        Init("b1", R(rng, 4, 0f, 1f), 4);
+        Init("wa", R(rng, 4 * 4 * 9, -0.3f, 0.3f), 4, 4, 3, 3);
+        Init("slope", [0.1f, -0.2f, 0.3f, 0.5f], 4, 1, 1);
+        Init("wb", R(rng, 2 * 4, -0.5f, 0.5f), 2, 4, 1, 1);
+        Init("bb", R(rng, 2), 2);
+        Init("k", [1.5f, -0.75f], 1, 2, 1, 1);
+        Init("quarter", [0.25f]);
+        Init("half", [0.5f]);
+        Init("minus1", [-1f]);
+        Init("fc", R(rng, 3 * 6, -0.5f, 0.5f), 3, 6);
+        Init("fcb", R(rng, 3), 3);
+        g.Initializer.Add(Int64Data("pads_a", 0, 0, 1, 2, 0, 0, 2, 1));
+        g.Initializer.Add(Int64Data("pads_b", 0, 0, 1, 0, 0, 0, 0, 1));
+        g.Initializer.Add(Int64Data("pads_copy", 0, 0, 0, 0, 0, 0, 0, 0));
+        g.Initializer.Add(Int64Data("pads_crop", 0, 0, -1, 0, 0, 0, 0, -2));
+        Node("lo", "Constant", [], "zero", new AttributeProto { Name = "value", Type = 4, T = ProtoBuilders.FloatData("", [0f]) });
+        Node("hi", "Constant", [], "six", new AttributeProto { Name = "value_float", Type = 1, F = 6f });
+        Node("center", "Sub", ["x", "mean"], "xc");
+        Node("scale", "Div", ["xc", "std"], "xn");
+        Node("conv1", "Conv", ["xn", "w1", "b1"], "c1", Ints("pads", 1, 1, 1, 1));
+        Node("relu6", "Clip", ["c1", "zero", "six"], "r1");
+        Node("pad_a", "Pad", ["r1", "pads_a"], "pa", Str("mode", "reflect"));
+        Node("conv_a", "Conv", ["pa", "wa"], "ca");
+        Node("prelu_a", "PRelu", ["ca", "slope"], "a");
+        Node("pad_b", "Pad", ["r1", "pads_b"], "pb", Str("mode", "edge"));
+        Node("conv_b", "Conv", ["pb", "wb", "bb"], "cb");
+        Node("mul_b", "Mul", ["cb", "k"], "mb");
+        Node("copy_b", "Pad", ["mb", "pads_copy", "half"], "b");
+        Node("join", "Concat", ["a", "b"], "j", new AttributeProto { Name = "axis", Type = 2, I = 1 });
+        Node("drop", "Dropout", ["j"], "d");
+        Node("same", "Identity", ["d"], "i");
+        Node("shift", "Add", ["i", "quarter"], "s");
+        Node("crop", "Pad", ["s", "pads_crop", "minus1"], "cr");
+        Node("gap", "GlobalAveragePool", ["cr"], "gp");
+        Node("flat", "Flatten", ["gp"], "f");
+        Node("fc", "Gemm", ["f", "fc", "fcb"], "y", new AttributeProto { Name = "transB", Type = 2, I = 1 });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph MobileLike(int seed = 5) => OnnxGraph.Build(OnnxReader.Parse(MobileLikeBytes(seed), "branchy.onnx"));
+}
+
 /// <summary>ONNX messages built in code for tests.</summary>
 internal static class ProtoBuilders
 {

@@ -28,6 +28,23 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         Assert.True(r.Passed, $"{name}: {r.Detail}");
     }
 
+    public static TheoryData<string> PyTorchCases => new(OnnxCases.PyTorchConverted);
+
+    /// <summary>PyTorch exports with batches of 2: the conv runs image by image, the rest on (N*C, H, W) storage.</summary>
+    [Theory]
+    [MemberData(nameof(PyTorchCases))]
+    public void PyTorchConvertedCase_PassesOnTheGpu(string name)
+    {
+        GlContext context = fixture.Context;
+        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.PyTorchCase(name));
+        OnnxTestResult r = c.Run((graph, inputs) =>
+        {
+            using var runner = new GpuOnnxRunner(context, graph);
+            return runner.Run(inputs);
+        });
+        Assert.True(r.Passed, $"{name}: {r.Detail}");
+    }
+
     /// <summary>NaN and infinities through both shaders, as the reference has them: a NaN in a max window is the output
     /// (and only in the windows that hold it), +inf wins a max and makes an average +inf, +inf and -inf in one average
     /// window give NaN; padding is never a NaN's neighbour (taps outside the image are dropped, not read).</summary>

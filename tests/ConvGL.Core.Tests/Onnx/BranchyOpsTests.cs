@@ -1,0 +1,220 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>The ops a PyTorch export of a MobileNet- or Inception-like net brings beyond ResNet's (Clip, PRelu, Sub, Mul,
+/// Div, Concat, Pad, Identity, Dropout, Constant): worked examples with hand-checked numbers, a branchy model against
+/// ONNX Runtime on every intermediate value, the same model as a stack, and its stack file round trip.</summary>
+public class BranchyOpsTests
+{
+    private static void AssertClose(float[] want, float[] got, string what, double tolerance = 1e-5)
+    {
+        Assert.Equal(want.Length, got.Length);
+        double scale = Math.Max(1e-6, want.Max(v => Math.Abs((double)v)));
+        double diff = 0;
+        for (int i = 0; i < want.Length; i++) diff = Math.Max(diff, Math.Abs((double)want[i] - got[i]));
+        Assert.True(diff <= tolerance * scale, $"{what}: max |diff| {diff:G3} of max {scale:G3}");
+    }
+
+    private static Tensor Random(int c, int h, int w, int seed)
+    {
+        var rng = new Random(seed);
+        return Tensor.Chw(c, h, w, Enumerable.Range(0, c * h * w).Select(_ => (float)rng.NextDouble()).ToArray());
+    }
+
+    // ---- worked examples ----
+
+    /// <summary>Row [1 2 3] padded by 2 on the left and 1 on the right (np.pad by hand).</summary>
+    [Theory]
+    [InlineData(Border.Zero, 0f, new float[] { 0, 0, 1, 2, 3, 0 })]
+    [InlineData(Border.Zero, 9f, new float[] { 9, 9, 1, 2, 3, 9 })]
+    [InlineData(Border.Reflect, 0f, new float[] { 3, 2, 1, 2, 3, 2 })]
+    [InlineData(Border.Replicate, 0f, new float[] { 1, 1, 1, 2, 3, 3 })]
+    [InlineData(Border.Wrap, 0f, new float[] { 2, 3, 1, 2, 3, 1 })]
+    [InlineData(Border.Symmetric, 0f, new float[] { 2, 1, 1, 2, 3, 3 })]
+    public void Pad2D_WorkedExamples(Border border, float value, float[] expected)
+    {
+        Tensor y = Pad2D.Apply(Tensor.Chw(1, 1, 3, [1, 2, 3]), new PadOptions(0, 2, 0, 1, border, value));
+        Assert.Equal([1, 1, 6], y.Shape);
+        Assert.Equal(expected, y.Data);
+    }
+
+    [Fact]
+    public void Pad2D_NegativeAmountsCrop_AndWidePadsKeepReflecting()
+    {
+        // [[1 2 3] [4 5 6]]: drop the top row and the first column, add a zero column on the right.
+        Tensor y = Pad2D.Apply(Tensor.Chw(1, 2, 3, [1, 2, 3, 4, 5, 6]), new PadOptions(-1, -1, 0, 1));
+        Assert.Equal([1, 1, 3], y.Shape);
+        Assert.Equal([5f, 6f, 0f], y.Data);
+        // Reflect by 5 on [1 2 3] (period 4): np.pad([1, 2, 3], (5, 0), 'reflect') = [2 1 2 3 2 1 2 3].
+        Assert.Equal([2f, 1f, 2f, 3f, 2f, 1f, 2f, 3f], Pad2D.Apply(Tensor.Chw(1, 1, 3, [1, 2, 3]), new PadOptions(0, 5, 0, 0, Border.Reflect)).Data);
+        var e = Assert.Throws<ConvGLException>(() => Pad2D.Apply(Tensor.Chw(1, 2, 3), new PadOptions(-1, 0, -1, 0)));
+        Assert.Contains("leaves nothing of a 3x2 map", e.Message);
+    }
+
+    [Fact]
+    public void Concat_JoinsAlongEachAxis()
+    {
+        var a = new Tensor([2, 2], [1, 2, 3, 4]);
+        var b = new Tensor([2, 1], [5, 6]);
+        Tensor y = Concat.Apply([a, b], 1);
+        Assert.Equal([2, 3], y.Shape);
+        Assert.Equal([1f, 2f, 5f, 3f, 4f, 6f], y.Data);
+        Tensor z = Concat.Apply([a, new Tensor([1, 2], [7, 8])], 0);
+        Assert.Equal([1f, 2f, 3f, 4f, 7f, 8f], z.Data);
+        var e = Assert.Throws<ConvGLException>(() => Concat.Apply([a, b], 0));
+        Assert.Contains("differ in another dimension", e.Message);
+    }
+
+    [Fact]
+    public void Clip_And_PRelu_WorkedExamples_WithSpecialValues()
+    {
+        var x = new Tensor([6], [-7f, -1f, 0.5f, 9f, float.NaN, float.NegativeInfinity]);
+        Assert.Equal([0f, 0f, 0.5f, 6f, float.NaN, 0f], Activation.Apply(x, ActivationKind.Clip, min: 0f, max: 6f).Data);
+        // lo > hi gives hi everywhere (NumPy's clip: minimum(maximum(x, lo), hi)); NaN stays.
+        Assert.Equal([1f, 1f, 1f, 1f, float.NaN, 1f], Activation.Apply(x, ActivationKind.Clip, min: 2f, max: 1f).Data);
+        // Per-channel slopes over (2, 1, 2): channel 0 slope 0.5, channel 1 slope -2.
+        Tensor p = Elementwise.PRelu(Tensor.Chw(2, 1, 2, [-2f, 3f, -1f, float.NaN]), Tensor.Chw(2, 1, 1, [0.5f, -2f]));
+        Assert.Equal([-1f, 3f, 2f, float.NaN], p.Data);
+        Assert.Throws<ConvGLException>(() => Elementwise.PRelu(new Tensor([3], [1, 2, 3]), new Tensor([2, 3])));
+    }
+
+    // ---- the branchy model ----
+
+    private static Dictionary<string, float[]> RunOnnxRuntime(byte[] modelBytes, Tensor x, IReadOnlyCollection<string> names)
+    {
+        ModelProto model = ModelProto.Parser.ParseFrom(modelBytes);
+        foreach (string n in names)
+            if (model.Graph.Output.All(o => o.Name != n))
+                model.Graph.Output.Add(new ValueInfoProto { Name = n, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = 1 } } });
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model.ToByteArray(), options);
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results =
+            session.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x.Data, x.Shape))], names.ToArray());
+        return results.ToDictionary(r => r.Name, r => r.AsEnumerable<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(9, 11)]
+    [InlineData(16, 7)]
+    public void MobileLikeModel_MatchesOnnxRuntime_OnEveryValue(int h, int w)
+    {
+        byte[] bytes = BranchyGraphs.MobileLikeBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "branchy.onnx"));
+        // The Constants became initializers; Dropout and Identity are ops that pass their input through.
+        Assert.DoesNotContain(graph.Ops, op => op.Node.OpType == "Constant");
+        Assert.Equal(0f, graph.Initializers["zero"].Data[0]);
+        Tensor x = Random(3, h, w, h * w).Reshape(1, 3, h, w);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x, names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"{h}x{w} value '{n}'");
+        Assert.Equal([1, 6, h + 1, w + 1], ours["j"].Shape);
+        Assert.Equal([1, 6, h, w - 1], ours["cr"].Shape);
+        Assert.Equal([1, 3], ours["y"].Shape);
+    }
+
+    [Fact]
+    public void MobileLikeModel_AsAStack_MatchesTheGraph_EveryLayer_AndSurvivesTheStackFile()
+    {
+        OnnxGraph graph = BranchyGraphs.MobileLike();
+        Stack stack = OnnxStack.FromGraph(graph, "branchy");
+        Assert.Equal(["batchnorm", "batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "batchnorm", "pad", "concat",
+            "batchnorm", "pad", "globalavgpool", "flatten", "linear"], stack.Layers.Select(l => l.Type));
+        Assert.Equal([6, 10], stack.Layers[11].Inputs!); // concat reads prelu_a and copy_b
+        Assert.Equal([3], stack.Layers[7].Inputs!);      // pad_b reads relu6
+        Assert.Equal(11, stack.Layers[12].InputsOf(12)[0]); // Dropout and Identity left no layer: the Add reads the concat
+
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("branchy.json"), stack);
+        string json = File.ReadAllText(dir.File("branchy.json"));
+        foreach (string field in new[] { "\"concat\"", "\"clip\"", "\"prelu\"", "\"border\": \"reflect\"", "\"border\": \"replicate\"", "\"value\": -1" })
+            Assert.Contains(field, json);
+        Stack reloaded = StackFile.Load(dir.File("branchy.json"));
+        Assert.Equal(stack.Layers.Select(l => l.Type), reloaded.Layers.Select(l => l.Type));
+
+        Dictionary<string, int> layerOf = [];
+        int k = 0;
+        foreach (OnnxOp op in graph.Ops)
+            if (op is not IdentityOp) layerOf[op.Output] = k++;
+        foreach ((int h, int w) in new[] { (9, 11), (5, 20) })
+        {
+            Tensor x = Random(3, h, w, h + w);
+            Dictionary<string, Tensor> values = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, h, w) });
+            StackResult a = StackRunner.Run(stack, x), b = StackRunner.Run(reloaded, x);
+            foreach ((string name, int i) in layerOf)
+            {
+                Tensor want = values[name];
+                AssertClose(want.Data, a.Outputs[i].Data, $"{h}x{w} layer {i} ({stack.Layers[i].Type}, '{name}')");
+                // Reloaded: the same weights (a fixed-kernel reader may sum in another order, hence not bit-equal).
+                AssertClose(a.Outputs[i].Data, b.Outputs[i].Data, $"{h}x{w} reloaded layer {i}");
+            }
+        }
+    }
+
+    [Fact]
+    public void StackOnlyLimits_AreOneErrorNamingTheNode()
+    {
+        // Mul of two maps, and Concat along the width, run as graphs but are no stack layer.
+        static OnnxGraph Two(string op, params AttributeProto[] attrs)
+        {
+            var g = new GraphProto { Name = "two" };
+            g.Input.Add(ProtoBuilders.Value("x", 1, 3, 4, 5));
+            g.Node.Add(new NodeProto { Name = "relu", OpType = "Relu", Input = { "x" }, Output = { "r" } });
+            var n = new NodeProto { Name = "both", OpType = op, Input = { "x", "r" }, Output = { "y" } };
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+            g.Output.Add(ProtoBuilders.Value("y"));
+            return OnnxGraph.Build(OnnxReader.Parse(new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray(), "two.onnx"));
+        }
+        var mul = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Mul"), "two"));
+        Assert.Equal("two.onnx: node 'both' (Mul): in a stack Mul of two maps is not supported (Add of two maps is; Mul with a stored per-channel constant is)", mul.Message);
+        var cat = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }), "two"));
+        Assert.Equal("two.onnx: node 'both' (Concat): in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis 3", cat.Message);
+        // As graphs they run: Mul squares the positive part, Concat along W doubles the width.
+        Tensor x = Random(3, 4, 5, 1).Reshape(1, 3, 4, 5);
+        Assert.Equal([1, 3, 4, 10], Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }).Run(new Dictionary<string, Tensor> { ["x"] = x })["y"].Shape);
+    }
+
+    [Fact]
+    public void StackFile_NewLayerTypes_ParseAndBadFieldsAreOneError()
+    {
+        using var dir = new TempDir();
+        string Write(string layers)
+        {
+            string path = dir.File("s.json");
+            File.WriteAllText(path, $$"""{ "input": "rgb", "layers": [ {{layers}} ] }""");
+            return path;
+        }
+        Stack s = StackFile.Load(Write("""
+            { "type": "pad", "name": "p", "padding": [1, 2, 0, -1], "border": "reflect" },
+            { "type": "clip", "name": "c", "min": 0, "max": 6 },
+            { "type": "prelu", "slope": [0.1, 0.2, 0.3] },
+            { "type": "concat", "inputs": ["p", "c", 2] }
+            """));
+        Assert.Equal(["pad", "clip", "prelu", "concat"], s.Layers.Select(l => l.Type));
+        Assert.Equal(new PadOptions(1, 2, 0, -1, Border.Reflect), ((PadLayer)s.Layers[0]).Options);
+        StackResult r = StackRunner.Run(s, Random(3, 4, 5, 3));
+        Assert.Equal([9, 5, 6], r.Outputs[3].Shape);
+
+        (string layers, string message)[] bad =
+        [
+            ("""{ "type": "pad", "padding": 1, "border": "reflect", "value": 2 }""", "layer 0 (pad) field 'value': fills a zero border only; this layer's border is reflect"),
+            ("""{ "type": "pad" }""", "layer 0 (pad) field 'padding': is missing"),
+            ("""{ "type": "clip", "min": "zero" }""", "layer 0 (clip) field 'min': must be a finite number, found \"zero\""),
+            ("""{ "type": "prelu", "slope": [1, 2] }""", "layer 0 (prelu) field 'type': prelu has 2 slopes; its input has 3 channels"),
+            ("""{ "type": "relu" }, { "type": "concat" }""", "layer 1 (concat) field 'inputs': concat joins two or more maps"),
+        ];
+        foreach ((string layers, string message) in bad)
+        {
+            var e = Assert.Throws<ConvGLException>(() => StackFile.Load(Write(layers)));
+            Assert.Contains(message, e.Message);
+        }
+    }
+}

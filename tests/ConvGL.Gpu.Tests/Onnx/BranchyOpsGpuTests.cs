@@ -1,0 +1,173 @@
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu.Onnx;
+using ConvGL.Gpu.Ops;
+using ConvGL.Gpu.Stacks;
+
+namespace ConvGL.Gpu.Tests.Onnx;
+
+/// <summary>The GPU side of Clip, PRelu, Sub, Mul, Div, Concat, Pad, Identity and Dropout: each shader swept against its
+/// CPU reference (pad.comp over every border, negative pads and widths around the work-group size; concat.comp on every
+/// axis; add.comp's OP variants with broadcasting, rank 5 merged to 4; clip in both activation shaders with NaN and
+/// infinities), and the branchy model on the GPU graph runner and the GPU stack runner.</summary>
+[Collection(GlCollection.Name)]
+public sealed class BranchyOpsGpuTests(GlFixture fixture)
+{
+    private static void AssertClose(Tensor want, Tensor got, string what, double tolerance = 1e-4)
+    {
+        Assert.True(want.SameShape(got), $"{what}: CPU {want.ShapeString}, GPU {got.ShapeString}");
+        double scale = Math.Max(1e-6, want.Data.Where(float.IsFinite).Select(v => Math.Abs((double)v)).DefaultIfEmpty(0).Max());
+        double diff = 0;
+        for (int i = 0; i < want.Length; i++)
+        {
+            if (!float.IsFinite(want.Data[i]))
+            {
+                Assert.True(want.Data[i].Equals(got.Data[i]), $"{what}: element {i} is {got.Data[i]}, the reference {want.Data[i]}");
+                continue;
+            }
+            diff = Math.Max(diff, Math.Abs((double)want.Data[i] - got.Data[i]));
+        }
+        Assert.True(diff <= tolerance * scale, $"{what}: max |GPU - CPU| {diff:G3} of max {scale:G3}");
+    }
+
+    public static TheoryData<Border> Borders => new(Enum.GetValues<Border>());
+
+    [Theory]
+    [MemberData(nameof(Borders))]
+    public void Pad_Sweep_MatchesReference(Border border)
+    {
+        var rng = new Random(40 + (int)border);
+        using var pad = new GpuPad(fixture.Context, new PadOptions(0, 0, 0, 0));
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 5, 7), (3, 17, 8), (1, 1, 9), (2, 3, 33) })
+            foreach (int[] p in new[] { new[] { 1, 2, 0, 3 }, [0, 0, 0, 0], [4, 0, 2, 17], [-1, 0, 0, -1], [5, 9, 6, 10] })
+            {
+                var o = new PadOptions(p[0], p[1], p[2], p[3], border, border == Border.Zero ? -2.5f : 0f);
+                if (h + p[0] + p[2] < 1 || w + p[1] + p[3] < 1) continue;
+                Tensor x = Parity.Random(rng, c, h, w);
+                x[0, 0, 0] = float.NaN; // copied through as it is (and reflected where the border repeats it)
+                pad.Options = o;
+                AssertClose(Pad2D.Apply(x, o), pad.Apply(x), $"pad {o} on {c}x{h}x{w}", 0);
+            }
+    }
+
+    [Fact]
+    public void Concat_EveryAxis_MatchesReference()
+    {
+        var rng = new Random(5);
+        using var concat = new GpuConcat(fixture.Context);
+        using var output = new GpuTensor(fixture.Context);
+        int[] shape = [2, 3, 4, 5];
+        for (int axis = 0; axis < 4; axis++)
+        {
+            var parts = new List<Tensor>();
+            foreach (int size in new[] { 1, 3, 2 })
+            {
+                int[] s = (int[])shape.Clone();
+                s[axis] = size;
+                parts.Add(Parity.Random(rng, s));
+            }
+            Tensor want = Concat.Apply(parts, axis);
+            var gpu = parts.Select(t => GpuTensor.From(fixture.Context, t.Reshape(1, 1, t.Length))).ToArray();
+            try
+            {
+                concat.Run(gpu, parts.Select(t => t.Shape).ToArray(), axis, output, (1, 1, want.Length));
+                Assert.Equal(want.Data, output.Download().Data);
+            }
+            finally
+            {
+                foreach (GpuTensor g in gpu) g.Dispose();
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(BinaryKind.Sub)]
+    [InlineData(BinaryKind.Mul)]
+    [InlineData(BinaryKind.Div)]
+    [InlineData(BinaryKind.PRelu)]
+    public void BinaryOps_Broadcasting_MatchReference(BinaryKind kind)
+    {
+        var rng = new Random(11 + (int)kind);
+        using var op = new GpuAdd(fixture.Context, kind);
+        (int[] a, int[] b)[] cases =
+        [
+            ([3, 4, 5], [3, 4, 5]), ([4, 8], [4, 8]), ([7], [7]), ([2, 3, 4, 5], [3, 1, 1]), ([2, 3, 4, 5], [5]), ([2, 3, 4, 5], [1]),
+            ([2, 3, 4, 5, 6], [3, 1, 1, 1]), ([2, 3, 4, 5, 6], [1, 3, 4, 1, 1]),
+        ];
+        foreach ((int[] sa, int[] sb) in cases)
+        {
+            Tensor a = Parity.Random(rng, sa), b = Parity.Random(rng, sb);
+            if (kind == BinaryKind.Div) b = new Tensor(sb, b.Data.Select(v => MathF.Abs(v) + 0.5f).ToArray());
+            a.Data[0] = float.NaN;
+            Tensor want = Elementwise.Apply(kind, a, b);
+            AssertClose(want, op.Apply(a, b), $"{kind} ({string.Join(", ", sa)}) with ({string.Join(", ", sb)})", kind == BinaryKind.Div ? 1e-6 : 0);
+        }
+    }
+
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("fast")]
+    public void Clip_SpecialValues_MatchReference(string shader)
+    {
+        var rng = new Random(3);
+        foreach (int n in new[] { 1, 4, 7, 64, 257 })
+            foreach ((float lo, float hi) in new[] { (0f, 6f), (float.NegativeInfinity, 0.25f), (-0.5f, float.PositiveInfinity), (1f, -1f) })
+            {
+                Tensor x = Parity.Random(rng, 1, 1, n);
+                x.Data[0] = float.NaN;
+                if (n > 2) (x.Data[1], x.Data[2]) = (float.PositiveInfinity, float.NegativeInfinity);
+                using var clip = new GpuActivation(fixture.Context, ActivationKind.Clip) { Min = lo, Max = hi, Choice = shader == "fast" ? ConvPath.Fast : ConvPath.Direct };
+                Tensor got = clip.Apply(x);
+                Assert.StartsWith(shader == "fast" ? "activation_fast" : "activation:", clip.Variant);
+                Assert.Equal(Activation.Apply(x, ActivationKind.Clip, min: lo, max: hi).Data, got.Data);
+            }
+    }
+
+    [Theory]
+    [InlineData(9, 11)]
+    [InlineData(16, 7)]
+    public void MobileLikeModel_GpuGraphRunner_MatchesCpu_OnEveryValue(int h, int w)
+    {
+        OnnxGraph graph = BranchyGraphs.MobileLike();
+        var rng = new Random(h * w);
+        Tensor x = Tensor.Chw(3, h, w, Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble()).ToArray()).Reshape(1, 3, h, w);
+        var inputs = new Dictionary<string, Tensor> { ["x"] = x };
+        Dictionary<string, Tensor> cpu = graph.Run(inputs);
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        for (int run = 0; run < 2; run++) // the second run reuses every GPU tensor
+        {
+            Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+            foreach (OnnxOp op in graph.Ops) AssertClose(cpu[op.Output], gpu[op.Output], $"run {run} value '{op.Output}' ({op.Node.OpType})");
+        }
+    }
+
+    [Theory]
+    [InlineData(9, 11)]
+    [InlineData(5, 20)]
+    public void MobileLikeModel_GpuStackRunner_MatchesCpu_EveryLayer_AndWithALayerOff(int h, int w)
+    {
+        Stack stack = OnnxStack.FromGraph(BranchyGraphs.MobileLike(), "branchy");
+        var rng = new Random(h + w);
+        Tensor x = Tensor.Chw(3, h, w, Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble()).ToArray());
+        using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
+        // Off: clip, prelu, the Mul's affine layer, the constant pad (layers whose shapes stay).
+        foreach (int off in new[] { -1, 3, 6, 9, 10 })
+        {
+            bool[] on = Enumerable.Repeat(true, stack.Layers.Count).ToArray();
+            if (off >= 0) on[off] = false;
+            for (int i = 0; i < on.Length; i++) runner.SetEnabled(i, on[i]);
+            StackResult cpu = StackRunner.Run(stack, x, on), gpu = runner.Run(x);
+            for (int i = 0; i < stack.Layers.Count; i++)
+                AssertClose(cpu.Outputs[i], gpu.Outputs[i], $"({h}x{w}) layer {i} ({stack.Layers[i].Type}), layer {off} off");
+        }
+        // A pad off leaves the concat's maps of two sizes: one error naming the layer, and the runner keeps working.
+        for (int i = 0; i < stack.Layers.Count; i++) runner.SetEnabled(i, true);
+        var e = Assert.Throws<ConvGLException>(() => runner.SetEnabled(4, false));
+        Assert.Contains("layer 11 (concat) field 'inputs'", e.Message);
+        Assert.Contains("concat needs inputs of one size", e.Message);
+        AssertClose(StackRunner.Run(stack, x).Outputs[^1], runner.Run(x).Outputs[^1], "after the refused toggle");
+    }
+}
