@@ -12,7 +12,7 @@ public sealed class OnnxGraph
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
-         "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Flatten", "Gemm", "Identity", "Dropout", "Constant"];
+         "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -72,6 +72,8 @@ public sealed class OnnxGraph
                 "Div" => BinaryOp.Read(node, a, BinaryKind.Div, model.Opset),
                 "Concat" => ConcatOp.Read(node, a),
                 "Pad" => PadOp.Read(node, a),
+                "Softmax" or "LogSoftmax" => SoftmaxOp.Read(node, a, model.Opset),
+                "Reshape" => ReshapeOp.Read(node, a),
                 "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
                 "Flatten" => FlattenOp.Read(node, a),
                 "Gemm" => GemmOp.Read(node, a),
@@ -84,9 +86,9 @@ public sealed class OnnxGraph
             ops.Add(op);
         }
         // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. An integer graph
-        // input is fine where only integer parameters read it (Pad's pads): it arrives converted to float32, exact.
-        var integerInputs = ops.OfType<PadOp>().SelectMany(p => p.IntegerInputs).ToHashSet(StringComparer.Ordinal);
-        var dataInputs = ops.SelectMany(op => op.Inputs.Except(op is PadOp p ? p.IntegerInputs : [])).ToHashSet(StringComparer.Ordinal);
+        // input is fine where only integer parameters read it (Pad's pads, Reshape's shape): it arrives converted to float32, exact.
+        var integerInputs = ops.SelectMany(op => op.IntegerInputs).ToHashSet(StringComparer.Ordinal);
+        var dataInputs = ops.SelectMany(op => op.Inputs.Except(op.IntegerInputs)).ToHashSet(StringComparer.Ordinal);
         foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
             if (v.ElemType is not (0 or FloatType)
                 && !(v.ElemType is IntegerType or Integer32Type && integerInputs.Contains(v.Name) && !dataInputs.Contains(v.Name) && model.Inputs.Contains(v)))

@@ -24,6 +24,9 @@ public abstract class OnnxOp
 
     public abstract Tensor Run(IReadOnlyList<Tensor?> inputs);
 
+    /// <summary>Inputs that carry integers (Pad's pads, Reshape's shape): a graph input of an integer type may feed them.</summary>
+    public virtual IEnumerable<string> IntegerInputs => [];
+
     private protected ConvGLException Error(string message) => new($"{Where}: {message}");
 
     private protected Tensor Image(Tensor t, int n) =>

@@ -99,7 +99,7 @@ public sealed class PadOp : OnnxOp
     }
 
     /// <summary>The pads input, an integer tensor (so an INT64 graph input is fine here).</summary>
-    public IEnumerable<string> IntegerInputs => AttributePads is null && Inputs.Count > 1 ? [Inputs[1]] : [];
+    public override IEnumerable<string> IntegerInputs => AttributePads is null && Inputs.Count > 1 ? [Inputs[1]] : [];
 
     internal static PadOp Read(OnnxNode node, NodeAttributes a)
     {
@@ -219,5 +219,126 @@ public sealed class ClipOp : OnnxOp
     {
         (float min, float max) = Bounds(inputs);
         return Activation.Apply(inputs[0]!, ActivationKind.Clip, min: min, max: max);
+    }
+}
+
+/// <summary>ONNX Softmax and LogSoftmax. From opset 13 along one <c>axis</c> (default -1); before it the input is seen
+/// as 2D at <c>axis</c> (default 1) and every row of the dimensions from <c>axis</c> on is one softmax.</summary>
+public sealed class SoftmaxOp : OnnxOp
+{
+    public int Axis { get; }
+    public bool Log { get; }
+    /// <summary>Opset 1-12's 2D coercion (the dimensions from the axis on are one line).</summary>
+    public bool Coerced { get; }
+
+    private SoftmaxOp(OnnxNode node, string where, int axis, bool log, bool coerced) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Axis = axis;
+        Log = log;
+        Coerced = coerced;
+    }
+
+    internal static SoftmaxOp Read(OnnxNode node, NodeAttributes a, long opset)
+    {
+        a.CheckArity(1, 1);
+        bool coerced = opset < 13;
+        long axis = a.Int("axis", coerced ? 1 : -1);
+        if (axis is < -64 or > 64) throw a.Error($"axis {axis} is out of range");
+        a.Finish();
+        return new SoftmaxOp(node, a.Where, (int)axis, node.OpType == "LogSoftmax", coerced);
+    }
+
+    /// <summary>(outer, n, inner) for an input shape.</summary>
+    public (int Outer, int N, int Inner) Blocks(int[] shape)
+    {
+        int axis = Axis < 0 ? Axis + shape.Length : Axis;
+        if (axis < 0 || axis >= Math.Max(1, shape.Length)) throw Error($"axis {Axis} is out of range for an input of rank {shape.Length}");
+        long outer = 1, n = 1, inner = 1;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (d < axis) outer *= shape[d];
+            else if (d == axis || Coerced) n *= shape[d];
+            else inner *= shape[d];
+        }
+        return ((int)outer, (int)n, (int)inner);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        (int outer, int n, int inner) = Blocks(x.Shape);
+        return Softmax.Apply(x, outer, n, inner, Log);
+    }
+}
+
+/// <summary>ONNX Reshape: the values in the same order under a new shape from the <c>shape</c> input (an initializer,
+/// or an integer graph input when run as a graph; opset 1-4: the attribute): 0 keeps the input's dimension (unless
+/// <c>allowzero</c> = 1), -1 takes what is left.</summary>
+public sealed class ReshapeOp : OnnxOp
+{
+    public long[]? AttributeShape { get; }
+    public bool AllowZero { get; }
+
+    private ReshapeOp(OnnxNode node, string where, long[]? shape, bool allowZero) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        AttributeShape = shape;
+        AllowZero = allowZero;
+    }
+
+    public override IEnumerable<string> IntegerInputs => AttributeShape is null && Inputs.Count > 1 ? [Inputs[1]] : [];
+
+    internal static ReshapeOp Read(OnnxNode node, NodeAttributes a)
+    {
+        long[]? shape = a.Ints("shape");
+        a.CheckArity(shape is null ? 2 : 1, shape is null ? 2 : 1);
+        long allowZero = a.Int("allowzero", 0);
+        if (allowZero is not (0 or 1)) throw a.Error($"allowzero {allowZero} must be 0 or 1");
+        a.Ignore("consumed_inputs");
+        a.Finish();
+        return new ReshapeOp(node, a.Where, shape, allowZero == 1);
+    }
+
+    /// <summary>The target shape as stored (0 and -1 unresolved).</summary>
+    public long[] Target(Tensor? shapeInput)
+    {
+        if (AttributeShape is not null) return AttributeShape;
+        if (shapeInput is null) throw Error("input 'shape' has no value");
+        if (shapeInput.Rank != 1) throw Error($"shape {shapeInput.ShapeString} must be one-dimensional");
+        return shapeInput.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? (long)v : throw Error($"shape entry {i} is {v}, not an integer")).ToArray();
+    }
+
+    public int[] OutputShape(int[] input, long[] target)
+    {
+        long total = input.Aggregate(1L, (p, d) => p * d), known = 1;
+        int infer = -1;
+        var shape = new long[target.Length];
+        for (int i = 0; i < target.Length; i++)
+        {
+            long t = target[i];
+            if (t == 0 && !AllowZero)
+            {
+                if (i >= input.Length) throw Error($"shape [{string.Join(", ", target)}] keeps dimension {i} (0), which the input ({string.Join(", ", input)}) does not have");
+                t = input[i];
+            }
+            if (t == -1)
+            {
+                if (infer >= 0) throw Error($"shape [{string.Join(", ", target)}] has more than one -1");
+                infer = i;
+                continue;
+            }
+            if (t < 0 || t > int.MaxValue) throw Error($"shape [{string.Join(", ", target)}] entry {i} is {t}");
+            shape[i] = t;
+            known *= t;
+        }
+        if (infer >= 0) shape[infer] = known == 0 ? 0 : total / known;
+        if (shape.Aggregate(1L, (p, d) => p * d) != total)
+            throw Error($"shape [{string.Join(", ", target)}] does not hold the {total} values of ({string.Join(", ", input)})");
+        return shape.Select(d => (int)d).ToArray();
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        return x.Reshape(OutputShape(x.Shape, Target(inputs.Count > 1 ? inputs[1] : null))).Clone();
     }
 }

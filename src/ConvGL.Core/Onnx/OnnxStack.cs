@@ -35,6 +35,10 @@ public static class OnnxStack
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
         var channels = new List<int>();
         int ChannelsOf(int j) => j < 0 ? (int)c : channels[j];
+        // The ONNX rank of every layer's value (index -1: the (1, C, H, W) input): 2 after Flatten, Gemm or a flattening
+        // Reshape, else the first input's. Softmax's axis means the channels at rank 2 and 4 alike only through it.
+        var ranks = new List<int>();
+        int RankOf(int j) => j < 0 ? 4 : ranks[j];
         foreach (OnnxOp op in graph.Ops)
         {
             int i = layers.Count;
@@ -58,6 +62,8 @@ public static class OnnxStack
                 BinaryOp b => Binary(graph, b, reads.Length, ChannelsOf(reads[0])),
                 ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                     : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
+                SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
+                ReshapeOp r => Flattening(graph, r),
                 PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Constant(graph, op, op.Inputs[1]) : null,
                     op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(graph, op, op.Inputs[2]) : null)),
                 FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
@@ -69,6 +75,7 @@ public static class OnnxStack
             index[op.Output] = i;
             layers.Add(layer);
             channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
+            ranks.Add(op is FlattenOp or GemmOp or ReshapeOp ? 2 : RankOf(reads[0]));
         }
         try
         {
@@ -88,6 +95,24 @@ public static class OnnxStack
         ConcatOp => op.Inputs,
         _ => op.Inputs.Take(1),
     };
+
+    /// <summary>Softmax over the channels: axis 1 of (N, C, H, W) or of a head's (N, K); before opset 13 (the
+    /// dimensions from the axis on as one line) only on a head's (N, K).</summary>
+    private static SoftmaxLayer Softmax(SoftmaxOp sm, int rank)
+    {
+        int axis = sm.Axis < 0 ? sm.Axis + rank : sm.Axis;
+        if (axis == 1 && (!sm.Coerced || rank == 2)) return new SoftmaxLayer(sm.Log);
+        throw new ConvGLException($"{sm.Where}: in a stack {sm.Node.OpType} runs over the channels (axis 1 of (N, C, H, W), or of (N, K) after a flatten{(sm.Coerced ? "; before opset 13 only on (N, K)" : "")}), got axis {sm.Axis} of a rank-{rank} value");
+    }
+
+    /// <summary>A Reshape to (1, -1), (0, -1) or (1, K): a flatten (the head's input).</summary>
+    private static FlattenLayer Flattening(OnnxGraph graph, ReshapeOp r)
+    {
+        long[] target = r.Target(r.AttributeShape is null ? Constant(graph, r, r.Inputs[1]) : null);
+        if (target is [1 or 0 or -1, var k] && (k == -1 || k > 0) && !(target[0] == -1 && k == -1) && !(r.AllowZero && target[0] == 0))
+            return new FlattenLayer();
+        throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported");
+    }
 
     private static ActivationLayer Clip(OnnxGraph graph, ClipOp clip)
     {

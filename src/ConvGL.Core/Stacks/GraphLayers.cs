@@ -283,3 +283,25 @@ public sealed class PReluLayer : StackLayer
 
     internal override string SizeField => "slope";
 }
+
+/// <summary>Softmax (or log-softmax) over the channels at every pixel (see <see cref="Softmax"/>): a classifier head's
+/// probabilities after a linear layer's (K, 1, 1), or per-pixel class scores of a segmentation net:
+/// <c>"type": "softmax"</c> or <c>"log_softmax"</c>.</summary>
+public sealed class SoftmaxLayer(bool log) : StackLayer
+{
+    public bool Log { get; } = log;
+
+    public override string Type => Log ? "log_softmax" : "softmax";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Softmax.Apply(input, 1, input.C, input.H * input.W, Log);
+
+    internal override string SizeField => "type";
+}

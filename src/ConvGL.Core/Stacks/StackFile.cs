@@ -29,7 +29,8 @@ namespace ConvGL.Core.Stacks;
 /// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6); <c>prelu</c> with <c>slope</c> (a number or one per channel).
 /// - <c>add</c> (two inputs of one shape), <c>concat</c> (two or more inputs of one size, channels joined in order),
 ///   <c>pad</c> (<c>padding</c> N, [y, x] or [top, left, bottom, right], negative crops; <c>border</c>; <c>value</c>),
-///   <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)).
+///   <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)), <c>softmax</c> and
+///   <c>log_softmax</c> (over the channels at each pixel).
 /// - every layer: <c>inputs</c>, the maps it reads (earlier layers' <c>name</c>s or indices, <c>"input"</c> or -1 for the
 ///   stack input); default the previous layer. <c>add</c> names two.</summary>
 public static class StackFile
@@ -248,6 +249,11 @@ public static class StackFile
                     Max = f.TryGetValue("max", out JsonElement hi) ? Finite(hi, "max", at) : float.PositiveInfinity,
                 };
             }
+            else if (type is "softmax" or "log_softmax")
+            {
+                Fields(el, at, ["type", "name", "inputs"]);
+                layer = new SoftmaxLayer(type == "log_softmax");
+            }
             else if (type is "add" or "globalavgpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
@@ -273,7 +279,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, clip, prelu, maxpool, avgpool, magnitude, add, concat, pad, globalavgpool, flatten, batchnorm, linear";
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, clip, prelu, maxpool, avgpool, magnitude, add, concat, pad, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

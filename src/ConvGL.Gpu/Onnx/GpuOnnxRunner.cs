@@ -84,6 +84,7 @@ public sealed class GpuOnnxRunner : IDisposable
             if (!inputs.TryGetValue(i.Name, out Tensor? t))
                 throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {i.ShapeString} was not given");
             _graph.CheckInputShape(i, t);
+            if (t.Shape.Contains(0)) throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {t.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
             Store(i.Name, t);
         }
         for (int k = 0; k < _ops.Length; k++) RunOp(_graph.Ops[k], _ops[k], inputs);
@@ -219,6 +220,21 @@ public sealed class GpuOnnxRunner : IDisposable
                     padder.Run(input, output);
                     return [.. shape[..^2], output.H, output.W];
                 }, padder);
+            case SoftmaxOp sm:
+                var softmax = new GpuSoftmax(_context, sm.Log);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    (int outer, int n, int inner) = sm.Blocks(shape);
+                    softmax.Run(input, output, outer, n, inner);
+                    return shape;
+                }, softmax);
+            case ReshapeOp r:
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    int[] to = r.OutputShape(shape, r.Target(r.AttributeShape is null ? Parameter(op, op.Inputs[1], inputs) : null));
+                    Stacks.GpuStackOps.Copy(_context, input, output, Storage(to));
+                    return to;
+                });
             case IdentityOp:
                 return new GpuOp((input, shape, output, _) =>
                 {

@@ -66,6 +66,9 @@ public static class GpuStackOps
                     GpuTensor x = ins[0];
                     prelu.Run(x, [x.C, x.H, x.W], slope, slopeShape, o, (x.C, x.H, x.W));
                 }, prelu, slope);
+            case SoftmaxLayer sm:
+                var softmax = new GpuSoftmax(context, sm.Log);
+                return new Op((ins, o) => softmax.Run(ins[0], o), softmax);
             case ConcatLayer:
                 var concat = new GpuConcat(context);
                 return new Op((ins, o) => concat.Run(ins, o), concat);

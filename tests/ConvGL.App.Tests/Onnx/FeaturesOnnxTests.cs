@@ -30,4 +30,33 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.Equal(expected.Shape[1..], got.Shape);
         Assert.Equal(expected.Data, got.Data);
     }
+
+    /// <summary>A branchy model (Sub / Div normalisation, Clip, reflect and edge Pads, PRelu, Concat, Dropout, Identity,
+    /// a cropping Pad, a Gemm head) through the command on both devices: every layer's map written, equal to the ONNX
+    /// graph's value (which ONNX Runtime checks in Core's BranchyOpsTests).</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void BranchyModelAsStack_WritesEveryLayersMap_EqualToTheGraph(string device)
+    {
+        string model = Path.Combine(_dir, "branchy.onnx"), input = Path.Combine(_dir, "x.npy"), outDir = Path.Combine(_dir, "maps");
+        File.WriteAllBytes(model, ConvGL.Core.Tests.Onnx.BranchyGraphs.MobileLikeBytes());
+        var rng = new Random(4);
+        Tensor x = Tensor.Chw(3, 12, 10, Enumerable.Range(0, 360).Select(_ => (float)rng.NextDouble()).ToArray());
+        Npy.Write(input, x);
+        Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device]));
+        string[] npy = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).Where(n => n != "input.npy").Order(StringComparer.Ordinal).ToArray()!;
+        Assert.Equal(17, npy.Length);
+        Assert.Equal("11-concat-join.npy", npy[11]);
+        Assert.Equal("13-pad-crop.npy", npy[13]);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(File.ReadAllBytes(model), model));
+        Dictionary<string, Tensor> values = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 12, 10) });
+        foreach ((string file, string value) in new[] { ("04-pad-pad_a.npy", "pa"), ("11-concat-join.npy", "j"), ("13-pad-crop.npy", "cr"), ("16-linear-fc.npy", "y") })
+        {
+            Tensor got = Npy.Read(Path.Combine(outDir, file)), want = values[value];
+            Assert.Equal(want.Length, got.Length);
+            double scale = want.Data.Max(v => Math.Abs((double)v));
+            Assert.True(want.Data.Zip(got.Data).All(p => Math.Abs(p.First - p.Second) <= 1e-4 * scale), $"{device} {file}");
+        }
+    }
 }

@@ -121,6 +121,41 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void ClassifierModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.ClassifierBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "classifier.onnx"));
+        Tensor x = Random(3, 7, 9, 2);
+        x.Data[0] = 40f; // a large logit: the max is subtracted before exp
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 7, 9) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 9), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+        Assert.Equal(1.0, ours["y"].Data.Sum(v => (double)v), 5);
+
+        Stack stack = OnnxStack.FromGraph(graph, "classifier");
+        Assert.Equal(["conv", "softmax", "log_softmax", "globalavgpool", "flatten", "linear", "softmax"], stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("c.json"), stack);
+        Assert.Equal(stack.Layers.Select(l => l.Type), StackFile.Load(dir.File("c.json")).Layers.Select(l => l.Type));
+    }
+
+    [Fact]
+    public void Softmax_WorkedExample_AndSpecialValues()
+    {
+        // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.
+        Tensor y = Softmax.Apply(new Tensor([3], [0f, MathF.Log(2f), MathF.Log(3f)]), 1, 3, 1);
+        for (int i = 0; i < 3; i++) Assert.Equal((i + 1) / 6.0, y.Data[i], 6);
+        Tensor big = Softmax.Apply(new Tensor([2], [1000f, 1000f]), 1, 2, 1);
+        Assert.Equal([0.5f, 0.5f], big.Data);
+        Tensor log = Softmax.Apply(new Tensor([2], [1000f, 1000f]), 1, 2, 1, log: true);
+        Assert.Equal(-MathF.Log(2f), log.Data[0], 6);
+        Assert.All(Softmax.Apply(new Tensor([3], [1f, float.NaN, 2f]), 1, 3, 1).Data, v => Assert.True(float.IsNaN(v)));
+    }
+
+    [Fact]
     public void MobileLikeModel_AsAStack_MatchesTheGraph_EveryLayer_AndSurvivesTheStackFile()
     {
         OnnxGraph graph = BranchyGraphs.MobileLike();

@@ -6,7 +6,7 @@ namespace ConvGL.Core.Tests.Onnx;
 /// reference) of every op ConvGL supports, run on the CPU reference.</summary>
 public class OnnxNodeCaseTests
 {
-    public static TheoryData<string> Cases => new(OnnxCases.Supported);
+    public static TheoryData<string> Cases => new(OnnxCases.Supported.Concat(OnnxCases.CpuOnly).ToArray());
 
     [Theory]
     [MemberData(nameof(Cases))]

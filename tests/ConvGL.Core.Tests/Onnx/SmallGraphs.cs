@@ -203,6 +203,34 @@ internal static class BranchyGraphs
     }
 
     public static OnnxGraph MobileLike(int seed = 5) => OnnxGraph.Build(OnnxReader.Parse(MobileLikeBytes(seed), "branchy.onnx"));
+
+    /// <summary>Opset 13. x (1, 3, H, W) -> conv 3x3 pads 1 (5) -> Softmax axis 1 (per pixel, over the 5 channels) ->
+    /// LogSoftmax axis -3 (the same axis) -> GlobalAveragePool -> Reshape [1, -1] (an INT64 initializer) -> Gemm
+    /// transB (4 classes) -> Softmax (axis -1) -> y.</summary>
+    public static byte[] ClassifierBytes(int seed = 6)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "classifier" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 5 * 3 * 9, -1f, 1f), 5, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("fc", R(rng, 4 * 5, -2f, 2f), 4, 5));
+        g.Initializer.Add(ProtoBuilders.FloatData("fcb", R(rng, 4), 4));
+        g.Initializer.Add(Int64Data("flat", 1, -1));
+        g.Node.Add(new NodeProto { Name = "conv", OpType = "Conv", Input = { "x", "w" }, Output = { "c" }, Attribute = { Ints("pads", 1, 1, 1, 1) } });
+        g.Node.Add(new NodeProto { Name = "pixel_softmax", OpType = "Softmax", Input = { "c" }, Output = { "p" }, Attribute = { new AttributeProto { Name = "axis", Type = 2, I = 1 } } });
+        g.Node.Add(new NodeProto { Name = "pixel_log", OpType = "LogSoftmax", Input = { "p" }, Output = { "l" }, Attribute = { new AttributeProto { Name = "axis", Type = 2, I = -3 } } });
+        g.Node.Add(new NodeProto { Name = "gap", OpType = "GlobalAveragePool", Input = { "l" }, Output = { "g" } });
+        g.Node.Add(new NodeProto { Name = "flatten", OpType = "Reshape", Input = { "g", "flat" }, Output = { "f" } });
+        g.Node.Add(new NodeProto { Name = "fc", OpType = "Gemm", Input = { "f", "fc", "fcb" }, Output = { "z" }, Attribute = { new AttributeProto { Name = "transB", Type = 2, I = 1 } } });
+        g.Node.Add(new NodeProto { Name = "probabilities", OpType = "Softmax", Input = { "z" }, Output = { "y" } });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph Classifier(int seed = 6) => OnnxGraph.Build(OnnxReader.Parse(ClassifierBytes(seed), "classifier.onnx"));
 }
 
 /// <summary>ONNX messages built in code for tests.</summary>

@@ -127,6 +127,39 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Softmax_Sweep_MatchesReference(bool log)
+    {
+        var rng = new Random(log ? 2 : 1);
+        using var softmax = new GpuSoftmax(fixture.Context, log);
+        foreach ((int outer, int n, int inner) in new[] { (1, 1, 1), (1, 5, 1), (3, 7, 1), (1, 4, 33), (2, 17, 9), (1, 1000, 1) })
+        {
+            Tensor x = Parity.Random(rng, 20f, outer * n * inner);
+            x.Data[^1] = 88f; // exp(88) is near float's limit: the max must come off first
+            if (outer * inner > 1) x.Data[0] = float.NaN; // NaN on the first line only
+            AssertClose(Softmax.Apply(x, outer, n, inner, log), softmax.Apply(x, outer, n, inner), $"({outer}, {n}, {inner})", 1e-5);
+        }
+    }
+
+    [Fact]
+    public void ClassifierModel_GpuGraphAndStackRunners_MatchCpu()
+    {
+        OnnxGraph graph = BranchyGraphs.Classifier();
+        var rng = new Random(7);
+        Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
+        var inputs = new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) };
+        Dictionary<string, Tensor> cpu = graph.Run(inputs);
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+        foreach (OnnxOp op in graph.Ops) AssertClose(cpu[op.Output], gpu[op.Output], $"value '{op.Output}' ({op.Node.OpType})");
+        Stack stack = OnnxStack.FromGraph(graph, "classifier");
+        using var stackRunner = new GpuStackRunner(fixture.Context, stack, 8, 6);
+        StackResult a = StackRunner.Run(stack, x), b = stackRunner.Run(x);
+        for (int i = 0; i < stack.Layers.Count; i++) AssertClose(a.Outputs[i], b.Outputs[i], $"layer {i} ({stack.Layers[i].Type})");
+    }
+
+    [Theory]
     [InlineData(9, 11)]
     [InlineData(16, 7)]
     public void MobileLikeModel_GpuGraphRunner_MatchesCpu_OnEveryValue(int h, int w)
