@@ -23,6 +23,8 @@ public static class Concat
         if (total > int.MaxValue) throw new ConvGLException($"concat along axis {axis}: {total} entries is too many");
         int[] shape = (int[])first.Clone();
         shape[axis] = (int)total;
+        if (shape.Aggregate(1L, (a, d) => a * d) > Limits.StackMapValues)
+            throw new ConvGLException($"concat along axis {axis} gives ({string.Join(", ", shape)}), more than {Limits.StackMapValues} values");
         return shape;
     }
 

@@ -31,6 +31,8 @@ public static class Pad2D
     {
         if (input.Rank != 3) throw new ConvGLException($"pad takes a (C, H, W) map, got {input.ShapeString}");
         (int oh, int ow) = OutputSize(input.H, input.W, o);
+        if ((long)input.C * oh * ow > Limits.StackMapValues)
+            throw new ConvGLException($"pad {o} makes {input.C} maps of {ow}x{oh}, more than {Limits.StackMapValues} values");
         var output = Tensor.Chw(input.C, oh, ow);
         for (int c = 0; c < input.C; c++)
             for (int y = 0; y < oh; y++)

@@ -20,6 +20,8 @@ public sealed class GpuPad(GlContext context, PadOptions options) : IDisposable
         ComputeOp.CheckDistinct(input, output, "pad");
         PadOptions o = Options;
         (int oh, int ow) = Pad2D.OutputSize(input.H, input.W, o);
+        if ((long)input.C * oh * ow > Limits.StackMapValues)
+            throw new ConvGLException($"pad {o} makes {input.C} maps of {ow}x{oh}, more than {Limits.StackMapValues} values");
         GL gl = context.Gl;
         if (input.Length > ComputeOp.MaxTexelViewFloats(gl))
             throw new ConvGLException($"pad: an input of {input.Length} values is beyond this driver's texel-buffer size ({ComputeOp.MaxTexelViewFloats(gl)})");

@@ -143,6 +143,54 @@ public sealed class ProbeOnnxTests : IDisposable
         Assert.NotEqual(w1.Data, ((ConvLayer)stack.Layers[convs[0]]).Weight.Data);
     }
 
+    /// <summary>The branchy model (Sub / Div normalisation, ReLU6, a reflect Pad before conv_a, an edge Pad before the
+    /// 1x1 conv_b): the probe on every conv layer reads its window from the map that conv reads (an affine layer's or a
+    /// pad's), and window x kernel summed + bias is the CPU stack runner's value and the GPU's.</summary>
+    [Fact]
+    public void BranchyModel_EveryConvLayer_ProbeEqualsCpuStackRunner_WindowFromThePadsMap()
+    {
+        string model = P("branchy.onnx");
+        File.WriteAllBytes(model, ConvGL.Core.Tests.Onnx.BranchyGraphs.MobileLikeBytes());
+        Stack stack = StackCatalog.Load(model);
+        var rng = new Random(3);
+        Tensor x = Tensor.Chw(3, 10, 12, Enumerable.Range(0, 360).Select(_ => (float)rng.NextDouble()).ToArray());
+        StackResult cpu = StackRunner.Run(stack, x);
+        int[] convs = Enumerable.Range(0, stack.Layers.Count).Where(i => stack.Layers[i] is ConvLayer).ToArray();
+        Assert.Equal(["batchnorm", "pad", "pad"], convs.Select(i => stack.Layers[stack.Layers[i].InputsOf(i)[0]].Type));
+
+        using GlContext context = Gl();
+        using var pipeline = new StackPipeline(context, model);
+        pipeline.Input.Upload(x);
+        pipeline.Run();
+        var probe = new Probe(context.Gl);
+        foreach (int layer in convs)
+        {
+            var conv = (ConvLayer)stack.Layers[layer];
+            Tensor map = cpu.Outputs[layer], input = cpu.Outputs[stack.Layers[layer].InputsOf(layer)[0]];
+            ConvGeometry g = ConvGeometry.Compute(input.H, input.W, conv.Weight.Shape[2], conv.Weight.Shape[3], conv.Options);
+            foreach ((int px, int py) in new[] { (0, 0), (map.W - 1, map.H - 1), (map.W / 2, 1) })
+                for (int c = 0; c < map.C; c++)
+                {
+                    probe.Take(pipeline, layer, c, px, py);
+                    Assert.True(probe.Valid, probe.Why);
+                    string where = $"layer {layer} channel {c} (x {px}, y {py})";
+                    double tolerance = 1e-4 * Math.Max(1, Math.Abs(map[c, py, px]));
+                    Assert.True(Math.Abs(probe.Sum - map[c, py, px]) <= tolerance, $"{where}: probe {probe.Sum}, CPU {map[c, py, px]}");
+                    Assert.True(Math.Abs(probe.Gpu - map[c, py, px]) <= tolerance, $"{where}: GPU {probe.Gpu}, CPU {map[c, py, px]}");
+                    int kh = probe.KernelHeight, kw = probe.KernelWidth;
+                    for (int ic = 0; ic < probe.InputChannels; ic++)
+                        for (int i = 0; i < kh; i++)
+                            for (int j = 0; j < kw; j++)
+                            {
+                                int k = (ic * kh + i) * kw + j;
+                                int iy = py * conv.Options.StrideY + i - g.Y.PadBefore, ix = px * conv.Options.StrideX + j - g.X.PadBefore;
+                                float want = (uint)iy < (uint)input.H && (uint)ix < (uint)input.W ? input[ic, iy, ix] : 0f;
+                                Assert.True(Math.Abs(want - probe.Window[k]) <= 1e-5 * Math.Max(1, Math.Abs(want)), $"{where} tap ({ic}, {i}, {j}): window {probe.Window[k]}, CPU input {want}");
+                            }
+                }
+        }
+    }
+
     /// <summary>ResNet18's first layer in the window (GPU path; the other 51 layers off, so only the preprocessing and
     /// conv1 run): the probe's window is the preprocessed input (224x224, BGR, 0..255 minus the mean image), read at
     /// (2 y + i - 3, 2 x + j - 3) with zeros in the pads (3 top/left, 2 bottom/right), not the source picture.</summary>
