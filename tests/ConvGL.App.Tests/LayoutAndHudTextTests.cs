@@ -116,6 +116,11 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal("conv1 0", l[0][0]);
         Assert.Equal("conv1 7", l[2][7]); // relu and max-pool keep their input's names
         Assert.Equal("conv2 15", l[3][15]);
+
+        // A concat's maps keep each input's names in turn: conv_a's four (through the prelu), then conv_b's two.
+        Stack branchy = Core.Onnx.OnnxStack.FromGraph(ConvGL.Core.Tests.Onnx.BranchyGraphs.MobileLike(), "branchy");
+        string[][] b = MapNames.For(branchy, branchy.Layers.Select(_ => true).ToArray(), branchy.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
+        Assert.Equal(["conv_a 0", "conv_a 1", "conv_a 2", "conv_a 3", "conv_b 0", "conv_b 1"], b[11]);
     }
 
     [Theory]

@@ -5,7 +5,7 @@ namespace ConvGL.App.Live;
 /// <summary>A name for every feature map of every layer, from the stack itself, so a grid shows "sobel-x" and
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
 /// when there are several), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
-/// map names the pair it combines, and a channelwise layer (activation, pooling) or a layer that is off keeps the
+/// map names the pair it combines, a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
 /// names of its input's maps.</summary>
 internal static class MapNames
 {
@@ -29,6 +29,8 @@ internal static class MapNames
                     MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => $"|{current[2 * o]}, {current[2 * o + 1]}|").ToArray(),
                     LinearLayer lin => Enumerable.Range(0, lin.Out).Select(o => $"{lin.Label ?? "linear"} {o}").ToArray(),
                     FlattenLayer => [],
+                    // A join's maps keep their names, each input's in turn.
+                    ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
                     _ => current,
                 };
             result[i] = current;
