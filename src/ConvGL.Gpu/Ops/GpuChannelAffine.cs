@@ -4,8 +4,11 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="BatchNorm.Apply"/> (shaders/channel_affine.comp): y = a[c] * x + b[c].
-/// The parameters are uploaded once per <see cref="SetParameters"/>.</summary>
+/// <summary>The GPU twin of <see cref="BatchNorm.Apply"/> (shaders/channel_affine.comp): y = a[c] * x + b[c]; with
+/// <see cref="PRelu"/>, PReLU with one slope per channel (a[c], <see cref="Elementwise.PRelu"/>). The parameters are
+/// uploaded once per <see cref="SetParameters"/>. shaders/channel_affine_fast.comp runs wherever the tensor fits a
+/// texel view and its planes fit a dispatch (every map a stack makes): the plane from the invocation id, texel-view
+/// loads, 4 elements per invocation (rgba32f ones when a plane holds a multiple of 4 values).</summary>
 public sealed class GpuChannelAffine : IDisposable
 {
     private readonly GlContext _context;
@@ -14,6 +17,19 @@ public sealed class GpuChannelAffine : IDisposable
     private ScratchTensors? _scratch;
 
     public int Channels { get; private set; }
+
+    /// <summary>PReLU instead of the affine map: x where x &gt;= 0, a[c] x where x &lt; 0 (the shift is unused).</summary>
+    public bool PRelu { get; init; }
+
+    /// <summary>For tests: force channel_affine.comp (<see cref="ConvPath.Direct"/>; affine only).</summary>
+    internal ConvPath Choice { get; set; }
+
+    /// <summary>The shader of the last <see cref="Run"/>, for tests and the HUD.</summary>
+    public string Variant { get; private set; } = "(not run yet)";
+
+    private const int PerInvocation = 4;
+    // [VEC 4, VEC 1] programs of channel_affine_fast.comp, made on first use.
+    private readonly GlProgram?[] _fast = new GlProgram?[2];
 
     public GpuChannelAffine(GlContext context, BatchNorm parameters)
     {
@@ -38,8 +54,17 @@ public sealed class GpuChannelAffine : IDisposable
         if (inner < 1 || input.Length % (inner * Channels) != 0)
             throw new ConvGLException($"batchnorm over {Channels} channels of {inner} values cannot take a tensor of {input.Length} values");
         if (!ReferenceEquals(input, output)) output.Resize(input.C, input.H, input.W);
-        _program ??= _context.Shaders.Compute("channel_affine.comp");
         GL gl = _context.Gl;
+        long planes = input.Length / inner;
+        if (input.Length > 0 && (Choice != ConvPath.Direct || PRelu) && planes <= 65535 && inner <= 65535L * 64 * PerInvocation
+            && input.Length <= ComputeOp.MaxTexelViewFloats(gl))
+        {
+            RunFast(input, output, inner, (int)planes);
+            return;
+        }
+        if (PRelu) throw new ConvGLException($"prelu on the GPU takes at most 65535 planes of at most {65535L * 64 * PerInvocation} values within a texel view; got {planes} planes of {inner} values");
+        Variant = "channel_affine: 1 value/invocation";
+        _program ??= _context.Shaders.Compute("channel_affine.comp");
         GlProgram p = _program;
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), input.Length);
@@ -49,6 +74,24 @@ public sealed class GpuChannelAffine : IDisposable
         _affine.Bind(1);
         output.Buffer.Bind(3);
         p.DispatchFlat(input.Length);
+        ComputeOp.Barrier(gl);
+    }
+
+    private void RunFast(GpuTensor input, GpuTensor output, int inner, int planes)
+    {
+        GL gl = _context.Gl;
+        bool vec4 = inner % 4 == 0;
+        int v = vec4 ? 0 : 1, plane = vec4 ? inner / 4 : inner;
+        GlProgram p = _fast[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", PRelu ? 1 : 0));
+        Variant = vec4 ? "channel_affine_fast: 16 values/invocation" : "channel_affine_fast: 4 values/invocation";
+        ComputeOp.BeforeTexelReads(gl);
+        p.Use();
+        gl.Uniform1(p.Uniform("u_plane"), plane);
+        gl.Uniform1(p.Uniform("u_channels"), Channels);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit, vec4);
+        _affine.BindTexelView(ComputeOp.ParamsUnit);
+        output.Buffer.Bind(3);
+        p.DispatchCovering((plane + PerInvocation - 1) / PerInvocation, planes, 1);
         ComputeOp.Barrier(gl);
     }
 

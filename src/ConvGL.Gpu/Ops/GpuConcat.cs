@@ -5,8 +5,8 @@ using Silk.NET.OpenGL;
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="Concat.Apply"/> (shaders/concat.comp): inputs joined along an axis of their
-/// logical shapes, one dispatch per input. Along the channels of (C, H, W) maps (a stack's concat layer) each input is
-/// one contiguous block of the output.</summary>
+/// logical shapes, one dispatch per input. Along the channels of (C, H, W) maps (a stack's concat layer, or any axis
+/// with nothing before it) each input is one contiguous block of the output: a buffer-to-buffer copy.</summary>
 public sealed class GpuConcat(GlContext context) : IDisposable
 {
     private GlProgram? _program;
@@ -32,6 +32,24 @@ public sealed class GpuConcat(GlContext context) : IDisposable
     private void Copy(IReadOnlyList<GpuTensor> inputs, int outer, int outSlab, GpuTensor output)
     {
         GL gl = context.Gl;
+        if (outer == 1)
+        {
+            // Each input is one block of the output (channels of a stack's maps): buffer-to-buffer copies.
+            gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
+            gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, output.Handle);
+            long offset = 0;
+            foreach (GpuTensor t in inputs)
+            {
+                gl.BindBuffer(BufferTargetARB.CopyReadBuffer, t.Handle);
+                if (t.Length > 0)
+                    gl.CopyBufferSubData(CopyBufferSubDataTarget.CopyReadBuffer, CopyBufferSubDataTarget.CopyWriteBuffer, 0, (nint)(offset * sizeof(float)), (nuint)t.Length * sizeof(float));
+                offset += t.Length;
+            }
+            gl.BindBuffer(BufferTargetARB.CopyReadBuffer, 0);
+            gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, 0);
+            ComputeOp.Barrier(gl);
+            return;
+        }
         GlProgram p = _program ??= context.Shaders.Compute("concat.comp");
         p.Use();
         output.Buffer.Bind(3);

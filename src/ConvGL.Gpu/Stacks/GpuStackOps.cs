@@ -58,14 +58,9 @@ public static class GpuStackOps
                     add.Run(a, b, o);
                 }, add);
             case PReluLayer pr:
-                var prelu = new GpuAdd(context, BinaryKind.PRelu);
-                var slope = GpuTensor.From(context, pr.SlopeTensor.Reshape(1, 1, pr.Slopes.Length), $"layer {index} prelu slopes");
-                int[] slopeShape = pr.Slopes.Length == 1 ? [1] : [pr.Slopes.Length, 1, 1];
-                return new Op((ins, o) =>
-                {
-                    GpuTensor x = ins[0];
-                    prelu.Run(x, [x.C, x.H, x.W], slope, slopeShape, o, (x.C, x.H, x.W));
-                }, prelu, slope);
+                // One slope per channel (or one for all: plane p uses slope p % 1): the channel-affine shader's PRELU mode.
+                var prelu = new GpuChannelAffine(context, BatchNorm.FromAffine(pr.Slopes, new float[pr.Slopes.Length])) { PRelu = true };
+                return new Op((ins, o) => prelu.Run(ins[0], o, ins[0].H * ins[0].W), prelu);
             case SoftmaxLayer sm:
                 var softmax = new GpuSoftmax(context, sm.Log);
                 return new Op((ins, o) => softmax.Run(ins[0], o), softmax);

@@ -154,18 +154,47 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         }
     }
 
-    [Fact]
-    public void ChannelAffine_MatchesBatchNormReference()
+    /// <summary>Both shaders (channel_affine.comp and the fast one: VEC 4 where a plane holds a multiple of 4 values, VEC 1
+    /// elsewhere, 4 elements per invocation), planes straddling 4 and 16 values, and a batch of two images of C planes.</summary>
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("fast")]
+    public void ChannelAffine_MatchesBatchNormReference(string shader)
     {
         var rng = new Random(8);
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (13, 9, 7), (64, 16, 16) })
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (13, 9, 7), (64, 16, 16), (2, 1, 17), (5, 3, 33) })
         {
             float[] R(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
             BatchNorm bn = BatchNorm.FromStatistics(R(c, -2, 2), R(c, -1, 1), R(c, -1, 1), R(c, 0.01f, 3), 1e-5f);
-            using var gpu = new GpuChannelAffine(fixture.Context, bn);
+            using var gpu = new GpuChannelAffine(fixture.Context, bn) { Choice = shader == "fast" ? ConvPath.Fast : ConvPath.Direct };
             Tensor input = Parity.Random(new Random(c), c, h, w);
             Parity.AssertGpuMatchesReference(bn.Apply(input), gpu.Apply(input), $"({c}, {h}, {w})");
+            Assert.StartsWith(shader == "fast" ? "channel_affine_fast" : "channel_affine:", gpu.Variant);
+            // (2, C, H, W) as (2C, H, W) storage: plane p is channel p % C.
+            Tensor batch = Parity.Random(new Random(c + 1), 2 * c, h, w);
+            using var gin = GpuTensor.From(fixture.Context, batch);
+            using var gout = new GpuTensor(fixture.Context);
+            gpu.Run(gin, gout, h * w);
+            Parity.AssertGpuMatchesReference(bn.Apply(batch.Reshape(2, c, h, w), 1).Reshape(2 * c, h, w), gout.Download(), $"batch of 2 ({c}, {h}, {w})");
         }
+    }
+
+    [Fact]
+    public void ChannelAffine_PReluMode_MatchesPReluReference_WithSpecialValues()
+    {
+        var rng = new Random(12);
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (4, 9, 7), (1, 2, 33) })
+            foreach (bool shared in new[] { false, true })
+            {
+                float[] slopes = Enumerable.Range(0, shared ? 1 : c).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray();
+                using var gpu = new GpuChannelAffine(fixture.Context, BatchNorm.FromAffine(slopes, new float[slopes.Length])) { PRelu = true };
+                Tensor input = Parity.Random(new Random(c * w), c, h, w);
+                input.Data[0] = float.NaN;
+                if (input.Length > 2) (input.Data[1], input.Data[2]) = (float.NegativeInfinity, float.PositiveInfinity);
+                Tensor slope = shared ? new Tensor([1], slopes) : Tensor.Chw(c, 1, 1, slopes);
+                Tensor want = Elementwise.PRelu(input, slope), got = gpu.Apply(input);
+                Assert.Equal(want.Data, got.Data);
+            }
     }
 
     [Fact]

@@ -1,0 +1,51 @@
+#version 430
+// The fast variant of channel_affine.comp (same values; the reference is BatchNorm.Apply in src/ConvGL.Core/Ops/BatchNorm.cs):
+// y = a[p % C] * x + b[p % C] on plane p of (P, H, W) planes; PRELU 1: y = x where x >= 0 (and NaN), a[c] * x where x < 0
+// (Elementwise.PRelu with one slope per channel). The plane comes from the invocation id (y), so no integer division
+// per element (llvmpipe has no vector divide); the input is read through a texel view (VEC 4: rgba32f, the plane a
+// multiple of 4 values; VEC 1: r32f), NV elements per invocation, the parameters through an r32f view of their buffer
+// (a vector gather; a storage load with a per-lane address is a scalar loop on llvmpipe), no early return before the
+// loads (the store is predicated). Defines: VEC (4 or 1), NV, PRELU (0 or 1).
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+#if VEC == 4
+#define T vec4
+#define FETCH(i) texelFetch(u_input, i)
+#define NEGATIVE(x) lessThan(x, vec4(0.0))
+#elif VEC == 1
+#define T float
+#define FETCH(i) texelFetch(u_input, i).r
+#define NEGATIVE(x) (x < 0.0)
+#else
+#error VEC must be 4 or 1
+#endif
+
+layout(binding = 0) uniform samplerBuffer u_input;  // the planes, as VEC-wide texels
+layout(binding = 2) uniform samplerBuffer u_params; // a[0..C) then b[0..C), r32f
+layout(std430, binding = 3) writeonly buffer Output { T out_data[]; };
+
+uniform int u_plane;    // VEC-wide elements per plane
+uniform int u_channels; // C (the parameters' count; plane p is channel p % C)
+
+void main()
+{
+    int plane = int(gl_GlobalInvocationID.y);
+    int c = plane % u_channels;
+    float a = texelFetch(u_params, c).r;
+    float b = texelFetch(u_params, u_channels + c).r;
+    int first = int(gl_GlobalInvocationID.x) * NV;
+    int base = plane * u_plane;
+    T v[NV];
+    for (int k = 0; k < NV; k++)
+    {
+        T x = FETCH(base + min(first + k, u_plane - 1));
+#if PRELU
+        v[k] = mix(x, a * x, NEGATIVE(x));
+#else
+        v[k] = a * x + b;
+#endif
+    }
+    for (int k = 0; k < NV; k++)
+        if (first + k < u_plane) out_data[base + first + k] = v[k];
+}
