@@ -1,6 +1,7 @@
 #version 430
 // Element-wise activations, the reference is Activation.Apply in src/ConvGL.Core/Ops/Activation.cs.
-// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip), the ActivationKind order.
+// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
+// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign), the ActivationKind order.
 // Input and output may be the same buffer: each invocation reads and writes only its own element.
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
@@ -14,6 +15,7 @@ uniform int u_row;     // invocations per dispatch row: index = y * u_row + x (n
 uniform float u_slope; // leaky relu's negative slope
 uniform float u_min;   // clip's bounds (+-inf: none)
 uniform float u_max;
+uniform float u_beta;  // selu's gamma, hard sigmoid's beta (u_slope is their alpha)
 
 void main()
 {
@@ -35,6 +37,19 @@ void main()
 #elif ACTIVATION == 5
     // min(max(x, lo), hi) as the reference; a NaN stays NaN (GLSL's min / max need not propagate it).
     float y = isnan(x) ? x : min(max(x, u_min), u_max);
+#elif ACTIVATION == 6
+    float y = x >= 0.0 ? x : u_slope * (exp(x) - 1.0);
+#elif ACTIVATION == 7
+    float y = x > 0.0 ? u_beta * x : u_beta * (u_slope * exp(x) - u_slope);
+#elif ACTIVATION == 8
+    float h = u_slope * x + u_beta;
+    float y = isnan(h) ? h : clamp(h, 0.0, 1.0);
+#elif ACTIVATION == 9
+    float y = x * clamp(x * (1.0 / 6.0) + 0.5, 0.0, 1.0);
+#elif ACTIVATION == 10
+    float y = max(x, 0.0) + log(1.0 + exp(-abs(x)));
+#elif ACTIVATION == 11
+    float y = x / (1.0 + abs(x));
 #else
 #error unknown ACTIVATION value
 #endif

@@ -5,7 +5,8 @@
 // So the input is read through an rgba32f view, four values per texel, NV texels per invocation, with no early return
 // (the index is clamped for the load and the store is predicated). The tail past the last whole texel (n % 4 values)
 // is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).
-// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip: the ActivationKind order), VEC (4 or 1),
+// Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
+// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign: the ActivationKind order), VEC (4 or 1),
 // NV (elements of VEC values per invocation).
 // Input and output may be the same buffer: each invocation reads and writes only its own elements.
 
@@ -15,10 +16,12 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #define T vec4
 #define FETCH(i) texelFetch(u_input, i)
 #define POSITIVE(x) greaterThan(x, vec4(0.0))
+#define NONNEGATIVE(x) greaterThanEqual(x, vec4(0.0))
 #elif VEC == 1
 #define T float
 #define FETCH(i) texelFetch(u_input, i).r
 #define POSITIVE(x) (x > 0.0)
+#define NONNEGATIVE(x) (x >= 0.0)
 #else
 #error VEC must be 4 or 1
 #endif
@@ -34,6 +37,7 @@ uniform int u_row;   // invocations per dispatch row: invocation = y * u_row + x
 uniform float u_slope;
 uniform float u_min; // clip's bounds (+-inf: none)
 uniform float u_max;
+uniform float u_beta; // selu's gamma, hard sigmoid's beta (u_slope is their alpha)
 
 T activate(T x)
 {
@@ -53,6 +57,20 @@ T activate(T x)
 #elif ACTIVATION == 5
     // min(max(x, lo), hi) as the reference (a NaN stays NaN: GLSL's min / max need not propagate it, so it is selected back).
     return mix(min(max(x, T(u_min)), T(u_max)), x, isnan(x));
+#elif ACTIVATION == 6
+    return mix(u_slope * (exp(x) - 1.0), x, NONNEGATIVE(x));
+#elif ACTIVATION == 7
+    return mix(u_beta * (u_slope * exp(x) - u_slope), u_beta * x, POSITIVE(x));
+#elif ACTIVATION == 8
+    T y = u_slope * x + u_beta;
+    return mix(clamp(y, 0.0, 1.0), y, isnan(y));
+#elif ACTIVATION == 9
+    return x * clamp(x * (1.0 / 6.0) + 0.5, 0.0, 1.0);
+#elif ACTIVATION == 10
+    // max(x, 0) + ln(1 + e^-|x|): no overflow for large x; a NaN stays NaN through the log.
+    return max(x, T(0.0)) + log(1.0 + exp(-abs(x)));
+#elif ACTIVATION == 11
+    return x / (1.0 + abs(x));
 #else
 #error unknown ACTIVATION value
 #endif

@@ -180,10 +180,11 @@ public sealed class PoolActivationTests(GlFixture fixture)
             // Beyond [-1.2, 1.2] as well: the saturating ends of tanh and sigmoid, where naive formulas give NaN.
             float[] extremes = [-100f, -30f, -10f, -1e-7f, 0f, 1e-7f, 10f, 30f, 100f];
             for (int i = 0; i < Math.Min(extremes.Length, input.Length); i++) input.Data[i] = extremes[i];
-            foreach (float slope in new[] { 0.01f, 0.2f })
+            float beta = Activation.Defaults(kind).Beta; // selu's gamma, hard_sigmoid's beta
+            foreach (float slope in new[] { 0.01f, 0.2f, Activation.Defaults(kind).Alpha })
             {
-                using var act = new GpuActivation(fixture.Context, kind, slope);
-                Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, slope), act.Apply(input), $"{kind.Name()} slope={slope} in=({c},{h},{w})");
+                using var act = new GpuActivation(fixture.Context, kind, slope) { Beta = beta, Min = -0.5f, Max = 0.75f };
+                Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, slope, -0.5f, 0.75f, beta), act.Apply(input), $"{kind.Name()} slope={slope} in=({c},{h},{w})");
             }
         }
     }
@@ -196,7 +197,8 @@ public sealed class PoolActivationTests(GlFixture fixture)
     {
         // activation_fast.comp: 4 values per texel, 4 texels per invocation, the n % 4 tail as its own dispatch. Every
         // width x height x channels (1..17) of the blocking sweep gives every tail length and invocation remainder.
-        using var act = new GpuActivation(fixture.Context, kind, 0.15f);
+        float beta = Activation.Defaults(kind).Beta;
+        using var act = new GpuActivation(fixture.Context, kind, 0.15f) { Beta = beta, Min = -1f, Max = 2f };
         int cases = 0;
         foreach (int w in s_widths)
             foreach (int h in s_heights)
@@ -205,7 +207,7 @@ public sealed class PoolActivationTests(GlFixture fixture)
                     Tensor input = Parity.Random(new Random(w * 1000 + h * 20 + c), 3f, c, h, w);
                     Tensor actual = act.Apply(input);
                     Assert.StartsWith("activation_fast", act.Variant, StringComparison.Ordinal);
-                    Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, 0.15f), actual, $"{kind.Name()} in=({c},{h},{w})");
+                    Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, 0.15f, -1f, 2f, beta), actual, $"{kind.Name()} in=({c},{h},{w})");
                     cases++;
                 }
         Assert.Equal(7 * 3 * 17, cases);

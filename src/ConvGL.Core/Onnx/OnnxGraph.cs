@@ -12,7 +12,7 @@ public sealed class OnnxGraph
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
-         "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -64,6 +64,12 @@ public sealed class OnnxGraph
                 "Sigmoid" => ActivationOp.Read(node, a, ActivationKind.Sigmoid),
                 "Tanh" => ActivationOp.Read(node, a, ActivationKind.Tanh),
                 "Abs" => ActivationOp.Read(node, a, ActivationKind.Abs),
+                "Elu" => ActivationOp.Read(node, a, ActivationKind.Elu),
+                "Selu" => ActivationOp.Read(node, a, ActivationKind.Selu),
+                "HardSigmoid" => ActivationOp.Read(node, a, ActivationKind.HardSigmoid),
+                "HardSwish" => ActivationOp.Read(node, a, ActivationKind.HardSwish),
+                "Softplus" => ActivationOp.Read(node, a, ActivationKind.Softplus),
+                "Softsign" => ActivationOp.Read(node, a, ActivationKind.Softsign),
                 "Clip" => ClipOp.Read(node, a),
                 "PRelu" => BinaryOp.Read(node, a, BinaryKind.PRelu, model.Opset),
                 "Add" => BinaryOp.Read(node, a, BinaryKind.Add, model.Opset),

@@ -295,27 +295,37 @@ public sealed class GlobalAveragePoolOp : OnnxOp
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => PerImage(inputs[0]!, GlobalAveragePool.Apply);
 }
 
-/// <summary>ONNX Relu, LeakyRelu (alpha, default 0.01), Sigmoid, Tanh, Abs: element-wise on any shape.</summary>
+/// <summary>ONNX Relu, LeakyRelu (alpha, default 0.01), Sigmoid, Tanh, Abs, Elu, Selu, HardSigmoid, HardSwish, Softplus,
+/// Softsign: element-wise on any shape, with ONNX's default parameters.</summary>
 public sealed class ActivationOp : OnnxOp
 {
     public ActivationKind Kind { get; }
+    /// <summary>alpha: LeakyRelu's slope, Elu's, Selu's and HardSigmoid's alpha.</summary>
     public float Slope { get; }
+    /// <summary>Selu's gamma, HardSigmoid's beta.</summary>
+    public float Beta { get; }
 
-    private ActivationOp(OnnxNode node, string where, ActivationKind kind, float slope) : base(node, where, node.Inputs, node.Outputs[0])
+    private ActivationOp(OnnxNode node, string where, ActivationKind kind, float slope, float beta) : base(node, where, node.Inputs, node.Outputs[0])
     {
         Kind = kind;
         Slope = slope;
+        Beta = beta;
     }
 
     internal static ActivationOp Read(OnnxNode node, NodeAttributes a, ActivationKind kind)
     {
         a.CheckArity(1, 1);
-        float slope = kind == ActivationKind.LeakyRelu ? a.Float("alpha", 0.01f) : Activation.DefaultLeakySlope;
+        (float alpha, float beta) = Activation.Defaults(kind);
+        if (kind is ActivationKind.LeakyRelu or ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid) alpha = a.Float("alpha", alpha);
+        if (kind == ActivationKind.Selu) beta = a.Float("gamma", beta);
+        if (kind == ActivationKind.HardSigmoid) beta = a.Float("beta", beta);
+        // Opset 1-5's bookkeeping attribute.
+        a.Ignore("consumed_inputs");
         a.Finish();
-        return new ActivationOp(node, a.Where, kind, slope);
+        return new ActivationOp(node, a.Where, kind, alpha, beta);
     }
 
-    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Activation.Apply(inputs[0]!, Kind, Slope);
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Activation.Apply(inputs[0]!, Kind, Slope, beta: Beta);
 }
 
 /// <summary>ONNX Add, Sub, Mul, Div (multidirectional, NumPy broadcasting) and PRelu (the slope broadcast to the input),

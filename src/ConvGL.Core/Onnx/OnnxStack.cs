@@ -57,7 +57,7 @@ public static class OnnxStack
                 BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(graph, op, v))])),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
-                ActivationOp a => new ActivationLayer(a.Kind, a.Slope),
+                ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
                 ClipOp clip => Clip(graph, clip),
                 BinaryOp b => Binary(graph, b, reads.Length, ChannelsOf(reads[0])),
                 ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)

@@ -1,10 +1,13 @@
 namespace ConvGL.Core.Ops;
 
-public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip }
+public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign }
 
 /// <summary>Element-wise activations. Leaky ReLU's slope defaults to PyTorch's 0.01. Clip is min(max(x, lo), hi)
 /// (ONNX Clip, PyTorch clamp and ReLU6 = clip to [0, 6]): a NaN stays NaN, and lo &gt; hi gives hi everywhere, as
-/// NumPy's clip.</summary>
+/// NumPy's clip. The ONNX activations with parameters take them as <c>slope</c> (alpha) and <c>beta</c>: Elu
+/// x &gt;= 0 ? x : alpha (e^x - 1); Selu x &gt; 0 ? gamma x : gamma (alpha e^x - alpha) (gamma is <c>beta</c>);
+/// HardSigmoid max(0, min(1, alpha x + beta)); HardSwish x max(0, min(1, x / 6 + 1/2)); Softplus ln(1 + e^x)
+/// (computed as max(x, 0) + ln(1 + e^-|x|), which does not overflow); Softsign x / (1 + |x|).</summary>
 public static class Activation
 {
     public const float DefaultLeakySlope = 0.01f;
@@ -17,6 +20,12 @@ public static class Activation
         ActivationKind.Sigmoid => "sigmoid",
         ActivationKind.Abs => "abs",
         ActivationKind.Clip => "clip",
+        ActivationKind.Elu => "elu",
+        ActivationKind.Selu => "selu",
+        ActivationKind.HardSigmoid => "hard_sigmoid",
+        ActivationKind.HardSwish => "hard_swish",
+        ActivationKind.Softplus => "softplus",
+        ActivationKind.Softsign => "softsign",
         _ => throw new ArgumentOutOfRangeException(nameof(k)),
     };
 
@@ -34,8 +43,18 @@ public static class Activation
         return false;
     }
 
+    /// <summary>The ONNX defaults of the parameterised kinds: (alpha, beta).</summary>
+    public static (float Alpha, float Beta) Defaults(ActivationKind kind) => kind switch
+    {
+        ActivationKind.LeakyRelu => (DefaultLeakySlope, 0f),
+        ActivationKind.Elu => (1f, 0f),
+        ActivationKind.Selu => (1.67326319217681884765625f, 1.05070102214813232421875f),
+        ActivationKind.HardSigmoid => (0.2f, 0.5f),
+        _ => (DefaultLeakySlope, 0f),
+    };
+
     public static float Apply(ActivationKind kind, float x, float slope = DefaultLeakySlope,
-        float min = float.NegativeInfinity, float max = float.PositiveInfinity) => kind switch
+        float min = float.NegativeInfinity, float max = float.PositiveInfinity, float beta = 0f) => kind switch
     {
         ActivationKind.Relu => x > 0f ? x : 0f,
         ActivationKind.LeakyRelu => x > 0f ? x : slope * x,
@@ -44,14 +63,20 @@ public static class Activation
         ActivationKind.Abs => MathF.Abs(x),
         // MathF.Max / Min propagate NaN (IEEE 754-2019 maximum / minimum).
         ActivationKind.Clip => MathF.Min(MathF.Max(x, min), max),
+        ActivationKind.Elu => x >= 0f ? x : (float)(slope * (Math.Exp(x) - 1.0)),
+        ActivationKind.Selu => x > 0f ? beta * x : (float)(beta * (slope * Math.Exp(x) - slope)),
+        ActivationKind.HardSigmoid => MathF.Max(0f, MathF.Min(1f, slope * x + beta)),
+        ActivationKind.HardSwish => x * MathF.Max(0f, MathF.Min(1f, x * (1f / 6f) + 0.5f)),
+        ActivationKind.Softplus => (float)(Math.Max((double)x, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs((double)x)))),
+        ActivationKind.Softsign => x / (1f + MathF.Abs(x)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
     public static Tensor Apply(Tensor input, ActivationKind kind, float slope = DefaultLeakySlope,
-        float min = float.NegativeInfinity, float max = float.PositiveInfinity)
+        float min = float.NegativeInfinity, float max = float.PositiveInfinity, float beta = 0f)
     {
         var output = new Tensor(input.Shape);
-        for (int i = 0; i < input.Length; i++) output.Data[i] = Apply(kind, input.Data[i], slope, min, max);
+        for (int i = 0; i < input.Length; i++) output.Data[i] = Apply(kind, input.Data[i], slope, min, max, beta);
         return output;
     }
 }

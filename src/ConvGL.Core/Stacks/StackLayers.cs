@@ -239,6 +239,8 @@ public sealed class ActivationLayer(ActivationKind kind, float slope = Activatio
     /// <summary>Clip's bounds (ReLU6: 0 and 6); infinite means unbounded on that side. Unused by the others.</summary>
     public float Min { get; init; } = float.NegativeInfinity;
     public float Max { get; init; } = float.PositiveInfinity;
+    /// <summary>Selu's gamma, hard_sigmoid's beta (<see cref="Slope"/> is their alpha, and elu's).</summary>
+    public float Beta { get; init; }
 
     public override string Type => Kind.Name();
 
@@ -250,7 +252,7 @@ public sealed class ActivationLayer(ActivationKind kind, float slope = Activatio
 
     public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
-    public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope, Min, Max);
+    public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope, Min, Max, Beta);
 
     internal override string SizeField => "type";
 }

@@ -197,6 +197,11 @@ public static class StackWriter
             case ActivationLayer { Kind: ActivationKind.LeakyRelu } act:
                 w.WriteNumber("slope", act.Slope);
                 break;
+            case ActivationLayer { Kind: ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid } act:
+                w.WriteNumber("alpha", act.Slope);
+                if (act.Kind == ActivationKind.Selu) w.WriteNumber("gamma", act.Beta);
+                if (act.Kind == ActivationKind.HardSigmoid) w.WriteNumber("beta", act.Beta);
+                break;
             case ActivationLayer { Kind: ActivationKind.Clip } clip:
                 if (float.IsFinite(clip.Min)) w.WriteNumber("min", clip.Min);
                 if (float.IsFinite(clip.Max)) w.WriteNumber("max", clip.Max);

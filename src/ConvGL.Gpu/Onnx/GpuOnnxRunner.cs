@@ -177,7 +177,7 @@ public sealed class GpuOnnxRunner : IDisposable
                     return [shape[0], shape[1], 1, 1];
                 }, global);
             case ActivationOp a:
-                var activation = new GpuActivation(_context, a.Kind, a.Slope);
+                var activation = new GpuActivation(_context, a.Kind, a.Slope) { Beta = a.Beta };
                 return new GpuOp((input, shape, output, _) =>
                 {
                     activation.Run(input, output);

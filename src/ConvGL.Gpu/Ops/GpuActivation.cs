@@ -4,7 +4,7 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="Activation.Apply(Tensor, ActivationKind, float, float, float)"/>. Input and output may be the
+/// <summary>The GPU twin of <see cref="Activation.Apply(Tensor, ActivationKind, float, float, float, float)"/>. Input and output may be the
 /// same tensor (in place). shaders/activation_fast.comp runs wherever the input fits a texel view (every tensor a
 /// window or stack makes): its body reads four values per rgba32f texel, <see cref="TexelsPerInvocation"/> texels per
 /// invocation, and a second small dispatch covers the last n % 4 values. activation.comp (one value per invocation,
@@ -27,6 +27,8 @@ public sealed class GpuActivation : IDisposable
     /// <summary>Clip's bounds (infinite: none); unused by the other kinds.</summary>
     public float Min { get; set; } = float.NegativeInfinity;
     public float Max { get; set; } = float.PositiveInfinity;
+    /// <summary>Selu's gamma, HardSigmoid's beta (<see cref="Slope"/> is their alpha).</summary>
+    public float Beta { get; set; }
 
     public GpuActivation(GlContext context, ActivationKind kind, float slope = Activation.DefaultLeakySlope)
     {
@@ -68,6 +70,7 @@ public sealed class GpuActivation : IDisposable
             gl.Uniform1(p.Uniform("u_slope"), Slope);
             gl.Uniform1(p.Uniform("u_min"), Min);
             gl.Uniform1(p.Uniform("u_max"), Max);
+            gl.Uniform1(p.Uniform("u_beta"), Beta);
             input.Buffer.Bind(0);
             output.Buffer.Bind(3);
             p.DispatchFlat(n);
@@ -102,6 +105,7 @@ public sealed class GpuActivation : IDisposable
         gl.Uniform1(p.Uniform("u_slope"), Slope);
         gl.Uniform1(p.Uniform("u_min"), Min);
         gl.Uniform1(p.Uniform("u_max"), Max);
+        gl.Uniform1(p.Uniform("u_beta"), Beta);
         p.DispatchFlat((end - first + perInvocation - 1) / perInvocation);
     }
 

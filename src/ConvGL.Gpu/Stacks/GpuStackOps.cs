@@ -40,7 +40,7 @@ public static class GpuStackOps
                 var padded = new GpuPaddedPool2D(context, p.Options);
                 return new Op((ins, o) => padded.Run(ins[0], o), padded);
             case ActivationLayer a:
-                var act = new GpuActivation(context, a.Kind, a.Slope) { Min = a.Min, Max = a.Max };
+                var act = new GpuActivation(context, a.Kind, a.Slope) { Min = a.Min, Max = a.Max, Beta = a.Beta };
                 return new Op((ins, o) => act.Run(ins[0], o), act);
             case MagnitudeLayer:
                 var mag = new GpuMagnitude(context);

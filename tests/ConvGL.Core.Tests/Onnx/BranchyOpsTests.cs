@@ -85,6 +85,25 @@ public class BranchyOpsTests
         Assert.Throws<ConvGLException>(() => Elementwise.PRelu(new Tensor([3], [1, 2, 3]), new Tensor([2, 3])));
     }
 
+    /// <summary>Hand-checked values of the ONNX activations with their default parameters.</summary>
+    [Theory]
+    [InlineData(ActivationKind.Elu, -1f, -0.63212056)]        // e^-1 - 1
+    [InlineData(ActivationKind.Elu, 2f, 2.0)]
+    [InlineData(ActivationKind.Selu, 1f, 1.05070102)]         // gamma
+    [InlineData(ActivationKind.Selu, -1f, -1.11133074)]       // gamma alpha (e^-1 - 1)
+    [InlineData(ActivationKind.HardSigmoid, 1f, 0.7)]         // 0.2 + 0.5
+    [InlineData(ActivationKind.HardSigmoid, -5f, 0.0)]
+    [InlineData(ActivationKind.HardSwish, 3f, 3.0)]
+    [InlineData(ActivationKind.HardSwish, -1f, -0.33333333)]  // -1 (-1/6 + 1/2)
+    [InlineData(ActivationKind.Softplus, 0f, 0.69314718)]     // ln 2
+    [InlineData(ActivationKind.Softplus, 100f, 100.0)]        // no overflow
+    [InlineData(ActivationKind.Softsign, 3f, 0.75)]
+    public void OnnxActivations_WorkedExamples(ActivationKind kind, float x, double expected)
+    {
+        (float alpha, float beta) = Activation.Defaults(kind);
+        Assert.Equal(expected, Activation.Apply(kind, x, alpha, beta: beta), 6);
+    }
+
     // ---- the branchy model ----
 
     private static Dictionary<string, float[]> RunOnnxRuntime(byte[] modelBytes, Tensor x, IReadOnlyCollection<string> names)
@@ -231,12 +250,22 @@ public class BranchyOpsTests
             { "type": "pad", "name": "p", "padding": [1, 2, 0, -1], "border": "reflect" },
             { "type": "clip", "name": "c", "min": 0, "max": 6 },
             { "type": "prelu", "slope": [0.1, 0.2, 0.3] },
-            { "type": "concat", "inputs": ["p", "c", 2] }
+            { "type": "concat", "inputs": ["p", "c", 2] },
+            { "type": "selu" },
+            { "type": "hard_sigmoid", "alpha": 0.25 },
+            { "type": "elu", "alpha": 0.5 },
+            { "type": "hard_swish" },
+            { "type": "softplus" }
             """));
-        Assert.Equal(["pad", "clip", "prelu", "concat"], s.Layers.Select(l => l.Type));
+        Assert.Equal(["pad", "clip", "prelu", "concat", "selu", "hard_sigmoid", "elu", "hard_swish", "softplus"], s.Layers.Select(l => l.Type));
+        Assert.Equal((1.67326319217681884765625f, 1.05070102214813232421875f), (((ActivationLayer)s.Layers[4]).Slope, ((ActivationLayer)s.Layers[4]).Beta));
+        Assert.Equal((0.25f, 0.5f), (((ActivationLayer)s.Layers[5]).Slope, ((ActivationLayer)s.Layers[5]).Beta));
+        Stack again = StackFile.Parse(StackWriter.ToJson(s), dir.File("again.json"));
+        Assert.Equal(s.Layers.OfType<ActivationLayer>().Select(l => (l.Kind, l.Slope, l.Beta, l.Min, l.Max)), again.Layers.OfType<ActivationLayer>().Select(l => (l.Kind, l.Slope, l.Beta, l.Min, l.Max)));
         Assert.Equal(new PadOptions(1, 2, 0, -1, Border.Reflect), ((PadLayer)s.Layers[0]).Options);
         StackResult r = StackRunner.Run(s, Random(3, 4, 5, 3));
         Assert.Equal([9, 5, 6], r.Outputs[3].Shape);
+        Assert.Equal([9, 5, 6], r.Outputs[^1].Shape);
 
         (string layers, string message)[] bad =
         [
@@ -245,6 +274,7 @@ public class BranchyOpsTests
             ("""{ "type": "clip", "min": "zero" }""", "layer 0 (clip) field 'min': must be a finite number, found \"zero\""),
             ("""{ "type": "prelu", "slope": [1, 2] }""", "layer 0 (prelu) field 'type': prelu has 2 slopes; its input has 3 channels"),
             ("""{ "type": "relu" }, { "type": "concat" }""", "layer 1 (concat) field 'inputs': concat joins two or more maps"),
+            ("""{ "type": "selu", "slope": 1 }""", "layer 0 (selu) field 'slope': unknown field; allowed here: type, name, inputs, alpha, gamma"),
         ];
         foreach ((string layers, string message) in bad)
         {

@@ -47,6 +47,9 @@ internal static class OnnxCases
         "test_reshape_extended_dims", "test_reshape_negative_dim", "test_reshape_negative_extended_dims", "test_reshape_one_dim",
         "test_reshape_reduced_dims", "test_reshape_reordered_all_dims", "test_reshape_reordered_last_dims",
         "test_reshape_zero_and_negative_dim", "test_reshape_zero_dim",
+        "test_elu", "test_elu_default", "test_elu_example", "test_selu", "test_selu_default", "test_selu_example",
+        "test_hardsigmoid", "test_hardsigmoid_default", "test_hardsigmoid_example", "test_hardswish", "test_softplus",
+        "test_softplus_example", "test_softsign", "test_softsign_example",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>
@@ -66,6 +69,7 @@ internal static class OnnxCases
         "test_PReLU_2d", "test_PReLU_2d_multiparam", "test_PReLU_3d", "test_PReLU_3d_multiparam", "test_ReLU", "test_ReflectionPad2d",
         "test_ReplicationPad2d", "test_Sigmoid", "test_Tanh", "test_ZeroPad2d", "test_Softmax", "test_softmax_lastdim",
         "test_softmax_functional_dim3", "test_LogSoftmax", "test_log_softmax_dim3", "test_log_softmax_lastdim",
+        "test_ELU", "test_SELU", "test_Softplus", "test_Softsign",
     ];
 
     /// <summary>A pytorch-converted case's directory (skips only when the Debian test data is absent).</summary>
