@@ -126,8 +126,12 @@ public static class OnnxStack
     private static StackLayer Binary(OnnxGraph graph, BinaryOp b, int maps, int channels)
     {
         if (maps == 2)
-            return b.Kind == BinaryKind.Add ? new AddLayer()
-                : throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add of two maps is; {b.Node.OpType} with a stored per-channel constant is)");
+            return b.Kind switch
+            {
+                BinaryKind.Add => new AddLayer(),
+                BinaryKind.Mul => new MulLayer(),
+                _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add and Mul of two maps are; {b.Node.OpType} with a stored per-channel constant is)"),
+            };
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
         bool constantFirst = graph.Initializers.ContainsKey(b.Inputs[0]);
         if (b.Kind == BinaryKind.PRelu && constantFirst) throw new ConvGLException($"{b.Where}: in a stack PRelu's input must be a map");

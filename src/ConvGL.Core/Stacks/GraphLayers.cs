@@ -305,3 +305,44 @@ public sealed class SoftmaxLayer(bool log) : StackLayer
 
     internal override string SizeField => "type";
 }
+
+/// <summary>Element-wise product of two maps (<c>"type": "mul"</c> with <c>"inputs": [a, b]</c>): of one shape (SiLU as
+/// x * sigmoid(x)), or one of them (C, 1, 1), which scales each channel of the other (a squeeze-and-excitation gate).</summary>
+public sealed class MulLayer : StackLayer
+{
+    public override string Type => "mul";
+    public override int InputCount => 2;
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
+            : $"mul needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
+        return inputChannels[0];
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
+    {
+        if (inputSizes.Count == 2 && (inputSizes[0] == inputSizes[1] || inputSizes[1] == (1, 1))) return inputSizes[0];
+        if (inputSizes.Count == 2 && inputSizes[0] == (1, 1)) return inputSizes[1];
+        throw new ConvGLException($"mul needs two inputs of one size, or one of them 1x1 (a per-channel gate), got {string.Join(" and ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
+    }
+
+    public override Tensor Forward(Tensor input) => throw new InvalidOperationException("mul takes two inputs");
+
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != 2) throw new ConvGLException($"mul takes two inputs, got {inputs.Count}");
+        OutputSize([(inputs[0].H, inputs[0].W), (inputs[1].H, inputs[1].W)]);
+        return Elementwise.Mul(inputs[0], inputs[1]);
+    }
+
+    internal override string SizeField => "inputs";
+}

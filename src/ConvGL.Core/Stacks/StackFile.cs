@@ -29,7 +29,7 @@ namespace ConvGL.Core.Stacks;
 ///   <c>padding</c> (N or [y, x], at most half the size; default 0).
 /// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
 /// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6); <c>prelu</c> with <c>slope</c> (a number or one per channel).
-/// - <c>add</c> (two inputs of one shape), <c>concat</c> (two or more inputs of one size, channels joined in order),
+/// - <c>add</c> (two inputs of one shape), <c>mul</c> (two of one shape, or one (C, 1, 1) gate), <c>concat</c> (two or more inputs of one size, channels joined in order),
 ///   <c>pad</c> (<c>padding</c> N, [y, x] or [top, left, bottom, right], negative crops; <c>border</c>; <c>value</c>),
 ///   <c>globalavgpool</c> ((C, H, W) -> (C, 1, 1)), <c>flatten</c> (-> (C*H*W, 1, 1)), <c>softmax</c> and
 ///   <c>log_softmax</c> (over the channels at each pixel).
@@ -256,10 +256,10 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new SoftmaxLayer(type == "log_softmax");
             }
-            else if (type is "add" or "globalavgpool" or "flatten")
+            else if (type is "add" or "mul" or "globalavgpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
-                layer = type switch { "add" => new AddLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), _ => new FlattenLayer() };
+                layer = type switch { "add" => new AddLayer(), "mul" => new MulLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), _ => new FlattenLayer() };
             }
             else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name() && kind != ActivationKind.Clip)
             {
@@ -286,7 +286,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, concat, pad, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
+        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -70,6 +70,23 @@ public static class GpuStackOps
             case PadLayer p:
                 var pad = new GpuPad(context, p.Options);
                 return new Op((ins, o) => pad.Run(ins[0], o), pad);
+            case MulLayer:
+                var mul = new GpuAdd(context, BinaryKind.Mul);
+                // Shapes for the broadcast path, made once (a per-frame run allocates nothing).
+                int[] aShape = new int[3], bShape = new int[3];
+                return new Op((ins, o) =>
+                {
+                    GpuTensor a = ins[0], b = ins[1];
+                    if ((a.C, a.H, a.W) == (b.C, b.H, b.W))
+                    {
+                        mul.Run(a, b, o);
+                        return;
+                    }
+                    (aShape[0], aShape[1], aShape[2]) = (a.C, a.H, a.W);
+                    (bShape[0], bShape[1], bShape[2]) = (b.C, b.H, b.W);
+                    GpuTensor big = a.Length >= b.Length ? a : b;
+                    mul.Run(a, aShape, b, bShape, o, (big.C, big.H, big.W));
+                }, mul);
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);
                 return new Op((ins, o) => global.Run(ins[0], o), global);

@@ -162,6 +162,29 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void SqueezeExciteModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.SqueezeExciteBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "se.onnx"));
+        Tensor x = Random(3, 9, 8, 5);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 9, 8) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 9, 8), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+
+        Stack stack = OnnxStack.FromGraph(graph, "se");
+        Assert.Equal(["conv", "sigmoid", "mul", "globalavgpool", "conv", "relu", "conv", "hard_sigmoid", "mul", "hard_swish", "elu"], stack.Layers.Select(l => l.Type));
+        Assert.Equal([0, 1], stack.Layers[2].Inputs!); // SiLU: the conv times its sigmoid
+        Assert.Equal([2, 7], stack.Layers[8].Inputs!); // the gate (4, 1, 1) over the SiLU's (4, 9, 8)
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("se.json"), stack);
+        StackResult again = StackRunner.Run(StackFile.Load(dir.File("se.json")), x);
+        AssertClose(r.Outputs[^1].Data, again.Outputs[^1].Data, "reloaded");
+    }
+
+    [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
         // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.
@@ -215,7 +238,7 @@ public class BranchyOpsTests
     [Fact]
     public void StackOnlyLimits_AreOneErrorNamingTheNode()
     {
-        // Mul of two maps, and Concat along the width, run as graphs but are no stack layer.
+        // Div of two maps, and Concat along the width, run as graphs but are no stack layer.
         static OnnxGraph Two(string op, params AttributeProto[] attrs)
         {
             var g = new GraphProto { Name = "two" };
@@ -227,11 +250,11 @@ public class BranchyOpsTests
             g.Output.Add(ProtoBuilders.Value("y"));
             return OnnxGraph.Build(OnnxReader.Parse(new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray(), "two.onnx"));
         }
-        var mul = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Mul"), "two"));
-        Assert.Equal("two.onnx: node 'both' (Mul): in a stack Mul of two maps is not supported (Add of two maps is; Mul with a stored per-channel constant is)", mul.Message);
+        var mul = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Div"), "two"));
+        Assert.Equal("two.onnx: node 'both' (Div): in a stack Div of two maps is not supported (Add and Mul of two maps are; Div with a stored per-channel constant is)", mul.Message);
         var cat = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }), "two"));
         Assert.Equal("two.onnx: node 'both' (Concat): in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis 3", cat.Message);
-        // As graphs they run: Mul squares the positive part, Concat along W doubles the width.
+        // As graphs they run: Concat along W doubles the width.
         Tensor x = Random(3, 4, 5, 1).Reshape(1, 3, 4, 5);
         Assert.Equal([1, 3, 4, 10], Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }).Run(new Dictionary<string, Tensor> { ["x"] = x })["y"].Shape);
     }

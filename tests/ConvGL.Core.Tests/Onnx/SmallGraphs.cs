@@ -230,6 +230,45 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a MobileNetV3 / EfficientNet block. x (1, 3, H, W) -> conv 3x3 pads 1 (4) = c -> Sigmoid -> Mul(c, .)
+    /// (SiLU) = s -> GlobalAveragePool -> conv 1x1 (2) -> Relu -> conv 1x1 (4) -> HardSigmoid -> Mul(s, gate) (a
+    /// squeeze-and-excitation gate, (1, 4, 1, 1) over (1, 4, H, W)) -> HardSwish -> Elu -> y.</summary>
+    public static byte[] SqueezeExciteBytes(int seed = 8)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "se" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 2 * 4, -1f, 1f), 2, 4, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("b1", R(rng, 2), 2));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 4 * 2, -2f, 2f), 4, 2, 1, 1));
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
+            n.Input.AddRange(ins);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+        }
+        Node("conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node("sig", "Sigmoid", ["c"], "sg");
+        Node("silu", "Mul", ["c", "sg"], "s");
+        Node("squeeze", "GlobalAveragePool", ["s"], "q");
+        Node("reduce", "Conv", ["q", "w1", "b1"], "r");
+        Node("relu", "Relu", ["r"], "rr");
+        Node("expand", "Conv", ["rr", "w2"], "e");
+        Node("gate", "HardSigmoid", ["e"], "gt");
+        Node("excite", "Mul", ["s", "gt"], "m");
+        Node("hswish", "HardSwish", ["m"], "h");
+        Node("elu", "Elu", ["h"], "y", new AttributeProto { Name = "alpha", Type = 1, F = 0.5f });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 14 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph SqueezeExcite(int seed = 8) => OnnxGraph.Build(OnnxReader.Parse(SqueezeExciteBytes(seed), "se.onnx"));
+
     public static OnnxGraph Classifier(int seed = 6) => OnnxGraph.Build(OnnxReader.Parse(ClassifierBytes(seed), "classifier.onnx"));
 }
 

@@ -142,10 +142,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         }
     }
 
-    [Fact]
-    public void ClassifierModel_GpuGraphAndStackRunners_MatchCpu()
+    [Theory]
+    [InlineData("classifier")]
+    [InlineData("se")]
+    public void HeadAndGateModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
-        OnnxGraph graph = BranchyGraphs.Classifier();
+        OnnxGraph graph = model == "se" ? BranchyGraphs.SqueezeExcite() : BranchyGraphs.Classifier();
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
         var inputs = new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) };
