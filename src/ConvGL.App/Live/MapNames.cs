@@ -27,6 +27,7 @@ internal static class MapNames
                         .Select(o => current.Length == 1 ? k[o % k.Count] : $"{k[o % k.Count]} of {Input(current, o / k.Count)}").ToArray(),
                     ConvLayer c => Enumerable.Range(0, c.Weight.Shape[0]).Select(o => $"{Stem(c, i)} {o}").ToArray(),
                     MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => $"|{current[2 * o]}, {current[2 * o + 1]}|").ToArray(),
+                    ConvTransposeLayer t => Enumerable.Range(0, t.Weight.Shape[1] * t.Options.Groups).Select(o => $"{t.Label ?? "conv_transpose"} {o}").ToArray(),
                     LinearLayer lin => Enumerable.Range(0, lin.Out).Select(o => $"{lin.Label ?? "linear"} {o}").ToArray(),
                     FlattenLayer => [],
                     // A join's maps keep their names, each input's in turn.

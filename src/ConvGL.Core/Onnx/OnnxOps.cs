@@ -319,8 +319,6 @@ public sealed class ActivationOp : OnnxOp
         if (kind is ActivationKind.LeakyRelu or ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid) alpha = a.Float("alpha", alpha);
         if (kind == ActivationKind.Selu) beta = a.Float("gamma", beta);
         if (kind == ActivationKind.HardSigmoid) beta = a.Float("beta", beta);
-        // Opset 1-5's bookkeeping attribute.
-        a.Ignore("consumed_inputs");
         a.Finish();
         return new ActivationOp(node, a.Where, kind, alpha, beta);
     }

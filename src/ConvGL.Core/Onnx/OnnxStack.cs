@@ -54,6 +54,7 @@ public static class OnnxStack
             StackLayer layer = op switch
             {
                 ConvOp conv => Conv(graph, conv),
+                ConvTransposeOp t => ConvTranspose(graph, t),
                 BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(graph, op, v))])),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
@@ -175,6 +176,19 @@ public static class OnnxStack
                 PadY = 0, PadX = 0, PadBottom = null, PadRight = null,
             };
         return ConvLayer.FromOnnx(w, b, options, conv.Inputs[1], hasBias ? conv.Inputs[2] : null);
+    }
+
+    /// <summary>A ConvTranspose with stored weights and explicit pads (auto_pad SAME_* and output_shape depend on the
+    /// input size, which a stack layer's options do not).</summary>
+    private static ConvTransposeLayer ConvTranspose(OnnxGraph graph, ConvTransposeOp t)
+    {
+        Tensor w = Constant(graph, t, t.Inputs[1]);
+        t.CheckWeight(w);
+        if (t.OutputShape is not null || t.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)
+            throw new ConvGLException($"{t.Where}: in a stack ConvTranspose takes explicit pads (output_shape and auto_pad SAME_* depend on the input size)");
+        bool hasBias = t.Inputs.Count > 2 && t.Inputs[2].Length > 0;
+        return new ConvTransposeLayer(w, hasBias ? Constant(graph, t, t.Inputs[2]).Data : null, t.Options(1, 1, w.Shape[2], w.Shape[3]),
+            t.Inputs[1], hasBias ? t.Inputs[2] : null);
     }
 
     private static LinearLayer Linear(OnnxGraph graph, GemmOp g)

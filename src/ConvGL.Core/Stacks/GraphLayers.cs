@@ -346,3 +346,52 @@ public sealed class MulLayer : StackLayer
 
     internal override string SizeField => "inputs";
 }
+
+/// <summary>A transposed convolution (<see cref="ConvTranspose2D"/>; PyTorch ConvTranspose2d, ONNX ConvTranspose):
+/// <c>"type": "conv_transpose"</c> with <c>weight</c> (C_in, C_out / groups, kH, kW) and optional <c>bias</c> (tensor
+/// names or .npy paths, as a learned conv's), <c>stride</c>, <c>dilation</c> (N or [y, x]), <c>padding</c> (N, [y, x]
+/// or [top, left, bottom, right]), <c>output_padding</c> (N or [y, x]) and <c>groups</c>. The upsampling layer of
+/// decoders and generators.</summary>
+public sealed class ConvTransposeLayer : StackLayer
+{
+    public ConvTransposeLayer(Tensor weight, float[]? bias, ConvTransposeOptions options, string weightName, string? biasName)
+    {
+        if (weight.Rank != 4) throw new ConvGLException($"conv_transpose weight must be (C_in, C_out / groups, kH, kW), got {weight.ShapeString}");
+        ConvTranspose2D.CheckOptions(options);
+        if (bias is not null && bias.Length != weight.Shape[1] * options.Groups)
+            throw new ConvGLException($"conv_transpose bias has {bias.Length} values, the weight {weight.Shape[1] * options.Groups} output channels");
+        Weight = weight;
+        Bias = bias;
+        Options = options;
+        WeightName = weightName;
+        BiasName = bias is null ? null : biasName ?? weightName + ".bias";
+    }
+
+    public Tensor Weight { get; }
+    public float[]? Bias { get; }
+    public ConvTransposeOptions Options { get; }
+    public string WeightName { get; }
+    public string? BiasName { get; }
+
+    public override string Type => "conv_transpose";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        try
+        {
+            error = null;
+            return ConvTranspose2D.OutputChannels(inputChannels, Weight.Shape, Options.Groups);
+        }
+        catch (ConvGLException e)
+        {
+            error = e.Message;
+            return 0;
+        }
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => ConvTranspose2D.OutputSize(h, w, Weight.Shape[2], Weight.Shape[3], Options);
+
+    public override Tensor Forward(Tensor input) => ConvTranspose2D.Apply(input, Weight, Bias, Options);
+
+    internal override string SizeField => "padding";
+}

@@ -28,6 +28,8 @@ namespace ConvGL.Core.Stacks;
 /// - <c>maxpool</c>, <c>avgpool</c>: <c>size</c> (N or [y, x], required), <c>stride</c> (default size),
 ///   <c>padding</c> (N or [y, x], at most half the size; default 0).
 /// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
+/// - <c>conv_transpose</c>: <c>weight</c> (C_in, C_out / groups, kH, kW), <c>bias</c>, <c>stride</c>, <c>dilation</c>,
+///   <c>padding</c> (N, [y, x] or [top, left, bottom, right]), <c>output_padding</c>, <c>groups</c>.
 /// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6); <c>prelu</c> with <c>slope</c> (a number or one per channel).
 /// - <c>add</c> (two inputs of one shape), <c>mul</c> (two of one shape, or one (C, 1, 1) gate), <c>concat</c> (two or more inputs of one size, channels joined in order),
 ///   <c>pad</c> (<c>padding</c> N, [y, x] or [top, left, bottom, right], negative crops; <c>border</c>; <c>value</c>),
@@ -232,6 +234,10 @@ public static class StackFile
             {
                 layer = PadFields(el, at);
             }
+            else if (type == "conv_transpose")
+            {
+                layer = ConvTransposeFields(el, at);
+            }
             else if (type == "prelu")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "slope"]);
@@ -286,11 +292,52 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v
                 : throw at.Error(field, $"must be a finite number, found {Raw(el)}");
+
+        /// <summary>A transposed conv: weight (C_in, C_out / groups, kH, kW), bias, stride, dilation, padding (N, [y, x] or
+        /// [top, left, bottom, right]), output_padding, groups.</summary>
+        private ConvTransposeLayer ConvTransposeFields(JsonElement el, LayerContext at)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "weight", "bias", "stride", "dilation", "padding", "output_padding", "groups"]);
+            if (!f.TryGetValue("weight", out JsonElement we)) throw at.Error("weight", "is missing (a tensor name or .npy path: (C_in, C_out / groups, kH, kW))");
+            (string weightName, Tensor weight) = ReadTensor(we, "weight", at);
+            if (weight.Rank != 4) throw at.Error("weight", $"'{Echo(weightName)}' has shape {weight.ShapeString}; it must be (C_in, C_out / groups, kH, kW)");
+            CheckFinite(weight, weightName, "weight", at);
+            CountWeights(weight.Length, "weight", at);
+            string? biasName = null;
+            float[]? bias = null;
+            int groups = f.TryGetValue("groups", out JsonElement ge) ? Int(ge, "groups", at, 1) : 1;
+            if (f.TryGetValue("bias", out JsonElement be))
+            {
+                (biasName, Tensor b) = ReadTensor(be, "bias", at);
+                if (b.Rank != 1 || b.Length != weight.Shape[1] * groups)
+                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {b.ShapeString}; it must be ({weight.Shape[1] * groups}), one value per output channel");
+                CheckFinite(b, biasName, "bias", at);
+                bias = b.Data;
+            }
+            (int sy, int sx) = Pair(f, "stride", at, 1, min: 1);
+            (int dy, int dx) = Pair(f, "dilation", at, 1, min: 1);
+            (int oy, int ox) = Pair(f, "output_padding", at, 0, min: 0);
+            int[] pads = f.TryGetValue("padding", out JsonElement pe) && pe.ValueKind == JsonValueKind.Array && pe.GetArrayLength() == 4
+                ? Pads(pe, "padding", at) : Pair(f, "padding", at, 0, min: 0) is var (y, x) ? [y, x, y, x] : [];
+            var options = new ConvTransposeOptions
+            {
+                StrideY = sy, StrideX = sx, DilationY = dy, DilationX = dx, PadTop = pads[0], PadLeft = pads[1], PadBottom = pads[2], PadRight = pads[3],
+                OutputPadY = oy, OutputPadX = ox, Groups = groups,
+            };
+            try
+            {
+                return new ConvTransposeLayer(weight, bias, options, weightName, biasName);
+            }
+            catch (ConvGLException e)
+            {
+                throw at.Error("output_padding", e.Message);
+            }
+        }
 
         /// <summary>A pad layer: <c>padding</c> N, [y, x] or [top, left, bottom, right] (negative crops),
         /// <c>border</c> (default zero) and <c>value</c> (the zero border's fill).</summary>

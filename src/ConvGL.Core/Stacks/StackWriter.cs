@@ -48,6 +48,10 @@ public static class StackWriter
                     Add(conv.WeightName!, conv.Weight, i);
                     if (conv.Bias is not null) Add(conv.BiasName!, new Tensor([conv.Bias.Length], conv.Bias), i);
                     break;
+                case ConvTransposeLayer t:
+                    Add(t.WeightName, t.Weight, i);
+                    if (t.Bias is not null) Add(t.BiasName!, new Tensor([t.Bias.Length], t.Bias), i);
+                    break;
                 case LinearLayer linear:
                     Add(linear.WeightName, linear.Weight, i);
                     if (linear.Bias is not null) Add(linear.BiasName!, new Tensor([linear.Bias.Length], linear.Bias), i);
@@ -206,6 +210,20 @@ public static class StackWriter
                 if (float.IsFinite(clip.Min)) w.WriteNumber("min", clip.Min);
                 if (float.IsFinite(clip.Max)) w.WriteNumber("max", clip.Max);
                 break;
+            case ConvTransposeLayer t:
+                {
+                    ConvTransposeOptions o = t.Options;
+                    w.WriteString("weight", t.WeightName);
+                    if (t.BiasName is not null) w.WriteString("bias", t.BiasName);
+                    if (o.Groups != 1) w.WriteNumber("groups", o.Groups);
+                    Pair(w, "stride", o.StrideY, o.StrideX, 1);
+                    Pair(w, "dilation", o.DilationY, o.DilationX, 1);
+                    Pair(w, "output_padding", o.OutputPadY, o.OutputPadX, 0);
+                    w.WriteStartArray("padding");
+                    foreach (int p in new[] { o.PadTop, o.PadLeft, o.PadBottom, o.PadRight }) w.WriteNumberValue(p);
+                    w.WriteEndArray();
+                    break;
+                }
             case PReluLayer prelu:
                 if (prelu.Slopes.Length == 1)
                 {

@@ -149,6 +149,34 @@ public sealed class GpuOnnxRunner : IDisposable
                     }
                     return [shape[0], outImage.C, outImage.H, outImage.W];
                 }, new Owned(conv, batch));
+            case ConvTransposeOp t:
+                var deconv = new GpuConvTranspose2D(_context, Constant(t.Inputs[1]) ?? new Tensor([1, 1, 1, 1]),
+                    t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Constant(t.Inputs[2])?.Data : null, new ConvTransposeOptions());
+                var images = new BatchScratch(_context, op.Output);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: the GPU conv_transpose runs (N, C, H, W) inputs, got ({string.Join(", ", shape)})");
+                    Tensor w = Parameter(op, t.Inputs[1], inputs);
+                    t.CheckWeight(w);
+                    if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))
+                        deconv.SetWeights(w, t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Parameter(op, t.Inputs[2], inputs).Data : null);
+                    deconv.Options = t.Options(shape[2], shape[3], w.Shape[2], w.Shape[3]);
+                    if (shape[0] == 1)
+                    {
+                        deconv.Run(input, output);
+                        return [1, output.C, output.H, output.W];
+                    }
+                    (GpuTensor inImage, GpuTensor outImage) = images.Get();
+                    inImage.Resize(shape[1], shape[2], shape[3]);
+                    for (int n = 0; n < shape[0]; n++)
+                    {
+                        CopyRange(input, n * inImage.Length, inImage, 0, inImage.Length);
+                        deconv.Run(inImage, outImage);
+                        if (n == 0) output.Resize(shape[0] * outImage.C, outImage.H, outImage.W);
+                        CopyRange(outImage, 0, output, n * outImage.Length, outImage.Length);
+                    }
+                    return [shape[0], outImage.C, outImage.H, outImage.W];
+                }, new Owned(deconv, images));
             case BatchNormOp b:
                 var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
                 return new GpuOp((input, shape, output, inputs) =>

@@ -33,6 +33,9 @@ public static class GpuStackOps
             case ConvLayer c:
                 var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
                 return new Op((ins, o) => conv.Run(ins[0], o), conv);
+            case ConvTransposeLayer t:
+                var deconv = new GpuConvTranspose2D(context, t.Weight, t.Bias, t.Options);
+                return new Op((ins, o) => deconv.Run(ins[0], o), deconv);
             case PoolLayer p:
                 var pool = new GpuPool2D(context, p.Options);
                 return new Op((ins, o) => pool.Run(ins[0], o), pool);

@@ -185,6 +185,83 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void ConvTranspose_WorkedExamples()
+    {
+        // Stride 2 with a 2x2 kernel of ones: each input value becomes a 2x2 block.
+        Tensor blocks = ConvTranspose2D.Apply(Tensor.Chw(1, 2, 2, [1, 2, 3, 4]), new Tensor([1, 1, 2, 2], [1, 1, 1, 1]), null,
+            new ConvTransposeOptions { StrideY = 2, StrideX = 2 });
+        Assert.Equal([1, 4, 4], blocks.Shape);
+        Assert.Equal([1f, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4], blocks.Data);
+        // Stride 1: overlapping copies of the kernel summed. [1 2] with kernel [1 10] is [1, 10 + 2, 20]; pads [0, 1, 0, 0]
+        // take the first column off; a bias of 0.5 is added everywhere.
+        Tensor y = ConvTranspose2D.Apply(Tensor.Chw(1, 1, 2, [1, 2]), new Tensor([1, 1, 1, 2], [1, 10]), [0.5f],
+            new ConvTransposeOptions { PadLeft = 1 });
+        Assert.Equal([12.5f, 20.5f], y.Data);
+        // Output padding adds a last row that only the bias reaches.
+        Tensor z = ConvTranspose2D.Apply(Tensor.Chw(1, 1, 1, [3]), new Tensor([1, 1, 1, 1], [2]), [1f],
+            new ConvTransposeOptions { StrideY = 2, OutputPadY = 1 });
+        Assert.Equal([7f, 1f], z.Data);
+    }
+
+    /// <summary>The transposed convolution is the adjoint of the convolution with the same weight: for every x and y,
+    /// &lt;conv(x), y&gt; = &lt;x, conv_transpose(y)&gt;, over strides, dilations, asymmetric pads and groups (the output
+    /// padding chosen so conv_transpose gives back x's size).</summary>
+    [Theory]
+    [InlineData(1, 1, 0, 0, 0, 0, 1)]
+    [InlineData(2, 1, 1, 1, 1, 1, 1)]
+    [InlineData(2, 1, 1, 0, 2, 1, 2)]
+    [InlineData(3, 2, 2, 1, 0, 3, 1)]
+    [InlineData(2, 2, 0, 2, 1, 0, 2)]
+    public void ConvTranspose_IsTheAdjointOfConv(int stride, int dilation, int top, int left, int bottom, int right, int groups)
+    {
+        var rng = new Random(stride * 31 + dilation * 7 + top + 3 * groups);
+        int cin = 2 * groups, cout = 2 * groups, h = 11, w = 9;
+        Tensor x = Tensor.Chw(cin, h, w, Enumerable.Range(0, cin * h * w).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray());
+        var weight = new Tensor([cout, cin / groups, 3, 2], Enumerable.Range(0, cout * cin / groups * 6).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray());
+        var conv = new ConvOptions
+        {
+            Padding = PaddingMode.Explicit, PadY = top, PadX = left, PadBottom = bottom, PadRight = right, StrideY = stride, StrideX = stride,
+            DilationY = dilation, DilationX = dilation, Groups = groups, Border = Border.Zero, Mode = ConvMode.Correlate,
+        };
+        Tensor cx = DirectConv2D.Apply(x, weight, null, conv);
+        Tensor yv = Tensor.Chw(cx.C, cx.H, cx.W, Enumerable.Range(0, cx.Length).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray());
+        var t = new ConvTransposeOptions { StrideY = stride, StrideX = stride, DilationY = dilation, DilationX = dilation, PadTop = top, PadLeft = left, PadBottom = bottom, PadRight = right, Groups = groups };
+        // The output padding that gives back h x w (a stride > 1 leaves the last rows ambiguous).
+        (int th, int tw) = ConvTranspose2D.OutputSize(cx.H, cx.W, 3, 2, t);
+        t = t with { OutputPadY = h - th, OutputPadX = w - tw };
+        Tensor ty = ConvTranspose2D.Apply(yv, weight, null, t);
+        Assert.Equal(x.Shape, ty.Shape);
+        double left1 = cx.Data.Zip(yv.Data).Sum(p => (double)p.First * p.Second), right1 = x.Data.Zip(ty.Data).Sum(p => (double)p.First * p.Second);
+        Assert.Equal(left1, right1, 4);
+    }
+
+    [Fact]
+    public void DecoderModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.DecoderBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "decoder.onnx"));
+        foreach ((int h, int w) in new[] { (8, 10), (7, 5) })
+        {
+            Tensor x = Random(3, h, w, h * w);
+            Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, h, w) });
+            string[] names = graph.Ops.Select(o => o.Output).ToArray();
+            Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, h, w), names);
+            foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"{h}x{w} value '{n}'");
+            Assert.Equal([1, 2, 2 * ((h + 1) / 2), 2 * ((w + 1) / 2)], ours["u"].Shape);
+
+            Stack stack = OnnxStack.FromGraph(graph, "decoder");
+            Assert.Equal(["conv", "relu", "conv_transpose", "relu", "conv_transpose", "sigmoid"], stack.Layers.Select(l => l.Type));
+            StackResult r = StackRunner.Run(stack, x);
+            for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"{h}x{w} layer {i} ({stack.Layers[i].Type})");
+            using var dir = new TempDir();
+            StackWriter.WriteWithWeights(dir.File("decoder.json"), stack);
+            Assert.Contains("\"output_padding\": 1", File.ReadAllText(dir.File("decoder.json")));
+            StackResult again = StackRunner.Run(StackFile.Load(dir.File("decoder.json")), x);
+            AssertClose(r.Outputs[^1].Data, again.Outputs[^1].Data, "reloaded");
+        }
+    }
+
+    [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
         // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.

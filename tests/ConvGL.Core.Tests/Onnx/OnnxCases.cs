@@ -50,6 +50,8 @@ internal static class OnnxCases
         "test_elu", "test_elu_default", "test_elu_example", "test_selu", "test_selu_default", "test_selu_example",
         "test_hardsigmoid", "test_hardsigmoid_default", "test_hardsigmoid_example", "test_hardswish", "test_softplus",
         "test_softplus_example", "test_softsign", "test_softsign_example",
+        "test_convtranspose", "test_convtranspose_autopad_same", "test_convtranspose_dilations", "test_convtranspose_kernel_shape",
+        "test_convtranspose_output_shape", "test_convtranspose_pad", "test_convtranspose_pads", "test_convtranspose_with_kernel",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>
@@ -69,7 +71,7 @@ internal static class OnnxCases
         "test_PReLU_2d", "test_PReLU_2d_multiparam", "test_PReLU_3d", "test_PReLU_3d_multiparam", "test_ReLU", "test_ReflectionPad2d",
         "test_ReplicationPad2d", "test_Sigmoid", "test_Tanh", "test_ZeroPad2d", "test_Softmax", "test_softmax_lastdim",
         "test_softmax_functional_dim3", "test_LogSoftmax", "test_log_softmax_dim3", "test_log_softmax_lastdim",
-        "test_ELU", "test_SELU", "test_Softplus", "test_Softsign",
+        "test_ELU", "test_SELU", "test_Softplus", "test_Softsign", "test_ConvTranspose2d", "test_ConvTranspose2d_no_bias",
     ];
 
     /// <summary>A pytorch-converted case's directory (skips only when the Debian test data is absent).</summary>

@@ -267,6 +267,35 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, an encoder-decoder: x (1, 3, H, W) -> conv 3x3 stride 2 pads 1 (4) -> Relu -> ConvTranspose
+    /// 3x3 stride 2 pads 1 output_padding 1 (4 -> 2, bias) -> Relu -> ConvTranspose 2x2 stride 1 dilation 2 groups 2
+    /// (2 -> 4, no bias) -> Sigmoid -> y (1, 4, H + 2, W + 2) for even H and W.</summary>
+    public static byte[] DecoderBytes(int seed = 9)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "decoder" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -0.5f, 0.5f), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("wt", R(rng, 4 * 2 * 9, -0.5f, 0.5f), 4, 2, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("bt", R(rng, 2), 2));
+        g.Initializer.Add(ProtoBuilders.FloatData("wg", R(rng, 2 * 2 * 4, -1f, 1f), 2, 2, 2, 2));
+        g.Node.Add(new NodeProto { Name = "down", OpType = "Conv", Input = { "x", "w" }, Output = { "d" }, Attribute = { Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2) } });
+        g.Node.Add(new NodeProto { Name = "relu1", OpType = "Relu", Input = { "d" }, Output = { "r" } });
+        g.Node.Add(new NodeProto { Name = "up", OpType = "ConvTranspose", Input = { "r", "wt", "bt" }, Output = { "u" },
+            Attribute = { Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2), Ints("output_padding", 1, 1) } });
+        g.Node.Add(new NodeProto { Name = "relu2", OpType = "Relu", Input = { "u" }, Output = { "r2" } });
+        g.Node.Add(new NodeProto { Name = "spread", OpType = "ConvTranspose", Input = { "r2", "wg" }, Output = { "s" },
+            Attribute = { Ints("dilations", 2, 2), new AttributeProto { Name = "group", Type = 2, I = 2 } } });
+        g.Node.Add(new NodeProto { Name = "sig", OpType = "Sigmoid", Input = { "s" }, Output = { "y" } });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph Decoder(int seed = 9) => OnnxGraph.Build(OnnxReader.Parse(DecoderBytes(seed), "decoder.onnx"));
+
     public static OnnxGraph SqueezeExcite(int seed = 8) => OnnxGraph.Build(OnnxReader.Parse(SqueezeExciteBytes(seed), "se.onnx"));
 
     public static OnnxGraph Classifier(int seed = 6) => OnnxGraph.Build(OnnxReader.Parse(ClassifierBytes(seed), "classifier.onnx"));

@@ -126,6 +126,44 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             }
     }
 
+    /// <summary>conv_transpose.comp against ConvTranspose2D.Apply over strides, dilations, asymmetric and negative pads,
+    /// output padding, groups, even and non-square kernels, with and without bias, sizes around the work group.</summary>
+    [Fact]
+    public void ConvTranspose_Sweep_MatchesReference()
+    {
+        var rng = new Random(21);
+        int cases = 0;
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 5, 7), (4, 17, 9), (2, 3, 33) })
+            foreach ((int kh, int kw) in new[] { (1, 1), (3, 3), (2, 4) })
+                foreach ((int s, int d, int[] pads, int op) in new[] { (1, 1, new[] { 0, 0, 0, 0 }, 0), (2, 1, [1, 0, 2, 1], 1), (3, 2, [0, 1, 1, 0], 2), (2, 3, [-1, 0, 0, -2], 0) })
+                    foreach (int groups in new[] { 1, 2 })
+                    {
+                        if (c % groups != 0) continue;
+                        var o = new ConvTransposeOptions
+                        {
+                            StrideY = s, StrideX = s, DilationY = d, DilationX = d, PadTop = pads[0], PadLeft = pads[1], PadBottom = pads[2], PadRight = pads[3],
+                            OutputPadY = op, OutputPadX = op, Groups = groups,
+                        };
+                        (int oh, int ow) = (0, 0);
+                        try
+                        {
+                            (oh, ow) = ConvTranspose2D.OutputSize(h, w, kh, kw, o);
+                        }
+                        catch (ConvGLException)
+                        {
+                            continue; // pads larger than the output
+                        }
+                        Tensor x = Parity.Random(rng, c, h, w), weight = Parity.Random(rng, c, 3, kh, kw);
+                        float[]? bias = cases % 2 == 0 ? Parity.RandomVector(rng, 1f, 3 * groups) : null;
+                        Tensor want = ConvTranspose2D.Apply(x, weight, bias, o);
+                        using var gpu = new GpuConvTranspose2D(fixture.Context, weight, bias, o);
+                        AssertClose(want, gpu.Apply(x), $"({c}, {h}, {w}) k {kh}x{kw} {o}", 1e-5);
+                        Assert.Equal([3 * groups, oh, ow], want.Shape);
+                        cases++;
+                    }
+        Assert.True(cases >= 80, $"{cases} cases"); // the rest leave an empty output
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -145,9 +183,10 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [Theory]
     [InlineData("classifier")]
     [InlineData("se")]
-    public void HeadAndGateModels_GpuGraphAndStackRunners_MatchCpu(string model)
+    [InlineData("decoder")]
+    public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
-        OnnxGraph graph = model == "se" ? BranchyGraphs.SqueezeExcite() : BranchyGraphs.Classifier();
+        OnnxGraph graph = model switch { "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), _ => BranchyGraphs.Classifier() };
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
         var inputs = new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) };

@@ -1,0 +1,115 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>ONNX ConvTranspose (2D): inputs X (N, C, H, W), W (C, C_out / group, kH, kW), optional B (C_out), through
+/// <see cref="ConvTranspose2D"/>. Pads come from <c>pads</c>, or from <c>output_shape</c> / <c>auto_pad</c> SAME_*
+/// (output H * stride) as ONNX defines them: the total padding stride (H - 1) + output_padding + (kH - 1) dilation + 1 -
+/// output, split in two with the odd one at the end for SAME_UPPER and at the start otherwise.</summary>
+public sealed class ConvTransposeOp : OnnxOp
+{
+    public int KernelY { get; }
+    public int KernelX { get; }
+    public int StrideY { get; }
+    public int StrideX { get; }
+    public int DilationY { get; }
+    public int DilationX { get; }
+    public int Groups { get; }
+    public AutoPad AutoPad { get; }
+    public int[] Pads { get; }
+    public int[] OutputPadding { get; }
+    /// <summary>The requested output (H, W), or null.</summary>
+    public int[]? OutputShape { get; }
+
+    private ConvTransposeOp(OnnxNode node, string where, int[] k, int[] s, int[] d, int groups, AutoPad autoPad, int[] pads, int[] outputPadding, int[]? outputShape)
+        : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        (KernelY, KernelX, StrideY, StrideX, DilationY, DilationX) = (k[0], k[1], s[0], s[1], d[0], d[1]);
+        Groups = groups;
+        AutoPad = autoPad;
+        Pads = pads;
+        OutputPadding = outputPadding;
+        OutputShape = outputShape;
+    }
+
+    internal static ConvTransposeOp Read(OnnxNode node, NodeAttributes a, Tensor? weight)
+    {
+        a.CheckArity(2, 3);
+        if (weight is not null && weight.Rank != 4)
+            throw a.Error($"weight {weight.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
+        // Without kernel_shape or a stored weight, the kernel is the weight's when it arrives (0: not known yet).
+        long[] k = a.Ints("kernel_shape", 2) ?? (weight is null ? [0, 0] : [weight.Shape[2], weight.Shape[3]]);
+        if (weight is not null && (k[0] != weight.Shape[2] || k[1] != weight.Shape[3]))
+            throw a.Error($"kernel_shape [{k[0]}, {k[1]}] does not match the weight's [{weight.Shape[2]}, {weight.Shape[3]}]");
+        long[] s = a.Ints("strides", 2) ?? [1, 1], d = a.Ints("dilations", 2) ?? [1, 1];
+        long[] p = a.Ints("pads", 4) ?? [0, 0, 0, 0], op = a.Ints("output_padding", 2) ?? [0, 0];
+        long[]? shape = a.Ints("output_shape");
+        if (shape is not null && shape.Length is not (2 or 4)) throw a.Error($"attribute 'output_shape' has {shape.Length} entries, expected 2 ([H, W])");
+        long group = a.Int("group", 1);
+        string autoPad = a.String("auto_pad", "NOTSET");
+        AutoPad mode = autoPad switch
+        {
+            "NOTSET" or "" => AutoPad.NotSet,
+            "SAME_UPPER" => AutoPad.SameUpper,
+            "SAME_LOWER" => AutoPad.SameLower,
+            "VALID" => AutoPad.Valid,
+            _ => throw a.Error($"auto_pad '{autoPad}' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)"),
+        };
+        foreach (long v in k.Where(v => v != 0 || a.Ints("kernel_shape") is not null).Concat(s).Concat(d))
+            if (v < 1 || v > 1 << 20) throw a.Error($"kernel_shape, strides and dilations must be in [1, 2^20], got [{string.Join(", ", k.Concat(s).Concat(d))}]");
+        foreach (long v in p.Concat(op).Concat(shape ?? []))
+            if (v < 0 || v > 1 << 20) throw a.Error($"pads, output_padding and output_shape must be in [0, 2^20], got [{string.Join(", ", p.Concat(op).Concat(shape ?? []))}]");
+        if (group < 1 || group > 1 << 20) throw a.Error($"group {group} must be at least 1");
+        a.Finish();
+        int[] I(long[] v) => v.Select(x => (int)x).ToArray();
+        return new ConvTransposeOp(node, a.Where, I(k), I(s), I(d), (int)group, mode, I(p), I(op), shape is null ? null : I(shape[^2..]));
+    }
+
+    /// <summary>The reference options for an input of (h, w) and a weight of (kh, kw).</summary>
+    public ConvTransposeOptions Options(int h, int w, int kh, int kw)
+    {
+        var o = new ConvTransposeOptions
+        {
+            StrideY = StrideY, StrideX = StrideX, DilationY = DilationY, DilationX = DilationX,
+            OutputPadY = OutputPadding[0], OutputPadX = OutputPadding[1], Groups = Groups,
+        };
+        int[]? target = OutputShape ?? (AutoPad is AutoPad.SameUpper or AutoPad.SameLower ? [h * StrideY, w * StrideX] : null);
+        if (target is null)
+            return AutoPad == AutoPad.Valid ? o : o with { PadTop = Pads[0], PadLeft = Pads[1], PadBottom = Pads[2], PadRight = Pads[3] };
+        (int ty, int by) = Split((long)StrideY * (h - 1) + OutputPadding[0] + (long)(kh - 1) * DilationY + 1 - target[0], "H");
+        (int tx, int bx) = Split((long)StrideX * (w - 1) + OutputPadding[1] + (long)(kw - 1) * DilationX + 1 - target[1], "W");
+        return o with { PadTop = ty, PadLeft = tx, PadBottom = by, PadRight = bx };
+    }
+
+    /// <summary>ONNX's split of the total padding (floor halves, as its reference: a total of -1, an output one larger
+    /// than the full one, is an extra row at the end).</summary>
+    private (int Start, int End) Split(long total, string axis)
+    {
+        if (Math.Abs(total) > 1 << 20)
+            throw Error($"the requested output {axis} needs padding {total}, beyond [-2^20, 2^20]");
+        int half = (int)Math.Floor(total / 2.0), rest = (int)total - half;
+        return AutoPad == AutoPad.SameUpper ? (half, rest) : (rest, half);
+    }
+
+    public void CheckWeight(Tensor w)
+    {
+        if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
+        if (KernelY > 0 && (w.Shape[2] != KernelY || w.Shape[3] != KernelX))
+            throw Error($"weight {w.ShapeString} does not match kernel_shape [{KernelY}, {KernelX}]");
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!, w = inputs[1]!;
+        CheckWeight(w);
+        float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
+        try
+        {
+            return PerImage(x, image => ConvTranspose2D.Apply(image, w, bias, Options(image.H, image.W, w.Shape[2], w.Shape[3])));
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
+        {
+            throw Error(e.Message);
+        }
+    }
+}
