@@ -12,7 +12,7 @@ public sealed class OnnxGraph
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
-         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -81,6 +81,7 @@ public sealed class OnnxGraph
                 "Pad" => PadOp.Read(node, a),
                 "Softmax" or "LogSoftmax" => SoftmaxOp.Read(node, a, model.Opset),
                 "Reshape" => ReshapeOp.Read(node, a),
+                "Resize" or "Upsample" => ResizeOp.Read(node, a, model.Opset),
                 "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
                 "Flatten" => FlattenOp.Read(node, a),
                 "Gemm" => GemmOp.Read(node, a),

@@ -65,6 +65,9 @@ public static class OnnxStack
                     : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                 SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
                 ReshapeOp r => Flattening(graph, r),
+                ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
+                    rs.ScalesInput.Length > 0 ? Constant(graph, rs, rs.ScalesInput) : null,
+                    rs.SizesInput.Length > 0 ? SizesOf(graph, rs, ChannelsOf(reads[0])) : null)),
                 PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Constant(graph, op, op.Inputs[1]) : null,
                     op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(graph, op, op.Inputs[2]) : null)),
                 FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
@@ -104,6 +107,15 @@ public static class OnnxStack
         int axis = sm.Axis < 0 ? sm.Axis + rank : sm.Axis;
         if (axis == 1 && (!sm.Coerced || rank == 2)) return new SoftmaxLayer(sm.Log);
         throw new ConvGLException($"{sm.Where}: in a stack {sm.Node.OpType} runs over the channels (axis 1 of (N, C, H, W), or of (N, K) after a flatten{(sm.Coerced ? "; before opset 13 only on (N, K)" : "")}), got axis {sm.Axis} of a rank-{rank} value");
+    }
+
+    /// <summary>A Resize's stored sizes, checked against the channels the layer reads (the stack's batch is 1).</summary>
+    private static Tensor SizesOf(OnnxGraph graph, ResizeOp rs, int channels)
+    {
+        Tensor sizes = Constant(graph, rs, rs.SizesInput);
+        if (sizes.Length == 4 && (sizes.Data[0] != 1 || sizes.Data[1] != channels))
+            throw new ConvGLException($"{rs.Where}: sizes [{string.Join(", ", sizes.Data)}] must keep the batch (1) and the {channels} channels");
+        return sizes.Length == 4 ? new Tensor([4], [1, channels, sizes.Data[2], sizes.Data[3]]) : sizes;
     }
 
     /// <summary>A Reshape to (1, -1), (0, -1) or (1, K): a flatten (the head's input).</summary>

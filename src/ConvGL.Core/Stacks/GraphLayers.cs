@@ -395,3 +395,45 @@ public sealed class ConvTransposeLayer : StackLayer
 
     internal override string SizeField => "padding";
 }
+
+/// <summary>A resize of every map (see <see cref="Resize2D"/>; ONNX Resize / Upsample, PyTorch's Upsample and
+/// interpolate): <c>"type": "resize"</c> with <c>"scale"</c> (N or [y, x], any positive number) or <c>"size"</c>
+/// ([H, W]), <c>"mode"</c> (nearest, linear; default nearest), <c>"coordinates"</c> (half_pixel, pytorch_half_pixel,
+/// align_corners, asymmetric, tf_half_pixel_for_nn; default half_pixel) and <c>"rounding"</c> (round_prefer_floor,
+/// round_prefer_ceil, floor, ceil; nearest's, default round_prefer_floor).</summary>
+public sealed class ResizeLayer(ResizeOptions options) : StackLayer
+{
+    public ResizeOptions Options { get; } = options;
+
+    public override string Type => "resize";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => Resize2D.OutputSize(h, w, Options);
+
+    public override Tensor Forward(Tensor input) => Resize2D.Apply(input, Options);
+
+    internal override string SizeField => Options.SizeY > 0 ? "size" : "scale";
+
+    /// <summary>The names the stack file uses (ONNX's).</summary>
+    public static string Name(ResizeCoordinates c) => c switch
+    {
+        ResizeCoordinates.HalfPixel => "half_pixel",
+        ResizeCoordinates.PytorchHalfPixel => "pytorch_half_pixel",
+        ResizeCoordinates.AlignCorners => "align_corners",
+        ResizeCoordinates.Asymmetric => "asymmetric",
+        _ => "tf_half_pixel_for_nn",
+    };
+
+    public static string Name(ResizeRounding r) => r switch
+    {
+        ResizeRounding.RoundPreferFloor => "round_prefer_floor",
+        ResizeRounding.RoundPreferCeil => "round_prefer_ceil",
+        ResizeRounding.Floor => "floor",
+        _ => "ceil",
+    };
+}

@@ -30,6 +30,8 @@ namespace ConvGL.Core.Stacks;
 /// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
 /// - <c>conv_transpose</c>: <c>weight</c> (C_in, C_out / groups, kH, kW), <c>bias</c>, <c>stride</c>, <c>dilation</c>,
 ///   <c>padding</c> (N, [y, x] or [top, left, bottom, right]), <c>output_padding</c>, <c>groups</c>.
+/// - <c>resize</c>: <c>scale</c> (N or [y, x]) or <c>size</c> ([H, W]), <c>mode</c> (nearest, linear),
+///   <c>coordinates</c> (ONNX's coordinate_transformation_mode names), <c>rounding</c> (nearest_mode's names).
 /// - <c>clip</c> with <c>min</c> and / or <c>max</c> (ReLU6: 0 and 6); <c>prelu</c> with <c>slope</c> (a number or one per channel).
 /// - <c>add</c> (two inputs of one shape), <c>mul</c> (two of one shape, or one (C, 1, 1) gate), <c>concat</c> (two or more inputs of one size, channels joined in order),
 ///   <c>pad</c> (<c>padding</c> N, [y, x] or [top, left, bottom, right], negative crops; <c>border</c>; <c>value</c>),
@@ -238,6 +240,10 @@ public static class StackFile
             {
                 layer = ConvTransposeFields(el, at);
             }
+            else if (type == "resize")
+            {
+                layer = ResizeFields(el, at);
+            }
             else if (type == "prelu")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "slope"]);
@@ -292,7 +298,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v
@@ -337,6 +343,44 @@ public static class StackFile
             {
                 throw at.Error("output_padding", e.Message);
             }
+        }
+
+        /// <summary>A resize layer: <c>scale</c> (N or [y, x]) or <c>size</c> ([H, W]), <c>mode</c>, <c>coordinates</c>, <c>rounding</c>.</summary>
+        private ResizeLayer ResizeFields(JsonElement el, LayerContext at)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "scale", "size", "mode", "coordinates", "rounding"]);
+            var o = new ResizeOptions();
+            if (f.ContainsKey("scale") == f.ContainsKey("size")) throw at.Error("scale", "give exactly one of \"scale\" (N or [y, x]) and \"size\" ([H, W])");
+            if (f.TryGetValue("scale", out JsonElement se))
+            {
+                float[] sc = se.ValueKind == JsonValueKind.Array && se.GetArrayLength() == 2 ? [Finite(se[0], "scale", at), Finite(se[1], "scale", at)]
+                    : se.ValueKind == JsonValueKind.Number ? [Finite(se, "scale", at), Finite(se, "scale", at)]
+                    : throw at.Error("scale", $"must be a number or [y, x], found {Raw(se)}");
+                if (sc.Any(v => !(v > 0 && v <= 1 << 16))) throw at.Error("scale", $"must be positive and at most 65536, found {Raw(se)}");
+                o = o with { ScaleY = sc[0], ScaleX = sc[1] };
+            }
+            else
+            {
+                JsonElement ze = f["size"];
+                if (ze.ValueKind != JsonValueKind.Array || ze.GetArrayLength() != 2) throw at.Error("size", $"must be [H, W], found {Raw(ze)}");
+                o = o with { SizeY = Int(ze[0], "size", at, 1), SizeX = Int(ze[1], "size", at, 1) };
+            }
+            string Choice(string field, string fallback, string[] names)
+            {
+                if (!f.TryGetValue(field, out JsonElement v)) return fallback;
+                string? text = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                return text is not null && names.Contains(text) ? text : throw at.Error(field, $"must be one of {string.Join(", ", names)}, found {Raw(v)}");
+            }
+            string mode = Choice("mode", "nearest", ["nearest", "linear"]);
+            string[] coordinateNames = Enum.GetValues<ResizeCoordinates>().Select(ResizeLayer.Name).ToArray();
+            string[] roundingNames = Enum.GetValues<ResizeRounding>().Select(ResizeLayer.Name).ToArray();
+            string coordinates = Choice("coordinates", "half_pixel", coordinateNames), rounding = Choice("rounding", "round_prefer_floor", roundingNames);
+            return new ResizeLayer(o with
+            {
+                Mode = mode == "linear" ? ResizeMode.Linear : ResizeMode.Nearest,
+                Coordinates = Enum.GetValues<ResizeCoordinates>()[Array.IndexOf(coordinateNames, coordinates)],
+                Rounding = Enum.GetValues<ResizeRounding>()[Array.IndexOf(roundingNames, rounding)],
+            });
         }
 
         /// <summary>A pad layer: <c>padding</c> N, [y, x] or [top, left, bottom, right] (negative crops),

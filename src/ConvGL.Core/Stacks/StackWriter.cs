@@ -224,6 +224,28 @@ public static class StackWriter
                     w.WriteEndArray();
                     break;
                 }
+            case ResizeLayer resize:
+                {
+                    ResizeOptions o = resize.Options;
+                    if (o.SizeY > 0)
+                    {
+                        w.WriteStartArray("size");
+                        w.WriteNumberValue(o.SizeY);
+                        w.WriteNumberValue(o.SizeX);
+                        w.WriteEndArray();
+                    }
+                    else
+                    {
+                        w.WriteStartArray("scale");
+                        w.WriteNumberValue(o.ScaleY);
+                        w.WriteNumberValue(o.ScaleX);
+                        w.WriteEndArray();
+                    }
+                    w.WriteString("mode", o.Mode == ResizeMode.Linear ? "linear" : "nearest");
+                    w.WriteString("coordinates", ResizeLayer.Name(o.Coordinates));
+                    if (o.Mode == ResizeMode.Nearest) w.WriteString("rounding", ResizeLayer.Name(o.Rounding));
+                    break;
+                }
             case PReluLayer prelu:
                 if (prelu.Slopes.Length == 1)
                 {

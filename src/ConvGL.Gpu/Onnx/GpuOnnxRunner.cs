@@ -248,6 +248,16 @@ public sealed class GpuOnnxRunner : IDisposable
                     padder.Run(input, output);
                     return [.. shape[..^2], output.H, output.W];
                 }, padder);
+            case ResizeOp rs:
+                var resizer = new GpuResize(_context, new ResizeOptions());
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    Tensor? Named(string name) => name.Length == 0 ? null : Parameter(op, name, inputs);
+                    resizer.Options = rs.Options(shape, Named(rs.ScalesInput), Named(rs.SizesInput));
+                    // Storage of rank 3 and up is (planes, H, W) already (the class summary).
+                    resizer.Run(input, output);
+                    return [.. shape[..^2], output.H, output.W];
+                }, resizer);
             case SoftmaxOp sm:
                 var softmax = new GpuSoftmax(_context, sm.Log);
                 return new GpuOp((input, shape, output, _) =>

@@ -70,6 +70,9 @@ public static class GpuStackOps
             case ConcatLayer:
                 var concat = new GpuConcat(context);
                 return new Op((ins, o) => concat.Run(ins, o), concat);
+            case ResizeLayer r:
+                var resize = new GpuResize(context, r.Options);
+                return new Op((ins, o) => resize.Run(ins[0], o), resize);
             case PadLayer p:
                 var pad = new GpuPad(context, p.Options);
                 return new Op((ins, o) => pad.Run(ins[0], o), pad);

@@ -262,6 +262,63 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void Resize_WorkedExamples()
+    {
+        Tensor row = Tensor.Chw(1, 1, 2, [1, 2]);
+        // Nearest, asymmetric, floor, 2x: each value repeated.
+        Assert.Equal([1f, 1f, 2f, 2f], Resize2D.Apply(row, new ResizeOptions { ScaleX = 2, Coordinates = ResizeCoordinates.Asymmetric, Rounding = ResizeRounding.Floor }).Data);
+        // Linear, half_pixel, 2x: x = (o + 1/2) / 2 - 1/2 = -0.25, 0.25, 0.75, 1.25; the edge repeats beyond the map.
+        Assert.Equal([1f, 1.25f, 1.75f, 2f], Resize2D.Apply(row, new ResizeOptions { Mode = ResizeMode.Linear, ScaleX = 2 }).Data);
+        // Linear, align_corners, 3 -> 5: x = o / 2.
+        Assert.Equal([1f, 1.5f, 2f, 2.5f, 3f], Resize2D.Apply(Tensor.Chw(1, 1, 3, [1, 2, 3]), new ResizeOptions { Mode = ResizeMode.Linear, SizeY = 1, SizeX = 5, Coordinates = ResizeCoordinates.AlignCorners }).Data);
+        // Nearest, half_pixel, round_prefer_ceil vs floor at x = 0.5 exactly (4 -> 2: x = 2o + 1/2).
+        Tensor four = Tensor.Chw(1, 1, 4, [10, 20, 30, 40]);
+        Assert.Equal([20f, 40f], Resize2D.Apply(four, new ResizeOptions { ScaleX = 0.5f, Rounding = ResizeRounding.RoundPreferCeil }).Data);
+        Assert.Equal([10f, 30f], Resize2D.Apply(four, new ResizeOptions { ScaleX = 0.5f, Rounding = ResizeRounding.RoundPreferFloor }).Data);
+    }
+
+    /// <summary>OpenCV's INTER_LINEAR upsampling is half_pixel bilinear with the edge repeated: an oracle nobody here wrote.</summary>
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(4, 3)]
+    public void ResizeLinearUpsample_MatchesOpenCv(int sy, int sx)
+    {
+        Tensor x = Random(1, 7, 9, sy * 10 + sx);
+        using var src = OpenCvSharp.Mat.FromPixelData(7, 9, OpenCvSharp.MatType.CV_32FC1, x.Data);
+        using var dst = new OpenCvSharp.Mat();
+        OpenCvSharp.Cv2.Resize(src, dst, new OpenCvSharp.Size(9 * sx, 7 * sy), 0, 0, OpenCvSharp.InterpolationFlags.Linear);
+        dst.GetArray(out float[] cv);
+        Tensor ours = Resize2D.Apply(x, new ResizeOptions { Mode = ResizeMode.Linear, ScaleY = sy, ScaleX = sx });
+        AssertClose(cv, ours.Data, $"x{sy},{sx}", 1e-5);
+    }
+
+    [Fact]
+    public void UpsamplerModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.UpsamplerBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "upsampler.onnx"));
+        Tensor x = Random(3, 8, 6, 11);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 8, 6), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+        Assert.Equal([1, 12, 8, 6], ours["y"].Shape);
+
+        Stack stack = OnnxStack.FromGraph(graph, "upsampler");
+        Assert.Equal(["conv", "resize", "resize", "resize", "concat"], stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("up.json"), stack);
+        string json = File.ReadAllText(dir.File("up.json"));
+        Assert.Contains("\"coordinates\": \"align_corners\"", json);
+        Assert.Contains("\"rounding\": \"floor\"", json);
+        StackResult again = StackRunner.Run(StackFile.Load(dir.File("up.json")), x);
+        AssertClose(r.Outputs[^1].Data, again.Outputs[^1].Data, "reloaded");
+    }
+
+    [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
         // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.

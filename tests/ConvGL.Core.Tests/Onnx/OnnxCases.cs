@@ -52,6 +52,12 @@ internal static class OnnxCases
         "test_softplus_example", "test_softsign", "test_softsign_example",
         "test_convtranspose", "test_convtranspose_autopad_same", "test_convtranspose_dilations", "test_convtranspose_kernel_shape",
         "test_convtranspose_output_shape", "test_convtranspose_pad", "test_convtranspose_pads", "test_convtranspose_with_kernel",
+        "test_resize_downsample_scales_linear", "test_resize_downsample_scales_linear_align_corners", "test_resize_downsample_scales_nearest",
+        "test_resize_downsample_sizes_linear_pytorch_half_pixel", "test_resize_downsample_sizes_nearest",
+        "test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn", "test_resize_upsample_scales_linear",
+        "test_resize_upsample_scales_linear_align_corners", "test_resize_upsample_scales_nearest", "test_resize_upsample_sizes_nearest",
+        "test_resize_upsample_sizes_nearest_ceil_half_pixel", "test_resize_upsample_sizes_nearest_floor_align_corners",
+        "test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric", "test_upsample_nearest",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>

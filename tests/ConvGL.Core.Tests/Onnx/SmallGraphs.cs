@@ -294,6 +294,32 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, for an 8x6 input. x (1, 3, 8, 6) -> conv 3x3 stride 2 pads 1 (4) = d (4, 4, 3); d -> Resize
+    /// nearest asymmetric floor, scales (1, 1, 2, 2) = a; d -> Resize linear align_corners, sizes (1, 4, 8, 6) (an
+    /// INT64 initializer) = b; d -> Resize linear half_pixel scales (1, 1, 2, 2) = c; Concat(a, b, c) -> y (1, 12, 8, 6).</summary>
+    public static byte[] UpsamplerBytes(int seed = 10)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "upsampler" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, 8, 6));
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("twice", [1, 1, 2, 2], 4));
+        g.Initializer.Add(Int64Data("full", 1, 4, 8, 6));
+        NodeProto Resize(string name, string output, string scales, string sizes, string mode, string coordinates, string nearest) =>
+            new() { Name = name, OpType = "Resize", Input = { "d", "", scales, sizes }, Output = { output },
+                    Attribute = { Str("mode", mode), Str("coordinate_transformation_mode", coordinates), Str("nearest_mode", nearest) } };
+        g.Node.Add(new NodeProto { Name = "down", OpType = "Conv", Input = { "x", "w" }, Output = { "d" }, Attribute = { Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2) } });
+        g.Node.Add(Resize("nearest", "a", "twice", "", "nearest", "asymmetric", "floor"));
+        g.Node.Add(Resize("corners", "b", "", "full", "linear", "align_corners", "round_prefer_floor"));
+        g.Node.Add(Resize("bilinear", "c", "twice", "", "linear", "half_pixel", "round_prefer_floor"));
+        g.Node.Add(new NodeProto { Name = "join", OpType = "Concat", Input = { "a", "b", "c" }, Output = { "y" }, Attribute = { new AttributeProto { Name = "axis", Type = 2, I = 1 } } });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph Upsampler(int seed = 10) => OnnxGraph.Build(OnnxReader.Parse(UpsamplerBytes(seed), "upsampler.onnx"));
+
     public static OnnxGraph Decoder(int seed = 9) => OnnxGraph.Build(OnnxReader.Parse(DecoderBytes(seed), "decoder.onnx"));
 
     public static OnnxGraph SqueezeExcite(int seed = 8) => OnnxGraph.Build(OnnxReader.Parse(SqueezeExciteBytes(seed), "se.onnx"));

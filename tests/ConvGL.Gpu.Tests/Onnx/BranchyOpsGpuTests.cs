@@ -164,6 +164,34 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.True(cases >= 80, $"{cases} cases"); // the rest leave an empty output
     }
 
+    /// <summary>resize.comp against Resize2D.Apply: every mode, coordinate mapping and rounding, up and down, by scales
+    /// and by sizes, non-square. A scale of 0.6 puts half_pixel's output 1 at 1.99999990 (0.6f is a little above 0.6):
+    /// floor's boundary, where float coordinates would disagree with the reference's double ones.</summary>
+    [Fact]
+    public void Resize_Sweep_MatchesReference()
+    {
+        var rng = new Random(33);
+        Tensor x = Parity.Random(rng, 2, 7, 10);
+        using var resize = new GpuResize(fixture.Context, new ResizeOptions());
+        int cases = 0;
+        foreach (ResizeMode mode in Enum.GetValues<ResizeMode>())
+            foreach (ResizeCoordinates c in Enum.GetValues<ResizeCoordinates>())
+                foreach (ResizeRounding r in mode == ResizeMode.Nearest ? Enum.GetValues<ResizeRounding>() : [ResizeRounding.RoundPreferFloor])
+                    foreach (ResizeOptions size in new[]
+                    {
+                        new ResizeOptions { ScaleY = 2, ScaleX = 3 }, new ResizeOptions { ScaleY = 0.5f, ScaleX = 0.6f },
+                        new ResizeOptions { SizeY = 13, SizeX = 4 }, new ResizeOptions { SizeY = 1, SizeX = 33 },
+                    })
+                    {
+                        ResizeOptions o = size with { Mode = mode, Coordinates = c, Rounding = r };
+                        resize.Options = o;
+                        Tensor wantR = Resize2D.Apply(x, o), gotR = resize.Apply(x);
+                        AssertClose(wantR, gotR, $"{o} {o.Rounding}", mode == ResizeMode.Nearest ? 0 : 1e-5);
+                        cases++;
+                    }
+        Assert.Equal(4 * 5 * 5, cases);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -184,9 +212,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("classifier")]
     [InlineData("se")]
     [InlineData("decoder")]
+    [InlineData("upsampler")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
-        OnnxGraph graph = model switch { "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), _ => BranchyGraphs.Classifier() };
+        OnnxGraph graph = model switch
+        {
+            "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), _ => BranchyGraphs.Classifier(),
+        };
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
         var inputs = new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) };

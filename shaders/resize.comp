@@ -1,0 +1,75 @@
+#version 430
+// Resize of every plane of a (P, H, W) tensor, the reference is Resize2D.Apply in src/ConvGL.Core/Ops/Resize2D.cs:
+// output (x, y) reads the input at f(x), f(y) per COORDINATES (0 half_pixel, 1 pytorch_half_pixel, 2 align_corners,
+// 3 asymmetric, 4 tf_half_pixel_for_nn); MODE 0 nearest (ROUNDING 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor,
+// 3 ceil; clamped into the map), MODE 1 linear (the two neighbours per axis, the edge repeated beyond the map).
+// One output per invocation, (x, y, plane) from the invocation id; the input through an r32f texel view. Coordinates
+// are computed in double, as the reference: nearest's floor and rounding sit on exact boundaries (a scale of 0.6f
+// puts output 1 at 1.99999990, which float arithmetic rounds to 2.0 and floors differently).
+// Defines: MODE, COORDINATES, ROUNDING.
+
+layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
+
+layout(binding = 0) uniform samplerBuffer u_input; // (P, H, W) as r32f texels
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+uniform ivec2 u_in_size;  // (W, H)
+uniform ivec2 u_out_size; // (W', H')
+uniform dvec2 u_scale;    // (x, y): the given scales, or output / input for a fixed size
+
+double source(int o, int n, int outN, double scale)
+{
+#if COORDINATES == 0
+    return (double(o) + 0.5LF) / scale - 0.5LF;
+#elif COORDINATES == 1
+    return outN > 1 ? (double(o) + 0.5LF) / scale - 0.5LF : 0.0LF;
+#elif COORDINATES == 2
+    // ONNX's resized length is n * scale, unfloored.
+    double len = double(n) * scale;
+    return len == 1.0LF ? 0.0LF : double(o * (n - 1)) / (len - 1.0LF);
+#elif COORDINATES == 3
+    return double(o) / scale;
+#else
+    return (double(o) + 0.5LF) / scale;
+#endif
+}
+
+int nearest(double x, int n)
+{
+    double f = floor(x);
+#if ROUNDING == 0
+    double i = x - f == 0.5LF ? f : floor(x + 0.5LF);
+#elif ROUNDING == 1
+    double i = x - f == 0.5LF ? f + 1.0LF : floor(x + 0.5LF);
+#elif ROUNDING == 2
+    double i = f;
+#else
+    double i = ceil(x);
+#endif
+    return int(clamp(i, 0.0LF, double(n - 1)));
+}
+
+float at(int plane, int y, int x)
+{
+    return texelFetch(u_input, (plane * u_in_size.y + y) * u_in_size.x + x).r;
+}
+
+void main()
+{
+    ivec3 p = ivec3(gl_GlobalInvocationID);
+    if (p.x >= u_out_size.x || p.y >= u_out_size.y) return;
+    double fy = source(p.y, u_in_size.y, u_out_size.y, u_scale.y);
+    double fx = source(p.x, u_in_size.x, u_out_size.x, u_scale.x);
+#if MODE == 0
+    float v = at(p.z, nearest(fy, u_in_size.y), nearest(fx, u_in_size.x));
+#else
+    double y0 = floor(fy), x0 = floor(fx);
+    float wy = float(fy - y0), wx = float(fx - x0);
+    int ya = clamp(int(y0), 0, u_in_size.y - 1), yb = clamp(int(y0) + 1, 0, u_in_size.y - 1);
+    int xa = clamp(int(x0), 0, u_in_size.x - 1), xb = clamp(int(x0) + 1, 0, u_in_size.x - 1);
+    float top = (1.0 - wx) * at(p.z, ya, xa) + wx * at(p.z, ya, xb);
+    float bottom = (1.0 - wx) * at(p.z, yb, xa) + wx * at(p.z, yb, xb);
+    float v = (1.0 - wy) * top + wy * bottom;
+#endif
+    out_data[(p.z * u_out_size.y + p.y) * u_out_size.x + p.x] = v;
+}
