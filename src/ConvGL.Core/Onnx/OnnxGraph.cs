@@ -11,7 +11,7 @@ public sealed class OnnxGraph
 {
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
-        ["Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
+        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
@@ -57,6 +57,7 @@ public sealed class OnnxGraph
                 "Conv" => ConvOp.Read(node, a, node.Inputs.Count > 1 ? model.Initializers.GetValueOrDefault(node.Inputs[1]) : null),
                 "ConvTranspose" => ConvTransposeOp.Read(node, a, node.Inputs.Count > 1 ? initializers.GetValueOrDefault(node.Inputs[1]) : null),
                 "BatchNormalization" => BatchNormOp.Read(node, a),
+                "InstanceNormalization" => InstanceNormOp.Read(node, a),
                 "MaxPool" => PoolOp.Read(node, a, PoolKind.Max),
                 "AveragePool" => PoolOp.Read(node, a, PoolKind.Average),
                 "GlobalAveragePool" => GlobalAveragePoolOp.Read(node, a),

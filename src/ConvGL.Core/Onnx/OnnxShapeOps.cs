@@ -342,3 +342,44 @@ public sealed class ReshapeOp : OnnxOp
         return x.Reshape(OutputShape(x.Shape, Target(inputs.Count > 1 ? inputs[1] : null))).Clone();
     }
 }
+
+/// <summary>ONNX InstanceNormalization: inputs X (N, C, ...), scale (C), B (C); <c>epsilon</c> (1e-5). See <see cref="InstanceNorm"/>.</summary>
+public sealed class InstanceNormOp : OnnxOp
+{
+    public float Epsilon { get; }
+
+    private InstanceNormOp(OnnxNode node, string where, float epsilon) : base(node, where, node.Inputs, node.Outputs[0]) => Epsilon = epsilon;
+
+    internal static InstanceNormOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(3, 3);
+        float epsilon = a.Float("epsilon", 1e-5f);
+        if (!(epsilon >= 0) || !float.IsFinite(epsilon)) throw a.Error($"epsilon {epsilon} must be finite and not negative");
+        a.Finish();
+        return new InstanceNormOp(node, a.Where, epsilon);
+    }
+
+    public InstanceNorm Parameters(Tensor scale, Tensor shift)
+    {
+        if (scale.Rank != 1 || shift.Rank != 1 || scale.Length != shift.Length)
+            throw Error($"scale {scale.ShapeString} and B {shift.ShapeString} must be one value per channel each");
+        return new InstanceNorm(scale.Data, shift.Data, Epsilon);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        InstanceNorm norm = Parameters(inputs[1]!, inputs[2]!);
+        if (x.Rank < 3 || x.Shape[1] != norm.Channels)
+            throw Error($"input {x.ShapeString} must be (N, C, ...) with C = {norm.Channels}");
+        int plane = (int)x.Shape[2..].Aggregate(1L, (p, d) => p * d);
+        try
+        {
+            return norm.Apply(x, plane);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+}

@@ -55,6 +55,7 @@ public static class OnnxStack
             {
                 ConvOp conv => Conv(graph, conv),
                 ConvTransposeOp t => ConvTranspose(graph, t),
+                InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(graph, op, op.Inputs[1]), Constant(graph, op, op.Inputs[2]))),
                 BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(graph, op, v))])),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),

@@ -437,3 +437,28 @@ public sealed class ResizeLayer(ResizeOptions options) : StackLayer
         _ => "ceil",
     };
 }
+
+/// <summary>Instance normalisation (see <see cref="InstanceNorm"/>; the layer of fast style-transfer nets):
+/// <c>"type": "instancenorm"</c> with <c>"scale"</c> and <c>"shift"</c> tensors (one value per channel) and
+/// <c>"epsilon"</c> (1e-5).</summary>
+public sealed class InstanceNormLayer(InstanceNorm parameters) : StackLayer
+{
+    public InstanceNorm Parameters { get; } = parameters;
+    /// <summary>The tensor names a stack file gives the scale and shift (null: made up from the label when written).</summary>
+    public string? ScaleName { get; init; }
+    public string? ShiftName { get; init; }
+
+    public override string Type => "instancenorm";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels == Parameters.Channels ? null : $"instancenorm has parameters for {Parameters.Channels} channels, its input has {inputChannels}";
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Parameters.Apply(input);
+
+    internal override string SizeField => "type";
+}

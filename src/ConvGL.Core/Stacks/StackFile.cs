@@ -222,6 +222,10 @@ public static class StackFile
             {
                 layer = BatchNormFields(el, at, channels);
             }
+            else if (type == "instancenorm")
+            {
+                layer = InstanceNormFields(el, at, channels);
+            }
             else if (type == "linear")
             {
                 layer = Linear(el, at);
@@ -298,7 +302,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, globalavgpool, flatten, softmax, log_softmax, batchnorm, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, globalavgpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v
@@ -665,6 +669,26 @@ public static class StackFile
             (string scaleName, float[] scale) = Vector("scale");
             (string shiftName, float[] shift) = Vector("shift");
             return new BatchNormLayer(BatchNorm.FromAffine(scale, shift)) { ScaleName = scaleName, ShiftName = shiftName };
+        }
+
+        /// <summary>Instance normalisation: <c>scale</c> and <c>shift</c> of one value per channel, <c>epsilon</c> (1e-5).</summary>
+        private InstanceNormLayer InstanceNormFields(JsonElement el, LayerContext at, int channels)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "scale", "shift", "epsilon"]);
+            (string Name, float[] Values) Vector(string field)
+            {
+                if (!f.TryGetValue(field, out JsonElement v)) throw at.Error(field, "is missing (a tensor name or .npy path: one value per channel)");
+                (string name, Tensor t) = ReadTensor(v, field, at);
+                if (t.Rank != 1 || t.Length != channels)
+                    throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels}), one value per channel of {at.Source}");
+                CheckFinite(t, name, field, at);
+                return (name, t.Data);
+            }
+            (string scaleName, float[] scale) = Vector("scale");
+            (string shiftName, float[] shift) = Vector("shift");
+            float epsilon = f.TryGetValue("epsilon", out JsonElement e) ? Finite(e, "epsilon", at) : 1e-5f;
+            if (epsilon < 0) throw at.Error("epsilon", $"must not be negative, found {epsilon}");
+            return new InstanceNormLayer(new InstanceNorm(scale, shift, epsilon)) { ScaleName = scaleName, ShiftName = shiftName };
         }
 
         /// <summary>PyTorch Linear: <c>weight</c> (out, in) and optional <c>bias</c> (out).</summary>

@@ -61,6 +61,11 @@ public static class StackWriter
                     Add(scale, new Tensor([bn.Parameters.Channels], bn.Parameters.Scale), i);
                     Add(shift, new Tensor([bn.Parameters.Channels], bn.Parameters.Shift), i);
                     break;
+                case InstanceNormLayer inorm:
+                    (string iscale, string ishift) = InstanceNormNames(inorm, i);
+                    Add(iscale, new Tensor([inorm.Parameters.Channels], inorm.Parameters.Scale), i);
+                    Add(ishift, new Tensor([inorm.Parameters.Channels], inorm.Parameters.Shift), i);
+                    break;
             }
         }
         return tensors;
@@ -71,6 +76,12 @@ public static class StackWriter
     {
         string stem = bn.Label is { Length: > 0 } label ? label : $"batchnorm{index}";
         return (bn.ScaleName ?? stem + ".scale", bn.ShiftName ?? stem + ".shift");
+    }
+
+    private static (string Scale, string Shift) InstanceNormNames(InstanceNormLayer n, int index)
+    {
+        string stem = n.Label is { Length: > 0 } label ? label : $"instancenorm{index}";
+        return (n.ScaleName ?? stem + ".scale", n.ShiftName ?? stem + ".shift");
     }
 
     /// <summary>Saves a stack imported from an ONNX model (or any stack with learned layers) as a stack file plus
@@ -122,6 +133,14 @@ public static class StackWriter
                     (string scale, string shift) = BatchNormNames(bn, index);
                     w.WriteString("scale", scale);
                     w.WriteString("shift", shift);
+                    break;
+                }
+            case InstanceNormLayer inorm:
+                {
+                    (string scale, string shift) = InstanceNormNames(inorm, index);
+                    w.WriteString("scale", scale);
+                    w.WriteString("shift", shift);
+                    w.WriteNumber("epsilon", inorm.Parameters.Epsilon);
                     break;
                 }
             case LinearLayer linear:

@@ -187,6 +187,15 @@ public sealed class GpuOnnxRunner : IDisposable
                     affine.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
                     return shape;
                 }, affine);
+            case InstanceNormOp n:
+                var inorm = new GpuInstanceNorm(_context, new InstanceNorm([1f], [0f], 1e-5f));
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    inorm.SetParameters(n.Parameters(Parameter(op, op.Inputs[1], inputs), Parameter(op, op.Inputs[2], inputs)));
+                    if (shape.Length < 3 || shape[1] != inorm.Channels) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) must be (N, {inorm.Channels}, ...)");
+                    inorm.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
+                    return shape;
+                }, inorm);
             case PoolOp p:
                 var pool = new GpuPaddedPool2D(_context, p.Options(Math.Max(p.Spatial.KernelY, 1), Math.Max(p.Spatial.KernelX, 1)));
                 return new GpuOp((input, shape, output, _) =>

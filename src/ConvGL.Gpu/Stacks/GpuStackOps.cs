@@ -51,6 +51,9 @@ public static class GpuStackOps
             case BatchNormLayer b:
                 var affine = new GpuChannelAffine(context, b.Parameters);
                 return new Op((ins, o) => affine.Run(ins[0], o, ins[0].H * ins[0].W), affine);
+            case InstanceNormLayer n:
+                var inorm = new GpuInstanceNorm(context, n.Parameters);
+                return new Op((ins, o) => inorm.Run(ins[0], o, ins[0].H * ins[0].W), inorm);
             case AddLayer:
                 var add = new GpuAdd(context);
                 return new Op((ins, o) =>

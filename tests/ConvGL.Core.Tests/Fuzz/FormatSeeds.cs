@@ -169,7 +169,13 @@ internal static class FormatSeeds
         foreach ((string name, float[] v) in new[] { ("s", R(2)), ("o", R(2)), ("m", R(2)), ("v", new[] { 0.5f, 2f }) })
             bn.Graph.Initializer.Add(ProtoBuilders.FloatData(name, v, 2));
 
-        var seeds = new List<byte[]> { conv.ToByteArray(), bn.ToByteArray() };
+        // The branchy test models: Sub / Div, Clip with Constant bounds, Pad with INT64 pads, PRelu, Concat, Dropout,
+        // Identity, Softmax, Reshape, Mul of maps, HardSigmoid, ConvTranspose, Resize with scales and sizes, InstanceNormalization.
+        var seeds = new List<byte[]>
+        {
+            conv.ToByteArray(), bn.ToByteArray(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.ClassifierBytes(),
+            BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(), BranchyGraphs.UpsamplerBytes(), BranchyGraphs.StyleTransferBytes(),
+        };
         string official = Path.Combine(ConformanceCase, "model.onnx");
         if (File.Exists(official)) seeds.Add(File.ReadAllBytes(official));
         return [.. seeds];

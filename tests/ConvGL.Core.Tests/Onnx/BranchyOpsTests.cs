@@ -319,6 +319,41 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void InstanceNorm_WorkedExample()
+    {
+        // [1 2 3]: mean 2, population variance 2/3, so (x - 2) / sqrt(2/3) = -1.2247, 0, 1.2247; then 2 y + 1.
+        Tensor y = new InstanceNorm([2f], [1f], 0f).Apply(Tensor.Chw(1, 1, 3, [1, 2, 3]));
+        double k = 1 / Math.Sqrt(2.0 / 3.0);
+        Assert.Equal(-2 * k + 1, y.Data[0], 5);
+        Assert.Equal(1.0, y.Data[1], 6);
+        Assert.Equal(2 * k + 1, y.Data[2], 5);
+        // A constant map has variance 0: epsilon keeps it finite, the output is the shift.
+        Assert.Equal([1f, 1f], new InstanceNorm([2f], [1f], 1e-5f).Apply(Tensor.Chw(1, 1, 2, [7, 7])).Data);
+    }
+
+    [Fact]
+    public void StyleTransferModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.StyleTransferBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "style.onnx"));
+        Tensor x = Random(3, 10, 8, 13);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 10, 8) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 10, 8), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'", 1e-4);
+
+        Stack stack = OnnxStack.FromGraph(graph, "style");
+        Assert.Equal(["conv", "instancenorm", "relu", "conv", "instancenorm", "relu", "resize", "conv", "instancenorm", "add", "tanh"], stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("style.json"), stack);
+        Assert.Contains("\"epsilon\": 0.001", File.ReadAllText(dir.File("style.json")));
+        StackResult again = StackRunner.Run(StackFile.Load(dir.File("style.json")), x);
+        AssertClose(r.Outputs[^1].Data, again.Outputs[^1].Data, "reloaded");
+    }
+
+    [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
         // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.

@@ -58,6 +58,7 @@ internal static class OnnxCases
         "test_resize_upsample_scales_linear_align_corners", "test_resize_upsample_scales_nearest", "test_resize_upsample_sizes_nearest",
         "test_resize_upsample_sizes_nearest_ceil_half_pixel", "test_resize_upsample_sizes_nearest_floor_align_corners",
         "test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric", "test_upsample_nearest",
+        "test_instancenorm_epsilon", "test_instancenorm_example",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>

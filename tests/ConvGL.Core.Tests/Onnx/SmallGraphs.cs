@@ -318,6 +318,51 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a fast style-transfer net in small: x (1, 3, H, W) -> conv 3x3 pads 1 (4) -> InstanceNormalization
+    /// -> Relu -> conv 3x3 stride 2 pads 1 (4) -> InstanceNormalization (epsilon 1e-3) -> Relu -> Resize nearest
+    /// asymmetric 2x -> conv 3x3 pads 1 (3) -> InstanceNormalization -> Add(x) -> Tanh -> y, for even H and W.</summary>
+    public static byte[] StyleTransferBytes(int seed = 12)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "style" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        void Init(string name, float[] v, params long[] dims) => g.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
+        Init("w1", R(rng, 4 * 3 * 9, -0.5f, 0.5f), 4, 3, 3, 3);
+        Init("w2", R(rng, 4 * 4 * 9, -0.5f, 0.5f), 4, 4, 3, 3);
+        Init("w3", R(rng, 3 * 4 * 9, -0.5f, 0.5f), 3, 4, 3, 3);
+        foreach ((string n, int c) in new[] { ("n1", 4), ("n2", 4), ("n3", 3) })
+        {
+            Init(n + "s", R(rng, c, 0.5f, 1.5f), c);
+            Init(n + "b", R(rng, c, -0.5f, 0.5f), c);
+        }
+        Init("twice", [1, 1, 2, 2], 4);
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
+            n.Input.AddRange(ins);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+        }
+        Node("conv1", "Conv", ["x", "w1"], "c1", Ints("pads", 1, 1, 1, 1));
+        Node("in1", "InstanceNormalization", ["c1", "n1s", "n1b"], "i1");
+        Node("relu1", "Relu", ["i1"], "r1");
+        Node("conv2", "Conv", ["r1", "w2"], "c2", Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2));
+        Node("in2", "InstanceNormalization", ["c2", "n2s", "n2b"], "i2", new AttributeProto { Name = "epsilon", Type = 1, F = 1e-3f });
+        Node("relu2", "Relu", ["i2"], "r2");
+        Node("up", "Resize", ["r2", "", "twice"], "u", Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"), Str("nearest_mode", "floor"));
+        Node("conv3", "Conv", ["u", "w3"], "c3", Ints("pads", 1, 1, 1, 1));
+        Node("in3", "InstanceNormalization", ["c3", "n3s", "n3b"], "i3");
+        Node("residual", "Add", ["i3", "x"], "a");
+        Node("tanh", "Tanh", ["a"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph StyleTransfer(int seed = 12) => OnnxGraph.Build(OnnxReader.Parse(StyleTransferBytes(seed), "style.onnx"));
+
     public static OnnxGraph Upsampler(int seed = 10) => OnnxGraph.Build(OnnxReader.Parse(UpsamplerBytes(seed), "upsampler.onnx"));
 
     public static OnnxGraph Decoder(int seed = 9) => OnnxGraph.Build(OnnxReader.Parse(DecoderBytes(seed), "decoder.onnx"));

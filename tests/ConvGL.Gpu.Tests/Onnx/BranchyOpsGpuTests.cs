@@ -192,6 +192,28 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.Equal(4 * 5 * 5, cases);
     }
 
+    /// <summary>instance_norm.comp against InstanceNorm.Apply: planes smaller and larger than the 64-invocation work group,
+    /// a map far from zero (the two-pass variance), epsilons, and a batch of two images of C planes.</summary>
+    [Fact]
+    public void InstanceNorm_Sweep_MatchesReference()
+    {
+        var rng = new Random(44);
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 4, 5), (2, 9, 17), (4, 33, 31) })
+            foreach (float epsilon in new[] { 1e-5f, 1e-2f })
+                foreach (float offset in new[] { 0f, 1000f })
+                {
+                    float[] scale = Parity.RandomVector(rng, 2f, c), shift = Parity.RandomVector(rng, 1f, c);
+                    var norm = new InstanceNorm(scale, shift, epsilon);
+                    using var gpu = new GpuInstanceNorm(fixture.Context, norm);
+                    Tensor x = Parity.Random(rng, 2 * c, h, w);
+                    for (int i = 0; i < x.Length; i++) x.Data[i] += offset;
+                    using var gin = GpuTensor.From(fixture.Context, x);
+                    using var gout = new GpuTensor(fixture.Context);
+                    gpu.Run(gin, gout, h * w);
+                    AssertClose(norm.Apply(x, h * w), gout.Download(), $"({2 * c}, {h}, {w}) epsilon {epsilon} offset {offset}", offset == 0 ? 1e-5 : 1e-3);
+                }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -213,11 +235,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("se")]
     [InlineData("decoder")]
     [InlineData("upsampler")]
+    [InlineData("style")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
-            "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), _ => BranchyGraphs.Classifier(),
+            "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
+            "style" => BranchyGraphs.StyleTransfer(), _ => BranchyGraphs.Classifier(),
         };
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());

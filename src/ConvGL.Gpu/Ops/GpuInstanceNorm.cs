@@ -1,0 +1,68 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="InstanceNorm.Apply(Tensor, int)"/> (shaders/instance_norm.comp): one workgroup per
+/// plane. The parameters are uploaded once per <see cref="SetParameters"/>.</summary>
+public sealed class GpuInstanceNorm : IDisposable
+{
+    private readonly GlContext _context;
+    private readonly GlBuffer _params;
+    private GlProgram? _program;
+    private ScratchTensors? _scratch;
+    private float _epsilon;
+
+    public int Channels { get; private set; }
+
+    public GpuInstanceNorm(GlContext context, InstanceNorm parameters)
+    {
+        _context = context;
+        _params = new GlBuffer(context, "instancenorm parameters");
+        SetParameters(parameters);
+    }
+
+    public void SetParameters(InstanceNorm parameters)
+    {
+        _params.Write([.. parameters.Scale, .. parameters.Shift]);
+        Channels = parameters.Channels;
+        _epsilon = parameters.Epsilon;
+    }
+
+    /// <summary>Planes of <paramref name="plane"/> values; plane p is channel p % C.</summary>
+    public void Run(GpuTensor input, GpuTensor output, int plane)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        ComputeOp.CheckDistinct(input, output, "instancenorm");
+        if (plane < 1 || input.Length % ((long)plane * Channels) != 0)
+            throw new ConvGLException($"instancenorm over {Channels} channels of {plane} values cannot take a tensor of {input.Length} values");
+        output.Resize(input.C, input.H, input.W);
+        GL gl = _context.Gl;
+        GlProgram p = _program ??= _context.Shaders.Compute("instance_norm.comp");
+        p.Use();
+        int planes = input.Length / plane;
+        gl.Uniform1(p.Uniform("u_planes"), planes);
+        gl.Uniform1(p.Uniform("u_plane"), plane);
+        gl.Uniform1(p.Uniform("u_channels"), Channels);
+        gl.Uniform1(p.Uniform("u_epsilon"), _epsilon);
+        input.Buffer.Bind(0);
+        _params.Bind(1);
+        output.Buffer.Bind(3);
+        p.DispatchCovering(planes * 64, 1, 1);
+        ComputeOp.Barrier(gl);
+    }
+
+    public Tensor Apply(Tensor input)
+    {
+        _scratch ??= new ScratchTensors(_context, "instancenorm");
+        return _scratch.Apply(input, (i, o) => Run(i, o, input.H * input.W));
+    }
+
+    public void Dispose()
+    {
+        _params.Dispose();
+        _scratch?.Dispose();
+    }
+}
