@@ -71,7 +71,8 @@ public class OnnxReaderTests
         ModelProto m = ProtoBuilders.OneNode("Transpose");
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
         Assert.Equal($"m.onnx: node 'n0' (Transpose): op Transpose is not supported (supported: {string.Join(", ", OnnxGraph.SupportedOps)})", e.Message);
-        Assert.StartsWith("Conv, ConvTranspose, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Relu", string.Join(", ", OnnxGraph.SupportedOps));
+        Assert.Subset(OnnxGraph.SupportedOps.ToHashSet(), new HashSet<string> { "Conv", "BatchNormalization", "MaxPool", "Relu", "Add", "Gemm" });
+        Assert.DoesNotContain("Transpose", OnnxGraph.SupportedOps);
     }
 
     [Fact]
