@@ -128,8 +128,10 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
 
     /// <summary>conv_transpose.comp against ConvTranspose2D.Apply over strides, dilations, asymmetric and negative pads,
     /// output padding, groups, even and non-square kernels, with and without bias, sizes around the work group.</summary>
-    [Fact]
-    public void ConvTranspose_Sweep_MatchesReference()
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("spread")]
+    public void ConvTranspose_Sweep_MatchesReference(string path)
     {
         var rng = new Random(21);
         int cases = 0;
@@ -156,8 +158,9 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                         Tensor x = Parity.Random(rng, c, h, w), weight = Parity.Random(rng, c, 3, kh, kw);
                         float[]? bias = cases % 2 == 0 ? Parity.RandomVector(rng, 1f, 3 * groups) : null;
                         Tensor want = ConvTranspose2D.Apply(x, weight, bias, o);
-                        using var gpu = new GpuConvTranspose2D(fixture.Context, weight, bias, o);
+                        using var gpu = new GpuConvTranspose2D(fixture.Context, weight, bias, o) { Choice = path == "direct" ? ConvPath.Direct : ConvPath.Fast };
                         AssertClose(want, gpu.Apply(x), $"({c}, {h}, {w}) k {kh}x{kw} {o}", 1e-5);
+                        Assert.StartsWith(path == "direct" ? "conv_transpose:" : "conv_transpose spread + ", gpu.Variant);
                         Assert.Equal([3 * groups, oh, ow], want.Shape);
                         cases++;
                     }
