@@ -1,11 +1,12 @@
 #version 430
 // The fast variant of channel_affine.comp (same values; the reference is BatchNorm.Apply in src/ConvGL.Core/Ops/BatchNorm.cs):
 // y = a[p % C] * x + b[p % C] on plane p of (P, H, W) planes; PRELU 1: y = x where x >= 0 (and NaN), a[c] * x where x < 0
-// (Elementwise.PRelu with one slope per channel). The plane comes from the invocation id (y), so no integer division
+// (Elementwise.PRelu with one slope per channel); SCALE_ONLY 1: y = a[c] * x, the parameters a tensor the GPU computed
+// (a stack's mul layer gating a map by a (C, 1, 1) one: a squeeze-and-excitation gate). The plane comes from the invocation id (y), so no integer division
 // per element (llvmpipe has no vector divide); the input is read through a texel view (VEC 4: rgba32f, the plane a
 // multiple of 4 values; VEC 1: r32f), NV elements per invocation, the parameters through an r32f view of their buffer
 // (a vector gather; a storage load with a per-lane address is a scalar loop on llvmpipe), no early return before the
-// loads (the store is predicated). Defines: VEC (4 or 1), NV, PRELU (0 or 1).
+// loads (the store is predicated). Defines: VEC (4 or 1), NV, PRELU (0 or 1), SCALE_ONLY (0 or 1).
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -33,7 +34,11 @@ void main()
     int plane = int(gl_GlobalInvocationID.y);
     int c = plane % u_channels;
     float a = texelFetch(u_params, c).r;
+#if SCALE_ONLY
+    float b = 0.0;
+#else
     float b = texelFetch(u_params, u_channels + c).r;
+#endif
     int first = int(gl_GlobalInvocationID.x) * NV;
     int base = plane * u_plane;
     T v[NV];
@@ -42,6 +47,8 @@ void main()
         T x = FETCH(base + min(first + k, u_plane - 1));
 #if PRELU
         v[k] = mix(x, a * x, NEGATIVE(x));
+#elif SCALE_ONLY
+        v[k] = a * x;
 #else
         v[k] = a * x + b;
 #endif

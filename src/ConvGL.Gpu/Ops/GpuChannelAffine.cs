@@ -28,8 +28,8 @@ public sealed class GpuChannelAffine : IDisposable
     public string Variant { get; private set; } = "(not run yet)";
 
     private const int PerInvocation = 4;
-    // [VEC 4, VEC 1] programs of channel_affine_fast.comp, made on first use.
-    private readonly GlProgram?[] _fast = new GlProgram?[2];
+    // [VEC 4, VEC 1] programs of channel_affine_fast.comp, made on first use; and its SCALE_ONLY pair.
+    private readonly GlProgram?[] _fast = new GlProgram?[2], _scaleOnly = new GlProgram?[2];
 
     public GpuChannelAffine(GlContext context, BatchNorm parameters)
     {
@@ -82,7 +82,7 @@ public sealed class GpuChannelAffine : IDisposable
         GL gl = _context.Gl;
         bool vec4 = inner % 4 == 0;
         int v = vec4 ? 0 : 1, plane = vec4 ? inner / 4 : inner;
-        GlProgram p = _fast[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", PRelu ? 1 : 0));
+        GlProgram p = _fast[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", PRelu ? 1 : 0), ("SCALE_ONLY", 0));
         Variant = vec4 ? "channel_affine_fast: 16 values/invocation" : "channel_affine_fast: 4 values/invocation";
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
@@ -93,6 +93,35 @@ public sealed class GpuChannelAffine : IDisposable
         output.Buffer.Bind(3);
         p.DispatchCovering((plane + PerInvocation - 1) / PerInvocation, planes, 1);
         ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>y = scale[c] x with the scales in a GPU tensor of C values (a stack's mul layer gating a (C, H, W) map by
+    /// a (C, 1, 1) one): channel_affine_fast.comp's SCALE_ONLY mode, the scales read through a texel view of their buffer.
+    /// Nothing of this object's own parameters is used. False when the fast shader cannot take the map (the caller then
+    /// runs the general broadcast).</summary>
+    public bool TryRunScale(GpuTensor input, GpuTensor scales, GpuTensor output)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        GL gl = _context.Gl;
+        int inner = input.H * input.W;
+        if (input.Length == 0 || scales.Length != input.C || input.C > 65535 || inner > 65535L * 64 * PerInvocation || input.Length > ComputeOp.MaxTexelViewFloats(gl))
+            return false;
+        if (!ReferenceEquals(input, output)) output.Resize(input.C, input.H, input.W);
+        bool vec4 = inner % 4 == 0;
+        int v = vec4 ? 0 : 1, plane = vec4 ? inner / 4 : inner;
+        GlProgram p = _scaleOnly[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", 0), ("SCALE_ONLY", 1));
+        Variant = "channel_affine_fast: scale by a map";
+        ComputeOp.BeforeTexelReads(gl);
+        p.Use();
+        gl.Uniform1(p.Uniform("u_plane"), plane);
+        gl.Uniform1(p.Uniform("u_channels"), input.C);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit, vec4);
+        scales.Buffer.BindTexelView(ComputeOp.ParamsUnit);
+        output.Buffer.Bind(3);
+        p.DispatchCovering((plane + PerInvocation - 1) / PerInvocation, input.C, 1);
+        ComputeOp.Barrier(gl);
+        return true;
     }
 
     /// <summary>(C, H, W) in, (C, H, W) out.</summary>

@@ -81,6 +81,8 @@ public static class GpuStackOps
                 return new Op((ins, o) => pad.Run(ins[0], o), pad);
             case MulLayer:
                 var mul = new GpuAdd(context, BinaryKind.Mul);
+                // A (C, 1, 1) gate over a (C, H, W) map: the channel-affine shader's scale-only mode.
+                var gate = new GpuChannelAffine(context, BatchNorm.FromAffine([1f], [0f]));
                 // Shapes for the broadcast path, made once (a per-frame run allocates nothing).
                 int[] aShape = new int[3], bShape = new int[3];
                 return new Op((ins, o) =>
@@ -91,11 +93,13 @@ public static class GpuStackOps
                         mul.Run(a, b, o);
                         return;
                     }
+                    if (b.H * b.W == 1 && b.C == a.C && gate.TryRunScale(a, b, o)) return;
+                    if (a.H * a.W == 1 && a.C == b.C && gate.TryRunScale(b, a, o)) return;
                     (aShape[0], aShape[1], aShape[2]) = (a.C, a.H, a.W);
                     (bShape[0], bShape[1], bShape[2]) = (b.C, b.H, b.W);
                     GpuTensor big = a.Length >= b.Length ? a : b;
                     mul.Run(a, aShape, b, bShape, o, (big.C, big.H, big.W));
-                }, mul);
+                }, mul, gate);
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);
                 return new Op((ins, o) => global.Run(ins[0], o), global);

@@ -179,6 +179,31 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         }
     }
 
+    /// <summary>The scale-only mode (a stack's mul layer gating a (C, H, W) map by a (C, 1, 1) one): planes straddling 4
+    /// and 16 values, NaN and infinities in the map and the gate, both orders of the mul layer's inputs.</summary>
+    [Fact]
+    public void ChannelAffine_ScaleByAMap_MatchesMulReference()
+    {
+        var rng = new Random(13);
+        using var gate = new GpuChannelAffine(fixture.Context, BatchNorm.FromAffine([1f], [0f]));
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (4, 9, 7), (2, 1, 33), (6, 16, 16) })
+        {
+            Tensor x = Parity.Random(rng, c, h, w), g = Parity.Random(rng, c, 1, 1);
+            x.Data[0] = float.NaN;
+            if (c > 1) g.Data[1] = float.PositiveInfinity;
+            using var gx = GpuTensor.From(fixture.Context, x);
+            using var gg = GpuTensor.From(fixture.Context, g);
+            using var gout = new GpuTensor(fixture.Context);
+            Assert.True(gate.TryRunScale(gx, gg, gout));
+            Assert.Equal(Elementwise.Mul(x, g).Data, gout.Download().Data);
+            Assert.Equal("channel_affine_fast: scale by a map", gate.Variant);
+        }
+        // The stack's mul layer takes the gate first or second: the same map either way.
+        var layer = new Core.Stacks.MulLayer();
+        Tensor m = Parity.Random(rng, 3, 6, 5), k = Parity.Random(rng, 3, 1, 1);
+        Assert.Equal(layer.Forward([m, k]).Data, layer.Forward([k, m]).Data);
+    }
+
     [Fact]
     public void ChannelAffine_PReluMode_MatchesPReluReference_WithSpecialValues()
     {
