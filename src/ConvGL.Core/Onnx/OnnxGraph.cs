@@ -86,7 +86,7 @@ public sealed class OnnxGraph
                 "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
                 "Flatten" => FlattenOp.Read(node, a),
                 "Gemm" => GemmOp.Read(node, a),
-                _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)})"),
+                _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}"),
             };
             foreach (string input in op.Inputs)
                 if (input.Length > 0 && !defined.Contains(input))
@@ -108,6 +108,15 @@ public sealed class OnnxGraph
         if (foldBatchNorm) ops = FoldBatchNorms(ops, initializers, model.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));
         return new OnnxGraph(model, ops, initializers);
     }
+
+    /// <summary>What to do about an unsupported op a PyTorch export often brings.</summary>
+    private static string Hint(string op) => op switch
+    {
+        "Shape" or "Gather" or "Unsqueeze" or "Squeeze" or "ConstantOfShape" or "Cast" or "Range" =>
+            "; shape arithmetic like this comes from x.view(x.size(0), -1): export with a fixed input size and do_constant_folding=True, or use torch.flatten(x, 1)",
+        "DepthToSpace" or "Transpose" => "; a PixelShuffle exports as these: not supported yet",
+        _ => "",
+    };
 
     /// <summary>A Constant node's tensor: its <c>value</c> (any element type the reader converts to float32),
     /// <c>value_float</c> / <c>value_floats</c> or <c>value_int</c> / <c>value_ints</c>.</summary>

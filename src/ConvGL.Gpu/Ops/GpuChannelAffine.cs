@@ -59,7 +59,7 @@ public sealed class GpuChannelAffine : IDisposable
         if (input.Length > 0 && (Choice != ConvPath.Direct || PRelu) && planes <= 65535 && inner <= 65535L * 64 * PerInvocation
             && input.Length <= ComputeOp.MaxTexelViewFloats(gl))
         {
-            RunFast(input, output, inner, (int)planes);
+            RunFast(input, output, inner, (int)planes, _affine, Channels);
             return;
         }
         if (PRelu) throw new ConvGLException($"prelu on the GPU takes at most 65535 planes of at most {65535L * 64 * PerInvocation} values within a texel view; got {planes} planes of {inner} values");
@@ -77,7 +77,19 @@ public sealed class GpuChannelAffine : IDisposable
         ComputeOp.Barrier(gl);
     }
 
-    private void RunFast(GpuTensor input, GpuTensor output, int inner, int planes)
+    /// <summary>Whether <see cref="RunWithParameters"/> can take planes of <paramref name="inner"/> values (the fast shader's limits).</summary>
+    internal static bool FastFits(GL gl, long length, int inner) =>
+        length > 0 && length / inner <= 65535 && inner <= 65535L * 64 * PerInvocation && length <= ComputeOp.MaxTexelViewFloats(gl);
+
+    /// <summary>The affine map with parameters another pass wrote on the GPU: a[0..channels) then b[0..channels) in
+    /// <paramref name="parameters"/>, plane p using entry p % channels (instance normalisation's per-plane affine).</summary>
+    internal void RunWithParameters(GpuTensor input, GpuTensor output, int inner, GlBuffer parameters, int channels)
+    {
+        if (!ReferenceEquals(input, output)) output.Resize(input.C, input.H, input.W);
+        RunFast(input, output, inner, input.Length / inner, parameters, channels);
+    }
+
+    private void RunFast(GpuTensor input, GpuTensor output, int inner, int planes, GlBuffer parameters, int channels)
     {
         GL gl = _context.Gl;
         bool vec4 = inner % 4 == 0;
@@ -87,9 +99,9 @@ public sealed class GpuChannelAffine : IDisposable
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform1(p.Uniform("u_plane"), plane);
-        gl.Uniform1(p.Uniform("u_channels"), Channels);
+        gl.Uniform1(p.Uniform("u_channels"), channels);
         input.Buffer.BindTexelView(ComputeOp.InputUnit, vec4);
-        _affine.BindTexelView(ComputeOp.ParamsUnit);
+        parameters.BindTexelView(ComputeOp.ParamsUnit);
         output.Buffer.Bind(3);
         p.DispatchCovering((plane + PerInvocation - 1) / PerInvocation, planes, 1);
         ComputeOp.Barrier(gl);

@@ -13,6 +13,16 @@ public sealed class GpuInstanceNorm : IDisposable
     private GlProgram? _program;
     private ScratchTensors? _scratch;
     private float _epsilon;
+    private PlaneStats? _stats;
+    private GlBuffer? _affine;
+    private GpuChannelAffine? _apply;
+
+    /// <summary>The path of the last <see cref="Run"/>: one workgroup per plane, or chunked statistics and the fast
+    /// channel-affine shader for big planes.</summary>
+    public string Variant { get; private set; } = "(not run yet)";
+
+    /// <summary>For tests: <see cref="ConvPath.Direct"/> forces instance_norm.comp whatever the plane size.</summary>
+    internal ConvPath Choice { get; set; }
 
     public int Channels { get; private set; }
 
@@ -40,6 +50,16 @@ public sealed class GpuInstanceNorm : IDisposable
             throw new ConvGLException($"instancenorm over {Channels} channels of {plane} values cannot take a tensor of {input.Length} values");
         output.Resize(input.C, input.H, input.W);
         GL gl = _context.Gl;
+        if (Choice != ConvPath.Direct && PlaneStats.Worth(plane) && GpuChannelAffine.FastFits(gl, input.Length, plane))
+        {
+            // Per-plane a and b from chunked statistics, then y = a x + b by the fast channel-affine shader.
+            Variant = "plane_stats + channel_affine_fast";
+            _affine ??= new GlBuffer(_context, "instancenorm per-plane affine");
+            (_stats ??= new PlaneStats(_context)).Run(input, plane, 1, _params, Channels, _epsilon, _affine);
+            (_apply ??= new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]))).RunWithParameters(input, output, plane, _affine, input.Length / plane);
+            return;
+        }
+        Variant = "instance_norm: a workgroup per plane";
         GlProgram p = _program ??= _context.Shaders.Compute("instance_norm.comp");
         p.Use();
         int planes = input.Length / plane;
@@ -62,6 +82,9 @@ public sealed class GpuInstanceNorm : IDisposable
 
     public void Dispose()
     {
+        _stats?.Dispose();
+        _affine?.Dispose();
+        _apply?.Dispose();
         _params.Dispose();
         _scratch?.Dispose();
     }

@@ -70,9 +70,12 @@ public class OnnxReaderTests
     {
         ModelProto m = ProtoBuilders.OneNode("Transpose");
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
-        Assert.Equal($"m.onnx: node 'n0' (Transpose): op Transpose is not supported (supported: {string.Join(", ", OnnxGraph.SupportedOps)})", e.Message);
+        Assert.Equal($"m.onnx: node 'n0' (Transpose): op Transpose is not supported (supported: {string.Join(", ", OnnxGraph.SupportedOps)}); a PixelShuffle exports as these: not supported yet", e.Message);
         Assert.Subset(OnnxGraph.SupportedOps.ToHashSet(), new HashSet<string> { "Conv", "BatchNormalization", "MaxPool", "Relu", "Add", "Gemm" });
         Assert.DoesNotContain("Transpose", OnnxGraph.SupportedOps);
+        // Shape arithmetic (a dynamic x.view(x.size(0), -1)) says how to export without it.
+        var shape = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(ProtoBuilders.OneNode("Shape").ToByteArray(), "m.onnx")));
+        Assert.EndsWith("export with a fixed input size and do_constant_folding=True, or use torch.flatten(x, 1)", shape.Message);
     }
 
     [Fact]

@@ -197,23 +197,26 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
 
     /// <summary>instance_norm.comp against InstanceNorm.Apply: planes smaller and larger than the 64-invocation work group,
     /// a map far from zero (the two-pass variance), epsilons, and a batch of two images of C planes.</summary>
-    [Fact]
-    public void InstanceNorm_Sweep_MatchesReference()
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("chunked")]
+    public void InstanceNorm_Sweep_MatchesReference(string path)
     {
         var rng = new Random(44);
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 4, 5), (2, 9, 17), (4, 33, 31) })
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 4, 5), (2, 9, 17), (4, 33, 31), (2, 64, 128), (1, 65, 71), (2, 90, 161) })
             foreach (float epsilon in new[] { 1e-5f, 1e-2f })
                 foreach (float offset in new[] { 0f, 1000f })
                 {
                     float[] scale = Parity.RandomVector(rng, 2f, c), shift = Parity.RandomVector(rng, 1f, c);
                     var norm = new InstanceNorm(scale, shift, epsilon);
-                    using var gpu = new GpuInstanceNorm(fixture.Context, norm);
+                    using var gpu = new GpuInstanceNorm(fixture.Context, norm) { Choice = path == "direct" ? ConvPath.Direct : ConvPath.Fast };
                     Tensor x = Parity.Random(rng, 2 * c, h, w);
                     for (int i = 0; i < x.Length; i++) x.Data[i] += offset;
                     using var gin = GpuTensor.From(fixture.Context, x);
                     using var gout = new GpuTensor(fixture.Context);
                     gpu.Run(gin, gout, h * w);
                     AssertClose(norm.Apply(x, h * w), gout.Download(), $"({2 * c}, {h}, {w}) epsilon {epsilon} offset {offset}", offset == 0 ? 1e-5 : 1e-3);
+                    Assert.Equal(path == "chunked" && h * w > 4096 ? "plane_stats + channel_affine_fast" : "instance_norm: a workgroup per plane", gpu.Variant);
                 }
     }
 

@@ -126,14 +126,20 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         Assert.Equal(shader == "fast" ? ran : 0, fast);
     }
 
-    [Fact]
-    public void GlobalAveragePool_MatchesReference_OnPlanesAroundTheWorkgroupSize()
+    /// <summary>Both paths: one workgroup per plane, and chunked statistics (planes above 4096 values: chunks of 4096 with
+    /// a partial last one, a plane of exactly two chunks, a map far from zero).</summary>
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("chunked")]
+    public void GlobalAveragePool_MatchesReference_OnPlanesAroundTheWorkgroupSize(string path)
     {
-        using var pool = new GpuGlobalAveragePool(fixture.Context);
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 7, 7), (13, 8, 8), (2, 9, 15), (512, 7, 7), (4, 56, 56) })
+        using var pool = new GpuGlobalAveragePool(fixture.Context) { Choice = path == "direct" ? ConvPath.Direct : ConvPath.Fast };
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 7, 7), (13, 8, 8), (2, 9, 15), (512, 7, 7), (4, 56, 56), (2, 64, 128), (3, 65, 71), (1, 361, 641) })
         {
             Tensor input = Parity.Random(new Random(c * h * w), c, h, w);
+            if (h == 65) for (int i = 0; i < input.Length; i++) input.Data[i] += 500f;
             Parity.AssertGpuMatchesReference(GlobalAveragePool.Apply(input), pool.Apply(input), $"({c}, {h}, {w})");
+            Assert.Equal(path == "chunked" && h * w > 4096 ? "plane_stats: chunked" : "global_avgpool: a workgroup per plane", pool.Variant);
         }
     }
 

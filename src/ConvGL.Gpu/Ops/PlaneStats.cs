@@ -1,0 +1,57 @@
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>Per-plane statistics of big planes in two passes (shaders/plane_stats.comp: mean and M2 of chunks of
+/// <see cref="Chunk"/> values, many workgroups per plane; plane_stats_combine.comp: one invocation per plane joins them):
+/// the global average pool's means, or instance normalisation's per-plane affine. The one-workgroup-per-plane shaders
+/// leave all but C workgroups idle and read through storage blocks (a scalar loop per load on llvmpipe); a big map is
+/// read here through texel views by many workgroups. Buffers are made once and grown, never per frame.</summary>
+internal sealed class PlaneStats(GlContext context) : IDisposable
+{
+    /// <summary>Values per chunk (64 invocations x 64 each).</summary>
+    public const int Chunk = 4096;
+
+    private GlBuffer? _stats;
+    private GlProgram? _pass1;
+    private readonly GlProgram?[] _combine = new GlProgram?[2];
+
+    /// <summary>Planes bigger than a chunk go through here; smaller ones are one workgroup's work anyway.</summary>
+    public static bool Worth(int plane) => plane > Chunk;
+
+    /// <summary>MODE 0: the P means into <paramref name="output"/>; MODE 1: a[0..P) then b[0..P) of instance normalisation
+    /// (<paramref name="parameters"/>: scale[0..C) then shift[0..C)) into <paramref name="output"/>.</summary>
+    public void Run(GpuTensor input, int plane, int mode, GlBuffer? parameters, int channels, float epsilon, GlBuffer output)
+    {
+        GL gl = context.Gl;
+        int planes = input.Length / plane, chunks = (plane + Chunk - 1) / Chunk;
+        _stats ??= new GlBuffer(context, "plane statistics");
+        _stats.Reserve(2 * planes * chunks);
+        GlProgram p1 = _pass1 ??= context.Shaders.Compute("plane_stats.comp");
+        ComputeOp.BeforeTexelReads(gl);
+        p1.Use();
+        gl.Uniform1(p1.Uniform("u_plane"), plane);
+        gl.Uniform1(p1.Uniform("u_chunk"), Chunk);
+        gl.Uniform1(p1.Uniform("u_chunks"), chunks);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        _stats.Bind(3);
+        p1.DispatchCovering(chunks * 64, planes, 1);
+        ComputeOp.Barrier(gl);
+        GlProgram p2 = _combine[mode] ??= context.Shaders.Compute("plane_stats_combine.comp", ("MODE", mode));
+        p2.Use();
+        gl.Uniform1(p2.Uniform("u_planes"), planes);
+        gl.Uniform1(p2.Uniform("u_plane"), plane);
+        gl.Uniform1(p2.Uniform("u_chunk"), Chunk);
+        gl.Uniform1(p2.Uniform("u_chunks"), chunks);
+        gl.Uniform1(p2.Uniform("u_channels"), Math.Max(channels, 1));
+        gl.Uniform1(p2.Uniform("u_epsilon"), epsilon);
+        _stats.Bind(0);
+        (parameters ?? _stats).Bind(1);
+        output.Reserve(mode == 0 ? planes : 2 * planes);
+        output.Bind(3);
+        p2.DispatchFlat(planes);
+        ComputeOp.Barrier(gl);
+    }
+
+    public void Dispose() => _stats?.Dispose();
+}
