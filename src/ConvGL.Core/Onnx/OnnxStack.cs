@@ -12,11 +12,24 @@ namespace ConvGL.Core.Onnx;
 public static class OnnxStack
 {
     /// <summary>Imports a model file. A packaged model (<see cref="PackagedModels"/>) is named after it and gets its
-    /// package's image preprocessing; any other file is named after the file and takes images as they are.</summary>
+    /// package's image preprocessing; any other file is named after the file and takes images as they are, resized to
+    /// its declared input size when it declares one (<see cref="DeclaredSize"/>).</summary>
     public static Stack Load(string path)
     {
         PackagedModel? packaged = PackagedModels.Of(path);
-        return FromGraph(OnnxGraph.Load(path), packaged?.Name ?? Path.GetFileNameWithoutExtension(path), PackagedModels.PreprocessFor(path));
+        OnnxGraph graph = OnnxGraph.Load(path);
+        return FromGraph(graph, packaged?.Name ?? Path.GetFileNameWithoutExtension(path), PackagedModels.PreprocessFor(path) ?? DeclaredSize(graph));
+    }
+
+    /// <summary>An RGB model that declares a fixed input size (a PyTorch export without dynamic axes) takes images at that
+    /// size, as ONNX Runtime would insist: resized as the packaged model's are (aspect kept, centre crop, bilinear),
+    /// values as they are (0..1), channels in RGB order, nothing subtracted. Null for other inputs (a dynamic size, or
+    /// gray): images as they are.</summary>
+    public static ImagePreprocess? DeclaredSize(OnnxGraph graph)
+    {
+        if (graph.Inputs.Count != 1 || graph.Inputs[0].Shape is not [1 or -1, 3, > 0 and var h, > 0 and var w]) return null;
+        if ((long)h * w > Limits.ImagePixels) return null;
+        return new ImagePreprocess(h, w, [0, 1, 2], 1f, Tensor.Chw(3, h, w), $"{graph.Model.Source}: its declared input (1, 3, {h}, {w})");
     }
 
     public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null)

@@ -353,6 +353,28 @@ public class BranchyOpsTests
         AssertClose(r.Outputs[^1].Data, again.Outputs[^1].Data, "reloaded");
     }
 
+    /// <summary>A model file that declares a fixed RGB input size takes images resized to it (as ONNX Runtime would
+    /// insist on that size); a dynamic size or a gray input takes them as they are.</summary>
+    [Fact]
+    public void AModelWithAFixedInputSize_ResizesImagesToIt()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("up.onnx"), BranchyGraphs.UpsamplerBytes());
+        File.WriteAllBytes(dir.File("dyn.onnx"), BranchyGraphs.MobileLikeBytes());
+        Stack fixedSize = OnnxStack.Load(dir.File("up.onnx"));
+        Assert.NotNull(fixedSize.Preprocess);
+        Assert.Equal((8, 6), (fixedSize.Preprocess!.Height, fixedSize.Preprocess.Width));
+        Assert.Equal([0, 1, 2], fixedSize.Preprocess.ChannelOrder);
+        // A 20x30 picture of a horizontal ramp becomes the model's 8x6 input: values kept in 0..1, RGB order.
+        Tensor picture = Tensor.Chw(3, 20, 30, Enumerable.Range(0, 3 * 600).Select(i => (i % 30) / 29f).ToArray());
+        Tensor prepared = fixedSize.Preprocess.Apply(picture);
+        Assert.Equal([3, 8, 6], prepared.Shape);
+        Assert.All(prepared.Data, v => Assert.InRange(v, 0f, 1f));
+        Assert.True(prepared[0, 0, 5] > prepared[0, 0, 0]);
+        Assert.Equal([12, 8, 6], StackRunner.Run(fixedSize, prepared).Outputs[^1].Shape);
+        Assert.Null(OnnxStack.Load(dir.File("dyn.onnx")).Preprocess);
+    }
+
     [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
