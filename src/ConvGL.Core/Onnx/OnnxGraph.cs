@@ -12,7 +12,7 @@ public sealed class OnnxGraph
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
-         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -82,6 +82,7 @@ public sealed class OnnxGraph
                 "Pad" => PadOp.Read(node, a),
                 "Softmax" or "LogSoftmax" => SoftmaxOp.Read(node, a, model.Opset),
                 "Reshape" => ReshapeOp.Read(node, a),
+                "DepthToSpace" or "SpaceToDepth" => DepthToSpaceOp.Read(node, a),
                 "Resize" or "Upsample" => ResizeOp.Read(node, a, model.Opset),
                 "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
                 "Flatten" => FlattenOp.Read(node, a),
@@ -114,7 +115,7 @@ public sealed class OnnxGraph
     {
         "Shape" or "Gather" or "Unsqueeze" or "Squeeze" or "ConstantOfShape" or "Cast" or "Range" =>
             "; shape arithmetic like this comes from x.view(x.size(0), -1): export with a fixed input size and do_constant_folding=True, or use torch.flatten(x, 1)",
-        "DepthToSpace" or "Transpose" => "; a PixelShuffle exports as these: not supported yet",
+        "Transpose" => "; a PixelShuffle exported before opset 11 is Reshape + Transpose: export it with opset 11 or later (DepthToSpace), which ConvGL runs",
         _ => "",
     };
 

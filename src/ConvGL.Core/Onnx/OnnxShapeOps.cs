@@ -383,3 +383,60 @@ public sealed class InstanceNormOp : OnnxOp
         }
     }
 }
+
+/// <summary>ONNX DepthToSpace (<c>blocksize</c>, <c>mode</c> DCR or CRD) and SpaceToDepth (<c>blocksize</c>) on
+/// (N, C, H, W); see <see cref="Ops.DepthToSpace"/>.</summary>
+public sealed class DepthToSpaceOp : OnnxOp
+{
+    public int Block { get; }
+    public bool ToSpace { get; }
+    public DepthToSpaceMode Mode { get; }
+
+    private DepthToSpaceOp(OnnxNode node, string where, int block, bool toSpace, DepthToSpaceMode mode) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Block = block;
+        ToSpace = toSpace;
+        Mode = mode;
+    }
+
+    internal static DepthToSpaceOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 1);
+        long block = a.Int("blocksize", 0);
+        if (block is < 1 or > 4096) throw a.Error($"attribute 'blocksize' must be in [1, 4096], got {block}");
+        bool toSpace = node.OpType == "DepthToSpace";
+        DepthToSpaceMode mode = DepthToSpaceMode.Dcr;
+        if (toSpace)
+        {
+            string m = a.String("mode", "DCR");
+            mode = m switch
+            {
+                "DCR" => DepthToSpaceMode.Dcr,
+                "CRD" => DepthToSpaceMode.Crd,
+                _ => throw a.Error($"mode '{m}' is not supported (supported: DCR, CRD)"),
+            };
+        }
+        a.Finish();
+        return new DepthToSpaceOp(node, a.Where, (int)block, toSpace, mode);
+    }
+
+    public int[] OutputShape(int[] shape)
+    {
+        if (shape.Length != 4) throw Error($"input must be (N, C, H, W), got ({string.Join(", ", shape)})");
+        try
+        {
+            (int c, int h, int w) = DepthToSpace.OutputShape(shape[1], shape[2], shape[3], Block, ToSpace);
+            return [shape[0], c, h, w];
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        OutputShape(inputs[0]!.Shape);
+        return PerImage(inputs[0]!, image => ToSpace ? DepthToSpace.ToSpace(image, Block, Mode) : DepthToSpace.ToDepth(image, Block));
+    }
+}

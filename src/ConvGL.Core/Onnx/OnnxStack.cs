@@ -79,6 +79,7 @@ public static class OnnxStack
                     : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                 SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
                 ReshapeOp r => Flattening(graph, r),
+                DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
                 ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
                     rs.ScalesInput.Length > 0 ? Constant(graph, rs, rs.ScalesInput) : null,
                     rs.SizesInput.Length > 0 ? SizesOf(graph, rs, ChannelsOf(reads[0])) : null)),

@@ -462,3 +462,37 @@ public sealed class InstanceNormLayer(InstanceNorm parameters) : StackLayer
 
     internal override string SizeField => "type";
 }
+
+/// <summary>Channels to pixels (<c>"type": "depth_to_space"</c> with <c>"block"</c> and <c>"mode"</c> crd, PyTorch's
+/// PixelShuffle, or dcr, ONNX's default) or pixels to channels (<c>"type": "space_to_depth"</c> with <c>"block"</c>);
+/// see <see cref="DepthToSpace"/>: the sub-pixel convolution of super-resolution nets.</summary>
+public sealed class DepthToSpaceLayer(int block, bool toSpace, DepthToSpaceMode mode = DepthToSpaceMode.Dcr) : StackLayer
+{
+    public int Block { get; } = block;
+    public bool ToSpace { get; } = toSpace;
+    public DepthToSpaceMode Mode { get; } = mode;
+
+    public override string Type => ToSpace ? "depth_to_space" : "space_to_depth";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        long b2 = (long)Block * Block;
+        if (ToSpace)
+        {
+            error = inputChannels % b2 == 0 ? null : $"depth_to_space with block {Block} needs channels divisible by {b2}, got {inputChannels}";
+            return (int)(inputChannels / b2);
+        }
+        error = inputChannels * b2 <= Limits.StackChannels ? null : $"space_to_depth of {inputChannels} channels by {Block} gives more than {Limits.StackChannels}";
+        return (int)Math.Min(int.MaxValue, inputChannels * b2);
+    }
+
+    public override (int H, int W) OutputSize(int h, int w)
+    {
+        (_, int oh, int ow) = DepthToSpace.OutputShape(Block * Block, h, w, Block, ToSpace);
+        return (oh, ow);
+    }
+
+    public override Tensor Forward(Tensor input) => ToSpace ? DepthToSpace.ToSpace(input, Block, Mode) : DepthToSpace.ToDepth(input, Block);
+
+    internal override string SizeField => "block";
+}

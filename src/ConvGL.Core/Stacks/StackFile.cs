@@ -244,6 +244,20 @@ public static class StackFile
             {
                 layer = ConvTransposeFields(el, at);
             }
+            else if (type is "depth_to_space" or "space_to_depth")
+            {
+                var f = Fields(el, at, type == "depth_to_space" ? ["type", "name", "inputs", "block", "mode"] : ["type", "name", "inputs", "block"]);
+                if (!f.TryGetValue("block", out JsonElement be)) throw at.Error("block", "is missing (the block size, e.g. 2)");
+                int block = Int(be, "block", at, 1);
+                DepthToSpaceMode mode = !f.TryGetValue("mode", out JsonElement me) ? DepthToSpaceMode.Dcr
+                    : (me.ValueKind == JsonValueKind.String ? me.GetString() : null) switch
+                    {
+                        "dcr" => DepthToSpaceMode.Dcr,
+                        "crd" => DepthToSpaceMode.Crd,
+                        _ => throw at.Error("mode", $"must be dcr or crd (PyTorch's PixelShuffle), found {Raw(me)}"),
+                    };
+                layer = new DepthToSpaceLayer(block, type == "depth_to_space", mode);
+            }
             else if (type == "resize")
             {
                 layer = ResizeFields(el, at);
@@ -302,7 +316,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, globalavgpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -243,6 +243,10 @@ public static class StackWriter
                     w.WriteEndArray();
                     break;
                 }
+            case DepthToSpaceLayer d:
+                w.WriteNumber("block", d.Block);
+                if (d.ToSpace) w.WriteString("mode", d.Mode == DepthToSpaceMode.Crd ? "crd" : "dcr");
+                break;
             case ResizeLayer resize:
                 {
                     ResizeOptions o = resize.Options;

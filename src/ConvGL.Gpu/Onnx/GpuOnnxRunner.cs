@@ -267,6 +267,14 @@ public sealed class GpuOnnxRunner : IDisposable
                     resizer.Run(input, output);
                     return [.. shape[..^2], output.H, output.W];
                 }, resizer);
+            case DepthToSpaceOp d:
+                var shuffler = new GpuDepthToSpace(_context, d.Block, d.ToSpace, d.Mode);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    int[] to = d.OutputShape(shape);
+                    shuffler.Run(input, output, shape[0], shape[1]);
+                    return to;
+                }, shuffler);
             case SoftmaxOp sm:
                 var softmax = new GpuSoftmax(_context, sm.Log);
                 return new GpuOp((input, shape, output, _) =>

@@ -73,6 +73,9 @@ public static class GpuStackOps
             case ConcatLayer:
                 var concat = new GpuConcat(context);
                 return new Op((ins, o) => concat.Run(ins, o), concat);
+            case DepthToSpaceLayer d:
+                var shuffle = new GpuDepthToSpace(context, d.Block, d.ToSpace, d.Mode);
+                return new Op((ins, o) => shuffle.Run(ins[0], o, 1, ins[0].C), shuffle);
             case ResizeLayer r:
                 var resize = new GpuResize(context, r.Options);
                 return new Op((ins, o) => resize.Run(ins[0], o), resize);

@@ -376,6 +376,44 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void DepthToSpace_WorkedExamples_AndTheRoundTrip()
+    {
+        // Four 1x1 channels [a b c d] with block 2: DCR puts channel i*2 + j at pixel (i, j): [[a b] [c d]]; with 8
+        // channels (2 outputs) DCR reads channel (i*2 + j)*2 + c, CRD channel c*4 + i*2 + j (PixelShuffle).
+        Assert.Equal([1f, 2f, 3f, 4f], DepthToSpace.ToSpace(Tensor.Chw(4, 1, 1, [1, 2, 3, 4]), 2, DepthToSpaceMode.Dcr).Data);
+        Tensor eight = Tensor.Chw(8, 1, 1, [0, 1, 2, 3, 4, 5, 6, 7]);
+        Assert.Equal([0f, 2f, 4f, 6f, 1f, 3f, 5f, 7f], DepthToSpace.ToSpace(eight, 2, DepthToSpaceMode.Dcr).Data);
+        Assert.Equal([0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f], DepthToSpace.ToSpace(eight, 2, DepthToSpaceMode.Crd).Data);
+        // SpaceToDepth undoes DCR on any map.
+        Tensor x = Random(12, 3, 5, 2);
+        Assert.Equal(x.Data, DepthToSpace.ToDepth(DepthToSpace.ToSpace(x, 2, DepthToSpaceMode.Dcr), 2).Data);
+        Assert.Contains("divisible by 4", Assert.Throws<ConvGLException>(() => DepthToSpace.ToSpace(Tensor.Chw(6, 2, 2), 2, DepthToSpaceMode.Crd)).Message);
+    }
+
+    [Fact]
+    public void SuperResolutionModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.SuperResolutionBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "espcn.onnx"));
+        Tensor x = Random(3, 7, 9, 17);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 7, 9) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 9), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+        Assert.Equal([1, 3, 14, 18], ours["y"].Shape);
+        Assert.Equal(ours["u"].Data, ours["y"].Data); // CRD then SpaceToDepth then DCR: the same pixels
+
+        Stack stack = OnnxStack.FromGraph(graph, "espcn");
+        Assert.Equal(["conv", "tanh", "conv", "depth_to_space", "space_to_depth", "depth_to_space"], stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("espcn.json"), stack);
+        Assert.Contains("\"mode\": \"crd\"", File.ReadAllText(dir.File("espcn.json")));
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("espcn.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
         // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.

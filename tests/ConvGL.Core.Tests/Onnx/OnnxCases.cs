@@ -59,6 +59,8 @@ internal static class OnnxCases
         "test_resize_upsample_sizes_nearest_ceil_half_pixel", "test_resize_upsample_sizes_nearest_floor_align_corners",
         "test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric", "test_upsample_nearest",
         "test_instancenorm_epsilon", "test_instancenorm_example",
+        "test_depthtospace_crd_mode", "test_depthtospace_crd_mode_example", "test_depthtospace_dcr_mode", "test_depthtospace_example",
+        "test_spacetodepth", "test_spacetodepth_example",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>

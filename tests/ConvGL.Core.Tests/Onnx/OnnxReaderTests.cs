@@ -70,7 +70,7 @@ public class OnnxReaderTests
     {
         ModelProto m = ProtoBuilders.OneNode("Transpose");
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
-        Assert.Equal($"m.onnx: node 'n0' (Transpose): op Transpose is not supported (supported: {string.Join(", ", OnnxGraph.SupportedOps)}); a PixelShuffle exports as these: not supported yet", e.Message);
+        Assert.Equal($"m.onnx: node 'n0' (Transpose): op Transpose is not supported (supported: {string.Join(", ", OnnxGraph.SupportedOps)}); a PixelShuffle exported before opset 11 is Reshape + Transpose: export it with opset 11 or later (DepthToSpace), which ConvGL runs", e.Message);
         Assert.Subset(OnnxGraph.SupportedOps.ToHashSet(), new HashSet<string> { "Conv", "BatchNormalization", "MaxPool", "Relu", "Add", "Gemm" });
         Assert.DoesNotContain("Transpose", OnnxGraph.SupportedOps);
         // Shape arithmetic (a dynamic x.view(x.size(0), -1)) says how to export without it.

@@ -361,6 +361,33 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, ESPCN-style super-resolution: x (1, 3, H, W) -> conv 3x3 pads 1 (8) -> Tanh -> conv 3x3 pads 1
+    /// (12) -> DepthToSpace blocksize 2 CRD (PyTorch's PixelShuffle) -> (3, 2H, 2W) -> SpaceToDepth 2 -> DepthToSpace 2
+    /// DCR (a round trip) -> y.</summary>
+    public static byte[] SuperResolutionBytes(int seed = 13)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "espcn" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 8 * 3 * 9, -0.5f, 0.5f), 8, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 12 * 8 * 9, -0.3f, 0.3f), 12, 8, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b2", R(rng, 12), 12));
+        g.Node.Add(new NodeProto { Name = "feature", OpType = "Conv", Input = { "x", "w1" }, Output = { "f" }, Attribute = { Ints("pads", 1, 1, 1, 1) } });
+        g.Node.Add(new NodeProto { Name = "tanh", OpType = "Tanh", Input = { "f" }, Output = { "t" } });
+        g.Node.Add(new NodeProto { Name = "subpixel", OpType = "Conv", Input = { "t", "w2", "b2" }, Output = { "s" }, Attribute = { Ints("pads", 1, 1, 1, 1) } });
+        g.Node.Add(new NodeProto { Name = "shuffle", OpType = "DepthToSpace", Input = { "s" }, Output = { "u" },
+            Attribute = { new AttributeProto { Name = "blocksize", Type = 2, I = 2 }, Str("mode", "CRD") } });
+        g.Node.Add(new NodeProto { Name = "unshuffle", OpType = "SpaceToDepth", Input = { "u" }, Output = { "d" }, Attribute = { new AttributeProto { Name = "blocksize", Type = 2, I = 2 } } });
+        g.Node.Add(new NodeProto { Name = "reshuffle", OpType = "DepthToSpace", Input = { "d" }, Output = { "y" }, Attribute = { new AttributeProto { Name = "blocksize", Type = 2, I = 2 } } });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph SuperResolution(int seed = 13) => OnnxGraph.Build(OnnxReader.Parse(SuperResolutionBytes(seed), "espcn.onnx"));
+
     public static OnnxGraph StyleTransfer(int seed = 12) => OnnxGraph.Build(OnnxReader.Parse(StyleTransferBytes(seed), "style.onnx"));
 
     public static OnnxGraph Upsampler(int seed = 10) => OnnxGraph.Build(OnnxReader.Parse(UpsamplerBytes(seed), "upsampler.onnx"));

@@ -220,6 +220,33 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                 }
     }
 
+    /// <summary>depth_to_space.comp against DepthToSpace: both modes and space to depth, blocks 1-3, a batch of two images
+    /// (ONNX's (N C, H, W) storage), NaN copied through.</summary>
+    [Fact]
+    public void DepthToSpace_Sweep_MatchesReference()
+    {
+        var rng = new Random(55);
+        foreach (int block in new[] { 1, 2, 3 })
+            foreach ((int c, int h, int w) in new[] { (block * block, 1, 1), (2 * block * block, 5, 7), (3 * block * block, 6, 9) })
+            {
+                Tensor x = Parity.Random(rng, 2 * c, h * block, w * block);
+                x.Data[1] = float.NaN;
+                foreach ((bool toSpace, DepthToSpaceMode mode) in new[] { (true, DepthToSpaceMode.Dcr), (true, DepthToSpaceMode.Crd), (false, DepthToSpaceMode.Dcr) })
+                {
+                    using var op = new GpuDepthToSpace(fixture.Context, block, toSpace, mode);
+                    using var gin = GpuTensor.From(fixture.Context, x);
+                    using var gout = new GpuTensor(fixture.Context);
+                    op.Run(gin, gout, 2, c);
+                    Tensor want = Tensor.Concat(Enumerable.Range(0, 2).Select(n =>
+                    {
+                        Tensor image = Tensor.Chw(c, h * block, w * block, x.Data.AsSpan(n * c * h * w * block * block, c * h * w * block * block).ToArray());
+                        return toSpace ? DepthToSpace.ToSpace(image, block, mode) : DepthToSpace.ToDepth(image, block);
+                    }).ToArray());
+                    Assert.Equal(want.Data, gout.Download().Data);
+                }
+            }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -242,12 +269,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("decoder")]
     [InlineData("upsampler")]
     [InlineData("style")]
+    [InlineData("espcn")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
-            "style" => BranchyGraphs.StyleTransfer(), _ => BranchyGraphs.Classifier(),
+            "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
         };
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
