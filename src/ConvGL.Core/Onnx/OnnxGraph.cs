@@ -11,7 +11,8 @@ public sealed class OnnxGraph
 {
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
-        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
+        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+         "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
@@ -61,6 +62,7 @@ public sealed class OnnxGraph
                 "MaxPool" => PoolOp.Read(node, a, PoolKind.Max),
                 "AveragePool" => PoolOp.Read(node, a, PoolKind.Average),
                 "GlobalAveragePool" => GlobalAveragePoolOp.Read(node, a),
+                "GlobalMaxPool" or "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" => ReduceOp.Read(node, a),
                 "Relu" => ActivationOp.Read(node, a, ActivationKind.Relu),
                 "LeakyRelu" => ActivationOp.Read(node, a, ActivationKind.LeakyRelu),
                 "Sigmoid" => ActivationOp.Read(node, a, ActivationKind.Sigmoid),

@@ -440,3 +440,74 @@ public sealed class DepthToSpaceOp : OnnxOp
         return PerImage(inputs[0]!, image => ToSpace ? DepthToSpace.ToSpace(image, Block, Mode) : DepthToSpace.ToDepth(image, Block));
     }
 }
+
+/// <summary>ONNX ReduceMean / ReduceSum / ReduceMax / ReduceMin (axes from the attribute, or ReduceSum's opset 13 input:
+/// an initializer or an integer graph input; no axes: all of them, or none with noop_with_empty_axes; keepdims) and
+/// GlobalMaxPool (max over the spatial axes, kept as 1). See <see cref="Reduce"/>.</summary>
+public sealed class ReduceOp : OnnxOp
+{
+    public ReduceKind Kind { get; }
+    public long[]? AttributeAxes { get; }
+    public bool KeepDims { get; }
+    public bool NoopWithEmptyAxes { get; }
+    public bool GlobalPool { get; }
+
+    private ReduceOp(OnnxNode node, string where, ReduceKind kind, long[]? axes, bool keepDims, bool noop, bool global)
+        : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Kind = kind;
+        AttributeAxes = axes;
+        KeepDims = keepDims;
+        NoopWithEmptyAxes = noop;
+        GlobalPool = global;
+    }
+
+    public override IEnumerable<string> IntegerInputs => Inputs.Count > 1 && Inputs[1].Length > 0 ? [Inputs[1]] : [];
+
+    internal static ReduceOp Read(OnnxNode node, NodeAttributes a)
+    {
+        if (node.OpType == "GlobalMaxPool")
+        {
+            a.CheckArity(1, 1);
+            a.Finish();
+            return new ReduceOp(node, a.Where, ReduceKind.Max, null, true, false, true);
+        }
+        ReduceKind kind = node.OpType switch
+        {
+            "ReduceMean" => ReduceKind.Mean,
+            "ReduceSum" => ReduceKind.Sum,
+            "ReduceMax" => ReduceKind.Max,
+            _ => ReduceKind.Min,
+        };
+        a.CheckArity(1, 2);
+        long[]? axes = a.Ints("axes");
+        long keep = a.Int("keepdims", 1), noop = a.Int("noop_with_empty_axes", 0);
+        if (keep is not (0 or 1) || noop is not (0 or 1)) throw a.Error($"keepdims {keep} and noop_with_empty_axes {noop} must be 0 or 1");
+        a.Finish();
+        return new ReduceOp(node, a.Where, kind, axes, keep == 1, noop == 1, false);
+    }
+
+    /// <summary>The reduced axes in [0, rank), sorted and distinct.</summary>
+    public int[] Axes(int rank, Tensor? axesInput)
+    {
+        if (GlobalPool)
+            return rank >= 3 ? Enumerable.Range(2, rank - 2).ToArray() : throw Error($"GlobalMaxPool takes (N, C, ...), got rank {rank}");
+        long[]? axes = AttributeAxes ?? axesInput?.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? (long)v : throw Error($"axes entry {i} is {v}")).ToArray();
+        if (axes is null || axes.Length == 0) return NoopWithEmptyAxes ? [] : Enumerable.Range(0, rank).ToArray();
+        return axes.Select(v => v < -rank || v >= rank ? throw Error($"axis {v} is out of range for rank {rank}") : (int)(v < 0 ? v + rank : v)).Distinct().Order().ToArray();
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        int[] axes = Axes(x.Rank, inputs.Count > 1 ? inputs[1] : null);
+        try
+        {
+            return axes.Length == 0 ? x.Clone() : Reduce.Apply(x, Kind, axes, KeepDims);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+    }
+}

@@ -80,6 +80,7 @@ public static class OnnxStack
                 SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
                 ReshapeOp r => Flattening(graph, r),
                 DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
+                ReduceOp rd => SpatialReduce(graph, rd, RankOf(reads[0])),
                 ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
                     rs.ScalesInput.Length > 0 ? Constant(graph, rs, rs.ScalesInput) : null,
                     rs.SizesInput.Length > 0 ? SizesOf(graph, rs, ChannelsOf(reads[0])) : null)),
@@ -94,7 +95,7 @@ public static class OnnxStack
             index[op.Output] = i;
             layers.Add(layer);
             channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
-            ranks.Add(op is FlattenOp or GemmOp or ReshapeOp ? 2 : RankOf(reads[0]));
+            ranks.Add(op is FlattenOp or GemmOp or ReshapeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
         }
         try
         {
@@ -131,6 +132,19 @@ public static class OnnxStack
         if (sizes.Length == 4 && (sizes.Data[0] != 1 || sizes.Data[1] != channels))
             throw new ConvGLException($"{rs.Where}: sizes [{string.Join(", ", sizes.Data)}] must keep the batch (1) and the {channels} channels");
         return sizes.Length == 4 ? new Tensor([4], [1, channels, sizes.Data[2], sizes.Data[3]]) : sizes;
+    }
+
+    /// <summary>A mean or max over the two spatial axes of (N, C, H, W) (x.mean((2, 3)), GlobalMaxPool): the global pool
+    /// layers; with keepdims 0 the (N, C) result holds the same values as the stack's (C, 1, 1).</summary>
+    private static StackLayer SpatialReduce(OnnxGraph graph, ReduceOp rd, int rank)
+    {
+        int[] axes = rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(graph, rd, rd.Inputs[1]) : null);
+        if (rank == 4 && axes is [2, 3])
+        {
+            if (rd.Kind == ReduceKind.Mean) return new GlobalAvgPoolLayer();
+            if (rd.Kind == ReduceKind.Max) return new GlobalMaxPoolLayer();
+        }
+        throw new ConvGLException($"{rd.Where}: in a stack {rd.Node.OpType} runs as a global pool (a mean or max over axes [2, 3] of (N, C, H, W)); axes [{string.Join(", ", axes)}] of a rank-{rank} value are not supported");
     }
 
     /// <summary>A Reshape to (1, -1), (0, -1) or (1, K): a flatten (the head's input).</summary>

@@ -496,3 +496,22 @@ public sealed class DepthToSpaceLayer(int block, bool toSpace, DepthToSpaceMode 
 
     internal override string SizeField => "block";
 }
+
+/// <summary>The maximum of each map: (C, H, W) -> (C, 1, 1), <c>"type": "globalmaxpool"</c> (ONNX GlobalMaxPool,
+/// PyTorch's AdaptiveMaxPool2d(1)); a NaN in a map is its maximum.</summary>
+public sealed class GlobalMaxPoolLayer : StackLayer
+{
+    public override string Type => "globalmaxpool";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (1, 1);
+
+    public override Tensor Forward(Tensor input) => Reduce.Apply(input, ReduceKind.Max, [1, 2], keepDims: true);
+
+    internal override string SizeField => "type";
+}

@@ -286,10 +286,14 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new SoftmaxLayer(type == "log_softmax");
             }
-            else if (type is "add" or "mul" or "globalavgpool" or "flatten")
+            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
-                layer = type switch { "add" => new AddLayer(), "mul" => new MulLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), _ => new FlattenLayer() };
+                layer = type switch
+                {
+                    "add" => new AddLayer(), "mul" => new MulLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
+                    _ => new FlattenLayer(),
+                };
             }
             else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name() && kind != ActivationKind.Clip)
             {
@@ -316,7 +320,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

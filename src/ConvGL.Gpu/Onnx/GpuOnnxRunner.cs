@@ -23,12 +23,14 @@ public sealed class GpuOnnxRunner : IDisposable
     // Graph outputs that name an initializer no node computes and no input overrides (a constant output).
     private readonly HashSet<string> _constantOutputs = new(StringComparer.Ordinal);
     private readonly IGpuOnnxOp[] _ops;
+    private readonly HashSet<string> _integerInputs;
 
     public GpuOnnxRunner(GlContext context, OnnxGraph graph)
     {
         _context = context;
         _graph = graph;
         _ops = new IGpuOnnxOp[graph.Ops.Count];
+        _integerInputs = graph.Ops.SelectMany(op => op.IntegerInputs).ToHashSet(StringComparer.Ordinal);
         for (int i = 0; i < graph.Ops.Count; i++)
         {
             OnnxOp op = graph.Ops[i];
@@ -84,6 +86,8 @@ public sealed class GpuOnnxRunner : IDisposable
             if (!inputs.TryGetValue(i.Name, out Tensor? t))
                 throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {i.ShapeString} was not given");
             _graph.CheckInputShape(i, t);
+            // Integer parameters (Pad's pads, Reshape's shape, Resize's sizes, ReduceSum's axes) are read on the CPU.
+            if (_integerInputs.Contains(i.Name)) continue;
             if (t.Shape.Contains(0)) throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {t.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
             Store(i.Name, t);
         }
@@ -267,6 +271,17 @@ public sealed class GpuOnnxRunner : IDisposable
                     resizer.Run(input, output);
                     return [.. shape[..^2], output.H, output.W];
                 }, resizer);
+            case ReduceOp rd:
+                var reduce = new GpuReduce(_context, rd.Kind);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    int[] axes = rd.Axes(shape.Length, op.Inputs.Count > 1 && op.Inputs[1].Length > 0 ? Parameter(op, op.Inputs[1], inputs) : null);
+                    int[] to = axes.Length == 0 ? shape : Reduce.OutputShape(shape, axes, rd.KeepDims);
+                    (int outer, int count, int inner) = axes.Length == 0 ? (input.Length, 1, 1)
+                        : GpuReduce.Blocks(shape, axes) ?? throw new ConvGLException($"{op.Where}: on the GPU the reduced axes [{string.Join(", ", axes)}] of ({string.Join(", ", shape)}) must be adjacent");
+                    reduce.Run(input, output, outer, count, inner, Storage(to));
+                    return to;
+                }, reduce);
             case DepthToSpaceOp d:
                 var shuffler = new GpuDepthToSpace(_context, d.Block, d.ToSpace, d.Mode);
                 return new GpuOp((input, shape, output, _) =>

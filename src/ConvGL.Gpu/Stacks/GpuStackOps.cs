@@ -103,6 +103,9 @@ public static class GpuStackOps
                     GpuTensor big = a.Length >= b.Length ? a : b;
                     mul.Run(a, aShape, b, bShape, o, (big.C, big.H, big.W));
                 }, mul, gate);
+            case GlobalMaxPoolLayer:
+                var gmax = new GpuReduce(context, ReduceKind.Max);
+                return new Op((ins, o) => gmax.Run(ins[0], o, ins[0].C, ins[0].H * ins[0].W, 1, (ins[0].C, 1, 1)), gmax);
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);
                 return new Op((ins, o) => global.Run(ins[0], o), global);

@@ -175,7 +175,7 @@ internal static class FormatSeeds
         {
             conv.ToByteArray(), bn.ToByteArray(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.ClassifierBytes(),
             BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(), BranchyGraphs.UpsamplerBytes(), BranchyGraphs.StyleTransferBytes(),
-            BranchyGraphs.SuperResolutionBytes(),
+            BranchyGraphs.SuperResolutionBytes(), BranchyGraphs.PoolingHeadBytes(),
         };
         string official = Path.Combine(ConformanceCase, "model.onnx");
         if (File.Exists(official)) seeds.Add(File.ReadAllBytes(official));

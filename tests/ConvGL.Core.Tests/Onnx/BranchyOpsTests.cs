@@ -414,6 +414,39 @@ public class BranchyOpsTests
     }
 
     [Fact]
+    public void Reduce_WorkedExamples()
+    {
+        // [[1 2 3] [4 5 6]]: over axis 0 the column sums 5 7 9, over axis 1 the row means 2 and 5; max of all 6.
+        var x = new Tensor([2, 3], [1, 2, 3, 4, 5, 6]);
+        Assert.Equal([5f, 7f, 9f], Reduce.Apply(x, ReduceKind.Sum, [0], keepDims: false).Data);
+        Assert.Equal([2, 1], Reduce.Apply(x, ReduceKind.Mean, [1], keepDims: true).Shape);
+        Assert.Equal([2f, 5f], Reduce.Apply(x, ReduceKind.Mean, [1], keepDims: true).Data);
+        Assert.Equal([6f], Reduce.Apply(x, ReduceKind.Max, [0, 1], keepDims: false).Data);
+        Assert.Equal([1f], Reduce.Apply(x, ReduceKind.Min, [0, 1], keepDims: false).Data);
+        x.Data[4] = float.NaN;
+        Assert.True(float.IsNaN(Reduce.Apply(x, ReduceKind.Max, [0, 1], keepDims: false).Data[0]));
+    }
+
+    [Fact]
+    public void PoolingHeadModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.PoolingHeadBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "poolhead.onnx"));
+        Tensor x = Random(3, 9, 7, 19);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 9, 7) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 9, 7), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+        Stack stack = OnnxStack.FromGraph(graph, "poolhead");
+        Assert.Equal(["conv", "globalavgpool", "linear", "globalmaxpool", "flatten", "linear", "add"], stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("poolhead.json"), stack);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("poolhead.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    [Fact]
     public void Softmax_WorkedExample_AndSpecialValues()
     {
         // [0, ln 2, ln 3]: exp gives 1, 2, 3 over a sum of 6.

@@ -61,6 +61,20 @@ internal static class OnnxCases
         "test_instancenorm_epsilon", "test_instancenorm_example",
         "test_depthtospace_crd_mode", "test_depthtospace_crd_mode_example", "test_depthtospace_dcr_mode", "test_depthtospace_example",
         "test_spacetodepth", "test_spacetodepth_example",
+        "test_globalmaxpool", "test_globalmaxpool_precomputed",
+        "test_reduce_max_default_axes_keepdim_example", "test_reduce_max_default_axes_keepdims_random", "test_reduce_max_do_not_keepdims_example",
+        "test_reduce_max_do_not_keepdims_random", "test_reduce_max_keepdims_example", "test_reduce_max_keepdims_random",
+        "test_reduce_max_negative_axes_keepdims_example", "test_reduce_max_negative_axes_keepdims_random",
+        "test_reduce_mean_default_axes_keepdims_example", "test_reduce_mean_default_axes_keepdims_random", "test_reduce_mean_do_not_keepdims_example",
+        "test_reduce_mean_do_not_keepdims_random", "test_reduce_mean_keepdims_example", "test_reduce_mean_keepdims_random",
+        "test_reduce_mean_negative_axes_keepdims_example", "test_reduce_mean_negative_axes_keepdims_random",
+        "test_reduce_min_default_axes_keepdims_example", "test_reduce_min_default_axes_keepdims_random", "test_reduce_min_do_not_keepdims_example",
+        "test_reduce_min_do_not_keepdims_random", "test_reduce_min_keepdims_example", "test_reduce_min_keepdims_random",
+        "test_reduce_min_negative_axes_keepdims_example", "test_reduce_min_negative_axes_keepdims_random",
+        "test_reduce_sum_default_axes_keepdims_example", "test_reduce_sum_default_axes_keepdims_random", "test_reduce_sum_do_not_keepdims_example",
+        "test_reduce_sum_do_not_keepdims_random", "test_reduce_sum_empty_axes_input_noop_example", "test_reduce_sum_empty_axes_input_noop_random",
+        "test_reduce_sum_keepdims_example", "test_reduce_sum_keepdims_random", "test_reduce_sum_negative_axes_keepdims_example",
+        "test_reduce_sum_negative_axes_keepdims_random",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>

@@ -386,6 +386,34 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a CBAM-like pooling head: x (1, 3, H, W) -> conv 3x3 pads 1 (4) = c; ReduceMean axes [2, 3]
+    /// keepdims 0 (x.mean((2, 3)): (1, 4)) -> Gemm transB (2) = m; c -> GlobalMaxPool (1, 4, 1, 1) -> Flatten -> Gemm
+    /// transB (2) = g; Add(m, g) -> y (1, 2).</summary>
+    public static byte[] PoolingHeadBytes(int seed = 14)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "poolhead" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("fa", R(rng, 8, -1f, 1f), 2, 4));
+        g.Initializer.Add(ProtoBuilders.FloatData("fb", R(rng, 8, -1f, 1f), 2, 4));
+        g.Node.Add(new NodeProto { Name = "conv", OpType = "Conv", Input = { "x", "w" }, Output = { "c" }, Attribute = { Ints("pads", 1, 1, 1, 1) } });
+        g.Node.Add(new NodeProto { Name = "mean", OpType = "ReduceMean", Input = { "c" }, Output = { "rm" },
+            Attribute = { Ints("axes", 2, 3), new AttributeProto { Name = "keepdims", Type = 2, I = 0 } } });
+        g.Node.Add(new NodeProto { Name = "fc_mean", OpType = "Gemm", Input = { "rm", "fa" }, Output = { "m" }, Attribute = { new AttributeProto { Name = "transB", Type = 2, I = 1 } } });
+        g.Node.Add(new NodeProto { Name = "max", OpType = "GlobalMaxPool", Input = { "c" }, Output = { "gm" } });
+        g.Node.Add(new NodeProto { Name = "flat", OpType = "Flatten", Input = { "gm" }, Output = { "f" } });
+        g.Node.Add(new NodeProto { Name = "fc_max", OpType = "Gemm", Input = { "f", "fb" }, Output = { "gx" }, Attribute = { new AttributeProto { Name = "transB", Type = 2, I = 1 } } });
+        g.Node.Add(new NodeProto { Name = "join", OpType = "Add", Input = { "m", "gx" }, Output = { "y" } });
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph PoolingHead(int seed = 14) => OnnxGraph.Build(OnnxReader.Parse(PoolingHeadBytes(seed), "poolhead.onnx"));
+
     public static OnnxGraph SuperResolution(int seed = 13) => OnnxGraph.Build(OnnxReader.Parse(SuperResolutionBytes(seed), "espcn.onnx"));
 
     public static OnnxGraph StyleTransfer(int seed = 12) => OnnxGraph.Build(OnnxReader.Parse(StyleTransferBytes(seed), "style.onnx"));

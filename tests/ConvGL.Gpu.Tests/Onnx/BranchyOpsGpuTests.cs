@@ -247,6 +247,34 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             }
     }
 
+    /// <summary>reduce.comp against Reduce.Apply: every kind over adjacent axes of rank-2 to rank-4 shapes (inner and outer
+    /// both present, size-1 axes between), a NaN reaching only its own line of a max or min; non-adjacent axes refused.</summary>
+    [Theory]
+    [InlineData(ReduceKind.Mean)]
+    [InlineData(ReduceKind.Sum)]
+    [InlineData(ReduceKind.Max)]
+    [InlineData(ReduceKind.Min)]
+    public void Reduce_Sweep_MatchesReference(ReduceKind kind)
+    {
+        var rng = new Random(60 + (int)kind);
+        using var reduce = new GpuReduce(fixture.Context, kind);
+        using var output = new GpuTensor(fixture.Context);
+        foreach ((int[] shape, int[] axes) in new (int[], int[])[]
+        {
+            ([5, 7], [1]), ([5, 7], [0]), ([2, 3, 4, 5], [2, 3]), ([2, 3, 4, 5], [1]), ([2, 3, 4, 5], [0, 1, 2, 3]), ([3, 1, 4, 6], [1, 2]), ([2, 65, 3], [1]),
+        })
+        {
+            Tensor x = Parity.Random(rng, shape);
+            x.Data[0] = float.NaN;
+            using var input = GpuTensor.From(fixture.Context, x.Reshape(1, 1, x.Length));
+            (int outer, int count, int inner) = GpuReduce.Blocks(shape, axes)!.Value;
+            Tensor want = Reduce.Apply(x, kind, axes, keepDims: true);
+            reduce.Run(input, output, outer, count, inner, (1, 1, want.Length));
+            AssertClose(want, output.Download().Reshape(want.Shape), $"{kind} over [{string.Join(", ", axes)}] of ({string.Join(", ", shape)})", 1e-5);
+        }
+        Assert.Null(GpuReduce.Blocks([2, 3, 4], [0, 2]));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -270,10 +298,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("upsampler")]
     [InlineData("style")]
     [InlineData("espcn")]
+    [InlineData("poolhead")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
+            "poolhead" => BranchyGraphs.PoolingHead(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
         };
