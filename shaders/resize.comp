@@ -2,7 +2,9 @@
 // Resize of every plane of a (P, H, W) tensor, the reference is Resize2D.Apply in src/ConvGL.Core/Ops/Resize2D.cs:
 // output (x, y) reads the input at f(x), f(y) per COORDINATES (0 half_pixel, 1 pytorch_half_pixel, 2 align_corners,
 // 3 asymmetric, 4 tf_half_pixel_for_nn); MODE 0 nearest (ROUNDING 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor,
-// 3 ceil; clamped into the map), MODE 1 linear (the two neighbours per axis, the edge repeated beyond the map).
+// 3 ceil; clamped into the map), MODE 1 linear (the two neighbours per axis, the edge repeated beyond the map), MODE 2
+// cubic (four per axis, Keys' kernel with u_cubic_a; u_exclude: outside taps dropped and the weights renormalised; a
+// whole-number coordinate reads its pixel alone, as ONNX's reference).
 // One output per invocation, (x, y, plane) from the invocation id; the input through an r32f texel view. Coordinates
 // are computed in double, as the reference: nearest's floor and rounding sit on exact boundaries (a scale of 0.6f
 // puts output 1 at 1.99999990, which float arithmetic rounds to 2.0 and floors differently).
@@ -16,6 +18,8 @@ layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 uniform ivec2 u_in_size;  // (W, H)
 uniform ivec2 u_out_size; // (W', H')
 uniform dvec2 u_scale;    // (x, y): the given scales, or output / input for a fixed size
+uniform float u_cubic_a;  // MODE 2
+uniform int u_exclude;    // MODE 2: exclude_outside
 
 double source(int o, int n, int outN, double scale)
 {
@@ -49,6 +53,33 @@ int nearest(double x, int n)
     return int(clamp(i, 0.0LF, double(n - 1)));
 }
 
+// MODE 2: the four taps (clamped into the map) and weights around x.
+void taps(double x, int n, out ivec4 index, out vec4 weight)
+{
+    double f = floor(x);
+    int i0 = int(f);
+    if (x == f)
+    {
+        index = ivec4(clamp(i0, 0, n - 1));
+        weight = vec4(1.0, 0.0, 0.0, 0.0);
+        return;
+    }
+    double t = x - f, a = double(u_cubic_a);
+    dvec4 w = dvec4(((a * (t + 1.0LF) - 5.0LF * a) * (t + 1.0LF) + 8.0LF * a) * (t + 1.0LF) - 4.0LF * a,
+                    ((a + 2.0LF) * t - (a + 3.0LF)) * t * t + 1.0LF,
+                    ((a + 2.0LF) * (1.0LF - t) - (a + 3.0LF)) * (1.0LF - t) * (1.0LF - t) + 1.0LF,
+                    ((a * (2.0LF - t) - 5.0LF * a) * (2.0LF - t) + 8.0LF * a) * (2.0LF - t) - 4.0LF * a);
+    ivec4 raw = ivec4(i0 - 1, i0, i0 + 1, i0 + 2);
+    if (u_exclude != 0)
+    {
+        bvec4 inside = bvec4(raw.x >= 0 && raw.x < n, raw.y >= 0 && raw.y < n, raw.z >= 0 && raw.z < n, raw.w >= 0 && raw.w < n);
+        w = mix(dvec4(0.0LF), w, inside);
+        w /= w.x + w.y + w.z + w.w;
+    }
+    index = clamp(raw, ivec4(0), ivec4(n - 1));
+    weight = vec4(w);
+}
+
 float at(int plane, int y, int x)
 {
     return texelFetch(u_input, (plane * u_in_size.y + y) * u_in_size.x + x).r;
@@ -62,6 +93,18 @@ void main()
     double fx = source(p.x, u_in_size.x, u_out_size.x, u_scale.x);
 #if MODE == 0
     float v = at(p.z, nearest(fy, u_in_size.y), nearest(fx, u_in_size.x));
+#elif MODE == 2
+    ivec4 ys, xs;
+    vec4 wy, wx;
+    taps(fy, u_in_size.y, ys, wy);
+    taps(fx, u_in_size.x, xs, wx);
+    float v = 0.0;
+    for (int i = 0; i < 4; i++)
+    {
+        float row = 0.0;
+        for (int j = 0; j < 4; j++) row += wx[j] * at(p.z, ys[i], xs[j]);
+        v += wy[i] * row;
+    }
 #else
     double y0 = floor(fy), x0 = floor(fx);
     float wy = float(fy - y0), wx = float(fx - x0);

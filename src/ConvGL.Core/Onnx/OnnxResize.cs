@@ -2,10 +2,10 @@ using ConvGL.Core.Ops;
 
 namespace ConvGL.Core.Onnx;
 
-/// <summary>ONNX Resize (opset 10 on) and Upsample (opset 7-9) on the two spatial axes, modes nearest and linear (see
+/// <summary>ONNX Resize (opset 10 on) and Upsample (opset 7-9) on the two spatial axes, modes nearest, linear and cubic (see
 /// <see cref="Resize2D"/>): scales from the <c>scales</c> attribute (Upsample-7) or input (an initializer, or a graph
 /// input when run as a graph), or an output size from the <c>sizes</c> input (integers). Before opset 11 the mapping
-/// is asymmetric and nearest floors (Upsample's repeat). The batch and channel axes must keep their size; cubic mode,
+/// is asymmetric and nearest floors (Upsample's repeat). The batch and channel axes must keep their size;
 /// tf_crop_and_resize, antialias and axes are one error each.</summary>
 public sealed class ResizeOp : OnnxOp
 {
@@ -39,7 +39,8 @@ public sealed class ResizeOp : OnnxOp
         {
             "nearest" => ResizeMode.Nearest,
             "linear" or "bilinear" => ResizeMode.Linear,
-            _ => throw a.Error($"mode '{mode}' is not supported (supported: nearest, linear)"),
+            "cubic" => ResizeMode.Cubic,
+            _ => throw a.Error($"mode '{mode}' is not supported (supported: nearest, linear, cubic)"),
         };
         bool legacy = upsample || opset < 11;
         string coordinates = a.String("coordinate_transformation_mode", legacy ? "asymmetric" : "half_pixel");
@@ -61,9 +62,10 @@ public sealed class ResizeOp : OnnxOp
             "ceil" => ResizeRounding.Ceil,
             _ => throw a.Error($"nearest_mode '{nearest}' is not supported (supported: round_prefer_floor, round_prefer_ceil, floor, ceil)"),
         };
-        // Cubic's and tf_crop_and_resize's parameters: meaningless for the modes ConvGL runs.
-        a.Ignore("cubic_coeff_a");
-        a.Ignore("exclude_outside");
+        float cubicA = a.Float("cubic_coeff_a", -0.75f);
+        long exclude = a.Int("exclude_outside", 0);
+        if (exclude is not (0 or 1)) throw a.Error($"exclude_outside {exclude} must be 0 or 1");
+        // tf_crop_and_resize's parameter: meaningless for the mappings ConvGL runs.
         a.Ignore("extrapolation_value");
         if (a.Int("antialias", 0) != 0) throw a.Error("antialias = 1 is not supported (supported: 0)");
         if (a.Ints("axes") is not null) throw a.Error("attribute 'axes' is not supported (supported: scales or sizes for every axis)");
@@ -73,14 +75,17 @@ public sealed class ResizeOp : OnnxOp
             scales = s.Kind == OnnxAttributeKind.Floats ? s.Floats : throw a.Error("attribute 'scales' must be FLOATS");
         a.Ignore("scales");
         a.Finish();
-        return new ResizeOp(node, a.Where, m, c, r, scales);
+        return new ResizeOp(node, a.Where, m, c, r, scales) { CubicA = cubicA, ExcludeOutside = exclude == 1 };
     }
+
+    public float CubicA { get; private init; } = -0.75f;
+    public bool ExcludeOutside { get; private init; }
 
     /// <summary>The options for an input shape, from the scales or sizes tensors (null when absent).</summary>
     public ResizeOptions Options(int[] shape, Tensor? scales, Tensor? sizes)
     {
         if (shape.Length < 3) throw Error($"resize takes (N, C, H, W), got an input of rank {shape.Length}");
-        var o = new ResizeOptions { Mode = Mode, Coordinates = Coordinates, Rounding = Rounding };
+        var o = new ResizeOptions { Mode = Mode, Coordinates = Coordinates, Rounding = Rounding, CubicA = CubicA, ExcludeOutside = ExcludeOutside };
         float[]? sc = AttributeScales ?? (scales is { Length: > 0 } ? scales.Data : null);
         if (sizes is { Length: > 0 })
         {

@@ -1,6 +1,6 @@
 namespace ConvGL.Core.Ops;
 
-public enum ResizeMode { Nearest, Linear }
+public enum ResizeMode { Nearest, Linear, Cubic }
 
 /// <summary>How an output coordinate maps to an input one (ONNX Resize's coordinate_transformation_mode).</summary>
 public enum ResizeCoordinates { HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric, TfHalfPixelForNn }
@@ -21,6 +21,10 @@ public sealed record ResizeOptions
     /// <summary>A fixed output height and width (0: from the scales).</summary>
     public int SizeY { get; init; }
     public int SizeX { get; init; }
+    /// <summary>Cubic's coefficient (ONNX's cubic_coeff_a: -0.75, PyTorch's bicubic; -0.5 is Keys' / TensorFlow's).</summary>
+    public float CubicA { get; init; } = -0.75f;
+    /// <summary>Cubic: taps outside the map get weight 0 and the others are renormalised (ONNX's exclude_outside).</summary>
+    public bool ExcludeOutside { get; init; }
 
     public override string ToString() =>
         $"{Mode.ToString().ToLowerInvariant()} {(SizeY > 0 ? $"to {SizeX}x{SizeY}" : $"by ({ScaleY}, {ScaleX})")} {Coordinates}";
@@ -31,8 +35,9 @@ public sealed record ResizeOptions
 /// (half_pixel: (o + 1/2) / scale - 1/2; pytorch_half_pixel: the same, 0 for a one-pixel output; align_corners:
 /// o (in - 1) / (in scale - 1), the resized length unfloored as ONNX's reference has it; asymmetric: o / scale;
 /// tf_half_pixel_for_nn: (o + 1/2) / scale). Nearest rounds x per
-/// <see cref="ResizeRounding"/> and clamps it into the map; linear weights the two neighbours, the map's edge repeated
-/// beyond it. Coordinates in double.</summary>
+/// <see cref="ResizeRounding"/> and clamps it into the map; linear weights the two neighbours, cubic the four, the map's
+/// edge repeated beyond it (or, with exclude_outside, outside taps dropped and the weights renormalised). An input
+/// coordinate that is a whole number reads that pixel alone, as ONNX's reference. Coordinates in double.</summary>
 public static class Resize2D
 {
     public static (int H, int W) OutputSize(int h, int w, ResizeOptions o)
@@ -81,6 +86,52 @@ public static class Resize2D
         return (int)Math.Clamp(i, 0, n - 1);
     }
 
+    /// <summary>The weights of the taps at floor(x) - 1 .. floor(x) + 2 for the fractional part t (Keys' cubic
+    /// convolution kernel with coefficient a, ONNX's formula).</summary>
+    public static (double, double, double, double) CubicWeights(double t, double a) =>
+    (
+        ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+        ((a + 2) * t - (a + 3)) * t * t + 1,
+        ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+        ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a
+    );
+
+    /// <summary>Cubic interpolation along both axes at (fy, fx) of plane c.</summary>
+    private static double Cubic(Tensor input, int c, double fy, double fx, ResizeOptions o)
+    {
+        (int[] ys, double[] wy) = Taps(fy, input.H, o);
+        (int[] xs, double[] wx) = Taps(fx, input.W, o);
+        double sum = 0;
+        for (int i = 0; i < ys.Length; i++)
+        {
+            double row = 0;
+            for (int j = 0; j < xs.Length; j++) row += wx[j] * input[c, ys[i], xs[j]];
+            sum += wy[i] * row;
+        }
+        return sum;
+    }
+
+    /// <summary>The four taps (indices clamped into the map) and weights around x; one tap of weight 1 when x is whole.</summary>
+    public static (int[] Index, double[] Weight) Taps(double x, int n, ResizeOptions o)
+    {
+        double f = Math.Floor(x);
+        if (x == f) return ([Math.Clamp((int)f, 0, n - 1)], [1.0]);
+        (double w0, double w1, double w2, double w3) = CubicWeights(x - f, o.CubicA);
+        double[] w = [w0, w1, w2, w3];
+        int[] idx = new int[4];
+        double total = 0;
+        for (int k = 0; k < 4; k++)
+        {
+            int i = (int)f - 1 + k;
+            if (o.ExcludeOutside && (i < 0 || i >= n)) w[k] = 0;
+            idx[k] = Math.Clamp(i, 0, n - 1);
+            total += w[k];
+        }
+        if (o.ExcludeOutside)
+            for (int k = 0; k < 4; k++) w[k] /= total;
+        return (idx, w);
+    }
+
     public static Tensor Apply(Tensor input, ResizeOptions o)
     {
         if (input.Rank != 3) throw new ConvGLException($"resize takes a (C, H, W) map, got {input.ShapeString}");
@@ -100,6 +151,11 @@ public static class Resize2D
                     if (o.Mode == ResizeMode.Nearest)
                     {
                         output[c, y, x] = input[c, Nearest(fy, input.H, o.Rounding), Nearest(fx, input.W, o.Rounding)];
+                        continue;
+                    }
+                    if (o.Mode == ResizeMode.Cubic)
+                    {
+                        output[c, y, x] = (float)Cubic(input, c, fy, fx, o);
                         continue;
                     }
                     double y0 = Math.Floor(fy), x0 = Math.Floor(fx), wy = fy - y0, wx = fx - x0;

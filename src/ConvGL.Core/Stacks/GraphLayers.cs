@@ -398,7 +398,8 @@ public sealed class ConvTransposeLayer : StackLayer
 
 /// <summary>A resize of every map (see <see cref="Resize2D"/>; ONNX Resize / Upsample, PyTorch's Upsample and
 /// interpolate): <c>"type": "resize"</c> with <c>"scale"</c> (N or [y, x], any positive number) or <c>"size"</c>
-/// ([H, W]), <c>"mode"</c> (nearest, linear; default nearest), <c>"coordinates"</c> (half_pixel, pytorch_half_pixel,
+/// ([H, W]), <c>"mode"</c> (nearest, linear, cubic with <c>"cubic_a"</c> (-0.75) and <c>"exclude_outside"</c>; default
+/// nearest), <c>"coordinates"</c> (half_pixel, pytorch_half_pixel,
 /// align_corners, asymmetric, tf_half_pixel_for_nn; default half_pixel) and <c>"rounding"</c> (round_prefer_floor,
 /// round_prefer_ceil, floor, ceil; nearest's, default round_prefer_floor).</summary>
 public sealed class ResizeLayer(ResizeOptions options) : StackLayer

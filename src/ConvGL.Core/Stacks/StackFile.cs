@@ -370,7 +370,7 @@ public static class StackFile
         /// <summary>A resize layer: <c>scale</c> (N or [y, x]) or <c>size</c> ([H, W]), <c>mode</c>, <c>coordinates</c>, <c>rounding</c>.</summary>
         private ResizeLayer ResizeFields(JsonElement el, LayerContext at)
         {
-            var f = Fields(el, at, ["type", "name", "inputs", "scale", "size", "mode", "coordinates", "rounding"]);
+            var f = Fields(el, at, ["type", "name", "inputs", "scale", "size", "mode", "coordinates", "rounding", "cubic_a", "exclude_outside"]);
             var o = new ResizeOptions();
             if (f.ContainsKey("scale") == f.ContainsKey("size")) throw at.Error("scale", "give exactly one of \"scale\" (N or [y, x]) and \"size\" ([H, W])");
             if (f.TryGetValue("scale", out JsonElement se))
@@ -393,13 +393,17 @@ public static class StackFile
                 string? text = v.ValueKind == JsonValueKind.String ? v.GetString() : null;
                 return text is not null && names.Contains(text) ? text : throw at.Error(field, $"must be one of {string.Join(", ", names)}, found {Raw(v)}");
             }
-            string mode = Choice("mode", "nearest", ["nearest", "linear"]);
+            string mode = Choice("mode", "nearest", ["nearest", "linear", "cubic"]);
             string[] coordinateNames = Enum.GetValues<ResizeCoordinates>().Select(ResizeLayer.Name).ToArray();
             string[] roundingNames = Enum.GetValues<ResizeRounding>().Select(ResizeLayer.Name).ToArray();
             string coordinates = Choice("coordinates", "half_pixel", coordinateNames), rounding = Choice("rounding", "round_prefer_floor", roundingNames);
+            if (mode != "cubic" && (f.ContainsKey("cubic_a") || f.ContainsKey("exclude_outside")))
+                throw at.Error(f.ContainsKey("cubic_a") ? "cubic_a" : "exclude_outside", "applies to mode cubic only");
             return new ResizeLayer(o with
             {
-                Mode = mode == "linear" ? ResizeMode.Linear : ResizeMode.Nearest,
+                Mode = mode switch { "linear" => ResizeMode.Linear, "cubic" => ResizeMode.Cubic, _ => ResizeMode.Nearest },
+                CubicA = f.TryGetValue("cubic_a", out JsonElement ca) ? Finite(ca, "cubic_a", at) : -0.75f,
+                ExcludeOutside = Bool(f, "exclude_outside", at, false),
                 Coordinates = Enum.GetValues<ResizeCoordinates>()[Array.IndexOf(coordinateNames, coordinates)],
                 Rounding = Enum.GetValues<ResizeRounding>()[Array.IndexOf(roundingNames, rounding)],
             });

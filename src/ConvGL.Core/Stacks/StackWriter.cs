@@ -264,7 +264,12 @@ public static class StackWriter
                         w.WriteNumberValue(o.ScaleX);
                         w.WriteEndArray();
                     }
-                    w.WriteString("mode", o.Mode == ResizeMode.Linear ? "linear" : "nearest");
+                    w.WriteString("mode", o.Mode.ToString().ToLowerInvariant());
+                    if (o.Mode == ResizeMode.Cubic)
+                    {
+                        w.WriteNumber("cubic_a", o.CubicA);
+                        if (o.ExcludeOutside) w.WriteBoolean("exclude_outside", true);
+                    }
                     w.WriteString("coordinates", ResizeLayer.Name(o.Coordinates));
                     if (o.Mode == ResizeMode.Nearest) w.WriteString("rounding", ResizeLayer.Name(o.Rounding));
                     break;

@@ -35,6 +35,8 @@ public sealed class GpuResize(GlContext context, ResizeOptions options) : IDispo
         gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
         gl.Uniform2(p.Uniform("u_out_size"), ow, oh);
         gl.Uniform2(p.Uniform("u_scale"), sx, sy);
+        gl.Uniform1(p.Uniform("u_cubic_a"), o.CubicA);
+        gl.Uniform1(p.Uniform("u_exclude"), o.ExcludeOutside ? 1 : 0);
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         output.Buffer.Bind(3);
         p.DispatchCovering(ow, oh, input.C);

@@ -275,6 +275,14 @@ public class BranchyOpsTests
         Tensor four = Tensor.Chw(1, 1, 4, [10, 20, 30, 40]);
         Assert.Equal([20f, 40f], Resize2D.Apply(four, new ResizeOptions { ScaleX = 0.5f, Rounding = ResizeRounding.RoundPreferCeil }).Data);
         Assert.Equal([10f, 30f], Resize2D.Apply(four, new ResizeOptions { ScaleX = 0.5f, Rounding = ResizeRounding.RoundPreferFloor }).Data);
+        // Cubic: Keys' weights sum to 1 (a constant map stays constant), at t = 0.5 with a = -0.75 they are
+        // (-0.09375, 0.59375, 0.59375, -0.09375); a whole-number coordinate reads its pixel alone.
+        (double c0, double c1, double c2, double c3) = Resize2D.CubicWeights(0.5, -0.75);
+        Assert.Equal((-0.09375, 0.59375, 0.59375, -0.09375), (c0, c1, c2, c3));
+        foreach (bool exclude in new[] { false, true })
+            Assert.All(Resize2D.Apply(Tensor.Chw(1, 3, 4, Enumerable.Repeat(3.5f, 12).ToArray()), new ResizeOptions { Mode = ResizeMode.Cubic, ScaleY = 1.7f, ScaleX = 2.5f, ExcludeOutside = exclude }).Data,
+                v => Assert.Equal(3.5, v, 5));
+        Assert.Equal([10f, 20f, 30f, 40f], Resize2D.Apply(four, new ResizeOptions { Mode = ResizeMode.Cubic, ScaleX = 1, Coordinates = ResizeCoordinates.Asymmetric }).Data);
     }
 
     /// <summary>OpenCV's INTER_LINEAR upsampling is half_pixel bilinear with the edge repeated: an oracle nobody here wrote.</summary>
@@ -540,17 +548,20 @@ public class BranchyOpsTests
             { "type": "hard_sigmoid", "alpha": 0.25 },
             { "type": "elu", "alpha": 0.5 },
             { "type": "hard_swish" },
-            { "type": "softplus" }
+            { "type": "softplus" },
+            { "type": "resize", "scale": [2, 1.5], "mode": "cubic", "cubic_a": -0.5, "exclude_outside": true }
             """));
-        Assert.Equal(["pad", "clip", "prelu", "concat", "selu", "hard_sigmoid", "elu", "hard_swish", "softplus"], s.Layers.Select(l => l.Type));
+        Assert.Equal(["pad", "clip", "prelu", "concat", "selu", "hard_sigmoid", "elu", "hard_swish", "softplus", "resize"], s.Layers.Select(l => l.Type));
+        Assert.Equal(new ResizeOptions { Mode = ResizeMode.Cubic, ScaleY = 2, ScaleX = 1.5f, CubicA = -0.5f, ExcludeOutside = true }, ((ResizeLayer)s.Layers[^1]).Options);
         Assert.Equal((1.67326319217681884765625f, 1.05070102214813232421875f), (((ActivationLayer)s.Layers[4]).Slope, ((ActivationLayer)s.Layers[4]).Beta));
         Assert.Equal((0.25f, 0.5f), (((ActivationLayer)s.Layers[5]).Slope, ((ActivationLayer)s.Layers[5]).Beta));
         Stack again = StackFile.Parse(StackWriter.ToJson(s), dir.File("again.json"));
         Assert.Equal(s.Layers.OfType<ActivationLayer>().Select(l => (l.Kind, l.Slope, l.Beta, l.Min, l.Max)), again.Layers.OfType<ActivationLayer>().Select(l => (l.Kind, l.Slope, l.Beta, l.Min, l.Max)));
+        Assert.Equal(((ResizeLayer)s.Layers[^1]).Options, ((ResizeLayer)again.Layers[^1]).Options);
         Assert.Equal(new PadOptions(1, 2, 0, -1, Border.Reflect), ((PadLayer)s.Layers[0]).Options);
         StackResult r = StackRunner.Run(s, Random(3, 4, 5, 3));
         Assert.Equal([9, 5, 6], r.Outputs[3].Shape);
-        Assert.Equal([9, 5, 6], r.Outputs[^1].Shape);
+        Assert.Equal([9, 10, 9], r.Outputs[^1].Shape);
 
         (string layers, string message)[] bad =
         [
@@ -559,6 +570,7 @@ public class BranchyOpsTests
             ("""{ "type": "clip", "min": "zero" }""", "layer 0 (clip) field 'min': must be a finite number, found \"zero\""),
             ("""{ "type": "prelu", "slope": [1, 2] }""", "layer 0 (prelu) field 'type': prelu has 2 slopes; its input has 3 channels"),
             ("""{ "type": "relu" }, { "type": "concat" }""", "layer 1 (concat) field 'inputs': concat joins two or more maps"),
+            ("""{ "type": "resize", "scale": 2, "cubic_a": -0.5 }""", "layer 0 (resize) field 'cubic_a': applies to mode cubic only"),
             ("""{ "type": "selu", "slope": 1 }""", "layer 0 (selu) field 'slope': unknown field; allowed here: type, name, inputs, alpha, gamma"),
         ];
         foreach ((string layers, string message) in bad)

@@ -187,12 +187,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                     })
                     {
                         ResizeOptions o = size with { Mode = mode, Coordinates = c, Rounding = r };
+                        if (mode == ResizeMode.Cubic) o = o with { CubicA = cases % 3 == 0 ? -0.5f : -0.75f, ExcludeOutside = cases % 2 == 1 };
                         resize.Options = o;
                         Tensor wantR = Resize2D.Apply(x, o), gotR = resize.Apply(x);
                         AssertClose(wantR, gotR, $"{o} {o.Rounding}", mode == ResizeMode.Nearest ? 0 : 1e-5);
                         cases++;
                     }
-        Assert.Equal(4 * 5 * 5, cases);
+        Assert.Equal((4 + 1 + 1) * 5 * 4, cases); // nearest's four roundings, linear, cubic; five mappings; four sizes
     }
 
     /// <summary>instance_norm.comp against InstanceNorm.Apply: planes smaller and larger than the 64-invocation work group,
