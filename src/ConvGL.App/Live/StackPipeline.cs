@@ -84,7 +84,18 @@ internal sealed class StackPipeline : ILivePipeline
             ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
               (_kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
               $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
-            : layer.Type;
+            : layer switch
+            {
+                // The imported layers' own numbers, as a conv's: what the teaching view needs to read the shapes.
+                ConvTransposeLayer t => $"conv_transpose {t.Weight.Shape[2]}x{t.Weight.Shape[3]} {t.Weight.Shape[0]}->{t.Weight.Shape[1] * t.Options.Groups}" +
+                    $" s{t.Options.StrideY} d{t.Options.DilationY}" + (t.Options.OutputPadY > 0 ? $" op{t.Options.OutputPadY}" : ""),
+                ResizeLayer r => $"resize {r.Options.Mode.ToString().ToLowerInvariant()} " +
+                    (r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
+                PadLayer pad => $"pad [{pad.Options.Top}, {pad.Options.Left}, {pad.Options.Bottom}, {pad.Options.Right}] {pad.Options.Border.Name()}",
+                DepthToSpaceLayer d => $"{d.Type} {d.Block}{(d.ToSpace ? $" {d.Mode.ToString().ToLowerInvariant()}" : "")}",
+                ActivationLayer { Kind: Core.Ops.ActivationKind.Clip } clip => $"clip [{clip.Min}, {clip.Max}]",
+                _ => layer.Type,
+            };
         return $"{what} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 

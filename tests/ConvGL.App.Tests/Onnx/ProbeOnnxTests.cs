@@ -191,6 +191,27 @@ public sealed class ProbeOnnxTests : IDisposable
         }
     }
 
+    /// <summary>The window's layer lines give an imported layer's own numbers, as a conv's: the decoder's transposed convs
+    /// (kernel, channels, stride, dilation, output padding) and the upsampler's resizes (mode and scale or size).</summary>
+    [Fact]
+    public void ImportedLayers_HudLines_GiveTheirNumbers()
+    {
+        string decoder = P("decoder.onnx"), upsampler = P("up.onnx");
+        File.WriteAllBytes(decoder, ConvGL.Core.Tests.Onnx.BranchyGraphs.DecoderBytes());
+        File.WriteAllBytes(upsampler, ConvGL.Core.Tests.Onnx.BranchyGraphs.UpsamplerBytes());
+        using GlContext context = Gl();
+        using (var pipeline = new StackPipeline(context, decoder))
+        {
+            Assert.StartsWith("conv_transpose 3x3 4->2 s2 d1 op1 -> ", pipeline.LayerLabel(2));
+            Assert.StartsWith("conv_transpose 2x2 2->4 s1 d2 -> ", pipeline.LayerLabel(4));
+        }
+        using (var pipeline = new StackPipeline(context, upsampler))
+        {
+            Assert.StartsWith("resize nearest x2 -> (4, 8, 6)", pipeline.LayerLabel(1));
+            Assert.StartsWith("resize linear to 6x8 -> (4, 8, 6)", pipeline.LayerLabel(2));
+        }
+    }
+
     /// <summary>ResNet18's first layer in the window (GPU path; the other 51 layers off, so only the preprocessing and
     /// conv1 run): the probe's window is the preprocessed input (224x224, BGR, 0..255 minus the mean image), read at
     /// (2 y + i - 3, 2 x + j - 3) with zeros in the pads (3 top/left, 2 bottom/right), not the source picture.</summary>
