@@ -13,7 +13,8 @@ public sealed class OnnxGraph
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
-         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip",
+         "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -75,6 +76,14 @@ public sealed class OnnxGraph
                 "Softplus" => ActivationOp.Read(node, a, ActivationKind.Softplus),
                 "Softsign" => ActivationOp.Read(node, a, ActivationKind.Softsign),
                 "Clip" => ClipOp.Read(node, a),
+                "Neg" => UnaryOp.Read(node, a, UnaryKind.Neg),
+                "Exp" => UnaryOp.Read(node, a, UnaryKind.Exp),
+                "Log" => UnaryOp.Read(node, a, UnaryKind.Log),
+                "Sqrt" => UnaryOp.Read(node, a, UnaryKind.Sqrt),
+                "Reciprocal" => UnaryOp.Read(node, a, UnaryKind.Reciprocal),
+                "Floor" => UnaryOp.Read(node, a, UnaryKind.Floor),
+                "Ceil" => UnaryOp.Read(node, a, UnaryKind.Ceil),
+                "Sign" => UnaryOp.Read(node, a, UnaryKind.Sign),
                 "PRelu" => BinaryOp.Read(node, a, BinaryKind.PRelu, model.Opset),
                 "Add" => BinaryOp.Read(node, a, BinaryKind.Add, model.Opset),
                 "Sub" => BinaryOp.Read(node, a, BinaryKind.Sub, model.Opset),

@@ -511,3 +511,20 @@ public sealed class ReduceOp : OnnxOp
         }
     }
 }
+
+/// <summary>ONNX Neg, Exp, Log, Sqrt, Reciprocal, Floor, Ceil, Sign: element-wise on any shape (see <see cref="Unary"/>).</summary>
+public sealed class UnaryOp : OnnxOp
+{
+    public UnaryKind Kind { get; }
+
+    private UnaryOp(OnnxNode node, string where, UnaryKind kind) : base(node, where, node.Inputs, node.Outputs[0]) => Kind = kind;
+
+    internal static UnaryOp Read(OnnxNode node, NodeAttributes a, UnaryKind kind)
+    {
+        a.CheckArity(1, 1);
+        a.Finish();
+        return new UnaryOp(node, a.Where, kind);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Unary.Apply(inputs[0]!, Kind);
+}

@@ -74,6 +74,7 @@ public static class OnnxStack
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
                 ClipOp clip => Clip(graph, clip),
+                UnaryOp u => new UnaryLayer(u.Kind),
                 BinaryOp b => Binary(graph, b, reads.Length, ChannelsOf(reads[0])),
                 ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                     : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),

@@ -516,3 +516,23 @@ public sealed class GlobalMaxPoolLayer : StackLayer
 
     internal override string SizeField => "type";
 }
+
+/// <summary>Element-wise math (see <see cref="Unary"/>): <c>"type"</c> neg, exp, log, sqrt, reciprocal, floor, ceil or sign.</summary>
+public sealed class UnaryLayer(UnaryKind kind) : StackLayer
+{
+    public UnaryKind Kind { get; } = kind;
+
+    public override string Type => Kind.Name();
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Unary.Apply(input, Kind);
+
+    internal override string SizeField => "type";
+}

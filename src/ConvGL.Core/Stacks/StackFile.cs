@@ -258,6 +258,11 @@ public static class StackFile
                     };
                 layer = new DepthToSpaceLayer(block, type == "depth_to_space", mode);
             }
+            else if (Enum.GetValues<UnaryKind>().FirstOrDefault(k => k.Name() == type) is var unary && unary.Name() == type)
+            {
+                Fields(el, at, ["type", "name", "inputs"]);
+                layer = new UnaryLayer(unary);
+            }
             else if (type == "resize")
             {
                 layer = ResizeFields(el, at);
@@ -320,7 +325,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -224,6 +224,13 @@ public sealed class GpuOnnxRunner : IDisposable
                     activation.Run(input, output);
                     return shape;
                 }, activation);
+            case UnaryOp u:
+                var math = new GpuUnary(_context, u.Kind);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    math.Run(input, output);
+                    return shape;
+                }, math);
             case ClipOp clip:
                 var clamp = new GpuActivation(_context, ActivationKind.Clip);
                 return new GpuOp((input, shape, output, inputs) =>

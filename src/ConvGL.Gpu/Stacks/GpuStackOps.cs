@@ -45,6 +45,9 @@ public static class GpuStackOps
             case ActivationLayer a:
                 var act = new GpuActivation(context, a.Kind, a.Slope) { Min = a.Min, Max = a.Max, Beta = a.Beta };
                 return new Op((ins, o) => act.Run(ins[0], o), act);
+            case UnaryLayer u:
+                var unary = new GpuUnary(context, u.Kind);
+                return new Op((ins, o) => unary.Run(ins[0], o), unary);
             case MagnitudeLayer:
                 var mag = new GpuMagnitude(context);
                 return new Op((ins, o) => mag.Run(ins[0], o));

@@ -85,6 +85,22 @@ public class BranchyOpsTests
         Assert.Throws<ConvGLException>(() => Elementwise.PRelu(new Tensor([3], [1, 2, 3]), new Tensor([2, 3])));
     }
 
+    [Fact]
+    public void Unary_WorkedExamples_AtTheEdges()
+    {
+        Assert.Equal(float.NegativeInfinity, Unary.Apply(UnaryKind.Log, 0f));
+        Assert.True(float.IsNaN(Unary.Apply(UnaryKind.Log, -1f)));
+        Assert.True(float.IsNaN(Unary.Apply(UnaryKind.Sqrt, -4f)));
+        Assert.Equal(3f, Unary.Apply(UnaryKind.Sqrt, 9f));
+        Assert.Equal(float.NegativeInfinity, Unary.Apply(UnaryKind.Reciprocal, -0f));
+        Assert.Equal([-1f, 0f, 1f], new[] { -2.5f, 0f, 7f }.Select(v => Unary.Apply(UnaryKind.Sign, v)).ToArray());
+        Assert.Equal((-3f, -2f), (Unary.Apply(UnaryKind.Floor, -2.5f), Unary.Apply(UnaryKind.Ceil, -2.5f)));
+        Assert.Equal(MathF.E, Unary.Apply(UnaryKind.Exp, 1f), 6);
+        Stack s = StackFile.Parse("""{ "layers": [ { "type": "exp" }, { "type": "log" } ] }""", "u.json");
+        Assert.Equal(["exp", "log"], s.Layers.Select(l => l.Type));
+        Assert.Equal(0.5f, StackRunner.Run(s, Tensor.Chw(1, 1, 1, [0.5f])).Outputs[^1].Data[0], 6);
+    }
+
     /// <summary>Hand-checked values of the ONNX activations with their default parameters.</summary>
     [Theory]
     [InlineData(ActivationKind.Elu, -1f, -0.63212056)]        // e^-1 - 1

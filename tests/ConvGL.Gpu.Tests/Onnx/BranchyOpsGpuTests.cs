@@ -276,6 +276,27 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.Null(GpuReduce.Blocks([2, 3, 4], [0, 2]));
     }
 
+    /// <summary>unary.comp against Unary.Apply for every op on the IEEE edges (0, -0, negatives, infinities, NaN) and a
+    /// random sweep: NaN where the reference has NaN, equal infinities, and the values within 1e-6 (exp and log are
+    /// polynomial approximations on llvmpipe).</summary>
+    [Theory]
+    [InlineData(UnaryKind.Neg)]
+    [InlineData(UnaryKind.Exp)]
+    [InlineData(UnaryKind.Log)]
+    [InlineData(UnaryKind.Sqrt)]
+    [InlineData(UnaryKind.Reciprocal)]
+    [InlineData(UnaryKind.Floor)]
+    [InlineData(UnaryKind.Ceil)]
+    [InlineData(UnaryKind.Sign)]
+    public void Unary_EdgesAndSweep_MatchReference(UnaryKind kind)
+    {
+        using var op = new GpuUnary(fixture.Context, kind);
+        float[] edges = [0f, -0f, 1f, -1f, 2.5f, -2.5f, 1e-30f, 80f, -80f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        Tensor x = Tensor.Chw(1, 1, edges.Length + 257, [.. edges, .. Parity.Random(new Random((int)kind), 4f, 257).Data]);
+        Tensor want = Unary.Apply(x, kind), got = op.Apply(x);
+        AssertClose(want, got, kind.Name(), 1e-6);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -1,0 +1,43 @@
+#version 430
+// Element-wise math, the reference is Unary.Apply in src/ConvGL.Core/Ops/Unary.cs. OP (the UnaryKind order): 0 neg,
+// 1 exp, 2 log, 3 sqrt, 4 reciprocal, 5 floor, 6 ceil, 7 sign. GLSL leaves log and sqrt of negatives (and log of 0)
+// undefined and sign of NaN too, so those edges are selected explicitly: log(0) = -inf, log(x < 0) = NaN,
+// sqrt(x < 0) = NaN, sign(NaN) = NaN, as IEEE and NumPy have them. Input through an r32f texel view; one value
+// per invocation, the index clamped for the load and the store predicated.
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(binding = 0) uniform samplerBuffer u_input;
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+uniform int u_count;
+uniform int u_row; // invocations per dispatch row (see GlProgram.DispatchFlat)
+
+void main()
+{
+    int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    float x = texelFetch(u_input, min(index, u_count - 1)).r;
+    float nan = 0.0 / 0.0, inf = 1.0 / 0.0;
+#if OP == 0
+    float y = -x;
+#elif OP == 1
+    float y = exp(x);
+#elif OP == 2
+    float y = x > 0.0 ? log(x) : x == 0.0 ? -inf : nan;
+    y = isnan(x) ? x : y;
+#elif OP == 3
+    float y = x >= 0.0 ? sqrt(x) : nan;
+    y = isnan(x) ? x : y;
+#elif OP == 4
+    float y = 1.0 / x;
+#elif OP == 5
+    float y = floor(x);
+#elif OP == 6
+    float y = ceil(x);
+#elif OP == 7
+    float y = isnan(x) ? x : sign(x);
+#else
+#error unknown OP value
+#endif
+    if (index < u_count) out_data[index] = y;
+}
