@@ -1,7 +1,7 @@
 #version 430
 // Element-wise a OP b with NumPy broadcasting over up to 4 dimensions. The reference is Elementwise.Apply
 // in src/ConvGL.Core/Ops/Elementwise.cs. OP (the BinaryKind order): 0 a + b, 1 a - b, 2 a * b, 3 a / b,
-// 4 PRelu (a where a >= 0 or NaN, b * a where a < 0). The host right-aligns both shapes to rank 4 and passes each
+// 4 PRelu (a where a >= 0 or NaN, b * a where a < 0), 5 max, 6 min (a NaN on either side wins, as NumPy's maximum). The host right-aligns both shapes to rank 4 and passes each
 // input's element strides, 0 along a broadcast dimension; equal shapes are the strides of the output.
 
 // SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
@@ -26,6 +26,10 @@
 #elif OP == 4
 // A boolean-selector mix is a select: a NaN input stays NaN, as the reference's `a < 0 ? b * a : a`.
 #define APPLY(a, b) mix((a), (b) * (a), negative(a))
+#elif OP == 5
+#define APPLY(a, b) mix(mix(max((a), (b)), (b), isnan(b)), (a), isnan(a))
+#elif OP == 6
+#define APPLY(a, b) mix(mix(min((a), (b)), (b), isnan(b)), (a), isnan(a))
 #else
 #error unknown OP value
 #endif

@@ -528,3 +528,45 @@ public sealed class UnaryOp : OnnxOp
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Unary.Apply(inputs[0]!, Kind);
 }
+
+/// <summary>ONNX Max, Min, Sum, Mean of one or more inputs with NumPy broadcasting: folded two at a time with
+/// <see cref="Elementwise"/> (Max / Min keep a NaN), Mean the Sum divided by the count.</summary>
+public sealed class VariadicOp : OnnxOp
+{
+    public BinaryKind Step { get; }
+    public bool Mean { get; }
+
+    private VariadicOp(OnnxNode node, string where, BinaryKind step, bool mean) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Step = step;
+        Mean = mean;
+    }
+
+    internal static VariadicOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 4096);
+        if (node.Inputs.Any(i => i.Length == 0)) throw a.Error("an input is empty: every input must name a value");
+        a.Finish();
+        return node.OpType switch
+        {
+            "Max" => new VariadicOp(node, a.Where, BinaryKind.Max, false),
+            "Min" => new VariadicOp(node, a.Where, BinaryKind.Min, false),
+            "Sum" => new VariadicOp(node, a.Where, BinaryKind.Add, false),
+            _ => new VariadicOp(node, a.Where, BinaryKind.Add, true),
+        };
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        try
+        {
+            Tensor acc = inputs[0]!.Clone();
+            for (int i = 1; i < inputs.Count; i++) acc = Elementwise.Apply(Step, acc, inputs[i]!);
+            return Mean ? Elementwise.Div(acc, new Tensor([1], [inputs.Count])) : acc;
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
+        {
+            throw Error(e.Message);
+        }
+    }
+}

@@ -76,6 +76,8 @@ public static class OnnxStack
                 ClipOp clip => Clip(graph, clip),
                 UnaryOp u => new UnaryLayer(u.Kind),
                 BinaryOp b => Binary(graph, b, reads.Length, ChannelsOf(reads[0])),
+                VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
+                VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
                 ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                     : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                 SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
@@ -114,6 +116,7 @@ public static class OnnxStack
     {
         BinaryOp => op.Inputs.Take(2).Where(v => !graph.Initializers.ContainsKey(v)),
         ConcatOp => op.Inputs,
+        VariadicOp => op.Inputs.Where(v => !graph.Initializers.ContainsKey(v)),
         _ => op.Inputs.Take(1),
     };
 

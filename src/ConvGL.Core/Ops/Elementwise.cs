@@ -1,7 +1,7 @@
 namespace ConvGL.Core.Ops;
 
 /// <summary>The element-wise binary ops, in the order shaders/add.comp's OP define numbers them.</summary>
-public enum BinaryKind { Add, Sub, Mul, Div, PRelu }
+public enum BinaryKind { Add, Sub, Mul, Div, PRelu, Max, Min }
 
 /// <summary>Element-wise binary ops with NumPy broadcasting (ONNX's multidirectional broadcasting): shapes are
 /// aligned on the right, and each dimension pair must be equal or one of them 1.</summary>
@@ -22,7 +22,7 @@ public static class Elementwise
         return y;
     }
 
-    /// <summary>The op by its ONNX name (Add, Sub, Mul, Div, PRelu).</summary>
+    /// <summary>The op by its ONNX name (Add, Sub, Mul, Div, PRelu; Max, Min as the two-input steps of ONNX's variadic ones).</summary>
     public static Tensor Apply(BinaryKind kind, Tensor a, Tensor b) => kind switch
     {
         BinaryKind.Add => Add(a, b),
@@ -30,6 +30,9 @@ public static class Elementwise
         BinaryKind.Mul => Mul(a, b),
         BinaryKind.Div => Div(a, b),
         BinaryKind.PRelu => PRelu(a, b),
+        // MathF.Max / Min propagate NaN (IEEE 754-2019), as NumPy's maximum / minimum.
+        BinaryKind.Max => Binary(a, b, static (x, y) => MathF.Max(x, y), "max"),
+        BinaryKind.Min => Binary(a, b, static (x, y) => MathF.Min(x, y), "min"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -37,7 +37,7 @@ public sealed class GpuOnnxRunner : IDisposable
             _ops[i] = Create(op);
             // Data inputs that are initializers (an Add's constant, Gemm's B and C) live on the GPU from now on.
             foreach (string name in op.Inputs)
-                if (name.Length > 0 && !_constants.Contains(name) && op is BinaryOp or GemmOp or ConcatOp && graph.Initializers.TryGetValue(name, out Tensor? t))
+                if (name.Length > 0 && !_constants.Contains(name) && op is BinaryOp or GemmOp or ConcatOp or VariadicOp && graph.Initializers.TryGetValue(name, out Tensor? t))
                 {
                     _constants.Add(name);
                     Store(name, t);
@@ -249,6 +249,35 @@ public sealed class GpuOnnxRunner : IDisposable
                         throw new ConvGLException($"{op.Where}: the second input ({string.Join(", ", ShapeOf(op.Inputs[1]))}) must broadcast to the first's shape ({string.Join(", ", shape)})");
                     return binary.Run(input, shape, Tensor(op.Inputs[1]), bShape, output, Storage(result));
                 }, binary);
+            case VariadicOp v:
+                var step = new GpuAdd(_context, v.Step);
+                var divide = new GpuAdd(_context, BinaryKind.Div);
+                var partial = new BatchScratch(_context, op.Output);
+                GpuTensor? count = null;
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    // Folded two at a time through two scratch tensors; the last step (or Mean's division) writes the output.
+                    (GpuTensor s0, GpuTensor s1) = partial.Get();
+                    GpuTensor acc = input;
+                    int[] accShape = shape;
+                    for (int i = 1; i < op.Inputs.Count; i++)
+                    {
+                        GpuTensor dest = i == op.Inputs.Count - 1 && !v.Mean ? output : i % 2 == 1 ? s0 : s1;
+                        int[] next = Elementwise.BroadcastShape(accShape, ShapeOf(op.Inputs[i]), op.Node.OpType);
+                        step.Run(acc, accShape, Tensor(op.Inputs[i]), ShapeOf(op.Inputs[i]), dest, Storage(next));
+                        (acc, accShape) = (dest, next);
+                    }
+                    if (v.Mean)
+                    {
+                        count ??= GpuTensor.From(_context, Core.Tensor.Chw(1, 1, 1, [op.Inputs.Count]), $"{op.Output} count");
+                        divide.Run(acc, accShape, count, [1], output, Storage(accShape));
+                    }
+                    else if (op.Inputs.Count == 1)
+                    {
+                        Stacks.GpuStackOps.Copy(_context, input, output, Storage(shape));
+                    }
+                    return accShape;
+                }, new Owned(step, divide, partial, new Disposer(() => count?.Dispose())));
             case ConcatOp cat:
                 var concat = new GpuConcat(_context);
                 return new GpuOp((input, shape, output, _) =>
@@ -366,6 +395,11 @@ public sealed class GpuOnnxRunner : IDisposable
             _in?.Dispose();
             _out?.Dispose();
         }
+    }
+
+    private sealed class Disposer(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
     }
 
     private sealed class Owned(params IDisposable[] owned) : IDisposable

@@ -88,6 +88,8 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData(BinaryKind.Mul)]
     [InlineData(BinaryKind.Div)]
     [InlineData(BinaryKind.PRelu)]
+    [InlineData(BinaryKind.Max)]
+    [InlineData(BinaryKind.Min)]
     public void BinaryOps_Broadcasting_MatchReference(BinaryKind kind)
     {
         var rng = new Random(11 + (int)kind);
@@ -102,6 +104,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             Tensor a = Parity.Random(rng, sa), b = Parity.Random(rng, sb);
             if (kind == BinaryKind.Div) b = new Tensor(sb, b.Data.Select(v => MathF.Abs(v) + 0.5f).ToArray());
             a.Data[0] = float.NaN;
+            if (b.Length > 1) b.Data[1] = float.NaN; // a NaN on the second side too (max / min keep it)
             Tensor want = Elementwise.Apply(kind, a, b);
             AssertClose(want, op.Apply(a, b), $"{kind} ({string.Join(", ", sa)}) with ({string.Join(", ", sb)})", kind == BinaryKind.Div ? 1e-6 : 0);
         }
