@@ -1,7 +1,8 @@
 #version 430
 // Element-wise a OP b with NumPy broadcasting over up to 4 dimensions. The reference is Elementwise.Apply
 // in src/ConvGL.Core/Ops/Elementwise.cs. OP (the BinaryKind order): 0 a + b, 1 a - b, 2 a * b, 3 a / b,
-// 4 PRelu (a where a >= 0 or NaN, b * a where a < 0), 5 max, 6 min (a NaN on either side wins, as NumPy's maximum). The host right-aligns both shapes to rank 4 and passes each
+// 4 PRelu (a where a >= 0 or NaN, b * a where a < 0), 5 max, 6 min (a NaN on either side wins, as NumPy's maximum),
+// 7 pow (C's pow: GLSL leaves pow undefined for a base <= 0, so those cases are written out). The host right-aligns both shapes to rank 4 and passes each
 // input's element strides, 0 along a broadcast dimension; equal shapes are the strides of the output.
 
 // SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
@@ -30,9 +31,25 @@
 #define APPLY(a, b) mix(mix(max((a), (b)), (b), isnan(b)), (a), isnan(a))
 #elif OP == 6
 #define APPLY(a, b) mix(mix(min((a), (b)), (b), isnan(b)), (a), isnan(a))
+#elif OP == 7
+#define APPLY(a, b) powc((a), (b))
 #else
 #error unknown OP value
 #endif
+
+// C's pow on one value: x^0 = 1 and 1^y = 1 (even for NaN), a NaN elsewhere is NaN, 0^y is 0 for y > 0 and +inf for
+// y < 0, a negative base takes whole exponents only (sign by parity), |x|^y otherwise.
+float powc(float x, float y)
+{
+    if (y == 0.0 || x == 1.0) return 1.0;
+    if (isnan(x) || isnan(y)) return x + y;
+    if (x == 0.0) return y > 0.0 ? 0.0 : 1.0 / 0.0;
+    float p = pow(abs(x), y);
+    if (x > 0.0) return p;
+    if (floor(y) != y) return 0.0 / 0.0;
+    return mod(y, 2.0) == 1.0 ? -p : p;
+}
+vec4 powc(vec4 x, vec4 y) { return vec4(powc(x.x, y.x), powc(x.y, y.y), powc(x.z, y.z), powc(x.w, y.w)); }
 
 bvec4 negative(vec4 a) { return lessThan(a, vec4(0.0)); }
 bool negative(float a) { return a < 0.0; }

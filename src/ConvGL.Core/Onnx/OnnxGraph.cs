@@ -89,6 +89,7 @@ public sealed class OnnxGraph
                 "Sub" => BinaryOp.Read(node, a, BinaryKind.Sub, model.Opset),
                 "Mul" => BinaryOp.Read(node, a, BinaryKind.Mul, model.Opset),
                 "Div" => BinaryOp.Read(node, a, BinaryKind.Div, model.Opset),
+                "Pow" => BinaryOp.Read(node, a, BinaryKind.Pow, model.Opset),
                 "Max" or "Min" or "Sum" or "Mean" => VariadicOp.Read(node, a),
                 "Concat" => ConcatOp.Read(node, a),
                 "Pad" => PadOp.Read(node, a),

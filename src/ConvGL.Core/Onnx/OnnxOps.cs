@@ -326,7 +326,7 @@ public sealed class ActivationOp : OnnxOp
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Activation.Apply(inputs[0]!, Kind, Slope, beta: Beta);
 }
 
-/// <summary>ONNX Add, Sub, Mul, Div (multidirectional, NumPy broadcasting) and PRelu (the slope broadcast to the input),
+/// <summary>ONNX Add, Sub, Mul, Div, Pow (multidirectional, NumPy broadcasting) and PRelu (the slope broadcast to the input),
 /// see <see cref="Elementwise"/>. Opset 1-6 files may say <c>broadcast</c> = 1 with an <c>axis</c> where the second
 /// input's dimensions start (the legacy form): it is read as NumPy broadcasting of that input padded with size-1
 /// dimensions around it, and the output must keep the first input's shape.</summary>

@@ -1,7 +1,7 @@
 namespace ConvGL.Core.Ops;
 
 /// <summary>The element-wise binary ops, in the order shaders/add.comp's OP define numbers them.</summary>
-public enum BinaryKind { Add, Sub, Mul, Div, PRelu, Max, Min }
+public enum BinaryKind { Add, Sub, Mul, Div, PRelu, Max, Min, Pow }
 
 /// <summary>Element-wise binary ops with NumPy broadcasting (ONNX's multidirectional broadcasting): shapes are
 /// aligned on the right, and each dimension pair must be equal or one of them 1.</summary>
@@ -33,6 +33,8 @@ public static class Elementwise
         // MathF.Max / Min propagate NaN (IEEE 754-2019), as NumPy's maximum / minimum.
         BinaryKind.Max => Binary(a, b, static (x, y) => MathF.Max(x, y), "max"),
         BinaryKind.Min => Binary(a, b, static (x, y) => MathF.Min(x, y), "min"),
+        // C's pow: a negative base takes only whole exponents (its sign by their parity), x^0 = 1, 1^y = 1, 0^-y = inf.
+        BinaryKind.Pow => Binary(a, b, static (x, y) => (float)Math.Pow(x, y), "pow"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

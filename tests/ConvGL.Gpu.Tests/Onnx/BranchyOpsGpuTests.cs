@@ -90,6 +90,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData(BinaryKind.PRelu)]
     [InlineData(BinaryKind.Max)]
     [InlineData(BinaryKind.Min)]
+    [InlineData(BinaryKind.Pow)]
     public void BinaryOps_Broadcasting_MatchReference(BinaryKind kind)
     {
         var rng = new Random(11 + (int)kind);
@@ -106,7 +107,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             a.Data[0] = float.NaN;
             if (b.Length > 1) b.Data[1] = float.NaN; // a NaN on the second side too (max / min keep it)
             Tensor want = Elementwise.Apply(kind, a, b);
-            AssertClose(want, op.Apply(a, b), $"{kind} ({string.Join(", ", sa)}) with ({string.Join(", ", sb)})", kind == BinaryKind.Div ? 1e-6 : 0);
+            AssertClose(want, op.Apply(a, b), $"{kind} ({string.Join(", ", sa)}) with ({string.Join(", ", sb)})", kind switch { BinaryKind.Div => 1e-6, BinaryKind.Pow => 1e-5, _ => 0 });
         }
     }
 
@@ -282,6 +283,20 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     /// <summary>unary.comp against Unary.Apply for every op on the IEEE edges (0, -0, negatives, infinities, NaN) and a
     /// random sweep: NaN where the reference has NaN, equal infinities, and the values within 1e-6 (exp and log are
     /// polynomial approximations on llvmpipe).</summary>
+    /// <summary>pow's edges, which GLSL leaves undefined: negative bases with whole and fractional exponents, zero bases,
+    /// x^0 and 1^y with NaN on the other side, infinities.</summary>
+    [Fact]
+    public void Pow_Edges_MatchReference()
+    {
+        using var pow = new GpuAdd(fixture.Context, BinaryKind.Pow);
+        float[] bases = [-2f, -2f, -2f, 0f, 0f, float.NaN, 1f, 2f, -0.5f, float.PositiveInfinity, 3f];
+        float[] powers = [3f, 2f, 0.5f, 2f, -1f, 0f, float.NaN, -2f, -3f, 0.5f, float.NegativeInfinity];
+        Tensor a = new([bases.Length], bases), b = new([powers.Length], powers);
+        Tensor want = Elementwise.Apply(BinaryKind.Pow, a, b);
+        Assert.Equal([-8f, 4f, float.NaN, 0f, float.PositiveInfinity, 1f, 1f, 0.25f, -8f, float.PositiveInfinity, 0f], want.Data);
+        AssertClose(want, pow.Apply(a, b), "pow edges", 1e-6);
+    }
+
     [Theory]
     [InlineData(UnaryKind.Neg)]
     [InlineData(UnaryKind.Exp)]
