@@ -46,15 +46,7 @@ public sealed class ConvTransposeOp : OnnxOp
         long[]? shape = a.Ints("output_shape");
         if (shape is not null && shape.Length is not (2 or 4)) throw a.Error($"attribute 'output_shape' has {shape.Length} entries, expected 2 ([H, W])");
         long group = a.Int("group", 1);
-        string autoPad = a.String("auto_pad", "NOTSET");
-        AutoPad mode = autoPad switch
-        {
-            "NOTSET" or "" => AutoPad.NotSet,
-            "SAME_UPPER" => AutoPad.SameUpper,
-            "SAME_LOWER" => AutoPad.SameLower,
-            "VALID" => AutoPad.Valid,
-            _ => throw a.Error($"auto_pad '{autoPad}' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)"),
-        };
+        AutoPad mode = SpatialAttributes.ReadAutoPad(a);
         foreach (long v in k.Where(v => v != 0 || a.Ints("kernel_shape") is not null).Concat(s).Concat(d))
             if (v < 1 || v > 1 << 20) throw a.Error($"kernel_shape, strides and dilations must be in [1, 2^20], got [{string.Join(", ", k.Concat(s).Concat(d))}]");
         foreach (long v in p.Concat(op).Concat(shape ?? []))

@@ -29,6 +29,11 @@ public abstract class OnnxOp
 
     private protected ConvGLException Error(string message) => new($"{Where}: {message}");
 
+    /// <summary>An integer parameter tensor's values (INT64 arrives converted to float32, exact): one error naming
+    /// <paramref name="name"/> and the entry when one is not a whole number.</summary>
+    private protected long[] Integers(Tensor t, string name) =>
+        t.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? (long)v : throw Error($"{name} entry {i} is {v}, not an integer")).ToArray();
+
     private protected Tensor Image(Tensor t, int n) =>
         Tensor.Chw(t.Shape[1], t.Shape[2], t.Shape[3], t.Data.AsSpan(n * t.Shape[1] * t.Shape[2] * t.Shape[3], t.Shape[1] * t.Shape[2] * t.Shape[3]).ToArray());
 
@@ -75,6 +80,20 @@ public sealed record SpatialAttributes(int KernelY, int KernelX, int StrideY, in
         return AutoPad == AutoPad.SameUpper ? (small, large) : (large, small);
     }
 
+    /// <summary>The <c>auto_pad</c> attribute (Conv, ConvTranspose, the pools).</summary>
+    internal static AutoPad ReadAutoPad(NodeAttributes a)
+    {
+        string autoPad = a.String("auto_pad", "NOTSET");
+        return autoPad switch
+        {
+            "NOTSET" or "" => AutoPad.NotSet,
+            "SAME_UPPER" => AutoPad.SameUpper,
+            "SAME_LOWER" => AutoPad.SameLower,
+            "VALID" => AutoPad.Valid,
+            _ => throw a.Error($"auto_pad '{autoPad}' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)"),
+        };
+    }
+
     internal static SpatialAttributes Read(NodeAttributes a, bool hasDilations, int[]? weightKernel)
     {
         long[]? kernel = a.Ints("kernel_shape", 2);
@@ -85,15 +104,7 @@ public sealed record SpatialAttributes(int KernelY, int KernelX, int StrideY, in
         long[] s = a.Ints("strides", 2) ?? [1, 1];
         long[] d = hasDilations ? a.Ints("dilations", 2) ?? [1, 1] : [1, 1];
         long[] p = a.Ints("pads", 4) ?? [0, 0, 0, 0];
-        string autoPad = a.String("auto_pad", "NOTSET");
-        AutoPad mode = autoPad switch
-        {
-            "NOTSET" or "" => AutoPad.NotSet,
-            "SAME_UPPER" => AutoPad.SameUpper,
-            "SAME_LOWER" => AutoPad.SameLower,
-            "VALID" => AutoPad.Valid,
-            _ => throw a.Error($"auto_pad '{autoPad}' is not supported (supported: NOTSET, SAME_UPPER, SAME_LOWER, VALID)"),
-        };
+        AutoPad mode = ReadAutoPad(a);
         foreach (long v in k.Concat(s).Concat(d))
             if (v < 1 || v > 1 << 20) throw a.Error($"kernel_shape, strides and dilations must be in [1, 2^20], got [{string.Join(", ", k.Concat(s).Concat(d))}]");
         foreach (long v in p)

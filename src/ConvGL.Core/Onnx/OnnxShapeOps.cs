@@ -152,14 +152,7 @@ public sealed class PadOp : OnnxOp
     {
         if (t is null) throw Error("input 'pads' has no value");
         if (t.Rank != 1) throw Error($"pads {t.ShapeString} must be one-dimensional");
-        var pads = new long[t.Length];
-        for (int i = 0; i < pads.Length; i++)
-        {
-            float v = t.Data[i];
-            if (!float.IsFinite(v) || v != MathF.Round(v)) throw Error($"pads entry {i} is {v}, not an integer");
-            pads[i] = (long)v;
-        }
-        return pads;
+        return Integers(t, "pads");
     }
 
     /// <summary>The options for this op's inputs (null entries for omitted optional ones).</summary>
@@ -304,7 +297,7 @@ public sealed class ReshapeOp : OnnxOp
         if (AttributeShape is not null) return AttributeShape;
         if (shapeInput is null) throw Error("input 'shape' has no value");
         if (shapeInput.Rank != 1) throw Error($"shape {shapeInput.ShapeString} must be one-dimensional");
-        return shapeInput.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? (long)v : throw Error($"shape entry {i} is {v}, not an integer")).ToArray();
+        return Integers(shapeInput, "shape");
     }
 
     public int[] OutputShape(int[] input, long[] target)
@@ -492,7 +485,7 @@ public sealed class ReduceOp : OnnxOp
     {
         if (GlobalPool)
             return rank >= 3 ? Enumerable.Range(2, rank - 2).ToArray() : throw Error($"GlobalMaxPool takes (N, C, ...), got rank {rank}");
-        long[]? axes = AttributeAxes ?? axesInput?.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? (long)v : throw Error($"axes entry {i} is {v}")).ToArray();
+        long[]? axes = AttributeAxes ?? (axesInput is null ? null : Integers(axesInput, "axes"));
         if (axes is null || axes.Length == 0) return NoopWithEmptyAxes ? [] : Enumerable.Range(0, rank).ToArray();
         return axes.Select(v => v < -rank || v >= rank ? throw Error($"axis {v} is out of range for rank {rank}") : (int)(v < 0 ? v + rank : v)).Distinct().Order().ToArray();
     }

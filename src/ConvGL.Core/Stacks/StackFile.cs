@@ -684,35 +684,28 @@ public static class StackFile
         private BatchNormLayer BatchNormFields(JsonElement el, LayerContext at, int channels)
         {
             var f = Fields(el, at, ["type", "name", "inputs", "scale", "shift"]);
-            (string Name, float[] Values) Vector(string field)
-            {
-                if (!f.TryGetValue(field, out JsonElement v)) throw at.Error(field, "is missing (a tensor name or .npy path: one value per channel)");
-                (string name, Tensor t) = ReadTensor(v, field, at);
-                if (t.Rank != 1 || t.Length != channels)
-                    throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels}), one value per channel of {at.Source}");
-                CheckFinite(t, name, field, at);
-                return (name, t.Data);
-            }
-            (string scaleName, float[] scale) = Vector("scale");
-            (string shiftName, float[] shift) = Vector("shift");
+            (string scaleName, float[] scale) = ChannelVector(f, "scale", at, channels);
+            (string shiftName, float[] shift) = ChannelVector(f, "shift", at, channels);
             return new BatchNormLayer(BatchNorm.FromAffine(scale, shift)) { ScaleName = scaleName, ShiftName = shiftName };
+        }
+
+        /// <summary>A tensor of one finite value per channel (a batchnorm's or instancenorm's scale and shift).</summary>
+        private (string Name, float[] Values) ChannelVector(Dictionary<string, JsonElement> f, string field, LayerContext at, int channels)
+        {
+            if (!f.TryGetValue(field, out JsonElement v)) throw at.Error(field, "is missing (a tensor name or .npy path: one value per channel)");
+            (string name, Tensor t) = ReadTensor(v, field, at);
+            if (t.Rank != 1 || t.Length != channels)
+                throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels}), one value per channel of {at.Source}");
+            CheckFinite(t, name, field, at);
+            return (name, t.Data);
         }
 
         /// <summary>Instance normalisation: <c>scale</c> and <c>shift</c> of one value per channel, <c>epsilon</c> (1e-5).</summary>
         private InstanceNormLayer InstanceNormFields(JsonElement el, LayerContext at, int channels)
         {
             var f = Fields(el, at, ["type", "name", "inputs", "scale", "shift", "epsilon"]);
-            (string Name, float[] Values) Vector(string field)
-            {
-                if (!f.TryGetValue(field, out JsonElement v)) throw at.Error(field, "is missing (a tensor name or .npy path: one value per channel)");
-                (string name, Tensor t) = ReadTensor(v, field, at);
-                if (t.Rank != 1 || t.Length != channels)
-                    throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels}), one value per channel of {at.Source}");
-                CheckFinite(t, name, field, at);
-                return (name, t.Data);
-            }
-            (string scaleName, float[] scale) = Vector("scale");
-            (string shiftName, float[] shift) = Vector("shift");
+            (string scaleName, float[] scale) = ChannelVector(f, "scale", at, channels);
+            (string shiftName, float[] shift) = ChannelVector(f, "shift", at, channels);
             float epsilon = f.TryGetValue("epsilon", out JsonElement e) ? Finite(e, "epsilon", at) : 1e-5f;
             if (epsilon < 0) throw at.Error("epsilon", $"must not be negative, found {epsilon}");
             return new InstanceNormLayer(new InstanceNorm(scale, shift, epsilon)) { ScaleName = scaleName, ShiftName = shiftName };

@@ -137,21 +137,7 @@ public sealed class GpuOnnxRunner : IDisposable
                         conv.SetWeights(w, c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Parameter(op, c.Inputs[2], inputs).Data : null);
                     }
                     conv.Options = c.Options(shape[2], shape[3]);
-                    if (shape[0] == 1)
-                    {
-                        conv.Run(input, output);
-                        return [1, output.C, output.H, output.W];
-                    }
-                    (GpuTensor inImage, GpuTensor outImage) = batch.Get();
-                    inImage.Resize(shape[1], shape[2], shape[3]);
-                    for (int n = 0; n < shape[0]; n++)
-                    {
-                        CopyRange(input, n * inImage.Length, inImage, 0, inImage.Length);
-                        conv.Run(inImage, outImage);
-                        if (n == 0) output.Resize(shape[0] * outImage.C, outImage.H, outImage.W);
-                        CopyRange(outImage, 0, output, n * outImage.Length, outImage.Length);
-                    }
-                    return [shape[0], outImage.C, outImage.H, outImage.W];
+                    return batch.Run(input, shape, output, conv.Run);
                 }, new Owned(conv, batch));
             case ConvTransposeOp t:
                 var deconv = new GpuConvTranspose2D(_context, Constant(t.Inputs[1]) ?? new Tensor([1, 1, 1, 1]),
@@ -165,21 +151,7 @@ public sealed class GpuOnnxRunner : IDisposable
                     if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))
                         deconv.SetWeights(w, t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Parameter(op, t.Inputs[2], inputs).Data : null);
                     deconv.Options = t.Options(shape[2], shape[3], w.Shape[2], w.Shape[3]);
-                    if (shape[0] == 1)
-                    {
-                        deconv.Run(input, output);
-                        return [1, output.C, output.H, output.W];
-                    }
-                    (GpuTensor inImage, GpuTensor outImage) = images.Get();
-                    inImage.Resize(shape[1], shape[2], shape[3]);
-                    for (int n = 0; n < shape[0]; n++)
-                    {
-                        CopyRange(input, n * inImage.Length, inImage, 0, inImage.Length);
-                        deconv.Run(inImage, outImage);
-                        if (n == 0) output.Resize(shape[0] * outImage.C, outImage.H, outImage.W);
-                        CopyRange(outImage, 0, output, n * outImage.Length, outImage.Length);
-                    }
-                    return [shape[0], outImage.C, outImage.H, outImage.W];
+                    return images.Run(input, shape, output, deconv.Run);
                 }, new Owned(deconv, images));
             case BatchNormOp b:
                 var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
@@ -368,27 +340,34 @@ public sealed class GpuOnnxRunner : IDisposable
         }
     }
 
-    /// <summary>Copies <paramref name="count"/> floats between two tensors' buffers on the GPU.</summary>
-    private void CopyRange(GpuTensor from, int fromOffset, GpuTensor to, int toOffset, int count)
-    {
-        Silk.NET.OpenGL.GL gl = _context.Gl;
-        gl.MemoryBarrier(Silk.NET.OpenGL.MemoryBarrierMask.BufferUpdateBarrierBit);
-        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyReadBuffer, from.Handle);
-        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyWriteBuffer, to.Handle);
-        gl.CopyBufferSubData(Silk.NET.OpenGL.CopyBufferSubDataTarget.CopyReadBuffer, Silk.NET.OpenGL.CopyBufferSubDataTarget.CopyWriteBuffer,
-            (nint)fromOffset * sizeof(float), (nint)toOffset * sizeof(float), (nuint)count * sizeof(float));
-        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyReadBuffer, 0);
-        gl.BindBuffer(Silk.NET.OpenGL.BufferTargetARB.CopyWriteBuffer, 0);
-        gl.MemoryBarrier(Silk.NET.OpenGL.MemoryBarrierMask.ShaderStorageBarrierBit | Silk.NET.OpenGL.MemoryBarrierMask.BufferUpdateBarrierBit);
-    }
-
-    /// <summary>One image in, one image out, for ops that run a batch image by image: made on first use, kept.</summary>
+    /// <summary>Runs an image op (a conv) over an (N, C, H, W) batch: N = 1 straight through, else image by image through
+    /// two scratch tensors (made on first use, kept). Returns the output's (N, C', H', W'). Also two scratch tensors for
+    /// ops that fold their inputs (<see cref="Get"/>).</summary>
     private sealed class BatchScratch(GlContext context, string label) : IDisposable
     {
         private GpuTensor? _in, _out;
 
         public (GpuTensor In, GpuTensor Out) Get() =>
             (_in ??= new GpuTensor(context, label: $"{label} batch image in"), _out ??= new GpuTensor(context, label: $"{label} batch image out"));
+
+        public int[] Run(GpuTensor input, int[] shape, GpuTensor output, Action<GpuTensor, GpuTensor> run)
+        {
+            if (shape[0] == 1)
+            {
+                run(input, output);
+                return [1, output.C, output.H, output.W];
+            }
+            (GpuTensor inImage, GpuTensor outImage) = Get();
+            inImage.Resize(shape[1], shape[2], shape[3]);
+            for (int n = 0; n < shape[0]; n++)
+            {
+                ComputeOp.CopyFloats(context.Gl, input, (long)n * inImage.Length, inImage, 0, inImage.Length);
+                run(inImage, outImage);
+                if (n == 0) output.Resize(shape[0] * outImage.C, outImage.H, outImage.W);
+                ComputeOp.CopyFloats(context.Gl, outImage, 0, output, (long)n * outImage.Length, outImage.Length);
+            }
+            return [shape[0], outImage.C, outImage.H, outImage.W];
+        }
 
         public void Dispose()
         {

@@ -53,6 +53,21 @@ internal static class ComputeOp
             throw new ArgumentException($"{op}: input and output must be different tensors (each output value reads many inputs)");
     }
 
+    /// <summary>Copies <paramref name="count"/> floats from one tensor's buffer to another's at the given offsets (a GPU
+    /// buffer-to-buffer copy), ordered after earlier shader writes and before later reads.</summary>
+    public static void CopyFloats(GL gl, GpuTensor from, long fromOffset, GpuTensor to, long toOffset, long count)
+    {
+        if (count <= 0) return;
+        gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
+        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, from.Handle);
+        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, to.Handle);
+        gl.CopyBufferSubData(CopyBufferSubDataTarget.CopyReadBuffer, CopyBufferSubDataTarget.CopyWriteBuffer,
+            (nint)(fromOffset * sizeof(float)), (nint)(toOffset * sizeof(float)), (nuint)(count * sizeof(float)));
+        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, 0);
+        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, 0);
+        gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit | MemoryBarrierMask.TextureFetchBarrierBit);
+    }
+
     /// <summary>GL_MAX_TEXTURE_BUFFER_SIZE: the most texels (floats) a texel view can reach.</summary>
     public static long MaxTexelViewFloats(GL gl) => gl.GetInteger(GetPName.MaxTextureBufferSize);
 

@@ -35,19 +35,12 @@ public sealed class GpuConcat(GlContext context) : IDisposable
         if (outer == 1)
         {
             // Each input is one block of the output (channels of a stack's maps): buffer-to-buffer copies.
-            gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
-            gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, output.Handle);
             long offset = 0;
-            foreach (GpuTensor t in inputs)
+            for (int k = 0; k < inputs.Count; k++)
             {
-                gl.BindBuffer(BufferTargetARB.CopyReadBuffer, t.Handle);
-                if (t.Length > 0)
-                    gl.CopyBufferSubData(CopyBufferSubDataTarget.CopyReadBuffer, CopyBufferSubDataTarget.CopyWriteBuffer, 0, (nint)(offset * sizeof(float)), (nuint)t.Length * sizeof(float));
-                offset += t.Length;
+                ComputeOp.CopyFloats(gl, inputs[k], 0, output, offset, inputs[k].Length);
+                offset += inputs[k].Length;
             }
-            gl.BindBuffer(BufferTargetARB.CopyReadBuffer, 0);
-            gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, 0);
-            ComputeOp.Barrier(gl);
             return;
         }
         GlProgram p = _program ??= context.Shaders.Compute("concat.comp");

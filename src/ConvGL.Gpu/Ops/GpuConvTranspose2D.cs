@@ -28,8 +28,16 @@ public sealed class GpuConvTranspose2D : IDisposable
     /// <summary>For tests: <see cref="ConvPath.Direct"/> runs conv_transpose.comp; anything else the spread-out fast path.</summary>
     internal ConvPath Choice { get; set; }
 
-    /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD.</summary>
-    public string Variant { get; private set; } = "(not run yet)";
+    /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD (built when asked: no string per frame).</summary>
+    public string Variant => _ran switch
+    {
+        null => "(not run yet)",
+        true => $"conv_transpose spread + {_conv!.Variant}",
+        false => "conv_transpose: 1 output/invocation",
+    };
+
+    // Whether the last run took the spread-out path (null: none yet).
+    private bool? _ran;
 
     public GpuConvTranspose2D(GlContext context, Tensor weight, float[]? bias, ConvTransposeOptions options)
     {
@@ -86,7 +94,7 @@ public sealed class GpuConvTranspose2D : IDisposable
             RunSpread(input, output, o, cout);
             return;
         }
-        Variant = "conv_transpose: 1 output/invocation";
+        _ran = false;
         output.Resize(cout, oh, ow);
         GL gl = _context.Gl;
         GlProgram p = _program ??= _context.Shaders.Compute("conv_transpose.comp");
@@ -136,13 +144,16 @@ public sealed class GpuConvTranspose2D : IDisposable
             _conv = new GpuConv2D(_context, Regroup(_weightValues, o.Groups), _biasValues);
             _convGroups = o.Groups;
         }
-        _conv.Options = new ConvOptions
-        {
-            Padding = PaddingMode.Explicit, PadY = 0, PadX = 0, StrideY = 1, StrideX = 1, DilationY = o.DilationY, DilationX = o.DilationX,
-            Groups = o.Groups, Border = Border.Zero, Mode = ConvMode.Correlate,
-        };
+        // A new options record (and plan) only when the dilation changes: nothing allocated per frame.
+        if (_conv.Options.DilationY != o.DilationY || _conv.Options.DilationX != o.DilationX || _conv.Options.Groups != o.Groups
+            || _conv.Options.Padding != PaddingMode.Explicit)
+            _conv.Options = new ConvOptions
+            {
+                Padding = PaddingMode.Explicit, PadY = 0, PadX = 0, StrideY = 1, StrideX = 1, DilationY = o.DilationY, DilationX = o.DilationX,
+                Groups = o.Groups, Border = Border.Zero, Mode = ConvMode.Correlate,
+            };
         _conv.Run(_spread, output);
-        Variant = $"conv_transpose spread + {_conv.Variant}";
+        _ran = true;
         if (output.C != cout) throw new InvalidOperationException($"conv_transpose: the spread-out conv gave {output.C} channels, not {cout}");
     }
 

@@ -2,7 +2,6 @@ using ConvGL.Core;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu.Ops;
-using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Stacks;
 
@@ -131,13 +130,7 @@ public static class GpuStackOps
         if ((long)storage.C * storage.H * storage.W != from.Length)
             throw new ArgumentException($"storage {storage} does not hold the {from.Length} values of {from.ShapeString}");
         to.Resize(storage.C, storage.H, storage.W);
-        GL gl = context.Gl;
-        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, from.Handle);
-        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, to.Handle);
-        gl.CopyBufferSubData(CopyBufferSubDataTarget.CopyReadBuffer, CopyBufferSubDataTarget.CopyWriteBuffer, 0, 0, (nuint)(from.Length * sizeof(float)));
-        gl.BindBuffer(BufferTargetARB.CopyReadBuffer, 0);
-        gl.BindBuffer(BufferTargetARB.CopyWriteBuffer, 0);
-        gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
+        ComputeOp.CopyFloats(context.Gl, from, 0, to, 0, from.Length);
     }
 
     /// <summary>A layer op: the dispatch, and the GPU objects it owns.</summary>

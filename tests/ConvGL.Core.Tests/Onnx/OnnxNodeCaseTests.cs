@@ -10,10 +10,11 @@ public class OnnxNodeCaseTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void NodeCase_PassesOnTheCpuReference(string name)
+    public void NodeCase_PassesOnTheCpuReference(string name) => AssertPassesOnTheCpu(OnnxCases.Dir(name), name);
+
+    private static void AssertPassesOnTheCpu(string dir, string name)
     {
-        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.Dir(name));
-        OnnxTestResult r = c.Run(OnnxTestCase.RunCpu);
+        OnnxTestResult r = OnnxTestCase.Load(dir).Run(OnnxTestCase.RunCpu);
         Assert.True(r.Passed, $"{name}: {r.Detail}");
         Assert.True(r.MaxError <= 1e-4, $"{name}: max error {r.MaxError}");
     }
@@ -22,13 +23,7 @@ public class OnnxNodeCaseTests
 
     [Theory]
     [MemberData(nameof(PyTorchCases))]
-    public void PyTorchConvertedCase_PassesOnTheCpuReference(string name)
-    {
-        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.PyTorchCase(name));
-        OnnxTestResult r = c.Run(OnnxTestCase.RunCpu);
-        Assert.True(r.Passed, $"{name}: {r.Detail}");
-        Assert.True(r.MaxError <= 1e-4, $"{name}: max error {r.MaxError}");
-    }
+    public void PyTorchConvertedCase_PassesOnTheCpuReference(string name) => AssertPassesOnTheCpu(OnnxCases.PyTorchCase(name), name);
 
     [Theory]
     [InlineData("test_maxpool_with_argmax_2d_precomputed_pads", "(MaxPool): has 2 outputs")]

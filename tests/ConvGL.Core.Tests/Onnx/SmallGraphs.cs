@@ -1,6 +1,7 @@
 using ConvGL.Core.Onnx;
 using ConvGL.Core.Onnx.Proto;
 using Google.Protobuf;
+using static ConvGL.Core.Tests.Onnx.ProtoBuilders;
 
 namespace ConvGL.Core.Tests.Onnx;
 
@@ -8,15 +9,6 @@ namespace ConvGL.Core.Tests.Onnx;
 /// covering every layer type a stack imports.</summary>
 internal static class SmallGraphs
 {
-    private static float[] R(Random rng, int n, float lo = -1, float hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
-
-    private static AttributeProto Ints(string name, params long[] v)
-    {
-        var a = new AttributeProto { Name = name, Type = 7 };
-        a.Ints.AddRange(v);
-        return a;
-    }
-
     /// <summary>x (1, 3, H, W) -> conv 3x3 pads (1,1,1,1) + BN (folds) -> relu -> add(x) -> conv 7x7 s2 pads (3,3,2,2) (4 ch)
     /// -> batchnorm alone (after a relu, so it cannot fold) ... -> leaky relu -> maxpool 3x3 s2 pads (1,1,0,0) ceil
     /// -> avgpool 2x2 pads (0,0,1,1) count_include_pad 0 -> globalavgpool -> flatten -> gemm transB (5 outputs) -> sigmoid.</summary>
@@ -27,18 +19,9 @@ internal static class SmallGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "small" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         void Init(string name, float[] v, params long[] dims) => g.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
-        NodeProto Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
-            n.Input.AddRange(ins);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-            return n;
-        }
+        NodeProto Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
         Init("w1", R(rng, 3 * 3 * 3 * 3, -0.3f, 0.3f), 3, 3, 3, 3);
         Init("b1", R(rng, 3), 3);
         foreach (string p in new[] { "s1", "o1", "m1" }) Init(p, R(rng, 3), 3);
@@ -68,15 +51,11 @@ internal static class SmallGraphs
         return m.ToByteArray();
     }
 
-    private static AttributeProto Str(string name, string v) => new() { Name = name, Type = 3, S = ByteString.CopyFromUtf8(v) };
-
     /// <summary>x -> MaxPool 3x3 s2 SAME_UPPER -> AveragePool 2x2 s1 SAME_LOWER (count_include_pad 1) -> AveragePool 4x2 s(3, 2) SAME_UPPER.</summary>
     public static OnnxGraph SamePools()
     {
         var g = new GraphProto { Name = "samepools" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         g.Node.Add(new NodeProto { Name = "max", OpType = "MaxPool", Input = { "x" }, Output = { "m" }, Attribute = { Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Str("auto_pad", "SAME_UPPER") } });
         g.Node.Add(new NodeProto
         {
@@ -97,9 +76,7 @@ internal static class SmallGraphs
     public static byte[] ProbeExample()
     {
         var g = new GraphProto { Name = "probe" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 1, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 1);
         g.Initializer.Add(ProtoBuilders.FloatData("ws", [1, -1], 2, 1, 1, 1));
         g.Initializer.Add(ProtoBuilders.FloatData("w", [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, -1, 0, 0, 0, 2], 1, 2, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("b", [0.5f], 1));
@@ -117,25 +94,6 @@ internal static class SmallGraphs
 /// MobileNet- or Inception-like net brings beyond ResNet's.</summary>
 internal static class BranchyGraphs
 {
-    private static float[] R(Random rng, int n, float lo = -1, float hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
-
-    private static AttributeProto Ints(string name, params long[] v)
-    {
-        var a = new AttributeProto { Name = name, Type = 7 };
-        a.Ints.AddRange(v);
-        return a;
-    }
-
-    private static AttributeProto Str(string name, string v) => new() { Name = name, Type = 3, S = ByteString.CopyFromUtf8(v) };
-
-    private static TensorProto Int64Data(string name, params long[] values)
-    {
-        var t = new TensorProto { Name = name, DataType = 7 };
-        t.Dims.Add(values.Length);
-        t.Int64Data.AddRange(values);
-        return t;
-    }
-
     /// <summary>Opset 13. x (1, 3, H, W) -> Sub mean (1, 3, 1, 1) -> Div std (1, 3, 1, 1) -> conv 3x3 pads 1 (4) ->
     /// Clip [0, 6] (bounds from Constant nodes) = "relu6"; branch a: Pad reflect [top 1, left 2, bottom 2, right 1]
     /// (pads an INT64 initializer) -> conv 3x3 valid (4) -> PRelu slope (4, 1, 1); branch b: Pad edge [1, 0, 0, 1] ->
@@ -146,18 +104,9 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "branchy" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         void Init(string name, float[] v, params long[] dims) => g.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
-        NodeProto Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
-            n.Input.AddRange(ins);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-            return n;
-        }
+        NodeProto Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
         Init("mean", [0.4f, 0.5f, 0.6f], 1, 3, 1, 1);
         Init("std", [0.2f, 0.25f, 0.3f], 1, 3, 1, 1);
         Init("w1", R(rng, 4 * 3 * 9, -0.4f, 0.4f), 4, 3, 3, 3);
@@ -211,9 +160,7 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "classifier" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 5 * 3 * 9, -1f, 1f), 5, 3, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("fc", R(rng, 4 * 5, -2f, 2f), 4, 5));
         g.Initializer.Add(ProtoBuilders.FloatData("fcb", R(rng, 4), 4));
@@ -237,20 +184,12 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "se" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 2 * 4, -1f, 1f), 2, 4, 1, 1));
         g.Initializer.Add(ProtoBuilders.FloatData("b1", R(rng, 2), 2));
         g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 4 * 2, -2f, 2f), 4, 2, 1, 1));
-        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
-            n.Input.AddRange(ins);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-        }
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
         Node("conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
         Node("sig", "Sigmoid", ["c"], "sg");
         Node("silu", "Mul", ["c", "sg"], "s");
@@ -274,9 +213,7 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "decoder" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -0.5f, 0.5f), 4, 3, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("wt", R(rng, 4 * 2 * 9, -0.5f, 0.5f), 4, 2, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("bt", R(rng, 2), 2));
@@ -325,9 +262,7 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "style" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         void Init(string name, float[] v, params long[] dims) => g.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
         Init("w1", R(rng, 4 * 3 * 9, -0.5f, 0.5f), 4, 3, 3, 3);
         Init("w2", R(rng, 4 * 4 * 9, -0.5f, 0.5f), 4, 4, 3, 3);
@@ -338,13 +273,7 @@ internal static class BranchyGraphs
             Init(n + "b", R(rng, c, -0.5f, 0.5f), c);
         }
         Init("twice", [1, 1, 2, 2], 4);
-        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op, Output = { output } };
-            n.Input.AddRange(ins);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-        }
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
         Node("conv1", "Conv", ["x", "w1"], "c1", Ints("pads", 1, 1, 1, 1));
         Node("in1", "InstanceNormalization", ["c1", "n1s", "n1b"], "i1");
         Node("relu1", "Relu", ["i1"], "r1");
@@ -368,9 +297,7 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "espcn" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 8 * 3 * 9, -0.5f, 0.5f), 8, 3, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 12 * 8 * 9, -0.3f, 0.3f), 12, 8, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("b2", R(rng, 12), 12));
@@ -393,9 +320,7 @@ internal static class BranchyGraphs
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "poolhead" };
-        g.Input.Add(ProtoBuilders.Value("x", 1, 3, -1, -1));
-        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
-        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        ProtoBuilders.AddImageInput(g, 3);
         g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("fa", R(rng, 8, -1f, 1f), 2, 4));
         g.Initializer.Add(ProtoBuilders.FloatData("fb", R(rng, 8, -1f, 1f), 2, 4));
@@ -437,6 +362,43 @@ internal static class ProtoBuilders
         node.Attribute.AddRange(attributes);
         var graph = new GraphProto { Name = "g", Node = { node }, Input = { Value("x", 1, 2, 4, 5) }, Output = { Value("y") } };
         return new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+    }
+
+    internal static float[] R(Random rng, int n, float lo = -1, float hi = 1) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
+
+    internal static AttributeProto Ints(string name, params long[] v)
+    {
+        var a = new AttributeProto { Name = name, Type = 7 };
+        a.Ints.AddRange(v);
+        return a;
+    }
+
+    internal static AttributeProto Str(string name, string v) => new() { Name = name, Type = 3, S = ByteString.CopyFromUtf8(v) };
+
+    internal static TensorProto Int64Data(string name, params long[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = 7 };
+        t.Dims.Add(values.Length);
+        t.Int64Data.AddRange(values);
+        return t;
+    }
+
+    /// <summary>A (1, C, H, W) float input "x" with H and W left free (named dimensions), as an exported image model has.</summary>
+    internal static void AddImageInput(GraphProto g, int channels)
+    {
+        g.Input.Add(Value("x", 1, channels, -1, -1));
+        g.Input[^1].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[^1].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+    }
+
+    /// <summary>Adds a node to <paramref name="g"/> and returns it.</summary>
+    internal static NodeProto Node(GraphProto g, string name, string op, string[] inputs, string output, params AttributeProto[] attributes)
+    {
+        var n = new NodeProto { Name = name, OpType = op, Output = { output } };
+        n.Input.AddRange(inputs);
+        n.Attribute.AddRange(attributes);
+        g.Node.Add(n);
+        return n;
     }
 
     internal static ValueInfoProto Value(string name, params long[] dims)

@@ -16,11 +16,12 @@ public sealed class OnnxGpuTests(GlFixture fixture)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void NodeCase_PassesOnTheGpu(string name)
+    public void NodeCase_PassesOnTheGpu(string name) => AssertPassesOnTheGpu(OnnxCases.Dir(name), name);
+
+    private void AssertPassesOnTheGpu(string dir, string name)
     {
         GlContext context = fixture.Context;
-        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.Dir(name));
-        OnnxTestResult r = c.Run((graph, inputs) =>
+        OnnxTestResult r = OnnxTestCase.Load(dir).Run((graph, inputs) =>
         {
             using var runner = new GpuOnnxRunner(context, graph);
             return runner.Run(inputs);
@@ -33,17 +34,7 @@ public sealed class OnnxGpuTests(GlFixture fixture)
     /// <summary>PyTorch exports with batches of 2: the conv runs image by image, the rest on (N*C, H, W) storage.</summary>
     [Theory]
     [MemberData(nameof(PyTorchCases))]
-    public void PyTorchConvertedCase_PassesOnTheGpu(string name)
-    {
-        GlContext context = fixture.Context;
-        OnnxTestCase c = OnnxTestCase.Load(OnnxCases.PyTorchCase(name));
-        OnnxTestResult r = c.Run((graph, inputs) =>
-        {
-            using var runner = new GpuOnnxRunner(context, graph);
-            return runner.Run(inputs);
-        });
-        Assert.True(r.Passed, $"{name}: {r.Detail}");
-    }
+    public void PyTorchConvertedCase_PassesOnTheGpu(string name) => AssertPassesOnTheGpu(OnnxCases.PyTorchCase(name), name);
 
     /// <summary>NaN and infinities through both shaders, as the reference has them: a NaN in a max window is the output
     /// (and only in the windows that hold it), +inf wins a max and makes an average +inf, +inf and -inf in one average
