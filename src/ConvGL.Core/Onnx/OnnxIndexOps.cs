@@ -25,13 +25,16 @@ public sealed class ShapeOp : OnnxOp
         return new ShapeOp(node, a.Where, start, end);
     }
 
-    public Tensor Of(int[] shape)
+    public Tensor Of(int[] shape) => Of(shape.Select(d => (float)d).ToArray());
+
+    /// <summary>The dimensions as given (a stack's import passes NaN for the ones it does not know).</summary>
+    public Tensor Of(float[] shape)
     {
         int rank = shape.Length;
         long Clamp(long i) => Math.Clamp(i < 0 ? i + rank : i, 0, rank);
         int start = (int)Clamp(Start), end = (int)Clamp(End ?? rank);
-        int[] dims = shape[start..Math.Max(start, end)];
-        return new Tensor([dims.Length], dims.Select(d => (float)d).ToArray());
+        float[] dims = shape[start..Math.Max(start, end)];
+        return new Tensor([dims.Length], dims);
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Of(inputs[0]!.Shape);
