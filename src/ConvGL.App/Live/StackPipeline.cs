@@ -94,6 +94,7 @@ internal sealed class StackPipeline : ILivePipeline
                 PadLayer pad => $"pad [{pad.Options.Top}, {pad.Options.Left}, {pad.Options.Bottom}, {pad.Options.Right}] {pad.Options.Border.Name()}",
                 DepthToSpaceLayer d => $"{d.Type} {d.Block}{(d.ToSpace ? $" {d.Mode.ToString().ToLowerInvariant()}" : "")}",
                 ActivationLayer { Kind: Core.Ops.ActivationKind.Clip } clip => $"clip [{clip.Min}, {clip.Max}]",
+                SliceLayer sl => $"slice channels {sl.Start}..{sl.End - 1}",
                 _ => layer.Type,
             };
         return $"{what} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");

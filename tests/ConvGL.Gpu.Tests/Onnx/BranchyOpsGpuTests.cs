@@ -341,11 +341,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("espcn")]
     [InlineData("poolhead")]
     [InlineData("dynhead")]
+    [InlineData("csp")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
-            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(),
+            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
         };
