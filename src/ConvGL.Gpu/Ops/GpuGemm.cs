@@ -31,9 +31,10 @@ public sealed class GpuGemm(GlContext context) : IDisposable
         if (c is not null)
         {
             int[] cs = cShape ?? throw new ArgumentNullException(nameof(cShape));
-            int[] shape = Elementwise.BroadcastShape(cs, [m, n], "gemm C");
-            if (shape.Length != 2 || shape[0] != m || shape[1] != n)
-                throw new ConvGLException($"gemm: C ({string.Join(", ", cs)}) does not broadcast to ({m}, {n})");
+            // C broadcasts to (M, N): at most two dimensions, each the target's or 1 (checked without allocating: a
+            // stack's linear layer runs this every frame).
+            bool fits = cs.Length <= 2 && (cs.Length < 1 || cs[^1] == n || cs[^1] == 1) && (cs.Length < 2 || cs[0] == m || cs[0] == 1);
+            if (!fits) throw new ConvGLException($"gemm: C ({string.Join(", ", cs)}) does not broadcast to ({m}, {n})");
             int rows = cs.Length == 2 ? cs[0] : 1, cols = cs.Length >= 1 ? cs[^1] : 1;
             (ci, cj) = (rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
         }

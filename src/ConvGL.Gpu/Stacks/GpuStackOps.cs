@@ -126,8 +126,13 @@ public static class GpuStackOps
                 var gemm = new GpuGemm(context) { TransB = true };
                 var weight = GpuTensor.From(context, l.Weight.Reshape(1, l.Out, l.In), $"layer {index} linear weight");
                 GpuTensor? bias = l.Bias is null ? null : GpuTensor.From(context, Tensor.Chw(1, 1, l.Out, l.Bias), $"layer {index} linear bias");
-                return new Op((ins, o) => gemm.Run(ins[0], [1, ins[0].Length], weight, [l.Out, l.In], bias, bias is null ? null : [l.Out], o, (l.Out, 1, 1)),
-                    gemm, weight, bias);
+                // Shapes made once: a per-frame run allocates nothing.
+                int[] inShape = [1, l.In], weightShape = [l.Out, l.In], biasShape = [l.Out];
+                return new Op((ins, o) =>
+                {
+                    inShape[1] = ins[0].Length;
+                    gemm.Run(ins[0], inShape, weight, weightShape, bias, bias is null ? null : biasShape, o, (l.Out, 1, 1));
+                }, gemm, weight, bias);
             default:
                 throw new ConvGLException($"layer {index} ({layer.Type}) has no GPU implementation");
         }

@@ -399,7 +399,6 @@ internal static class BranchyGraphs
         g.Initializer.Add(Int64Data("axis3", 3));
         g.Initializer.Add(Int64Data("two", 2));
         g.Initializer.Add(Int64Data("ends", 0, -1));
-        g.Initializer.Add(Int64Data("axis2", 2));
         void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
         {
             var n = new NodeProto { Name = name, OpType = op };

@@ -1,6 +1,7 @@
 using ConvGL.Core;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
+using ConvGL.Core.Tests.Onnx;
 using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.Gpu.Tests.Stacks;
@@ -75,6 +76,34 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         Stack stack = StackCatalog.Load("resnet18");
         using var source = GpuTensor.From(fixture.Context, Image(3, 90, 160), "source");
         using var runner = new GpuStackRunner(fixture.Context, stack, 90, 160, algorithm: ConvAlgorithm.Auto);
+        AssertNothingAllocated(runner, LayerBytes(runner, source));
+    }
+
+    /// <summary>The imported test models as stacks: every layer type an ONNX import makes (linear heads, slices, erf,
+    /// mul gates, concat, resize, pad, conv_transpose, instancenorm, depth_to_space, prelu, clip, softmax, ...).</summary>
+    [Theory]
+    [InlineData("branchy")]
+    [InlineData("classifier")]
+    [InlineData("se")]
+    [InlineData("decoder")]
+    [InlineData("upsampler")]
+    [InlineData("style")]
+    [InlineData("espcn")]
+    [InlineData("poolhead")]
+    [InlineData("dynhead")]
+    [InlineData("csp")]
+    public void ImportedModelStack_SteadyRun_AllocatesNothing(string model)
+    {
+        Core.Onnx.OnnxGraph graph = model switch
+        {
+            "branchy" => BranchyGraphs.MobileLike(), "classifier" => BranchyGraphs.Classifier(), "se" => BranchyGraphs.SqueezeExcite(),
+            "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), "style" => BranchyGraphs.StyleTransfer(),
+            "espcn" => BranchyGraphs.SuperResolution(), "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(),
+            _ => BranchyGraphs.Csp(),
+        };
+        Stack stack = Core.Onnx.OnnxStack.FromGraph(graph, model);
+        using var source = GpuTensor.From(fixture.Context, Image(3, 24, 32), "source");
+        using var runner = new GpuStackRunner(fixture.Context, stack, 24, 32, algorithm: ConvAlgorithm.Auto);
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
 }
