@@ -9,7 +9,7 @@ namespace ConvGL.Core.Tests.Onnx;
 
 /// <summary>Local response normalisation (ONNX LRN): worked examples with hand-checked numbers (odd and even windows,
 /// clipped at both ends), properties (a window of one channel, one channel, batches), the ONNX node's attribute and
-/// shape errors, and the <c>lrn</c> stack layer's fields and round trip. The official node cases run in
+/// shape errors, the <c>lrn</c> stack layer's fields and round trip, and NumPy on odd and even sizes. The official node cases run in
 /// OnnxNodeCaseTests; ONNX Runtime checks an AlexNet-like model in BranchyOpsTests.</summary>
 public sealed class LrnTests
 {
@@ -109,6 +109,45 @@ public sealed class LrnTests
         Assert.True(float.IsNaN(y.Data[3]));
         Assert.Equal(0f, y.Data[5]);
         Assert.True(float.IsFinite(y.Data[6]) && float.IsFinite(y.Data[7]));
+    }
+
+    /// <summary>The ONNX operator page's formula written in NumPy (slices of the (N, C, H, W) array, float64), for odd and
+    /// even sizes, some wider than the channels: the even ones are where ONNX Runtime's CPU LRN cannot be the oracle (it
+    /// refuses them).</summary>
+    [Fact]
+    public void MatchesNumPy_OnOddAndEvenSizes()
+    {
+        if (!File.Exists(NumpyStackOracle.Python)) Assert.Skip("/usr/bin/python3 is not installed (scripts/install-deps.sh --test installs it with NumPy)");
+        const string script = """
+            import sys, math
+            import numpy as np
+            n, c, h, w, size = map(int, sys.argv[1:6])
+            alpha, beta, bias = map(float, sys.argv[6:9])
+            x = np.array(sys.stdin.read().split(), dtype=np.float64).reshape(n, c, h, w)
+            lo, hi = math.floor((size - 1) / 2), math.ceil((size - 1) / 2)
+            sq = np.zeros_like(x)
+            for k in range(c):
+                sq[:, k] = (x[:, max(0, k - lo):min(c - 1, k + hi) + 1] ** 2).sum(axis=1)
+            print(" ".join(repr(float(v)) for v in (x / (bias + alpha / size * sq) ** beta).ravel()))
+            """;
+        var rng = new Random(21);
+        foreach ((int size, float alpha, float beta, float bias) in new[] { (1, 0.5f, 0.75f, 1f), (2, 0.9f, 0.75f, 1f), (3, 1e-4f, 0.75f, 1f), (4, 2f, 0.5f, 0.5f), (5, 0.3f, 1.5f, 2f), (6, 1f, 0.75f, 1f), (8, 0.7f, 0.75f, 1f) })
+        {
+            Tensor x = TestKernels.Random(rng, 2, 5, 3, 4);
+            var psi = new System.Diagnostics.ProcessStartInfo(NumpyStackOracle.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in new[] { "-c", script, "2", "5", "3", "4", $"{size}" }) psi.ArgumentList.Add(arg);
+            foreach (float v in new[] { alpha, beta, bias }) psi.ArgumentList.Add(((double)v).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            p.StandardInput.Write(string.Join(" ", x.Data.Select(v => ((double)v).ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+            p.StandardInput.Close();
+            string output = p.StandardOutput.ReadToEnd(), error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, $"numpy failed: {error}");
+            double[] want = output.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Tensor y = new Lrn(size, alpha, beta, bias).Apply(x, 5, 12);
+            Assert.Equal(x.Length, want.Length);
+            for (int i = 0; i < want.Length; i++) Close(want[i], y.Data[i]);
+        }
     }
 
     [Fact]
