@@ -1,6 +1,7 @@
 #version 430
 // Element-wise math, the reference is Unary.Apply in src/ConvGL.Core/Ops/Unary.cs. OP (the UnaryKind order): 0 neg,
-// 1 exp, 2 log, 3 sqrt, 4 reciprocal, 5 floor, 6 ceil, 7 sign. GLSL leaves log and sqrt of negatives (and log of 0)
+// 1 exp, 2 log, 3 sqrt, 4 reciprocal, 5 floor, 6 ceil, 7 sign, 8 erf (no GLSL builtin: the reference's series in double
+// below |x| = 3, its continued fraction for erfc above, 60 terms each). GLSL leaves log and sqrt of negatives (and log of 0)
 // undefined and sign of NaN too, so those edges are selected explicitly: log(0) = -inf, log(x < 0) = NaN,
 // sqrt(x < 0) = NaN, sign(NaN) = NaN, as IEEE and NumPy have them. Input through an r32f texel view; one value
 // per invocation, the index clamped for the load and the store predicated.
@@ -36,6 +37,25 @@ void main()
     float y = ceil(x);
 #elif OP == 7
     float y = isnan(x) ? x : sign(x);
+#elif OP == 8
+    float a = abs(x), r;
+    if (a < 3.0)
+    {
+        double ad = double(a), term = ad, sum = ad, x2 = ad * ad;
+        for (int n = 1; n < 60; n++)
+        {
+            term *= -x2 / double(n);
+            sum += term / double(2 * n + 1);
+        }
+        r = float(1.1283791670955126LF * sum); // 2 / sqrt(pi)
+    }
+    else
+    {
+        float t = a;
+        for (int k = 60; k >= 1; k--) t = a + float(k) * 0.5 / t;
+        r = 1.0 - exp(-a * a) * 0.5641895835477563 / t; // 1 / sqrt(pi)
+    }
+    float y = isnan(x) ? x : x < 0.0 ? -r : r;
 #else
 #error unknown OP value
 #endif

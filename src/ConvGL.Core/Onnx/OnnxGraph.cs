@@ -14,7 +14,8 @@ public sealed class OnnxGraph
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip",
-         "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant"];
+         "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
+         "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -52,6 +53,12 @@ public sealed class OnnxGraph
                 Tensor value = ReadConstant(a, node);
                 if (!defined.Add(node.Outputs[0])) throw a.Error($"output '{node.Outputs[0]}' is defined twice");
                 initializers[node.Outputs[0]] = value;
+                continue;
+            }
+            if (node.OpType == "Split")
+            {
+                // A Split of k outputs becomes k ops, each one slice of the input.
+                foreach (SplitOp piece in SplitOp.Read(node, a)) Add(piece, a);
                 continue;
             }
             OnnxOp op = node.OpType switch
@@ -101,35 +108,103 @@ public sealed class OnnxGraph
                 "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
                 "Flatten" => FlattenOp.Read(node, a),
                 "Gemm" => GemmOp.Read(node, a),
+                "MatMul" => MatMulOp.Read(node, a),
+                "Shape" => ShapeOp.Read(node, a),
+                "Gather" => GatherOp.Read(node, a),
+                "Unsqueeze" or "Squeeze" => SqueezeOp.Read(node, a),
+                "Cast" => CastOp.Read(node, a),
+                "ConstantOfShape" => ConstantOfShapeOp.Read(node, a),
+                "Slice" => SliceOp.Read(node, a),
+                "Transpose" => TransposeOp.Read(node, a),
+                "Erf" => UnaryOp.Read(node, a, UnaryKind.Erf),
                 _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}"),
             };
+            Add(op, a);
+        }
+
+        void Add(OnnxOp op, NodeAttributes a)
+        {
             foreach (string input in op.Inputs)
                 if (input.Length > 0 && !defined.Contains(input))
                     throw a.Error($"input '{input}' is neither a graph input, an initializer nor the output of an earlier node (ONNX requires nodes in topological order)");
             if (!defined.Add(op.Output)) throw a.Error($"output '{op.Output}' is defined twice");
             ops.Add(op);
         }
-        // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. An integer graph
-        // input is fine where only integer parameters read it (Pad's pads, Reshape's shape): it arrives converted to float32, exact.
-        var integerInputs = ops.SelectMany(op => op.IntegerInputs).ToHashSet(StringComparer.Ordinal);
-        var dataInputs = ops.SelectMany(op => op.Inputs.Except(op.IntegerInputs)).ToHashSet(StringComparer.Ordinal);
+
+        ops = FoldConstants(ops, initializers, model.Inputs);
+        HashSet<string> host = HostValuesOf(ops, initializers, model.Inputs);
+        // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. Integers arrive
+        // converted to float32 (exact to 2^24): an integer graph input is fine where only integer parameters (Pad's pads,
+        // Reshape's shape) or shape arithmetic read it, an integer graph output where shape arithmetic computes it.
         foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
             if (v.ElemType is not (0 or FloatType)
-                && !(v.ElemType is IntegerType or Integer32Type && integerInputs.Contains(v.Name) && !dataInputs.Contains(v.Name) && model.Inputs.Contains(v)))
+                && !(v.ElemType is IntegerType or Integer32Type && host.Contains(v.Name)))
                 throw new ConvGLException($"{src}: graph value '{v.Name}' has element type {OnnxReader.DataTypeName(v.ElemType)}; ConvGL runs FLOAT (float32) models only");
         foreach (OnnxValueInfo o in model.Outputs)
             if (!defined.Contains(o.Name)) throw new ConvGLException($"{src}: graph output '{o.Name}' is produced by no node");
 
         if (foldBatchNorm) ops = FoldBatchNorms(ops, initializers, model.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));
-        return new OnnxGraph(model, ops, initializers);
+        return new OnnxGraph(model, ops, initializers) { HostValues = HostValuesOf(ops, initializers, model.Inputs) };
+    }
+
+    /// <summary>Values computed from shapes and stored constants only (<see cref="ShapeOp"/> and the small ops after it:
+    /// x.view(x.size(0), -1)'s Shape -> Gather -> Unsqueeze -> Concat), the stored constants themselves, and graph inputs
+    /// read only as integer parameters. The GPU runner computes these on the CPU, where they are a few numbers.</summary>
+    public IReadOnlySet<string> HostValues { get; private init; } = new HashSet<string>();
+
+    /// <summary>Ops that may run on the CPU inside a GPU run when all they read is known there (cheap, shape-sized work).</summary>
+    public static bool IsHostOp(OnnxOp op) => op is ShapeOp or GatherOp or SqueezeOp or CastOp or ConstantOfShapeOp or SliceOp or SplitOp
+        or ConcatOp or ReshapeOp or IdentityOp or BinaryOp or VariadicOp or UnaryOp or TransposeOp or FlattenOp;
+
+    private static HashSet<string> HostValuesOf(List<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs)
+    {
+        var host = new HashSet<string>(initializers.Keys, StringComparer.Ordinal);
+        foreach (OnnxValueInfo i in inputs)
+        {
+            var readers = ops.Where(op => op.Inputs.Contains(i.Name)).ToList();
+            if (readers.Count > 0 && readers.All(op => op.IntegerInputs.Contains(i.Name) && !op.Inputs.Except(op.IntegerInputs).Contains(i.Name)))
+                host.Add(i.Name);
+            else
+                host.Remove(i.Name); // a graph input overrides an initializer of its name
+        }
+        foreach (OnnxOp op in ops)
+            if (op is ShapeOp || (IsHostOp(op) && op.Inputs.All(n => n.Length == 0 || host.Contains(n))))
+                host.Add(op.Output);
+        return host;
+    }
+
+    /// <summary>Constant folding: an op of <see cref="IsHostOp"/>'s kinds whose inputs are all stored constants (a weight
+    /// reshaped or cast, a Constant node's shape arithmetic) runs now, once, and its result becomes an initializer.</summary>
+    private static List<OnnxOp> FoldConstants(List<OnnxOp> ops, Dictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs)
+    {
+        var graphInputs = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        bool Known(string n) => n.Length == 0 || (initializers.ContainsKey(n) && !graphInputs.Contains(n));
+        var kept = new List<OnnxOp>(ops.Count);
+        foreach (OnnxOp op in ops)
+        {
+            if (op is ShapeOp || !IsHostOp(op) || !op.Inputs.All(Known))
+            {
+                kept.Add(op);
+                continue;
+            }
+            Tensor?[] args = op.Inputs.Select(n => n.Length == 0 ? null : initializers[n]).ToArray();
+            try
+            {
+                initializers[op.Output] = op.Run(args);
+            }
+            catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
+            {
+                throw new ConvGLException($"{op.Where}: {e.Message}", e);
+            }
+        }
+        return kept;
     }
 
     /// <summary>What to do about an unsupported op a PyTorch export often brings.</summary>
     private static string Hint(string op) => op switch
     {
-        "Shape" or "Gather" or "Unsqueeze" or "Squeeze" or "ConstantOfShape" or "Cast" or "Range" =>
-            "; shape arithmetic like this comes from x.view(x.size(0), -1): export with a fixed input size and do_constant_folding=True, or use torch.flatten(x, 1)",
-        "Transpose" => "; a PixelShuffle exported before opset 11 is Reshape + Transpose: export it with opset 11 or later (DepthToSpace), which ConvGL runs",
+        "Range" or "Expand" or "Tile" or "Where" or "Equal" or "NonZero" =>
+            "; sizes computed at run time like this: export with a fixed input size and do_constant_folding=True (ConvGL runs Shape, Gather, Slice, Unsqueeze, Concat and Cast on sizes)",
         _ => "",
     };
 

@@ -32,7 +32,11 @@ public abstract class OnnxOp
     /// <summary>An integer parameter tensor's values (INT64 arrives converted to float32, exact): one error naming
     /// <paramref name="name"/> and the entry when one is not a whole number.</summary>
     private protected long[] Integers(Tensor t, string name) =>
-        t.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? (long)v : throw Error($"{name} entry {i} is {v}, not an integer")).ToArray();
+        t.Data.Select((v, i) => float.IsFinite(v) && v == MathF.Round(v) ? Saturated(v) : throw Error($"{name} entry {i} is {(float.IsNaN(v) ? "unknown (NaN)" : v)}, not an integer")).ToArray();
+
+    /// <summary>A whole float32 as a long, INT64_MAX / INT64_MIN (2^63 rounded, as the reader stores them) saturated
+    /// rather than wrapped: Slice's "to the end" sentinel stays the largest value.</summary>
+    private static long Saturated(float v) => v >= 9.2233720e18f ? long.MaxValue : v <= -9.2233720e18f ? long.MinValue : (long)v;
 
     private protected Tensor Image(Tensor t, int n) =>
         Tensor.Chw(t.Shape[1], t.Shape[2], t.Shape[3], t.Data.AsSpan(n * t.Shape[1] * t.Shape[2] * t.Shape[3], t.Shape[1] * t.Shape[2] * t.Shape[3]).ToArray());

@@ -45,6 +45,10 @@ public static class OnnxStack
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         var layers = new List<StackLayer>(graph.Ops.Count);
+        // Stored constants, and the values shape arithmetic computes from them and from the maps' shapes (ShapeOp and
+        // the ops after it: x.view(x.size(0), -1)): the batch (1) and the channels are known, heights and widths are not
+        // (NaN: a layer that needs one is one error).
+        var known = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
         var channels = new List<int>();
         int ChannelsOf(int j) => j < 0 ? (int)c : channels[j];
@@ -62,36 +66,48 @@ public static class OnnxStack
                     : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map");
                 continue;
             }
-            int[] reads = DataInputs(graph, op).Select(v => index.TryGetValue(v, out int j) ? j
+            if (graph.HostValues.Contains(op.Output))
+            {
+                if (op is ShapeOp shape)
+                    known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
+                        ? (RankOf(j) == 2 ? [1, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
+                        : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
+                else
+                    known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
+                continue;
+            }
+            int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
                 : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
             StackLayer layer = op switch
             {
-                ConvOp conv => Conv(graph, conv),
-                ConvTransposeOp t => ConvTranspose(graph, t),
-                InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(graph, op, op.Inputs[1]), Constant(graph, op, op.Inputs[2]))),
-                BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(graph, op, v))])),
+                ConvOp conv => Conv(known, conv),
+                ConvTransposeOp t => ConvTranspose(known, t),
+                InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
+                BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
-                ClipOp clip => Clip(graph, clip),
+                ClipOp clip => Clip(known, clip),
                 UnaryOp u => new UnaryLayer(u.Kind),
                 LrnOp l => new LrnLayer(l.Parameters),
-                BinaryOp b => Binary(graph, b, reads.Length, ChannelsOf(reads[0])),
+                BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0])),
                 VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
                 VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
                 ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                     : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                 SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
-                ReshapeOp r => Flattening(graph, r),
+                ReshapeOp r => Flattening(known, r),
                 DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
-                ReduceOp rd => SpatialReduce(graph, rd, RankOf(reads[0])),
+                ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0])),
                 ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
-                    rs.ScalesInput.Length > 0 ? Constant(graph, rs, rs.ScalesInput) : null,
-                    rs.SizesInput.Length > 0 ? SizesOf(graph, rs, ChannelsOf(reads[0])) : null)),
-                PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Constant(graph, op, op.Inputs[1]) : null,
-                    op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(graph, op, op.Inputs[2]) : null)),
+                    rs.ScalesInput.Length > 0 ? Constant(known, rs, rs.ScalesInput) : null,
+                    rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
+                PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Constant(known, op, op.Inputs[1]) : null,
+                    op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null)),
                 FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
-                GemmOp g => Linear(graph, g),
+                GemmOp g => Linear(known, g),
+                MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
+                SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
                 _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
             };
             layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
@@ -99,7 +115,7 @@ public static class OnnxStack
             index[op.Output] = i;
             layers.Add(layer);
             channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
-            ranks.Add(op is FlattenOp or GemmOp or ReshapeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
+            ranks.Add(op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
         }
         try
         {
@@ -113,11 +129,11 @@ public static class OnnxStack
 
     /// <summary>The inputs that carry maps (not weights): a binary op's inputs that are not stored constants, every
     /// input of a Concat, the first of the others.</summary>
-    private static IEnumerable<string> DataInputs(OnnxGraph graph, OnnxOp op) => op switch
+    private static IEnumerable<string> DataInputs(IReadOnlyDictionary<string, Tensor> known, OnnxOp op) => op switch
     {
-        BinaryOp => op.Inputs.Take(2).Where(v => !graph.Initializers.ContainsKey(v)),
+        BinaryOp => op.Inputs.Take(2).Where(v => !known.ContainsKey(v)),
         ConcatOp => op.Inputs,
-        VariadicOp => op.Inputs.Where(v => !graph.Initializers.ContainsKey(v)),
+        VariadicOp => op.Inputs.Where(v => !known.ContainsKey(v)),
         _ => op.Inputs.Take(1),
     };
 
@@ -131,9 +147,9 @@ public static class OnnxStack
     }
 
     /// <summary>A Resize's stored sizes, checked against the channels the layer reads (the stack's batch is 1).</summary>
-    private static Tensor SizesOf(OnnxGraph graph, ResizeOp rs, int channels)
+    private static Tensor SizesOf(IReadOnlyDictionary<string, Tensor> known, ResizeOp rs, int channels)
     {
-        Tensor sizes = Constant(graph, rs, rs.SizesInput);
+        Tensor sizes = Constant(known, rs, rs.SizesInput);
         if (sizes.Length == 4 && (sizes.Data[0] != 1 || sizes.Data[1] != channels))
             throw new ConvGLException($"{rs.Where}: sizes [{string.Join(", ", sizes.Data)}] must keep the batch (1) and the {channels} channels");
         return sizes.Length == 4 ? new Tensor([4], [1, channels, sizes.Data[2], sizes.Data[3]]) : sizes;
@@ -141,9 +157,9 @@ public static class OnnxStack
 
     /// <summary>A mean or max over the two spatial axes of (N, C, H, W) (x.mean((2, 3)), GlobalMaxPool): the global pool
     /// layers; with keepdims 0 the (N, C) result holds the same values as the stack's (C, 1, 1).</summary>
-    private static StackLayer SpatialReduce(OnnxGraph graph, ReduceOp rd, int rank)
+    private static StackLayer SpatialReduce(IReadOnlyDictionary<string, Tensor> known, ReduceOp rd, int rank)
     {
-        int[] axes = rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(graph, rd, rd.Inputs[1]) : null);
+        int[] axes = rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(known, rd, rd.Inputs[1]) : null);
         if (rank == 4 && axes is [2, 3])
         {
             if (rd.Kind == ReduceKind.Mean) return new GlobalAvgPoolLayer();
@@ -153,24 +169,28 @@ public static class OnnxStack
     }
 
     /// <summary>A Reshape to (1, -1), (0, -1) or (1, K): a flatten (the head's input).</summary>
-    private static FlattenLayer Flattening(OnnxGraph graph, ReshapeOp r)
+    private static FlattenLayer Flattening(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r)
     {
-        long[] target = r.Target(r.AttributeShape is null ? Constant(graph, r, r.Inputs[1]) : null);
+        Tensor? shape = r.AttributeShape is null ? Constant(known, r, r.Inputs[1]) : null;
+        int unknown = shape is null ? -1 : Array.FindIndex(shape.Data, float.IsNaN);
+        if (unknown >= 0)
+            throw new ConvGLException($"{r.Where}: in a stack a Reshape's shape may use the batch and channel counts only; entry {unknown} depends on the map's height or width");
+        long[] target = r.Target(shape);
         if (target is [1 or 0 or -1, var k] && (k == -1 || k > 0) && !(target[0] == -1 && k == -1) && !(r.AllowZero && target[0] == 0))
             return new FlattenLayer();
         throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported");
     }
 
-    private static ActivationLayer Clip(OnnxGraph graph, ClipOp clip)
+    private static ActivationLayer Clip(IReadOnlyDictionary<string, Tensor> known, ClipOp clip)
     {
-        (float min, float max) = clip.Bounds([null, .. clip.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(graph, clip, v))]);
+        (float min, float max) = clip.Bounds([null, .. clip.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, clip, v))]);
         return new ActivationLayer(ActivationKind.Clip) { Min = min, Max = max };
     }
 
     /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
     /// (1, C, 1, 1), (1) or a scalar) is a per-channel affine layer (x * scale + shift, the batchnorm layer's form):
     /// x + k, x - k, k - x, x * k, k * x, x / k (as x * (1/k), within a rounding of the quotient).</summary>
-    private static StackLayer Binary(OnnxGraph graph, BinaryOp b, int maps, int channels)
+    private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank)
     {
         if (maps == 2)
             return b.Kind switch
@@ -180,13 +200,15 @@ public static class OnnxStack
                 _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add and Mul of two maps are; {b.Node.OpType} with a stored per-channel constant is)"),
             };
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
-        bool constantFirst = graph.Initializers.ContainsKey(b.Inputs[0]);
+        bool constantFirst = known.ContainsKey(b.Inputs[0]);
         if (b.Kind == BinaryKind.PRelu && constantFirst) throw new ConvGLException($"{b.Where}: in a stack PRelu's input must be a map");
-        Tensor k = Constant(graph, b, b.Inputs[constantFirst ? 0 : 1]);
+        Tensor k = Constant(known, b, b.Inputs[constantFirst ? 0 : 1]);
         int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
         float[] perChannel = b.Kind == BinaryKind.PRelu ? [] : k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
             : k.Length == channels && kept.Length >= 1 && kept[0] == channels && kept.Skip(1).All(d => d == 1) && k.Rank >= 3 ? k.Data
-            : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1) or a single value), which a stack needs");
+            // A head's (1, K): a bias of (K) or (1, K) is one value per output (MatMul + Add, PyTorch's Linear on some exports).
+            : rank == 2 && k.Length == channels && kept.Length == 1 && k.Rank <= 2 ? k.Data
+            : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1), (C) after a flatten, or a single value), which a stack needs");
         // PRelu (opset 6: a slope of (C) means one per channel): the slopes as they are, one or one per channel.
         if (b.Kind == BinaryKind.PRelu)
             return new PReluLayer(k.Length == 1 ? [k.Data[0]] : k.Length == channels && (k.Rank == 1 && b.LegacyAxis == 1 || kept.Skip(1).All(d => d == 1) && k.Rank >= 3) ? k.Data
@@ -203,16 +225,16 @@ public static class OnnxStack
         return new BatchNormLayer(BatchNorm.FromAffine(scale, shift));
     }
 
-    private static Tensor Constant(OnnxGraph graph, OnnxOp op, string name) =>
-        graph.Initializers.TryGetValue(name, out Tensor? t) ? t
+    private static Tensor Constant(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name) =>
+        known.TryGetValue(name, out Tensor? t) ? t
             : throw new ConvGLException($"{op.Where}: input '{name}' must be an initializer (a weight stored in the model) for a stack");
 
-    private static ConvLayer Conv(OnnxGraph graph, ConvOp conv)
+    private static ConvLayer Conv(IReadOnlyDictionary<string, Tensor> known, ConvOp conv)
     {
-        Tensor w = Constant(graph, conv, conv.Inputs[1]);
+        Tensor w = Constant(known, conv, conv.Inputs[1]);
         conv.CheckWeight(w);
         bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
-        float[]? b = hasBias ? Constant(graph, conv, conv.Inputs[2]).Data : null;
+        float[]? b = hasBias ? Constant(known, conv, conv.Inputs[2]).Data : null;
         ConvOptions options = conv.Options(1, 1);
         // auto_pad SAME_*: the pads depend on the input size, which ConvGeometry resolves for every size.
         if (conv.Spatial.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)
@@ -226,33 +248,50 @@ public static class OnnxStack
 
     /// <summary>A ConvTranspose with stored weights and explicit pads (auto_pad SAME_* and output_shape depend on the
     /// input size, which a stack layer's options do not).</summary>
-    private static ConvTransposeLayer ConvTranspose(OnnxGraph graph, ConvTransposeOp t)
+    private static ConvTransposeLayer ConvTranspose(IReadOnlyDictionary<string, Tensor> known, ConvTransposeOp t)
     {
-        Tensor w = Constant(graph, t, t.Inputs[1]);
+        Tensor w = Constant(known, t, t.Inputs[1]);
         t.CheckWeight(w);
         if (t.OutputShape is not null || t.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)
             throw new ConvGLException($"{t.Where}: in a stack ConvTranspose takes explicit pads (output_shape and auto_pad SAME_* depend on the input size)");
         bool hasBias = t.Inputs.Count > 2 && t.Inputs[2].Length > 0;
-        return new ConvTransposeLayer(w, hasBias ? Constant(graph, t, t.Inputs[2]).Data : null, t.Options(1, 1, w.Shape[2], w.Shape[3]),
+        return new ConvTransposeLayer(w, hasBias ? Constant(known, t, t.Inputs[2]).Data : null, t.Options(1, 1, w.Shape[2], w.Shape[3]),
             t.Inputs[1], hasBias ? t.Inputs[2] : null);
     }
 
-    private static LinearLayer Linear(OnnxGraph graph, GemmOp g)
+    private static LinearLayer Linear(IReadOnlyDictionary<string, Tensor> known, GemmOp g)
     {
         if (g.TransA || g.Alpha != 1f || g.Beta != 1f)
             throw new ConvGLException($"{g.Where}: a stack's linear layer is Gemm with transA = 0, alpha = beta = 1 (PyTorch Linear)");
-        Tensor b = Constant(graph, g, g.Inputs[1]);
+        Tensor b = Constant(known, g, g.Inputs[1]);
         if (b.Rank != 2) throw new ConvGLException($"{g.Where}: weight {b.ShapeString} must be 2D");
         Tensor weight = g.TransB ? b : Transpose(b);
         float[]? bias = null;
         if (g.Inputs.Count > 2 && g.Inputs[2].Length > 0)
         {
-            Tensor c = Constant(graph, g, g.Inputs[2]);
+            Tensor c = Constant(known, g, g.Inputs[2]);
             if (c.Length != weight.Shape[0] || c.Shape.Count(d => d != 1) > 1)
                 throw new ConvGLException($"{g.Where}: bias {c.ShapeString} must hold one value per output ({weight.Shape[0]})");
             bias = c.Data;
         }
         return new LinearLayer(weight, bias, g.Inputs[1], g.Inputs.Count > 2 ? g.Inputs[2] : null);
+    }
+
+    /// <summary>x @ W on a head's (1, K) with a stored (K, N) W: a linear layer without bias.</summary>
+    private static LinearLayer Linear(IReadOnlyDictionary<string, Tensor> known, MatMulOp mm, int rank)
+    {
+        Tensor w = Constant(known, mm, mm.Inputs[1]);
+        if (rank != 2 || w.Rank != 2)
+            throw new ConvGLException($"{mm.Where}: in a stack MatMul is a linear layer: a flattened (1, K) map times a stored (K, N) weight, got a rank-{rank} map and {w.ShapeString}");
+        return new LinearLayer(Transpose(w), null, mm.Inputs[1], null);
+    }
+
+    /// <summary>A Squeeze of (N, C, 1, 1)'s two spatial axes (after a global pool): the head's (N, C), a flatten in a stack.</summary>
+    private static bool SqueezesSpatial(IReadOnlyDictionary<string, Tensor> known, SqueezeOp sq)
+    {
+        Tensor? axes = sq.Inputs.Count > 1 && sq.Inputs[1].Length > 0 ? known.GetValueOrDefault(sq.Inputs[1]) : null;
+        long[]? list = sq.AttributeAxes ?? axes?.Data.Select(v => (long)v).ToArray();
+        return list is not null && list.Select(a => a < 0 ? a + 4 : a).Order().SequenceEqual([2L, 3L]);
     }
 
     private static Tensor Transpose(Tensor m)

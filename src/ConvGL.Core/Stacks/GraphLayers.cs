@@ -517,7 +517,7 @@ public sealed class GlobalMaxPoolLayer : StackLayer
     internal override string SizeField => "type";
 }
 
-/// <summary>Element-wise math (see <see cref="Unary"/>): <c>"type"</c> neg, exp, log, sqrt, reciprocal, floor, ceil or sign.</summary>
+/// <summary>Element-wise math (see <see cref="Unary"/>): <c>"type"</c> neg, exp, log, sqrt, reciprocal, floor, ceil, sign or erf.</summary>
 public sealed class UnaryLayer(UnaryKind kind) : StackLayer
 {
     public UnaryKind Kind { get; } = kind;

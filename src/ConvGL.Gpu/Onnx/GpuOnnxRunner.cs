@@ -22,25 +22,33 @@ public sealed class GpuOnnxRunner : IDisposable
     private readonly HashSet<string> _constants = new(StringComparer.Ordinal);
     // Graph outputs that name an initializer no node computes and no input overrides (a constant output).
     private readonly HashSet<string> _constantOutputs = new(StringComparer.Ordinal);
-    private readonly IGpuOnnxOp[] _ops;
-    private readonly HashSet<string> _integerInputs;
+    private readonly IGpuOnnxOp?[] _ops;
+    // Values computed on the CPU inside a run (OnnxGraph.HostValues: shapes and what is computed from them), and the
+    // ones of those a GPU op reads as data (uploaded when computed).
+    private readonly Dictionary<string, Tensor> _host = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _uploadHost = new(StringComparer.Ordinal);
 
     public GpuOnnxRunner(GlContext context, OnnxGraph graph)
     {
         _context = context;
         _graph = graph;
-        _ops = new IGpuOnnxOp[graph.Ops.Count];
-        _integerInputs = graph.Ops.SelectMany(op => op.IntegerInputs).ToHashSet(StringComparer.Ordinal);
+        _ops = new IGpuOnnxOp?[graph.Ops.Count];
         for (int i = 0; i < graph.Ops.Count; i++)
         {
             OnnxOp op = graph.Ops[i];
+            if (IsHost(op)) continue;
             _ops[i] = Create(op);
-            // Data inputs that are initializers (an Add's constant, Gemm's B and C) live on the GPU from now on.
-            foreach (string name in op.Inputs)
-                if (name.Length > 0 && !_constants.Contains(name) && op is BinaryOp or GemmOp or ConcatOp or VariadicOp && graph.Initializers.TryGetValue(name, out Tensor? t))
+            // Data inputs that are initializers (an Add's constant, Gemm's B and C) live on the GPU from now on; other
+            // values computed on the CPU are uploaded each run.
+            foreach (string name in op.Inputs.Except(op.IntegerInputs))
+                if (name.Length > 0 && !_constants.Contains(name) && op is BinaryOp or GemmOp or ConcatOp or VariadicOp or MatMulOp && graph.Initializers.TryGetValue(name, out Tensor? t))
                 {
                     _constants.Add(name);
                     Store(name, t);
+                }
+                else if (name.Length > 0 && graph.HostValues.Contains(name) && !graph.Initializers.ContainsKey(name))
+                {
+                    _uploadHost.Add(name);
                 }
         }
         foreach (OnnxValueInfo o in graph.Outputs)
@@ -49,6 +57,9 @@ public sealed class GpuOnnxRunner : IDisposable
     }
 
     private Tensor? Constant(string name) => _graph.Initializers.GetValueOrDefault(name);
+
+    /// <summary>An op the runner computes on the CPU: its output is a host value (see <see cref="OnnxGraph.HostValues"/>).</summary>
+    private bool IsHost(OnnxOp op) => _graph.HostValues.Contains(op.Output) && !_graph.Initializers.ContainsKey(op.Output);
 
     private float[]? BiasOf(ConvOp c) => c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Constant(c.Inputs[2])?.Data : null;
 
@@ -87,22 +98,47 @@ public sealed class GpuOnnxRunner : IDisposable
                 throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {i.ShapeString} was not given");
             _graph.CheckInputShape(i, t);
             // Integer parameters (Pad's pads, Reshape's shape, Resize's sizes, ReduceSum's axes) are read on the CPU.
-            if (_integerInputs.Contains(i.Name)) continue;
+            if (_graph.HostValues.Contains(i.Name))
+            {
+                _host[i.Name] = t;
+                if (!_uploadHost.Contains(i.Name)) continue;
+            }
             if (t.Shape.Contains(0)) throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {t.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
             Store(i.Name, t);
         }
-        for (int k = 0; k < _ops.Length; k++) RunOp(_graph.Ops[k], _ops[k], inputs);
+        for (int k = 0; k < _ops.Length; k++)
+        {
+            if (_ops[k] is { } gpu) RunOp(_graph.Ops[k], gpu, inputs);
+            else RunHost(_graph.Ops[k], inputs);
+        }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         IEnumerable<string> names = downloadAll ? _graph.Ops.Select(o => o.Output) : _graph.Outputs.Select(o => o.Name);
         foreach (string name in names)
-            result[name] = _constantOutputs.Contains(name) ? _graph.Initializers[name] : Tensor(name).Download().Reshape(ShapeOf(name));
+            result[name] = _constantOutputs.Contains(name) ? _graph.Initializers[name]
+                : _host.TryGetValue(name, out Tensor? h) ? h.Clone() : Tensor(name).Download().Reshape(ShapeOf(name));
         return result;
+    }
+
+    /// <summary>Runs a host op on the CPU reference: Shape reads only its input's shape (the GPU value stays where it is).</summary>
+    private void RunHost(OnnxOp op, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        Tensor value;
+        if (op is ShapeOp shape && !_host.ContainsKey(op.Inputs[0]) && Constant(op.Inputs[0]) is null)
+            value = shape.Of(ShapeOf(op.Inputs[0]));
+        else
+            value = op.Run(op.Inputs.Select(n => n.Length == 0 ? null : Parameter(op, n, inputs)).ToArray());
+        _host[op.Output] = value;
+        if (_uploadHost.Contains(op.Output))
+        {
+            if (value.Shape.Contains(0)) throw new ConvGLException($"{op.Where}: its output {value.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+            Store(op.Output, value);
+        }
     }
 
     /// <summary>A CPU tensor for a parameter input (conv weight, batchnorm statistics): an initializer or a graph input.</summary>
     private Tensor Parameter(OnnxOp op, string name, IReadOnlyDictionary<string, Tensor> inputs) =>
-        _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
+        _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
         ?? throw new ConvGLException($"{op.Where}: on the GPU, input '{name}' must be an initializer or a graph input (it is computed by the graph)");
 
     private void RunOp(OnnxOp op, IGpuOnnxOp gpu, IReadOnlyDictionary<string, Tensor> inputs)
@@ -343,9 +379,127 @@ public sealed class GpuOnnxRunner : IDisposable
                     Stacks.GpuStackOps.Copy(_context, input, output, Storage(flat));
                     return flat;
                 });
+            case SqueezeOp sq:
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    int[] to = sq.OutputShape(shape, op.Inputs.Count > 1 && op.Inputs[1].Length > 0 ? Parameter(op, op.Inputs[1], inputs) : null);
+                    Stacks.GpuStackOps.Copy(_context, input, output, Storage(to));
+                    return to;
+                });
+            case CastOp cast:
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    if (!cast.KeepsValues)
+                        throw new ConvGLException($"{op.Where}: on the GPU a map casts only to FLOAT or DOUBLE (values unchanged), not {OnnxReader.DataTypeName(cast.To)}; the CPU reference runs it");
+                    Stacks.GpuStackOps.Copy(_context, input, output, Storage(shape));
+                    return shape;
+                });
+            case TransposeOp tr:
+                var transposer = new GpuStridedCopy(_context);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    StridedView view = tr.View(shape);
+                    transposer.Run(input, view, output, Storage(view.Dims));
+                    return view.Dims;
+                }, transposer);
+            case SliceOp sl:
+                var slicer = new GpuStridedCopy(_context);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    StridedView view = Indexing.SliceView(shape, sl.Axes(shape, op.Inputs.Skip(1).Select(n => n.Length == 0 ? null : Parameter(op, n, inputs)).ToArray()));
+                    return Sliced(op, slicer, input, view, output);
+                }, slicer);
+            case SplitOp sp:
+                var splitter = new GpuStridedCopy(_context);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    StridedView view = Indexing.SliceView(shape, sp.Axes(shape, op.Inputs.Count > 1 && op.Inputs[1].Length > 0 ? Parameter(op, op.Inputs[1], inputs) : null));
+                    return Sliced(op, splitter, input, view, output);
+                }, splitter);
+            case GatherOp ga:
+                var gatherer = new GpuStridedCopy(_context);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    Tensor indices = Parameter(op, op.Inputs[1], inputs);
+                    int axis = ga.AxisFor(shape.Length), n = shape[axis];
+                    if (indices.Length > MaxGatherIndices)
+                        throw new ConvGLException($"{op.Where}: on the GPU Gather takes up to {MaxGatherIndices} indices (one copy each), got {indices.Length}; the CPU reference takes any number");
+                    int[] to = [.. shape[..axis], .. indices.Shape, .. shape[(axis + 1)..]];
+                    if (to.Contains(0)) throw new ConvGLException($"{op.Where}: its output ({string.Join(", ", to)}) is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+                    (int c, int h, int w) = Storage(to);
+                    output.Resize(c, h, w);
+                    // Index j's slab: (outer, inner) from input offset index * inner, to output offset j * inner.
+                    int outer = shape[..axis].Aggregate(1, (p, d) => p * d), inner = shape[(axis + 1)..].Aggregate(1, (p, d) => p * d);
+                    for (int j = 0; j < indices.Length; j++)
+                    {
+                        long index = ExceptionFor(op, () => Indexing.GatherIndex(indices.Data[j], n, j));
+                        StridedView view = outer == 1 ? new StridedView(index * inner, [inner], [1]) : new StridedView(index * inner, [outer, inner], [(long)n * inner, 1]);
+                        gatherer.Copy(input, view, outer == 1 ? [1] : [(long)indices.Length * inner, 1], (long)j * inner, output);
+                    }
+                    return to;
+                }, gatherer);
+            case MatMulOp mm:
+                var matmul = new GpuGemm(_context) { Alpha = 1f, Beta = 0f };
+                var matrices = new BatchScratch(_context, op.Output);
+                GpuTensor? product = null;
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    int[] bShape = ShapeOf(op.Inputs[1]);
+                    GpuTensor b = Tensor(op.Inputs[1]);
+                    (int[] to, int[] batch, int m, int k, int n) = mm.Shapes(shape, bShape);
+                    if (to.Contains(0) || k == 0) throw new ConvGLException($"{op.Where}: an empty product ({string.Join(", ", to)}); the GPU runner takes no empty tensors (the CPU reference does)");
+                    if (bShape.Length <= 2 || bShape[..^2].All(d => d == 1))
+                    {
+                        // One B: A's leading dimensions are rows of one (rows * M, K) matrix, as its storage already holds them.
+                        int rows = (int)(shape.Length > 2 ? shape[..^2].Aggregate(1L, (p, d) => p * d) : 1) * m;
+                        matmul.Run(input, [rows, k], b, [k, n], null, null, output, Storage(to));
+                        return to;
+                    }
+                    // Batches of B: each pair of matrices copied out, multiplied, copied into its place.
+                    (GpuTensor a1, GpuTensor b1) = matrices.Get();
+                    product ??= new GpuTensor(_context, label: $"{op.Output} batch product");
+                    a1.Resize(1, m, k);
+                    b1.Resize(1, k, n);
+                    (int sc, int sh, int sw) = Storage(to);
+                    output.Resize(sc, sh, sw);
+                    int[] aBatch = shape.Length > 2 ? shape[..^2] : [], bBatch = bShape[..^2];
+                    var index = new int[batch.Length];
+                    long batches = batch.Aggregate(1L, (p, d) => p * d);
+                    for (long t = 0; t < batches; t++)
+                    {
+                        ComputeOp.CopyFloats(_context.Gl, input, MatMulOp.BatchOffset(index, aBatch) * m * k, a1, 0, (long)m * k);
+                        ComputeOp.CopyFloats(_context.Gl, b, MatMulOp.BatchOffset(index, bBatch) * k * n, b1, 0, (long)k * n);
+                        matmul.Run(a1, [m, k], b1, [k, n], null, null, product);
+                        ComputeOp.CopyFloats(_context.Gl, product, 0, output, t * m * n, (long)m * n);
+                        for (int d = batch.Length - 1; d >= 0 && ++index[d] == batch[d]; d--) index[d] = 0;
+                    }
+                    return to;
+                }, new Owned(matmul, matrices, new Disposer(() => product?.Dispose())));
             default:
                 throw new ConvGLException($"{op.Where}: no GPU implementation");
         }
+    }
+
+    private const int MaxGatherIndices = 4096;
+
+    private static T ExceptionFor<T>(OnnxOp op, Func<T> f)
+    {
+        try
+        {
+            return f();
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"{op.Where}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A Slice's or Split's view copied out; returns the output's shape.</summary>
+    private static int[] Sliced(OnnxOp op, GpuStridedCopy copy, GpuTensor input, StridedView view, GpuTensor output)
+    {
+        if (view.Dims.Contains(0)) throw new ConvGLException($"{op.Where}: its output ({string.Join(", ", view.Dims)}) is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+        copy.Run(input, view, output, Storage(view.Dims));
+        return view.Dims;
     }
 
     /// <summary>Runs an image op (a conv) over an (N, C, H, W) batch: N = 1 straight through, else image by image through
@@ -418,7 +572,7 @@ public sealed class GpuOnnxRunner : IDisposable
 
     public void Dispose()
     {
-        foreach (IGpuOnnxOp op in _ops) op.Dispose();
+        foreach (IGpuOnnxOp? op in _ops) op?.Dispose();
         foreach (GpuTensor t in _tensors.Values) t.Dispose();
         _tensors.Clear();
     }

@@ -13,7 +13,7 @@ namespace ConvGL.Core.Tests.Onnx;
 /// ONNX Runtime on every intermediate value, the same model as a stack, and its stack file round trip.</summary>
 public class BranchyOpsTests
 {
-    private static void AssertClose(float[] want, float[] got, string what, double tolerance = 1e-5)
+    internal static void AssertClose(float[] want, float[] got, string what, double tolerance = 1e-5)
     {
         Assert.Equal(want.Length, got.Length);
         double scale = Math.Max(1e-6, want.Max(v => Math.Abs((double)v)));
@@ -22,7 +22,7 @@ public class BranchyOpsTests
         Assert.True(diff <= tolerance * scale, $"{what}: max |diff| {diff:G3} of max {scale:G3}");
     }
 
-    private static Tensor Random(int c, int h, int w, int seed)
+    internal static Tensor Random(int c, int h, int w, int seed)
     {
         var rng = new Random(seed);
         return Tensor.Chw(c, h, w, Enumerable.Range(0, c * h * w).Select(_ => (float)rng.NextDouble()).ToArray());
@@ -122,7 +122,7 @@ public class BranchyOpsTests
 
     // ---- the branchy model ----
 
-    private static Dictionary<string, float[]> RunOnnxRuntime(byte[] modelBytes, Tensor x, IReadOnlyCollection<string> names)
+    internal static Dictionary<string, float[]> RunOnnxRuntime(byte[] modelBytes, Tensor x, IReadOnlyCollection<string> names)
     {
         ModelProto model = ModelProto.Parser.ParseFrom(modelBytes);
         foreach (string n in names)

@@ -84,10 +84,37 @@ internal static class OnnxCases
         "test_min_two_inputs", "test_min_float32", "test_sum_example", "test_sum_one_input", "test_sum_two_inputs", "test_mean_example",
         "test_mean_one_input", "test_mean_two_inputs", "test_pow", "test_pow_example", "test_pow_bcast_array", "test_pow_bcast_scalar",
         "test_neg", "test_neg_example", "test_exp", "test_exp_example", "test_log", "test_log_example", "test_sqrt", "test_sqrt_example", "test_reciprocal", "test_reciprocal_example", "test_floor", "test_floor_example", "test_ceil", "test_ceil_example", "test_sign",
+        "test_constantofshape_float_ones", "test_constantofshape_int_shape_zero", "test_constantofshape_int_zeros",
+        "test_erf", "test_gather_0", "test_gather_1", "test_gather_2d_indices", "test_gather_negative_indices",
+        "test_matmul_2d", "test_matmul_3d", "test_matmul_4d", "test_shape", "test_shape_clip_end", "test_shape_clip_start",
+        "test_shape_end_1", "test_shape_end_negative_1", "test_shape_example", "test_shape_start_1", "test_shape_start_1_end_2",
+        "test_shape_start_1_end_negative_1", "test_shape_start_negative_1", "test_slice", "test_slice_default_axes",
+        "test_slice_default_steps", "test_slice_end_out_of_bounds", "test_slice_neg", "test_slice_neg_steps",
+        "test_slice_negative_axes", "test_split_equal_parts_1d", "test_split_equal_parts_2d", "test_split_equal_parts_default_axis",
+        "test_split_variable_parts_1d", "test_split_variable_parts_2d", "test_split_variable_parts_default_axis",
+        "test_squeeze", "test_squeeze_negative_axes", "test_transpose_all_permutations_0", "test_transpose_all_permutations_1",
+        "test_transpose_all_permutations_2", "test_transpose_all_permutations_3", "test_transpose_all_permutations_4",
+        "test_transpose_all_permutations_5", "test_transpose_default", "test_unsqueeze_axis_0", "test_unsqueeze_axis_1",
+        "test_unsqueeze_axis_2", "test_unsqueeze_axis_3", "test_unsqueeze_negative_axes", "test_unsqueeze_three_axes",
+        "test_unsqueeze_two_axes", "test_unsqueeze_unsorted_axes",
     ];
 
     /// <summary>Cases the CPU reference passes but the GPU runner refuses with one error: an empty tensor.</summary>
-    public static readonly string[] CpuOnly = ["test_reshape_allowzero_reordered"];
+    public static readonly string[] CpuOnly = ["test_reshape_allowzero_reordered", "test_slice_start_out_of_bounds", "test_split_zero_size_splits"];
+
+    public const string PyTorchOperatorDir = "/usr/share/libonnx-testdata/data/pytorch-operator";
+
+    /// <summary>PyTorch operators exported to ONNX (ONNX's pytorch-operator cases) that are float32 and 2D: torch.chunk
+    /// (Split), x[0] indexing (Slice), permute (Transpose), view (Reshape), mm / addmm (Gemm / MatMul) among them.</summary>
+    public static readonly string[] PyTorchOperator =
+    [
+        "test_operator_addmm", "test_operator_basic", "test_operator_chunk", "test_operator_clip", "test_operator_concat2",
+        "test_operator_conv", "test_operator_convtranspose", "test_operator_exp", "test_operator_flatten", "test_operator_index",
+        "test_operator_max", "test_operator_min", "test_operator_mm", "test_operator_pad", "test_operator_params",
+        "test_operator_permute2", "test_operator_pow", "test_operator_reduced_mean", "test_operator_reduced_mean_keepdim",
+        "test_operator_reduced_sum", "test_operator_reduced_sum_keepdim", "test_operator_selu", "test_operator_sqrt",
+        "test_operator_symbolic_override", "test_operator_symbolic_override_nested", "test_operator_view",
+    ];
 
     public const string PyTorchDir = "/usr/share/libonnx-testdata/data/pytorch-converted";
 
@@ -110,7 +137,7 @@ internal static class OnnxCases
     public static string PyTorchCase(string name)
     {
         Dir("test_relu"); // skips when the data is absent
-        string dir = Path.Combine(PyTorchDir, name);
+        string dir = Path.Combine(name.StartsWith("test_operator_", StringComparison.Ordinal) ? PyTorchOperatorDir : PyTorchDir, name);
         Assert.True(Directory.Exists(dir), $"{dir} is missing although {NodeDir} exists");
         return dir;
     }

@@ -337,12 +337,109 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a classifier head as PyTorch exports x.view(x.size(0), -1) with a dynamic batch and a Linear +
+    /// GELU as MatMul + Add + the erf formula: x (1, 3, H, W) -> conv 3x3 pads 1 (6) -> Relu -> GlobalAveragePool = g;
+    /// Shape(g) -> Gather 0 -> Unsqueeze [0] -> Concat with [-1] -> Reshape(g) = f (1, 6) -> MatMul (6, 4) -> Add (4) = z
+    /// -> z * 0.5 * (1 + erf(z / sqrt 2)) -> y (1, 4).</summary>
+    public static byte[] DynamicHeadBytes(int seed = 15)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "dynhead" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Input[0].Type.TensorType.Shape.Dim[0] = new Dimension { DimParam = "batch" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 6 * 3 * 9, -1f, 1f), 6, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("fc", R(rng, 6 * 4, -3f, 3f), 6, 4));
+        g.Initializer.Add(ProtoBuilders.FloatData("fcb", R(rng, 4), 4));
+        g.Initializer.Add(new TensorProto { Name = "zero", DataType = 7, Int64Data = { 0 } });
+        g.Initializer.Add(Int64Data("axis0", 0));
+        g.Initializer.Add(Int64Data("minus1", -1));
+        g.Initializer.Add(ProtoBuilders.FloatData("sqrt2", [MathF.Sqrt(2)]));
+        g.Initializer.Add(ProtoBuilders.FloatData("one", [1f]));
+        g.Initializer.Add(ProtoBuilders.FloatData("half", [0.5f]));
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
+        Node("conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node("relu", "Relu", ["c"], "r");
+        Node("gap", "GlobalAveragePool", ["r"], "g");
+        Node("shape", "Shape", ["g"], "s");
+        Node("batch", "Gather", ["s", "zero"], "b", new AttributeProto { Name = "axis", Type = 2, I = 0 });
+        Node("batch_1d", "Unsqueeze", ["b", "axis0"], "bu");
+        Node("target", "Concat", ["bu", "minus1"], "shp", new AttributeProto { Name = "axis", Type = 2, I = 0 });
+        Node("view", "Reshape", ["g", "shp"], "f");
+        Node("fc", "MatMul", ["f", "fc"], "mm");
+        Node("fc_bias", "Add", ["mm", "fcb"], "z");
+        Node("gelu_scale", "Div", ["z", "sqrt2"], "zs");
+        Node("gelu_erf", "Erf", ["zs"], "e");
+        Node("gelu_one", "Add", ["e", "one"], "e1");
+        Node("gelu_mul", "Mul", ["z", "e1"], "ze");
+        Node("gelu_half", "Mul", ["ze", "half"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    /// <summary>Opset 13, a ShuffleNet-style unit with index ops: x (1, 4, H, W) -> Split on channels [1, 3] = a, b; b ->
+    /// conv 1x1 (3) -> Relu = bc; Concat(a, bc) = j; channel shuffle: Reshape(j, [1, 2, 2, H, W]) (H and W from Shape(x)
+    /// -> Slice [2:4]) -> Transpose [0, 2, 1, 3, 4] -> Reshape(Shape(x)) = sh; Slice(sh, W axis, 1 to -1 step 2) = sl ->
+    /// Transpose [0, 1, 3, 2] = t -> Gather(axis 2, [0, -1]) = y (1, 4, 2, H) and a Squeeze-ed first row
+    /// (ReduceMax over H keepdims, Squeeze axis 3) = y2 (1, 4, W').</summary>
+    public static byte[] ShuffleBytes(int seed = 16)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "shuffle" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 4, -1, -1));
+        g.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "H" };
+        g.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 3 * 3, -1f, 1f), 3, 3, 1, 1));
+        g.Initializer.Add(Int64Data("sizes", 1, 3));
+        g.Initializer.Add(Int64Data("groups", 1, 2, 2));
+        g.Initializer.Add(Int64Data("from2", 2));
+        g.Initializer.Add(Int64Data("to4", 4));
+        g.Initializer.Add(Int64Data("one", 1));
+        g.Initializer.Add(Int64Data("minus1", -1));
+        g.Initializer.Add(Int64Data("axis3", 3));
+        g.Initializer.Add(Int64Data("two", 2));
+        g.Initializer.Add(Int64Data("ends", 0, -1));
+        g.Initializer.Add(Int64Data("axis2", 2));
+        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op };
+            n.Input.AddRange(ins);
+            n.Output.AddRange(outs);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+        }
+        AttributeProto Int(string name, long v) => new() { Name = name, Type = 2, I = v };
+        Node("split", "Split", ["x", "sizes"], ["a", "b"], Int("axis", 1));
+        Node("conv", "Conv", ["b", "w"], ["bc0"]);
+        Node("relu", "Relu", ["bc0"], ["bc"]);
+        Node("join", "Concat", ["a", "bc"], ["j"], Int("axis", 1));
+        Node("shape", "Shape", ["x"], ["s"]);
+        Node("hw", "Slice", ["s", "from2", "to4"], ["hw"]);
+        Node("target", "Concat", ["groups", "hw"], ["t5"], Int("axis", 0));
+        Node("group", "Reshape", ["j", "t5"], ["r5"]);
+        Node("shuffle", "Transpose", ["r5"], ["p5"], Ints("perm", 0, 2, 1, 3, 4));
+        Node("ungroup", "Reshape", ["p5", "s"], ["sh"]);
+        Node("columns", "Slice", ["sh", "one", "minus1", "axis3", "two"], ["sl"]);
+        Node("swap", "Transpose", ["sl"], ["t"], Ints("perm", 0, 1, 3, 2));
+        Node("ends_of_h", "Gather", ["t", "ends"], ["y"], Int("axis", 2));
+        Node("row_max", "ReduceMax", ["t"], ["rm"], Ints("axes", 3));
+        Node("squeeze", "Squeeze", ["rm", "axis3"], ["y2"]);
+        g.Output.Add(ProtoBuilders.Value("y"));
+        g.Output.Add(ProtoBuilders.Value("y2"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph DynamicHead(int seed = 15) => OnnxGraph.Build(OnnxReader.Parse(DynamicHeadBytes(seed), "dynhead.onnx"));
+
+    public static OnnxGraph Shuffle(int seed = 16) => OnnxGraph.Build(OnnxReader.Parse(ShuffleBytes(seed), "shuffle.onnx"));
+
     /// <summary>Opset 13, an AlexNet-era net in small: x (1, 3, H, W) -> conv 3x3 pads 1 (8, bias) -> Relu -> LRN size 5
     /// alpha 0.5 beta 0.75 bias 2 (AlexNet's k) -> MaxPool 3x3 stride 2 (overlapping, as AlexNet's) -> conv 3x3 pads 1 (6)
     /// -> Relu -> LRN size 3 alpha 0.3, beta and bias left at their defaults -> y. Alphas larger than AlexNet's 1e-4 so the
     /// normalisation moves the values by more than the tolerance; odd sizes only, as ONNX Runtime's CPU LRN refuses even
     /// ones (LrnTests has the even windows' worked examples).</summary>
-    public static byte[] AlexNetLikeBytes(int seed = 15)
+    public static byte[] AlexNetLikeBytes(int seed = 17)
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "alexnet" };
@@ -364,7 +461,7 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
-    public static OnnxGraph AlexNetLike(int seed = 15) => OnnxGraph.Build(OnnxReader.Parse(AlexNetLikeBytes(seed), "alexnet.onnx"));
+    public static OnnxGraph AlexNetLike(int seed = 17) => OnnxGraph.Build(OnnxReader.Parse(AlexNetLikeBytes(seed), "alexnet.onnx"));
 
     public static OnnxGraph PoolingHead(int seed = 14) => OnnxGraph.Build(OnnxReader.Parse(PoolingHeadBytes(seed), "poolhead.onnx"));
 

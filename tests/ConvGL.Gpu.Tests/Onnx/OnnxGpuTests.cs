@@ -29,7 +29,7 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         Assert.True(r.Passed, $"{name}: {r.Detail}");
     }
 
-    public static TheoryData<string> PyTorchCases => new(OnnxCases.PyTorchConverted);
+    public static TheoryData<string> PyTorchCases => new(OnnxCases.PyTorchConverted.Concat(OnnxCases.PyTorchOperator).ToArray());
 
     /// <summary>PyTorch exports with batches of 2: the conv runs image by image, the rest on (N*C, H, W) storage.</summary>
     [Theory]

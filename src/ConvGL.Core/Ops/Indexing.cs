@@ -1,0 +1,159 @@
+namespace ConvGL.Core.Ops;
+
+/// <summary>A read pattern over a row-major tensor: element (i0, ..., i[r-1]) of the result is
+/// <c>x.Data[Offset + i0 * Strides[0] + ... ]</c>, for i_k in [0, Dims[k]). Transpose and Slice are such views of their
+/// input (<see cref="Indexing"/>); the GPU copies them with one shader (strided_copy.comp). Strides may be negative (a
+/// slice with a negative step).</summary>
+public sealed record StridedView(long Offset, int[] Dims, long[] Strides)
+{
+    public long Count => Dims.Aggregate(1L, (p, d) => p * d);
+
+    /// <summary>The same read pattern with neighbouring dimensions merged where one steps exactly over the other
+    /// (a contiguous run), and dimensions of 1 dropped: fewer index steps, same elements in the same order.</summary>
+    public StridedView Coalesced()
+    {
+        var dims = new List<int>();
+        var strides = new List<long>();
+        for (int k = 0; k < Dims.Length; k++)
+        {
+            if (Dims[k] == 1) continue;
+            if (dims.Count > 0 && strides[^1] == Strides[k] * Dims[k])
+            {
+                dims[^1] *= Dims[k];
+                strides[^1] = Strides[k];
+                continue;
+            }
+            dims.Add(Dims[k]);
+            strides.Add(Strides[k]);
+        }
+        return new StridedView(Offset, [.. dims], [.. strides]);
+    }
+
+    /// <summary>The viewed elements as a new tensor of shape <paramref name="shape"/> (holding <see cref="Count"/> values).</summary>
+    public Tensor Read(Tensor x, int[] shape)
+    {
+        var y = new Tensor(shape);
+        if (y.Length != Count) throw new ArgumentException($"a view of {Count} values read into shape ({string.Join(", ", shape)})");
+        int rank = Dims.Length;
+        var index = new int[rank];
+        long source = Offset;
+        for (int k = 0; k < y.Length; k++)
+        {
+            y.Data[k] = x.Data[source];
+            // Odometer: advance the last index, carrying into earlier ones.
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                source += Strides[d];
+                if (++index[d] < Dims[d]) break;
+                source -= Strides[d] * Dims[d];
+                index[d] = 0;
+            }
+        }
+        return y;
+    }
+}
+
+/// <summary>Ops that move values without changing them, on row-major tensors of any rank (ONNX Transpose, Slice,
+/// Gather, Split): the reference the GPU's strided copies are checked against.</summary>
+public static class Indexing
+{
+    /// <summary>Row-major strides of a shape (in elements).</summary>
+    public static long[] Strides(int[] shape)
+    {
+        var s = new long[shape.Length];
+        long step = 1;
+        for (int k = shape.Length - 1; k >= 0; k--)
+        {
+            s[k] = step;
+            step *= shape[k];
+        }
+        return s;
+    }
+
+    /// <summary>Transpose: output dimension k is input dimension <c>perm[k]</c>, so y[i0, i1, ...] = x[j] with
+    /// j[perm[k]] = i[k]. <paramref name="perm"/> must be a permutation of 0..rank-1.</summary>
+    public static StridedView TransposeView(int[] shape, int[] perm)
+    {
+        if (perm.Length != shape.Length || perm.Order().Where((p, k) => p != k).Any())
+            throw new ConvGLException($"perm [{string.Join(", ", perm)}] is not a permutation of the {shape.Length} axes of ({string.Join(", ", shape)})");
+        long[] strides = Strides(shape);
+        return new StridedView(0, perm.Select(p => shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
+    }
+
+    public static Tensor Transpose(Tensor x, int[] perm)
+    {
+        StridedView v = TransposeView(x.Shape, perm);
+        return v.Read(x, v.Dims);
+    }
+
+    /// <summary>One axis of a slice, already clamped: <paramref name="Count"/> elements from <paramref name="Start"/>
+    /// stepping by <paramref name="Step"/> (never 0).</summary>
+    public readonly record struct SliceAxis(int Start, int Step, int Count);
+
+    /// <summary>ONNX Slice's clamping for one axis of length <paramref name="n"/>: negative start / end count from the
+    /// end; then start is clamped to [0, n] (to [0, n - 1] for a negative step) and end to [0, n] ([-1, n - 1] for a
+    /// negative step); the count is how many of start, start + step, ... lie before end.</summary>
+    public static SliceAxis ClampSlice(long start, long end, long step, int n)
+    {
+        if (step == 0) throw new ConvGLException("slice step 0");
+        if (start < 0) start += n;
+        if (end < 0) end += n;
+        long count;
+        if (step > 0)
+        {
+            start = Math.Clamp(start, 0, n);
+            end = Math.Clamp(end, 0, n);
+            count = end > start ? (end - start + step - 1) / step : 0;
+        }
+        else
+        {
+            start = Math.Clamp(start, 0, n - 1);
+            end = Math.Clamp(end, -1, n - 1);
+            count = start > end ? (start - end + (-step) - 1) / -step : 0;
+        }
+        // A step beyond the axis's length takes at most one element: keep it in int range.
+        return new SliceAxis((int)start, (int)Math.Clamp(step, -n - 1L, n + 1L), (int)count);
+    }
+
+    /// <summary>The view of a slice: one <see cref="SliceAxis"/> per dimension of <paramref name="shape"/>.</summary>
+    public static StridedView SliceView(int[] shape, IReadOnlyList<SliceAxis> axes)
+    {
+        long[] strides = Strides(shape);
+        long offset = 0;
+        for (int k = 0; k < shape.Length; k++)
+            if (axes[k].Count > 0) offset += axes[k].Start * strides[k];
+        return new StridedView(offset, axes.Select(a => a.Count).ToArray(), strides.Select((s, k) => s * axes[k].Step).ToArray());
+    }
+
+    public static Tensor Slice(Tensor x, IReadOnlyList<SliceAxis> axes)
+    {
+        StridedView v = SliceView(x.Shape, axes);
+        return v.Read(x, v.Dims);
+    }
+
+    /// <summary>Gather along <paramref name="axis"/>: output shape x[:axis] + indices' shape + x[axis+1:], taking for
+    /// every index j the slab x[..., j, ...]. Indices are whole numbers in [-n, n - 1] (negative count from the end).</summary>
+    public static Tensor Gather(Tensor x, int axis, Tensor indices)
+    {
+        int n = x.Shape[axis];
+        int[] shape = [.. x.Shape[..axis], .. indices.Shape, .. x.Shape[(axis + 1)..]];
+        var y = new Tensor(shape);
+        long outer = x.Shape[..axis].Aggregate(1L, (p, d) => p * d);
+        long inner = x.Shape[(axis + 1)..].Aggregate(1L, (p, d) => p * d);
+        for (long o = 0; o < outer; o++)
+            for (int j = 0; j < indices.Length; j++)
+            {
+                long index = GatherIndex(indices.Data[j], n, j);
+                Array.Copy(x.Data, (o * n + index) * inner, y.Data, (o * indices.Length + j) * inner, inner);
+            }
+        return y;
+    }
+
+    /// <summary>Gather's index <paramref name="value"/> (entry <paramref name="entry"/>) as a position on an axis of <paramref name="n"/>.</summary>
+    public static long GatherIndex(float value, int n, int entry)
+    {
+        if (!(value == MathF.Round(value)) || value < -n || value >= n)
+            throw new ConvGLException($"index {value} (entry {entry}) is outside [-{n}, {n - 1}] for an axis of {n}");
+        return value < 0 ? (long)value + n : (long)value;
+    }
+}

@@ -1,0 +1,67 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="StridedView.Read"/> (shaders/strided_copy.comp): ONNX Transpose, Slice and Split
+/// (one view each) and Gather (one view per index). A view that is one contiguous run is a buffer-to-buffer copy.</summary>
+public sealed class GpuStridedCopy(GlContext context) : IDisposable
+{
+    private const int MaxRank = 6;
+    private GlProgram? _program;
+    private readonly int[] _dims = new int[MaxRank], _inStrides = new int[MaxRank], _outStrides = new int[MaxRank];
+
+    /// <summary>Writes the viewed values of <paramref name="input"/> contiguously into <paramref name="output"/>, resized to <paramref name="storage"/>.</summary>
+    public void Run(GpuTensor input, StridedView view, GpuTensor output, (int C, int H, int W) storage)
+    {
+        if ((long)storage.C * storage.H * storage.W != view.Count) throw new ArgumentException($"storage {storage} does not hold the view's {view.Count} values");
+        ComputeOp.CheckDistinct(input, output, "strided copy");
+        output.Resize(storage.C, storage.H, storage.W);
+        StridedView v = view.Coalesced();
+        Copy(input, v, Indexing.Strides(v.Dims), 0, output);
+    }
+
+    /// <summary>Writes the viewed values into <paramref name="output"/> (already sized) at <paramref name="outStrides"/> from
+    /// <paramref name="outOffset"/>: a block of a bigger output (one index of a Gather).</summary>
+    public void Copy(GpuTensor input, StridedView view, long[] outStrides, long outOffset, GpuTensor output)
+    {
+        context.CheckThread();
+        context.FlushDisposables();
+        long count = view.Count;
+        if (count == 0) return;
+        if (view.Dims.Length > MaxRank)
+            throw new ConvGLException($"a copy that steps over {view.Dims.Length} separate axes (after merging contiguous ones); the GPU takes up to {MaxRank}");
+        GL gl = context.Gl;
+        bool contiguous = view.Dims.Length == 1 && view.Strides[0] == 1 && outStrides[0] == 1;
+        if (view.Dims.Length == 0 || contiguous)
+        {
+            ComputeOp.CopyFloats(gl, input, view.Offset, output, outOffset, count);
+            return;
+        }
+        Array.Clear(_dims);
+        Array.Clear(_inStrides);
+        Array.Clear(_outStrides);
+        for (int d = 0; d < view.Dims.Length; d++)
+        {
+            _dims[d] = view.Dims[d];
+            _inStrides[d] = (int)view.Strides[d];
+            _outStrides[d] = (int)outStrides[d];
+        }
+        GlProgram p = _program ??= context.Shaders.Compute("strided_copy.comp");
+        p.Use();
+        gl.Uniform1(p.Uniform("u_count"), (int)count);
+        gl.Uniform1(p.Uniform("u_rank"), view.Dims.Length);
+        gl.Uniform1(p.Uniform("u_dims"), _dims);
+        gl.Uniform1(p.Uniform("u_in_strides"), _inStrides);
+        gl.Uniform1(p.Uniform("u_out_strides"), _outStrides);
+        gl.Uniform1(p.Uniform("u_in_offset"), (int)view.Offset);
+        gl.Uniform1(p.Uniform("u_out_offset"), (int)outOffset);
+        input.Buffer.Bind(0);
+        output.Buffer.Bind(3);
+        p.DispatchFlat((int)count);
+        ComputeOp.Barrier(gl);
+    }
+
+    public void Dispose() { }
+}

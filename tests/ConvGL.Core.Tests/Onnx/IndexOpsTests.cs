@@ -1,0 +1,214 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Ops;
+using Google.Protobuf;
+using ConvGL.Core.Stacks;
+using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>The ops that move values (Transpose, Slice, Split, Gather, Squeeze / Unsqueeze), shape arithmetic (Shape,
+/// Cast, ConstantOfShape), MatMul and Erf: worked examples with hand-checked numbers, properties, two models built here
+/// against ONNX Runtime on every value, and the dynamic-batch head as a stack.</summary>
+public class IndexOpsTests
+{
+    private static Tensor Iota(params int[] shape)
+    {
+        var t = new Tensor(shape);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = i;
+        return t;
+    }
+
+    [Fact]
+    public void Transpose_WorkedExamples()
+    {
+        // [[0 1 2] [3 4 5]] transposed is [[0 3] [1 4] [2 5]].
+        Tensor t = Indexing.Transpose(Iota(2, 3), [1, 0]);
+        Assert.Equal([3, 2], t.Shape);
+        Assert.Equal([0f, 3, 1, 4, 2, 5], t.Data);
+        // (2, 2, 2) with perm [2, 0, 1]: y[i, j, k] = x[j, k, i]; x[j, k, i] = 4j + 2k + i.
+        Tensor y = Indexing.Transpose(Iota(2, 2, 2), [2, 0, 1]);
+        Assert.Equal([0f, 2, 4, 6, 1, 3, 5, 7], y.Data);
+        Assert.Throws<ConvGLException>(() => Indexing.Transpose(Iota(2, 3), [0, 0]));
+    }
+
+    /// <summary>ONNX's clamping rules on a 10-element axis (the slice tests of the ONNX operator doc, by hand).</summary>
+    [Theory]
+    [InlineData(0, 3, 1, 0, 1, 3)]
+    [InlineData(-3, long.MaxValue, 1, 7, 1, 3)]        // from the third last to the end
+    [InlineData(20, 1000, 1, 10, 1, 0)]                // start beyond the end: nothing
+    [InlineData(-1, long.MinValue, -1, 9, -1, 10)]     // the whole axis backwards
+    [InlineData(20, 0, -3, 9, -3, 3)]                  // start clamped to 9: 9, 6, 3 (0 excluded)
+    [InlineData(1, -1, 2, 1, 2, 4)]                    // 1, 3, 5, 7
+    [InlineData(5, 5, 1, 5, 1, 0)]
+    public void ClampSlice_FollowsOnnx(long start, long end, long step, int wantStart, int wantStep, int wantCount)
+    {
+        Indexing.SliceAxis a = Indexing.ClampSlice(start, end, step, 10);
+        Assert.Equal(wantCount, a.Count);
+        if (wantCount > 0) Assert.Equal((wantStart, wantStep), (a.Start, a.Step));
+    }
+
+    [Fact]
+    public void Slice_Gather_WorkedExamples()
+    {
+        // Rows 1.. of a (3, 4) iota, columns 3, 1 (step -2).
+        Tensor s = Indexing.Slice(Iota(3, 4), [new(1, 1, 2), new(3, -2, 2)]);
+        Assert.Equal([2, 2], s.Shape);
+        Assert.Equal([7f, 5, 11, 9], s.Data);
+        // Gather axis 1 with indices [[2, -4]] from a (2, 4): (2, 1, 2) = [[[2, 0]], [[6, 4]]].
+        Tensor g = Indexing.Gather(Iota(2, 4), 1, new Tensor([1, 2], [2, -4]));
+        Assert.Equal([2, 1, 2], g.Shape);
+        Assert.Equal([2f, 0, 6, 4], g.Data);
+        var e = Assert.Throws<ConvGLException>(() => Indexing.Gather(Iota(2, 4), 1, new Tensor([1], [4])));
+        Assert.Contains("index 4 (entry 0) is outside [-4, 3]", e.Message);
+    }
+
+    /// <summary>Merging contiguous dimensions never changes what a view reads: random transposes and slices of random
+    /// shapes read the same values before and after.</summary>
+    [Fact]
+    public void StridedView_Coalesced_ReadsTheSameValues()
+    {
+        var rng = new Random(11);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int rank = rng.Next(1, 6);
+            int[] shape = Enumerable.Range(0, rank).Select(_ => rng.Next(1, 5)).ToArray();
+            Tensor x = Iota(shape);
+            StridedView view = rng.Next(2) == 0
+                ? Indexing.TransposeView(shape, Enumerable.Range(0, rank).OrderBy(_ => rng.Next()).ToArray())
+                : Indexing.SliceView(shape, shape.Select(n => Indexing.ClampSlice(rng.Next(-n, n), rng.Next(-n - 1, n + 1), rng.Next(2) == 0 ? 1 : -1 - rng.Next(2), n)).ToArray());
+            StridedView merged = view.Coalesced();
+            Assert.True(merged.Dims.Length <= view.Dims.Length);
+            Assert.Equal(view.Read(x, [(int)view.Count]).Data, merged.Read(x, [(int)view.Count]).Data);
+        }
+    }
+
+    [Fact]
+    public void MatMul_BroadcastsBatches_AndPromotesVectors()
+    {
+        var g = new GraphProto { Name = "g", Input = { ProtoBuilders.Value("a"), ProtoBuilders.Value("b") }, Output = { ProtoBuilders.Value("y") } };
+        ProtoBuilders.Node(g, "mm", "MatMul", ["a", "b"], "y");
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx"));
+        var op = (MatMulOp)graph.Ops[0];
+        // [[1 2] [3 4]] @ [[5] [6]] = [[17] [39]]; a batch of 2 against one B.
+        Tensor a = new([2, 2, 2], [1, 2, 3, 4, 0, 1, 1, 0]);
+        Tensor y = op.Run([a, new Tensor([2, 1], [5, 6])]);
+        Assert.Equal([2, 2, 1], y.Shape);
+        Assert.Equal([17f, 39, 6, 5], y.Data);
+        // A vector times a matrix: (2) @ (2, 3) = (3).
+        Assert.Equal([3], op.Run([new Tensor([2], [1, 2]), Iota(2, 3)]).Shape);
+        Assert.Equal([6f, 9, 12], op.Run([new Tensor([2], [1, 2]), Iota(2, 3)]).Data);
+        var e = Assert.Throws<ConvGLException>(() => op.Run([Iota(2, 3), Iota(2, 3)]));
+        Assert.Contains("3 columns against 2 rows", e.Message);
+    }
+
+    /// <summary>erf from tables (Abramowitz and Stegun 7.1), odd symmetry, the limits, and erf(x) + erfc(x) = 1 where the
+    /// two methods meet (x = 3).</summary>
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.1, 0.1124629160182849)]
+    [InlineData(0.5, 0.5204998778130465)]
+    [InlineData(1.0, 0.8427007929497149)]
+    [InlineData(2.0, 0.9953222650189527)]
+    [InlineData(2.9, 0.9999589021219005)]
+    [InlineData(3.0, 0.9999779095030014)]
+    [InlineData(3.5, 0.9999992569016276)]
+    [InlineData(5.0, 0.9999999999984626)]
+    public void Erf_MatchesTables(double x, double erf)
+    {
+        // The series loses up to 4 of double's 16 digits to cancellation near x = 3: 1e-12 is what double promises there.
+        Assert.Equal(erf, Unary.Erf(x), 1e-12);
+        Assert.Equal(-erf, Unary.Erf(-x), 1e-12);
+        Assert.Equal((float)erf, Unary.Apply(UnaryKind.Erf, (float)x), 1e-7f);
+    }
+
+    [Fact]
+    public void Erf_Limits()
+    {
+        Assert.Equal(1f, Unary.Apply(UnaryKind.Erf, float.PositiveInfinity));
+        Assert.Equal(-1f, Unary.Apply(UnaryKind.Erf, float.NegativeInfinity));
+        Assert.True(float.IsNaN(Unary.Apply(UnaryKind.Erf, float.NaN)));
+        // Monotone across the switch between the series and the continued fraction.
+        Assert.True(Unary.Erf(2.9999999) < Unary.Erf(3.0) && Unary.Erf(3.0) < Unary.Erf(3.0000001));
+    }
+
+    [Fact]
+    public void CastAndConstantOfShape_WorkedExamples()
+    {
+        OnnxGraph ints = OnnxGraph.Build(OnnxReader.Parse(ProtoBuilders.OneNode("Cast", new AttributeProto { Name = "to", Type = 2, I = 7 }).ToByteArray(), "m.onnx"));
+        Tensor y = ints.Ops[0].Run([new Tensor([5], [2.7f, -2.7f, 0.5f, float.NaN, 1e6f])]);
+        Assert.Equal([2f, -2f, 0f], y.Data[..3]); // toward zero
+        Assert.True(float.IsNaN(y.Data[3]));
+        OnnxGraph half = OnnxGraph.Build(OnnxReader.Parse(ProtoBuilders.OneNode("Cast", new AttributeProto { Name = "to", Type = 2, I = 10 }).ToByteArray(), "m.onnx"));
+        Assert.Equal(0.33325195f, half.Ops[0].Run([new Tensor([1], [1f / 3])]).Data[0]); // 1/3 in half precision
+        var bad = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(ProtoBuilders.OneNode("Cast", new AttributeProto { Name = "to", Type = 2, I = 8 }).ToByteArray(), "m.onnx")));
+        Assert.Contains("cast to STRING is not supported", bad.Message);
+    }
+
+    [Fact]
+    public void DynamicHead_MatchesOnnxRuntime_OnEveryValue_AndImportsAsAStack()
+    {
+        byte[] bytes = BranchyGraphs.DynamicHeadBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "dynhead.onnx"));
+        // The shape arithmetic is computed on the CPU by the GPU runner; the constants GELU reads are not ops.
+        Assert.Contains("shp", graph.HostValues);
+        Assert.DoesNotContain("g", graph.HostValues);
+        Tensor x = Random(3, 9, 7, 21).Reshape(1, 3, 9, 7);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x });
+        Assert.Equal([1f, -1f], ours["shp"].Data);
+        string[] floats = graph.Ops.Where(o => !graph.HostValues.Contains(o.Output)).Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x, floats);
+        foreach (string n in floats) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+        Assert.Equal([1, 4], ours["y"].Shape);
+
+        // As a stack: the shape arithmetic is folded at import (batch 1), the Reshape is a flatten, MatMul + Add a linear
+        // layer and a per-output affine, GELU an affine, erf, an affine, a mul and an affine.
+        Stack stack = OnnxStack.FromGraph(graph, "dynhead");
+        Assert.Equal(["conv", "relu", "globalavgpool", "flatten", "linear", "batchnorm", "batchnorm", "erf", "batchnorm", "mul", "batchnorm"],
+            stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x.Reshape(3, 9, 7));
+        AssertClose(ours["y"].Data, r.Outputs[^1].Data, "stack output");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("h.json"), stack);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("h.json")), x.Reshape(3, 9, 7)).Outputs[^1].Data, "reloaded");
+    }
+
+    [Theory]
+    [InlineData(5, 7)]
+    [InlineData(8, 3)]
+    public void ShuffleModel_MatchesOnnxRuntime_OnEveryValue(int h, int w)
+    {
+        byte[] bytes = BranchyGraphs.ShuffleBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "shuffle.onnx"));
+        Assert.Equal(2, graph.Ops.Count(o => o is SplitOp));
+        Tensor x = Random(4, h, w, h + w).Reshape(1, 4, h, w);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x });
+        string[] floats = graph.Ops.Where(o => !graph.HostValues.Contains(o.Output)).Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x, floats);
+        foreach (string n in floats) AssertClose(ort[n], ours[n].Data, $"{h}x{w} value '{n}'");
+        int kept = (w - 2 + 1) / 2;
+        Assert.Equal([1, 4, 2, h], ours["y"].Shape);
+        Assert.Equal([1, 4, kept], ours["y2"].Shape);
+    }
+
+    [Fact]
+    public void AStackShapeThatNeedsTheMapSize_IsOneError()
+    {
+        // Reshape(x, [Shape(x)[0], Shape(x)[1] * Shape(x)[2], -1]) depends on the height: a stack cannot know it.
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.Int64Data("first3", 0, 1, 2));
+        g.Initializer.Add(ProtoBuilders.Int64Data("minus1", -1));
+        ProtoBuilders.Node(g, "shape", "Shape", ["x"], "s");
+        ProtoBuilders.Node(g, "dims", "Gather", ["s", "first3"], "d");
+        ProtoBuilders.Node(g, "target", "Concat", ["d", "minus1"], "t", new AttributeProto { Name = "axis", Type = 2, I = 0 });
+        ProtoBuilders.Node(g, "view", "Reshape", ["x", "t"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "view.onnx"));
+        Assert.Equal([1, 3, 4, 5], graph.Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 3, 4, 5]) })["y"].Shape);
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "view"));
+        Assert.Equal("view.onnx: node 'view' (Reshape): in a stack a Reshape's shape may use the batch and channel counts only; entry 2 depends on the map's height or width", e.Message);
+    }
+}
