@@ -306,6 +306,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData(UnaryKind.Floor)]
     [InlineData(UnaryKind.Ceil)]
     [InlineData(UnaryKind.Sign)]
+    [InlineData(UnaryKind.Erf)]
     public void Unary_EdgesAndSweep_MatchReference(UnaryKind kind)
     {
         using var op = new GpuUnary(fixture.Context, kind);
@@ -387,12 +388,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("style")]
     [InlineData("espcn")]
     [InlineData("poolhead")]
+    [InlineData("dynhead")]
     [InlineData("alexnet")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
-            "poolhead" => BranchyGraphs.PoolingHead(), "alexnet" => BranchyGraphs.AlexNetLike(),
+            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "alexnet" => BranchyGraphs.AlexNetLike(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
         };
@@ -452,5 +454,57 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.Contains("layer 11 (concat) field 'inputs'", e.Message);
         Assert.Contains("concat needs inputs of one size", e.Message);
         AssertClose(StackRunner.Run(stack, x).Outputs[^1], runner.Run(x).Outputs[^1], "after the refused toggle");
+    }
+
+    /// <summary>The ShuffleNet-style unit (Split, Transpose, Slice with a step, Gather, Squeeze, shape arithmetic) on the
+    /// GPU graph runner, twice (the second run reuses every tensor), against the CPU reference on every value.</summary>
+    [Theory]
+    [InlineData(5, 7)]
+    [InlineData(17, 33)]
+    public void ShuffleModel_GpuGraphRunner_MatchesCpu_OnEveryValue(int h, int w)
+    {
+        OnnxGraph graph = BranchyGraphs.Shuffle();
+        Tensor x = Parity.Random(new Random(h * w), 2f, 4 * h * w).Reshape(1, 4, h, w);
+        var inputs = new Dictionary<string, Tensor> { ["x"] = x };
+        Dictionary<string, Tensor> cpu = graph.Run(inputs);
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        for (int run = 0; run < 2; run++)
+        {
+            Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+            foreach (OnnxOp op in graph.Ops) AssertClose(cpu[op.Output], gpu[op.Output], $"run {run} value '{op.Output}' ({op.Node.OpType})", 1e-6);
+        }
+    }
+
+    /// <summary>strided_copy.comp against StridedView.Read: random transposes (rank 1-6) and slices (negative steps too)
+    /// of random shapes, written contiguously and, for a Gather's slab, into a bigger output at an offset.</summary>
+    [Fact]
+    public void StridedCopy_TransposesAndSlices_MatchReference()
+    {
+        using var copy = new GpuStridedCopy(fixture.Context);
+        using var input = new GpuTensor(fixture.Context, label: "strided in");
+        using var output = new GpuTensor(fixture.Context, label: "strided out");
+        var rng = new Random(5);
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int rank = rng.Next(1, 7);
+            int[] shape = Enumerable.Range(0, rank).Select(_ => rng.Next(1, rank > 4 ? 4 : 9)).ToArray();
+            Tensor x = Parity.Random(rng, 1f, shape.Aggregate(1, (p, d) => p * d));
+            StridedView view = trial % 2 == 0
+                ? Indexing.TransposeView(shape, Enumerable.Range(0, rank).OrderBy(_ => rng.Next()).ToArray())
+                : Indexing.SliceView(shape, shape.Select(n => Indexing.ClampSlice(rng.Next(-n, n), rng.Next(-n - 1, n + 1), rng.Next(3) == 0 ? -1 - rng.Next(2) : 1 + rng.Next(2), n)).ToArray());
+            if (view.Count == 0) continue;
+            input.Upload(x.Reshape(1, 1, x.Length));
+            copy.Run(input, view, output, (1, 1, (int)view.Count));
+            Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
+        }
+        // A (3, 4) block written at rows 2.. of a (6, 5) output: row stride 5, offset 2 * 5 + 1.
+        Tensor block = Parity.Random(rng, 1f, 12);
+        input.Upload(block.Reshape(1, 1, 12));
+        output.Upload(new Tensor([1, 6, 5]));
+        copy.Copy(input, new StridedView(0, [3, 4], [4, 1]), [5, 1], 11, output);
+        float[] got = output.Download().Data;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++) Assert.Equal(block.Data[i * 4 + j], got[(2 + i) * 5 + 1 + j]);
+        Assert.Equal(0f, got[10]);
     }
 }
