@@ -32,6 +32,8 @@ internal static class MapNames
                     FlattenLayer => [],
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
+                    // A slice keeps the names of the channels it takes.
+                    SliceLayer sl when sl.End <= current.Length => current[sl.Start..sl.End],
                     _ => current,
                 };
             result[i] = current;

@@ -68,9 +68,11 @@ public sealed class GatherOp : OnnxOp
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
         Tensor x = inputs[0]!;
+        int axis = AxisFor(x.Rank);
+        CheckValues([.. x.Shape[..axis].Select(d => (long)d), .. inputs[1]!.Shape.Select(d => (long)d), .. x.Shape[(axis + 1)..].Select(d => (long)d)]);
         try
         {
-            return Indexing.Gather(x, AxisFor(x.Rank), inputs[1]!);
+            return Indexing.Gather(x, axis, inputs[1]!);
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {
@@ -214,13 +216,8 @@ public sealed class ConstantOfShapeOp : OnnxOp
         Tensor s = inputs[0]!;
         if (s.Rank != 1) throw Error($"input 'input' {s.ShapeString} must be one-dimensional");
         long[] dims = Integers(s, "shape");
-        long count = 1;
-        foreach (long d in dims)
-        {
-            if (d < 0) throw Error($"shape [{string.Join(", ", dims)}] has a negative dimension");
-            count = d == 0 || count == 0 ? 0 : count > Limits.StackMapValues / d ? Limits.StackMapValues + 1 : count * d;
-        }
-        if (count > Limits.StackMapValues) throw Error($"shape [{string.Join(", ", dims)}] is more than {Limits.StackMapValues} values");
+        if (dims.Any(d => d < 0)) throw Error($"shape [{string.Join(", ", dims)}] has a negative dimension");
+        CheckValues(dims);
         var y = new Tensor(dims.Select(d => (int)d).ToArray());
         Array.Fill(y.Data, Value);
         return y;
@@ -422,6 +419,7 @@ public sealed class MatMulOp : OnnxOp
     {
         Tensor a = inputs[0]!, b = inputs[1]!;
         (int[] shape, int[] batch, int m, int k, int n) = Shapes(a.Shape, b.Shape);
+        CheckValues([.. batch.Select(d => (long)d), m, n]);
         var y = new Tensor(shape);
         int[] aBatch = a.Rank > 2 ? a.Shape[..^2] : [], bBatch = b.Rank > 2 ? b.Shape[..^2] : [];
         long batches = batch.Aggregate(1L, (p, d) => p * d);

@@ -38,6 +38,14 @@ public abstract class OnnxOp
     /// rather than wrapped: Slice's "to the end" sentinel stays the largest value.</summary>
     private static long Saturated(float v) => v >= 9.2233720e18f ? long.MaxValue : v <= -9.2233720e18f ? long.MinValue : (long)v;
 
+    /// <summary>Checks an output's size, computed from the shapes, before it is allocated: one error naming the op.</summary>
+    private protected void CheckValues(IEnumerable<long> shape)
+    {
+        long n = 1;
+        foreach (long d in shape) n = d == 0 || n == 0 ? 0 : n > Limits.StackMapValues / Math.Max(1, d) ? Limits.StackMapValues + 1 : n * d;
+        if (n > Limits.StackMapValues) throw Error($"its output ({string.Join(", ", shape)}) is more than {Limits.StackMapValues} values");
+    }
+
     private protected Tensor Image(Tensor t, int n) =>
         Tensor.Chw(t.Shape[1], t.Shape[2], t.Shape[3], t.Data.AsSpan(n * t.Shape[1] * t.Shape[2] * t.Shape[3], t.Shape[1] * t.Shape[2] * t.Shape[3]).ToArray());
 

@@ -107,6 +107,10 @@ public static class OnnxStack
                 FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
                 GemmOp g => Linear(known, g),
                 MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
+                SplitOp sp => ChannelSlice(sp, shape => sp.Axes(shape, sp.Inputs.Count > 1 && sp.Inputs[1].Length > 0 ? Constant(known, sp, sp.Inputs[1]) : null),
+                    ChannelsOf(reads[0]), RankOf(reads[0])),
+                SliceOp sl => ChannelSlice(sl, shape => sl.Axes(shape, sl.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, sl, v)).ToArray()),
+                    ChannelsOf(reads[0]), RankOf(reads[0])),
                 SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
                 _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
             };
@@ -275,6 +279,19 @@ public static class OnnxStack
             bias = c.Data;
         }
         return new LinearLayer(weight, bias, g.Inputs[1], g.Inputs.Count > 2 ? g.Inputs[2] : null);
+    }
+
+    /// <summary>A Split or Slice of (N, C, H, W) that takes a run of channels (step 1) and leaves N, H and W whole: a
+    /// slice layer. Whole means whole for every size: the op's axes are resolved for H = W = 1 and for H = W = 2^20.</summary>
+    private static SliceLayer ChannelSlice(OnnxOp op, Func<int[], Indexing.SliceAxis[]> axesFor, int channels, int rank)
+    {
+        const int big = 1 << 20;
+        Indexing.SliceAxis[] small = axesFor([1, channels, 1, 1]), large = axesFor([1, channels, big, big]);
+        bool Whole(Indexing.SliceAxis a, int n) => a.Start == 0 && a.Step == 1 && a.Count == n;
+        if (rank != 4 || !Whole(small[0], 1) || !Whole(small[2], 1) || !Whole(small[3], 1) || !Whole(large[2], big) || !Whole(large[3], big)
+            || small[1].Step != 1 || small[1].Count == 0)
+            throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} takes a run of channels (axis 1 of (N, C, H, W), step 1) and leaves N, H and W whole");
+        return new SliceLayer(small[1].Start, small[1].Start + small[1].Count);
     }
 
     /// <summary>x @ W on a head's (1, K) with a stored (K, N) W: a linear layer without bias.</summary>

@@ -537,6 +537,41 @@ public sealed class UnaryLayer(UnaryKind kind) : StackLayer
     internal override string SizeField => "type";
 }
 
+/// <summary>Channels <see cref="Start"/> to <see cref="End"/> - 1 of a map (Python's x[:, start:end]; ONNX Split and
+/// Slice on the channels: torch.chunk, a CSP block's halves): <c>"type": "slice"</c> with <c>"start"</c> and
+/// <c>"end"</c> (end exclusive).</summary>
+public sealed class SliceLayer : StackLayer
+{
+    public SliceLayer(int start, int end)
+    {
+        if (start < 0 || end <= start) throw new ConvGLException($"slice takes channels start..end-1 with 0 <= start < end, got start {start}, end {end}");
+        (Start, End) = (start, end);
+    }
+
+    public int Start { get; }
+    public int End { get; }
+
+    public override string Type => "slice";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = End > inputChannels ? $"slice takes channels {Start}..{End - 1}; its input has {inputChannels}" : null;
+        return End - Start;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input)
+    {
+        OutputChannels(input.C, out string? error);
+        if (error is not null) throw new ConvGLException(error);
+        int plane = input.H * input.W;
+        return Tensor.Chw(End - Start, input.H, input.W, input.Data.AsSpan(Start * plane, (End - Start) * plane).ToArray());
+    }
+
+    internal override string SizeField => "end";
+}
+
 /// <summary>Local response normalisation across channels (see <see cref="Lrn"/>; AlexNet's and GoogLeNet's layer):
 /// <c>"type": "lrn"</c> with <c>"size"</c> (required), <c>"alpha"</c> (1e-4), <c>"beta"</c> (0.75), <c>"bias"</c> (1).</summary>
 public sealed class LrnLayer(Lrn parameters) : StackLayer

@@ -267,6 +267,15 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new UnaryLayer(unary);
             }
+            else if (type == "slice")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "start", "end"]);
+                if (!f.TryGetValue("start", out JsonElement se)) throw at.Error("start", "is missing (the first channel taken, from 0)");
+                if (!f.TryGetValue("end", out JsonElement ee)) throw at.Error("end", "is missing (one past the last channel taken)");
+                int start = Int(se, "start", at, 0), end = Int(ee, "end", at, 1);
+                if (end <= start) throw at.Error("end", $"must be greater than start ({start}), found {end}");
+                layer = new SliceLayer(start, end);
+            }
             else if (type == "resize")
             {
                 layer = ResizeFields(el, at);
@@ -329,7 +338,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, lrn, linear";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, lrn, linear, slice";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -280,6 +280,10 @@ public static class StackWriter
                     if (o.Mode == ResizeMode.Nearest) w.WriteString("rounding", ResizeLayer.Name(o.Rounding));
                     break;
                 }
+            case SliceLayer slice:
+                w.WriteNumber("start", slice.Start);
+                w.WriteNumber("end", slice.End);
+                break;
             case PReluLayer prelu:
                 if (prelu.Slopes.Length == 1)
                 {

@@ -114,6 +114,15 @@ public static class GpuStackOps
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);
                 return new Op((ins, o) => global.Run(ins[0], o), global);
+            case SliceLayer sl:
+                // Channels are contiguous planes: one buffer-to-buffer copy.
+                return new Op((ins, o) =>
+                {
+                    GpuTensor x = ins[0];
+                    if (sl.End > x.C) throw new ConvGLException($"layer {index} (slice): channels {sl.Start}..{sl.End - 1} of a map of {x.C}");
+                    o.Resize(sl.End - sl.Start, x.H, x.W);
+                    ComputeOp.CopyFloats(context.Gl, x, (long)sl.Start * x.H * x.W, o, 0, o.Length);
+                });
             case FlattenLayer:
                 return new Op((ins, o) => Copy(context, ins[0], o, (ins[0].Length, 1, 1)));
             case LinearLayer l:

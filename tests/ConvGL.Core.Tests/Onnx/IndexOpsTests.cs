@@ -174,6 +174,60 @@ public class IndexOpsTests
         AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("h.json")), x.Reshape(3, 9, 7)).Outputs[^1].Data, "reloaded");
     }
 
+    [Fact]
+    public void CspBlock_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.CspBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "csp.onnx"));
+        Tensor x = Random(3, 7, 10, 31);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 7, 10) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 10), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+
+        // Split's two outputs and the channel Slice are slice layers reading the SiLU's map.
+        Stack stack = OnnxStack.FromGraph(graph, "csp");
+        Assert.Equal(["conv", "sigmoid", "mul", "slice", "slice", "conv", "relu", "slice", "concat", "conv"], stack.Layers.Select(l => l.Type));
+        Assert.Equal([(0, 2), (2, 4), (1, 3)], stack.Layers.OfType<SliceLayer>().Select(l => (l.Start, l.End)));
+        Assert.Equal([3, 4, 6, 7], stack.Layers[8].Inputs!);
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("csp.json"), stack);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("csp.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    [Fact]
+    public void SliceLayer_WorkedExample_AndErrors()
+    {
+        Tensor x = Iota(4, 1, 2);
+        Assert.Equal([2f, 3, 4, 5], new SliceLayer(1, 3).Forward(x).Data);
+        Assert.Throws<ConvGLException>(() => new SliceLayer(2, 2));
+        var e = Assert.Throws<ConvGLException>(() => new SliceLayer(3, 5).Forward(x));
+        Assert.Equal("slice takes channels 3..4; its input has 4", e.Message);
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("s.json"), """{"input": "rgb", "layers": [{"type": "slice", "start": 2, "end": 1}]}""");
+        var bad = Assert.Throws<ConvGLException>(() => StackFile.Load(dir.File("s.json")));
+        Assert.Contains("layer 0 (slice) field 'end': must be greater than start (2), found 1", bad.Message);
+    }
+
+    [Fact]
+    public void ASliceOfTheMapSize_IsNotAStackLayer()
+    {
+        // Slice on H (rows 0..1): in a stack only channel runs are slices.
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.Int64Data("s", 0));
+        g.Initializer.Add(ProtoBuilders.Int64Data("e", 2));
+        g.Initializer.Add(ProtoBuilders.Int64Data("a", 2));
+        ProtoBuilders.Node(g, "rows", "Slice", ["x", "s", "e", "a"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "rows.onnx"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "rows"));
+        Assert.Equal("rows.onnx: node 'rows' (Slice): in a stack Slice takes a run of channels (axis 1 of (N, C, H, W), step 1) and leaves N, H and W whole", e.Message);
+    }
+
     [Theory]
     [InlineData(5, 7)]
     [InlineData(8, 3)]

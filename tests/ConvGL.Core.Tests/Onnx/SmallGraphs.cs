@@ -430,6 +430,46 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a YOLOv8 C2f / CSP block: x (1, 3, H, W) -> conv 3x3 pads 1 (4) -> SiLU = c; Split c on channels
+    /// into (2, 2) = a, b; b -> conv 3x3 pads 1 (2) -> Relu = b2; Slice(c, channels 1..2, axes [1], H and W whole with
+    /// INT64_MAX ends on axes 2 and 3 too) = m; Concat(a, b, b2, m) (8) -> conv 1x1 (3) -> y.</summary>
+    public static byte[] CspBytes(int seed = 17)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "csp" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("wb", R(rng, 2 * 2 * 9, -1f, 1f), 2, 2, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("wo", R(rng, 3 * 8, -1f, 1f), 3, 8, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("bo", R(rng, 3), 3));
+        g.Initializer.Add(Int64Data("halves", 2, 2));
+        g.Initializer.Add(Int64Data("starts", 1, 0, 0));
+        g.Initializer.Add(Int64Data("ends", 3, long.MaxValue, long.MaxValue));
+        g.Initializer.Add(Int64Data("axes", 1, 2, 3));
+        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op };
+            n.Input.AddRange(ins);
+            n.Output.AddRange(outs);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+        }
+        Node("conv", "Conv", ["x", "w"], ["c0"], Ints("pads", 1, 1, 1, 1));
+        Node("sig", "Sigmoid", ["c0"], ["s"]);
+        Node("silu", "Mul", ["c0", "s"], ["c"]);
+        Node("chunk", "Split", ["c", "halves"], ["a", "b"], new AttributeProto { Name = "axis", Type = 2, I = 1 });
+        Node("bottleneck", "Conv", ["b", "wb"], ["b1"], Ints("pads", 1, 1, 1, 1));
+        Node("relu", "Relu", ["b1"], ["b2"]);
+        Node("middle", "Slice", ["c", "starts", "ends", "axes"], ["m"]);
+        Node("join", "Concat", ["a", "b", "b2", "m"], ["j"], new AttributeProto { Name = "axis", Type = 2, I = 1 });
+        Node("out", "Conv", ["j", "wo", "bo"], ["y"]);
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph Csp(int seed = 17) => OnnxGraph.Build(OnnxReader.Parse(CspBytes(seed), "csp.onnx"));
+
     public static OnnxGraph DynamicHead(int seed = 15) => OnnxGraph.Build(OnnxReader.Parse(DynamicHeadBytes(seed), "dynhead.onnx"));
 
     public static OnnxGraph Shuffle(int seed = 16) => OnnxGraph.Build(OnnxReader.Parse(ShuffleBytes(seed), "shuffle.onnx"));
@@ -439,7 +479,7 @@ internal static class BranchyGraphs
     /// -> Relu -> LRN size 3 alpha 0.3, beta and bias left at their defaults -> y. Alphas larger than AlexNet's 1e-4 so the
     /// normalisation moves the values by more than the tolerance; odd sizes only, as ONNX Runtime's CPU LRN refuses even
     /// ones (LrnTests has the even windows' worked examples).</summary>
-    public static byte[] AlexNetLikeBytes(int seed = 17)
+    public static byte[] AlexNetLikeBytes(int seed = 18)
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "alexnet" };
@@ -461,7 +501,7 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
-    public static OnnxGraph AlexNetLike(int seed = 17) => OnnxGraph.Build(OnnxReader.Parse(AlexNetLikeBytes(seed), "alexnet.onnx"));
+    public static OnnxGraph AlexNetLike(int seed = 18) => OnnxGraph.Build(OnnxReader.Parse(AlexNetLikeBytes(seed), "alexnet.onnx"));
 
     public static OnnxGraph PoolingHead(int seed = 14) => OnnxGraph.Build(OnnxReader.Parse(PoolingHeadBytes(seed), "poolhead.onnx"));
 

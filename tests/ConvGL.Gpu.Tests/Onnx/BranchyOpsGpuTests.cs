@@ -317,7 +317,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     }
 
     /// <summary>lrn.comp against Lrn.Apply: odd and even sizes (1 to 6, wider than some channel counts), channel counts
-    /// 1 to 17, widths around and over nothing in particular (one output per invocation, flat), a batch of two images
+    /// 1 to 17, odd widths 1 to 33 (one output per invocation, numbered flat), a batch of two images
     /// (ONNX's (N C, H, W) storage: the window must not cross into the other image), NaN and infinities reaching their
     /// window only.</summary>
     [Fact]
@@ -389,12 +389,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("espcn")]
     [InlineData("poolhead")]
     [InlineData("dynhead")]
+    [InlineData("csp")]
     [InlineData("alexnet")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
-            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "alexnet" => BranchyGraphs.AlexNetLike(),
+            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(), "alexnet" => BranchyGraphs.AlexNetLike(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
         };
