@@ -93,6 +93,8 @@ internal sealed class StackPipeline : ILivePipeline
                     (r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
                 PadLayer pad => $"pad [{pad.Options.Top}, {pad.Options.Left}, {pad.Options.Bottom}, {pad.Options.Right}] {pad.Options.Border.Name()}",
                 DepthToSpaceLayer d => $"{d.Type} {d.Block}{(d.ToSpace ? $" {d.Mode.ToString().ToLowerInvariant()}" : "")}",
+                LrnLayer l => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"lrn {l.Parameters.Size} a{l.Parameters.Alpha} b{l.Parameters.Beta} k{l.Parameters.Bias}"),
                 ActivationLayer { Kind: Core.Ops.ActivationKind.Clip } clip => $"clip [{clip.Min}, {clip.Max}]",
                 SliceLayer sl => $"slice channels {sl.Start}..{sl.End - 1}",
                 _ => layer.Type,

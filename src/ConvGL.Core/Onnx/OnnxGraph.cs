@@ -11,7 +11,7 @@ public sealed class OnnxGraph
 {
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
-        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
+        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip",
          "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
@@ -67,6 +67,7 @@ public sealed class OnnxGraph
                 "ConvTranspose" => ConvTransposeOp.Read(node, a, node.Inputs.Count > 1 ? initializers.GetValueOrDefault(node.Inputs[1]) : null),
                 "BatchNormalization" => BatchNormOp.Read(node, a),
                 "InstanceNormalization" => InstanceNormOp.Read(node, a),
+                "LRN" => LrnOp.Read(node, a),
                 "MaxPool" => PoolOp.Read(node, a, PoolKind.Max),
                 "AveragePool" => PoolOp.Read(node, a, PoolKind.Average),
                 "GlobalAveragePool" => GlobalAveragePoolOp.Read(node, a),

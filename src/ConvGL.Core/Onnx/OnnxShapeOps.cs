@@ -563,3 +563,35 @@ public sealed class VariadicOp : OnnxOp
         }
     }
 }
+
+/// <summary>ONNX LRN on (N, C, H, W): <c>size</c> (required), <c>alpha</c> (1e-4), <c>beta</c> (0.75), <c>bias</c> (1). See <see cref="Ops.Lrn"/>.</summary>
+public sealed class LrnOp : OnnxOp
+{
+    public Lrn Parameters { get; }
+
+    private LrnOp(OnnxNode node, string where, Lrn parameters) : base(node, where, node.Inputs, node.Outputs[0]) => Parameters = parameters;
+
+    internal static LrnOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 1);
+        long size = a.Int("size", 0);
+        if (size < 1 || size > int.MaxValue) throw a.Error($"attribute 'size' must be given and at least 1 (the channels each sum of squares spans, e.g. 5), got {size}");
+        float alpha = a.Float("alpha", 1e-4f), beta = a.Float("beta", 0.75f), bias = a.Float("bias", 1f);
+        a.Finish();
+        try
+        {
+            return new LrnOp(node, a.Where, new Lrn((int)size, alpha, beta, bias));
+        }
+        catch (ConvGLException e)
+        {
+            throw a.Error(e.Message);
+        }
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        if (x.Rank != 4) throw Error($"input {x.ShapeString} must be (N, C, H, W)");
+        return Parameters.Apply(x, x.Shape[1], x.Shape[2] * x.Shape[3]);
+    }
+}

@@ -89,6 +89,7 @@ public static class OnnxStack
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
                 ClipOp clip => Clip(known, clip),
                 UnaryOp u => new UnaryLayer(u.Kind),
+                LrnOp l => new LrnLayer(l.Parameters),
                 BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0])),
                 VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
                 VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),

@@ -571,3 +571,24 @@ public sealed class SliceLayer : StackLayer
 
     internal override string SizeField => "end";
 }
+
+/// <summary>Local response normalisation across channels (see <see cref="Lrn"/>; AlexNet's and GoogLeNet's layer):
+/// <c>"type": "lrn"</c> with <c>"size"</c> (required), <c>"alpha"</c> (1e-4), <c>"beta"</c> (0.75), <c>"bias"</c> (1).</summary>
+public sealed class LrnLayer(Lrn parameters) : StackLayer
+{
+    public Lrn Parameters { get; } = parameters;
+
+    public override string Type => "lrn";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input) => Parameters.Apply(input);
+
+    internal override string SizeField => "size";
+}

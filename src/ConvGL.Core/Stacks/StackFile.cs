@@ -226,6 +226,10 @@ public static class StackFile
             {
                 layer = InstanceNormFields(el, at, channels);
             }
+            else if (type == "lrn")
+            {
+                layer = LrnFields(el, at);
+            }
             else if (type == "linear")
             {
                 layer = Linear(el, at);
@@ -334,7 +338,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, linear, slice";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, lrn, linear, slice";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v
@@ -718,6 +722,16 @@ public static class StackFile
             float epsilon = f.TryGetValue("epsilon", out JsonElement e) ? Finite(e, "epsilon", at) : 1e-5f;
             if (epsilon < 0) throw at.Error("epsilon", $"must not be negative, found {epsilon}");
             return new InstanceNormLayer(new InstanceNorm(scale, shift, epsilon)) { ScaleName = scaleName, ShiftName = shiftName };
+        }
+
+        /// <summary>Local response normalisation: <c>size</c> (required), <c>alpha</c> (1e-4), <c>beta</c> (0.75), <c>bias</c> (1).</summary>
+        private LrnLayer LrnFields(JsonElement el, LayerContext at)
+        {
+            var f = Fields(el, at, ["type", "name", "inputs", "size", "alpha", "beta", "bias"]);
+            if (!f.TryGetValue("size", out JsonElement se)) throw at.Error("size", "is missing (the channels each sum of squares spans, e.g. 5)");
+            int size = Int(se, "size", at, 1);
+            float Number(string field, float fallback) => f.TryGetValue(field, out JsonElement v) ? Finite(v, field, at) : fallback;
+            return new LrnLayer(new Lrn(size, Number("alpha", 1e-4f), Number("beta", 0.75f), Number("bias", 1f)));
         }
 
         /// <summary>PyTorch Linear: <c>weight</c> (out, in) and optional <c>bias</c> (out).</summary>

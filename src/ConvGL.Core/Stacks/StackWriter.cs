@@ -143,6 +143,12 @@ public static class StackWriter
                     w.WriteNumber("epsilon", inorm.Parameters.Epsilon);
                     break;
                 }
+            case LrnLayer lrn:
+                w.WriteNumber("size", lrn.Parameters.Size);
+                w.WriteNumber("alpha", lrn.Parameters.Alpha);
+                w.WriteNumber("beta", lrn.Parameters.Beta);
+                w.WriteNumber("bias", lrn.Parameters.Bias);
+                break;
             case LinearLayer linear:
                 w.WriteString("weight", linear.WeightName);
                 if (linear.BiasName is not null) w.WriteString("bias", linear.BiasName);

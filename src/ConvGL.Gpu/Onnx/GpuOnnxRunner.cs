@@ -208,6 +208,14 @@ public sealed class GpuOnnxRunner : IDisposable
                     inorm.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
                     return shape;
                 }, inorm);
+            case LrnOp l:
+                var lrn = new GpuLrn(_context, l.Parameters);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got ({string.Join(", ", shape)})");
+                    lrn.Run(input, output, shape[1]);
+                    return shape;
+                }, lrn);
             case PoolOp p:
                 var pool = new GpuPaddedPool2D(_context, p.Options(Math.Max(p.Spatial.KernelY, 1), Math.Max(p.Spatial.KernelX, 1)));
                 return new GpuOp((input, shape, output, _) =>

@@ -56,6 +56,9 @@ public static class GpuStackOps
             case InstanceNormLayer n:
                 var inorm = new GpuInstanceNorm(context, n.Parameters);
                 return new Op((ins, o) => inorm.Run(ins[0], o, ins[0].H * ins[0].W), inorm);
+            case LrnLayer l:
+                var lrn = new GpuLrn(context, l.Parameters);
+                return new Op((ins, o) => lrn.Run(ins[0], o, ins[0].C), lrn);
             case AddLayer:
                 var add = new GpuAdd(context);
                 return new Op((ins, o) =>

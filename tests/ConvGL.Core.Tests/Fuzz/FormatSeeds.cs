@@ -171,13 +171,13 @@ internal static class FormatSeeds
 
         // The branchy test models: Sub / Div, Clip with Constant bounds, Pad with INT64 pads, PRelu, Concat, Dropout,
         // Identity, Softmax, Reshape, Mul of maps, HardSigmoid, ConvTranspose, Resize with scales and sizes, InstanceNormalization,
-        // shape arithmetic (Shape, Gather, Unsqueeze, Squeeze), MatMul, Erf, Split, Slice, Transpose.
+        // shape arithmetic (Shape, Gather, Unsqueeze, Squeeze), MatMul, Erf, Split, Slice, Transpose, LRN.
         var seeds = new List<byte[]>
         {
             conv.ToByteArray(), bn.ToByteArray(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.ClassifierBytes(),
             BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(), BranchyGraphs.UpsamplerBytes(), BranchyGraphs.StyleTransferBytes(),
             BranchyGraphs.SuperResolutionBytes(), BranchyGraphs.PoolingHeadBytes(), BranchyGraphs.DynamicHeadBytes(), BranchyGraphs.ShuffleBytes(),
-            BranchyGraphs.CspBytes(),
+            BranchyGraphs.CspBytes(), BranchyGraphs.AlexNetLikeBytes(),
         };
         string official = Path.Combine(ConformanceCase, "model.onnx");
         if (File.Exists(official)) seeds.Add(File.ReadAllBytes(official));

@@ -377,6 +377,33 @@ public class BranchyOpsTests
         AssertClose(r.Outputs[^1].Data, again.Outputs[^1].Data, "reloaded");
     }
 
+    [Fact]
+    public void AlexNetLikeModel_MatchesOnnxRuntime_AndAsAStack_EveryLayer()
+    {
+        byte[] bytes = BranchyGraphs.AlexNetLikeBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "alexnet.onnx"));
+        Tensor x = Random(3, 11, 9, 16);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 11, 9) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 11, 9), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'", 1e-5);
+        Assert.Equal([1, 6, 5, 4], ours["y"].Shape);
+        // The normalisation did something: every map shrank by more than the tolerance (bias 2 and 1 alone divide by >= 1).
+        Assert.True(ours["r1"].Data.Zip(ours["n1"].Data).Max(p => p.First - p.Second) > 0.1f);
+        Assert.True(ours["r2"].Data.Zip(ours["y"].Data).Max(p => p.First - p.Second) > 1e-3f);
+
+        Stack stack = OnnxStack.FromGraph(graph, "alexnet");
+        Assert.Equal(["conv", "relu", "lrn", "maxpool", "conv", "relu", "lrn"], stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < names.Length; i++) AssertClose(ours[names[i]].Data, r.Outputs[i].Data, $"layer {i} ({stack.Layers[i].Type})");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("alexnet.json"), stack);
+        string json = File.ReadAllText(dir.File("alexnet.json"));
+        Assert.Contains("\"size\": 5", json);
+        Assert.Contains("\"bias\": 2", json);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("alexnet.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
     /// <summary>A model file that declares a fixed RGB input size takes images resized to it (as ONNX Runtime would
     /// insist on that size); a dynamic size or a gray input takes them as they are.</summary>
     [Fact]

@@ -63,6 +63,7 @@ internal static class OnnxCases
         "test_resize_upsample_scales_cubic_A_n0p5_exclude_outside", "test_resize_upsample_scales_cubic_align_corners",
         "test_resize_upsample_scales_cubic_asymmetric", "test_resize_upsample_sizes_cubic",
         "test_instancenorm_epsilon", "test_instancenorm_example",
+        "test_lrn", "test_lrn_default",
         "test_depthtospace_crd_mode", "test_depthtospace_crd_mode_example", "test_depthtospace_dcr_mode", "test_depthtospace_example",
         "test_spacetodepth", "test_spacetodepth_example",
         "test_globalmaxpool", "test_globalmaxpool_precomputed",

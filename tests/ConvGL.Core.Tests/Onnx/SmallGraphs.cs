@@ -473,6 +473,35 @@ internal static class BranchyGraphs
 
     public static OnnxGraph Shuffle(int seed = 16) => OnnxGraph.Build(OnnxReader.Parse(ShuffleBytes(seed), "shuffle.onnx"));
 
+    /// <summary>Opset 13, an AlexNet-era net in small: x (1, 3, H, W) -> conv 3x3 pads 1 (8, bias) -> Relu -> LRN size 5
+    /// alpha 0.5 beta 0.75 bias 2 (AlexNet's k) -> MaxPool 3x3 stride 2 (overlapping, as AlexNet's) -> conv 3x3 pads 1 (6)
+    /// -> Relu -> LRN size 3 alpha 0.3, beta and bias left at their defaults -> y. Alphas larger than AlexNet's 1e-4 so the
+    /// normalisation moves the values by more than the tolerance; odd sizes only, as ONNX Runtime's CPU LRN refuses even
+    /// ones (LrnTests has the even windows' worked examples).</summary>
+    public static byte[] AlexNetLikeBytes(int seed = 18)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "alexnet" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 8 * 3 * 9, -0.5f, 0.5f), 8, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b1", R(rng, 8, -0.2f, 0.5f), 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 6 * 8 * 9, -0.5f, 0.5f), 6, 8, 3, 3));
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
+        AttributeProto F(string name, float v) => new() { Name = name, Type = 1, F = v };
+        Node("conv1", "Conv", ["x", "w1", "b1"], "c1", Ints("pads", 1, 1, 1, 1));
+        Node("relu1", "Relu", ["c1"], "r1");
+        Node("norm1", "LRN", ["r1"], "n1", new AttributeProto { Name = "size", Type = 2, I = 5 }, F("alpha", 0.5f), F("beta", 0.75f), F("bias", 2f));
+        Node("pool1", "MaxPool", ["n1"], "p1", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2));
+        Node("conv2", "Conv", ["p1", "w2"], "c2", Ints("pads", 1, 1, 1, 1));
+        Node("relu2", "Relu", ["c2"], "r2");
+        Node("norm2", "LRN", ["r2"], "y", new AttributeProto { Name = "size", Type = 2, I = 3 }, F("alpha", 0.3f));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph AlexNetLike(int seed = 18) => OnnxGraph.Build(OnnxReader.Parse(AlexNetLikeBytes(seed), "alexnet.onnx"));
+
     public static OnnxGraph PoolingHead(int seed = 14) => OnnxGraph.Build(OnnxReader.Parse(PoolingHeadBytes(seed), "poolhead.onnx"));
 
     public static OnnxGraph SuperResolution(int seed = 13) => OnnxGraph.Build(OnnxReader.Parse(SuperResolutionBytes(seed), "espcn.onnx"));

@@ -316,6 +316,54 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         AssertClose(want, got, kind.Name(), 1e-6);
     }
 
+    /// <summary>lrn.comp against Lrn.Apply: odd and even sizes (1 to 6, wider than some channel counts), channel counts
+    /// 1 to 17, odd widths 1 to 33 (one output per invocation, numbered flat), a batch of two images
+    /// (ONNX's (N C, H, W) storage: the window must not cross into the other image), NaN and infinities reaching their
+    /// window only.</summary>
+    [Fact]
+    public void Lrn_Sweep_MatchesReference()
+    {
+        var rng = new Random(66);
+        (float Alpha, float Beta, float Bias)[] parameters = [(1e-4f, 0.75f, 1f), (0.5f, 0.75f, 2f), (2f, 0.5f, 0.5f)];
+        int cases = 0;
+        foreach (int size in new[] { 1, 2, 3, 5, 6 })
+            foreach (int c in new[] { 1, 3, 7, 17 })
+                foreach ((int h, int w) in new[] { (1, 1), (3, 7), (2, 9), (5, 33) })
+                {
+                    (float alpha, float beta, float bias) = parameters[cases % parameters.Length];
+                    var lrn = new Lrn(size, alpha, beta, bias);
+                    using var gpu = new GpuLrn(fixture.Context, lrn);
+                    Tensor x = Parity.Random(rng, 2f, 2 * c, h, w);
+                    if (h * w > 1)
+                    {
+                        x.Data[1] = float.NaN;
+                        x.Data[x.Length - 2] = float.PositiveInfinity;
+                        x.Data[x.Length / 2] = float.NegativeInfinity;
+                    }
+                    using var gin = GpuTensor.From(fixture.Context, x);
+                    using var gout = new GpuTensor(fixture.Context);
+                    gpu.Run(gin, gout, c);
+                    AssertClose(lrn.Apply(x, c, h * w), gout.Download(), $"size {size} alpha {alpha} beta {beta} bias {bias} on 2 x ({c}, {h}, {w})", 1e-5);
+                    cases++;
+                }
+        Assert.Equal(80, cases);
+    }
+
+    /// <summary>The power's edges, which GLSL's pow leaves undefined (include/powc.glsl): a base of 0 (bias 0), negative bases
+    /// (a negative bias) with whole and fractional betas, beta 0, a negative beta; one channel, size 1, alpha 1, so the
+    /// base is bias + x^2.</summary>
+    [Fact]
+    public void Lrn_PowerEdges_MatchReference()
+    {
+        Tensor x = Tensor.Chw(1, 1, 8, [0f, 0.5f, -0.5f, 2f, 1e-3f, float.NaN, float.PositiveInfinity, float.NegativeInfinity]);
+        foreach ((float beta, float bias) in new[] { (2f, -1f), (0.75f, -1f), (0.75f, 0f), (0f, 0f), (-1f, 0f), (1f, -4f), (3f, -1f) })
+        {
+            var lrn = new Lrn(1, 1f, beta, bias);
+            using var gpu = new GpuLrn(fixture.Context, lrn);
+            AssertClose(lrn.Apply(x), gpu.Apply(x), $"beta {beta} bias {bias}", 1e-5);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -342,11 +390,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("poolhead")]
     [InlineData("dynhead")]
     [InlineData("csp")]
+    [InlineData("alexnet")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
-            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(),
+            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(), "alexnet" => BranchyGraphs.AlexNetLike(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
         };
