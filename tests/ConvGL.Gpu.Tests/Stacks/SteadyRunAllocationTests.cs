@@ -79,7 +79,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
 
-    /// <summary>The imported test models as stacks: every layer type an ONNX import makes (linear heads, slices, erf,
+    /// <summary>The imported test models as stacks: every layer type an ONNX import makes (linear heads, slices, erf, lrn,
     /// mul gates, concat, resize, pad, conv_transpose, instancenorm, depth_to_space, prelu, clip, softmax, ...).</summary>
     [Theory]
     [InlineData("branchy")]
@@ -92,6 +92,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     [InlineData("poolhead")]
     [InlineData("dynhead")]
     [InlineData("csp")]
+    [InlineData("alexnet")]
     public void ImportedModelStack_SteadyRun_AllocatesNothing(string model)
     {
         Core.Onnx.OnnxGraph graph = model switch
@@ -99,7 +100,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
             "branchy" => BranchyGraphs.MobileLike(), "classifier" => BranchyGraphs.Classifier(), "se" => BranchyGraphs.SqueezeExcite(),
             "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), "style" => BranchyGraphs.StyleTransfer(),
             "espcn" => BranchyGraphs.SuperResolution(), "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(),
-            _ => BranchyGraphs.Csp(),
+            "alexnet" => BranchyGraphs.AlexNetLike(), _ => BranchyGraphs.Csp(),
         };
         Stack stack = Core.Onnx.OnnxStack.FromGraph(graph, model);
         using var source = GpuTensor.From(fixture.Context, Image(3, 24, 32), "source");
