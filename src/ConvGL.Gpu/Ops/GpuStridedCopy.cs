@@ -11,6 +11,9 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
     private const int MaxRank = 6;
     private GlProgram? _program;
     private readonly int[] _dims = new int[MaxRank], _inStrides = new int[MaxRank], _outStrides = new int[MaxRank];
+    // The last view run, merged, and its output strides: a caller that keeps its view (a stack layer) allocates nothing per run.
+    private StridedView? _view, _merged;
+    private long[] _mergedStrides = [];
 
     /// <summary>Writes the viewed values of <paramref name="input"/> contiguously into <paramref name="output"/>, resized to <paramref name="storage"/>.</summary>
     public void Run(GpuTensor input, StridedView view, GpuTensor output, (int C, int H, int W) storage)
@@ -18,8 +21,13 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         if ((long)storage.C * storage.H * storage.W != view.Count) throw new ArgumentException($"storage {storage} does not hold the view's {view.Count} values");
         ComputeOp.CheckDistinct(input, output, "strided copy");
         output.Resize(storage.C, storage.H, storage.W);
-        StridedView v = view.Coalesced();
-        Copy(input, v, Indexing.Strides(v.Dims), 0, output);
+        if (!ReferenceEquals(view, _view))
+        {
+            _merged = view.Coalesced();
+            _mergedStrides = Indexing.Strides(_merged.Dims);
+            _view = view;
+        }
+        Copy(input, _merged!, _mergedStrides, 0, output);
     }
 
     /// <summary>Writes the viewed values into <paramref name="output"/> (already sized) at <paramref name="outStrides"/> from

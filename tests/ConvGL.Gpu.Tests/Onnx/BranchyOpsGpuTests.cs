@@ -391,10 +391,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("dynhead")]
     [InlineData("csp")]
     [InlineData("alexnet")]
+    [InlineData("shufflenet")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
+            "shufflenet" => BranchyGraphs.ShuffleUnit(),
             "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(), "alexnet" => BranchyGraphs.AlexNetLike(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
