@@ -47,6 +47,14 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
             ComputeOp.CopyFloats(gl, input, view.Offset, output, outOffset, count);
             return;
         }
+        // Long contiguous rows (a channel shuffle's planes, a Split of channels in a batch): one buffer copy each, which
+        // llvmpipe does as a memcpy, rather than one storage load and store per value.
+        long rows = count / view.Dims[^1];
+        if (view.Strides[^1] == 1 && outStrides[^1] == 1 && view.Dims[^1] >= MinCopyRow && rows <= MaxCopyRows)
+        {
+            CopyRows(gl, input, view, outStrides, outOffset, output);
+            return;
+        }
         Array.Clear(_dims);
         Array.Clear(_inStrides);
         Array.Clear(_outStrides);
@@ -69,6 +77,31 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         output.Buffer.Bind(3);
         p.DispatchFlat((int)count);
         ComputeOp.Barrier(gl);
+    }
+
+    private const int MinCopyRow = 256, MaxCopyRows = 4096;
+
+    private void CopyRows(GL gl, GpuTensor input, StridedView view, long[] outStrides, long outOffset, GpuTensor output)
+    {
+        int outer = view.Dims.Length - 1;
+        Array.Clear(_dims);
+        long source = view.Offset, target = outOffset;
+        while (true)
+        {
+            ComputeOp.CopyFloats(gl, input, source, output, target, view.Dims[^1]);
+            // Odometer over the outer dimensions (_dims as the index: no allocation).
+            int d = outer - 1;
+            for (; d >= 0; d--)
+            {
+                source += view.Strides[d];
+                target += outStrides[d];
+                if (++_dims[d] < view.Dims[d]) break;
+                source -= view.Strides[d] * view.Dims[d];
+                target -= outStrides[d] * view.Dims[d];
+                _dims[d] = 0;
+            }
+            if (d < 0) break;
+        }
     }
 
     public void Dispose() { }

@@ -500,6 +500,21 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             copy.Run(input, view, output, (1, 1, (int)view.Count));
             Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
         }
+        // Long contiguous rows go as one buffer copy each: a plane transpose (a channel shuffle's pattern), a channel
+        // slice of a batch, and a row-reversing slice (negative step: not contiguous, the shader).
+        foreach ((int[] shape, Func<int[], StridedView> make) in new (int[], Func<int[], StridedView>)[]
+        {
+            ([3, 4, 300], sh => Indexing.TransposeView(sh, [1, 0, 2])),
+            ([2, 5, 257], sh => Indexing.SliceView(sh, [new(0, 1, 2), new(1, 1, 3), new(0, 1, 257)])),
+            ([2, 3, 256], sh => Indexing.SliceView(sh, [new(1, -1, 2), new(0, 1, 3), new(255, -1, 256)])),
+        })
+        {
+            Tensor x = Parity.Random(rng, 1f, shape.Aggregate(1, (p, d) => p * d));
+            StridedView view = make(shape);
+            input.Upload(x.Reshape(1, 1, x.Length));
+            copy.Run(input, view, output, (1, 1, (int)view.Count));
+            Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
+        }
         // A (3, 4) block written at rows 2.. of a (6, 5) output: row stride 5, offset 2 * 5 + 1.
         Tensor block = Parity.Random(rng, 1f, 12);
         input.Upload(block.Reshape(1, 1, 12));
