@@ -48,6 +48,7 @@ internal static class BenchCases
             Layer("gabor15-1to8", "gabor bank, direct", GaborBank(), null, 1, s.GaborH, s.GaborW, image),
             Layer("gabor15-1to8-fft", "gabor bank, FFT (CPU only)", GaborBank(), null, 1, s.GaborH, s.GaborW, image, fft: true),
             MaxPool("maxpool2-32", 32, s.PoolHW, s.PoolHW),
+            .. BenchImportedOps.Cases(quick),
             .. quick ? [] : BenchModels.ResNet18(),
             FilterFft("conv63-fft", "random 63x63, FFT", RandomTensor([63, 63], 63, 1f / 2000), 1, quick ? 96 : 1024, quick ? 96 : 1024, image),
             FilterFft("gauss501-rgb", "gaussian 501x501 on RGB, FFT", KernelLibrary.Get("gaussian:501"), 3, quick ? 64 : 512, quick ? 64 : 512, image),

@@ -186,6 +186,9 @@ internal sealed class OnnxRuntimeNode : BenchPeer
         return new OnnxRuntimeNode(OnnxModel.MaxPool(input, size, stride), "MaxPool", input, (input.C, ho, wo));
     }
 
+    /// <summary>A model built by the caller (<see cref="OnnxModel"/>), input "x" (1, C, H, W) and output "y".</summary>
+    public static OnnxRuntimeNode Custom(byte[] model, string op, Tensor input, (int C, int H, int W) outShape) => new(model, op, input, outShape);
+
     public override string Algo => $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} CPU, {Environment.ProcessorCount} threads: one-node {_op} model";
 
     public override string Device => "onnxrt";
@@ -241,6 +244,65 @@ internal static class OnnxModel
             .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
             .Message(12, ValueInfo("y", 1, input.C, (input.H - size) / stride + 1, (input.W - size) / stride + 1));
         return Model(graph);
+    }
+
+    /// <summary>Resize, linear, half_pixel, by a scale on H and W (opset 13: inputs X, an empty roi, scales).</summary>
+    public static byte[] Resize(Tensor input, float scale)
+    {
+        var node = new Proto().String(1, "x").String(1, "").String(1, "scales").String(2, "y").String(4, "Resize")
+            .Message(5, Str("mode", "linear")).Message(5, Str("coordinate_transformation_mode", "half_pixel"));
+        var graph = new Proto().Message(1, node).String(2, "convgl-bench")
+            .Message(5, Initializer("scales", [4], [1, 1, scale, scale]))
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, input.C, (int)(input.H * scale), (int)(input.W * scale)));
+        return Model(graph);
+    }
+
+    public static byte[] InstanceNorm(Tensor input, float[] scale, float[] shift)
+    {
+        var node = new Proto().String(1, "x").String(1, "s").String(1, "b").String(2, "y").String(4, "InstanceNormalization");
+        var graph = new Proto().Message(1, node).String(2, "convgl-bench")
+            .Message(5, Initializer("s", [scale.Length], scale)).Message(5, Initializer("b", [shift.Length], shift))
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, input.C, input.H, input.W));
+        return Model(graph);
+    }
+
+    /// <summary>ConvTranspose 3x3, stride 2, pads 1, output_padding 1: (H, W) -> (2H, 2W).</summary>
+    public static byte[] ConvTranspose(Tensor input, Tensor weight, float[] bias)
+    {
+        var node = new Proto().String(1, "x").String(1, "w").String(1, "b").String(2, "y").String(4, "ConvTranspose")
+            .Message(5, Ints("kernel_shape", weight.Shape[2], weight.Shape[3])).Message(5, Ints("strides", 2, 2))
+            .Message(5, Ints("pads", 1, 1, 1, 1)).Message(5, Ints("output_padding", 1, 1));
+        var graph = new Proto().Message(1, node).String(2, "convgl-bench")
+            .Message(5, Initializer("w", weight.Shape, weight.Data)).Message(5, Initializer("b", [bias.Length], bias))
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, weight.Shape[1], 2 * input.H, 2 * input.W));
+        return Model(graph);
+    }
+
+    /// <summary>ShuffleNet's channel shuffle as PyTorch exports it: Reshape (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4],
+    /// Reshape (1, C, H, W).</summary>
+    public static byte[] ChannelShuffle(Tensor input, int groups)
+    {
+        var group = new Proto().String(1, "x").String(1, "s5").String(2, "r5").String(4, "Reshape");
+        var transpose = new Proto().String(1, "r5").String(2, "p5").String(4, "Transpose").Message(5, Ints("perm", 0, 2, 1, 3, 4));
+        var back = new Proto().String(1, "p5").String(1, "s4").String(2, "y").String(4, "Reshape");
+        var graph = new Proto().Message(1, group).Message(1, transpose).Message(1, back).String(2, "convgl-bench")
+            .Message(5, Int64Initializer("s5", 1, groups, input.C / groups, input.H, input.W))
+            .Message(5, Int64Initializer("s4", 1, input.C, input.H, input.W))
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, input.C, input.H, input.W));
+        return Model(graph);
+    }
+
+    private static Proto Str(string name, string value) => new Proto().String(1, name).String(4, value).Varint(20, 3);
+
+    private static Proto Int64Initializer(string name, params long[] values)
+    {
+        var raw = new byte[values.Length * sizeof(long)];
+        Buffer.BlockCopy(values, 0, raw, 0, raw.Length);
+        return new Proto().Varint(1, values.Length).Varint(2, 7).String(8, name).Bytes(9, raw);
     }
 
     private static byte[] Model(Proto graph)
