@@ -325,6 +325,23 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             }
     }
 
+    /// <summary>The reductions model (every new kind, INT64 ArgMax / ArgMin outputs) on the GPU graph runner: every value
+    /// equals the CPU reference's, indices exactly; as a stack it is refused with one error naming the first reduction.</summary>
+    [Fact]
+    public void ReduceModel_GpuGraphRunner_MatchesCpu_OnEveryValue()
+    {
+        OnnxGraph graph = ReduceGraphs.Graph();
+        var inputs = new Dictionary<string, Tensor> { ["x"] = ReduceGraphs.Input(22) };
+        Dictionary<string, Tensor> cpu = graph.Run(inputs);
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+        foreach (OnnxOp op in graph.Ops)
+            if (op is ArgReduceOp) Assert.Equal(cpu[op.Output].Data, gpu[op.Output].Data);
+            else AssertClose(cpu[op.Output], gpu[op.Output], $"value '{op.Output}' ({op.Node.OpType})");
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "reductions"));
+        Assert.Contains("(ReduceL1): in a stack a reduction runs as a global pool", e.Message);
+    }
+
     /// <summary>ArgMax / ArgMin on the GPU against Reduce.Arg along every axis of rank-1 to rank-4 shapes, keepdims both
     /// ways, select_last_index both ways, on values in steps of 0.5 (many ties) with a few NaN: equal indices.</summary>
     [Fact]
