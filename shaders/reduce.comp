@@ -5,7 +5,8 @@
 // 9 product, 10 argmax, 11 argmin (LAST 1: the last index on a tie, ONNX's select_last_index). A NaN reaches every
 // reduction's output (GLSL's max / min need not propagate it) and wins an argmax or argmin (NumPy's). L2 and
 // log-sum-exp take two passes: the line's largest |x| (L2) or x first, so x^2 and exp(x) do not overflow where the
-// result would not.
+// result would not. Sums and products are float32 here (double in the reference): a product whose partial products
+// leave float32's range (1e-30 * 1e-30 * 1e30 * 1e30) is 0 or inf here and exact there.
 // One invocation per (outer, inner).
 
 #ifndef LAST
