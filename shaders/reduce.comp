@@ -1,7 +1,17 @@
 #version 430
-// A reduction over the middle dimension of (outer, R, inner) blocks, the reference is Reduce.Apply in
-// src/ConvGL.Core/Ops/Reduce.cs (the reduced axes of the tensor made adjacent by the host). MODE: 0 mean, 1 sum, 2 max,
-// 3 min; a NaN reaches a max or min (GLSL's max / min need not propagate it). One invocation per (outer, inner).
+// A reduction over the middle dimension of (outer, R, inner) blocks, the reference is Reduce.Apply (Reduce.Arg for
+// MODE 10, 11) in src/ConvGL.Core/Ops/Reduce.cs (the reduced axes of the tensor made adjacent by the host). MODE is
+// ReduceKind: 0 mean, 1 sum, 2 max, 3 min, 4 L1 (sum |x|), 5 L2, 6 sum of squares, 7 log of the sum, 8 log-sum-exp,
+// 9 product, 10 argmax, 11 argmin (LAST 1: the last index on a tie, ONNX's select_last_index). A NaN reaches every
+// reduction's output (GLSL's max / min need not propagate it) and wins an argmax or argmin (NumPy's). L2 and
+// log-sum-exp take two passes: the line's largest |x| (L2) or x first, so x^2 and exp(x) do not overflow where the
+// result would not. Sums and products are float32 here (double in the reference): a product whose partial products
+// leave float32's range (1e-30 * 1e-30 * 1e30 * 1e30) is 0 or inf here and exact there.
+// One invocation per (outer, inner).
+
+#ifndef LAST
+#define LAST 0
+#endif
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -13,35 +23,100 @@ uniform int u_count; // R
 uniform int u_inner;
 uniform int u_row;   // invocations per dispatch row (see GlProgram.DispatchFlat)
 
+const float INF = 1.0 / 0.0;
+
 void main()
 {
     int line = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
     if (line >= u_outer * u_inner) return;
     int o = line / u_inner, i = line - o * u_inner;
     int at = o * u_count * u_inner + i;
-#if MODE == 2
-    float acc = -1.0 / 0.0;
-#elif MODE == 3
-    float acc = 1.0 / 0.0;
-#else
-    float acc = 0.0;
-#endif
     bool nan = false;
+#if MODE == 10 || MODE == 11
+    // The index of the best value so far; a NaN, once found, is kept (or replaced by a later NaN with LAST).
+    int best = 0;
+    float bv = in_data[at];
+    for (int k = 1; k < u_count; k++)
+    {
+        float v = in_data[at + k * u_inner];
+        bool take;
+        if (isnan(bv)) take = LAST == 1 && isnan(v);
+        else if (isnan(v)) take = true;
+#if MODE == 10
+        else take = v > bv || (LAST == 1 && v == bv);
+#else
+        else take = v < bv || (LAST == 1 && v == bv);
+#endif
+        if (take) { best = k; bv = v; }
+    }
+    out_data[line] = float(best);
+#else
+#if MODE == 5 || MODE == 8
+    // First pass: the scale (L2: the largest |x|) or shift (log-sum-exp: the largest x).
+#if MODE == 5
+    float m = 0.0;
+#else
+    float m = -INF;
+#endif
     for (int k = 0; k < u_count; k++)
     {
         float v = in_data[at + k * u_inner];
-#if MODE == 2
         nan = nan || isnan(v);
+#if MODE == 5
+        m = max(m, abs(v));
+#else
+        m = max(m, v);
+#endif
+    }
+    if (nan || isinf(m) || (MODE == 5 && m == 0.0))
+    {
+        // NaN; an infinite scale or shift is the answer itself (x - m would be inf - inf); L2 of zeros is 0.
+        out_data[line] = nan ? (0.0 / 0.0) : m;
+        return;
+    }
+#endif
+#if MODE == 2
+    float acc = -INF;
+#elif MODE == 3
+    float acc = INF;
+#elif MODE == 9
+    float acc = 1.0;
+#else
+    float acc = 0.0;
+#endif
+    for (int k = 0; k < u_count; k++)
+    {
+        float v = in_data[at + k * u_inner];
+        nan = nan || isnan(v);
+#if MODE == 2
         acc = max(acc, v);
 #elif MODE == 3
-        nan = nan || isnan(v);
         acc = min(acc, v);
+#elif MODE == 4
+        acc += abs(v);
+#elif MODE == 5
+        float s = v / m;
+        acc += s * s;
+#elif MODE == 6
+        acc += v * v;
+#elif MODE == 8
+        acc += exp(v - m);
+#elif MODE == 9
+        acc *= v;
 #else
         acc += v;
 #endif
     }
 #if MODE == 0
     acc /= float(u_count);
+#elif MODE == 5
+    acc = m * sqrt(acc);
+#elif MODE == 7
+    // GLSL leaves log of 0 and of a negative number undefined: -inf and NaN as the reference has them.
+    acc = acc < 0.0 ? (0.0 / 0.0) : acc == 0.0 ? -INF : log(acc);
+#elif MODE == 8
+    acc = m + log(acc);
 #endif
     out_data[line] = nan ? (0.0 / 0.0) : acc;
+#endif
 }

@@ -13,6 +13,7 @@ public sealed class OnnxGraph
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
+         "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", "ArgMax", "ArgMin",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip",
          "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
          "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf"];
@@ -72,6 +73,8 @@ public sealed class OnnxGraph
                 "AveragePool" => PoolOp.Read(node, a, PoolKind.Average),
                 "GlobalAveragePool" => GlobalAveragePoolOp.Read(node, a),
                 "GlobalMaxPool" or "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" => ReduceOp.Read(node, a),
+                "ReduceL1" or "ReduceL2" or "ReduceSumSquare" or "ReduceLogSum" or "ReduceLogSumExp" or "ReduceProd" => ReduceOp.Read(node, a),
+                "ArgMax" or "ArgMin" => ArgReduceOp.Read(node, a),
                 "Relu" => ActivationOp.Read(node, a, ActivationKind.Relu),
                 "LeakyRelu" => ActivationOp.Read(node, a, ActivationKind.LeakyRelu),
                 "Sigmoid" => ActivationOp.Read(node, a, ActivationKind.Sigmoid),
@@ -135,10 +138,12 @@ public sealed class OnnxGraph
         HashSet<string> host = HostValuesOf(ops, initializers, model.Inputs);
         // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. Integers arrive
         // converted to float32 (exact to 2^24): an integer graph input is fine where only integer parameters (Pad's pads,
-        // Reshape's shape) or shape arithmetic read it, an integer graph output where shape arithmetic computes it.
+        // Reshape's shape) or shape arithmetic read it, an integer graph output where shape arithmetic or an ArgMax / ArgMin
+        // (indices) computes it.
+        var indices = ops.OfType<ArgReduceOp>().Select(op => op.Output).ToHashSet(StringComparer.Ordinal);
         foreach (OnnxValueInfo v in model.Inputs.Concat(model.Outputs))
             if (v.ElemType is not (0 or FloatType)
-                && !(v.ElemType is IntegerType or Integer32Type && host.Contains(v.Name)))
+                && !(v.ElemType is IntegerType or Integer32Type && (host.Contains(v.Name) || indices.Contains(v.Name))))
                 throw new ConvGLException($"{src}: graph value '{v.Name}' has element type {OnnxReader.DataTypeName(v.ElemType)}; ConvGL runs FLOAT (float32) models only");
         foreach (OnnxValueInfo o in model.Outputs)
             if (!defined.Contains(o.Name)) throw new ConvGLException($"{src}: graph output '{o.Name}' is produced by no node");

@@ -434,7 +434,8 @@ public sealed class DepthToSpaceOp : OnnxOp
     }
 }
 
-/// <summary>ONNX ReduceMean / ReduceSum / ReduceMax / ReduceMin (axes from the attribute, or ReduceSum's opset 13 input:
+/// <summary>ONNX ReduceMean / ReduceSum / ReduceMax / ReduceMin / ReduceL1 / ReduceL2 / ReduceSumSquare / ReduceLogSum /
+/// ReduceLogSumExp / ReduceProd (axes from the attribute, or the input of ReduceSum from opset 13 and the others from 18:
 /// an initializer or an integer graph input; no axes: all of them, or none with noop_with_empty_axes; keepdims) and
 /// GlobalMaxPool (max over the spatial axes, kept as 1). See <see cref="Reduce"/>.</summary>
 public sealed class ReduceOp : OnnxOp
@@ -470,6 +471,12 @@ public sealed class ReduceOp : OnnxOp
             "ReduceMean" => ReduceKind.Mean,
             "ReduceSum" => ReduceKind.Sum,
             "ReduceMax" => ReduceKind.Max,
+            "ReduceL1" => ReduceKind.L1,
+            "ReduceL2" => ReduceKind.L2,
+            "ReduceSumSquare" => ReduceKind.SumSquare,
+            "ReduceLogSum" => ReduceKind.LogSum,
+            "ReduceLogSumExp" => ReduceKind.LogSumExp,
+            "ReduceProd" => ReduceKind.Prod,
             _ => ReduceKind.Min,
         };
         a.CheckArity(1, 2);
@@ -496,7 +503,9 @@ public sealed class ReduceOp : OnnxOp
         int[] axes = Axes(x.Rank, inputs.Count > 1 ? inputs[1] : null);
         try
         {
-            return axes.Length == 0 ? x.Clone() : Reduce.Apply(x, Kind, axes, KeepDims);
+            // No axes with noop_with_empty_axes: a reduction of each value alone (ONNX's spec since 2025: ReduceL2 gives |x|,
+            // ReduceSumSquare x^2, ReduceLogSum log x), the value itself for mean, sum, max and min.
+            return axes.Length == 0 && Kind is ReduceKind.Mean or ReduceKind.Sum or ReduceKind.Max or ReduceKind.Min ? x.Clone() : Reduce.Apply(x, Kind, axes, KeepDims);
         }
         catch (ConvGLException e)
         {

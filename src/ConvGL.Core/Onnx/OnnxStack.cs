@@ -208,7 +208,7 @@ public static class OnnxStack
             if (rd.Kind == ReduceKind.Mean) return new GlobalAvgPoolLayer();
             if (rd.Kind == ReduceKind.Max) return new GlobalMaxPoolLayer();
         }
-        throw new ConvGLException($"{rd.Where}: in a stack {rd.Node.OpType} runs as a global pool (a mean or max over axes [2, 3] of (N, C, H, W)); axes [{string.Join(", ", axes)}] of a rank-{rank} value are not supported");
+        throw new ConvGLException($"{rd.Where}: in a stack a reduction runs as a global pool (ReduceMean or ReduceMax over axes [2, 3] of (N, C, H, W)); {rd.Node.OpType} over axes [{string.Join(", ", axes)}] of a rank-{rank} value is not supported");
     }
 
     /// <summary>A Reshape's target with entries it cannot know at import (a map's height or width) as -2; null when the

@@ -334,6 +334,17 @@ public sealed class GpuOnnxRunner : IDisposable
                     reduce.Run(input, output, outer, count, inner, Storage(to));
                     return to;
                 }, reduce);
+            case ArgReduceOp ar:
+                var arg = new GpuReduce(_context, ar.Kind, ar.SelectLast);
+                return new GpuOp((input, shape, output, _) =>
+                {
+                    // One axis: always adjacent, so the blocks exist.
+                    int axis = ar.AxisOf(shape.Length);
+                    int[] to = Reduce.OutputShape(shape, [axis], ar.KeepDims);
+                    (int outer, int count, int inner) = GpuReduce.Blocks(shape, [axis])!.Value;
+                    arg.Run(input, output, outer, count, inner, Storage(to));
+                    return to;
+                }, arg);
             case DepthToSpaceOp d:
                 var shuffler = new GpuDepthToSpace(_context, d.Block, d.ToSpace, d.Mode);
                 return new GpuOp((input, shape, output, _) =>

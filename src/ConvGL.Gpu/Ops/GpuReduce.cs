@@ -3,13 +3,15 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="Reduce.Apply"/> (shaders/reduce.comp) for reduced axes that are adjacent once
-/// size-1 axes are set aside: the tensor seen as (outer, R, inner), one invocation per kept value.</summary>
-public sealed class GpuReduce(GlContext context, ReduceKind kind) : IDisposable
+/// <summary>The GPU twin of <see cref="Reduce.Apply"/> and <see cref="Reduce.Arg"/> (shaders/reduce.comp) for reduced
+/// axes that are adjacent once size-1 axes are set aside: the tensor seen as (outer, R, inner), one invocation per kept
+/// value. <paramref name="selectLast"/>: ArgMax / ArgMin take the last index on a tie.</summary>
+public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLast = false) : IDisposable
 {
     private GlProgram? _program;
 
     public ReduceKind Kind { get; } = kind;
+    public bool SelectLast { get; } = selectLast;
 
     /// <summary>(outer, R, inner) of <paramref name="shape"/> reduced over <paramref name="axes"/>; null when the reduced
     /// axes (of size above 1) are not adjacent.</summary>
@@ -39,7 +41,7 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind) : IDisposable
             throw new ArgumentException($"reduce: ({outer}, {count}, {inner}) and storage {storage} do not fit {input.ShapeString}");
         output.Resize(storage.C, storage.H, storage.W);
         GL gl = context.Gl;
-        GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind));
+        GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("LAST", SelectLast ? 1 : 0));
         p.Use();
         gl.Uniform1(p.Uniform("u_outer"), outer);
         gl.Uniform1(p.Uniform("u_count"), count);

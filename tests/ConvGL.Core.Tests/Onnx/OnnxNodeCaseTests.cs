@@ -16,7 +16,10 @@ public class OnnxNodeCaseTests
     {
         OnnxTestResult r = OnnxTestCase.Load(dir).Run(OnnxTestCase.RunCpu);
         Assert.True(r.Passed, $"{name}: {r.Detail}");
-        Assert.True(r.MaxError <= 1e-4, $"{name}: max error {r.MaxError}");
+        // The one exception: this case expects NumPy's float32 product of 12 values, -24621.338, one float32 step (0.00195)
+        // from -24621.336, the exact product (-24621.3361 in double) rounded, which the reference gives.
+        double bound = name == "test_reduce_prod_default_axes_keepdims_random" ? 0.002 : 1e-4;
+        Assert.True(r.MaxError <= bound, $"{name}: max error {r.MaxError}");
     }
 
     public static TheoryData<string> PyTorchCases => new(OnnxCases.PyTorchConverted.Concat(OnnxCases.PyTorchOperator).ToArray());
@@ -34,6 +37,7 @@ public class OnnxNodeCaseTests
     [InlineData("test_add_uint8", "element type UINT8; ConvGL runs FLOAT (float32) models only")]
     [InlineData("test_tile", "(Tile): op Tile is not supported (supported: Conv, ConvTranspose, BatchNormalization")]
     [InlineData("test_cast_FLOAT_to_DOUBLE", "graph value 'output' has element type DOUBLE; ConvGL runs FLOAT (float32) models only")]
+    [InlineData("test_reduce_log_sum_exp_keepdims_example", "graph value 'data' has element type DOUBLE; ConvGL runs FLOAT (float32) models only")]
     public void UnsupportedCases_FailToLoad_WithOneErrorNamingTheNodeAndWhatIsSupported(string name, string expected)
     {
         var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(OnnxCases.Dir(name)));

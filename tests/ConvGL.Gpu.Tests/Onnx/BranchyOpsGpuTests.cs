@@ -259,6 +259,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData(ReduceKind.Sum)]
     [InlineData(ReduceKind.Max)]
     [InlineData(ReduceKind.Min)]
+    [InlineData(ReduceKind.L1)]
+    [InlineData(ReduceKind.L2)]
+    [InlineData(ReduceKind.SumSquare)]
+    [InlineData(ReduceKind.LogSum)]
+    [InlineData(ReduceKind.LogSumExp)]
+    [InlineData(ReduceKind.Prod)]
     public void Reduce_Sweep_MatchesReference(ReduceKind kind)
     {
         var rng = new Random(60 + (int)kind);
@@ -270,6 +276,10 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         })
         {
             Tensor x = Parity.Random(rng, shape);
+            // LogSum's sums stay positive (a sum near 0 would be NaN on one side and not the other); LogSumExp sees
+            // values whose exp overflows.
+            if (kind == ReduceKind.LogSum) for (int i = 0; i < x.Length; i++) x.Data[i] = Math.Abs(x.Data[i]) + 0.01f;
+            if (kind == ReduceKind.LogSumExp) for (int i = 0; i < x.Length; i++) x.Data[i] *= 200f;
             x.Data[0] = float.NaN;
             using var input = GpuTensor.From(fixture.Context, x.Reshape(1, 1, x.Length));
             (int outer, int count, int inner) = GpuReduce.Blocks(shape, axes)!.Value;
@@ -278,6 +288,87 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             AssertClose(want, output.Download().Reshape(want.Shape), $"{kind} over [{string.Join(", ", axes)}] of ({string.Join(", ", shape)})", 1e-5);
         }
         Assert.Null(GpuReduce.Blocks([2, 3, 4], [0, 2]));
+    }
+
+    /// <summary>Rows of special values (infinities of both signs, NaN, zeros of both signs, values whose squares or exp
+    /// overflow float32 while the result does not, ties, NaN among ties) reduced along each row by every kind, ArgMax and
+    /// ArgMin with and without select_last_index: NaN where the reference has NaN, equal infinities, equal indices, and
+    /// values within 1e-5 of the reference's own size.</summary>
+    [Fact]
+    public void Reduce_SpecialValues_EveryKind_MatchReference()
+    {
+        const float Inf = float.PositiveInfinity, NaN = float.NaN;
+        float[][] rows =
+        [
+            [1000, 1000, 999, -5], [-Inf, -Inf, -Inf, -Inf], [Inf, 1, 2, 3], [-Inf, 0, 1, 2], [NaN, Inf, 0, 1], [3e20f, 4e20f, 1, 1],
+            [0, 0, 0, 0], [-0f, -0f, -0f, -0f], [-1, -2, 0, 0], [2, 7, 7, 1], [NaN, 1, NaN, 5], [-88, -89, -90, -200], [3, -4, 0.5f, 0.25f],
+        ];
+        var x = new Tensor([rows.Length, 4], rows.SelectMany(r => r).ToArray());
+        using var input = GpuTensor.From(fixture.Context, x.Reshape(1, 1, x.Length));
+        using var output = new GpuTensor(fixture.Context);
+        foreach (ReduceKind kind in Enum.GetValues<ReduceKind>())
+            foreach (bool last in kind is ReduceKind.ArgMax or ReduceKind.ArgMin ? new[] { false, true } : [false])
+            {
+                Tensor want = kind is ReduceKind.ArgMax or ReduceKind.ArgMin
+                    ? Reduce.Arg(x, kind == ReduceKind.ArgMax, 1, keepDims: false, selectLast: last)
+                    : Reduce.Apply(x, kind, [1], keepDims: false);
+                using var reduce = new GpuReduce(fixture.Context, kind, last);
+                reduce.Run(input, output, rows.Length, 4, 1, (1, 1, rows.Length));
+                float[] got = output.Download().Data;
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    float w = want.Data[r], g = got[r];
+                    string what = $"{kind}{(last ? " (last)" : "")} of [{string.Join(", ", rows[r])}]: GPU {g}, reference {w}";
+                    if (!float.IsFinite(w)) Assert.True(w.Equals(g), what);
+                    else Assert.True(Math.Abs(w - g) <= 1e-5 * Math.Max(1, Math.Abs(w)), what);
+                }
+            }
+    }
+
+    /// <summary>The reductions model (every new kind, INT64 ArgMax / ArgMin outputs) on the GPU graph runner: every value
+    /// equals the CPU reference's, indices exactly; as a stack it is refused with one error naming the first reduction.</summary>
+    [Fact]
+    public void ReduceModel_GpuGraphRunner_MatchesCpu_OnEveryValue()
+    {
+        OnnxGraph graph = ReduceGraphs.Graph();
+        var inputs = new Dictionary<string, Tensor> { ["x"] = ReduceGraphs.Input(22) };
+        Dictionary<string, Tensor> cpu = graph.Run(inputs);
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+        foreach (OnnxOp op in graph.Ops)
+            if (op is ArgReduceOp) Assert.Equal(cpu[op.Output].Data, gpu[op.Output].Data);
+            else AssertClose(cpu[op.Output], gpu[op.Output], $"value '{op.Output}' ({op.Node.OpType})");
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "reductions"));
+        Assert.Contains("(ReduceL1): in a stack a reduction runs as a global pool", e.Message);
+    }
+
+    /// <summary>ArgMax / ArgMin on the GPU against Reduce.Arg along every axis of rank-1 to rank-4 shapes, keepdims both
+    /// ways, select_last_index both ways, on values in steps of 0.5 (many ties) with a few NaN: equal indices.</summary>
+    [Fact]
+    public void ArgMaxArgMin_Sweep_MatchesReference()
+    {
+        var rng = new Random(71);
+        using var output = new GpuTensor(fixture.Context);
+        foreach (int[] shape in new[] { new[] { 9 }, [5, 7], [2, 3, 4, 5], [3, 1, 70], [1, 2, 1, 3] })
+        {
+            Tensor x = Parity.Random(rng, shape);
+            for (int i = 0; i < x.Length; i++) x.Data[i] = MathF.Round(x.Data[i] * 4) / 2;
+            x.Data[x.Length / 2] = float.NaN;
+            x.Data[^1] = float.NaN;
+            using var input = GpuTensor.From(fixture.Context, x.Reshape(1, 1, x.Length));
+            foreach (ReduceKind kind in new[] { ReduceKind.ArgMax, ReduceKind.ArgMin })
+                foreach (bool last in new[] { false, true })
+                {
+                    using var reduce = new GpuReduce(fixture.Context, kind, last);
+                    for (int axis = 0; axis < shape.Length; axis++)
+                    {
+                        Tensor want = Reduce.Arg(x, kind == ReduceKind.ArgMax, axis, keepDims: axis % 2 == 0, selectLast: last);
+                        (int outer, int count, int inner) = GpuReduce.Blocks(shape, [axis])!.Value;
+                        reduce.Run(input, output, outer, count, inner, (1, 1, want.Length));
+                        Assert.True(want.Data.SequenceEqual(output.Download().Data), $"{kind} last {last} axis {axis} of ({string.Join(", ", shape)})");
+                    }
+                }
+        }
     }
 
     /// <summary>unary.comp against Unary.Apply for every op on the IEEE edges (0, -0, negatives, infinities, NaN) and a
