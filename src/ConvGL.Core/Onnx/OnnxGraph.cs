@@ -13,7 +13,7 @@ public sealed class OnnxGraph
     public static readonly IReadOnlyList<string> SupportedOps =
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
-         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip",
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Clip",
          "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
          "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf"];
 
@@ -83,6 +83,9 @@ public sealed class OnnxGraph
                 "HardSwish" => ActivationOp.Read(node, a, ActivationKind.HardSwish),
                 "Softplus" => ActivationOp.Read(node, a, ActivationKind.Softplus),
                 "Softsign" => ActivationOp.Read(node, a, ActivationKind.Softsign),
+                "Celu" => ActivationOp.Read(node, a, ActivationKind.Celu),
+                "ThresholdedRelu" => ActivationOp.Read(node, a, ActivationKind.ThresholdedRelu),
+                "Mish" => ActivationOp.Read(node, a, ActivationKind.Mish),
                 "Clip" => ClipOp.Read(node, a),
                 "Neg" => UnaryOp.Read(node, a, UnaryKind.Neg),
                 "Exp" => UnaryOp.Read(node, a, UnaryKind.Exp),
