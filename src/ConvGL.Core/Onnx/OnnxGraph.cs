@@ -15,7 +15,8 @@ public sealed class OnnxGraph
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Clip",
          "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
-         "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf"];
+         "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf",
+         "LayerNormalization", "Expand", "Tile"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -120,6 +121,9 @@ public sealed class OnnxGraph
                 "Slice" => SliceOp.Read(node, a),
                 "Transpose" => TransposeOp.Read(node, a),
                 "Erf" => UnaryOp.Read(node, a, UnaryKind.Erf),
+                "LayerNormalization" => LayerNormOp.Read(node, a),
+                "Expand" => ExpandOp.Read(node, a),
+                "Tile" => TileOp.Read(node, a),
                 _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}"),
             };
             Add(op, a);
@@ -157,7 +161,7 @@ public sealed class OnnxGraph
 
     /// <summary>Ops that may run on the CPU inside a GPU run when all they read is known there (cheap, shape-sized work).</summary>
     public static bool IsHostOp(OnnxOp op) => op is ShapeOp or GatherOp or SqueezeOp or CastOp or ConstantOfShapeOp or SliceOp or SplitOp
-        or ConcatOp or ReshapeOp or IdentityOp or BinaryOp or VariadicOp or UnaryOp or TransposeOp or FlattenOp;
+        or ConcatOp or ReshapeOp or IdentityOp or BinaryOp or VariadicOp or UnaryOp or TransposeOp or FlattenOp or ExpandOp or TileOp;
 
     private static HashSet<string> HostValuesOf(List<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs)
     {
@@ -206,7 +210,7 @@ public sealed class OnnxGraph
     /// <summary>What to do about an unsupported op a PyTorch export often brings.</summary>
     private static string Hint(string op) => op switch
     {
-        "Range" or "Expand" or "Tile" or "Where" or "Equal" or "NonZero" =>
+        "Range" or "Where" or "Equal" or "NonZero" =>
             "; sizes computed at run time like this: export with a fixed input size and do_constant_folding=True (ConvGL runs Shape, Gather, Slice, Unsqueeze, Concat and Cast on sizes)",
         _ => "",
     };
