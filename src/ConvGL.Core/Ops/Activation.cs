@@ -81,8 +81,16 @@ public static class Activation
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary>ln(1 + e^x) as max(x, 0) + ln(1 + e^-|x|): no overflow for large x.</summary>
-    private static double Softplus(double x) => Math.Max(x, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs(x)));
+    /// <summary>ln(1 + e^x) as max(x, 0) + ln(1 + e^-|x|): no overflow for large x, and e^x (not 0) for very negative x.</summary>
+    private static double Softplus(double x) => Math.Max(x, 0.0) + LogOnePlus(Math.Exp(-Math.Abs(x)));
+
+    /// <summary>ln(1 + u) for u in [0, 1], accurate for tiny u where 1 + u rounds (Goldberg's correction: the rounding
+    /// of 1 + u divided out).</summary>
+    private static double LogOnePlus(double u)
+    {
+        double w = 1.0 + u;
+        return w == 1.0 ? u : Math.Log(w) * u / (w - 1.0);
+    }
 
     public static Tensor Apply(Tensor input, ActivationKind kind, float slope = DefaultLeakySlope,
         float min = float.NegativeInfinity, float max = float.PositiveInfinity, float beta = 0f)
