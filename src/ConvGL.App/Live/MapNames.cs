@@ -34,6 +34,8 @@ internal static class MapNames
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
                     // A slice keeps the names of the channels it takes.
                     SliceLayer sl when sl.End <= current.Length => current[sl.Start..sl.End],
+                    // A shuffle moves its maps, names and all.
+                    ChannelShuffleLayer cs when current.Length % cs.Groups == 0 => Enumerable.Range(0, current.Length).Select(o => current[cs.Source(o, current.Length)]).ToArray(),
                     _ => current,
                 };
             result[i] = current;

@@ -97,6 +97,7 @@ internal sealed class StackPipeline : ILivePipeline
                     $"lrn {l.Parameters.Size} a{l.Parameters.Alpha} b{l.Parameters.Beta} k{l.Parameters.Bias}"),
                 ActivationLayer { Kind: Core.Ops.ActivationKind.Clip } clip => $"clip [{clip.Min}, {clip.Max}]",
                 SliceLayer sl => $"slice channels {sl.Start}..{sl.End - 1}",
+                ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 _ => layer.Type,
             };
         return $"{what} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");

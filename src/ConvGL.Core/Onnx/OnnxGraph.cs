@@ -124,7 +124,7 @@ public sealed class OnnxGraph
                 "LayerNormalization" => LayerNormOp.Read(node, a),
                 "Expand" => ExpandOp.Read(node, a),
                 "Tile" => TileOp.Read(node, a),
-                _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}"),
+                _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}{Others(model, node.OpType)}"),
             };
             Add(op, a);
         }
@@ -205,6 +205,15 @@ public sealed class OnnxGraph
             }
         }
         return kept;
+    }
+
+    /// <summary>The model's other unsupported op types, so one error tells the whole story: "; the model also uses
+    /// these unsupported ops: Range (2 nodes), Where".</summary>
+    private static string Others(OnnxModel model, string first)
+    {
+        var others = model.Nodes.Where(n => n.OpType != first && !SupportedOps.Contains(n.OpType) && n.Domain is "" or "ai.onnx")
+            .GroupBy(n => n.OpType).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ({g.Count()} nodes)").ToList();
+        return others.Count == 0 ? "" : $"; the model also uses these unsupported ops: {string.Join(", ", others)}";
     }
 
     /// <summary>What to do about an unsupported op a PyTorch export often brings.</summary>

@@ -49,6 +49,8 @@ public static class OnnxStack
         // the ops after it: x.view(x.size(0), -1)): the batch (1) and the channels are known, heights and widths are not
         // (NaN: a layer that needs one is one error).
         var known = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
+        // A channel shuffle under way: value -> (the layer whose map it regroups, the groups, transposed yet).
+        var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
         var channels = new List<int>();
         int ChannelsOf(int j) => j < 0 ? (int)c : channels[j];
@@ -68,12 +70,49 @@ public static class OnnxStack
             }
             if (graph.HostValues.Contains(op.Output))
             {
+                if (op.Inputs.FirstOrDefault(v => v.Length > 0 && !index.ContainsKey(v) && !known.ContainsKey(v)) is { } missing)
+                    throw new ConvGLException($"{op.Where}: input '{missing}' is no map a stack holds (a value inside a channel shuffle)");
                 if (op is ShapeOp shape)
                     known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
                         ? (RankOf(j) == 2 ? [1, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
                         : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
                 else
                     known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
+                continue;
+            }
+            // ShuffleNet's channel shuffle is three ops on a rank-5 value: Reshape (1, C, H, W) -> (1, g, C/g, H, W),
+            // Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W). The first two become no layer; the third a
+            // channel_shuffle layer reading the first one's map.
+            if (op.Inputs.Count > 0 && shuffle.TryGetValue(op.Inputs[0], out (int From, int Groups, bool Transposed) pending))
+            {
+                if (!pending.Transposed && op is TransposeOp tr && tr.Perm is [0, 2, 1, 3, 4])
+                {
+                    shuffle[op.Output] = pending with { Transposed = true };
+                    continue;
+                }
+                if (pending.Transposed && op is ReshapeOp back && Target(known, back) is { Length: 4 } t4
+                    && t4[0] is 1 or 0 or -1 && (t4[1] == ChannelsOf(pending.From) || t4[1] == -1))
+                {
+                    var shuffled = new ChannelShuffleLayer(pending.Groups) { Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output };
+                    if (pending.From != layers.Count - 1) shuffled.Inputs = [pending.From];
+                    index[op.Output] = layers.Count;
+                    layers.Add(shuffled);
+                    channels.Add(ChannelsOf(pending.From));
+                    ranks.Add(4);
+                    continue;
+                }
+                throw new ConvGLException($"{op.Where}: in a stack a rank-5 value is only ShuffleNet's channel shuffle: Reshape to (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W)");
+            }
+            if (op is ReshapeOp grouped && index.TryGetValue(op.Inputs[0], out int source) && RankOf(source) == 4
+                && Target(known, grouped) is { Length: 5 } t5 && t5[0] is 1 or 0 or -1)
+            {
+                int count = ChannelsOf(source);
+                long g = t5[1], per = t5[2];
+                if (g == -1 && per > 0 && count % per == 0) g = count / per;
+                if (per == -1 && g > 0 && count % g == 0) per = count / g;
+                if (g < 1 || per < 1 || g * per != count)
+                    throw new ConvGLException($"{op.Where}: in a stack a rank-5 Reshape must group the {count} channels as (1, g, C/g, H, W) for a channel shuffle, got [{string.Join(", ", t5)}]");
+                shuffle[op.Output] = (source, (int)g, false);
                 continue;
             }
             int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
@@ -170,6 +209,15 @@ public static class OnnxStack
             if (rd.Kind == ReduceKind.Max) return new GlobalMaxPoolLayer();
         }
         throw new ConvGLException($"{rd.Where}: in a stack {rd.Node.OpType} runs as a global pool (a mean or max over axes [2, 3] of (N, C, H, W)); axes [{string.Join(", ", axes)}] of a rank-{rank} value are not supported");
+    }
+
+    /// <summary>A Reshape's target with entries it cannot know at import (a map's height or width) as -2; null when the
+    /// target is not stored.</summary>
+    private static long[]? Target(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r)
+    {
+        if (r.AttributeShape is { } a) return a;
+        if (r.Inputs.Count < 2 || !known.TryGetValue(r.Inputs[1], out Tensor? t) || t.Rank != 1) return null;
+        return t.Data.Select(v => float.IsNaN(v) ? -2L : (long)v).ToArray();
     }
 
     /// <summary>A Reshape to (1, -1), (0, -1) or (1, K): a flatten (the head's input).</summary>

@@ -592,3 +592,46 @@ public sealed class LrnLayer(Lrn parameters) : StackLayer
 
     internal override string SizeField => "size";
 }
+
+/// <summary>ShuffleNet's channel shuffle (PyTorch nn.ChannelShuffle): the C channels seen as g groups of C/g, read
+/// column by column, so output channel j g + i is input channel i (C/g) + j: <c>"type": "channel_shuffle"</c> with
+/// <c>"groups"</c>. An ONNX Reshape -> Transpose [0, 2, 1, 3, 4] -> Reshape imports as it.</summary>
+public sealed class ChannelShuffleLayer : StackLayer
+{
+    public ChannelShuffleLayer(int groups)
+    {
+        if (groups < 1) throw new ConvGLException($"channel_shuffle needs groups >= 1, got {groups}");
+        Groups = groups;
+    }
+
+    public int Groups { get; }
+
+    public override string Type => "channel_shuffle";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels % Groups != 0 ? $"channel_shuffle with {Groups} groups needs channels divisible by {Groups}, its input has {inputChannels}" : null;
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    /// <summary>The input channel that output channel <paramref name="o"/> takes.</summary>
+    public int Source(int o, int channels) => o % Groups * (channels / Groups) + o / Groups;
+
+    public override Tensor Forward(Tensor input)
+    {
+        OutputChannels(input.C, out string? error);
+        if (error is not null) throw new ConvGLException(error);
+        int plane = input.H * input.W;
+        var y = Tensor.Chw(input.C, input.H, input.W);
+        for (int o = 0; o < input.C; o++) Array.Copy(input.Data, (long)Source(o, input.C) * plane, y.Data, (long)o * plane, plane);
+        return y;
+    }
+
+    /// <summary>The shuffle as a strided read of the (C, H W) input: output (j, i, p) from input (i, j, p).</summary>
+    public StridedView View(int channels, int plane) =>
+        new(0, [channels / Groups, Groups, plane], [plane, (long)(channels / Groups) * plane, 1]);
+
+    internal override string SizeField => "groups";
+}

@@ -268,6 +268,12 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new UnaryLayer(unary);
             }
+            else if (type == "channel_shuffle")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "groups"]);
+                if (!f.TryGetValue("groups", out JsonElement ge)) throw at.Error("groups", "is missing (the groups the channels are seen as, e.g. 2)");
+                layer = new ChannelShuffleLayer(Int(ge, "groups", at, 1));
+            }
             else if (type == "slice")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "start", "end"]);

@@ -280,6 +280,9 @@ public static class StackWriter
                     if (o.Mode == ResizeMode.Nearest) w.WriteString("rounding", ResizeLayer.Name(o.Rounding));
                     break;
                 }
+            case ChannelShuffleLayer shuffle:
+                w.WriteNumber("groups", shuffle.Groups);
+                break;
             case SliceLayer slice:
                 w.WriteNumber("start", slice.Start);
                 w.WriteNumber("end", slice.End);

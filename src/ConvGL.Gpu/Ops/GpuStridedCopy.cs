@@ -11,6 +11,9 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
     private const int MaxRank = 6, MaxPeeledCopies = 4096;
     private GlProgram? _program;
     private readonly int[] _dims = new int[MaxRank], _inStrides = new int[MaxRank], _outStrides = new int[MaxRank];
+    // The last view run, merged, and its output strides: a caller that keeps its view (a stack layer) allocates nothing per run.
+    private StridedView? _view, _merged;
+    private long[] _mergedStrides = [];
 
     /// <summary>Writes the viewed values of <paramref name="input"/> contiguously into <paramref name="output"/>, resized to <paramref name="storage"/>.</summary>
     public void Run(GpuTensor input, StridedView view, GpuTensor output, (int C, int H, int W) storage)
@@ -18,8 +21,13 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         if ((long)storage.C * storage.H * storage.W != view.Count) throw new ArgumentException($"storage {storage} does not hold the view's {view.Count} values");
         ComputeOp.CheckDistinct(input, output, "strided copy");
         output.Resize(storage.C, storage.H, storage.W);
-        StridedView v = view.Coalesced();
-        Copy(input, v, Indexing.Strides(v.Dims), 0, output);
+        if (!ReferenceEquals(view, _view))
+        {
+            _merged = view.Coalesced();
+            _mergedStrides = Indexing.Strides(_merged.Dims);
+            _view = view;
+        }
+        Copy(input, _merged!, _mergedStrides, 0, output);
     }
 
     /// <summary>Writes the viewed values into <paramref name="output"/> (already sized) at <paramref name="outStrides"/> from
@@ -48,6 +56,14 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
             ComputeOp.CopyFloats(gl, input, view.Offset, output, outOffset, count);
             return;
         }
+        // Long contiguous rows (a channel shuffle's planes, a Split of channels in a batch): one buffer copy each, which
+        // llvmpipe does as a memcpy, rather than one storage load and store per value.
+        long rows = count / view.Dims[^1];
+        if (view.Strides[^1] == 1 && outStrides[^1] == 1 && view.Dims[^1] >= MinCopyRow && rows <= MaxCopyRows)
+        {
+            CopyRows(gl, input, view, outStrides, outOffset, output);
+            return;
+        }
         Array.Clear(_dims);
         Array.Clear(_inStrides);
         Array.Clear(_outStrides);
@@ -70,6 +86,31 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         output.Buffer.Bind(3);
         p.DispatchFlat((int)count);
         ComputeOp.Barrier(gl);
+    }
+
+    private const int MinCopyRow = 256, MaxCopyRows = 4096;
+
+    private void CopyRows(GL gl, GpuTensor input, StridedView view, long[] outStrides, long outOffset, GpuTensor output)
+    {
+        int outer = view.Dims.Length - 1;
+        Array.Clear(_dims);
+        long source = view.Offset, target = outOffset;
+        while (true)
+        {
+            ComputeOp.CopyFloats(gl, input, source, output, target, view.Dims[^1]);
+            // Odometer over the outer dimensions (_dims as the index: no allocation).
+            int d = outer - 1;
+            for (; d >= 0; d--)
+            {
+                source += view.Strides[d];
+                target += outStrides[d];
+                if (++_dims[d] < view.Dims[d]) break;
+                source -= view.Strides[d] * view.Dims[d];
+                target -= outStrides[d] * view.Dims[d];
+                _dims[d] = 0;
+            }
+            if (d < 0) break;
+        }
     }
 
     public void Dispose() { }

@@ -114,6 +114,17 @@ public static class GpuStackOps
             case GlobalAvgPoolLayer:
                 var global = new GpuGlobalAveragePool(context);
                 return new Op((ins, o) => global.Run(ins[0], o), global);
+            case ChannelShuffleLayer cs:
+                var shuffler = new GpuStridedCopy(context);
+                StridedView? view = null; // made when the map's shape changes, not per frame
+                return new Op((ins, o) =>
+                {
+                    GpuTensor x = ins[0];
+                    cs.OutputChannels(x.C, out string? error);
+                    if (error is not null) throw new ConvGLException($"layer {index} (channel_shuffle): {error}");
+                    if (view is null || view.Dims[2] != x.H * x.W || view.Dims[0] * view.Dims[1] != x.C) view = cs.View(x.C, x.H * x.W);
+                    shuffler.Run(x, view, o, (x.C, x.H, x.W));
+                }, shuffler);
             case SliceLayer sl:
                 // Channels are contiguous planes: one buffer-to-buffer copy.
                 return new Op((ins, o) =>

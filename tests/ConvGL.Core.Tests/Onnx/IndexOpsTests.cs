@@ -198,6 +198,44 @@ public class IndexOpsTests
     }
 
     [Fact]
+    public void ShuffleNetUnit_MatchesOnnxRuntime_AndAsAStack_WithAChannelShuffleLayer()
+    {
+        byte[] bytes = BranchyGraphs.ShuffleUnitBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "shufflenet.onnx"));
+        Tensor x = Random(3, 6, 9, 41);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 6, 9) });
+        string[] floats = graph.Ops.Where(o => !graph.HostValues.Contains(o.Output)).Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 9), floats);
+        foreach (string n in floats) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+
+        // Reshape -> Transpose -> Reshape is one channel_shuffle layer; the sizes came from Shape at import.
+        Stack stack = OnnxStack.FromGraph(graph, "shufflenet");
+        Assert.Equal(["conv", "relu", "slice", "slice", "conv", "relu", "conv", "conv", "relu", "concat", "channel_shuffle", "conv"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(2, ((ChannelShuffleLayer)stack.Layers[10]).Groups);
+        StackResult r = StackRunner.Run(stack, x);
+        AssertClose(ours["sh"].Data, r.Outputs[10].Data, "the shuffled map");
+        AssertClose(ours["y"].Data, r.Outputs[^1].Data, "the output");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("s.json"), stack);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("s.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    /// <summary>Channels 0..5 in 2 groups of 3 read column by column: 0, 3, 1, 4, 2, 5 (torch.nn.ChannelShuffle(2)).</summary>
+    [Fact]
+    public void ChannelShuffle_WorkedExample()
+    {
+        Tensor y = new ChannelShuffleLayer(2).Forward(Iota(6, 1, 1));
+        Assert.Equal([0f, 3, 1, 4, 2, 5], y.Data);
+        Assert.Equal([0f, 2, 4, 1, 3, 5], new ChannelShuffleLayer(3).Forward(Iota(6, 1, 1)).Data);
+        Assert.Equal(Iota(6, 1, 1).Data, new ChannelShuffleLayer(1).Forward(Iota(6, 1, 1)).Data);
+        var e = Assert.Throws<ConvGLException>(() => new ChannelShuffleLayer(4).Forward(Iota(6, 1, 1)));
+        Assert.Contains("needs channels divisible by 4", e.Message);
+        // The strided view reads the same order.
+        StridedView v = new ChannelShuffleLayer(2).View(6, 2);
+        Assert.Equal(new ChannelShuffleLayer(2).Forward(Iota(6, 1, 2)).Data, v.Read(Iota(6, 1, 2), [12]).Data);
+    }
+
+    [Fact]
     public void SliceLayer_WorkedExample_AndErrors()
     {
         Tensor x = Iota(4, 1, 2);

@@ -467,6 +467,65 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a ShuffleNetV2 unit as torchvision writes it and PyTorch exports it with dynamic sizes: x (1, 3, H,
+    /// W) -> conv 3x3 pads 1 (4) -> Relu = c; Split c into halves a, b; b -> conv 1x1 (2) -> Relu -> depthwise conv 3x3
+    /// pads 1 (groups 2) -> conv 1x1 (2) -> Relu = b3; Concat(a, b3) = j; channel_shuffle(j, 2) with every size from
+    /// Shape(j): Gather 0..3, C / 2 by Div, Unsqueeze, Concat -> Reshape (1, 2, C/2, H, W) -> Transpose [0, 2, 1, 3, 4]
+    /// -> Reshape (1, -1, H, W) = sh -> conv 1x1 (3) -> y.</summary>
+    public static byte[] ShuffleUnitBytes(int seed = 19)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "shufflenet" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 3 * 9, -1f, 1f), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 2 * 2, -1f, 1f), 2, 2, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("wd", R(rng, 2 * 9, -1f, 1f), 2, 1, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 2 * 2, -1f, 1f), 2, 2, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("wo", R(rng, 3 * 4, -1f, 1f), 3, 4, 1, 1));
+        foreach ((string name, long v) in new[] { ("i0", 0L), ("i1", 1L), ("i2", 2L), ("i3", 3L), ("groups", 2L) })
+            g.Initializer.Add(new TensorProto { Name = name, DataType = 7, Int64Data = { v } });
+        g.Initializer.Add(Int64Data("groups1d", 2));
+        g.Initializer.Add(Int64Data("minus1", -1));
+        g.Initializer.Add(Int64Data("axis0", 0));
+        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
+        {
+            var n = new NodeProto { Name = name, OpType = op };
+            n.Input.AddRange(ins);
+            n.Output.AddRange(outs);
+            n.Attribute.AddRange(attrs);
+            g.Node.Add(n);
+        }
+        AttributeProto Int(string name, long v) => new() { Name = name, Type = 2, I = v };
+        Node("conv", "Conv", ["x", "w"], ["c0"], Ints("pads", 1, 1, 1, 1));
+        Node("relu", "Relu", ["c0"], ["c"]);
+        Node("chunk", "Split", ["c"], ["a", "b"], Int("axis", 1));
+        Node("pw1", "Conv", ["b", "w1"], ["b1"]);
+        Node("relu1", "Relu", ["b1"], ["b1r"]);
+        Node("dw", "Conv", ["b1r", "wd"], ["b2"], Ints("pads", 1, 1, 1, 1), Int("group", 2));
+        Node("pw2", "Conv", ["b2", "w2"], ["b3c"]);
+        Node("relu2", "Relu", ["b3c"], ["b3"]);
+        Node("join", "Concat", ["a", "b3"], ["j"], Int("axis", 1));
+        Node("size", "Shape", ["j"], ["s"]);
+        foreach ((string dim, string ix) in new[] { ("n", "i0"), ("ch", "i1"), ("h", "i2"), ("wd_", "i3") })
+        {
+            Node($"get_{dim}", "Gather", ["s", ix], [dim], Int("axis", 0));
+            Node($"vec_{dim}", "Unsqueeze", [dim, "axis0"], [dim + "1"]);
+        }
+        Node("per_group", "Div", ["ch", "groups"], ["cpg"]);
+        Node("vec_cpg", "Unsqueeze", ["cpg", "axis0"], ["cpg1"]);
+        Node("grouped_shape", "Concat", ["n1", "groups1d", "cpg1", "h1", "wd_1"], ["t5"], Int("axis", 0));
+        Node("group", "Reshape", ["j", "t5"], ["r5"]);
+        Node("transpose", "Transpose", ["r5"], ["p5"], Ints("perm", 0, 2, 1, 3, 4));
+        Node("flat_shape", "Concat", ["n1", "minus1", "h1", "wd_1"], ["t4"], Int("axis", 0));
+        Node("shuffle", "Reshape", ["p5", "t4"], ["sh"]);
+        Node("out", "Conv", ["sh", "wo"], ["y"]);
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph ShuffleUnit(int seed = 19) => OnnxGraph.Build(OnnxReader.Parse(ShuffleUnitBytes(seed), "shufflenet.onnx"));
+
     public static OnnxGraph Csp(int seed = 17) => OnnxGraph.Build(OnnxReader.Parse(CspBytes(seed), "csp.onnx"));
 
     public static OnnxGraph DynamicHead(int seed = 15) => OnnxGraph.Build(OnnxReader.Parse(DynamicHeadBytes(seed), "dynhead.onnx"));

@@ -391,10 +391,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("dynhead")]
     [InlineData("csp")]
     [InlineData("alexnet")]
+    [InlineData("shufflenet")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
+            "shufflenet" => BranchyGraphs.ShuffleUnit(),
             "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(), "alexnet" => BranchyGraphs.AlexNetLike(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
             "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
@@ -494,6 +496,21 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                 ? Indexing.TransposeView(shape, Enumerable.Range(0, rank).OrderBy(_ => rng.Next()).ToArray())
                 : Indexing.SliceView(shape, shape.Select(n => Indexing.ClampSlice(rng.Next(-n, n), rng.Next(-n - 1, n + 1), rng.Next(3) == 0 ? -1 - rng.Next(2) : 1 + rng.Next(2), n)).ToArray());
             if (view.Count == 0) continue;
+            input.Upload(x.Reshape(1, 1, x.Length));
+            copy.Run(input, view, output, (1, 1, (int)view.Count));
+            Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
+        }
+        // Long contiguous rows go as one buffer copy each: a plane transpose (a channel shuffle's pattern), a channel
+        // slice of a batch, and a row-reversing slice (negative step: not contiguous, the shader).
+        foreach ((int[] shape, Func<int[], StridedView> make) in new (int[], Func<int[], StridedView>)[]
+        {
+            ([3, 4, 300], sh => Indexing.TransposeView(sh, [1, 0, 2])),
+            ([2, 5, 257], sh => Indexing.SliceView(sh, [new(0, 1, 2), new(1, 1, 3), new(0, 1, 257)])),
+            ([2, 3, 256], sh => Indexing.SliceView(sh, [new(1, -1, 2), new(0, 1, 3), new(255, -1, 256)])),
+        })
+        {
+            Tensor x = Parity.Random(rng, 1f, shape.Aggregate(1, (p, d) => p * d));
+            StridedView view = make(shape);
             input.Upload(x.Reshape(1, 1, x.Length));
             copy.Run(input, view, output, (1, 1, (int)view.Count));
             Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);

@@ -121,6 +121,14 @@ public sealed class LayerNormTileGpuTests(GlFixture fixture)
             OnnxGraph expand = OneNode("Expand", shape, to);
             AssertClose(expand.Run(input)["y"], RunGpu(expand, x), $"Expand ({string.Join(", ", shape)}) to [{string.Join(", ", to)}]", 0);
         }
+        // Rows of 256 values and more go as one buffer copy each (the repeats' stride 0 in the outer steps).
+        foreach ((string op, int[] shape, long[] p) in new[] { ("Tile", new[] { 2, 300 }, new long[] { 3, 2 }), ("Expand", [1, 300], [4, 300]),
+            ("Tile", [2, 1, 2, 1, 257], [2, 3, 2, 2, 1]), ("Expand", [3, 1, 260], [2, 3, 2, 260]) })
+        {
+            Tensor x = Parity.Random(rng, 1, 1, shape.Aggregate(1, (a, d) => a * d)).Reshape(shape);
+            OnnxGraph g = OneNode(op, shape, p);
+            AssertClose(g.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"], RunGpu(g, x), $"{op} ({string.Join(", ", shape)}) by [{string.Join(", ", p)}]", 0);
+        }
     }
 
     public static TheoryData<string> OfficialCases => new(LayerNormCases.Names);

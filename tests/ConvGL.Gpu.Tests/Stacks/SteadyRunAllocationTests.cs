@@ -93,6 +93,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     [InlineData("dynhead")]
     [InlineData("csp")]
     [InlineData("alexnet")]
+    [InlineData("shufflenet")]
     public void ImportedModelStack_SteadyRun_AllocatesNothing(string model)
     {
         Core.Onnx.OnnxGraph graph = model switch
@@ -100,11 +101,12 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
             "branchy" => BranchyGraphs.MobileLike(), "classifier" => BranchyGraphs.Classifier(), "se" => BranchyGraphs.SqueezeExcite(),
             "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), "style" => BranchyGraphs.StyleTransfer(),
             "espcn" => BranchyGraphs.SuperResolution(), "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(),
-            "alexnet" => BranchyGraphs.AlexNetLike(), _ => BranchyGraphs.Csp(),
+            "alexnet" => BranchyGraphs.AlexNetLike(), "shufflenet" => BranchyGraphs.ShuffleUnit(), _ => BranchyGraphs.Csp(),
         };
         Stack stack = Core.Onnx.OnnxStack.FromGraph(graph, model);
-        using var source = GpuTensor.From(fixture.Context, Image(3, 24, 32), "source");
-        using var runner = new GpuStackRunner(fixture.Context, stack, 24, 32, algorithm: ConvAlgorithm.Auto);
+        // 8x6: the size the upsampler's stored Resize sizes are made for (as in BranchyOpsGpuTests).
+        using var source = GpuTensor.From(fixture.Context, Image(3, 8, 6), "source");
+        using var runner = new GpuStackRunner(fixture.Context, stack, 8, 6, algorithm: ConvAlgorithm.Auto);
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
 }
