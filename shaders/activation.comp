@@ -1,7 +1,8 @@
 #version 430
 // Element-wise activations, the reference is Activation.Apply in src/ConvGL.Core/Ops/Activation.cs.
 // Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
-// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign), the ActivationKind order.
+// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish), the
+// ActivationKind order.
 // Input and output may be the same buffer: each invocation reads and writes only its own element.
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
@@ -12,7 +13,7 @@ layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform int u_count;   // n
 uniform int u_row;     // invocations per dispatch row: index = y * u_row + x (n may exceed 65535 groups)
-uniform float u_slope; // leaky relu's negative slope
+uniform float u_slope; // leaky relu's negative slope; elu's, celu's and thresholded relu's alpha
 uniform float u_min;   // clip's bounds (+-inf: none)
 uniform float u_max;
 uniform float u_beta;  // selu's gamma, hard sigmoid's beta (u_slope is their alpha)
@@ -50,6 +51,15 @@ void main()
     float y = max(x, 0.0) + log(1.0 + exp(-abs(x)));
 #elif ACTIVATION == 11
     float y = x / (1.0 + abs(x));
+#elif ACTIVATION == 12
+    float y = x > 0.0 ? x : u_slope * (exp(x / u_slope) - 1.0);
+#elif ACTIVATION == 13
+    float y = x > u_slope ? x : 0.0;
+#elif ACTIVATION == 14
+    // x tanh(ln(1 + e^x)) = x n / (n + 2) with n = e^x (e^x + 2): no tanh (whose exp form loses small values on some
+    // drivers) and exact for very negative x; from 20 on the factor is 1 in float32 (and n would overflow past 44).
+    float e = exp(x), n = e * (e + 2.0);
+    float y = x >= 20.0 ? x : x * n / (n + 2.0);
 #else
 #error unknown ACTIVATION value
 #endif

@@ -6,7 +6,8 @@
 // (the index is clamped for the load and the store is predicated). The tail past the last whole texel (n % 4 values)
 // is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).
 // Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
-// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign: the ActivationKind order), VEC (4 or 1),
+// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish: the
+// ActivationKind order), VEC (4 or 1),
 // NV (elements of VEC values per invocation).
 // Input and output may be the same buffer: each invocation reads and writes only its own elements.
 
@@ -17,11 +18,15 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #define FETCH(i) texelFetch(u_input, i)
 #define POSITIVE(x) greaterThan(x, vec4(0.0))
 #define NONNEGATIVE(x) greaterThanEqual(x, vec4(0.0))
+#define ABOVE(x, v) greaterThan(x, vec4(v))
+#define AT_LEAST(x, v) greaterThanEqual(x, vec4(v))
 #elif VEC == 1
 #define T float
 #define FETCH(i) texelFetch(u_input, i).r
 #define POSITIVE(x) (x > 0.0)
 #define NONNEGATIVE(x) (x >= 0.0)
+#define ABOVE(x, v) (x > (v))
+#define AT_LEAST(x, v) (x >= (v))
 #else
 #error VEC must be 4 or 1
 #endif
@@ -71,6 +76,14 @@ T activate(T x)
     return max(x, T(0.0)) + log(1.0 + exp(-abs(x)));
 #elif ACTIVATION == 11
     return x / (1.0 + abs(x));
+#elif ACTIVATION == 12
+    return mix(u_slope * (exp(x / u_slope) - 1.0), x, POSITIVE(x));
+#elif ACTIVATION == 13
+    return mix(T(0.0), x, ABOVE(x, u_slope));
+#elif ACTIVATION == 14
+    // x n / (n + 2) with n = e^x (e^x + 2), as activation.comp; x itself from 20 on (n overflows past 44).
+    T e = exp(x), n = e * (e + 2.0);
+    return mix(x * n / (n + 2.0), x, AT_LEAST(x, 20.0));
 #else
 #error unknown ACTIVATION value
 #endif

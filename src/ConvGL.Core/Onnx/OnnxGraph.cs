@@ -14,9 +14,10 @@ public sealed class OnnxGraph
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", "ArgMax", "ArgMin",
-         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Clip",
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Clip",
          "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
-         "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf"];
+         "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf",
+         "LayerNormalization", "Expand", "Tile"];
 
     private const int FloatType = 1, Integer32Type = 6, IntegerType = 7;
 
@@ -86,6 +87,9 @@ public sealed class OnnxGraph
                 "HardSwish" => ActivationOp.Read(node, a, ActivationKind.HardSwish),
                 "Softplus" => ActivationOp.Read(node, a, ActivationKind.Softplus),
                 "Softsign" => ActivationOp.Read(node, a, ActivationKind.Softsign),
+                "Celu" => ActivationOp.Read(node, a, ActivationKind.Celu),
+                "ThresholdedRelu" => ActivationOp.Read(node, a, ActivationKind.ThresholdedRelu),
+                "Mish" => ActivationOp.Read(node, a, ActivationKind.Mish),
                 "Clip" => ClipOp.Read(node, a),
                 "Neg" => UnaryOp.Read(node, a, UnaryKind.Neg),
                 "Exp" => UnaryOp.Read(node, a, UnaryKind.Exp),
@@ -120,6 +124,9 @@ public sealed class OnnxGraph
                 "Slice" => SliceOp.Read(node, a),
                 "Transpose" => TransposeOp.Read(node, a),
                 "Erf" => UnaryOp.Read(node, a, UnaryKind.Erf),
+                "LayerNormalization" => LayerNormOp.Read(node, a),
+                "Expand" => ExpandOp.Read(node, a),
+                "Tile" => TileOp.Read(node, a),
                 _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}{Others(model, node.OpType)}"),
             };
             Add(op, a);
@@ -159,7 +166,7 @@ public sealed class OnnxGraph
 
     /// <summary>Ops that may run on the CPU inside a GPU run when all they read is known there (cheap, shape-sized work).</summary>
     public static bool IsHostOp(OnnxOp op) => op is ShapeOp or GatherOp or SqueezeOp or CastOp or ConstantOfShapeOp or SliceOp or SplitOp
-        or ConcatOp or ReshapeOp or IdentityOp or BinaryOp or VariadicOp or UnaryOp or TransposeOp or FlattenOp;
+        or ConcatOp or ReshapeOp or IdentityOp or BinaryOp or VariadicOp or UnaryOp or TransposeOp or FlattenOp or ExpandOp or TileOp;
 
     private static HashSet<string> HostValuesOf(List<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs)
     {
@@ -217,7 +224,7 @@ public sealed class OnnxGraph
     /// <summary>What to do about an unsupported op a PyTorch export often brings.</summary>
     private static string Hint(string op) => op switch
     {
-        "Range" or "Expand" or "Tile" or "Where" or "Equal" or "NonZero" =>
+        "Range" or "Where" or "Equal" or "NonZero" =>
             "; sizes computed at run time like this: export with a fixed input size and do_constant_folding=True (ConvGL runs Shape, Gather, Slice, Unsqueeze, Concat and Cast on sizes)",
         _ => "",
     };

@@ -319,11 +319,12 @@ public sealed class GlobalAveragePoolOp : OnnxOp
 }
 
 /// <summary>ONNX Relu, LeakyRelu (alpha, default 0.01), Sigmoid, Tanh, Abs, Elu, Selu, HardSigmoid, HardSwish, Softplus,
-/// Softsign: element-wise on any shape, with ONNX's default parameters.</summary>
+/// Softsign, Celu (alpha, default 1, not 0), ThresholdedRelu (alpha, default 1), Mish: element-wise on any shape, with
+/// ONNX's default parameters.</summary>
 public sealed class ActivationOp : OnnxOp
 {
     public ActivationKind Kind { get; }
-    /// <summary>alpha: LeakyRelu's slope, Elu's, Selu's and HardSigmoid's alpha.</summary>
+    /// <summary>alpha: LeakyRelu's slope, Elu's, Selu's, HardSigmoid's, Celu's and ThresholdedRelu's alpha.</summary>
     public float Slope { get; }
     /// <summary>Selu's gamma, HardSigmoid's beta.</summary>
     public float Beta { get; }
@@ -339,7 +340,10 @@ public sealed class ActivationOp : OnnxOp
     {
         a.CheckArity(1, 1);
         (float alpha, float beta) = Activation.Defaults(kind);
-        if (kind is ActivationKind.LeakyRelu or ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid) alpha = a.Float("alpha", alpha);
+        if (kind is ActivationKind.LeakyRelu or ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid or ActivationKind.Celu or ActivationKind.ThresholdedRelu)
+            alpha = a.Float("alpha", alpha);
+        // Celu divides by alpha (x / alpha): 0 has no value there.
+        if (kind == ActivationKind.Celu && !(alpha != 0 && float.IsFinite(alpha))) throw a.Error($"alpha {alpha} must be finite and not 0");
         if (kind == ActivationKind.Selu) beta = a.Float("gamma", beta);
         if (kind == ActivationKind.HardSigmoid) beta = a.Float("beta", beta);
         a.Finish();

@@ -1,13 +1,15 @@
 namespace ConvGL.Core.Ops;
 
-public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign }
+public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign, Celu, ThresholdedRelu, Mish }
 
 /// <summary>Element-wise activations. Leaky ReLU's slope defaults to PyTorch's 0.01. Clip is min(max(x, lo), hi)
 /// (ONNX Clip, PyTorch clamp and ReLU6 = clip to [0, 6]): a NaN stays NaN, and lo &gt; hi gives hi everywhere, as
 /// NumPy's clip. The ONNX activations with parameters take them as <c>slope</c> (alpha) and <c>beta</c>: Elu
 /// x &gt;= 0 ? x : alpha (e^x - 1); Selu x &gt; 0 ? gamma x : gamma (alpha e^x - alpha) (gamma is <c>beta</c>);
 /// HardSigmoid max(0, min(1, alpha x + beta)); HardSwish x max(0, min(1, x / 6 + 1/2)); Softplus ln(1 + e^x)
-/// (computed as max(x, 0) + ln(1 + e^-|x|), which does not overflow); Softsign x / (1 + |x|).</summary>
+/// (computed as max(x, 0) + ln(1 + e^-|x|), which does not overflow); Softsign x / (1 + |x|); Celu x &gt; 0 ? x :
+/// alpha (e^(x / alpha) - 1) (alpha not 0); ThresholdedRelu x &gt; alpha ? x : 0; Mish x tanh(softplus(x)) (so Mish(-inf)
+/// is -inf * 0 = NaN, as ONNX's formula).</summary>
 public static class Activation
 {
     public const float DefaultLeakySlope = 0.01f;
@@ -26,6 +28,9 @@ public static class Activation
         ActivationKind.HardSwish => "hard_swish",
         ActivationKind.Softplus => "softplus",
         ActivationKind.Softsign => "softsign",
+        ActivationKind.Celu => "celu",
+        ActivationKind.ThresholdedRelu => "thresholded_relu",
+        ActivationKind.Mish => "mish",
         _ => throw new ArgumentOutOfRangeException(nameof(k)),
     };
 
@@ -50,6 +55,7 @@ public static class Activation
         ActivationKind.Elu => (1f, 0f),
         ActivationKind.Selu => (1.67326319217681884765625f, 1.05070102214813232421875f),
         ActivationKind.HardSigmoid => (0.2f, 0.5f),
+        ActivationKind.Celu or ActivationKind.ThresholdedRelu => (1f, 0f),
         _ => (DefaultLeakySlope, 0f),
     };
 
@@ -67,10 +73,24 @@ public static class Activation
         ActivationKind.Selu => x > 0f ? beta * x : (float)(beta * (slope * Math.Exp(x) - slope)),
         ActivationKind.HardSigmoid => MathF.Max(0f, MathF.Min(1f, slope * x + beta)),
         ActivationKind.HardSwish => x * MathF.Max(0f, MathF.Min(1f, x * (1f / 6f) + 0.5f)),
-        ActivationKind.Softplus => (float)(Math.Max((double)x, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs((double)x)))),
+        ActivationKind.Softplus => (float)Softplus(x),
         ActivationKind.Softsign => x / (1f + MathF.Abs(x)),
+        ActivationKind.Celu => x > 0f ? x : (float)(slope * (Math.Exp((double)x / slope) - 1.0)),
+        ActivationKind.ThresholdedRelu => x > slope ? x : 0f,
+        ActivationKind.Mish => (float)(x * Math.Tanh(Softplus(x))),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
+
+    /// <summary>ln(1 + e^x) as max(x, 0) + ln(1 + e^-|x|): no overflow for large x, and e^x (not 0) for very negative x.</summary>
+    private static double Softplus(double x) => Math.Max(x, 0.0) + LogOnePlus(Math.Exp(-Math.Abs(x)));
+
+    /// <summary>ln(1 + u) for u in [0, 1], accurate for tiny u where 1 + u rounds (Goldberg's correction: the rounding
+    /// of 1 + u divided out).</summary>
+    private static double LogOnePlus(double u)
+    {
+        double w = 1.0 + u;
+        return w == 1.0 ? u : Math.Log(w) * u / (w - 1.0);
+    }
 
     public static Tensor Apply(Tensor input, ActivationKind kind, float slope = DefaultLeakySlope,
         float min = float.NegativeInfinity, float max = float.PositiveInfinity, float beta = 0f)

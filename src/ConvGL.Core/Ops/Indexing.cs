@@ -54,7 +54,7 @@ public sealed record StridedView(long Offset, int[] Dims, long[] Strides)
 }
 
 /// <summary>Ops that move values without changing them, on row-major tensors of any rank (ONNX Transpose, Slice,
-/// Gather, Split): the reference the GPU's strided copies are checked against.</summary>
+/// Gather, Split, Expand, Tile): the reference the GPU's strided copies are checked against.</summary>
 public static class Indexing
 {
     /// <summary>Row-major strides of a shape (in elements).</summary>
@@ -155,5 +155,80 @@ public static class Indexing
         if (!(value == MathF.Round(value)) || value < -n || value >= n)
             throw new ConvGLException($"index {value} (entry {entry}) is outside [-{n}, {n - 1}] for an axis of {n}");
         return value < 0 ? (long)value + n : (long)value;
+    }
+    /// <summary>NumPy broadcasting of <paramref name="x"/> to the shape broadcast(x's shape, <paramref name="shape"/>) (ONNX
+    /// Expand): shapes aligned at the right, a dimension of 1 (or a missing leading one) repeated along the other's.
+    /// Written as a plain index loop, independent of <see cref="ExpandView"/>, which the tests hold against it.</summary>
+    public static Tensor Expand(Tensor x, int[] shape)
+    {
+        int[] to = Elementwise.BroadcastShape(x.Shape, shape, "Expand");
+        int skip = to.Length - x.Rank;
+        return Gathered(x, to, (d, i) => d < skip ? -1 : x.Shape[d - skip] == 1 ? 0 : i);
+    }
+
+    /// <summary>Expand as a strided view of the input: stride 0 on every broadcast axis. <paramref name="to"/> must be
+    /// broadcast(<paramref name="shape"/>, to).</summary>
+    public static StridedView ExpandView(int[] shape, int[] to)
+    {
+        long[] strides = Strides(shape);
+        int skip = to.Length - shape.Length;
+        var result = new long[to.Length];
+        for (int d = 0; d < to.Length; d++)
+            result[d] = d < skip || shape[d - skip] == 1 ? 0 : strides[d - skip];
+        return new StridedView(0, (int[])to.Clone(), result);
+    }
+
+    /// <summary>ONNX Tile: <paramref name="x"/> repeated <paramref name="repeats"/>[d] times along every axis d (one whole
+    /// number, not negative, per axis), so output index i on axis d reads input index i mod n_d. A plain index loop,
+    /// independent of <see cref="TileView"/>.</summary>
+    public static Tensor Tile(Tensor x, int[] repeats)
+    {
+        if (repeats.Length != x.Rank || repeats.Any(r => r < 0))
+            throw new ConvGLException($"repeats [{string.Join(", ", repeats)}] must be one count (0 or more) per axis of {x.ShapeString}");
+        int[] to = x.Shape.Select((n, d) => n * repeats[d]).ToArray();
+        return Gathered(x, to, (d, i) => i % x.Shape[d]);
+    }
+
+    /// <summary>Tile as a strided view of the input: each axis of n values (stride s) repeated r times becomes two
+    /// dimensions [r, n] with strides [0, s] (output index t n + i reads input index i); axes repeated once stay as
+    /// they are. The view's dimensions multiply out, in order, to the output's shape.</summary>
+    public static StridedView TileView(int[] shape, int[] repeats)
+    {
+        long[] strides = Strides(shape);
+        var dims = new List<int>();
+        var steps = new List<long>();
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (repeats[d] != 1)
+            {
+                dims.Add(repeats[d]);
+                steps.Add(0);
+            }
+            dims.Add(shape[d]);
+            steps.Add(strides[d]);
+        }
+        return new StridedView(0, [.. dims], [.. steps]);
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> whose element (i0, i1, ...) is x's element at the index
+    /// <paramref name="source"/>(d, i_d) gives on each of x's axes (x right-aligned; -1 for an output axis x lacks).</summary>
+    private static Tensor Gathered(Tensor x, int[] shape, Func<int, int, int> source)
+    {
+        var y = new Tensor(shape);
+        long[] strides = Strides(x.Shape);
+        int skip = shape.Length - x.Rank;
+        var index = new int[shape.Length];
+        for (long k = 0; k < y.Length; k++)
+        {
+            long from = 0;
+            for (int d = 0; d < shape.Length; d++)
+            {
+                int j = source(d, index[d]);
+                if (j >= 0) from += j * strides[d - skip];
+            }
+            y.Data[k] = x.Data[from];
+            for (int d = shape.Length - 1; d >= 0 && ++index[d] == shape[d]; d--) index[d] = 0;
+        }
+        return y;
     }
 }

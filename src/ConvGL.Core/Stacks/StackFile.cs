@@ -22,9 +22,10 @@ namespace ConvGL.Core.Stacks;
 /// - both convs: <c>stride</c>, <c>dilation</c> (N or [y, x], default 1), <c>padding</c> (same|valid|full, N or
 ///   [y, x]; default same), <c>border</c> (zero|replicate|reflect|symmetric|wrap; default zero, as PyTorch's
 ///   layers), <c>mode</c> (correlate|convolve; default correlate).
-/// - <c>relu</c>, <c>tanh</c>, <c>sigmoid</c>, <c>abs</c>, <c>hard_swish</c>, <c>softplus</c>, <c>softsign</c>;
-///   <c>leaky_relu</c> with <c>slope</c> (default 0.01); <c>elu</c> with <c>alpha</c> (1); <c>selu</c> with <c>alpha</c>,
-///   <c>gamma</c> (ONNX's); <c>hard_sigmoid</c> with <c>alpha</c> (0.2), <c>beta</c> (0.5).
+/// - <c>relu</c>, <c>tanh</c>, <c>sigmoid</c>, <c>abs</c>, <c>hard_swish</c>, <c>softplus</c>, <c>softsign</c>, <c>mish</c>;
+///   <c>leaky_relu</c> with <c>slope</c> (default 0.01); <c>elu</c>, <c>celu</c> (alpha not 0), <c>thresholded_relu</c>
+///   with <c>alpha</c> (1); <c>selu</c> with <c>alpha</c>, <c>gamma</c> (ONNX's); <c>hard_sigmoid</c> with <c>alpha</c>
+///   (0.2), <c>beta</c> (0.5).
 /// - <c>maxpool</c>, <c>avgpool</c>: <c>size</c> (N or [y, x], required), <c>stride</c> (default size),
 ///   <c>padding</c> (N or [y, x], at most half the size; default 0).
 /// - <c>magnitude</c>: sqrt(a^2 + b^2) of channel pairs (2i, 2i+1).
@@ -321,11 +322,11 @@ public static class StackFile
             }
             else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name() && kind != ActivationKind.Clip)
             {
-                // leaky_relu: slope; elu: alpha; selu: alpha, gamma; hard_sigmoid: alpha, beta (ONNX's defaults).
+                // leaky_relu: slope; elu, celu, thresholded_relu: alpha; selu: alpha, gamma; hard_sigmoid: alpha, beta (ONNX's defaults).
                 string[] parameters = kind switch
                 {
                     ActivationKind.LeakyRelu => ["slope"],
-                    ActivationKind.Elu => ["alpha"],
+                    ActivationKind.Elu or ActivationKind.Celu or ActivationKind.ThresholdedRelu => ["alpha"],
                     ActivationKind.Selu => ["alpha", "gamma"],
                     ActivationKind.HardSigmoid => ["alpha", "beta"],
                     _ => [],
@@ -334,6 +335,7 @@ public static class StackFile
                 (float alpha, float beta) = Activation.Defaults(kind);
                 if (f.TryGetValue(kind == ActivationKind.LeakyRelu ? "slope" : "alpha", out JsonElement s)) alpha = Finite(s, kind == ActivationKind.LeakyRelu ? "slope" : "alpha", at);
                 if (f.TryGetValue(kind == ActivationKind.Selu ? "gamma" : "beta", out JsonElement b)) beta = Finite(b, kind == ActivationKind.Selu ? "gamma" : "beta", at);
+                if (kind == ActivationKind.Celu && alpha == 0) throw at.Error("alpha", "must not be 0 (celu divides by it)");
                 layer = new ActivationLayer(kind, alpha) { Beta = beta };
             }
             else
@@ -344,7 +346,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, lrn, linear, slice";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, lrn, linear, slice";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

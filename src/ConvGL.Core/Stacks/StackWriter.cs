@@ -226,7 +226,7 @@ public static class StackWriter
             case ActivationLayer { Kind: ActivationKind.LeakyRelu } act:
                 w.WriteNumber("slope", act.Slope);
                 break;
-            case ActivationLayer { Kind: ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid } act:
+            case ActivationLayer { Kind: ActivationKind.Elu or ActivationKind.Selu or ActivationKind.HardSigmoid or ActivationKind.Celu or ActivationKind.ThresholdedRelu } act:
                 w.WriteNumber("alpha", act.Slope);
                 if (act.Kind == ActivationKind.Selu) w.WriteNumber("gamma", act.Beta);
                 if (act.Kind == ActivationKind.HardSigmoid) w.WriteNumber("beta", act.Beta);

@@ -486,6 +486,37 @@ public sealed class GpuOnnxRunner : IDisposable
                     }
                     return to;
                 }, new Owned(matmul, matrices, new Disposer(() => product?.Dispose())));
+            case LayerNormOp ln:
+                var layerNorm = new GpuLayerNorm(_context, new LayerNorm([1f], [0f], 1e-5f));
+                (Tensor? Scale, Tensor? Shift, int[] Row) uploaded = (null, null, []);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    // Scale and B spread over the row once, again only when they (or the row's shape) change.
+                    Tensor scale = Parameter(op, op.Inputs[1], inputs);
+                    Tensor? shift = op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Parameter(op, op.Inputs[2], inputs) : null;
+                    int[] row = shape[ln.AxisFor(shape.Length)..];
+                    if (!ReferenceEquals(scale, uploaded.Scale) || !ReferenceEquals(shift, uploaded.Shift) || !row.AsSpan().SequenceEqual(uploaded.Row))
+                    {
+                        layerNorm.SetParameters(ln.Parameters(shape, scale, shift));
+                        uploaded = (scale, shift, row);
+                    }
+                    layerNorm.Run(input, output);
+                    return shape;
+                }, layerNorm);
+            case ExpandOp ex:
+                var expander = new GpuStridedCopy(_context);
+                return new GpuOp((input, shape, output, inputs) =>
+                    Sliced(op, expander, input, ex.View(shape, Parameter(op, op.Inputs[1], inputs)), output), expander);
+            case TileOp ti:
+                var tiler = new GpuStridedCopy(_context);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    int[] repeats = ti.Repeats(shape, Parameter(op, op.Inputs[1], inputs));
+                    int[] to = shape.Select((n, d) => n * repeats[d]).ToArray();
+                    if (to.Contains(0)) throw new ConvGLException($"{op.Where}: its output ({string.Join(", ", to)}) is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+                    tiler.Run(input, Indexing.TileView(shape, repeats), output, Storage(to));
+                    return to;
+                }, tiler);
             default:
                 throw new ConvGLException($"{op.Where}: no GPU implementation");
         }

@@ -4,11 +4,11 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="StridedView.Read"/> (shaders/strided_copy.comp): ONNX Transpose, Slice and Split
-/// (one view each) and Gather (one view per index). A view that is one contiguous run is a buffer-to-buffer copy.</summary>
+/// <summary>The GPU twin of <see cref="StridedView.Read"/> (shaders/strided_copy.comp): ONNX Transpose, Slice, Split,
+/// Expand and Tile (one view each) and Gather (one view per index). A view that is one contiguous run is a buffer-to-buffer copy.</summary>
 public sealed class GpuStridedCopy(GlContext context) : IDisposable
 {
-    private const int MaxRank = 6;
+    private const int MaxRank = 6, MaxPeeledCopies = 4096;
     private GlProgram? _program;
     private readonly int[] _dims = new int[MaxRank], _inStrides = new int[MaxRank], _outStrides = new int[MaxRank];
     // The last view run, merged, and its output strides: a caller that keeps its view (a stack layer) allocates nothing per run.
@@ -39,7 +39,16 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         long count = view.Count;
         if (count == 0) return;
         if (view.Dims.Length > MaxRank)
-            throw new ConvGLException($"a copy that steps over {view.Dims.Length} separate axes (after merging contiguous ones); the GPU takes up to {MaxRank}");
+        {
+            // More separate axes than the shader indexes (a Tile of every axis of a rank-4 map is 8): one copy per index
+            // of the first axis, each a view of one rank less. A few copies; far more would be a slow crawl, so refused.
+            long copies = view.Dims[..^MaxRank].Aggregate(1L, (p, d) => p * d);
+            if (copies > MaxPeeledCopies)
+                throw new ConvGLException($"a copy that steps over {view.Dims.Length} separate axes (after merging contiguous ones) would take {copies} dispatches; the GPU takes up to {MaxRank} axes, or {MaxPeeledCopies} dispatches of them");
+            for (int i = 0; i < view.Dims[0]; i++)
+                Copy(input, new StridedView(view.Offset + i * view.Strides[0], view.Dims[1..], view.Strides[1..]), outStrides[1..], outOffset + i * outStrides[0], output);
+            return;
+        }
         GL gl = context.Gl;
         bool contiguous = view.Dims.Length == 1 && view.Strides[0] == 1 && outStrides[0] == 1;
         if (view.Dims.Length == 0 || contiguous)

@@ -1,0 +1,61 @@
+#version 430
+// Layer normalisation of rows (ONNX LayerNormalization), the reference is LayerNorm.Apply in
+// src/ConvGL.Core/Ops/LayerNorm.cs: a tensor is R rows of D values (the axes from `axis` on make a row); each row is
+// normalised by its own mean and population variance, then scaled and shifted per position in the row:
+// y[i] = scale[i] (x[i] - mean) / sqrt(var + epsilon) + shift[i].
+// One workgroup per row (rows numbered y * u_row_groups + x, so more than 65535 rows fit): its 64 invocations sum
+// strided parts, a tree reduction in shared memory gives the mean, a second pass the sum of squared deviations (as the
+// reference: no cancellation for a row far from zero), then every invocation writes its part.
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
+layout(std430, binding = 1) readonly buffer Params { float params[]; }; // scale[0..D) then shift[0..D)
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+uniform int u_rows;       // R
+uniform int u_length;     // D
+uniform int u_row_groups; // workgroups per dispatch row
+uniform float u_epsilon;
+
+shared float sums[64];
+shared float squares[64];
+
+void main()
+{
+    int r = int(gl_WorkGroupID.y) * u_row_groups + int(gl_WorkGroupID.x);
+    int t = int(gl_LocalInvocationID.x);
+    // The same for the whole workgroup, so every invocation reaches every barrier.
+    bool real = r < u_rows;
+    int base = r * u_length;
+    float sum = 0.0;
+    if (real)
+        for (int i = t; i < u_length; i += 64) sum += in_data[base + i];
+    // Tree reductions written out in main, each with its own shared array: GLSL allows barrier() only in main (a helper
+    // function with barriers gave wrong sums on llvmpipe).
+    sums[t] = sum;
+    barrier();
+    for (int s = 32; s > 0; s >>= 1)
+    {
+        if (t < s) sums[t] += sums[t + s];
+        barrier();
+    }
+    float mean = sums[0] / float(u_length);
+    float dev = 0.0;
+    if (real)
+        for (int i = t; i < u_length; i += 64)
+        {
+            float d = in_data[base + i] - mean;
+            dev += d * d;
+        }
+    squares[t] = dev;
+    barrier();
+    for (int s = 32; s > 0; s >>= 1)
+    {
+        if (t < s) squares[t] += squares[t + s];
+        barrier();
+    }
+    if (!real) return;
+    float inv = 1.0 / sqrt(squares[0] / float(u_length) + u_epsilon);
+    for (int i = t; i < u_length; i += 64) out_data[base + i] = params[i] * ((in_data[base + i] - mean) * inv) + params[u_length + i];
+}

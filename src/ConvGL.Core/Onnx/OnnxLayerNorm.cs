@@ -1,0 +1,72 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>ONNX LayerNormalization (opset 17): X normalised over the axes from <c>axis</c> (default -1) to the end,
+/// then times Scale plus B (optional), both broadcast over those axes (NumPy's rules, one way: to the normalised
+/// shape); see <see cref="LayerNorm"/>. Only the output Y: the optional Mean and InvStdDev outputs (training) are
+/// refused, as other ops' extra outputs, and <c>stash_type</c> must be 1 (float32 statistics; ConvGL's are float32 on
+/// the GPU and double on the CPU).</summary>
+public sealed class LayerNormOp : OnnxOp
+{
+    public int Axis { get; }
+    public float Epsilon { get; }
+
+    private LayerNormOp(OnnxNode node, string where, int axis, float epsilon) : base(node, where, node.Inputs, node.Outputs[0])
+    {
+        Axis = axis;
+        Epsilon = epsilon;
+    }
+
+    internal static LayerNormOp Read(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(2, 3);
+        long axis = a.Int("axis", -1);
+        if (axis is < -64 or > 64) throw a.Error($"axis {axis} is out of range");
+        float epsilon = a.Float("epsilon", 1e-5f);
+        if (!(epsilon >= 0) || !float.IsFinite(epsilon)) throw a.Error($"epsilon {epsilon} must be finite and not negative");
+        long stash = a.Int("stash_type", 1);
+        if (stash != 1) throw a.Error($"stash_type {stash} is not supported (supported: 1, float32 statistics)");
+        a.Finish();
+        return new LayerNormOp(node, a.Where, (int)axis, epsilon);
+    }
+
+    public int AxisFor(int rank)
+    {
+        int axis = Axis < 0 ? Axis + rank : Axis;
+        return axis >= 0 && axis < rank ? axis : throw Error($"axis {Axis} is out of range for X of rank {rank}");
+    }
+
+    /// <summary>The row parameters for X of <paramref name="shape"/>: Scale and B broadcast to the normalised shape
+    /// (X's from <see cref="Axis"/> on); B absent is 0.</summary>
+    public LayerNorm Parameters(int[] shape, Tensor scale, Tensor? shift)
+    {
+        int[] row = shape[AxisFor(shape.Length)..];
+        float[] Spread(Tensor t, string name)
+        {
+            int[] to;
+            try
+            {
+                to = Elementwise.BroadcastShape(t.Shape, row, "LayerNormalization");
+            }
+            catch (ConvGLException)
+            {
+                to = [];
+            }
+            if (!to.AsSpan().SequenceEqual(row))
+                throw Error($"{name} {t.ShapeString} does not broadcast to the normalised shape ({string.Join(", ", row)})");
+            return Indexing.Expand(t, row).Data;
+        }
+        if (row.Contains(0)) throw Error($"X ({string.Join(", ", shape)}) has no values to normalise along the axes from {Axis}");
+        float[] s = Spread(scale, "Scale");
+        return new LayerNorm(s, shift is null ? new float[s.Length] : Spread(shift, "B"), Epsilon);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        AxisFor(x.Rank);
+        if (x.Length == 0) return new Tensor(x.Shape);
+        return Parameters(x.Shape, inputs[1]!, inputs.Count > 2 ? inputs[2] : null).Apply(x);
+    }
+}

@@ -1,0 +1,71 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="LayerNorm.Apply"/> (shaders/layer_norm.comp): one workgroup per row. The
+/// parameters are uploaded once per <see cref="SetParameters"/>.</summary>
+public sealed class GpuLayerNorm : IDisposable
+{
+    // Workgroups per dispatch row: rows beyond it go to further dispatch rows (GL allows 65535 a side at least).
+    private const int RowGroups = 4096;
+
+    private readonly GlContext _context;
+    private readonly GlBuffer _params;
+    private GlProgram? _program;
+    private ScratchTensors? _scratch;
+    private float _epsilon;
+
+    /// <summary>Values per row.</summary>
+    public int Length { get; private set; }
+
+    public GpuLayerNorm(GlContext context, LayerNorm parameters)
+    {
+        _context = context;
+        _params = new GlBuffer(context, "layernorm parameters");
+        SetParameters(parameters);
+    }
+
+    public void SetParameters(LayerNorm parameters)
+    {
+        _params.Write([.. parameters.Scale, .. parameters.Shift]);
+        Length = parameters.Length;
+        _epsilon = parameters.Epsilon;
+    }
+
+    public void Run(GpuTensor input, GpuTensor output)
+    {
+        _context.CheckThread();
+        _context.FlushDisposables();
+        ComputeOp.CheckDistinct(input, output, "layernorm");
+        if (input.Length % Length != 0)
+            throw new ConvGLException($"layernorm over rows of {Length} values cannot take a tensor of {input.Length} values");
+        output.Resize(input.C, input.H, input.W);
+        GL gl = _context.Gl;
+        GlProgram p = _program ??= _context.Shaders.Compute("layer_norm.comp");
+        p.Use();
+        int rows = input.Length / Length, groups = Math.Min(rows, RowGroups);
+        gl.Uniform1(p.Uniform("u_rows"), rows);
+        gl.Uniform1(p.Uniform("u_length"), Length);
+        gl.Uniform1(p.Uniform("u_row_groups"), groups);
+        gl.Uniform1(p.Uniform("u_epsilon"), _epsilon);
+        input.Buffer.Bind(0);
+        _params.Bind(1);
+        output.Buffer.Bind(3);
+        p.DispatchCovering(groups * 64, (rows + groups - 1) / groups, 1);
+        ComputeOp.Barrier(gl);
+    }
+
+    public Tensor Apply(Tensor input)
+    {
+        _scratch ??= new ScratchTensors(_context, "layernorm");
+        return _scratch.Apply(input, Run);
+    }
+
+    public void Dispose()
+    {
+        _params.Dispose();
+        _scratch?.Dispose();
+    }
+}
