@@ -29,7 +29,7 @@ public sealed class GpuConvTranspose2D : IDisposable
     internal ConvPath Choice { get; set; }
 
     /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD (built when asked: no string per frame).</summary>
-    public string Variant => _ran switch
+    public string Variant => _parity ? $"conv_transpose parity split: {_phaseConvs!.Length} x {_phaseConvs[0].Variant}" : _ran switch
     {
         null => "(not run yet)",
         true => $"conv_transpose spread + {_conv!.Variant}",
@@ -59,6 +59,8 @@ public sealed class GpuConvTranspose2D : IDisposable
         _weightValues = weight;
         _conv?.Dispose();
         _conv = null;
+        if (_phaseConvs is not null) foreach (GpuConv2D c in _phaseConvs) c.Dispose();
+        _phaseConvs = null;
     }
 
     /// <summary>The fast path's correlation weight for <paramref name="groups"/>: (C_out, C_in / groups, kH, kW) with
@@ -89,12 +91,18 @@ public sealed class GpuConvTranspose2D : IDisposable
         int cout = ConvTranspose2D.OutputChannels(input.C, _weightShape, o.Groups);
         (int oh, int ow) = ConvTranspose2D.OutputSize(input.H, input.W, _weightShape[2], _weightShape[3], o);
         if (_biasLength > 0 && _biasLength != cout) throw new ConvGLException($"conv_transpose bias has {_biasLength} values for {cout} output channels");
+        if (Choice == ConvPath.Auto && input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) && ParityPhases(o) is { } phases)
+        {
+            RunParity(input, output, o, cout, oh, ow, phases);
+            return;
+        }
         if (Choice != ConvPath.Direct && input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl))
         {
             RunSpread(input, output, o, cout);
             return;
         }
         _ran = false;
+        _parity = false;
         output.Resize(cout, oh, ow);
         GL gl = _context.Gl;
         GlProgram p = _program ??= _context.Shaders.Compute("conv_transpose.comp");
@@ -154,7 +162,124 @@ public sealed class GpuConvTranspose2D : IDisposable
             };
         _conv.Run(_spread, output);
         _ran = true;
+        _parity = false;
         if (output.C != cout) throw new InvalidOperationException($"conv_transpose: the spread-out conv gave {output.C} channels, not {cout}");
+    }
+
+    /// <summary>One output phase along an axis: outputs p, p + s, p + 2s, ... are a correlation of the input with the
+    /// rotated kernel's taps <see cref="First"/>, First + s, ... (<see cref="Taps"/> of them), reading input q + <see
+    /// cref="Offset"/> + m for output p + s q.</summary>
+    private readonly record struct Phase(int First, int Taps, int Offset);
+
+    /// <summary>The phases of both axes when the parity split applies (dilation 1, a stride above 1 on some axis, every
+    /// phase with at least one tap and no input rows skipped before it); null: use the spread-out path.</summary>
+    private (Phase[] Y, Phase[] X)? ParityPhases(ConvTransposeOptions o)
+    {
+        if (o.DilationY != 1 || o.DilationX != 1 || (o.StrideY == 1 && o.StrideX == 1)) return null;
+        // Worked out once per stride, pads and kernel size: a steady run allocates nothing.
+        var key = (o.StrideY, o.StrideX, o.PadTop, o.PadLeft, _weightShape[2], _weightShape[3]);
+        if (_phaseKey != key)
+        {
+            Phase[]? y = AxisPhases(_weightShape[2], o.StrideY, _weightShape[2] - 1 - o.PadTop), x = AxisPhases(_weightShape[3], o.StrideX, _weightShape[3] - 1 - o.PadLeft);
+            _phases = y is null || x is null ? null : (y, x);
+            _phaseKey = key;
+        }
+        return _phases;
+    }
+
+    private (Phase[] Y, Phase[] X)? _phases;
+    private (int, int, int, int, int, int)? _phaseKey;
+
+    // The spread-out input puts input i at row top + s i; output y correlates rows y .. y + k - 1 with the rotated kernel,
+    // so it meets inputs at taps t with (y + t - top) a multiple of s: t = a, a + s, ... for a = (top - p) mod s, reading
+    // input q + (p + a - top) / s + m for output y = p + s q.
+    private static Phase[]? AxisPhases(int k, int s, int top)
+    {
+        var phases = new Phase[s];
+        for (int p = 0; p < s; p++)
+        {
+            int a = ((top - p) % s + s) % s;
+            int taps = a < k ? (k - a + s - 1) / s : 0;
+            int offset = (p + a - top) / s;
+            if (taps == 0 || offset > 0) return null;
+            phases[p] = new Phase(a, taps, offset);
+        }
+        return phases;
+    }
+
+    private GpuConv2D[]? _phaseConvs;
+    private GpuTensor? _phaseOut;
+    private GlProgram? _interleave;
+    private (int Sy, int Sx, int Top, int Left, int Groups)? _phasesFor;
+
+    /// <summary>The parity split: for each of the stride^2 output phases an ordinary correlation of the input itself (no
+    /// zeros) with that phase's taps of the rotated kernel, through GpuConv2D's fast plans, then its outputs written
+    /// stride apart into the output (conv_transpose_interleave.comp). The same sums as the spread-out path without its
+    /// multiplications by zero (3/4 of them at stride 2).</summary>
+    private void RunParity(GpuTensor input, GpuTensor output, ConvTransposeOptions o, int cout, int oh, int ow, (Phase[] Y, Phase[] X) phases)
+    {
+        int sy = o.StrideY, sx = o.StrideX;
+        if (_phaseConvs is null || _phasesFor != (sy, sx, o.PadTop, o.PadLeft, o.Groups))
+        {
+            if (_phaseConvs is not null) foreach (GpuConv2D c in _phaseConvs) c.Dispose();
+            Tensor r = Regroup(_weightValues, o.Groups);
+            _phaseConvs = new GpuConv2D[sy * sx];
+            for (int py = 0; py < sy; py++)
+                for (int px = 0; px < sx; px++)
+                    _phaseConvs[py * sx + px] = new GpuConv2D(_context, Taps(r, phases.Y[py], phases.X[px], sy, sx), _biasValues);
+            _phasesFor = (sy, sx, o.PadTop, o.PadLeft, o.Groups);
+        }
+        _phaseOut ??= new GpuTensor(_context, label: "conv_transpose phase");
+        output.Resize(cout, oh, ow);
+        GL gl = _context.Gl;
+        for (int py = 0; py < sy; py++)
+            for (int px = 0; px < sx; px++)
+            {
+                int qy = oh > py ? (oh - py + sy - 1) / sy : 0, qx = ow > px ? (ow - px + sx - 1) / sx : 0;
+                if (qy == 0 || qx == 0) continue;
+                Phase fy = phases.Y[py], fx = phases.X[px];
+                // Padding before = -offset; after: enough for the phase's outputs (extra ones are computed and dropped).
+                int top = -fy.Offset, left = -fx.Offset;
+                int bottom = Math.Max(0, qy + fy.Taps - 1 - input.H - top), right = Math.Max(0, qx + fx.Taps - 1 - input.W - left);
+                GpuConv2D conv = _phaseConvs[py * sx + px];
+                ConvOptions c = conv.Options;
+                if (c.Padding != PaddingMode.Explicit || c.PadY != top || c.PadX != left || c.PadBottom != bottom || c.PadRight != right || c.Groups != o.Groups)
+                    conv.Options = new ConvOptions
+                    {
+                        Padding = PaddingMode.Explicit, PadY = top, PadX = left, PadBottom = bottom, PadRight = right,
+                        Groups = o.Groups, Border = Border.Zero, Mode = ConvMode.Correlate,
+                    };
+                conv.Run(input, _phaseOut);
+                GlProgram p = _interleave ??= _context.Shaders.Compute("conv_transpose_interleave.comp");
+                ComputeOp.BeforeTexelReads(gl);
+                p.Use();
+                gl.Uniform2(p.Uniform("u_phase_size"), _phaseOut.W, _phaseOut.H);
+                gl.Uniform3(p.Uniform("u_count"), qx, qy, cout);
+                gl.Uniform2(p.Uniform("u_out_size"), ow, oh);
+                gl.Uniform2(p.Uniform("u_stride"), sx, sy);
+                gl.Uniform2(p.Uniform("u_phase"), px, py);
+                _phaseOut.Buffer.BindTexelView(ComputeOp.InputUnit);
+                output.Buffer.Bind(3);
+                p.DispatchCovering(qx, qy, cout);
+                ComputeOp.Barrier(gl);
+            }
+        _ran = null;
+        _parity = true;
+    }
+
+    private bool _parity;
+
+    /// <summary>A phase's sub-kernel of the rotated weight r (C_out, C_in / groups, kH, kW): taps fy.First + sy m, fx.First + sx n.</summary>
+    private static Tensor Taps(Tensor r, Phase fy, Phase fx, int sy, int sx)
+    {
+        int co = r.Shape[0], ci = r.Shape[1], kh = r.Shape[2], kw = r.Shape[3];
+        var v = new Tensor([co, ci, fy.Taps, fx.Taps]);
+        for (int o = 0; o < co; o++)
+            for (int i = 0; i < ci; i++)
+                for (int m = 0; m < fy.Taps; m++)
+                    for (int n = 0; n < fx.Taps; n++)
+                        v.Data[((o * ci + i) * fy.Taps + m) * fx.Taps + n] = r.Data[((o * ci + i) * kh + fy.First + sy * m) * kw + fx.First + sx * n];
+        return v;
     }
 
     public Tensor Apply(Tensor input)
@@ -165,6 +290,8 @@ public sealed class GpuConvTranspose2D : IDisposable
 
     public void Dispose()
     {
+        if (_phaseConvs is not null) foreach (GpuConv2D c in _phaseConvs) c.Dispose();
+        _phaseOut?.Dispose();
         _conv?.Dispose();
         _spread?.Dispose();
         _weight.Dispose();

@@ -130,18 +130,25 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             }
     }
 
-    /// <summary>conv_transpose.comp against ConvTranspose2D.Apply over strides, dilations, asymmetric and negative pads,
-    /// output padding, groups, even and non-square kernels, with and without bias, sizes around the work group.</summary>
+    /// <summary>The three ConvTranspose paths (conv_transpose.comp; the spread-out input through the fast conv; the parity
+    /// split: a conv per output phase + conv_transpose_interleave.comp, the default where it applies) against
+    /// ConvTranspose2D.Apply over strides, dilations, asymmetric and negative pads, output padding, groups, even and
+    /// non-square kernels, kernels smaller than the stride, with and without bias, sizes around the work group.</summary>
     [Theory]
     [InlineData("direct")]
     [InlineData("spread")]
+    [InlineData("parity")]
     public void ConvTranspose_Sweep_MatchesReference(string path)
     {
         var rng = new Random(21);
-        int cases = 0;
+        int cases = 0, parity = 0;
         foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 5, 7), (4, 17, 9), (2, 3, 33) })
-            foreach ((int kh, int kw) in new[] { (1, 1), (3, 3), (2, 4) })
-                foreach ((int s, int d, int[] pads, int op) in new[] { (1, 1, new[] { 0, 0, 0, 0 }, 0), (2, 1, [1, 0, 2, 1], 1), (3, 2, [0, 1, 1, 0], 2), (2, 3, [-1, 0, 0, -2], 0) })
+            foreach ((int kh, int kw) in new[] { (1, 1), (3, 3), (2, 4), (4, 4) })
+                foreach ((int s, int d, int[] pads, int op) in new[]
+                {
+                    (1, 1, new[] { 0, 0, 0, 0 }, 0), (2, 1, [1, 0, 2, 1], 1), (3, 2, [0, 1, 1, 0], 2), (2, 3, [-1, 0, 0, -2], 0),
+                    (2, 1, [0, 0, 0, 0], 0), (2, 1, [1, 1, 1, 1], 1), (3, 1, [1, 2, 0, 1], 2), (2, 1, [-1, 0, 0, -2], 0),
+                })
                     foreach (int groups in new[] { 1, 2 })
                     {
                         if (c % groups != 0) continue;
@@ -162,13 +169,20 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                         Tensor x = Parity.Random(rng, c, h, w), weight = Parity.Random(rng, c, 3, kh, kw);
                         float[]? bias = cases % 2 == 0 ? Parity.RandomVector(rng, 1f, 3 * groups) : null;
                         Tensor want = ConvTranspose2D.Apply(x, weight, bias, o);
-                        using var gpu = new GpuConvTranspose2D(fixture.Context, weight, bias, o) { Choice = path == "direct" ? ConvPath.Direct : ConvPath.Fast };
+                        using var gpu = new GpuConvTranspose2D(fixture.Context, weight, bias, o)
+                        {
+                            Choice = path switch { "direct" => ConvPath.Direct, "spread" => ConvPath.Fast, _ => ConvPath.Auto },
+                        };
                         AssertClose(want, gpu.Apply(x), $"({c}, {h}, {w}) k {kh}x{kw} {o}", 1e-5);
-                        Assert.StartsWith(path == "direct" ? "conv_transpose:" : "conv_transpose spread + ", gpu.Variant);
+                        if (path == "parity" && gpu.Variant.StartsWith("conv_transpose parity split: ", StringComparison.Ordinal)) parity++;
+                        else Assert.StartsWith(path == "direct" ? "conv_transpose:" : "conv_transpose spread + ", gpu.Variant);
                         Assert.Equal([3 * groups, oh, ow], want.Shape);
                         cases++;
                     }
-        Assert.True(cases >= 80, $"{cases} cases"); // the rest leave an empty output
+        Assert.True(cases >= 160, $"{cases} cases"); // the rest leave an empty output
+        // Dilation 1 with a stride above 1 splits by parity unless a phase has no tap (a kernel smaller than the stride)
+        // or skips input rows (a negative pad): most of those cases.
+        if (path == "parity") Assert.True(parity >= 60, $"{parity} parity cases");
     }
 
     /// <summary>resize.comp against Resize2D.Apply: every mode, coordinate mapping and rounding, up and down, by scales
