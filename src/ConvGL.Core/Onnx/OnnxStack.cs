@@ -51,6 +51,8 @@ public static class OnnxStack
         var known = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
         // A channel shuffle under way: value -> (the layer whose map it regroups, the groups, transposed yet).
         var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
+        // Values in a channels-last stretch (see the Transposes below).
+        var channelsLast = new HashSet<string>(StringComparer.Ordinal);
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
         var channels = new List<int>();
         int ChannelsOf(int j) => j < 0 ? (int)c : channels[j];
@@ -66,6 +68,7 @@ public static class OnnxStack
                 // No layer: whoever reads its output reads its input.
                 index[op.Output] = index.TryGetValue(op.Inputs[0], out int from) ? from
                     : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map");
+                if (channelsLast.Contains(op.Inputs[0])) channelsLast.Add(op.Output);
                 continue;
             }
             if (graph.HostValues.Contains(op.Output))
@@ -74,7 +77,8 @@ public static class OnnxStack
                     throw new ConvGLException($"{op.Where}: input '{missing}' is no map a stack holds (a value inside a channel shuffle)");
                 if (op is ShapeOp shape)
                     known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
-                        ? (RankOf(j) == 2 ? [1, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
+                        ? (RankOf(j) == 2 ? [1, ChannelsOf(j)]
+                            : channelsLast.Contains(op.Inputs[0]) ? [1, float.NaN, float.NaN, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
                         : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
                 else
                     known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
@@ -115,6 +119,21 @@ public static class OnnxStack
                 shuffle[op.Output] = (source, (int)g, false);
                 continue;
             }
+            // ConvNeXt's channels-last stretch: Transpose [0, 2, 3, 1], ops on the last axis, Transpose [0, 3, 1, 2]. The maps
+            // stay (C, H, W); the two Transposes become no layer and the ops between read "the last axis" as the channels.
+            if (op is TransposeOp tp && index.TryGetValue(op.Inputs[0], out int tj) && RankOf(tj) == 4)
+            {
+                bool last = channelsLast.Contains(op.Inputs[0]);
+                if ((!last && tp.Perm is [0, 2, 3, 1]) || (last && tp.Perm is [0, 3, 1, 2]))
+                {
+                    index[op.Output] = tj;
+                    if (!last) channelsLast.Add(op.Output);
+                    continue;
+                }
+            }
+            bool inLast = op.Inputs.Any(channelsLast.Contains);
+            if (inLast && op is not (LayerNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
+                throw new ConvGLException($"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
             int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
                 : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
             StackLayer layer = op switch
@@ -129,7 +148,11 @@ public static class OnnxStack
                 ClipOp clip => Clip(known, clip),
                 UnaryOp u => new UnaryLayer(u.Kind),
                 LrnOp l => new LrnLayer(l.Parameters),
-                BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0])),
+                BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
+                    throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
+                BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), inLast ? 1 : RankOf(reads[0])),
+                LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
+                MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
                 VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
                 VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
                 ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
@@ -158,7 +181,8 @@ public static class OnnxStack
             index[op.Output] = i;
             layers.Add(layer);
             channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
-            ranks.Add(op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
+            if (inLast) channelsLast.Add(op.Output);
+            ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
         }
         try
         {
@@ -257,9 +281,12 @@ public static class OnnxStack
         Tensor k = Constant(known, b, b.Inputs[constantFirst ? 0 : 1]);
         int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
         float[] perChannel = b.Kind == BinaryKind.PRelu ? [] : k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
-            : k.Length == channels && kept.Length >= 1 && kept[0] == channels && kept.Skip(1).All(d => d == 1) && k.Rank >= 3 ? k.Data
+            // (C, 1, 1) or (1, C, 1, 1): the channel axis third from the end, as ONNX broadcasting lines it up with (N, C, H, W).
+            : rank == 4 && k.Length == channels && k.Rank >= 3 && k.Shape[^3] == channels && k.Shape[^2] == 1 && k.Shape[^1] == 1 ? k.Data
             // A head's (1, K): a bias of (K) or (1, K) is one value per output (MatMul + Add, PyTorch's Linear on some exports).
             : rank == 2 && k.Length == channels && kept.Length == 1 && k.Rank <= 2 ? k.Data
+            // Channels-last (rank given as 1): a constant of (C), (1, 1, 1, C) or (1, 1, C) scales the channels.
+            : rank == 1 && k.Length == channels && k.Shape[^1] == channels ? k.Data
             : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1), (C) after a flatten, or a single value), which a stack needs");
         // PRelu (opset 6: a slope of (C) means one per channel): the slopes as they are, one or one per channel.
         if (b.Kind == BinaryKind.PRelu)
@@ -340,6 +367,31 @@ public static class OnnxStack
             || small[1].Step != 1 || small[1].Count == 0)
             throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} takes a run of channels (axis 1 of (N, C, H, W), step 1) and leaves N, H and W whole");
         return new SliceLayer(small[1].Start, small[1].Start + small[1].Count);
+    }
+
+    /// <summary>LayerNormalization over the last axis of a channels-last map: a layernorm layer over the channels.</summary>
+    private static ChannelLayerNormLayer ChannelLayerNorm(IReadOnlyDictionary<string, Tensor> known, LayerNormOp ln, int channels)
+    {
+        if (ln.AxisFor(4) != 3)
+            throw new ConvGLException($"{ln.Where}: in a stack LayerNormalization on a channels-last map normalises the last axis (the channels), got axis {ln.Axis}");
+        Tensor scale = Constant(known, ln, ln.Inputs[1]);
+        Tensor? shift = ln.Inputs.Count > 2 && ln.Inputs[2].Length > 0 ? Constant(known, ln, ln.Inputs[2]) : null;
+        if (scale.Length != channels || (shift is not null && shift.Length != channels))
+            throw new ConvGLException($"{ln.Where}: scale {scale.ShapeString} and bias must hold one value per channel ({channels})");
+        return new ChannelLayerNormLayer(new LayerNorm(scale.Data, shift?.Data ?? new float[channels], ln.Epsilon));
+    }
+
+    /// <summary>A channels-last map times a stored (C, C') weight: a 1x1 conv C -> C' (ConvNeXt's pointwise Linear).</summary>
+    private static ConvLayer PointwiseConv(IReadOnlyDictionary<string, Tensor> known, MatMulOp mm, int channels)
+    {
+        Tensor w = Constant(known, mm, mm.Inputs[1]);
+        if (w.Rank != 2 || w.Shape[0] != channels)
+            throw new ConvGLException($"{mm.Where}: in a stack MatMul of a channels-last map takes a stored ({channels}, C') weight, got {w.ShapeString}");
+        int cout = w.Shape[1];
+        var weight = new Tensor([cout, channels, 1, 1]);
+        for (int o = 0; o < cout; o++)
+            for (int i = 0; i < channels; i++) weight.Data[o * channels + i] = w.Data[i * cout + o];
+        return ConvLayer.FromOnnx(weight, null, new ConvOptions { Padding = PaddingMode.Explicit }, mm.Inputs[1], null);
     }
 
     /// <summary>x @ W on a head's (1, K) with a stored (K, N) W: a linear layer without bias.</summary>

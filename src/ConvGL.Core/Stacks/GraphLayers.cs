@@ -635,3 +635,35 @@ public sealed class ChannelShuffleLayer : StackLayer
 
     internal override string SizeField => "groups";
 }
+
+/// <summary>Layer normalisation over the channels at each pixel (PyTorch's LayerNorm2d; ConvNeXt's permute + LayerNorm +
+/// permute back): each pixel's C values normalised by their own mean and variance, then y = scale[c] x + shift[c]:
+/// <c>"type": "layernorm"</c> with <c>"scale"</c>, <c>"shift"</c> (one value per channel) and <c>"epsilon"</c> (1e-5).
+/// The reference is <see cref="LayerNorm"/> on the (H, W, C) view.</summary>
+public sealed class ChannelLayerNormLayer(LayerNorm parameters) : StackLayer
+{
+    public LayerNorm Parameters { get; } = parameters;
+    /// <summary>The tensor names a stack file gives the scale and shift (null: made up from the label when written).</summary>
+    public string? ScaleName { get; init; }
+    public string? ShiftName { get; init; }
+
+    public override string Type => "layernorm";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels == Parameters.Length ? null : $"layernorm has parameters for {Parameters.Length} channels, its input has {inputChannels}";
+        return inputChannels;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+
+    public override Tensor Forward(Tensor input)
+    {
+        OutputChannels(input.C, out string? error);
+        if (error is not null) throw new ConvGLException(error);
+        Tensor pixels = Indexing.Transpose(input, [1, 2, 0]); // (H, W, C): one row per pixel
+        return Indexing.Transpose(Parameters.Apply(pixels), [2, 0, 1]);
+    }
+
+    internal override string SizeField => "type";
+}

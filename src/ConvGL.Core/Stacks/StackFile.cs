@@ -227,6 +227,15 @@ public static class StackFile
             {
                 layer = InstanceNormFields(el, at, channels);
             }
+            else if (type == "layernorm")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "scale", "shift", "epsilon"]);
+                (string scaleName, float[] scale) = ChannelVector(f, "scale", at, channels);
+                (string shiftName, float[] shift) = ChannelVector(f, "shift", at, channels);
+                float epsilon = f.TryGetValue("epsilon", out JsonElement e) ? Finite(e, "epsilon", at) : 1e-5f;
+                if (epsilon < 0) throw at.Error("epsilon", $"must not be negative, found {epsilon}");
+                layer = new ChannelLayerNormLayer(new LayerNorm(scale, shift, epsilon)) { ScaleName = scaleName, ShiftName = shiftName };
+            }
             else if (type == "lrn")
             {
                 layer = LrnFields(el, at);
@@ -346,7 +355,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, lrn, linear, slice";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -61,6 +61,11 @@ public static class StackWriter
                     Add(scale, new Tensor([bn.Parameters.Channels], bn.Parameters.Scale), i);
                     Add(shift, new Tensor([bn.Parameters.Channels], bn.Parameters.Shift), i);
                     break;
+                case ChannelLayerNormLayer lnorm:
+                    (string lscale, string lshift) = LayerNormNames(lnorm, i);
+                    Add(lscale, new Tensor([lnorm.Parameters.Length], lnorm.Parameters.Scale), i);
+                    Add(lshift, new Tensor([lnorm.Parameters.Length], lnorm.Parameters.Shift), i);
+                    break;
                 case InstanceNormLayer inorm:
                     (string iscale, string ishift) = InstanceNormNames(inorm, i);
                     Add(iscale, new Tensor([inorm.Parameters.Channels], inorm.Parameters.Scale), i);
@@ -76,6 +81,12 @@ public static class StackWriter
     {
         string stem = bn.Label is { Length: > 0 } label ? label : $"batchnorm{index}";
         return (bn.ScaleName ?? stem + ".scale", bn.ShiftName ?? stem + ".shift");
+    }
+
+    private static (string Scale, string Shift) LayerNormNames(ChannelLayerNormLayer n, int index)
+    {
+        string stem = n.Label is { Length: > 0 } label ? label : $"layernorm{index}";
+        return (n.ScaleName ?? stem + ".scale", n.ShiftName ?? stem + ".shift");
     }
 
     private static (string Scale, string Shift) InstanceNormNames(InstanceNormLayer n, int index)
@@ -133,6 +144,14 @@ public static class StackWriter
                     (string scale, string shift) = BatchNormNames(bn, index);
                     w.WriteString("scale", scale);
                     w.WriteString("shift", shift);
+                    break;
+                }
+            case ChannelLayerNormLayer lnorm:
+                {
+                    (string scale, string shift) = LayerNormNames(lnorm, index);
+                    w.WriteString("scale", scale);
+                    w.WriteString("shift", shift);
+                    w.WriteNumber("epsilon", lnorm.Parameters.Epsilon);
                     break;
                 }
             case InstanceNormLayer inorm:

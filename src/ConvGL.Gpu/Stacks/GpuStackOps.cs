@@ -53,6 +53,9 @@ public static class GpuStackOps
             case BatchNormLayer b:
                 var affine = new GpuChannelAffine(context, b.Parameters);
                 return new Op((ins, o) => affine.Run(ins[0], o, ins[0].H * ins[0].W), affine);
+            case ChannelLayerNormLayer ln:
+                var lnorm = new GpuChannelLayerNorm(context, ln.Parameters);
+                return new Op((ins, o) => lnorm.Run(ins[0], o), lnorm);
             case InstanceNormLayer n:
                 var inorm = new GpuInstanceNorm(context, n.Parameters);
                 return new Op((ins, o) => inorm.Run(ins[0], o, ins[0].H * ins[0].W), inorm);

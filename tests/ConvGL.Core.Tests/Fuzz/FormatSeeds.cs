@@ -177,7 +177,7 @@ internal static class FormatSeeds
             conv.ToByteArray(), bn.ToByteArray(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.ClassifierBytes(),
             BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(), BranchyGraphs.UpsamplerBytes(), BranchyGraphs.StyleTransferBytes(),
             BranchyGraphs.SuperResolutionBytes(), BranchyGraphs.PoolingHeadBytes(), BranchyGraphs.DynamicHeadBytes(), BranchyGraphs.ShuffleBytes(),
-            BranchyGraphs.CspBytes(), BranchyGraphs.AlexNetLikeBytes(), BranchyGraphs.ShuffleUnitBytes(),
+            BranchyGraphs.CspBytes(), BranchyGraphs.AlexNetLikeBytes(), BranchyGraphs.ShuffleUnitBytes(), BranchyGraphs.ConvNeXtBytes(),
             ReduceGraphs.ModelBytes(),
         };
         string official = Path.Combine(ConformanceCase, "model.onnx");

@@ -220,6 +220,60 @@ public class IndexOpsTests
         AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("s.json")), x).Outputs[^1].Data, "reloaded");
     }
 
+    [Fact]
+    public void ConvNeXtBlock_MatchesOnnxRuntime_AndAsAStack_ChannelsLastFolded()
+    {
+        byte[] bytes = BranchyGraphs.ConvNeXtBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "convnext.onnx"));
+        Tensor x = Random(3, 9, 11, 43);
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 9, 11) });
+        string[] names = graph.Ops.Select(o => o.Output).ToArray();
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 9, 11), names);
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
+
+        // The two Transposes are no layer; LayerNormalization over the last axis is a layernorm over the channels, the
+        // MatMuls 1x1 convs, the per-channel Adds / Mul affine layers.
+        Stack stack = OnnxStack.FromGraph(graph, "convnext");
+        Assert.Equal(["conv", "conv", "layernorm", "conv", "batchnorm", "batchnorm", "erf", "batchnorm", "mul", "batchnorm", "conv", "batchnorm", "batchnorm", "add"],
+            stack.Layers.Select(l => l.Type));
+        StackResult r = StackRunner.Run(stack, x);
+        AssertClose(Indexing.Transpose(ours["n"].Reshape(9, 11, 8), [2, 0, 1]).Data, r.Outputs[2].Data, "the layernorm (channels-last in ONNX)");
+        AssertClose(ours["y"].Data, r.Outputs[^1].Data, "the output");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("c.json"), stack);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("c.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    /// <summary>The layernorm layer by hand: the pixel (1, 2, 3) has mean 2 and variance 2/3, so it normalises to
+    /// (-1.2247, 0, 1.2247); scale 2 and shift 1 on channel 0 give -1.4495.</summary>
+    [Fact]
+    public void ChannelLayerNorm_WorkedExample_AndStackFileErrors()
+    {
+        var layer = new ChannelLayerNormLayer(new LayerNorm([2f, 1f, 1f], [1f, 0f, 0f], 0f));
+        Tensor y = layer.Forward(Tensor.Chw(3, 1, 1, [1, 2, 3]));
+        Assert.Equal(1 - 2 * 1.2247449f, y.Data[0], 1e-5f);
+        Assert.Equal(0f, y.Data[1], 1e-6f);
+        Assert.Equal(1.2247449f, y.Data[2], 1e-5f);
+        var e = Assert.Throws<ConvGLException>(() => layer.Forward(Tensor.Chw(2, 1, 1)));
+        Assert.Equal("layernorm has parameters for 3 channels, its input has 2", e.Message);
+    }
+
+    /// <summary>A (1, 1, 1, C) constant against a channels-first map varies along W, not C: no per-channel affine
+    /// layer, even when W and C happen to be equal (it used to import as one).</summary>
+    [Fact]
+    public void AConstantAlongTheWidth_IsNotAChannelConstant()
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.FloatData("k", [1f, 2f, 3f], 1, 1, 1, 3));
+        ProtoBuilders.Node(g, "scale", "Mul", ["x", "k"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "w.onnx"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "w"));
+        Assert.Contains("constant (1, 1, 1, 3) is not one value per channel", e.Message);
+    }
+
     /// <summary>Channels 0..5 in 2 groups of 3 read column by column: 0, 3, 1, 4, 2, 5 (torch.nn.ChannelShuffle(2)).</summary>
     [Fact]
     public void ChannelShuffle_WorkedExample()

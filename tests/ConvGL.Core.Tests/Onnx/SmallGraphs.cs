@@ -524,6 +524,52 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 17, a ConvNeXt block as torchvision writes it: x (1, 3, H, W) -> conv 3x3 pads 1 (8) = a ->
+    /// depthwise conv 7x7 pads 3 (groups 8) -> Transpose [0, 2, 3, 1] -> LayerNormalization (axis -1, scale and bias of 8)
+    /// -> MatMul (8, 16) -> Add (16) -> GELU (Div sqrt 2, Erf, Add 1, Mul, Mul 0.5) -> MatMul (16, 8) -> Add (8) -> Mul by
+    /// a layer scale (8) -> Transpose [0, 3, 1, 2] -> Add a (the residual) -> y.</summary>
+    public static byte[] ConvNeXtBytes(int seed = 20)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "convnext" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 8 * 3 * 9, -1f, 1f), 8, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("wd", R(rng, 8 * 49, -0.3f, 0.3f), 8, 1, 7, 7));
+        g.Initializer.Add(ProtoBuilders.FloatData("bd", R(rng, 8), 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("ln_s", R(rng, 8, 0.5f, 1.5f), 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("ln_b", R(rng, 8), 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 8 * 16), 8, 16));
+        g.Initializer.Add(ProtoBuilders.FloatData("b1", R(rng, 16), 16));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 16 * 8), 16, 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("b2", R(rng, 8), 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("gamma", R(rng, 8, 0.1f, 0.5f), 1, 1, 1, 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("sqrt2", [MathF.Sqrt(2)]));
+        g.Initializer.Add(ProtoBuilders.FloatData("one", [1f]));
+        g.Initializer.Add(ProtoBuilders.FloatData("half", [0.5f]));
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
+        Node("stem", "Conv", ["x", "w"], "a", Ints("pads", 1, 1, 1, 1));
+        Node("dwconv", "Conv", ["a", "wd", "bd"], "d", Ints("pads", 3, 3, 3, 3), new AttributeProto { Name = "group", Type = 2, I = 8 });
+        Node("to_last", "Transpose", ["d"], "t", Ints("perm", 0, 2, 3, 1));
+        Node("norm", "LayerNormalization", ["t", "ln_s", "ln_b"], "n", new AttributeProto { Name = "axis", Type = 2, I = -1 }, new AttributeProto { Name = "epsilon", Type = 1, F = 1e-6f });
+        Node("pwconv1", "MatMul", ["n", "w1"], "m1");
+        Node("pwconv1_bias", "Add", ["m1", "b1"], "h");
+        Node("gelu_scale", "Div", ["h", "sqrt2"], "hs");
+        Node("gelu_erf", "Erf", ["hs"], "e");
+        Node("gelu_one", "Add", ["e", "one"], "e1");
+        Node("gelu_mul", "Mul", ["h", "e1"], "he");
+        Node("gelu_half", "Mul", ["he", "half"], "gl");
+        Node("pwconv2", "MatMul", ["gl", "w2"], "m2");
+        Node("pwconv2_bias", "Add", ["m2", "b2"], "h2");
+        Node("layer_scale", "Mul", ["h2", "gamma"], "ls");
+        Node("to_first", "Transpose", ["ls"], "back", Ints("perm", 0, 3, 1, 2));
+        Node("residual", "Add", ["a", "back"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 17 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph ConvNeXt(int seed = 20) => OnnxGraph.Build(OnnxReader.Parse(ConvNeXtBytes(seed), "convnext.onnx"));
+
     public static OnnxGraph ShuffleUnit(int seed = 19) => OnnxGraph.Build(OnnxReader.Parse(ShuffleUnitBytes(seed), "shufflenet.onnx"));
 
     public static OnnxGraph Csp(int seed = 17) => OnnxGraph.Build(OnnxReader.Parse(CspBytes(seed), "csp.onnx"));

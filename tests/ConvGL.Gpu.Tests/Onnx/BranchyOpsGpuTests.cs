@@ -497,10 +497,12 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("csp")]
     [InlineData("alexnet")]
     [InlineData("shufflenet")]
+    [InlineData("convnext")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
         OnnxGraph graph = model switch
         {
+            "convnext" => BranchyGraphs.ConvNeXt(),
             "shufflenet" => BranchyGraphs.ShuffleUnit(),
             "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(), "alexnet" => BranchyGraphs.AlexNetLike(),
             "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
@@ -629,5 +631,30 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 4; j++) Assert.Equal(block.Data[i * 4 + j], got[(2 + i) * 5 + 1 + j]);
         Assert.Equal(0f, got[10]);
+    }
+
+    /// <summary>channel_norm.comp (the stack's layernorm over the channels at each pixel) against the reference: channels
+    /// 1 to 17, planes around the 64-invocation work group, a map far from zero, and a NaN that stays in its pixel.</summary>
+    [Fact]
+    public void ChannelLayerNorm_Sweep_MatchesReference()
+    {
+        var rng = new Random(61);
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 3, 5), (3, 8, 8), (8, 9, 11), (17, 5, 13), (4, 33, 65) })
+            foreach (float offset in new[] { 0f, 500f })
+            {
+                var layer = new ChannelLayerNormLayer(new LayerNorm(Parity.RandomVector(rng, 2f, c), Parity.RandomVector(rng, 1f, c), 1e-5f));
+                Tensor x = Parity.Random(rng, c, h, w);
+                for (int i = 0; i < x.Length; i++) x.Data[i] += offset;
+                if (h * w > 2) x.Data[1] = float.NaN; // pixel 1 of channel 0: that pixel's every channel is NaN, no other
+                using var gpu = new GpuChannelLayerNorm(fixture.Context, layer.Parameters);
+                Tensor want = layer.Forward(x), got = gpu.Apply(x);
+                AssertClose(want, got, $"({c}, {h}, {w}) offset {offset}", 1e-4);
+                if (h * w > 2)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        Assert.True(float.IsNaN(got.Data[ch * h * w + 1]), $"channel {ch} of the NaN pixel");
+                        Assert.False(float.IsNaN(got.Data[ch * h * w]), $"channel {ch} of pixel 0");
+                    }
+            }
     }
 }

@@ -94,6 +94,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     [InlineData("csp")]
     [InlineData("alexnet")]
     [InlineData("shufflenet")]
+    [InlineData("convnext")]
     public void ImportedModelStack_SteadyRun_AllocatesNothing(string model)
     {
         Core.Onnx.OnnxGraph graph = model switch
@@ -101,7 +102,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
             "branchy" => BranchyGraphs.MobileLike(), "classifier" => BranchyGraphs.Classifier(), "se" => BranchyGraphs.SqueezeExcite(),
             "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), "style" => BranchyGraphs.StyleTransfer(),
             "espcn" => BranchyGraphs.SuperResolution(), "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(),
-            "alexnet" => BranchyGraphs.AlexNetLike(), "shufflenet" => BranchyGraphs.ShuffleUnit(), _ => BranchyGraphs.Csp(),
+            "alexnet" => BranchyGraphs.AlexNetLike(), "shufflenet" => BranchyGraphs.ShuffleUnit(), "convnext" => BranchyGraphs.ConvNeXt(), _ => BranchyGraphs.Csp(),
         };
         Stack stack = Core.Onnx.OnnxStack.FromGraph(graph, model);
         // 8x6: the size the upsampler's stored Resize sizes are made for (as in BranchyOpsGpuTests).

@@ -1,0 +1,43 @@
+#version 430
+// Layer normalisation over the channels at each pixel of a (C, H, W) map (the stack's layernorm layer, PyTorch's
+// LayerNorm2d); the reference is ChannelLayerNormLayer.Forward (LayerNorm.Apply on the (H, W, C) view): the pixel's C
+// values' mean, then their variance about it (two passes, as the reference; both measured from the first channel's
+// value), then y = scale[c] (x - mean) /
+// sqrt(var + epsilon) + shift[c]. One pixel per invocation, the map through an r32f texel view, the parameters (C
+// scales then C shifts) through another; the load index clamped and the stores predicated.
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(binding = 0) uniform samplerBuffer u_input;  // (C, H, W) as r32f texels
+layout(binding = 2) uniform samplerBuffer u_params; // scale[C], shift[C]
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+
+uniform int u_channels;
+uniform int u_plane;   // H * W
+uniform float u_epsilon;
+uniform int u_row;     // invocations per dispatch row (see GlProgram.DispatchFlat)
+
+void main()
+{
+    int k = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    int p = min(k, u_plane - 1);
+    // Values measured from the pixel's first channel (x - x0 is exact for nearby values), so a map far from zero keeps
+    // its small deviations: the mean is x0 + shift, and x - mean is (x - x0) - shift.
+    float x0 = texelFetch(u_input, p).r;
+    float shift = 0.0;
+    for (int c = 0; c < u_channels; c++) shift += texelFetch(u_input, c * u_plane + p).r - x0;
+    shift /= float(u_channels);
+    float var = 0.0;
+    for (int c = 0; c < u_channels; c++)
+    {
+        float d = (texelFetch(u_input, c * u_plane + p).r - x0) - shift;
+        var += d * d;
+    }
+    float inv = 1.0 / sqrt(var / float(u_channels) + u_epsilon);
+    for (int c = 0; c < u_channels; c++)
+    {
+        float d = (texelFetch(u_input, c * u_plane + p).r - x0) - shift;
+        float y = texelFetch(u_params, c).r * (d * inv) + texelFetch(u_params, u_channels + c).r;
+        if (k < u_plane) out_data[c * u_plane + p] = y;
+    }
+}
