@@ -657,4 +657,20 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                     }
             }
     }
+
+    /// <summary>The shader's float erf (a series near 0, Abramowitz and Stegun's 7.1.26 beyond) within 3e-7 of the
+    /// reference's double erf on a dense grid over [-5, 5] (both sides of the switch at 0.5), and small values keep their
+    /// relative accuracy (erf(x) ~ 1.128 x).</summary>
+    [Fact]
+    public void Erf_FloatApproximation_IsWithin3e7_OfTheReference()
+    {
+        using var op = new GpuUnary(fixture.Context, UnaryKind.Erf);
+        float[] xs = Enumerable.Range(-5000, 10001).Select(i => i / 1000f).Concat([1e-20f, -3e-8f, 1e-4f, 0.4999999f, 0.5000001f]).ToArray();
+        Tensor got = op.Apply(Tensor.Chw(1, 1, xs.Length, xs));
+        double worst = 0;
+        for (int i = 0; i < xs.Length; i++) worst = Math.Max(worst, Math.Abs(got.Data[i] - Unary.Erf(xs[i])));
+        Assert.True(worst <= 3e-7, $"max |erf error| {worst:G3}");
+        Assert.Equal(1.1283791670955126e-20, got.Data[^5], 1e-26);
+        Assert.Equal(1.1283791670955126e-4 * (1 - 1e-8 / 3), got.Data[^3], 1e-11);
+    }
 }
