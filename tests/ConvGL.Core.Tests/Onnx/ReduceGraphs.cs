@@ -1,6 +1,7 @@
 using ConvGL.Core.Onnx;
 using ConvGL.Core.Onnx.Proto;
 using Google.Protobuf;
+using static ConvGL.Core.Tests.Onnx.ProtoBuilders;
 
 namespace ConvGL.Core.Tests.Onnx;
 
@@ -8,8 +9,6 @@ namespace ConvGL.Core.Tests.Onnx;
 /// tests, linked).</summary>
 internal static class ReduceGraphs
 {
-    internal static AttributeProto Int(string name, long v) => new() { Name = name, Type = 2, I = v };
-
     /// <summary>Opset 13: x (1, 3, 5, 6) -> ReduceL1 axes [3] = l1 (1, 3, 5, 1) -> ReduceLogSum axes [2] keepdims 0 = ls;
     /// x -> ReduceL2 axes [1] = l2; x -> ReduceSumSquare axes [2, 3] keepdims 0 = ss; x -> Mul by 100 -> ReduceLogSumExp
     /// axes [2, 3] = lse (values near 100: exp alone overflows); x -> ReduceProd axes [1] = p; x -> ArgMax axis 2 keepdims 0

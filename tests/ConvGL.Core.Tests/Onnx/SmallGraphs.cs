@@ -399,15 +399,7 @@ internal static class BranchyGraphs
         g.Initializer.Add(Int64Data("axis3", 3));
         g.Initializer.Add(Int64Data("two", 2));
         g.Initializer.Add(Int64Data("ends", 0, -1));
-        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op };
-            n.Input.AddRange(ins);
-            n.Output.AddRange(outs);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-        }
-        AttributeProto Int(string name, long v) => new() { Name = name, Type = 2, I = v };
+        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, outs, attrs);
         Node("split", "Split", ["x", "sizes"], ["a", "b"], Int("axis", 1));
         Node("conv", "Conv", ["b", "w"], ["bc0"]);
         Node("relu", "Relu", ["bc0"], ["bc"]);
@@ -445,14 +437,7 @@ internal static class BranchyGraphs
         g.Initializer.Add(Int64Data("starts", 1, 0, 0));
         g.Initializer.Add(Int64Data("ends", 3, long.MaxValue, long.MaxValue));
         g.Initializer.Add(Int64Data("axes", 1, 2, 3));
-        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op };
-            n.Input.AddRange(ins);
-            n.Output.AddRange(outs);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-        }
+        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, outs, attrs);
         Node("conv", "Conv", ["x", "w"], ["c0"], Ints("pads", 1, 1, 1, 1));
         Node("sig", "Sigmoid", ["c0"], ["s"]);
         Node("silu", "Mul", ["c0", "s"], ["c"]);
@@ -487,15 +472,7 @@ internal static class BranchyGraphs
         g.Initializer.Add(Int64Data("groups1d", 2));
         g.Initializer.Add(Int64Data("minus1", -1));
         g.Initializer.Add(Int64Data("axis0", 0));
-        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs)
-        {
-            var n = new NodeProto { Name = name, OpType = op };
-            n.Input.AddRange(ins);
-            n.Output.AddRange(outs);
-            n.Attribute.AddRange(attrs);
-            g.Node.Add(n);
-        }
-        AttributeProto Int(string name, long v) => new() { Name = name, Type = 2, I = v };
+        void Node(string name, string op, string[] ins, string[] outs, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, outs, attrs);
         Node("conv", "Conv", ["x", "w"], ["c0"], Ints("pads", 1, 1, 1, 1));
         Node("relu", "Relu", ["c0"], ["c"]);
         Node("chunk", "Split", ["c"], ["a", "b"], Int("axis", 1));
@@ -569,6 +546,15 @@ internal static class BranchyGraphs
     }
 
     public static OnnxGraph ConvNeXt(int seed = 20) => OnnxGraph.Build(OnnxReader.Parse(ConvNeXtBytes(seed), "convnext.onnx"));
+
+    /// <summary>The models built here that run as stacks, by the short names the GPU tests use.</summary>
+    public static OnnxGraph ByName(string name) => name switch
+    {
+        "branchy" => MobileLike(), "classifier" => Classifier(), "se" => SqueezeExcite(), "decoder" => Decoder(),
+        "upsampler" => Upsampler(), "style" => StyleTransfer(), "espcn" => SuperResolution(), "poolhead" => PoolingHead(),
+        "dynhead" => DynamicHead(), "csp" => Csp(), "alexnet" => AlexNetLike(), "shufflenet" => ShuffleUnit(), "convnext" => ConvNeXt(),
+        _ => throw new ArgumentException($"no test model '{name}'", nameof(name)),
+    };
 
     public static OnnxGraph ShuffleUnit(int seed = 19) => OnnxGraph.Build(OnnxReader.Parse(ShuffleUnitBytes(seed), "shufflenet.onnx"));
 
@@ -662,14 +648,21 @@ internal static class ProtoBuilders
     }
 
     /// <summary>Adds a node to <paramref name="g"/> and returns it.</summary>
-    internal static NodeProto Node(GraphProto g, string name, string op, string[] inputs, string output, params AttributeProto[] attributes)
+    internal static NodeProto Node(GraphProto g, string name, string op, string[] inputs, string output, params AttributeProto[] attributes) =>
+        Node(g, name, op, inputs, [output], attributes);
+
+    /// <summary>Adds a node of several outputs (Split) to <paramref name="g"/> and returns it.</summary>
+    internal static NodeProto Node(GraphProto g, string name, string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
     {
-        var n = new NodeProto { Name = name, OpType = op, Output = { output } };
+        var n = new NodeProto { Name = name, OpType = op };
         n.Input.AddRange(inputs);
+        n.Output.AddRange(outputs);
         n.Attribute.AddRange(attributes);
         g.Node.Add(n);
         return n;
     }
+
+    internal static AttributeProto Int(string name, long v) => new() { Name = name, Type = 2, I = v };
 
     internal static ValueInfoProto Value(string name, params long[] dims)
     {

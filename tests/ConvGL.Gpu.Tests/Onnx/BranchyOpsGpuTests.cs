@@ -500,14 +500,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     [InlineData("convnext")]
     public void HeadGateAndDecoderModels_GpuGraphAndStackRunners_MatchCpu(string model)
     {
-        OnnxGraph graph = model switch
-        {
-            "convnext" => BranchyGraphs.ConvNeXt(),
-            "shufflenet" => BranchyGraphs.ShuffleUnit(),
-            "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(), "csp" => BranchyGraphs.Csp(), "alexnet" => BranchyGraphs.AlexNetLike(),
-            "se" => BranchyGraphs.SqueezeExcite(), "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(),
-            "style" => BranchyGraphs.StyleTransfer(), "espcn" => BranchyGraphs.SuperResolution(), _ => BranchyGraphs.Classifier(),
-        };
+        OnnxGraph graph = BranchyGraphs.ByName(model);
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
         var inputs = new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) };
@@ -515,7 +508,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         using var runner = new GpuOnnxRunner(fixture.Context, graph);
         Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
         foreach (OnnxOp op in graph.Ops) AssertClose(cpu[op.Output], gpu[op.Output], $"value '{op.Output}' ({op.Node.OpType})");
-        Stack stack = OnnxStack.FromGraph(graph, "classifier");
+        Stack stack = OnnxStack.FromGraph(graph, model);
         using var stackRunner = new GpuStackRunner(fixture.Context, stack, 8, 6);
         StackResult a = StackRunner.Run(stack, x), b = stackRunner.Run(x);
         for (int i = 0; i < stack.Layers.Count; i++) AssertClose(a.Outputs[i], b.Outputs[i], $"layer {i} ({stack.Layers[i].Type})");

@@ -97,13 +97,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     [InlineData("convnext")]
     public void ImportedModelStack_SteadyRun_AllocatesNothing(string model)
     {
-        Core.Onnx.OnnxGraph graph = model switch
-        {
-            "branchy" => BranchyGraphs.MobileLike(), "classifier" => BranchyGraphs.Classifier(), "se" => BranchyGraphs.SqueezeExcite(),
-            "decoder" => BranchyGraphs.Decoder(), "upsampler" => BranchyGraphs.Upsampler(), "style" => BranchyGraphs.StyleTransfer(),
-            "espcn" => BranchyGraphs.SuperResolution(), "poolhead" => BranchyGraphs.PoolingHead(), "dynhead" => BranchyGraphs.DynamicHead(),
-            "alexnet" => BranchyGraphs.AlexNetLike(), "shufflenet" => BranchyGraphs.ShuffleUnit(), "convnext" => BranchyGraphs.ConvNeXt(), _ => BranchyGraphs.Csp(),
-        };
+        Core.Onnx.OnnxGraph graph = BranchyGraphs.ByName(model);
         Stack stack = Core.Onnx.OnnxStack.FromGraph(graph, model);
         // 8x6: the size the upsampler's stored Resize sizes are made for (as in BranchyOpsGpuTests).
         using var source = GpuTensor.From(fixture.Context, Image(3, 8, 6), "source");
