@@ -57,6 +57,14 @@ public sealed class OnnxGraph
                 initializers[node.Outputs[0]] = value;
                 continue;
             }
+            if (node.OpType == "LayerNormalization" && node.Outputs.Count > 1)
+            {
+                // Y, and Mean / InvStdDev when named: one op each.
+                var y = LayerNormOp.Read(node with { Outputs = [node.Outputs[0]] }, new NodeAttributes(node with { Outputs = [node.Outputs[0]] }, src));
+                Add(y, a);
+                foreach (LayerNormStatOp stat in LayerNormStatOp.Read(node, y)) Add(stat, a);
+                continue;
+            }
             if (node.OpType == "Split")
             {
                 // A Split of k outputs becomes k ops, each one slice of the input.

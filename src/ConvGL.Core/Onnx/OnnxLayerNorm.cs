@@ -70,3 +70,49 @@ public sealed class LayerNormOp : OnnxOp
         return Parameters(x.Shape, inputs[1]!, inputs.Count > 2 ? inputs[2] : null).Apply(x);
     }
 }
+
+/// <summary>LayerNormalization's optional outputs Mean and InvStdDev (1 / sqrt(variance + epsilon)), each as its own op
+/// reading X: X's shape with the normalised axes (from <c>axis</c> on) set to 1; statistics in double, rounded once.
+/// ConvGL computes them on the CPU reference; the GPU runner refuses them (one error).</summary>
+public sealed class LayerNormStatOp : OnnxOp
+{
+    public int Axis { get; }
+    public float Epsilon { get; }
+    /// <summary>True for InvStdDev (output 2), false for Mean (output 1).</summary>
+    public bool InvStdDev { get; }
+
+    private LayerNormStatOp(OnnxNode node, string where, string output, int axis, float epsilon, bool invStdDev)
+        : base(node, where, node.Inputs.Take(1).ToArray(), output)
+    {
+        Axis = axis;
+        Epsilon = epsilon;
+        InvStdDev = invStdDev;
+    }
+
+    /// <summary>The ops of a LayerNormalization node's named extra outputs (none when it has only Y).</summary>
+    internal static IEnumerable<LayerNormStatOp> Read(OnnxNode node, LayerNormOp y)
+    {
+        for (int k = 1; k < Math.Min(3, node.Outputs.Count); k++)
+            if (node.Outputs[k].Length > 0) yield return new LayerNormStatOp(node, y.Where, node.Outputs[k], y.Axis, y.Epsilon, k == 2);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        int axis = Axis < 0 ? Axis + x.Rank : Axis;
+        if (axis < 0 || axis >= x.Rank) throw Error($"axis {Axis} is out of range for X of rank {x.Rank}");
+        int n = x.Shape[axis..].Aggregate(1, (p, d) => p * d);
+        var y = new Tensor([.. x.Shape[..axis], .. Enumerable.Repeat(1, x.Rank - axis)]);
+        for (int r = 0; r < y.Length; r++)
+        {
+            ReadOnlySpan<float> row = x.Data.AsSpan(r * n, n);
+            double mean = 0, var = 0;
+            foreach (float v in row) mean += v;
+            mean /= n;
+            foreach (float v in row) var += (v - mean) * (v - mean);
+            var /= n;
+            y.Data[r] = (float)(InvStdDev ? 1 / Math.Sqrt(var + Epsilon) : mean);
+        }
+        return y;
+    }
+}

@@ -517,6 +517,8 @@ public sealed class GpuOnnxRunner : IDisposable
                     tiler.Run(input, Indexing.TileView(shape, repeats), output, Storage(to));
                     return to;
                 }, tiler);
+            case LayerNormStatOp:
+                throw new ConvGLException($"{op.Where}: on the GPU LayerNormalization computes Y only; its Mean and InvStdDev outputs run on the CPU reference");
             default:
                 throw new ConvGLException($"{op.Where}: no GPU implementation");
         }

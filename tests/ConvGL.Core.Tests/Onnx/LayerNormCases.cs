@@ -6,8 +6,9 @@ using static ConvGL.Core.Tests.Onnx.ProtoBuilders;
 namespace ConvGL.Core.Tests.Onnx;
 
 /// <summary>The official LayerNormalization node cases and a small model of the new ops (shared by the Core and Gpu tests). Every one of them asks for
-/// the Mean and InvStdDev outputs too, which ConvGL refuses (see OnnxNodeCaseTests' unsupported cases), so here each
-/// is loaded with its node's extra outputs dropped and compared on Y (output_0.pb) alone: ONNX's own expected values.</summary>
+/// the Mean and InvStdDev outputs too, which the CPU reference computes (the cases are in OnnxCases.CpuOnly) but the GPU
+/// runner refuses, so here each is loaded with its node's extra outputs dropped and compared on Y (output_0.pb) alone:
+/// ONNX's own expected values, on both.</summary>
 internal static class LayerNormCases
 {
     public static readonly string[] Names =

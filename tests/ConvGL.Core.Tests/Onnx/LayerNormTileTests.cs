@@ -176,9 +176,21 @@ public class LayerNormTileTests
             Error(() => Build(wideB).Run(input)));
         Assert.Equal("m.onnx: node 'n0' (LayerNormalization): axis 2 is out of range for X of rank 2",
             Error(() => Build(LayerNormModel([2, 4], [1], [1], null, new AttributeProto { Name = "axis", Type = 2, I = 2 })).Run(input)));
+    }
+
+    /// <summary>The optional Mean and InvStdDev outputs by hand: rows (1, 2, 3, 4) and (2, 2, 2, 2) have means 2.5 and 2,
+    /// variances 1.25 and 0, so InvStdDev 1 / sqrt(1.25 + 1e-5) and 1 / sqrt(1e-5).</summary>
+    [Fact]
+    public void LayerNorm_MeanAndInvStdDevOutputs_WorkedExample()
+    {
         ModelProto m = LayerNormModel([2, 4], [1], [1], null);
         m.Graph.Node[0].Output.Add("mean");
-        Assert.Contains("(LayerNormalization): has 2 outputs; ConvGL supports only the first", Error(() => Build(m)));
+        m.Graph.Node[0].Output.Add("inv");
+        Dictionary<string, Tensor> v = Build(m).Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([2, 4], [1, 2, 3, 4, 2, 2, 2, 2]) });
+        Assert.Equal([2, 1], v["mean"].Shape);
+        Assert.Equal([2.5f, 2f], v["mean"].Data);
+        Assert.Equal(1 / Math.Sqrt(1.25 + 1e-5), v["inv"].Data[0], 1e-6);
+        Assert.Equal(1 / Math.Sqrt(1e-5), v["inv"].Data[1], 1e-3);
     }
 
     public static TheoryData<string> OfficialCases => new(LayerNormCases.Names);

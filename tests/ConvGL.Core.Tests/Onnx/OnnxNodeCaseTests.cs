@@ -36,7 +36,6 @@ public class OnnxNodeCaseTests
     [InlineData("test_maxpool_1d_default", "attribute 'kernel_shape' has 1 entries, expected 2")]
     [InlineData("test_add_uint8", "element type UINT8; ConvGL runs FLOAT (float32) models only")]
     [InlineData("test_range_float_type_positive_delta", "(Range): op Range is not supported (supported: Conv, ConvTranspose, BatchNormalization")]
-    [InlineData("test_layer_normalization_default_axis", "(LayerNormalization): has 3 outputs; ConvGL supports only the first")]
     [InlineData("test_cast_FLOAT_to_DOUBLE", "graph value 'output' has element type DOUBLE; ConvGL runs FLOAT (float32) models only")]
     [InlineData("test_reduce_log_sum_exp_keepdims_example", "graph value 'data' has element type DOUBLE; ConvGL runs FLOAT (float32) models only")]
     public void UnsupportedCases_FailToLoad_WithOneErrorNamingTheNodeAndWhatIsSupported(string name, string expected)
