@@ -16,7 +16,7 @@ internal static class BenchImportedOps
     public static IReadOnlyList<BenchCase> Cases(bool quick)
     {
         (int h, int w) = quick ? (36, 64) : (180, 320);
-        return [Resize(16, h, w), InstanceNorm(16, h, w), ConvTranspose(16, 8, h / 2, w / 2), ChannelShuffle(quick ? 16 : 116, h / 2, w / 2)];
+        return [Resize(16, h, w), InstanceNorm(16, h, w), ConvTranspose(16, 8, h / 2, w / 2), ChannelShuffle(quick ? 16 : 116, h / 2, w / 2), Transpose(16, h, w)];
     }
 
     private static BenchCase Resize(int c, int h, int w)
@@ -64,6 +64,16 @@ internal static class BenchImportedOps
                 return new GpuBenchOp((i, o) => copy.Run(i, view, o, (c, h, w)), copy, () => "strided copy: one buffer copy per plane");
             },
             "GpuStridedCopy", x => OnnxRuntimeNode.Custom(OnnxModel.ChannelShuffle(x, 2), "Reshape + Transpose + Reshape", x, (c, h, w)));
+    }
+
+    /// <summary>(C, H, W) -> (H, W, C): the Transpose [0, 2, 3, 1] ConvNeXt's blocks begin with, as a graph runs it.</summary>
+    private static BenchCase Transpose(int c, int h, int w)
+    {
+        StridedView view = Indexing.TransposeView([c, h, w], [1, 2, 0]);
+        return Case($"transpose-{c}", "transpose to channels-last", c, c, h, w, "-", "-", 0, 15,
+            x => Indexing.Transpose(x, [1, 2, 0]), "Indexing.Transpose",
+            ctx => { var op = new GpuStridedCopy(ctx); return new GpuBenchOp((i, o) => op.Run(i, view, o, (h, w, c)), op, () => "strided_copy.comp"); },
+            "GpuStridedCopy", x => OnnxRuntimeNode.Custom(OnnxModel.Transpose(x, 0, 2, 3, 1), "Transpose", x, (h, w, c)));
     }
 
     private static BenchCase Case(string name, string op, int cin, int cout, int h, int w, string kernel, string strideDilation, long macs, int seed,

@@ -296,6 +296,16 @@ internal static class OnnxModel
         return Model(graph);
     }
 
+    public static byte[] Transpose(Tensor input, params int[] perm)
+    {
+        int[] shape = [1, input.C, input.H, input.W];
+        var node = new Proto().String(1, "x").String(2, "y").String(4, "Transpose").Message(5, Ints("perm", perm));
+        var graph = new Proto().Message(1, node).String(2, "convgl-bench")
+            .Message(11, ValueInfo("x", shape))
+            .Message(12, ValueInfo("y", perm.Select(p => shape[p]).ToArray()));
+        return Model(graph);
+    }
+
     private static Proto Str(string name, string value) => new Proto().String(1, name).String(4, value).Varint(20, 3);
 
     private static Proto Int64Initializer(string name, params long[] values)
