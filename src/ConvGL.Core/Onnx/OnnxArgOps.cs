@@ -32,8 +32,7 @@ public sealed class ArgReduceOp : OnnxOp
     }
 
     /// <summary>The axis in [0, rank).</summary>
-    public int AxisOf(int rank) =>
-        Axis < -rank || Axis >= rank ? throw Error($"axis {Axis} is out of range for rank {rank}") : (int)(Axis < 0 ? Axis + rank : Axis);
+    public int AxisOf(int rank) => AxisIndex(Axis, rank, "rank");
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {

@@ -57,18 +57,16 @@ public sealed class OnnxGraph
                 initializers[node.Outputs[0]] = value;
                 continue;
             }
-            if (node.OpType == "LayerNormalization" && node.Outputs.Count > 1)
+            // A node of several outputs becomes one op per output: a Split's slices, LayerNormalization's Y, Mean, InvStdDev.
+            IEnumerable<OnnxOp>? several = node.OpType switch
             {
-                // Y, and Mean / InvStdDev when named: one op each.
-                var y = LayerNormOp.Read(node with { Outputs = [node.Outputs[0]] }, new NodeAttributes(node with { Outputs = [node.Outputs[0]] }, src));
-                Add(y, a);
-                foreach (LayerNormStatOp stat in LayerNormStatOp.Read(node, y)) Add(stat, a);
-                continue;
-            }
-            if (node.OpType == "Split")
+                "Split" => SplitOp.Read(node, a),
+                "LayerNormalization" when node.Outputs.Count > 1 => LayerNormStatOp.ReadAll(node, src),
+                _ => null,
+            };
+            if (several is not null)
             {
-                // A Split of k outputs becomes k ops, each one slice of the input.
-                foreach (SplitOp piece in SplitOp.Read(node, a)) Add(piece, a);
+                foreach (OnnxOp piece in several) Add(piece, a);
                 continue;
             }
             OnnxOp op = node.OpType switch

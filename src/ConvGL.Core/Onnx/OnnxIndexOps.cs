@@ -59,11 +59,7 @@ public sealed class GatherOp : OnnxOp
         return new GatherOp(node, a.Where, (int)axis);
     }
 
-    public int AxisFor(int rank)
-    {
-        int axis = Axis < 0 ? Axis + rank : Axis;
-        return axis >= 0 && axis < rank ? axis : throw Error($"axis {Axis} is out of range for data of rank {rank}");
-    }
+    public int AxisFor(int rank) => AxisIndex(Axis, rank, "data of rank");
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
@@ -322,8 +318,7 @@ public sealed class SplitOp : OnnxOp
     /// <summary>This output's slice of an input of <paramref name="shape"/> (one <see cref="Indexing.SliceAxis"/> per dimension).</summary>
     public Indexing.SliceAxis[] Axes(int[] shape, Tensor? splitInput)
     {
-        int axis = Axis < 0 ? Axis + shape.Length : Axis;
-        if (axis < 0 || axis >= shape.Length) throw Error($"axis {Axis} is out of range for an input of rank {shape.Length}");
+        int axis = AxisIndex(Axis, shape.Length, "an input of rank");
         int n = shape[axis];
         long[] sizes;
         if (_split is not null || splitInput is not null)

@@ -31,11 +31,7 @@ public sealed class LayerNormOp : OnnxOp
         return new LayerNormOp(node, a.Where, (int)axis, epsilon);
     }
 
-    public int AxisFor(int rank)
-    {
-        int axis = Axis < 0 ? Axis + rank : Axis;
-        return axis >= 0 && axis < rank ? axis : throw Error($"axis {Axis} is out of range for X of rank {rank}");
-    }
+    public int AxisFor(int rank) => AxisIndex(Axis, rank, "X of rank");
 
     /// <summary>The row parameters for X of <paramref name="shape"/>: Scale and B broadcast to the normalised shape
     /// (X's from <see cref="Axis"/> on); B absent is 0.</summary>
@@ -89,9 +85,13 @@ public sealed class LayerNormStatOp : OnnxOp
         InvStdDev = invStdDev;
     }
 
-    /// <summary>The ops of a LayerNormalization node's named extra outputs (none when it has only Y).</summary>
-    internal static IEnumerable<LayerNormStatOp> Read(OnnxNode node, LayerNormOp y)
+    /// <summary>A LayerNormalization node of several outputs as ops: Y (<see cref="LayerNormOp"/>), then Mean and
+    /// InvStdDev where named.</summary>
+    internal static IEnumerable<OnnxOp> ReadAll(OnnxNode node, string source)
     {
+        OnnxNode yNode = node with { Outputs = [node.Outputs[0]] };
+        LayerNormOp y = LayerNormOp.Read(yNode, new NodeAttributes(yNode, source));
+        yield return y;
         for (int k = 1; k < Math.Min(3, node.Outputs.Count); k++)
             if (node.Outputs[k].Length > 0) yield return new LayerNormStatOp(node, y.Where, node.Outputs[k], y.Axis, y.Epsilon, k == 2);
     }
@@ -99,19 +99,13 @@ public sealed class LayerNormStatOp : OnnxOp
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
         Tensor x = inputs[0]!;
-        int axis = Axis < 0 ? Axis + x.Rank : Axis;
-        if (axis < 0 || axis >= x.Rank) throw Error($"axis {Axis} is out of range for X of rank {x.Rank}");
+        int axis = AxisIndex(Axis, x.Rank, "X of rank");
         int n = x.Shape[axis..].Aggregate(1, (p, d) => p * d);
         var y = new Tensor([.. x.Shape[..axis], .. Enumerable.Repeat(1, x.Rank - axis)]);
         for (int r = 0; r < y.Length; r++)
         {
-            ReadOnlySpan<float> row = x.Data.AsSpan(r * n, n);
-            double mean = 0, var = 0;
-            foreach (float v in row) mean += v;
-            mean /= n;
-            foreach (float v in row) var += (v - mean) * (v - mean);
-            var /= n;
-            y.Data[r] = (float)(InvStdDev ? 1 / Math.Sqrt(var + Epsilon) : mean);
+            (double mean, double variance) = LayerNorm.MeanAndVariance(x.Data.AsSpan(r * n, n));
+            y.Data[r] = (float)(InvStdDev ? 1 / Math.Sqrt(variance + Epsilon) : mean);
         }
         return y;
     }

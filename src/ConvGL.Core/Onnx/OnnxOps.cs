@@ -46,6 +46,11 @@ public abstract class OnnxOp
         if (n > Limits.StackMapValues) throw Error($"its output ({string.Join(", ", shape)}) is more than {Limits.StackMapValues} values");
     }
 
+    /// <summary>An axis attribute as an index into a value of <paramref name="rank"/> dimensions (negative counts from the
+    /// end): one error when it is outside, "axis 5 is out of range for <paramref name="what"/> 3".</summary>
+    private protected int AxisIndex(long axis, int rank, string what) =>
+        axis >= -rank && axis < rank ? (int)(axis < 0 ? axis + rank : axis) : throw Error($"axis {axis} is out of range for {what} {rank}");
+
     private protected Tensor Image(Tensor t, int n) =>
         Tensor.Chw(t.Shape[1], t.Shape[2], t.Shape[3], t.Data.AsSpan(n * t.Shape[1] * t.Shape[2] * t.Shape[3], t.Shape[1] * t.Shape[2] * t.Shape[3]).ToArray());
 

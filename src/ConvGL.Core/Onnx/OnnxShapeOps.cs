@@ -54,12 +54,7 @@ public sealed class ConcatOp : OnnxOp
     }
 
     /// <summary>The axis for inputs of <paramref name="rank"/>, in [0, rank).</summary>
-    public int AxisFor(int rank)
-    {
-        int axis = Axis < 0 ? Axis + rank : Axis;
-        if (axis < 0 || axis >= rank) throw Error($"axis {Axis} is out of range for inputs of rank {rank}");
-        return axis;
-    }
+    public int AxisFor(int rank) => AxisIndex(Axis, rank, "inputs of rank");
 
     public int[] OutputShape(IReadOnlyList<int[]> shapes)
     {

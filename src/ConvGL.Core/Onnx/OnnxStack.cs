@@ -150,7 +150,7 @@ public static class OnnxStack
                 LrnOp l => new LrnLayer(l.Parameters),
                 BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
                     throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
-                BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), inLast ? 1 : RankOf(reads[0])),
+                BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
                 LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
                 MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
                 VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
@@ -266,7 +266,7 @@ public static class OnnxStack
     /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
     /// (1, C, 1, 1), (1) or a scalar) is a per-channel affine layer (x * scale + shift, the batchnorm layer's form):
     /// x + k, x - k, k - x, x * k, k * x, x / k (as x * (1/k), within a rounding of the quotient).</summary>
-    private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank)
+    private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank, bool channelsLast)
     {
         if (maps == 2)
             return b.Kind switch
@@ -282,11 +282,11 @@ public static class OnnxStack
         int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
         float[] perChannel = b.Kind == BinaryKind.PRelu ? [] : k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
             // (C, 1, 1) or (1, C, 1, 1): the channel axis third from the end, as ONNX broadcasting lines it up with (N, C, H, W).
-            : rank == 4 && k.Length == channels && k.Rank >= 3 && k.Shape[^3] == channels && k.Shape[^2] == 1 && k.Shape[^1] == 1 ? k.Data
+            : rank == 4 && !channelsLast && k.Length == channels && k.Rank >= 3 && k.Shape[^3] == channels && k.Shape[^2] == 1 && k.Shape[^1] == 1 ? k.Data
             // A head's (1, K): a bias of (K) or (1, K) is one value per output (MatMul + Add, PyTorch's Linear on some exports).
-            : rank == 2 && k.Length == channels && kept.Length == 1 && k.Rank <= 2 ? k.Data
-            // Channels-last (rank given as 1): a constant of (C), (1, 1, 1, C) or (1, 1, C) scales the channels.
-            : rank == 1 && k.Length == channels && k.Shape[^1] == channels ? k.Data
+            : rank == 2 && !channelsLast && k.Length == channels && kept.Length == 1 && k.Rank <= 2 ? k.Data
+            // Channels-last: a constant of (C), (1, 1, 1, C) or (1, 1, C) scales the channels.
+            : channelsLast && k.Length == channels && k.Shape[^1] == channels ? k.Data
             : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1), (C) after a flatten, or a single value), which a stack needs");
         // PRelu (opset 6: a slope of (C) means one per channel): the slopes as they are, one or one per channel.
         if (b.Kind == BinaryKind.PRelu)

@@ -23,6 +23,17 @@ public sealed class LayerNorm
     /// <summary>Values per row.</summary>
     public int Length => Scale.Length;
 
+    /// <summary>A row's mean and (population) variance about it: two passes in double.</summary>
+    public static (double Mean, double Variance) MeanAndVariance(ReadOnlySpan<float> row)
+    {
+        double mean = 0;
+        foreach (float v in row) mean += v;
+        mean /= row.Length;
+        double var = 0;
+        foreach (float v in row) var += (v - mean) * (v - mean);
+        return (mean, var / row.Length);
+    }
+
     public Tensor Apply(Tensor input)
     {
         if (input.Length % Length != 0)
@@ -32,12 +43,7 @@ public sealed class LayerNorm
         for (long r = 0; r < input.Length / n; r++)
         {
             ReadOnlySpan<float> x = input.Data.AsSpan((int)(r * n), n);
-            double mean = 0;
-            foreach (float v in x) mean += v;
-            mean /= n;
-            double var = 0;
-            foreach (float v in x) var += (v - mean) * (v - mean);
-            var /= n;
+            (double mean, double var) = MeanAndVariance(x);
             double inv = 1.0 / Math.Sqrt(var + Epsilon);
             for (int i = 0; i < n; i++) output.Data[r * n + i] = (float)(Scale[i] * ((x[i] - mean) * inv) + Shift[i]);
         }

@@ -547,6 +547,10 @@ internal static class BranchyGraphs
 
     public static OnnxGraph ConvNeXt(int seed = 20) => OnnxGraph.Build(OnnxReader.Parse(ConvNeXtBytes(seed), "convnext.onnx"));
 
+    /// <summary>The short names of the models built here that run as stacks (<see cref="ByName"/>).</summary>
+    public static readonly string[] StackModels =
+        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext"];
+
     /// <summary>The models built here that run as stacks, by the short names the GPU tests use.</summary>
     public static OnnxGraph ByName(string name) => name switch
     {

@@ -81,20 +81,10 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
 
     /// <summary>The imported test models as stacks: every layer type an ONNX import makes (linear heads, slices, erf, lrn,
     /// mul gates, concat, resize, pad, conv_transpose, instancenorm, depth_to_space, prelu, clip, softmax, ...).</summary>
+    public static TheoryData<string> ImportedModels => new(BranchyGraphs.StackModels);
+
     [Theory]
-    [InlineData("branchy")]
-    [InlineData("classifier")]
-    [InlineData("se")]
-    [InlineData("decoder")]
-    [InlineData("upsampler")]
-    [InlineData("style")]
-    [InlineData("espcn")]
-    [InlineData("poolhead")]
-    [InlineData("dynhead")]
-    [InlineData("csp")]
-    [InlineData("alexnet")]
-    [InlineData("shufflenet")]
-    [InlineData("convnext")]
+    [MemberData(nameof(ImportedModels))]
     public void ImportedModelStack_SteadyRun_AllocatesNothing(string model)
     {
         Core.Onnx.OnnxGraph graph = BranchyGraphs.ByName(model);
