@@ -426,5 +426,7 @@ internal sealed class ConvPlan
 
 /// <summary>Which programs a plan may choose: the cost rule (Auto), or one kind only (tests hold each to the reference).
 /// For <see cref="GpuSeparableConv"/>, Fast is the two conv2d_depthwise passes and Fused the one separable_fast pass.
-/// FastRim: a fast variant with the interior/rim split where Auto and Fast would read a padded copy (dense layers).</summary>
-internal enum ConvPath { Auto, Direct, Fast, Fused, FastRim }
+/// FastRim: a fast variant with the interior/rim split where Auto and Fast would read a padded copy (dense layers).
+/// Winograd: <see cref="WinogradPlan"/> wherever it applies (3x3, strides and dilations 1, one group), whatever the
+/// channel count or size; Auto takes it by its cost rule.</summary>
+internal enum ConvPath { Auto, Direct, Fast, Fused, FastRim, Winograd }

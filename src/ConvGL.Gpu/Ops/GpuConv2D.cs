@@ -25,6 +25,8 @@ public sealed class GpuConv2D : IGpuConv
     private ConvPlan? _plan;
     private ScratchTensors? _scratch;
     private GpuTensor? _padded;
+    private WinogradPlan? _winograd;
+    private GpuTensor? _transformed, _products;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -37,6 +39,7 @@ public sealed class GpuConv2D : IGpuConv
         {
             field = value;
             _plan = null;
+            _winograd = null;
         }
     }
 
@@ -56,14 +59,14 @@ public sealed class GpuConv2D : IGpuConv
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value != _options) _plan = null;
+            if (value != _options) (_plan, _winograd) = (null, null);
             _options = value;
         }
     }
 
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
-    public string Variant => _plan?.Variant ?? "(not run yet)";
+    public string Variant => _winograd?.Variant ?? _plan?.Variant ?? "(not run yet)";
 
     /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
     public void SetWeights(Tensor weight, float[]? bias)
@@ -78,7 +81,7 @@ public sealed class GpuConv2D : IGpuConv
         _weightData = (float[])weight.Data.Clone();
         _biasData = bias is null ? [] : (float[])bias.Clone();
         WeightShape = (int[])weight.Shape.Clone();
-        _plan = null;
+        (_plan, _winograd) = (null, null);
     }
 
     /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
@@ -92,9 +95,20 @@ public sealed class GpuConv2D : IGpuConv
         ComputeOp.CheckDistinct(input, output, "conv2d");
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
         output.Resize(cout, hout, wout);
-        if (_plan is null || !_plan.Fits(input))
-            _plan = ConvPlan.Create(_context, input, WeightShape, _weightData, _hasBias ? _biasData : null, _options, _params, Choice);
-        if (_plan.Direct) RunDirect(input, output);
+        if (_winograd is not null ? !_winograd.Fits(input) : _plan is null || !_plan.Fits(input))
+        {
+            float[]? bias = _hasBias ? _biasData : null;
+            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice);
+            _plan = _winograd is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice) : null;
+        }
+        if (_winograd is not null)
+        {
+            _padded ??= new GpuTensor(_context, label: "conv2d padded input");
+            _transformed ??= new GpuTensor(_context, label: "winograd transformed input");
+            _products ??= new GpuTensor(_context, label: "winograd products");
+            _winograd.Run(input, output, _params, _padded, _transformed, _products);
+        }
+        else if (_plan!.Direct) RunDirect(input, output);
         else
         {
             if (_plan.PadsInput) _padded ??= new GpuTensor(_context, label: "conv2d padded input");
@@ -137,5 +151,7 @@ public sealed class GpuConv2D : IGpuConv
         _params.Dispose();
         _scratch?.Dispose();
         _padded?.Dispose();
+        _transformed?.Dispose();
+        _products?.Dispose();
     }
 }

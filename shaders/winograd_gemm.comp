@@ -1,0 +1,68 @@
+#version 430
+// Winograd F(4x4, 3x3), step 2 of 3: for each of the 36 tile positions, the products M = U V summed over input channels,
+//
+//   M[pos][o][t] = sum_c U[pos][c][o] * V[pos][c][t]
+//
+// 36 matrix products (C_out x C_in) . (C_in x tiles). One invocation computes 4 output channels x 8 tiles (32 sums, as
+// conv2d_dense.comp's 4 channels x 8 x): per input channel one rgba32f fetch of U (the 4 channels) and two of V (the 8
+// tiles) feed 32 multiply-adds, each worth 4 of the direct conv's (2.25 per output instead of 9). Invocations are
+// numbered position-fastest, so the lanes of one SIMD group read neighbouring V texels and write neighbouring M texels.
+//
+// U (WinogradPlan packs it, already flipped under convolve) is (C_in, CB, 36) vec4s, component q for output channel
+// 4b + q (zero past the last): the lanes' U texels are neighbours too (position-major, a 512->512 layer's 38 MB of U
+// made every lane's fetch a different page and took as long as the direct conv); V is (C_in, TP / 4, 36) vec4s (winograd_input.comp: 4 tiles per vec4); M is
+// (4 CB, TP / 4, 36) vec4s, the same layout for the output channels.
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(binding = 0) uniform samplerBuffer u_v4;     // V as rgba32f texels
+layout(binding = 2) uniform samplerBuffer u_params; // U as rgba32f texels
+layout(std430, binding = 3) writeonly buffer Products { vec4 m_data[]; };
+
+uniform ivec3 u_gemm; // (C_in, CB, TP)
+uniform int u_row;
+
+void main()
+{
+    int cin = u_gemm.x, blocks = u_gemm.y, groups = u_gemm.z / 4;
+    int count = 36 * blocks * (groups / 2);
+    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    bool inside = id < count;
+    id = min(id, count - 1);
+    int rest = id / 36;
+    int pos = id - rest * 36;
+    int tb = rest / blocks;    // tiles 8 tb .. 8 tb + 7: tile groups 2 tb and 2 tb + 1
+    int b = rest - tb * blocks;
+
+    vec4 acc[8];
+    for (int k = 0; k < 8; k++) acc[k] = vec4(0.0);
+    int ui = b * 36 + pos;
+    int ustep = blocks * 36;
+    int vi = 2 * tb * 36 + pos;
+    int vstep = groups * 36;
+    for (int c = 0; c < cin; c++)
+    {
+        vec4 u = texelFetch(u_params, ui);
+        vec4 v0 = texelFetch(u_v4, vi);
+        vec4 v1 = texelFetch(u_v4, vi + 36);
+        acc[0] += u * v0.x; acc[1] += u * v0.y; acc[2] += u * v0.z; acc[3] += u * v0.w;
+        acc[4] += u * v1.x; acc[5] += u * v1.y; acc[6] += u * v1.z; acc[7] += u * v1.w;
+        ui += ustep;
+        vi += vstep;
+    }
+    if (inside)
+    {
+        int at = (4 * b * groups + 2 * tb) * 36 + pos;
+        m_data[at] = vec4(acc[0].x, acc[1].x, acc[2].x, acc[3].x);
+        m_data[at + 36] = vec4(acc[4].x, acc[5].x, acc[6].x, acc[7].x);
+        at += vstep;
+        m_data[at] = vec4(acc[0].y, acc[1].y, acc[2].y, acc[3].y);
+        m_data[at + 36] = vec4(acc[4].y, acc[5].y, acc[6].y, acc[7].y);
+        at += vstep;
+        m_data[at] = vec4(acc[0].z, acc[1].z, acc[2].z, acc[3].z);
+        m_data[at + 36] = vec4(acc[4].z, acc[5].z, acc[6].z, acc[7].z);
+        at += vstep;
+        m_data[at] = vec4(acc[0].w, acc[1].w, acc[2].w, acc[3].w);
+        m_data[at + 36] = vec4(acc[4].w, acc[5].w, acc[6].w, acc[7].w);
+    }
+}

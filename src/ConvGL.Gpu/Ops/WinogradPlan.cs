@@ -1,0 +1,201 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>A 3x3 conv (stride 1, dilation 1, one group) by Winograd's minimal filtering F(4x4, 3x3) (include/winograd.glsl):
+/// the padded copy (conv2d_pad.comp, the border applied once), the input transform of every 6x6 tile
+/// (winograd_input.comp), 36 matrix products over the input channels (winograd_gemm.comp) and the output transform with
+/// the bias (winograd_output.comp). 2.25 multiply-adds per output and channel pair instead of 9; on llvmpipe, where
+/// every load in the channel loop is a gather, that is fewer fetches per output too (bench/README.md has the figures).
+/// The weight transform G g G^T is computed here once per weight set, in double. The same sums as
+/// <see cref="Conv2D.Apply"/> up to float32 rounding (the parity tests hold it to the reference).</summary>
+internal sealed class WinogradPlan
+{
+    /// <summary>Outputs per tile side (F(4x4, 3x3): 6x6 input tiles).</summary>
+    public const int Tile = 4;
+    /// <summary>Transformed values per tile.</summary>
+    public const int Positions = 36;
+    /// <summary>Scratch a plan may use for each of its transformed tensors (floats): 64 MiB. A larger layer (16 channels
+    /// at 1080p would need ~300 MB) runs the direct program.</summary>
+    public const long MaxScratchFloats = 16L << 20;
+    /// <summary>Input and output channels from which the cost rule picks this plan (<see cref="Pays"/>).</summary>
+    public const int MinChannels = 32;
+
+    // G (6 x 3) of F(4x4, 3x3): U = G g G^T.
+    private static readonly double[,] G =
+    {
+        { 1.0 / 4, 0, 0 },
+        { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+        { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+        { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+        { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
+        { 0, 0, 1 },
+    };
+
+    private readonly GlContext _context;
+    private readonly (int C, int H, int W) _input;
+    private readonly ConvGeometry _geometry;
+    private readonly GlProgram _pad, _transform, _gemm, _output;
+    private readonly (int W, int Count, int Padded) _tiles;
+    private readonly int _cin, _cout, _blocks;
+
+    public string Variant { get; }
+
+    /// <summary>The padded input's shape (C_in, HP, WP).</summary>
+    private (int C, int H, int W) PaddedShape => (_cin, Tile * ((_tiles.Count + _tiles.W - 1) / _tiles.W) + 2, Tile * _tiles.W + 4);
+
+    private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles, GlProgram pad,
+        GlProgram transform, GlProgram gemm, GlProgram output, string variant)
+    {
+        _context = context;
+        _input = (input.C, input.H, input.W);
+        _geometry = geometry;
+        _cin = cin;
+        _cout = cout;
+        _blocks = (cout + 3) / 4;
+        _tiles = tiles;
+        _pad = pad;
+        _transform = transform;
+        _gemm = gemm;
+        _output = output;
+        Variant = variant;
+    }
+
+    public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
+
+    /// <summary>Whether the shape and options are a case F(4x4, 3x3) computes: a 3x3 kernel, strides and dilations 1,
+    /// one group.</summary>
+    public static bool Applies(int[] weightShape, ConvOptions o) =>
+        weightShape[2] == 3 && weightShape[3] == 3 && o.StrideX == 1 && o.StrideY == 1 && o.DilationX == 1 && o.DilationY == 1 && o.Groups == 1;
+
+    /// <summary>Plans the conv, or returns null where it does not apply, its scratch would pass
+    /// <see cref="MaxScratchFloats"/> or the texel-buffer size, or (under <see cref="ConvPath.Auto"/>) the cost rule
+    /// prefers the direct programs (<see cref="Pays"/>). <paramref name="choice"/> Winograd forces it wherever it applies.</summary>
+    public static WinogradPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
+        ConvOptions o, GlBuffer parameters, ConvPath choice)
+    {
+        if (choice is not (ConvPath.Auto or ConvPath.Winograd) || !Applies(weightShape, o)) return null;
+        GL gl = context.Gl;
+        int cout = weightShape[0], cin = weightShape[1];
+        ConvGeometry g = ConvGeometry.Compute(input.H, input.W, 3, 3, o);
+        int hOut = g.Y.Output, wOut = g.X.Output;
+        if (hOut <= 0 || wOut <= 0) return null;
+        int tw = (wOut + Tile - 1) / Tile, th = (hOut + Tile - 1) / Tile;
+        long count = (long)tw * th, padded = (count + 7) / 8 * 8;
+        int blocks = (cout + 3) / 4;
+        long limit = Math.Min(MaxScratchFloats, ComputeOp.MaxTexelViewFloats(gl));
+        long paddedInput = (long)cin * (Tile * th + 2) * (Tile * tw + 4);
+        long uVec4s = (long)Positions * cin * blocks + blocks;
+        if (Positions * cin * padded > limit || Positions * 4L * blocks * padded > limit || paddedInput > limit ||
+            uVec4s > ComputeOp.MaxTexelViewFloats(gl) || input.Length > ComputeOp.MaxTexelViewFloats(gl))
+            return null;
+        if (choice == ConvPath.Auto && !Pays(cin, cout, hOut, wOut, (int)padded)) return null;
+
+        parameters.Reserve((int)(uVec4s * 4));
+        parameters.Write(PackWeights(weight, bias, cout, cin, o.Mode == ConvMode.Convolve));
+        bool vec4Stores = wOut % 4 == 0;
+        GlProgram pad = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", (int)o.Border));
+        GlProgram transform = context.Shaders.Compute("winograd_input.comp");
+        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp");
+        GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0));
+        string variant = $"winograd F(4x4,3x3): {count} tiles, 4 channels x 8 tiles/invocation, padded copy{(vec4Stores ? ", vec4 stores" : "")}";
+        return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), pad, transform, gemm, output, variant);
+    }
+
+    /// <summary>The cost rule (measured on llvmpipe, bench/README.md "Winograd"): both channel counts at least
+    /// <see cref="MinChannels"/> (below, the transforms' stores cost more than the products save: 16 -> 32 at 256x256 ran
+    /// 0.93x the direct program's speed, 16 -> 16 at 128x128 1.1x) and the products' texel fetches at most half the direct
+    /// program's (conv2d_dense: 6 fetches per input channel and kernel row of 4 channels x 8 outputs; here 3 per input
+    /// channel of 4 channels x 8 tiles at each of the 36 positions). A 7x7 map is 4 tiles padded to 8: 0.86 of the
+    /// direct fetches, and it ran 0.8x.</summary>
+    internal static bool Pays(int cin, int cout, int hOut, int wOut, int paddedTiles)
+    {
+        if (cin < MinChannels || cout < MinChannels) return false;
+        long direct = (long)((wOut + ConvPlan.BlockX - 1) / ConvPlan.BlockX) * hOut * 3 * 6;
+        long products = (long)Positions * (paddedTiles / 8) * 3;
+        return products * 2 <= direct;
+    }
+
+    /// <summary>U = G g G^T for every (output, input) channel pair, in double, as winograd_gemm.comp reads it: (C_in, CB, 36)
+    /// vec4s, component q for output channel 4b + q (zero past the last), then CB vec4s of bias (zero without one).
+    /// Under convolve the kernel is rotated by 180 degrees first (the shaders always correlate).</summary>
+    internal static float[] PackWeights(float[] weight, float[]? bias, int cout, int cin, bool flip)
+    {
+        int blocks = (cout + 3) / 4;
+        var packed = new float[(Positions * cin * blocks + blocks) * 4];
+        var gg = new double[6, 3];
+        for (int o = 0; o < cout; o++)
+            for (int c = 0; c < cin; c++)
+            {
+                int k = (o * cin + c) * 9;
+                // gg = G g (6 x 3), then U = gg G^T (6 x 6).
+                for (int p = 0; p < 6; p++)
+                    for (int j = 0; j < 3; j++)
+                    {
+                        double s = 0;
+                        for (int i = 0; i < 3; i++)
+                            s += G[p, i] * (flip ? weight[k + (2 - i) * 3 + 2 - j] : weight[k + i * 3 + j]);
+                        gg[p, j] = s;
+                    }
+                for (int p = 0; p < 6; p++)
+                    for (int q = 0; q < 6; q++)
+                    {
+                        double s = gg[p, 0] * G[q, 0] + gg[p, 1] * G[q, 1] + gg[p, 2] * G[q, 2];
+                        packed[((c * blocks + o / 4) * Positions + p * 6 + q) * 4 + (o & 3)] = (float)s;
+                    }
+            }
+        if (bias is not null)
+            for (int o = 0; o < cout; o++) packed[(Positions * cin * blocks + o / 4) * 4 + (o & 3)] = bias[o];
+        return packed;
+    }
+
+    /// <summary>The four dispatches. <paramref name="padded"/>, <paramref name="transformed"/> and
+    /// <paramref name="products"/> are the caller's scratch tensors (resized here; storage grows only when it must).</summary>
+    public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters, GpuTensor padded, GpuTensor transformed, GpuTensor products)
+    {
+        GL gl = _context.Gl;
+        ComputeOp.BeforeTexelReads(gl);
+       
+        (int pc, int ph, int pw) = PaddedShape;
+        padded.Resize(pc, ph, pw);
+        transformed.Resize(Positions, _cin, _tiles.Padded);
+        products.Resize(Positions, 4 * _blocks, _tiles.Padded);
+
+        input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        padded.Buffer.Bind(3);
+        _pad.Use();
+        gl.Uniform2(_pad.Uniform("u_in_size"), input.W, input.H);
+        gl.Uniform2(_pad.Uniform("u_out_size"), pw, ph);
+        gl.Uniform2(_pad.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
+        _pad.DispatchCovering(pw / 4, ph, pc);
+        ComputeOp.Barrier(gl);
+
+        padded.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
+        transformed.Buffer.Bind(3);
+        _transform.Use();
+        gl.Uniform2(_transform.Uniform("u_padded_size"), pw, ph);
+        gl.Uniform3(_transform.Uniform("u_tiles"), _tiles.W, _tiles.Count, _tiles.Padded);
+        gl.Uniform1(_transform.Uniform("u_channels"), _cin);
+        _transform.DispatchFlat(_tiles.Padded / 4 * _cin);
+        ComputeOp.Barrier(gl);
+
+        transformed.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
+        parameters.BindTexelView(ComputeOp.ParamsUnit, vec4: true);
+        products.Buffer.Bind(3);
+        _gemm.Use();
+        gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, _tiles.Padded);
+        _gemm.DispatchFlat(Positions * _blocks * (_tiles.Padded / 8));
+        ComputeOp.Barrier(gl);
+
+        products.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
+        output.Buffer.Bind(3);
+        _output.Use();
+        gl.Uniform3(_output.Uniform("u_tiles"), _tiles.W, _tiles.Count, _tiles.Padded);
+        gl.Uniform2(_output.Uniform("u_out_size"), output.W, output.H);
+        gl.Uniform3(_output.Uniform("u_channels"), _cout, 4 * _blocks, Positions * _cin * _blocks);
+        _output.DispatchFlat(_tiles.Padded / 4 * _cout);
+        ComputeOp.Barrier(gl);
+    }
+}

@@ -1,0 +1,138 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>The Winograd F(4x4, 3x3) plan (WinogradPlan: winograd_input/gemm/output.comp over conv2d_pad.comp's padded copy)
+/// against Conv2D.Apply, forced on (<see cref="ConvPath.Winograd"/>) whatever the size, over sweeps that straddle its
+/// blocking: tiles of 4x4 outputs (widths and heights 1..9, 17, 31, 33, 257: partial tiles on both edges), 4 tiles per
+/// transform invocation and 8 per product invocation (tile counts around multiples of 4 and 8), blocks of 4 output
+/// channels (1..17), every border, padding and mode, bias or none, the vec4 stores (output widths multiples of 4) and the
+/// scalar ones. Also the cost rule (which layers Auto gives it) and the tolerance over many input channels.</summary>
+[Collection(GlCollection.Name)]
+public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
+{
+    private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
+
+    private Tensor? Check(int cin, int cout, int h, int w, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Winograd, float inputScale = 1.2f)
+    {
+        var rng = new Random(seed);
+        Tensor input = Parity.Random(rng, inputScale, cin, h, w);
+        Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3);
+        float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
+        string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin},3,3) bias={bias} {o}";
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice };
+        Tensor expected;
+        try
+        {
+            expected = Conv2D.Apply(input, weight, b, o);
+        }
+        catch (ConvGLException e)
+        {
+            Assert.Equal(e.Message, Assert.Throws<ConvGLException>(() => conv.Apply(input)).Message);
+            return null;
+        }
+        Tensor actual = conv.Apply(input);
+        Assert.StartsWith("winograd F(4x4,3x3)", conv.Variant, StringComparison.Ordinal);
+        Assert.Equal(expected.W % 4 == 0, conv.Variant.EndsWith("vec4 stores", StringComparison.Ordinal));
+        Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant);
+        return actual;
+    }
+
+    [Fact]
+    public void EveryWidthAndHeight_PartialTiles()
+    {
+        // Same padding, zero border: the output is the input's size, so every width and height leaves a different partial
+        // last tile (and 1..3 wide images are one partial tile); tile counts 1 .. 65 x 5 cross the blocks of 4 and 8.
+        int seed = 0;
+        foreach (int w in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 17, 31, 33, 257 })
+            foreach (int h in new[] { 1, 3, 4, 5, 9, 17 })
+                Assert.NotNull(Check(3, 5, h, w, new ConvOptions(), bias: (w + h) % 2 == 0, ++seed));
+    }
+
+    [Fact]
+    public void EveryBorderPaddingAndMode_Channels1To17()
+    {
+        var rng = new Random(4343);
+        int ran = 0;
+        for (int n = 0; n < 40; n++)
+        {
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(Borders.All.Count)],
+                Padding = Paddings[rng.Next(Paddings.Length)],
+                PadY = rng.Next(0, 4),
+                PadX = rng.Next(0, 4),
+            };
+            int[] sizes = [1, 2, 5, 7, 8, 12, 17, 33];
+            int h = sizes[rng.Next(sizes.Length)], w = sizes[rng.Next(sizes.Length)];
+            if (Check(rng.Next(1, 18), rng.Next(1, 18), h, w, o, rng.Next(2) == 0, rng.Next()) is not null) ran++;
+        }
+        log.WriteLine($"{ran} of 40 compared");
+        Assert.True(ran >= 30, $"only {ran} of 40 random cases had an output");
+    }
+
+    [Theory]
+    [InlineData(64, 56)]
+    [InlineData(256, 14)]
+    [InlineData(512, 7)]
+    public void ResNetShapes_ManyInputChannels_WithinTheParityBound(int channels, int size)
+    {
+        // ResNet18's 3x3 layers (fewer output channels to keep the reference's time down): the transforms' rounding grows
+        // with the number of input channels summed; with PyTorch-scaled weights it stays in bounds.
+        Assert.NotNull(Check(channels, 12, size, size, new ConvOptions(), bias: true, seed: channels));
+    }
+
+    [Fact]
+    public void CostRule_AutoTakesItForWideLayersOnMapsOfSeveralTiles()
+    {
+        var rng = new Random(9);
+        string Variant(int cin, int cout, int h, int w, ConvOptions o)
+        {
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.2f, cout, cin / o.Groups, 3, 3), null, o);
+            conv.Apply(Parity.Random(rng, cin, h, w));
+            return conv.Variant;
+        }
+        // 32 -> 48 at 40x40: 100 tiles (104 padded), 36 * 13 * 3 = 1404 product fetches per channel pair block against the
+        // direct program's 5 * 40 * 18 = 3600: under half. 64 -> 32 at 17x23 (reflect, convolve): 30 tiles, 432 vs 918.
+        Assert.StartsWith("winograd", Variant(32, 48, 40, 40, new ConvOptions()), StringComparison.Ordinal);
+        Assert.StartsWith("winograd", Variant(64, 32, 17, 23, new ConvOptions { Border = Border.Reflect, Mode = ConvMode.Convolve }), StringComparison.Ordinal);
+        Assert.True(WinogradPlan.Pays(64, 64, 56, 56, 200) && WinogradPlan.Pays(256, 256, 14, 14, 16));
+        // Fewer channels (an RGB stem, 16 -> 32), a 7x7 map (4 tiles padded to 8: 108 vs 126), strides, dilations and
+        // groups take the direct programs.
+        Assert.DoesNotContain("winograd", Variant(16, 32, 40, 40, new ConvOptions()), StringComparison.Ordinal);
+        Assert.DoesNotContain("winograd", Variant(3, 64, 40, 40, new ConvOptions()), StringComparison.Ordinal);
+        Assert.DoesNotContain("winograd", Variant(64, 64, 7, 7, new ConvOptions()), StringComparison.Ordinal);
+        Assert.False(WinogradPlan.Pays(512, 512, 7, 7, 8));
+        Assert.DoesNotContain("winograd", Variant(32, 32, 40, 40, new ConvOptions { StrideX = 2, StrideY = 2 }), StringComparison.Ordinal);
+        Assert.DoesNotContain("winograd", Variant(32, 32, 40, 40, new ConvOptions { DilationY = 2 }), StringComparison.Ordinal);
+        Assert.DoesNotContain("winograd", Variant(32, 32, 40, 40, new ConvOptions { Groups = 2 }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WeightTransform_OfAUnitTap_IsTheOuterProductOfAColumnOfG()
+    {
+        // U = G g G^T: for g with a single 1 at tap (i, j), U[p, q] = G[p, i] * G[q, j]. Tap (1, 1): G's middle column is
+        // (0, -1/6, 1/6, 1/12, -1/12, 0), so U[1, 2] = -1/36 and U[3, 3] = 1/144; row and column 0 and 5 are zero.
+        // Under convolve the kernel turns by 180 degrees: tap (0, 0) is read as tap (2, 2), whose G column is (0, -1/6,
+        // -1/6, 1/6, 1/6, 1): U[5, 5] = 1.
+        var g = new float[9];
+        g[4] = 1f;
+        float[] u = WinogradPlan.PackWeights(g, [0.5f], 1, 1, flip: false);
+        Assert.Equal(-1.0 / 36, u[(1 * 6 + 2) * 4], 7);
+        Assert.Equal(1.0 / 144, u[(3 * 6 + 3) * 4], 7);
+        for (int k = 0; k < 6; k++)
+        {
+            Assert.Equal(0f, u[(0 * 6 + k) * 4]);
+            Assert.Equal(0f, u[(k * 6 + 5) * 4]);
+        }
+        Assert.Equal(0.5f, u[36 * 4]); // the bias vec4 after the 36 positions
+        var corner = new float[9];
+        corner[0] = 1f;
+        float[] flipped = WinogradPlan.PackWeights(corner, null, 1, 1, flip: true);
+        Assert.Equal(1f, flipped[(5 * 6 + 5) * 4]);
+        Assert.Equal(1.0 / 36, flipped[(3 * 6 + 4) * 4], 7);
+    }
+}
