@@ -106,13 +106,16 @@ internal sealed class WinogradPlan
 
     /// <summary>The cost rule (measured on llvmpipe, bench/README.md "Winograd"): both channel counts at least
     /// <see cref="MinChannels"/> (below, the transforms' stores cost more than the products save: 16 -> 32 at 256x256 ran
-    /// 0.93x the direct program's speed, 16 -> 16 at 128x128 1.1x) and the products' texel fetches at most half the direct
-    /// program's (conv2d_dense: 6 fetches per input channel and kernel row of 4 channels x 8 outputs; here 3 per input
-    /// channel of 4 channels x 8 tiles at each of the 36 positions). A 7x7 map is 4 tiles padded to 8: 0.86 of the
-    /// direct fetches, and it ran 0.8x.</summary>
+    /// 0.93x the direct program's speed, 16 -> 16 at 128x128 1.1x), at least two blocks of 8 tiles (a 7x7 map's 4 tiles
+    /// are one block, half of it padding, and every U texel is then fetched once, never reused: 512 -> 512 at 7x7 ran
+    /// 0.6x; blocks of 4 tiles x 8 channels were slower still), and the products' texel fetches at most half the direct
+    /// program's (conv2d_dense: 6 fetches per input channel and kernel row of 4 channels x 8 outputs along x; here 3 per
+    /// input channel of 4 channels x 8 tiles at each of the 36 positions). As for the direct programs, an output below
+    /// <see cref="ConvPlan.MinFastOutputs"/> values keeps conv2d.comp.</summary>
     internal static bool Pays(int cin, int cout, int hOut, int wOut, int paddedTiles)
     {
-        if (cin < MinChannels || cout < MinChannels) return false;
+        if (cin < MinChannels || cout < MinChannels || paddedTiles < 16 || (long)cout * hOut * wOut < ConvPlan.MinFastOutputs)
+            return false;
         long direct = (long)((wOut + ConvPlan.BlockX - 1) / ConvPlan.BlockX) * hOut * 3 * 6;
         long products = (long)Positions * (paddedTiles / 8) * 3;
         return products * 2 <= direct;
