@@ -7,7 +7,7 @@
 // One invocation transforms 4 consecutive tiles of one channel at once (each vec4 below holds the 4 tiles), so every
 // store is a vec4, and its 36 stores are one contiguous run: V is (C, TP / 4, 36) vec4s, TP the tiles padded to a
 // multiple of 8 (tiles past the last repeat it; their products are never stored). On llvmpipe a storage write is a
-// loop over the lanes; with V position-major instead (36 runs 256 KiB apart per invocation) this pass took ~1.7x as long.
+// loop over the lanes; with V position-major instead (36 runs 256 KiB apart per invocation) this pass took 1.6-2x as long.
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -37,8 +37,7 @@ void main()
     ivec4 at = (c * u_padded_size.y + 4 * ty) * row4 + t - ty * u_tiles.x;
 
     // Everything below is written out with literal indices only (macros, no loops): an array element or vector
-    // component chosen by a loop counter puts the array in memory, where llvmpipe reads and writes it lane by lane (the
-    // first version of this shader, with loops, spent ~10x longer in that than in its loads).
+    // component chosen by a loop counter that the compiler does not unroll puts the array in memory.
     // dR[s]: row R, column s of the 4 tiles (component k = tile 4g + k).
 #define LOAD_ROW(R, D) vec4 D[6]; { \
         int o = (R) * row4; \
