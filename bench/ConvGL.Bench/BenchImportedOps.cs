@@ -72,7 +72,7 @@ internal static class BenchImportedOps
         StridedView view = Indexing.TransposeView([c, h, w], [1, 2, 0]);
         return Case($"transpose-{c}", "transpose to channels-last", c, c, h, w, "-", "-", 0, 15,
             x => Indexing.Transpose(x, [1, 2, 0]), "Indexing.Transpose",
-            ctx => { var op = new GpuStridedCopy(ctx); return new GpuBenchOp((i, o) => op.Run(i, view, o, (h, w, c)), op, () => "strided_copy.comp"); },
+            ctx => { var op = new GpuStridedCopy(ctx); return new GpuBenchOp((i, o) => op.Run(i, view, o, (h, w, c)), op, () => op.Variant); },
             "GpuStridedCopy", x => OnnxRuntimeNode.Custom(OnnxModel.Transpose(x, 0, 2, 3, 1), "Transpose", x, (h, w, c)));
     }
 

@@ -9,11 +9,19 @@ namespace ConvGL.Gpu.Ops;
 public sealed class GpuStridedCopy(GlContext context) : IDisposable
 {
     private const int MaxRank = 6, MaxPeeledCopies = 4096;
-    private GlProgram? _program;
+    // strided_copy.comp per (rank, vec4 stores, texel-view input), made on first use.
+    private readonly GlProgram?[] _programs = new GlProgram?[MaxRank * 4];
     private readonly int[] _dims = new int[MaxRank], _inStrides = new int[MaxRank], _outStrides = new int[MaxRank];
     // The last view run, merged, and its output strides: a caller that keeps its view (a stack layer) allocates nothing per run.
     private StridedView? _view, _merged;
     private long[] _mergedStrides = [];
+
+    /// <summary>Whether the last shader copy stored 4 values per invocation (tests; <see cref="Variant"/>).</summary>
+    internal bool LastVec4 { get; private set; }
+
+    /// <summary>How the last shader copy ran, for the bench table.</summary>
+    public string Variant => $"strided_copy.comp: {(LastVec4 ? "4 values/invocation, vec4 stores" : "1 value/invocation")}, input through {(_lastTexel ? "a texel view" : "a storage block")}";
+    private bool _lastTexel;
 
     /// <summary>Writes the viewed values of <paramref name="input"/> contiguously into <paramref name="output"/>, resized to <paramref name="storage"/>.</summary>
     public void Run(GpuTensor input, StridedView view, GpuTensor output, (int C, int H, int W) storage)
@@ -73,18 +81,32 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
             _inStrides[d] = (int)view.Strides[d];
             _outStrides[d] = (int)outStrides[d];
         }
-        GlProgram p = _program ??= context.Shaders.Compute("strided_copy.comp");
+        // 4 outputs per invocation and a vec4 store where every group of 4 consecutive outputs is one aligned vec4: the
+        // innermost dimension contiguous in the output and a multiple of 4 long, every other output stride and the offset
+        // multiples of 4. transpose-16 (16 channels to channels-last): 20-30 ms with one value per invocation, storage
+        // loads and the rank a uniform (bench/README.md).
+        int rank = view.Dims.Length;
+        bool vec4 = outStrides[^1] == 1 && view.Dims[^1] % 4 == 0 && outOffset % 4 == 0;
+        for (int d = 0; d < rank - 1; d++) vec4 &= outStrides[d] % 4 == 0;
+        bool texel = input.Length <= ComputeOp.MaxTexelViewFloats(gl);
+        int key = ((rank - 1) * 2 + (vec4 ? 1 : 0)) * 2 + (texel ? 1 : 0);
+        GlProgram p = _programs[key] ??= context.Shaders.Compute("strided_copy.comp", ("RANK", rank), ("VEC4", vec4 ? 1 : 0), ("TEXEL_INPUT", texel ? 1 : 0));
+        (LastVec4, _lastTexel) = (vec4, texel);
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), (int)count);
-        gl.Uniform1(p.Uniform("u_rank"), view.Dims.Length);
         gl.Uniform1(p.Uniform("u_dims"), _dims);
         gl.Uniform1(p.Uniform("u_in_strides"), _inStrides);
         gl.Uniform1(p.Uniform("u_out_strides"), _outStrides);
         gl.Uniform1(p.Uniform("u_in_offset"), (int)view.Offset);
         gl.Uniform1(p.Uniform("u_out_offset"), (int)outOffset);
-        input.Buffer.Bind(0);
+        if (texel)
+        {
+            ComputeOp.BeforeTexelReads(gl);
+            input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        }
+        else input.Buffer.Bind(0);
         output.Buffer.Bind(3);
-        p.DispatchFlat((int)count);
+        p.DispatchFlat((int)(vec4 ? count / 4 : count));
         ComputeOp.Barrier(gl);
     }
 

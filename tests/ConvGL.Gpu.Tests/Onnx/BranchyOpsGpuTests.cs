@@ -592,6 +592,54 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             copy.Run(input, view, output, (1, 1, (int)view.Count));
             Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
         }
+        // 4 values per invocation and vec4 stores where the innermost output dimension is a multiple of 4: to channels-last
+        // (16 and 8 channels innermost), a channels-last map back, a reversed innermost axis of 12, a Gather's slab at an
+        // offset; and one where an outer output stride is not (innermost 4, in an output of odd rows: the scalar path).
+        int vec4Runs = 0;
+        foreach ((int[] shape, Func<int[], StridedView> make) in new (int[], Func<int[], StridedView>)[]
+        {
+            ([16, 5, 7], sh => Indexing.TransposeView(sh, [1, 2, 0])),
+            ([3, 8, 9, 6], sh => Indexing.TransposeView(sh, [0, 2, 3, 1])),
+            ([9, 8, 6], sh => Indexing.TransposeView(sh, [2, 0, 1])),
+            ([5, 12], sh => Indexing.SliceView(sh, [new(0, 1, 5), new(11, -1, 12)])),
+        })
+        {
+            Tensor x = Parity.Random(rng, 1f, shape.Aggregate(1, (p, d) => p * d));
+            StridedView view = make(shape);
+            input.Upload(x.Reshape(1, 1, x.Length));
+            copy.Run(input, view, output, (1, 1, (int)view.Count));
+            Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
+            if (copy.LastVec4) vec4Runs++;
+        }
+        Assert.Equal(4, vec4Runs);
+        {
+            // A Gather's slab: the view (4, 8) written at offset 8 of a (3, 4, 8) output, then at offset 2 (not a multiple
+            // of 4: scalar stores), into an output of 6 x 5 values (rows of 5: scalar).
+            int[] shape = [4, 8];
+            Tensor x = Parity.Random(rng, 1f, 32);
+            input.Upload(x.Reshape(1, 1, 32));
+            StridedView view = Indexing.TransposeView(shape, [0, 1]);
+            output.Resize(1, 1, 96);
+            output.Upload(new Tensor([1, 1, 96]));
+            copy.Copy(input, view, [8, 1], 8, output);
+            Assert.True(copy.LastVec4 || view.Coalesced().Dims.Length == 1);
+            float[] slab = output.Download().Data;
+            for (int i = 0; i < 32; i++) Assert.Equal(x.Data[i], slab[8 + i]);
+            Assert.Equal(0f, slab[7]);
+            Assert.Equal(0f, slab[40]);
+        }
+        {
+            StridedView view = Indexing.TransposeView([4, 6], [1, 0]); // (6, 4): innermost 4, contiguous output
+            Tensor x = Parity.Random(rng, 1f, 24);
+            input.Upload(x.Reshape(1, 1, 24));
+            output.Resize(1, 1, 40);
+            output.Upload(new Tensor([1, 1, 40]));
+            copy.Copy(input, view, [5, 1], 2, output); // rows of 5 at offset 2
+            Assert.False(copy.LastVec4);
+            float[] slab = output.Download().Data;
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 4; c++) Assert.Equal(x.Data[c * 6 + r], slab[2 + r * 5 + c]);
+        }
         // Long contiguous rows go as one buffer copy each: a plane transpose (a channel shuffle's pattern), a channel
         // slice of a batch, and a row-reversing slice (negative step: not contiguous, the shader).
         foreach ((int[] shape, Func<int[], StridedView> make) in new (int[], Func<int[], StridedView>)[]
