@@ -5,15 +5,21 @@
 // 3 ceil; clamped into the map), MODE 1 linear (the two neighbours per axis, the edge repeated beyond the map), MODE 2
 // cubic (four per axis, Keys' kernel with u_cubic_a; u_exclude: outside taps dropped and the weights renormalised; a
 // whole-number coordinate reads its pixel alone, as ONNX's reference).
-// One output per invocation, (x, y, plane) from the invocation id; the input through an r32f texel view. Coordinates
-// are computed in double, as the reference: nearest's floor and rounding sit on exact boundaries (a scale of 0.6f
-// puts output 1 at 1.99999990, which float arithmetic rounds to 2.0 and floors differently).
-// Defines: MODE, COORDINATES, ROUNDING.
+// Four consecutive outputs of a row per invocation ((x / 4, y, plane) from the invocation id: the row's source
+// coordinate and taps computed once for the four), the input through an r32f texel view; with output rows a multiple
+// of 4 wide (VEC4_STORES) one vec4 store, else four predicated ones (no early return). Coordinates are computed in
+// double, as the reference: nearest's floor and rounding sit on exact boundaries (a scale of 0.6f puts output 1 at
+// 1.99999990, which float arithmetic rounds to 2.0 and floors differently).
+// Defines: MODE, COORDINATES, ROUNDING, VEC4_STORES.
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
 layout(binding = 0) uniform samplerBuffer u_input; // (P, H, W) as r32f texels
+#if VEC4_STORES
+layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
+#else
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+#endif
 
 uniform ivec2 u_in_size;  // (W, H)
 uniform ivec2 u_out_size; // (W', H')
@@ -85,34 +91,72 @@ float at(int plane, int y, int x)
     return texelFetch(u_input, (plane * u_in_size.y + y) * u_in_size.x + x).r;
 }
 
-void main()
-{
-    ivec3 p = ivec3(gl_GlobalInvocationID);
-    if (p.x >= u_out_size.x || p.y >= u_out_size.y) return;
-    double fy = source(p.y, u_in_size.y, u_out_size.y, u_scale.y);
-    double fx = source(p.x, u_in_size.x, u_out_size.x, u_scale.x);
+// Output (x, y) of plane z, its row's source coordinate fy (and, MODE 2, the row's taps) already known.
 #if MODE == 0
-    float v = at(p.z, nearest(fy, u_in_size.y), nearest(fx, u_in_size.x));
+float value(int z, int x, int y_in)
+{
+    double fx = source(x, u_in_size.x, u_out_size.x, u_scale.x);
+    return at(z, y_in, nearest(fx, u_in_size.x));
+}
 #elif MODE == 2
-    ivec4 ys, xs;
-    vec4 wy, wx;
-    taps(fy, u_in_size.y, ys, wy);
+float value(int z, int x, ivec4 ys, vec4 wy)
+{
+    double fx = source(x, u_in_size.x, u_out_size.x, u_scale.x);
+    ivec4 xs;
+    vec4 wx;
     taps(fx, u_in_size.x, xs, wx);
     float v = 0.0;
     for (int i = 0; i < 4; i++)
     {
         float row = 0.0;
-        for (int j = 0; j < 4; j++) row += wx[j] * at(p.z, ys[i], xs[j]);
+        for (int j = 0; j < 4; j++) row += wx[j] * at(z, ys[i], xs[j]);
         v += wy[i] * row;
     }
+    return v;
+}
 #else
-    double y0 = floor(fy), x0 = floor(fx);
-    float wy = float(fy - y0), wx = float(fx - x0);
-    int ya = clamp(int(y0), 0, u_in_size.y - 1), yb = clamp(int(y0) + 1, 0, u_in_size.y - 1);
+float value(int z, int x, int ya, int yb, float wy)
+{
+    double fx = source(x, u_in_size.x, u_out_size.x, u_scale.x);
+    double x0 = floor(fx);
+    float wx = float(fx - x0);
     int xa = clamp(int(x0), 0, u_in_size.x - 1), xb = clamp(int(x0) + 1, 0, u_in_size.x - 1);
-    float top = (1.0 - wx) * at(p.z, ya, xa) + wx * at(p.z, ya, xb);
-    float bottom = (1.0 - wx) * at(p.z, yb, xa) + wx * at(p.z, yb, xb);
-    float v = (1.0 - wy) * top + wy * bottom;
+    float top = (1.0 - wx) * at(z, ya, xa) + wx * at(z, ya, xb);
+    float bottom = (1.0 - wx) * at(z, yb, xa) + wx * at(z, yb, xb);
+    return (1.0 - wy) * top + wy * bottom;
+}
 #endif
-    out_data[(p.z * u_out_size.y + p.y) * u_out_size.x + p.x] = v;
+
+void main()
+{
+    ivec3 p = ivec3(gl_GlobalInvocationID);
+    bool inside = 4 * p.x < u_out_size.x && p.y < u_out_size.y;
+    // Outputs past the row's end (the last invocation of a row not a multiple of 4 wide) compute a clamped position
+    // and are not stored.
+    int x0 = 4 * p.x, last = u_out_size.x - 1, y = min(p.y, u_out_size.y - 1);
+    double fy = source(y, u_in_size.y, u_out_size.y, u_scale.y);
+#if MODE == 0
+    int y_in = nearest(fy, u_in_size.y);
+#define VALUE(x) value(p.z, min(x, last), y_in)
+#elif MODE == 2
+    ivec4 ys;
+    vec4 wy;
+    taps(fy, u_in_size.y, ys, wy);
+#define VALUE(x) value(p.z, min(x, last), ys, wy)
+#else
+    double y0 = floor(fy);
+    float wy = float(fy - y0);
+    int ya = clamp(int(y0), 0, u_in_size.y - 1), yb = clamp(int(y0) + 1, 0, u_in_size.y - 1);
+#define VALUE(x) value(p.z, min(x, last), ya, yb, wy)
+#endif
+    vec4 v = vec4(VALUE(x0), VALUE(x0 + 1), VALUE(x0 + 2), VALUE(x0 + 3));
+    int row = (p.z * u_out_size.y + y) * u_out_size.x;
+#if VEC4_STORES
+    if (inside) out_data[(row + x0) / 4] = v;
+#else
+    if (inside) out_data[row + x0] = v.x;
+    if (inside && x0 + 1 <= last) out_data[row + x0 + 1] = v.y;
+    if (inside && x0 + 2 <= last) out_data[row + x0 + 2] = v.z;
+    if (inside && x0 + 3 <= last) out_data[row + x0 + 3] = v.w;
+#endif
 }

@@ -5,10 +5,10 @@ using Silk.NET.OpenGL;
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="Resize2D.Apply"/> (shaders/resize.comp): every plane of a (C, H, W) tensor
-/// resized by <see cref="Options"/>; one program per (mode, coordinates, rounding), made on first use and kept.</summary>
+/// resized by <see cref="Options"/>; one program per (mode, coordinates, rounding, vec4 stores), made on first use and kept.</summary>
 public sealed class GpuResize(GlContext context, ResizeOptions options) : IDisposable
 {
-    private readonly Dictionary<(ResizeMode, ResizeCoordinates, ResizeRounding), GlProgram> _programs = [];
+    private readonly Dictionary<(ResizeMode, ResizeCoordinates, ResizeRounding, bool), GlProgram> _programs = [];
     private ScratchTensors? _scratch;
 
     public ResizeOptions Options { get; set; } = options;
@@ -27,9 +27,11 @@ public sealed class GpuResize(GlContext context, ResizeOptions options) : IDispo
             throw new ConvGLException($"resize: an input of {input.Length} values is beyond this driver's texel-buffer size ({ComputeOp.MaxTexelViewFloats(gl)})");
         (double sy, double sx) = Resize2D.Scales(input.H, input.W, o);
         output.Resize(input.C, oh, ow);
-        var key = (o.Mode, o.Coordinates, o.Rounding);
+        // Four outputs of a row per invocation; one vec4 store where output rows are whole vec4s.
+        bool vec4 = ow % 4 == 0;
+        var key = (o.Mode, o.Coordinates, o.Rounding, vec4);
         if (!_programs.TryGetValue(key, out GlProgram? p))
-            _programs[key] = p = context.Shaders.Compute("resize.comp", ("MODE", (int)o.Mode), ("COORDINATES", (int)o.Coordinates), ("ROUNDING", (int)o.Rounding));
+            _programs[key] = p = context.Shaders.Compute("resize.comp", ("MODE", (int)o.Mode), ("COORDINATES", (int)o.Coordinates), ("ROUNDING", (int)o.Rounding), ("VEC4_STORES", vec4 ? 1 : 0));
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
@@ -39,7 +41,7 @@ public sealed class GpuResize(GlContext context, ResizeOptions options) : IDispo
         gl.Uniform1(p.Uniform("u_exclude"), o.ExcludeOutside ? 1 : 0);
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         output.Buffer.Bind(3);
-        p.DispatchCovering(ow, oh, input.C);
+        p.DispatchCovering((ow + 3) / 4, oh, input.C);
         ComputeOp.Barrier(gl);
     }
 
