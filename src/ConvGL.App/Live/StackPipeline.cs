@@ -100,7 +100,11 @@ internal sealed class StackPipeline : ILivePipeline
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 _ => layer.Type,
             };
-        return $"{what} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
+        // The shader a direct conv's plan chose, its first word only ("winograd", "conv2d_dense"; the bench table gives the
+        // whole variant line).
+        string? variant = _runner.Variant(i);
+        string shader = variant is null || variant.StartsWith('(') ? "" : $" [{variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)]}]";
+        return $"{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
     public bool IsEnabled(int i) => _runner.Enabled[i];

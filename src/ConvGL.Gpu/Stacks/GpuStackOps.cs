@@ -10,6 +10,10 @@ namespace ConvGL.Gpu.Stacks;
 public interface IGpuStackOp : IDisposable
 {
     void Run(IReadOnlyList<GpuTensor> inputs, GpuTensor output);
+
+    /// <summary>Which shader variant the last run used (a conv's plan, e.g. "winograd F(4x4,3x3): ..."), or null where an
+    /// op has one program only.</summary>
+    string? Variant => null;
 }
 
 /// <summary>The GPU op of every stack layer type: the layer's CPU reference is its <see cref="StackLayer.Forward(Tensor)"/>.</summary>
@@ -31,7 +35,7 @@ public static class GpuStackOps
                 return new Op((ins, o) => separable.Run(ins[0], o), separable);
             case ConvLayer c:
                 var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
-                return new Op((ins, o) => conv.Run(ins[0], o), conv);
+                return new Op((ins, o) => conv.Run(ins[0], o), conv) { Describe = () => conv.Variant };
             case ConvTransposeLayer t:
                 var deconv = new GpuConvTranspose2D(context, t.Weight, t.Bias, t.Options);
                 return new Op((ins, o) => deconv.Run(ins[0], o), deconv);
@@ -168,6 +172,10 @@ public static class GpuStackOps
     private sealed class Op(Action<IReadOnlyList<GpuTensor>, GpuTensor> run, params IDisposable?[] owned) : IGpuStackOp
     {
         public void Run(IReadOnlyList<GpuTensor> inputs, GpuTensor output) => run(inputs, output);
+
+        public Func<string>? Describe { get; init; }
+
+        public string? Variant => Describe?.Invoke();
 
         public void Dispose()
         {

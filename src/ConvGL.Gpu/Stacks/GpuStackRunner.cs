@@ -66,6 +66,10 @@ public sealed class GpuStackRunner : IDisposable
     /// <summary>How each conv layer runs at the current plan (null for other layers; all null when the runner was made
     /// with <see cref="ConvAlgorithm.Direct"/>, the default).</summary>
     public IReadOnlyList<AlgorithmChoice?> Algorithms => _algorithms;
+
+    /// <summary>The shader variant layer <paramref name="layer"/>'s op ran (a direct conv's plan: "winograd F(4x4,3x3): ...",
+    /// "conv2d_dense: ..."), or null for an op with one program; "(not run yet)" before the first run.</summary>
+    public string? Variant(int layer) => _ops[layer].Variant;
     private AlgorithmChoice?[] _algorithms;
     // The algorithm each layer's op was made for: a re-plan that changes a choice replaces that layer's op only.
     private readonly ConvAlgorithm[] _opAlgorithms;

@@ -204,6 +204,11 @@ public sealed class ProbeOnnxTests : IDisposable
         {
             Assert.StartsWith("conv_transpose 3x3 4->2 s2 d1 op1 -> ", pipeline.LayerLabel(2));
             Assert.StartsWith("conv_transpose 2x2 2->4 s1 d2 -> ", pipeline.LayerLabel(4));
+            // After a run a conv's line names the plan its shader ran (before one, nothing).
+            int conv = Enumerable.Range(0, pipeline.LayerCount).First(i => pipeline.LayerLabel(i).StartsWith("conv ", StringComparison.Ordinal));
+            Assert.DoesNotContain("[", pipeline.LayerLabel(conv));
+            pipeline.Run();
+            Assert.Matches(@"^conv \S+ \S+ .*\[conv2d(_dense|_depthwise)?\] -> ", pipeline.LayerLabel(conv));
         }
         using (var pipeline = new StackPipeline(context, upsampler))
         {

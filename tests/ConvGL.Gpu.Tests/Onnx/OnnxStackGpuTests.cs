@@ -49,5 +49,22 @@ public sealed class OnnxStackGpuTests(GlFixture fixture)
         StackResult cpu = StackRunner.Run(stack, x), gpu = runner.Run(x);
         for (int i = 0; i < stack.Layers.Count; i++)
             AssertClose(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Label})", 1e-4);
+        // Which plan each conv ran (the window's layer lines name it): the four 64-channel 3x3 layers on the 16x16 map by
+        // Winograd (16 tiles: two blocks of 8), every other conv direct (the 8x8 and smaller maps are one block of tiles;
+        // the stem and the stride-2 layers are no F(4x4, 3x3) case); other layers name no variant.
+        int winograd = 0;
+        for (int i = 0; i < stack.Layers.Count; i++)
+        {
+            string? variant = runner.Variant(i);
+            if (stack.Layers[i] is not ConvLayer c)
+            {
+                Assert.Null(variant);
+                continue;
+            }
+            bool expected = c.Weight.Shape[1] == 64 && c.Weight.Shape[2] == 3 && c.Options.StrideY == 1 && runner.Plan.Outputs[i].H == 16;
+            Assert.True(expected == variant!.StartsWith("winograd", StringComparison.Ordinal), $"layer {i}: {variant}");
+            if (expected) winograd++;
+        }
+        Assert.Equal(4, winograd);
     }
 }
