@@ -6,6 +6,12 @@
 // One workgroup per row (rows numbered y * u_row_groups + x, so more than 65535 rows fit): its 64 invocations sum
 // strided parts, a tree reduction in shared memory gives the mean, a second pass the sum of squared deviations (as the
 // reference: no cancellation for a row far from zero), then every invocation writes its part.
+// STATS 1 or 2: LayerNormalization's optional outputs instead of Y, one value per row: the mean (1) or
+// 1 / sqrt(variance + epsilon) (2), the reference being LayerNormStatOp.Run (in double there, float here).
+
+#ifndef STATS
+#define STATS 0
+#endif
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
@@ -57,5 +63,9 @@ void main()
     }
     if (!real) return;
     float inv = 1.0 / sqrt(squares[0] / float(u_length) + u_epsilon);
+#if STATS == 0
     for (int i = t; i < u_length; i += 64) out_data[base + i] = params[i] * ((in_data[base + i] - mean) * inv) + params[u_length + i];
+#else
+    if (t == 0) out_data[r] = STATS == 1 ? mean : inv;
+#endif
 }

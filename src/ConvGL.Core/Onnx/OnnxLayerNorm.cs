@@ -69,7 +69,7 @@ public sealed class LayerNormOp : OnnxOp
 
 /// <summary>LayerNormalization's optional outputs Mean and InvStdDev (1 / sqrt(variance + epsilon)), each as its own op
 /// reading X: X's shape with the normalised axes (from <c>axis</c> on) set to 1; statistics in double, rounded once.
-/// ConvGL computes them on the CPU reference; the GPU runner refuses them (one error).</summary>
+/// The GPU runner computes them with layer_norm.comp's STATS programs (in float).</summary>
 public sealed class LayerNormStatOp : OnnxOp
 {
     public int Axis { get; }
@@ -96,10 +96,12 @@ public sealed class LayerNormStatOp : OnnxOp
             if (node.Outputs[k].Length > 0) yield return new LayerNormStatOp(node, y.Where, node.Outputs[k], y.Axis, y.Epsilon, k == 2);
     }
 
+    public int AxisFor(int rank) => AxisIndex(Axis, rank, "X of rank");
+
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
         Tensor x = inputs[0]!;
-        int axis = AxisIndex(Axis, x.Rank, "X of rank");
+        int axis = AxisFor(x.Rank);
         int n = x.Shape[axis..].Aggregate(1, (p, d) => p * d);
         var y = new Tensor([.. x.Shape[..axis], .. Enumerable.Repeat(1, x.Rank - axis)]);
         for (int r = 0; r < y.Length; r++)

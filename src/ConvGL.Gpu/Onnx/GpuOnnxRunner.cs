@@ -517,8 +517,16 @@ public sealed class GpuOnnxRunner : IDisposable
                     tiler.Run(input, Indexing.TileView(shape, repeats), output, Storage(to));
                     return to;
                 }, tiler);
-            case LayerNormStatOp:
-                throw new ConvGLException($"{op.Where}: on the GPU LayerNormalization computes Y only; its Mean and InvStdDev outputs run on the CPU reference");
+            case LayerNormStatOp st:
+                var statistics = new GpuLayerNorm(_context, new LayerNorm([1f], [0f], st.Epsilon));
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    int axis = st.AxisFor(shape.Length), n = shape[axis..].Aggregate(1, (p, d) => p * d);
+                    // The row's length changes only with the input's shape: new (unused) parameters then, not per run.
+                    if (statistics.Length != n) statistics.SetParameters(new LayerNorm(new float[n], new float[n], st.Epsilon));
+                    statistics.RunStatistic(input, output, st.InvStdDev);
+                    return [.. shape[..axis], .. Enumerable.Repeat(1, shape.Length - axis)];
+                }, statistics);
             default:
                 throw new ConvGLException($"{op.Where}: no GPU implementation");
         }

@@ -4,8 +4,9 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="LayerNorm.Apply"/> (shaders/layer_norm.comp): one workgroup per row. The
-/// parameters are uploaded once per <see cref="SetParameters"/>.</summary>
+/// <summary>The GPU twin of <see cref="LayerNorm.Apply"/> (shaders/layer_norm.comp): one workgroup per row; also the
+/// rows' means and inverse standard deviations (<see cref="RunStatistic"/>, ONNX's optional outputs). The parameters are
+/// uploaded once per <see cref="SetParameters"/>.</summary>
 public sealed class GpuLayerNorm : IDisposable
 {
     // Workgroups per dispatch row: rows beyond it go to further dispatch rows (GL allows 65535 a side at least).
@@ -13,7 +14,8 @@ public sealed class GpuLayerNorm : IDisposable
 
     private readonly GlContext _context;
     private readonly GlBuffer _params;
-    private GlProgram? _program;
+    // Y, the means, the inverse standard deviations (layer_norm.comp's STATS 0, 1, 2), made on first use.
+    private readonly GlProgram?[] _programs = new GlProgram?[3];
     private ScratchTensors? _scratch;
     private float _epsilon;
 
@@ -34,18 +36,25 @@ public sealed class GpuLayerNorm : IDisposable
         _epsilon = parameters.Epsilon;
     }
 
-    public void Run(GpuTensor input, GpuTensor output)
+    public void Run(GpuTensor input, GpuTensor output) => Dispatch(input, output, 0);
+
+    /// <summary>LayerNormalization's optional outputs: each row's mean, or (<paramref name="invStdDev"/>) its
+    /// 1 / sqrt(variance + epsilon), one value per row into <paramref name="output"/>, resized to (1, 1, rows).</summary>
+    public void RunStatistic(GpuTensor input, GpuTensor output, bool invStdDev) => Dispatch(input, output, invStdDev ? 2 : 1);
+
+    private void Dispatch(GpuTensor input, GpuTensor output, int stats)
     {
         _context.CheckThread();
         _context.FlushDisposables();
         ComputeOp.CheckDistinct(input, output, "layernorm");
         if (input.Length % Length != 0)
             throw new ConvGLException($"layernorm over rows of {Length} values cannot take a tensor of {input.Length} values");
-        output.Resize(input.C, input.H, input.W);
-        GL gl = _context.Gl;
-        GlProgram p = _program ??= _context.Shaders.Compute("layer_norm.comp");
-        p.Use();
         int rows = input.Length / Length, groups = Math.Min(rows, RowGroups);
+        if (stats == 0) output.Resize(input.C, input.H, input.W);
+        else output.Resize(1, 1, rows);
+        GL gl = _context.Gl;
+        GlProgram p = _programs[stats] ??= _context.Shaders.Compute("layer_norm.comp", ("STATS", stats));
+        p.Use();
         gl.Uniform1(p.Uniform("u_rows"), rows);
         gl.Uniform1(p.Uniform("u_length"), Length);
         gl.Uniform1(p.Uniform("u_row_groups"), groups);

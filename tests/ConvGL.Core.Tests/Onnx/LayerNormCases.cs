@@ -6,9 +6,8 @@ using static ConvGL.Core.Tests.Onnx.ProtoBuilders;
 namespace ConvGL.Core.Tests.Onnx;
 
 /// <summary>The official LayerNormalization node cases and a small model of the new ops (shared by the Core and Gpu tests). Every one of them asks for
-/// the Mean and InvStdDev outputs too, which the CPU reference computes (the cases are in OnnxCases.CpuOnly) but the GPU
-/// runner refuses, so here each is loaded with its node's extra outputs dropped and compared on Y (output_0.pb) alone:
-/// ONNX's own expected values, on both.</summary>
+/// the Mean and InvStdDev outputs too; the cases run whole in OnnxCases.Supported (CPU and GPU), and here each is also
+/// loaded with its node's extra outputs dropped and compared on Y (output_0.pb) alone: ONNX's own expected values.</summary>
 internal static class LayerNormCases
 {
     public static readonly string[] Names =
@@ -27,7 +26,7 @@ internal static class LayerNormCases
     {
         string dir = OnnxCases.Dir(name);
         OnnxModel m = OnnxReader.Load(Path.Combine(dir, "model.onnx"));
-        Assert.Equal(["Y", "Mean", "InvStdDev"], m.Outputs.Select(o => o.Name)); // what makes the case unsupported as it is
+        Assert.Equal(["Y", "Mean", "InvStdDev"], m.Outputs.Select(o => o.Name));
         var yOnly = new OnnxModel
         {
             Source = m.Source, IrVersion = m.IrVersion, Opset = m.Opset, Producer = m.Producer, GraphName = m.GraphName,
