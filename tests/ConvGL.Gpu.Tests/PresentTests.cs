@@ -17,6 +17,8 @@ public sealed class PresentTests(GlFixture fixture)
     [InlineData(1, 1)]
     [InlineData(7, 13)]
     [InlineData(333, 257)]
+    [InlineData(4, 3)] // rows of whole vec4s: 4 pixels per invocation
+    [InlineData(36, 19)]
     public void ImageToTensor_Gray_IsBT601OfBytesOver255(int w, int h)
     {
         GlContext ctx = fixture.Context;
@@ -33,7 +35,10 @@ public sealed class PresentTests(GlFixture fixture)
 
     [Theory]
     [InlineData(7, 13, false)]
-    [InlineData(64, 64, true)]
+    [InlineData(64, 64, true)] // rows of whole vec4s: 4 pixels per invocation
+    [InlineData(68, 17, false)]
+    [InlineData(4, 1, true)]
+    [InlineData(18, 5, true)]
     public void ImageToTensor_Rgb_IsChannelPlanesOver255(int w, int h, bool flipY)
     {
         GlContext ctx = fixture.Context;

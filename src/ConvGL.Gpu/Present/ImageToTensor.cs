@@ -7,8 +7,9 @@ namespace ConvGL.Gpu.Present;
 public sealed class ImageToTensor
 {
     private readonly GlContext _context;
-    // [0] rgb, [1] gray: looked up once, not per frame (the library's lookup builds a key string).
-    private readonly GlProgram?[] _programs = new GlProgram?[2];
+    // [vec4 * 2 + gray]: rgb, gray, and each 4 pixels per invocation (rows a multiple of 4 wide); looked up once, not per
+    // frame (the library's lookup builds a key string).
+    private readonly GlProgram?[] _programs = new GlProgram?[4];
 
     public ImageToTensor(GlContext context) => _context = context;
 
@@ -21,7 +22,9 @@ public sealed class ImageToTensor
         _context.CheckThread();
         _context.FlushDisposables();
         output.Resize(gray ? 1 : 3, height, width);
-        GlProgram p = _programs[gray ? 1 : 0] ??= _context.Shaders.Compute("present/image_to_tensor.comp", ("GRAY", gray ? 1 : 0));
+        bool vec4 = width % 4 == 0;
+        GlProgram p = _programs[(vec4 ? 2 : 0) + (gray ? 1 : 0)] ??=
+            _context.Shaders.Compute("present/image_to_tensor.comp", ("GRAY", gray ? 1 : 0), ("VEC4", vec4 ? 1 : 0));
         GL gl = _context.Gl;
         p.Use();
         gl.Uniform2(p.Uniform("u_size"), width, height);
@@ -29,7 +32,7 @@ public sealed class ImageToTensor
         gl.ActiveTexture(TextureUnit.Texture0);
         gl.BindTexture(TextureTarget.Texture2D, texture);
         output.Buffer.Bind(3);
-        p.DispatchCovering(width, height, 1);
+        p.DispatchCovering(vec4 ? width / 4 : width, height, 1);
         gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit);
     }
 }
