@@ -12,9 +12,15 @@
 // Parameters (vec4s; ConvPlan packs them): per block of 4 output channels (blocks never straddle a group; a group's
 // last block is padded with zero channels that are not stored) cin_g * KH * KW vec4 weights, (c, i, j) row-major,
 // component q for output channel 4 * block + q of the group, then one vec4 of bias.
-// Defines: see include/conv_fast.glsl.
+// Defines: see include/conv_fast.glsl, and VEC4_STORES (RIM 0): the rectangle starts at a multiple of 4 along x and
+// output rows are whole vec4s, so a block's 8 outputs of a channel are two aligned vec4 stores (each wholly inside or
+// outside the rectangle) instead of 8 scalar ones; on llvmpipe every storage store is a loop over the lanes.
 
 #include "include/conv_fast.glsl"
+
+#if VEC4_STORES
+layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
+#endif
 
 uniform ivec2 u_group; // (C_in, C_out) per group
 
@@ -67,9 +73,16 @@ void main()
         int x_end = u_origin.x + u_extent.x;
         int plane_out = u_out_size.x * u_out_size.y;
         int at = (first_out * u_out_size.y + out_pos.y) * u_out_size.x + out_pos.x;
+#if VEC4_STORES
+        for (int q = 0; q < 4; q++)
+            for (int h = 0; h < OX / 4; h++)
+                if (first_out + q < last_out && out_pos.x + 4 * h < x_end)
+                    out_data4[((at + q * plane_out) >> 2) + h] = vec4(acc[4 * h][q], acc[4 * h + 1][q], acc[4 * h + 2][q], acc[4 * h + 3][q]);
+#else
         for (int q = 0; q < 4; q++)
             if (first_out + q < last_out)
                 for (int k = 0; k < OX; k++)
                     if (out_pos.x + k < x_end) out_data[at + q * plane_out + k] = acc[k][q];
+#endif
     }
 }

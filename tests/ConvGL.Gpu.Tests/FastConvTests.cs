@@ -49,8 +49,11 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         }
         Tensor actual = conv.Apply(input);
         Assert.StartsWith(variant, conv.Variant, StringComparison.Ordinal);
-        // Dense layers: Fast reads the padded copy, FastRim the interior and rim strips.
+        // Dense layers: Fast reads the padded copy, FastRim the interior and rim strips. Through the padded copy a dense
+        // layer stores vec4s exactly where output rows are whole vec4s (the rim split also needs an interior of a block).
         if (variant == "conv2d_dense") Assert.Equal(choice == ConvPath.Fast, conv.Variant.Contains("padded copy", StringComparison.Ordinal));
+        if (variant == "conv2d_dense" && choice == ConvPath.Fast)
+            Assert.True(conv.Variant.Contains("vec4 stores", StringComparison.Ordinal) == (expected.W % 4 == 0), $"{spec}: {conv.Variant}");
         // One block of output channels (depthwise: one channel) is never run flat (Plan_PaddedCopyWhereTheRimIsAQuarterOrMore
         // holds the rule for several); the sweeps' small images run flat, their wide ones not.
         int zBlocks = variant == "conv2d_dense" ? o.Groups * ((cout / o.Groups + 3) / 4) : cout;

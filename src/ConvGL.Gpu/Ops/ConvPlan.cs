@@ -143,10 +143,11 @@ internal sealed class ConvPlan
         parameters.Write(packed);
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
-        // Depthwise: where output rows are whole vec4s the interior starts at a multiple of 4 (the rim strip on the left
-        // grows by up to 3 columns), so its blocks of 8 outputs are two aligned vec4 stores (conv2d_depthwise.comp).
+        // Where output rows are whole vec4s the interior starts at a multiple of 4 (the rim strip on the left grows by up
+        // to 3 columns), so its blocks of 8 outputs are two aligned vec4 stores per channel (conv2d_depthwise.comp,
+        // conv2d_dense.comp).
         bool vec4Stores = false;
-        if (depthwise && g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
+        if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
         {
             xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
             vec4Stores = true;
@@ -188,6 +189,8 @@ internal sealed class ConvPlan
             vec4 = true;
             shift = 0;
             split = [new OutputRect(0, 0, wOut, hOut, false)];
+            // One rectangle from x = 0: a block's vec4s are wholly in or out of rows of whole vec4s.
+            vec4Stores = wOut % 4 == 0;
         }
         // Depthwise, zero border, input and output rows of whole vec4s: the whole plane is one interior-style dispatch whose
         // rgba32f texels outside the image read as zeros (conv2d_depthwise.comp's ZERO_PLANE), no rim strips.
@@ -220,9 +223,9 @@ internal sealed class ConvPlan
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
-        (string, object)[] stores = depthwise ? [("VEC4_STORES", vec4Stores ? 1 : 0)] : [];
+        (string, object)[] stores = [("VEC4_STORES", vec4Stores ? 1 : 0)];
         GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
-        GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), .. (depthwise ? [("VEC4_STORES", 0)] : Array.Empty<(string, object)>())]);
+        GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string where = !texel ? "weights in a uniform block"
             : depthwise ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view";
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
