@@ -21,6 +21,20 @@ uniform ivec3 u_tiles;       // (TW, T, TP): tiles per row, tiles, tiles padded 
 uniform int u_channels;
 uniform int u_row;           // invocations per dispatch row (ComputeOp.FlatGroups)
 
+// Tiles holding a NaN or an infinity: the transforms would mix it into all 16 of the tile's outputs (and make NaN of
+// inf - inf), where the direct sum spreads it only to the outputs whose window holds it. Such a tile is listed once per
+// run (u_epoch: flags need no clearing) and winograd_fixup.comp computes its outputs directly, through an indirect
+// dispatch of as many workgroups as tiles listed (none for a finite input).
+layout(std430, binding = 4) buffer FixArgs { uint fix_count; uint fix_y; uint fix_z; };
+layout(std430, binding = 5) buffer FixFlags { uint fix_flags[]; };
+layout(std430, binding = 6) writeonly buffer FixList { uint fix_list[]; };
+uniform uint u_epoch;
+
+void flag(int t)
+{
+    if (atomicExchange(fix_flags[t], u_epoch) != u_epoch) fix_list[atomicAdd(fix_count, 1u)] = uint(t);
+}
+
 void main()
 {
     int groups = u_tiles.z / 4;
@@ -49,6 +63,19 @@ void main()
         D[2] = vec4(a0.z, a1.z, a2.z, a3.z); D[3] = vec4(a0.w, a1.w, a2.w, a3.w); \
         D[4] = vec4(b0.x, b1.x, b2.x, b3.x); D[5] = vec4(b0.y, b1.y, b2.y, b3.y); }
     LOAD_ROW(0, d0) LOAD_ROW(1, d1) LOAD_ROW(2, d2) LOAD_ROW(3, d3) LOAD_ROW(4, d4) LOAD_ROW(5, d5)
+
+    // Non-finite values by their bits (an exponent of all ones), which no float optimisation can fold away.
+    uvec4 bad = uvec4(0u);
+#define CHECK(V) bad |= uvec4(equal(floatBitsToUint(V) & 0x7f800000u, uvec4(0x7f800000u)));
+#define CHECK_ROW(D) CHECK(D[0]) CHECK(D[1]) CHECK(D[2]) CHECK(D[3]) CHECK(D[4]) CHECK(D[5])
+    CHECK_ROW(d0) CHECK_ROW(d1) CHECK_ROW(d2) CHECK_ROW(d3) CHECK_ROW(d4) CHECK_ROW(d5)
+    if (inside && any(notEqual(bad, uvec4(0u))))
+    {
+        if (bad.x != 0u) flag(t.x);
+        if (bad.y != 0u) flag(t.y);
+        if (bad.z != 0u) flag(t.z);
+        if (bad.w != 0u) flag(t.w);
+    }
 
     // e = B^T d: row p of e combines d's rows (winograd_bt, element by element).
     vec4 e0[6], e1[6], e2[6], e3[6], e4[6], e5[6];

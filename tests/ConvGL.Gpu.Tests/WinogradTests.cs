@@ -111,6 +111,44 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         Assert.DoesNotContain("winograd", Variant(32, 32, 40, 40, new ConvOptions { Groups = 2 }), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(Border.Zero, ConvMode.Correlate)]
+    [InlineData(Border.Reflect, ConvMode.Convolve)]
+    [InlineData(Border.Wrap, ConvMode.Correlate)]
+    public void NaNAndInfinity_ReachExactlyTheOutputsTheReferenceGives(Border border, ConvMode mode)
+    {
+        // The transforms mix a tile's 36 inputs into all 16 of its outputs (and inf - inf into NaN): the tiles holding a
+        // non-finite value are recomputed directly (winograd_fixup.comp). A NaN in two channels at one place (the tile
+        // listed once), a NaN at the right edge (tiles past the image through the border), +inf and -inf in one tile
+        // (NaN where both meet a window, infinities elsewhere), and finite values everywhere else.
+        var rng = new Random(77);
+        Tensor input = Parity.Random(rng, 1.2f, 3, 13, 17);
+        input[0, 5, 6] = float.NaN;
+        input[2, 5, 6] = float.NaN;
+        input[1, 0, 16] = float.NaN;
+        input[1, 9, 2] = float.PositiveInfinity;
+        input[0, 10, 3] = float.NegativeInfinity;
+        Tensor weight = Parity.Random(rng, 0.2f, 5, 3, 3, 3);
+        float[] bias = Parity.RandomVector(rng, 1f, 5);
+        var o = new ConvOptions { Border = border, Mode = mode };
+        using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Winograd };
+        Tensor actual = conv.Apply(input), expected = Conv2D.Apply(input, weight, bias, o);
+        Assert.StartsWith("winograd", conv.Variant, StringComparison.Ordinal);
+        Assert.Contains(expected.Data, float.IsNaN);
+        Assert.Contains(expected.Data, float.IsInfinity);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float r = expected.Data[i], g = actual.Data[i];
+            if (float.IsFinite(r)) continue;
+            Assert.True(float.IsNaN(r) ? float.IsNaN(g) : r == g, $"value {i}: reference {r}, GPU {g}");
+            expected.Data[i] = actual.Data[i] = 0f;
+        }
+        Parity.AssertGpuMatchesReference(expected, actual, $"{border} {mode}, finite values around non-finite inputs");
+        // The next run, with every input finite again, lists no tile: the same results as a fresh plan's.
+        Tensor finite = Parity.Random(rng, 1.2f, 3, 13, 17);
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(finite, weight, bias, o), conv.Apply(finite), "finite input after a non-finite one");
+    }
+
     [Fact]
     public void WeightTransform_OfAUnitTap_IsTheOuterProductOfAColumnOfG()
     {

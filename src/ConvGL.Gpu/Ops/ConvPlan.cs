@@ -373,14 +373,7 @@ internal sealed class ConvPlan
         {
             ArgumentNullException.ThrowIfNull(padded);
             padded.Resize(_paddedShape.C, _paddedShape.H, _paddedShape.W);
-            input.Buffer.BindTexelView(ComputeOp.InputUnit);
-            padded.Buffer.Bind(3);
-            _pad.Use();
-            gl.Uniform2(_pad.Uniform("u_in_size"), input.W, input.H);
-            gl.Uniform2(_pad.Uniform("u_out_size"), padded.W, padded.H);
-            gl.Uniform2(_pad.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
-            _pad.DispatchCovering(padded.W / 4, padded.H, padded.C);
-            ComputeOp.Barrier(gl);
+            PadCopy(gl, _pad, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore);
             input = padded;
         }
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
@@ -392,6 +385,20 @@ internal sealed class ConvPlan
         // Two calls rather than a loop over a new array: Run is per frame and allocates nothing.
         Dispatch(Interior, input, output, rim: false);
         if (Rim is not null) Dispatch(Rim, input, output, rim: true);
+        ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>conv2d_pad.comp: <paramref name="input"/> into <paramref name="padded"/> (already sized, rows a multiple of 4
+    /// wide) with input (0, 0) at (<paramref name="padX"/>, <paramref name="padY"/>), the border applied once.</summary>
+    internal static void PadCopy(GL gl, GlProgram pad, GpuTensor input, GpuTensor padded, int padX, int padY)
+    {
+        input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        padded.Buffer.Bind(3);
+        pad.Use();
+        gl.Uniform2(pad.Uniform("u_in_size"), input.W, input.H);
+        gl.Uniform2(pad.Uniform("u_out_size"), padded.W, padded.H);
+        gl.Uniform2(pad.Uniform("u_pad"), padX, padY);
+        pad.DispatchCovering(padded.W / 4, padded.H, padded.C);
         ComputeOp.Barrier(gl);
     }
 

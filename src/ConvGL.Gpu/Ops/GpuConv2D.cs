@@ -26,7 +26,7 @@ public sealed class GpuConv2D : IGpuConv
     private ScratchTensors? _scratch;
     private GpuTensor? _padded;
     private WinogradPlan? _winograd;
-    private GpuTensor? _transformed, _products;
+    private WinogradScratch? _winogradScratch;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -104,9 +104,8 @@ public sealed class GpuConv2D : IGpuConv
         if (_winograd is not null)
         {
             _padded ??= new GpuTensor(_context, label: "conv2d padded input");
-            _transformed ??= new GpuTensor(_context, label: "winograd transformed input");
-            _products ??= new GpuTensor(_context, label: "winograd products");
-            _winograd.Run(input, output, _params, _padded, _transformed, _products);
+            _winogradScratch ??= new WinogradScratch(_context);
+            _winograd.Run(input, output, _params, _weights, _bias, _padded, _winogradScratch);
         }
         else if (_plan!.Direct) RunDirect(input, output);
         else
@@ -151,7 +150,6 @@ public sealed class GpuConv2D : IGpuConv
         _params.Dispose();
         _scratch?.Dispose();
         _padded?.Dispose();
-        _transformed?.Dispose();
-        _products?.Dispose();
+        _winogradScratch?.Dispose();
     }
 }

@@ -10,7 +10,10 @@ namespace ConvGL.Gpu.Ops;
 /// the bias (winograd_output.comp). 2.25 multiply-adds per output and channel pair instead of 9; on llvmpipe, where
 /// every load in the channel loop is a gather, that is fewer fetches per output too (bench/README.md has the figures).
 /// The weight transform G g G^T is computed here once per weight set, in double. The same sums as
-/// <see cref="Conv2D.Apply"/> up to float32 rounding (the parity tests hold it to the reference).</summary>
+/// <see cref="Conv2D.Apply"/> up to float32 rounding (the parity tests hold it to the reference). A tile whose input holds
+/// a NaN or an infinity (the transforms would spread it to all 16 of the tile's outputs) is listed by the input
+/// transform and recomputed directly afterwards (winograd_fixup.comp, an indirect dispatch of one workgroup per listed
+/// tile: none for a finite input), so non-finite values reach exactly the outputs the reference gives them.</summary>
 internal sealed class WinogradPlan
 {
     /// <summary>Outputs per tile side (F(4x4, 3x3): 6x6 input tiles).</summary>
@@ -37,7 +40,8 @@ internal sealed class WinogradPlan
     private readonly GlContext _context;
     private readonly (int C, int H, int W) _input;
     private readonly ConvGeometry _geometry;
-    private readonly GlProgram _pad, _transform, _gemm, _output;
+    private readonly GlProgram _pad, _transform, _gemm, _output, _fixup;
+    private readonly bool _hasBias, _flip;
     private readonly (int W, int Count, int Padded) _tiles;
     private readonly int _cin, _cout, _blocks;
 
@@ -47,8 +51,11 @@ internal sealed class WinogradPlan
     private (int C, int H, int W) PaddedShape => (_cin, Tile * ((_tiles.Count + _tiles.W - 1) / _tiles.W) + 2, Tile * _tiles.W + 4);
 
     private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles, GlProgram pad,
-        GlProgram transform, GlProgram gemm, GlProgram output, string variant)
+        GlProgram transform, GlProgram gemm, GlProgram output, GlProgram fixup, bool hasBias, bool flip, string variant)
     {
+        _fixup = fixup;
+        _hasBias = hasBias;
+        _flip = flip;
         _context = context;
         _input = (input.C, input.H, input.W);
         _geometry = geometry;
@@ -100,8 +107,10 @@ internal sealed class WinogradPlan
         GlProgram transform = context.Shaders.Compute("winograd_input.comp");
         GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp");
         GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0));
+        GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
         string variant = $"winograd F(4x4,3x3): {count} tiles, 4 channels x 8 tiles/invocation, padded copy{(vec4Stores ? ", vec4 stores" : "")}";
-        return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), pad, transform, gemm, output, variant);
+        return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), pad, transform, gemm, output, fixup,
+            bias is not null, o.Mode == ConvMode.Convolve, variant);
     }
 
     /// <summary>The cost rule (measured on llvmpipe, bench/README.md "Winograd"): both channel counts at least
@@ -154,26 +163,20 @@ internal sealed class WinogradPlan
         return packed;
     }
 
-    /// <summary>The four dispatches. <paramref name="padded"/>, <paramref name="transformed"/> and
-    /// <paramref name="products"/> are the caller's scratch tensors (resized here; storage grows only when it must).</summary>
-    public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters, GpuTensor padded, GpuTensor transformed, GpuTensor products)
+    /// <summary>The four dispatches and the fix-up of non-finite tiles. <paramref name="padded"/> and
+    /// <paramref name="scratch"/> are the caller's (resized here; storage grows only when it must);
+    /// <paramref name="weights"/> and <paramref name="bias"/> the layer's own, for the fix-up.</summary>
+    public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters, GlBuffer weights, GlBuffer bias, GpuTensor padded, WinogradScratch scratch)
     {
+        GpuTensor transformed = scratch.Transformed, products = scratch.Products;
+        uint epoch = scratch.StartRun(_tiles.Count);
         GL gl = _context.Gl;
         ComputeOp.BeforeTexelReads(gl);
-       
         (int pc, int ph, int pw) = PaddedShape;
         padded.Resize(pc, ph, pw);
         transformed.Resize(Positions, _cin, _tiles.Padded);
         products.Resize(Positions, 4 * _blocks, _tiles.Padded);
-
-        input.Buffer.BindTexelView(ComputeOp.InputUnit);
-        padded.Buffer.Bind(3);
-        _pad.Use();
-        gl.Uniform2(_pad.Uniform("u_in_size"), input.W, input.H);
-        gl.Uniform2(_pad.Uniform("u_out_size"), pw, ph);
-        gl.Uniform2(_pad.Uniform("u_pad"), _geometry.X.PadBefore, _geometry.Y.PadBefore);
-        _pad.DispatchCovering(pw / 4, ph, pc);
-        ComputeOp.Barrier(gl);
+        ConvPlan.PadCopy(gl, _pad, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore);
 
         padded.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
         transformed.Buffer.Bind(3);
@@ -181,6 +184,8 @@ internal sealed class WinogradPlan
         gl.Uniform2(_transform.Uniform("u_padded_size"), pw, ph);
         gl.Uniform3(_transform.Uniform("u_tiles"), _tiles.W, _tiles.Count, _tiles.Padded);
         gl.Uniform1(_transform.Uniform("u_channels"), _cin);
+        gl.Uniform1(_transform.Uniform("u_epoch"), epoch);
+        scratch.BindFixups();
         _transform.DispatchFlat(_tiles.Padded / 4 * _cin);
         ComputeOp.Barrier(gl);
 
@@ -200,5 +205,74 @@ internal sealed class WinogradPlan
         gl.Uniform3(_output.Uniform("u_channels"), _cout, 4 * _blocks, Positions * _cin * _blocks);
         _output.DispatchFlat(_tiles.Padded / 4 * _cout);
         ComputeOp.Barrier(gl);
+
+        padded.Buffer.BindTexelView(ComputeOp.InputUnit);
+        weights.Bind(1);
+        bias.Bind(2);
+        _fixup.Use();
+        gl.Uniform2(_fixup.Uniform("u_padded_size"), pw, ph);
+        gl.Uniform2(_fixup.Uniform("u_out_size"), output.W, output.H);
+        gl.Uniform1(_fixup.Uniform("u_tiles_w"), _tiles.W);
+        gl.Uniform2(_fixup.Uniform("u_channels"), _cin, _cout);
+        gl.Uniform1(_fixup.Uniform("u_has_bias"), _hasBias ? 1 : 0);
+        gl.Uniform1(_fixup.Uniform("u_flip"), _flip ? 1 : 0);
+        scratch.DispatchFixups();
+        ComputeOp.Barrier(gl);
+    }
+}
+
+/// <summary>What a <see cref="GpuConv2D"/> keeps for its Winograd plans across runs: the transformed input and the products,
+/// and the fix-up's buffers (the indirect dispatch's arguments, whose x the input transform counts up; one flag per tile,
+/// holding the run that last listed it, so it needs no clearing; the list). Made once, grown, never per frame.</summary>
+internal sealed class WinogradScratch(GlContext context) : IDisposable
+{
+    // (0, 1, 1) as the uints of DispatchComputeIndirect's arguments.
+    private static readonly float[] ResetArguments = [0f, BitConverter.Int32BitsToSingle(1), BitConverter.Int32BitsToSingle(1)];
+    private readonly GlBuffer _arguments = new(context, "winograd fix-up arguments", 3);
+    private readonly GlBuffer _flags = new(context, "winograd fix-up flags");
+    private readonly GlBuffer _list = new(context, "winograd fix-up list");
+    private uint _epoch;
+
+    public GpuTensor Transformed { get; } = new(context, label: "winograd transformed input");
+    public GpuTensor Products { get; } = new(context, label: "winograd products");
+
+    /// <summary>Readies the fix-up buffers for a run over <paramref name="tiles"/> tiles; the run's number.</summary>
+    public uint StartRun(int tiles)
+    {
+        if (_flags.Capacity < tiles)
+        {
+            _flags.Reserve(tiles);
+            _flags.Write(new float[_flags.Capacity]); // zero: no run's number (they start at 1); once per growth
+        }
+        _list.Reserve(tiles);
+        _arguments.Write(ResetArguments);
+        return ++_epoch;
+    }
+
+    public void BindFixups()
+    {
+        _arguments.Bind(4);
+        _flags.Bind(5);
+        _list.Bind(6);
+    }
+
+    /// <summary>One workgroup per listed tile, the count read by the GPU from the arguments the input transform wrote.</summary>
+    public void DispatchFixups()
+    {
+        GL gl = context.Gl;
+        _list.Bind(6);
+        gl.MemoryBarrier(MemoryBarrierMask.CommandBarrierBit | MemoryBarrierMask.ShaderStorageBarrierBit);
+        gl.BindBuffer(BufferTargetARB.DispatchIndirectBuffer, _arguments.Handle);
+        gl.DispatchComputeIndirect(0);
+        gl.BindBuffer(BufferTargetARB.DispatchIndirectBuffer, 0);
+    }
+
+    public void Dispose()
+    {
+        _arguments.Dispose();
+        _flags.Dispose();
+        _list.Dispose();
+        Transformed.Dispose();
+        Products.Dispose();
     }
 }

@@ -1,0 +1,44 @@
+#version 430
+// Winograd F(4x4, 3x3), the fix-up after step 3: the outputs of every tile that winograd_input.comp listed as holding a
+// NaN or an infinity, computed directly as Conv2D.Apply does (bias + the products over the input channels and the 3x3
+// taps, read from the same padded copy), so non-finite values reach exactly the outputs whose window holds them. One
+// workgroup per listed tile (an indirect dispatch: none when the input is finite), its invocations over the tile's
+// 16 outputs of every output channel. Weights in PyTorch's layout (C_out, C_in, 3, 3), rotated under convolve (u_flip).
+
+layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+
+layout(binding = 0) uniform samplerBuffer u_padded; // the padded copy (C_in, HP, WP) as r32f texels
+layout(std430, binding = 1) readonly buffer Weights { float weights[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+layout(std430, binding = 6) readonly buffer FixList { uint fix_list[]; };
+
+uniform ivec2 u_padded_size; // (WP, HP)
+uniform ivec2 u_out_size;    // (W_out, H_out)
+uniform int u_tiles_w;       // tiles per row
+uniform ivec2 u_channels;    // (C_in, C_out)
+uniform int u_has_bias;
+uniform int u_flip;
+
+void main()
+{
+    int t = int(fix_list[gl_WorkGroupID.x]);
+    int ty = t / u_tiles_w, tx = t - ty * u_tiles_w;
+    int cin = u_channels.x;
+    for (int k = int(gl_LocalInvocationID.x); k < u_channels.y * 16; k += 64)
+    {
+        int o = k / 16, e = k - o * 16;
+        int oy = 4 * ty + e / 4, ox = 4 * tx + (e & 3);
+        if (oy >= u_out_size.y || ox >= u_out_size.x) continue;
+        float sum = 0.0;
+        for (int c = 0; c < cin; c++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                {
+                    int wi = u_flip != 0 ? 2 - i : i, wj = u_flip != 0 ? 2 - j : j;
+                    float x = texelFetch(u_padded, (c * u_padded_size.y + oy + i) * u_padded_size.x + ox + j).r;
+                    sum += weights[((o * cin + c) * 3 + wi) * 3 + wj] * x;
+                }
+        out_data[(o * u_out_size.y + oy) * u_out_size.x + ox] = (u_has_bias != 0 ? bias[o] : 0.0) + sum;
+    }
+}
