@@ -6,8 +6,9 @@
 #   scripts/screenshots.sh            # every picture
 #   scripts/screenshots.sh grid help  # only these (names without .png)
 #
-# Every picture is the built-in scene at 960x600, after 20 frames: a scripted run refreshes the HUD's numbers every 15
-# frames (half a second of its 30 fps clock), so the picture shows an FPS measured over a real interval, not "-".
+# Every picture is the built-in scene at 960x600, after 90 frames: the HUD shows an FPS once a real half-second has
+# passed and it has been refreshed after that (every 15 frames in a scripted run); at 20 frames a stack running at
+# 50+ fps still showed "-" (45 frames too, at 80 fps).
 # Needs a display: under xvfb-run when DISPLAY is unset. Uses ./convgl (a Release build, made when the sources
 # changed). Exit 1 when a run fails (its output is printed) or when a picture in the folder has no recipe below (add
 # one: every picture must be reproducible).
@@ -51,10 +52,10 @@ for name in "${names[@]}"; do
     exit 1
   fi
   # shellcheck disable=SC2086 # the recipe's arguments are words
-  if ! CONVGL_PROGRESS=0 ./convgl ${args[$name]} --source scene --size 960x600 --frames 20 --screenshot "$dir/$name.png" >"$log" 2>&1; then
+  if ! CONVGL_PROGRESS=0 ./convgl ${args[$name]} --source scene --size 960x600 --frames 90 --screenshot "$dir/$name.png" >"$log" 2>&1; then
     cat "$log" >&2
     echo "screenshots: $name failed: ./convgl ${args[$name]}" >&2
     exit 1
   fi
-  echo "wrote $dir/$name.png: ./convgl ${args[$name]} --source scene --size 960x600 --frames 20"
+  echo "wrote $dir/$name.png: ./convgl ${args[$name]} --source scene --size 960x600 --frames 90"
 done
