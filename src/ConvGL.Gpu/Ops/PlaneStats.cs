@@ -13,7 +13,7 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
     public const int Chunk = 4096;
 
     private GlBuffer? _stats;
-    private GlProgram? _pass1;
+    private readonly GlProgram?[] _pass1 = new GlProgram?[2];
     private readonly GlProgram?[] _combine = new GlProgram?[2];
 
     /// <summary>Planes bigger than a chunk go through here; smaller ones are one workgroup's work anyway.</summary>
@@ -27,13 +27,16 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
         int planes = input.Length / plane, chunks = (plane + Chunk - 1) / Chunk;
         _stats ??= new GlBuffer(context, "plane statistics");
         _stats.Reserve(2 * planes * chunks);
-        GlProgram p1 = _pass1 ??= context.Shaders.Compute("plane_stats.comp");
+        // Planes of a multiple of 4 values read 4 per rgba32f fetch.
+        bool vec4 = plane % 4 == 0;
+        GlProgram p1 = _pass1[vec4 ? 1 : 0] ??= context.Shaders.Compute("plane_stats.comp", ("VEC4", vec4 ? 1 : 0));
         ComputeOp.BeforeTexelReads(gl);
         p1.Use();
         gl.Uniform1(p1.Uniform("u_plane"), plane);
         gl.Uniform1(p1.Uniform("u_chunk"), Chunk);
         gl.Uniform1(p1.Uniform("u_chunks"), chunks);
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        if (vec4) input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
         _stats.Bind(3);
         p1.DispatchCovering(chunks * 64, planes, 1);
         ComputeOp.Barrier(gl);
