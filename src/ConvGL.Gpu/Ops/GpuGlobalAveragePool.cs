@@ -7,7 +7,8 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>The GPU twin of <see cref="GlobalAveragePool.Apply"/> (shaders/global_avgpool.comp): (C, H, W) -> (C, 1, 1).</summary>
 public sealed class GpuGlobalAveragePool(GlContext context) : IDisposable
 {
-    private GlProgram? _program;
+    // global_avgpool.comp: [0] a workgroup per plane (storage-block loads), [1] an invocation per plane (texel view).
+    private readonly GlProgram?[] _programs = new GlProgram?[2];
     private ScratchTensors? _scratch;
     private PlaneStats? _stats;
 
@@ -29,16 +30,22 @@ public sealed class GpuGlobalAveragePool(GlContext context) : IDisposable
             (_stats ??= new PlaneStats(context)).Run(input, input.H * input.W, 0, null, 1, 0f, output.Buffer);
             return;
         }
-        Variant = "global_avgpool: a workgroup per plane";
-        _program ??= context.Shaders.Compute("global_avgpool.comp");
         GL gl = context.Gl;
-        GlProgram p = _program;
+        // Planes up to a chunk: one invocation per plane through a texel view, unless a test forces the workgroup form.
+        bool perPlane = Choice != ConvPath.Direct && input.Length <= ComputeOp.MaxTexelViewFloats(gl);
+        Variant = perPlane ? "global_avgpool: an invocation per plane" : "global_avgpool: a workgroup per plane";
+        GlProgram p = _programs[perPlane ? 1 : 0] ??= context.Shaders.Compute("global_avgpool.comp", ("PER_PLANE", perPlane ? 1 : 0));
         p.Use();
         gl.Uniform1(p.Uniform("u_planes"), input.C);
         gl.Uniform1(p.Uniform("u_plane"), input.H * input.W);
-        input.Buffer.Bind(0);
+        if (perPlane)
+        {
+            ComputeOp.BeforeTexelReads(gl);
+            input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        }
+        else input.Buffer.Bind(0);
         output.Buffer.Bind(3);
-        p.DispatchCovering(input.C * 64, 1, 1);
+        p.DispatchCovering(perPlane ? input.C : input.C * 64, 1, 1);
         ComputeOp.Barrier(gl);
     }
 

@@ -117,8 +117,9 @@ public sealed class OnnxGpuTests(GlFixture fixture)
         Assert.Equal(shader == "fast" ? ran : 0, fast);
     }
 
-    /// <summary>Both paths: one workgroup per plane, and chunked statistics (planes above 4096 values: chunks of 4096 with
-    /// a partial last one, a plane of exactly two chunks, a map far from zero).</summary>
+    /// <summary>Every path: one workgroup per plane (forced), and by the size rule one invocation per plane (planes up to
+    /// 4096 values) or chunked statistics (above: chunks of 4096 with a partial last one, a plane of exactly two chunks,
+    /// a map far from zero).</summary>
     [Theory]
     [InlineData("direct")]
     [InlineData("chunked")]
@@ -130,7 +131,7 @@ public sealed class OnnxGpuTests(GlFixture fixture)
             Tensor input = Parity.Random(new Random(c * h * w), c, h, w);
             if (h == 65) for (int i = 0; i < input.Length; i++) input.Data[i] += 500f;
             Parity.AssertGpuMatchesReference(GlobalAveragePool.Apply(input), pool.Apply(input), $"({c}, {h}, {w})");
-            Assert.Equal(path == "chunked" && h * w > 4096 ? "plane_stats: chunked" : "global_avgpool: a workgroup per plane", pool.Variant);
+            Assert.Equal(path == "direct" ? "global_avgpool: a workgroup per plane" : h * w > 4096 ? "plane_stats: chunked" : "global_avgpool: an invocation per plane", pool.Variant);
         }
     }
 
