@@ -3,14 +3,17 @@ using Silk.NET.OpenGL;
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>Per-plane statistics of big planes in two passes (shaders/plane_stats.comp: mean and M2 of chunks of
-/// <see cref="Chunk"/> values, many workgroups per plane; plane_stats_combine.comp: one invocation per plane joins them):
+/// <see cref="LaneChunk"/> values, one invocation each; plane_stats_combine.comp: one invocation per plane joins them):
 /// the global average pool's means, or instance normalisation's per-plane affine. The one-workgroup-per-plane shaders
 /// leave all but C workgroups idle and read through storage blocks (a scalar loop per load on llvmpipe); a big map is
 /// read here through texel views by many workgroups. Buffers are made once and grown, never per frame.</summary>
 internal sealed class PlaneStats(GlContext context) : IDisposable
 {
-    /// <summary>Values per chunk (64 invocations x 64 each).</summary>
+    /// <summary>Planes above this many values take the two passes (<see cref="Worth"/>).</summary>
     public const int Chunk = 4096;
+
+    /// <summary>Values per chunk of pass 1, one invocation each (a multiple of 4: whole rgba32f texels).</summary>
+    public const int LaneChunk = 256;
 
     private GlBuffer? _stats;
     private readonly GlProgram?[] _pass1 = new GlProgram?[2];
@@ -24,7 +27,7 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
     public void Run(GpuTensor input, int plane, int mode, GlBuffer? parameters, int channels, float epsilon, GlBuffer output)
     {
         GL gl = context.Gl;
-        int planes = input.Length / plane, chunks = (plane + Chunk - 1) / Chunk;
+        int planes = input.Length / plane, chunks = (plane + LaneChunk - 1) / LaneChunk;
         _stats ??= new GlBuffer(context, "plane statistics");
         _stats.Reserve(2 * planes * chunks);
         // Planes of a multiple of 4 values read 4 per rgba32f fetch.
@@ -33,18 +36,19 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
         ComputeOp.BeforeTexelReads(gl);
         p1.Use();
         gl.Uniform1(p1.Uniform("u_plane"), plane);
-        gl.Uniform1(p1.Uniform("u_chunk"), Chunk);
+        gl.Uniform1(p1.Uniform("u_chunk"), LaneChunk);
         gl.Uniform1(p1.Uniform("u_chunks"), chunks);
+        gl.Uniform1(p1.Uniform("u_count"), planes * chunks);
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         if (vec4) input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
         _stats.Bind(3);
-        p1.DispatchCovering(chunks * 64, planes, 1);
+        p1.DispatchFlat(planes * chunks);
         ComputeOp.Barrier(gl);
         GlProgram p2 = _combine[mode] ??= context.Shaders.Compute("plane_stats_combine.comp", ("MODE", mode));
         p2.Use();
         gl.Uniform1(p2.Uniform("u_planes"), planes);
         gl.Uniform1(p2.Uniform("u_plane"), plane);
-        gl.Uniform1(p2.Uniform("u_chunk"), Chunk);
+        gl.Uniform1(p2.Uniform("u_chunk"), LaneChunk);
         gl.Uniform1(p2.Uniform("u_chunks"), chunks);
         gl.Uniform1(p2.Uniform("u_channels"), Math.Max(channels, 1));
         gl.Uniform1(p2.Uniform("u_epsilon"), epsilon);
