@@ -4,8 +4,9 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="InstanceNorm.Apply(Tensor, int)"/> (shaders/instance_norm.comp): one workgroup per
-/// plane. The parameters are uploaded once per <see cref="SetParameters"/>.</summary>
+/// <summary>The GPU twin of <see cref="InstanceNorm.Apply(Tensor, int)"/>: per-plane statistics in chunks (PlaneStats) and
+/// the fast channel affine, or (beyond their limits, or forced by a test) instance_norm.comp, one workgroup per plane. The
+/// parameters are uploaded once per <see cref="SetParameters"/>.</summary>
 public sealed class GpuInstanceNorm : IDisposable
 {
     private readonly GlContext _context;
@@ -50,9 +51,12 @@ public sealed class GpuInstanceNorm : IDisposable
             throw new ConvGLException($"instancenorm over {Channels} channels of {plane} values cannot take a tensor of {input.Length} values");
         output.Resize(input.C, input.H, input.W);
         GL gl = _context.Gl;
-        if (Choice != ConvPath.Direct && PlaneStats.Worth(plane) && GpuChannelAffine.FastFits(gl, input.Length, plane))
+        if (Choice != ConvPath.Direct && plane >= PlaneStats.LaneChunk && GpuChannelAffine.FastFits(gl, input.Length, plane))
         {
-            // Per-plane a and b from chunked statistics, then y = a x + b by the fast channel-affine shader.
+            // Per-plane a and b from chunked statistics (one invocation per 256 values: the workgroup per plane below, with
+            // its barriers and storage-block loads, is the slow path on llvmpipe, 3-6x slower on planes of 256-4096
+            // values), then y = a x + b by the fast channel-affine shader. Tinier planes stay below: y = a x + b cancels
+            // where a plane's variance is ~0 (a = scale / sqrt(epsilon)), which (x - mean) a does not.
             Variant = "plane_stats + channel_affine_fast";
             _affine ??= new GlBuffer(_context, "instancenorm per-plane affine");
             (_stats ??= new PlaneStats(_context)).Run(input, plane, 1, _params, Channels, _epsilon, _affine);

@@ -236,7 +236,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                     using var gout = new GpuTensor(fixture.Context);
                     gpu.Run(gin, gout, h * w);
                     AssertClose(norm.Apply(x, h * w), gout.Download(), $"({2 * c}, {h}, {w}) epsilon {epsilon} offset {offset}", offset == 0 ? 1e-5 : 1e-3);
-                    Assert.Equal(path == "chunked" && h * w > 4096 ? "plane_stats + channel_affine_fast" : "instance_norm: a workgroup per plane", gpu.Variant);
+                    Assert.Equal(path == "chunked" && h * w >= PlaneStats.LaneChunk ? "plane_stats + channel_affine_fast" : "instance_norm: a workgroup per plane", gpu.Variant);
                 }
     }
 
