@@ -10,8 +10,8 @@
 //
 // U (WinogradPlan packs it, already flipped under convolve) is (C_in, CB, 36) vec4s, component q for output channel
 // 4b + q (zero past the last): the lanes' U texels are neighbours too (position-major, a 512->512 layer's 38 MB of U
-// made every lane's fetch a different page and took as long as the direct conv); V is (C_in, TP / 4, 36) vec4s (winograd_input.comp: 4 tiles per vec4); M is
-// (4 CB, TP / 4, 36) vec4s, the same layout for the output channels.
+// made every lane's fetch a different page and took as long as the direct conv); V is (C_in, TP / 4, 36) vec4s
+// (winograd_input.comp: 4 tiles per vec4); M is (4 CB, TP / 4, 36) vec4s, the same layout for the output channels.
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 

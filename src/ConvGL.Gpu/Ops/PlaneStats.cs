@@ -5,8 +5,9 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>Per-plane statistics of big planes in two passes (shaders/plane_stats.comp: mean and M2 of chunks of
 /// <see cref="LaneChunk"/> values, one invocation each; plane_stats_combine.comp: one invocation per plane joins them):
 /// the global average pool's means, or instance normalisation's per-plane affine. The one-workgroup-per-plane shaders
-/// leave all but C workgroups idle and read through storage blocks (a scalar loop per load on llvmpipe); a big map is
-/// read here through texel views by many workgroups. Buffers are made once and grown, never per frame.</summary>
+/// leave all but C workgroups idle, read through storage blocks (a scalar loop per load on llvmpipe) and wait at
+/// barriers; a map is read here through texel views by many invocations, none waiting for another. Buffers are made once
+/// and grown, never per frame.</summary>
 internal sealed class PlaneStats(GlContext context) : IDisposable
 {
     /// <summary>Planes above this many values take the two passes (<see cref="Worth"/>).</summary>

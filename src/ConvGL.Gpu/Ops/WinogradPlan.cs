@@ -43,14 +43,14 @@ internal sealed class WinogradPlan
     private readonly GlProgram _pad, _transform, _gemm, _output, _fixup;
     private readonly bool _hasBias, _flip;
     private readonly (int W, int Count, int Padded) _tiles;
+    /// <summary>The padded copy's shape (C_in, HP, WP): every tile's 6 rows and columns inside it, rows a multiple of 4.</summary>
+    private readonly (int C, int H, int W) _paddedShape;
     private readonly int _cin, _cout, _blocks;
 
     public string Variant { get; }
 
-    /// <summary>The padded input's shape (C_in, HP, WP).</summary>
-    private (int C, int H, int W) PaddedShape => (_cin, Tile * ((_tiles.Count + _tiles.W - 1) / _tiles.W) + 2, Tile * _tiles.W + 4);
-
-    private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles, GlProgram pad,
+    private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles,
+        (int, int, int) paddedShape, GlProgram pad,
         GlProgram transform, GlProgram gemm, GlProgram output, GlProgram fixup, bool hasBias, bool flip, string variant)
     {
         _fixup = fixup;
@@ -63,6 +63,7 @@ internal sealed class WinogradPlan
         _cout = cout;
         _blocks = (cout + 3) / 4;
         _tiles = tiles;
+        _paddedShape = paddedShape;
         _pad = pad;
         _transform = transform;
         _gemm = gemm;
@@ -93,7 +94,8 @@ internal sealed class WinogradPlan
         long count = (long)tw * th, padded = (count + 7) / 8 * 8;
         int blocks = (cout + 3) / 4;
         long limit = Math.Min(MaxScratchFloats, ComputeOp.MaxTexelViewFloats(gl));
-        long paddedInput = (long)cin * (Tile * th + 2) * (Tile * tw + 4);
+        (int C, int H, int W) paddedShape = (cin, Tile * th + 2, Tile * tw + 4);
+        long paddedInput = (long)paddedShape.C * paddedShape.H * paddedShape.W;
         long uVec4s = (long)Positions * cin * blocks + blocks;
         if (Positions * cin * padded > limit || Positions * 4L * blocks * padded > limit || paddedInput > limit ||
             uVec4s > ComputeOp.MaxTexelViewFloats(gl) || input.Length > ComputeOp.MaxTexelViewFloats(gl))
@@ -109,7 +111,7 @@ internal sealed class WinogradPlan
         GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0));
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
         string variant = $"winograd F(4x4,3x3): {count} tiles, 4 channels x 8 tiles/invocation, padded copy{(vec4Stores ? ", vec4 stores" : "")}";
-        return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), pad, transform, gemm, output, fixup,
+        return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
             bias is not null, o.Mode == ConvMode.Convolve, variant);
     }
 
@@ -172,7 +174,7 @@ internal sealed class WinogradPlan
         uint epoch = scratch.StartRun(_tiles.Count);
         GL gl = _context.Gl;
         ComputeOp.BeforeTexelReads(gl);
-        (int pc, int ph, int pw) = PaddedShape;
+        (int pc, int ph, int pw) = _paddedShape;
         padded.Resize(pc, ph, pw);
         transformed.Resize(Positions, _cin, _tiles.Padded);
         products.Resize(Positions, 4 * _blocks, _tiles.Padded);
