@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Dense (and grouped) 2D convolution, the fast variant of conv2d.comp for layers. The reference is Conv2D.Apply:
 //
 //   out[o, y, x] = bias[o] + sum_{c, i, j} w[o, c, i', j'] * in_pad[g*cin_g + c, y*sy + i*dy, x*SX + j*DX]
@@ -15,10 +18,15 @@
 // Defines: see include/conv_fast.glsl, and VEC4_STORES (RIM 0): the rectangle starts at a multiple of 4 along x and
 // output rows are whole vec4s, so a block's 8 outputs of a channel are two aligned vec4 stores (each wholly inside or
 // outside the rectangle) instead of 8 scalar ones; on llvmpipe every storage store is a loop over the lanes.
+// U64_STORES (with VEC4_STORES): the rectangle starts at a multiple of 8 and rows are whole multiples of 8, so each
+// channel's 8 outputs are one 32-byte store (include/store8.glsl).
 
 #include "include/conv_fast.glsl"
 
-#if VEC4_STORES
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4_STORES
 layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
 #endif
 
@@ -73,7 +81,14 @@ void main()
         int x_end = u_origin.x + u_extent.x;
         int plane_out = u_out_size.x * u_out_size.y;
         int at = (first_out * u_out_size.y + out_pos.y) * u_out_size.x + out_pos.x;
-#if VEC4_STORES
+#if U64_STORES
+        for (int q = 0; q < 4; q++)
+            for (int h = 0; h < OX / 8; h++)
+                if (first_out + q < last_out && out_pos.x + 8 * h < x_end)
+                    out_data8[((at + q * plane_out) >> 3) + h] =
+                        pack8(vec4(acc[8 * h][q], acc[8 * h + 1][q], acc[8 * h + 2][q], acc[8 * h + 3][q]),
+                              vec4(acc[8 * h + 4][q], acc[8 * h + 5][q], acc[8 * h + 6][q], acc[8 * h + 7][q]));
+#elif VEC4_STORES
         for (int q = 0; q < 4; q++)
             for (int h = 0; h < OX / 4; h++)
                 if (first_out + q < last_out && out_pos.x + 4 * h < x_end)

@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Depthwise 2D convolution, the fast variant of conv2d.comp for weights (C, 1, kH, kW) with groups = C (every
 // channel filtered alone by its own kernel: image filters, depthwise layers). The reference is Conv2D.Apply:
 //
@@ -15,6 +18,8 @@
 // - VEC4_STORES (interior only): the rectangle starts at a multiple of 4 along x and output rows are whole vec4s, so a
 //   block's OX outputs are OX / 4 aligned vec4 stores. On llvmpipe every storage-block store with a per-lane address is
 //   a loop over the 8 SIMD lanes (a branch or two per lane); a vec4 store is one such loop for 4 values.
+// - U64_STORES (with VEC4_STORES): the block starts at a multiple of 8 along x and output rows are whole multiples of 8,
+//   so its outputs are OX / 8 stores of 8 floats each (include/store8.glsl).
 // - CHANNEL_UNIFORM: one dispatch per channel (the uniform u_channel) with the parameter block bound at the channel's
 //   weights, so every weight address is a constant. A uniform-block load is a broadcast on llvmpipe only when its
 //   address is provably the same in every lane (constants; not gl_WorkGroupID, and not even a default-block uniform,
@@ -27,7 +32,10 @@
 #include "include/conv_fast.glsl"
 #include "include/unroll.glsl"
 
-#if VEC4_STORES
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4_STORES
 layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
 #endif
 #if CHANNEL_UNIFORM
@@ -121,7 +129,15 @@ void main()
         for (int r = 0; r < OY; r++)
         {
             int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
-#if VEC4_STORES
+#if U64_STORES
+            for (int q = 0; q < OX / 8; q++)
+                if (!bool(ZERO_PLANE) || out_pos.x + 8 * q < u_out_size.x)
+                {
+                    int k = r * OX + 8 * q;
+                    out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]),
+                                                                      vec4(acc[k + 4], acc[k + 5], acc[k + 6], acc[k + 7]));
+                }
+#elif VEC4_STORES
             // The interior's width is a multiple of OX and its last row of blocks is moved up: the whole block is in it
             // (ZERO_PLANE: whole vec4s of it are).
             for (int q = 0; q < OX / 4; q++)

@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // A separable (rank-1) depthwise filter K[i, j] = col[i] * row[j] in one pass, the fast variant of the two
 // separable.comp passes for a y stride and dilation of 1 (image filters). The reference is Conv2D.Filter with the
 // outer-product kernel:
@@ -19,9 +22,12 @@
 #include "include/conv_fast.glsl"
 #include "include/unroll.glsl"
 
-// VEC4_STORES, CHANNEL_UNIFORM: as in conv2d_depthwise.comp (aligned vec4 stores in the interior; one dispatch per channel
+// VEC4_STORES, U64_STORES, CHANNEL_UNIFORM: as in conv2d_depthwise.comp (aligned vec4 stores in the interior; one dispatch per channel
 // with the parameter block bound at the channel's vectors, so every weight address is a constant).
-#if VEC4_STORES
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4_STORES
 layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
 #endif
 #if CHANNEL_UNIFORM
@@ -95,7 +101,14 @@ void main()
         for (int r = 0; r < OY; r++)
         {
             int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
-#if VEC4_STORES
+#if U64_STORES
+            for (int q = 0; q < OX / 8; q++)
+            {
+                int k = r * OX + 8 * q;
+                out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]),
+                                                                  vec4(acc[k + 4], acc[k + 5], acc[k + 6], acc[k + 7]));
+            }
+#elif VEC4_STORES
             // Interior blocks lie wholly in the rectangle (its width is a multiple of OX, the last row of blocks moved up).
             for (int q = 0; q < OX / 4; q++)
                 out_data4[((out_row + out_pos.x) >> 2) + q] =

@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Winograd F(4x4, 3x3), step 1 of 3: the input transform V = B^T d B (include/winograd.glsl) of every 6x6 tile d of the
 // padded input, for every input channel. Tile t = (ty, tx) (row-major, TW per row) covers padded rows 4ty .. 4ty+5 and
 // columns 4tx .. 4tx+5; its outputs are the conv's outputs 4ty .. 4ty+3, 4tx .. 4tx+3. The padded input (conv2d_pad.comp,
@@ -14,7 +17,12 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #include "include/winograd.glsl"
 
 layout(binding = 0) uniform samplerBuffer u_padded4; // the padded input (C, HP, WP) as rgba32f texels
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Transformed8 { u64vec4 v_data8[]; };
+#else
 layout(std430, binding = 3) writeonly buffer Transformed { vec4 v_data[]; };
+#endif
 
 uniform ivec2 u_padded_size; // (WP, HP)
 uniform ivec3 u_tiles;       // (TW, T, TP): tiles per row, tiles, tiles padded to a multiple of 8
@@ -90,9 +98,16 @@ void main()
 #define BT_ROW(P, E) { \
         vec4 v[6]; \
         winograd_bt(E, v); \
-        if (inside) { \
-            v_data[at_v + 6 * (P) + 0] = v[0]; v_data[at_v + 6 * (P) + 1] = v[1]; \
-            v_data[at_v + 6 * (P) + 2] = v[2]; v_data[at_v + 6 * (P) + 3] = v[3]; \
-            v_data[at_v + 6 * (P) + 4] = v[4]; v_data[at_v + 6 * (P) + 5] = v[5]; } }
+        STORE_ROW(P, v) }
+#if U64_STORES
+    // at_v is a multiple of 36 vec4s (576 bytes), so each pair of positions is one aligned 32-byte store.
+#define STORE_ROW(P, v) if (inside) { int a8 = (at_v + 6 * (P)) >> 1; \
+        v_data8[a8] = pack8(v[0], v[1]); v_data8[a8 + 1] = pack8(v[2], v[3]); v_data8[a8 + 2] = pack8(v[4], v[5]); }
+#else
+#define STORE_ROW(P, v) if (inside) { \
+        v_data[at_v + 6 * (P) + 0] = v[0]; v_data[at_v + 6 * (P) + 1] = v[1]; \
+        v_data[at_v + 6 * (P) + 2] = v[2]; v_data[at_v + 6 * (P) + 3] = v[3]; \
+        v_data[at_v + 6 * (P) + 4] = v[4]; v_data[at_v + 6 * (P) + 5] = v[5]; }
+#endif
     BT_ROW(0, e0) BT_ROW(1, e1) BT_ROW(2, e2) BT_ROW(3, e3) BT_ROW(4, e4) BT_ROW(5, e5)
 }

@@ -39,6 +39,11 @@ public sealed class GlContext : IDisposable
     /// GL guarantees only 65535 on each; a dispatch above it is GL_INVALID_VALUE and silently runs nothing.</summary>
     public (uint X, uint Y, uint Z) MaxWorkGroupCount { get; }
 
+    /// <summary>Whether shaders may write 8 floats as one 32-byte u64vec4 store (include/store8.glsl): true where the
+    /// driver has GL_ARB_gpu_shader_int64 (llvmpipe does; on llvmpipe such a store costs what a vec4 store does, for
+    /// twice the data). Plans read it when they are made; tests set it false to hold the vec4 path to the reference too.</summary>
+    public bool WideStores { get; set; }
+
     /// <summary>Where KHR_debug messages go. Defaults to stderr for high/medium severity only.</summary>
     public Action<string> Log { get; set; } = static m => Console.Error.WriteLine(m);
 
@@ -106,6 +111,7 @@ public sealed class GlContext : IDisposable
         gl.GetInteger(GLEnum.MaxComputeWorkGroupCount, 2u, out int gz);
         // Read as signed ints: NVIDIA reports 2^31 - 1 for x, which fits; a driver reporting more would read negative.
         MaxWorkGroupCount = (gx > 0 ? (uint)gx : int.MaxValue, gy > 0 ? (uint)gy : int.MaxValue, gz > 0 ? (uint)gz : int.MaxValue);
+        WideStores = HasExtension(gl, "GL_ARB_gpu_shader_int64");
         if (debug)
         {
             _debugProc = OnDebugMessage;
@@ -118,6 +124,14 @@ public sealed class GlContext : IDisposable
     }
 
     /// <summary>Checks whether EGL can be loaded at all, without creating anything.</summary>
+    private static bool HasExtension(GL gl, string name)
+    {
+        gl.GetInteger(GetPName.NumExtensions, out int count);
+        for (uint i = 0; i < count; i++)
+            if (gl.GetStringS(StringName.Extensions, i) == name) return true;
+        return false;
+    }
+
     public static bool EglAvailable(out string reason) => Egl.TryLoad(out reason);
 
     /// <summary>A headless context: EGL's device platform on a vendor driver that enumerates devices (NVIDIA),

@@ -52,8 +52,11 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // Dense layers: Fast reads the padded copy, FastRim the interior and rim strips. Through the padded copy a dense
         // layer stores vec4s exactly where output rows are whole vec4s (the rim split also needs an interior of a block).
         if (variant == "conv2d_dense") Assert.Equal(choice == ConvPath.Fast, conv.Variant.Contains("padded copy", StringComparison.Ordinal));
+        // Through the padded copy: 32-byte stores where rows are whole multiples of 8 and the driver stores them, else vec4
+        // stores where rows are whole vec4s.
         if (variant == "conv2d_dense" && choice == ConvPath.Fast)
-            Assert.True(conv.Variant.Contains("vec4 stores", StringComparison.Ordinal) == (expected.W % 4 == 0), $"{spec}: {conv.Variant}");
+            Assert.True(Stores(conv.Variant) == (fixture.Context.WideStores && expected.W % 8 == 0 ? "32-byte" : expected.W % 4 == 0 ? "vec4" : "scalar"),
+                $"{spec}: {conv.Variant}");
         // One block of output channels (depthwise: one channel) is never run flat (Plan_PaddedCopyWhereTheRimIsAQuarterOrMore
         // holds the rule for several); the sweeps' small images run flat, their wide ones not.
         int zBlocks = variant == "conv2d_dense" ? o.Groups * ((cout / o.Groups + 3) / 4) : cout;
@@ -93,16 +96,33 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
                 Assert.True(Check(3, 3, h, w, 3, 3, new ConvOptions { Border = border, Groups = 3 }, bias: h == 5, ++seed, "conv2d_depthwise"));
     }
 
+    /// <summary>Which stores a variant names: "32-byte", "vec4" or "scalar".</summary>
+    internal static string Stores(string variant) =>
+        variant.Contains("32-byte stores", StringComparison.Ordinal) ? "32-byte" : variant.Contains("vec4 stores", StringComparison.Ordinal) ? "vec4" : "scalar";
+
+    /// <summary>Runs <paramref name="body"/> with the context's 32-byte stores on or off (plans read the switch when made).</summary>
+    internal static void WithWideStores(GlContext context, bool wide, Action body)
+    {
+        bool was = context.WideStores;
+        context.WideStores = wide && was;
+        try { body(); }
+        finally { context.WideStores = was; }
+    }
+
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Dense_EveryWidthAndHeight_Layer3x3(bool padded)
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Dense_EveryWidthAndHeight_Layer3x3(bool padded, bool wide)
     {
         ConvPath choice = padded ? ConvPath.Fast : ConvPath.FastRim;
         int seed = 100;
-        foreach (int w in Widths)
-            foreach (int h in Heights)
-                Assert.True(Check(2, 5, h, w, 3, 3, new ConvOptions { Border = Border.Zero }, bias: true, ++seed, "conv2d_dense", choice));
+        WithWideStores(fixture.Context, wide, () =>
+        {
+            foreach (int w in Widths.Append(16).Append(40))
+                foreach (int h in Heights)
+                    Assert.True(Check(2, 5, h, w, 3, 3, new ConvOptions { Border = Border.Zero }, bias: true, ++seed, "conv2d_dense", choice));
+        });
     }
 
     [Fact]
@@ -297,13 +317,19 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Parity.AssertGpuMatchesReference(expected, actual, "NaN in texels outside the image");
     }
 
-    [Fact]
-    public void Depthwise_Vec4StoresAndOneDispatchPerChannel_EveryAlignment()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Depthwise_Vec4StoresAndOneDispatchPerChannel_EveryAlignment(bool wide) =>
+        WithWideStores(fixture.Context, wide, DepthwiseEveryAlignment);
+
+    private void DepthwiseEveryAlignment()
     {
         // Output rows of whole vec4s: the interior starts at the next multiple of 4 (the left rim strip grows by 0..3
         // columns, pads 0..3 under strides 1..2) and stores vec4s; up to 4 channels run one dispatch each with the
         // parameter block bound at their weights, more share one dispatch. Reflect and symmetric borders (the rim strips
         // stay), widths 36..72, channels 1..6, 3x3 and 5x1.
+        int wideRuns = 0;
         int seed = 500;
         foreach (int c in new[] { 1, 3, 4, 5, 6 })
             foreach (int pad in new[] { 0, 1, 2, 3 })
@@ -320,9 +346,16 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
                 var rng = new Random(seed);
                 using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
                 conv.Apply(Parity.Random(rng, c, 9, w));
-                Assert.True(conv.Variant.Contains("vec4 stores", StringComparison.Ordinal) == (wOut % 4 == 0), $"{o} width {w} -> {wOut}: {conv.Variant}");
+                // Rows of whole vec4s store vec4s or, where rows are whole multiples of 8 (and the interior still holds a block
+                // once it starts at a multiple of 8) and the driver has them, 32-byte stores.
+                string stores = Stores(conv.Variant);
+                if (stores == "32-byte") wideRuns++;
+                Assert.True((stores != "scalar") == (wOut % 4 == 0), $"{o} width {w} -> {wOut}: {conv.Variant}");
+                Assert.True(stores != "32-byte" || (wOut % 8 == 0 && fixture.Context.WideStores), $"{o} width {w} -> {wOut}: {conv.Variant}");
                 Assert.True(c <= ConvPlan.MaxUniformChannels == conv.Variant.Contains("one dispatch per channel", StringComparison.Ordinal), conv.Variant);
             }
+        // The sweep reaches the 32-byte path whenever the driver has it.
+        Assert.True(wideRuns > 0 == fixture.Context.WideStores, $"{wideRuns} runs with 32-byte stores");
     }
 
     [Fact]

@@ -110,13 +110,19 @@ public sealed class SeparableTests(GlFixture fixture)
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
 
-    [Fact]
-    public void FusedPass_Vec4StoresAndOneDispatchPerChannel_EveryAlignment()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FusedPass_Vec4StoresAndOneDispatchPerChannel_EveryAlignment(bool wide) =>
+        FastConvTests.WithWideStores(fixture.Context, wide, FusedPassEveryAlignment);
+
+    private void FusedPassEveryAlignment()
     {
         // Output rows of whole vec4s: the interior starts at the next multiple of 4 (pads 0..3 move it) and stores vec4s;
         // up to 4 channels run one dispatch each with the parameter block bound at their vectors. Kernels 5x5, 9x9, 3x1,
         // 2x4 (every input row step of the unrolled block: 4 + kH - 1 = 5..12), heights 4..17, channels 1..6, widths with
         // and without whole vec4s.
+        int wideRuns = 0;
         int seed = 900;
         (int H, int W)[] kernels = [(5, 5), (9, 9), (3, 1), (2, 4)];
         foreach (int c in new[] { 1, 4, 5, 6 })
@@ -135,9 +141,15 @@ public sealed class SeparableTests(GlFixture fixture)
                 using var sep = new GpuSeparableConv(fixture.Context, Parity.RandomVector(rng, 0.5f, kh), Parity.RandomVector(rng, 0.5f, kw), o) { Choice = ConvPath.Fused };
                 sep.Apply(Parity.Random(rng, c, h, w));
                 string spec = $"c={c} {h}x{w} kernel {kh}x{kw} {o} -> width {wOut}: {sep.Variant}";
-                Assert.True(sep.Variant.Contains("vec4 stores", StringComparison.Ordinal) == (wOut % 4 == 0), spec);
+                // vec4 stores where rows are whole vec4s, 32-byte stores (8 floats) only where they are whole multiples of 8.
+                string stores = FastConvTests.Stores(sep.Variant);
+                if (stores == "32-byte") wideRuns++;
+                Assert.True((stores != "scalar") == (wOut % 4 == 0), spec);
+                Assert.True(stores != "32-byte" || (wOut % 8 == 0 && fixture.Context.WideStores), spec);
                 Assert.True(c <= ConvPlan.MaxUniformChannels == sep.Variant.Contains("one dispatch per channel", StringComparison.Ordinal), spec);
             }
+        // The sweep reaches the 32-byte path whenever the driver has it.
+        Assert.True(wideRuns > 0 == fixture.Context.WideStores, $"{wideRuns} runs with 32-byte stores");
     }
 
     [Fact]

@@ -40,15 +40,21 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         return actual;
     }
 
-    [Fact]
-    public void EveryWidthAndHeight_PartialTiles()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EveryWidthAndHeight_PartialTiles(bool wide)
     {
         // Same padding, zero border: the output is the input's size, so every width and height leaves a different partial
-        // last tile (and 1..3 wide images are one partial tile); tile counts 1 .. 65 x 5 cross the blocks of 4 and 8.
+        // last tile (and 1..3 wide images are one partial tile); tile counts 1 .. 65 x 5 cross the blocks of 4 and 8. With
+        // and without the 32-byte stores (the padded copy's 8 elements per invocation, the input transform's stores).
         int seed = 0;
-        foreach (int w in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 17, 31, 33, 257 })
-            foreach (int h in new[] { 1, 3, 4, 5, 9, 17 })
-                Assert.NotNull(Check(3, 5, h, w, new ConvOptions(), bias: (w + h) % 2 == 0, ++seed));
+        FastConvTests.WithWideStores(fixture.Context, wide, () =>
+        {
+            foreach (int w in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 17, 31, 33, 257 })
+                foreach (int h in new[] { 1, 3, 4, 5, 9, 17 })
+                    Assert.NotNull(Check(3, 5, h, w, new ConvOptions(), bias: (w + h) % 2 == 0, ++seed));
+        });
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal sealed class ConvPlan
     private readonly List<OutputRect> _rects = [];
     private readonly int _zGroups;
     private readonly bool _flatZ;
-    private GlProgram? _pad;
+    private PadPass? _pad;
     private (int C, int H, int W) _paddedShape;
     private readonly bool _paramsInTexelView;
     private readonly ConvGeometry _geometry;
@@ -146,8 +146,15 @@ internal sealed class ConvPlan
         // Where output rows are whole vec4s the interior starts at a multiple of 4 (the rim strip on the left grows by up
         // to 3 columns), so its blocks of 8 outputs are two aligned vec4 stores per channel (conv2d_depthwise.comp,
         // conv2d_dense.comp).
-        bool vec4Stores = false;
-        if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
+        bool vec4Stores = false, u64Stores = false;
+        // Rows of whole multiples of 8 and the driver's 64-bit integers: the interior starts at a multiple of 8 and its
+        // blocks store 8 floats at a time (include/store8.glsl).
+        if (context.WideStores && g.X.Output % 8 == 0 && xs.Hi - (xs.Lo + 7) / 8 * 8 >= bx)
+        {
+            xs = ((xs.Lo + 7) / 8 * 8, xs.Hi);
+            vec4Stores = u64Stores = true;
+        }
+        else if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
         {
             xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
             vec4Stores = true;
@@ -162,7 +169,7 @@ internal sealed class ConvPlan
         // rgba32f loads, instead of an interior and up to four rim strips with scalar loads and border code per tap.
         int wOut = g.X.Output, hOut = g.Y.Output;
         int paddedW = ((wOut + BlockX - 1) / BlockX * BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
-        paddedW = (paddedW + 3) / 4 * 4;
+        paddedW = (paddedW + PadRowMultiple(context) - 1) / PadRowMultiple(context) * PadRowMultiple(context);
         int paddedH = (hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1;
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore);
         // Depthwise with a y stride and dilation of 1 and kernels of 2..5 rows: two output rows per invocation, so each
@@ -191,6 +198,7 @@ internal sealed class ConvPlan
             split = [new OutputRect(0, 0, wOut, hOut, false)];
             // One rectangle from x = 0: a block's vec4s are wholly in or out of rows of whole vec4s.
             vec4Stores = wOut % 4 == 0;
+            u64Stores = context.WideStores && wOut % 8 == 0;
         }
         // Depthwise, zero border, input and output rows of whole vec4s: the whole plane is one interior-style dispatch whose
         // rgba32f texels outside the image read as zeros (conv2d_depthwise.comp's ZERO_PLANE), no rim strips.
@@ -198,6 +206,7 @@ internal sealed class ConvPlan
         if (zeroPlane)
         {
             vec4 = vec4Stores = true;
+            u64Stores = context.WideStores && wOut % 8 == 0;
             shift = ((-g.X.PadBefore) % 4 + 4) % 4;
             split = [new OutputRect(0, 0, wOut, hOut, false)];
         }
@@ -223,12 +232,12 @@ internal sealed class ConvPlan
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
-        (string, object)[] stores = [("VEC4_STORES", vec4Stores ? 1 : 0)];
+        (string, object)[] stores = [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0)];
         GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
         GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string where = !texel ? "weights in a uniform block"
             : depthwise ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view";
-        string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
+        string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
             (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise
             ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{bx} x/invocation{layout}, {where}"
@@ -236,7 +245,7 @@ internal sealed class ConvPlan
         var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ) { _channelUniform = channelUniform, _channelStrideBytes = channelStride * 16, _blockBytes = blockVec4s * 16 };
         if (pad)
         {
-            plan._pad = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", border));
+            plan._pad = PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW);
             plan._paddedShape = (input.C, paddedH, paddedW);
         }
         // With the padded copy the one interior rectangle's blocks of 8 may pass the last output (stores are predicated):
@@ -290,8 +299,13 @@ internal sealed class ConvPlan
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, g.Y.Output, kh, 1, 1, g.Y.PadBefore);
         // Vec4 stores in the interior where output rows are whole vec4s (as in Create).
-        bool vec4Stores = false;
-        if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
+        bool vec4Stores = false, u64Stores = false;
+        if (context.WideStores && g.X.Output % 8 == 0 && xs.Hi - (xs.Lo + 7) / 8 * 8 >= bx)
+        {
+            xs = ((xs.Lo + 7) / 8 * 8, xs.Hi);
+            vec4Stores = u64Stores = true;
+        }
+        else if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
         {
             xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
             vec4Stores = true;
@@ -304,10 +318,11 @@ internal sealed class ConvPlan
             ("PARAMS_VEC4", blockVec4s), ("CHANNEL_UNIFORM", channelUniform ? 1 : 0),
         ];
         GlProgram interior = context.Shaders.Compute("separable_fast.comp",
-            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), ("VEC4_STORES", vec4Stores ? 1 : 0)]);
+            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), ("VEC4_STORES", vec4Stores ? 1 : 0),
+                ("U64_STORES", u64Stores ? 1 : 0)]);
         GlProgram rim = context.Shaders.Compute("separable_fast.comp",
             [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
-        string layout = (vec4Stores ? ", vec4 stores" : "") + (channelUniform ? ", one dispatch per channel" : "");
+        string layout = (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (channelUniform ? ", one dispatch per channel" : "");
         var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {bx} x/invocation{layout}, weights in a uniform block",
             false, interior, rim, c, false, g, o)
         {
@@ -373,7 +388,7 @@ internal sealed class ConvPlan
         {
             ArgumentNullException.ThrowIfNull(padded);
             padded.Resize(_paddedShape.C, _paddedShape.H, _paddedShape.W);
-            PadCopy(gl, _pad, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore);
+            PadCopy(gl, _pad.Value, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore);
             input = padded;
         }
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
@@ -388,17 +403,38 @@ internal sealed class ConvPlan
         ComputeOp.Barrier(gl);
     }
 
-    /// <summary>conv2d_pad.comp: <paramref name="input"/> into <paramref name="padded"/> (already sized, rows a multiple of 4
-    /// wide) with input (0, 0) at (<paramref name="padX"/>, <paramref name="padY"/>), the border applied once.</summary>
-    internal static void PadCopy(GL gl, GlProgram pad, GpuTensor input, GpuTensor padded, int padX, int padY)
+    /// <summary>The width a padded copy's rows are rounded up to: 8 where the driver stores 8 floats at once (the copy then
+    /// writes 8 elements per invocation), else 4.</summary>
+    internal static int PadRowMultiple(GlContext context) => context.WideStores ? 8 : 4;
+
+    /// <summary>The conv2d_pad.comp program for an input <paramref name="inputW"/> wide, padded by <paramref name="padX"/>
+    /// on the left into rows <paramref name="paddedW"/> wide (a multiple of <see cref="PadRowMultiple"/>).</summary>
+    internal static PadPass PadProgram(GlContext context, Border border, int inputW, int padX, int paddedW)
     {
+        bool wide = context.WideStores && paddedW % 8 == 0;
+        bool vec4In = wide && border == Border.Zero && inputW % 4 == 0;
+        GlProgram p = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", (int)border), ("WIDE", wide ? 1 : 0),
+            ("VEC4_IN", vec4In ? 1 : 0), ("SHIFT", vec4In ? ((-padX) % 4 + 4) % 4 : 0));
+        return new PadPass(p, wide, vec4In);
+    }
+
+    /// <summary>A padded-copy program and how it reads and writes (see <see cref="PadProgram"/>).</summary>
+    internal readonly record struct PadPass(GlProgram Program, bool Wide, bool Vec4In);
+
+    /// <summary>conv2d_pad.comp: <paramref name="input"/> into <paramref name="padded"/> (already sized, rows a multiple of 4,
+    /// or of 8 for a wide pass) with input (0, 0) at (<paramref name="padX"/>, <paramref name="padY"/>), the border applied
+    /// once.</summary>
+    internal static void PadCopy(GL gl, PadPass pass, GpuTensor input, GpuTensor padded, int padX, int padY)
+    {
+        GlProgram pad = pass.Program;
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        if (pass.Vec4In) input.Buffer.BindTexelView(ComputeOp.InputUnit + 1, vec4: true);
         padded.Buffer.Bind(3);
         pad.Use();
         gl.Uniform2(pad.Uniform("u_in_size"), input.W, input.H);
         gl.Uniform2(pad.Uniform("u_out_size"), padded.W, padded.H);
         gl.Uniform2(pad.Uniform("u_pad"), padX, padY);
-        pad.DispatchCovering(padded.W / 4, padded.H, padded.C);
+        pad.DispatchCovering(padded.W / (pass.Wide ? 8 : 4), padded.H, padded.C);
         ComputeOp.Barrier(gl);
     }
 

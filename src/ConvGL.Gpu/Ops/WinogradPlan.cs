@@ -40,7 +40,8 @@ internal sealed class WinogradPlan
     private readonly GlContext _context;
     private readonly (int C, int H, int W) _input;
     private readonly ConvGeometry _geometry;
-    private readonly GlProgram _pad, _transform, _gemm, _output, _fixup;
+    private readonly ConvPlan.PadPass _pad;
+    private readonly GlProgram _transform, _gemm, _output, _fixup;
     private readonly bool _hasBias, _flip;
     private readonly (int W, int Count, int Padded) _tiles;
     /// <summary>The padded copy's shape (C_in, HP, WP): every tile's 6 rows and columns inside it, rows a multiple of 4.</summary>
@@ -50,7 +51,7 @@ internal sealed class WinogradPlan
     public string Variant { get; }
 
     private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles,
-        (int, int, int) paddedShape, GlProgram pad,
+        (int, int, int) paddedShape, ConvPlan.PadPass pad,
         GlProgram transform, GlProgram gemm, GlProgram output, GlProgram fixup, bool hasBias, bool flip, string variant)
     {
         _fixup = fixup;
@@ -94,7 +95,7 @@ internal sealed class WinogradPlan
         long count = (long)tw * th, padded = (count + 7) / 8 * 8;
         int blocks = (cout + 3) / 4;
         long limit = Math.Min(MaxScratchFloats, ComputeOp.MaxTexelViewFloats(gl));
-        (int C, int H, int W) paddedShape = (cin, Tile * th + 2, Tile * tw + 4);
+        (int C, int H, int W) paddedShape = (cin, Tile * th + 2, (Tile * tw + 4 + ConvPlan.PadRowMultiple(context) - 1) / ConvPlan.PadRowMultiple(context) * ConvPlan.PadRowMultiple(context));
         long paddedInput = (long)paddedShape.C * paddedShape.H * paddedShape.W;
         long uVec4s = (long)Positions * cin * blocks + blocks;
         if (Positions * cin * padded > limit || Positions * 4L * blocks * padded > limit || paddedInput > limit ||
@@ -105,8 +106,8 @@ internal sealed class WinogradPlan
         parameters.Reserve((int)(uVec4s * 4));
         parameters.Write(PackWeights(weight, bias, cout, cin, o.Mode == ConvMode.Convolve));
         bool vec4Stores = wOut % 4 == 0;
-        GlProgram pad = context.Shaders.Compute("conv2d_pad.comp", ("BORDER", (int)o.Border));
-        GlProgram transform = context.Shaders.Compute("winograd_input.comp");
+        ConvPlan.PadPass pad = ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedShape.W);
+        GlProgram transform = context.Shaders.Compute("winograd_input.comp", ("U64_STORES", context.WideStores ? 1 : 0));
         GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp");
         GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0));
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
