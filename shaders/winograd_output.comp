@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Winograd F(4x4, 3x3), step 3 of 3: the output transform Y = A^T M A (include/winograd.glsl) of every tile's 36 sums,
 // plus the bias, stored as the conv's (C_out, H_out, W_out) output. One invocation: one output channel, 4 consecutive
 // tiles (each vec4 holds the 4 tiles, as in winograd_input.comp). With output rows a multiple of 4 wide (VEC4_STORES) a
@@ -11,7 +14,10 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 layout(binding = 0) uniform samplerBuffer u_m4;     // M (4 CB, TP / 4, 36) vec4s (winograd_gemm.comp)
 layout(binding = 2) uniform samplerBuffer u_params; // the bias, CB vec4s at u_bias_at
-#if VEC4_STORES
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4_STORES
 layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
 #else
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
@@ -58,6 +64,18 @@ void main()
     ivec4 tx = t - ty * u_tiles.x;
     bvec4 real = bvec4(inside && t.x < u_tiles.y, inside && t.y < u_tiles.y, inside && t.z < u_tiles.y, inside && t.w < u_tiles.y);
     int plane = o * u_out_size.y;
+#if U64_STORES
+    // Output rows of whole multiples of 8: tiles per row are even, so tiles 4g, 4g + 1 (and 4g + 2, 4g + 3) are neighbours
+    // in one row of tiles, both real or both not, and their row R is 8 floats starting at a multiple of 8.
+    int row8 = u_out_size.x / 8;
+#define STORE_PAIR(K, L, R, Y) { \
+        int oy = 4 * ty.K + (R); \
+        if (real.K && oy < u_out_size.y) out_data8[(plane + oy) * row8 + (tx.K >> 1)] = \
+            pack8(vec4(Y[0].K, Y[1].K, Y[2].K, Y[3].K) + bias, vec4(Y[0].L, Y[1].L, Y[2].L, Y[3].L) + bias); }
+#define STORE_PAIRS(R, Y) STORE_PAIR(x, y, R, Y) STORE_PAIR(z, w, R, Y)
+    STORE_PAIRS(0, y0) STORE_PAIRS(1, y1) STORE_PAIRS(2, y2) STORE_PAIRS(3, y3)
+}
+#else
 #if VEC4_STORES
     int row4 = u_out_size.x / 4;
 #define STORE_ROW(K, R, Y) { \
@@ -76,3 +94,4 @@ void main()
 #define STORE_TILE(K) STORE_ROW(K, 0, y0) STORE_ROW(K, 1, y1) STORE_ROW(K, 2, y2) STORE_ROW(K, 3, y3)
     STORE_TILE(x) STORE_TILE(y) STORE_TILE(z) STORE_TILE(w)
 }
+#endif

@@ -105,13 +105,13 @@ internal sealed class WinogradPlan
 
         parameters.Reserve((int)(uVec4s * 4));
         parameters.Write(PackWeights(weight, bias, cout, cin, o.Mode == ConvMode.Convolve));
-        bool vec4Stores = wOut % 4 == 0;
+        bool vec4Stores = wOut % 4 == 0, u64Stores = context.WideStores && wOut % 8 == 0;
         ConvPlan.PadPass pad = ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedShape.W);
         GlProgram transform = context.Shaders.Compute("winograd_input.comp", ("U64_STORES", context.WideStores ? 1 : 0));
         GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp");
-        GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0));
+        GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0));
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
-        string variant = $"winograd F(4x4,3x3): {count} tiles, 4 channels x 8 tiles/invocation, padded copy{(vec4Stores ? ", vec4 stores" : "")}";
+        string variant = $"winograd F(4x4,3x3): {count} tiles, 4 channels x 8 tiles/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}";
         return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
             bias is not null, o.Mode == ConvMode.Convolve, variant);
     }
