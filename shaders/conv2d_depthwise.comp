@@ -55,7 +55,7 @@ void load_span_zero(int plane, int y, int x0, out float v[SPAN])
     for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
     {
         int x = xt + 4 * q;
-        vec4 t = texelFetch(u_input4, (row + clamp(x, 0, u_in_size.x - 4)) >> 2);
+        vec4 t = imageLoad(u_input4, (row + clamp(x, 0, u_in_size.x - 4)) >> 2);
         t = row_in && uint(x) < uint(u_in_size.x) ? t : vec4(0.0);
         for (int e = 0; e < 4; e++)
         {

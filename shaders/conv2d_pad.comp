@@ -21,10 +21,10 @@
 // lanes on llvmpipe, whatever its width).
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input; // (C, H, W) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 #if WIDE
 #include "include/store8.glsl"
-layout(binding = 1) uniform samplerBuffer u_input4; // the same as rgba32f texels (VEC4_IN)
+layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;
 layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
 #else
 layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
@@ -49,7 +49,7 @@ void main()
     for (int q = 0; q < 3; q++)
     {
         int x = xt + 4 * q;
-        vec4 texel = texelFetch(u_input4, (row + clamp(x, 0, u_in_size.x - 4)) >> 2);
+        vec4 texel = imageLoad(u_input4, (row + clamp(x, 0, u_in_size.x - 4)) >> 2);
         t[q] = row_in && uint(x) < uint(u_in_size.x) ? texel : vec4(0.0);
     }
     for (int e = 0; e < 8; e++) v[e] = t[(SHIFT + e) / 4][(SHIFT + e) % 4];
@@ -58,7 +58,7 @@ void main()
     for (int e = 0; e < 8; e++)
     {
         int sx = 8 * p.x + e - u_pad.x;
-        v[e] = texelFetch(u_input, row + border_index(sx, u_in_size.x)).r;
+        v[e] = imageLoad(u_input, row + border_index(sx, u_in_size.x)).r;
 #if BORDER == BORDER_ZERO
         v[e] = border_inside(sx, u_in_size.x) && border_inside(sy, u_in_size.y) ? v[e] : 0.0;
 #endif
@@ -78,7 +78,7 @@ void main()
     for (int e = 0; e < 4; e++)
     {
         int sx = 4 * p.x + e - u_pad.x;
-        v[e] = texelFetch(u_input, row + border_index(sx, u_in_size.x)).r;
+        v[e] = imageLoad(u_input, row + border_index(sx, u_in_size.x)).r;
 #if BORDER == BORDER_ZERO
         v[e] = border_inside(sx, u_in_size.x) && border_inside(sy, u_in_size.y) ? v[e] : 0.0;
 #endif

@@ -15,8 +15,8 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_v4;     // V as rgba32f texels
-layout(binding = 2) uniform samplerBuffer u_params; // U as rgba32f texels
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_v4;
+layout(rgba32f, binding = 2) readonly uniform imageBuffer u_params;
 layout(std430, binding = 3) writeonly buffer Products { vec4 m_data[]; };
 
 uniform ivec3 u_gemm; // (C_in, CB, TP)
@@ -42,9 +42,9 @@ void main()
     int vstep = groups * 36;
     for (int c = 0; c < cin; c++)
     {
-        vec4 u = texelFetch(u_params, ui);
-        vec4 v0 = texelFetch(u_v4, vi);
-        vec4 v1 = texelFetch(u_v4, vi + 36);
+        vec4 u = imageLoad(u_params, ui);
+        vec4 v0 = imageLoad(u_v4, vi);
+        vec4 v1 = imageLoad(u_v4, vi + 36);
         acc[0] += u * v0.x; acc[1] += u * v0.y; acc[2] += u * v0.z; acc[3] += u * v0.w;
         acc[4] += u * v1.x; acc[5] += u * v1.y; acc[6] += u * v1.z; acc[7] += u * v1.w;
         ui += ustep;

@@ -16,7 +16,7 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #include "include/winograd.glsl"
 
-layout(binding = 0) uniform samplerBuffer u_padded4; // the padded input (C, HP, WP) as rgba32f texels
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_padded4;
 #if U64_STORES
 #include "include/store8.glsl"
 layout(std430, binding = 3) writeonly buffer Transformed8 { u64vec4 v_data8[]; };
@@ -63,10 +63,10 @@ void main()
     // dR[s]: row R, column s of the 4 tiles (component k = tile 4g + k).
 #define LOAD_ROW(R, D) vec4 D[6]; { \
         int o = (R) * row4; \
-        vec4 a0 = texelFetch(u_padded4, at.x + o), b0 = texelFetch(u_padded4, at.x + o + 1); \
-        vec4 a1 = texelFetch(u_padded4, at.y + o), b1 = texelFetch(u_padded4, at.y + o + 1); \
-        vec4 a2 = texelFetch(u_padded4, at.z + o), b2 = texelFetch(u_padded4, at.z + o + 1); \
-        vec4 a3 = texelFetch(u_padded4, at.w + o), b3 = texelFetch(u_padded4, at.w + o + 1); \
+        vec4 a0 = imageLoad(u_padded4, at.x + o), b0 = imageLoad(u_padded4, at.x + o + 1); \
+        vec4 a1 = imageLoad(u_padded4, at.y + o), b1 = imageLoad(u_padded4, at.y + o + 1); \
+        vec4 a2 = imageLoad(u_padded4, at.z + o), b2 = imageLoad(u_padded4, at.z + o + 1); \
+        vec4 a3 = imageLoad(u_padded4, at.w + o), b3 = imageLoad(u_padded4, at.w + o + 1); \
         D[0] = vec4(a0.x, a1.x, a2.x, a3.x); D[1] = vec4(a0.y, a1.y, a2.y, a3.y); \
         D[2] = vec4(a0.z, a1.z, a2.z, a3.z); D[3] = vec4(a0.w, a1.w, a2.w, a3.w); \
         D[4] = vec4(b0.x, b1.x, b2.x, b3.x); D[5] = vec4(b0.y, b1.y, b2.y, b3.y); }

@@ -12,8 +12,8 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #include "include/winograd.glsl"
 
-layout(binding = 0) uniform samplerBuffer u_m4;     // M (4 CB, TP / 4, 36) vec4s (winograd_gemm.comp)
-layout(binding = 2) uniform samplerBuffer u_params; // the bias, CB vec4s at u_bias_at
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_m4;
+layout(rgba32f, binding = 2) readonly uniform imageBuffer u_params;
 #if U64_STORES
 #include "include/store8.glsl"
 layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
@@ -42,9 +42,9 @@ void main()
     // 4g + k; e = A^T m (rows combine), then row r of Y is A^T applied to row r of e.
     int at = (o * groups + g) * 36;
 #define LOAD_ROW(P, M) vec4 M[6]; \
-    M[0] = texelFetch(u_m4, at + 6 * (P)); M[1] = texelFetch(u_m4, at + 6 * (P) + 1); \
-    M[2] = texelFetch(u_m4, at + 6 * (P) + 2); M[3] = texelFetch(u_m4, at + 6 * (P) + 3); \
-    M[4] = texelFetch(u_m4, at + 6 * (P) + 4); M[5] = texelFetch(u_m4, at + 6 * (P) + 5);
+    M[0] = imageLoad(u_m4, at + 6 * (P)); M[1] = imageLoad(u_m4, at + 6 * (P) + 1); \
+    M[2] = imageLoad(u_m4, at + 6 * (P) + 2); M[3] = imageLoad(u_m4, at + 6 * (P) + 3); \
+    M[4] = imageLoad(u_m4, at + 6 * (P) + 4); M[5] = imageLoad(u_m4, at + 6 * (P) + 5);
     LOAD_ROW(0, m0) LOAD_ROW(1, m1) LOAD_ROW(2, m2) LOAD_ROW(3, m3) LOAD_ROW(4, m4) LOAD_ROW(5, m5)
     vec4 e0[6], e1[6], e2[6], e3[6];
 #define AT_COLUMN(Q) { \
@@ -52,7 +52,7 @@ void main()
         winograd_at(x, y); \
         e0[Q] = y[0]; e1[Q] = y[1]; e2[Q] = y[2]; e3[Q] = y[3]; }
     AT_COLUMN(0) AT_COLUMN(1) AT_COLUMN(2) AT_COLUMN(3) AT_COLUMN(4) AT_COLUMN(5)
-    float bias = texelFetch(u_params, u_channels.z + o / 4)[o & 3];
+    float bias = imageLoad(u_params, u_channels.z + o / 4)[o & 3];
     vec4 y0[4], y1[4], y2[4], y3[4]; // yR[s]: output row R, column s of the 4 tiles
     winograd_at(e0, y0);
     winograd_at(e1, y1);

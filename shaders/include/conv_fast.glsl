@@ -1,7 +1,9 @@
 // What the fast conv variants share (conv2d_depthwise.comp, conv2d_dense.comp): how the input is read, where the
 // weights live, and which outputs one dispatch covers. Measured on llvmpipe (shared/PERF-NOTES.md, shaders/README.md):
-// - Input through a texel-buffer view of the tensor's own buffer (glTexBuffer, r32f, no copy): texelFetch becomes a
-//   vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per float).
+// - Input through a texel-buffer view of the tensor's own buffer (glTexBuffer, r32f, no copy) read as a readonly
+//   imageBuffer: imageLoad is a vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per
+//   float). On llvmpipe imageLoad also costs less than texelFetch through a samplerBuffer of the same view: 13-17% in
+//   a load-only probe, 10-20% on ResNet18's layers (bench/README.md, "Image loads").
 // - Weights (and bias) in a uniform block, or a texel view above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_TEXEL), packed
 //   by ConvPlan already flipped under convolve and with a zero bias when there is none, so neither is a define.
 // - OX outputs per invocation along x: a row of OX outputs reads SPAN inputs per kernel row, not OX * KW.
@@ -23,19 +25,19 @@
 // 4): a quarter of the fetches. Every interior row segment starts VEC4_SHIFT (0..3) floats past a multiple of 4, the
 // same for every block (blocks are OX * SX apart, a multiple of 8; see ConvPlan), so the loads start that far earlier
 // (a stride-2 layer with an odd padding is never aligned: shift 1 or 3).
-layout(binding = 0) uniform samplerBuffer u_input;
-layout(binding = 1) uniform samplerBuffer u_input4;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;
 
 // The output tensor, (C_out, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
-// The parameter block: a uniform block while it fits, else the same packed vec4s through an rgba32f texel view of
+// The parameter block: a uniform block while it fits, else the same packed vec4s through an rgba32f image view of
 // their buffer (PARAMS_TEXEL). Not a storage block: there a load of a varying address (the block of weights of this
 // workgroup, in a loop over input channels) is the per-lane scalar loop; a texel fetch is a vector gather (a 64->64
 // 3x3 layer at 56x56 took 1.4 s with a storage block, 0.3 s with the texel view, on llvmpipe).
 #if PARAMS_TEXEL
-layout(binding = 2) uniform samplerBuffer u_params;
-#define PARAM(i) texelFetch(u_params, (i))
+layout(rgba32f, binding = 2) readonly uniform imageBuffer u_params;
+#define PARAM(i) imageLoad(u_params, (i))
 #else
 layout(std140, binding = 0) uniform Params { vec4 params[PARAMS_VEC4]; };
 #define PARAM(i) params[i]
@@ -138,7 +140,7 @@ void load_span(int row, bool row_real, int cols[SPAN], bool real[SPAN], out floa
     int t0 = (row + cols[0] - VEC4_SHIFT) >> 2;
     for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
     {
-        vec4 t = texelFetch(u_input4, t0 + q);
+        vec4 t = imageLoad(u_input4, t0 + q);
         for (int e = 0; e < 4; e++)
         {
             int s = 4 * q + e - VEC4_SHIFT;
@@ -148,7 +150,7 @@ void load_span(int row, bool row_real, int cols[SPAN], bool real[SPAN], out floa
 #else
     for (int s = 0; s < SPAN; s++)
     {
-        float x = texelFetch(u_input, row + cols[s]).r;
+        float x = imageLoad(u_input, row + cols[s]).r;
 #if RIM && BORDER == BORDER_ZERO
         x = (row_real && real[s]) ? x : 0.0;
 #endif

@@ -99,6 +99,8 @@ internal sealed class GlBuffer : IDisposable
         }
         // Leave unit 0 active, as the rest of the code (presentation, the window) expects when it binds its textures.
         gl.ActiveTexture(TextureUnit.Texture0);
+        // The same view on image unit `unit` (a readonly imageBuffer read with imageLoad; see BindImageView).
+        gl.BindImageTexture(unit, _texelViews[v], 0, false, 0, BufferAccessARB.ReadOnly, vec4 ? InternalFormat.Rgba32f : InternalFormat.R32f);
     }
 
     public void Dispose()

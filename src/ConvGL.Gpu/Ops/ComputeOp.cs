@@ -32,11 +32,11 @@ internal static class ComputeOp
     /// op may read stale data.</summary>
     public static void Barrier(GL gl) =>
         gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit |
-                         MemoryBarrierMask.TextureFetchBarrierBit);
+                         MemoryBarrierMask.TextureFetchBarrierBit | MemoryBarrierMask.ShaderImageAccessBarrierBit);
 
     /// <summary>Before a dispatch that reads its input through a texel view: whoever wrote the tensor (an op outside
     /// this folder, whose barrier names storage blocks only) becomes visible to texture fetches.</summary>
-    public static void BeforeTexelReads(GL gl) => gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit);
+    public static void BeforeTexelReads(GL gl) => gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit | MemoryBarrierMask.ShaderImageAccessBarrierBit);
 
     /// <summary>How to cover <paramref name="count"/> invocations numbered flat (y * row + x) with workgroups of
     /// <paramref name="local"/> along x: (row, rows), row a multiple of <paramref name="local"/> and at most 4096 workgroups,
