@@ -1,7 +1,7 @@
 #version 430
 // Element-wise activations, the fast variant of activation.comp (same values; the reference is Activation.Apply in
 // src/ConvGL.Core/Ops/Activation.cs). On llvmpipe a storage-block load with a per-invocation address is a scalar loop
-// over the SIMD lanes (shared/PERF-NOTES.md); a texelFetch through a texel view of the same buffer is a vector gather.
+// over the SIMD lanes (shared/PERF-NOTES.md); an imageLoad through an image view of the same buffer is a vector gather (cheaper than texelFetch).
 // So the input is read through an rgba32f view, four values per texel, NV texels per invocation, with no early return
 // (the index is clamped for the load and the store is predicated). The tail past the last whole texel (n % 4 values)
 // is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).
@@ -15,14 +15,14 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #if VEC == 4
 #define T vec4
-#define FETCH(i) texelFetch(u_input, i)
+#define FETCH(i) imageLoad(u_input, i)
 #define POSITIVE(x) greaterThan(x, vec4(0.0))
 #define NONNEGATIVE(x) greaterThanEqual(x, vec4(0.0))
 #define ABOVE(x, v) greaterThan(x, vec4(v))
 #define AT_LEAST(x, v) greaterThanEqual(x, vec4(v))
 #elif VEC == 1
 #define T float
-#define FETCH(i) texelFetch(u_input, i).r
+#define FETCH(i) imageLoad(u_input, i).r
 #define POSITIVE(x) (x > 0.0)
 #define NONNEGATIVE(x) (x >= 0.0)
 #define ABOVE(x, v) (x > (v))
@@ -32,7 +32,11 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #endif
 
 // The input's n floats as rgba32f (VEC 4) or r32f (VEC 1) texels.
-layout(binding = 0) uniform samplerBuffer u_input;
+#if VEC == 4
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input;
+#else
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+#endif
 // The output's n floats, as VEC-wide elements.
 layout(std430, binding = 3) writeonly buffer Output { T out_data[]; };
 

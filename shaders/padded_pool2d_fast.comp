@@ -14,7 +14,7 @@ layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 #define SPAN ((OX - 1) * SX + (KW - 1) * DX + 1)
 
 // The input tensor, (P, H, W) row-major: P planes pooled alone.
-layout(binding = 0) uniform samplerBuffer u_input;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 // (P, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
@@ -67,7 +67,7 @@ void main()
         bool row_counted = y < h + u_pad_end.x;
         int row = base + clamp(y, 0, h - 1) * w;
         float v[SPAN];
-        for (int s = 0; s < SPAN; s++) v[s] = texelFetch(u_input, row + cols[s]).r;
+        for (int s = 0; s < SPAN; s++) v[s] = imageLoad(u_input, row + cols[s]).r;
         for (int k = 0; k < OX; k++)
         {
             for (int j = 0; j < KW; j++)

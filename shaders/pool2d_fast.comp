@@ -16,8 +16,8 @@ layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 #define SPAN ((OX - 1) * SX + KW)
 
 // The input tensor, (C, H, W) row-major, as r32f texels, and as rgba32f texels (VEC4).
-layout(binding = 0) uniform samplerBuffer u_input;
-layout(binding = 1) uniform samplerBuffer u_input4;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;
 // (C, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
@@ -63,7 +63,7 @@ void main()
         for (int q = 0; q < (SPAN + VEC4_SHIFT + 3) / 4; q++)
         {
             int x = xt + 4 * q;
-            vec4 t = texelFetch(u_input4, (row + clamp(x, 0, w - 4)) >> 2);
+            vec4 t = imageLoad(u_input4, (row + clamp(x, 0, w - 4)) >> 2);
             t = row_real && uint(x) < uint(w) ? t : vec4(PAD_VALUE);
             for (int e = 0; e < 4; e++)
             {
@@ -72,7 +72,7 @@ void main()
             }
         }
 #else
-        for (int s = 0; s < SPAN; s++) v[s] = (row_real && col_real[s]) ? texelFetch(u_input, row + cols[s]).r : PAD_VALUE;
+        for (int s = 0; s < SPAN; s++) v[s] = (row_real && col_real[s]) ? imageLoad(u_input, row + cols[s]).r : PAD_VALUE;
 #endif
         for (int j = 0; j < KW; j++)
             for (int k = 0; k < OX; k++)
