@@ -12,18 +12,22 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #if VEC == 4
 #define T vec4
-#define FETCH(i) texelFetch(u_input, i)
+#define FETCH(i) imageLoad(u_input, i)
 #define NEGATIVE(x) lessThan(x, vec4(0.0))
 #elif VEC == 1
 #define T float
-#define FETCH(i) texelFetch(u_input, i).r
+#define FETCH(i) imageLoad(u_input, i).r
 #define NEGATIVE(x) (x < 0.0)
 #else
 #error VEC must be 4 or 1
 #endif
 
-layout(binding = 0) uniform samplerBuffer u_input;  // the planes, as VEC-wide texels
-layout(binding = 2) uniform samplerBuffer u_params; // a[0..C) then b[0..C), r32f
+#if VEC == 4
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input;
+#else
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+#endif // the planes, as VEC-wide texels
+layout(r32f, binding = 2) readonly uniform imageBuffer u_params; // a[0..C) then b[0..C)
 layout(std430, binding = 3) writeonly buffer Output { T out_data[]; };
 
 uniform int u_plane;    // VEC-wide elements per plane
@@ -33,11 +37,11 @@ void main()
 {
     int plane = int(gl_GlobalInvocationID.y);
     int c = plane % u_channels;
-    float a = texelFetch(u_params, c).r;
+    float a = imageLoad(u_params, c).r;
 #if SCALE_ONLY
     float b = 0.0;
 #else
-    float b = texelFetch(u_params, u_channels + c).r;
+    float b = imageLoad(u_params, u_channels + c).r;
 #endif
     int first = int(gl_GlobalInvocationID.x) * NV;
     int base = plane * u_plane;

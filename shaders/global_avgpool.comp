@@ -11,7 +11,7 @@
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #if PER_PLANE
-layout(binding = 0) uniform samplerBuffer u_input;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 #else
 layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
 #endif
@@ -27,7 +27,7 @@ void main()
     bool inside = p < u_planes;
     p = min(p, u_planes - 1);
     float sum = 0.0;
-    for (int i = 0; i < u_plane; i++) sum += texelFetch(u_input, p * u_plane + i).r;
+    for (int i = 0; i < u_plane; i++) sum += imageLoad(u_input, p * u_plane + i).r;
     if (inside) out_data[p] = sum / float(u_plane);
 }
 #else

@@ -11,9 +11,9 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input; // (P, H, W) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (P, H, W) as r32f texels
 #if VEC4
-layout(binding = 1) uniform samplerBuffer u_input4;
+layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;
 #endif
 layout(std430, binding = 3) writeonly buffer Stats { vec2 stats[]; }; // (mean, M2) of chunk k of plane p at p * chunks + k
 
@@ -34,24 +34,24 @@ void main()
 #if VEC4
     for (int j = 0; j < n / 4; j++)
     {
-        vec4 v = texelFetch(u_input4, base / 4 + j);
+        vec4 v = imageLoad(u_input4, base / 4 + j);
         sum += (v.x + v.y) + (v.z + v.w);
     }
 #else
-    for (int j = 0; j < n; j++) sum += texelFetch(u_input, base + j).r;
+    for (int j = 0; j < n; j++) sum += imageLoad(u_input, base + j).r;
 #endif
     float mean = sum / float(n);
     float dev = 0.0;
 #if VEC4
     for (int j = 0; j < n / 4; j++)
     {
-        vec4 d = texelFetch(u_input4, base / 4 + j) - mean;
+        vec4 d = imageLoad(u_input4, base / 4 + j) - mean;
         dev += dot(d, d);
     }
 #else
     for (int j = 0; j < n; j++)
     {
-        float d = texelFetch(u_input, base + j).r - mean;
+        float d = imageLoad(u_input, base + j).r - mean;
         dev += d * d;
     }
 #endif

@@ -14,7 +14,7 @@
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input; // (P, H, W) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (P, H, W) as r32f texels
 #if VEC4_STORES
 layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
 #else
@@ -88,7 +88,7 @@ void taps(double x, int n, out ivec4 index, out vec4 weight)
 
 float at(int plane, int y, int x)
 {
-    return texelFetch(u_input, (plane * u_in_size.y + y) * u_in_size.x + x).r;
+    return imageLoad(u_input, (plane * u_in_size.y + y) * u_in_size.x + x).r;
 }
 
 // Output (x, y) of plane z, its row's source coordinate fy (and, MODE 2, the row's taps) already known.

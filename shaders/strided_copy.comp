@@ -15,8 +15,8 @@
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #if TEXEL_INPUT
-layout(binding = 0) uniform samplerBuffer u_input;
-#define LOAD(i) texelFetch(u_input, (i)).r
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+#define LOAD(i) imageLoad(u_input, (i)).r
 #else
 layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
 #define LOAD(i) in_data[i]

@@ -14,12 +14,12 @@ layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 #if VEC == 4
 #define T vec4
-#define FETCH(i) texelFetch(u_input, i)
+#define FETCH(i) imageLoad(u_input, i)
 #define LOWEST(v) min(min(v.x, v.y), min(v.z, v.w))
 #define HIGHEST(v) max(max(v.x, v.y), max(v.z, v.w))
 #elif VEC == 1
 #define T float
-#define FETCH(i) texelFetch(u_input, i).r
+#define FETCH(i) imageLoad(u_input, i).r
 #define LOWEST(v) v
 #define HIGHEST(v) v
 #else
@@ -27,7 +27,11 @@ layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 #endif
 
 // (C, H, W) row-major as VEC-wide texels.
-layout(binding = 0) uniform samplerBuffer u_input;
+#if VEC == 4
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input;
+#else
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+#endif
 // Entry c: channel c's (ordered min, ordered max).
 layout(std430, binding = 1) buffer Range { uvec2 range_bits[]; };
 

@@ -15,7 +15,7 @@
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
 // (C, H, W) row-major as r32f texels.
-layout(binding = 0) uniform samplerBuffer u_input;
+layout(r32f, binding = 1) readonly uniform imageBuffer u_input; // (unit 0 is the output image)
 layout(std430, binding = 1) readonly buffer Range { uvec2 range_bits[]; };
 layout(rgba8, binding = 0) writeonly uniform image2D u_image;
 
@@ -26,7 +26,7 @@ uniform vec2 u_range;
 
 float value(int c, int i, vec2 range)
 {
-    return normalise(texelFetch(u_input, c * u_shape.y * u_shape.z + i).r, range, 0.0);
+    return normalise(imageLoad(u_input, c * u_shape.y * u_shape.z + i).r, range, 0.0);
 }
 
 void main()

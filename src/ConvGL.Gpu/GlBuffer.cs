@@ -75,32 +75,48 @@ internal sealed class GlBuffer : IDisposable
     public void BindUniform(uint binding) => _context.Gl.BindBufferBase(BufferTargetARB.UniformBuffer, binding, Handle);
 
     /// <summary>Binds this buffer's memory, as r32f texels (or rgba32f: floats 4t..4t+3 as texel t, when
-    /// <paramref name="vec4"/>), to texture unit <paramref name="unit"/> (a GLSL <c>samplerBuffer</c>): the same bytes, no
-    /// copy. texelFetch through it is a vector gather on llvmpipe, where an SSBO load with a per-lane address is a
-    /// scalar loop (shared/PERF-NOTES.md); on GPUs it goes through the texture cache. Each view is made once and
-    /// re-attached after the storage grows.</summary>
+    /// <paramref name="vec4"/>), to texture unit <paramref name="unit"/> (a GLSL <c>samplerBuffer</c>) and, read-only, to
+    /// image unit <paramref name="unit"/> (a <c>readonly imageBuffer</c>): the same bytes, no copy. Both are vector gathers
+    /// on llvmpipe, where an SSBO load with a per-lane address is a scalar loop (shared/PERF-NOTES.md), and imageLoad is
+    /// the cheaper of the two there (bench/README.md, "Image loads"); on GPUs both go through the texture cache. Each view
+    /// is made once and re-attached after the storage grows.</summary>
     public void BindTexelView(uint unit, bool vec4 = false)
     {
         GL gl = _context.Gl;
-        int v = vec4 ? 1 : 0;
         gl.ActiveTexture(TextureUnit.Texture0 + (int)unit);
+        gl.BindTexture(TextureTarget.TextureBuffer, View(vec4));
+        // Leave unit 0 active, as the rest of the code (presentation, the window) expects when it binds its textures.
+        gl.ActiveTexture(TextureUnit.Texture0);
+        BindImageView(unit, vec4);
+    }
+
+    /// <summary>Binds the view of <see cref="BindTexelView"/> to image unit <paramref name="unit"/> only, read-only.</summary>
+    public void BindImageView(uint unit, bool vec4 = false) =>
+        _context.Gl.BindImageTexture(unit, View(vec4), 0, false, 0, BufferAccessARB.ReadOnly, vec4 ? InternalFormat.Rgba32f : InternalFormat.R32f);
+
+    /// <summary>The r32f or rgba32f buffer texture over this buffer, made on first use and re-attached after the storage grew.</summary>
+    private uint View(bool vec4)
+    {
+        GL gl = _context.Gl;
+        int v = vec4 ? 1 : 0;
+        bool made = false;
         if (_texelViews[v] == 0)
         {
             _texelViews[v] = gl.GenTexture();
-            gl.BindTexture(TextureTarget.TextureBuffer, _texelViews[v]);
-            _context.ObjectCreated(ObjectIdentifier.Texture, _texelViews[v], _label + (vec4 ? " (rgba32f view)" : " (r32f view)"));
-            _texelViewsStale[v] = true;
+            _texelViewsStale[v] = made = true;
         }
-        gl.BindTexture(TextureTarget.TextureBuffer, _texelViews[v]);
         if (_texelViewsStale[v])
         {
+            // Attaching needs the texture bound to a unit: the active one, whose binding is put back after.
+            gl.GetInteger(GetPName.TextureBindingBuffer, out int held);
+            gl.BindTexture(TextureTarget.TextureBuffer, _texelViews[v]);
             gl.TexBuffer(TextureTarget.TextureBuffer, vec4 ? SizedInternalFormat.Rgba32f : SizedInternalFormat.R32f, Handle);
+            gl.BindTexture(TextureTarget.TextureBuffer, (uint)held);
             _texelViewsStale[v] = false;
+            // Labelled once bound: a name from glGenTextures is no object (glObjectLabel fails) until then.
+            if (made) _context.ObjectCreated(ObjectIdentifier.Texture, _texelViews[v], _label + (vec4 ? " (rgba32f view)" : " (r32f view)"));
         }
-        // Leave unit 0 active, as the rest of the code (presentation, the window) expects when it binds its textures.
-        gl.ActiveTexture(TextureUnit.Texture0);
-        // The same view on image unit `unit` (a readonly imageBuffer read with imageLoad; see BindImageView).
-        gl.BindImageTexture(unit, _texelViews[v], 0, false, 0, BufferAccessARB.ReadOnly, vec4 ? InternalFormat.Rgba32f : InternalFormat.R32f);
+        return _texelViews[v];
     }
 
     public void Dispose()

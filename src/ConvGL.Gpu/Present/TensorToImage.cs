@@ -76,7 +76,7 @@ public sealed class TensorToImage : IDisposable
         gl.Uniform1(p.Uniform("u_given"), range is null ? 0 : 1);
         if (range is { } given) gl.Uniform2(p.Uniform("u_range"), given.Min, given.Max);
         Ops.ComputeOp.BeforeTexelReads(gl);
-        tensor.Buffer.BindTexelView(Ops.ComputeOp.InputUnit);
+        tensor.Buffer.BindImageView(1);
         ranges.Bind(1);
         gl.BindImageTexture(0, Image.Handle, 0, false, 0, BufferAccessARB.WriteOnly, InternalFormat.Rgba8);
         p.DispatchCovering(tensor.W, tensor.H, 1);
