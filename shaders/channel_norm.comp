@@ -8,8 +8,8 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input;  // (C, H, W) as r32f texels
-layout(binding = 2) uniform samplerBuffer u_params; // scale[C], shift[C]
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;  // (C, H, W) as r32f texels
+layout(r32f, binding = 2) readonly uniform imageBuffer u_params; // scale[C], shift[C]
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform int u_channels;
@@ -23,21 +23,21 @@ void main()
     int p = min(k, u_plane - 1);
     // Values measured from the pixel's first channel (x - x0 is exact for nearby values), so a map far from zero keeps
     // its small deviations: the mean is x0 + shift, and x - mean is (x - x0) - shift.
-    float x0 = texelFetch(u_input, p).r;
+    float x0 = imageLoad(u_input, p).r;
     float shift = 0.0;
-    for (int c = 0; c < u_channels; c++) shift += texelFetch(u_input, c * u_plane + p).r - x0;
+    for (int c = 0; c < u_channels; c++) shift += imageLoad(u_input, c * u_plane + p).r - x0;
     shift /= float(u_channels);
     float var = 0.0;
     for (int c = 0; c < u_channels; c++)
     {
-        float d = (texelFetch(u_input, c * u_plane + p).r - x0) - shift;
+        float d = (imageLoad(u_input, c * u_plane + p).r - x0) - shift;
         var += d * d;
     }
     float inv = 1.0 / sqrt(var / float(u_channels) + u_epsilon);
     for (int c = 0; c < u_channels; c++)
     {
-        float d = (texelFetch(u_input, c * u_plane + p).r - x0) - shift;
-        float y = texelFetch(u_params, c).r * (d * inv) + texelFetch(u_params, u_channels + c).r;
+        float d = (imageLoad(u_input, c * u_plane + p).r - x0) - shift;
+        float y = imageLoad(u_params, c).r * (d * inv) + imageLoad(u_params, u_channels + c).r;
         if (k < u_plane) out_data[c * u_plane + p] = y;
     }
 }

@@ -8,7 +8,7 @@
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input; // (C, H, W) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (C, H, W) as r32f texels
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform ivec2 u_in_size;  // (W, H)
@@ -23,6 +23,6 @@ void main()
     ivec2 q = max(n, ivec2(0)) / u_stride;
     bool real = all(greaterThanEqual(n, ivec2(0))) && all(equal(q * u_stride, n)) && all(lessThan(q, u_in_size));
     ivec2 c = clamp(q, ivec2(0), u_in_size - 1);
-    float v = texelFetch(u_input, (p.z * u_in_size.y + c.y) * u_in_size.x + c.x).r;
+    float v = imageLoad(u_input, (p.z * u_in_size.y + c.y) * u_in_size.x + c.x).r;
     if (p.x < u_out_size.x && p.y < u_out_size.y) out_data[(p.z * u_out_size.y + p.y) * u_out_size.x + p.x] = real ? v : 0.0;
 }

@@ -6,7 +6,7 @@
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_phase_values; // (C, H_phase, W_phase) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_phase_values; // (C, H_phase, W_phase) as r32f texels
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform ivec2 u_phase_size; // (W_phase, H_phase)
@@ -19,7 +19,7 @@ void main()
 {
     ivec3 id = ivec3(gl_GlobalInvocationID);
     ivec3 at = min(id, u_count - 1);
-    float v = texelFetch(u_phase_values, (at.z * u_phase_size.y + at.y) * u_phase_size.x + at.x).r;
+    float v = imageLoad(u_phase_values, (at.z * u_phase_size.y + at.y) * u_phase_size.x + at.x).r;
     int y = u_stride.y * at.y + u_phase.y, x = u_stride.x * at.x + u_phase.x;
     if (all(lessThan(id, u_count))) out_data[(at.z * u_out_size.y + y) * u_out_size.x + x] = v;
 }

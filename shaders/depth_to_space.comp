@@ -6,7 +6,7 @@
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input; // (N C, H, W) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (N C, H, W) as r32f texels
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform ivec3 u_in_size;  // (W, H, C) of one image
@@ -32,5 +32,5 @@ void main()
 #endif
     if (p.x >= u_out_size.x || p.y >= u_out_size.y) return;
     out_data[(p.z * u_out_size.y + p.y) * u_out_size.x + p.x] =
-        texelFetch(u_input, ((n * u_in_size.z + ic) * u_in_size.y + iy) * u_in_size.x + ix).r;
+        imageLoad(u_input, ((n * u_in_size.z + ic) * u_in_size.y + iy) * u_in_size.x + ix).r;
 }

@@ -7,7 +7,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform int u_count;    // N C H W
@@ -33,10 +33,10 @@ void main()
     float sum = 0.0;
     for (int k = first; k <= last; k++)
     {
-        float v = texelFetch(u_input, base + k * u_plane).r;
+        float v = imageLoad(u_input, base + k * u_plane).r;
         sum += v * v;
     }
-    float x = texelFetch(u_input, at).r;
+    float x = imageLoad(u_input, at).r;
     float y = x / powc(u_bias + u_scale * sum, u_beta);
     if (index < u_count) out_data[index] = y;
 }

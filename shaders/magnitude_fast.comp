@@ -11,16 +11,20 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #if VEC == 4
 #define T vec4
-#define FETCH(i) texelFetch(u_input, i)
+#define FETCH(i) imageLoad(u_input, i)
 #elif VEC == 1
 #define T float
-#define FETCH(i) texelFetch(u_input, i).r
+#define FETCH(i) imageLoad(u_input, i).r
 #else
 #error VEC must be 4 or 1
 #endif
 
 // (2*C_out, H, W) row-major, as VEC-wide texels.
-layout(binding = 0) uniform samplerBuffer u_input;
+#if VEC == 4
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input;
+#else
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+#endif
 // (C_out, H, W) row-major, as VEC-wide elements.
 layout(std430, binding = 3) writeonly buffer Output { T out_data[]; };
 

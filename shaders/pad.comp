@@ -10,7 +10,7 @@
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input; // (P, H, W) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (P, H, W) as r32f texels
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform ivec2 u_in_size;  // (W, H)
@@ -22,7 +22,7 @@ void main()
 {
     ivec3 p = ivec3(gl_GlobalInvocationID);
     int sx = p.x - u_offset.x, sy = p.y - u_offset.y;
-    float v = texelFetch(u_input, (p.z * u_in_size.y + border_index(sy, u_in_size.y)) * u_in_size.x + border_index(sx, u_in_size.x)).r;
+    float v = imageLoad(u_input, (p.z * u_in_size.y + border_index(sy, u_in_size.y)) * u_in_size.x + border_index(sx, u_in_size.x)).r;
 #if BORDER == BORDER_ZERO
     v = border_inside(sx, u_in_size.x) && border_inside(sy, u_in_size.y) ? v : u_value;
 #endif

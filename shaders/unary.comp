@@ -8,7 +8,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_input;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform int u_count;
@@ -17,7 +17,7 @@ uniform int u_row; // invocations per dispatch row (see GlProgram.DispatchFlat)
 void main()
 {
     int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
-    float x = texelFetch(u_input, min(index, u_count - 1)).r;
+    float x = imageLoad(u_input, min(index, u_count - 1)).r;
     float nan = 0.0 / 0.0, inf = 1.0 / 0.0;
 #if OP == 0
     float y = -x;
