@@ -7,7 +7,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer u_padded; // the padded copy (C_in, HP, WP) as r32f texels
+layout(r32f, binding = 0) readonly uniform imageBuffer u_padded; // the padded copy (C_in, HP, WP) as r32f texels
 layout(std430, binding = 1) readonly buffer Weights { float weights[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
@@ -36,7 +36,7 @@ void main()
                 for (int j = 0; j < 3; j++)
                 {
                     int wi = u_flip != 0 ? 2 - i : i, wj = u_flip != 0 ? 2 - j : j;
-                    float x = texelFetch(u_padded, (c * u_padded_size.y + oy + i) * u_padded_size.x + ox + j).r;
+                    float x = imageLoad(u_padded, (c * u_padded_size.y + oy + i) * u_padded_size.x + ox + j).r;
                     sum += weights[((o * cin + c) * 3 + wi) * 3 + wj] * x;
                 }
         out_data[(o * u_out_size.y + oy) * u_out_size.x + ox] = (u_has_bias != 0 ? bias[o] : 0.0) + sum;

@@ -11,9 +11,9 @@ layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
 // The spectra through rgba32f texel views of their buffers (texture units 0-2): a vector gather on llvmpipe, where a
 // storage-block load with a per-invocation address is a scalar loop (this pass took 28 ms a 384x768 frame that way).
-layout(binding = 0) uniform samplerBuffer u_in_spec;
-layout(binding = 1) uniform samplerBuffer u_k_spec;
-layout(binding = 2) uniform samplerBuffer u_p_spec;
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_in_spec;
+layout(rgba32f, binding = 1) readonly uniform imageBuffer u_k_spec;
+layout(rgba32f, binding = 2) readonly uniform imageBuffer u_p_spec;
 layout(std430, binding = 3) writeonly buffer Maps { float maps[]; };
 
 uniform ivec2 u_frame;   // (F_h, F_w)
@@ -31,12 +31,12 @@ void main()
     ky += ky < 0 ? u_frame.x : 0;
     kx += kx < 0 ? u_frame.y : 0;
     int plane = u_frame.x * u_frame.y, t = ky * u_frame.y + kx, at = p.y * u_frame.y + p.x;
-    maps[at] = log(1.0 + length(texelFetch(u_in_spec, u_input * plane + t).xy));
+    maps[at] = log(1.0 + length(imageLoad(u_in_spec, u_input * plane + t).xy));
     if (u_kernel_map != 0)
     {
-        vec4 pair = texelFetch(u_k_spec, (u_kernel >> 1) * plane + t);
+        vec4 pair = imageLoad(u_k_spec, (u_kernel >> 1) * plane + t);
         vec2 k = (u_kernel & 1) != 0 ? pair.zw : pair.xy;
         maps[plane + at] = log(1.0 + length(k));
     }
-    maps[2 * plane + at] = log(1.0 + length(texelFetch(u_p_spec, u_output * plane + t).xy));
+    maps[2 * plane + at] = log(1.0 + length(imageLoad(u_p_spec, u_output * plane + t).xy));
 }
