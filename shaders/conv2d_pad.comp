@@ -21,7 +21,7 @@
 // lanes on llvmpipe, whatever its width).
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
-layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
+layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (C, H, W) as r32f texels
 #if WIDE
 #include "include/store8.glsl"
 layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;

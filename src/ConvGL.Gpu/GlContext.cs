@@ -123,7 +123,7 @@ public sealed class GlContext : IDisposable
         DriverThreads.PinAfterContext(IsSoftware);
     }
 
-    /// <summary>Checks whether EGL can be loaded at all, without creating anything.</summary>
+    /// <summary>Whether the context lists the GL extension <paramref name="name"/> (GL_NUM_EXTENSIONS, glGetStringi).</summary>
     private static bool HasExtension(GL gl, string name)
     {
         gl.GetInteger(GetPName.NumExtensions, out int count);
@@ -132,6 +132,7 @@ public sealed class GlContext : IDisposable
         return false;
     }
 
+    /// <summary>Checks whether EGL can be loaded at all, without creating anything.</summary>
     public static bool EglAvailable(out string reason) => Egl.TryLoad(out reason);
 
     /// <summary>A headless context: EGL's device platform on a vendor driver that enumerates devices (NVIDIA),

@@ -35,7 +35,7 @@ internal static class ComputeOp
                          MemoryBarrierMask.TextureFetchBarrierBit | MemoryBarrierMask.ShaderImageAccessBarrierBit);
 
     /// <summary>Before a dispatch that reads its input through a texel view: whoever wrote the tensor (an op outside
-    /// this folder, whose barrier names storage blocks only) becomes visible to texture fetches.</summary>
+    /// this folder, whose barrier names storage blocks only) becomes visible to texture fetches and image loads.</summary>
     public static void BeforeTexelReads(GL gl) => gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit | MemoryBarrierMask.ShaderImageAccessBarrierBit);
 
     /// <summary>How to cover <paramref name="count"/> invocations numbered flat (y * row + x) with workgroups of
