@@ -108,10 +108,13 @@ internal sealed class WinogradPlan
         bool vec4Stores = wOut % 4 == 0, u64Stores = context.WideStores && wOut % 8 == 0;
         ConvPlan.PadPass pad = ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedShape.W);
         GlProgram transform = context.Shaders.Compute("winograd_input.comp", ("U64_STORES", context.WideStores ? 1 : 0));
-        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp");
+        // Products in blocks of 8 output channels where the 4-channel blocks pair up (CO8: 4 fetches per 64 multiply-adds,
+        // 5-12% faster than 4 channels on ResNet's layers on llvmpipe), else 4.
+        bool co8 = (cout + 3) / 4 % 2 == 0;
+        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0));
         GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0));
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
-        string variant = $"winograd F(4x4,3x3): {count} tiles, 4 channels x 8 tiles/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}";
+        string variant = $"winograd F(4x4,3x3): {count} tiles, {(co8 ? 8 : 4)} channels x 8 tiles/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}";
         return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
             bias is not null, o.Mode == ConvMode.Convolve, variant);
     }
@@ -197,7 +200,7 @@ internal sealed class WinogradPlan
         products.Buffer.Bind(3);
         _gemm.Use();
         gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, _tiles.Padded);
-        _gemm.DispatchFlat(Positions * _blocks * (_tiles.Padded / 8));
+        _gemm.DispatchFlat(Positions * (_blocks % 2 == 0 ? _blocks / 2 : _blocks) * (_tiles.Padded / 8));
         ComputeOp.Barrier(gl);
 
         products.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
