@@ -109,8 +109,12 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         Assert.StartsWith("winograd", Variant(32, 48, 40, 40, new ConvOptions()), StringComparison.Ordinal);
         Assert.StartsWith("winograd", Variant(64, 32, 17, 23, new ConvOptions { Border = Border.Reflect, Mode = ConvMode.Convolve }), StringComparison.Ordinal);
         Assert.True(WinogradPlan.Pays(64, 64, 56, 56, 200) && WinogradPlan.Pays(256, 256, 14, 14, 16));
-        // A 7x7 map: 4 tiles, one block of 8.
-        Assert.False(WinogradPlan.Pays(512, 512, 7, 7, 8));
+        // A 7x7 map: 4 tiles, one block of 8, half of it padding: with 8-channel products it still pays (measured); with
+        // 4-channel ones (36 output channels: 9 blocks) and for a single tile (4x4) it does not.
+        Assert.True(WinogradPlan.Pays(512, 512, 7, 7, 8) && WinogradPlan.Pays(128, 128, 7, 7, 8));
+        Assert.False(WinogradPlan.Pays(512, 36, 7, 7, 8));
+        Assert.False(WinogradPlan.Pays(512, 512, 4, 4, 8));
+        Assert.StartsWith("winograd", Variant(128, 128, 7, 7, new ConvOptions()), StringComparison.Ordinal);
         // Fewer channels (an RGB stem, 16 -> 32), a small map, strides, dilations and groups take the direct programs.
         Assert.DoesNotContain("winograd", Variant(16, 32, 40, 40, new ConvOptions()), StringComparison.Ordinal);
         Assert.DoesNotContain("winograd", Variant(3, 64, 40, 40, new ConvOptions()), StringComparison.Ordinal);

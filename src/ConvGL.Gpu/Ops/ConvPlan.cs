@@ -30,9 +30,14 @@ internal sealed class ConvPlan
     /// <summary>Inputs one row of outputs may span (Mesa unrolls loops of up to 32 iterations; past that the per-lane
     /// arrays would be indexed at run time).</summary>
     public const int MaxSpan = 32;
-    /// <summary>Output values below which a plan keeps conv2d.comp: compiling two specialised programs (~0.1-0.5 s on
-    /// llvmpipe) does not pay for a handful of outputs.</summary>
+    /// <summary>Output values below which a plan keeps conv2d.comp (when it also has fewer than <see cref="MinFastMacs"/>
+    /// multiply-adds): compiling two specialised programs (~0.1-0.5 s on llvmpipe) does not pay for a handful of outputs.</summary>
     public const long MinFastOutputs = 4096;
+
+    /// <summary>Multiply-adds from which a plan takes the fast programs however few its outputs: conv2d.comp's per-lane
+    /// storage loads made a 64 -> 64 3x3 layer on a 7x7 map (3,136 outputs, 1.8 M multiply-adds) cost 14-26 ms a run on
+    /// llvmpipe, where conv2d_dense takes well under one.</summary>
+    public const long MinFastMacs = 1 << 18;
 
     private readonly GlContext _context;
     private readonly (int C, int H, int W) _input;
@@ -114,7 +119,8 @@ internal sealed class ConvPlan
             : packedVec4s > ComputeOp.MaxTexelViewFloats(gl) ? "weights beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"
             : span > MaxSpan ? $"a row of {BlockX} outputs spans {span} inputs, above {MaxSpan}"
-            : outputs < MinFastOutputs && choice is not (ConvPath.Fast or ConvPath.FastRim) ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
+            : outputs < MinFastOutputs && outputs * cinG * kh * kw < MinFastMacs && choice is not (ConvPath.Fast or ConvPath.FastRim)
+                ? $"{outputs} outputs: below {MinFastOutputs}, not worth a specialised program"
             : null;
         if (why is not null)
         {

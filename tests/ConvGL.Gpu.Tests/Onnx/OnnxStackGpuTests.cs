@@ -49,9 +49,10 @@ public sealed class OnnxStackGpuTests(GlFixture fixture)
         StackResult cpu = StackRunner.Run(stack, x), gpu = runner.Run(x);
         for (int i = 0; i < stack.Layers.Count; i++)
             AssertClose(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Label})", 1e-4);
-        // Which plan each conv ran (the window's layer lines name it): the four 64-channel 3x3 layers on the 16x16 map by
-        // Winograd (16 tiles: two blocks of 8), every other conv direct (the 8x8 and smaller maps are one block of tiles;
-        // the stem and the stride-2 layers are no F(4x4, 3x3) case); other layers name no variant.
+        // Which plan each conv ran (the window's layer lines name it): by Winograd the four 64-channel 3x3 layers on the
+        // 16x16 map (16 tiles: two blocks of 8) and the three stride-1 128-channel ones on the 8x8 map (4 tiles, 8-channel
+        // products: WinogradPlan.Pays); every other conv direct (the 4x4 and 2x2 maps are one tile; the stem and the
+        // stride-2 layers are no F(4x4, 3x3) case); other layers name no variant.
         int winograd = 0;
         for (int i = 0; i < stack.Layers.Count; i++)
         {
@@ -61,10 +62,12 @@ public sealed class OnnxStackGpuTests(GlFixture fixture)
                 Assert.Null(variant);
                 continue;
             }
-            bool expected = c.Weight.Shape[1] == 64 && c.Weight.Shape[2] == 3 && c.Options.StrideY == 1 && runner.Plan.Outputs[i].H == 16;
+            int h = runner.Plan.Outputs[i].H;
+            bool expected = c.Weight.Shape[2] == 3 && c.Options.StrideY == 1 &&
+                ((c.Weight.Shape[1] == 64 && h == 16) || (c.Weight.Shape[1] == 128 && c.Weight.Shape[0] == 128 && h == 8));
             Assert.True(expected == variant!.StartsWith("winograd", StringComparison.Ordinal), $"layer {i}: {variant}");
             if (expected) winograd++;
         }
-        Assert.Equal(4, winograd);
+        Assert.Equal(7, winograd);
     }
 }
