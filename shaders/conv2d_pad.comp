@@ -15,10 +15,10 @@
 
 #include "include/border.glsl"
 
-// One invocation per 4 consecutive elements of a row (WP is a multiple of 4), (x / 4, y, channel) straight from the
-// invocation id: no integer division (llvmpipe has no vector divide; four per element made the copy cost as much as a
-// 64->64 layer), and one vec4 store per invocation (a storage write with a per-lane address is a scalar loop over the
-// lanes on llvmpipe, whatever its width).
+// One invocation per E (4, or 8 with WIDE) consecutive elements of a row (WP is a multiple of E), (x / E, y, channel)
+// straight from the invocation id: no integer division (llvmpipe has no vector divide; four per element made the copy
+// cost as much as a 64->64 layer), and one store per invocation (a storage write with a per-lane address is a loop over
+// the lanes on llvmpipe).
 layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
 
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (C, H, W) as r32f texels
@@ -34,17 +34,23 @@ uniform ivec2 u_in_size;  // (W, H)
 uniform ivec2 u_out_size; // (WP, HP)
 uniform ivec2 u_pad;      // (left, top): where input (0, 0) lands
 
+// Elements per invocation.
 #if WIDE
+#define E 8
+#else
+#define E 4
+#endif
+
 void main()
 {
     ivec3 p = ivec3(gl_GlobalInvocationID);
-    bool inside = p.x < u_out_size.x / 8 && p.y < u_out_size.y;
+    bool inside = p.x < u_out_size.x / E && p.y < u_out_size.y;
     int sy = p.y - u_pad.y;
-    float v[8];
+    float v[E];
 #if VEC4_IN
     bool row_in = border_inside(sy, u_in_size.y);
     int row = (p.z * u_in_size.y + clamp(sy, 0, u_in_size.y - 1)) * u_in_size.x;
-    int xt = 8 * p.x - u_pad.x - SHIFT; // a multiple of 4
+    int xt = E * p.x - u_pad.x - SHIFT; // a multiple of 4
     vec4 t[3];
     for (int q = 0; q < 3; q++)
     {
@@ -52,12 +58,12 @@ void main()
         vec4 texel = imageLoad(u_input4, (row + clamp(x, 0, u_in_size.x - 4)) >> 2);
         t[q] = row_in && uint(x) < uint(u_in_size.x) ? texel : vec4(0.0);
     }
-    for (int e = 0; e < 8; e++) v[e] = t[(SHIFT + e) / 4][(SHIFT + e) % 4];
+    for (int e = 0; e < E; e++) v[e] = t[(SHIFT + e) / 4][(SHIFT + e) % 4];
 #else
     int row = (p.z * u_in_size.y + border_index(sy, u_in_size.y)) * u_in_size.x;
-    for (int e = 0; e < 8; e++)
+    for (int e = 0; e < E; e++)
     {
-        int sx = 8 * p.x + e - u_pad.x;
+        int sx = E * p.x + e - u_pad.x;
         v[e] = imageLoad(u_input, row + border_index(sx, u_in_size.x)).r;
 #if BORDER == BORDER_ZERO
         v[e] = border_inside(sx, u_in_size.x) && border_inside(sy, u_in_size.y) ? v[e] : 0.0;
@@ -65,24 +71,12 @@ void main()
     }
 #endif
     if (inside)
-        out_data8[(p.z * u_out_size.y + p.y) * (u_out_size.x / 8) + p.x] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
-}
-#else
-void main()
-{
-    ivec3 p = ivec3(gl_GlobalInvocationID);
-    bool inside = p.x < u_out_size.x / 4 && p.y < u_out_size.y;
-    int sy = p.y - u_pad.y;
-    int row = (p.z * u_in_size.y + border_index(sy, u_in_size.y)) * u_in_size.x;
-    vec4 v;
-    for (int e = 0; e < 4; e++)
     {
-        int sx = 4 * p.x + e - u_pad.x;
-        v[e] = imageLoad(u_input, row + border_index(sx, u_in_size.x)).r;
-#if BORDER == BORDER_ZERO
-        v[e] = border_inside(sx, u_in_size.x) && border_inside(sy, u_in_size.y) ? v[e] : 0.0;
+        int at = (p.z * u_out_size.y + p.y) * (u_out_size.x / E) + p.x;
+#if WIDE
+        out_data8[at] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
+#else
+        out_data[at] = vec4(v[0], v[1], v[2], v[3]);
 #endif
     }
-    if (inside) out_data[(p.z * u_out_size.y + p.y) * (u_out_size.x / 4) + p.x] = v;
 }
-#endif

@@ -149,22 +149,7 @@ internal sealed class ConvPlan
         parameters.Write(packed);
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
-        // Where output rows are whole vec4s the interior starts at a multiple of 4 (the rim strip on the left grows by up
-        // to 3 columns), so its blocks of 8 outputs are two aligned vec4 stores per channel (conv2d_depthwise.comp,
-        // conv2d_dense.comp).
-        bool vec4Stores = false, u64Stores = false;
-        // Rows of whole multiples of 8 and the driver's 64-bit integers: the interior starts at a multiple of 8 and its
-        // blocks store 8 floats at a time (include/store8.glsl).
-        if (context.WideStores && g.X.Output % 8 == 0 && xs.Hi - (xs.Lo + 7) / 8 * 8 >= bx)
-        {
-            xs = ((xs.Lo + 7) / 8 * 8, xs.Hi);
-            vec4Stores = u64Stores = true;
-        }
-        else if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
-        {
-            xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
-            vec4Stores = true;
-        }
+        (xs, bool vec4Stores, bool u64Stores) = AlignedStores(context, g.X.Output, xs, bx);
         // Interior row segments start at input x (xs.Lo + 8b) * stride - pad: the same offset past a multiple of 4 floats
         // for every block b (8 * stride is a multiple of 4), so when rows (W) are whole vec4s every load can be rgba32f,
         // starting that offset earlier (conv_fast.glsl's VEC4_SHIFT).
@@ -175,7 +160,7 @@ internal sealed class ConvPlan
         // rgba32f loads, instead of an interior and up to four rim strips with scalar loads and border code per tap.
         int wOut = g.X.Output, hOut = g.Y.Output;
         int paddedW = ((wOut + BlockX - 1) / BlockX * BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1;
-        paddedW = (paddedW + PadRowMultiple(context) - 1) / PadRowMultiple(context) * PadRowMultiple(context);
+        paddedW = PadRowWidth(context, paddedW);
         int paddedH = (hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1;
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, hOut, kh, o.StrideY, o.DilationY, g.Y.PadBefore);
         // Depthwise with a y stride and dilation of 1 and kernels of 2..5 rows: two output rows per invocation, so each
@@ -304,18 +289,7 @@ internal sealed class ConvPlan
 
         (int Lo, int Hi) xs = OutputRect.InteriorSpan(input.W, g.X.Output, kw, o.StrideX, o.DilationX, g.X.PadBefore);
         (int Lo, int Hi) ys = OutputRect.InteriorSpan(input.H, g.Y.Output, kh, 1, 1, g.Y.PadBefore);
-        // Vec4 stores in the interior where output rows are whole vec4s (as in Create).
-        bool vec4Stores = false, u64Stores = false;
-        if (context.WideStores && g.X.Output % 8 == 0 && xs.Hi - (xs.Lo + 7) / 8 * 8 >= bx)
-        {
-            xs = ((xs.Lo + 7) / 8 * 8, xs.Hi);
-            vec4Stores = u64Stores = true;
-        }
-        else if (g.X.Output % 4 == 0 && xs.Hi - (xs.Lo + 3) / 4 * 4 >= bx)
-        {
-            xs = ((xs.Lo + 3) / 4 * 4, xs.Hi);
-            vec4Stores = true;
-        }
+        (xs, bool vec4Stores, bool u64Stores) = AlignedStores(context, g.X.Output, xs, bx);
         bool vec4 = input.W % 4 == 0;
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
         (string, object)[] defines =
@@ -409,9 +383,25 @@ internal sealed class ConvPlan
         ComputeOp.Barrier(gl);
     }
 
+    /// <summary>The interior's columns <paramref name="xs"/> moved to start where its blocks of <paramref name="blockX"/>
+    /// outputs store whole runs: where output rows are whole multiples of 8 and the driver has 32-byte stores, at a
+    /// multiple of 8 (8 floats per store, include/store8.glsl); else where they are whole vec4s, at a multiple of 4 (two
+    /// aligned vec4 stores per 8 outputs). The rim strip on the left grows by the columns skipped; where the interior
+    /// would then hold no block, it stays as it is with scalar stores.</summary>
+    private static ((int Lo, int Hi) Xs, bool Vec4, bool U64) AlignedStores(GlContext context, int wOut, (int Lo, int Hi) xs, int blockX)
+    {
+        int Start(int run) => wOut % run == 0 && xs.Hi - (xs.Lo + run - 1) / run * run >= blockX ? (xs.Lo + run - 1) / run * run : -1;
+        if (context.WideStores && Start(8) >= 0) return ((Start(8), xs.Hi), true, true);
+        if (Start(4) >= 0) return ((Start(4), xs.Hi), true, false);
+        return (xs, false, false);
+    }
+
     /// <summary>The width a padded copy's rows are rounded up to: 8 where the driver stores 8 floats at once (the copy then
     /// writes 8 elements per invocation), else 4.</summary>
     internal static int PadRowMultiple(GlContext context) => context.WideStores ? 8 : 4;
+
+    /// <summary><paramref name="width"/> rounded up to a whole padded-copy row (<see cref="PadRowMultiple"/>).</summary>
+    internal static int PadRowWidth(GlContext context, int width) => (width + PadRowMultiple(context) - 1) / PadRowMultiple(context) * PadRowMultiple(context);
 
     /// <summary>The conv2d_pad.comp program for an input <paramref name="inputW"/> wide, padded by <paramref name="padX"/>
     /// on the left into rows <paramref name="paddedW"/> wide (a multiple of <see cref="PadRowMultiple"/>).</summary>

@@ -95,7 +95,7 @@ internal sealed class WinogradPlan
         long count = (long)tw * th, padded = (count + 7) / 8 * 8;
         int blocks = (cout + 3) / 4;
         long limit = Math.Min(MaxScratchFloats, ComputeOp.MaxTexelViewFloats(gl));
-        (int C, int H, int W) paddedShape = (cin, Tile * th + 2, (Tile * tw + 4 + ConvPlan.PadRowMultiple(context) - 1) / ConvPlan.PadRowMultiple(context) * ConvPlan.PadRowMultiple(context));
+        (int C, int H, int W) paddedShape = (cin, Tile * th + 2, ConvPlan.PadRowWidth(context, Tile * tw + 4));
         long paddedInput = (long)paddedShape.C * paddedShape.H * paddedShape.W;
         long uVec4s = (long)Positions * cin * blocks + blocks;
         if (Positions * cin * padded > limit || Positions * 4L * blocks * padded > limit || paddedInput > limit ||
