@@ -11,7 +11,7 @@ internal static class Parity
     public const float Abs = 1e-5f;
     public const float Rel = 1e-4f;
 
-    public static void AssertGpuMatchesReference(Tensor expected, Tensor actual, string spec)
+    public static void AssertGpuMatchesReference(Tensor expected, Tensor actual, string spec, float abs = Abs)
     {
         Assert.True(expected.SameShape(actual), $"shape: reference {expected.ShapeString}, GPU {actual.ShapeString} -- {spec}");
         int worst = -1;
@@ -20,7 +20,7 @@ internal static class Parity
         for (int i = 0; i < expected.Length; i++)
         {
             float r = expected.Data[i], g = actual.Data[i];
-            float excess = MathF.Abs(g - r) - (Abs + Rel * MathF.Abs(r));
+            float excess = MathF.Abs(g - r) - (abs + Rel * MathF.Abs(r));
             if (excess > 0 || float.IsNaN(g))
             {
                 bad++;
@@ -33,7 +33,7 @@ internal static class Parity
         }
         if (bad == 0) return;
         string where = Where(expected.Shape, worst);
-        Assert.Fail($"{bad} of {expected.Length} values differ beyond abs {Abs} + rel {Rel}; worst at {where}: " +
+        Assert.Fail($"{bad} of {expected.Length} values differ beyond abs {abs} + rel {Rel}; worst at {where}: " +
                     $"reference {expected.Data[worst]:R}, GPU {actual.Data[worst]:R} -- {spec}");
     }
 

@@ -47,6 +47,7 @@ internal sealed class WinogradPlan
     /// <summary>The padded copy's shape (C_in, HP, WP): every tile's 6 rows and columns inside it, rows a multiple of 4.</summary>
     private readonly (int C, int H, int W) _paddedShape;
     private readonly int _cin, _cout, _blocks;
+    private bool _t4;
 
     public string Variant { get; }
 
@@ -109,14 +110,16 @@ internal sealed class WinogradPlan
         ConvPlan.PadPass pad = ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedShape.W);
         GlProgram transform = context.Shaders.Compute("winograd_input.comp", ("U64_STORES", context.WideStores ? 1 : 0));
         // Products in blocks of 8 output channels where the 4-channel blocks pair up (CO8: 4 fetches per 64 multiply-adds,
-        // 5-12% faster than 4 channels on ResNet's layers on llvmpipe), else 4.
+        // 5-12% faster than 4 channels on ResNet's layers on llvmpipe), else 4; on maps of at most 4 tiles, 16 channels x
+        // 4 tiles where the blocks come in fours (UsesT4).
         bool co8 = (cout + 3) / 4 % 2 == 0;
-        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0));
+        bool t4 = UsesT4(cout, (int)count);
+        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0), ("T4", t4 ? 1 : 0));
         GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0));
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
-        string variant = $"winograd F(4x4,3x3): {count} tiles, {(co8 ? 8 : 4)} channels x 8 tiles/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}";
+        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}";
         return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
-            bias is not null, o.Mode == ConvMode.Convolve, variant);
+            bias is not null, o.Mode == ConvMode.Convolve, variant) { _t4 = t4 };
     }
 
     /// <summary>The cost rule (measured on llvmpipe, bench/README.md "Winograd"): both channel counts at least
@@ -140,6 +143,11 @@ internal sealed class WinogradPlan
         long products = (long)Positions * (paddedTiles / 8) * 3;
         return products * 2 <= direct;
     }
+
+    /// <summary>Whether the products run 16 output channels x 4 tiles per invocation (winograd_gemm.comp's T4): on maps of
+    /// at most 4 tiles (5 to 8 outputs a side: ResNet's 7x7), where 8 tiles per invocation would be half padding, with
+    /// output channels in whole blocks of 16. 512 -> 512 at 7x7 on llvmpipe: 5.3-5.8 -> 4.1-5.2 ms a layer (bench/README.md).</summary>
+    internal static bool UsesT4(int cout, int tiles) => tiles <= 4 && (cout + 3) / 4 % 4 == 0;
 
     /// <summary>U = G g G^T for every (output, input) channel pair, in double, as winograd_gemm.comp reads it: (C_in, CB, 36)
     /// vec4s, component q for output channel 4b + q (zero past the last), then CB vec4s of bias (zero without one).
@@ -205,7 +213,13 @@ internal sealed class WinogradPlan
         products.Buffer.Bind(3);
         _gemm.Use();
         gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, _tiles.Padded);
-        _gemm.DispatchFlat(Positions * (_blocks % 2 == 0 ? _blocks / 2 : _blocks) * (_tiles.Padded / 8));
+        if (_t4)
+        {
+            int groups = (_tiles.Count + 3) / 4;
+            gl.Uniform1(_gemm.Uniform("u_groups"), groups);
+            _gemm.DispatchFlat(Positions * (_blocks / 4) * groups);
+        }
+        else _gemm.DispatchFlat(Positions * (_blocks % 2 == 0 ? _blocks / 2 : _blocks) * (_tiles.Padded / 8));
         ComputeOp.Barrier(gl);
 
         products.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
