@@ -470,5 +470,6 @@ internal sealed class ConvPlan
 /// For <see cref="GpuSeparableConv"/>, Fast is the two conv2d_depthwise passes and Fused the one separable_fast pass.
 /// FastRim: a fast variant with the interior/rim split where Auto and Fast would read a padded copy (dense layers).
 /// Winograd: <see cref="WinogradPlan"/> wherever it applies (3x3, strides and dilations 1, one group), whatever the
-/// channel count or size; Auto takes it by its cost rule.</summary>
-internal enum ConvPath { Auto, Direct, Fast, Fused, FastRim, Winograd }
+/// channel count or size; Auto takes it by its cost rule. Pointwise: <see cref="PointwisePlan"/> wherever it applies (1x1,
+/// one group).</summary>
+internal enum ConvPath { Auto, Direct, Fast, Fused, FastRim, Winograd, Pointwise }

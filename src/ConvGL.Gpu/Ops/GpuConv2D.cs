@@ -26,6 +26,7 @@ public sealed class GpuConv2D : IGpuConv
     private ScratchTensors? _scratch;
     private GpuTensor? _padded;
     private WinogradPlan? _winograd;
+    private PointwisePlan? _pointwise;
     private WinogradScratch? _winogradScratch;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
@@ -38,8 +39,7 @@ public sealed class GpuConv2D : IGpuConv
         set
         {
             field = value;
-            _plan = null;
-            _winograd = null;
+            (_plan, _winograd, _pointwise) = (null, null, null);
         }
     }
 
@@ -59,14 +59,14 @@ public sealed class GpuConv2D : IGpuConv
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value != _options) (_plan, _winograd) = (null, null);
+            if (value != _options) (_plan, _winograd, _pointwise) = (null, null, null);
             _options = value;
         }
     }
 
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
-    public string Variant => _winograd?.Variant ?? _plan?.Variant ?? "(not run yet)";
+    public string Variant => _winograd?.Variant ?? _pointwise?.Variant ?? _plan?.Variant ?? "(not run yet)";
 
     /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
     public void SetWeights(Tensor weight, float[]? bias)
@@ -81,7 +81,7 @@ public sealed class GpuConv2D : IGpuConv
         _weightData = (float[])weight.Data.Clone();
         _biasData = bias is null ? [] : (float[])bias.Clone();
         WeightShape = (int[])weight.Shape.Clone();
-        (_plan, _winograd) = (null, null);
+        (_plan, _winograd, _pointwise) = (null, null, null);
     }
 
     /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
@@ -95,13 +95,19 @@ public sealed class GpuConv2D : IGpuConv
         ComputeOp.CheckDistinct(input, output, "conv2d");
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
         output.Resize(cout, hout, wout);
-        if (_winograd is not null ? !_winograd.Fits(input) : _plan is null || !_plan.Fits(input))
+        if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input) : _plan is null || !_plan.Fits(input))
         {
             float[]? bias = _hasBias ? _biasData : null;
             _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice);
-            _plan = _winograd is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice) : null;
+            _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice) : null;
+            _plan = _winograd is null && _pointwise is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice) : null;
         }
-        if (_winograd is not null)
+        if (_pointwise is not null)
+        {
+            if (_pointwise.Gathers) _padded ??= new GpuTensor(_context, label: "conv2d padded input");
+            _pointwise.Run(input, output, _params, _padded);
+        }
+        else if (_winograd is not null)
         {
             _padded ??= new GpuTensor(_context, label: "conv2d padded input");
             _winogradScratch ??= new WinogradScratch(_context);
