@@ -9,9 +9,11 @@ namespace ConvGL.Gpu.Ops;
 ///
 /// Which shader runs is planned once per (input shape, options, weight shape) and kept until one of them changes
 /// (<see cref="ConvPlan"/>; <see cref="Variant"/> names it): conv2d_depthwise.comp for weights (C, 1, kH, kW) with
-/// groups = C (image filters, depthwise layers), conv2d_dense.comp for every other layer, and the straightforward
+/// groups = C (image filters, depthwise layers), Winograd F(4x4, 3x3) for wide 3x3 layers where its cost rule says so
+/// (<see cref="WinogradPlan"/>), a matrix product for 1x1 layers of one group (<see cref="PointwisePlan"/>),
+/// conv2d_dense.comp for every other layer, and the straightforward
 /// conv2d.comp where neither applies (input beyond the driver's texel-buffer limit, or kernels too large to unroll).
-/// All three compute the same sums; the parity tests hold each to the CPU reference.</summary>
+/// All of them compute the same sums; the parity tests hold each to the CPU reference.</summary>
 public sealed class GpuConv2D : IGpuConv
 {
     private readonly GlContext _context;
