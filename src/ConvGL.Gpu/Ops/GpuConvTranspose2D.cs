@@ -29,7 +29,8 @@ public sealed class GpuConvTranspose2D : IDisposable
     internal ConvPath Choice { get; set; }
 
     /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD (built when asked: no string per frame).</summary>
-    public string Variant => _parity ? $"conv_transpose parity split: {_phaseConvs!.Length} x {_phaseConvs[0].Variant}" : _ran switch
+    public string Variant => _parity ? "conv_transpose parity split: " + string.Join("; ",
+        _phaseConvs!.GroupBy(c => c.Variant).Select(g => $"{g.Count()} x {g.Key}")) : _ran switch
     {
         null => "(not run yet)",
         true => $"conv_transpose spread + {_conv!.Variant}",
