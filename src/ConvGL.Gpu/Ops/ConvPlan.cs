@@ -10,7 +10,9 @@ namespace ConvGL.Gpu.Ops;
 ///   stride and dilation 1), vec4
 ///   stores where output rows are whole vec4s, one dispatch per channel for up to <see cref="MaxUniformChannels"/>
 ///   channels (constant weight addresses), and for a zero border on rows of whole vec4s the whole plane in one dispatch.
-/// - conv2d_dense.comp for every other weight shape: 4 output channels x 8 outputs along x per invocation.
+/// - conv2d_dense.comp for every other weight shape: 4 output channels x 8 outputs along x per invocation (GpuConv2D
+///   first offers a layer to <see cref="WinogradPlan"/> (wide 3x3 layers) and <see cref="PointwisePlan"/> (1x1 layers of
+///   one group), which take it where their rules say).
 /// - conv2d.comp (one output per invocation, weights in a storage block) when the input or the packed weights are
 ///   beyond the driver's texel-buffer size, a kernel row is too long to unroll (the fast variants unroll over the kernel at compile time), or the
 ///   output is too small to pay for compiling a specialised program.
@@ -168,8 +170,9 @@ internal sealed class ConvPlan
         // 15-20% faster, a 5x5 filter 10%; 9x9 no faster, 3 or 4 rows no faster than 2).
         int blockY = depthwise && o.StrideY == 1 && o.DilationY == 1 && kh is > 1 and <= MaxTwoRowKernel && hOut >= 2 ? 2 : 1;
         List<OutputRect> split = OutputRect.Split(wOut, hOut, xs, ys, bx, blockY);
-        // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for
-        // ResNet's 1x1 stride-2 layers, and needs no border: copying the input would cost more than it saves).
+        // Some tap falls outside the image (else the rim is only the columns past the last whole block of 8, as for a
+        // 1x1 stride-2 layer forced onto this program, and needs no border: copying the input would cost more than it
+        // saves; Auto gives 1x1 layers of one group to PointwisePlan).
         bool outside = xs != (0, wOut) || ys != (0, hOut);
         long rimBlocks = 0, allBlocks = 0;
         foreach (OutputRect r in split)
