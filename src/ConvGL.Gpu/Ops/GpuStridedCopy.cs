@@ -19,8 +19,11 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
     /// <summary>Whether the last shader copy stored 4 values per invocation (tests; <see cref="Variant"/>).</summary>
     internal bool LastVec4 { get; private set; }
 
+    /// <summary>Whether the last copy ran transpose4.comp (a plain 2D transpose in 4 x 4 blocks).</summary>
+    internal bool LastTranspose4 { get; private set; }
+
     /// <summary>How the last shader copy ran, for the bench table.</summary>
-    public string Variant => $"strided_copy.comp: {(LastVec4 ? "4 values/invocation, vec4 stores" : "1 value/invocation")}, input through {(_lastTexel ? "a texel view" : "a storage block")}";
+    public string Variant => LastTranspose4 ? (_lastWide ? "transpose4.comp: 4 x 8 blocks, rgba32f loads, 32-byte stores" : "transpose4.comp: 4 x 4 blocks, rgba32f loads, vec4 stores") : $"strided_copy.comp: {(LastVec4 ? "4 values/invocation, vec4 stores" : "1 value/invocation")}, input through {(_lastTexel ? "a texel view" : "a storage block")}";
     private bool _lastTexel;
 
     /// <summary>Writes the viewed values of <paramref name="input"/> contiguously into <paramref name="output"/>, resized to <paramref name="storage"/>.</summary>
@@ -44,6 +47,7 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
     {
         context.CheckThread();
         context.FlushDisposables();
+        LastTranspose4 = false;
         long count = view.Count;
         if (count == 0) return;
         if (view.Dims.Length > MaxRank)
@@ -72,6 +76,11 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
             CopyRows(gl, input, view, outStrides, outOffset, output);
             return;
         }
+        if (Transposes4(input, view, outStrides, outOffset, gl))
+        {
+            Transpose4(gl, input, view, outStrides, outOffset, output);
+            return;
+        }
         Array.Clear(_dims);
         Array.Clear(_inStrides);
         Array.Clear(_outStrides);
@@ -91,7 +100,7 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         bool texel = input.Length <= ComputeOp.MaxTexelViewFloats(gl);
         int key = ((rank - 1) * 2 + (vec4 ? 1 : 0)) * 2 + (texel ? 1 : 0);
         GlProgram p = _programs[key] ??= context.Shaders.Compute("strided_copy.comp", ("RANK", rank), ("VEC4", vec4 ? 1 : 0), ("TEXEL_INPUT", texel ? 1 : 0));
-        (LastVec4, _lastTexel) = (vec4, texel);
+        (LastVec4, _lastTexel, LastTranspose4) = (vec4, texel, false);
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), (int)count);
         gl.Uniform1(p.Uniform("u_dims"), _dims);
@@ -109,6 +118,35 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         p.DispatchFlat((int)(vec4 ? count / 4 : count));
         ComputeOp.Barrier(gl);
     }
+
+    /// <summary>Whether the view is a plain 2D transpose transpose4.comp copies: two axes, the outer stepping 1 value and
+    /// the inner a whole input row (at least the outer's length), written row-major into rows of whole vec4s, every
+    /// length, pitch and offset a multiple of 4, the input within the texel-buffer size.</summary>
+    private static bool Transposes4(GpuTensor input, StridedView view, long[] outStrides, long outOffset, GL gl) =>
+        view.Dims.Length == 2 && view.Strides[0] == 1 && view.Strides[1] >= view.Dims[0] && outStrides[1] == 1 &&
+        view.Dims[0] % 4 == 0 && view.Dims[1] % 4 == 0 && view.Strides[1] % 4 == 0 && outStrides[0] % 4 == 0 &&
+        view.Offset % 4 == 0 && outOffset % 4 == 0 && input.Length <= ComputeOp.MaxTexelViewFloats(gl);
+
+    private void Transpose4(GL gl, GpuTensor input, StridedView view, long[] outStrides, long outOffset, GpuTensor output)
+    {
+        // 8 output columns per invocation and one 32-byte store per output row where the columns, pitch and offset allow.
+        bool wide = context.WideStores && view.Dims[1] % 8 == 0 && outStrides[0] % 8 == 0 && outOffset % 8 == 0;
+        GlProgram p = wide ? _transpose8 ??= context.Shaders.Compute("transpose4.comp", ("WIDE", 1))
+            : _transpose4 ??= context.Shaders.Compute("transpose4.comp", ("WIDE", 0));
+        (LastVec4, _lastTexel, LastTranspose4, _lastWide) = (true, true, true, wide);
+        p.Use();
+        gl.Uniform2(p.Uniform("u_dims"), (int)view.Dims[0], (int)view.Dims[1]);
+        gl.Uniform2(p.Uniform("u_pitch"), (int)view.Strides[1], (int)outStrides[0]);
+        gl.Uniform2(p.Uniform("u_offset"), (int)view.Offset, (int)outOffset);
+        ComputeOp.BeforeTexelReads(gl);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
+        output.Buffer.Bind(3);
+        p.DispatchFlat((int)(view.Dims[0] / 4 * (view.Dims[1] / (wide ? 8 : 4))));
+        ComputeOp.Barrier(gl);
+    }
+
+    private GlProgram? _transpose4, _transpose8;
+    private bool _lastWide;
 
     private const int MinCopyRow = 256, MaxCopyRows = 4096;
 

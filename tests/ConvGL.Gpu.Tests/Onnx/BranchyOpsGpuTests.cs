@@ -571,6 +571,60 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         }
     }
 
+    /// <summary>transpose4.comp (GpuStridedCopy's plain 2D transposes: the outer axis stepping 1, the inner a whole input
+    /// row, everything in whole vec4s) against StridedView.Read: to channels-last and back, a square, a view whose input
+    /// rows are longer than it reads (a slice of columns), and a slab written at an offset of a bigger output; in 4 x 8
+    /// blocks with 32-byte stores where the output's columns are whole multiples of 8 (and the driver has them), else 4 x 4
+    /// with vec4 stores, both ways.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void StridedCopy_PlainTransposes_InBlocks(bool wide)
+    {
+        using var copy = new GpuStridedCopy(fixture.Context);
+        using var input = new GpuTensor(fixture.Context, label: "transpose in");
+        using var output = new GpuTensor(fixture.Context, label: "transpose out");
+        var rng = new Random(17);
+        FastConvTests.WithWideStores(fixture.Context, wide, () =>
+        {
+            foreach ((int[] shape, StridedView view) in new (int[], StridedView)[]
+            {
+                ([16, 5, 8], Indexing.TransposeView([16, 5, 8], [1, 2, 0])),   // (40, 16): to channels-last
+                ([12, 4, 3], Indexing.TransposeView([12, 4, 3], [1, 2, 0])),   // (12, 12): 12 columns, 4 x 4 blocks
+                ([5, 8, 24], Indexing.TransposeView([5, 8, 24], [2, 0, 1])),   // (24, 40): channels-last back
+                ([4, 4], Indexing.TransposeView([4, 4], [1, 0])),
+                ([8, 12], new StridedView(4, [4, 8], [1, 12])),                // columns 4..7 of 8 rows of 12, transposed
+            })
+            {
+                Tensor x = Parity.Random(rng, 1f, shape.Aggregate(1, (p, d) => p * d));
+                input.Upload(x.Reshape(1, 1, x.Length));
+                copy.Run(input, view, output, (1, 1, (int)view.Count));
+                Assert.Equal(view.Read(x, [(int)view.Count]).Data, output.Download().Data);
+                Assert.True(copy.LastTranspose4, $"{string.Join("x", view.Dims)}: {copy.Variant}");
+                Assert.True((fixture.Context.WideStores && view.Coalesced().Dims[^1] % 8 == 0) == copy.Variant.Contains("32-byte", StringComparison.Ordinal), $"{string.Join("x", view.Dims)} wide={fixture.Context.WideStores}: {copy.Variant}");
+            }
+            {
+                // A (4, 8) transpose written at offset 8 of an output of rows of 16 (a slab of a bigger tensor): the rest untouched.
+                Tensor x = Parity.Random(rng, 1f, 32);
+                input.Upload(x.Reshape(1, 1, 32));
+                StridedView view = Indexing.TransposeView([8, 4], [1, 0]);
+                output.Resize(1, 1, 80);
+                output.Upload(new Tensor([1, 1, 80]));
+                copy.Copy(input, view, [16, 1], 8, output);
+                Assert.True(copy.LastTranspose4);
+                float[] got = output.Download().Data;
+                Tensor expected = view.Read(x, [4, 8]);
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 16; b++)
+                    {
+                        int at = 8 + a * 16 + b;
+                        Assert.Equal(b < 8 ? expected.Data[a * 8 + b] : 0f, got[at]);
+                    }
+                Assert.Equal(0f, got[7]);
+            }
+        });
+    }
+
     /// <summary>strided_copy.comp against StridedView.Read: random transposes (rank 1-6) and slices (negative steps too)
     /// of random shapes, written contiguously and, for a Gather's slab, into a bigger output at an offset.</summary>
     [Fact]
