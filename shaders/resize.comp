@@ -1,4 +1,7 @@
 #version 430
+#if UP2 && U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Resize of every plane of a (P, H, W) tensor, the reference is Resize2D.Apply in src/ConvGL.Core/Ops/Resize2D.cs:
 // output (x, y) reads the input at f(x), f(y) per COORDINATES (0 half_pixel, 1 pytorch_half_pixel, 2 align_corners,
 // 3 asymmetric, 4 tf_half_pixel_for_nn); MODE 0 nearest (ROUNDING 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor,
@@ -15,7 +18,13 @@
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input; // (P, H, W) as r32f texels
-#if VEC4_STORES
+#if UP2
+layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4; // the same memory as rgba32f texels
+#endif
+#if UP2 && U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4_STORES || UP2
 layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
 #else
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
@@ -127,6 +136,53 @@ float value(int z, int x, int ya, int yb, float wy)
 }
 #endif
 
+#if UP2
+// Linear, half-pixel coordinates, exactly 2x along both axes, input rows of whole vec4s (GpuResize): 8 outputs of a row
+// per invocation from input columns 4i - 1 .. 4i + 4 of two rows, 3 rgba32f texels a row instead of 32 single-value
+// fetches. Output 2j + e of the block reads columns (4i + j - 1, 4i + j) with weight 0.75 on the second (e = 0) or
+// (4i + j, 4i + j + 1) with 0.25 (e = 1), clamped at the row's ends: the same operands and the same expression as
+// value() below, so the same bits.
+vec4 cols(int at, int i, int n4, out float before, out float after)
+{
+    vec4 t = imageLoad(u_input4, at + i);
+    before = i > 0 ? imageLoad(u_input4, at + i - 1).w : t.x;
+    after = i + 1 < n4 ? imageLoad(u_input4, at + i + 1).x : t.w;
+    return t;
+}
+
+float lerp_x(float a, float b, float wx) { return (1.0 - wx) * a + wx * b; }
+
+void main()
+{
+    ivec3 p = ivec3(gl_GlobalInvocationID);
+    int n4 = u_in_size.x / 4;
+    bool inside = p.x < n4 && p.y < u_out_size.y;
+    int i = min(p.x, n4 - 1), y = min(p.y, u_out_size.y - 1);
+    double fy = source(y, u_in_size.y, u_out_size.y, u_scale.y);
+    double y0 = floor(fy);
+    float wy = float(fy - y0);
+    int ya = clamp(int(y0), 0, u_in_size.y - 1), yb = clamp(int(y0) + 1, 0, u_in_size.y - 1);
+    float a0, a5, b0, b5;
+    vec4 a = cols((p.z * u_in_size.y + ya) * n4, i, n4, a0, a5);
+    vec4 b = cols((p.z * u_in_size.y + yb) * n4, i, n4, b0, b5);
+    float ta[8] = float[8](lerp_x(a0, a.x, 0.75), lerp_x(a.x, a.y, 0.25), lerp_x(a.x, a.y, 0.75), lerp_x(a.y, a.z, 0.25),
+                           lerp_x(a.y, a.z, 0.75), lerp_x(a.z, a.w, 0.25), lerp_x(a.z, a.w, 0.75), lerp_x(a.w, a5, 0.25));
+    float tb[8] = float[8](lerp_x(b0, b.x, 0.75), lerp_x(b.x, b.y, 0.25), lerp_x(b.x, b.y, 0.75), lerp_x(b.y, b.z, 0.25),
+                           lerp_x(b.y, b.z, 0.75), lerp_x(b.z, b.w, 0.25), lerp_x(b.z, b.w, 0.75), lerp_x(b.w, b5, 0.25));
+    float v[8];
+    for (int e = 0; e < 8; e++) v[e] = (1.0 - wy) * ta[e] + wy * tb[e];
+    int at = ((p.z * u_out_size.y + y) * u_out_size.x) / 8 + i;
+#if U64_STORES
+    if (inside) out_data8[at] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
+#else
+    if (inside)
+    {
+        out_data[2 * at] = vec4(v[0], v[1], v[2], v[3]);
+        out_data[2 * at + 1] = vec4(v[4], v[5], v[6], v[7]);
+    }
+#endif
+}
+#else
 void main()
 {
     ivec3 p = ivec3(gl_GlobalInvocationID);
@@ -160,3 +216,4 @@ void main()
     if (inside && x0 + 3 <= last) out_data[row + x0 + 3] = v.w;
 #endif
 }
+#endif

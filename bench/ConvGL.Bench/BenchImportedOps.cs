@@ -24,7 +24,7 @@ internal static class BenchImportedOps
         var o = new ResizeOptions { Mode = ResizeMode.Linear, Coordinates = ResizeCoordinates.HalfPixel, ScaleY = 2, ScaleX = 2 };
         return Case("resize2x-16", "bilinear resize x2 (half_pixel)", c, c, h, w, "-", "2x up", 0, 11,
             x => Resize2D.Apply(x, o), "Resize2D.Apply",
-            ctx => { var op = new GpuResize(ctx, o); return new GpuBenchOp(op.Run, op, () => "resize.comp: one output per invocation, coordinates in double"); },
+            ctx => { var op = new GpuResize(ctx, o); return new GpuBenchOp(op.Run, op, () => op.LastUp2 ? "resize.comp: exact 2x linear, 8 outputs per invocation from rgba32f texels" : "resize.comp: 4 outputs per invocation, coordinates in double"); },
             "GpuResize", x => OnnxRuntimeNode.Custom(OnnxModel.Resize(x, 2), "Resize (linear, half_pixel)", x, (c, 2 * h, 2 * w)));
     }
 

@@ -214,6 +214,52 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.Equal((4 + 1 + 1) * 5 * 4, cases); // nearest's four roundings, linear, cubic; five mappings; four sizes
     }
 
+    /// <summary>resize.comp's exact-2x linear path (UP2: half-pixel or pytorch_half_pixel, 2x on both axes, input rows of
+    /// whole vec4s; 8 outputs per invocation from rgba32f texels) against Resize2D.Apply: widths 4 to 36 (one to nine
+    /// texels a row: both row ends clamped in the same texel, and apart), heights 1 to 6, by scales and by sizes, 32-byte
+    /// stores on and off; and the cases beside it that must keep the general program (a row not of whole vec4s, 2x3,
+    /// align_corners, asymmetric, nearest).</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Resize_Exact2xLinear_MatchesReference(bool wide)
+    {
+        var rng = new Random(34);
+        using var resize = new GpuResize(fixture.Context, new ResizeOptions());
+        FastConvTests.WithWideStores(fixture.Context, wide, () =>
+        {
+            foreach (int w in new[] { 4, 8, 12, 36 })
+                foreach (int h in new[] { 1, 2, 3, 6 })
+                    foreach (ResizeCoordinates c in new[] { ResizeCoordinates.HalfPixel, ResizeCoordinates.PytorchHalfPixel })
+                    {
+                        Tensor x = Parity.Random(rng, 3, h, w);
+                        ResizeOptions o = (w + h) % 2 == 0
+                            ? new ResizeOptions { Mode = ResizeMode.Linear, Coordinates = c, ScaleY = 2, ScaleX = 2 }
+                            : new ResizeOptions { Mode = ResizeMode.Linear, Coordinates = c, SizeY = 2 * h, SizeX = 2 * w };
+                        resize.Options = o;
+                        Tensor want = Resize2D.Apply(x, o), got = resize.Apply(x);
+                        Assert.True(resize.LastUp2, $"{o} on {h}x{w}");
+                        AssertClose(want, got, $"{o} on {h}x{w}", 1e-6);
+                    }
+        });
+        Tensor y = Parity.Random(rng, 2, 5, 10);
+        foreach (ResizeOptions o in new[]
+        {
+            new ResizeOptions { Mode = ResizeMode.Linear, ScaleY = 2, ScaleX = 2 },                       // rows of 10
+            new ResizeOptions { Mode = ResizeMode.Linear, ScaleY = 2, ScaleX = 3 },
+            new ResizeOptions { Mode = ResizeMode.Linear, ScaleY = 2, ScaleX = 2, Coordinates = ResizeCoordinates.AlignCorners },
+            new ResizeOptions { Mode = ResizeMode.Linear, ScaleY = 2, ScaleX = 2, Coordinates = ResizeCoordinates.Asymmetric },
+            new ResizeOptions { Mode = ResizeMode.Nearest, ScaleY = 2, ScaleX = 2 },
+        })
+        {
+            Tensor x = o.ScaleX == 3 || o.Coordinates != ResizeCoordinates.HalfPixel || o.Mode == ResizeMode.Nearest ? Parity.Random(rng, 2, 5, 8) : y;
+            resize.Options = o;
+            Tensor want = Resize2D.Apply(x, o), got = resize.Apply(x);
+            Assert.False(resize.LastUp2, o.ToString());
+            AssertClose(want, got, o.ToString(), o.Mode == ResizeMode.Nearest ? 0 : 1e-5);
+        }
+    }
+
     /// <summary>instance_norm.comp against InstanceNorm.Apply: planes smaller and larger than the 64-invocation work group
     /// (chunked planes of a multiple of 4 values read 4 per fetch: 8192 and 9200, whose last chunk is partial),
     /// a map far from zero (the two-pass variance), epsilons, and a batch of two images of C planes.</summary>
