@@ -141,7 +141,7 @@ float value(int z, int x, int ya, int yb, float wy)
 // per invocation from input columns 4i - 1 .. 4i + 4 of two rows, 3 rgba32f texels a row instead of 32 single-value
 // fetches. Output 2j + e of the block reads columns (4i + j - 1, 4i + j) with weight 0.75 on the second (e = 0) or
 // (4i + j, 4i + j + 1) with 0.25 (e = 1), clamped at the row's ends: the same operands and the same expression as
-// value() below, so the same bits.
+// the linear value() above, so the same bits.
 vec4 cols(int at, int i, int n4, out float before, out float after)
 {
     vec4 t = imageLoad(u_input4, at + i);

@@ -5,7 +5,7 @@ using Silk.NET.OpenGL;
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="Resize2D.Apply"/> (shaders/resize.comp): every plane of a (C, H, W) tensor
-/// resized by <see cref="Options"/>; one program per (mode, coordinates, rounding, vec4 stores), made on first use and kept.</summary>
+/// resized by <see cref="Options"/>; one program per (mode, coordinates, rounding, vec4 stores, exact-2x path, 32-byte stores), made on first use and kept.</summary>
 public sealed class GpuResize(GlContext context, ResizeOptions options) : IDisposable
 {
     private readonly Dictionary<(ResizeMode, ResizeCoordinates, ResizeRounding, bool, bool, bool), GlProgram> _programs = [];

@@ -19,12 +19,15 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
     /// <summary>Whether the last shader copy stored 4 values per invocation (tests; <see cref="Variant"/>).</summary>
     internal bool LastVec4 { get; private set; }
 
-    /// <summary>Whether the last copy ran transpose4.comp (a plain 2D transpose in 4 x 4 blocks).</summary>
+    /// <summary>Whether the last copy ran transpose4.comp (a plain 2D transpose in 4 x 4 or 4 x 8 blocks).</summary>
     internal bool LastTranspose4 { get; private set; }
 
     /// <summary>How the last shader copy ran, for the bench table.</summary>
     public string Variant => LastTranspose4 ? (_lastWide ? "transpose4.comp: 4 x 8 blocks, rgba32f loads, 32-byte stores" : "transpose4.comp: 4 x 4 blocks, rgba32f loads, vec4 stores") : $"strided_copy.comp: {(LastVec4 ? "4 values/invocation, vec4 stores" : "1 value/invocation")}, input through {(_lastTexel ? "a texel view" : "a storage block")}";
     private bool _lastTexel;
+    // transpose4.comp with 4 and with 8 output columns per invocation, made on first use; whether the last ran 8.
+    private GlProgram? _transpose4, _transpose8;
+    private bool _lastWide;
 
     /// <summary>Writes the viewed values of <paramref name="input"/> contiguously into <paramref name="output"/>, resized to <paramref name="storage"/>.</summary>
     public void Run(GpuTensor input, StridedView view, GpuTensor output, (int C, int H, int W) storage)
@@ -100,7 +103,7 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         bool texel = input.Length <= ComputeOp.MaxTexelViewFloats(gl);
         int key = ((rank - 1) * 2 + (vec4 ? 1 : 0)) * 2 + (texel ? 1 : 0);
         GlProgram p = _programs[key] ??= context.Shaders.Compute("strided_copy.comp", ("RANK", rank), ("VEC4", vec4 ? 1 : 0), ("TEXEL_INPUT", texel ? 1 : 0));
-        (LastVec4, _lastTexel, LastTranspose4) = (vec4, texel, false);
+        (LastVec4, _lastTexel) = (vec4, texel);
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), (int)count);
         gl.Uniform1(p.Uniform("u_dims"), _dims);
@@ -144,9 +147,6 @@ public sealed class GpuStridedCopy(GlContext context) : IDisposable
         p.DispatchFlat((int)(view.Dims[0] / 4 * (view.Dims[1] / (wide ? 8 : 4))));
         ComputeOp.Barrier(gl);
     }
-
-    private GlProgram? _transpose4, _transpose8;
-    private bool _lastWide;
 
     private const int MinCopyRow = 256, MaxCopyRows = 4096;
 

@@ -47,7 +47,8 @@ internal sealed class WinogradPlan
     /// <summary>The padded copy's shape (C_in, HP, WP): every tile's 6 rows and columns inside it, rows a multiple of 4.</summary>
     private readonly (int C, int H, int W) _paddedShape;
     private readonly int _cin, _cout, _blocks;
-    private bool _t4;
+    /// <summary>Whether the products run 16 output channels x 4 tiles (<see cref="UsesT4"/>).</summary>
+    private bool T4 => UsesT4(_cout, _tiles.Count);
 
     public string Variant { get; }
 
@@ -119,7 +120,7 @@ internal sealed class WinogradPlan
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp");
         string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}";
         return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
-            bias is not null, o.Mode == ConvMode.Convolve, variant) { _t4 = t4 };
+            bias is not null, o.Mode == ConvMode.Convolve, variant);
     }
 
     /// <summary>The cost rule (measured on llvmpipe, bench/README.md "Winograd"): both channel counts at least
@@ -213,7 +214,7 @@ internal sealed class WinogradPlan
         products.Buffer.Bind(3);
         _gemm.Use();
         gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, _tiles.Padded);
-        if (_t4)
+        if (T4)
         {
             int groups = (_tiles.Count + 3) / 4;
             gl.Uniform1(_gemm.Uniform("u_groups"), groups);
