@@ -50,10 +50,12 @@ public interface IBenchProgress
 ///   rep, so the timed loop is dispatches only (no allocation, upload or read-back). After two warm-up runs (the
 ///   first compiles the shader), each rep is timed by a <see cref="GpuTimer"/> (GL_TIME_ELAPSED) waited for on a real
 ///   GPU, or by the wall clock around run + glFinish on a software rasteriser (llvmpipe), where the queries read ~0.
-/// - Peers (<see cref="BenchPeer"/>: OpenCV, ONNX Runtime on all cores): checked like a GPU row, then timed right
-///   after ConvGL's rows of the same case, so the ratio column compares figures of the same run.
+/// - Peers (<see cref="BenchPeer"/>: OpenCV, ONNX Runtime on all cores): checked like a GPU row, then timed in turn
+///   with ConvGL's GPU row of the same case, one rep each (<see cref="Alternate"/>): on a shared machine whose load
+///   changes by the minute both rows see the same minutes, so the ratio column compares like with like.
 /// - Reps: up to <see cref="BenchSettings.Reps"/> per row, but a row stops early once its timed reps have used the
-///   budget (the row says how many ran), so the default set stays minutes, not hours, on a slow machine.</summary>
+///   budget (the row says how many ran; a GPU row and its peer stop together, with the same count), so the default
+///   set stays minutes, not hours, on a slow machine.</summary>
 public static class BenchHarness
 {
     /// <summary>Direct-convolution multiply-adds above which the CPU reference is not run at all: at the reference's
@@ -158,18 +160,22 @@ public static class BenchHarness
             Tensor input = c.MakeInput();
             var caseRows = new List<BenchRow>();
             if (device != BenchDevice.Gpu) caseRows.Add(TimeCpu(c, input, reps, budget));
+            // ConvGL's GPU row and the peer are prepared (warmed up, checked) first, then timed rep by rep in turn, so
+            // both see the same minutes of a shared machine's load and the ratio column compares like with like.
+            var timed = new List<TimedRow>();
+            BenchRow? gpuRow = null;
             if (device != BenchDevice.Cpu && c.Gpu is not null)
             {
-                BenchRow row;
                 if (gl is null)
                 {
-                    row = BenchRow.Skipped(c, "gpu", "GPU unavailable (see the gl line above)");
+                    gpuRow = BenchRow.Skipped(c, "gpu", "GPU unavailable (see the gl line above)");
                 }
                 else
                 {
                     try
                     {
-                        row = TimeGpu(c, input, gl, reps, budget, error);
+                        TimedRow? t = PrepareGpu(c, input, gl, budget, error, out gpuRow);
+                        if (t is not null) timed.Add(t);
                     }
                     catch (GpuException e)
                     {
@@ -177,14 +183,43 @@ public static class BenchHarness
                         string first = e.Message.Split('\n')[0];
                         progress.Interrupt();
                         error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
-                        row = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
+                        gpuRow = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
                     }
                 }
-                caseRows.Add(row);
-                if (gl is not null && row.HasTime && c.GpuBreakdown is not null) breakdowns.AddRange(c.GpuBreakdown(gl, input));
             }
-            // The peer right after ConvGL's rows, in the same run: the ratio column is ConvGL's median over the peer's.
-            BenchRow? peer = c.Peer is null ? null : TimePeer(c, input, reps, budget, error);
+            BenchRow? peer = null;
+            if (c.Peer is not null)
+            {
+                TimedRow? t = PreparePeer(c, input, error, out peer);
+                if (t is not null) timed.Add(t);
+            }
+            try
+            {
+                List<double>[] times = Alternate(timed.Select(t => (Func<double>)t.Once).ToArray(), reps, budget * 1000);
+                for (int i = 0; i < timed.Count; i++)
+                {
+                    BenchRow row = timed[i].Row(times[i], reps);
+                    if (timed[i].IsPeer) peer = row;
+                    else gpuRow = row;
+                }
+            }
+            catch (GpuException e)
+            {
+                // A timer query that measured nothing: the GPU row fails; its peer, timed in turn with it, has no row.
+                progress.Interrupt();
+                error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
+                gpuRow = BenchRow.Skipped(c, "gpu", $"FAILED: {e.Message.Split('\n')[0]}") with { Failed = true };
+                if (peer is null && c.Peer is not null) peer = BenchRow.Skipped(c, "peer", "not timed: the GPU row timed in turn with it failed");
+            }
+            finally
+            {
+                foreach (TimedRow t in timed) t.Dispose();
+            }
+            if (gpuRow is not null)
+            {
+                caseRows.Add(gpuRow);
+                if (gl is not null && gpuRow.HasTime && c.GpuBreakdown is not null) breakdowns.AddRange(c.GpuBreakdown(gl, input));
+            }
             progress.Interrupt();
             foreach (BenchRow row in caseRows)
             {
@@ -247,21 +282,90 @@ public static class BenchHarness
         return BenchRow.Timed(c, "cpu", times, reps, "cpu wall", c.CpuAlgo);
     }
 
-    /// <summary>The CPU peer (OpenCV or ONNX Runtime, all cores): prepared once, checked against the reference like a GPU
-    /// row (a peer computing something else would make the ratio meaningless), one warm-up call, then timed calls.</summary>
-    private static BenchRow TimePeer(BenchCase c, Tensor input, int reps, double budget, TextWriter error)
+    /// <summary>Timed calls of every row in turn (row 0, row 1, row 0, ...) until each has <paramref name="reps"/> or one
+    /// of them has used <paramref name="budgetMs"/>: every row gets the same number of reps, taken in the same minutes.
+    /// Each function makes one timed call and returns its milliseconds.</summary>
+    internal static List<double>[] Alternate(IReadOnlyList<Func<double>> rows, int reps, double budgetMs)
     {
+        var times = rows.Select(_ => new List<double>(reps)).ToArray();
+        var used = new double[rows.Count];
+        for (int rep = 0; rows.Count > 0 && rep < reps && used.All(u => u < budgetMs); rep++)
+            for (int i = 0; i < rows.Count; i++)
+            {
+                double ms = rows[i]();
+                times[i].Add(ms);
+                used[i] += ms;
+            }
+        return times;
+    }
+
+    /// <summary>A row prepared for timing (its objects made, warmed up and checked): <see cref="Once"/> is one timed call,
+    /// <see cref="Row"/> the table row from the calls' times.</summary>
+    private abstract class TimedRow : IDisposable
+    {
+        public abstract bool IsPeer { get; }
+
+        public abstract double Once();
+
+        public abstract BenchRow Row(IReadOnlyList<double> times, int reps);
+
+        public abstract void Dispose();
+    }
+
+    /// <summary>The CPU peer (OpenCV or ONNX Runtime, all cores): prepared once, checked against the reference like a GPU
+    /// row (a peer computing something else would make the ratio meaningless) after one warm-up call. Null with
+    /// <paramref name="row"/> set when there is nothing to time (a mismatch, a missing native library).</summary>
+    private static TimedRow? PreparePeer(BenchCase c, Tensor input, TextWriter error, out BenchRow? row)
+    {
+        row = null;
+        BenchPeer? peer = null;
         try
         {
-            return TimePeerCore(c, input, reps, budget, error);
+            peer = c.Peer!(input);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            peer.Run();
+            Verification v = c.Verify?.Invoke(input, peer.Output()) ?? BenchVerify.Check(c, input, peer.Output());
+            if (!v.Ok)
+            {
+                error.WriteLine($"MISMATCH {c.Name} {peer.Device}: {v.Message}");
+                row = BenchRow.Skipped(c, peer.Device, $"MISMATCH: {v.Message}") with { Failed = true };
+                peer.Dispose();
+                return null;
+            }
+            return new PeerRow(c, peer, v.Message);
         }
         catch (Exception e) when (MissingNative(e) is { } why)
         {
             // A machine without the peer's native library (a GPU machine given only ConvGL's own files): the GPU rows
             // still count; the row says why it has no peer.
+            peer?.Dispose();
             error.WriteLine($"convgl: bench: {c.Name}: no peer row, its native library is not there ({why})");
-            return BenchRow.Skipped(c, "peer", $"skipped: the peer's native library is not there ({why})");
+            row = BenchRow.Skipped(c, "peer", $"skipped: the peer's native library is not there ({why})");
+            return null;
         }
+        catch
+        {
+            peer?.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class PeerRow(BenchCase c, BenchPeer peer, string verified) : TimedRow
+    {
+        public override bool IsPeer => true;
+
+        public override double Once()
+        {
+            long start = Stopwatch.GetTimestamp();
+            peer.Run();
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        public override BenchRow Row(IReadOnlyList<double> times, int reps) =>
+            BenchRow.Timed(c, peer.Device, times, reps, "cpu wall", $"{peer.Algo}; {verified}");
+
+        public override void Dispose() => peer.Dispose();
     }
 
     /// <summary>The DllNotFoundException behind <paramref name="e"/> (directly or inside a type initializer), else null.</summary>
@@ -278,79 +382,96 @@ public static class BenchHarness
         return null;
     }
 
-    private static BenchRow TimePeerCore(BenchCase c, Tensor input, int reps, double budget, TextWriter error)
+    /// <summary>ConvGL's GPU row: the op and its input/output tensors made once and reused by every rep, two warm-up runs
+    /// (the first compiles the shader), then the check against the reference. Null with <paramref name="row"/> set on a
+    /// mismatch.</summary>
+    private static TimedRow? PrepareGpu(BenchCase c, Tensor input, GlContext context, double budget, TextWriter error, out BenchRow? row)
     {
-        using BenchPeer peer = c.Peer!(input);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        peer.Run();
-        Verification v = c.Verify?.Invoke(input, peer.Output()) ?? BenchVerify.Check(c, input, peer.Output());
-        if (!v.Ok)
+        row = null;
+        var gpu = new GpuRow(c, input, context);
+        try
         {
-            error.WriteLine($"MISMATCH {c.Name} {peer.Device}: {v.Message}");
-            return BenchRow.Skipped(c, peer.Device, $"MISMATCH: {v.Message}") with { Failed = true };
+            Verification v = gpu.WarmUpAndCheck(input, budget);
+            if (v.Ok) return gpu;
+            error.WriteLine($"MISMATCH {c.Name} gpu: {v.Message}");
+            row = BenchRow.Skipped(c, "gpu", $"MISMATCH: {v.Message}") with { Failed = true };
         }
-        var times = new List<double>(reps);
-        double total = 0;
-        while (times.Count < reps && total < budget * 1000)
+        catch
         {
-            long start = Stopwatch.GetTimestamp();
-            peer.Run();
-            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            times.Add(ms);
-            total += ms;
+            gpu.Dispose();
+            throw;
         }
-        return BenchRow.Timed(c, peer.Device, times, reps, "cpu wall", $"{peer.Algo}; {v.Message}");
+        gpu.Dispose();
+        return null;
     }
 
-    private static BenchRow TimeGpu(BenchCase c, Tensor input, GlContext context, int reps, double budget, TextWriter error)
+    private sealed class GpuRow : TimedRow
     {
-        GL gl = context.Gl;
-        using GpuTensor gin = GpuTensor.From(context, input, $"bench {c.Name} input");
-        using var gout = new GpuTensor(context, label: $"bench {c.Name} output");
-        using GpuBenchOp op = c.Gpu!(context);
-        // One span at a time, each waited for: every rep measured (a frame loop's ring would skip spans in flight).
-        using GpuTimer? timer = context.IsSoftware ? null : new GpuTimer(context, ring: 1, label: $"bench {c.Name}");
+        private readonly BenchCase _case;
+        private readonly GlContext _context;
+        private readonly GpuTensor _in, _out;
+        private readonly GpuBenchOp _op;
+        private readonly GpuTimer? _timer;
+        private readonly List<double> _walls = [];
+        private string _verified = "";
 
-        // Warm-up: the first run compiles and links the shader; the second is a plain run. On a software rasteriser a
-        // first run longer than the budget already says the rest will be slow: one warm-up, then one timed rep.
-        long warmStart = Stopwatch.GetTimestamp();
-        op.Run(gin, gout);
-        gl.Finish();
-        if (!context.IsSoftware || Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds <= budget * 1000)
+        public GpuRow(BenchCase c, Tensor input, GlContext context)
         {
-            op.Run(gin, gout);
+            (_case, _context) = (c, context);
+            _in = GpuTensor.From(context, input, $"bench {c.Name} input");
+            _out = new GpuTensor(context, label: $"bench {c.Name} output");
+            _op = c.Gpu!(context);
+            // One span at a time, each waited for: every rep measured (a frame loop's ring would skip spans in flight).
+            _timer = context.IsSoftware ? null : new GpuTimer(context, ring: 1, label: $"bench {c.Name}");
+        }
+
+        public override bool IsPeer => false;
+
+        /// <summary>Warm-up: the first run compiles and links the shader; the second is a plain run (skipped on a software
+        /// rasteriser whose first run already took the row's budget: the rest will be slow). Then the check before timing:
+        /// a broken kernel can be very fast.</summary>
+        public Verification WarmUpAndCheck(Tensor input, double budget)
+        {
+            GL gl = _context.Gl;
+            long warmStart = Stopwatch.GetTimestamp();
+            _op.Run(_in, _out);
             gl.Finish();
+            if (!_context.IsSoftware || Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds <= budget * 1000)
+            {
+                _op.Run(_in, _out);
+                gl.Finish();
+            }
+            Verification v = _case.Verify?.Invoke(input, _out.Download()) ?? BenchVerify.Check(_case, input, _out.Download());
+            _verified = v.Message;
+            return v;
         }
 
-        // Check before timing: a broken kernel can be very fast.
-        Verification v = c.Verify?.Invoke(input, gout.Download()) ?? BenchVerify.Check(c, input, gout.Download());
-        if (!v.Ok)
-        {
-            error.WriteLine($"MISMATCH {c.Name} gpu: {v.Message}");
-            return BenchRow.Skipped(c, "gpu", $"MISMATCH: {v.Message}") with { Failed = true };
-        }
-
-        var times = new List<double>(reps);
-        var walls = new List<double>(reps);
-        double total = 0;
-        while (times.Count < reps && total < budget * 1000)
+        public override double Once()
         {
             long start = Stopwatch.GetTimestamp();
-            timer?.Begin();
-            op.Run(gin, gout);
-            timer?.End();
-            gl.Finish();
+            _timer?.Begin();
+            _op.Run(_in, _out);
+            _timer?.End();
+            _context.Gl.Finish();
             double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            double ms = timer is null ? wall
-                : timer.Wait() ?? throw new GpuException($"bench {c.Name}: GL_TIME_ELAPSED measured nothing (a query was already open)");
-            times.Add(ms);
-            walls.Add(wall);
-            total += wall;
+            _walls.Add(wall);
+            return _timer is null ? wall
+                : _timer.Wait() ?? throw new GpuException($"bench {_case.Name}: GL_TIME_ELAPSED measured nothing (a query was already open)");
         }
-        string note = $"{c.GpuAlgo}: {op.Variant}; {v.Message}";
-        if (timer is not null) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(walls))} ms";
-        return BenchRow.Timed(c, "gpu", times, reps, timer is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
+
+        public override BenchRow Row(IReadOnlyList<double> times, int reps)
+        {
+            string note = $"{_case.GpuAlgo}: {_op.Variant}; {_verified}";
+            if (_timer is not null && _walls.Count > 0) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(_walls))} ms";
+            return BenchRow.Timed(_case, "gpu", times, reps, _timer is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
+        }
+
+        public override void Dispose()
+        {
+            _timer?.Dispose();
+            _op.Dispose();
+            _out.Dispose();
+            _in.Dispose();
+        }
     }
 }
-

@@ -53,7 +53,8 @@ internal static class BenchReport
         GPU = dispatches only, on tensors already on the GPU (no upload or read-back); GL_TIME_ELAPSED is GPU execution time,
         wall+glFinish is submit-to-completion on the CPU clock. GMAC/s counts the direct convolution's multiply-adds
         (C_out*H_out*W_out*C_in/groups*kH*kW) for every algorithm, so separable and FFT rows show an effective rate.
-        Mpix/s = input H*W pixels per second (channels not counted). Load average at end: {loadAtEnd}.
+        Mpix/s = input H*W pixels per second (channels not counted). A case's GPU row and its peer are timed in turn, one rep
+        each (the same minutes of load for both); vs peer = the GPU median over the peer's. Load average at end: {loadAtEnd}.
 
         """;
 

@@ -36,6 +36,36 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Null(BenchHarness.MissingNative(new InvalidOperationException("bad")));
     }
 
+    /// <summary>A GPU row and its peer are timed in turn, one call each, and stop together: every row gets the reps
+    /// asked for, or, once one row has used the budget, all stop with the same count.</summary>
+    [Fact]
+    public void Alternate_TimesRowsInTurnAndStopsThemTogether()
+    {
+        var order = new List<int>();
+        Func<double> Row(int id, double ms) => () => { order.Add(id); return ms; };
+
+        List<double>[] t = BenchHarness.Alternate([Row(0, 10), Row(1, 1)], reps: 5, budgetMs: 1000);
+        Assert.Equal([0, 1, 0, 1, 0, 1, 0, 1, 0, 1], order);
+        Assert.Equal([10.0, 10, 10, 10, 10], t[0]);
+        Assert.Equal([1.0, 1, 1, 1, 1], t[1]);
+
+        // Row 0 uses its 1000 ms budget in 4 calls (1200 ms): row 1, far under its own, stops with it at 4.
+        order.Clear();
+        t = BenchHarness.Alternate([Row(0, 300), Row(1, 1)], reps: 10, budgetMs: 1000);
+        Assert.Equal(4, t[0].Count);
+        Assert.Equal(4, t[1].Count);
+        Assert.Equal([0, 1, 0, 1, 0, 1, 0, 1], order);
+
+        // The slow row second: the pair still completes its round, then stops.
+        t = BenchHarness.Alternate([Row(0, 1), Row(1, 600)], reps: 10, budgetMs: 1000);
+        Assert.Equal([2, 2], t.Select(x => x.Count));
+
+        // One call each even when the first already exceeds the budget; no rows, no calls.
+        t = BenchHarness.Alternate([Row(0, 5000)], reps: 3, budgetMs: 1000);
+        Assert.Single(t[0]);
+        Assert.Empty(BenchHarness.Alternate([], reps: 3, budgetMs: 1000));
+    }
+
     [Fact]
     public void Bench_QuickOneRep_ProcessWritesEveryCaseOnBothDevicesUnderTheMachineLines()
     {
@@ -91,7 +121,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.Matches(c.GpuAlgo.Contains("Fft", StringComparison.Ordinal) ? @"fft_pass\.comp .*[0-9]+x[0-9]+ frames"
                 : c.Verify is null ? "/invocation" : $@"{c.GpuAlgo}: [a-z]", gpuRow);
             if (c.Peer is null) continue;
-            // The peer row comes right after ConvGL's rows, passed the same check, and both ConvGL rows carry the ratio.
+            // The peer row comes right after ConvGL's rows (timed in turn with the GPU row), passed the same check, and both ConvGL rows carry the ratio.
             int peerAt = Array.FindIndex(lines, l => l.StartsWith($"| {c.Name} |", StringComparison.Ordinal) &&
                                                      (l.Contains("| opencv |", StringComparison.Ordinal) || l.Contains("| onnxrt |", StringComparison.Ordinal)));
             Assert.True(peerAt > 0, $"{c.Name}: no peer row");
