@@ -14,7 +14,7 @@ public sealed class GpuPaddedPool2D : IDisposable
     private readonly GlContext _context;
     private PaddedPoolOptions _options;
     private GlProgram? _program;
-    private bool _fast;
+    private bool _fast, _texel, _vec4Loads, _vec4Stores;
     private (int C, int H, int W) _plannedFor;
     private ScratchTensors? _scratch;
 
@@ -34,7 +34,8 @@ public sealed class GpuPaddedPool2D : IDisposable
 
     /// <summary>The shader variant of the last <see cref="Run"/>, for tests and the bench.</summary>
     public string Variant => _program is null ? "(not run yet)"
-        : _fast ? $"padded_pool2d_fast: {BlockX} x/invocation" : "padded_pool2d: 1 output/invocation";
+        : _fast ? $"padded_pool2d_fast: {BlockX} x/invocation{(_vec4Loads ? ", vec4 loads" : "")}{(_vec4Stores ? ", vec4 stores" : "")}"
+        : $"padded_pool2d: 1 output/invocation{(_texel ? ", texel view" : "")}";
 
     public GpuPaddedPool2D(GlContext context, PaddedPoolOptions options)
     {
@@ -64,7 +65,7 @@ public sealed class GpuPaddedPool2D : IDisposable
         GL gl = _context.Gl;
         GlProgram p = _program!;
         PaddedPoolOptions o = _options;
-        if (_fast) ComputeOp.BeforeTexelReads(gl);
+        if (_fast || _texel) ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
         gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
@@ -75,7 +76,7 @@ public sealed class GpuPaddedPool2D : IDisposable
         output.Buffer.Bind(3);
         if (_fast)
         {
-            input.Buffer.BindTexelView(ComputeOp.InputUnit);
+            input.Buffer.BindTexelView(ComputeOp.InputUnit + (_vec4Loads ? 1u : 0u), vec4: _vec4Loads);
             p.DispatchCovering((output.W + BlockX - 1) / BlockX, output.H, output.C);
         }
         else
@@ -83,8 +84,9 @@ public sealed class GpuPaddedPool2D : IDisposable
             gl.Uniform2(p.Uniform("u_size"), o.SizeY, o.SizeX);
             gl.Uniform2(p.Uniform("u_stride"), o.StrideY, o.StrideX);
             gl.Uniform2(p.Uniform("u_dilation"), o.DilationY, o.DilationX);
-            input.Buffer.Bind(0);
-            p.DispatchCovering(output.W, output.H, output.C);
+            if (_texel) input.Buffer.BindTexelView(ComputeOp.InputUnit);
+            else input.Buffer.Bind(0);
+            p.DispatchFlat(output.C * output.H * output.W);
         }
         ComputeOp.Barrier(gl);
     }
@@ -96,13 +98,20 @@ public sealed class GpuPaddedPool2D : IDisposable
         PaddedPoolOptions o = _options;
         int max = o.Kind == PoolKind.Max ? 1 : 0;
         int span = (BlockX - 1) * o.StrideX + (o.SizeX - 1) * o.DilationX + 1;
-        _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && o.SizeY <= ConvPlan.MaxUnrolledKernel &&
-                input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) &&
+        _texel = input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl);
+        _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && o.SizeY <= ConvPlan.MaxUnrolledKernel && _texel &&
                 (Choice == ConvPath.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
+        // Input rows of whole vec4s: rgba32f loads (every block's span starts the same shift past a multiple of 4);
+        // output rows of whole vec4s: aligned vec4 stores (blocks start at multiples of 8).
+        _vec4Loads = _fast && input.W % 4 == 0;
+        _vec4Stores = _fast && output.W % 4 == 0;
+        ConvGeometry g = PaddedPool2D.Geometry(input.H, input.W, o);
+        int shift = ((-g.X.PadBefore) % 4 + 4) % 4;
         _program = _fast
             ? _context.Shaders.Compute("padded_pool2d_fast.comp", ("POOL_MAX", max), ("KH", o.SizeY), ("KW", o.SizeX),
-                ("SY", o.StrideY), ("SX", o.StrideX), ("DY", o.DilationY), ("DX", o.DilationX), ("OX", BlockX))
-            : _context.Shaders.Compute("padded_pool2d.comp", ("POOL_MAX", max));
+                ("SY", o.StrideY), ("SX", o.StrideX), ("DY", o.DilationY), ("DX", o.DilationX), ("OX", BlockX),
+                ("VEC4_LOADS", _vec4Loads ? 1 : 0), ("VEC4_SHIFT", _vec4Loads ? shift : 0), ("VEC4_STORES", _vec4Stores ? 1 : 0))
+            : _context.Shaders.Compute("padded_pool2d.comp", ("POOL_MAX", max), ("TEXEL_VIEW", _texel ? 1 : 0));
         _plannedFor = (input.C, input.H, input.W);
     }
 

@@ -6,14 +6,14 @@ namespace ConvGL.Gpu.Ops;
 
 /// <summary>The GPU twin of <see cref="Pool2D.Apply"/>: max or average, PyTorch semantics. Planned once per (input shape,
 /// options): shaders/pool2d_fast.comp (8 outputs along x per invocation, input through a texel view, window size and x
-/// stride compiled in), or pool2d.comp (one output per invocation) for small outputs, wide windows or inputs beyond the
-/// driver's texel-buffer size.</summary>
+/// stride compiled in), or pool2d.comp (one output per invocation; input through the texel view too where it fits) for
+/// small outputs, wide windows or inputs beyond the driver's texel-buffer size.</summary>
 public sealed class GpuPool2D : IDisposable
 {
     private readonly GlContext _context;
     private PoolOptions _options;
     private GlProgram? _program;
-    private bool _fast, _vec4;
+    private bool _fast, _vec4, _texel;
     private (int C, int H, int W) _plannedFor;
     private ScratchTensors? _scratch;
 
@@ -25,7 +25,8 @@ public sealed class GpuPool2D : IDisposable
 
     /// <summary>The shader variant of the last <see cref="Run"/>, for the bench table and the HUD.</summary>
     public string Variant => _program is null ? "(not run yet)"
-        : _fast ? $"pool2d_fast: {BlockX} x/invocation{(_vec4 ? ", vec4 loads and stores" : "")}" : "pool2d: 1 output/invocation";
+        : _fast ? $"pool2d_fast: {BlockX} x/invocation{(_vec4 ? ", vec4 loads and stores" : "")}"
+        : $"pool2d: 1 output/invocation{(_texel ? ", texel view" : "")}";
 
     /// <summary>Outputs per invocation along x in pool2d_fast.comp.</summary>
     private const int BlockX = 8;
@@ -77,15 +78,17 @@ public sealed class GpuPool2D : IDisposable
             ComputeOp.Barrier(gl);
             return;
         }
+        if (_texel) ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);
         gl.Uniform3(p.Uniform("u_out_shape"), output.C, output.H, output.W);
         gl.Uniform2(p.Uniform("u_size"), _options.SizeY, _options.SizeX);
         gl.Uniform2(p.Uniform("u_stride"), _options.EffectiveStrideY, _options.EffectiveStrideX);
         gl.Uniform2(p.Uniform("u_pad"), _options.PadY, _options.PadX);
-        input.Buffer.Bind(0);
+        if (_texel) input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        else input.Buffer.Bind(0);
         output.Buffer.Bind(3);
-        p.DispatchCovering(output.W, output.H, output.C);
+        p.DispatchFlat(output.C * output.H * output.W);
         ComputeOp.Barrier(gl);
     }
 
@@ -95,8 +98,8 @@ public sealed class GpuPool2D : IDisposable
     {
         int max = _options.Kind == PoolKind.Max ? 1 : 0;
         int span = (BlockX - 1) * _options.EffectiveStrideX + _options.SizeX;
-        _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && _options.SizeY <= ConvPlan.MaxUnrolledKernel &&
-                input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl) &&
+        _texel = input.Length <= ComputeOp.MaxTexelViewFloats(_context.Gl);
+        _fast = Choice != ConvPath.Direct && span <= ConvPlan.MaxSpan && _options.SizeY <= ConvPlan.MaxUnrolledKernel && _texel &&
                 (Choice == ConvPath.Fast || (long)output.C * output.H * output.W >= ConvPlan.MinFastOutputs);
         // Rows of whole vec4s in and out: rgba32f loads (every block's window row starts the same VEC4_SHIFT floats past
         // a multiple of 4: blocks are 8 * stride apart) and aligned vec4 stores.
@@ -105,7 +108,7 @@ public sealed class GpuPool2D : IDisposable
         _program = _fast
             ? _context.Shaders.Compute("pool2d_fast.comp", ("POOL_MAX", max), ("KH", _options.SizeY), ("KW", _options.SizeX),
                 ("SX", _options.EffectiveStrideX), ("OX", BlockX), ("VEC4", _vec4 ? 1 : 0), ("VEC4_SHIFT", _vec4 ? shift : 0))
-            : _context.Shaders.Compute("pool2d.comp", ("POOL_MAX", max));
+            : _context.Shaders.Compute("pool2d.comp", ("POOL_MAX", max), ("TEXEL_VIEW", _texel ? 1 : 0));
         _plannedFor = (input.C, input.H, input.W);
     }
 
