@@ -28,7 +28,7 @@ public sealed class LiveStructureTests
         Assert.Equal(1, s.Channel);
 
         s.Enlarged = 2;
-        s.NewPipeline(5);
+        s.NewPipeline(4);
         Assert.Equal((4, 0, -1), (s.Layer, s.Channel, s.Enlarged));
     }
 

@@ -415,6 +415,18 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(f["allocated"] == 0, $"{kind} {name}, view {view}: {f["allocated"]} bytes allocated over {f["frames"]} steady frames ({line})");
     }
 
+    /// <summary>A model ending in pooled features (ResNet18's last layer is 512 maps of 1x1: one flat colour each) opens on
+    /// its first layer (the first conv's response to the picture), not on a blank picture; the HUD marks that layer.</summary>
+    [Fact]
+    public void ResNet18_OpensOnItsFirstLayer_NotOnThePooledFeatures()
+    {
+        TempDir();
+        string png = Temp("resnet18-open.png");
+        WindowProcess.Result r = Run(["--size", "320x200", "--source", "scene:160x90", "--frames", "3", "--stack", "resnet18", "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(new Picture(png).Contrast(Area.Of(r)) > 8, "resnet18's opening picture looks blank");
+    }
+
     [Fact]
     public void EveryKey_RunsThroughTheControlsTable_WithoutAnError()
     {

@@ -16,6 +16,10 @@ internal interface ILivePipeline : IDisposable
     /// <summary>1 (grey) or 3 (RGB): what the image tensor handed to <see cref="Run"/> must hold.</summary>
     int InputChannels { get; }
     int LayerCount { get; }
+    /// <summary>The layer the window opens on: the last one (the result), unless its maps are one pixel each (a
+    /// classifier's pooled features: one flat colour per map), then the first layer: its maps are the model's edge and
+    /// colour detectors answering the picture, where a deep layer's first map is often all zero on a given picture.</summary>
+    int DefaultLayer => LayerCount - 1;
     /// <summary>A one-line description of layer i: type, kernel, options, output shape.</summary>
     string LayerLabel(int i);
     bool IsEnabled(int i);

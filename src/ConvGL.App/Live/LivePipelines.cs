@@ -58,7 +58,7 @@ internal sealed class LivePipelines : IDisposable
             _timer.Dispose();
             throw new ConvGLException($"--layer {options.Layer + 1}: {Current.Name} has {Current.LayerCount} layer(s)");
         }
-        state.Layer = options.Layer < 0 ? Current.LayerCount - 1 : options.Layer;
+        state.Layer = options.Layer < 0 ? Current.DefaultLayer : options.Layer;
     }
 
     private ILivePipeline CreateInitial(LiveOptions o)
@@ -179,7 +179,7 @@ internal sealed class LivePipelines : IDisposable
             Current = next;
             _messages.ClearRunError();
             _messages.FileError = null;
-            _state.NewPipeline(Current.LayerCount);
+            _state.NewPipeline(Current.DefaultLayer);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {

@@ -75,6 +75,8 @@ internal sealed class StackPipeline : ILivePipeline
     public string Name => $"stack {_runner.Stack.Name}";
     public int InputChannels => _runner.Stack.InputChannels;
     public int LayerCount => _runner.Stack.Layers.Count;
+
+    public int DefaultLayer => _runner.Plan.Outputs[LayerCount - 1] is { H: 1, W: 1 } ? 0 : LayerCount - 1;
     public GpuTensor Input => _runner.Input;
 
     public string LayerLabel(int i)

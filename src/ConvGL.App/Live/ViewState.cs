@@ -57,10 +57,10 @@ internal sealed class ViewState
         Changed();
     }
 
-    /// <summary>After a new filter or stack: its last layer, channel 0, the whole grid.</summary>
-    public void NewPipeline(int layerCount)
+    /// <summary>After a new filter or stack: its <see cref="ILivePipeline.DefaultLayer"/>, channel 0, the whole grid.</summary>
+    public void NewPipeline(int layer)
     {
-        Layer = layerCount - 1;
+        Layer = layer;
         Channel = 0;
         Enlarged = -1;
         Changed();
