@@ -30,7 +30,8 @@ public sealed class GpuConvTranspose2D : IDisposable
 
     /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD (built when asked: no string per frame).</summary>
     public string Variant => _parity ? "conv_transpose parity split: " + string.Join("; ",
-        _phaseConvs!.GroupBy(c => c.Variant).Select(g => $"{g.Count()} x {g.Key}")) : _ran switch
+        _phaseConvs!.GroupBy(c => c.Variant).Select(g => $"{g.Count()} x {g.Key}"))
+        + (_woven ? $"; woven, 8 outputs/invocation{(_wovenU64 ? ", 32-byte stores" : "")}" : "; interleaved") : _ran switch
     {
         null => "(not run yet)",
         true => $"conv_transpose spread + {_conv!.Variant}",
@@ -210,13 +211,18 @@ public sealed class GpuConvTranspose2D : IDisposable
 
     private GpuConv2D[]? _phaseConvs;
     private GpuTensor? _phaseOut;
+    // Strides of at most 2: every phase's own output, woven into the output by conv_transpose_weave.comp afterwards.
+    private readonly GpuTensor?[] _phaseOuts = new GpuTensor?[4];
     private GlProgram? _interleave;
+    private bool _woven, _wovenU64;
     private (int Sy, int Sx, int Top, int Left, int Groups)? _phasesFor;
 
     /// <summary>The parity split: for each of the stride^2 output phases an ordinary correlation of the input itself (no
     /// zeros) with that phase's taps of the rotated kernel, through GpuConv2D's fast plans, then its outputs written
-    /// stride apart into the output (conv_transpose_interleave.comp). The same sums as the spread-out path without its
-    /// multiplications by zero (3/4 of them at stride 2).</summary>
+    /// stride apart into the output. The same sums as the spread-out path without its multiplications by zero (3/4 of
+    /// them at stride 2). At strides of at most 2 each phase keeps its own tensor and conv_transpose_weave.comp writes
+    /// the output in one pass per row parity, 8 consecutive outputs per invocation (one 32-byte store where rows are
+    /// whole multiples of 8); larger strides write each phase stride apart (conv_transpose_interleave.comp).</summary>
     private void RunParity(GpuTensor input, GpuTensor output, ConvTransposeOptions o, int cout, int oh, int ow, (Phase[] Y, Phase[] X) phases)
     {
         int sy = o.StrideY, sx = o.StrideX;
@@ -233,6 +239,7 @@ public sealed class GpuConvTranspose2D : IDisposable
         _phaseOut ??= new GpuTensor(_context, label: "conv_transpose phase");
         output.Resize(cout, oh, ow);
         GL gl = _context.Gl;
+        _woven = sy <= 2 && sx <= 2;
         for (int py = 0; py < sy; py++)
             for (int px = 0; px < sx; px++)
             {
@@ -250,6 +257,11 @@ public sealed class GpuConvTranspose2D : IDisposable
                         Padding = PaddingMode.Explicit, PadY = top, PadX = left, PadBottom = bottom, PadRight = right,
                         Groups = o.Groups, Border = Border.Zero, Mode = ConvMode.Correlate,
                     };
+                if (_woven)
+                {
+                    conv.Run(input, _phaseOuts[py * sx + px] ??= new GpuTensor(_context, label: $"conv_transpose phase ({py}, {px})"));
+                    continue;
+                }
                 conv.Run(input, _phaseOut);
                 GlProgram p = _interleave ??= _context.Shaders.Compute("conv_transpose_interleave.comp");
                 ComputeOp.BeforeTexelReads(gl);
@@ -264,8 +276,50 @@ public sealed class GpuConvTranspose2D : IDisposable
                 p.DispatchCovering(qx, qy, cout);
                 ComputeOp.Barrier(gl);
             }
+        if (_woven) Weave(output, sy, sx);
         _ran = null;
         _parity = true;
+    }
+
+    private readonly GlProgram?[] _weave = new GlProgram?[2];
+    private (int Sy, int Sx, int Stores)? _weaveFor;
+
+    /// <summary>conv_transpose_weave.comp, once per row parity: output rows sy q + py from phases (py, 0) and (py, 1).</summary>
+    private void Weave(GpuTensor output, int sy, int sx)
+    {
+        GL gl = _context.Gl;
+        int ow = output.W, oh = output.H;
+        _wovenU64 = _context.WideStores && ow % 8 == 0;
+        int stores = _wovenU64 ? 2 : ow % 4 == 0 ? 1 : 0;
+        if (_weaveFor != (sy, sx, stores))
+        {
+            for (int py = 0; py < 2; py++)
+                _weave[py] = py < sy
+                    ? _context.Shaders.Compute("conv_transpose_weave.comp", ("SX", sx), ("SY", sy), ("PY", py),
+                        ("U64_STORES", stores == 2 ? 1 : 0), ("VEC4_STORES", stores == 1 ? 1 : 0))
+                    : null;
+            _weaveFor = (sy, sx, stores);
+        }
+        ComputeOp.BeforeTexelReads(gl);
+        for (int py = 0; py < sy; py++)
+        {
+            int rows = oh > py ? (oh - py + sy - 1) / sy : 0;
+            if (rows == 0) continue;
+            GlProgram p = _weave[py]!;
+            p.Use();
+            gl.Uniform3(p.Uniform("u_out_shape"), output.C, oh, ow);
+            gl.Uniform1(p.Uniform("u_rows"), rows);
+            for (int px = 0; px < sx; px++)
+            {
+                // Made by the phase's conv above (a phase without outputs has no tensor: nothing of it is stored).
+                GpuTensor phase = _phaseOuts[py * sx + px] ??= new GpuTensor(_context, label: "conv_transpose empty phase");
+                gl.Uniform2(p.Uniform(px == 0 ? "u_phase_size0" : "u_phase_size1"), phase.W, phase.H);
+                phase.Buffer.BindImageView((uint)px);
+            }
+            output.Buffer.Bind(3);
+            p.DispatchCovering((ow + 7) / 8, rows, output.C);
+        }
+        ComputeOp.Barrier(gl);
     }
 
     private bool _parity;
@@ -293,6 +347,7 @@ public sealed class GpuConvTranspose2D : IDisposable
     {
         if (_phaseConvs is not null) foreach (GpuConv2D c in _phaseConvs) c.Dispose();
         _phaseOut?.Dispose();
+        foreach (GpuTensor? t in _phaseOuts) t?.Dispose();
         _conv?.Dispose();
         _spread?.Dispose();
         _weight.Dispose();

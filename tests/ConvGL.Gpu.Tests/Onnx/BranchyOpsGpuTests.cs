@@ -141,13 +141,15 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     public void ConvTranspose_Sweep_MatchesReference(string path)
     {
         var rng = new Random(21);
-        int cases = 0, parity = 0;
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 5, 7), (4, 17, 9), (2, 3, 33) })
+        int cases = 0, parity = 0, woven = 0, wide = 0, interleaved = 0;
+        // (2, 8, 12): outputs of whole multiples of 8 along x at stride 2 (the woven pass's 32-byte stores).
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 5, 7), (4, 17, 9), (2, 3, 33), (2, 8, 12) })
             foreach ((int kh, int kw) in new[] { (1, 1), (3, 3), (2, 4), (4, 4) })
                 foreach ((int s, int d, int[] pads, int op) in new[]
                 {
                     (1, 1, new[] { 0, 0, 0, 0 }, 0), (2, 1, [1, 0, 2, 1], 1), (3, 2, [0, 1, 1, 0], 2), (2, 3, [-1, 0, 0, -2], 0),
                     (2, 1, [0, 0, 0, 0], 0), (2, 1, [1, 1, 1, 1], 1), (3, 1, [1, 2, 0, 1], 2), (2, 1, [-1, 0, 0, -2], 0),
+                    (3, 1, [0, 0, 0, 0], 0), // stride 3 split by parity (3x3 and 4x4 kernels): each phase written apart
                 })
                     foreach (int groups in new[] { 1, 2 })
                     {
@@ -174,7 +176,15 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                             Choice = path switch { "direct" => ConvPath.Direct, "spread" => ConvPath.Fast, _ => ConvPath.Auto },
                         };
                         AssertClose(want, gpu.Apply(x), $"({c}, {h}, {w}) k {kh}x{kw} {o}", 1e-5);
-                        if (path == "parity" && gpu.Variant.StartsWith("conv_transpose parity split: ", StringComparison.Ordinal)) parity++;
+                        if (path == "parity" && gpu.Variant.StartsWith("conv_transpose parity split: ", StringComparison.Ordinal))
+                        {
+                            parity++;
+                            // Strides up to 2 weave every phase into the output in one pass; stride 3 writes each phase apart.
+                            Assert.EndsWith(s <= 2 ? (ow % 8 == 0 ? "woven, 8 outputs/invocation, 32-byte stores" : "woven, 8 outputs/invocation") : "interleaved", gpu.Variant);
+                            if (s <= 2) woven++;
+                            else interleaved++;
+                            if (gpu.Variant.EndsWith("32-byte stores", StringComparison.Ordinal)) wide++;
+                        }
                         else Assert.StartsWith(path == "direct" ? "conv_transpose:" : "conv_transpose spread + ", gpu.Variant);
                         Assert.Equal([3 * groups, oh, ow], want.Shape);
                         cases++;
@@ -182,7 +192,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.True(cases >= 160, $"{cases} cases"); // the rest leave an empty output
         // Dilation 1 with a stride above 1 splits by parity unless a phase has no tap (a kernel smaller than the stride)
         // or skips input rows (a negative pad): most of those cases.
-        if (path == "parity") Assert.True(parity >= 60, $"{parity} parity cases");
+        if (path == "parity") Assert.True(parity >= 60 && woven >= 40 && wide >= 4 && interleaved >= 10, $"{parity} parity cases: {woven} woven ({wide} with 32-byte stores), {interleaved} interleaved");
     }
 
     /// <summary>resize.comp against Resize2D.Apply: every mode, coordinate mapping and rounding, up and down, by scales
