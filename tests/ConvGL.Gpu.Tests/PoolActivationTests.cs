@@ -206,7 +206,7 @@ public sealed class PoolActivationTests(GlFixture fixture)
         // width x height x channels (1..17) of the blocking sweep gives every tail length and invocation remainder.
         float beta = Activation.Defaults(kind).Beta;
         using var act = new GpuActivation(fixture.Context, kind, 0.15f) { Beta = beta, Min = -1f, Max = 2f };
-        int cases = 0;
+        int cases = 0, wide = 0;
         foreach (int w in s_widths)
             foreach (int h in s_heights)
                 for (int c = 1; c <= 17; c++)
@@ -215,9 +215,14 @@ public sealed class PoolActivationTests(GlFixture fixture)
                     Tensor actual = act.Apply(input);
                     Assert.StartsWith("activation_fast", act.Variant, StringComparison.Ordinal);
                     Parity.AssertGpuMatchesReference(Activation.Apply(input, kind, 0.15f, -1f, 2f, beta), actual, $"{kind.Name()} in=({c},{h},{w})");
+                    // An even count of whole texels (n / 4) stores pairs of them as 32-byte stores.
+                    bool pairs = fixture.Context.WideStores && input.Length / 4 % 2 == 0 && input.Length >= 4;
+                    Assert.Equal(pairs, act.Variant.EndsWith("32-byte stores", StringComparison.Ordinal));
+                    if (pairs) wide++;
                     cases++;
                 }
         Assert.Equal(7 * 3 * 17, cases);
+        Assert.True(!fixture.Context.WideStores || wide >= 100, $"{wide} of {cases} cases with 32-byte stores");
     }
 
     [Fact]

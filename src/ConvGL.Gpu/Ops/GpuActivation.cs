@@ -16,11 +16,12 @@ public sealed class GpuActivation : IDisposable
 
     // Made once: a string built per run would be an allocation per frame.
     private static readonly string FastVariant = $"activation_fast: {4 * TexelsPerInvocation} values/invocation";
+    private static readonly string FastVariant32 = FastVariant + ", 32-byte stores";
 
     private readonly GlContext _context;
     private ActivationKind _kind;
     // [0] activation.comp, [1] the fast body (VEC 4), [2] the fast tail (VEC 1): fetched once per kind.
-    private readonly GlProgram?[] _programs = new GlProgram?[3];
+    private readonly GlProgram?[] _programs = new GlProgram?[4];
     private GpuTensor? _scratch;
 
     public float Slope { get; set; }
@@ -83,13 +84,18 @@ public sealed class GpuActivation : IDisposable
         int texels = n / 4;
         if (texels > 0)
         {
-            GlProgram body = _programs[1] ??= _context.Shaders.Compute("activation_fast.comp", ("ACTIVATION", (int)_kind), ("VEC", 4), ("NV", TexelsPerInvocation));
+            // An even texel count: pairs of texels as 32-byte stores (program 3).
+            bool u64 = _context.WideStores && texels % 2 == 0;
+            GlProgram body = u64
+                ? _programs[3] ??= _context.Shaders.Compute("activation_fast.comp", ("ACTIVATION", (int)_kind), ("VEC", 4), ("NV", TexelsPerInvocation), ("U64_STORES", 1))
+                : _programs[1] ??= _context.Shaders.Compute("activation_fast.comp", ("ACTIVATION", (int)_kind), ("VEC", 4), ("NV", TexelsPerInvocation), ("U64_STORES", 0));
+            Variant = u64 ? FastVariant32 : FastVariant;
             input.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
             Dispatch(body, 0, texels, TexelsPerInvocation);
         }
         if (n % 4 != 0)
         {
-            GlProgram tail = _programs[2] ??= _context.Shaders.Compute("activation_fast.comp", ("ACTIVATION", (int)_kind), ("VEC", 1), ("NV", 1));
+            GlProgram tail = _programs[2] ??= _context.Shaders.Compute("activation_fast.comp", ("ACTIVATION", (int)_kind), ("VEC", 1), ("NV", 1), ("U64_STORES", 0));
             input.Buffer.BindTexelView(ComputeOp.InputUnit);
             Dispatch(tail, 4 * texels, n, 1);
         }

@@ -28,8 +28,9 @@ public sealed class GpuChannelAffine : IDisposable
     public string Variant { get; private set; } = "(not run yet)";
 
     private const int PerInvocation = 4;
-    // [VEC 4, VEC 1] programs of channel_affine_fast.comp, made on first use; and its SCALE_ONLY pair.
-    private readonly GlProgram?[] _fast = new GlProgram?[2], _scaleOnly = new GlProgram?[2];
+    // [VEC 4, VEC 1, VEC 4 with 32-byte stores] programs of channel_affine_fast.comp, made on first use; and its
+    // SCALE_ONLY pair.
+    private readonly GlProgram?[] _fast = new GlProgram?[3], _scaleOnly = new GlProgram?[2];
 
     public GpuChannelAffine(GlContext context, BatchNorm parameters)
     {
@@ -93,9 +94,14 @@ public sealed class GpuChannelAffine : IDisposable
     {
         GL gl = _context.Gl;
         bool vec4 = inner % 4 == 0;
-        int v = vec4 ? 0 : 1, plane = vec4 ? inner / 4 : inner;
-        GlProgram p = _fast[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", PRelu ? 1 : 0), ("SCALE_ONLY", 0));
-        Variant = vec4 ? "channel_affine_fast: 16 values/invocation" : "channel_affine_fast: 4 values/invocation";
+        int plane = vec4 ? inner / 4 : inner;
+        // Planes of an even count of vec4s: pairs of them as 32-byte stores.
+        bool u64 = vec4 && plane % 2 == 0 && _context.WideStores;
+        int v = u64 ? 2 : vec4 ? 0 : 1;
+        GlProgram p = _fast[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation),
+            ("PRELU", PRelu ? 1 : 0), ("SCALE_ONLY", 0), ("U64_STORES", u64 ? 1 : 0));
+        Variant = u64 ? "channel_affine_fast: 16 values/invocation, 32-byte stores"
+            : vec4 ? "channel_affine_fast: 16 values/invocation" : "channel_affine_fast: 4 values/invocation";
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform1(p.Uniform("u_plane"), plane);
@@ -122,7 +128,7 @@ public sealed class GpuChannelAffine : IDisposable
         if (!ReferenceEquals(input, output)) output.Resize(input.C, input.H, input.W);
         bool vec4 = inner % 4 == 0;
         int v = vec4 ? 0 : 1, plane = vec4 ? inner / 4 : inner;
-        GlProgram p = _scaleOnly[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", 0), ("SCALE_ONLY", 1));
+        GlProgram p = _scaleOnly[v] ??= _context.Shaders.Compute("channel_affine_fast.comp", ("VEC", vec4 ? 4 : 1), ("NV", PerInvocation), ("PRELU", 0), ("SCALE_ONLY", 1), ("U64_STORES", 0));
         Variant = "channel_affine_fast: scale by a map";
         ComputeOp.BeforeTexelReads(gl);
         p.Use();

@@ -167,7 +167,8 @@ public sealed class OnnxGpuTests(GlFixture fixture)
     public void ChannelAffine_MatchesBatchNormReference(string shader)
     {
         var rng = new Random(8);
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (13, 9, 7), (64, 16, 16), (2, 1, 17), (5, 3, 33) })
+        // (64, 16, 16) and (2, 3, 8): planes of an even count of vec4s (32-byte stores; 6 vec4s: a last invocation of 2).
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (13, 9, 7), (64, 16, 16), (2, 1, 17), (5, 3, 33), (2, 3, 8) })
         {
             float[] R(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
             BatchNorm bn = BatchNorm.FromStatistics(R(c, -2, 2), R(c, -1, 1), R(c, -1, 1), R(c, 0.01f, 3), 1e-5f);
@@ -175,6 +176,7 @@ public sealed class OnnxGpuTests(GlFixture fixture)
             Tensor input = Parity.Random(new Random(c), c, h, w);
             Parity.AssertGpuMatchesReference(bn.Apply(input), gpu.Apply(input), $"({c}, {h}, {w})");
             Assert.StartsWith(shader == "fast" ? "channel_affine_fast" : "channel_affine:", gpu.Variant);
+            Assert.Equal(shader == "fast" && h * w % 8 == 0 && fixture.Context.WideStores, gpu.Variant.EndsWith("32-byte stores", StringComparison.Ordinal));
             // (2, C, H, W) as (2C, H, W) storage: plane p is channel p % C.
             Tensor batch = Parity.Random(new Random(c + 1), 2 * c, h, w);
             using var gin = GpuTensor.From(fixture.Context, batch);
@@ -213,7 +215,7 @@ public sealed class OnnxGpuTests(GlFixture fixture)
     public void ChannelAffine_PReluMode_MatchesPReluReference_WithSpecialValues()
     {
         var rng = new Random(12);
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (4, 9, 7), (1, 2, 33) })
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (3, 5, 4), (4, 9, 7), (1, 2, 33), (2, 4, 8) })
             foreach (bool shared in new[] { false, true })
             {
                 float[] slopes = Enumerable.Range(0, shared ? 1 : c).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray();
