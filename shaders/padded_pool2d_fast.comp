@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Max and average pooling with every ONNX MaxPool / AveragePool option, the fast variant of padded_pool2d.comp (same
 // semantics, same summation order; the reference is PaddedPool2D.Apply in src/ConvGL.Core/Ops/PaddedPool2D.cs). One
 // invocation computes OX outputs along x of one row of one plane, reading the input through an r32f texel view of its
@@ -10,7 +13,8 @@
 // Defines: POOL_MAX (1 max, 0 average), KH, KW, SY, SX, DY, DX, OX, and VEC4_LOADS (input rows of whole vec4s: a window
 // row's span read as rgba32f texels, starting VEC4_SHIFT floats early, the same for every block since blocks are
 // OX * SX apart: ~2x fewer fetch instructions on llvmpipe than one r32f fetch per float), VEC4_STORES (output rows of
-// whole vec4s: two aligned vec4 stores per block, each wholly inside or outside the row).
+// whole vec4s: two aligned vec4 stores per block, each wholly inside or outside the row), U64_STORES (output rows of
+// whole multiples of 8: the block's 8 outputs as one 32-byte store, include/store8.glsl).
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
@@ -23,7 +27,10 @@ layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 #endif
 // (P, H_out, W_out) row-major.
-#if VEC4_STORES
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4_STORES
 layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
 #else
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
@@ -126,7 +133,9 @@ void main()
             r[k] = divisor == 0 ? 0.0 : acc[k] / float(divisor);
 #endif
         }
-#if VEC4_STORES
+#if U64_STORES
+        out_data8[at >> 3] = pack8(vec4(r[0], r[1], r[2], r[3]), vec4(r[4], r[5], r[6], r[7]));
+#elif VEC4_STORES
         for (int q = 0; q < OX / 4; q++)
             if (ox + 4 * q < u_out_shape.z) out_data4[(at >> 2) + q] = vec4(r[4 * q], r[4 * q + 1], r[4 * q + 2], r[4 * q + 3]);
 #else

@@ -1,4 +1,7 @@
 #version 430
+#if U64_STORES
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Max and average pooling, the fast variant of pool2d.comp (same semantics: padding that max never picks and average
 // counts as zeros, PyTorch's count_include_pad=True; a NaN in a max window is the output). The reference is
 // Pool2D.Apply. One invocation computes OX outputs along x of one row of one channel, reading the input through a
@@ -9,7 +12,8 @@
 // output): each window row is read as rgba32f texels (a quarter of the fetches; every texel lies wholly inside or wholly
 // outside its row, so one outside is the padding value), starting VEC4_SHIFT floats early (the same for every block:
 // blocks start OX * SX apart, a multiple of 4), and stored as aligned vec4s (a per-lane store is a loop over the 8 SIMD
-// lanes on llvmpipe; a vec4 store is one loop for 4 values).
+// lanes on llvmpipe; a vec4 store is one loop for 4 values). U64_STORES (with VEC4, output rows of whole multiples of
+// 8): each block's 8 outputs as one 32-byte store (include/store8.glsl).
 
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
@@ -21,6 +25,10 @@ layout(rgba32f, binding = 1) readonly uniform imageBuffer u_input4;
 // (C, H_out, W_out) row-major.
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
+#if U64_STORES
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#endif
 
 uniform ivec3 u_in_shape;  // (C, H, W)
 uniform ivec3 u_out_shape; // (C, H_out, W_out)
@@ -94,7 +102,10 @@ void main()
 #if !POOL_MAX
         for (int k = 0; k < OX; k++) acc[k] /= float(KH * KW);
 #endif
-#if VEC4
+#if U64_STORES
+        // Rows of whole multiples of 8: a block is wholly inside its row.
+        if (ox < u_out_shape.z) out_data8[(out_row + ox) >> 3] = pack8(vec4(acc[0], acc[1], acc[2], acc[3]), vec4(acc[4], acc[5], acc[6], acc[7]));
+#elif VEC4
         for (int q = 0; q < OX / 4; q++)
             if (ox + 4 * q < u_out_shape.z)
                 out_data4[((out_row + ox) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);

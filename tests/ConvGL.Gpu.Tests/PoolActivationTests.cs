@@ -93,8 +93,8 @@ public sealed class PoolActivationTests(GlFixture fixture)
         var rng = new Random(4242);
         int[] widths = [8, 16, 24, 36, 68, 72, 132], heights = [1, 5, 17];
         (int Y, int X, int StrideX)[] windows = [(2, 2, 2), (3, 3, 1), (3, 2, 3), (3, 3, 2)];
-        int ran = 0, vec4 = 0;
-        for (int n = 0; n < 40; n++)
+        int ran = 0, vec4 = 0, wide = 0;
+        for (int n = 0; n < 60; n++)
         {
             (int seed, Tensor input, PoolOptions o, Tensor? reference) = RandomFastPoolCase(rng, windows, widths, heights);
             if (reference is not Tensor expected) continue;
@@ -102,11 +102,14 @@ public sealed class PoolActivationTests(GlFixture fixture)
             Tensor actual = pool.Apply(input);
             string spec = $"seed={seed} in={input.ShapeString} {o} -- {pool.Variant}";
             Assert.True(pool.Variant.Contains("vec4", StringComparison.Ordinal) == (expected.W % 4 == 0), spec);
+            // Output rows of whole multiples of 8: one 32-byte store per block.
+            Assert.True(pool.Variant.EndsWith("32-byte stores", StringComparison.Ordinal) == (expected.W % 8 == 0 && fixture.Context.WideStores), spec);
             Parity.AssertGpuMatchesReference(expected, actual, spec);
             ran++;
             if (expected.W % 4 == 0) vec4++;
+            if (expected.W % 8 == 0) wide++;
         }
-        Assert.True(ran >= 25 && vec4 >= 10, $"only {ran} of 40 pooling cases had an output, {vec4} with vec4 rows");
+        Assert.True(ran >= 35 && vec4 >= 15 && wide >= 5, $"only {ran} of 60 pooling cases had an output, {vec4} with vec4 rows, {wide} of whole multiples of 8");
     }
 
     /// <summary>One random case of the fast pool sweeps: a window from <paramref name="windows"/> (compiled in), max or

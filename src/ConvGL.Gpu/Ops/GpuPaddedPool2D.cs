@@ -14,7 +14,7 @@ public sealed class GpuPaddedPool2D : IDisposable
     private readonly GlContext _context;
     private PaddedPoolOptions _options;
     private GlProgram? _program;
-    private bool _fast, _texel, _vec4Loads, _vec4Stores;
+    private bool _fast, _texel, _vec4Loads, _vec4Stores, _u64;
     private (int C, int H, int W) _plannedFor;
     private ScratchTensors? _scratch;
 
@@ -34,7 +34,7 @@ public sealed class GpuPaddedPool2D : IDisposable
 
     /// <summary>The shader variant of the last <see cref="Run"/>, for tests and the bench.</summary>
     public string Variant => _program is null ? "(not run yet)"
-        : _fast ? $"padded_pool2d_fast: {BlockX} x/invocation{(_vec4Loads ? ", vec4 loads" : "")}{(_vec4Stores ? ", vec4 stores" : "")}"
+        : _fast ? $"padded_pool2d_fast: {BlockX} x/invocation{(_vec4Loads ? ", vec4 loads" : "")}{(_u64 ? ", 32-byte stores" : _vec4Stores ? ", vec4 stores" : "")}"
         : $"padded_pool2d: 1 output/invocation{(_texel ? ", texel view" : "")}";
 
     public GpuPaddedPool2D(GlContext context, PaddedPoolOptions options)
@@ -105,12 +105,13 @@ public sealed class GpuPaddedPool2D : IDisposable
         // output rows of whole vec4s: aligned vec4 stores (blocks start at multiples of 8).
         _vec4Loads = _fast && input.W % 4 == 0;
         _vec4Stores = _fast && output.W % 4 == 0;
+        _u64 = _fast && output.W % 8 == 0 && _context.WideStores;
         ConvGeometry g = PaddedPool2D.Geometry(input.H, input.W, o);
         int shift = ((-g.X.PadBefore) % 4 + 4) % 4;
         _program = _fast
             ? _context.Shaders.Compute("padded_pool2d_fast.comp", ("POOL_MAX", max), ("KH", o.SizeY), ("KW", o.SizeX),
                 ("SY", o.StrideY), ("SX", o.StrideX), ("DY", o.DilationY), ("DX", o.DilationX), ("OX", BlockX),
-                ("VEC4_LOADS", _vec4Loads ? 1 : 0), ("VEC4_SHIFT", _vec4Loads ? shift : 0), ("VEC4_STORES", _vec4Stores ? 1 : 0))
+                ("VEC4_LOADS", _vec4Loads ? 1 : 0), ("VEC4_SHIFT", _vec4Loads ? shift : 0), ("VEC4_STORES", _vec4Stores ? 1 : 0), ("U64_STORES", _u64 ? 1 : 0))
             : _context.Shaders.Compute("padded_pool2d.comp", ("POOL_MAX", max), ("TEXEL_VIEW", _texel ? 1 : 0));
         _plannedFor = (input.C, input.H, input.W);
     }

@@ -13,7 +13,7 @@ public sealed class GpuPool2D : IDisposable
     private readonly GlContext _context;
     private PoolOptions _options;
     private GlProgram? _program;
-    private bool _fast, _vec4, _texel;
+    private bool _fast, _vec4, _texel, _u64;
     private (int C, int H, int W) _plannedFor;
     private ScratchTensors? _scratch;
 
@@ -25,7 +25,7 @@ public sealed class GpuPool2D : IDisposable
 
     /// <summary>The shader variant of the last <see cref="Run"/>, for the bench table and the HUD.</summary>
     public string Variant => _program is null ? "(not run yet)"
-        : _fast ? $"pool2d_fast: {BlockX} x/invocation{(_vec4 ? ", vec4 loads and stores" : "")}"
+        : _fast ? $"pool2d_fast: {BlockX} x/invocation{(_vec4 ? ", vec4 loads and stores" : "")}{(_u64 ? ", 32-byte stores" : "")}"
         : $"pool2d: 1 output/invocation{(_texel ? ", texel view" : "")}";
 
     /// <summary>Outputs per invocation along x in pool2d_fast.comp.</summary>
@@ -104,10 +104,12 @@ public sealed class GpuPool2D : IDisposable
         // Rows of whole vec4s in and out: rgba32f loads (every block's window row starts the same VEC4_SHIFT floats past
         // a multiple of 4: blocks are 8 * stride apart) and aligned vec4 stores.
         _vec4 = _fast && input.W % 4 == 0 && output.W % 4 == 0;
+        // Output rows of whole multiples of 8: each block's 8 outputs as one 32-byte store.
+        _u64 = _vec4 && output.W % 8 == 0 && _context.WideStores;
         int shift = ((-_options.PadX) % 4 + 4) % 4;
         _program = _fast
             ? _context.Shaders.Compute("pool2d_fast.comp", ("POOL_MAX", max), ("KH", _options.SizeY), ("KW", _options.SizeX),
-                ("SX", _options.EffectiveStrideX), ("OX", BlockX), ("VEC4", _vec4 ? 1 : 0), ("VEC4_SHIFT", _vec4 ? shift : 0))
+                ("SX", _options.EffectiveStrideX), ("OX", BlockX), ("VEC4", _vec4 ? 1 : 0), ("VEC4_SHIFT", _vec4 ? shift : 0), ("U64_STORES", _u64 ? 1 : 0))
             : _context.Shaders.Compute("pool2d.comp", ("POOL_MAX", max), ("TEXEL_VIEW", _texel ? 1 : 0));
         _plannedFor = (input.C, input.H, input.W);
     }
