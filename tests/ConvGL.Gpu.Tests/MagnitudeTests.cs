@@ -34,6 +34,7 @@ public sealed class MagnitudeTests(GlFixture fixture)
         using var gin = new GpuTensor(ctx);
         using var gout = new GpuTensor(ctx);
         bool sawVec4 = false, sawVec1 = false;
+        int wide = 0;
         foreach (int w in new[] { 1, 7, 8, 9, 31, 33, 257 })
             foreach (int h in new[] { 1, 5, 17 })
                 for (int c = 1; c <= 17; c++)
@@ -46,11 +47,16 @@ public sealed class MagnitudeTests(GlFixture fixture)
                     Assert.StartsWith("magnitude_fast", fast.Variant, StringComparison.Ordinal);
                     sawVec4 |= fast.Variant.Contains("16 values", StringComparison.Ordinal);
                     sawVec1 |= fast.Variant.Contains(" 4 values", StringComparison.Ordinal);
+                    // Planes of whole vec4s and an even count of output vec4s: pairs of them as 32-byte stores.
+                    bool pairs = ctx.WideStores && h * w % 4 == 0 && c * h * w / 4 % 2 == 0;
+                    Assert.Equal(pairs, fast.Variant.EndsWith("32-byte stores", StringComparison.Ordinal));
+                    if (pairs) wide++;
                     Parity.AssertGpuMatchesReference(expected, gout.Download(), "fast " + spec);
                     plain.Run(gin, gout);
                     Parity.AssertGpuMatchesReference(expected, gout.Download(), "plain " + spec);
                 }
         Assert.True(sawVec4 && sawVec1, "both texel widths ran");
+        Assert.True(!ctx.WideStores || wide >= 20, $"{wide} cases with 32-byte stores");
     }
 
     /// <summary>Every pairing of 0, 1, -3, 1e19 (its square fits float32), 2e19 (its square does not), +-Inf and NaN,

@@ -13,10 +13,11 @@ public sealed class GpuMagnitude(GlContext context)
     private const int PerInvocation = 4;
 
     // Made once: a string built per run would be an allocation per frame.
-    private static readonly string[] FastVariants = [$"magnitude_fast: {PerInvocation} values/invocation", $"magnitude_fast: {4 * PerInvocation} values/invocation"];
+    private static readonly string[] FastVariants = [$"magnitude_fast: {PerInvocation} values/invocation", $"magnitude_fast: {4 * PerInvocation} values/invocation",
+        $"magnitude_fast: {4 * PerInvocation} values/invocation, 32-byte stores"];
 
     // [0] magnitude.comp, [1] fast with VEC 4, [2] fast with VEC 1.
-    private readonly GlProgram?[] _programs = new GlProgram?[3];
+    private readonly GlProgram?[] _programs = new GlProgram?[4];
 
     /// <summary>For tests: force magnitude.comp (<see cref="ConvPath.Direct"/>); anything else runs the fast variant
     /// wherever it applies.</summary>
@@ -48,8 +49,10 @@ public sealed class GpuMagnitude(GlContext context)
             return;
         }
         int vec = plane % 4 == 0 ? 4 : 1;
-        GlProgram p = _programs[vec == 4 ? 1 : 2] ??= context.Shaders.Compute("magnitude_fast.comp", ("VEC", vec), ("NV", PerInvocation));
-        Variant = vec == 4 ? FastVariants[1] : FastVariants[0];
+        // An even count of output vec4s: pairs of them as 32-byte stores (program 3).
+        bool u64 = vec == 4 && n / 4 % 2 == 0 && context.WideStores;
+        GlProgram p = _programs[u64 ? 3 : vec == 4 ? 1 : 2] ??= context.Shaders.Compute("magnitude_fast.comp", ("VEC", vec), ("NV", PerInvocation), ("U64_STORES", u64 ? 1 : 0));
+        Variant = u64 ? FastVariants[2] : vec == 4 ? FastVariants[1] : FastVariants[0];
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform1(p.Uniform("u_plane"), plane / vec);
