@@ -1,4 +1,7 @@
 #version 430
+#if PAIRS
+#extension GL_ARB_gpu_shader_int64 : require
+#endif
 // Element-wise a OP b with NumPy broadcasting over up to 4 dimensions. The reference is Elementwise.Apply
 // in src/ConvGL.Core/Ops/Elementwise.cs. OP (the BinaryKind order): 0 a + b, 1 a - b, 2 a * b, 3 a / b,
 // 4 PRelu (a where a >= 0 or NaN, b * a where a < 0), 5 max, 6 min (a NaN on either side wins, as NumPy's maximum),
@@ -8,7 +11,8 @@
 // SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
 // views of their buffers (a storage load with a per-lane address is a scalar loop over the lanes on llvmpipe, a texel
 // fetch a vector gather), 4 values per invocation through rgba32f views and one vec4 store when VEC4 (the count is a
-// multiple of 4). u_count then counts invocations' vec4s.
+// multiple of 4). u_count then counts vec4s. PAIRS (with VEC4, an even count of vec4s): two vec4s per invocation and one
+// 32-byte store (include/store8.glsl; on llvmpipe a storage store is a loop over the lanes, so half the loops).
 #ifndef SAME_SHAPE
 #define SAME_SHAPE 0
 #endif
@@ -58,7 +62,10 @@ layout(rgba32f, binding = 1) readonly uniform imageBuffer u_b;
 layout(r32f, binding = 0) readonly uniform imageBuffer u_a;
 layout(r32f, binding = 1) readonly uniform imageBuffer u_b;
 #endif
-#if VEC4
+#if PAIRS
+#include "include/store8.glsl"
+layout(std430, binding = 3) writeonly buffer Output8 { u64vec4 out_data8[]; };
+#elif VEC4
 layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
 #else
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
@@ -67,10 +74,15 @@ layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 void main()
 {
     int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+#if PAIRS
+    index *= 2; // the pair's first vec4; u_count is even
     if (index >= u_count) return;
-#if VEC4
+    out_data8[index >> 1] = pack8(APPLY(imageLoad(u_a, index), imageLoad(u_b, index)), APPLY(imageLoad(u_a, index + 1), imageLoad(u_b, index + 1)));
+#elif VEC4
+    if (index >= u_count) return;
     out_data[index] = APPLY(imageLoad(u_a, index), imageLoad(u_b, index));
 #else
+    if (index >= u_count) return;
     out_data[index] = APPLY(imageLoad(u_a, index).r, imageLoad(u_b, index).r);
 #endif
 }

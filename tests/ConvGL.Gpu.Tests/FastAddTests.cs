@@ -14,7 +14,7 @@ public sealed class FastAddTests(GlFixture fixture)
     public void SameShape_EveryCountAroundTheBlocks_MatchesReference()
     {
         using var add = new GpuAdd(fixture.Context);
-        foreach (int[] shape in new[] { new[] { 1 }, [3], [7], [8], [9], [31], [33], [257], [2, 3, 4, 5], [1, 64, 7, 7], [1, 3, 17, 5], [255], [1025] })
+        foreach (int[] shape in new[] { new[] { 1 }, [3], [7], [8], [9], [12], [16], [20], [24], [31], [33], [257], [2, 3, 4, 5], [1, 64, 7, 7], [1, 3, 17, 5], [255], [1025], [1, 8, 257] })
         {
             var rng = new Random(shape.Aggregate(1, (x, d) => x * 31 + d));
             int n = shape.Aggregate(1, (x, d) => x * d);
@@ -23,6 +23,8 @@ public sealed class FastAddTests(GlFixture fixture)
             Assert.Equal(shape, actual.Shape);
             // Exact: one float addition per element on both sides.
             Assert.Equal(Elementwise.Add(a, b).Data, actual.Data);
+            // Counts of whole pairs of vec4s take the 32-byte stores, other multiples of 4 one vec4 per invocation.
+            Assert.Equal(n % 8 == 0 && fixture.Context.WideStores ? "same shape: pairs of vec4s, 32-byte stores" : n % 4 == 0 ? "same shape: vec4" : "same shape: 1 value", add.Variant);
         }
     }
 

@@ -11,7 +11,11 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
 {
     public BinaryKind Kind { get; } = kind;
 
-    private GlProgram? _program, _same, _same4;
+    private GlProgram? _program, _same, _same4, _samePairs;
+
+    /// <summary>Which program the last run used, for tests: "same shape: pairs of vec4s, 32-byte stores", "same shape:
+    /// vec4", "same shape: 1 value", or "broadcast".</summary>
+    internal string Variant { get; private set; } = "(not run yet)";
     private GpuTensor? _scratchA, _scratchB, _scratchOut;
 
     /// <summary>Writes a + b into <paramref name="output"/> (resized to hold the broadcast shape, stored as
@@ -55,9 +59,11 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     {
         GL gl = context.Gl;
         if (n <= 0 || n > ComputeOp.MaxTexelViewFloats(gl)) return false;
-        bool vec4 = n % 4 == 0;
-        GlProgram same = vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1), ("OP", (int)Kind))
-            : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0), ("OP", (int)Kind));
+        bool vec4 = n % 4 == 0, pairs = n % 8 == 0 && context.WideStores;
+        GlProgram same = pairs ? _samePairs ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1), ("PAIRS", 1), ("OP", (int)Kind))
+            : vec4 ? _same4 ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1), ("PAIRS", 0), ("OP", (int)Kind))
+            : _same ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0), ("PAIRS", 0), ("OP", (int)Kind));
+        Variant = pairs ? "same shape: pairs of vec4s, 32-byte stores" : vec4 ? "same shape: vec4" : "same shape: 1 value";
         ComputeOp.BeforeTexelReads(gl);
         a.Buffer.BindTexelView(0, vec4);
         b.Buffer.BindTexelView(1, vec4);
@@ -65,7 +71,7 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         same.Use();
         int count = vec4 ? n / 4 : n;
         gl.Uniform1(same.Uniform("u_count"), count);
-        same.DispatchFlat(count);
+        same.DispatchFlat(pairs ? count / 2 : count);
         ComputeOp.Barrier(gl);
         return true;
     }
@@ -76,6 +82,7 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     {
         GL gl = context.Gl;
         _program ??= context.Shaders.Compute("add.comp", ("OP", (int)Kind));
+        Variant = "broadcast";
         GlProgram p = _program;
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), n);
