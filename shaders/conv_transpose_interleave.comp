@@ -1,5 +1,6 @@
 #version 430
-// The parity split of a transposed convolution (GpuConvTranspose2D.RunParity): one output phase's values, computed as a
+// The parity split of a transposed convolution at strides above 2 (GpuConvTranspose2D.RunParity; strides up to 2 use
+// conv_transpose_weave.comp): one output phase's values, computed as a
 // plain correlation into a (C, H_phase, W_phase) tensor, written stride apart: output (c, sy q + py, sx r + px) =
 // phase (c, q, r) for q < u_count.y, r < u_count.x (the phase tensor may hold extra rows and columns: dropped).
 // One value per invocation, (r, q, c) from the invocation id: no division; the phase read through an r32f texel view.

@@ -420,9 +420,19 @@ public static class BenchHarness
             (_case, _context) = (c, context);
             _in = GpuTensor.From(context, input, $"bench {c.Name} input");
             _out = new GpuTensor(context, label: $"bench {c.Name} output");
-            _op = c.Gpu!(context);
-            // One span at a time, each waited for: every rep measured (a frame loop's ring would skip spans in flight).
-            _timer = context.IsSoftware ? null : new GpuTimer(context, ring: 1, label: $"bench {c.Name}");
+            try
+            {
+                _op = c.Gpu!(context);
+                // One span at a time, each waited for: every rep measured (a frame loop's ring would skip spans in flight).
+                _timer = context.IsSoftware ? null : new GpuTimer(context, ring: 1, label: $"bench {c.Name}");
+            }
+            catch
+            {
+                _op?.Dispose();
+                _out.Dispose();
+                _in.Dispose();
+                throw;
+            }
         }
 
         public override bool IsPeer => false;

@@ -31,7 +31,7 @@ public sealed class GpuConvTranspose2D : IDisposable
     /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD (built when asked: no string per frame).</summary>
     public string Variant => _parity ? "conv_transpose parity split: " + string.Join("; ",
         _phaseConvs!.GroupBy(c => c.Variant).Select(g => $"{g.Count()} x {g.Key}"))
-        + (_woven ? $"; woven, 8 outputs/invocation{(_wovenU64 ? ", 32-byte stores" : "")}" : "; interleaved") : _ran switch
+        + (_woven ? $"; woven, 8 outputs/invocation{(_weaveFor is { Stores: 2 } ? ", 32-byte stores" : "")}" : "; interleaved") : _ran switch
     {
         null => "(not run yet)",
         true => $"conv_transpose spread + {_conv!.Variant}",
@@ -214,7 +214,7 @@ public sealed class GpuConvTranspose2D : IDisposable
     // Strides of at most 2: every phase's own output, woven into the output by conv_transpose_weave.comp afterwards.
     private readonly GpuTensor?[] _phaseOuts = new GpuTensor?[4];
     private GlProgram? _interleave;
-    private bool _woven, _wovenU64;
+    private bool _woven;
     private (int Sy, int Sx, int Top, int Left, int Groups)? _phasesFor;
 
     /// <summary>The parity split: for each of the stride^2 output phases an ordinary correlation of the input itself (no
@@ -289,8 +289,7 @@ public sealed class GpuConvTranspose2D : IDisposable
     {
         GL gl = _context.Gl;
         int ow = output.W, oh = output.H;
-        _wovenU64 = _context.WideStores && ow % 8 == 0;
-        int stores = _wovenU64 ? 2 : ow % 4 == 0 ? 1 : 0;
+        int stores = _context.WideStores && ow % 8 == 0 ? 2 : ow % 4 == 0 ? 1 : 0; // 32-byte, vec4 or scalar stores
         if (_weaveFor != (sy, sx, stores))
         {
             for (int py = 0; py < 2; py++)

@@ -61,7 +61,7 @@ public sealed class GpuPaddedPool2D : IDisposable
         ComputeOp.CheckDistinct(input, output, "padded pool2d");
         ConvGeometry g = PaddedPool2D.Geometry(input.H, input.W, _options);
         output.Resize(input.C, g.Y.Output, g.X.Output);
-        if (_program is null || _plannedFor != (input.C, input.H, input.W)) Plan(input, output);
+        if (_program is null || _plannedFor != (input.C, input.H, input.W)) Plan(input, output, g);
         GL gl = _context.Gl;
         GlProgram p = _program!;
         PaddedPoolOptions o = _options;
@@ -93,7 +93,7 @@ public sealed class GpuPaddedPool2D : IDisposable
 
     /// <summary>The cost rule (as GpuPool2D's): the fast shader where its window row fits an unrolled span and the output
     /// is big enough to pay for compiling a program per (window, strides, dilations).</summary>
-    private void Plan(GpuTensor input, GpuTensor output)
+    private void Plan(GpuTensor input, GpuTensor output, ConvGeometry g)
     {
         PaddedPoolOptions o = _options;
         int max = o.Kind == PoolKind.Max ? 1 : 0;
@@ -106,7 +106,6 @@ public sealed class GpuPaddedPool2D : IDisposable
         _vec4Loads = _fast && input.W % 4 == 0;
         _vec4Stores = _fast && output.W % 4 == 0;
         _u64 = _fast && output.W % 8 == 0 && _context.WideStores;
-        ConvGeometry g = PaddedPool2D.Geometry(input.H, input.W, o);
         int shift = ((-g.X.PadBefore) % 4 + 4) % 4;
         _program = _fast
             ? _context.Shaders.Compute("padded_pool2d_fast.comp", ("POOL_MAX", max), ("KH", o.SizeY), ("KW", o.SizeX),
