@@ -7,6 +7,7 @@
 // 4 PRelu (a where a >= 0 or NaN, b * a where a < 0), 5 max, 6 min (a NaN on either side wins, as NumPy's maximum),
 // 7 pow (C's pow: GLSL leaves pow undefined for a base <= 0, so those cases are written out). The host right-aligns both shapes to rank 4 and passes each
 // input's element strides, 0 along a broadcast dimension; equal shapes are the strides of the output.
+// RELU 1 (include/relu.glsl): a ReLU fused into the store (a residual add followed by a relu no one else reads).
 
 // SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
 // views of their buffers (a storage load with a per-lane address is a scalar loop over the lanes on llvmpipe, a texel
@@ -42,6 +43,9 @@
 #endif
 
 #include "include/powc.glsl"
+#include "include/relu.glsl"
+// The stored value: the op, then a fused ReLU where RELU is 1.
+#define RESULT(a, b) relu_out(APPLY(a, b))
 vec4 powc(vec4 x, vec4 y) { return vec4(powc(x.x, y.x), powc(x.y, y.y), powc(x.z, y.z), powc(x.w, y.w)); }
 
 bvec4 negative(vec4 a) { return lessThan(a, vec4(0.0)); }
@@ -77,13 +81,13 @@ void main()
 #if PAIRS
     index *= 2; // the pair's first vec4; u_count is even
     if (index >= u_count) return;
-    out_data8[index >> 1] = pack8(APPLY(imageLoad(u_a, index), imageLoad(u_b, index)), APPLY(imageLoad(u_a, index + 1), imageLoad(u_b, index + 1)));
+    out_data8[index >> 1] = pack8(RESULT(imageLoad(u_a, index), imageLoad(u_b, index)), RESULT(imageLoad(u_a, index + 1), imageLoad(u_b, index + 1)));
 #elif VEC4
     if (index >= u_count) return;
-    out_data[index] = APPLY(imageLoad(u_a, index), imageLoad(u_b, index));
+    out_data[index] = RESULT(imageLoad(u_a, index), imageLoad(u_b, index));
 #else
     if (index >= u_count) return;
-    out_data[index] = APPLY(imageLoad(u_a, index).r, imageLoad(u_b, index).r);
+    out_data[index] = RESULT(imageLoad(u_a, index).r, imageLoad(u_b, index).r);
 #endif
 }
 #else
@@ -105,7 +109,7 @@ void main()
     i.z = rest % u_dims.z; rest /= u_dims.z;
     i.y = rest % u_dims.y; rest /= u_dims.y;
     i.x = rest;
-    out_data[index] = APPLY(a_data[i.x * u_a_stride.x + i.y * u_a_stride.y + i.z * u_a_stride.z + i.w * u_a_stride.w],
+    out_data[index] = RESULT(a_data[i.x * u_a_stride.x + i.y * u_a_stride.y + i.z * u_a_stride.z + i.w * u_a_stride.w],
                             b_data[i.x * u_b_stride.x + i.y * u_b_stride.y + i.z * u_b_stride.z + i.w * u_b_stride.w]);
 }
 #endif

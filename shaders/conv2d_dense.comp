@@ -22,6 +22,7 @@
 // channel's 8 outputs are one 32-byte store (include/store8.glsl).
 
 #include "include/conv_fast.glsl"
+#include "include/relu.glsl"
 
 #if U64_STORES
 #include "include/store8.glsl"
@@ -75,6 +76,7 @@ void main()
         }
     }
 
+    for (int k = 0; k < OX; k++) acc[k] = relu_out(acc[k]);
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
     {

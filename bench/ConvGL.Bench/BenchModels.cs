@@ -45,11 +45,12 @@ internal static class BenchModels
                 {
                     var runner = new GpuStackRunner(ctx, stack, Size, Size);
                     int last = stack.Layers.Count - 1;
+                    runner.SetObserved(LastOnly(stack));
                     return new GpuBenchOp((i, o) =>
                     {
                         runner.Run(i);
                         GpuStackOps.Copy(ctx, runner.Output(last), o, (512, 1, 1));
-                    }, runner, () => $"{stack.Layers.Count} layers, batchnorm folded into the convs");
+                    }, runner, () => $"{stack.Layers.Count} layers, batchnorm folded into the convs, {Fused(runner)} relus fused into the conv or add before them");
                 },
                 GpuAlgo = "GpuStackRunner",
                 Peer = x => new OnnxRuntimeModel(path, input, x, 512),
@@ -76,6 +77,17 @@ internal static class BenchModels
         }
     }
 
+    /// <summary>Only the last layer's map is read: every relu that can be is fused into the conv or add before it, as
+    /// in an inference engine (the window keeps the maps its views show).</summary>
+    private static bool[] LastOnly(Stack stack)
+    {
+        var observed = new bool[stack.Layers.Count];
+        observed[^1] = true;
+        return observed;
+    }
+
+    private static int Fused(GpuStackRunner runner) => Enumerable.Range(0, runner.Stack.Layers.Count).Count(runner.FusedAway);
+
     /// <summary>BGR-like values in the preprocessed range (-128..128), fixed seed.</summary>
     private static Tensor Input(int seed)
     {
@@ -90,6 +102,7 @@ internal static class BenchModels
     private static IReadOnlyList<string> Breakdown(GlContext context, Stack stack, Tensor x)
     {
         using var runner = new GpuStackRunner(context, stack, Size, Size);
+        runner.SetObserved(LastOnly(stack));
         using GpuTensor input = GpuTensor.From(context, x, "bench breakdown input");
         var times = new double[stack.Layers.Count];
         long mark = 0;
@@ -110,12 +123,14 @@ internal static class BenchModels
         double total = 0;
         for (int i = 0; i < times.Length; i++)
         {
+            // A relu fused into the layer before it does not run; that layer's kind says "+ relu".
+            if (runner.FusedAway(i)) continue;
             double ms = times[i];
             total += ms;
             MapShape outShape = runner.Plan.Outputs[i], inShape = runner.Plan.InputOf(i);
-            string kind = stack.Layers[i] is ConvLayer c
+            string kind = (stack.Layers[i] is ConvLayer c
                 ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} s{c.Options.StrideY} {inShape.C}->{outShape.C} {inShape.H}x{inShape.W}->{outShape.H}x{outShape.W}"
-                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}";
+                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.ReluFused(i) ? " + relu" : "");
             (int n, double sum) = kinds.GetValueOrDefault(kind);
             kinds[kind] = (n + 1, sum + ms);
         }

@@ -11,7 +11,12 @@ namespace ConvGL.App.Live;
 /// probe; layers toggle under <see cref="StackPlan"/>'s rule. Each conv layer runs by the algorithm the cost model
 /// picks for its input at the planned size (<see cref="ConvAlgorithm.Auto"/>, as `features` does: direct, separable
 /// or FFT), chosen when the stack is planned, never per frame; the layer line names it. The stack and weights files are re-read when they
-/// change on disk; a broken file keeps the running stack and reports the error.</summary>
+/// change on disk; a broken file keeps the running stack and reports the error.
+///
+/// Fusion: the maps the views read (<see cref="LayerInput"/>, <see cref="LayerOutput"/>) since the last run are the ones the
+/// next run keeps; a relu after a conv or an add whose own map no view reads is applied by that layer as it stores
+/// (GpuStackRunner.SetObserved). A map asked for that the last run did not compute (the view or the selected layer
+/// changed) runs the stack again at once with it kept, so a view never shows another frame's numbers.</summary>
 internal sealed class StackPipeline : ILivePipeline
 {
     private readonly GlContext _context;
@@ -24,6 +29,8 @@ internal sealed class StackPipeline : ILivePipeline
     private Action<int>? _afterLayer;
     // "layer 1 conv", per layer: --stats' part names, made once per stack.
     private string[] _partNames = [];
+    // Per layer: the maps the views asked for since the last run, and the maps that run was told to keep.
+    private bool[] _asked = [], _kept = [];
 
     public StackPipeline(GlContext context, string nameOrFile)
     {
@@ -103,9 +110,13 @@ internal sealed class StackPipeline : ILivePipeline
                 _ => layer.Type,
             };
         // The shader a direct conv's plan chose, its first word only ("winograd", "conv2d_dense"; the bench table gives the
-        // whole variant line).
+        // whole variant line), "+relu" where the relu after it is fused into its stores ("add+relu" for an add), and
+        // "fused" on that relu.
         string? variant = _runner.Variant(i);
-        string shader = variant is null || variant.StartsWith('(') ? "" : $" [{variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)]}]";
+        string? name = _runner.FusedAway(i) ? "fused" : variant is null || variant.StartsWith('(') ? null
+            : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
+        if (_runner.ReluFused(i)) name = (name ?? layer.Type) + "+relu";
+        string shader = name is null ? "" : $" [{name}]";
         return $"{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
@@ -124,12 +135,35 @@ internal sealed class StackPipeline : ILivePipeline
             _reads = _runner.Stack.Layers.Select((l, j) => l.InputsOf(j)[0]).ToArray();
             _readsFor = _runner;
         }
-        return _runner.Output(_reads[i]);
+        return Map(_reads[i]);
+    }
+
+    // Layer i's map for a view (-1: the stack input), noted as read; computed now if the last run fused it away.
+    private GpuTensor Map(int layer)
+    {
+        if (layer >= 0)
+        {
+            SizeFusionMasks();
+            _asked[layer] = true;
+            if (!_runner.MapComputed(layer))
+            {
+                _kept[layer] = true;
+                _runner.SetObserved(_kept);
+                _runner.Run();
+            }
+        }
+        return _runner.Output(layer);
+    }
+
+    private void SizeFusionMasks()
+    {
+        if (_asked.Length == LayerCount) return;
+        (_asked, _kept) = (new bool[LayerCount], new bool[LayerCount]);
     }
 
     private int[] _reads = [];
     private GpuStackRunner? _readsFor;
-    public GpuTensor LayerOutput(int i) => _runner.Output(i);
+    public GpuTensor LayerOutput(int i) => Map(i);
     public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
 
@@ -169,18 +203,24 @@ internal sealed class StackPipeline : ILivePipeline
         set => _runner.AfterLayer = _afterLayer = value;
     }
 
-    /// <summary>Layer i's name in --stats' parts line.</summary>
+    /// <summary>Layer i's name in --stats' parts line: "1:conv", "1:conv+relu" when the relu after it is fused into its
+    /// stores (that relu then has no part of its own).</summary>
     public string PartName(int i)
     {
-        if (_partNames.Length != LayerCount)
-            _partNames = [.. _runner.Stack.Layers.Select((l, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k + 1}:{l.Type}"))];
-        return _partNames[i];
+        if (_partNames.Length != 2 * LayerCount)
+            _partNames = [.. _runner.Stack.Layers.Select((l, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k + 1}:{l.Type}")),
+                          .. _runner.Stack.Layers.Select((l, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k + 1}:{l.Type}+relu"))];
+        return _partNames[_runner.ReluFused(i) ? LayerCount + i : i];
     }
 
     public void Run()
     {
         // ImageToTensor sized the input to the source: re-plan only when that changed (a no-op otherwise).
         _runner.Resize(_runner.Input.H, _runner.Input.W);
+        SizeFusionMasks();
+        Array.Copy(_asked, _kept, _kept.Length);
+        Array.Clear(_asked);
+        _runner.SetObserved(_kept);
         _runner.Run();
     }
 

@@ -55,6 +55,19 @@ public sealed class GpuConv2D : IGpuConv
         SetWeights(weight, bias);
     }
 
+    /// <summary>When set, a ReLU is applied to every output as it is stored (x &gt; 0 ? x : 0, the reference's
+    /// <see cref="ConvGL.Core.Ops.Activation"/>; NaN gives 0) by every program a plan may choose: the stack runner's fusion
+    /// of a conv and the relu after it (GpuStackRunner.SetObserved). Changing it re-plans on the next run.</summary>
+    public bool FuseRelu
+    {
+        get;
+        set
+        {
+            if (value != field) (_plan, _winograd, _pointwise) = (null, null, null);
+            field = value;
+        }
+    }
+
     public ConvOptions Options
     {
         get => _options;
@@ -100,9 +113,9 @@ public sealed class GpuConv2D : IGpuConv
         if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input) : _plan is null || !_plan.Fits(input))
         {
             float[]? bias = _hasBias ? _biasData : null;
-            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice);
-            _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice) : null;
-            _plan = _winograd is null && _pointwise is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice) : null;
+            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, FuseRelu);
+            _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, FuseRelu) : null;
+            _plan = _winograd is null && _pointwise is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, relu: FuseRelu) : null;
         }
         if (_pointwise is not null)
         {

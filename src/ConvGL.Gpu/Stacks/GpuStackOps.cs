@@ -14,6 +14,16 @@ public interface IGpuStackOp : IDisposable
     /// <summary>Which shader variant the last run used (a conv's plan, e.g. "winograd F(4x4,3x3): ..."), or null where an
     /// op has one program only.</summary>
     string? Variant => null;
+
+    /// <summary>Whether this op can apply a ReLU to its results as it stores them (a conv on the direct programs, an add):
+    /// <see cref="GpuStackRunner"/> then fuses the relu layer after it when no one reads this layer's own map.</summary>
+    bool CanFuseRelu => false;
+
+    /// <summary>Turns the fused ReLU on or off; only for an op that <see cref="CanFuseRelu"/>.</summary>
+    void FuseRelu(bool on)
+    {
+        if (on) throw new InvalidOperationException($"{GetType().Name} cannot fuse a relu");
+    }
 }
 
 /// <summary>The GPU op of every stack layer type: the layer's CPU reference is its <see cref="StackLayer.Forward(Tensor)"/>.</summary>
@@ -35,7 +45,7 @@ public static class GpuStackOps
                 return new Op((ins, o) => separable.Run(ins[0], o), separable);
             case ConvLayer c:
                 var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
-                return new Op((ins, o) => conv.Run(ins[0], o), conv) { Describe = () => conv.Variant };
+                return new Op((ins, o) => conv.Run(ins[0], o), conv) { Describe = () => conv.Variant, Fuse = on => conv.FuseRelu = on };
             case ConvTransposeLayer t:
                 var deconv = new GpuConvTranspose2D(context, t.Weight, t.Bias, t.Options);
                 return new Op((ins, o) => deconv.Run(ins[0], o), deconv);
@@ -74,7 +84,7 @@ public static class GpuStackOps
                     if ((a.C, a.H, a.W) != (b.C, b.H, b.W))
                         throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
                     add.Run(a, b, o);
-                }, add);
+                }, add) { Fuse = on => add.FuseRelu = on };
             case PReluLayer pr:
                 // One slope per channel (or one for all: plane p uses slope p % 1): the channel-affine shader's PRELU mode.
                 var prelu = new GpuChannelAffine(context, BatchNorm.FromAffine(pr.Slopes, new float[pr.Slopes.Length])) { PRelu = true };
@@ -173,9 +183,20 @@ public static class GpuStackOps
     {
         public void Run(IReadOnlyList<GpuTensor> inputs, GpuTensor output) => run(inputs, output);
 
-        public Func<string>? Describe { get; init; }
+        public Func<string?>? Describe { get; init; }
 
         public string? Variant => Describe?.Invoke();
+
+        /// <summary>Sets the op's fused ReLU, for an op that has one.</summary>
+        public Action<bool>? Fuse { get; init; }
+
+        public bool CanFuseRelu => Fuse is not null;
+
+        public void FuseRelu(bool on)
+        {
+            if (Fuse is null) throw new InvalidOperationException("this layer's op cannot fuse a relu");
+            Fuse(on);
+        }
 
         public void Dispose()
         {

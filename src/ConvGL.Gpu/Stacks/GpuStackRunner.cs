@@ -17,7 +17,13 @@ namespace ConvGL.Gpu.Stacks;
 /// A stack with a <see cref="Stack.Preprocess"/> (a packaged model) takes the window's source image in
 /// <see cref="Input"/> at any size: <see cref="Run()"/> and <see cref="Run(GpuTensor)"/> preprocess it on the GPU into
 /// the model's input first, and the plan is the model's size whatever the source's. <see cref="Run(Tensor)"/> takes the
-/// model's input as it is (preprocessed on the CPU, or an array).</summary>
+/// model's input as it is (preprocessed on the CPU, or an array).
+///
+/// Fusion: by default every layer's map is computed. <see cref="SetObserved"/> names the maps someone will read (the
+/// window: the shown layer and its input; the bench: the last); a relu whose only input is a conv (on the direct programs)
+/// or an add that nothing else reads, with that layer not observed, is then applied by that layer as it stores its results,
+/// writing the relu's map in one pass instead of two. The conv's or add's own map is then not computed:
+/// <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
 public sealed class GpuStackRunner : IDisposable
 {
     private readonly GlContext _context;
@@ -33,6 +39,15 @@ public sealed class GpuStackRunner : IDisposable
     private bool[] _enabled;
     private GpuTimer?[]? _timers;
     private bool _disposed;
+    // Fusion candidates, fixed by the graph: _reluAfter[i] = j when layer j is a relu whose only input is layer i and no
+    // other layer reads layer i; else -1.
+    private readonly int[] _reluAfter;
+    // Under the current fusion: _fusedRelu[i] = j when layer i's op applies relu j and writes j's map (i's own map is
+    // not computed), else -1; _fusedAway[j] when relu j is computed that way (not run itself).
+    private readonly int[] _fusedRelu;
+    private readonly bool[] _fusedAway;
+    // Per layer, whether its map is read (SetObserved); null: every map.
+    private bool[]? _observed;
 
     public Stack Stack { get; }
     public StackPlan Plan { get; private set; }
@@ -58,6 +73,7 @@ public sealed class GpuStackRunner : IDisposable
     /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
     public double? LayerMilliseconds(int layer)
     {
+        if (_fusedAway[layer]) return null;
         GpuTimer? timer = _timers?[layer];
         timer?.Poll();
         return timer?.LastMilliseconds;
@@ -69,7 +85,15 @@ public sealed class GpuStackRunner : IDisposable
 
     /// <summary>The shader variant layer <paramref name="layer"/>'s op ran (a direct conv's plan: "winograd F(4x4,3x3): ...",
     /// "conv2d_dense: ..."), or null for an op with one program; "(not run yet)" before the first run.</summary>
-    public string? Variant(int layer) => _ops[layer].Variant;
+    public string? Variant(int layer) => _fusedAway[layer] ? _fusedVariant[layer] : _ops[layer].Variant;
+    // Per relu layer that may be fused, its Variant line then, made once (the HUD asks every time it redraws).
+    private readonly string?[] _fusedVariant;
+
+    /// <summary>Whether layer <paramref name="layer"/> applies the relu after it as it stores (see <see cref="SetObserved"/>).</summary>
+    public bool ReluFused(int layer) => _fusedRelu[layer] >= 0;
+
+    /// <summary>Whether layer <paramref name="layer"/> is a relu computed by the layer before it (not run itself).</summary>
+    public bool FusedAway(int layer) => _fusedAway[layer];
     private AlgorithmChoice?[] _algorithms;
     // The algorithm each layer's op was made for: a re-plan that changes a choice replaces that layer's op only.
     private readonly ConvAlgorithm[] _opAlgorithms;
@@ -111,6 +135,12 @@ public sealed class GpuStackRunner : IDisposable
         // One reusable array per layer for the tensors it reads: a frame allocates nothing.
         _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
         _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
+        _reluAfter = ReluAfter(stack, _reads);
+        _fusedVariant = new string?[_ops.Length];
+        for (int i = 0; i < _ops.Length; i++)
+            if (_reluAfter[i] >= 0) _fusedVariant[_reluAfter[i]] = $"fused: computed by layer {i}'s stores";
+        _fusedRelu = Enumerable.Repeat(-1, _ops.Length).ToArray();
+        _fusedAway = new bool[_ops.Length];
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
         if (stack.Preprocess is { } pre)
         {
@@ -150,6 +180,65 @@ public sealed class GpuStackRunner : IDisposable
         }
         (Plan, _enabled, _algorithms) = (plan, enabled, choices);
         Allocate();
+        ApplyFusion();
+    }
+
+    /// <summary>Per layer i, the relu layer j that may be fused into it: j is a relu whose only input is i, and no other
+    /// layer reads i (a residual branch, a disabled layer passing i on); else -1.</summary>
+    private static int[] ReluAfter(Stack stack, int[][] reads)
+    {
+        var after = Enumerable.Repeat(-1, reads.Length).ToArray();
+        var readers = new int[reads.Length];
+        foreach (int[] r in reads)
+            foreach (int from in r.Distinct())
+                if (from >= 0) readers[from]++;
+        for (int j = 0; j < reads.Length; j++)
+            if (stack.Layers[j] is ActivationLayer { Kind: ActivationKind.Relu } && reads[j] is [int i] && i >= 0 && readers[i] == 1)
+                after[i] = j;
+        return after;
+    }
+
+    /// <summary>Names the maps that will be read after a run (per layer; a disabled layer stands for the map it passes on),
+    /// or null for every map (the default: no fusion). Every relu that may be fused into the conv or add before it is, where
+    /// that layer's own map is not named: one pass over the map fewer. Cheap when nothing changes; the window calls it every
+    /// frame with the maps its views read.</summary>
+    public void SetObserved(IReadOnlyList<bool>? observed)
+    {
+        if (observed is not null && observed.Count != _ops.Length)
+            throw new ArgumentException($"observed has {observed.Count} entries, the stack {_ops.Length} layers");
+        if (observed is null) _observed = null;
+        else
+        {
+            _observed ??= new bool[_ops.Length];
+            Array.Clear(_observed);
+            for (int i = 0; i < _ops.Length; i++)
+                if (observed[i]) _observed[Resolve(i) is var from and >= 0 ? from : i] = true;
+        }
+        ApplyFusion();
+    }
+
+    /// <summary>Whether the tensor <see cref="Output"/>(<paramref name="layer"/>) returns holds that map after a run: false
+    /// when it is a layer whose relu was fused into it (see <see cref="SetObserved"/>).</summary>
+    public bool MapComputed(int layer) => Resolve(layer) is not (var from and >= 0) || _fusedRelu[from] < 0;
+
+    // The layer whose tensor holds layer i's map (disabled layers pass their first input on), -1 for the stack input.
+    private int Resolve(int layer)
+    {
+        while (layer >= 0 && !_enabled[layer]) layer = _reads[layer][0];
+        return layer;
+    }
+
+    private void ApplyFusion()
+    {
+        for (int i = 0; i < _ops.Length; i++)
+        {
+            int j = _reluAfter[i];
+            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && !_observed[i] && _ops[i].CanFuseRelu;
+            if (_fusedRelu[i] >= 0) _fusedAway[_fusedRelu[i]] = false;
+            _fusedRelu[i] = fuse ? j : -1;
+            if (fuse) _fusedAway[j] = true;
+            if (_ops[i].CanFuseRelu) _ops[i].FuseRelu(fuse);
+        }
     }
 
     /// <summary>Sizes the input and every output tensor to the plan (a no-op for tensors already that shape).</summary>
@@ -210,7 +299,9 @@ public sealed class GpuStackRunner : IDisposable
     /// stack input, the tensor the last run started from).</summary>
     public GpuTensor Output(int layer)
     {
-        while (layer >= 0 && !_enabled[layer]) layer = _reads[layer][0];
+        layer = Resolve(layer);
+        if (layer >= 0 && _fusedRelu[layer] >= 0)
+            throw new InvalidOperationException($"layer {layer}'s own map is not computed: the relu after it (layer {_fusedRelu[layer]}) is fused into its stores (SetObserved)");
         return layer < 0 ? _source : _outputs[layer];
     }
 
@@ -250,8 +341,9 @@ public sealed class GpuStackRunner : IDisposable
         _source = source;
         for (int i = 0; i < _ops.Length; i++)
         {
-            if (!_enabled[i]) continue;
-            GpuTensor output = _outputs[i];
+            if (!_enabled[i] || _fusedAway[i]) continue;
+            // A layer with its relu fused writes the relu's map.
+            GpuTensor output = _outputs[_fusedRelu[i] >= 0 ? _fusedRelu[i] : i];
             int[] reads = _reads[i];
             GpuTensor[] inputs = _inputBuffers[i];
             for (int k = 0; k < inputs.Length; k++) inputs[k] = Output(reads[k]);
@@ -282,13 +374,12 @@ public sealed class GpuStackRunner : IDisposable
 
     /// <summary>Uploads an image (converted with <see cref="Stack.PrepareInput"/>; never preprocessed: pass the model's
     /// input), runs, and reads every layer back: the same result shape as the CPU
-    /// <see cref="StackRunner.Run(Stack, Tensor, IReadOnlyList{bool}?)"/>. For tests and `convgl features`.</summary>
+    /// <see cref="StackRunner.Run(Stack, Tensor, IReadOnlyList{bool}?)"/>. For tests and `convgl features`. Turns fusion
+    /// off (every map is read back: <see cref="SetObserved"/>(null)).</summary>
     public StackResult Run(Tensor image)
     {
-        Tensor input = Stack.PrepareInput(image);
-        Replan(input.H, input.W);
-        _input.Upload(input);
-        RunFrom(_input);
+        SetObserved(null);
+        Tensor input = RunPrepared(image);
         var outputs = new Tensor[_outputs.Length];
         for (int i = 0; i < outputs.Length; i++)
         {
@@ -296,6 +387,18 @@ public sealed class GpuStackRunner : IDisposable
             outputs[i] = _enabled[i] ? _outputs[i].Download() : from < 0 ? input : outputs[from];
         }
         return new StackResult(Plan, input, outputs, _chose ? _algorithms : null);
+    }
+
+    /// <summary>Uploads an image (converted with <see cref="Stack.PrepareInput"/>, never preprocessed) and runs under the
+    /// current fusion (<see cref="SetObserved"/>), reading nothing back: <see cref="Output"/> has the maps. Returns the
+    /// converted input.</summary>
+    public Tensor RunPrepared(Tensor image)
+    {
+        Tensor input = Stack.PrepareInput(image);
+        Replan(input.H, input.W);
+        _input.Upload(input);
+        RunFrom(_input);
+        return input;
     }
 
     public void Dispose()

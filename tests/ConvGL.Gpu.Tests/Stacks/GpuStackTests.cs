@@ -25,7 +25,7 @@ public sealed class GpuStackTests(GlFixture fixture)
     }
 
     /// <summary>A smooth image with edges and texture in [0, 1], different per channel.</summary>
-    private static Tensor TestImage(int c, int h, int w, int seed)
+    internal static Tensor TestImage(int c, int h, int w, int seed)
     {
         var rng = new Random(seed);
         var t = Tensor.Chw(c, h, w);

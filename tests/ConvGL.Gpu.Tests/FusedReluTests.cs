@@ -1,0 +1,162 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>A ReLU fused into the stores of every program a conv plan may choose (<see cref="GpuConv2D.FuseRelu"/>) and of
+/// the add's (<see cref="GpuAdd.FuseRelu"/>) against the reference relu(conv) and relu(a + b) (Activation: x &gt; 0 ? x : 0,
+/// NaN to 0): conv2d.comp, conv2d_dense.comp with rim strips or a padded copy and scalar, vec4 and 32-byte stores,
+/// conv2d_depthwise.comp one dispatch per channel, whole plane and with rims, Winograd (its three store kinds and the
+/// direct fix-up of tiles holding NaN or infinity) and the 1x1 matrix product (direct and gathered input). Each case asserts
+/// which program ran and that the conv's own output has negative values for the relu to zero.</summary>
+[Collection(GlCollection.Name)]
+public sealed class FusedReluTests(GlFixture fixture)
+{
+    private static Tensor Relu(Tensor t) => Activation.Apply(t, ActivationKind.Relu);
+
+    /// <summary>The fused conv against relu(Conv2D.Apply), and, the flag turned off again, the plain conv against Conv2D.Apply.</summary>
+    private void Check(int cin, int cout, int groups, int h, int w, int k, ConvOptions o, ConvPath choice, string program, string? stores, int seed,
+        Action<Tensor>? spoil = null)
+    {
+        var rng = new Random(seed);
+        Tensor input = Parity.Random(rng, cin, h, w);
+        spoil?.Invoke(input);
+        Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin / groups * k * k), cout, cin / groups, k, k);
+        float[] bias = Parity.RandomVector(rng, 0.3f, cout);
+        o = o with { Groups = groups };
+        string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / groups},{k},{k}) {o}";
+        Tensor conv = Conv2D.Apply(input, weight, bias, o);
+        Assert.True(conv.Data.Count(v => v < 0) > conv.Length / 10, $"the conv has too few negative outputs for the test to mean anything -- {spec}");
+        using var gpu = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = choice, FuseRelu = true };
+        Tensor fused = gpu.Apply(input);
+        Assert.StartsWith(program, gpu.Variant, StringComparison.Ordinal);
+        Assert.EndsWith(", relu fused", gpu.Variant, StringComparison.Ordinal);
+        if (stores is not null) Assert.Equal(stores, FastConvTests.Stores(gpu.Variant));
+        AssertEqual(Relu(conv), fused, spec + " -- " + gpu.Variant);
+
+        gpu.FuseRelu = false;
+        Tensor plain = gpu.Apply(input);
+        Assert.DoesNotContain("relu", gpu.Variant, StringComparison.Ordinal);
+        AssertEqual(conv, plain, spec + " -- " + gpu.Variant);
+    }
+
+    /// <summary>Parity's tolerance for finite values; an infinity must be the same infinity, and no NaN may appear where the
+    /// reference has none (relu makes every NaN 0).</summary>
+    private static void AssertEqual(Tensor expected, Tensor actual, string spec)
+    {
+        Assert.True(expected.SameShape(actual), spec);
+        for (int i = 0; i < expected.Length; i++)
+            if (!float.IsFinite(expected.Data[i]))
+            {
+                float r = expected.Data[i], g = actual.Data[i];
+                Assert.True(r.Equals(g), $"value {i}: reference {r}, GPU {g} -- {spec}");
+                expected.Data[i] = actual.Data[i] = 0;
+            }
+        Parity.AssertGpuMatchesReference(expected, actual, spec);
+    }
+
+    [Fact]
+    public void Conv2dComp_OneOutputPerInvocation()
+    {
+        Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, 1);
+        Check(4, 4, 2, 7, 13, 2, new ConvOptions { StrideX = 2, StrideY = 2, Mode = ConvMode.Convolve }, ConvPath.Direct, "conv2d:", null, 2);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dense_RimStripsAndPaddedCopy_EveryStoreKind(bool wide)
+    {
+        FastConvTests.WithWideStores(fixture.Context, wide, () =>
+        {
+            // Rim strips (FastRim): an odd width stores one value at a time; 32 wide stores runs of 4 or 8.
+            Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", 10);
+            Check(3, 5, 1, 9, 32, 3, new ConvOptions { Border = Border.Symmetric }, ConvPath.FastRim, "conv2d_dense", wide ? "32-byte" : "vec4", 11);
+            // The padded copy (Fast): rows of 32 (whole 8s), 36 (whole 4s), 30 (neither); groups and a stride.
+            Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", wide ? "32-byte" : "vec4", 12);
+            Check(4, 7, 1, 12, 36, 5, new ConvOptions { Border = Border.Wrap }, ConvPath.Fast, "conv2d_dense", "vec4", 13);
+            Check(6, 6, 3, 11, 30, 3, new ConvOptions { Border = Border.Reflect, DilationX = 2, DilationY = 2 }, ConvPath.Fast, "conv2d_dense", "scalar", 14);
+            Check(4, 8, 1, 15, 29, 3, new ConvOptions { StrideX = 2, StrideY = 2 }, ConvPath.Fast, "conv2d_dense", null, 15);
+        });
+    }
+
+    [Fact]
+    public void Depthwise_PerChannelDispatches_WholePlane_AndRims()
+    {
+        // 3 channels: one dispatch per channel (constant weight addresses); 8 at a zero border on rows of whole vec4s: the
+        // whole plane; 8 at reflect with a stride: interior and rim strips.
+        Check(3, 3, 3, 13, 21, 5, new ConvOptions { Border = Border.Reflect }, ConvPath.Fast, "conv2d_depthwise", null, 20);
+        Check(8, 8, 8, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_depthwise", null, 21);
+        Check(8, 8, 8, 17, 31, 3, new ConvOptions { Border = Border.Reflect, StrideX = 2 }, ConvPath.FastRim, "conv2d_depthwise", null, 22);
+    }
+
+    [Theory]
+    [InlineData(9, 9, "scalar")]
+    [InlineData(12, 12, "vec4")]
+    [InlineData(8, 16, "32-byte")]
+    public void Winograd_EveryStoreKind(int h, int w, string stores)
+    {
+        if (stores == "32-byte" && !fixture.Context.WideStores) stores = "vec4";
+        Check(6, 8, 1, h, w, 3, new ConvOptions { Border = h == 9 ? Border.Reflect : Border.Zero }, ConvPath.Winograd, "winograd", stores, 30 + w);
+    }
+
+    [Fact]
+    public void Winograd_TilesWithNaNAndInfinity_FixedUpThenRelu()
+    {
+        // A NaN, +inf and -inf in the input: their tiles are recomputed directly (winograd_fixup.comp), whose stores apply
+        // the relu too: NaN sums become 0, infinities keep their sign's relu (+inf, or 0).
+        Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, 40, input =>
+        {
+            input[0, 2, 3] = float.NaN;
+            input[1, 7, 12] = float.PositiveInfinity;
+            input[3, 10, 1] = float.NegativeInfinity;
+        });
+    }
+
+    [Fact]
+    public void Pointwise_DirectAndGathered()
+    {
+        Check(5, 9, 1, 16, 16, 1, new ConvOptions(), ConvPath.Pointwise, "pointwise", null, 50);
+        Check(5, 9, 1, 17, 19, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, ConvPath.Pointwise, "pointwise", null, 51);
+    }
+
+    [Theory]
+    [InlineData(64, "same shape: pairs of vec4s, 32-byte stores")]
+    [InlineData(12, "same shape: vec4")]
+    [InlineData(7, "same shape: 1 value")]
+    public void Add_SameShape_FusedRelu(int n, string variant)
+    {
+        if (!fixture.Context.WideStores && n == 64) variant = "same shape: vec4";
+        var rng = new Random(n);
+        Tensor a = Parity.Random(rng, 1, 1, n), b = Parity.Random(rng, 1, 1, n);
+        a.Data[0] = float.NaN;
+        a.Data[1] = float.NegativeInfinity;
+        using var add = new GpuAdd(fixture.Context) { FuseRelu = true };
+        using GpuTensor ga = GpuTensor.From(fixture.Context, a, "a"), gb = GpuTensor.From(fixture.Context, b, "b");
+        using var output = new GpuTensor(fixture.Context, label: "out");
+        add.Run(ga, gb, output);
+        Assert.Equal(variant + ", relu fused", add.Variant);
+        float[] got = output.Download().Data;
+        // Float addition is exact IEEE on both sides: bit for bit.
+        for (int i = 0; i < n; i++)
+            Assert.Equal(Activation.Apply(ActivationKind.Relu, a.Data[i] + b.Data[i]), got[i]);
+        Assert.Contains(got, v => v == 0f);
+    }
+
+    [Fact]
+    public void Add_Broadcast_FusedRelu()
+    {
+        var rng = new Random(7);
+        Tensor a = Parity.Random(rng, 3, 5, 6), b = Parity.Random(rng, 3, 1, 1);
+        using var add = new GpuAdd(fixture.Context) { FuseRelu = true };
+        using GpuTensor ga = GpuTensor.From(fixture.Context, a, "a"), gb = GpuTensor.From(fixture.Context, b, "b");
+        using var output = new GpuTensor(fixture.Context, label: "out");
+        add.Run(ga, [3, 5, 6], gb, [3, 1, 1], output, (3, 5, 6));
+        Assert.Equal("broadcast, relu fused", add.Variant);
+        Tensor got = output.Download();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 30; i++)
+                Assert.Equal(Activation.Apply(ActivationKind.Relu, a.Data[c * 30 + i] + b.Data[c]), got.Data[c * 30 + i]);
+    }
+}

@@ -1,0 +1,155 @@
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu.Stacks;
+
+namespace ConvGL.Gpu.Tests.Stacks;
+
+/// <summary>GpuStackRunner's relu fusion (<see cref="GpuStackRunner.SetObserved"/>): with only the last map read, exactly the
+/// relus whose only input is a conv or add that nothing else reads are applied by that layer's stores; every map still
+/// computed equals the CPU reference (the relus' maps included), a fused-away map says so and refuses to be read, and a map
+/// named as observed, a disabled relu or observing everything again turns the fusion of that layer off.</summary>
+[Collection(GlCollection.Name)]
+public sealed class FusionTests(GlFixture fixture)
+{
+    private static bool[] Observe(int layers, params int[] read)
+    {
+        var observed = new bool[layers];
+        foreach (int i in read) observed[i] = true;
+        return observed;
+    }
+
+    /// <summary>The relu layer the rule fuses into layer i under <paramref name="observed"/> and every layer enabled, or -1:
+    /// a conv or add, not observed, whose only reader is a relu reading nothing else.</summary>
+    private static int ExpectedRelu(Stack stack, int i, bool[] observed)
+    {
+        if (observed[i] || stack.Layers[i] is not (ConvLayer or AddLayer)) return -1;
+        int[] readers = Enumerable.Range(0, stack.Layers.Count).Where(j => stack.Layers[j].InputsOf(j).Contains(i)).ToArray();
+        return readers is [int j] && stack.Layers[j] is ActivationLayer { Kind: ActivationKind.Relu } && stack.Layers[j].InputsOf(j).Count == 1 ? j : -1;
+    }
+
+    /// <summary>Runs <paramref name="input"/> under <paramref name="observed"/> and checks every layer: fused as the rule says,
+    /// else equal to the reference. Returns how many relus were fused.</summary>
+    private static int RunAndCheck(GpuStackRunner runner, StackResult cpu, Tensor input, bool[] observed, string spec, bool relativeToMax = false)
+    {
+        Stack stack = runner.Stack;
+        runner.SetObserved(observed);
+        runner.RunPrepared(input);
+        int fused = 0;
+        for (int i = 0; i < stack.Layers.Count; i++)
+        {
+            int j = ExpectedRelu(stack, i, observed);
+            Assert.True(runner.MapComputed(i) == (j < 0), $"layer {i} ({stack.Layers[i].Type}) of {spec}: computed {runner.MapComputed(i)}, expected relu {j}");
+            Assert.Equal(j >= 0, runner.ReluFused(i));
+            if (j >= 0)
+            {
+                fused++;
+                Assert.True(runner.FusedAway(j));
+                Assert.Throws<InvalidOperationException>(() => runner.Output(i));
+                Assert.Equal($"fused: computed by layer {i}'s stores", runner.Variant(j));
+                if (stack.Layers[i] is ConvLayer) Assert.EndsWith("relu fused", runner.Variant(i));
+                continue;
+            }
+            if (!relativeToMax)
+            {
+                Parity.AssertGpuMatchesReference(cpu.Outputs[i], runner.Output(i).Download(), $"layer {i} ({stack.Layers[i].Type}) of {spec}");
+                continue;
+            }
+            // A deep network's maps: within 1e-4 of the map's largest value (as ResNet18GpuTests), not elementwise.
+            double e = ResNet18.RelativeMaxError(runner.Output(i).Download().Data, cpu.Outputs[i].Data);
+            Assert.True(e <= 1e-4, $"layer {i} ({stack.Layers[i].Type}) of {spec}: max |GPU - CPU| is {e:G3} of the map's max");
+        }
+        return fused;
+    }
+
+    [Theory]
+    [InlineData("edges", 0)]
+    [InlineData("gabor", 1)]
+    [InlineData("deep", 2)]
+    [InlineData("learned", 2)]
+    public void ShippedStack_LastMapRead_FusesEveryConvRelu(string name, int relus)
+    {
+        Stack stack = StackCatalog.Load(name);
+        Tensor image = GpuStackTests.TestImage(3, 37, 45, seed: 3);
+        StackResult cpu = StackRunner.Run(stack, image);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 37, 45);
+        int last = stack.Layers.Count - 1;
+        Assert.Equal(relus, RunAndCheck(runner, cpu, image, Observe(stack.Layers.Count, last), $"{name}, last map read"));
+
+        // Every map read: nothing fused, every map the reference's.
+        Assert.Equal(0, RunAndCheck(runner, cpu, image, Observe(stack.Layers.Count, Enumerable.Range(0, stack.Layers.Count).ToArray()), $"{name}, every map read"));
+        runner.SetObserved(null);
+        Assert.All(Enumerable.Range(0, stack.Layers.Count), i => Assert.True(runner.MapComputed(i)));
+    }
+
+    [Fact]
+    public void ObservedConv_AndDisabledRelu_AreNotFused()
+    {
+        Stack stack = StackCatalog.Load("learned"); // conv, relu, pool, conv, relu, pool
+        Tensor image = GpuStackTests.TestImage(3, 28, 28, seed: 8);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 28, 28);
+        StackResult cpu = StackRunner.Run(stack, image);
+        // The first conv's map is read (the window shows it): only the second pair fuses.
+        Assert.Equal(1, RunAndCheck(runner, cpu, image, Observe(6, 0, 5), "learned, conv 0 and the output read"));
+        Assert.True(runner.MapComputed(0));
+        Assert.False(runner.MapComputed(3));
+
+        // The second relu off: its conv has no relu to fuse, and the relu's map is the conv's.
+        runner.SetEnabled(4, false);
+        runner.SetObserved(Observe(6, 5));
+        runner.RunPrepared(image);
+        Assert.True(runner.MapComputed(3));
+        Assert.True(runner.MapComputed(4));
+        Assert.False(runner.MapComputed(0));
+        Assert.Same(runner.Output(3), runner.Output(4));
+        StackResult flagged = StackRunner.Run(stack, image, [true, true, true, true, false, true]);
+        for (int i = 1; i < 6; i++)
+            Parity.AssertGpuMatchesReference(flagged.Outputs[i], runner.Output(i).Download(), $"layer {i} of learned with relu 4 off");
+
+        // A disabled layer named as observed stands for the map it passes on: observing relu 1 while it is off keeps conv 0.
+        runner.SetEnabled(4, true);
+        runner.SetEnabled(1, false);
+        runner.SetObserved(Observe(6, 1, 5));
+        Assert.True(runner.MapComputed(0));
+        Assert.False(runner.MapComputed(3));
+    }
+
+    [Fact]
+    public void ConvReadByARelu_AndByAnotherLayer_IsNotFused()
+    {
+        // conv -> relu, and an add of the relu's map and the conv's own (a branch reading the map before its relu): the conv's
+        // map must be computed, so that relu is not fused; the add's relu is.
+        var rng = new Random(4);
+        var conv = ConvLayer.Learned(Parity.Random(rng, 0.4f, 4, 3, 3, 3), Parity.RandomVector(rng, 0.2f, 4), new ConvOptions(), "w", "b");
+        var relu = new ActivationLayer(ActivationKind.Relu) { Inputs = [0] };
+        var add = new AddLayer { Inputs = [1, 0] };
+        var stack = new Stack("branch", StackInput.Rgb, [conv, relu, add, new ActivationLayer(ActivationKind.Relu)]);
+        Tensor image = GpuStackTests.TestImage(3, 19, 23, seed: 6);
+        StackResult cpu = StackRunner.Run(stack, image);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 19, 23);
+        Assert.Equal(1, RunAndCheck(runner, cpu, image, Observe(4, 3), "conv -> relu, add(relu, conv) -> relu"));
+        Assert.True(runner.MapComputed(0));
+        Assert.False(runner.MapComputed(2));
+    }
+
+    [Fact]
+    public void ResNet18_LastMapRead_FusesEveryRelu_AndEveryOtherMapIsTheReference()
+    {
+        // ResNet18 at 96x96 (the trained weights; ResNet18GpuTests checks it against ONNX Runtime): all 19 relus of this
+        // export, each after a conv or a residual add; the downsample convs keep their maps (the add reads them), and so does
+        // every relu's output (the next block's conv and its add read it).
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(ResNet18.ModelAtSize(96), "ResNet18.onnx at 96"));
+        Stack stack = OnnxStack.FromGraph(graph, "resnet18-96");
+        Tensor input = ResNet18.GeneratedInput(structured: true, size: 96).Reshape(3, 96, 96);
+        StackResult cpu = StackRunner.Run(stack, input);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 96, 96);
+        int last = stack.Layers.Count - 1;
+        Assert.Equal(19, stack.Layers.Count(l => l is ActivationLayer { Kind: ActivationKind.Relu }));
+        Assert.Equal(19, RunAndCheck(runner, cpu, input, Observe(stack.Layers.Count, last), "resnet18 at 96, last map read", relativeToMax: true));
+        // Every residual add (9 in this export) writes its relu's map.
+        Assert.Equal(9, stack.Layers.Count(l => l is AddLayer));
+        Assert.Equal(9, Enumerable.Range(0, stack.Layers.Count).Count(i => stack.Layers[i] is AddLayer && !runner.MapComputed(i)));
+    }
+}
