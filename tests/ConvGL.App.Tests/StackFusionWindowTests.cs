@@ -48,6 +48,37 @@ public sealed class StackFusionWindowTests
         Assert.Contains("+relu]", pipeline.LayerLabel(0));
     }
 
+    [Fact]
+    public void LearnedStack_ShowingItsFirstLayer_RunsOnlyThat_AndALaterMapAskedForIsComputedAtOnce()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        Stack stack = StackCatalog.Load("learned");
+        var rng = new Random(12_0302);
+        var image = Tensor.Chw(1, 36, 44);
+        for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+        StackResult cpu = StackRunner.Run(stack, image);
+
+        using GlContext context = GlContext.CreateHeadless();
+        using var pipeline = new StackPipeline(context, "learned");
+        var ran = new List<string>();
+        pipeline.AfterLayer = i => ran.Add(pipeline.PartName(i));
+        pipeline.Input.Upload(image);
+        for (int frame = 0; frame < 3; frame++)
+        {
+            ran.Clear();
+            pipeline.Run();
+            AssertClose(cpu.Outputs[0], pipeline.LayerOutput(0).Download(), $"layer 1, frame {frame}");
+        }
+        // Frames after the first: only the shown layer runs (the first ran nothing, then the shown map at once).
+        Assert.Equal(["1:conv"], ran);
+
+        // The user switches to the output: computed at once on that frame, every layer run (the first conv, still read this
+        // frame, keeps its map; the second's relu is fused into it).
+        ran.Clear();
+        AssertClose(cpu.Outputs[5], pipeline.LayerOutput(5).Download(), "the output, first asked for");
+        Assert.Equal(["1:conv", "2:relu", "3:maxpool", "4:conv+relu", "6:maxpool"], ran);
+    }
+
     private static void AssertClose(Tensor expected, Tensor actual, string what)
     {
         Assert.Equal(expected.Shape, actual.Shape);

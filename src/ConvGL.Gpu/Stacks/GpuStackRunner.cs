@@ -19,11 +19,12 @@ namespace ConvGL.Gpu.Stacks;
 /// the model's input first, and the plan is the model's size whatever the source's. <see cref="Run(Tensor)"/> takes the
 /// model's input as it is (preprocessed on the CPU, or an array).
 ///
-/// Fusion: by default every layer's map is computed. <see cref="SetObserved"/> names the maps someone will read (the
-/// window: the shown layer and its input; the bench: the last); a relu whose only input is a conv (on the direct programs)
-/// or an add that nothing else reads, with that layer not observed, is then applied by that layer as it stores its results,
-/// writing the relu's map in one pass instead of two. The conv's or add's own map is then not computed:
-/// <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
+/// Only what is read: by default every layer's map is computed. <see cref="SetObserved"/> names the maps someone will read
+/// (the window: the shown layer and its input; the bench: the last). A run then computes only the layers those maps depend
+/// on (the window showing ResNet18's first conv runs one layer of 52), and a relu whose only input is a conv (on the direct
+/// programs) or an add that nothing else reads, with that layer not observed, is applied by that layer as it stores its
+/// results, writing the relu's map in one pass instead of two. A map not computed that way (a layer no observed map needs,
+/// or a conv or add whose relu was fused): <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
 public sealed class GpuStackRunner : IDisposable
 {
     private readonly GlContext _context;
@@ -48,6 +49,8 @@ public sealed class GpuStackRunner : IDisposable
     private readonly bool[] _fusedAway;
     // Per layer, whether its map is read (SetObserved); null: every map.
     private bool[]? _observed;
+    // Per layer, whether a run computes it: every layer without SetObserved, else those the observed maps depend on.
+    private readonly bool[] _needed;
 
     public Stack Stack { get; }
     public StackPlan Plan { get; private set; }
@@ -73,7 +76,7 @@ public sealed class GpuStackRunner : IDisposable
     /// layer disabled so far, or its queries still in flight). Reads ~0 on llvmpipe (see GpuTimer).</summary>
     public double? LayerMilliseconds(int layer)
     {
-        if (_fusedAway[layer]) return null;
+        if (_fusedAway[layer] || !_needed[layer]) return null;
         GpuTimer? timer = _timers?[layer];
         timer?.Poll();
         return timer?.LastMilliseconds;
@@ -141,6 +144,7 @@ public sealed class GpuStackRunner : IDisposable
             if (_reluAfter[i] >= 0) _fusedVariant[_reluAfter[i]] = $"fused: computed by layer {i}'s stores";
         _fusedRelu = Enumerable.Repeat(-1, _ops.Length).ToArray();
         _fusedAway = new bool[_ops.Length];
+        _needed = Enumerable.Repeat(true, _ops.Length).ToArray();
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
         if (stack.Preprocess is { } pre)
         {
@@ -180,7 +184,7 @@ public sealed class GpuStackRunner : IDisposable
         }
         (Plan, _enabled, _algorithms) = (plan, enabled, choices);
         Allocate();
-        ApplyFusion();
+        ApplyObserved();
     }
 
     /// <summary>Per layer i, the relu layer j that may be fused into it: j is a relu whose only input is i, and no other
@@ -199,9 +203,10 @@ public sealed class GpuStackRunner : IDisposable
     }
 
     /// <summary>Names the maps that will be read after a run (per layer; a disabled layer stands for the map it passes on),
-    /// or null for every map (the default: no fusion). Every relu that may be fused into the conv or add before it is, where
-    /// that layer's own map is not named: one pass over the map fewer. Cheap when nothing changes; the window calls it every
-    /// frame with the maps its views read.</summary>
+    /// or null for every map (the default: every layer runs, nothing fused). Runs then compute only the layers the named maps
+    /// depend on, and every relu that may be fused into the conv or add before it is, where that layer's own map is not
+    /// named: one pass over the map fewer. Cheap when nothing changes; the window calls it every frame with the maps its
+    /// views read.</summary>
     public void SetObserved(IReadOnlyList<bool>? observed)
     {
         if (observed is not null && observed.Count != _ops.Length)
@@ -214,12 +219,12 @@ public sealed class GpuStackRunner : IDisposable
             for (int i = 0; i < _ops.Length; i++)
                 if (observed[i]) _observed[Resolve(i) is var from and >= 0 ? from : i] = true;
         }
-        ApplyFusion();
+        ApplyObserved();
     }
 
     /// <summary>Whether the tensor <see cref="Output"/>(<paramref name="layer"/>) returns holds that map after a run: false
-    /// when it is a layer whose relu was fused into it (see <see cref="SetObserved"/>).</summary>
-    public bool MapComputed(int layer) => Resolve(layer) is not (var from and >= 0) || _fusedRelu[from] < 0;
+    /// for a layer no observed map needs, or one whose relu was fused into it (see <see cref="SetObserved"/>).</summary>
+    public bool MapComputed(int layer) => Resolve(layer) is not (var from and >= 0) || (_needed[from] && _fusedRelu[from] < 0);
 
     // The layer whose tensor holds layer i's map (disabled layers pass their first input on), -1 for the stack input.
     private int Resolve(int layer)
@@ -228,12 +233,25 @@ public sealed class GpuStackRunner : IDisposable
         return layer;
     }
 
-    private void ApplyFusion()
+    private void ApplyObserved()
     {
+        // The layers the observed maps depend on: each observed map's layer, then (latest first, so every reader of a layer
+        // is decided before it) the layers a needed layer reads.
+        if (_observed is null) Array.Fill(_needed, true);
+        else
+        {
+            Array.Clear(_needed);
+            for (int i = 0; i < _ops.Length; i++)
+                if (_observed[i] && Resolve(i) is var m and >= 0) _needed[m] = true;
+            for (int j = _ops.Length - 1; j >= 0; j--)
+                if (_needed[j])
+                    foreach (int read in _reads[j])
+                        if (Resolve(read) is var m and >= 0) _needed[m] = true;
+        }
         for (int i = 0; i < _ops.Length; i++)
         {
             int j = _reluAfter[i];
-            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && !_observed[i] && _ops[i].CanFuseRelu;
+            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && _needed[j] && !_observed[i] && _ops[i].CanFuseRelu;
             if (_fusedRelu[i] >= 0) _fusedAway[_fusedRelu[i]] = false;
             _fusedRelu[i] = fuse ? j : -1;
             if (fuse) _fusedAway[j] = true;
@@ -300,6 +318,8 @@ public sealed class GpuStackRunner : IDisposable
     public GpuTensor Output(int layer)
     {
         layer = Resolve(layer);
+        if (layer >= 0 && !_needed[layer])
+            throw new InvalidOperationException($"layer {layer}'s map is not computed: no observed map needs it (SetObserved)");
         if (layer >= 0 && _fusedRelu[layer] >= 0)
             throw new InvalidOperationException($"layer {layer}'s own map is not computed: the relu after it (layer {_fusedRelu[layer]}) is fused into its stores (SetObserved)");
         return layer < 0 ? _source : _outputs[layer];
@@ -341,7 +361,7 @@ public sealed class GpuStackRunner : IDisposable
         _source = source;
         for (int i = 0; i < _ops.Length; i++)
         {
-            if (!_enabled[i] || _fusedAway[i]) continue;
+            if (!_enabled[i] || _fusedAway[i] || !_needed[i]) continue;
             // A layer with its relu fused writes the relu's map.
             GpuTensor output = _outputs[_fusedRelu[i] >= 0 ? _fusedRelu[i] : i];
             int[] reads = _reads[i];

@@ -117,6 +117,44 @@ public sealed class FusionTests(GlFixture fixture)
     }
 
     [Fact]
+    public void OnlyTheLayersTheObservedMapsNeed_Run()
+    {
+        Stack stack = StackCatalog.Load("learned"); // conv, relu, pool, conv, relu, pool
+        Tensor image = GpuStackTests.TestImage(3, 30, 34, seed: 2);
+        StackResult cpu = StackRunner.Run(stack, image);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 30, 34);
+        var ran = new List<int>();
+        runner.AfterLayer = ran.Add;
+
+        // The first conv's map only (the window showing layer 1): one layer runs, its relu not fused (nothing needs it).
+        runner.SetObserved(Observe(6, 0));
+        runner.RunPrepared(image);
+        Assert.Equal([0], ran);
+        Assert.False(runner.ReluFused(0));
+        Parity.AssertGpuMatchesReference(cpu.Outputs[0], runner.Output(0).Download(), "learned layer 0, observed alone");
+        for (int i = 1; i < 6; i++)
+        {
+            Assert.False(runner.MapComputed(i));
+            Assert.Throws<InvalidOperationException>(() => runner.Output(i));
+        }
+
+        // The second conv's map: layers 0..3 run, the first relu fused into its conv, the second pair not run at all.
+        ran.Clear();
+        runner.SetObserved(Observe(6, 3));
+        runner.RunPrepared(image);
+        Assert.Equal([0, 2, 3], ran);
+        Assert.Equal([false, true, true, true, false, false], Enumerable.Range(0, 6).Select(runner.MapComputed).ToArray());
+        for (int i = 1; i <= 3; i++)
+            Parity.AssertGpuMatchesReference(cpu.Outputs[i], runner.Output(i).Download(), $"learned layer {i}, layer 3 observed");
+
+        // Every map again: every layer runs.
+        ran.Clear();
+        runner.SetObserved(null);
+        runner.RunPrepared(image);
+        Assert.Equal([0, 1, 2, 3, 4, 5], ran);
+    }
+
+    [Fact]
     public void ConvReadByARelu_AndByAnotherLayer_IsNotFused()
     {
         // conv -> relu, and an add of the relu's map and the conv's own (a branch reading the map before its relu): the conv's
