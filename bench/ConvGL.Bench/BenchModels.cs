@@ -130,7 +130,7 @@ internal static class BenchModels
             MapShape outShape = runner.Plan.Outputs[i], inShape = runner.Plan.InputOf(i);
             string kind = (stack.Layers[i] is ConvLayer c
                 ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} s{c.Options.StrideY} {inShape.C}->{outShape.C} {inShape.H}x{inShape.W}->{outShape.H}x{outShape.W}"
-                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.ReluFused(i) ? " + relu" : "");
+                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.FusedLayer(i) is var j and >= 0 ? " + " + stack.Layers[j].Type : "");
             (int n, double sum) = kinds.GetValueOrDefault(kind);
             kinds[kind] = (n + 1, sum + ms);
         }

@@ -1,15 +1,26 @@
-// A ReLU fused into a producer's store (RELU 1; without RELU, or with RELU 0, values are stored as they are): x > 0 ? x
-// : 0, exactly the reference's Activation for relu (a NaN becomes 0). The stack runner fuses a relu into the conv or add
-// before it when no one looks at that layer's own map (GpuStackRunner.SetObserved): one pass over the map fewer.
+// An activation fused into a producer's store (RELU: 0 or undefined none, 1 relu, 2 leaky relu with slope ACT_A, 3 clip
+// to [ACT_A, ACT_B]; ACT_A / ACT_B are float literals written as uintBitsToFloat of their bits, so they are exact),
+// exactly the reference's Activation: relu x > 0 ? x : 0 (NaN to 0), leaky x > 0 ? x : slope x, clip min(max(x, lo), hi)
+// with a NaN kept. The stack runner fuses such a layer into the conv or add before it when no one reads that layer's
+// own map (GpuStackRunner.SetObserved): one pass over the map fewer.
 #ifndef CONVGL_RELU_GLSL
 #define CONVGL_RELU_GLSL
 #ifndef RELU
 #define RELU 0
 #endif
-#if RELU
+#if RELU == 1
 float relu_out(float x) { return x > 0.0 ? x : 0.0; }
 vec4 relu_out(vec4 x) { return mix(vec4(0.0), x, greaterThan(x, vec4(0.0))); }
-#else
+#elif RELU == 2
+float relu_out(float x) { return x > 0.0 ? x : ACT_A * x; }
+vec4 relu_out(vec4 x) { return mix(ACT_A * x, x, greaterThan(x, vec4(0.0))); }
+#elif RELU == 3
+// GLSL's min / max need not propagate a NaN: it is selected back.
+float relu_out(float x) { return isnan(x) ? x : min(max(x, ACT_A), ACT_B); }
+vec4 relu_out(vec4 x) { return mix(min(max(x, vec4(ACT_A)), vec4(ACT_B)), x, isnan(x)); }
+#elif RELU == 0
 #define relu_out(x) (x)
+#else
+#error RELU must be 0..3
 #endif
 #endif

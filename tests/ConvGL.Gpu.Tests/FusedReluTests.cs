@@ -4,21 +4,20 @@ using ConvGL.Gpu.Ops;
 
 namespace ConvGL.Gpu.Tests;
 
-/// <summary>A ReLU fused into the stores of every program a conv plan may choose (<see cref="GpuConv2D.FuseRelu"/>) and of
-/// the add's (<see cref="GpuAdd.FuseRelu"/>) against the reference relu(conv) and relu(a + b) (Activation: x &gt; 0 ? x : 0,
-/// NaN to 0): conv2d.comp, conv2d_dense.comp with rim strips or a padded copy and scalar, vec4 and 32-byte stores,
+/// <summary>A ReLU fused into the stores of every program a conv plan may choose (<see cref="GpuConv2D.Fused"/>) and of
+/// the add's (<see cref="GpuAdd.Fused"/>) against the reference relu(conv) and relu(a + b) (Activation: x &gt; 0 ? x : 0,
+/// NaN to 0), and leaky relu and clip (ReLU6) on every conv program and the add: conv2d.comp, conv2d_dense.comp with rim strips or a padded copy and scalar, vec4 and 32-byte stores,
 /// conv2d_depthwise.comp one dispatch per channel, whole plane and with rims, Winograd (its three store kinds and the
 /// direct fix-up of tiles holding NaN or infinity) and the 1x1 matrix product (direct and gathered input). Each case asserts
 /// which program ran and that the conv's own output has negative values for the relu to zero.</summary>
 [Collection(GlCollection.Name)]
 public sealed class FusedReluTests(GlFixture fixture)
 {
-    private static Tensor Relu(Tensor t) => Activation.Apply(t, ActivationKind.Relu);
-
     /// <summary>The fused conv against relu(Conv2D.Apply), and, the flag turned off again, the plain conv against Conv2D.Apply.</summary>
     private void Check(int cin, int cout, int groups, int h, int w, int k, ConvOptions o, ConvPath choice, string program, string? stores, int seed,
-        Action<Tensor>? spoil = null)
+        Action<Tensor>? spoil = null, FusedActivation? act = null)
     {
+        act ??= FusedActivation.Relu;
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, cin, h, w);
         spoil?.Invoke(input);
@@ -28,16 +27,16 @@ public sealed class FusedReluTests(GlFixture fixture)
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / groups},{k},{k}) {o}";
         Tensor conv = Conv2D.Apply(input, weight, bias, o);
         Assert.True(conv.Data.Count(v => v < 0) > conv.Length / 10, $"the conv has too few negative outputs for the test to mean anything -- {spec}");
-        using var gpu = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = choice, FuseRelu = true };
+        using var gpu = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = choice, Fused = act };
         Tensor fused = gpu.Apply(input);
         Assert.StartsWith(program, gpu.Variant, StringComparison.Ordinal);
-        Assert.EndsWith(", relu fused", gpu.Variant, StringComparison.Ordinal);
+        Assert.EndsWith($", {act.Kind.Name()} fused", gpu.Variant, StringComparison.Ordinal);
         if (stores is not null) Assert.Equal(stores, FastConvTests.Stores(gpu.Variant));
-        AssertEqual(Relu(conv), fused, spec + " -- " + gpu.Variant);
+        AssertEqual(Activation.Apply(conv, act.Kind, act.Slope, act.Min, act.Max), fused, spec + " -- " + gpu.Variant);
 
-        gpu.FuseRelu = false;
+        gpu.Fused = null;
         Tensor plain = gpu.Apply(input);
-        Assert.DoesNotContain("relu", gpu.Variant, StringComparison.Ordinal);
+        Assert.DoesNotContain("fused", gpu.Variant, StringComparison.Ordinal);
         AssertEqual(conv, plain, spec + " -- " + gpu.Variant);
     }
 
@@ -121,6 +120,49 @@ public sealed class FusedReluTests(GlFixture fixture)
         Check(5, 9, 1, 17, 19, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, ConvPath.Pointwise, "pointwise", null, 51);
     }
 
+    /// <summary>Leaky relu (slope 0.1, its float bits compiled in) and clip to [0, 6] (ReLU6) and to [-0.25, 0.3] (both bounds
+    /// inside the values) on each conv program, NaN and infinities included on the Winograd fix-up.</summary>
+    [Fact]
+    public void LeakyReluAndClip_OnEveryProgram()
+    {
+        FusedActivation leaky = new(ActivationKind.LeakyRelu, Slope: 0.1f), relu6 = new(ActivationKind.Clip, Min: 0, Max: 6),
+            narrow = new(ActivationKind.Clip, Min: -0.25f, Max: 0.3f);
+        foreach ((FusedActivation act, int seed) in new[] { (leaky, 60), (relu6, 70), (narrow, 80) })
+        {
+            Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, act: act);
+            Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, act: act);
+            Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, act: act);
+            Check(8, 8, 8, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_depthwise", null, seed + 3, act: act);
+            Check(6, 8, 1, 9, 9, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, seed + 4, act: act);
+            Check(5, 9, 1, 16, 16, 1, new ConvOptions(), ConvPath.Pointwise, "pointwise", null, seed + 5, act: act);
+            Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, seed + 6, input =>
+            {
+                input[0, 2, 3] = float.NaN;
+                input[1, 7, 12] = float.PositiveInfinity;
+                input[3, 10, 1] = float.NegativeInfinity;
+            }, act);
+        }
+    }
+
+    [Theory]
+    [InlineData(ActivationKind.LeakyRelu)]
+    [InlineData(ActivationKind.Clip)]
+    public void Add_FusedLeakyReluAndClip(ActivationKind kind)
+    {
+        FusedActivation act = new(kind, Slope: 0.2f, Min: -0.5f, Max: 0.75f);
+        var rng = new Random(99);
+        Tensor a = Parity.Random(rng, 1, 1, 64), b = Parity.Random(rng, 1, 1, 64);
+        a.Data[0] = float.NaN;
+        using var add = new GpuAdd(fixture.Context) { Fused = act };
+        using GpuTensor ga = GpuTensor.From(fixture.Context, a, "a"), gb = GpuTensor.From(fixture.Context, b, "b");
+        using var output = new GpuTensor(fixture.Context, label: "out");
+        add.Run(ga, gb, output);
+        Assert.EndsWith($", {kind.Name()} fused", add.Variant, StringComparison.Ordinal);
+        float[] got = output.Download().Data;
+        for (int i = 0; i < 64; i++)
+            Assert.Equal(Activation.Apply(kind, a.Data[i] + b.Data[i], act.Slope, act.Min, act.Max), got[i]);
+    }
+
     [Theory]
     [InlineData(64, "same shape: pairs of vec4s, 32-byte stores")]
     [InlineData(12, "same shape: vec4")]
@@ -132,7 +174,7 @@ public sealed class FusedReluTests(GlFixture fixture)
         Tensor a = Parity.Random(rng, 1, 1, n), b = Parity.Random(rng, 1, 1, n);
         a.Data[0] = float.NaN;
         a.Data[1] = float.NegativeInfinity;
-        using var add = new GpuAdd(fixture.Context) { FuseRelu = true };
+        using var add = new GpuAdd(fixture.Context) { Fused = FusedActivation.Relu };
         using GpuTensor ga = GpuTensor.From(fixture.Context, a, "a"), gb = GpuTensor.From(fixture.Context, b, "b");
         using var output = new GpuTensor(fixture.Context, label: "out");
         add.Run(ga, gb, output);
@@ -149,7 +191,7 @@ public sealed class FusedReluTests(GlFixture fixture)
     {
         var rng = new Random(7);
         Tensor a = Parity.Random(rng, 3, 5, 6), b = Parity.Random(rng, 3, 1, 1);
-        using var add = new GpuAdd(fixture.Context) { FuseRelu = true };
+        using var add = new GpuAdd(fixture.Context) { Fused = FusedActivation.Relu };
         using GpuTensor ga = GpuTensor.From(fixture.Context, a, "a"), gb = GpuTensor.From(fixture.Context, b, "b");
         using var output = new GpuTensor(fixture.Context, label: "out");
         add.Run(ga, [3, 5, 6], gb, [3, 1, 1], output, (3, 5, 6));

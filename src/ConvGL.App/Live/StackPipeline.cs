@@ -28,7 +28,7 @@ internal sealed class StackPipeline : ILivePipeline
     private IReadOnlyList<FileWatch> _watches;
     private Action<int>? _afterLayer;
     // "layer 1 conv", per layer: --stats' part names, made once per stack.
-    private string[] _partNames = [];
+    private string?[] _partNames = [];
     // Per layer: the maps the views asked for since the last run, and the maps that run was told to keep.
     private bool[] _asked = [], _kept = [];
 
@@ -110,12 +110,12 @@ internal sealed class StackPipeline : ILivePipeline
                 _ => layer.Type,
             };
         // The shader a direct conv's plan chose, its first word only ("winograd", "conv2d_dense"; the bench table gives the
-        // whole variant line), "+relu" where the relu after it is fused into its stores ("add+relu" for an add), and
-        // "fused" on that relu.
+        // whole variant line), "+relu" (or the other activation) where the activation after it is fused into its stores
+        // ("add+relu" for an add), and "fused" on that activation.
         string? variant = _runner.Variant(i);
         string? name = _runner.FusedAway(i) ? "fused" : variant is null || variant.StartsWith('(') ? null
             : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
-        if (_runner.ReluFused(i)) name = (name ?? layer.Type) + "+relu";
+        if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? layer.Type) + "+" + _runner.Stack.Layers[j].Type;
         string shader = name is null ? "" : $" [{name}]";
         return $"{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
@@ -203,14 +203,16 @@ internal sealed class StackPipeline : ILivePipeline
         set => _runner.AfterLayer = _afterLayer = value;
     }
 
-    /// <summary>Layer i's name in --stats' parts line: "1:conv", "1:conv+relu" when the relu after it is fused into its
-    /// stores (that relu then has no part of its own).</summary>
+    /// <summary>Layer i's name in --stats' parts line: "1:conv", "1:conv+relu" when the activation after it is fused into
+    /// its stores (that activation then has no part of its own). Made once per name.</summary>
     public string PartName(int i)
     {
-        if (_partNames.Length != 2 * LayerCount)
-            _partNames = [.. _runner.Stack.Layers.Select((l, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k + 1}:{l.Type}")),
-                          .. _runner.Stack.Layers.Select((l, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k + 1}:{l.Type}+relu"))];
-        return _partNames[_runner.ReluFused(i) ? LayerCount + i : i];
+        if (_partNames.Length != 2 * LayerCount) _partNames = new string[2 * LayerCount];
+        int j = _runner.FusedLayer(i);
+        IReadOnlyList<StackLayer> layers = _runner.Stack.Layers;
+        return j < 0
+            ? _partNames[i] ??= string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i + 1}:{layers[i].Type}")
+            : _partNames[LayerCount + i] ??= string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i + 1}:{layers[i].Type}+{layers[j].Type}");
     }
 
     public void Run()

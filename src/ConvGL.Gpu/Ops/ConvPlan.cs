@@ -101,7 +101,7 @@ internal sealed class ConvPlan
     /// <summary>Plans one conv. <paramref name="geometry"/> overrides the padding and output size the options give (the
     /// separable passes: each keeps the other axis's size as it is).</summary>
     public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null, bool relu = false)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null, FusedActivation? act = null)
     {
         GL gl = context.Gl;
         int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
@@ -127,8 +127,8 @@ internal sealed class ConvPlan
         if (why is not null)
         {
             GlProgram direct = context.Shaders.Compute("conv2d.comp",
-                ("BORDER", border), ("CONVOLVE", o.Mode == ConvMode.Convolve ? 1 : 0), ("HAS_BIAS", bias is not null ? 1 : 0), ("RELU", relu ? 1 : 0));
-            return new ConvPlan(context, input, $"conv2d: 1 output/invocation ({why}){(relu ? ", relu fused" : "")}", true, direct, null, 0, false, g, o);
+                [("BORDER", border), ("CONVOLVE", o.Mode == ConvMode.Convolve ? 1 : 0), ("HAS_BIAS", bias is not null ? 1 : 0), .. FusedActivation.Defines(act)]);
+            return new ConvPlan(context, input, $"conv2d: 1 output/invocation ({why}){act?.Suffix}", true, direct, null, 0, false, g, o);
         }
 
         bool flip = o.Mode == ConvMode.Convolve;
@@ -223,7 +223,7 @@ internal sealed class ConvPlan
             (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s), ("FLAT_Z", flatZ ? 1 : 0),
             .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
             .. depthwise ? [("CHANNEL_UNIFORM", channelUniform ? 1 : 0), ("ZERO_PLANE", zeroPlane ? 1 : 0)] : Array.Empty<(string, object)>(),
-            ("RELU", relu ? 1 : 0),
+            .. FusedActivation.Defines(act),
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
@@ -237,7 +237,7 @@ internal sealed class ConvPlan
         string variant = depthwise
             ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{bx} x/invocation{layout}, {where}"
             : $"conv2d_dense: 4 channels x {BlockX} x/invocation{layout}, {where}";
-        if (relu) variant += ", relu fused";
+        variant += act?.Suffix;
         var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ) { _channelUniform = channelUniform, _channelStrideBytes = channelStride * 16, _blockBytes = blockVec4s * 16 };
         if (pad)
         {

@@ -14,14 +14,29 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     // Each program without and with a fused ReLU ([0], [1]).
     private readonly GlProgram?[] _program = new GlProgram?[2], _same = new GlProgram?[2], _same4 = new GlProgram?[2], _samePairs = new GlProgram?[2];
 
-    /// <summary>When set, a ReLU is applied to every result as it is stored (x &gt; 0 ? x : 0, the reference's
-    /// <see cref="Activation"/>; NaN gives 0): the stack runner's fusion of a residual add and the relu after it.</summary>
-    public bool FuseRelu { get; set; }
+    /// <summary>When set, this activation (relu, leaky relu or clip, the reference's <see cref="Activation"/> values) is
+    /// applied to every result as it is stored: the stack runner's fusion of a residual add and the activation after it.</summary>
+    public FusedActivation? Fused
+    {
+        get;
+        set
+        {
+            if (Equals(value, field)) return;
+            field = value;
+            // The fused programs and variant lines, made again only when the activation changes (runs allocate nothing).
+            (_program[1], _same[1], _same4[1], _samePairs[1]) = (null, null, null, null);
+            _fusedVariants = value is null ? null : [.. PlainVariants.Select(v => v + value.Suffix)];
+        }
+    }
 
-    private int R => FuseRelu ? 1 : 0;
+    private static readonly string[] PlainVariants = ["same shape: pairs of vec4s, 32-byte stores", "same shape: vec4", "same shape: 1 value", "broadcast"];
+    private string[]? _fusedVariants;
+    private string VariantLine(int k) => _fusedVariants?[k] ?? PlainVariants[k];
+    private int R => Fused is null ? 0 : 1;
+    private (string, object)[] Act => FusedActivation.Defines(Fused);
 
     /// <summary>Which program the last run used, for tests: "same shape: pairs of vec4s, 32-byte stores", "same shape:
-    /// vec4", "same shape: 1 value", or "broadcast"; ", relu fused" after it with <see cref="FuseRelu"/>.</summary>
+    /// vec4", "same shape: 1 value", or "broadcast"; ", relu fused" (or the other activation's name) after it with <see cref="Fused"/>.</summary>
     internal string Variant { get; private set; } = "(not run yet)";
     private GpuTensor? _scratchA, _scratchB, _scratchOut;
 
@@ -67,13 +82,10 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         GL gl = context.Gl;
         if (n <= 0 || n > ComputeOp.MaxTexelViewFloats(gl)) return false;
         bool vec4 = n % 4 == 0, pairs = n % 8 == 0 && context.WideStores;
-        GlProgram same = pairs ? _samePairs[R] ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1), ("PAIRS", 1), ("OP", (int)Kind), ("RELU", R))
-            : vec4 ? _same4[R] ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 1), ("PAIRS", 0), ("OP", (int)Kind), ("RELU", R))
-            : _same[R] ??= context.Shaders.Compute("add.comp", ("SAME_SHAPE", 1), ("VEC4", 0), ("PAIRS", 0), ("OP", (int)Kind), ("RELU", R));
-        // Literals, not concatenations: a stack runs this every frame and must allocate nothing.
-        Variant = pairs ? (FuseRelu ? "same shape: pairs of vec4s, 32-byte stores, relu fused" : "same shape: pairs of vec4s, 32-byte stores")
-            : vec4 ? (FuseRelu ? "same shape: vec4, relu fused" : "same shape: vec4")
-            : FuseRelu ? "same shape: 1 value, relu fused" : "same shape: 1 value";
+        GlProgram same = pairs ? _samePairs[R] ??= context.Shaders.Compute("add.comp", [("SAME_SHAPE", 1), ("VEC4", 1), ("PAIRS", 1), ("OP", (int)Kind), .. Act])
+            : vec4 ? _same4[R] ??= context.Shaders.Compute("add.comp", [("SAME_SHAPE", 1), ("VEC4", 1), ("PAIRS", 0), ("OP", (int)Kind), .. Act])
+            : _same[R] ??= context.Shaders.Compute("add.comp", [("SAME_SHAPE", 1), ("VEC4", 0), ("PAIRS", 0), ("OP", (int)Kind), .. Act]);
+        Variant = VariantLine(pairs ? 0 : vec4 ? 1 : 2);
         ComputeOp.BeforeTexelReads(gl);
         a.Buffer.BindTexelView(0, vec4);
         b.Buffer.BindTexelView(1, vec4);
@@ -91,8 +103,8 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
                               (int, int, int, int) aStride, (int, int, int, int) bStride)
     {
         GL gl = context.Gl;
-        GlProgram p = _program[R] ??= context.Shaders.Compute("add.comp", ("OP", (int)Kind), ("RELU", R));
-        Variant = FuseRelu ? "broadcast, relu fused" : "broadcast";
+        GlProgram p = _program[R] ??= context.Shaders.Compute("add.comp", [("OP", (int)Kind), .. Act]);
+        Variant = VariantLine(3);
         p.Use();
         gl.Uniform1(p.Uniform("u_count"), n);
         gl.Uniform4(p.Uniform("u_dims"), dims.Item1, dims.Item2, dims.Item3, dims.Item4);

@@ -55,15 +55,15 @@ public sealed class GpuConv2D : IGpuConv
         SetWeights(weight, bias);
     }
 
-    /// <summary>When set, a ReLU is applied to every output as it is stored (x &gt; 0 ? x : 0, the reference's
-    /// <see cref="ConvGL.Core.Ops.Activation"/>; NaN gives 0) by every program a plan may choose: the stack runner's fusion
-    /// of a conv and the relu after it (GpuStackRunner.SetObserved). Changing it re-plans on the next run.</summary>
-    public bool FuseRelu
+    /// <summary>When set, this activation (relu, leaky relu or clip, the reference's <see cref="ConvGL.Core.Ops.Activation"/>
+    /// values) is applied to every output as it is stored by every program a plan may choose: the stack runner's fusion of a
+    /// conv and the activation layer after it (GpuStackRunner.SetObserved). Changing it re-plans on the next run.</summary>
+    public FusedActivation? Fused
     {
         get;
         set
         {
-            if (value != field) (_plan, _winograd, _pointwise) = (null, null, null);
+            if (!Equals(value, field)) (_plan, _winograd, _pointwise) = (null, null, null);
             field = value;
         }
     }
@@ -113,9 +113,9 @@ public sealed class GpuConv2D : IGpuConv
         if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input) : _plan is null || !_plan.Fits(input))
         {
             float[]? bias = _hasBias ? _biasData : null;
-            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, FuseRelu);
-            _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, FuseRelu) : null;
-            _plan = _winograd is null && _pointwise is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, relu: FuseRelu) : null;
+            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused);
+            _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
+            _plan = _winograd is null && _pointwise is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, act: Fused) : null;
         }
         if (_pointwise is not null)
         {

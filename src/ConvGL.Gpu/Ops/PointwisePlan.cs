@@ -53,7 +53,7 @@ internal sealed class PointwisePlan
     /// ConvPlan decides). Everywhere else Auto takes it: it beat conv2d_dense.comp on every 1x1 layer measured, 1 to 512
     /// input channels, strides 1 and 2 (bench/README.md). <see cref="ConvPath.Pointwise"/> forces it wherever it applies.</summary>
     public static PointwisePlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice, bool relu = false)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, FusedActivation? act = null)
     {
         if (choice is not (ConvPath.Auto or ConvPath.Pointwise) || !Applies(weightShape, o)) return null;
         GL gl = context.Gl;
@@ -71,11 +71,11 @@ internal sealed class PointwisePlan
                       pixels % 8 == 0;
         GlProgram? gather = direct ? null : context.Shaders.Compute("pointwise_gather.comp", ("BORDER", (int)o.Border), ("WIDE", context.WideStores ? 1 : 0));
         bool u64 = context.WideStores && pixels % 8 == 0, vec4 = pixels % 4 == 0;
-        GlProgram gemm = context.Shaders.Compute("pointwise_gemm.comp", ("U64_STORES", u64 ? 1 : 0), ("VEC4_STORES", vec4 ? 1 : 0), ("RELU", relu ? 1 : 0));
+        GlProgram gemm = context.Shaders.Compute("pointwise_gemm.comp", [("U64_STORES", u64 ? 1 : 0), ("VEC4_STORES", vec4 ? 1 : 0), .. FusedActivation.Defines(act)]);
         float[] packed = Pack(weight, bias, cout, cin);
         parameters.Reserve(packed.Length);
         parameters.Write(packed);
-        string variant = $"pointwise: 8 channels x 8 pixels/invocation{(direct ? "" : ", gathered input")}{(u64 ? ", 32-byte stores" : vec4 ? ", vec4 stores" : "")}{(relu ? ", relu fused" : "")}";
+        string variant = $"pointwise: 8 channels x 8 pixels/invocation{(direct ? "" : ", gathered input")}{(u64 ? ", 32-byte stores" : vec4 ? ", vec4 stores" : "")}{act?.Suffix}";
         return new PointwisePlan(context, input, g, o, gather, gemm, cin, cout, (int)pixels, (int)padded, variant);
     }
 

@@ -85,7 +85,7 @@ internal sealed class WinogradPlan
     /// <see cref="MaxScratchFloats"/> or the texel-buffer size, or (under <see cref="ConvPath.Auto"/>) the cost rule
     /// prefers the direct programs (<see cref="Pays"/>). <paramref name="choice"/> Winograd forces it wherever it applies.</summary>
     public static WinogradPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice, bool relu = false)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, FusedActivation? act = null)
     {
         if (choice is not (ConvPath.Auto or ConvPath.Winograd) || !Applies(weightShape, o)) return null;
         GL gl = context.Gl;
@@ -116,9 +116,9 @@ internal sealed class WinogradPlan
         bool co8 = (cout + 3) / 4 % 2 == 0;
         bool t4 = UsesT4(cout, (int)count);
         GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0), ("T4", t4 ? 1 : 0));
-        GlProgram output = context.Shaders.Compute("winograd_output.comp", ("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0), ("RELU", relu ? 1 : 0));
-        GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", ("RELU", relu ? 1 : 0));
-        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}{(relu ? ", relu fused" : "")}";
+        GlProgram output = context.Shaders.Compute("winograd_output.comp", [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0), .. FusedActivation.Defines(act)]);
+        GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", FusedActivation.Defines(act));
+        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}{act?.Suffix}";
         return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
             bias is not null, o.Mode == ConvMode.Convolve, variant);
     }

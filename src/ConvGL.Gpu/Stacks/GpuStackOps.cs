@@ -15,14 +15,15 @@ public interface IGpuStackOp : IDisposable
     /// op has one program only.</summary>
     string? Variant => null;
 
-    /// <summary>Whether this op can apply a ReLU to its results as it stores them (a conv on the direct programs, an add):
-    /// <see cref="GpuStackRunner"/> then fuses the relu layer after it when no one reads this layer's own map.</summary>
-    bool CanFuseRelu => false;
+    /// <summary>Whether this op can apply an activation (<see cref="FusedActivation"/>) to its results as it stores them (a
+    /// conv on the direct programs, an add): <see cref="GpuStackRunner"/> then fuses the activation layer after it when no
+    /// one reads this layer's own map.</summary>
+    bool CanFuse => false;
 
-    /// <summary>Turns the fused ReLU on or off; only for an op that <see cref="CanFuseRelu"/>.</summary>
-    void FuseRelu(bool on)
+    /// <summary>Sets the fused activation, or none; only for an op that <see cref="CanFuse"/>.</summary>
+    void Fuse(FusedActivation? act)
     {
-        if (on) throw new InvalidOperationException($"{GetType().Name} cannot fuse a relu");
+        if (act is not null) throw new InvalidOperationException($"{GetType().Name} cannot fuse an activation");
     }
 }
 
@@ -45,7 +46,7 @@ public static class GpuStackOps
                 return new Op((ins, o) => separable.Run(ins[0], o), separable);
             case ConvLayer c:
                 var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
-                return new Op((ins, o) => conv.Run(ins[0], o), conv) { Describe = () => conv.Variant, Fuse = on => conv.FuseRelu = on };
+                return new Op((ins, o) => conv.Run(ins[0], o), conv) { Describe = () => conv.Variant, SetFused = act => conv.Fused = act };
             case ConvTransposeLayer t:
                 var deconv = new GpuConvTranspose2D(context, t.Weight, t.Bias, t.Options);
                 return new Op((ins, o) => deconv.Run(ins[0], o), deconv);
@@ -84,7 +85,7 @@ public static class GpuStackOps
                     if ((a.C, a.H, a.W) != (b.C, b.H, b.W))
                         throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
                     add.Run(a, b, o);
-                }, add) { Fuse = on => add.FuseRelu = on };
+                }, add) { SetFused = act => add.Fused = act };
             case PReluLayer pr:
                 // One slope per channel (or one for all: plane p uses slope p % 1): the channel-affine shader's PRELU mode.
                 var prelu = new GpuChannelAffine(context, BatchNorm.FromAffine(pr.Slopes, new float[pr.Slopes.Length])) { PRelu = true };
@@ -187,15 +188,15 @@ public static class GpuStackOps
 
         public string? Variant => Describe?.Invoke();
 
-        /// <summary>Sets the op's fused ReLU, for an op that has one.</summary>
-        public Action<bool>? Fuse { get; init; }
+        /// <summary>Sets the op's fused activation, for an op that has one.</summary>
+        public Action<FusedActivation?>? SetFused { get; init; }
 
-        public bool CanFuseRelu => Fuse is not null;
+        public bool CanFuse => SetFused is not null;
 
-        public void FuseRelu(bool on)
+        public void Fuse(FusedActivation? act)
         {
-            if (Fuse is null) throw new InvalidOperationException("this layer's op cannot fuse a relu");
-            Fuse(on);
+            if (SetFused is null) throw new InvalidOperationException("this layer's op cannot fuse an activation");
+            SetFused(act);
         }
 
         public void Dispose()

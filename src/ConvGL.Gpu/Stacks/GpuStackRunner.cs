@@ -1,6 +1,7 @@
 using ConvGL.Core;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Ops;
 
 namespace ConvGL.Gpu.Stacks;
 
@@ -21,10 +22,11 @@ namespace ConvGL.Gpu.Stacks;
 ///
 /// Only what is read: by default every layer's map is computed. <see cref="SetObserved"/> names the maps someone will read
 /// (the window: the shown layer and its input; the bench: the last). A run then computes only the layers those maps depend
-/// on (the window showing ResNet18's first conv runs one layer of 52), and a relu whose only input is a conv (on the direct
-/// programs) or an add that nothing else reads, with that layer not observed, is applied by that layer as it stores its
-/// results, writing the relu's map in one pass instead of two. A map not computed that way (a layer no observed map needs,
-/// or a conv or add whose relu was fused): <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
+/// on (the window showing ResNet18's first conv runs one layer of 52), and a relu, leaky relu or clip whose only input is a
+/// conv (on the direct programs) or an add that nothing else reads, with that layer not observed, is applied by that layer
+/// as it stores its results (<see cref="FusedActivation"/>), writing the activation's map in one pass instead of two. A
+/// map not computed that way (a layer no observed map needs, or a conv or add whose activation was fused):
+/// <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
 public sealed class GpuStackRunner : IDisposable
 {
     private readonly GlContext _context;
@@ -40,12 +42,13 @@ public sealed class GpuStackRunner : IDisposable
     private bool[] _enabled;
     private GpuTimer?[]? _timers;
     private bool _disposed;
-    // Fusion candidates, fixed by the graph: _reluAfter[i] = j when layer j is a relu whose only input is layer i and no
-    // other layer reads layer i; else -1.
-    private readonly int[] _reluAfter;
-    // Under the current fusion: _fusedRelu[i] = j when layer i's op applies relu j and writes j's map (i's own map is
-    // not computed), else -1; _fusedAway[j] when relu j is computed that way (not run itself).
-    private readonly int[] _fusedRelu;
+    // Fusion candidates, fixed by the graph: _fusableAfter[i] = j when layer j is an activation FusedActivation supports whose
+    // only input is layer i and no other layer reads layer i; else -1. _activation[j]: that activation, made once.
+    private readonly int[] _fusableAfter;
+    private readonly FusedActivation?[] _activation;
+    // Under the current fusion: _fusedInto[i] = j when layer i's op applies activation j and writes j's map (i's own map
+    // is not computed), else -1; _fusedAway[j] when activation j is computed that way (not run itself).
+    private readonly int[] _fusedInto;
     private readonly bool[] _fusedAway;
     // Per layer, whether its map is read (SetObserved); null: every map.
     private bool[]? _observed;
@@ -89,13 +92,14 @@ public sealed class GpuStackRunner : IDisposable
     /// <summary>The shader variant layer <paramref name="layer"/>'s op ran (a direct conv's plan: "winograd F(4x4,3x3): ...",
     /// "conv2d_dense: ..."), or null for an op with one program; "(not run yet)" before the first run.</summary>
     public string? Variant(int layer) => _fusedAway[layer] ? _fusedVariant[layer] : _ops[layer].Variant;
-    // Per relu layer that may be fused, its Variant line then, made once (the HUD asks every time it redraws).
+    // Per activation layer that may be fused, its Variant line then, made once (the HUD asks every time it redraws).
     private readonly string?[] _fusedVariant;
 
-    /// <summary>Whether layer <paramref name="layer"/> applies the relu after it as it stores (see <see cref="SetObserved"/>).</summary>
-    public bool ReluFused(int layer) => _fusedRelu[layer] >= 0;
+    /// <summary>The activation layer that layer <paramref name="layer"/> applies as it stores (see <see cref="SetObserved"/>),
+    /// or -1.</summary>
+    public int FusedLayer(int layer) => _fusedInto[layer];
 
-    /// <summary>Whether layer <paramref name="layer"/> is a relu computed by the layer before it (not run itself).</summary>
+    /// <summary>Whether layer <paramref name="layer"/> is an activation computed by the layer before it (not run itself).</summary>
     public bool FusedAway(int layer) => _fusedAway[layer];
     private AlgorithmChoice?[] _algorithms;
     // The algorithm each layer's op was made for: a re-plan that changes a choice replaces that layer's op only.
@@ -138,11 +142,12 @@ public sealed class GpuStackRunner : IDisposable
         // One reusable array per layer for the tensors it reads: a frame allocates nothing.
         _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
         _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
-        _reluAfter = ReluAfter(stack, _reads);
+        _fusableAfter = FusableAfter(stack, _reads);
+        _activation = stack.Layers.Select(l => l is ActivationLayer a && FusedActivation.Supports(a.Kind) ? new FusedActivation(a.Kind, a.Slope, a.Min, a.Max) : null).ToArray();
         _fusedVariant = new string?[_ops.Length];
         for (int i = 0; i < _ops.Length; i++)
-            if (_reluAfter[i] >= 0) _fusedVariant[_reluAfter[i]] = $"fused: computed by layer {i}'s stores";
-        _fusedRelu = Enumerable.Repeat(-1, _ops.Length).ToArray();
+            if (_fusableAfter[i] >= 0) _fusedVariant[_fusableAfter[i]] = $"fused: computed by layer {i}'s stores";
+        _fusedInto = Enumerable.Repeat(-1, _ops.Length).ToArray();
         _fusedAway = new bool[_ops.Length];
         _needed = Enumerable.Repeat(true, _ops.Length).ToArray();
         _input = new GpuTensor(context, label: $"stack {stack.Name} input");
@@ -187,9 +192,9 @@ public sealed class GpuStackRunner : IDisposable
         ApplyObserved();
     }
 
-    /// <summary>Per layer i, the relu layer j that may be fused into it: j is a relu whose only input is i, and no other
-    /// layer reads i (a residual branch, a disabled layer passing i on); else -1.</summary>
-    private static int[] ReluAfter(Stack stack, int[][] reads)
+    /// <summary>Per layer i, the activation layer j that may be fused into it: j is a relu, leaky relu or clip whose only
+    /// input is i, and no other layer reads i (a residual branch, a disabled layer passing i on); else -1.</summary>
+    private static int[] FusableAfter(Stack stack, int[][] reads)
     {
         var after = Enumerable.Repeat(-1, reads.Length).ToArray();
         var readers = new int[reads.Length];
@@ -197,14 +202,14 @@ public sealed class GpuStackRunner : IDisposable
             foreach (int from in r.Distinct())
                 if (from >= 0) readers[from]++;
         for (int j = 0; j < reads.Length; j++)
-            if (stack.Layers[j] is ActivationLayer { Kind: ActivationKind.Relu } && reads[j] is [int i] && i >= 0 && readers[i] == 1)
+            if (stack.Layers[j] is ActivationLayer a && FusedActivation.Supports(a.Kind) && reads[j] is [int i] && i >= 0 && readers[i] == 1)
                 after[i] = j;
         return after;
     }
 
     /// <summary>Names the maps that will be read after a run (per layer; a disabled layer stands for the map it passes on),
     /// or null for every map (the default: every layer runs, nothing fused). Runs then compute only the layers the named maps
-    /// depend on, and every relu that may be fused into the conv or add before it is, where that layer's own map is not
+    /// depend on, and every activation that may be fused into the conv or add before it is, where that layer's own map is not
     /// named: one pass over the map fewer. Cheap when nothing changes; the window calls it every frame with the maps its
     /// views read.</summary>
     public void SetObserved(IReadOnlyList<bool>? observed)
@@ -223,8 +228,8 @@ public sealed class GpuStackRunner : IDisposable
     }
 
     /// <summary>Whether the tensor <see cref="Output"/>(<paramref name="layer"/>) returns holds that map after a run: false
-    /// for a layer no observed map needs, or one whose relu was fused into it (see <see cref="SetObserved"/>).</summary>
-    public bool MapComputed(int layer) => Resolve(layer) is not (var from and >= 0) || (_needed[from] && _fusedRelu[from] < 0);
+    /// for a layer no observed map needs, or one whose activation was fused into it (see <see cref="SetObserved"/>).</summary>
+    public bool MapComputed(int layer) => Resolve(layer) is not (var from and >= 0) || (_needed[from] && _fusedInto[from] < 0);
 
     // The layer whose tensor holds layer i's map (disabled layers pass their first input on), -1 for the stack input.
     private int Resolve(int layer)
@@ -250,12 +255,12 @@ public sealed class GpuStackRunner : IDisposable
         }
         for (int i = 0; i < _ops.Length; i++)
         {
-            int j = _reluAfter[i];
-            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && _needed[j] && !_observed[i] && _ops[i].CanFuseRelu;
-            if (_fusedRelu[i] >= 0) _fusedAway[_fusedRelu[i]] = false;
-            _fusedRelu[i] = fuse ? j : -1;
+            int j = _fusableAfter[i];
+            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && _needed[j] && !_observed[i] && _ops[i].CanFuse;
+            if (_fusedInto[i] >= 0) _fusedAway[_fusedInto[i]] = false;
+            _fusedInto[i] = fuse ? j : -1;
             if (fuse) _fusedAway[j] = true;
-            if (_ops[i].CanFuseRelu) _ops[i].FuseRelu(fuse);
+            if (_ops[i].CanFuse) _ops[i].Fuse(fuse ? _activation[j] : null);
         }
     }
 
@@ -320,8 +325,8 @@ public sealed class GpuStackRunner : IDisposable
         layer = Resolve(layer);
         if (layer >= 0 && !_needed[layer])
             throw new InvalidOperationException($"layer {layer}'s map is not computed: no observed map needs it (SetObserved)");
-        if (layer >= 0 && _fusedRelu[layer] >= 0)
-            throw new InvalidOperationException($"layer {layer}'s own map is not computed: the relu after it (layer {_fusedRelu[layer]}) is fused into its stores (SetObserved)");
+        if (layer >= 0 && _fusedInto[layer] >= 0)
+            throw new InvalidOperationException($"layer {layer}'s own map is not computed: the activation after it (layer {_fusedInto[layer]}) is fused into its stores (SetObserved)");
         return layer < 0 ? _source : _outputs[layer];
     }
 
@@ -362,8 +367,8 @@ public sealed class GpuStackRunner : IDisposable
         for (int i = 0; i < _ops.Length; i++)
         {
             if (!_enabled[i] || _fusedAway[i] || !_needed[i]) continue;
-            // A layer with its relu fused writes the relu's map.
-            GpuTensor output = _outputs[_fusedRelu[i] >= 0 ? _fusedRelu[i] : i];
+            // A layer with its activation fused writes the activation's map.
+            GpuTensor output = _outputs[_fusedInto[i] >= 0 ? _fusedInto[i] : i];
             int[] reads = _reads[i];
             GpuTensor[] inputs = _inputBuffers[i];
             for (int k = 0; k < inputs.Length; k++) inputs[k] = Output(reads[k]);

@@ -21,13 +21,14 @@ public sealed class FusionTests(GlFixture fixture)
         return observed;
     }
 
-    /// <summary>The relu layer the rule fuses into layer i under <paramref name="observed"/> and every layer enabled, or -1:
-    /// a conv or add, not observed, whose only reader is a relu reading nothing else.</summary>
+    /// <summary>The activation layer the rule fuses into layer i under <paramref name="observed"/> and every layer enabled, or
+    /// -1: a conv or add, not observed, whose only reader is a relu, leaky relu or clip reading nothing else.</summary>
     private static int ExpectedRelu(Stack stack, int i, bool[] observed)
     {
         if (observed[i] || stack.Layers[i] is not (ConvLayer or AddLayer)) return -1;
         int[] readers = Enumerable.Range(0, stack.Layers.Count).Where(j => stack.Layers[j].InputsOf(j).Contains(i)).ToArray();
-        return readers is [int j] && stack.Layers[j] is ActivationLayer { Kind: ActivationKind.Relu } && stack.Layers[j].InputsOf(j).Count == 1 ? j : -1;
+        return readers is [int j] && stack.Layers[j] is ActivationLayer a && a.Kind is ActivationKind.Relu or ActivationKind.LeakyRelu or ActivationKind.Clip &&
+               stack.Layers[j].InputsOf(j).Count == 1 ? j : -1;
     }
 
     /// <summary>Runs <paramref name="input"/> under <paramref name="observed"/> and checks every layer: fused as the rule says,
@@ -42,14 +43,14 @@ public sealed class FusionTests(GlFixture fixture)
         {
             int j = ExpectedRelu(stack, i, observed);
             Assert.True(runner.MapComputed(i) == (j < 0), $"layer {i} ({stack.Layers[i].Type}) of {spec}: computed {runner.MapComputed(i)}, expected relu {j}");
-            Assert.Equal(j >= 0, runner.ReluFused(i));
+            Assert.Equal(j, runner.FusedLayer(i));
             if (j >= 0)
             {
                 fused++;
                 Assert.True(runner.FusedAway(j));
                 Assert.Throws<InvalidOperationException>(() => runner.Output(i));
                 Assert.Equal($"fused: computed by layer {i}'s stores", runner.Variant(j));
-                if (stack.Layers[i] is ConvLayer) Assert.EndsWith("relu fused", runner.Variant(i));
+                if (stack.Layers[i] is ConvLayer) Assert.EndsWith($"{stack.Layers[j].Type} fused", runner.Variant(i));
                 continue;
             }
             if (!relativeToMax)
@@ -130,7 +131,7 @@ public sealed class FusionTests(GlFixture fixture)
         runner.SetObserved(Observe(6, 0));
         runner.RunPrepared(image);
         Assert.Equal([0], ran);
-        Assert.False(runner.ReluFused(0));
+        Assert.Equal(-1, runner.FusedLayer(0));
         Parity.AssertGpuMatchesReference(cpu.Outputs[0], runner.Output(0).Download(), "learned layer 0, observed alone");
         for (int i = 1; i < 6; i++)
         {
@@ -152,6 +153,26 @@ public sealed class FusionTests(GlFixture fixture)
         runner.SetObserved(null);
         runner.RunPrepared(image);
         Assert.Equal([0, 1, 2, 3, 4, 5], ran);
+    }
+
+    [Fact]
+    public void LeakyReluAndClip_AreFusedToo_OtherActivationsAreNot()
+    {
+        // conv -> leaky relu -> conv -> clip [0, 6] (ReLU6) -> conv -> tanh: the first two activations fuse, tanh runs alone.
+        var rng = new Random(5);
+        ConvLayer Conv(int cin, int cout) => ConvLayer.Learned(Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3), Parity.RandomVector(rng, 0.2f, cout), new ConvOptions(), "w", "b");
+        var stack = new Stack("acts", StackInput.Rgb,
+        [
+            Conv(3, 4), new ActivationLayer(ActivationKind.LeakyRelu, 0.15f), Conv(4, 4), new ActivationLayer(ActivationKind.Clip) { Min = 0, Max = 0.4f },
+            Conv(4, 3), new ActivationLayer(ActivationKind.Tanh),
+        ]);
+        Tensor image = GpuStackTests.TestImage(3, 21, 25, seed: 7);
+        StackResult cpu = StackRunner.Run(stack, image);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 21, 25);
+        Assert.Equal(2, RunAndCheck(runner, cpu, image, Observe(6, 5), "conv, leaky relu, conv, clip, conv, tanh"));
+        Assert.EndsWith("leaky_relu fused", runner.Variant(0));
+        Assert.EndsWith("clip fused", runner.Variant(2));
+        Assert.Equal(-1, runner.FusedLayer(4));
     }
 
     [Fact]
