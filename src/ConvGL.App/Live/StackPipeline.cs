@@ -209,10 +209,11 @@ internal sealed class StackPipeline : ILivePipeline
     {
         if (_partNames.Length != 2 * LayerCount) _partNames = new string[2 * LayerCount];
         int j = _runner.FusedLayer(i);
+        int at = j < 0 ? i : LayerCount + i;
+        if (_partNames[at] is { } name) return name;
         IReadOnlyList<StackLayer> layers = _runner.Stack.Layers;
-        return j < 0
-            ? _partNames[i] ??= string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i + 1}:{layers[i].Type}")
-            : _partNames[LayerCount + i] ??= string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i + 1}:{layers[i].Type}+{layers[j].Type}");
+        return _partNames[at] = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{i + 1}:{layers[i].Type}{(j < 0 ? "" : "+" + layers[j].Type)}");
     }
 
     public void Run()

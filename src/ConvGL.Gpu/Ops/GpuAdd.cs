@@ -25,9 +25,12 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
             field = value;
             // The fused programs and variant lines, made again only when the activation changes (runs allocate nothing).
             (_program[1], _same[1], _same4[1], _samePairs[1]) = (null, null, null, null);
-            _fusedVariants = value is null ? null : [.. PlainVariants.Select(v => v + value.Suffix)];
+            _fusedVariants = value is null ? null : Suffixed(value.Suffix);
         }
     }
+
+    // Not a lambda in the setter: its closure over `value` would be allocated on every set, also the frames' unchanged ones.
+    private static string[] Suffixed(string suffix) => [.. PlainVariants.Select(v => v + suffix)];
 
     private static readonly string[] PlainVariants = ["same shape: pairs of vec4s, 32-byte stores", "same shape: vec4", "same shape: 1 value", "broadcast"];
     private string[]? _fusedVariants;
