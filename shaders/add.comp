@@ -7,7 +7,8 @@
 // 4 PRelu (a where a >= 0 or NaN, b * a where a < 0), 5 max, 6 min (a NaN on either side wins, as NumPy's maximum),
 // 7 pow (C's pow: GLSL leaves pow undefined for a base <= 0, so those cases are written out). The host right-aligns both shapes to rank 4 and passes each
 // input's element strides, 0 along a broadcast dimension; equal shapes are the strides of the output.
-// RELU 1 (include/relu.glsl): a ReLU fused into the store (a residual add followed by a relu no one else reads).
+// FUSED_ACT (include/fused_act.glsl): an activation fused into the store (a residual add followed by a relu, leaky relu or
+// clip no one else reads).
 
 // SAME_SHAPE (the residual add of a ResNet: equal shapes, no broadcast): out[i] = a[i] + b[i], both read through texel
 // views of their buffers (a storage load with a per-lane address is a scalar loop over the lanes on llvmpipe, a texel
@@ -43,9 +44,9 @@
 #endif
 
 #include "include/powc.glsl"
-#include "include/relu.glsl"
-// The stored value: the op, then a fused ReLU where RELU is 1.
-#define RESULT(a, b) relu_out(APPLY(a, b))
+#include "include/fused_act.glsl"
+// The stored value: the op, then the fused activation (FUSED_ACT; none by default).
+#define RESULT(a, b) fused_act(APPLY(a, b))
 vec4 powc(vec4 x, vec4 y) { return vec4(powc(x.x, y.x), powc(x.y, y.y), powc(x.z, y.z), powc(x.w, y.w)); }
 
 bvec4 negative(vec4 a) { return lessThan(a, vec4(0.0)); }

@@ -6,10 +6,10 @@
 //
 // with g = o / Cout_g the group of output channel o, (i', j') = (i, j) under correlate and
 // (kH-1-i, kW-1-j) under convolve (CONVOLVE defined), so switching modes never re-uploads weights.
-// Defines: BORDER (include/border.glsl), CONVOLVE (0/1), HAS_BIAS (0/1), RELU (include/relu.glsl).
+// Defines: BORDER (include/border.glsl), CONVOLVE (0/1), HAS_BIAS (0/1), FUSED_ACT (include/fused_act.glsl).
 
 #include "include/border.glsl"
-#include "include/relu.glsl"
+#include "include/fused_act.glsl"
 
 layout(local_size_x = 16, local_size_y = 16, local_size_z = 1) in;
 
@@ -96,5 +96,5 @@ void main()
             }
         }
     }
-    out_data[(o * u_out_shape.y + pos.y) * u_out_shape.z + pos.x] = relu_out(sum);
+    out_data[(o * u_out_shape.y + pos.y) * u_out_shape.z + pos.x] = fused_act(sum);
 }

@@ -22,7 +22,7 @@
 // channel's 8 outputs are one 32-byte store (include/store8.glsl).
 
 #include "include/conv_fast.glsl"
-#include "include/relu.glsl"
+#include "include/fused_act.glsl"
 
 #if U64_STORES
 #include "include/store8.glsl"
@@ -76,7 +76,7 @@ void main()
         }
     }
 
-    for (int k = 0; k < OX; k++) acc[k] = relu_out(acc[k]);
+    for (int k = 0; k < OX; k++) acc[k] = fused_act(acc[k]);
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
     {

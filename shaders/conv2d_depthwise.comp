@@ -31,7 +31,7 @@
 
 #include "include/conv_fast.glsl"
 #include "include/unroll.glsl"
-#include "include/relu.glsl"
+#include "include/fused_act.glsl"
 
 #if U64_STORES
 #include "include/store8.glsl"
@@ -123,7 +123,7 @@ void main()
 #define INPUT_ROW(t) if ((t) < OY + KH - 1) input_row((t), base, plane, y0, x0, cols, col_real, acc);
     UNROLL_32(INPUT_ROW)
 
-    for (int k = 0; k < OY * OX; k++) acc[k] = relu_out(acc[k]);
+    for (int k = 0; k < OY * OX; k++) acc[k] = fused_act(acc[k]);
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
     {

@@ -14,7 +14,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-#include "include/relu.glsl"
+#include "include/fused_act.glsl"
 
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_v4;
 layout(rgba32f, binding = 2) readonly uniform imageBuffer u_params;
@@ -69,8 +69,8 @@ void main()
                 int o = 8 * b + 4 * h + q;
                 vec4 lo = h == 0 ? vec4(acc[0][q], acc[1][q], acc[2][q], acc[3][q]) : vec4(acd[0][q], acd[1][q], acd[2][q], acd[3][q]);
                 vec4 hi = h == 0 ? vec4(acc[4][q], acc[5][q], acc[6][q], acc[7][q]) : vec4(acd[4][q], acd[5][q], acd[6][q], acd[7][q]);
-                lo = relu_out(lo);
-                hi = relu_out(hi);
+                lo = fused_act(lo);
+                hi = fused_act(hi);
                 if (o >= cout) continue;
                 int at = o * u_pixels + p0;
 #if U64_STORES

@@ -7,7 +7,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-#include "include/relu.glsl"
+#include "include/fused_act.glsl"
 
 layout(r32f, binding = 0) readonly uniform imageBuffer u_padded; // the padded copy (C_in, HP, WP) as r32f texels
 layout(std430, binding = 1) readonly buffer Weights { float weights[]; };
@@ -41,6 +41,6 @@ void main()
                     float x = imageLoad(u_padded, (c * u_padded_size.y + oy + i) * u_padded_size.x + ox + j).r;
                     sum += weights[((o * cin + c) * 3 + wi) * 3 + wj] * x;
                 }
-        out_data[(o * u_out_size.y + oy) * u_out_size.x + ox] = relu_out((u_has_bias != 0 ? bias[o] : 0.0) + sum);
+        out_data[(o * u_out_size.y + oy) * u_out_size.x + ox] = fused_act((u_has_bias != 0 ? bias[o] : 0.0) + sum);
     }
 }

@@ -6,12 +6,12 @@
 // plus the bias, stored as the conv's (C_out, H_out, W_out) output. One invocation: one output channel, 4 consecutive
 // tiles (each vec4 holds the 4 tiles, as in winograd_input.comp). With output rows a multiple of 4 wide (VEC4_STORES) a
 // tile row is one aligned vec4 store (the tile grid starts at x = 0), predicated on the row; otherwise every value is
-// stored alone, predicated on both coordinates. Defines: VEC4_STORES, U64_STORES, RELU (include/relu.glsl).
+// stored alone, predicated on both coordinates. Defines: VEC4_STORES, U64_STORES, FUSED_ACT (include/fused_act.glsl).
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #include "include/winograd.glsl"
-#include "include/relu.glsl"
+#include "include/fused_act.glsl"
 
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_m4;
 layout(rgba32f, binding = 2) readonly uniform imageBuffer u_params;
@@ -72,7 +72,7 @@ void main()
 #define STORE_PAIR(K, L, R, Y) { \
         int oy = 4 * ty.K + (R); \
         if (real.K && oy < u_out_size.y) out_data8[(plane + oy) * row8 + (tx.K >> 1)] = \
-            pack8(relu_out(vec4(Y[0].K, Y[1].K, Y[2].K, Y[3].K) + bias), relu_out(vec4(Y[0].L, Y[1].L, Y[2].L, Y[3].L) + bias)); }
+            pack8(fused_act(vec4(Y[0].K, Y[1].K, Y[2].K, Y[3].K) + bias), fused_act(vec4(Y[0].L, Y[1].L, Y[2].L, Y[3].L) + bias)); }
 #define STORE_PAIRS(R, Y) STORE_PAIR(x, y, R, Y) STORE_PAIR(z, w, R, Y)
     STORE_PAIRS(0, y0) STORE_PAIRS(1, y1) STORE_PAIRS(2, y2) STORE_PAIRS(3, y3)
 }
@@ -81,16 +81,16 @@ void main()
     int row4 = u_out_size.x / 4;
 #define STORE_ROW(K, R, Y) { \
         int oy = 4 * ty.K + (R); \
-        if (real.K && oy < u_out_size.y) out_data[(plane + oy) * row4 + tx.K] = relu_out(vec4(Y[0].K, Y[1].K, Y[2].K, Y[3].K) + bias); }
+        if (real.K && oy < u_out_size.y) out_data[(plane + oy) * row4 + tx.K] = fused_act(vec4(Y[0].K, Y[1].K, Y[2].K, Y[3].K) + bias); }
 #else
 #define STORE_ROW(K, R, Y) { \
         int oy = 4 * ty.K + (R), ox = 4 * tx.K; \
         int at_out = (plane + oy) * u_out_size.x + ox; \
         bool row_real = real.K && oy < u_out_size.y; \
-        if (row_real) out_data[at_out] = relu_out(Y[0].K + bias); \
-        if (row_real && ox + 1 < u_out_size.x) out_data[at_out + 1] = relu_out(Y[1].K + bias); \
-        if (row_real && ox + 2 < u_out_size.x) out_data[at_out + 2] = relu_out(Y[2].K + bias); \
-        if (row_real && ox + 3 < u_out_size.x) out_data[at_out + 3] = relu_out(Y[3].K + bias); }
+        if (row_real) out_data[at_out] = fused_act(Y[0].K + bias); \
+        if (row_real && ox + 1 < u_out_size.x) out_data[at_out + 1] = fused_act(Y[1].K + bias); \
+        if (row_real && ox + 2 < u_out_size.x) out_data[at_out + 2] = fused_act(Y[2].K + bias); \
+        if (row_real && ox + 3 < u_out_size.x) out_data[at_out + 3] = fused_act(Y[3].K + bias); }
 #endif
 #define STORE_TILE(K) STORE_ROW(K, 0, y0) STORE_ROW(K, 1, y1) STORE_ROW(K, 2, y2) STORE_ROW(K, 3, y3)
     STORE_TILE(x) STORE_TILE(y) STORE_TILE(z) STORE_TILE(w)

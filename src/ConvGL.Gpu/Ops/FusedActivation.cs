@@ -3,7 +3,7 @@ using ConvGL.Core.Ops;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>An activation a producer applies as it stores its results (shaders/include/relu.glsl): relu, leaky relu
+/// <summary>An activation a producer applies as it stores its results (shaders/include/fused_act.glsl): relu, leaky relu
 /// (<see cref="Slope"/>) or clip (<see cref="Min"/>, <see cref="Max"/>, ReLU6 as 0 and 6), with the reference's
 /// values (<see cref="Activation.Apply(ActivationKind, float, float, float, float, float)"/>). The stack runner fuses such
 /// a layer into the conv or add before it; see GpuStackRunner.SetObserved.</summary>
@@ -14,17 +14,17 @@ public sealed record FusedActivation(ActivationKind Kind, float Slope = Activati
 
     public static FusedActivation Relu { get; } = new(ActivationKind.Relu);
 
-    /// <summary>The program defines: RELU (1 relu, 2 leaky, 3 clip) and the constants as exact float bits.</summary>
+    /// <summary>The program defines: FUSED_ACT (1 relu, 2 leaky relu, 3 clip) and the constants as exact float bits.</summary>
     public (string, object)[] Defines() => Kind switch
     {
-        ActivationKind.Relu => [("RELU", 1)],
-        ActivationKind.LeakyRelu => [("RELU", 2), ("ACT_A", Literal(Slope))],
-        ActivationKind.Clip => [("RELU", 3), ("ACT_A", Literal(Min)), ("ACT_B", Literal(Max))],
+        ActivationKind.Relu => [("FUSED_ACT", 1)],
+        ActivationKind.LeakyRelu => [("FUSED_ACT", 2), ("ACT_A", Literal(Slope))],
+        ActivationKind.Clip => [("FUSED_ACT", 3), ("ACT_A", Literal(Min)), ("ACT_B", Literal(Max))],
         _ => throw new ArgumentException($"{Kind.Name()} cannot be fused into a store"),
     };
 
-    /// <summary>The defines of an optional fused activation: RELU 0 without one.</summary>
-    public static (string, object)[] Defines(FusedActivation? act) => act?.Defines() ?? [("RELU", 0)];
+    /// <summary>The defines of an optional fused activation: FUSED_ACT 0 without one.</summary>
+    public static (string, object)[] Defines(FusedActivation? act) => act?.Defines() ?? [("FUSED_ACT", 0)];
 
     /// <summary>What a variant line ends with: ", relu fused", ", leaky_relu fused", ", clip fused".</summary>
     public string Suffix { get; } = $", {Kind.Name()} fused";

@@ -11,7 +11,7 @@ namespace ConvGL.Gpu.Tests;
 /// direct fix-up of tiles holding NaN or infinity) and the 1x1 matrix product (direct and gathered input). Each case asserts
 /// which program ran and that the conv's own output has negative values for the relu to zero.</summary>
 [Collection(GlCollection.Name)]
-public sealed class FusedReluTests(GlFixture fixture)
+public sealed class FusedActivationTests(GlFixture fixture)
 {
     /// <summary>The fused conv against relu(Conv2D.Apply), and, the flag turned off again, the plain conv against Conv2D.Apply.</summary>
     private void Check(int cin, int cout, int groups, int h, int w, int k, ConvOptions o, ConvPath choice, string program, string? stores, int seed,
