@@ -13,7 +13,8 @@ namespace ConvGL.Gpu.Tests;
 [Collection(GlCollection.Name)]
 public sealed class FusedActivationTests(GlFixture fixture)
 {
-    /// <summary>The fused conv against relu(Conv2D.Apply), and, the flag turned off again, the plain conv against Conv2D.Apply.</summary>
+    /// <summary>The fused conv against the activation of Conv2D.Apply (relu unless <paramref name="act"/> says otherwise), and,
+    /// the activation turned off again, the plain conv against Conv2D.Apply.</summary>
     private void Check(int cin, int cout, int groups, int h, int w, int k, ConvOptions o, ConvPath choice, string program, string? stores, int seed,
         Action<Tensor>? spoil = null, FusedActivation? act = null)
     {
@@ -41,7 +42,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
     }
 
     /// <summary>Parity's tolerance for finite values; an infinity must be the same infinity, and no NaN may appear where the
-    /// reference has none (relu makes every NaN 0).</summary>
+    /// reference has none (relu makes every NaN 0; leaky relu and clip keep it).</summary>
     private static void AssertEqual(Tensor expected, Tensor actual, string spec)
     {
         Assert.True(expected.SameShape(actual), spec);

@@ -13,10 +13,11 @@ namespace ConvGL.App.Live;
 /// or FFT), chosen when the stack is planned, never per frame; the layer line names it. The stack and weights files are re-read when they
 /// change on disk; a broken file keeps the running stack and reports the error.
 ///
-/// Fusion: the maps the views read (<see cref="LayerInput"/>, <see cref="LayerOutput"/>) since the last run are the ones the
-/// next run keeps; a relu after a conv or an add whose own map no view reads is applied by that layer as it stores
-/// (GpuStackRunner.SetObserved). A map asked for that the last run did not compute (the view or the selected layer
-/// changed) runs the stack again at once with it kept, so a view never shows another frame's numbers.</summary>
+/// Only what is read: the maps the views read (<see cref="LayerInput"/>, <see cref="LayerOutput"/>) since the last run are the
+/// ones the next run keeps (GpuStackRunner.SetObserved): it runs only the layers they depend on, and a relu, leaky relu or
+/// clip after a conv or an add whose own map no view reads is applied by that layer as it stores. A map asked for that the
+/// last run did not compute (the view or the selected layer changed) runs the stack again at once with it kept, so a view
+/// never shows another frame's numbers.</summary>
 internal sealed class StackPipeline : ILivePipeline
 {
     private readonly GlContext _context;
@@ -138,7 +139,7 @@ internal sealed class StackPipeline : ILivePipeline
         return Map(_reads[i]);
     }
 
-    // Layer i's map for a view (-1: the stack input), noted as read; computed now if the last run fused it away.
+    // Layer i's map for a view (-1: the stack input), noted as read; computed now if the last run skipped it or fused it away.
     private GpuTensor Map(int layer)
     {
         if (layer >= 0)

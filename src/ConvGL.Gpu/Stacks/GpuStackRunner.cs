@@ -50,6 +50,8 @@ public sealed class GpuStackRunner : IDisposable
     // is not computed), else -1; _fusedAway[j] when activation j is computed that way (not run itself).
     private readonly int[] _fusedInto;
     private readonly bool[] _fusedAway;
+    // Per activation layer that may be fused, its Variant line then, made once (the HUD asks every time it redraws).
+    private readonly string?[] _fusedVariant;
     // Per layer, whether its map is read (SetObserved); null: every map.
     private bool[]? _observed;
     // Per layer, whether a run computes it: every layer without SetObserved, else those the observed maps depend on.
@@ -92,8 +94,6 @@ public sealed class GpuStackRunner : IDisposable
     /// <summary>The shader variant layer <paramref name="layer"/>'s op ran (a direct conv's plan: "winograd F(4x4,3x3): ...",
     /// "conv2d_dense: ..."), or null for an op with one program; "(not run yet)" before the first run.</summary>
     public string? Variant(int layer) => _fusedAway[layer] ? _fusedVariant[layer] : _ops[layer].Variant;
-    // Per activation layer that may be fused, its Variant line then, made once (the HUD asks every time it redraws).
-    private readonly string?[] _fusedVariant;
 
     /// <summary>The activation layer that layer <paramref name="layer"/> applies as it stores (see <see cref="SetObserved"/>),
     /// or -1.</summary>

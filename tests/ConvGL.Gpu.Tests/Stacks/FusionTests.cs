@@ -23,7 +23,7 @@ public sealed class FusionTests(GlFixture fixture)
 
     /// <summary>The activation layer the rule fuses into layer i under <paramref name="observed"/> and every layer enabled, or
     /// -1: a conv or add, not observed, whose only reader is a relu, leaky relu or clip reading nothing else.</summary>
-    private static int ExpectedRelu(Stack stack, int i, bool[] observed)
+    private static int ExpectedFused(Stack stack, int i, bool[] observed)
     {
         if (observed[i] || stack.Layers[i] is not (ConvLayer or AddLayer)) return -1;
         int[] readers = Enumerable.Range(0, stack.Layers.Count).Where(j => stack.Layers[j].InputsOf(j).Contains(i)).ToArray();
@@ -41,7 +41,7 @@ public sealed class FusionTests(GlFixture fixture)
         int fused = 0;
         for (int i = 0; i < stack.Layers.Count; i++)
         {
-            int j = ExpectedRelu(stack, i, observed);
+            int j = ExpectedFused(stack, i, observed);
             Assert.True(runner.MapComputed(i) == (j < 0), $"layer {i} ({stack.Layers[i].Type}) of {spec}: computed {runner.MapComputed(i)}, expected relu {j}");
             Assert.Equal(j, runner.FusedLayer(i));
             if (j >= 0)
