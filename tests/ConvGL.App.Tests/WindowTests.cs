@@ -109,6 +109,32 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(d > 4, $"toggling layer 2 changed the picture by only {d:0.00} per channel value");
     }
 
+    /// <summary>The help overlay (h) is opaque: two runs that differ in everything under it (the layer shown, the side
+    /// panels' text) give the same pixels inside its rectangle. Translucent, as the other panels are, it let the info
+    /// panel's text show through as a second, dim layer (assets/screenshots/help.png before 2026-12-03); the info and
+    /// kernel panels are not drawn while it shows (their edges stuck out beside it).</summary>
+    [Fact]
+    public void HelpOverlay_IsOpaque_WhatIsUnderItDoesNotShowThrough()
+    {
+        TempDir();
+        string one = Temp("help-layer1.png"), two = Temp("help-layer2.png");
+        WindowProcess.Result a = Run([.. Small, "--stack", "edges", "--layer", "1", "--keys", "h", "--screenshot", one]);
+        WindowProcess.Result b = Run([.. Small, "--stack", "edges", "--layer", "2", "--keys", "h", "--screenshot", two]);
+        WindowProcess.Result off = Run([.. Small, "--stack", "edges", "--layer", "1"]);
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0 && off.ExitCode == 0, $"{a}\n{b}\n{off}");
+        Assert.DoesNotContain(" help=", off.Stdout);
+        Area help = Area.Of(a, "help");
+        Assert.Equal(help, Area.Of(b, "help"));
+        Area window = new(0, 0, 320, 240);
+        help = help.Intersect(window);
+        Assert.True(help.W > 100 && help.H > 100, $"the help overlay is only {help}");
+        var pa = new Picture(one);
+        var pb = new Picture(two);
+        // The control: the two runs differ (outside the overlay, at least: the picture shows another layer).
+        Assert.True(pa.MeanDifference(pb, window) > 1, "test setup: layers 1 and 2 gave the same window");
+        Assert.Equal(0.0, pa.MeanDifference(pb, help));
+    }
+
     /// <summary>The panels dock beside the picture and the probe below it: the picture's area and theirs never overlap,
     /// nothing of the view is drawn outside the picture's area, and i (panels hidden) gives the picture the width back.</summary>
     [Fact]

@@ -15,6 +15,8 @@ internal sealed unsafe class Hud : IDisposable
     private readonly SKFont _font, _bold;
     private readonly SKPaint _text = new() { IsAntialias = true, Color = new SKColor(235, 235, 235) };
     private readonly SKPaint _panel = new() { Color = new SKColor(0, 0, 0, 215) };
+    // The help overlay's backing: opaque, so the panels it covers do not show through it as a second, dim layer of text.
+    private readonly SKPaint _opaquePanel = new() { Color = new SKColor(0, 0, 0, 255) };
     private SKBitmap? _bitmap;
     private SKCanvas? _canvas;
     private uint _texture;
@@ -67,14 +69,15 @@ internal sealed unsafe class Hud : IDisposable
         return _canvas;
     }
 
-    /// <summary>A translucent panel with one line of text per entry; returns its height.</summary>
-    public float Panel(float x, float y, IReadOnlyList<string> lines, SKColor? color = null, bool boldFirst = false)
+    /// <summary>A translucent panel (<paramref name="opaque"/>: an opaque one, for the help overlay) with one line of text
+    /// per entry; returns its height.</summary>
+    public float Panel(float x, float y, IReadOnlyList<string> lines, SKColor? color = null, bool boldFirst = false, bool opaque = false)
     {
         if (_canvas is null || lines.Count == 0) return 0;
         float width = 0;
         for (int i = 0; i < lines.Count; i++) width = Math.Max(width, _font.MeasureText(lines[i]));
         float height = lines.Count * LineHeight + 8;
-        _canvas.DrawRect(x, y, width + 12, height, _panel);
+        _canvas.DrawRect(x, y, width + 12, height, opaque ? _opaquePanel : _panel);
         Mark(x, y, width + 12, height);
         _text.Color = color ?? new SKColor(235, 235, 235);
         for (int i = 0; i < lines.Count; i++)
@@ -144,5 +147,6 @@ internal sealed unsafe class Hud : IDisposable
         _bold.Dispose();
         _text.Dispose();
         _panel.Dispose();
+        _opaquePanel.Dispose();
     }
 }

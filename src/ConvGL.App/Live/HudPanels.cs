@@ -15,6 +15,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     private List<string> _side = [], _kernel = [], _error = [], _message = [];
 
     public Hud Hud => _hud;
+
+    /// <summary>Where the help overlay was drawn at the last <see cref="Redraw"/> (window pixels), null while h is off.</summary>
+    public PixelRect? HelpRect { get; private set; }
     public LiveLayout Layout { get; private set; } = LiveLayout.Compute(1, 1, 0, 0);
 
     /// <summary>Characters a line of the probe strip holds (<see cref="HudText.ProbeLines"/> fits its rows to it).</summary>
@@ -86,13 +89,15 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     {
         _hud.Begin(width, height);
         float x = Layout.Side.X + LiveLayout.Margin, y = LiveLayout.Margin;
-        if (_side.Count > 0) y += _hud.Panel(x, y, _side, boldFirst: true) + 6;
-        if (_kernel.Count > 0) y += _hud.Panel(x, y, _kernel) + 6;
+        // While the help is shown the info and kernel panels are not drawn: the help would cover most of them and leave
+        // their edges showing beside it. An error or message stays (the help may cover it; h again shows it whole).
+        if (_side.Count > 0 && !help) y += _hud.Panel(x, y, _side, boldFirst: true) + 6;
+        if (_kernel.Count > 0 && !help) y += _hud.Panel(x, y, _kernel) + 6;
         if (_error.Count > 0) y += _hud.Panel(x, y, _error, new SKColor(255, 120, 110)) + 6;
         _hud.Panel(x, y, _message, new SKColor(255, 230, 120));
         view.DrawLabels(_hud, Layout.Picture);
         DrawProbe(probe);
-        if (help) DrawHelp(width, height);
+        HelpRect = help ? DrawHelp(width, height) : null;
         _hud.End();
     }
 
@@ -106,13 +111,16 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);
     }
 
-    private void DrawHelp(int width, int height)
+    private PixelRect DrawHelp(int width, int height)
     {
         // Wrapped to the window (a long line continues under its description), centred on what it needs.
         List<string> lines = HudText.Wrap(HudText.HelpLines(), HudText.CharsIn(width - 16 - 12, _hud.CharWidth),
             new string(' ', HudText.HelpDescriptionColumn));
         float w = lines.Max(l => l.Length) * _hud.CharWidth + 12, h = lines.Count * _hud.LineHeight + 8;
-        _hud.Panel(Math.Max(8, width / 2 - w / 2), Math.Max(8, height / 2 - h / 2), lines, boldFirst: true);
+        // Opaque: the panels it overlaps in a small window would otherwise show through as a second, dim layer of text.
+        float x = Math.Max(8, width / 2 - w / 2), y = Math.Max(8, height / 2 - h / 2);
+        float drawn = _hud.Panel(x, y, lines, boldFirst: true, opaque: true);
+        return new PixelRect(x, y, _hud.Measure(lines), drawn);
     }
 
     public void Dispose() => _hud.Dispose();

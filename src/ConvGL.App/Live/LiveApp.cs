@@ -123,7 +123,7 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
-                    (View as TheoremView)?.ScriptedLine());
+                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect);
                 if (_stages.Enabled)
                 {
                     Console.WriteLine(_stages.Line());
