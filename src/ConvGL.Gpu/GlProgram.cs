@@ -23,6 +23,8 @@ public sealed class GlProgram
     public string Name { get; }
     internal IReadOnlyList<string> Stages { get; }
     internal IReadOnlyList<KeyValuePair<string, string>> Defines { get; }
+    /// <summary>For a program generated at run time: its source text (Stages[0] is then only its name).</summary>
+    internal string? GeneratedText { get; init; }
     /// <summary>Every file the last build read, watched for changes since then (for hot reload).</summary>
     internal IReadOnlyList<FileWatch> Files { get; set; } = [];
     public uint Handle { get; private set; }

@@ -46,6 +46,19 @@ public sealed class ShaderLibrary : IDisposable
     /// <summary>A compute program from one .comp file (relative to <see cref="Root"/>) with the given defines.</summary>
     public GlProgram Compute(string file, params (string Name, object Value)[] defines) => Get([file], defines);
 
+    /// <summary>A compute program from source text generated at run time (<paramref name="name"/>, e.g.
+    /// "generated/conv2d_literal.comp", names it in messages; its #includes resolve under <see cref="Root"/>). Not cached
+    /// and not hot-reloaded: the caller owns it and deletes it (<see cref="GlProgram.Delete"/>) when it is done, so
+    /// programs made for weights that changed do not pile up.</summary>
+    public GlProgram ComputeGenerated(string name, string text)
+    {
+        _context.CheckThread();
+        var program = new GlProgram(_context, name, [name], []) { GeneratedText = text };
+        (uint handle, _) = Build(program);
+        program.Replace(handle);
+        return program;
+    }
+
     /// <summary>A vertex + fragment program (for the window's presentation).</summary>
     public GlProgram Graphics(string vertexFile, string fragmentFile, params (string Name, object Value)[] defines) =>
         Get([vertexFile, fragmentFile], defines);
@@ -114,7 +127,7 @@ public sealed class ShaderLibrary : IDisposable
                     ".frag" => ShaderType.FragmentShader,
                     _ => throw new GpuException($"{stage}: unknown shader stage (expected .comp, .vert or .frag)"),
                 };
-                ShaderSource source = ShaderSource.Load(Path.Combine(Root, stage), Root, program.Defines);
+                ShaderSource source = ShaderSource.Load(Path.Combine(Root, stage), Root, program.Defines, program.GeneratedText);
                 files.AddRange(source.Files.Select(f => new FileWatch(f)));
                 uint shader = gl.CreateShader(type);
                 shaders.Add(shader);

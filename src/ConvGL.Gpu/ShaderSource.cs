@@ -22,8 +22,11 @@ internal sealed partial class ShaderSource
     /// <summary>Reads <paramref name="path"/>, inlines every <c>#include "file"</c> (relative to the including file,
     /// then to <paramref name="root"/>; each file at most once, like #pragma once; a cycle is an error naming the
     /// chain) and inserts <c>#define NAME VALUE</c> lines right after <c>#version</c>, where GLSL requires them.</summary>
-    public static ShaderSource Load(string path, string root, IReadOnlyList<KeyValuePair<string, string>> defines)
+    /// <remarks>With <paramref name="generated"/> the main file is that text (a program generated at run time, e.g.
+    /// LiteralConvPlan's), named <paramref name="path"/> in messages; its includes are read and watched as usual.</remarks>
+    public static ShaderSource Load(string path, string root, IReadOnlyList<KeyValuePair<string, string>> defines, string? generated = null)
     {
+        string generatedPath = Path.GetFullPath(path);
         var text = new StringBuilder();
         var map = new List<(string, int)>();
         var files = new List<string>();
@@ -43,10 +46,11 @@ internal sealed partial class ShaderSource
             if (stack.Contains(full))
                 throw new GpuException($"{Rel(full)}: #include cycle: {string.Join(" -> ", stack.Select(Rel))} -> {Rel(full)}");
             if (!included.Add(full)) return;
-            if (!File.Exists(full)) throw new GpuException($"shader file {full} not found");
-            files.Add(full);
+            bool isGenerated = generated is not null && full == generatedPath;
+            if (!isGenerated && !File.Exists(full)) throw new GpuException($"shader file {full} not found");
+            if (!isGenerated) files.Add(full);
             stack.Add(full);
-            string[] lines = File.ReadAllText(full).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+            string[] lines = (isGenerated ? generated! : File.ReadAllText(full)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
             if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1];
             for (int i = 0; i < lines.Length; i++)
             {

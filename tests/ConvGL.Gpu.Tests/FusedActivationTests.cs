@@ -121,6 +121,28 @@ public sealed class FusedActivationTests(GlFixture fixture)
         Check(5, 9, 1, 17, 19, 1, new ConvOptions { StrideX = 2, StrideY = 2 }, ConvPath.Pointwise, "pointwise", null, 51);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Literal_EveryStoreKind_AndNonFiniteInputs(bool wide)
+    {
+        FastConvTests.WithWideStores(fixture.Context, wide, () =>
+        {
+            Check(3, 6, 1, 16, 32, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", wide ? "32-byte" : "vec4", 90);
+            Check(3, 5, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Literal, "conv2d_literal", "vec4", 91);
+            Check(2, 5, 1, 13, 21, 5, new ConvOptions { Border = Border.Replicate }, ConvPath.Literal, "conv2d_literal", "scalar", 92);
+            // A NaN, +inf and -inf in the input: the sums they reach become NaN or an infinity, the relu then 0 or +inf.
+            Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, 93, input =>
+            {
+                input[0, 2, 3] = float.NaN;
+                input[1, 7, 12] = float.PositiveInfinity;
+                input[3, 10, 1] = float.NegativeInfinity;
+            });
+            foreach ((FusedActivation act, int seed) in new[] { (new FusedActivation(ActivationKind.LeakyRelu, Slope: 0.1f), 94), (new FusedActivation(ActivationKind.Clip, Min: -0.25f, Max: 0.3f), 95) })
+                Check(3, 6, 1, 16, 32, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, seed, act: act);
+        });
+    }
+
     /// <summary>Leaky relu (slope 0.1, its float bits compiled in) and clip to [0, 6] (ReLU6) and to [-0.25, 0.3] (both bounds
     /// inside the values) on each conv program, NaN and infinities included on the Winograd fix-up.</summary>
     [Fact]

@@ -29,10 +29,19 @@ public sealed class GpuConv2D : IGpuConv
     private GpuTensor? _padded;
     private WinogradPlan? _winograd;
     private PointwisePlan? _pointwise;
+    private LiteralConvPlan? _literal;
     private WinogradScratch? _winogradScratch;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
+
+    /// <summary>Drops the plans (and the literal plan's programs, made for the weights and options of the time): the next
+    /// run plans again.</summary>
+    private void Replan()
+    {
+        _literal?.Dispose();
+        (_plan, _winograd, _pointwise, _literal) = (null, null, null, null);
+    }
 
     /// <summary>For tests: force conv2d.comp, or a fast variant wherever one applies (whatever the output size).</summary>
     internal ConvPath Choice
@@ -41,7 +50,7 @@ public sealed class GpuConv2D : IGpuConv
         set
         {
             field = value;
-            (_plan, _winograd, _pointwise) = (null, null, null);
+            Replan();
         }
     }
 
@@ -63,7 +72,7 @@ public sealed class GpuConv2D : IGpuConv
         get;
         set
         {
-            if (!Equals(value, field)) (_plan, _winograd, _pointwise) = (null, null, null);
+            if (!Equals(value, field)) Replan();
             field = value;
         }
     }
@@ -74,14 +83,14 @@ public sealed class GpuConv2D : IGpuConv
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (value != _options) (_plan, _winograd, _pointwise) = (null, null, null);
+            if (value != _options) Replan();
             _options = value;
         }
     }
 
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
-    public string Variant => _winograd?.Variant ?? _pointwise?.Variant ?? _plan?.Variant ?? "(not run yet)";
+    public string Variant => _winograd?.Variant ?? _pointwise?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)";
 
     /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
     public void SetWeights(Tensor weight, float[]? bias)
@@ -96,7 +105,7 @@ public sealed class GpuConv2D : IGpuConv
         _weightData = (float[])weight.Data.Clone();
         _biasData = bias is null ? [] : (float[])bias.Clone();
         WeightShape = (int[])weight.Shape.Clone();
-        (_plan, _winograd, _pointwise) = (null, null, null);
+        Replan();
     }
 
     /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
@@ -110,14 +119,22 @@ public sealed class GpuConv2D : IGpuConv
         ComputeOp.CheckDistinct(input, output, "conv2d");
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
         output.Resize(cout, hout, wout);
-        if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input) : _plan is null || !_plan.Fits(input))
+        if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input)
+            : _literal is not null ? !_literal.Fits(input) : _plan is null || !_plan.Fits(input))
         {
             float[]? bias = _hasBias ? _biasData : null;
+            Replan();
             _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused);
             _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
-            _plan = _winograd is null && _pointwise is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, act: Fused) : null;
+            _literal = _winograd is null && _pointwise is null ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;
+            _plan = _winograd is null && _pointwise is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, act: Fused) : null;
         }
-        if (_pointwise is not null)
+        if (_literal is not null)
+        {
+            _padded ??= new GpuTensor(_context, label: "conv2d padded input");
+            _literal.Run(input, output, _padded);
+        }
+        else if (_pointwise is not null)
         {
             if (_pointwise.Gathers) _padded ??= new GpuTensor(_context, label: "conv2d padded input");
             _pointwise.Run(input, output, _params, _padded);
@@ -172,5 +189,6 @@ public sealed class GpuConv2D : IGpuConv
         _scratch?.Dispose();
         _padded?.Dispose();
         _winogradScratch?.Dispose();
+        _literal?.Dispose();
     }
 }

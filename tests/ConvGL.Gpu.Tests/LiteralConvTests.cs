@@ -1,0 +1,127 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>Dense layers with their weights compiled in as literals (LiteralConvPlan: one generated program per block of
+/// 4 output channels, 8 outputs along x per invocation, over a padded copy) against Conv2D.Apply, forced on
+/// (<see cref="ConvPath.Literal"/>) whatever the size, over sweeps that straddle its blocking: widths 1 to 257 (blocks
+/// of 8, the 32-byte, vec4 and scalar stores), heights 1 to 17, 1 to 17 output channels (blocks of 4 and the last, partial
+/// one), kernels 1 to 7 even and non-square, strides and dilations 1 to 3, every border and padding mode, both modes,
+/// bias or none, weights that are not exactly representable in few digits (each literal must parse back to the same
+/// float). Also which layers Auto gives it, and that its programs are deleted when the weights change.</summary>
+[Collection(GlCollection.Name)]
+public sealed class LiteralConvTests(GlFixture fixture)
+{
+    private void Check(int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed)
+    {
+        var rng = new Random(seed);
+        Tensor input = Parity.Random(rng, cin, h, w);
+        Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * kh * kw), cout, cin, kh, kw);
+        float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
+        string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin},{kh},{kw}) bias={bias} {o}";
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvPath.Literal };
+        Tensor expected = Conv2D.Apply(input, weight, b, o);
+        Tensor actual = conv.Apply(input);
+        Assert.StartsWith("conv2d_literal:", conv.Variant, StringComparison.Ordinal);
+        Assert.Equal(fixture.Context.WideStores && expected.W % 8 == 0 ? "32-byte" : expected.W % 4 == 0 ? "vec4" : "scalar", FastConvTests.Stores(conv.Variant));
+        Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EveryWidthHeightAndChannelCount(bool wide)
+    {
+        int seed = 0;
+        FastConvTests.WithWideStores(fixture.Context, wide, () =>
+        {
+            foreach (int w in new[] { 1, 2, 4, 7, 8, 9, 31, 33, 257 })
+                foreach (int h in new[] { 1, 5, 17 })
+                {
+                    int cout = new[] { 1, 4, 5, 8, 9, 17 }[seed % 6];
+                    Check(1 + seed % 3, cout, h, w, 3, 3, new ConvOptions(), bias: seed % 3 != 0, ++seed);
+                }
+        });
+    }
+
+    [Fact]
+    public void KernelsStridesDilationsBordersPaddingAndModes()
+    {
+        var rng = new Random(4242);
+        Border[] borders = [.. Borders.All];
+        PaddingMode[] paddings = [PaddingMode.Same, PaddingMode.Valid, PaddingMode.Full, PaddingMode.Explicit];
+        for (int n = 0; n < 30; n++)
+        {
+            int kh = rng.Next(1, 8), kw = rng.Next(1, 8);
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = borders[n % borders.Length],
+                Padding = paddings[rng.Next(paddings.Length)],
+                PadY = rng.Next(0, 3),
+                PadX = rng.Next(0, 3),
+                StrideX = rng.Next(1, 4),
+                StrideY = rng.Next(1, 4),
+                DilationX = rng.Next(1, 4),
+                DilationY = rng.Next(1, 4),
+            };
+            int h = rng.Next(kh * o.DilationY, 30), w = rng.Next(kw * o.DilationX, 40);
+            if (o.Padding == PaddingMode.Full && o.Border != Border.Zero) o = o with { Border = Border.Zero };
+            try
+            {
+                ConvGeometry.Compute(h, w, kh, kw, o);
+            }
+            catch (ConvGLException)
+            {
+                continue; // a geometry the reference refuses (e.g. same padding with a stride); other tests cover the message
+            }
+            Check(rng.Next(1, 4), rng.Next(1, 10), h, w, kh, kw, o, rng.Next(2) == 0, 1000 + n);
+        }
+    }
+
+    [Fact]
+    public void Auto_TakesSmallWeightSetsOnLargeMaps_Only()
+    {
+        string Variant(int cin, int cout, int k, int h, int w, ConvOptions? o = null)
+        {
+            var rng = new Random(7);
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.1f, cout, cin / (o?.Groups ?? 1), k, k), null, o);
+            using var input = new GpuTensor(fixture.Context, cin, h, w);
+            using var output = new GpuTensor(fixture.Context);
+            conv.Run(input, output);
+            return conv.Variant;
+        }
+        // The Gabor bank's shape (8 15x15 kernels on one channel, 1,800 weights) on a 160x120 map: 34.6 M multiply-adds.
+        Assert.StartsWith("conv2d_literal:", Variant(1, 8, 15, 120, 160), StringComparison.Ordinal);
+        // 4 -> 16 3x3 (576 weights) on 256x128: 18.9 M.
+        Assert.StartsWith("conv2d_literal:", Variant(4, 16, 3, 128, 256), StringComparison.Ordinal);
+        // Too few multiply-adds to pay for compiling (16 -> 32 3x3 on 32x32: 4.7 M).
+        Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 32, 32), StringComparison.Ordinal);
+        // Too many weights (16 -> 64 3x3: 9,216 above 8,192).
+        Assert.StartsWith("conv2d_dense", Variant(16, 64, 3, 96, 96), StringComparison.Ordinal);
+        // Two groups: not this plan.
+        Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 128, 128, new ConvOptions { Groups = 2 }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NewWeights_DeleteTheOldPrograms()
+    {
+        var rng = new Random(11);
+        using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 6, 2, 3, 3), null) { Choice = ConvPath.Literal };
+        Tensor input = Parity.Random(rng, 2, 9, 16);
+        conv.Apply(input);
+        fixture.Context.FlushDisposables();
+        int programs = fixture.Context.LiveObjectsOf(Silk.NET.OpenGL.ObjectIdentifier.Program);
+        for (int n = 0; n < 5; n++)
+        {
+            Tensor weight = Parity.Random(rng, 0.3f, 6, 2, 3, 3);
+            conv.SetWeights(weight, null);
+            Tensor actual = conv.Apply(input);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, null, new ConvOptions()), actual, $"weights {n}");
+        }
+        fixture.Context.FlushDisposables();
+        Assert.Equal(programs, fixture.Context.LiveObjectsOf(Silk.NET.OpenGL.ObjectIdentifier.Program));
+    }
+}
