@@ -99,7 +99,7 @@ public sealed class LiteralConvTests(GlFixture fixture)
         Assert.StartsWith("conv2d_literal:", Variant(4, 16, 3, 128, 256), StringComparison.Ordinal);
         // Too few multiply-adds to pay for compiling (16 -> 32 3x3 on 32x32: 4.7 M).
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 32, 32), StringComparison.Ordinal);
-        // Too many weights (16 -> 64 3x3: 9,216 above 8,192).
+        // Too many weights (16 -> 64 3x3: 9,216 above 4,608).
         Assert.StartsWith("conv2d_dense", Variant(16, 64, 3, 96, 96), StringComparison.Ordinal);
         // Two groups: not this plan.
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 128, 128, new ConvOptions { Groups = 2 }), StringComparison.Ordinal);

@@ -18,8 +18,10 @@ namespace ConvGL.Gpu.Ops;
 internal sealed class LiteralConvPlan : IDisposable
 {
     /// <summary>Weight sets above this many values keep the fetched-weight programs: each value becomes 8 statements of
-    /// generated code (~0.25 s of llvmpipe compile time per 4,600 values).</summary>
-    public const int MaxWeights = 8192;
+    /// generated code, and llvmpipe compiles them at ~1.6 ms a value the first time (16 -> 32 3x3, 4,608 values: 7.4 s; the
+    /// Gabor bank's 1,800: 2.3 s; Mesa's shader cache on disk makes later runs ~free). A 3 -> 64 7x7 stem (9,408) was 25%
+    /// faster but took 16 s to compile.</summary>
+    public const int MaxWeights = 4608;
 
     /// <summary>Layers below this many multiply-adds keep the fetched-weight programs: compiling pays only for large maps.</summary>
     public const long MinMacs = 1L << 24;
