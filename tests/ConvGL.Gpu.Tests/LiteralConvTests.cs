@@ -101,6 +101,10 @@ public sealed class LiteralConvTests(GlFixture fixture)
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 32, 32), StringComparison.Ordinal);
         // Too many weights (16 -> 64 3x3: 9,216 above 4,608).
         Assert.StartsWith("conv2d_dense", Variant(16, 64, 3, 96, 96), StringComparison.Ordinal);
+        // Fewer than 4 output channels: a 5x5 and a 9x9 filter on one channel of a 1080p frame (51.8 M and 168 M).
+        Assert.StartsWith("conv2d_depthwise", Variant(1, 1, 5, 1080, 1920), StringComparison.Ordinal);
+        Assert.StartsWith("conv2d_depthwise", Variant(1, 1, 9, 1080, 1920), StringComparison.Ordinal);
+        Assert.StartsWith("conv2d_dense", Variant(8, 3, 3, 512, 512), StringComparison.Ordinal);
         // Two groups: not this plan.
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 128, 128, new ConvOptions { Groups = 2 }), StringComparison.Ordinal);
     }

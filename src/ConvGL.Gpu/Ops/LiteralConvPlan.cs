@@ -26,6 +26,11 @@ internal sealed class LiteralConvPlan : IDisposable
     /// <summary>Layers below this many multiply-adds keep the fetched-weight programs: compiling pays only for large maps.</summary>
     public const long MinMacs = 1L << 24;
 
+    /// <summary>Layers with fewer output channels than this keep the fetched-weight programs: a program's block of 4
+    /// channels is then partly empty (8 outputs an invocation instead of 32) and the padded copy is a whole extra pass;
+    /// a 5x5 Gaussian on one channel (gauss5-2d) ran 1.4-1.6x slower than conv2d_depthwise, the 9x9 as fast.</summary>
+    public const int MinOutputChannels = 4;
+
     private const int Ox = 8;
     private readonly GlContext _context;
     private readonly (int C, int H, int W) _input;
@@ -52,7 +57,7 @@ internal sealed class LiteralConvPlan : IDisposable
     public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
 
     /// <summary>Plans the layer, or returns null where the rule says no (more than one group, too many weights, too few
-    /// multiply-adds, a padded copy beyond the texel-buffer size) unless <paramref name="choice"/> is
+    /// multiply-adds or output channels, a padded copy beyond the texel-buffer size) unless <paramref name="choice"/> is
     /// <see cref="ConvPath.Literal"/>, which takes every layer of one group.</summary>
     public static LiteralConvPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
         ConvOptions o, ConvPath choice, FusedActivation? act)
@@ -68,7 +73,7 @@ internal sealed class LiteralConvPlan : IDisposable
         int paddedW = ConvPlan.PadRowWidth(context, (bpr - 1) * Ox * o.StrideX + span4 * 4);
         int paddedH = Math.Max((hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1, 1);
         if ((long)cin * paddedH * paddedW > ComputeOp.MaxTexelViewFloats(context.Gl) || span4 > 16) return null;
-        if (choice == ConvPath.Auto && (weight.Length > MaxWeights || macs < MinMacs || kh > ConvPlan.MaxUnrolledKernel || kw > ConvPlan.MaxUnrolledKernel))
+        if (choice == ConvPath.Auto && (weight.Length > MaxWeights || macs < MinMacs || cout < MinOutputChannels || kh > ConvPlan.MaxUnrolledKernel || kw > ConvPlan.MaxUnrolledKernel))
             return null;
 
         bool u64 = context.WideStores && wOut % 8 == 0, vec4 = wOut % 4 == 0;
