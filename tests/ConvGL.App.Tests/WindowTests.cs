@@ -354,6 +354,45 @@ public sealed class WindowTests(DisplayFixture display)
         AssertProbes(ParseProbes(r.Stdout), points, reference, 0, $"{file} layer 1 (kernel file tilt.txt)");
     }
 
+    /// <summary>A stack whose layers need a larger map than a small default (a valid 21x21 conv) opens on the source's
+    /// frames and its probe equals the reference (it was planned at 16x16 first and refused); one that does not fit the
+    /// frames at all (a residual add of maps a pixel apart at 180 rows) is one error naming the layer and the nearest
+    /// sizes it runs at, and exits 2 before a frame.</summary>
+    [Fact]
+    public void StackNeedingLargeMaps_OpensOnTheSourcesFrames_AndOneThatDoesNotFitNamesTheSizesThatDo()
+    {
+        string dir = Path.Combine(TempDir(), "large-map-stack");
+        Directory.CreateDirectory(dir);
+        string big = Path.Combine(dir, "big.json");
+        File.WriteAllText(big, """
+            { "name": "big", "input": "gray",
+              "layers": [ { "type": "conv", "kernels": ["gaussian:21"], "padding": "valid" } ] }
+            """);
+        Tensor reference = StackRunner.Run(StackCatalog.Load(big), SceneImage()).Outputs[0];
+        Assert.Equal([1, SceneH - 20, SceneW - 20], reference.Shape);
+        List<(int X, int Y)> points = Points(reference, 0);
+        WindowProcess.Result r = Run([.. Small, "--stack", big, "--probe", string.Join(';', points.Select(p => $"{p.X},{p.Y}"))]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        AssertProbes(ParseProbes(r.Stdout), points, reference, 0, "big.json (valid 21x21)");
+
+        // A stride-2 3x3 branch padded on the top and left only, as ResNet18's export pads its stem, and a stride-2 1x1
+        // shortcut: (H + 1 - 3) / 2 + 1 rows against (H - 1) / 2 + 1, equal only for an even H.
+        string odd = Path.Combine(dir, "residual.json");
+        File.WriteAllText(odd, """
+            { "name": "residual", "input": "gray",
+              "layers": [ { "type": "conv", "kernels": ["box:3"], "stride": 2, "padding": [1, 1, 0, 0] },
+                          { "type": "conv", "kernels": ["identity"], "stride": 2, "inputs": ["input"] },
+                          { "type": "add", "inputs": [0, 1] } ] }
+            """);
+        WindowProcess.Result bad = Run([.. Small[..2], "--source", $"scene:{SceneW}x{SceneH + 1}", "--frames", "1", "--stack", odd]);
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.Equal($"convgl: {odd}: layer 2 (add) field 'inputs': does not fit its 160x90 input (stack input {SceneW}x{SceneH + 1}): add needs " +
+                     $"two inputs of equal size, got 160x90 and 160x91", bad.Stderr.TrimEnd('\n').Split("; the nearest")[0]);
+        Assert.EndsWith($"; the nearest sizes it runs at: height {SceneH} or {SceneH + 2} instead of {SceneH + 1}, width {SceneW} is fine " +
+                        $"(e.g. --source scene:{SceneW}x{SceneH}, or a picture of that size)", bad.Stderr.TrimEnd('\n'));
+        Assert.Equal("", bad.Stdout);
+    }
+
     [Fact]
     public void ZeroKey_TogglesTheSelectedLayer_BeyondTheNinthToo()
     {

@@ -24,6 +24,7 @@ internal static class CliRoot
         TrainCommand.Create(),
         BenchCommand.Create(),
         OnnxTestCommand.Create(),
+        ConvertCommand.Create(),
     ];
 
     /// <summary>The root command: the window's options and action, and every subcommand.</summary>

@@ -61,7 +61,7 @@ internal sealed class LiveApp : IDisposable
         _probe = new Probe(_gl);
         _sourceImage = new GpuImage(_context, 1, 1, "source frame");
         _source = source;
-        _pipelines = new LivePipelines(_context, window, _state, _messages, options);
+        _pipelines = new LivePipelines(_context, window, _state, _messages, options, (source.Height, source.Width));
         _views = new ViewContext(_presenter, _sourceImage, _pipelines, _state);
         _viewObjects = ViewCatalog.CreateAll(_views);
         _reload = new HotReload(_context, _presenter, _pipelines, _state, _messages);

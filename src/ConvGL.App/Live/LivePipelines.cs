@@ -30,6 +30,8 @@ internal sealed class LivePipelines : IDisposable
     private readonly GpuTimer _timer;
     private int _filterIndex, _stackIndex;
     private double _softwarePassMs;
+    // The source's frame size: stacks are planned for it when opened (and re-planned when it changes).
+    private (int Height, int Width) _sourceSize;
     private Action<int>? _afterLayer;
 
     public ILivePipeline Current { get; private set; }
@@ -42,9 +44,11 @@ internal sealed class LivePipelines : IDisposable
 
     /// <summary>Opens the filter or stack <paramref name="options"/> asks for (the default stack otherwise) and
     /// selects its <c>--layer</c>.</summary>
-    public LivePipelines(GlContext context, IAppWindow window, ViewState state, LiveMessages messages, LiveOptions options)
+    public LivePipelines(GlContext context, IAppWindow window, ViewState state, LiveMessages messages, LiveOptions options,
+        (int Height, int Width) sourceSize)
     {
         _context = context;
+        _sourceSize = sourceSize;
         _window = window;
         _state = state;
         _messages = messages;
@@ -72,7 +76,7 @@ internal sealed class LivePipelines : IDisposable
         string? stack = o.Stack ?? (_stacks.Contains("edges") ? "edges" : _stacks.FirstOrDefault());
         if (stack is null) return new FilterPipeline(_context, Filters[0]);
         _stackIndex = Math.Max(0, IndexOf(_stacks, stack));
-        return new StackPipeline(_context, stack);
+        return new StackPipeline(_context, stack, _sourceSize);
     }
 
     /// <summary>The frame's pipeline stage: <paramref name="source"/> into the input tensor, then every enabled layer.
@@ -80,6 +84,7 @@ internal sealed class LivePipelines : IDisposable
     public void Run(GpuImage source)
     {
         _state.Dirty = false;
+        _sourceSize = (source.Height, source.Width);
         // Every layer's maps may change from here: views that cache work on them (the theorem view) compare this.
         Runs++;
         GL gl = _context.Gl;
@@ -163,12 +168,12 @@ internal sealed class LivePipelines : IDisposable
             return;
         }
         if (Current is not FilterPipeline) _stackIndex = ((_stackIndex + delta) % _stacks.Count + _stacks.Count) % _stacks.Count;
-        Switch(() => new StackPipeline(_context, _stacks[_stackIndex]));
+        Switch(() => new StackPipeline(_context, _stacks[_stackIndex], _sourceSize));
     }
 
     /// <summary>Switches to the stack in <paramref name="file"/> (the soak run's own stack; keys only reach the
     /// shipped ones). A broken file is a message and the running pipeline stays.</summary>
-    public void OpenStack(string file) => Switch(() => new StackPipeline(_context, file));
+    public void OpenStack(string file) => Switch(() => new StackPipeline(_context, file, _sourceSize));
 
     private void Switch(Func<ILivePipeline> create)
     {

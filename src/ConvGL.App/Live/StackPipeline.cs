@@ -33,11 +33,15 @@ internal sealed class StackPipeline : ILivePipeline
     // Per layer: the maps the views asked for since the last run, and the maps that run was told to keep.
     private bool[] _asked = [], _kept = [];
 
-    public StackPipeline(GlContext context, string nameOrFile)
+    /// <summary>Loads and plans the stack for frames of <paramref name="size"/> (the source's; a stack whose layers need a
+    /// larger map than a small default, such as a valid 21x21 conv or a converted ResNet18, would not plan at one).
+    /// Frames of another size re-plan it in <see cref="Run"/>.</summary>
+    public StackPipeline(GlContext context, string nameOrFile, (int Height, int Width)? size = null)
     {
         _context = context;
         _file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
-        (_runner, _convs) = Load(16, 16);
+        (int h, int w) = size ?? (16, 16);
+        (_runner, _convs) = Load(Math.Max(1, h), Math.Max(1, w));
         _kernelNames = KernelNames(_runner.Stack);
         _watches = Watches(_runner.Stack);
     }
@@ -57,6 +61,8 @@ internal sealed class StackPipeline : ILivePipeline
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
         Stack stack = LoadStack(_file);
+        // A stack that does not fit the frames (a residual net whose adds need even maps): the sizes it runs at.
+        if (stack.Preprocess is null) StackInputSizes.CheckFrames(stack, height, width);
         return (new GpuStackRunner(_context, stack, height, width, algorithm: ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer }, Views(stack));
     }
 

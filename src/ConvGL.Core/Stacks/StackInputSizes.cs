@@ -20,11 +20,21 @@ public static class StackInputSizes
         string where = stack.SourcePath is { } source ? source + ": " : "";
         string why = error!.StartsWith(where, StringComparison.Ordinal) ? error[where.Length..] : error;
         throw new ConvGLException($"{file}: the array ({string.Join(", ", shape)}) goes in as it is and does not fit stack '{stack.Name}': {why}; " +
-                                  Accepted(stack, height, width));
+                                  Accepted(stack, height, width, e => $"e.g. {e.H}x{e.W}, H x W; crop or pad the array"));
     }
 
-    /// <summary>"it runs at ..." naming the nearest sizes, or why none are named.</summary>
-    private static string Accepted(Stack stack, int height, int width)
+    /// <summary>Nothing when the stack plans for frames of (<paramref name="height"/>, <paramref name="width"/>) (the
+    /// live window's source); else one error: the layer that does not fit, and the nearest frame sizes that do with a
+    /// scene of one of them as the example.</summary>
+    public static void CheckFrames(Stack stack, int height, int width)
+    {
+        if (StackPlan.TryCreate(stack, height, width, null, out _, out string? error)) return;
+        throw new ConvGLException($"{error}; {Accepted(stack, height, width, e => $"e.g. --source scene:{e.W}x{e.H}, or a picture of that size")}");
+    }
+
+    /// <summary>"it runs at ..." naming the nearest sizes (with <paramref name="example"/> of the first pair), or why
+    /// none are named.</summary>
+    private static string Accepted(Stack stack, int height, int width, Func<(int H, int W), string> example)
     {
         bool Plans(int h, int w) => h >= 1 && w >= 1 && StackPlan.TryCreate(stack, h, w, null, out _, out _);
         // A square size that works, to hold one axis while the other is searched: each axis's sizes are independent
@@ -38,7 +48,7 @@ public static class StackInputSizes
         string Axis(string name, int[] sizes, int given) =>
             sizes.Length == 1 && sizes[0] == given ? $"{name} {given} is fine" : $"{name} {string.Join(" or ", sizes)} instead of {given}";
         return $"the nearest sizes it runs at: {Axis("height", heights, height)}, {Axis("width", widths, width)} " +
-               $"(e.g. {pairs[0].H}x{pairs[0].W}, H x W; crop or pad the array)";
+               $"({example(pairs[0])})";
     }
 
     /// <summary>The nearest n below and the nearest above <paramref name="around"/> (within <see cref="SearchRange"/>)

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using ConvGL.App.Cli;
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.App.Commands;
+
+/// <summary><c>convgl convert MODEL OUT.json</c>: an ONNX model (a file, or a packaged model's name such as resnet18)
+/// written as a ConvGL stack file plus its weights (<see cref="StackWriter.WriteWithWeights"/>): OUT.json, and
+/// OUT.safetensors beside it, batchnorms folded into their convs as they are when the model runs. The stack file can be
+/// read, edited and run (<c>--stack OUT.json</c>) without the model. The model is imported whole before anything is
+/// written, so a model ConvGL cannot run (an unsupported op, a bad file) writes nothing; both files are written
+/// atomically, the weights first. The model's image preprocessing (the packaged ResNet18's BGR, 0..255, minus its
+/// mean image) is not part of a stack file: the written stack takes its input as it is, which the command says.</summary>
+internal static class ConvertCommand
+{
+    public const string Usage = "convgl convert MODEL OUT.json";
+
+    private static readonly Argument<string> Model = new("MODEL")
+    {
+        Description = "an .onnx file, or a packaged model's name (resnet18)",
+        Arity = ArgumentArity.ExactlyOne,
+    };
+    private static readonly Argument<string> Output = new("OUT")
+    {
+        Description = "the stack file to write (.json); its weights go to the .safetensors of the same name beside it",
+        Arity = ArgumentArity.ExactlyOne,
+    };
+
+    public static Command Create() => CliRoot.Define("convert",
+        "Writes an ONNX model as a ConvGL stack file (OUT.json) and its weights (OUT.safetensors beside it), batchnorms " +
+        "folded into their convs: a stack to read, edit and run with --stack without the model.",
+        typeof(ConvertCommand), Run);
+
+    private static int Run(ParseResult args) => Run(args.GetValue(Model)!, args.GetValue(Output)!, Console.Out);
+
+    /// <summary>The command's logic, independent of how the command line was parsed.</summary>
+    public static int Run(string model, string output, TextWriter log)
+    {
+        if (!output.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}' must be a .json file name (the stack file; its weights go beside it as .safetensors)");
+        string outDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
+        if (!Directory.Exists(outDir))
+            throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}': folder '{outDir}' does not exist (create it first)");
+        if (Directory.Exists(output))
+            throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}' is a folder; give a .json file name");
+        string path = StackCatalog.Resolve(model);
+        if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is not an .onnx file (a stack file is already a stack: copy it)");
+        string weights = Path.Combine(outDir, Path.GetFileNameWithoutExtension(output) + ".safetensors");
+
+        Stack stack = OnnxStack.Load(path);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["source"] = Path.GetFileName(path), ["written_by"] = "convgl convert" };
+        bool hasWeights = StackWriter.CollectTensors(stack).Count > 0;
+        StackWriter.WriteWithWeights(output, stack, metadata);
+
+        string size = hasWeights ? string.Create(CultureInfo.InvariantCulture, $" and {Path.GetFileName(weights)} ({new FileInfo(weights).Length / 1e6:0.0} MB)") : "";
+        log.WriteLine($"wrote {output} ({stack.Layers.Count} layer{(stack.Layers.Count == 1 ? "" : "s")}, from {Path.GetFileName(path)}){size}");
+        if (stack.Preprocess is { } pre)
+            log.WriteLine($"note: the model's image preprocessing ({Describe(pre)}) is not part of a stack file: the written stack takes " +
+                          $"its input as it is (give it a preprocessed .npy, or run images through --stack {ErrorText.Echo(model)})");
+        return 0;
+    }
+
+    /// <summary>What an image preprocessing does, in words: "resized to 224x224, values x255, channels BGR, minus a mean image".</summary>
+    internal static string Describe(ImagePreprocess p)
+    {
+        var steps = new List<string> { $"resized to {p.Width}x{p.Height}" };
+        if (p.PixelScale != 1f) steps.Add(string.Create(CultureInfo.InvariantCulture, $"values x{p.PixelScale:G}"));
+        if (!p.ChannelOrder.SequenceEqual([0, 1, 2])) steps.Add("channels " + string.Concat(p.ChannelOrder.Select(c => "RGB"[c])));
+        if (p.Mean.Data.Any(v => v != 0f)) steps.Add("minus a mean image");
+        return string.Join(", ", steps);
+    }
+}
