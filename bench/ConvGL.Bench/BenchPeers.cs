@@ -159,6 +159,9 @@ internal sealed class OnnxRuntimeNode : BenchPeer
     private OnnxRuntimeNode(byte[] model, string op, Tensor input, (int C, int H, int W) outShape)
     {
         using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        // Its threads spin while a Run is under way (its own speed) but stop when it returns: left spinning they took a
+        // core from the GPU rep timed next on this 2-core machine (BenchHarness.Alternate; bench/README.md).
+        options.AddSessionConfigEntry("session.force_spinning_stop", "1");
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
         _session = new InferenceSession(model, options);
         _op = op;
