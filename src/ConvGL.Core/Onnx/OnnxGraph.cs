@@ -292,7 +292,12 @@ public sealed class OnnxGraph
                 throw new ConvGLException($"{bn.Where}: {e.Message}", e);
             }
             (Tensor fw, float[] fb) = norm.FoldIntoConv(w, b?.Data);
-            string wName = bn.Output + "::folded_weight", bName = bn.Output + "::folded_bias";
+            // Named after the conv's node where that names nothing else ("Convolution249.weight", as PyTorch names a
+            // module's tensors): a stack file written from the model (convgl convert) reads as the network does, and
+            // its maps are named after the node.
+            (string wName, string bName) = conv.Node.Name is { Length: > 0 } node && !initializers.ContainsKey(node + ".weight") && !initializers.ContainsKey(node + ".bias")
+                ? (node + ".weight", node + ".bias")
+                : (bn.Output + "::folded_weight", bn.Output + "::folded_bias");
             initializers[wName] = fw;
             initializers[bName] = new Tensor([fb.Length], fb);
             result[ci] = null;

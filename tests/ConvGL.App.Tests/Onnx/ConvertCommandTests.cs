@@ -77,7 +77,12 @@ public sealed class ConvertCommandTests : IDisposable
         long values = StackWriter.CollectTensors(written).Values.Sum(t => (long)t.Length);
         Assert.InRange(values, 15_880_000, 15_920_000);
         Assert.InRange(new FileInfo(P("r.safetensors")).Length, 4 * values, 4 * values + 65_536);
+        Assert.Equal("r", written.Name);
+        Assert.Equal("ResNet18.onnx (ONNX model (CNTK 2.6, opset 8)), written by convgl convert", written.Description);
         ConvLayer stem = Assert.IsType<ConvLayer>(written.Layers[0]);
+        // The folded tensors are named after their conv's node, as PyTorch names a module's.
+        Assert.Equal("Convolution249", stem.Label);
+        Assert.Equal(("Convolution249.weight", "Convolution249.bias"), (stem.WeightName, stem.BiasName));
         Assert.Equal([64, 3, 7, 7], stem.Weight!.Shape);
         Assert.NotNull(stem.Bias);
     }
