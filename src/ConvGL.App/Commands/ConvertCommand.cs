@@ -49,7 +49,6 @@ internal static class ConvertCommand
         string path = StackCatalog.Resolve(model);
         if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is not an .onnx file (a stack file is already a stack: copy it)");
-        string weights = Path.Combine(outDir, Path.GetFileNameWithoutExtension(output) + ".safetensors");
 
         Stack imported = OnnxStack.Load(path);
         // Named after the file it is written to (the HUD's "stack" line), the model named in its description.
@@ -59,10 +58,9 @@ internal static class ConvertCommand
             Description = $"{Path.GetFileName(path)}" + (imported.Description is { } d ? $" ({d})" : "") + ", written by convgl convert",
         };
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["source"] = Path.GetFileName(path), ["written_by"] = "convgl convert" };
-        bool hasWeights = StackWriter.CollectTensors(stack).Count > 0;
-        StackWriter.WriteWithWeights(output, stack, metadata);
+        string? weights = StackWriter.WriteWithWeights(output, stack, metadata);
 
-        string size = hasWeights ? string.Create(CultureInfo.InvariantCulture, $" and {Path.GetFileName(weights)} ({new FileInfo(weights).Length / 1e6:0.0} MB)") : "";
+        string size = weights is not null ? string.Create(CultureInfo.InvariantCulture, $" and {Path.GetFileName(weights)} ({new FileInfo(weights).Length / 1e6:0.0} MB)") : "";
         log.WriteLine($"wrote {output} ({stack.Layers.Count} layer{(stack.Layers.Count == 1 ? "" : "s")}, from {Path.GetFileName(path)}){size}");
         if (imported.Preprocess is { } pre)
             log.WriteLine($"note: the model's image preprocessing ({Describe(pre)}) is not part of a stack file: the written stack takes " +

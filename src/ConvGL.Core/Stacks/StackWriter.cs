@@ -99,12 +99,14 @@ public static class StackWriter
     /// <c>STEM.safetensors</c> next to it: batchnorms already folded into their convs stay folded (the folded weights
     /// are written), standalone batchnorms, ONNX pools, linear layers and graph inputs keep their fields. The
     /// model's image preprocessing is not part of the format: the written stack takes the model's input as it is. A
-    /// stack without tensors to hold (pools and activations only) gets no weights file and names none.</summary>
-    public static void WriteWithWeights(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
+    /// stack without tensors to hold (pools and activations only) gets no weights file and names none. Returns the
+    /// weights file's path, or null when none was written.</summary>
+    public static string? WriteWithWeights(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
     {
         string? weights = CollectTensors(stack).Keys.Any(k => !IsNpy(k)) ? Path.GetFileNameWithoutExtension(path) + ".safetensors" : null;
         var copy = new Stack(stack.Name, stack.Input, stack.Layers, weights) { SourcePath = stack.SourcePath, Description = stack.Description };
         Write(path, copy, weightsMetadata);
+        return weights is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, weights);
     }
 
     public static string ToJson(Stack stack)
