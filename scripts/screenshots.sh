@@ -29,6 +29,7 @@ recipes=(
   "grid-gabor|--stack gabor --view grid"
   "grid-deep|--stack deep --view grid"
   "theorem|--filter gabor:theta=45 --view theorem --keys i"
+  "filters-resnet18|--stack resnet18 --view filters --keys i"
 )
 
 dir=assets/screenshots

@@ -124,6 +124,29 @@ public sealed class LayoutAndHudTextTests
     }
 
     [Theory]
+    [InlineData(3, "conv2 3", "3 conv2")]                       // a learned map: the index once, first
+    [InlineData(249, "Convolution249 249", "249 Convolution249")]
+    [InlineData(4, "conv1 4", "4 conv1")]
+    [InlineData(20, "conv_a 4", "20 conv_a 4")]                 // after a concat the name's index is another layer's: kept
+    [InlineData(0, "sobel-x", "0 sobel-x")]                    // a kernel's name
+    [InlineData(1, "|sobel-x, sobel-y|", "1 |sobel-x, sobel-y|")]
+    [InlineData(1, "gabor 11", "1 gabor 11")]                  // ends in 11, not in " 1"
+    [InlineData(2, "2", "2 2")]                                // a bare number is the whole name, not a suffix
+    public void MapLabel_PutsTheIndexFirst_AndDoesNotRepeatIt(int channel, string name, string expected) =>
+        Assert.Equal(expected, HudText.MapLabel(channel, name));
+
+    [Theory]
+    [InlineData(3, "Convolution249 3", 40, "3 Convolution249")]
+    [InlineData(3, "Convolution249 3", 11, "3 Convolut~")]  // 8 of the name left: cut
+    [InlineData(3, "Convolution249 3", 7, "3 Conv~")]       // 4 left: still cut
+    [InlineData(3, "Convolution249 3", 6, "3")]             // 3 would be left: the index alone
+    [InlineData(12, "gabor:theta=45", 6, "12")]
+    [InlineData(12, "relu", 7, "12 relu")]                  // fits whole
+    [InlineData(1234, "conv 1234", 3, "12~")]               // not even the index fits: cut as any label
+    public void FitMapLabel_CutsTheName_OrKeepsTheIndexAlone(int channel, string name, int chars, string expected) =>
+        Assert.Equal(expected, HudText.FitMapLabel(channel, name, chars));
+
+    [Theory]
     [InlineData(1920, 1080, 1468, 918)]
     [InlineData(3840, 2160, 1600, 1000)]
     [InlineData(1280, 1024, 1088, 680)]

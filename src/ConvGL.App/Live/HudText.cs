@@ -157,6 +157,24 @@ internal static class HudText
         return text.Length <= chars ? text : text[..Math.Max(0, chars - 1)] + "~";
     }
 
+    /// <summary>A map's label in a grid: its index first (what a narrow cell keeps when <see cref="Fit"/> cuts the name),
+    /// then its name, without the index a second time where the name already ends in it (a learned or imported layer's
+    /// "conv2 3" is labelled "3 conv2", not "3 conv2 3").</summary>
+    public static string MapLabel(int channel, string name)
+    {
+        string index = channel.ToString(CultureInfo.InvariantCulture);
+        string stem = name.Length > index.Length + 1 && name.EndsWith(" " + index, StringComparison.Ordinal) ? name[..^(index.Length + 1)] : name;
+        return $"{index} {stem}";
+    }
+
+    /// <summary><see cref="MapLabel"/> cut to <paramref name="chars"/> characters; where fewer than 4 of the name would be
+    /// left ("3 Co~" in a narrow cell of ResNet18's filters view), the index alone: a stub of a name says nothing.</summary>
+    public static string FitMapLabel(int channel, string name, int chars)
+    {
+        string label = MapLabel(channel, name), index = channel.ToString(CultureInfo.InvariantCulture);
+        return label.Length <= chars || chars - 1 - (index.Length + 1) >= 4 ? Fit(label, chars) : Fit(index, chars);
+    }
+
     /// <summary>Names of input channels longer than this are cut (with a "~") in the probe panel.</summary>
     private const int ProbeNameChars = 16;
 

@@ -1,10 +1,9 @@
-using System.Globalization;
 using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
 
 /// <summary>The first conv layer's filter bank: each output channel's kernel (<see cref="KernelImage"/>: colour for an
-/// RGB input, one scale for the bank) beside that channel's live response, in a grid of (kernel, map) pairs labelled
+/// RGB input, each at its own scale) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
 /// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
 /// pointer over the maps (a click pins it): that map's output channel of the first conv layer, taken apart with its kernel.</summary>
@@ -145,6 +144,6 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         // Over the map, not the kernel: the kernel is small and every pixel of it counts.
         for (int c = 0; c < maps; c++)
             hud.Label(OutputRect.X + c % _cols * cellW + _kernelW + 3, OutputRect.Y + c / _cols * cellH + 3,
-                HudText.Fit(string.Create(CultureInfo.InvariantCulture, $"{c} {pipeline.MapName(_layer, c)}"), chars));
+                HudText.FitMapLabel(c, pipeline.MapName(_layer, c), chars));
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
@@ -74,12 +73,12 @@ internal sealed class GridView(ViewContext context) : ILiveView
             {
                 float cx = OutputRect.X + c % _cols * cellW;
                 float cy = OutputRect.Y + c / _cols * OutputRect.Height / _rows;
-                hud.Label(cx + 3, cy + 3, HudText.Fit(string.Create(CultureInfo.InvariantCulture, $"{c} {pipeline.MapName(layer, c)}"), chars));
+                hud.Label(cx + 3, cy + 3, HudText.FitMapLabel(c, pipeline.MapName(layer, c), chars));
             }
         }
         else
         {
-            string label = string.Create(CultureInfo.InvariantCulture, $"map {enlarged} {pipeline.MapName(layer, enlarged)} (click: back to the grid)");
+            string label = $"map {HudText.MapLabel(enlarged, pipeline.MapName(layer, enlarged))} (click: back to the grid)";
             hud.Label(OutputRect.X + 3, OutputRect.Y + 3, HudText.Fit(label, HudText.CharsIn(OutputRect.Width - 12, hud.CharWidth)));
         }
     }

@@ -3,16 +3,20 @@ using ConvGL.Core;
 namespace ConvGL.App.Live.Views;
 
 /// <summary>A conv layer's kernels as pixels, for the filters view: each weight w becomes 128 + 127 w / s, where s is
-/// the largest |w| in the whole bank, so 0 is mid-grey, the strongest weight is black or white, and kernels compare in
-/// strength. Three input channels give a colour image (input channel c is RGB channel <c>order[c]</c>: a BGR model's
+/// the largest |w| of its own kernel (all its input channels), so 0 is mid-grey and each kernel's strongest weight is
+/// black or white. One scale for the whole bank hid most of a trained one: in ResNet18's first layer (batchnorm folded)
+/// half the 64 kernels peak below 0.2 of the bank's largest weight, within 25 grey levels of flat; the kernel panel
+/// gives the numbers of the selected one. Three input channels give a colour image (input channel c is RGB channel <c>order[c]</c>: a BGR model's
 /// kernels show in their real colours); any other count shows the first input channel's slice in grey.</summary>
 internal static class KernelImage
 {
-    /// <summary>The bank's scale: the largest finite |weight| (1 for an all-zero bank, which then draws flat grey).</summary>
-    public static float Scale(Tensor weight)
+    /// <summary>Kernel <paramref name="o"/>'s scale: its largest finite |weight| over every input channel (1 for an
+    /// all-zero kernel, which then draws flat grey).</summary>
+    public static float Scale(Tensor weight, int o)
     {
+        int size = weight.Shape[1] * weight.Shape[2] * weight.Shape[3];
         float s = 0;
-        foreach (float w in weight.Data)
+        foreach (float w in weight.Data.AsSpan(o * size, size))
             if (float.IsFinite(w)) s = Math.Max(s, Math.Abs(w));
         return s > 0 ? s : 1;
     }
@@ -28,9 +32,10 @@ internal static class KernelImage
     public static byte[] Strip(Tensor weight, IReadOnlyList<int>? order)
     {
         int outC = weight.Shape[0], inC = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3];
-        float scale = Scale(weight);
         var rgba = new byte[outC * kh * kw * 4];
         for (int o = 0; o < outC; o++)
+        {
+            float scale = Scale(weight, o);
             for (int y = 0; y < kh; y++)
                 for (int x = 0; x < kw; x++)
                 {
@@ -42,6 +47,7 @@ internal static class KernelImage
                         rgba[p] = rgba[p + 1] = rgba[p + 2] = Level(weight.Data[(o * inC * kh + y) * kw + x], scale);
                     rgba[p + 3] = 255;
                 }
+        }
         return rgba;
     }
 }
