@@ -147,6 +147,14 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(expected, HudText.FitMapLabel(channel, name, chars));
 
     [Theory]
+    [InlineData(45f, 15f, true)]    // a label is a third of the map's height: drawn
+    [InlineData(44.9f, 15f, false)]
+    [InlineData(30f, 15f, false)]   // ResNet18's 512 maps in a 1280x800 window: half the map, so none
+    [InlineData(390f, 15f, true)]   // one enlarged map
+    public void MapLabelsFit_OnlyWhereTheyCoverAThirdOfTheMapAtMost(float cellHeight, float lineHeight, bool expected) =>
+        Assert.Equal(expected, HudText.MapLabelsFit(cellHeight, lineHeight));
+
+    [Theory]
     [InlineData(1920, 1080, 1468, 918)]
     [InlineData(3840, 2160, 1600, 1000)]
     [InlineData(1280, 1024, 1088, 680)]

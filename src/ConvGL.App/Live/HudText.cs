@@ -167,6 +167,11 @@ internal static class HudText
         return $"{index} {stem}";
     }
 
+    /// <summary>Whether maps drawn in cells <paramref name="cellHeight"/> pixels tall get labels of
+    /// <paramref name="lineHeight"/>: only where a label covers at most a third of its map (a grid of ResNet18's 512
+    /// 7x7 maps has cells ~30 pixels tall, which labels hid half of; hovering or clicking a map still names it).</summary>
+    public static bool MapLabelsFit(float cellHeight, float lineHeight) => cellHeight >= 3 * lineHeight;
+
     /// <summary><see cref="MapLabel"/> cut to <paramref name="chars"/> characters; where fewer than 4 of the name would be
     /// left ("3 Co~" in a narrow cell of ResNet18's filters view), the index alone: a stub of a name says nothing.</summary>
     public static string FitMapLabel(int channel, string name, int chars)

@@ -140,6 +140,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         ILivePipeline pipeline = context.Pipeline;
         int maps = pipeline.OutputChannels(_layer);
         float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows;
+        if (!HudText.MapLabelsFit(cellH, hud.LineHeight)) return;
         int chars = HudText.CharsIn(cellW - _kernelW - 12, hud.CharWidth);
         // Over the map, not the kernel: the kernel is small and every pixel of it counts.
         for (int c = 0; c < maps; c++)

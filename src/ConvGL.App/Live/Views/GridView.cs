@@ -67,6 +67,7 @@ internal sealed class GridView(ViewContext context) : ILiveView
         int layer = context.State.Layer, enlarged = context.State.Enlarged;
         if (enlarged < 0)
         {
+            if (!HudText.MapLabelsFit(OutputRect.Height / _rows, hud.LineHeight)) return;
             float cellW = OutputRect.Width / _cols;
             int chars = HudText.CharsIn(cellW - 12, hud.CharWidth);
             for (int c = 0; c < output.C; c++)
