@@ -45,11 +45,23 @@ public abstract class StackLayer
     public virtual Tensor Forward(IReadOnlyList<Tensor> inputs) => Forward(inputs[0]);
 
     /// <summary>Output channels for <paramref name="inputChannels"/> input channels, or a message saying why that
-    /// count does not fit (null message on success).</summary>
-    public abstract int OutputChannels(int inputChannels, out string? error);
+    /// count does not fit (null message on success).
+    ///
+    /// The default passes the count through unchecked, because that is what about half the layers do (activations,
+    /// pooling, padding, resizing, element-wise maths); written out in each of them it hid the few layers whose
+    /// rule differs. A layer that changes the count, or needs a particular one, overrides it.</summary>
+    public virtual int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
 
-    /// <summary>Output (H, W) for an input (H, W); throws <see cref="ConvGLException"/> when it would be empty.</summary>
-    public abstract (int H, int W) OutputSize(int h, int w);
+    /// <summary>Output (H, W) for an input (H, W); throws <see cref="ConvGLException"/> when it would be empty.
+    ///
+    /// The default keeps the size, as every element-wise or per-pixel layer does (so it never throws); like
+    /// <see cref="OutputChannels(int, out string?)"/> it is a default so that only the layers with a window, a
+    /// stride, padding or a resize have to say anything.</summary>
+    public virtual (int H, int W) OutputSize(int h, int w) => (h, w);
 
     /// <summary>The CPU reference: the definition the GPU runner is tested against.</summary>
     public abstract Tensor Forward(Tensor input);
@@ -244,14 +256,6 @@ public sealed class ActivationLayer(ActivationKind kind, float slope = Activatio
 
     public override string Type => Kind.Name();
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope, Min, Max, Beta);
 
     internal override string SizeField => "type";
@@ -263,12 +267,6 @@ public sealed class PoolLayer(PoolOptions options) : StackLayer
     public PoolOptions Options { get; } = options;
 
     public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
-
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
 
     public override (int H, int W) OutputSize(int h, int w)
     {
@@ -294,8 +292,6 @@ public sealed class MagnitudeLayer : StackLayer
             : $"magnitude pairs channels (2i, 2i+1) but gets {inputChannels} channels, an odd count";
         return inputChannels / 2;
     }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
     public override Tensor Forward(Tensor input) => Magnitude.Apply(input);
 
