@@ -9,12 +9,7 @@ public sealed class AddLayer : StackLayer
     public override string Type => "add";
     public override int InputCount => 2;
 
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
-    {
-        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
-            : $"add needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
-        return inputChannels[0];
-    }
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
 
     public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
     {
@@ -267,12 +262,7 @@ public sealed class MulLayer : StackLayer
     public override string Type => "mul";
     public override int InputCount => 2;
 
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
-    {
-        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
-            : $"mul needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
-        return inputChannels[0];
-    }
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
 
     public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
     {

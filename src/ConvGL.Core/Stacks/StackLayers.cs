@@ -27,6 +27,16 @@ public abstract class StackLayer
     /// <summary>Output channels for several inputs (multi-input layers override; others read the first).</summary>
     public virtual int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => OutputChannels(inputChannels[0], out error);
 
+    /// <summary>The channel rule of the element-wise two-input layers (<see cref="AddLayer"/>, <see cref="MulLayer"/>):
+    /// exactly two inputs with one channel count, which the output keeps. Their size rules differ (mul also takes a
+    /// 1x1 gate), so only this part is shared; the message names the layer by its <see cref="Type"/>.</summary>
+    private protected int TwoEqualChannelCounts(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
+            : $"{Type} needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
+        return inputChannels[0];
+    }
+
     /// <summary>Output size for several inputs (multi-input layers override and check they agree).</summary>
     public virtual (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => OutputSize(inputSizes[0].H, inputSizes[0].W);
 
