@@ -58,7 +58,7 @@ public sealed class PaddedPoolLayer(PaddedPoolOptions options) : StackLayer
 {
     public PaddedPoolOptions Options { get; } = options;
 
-    public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
+    public override string Type => PoolLayer.TypeName(Options.Kind);
 
     public override (int H, int W) OutputSize(int h, int w)
     {

@@ -276,7 +276,11 @@ public sealed class PoolLayer(PoolOptions options) : StackLayer
 {
     public PoolOptions Options { get; } = options;
 
-    public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
+    public override string Type => TypeName(Options.Kind);
+
+    /// <summary>The stack-file type of a pooling kind, shared with <see cref="PaddedPoolLayer"/>: both are written as
+    /// "maxpool" / "avgpool" and told apart by their fields, so the two must not drift apart.</summary>
+    internal static string TypeName(PoolKind kind) => kind == PoolKind.Max ? "maxpool" : "avgpool";
 
     public override (int H, int W) OutputSize(int h, int w)
     {
