@@ -475,8 +475,7 @@ public sealed class SliceLayer : StackLayer
 
     public override Tensor Forward(Tensor input)
     {
-        OutputChannels(input.C, out string? error);
-        if (error is not null) throw new ConvGLException(error);
+        CheckChannels(input.C);
         int plane = input.H * input.W;
         return Tensor.Chw(End - Start, input.H, input.W, input.Data.AsSpan(Start * plane, (End - Start) * plane).ToArray());
     }
@@ -523,8 +522,7 @@ public sealed class ChannelShuffleLayer : StackLayer
 
     public override Tensor Forward(Tensor input)
     {
-        OutputChannels(input.C, out string? error);
-        if (error is not null) throw new ConvGLException(error);
+        CheckChannels(input.C);
         int plane = input.H * input.W;
         var y = Tensor.Chw(input.C, input.H, input.W);
         for (int o = 0; o < input.C; o++) Array.Copy(input.Data, (long)Source(o, input.C) * plane, y.Data, (long)o * plane, plane);
@@ -559,8 +557,7 @@ public sealed class ChannelLayerNormLayer(LayerNorm parameters) : StackLayer
 
     public override Tensor Forward(Tensor input)
     {
-        OutputChannels(input.C, out string? error);
-        if (error is not null) throw new ConvGLException(error);
+        CheckChannels(input.C);
         Tensor pixels = Indexing.Transpose(input, [1, 2, 0]); // (H, W, C): one row per pixel
         return Indexing.Transpose(Parameters.Apply(pixels), [2, 0, 1]);
     }

@@ -76,6 +76,15 @@ public abstract class StackLayer
     /// <summary>The CPU reference: the definition the GPU runner is tested against.</summary>
     public abstract Tensor Forward(Tensor input);
 
+    /// <summary>Throws the channel rule's own message when <paramref name="inputChannels"/> does not fit: for the
+    /// <see cref="Forward(Tensor)"/> of layers whose rule can fail, so a direct call stops with the message the plan
+    /// would give rather than somewhere inside the op.</summary>
+    private protected void CheckChannels(int inputChannels)
+    {
+        OutputChannels(inputChannels, out string? error);
+        if (error is not null) throw new ConvGLException(error);
+    }
+
     /// <summary>The field a size error is about, for messages ("size" for a pool, "padding" for a conv).</summary>
     internal abstract string SizeField { get; }
 }
