@@ -58,7 +58,7 @@ public abstract class StackLayer
     /// count does not fit (null message on success).
     ///
     /// The default passes the count through unchecked, because that is what about half the layers do (activations,
-    /// pooling, padding, resizing, element-wise maths); written out in each of them it hid the few layers whose
+    /// pooling, padding, resizing, element-wise maths); written out in each of them it hid the layers whose
     /// rule differs. A layer that changes the count, or needs a particular one, overrides it.</summary>
     public virtual int OutputChannels(int inputChannels, out string? error)
     {
