@@ -9,20 +9,7 @@ public sealed class AddLayer : StackLayer
     public override string Type => "add";
     public override int InputCount => 2;
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
-    {
-        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
-            : $"add needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
-        return inputChannels[0];
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
 
     public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
     {
@@ -60,8 +47,6 @@ public sealed class BatchNormLayer(BatchNorm parameters) : StackLayer
         return inputChannels;
     }
 
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override Tensor Forward(Tensor input) => Parameters.Apply(input);
 
     internal override string SizeField => "type";
@@ -73,13 +58,7 @@ public sealed class PaddedPoolLayer(PaddedPoolOptions options) : StackLayer
 {
     public PaddedPoolOptions Options { get; } = options;
 
-    public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
-
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
+    public override string Type => PoolLayer.TypeName(Options.Kind);
 
     public override (int H, int W) OutputSize(int h, int w)
     {
@@ -97,12 +76,6 @@ public sealed class GlobalAvgPoolLayer : StackLayer
 {
     public override string Type => "globalavgpool";
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
     public override (int H, int W) OutputSize(int h, int w) => (1, 1);
 
     public override Tensor Forward(Tensor input) => GlobalAveragePool.Apply(input);
@@ -115,14 +88,8 @@ public sealed class FlattenLayer : StackLayer
 {
     public override string Type => "flatten";
 
-    /// <summary>Channels after flattening depend on the input's size too: <see cref="StackLayer.OutputShape"/> has them;
-    /// the channel-only rule passes the count through unchecked.</summary>
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
+    /// <summary>Channels after flattening depend on the input's size too, so this has them; the channel-only rule
+    /// (<see cref="StackLayer.OutputChannels(int, out string?)"/>, inherited) passes the count through unchecked.</summary>
     public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
     {
         error = null;
@@ -210,8 +177,6 @@ public sealed class ConcatLayer : StackLayer
         return (int)Math.Min(sum, int.MaxValue);
     }
 
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
     {
         if (inputSizes.Distinct().Count() != 1)
@@ -238,12 +203,6 @@ public sealed class PadLayer(PadOptions options) : StackLayer
     public PadOptions Options { get; } = options;
 
     public override string Type => "pad";
-
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
 
     public override (int H, int W) OutputSize(int h, int w) => Pad2D.OutputSize(h, w, Options);
 
@@ -274,8 +233,6 @@ public sealed class PReluLayer : StackLayer
         return inputChannels;
     }
 
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     /// <summary>The slopes as a tensor that broadcasts over a (C, H, W) map: (C, 1, 1), or (1) for a shared one.</summary>
     public Tensor SlopeTensor => Slopes.Length == 1 ? new Tensor([1], Slopes) : Tensor.Chw(Slopes.Length, 1, 1, Slopes);
 
@@ -293,14 +250,6 @@ public sealed class SoftmaxLayer(bool log) : StackLayer
 
     public override string Type => Log ? "log_softmax" : "softmax";
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override Tensor Forward(Tensor input) => Softmax.Apply(input, 1, input.C, input.H * input.W, Log);
 
     internal override string SizeField => "type";
@@ -313,20 +262,7 @@ public sealed class MulLayer : StackLayer
     public override string Type => "mul";
     public override int InputCount => 2;
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
-    {
-        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
-            : $"mul needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
-        return inputChannels[0];
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
 
     public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
     {
@@ -408,12 +344,6 @@ public sealed class ResizeLayer(ResizeOptions options) : StackLayer
 
     public override string Type => "resize";
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
     public override (int H, int W) OutputSize(int h, int w) => Resize2D.OutputSize(h, w, Options);
 
     public override Tensor Forward(Tensor input) => Resize2D.Apply(input, Options);
@@ -456,8 +386,6 @@ public sealed class InstanceNormLayer(InstanceNorm parameters) : StackLayer
         error = inputChannels == Parameters.Channels ? null : $"instancenorm has parameters for {Parameters.Channels} channels, its input has {inputChannels}";
         return inputChannels;
     }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
     public override Tensor Forward(Tensor input) => Parameters.Apply(input);
 
@@ -504,12 +432,6 @@ public sealed class GlobalMaxPoolLayer : StackLayer
 {
     public override string Type => "globalmaxpool";
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
     public override (int H, int W) OutputSize(int h, int w) => (1, 1);
 
     public override Tensor Forward(Tensor input) => Reduce.Apply(input, ReduceKind.Max, [1, 2], keepDims: true);
@@ -523,14 +445,6 @@ public sealed class UnaryLayer(UnaryKind kind) : StackLayer
     public UnaryKind Kind { get; } = kind;
 
     public override string Type => Kind.Name();
-
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
     public override Tensor Forward(Tensor input) => Unary.Apply(input, Kind);
 
@@ -559,12 +473,9 @@ public sealed class SliceLayer : StackLayer
         return End - Start;
     }
 
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override Tensor Forward(Tensor input)
     {
-        OutputChannels(input.C, out string? error);
-        if (error is not null) throw new ConvGLException(error);
+        CheckChannels(input.C);
         int plane = input.H * input.W;
         return Tensor.Chw(End - Start, input.H, input.W, input.Data.AsSpan(Start * plane, (End - Start) * plane).ToArray());
     }
@@ -579,14 +490,6 @@ public sealed class LrnLayer(Lrn parameters) : StackLayer
     public Lrn Parameters { get; } = parameters;
 
     public override string Type => "lrn";
-
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
     public override Tensor Forward(Tensor input) => Parameters.Apply(input);
 
@@ -614,15 +517,12 @@ public sealed class ChannelShuffleLayer : StackLayer
         return inputChannels;
     }
 
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     /// <summary>The input channel that output channel <paramref name="o"/> takes.</summary>
     public int Source(int o, int channels) => o % Groups * (channels / Groups) + o / Groups;
 
     public override Tensor Forward(Tensor input)
     {
-        OutputChannels(input.C, out string? error);
-        if (error is not null) throw new ConvGLException(error);
+        CheckChannels(input.C);
         int plane = input.H * input.W;
         var y = Tensor.Chw(input.C, input.H, input.W);
         for (int o = 0; o < input.C; o++) Array.Copy(input.Data, (long)Source(o, input.C) * plane, y.Data, (long)o * plane, plane);
@@ -655,12 +555,9 @@ public sealed class ChannelLayerNormLayer(LayerNorm parameters) : StackLayer
         return inputChannels;
     }
 
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override Tensor Forward(Tensor input)
     {
-        OutputChannels(input.C, out string? error);
-        if (error is not null) throw new ConvGLException(error);
+        CheckChannels(input.C);
         Tensor pixels = Indexing.Transpose(input, [1, 2, 0]); // (H, W, C): one row per pixel
         return Indexing.Transpose(Parameters.Apply(pixels), [2, 0, 1]);
     }

@@ -27,6 +27,16 @@ public abstract class StackLayer
     /// <summary>Output channels for several inputs (multi-input layers override; others read the first).</summary>
     public virtual int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => OutputChannels(inputChannels[0], out error);
 
+    /// <summary>The channel rule of the element-wise two-input layers (<see cref="AddLayer"/>, <see cref="MulLayer"/>):
+    /// exactly two inputs with one channel count, which the output keeps. Their size rules differ (mul also takes a
+    /// 1x1 gate), so only this part is shared; the message names the layer by its <see cref="Type"/>.</summary>
+    private protected int TwoEqualChannelCounts(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        error = inputChannels.Count == 2 && inputChannels[0] == inputChannels[1] ? null
+            : $"{Type} needs two inputs of equal channel counts, got {string.Join(" and ", inputChannels)}";
+        return inputChannels[0];
+    }
+
     /// <summary>Output size for several inputs (multi-input layers override and check they agree).</summary>
     public virtual (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => OutputSize(inputSizes[0].H, inputSizes[0].W);
 
@@ -45,14 +55,35 @@ public abstract class StackLayer
     public virtual Tensor Forward(IReadOnlyList<Tensor> inputs) => Forward(inputs[0]);
 
     /// <summary>Output channels for <paramref name="inputChannels"/> input channels, or a message saying why that
-    /// count does not fit (null message on success).</summary>
-    public abstract int OutputChannels(int inputChannels, out string? error);
+    /// count does not fit (null message on success).
+    ///
+    /// The default passes the count through unchecked, because that is what about half the layers do (activations,
+    /// pooling, padding, resizing, element-wise maths); written out in each of them it hid the layers whose
+    /// rule differs. A layer that changes the count, or needs a particular one, overrides it.</summary>
+    public virtual int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return inputChannels;
+    }
 
-    /// <summary>Output (H, W) for an input (H, W); throws <see cref="ConvGLException"/> when it would be empty.</summary>
-    public abstract (int H, int W) OutputSize(int h, int w);
+    /// <summary>Output (H, W) for an input (H, W); throws <see cref="ConvGLException"/> when it would be empty.
+    ///
+    /// The default keeps the size, as every element-wise or per-pixel layer does (so it never throws); like
+    /// <see cref="OutputChannels(int, out string?)"/> it is a default so that only the layers with a window, a
+    /// stride, padding or a resize have to say anything.</summary>
+    public virtual (int H, int W) OutputSize(int h, int w) => (h, w);
 
     /// <summary>The CPU reference: the definition the GPU runner is tested against.</summary>
     public abstract Tensor Forward(Tensor input);
+
+    /// <summary>Throws the channel rule's own message when <paramref name="inputChannels"/> does not fit: for the
+    /// <see cref="Forward(Tensor)"/> of layers whose rule can fail, so a direct call stops with the message the plan
+    /// would give rather than somewhere inside the op.</summary>
+    private protected void CheckChannels(int inputChannels)
+    {
+        OutputChannels(inputChannels, out string? error);
+        if (error is not null) throw new ConvGLException(error);
+    }
 
     /// <summary>The field a size error is about, for messages ("size" for a pool, "padding" for a conv).</summary>
     internal abstract string SizeField { get; }
@@ -244,14 +275,6 @@ public sealed class ActivationLayer(ActivationKind kind, float slope = Activatio
 
     public override string Type => Kind.Name();
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
-
     public override Tensor Forward(Tensor input) => Activation.Apply(input, Kind, Slope, Min, Max, Beta);
 
     internal override string SizeField => "type";
@@ -262,13 +285,11 @@ public sealed class PoolLayer(PoolOptions options) : StackLayer
 {
     public PoolOptions Options { get; } = options;
 
-    public override string Type => Options.Kind == PoolKind.Max ? "maxpool" : "avgpool";
+    public override string Type => TypeName(Options.Kind);
 
-    public override int OutputChannels(int inputChannels, out string? error)
-    {
-        error = null;
-        return inputChannels;
-    }
+    /// <summary>The stack-file type of a pooling kind, shared with <see cref="PaddedPoolLayer"/>: both are written as
+    /// "maxpool" / "avgpool" and told apart by their fields, so the two must not drift apart.</summary>
+    internal static string TypeName(PoolKind kind) => kind == PoolKind.Max ? "maxpool" : "avgpool";
 
     public override (int H, int W) OutputSize(int h, int w)
     {
@@ -294,8 +315,6 @@ public sealed class MagnitudeLayer : StackLayer
             : $"magnitude pairs channels (2i, 2i+1) but gets {inputChannels} channels, an odd count";
         return inputChannels / 2;
     }
-
-    public override (int H, int W) OutputSize(int h, int w) => (h, w);
 
     public override Tensor Forward(Tensor input) => Magnitude.Apply(input);
 
