@@ -566,6 +566,20 @@ public sealed class WindowTests(DisplayFixture display)
                 $"{string.Join(' ', args)}: expected one line, got: {r.Stderr}");
             Assert.False(r.Stderr.StartsWith("convgl: convgl:", StringComparison.Ordinal), $"{string.Join(' ', args)}: prefix doubled: {r.Stderr}");
         }
+        // A broken video: OpenCV's FFmpeg logs "moov atom not found" on its own unless told not to.
+        string broken = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}-broken.mp4");
+        File.WriteAllBytes(broken, [.. Enumerable.Range(0, 3000).Select(i => (byte)(i * 7919 % 251))]);
+        try
+        {
+            WindowProcess.Result video = Run("--source", broken, "--frames", "1");
+            Assert.True(video.ExitCode == 2 && video.Stderr.TrimEnd('\n').Split('\n').Length == 1
+                && video.Stderr.StartsWith("convgl: source ", StringComparison.Ordinal) && video.Stderr.Contains("not an image or a video", StringComparison.Ordinal),
+                $"broken video: expected one line, got: {video}");
+        }
+        finally
+        {
+            File.Delete(broken);
+        }
         WindowProcess.Result folder = Run("--source", Path.GetTempPath(), "--frames", "1");
         Assert.True(folder.ExitCode == 2 && folder.Stderr.Contains("is a folder", StringComparison.Ordinal), folder.ToString());
     }

@@ -53,8 +53,18 @@ internal sealed class VideoSource : CaptureSource
             $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)");
     }
 
-    // OpenCV's own warnings ("can't open camera by index") would add lines to our one-line errors.
-    private static void Quiet() => Cv2.SetLogLevel(LogLevel.ERROR);
+    // OpenCV's own warnings ("can't open camera by index") would add lines to our one-line errors, and so would FFmpeg's
+    // log, which OpenCV's FFmpeg backend leaves at AV_LOG_ERROR ("moov atom not found" for a broken .mp4) unless
+    // OPENCV_FFMPEG_LOGLEVEL says otherwise when it first opens a file. That variable is read by native getenv, which
+    // .NET's Environment.SetEnvironmentVariable does not reach, hence libc's setenv; a value the user set is kept.
+    private static void Quiet()
+    {
+        Cv2.SetLogLevel(LogLevel.ERROR);
+        if (OperatingSystem.IsLinux()) _ = SetEnv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0); // AV_LOG_QUIET
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 
