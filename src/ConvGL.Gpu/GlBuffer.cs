@@ -32,7 +32,8 @@ internal sealed class GlBuffer : IDisposable
         if (Handle != 0 && floats <= Capacity) return;
         long bytes = (long)floats * sizeof(float);
         if (bytes > _context.MaxStorageBlockBytes)
-            throw new GpuException($"{_label}: {floats} floats ({bytes >> 20} MiB) exceed this driver's GL_MAX_SHADER_STORAGE_BLOCK_SIZE ({_context.MaxStorageBlockBytes >> 20} MiB)");
+            throw new GpuLimitException($"{_label}: {floats} floats ({bytes >> 20} MiB) exceed this driver's GL_MAX_SHADER_STORAGE_BLOCK_SIZE ({_context.MaxStorageBlockBytes >> 20} MiB)",
+                bytes, _context.MaxStorageBlockBytes);
         GL gl = _context.Gl;
         if (Handle == 0)
         {

@@ -9,3 +9,12 @@ public class GpuException(string message, Exception? inner = null) : Exception(m
 /// <summary>No EGL library at all on this machine (libEGL.so.1 cannot be loaded). This, and only this,
 /// lets the GPU tests skip: every other failure to create a context is a real failure.</summary>
 public sealed class EglMissingException(string message) : GpuException(message);
+
+/// <summary>The work is larger than a driver limit allows (a storage block, a buffer texture): the input was fine but
+/// this machine cannot hold it at once. <see cref="NeededBytes"/> against <see cref="LimitBytes"/> lets a caller say
+/// how much smaller an input would fit (the window names a source size).</summary>
+public sealed class GpuLimitException(string message, long neededBytes, long limitBytes) : GpuException(message)
+{
+    public long NeededBytes { get; } = neededBytes;
+    public long LimitBytes { get; } = limitBytes;
+}

@@ -5,6 +5,7 @@ using ConvGL.App.Live;
 using ConvGL.App.Sources;
 using ConvGL.Core;
 using ConvGL.Core.Kernels;
+using ConvGL.Gpu;
 
 namespace ConvGL.App.Commands;
 
@@ -17,6 +18,10 @@ internal static class WindowCommand
 
     private static readonly Option<string> Source = Opt.TextOr("--source",
         "scene, scene:WxH, an image or video file, camera, camera:N or /dev/videoN", "scene", "SOURCE");
+    private static readonly Option<SourceFit> SourceMax = Opt.Parsed("--source-max",
+        "images, videos and camera frames larger than this are scaled down to fit it, aspect kept, either way round " +
+        "(default 1920x1080; full: their own size, which big stacks may not fit on a software rasteriser)",
+        ParseSourceMax, SourceFit.Default, "WxH|full");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
@@ -40,18 +45,42 @@ internal static class WindowCommand
         // Every argument, the filter or stack and the source are checked before a window (or the lack of a display)
         // is: a typo is one line naming it, whatever the machine has.
         LiveOptions options = Parse(args);
-        IFrameSource? source = SourceFactory.Open(options.Source, options.Scripted);
+        IFrameSource? source = SourceFactory.Open(options.Source, options.Scripted, options.SourceFit);
         try
         {
             // --hidden: no window on screen (scripted runs on a desktop); Mesa renders hidden windows fully.
             using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.GetValue(Hidden));
-            using var app = new LiveApp(options, window, source);
+            LiveApp app;
+            try
+            {
+                app = new LiveApp(options, window, source);
+            }
+            catch (GpuLimitException e)
+            {
+                // The stack was planned for the source's frames and one of its tensors is larger than this driver holds.
+                throw new GpuLimitException(SourceFit.LimitHint(e, source.Width, source.Height), e.NeededBytes, e.LimitBytes);
+            }
+            using var owned = app;
             source = null; // the app owns it now
             return app.Run();
         }
         finally
         {
             source?.Dispose();
+        }
+    }
+
+    private static SourceFit ParseSourceMax(string s)
+    {
+        if (s == "full") return SourceFit.Full;
+        try
+        {
+            (int w, int h) = Parsers.Size(s, 8, 8192);
+            return new SourceFit(w, h);
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"{e.Message}, or full");
         }
     }
 
@@ -90,6 +119,7 @@ internal static class WindowCommand
         return new LiveOptions
         {
             Source = args.GetValue(Source)!,
+            SourceFit = args.GetValue(SourceMax),
             Stack = stack,
             Filter = filter,
             View = args.GetValue(View),

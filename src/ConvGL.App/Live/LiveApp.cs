@@ -39,6 +39,7 @@ internal sealed class LiveApp : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     private IFrameSource _source;
+    private readonly SourceFit _sourceFit;
     private bool _haveFrame;
     private double _appTime, _lastTime, _nextHud;
     private int _frames;
@@ -49,6 +50,7 @@ internal sealed class LiveApp : IDisposable
     public LiveApp(LiveOptions options, IAppWindow window, IFrameSource source)
     {
         _window = window;
+        _sourceFit = options.SourceFit;
         // A soak run works on its own copy of the shaders (set up before the context's library looks for them) and
         // counts GL debug errors.
         if (options.Soak is not null) SoakRun.Prepare(options.Soak);
@@ -349,7 +351,7 @@ internal sealed class LiveApp : IDisposable
         if (paths.Length == 0) return;
         try
         {
-            IFrameSource next = SourceFactory.Open(paths[0], _script.Active);
+            IFrameSource next = SourceFactory.Open(paths[0], _script.Active, _sourceFit);
             _source.Dispose();
             _source = next;
             _haveFrame = false;

@@ -1,3 +1,5 @@
+using ConvGL.App.Sources;
+
 namespace ConvGL.App.Live;
 
 /// <summary>What the window shows.</summary>
@@ -21,6 +23,9 @@ internal enum ViewKind
 internal sealed record LiveOptions
 {
     public string Source { get; init; } = "scene";
+    /// <summary>Images, videos and camera frames larger than this are scaled down to it, at start-up and on a drop
+    /// (<see cref="Sources.SourceFit.Full"/>: shown at their own size).</summary>
+    public SourceFit SourceFit { get; init; } = Sources.SourceFit.Default;
     /// <summary>A stack name (assets/stacks/NAME.json) or file; null opens the default stack, or the filter when
     /// <see cref="Filter"/> is given.</summary>
     public string? Stack { get; init; }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ConvGL.App.Glfw;
+using ConvGL.App.Sources;
 using ConvGL.Core;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Present;
@@ -119,6 +120,10 @@ internal sealed class LivePipelines : IDisposable
             }
             _messages.ClearRunError();
         }
+        catch (GpuLimitException e)
+        {
+            _messages.SetRunError(SourceFit.LimitHint(e, _sourceSize.Width, _sourceSize.Height));
+        }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
             _messages.SetRunError(e.Message);
@@ -185,6 +190,10 @@ internal sealed class LivePipelines : IDisposable
             _messages.ClearRunError();
             _messages.FileError = null;
             _state.NewPipeline(Current.DefaultLayer);
+        }
+        catch (GpuLimitException e)
+        {
+            Flash(SourceFit.LimitHint(e, _sourceSize.Width, _sourceSize.Height));
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {

@@ -13,8 +13,9 @@ internal static class SourceFactory
     private static readonly HashSet<string> s_imageExtensions =
         new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".webp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff" };
 
-    /// <summary>Opens the source; anything that cannot be opened is a <see cref="ConvGLException"/> naming it.</summary>
-    public static IFrameSource Open(string spec, bool synchronous)
+    /// <summary>Opens the source; anything that cannot be opened is a <see cref="ConvGLException"/> naming it. Images,
+    /// videos and cameras larger than <paramref name="fit"/> are scaled down to it (the scene never is).</summary>
+    public static IFrameSource Open(string spec, bool synchronous, SourceFit fit)
     {
         if (spec == "scene") return new SceneSource(synchronous: synchronous);
         if (spec.StartsWith("scene:", StringComparison.Ordinal))
@@ -22,14 +23,14 @@ internal static class SourceFactory
             (int w, int h) = ParseSize(spec[6..]);
             return new SceneSource(w, h, synchronous);
         }
-        if (spec == "camera") return VideoSource.OpenCamera("0");
-        if (spec.StartsWith("camera:", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec[7..]);
-        if (spec.StartsWith("/dev/video", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec);
+        if (spec == "camera") return VideoSource.OpenCamera("0", fit);
+        if (spec.StartsWith("camera:", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec[7..], fit);
+        if (spec.StartsWith("/dev/video", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec, fit);
         if (Directory.Exists(spec))
             throw new ConvGLException($"source '{spec}' is a folder; give an image or a video file in it");
         if (!File.Exists(spec))
             throw new ConvGLException($"source '{spec}': no such file (sources: scene, scene:WxH, camera, camera:N, /dev/videoN, an image or a video file)");
-        return s_imageExtensions.Contains(Path.GetExtension(spec)) ? OpenImage(spec) : VideoSource.OpenFile(spec);
+        return s_imageExtensions.Contains(Path.GetExtension(spec)) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, fit);
     }
 
     private static (int Width, int Height) ParseSize(string s)
@@ -48,7 +49,17 @@ internal static class SourceFactory
     private static readonly HashSet<string> s_stbExtensions =
         new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif" };
 
-    private static ImageSource OpenImage(string path)
+    private static ImageSource OpenImage(string path, SourceFit fit)
+    {
+        (byte[] pixels, int w, int h) = DecodeImage(path);
+        string name = $"image {Path.GetFileName(path)}";
+        (int W, int H) shown = fit.Apply(w, h);
+        return shown == (w, h) ? new ImageSource(name, w, h, pixels)
+            : new ImageSource(SourceFit.Named(name, w, h, shown), shown.W, shown.H, Shrink(pixels, w, h, shown));
+    }
+
+    // The image as RGBA8, rows top first.
+    private static (byte[] Rgba, int Width, int Height) DecodeImage(string path)
     {
         if (s_stbExtensions.Contains(Path.GetExtension(path)))
         {
@@ -60,7 +71,7 @@ internal static class SourceFactory
                 for (int c = 0; c < 3; c++) decoded[4 * i + c] = (byte)Math.Round(Math.Clamp(t.Data[c * plane + i], 0f, 1f) * 255f);
                 decoded[4 * i + 3] = 255;
             }
-            return new ImageSource($"image {Path.GetFileName(path)}", t.W, t.H, decoded);
+            return (decoded, t.W, t.H);
         }
         using Mat bgr = Cv2.ImRead(path, ImreadModes.Color);
         if (bgr.Empty()) throw new ConvGLException($"source '{path}': not an image OpenCV can decode");
@@ -68,6 +79,18 @@ internal static class SourceFactory
         Cv2.CvtColor(bgr, rgba, ColorConversionCodes.BGR2RGBA);
         byte[] pixels = new byte[rgba.Width * rgba.Height * 4];
         Marshal.Copy(rgba.Data, pixels, 0, pixels.Length);
-        return new ImageSource($"image {Path.GetFileName(path)}", rgba.Width, rgba.Height, pixels);
+        return (pixels, rgba.Width, rgba.Height);
+    }
+
+    // RGBA8 pixels of w x h shrunk to the shown size with INTER_AREA (each output pixel the mean of the input area it
+    // covers), once, when the image is opened.
+    private static byte[] Shrink(byte[] rgba, int w, int h, (int W, int H) shown)
+    {
+        using Mat full = Mat.FromPixelData(h, w, MatType.CV_8UC4, rgba);
+        using var small = new Mat();
+        Cv2.Resize(full, small, new Size(shown.W, shown.H), 0, 0, InterpolationFlags.Area);
+        byte[] pixels = new byte[shown.W * shown.H * 4];
+        Marshal.Copy(small.Data, pixels, 0, pixels.Length);
+        return pixels;
     }
 }

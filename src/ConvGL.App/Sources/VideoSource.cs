@@ -11,7 +11,9 @@ namespace ConvGL.App.Sources;
 internal sealed class VideoSource : CaptureSource
 {
     private readonly VideoCapture _capture;
-    private readonly Mat _frame = new(), _rgba = new();
+    private readonly Mat _frame = new(), _scaled = new(), _rgba = new();
+    // The frame size as read; Width x Height is the size shown (smaller when SourceFit scaled it down).
+    private readonly int _readWidth, _readHeight;
     private readonly bool _loop;
     private readonly double _frameSeconds;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -19,11 +21,13 @@ internal sealed class VideoSource : CaptureSource
 
     public override string Name { get; }
 
-    private VideoSource(VideoCapture capture, string name, bool loop, int width, int height) : base(width, height)
+    private VideoSource(VideoCapture capture, string name, bool loop, int width, int height, (int Width, int Height) shown)
+        : base(shown.Width, shown.Height)
     {
         _capture = capture;
         _loop = loop;
-        Name = name;
+        (_readWidth, _readHeight) = (width, height);
+        Name = SourceFit.Named(name, width, height, shown);
         double fps = loop ? capture.Get(VideoCaptureProperties.Fps) : 0;
         // Files are paced at their own frame rate; cameras pace themselves (Read blocks until the next frame).
         _frameSeconds = fps is > 1 and < 240 ? 1 / fps : loop ? 1 / 30.0 : 0;
@@ -31,17 +35,17 @@ internal sealed class VideoSource : CaptureSource
     }
 
     /// <summary>Opens a video file; a file OpenCV cannot decode is a <see cref="ConvGLException"/>.</summary>
-    public static VideoSource OpenFile(string path)
+    public static VideoSource OpenFile(string path, SourceFit fit)
     {
         if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
         Quiet();
         var capture = new VideoCapture(path);
         return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
-            $"source '{path}': not an image or a video OpenCV can decode");
+            $"source '{path}': not an image or a video OpenCV can decode", fit);
     }
 
     /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>
-    public static VideoSource OpenCamera(string device)
+    public static VideoSource OpenCamera(string device, SourceFit fit)
     {
         Quiet();
         if (!File.Exists(CameraPath(device)))
@@ -50,7 +54,7 @@ internal sealed class VideoSource : CaptureSource
             ? new VideoCapture(index, VideoCaptureAPIs.V4L2)
             : new VideoCapture(device, VideoCaptureAPIs.V4L2);
         return FromCapture(capture, $"camera {device}", loop: false,
-            $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)");
+            $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)", fit);
     }
 
     // OpenCV's own warnings ("can't open camera by index") would add lines to our one-line errors, and so would FFmpeg's
@@ -68,7 +72,7 @@ internal sealed class VideoSource : CaptureSource
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 
-    private static VideoSource FromCapture(VideoCapture capture, string name, bool loop, string failure)
+    private static VideoSource FromCapture(VideoCapture capture, string name, bool loop, string failure, SourceFit fit)
     {
         if (!capture.IsOpened())
         {
@@ -82,7 +86,7 @@ internal sealed class VideoSource : CaptureSource
             throw new ConvGLException(failure + " (no frame could be read)");
         }
         if (loop) capture.Set(VideoCaptureProperties.PosFrames, 0);
-        return new VideoSource(capture, name, loop, probe.Width, probe.Height);
+        return new VideoSource(capture, name, loop, probe.Width, probe.Height, fit.Apply(probe.Width, probe.Height));
     }
 
     protected override bool Capture(byte[] rgba, out string? error)
@@ -110,12 +114,19 @@ internal sealed class VideoSource : CaptureSource
     private bool Convert(byte[] rgba, out string? error)
     {
         error = null;
-        if (_frame.Width != Width || _frame.Height != Height)
+        if (_frame.Width != _readWidth || _frame.Height != _readHeight)
         {
-            error = $"{Name}: the frame size changed from {Width}x{Height} to {_frame.Width}x{_frame.Height}; drop the file again to reopen it";
+            error = $"{Name}: the frame size changed from {_readWidth}x{_readHeight} to {_frame.Width}x{_frame.Height}; drop the file again to reopen it";
             return false;
         }
-        Cv2.CvtColor(_frame, _rgba, _frame.Channels() == 1 ? ColorConversionCodes.GRAY2RGBA : ColorConversionCodes.BGR2RGBA);
+        Mat frame = _frame;
+        if (Width != _readWidth || Height != _readHeight)
+        {
+            // Into a Mat allocated on the first frame and reused: no allocation per frame.
+            Cv2.Resize(_frame, _scaled, new Size(Width, Height), 0, 0, InterpolationFlags.Area);
+            frame = _scaled;
+        }
+        Cv2.CvtColor(frame, _rgba, frame.Channels() == 1 ? ColorConversionCodes.GRAY2RGBA : ColorConversionCodes.BGR2RGBA);
         if (!_rgba.IsContinuous()) throw new InvalidOperationException("OpenCV returned a non-continuous RGBA frame");
         Marshal.Copy(_rgba.Data, rgba, 0, rgba.Length);
         return true;
@@ -125,6 +136,7 @@ internal sealed class VideoSource : CaptureSource
     {
         _capture.Dispose();
         _frame.Dispose();
+        _scaled.Dispose();
         _rgba.Dispose();
     }
 }

@@ -179,6 +179,27 @@ public sealed class GpuStackRunner : IDisposable
     private void Commit(StackPlan plan, bool[] enabled)
     {
         AlgorithmChoice?[] choices = Choose(plan);
+        var before = (Plan, _enabled, _algorithms);
+        MatchOps(choices);
+        (Plan, _enabled, _algorithms) = (plan, enabled, choices);
+        try
+        {
+            Allocate();
+        }
+        catch (GpuLimitException)
+        {
+            // Maps past a driver limit: back to the plan that fit (its maps fit before), so the runner stays usable.
+            (Plan, _enabled, _algorithms) = before;
+            MatchOps(_algorithms);
+            Allocate();
+            throw;
+        }
+        ApplyObserved();
+    }
+
+    // Each layer's op made for the algorithm chosen for it (kept where it already is).
+    private void MatchOps(AlgorithmChoice?[] choices)
+    {
         for (int i = 0; i < _ops.Length; i++)
         {
             ConvAlgorithm a = choices[i]?.Algorithm ?? ConvAlgorithm.Direct;
@@ -187,9 +208,6 @@ public sealed class GpuStackRunner : IDisposable
             _ops[i].Dispose();
             (_ops[i], _opAlgorithms[i]) = (op, a);
         }
-        (Plan, _enabled, _algorithms) = (plan, enabled, choices);
-        Allocate();
-        ApplyObserved();
     }
 
     /// <summary>Per layer i, the activation layer j that may be fused into it: j is a relu, leaky relu or clip whose only
@@ -303,9 +321,10 @@ public sealed class GpuStackRunner : IDisposable
         {
             Commit(plan!, next);
         }
-        catch (ConvGLException e)
+        catch (Exception e) when (e is ConvGLException or GpuLimitException)
         {
-            // A requested algorithm (fft, separable) that the layer's new input cannot take: refused like a bad plan.
+            // A requested algorithm (fft, separable) that the layer's new input cannot take, or maps that grow past a
+            // driver limit (a pool switched off on a large source): refused like a bad plan.
             error = e.Message;
             return false;
         }

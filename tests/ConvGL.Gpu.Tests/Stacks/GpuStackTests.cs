@@ -194,6 +194,33 @@ public sealed class GpuStackTests(GlFixture fixture)
     }
 
     [Fact]
+    public void Toggling_APoolOff_PastTheDriversStorageLimit_IsRefused_AndTheRunnerKeepsItsPlan()
+    {
+        GlContext gl = fixture.Context;
+        // A map size where the pooled stack fits and the unpooled one does not: conv1's 8 maps take 2/3 of the limit,
+        // conv2's 16 take 1/3 pooled and 4/3 with the pool off.
+        long limitFloats = gl.MaxStorageBlockBytes / sizeof(float);
+        int h = 1000, w = (int)(limitFloats / 12 / h) / 2 * 2;
+        var rng = new Random(7);
+        var stack = new Stack("pooled", StackInput.Gray,
+        [
+            ConvLayer.Learned(Parity.Random(rng, 0.3f, 8, 1, 3, 3), null, new ConvOptions(), "conv1"),
+            new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)),
+            ConvLayer.Learned(Parity.Random(rng, 0.3f, 16, 8, 3, 3), null, new ConvOptions(), "conv2"),
+        ]);
+        Tensor image = TestImage(1, h, w, seed: 3);
+        using var runner = new GpuStackRunner(gl, stack, h, w);
+        float[] before = runner.Run(image).Outputs[2].Data.ToArray();
+
+        Assert.False(runner.TrySetEnabled(1, false, out string? why));
+        Assert.Contains("GL_MAX_SHADER_STORAGE_BLOCK_SIZE", why);
+        Assert.True(runner.Enabled[1]);
+        Assert.Equal(new MapShape(16, h / 2, w / 2), runner.Plan.Output);
+        // Still the plan that fit, every buffer in place: the same numbers again.
+        Assert.Equal(before, runner.Run(image).Outputs[2].Data);
+    }
+
+    [Fact]
     public void TimeLayers_MeasuresEveryEnabledLayer_WithoutChangingResults()
     {
         GlContext gl = fixture.Context;

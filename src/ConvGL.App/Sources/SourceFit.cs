@@ -1,0 +1,45 @@
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Sources;
+
+/// <summary>The largest frame the window works on: a larger image, video or camera frame is scaled down once it is
+/// read (aspect kept; OpenCV's INTER_AREA, the usual filter for shrinking) to fit inside a box of
+/// <see cref="Width"/> x <see cref="Height"/> in either orientation, so a portrait photo gets the box turned. A phone's
+/// 12-megapixel photo through the Gabor bank needs 96 M floats a map set, 3x the 128 MiB a storage block holds on
+/// llvmpipe (and ~6x the work of 1920x1080 on every frame); the screen shows no more than this anyway. The built-in
+/// scene is drawn at the size asked for and is never scaled.</summary>
+internal readonly record struct SourceFit(int Width, int Height)
+{
+    /// <summary>1920 x 1080: full HD either way round.</summary>
+    public static readonly SourceFit Default = new(1920, 1080);
+
+    /// <summary>No box: every frame at its own size (<c>--source-max full</c>).</summary>
+    public static readonly SourceFit Full = new(0, 0);
+
+    /// <summary>The size a <paramref name="w"/> x <paramref name="h"/> frame is shown at: itself when it fits the box
+    /// (never enlarged), else the largest size of its aspect that fits, rounded, at least 1 x 1.</summary>
+    public (int Width, int Height) Apply(int w, int h)
+    {
+        if (this == Full) return (w, h);
+        int longSide = Math.Max(Width, Height), shortSide = Math.Min(Width, Height);
+        (int bw, int bh) = w >= h ? (longSide, shortSide) : (shortSide, longSide);
+        if (w <= bw && h <= bh) return (w, h);
+        double scale = Math.Min((double)bw / w, (double)bh / h);
+        return (Math.Clamp((int)Math.Round(w * scale), 1, bw), Math.Clamp((int)Math.Round(h * scale), 1, bh));
+    }
+
+    /// <summary>What the HUD and the window title call a source shown at another size than its own, e.g.
+    /// "image photo.jpg (4000x3000, scaled)".</summary>
+    public static string Named(string name, int w, int h, (int Width, int Height) shown) =>
+        shown == (w, h) ? name : $"{name} ({w}x{h}, scaled)";
+
+    /// <summary><paramref name="e"/>'s message with what to do in the window: the source size whose maps would fit
+    /// the limit (a layer's maps scale with the source's pixels, so by the square root of limit / needed, with 5% to
+    /// spare), as a --source-max value.</summary>
+    public static string LimitHint(GpuLimitException e, int w, int h)
+    {
+        double scale = Math.Sqrt((double)e.LimitBytes / Math.Max(1, e.NeededBytes)) * 0.95;
+        int fw = Math.Max(8, (int)(w * scale)), fh = Math.Max(8, (int)(h * scale));
+        return $"{e.Message}; the source's frames are {w}x{h}: --source-max {fw}x{fh} (or a smaller source) fits";
+    }
+}
