@@ -17,4 +17,12 @@ public sealed class GpuLimitException(string message, long neededBytes, long lim
 {
     public long NeededBytes { get; } = neededBytes;
     public long LimitBytes { get; } = limitBytes;
+
+    /// <summary>The size of a <paramref name="w"/> x <paramref name="h"/> input, aspect kept, at which the tensor would
+    /// fit: maps scale with the input's pixels, so by the square root of limit / needed, with 5% to spare.</summary>
+    public (int Width, int Height) FittingSize(int w, int h)
+    {
+        double scale = Math.Sqrt((double)LimitBytes / Math.Max(1, NeededBytes)) * 0.95;
+        return (Math.Max(8, (int)(w * scale)), Math.Max(8, (int)(h * scale)));
+    }
 }

@@ -29,6 +29,27 @@ public sealed class FeaturesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Features_OnTheGpu_MapsPastTheDriversStorageBlock_AreOneErrorNamingTheSizeThatFits()
+    {
+        // The learned stack's 8 full-size maps of a 2400 x 1800 image take 138 MB: more than llvmpipe's 128 MiB blocks.
+        ImageIO.SavePng(P("big.png"), Image(3, 1800, 2400));
+        string outDir = P("maps");
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "features", P("big.png"), "--stack", "learned", "--out", outDir, "--device", "gpu");
+        using (GlContext gl = GlContext.CreateHeadless(debug: false))
+            if (gl.MaxStorageBlockBytes >= 8L * 2400 * 1800 * 4)
+            {
+                Assert.True(r.ExitCode == 0, r.ToString()); // a driver that holds them (a real GPU's)
+                return;
+            }
+        Assert.True(r.ExitCode == 1, r.ToString());
+        string[] lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("convgl features:", StringComparison.Ordinal)).ToArray();
+        Assert.True(lines.Length == 1, r.ToString());
+        // 8 x 2400 x 1800 x 4 bytes against 128 MiB: sqrt(134217728 / 138240000) x 0.95 = 0.93607 of each side.
+        Assert.EndsWith("GL_MAX_SHADER_STORAGE_BLOCK_SIZE (128 MiB); the input is 2400x1800: --size 2246x1684 fits, or --device cpu", lines[0]);
+        Assert.False(Directory.Exists(outDir), "nothing is written");
+    }
+
+    [Fact]
     public void Features_ShippedEdges_WritesInputAndEveryLayer_MatchingTheCpuRunner()
     {
         Npy.Write(P("in.npy"), Image(1, 30, 40));

@@ -83,11 +83,20 @@ internal static partial class FeaturesCommand
         if (gpu)
         {
             using GlContext context = GlContext.CreateHeadless(debug: false);
-            using var runner = new GpuStackRunner(context, stack, input.H, input.W, algorithm: algorithm, model: ConvCostModel.Llvmpipe)
+            try
             {
-                LayerFinished = LayerDone,
-            };
-            result = runner.Run(input);
+                using var runner = new GpuStackRunner(context, stack, input.H, input.W, algorithm: algorithm, model: ConvCostModel.Llvmpipe)
+                {
+                    LayerFinished = LayerDone,
+                };
+                result = runner.Run(input);
+            }
+            catch (GpuLimitException e) when (preprocess is null)
+            {
+                // A map larger than this driver's storage blocks: the input size at which the stack's maps fit.
+                (int fw, int fh) = e.FittingSize(input.W, input.H);
+                throw new GpuLimitException($"{e.Message}; the input is {input.W}x{input.H}: --size {fw}x{fh} fits, or --device cpu", e.NeededBytes, e.LimitBytes);
+            }
         }
         else
         {

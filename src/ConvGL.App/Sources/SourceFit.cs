@@ -33,13 +33,11 @@ internal readonly record struct SourceFit(int Width, int Height)
     public static string Named(string name, int w, int h, (int Width, int Height) shown) =>
         shown == (w, h) ? name : $"{name} ({w}x{h}, scaled)";
 
-    /// <summary><paramref name="e"/>'s message with what to do in the window: the source size whose maps would fit
-    /// the limit (a layer's maps scale with the source's pixels, so by the square root of limit / needed, with 5% to
-    /// spare), as a --source-max value.</summary>
+    /// <summary><paramref name="e"/>'s message with what to do in the window: the source size whose maps would fit the
+    /// limit (<see cref="GpuLimitException.FittingSize"/>), as a --source-max value.</summary>
     public static string LimitHint(GpuLimitException e, int w, int h)
     {
-        double scale = Math.Sqrt((double)e.LimitBytes / Math.Max(1, e.NeededBytes)) * 0.95;
-        int fw = Math.Max(8, (int)(w * scale)), fh = Math.Max(8, (int)(h * scale));
+        (int fw, int fh) = e.FittingSize(w, h);
         return $"{e.Message}; the source's frames are {w}x{h}: --source-max {fw}x{fh} (or a smaller source) fits";
     }
 }
