@@ -124,7 +124,10 @@ internal sealed class StackPipeline : ILivePipeline
             : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
         if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? layer.Type) + "+" + _runner.Stack.Layers[j].Type;
         string shader = name is null ? "" : $" [{name}]";
-        return $"{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
+        // The layer's own name first where it has one, as PyTorch prints a module ("(conv1): Conv2d(...)"): an imported
+        // model's node name ("Convolution257: conv 3x3 64->64 ..."), a stack file's "name" field.
+        string label = layer.Label is { Length: > 0 } given && given != layer.Type ? $"{given}: " : "";
+        return $"{label}{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
     public bool IsEnabled(int i) => _runner.Enabled[i];

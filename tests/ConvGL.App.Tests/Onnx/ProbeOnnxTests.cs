@@ -200,24 +200,32 @@ public sealed class ProbeOnnxTests : IDisposable
         File.WriteAllBytes(decoder, ConvGL.Core.Tests.Onnx.BranchyGraphs.DecoderBytes());
         File.WriteAllBytes(upsampler, ConvGL.Core.Tests.Onnx.BranchyGraphs.UpsamplerBytes());
         using GlContext context = Gl();
+        // Each line starts with the layer's node name, as the model names it.
+        Stack decoderStack = StackCatalog.Load(decoder), upsamplerStack = StackCatalog.Load(upsampler);
+        static string Node(Stack stack, int i)
+        {
+            Assert.False(string.IsNullOrEmpty(stack.Layers[i].Label), $"layer {i} of {stack.Name} has no node name");
+            return stack.Layers[i].Label + ": ";
+        }
         using (var pipeline = new StackPipeline(context, decoder))
         {
-            Assert.StartsWith("conv_transpose 3x3 4->2 s2 d1 op1 -> ", pipeline.LayerLabel(2));
-            Assert.StartsWith("conv_transpose 2x2 2->4 s1 d2 -> ", pipeline.LayerLabel(4));
+            Assert.StartsWith(Node(decoderStack, 2) + "conv_transpose 3x3 4->2 s2 d1 op1 -> ", pipeline.LayerLabel(2));
+            Assert.StartsWith(Node(decoderStack, 4) + "conv_transpose 2x2 2->4 s1 d2 -> ", pipeline.LayerLabel(4));
             // After a run a conv's line names the plan its shader ran (before one, nothing).
-            int conv = Enumerable.Range(0, pipeline.LayerCount).First(i => pipeline.LayerLabel(i).StartsWith("conv ", StringComparison.Ordinal));
+            int conv = Enumerable.Range(0, pipeline.LayerCount).First(i => decoderStack.Layers[i] is ConvLayer);
+            Assert.StartsWith(Node(decoderStack, conv) + "conv ", pipeline.LayerLabel(conv));
             Assert.DoesNotContain("[", pipeline.LayerLabel(conv));
             pipeline.Run();
             // The output view reads the last map (computed at once): the relu after the conv, whose own map no view reads, is
             // fused into its stores ("+relu").
             pipeline.LayerOutput(pipeline.LayerCount - 1);
-            Assert.Matches(@"^conv \S+ \S+ .*\[conv2d(_dense|_depthwise)?\+relu\] -> ", pipeline.LayerLabel(conv));
+            Assert.Matches(@"^\S+: conv \S+ \S+ .*\[conv2d(_dense|_depthwise)?\+relu\] -> ", pipeline.LayerLabel(conv));
             Assert.Contains("[fused]", pipeline.LayerLabel(conv + 1));
         }
         using (var pipeline = new StackPipeline(context, upsampler))
         {
-            Assert.StartsWith("resize nearest x2 -> (4, 8, 6)", pipeline.LayerLabel(1));
-            Assert.StartsWith("resize linear to 6x8 -> (4, 8, 6)", pipeline.LayerLabel(2));
+            Assert.StartsWith(Node(upsamplerStack, 1) + "resize nearest x2 -> (4, 8, 6)", pipeline.LayerLabel(1));
+            Assert.StartsWith(Node(upsamplerStack, 2) + "resize linear to 6x8 -> (4, 8, 6)", pipeline.LayerLabel(2));
         }
     }
 
