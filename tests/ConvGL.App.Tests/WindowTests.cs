@@ -693,6 +693,28 @@ public sealed class FileSourceTests(DisplayFixture display)
     }
 
     [Fact]
+    public void VideoLargerThanTheBox_IsScaledDownEveryFrame()
+    {
+        string avi = Path.Combine(Dir(), "wide.avi");
+        const int w = 960, h = 540;
+        using (var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 25, new OpenCvSharp.Size(w, h)))
+        {
+            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+            for (int f = 0; f < 4; f++)
+            {
+                using var mat = OpenCvSharp.Mat.FromPixelData(h, w, OpenCvSharp.MatType.CV_8UC3, Card(w, h, f));
+                writer.Write(mat);
+            }
+        }
+        // A 320x320 box: the 16:9 frames are shown at 320x180, each one shrunk as it is read.
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", avi, "--source-max", "320x320", "--filter", "sobel-x", "--size", "240x160", "--frames", "6", "--probe", "10,10"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("shape=3x180x320", r.Stdout);
+        Assert.DoesNotContain("ended", r.Stderr);
+    }
+
+    [Fact]
     public void VideoFile_Loops_AndRenders()
     {
         string avi = Path.Combine(Dir(), "clip.avi");
