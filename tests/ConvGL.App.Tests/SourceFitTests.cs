@@ -29,6 +29,14 @@ public sealed class SourceFitTests
     }
 
     [Fact]
+    public void ToString_IsTheOptionsOwnSpelling()
+    {
+        Assert.Equal("1920x1080", SourceFit.Default.ToString());
+        Assert.Equal("full", SourceFit.Full.ToString());
+        Assert.Equal("640x480", new SourceFit(640, 480).ToString());
+    }
+
+    [Fact]
     public void Named_SaysWhenTheSourceWasScaled()
     {
         Assert.Equal("image photo.jpg (4000x3000, scaled)", SourceFit.Named("image photo.jpg", 4000, 3000, (1440, 1080)));

@@ -20,7 +20,7 @@ internal static class WindowCommand
         "scene, scene:WxH, an image or video file, camera, camera:N or /dev/videoN", "scene", "SOURCE");
     private static readonly Option<SourceFit> SourceMax = Opt.Parsed("--source-max",
         "images, videos and camera frames larger than this are scaled down to fit it, aspect kept, either way round " +
-        "(default 1920x1080; full: their own size, which big stacks may not fit on a software rasteriser)",
+        "(full: their own size, which big stacks may not fit on a software rasteriser)",
         ParseSourceMax, SourceFit.Default, "WxH|full");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");

@@ -28,6 +28,9 @@ internal readonly record struct SourceFit(int Width, int Height)
         return (Math.Clamp((int)Math.Round(w * scale), 1, bw), Math.Clamp((int)Math.Round(h * scale), 1, bh));
     }
 
+    /// <summary>As --source-max takes it (and --help shows the default): "1920x1080", or "full".</summary>
+    public override string ToString() => this == Full ? "full" : $"{Width}x{Height}";
+
     /// <summary>What the HUD and the window title call a source shown at another size than its own, e.g.
     /// "image photo.jpg (4000x3000, scaled)".</summary>
     public static string Named(string name, int w, int h, (int Width, int Height) shown) =>
