@@ -72,6 +72,30 @@ public sealed class LayoutAndHudTextTests
     }
 
     [Fact]
+    public void KernelLines_InANarrowPanel_ShowTheCentreColumnsThatFit()
+    {
+        var w = new Tensor([1, 1, 15, 15]);
+        for (int i = 0; i < w.Length; i++) w.Data[i] = i;
+        // 47 characters hold 6 columns of 7; 5 keep the centre tap (column 7) in the middle: columns 5..9.
+        List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 0, maxChars: 47);
+        Assert.Equal("kernel 15x15 as applied, out 0, in 0/1, centre 7x5", lines[0]);
+        Assert.Equal(8, lines.Count);
+        Assert.All(lines.Skip(1), l => Assert.True(l.Length <= 47, l));
+        // Row 4 (the first shown), columns 5..9: 4 * 15 + 5 = 65 .. 69.
+        Assert.Equal("     65     66     67     68     69", lines[1]);
+        // A 3x3 kernel fits whole, with no "centre" note; an even kernel keeps its parity (4 wide, room for 3: 2).
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1", HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions()), 0, maxChars: 21)[0]);
+        var even = new Tensor([1, 1, 4, 4]);
+        List<string> cut = HudText.KernelLines(new ConvView(even, null, new ConvOptions()), 0, maxChars: 21);
+        Assert.Equal("kernel 4x4 as applied, out 0, in 0/1, centre 4x2", cut[0]);
+        // With dilation the gaps count: 3 taps 2 apart need 35 characters; in 30, 1 tap... kept odd: the centre one.
+        var dilated = new ConvOptions { DilationY = 2, DilationX = 2 };
+        List<string> gaps = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 30);
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1, centre 3x1", gaps[0]);
+        Assert.Equal("      2", gaps[2]);
+    }
+
+    [Fact]
     public void Wrap_KeepsEveryLineWithinTheWidth_AndLosesNoText()
     {
         string[] lines = ["short", "gabor:theta=0,sigma=2.5,lambda=5,gamma=0.5,size=15, gabor:theta=22.5,sigma=2.5 reflect s1 d1 -> (8, 360, 640)", new string('x', 50)];

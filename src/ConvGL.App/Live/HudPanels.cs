@@ -52,6 +52,10 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content.Width, content.Height, ColumnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom);
+        int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        // The kernel's rows cut to the centre columns that fit, rather than wrapped (a wrapped row no longer reads as
+        // one); before the layer lines are counted, so the rows it no longer takes go to them.
+        if (info is not null && conv is not null) _kernel = HudText.KernelLines(conv, channel, maxChars: chars);
         // More layers than the column holds (ResNet18's 52): only those around the selected one, the rest counted.
         if (ColumnHeight(Layout.Side.Width) > Layout.Side.Height)
         {
@@ -63,7 +67,6 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             }
         }
         // Text wider than its column wraps: nothing runs off a panel.
-        int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         _side = HudText.Wrap(_side, chars);
         _kernel = HudText.Wrap(_kernel, chars);
         _error = HudText.Wrap(_error, chars);

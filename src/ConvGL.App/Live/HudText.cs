@@ -19,8 +19,10 @@ internal static class HudText
 
     /// <summary>The kernel panel: output channel <paramref name="channel"/>'s kernel for input channel
     /// <paramref name="input"/> as the layer applies it — rotated 180 degrees under convolve, its taps spread by the
-    /// dilation (dots mark the input pixels it skips) — with the stride named.</summary>
-    public static List<string> KernelLines(ConvView conv, int channel, int input = 0)
+    /// dilation (dots mark the input pixels it skips) — with the stride named. At most <see cref="MaxTaps"/> taps a side,
+    /// and no more columns than a row of <paramref name="maxChars"/> holds (a wrapped row no longer reads as a row):
+    /// the centre ones, keeping the kernel width's parity so the centre tap stays in the middle.</summary>
+    public static List<string> KernelLines(ConvView conv, int channel, int input = 0, int maxChars = int.MaxValue)
     {
         Tensor w = conv.Weight;
         ConvOptions o = conv.Options;
@@ -28,14 +30,18 @@ internal static class HudText
         input = Math.Clamp(input, 0, w.Shape[1] - 1);
         int kh = w.Shape[2], kw = w.Shape[3];
         bool flip = o.Mode == ConvMode.Convolve;
-        int i0 = Math.Max(0, (kh - MaxTaps) / 2), j0 = Math.Max(0, (kw - MaxTaps) / 2);
-        int rows = Math.Min(kh, MaxTaps), cols = Math.Min(kw, MaxTaps);
         int dy = o.DilationY, dx = o.DilationX;
-        bool spread = (cols - 1) * dx + 1 <= MaxSpan && (rows - 1) * dy + 1 <= MaxSpan;
+        int rows = Math.Min(kh, MaxTaps), cols = Math.Min(kw, MaxTaps);
+        bool Spread(int c) => (c - 1) * dx + 1 <= MaxSpan && (rows - 1) * dy + 1 <= MaxSpan;
+        int RowChars(int c) => 7 * (Spread(c) ? (c - 1) * dx + 1 : c);
+        while (cols > 1 && RowChars(cols) > maxChars) cols--;
+        if (cols < kw && cols > 1 && (kw - cols) % 2 != 0) cols--;
+        bool spread = Spread(cols);
+        int i0 = (kh - rows) / 2, j0 = (kw - cols) / 2;
         var lines = new List<string>
         {
             F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {input}/{w.Shape[1]}") +
-            (kh > MaxTaps || kw > MaxTaps ? F($", centre {rows}x{cols}") : ""),
+            (kh > rows || kw > cols ? F($", centre {rows}x{cols}") : ""),
         };
         if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
             lines.Add(F($"stride {o.StrideY}x{o.StrideX}, dilation {dy}x{dx}") +
