@@ -20,7 +20,7 @@ fi
 
 # NAME | the window's arguments (what the README's caption says the picture shows)
 recipes=(
-  "split-probe|--filter sobel-x --view split --probe 240,130"
+  "split-probe|--filter sobel-x --view split --probe 383,83"
   "output|--stack edges --view output"
   "grid|--stack edges --layer 1 --view grid"
   "profile|--stack edges --layer 1 --view profile"

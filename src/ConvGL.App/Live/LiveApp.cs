@@ -111,6 +111,9 @@ internal sealed class LiveApp : IDisposable
             _stages.Mark(0);
             if (_state.Dirty && _haveFrame) _pipelines.Run(_sourceImage);
             _stages.Mark(1);
+            // A scripted run's last frame (its screenshot, its printed probe) shows this frame's numbers, not those of
+            // the HUD's last twice-a-second refresh, which on a moving scene belonged to another picture.
+            if (_script.IsLast(_frames)) _state.HudDirty = true;
             Render();
             _soak?.AfterFrame(_frames);
 
