@@ -23,6 +23,23 @@ public sealed class StackAlgorithmWindowTests : IDisposable
     }
 
     [Fact]
+    public void LayerLines_ANamedLayerLeadsWithItsName_AndOnlyAnUnnamedBankListsItsKernels()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string named = Path.Combine(_dir, "named.json"), plain = Path.Combine(_dir, "plain.json");
+        File.WriteAllText(named, """{ "input": "gray", "layers": [ { "type": "conv", "name": "edge bank", "kernels": ["sobel-x", "sobel-y"] }, { "type": "relu" } ] }""");
+        File.WriteAllText(plain, """{ "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] } ] }""");
+        using GlContext context = GlContext.CreateHeadless();
+        using (var pipeline = new StackPipeline(context, named))
+        {
+            Assert.StartsWith("edge bank: conv 3x3 1->2 zero s1 d1 -> ", pipeline.LayerLabel(0));
+            Assert.StartsWith("relu -> ", pipeline.LayerLabel(1));
+        }
+        using (var pipeline = new StackPipeline(context, plain))
+            Assert.StartsWith("conv 3x3 1->2 (sobel-x, sobel-y) zero s1 d1 -> ", pipeline.LayerLabel(0));
+    }
+
+    [Fact]
     public void StackPipeline_BigKernelFile_RunsTheFeaturesChoice_NamesIt_AndEqualsTheReference()
     {
         Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);

@@ -96,9 +96,12 @@ internal sealed class StackPipeline : ILivePipeline
     public string LayerLabel(int i)
     {
         StackLayer layer = _runner.Stack.Layers[i];
+        // A named layer's name leads its line (below) and says what its bank is ("gabor bank 0..157.5 degrees"); only an
+        // unnamed bank lists its kernels here (the grid's map labels and the kernel panel name them either way).
+        bool named = layer.Label is { Length: > 0 } given && given != layer.Type;
         string what = layer is ConvLayer c
             ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
-              (_kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
+              (!named && _kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
               $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
             : layer switch
             {
@@ -126,7 +129,7 @@ internal sealed class StackPipeline : ILivePipeline
         string shader = name is null ? "" : $" [{name}]";
         // The layer's own name first where it has one, as PyTorch prints a module ("(conv1): Conv2d(...)"): an imported
         // model's node name ("Convolution257: conv 3x3 64->64 ..."), a stack file's "name" field.
-        string label = layer.Label is { Length: > 0 } given && given != layer.Type ? $"{given}: " : "";
+        string label = named ? $"{layer.Label}: " : "";
         return $"{label}{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
