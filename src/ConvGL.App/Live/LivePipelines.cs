@@ -120,13 +120,9 @@ internal sealed class LivePipelines : IDisposable
             }
             _messages.ClearRunError();
         }
-        catch (GpuLimitException e)
-        {
-            _messages.SetRunError(SourceFit.LimitHint(e, _sourceSize.Width, _sourceSize.Height));
-        }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
-            _messages.SetRunError(e.Message);
+            _messages.SetRunError(Describe(e));
         }
     }
 
@@ -191,13 +187,9 @@ internal sealed class LivePipelines : IDisposable
             _messages.FileError = null;
             _state.NewPipeline(Current.DefaultLayer);
         }
-        catch (GpuLimitException e)
-        {
-            Flash(SourceFit.LimitHint(e, _sourceSize.Width, _sourceSize.Height));
-        }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
-            Flash(e.Message);
+            Flash(Describe(e));
         }
     }
 
@@ -235,6 +227,10 @@ internal sealed class LivePipelines : IDisposable
     }
 
     private void Flash(string message) => _messages.Flash(message, _window.Time);
+
+    // What the HUD says of a failure: a driver limit also names the --source-max whose maps fit the source's frames.
+    private string Describe(Exception e) =>
+        e is GpuLimitException limit ? SourceFit.LimitHint(limit, _sourceSize.Width, _sourceSize.Height) : e.Message;
 
     private static int IndexOf(IReadOnlyList<string> list, string item)
     {

@@ -6,8 +6,9 @@ namespace ConvGL.App.Live.Views;
 /// the largest |w| of its own kernel (all its input channels), so 0 is mid-grey and each kernel's strongest weight is
 /// black or white. One scale for the whole bank hid most of a trained one: in ResNet18's first layer (batchnorm folded)
 /// half the 64 kernels peak below 0.2 of the bank's largest weight, within 25 grey levels of flat; the kernel panel
-/// gives the numbers of the selected one. Three input channels give a colour image (input channel c is RGB channel <c>order[c]</c>: a BGR model's
-/// kernels show in their real colours); any other count shows the first input channel's slice in grey.</summary>
+/// gives the numbers of the selected one. Three input channels give a colour image (input channel c is RGB channel
+/// <c>order[c]</c>: a BGR model's kernels show in their real colours); any other count shows the first input channel's
+/// slice in grey.</summary>
 internal static class KernelImage
 {
     /// <summary>Kernel <paramref name="o"/>'s scale: its largest finite |weight| over every input channel (1 for an
