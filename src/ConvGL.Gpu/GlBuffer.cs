@@ -10,8 +10,8 @@ internal sealed class GlBuffer : IDisposable
     private readonly GlContext _context;
     private readonly string _label;
     private bool _disposed;
-    private readonly uint[] _texelViews = new uint[2];      // r32f, rgba32f
-    private readonly bool[] _texelViewsStale = new bool[2];
+    private readonly uint[] _texelViews = new uint[3];      // r32f, rgba32f, rg32f
+    private readonly bool[] _texelViewsStale = new bool[3];
 
     public uint Handle { get; private set; }
     /// <summary>Floats allocated on the GPU (at least 1: GL rejects zero-size storage blocks).</summary>
@@ -44,7 +44,7 @@ internal sealed class GlBuffer : IDisposable
         gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, Handle);
         unsafe { gl.BufferData(BufferTargetARB.ShaderStorageBuffer, (nuint)bytes, null, BufferUsageARB.DynamicCopy); }
         Capacity = floats;
-        _texelViewsStale[0] = _texelViewsStale[1] = true;
+        Array.Fill(_texelViewsStale, true);
     }
 
     public void Write(ReadOnlySpan<float> data, int offset = 0)
@@ -81,25 +81,34 @@ internal sealed class GlBuffer : IDisposable
     /// on llvmpipe, where an SSBO load with a per-lane address is a scalar loop (shared/PERF-NOTES.md), and imageLoad is
     /// the cheaper of the two there (bench/README.md, "Image loads"); on GPUs both go through the texture cache. Each view
     /// is made once and re-attached after the storage grows.</summary>
-    public void BindTexelView(uint unit, bool vec4 = false)
+    public void BindTexelView(uint unit, bool vec4 = false) => BindView(unit, vec4 ? 4 : 1);
+
+    /// <summary>As <see cref="BindTexelView"/> with the rg32f view: 2 floats a texel.</summary>
+    public void BindPairTexelView(uint unit) => BindView(unit, 2);
+
+    private void BindView(uint unit, int floats)
     {
         GL gl = _context.Gl;
         gl.ActiveTexture(TextureUnit.Texture0 + (int)unit);
-        gl.BindTexture(TextureTarget.TextureBuffer, View(vec4));
+        gl.BindTexture(TextureTarget.TextureBuffer, View(floats));
         // Leave unit 0 active, as the rest of the code (presentation, the window) expects when it binds its textures.
         gl.ActiveTexture(TextureUnit.Texture0);
-        BindImageView(unit, vec4);
+        BindImageViewOf(unit, floats);
     }
 
     /// <summary>Binds the view of <see cref="BindTexelView"/> to image unit <paramref name="unit"/> only, read-only.</summary>
-    public void BindImageView(uint unit, bool vec4 = false) =>
-        _context.Gl.BindImageTexture(unit, View(vec4), 0, false, 0, BufferAccessARB.ReadOnly, vec4 ? InternalFormat.Rgba32f : InternalFormat.R32f);
+    public void BindImageView(uint unit, bool vec4 = false) => BindImageViewOf(unit, vec4 ? 4 : 1);
 
-    /// <summary>The r32f or rgba32f buffer texture over this buffer, made on first use and re-attached after the storage grew.</summary>
-    private uint View(bool vec4)
+    private void BindImageViewOf(uint unit, int floats) =>
+        _context.Gl.BindImageTexture(unit, View(floats), 0, false, 0, BufferAccessARB.ReadOnly,
+            floats switch { 4 => InternalFormat.Rgba32f, 2 => InternalFormat.RG32f, _ => InternalFormat.R32f });
+
+    /// <summary>The r32f, rgba32f or rg32f buffer texture over this buffer, made on first use and re-attached after the
+    /// storage grew.</summary>
+    private uint View(int floats)
     {
         GL gl = _context.Gl;
-        int v = vec4 ? 1 : 0;
+        int v = floats switch { 1 => 0, 4 => 1, 2 => 2, _ => throw new ArgumentOutOfRangeException(nameof(floats)) };
         bool made = false;
         if (_texelViews[v] == 0)
         {
@@ -111,11 +120,11 @@ internal sealed class GlBuffer : IDisposable
             // Attaching needs the texture bound to a unit: the active one, whose binding is put back after.
             gl.GetInteger(GetPName.TextureBindingBuffer, out int held);
             gl.BindTexture(TextureTarget.TextureBuffer, _texelViews[v]);
-            gl.TexBuffer(TextureTarget.TextureBuffer, vec4 ? SizedInternalFormat.Rgba32f : SizedInternalFormat.R32f, Handle);
+            gl.TexBuffer(TextureTarget.TextureBuffer, v switch { 1 => SizedInternalFormat.Rgba32f, 2 => SizedInternalFormat.RG32f, _ => SizedInternalFormat.R32f }, Handle);
             gl.BindTexture(TextureTarget.TextureBuffer, (uint)held);
             _texelViewsStale[v] = false;
             // Labelled once bound: a name from glGenTextures is no object (glObjectLabel fails) until then.
-            if (made) _context.ObjectCreated(ObjectIdentifier.Texture, _texelViews[v], _label + (vec4 ? " (rgba32f view)" : " (r32f view)"));
+            if (made) _context.ObjectCreated(ObjectIdentifier.Texture, _texelViews[v], _label + v switch { 1 => " (rgba32f view)", 2 => " (rg32f view)", _ => " (r32f view)" });
         }
         return _texelViews[v];
     }

@@ -143,6 +143,23 @@ public sealed class FusedActivationTests(GlFixture fixture)
         });
     }
 
+    [Fact]
+    public void LiteralWinograd_EveryStoreKind_AndTheFixUp()
+    {
+        Check(3, 6, 1, 16, 32, 3, new ConvOptions(), ConvPath.LiteralWinograd, "conv2d_literal_winograd", fixture.Context.WideStores ? "32-byte" : "vec4", 96);
+        Check(2, 5, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.LiteralWinograd, "conv2d_literal_winograd", "vec4", 97);
+        Check(2, 5, 1, 13, 21, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.LiteralWinograd, "conv2d_literal_winograd", "scalar", 98);
+        // A NaN, +inf and -inf: their tiles are computed directly by the fix-up, which fuses the activation too.
+        Check(3, 4, 1, 12, 16, 3, new ConvOptions(), ConvPath.LiteralWinograd, "conv2d_literal_winograd", null, 99, input =>
+        {
+            input[0, 2, 3] = float.NaN;
+            input[1, 7, 12] = float.PositiveInfinity;
+            input[2, 10, 1] = float.NegativeInfinity;
+        });
+        Check(3, 6, 1, 16, 32, 3, new ConvOptions(), ConvPath.LiteralWinograd, "conv2d_literal_winograd", null, 100,
+            act: new FusedActivation(ActivationKind.Clip, Min: -0.25f, Max: 0.3f));
+    }
+
     /// <summary>Leaky relu (slope 0.1, its float bits compiled in) and clip to [0, 6] (ReLU6) and to [-0.25, 0.3] (both bounds
     /// inside the values) on each conv program, NaN and infinities included on the Winograd fix-up.</summary>
     [Fact]

@@ -10,7 +10,8 @@ namespace ConvGL.Gpu.Ops;
 /// Which shader runs is planned once per (input shape, options, weight shape) and kept until one of them changes
 /// (<see cref="ConvPlan"/>; <see cref="Variant"/> names it): conv2d_depthwise.comp for weights (C, 1, kH, kW) with
 /// groups = C (image filters, depthwise layers), Winograd F(4x4, 3x3) for wide 3x3 layers where its cost rule says so
-/// (<see cref="WinogradPlan"/>), a matrix product for 1x1 layers of one group (<see cref="PointwisePlan"/>),
+/// (<see cref="WinogradPlan"/>), a matrix product for 1x1 layers of one group (<see cref="PointwisePlan"/>), small dense
+/// layers with their weights compiled in (<see cref="LiteralWinogradPlan"/> for 3x3, <see cref="LiteralConvPlan"/>),
 /// conv2d_dense.comp for every other layer, and the straightforward
 /// conv2d.comp where neither applies (input beyond the driver's texel-buffer limit, or kernels too large to unroll).
 /// All of them compute the same sums; the parity tests hold each to the CPU reference.</summary>
@@ -30,6 +31,7 @@ public sealed class GpuConv2D : IGpuConv
     private WinogradPlan? _winograd;
     private PointwisePlan? _pointwise;
     private LiteralConvPlan? _literal;
+    private LiteralWinogradPlan? _literalWinograd;
     private WinogradScratch? _winogradScratch;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
@@ -40,7 +42,8 @@ public sealed class GpuConv2D : IGpuConv
     private void Replan()
     {
         _literal?.Dispose();
-        (_plan, _winograd, _pointwise, _literal) = (null, null, null, null);
+        _literalWinograd?.Dispose();
+        (_plan, _winograd, _pointwise, _literal, _literalWinograd) = (null, null, null, null, null);
     }
 
     /// <summary>For tests: force conv2d.comp, or a fast variant wherever one applies (whatever the output size).</summary>
@@ -90,7 +93,7 @@ public sealed class GpuConv2D : IGpuConv
 
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
-    public string Variant => _winograd?.Variant ?? _pointwise?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)";
+    public string Variant => _winograd?.Variant ?? _pointwise?.Variant ?? _literalWinograd?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)";
 
     /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
     public void SetWeights(Tensor weight, float[]? bias)
@@ -120,16 +123,26 @@ public sealed class GpuConv2D : IGpuConv
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
         output.Resize(cout, hout, wout);
         if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input)
-            : _literal is not null ? !_literal.Fits(input) : _plan is null || !_plan.Fits(input))
+            : _literalWinograd is not null ? !_literalWinograd.Fits(input) : _literal is not null ? !_literal.Fits(input)
+            : _plan is null || !_plan.Fits(input))
         {
             float[]? bias = _hasBias ? _biasData : null;
             Replan();
             _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused);
             _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
-            _literal = _winograd is null && _pointwise is null ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;
-            _plan = _winograd is null && _pointwise is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, act: Fused) : null;
+            _literalWinograd = _winograd is null && _pointwise is null
+                ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;
+            _literal = _winograd is null && _pointwise is null && _literalWinograd is null
+                ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;
+            _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, act: Fused) : null;
         }
-        if (_literal is not null)
+        if (_literalWinograd is not null)
+        {
+            _padded ??= new GpuTensor(_context, label: "conv2d padded input");
+            _winogradScratch ??= new WinogradScratch(_context);
+            _literalWinograd.Run(input, output, _weights, _bias, _padded, _winogradScratch);
+        }
+        else if (_literal is not null)
         {
             _padded ??= new GpuTensor(_context, label: "conv2d padded input");
             _literal.Run(input, output, _padded);
@@ -190,5 +203,6 @@ public sealed class GpuConv2D : IGpuConv
         _padded?.Dispose();
         _winogradScratch?.Dispose();
         _literal?.Dispose();
+        _literalWinograd?.Dispose();
     }
 }

@@ -98,7 +98,7 @@ internal sealed class LiteralConvPlan : IDisposable
     }
 
     /// <summary>A float as GLSL source that parses back to the same bits ("R" round-trips; non-finite values by bits).</summary>
-    private static string F(float v)
+    internal static string F(float v)
     {
         if (!float.IsFinite(v)) return $"uintBitsToFloat({BitConverter.SingleToUInt32Bits(v)}u)";
         string s = v.ToString("R", CultureInfo.InvariantCulture);
