@@ -22,6 +22,24 @@ uniform ivec2 u_channels;    // (C_in, C_out)
 uniform int u_has_bias;
 uniform int u_flip;
 
+#ifndef DIRECT_INPUT
+#define DIRECT_INPUT 0
+#endif
+#if DIRECT_INPUT
+// LiteralWinogradPlan on a zero border reads the input itself (no padded copy): u_padded is then the input (C_in, H, W),
+// u_padded_size its (W, H), and a tap outside it is 0.
+uniform ivec2 u_pad; // (left, top) padding
+float tap(int c, int y, int x)
+{
+    y -= u_pad.y;
+    x -= u_pad.x;
+    bool inside = x >= 0 && x < u_padded_size.x && y >= 0 && y < u_padded_size.y;
+    return inside ? imageLoad(u_padded, (c * u_padded_size.y + y) * u_padded_size.x + x).r : 0.0;
+}
+#else
+float tap(int c, int y, int x) { return imageLoad(u_padded, (c * u_padded_size.y + y) * u_padded_size.x + x).r; }
+#endif
+
 void main()
 {
     int t = int(fix_list[gl_WorkGroupID.x]);
@@ -38,7 +56,7 @@ void main()
                 for (int j = 0; j < 3; j++)
                 {
                     int wi = u_flip != 0 ? 2 - i : i, wj = u_flip != 0 ? 2 - j : j;
-                    float x = imageLoad(u_padded, (c * u_padded_size.y + oy + i) * u_padded_size.x + ox + j).r;
+                    float x = tap(c, oy + i, ox + j);
                     sum += weights[((o * cin + c) * 3 + wi) * 3 + wj] * x;
                 }
         out_data[(o * u_out_size.y + oy) * u_out_size.x + ox] = fused_act((u_has_bias != 0 ? bias[o] : 0.0) + sum);

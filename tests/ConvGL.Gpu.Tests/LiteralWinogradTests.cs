@@ -33,6 +33,7 @@ public sealed class LiteralWinogradTests(GlFixture fixture, ITestOutputHelper lo
         Assert.StartsWith("conv2d_literal_winograd:", conv.Variant, StringComparison.Ordinal);
         int tiles = expected.W > 4 && cin <= 16 ? 2 : 1;
         Assert.Contains(tiles == 2 ? "2 tiles x" : "1 tile x", conv.Variant, StringComparison.Ordinal);
+        Assert.Contains(o.Border == Border.Zero && w % 4 == 0 ? "input read directly" : "padded copy", conv.Variant, StringComparison.Ordinal);
         Assert.Equal(fixture.Context.WideStores && tiles == 2 && expected.W % 8 == 0 ? "32-byte" : expected.W % 4 == 0 ? "vec4" : "scalar",
             FastConvTests.Stores(conv.Variant));
         for (int i = 0; i < expected.Length; i++)
@@ -93,19 +94,35 @@ public sealed class LiteralWinogradTests(GlFixture fixture, ITestOutputHelper lo
         }
     }
 
+    [Fact]
+    public void ZeroBorder_ReadDirectly_EveryPadding()
+    {
+        // Rows of whole texels with a zero border: no padded copy, every value outside the input selected to 0 in the
+        // program. Left pads 0 to 5 put the block's first column at every offset within a texel (and a whole texel left).
+        int seed = 300;
+        foreach ((int top, int left, int bottom, int right) in new[] { (0, 0, 0, 0), (1, 1, 1, 1), (2, 2, 0, 1), (0, 3, 2, 0), (1, 4, 1, 5), (3, 5, 0, 2) })
+            Check(2, 3, 11, 20, new ConvOptions { Padding = PaddingMode.Explicit, PadY = top, PadX = left, PadBottom = bottom, PadRight = right },
+                bias: seed % 2 == 0, seed++, null);
+        Check(3, 2, 9, 16, new ConvOptions { Padding = PaddingMode.Full, Mode = ConvMode.Convolve }, bias: true, seed++);
+        Check(3, 2, 9, 16, new ConvOptions { Padding = PaddingMode.Valid }, bias: true, seed++);
+        Check(2, 3, 1, 4, new ConvOptions(), bias: true, seed);
+    }
+
     [Theory]
-    [InlineData(Border.Zero, ConvMode.Correlate)]
-    [InlineData(Border.Reflect, ConvMode.Convolve)]
-    [InlineData(Border.Wrap, ConvMode.Correlate)]
-    public void NaNAndInfinity_ReachExactlyTheOutputsTheReferenceGives(Border border, ConvMode mode)
+    [InlineData(Border.Zero, ConvMode.Correlate, 19)]
+    [InlineData(Border.Zero, ConvMode.Convolve, 20)]
+    [InlineData(Border.Reflect, ConvMode.Convolve, 19)]
+    [InlineData(Border.Wrap, ConvMode.Correlate, 20)]
+    public void NaNAndInfinity_ReachExactlyTheOutputsTheReferenceGives(Border border, ConvMode mode, int width)
     {
         // A NaN where two blocks' patches overlap (columns 7 and 8: both tiles of one block and the next block's first),
         // a NaN at the right edge (tiles past the image through the border), +inf and -inf in one tile (NaN where both
-        // meet a window, infinities elsewhere), an infinity in the last row, finite values everywhere else.
-        Check(2, 3, 13, 19, new ConvOptions { Border = border, Mode = mode }, bias: true, 77, input =>
+        // meet a window, infinities elsewhere), an infinity in the last row, finite values everywhere else. Width 20 with
+        // a zero border reads the input directly, and so does the fix-up.
+        Check(2, 3, 13, width, new ConvOptions { Border = border, Mode = mode }, bias: true, 77, input =>
         {
             input[0, 5, 8] = float.NaN;
-            input[1, 0, 18] = float.NaN;
+            input[1, 0, width - 1] = float.NaN;
             input[1, 9, 2] = float.PositiveInfinity;
             input[0, 10, 3] = float.NegativeInfinity;
             input[1, 12, 12] = float.PositiveInfinity;

@@ -52,7 +52,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
     private readonly int _tilesW;
     private readonly int _cin, _cout;
     private readonly bool _hasBias, _flip;
-    private readonly ConvPlan.PadPass _pad;
+    private readonly ConvPlan.PadPass? _pad;
     private readonly GlProgram _fixup;
     private GlProgram? _program;
 
@@ -62,7 +62,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
     public string Variant { get; }
 
     private LiteralWinogradPlan(GlContext context, GpuTensor input, ConvGeometry g, (int, int, int) padded, (int, int) blocks,
-        int tiles, int cout, bool hasBias, bool flip, ConvPlan.PadPass pad, GlProgram fixup, string variant)
+        int tiles, int cout, bool hasBias, bool flip, ConvPlan.PadPass? pad, GlProgram fixup, string variant)
     {
         _context = context;
         _input = (input.C, input.H, input.W);
@@ -106,14 +106,17 @@ internal sealed class LiteralWinogradPlan : IDisposable
         // The last block reads 4T + 2 columns from bw * (X - 1), the last texel rounded up.
         int paddedW = ConvPlan.PadRowWidth(context, bw * blocks.X + 4), paddedH = M * blocks.Y + 2;
         if ((long)cin * paddedH * paddedW > ComputeOp.MaxTexelViewFloats(context.Gl)) return null;
+        // A zero border on rows of whole texels needs no padded copy: the program reads the input and masks what is outside.
+        Direct? direct = o.Border == Border.Zero && input.W % 4 == 0
+            ? new Direct(input.H, input.W, g.Y.PadBefore, g.X.PadBefore) : null;
 
         string stores = context.WideStores && tiles == 2 && wOut % 8 == 0 ? "32-byte stores" : wOut % 4 == 0 ? "vec4 stores" : "scalar stores";
-        GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", FusedActivation.Defines(act));
+        GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", [.. FusedActivation.Defines(act), ("DIRECT_INPUT", direct is null ? 0 : 1)]);
         var plan = new LiteralWinogradPlan(context, input, g, (cin, paddedH, paddedW), blocks, tiles, cout, bias is not null,
-            o.Mode == ConvMode.Convolve, ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW), fixup,
-            $"conv2d_literal_winograd: F(4x4, 3x3), transformed weights compiled in, {tiles} tile{(tiles > 1 ? "s" : "")} x {cout} channels/invocation, padded copy, {stores}{act?.Suffix}");
+            o.Mode == ConvMode.Convolve, direct is null ? ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW) : null, fixup,
+            $"conv2d_literal_winograd: F(4x4, 3x3), transformed weights compiled in, {tiles} tile{(tiles > 1 ? "s" : "")} x {cout} channels/invocation, {(direct is null ? "padded copy" : "input read directly (zero border)")}, {stores}{act?.Suffix}");
         double[] u = Transform(weight, cout, cin, plan._flip);
-        string text = Generate(u, bias, cin, cout, (paddedH, paddedW), (hOut, wOut), blocks, tiles, stores, act);
+        string text = Generate(u, bias, cin, cout, (paddedH, paddedW), (hOut, wOut), blocks, tiles, stores, direct, act);
         plan._program = context.Shaders.ComputeGenerated("generated/conv2d_literal_winograd.comp", text);
         return plan;
     }
@@ -165,8 +168,11 @@ internal sealed class LiteralWinogradPlan : IDisposable
 
     /// <summary>The GLSL of the layer. Every per-tile value is a float (1 tile) or a vec2 (2 tiles: .x the left one), so
     /// each literal is written once for both.</summary>
+    /// <summary>The input read as it is (a zero border): its size and the layer's left and top padding.</summary>
+    private readonly record struct Direct(int H, int W, int PadY, int PadX);
+
     private static string Generate(double[] u, float[]? bias, int cin, int cout, (int H, int W) padded, (int H, int W) output,
-        (int Y, int X) blocks, int tiles, string stores, FusedActivation? act)
+        (int Y, int X) blocks, int tiles, string stores, Direct? direct, FusedActivation? act)
     {
         var ic = CultureInfo.InvariantCulture;
         int bw = M * tiles, span = bw + 2;
@@ -197,7 +203,28 @@ internal sealed class LiteralWinogradPlan : IDisposable
         sb.Append(ic, $"    bool inside = id < {blocks.Y * blocks.X};\n");
         sb.Append(ic, $"    id = min(id, {blocks.Y * blocks.X - 1});\n");
         sb.Append(ic, $"    int ty = id / {blocks.X};\n    int tx = id - ty * {blocks.X};\n");
-        sb.Append(ic, $"    int at = ty * {M * padded.W} + tx * {bw}; // the block's first float in the padded copy\n");
+        int e0 = 0;
+        if (direct is { } dr)
+        {
+            // The input itself, a zero border: the block's first column x0 = 4q + e0 (e0 the same for every block), each
+            // row's texels from q; a value outside the input (a row above or below, a column left or right, which the
+            // flat index would take from the next row) is selected to 0. Out-of-range texel indices load 0 (GL's image
+            // loads) and are masked anyway.
+            e0 = ((-dr.PadX) % 4 + 4) % 4;
+            sb.Append(ic, $"    int x0 = {bw} * tx - {dr.PadX}, q = (x0 - {e0}) >> 2;\n");
+            for (int j = 0; j < span; j++)
+                sb.Append(ic, $"    bool col{j} = x0 + {j} >= 0 && x0 + {j} < {dr.W};\n");
+            for (int r = 0; r < N; r++)
+            {
+                sb.Append(ic, $"    int y{r} = {M} * ty + {r - dr.PadY};\n");
+                sb.Append(ic, $"    int row{r} = clamp(y{r}, 0, {dr.H - 1}) * {dr.W / 4} + q;\n");
+                sb.Append(ic, $"    bool in{r} = y{r} >= 0 && y{r} < {dr.H};\n");
+                for (int j = 0; j < span; j++)
+                    sb.Append(ic, $"    bool ok{r}_{j} = in{r} && col{j};\n");
+            }
+        }
+        else
+            sb.Append(ic, $"    int at = ty * {M * padded.W} + tx * {bw}; // the block's first float in the padded copy\n");
         sb.Append(ic, $"    {vt} finite = {vt}(0.0); // the patches' sums: not finite when a value is NaN or infinite\n");
         for (int c = 0; c < cin; c++)
             sb.Append(ic, $"    {vt} {string.Join(", ", Enumerable.Range(0, N * N).Select(x => $"v{c}_{x / N}_{x % N}"))};\n");
@@ -206,6 +233,20 @@ internal sealed class LiteralWinogradPlan : IDisposable
             sb.Append("    {\n");
             for (int r = 0; r < N; r++)
             {
+                if (direct is { } din)
+                {
+                    var flat = new List<string>();
+                    for (int ti = 0; ti * 4 < e0 + span; ti++)
+                    {
+                        sb.Append(ic, $"        vec4 a{r}_{ti} = imageLoad(u_input4, row{r} + {c * din.H * din.W / 4 + ti});\n");
+                        flat.AddRange("xyzw".Select(e => $"a{r}_{ti}.{e}"));
+                    }
+                    string V(int j) => $"(ok{r}_{j} ? {flat[e0 + j]} : 0.0)";
+                    for (int j = 0; j < N; j++)
+                        sb.Append(ic, $"        {vt} d{r}_{j} = {(tiles == 1 ? V(j) : $"vec2({V(j)}, {V(M + j)})")};\n");
+                    sb.Append(ic, $"        finite += {string.Join(" + ", Enumerable.Range(0, N).Select(j => $"d{r}_{j}"))};\n");
+                    continue;
+                }
                 int off = (c * padded.H + r) * padded.W;
                 var parts = new List<string>();
                 int col = 0;
@@ -303,12 +344,17 @@ internal sealed class LiteralWinogradPlan : IDisposable
     {
         GL gl = _context.Gl;
         scratch.StartRun(_tilesW * _blocks.Y);
-        (int pc, int ph, int pw) = _padded;
-        padded.Resize(pc, ph, pw);
         ComputeOp.BeforeTexelReads(gl);
-        ConvPlan.PadCopy(gl, _pad, input, padded, _g.X.PadBefore, _g.Y.PadBefore);
-        padded.Buffer.BindPairTexelView(1);
-        padded.Buffer.BindTexelView(2, vec4: true);
+        GpuTensor source = input;
+        if (_pad is { } pad)
+        {
+            (int pc, int ph, int pw) = _padded;
+            padded.Resize(pc, ph, pw);
+            ConvPlan.PadCopy(gl, pad, input, padded, _g.X.PadBefore, _g.Y.PadBefore);
+            padded.Buffer.BindPairTexelView(1);
+            source = padded;
+        }
+        source.Buffer.BindTexelView(2, vec4: true);
         output.Buffer.Bind(3);
         scratch.BindFixups();
         (int row, int rows) = ComputeOp.FlatGroups(_blocks.Y * _blocks.X, 64);
@@ -318,11 +364,12 @@ internal sealed class LiteralWinogradPlan : IDisposable
         _program.DispatchCovering(row, rows, 1);
         ComputeOp.Barrier(gl);
 
-        padded.Buffer.BindTexelView(ComputeOp.InputUnit);
+        source.Buffer.BindTexelView(ComputeOp.InputUnit);
         weights.Bind(1);
         bias.Bind(2);
         _fixup.Use();
-        gl.Uniform2(_fixup.Uniform("u_padded_size"), pw, ph);
+        gl.Uniform2(_fixup.Uniform("u_padded_size"), source.W, source.H);
+        if (_pad is null) gl.Uniform2(_fixup.Uniform("u_pad"), _g.X.PadBefore, _g.Y.PadBefore);
         gl.Uniform2(_fixup.Uniform("u_out_size"), output.W, output.H);
         gl.Uniform1(_fixup.Uniform("u_tiles_w"), _tilesW);
         gl.Uniform2(_fixup.Uniform("u_channels"), _cin, _cout);
