@@ -7,16 +7,18 @@ namespace ConvGL.Gpu.Ops;
 
 /// <summary>A small dense 3x3 layer (stride 1, dilation 1, one group) as Winograd F(4x4, 3x3) in one generated program,
 /// the transformed weights U = G g G^T compiled in as literals. An invocation takes <see cref="Tiles"/> 4x4 output tiles
-/// side by side along x and every output channel: it reads each input channel's 6 x (4T + 2) patch from a padded copy (rgba32f
-/// and rg32f texels), transforms it (V = B^T d B, adds only) and keeps the 36 values per tile and input channel; then, per
+/// side by side along x and every output channel: it reads each input channel's 6 x (4T + 2) patch (rgba32f and rg32f
+/// texels) from a padded copy, or, for a zero border on rows of whole texels, from the input itself with every value outside
+/// it selected to 0 (10-21% faster: no copy pass), transforms it (V = B^T d B, adds only) and keeps the 36 values per tile and input channel; then, per
 /// output channel, sums the products U ⊙ V over the input channels (balanced trees of adds, so the CPU overlaps them),
 /// transforms back (A^T M A) and stores 4 rows. The tiles share every literal (one broadcast feeds T lanes' worth of
 /// products), which matters on llvmpipe: each literal is an address load and a broadcast, and code of this size runs from
 /// L2, not from the instruction cache.
 ///
 /// 16 -> 32 at 256x256 on llvmpipe, same process, alternating (bench/README.md, "Winograd with its weights compiled in"):
-/// 0.57 of <see cref="LiteralConvPlan"/>'s time with 2 tiles, 0.68 with 1; 8 -> 16 at 180x320 0.74. The price is compile
-/// time (~1.2 ms a literal with 2 tiles: 16 -> 32's 18,432 take ~22 s the first time; Mesa's disk cache keeps them).
+/// 0.57 of <see cref="LiteralConvPlan"/>'s time with 2 tiles, 0.68 with 1, over the padded copy; 8 -> 16 at 180x320 0.74.
+/// The price is compile time, which grows faster than the literals (16 -> 32's 18,432 take 25-31 s the first time; Mesa's
+/// disk cache keeps the program).
 ///
 /// Like <see cref="WinogradPlan"/>, a tile whose input patch holds a NaN or an infinity (its sum is not finite) is listed
 /// and computed directly afterwards by winograd_fixup.comp, so non-finite values reach exactly the outputs the reference
