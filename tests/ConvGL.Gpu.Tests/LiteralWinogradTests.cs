@@ -161,7 +161,12 @@ public sealed class LiteralWinogradTests(GlFixture fixture, ITestOutputHelper lo
         // the literal direct program.
         Assert.StartsWith("conv2d_literal:", Variant(1, 4, 5, 384, 512), StringComparison.Ordinal);
         Assert.StartsWith("conv2d_literal:", Variant(2, 4, 3, 1024, 2048, new ConvOptions { StrideX = 2, StrideY = 2, Padding = PaddingMode.Valid }), StringComparison.Ordinal);
-        // Too few multiply-adds to pay for compiling (16 -> 32 3x3 on 32x32: 4.7 M).
+        // A small weight set pays on a smaller map (LiteralWinogradPlan.MinMacs: 4,096 multiply-adds a weight, at least
+        // 1 M): 1 -> 8 (72 weights) on the 640x360 frame (16.6 M) and on 160x120 (1.4 M); not on 64x64 (0.3 M).
+        Assert.StartsWith("conv2d_literal_winograd:", Variant(1, 8, 3, 360, 640), StringComparison.Ordinal);
+        Assert.StartsWith("conv2d_literal_winograd:", Variant(1, 8, 3, 120, 160), StringComparison.Ordinal);
+        Assert.DoesNotContain("literal", Variant(1, 8, 3, 64, 64), StringComparison.Ordinal);
+        // Too few multiply-adds to pay for compiling (16 -> 32 3x3 on 32x32: 4.7 M, under 4,608 weights' 18.9 M).
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 32, 32), StringComparison.Ordinal);
         // Too many weights (16 -> 64 3x3: 9,216 above 4,608).
         Assert.StartsWith("conv2d_dense", Variant(16, 64, 3, 96, 96), StringComparison.Ordinal);

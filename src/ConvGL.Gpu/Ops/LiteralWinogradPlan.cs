@@ -29,6 +29,12 @@ internal sealed class LiteralWinogradPlan : IDisposable
     /// spilled values outgrow the L1 cache. 16 channels with 2 tiles, 32 with 1.</summary>
     public const int MaxHeldPatches = 32;
 
+    /// <summary>Layers below this many multiply-adds keep the fetched-weight programs: the compile time grows with the weights
+    /// (and faster), the time saved with the multiply-adds. 4,096 a weight, at least 1 M: a 1 -> 8 layer (72 weights) from
+    /// 295 k (its 640x360 map in the deep and learned stacks: 16.6 M, conv2d_dense's 6.4-7.4 ms), 16 -> 32 (4,608) from
+    /// 18.9 M, as LiteralConvPlan's 16 M.</summary>
+    public static long MinMacs(int weights) => Math.Max(1L << 20, 4096L * weights);
+
     // F(4x4, 3x3) (Lavin and Gray): U = G g G^T, V = B^T d B, Y = A^T (U ⊙ V) A.
     private static readonly double[,] G =
     {
@@ -100,7 +106,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
         int hOut = g.Y.Output, wOut = g.X.Output;
         long macs = (long)cout * hOut * wOut * cin * 9;
         int tiles = wOut > M && 2 * cin <= MaxHeldPatches ? 2 : 1;
-        if (choice == ConvPath.Auto && (weight.Length > LiteralConvPlan.MaxWeights || macs < LiteralConvPlan.MinMacs
+        if (choice == ConvPath.Auto && (weight.Length > LiteralConvPlan.MaxWeights || macs < MinMacs(weight.Length)
             || cout < LiteralConvPlan.MinOutputChannels || tiles * cin > MaxHeldPatches))
             return null;
         int bw = M * tiles;
