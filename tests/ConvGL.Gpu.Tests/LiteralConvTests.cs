@@ -10,17 +10,18 @@ namespace ConvGL.Gpu.Tests;
 /// of 8, the 32-byte, vec4 and scalar stores), heights 1 to 17, 1 to 17 output channels (blocks of 4 and the last, partial
 /// one), kernels 1 to 7 even and non-square, strides and dilations 1 to 3, every border and padding mode, both modes,
 /// bias or none, weights that are not exactly representable in few digits (each literal must parse back to the same
-/// float). Also which layers Auto gives it, and that its programs are deleted when the weights change.</summary>
+/// float), groups (blocks within, across and spanning several). Also which layers Auto gives it, and that its programs are deleted when the weights change.</summary>
 [Collection(GlCollection.Name)]
 public sealed class LiteralConvTests(GlFixture fixture)
 {
     private void Check(int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed)
     {
         var rng = new Random(seed);
+        int cinG = cin / o.Groups;
         Tensor input = Parity.Random(rng, cin, h, w);
-        Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * kh * kw), cout, cin, kh, kw);
+        Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cinG * kh * kw), cout, cinG, kh, kw);
         float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
-        string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin},{kh},{kw}) bias={bias} {o}";
+        string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cinG},{kh},{kw}) bias={bias} {o}";
         using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvPath.Literal };
         Tensor expected = Conv2D.Apply(input, weight, b, o);
         Tensor actual = conv.Apply(input);
@@ -82,6 +83,19 @@ public sealed class LiteralConvTests(GlFixture fixture)
     }
 
     [Fact]
+    public void Groups_EveryBlockReadsItsGroupsChannels()
+    {
+        // A block of 4 output channels spans one group, part of one, or several (2 output channels a group: the deep
+        // stack's Sobel x/y of each map); depthwise forced on; strides, a 5x5 kernel and the borders.
+        Check(4, 8, 9, 16, 3, 3, new ConvOptions { Groups = 2 }, bias: true, 500);
+        Check(6, 6, 7, 13, 3, 3, new ConvOptions { Groups = 3, Border = Border.Reflect }, bias: false, 501);
+        Check(4, 8, 11, 20, 3, 3, new ConvOptions { Groups = 4, Border = Border.Reflect, Mode = ConvMode.Convolve }, bias: true, 502);
+        Check(6, 18, 8, 9, 5, 5, new ConvOptions { Groups = 2, Border = Border.Replicate }, bias: true, 503);
+        Check(5, 5, 6, 12, 3, 3, new ConvOptions { Groups = 5 }, bias: false, 504);
+        Check(8, 8, 12, 17, 3, 3, new ConvOptions { Groups = 2, StrideX = 2, StrideY = 2, Padding = PaddingMode.Valid }, bias: true, 505);
+    }
+
+    [Fact]
     public void Auto_TakesSmallWeightSetsOnLargeMaps_Only()
     {
         string Variant(int cin, int cout, int k, int h, int w, ConvOptions? o = null)
@@ -105,8 +119,10 @@ public sealed class LiteralConvTests(GlFixture fixture)
         Assert.StartsWith("conv2d_depthwise", Variant(1, 1, 5, 1080, 1920), StringComparison.Ordinal);
         Assert.StartsWith("conv2d_depthwise", Variant(1, 1, 9, 1080, 1920), StringComparison.Ordinal);
         Assert.StartsWith("conv2d_dense", Variant(8, 3, 3, 512, 512), StringComparison.Ordinal);
-        // Two groups: not this plan.
-        Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 128, 128, new ConvOptions { Groups = 2 }), StringComparison.Ordinal);
+        // Groups: the deep stack's Sobel x/y of each of 16 maps (16 -> 32, 16 groups, 288 weights) at 320x180: 16.6 M
+        // multiply-adds, above 4,096 a weight (LiteralWinogradPlan.MinMacs). A depthwise layer keeps conv2d_depthwise.
+        Assert.StartsWith("conv2d_literal:", Variant(16, 32, 3, 180, 320, new ConvOptions { Groups = 16 }), StringComparison.Ordinal);
+        Assert.StartsWith("conv2d_depthwise", Variant(32, 32, 3, 256, 256, new ConvOptions { Groups = 32 }), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -476,7 +476,7 @@ internal sealed class ConvPlan
 /// FastRim: a fast variant with the interior/rim split where Auto and Fast would read a padded copy (dense layers).
 /// Winograd: <see cref="WinogradPlan"/> wherever it applies (3x3, strides and dilations 1, one group), whatever the
 /// channel count or size; Auto takes it by its cost rule. Pointwise: <see cref="PointwisePlan"/> wherever it applies (1x1,
-/// one group). Literal: <see cref="LiteralConvPlan"/> (weights compiled in) for every layer of one group; Auto takes it
+/// one group). Literal: <see cref="LiteralConvPlan"/> (weights compiled in) for every layer; Auto takes it
 /// by its rule. LiteralWinograd: <see cref="LiteralWinogradPlan"/> (Winograd with its weights compiled in) wherever it
 /// applies (3x3, strides and dilations 1, one group); Auto takes it by its rule, before Literal.</summary>
 internal enum ConvPath { Auto, Direct, Fast, Fused, FastRim, Winograd, Pointwise, Literal, LiteralWinograd }

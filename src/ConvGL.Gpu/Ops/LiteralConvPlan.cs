@@ -5,7 +5,7 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>A dense conv layer (one group) whose weights are few enough to be compiled into its programs as literals:
+/// <summary>A dense or grouped conv layer whose weights are few enough to be compiled into its programs as literals:
 /// one generated compute program per block of 4 output channels, every loop unrolled by the generator, each multiply-add
 /// by a constant. On llvmpipe every weight a shader fetches (uniform block or texel view) is a gather of 8 lanes; a literal
 /// costs nothing to fetch, so a Gabor bank (1 -> 8, 15x15) ran 3.4x faster and a 16 -> 32 3x3 layer 1.9x faster than
@@ -56,13 +56,19 @@ internal sealed class LiteralConvPlan : IDisposable
 
     public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
 
-    /// <summary>Plans the layer, or returns null where the rule says no (more than one group, too many weights, too few
-    /// multiply-adds or output channels, a padded copy beyond the texel-buffer size) unless <paramref name="choice"/> is
-    /// <see cref="ConvPath.Literal"/>, which takes every layer of one group.</summary>
+    /// <summary>Plans the layer, or returns null where the rule says no (too many weights, too few multiply-adds — under
+    /// <see cref="MinMacs"/> or 4,096 a weight, whichever is less — or output channels, a depthwise layer, which
+    /// conv2d_depthwise runs, a grouped 1x1 layer (not measured here: conv2d_dense as before), a padded copy beyond the
+    /// texel-buffer size) unless <paramref name="choice"/> is
+    /// <see cref="ConvPath.Literal"/>, which takes every layer. A block of 4 output channels reads the input channels of
+    /// the groups it spans (the deep stack's Sobel x/y of 16 maps: 16 groups of 2; 8.1-8.6 ms a frame against
+    /// conv2d_dense's 12-15 in the same slow hour).</summary>
     public static LiteralConvPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
         ConvOptions o, ConvPath choice, FusedActivation? act)
     {
-        if (choice is not (ConvPath.Auto or ConvPath.Literal) || o.Groups != 1) return null;
+        if (choice is not (ConvPath.Auto or ConvPath.Literal)) return null;
+        // cin: input channels a group reads; a program's block of 4 output channels reads the input channels of every
+        // group it touches.
         int cout = weightShape[0], cin = weightShape[1], kh = weightShape[2], kw = weightShape[3];
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
         int hOut = g.Y.Output, wOut = g.X.Output;
@@ -72,12 +78,14 @@ internal sealed class LiteralConvPlan : IDisposable
         // Wide enough for the last block's whole vec4s (the rows are read 4 floats at a time from x0 * stride).
         int paddedW = ConvPlan.PadRowWidth(context, (bpr - 1) * Ox * o.StrideX + span4 * 4);
         int paddedH = Math.Max((hOut - 1) * o.StrideY + (kh - 1) * o.DilationY + 1, 1);
-        if ((long)cin * paddedH * paddedW > ComputeOp.MaxTexelViewFloats(context.Gl) || span4 > 16) return null;
-        if (choice == ConvPath.Auto && (weight.Length > MaxWeights || macs < MinMacs || cout < MinOutputChannels || kh > ConvPlan.MaxUnrolledKernel || kw > ConvPlan.MaxUnrolledKernel))
+        if ((long)input.C * paddedH * paddedW > ComputeOp.MaxTexelViewFloats(context.Gl) || span4 > 16) return null;
+        // A depthwise layer (one input channel and one output channel a group) keeps conv2d_depthwise.
+        if (choice == ConvPath.Auto && (weight.Length > MaxWeights || macs < Math.Min(MinMacs, LiteralWinogradPlan.MinMacs(weight.Length))
+            || cout < MinOutputChannels || kh > ConvPlan.MaxUnrolledKernel || kw > ConvPlan.MaxUnrolledKernel || (o.Groups > 1 && ((cin == 1 && cout == o.Groups) || kh * kw == 1))))
             return null;
 
         bool u64 = context.WideStores && wOut % 8 == 0, vec4 = wOut % 4 == 0;
-        var plan = new LiteralConvPlan(context, input, g, (cin, paddedH, paddedW), hOut * bpr,
+        var plan = new LiteralConvPlan(context, input, g, (input.C, paddedH, paddedW), hOut * bpr,
             ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW),
             $"conv2d_literal: weights compiled in, 4 channels x {Ox} x/invocation, padded copy{(u64 ? ", 32-byte stores" : vec4 ? ", vec4 stores" : "")}{act?.Suffix}");
         bool flip = o.Mode == ConvMode.Convolve;
@@ -85,7 +93,7 @@ internal sealed class LiteralConvPlan : IDisposable
         {
             for (int first = 0; first < cout; first += 4)
             {
-                string text = Generate(weight, bias, first, Math.Min(4, cout - first), cin, kh, kw, flip, o, (paddedH, paddedW), (hOut, wOut), bpr, u64, vec4, act);
+                string text = Generate(weight, bias, first, Math.Min(4, cout - first), cin, cout / o.Groups, kh, kw, flip, o, (paddedH, paddedW), (hOut, wOut), bpr, u64, vec4, act);
                 plan._programs.Add(context.Shaders.ComputeGenerated($"generated/conv2d_literal_{first / 4}.comp", text));
             }
         }
@@ -106,7 +114,7 @@ internal sealed class LiteralConvPlan : IDisposable
     }
 
     /// <summary>The GLSL of one block of <paramref name="count"/> output channels from <paramref name="first"/>.</summary>
-    private static string Generate(float[] w, float[]? bias, int first, int count, int cin, int kh, int kw, bool flip, ConvOptions o,
+    private static string Generate(float[] w, float[]? bias, int first, int count, int cin, int coutPerGroup, int kh, int kw, bool flip, ConvOptions o,
         (int H, int W) padded, (int H, int W) output, int bpr, bool u64, bool vec4, FusedActivation? act)
     {
         int span = (Ox - 1) * o.StrideX + (kw - 1) * o.DilationX + 1, span4 = (span + 3) / 4;
@@ -133,17 +141,20 @@ internal sealed class LiteralConvPlan : IDisposable
         for (int k = 0; k < count; k++)
             for (int x = 0; x < Ox; x++)
                 sb.Append(CultureInfo.InvariantCulture, $"    float a{k}_{x} = {F(bias?[first + k] ?? 0f)};\n");
-        for (int c = 0; c < cin; c++)
+        // The input channels the block reads (its groups' channels, in order), each with the block's channels that read it.
+        var reads = Enumerable.Range(first, count).GroupBy(k => k / coutPerGroup)
+            .SelectMany(grp => Enumerable.Range(0, cin).Select(cg => (C: grp.Key * cin + cg, Cg: cg, Ks: grp.Select(k => k - first).ToArray())));
+        foreach ((int c, int cg, int[] ks) in reads)
             for (int i = 0; i < kh; i++)
             {
                 sb.Append(CultureInfo.InvariantCulture,
                     $"    {{\n        int at = (({c * padded.H} + oy * {o.StrideY} + {i * o.DilationY}) * {padded.W} + x0 * {o.StrideX}) >> 2;\n");
                 for (int t = 0; t < span4; t++) sb.Append(CultureInfo.InvariantCulture, $"        vec4 v{t} = imageLoad(u_input4, at + {t});\n");
-                for (int k = 0; k < count; k++)
+                foreach (int k in ks)
                     for (int j = 0; j < kw; j++)
                     {
                         int wi = flip ? kh - 1 - i : i, wj = flip ? kw - 1 - j : j;
-                        string wv = F(w[(((first + k) * cin + c) * kh + wi) * kw + wj]);
+                        string wv = F(w[(((first + k) * cin + cg) * kh + wi) * kw + wj]);
                         for (int x = 0; x < Ox; x++)
                         {
                             int s = x * o.StrideX + j * o.DilationX;
