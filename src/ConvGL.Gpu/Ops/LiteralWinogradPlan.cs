@@ -6,7 +6,7 @@ using Silk.NET.OpenGL;
 namespace ConvGL.Gpu.Ops;
 
 /// <summary>A small dense 3x3 layer (stride 1, dilation 1, one group) as Winograd F(4x4, 3x3) in one generated program,
-/// the transformed weights U = G g G^T compiled in as literals. An invocation takes <see cref="Tiles"/> 4x4 output tiles
+/// the transformed weights U = G g G^T compiled in as literals. An invocation takes T (1 or 2) 4x4 output tiles
 /// side by side along x and every output channel: it reads each input channel's 6 x (4T + 2) patch (rgba32f and rg32f
 /// texels) from a padded copy, or, for a zero border on rows of whole texels, from the input itself with every value outside
 /// it selected to 0 (10-21% faster: no copy pass), transforms it (V = B^T d B, adds only) and keeps the 36 values per tile and input channel; then, per
@@ -35,12 +35,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
     /// 18.9 M, as LiteralConvPlan's 16 M.</summary>
     public static long MinMacs(int weights) => Math.Max(1L << 20, 4096L * weights);
 
-    // F(4x4, 3x3) (Lavin and Gray): U = G g G^T, V = B^T d B, Y = A^T (U ⊙ V) A.
-    private static readonly double[,] G =
-    {
-        { 1.0 / 4, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
-        { 1.0 / 24, 1.0 / 12, 1.0 / 6 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0, 0, 1 },
-    };
+    // F(4x4, 3x3) (Lavin and Gray): U = G g G^T (WinogradPlan.TransformKernel), V = B^T d B, Y = A^T (U ⊙ V) A.
     private static readonly double[,] BT =
     {
         { 4, 0, -5, 0, 1, 0 }, { 0, -4, -4, 1, 1, 0 }, { 0, 4, -4, -1, 1, 0 },
@@ -64,20 +59,16 @@ internal sealed class LiteralWinogradPlan : IDisposable
     private readonly GlProgram _fixup;
     private GlProgram? _program;
 
-    /// <summary>4x4 tiles side by side along x in one invocation (1 or 2).</summary>
-    public int Tiles { get; }
-
     public string Variant { get; }
 
     private LiteralWinogradPlan(GlContext context, GpuTensor input, ConvGeometry g, (int, int, int) padded, (int, int) blocks,
-        int tiles, int cout, bool hasBias, bool flip, ConvPlan.PadPass? pad, GlProgram fixup, string variant)
+        int cout, bool hasBias, bool flip, ConvPlan.PadPass? pad, GlProgram fixup, string variant)
     {
         _context = context;
         _input = (input.C, input.H, input.W);
         _g = g;
         _padded = padded;
         _blocks = blocks;
-        Tiles = tiles;
         _tilesW = (g.X.Output + M - 1) / M;
         _cin = input.C;
         _cout = cout;
@@ -120,7 +111,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
 
         string stores = context.WideStores && tiles == 2 && wOut % 8 == 0 ? "32-byte stores" : wOut % 4 == 0 ? "vec4 stores" : "scalar stores";
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", [.. FusedActivation.Defines(act), ("DIRECT_INPUT", direct is null ? 0 : 1)]);
-        var plan = new LiteralWinogradPlan(context, input, g, (cin, paddedH, paddedW), blocks, tiles, cout, bias is not null,
+        var plan = new LiteralWinogradPlan(context, input, g, (cin, paddedH, paddedW), blocks, cout, bias is not null,
             o.Mode == ConvMode.Convolve, direct is null ? ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW) : null, fixup,
             $"conv2d_literal_winograd: F(4x4, 3x3), transformed weights compiled in, {tiles} tile{(tiles > 1 ? "s" : "")} x {cout} channels/invocation, {(direct is null ? "padded copy" : "input read directly (zero border)")}, {stores}{act?.Suffix}");
         double[] u = Transform(weight, cout, cin, plan._flip);
@@ -134,23 +125,8 @@ internal sealed class LiteralWinogradPlan : IDisposable
     private static double[] Transform(float[] w, int cout, int cin, bool flip)
     {
         var u = new double[cout * cin * N * N];
-        var g = new double[3, 3];
-        for (int k = 0; k < cout; k++)
-            for (int c = 0; c < cin; c++)
-            {
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++)
-                        g[i, j] = w[((k * cin + c) * 3 + (flip ? 2 - i : i)) * 3 + (flip ? 2 - j : j)];
-                for (int i = 0; i < N; i++)
-                    for (int j = 0; j < N; j++)
-                    {
-                        double s = 0;
-                        for (int a = 0; a < 3; a++)
-                            for (int b = 0; b < 3; b++)
-                                s += G[i, a] * g[a, b] * G[j, b];
-                        u[((k * cin + c) * N + i) * N + j] = s;
-                    }
-            }
+        for (int kc = 0; kc < cout * cin; kc++)
+            WinogradPlan.TransformKernel(w, kc * 9, flip, u.AsSpan(kc * N * N, N * N));
         return u;
     }
 
@@ -174,11 +150,11 @@ internal sealed class LiteralWinogradPlan : IDisposable
         ? terms[from]
         : $"({Tree(terms, from, (from + to) / 2)} + {Tree(terms, (from + to) / 2, to)})";
 
-    /// <summary>The GLSL of the layer. Every per-tile value is a float (1 tile) or a vec2 (2 tiles: .x the left one), so
-    /// each literal is written once for both.</summary>
     /// <summary>The input read as it is (a zero border): its size and the layer's left and top padding.</summary>
     private readonly record struct Direct(int H, int W, int PadY, int PadX);
 
+    /// <summary>The GLSL of the layer. Every per-tile value is a float (1 tile) or a vec2 (2 tiles: .x the left one), so
+    /// each literal is written once for both.</summary>
     private static string Generate(double[] u, float[]? bias, int cin, int cout, (int H, int W) padded, (int H, int W) output,
         (int Y, int X) blocks, int tiles, string stores, Direct? direct, FusedActivation? act)
     {
@@ -372,19 +348,8 @@ internal sealed class LiteralWinogradPlan : IDisposable
         _program.DispatchCovering(row, rows, 1);
         ComputeOp.Barrier(gl);
 
-        source.Buffer.BindTexelView(ComputeOp.InputUnit);
-        weights.Bind(1);
-        bias.Bind(2);
-        _fixup.Use();
-        gl.Uniform2(_fixup.Uniform("u_padded_size"), source.W, source.H);
-        if (_pad is null) gl.Uniform2(_fixup.Uniform("u_pad"), _g.X.PadBefore, _g.Y.PadBefore);
-        gl.Uniform2(_fixup.Uniform("u_out_size"), output.W, output.H);
-        gl.Uniform1(_fixup.Uniform("u_tiles_w"), _tilesW);
-        gl.Uniform2(_fixup.Uniform("u_channels"), _cin, _cout);
-        gl.Uniform1(_fixup.Uniform("u_has_bias"), _hasBias ? 1 : 0);
-        gl.Uniform1(_fixup.Uniform("u_flip"), _flip ? 1 : 0);
-        scratch.DispatchFixups();
-        ComputeOp.Barrier(gl);
+        scratch.FixUp(_fixup, source, output, weights, bias, _tilesW, _cin, _cout, _hasBias, _flip,
+            _pad is null ? (_g.X.PadBefore, _g.Y.PadBefore) : null);
     }
 
     public void Dispose()

@@ -27,7 +27,7 @@ internal sealed class WinogradPlan
     public const int MinChannels = 32;
 
     // G (6 x 3) of F(4x4, 3x3): U = G g G^T.
-    private static readonly double[,] G =
+    internal static readonly double[,] G =
     {
         { 1.0 / 4, 0, 0 },
         { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
@@ -150,6 +150,25 @@ internal sealed class WinogradPlan
     /// output channels in whole blocks of 16. 512 -> 512 at 7x7 on llvmpipe: 5.3-5.8 -> 4.1-5.2 ms a layer (bench/README.md).</summary>
     internal static bool UsesT4(int cout, int tiles) => tiles <= 4 && (cout + 3) / 4 % 4 == 0;
 
+    /// <summary>U = G g G^T (6 x 6, row-major, in double) of the 3x3 kernel at <paramref name="weight"/>[<paramref name="at"/>..],
+    /// rotated by 180 degrees first under convolve (<paramref name="flip"/>; the shaders always correlate).</summary>
+    internal static void TransformKernel(float[] weight, int at, bool flip, Span<double> u)
+    {
+        Span<double> gg = stackalloc double[18];
+        // gg = G g (6 x 3), then U = gg G^T (6 x 6).
+        for (int p = 0; p < 6; p++)
+            for (int j = 0; j < 3; j++)
+            {
+                double s = 0;
+                for (int i = 0; i < 3; i++)
+                    s += G[p, i] * (flip ? weight[at + (2 - i) * 3 + 2 - j] : weight[at + i * 3 + j]);
+                gg[p * 3 + j] = s;
+            }
+        for (int p = 0; p < 6; p++)
+            for (int q = 0; q < 6; q++)
+                u[p * 6 + q] = gg[p * 3] * G[q, 0] + gg[p * 3 + 1] * G[q, 1] + gg[p * 3 + 2] * G[q, 2];
+    }
+
     /// <summary>U = G g G^T for every (output, input) channel pair, in double, as winograd_gemm.comp reads it: (C_in, CB, 36)
     /// vec4s, component q for output channel 4b + q (zero past the last), then CB vec4s of bias (zero without one).
     /// Under convolve the kernel is rotated by 180 degrees first (the shaders always correlate).</summary>
@@ -157,26 +176,13 @@ internal sealed class WinogradPlan
     {
         int blocks = (cout + 3) / 4;
         var packed = new float[(Positions * cin * blocks + blocks) * 4];
-        var gg = new double[6, 3];
+        Span<double> u = stackalloc double[Positions];
         for (int o = 0; o < cout; o++)
             for (int c = 0; c < cin; c++)
             {
-                int k = (o * cin + c) * 9;
-                // gg = G g (6 x 3), then U = gg G^T (6 x 6).
-                for (int p = 0; p < 6; p++)
-                    for (int j = 0; j < 3; j++)
-                    {
-                        double s = 0;
-                        for (int i = 0; i < 3; i++)
-                            s += G[p, i] * (flip ? weight[k + (2 - i) * 3 + 2 - j] : weight[k + i * 3 + j]);
-                        gg[p, j] = s;
-                    }
-                for (int p = 0; p < 6; p++)
-                    for (int q = 0; q < 6; q++)
-                    {
-                        double s = gg[p, 0] * G[q, 0] + gg[p, 1] * G[q, 1] + gg[p, 2] * G[q, 2];
-                        packed[((c * blocks + o / 4) * Positions + p * 6 + q) * 4 + (o & 3)] = (float)s;
-                    }
+                TransformKernel(weight, (o * cin + c) * 9, flip, u);
+                for (int pq = 0; pq < Positions; pq++)
+                    packed[((c * blocks + o / 4) * Positions + pq) * 4 + (o & 3)] = (float)u[pq];
             }
         if (bias is not null)
             for (int o = 0; o < cout; o++) packed[(Positions * cin * blocks + o / 4) * 4 + (o & 3)] = bias[o];
@@ -232,18 +238,7 @@ internal sealed class WinogradPlan
         _output.DispatchFlat(_tiles.Padded / 4 * _cout);
         ComputeOp.Barrier(gl);
 
-        padded.Buffer.BindTexelView(ComputeOp.InputUnit);
-        weights.Bind(1);
-        bias.Bind(2);
-        _fixup.Use();
-        gl.Uniform2(_fixup.Uniform("u_padded_size"), pw, ph);
-        gl.Uniform2(_fixup.Uniform("u_out_size"), output.W, output.H);
-        gl.Uniform1(_fixup.Uniform("u_tiles_w"), _tiles.W);
-        gl.Uniform2(_fixup.Uniform("u_channels"), _cin, _cout);
-        gl.Uniform1(_fixup.Uniform("u_has_bias"), _hasBias ? 1 : 0);
-        gl.Uniform1(_fixup.Uniform("u_flip"), _flip ? 1 : 0);
-        scratch.DispatchFixups();
-        ComputeOp.Barrier(gl);
+        scratch.FixUp(_fixup, padded, output, weights, bias, _tiles.W, _cin, _cout, _hasBias, _flip);
     }
 }
 
@@ -280,6 +275,27 @@ internal sealed class WinogradScratch(GlContext context) : IDisposable
         _arguments.Bind(4);
         _flags.Bind(5);
         _list.Bind(6);
+    }
+
+    /// <summary>winograd_fixup.comp over the listed tiles: each computed directly from <paramref name="source"/> (the padded
+    /// copy, or with <paramref name="pad"/> the input itself under a zero border), <paramref name="tilesW"/> 4x4 tiles a row.</summary>
+    public void FixUp(GlProgram fixup, GpuTensor source, GpuTensor output, GlBuffer weights, GlBuffer bias, int tilesW,
+        int cin, int cout, bool hasBias, bool flip, (int X, int Y)? pad = null)
+    {
+        GL gl = context.Gl;
+        source.Buffer.BindTexelView(ComputeOp.InputUnit);
+        weights.Bind(1);
+        bias.Bind(2);
+        fixup.Use();
+        gl.Uniform2(fixup.Uniform("u_padded_size"), source.W, source.H);
+        if (pad is { } p) gl.Uniform2(fixup.Uniform("u_pad"), p.X, p.Y);
+        gl.Uniform2(fixup.Uniform("u_out_size"), output.W, output.H);
+        gl.Uniform1(fixup.Uniform("u_tiles_w"), tilesW);
+        gl.Uniform2(fixup.Uniform("u_channels"), cin, cout);
+        gl.Uniform1(fixup.Uniform("u_has_bias"), hasBias ? 1 : 0);
+        gl.Uniform1(fixup.Uniform("u_flip"), flip ? 1 : 0);
+        DispatchFixups();
+        ComputeOp.Barrier(gl);
     }
 
     /// <summary>One workgroup per listed tile, the count read by the GPU from the arguments the input transform wrote.</summary>
