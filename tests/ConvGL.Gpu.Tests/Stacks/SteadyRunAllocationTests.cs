@@ -19,11 +19,16 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         return t;
     }
 
-    /// <summary>Bytes allocated by each layer of the third run (index = layer; the last entry is what the run
-    /// allocated outside the layers: preprocessing, planning, the loop).</summary>
-    private static long[] LayerBytes(GpuStackRunner runner, GpuTensor source)
+    private const int WarmUpRuns = 2, MeasuredRuns = 4;
+
+    /// <summary>Bytes allocated by each layer (index = layer; the last entry is what a run allocated outside the layers:
+    /// preprocessing, planning, the loop) in each of <see cref="MeasuredRuns"/> runs after <see cref="WarmUpRuns"/>
+    /// warm-up runs: [run][layer].</summary>
+    private static long[][] LayerBytes(GpuStackRunner runner, GpuTensor source)
     {
-        var bytes = new long[runner.Stack.Layers.Count + 1];
+        int layers = runner.Stack.Layers.Count;
+        var runs = new long[WarmUpRuns + MeasuredRuns][];
+        long[] bytes = [];
         long mark = 0;
         runner.AfterLayer = i =>
         {
@@ -31,9 +36,9 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
             bytes[i] += now - mark;
             mark = GC.GetAllocatedBytesForCurrentThread();
         };
-        for (int run = 0; run < 3; run++)
+        for (int run = 0; run < runs.Length; run++)
         {
-            Array.Clear(bytes);
+            bytes = runs[run] = new long[layers + 1]; // allocated here, before the run's first mark
             long start = GC.GetAllocatedBytesForCurrentThread();
             mark = start;
             runner.Run(source);
@@ -41,14 +46,26 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
             bytes[^1] = total - bytes[..^1].Sum();
         }
         runner.AfterLayer = null;
-        return bytes;
+        return runs[WarmUpRuns..];
     }
 
-    private static void AssertNothingAllocated(GpuStackRunner runner, long[] bytes)
+    /// <summary>Fails when a layer (or the run outside them) allocated in more than one of the measured runs. A per-frame
+    /// allocation shows in every run; a one-off does not, and one-offs happen in a steady loop that allocates nothing:
+    /// the thread's allocation counter is not exact around a GC started by another thread (dotnet/coreclr#10207), and the
+    /// runtime's own first-time work (tiered JIT, a lazily built table) may land in any frame. One clean CI run of 2,320
+    /// tests saw 5,096 bytes in one layer once; the same test passed on every rerun.</summary>
+    private static void AssertNothingAllocated(GpuStackRunner runner, long[][] runs)
     {
-        string where = string.Join(", ", bytes.Select((b, i) => (b, i)).Where(x => x.b != 0)
-            .Select(x => x.i < runner.Stack.Layers.Count ? $"layer {x.i} ({runner.Stack.Layers[x.i].Type}) {x.b} bytes" : $"outside the layers {x.b} bytes"));
-        Assert.True(where.Length == 0, $"stack '{runner.Stack.Name}', a steady run allocated: {where}");
+        int entries = runs[0].Length;
+        var where = new List<string>();
+        for (int i = 0; i < entries; i++)
+        {
+            long[] seen = runs.Select(r => r[i]).ToArray();
+            if (seen.Count(b => b != 0) <= 1) continue;
+            string what = i < runner.Stack.Layers.Count ? $"layer {i} ({runner.Stack.Layers[i].Type})" : "outside the layers";
+            where.Add($"{what} {string.Join("/", seen)} bytes");
+        }
+        Assert.True(where.Count == 0, $"stack '{runner.Stack.Name}', steady runs allocated (bytes in each of {MeasuredRuns} runs): {string.Join(", ", where)}");
     }
 
     /// <summary>Each shipped stack as the window runs it (every conv layer by the cost model's choice), and forced
