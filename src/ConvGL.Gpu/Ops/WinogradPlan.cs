@@ -27,7 +27,7 @@ internal sealed class WinogradPlan
     public const int MinChannels = 32;
 
     // G (6 x 3) of F(4x4, 3x3): U = G g G^T.
-    internal static readonly double[,] G =
+    private static readonly double[,] G =
     {
         { 1.0 / 4, 0, 0 },
         { -1.0 / 6, -1.0 / 6, -1.0 / 6 },

@@ -52,8 +52,8 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     /// <summary>Fails when a layer (or the run outside them) allocated in more than one of the measured runs. A per-frame
     /// allocation shows in every run; a one-off does not, and one-offs happen in a steady loop that allocates nothing:
     /// the thread's allocation counter is not exact around a GC started by another thread (dotnet/coreclr#10207), and the
-    /// runtime's own first-time work (tiered JIT, a lazily built table) may land in any frame. One clean CI run of 2,320
-    /// tests saw 5,096 bytes in one layer once; the same test passed on every rerun.</summary>
+    /// runtime's own first-time work (tiered JIT, a lazily built table) may land in any frame. One clean CI run (2,321
+    /// tests) saw 5,096 bytes in one layer once; the same test passed on every rerun.</summary>
     private static void AssertNothingAllocated(GpuStackRunner runner, long[][] runs)
     {
         int entries = runs[0].Length;
