@@ -23,7 +23,8 @@ uniform int u_count; // R
 uniform int u_inner;
 uniform int u_row;   // invocations per dispatch row (see GlProgram.DispatchFlat)
 
-const float INF = 1.0 / 0.0;
+// NaN and infinity as bit patterns: NVIDIA's compiler folds 0.0 / 0.0 to 0 (seen on an H200, driver 580.159).
+const float INF = uintBitsToFloat(0x7F800000u);
 
 void main()
 {
@@ -71,7 +72,7 @@ void main()
     if (nan || isinf(m) || (MODE == 5 && m == 0.0))
     {
         // NaN; an infinite scale or shift is the answer itself (x - m would be inf - inf); L2 of zeros is 0.
-        out_data[line] = nan ? (0.0 / 0.0) : m;
+        out_data[line] = nan ? uintBitsToFloat(0x7FC00000u) : m;
         return;
     }
 #endif
@@ -113,10 +114,10 @@ void main()
     acc = m * sqrt(acc);
 #elif MODE == 7
     // GLSL leaves log of 0 and of a negative number undefined: -inf and NaN as the reference has them.
-    acc = acc < 0.0 ? (0.0 / 0.0) : acc == 0.0 ? -INF : log(acc);
+    acc = acc < 0.0 ? uintBitsToFloat(0x7FC00000u) : acc == 0.0 ? -INF : log(acc);
 #elif MODE == 8
     acc = m + log(acc);
 #endif
-    out_data[line] = nan ? (0.0 / 0.0) : acc;
+    out_data[line] = nan ? uintBitsToFloat(0x7FC00000u) : acc;
 #endif
 }

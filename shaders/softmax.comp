@@ -19,7 +19,7 @@ void main()
     if (line >= u_outer * u_inner) return;
     int o = line / u_inner, i = line - o * u_inner;
     int at = o * u_n * u_inner + i;
-    float m = -1.0 / 0.0;
+    float m = -uintBitsToFloat(0x7F800000u);
     bool nan = false;
     for (int k = 0; k < u_n; k++)
     {
@@ -38,6 +38,6 @@ void main()
         float y = exp(d) / sum;
 #endif
         // GLSL's max need not propagate NaN: a line holding one is NaN, as the reference's.
-        out_data[at + k * u_inner] = nan ? (0.0 / 0.0) : y;
+        out_data[at + k * u_inner] = nan ? uintBitsToFloat(0x7FC00000u) : y;
     }
 }

@@ -18,7 +18,8 @@ void main()
 {
     int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
     float x = imageLoad(u_input, min(index, u_count - 1)).r;
-    float nan = 0.0 / 0.0, inf = 1.0 / 0.0;
+    // Bit patterns, not 0.0 / 0.0: NVIDIA's compiler folds that to 0 (seen on an H200, driver 580.159).
+    float nan = uintBitsToFloat(0x7FC00000u), inf = uintBitsToFloat(0x7F800000u);
 #if OP == 0
     float y = -x;
 #elif OP == 1

@@ -48,6 +48,9 @@ internal sealed class BenchCase
     /// <summary>Why the CPU reference row is not timed (it would take too long); null: timed unless above
     /// BenchHarness.CpuSkipMacs. The GPU row is still checked against the reference on corner crops.</summary>
     public string? CpuSkip { get; init; }
+    /// <summary>Run only when <c>--case</c> names it in full, never in the default set (a case no software rasteriser can
+    /// hold: its row would be FAILED on every machine without a GPU).</summary>
+    public bool ExplicitOnly { get; init; }
 }
 
 internal readonly record struct WindowGeometry(int KernelY, int KernelX, ConvOptions Options);

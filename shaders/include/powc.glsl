@@ -5,9 +5,9 @@ float powc(float x, float y)
 {
     if (y == 0.0 || x == 1.0) return 1.0;
     if (isnan(x) || isnan(y)) return x + y;
-    if (x == 0.0) return y > 0.0 ? 0.0 : 1.0 / 0.0;
+    if (x == 0.0) return y > 0.0 ? 0.0 : uintBitsToFloat(0x7F800000u);
     float p = pow(abs(x), y);
     if (x > 0.0) return p;
-    if (floor(y) != y) return 0.0 / 0.0;
+    if (floor(y) != y) return uintBitsToFloat(0x7FC00000u);
     return mod(y, 2.0) == 1.0 ? -p : p;
 }

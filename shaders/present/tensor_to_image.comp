@@ -45,5 +45,8 @@ void main()
 #else
     vec3 rgb = colour_map(COLORMAP, value(u_channels.x, i, range));
 #endif
+    // The byte the CPU's ImageIO writes (round half to even), stored as k / 255: the driver's own float-to-unorm rounding
+    // is left only values far from a tie (NVIDIA's turns 0.5 into 127 where llvmpipe's and the CPU's give 128).
+    rgb = roundEven(clamp(rgb, 0.0, 1.0) * 255.0) / 255.0;
     if (inside) imageStore(u_image, p, vec4(rgb, 1.0));
 }

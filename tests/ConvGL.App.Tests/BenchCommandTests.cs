@@ -99,7 +99,7 @@ public sealed class BenchCommandTests : IDisposable
             }
         }
         Assert.DoesNotContain("MISMATCH", md, StringComparison.Ordinal);
-        foreach (BenchCase c in BenchCases.All(quick: true))
+        foreach (BenchCase c in BenchCases.Select(BenchCases.All(quick: true), null))
         {
             string cpu = Assert.Single(lines, l => l.StartsWith($"| {c.Name} |", StringComparison.Ordinal) && l.Contains("| cpu |", StringComparison.Ordinal));
             Assert.Contains($"| {c.H}x{c.W} |", cpu, StringComparison.Ordinal);
@@ -249,6 +249,25 @@ public sealed class BenchCommandTests : IDisposable
     /// <summary>The check that guards against timing a broken kernel, without a GPU: the CPU reference's own full
     /// output passes, and the same output with one wrong value in either corner fails naming that value. Cases
     /// chosen for their awkward geometry: a 15x15 reflect kernel, a 2x2 stride-2 pool, an image smaller than the crop.</summary>
+    /// <summary>A name selects every case it starts; the explicit-only 1080p 32->32 layer (llvmpipe cannot hold its input)
+    /// is in no default run and no prefix, only when named in full.</summary>
+    [Fact]
+    public void Select_ExplicitOnlyCase_OnlyByItsWholeName()
+    {
+        IReadOnlyList<BenchCase> all = BenchCases.All(quick: true);
+        BenchCase big = Assert.Single(all, c => c.Name == "conv3-32to32-1080");
+        Assert.True(big.ExplicitOnly);
+        Assert.Equal(32L * 36 * 64 * 32 * 9, big.Macs);
+        Assert.DoesNotContain(BenchCases.Select(all, null), c => c.ExplicitOnly);
+        Assert.Equal(all.Count - 1, BenchCases.Select(all, null).Count);
+        Assert.Equal(["conv3-16to32", "conv3-16to16-1080", "conv3-64to64-56", "conv3-256to256-14", "conv3-512to512-7"],
+            BenchCases.Select(all, "conv3").Select(c => c.Name));
+        Assert.Equal(["conv3-32to32-1080"], BenchCases.Select(all, "conv3-32to32-1080").Select(c => c.Name));
+        Assert.Equal(["conv3-32to32-1080", "gauss9-2d", "gauss9-sep"],
+            BenchCases.Select(all, "gauss9,conv3-32to32-1080").Select(c => c.Name).Order());
+        Assert.Throws<ConvGLException>(() => BenchCases.Select(all, "conv3-32to32"));
+    }
+
     [Theory]
     [InlineData("gabor15-1to8")]
     [InlineData("maxpool2-32")]

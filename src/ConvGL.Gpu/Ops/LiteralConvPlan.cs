@@ -56,6 +56,15 @@ internal sealed class LiteralConvPlan : IDisposable
 
     public bool Fits(GpuTensor input) => _input == (input.C, input.H, input.W);
 
+    /// <summary>Whether the automatic choice may pick the literal plans (this one and <see cref="LiteralWinogradPlan"/>): on
+    /// a software rasteriser only, where a load with a per-invocation address is a loop over the lanes and weights as
+    /// instruction operands win. On a real GPU they lose by far (an H200, NVIDIA 580.159: conv3-16to32 8.2 ms against
+    /// conv2d_dense's 0.073, and conv3-16to16-1080's program still compiling after 100 s). <c>CONVGL_LITERAL_PLANS=0</c>
+    /// turns them off on llvmpipe too (an A/B switch for the bench). Forcing a path (tests) ignores both.</summary>
+    internal static bool InAuto(GlContext context) => context.IsSoftware && !Disabled;
+
+    private static readonly bool Disabled = Environment.GetEnvironmentVariable("CONVGL_LITERAL_PLANS") == "0";
+
     /// <summary>Plans the layer, or returns null where the rule says no (too many weights, too few multiply-adds — under
     /// <see cref="MinMacs"/> or 4,096 a weight, whichever is less — or output channels, a depthwise layer, which
     /// conv2d_depthwise runs, a grouped 1x1 layer (not measured here: conv2d_dense as before), a padded copy beyond the
@@ -66,7 +75,7 @@ internal sealed class LiteralConvPlan : IDisposable
     public static LiteralConvPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
         ConvOptions o, ConvPath choice, FusedActivation? act)
     {
-        if (choice is not (ConvPath.Auto or ConvPath.Literal)) return null;
+        if (choice is not (ConvPath.Auto or ConvPath.Literal) || (choice == ConvPath.Auto && !InAuto(context))) return null;
         // cin: input channels a group reads; a program's block of 4 output channels reads the input channels of every
         // group it touches.
         int cout = weightShape[0], cin = weightShape[1], kh = weightShape[2], kw = weightShape[3];

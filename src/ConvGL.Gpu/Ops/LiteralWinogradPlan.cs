@@ -91,7 +91,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
     public static LiteralWinogradPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
         ConvOptions o, ConvPath choice, FusedActivation? act)
     {
-        if (choice is not (ConvPath.Auto or ConvPath.LiteralWinograd) || !Applies(weightShape, o)) return null;
+        if (choice is not (ConvPath.Auto or ConvPath.LiteralWinograd) || (choice == ConvPath.Auto && !LiteralConvPlan.InAuto(context)) || !Applies(weightShape, o)) return null;
         int cout = weightShape[0], cin = weightShape[1];
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, 3, 3, o);
         int hOut = g.Y.Output, wOut = g.X.Output;
