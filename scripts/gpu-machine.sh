@@ -8,9 +8,9 @@
 #           ../shared/tools/device-prep.sh (.gl: the GL dispatch libraries, .dn: the .NET runtime), checks that what
 #           travels fits the device tool's 64 MiB, and prints the call to make.
 #   there:  <device-prep prefix> bash scripts/gpu-machine.sh run
-#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed), bench-noliteral.txt (the cases
-#           whose plan CONVGL_LITERAL_PLANS=0 changes: weights read from buffers instead of compiled into the program)
-#           and gpu-tests.txt under $OUT (or ./gpurun-out without $OUT). At most ~9 minutes; every step has its own
+#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed), window.txt (the live window
+#           offscreen, --stats per shipped stack), bench-noliteral.txt (only with BENCH_NOLIT_S set: the cases whose
+#           plan CONVGL_LITERAL_PLANS=0 changes) and gpu-tests.txt under $OUT (or ./gpurun-out without $OUT). At most ~9 minutes; every step has its own
 #           time limit so one hang cannot eat the lease. The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
 #           strips its weights (scripts/onnx-weights.py, ~18 KB left) and `run` fills that graph with fixed-seed random
 #           weights where the machine's NuGet cache lacks the model.
@@ -31,10 +31,20 @@ prepare)
   rm -rf .gpurun
   dotnet build src/ConvGL.App/ConvGL.App.csproj -c Release -o .gpurun/app -nologo -v q >/dev/null
   dotnet build tests/ConvGL.Gpu.Tests/ConvGL.Gpu.Tests.csproj -c Release -o .gpurun/gputests -nologo -v q >/dev/null
+  # The window's offscreen run (--offscreen) needs Skia (HUD text, the scene; kept below) and fontconfig, which
+  # travels as .debs unpacked under /opt/fc there (not into /) when the machine lacks it.
+  mkdir -p .gpurun/debs
+  (cd .gpurun/debs && apt-get -oAPT::Architecture=amd64 -oDir::State::Lists=/tmp/amd64 download \
+     libfontconfig1 libfreetype6 libpng16-16 libbrotli1 fontconfig-config fonts-dejavu-core >/dev/null 2>&1) \
+    || echo "gpu-machine: fontconfig .debs not downloaded (the window step will need the machine's own)"
+  rm -rf .gpurun/app/amd64
   for d in .gpurun/app .gpurun/gputests; do
-    rm -f "$d"/libOpenCvSharpExtern.so "$d"/libonnxruntime.so "$d"/libSkiaSharp.so "$d"/libcapstone.so \
+    rm -f "$d"/libOpenCvSharpExtern.so "$d"/libonnxruntime.so "$d"/libcapstone.so \
           "$d"/Microsoft.CodeAnalysis*.dll "$d"/*.pdb "$d"/*.xml
   done
+  # Both builds travel as one xz tarball (~3x smaller than the files); `run` unpacks it.
+  tar -C .gpurun -cJf .gpurun/build.tar.xz app gputests
+  rm -rf .gpurun/app .gpurun/gputests
   model="$(dotnet msbuild src/ConvGL.App/ConvGL.App.csproj -getProperty:NuGetPackageRoot 2>/dev/null | tr -d '\n')"
   model="${model:-$HOME/.nuget/packages/}microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx"
   if [[ -f "$model" ]]; then
@@ -53,6 +63,7 @@ run)
   out="${OUT:-$root/gpurun-out}"
   mkdir -p "$out"
   dn=$(command -v dotnet || echo /opt/dn/dotnet)
+  [[ -d .gpurun/app || ! -f .gpurun/build.tar.xz ]] || tar -C .gpurun -xJf .gpurun/build.tar.xz
   [[ -d .gpurun/app && -d .gpurun/gputests ]] || { echo "gpu-machine: .gpurun missing: run 'prepare' here and carry it" >&2; exit 1; }
   { nvidia-smi || echo "no nvidia-smi"; } > "$out/nvidia-smi.txt" 2>&1
   t0=$(date +%s)
@@ -71,10 +82,31 @@ run)
     timeout "${TORCH_S:-100}" python3 bench/torch_peer.py --reps "${BENCH_REPS:-50}" > "$out/torch.md" 2>&1; cat "$out/torch.md"
   fi
   cases="${BENCH_CASES:-gauss,sobel,conv,dwconv,gabor15-1to8,maxpool,resnet18,conv3-32to32-1080}"
-  stamp "convgl bench --device gpu"
-  timeout "${BENCH_S:-120}" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" --budget 2 \
-    --case "$cases" --out "$out/bench.md" > "$out/bench.txt" 2>&1; echo "exit $?" >> "$out/bench.txt"
-  grep -E '^\| .* \| gpu \||^- gl|^exit|MISMATCH|FAILED' "$out/bench.txt"
+  if [[ "${BENCH_S:-120}" != 0 ]]; then
+    stamp "convgl bench --device gpu"
+    timeout "${BENCH_S:-120}" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" --budget 2 \
+      --case "$cases" --out "$out/bench.md" > "$out/bench.txt" 2>&1; echo "exit $?" >> "$out/bench.txt"
+    grep -E '^\| .* \| gpu \||^- gl|^exit|MISMATCH|FAILED' "$out/bench.txt"
+  fi
+  if [[ "${WINDOW_S:-120}" != 0 ]]; then
+    # The live window's frame, offscreen (an EGL pbuffer: no display there), each shipped stack at 640x360 and the
+    # learned one on a 512x512 frame (issue 8's window floors; issue 12's >= 60 fps for resnet18 on a GPU).
+    stamp "window, offscreen, --stats"
+    if ! ldconfig -p | grep -q 'libfontconfig.so.1 '; then
+      for f in .gpurun/debs/*.deb; do dpkg -x "$f" /opt/fc; done
+      export LD_LIBRARY_PATH="/opt/fc/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FONTCONFIG_PATH=/opt/fc/etc/fonts
+    fi
+    wend=$(( $(date +%s) + ${WINDOW_S:-120} ))
+    for run in "edges scene:640x360" "gabor scene:640x360" "deep scene:640x360" "learned scene:512x512" \
+               "resnet18 scene:640x360" "resnet18 scene:640x360 --layer 52"; do
+      set -- $run
+      left=$(( wend - $(date +%s) )); (( left > 5 )) || break
+      echo "-- --stack $*" >> "$out/window.txt"
+      timeout "$left" "$dn" .gpurun/app/convgl.dll --offscreen --stack "$1" --source "$2" "${@:3}" --size 1024x640 \
+        --frames "${WINDOW_FRAMES:-120}" --stats >> "$out/window.txt" 2>&1; echo "exit $?" >> "$out/window.txt"
+    done
+    grep -E '^--|^stages|^stats|^exit|^convgl:' "$out/window.txt"
+  fi
   if [[ "${BENCH_NOLIT_S:-0}" != 0 ]]; then
     # Literal plans are the automatic choice on software rasterisers only since the first H200 run; the switch still
     # turns them off on llvmpipe, so this step matters there (a local dry run) or for a build from before that change.
@@ -84,6 +116,7 @@ run)
       > "$out/bench-noliteral.txt" 2>&1; echo "exit $?" >> "$out/bench-noliteral.txt"
     grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED' "$out/bench-noliteral.txt"
   fi
+  if [[ "${GPU_TESTS_S:-260}" == 0 ]]; then stamp "done"; exit 0; fi
   stamp "GPU parity tests"
   # Left out: ResNet18 against ONNX Runtime and the ONNX conformance cases (their native library and data stay here),
   # and the NumPy oracle (the machine's /usr/bin/python3 has no NumPy). -longRunning names any test past 20 s.

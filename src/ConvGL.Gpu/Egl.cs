@@ -21,6 +21,9 @@ internal static unsafe class Egl
     public const int ContextOpenGLDebug = 0x31B0;
     public const int PlatformDeviceExt = 0x313F;
     public const int PlatformSurfacelessMesa = 0x31DD;
+    public const int PbufferBit = 0x0001;
+    public const int RedSize = 0x3024, GreenSize = 0x3023, BlueSize = 0x3022, AlphaSize = 0x3021;
+    public const int Width = 0x3057, Height = 0x3056;
 
     private static nint s_library;
     private static delegate* unmanaged<byte*, nint> s_getProcAddress;
@@ -37,6 +40,9 @@ internal static unsafe class Egl
     private static delegate* unmanaged<int, nint*, int*, int> s_queryDevices;
     private static delegate* unmanaged<nint, int, byte*> s_queryDeviceString;
     private static delegate* unmanaged<int, nint, int*, nint> s_getPlatformDisplay;
+    private static delegate* unmanaged<nint, nint, int*, nint> s_createPbufferSurface;
+    private static delegate* unmanaged<nint, nint, int> s_destroySurface;
+    private static delegate* unmanaged<nint, nint, int> s_swapBuffers;
 
     /// <summary>Loads libEGL.so.1 once. Returns false only when the library itself cannot be loaded:
     /// the one situation in which GPU tests may skip.</summary>
@@ -63,6 +69,9 @@ internal static unsafe class Egl
         s_destroyContext = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(lib, "eglDestroyContext");
         s_makeCurrent = (delegate* unmanaged<nint, nint, nint, nint, int>)NativeLibrary.GetExport(lib, "eglMakeCurrent");
         s_releaseThread = (delegate* unmanaged<int>)NativeLibrary.GetExport(lib, "eglReleaseThread");
+        s_createPbufferSurface = (delegate* unmanaged<nint, nint, int*, nint>)NativeLibrary.GetExport(lib, "eglCreatePbufferSurface");
+        s_destroySurface = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(lib, "eglDestroySurface");
+        s_swapBuffers = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(lib, "eglSwapBuffers");
         s_queryDevices = (delegate* unmanaged<int, nint*, int*, int>)GetProcAddress("eglQueryDevicesEXT");
         s_queryDeviceString = (delegate* unmanaged<nint, int, byte*>)GetProcAddress("eglQueryDeviceStringEXT");
         s_getPlatformDisplay = (delegate* unmanaged<int, nint, int*, nint>)GetProcAddress("eglGetPlatformDisplayEXT");
@@ -150,4 +159,16 @@ internal static unsafe class Egl
     public static bool MakeCurrent(nint display, nint context) => s_makeCurrent(display, 0, 0, context) != 0;
 
     public static void ReleaseThread() => s_releaseThread();
+
+    public static nint CreatePbufferSurface(nint display, nint config, int[] attributes)
+    {
+        fixed (int* a = attributes) return s_createPbufferSurface(display, config, a);
+    }
+
+    public static void DestroySurface(nint display, nint surface) => s_destroySurface(display, surface);
+
+    /// <summary>eglMakeCurrent with one surface for drawing and reading.</summary>
+    public static bool MakeCurrent(nint display, nint surface, nint context) => s_makeCurrent(display, surface, surface, context) != 0;
+
+    public static bool SwapBuffers(nint display, nint surface) => s_swapBuffers(display, surface) != 0;
 }

@@ -187,7 +187,7 @@ public sealed class GlContext : IDisposable
         return new GlContext(GL.GetApi(getProcAddress), "adopted window context", 0, 0, debug);
     }
 
-    private static IEnumerable<(string Name, Func<nint> Display)> Displays()
+    internal static IEnumerable<(string Name, Func<nint> Display)> Displays()
     {
         // Vendor drivers (NVIDIA) expose GPUs as EGL devices and have no surfaceless platform; a device
         // display needs no X server. Mesa also lists a software device (EGL_MESA_device_software) which

@@ -282,6 +282,40 @@ public sealed class WindowTests(DisplayFixture display)
         AssertProbes(ParseProbes(r.Stdout), points, reference, 1, "edges layer 1 (sobel-y)");
     }
 
+    /// <summary>--offscreen (an EGL pbuffer, no display server): with DISPLAY unset the scripted run still draws the frame
+    /// and its probe equals the CPU stack runner, and the picture is the one a window shows, value for value. Without
+    /// --frames it is refused (nothing would end the run).</summary>
+    [Fact]
+    public void Offscreen_WithoutADisplay_ProbesAsTheCpu_AndDrawsTheWindowsPicture()
+    {
+        TempDir();
+        Stack stack = StackFile.Load(StackCatalog.Resolve("edges"), KernelLibrary.Get, Npy.Read);
+        Tensor reference = StackRunner.Run(stack, SceneImage()).Outputs[0];
+        List<(int X, int Y)> points = Points(reference, 1);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        string[] args = [.. Small, "--stack", "edges", "--layer", "1", "--keys", ".", "--probe", probe];
+        string offPng = Temp("offscreen.png"), windowPng = Temp("window.png");
+
+        WindowProcess.Result off = WindowProcess.Run(null, [.. args, "--offscreen", "--screenshot", offPng]);
+        Assert.True(off.ExitCode == 0, off.ToString());
+        AssertProbes(ParseProbes(off.Stdout), points, reference, 1, "offscreen edges layer 1 (sobel-y)");
+        var offPicture = new Picture(offPng);
+        Assert.Equal((320, 240), (offPicture.Width, offPicture.Height));
+        Area area = Area.Of(off);
+        Assert.True(offPicture.Contrast(area) > 8, $"offscreen picture looks blank in {area}");
+
+        WindowProcess.Result window = Run([.. args, "--screenshot", windowPng]);
+        Assert.True(window.ExitCode == 0, window.ToString());
+        Assert.Equal(area, Area.Of(window));
+        Assert.Equal(0, offPicture.MeanDifference(new Picture(windowPng), area));
+
+        WindowProcess.Result refused = WindowProcess.Run(null, ["--offscreen", "--stack", "edges"]);
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Equal("convgl: --offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself",
+            refused.Stderr.TrimEnd('\n'));
+        Assert.Equal("", refused.Stdout);
+    }
+
     /// <summary>The filters view shows the first conv layer whichever layer is selected (here the magnitude, which has no
     /// probe of its own), and its probe takes that layer's map apart: layer 0, channel 1 (sobel-y).</summary>
     [Fact]

@@ -39,6 +39,8 @@ internal static class WindowCommand
     private static readonly Option<bool> Stats = Opt.Flag("--stats", "scripted run: print the render thread's allocation over steady frames and the milliseconds per frame of each stage");
     private static readonly Option<string?> Soak = Opt.Text("--soak", "scripted run: cycle every control and hot reload, check GL objects and memory stay flat (DIR: a scratch folder)", "DIR");
     private static readonly Option<bool> Hidden = Opt.Flag("--hidden", "no window on screen (scripted runs on a desktop)");
+    private static readonly Option<bool> Offscreen = Opt.Flag("--offscreen",
+        "scripted runs without a display: draw into an offscreen EGL buffer of --size (default 1280x720) instead of a window (needs --frames)");
 
     public static int Run(ParseResult args)
     {
@@ -49,7 +51,10 @@ internal static class WindowCommand
         try
         {
             // --hidden: no window on screen (scripted runs on a desktop); Mesa renders hidden windows fully.
-            using IAppWindow window = GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.GetValue(Hidden));
+            // --offscreen: an EGL pbuffer, no display server needed (a GPU machine, CI without Xvfb).
+            using IAppWindow window = args.GetValue(Offscreen)
+                ? OffscreenWindow.Create(options.Width > 0 ? options.Width : 1280, options.Height > 0 ? options.Height : 720)
+                : GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.GetValue(Hidden));
             LiveApp app;
             try
             {
@@ -94,6 +99,8 @@ internal static class WindowCommand
         int frames = args.GetValue(Frames);
         string? soak = args.GetValue(Soak);
         if (soak is not null && frames == 0) throw new ConvGLException("--soak needs --frames N (how long to run)");
+        if (args.GetValue(Offscreen) && frames == 0)
+            throw new ConvGLException("--offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself");
         if (soak is not null && !Directory.Exists(soak)) throw new ConvGLException($"--soak {soak}: folder does not exist");
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
         if (screenshot is not null)
