@@ -8,8 +8,8 @@
 #           ../shared/tools/device-prep.sh (.gl: the GL dispatch libraries, .dn: the .NET runtime), checks that what
 #           travels fits the device tool's 64 MiB, and prints the call to make.
 #   there:  <device-prep prefix> bash scripts/gpu-machine.sh run
-#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed), window.txt (the live window
-#           offscreen, --stats per shipped stack), bench-noliteral.txt (only with BENCH_NOLIT_S set: the cases whose
+#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed), spread.txt + clocks.csv (some
+#           cases alone, twice, beside the card's clocks), window.txt (the live window offscreen, --stats per stack), bench-noliteral.txt (only with BENCH_NOLIT_S set: the cases whose
 #           plan CONVGL_LITERAL_PLANS=0 changes) and gpu-tests.txt under $OUT (or ./gpurun-out without $OUT). At most ~9 minutes; every step has its own
 #           time limit so one hang cannot eat the lease. The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
 #           strips its weights (scripts/onnx-weights.py, ~18 KB left) and `run` fills that graph with fixed-seed random
@@ -88,6 +88,28 @@ run)
       --case "$cases" --out "$out/bench.md" > "$out/bench.txt" 2>&1; echo "exit $?" >> "$out/bench.txt"
     grep -E '^\| .* \| gpu \||^- gl|^exit|MISMATCH|FAILED' "$out/bench.txt"
   fi
+  if [[ "${SPREAD_S:-60}" != 0 ]]; then
+    # The first H200 run saw the same programs' times move up to 5.7x between a 6-case and a 20-case process
+    # (bench/README.md, "A real GPU"): each of these cases again in a process of its own, twice, with the card's clocks
+    # and power logged beside them (nvidia-smi every 200 ms), to tell clocks from the process's history.
+    stamp "spread: cases alone, twice"
+    smi=""
+    if command -v nvidia-smi >/dev/null; then
+      nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,utilization.gpu --format=csv -lms 200 > "$out/clocks.csv" 2>&1 &
+      smi=$!
+    fi
+    send=$(( $(date +%s) + ${SPREAD_S:-60} ))
+    for c in ${SPREAD_CASES:-conv3-16to16-1080 gabor15-1to8 dwconv3-32 conv7-s2-3to64-224}; do
+      for rep in 1 2; do
+        left=$(( send - $(date +%s) )); (( left > 5 )) || break 2
+        echo "-- $c alone, run $rep, $(date +%T.%N | cut -c1-12)" >> "$out/spread.txt"
+        timeout "$left" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" --budget 2 --case "$c" \
+          2>&1 | grep -E "^\| $c .*\| gpu \|" | cut -d'|' -f10-13 >> "$out/spread.txt"
+      done
+    done
+    [[ -n "$smi" ]] && kill "$smi" 2>/dev/null
+    cat "$out/spread.txt"
+  fi
   if [[ "${WINDOW_S:-120}" != 0 ]]; then
     # The live window's frame, offscreen (an EGL pbuffer: no display there), each shipped stack at 640x360 and the
     # learned one on a 512x512 frame (issue 8's window floors; issue 12's >= 60 fps for resnet18 on a GPU).
@@ -116,11 +138,11 @@ run)
       > "$out/bench-noliteral.txt" 2>&1; echo "exit $?" >> "$out/bench-noliteral.txt"
     grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED' "$out/bench-noliteral.txt"
   fi
-  if [[ "${GPU_TESTS_S:-260}" == 0 ]]; then stamp "done"; exit 0; fi
+  if [[ "${GPU_TESTS_S:-240}" == 0 ]]; then stamp "done"; exit 0; fi
   stamp "GPU parity tests"
   # Left out: ResNet18 against ONNX Runtime and the ONNX conformance cases (their native library and data stay here),
   # and the NumPy oracle (the machine's /usr/bin/python3 has no NumPy). -longRunning names any test past 20 s.
-  timeout "${GPU_TESTS_S:-260}" "$dn" .gpurun/gputests/ConvGL.Gpu.Tests.dll -longRunning 20 \
+  timeout "${GPU_TESTS_S:-240}" "$dn" .gpurun/gputests/ConvGL.Gpu.Tests.dll -longRunning 20 \
     -class- "ConvGL.Gpu.Tests.Onnx.ResNet18GpuTests" \
     -method- "*.NodeCase_PassesOnTheGpu" -method- "*.OfficialSamePoolCase_ImportedAsAStack_PassesOnTheGpu" \
     -method- "*.LearnedStack_FromNumpyWrittenSafetensors_GpuMatchesNumpy" \
