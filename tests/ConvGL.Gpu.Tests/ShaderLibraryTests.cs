@@ -18,6 +18,32 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(secondsFromNow));
     }
 
+    /// <summary>No shader writes NaN or infinity as a constant division (<c>0.0 / 0.0</c>, <c>1.0 / 0.0</c>): NVIDIA's compiler
+    /// folds those to 0 (seen on an H200, driver 580.159: log, sqrt, pow, softmax and the reductions returned 0 where NaN
+    /// is right) while llvmpipe keeps IEEE, so CI alone would never see it. Bit patterns (<c>uintBitsToFloat(0x7FC00000u)</c>)
+    /// are the way. Comments are left out of the scan.</summary>
+    [Fact]
+    public void NoShader_DividesAConstantByZero()
+    {
+        var division = new System.Text.RegularExpressions.Regex(@"(?<![\w.])\d+(\.\d*)?\s*/\s*0+(\.0*)?(?![\w.])");
+        var comments = new System.Text.RegularExpressions.Regex(@"//[^\n]*|/\*.*?\*/", System.Text.RegularExpressions.RegexOptions.Singleline);
+        string root = ShaderLibrary.FindRoot();
+        string[] files = [.. Directory.EnumerateFiles(root, "*.comp", SearchOption.AllDirectories),
+            .. Directory.EnumerateFiles(root, "*.glsl", SearchOption.AllDirectories)];
+        Assert.True(files.Length > 40, $"only {files.Length} shaders under {root}");
+        var found = new List<string>();
+        foreach (string f in files)
+        {
+            string[] lines = comments.Replace(File.ReadAllText(f), m => new string('\n', m.Value.Count(c => c == '\n'))).Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+                if (division.Match(lines[i]) is { Success: true } m) found.Add($"{Path.GetRelativePath(root, f)}:{i + 1}: {m.Value}");
+        }
+        Assert.True(found.Count == 0, "constant divided by zero (use uintBitsToFloat bit patterns): " + string.Join("; ", found));
+        // The pattern itself: it finds the forms NVIDIA folds, and leaves real divisions and decimals alone.
+        Assert.Equal(["0.0 / 0.0", "1.0/0.0", "1 / 0"], new[] { "x = 0.0 / 0.0;", "y = -1.0/0.0;", "z = 1 / 0;", "a = b / 0.5;", "c = 2.0 / 10.0;", "d = x / 0.0;" }
+            .Select(l => division.Match(l)).Where(m => m.Success).Select(m => m.Value));
+    }
+
     private const string Fill = """
         #version 430
         #include "lib/value.glsl"
