@@ -8,7 +8,8 @@
 #           ../shared/tools/device-prep.sh (.gl: the GL dispatch libraries, .dn: the .NET runtime), checks that what
 #           travels fits the device tool's 64 MiB, and prints the call to make.
 #   there:  <device-prep prefix> bash scripts/gpu-machine.sh run
-#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed), spread.txt + clocks.csv (some
+#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed; bench.txt also gets the Winograd
+#           cases again with CONVGL_SPLIT_K=auto), spread.txt + clocks.csv (some
 #           cases alone, twice, beside the card's clocks), window.txt (the live window offscreen, --stats per stack), bench-noliteral.txt (only with BENCH_NOLIT_S set: the cases whose
 #           plan CONVGL_LITERAL_PLANS=0 changes) and gpu-tests.txt under $OUT (or ./gpurun-out without $OUT). At most ~9 minutes; every step has its own
 #           time limit so one hang cannot eat the lease. The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
@@ -129,6 +130,15 @@ run)
     done
     grep -E '^--|^stages|^stats|^exit|^convgl:' "$out/window.txt"
   fi
+  if [[ "${SPLIT_S:-60}" != 0 ]]; then
+    # The Winograd products with their input channels split (CONVGL_SPLIT_K=auto: enough slices for ~32k invocations;
+    # off by default until timed here): the small-map layers the H200 left idle, and the whole model. Appended to bench.txt.
+    stamp "convgl bench --device gpu, CONVGL_SPLIT_K=auto (the Winograd layers)"
+    { echo "== CONVGL_SPLIT_K=auto"; CONVGL_SPLIT_K=auto timeout "${SPLIT_S:-60}" "$dn" .gpurun/app/convgl.dll bench --device gpu \
+        --reps "${BENCH_REPS:-50}" --budget 2 --case "${SPLIT_CASES:-conv3-64to64-56,conv3-256to256-14,conv3-512to512-7,resnet18}" 2>&1
+      echo "exit $?"; } >> "$out/bench.txt"
+    sed -n '/^== CONVGL_SPLIT_K=auto/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
+  fi
   if [[ "${BENCH_NOLIT_S:-0}" != 0 ]]; then
     # Literal plans are the automatic choice on software rasterisers only since the first H200 run; the switch still
     # turns them off on llvmpipe, so this step matters there (a local dry run) or for a build from before that change.
@@ -136,7 +146,7 @@ run)
     CONVGL_LITERAL_PLANS=0 timeout "$BENCH_NOLIT_S" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" \
       --budget 2 --case "${NOLIT_CASES:-conv3-16to32,conv3-16to16,gabor15-1to8,conv7,resnet18,conv3-32to32-1080}" \
       > "$out/bench-noliteral.txt" 2>&1; echo "exit $?" >> "$out/bench-noliteral.txt"
-    grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED' "$out/bench-noliteral.txt"
+    grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED' "$out/bench-noliteral.txt"  # a 9th file: one of the 8 back is dropped
   fi
   if [[ "${GPU_TESTS_S:-240}" == 0 ]]; then stamp "done"; exit 0; fi
   stamp "GPU parity tests"

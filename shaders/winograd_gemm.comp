@@ -26,6 +26,20 @@ layout(std430, binding = 3) writeonly buffer Products { vec4 m_data[]; };
 
 uniform ivec3 u_gemm; // (C_in, CB, TP)
 uniform int u_row;
+// SPLIT > 1 (WinogradPlan's split K, for GPUs with far more lanes than this layer has products): the input channels in
+// SPLIT slices of u_span (the last may hold fewer, or none), each slice's sums written to its own copy of M, u_m_size
+// vec4s apart; winograd_output.comp adds the copies. Invocations are numbered slice-major, then as without it.
+#ifndef SPLIT
+#define SPLIT 1
+#endif
+#if SPLIT > 1
+uniform int u_span;
+uniform int u_m_size;
+#define SLICE(COUNT) int slice = id / (COUNT); id -= slice * (COUNT); \
+    int c0 = slice * u_span, c1 = min(cin, c0 + u_span), mbase = slice * u_m_size;
+#else
+#define SLICE(COUNT) const int c0 = 0, mbase = 0; int c1 = cin;
+#endif
 #if T4
 uniform int u_groups; // groups of 4 tiles that hold a real tile
 #endif
@@ -40,8 +54,9 @@ void main()
     int quads = blocks / 4;
     int count = 36 * quads * u_groups;
     int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
-    bool inside = id < count;
-    id = min(id, count - 1);
+    bool inside = id < count * SPLIT;
+    id = min(id, count * SPLIT - 1);
+    SLICE(count)
     int rest = id / 36;
     int pos = id - rest * 36;
     int g = rest / quads;
@@ -53,7 +68,9 @@ void main()
     int ustep = blocks * 36;
     int vi = g * 36 + pos;
     int vstep = groups * 36;
-    for (int c = 0; c < cin; c++)
+    ui += c0 * ustep;
+    vi += c0 * vstep;
+    for (int c = c0; c < c1; c++)
     {
         vec4 u0 = imageLoad(u_params, ui);
         vec4 u1 = imageLoad(u_params, ui + 36);
@@ -73,7 +90,7 @@ void main()
         {
             int at = (4 * (b + k) * groups + g) * 36 + pos;
             for (int q = 0; q < 4; q++)
-                m_data[at + q * vstep] = vec4(acc[4 * k][q], acc[4 * k + 1][q], acc[4 * k + 2][q], acc[4 * k + 3][q]);
+                m_data[mbase + at + q * vstep] = vec4(acc[4 * k][q], acc[4 * k + 1][q], acc[4 * k + 2][q], acc[4 * k + 3][q]);
         }
     }
 }
@@ -85,8 +102,9 @@ void main()
     int pairs = blocks / 2;
     int count = 36 * pairs * (groups / 2);
     int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
-    bool inside = id < count;
-    id = min(id, count - 1);
+    bool inside = id < count * SPLIT;
+    id = min(id, count * SPLIT - 1);
+    SLICE(count)
     int rest = id / 36;
     int pos = id - rest * 36;
     int tb = rest / pairs;
@@ -98,7 +116,9 @@ void main()
     int ustep = blocks * 36;
     int vi = 2 * tb * 36 + pos;
     int vstep = groups * 36;
-    for (int c = 0; c < cin; c++)
+    ui += c0 * ustep;
+    vi += c0 * vstep;
+    for (int c = c0; c < c1; c++)
     {
         vec4 u = imageLoad(u_params, ui);
         vec4 w = imageLoad(u_params, ui + 36);
@@ -118,17 +138,17 @@ void main()
             int at = (4 * (b + h) * groups + 2 * tb) * 36 + pos;
             vec4 a0 = h == 0 ? acc[0] : acd[0], a1 = h == 0 ? acc[1] : acd[1], a2 = h == 0 ? acc[2] : acd[2], a3 = h == 0 ? acc[3] : acd[3];
             vec4 a4 = h == 0 ? acc[4] : acd[4], a5 = h == 0 ? acc[5] : acd[5], a6 = h == 0 ? acc[6] : acd[6], a7 = h == 0 ? acc[7] : acd[7];
-            m_data[at] = vec4(a0.x, a1.x, a2.x, a3.x);
-            m_data[at + 36] = vec4(a4.x, a5.x, a6.x, a7.x);
+            m_data[mbase + at] = vec4(a0.x, a1.x, a2.x, a3.x);
+            m_data[mbase + at + 36] = vec4(a4.x, a5.x, a6.x, a7.x);
             at += vstep;
-            m_data[at] = vec4(a0.y, a1.y, a2.y, a3.y);
-            m_data[at + 36] = vec4(a4.y, a5.y, a6.y, a7.y);
+            m_data[mbase + at] = vec4(a0.y, a1.y, a2.y, a3.y);
+            m_data[mbase + at + 36] = vec4(a4.y, a5.y, a6.y, a7.y);
             at += vstep;
-            m_data[at] = vec4(a0.z, a1.z, a2.z, a3.z);
-            m_data[at + 36] = vec4(a4.z, a5.z, a6.z, a7.z);
+            m_data[mbase + at] = vec4(a0.z, a1.z, a2.z, a3.z);
+            m_data[mbase + at + 36] = vec4(a4.z, a5.z, a6.z, a7.z);
             at += vstep;
-            m_data[at] = vec4(a0.w, a1.w, a2.w, a3.w);
-            m_data[at + 36] = vec4(a4.w, a5.w, a6.w, a7.w);
+            m_data[mbase + at] = vec4(a0.w, a1.w, a2.w, a3.w);
+            m_data[mbase + at + 36] = vec4(a4.w, a5.w, a6.w, a7.w);
         }
     }
 }
@@ -138,8 +158,9 @@ void main()
     int cin = u_gemm.x, blocks = u_gemm.y, groups = u_gemm.z / 4;
     int count = 36 * blocks * (groups / 2);
     int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
-    bool inside = id < count;
-    id = min(id, count - 1);
+    bool inside = id < count * SPLIT;
+    id = min(id, count * SPLIT - 1);
+    SLICE(count)
     int rest = id / 36;
     int pos = id - rest * 36;
     int tb = rest / blocks;    // tiles 8 tb .. 8 tb + 7: tile groups 2 tb and 2 tb + 1
@@ -151,7 +172,9 @@ void main()
     int ustep = blocks * 36;
     int vi = 2 * tb * 36 + pos;
     int vstep = groups * 36;
-    for (int c = 0; c < cin; c++)
+    ui += c0 * ustep;
+    vi += c0 * vstep;
+    for (int c = c0; c < c1; c++)
     {
         vec4 u = imageLoad(u_params, ui);
         vec4 v0 = imageLoad(u_v4, vi);
@@ -164,17 +187,17 @@ void main()
     if (inside)
     {
         int at = (4 * b * groups + 2 * tb) * 36 + pos;
-        m_data[at] = vec4(acc[0].x, acc[1].x, acc[2].x, acc[3].x);
-        m_data[at + 36] = vec4(acc[4].x, acc[5].x, acc[6].x, acc[7].x);
+        m_data[mbase + at] = vec4(acc[0].x, acc[1].x, acc[2].x, acc[3].x);
+        m_data[mbase + at + 36] = vec4(acc[4].x, acc[5].x, acc[6].x, acc[7].x);
         at += vstep;
-        m_data[at] = vec4(acc[0].y, acc[1].y, acc[2].y, acc[3].y);
-        m_data[at + 36] = vec4(acc[4].y, acc[5].y, acc[6].y, acc[7].y);
+        m_data[mbase + at] = vec4(acc[0].y, acc[1].y, acc[2].y, acc[3].y);
+        m_data[mbase + at + 36] = vec4(acc[4].y, acc[5].y, acc[6].y, acc[7].y);
         at += vstep;
-        m_data[at] = vec4(acc[0].z, acc[1].z, acc[2].z, acc[3].z);
-        m_data[at + 36] = vec4(acc[4].z, acc[5].z, acc[6].z, acc[7].z);
+        m_data[mbase + at] = vec4(acc[0].z, acc[1].z, acc[2].z, acc[3].z);
+        m_data[mbase + at + 36] = vec4(acc[4].z, acc[5].z, acc[6].z, acc[7].z);
         at += vstep;
-        m_data[at] = vec4(acc[0].w, acc[1].w, acc[2].w, acc[3].w);
-        m_data[at + 36] = vec4(acc[4].w, acc[5].w, acc[6].w, acc[7].w);
+        m_data[mbase + at] = vec4(acc[0].w, acc[1].w, acc[2].w, acc[3].w);
+        m_data[mbase + at + 36] = vec4(acc[4].w, acc[5].w, acc[6].w, acc[7].w);
     }
 }
 #endif

@@ -28,6 +28,21 @@ uniform ivec3 u_tiles;    // (TW, T, TP)
 uniform ivec2 u_out_size; // (W_out, H_out)
 uniform ivec3 u_channels; // (C_out, 4 CB, index of the first bias vec4 in u_params)
 uniform int u_row;
+#ifndef SPLIT
+#define SPLIT 1
+#endif
+#if SPLIT > 1
+uniform int u_m_size; // vec4s of one slice's products (winograd_gemm.comp's split K): the slices are added here
+#endif
+
+vec4 m_at(int i)
+{
+    vec4 m = imageLoad(u_m4, i);
+#if SPLIT > 1
+    for (int s = 1; s < SPLIT; s++) m += imageLoad(u_m4, i + s * u_m_size);
+#endif
+    return m;
+}
 
 void main()
 {
@@ -43,9 +58,9 @@ void main()
     // 4g + k; e = A^T m (rows combine), then row r of Y is A^T applied to row r of e.
     int at = (o * groups + g) * 36;
 #define LOAD_ROW(P, M) vec4 M[6]; \
-    M[0] = imageLoad(u_m4, at + 6 * (P)); M[1] = imageLoad(u_m4, at + 6 * (P) + 1); \
-    M[2] = imageLoad(u_m4, at + 6 * (P) + 2); M[3] = imageLoad(u_m4, at + 6 * (P) + 3); \
-    M[4] = imageLoad(u_m4, at + 6 * (P) + 4); M[5] = imageLoad(u_m4, at + 6 * (P) + 5);
+    M[0] = m_at(at + 6 * (P)); M[1] = m_at(at + 6 * (P) + 1); \
+    M[2] = m_at(at + 6 * (P) + 2); M[3] = m_at(at + 6 * (P) + 3); \
+    M[4] = m_at(at + 6 * (P) + 4); M[5] = m_at(at + 6 * (P) + 5);
     LOAD_ROW(0, m0) LOAD_ROW(1, m1) LOAD_ROW(2, m2) LOAD_ROW(3, m3) LOAD_ROW(4, m4) LOAD_ROW(5, m5)
     vec4 e0[6], e1[6], e2[6], e3[6];
 #define AT_COLUMN(Q) { \

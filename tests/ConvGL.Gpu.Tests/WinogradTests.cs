@@ -17,14 +17,14 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
     private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
 
     private Tensor? Check(int cin, int cout, int h, int w, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Winograd, float inputScale = 1.2f,
-        float abs = Parity.Abs)
+        float abs = Parity.Abs, int split = 0)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, inputScale, cin, h, w);
         Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3);
         float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin},3,3) bias={bias} {o}";
-        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice };
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice, SplitK = split };
         Tensor expected;
         try
         {
@@ -43,8 +43,33 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         string products = tiles <= 4 && blocks % 4 == 0 ? "16 channels x 4 tiles" : blocks % 2 == 0 ? "8 channels x 8 tiles" : "4 channels x 8 tiles";
         Assert.Contains(products, conv.Variant, StringComparison.Ordinal);
         Assert.Equal(fixture.Context.WideStores && expected.W % 8 == 0 ? "32-byte" : expected.W % 4 == 0 ? "vec4" : "scalar", FastConvTests.Stores(conv.Variant));
+        int slices = Math.Min(split, cin);
+        if (slices > 1) Assert.Contains($"input channels split {slices} ways", conv.Variant, StringComparison.Ordinal);
+        else Assert.DoesNotContain("split", conv.Variant, StringComparison.Ordinal);
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant, abs);
         return actual;
+    }
+
+    /// <summary>Split K (the products' input channels in slices, each slice's sums in its own copy of M, added by the
+    /// output transform): every product variant (16 x 4, 8 x 8, 4 x 8), slices that divide the channels and slices that
+    /// do not (the last one short, or empty: 17 channels in 5 slices of 4 leaves the fifth with 1; 6 channels in 4 slices
+    /// of 2 leaves the last with none), partial tiles, borders, bias, and one slice per channel. Off by default
+    /// (WinogradPlan.SplitK); these force it.</summary>
+    [Fact]
+    public void SplitK_EveryProductVariant_EvenAndUnevenSlices()
+    {
+        int seed = 900;
+        foreach ((int cin, int cout, int h, int w, int split) in new[]
+        {
+            (17, 16, 7, 7, 5), (32, 32, 5, 8, 2), (6, 16, 8, 8, 4),  // 16 channels x 4 tiles
+            (17, 8, 9, 13, 3), (40, 6, 17, 17, 4),                   // 8 channels x 8 tiles
+            (9, 5, 12, 31, 2), (5, 3, 33, 9, 5), (3, 1, 4, 4, 8),    // 4 channels x 8 tiles; slices past the channels: one each
+        })
+            Assert.NotNull(Check(cin, cout, h, w, new ConvOptions { Border = seed % 2 == 0 ? Border.Zero : Border.Reflect }, bias: seed % 3 != 0,
+                ++seed, split: split));
+        // ResNet18's last stage, split 16 ways as CONVGL_SPLIT_K=auto would on a GPU (1,152 invocations of 16 x 4): the
+        // sums in another order, within the same bound as unsplit (SevenBySevenMap_512InputChannels_16ChannelProducts).
+        Assert.NotNull(Check(512, 16, 7, 7, new ConvOptions(), bias: true, seed: 512, abs: 2e-5f, split: 16));
     }
 
     [Theory]

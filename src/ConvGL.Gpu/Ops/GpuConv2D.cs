@@ -57,6 +57,18 @@ public sealed class GpuConv2D : IGpuConv
         }
     }
 
+    /// <summary>For tests: the Winograd plan's products in this many slices of the input channels (0: its own rule,
+    /// WinogradPlan.SplitK).</summary>
+    internal int SplitK
+    {
+        get;
+        set
+        {
+            field = value;
+            Replan();
+        }
+    }
+
     public GpuConv2D(GlContext context, Tensor weight, float[]? bias, ConvOptions? options = null)
     {
         _context = context;
@@ -128,7 +140,7 @@ public sealed class GpuConv2D : IGpuConv
         {
             float[]? bias = _hasBias ? _biasData : null;
             Replan();
-            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused);
+            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused, SplitK);
             _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
             _literalWinograd = _winograd is null && _pointwise is null
                 ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;

@@ -46,7 +46,7 @@ internal sealed class WinogradPlan
     private readonly (int W, int Count, int Padded) _tiles;
     /// <summary>The padded copy's shape (C_in, HP, WP): every tile's 6 rows and columns inside it, rows a multiple of 4.</summary>
     private readonly (int C, int H, int W) _paddedShape;
-    private readonly int _cin, _cout, _blocks;
+    private readonly int _cin, _cout, _blocks, _split;
     /// <summary>Whether the products run 16 output channels x 4 tiles (<see cref="UsesT4"/>).</summary>
     private bool T4 => UsesT4(_cout, _tiles.Count);
 
@@ -54,8 +54,9 @@ internal sealed class WinogradPlan
 
     private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles,
         (int, int, int) paddedShape, ConvPlan.PadPass pad,
-        GlProgram transform, GlProgram gemm, GlProgram output, GlProgram fixup, bool hasBias, bool flip, string variant)
+        GlProgram transform, GlProgram gemm, GlProgram output, GlProgram fixup, bool hasBias, bool flip, int split, string variant)
     {
+        _split = split;
         _fixup = fixup;
         _hasBias = hasBias;
         _flip = flip;
@@ -85,7 +86,7 @@ internal sealed class WinogradPlan
     /// <see cref="MaxScratchFloats"/> or the texel-buffer size, or (under <see cref="ConvPath.Auto"/>) the cost rule
     /// prefers the direct programs (<see cref="Pays"/>). <paramref name="choice"/> Winograd forces it wherever it applies.</summary>
     public static WinogradPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice, FusedActivation? act = null)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, FusedActivation? act = null, int splitK = 0)
     {
         if (choice is not (ConvPath.Auto or ConvPath.Winograd) || !Applies(weightShape, o)) return null;
         GL gl = context.Gl;
@@ -115,12 +116,14 @@ internal sealed class WinogradPlan
         // 4 tiles where the blocks come in fours (UsesT4).
         bool co8 = (cout + 3) / 4 % 2 == 0;
         bool t4 = UsesT4(cout, (int)count);
-        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0), ("T4", t4 ? 1 : 0));
-        GlProgram output = context.Shaders.Compute("winograd_output.comp", [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0), .. FusedActivation.Defines(act)]);
+        int split = SplitK(context, splitK, cin, GemmInvocations(blocks, (int)count, (int)padded));
+        while (split > 1 && Positions * 4L * blocks * padded * split > limit) split--;
+        GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0), ("T4", t4 ? 1 : 0), ("SPLIT", split));
+        GlProgram output = context.Shaders.Compute("winograd_output.comp", [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0), ("SPLIT", split), .. FusedActivation.Defines(act)]);
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", FusedActivation.Defines(act));
-        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}{act?.Suffix}";
+        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation{(split > 1 ? $", input channels split {split} ways" : "")}, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}{act?.Suffix}";
         return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
-            bias is not null, o.Mode == ConvMode.Convolve, variant);
+            bias is not null, o.Mode == ConvMode.Convolve, split, variant);
     }
 
     /// <summary>The cost rule (measured on llvmpipe, bench/README.md "Winograd"): both channel counts at least
@@ -149,6 +152,29 @@ internal sealed class WinogradPlan
     /// at most 4 tiles (5 to 8 outputs a side: ResNet's 7x7), where 8 tiles per invocation would be half padding, with
     /// output channels in whole blocks of 16. 512 -> 512 at 7x7 on llvmpipe: 5.3-5.8 -> 4.1-5.2 ms a layer (bench/README.md).</summary>
     internal static bool UsesT4(int cout, int tiles) => tiles <= 4 && (cout + 3) / 4 % 4 == 0;
+
+    /// <summary>Invocations of the products pass without a split (each loops over every input channel).</summary>
+    internal static int GemmInvocations(int blocks, int tiles, int paddedTiles) =>
+        UsesT4(4 * blocks, tiles) ? Positions * (blocks / 4) * ((tiles + 3) / 4)
+        : Positions * (blocks % 2 == 0 ? blocks / 2 : blocks) * (paddedTiles / 8);
+
+    /// <summary>Lanes the products pass should keep busy on a GPU before it splits the input channels (an H200 holds
+    /// ~270,000 threads; ResNet18's 512->512 layers on 7x7 maps have 1,152 product invocations).</summary>
+    internal const int SplitTargetInvocations = 32768;
+
+    /// <summary>How many slices the products pass cuts the input channels into: <paramref name="requested"/> when
+    /// positive (tests), else CONVGL_SPLIT_K (a number, or "auto": enough slices for
+    /// <see cref="SplitTargetInvocations"/>, at most 16, at least 16 input channels a slice), else 1. Not yet the
+    /// default anywhere: on llvmpipe every lane is busy already (2 cores), and on a GPU it has not been timed
+    /// (bench/README.md, "A real GPU": the split is the next thing to time there).</summary>
+    internal static int SplitK(GlContext context, int requested, int cin, int invocations)
+    {
+        if (requested > 0) return Math.Min(requested, cin);
+        string? env = Environment.GetEnvironmentVariable("CONVGL_SPLIT_K");
+        if (env == "auto")
+            return context.IsSoftware ? 1 : Math.Clamp(SplitTargetInvocations / Math.Max(1, invocations), 1, Math.Max(1, Math.Min(16, cin / 16)));
+        return int.TryParse(env, out int n) && n > 0 ? Math.Min(n, cin) : 1;
+    }
 
     /// <summary>U = G g G^T (6 x 6, row-major, in double) of the 3x3 kernel at <paramref name="weight"/>[<paramref name="at"/>..],
     /// rotated by 180 degrees first under convolve (<paramref name="flip"/>; the shaders always correlate).</summary>
@@ -201,7 +227,7 @@ internal sealed class WinogradPlan
         (int pc, int ph, int pw) = _paddedShape;
         padded.Resize(pc, ph, pw);
         transformed.Resize(Positions, _cin, _tiles.Padded);
-        products.Resize(Positions, 4 * _blocks, _tiles.Padded);
+        products.Resize(Positions * _split, 4 * _blocks, _tiles.Padded);
         ConvPlan.PadCopy(gl, _pad, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore);
 
         padded.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
@@ -220,13 +246,14 @@ internal sealed class WinogradPlan
         products.Buffer.Bind(3);
         _gemm.Use();
         gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, _tiles.Padded);
-        if (T4)
+        int mSize = Positions * _blocks * _tiles.Padded; // vec4s of one slice's products
+        if (_split > 1)
         {
-            int groups = (_tiles.Count + 3) / 4;
-            gl.Uniform1(_gemm.Uniform("u_groups"), groups);
-            _gemm.DispatchFlat(Positions * (_blocks / 4) * groups);
+            gl.Uniform1(_gemm.Uniform("u_span"), (_cin + _split - 1) / _split);
+            gl.Uniform1(_gemm.Uniform("u_m_size"), mSize);
         }
-        else _gemm.DispatchFlat(Positions * (_blocks % 2 == 0 ? _blocks / 2 : _blocks) * (_tiles.Padded / 8));
+        if (T4) gl.Uniform1(_gemm.Uniform("u_groups"), (_tiles.Count + 3) / 4);
+        _gemm.DispatchFlat(GemmInvocations(_blocks, _tiles.Count, _tiles.Padded) * _split);
         ComputeOp.Barrier(gl);
 
         products.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
@@ -235,6 +262,7 @@ internal sealed class WinogradPlan
         gl.Uniform3(_output.Uniform("u_tiles"), _tiles.W, _tiles.Count, _tiles.Padded);
         gl.Uniform2(_output.Uniform("u_out_size"), output.W, output.H);
         gl.Uniform3(_output.Uniform("u_channels"), _cout, 4 * _blocks, Positions * _cin * _blocks);
+        if (_split > 1) gl.Uniform1(_output.Uniform("u_m_size"), mSize);
         _output.DispatchFlat(_tiles.Padded / 4 * _cout);
         ComputeOp.Barrier(gl);
 
