@@ -21,6 +21,8 @@ internal static unsafe class Egl
     public const int ContextOpenGLDebug = 0x31B0;
     public const int PlatformDeviceExt = 0x313F;
     public const int PlatformSurfacelessMesa = 0x31DD;
+    /// <summary>eglCreateContext's attributes for an OpenGL 4.3 core context, without the closing <see cref="None"/>.</summary>
+    public static readonly int[] Core43 = [ContextMajorVersion, 4, ContextMinorVersion, 3, ContextOpenGLProfileMask, ContextOpenGLCoreProfileBit];
     public const int PbufferBit = 0x0001;
     public const int RedSize = 0x3024, GreenSize = 0x3023, BlueSize = 0x3022, AlphaSize = 0x3021;
     public const int Width = 0x3057, Height = 0x3056;

@@ -49,8 +49,7 @@ public sealed class EglPbuffer : IDisposable
                 attempts.Add($"{name}: no RGBA8 OpenGL config with pbuffers");
                 continue;
             }
-            nint ctx = Egl.CreateContext(dpy, config, [Egl.ContextMajorVersion, 4, Egl.ContextMinorVersion, 3,
-                Egl.ContextOpenGLProfileMask, Egl.ContextOpenGLCoreProfileBit, Egl.None]);
+            nint ctx = Egl.CreateContext(dpy, config, [.. Egl.Core43, Egl.None]);
             if (ctx == 0)
             {
                 attempts.Add($"{name}: eglCreateContext(OpenGL 4.3 core) failed ({Egl.ErrorName(Egl.GetError())})");

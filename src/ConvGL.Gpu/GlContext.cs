@@ -231,8 +231,7 @@ public sealed class GlContext : IDisposable
         }
         // Where the surfaceless display offers no matching config, EGL_KHR_no_config_context lets us create the
         // context with EGL_NO_CONFIG_KHR (0): fine, since we render only into buffers and textures.
-        int[] core = [Egl.ContextMajorVersion, 4, Egl.ContextMinorVersion, 3,
-                      Egl.ContextOpenGLProfileMask, Egl.ContextOpenGLCoreProfileBit];
+        int[] core = Egl.Core43;
         nint ctx = debug ? Egl.CreateContext(dpy, config, [.. core, Egl.ContextOpenGLDebug, 1, Egl.None]) : 0;
         // Some EGL 1.4 drivers reject EGL_CONTEXT_OPENGL_DEBUG (a 1.5 attribute): retry without the debug flag.
         if (ctx == 0) ctx = Egl.CreateContext(dpy, config, [.. core, Egl.None]);

@@ -95,6 +95,15 @@ public sealed class LiteralConvTests(GlFixture fixture)
         Check(8, 8, 12, 17, 3, 3, new ConvOptions { Groups = 2, StrideX = 2, StrideY = 2, Padding = PaddingMode.Valid }, bias: true, 505);
     }
 
+    /// <summary>The literal plans are the automatic choice on a software rasteriser only (LiteralConvPlan.InAuto): there
+    /// the variant starts with <paramref name="literal"/>; on a real GPU the same layer must get a plan without weights
+    /// compiled in.</summary>
+    internal static void AssertAutoPicksLiteral(GlContext context, string literal, string variant)
+    {
+        if (context.IsSoftware) Assert.StartsWith(literal, variant, StringComparison.Ordinal);
+        else Assert.DoesNotContain("literal", variant, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Auto_TakesSmallWeightSetsOnLargeMaps_Only()
     {
@@ -107,17 +116,10 @@ public sealed class LiteralConvTests(GlFixture fixture)
             conv.Run(input, output);
             return conv.Variant;
         }
-        // The literal plans are the automatic choice on a software rasteriser only (LiteralConvPlan.InAuto): on a real GPU
-        // the same layers must get a plan without weights compiled in.
-        void AutoPicks(string literal, string variant, StringComparison _)
-        {
-            if (fixture.Context.IsSoftware) Assert.StartsWith(literal, variant, StringComparison.Ordinal);
-            else Assert.DoesNotContain("literal", variant, StringComparison.Ordinal);
-        }
         // The Gabor bank's shape (8 15x15 kernels on one channel, 1,800 weights) on a 160x120 map: 34.6 M multiply-adds.
-        AutoPicks("conv2d_literal:", Variant(1, 8, 15, 120, 160), StringComparison.Ordinal);
+        AssertAutoPicksLiteral(fixture.Context, "conv2d_literal:", Variant(1, 8, 15, 120, 160));
         // 4 -> 16 5x5 (1,600 weights) on 128x128: 26.2 M. (A 3x3 layer of this kind is LiteralWinogradPlan's.)
-        AutoPicks("conv2d_literal:", Variant(4, 16, 5, 128, 128), StringComparison.Ordinal);
+        AssertAutoPicksLiteral(fixture.Context, "conv2d_literal:", Variant(4, 16, 5, 128, 128));
         // Too few multiply-adds to pay for compiling (16 -> 32 3x3 on 32x32: 4.7 M).
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 32, 32), StringComparison.Ordinal);
         // Too many weights (16 -> 64 3x3: 9,216 above 4,608).
@@ -128,7 +130,7 @@ public sealed class LiteralConvTests(GlFixture fixture)
         Assert.StartsWith("conv2d_dense", Variant(8, 3, 3, 512, 512), StringComparison.Ordinal);
         // Groups: the deep stack's Sobel x/y of each of 16 maps (16 -> 32, 16 groups, 288 weights) at 320x180: 16.6 M
         // multiply-adds, above 4,096 a weight (LiteralWinogradPlan.MinMacs). A depthwise layer keeps conv2d_depthwise.
-        AutoPicks("conv2d_literal:", Variant(16, 32, 3, 180, 320, new ConvOptions { Groups = 16 }), StringComparison.Ordinal);
+        AssertAutoPicksLiteral(fixture.Context, "conv2d_literal:", Variant(16, 32, 3, 180, 320, new ConvOptions { Groups = 16 }));
         Assert.StartsWith("conv2d_depthwise", Variant(32, 32, 3, 256, 256, new ConvOptions { Groups = 32 }), StringComparison.Ordinal);
     }
 

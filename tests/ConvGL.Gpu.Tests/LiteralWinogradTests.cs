@@ -155,30 +155,23 @@ public sealed class LiteralWinogradTests(GlFixture fixture, ITestOutputHelper lo
             conv.Run(input, output);
             return conv.Variant;
         }
-        // The literal plans are the automatic choice on a software rasteriser only (LiteralConvPlan.InAuto): on a real GPU
-        // the same layers must get a plan without weights compiled in.
-        void AutoPicks(string literal, string variant, StringComparison _)
-        {
-            if (fixture.Context.IsSoftware) Assert.StartsWith(literal, variant, StringComparison.Ordinal);
-            else Assert.DoesNotContain("literal", variant, StringComparison.Ordinal);
-        }
         // 2 -> 4 3x3 (72 weights) on 512x512: 18.9 M multiply-adds.
-        AutoPicks("conv2d_literal_winograd:", Variant(2, 4, 3, 512, 512), StringComparison.Ordinal);
+        LiteralConvTests.AssertAutoPicksLiteral(fixture.Context, "conv2d_literal_winograd:", Variant(2, 4, 3, 512, 512));
         // Not 3x3 (1 -> 4 5x5 on 512x384: 19.7 M), or a stride (the same 2 -> 4 3x3 with stride 2 on 1024x2048: 37.6 M):
         // the literal direct program.
-        AutoPicks("conv2d_literal:", Variant(1, 4, 5, 384, 512), StringComparison.Ordinal);
-        AutoPicks("conv2d_literal:", Variant(2, 4, 3, 1024, 2048, new ConvOptions { StrideX = 2, StrideY = 2, Padding = PaddingMode.Valid }), StringComparison.Ordinal);
+        LiteralConvTests.AssertAutoPicksLiteral(fixture.Context, "conv2d_literal:", Variant(1, 4, 5, 384, 512));
+        LiteralConvTests.AssertAutoPicksLiteral(fixture.Context, "conv2d_literal:", Variant(2, 4, 3, 1024, 2048, new ConvOptions { StrideX = 2, StrideY = 2, Padding = PaddingMode.Valid }));
         // A small weight set pays on a smaller map (LiteralWinogradPlan.MinMacs: 4,096 multiply-adds a weight, at least
         // 1 M): 1 -> 8 (72 weights) on the 640x360 frame (16.6 M) and on 160x120 (1.4 M); not on 64x64 (0.3 M).
-        AutoPicks("conv2d_literal_winograd:", Variant(1, 8, 3, 360, 640), StringComparison.Ordinal);
-        AutoPicks("conv2d_literal_winograd:", Variant(1, 8, 3, 120, 160), StringComparison.Ordinal);
+        LiteralConvTests.AssertAutoPicksLiteral(fixture.Context, "conv2d_literal_winograd:", Variant(1, 8, 3, 360, 640));
+        LiteralConvTests.AssertAutoPicksLiteral(fixture.Context, "conv2d_literal_winograd:", Variant(1, 8, 3, 120, 160));
         Assert.DoesNotContain("literal", Variant(1, 8, 3, 64, 64), StringComparison.Ordinal);
         // Too few multiply-adds to pay for compiling (16 -> 32 3x3 on 32x32: 4.7 M, under 4,608 weights' 18.9 M).
         Assert.StartsWith("conv2d_dense", Variant(16, 32, 3, 32, 32), StringComparison.Ordinal);
         // Too many weights (16 -> 64 3x3: 9,216 above 4,608).
         Assert.StartsWith("conv2d_dense", Variant(16, 64, 3, 96, 96), StringComparison.Ordinal);
         // Too many input channels to hold transformed (33 -> 4: 1,188 weights, 19.5 M): the literal direct program.
-        AutoPicks("conv2d_literal:", Variant(33, 4, 3, 128, 128), StringComparison.Ordinal);
+        LiteralConvTests.AssertAutoPicksLiteral(fixture.Context, "conv2d_literal:", Variant(33, 4, 3, 128, 128));
         // Fewer than 4 output channels: a 3x3 filter on one channel of a 1080p frame keeps the depthwise program.
         Assert.StartsWith("conv2d_depthwise", Variant(1, 1, 3, 1080, 1920), StringComparison.Ordinal);
     }

@@ -17,9 +17,6 @@ internal sealed class OffscreenWindow : IAppWindow
 
     public static OffscreenWindow Create(int width, int height) => new(EglPbuffer.Create(width, height));
 
-    /// <summary>Which EGL display the pbuffer lives on.</summary>
-    public string Display => _pbuffer.Name;
-
     public (int Width, int Height) FramebufferSize => (_pbuffer.Width, _pbuffer.Height);
     public (int Width, int Height) Size => (_pbuffer.Width, _pbuffer.Height);
     public bool IsClosing => _closing;
