@@ -13,7 +13,7 @@ namespace ConvGL.Core.Tests.Fuzz;
 internal static class FormatSeeds
 {
     /// <summary>The official ONNX conformance case mutated besides the generated model (absent: generated seeds only).</summary>
-    public const string ConformanceCase = OnnxCases.NodeDir + "/test_conv_with_strides_and_asymmetric_padding";
+    public static readonly string ConformanceCase = OnnxCases.NodeDir + "/test_conv_with_strides_and_asymmetric_padding";
 
     private static byte[] Rgba(int w, int h, int salt)
     {

@@ -7,7 +7,12 @@ namespace ConvGL.Core.Tests.Onnx;
 /// supported ops must pass. Shared by the Core (CPU) and Gpu tests (linked, one list).</summary>
 internal static class OnnxCases
 {
-    public const string NodeDir = "/usr/share/libonnx-testdata/data/node";
+    /// <summary>Debian's libonnx-testdata, or a copy of the cases named here where <c>CONVGL_ONNX_TESTDATA</c> says
+    /// (scripts/gpu-machine.sh carries one to a GPU machine, which has no Debian package).</summary>
+    public static readonly string DataRoot = Environment.GetEnvironmentVariable("CONVGL_ONNX_TESTDATA") is { Length: > 0 } root
+        ? root : "/usr/share/libonnx-testdata/data";
+
+    public static readonly string NodeDir = Path.Combine(DataRoot, "node");
 
     /// <summary>Every supported op's 2D node cases. Left out on purpose: the 1D/3D pools, uint8 variants, MaxPool with
     /// the Indices output and BatchNormalization in training mode (each is rejected with its own error: see
@@ -142,7 +147,7 @@ internal static class OnnxCases
         "test_reshape_allowzero_reordered", "test_slice_start_out_of_bounds", "test_split_zero_size_splits",
     ];
 
-    public const string PyTorchOperatorDir = "/usr/share/libonnx-testdata/data/pytorch-operator";
+    public static readonly string PyTorchOperatorDir = Path.Combine(DataRoot, "pytorch-operator");
 
     /// <summary>PyTorch operators exported to ONNX (ONNX's pytorch-operator cases) that are float32 and 2D: torch.chunk
     /// (Split), x[0] indexing (Slice), permute (Transpose), view (Reshape), mm / addmm (Gemm / MatMul) among them.</summary>
@@ -157,7 +162,7 @@ internal static class OnnxCases
         "test_operator_repeat", "test_operator_repeat_dim_overflow",
     ];
 
-    public const string PyTorchDir = "/usr/share/libonnx-testdata/data/pytorch-converted";
+    public static readonly string PyTorchDir = Path.Combine(DataRoot, "pytorch-converted");
 
     /// <summary>PyTorch modules exported to ONNX (ONNX's pytorch-converted cases: batches of 2, opset 6-era files)
     /// whose ops ConvGL runs, 2D only.</summary>

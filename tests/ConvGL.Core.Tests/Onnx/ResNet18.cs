@@ -1,4 +1,5 @@
 using System.Reflection;
+using ConvGL.Core.Onnx;
 using ConvGL.Core.Onnx.Proto;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -14,13 +15,16 @@ public static class ResNet18
     public const string Input = "Input247";
     public const string Output = "Pooling395_Output_0";
 
-    /// <summary>The model's path in the NuGet cache (the package root is baked in at build time).</summary>
+    /// <summary>The model's path in the NuGet cache (the package root is baked in at build time; where it is absent, the
+    /// one <see cref="PackagedModels.PackageRoot"/> finds).</summary>
     public static string ModelPath
     {
         get
         {
             string root = typeof(ResNet18).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
                 .First(a => a.Key == "NuGetPackageRoot").Value ?? "";
+            // A build carried to another machine (scripts/gpu-machine.sh): the cache there, as the app looks for it.
+            if (!Directory.Exists(root)) root = PackagedModels.PackageRoot();
             string path = Path.Combine(root, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
             Assert.True(File.Exists(path), $"{path} is missing: `dotnet restore` of the test project downloads it (PackageDownload)");
             return path;
