@@ -53,6 +53,7 @@ def main() -> int:
         ("dwconv3-32", conv(32, 32, 256, 256, 3, groups=32, bias=False)),
         ("conv3-16to16-1080", conv(16, 16, 1080, 1920, 3)),
         ("conv3-32to32-1080", conv(32, 32, 1080, 1920, 3)),
+        ("conv3-32to32-512", conv(32, 32, 512, 512, 3)),
         ("conv3-64to64-56", conv(64, 64, 56, 56, 3)),
         ("conv1-s2-64to128-56", conv(64, 128, 56, 56, 1, stride=2, bias=False)),
         ("conv7-s2-3to64-224", conv(3, 64, 224, 224, 7, stride=2, bias=False)),

@@ -9,7 +9,7 @@
 #           travels fits the device tool's 64 MiB, and prints the call to make.
 #   there:  <device-prep prefix> bash scripts/gpu-machine.sh run
 #           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed; bench.txt also gets the Winograd
-#           cases again with CONVGL_SPLIT_K=auto), spread.txt + clocks.csv (some
+#           cases again with CONVGL_SPLIT_K=auto, and the banded ones with CONVGL_WINOGRAD_BANDS=0), spread.txt + clocks.csv (some
 #           cases alone, twice, beside the card's clocks), window.txt (the live window offscreen, --stats per stack), bench-noliteral.txt (only with BENCH_NOLIT_S set: the cases whose
 #           plan CONVGL_LITERAL_PLANS=0 changes) and gpu-tests.txt under $OUT (or ./gpurun-out without $OUT). At most ~9 minutes; every step has its own
 #           time limit so one hang cannot eat the lease. The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
@@ -152,6 +152,15 @@ run)
         --reps "${BENCH_REPS:-50}" --budget 2 --case "${SPLIT_CASES:-conv3-64to64-56,conv3-256to256-14,conv3-512to512-7,resnet18}" 2>&1
       echo "exit $?"; } >> "$out/bench.txt"
     sed -n '/^== CONVGL_SPLIT_K=auto/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
+  fi
+  if [[ "${BANDS_S:-40}" != 0 ]]; then
+    # Winograd in bands of tile rows (maps past its 16 M floats of scratch, new since the first H200 run) against the
+    # direct program those maps ran before (CONVGL_WINOGRAD_BANDS=0); bench.txt has the bands' rows. Appended to bench.txt.
+    stamp "convgl bench --device gpu, CONVGL_WINOGRAD_BANDS=0 (the banded layers on the direct program)"
+    { echo "== CONVGL_WINOGRAD_BANDS=0"; CONVGL_WINOGRAD_BANDS=0 timeout "${BANDS_S:-40}" "$dn" .gpurun/app/convgl.dll bench --device gpu \
+        --reps "${BENCH_REPS:-50}" --budget 2 --case "${BANDS_CASES:-conv3-32to32-1080,conv3-32to32-512}" 2>&1
+      echo "exit $?"; } >> "$out/bench.txt"
+    sed -n '/^== CONVGL_WINOGRAD_BANDS=0/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
   fi
   if [[ "${BENCH_NOLIT_S:-0}" != 0 ]]; then
     # Literal plans are the automatic choice on software rasterisers only since the first H200 run; the switch still

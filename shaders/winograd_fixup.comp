@@ -18,6 +18,8 @@ layout(std430, binding = 6) readonly buffer FixList { uint fix_list[]; };
 uniform ivec2 u_padded_size; // (WP, HP)
 uniform ivec2 u_out_size;    // (W_out, H_out)
 uniform int u_tiles_w;       // tiles per row
+uniform int u_tile_row0;     // the output's tile row of the listed tiles' row 0 (WinogradPlan's bands; else 0): the
+                             // padded copy holds the band only, from its first tile row on
 uniform ivec2 u_channels;    // (C_in, C_out)
 uniform int u_has_bias;
 uniform int u_flip;
@@ -48,8 +50,8 @@ void main()
     for (int k = int(gl_LocalInvocationID.x); k < u_channels.y * 16; k += 64)
     {
         int o = k / 16, e = k - o * 16;
-        int oy = 4 * ty + e / 4, ox = 4 * tx + (e & 3);
-        if (oy >= u_out_size.y || ox >= u_out_size.x) continue;
+        int oy = 4 * ty + e / 4, ox = 4 * tx + (e & 3); // in the band's padded copy
+        if (oy + 4 * u_tile_row0 >= u_out_size.y || ox >= u_out_size.x) continue;
         float sum = 0.0;
         for (int c = 0; c < cin; c++)
             for (int i = 0; i < 3; i++)
@@ -59,6 +61,6 @@ void main()
                     float x = tap(c, oy + i, ox + j);
                     sum += weights[((o * cin + c) * 3 + wi) * 3 + wj] * x;
                 }
-        out_data[(o * u_out_size.y + oy) * u_out_size.x + ox] = fused_act((u_has_bias != 0 ? bias[o] : 0.0) + sum);
+        out_data[(o * u_out_size.y + oy + 4 * u_tile_row0) * u_out_size.x + ox] = fused_act((u_has_bias != 0 ? bias[o] : 0.0) + sum);
     }
 }

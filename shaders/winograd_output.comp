@@ -26,6 +26,7 @@ layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform ivec3 u_tiles;    // (TW, T, TP)
 uniform ivec2 u_out_size; // (W_out, H_out)
+uniform int u_tile_row0;  // the output's tile row of this run's first tile (WinogradPlan's bands of tile rows; else 0)
 uniform ivec3 u_channels; // (C_out, 4 CB, index of the first bias vec4 in u_params)
 uniform int u_row;
 #ifndef SPLIT
@@ -78,6 +79,7 @@ void main()
     ivec4 t = 4 * g + ivec4(0, 1, 2, 3);
     ivec4 ty = t / u_tiles.x;
     ivec4 tx = t - ty * u_tiles.x;
+    ty += u_tile_row0;
     bvec4 real = bvec4(inside && t.x < u_tiles.y, inside && t.y < u_tiles.y, inside && t.z < u_tiles.y, inside && t.w < u_tiles.y);
     int plane = o * u_out_size.y;
 #if U64_STORES

@@ -36,6 +36,9 @@ internal static class BenchCases
                 quick ? 36 : 1080, quick ? 64 : 1920, layer, cpuSkip: quick ? null : "the reference would take ~30 s (4.8 GMAC)"),
             Layer("conv3-32to32-1080", "conv layer + bias, 1080p (only when named)", RandomTensor([32, 32, 3, 3], 33, 1f / 17), RandomBias(32, 34), 32,
                 quick ? 36 : 1080, quick ? 64 : 1920, layer, cpuSkip: quick ? null : "the reference would take ~2 min (19 GMAC)", explicitOnly: true),
+            // A 3x3 layer whose Winograd scratch passes WinogradPlan.MaxScratchFloats (~19 M floats): it runs in bands of tile rows.
+            Layer("conv3-32to32-512", "conv layer + bias, Winograd in bands", RandomTensor([32, 32, 3, 3], 35, 1f / 17), RandomBias(32, 36), 32,
+                quick ? 64 : 512, quick ? 64 : 512, layer, cpuSkip: quick ? null : "the reference would take ~15 s (2.4 GMAC)"),
             // ResNet-18's conv shapes (issue 8): a 3x3 body layer, a 1x1 stride-2 downsample, the 7x7 stride-2 stem.
             Layer("conv3-64to64-56", "resnet 3x3 layer", RandomTensor([64, 64, 3, 3], 21, 1f / 24), RandomBias(64, 22), 64, quick ? 14 : 56, quick ? 14 : 56, layer),
             Layer("conv1-s2-64to128-56", "resnet 1x1 s2 downsample", RandomTensor([128, 64, 1, 1], 23, 1f / 8), null, 64, quick ? 14 : 56, quick ? 14 : 56,

@@ -260,12 +260,13 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(32L * 36 * 64 * 32 * 9, big.Macs);
         Assert.DoesNotContain(BenchCases.Select(all, null), c => c.ExplicitOnly);
         Assert.Equal(all.Count - 1, BenchCases.Select(all, null).Count);
-        Assert.Equal(["conv3-16to32", "conv3-16to16-1080", "conv3-64to64-56", "conv3-256to256-14", "conv3-512to512-7"],
+        Assert.Equal(["conv3-16to32", "conv3-16to16-1080", "conv3-32to32-512", "conv3-64to64-56", "conv3-256to256-14", "conv3-512to512-7"],
             BenchCases.Select(all, "conv3").Select(c => c.Name));
+        Assert.Equal(["conv3-32to32-512"], BenchCases.Select(all, "conv3-32to32").Select(c => c.Name));
         Assert.Equal(["conv3-32to32-1080"], BenchCases.Select(all, "conv3-32to32-1080").Select(c => c.Name));
         Assert.Equal(["conv3-32to32-1080", "gauss9-2d", "gauss9-sep"],
             BenchCases.Select(all, "gauss9,conv3-32to32-1080").Select(c => c.Name).Order());
-        Assert.Throws<ConvGLException>(() => BenchCases.Select(all, "conv3-32to32"));
+        Assert.Throws<ConvGLException>(() => BenchCases.Select(all, "conv3-32to32-10"));
     }
 
     [Theory]

@@ -17,14 +17,14 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
     private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
 
     private Tensor? Check(int cin, int cout, int h, int w, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Winograd, float inputScale = 1.2f,
-        float abs = Parity.Abs, int split = 0)
+        float abs = Parity.Abs, int split = 0, long scratch = 0)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, inputScale, cin, h, w);
         Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3);
         float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin},3,3) bias={bias} {o}";
-        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice, SplitK = split };
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice, SplitK = split, WinogradScratchFloats = scratch };
         Tensor expected;
         try
         {
@@ -46,8 +46,63 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         int slices = Math.Min(split, cin);
         if (slices > 1) Assert.Contains($"input channels split {slices} ways", conv.Variant, StringComparison.Ordinal);
         else Assert.DoesNotContain("split", conv.Variant, StringComparison.Ordinal);
+        if (scratch == 0) Assert.DoesNotContain("bands", conv.Variant, StringComparison.Ordinal);
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant, abs);
         return actual;
+    }
+
+    /// <summary>The bands <paramref name="conv"/>'s plan runs in: (count, tile rows each), or (1, all) for none.</summary>
+    private static (int Bands, int Rows) Bands(GpuConv2D conv, int th)
+    {
+        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(conv.Variant, @"(\d+) bands of (\d+) tile rows?");
+        return m.Success ? (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value)) : (1, th);
+    }
+
+    /// <summary>Maps whose transformed tensors pass the scratch run in bands of tile rows (WinogradPlan.BandRows), each
+    /// band's padded copy, transforms, products and outputs in turn through the same scratch: forced here with a small
+    /// scratch. One tile row a band, uneven last bands, with split K, every product variant, reflect, wrap and zero
+    /// borders (the copy of a band reads the rows above and below it through the border), convolve, bias, 32-byte,
+    /// vec4 and scalar stores.</summary>
+    [Fact]
+    public void Bands_OfTileRows_WhereTheScratchIsSmall()
+    {
+        int seed = 1300;
+        foreach ((int cin, int cout, int h, int w, long scratch, int split, (int Bands, int Rows) expect, Border border) in new[]
+        {
+            // 3 -> 5 at 17x9: 5 x 3 tiles; 2,304 floats hold 2 tile rows (6 tiles, padded to 8: products 36 x 8 x 8 =
+            // 2,304 floats; transformed input 36 x 3 x 8 = 864; the band's copy 3 x 10 x 16 = 480): bands of 2, 2 and 1.
+            (3, 5, 17, 9, 2304L, 0, (3, 2), Border.Reflect),
+            // one tile row a band (8 x 6 tiles; a row's 6 padded to 8: products 36 x 4 x 8 = 1,152 floats, two rows need 16)
+            (2, 3, 32, 24, 1152L, 0, (8, 1), Border.Zero),
+            (6, 16, 25, 40, 40000L, 0, (2, 4), Border.Wrap), // 7 tile rows, at most 6 a band: 4 and 3
+            // split 2 kept (the transformed input binds first, not the products' two copies): bands of 5 and 4 tile rows
+            (17, 4, 33, 33, 30000L, 2, (2, 5), Border.Reflect),
+            // split 2 dropped (its two copies of the products would halve the bands)
+            (9, 12, 19, 64, 20000L, 2, (3, 2), Border.Zero),
+        })
+        {
+            var o = new ConvOptions { Border = border, Mode = seed % 2 == 0 ? ConvMode.Convolve : ConvMode.Correlate };
+            var rng = new Random(++seed);
+            Tensor input = Parity.Random(rng, 1.2f, cin, h, w);
+            Tensor weight = Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3);
+            float[] b = Parity.RandomVector(rng, 1f, cout);
+            using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvPath.Winograd, SplitK = split, WinogradScratchFloats = scratch };
+            Tensor actual = conv.Apply(input);
+            string spec = $"seed={seed} in=({cin},{h},{w}) cout={cout} scratch={scratch} split={split} {o} -- {conv.Variant}";
+            int th = (h + 3) / 4, tw = (w + 3) / 4;
+            (int bands, int rows) = Bands(conv, th);
+            Assert.True(bands > 1, spec);
+            int paddedW = ConvPlan.PadRowWidth(fixture.Context, 4 * tw + 4);
+            System.Text.RegularExpressions.Match sm = System.Text.RegularExpressions.Regex.Match(conv.Variant, @"split (\d+) ways");
+            int slices = sm.Success ? int.Parse(sm.Groups[1].Value) : 1;
+            // As few bands as the scratch allows, as even as they go.
+            int most = WinogradPlan.BandRows(th, tw, cin, (cout + 3) / 4, paddedW, slices, scratch);
+            Assert.Equal((th + most - 1) / most, bands);
+            Assert.Equal((th + bands - 1) / bands, rows);
+            Assert.Equal(expect, (bands, rows));
+            Assert.Equal(split == 2 && cout == 4 ? 2 : 1, slices);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, b, o), actual, spec);
+        }
     }
 
     /// <summary>Split K (the products' input channels in slices, each slice's sums in its own copy of M, added by the
@@ -181,10 +236,11 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Theory]
-    [InlineData(Border.Zero, ConvMode.Correlate)]
-    [InlineData(Border.Reflect, ConvMode.Convolve)]
-    [InlineData(Border.Wrap, ConvMode.Correlate)]
-    public void NaNAndInfinity_ReachExactlyTheOutputsTheReferenceGives(Border border, ConvMode mode)
+    [InlineData(Border.Zero, ConvMode.Correlate, 0L)]
+    [InlineData(Border.Reflect, ConvMode.Convolve, 0L)]
+    [InlineData(Border.Wrap, ConvMode.Correlate, 0L)]
+    [InlineData(Border.Reflect, ConvMode.Correlate, 2304L)] // bands of one tile row: the fix-up per band, its rows placed
+    public void NaNAndInfinity_ReachExactlyTheOutputsTheReferenceGives(Border border, ConvMode mode, long scratch)
     {
         // The transforms mix a tile's 36 inputs into all 16 of its outputs (and inf - inf into NaN): the tiles holding a
         // non-finite value are recomputed directly (winograd_fixup.comp). A NaN in two channels at one place (the tile
@@ -200,9 +256,10 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         Tensor weight = Parity.Random(rng, 0.2f, 5, 3, 3, 3);
         float[] bias = Parity.RandomVector(rng, 1f, 5);
         var o = new ConvOptions { Border = border, Mode = mode };
-        using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Winograd };
+        using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Winograd, WinogradScratchFloats = scratch };
         Tensor actual = conv.Apply(input), expected = Conv2D.Apply(input, weight, bias, o);
         Assert.StartsWith("winograd", conv.Variant, StringComparison.Ordinal);
+        Assert.Equal(scratch > 0, conv.Variant.Contains("4 bands of 1 tile row,", StringComparison.Ordinal));
         Assert.Contains(expected.Data, float.IsNaN);
         Assert.Contains(expected.Data, float.IsInfinity);
         for (int i = 0; i < expected.Length; i++)

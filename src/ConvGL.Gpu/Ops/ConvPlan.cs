@@ -182,9 +182,17 @@ internal sealed class ConvPlan
             if (r.Rim) rimBlocks += blocks;
         }
         // Where the rim is a quarter of the blocks or more (ResNet's 56x56 and smaller maps; a 7x7 map is all rim); on a
-        // large image the copy costs more than the thin rim strips save (16->32 at 256x256: 7% rim).
-        bool pad = !depthwise && choice != ConvPath.FastRim && (choice == ConvPath.Fast || (outside && rimBlocks * 4 >= allBlocks)) &&
-            (long)input.C * paddedH * paddedW <= ComputeOp.MaxTexelViewFloats(gl);
+        // large image with another border the copy costs more than the thin rim strips save (24->24 reflect at 512x512:
+        // 113 ms with the copy, 107 without). On a software rasteriser with a zero border, whatever the rim's share: the
+        // copy then reads rgba32f texels and selects zeros (conv2d_pad.comp's VEC4_IN), the rim strips gather scalars,
+        // and the copy won on every shape measured (ResNet18's 7x7 stride-2 stem 15.1 -> 8.3 ms, 24->24 at 512x512 108 ->
+        // 93, 16->32 5x5 at 256x256 86 -> 80, 32->64 stride 2 at 256x256 even; bench/README.md "The padded copy on large
+        // maps"), up to the Winograd plan's scratch size (a copy of the input is that much more memory).
+        long paddedFloats = (long)input.C * paddedH * paddedW;
+        bool zeroCopyPays = context.IsSoftware && o.Border == Border.Zero && paddedFloats <= WinogradPlan.MaxScratchFloats;
+        bool pad = !depthwise && choice != ConvPath.FastRim &&
+            (choice == ConvPath.Fast || (outside && (rimBlocks * 4 >= allBlocks || zeroCopyPays))) &&
+            paddedFloats <= ComputeOp.MaxTexelViewFloats(gl);
         if (pad)
         {
             vec4 = true;

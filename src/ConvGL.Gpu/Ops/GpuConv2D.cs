@@ -69,6 +69,18 @@ public sealed class GpuConv2D : IGpuConv
         }
     }
 
+    /// <summary>For tests: the Winograd plan's scratch limit in floats (0: <see cref="WinogradPlan.MaxScratchFloats"/>), so
+    /// small maps run in bands of tile rows.</summary>
+    internal long WinogradScratchFloats
+    {
+        get;
+        set
+        {
+            field = value;
+            Replan();
+        }
+    }
+
     public GpuConv2D(GlContext context, Tensor weight, float[]? bias, ConvOptions? options = null)
     {
         _context = context;
@@ -140,7 +152,7 @@ public sealed class GpuConv2D : IGpuConv
         {
             float[]? bias = _hasBias ? _biasData : null;
             Replan();
-            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused, SplitK);
+            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused, SplitK, WinogradScratchFloats);
             _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
             _literalWinograd = _winograd is null && _pointwise is null
                 ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;

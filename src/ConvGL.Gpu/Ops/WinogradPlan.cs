@@ -20,8 +20,8 @@ internal sealed class WinogradPlan
     public const int Tile = 4;
     /// <summary>Transformed values per tile.</summary>
     public const int Positions = 36;
-    /// <summary>Scratch a plan may use for each of its transformed tensors (floats): 64 MiB. A larger layer (16 channels
-    /// at 1080p would need ~300 MB) runs the direct program.</summary>
+    /// <summary>Scratch a plan may use for each of its transformed tensors and its padded copy (floats): 64 MiB. A larger
+    /// map (32 channels at 1080p would need ~600 MB) runs in bands of tile rows through that much (<see cref="BandRows"/>).</summary>
     public const long MaxScratchFloats = 16L << 20;
     /// <summary>Input and output channels from which the cost rule picks this plan (<see cref="Pays"/>).</summary>
     public const int MinChannels = 32;
@@ -43,17 +43,20 @@ internal sealed class WinogradPlan
     private readonly ConvPlan.PadPass _pad;
     private readonly GlProgram _transform, _gemm, _output, _fixup;
     private readonly bool _hasBias, _flip;
-    private readonly (int W, int Count, int Padded) _tiles;
-    /// <summary>The padded copy's shape (C_in, HP, WP): every tile's 6 rows and columns inside it, rows a multiple of 4.</summary>
-    private readonly (int C, int H, int W) _paddedShape;
+    /// <summary>Tiles per row, tile rows, and the tile rows of one band (<see cref="BandRows"/>; all of them where the
+    /// scratch holds the whole map).</summary>
+    private readonly (int W, int H, int BandRows) _tiles;
+    /// <summary>The padded copy's width (rows a multiple of 4); a band's copy holds its tile rows' 4 R + 2 input rows.</summary>
+    private readonly int _paddedW;
     private readonly int _cin, _cout, _blocks, _split;
-    /// <summary>Whether the products run 16 output channels x 4 tiles (<see cref="UsesT4"/>).</summary>
-    private bool T4 => UsesT4(_cout, _tiles.Count);
+    /// <summary>Whether the products run 16 output channels x 4 tiles (<see cref="UsesT4"/>; a map of at most 4 tiles is
+    /// one band).</summary>
+    private bool T4 => UsesT4(_cout, _tiles.W * _tiles.H);
 
     public string Variant { get; }
 
     private WinogradPlan(GlContext context, GpuTensor input, ConvGeometry geometry, int cin, int cout, (int, int, int) tiles,
-        (int, int, int) paddedShape, ConvPlan.PadPass pad,
+        int paddedW, ConvPlan.PadPass pad,
         GlProgram transform, GlProgram gemm, GlProgram output, GlProgram fixup, bool hasBias, bool flip, int split, string variant)
     {
         _split = split;
@@ -67,7 +70,7 @@ internal sealed class WinogradPlan
         _cout = cout;
         _blocks = (cout + 3) / 4;
         _tiles = tiles;
-        _paddedShape = paddedShape;
+        _paddedW = paddedW;
         _pad = pad;
         _transform = transform;
         _gemm = gemm;
@@ -82,11 +85,12 @@ internal sealed class WinogradPlan
     public static bool Applies(int[] weightShape, ConvOptions o) =>
         weightShape[2] == 3 && weightShape[3] == 3 && o.StrideX == 1 && o.StrideY == 1 && o.DilationX == 1 && o.DilationY == 1 && o.Groups == 1;
 
-    /// <summary>Plans the conv, or returns null where it does not apply, its scratch would pass
-    /// <see cref="MaxScratchFloats"/> or the texel-buffer size, or (under <see cref="ConvPath.Auto"/>) the cost rule
+    /// <summary>Plans the conv, or returns null where it does not apply, not even one band of tile rows fits the scratch
+    /// (<see cref="MaxScratchFloats"/>, or <paramref name="scratchFloats"/> for tests, and the texel-buffer size: see
+    /// <see cref="BandRows"/>), or (under <see cref="ConvPath.Auto"/>) the cost rule
     /// prefers the direct programs (<see cref="Pays"/>). <paramref name="choice"/> Winograd forces it wherever it applies.</summary>
     public static WinogradPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice, FusedActivation? act = null, int splitK = 0)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, FusedActivation? act = null, int splitK = 0, long scratchFloats = 0)
     {
         if (choice is not (ConvPath.Auto or ConvPath.Winograd) || !Applies(weightShape, o)) return null;
         GL gl = context.Gl;
@@ -97,19 +101,18 @@ internal sealed class WinogradPlan
         int tw = (wOut + Tile - 1) / Tile, th = (hOut + Tile - 1) / Tile;
         long count = (long)tw * th, padded = (count + 7) / 8 * 8;
         int blocks = (cout + 3) / 4;
-        long limit = Math.Min(MaxScratchFloats, ComputeOp.MaxTexelViewFloats(gl));
-        (int C, int H, int W) paddedShape = (cin, Tile * th + 2, ConvPlan.PadRowWidth(context, Tile * tw + 4));
-        long paddedInput = (long)paddedShape.C * paddedShape.H * paddedShape.W;
+        long limit = Math.Min(scratchFloats > 0 ? scratchFloats : MaxScratchFloats, ComputeOp.MaxTexelViewFloats(gl));
+        int paddedW = ConvPlan.PadRowWidth(context, Tile * tw + 4);
         long uVec4s = (long)Positions * cin * blocks + blocks;
-        if (Positions * cin * padded > limit || Positions * 4L * blocks * padded > limit || paddedInput > limit ||
-            uVec4s > ComputeOp.MaxTexelViewFloats(gl) || input.Length > ComputeOp.MaxTexelViewFloats(gl))
+        int bandRows = BandRows(th, tw, cin, blocks, paddedW, 1, limit);
+        if (bandRows == 0 || uVec4s > ComputeOp.MaxTexelViewFloats(gl) || input.Length > ComputeOp.MaxTexelViewFloats(gl))
             return null;
         if (choice == ConvPath.Auto && !Pays(cin, cout, hOut, wOut, (int)padded)) return null;
 
         parameters.Reserve((int)(uVec4s * 4));
         parameters.Write(PackWeights(weight, bias, cout, cin, o.Mode == ConvMode.Convolve));
         bool vec4Stores = wOut % 4 == 0, u64Stores = context.WideStores && wOut % 8 == 0;
-        ConvPlan.PadPass pad = ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedShape.W);
+        ConvPlan.PadPass pad = ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW);
         GlProgram transform = context.Shaders.Compute("winograd_input.comp", ("U64_STORES", context.WideStores ? 1 : 0));
         // Products in blocks of 8 output channels where the 4-channel blocks pair up (CO8: 4 fetches per 64 multiply-adds,
         // 5-12% faster than 4 channels on ResNet's layers on llvmpipe), else 4; on maps of at most 4 tiles, 16 channels x
@@ -117,12 +120,18 @@ internal sealed class WinogradPlan
         bool co8 = (cout + 3) / 4 % 2 == 0;
         bool t4 = UsesT4(cout, (int)count);
         int split = SplitK(context, splitK, cin, GemmInvocations(blocks, (int)count, (int)padded));
-        while (split > 1 && Positions * 4L * blocks * padded * split > limit) split--;
+        while (split > 1 && BandRows(th, tw, cin, blocks, paddedW, split, limit) < Math.Min(th, bandRows)) split--;
+        bandRows = BandRows(th, tw, cin, blocks, paddedW, split, limit);
+        int bands = (th + bandRows - 1) / bandRows;
+        bandRows = (th + bands - 1) / bands; // as many bands, as even as they go
+        // CONVGL_WINOGRAD_BANDS=0: a map past the scratch runs the direct program, as before the bands (an A/B switch for
+        // a GPU, where the bands are untimed: scripts/gpu-machine.sh).
+        if (bands > 1 && Environment.GetEnvironmentVariable("CONVGL_WINOGRAD_BANDS") == "0") return null;
         GlProgram gemm = context.Shaders.Compute("winograd_gemm.comp", ("CO8", co8 ? 1 : 0), ("T4", t4 ? 1 : 0), ("SPLIT", split));
         GlProgram output = context.Shaders.Compute("winograd_output.comp", [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0), ("SPLIT", split), .. FusedActivation.Defines(act)]);
         GlProgram fixup = context.Shaders.Compute("winograd_fixup.comp", FusedActivation.Defines(act));
-        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation{(split > 1 ? $", input channels split {split} ways" : "")}, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}{act?.Suffix}";
-        return new WinogradPlan(context, input, g, cin, cout, (tw, (int)count, (int)padded), paddedShape, pad, transform, gemm, output, fixup,
+        string variant = $"winograd F(4x4,3x3): {count} tiles, {(t4 ? "16 channels x 4 tiles" : co8 ? "8 channels x 8 tiles" : "4 channels x 8 tiles")}/invocation{(split > 1 ? $", input channels split {split} ways" : "")}{(bands > 1 ? $", {bands} bands of {bandRows} tile row{(bandRows == 1 ? "" : "s")}" : "")}, padded copy{(u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "")}{act?.Suffix}";
+        return new WinogradPlan(context, input, g, cin, cout, (tw, th, bandRows), paddedW, pad, transform, gemm, output, fixup,
             bias is not null, o.Mode == ConvMode.Convolve, split, variant);
     }
 
@@ -146,6 +155,20 @@ internal sealed class WinogradPlan
         long direct = (long)((wOut + ConvPlan.BlockX - 1) / ConvPlan.BlockX) * hOut * 3 * 6;
         long products = (long)Positions * (paddedTiles / 8) * 3;
         return products * 2 <= direct;
+    }
+
+    /// <summary>The most tile rows one band may hold (all <paramref name="th"/> where the whole map fits): a band's
+    /// transformed input (36 x C_in x its tiles padded to 8), its products (36 x 4 CB x the same, times the
+    /// <paramref name="split"/> slices) and its padded copy (C_in x (4 R + 2) x WP) each within <paramref name="limit"/>
+    /// floats. 0 where not even one tile row fits. A map past the limit (32 channels at 512x512 need ~19 M floats, at
+    /// 1080p ~150 M) runs as bands of tile rows, one after the other through the same scratch, instead of leaving
+    /// Winograd for the direct program (32 -> 32 at 256x512 on llvmpipe: 65-101 ms against its 87-123).</summary>
+    internal static int BandRows(int th, int tw, int cin, int blocks, int paddedW, int split, long limit)
+    {
+        // Tiles padded to a multiple of 8 fit P floats' worth exactly when the tiles themselves fit P rounded down to 8.
+        long tiles = Math.Min(limit / (Positions * (long)cin), limit / (Positions * 4L * blocks * split)) / 8 * 8;
+        long rows = Math.Min(tiles / tw, (limit / ((long)cin * paddedW) - 2) / Tile);
+        return (int)Math.Clamp(rows, 0, th);
     }
 
     /// <summary>Whether the products run 16 output channels x 4 tiles per invocation (winograd_gemm.comp's T4): on maps of
@@ -215,58 +238,69 @@ internal sealed class WinogradPlan
         return packed;
     }
 
-    /// <summary>The four dispatches and the fix-up of non-finite tiles. <paramref name="padded"/> and
-    /// <paramref name="scratch"/> are the caller's (resized here; storage grows only when it must);
-    /// <paramref name="weights"/> and <paramref name="bias"/> the layer's own, for the fix-up.</summary>
+    /// <summary>The four dispatches and the fix-up of non-finite tiles, once per band of tile rows (once where the map
+    /// fits the scratch). <paramref name="padded"/> and <paramref name="scratch"/> are the caller's (resized here; storage
+    /// grows only when it must); <paramref name="weights"/> and <paramref name="bias"/> the layer's own, for the fix-up.</summary>
     public void Run(GpuTensor input, GpuTensor output, GlBuffer parameters, GlBuffer weights, GlBuffer bias, GpuTensor padded, WinogradScratch scratch)
     {
+        for (int row0 = 0; row0 < _tiles.H; row0 += _tiles.BandRows)
+            RunBand(input, output, parameters, weights, bias, padded, scratch, row0, Math.Min(_tiles.BandRows, _tiles.H - row0));
+    }
+
+    /// <summary>Tile rows <paramref name="row0"/> .. + <paramref name="rows"/>: their padded copy (input rows 4 row0 - pad
+    /// on), transforms, products and outputs, as if the band were the whole map; the output transform and the fix-up
+    /// place its tiles at tile row <paramref name="row0"/>.</summary>
+    private void RunBand(GpuTensor input, GpuTensor output, GlBuffer parameters, GlBuffer weights, GlBuffer bias, GpuTensor padded,
+        WinogradScratch scratch, int row0, int rows)
+    {
+        int count = rows * _tiles.W, paddedTiles = (count + 7) / 8 * 8;
         GpuTensor transformed = scratch.Transformed, products = scratch.Products;
-        uint epoch = scratch.StartRun(_tiles.Count);
+        uint epoch = scratch.StartRun(count);
         GL gl = _context.Gl;
         ComputeOp.BeforeTexelReads(gl);
-        (int pc, int ph, int pw) = _paddedShape;
-        padded.Resize(pc, ph, pw);
-        transformed.Resize(Positions, _cin, _tiles.Padded);
-        products.Resize(Positions * _split, 4 * _blocks, _tiles.Padded);
-        ConvPlan.PadCopy(gl, _pad, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore);
+        padded.Resize(_cin, Tile * rows + 2, _paddedW);
+        transformed.Resize(Positions, _cin, paddedTiles);
+        products.Resize(Positions * _split, 4 * _blocks, paddedTiles);
+        ConvPlan.PadCopy(gl, _pad, input, padded, _geometry.X.PadBefore, _geometry.Y.PadBefore - Tile * row0);
 
         padded.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
         transformed.Buffer.Bind(3);
         _transform.Use();
-        gl.Uniform2(_transform.Uniform("u_padded_size"), pw, ph);
-        gl.Uniform3(_transform.Uniform("u_tiles"), _tiles.W, _tiles.Count, _tiles.Padded);
+        gl.Uniform2(_transform.Uniform("u_padded_size"), padded.W, padded.H);
+        gl.Uniform3(_transform.Uniform("u_tiles"), _tiles.W, count, paddedTiles);
         gl.Uniform1(_transform.Uniform("u_channels"), _cin);
         gl.Uniform1(_transform.Uniform("u_epoch"), epoch);
         scratch.BindFixups();
-        _transform.DispatchFlat(_tiles.Padded / 4 * _cin);
+        _transform.DispatchFlat(paddedTiles / 4 * _cin);
         ComputeOp.Barrier(gl);
 
         transformed.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
         parameters.BindTexelView(ComputeOp.ParamsUnit, vec4: true);
         products.Buffer.Bind(3);
         _gemm.Use();
-        gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, _tiles.Padded);
-        int mSize = Positions * _blocks * _tiles.Padded; // vec4s of one slice's products
+        gl.Uniform3(_gemm.Uniform("u_gemm"), _cin, _blocks, paddedTiles);
+        int mSize = Positions * _blocks * paddedTiles; // vec4s of one slice's products
         if (_split > 1)
         {
             gl.Uniform1(_gemm.Uniform("u_span"), (_cin + _split - 1) / _split);
             gl.Uniform1(_gemm.Uniform("u_m_size"), mSize);
         }
-        if (T4) gl.Uniform1(_gemm.Uniform("u_groups"), (_tiles.Count + 3) / 4);
-        _gemm.DispatchFlat(GemmInvocations(_blocks, _tiles.Count, _tiles.Padded) * _split);
+        if (T4) gl.Uniform1(_gemm.Uniform("u_groups"), (count + 3) / 4);
+        _gemm.DispatchFlat(GemmInvocations(_blocks, count, paddedTiles) * _split);
         ComputeOp.Barrier(gl);
 
         products.Buffer.BindTexelView(ComputeOp.InputUnit, vec4: true);
         output.Buffer.Bind(3);
         _output.Use();
-        gl.Uniform3(_output.Uniform("u_tiles"), _tiles.W, _tiles.Count, _tiles.Padded);
+        gl.Uniform3(_output.Uniform("u_tiles"), _tiles.W, count, paddedTiles);
+        gl.Uniform1(_output.Uniform("u_tile_row0"), row0);
         gl.Uniform2(_output.Uniform("u_out_size"), output.W, output.H);
         gl.Uniform3(_output.Uniform("u_channels"), _cout, 4 * _blocks, Positions * _cin * _blocks);
         if (_split > 1) gl.Uniform1(_output.Uniform("u_m_size"), mSize);
-        _output.DispatchFlat(_tiles.Padded / 4 * _cout);
+        _output.DispatchFlat(paddedTiles / 4 * _cout);
         ComputeOp.Barrier(gl);
 
-        scratch.FixUp(_fixup, padded, output, weights, bias, _tiles.W, _cin, _cout, _hasBias, _flip);
+        scratch.FixUp(_fixup, padded, output, weights, bias, _tiles.W, _cin, _cout, _hasBias, _flip, tileRow0: row0);
     }
 }
 
@@ -306,9 +340,10 @@ internal sealed class WinogradScratch(GlContext context) : IDisposable
     }
 
     /// <summary>winograd_fixup.comp over the listed tiles: each computed directly from <paramref name="source"/> (the padded
-    /// copy, or with <paramref name="pad"/> the input itself under a zero border), <paramref name="tilesW"/> 4x4 tiles a row.</summary>
+    /// copy, or with <paramref name="pad"/> the input itself under a zero border), <paramref name="tilesW"/> 4x4 tiles a row,
+    /// the listed tile rows counted from the output's tile row <paramref name="tileRow0"/> (a band's).</summary>
     public void FixUp(GlProgram fixup, GpuTensor source, GpuTensor output, GlBuffer weights, GlBuffer bias, int tilesW,
-        int cin, int cout, bool hasBias, bool flip, (int X, int Y)? pad = null)
+        int cin, int cout, bool hasBias, bool flip, (int X, int Y)? pad = null, int tileRow0 = 0)
     {
         GL gl = context.Gl;
         source.Buffer.BindTexelView(ComputeOp.InputUnit);
@@ -319,6 +354,7 @@ internal sealed class WinogradScratch(GlContext context) : IDisposable
         if (pad is { } p) gl.Uniform2(fixup.Uniform("u_pad"), p.X, p.Y);
         gl.Uniform2(fixup.Uniform("u_out_size"), output.W, output.H);
         gl.Uniform1(fixup.Uniform("u_tiles_w"), tilesW);
+        gl.Uniform1(fixup.Uniform("u_tile_row0"), tileRow0); // always set: the program is shared with other plans
         gl.Uniform2(fixup.Uniform("u_channels"), cin, cout);
         gl.Uniform1(fixup.Uniform("u_has_bias"), hasBias ? 1 : 0);
         gl.Uniform1(fixup.Uniform("u_flip"), flip ? 1 : 0);
