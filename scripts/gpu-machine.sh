@@ -3,16 +3,19 @@
 # ConvGL's GPU parity tests over NVIDIA's EGL, `convgl bench --device gpu`, and the PyTorch/cuDNN peer on the same shapes.
 #
 #   here:   scripts/gpu-machine.sh prepare
-#           Builds Release into .gpurun/ (the app and the GPU test project, without the native libraries of OpenCV,
-#           ONNX Runtime and Skia, which a GPU run does not need: the bench's CPU peers then say "skipped"), runs
+#           Builds Release into .gpurun/ (the app and the GPU test project, without OpenCV's native library, which a GPU
+#           run does not need: the bench's CPU peers then say "skipped"; ONNX Runtime's travels with the tests), runs
 #           ../shared/tools/device-prep.sh (.gl: the GL dispatch libraries, .dn: the .NET runtime), checks that what
 #           travels fits the device tool's 64 MiB, and prints the call to make.
 #   there:  <device-prep prefix> bash scripts/gpu-machine.sh run
-#           Writes nvidia-smi.txt, torch.md, bench.txt (+ bench.md when no row failed; bench.txt also gets the Winograd
-#           cases again with CONVGL_SPLIT_K=auto, and the banded ones with CONVGL_WINOGRAD_BANDS=0), spread.txt + clocks.csv (some
-#           cases alone, twice, beside the card's clocks), window.txt (the live window offscreen, --stats per stack), bench-noliteral.txt (only with BENCH_NOLIT_S set: the cases whose
-#           plan CONVGL_LITERAL_PLANS=0 changes) and gpu-tests.txt under $OUT (or ./gpurun-out without $OUT). At most ~9 minutes; every step has its own
-#           time limit so one hang cannot eat the lease. The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
+#           Steps, in this order: torch.md (the PyTorch/cuDNN peer), bench.txt (+ bench.md when no row failed; then the
+#           Winograd cases again with CONVGL_SPLIT_K=auto and the banded ones with CONVGL_WINOGRAD_BANDS=0), gpu-tests.txt,
+#           window.txt (the live window offscreen, --stats per stack), spread.txt + clocks.csv (some cases alone, twice,
+#           beside the card's clocks), bench-noliteral.txt (only with BENCH_NOLIT_S set), and nvidia-smi.txt, under $OUT
+#           (or ./gpurun-out without $OUT). Every step has its own limit (TORCH_S, BENCH_S, SPLIT_S, BANDS_S, GPU_TESTS_S,
+#           WINDOW_S, SPREAD_S; 0 skips it) and all share one deadline, TOTAL_S (540 s) after the start, so the device
+#           tool's 600 s call ends with every file written; the later steps get what is left.
+#           The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
 #           strips its weights (scripts/onnx-weights.py, ~18 KB left) and `run` fills that graph with fixed-seed random
 #           weights where the machine's NuGet cache lacks the model.
 #
@@ -83,6 +86,10 @@ run)
   { nvidia-smi || echo "no nvidia-smi"; } > "$out/nvidia-smi.txt" 2>&1
   t0=$(date +%s)
   stamp() { echo "== $1 (t+$(( $(date +%s) - t0 )) s)"; }
+  # One deadline for every step (the device tool's call ends at 600 s, the prefix's unpacking included): a step's own
+  # limit, or what is left before the deadline when that is less.
+  deadline=$(( t0 + ${TOTAL_S:-540} ))
+  cap() { local left=$(( deadline - $(date +%s) )); (( left < 1 )) && left=1; (( $1 < left )) && echo "$1" || echo "$left"; }
   # The packaged ResNet18 is too big to travel: where the NuGet cache lacks it, the same graph with fixed-seed random
   # weights takes its place (timing does not depend on the values; the bench still checks GPU == CPU on it).
   model="${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx"
@@ -94,14 +101,62 @@ run)
   # A step whose time limit is set to 0 is skipped (a second run that needs only some of them).
   if [[ "${TORCH_S:-100}" != 0 ]]; then
     stamp "PyTorch / cuDNN peer"
-    timeout "${TORCH_S:-100}" python3 bench/torch_peer.py --reps "${BENCH_REPS:-50}" > "$out/torch.md" 2>&1; cat "$out/torch.md"
+    timeout "$(cap "${TORCH_S:-100}")" python3 bench/torch_peer.py --reps "${BENCH_REPS:-50}" > "$out/torch.md" 2>&1; cat "$out/torch.md"
   fi
   cases="${BENCH_CASES:-gauss,sobel,conv,dwconv,gabor15-1to8,maxpool,resnet18,conv3-32to32-1080}"
   if [[ "${BENCH_S:-120}" != 0 ]]; then
     stamp "convgl bench --device gpu"
-    timeout "${BENCH_S:-120}" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" --budget 2 \
+    timeout "$(cap "${BENCH_S:-120}")" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" --budget 2 \
       --case "$cases" --out "$out/bench.md" > "$out/bench.txt" 2>&1; echo "exit $?" >> "$out/bench.txt"
     grep -E '^\| .* \| gpu \||^- gl|^exit|MISMATCH|FAILED' "$out/bench.txt"
+  fi
+  if [[ "${SPLIT_S:-60}" != 0 ]]; then
+    # The Winograd products with their input channels split (CONVGL_SPLIT_K=auto: enough slices for ~32k invocations;
+    # off by default until timed here): the small-map layers the H200 left idle, and the whole model. Appended to bench.txt.
+    stamp "convgl bench --device gpu, CONVGL_SPLIT_K=auto (the Winograd layers)"
+    { echo "== CONVGL_SPLIT_K=auto"; CONVGL_SPLIT_K=auto timeout "$(cap "${SPLIT_S:-60}")" "$dn" .gpurun/app/convgl.dll bench --device gpu \
+        --reps "${BENCH_REPS:-50}" --budget 2 --case "${SPLIT_CASES:-conv3-64to64-56,conv3-256to256-14,conv3-512to512-7,resnet18}" 2>&1
+      echo "exit $?"; } >> "$out/bench.txt"
+    sed -n '/^== CONVGL_SPLIT_K=auto/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
+  fi
+  if [[ "${BANDS_S:-40}" != 0 ]]; then
+    # Winograd in bands of tile rows (maps past its 16 M floats of scratch, new since the first H200 run) against the
+    # direct program those maps ran before (CONVGL_WINOGRAD_BANDS=0); bench.txt has the bands' rows. Appended to bench.txt.
+    stamp "convgl bench --device gpu, CONVGL_WINOGRAD_BANDS=0 (the banded layers on the direct program)"
+    { echo "== CONVGL_WINOGRAD_BANDS=0"; CONVGL_WINOGRAD_BANDS=0 timeout "$(cap "${BANDS_S:-40}")" "$dn" .gpurun/app/convgl.dll bench --device gpu \
+        --reps "${BENCH_REPS:-50}" --budget 2 --case "${BANDS_CASES:-conv3-32to32-1080,conv3-32to32-512}" 2>&1
+      echo "exit $?"; } >> "$out/bench.txt"
+    sed -n '/^== CONVGL_WINOGRAD_BANDS=0/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
+  fi
+  if [[ "${GPU_TESTS_S:-300}" != 0 ]]; then
+    stamp "GPU parity tests"
+    # Every GPU test but the NumPy oracle's (the machine's /usr/bin/python3 has no NumPy): the ONNX conformance cases
+    # from the carried copy, ResNet18 against ONNX Runtime on the carried native library (the filled-in random weights
+    # where the packaged model could not travel). -longRunning names any test past 20 s.
+    [[ -d .gpurun/onnx-testdata ]] && export CONVGL_ONNX_TESTDATA="$root/.gpurun/onnx-testdata"
+    timeout "$(cap "${GPU_TESTS_S:-300}")" "$dn" .gpurun/gputests/ConvGL.Gpu.Tests.dll -longRunning 20 \
+      -method- "*.LearnedStack_FromNumpyWrittenSafetensors_GpuMatchesNumpy" \
+      > "$out/gpu-tests.txt" 2>&1; echo "exit $?" >> "$out/gpu-tests.txt"
+    sed 's/\x1b\[[0-9;]*m//g' "$out/gpu-tests.txt" | grep -E -A2 '\[FAIL\]|Total:|running|^exit' | grep -v 'Stack Trace' | tail -60
+  fi
+  if [[ "${WINDOW_S:-120}" != 0 ]]; then
+    # The live window's frame, offscreen (an EGL pbuffer: no display there), each shipped stack at 640x360 and the
+    # learned one on a 512x512 frame (issue 8's window floors; issue 12's >= 60 fps for resnet18 on a GPU).
+    stamp "window, offscreen, --stats"
+    if ! ldconfig -p | grep -q 'libfontconfig.so.1 '; then
+      for f in .gpurun/debs/*.deb; do dpkg -x "$f" /opt/fc; done
+      export LD_LIBRARY_PATH="/opt/fc/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FONTCONFIG_PATH=/opt/fc/etc/fonts
+    fi
+    wend=$(( $(date +%s) + $(cap "${WINDOW_S:-120}") ))
+    for run in "edges scene:640x360" "gabor scene:640x360" "deep scene:640x360" "learned scene:512x512" \
+               "resnet18 scene:640x360" "resnet18 scene:640x360 --layer 52"; do
+      set -- $run
+      left=$(( wend - $(date +%s) )); (( left > 5 )) || break
+      echo "-- --stack $*" >> "$out/window.txt"
+      timeout "$left" "$dn" .gpurun/app/convgl.dll --offscreen --stack "$1" --source "$2" "${@:3}" --size 1024x640 \
+        --frames "${WINDOW_FRAMES:-120}" --stats >> "$out/window.txt" 2>&1; echo "exit $?" >> "$out/window.txt"
+    done
+    grep -E '^--|^stages|^stats|^exit|^convgl:' "$out/window.txt"
   fi
   if [[ "${SPREAD_S:-60}" != 0 ]]; then
     # The first H200 run saw the same programs' times move up to 5.7x between a 6-case and a 20-case process
@@ -113,7 +168,7 @@ run)
       nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,utilization.gpu --format=csv -lms 200 > "$out/clocks.csv" 2>&1 &
       smi=$!
     fi
-    send=$(( $(date +%s) + ${SPREAD_S:-60} ))
+    send=$(( $(date +%s) + $(cap "${SPREAD_S:-60}") ))
     for c in ${SPREAD_CASES:-conv3-16to16-1080 gabor15-1to8 dwconv3-32 conv7-s2-3to64-224}; do
       for rep in 1 2; do
         left=$(( send - $(date +%s) )); (( left > 5 )) || break 2
@@ -125,62 +180,15 @@ run)
     [[ -n "$smi" ]] && kill "$smi" 2>/dev/null
     cat "$out/spread.txt"
   fi
-  if [[ "${WINDOW_S:-120}" != 0 ]]; then
-    # The live window's frame, offscreen (an EGL pbuffer: no display there), each shipped stack at 640x360 and the
-    # learned one on a 512x512 frame (issue 8's window floors; issue 12's >= 60 fps for resnet18 on a GPU).
-    stamp "window, offscreen, --stats"
-    if ! ldconfig -p | grep -q 'libfontconfig.so.1 '; then
-      for f in .gpurun/debs/*.deb; do dpkg -x "$f" /opt/fc; done
-      export LD_LIBRARY_PATH="/opt/fc/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FONTCONFIG_PATH=/opt/fc/etc/fonts
-    fi
-    wend=$(( $(date +%s) + ${WINDOW_S:-120} ))
-    for run in "edges scene:640x360" "gabor scene:640x360" "deep scene:640x360" "learned scene:512x512" \
-               "resnet18 scene:640x360" "resnet18 scene:640x360 --layer 52"; do
-      set -- $run
-      left=$(( wend - $(date +%s) )); (( left > 5 )) || break
-      echo "-- --stack $*" >> "$out/window.txt"
-      timeout "$left" "$dn" .gpurun/app/convgl.dll --offscreen --stack "$1" --source "$2" "${@:3}" --size 1024x640 \
-        --frames "${WINDOW_FRAMES:-120}" --stats >> "$out/window.txt" 2>&1; echo "exit $?" >> "$out/window.txt"
-    done
-    grep -E '^--|^stages|^stats|^exit|^convgl:' "$out/window.txt"
-  fi
-  if [[ "${SPLIT_S:-60}" != 0 ]]; then
-    # The Winograd products with their input channels split (CONVGL_SPLIT_K=auto: enough slices for ~32k invocations;
-    # off by default until timed here): the small-map layers the H200 left idle, and the whole model. Appended to bench.txt.
-    stamp "convgl bench --device gpu, CONVGL_SPLIT_K=auto (the Winograd layers)"
-    { echo "== CONVGL_SPLIT_K=auto"; CONVGL_SPLIT_K=auto timeout "${SPLIT_S:-60}" "$dn" .gpurun/app/convgl.dll bench --device gpu \
-        --reps "${BENCH_REPS:-50}" --budget 2 --case "${SPLIT_CASES:-conv3-64to64-56,conv3-256to256-14,conv3-512to512-7,resnet18}" 2>&1
-      echo "exit $?"; } >> "$out/bench.txt"
-    sed -n '/^== CONVGL_SPLIT_K=auto/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
-  fi
-  if [[ "${BANDS_S:-40}" != 0 ]]; then
-    # Winograd in bands of tile rows (maps past its 16 M floats of scratch, new since the first H200 run) against the
-    # direct program those maps ran before (CONVGL_WINOGRAD_BANDS=0); bench.txt has the bands' rows. Appended to bench.txt.
-    stamp "convgl bench --device gpu, CONVGL_WINOGRAD_BANDS=0 (the banded layers on the direct program)"
-    { echo "== CONVGL_WINOGRAD_BANDS=0"; CONVGL_WINOGRAD_BANDS=0 timeout "${BANDS_S:-40}" "$dn" .gpurun/app/convgl.dll bench --device gpu \
-        --reps "${BENCH_REPS:-50}" --budget 2 --case "${BANDS_CASES:-conv3-32to32-1080,conv3-32to32-512}" 2>&1
-      echo "exit $?"; } >> "$out/bench.txt"
-    sed -n '/^== CONVGL_WINOGRAD_BANDS=0/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
-  fi
   if [[ "${BENCH_NOLIT_S:-0}" != 0 ]]; then
     # Literal plans are the automatic choice on software rasterisers only since the first H200 run; the switch still
     # turns them off on llvmpipe, so this step matters there (a local dry run) or for a build from before that change.
     stamp "convgl bench --device gpu, CONVGL_LITERAL_PLANS=0 (the cases whose plan it changes)"
-    CONVGL_LITERAL_PLANS=0 timeout "$BENCH_NOLIT_S" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" \
+    CONVGL_LITERAL_PLANS=0 timeout "$(cap "$BENCH_NOLIT_S")" "$dn" .gpurun/app/convgl.dll bench --device gpu --reps "${BENCH_REPS:-50}" \
       --budget 2 --case "${NOLIT_CASES:-conv3-16to32,conv3-16to16,gabor15-1to8,conv7,resnet18,conv3-32to32-1080}" \
       > "$out/bench-noliteral.txt" 2>&1; echo "exit $?" >> "$out/bench-noliteral.txt"
     grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED' "$out/bench-noliteral.txt"  # a 9th file: one of the 8 back is dropped
   fi
-  if [[ "${GPU_TESTS_S:-240}" == 0 ]]; then stamp "done"; exit 0; fi
-  stamp "GPU parity tests"
-  # Every GPU test but the NumPy oracle's (the machine's /usr/bin/python3 has no NumPy): the ONNX conformance cases
-  # from the carried copy, ResNet18 against ONNX Runtime on the carried native library (the filled-in random weights
-  # where the packaged model could not travel). -longRunning names any test past 20 s.
-  [[ -d .gpurun/onnx-testdata ]] && export CONVGL_ONNX_TESTDATA="$root/.gpurun/onnx-testdata"
-  timeout "${GPU_TESTS_S:-240}" "$dn" .gpurun/gputests/ConvGL.Gpu.Tests.dll -longRunning 20 \
-    -method- "*.LearnedStack_FromNumpyWrittenSafetensors_GpuMatchesNumpy" \
-    > "$out/gpu-tests.txt" 2>&1; echo "exit $?" >> "$out/gpu-tests.txt"
-  sed 's/\x1b\[[0-9;]*m//g' "$out/gpu-tests.txt" | grep -E -A2 '\[FAIL\]|Total:|running|^exit' | grep -v 'Stack Trace' | tail -60
   stamp "done"
   ;;
 *)
