@@ -414,6 +414,11 @@ public static class BenchHarness
         private readonly GpuTimer? _timer;
         private readonly List<double> _walls = [];
         private string _verified = "";
+        private bool _warmedClocks;
+
+        /// <summary>Back-to-back runs before a real GPU's timed reps (<see cref="WarmClocks"/>), in ms of wall time.</summary>
+        private const double ClockWarmMs = 250;
+        private const int MaxClockWarmRuns = 20000;
 
         public GpuRow(BenchCase c, Tensor input, GlContext context)
         {
@@ -453,7 +458,26 @@ public static class BenchHarness
             }
             Verification v = _case.Verify?.Invoke(input, _out.Download()) ?? BenchVerify.Check(_case, input, _out.Download());
             _verified = v.Message;
+            if (!_context.IsSoftware && v.Ok) WarmClocks();
             return v;
+        }
+
+        /// <summary>On a real GPU, runs back to back for <see cref="ClockWarmMs"/> before the timed reps (a finish every 8
+        /// runs keeps the queue short): a GPU raises its clocks under sustained load and lowers them when idle, as during
+        /// the check above, and timing a few microseconds of work at a time at whatever clock the card sits at reads the
+        /// clock, not the program. The first H200 run saw the same programs up to 5.7x apart between two processes, a ratio
+        /// like a card's boost and idle clocks (bench/README.md, "A real GPU"; clocks.csv of the next run will say).</summary>
+        private void WarmClocks()
+        {
+            GL gl = _context.Gl;
+            long start = Stopwatch.GetTimestamp();
+            for (int n = 1; Stopwatch.GetElapsedTime(start).TotalMilliseconds < ClockWarmMs && n <= MaxClockWarmRuns; n++)
+            {
+                _op.Run(_in, _out);
+                if (n % 8 == 0) gl.Finish();
+            }
+            gl.Finish();
+            _warmedClocks = true;
         }
 
         public override double Once()
@@ -471,7 +495,7 @@ public static class BenchHarness
 
         public override BenchRow Row(IReadOnlyList<double> times, int reps)
         {
-            string note = $"{_case.GpuAlgo}: {_op.Variant}; {_verified}";
+            string note = $"{_case.GpuAlgo}: {_op.Variant}; {_verified}" + (_warmedClocks ? $"; after {ClockWarmMs:0} ms of back-to-back runs (clocks up)" : "");
             if (_timer is not null && _walls.Count > 0) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(_walls))} ms";
             return BenchRow.Timed(_case, "gpu", times, reps, _timer is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
         }

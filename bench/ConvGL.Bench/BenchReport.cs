@@ -48,7 +48,8 @@ internal static class BenchReport
     }
 
     public static string Legend(string loadAtEnd) => $"""
-        How to read this: median and min over the timed reps, after warm-up (CPU 1 call, GPU 2 runs: the first compiles the shader).
+        How to read this: median and min over the timed reps, after warm-up (CPU 1 call, GPU 2 runs: the first compiles the shader;
+        on a real GPU then 250 ms of back-to-back runs, so its clocks are up).
         CPU = the single-threaded reference in ConvGL.Core (double accumulation, written to be read, not to be fast).
         GPU = dispatches only, on tensors already on the GPU (no upload or read-back); GL_TIME_ELAPSED is GPU execution time,
         wall+glFinish is submit-to-completion on the CPU clock. GMAC/s counts the direct convolution's multiply-adds
