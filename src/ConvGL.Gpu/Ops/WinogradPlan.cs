@@ -120,7 +120,8 @@ internal sealed class WinogradPlan
         bool co8 = (cout + 3) / 4 % 2 == 0;
         bool t4 = UsesT4(cout, (int)count);
         int split = SplitK(context, splitK, cin, GemmInvocations(blocks, (int)count, (int)padded));
-        while (split > 1 && BandRows(th, tw, cin, blocks, paddedW, split, limit) < Math.Min(th, bandRows)) split--;
+        // Split K only where its copies of the products leave the bands as large as without it.
+        while (split > 1 && BandRows(th, tw, cin, blocks, paddedW, split, limit) < bandRows) split--;
         bandRows = BandRows(th, tw, cin, blocks, paddedW, split, limit);
         int bands = (th + bandRows - 1) / bandRows;
         bandRows = (th + bands - 1) / bands; // as many bands, as even as they go
