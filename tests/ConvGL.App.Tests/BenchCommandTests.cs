@@ -66,6 +66,25 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Empty(BenchHarness.Alternate([], reps: 3, budgetMs: 1000));
     }
 
+    /// <summary>The clock warm-up a real GPU's rows get (250 ms of back-to-back runs right before the timed reps), forced
+    /// on the software rasteriser so CI runs the code the GPU machine will: the rows still verify and time, and say so;
+    /// without it they do not.</summary>
+    [Fact]
+    public void GpuRows_ClockWarmUp_ForcedOnSoftware_RunsAndIsNamed()
+    {
+        foreach (bool warm in new[] { true, false })
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            int rc = BenchHarness.Run(new BenchSettings(Quick: true, Reps: 2, Device: BenchDevice.Gpu, Cases: "gauss5-2d,conv3-64to64",
+                WarmGpuClocks: warm), output: output, error: error);
+            Assert.True(rc == 0, $"bench exited {rc}: {error}");
+            string[] rows = [.. output.ToString().Split('\n').Where(l => l.Contains("| gpu |", StringComparison.Ordinal))];
+            Assert.Equal(2, rows.Length);
+            Assert.All(rows, r => Assert.Equal(warm, r.Contains("; after 250 ms of back-to-back runs (clocks up)", StringComparison.Ordinal)));
+        }
+    }
+
     [Fact]
     public void Bench_QuickOneRep_ProcessWritesEveryCaseOnBothDevicesUnderTheMachineLines()
     {
