@@ -23,8 +23,7 @@ uniform int u_count; // R
 uniform int u_inner;
 uniform int u_row;   // invocations per dispatch row (see GlProgram.DispatchFlat)
 
-// NaN and infinity as bit patterns: NVIDIA's compiler folds 0.0 / 0.0 to 0 (seen on an H200, driver 580.159).
-const float INF = uintBitsToFloat(0x7F800000u);
+#include "include/nonfinite.glsl"
 
 void main()
 {
@@ -57,7 +56,7 @@ void main()
 #if MODE == 5
     float m = 0.0;
 #else
-    float m = -INF;
+    float m = -INF_F;
 #endif
     for (int k = 0; k < u_count; k++)
     {
@@ -72,14 +71,14 @@ void main()
     if (nan || isinf(m) || (MODE == 5 && m == 0.0))
     {
         // NaN; an infinite scale or shift is the answer itself (x - m would be inf - inf); L2 of zeros is 0.
-        out_data[line] = nan ? uintBitsToFloat(0x7FC00000u) : m;
+        out_data[line] = nan ? NAN_F : m;
         return;
     }
 #endif
 #if MODE == 2
-    float acc = -INF;
+    float acc = -INF_F;
 #elif MODE == 3
-    float acc = INF;
+    float acc = INF_F;
 #elif MODE == 9
     float acc = 1.0;
 #else
@@ -114,10 +113,10 @@ void main()
     acc = m * sqrt(acc);
 #elif MODE == 7
     // GLSL leaves log of 0 and of a negative number undefined: -inf and NaN as the reference has them.
-    acc = acc < 0.0 ? uintBitsToFloat(0x7FC00000u) : acc == 0.0 ? -INF : log(acc);
+    acc = acc < 0.0 ? NAN_F : acc == 0.0 ? -INF_F : log(acc);
 #elif MODE == 8
     acc = m + log(acc);
 #endif
-    out_data[line] = nan ? uintBitsToFloat(0x7FC00000u) : acc;
+    out_data[line] = nan ? NAN_F : acc;
 #endif
 }

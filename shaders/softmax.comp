@@ -5,6 +5,8 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+#include "include/nonfinite.glsl"
+
 layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
@@ -19,7 +21,7 @@ void main()
     if (line >= u_outer * u_inner) return;
     int o = line / u_inner, i = line - o * u_inner;
     int at = o * u_n * u_inner + i;
-    float m = -uintBitsToFloat(0x7F800000u);
+    float m = -INF_F;
     bool nan = false;
     for (int k = 0; k < u_n; k++)
     {
@@ -38,6 +40,6 @@ void main()
         float y = exp(d) / sum;
 #endif
         // GLSL's max need not propagate NaN: a line holding one is NaN, as the reference's.
-        out_data[at + k * u_inner] = nan ? uintBitsToFloat(0x7FC00000u) : y;
+        out_data[at + k * u_inner] = nan ? NAN_F : y;
     }
 }

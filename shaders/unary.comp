@@ -8,6 +8,8 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+#include "include/nonfinite.glsl"
+
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
@@ -18,8 +20,7 @@ void main()
 {
     int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
     float x = imageLoad(u_input, min(index, u_count - 1)).r;
-    // Bit patterns, not 0.0 / 0.0: NVIDIA's compiler folds that to 0 (seen on an H200, driver 580.159).
-    float nan = uintBitsToFloat(0x7FC00000u), inf = uintBitsToFloat(0x7F800000u);
+    float nan = NAN_F, inf = INF_F;
 #if OP == 0
     float y = -x;
 #elif OP == 1
