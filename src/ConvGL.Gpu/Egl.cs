@@ -158,7 +158,7 @@ internal static unsafe class Egl
 
     public static void DestroyContext(nint display, nint context) => s_destroyContext(display, context);
 
-    public static bool MakeCurrent(nint display, nint context) => s_makeCurrent(display, 0, 0, context) != 0;
+    public static bool MakeCurrent(nint display, nint context) => MakeCurrent(display, 0, context);
 
     public static void ReleaseThread() => s_releaseThread();
 
