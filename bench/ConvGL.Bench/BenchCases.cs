@@ -29,6 +29,11 @@ internal static class BenchCases
             Filter2D("sobel3-rgb", "sobel-x 3x3 on RGB, 2D", KernelLibrary.Get("sobel-x"), 3, s.FilterH, s.FilterW, image),
             Layer("conv3-16to32", "conv layer + bias", RandomTensor([32, 16, 3, 3], 11, 1f / 12), RandomBias(32, 12), 16, s.LayerHW, s.LayerHW, layer),
             Layer("dwconv3-32", "depthwise conv", RandomTensor([32, 1, 3, 3], 13, 1f / 3), null, 32, s.DepthHW, s.DepthHW, layer with { Groups = 32 }),
+            // Depthwise layers of real models: MobileNetV2's expanded 3x3 (144 channels at 56x56), ConvNeXt-T's first-stage 7x7.
+            Layer("dwconv3-144-56", "depthwise conv (MobileNetV2)", RandomTensor([144, 1, 3, 3], 17, 1f / 3), RandomBias(144, 18), 144,
+                quick ? 14 : 56, quick ? 14 : 56, layer with { Groups = 144 }),
+            Layer("dwconv7-96-56", "depthwise conv 7x7 (ConvNeXt)", RandomTensor([96, 1, 7, 7], 15, 1f / 7), RandomBias(96, 16), 96,
+                quick ? 14 : 56, quick ? 14 : 56, layer with { Groups = 96 }),
             // Issue 8's GPU-machine floors: dense 16->16 and 32->32 3x3 layers on a 1080p map (>= 0.5x cuDNN there). The
             // 32->32 one runs only when named (`--case conv3-32to32-1080`): its 253 MiB input is above llvmpipe's 128 MiB
             // storage-block limit, a FAILED row on every machine without a GPU.

@@ -217,14 +217,14 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     [Fact]
     public void Depthwise_TwoRowsPerInvocation_EveryHeightAndBorder()
     {
-        // A y stride and dilation of 1 with 2..5 kernel rows: blocks of 2 output rows (each loaded input row serves both;
+        // A y stride and dilation of 1 with 2..7 kernel rows: blocks of 2 output rows (each loaded input row serves both;
         // the interior's last row of blocks moves up, a rim strip's odd last row is predicated). Heights 1..6 and 17
         // (odd and even, an interior of 1 row: all rim), widths across the x blocks and the vec4 loads and stores, every
-        // border and padding, both modes, x strides and dilations, channels 1..6; kernels 3x3, 2x4, 5x1 and 7x1 (one row per
-        // invocation above MaxTwoRowKernel; 16 outputs along x for kernels up to 3 wide: widths 15..24 straddle them).
+        // border and padding, both modes, x strides and dilations, channels 1..6; kernels 3x3, 2x4, 5x1, 7x7 and 9x1 (one row
+        // per invocation above MaxTwoRowKernel; 16 outputs along x for kernels up to 3 wide: widths 15..24 straddle them).
         var rng = new Random(2222);
         int[] widths = [7, 8, 9, 15, 16, 17, 20, 24, 33, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
-        (int H, int W)[] kernels = [(3, 3), (2, 4), (5, 1), (7, 1)];
+        (int H, int W)[] kernels = [(3, 3), (2, 4), (5, 1), (7, 7), (9, 1)];
         int ran = 0, twoRows = 0;
         for (int n = 0; n < 36; n++)
         {
