@@ -52,6 +52,8 @@ def main() -> int:
         ("sobel3-rgb", conv(3, 3, 1080, 1920, 3, groups=3, reflect=True, bias=False)),
         ("conv3-16to32", conv(16, 32, 256, 256, 3)),
         ("dwconv3-32", conv(32, 32, 256, 256, 3, groups=32, bias=False)),
+        ("dwconv3-144-56", conv(144, 144, 56, 56, 3, groups=144)),
+        ("dwconv7-96-56", conv(96, 96, 56, 56, 7, groups=96)),
         ("conv3-16to16-1080", conv(16, 16, 1080, 1920, 3)),
         ("conv3-32to32-1080", conv(32, 32, 1080, 1920, 3)),
         ("conv3-32to32-512", conv(32, 32, 512, 512, 3)),
