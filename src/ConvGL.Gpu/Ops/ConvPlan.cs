@@ -6,7 +6,7 @@ namespace ConvGL.Gpu.Ops;
 /// <summary>How <see cref="GpuConv2D"/> runs one (input shape, options, weights) combination, decided once by a cost
 /// rule and kept until one of them changes, not per frame (shaders/README.md has the measurements behind the rule):
 /// - conv2d_depthwise.comp when every output channel reads only its own input channel (weights (C, 1, kH, kW), groups
-///   C): 8 outputs along x per invocation (16 for kernels up to 3 wide; 2 rows of them for kernels of 2..5 rows at y
+///   C): 8 outputs along x per invocation (16 for kernels up to 3 wide; 2 rows of them for kernels of 2..7 rows at y
 ///   stride and dilation 1), vec4
 ///   stores where output rows are whole vec4s, one dispatch per channel for up to <see cref="MaxUniformChannels"/>
 ///   channels (constant weight addresses), and for a zero border on rows of whole vec4s the whole plane in one dispatch.
