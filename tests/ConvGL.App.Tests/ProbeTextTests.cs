@@ -35,6 +35,26 @@ public sealed class ProbeTextTests
     }
 
     [Fact]
+    public void SmallKernelTaps_ShowInThousandths_ProductsAsTheyAre()
+    {
+        // A ResNet18-like tap size on a preprocessed input of -128..128: the kernel column in thousandths, said in its
+        // heading; the products stay true values (100 * 0.0052 = 0.52, -50 * -0.0008 = 0.04).
+        var p = new Probe(null!)
+        {
+            Valid = true, Layer = 0, Channel = 0, X = 1, Y = 2, KernelHeight = 1, KernelWidth = 2, InputChannels = 1, FirstInput = 0,
+            Window = [100, -50], Kernel = [0.0052f, -0.0008f], ChannelSums = [0.56f], Bias = 0, Sum = 0.56, Gpu = 0.56f,
+        };
+        List<string> lines = HudText.ProbeLines(p, pinned: false, _ => "B");
+        Assert.Equal("input window (channel 0: B)  kernel x 1e-3    products", lines[1]);
+        // Window values to 1 decimal at 100 and above: a space between neighbours ("100.000-50.000" before).
+        Assert.Equal("  100.0  -50.0  |    5.2   -0.8  |  0.5200  0.0400", lines[2]);
+        Assert.Equal(3, HudText.WindowDecimals([9.9f, -1f]));
+        Assert.Equal(2, HudText.WindowDecimals([-10f, float.NaN]));
+        Assert.Equal(1, HudText.WindowDecimals([-128f]));
+        Assert.Equal(0, HudText.WindowDecimals([1000f]));
+    }
+
+    [Fact]
     public void ManyInputChannels_NameTheWindowsChannel_SumsStayNumbers()
     {
         // A grouped layer's group starting at input channel 4 of an earlier layer's 8 maps, 1x1 kernel.
@@ -86,8 +106,9 @@ public sealed class ProbeTextTests
         Assert.EndsWith("(showing the centre 7x6 of 7x7)", lines[0], StringComparison.Ordinal);
         List<string> rows = lines[2..9];
         Assert.All(rows, r => Assert.True(r.Length <= 140, $"row of {r.Length} characters: {r}"));
-        Assert.StartsWith("  0.000  1.000  2.000  3.000  4.000  5.000  |", rows[0], StringComparison.Ordinal);
-        Assert.StartsWith(" 42.000 43.000 44.000 45.000 46.000 47.000  |", rows[6], StringComparison.Ordinal);
+        // The window's values reach 48: 2 decimals (see WindowDecimals).
+        Assert.StartsWith("   0.00   1.00   2.00   3.00   4.00   5.00  |", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith("  42.00  43.00  44.00  45.00  46.00  47.00  |", rows[6], StringComparison.Ordinal);
         Assert.Equal(7 + 4, lines.Count); // what ProbeStripLines reserves for a 7x7 kernel
         Assert.Equal(HudText.ProbeStripLines(true, 7, 7), lines.Count);
         // Room for all: no note.
@@ -99,8 +120,9 @@ public sealed class ProbeTextTests
     {
         // 15x15: rows and columns 4..10 (the centre 7), the note on its own line.
         List<string> lines = HudText.ProbeLines(Square(15), false, _ => "R");
-        Assert.StartsWith(" 64.000 65.000 66.000 67.000 68.000 69.000 70.000  |", lines[2], StringComparison.Ordinal);
-        Assert.StartsWith("154.000155.000", lines[8], StringComparison.Ordinal);
+        // Values up to 224: 1 decimal, so neighbours stay apart (they ran together as "154.000155.000").
+        Assert.StartsWith("   64.0   65.0   66.0   67.0   68.0   69.0   70.0  |", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("  154.0  155.0", lines[8], StringComparison.Ordinal);
         Assert.Equal("(showing the centre 7x7 of 15x15)", lines[9]);
         Assert.Equal(HudText.ProbeStripLines(true, 15, 15), lines.Count);
     }

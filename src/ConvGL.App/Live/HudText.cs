@@ -17,6 +17,49 @@ internal static class HudText
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The power of ten the kernel panel and the probe show a kernel's taps in: 0 (as they are) while the largest
+    /// |tap| is at least 0.1 or every tap is 0; else that of the largest tap, so it shows with 4 significant digits and a
+    /// small tap is not rounded to 0 (ResNet18's first layer works on inputs of -128..128 and has taps of ~0.001-0.01: at
+    /// 3 decimals most of a 7x7 kernel read 0 or -0). Non-finite taps are left out of the choice.</summary>
+    public static int TapExponent(ReadOnlySpan<float> taps)
+    {
+        double max = 0;
+        foreach (float t in taps)
+            if (float.IsFinite(t)) max = Math.Max(max, Math.Abs(t));
+        return max is 0 or >= 0.1 ? 0 : (int)Math.Floor(Math.Log10(max));
+    }
+
+    /// <summary>Decimals for the probe's input window: 3 while every finite |value| is below 10, then one fewer for each
+    /// power of ten (ResNet18's preprocessed input reaches +-128: 1 decimal), so a value and its sign fit 6 characters
+    /// and neighbours in a 7-character column never run together ("100.000-50.000").</summary>
+    public static int WindowDecimals(ReadOnlySpan<float> values)
+    {
+        double max = 0;
+        foreach (float v in values)
+            if (float.IsFinite(v)) max = Math.Max(max, Math.Abs(v));
+        return max < 9.9995 ? 3 : max < 99.995 ? 2 : max < 999.95 ? 1 : 0;
+    }
+
+    private static string WindowValue(float v, int decimals) => decimals switch
+    {
+        3 => F($"{v,7:0.000}"),
+        2 => F($"{v,7:0.00}"),
+        1 => F($"{v,7:0.0}"),
+        _ => F($"{v,7:0}"),
+    };
+
+    /// <summary>The scale note after a kernel's heading: "" for exponent 0, else " (x 1e-3)".</summary>
+    public static string TapScale(int exponent) => exponent == 0 ? "" : F($" (x 1e{exponent})");
+
+    /// <summary>One tap in 7 characters, divided by 10^<paramref name="exponent"/>, at most 3 decimals; a value that
+    /// rounds to zero shows as 0, not -0.</summary>
+    public static string Tap(float value, int exponent)
+    {
+        double v = exponent == 0 ? value : value / Math.Pow(10, exponent);
+        if (double.IsFinite(v)) v = Math.Round(v, 3) + 0.0;
+        return F($"{v,7:0.###}");
+    }
+
     /// <summary>The kernel panel: output channel <paramref name="channel"/>'s kernel for input channel
     /// <paramref name="input"/> as the layer applies it — rotated 180 degrees under convolve, its taps spread by the
     /// dilation (dots mark the input pixels it skips) — with the stride named. At most <see cref="MaxTaps"/> taps a side,
@@ -38,10 +81,11 @@ internal static class HudText
         if (cols < kw && cols > 1 && (kw - cols) % 2 != 0) cols--;
         bool spread = Spread(cols);
         int i0 = (kh - rows) / 2, j0 = (kw - cols) / 2;
+        int exponent = TapExponent(w.Data.AsSpan((channel * w.Shape[1] + input) * kh * kw, kh * kw));
         var lines = new List<string>
         {
             F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {input}/{w.Shape[1]}") +
-            (kh > rows || kw > cols ? F($", centre {rows}x{cols}") : ""),
+            (kh > rows || kw > cols ? F($", centre {rows}x{cols}") : "") + TapScale(exponent),
         };
         if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
             lines.Add(F($"stride {o.StrideY}x{o.StrideX}, dilation {dy}x{dx}") +
@@ -55,7 +99,7 @@ internal static class HudText
                 int i = i0 + r, j = j0 + c;
                 int si = flip ? kh - 1 - i : i, sj = flip ? kw - 1 - j : j;
                 if (c > 0 && spread) sb.Append(string.Concat(Enumerable.Repeat("      .", dx - 1)));
-                sb.Append(F($"{w.Data[((channel * w.Shape[1] + input) * kh + si) * kw + sj],7:0.###}"));
+                sb.Append(Tap(w.Data[((channel * w.Shape[1] + input) * kh + si) * kw + sj], exponent));
             }
             lines.Add(sb.ToString());
             if (spread && r < rows - 1)
@@ -212,13 +256,16 @@ internal static class HudText
         bool big = p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps;
         if (!big && kw < p.KernelWidth) lines[0] += "  " + showing;
         string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), ProbeNameChars)})");
-        lines.Add(window.PadRight(Math.Max(kw * 7 + 3, window.Length + 2)) + "kernel as applied".PadRight(Math.Max(kw * 7 + 3, 19)) + "products");
+        int exponent = TapExponent(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
+        int decimals = WindowDecimals(p.Window.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
+        string kernel = exponent == 0 ? "kernel as applied" : F($"kernel x 1e{exponent}"); // as narrow as a 3-tap row
+        lines.Add(window.PadRight(Math.Max(kw * 7 + 3, window.Length + 2)) + kernel.PadRight(Math.Max(kw * 7 + 3, kernel.Length + 2)) + "products");
         for (int i = i0; i < i0 + kh; i++)
         {
             sb.Clear();
-            for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.000}"));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(WindowValue(p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j], decimals));
             sb.Append("  |");
-            for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j],7:0.###}"));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(Tap(p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j], exponent));
             sb.Append("  |");
             for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
             lines.Add(sb.ToString());
