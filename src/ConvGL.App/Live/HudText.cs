@@ -23,10 +23,16 @@ internal static class HudText
     /// 3 decimals most of a 7x7 kernel read 0 or -0). Non-finite taps are left out of the choice.</summary>
     public static int TapExponent(ReadOnlySpan<float> taps)
     {
-        double max = 0;
-        foreach (float t in taps)
-            if (float.IsFinite(t)) max = Math.Max(max, Math.Abs(t));
+        double max = MaxFiniteAbs(taps);
         return max is 0 or >= 0.1 ? 0 : (int)Math.Floor(Math.Log10(max));
+    }
+
+    private static double MaxFiniteAbs(ReadOnlySpan<float> values)
+    {
+        double max = 0;
+        foreach (float v in values)
+            if (float.IsFinite(v)) max = Math.Max(max, Math.Abs(v));
+        return max;
     }
 
     /// <summary>Decimals for the probe's input window: 3 while every finite |value| is below 10, then one fewer for each
@@ -34,9 +40,7 @@ internal static class HudText
     /// and neighbours in a 7-character column never run together ("100.000-50.000").</summary>
     public static int WindowDecimals(ReadOnlySpan<float> values)
     {
-        double max = 0;
-        foreach (float v in values)
-            if (float.IsFinite(v)) max = Math.Max(max, Math.Abs(v));
+        double max = MaxFiniteAbs(values);
         return max < 9.9995 ? 3 : max < 99.995 ? 2 : max < 999.95 ? 1 : 0;
     }
 
