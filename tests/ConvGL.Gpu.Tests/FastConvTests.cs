@@ -377,6 +377,40 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void Depthwise_KernelsAbove9Taps_ReadWeightsThroughATexelView_OnASoftwareRasteriser()
+    {
+        // More than MaxUniformChannels channels (no per-channel dispatch): 3x3 keeps the uniform block; 5x5, 7x7 and 1x11
+        // read the packed weights through the texel view on llvmpipe (each uniform-block load is a gather there). Zero
+        // border (the whole-plane program, flat channel blocks on the small map) and reflect (interior and rim strips),
+        // bias, both modes; every variant against the reference.
+        bool soft = fixture.Context.IsSoftware;
+        var rng = new Random(909);
+        foreach ((int k1, int k2, ConvOptions o) in new[]
+        {
+            (3, 3, new ConvOptions { Border = Border.Zero }),
+            (5, 5, new ConvOptions { Border = Border.Zero }),
+            (7, 7, new ConvOptions { Border = Border.Zero, Mode = ConvMode.Convolve }),
+            (7, 7, new ConvOptions { Border = Border.Reflect }),
+            (1, 11, new ConvOptions { Border = Border.Replicate }),
+        })
+        {
+            const int c = 6;
+            Tensor input = Parity.Random(rng, c, 19, 36);
+            Tensor weight = Parity.Random(rng, 0.2f, c, 1, k1, k2);
+            float[] bias = Parity.RandomVector(rng, 1f, c);
+            ConvOptions oc = o with { Groups = c };
+            using var conv = new GpuConv2D(fixture.Context, weight, bias, oc) { Choice = ConvPath.Fast };
+            Tensor actual = conv.Apply(input);
+            string spec = $"{k1}x{k2} {oc} -- {conv.Variant}";
+            Assert.StartsWith("conv2d_depthwise", conv.Variant, StringComparison.Ordinal);
+            bool texel = soft && k1 * k2 > ConvPlan.MaxUniformBlockTaps;
+            Assert.True(texel == conv.Variant.Contains("weights through a texel view (more than 9 taps)", StringComparison.Ordinal), spec);
+            Assert.True(!texel == conv.Variant.Contains("weights in a uniform block", StringComparison.Ordinal), spec);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, oc), actual, spec);
+        }
+    }
+
+    [Fact]
     public void Plan_ByCostRule_AndKeptAcrossRuns()
     {
         var rng = new Random(3);

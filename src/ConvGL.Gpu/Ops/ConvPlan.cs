@@ -61,6 +61,10 @@ internal sealed class ConvPlan
     /// <summary>Depthwise kernels with at most this many rows compute two output rows per invocation.</summary>
     public const int MaxTwoRowKernel = 7;
 
+    /// <summary>Depthwise kernels with more taps than this read their weights through a texel view on a software rasteriser
+    /// (unless one dispatch per channel makes the uniform-block addresses constant).</summary>
+    public const int MaxUniformBlockTaps = 9;
+
     /// <summary>Depthwise convs with at most this many channels run one dispatch per channel (uniform weight addresses).</summary>
     public const int MaxUniformChannels = 4;
 
@@ -146,7 +150,13 @@ internal sealed class ConvPlan
         int channelVec4s = kh * ((kw + 3) / 4) + 1;
         int channelStride = channelUniform ? (channelVec4s + UniformAlignVec4s(gl) - 1) / UniformAlignVec4s(gl) * UniformAlignVec4s(gl) : channelVec4s;
         float[] packed = depthwise ? PackDepthwise(weight, bias, cout, kh, kw, flip, channelStride) : PackDense(weight, bias, groups, coutG, cinG, kh, kw, flip);
-        bool texel = !depthwise || (packed.Length / 4 > blockVec4s && !channelUniform);
+        // Depthwise kernels of more than 9 taps on a software rasteriser read theirs through the texel view too: their
+        // channel comes from the workgroup (or the flat block number), so every uniform-block load is a gather there, and
+        // for 15 vec4s (7x7) or 11 (5x5) the texel fetches cost less (dwconv7-96-56 1.43 -> 1.02 ms, the same layer at 5x5
+        // 0.96 -> 0.74; a 3x3 layer's 4 vec4s were faster from the uniform block: dwconv3-32 3.1 against 3.4-3.6).
+        bool bigTaps = depthwise && context.IsSoftware && kh * kw > MaxUniformBlockTaps;
+        bool overLimit = packed.Length / 4 > blockVec4s;
+        bool texel = !depthwise || ((overLimit || bigTaps) && !channelUniform);
         parameters.Reserve(Math.Max(packed.Length, (channelUniform ? (cout - 1) * channelStride + blockVec4s : blockVec4s) * 4));
         parameters.Write(packed);
 
@@ -240,7 +250,8 @@ internal sealed class ConvPlan
         GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
         GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string where = !texel ? "weights in a uniform block"
-            : depthwise ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view";
+            : depthwise ? (overLimit ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view (more than 9 taps)")
+            : "weights through a texel view";
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
             (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise
