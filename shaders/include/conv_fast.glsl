@@ -4,7 +4,8 @@
 //   imageBuffer: imageLoad is a vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per
 //   float). On llvmpipe imageLoad also costs less than texelFetch through a samplerBuffer of the same view: 13-17% in
 //   a load-only probe, 10-20% on ResNet18's layers (bench/README.md, "Image loads").
-// - Weights (and bias) in a uniform block, or a texel view above GL_MAX_UNIFORM_BLOCK_SIZE (PARAMS_TEXEL), packed
+// - Weights (and bias) in a uniform block, or a texel view (PARAMS_TEXEL: dense layers always, depthwise ones above
+//   GL_MAX_UNIFORM_BLOCK_SIZE or, on llvmpipe, with more than 9 taps), packed
 //   by ConvPlan already flipped under convolve and with a zero bias when there is none, so neither is a define.
 // - OX outputs per invocation along x: a row of OX outputs reads SPAN inputs per kernel row, not OX * KW.
 // - A dispatch covers one rectangle of outputs (u_origin, u_extent). The interior rectangle (RIM 0), where every tap
