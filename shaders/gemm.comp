@@ -23,7 +23,13 @@ void main()
     int j = int(gl_GlobalInvocationID.x), i = int(gl_GlobalInvocationID.y);
     if (i >= u_mnk.x || j >= u_mnk.y) return;
     float sum = 0.0;
-    for (int p = 0; p < u_mnk.z; p++)
+    // 8 terms a pass (the inner loop unrolls; the same order of additions): llvmpipe before Mesa 23 leaves any loop after
+    // 65,535 passes (GlContext.LoopLimit), so this reaches K of ~520,000 there (GpuGemm checks), not 65,535.
+    int p = 0;
+    for (; p + 8 <= u_mnk.z; p += 8)
+        for (int q = 0; q < 8; q++)
+            sum += a_data[i * u_a_stride.x + (p + q) * u_a_stride.y] * b_data[(p + q) * u_b_stride.x + j * u_b_stride.y];
+    for (; p < u_mnk.z; p++)
         sum += a_data[i * u_a_stride.x + p * u_a_stride.y] * b_data[p * u_b_stride.x + j * u_b_stride.y];
     float y = u_alpha * sum;
 #if HAS_C

@@ -44,6 +44,62 @@ public sealed class GlContext : IDisposable
     /// twice the data). Plans read it when they are made; tests set it false to hold the vec4 path to the reference too.</summary>
     public bool WideStores { get; set; }
 
+    /// <summary>The most loop iterations one shader invocation runs on this driver, or null where it has no such limit.
+    /// Mesa's llvmpipe before 23 (Debian 12's 22.3 among them) counts every loop back-edge of an invocation, across all
+    /// of its loops, and silently leaves every loop once 65,535 are spent (gallivm's loop limiter): a longer reduction
+    /// returns a wrong value with no error. Measured once per context on a software rasteriser by a shader that counts
+    /// to 70,000 (a compile of a few milliseconds, on first need); real GPUs are not probed. Ops check it through
+    /// <c>ComputeOp.PastLoopLimit</c> before a dispatch whose loops could pass it.</summary>
+    public long? LoopLimit
+    {
+        get
+        {
+            if (!_loopLimitKnown)
+            {
+                _loopLimit = IsSoftware ? ProbeLoopLimit() : null;
+                _loopLimitKnown = true;
+            }
+            return _loopLimit;
+        }
+    }
+
+    private long? _loopLimit;
+    private bool _loopLimitKnown;
+
+    private long? ProbeLoopLimit()
+    {
+        const int target = 70000;
+        const string source = """
+            #version 430
+            layout(local_size_x = 1) in;
+            layout(std430, binding = 0) writeonly buffer Count { int count; };
+            uniform int u_target;
+            void main()
+            {
+                int n = 0;
+                for (int i = 0; i < u_target; i++) n++;
+                count = n;
+            }
+            """;
+        GlProgram program = Shaders.ComputeGenerated("generated/loop_limit.comp", source);
+        using var buffer = new GlBuffer(this, "loop limit probe", 1);
+        try
+        {
+            program.Use();
+            Gl.Uniform1(program.Uniform("u_target"), target);
+            buffer.Bind(0);
+            Gl.DispatchCompute(1, 1, 1);
+            Gl.MemoryBarrier(MemoryBarrierMask.BufferUpdateBarrierBit);
+            int[] count = new int[1];
+            buffer.Read<int>(count);
+            return count[0] >= target ? null : count[0];
+        }
+        finally
+        {
+            program.Delete();
+        }
+    }
+
     /// <summary>Where KHR_debug messages go. Defaults to stderr for high/medium severity only.</summary>
     public Action<string> Log { get; set; } = static m => Console.Error.WriteLine(m);
 

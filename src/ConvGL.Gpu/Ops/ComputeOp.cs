@@ -68,6 +68,23 @@ internal static class ComputeOp
         gl.MemoryBarrier(MemoryBarrierMask.ShaderStorageBarrierBit | MemoryBarrierMask.BufferUpdateBarrierBit | MemoryBarrierMask.TextureFetchBarrierBit);
     }
 
+    /// <summary>Whether one invocation of a shader that loops about <paramref name="iterations"/> times would pass the
+    /// driver's <see cref="GlContext.LoopLimit"/> (llvmpipe before Mesa 23 silently leaves every loop there, so the result
+    /// would be wrong); a margin covers the short loops an estimate leaves out. Loops this short never probe the driver.
+    /// Call sites throw <see cref="LoopLimitError"/> when it is true: the message is built only then (ops run every
+    /// frame and allocate nothing in a steady run).</summary>
+    public static bool PastLoopLimit(GlContext context, long iterations)
+    {
+        const long margin = 256;
+        return iterations + margin > ushort.MaxValue && context.LoopLimit is long limit && iterations + margin > limit;
+    }
+
+    /// <summary>The one-line error for <see cref="PastLoopLimit"/>: the op, what makes its loops long, the limit, the fix.</summary>
+    public static GpuException LoopLimitError(GlContext context, string op, long iterations, string what) => new(
+        $"{op}: {what} takes ~{iterations:N0} loop iterations in one shader invocation, and this driver ({context.Renderer}) " +
+        $"stops every invocation after {context.LoopLimit:N0} (llvmpipe before Mesa 23), which would make the result wrong; " +
+        "run it with --device cpu, or on a newer Mesa or a GPU");
+
     /// <summary>GL_MAX_TEXTURE_BUFFER_SIZE: the most texels (floats) a texel view can reach.</summary>
     public static long MaxTexelViewFloats(GL gl) => gl.GetInteger(GetPName.MaxTextureBufferSize);
 
