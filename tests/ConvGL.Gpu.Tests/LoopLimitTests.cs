@@ -41,6 +41,20 @@ public sealed class LoopLimitTests(GlFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public void ReduceUnderTheLimit_Runs_OnEveryDriver()
+    {
+        // One pass over 50,000 values stays under 65,535 (only L2 and log-sum-exp take two): no refusal, the reference's sum.
+        var rng = new Random(50000);
+        Tensor x = Parity.Random(rng, 1, 1, 50000);
+        using var reduce = new GpuReduce(fixture.Context, ReduceKind.Sum);
+        using var input = GpuTensor.From(fixture.Context, x);
+        using var result = new GpuTensor(fixture.Context);
+        reduce.Run(input, result, 1, 50000, 1, (1, 1, 1));
+        float want = Reduce.Apply(x.Reshape(50000), ReduceKind.Sum, [0], keepDims: true).Data[0], got = result.Download().Data[0];
+        Assert.True(Math.Abs(want - got) <= 1e-5 * x.Data.Sum(v => Math.Abs((double)v)), $"CPU {want}, GPU {got}");
+    }
+
+    [Fact]
     public void OpsBeyondTheLimit_RefuseClearly_OrMatchTheReference()
     {
         GlContext ctx = fixture.Context;

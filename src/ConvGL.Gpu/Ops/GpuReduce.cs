@@ -39,8 +39,9 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLas
         ComputeOp.CheckDistinct(input, output, "reduce");
         if ((long)outer * count * inner != input.Length || (long)storage.C * storage.H * storage.W != (long)outer * inner)
             throw new ArgumentException($"reduce: ({outer}, {count}, {inner}) and storage {storage} do not fit {input.ShapeString}");
-        // Up to two passes over the reduced values (L2 and log-sum-exp find their scale first).
-        if (ComputeOp.PastLoopLimit(context, 2L * count)) throw ComputeOp.LoopLimitError(context, "reduce", 2L * count, $"reducing {count} values into each output");
+        // One pass over the reduced values, two for L2 and log-sum-exp (they find their scale first).
+        long passes = Kind is ReduceKind.L2 or ReduceKind.LogSumExp ? 2 : 1;
+        if (ComputeOp.PastLoopLimit(context, passes * count)) throw ComputeOp.LoopLimitError(context, "reduce", passes * count, $"reducing {count} values into each output");
         output.Resize(storage.C, storage.H, storage.W);
         GL gl = context.Gl;
         GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("LAST", SelectLast ? 1 : 0));
