@@ -131,7 +131,8 @@ internal sealed class ConvPlan
         if (why is not null)
         {
             // conv2d.comp has an interior and a rim loop nest; on llvmpipe both may run in one invocation.
-            if (ComputeOp.PastLoopLimit(context, 2 * ((long)cinG * kh * (kw + 1) + cinG))) throw ComputeOp.LoopLimitError(context, "conv2d", 2 * ((long)cinG * kh * (kw + 1) + cinG), $"{cinG} input channel(s) of a {kh}x{kw} kernel");
+            long loops = 2 * ((long)cinG * kh * (kw + 1) + cinG);
+            if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "conv2d", loops, $"{cinG} input channel(s) of a {kh}x{kw} kernel");
             GlProgram direct = context.Shaders.Compute("conv2d.comp",
                 [("BORDER", border), ("CONVOLVE", o.Mode == ConvMode.Convolve ? 1 : 0), ("HAS_BIAS", bias is not null ? 1 : 0), .. FusedActivation.Defines(act)]);
             return new ConvPlan(context, input, $"conv2d: 1 output/invocation ({why}){act?.Suffix}", true, direct, null, 0, false, g, o);

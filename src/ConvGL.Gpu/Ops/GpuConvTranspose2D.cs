@@ -106,7 +106,8 @@ public sealed class GpuConvTranspose2D : IDisposable
         _ran = false;
         _parity = false;
         int inGroup = input.C / o.Groups, kh = _weightShape[2], kw = _weightShape[3];
-        if (ComputeOp.PastLoopLimit(_context, (long)inGroup * kh * (kw + 1) + inGroup)) throw ComputeOp.LoopLimitError(_context, "conv_transpose", (long)inGroup * kh * (kw + 1) + inGroup, $"{inGroup} input channel(s) of a {kh}x{kw} kernel");
+        long loops = (long)inGroup * kh * (kw + 1) + inGroup;
+        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "conv_transpose", loops, $"{inGroup} input channel(s) of a {kh}x{kw} kernel");
         output.Resize(cout, oh, ow);
         GL gl = _context.Gl;
         GlProgram p = _program ??= _context.Shaders.Compute("conv_transpose.comp");

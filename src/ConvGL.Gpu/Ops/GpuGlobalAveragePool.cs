@@ -33,7 +33,8 @@ public sealed class GpuGlobalAveragePool(GlContext context) : IDisposable
         GL gl = context.Gl;
         // Planes up to a chunk: one invocation per plane through a texel view, unless a test forces the workgroup form.
         bool perPlane = Choice != ConvPath.Direct && input.Length <= ComputeOp.MaxTexelViewFloats(gl);
-        if (ComputeOp.PastLoopLimit(context, perPlane ? (long)input.H * input.W : (long)input.H * input.W / 64 + 8)) throw ComputeOp.LoopLimitError(context, "global average pool", perPlane ? (long)input.H * input.W : (long)input.H * input.W / 64 + 8, $"planes of {input.H}x{input.W}");
+        long loops = perPlane ? (long)input.H * input.W : (long)input.H * input.W / 64 + 8;
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "global average pool", loops, $"planes of {input.H}x{input.W}");
         Variant = perPlane ? "global_avgpool: an invocation per plane" : "global_avgpool: a workgroup per plane";
         GlProgram p = _programs[perPlane ? 1 : 0] ??= context.Shaders.Compute("global_avgpool.comp", ("PER_PLANE", perPlane ? 1 : 0));
         p.Use();

@@ -63,7 +63,8 @@ public sealed class GpuInstanceNorm : IDisposable
             (_apply ??= new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]))).RunWithParameters(input, output, plane, _affine, input.Length / plane);
             return;
         }
-        if (ComputeOp.PastLoopLimit(_context, 3L * ((plane + 63) / 64) + 16)) throw ComputeOp.LoopLimitError(_context, "instancenorm", 3L * ((plane + 63) / 64) + 16, $"planes of {plane} values");
+        long loops = 3L * ((plane + 63) / 64) + 16;
+        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "instancenorm", loops, $"planes of {plane} values");
         Variant = "instance_norm: a workgroup per plane";
         GlProgram p = _program ??= _context.Shaders.Compute("instance_norm.comp");
         p.Use();

@@ -54,7 +54,8 @@ public sealed class GpuLayerNorm : IDisposable
         else output.Resize(1, 1, rows);
         GL gl = _context.Gl;
         // Three strided passes over a row (mean, variance, output) by 64 invocations, and the two tree reductions.
-        if (ComputeOp.PastLoopLimit(_context, 3L * ((Length + 63) / 64) + 16)) throw ComputeOp.LoopLimitError(_context, "layernorm", 3L * ((Length + 63) / 64) + 16, $"rows of {Length} values");
+        long loops = 3L * ((Length + 63) / 64) + 16;
+        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "layernorm", loops, $"rows of {Length} values");
         GlProgram p = _programs[stats] ??= _context.Shaders.Compute("layer_norm.comp", ("STATS", stats));
         p.Use();
         gl.Uniform1(p.Uniform("u_rows"), rows);

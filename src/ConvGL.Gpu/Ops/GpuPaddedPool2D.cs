@@ -81,7 +81,8 @@ public sealed class GpuPaddedPool2D : IDisposable
         }
         else
         {
-            if (ComputeOp.PastLoopLimit(_context, (long)o.SizeY * (o.SizeX + 1))) throw ComputeOp.LoopLimitError(_context, "pool2d", (long)o.SizeY * (o.SizeX + 1), $"a {o.SizeY}x{o.SizeX} window");
+            long loops = (long)o.SizeY * (o.SizeX + 1);
+            if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "pool2d", loops, $"a {o.SizeY}x{o.SizeX} window");
             gl.Uniform2(p.Uniform("u_size"), o.SizeY, o.SizeX);
             gl.Uniform2(p.Uniform("u_stride"), o.StrideY, o.StrideX);
             gl.Uniform2(p.Uniform("u_dilation"), o.DilationY, o.DilationX);

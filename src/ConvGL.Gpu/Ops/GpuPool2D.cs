@@ -78,7 +78,8 @@ public sealed class GpuPool2D : IDisposable
             ComputeOp.Barrier(gl);
             return;
         }
-        if (ComputeOp.PastLoopLimit(_context, (long)_options.SizeY * (_options.SizeX + 1))) throw ComputeOp.LoopLimitError(_context, "pool2d", (long)_options.SizeY * (_options.SizeX + 1), $"a {_options.SizeY}x{_options.SizeX} window");
+        long loops = (long)_options.SizeY * (_options.SizeX + 1);
+        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "pool2d", loops, $"a {_options.SizeY}x{_options.SizeX} window");
         if (_texel) ComputeOp.BeforeTexelReads(gl);
         p.Use();
         gl.Uniform3(p.Uniform("u_in_shape"), input.C, input.H, input.W);

@@ -20,7 +20,8 @@ public sealed class GpuSoftmax(GlContext context, bool log) : IDisposable
         ComputeOp.CheckDistinct(input, output, "softmax");
         if ((long)outer * n * inner != input.Length) throw new ArgumentException($"softmax: ({outer}, {n}, {inner}) does not cover {input.ShapeString}");
         // Three passes over the axis: the largest value, the sum of exponentials, the outputs.
-        if (ComputeOp.PastLoopLimit(context, 3L * n)) throw ComputeOp.LoopLimitError(context, "softmax", 3L * n, $"an axis of {n} values");
+        long loops = 3L * n;
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "softmax", loops, $"an axis of {n} values");
         output.Resize(input.C, input.H, input.W);
         GL gl = context.Gl;
         GlProgram p = _program ??= context.Shaders.Compute("softmax.comp", ("LOG", Log ? 1 : 0));
