@@ -102,4 +102,62 @@ public sealed class LoopLimitTests(GlFixture fixture, ITestOutputHelper output)
         using (var gpuConv = new GpuConv2D(ctx, kernel, null, conv) { Choice = ConvPath.Direct })
             Expect("conv2d", () => gpuConv.Apply(image), () => Conv2D.Apply(image, kernel, null, conv), 1e-4);
     }
+
+    /// <summary>The other guarded ops, each at the smallest shape past 65,535 iterations of its estimate (their plans
+    /// forced where the automatic one would not loop that long): refused on a limited driver, the reference elsewhere.</summary>
+    [Fact]
+    public void NormsPoolsAndTransposedConvsBeyondTheLimit_RefuseClearly_OrMatchTheReference()
+    {
+        GlContext ctx = fixture.Context;
+        var rng = new Random(65537);
+        bool limited = ctx.LoopLimit is not null;
+        void Expect(string op, Func<Tensor> gpu, Func<Tensor> cpu, double tolerance)
+        {
+            if (limited)
+            {
+                var e = Assert.Throws<GpuException>(() => gpu());
+                output.WriteLine(e.Message);
+                Assert.StartsWith(op + ":", e.Message, StringComparison.Ordinal);
+                Assert.Contains("loop iterations", e.Message, StringComparison.Ordinal);
+                Assert.Contains("--device cpu", e.Message, StringComparison.Ordinal);
+                return;
+            }
+            Tensor want = cpu(), got = gpu();
+            double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
+            for (int i = 0; i < want.Length; i++)
+                Assert.True(Math.Abs(want.Data[i] - got.Data[i]) <= tolerance * scale, $"{op} [{i}]: CPU {want.Data[i]}, GPU {got.Data[i]}");
+        }
+
+        // Layer norm over rows of 1,400,000 values: 3 passes of 21,875 strides + 16 = 65,641.
+        const int row = 1_400_000;
+        var layer = new LayerNorm(Parity.RandomVector(rng, 2f, row), Parity.RandomVector(rng, 1f, row), 1e-5f);
+        Tensor rowInput = Parity.Random(rng, 1, 1, row);
+        using (var gpuLayer = new GpuLayerNorm(ctx, layer))
+            Expect("layernorm", () => gpuLayer.Apply(rowInput), () => layer.Apply(rowInput), 1e-4);
+
+        // Instance norm's workgroup per plane (forced: the automatic plan takes chunked statistics) on a plane of
+        // 1,000 x 1,400 values: the same 65,641.
+        var instance = new InstanceNorm([1.5f], [0.25f], 1e-5f);
+        Tensor plane = Parity.Random(rng, 1, 1000, 1400);
+        using (var gpuInstance = new GpuInstanceNorm(ctx, instance) { Choice = ConvPath.Direct })
+            Expect("instancenorm", () => gpuInstance.Apply(plane), () => instance.Apply(plane, plane.Length), 1e-4);
+
+        // Global average pool's workgroup per plane (forced) on 2,048 x 2,049: 65,568 + 8 strides.
+        Tensor big = Parity.Random(rng, 1, 2048, 2049);
+        using (var gpuGlobal = new GpuGlobalAveragePool(ctx) { Choice = ConvPath.Direct })
+            Expect("global average pool", () => gpuGlobal.Apply(big), () => GlobalAveragePool.Apply(big), 1e-4);
+
+        // The automatic global average pool on 2,900 x 2,900 (8,410,000 values): chunked statistics whose combining pass
+        // walks 32,852 chunks twice.
+        Tensor huge = Parity.Random(rng, 1, 2900, 2900);
+        using (var gpuChunked = new GpuGlobalAveragePool(ctx))
+            Expect("plane statistics", () => gpuChunked.Apply(huge), () => GlobalAveragePool.Apply(huge), 1e-4);
+
+        // The direct transposed conv (forced) with 2 input channels of a 200x200 kernel: 2 x 200 x 201 + 2 = 80,402;
+        // padding crops the 200x200 output to 2x2.
+        Tensor x = Parity.Random(rng, 2, 1, 1), weight = Parity.Random(rng, 2, 1, 200, 200);
+        var transpose = new ConvTransposeOptions { PadTop = 99, PadLeft = 99, PadBottom = 99, PadRight = 99 };
+        using (var gpuTranspose = new GpuConvTranspose2D(ctx, weight, null, transpose) { Choice = ConvPath.Direct })
+            Expect("conv_transpose", () => gpuTranspose.Apply(x), () => ConvTranspose2D.Apply(x, weight, null, transpose), 1e-5);
+    }
 }

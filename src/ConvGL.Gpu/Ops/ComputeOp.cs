@@ -81,7 +81,7 @@ internal static class ComputeOp
 
     /// <summary>The one-line error for <see cref="PastLoopLimit"/>: the op, what makes its loops long, the limit, the fix.</summary>
     public static GpuException LoopLimitError(GlContext context, string op, long iterations, string what) => new(
-        $"{op}: {what} takes ~{iterations:N0} loop iterations in one shader invocation, and this driver ({context.Renderer}) " +
+        $"{op}: with {what}, one shader invocation takes ~{iterations:N0} loop iterations, and this driver ({context.Renderer}) " +
         $"stops every invocation after {context.LoopLimit:N0} (llvmpipe before Mesa 23), which would make the result wrong; " +
         "run it with --device cpu, or on a newer Mesa or a GPU");
 

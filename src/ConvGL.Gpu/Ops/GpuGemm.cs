@@ -41,7 +41,7 @@ public sealed class GpuGemm(GlContext context) : IDisposable
         (int sc, int sh, int sw) = storage ?? (1, m, n);
         if ((long)sc * sh * sw != (long)m * n) throw new ArgumentException($"storage ({sc}, {sh}, {sw}) does not hold {m} x {n} values");
         long loops = k / 8 + 8;
-        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "gemm", loops, $"an inner size of {k}");
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "gemm", loops, $"an inner size of {k:N0}");
         output.Resize(sc, sh, sw);
         GlProgram p = c is null ? _program ??= context.Shaders.Compute("gemm.comp", ("HAS_C", 0))
             : _programC ??= context.Shaders.Compute("gemm.comp", ("HAS_C", 1));

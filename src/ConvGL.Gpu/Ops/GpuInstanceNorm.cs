@@ -64,7 +64,7 @@ public sealed class GpuInstanceNorm : IDisposable
             return;
         }
         long loops = 3L * ((plane + 63) / 64) + 16;
-        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "instancenorm", loops, $"planes of {plane} values");
+        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "instancenorm", loops, $"planes of {plane:N0} values");
         Variant = "instance_norm: a workgroup per plane";
         GlProgram p = _program ??= _context.Shaders.Compute("instance_norm.comp");
         p.Use();

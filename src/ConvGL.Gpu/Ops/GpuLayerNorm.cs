@@ -55,7 +55,7 @@ public sealed class GpuLayerNorm : IDisposable
         GL gl = _context.Gl;
         // Three strided passes over a row (mean, variance, output) by 64 invocations, and the two tree reductions.
         long loops = 3L * ((Length + 63) / 64) + 16;
-        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "layernorm", loops, $"rows of {Length} values");
+        if (ComputeOp.PastLoopLimit(_context, loops)) throw ComputeOp.LoopLimitError(_context, "layernorm", loops, $"rows of {Length:N0} values");
         GlProgram p = _programs[stats] ??= _context.Shaders.Compute("layer_norm.comp", ("STATS", stats));
         p.Use();
         gl.Uniform1(p.Uniform("u_rows"), rows);

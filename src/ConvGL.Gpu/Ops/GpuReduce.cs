@@ -42,7 +42,7 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLas
         // One pass over the reduced values, two for L2 and log-sum-exp (they find their scale first).
         long passes = Kind is ReduceKind.L2 or ReduceKind.LogSumExp ? 2 : 1;
         long loops = passes * count;
-        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "reduce", loops, $"reducing {count} values into each output");
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "reduce", loops, $"{count:N0} values reduced into each output");
         output.Resize(storage.C, storage.H, storage.W);
         GL gl = context.Gl;
         GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("LAST", SelectLast ? 1 : 0));

@@ -21,7 +21,7 @@ public sealed class GpuSoftmax(GlContext context, bool log) : IDisposable
         if ((long)outer * n * inner != input.Length) throw new ArgumentException($"softmax: ({outer}, {n}, {inner}) does not cover {input.ShapeString}");
         // Three passes over the axis: the largest value, the sum of exponentials, the outputs.
         long loops = 3L * n;
-        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "softmax", loops, $"an axis of {n} values");
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "softmax", loops, $"an axis of {n:N0} values");
         output.Resize(input.C, input.H, input.W);
         GL gl = context.Gl;
         GlProgram p = _program ??= context.Shaders.Compute("softmax.comp", ("LOG", Log ? 1 : 0));

@@ -31,7 +31,7 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
         int planes = input.Length / plane, chunks = (plane + LaneChunk - 1) / LaneChunk;
         // The combining pass walks a plane's chunks twice (mean, then the spread around it).
         long loops = 2L * chunks;
-        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "plane statistics", loops, $"planes of {plane} values");
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "plane statistics", loops, $"planes of {plane:N0} values");
         _stats ??= new GlBuffer(context, "plane statistics");
         _stats.Reserve(2 * planes * chunks);
         // Planes of a multiple of 4 values read 4 per rgba32f fetch.
