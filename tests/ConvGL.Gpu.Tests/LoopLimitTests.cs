@@ -59,48 +59,31 @@ public sealed class LoopLimitTests(GlFixture fixture, ITestOutputHelper output)
     {
         GlContext ctx = fixture.Context;
         var rng = new Random(65536);
-        long? limit = ctx.LoopLimit;
-        void Expect(string op, Func<Tensor> gpu, Func<Tensor> cpu, double tolerance)
-        {
-            if (limit is not null)
-            {
-                var e = Assert.Throws<GpuException>(() => gpu());
-                output.WriteLine(e.Message);
-                Assert.StartsWith(op + ":", e.Message, StringComparison.Ordinal);
-                Assert.Contains("loop iterations", e.Message, StringComparison.Ordinal);
-                Assert.Contains("--device cpu", e.Message, StringComparison.Ordinal);
-                return;
-            }
-            Tensor want = cpu(), got = gpu();
-            double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
-            for (int i = 0; i < want.Length; i++)
-                Assert.True(Math.Abs(want.Data[i] - got.Data[i]) <= tolerance * scale, $"{op} [{i}]: CPU {want.Data[i]}, GPU {got.Data[i]}");
-        }
 
         // A sum over 40,000 values (two passes at most: 80,000 iterations for L2).
         Tensor x = Parity.Random(rng, 1, 1, 40000);
         using (var reduce = new GpuReduce(ctx, ReduceKind.L2))
         using (var input = GpuTensor.From(ctx, x))
         using (var result = new GpuTensor(ctx))
-            Expect("reduce", () => { reduce.Run(input, result, 1, 40000, 1, (1, 1, 1)); return result.Download(); },
+            Expect(ctx, "reduce", () => { reduce.Run(input, result, 1, 40000, 1, (1, 1, 1)); return result.Download(); },
                 () => Reduce.Apply(x.Reshape(40000), ReduceKind.L2, [0], keepDims: true).Reshape(1, 1, 1), 1e-5);
 
         // Softmax over an axis of 30,000 (three passes: 90,000).
         Tensor s = Parity.Random(rng, 4f, 30000);
         using (var softmax = new GpuSoftmax(ctx, log: false))
-            Expect("softmax", () => softmax.Apply(s, 1, 30000, 1), () => Softmax.Apply(s, 1, 30000, 1, false), 1e-5);
+            Expect(ctx, "softmax", () => softmax.Apply(s, 1, 30000, 1), () => Softmax.Apply(s, 1, 30000, 1, false), 1e-5);
 
         // A 300x300 max pool window (300 x 301 passes).
         Tensor plane = Parity.Random(rng, 1, 300, 300);
         var pool = new PoolOptions { Kind = PoolKind.Max, SizeY = 300, SizeX = 300 };
         using (var gpuPool = new GpuPool2D(ctx, pool))
-            Expect("pool2d", () => gpuPool.Apply(plane), () => Pool2D.Apply(plane, pool), 0);
+            Expect(ctx, "pool2d", () => gpuPool.Apply(plane), () => Pool2D.Apply(plane, pool), 0);
 
         // A direct conv with a 200x200 kernel (two loop nests of 200 x 201).
         Tensor image = Parity.Random(rng, 1, 210, 210), kernel = Parity.Random(rng, 1e-4f, 1, 1, 200, 200);
         var conv = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Valid };
         using (var gpuConv = new GpuConv2D(ctx, kernel, null, conv) { Choice = ConvPath.Direct })
-            Expect("conv2d", () => gpuConv.Apply(image), () => Conv2D.Apply(image, kernel, null, conv), 1e-4);
+            Expect(ctx, "conv2d", () => gpuConv.Apply(image), () => Conv2D.Apply(image, kernel, null, conv), 1e-4);
     }
 
     /// <summary>The other guarded ops, each at the smallest shape past 65,535 iterations of its estimate (their plans
@@ -110,54 +93,57 @@ public sealed class LoopLimitTests(GlFixture fixture, ITestOutputHelper output)
     {
         GlContext ctx = fixture.Context;
         var rng = new Random(65537);
-        bool limited = ctx.LoopLimit is not null;
-        void Expect(string op, Func<Tensor> gpu, Func<Tensor> cpu, double tolerance)
-        {
-            if (limited)
-            {
-                var e = Assert.Throws<GpuException>(() => gpu());
-                output.WriteLine(e.Message);
-                Assert.StartsWith(op + ":", e.Message, StringComparison.Ordinal);
-                Assert.Contains("loop iterations", e.Message, StringComparison.Ordinal);
-                Assert.Contains("--device cpu", e.Message, StringComparison.Ordinal);
-                return;
-            }
-            Tensor want = cpu(), got = gpu();
-            double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
-            for (int i = 0; i < want.Length; i++)
-                Assert.True(Math.Abs(want.Data[i] - got.Data[i]) <= tolerance * scale, $"{op} [{i}]: CPU {want.Data[i]}, GPU {got.Data[i]}");
-        }
 
         // Layer norm over rows of 1,400,000 values: 3 passes of 21,875 strides + 16 = 65,641.
         const int row = 1_400_000;
         var layer = new LayerNorm(Parity.RandomVector(rng, 2f, row), Parity.RandomVector(rng, 1f, row), 1e-5f);
         Tensor rowInput = Parity.Random(rng, 1, 1, row);
         using (var gpuLayer = new GpuLayerNorm(ctx, layer))
-            Expect("layernorm", () => gpuLayer.Apply(rowInput), () => layer.Apply(rowInput), 1e-4);
+            Expect(ctx, "layernorm", () => gpuLayer.Apply(rowInput), () => layer.Apply(rowInput), 1e-4);
 
         // Instance norm's workgroup per plane (forced: the automatic plan takes chunked statistics) on a plane of
         // 1,000 x 1,400 values: the same 65,641.
         var instance = new InstanceNorm([1.5f], [0.25f], 1e-5f);
         Tensor plane = Parity.Random(rng, 1, 1000, 1400);
         using (var gpuInstance = new GpuInstanceNorm(ctx, instance) { Choice = ConvPath.Direct })
-            Expect("instancenorm", () => gpuInstance.Apply(plane), () => instance.Apply(plane, plane.Length), 1e-4);
+            Expect(ctx, "instancenorm", () => gpuInstance.Apply(plane), () => instance.Apply(plane, plane.Length), 1e-4);
 
         // Global average pool's workgroup per plane (forced) on 2,048 x 2,049: 65,568 + 8 strides.
         Tensor big = Parity.Random(rng, 1, 2048, 2049);
         using (var gpuGlobal = new GpuGlobalAveragePool(ctx) { Choice = ConvPath.Direct })
-            Expect("global average pool", () => gpuGlobal.Apply(big), () => GlobalAveragePool.Apply(big), 1e-4);
+            Expect(ctx, "global average pool", () => gpuGlobal.Apply(big), () => GlobalAveragePool.Apply(big), 1e-4);
 
         // The automatic global average pool on 2,900 x 2,900 (8,410,000 values): chunked statistics whose combining pass
         // walks 32,852 chunks twice.
         Tensor huge = Parity.Random(rng, 1, 2900, 2900);
         using (var gpuChunked = new GpuGlobalAveragePool(ctx))
-            Expect("plane statistics", () => gpuChunked.Apply(huge), () => GlobalAveragePool.Apply(huge), 1e-4);
+            Expect(ctx, "plane statistics", () => gpuChunked.Apply(huge), () => GlobalAveragePool.Apply(huge), 1e-4);
 
         // The direct transposed conv (forced) with 2 input channels of a 200x200 kernel: 2 x 200 x 201 + 2 = 80,402;
         // padding crops the 200x200 output to 2x2.
         Tensor x = Parity.Random(rng, 2, 1, 1), weight = Parity.Random(rng, 2, 1, 200, 200);
         var transpose = new ConvTransposeOptions { PadTop = 99, PadLeft = 99, PadBottom = 99, PadRight = 99 };
         using (var gpuTranspose = new GpuConvTranspose2D(ctx, weight, null, transpose) { Choice = ConvPath.Direct })
-            Expect("conv_transpose", () => gpuTranspose.Apply(x), () => ConvTranspose2D.Apply(x, weight, null, transpose), 1e-5);
+            Expect(ctx, "conv_transpose", () => gpuTranspose.Apply(x), () => ConvTranspose2D.Apply(x, weight, null, transpose), 1e-5);
+    }
+
+    /// <summary>On a driver with a loop limit, <paramref name="gpu"/> must refuse with the one-line error naming
+    /// <paramref name="op"/>; elsewhere it must match <paramref name="cpu"/> within <paramref name="tolerance"/> of the
+    /// reference's largest |value|.</summary>
+    private void Expect(GlContext ctx, string op, Func<Tensor> gpu, Func<Tensor> cpu, double tolerance)
+    {
+        if (ctx.LoopLimit is not null)
+        {
+            var e = Assert.Throws<GpuException>(() => gpu());
+            output.WriteLine(e.Message);
+            Assert.StartsWith(op + ":", e.Message, StringComparison.Ordinal);
+            Assert.Contains("loop iterations", e.Message, StringComparison.Ordinal);
+            Assert.Contains("--device cpu", e.Message, StringComparison.Ordinal);
+            return;
+        }
+        Tensor want = cpu(), got = gpu();
+        double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
+        for (int i = 0; i < want.Length; i++)
+            Assert.True(Math.Abs(want.Data[i] - got.Data[i]) <= tolerance * scale, $"{op} [{i}]: CPU {want.Data[i]}, GPU {got.Data[i]}");
     }
 }
