@@ -58,6 +58,12 @@ public static class Limits
     /// the geometry before the output exists: three such channels still fit a tensor's int indexing.</summary>
     public const long ConvPlaneValues = 1L << 29;
 
+    /// <summary>A stack's or layer's name in a stack file, in characters (one line of printable text).</summary>
+    public const int StackNameChars = 200;
+
+    /// <summary>A stack's description in a stack file, in characters (one line of printable text).</summary>
+    public const int StackDescriptionChars = 4000;
+
     /// <summary>A byte count for messages: "1.5 GiB", "16 MiB", "900 bytes".</summary>
     public static string Bytes(long n) => n switch
     {

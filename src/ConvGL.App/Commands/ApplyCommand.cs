@@ -60,12 +60,14 @@ internal static class ApplyCommand
         bool png = output.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
         if (!png && !output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"apply: output '{output}' must end in .npy (float32, unscaled) or .png (8-bit)");
+        string kernelArg = args.GetValue(KernelOption)!;
+        FileIdentity.CheckNotRead("apply", "OUTPUT", output, ("input", input), ("kernel file", kernelArg));
         ConvOptions options = ParseOptions(args);
         ImageChannels? channels = args.GetValue(ChannelsOption);
         Device device = args.GetValue(DeviceOption);
 
         // 2. The kernel and the input.
-        Tensor kernel = KernelSource.Resolve(args.GetValue(KernelOption)!);
+        Tensor kernel = KernelSource.Resolve(kernelArg);
         Tensor image = LoadInput(input, channels);
         if (png && image.C != 1 && image.C != 3)
             throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");

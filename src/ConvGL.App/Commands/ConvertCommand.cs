@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ConvGL.App.Cli;
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using ConvGL.Core.Onnx;
 using ConvGL.Core.Stacks;
 
@@ -50,6 +51,14 @@ internal static class ConvertCommand
         if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is not an .onnx file (a stack file is already a stack: copy it)");
 
+        // The weights go beside OUT.json: never over the model, and never over a file of that name the user already had
+        // (unless OUT.json is there too: converting to the same OUT again replaces the pair, as the user named it).
+        string sidecar = Path.ChangeExtension(output, ".safetensors");
+        FileIdentity.CheckNotRead("convert", "OUT", output, ("model", path));
+        FileIdentity.CheckNotRead("convert", "OUT's weights file", sidecar, ("model", path));
+        if (File.Exists(sidecar) && !File.Exists(output))
+            throw new ConvGLException($"convert: '{ErrorText.Echo(sidecar)}' already exists, and convert writes OUT's weights there; " +
+                                      "move it away or choose another OUT name (nothing was written)");
         Stack imported = OnnxStack.Load(path);
         // Named after the file it is written to (the HUD's "stack" line), the model named in its description.
         var stack = new Stack(Path.GetFileNameWithoutExtension(output), imported.Input, imported.Layers, imported.WeightsFile)

@@ -57,7 +57,7 @@ internal static partial class FeaturesCommand
         (int W, int H)? size = args.GetValue(Size);
 
         Stack stack = StackCatalog.Load(stackArg);
-        CheckOutputDirectory(outDir);
+        CheckOutputDirectory(outDir, inputPath, stack.SourcePath);
         bool isArray = IsArray(inputPath);
         Tensor image = LoadInput(inputPath, stack);
         // An image gets the model's preprocessing (a packaged model's: resized to its size, reordered, scaled, minus its
@@ -206,14 +206,23 @@ internal static partial class FeaturesCommand
         return grid;
     }
 
-    /// <summary>Refuses an --out that holds anything other than an earlier features dump.</summary>
-    private static void CheckOutputDirectory(string dir)
+    /// <summary>Refuses an --out that holds anything other than an earlier features dump (input.npy and at least one
+    /// layer's file, every entry named as features names them), or that holds a file the command reads: the dump
+    /// replaces the folder as a whole.</summary>
+    private static void CheckOutputDirectory(string dir, string input, string? stackFile)
     {
         if (File.Exists(dir)) throw new ConvGLException($"features: --out {dir} is a file; give a folder");
         if (!Directory.Exists(dir)) return;
-        string? foreign = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).FirstOrDefault(n => !DumpFile().IsMatch(n!));
+        foreach ((string role, string? path) in new[] { ("INPUT", input), ("stack file", stackFile) })
+            if (path is not null && File.Exists(path) && FileIdentity.Inside(path, dir))
+                throw new ConvGLException($"features: the {role} '{ErrorText.Echo(path)}' is inside --out {dir}, which the dump replaces as a whole; choose another folder (nothing was written)");
+        string[] names = Directory.EnumerateFileSystemEntries(dir).Select(p => Path.GetFileName(p)!).ToArray();
+        string? foreign = names.FirstOrDefault(n => !DumpFile().IsMatch(n));
         if (foreign is not null)
-            throw new ConvGLException($"features: --out {dir} already holds '{foreign}', which is not features output; choose a new or empty folder");
+            throw new ConvGLException($"features: --out {dir} already holds '{ErrorText.Echo(foreign)}', which is not features output; choose a new or empty folder");
+        if (names.Length > 0 && (!names.Contains("input.npy") || names.All(n => n == "input.npy")))
+            throw new ConvGLException($"features: --out {dir} holds {string.Join(", ", names.Take(3).Select(n => $"'{ErrorText.Echo(n)}'"))}{(names.Length > 3 ? ", ..." : "")} " +
+                                      "but not a whole features dump (input.npy and the layers' files); choose a new or empty folder");
     }
 
     [GeneratedRegex(@"^(input\.npy|[0-9]{2}-[a-z_]+(-[A-Za-z0-9_]{1,48})?\.(npy|png))$")]

@@ -65,7 +65,16 @@ internal static class OnnxTestCommand
                 output.WriteLine($"ERROR {name}  cannot read: {e.Message}");
                 continue;
             }
-            OnnxTestResult r = c.Run(runner);
+            OnnxTestResult r;
+            try
+            {
+                r = c.Run(runner);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Not a refusal the runner knows (those are failed results): still this case's line, and the run goes on.
+                r = new OnnxTestResult(name, false, double.NaN, $"internal error: {e.GetType().Name}: {ErrorText.OneLine(e.Message)}");
+            }
             progress.Interrupt();
             string error = double.IsNaN(r.MaxError) ? "-" : r.MaxError.ToString("G3", CultureInfo.InvariantCulture);
             if (r.Passed)
@@ -91,8 +100,16 @@ internal static class OnnxTestCommand
 
         public IReadOnlyDictionary<string, Tensor> Run(OnnxGraph graph, IReadOnlyDictionary<string, Tensor> inputs)
         {
-            using var runner = new GpuOnnxRunner(_context, graph);
-            return runner.Run(inputs);
+            try
+            {
+                using var runner = new GpuOnnxRunner(_context, graph);
+                return runner.Run(inputs);
+            }
+            catch (GpuException e)
+            {
+                // This GPU's limits, not the case: a failed case with the reason and the way round it.
+                throw new ConvGLException($"GPU: {e.Message}; run it with --device cpu");
+            }
         }
 
         public void Dispose() => _context.Dispose();

@@ -248,6 +248,7 @@ internal static class TrainCommand
         if (!(lr > 0)) throw new ConvGLException($"train: --lr must be positive, got {lr}");
         string? outPath = args.GetValue(Out);
         if (outPath is not null && Directory.Exists(outPath)) throw new ConvGLException($"train: --out '{outPath}' is a directory; give a kernel file name");
+        if (outPath is not null) FileIdentity.CheckNotRead("train", "--out", outPath, ("--input", inputPath), ("--target", targetPath), ("--hidden kernel file", hidden));
 
         Tensor input = inputPath is null ? SyntheticTexture() : LoadGray(inputPath, "--input");
         Tensor? hiddenKernel = hidden is null ? null : KernelSource.Resolve(hidden);

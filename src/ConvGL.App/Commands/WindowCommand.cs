@@ -4,6 +4,7 @@ using ConvGL.App.Glfw;
 using ConvGL.App.Live;
 using ConvGL.App.Sources;
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
 using ConvGL.Gpu;
 
@@ -109,6 +110,8 @@ internal static class WindowCommand
             // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
             if (Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
                 throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
+            FileIdentity.CheckNotRead("convgl", "--screenshot", screenshot, ("--source", args.GetValue(Source)), ("--drop", args.GetValue(Drop)),
+                ("--stack file", stack), ("--filter file", filter));
         }
         // 1-based like the HUD and the 1..9 keys; 0 (not given) selects the last layer.
         int layer = args.GetValue(Layer) - 1;

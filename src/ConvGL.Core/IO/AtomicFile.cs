@@ -35,6 +35,53 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Several files that belong together (a stack file and its weights), all or none: every file's bytes
+    /// are written to its temporary file first, and only when all of them are down are they renamed into place, in the
+    /// order given. A failing write (a full disk) leaves none of them, and no file the user had is touched.</summary>
+    public static void WriteAll(IReadOnlyList<(string Path, byte[] Bytes)> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var temps = new List<(string Temp, string Full, string Shown)>();
+        try
+        {
+            foreach ((string path, byte[] bytes) in files)
+            {
+                string full = Path.GetFullPath(path);
+                string dir = Path.GetDirectoryName(full) ?? ".";
+                if (!Directory.Exists(dir))
+                    throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
+                string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                temps.Add((temp, full, path));
+                try
+                {
+                    using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                    stream.Write(bytes);
+                    stream.Flush(flushToDisk: false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new ConvGLException($"cannot write '{path}': {e.Message}", e);
+                }
+            }
+            foreach ((string temp, string full, string shown) in temps)
+            {
+                try
+                {
+                    File.Move(temp, full, overwrite: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new ConvGLException($"cannot write '{shown}': {e.Message}", e);
+                }
+            }
+        }
+        finally
+        {
+            foreach ((string temp, _, _) in temps)
+                if (File.Exists(temp)) TryDelete(temp);
+        }
+    }
+
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         byte[] copy = bytes.ToArray();

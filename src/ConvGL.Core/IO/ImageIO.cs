@@ -132,6 +132,10 @@ public static class ImageIO
                 result = codec.GetPixels(info, (IntPtr)p);
             }
         }
+        // libjpeg-turbo decodes a progressive JPEG cut short into a blurry whole picture and reports success: a JPEG
+        // whose scans never reach the end-of-image marker is truncated, whatever the decoder made of it.
+        if (result == SKCodecResult.Success && codec.EncodedFormat == SKEncodedImageFormat.Jpeg && !JpegReachesEnd(bytes))
+            result = SKCodecResult.IncompleteInput;
         if (result != SKCodecResult.Success)
             throw DecodeError(name, result switch
             {
@@ -198,6 +202,16 @@ public static class ImageIO
 
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G'];
     private static ReadOnlySpan<byte> JpegStart => [0xFF, 0xD8];
+
+    /// <summary>Whether the JPEG's end-of-image marker (FF D9) follows its first scan (FF DA). Inside entropy-coded data
+    /// every FF byte is stuffed (FF 00) or a restart marker (FF D0..D7), so FF D9 there is the real end; a thumbnail's
+    /// own end marker lies in a header segment before the first scan.</summary>
+    internal static bool JpegReachesEnd(ReadOnlySpan<byte> b)
+    {
+        ReadOnlySpan<byte> startOfScan = [0xFF, 0xDA], endOfImage = [0xFF, 0xD9];
+        int scan = b.IndexOf(startOfScan);
+        return scan >= 0 && b[(scan + 2)..].IndexOf(endOfImage) >= 0;
+    }
 
     // ---- TGA ------------------------------------------------------------------------------------------------
 

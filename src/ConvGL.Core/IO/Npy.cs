@@ -193,6 +193,13 @@ public static partial class Npy
         return bytes;
     }
 
+    /// <summary>The bytes of a float32 .npy file holding the tensor (for tensors written with others, all or none).</summary>
+    public static byte[] Serialize(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return ToBytes(tensor, tensor.Shape);
+    }
+
     /// <summary>Writes a tensor as float32 .npy, atomically (no partial file on failure). The data is streamed in
     /// blocks: a 2^29-value map (the largest a stack plan allows) would not fit one byte array.</summary>
     public static void Write(string path, Tensor tensor)

@@ -172,5 +172,6 @@ public sealed class ImagePreprocess
 
     /// <summary>One line for the HUD and `features`: "resized to 224x224 (centre crop), BGR, 0..255, minus the mean image".</summary>
     public string Describe() =>
-        $"resized to {Width}x{Height} (aspect kept, centre crop), {string.Concat(ChannelOrder.Select(c => "RGB"[c]))}, 0..{PixelScale:0.###}, minus the mean image of {Path.GetFileName(Source)}";
+        $"resized to {Width}x{Height} (aspect kept, centre crop), {string.Concat(ChannelOrder.Select(c => "RGB"[c]))}, 0..{PixelScale:0.###}" +
+        (Mean.Data.Any(v => v != 0f) ? $", minus the mean image of {Path.GetFileName(Source)}" : "");
 }

@@ -69,6 +69,7 @@ public sealed class OnnxGraph
                 foreach (OnnxOp piece in several) Add(piece, a);
                 continue;
             }
+            CheckLearnedValues(node, a, initializers);
             OnnxOp op = node.OpType switch
             {
                 "Conv" => ConvOp.Read(node, a, node.Inputs.Count > 1 ? model.Initializers.GetValueOrDefault(node.Inputs[1]) : null),
@@ -348,5 +349,23 @@ public sealed class OnnxGraph
         bool ok = input.Shape.Length == t.Rank;
         for (int d = 0; ok && d < t.Rank; d++) ok = input.Shape[d] < 0 || input.Shape[d] == t.Shape[d];
         if (!ok) throw new ConvGLException($"{Model.Source}: graph input '{input.Name}' expects shape {input.ShapeString}, got {t.ShapeString}");
+    }
+
+    /// <summary>The learned values a layer's node reads from initializers: a Conv's or ConvTranspose's weight must have
+    /// no empty axis (the runners would divide by its zero channels), and these nodes' constant inputs (weights, biases,
+    /// normalisation statistics) must be finite, as stack files' weights must: a NaN or an infinity there is a damaged
+    /// model, not a value to propagate. One error naming the node, the tensor and what to fix.</summary>
+    private static void CheckLearnedValues(OnnxNode node, NodeAttributes a, IReadOnlyDictionary<string, Tensor> initializers)
+    {
+        if (node.OpType is not ("Conv" or "ConvTranspose" or "BatchNormalization" or "InstanceNormalization" or "LayerNormalization" or "Gemm")) return;
+        for (int k = 1; k < node.Inputs.Count; k++)
+        {
+            if (!initializers.TryGetValue(node.Inputs[k], out Tensor? t)) continue;
+            if (k == 1 && node.OpType is "Conv" or "ConvTranspose" && t.Shape.Contains(0))
+                throw a.Error($"weight '{ErrorText.Echo(node.Inputs[k])}' has an empty shape {t.ShapeString}; a {node.OpType} needs at least one filter of at least one tap");
+            for (int i = 0; i < t.Length; i++)
+                if (!float.IsFinite(t.Data[i]))
+                    throw a.Error($"initializer '{ErrorText.Echo(node.Inputs[k])}' holds {t.Data[i]} at flat index {i}; a {node.OpType}'s weights and statistics must be finite");
+        }
     }
 }

@@ -79,9 +79,11 @@ public static class PaddedPool2D
             throw new ConvGLException($"pool padding {o.Padding.ToString().ToLowerInvariant()} is not supported (explicit pads, same_upper or same_lower)");
         (int top, int bottom) = o.Padding == PaddingMode.Explicit ? (o.PadTop, o.PadBottom) : SamePads(h, o.SizeY, o.StrideY, o.DilationY, o.Padding == PaddingMode.SameUpper);
         (int left, int right) = o.Padding == PaddingMode.Explicit ? (o.PadLeft, o.PadRight) : SamePads(w, o.SizeX, o.StrideX, o.DilationX, o.Padding == PaddingMode.SameUpper);
-        return new ConvGeometry(
-            Axis(h, o.SizeY, o.StrideY, o.DilationY, top, bottom, o.CeilMode, "height"),
-            Axis(w, o.SizeX, o.StrideX, o.DilationX, left, right, o.CeilMode, "width"));
+        AxisGeometry y = Axis(h, o.SizeY, o.StrideY, o.DilationY, top, bottom, o.CeilMode, "height"),
+            x = Axis(w, o.SizeX, o.StrideX, o.DilationX, left, right, o.CeilMode, "width");
+        if ((long)y.Output * x.Output > Limits.ConvPlaneValues)
+            throw new ConvGLException($"pool output {x.Output}x{y.Output} (input {w}x{h} padded by ({top}, {left}, {bottom}, {right})) has more than the {Limits.ConvPlaneValues} values a map may have");
+        return new ConvGeometry(y, x);
     }
 
     public static Tensor Apply(Tensor input, PaddedPoolOptions o)

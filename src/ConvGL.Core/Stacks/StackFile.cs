@@ -99,6 +99,15 @@ public static class StackFile
 
         private ConvGLException Top(string field, string message) => new($"{path}: field '{field}': {message}");
 
+        private const int MaxName = Limits.StackNameChars, MaxDescription = Limits.StackDescriptionChars;
+
+        /// <summary>Why a name or description cannot be shown as it is (the HUD and the commands print them: a control
+        /// character would move the terminal's cursor or colour it), or null when it can.</summary>
+        private static string? Printable(string text, int max) =>
+            text.Length > max ? $"is {text.Length} characters long; keep it to {max}"
+            : !ErrorText.IsOneLine(text) ? $"holds a control character or a line break ('{ErrorText.Echo(text)}'); names and descriptions are one line of printable text"
+            : null;
+
         public Stack Stack(JsonElement root)
         {
             if (root.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: a stack file must hold a JSON object, found {Kind(root)}");
@@ -107,9 +116,11 @@ public static class StackFile
             string name = Path.GetFileNameWithoutExtension(path);
             if (fields.TryGetValue("name", out JsonElement n))
                 name = n.ValueKind == JsonValueKind.String && n.GetString()!.Length > 0 ? n.GetString()! : throw Top("name", "must be a non-empty string");
+            if (Printable(name, MaxName) is { } badName) throw Top("name", badName);
             string? description = null;
             if (fields.TryGetValue("description", out JsonElement d))
                 description = d.ValueKind == JsonValueKind.String ? d.GetString() : throw Top("description", "must be a string");
+            if (description is not null && Printable(description, MaxDescription) is { } badDescription) throw Top("description", badDescription);
 
             StackInput input = StackInput.Gray;
             if (fields.TryGetValue("input", out JsonElement inp))
@@ -128,7 +139,8 @@ public static class StackFile
                 if (wf.ValueKind != JsonValueKind.String || wf.GetString()!.Length == 0) throw Top("weights", "must be a path to a .safetensors file, relative to the stack file");
                 weightsFile = wf.GetString()!;
                 _weightsPath = Path.Combine(_dir, weightsFile);
-                if (!File.Exists(_weightsPath)) throw Top("weights", $"file '{_weightsPath}' does not exist");
+                if (!File.Exists(_weightsPath))
+                    throw Top("weights", Directory.Exists(_weightsPath) ? $"'{_weightsPath}' is a folder; name a .safetensors file" : $"file '{_weightsPath}' does not exist");
                 try
                 {
                     _weights = SafeTensors.Read(_weightsPath);
@@ -204,6 +216,7 @@ public static class StackFile
             string? label = null;
             if (el.TryGetProperty("name", out JsonElement labelEl))
                 label = labelEl.ValueKind == JsonValueKind.String ? labelEl.GetString() : throw at.Error("name", "must be a string");
+            if (label is not null && Printable(label, MaxName) is { } badLabel) throw at.Error("name", badLabel);
 
             StackLayer layer;
             if (type == "conv")
@@ -628,7 +641,8 @@ public static class StackFile
             if (name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             {
                 string file = Path.Combine(_dir, name);
-                if (!File.Exists(file)) throw at.Error(field, $"file '{file}' does not exist");
+                if (!File.Exists(file))
+                    throw at.Error(field, Directory.Exists(file) ? $"'{file}' is a folder; name a .npy file" : $"file '{file}' does not exist");
                 try
                 {
                     return (name, npy(file));

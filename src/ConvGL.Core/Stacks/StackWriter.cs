@@ -7,8 +7,8 @@ namespace ConvGL.Core.Stacks;
 /// <summary>Writes a <see cref="Stack"/> as a stack file that <see cref="StackFile.Load"/> reads back to the same
 /// layers (used by <c>convgl train</c>). Learned layers' tensors are written too: those named by a .npy path as
 /// that .npy file, the others to the stack's <see cref="Stack.WeightsFile"/> as F32 safetensors (both relative to
-/// the stack file). Every file is written atomically (temporary file, then rename); the weights go first so a stack file never
-/// names tensors that are not there.</summary>
+/// the stack file). All files are written together or not at all (AtomicFile.WriteAll: every temporary file first, then the renames,
+/// the weights first), so a stack file never names tensors that are not there and a full disk leaves nothing behind.</summary>
 public static class StackWriter
 {
     public static void Write(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
@@ -17,14 +17,16 @@ public static class StackWriter
         Dictionary<string, Tensor> tensors = CollectTensors(stack);
         Dictionary<string, Tensor> npy = tensors.Where(t => IsNpy(t.Key)).ToDictionary(t => t.Key, t => t.Value);
         Dictionary<string, Tensor> named = tensors.Where(t => !IsNpy(t.Key)).ToDictionary(t => t.Key, t => t.Value);
+        var files = new List<(string, byte[])>();
         if (named.Count > 0)
         {
             if (stack.WeightsFile is null)
                 throw new ConvGLException($"{path}: stack '{stack.Name}' has learned layers; give it a weights file name to write their tensors to");
-            SafeTensors.Write(Path.Combine(dir, stack.WeightsFile), named, weightsMetadata);
+            files.Add((Path.Combine(dir, stack.WeightsFile), SafeTensors.Serialize(named, weightsMetadata)));
         }
-        foreach ((string name, Tensor t) in npy) Npy.Write(Path.Combine(dir, name), t);
-        AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson(stack)));
+        foreach ((string name, Tensor t) in npy) files.Add((Path.Combine(dir, name), Npy.Serialize(t)));
+        files.Add((path, System.Text.Encoding.UTF8.GetBytes(ToJson(stack))));
+        AtomicFile.WriteAll(files);
     }
 
     private static bool IsNpy(string name) => name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
@@ -109,14 +111,19 @@ public static class StackWriter
         return weights is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, weights);
     }
 
+    /// <summary>Control characters escaped, cut to <paramref name="max"/> characters with an ellipsis.</summary>
+    private static string Printable(string text, int max) => ErrorText.IsOneLine(text) && text.Length <= max ? text : ErrorText.Echo(text, max - 3);
+
     public static string ToJson(Stack stack)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
-            w.WriteString("name", stack.Name);
-            if (stack.Description is not null) w.WriteString("description", stack.Description);
+            // Names and descriptions as StackFile reads them back: one printable line within its limits (an imported
+            // model's node names and producer are whatever the model says).
+            w.WriteString("name", Printable(stack.Name, Limits.StackNameChars));
+            if (stack.Description is not null) w.WriteString("description", Printable(stack.Description, Limits.StackDescriptionChars));
             w.WriteString("input", stack.Input == StackInput.Gray ? "gray" : "rgb");
             if (stack.WeightsFile is not null) w.WriteString("weights", stack.WeightsFile);
             w.WriteStartArray("layers");
@@ -131,7 +138,7 @@ public static class StackWriter
     {
         w.WriteStartObject();
         w.WriteString("type", layer.Type);
-        if (layer.Label is not null) w.WriteString("name", layer.Label);
+        if (layer.Label is not null) w.WriteString("name", Printable(layer.Label, Limits.StackNameChars));
         if (layer.Inputs is not null)
         {
             // Indices, not names: labels need not be unique.

@@ -82,6 +82,31 @@ public sealed class OnnxTestCommandTests : IDisposable
         Assert.Equal("onnx-test (cpu): 1 passed, 0 failed, 3 unreadable", lines[4]);
     }
 
+    /// <summary>A MaxPool whose dilations and pads (2^20 each, inside the reader's limits) make a 1048580 x 1048580 output:
+    /// the case fails with the pool's size error, on both devices, and the next case still runs (the run used to end
+    /// in "internal error" naming no case).</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void APoolTooLargeToRun_FailsThatCase_TheNextStillRuns_Exit1(string device)
+    {
+        string dir = CopyCase("test_maxpool_2d_dilations");
+        string model = Path.Combine(dir, "model.onnx");
+        var proto = ConvGL.Core.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(model));
+        var pool = proto.Graph.Node.Single(n => n.OpType == "MaxPool");
+        foreach (var attribute in pool.Attribute.Where(x => x.Name is "dilations" or "pads").ToList()) pool.Attribute.Remove(attribute);
+        pool.Attribute.Add(new ConvGL.Core.Onnx.Proto.AttributeProto { Name = "dilations", Type = 7, Ints = { 1 << 20, 1 << 20 } });
+        pool.Attribute.Add(new ConvGL.Core.Onnx.Proto.AttributeProto { Name = "pads", Type = 7, Ints = { 1 << 20, 1 << 20, 1 << 20, 1 << 20 } });
+        File.WriteAllBytes(model, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+        (int code, string[] lines) = Run(device, dir, Case("test_relu"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("FAIL  test_maxpool_2d_dilations  max error -  test_data_set_0: ", lines[0]);
+        Assert.Contains("pool output 1048580x1048580", lines[0]);
+        Assert.DoesNotContain("internal error", lines[0]);
+        Assert.StartsWith("pass  test_relu", lines[1]);
+        Assert.Equal($"onnx-test ({device}): 1 passed, 1 failed, 0 unreadable", lines[2]);
+    }
+
     [Fact]
     public void CommandLine_NoCaseDir_IsAnError_AndTheCommandIsListed()
     {

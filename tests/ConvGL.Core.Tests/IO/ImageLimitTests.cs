@@ -45,6 +45,28 @@ public class ImageLimitTests
         Assert.Null(DecodeWithin(full, TimeSpan.FromSeconds(10)));
     }
 
+    /// <summary>A progressive JPEG (OpenCV's encoder, a photo-like gradient with texture) cut anywhere after its first
+    /// scan: libjpeg-turbo decoded the scans it had into a blurred whole picture and said success (the audit's file cut
+    /// at half: 467 of 477 rows off by up to 0.42). Now a truncation error; the whole file decodes.</summary>
+    [Fact]
+    public void ProgressiveJpeg_CutAfterItsFirstScan_IsATruncationError()
+    {
+        using var mat = new OpenCvSharp.Mat(120, 160, OpenCvSharp.MatType.CV_8UC3);
+        for (int y = 0; y < 120; y++)
+            for (int x = 0; x < 160; x++)
+                mat.Set(y, x, new OpenCvSharp.Vec3b((byte)(x * 255 / 159), (byte)(y * 2), (byte)((x * y + 37 * ((x / 8 + y / 8) % 2)) % 256)));
+        byte[] full = mat.ImEncode(".jpg", new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.JpegProgressive, 1));
+        int firstScan = full.AsSpan().IndexOf([(byte)0xFF, (byte)0xDA]);
+        Assert.True(firstScan > 0 && full.AsSpan(firstScan + 2).IndexOf([(byte)0xFF, (byte)0xDA]) > 0, "expected a progressive JPEG (several scans)");
+        Assert.Null(DecodeWithin(full, TimeSpan.FromSeconds(10)));
+        foreach (int n in new[] { firstScan + 200, full.Length / 2, full.Length * 3 / 4, full.Length - 2 })
+        {
+            var c = Assert.IsType<ConvGLException>(DecodeWithin(full[..n], TimeSpan.FromSeconds(10), "cut.jpg"));
+            Assert.Contains("'cut.jpg'", c.Message);
+            Assert.Contains("truncated", c.Message);
+        }
+    }
+
     [Fact]
     public void Bmp_ClaimingAHugeSide_IsRefusedFromItsHeader()
     {

@@ -86,6 +86,12 @@ public sealed class StackFileTests : IDisposable
         { "empty layers", Stack(""), -1, "layers", "non-empty" },
         { "missing weights file", Stack(Conv1, "\"weights\": \"nope.safetensors\","), -1, "weights", "does not exist" },
         { "broken weights file", Stack(Conv1, "\"weights\": \"broken.safetensors\","), -1, "weights", "truncated" },
+        { "weights a folder", Stack(Conv1, "\"weights\": \".\","), -1, "weights", "is a folder; name a .safetensors file" },
+        { "name with an escape sequence", """{ "name": "\u001b[31mRED", "layers": [{"type": "relu"}] }""", -1, "name", "control character" },
+        { "name with a line break", """{ "name": "a\nb", "layers": [{"type": "relu"}] }""", -1, "name", "control character or a line break" },
+        { "name too long", $$"""{ "name": "{{new string('n', 201)}}", "layers": [{"type": "relu"}] }""", -1, "name", "201 characters long; keep it to 200" },
+        { "description with a NUL", """{ "description": "a\u0000b", "layers": [{"type": "relu"}] }""", -1, "description", "control character" },
+        { "layer name with an escape", Stack("""{"type": "relu", "name": "x\u001b[2J"}"""), 0, "name", "control character" },
     };
 
     [Theory]

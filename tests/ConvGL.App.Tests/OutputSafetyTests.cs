@@ -1,0 +1,105 @@
+using ConvGL.App.Commands;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+using ConvGL.Core.Tests.Onnx;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>Nothing the user had is overwritten: a command never writes over a file it reads (the same path, the
+/// same path spelled another way, the same file through a linked folder), <c>features</c> never replaces a folder
+/// that holds its input or that is not a whole earlier dump, and <c>convert</c> never replaces a weights file the
+/// command line did not name. Each refusal is one line on stderr, exit 2, and every file as it was.</summary>
+public sealed class OutputSafetyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-output-safety-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    /// <summary>Every file under the scratch folder with its bytes, to compare before and after.</summary>
+    private SortedDictionary<string, string> Snapshot() => new(
+        Directory.GetFiles(_dir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(_dir, f), f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))),
+        StringComparer.Ordinal);
+
+    private void AssertRefused(string mentions, params string[] args)
+    {
+        SortedDictionary<string, string> before = Snapshot();
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, args);
+        string context = $"convgl {string.Join(' ', args)} -> exit {r.ExitCode}, stderr '{r.Stderr}'";
+        Assert.True(r.ExitCode == 2, context);
+        string[] lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr: {context}");
+        Assert.Contains(mentions, lines[0]);
+        Assert.Equal(before, Snapshot());
+    }
+
+    [Fact]
+    public void Apply_OutputIsTheInput_InAnySpelling_IsRefused_TheInputKept()
+    {
+        Directory.CreateDirectory(P("d"));
+        Npy.Write(P("d/x.npy"), Tensor.Chw(1, 8, 8, Enumerable.Range(0, 64).Select(i => i / 64f).ToArray()));
+        File.CreateSymbolicLink(P("link"), P("d"));
+        AssertRefused("is the input", "apply", "d/x.npy", "d/x.npy", "--kernel", "box");
+        AssertRefused("is the input", "apply", "d/x.npy", "d/../d/./x.npy", "--kernel", "box");
+        AssertRefused("is the input", "apply", "d/x.npy", "link/x.npy", "--kernel", "box");
+        // The kernel file too.
+        File.WriteAllText(P("k.txt"), "0 1 0\n1 -4 1\n0 1 0\n");
+        Npy.Write(P("k.npy"), Tensor.Chw(1, 3, 3));
+        AssertRefused("is the kernel file", "apply", "d/x.npy", "k.npy", "--kernel", "k.npy");
+        // Another name in the same folder is fine.
+        Assert.Equal(0, ApplyProcess.Convgl(_dir, "apply", "d/x.npy", "d/y.npy", "--kernel", "box").ExitCode);
+        Assert.True(File.Exists(P("d/y.npy")));
+    }
+
+    [Fact]
+    public void Features_InputInsideOut_OrAFolderThatIsNotAWholeDump_IsRefused()
+    {
+        Npy.Write(P("x.npy"), Tensor.Chw(1, 12, 12));
+        Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "maps").ExitCode);
+        // The input named input.npy inside the dump folder: the dump would replace it.
+        File.Copy(P("x.npy"), P("maps/input.npy"), overwrite: true);
+        AssertRefused("is inside --out", "features", "maps/input.npy", "--stack", "edges", "--out", "maps");
+        // A folder holding only a file named input.npy is no earlier dump.
+        Directory.CreateDirectory(P("mine"));
+        File.Copy(P("x.npy"), P("mine/input.npy"));
+        AssertRefused("not a whole features dump", "features", "x.npy", "--stack", "edges", "--out", "mine");
+        // An earlier dump is still replaced.
+        Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "maps2").ExitCode);
+        Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "maps2").ExitCode);
+    }
+
+    [Fact]
+    public void Convert_AWeightsFileTheCommandLineDidNotName_IsRefused_AndAFailedWriteLeavesNothing()
+    {
+        File.WriteAllBytes(P("small.onnx"), SmallGraphs.ResidualWithHeadBytes());
+        File.WriteAllText(P("out.safetensors"), "precious");
+        AssertRefused("out.safetensors' already exists", "convert", "small.onnx", "out.json");
+        // Converting to the same OUT again replaces the pair it wrote.
+        File.Delete(P("out.safetensors"));
+        Assert.Equal(0, ConvertCommand.Run(P("small.onnx"), P("out.json"), TextWriter.Null));
+        Assert.Equal(0, ConvertCommand.Run(P("small.onnx"), P("out.json"), TextWriter.Null));
+        Assert.Equal("out.safetensors", ConvGL.Core.Stacks.StackFile.Load(P("out.json")).WeightsFile);
+    }
+
+    [Fact]
+    public void AtomicWriteAll_AFailingFile_LeavesNoneOfThem()
+    {
+        File.WriteAllText(P("a.bin"), "old a");
+        var e = Assert.Throws<ConvGLException>(() => AtomicFile.WriteAll([(P("a.bin"), [1, 2, 3]), (P("missing/b.bin"), [4])]));
+        Assert.Contains("missing", e.Message);
+        Assert.Equal("old a", File.ReadAllText(P("a.bin")));
+        Assert.Equal(["a.bin"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName));
+        AtomicFile.WriteAll([(P("a.bin"), [1, 2, 3]), (P("b.bin"), [4])]);
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(P("a.bin")));
+        Assert.Equal([4], File.ReadAllBytes(P("b.bin")));
+    }
+
+    [Fact]
+    public void Window_ScreenshotOverItsSourceImage_IsRefusedBeforeAnyWindowOpens()
+    {
+        ImageIO.SavePng(P("scene.png"), Tensor.Chw(3, 16, 16, Enumerable.Range(0, 768).Select(i => (i % 7) / 7f).ToArray()), PngScaling.Clamp);
+        AssertRefused("is the --source", "--source", "scene.png", "--frames", "2", "--screenshot", "./scene.png", "--offscreen");
+    }
+}
