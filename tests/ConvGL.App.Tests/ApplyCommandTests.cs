@@ -270,6 +270,9 @@ public sealed class ApplyCommandTests : IDisposable
         { "3-D kernel .npy", ["photo.png", "out.npy", "--kernel", "k3.npy"], "2D" },
         { "5-channel input to png", ["five.npy", "out.png", "--kernel", "box"], "channels" },
         { "int npy input", ["int.npy", "out.npy", "--kernel", "box"], "dtype" },
+        { "NaN in the input array", ["nan.npy", "out.npy", "--kernel", "box"], "'nan.npy' holds NaN at flat index 7 (of 16 values); an input array must be finite" },
+        { "infinity in the input array", ["inf.npy", "out.png", "--kernel", "box"], "'inf.npy' holds -" },
+        { "output is the input", ["tiny.npy", "tiny.npy", "--kernel", "box"], "is the input 'tiny.npy'" },
     };
 
     [Theory]
@@ -284,6 +287,11 @@ public sealed class ApplyCommandTests : IDisposable
         Npy.Write(P("tiny.npy"), Tensor.Chw(1, 3, 3));
         Npy.Write(P("k3.npy"), new Tensor([1, 3, 3]));
         Npy.Write(P("five.npy"), Tensor.Chw(5, 4, 4));
+        Tensor nan = Tensor.Chw(1, 4, 4), inf = Tensor.Chw(1, 4, 4);
+        nan.Data[7] = float.NaN;
+        inf.Data[3] = float.NegativeInfinity;
+        Npy.Write(P("nan.npy"), nan);
+        Npy.Write(P("inf.npy"), inf);
         // A little-endian int32 .npy, as np.save(np.arange(4, dtype=np.int32)) writes it.
         byte[] header = System.Text.Encoding.ASCII.GetBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }".PadRight(117) + "\n");
         File.WriteAllBytes(P("int.npy"), [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0, .. header, .. new byte[16]]);

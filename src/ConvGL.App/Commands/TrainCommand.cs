@@ -300,6 +300,7 @@ internal static class TrainCommand
         if (!File.Exists(path)) throw new ConvGLException($"train: {option} '{path}' does not exist");
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return ImageIO.Load(path, ImageChannels.Gray);
         Tensor t = Npy.Read(path);
+        Npy.RequireFinite(t, $"train: {option}", path);
         if (t.Rank == 2) return t.Reshape(1, t.H, t.W);
         if (t.Rank == 3 && t.C == 1) return t;
         throw new ConvGLException($"train: {option} '{path}' holds an array of shape {t.ShapeString}; a fit needs one channel, (H, W) or (1, H, W)");

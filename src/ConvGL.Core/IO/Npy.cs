@@ -193,6 +193,18 @@ public static partial class Npy
         return bytes;
     }
 
+    /// <summary>Refuses an array given as a command's input that holds a NaN or an infinity (float64 values past
+    /// float32's range become infinities on reading): such a value spreads through every window that covers it, and a
+    /// picture of the result is min-max scaled by it; one error naming the file, the first such value and the fix.</summary>
+    public static void RequireFinite(Tensor tensor, string command, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        for (int i = 0; i < tensor.Length; i++)
+            if (!float.IsFinite(tensor.Data[i]))
+                throw new ConvGLException($"{command}: '{ErrorText.Echo(path)}' holds {tensor.Data[i]} at flat index {i} (of {tensor.Length} values); an input array must be finite " +
+                                          "in float32 (NumPy: np.nan_to_num, or clip to +-3.4e38)");
+    }
+
     /// <summary>The bytes of a float32 .npy file holding the tensor (for tensors written with others, all or none).</summary>
     public static byte[] Serialize(Tensor tensor)
     {
