@@ -173,11 +173,15 @@ public static class StackFile
                     throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field '{(reads is null ? ChannelField(layer) : "inputs")}': {error}");
                 channels.Add(next);
                 layers.Add(layer);
-                if (layer.Label is { Length: > 0 } label && label != "input") names[label] = index;
+                // A name two layers share refers to neither (Inputs refuses it): labels need not be unique, references must be.
+                if (layer.Label is { Length: > 0 } label && label != "input") names[label] = names.ContainsKey(label) ? Shared : index;
                 index++;
             }
             return new Stack(name, input, layers, weightsFile) { SourcePath = path, Description = description };
         }
+
+        /// <summary>The index recorded for a name that more than one layer has.</summary>
+        private const int Shared = int.MinValue;
 
         /// <summary>A layer's <c>"inputs"</c>: earlier layers by <c>"name"</c> or index, <c>"input"</c> (or -1) for the stack input.</summary>
         private int[] Inputs(JsonElement el, int index, Dictionary<string, int> names)
@@ -189,8 +193,9 @@ public static class StackFile
             foreach (JsonElement e in el.EnumerateArray())
             {
                 if (e.ValueKind == JsonValueKind.String)
-                    reads.Add(names.TryGetValue(e.GetString()!, out int j) ? j
-                        : throw Bad($"no earlier layer is named '{Echo(e.GetString()!)}' (names so far: {string.Join(", ", names.Keys.Select(k => Echo(k)))})"));
+                    reads.Add(!names.TryGetValue(e.GetString()!, out int j)
+                        ? throw Bad($"no earlier layer is named '{Echo(e.GetString()!)}' (names so far: {string.Join(", ", names.Keys.Select(k => Echo(k)))})")
+                        : j == Shared ? throw Bad($"more than one earlier layer is named '{Echo(e.GetString()!)}'; refer to the one meant by its index") : j);
                 else if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int k) && k >= -1 && k < index)
                     reads.Add(k);
                 else

@@ -91,6 +91,7 @@ public sealed class StackFileTests : IDisposable
         { "name with a line break", """{ "name": "a\nb", "layers": [{"type": "relu"}] }""", -1, "name", "control character or a line break" },
         { "name too long", $$"""{ "name": "{{new string('n', 201)}}", "layers": [{"type": "relu"}] }""", -1, "name", "201 characters long; keep it to 200" },
         { "description with a NUL", """{ "description": "a\u0000b", "layers": [{"type": "relu"}] }""", -1, "description", "control character" },
+        { "inputs naming a shared name", Stack("""{"type": "relu", "name": "r"}, {"type": "relu", "name": "r"}, {"type": "add", "inputs": ["r", 0]}""", ""), 2, "inputs", "more than one earlier layer is named 'r'; refer to the one meant by its index" },
         { "layer name with an escape", Stack("""{"type": "relu", "name": "x\u001b[2J"}"""), 0, "name", "control character" },
     };
 
