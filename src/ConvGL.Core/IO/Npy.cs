@@ -116,6 +116,11 @@ public static partial class Npy
         Match shapeMatch = ShapeRegex().Match(header);
         if (!descr.Success || !fortran.Success || !shapeMatch.Success)
             throw new ConvGLException($"'{name}': .npy header is not a dict with 'descr', 'fortran_order' and 'shape': {ErrorText.Echo(header.Trim())}");
+        // A key given twice: NumPy's reader (a Python dict literal) takes the last, a first match here would take the
+        // first, so the two would read different arrays from the same bytes.
+        foreach ((Match m, string key) in new[] { (descr, "descr"), (fortran, "fortran_order"), (shapeMatch, "shape") })
+            if (m.NextMatch().Success)
+                throw new ConvGLException($"'{name}': .npy header gives '{key}' twice: {ErrorText.Echo(header.Trim())}; save the array again with np.save");
         if (fortran.Groups[1].Value == "True")
             throw new ConvGLException($"'{name}': Fortran-order .npy arrays are not supported; save it with np.save(path, np.ascontiguousarray(a))");
 

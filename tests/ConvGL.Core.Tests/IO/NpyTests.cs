@@ -111,6 +111,18 @@ public class NpyTests
         Assert.Equal(["a.npy"], dir.Names());
     }
 
+    /// <summary>A key given twice: NumPy takes the last (a dict literal), so reading the first would make a different
+    /// array of the same bytes (the audit's header, '&lt;f8' then '&lt;f4').</summary>
+    [Theory]
+    [InlineData("{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", "descr")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'shape': (2, 2), }", "shape")]
+    [InlineData("{'descr': '<f4', 'fortran_order': True, 'fortran_order': False, 'shape': (4,), }", "fortran_order")]
+    public void Parse_AKeyGivenTwice_Throws(string header, string key)
+    {
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(HandMade(header, F32(1, 2, 3, 4)), "twice.npy"));
+        Assert.Contains($"'twice.npy': .npy header gives '{key}' twice", e.Message);
+    }
+
     [Fact]
     public void Parse_FortranOrder_Throws()
     {
