@@ -489,7 +489,11 @@ public sealed class ReduceOp : OnnxOp
             return rank >= 3 ? Enumerable.Range(2, rank - 2).ToArray() : throw Error($"GlobalMaxPool takes (N, C, ...), got rank {rank}");
         long[]? axes = AttributeAxes ?? (axesInput is null ? null : Integers(axesInput, "axes"));
         if (axes is null || axes.Length == 0) return NoopWithEmptyAxes ? [] : Enumerable.Range(0, rank).ToArray();
-        return axes.Select(v => v < -rank || v >= rank ? throw Error($"axis {v} is out of range for rank {rank}") : (int)(v < 0 ? v + rank : v)).Distinct().Order().ToArray();
+        int[] resolved = axes.Select(v => v < -rank || v >= rank ? throw Error($"axis {v} is out of range for rank {rank}") : (int)(v < 0 ? v + rank : v)).ToArray();
+        // As NumPy (the ONNX reference's reduction) and ONNX Runtime: an axis named twice (2 and 2, or 3 and -1) is an error.
+        if (resolved.Distinct().Count() != resolved.Length)
+            throw Error($"axes [{string.Join(", ", axes)}] name an axis twice (rank {rank})");
+        return resolved.Order().ToArray();
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)

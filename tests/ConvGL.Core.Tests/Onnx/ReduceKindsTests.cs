@@ -123,4 +123,21 @@ public class ReduceKindsTests
         var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(bytes, "m.onnx")));
         Assert.Contains("graph value 'm' has element type INT64", e.Message);
     }
+
+    /// <summary>ReduceMean over axes [2, 2] (or [3, -1] on rank 4): NumPy and ONNX Runtime refuse an axis named twice,
+    /// so ConvGL does too instead of reducing it once.</summary>
+    [Theory]
+    [InlineData(2L, 2L)]
+    [InlineData(3L, -1L)]
+    public void Reduce_AnAxisNamedTwice_IsRefused(long a, long b)
+    {
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 2, 3, 4));
+        g.Node.Add(new NodeProto { Name = "mean", OpType = "ReduceMean", Input = { "x" }, Output = { "m" }, Attribute = { ProtoBuilders.Ints("axes", a, b) } });
+        g.Output.Add(ProtoBuilders.Value("m"));
+        byte[] bytes = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        var e = Assert.ThrowsAny<ConvGLException>(() =>
+            OnnxGraph.Build(OnnxReader.Parse(bytes, "m.onnx")).Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 2, 3, 4]) }));
+        Assert.Contains($"axes [{a}, {b}] name an axis twice", e.Message);
+    }
 }
