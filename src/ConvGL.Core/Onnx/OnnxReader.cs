@@ -62,6 +62,12 @@ public static class OnnxReader
             if (o.Domain is "" or "ai.onnx") opset = o.Version;
         // IR 1-2 files may carry no opset_import: the specification says opset 1 is implied.
         if (opset == 0) opset = 1;
+        // The default domain's versions count up from 1 (23 in 2025); attribute forms are read by version, so a
+        // negative or absurd one is a damaged file, not a newer one.
+        if (opset < 0 || opset > 1000)
+            throw new ConvGLException($"{source}: opset_import gives the ONNX operator set version {opset}; versions run from 1 (export the model again)");
+        if (g.Output.Count == 0)
+            throw new ConvGLException($"{source}: the graph declares no outputs, so running it would compute nothing; export the model with its outputs");
 
         var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (TensorProto t in g.Initializer)

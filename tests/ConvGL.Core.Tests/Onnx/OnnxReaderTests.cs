@@ -57,6 +57,28 @@ public class OnnxReaderTests
         Assert.Equal($"cannot read ONNX model '{path}': it is {OnnxReader.MaxFileBytes + 1} bytes, over the 1 GiB limit for an ONNX model", e.Message);
     }
 
+    /// <summary>Header fields a damaged file may hold: an operator set version below 1 or absurdly high, and a graph
+    /// with no outputs (it loaded and computed nothing).</summary>
+    [Theory]
+    [InlineData(-5L)]
+    [InlineData(1L << 62)]
+    public void OpsetOutOfRange_IsOneError(long version)
+    {
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        m.OpsetImport[0].Version = version;
+        var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(m.ToByteArray(), "m.onnx"));
+        Assert.Equal($"m.onnx: opset_import gives the ONNX operator set version {version}; versions run from 1 (export the model again)", e.Message);
+    }
+
+    [Fact]
+    public void AGraphWithoutOutputs_IsOneError()
+    {
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        m.Graph.Output.Clear();
+        var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(m.ToByteArray(), "m.onnx"));
+        Assert.StartsWith("m.onnx: the graph declares no outputs", e.Message);
+    }
+
     [Fact]
     public void UnsupportedAttribute_IsOneErrorNamingNodeOpAndTheSupportedOnes()
     {
