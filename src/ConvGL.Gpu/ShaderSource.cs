@@ -48,6 +48,8 @@ internal sealed partial class ShaderSource
             if (!included.Add(full)) return;
             bool isGenerated = generated is not null && full == generatedPath;
             if (!isGenerated && !File.Exists(full)) throw new GpuException($"shader file {full} not found");
+            if (!isGenerated && !ConvGL.Core.IO.BoundedFile.IsRegularFile(full))
+                throw new GpuException($"shader file {full} is not a regular file (a device, FIFO or socket); put the shader's text there");
             if (!isGenerated) files.Add(full);
             stack.Add(full);
             string[] lines = (isGenerated ? generated! : File.ReadAllText(full)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');

@@ -103,14 +103,17 @@ internal static class WindowCommand
         if (args.GetValue(Offscreen) && frames == 0)
             throw new ConvGLException("--offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself");
         if (soak is not null && !Directory.Exists(soak)) throw new ConvGLException($"--soak {soak}: folder does not exist");
+        if (soak is not null && frames < SoakRun.MinimumFrames)
+            throw new ConvGLException($"--soak needs --frames {SoakRun.MinimumFrames} or more (its warm-up cycles and one to compare); {frames} are too few to judge");
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
         if (screenshot is not null)
         {
             Screenshot.FormatOf(screenshot); // a name that is neither .png nor .jpg is refused now, not after the run
+            if (Directory.Exists(screenshot)) throw new ConvGLException($"--screenshot {screenshot} is a folder; give a .png or .jpg file name");
             // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
             if (Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
                 throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
-            FileIdentity.CheckNotRead("convgl", "--screenshot", screenshot, ("--source", args.GetValue(Source)), ("--drop", args.GetValue(Drop)),
+            FileIdentity.CheckNotRead(null, "--screenshot", screenshot, ("--source", args.GetValue(Source)), ("--drop", args.GetValue(Drop)),
                 ("--stack file", stack), ("--filter file", filter));
         }
         // 1-based like the HUD and the 1..9 keys; 0 (not given) selects the last layer.

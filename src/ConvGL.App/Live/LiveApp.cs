@@ -360,9 +360,11 @@ internal sealed class LiveApp : IDisposable
             _haveFrame = false;
             _state.Changed();
         }
-        catch (ConvGLException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _messages.Flash(e.Message, _window.Time);
+            // A file the user dropped that cannot be opened (OpenCV's own exceptions included) is a message on screen,
+            // never the end of the session.
+            _messages.Flash(e is ConvGLException ? e.Message : $"{ErrorText.Echo(paths[0])}: cannot open it: {ErrorText.OneLine(e.Message)}", _window.Time);
         }
     }
 

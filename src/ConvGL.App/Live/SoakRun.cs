@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using ConvGL.App.Glfw;
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using ConvGL.Gpu;
 using Silk.NET.OpenGL;
 
@@ -87,6 +88,11 @@ internal static class SoakCheck
 internal sealed class SoakRun
 {
     public const int StepEvery = 2;
+    /// <summary>The file that marks DIR/shaders as a soak's copy.</summary>
+    private const string SoakMarker = ".convgl-soak-copy";
+
+    /// <summary>The fewest frames whose samples the verdict can compare: more than the warm-up cycles and one more.</summary>
+    public static int MinimumFrames => (WarmCycles + 1) * Cycle(LivePipelines.Filters.Length, StackPipeline.Shipped().Count).Length * StepEvery + 1;
     public const int WarmCycles = 2;
     // Names scanned for the driver's count of each kind; Mesa hands out small names and reuses freed ones.
     private const uint DriverNames = 1 << 15;
@@ -127,14 +133,23 @@ internal sealed class SoakRun
     {
         if (!Directory.Exists(dir)) throw new ConvGLException($"--soak {dir}: folder does not exist");
         string shaders = Path.Combine(dir, "shaders");
-        if (Directory.Exists(shaders)) Directory.Delete(shaders, recursive: true);
         string from = ShaderLibrary.FindRoot();
+        // The soak replaces DIR/shaders, soak.json and soak.txt: only where an earlier soak made them (its marker in
+        // the shaders copy), never the project's own shaders or a user's files of those names.
+        if (FileIdentity.Same(from, shaders) || FileIdentity.Inside(from, dir))
+            throw new ConvGLException($"--soak {dir}: the folder holds ConvGL's shaders ({from}), which the soak would replace with its copy; give an empty scratch folder");
+        bool earlier = File.Exists(Path.Combine(shaders, SoakMarker));
+        foreach (string name in new[] { "shaders", "soak.json", "soak.txt" })
+            if (!earlier && Path.Exists(Path.Combine(dir, name)))
+                throw new ConvGLException($"--soak {dir}: the folder already holds '{name}', which the soak would replace (it is not an earlier soak's); give an empty scratch folder");
+        if (Directory.Exists(shaders)) Directory.Delete(shaders, recursive: true);
         foreach (string f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
         {
             string to = Path.Combine(shaders, Path.GetRelativePath(from, f));
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
             File.Copy(f, to);
         }
+        File.WriteAllText(Path.Combine(shaders, SoakMarker), "a copy of ConvGL's shaders made by --soak; the next soak of this folder replaces it\n");
         Environment.SetEnvironmentVariable("CONVGL_SHADERS", shaders);
         File.WriteAllText(Path.Combine(dir, "soak.txt"), "# the soak's kernel: an asymmetric 3x3\n1 2 0\n0 0 -1\n3 0 -5\n");
         WriteStack(Path.Combine(dir, "soak.json"), 0);

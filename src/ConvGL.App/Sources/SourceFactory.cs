@@ -11,7 +11,7 @@ namespace ConvGL.App.Sources;
 internal static class SourceFactory
 {
     private static readonly HashSet<string> s_imageExtensions =
-        new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".webp", ".ppm", ".pgm", ".pnm", ".tif", ".tiff" };
+        new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".webp" };
 
     /// <summary>Opens the source; anything that cannot be opened is a <see cref="ConvGLException"/> naming it. Images,
     /// videos and cameras larger than <paramref name="fit"/> are scaled down to it (the scene never is).</summary>
@@ -30,8 +30,23 @@ internal static class SourceFactory
             throw new ConvGLException($"source '{spec}' is a folder; give an image or a video file in it");
         if (!File.Exists(spec))
             throw new ConvGLException($"source '{spec}': no such file (sources: scene, scene:WxH, camera, camera:N, /dev/videoN, an image or a video file)");
-        return s_imageExtensions.Contains(Path.GetExtension(spec)) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, fit);
+        // OpenCV would block opening a FIFO for good (and read a device without end).
+        if (!BoundedFile.IsRegularFile(spec))
+            throw new ConvGLException($"source '{spec}' is not a regular file (a device, FIFO or socket); give an image or a video file");
+        string extension = Path.GetExtension(spec);
+        if (s_otherStillExtensions.Contains(extension))
+            throw new ConvGLException($"source '{spec}': {extension} images are not read ({ImageIO.Formats} are, with their size checked before decoding); convert it to PNG");
+        if (extension.Equals(".json", StringComparison.OrdinalIgnoreCase) || extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"source '{spec}' is a stack or a model, not a picture: run it with --stack {spec}");
+        if (extension.Equals(".txt", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"source '{spec}' is a text file, not a picture (a kernel file? run it with --filter {spec})");
+        return s_imageExtensions.Contains(extension) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, fit);
     }
+
+    // Still formats only OpenCV decodes: its imread allocates from the header's size with no cap of ConvGL's (a 25000x25000
+    // PGM took 4.3 GB and overflowed), so they are refused with the formats ImageIO reads named.
+    private static readonly HashSet<string> s_otherStillExtensions =
+        new(StringComparer.OrdinalIgnoreCase) { ".ppm", ".pgm", ".pnm", ".pbm", ".pfm", ".tif", ".tiff", ".jp2", ".exr", ".hdr", ".pic", ".sr", ".ras", ".psd" };
 
     private static (int Width, int Height) ParseSize(string s)
     {
@@ -45,41 +60,33 @@ internal static class SourceFactory
         }
     }
 
-    // What Core's ImageIO (stb) decodes; other still formats go through OpenCV.
-    private static readonly HashSet<string> s_stbExtensions =
-        new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif" };
-
     private static ImageSource OpenImage(string path, SourceFit fit)
     {
         (byte[] pixels, int w, int h) = DecodeImage(path);
-        string name = $"image {Path.GetFileName(path)}";
-        (int W, int H) shown = fit.Apply(w, h);
-        return shown == (w, h) ? new ImageSource(name, w, h, pixels)
-            : new ImageSource(SourceFit.Named(name, w, h, shown), shown.W, shown.H, Shrink(pixels, w, h, shown));
+        return Still($"image {Path.GetFileName(path)}", pixels, w, h, fit);
     }
 
-    // The image as RGBA8, rows top first.
+    // The image as RGBA8, rows top first, through ImageIO (its formats, its limits checked before decoding).
     private static (byte[] Rgba, int Width, int Height) DecodeImage(string path)
     {
-        if (s_stbExtensions.Contains(Path.GetExtension(path)))
+        Tensor t = ImageIO.Load(path, ImageChannels.Rgb);
+        int plane = t.H * t.W;
+        byte[] decoded = new byte[plane * 4];
+        for (int i = 0; i < plane; i++)
         {
-            Tensor t = ImageIO.Load(path, ImageChannels.Rgb);
-            int plane = t.H * t.W;
-            byte[] decoded = new byte[plane * 4];
-            for (int i = 0; i < plane; i++)
-            {
-                for (int c = 0; c < 3; c++) decoded[4 * i + c] = (byte)Math.Round(Math.Clamp(t.Data[c * plane + i], 0f, 1f) * 255f);
-                decoded[4 * i + 3] = 255;
-            }
-            return (decoded, t.W, t.H);
+            for (int c = 0; c < 3; c++) decoded[4 * i + c] = (byte)Math.Round(Math.Clamp(t.Data[c * plane + i], 0f, 1f) * 255f);
+            decoded[4 * i + 3] = 255;
         }
-        using Mat bgr = Cv2.ImRead(path, ImreadModes.Color);
-        if (bgr.Empty()) throw new ConvGLException($"source '{path}': not an image OpenCV can decode");
-        using var rgba = new Mat();
-        Cv2.CvtColor(bgr, rgba, ColorConversionCodes.BGR2RGBA);
-        byte[] pixels = new byte[rgba.Width * rgba.Height * 4];
-        Marshal.Copy(rgba.Data, pixels, 0, pixels.Length);
-        return (pixels, rgba.Width, rgba.Height);
+        return (decoded, t.W, t.H);
+    }
+
+    /// <summary>A still picture from RGBA8 pixels, scaled down to <paramref name="fit"/> as an image file is (a video
+    /// of one frame plays as this).</summary>
+    internal static ImageSource Still(string name, byte[] rgba, int w, int h, SourceFit fit)
+    {
+        (int W, int H) shown = fit.Apply(w, h);
+        return shown == (w, h) ? new ImageSource(name, w, h, rgba)
+            : new ImageSource(SourceFit.Named(name, w, h, shown), shown.W, shown.H, Shrink(rgba, w, h, shown));
     }
 
     // RGBA8 pixels of w x h shrunk to the shown size with INTER_AREA (each output pixel the mean of the input area it

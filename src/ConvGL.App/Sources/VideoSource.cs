@@ -34,8 +34,9 @@ internal sealed class VideoSource : CaptureSource
         Start();
     }
 
-    /// <summary>Opens a video file; a file OpenCV cannot decode is a <see cref="ConvGLException"/>.</summary>
-    public static VideoSource OpenFile(string path, SourceFit fit)
+    /// <summary>Opens a video file; a file OpenCV cannot decode is a <see cref="ConvGLException"/>. A video that cannot
+    /// be rewound after its first frame (one frame long: a still saved as a video) plays as that still.</summary>
+    public static IFrameSource OpenFile(string path, SourceFit fit)
     {
         if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
         Quiet();
@@ -45,7 +46,7 @@ internal sealed class VideoSource : CaptureSource
     }
 
     /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>
-    public static VideoSource OpenCamera(string device, SourceFit fit)
+    public static IFrameSource OpenCamera(string device, SourceFit fit)
     {
         Quiet();
         if (!File.Exists(CameraPath(device)))
@@ -72,7 +73,7 @@ internal sealed class VideoSource : CaptureSource
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 
-    private static VideoSource FromCapture(VideoCapture capture, string name, bool loop, string failure, SourceFit fit)
+    private static IFrameSource FromCapture(VideoCapture capture, string name, bool loop, string failure, SourceFit fit)
     {
         if (!capture.IsOpened())
         {
@@ -85,7 +86,23 @@ internal sealed class VideoSource : CaptureSource
             capture.Dispose();
             throw new ConvGLException(failure + " (no frame could be read)");
         }
-        if (loop) capture.Set(VideoCaptureProperties.PosFrames, 0);
+        if (loop)
+        {
+            // Rewind and read again: a file of one frame (or one that cannot seek) gives nothing, and would end the
+            // loop with "the stream ended" on its first pass; it plays as a still instead.
+            capture.Set(VideoCaptureProperties.PosFrames, 0);
+            using var again = new Mat();
+            if (!capture.Read(again) || again.Empty())
+            {
+                using var rgba = new Mat();
+                Cv2.CvtColor(probe, rgba, probe.Channels() == 1 ? ColorConversionCodes.GRAY2RGBA : ColorConversionCodes.BGR2RGBA);
+                byte[] pixels = new byte[(long)rgba.Width * rgba.Height * 4];
+                Marshal.Copy(rgba.Data, pixels, 0, pixels.Length);
+                capture.Dispose();
+                return SourceFactory.Still($"{name} (1 frame)", pixels, rgba.Width, rgba.Height, fit);
+            }
+            capture.Set(VideoCaptureProperties.PosFrames, 0);
+        }
         return new VideoSource(capture, name, loop, probe.Width, probe.Height, fit.Apply(probe.Width, probe.Height));
     }
 

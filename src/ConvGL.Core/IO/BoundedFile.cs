@@ -6,7 +6,7 @@ namespace ConvGL.Core.IO;
 /// <summary>Reads a file whole only after checking it is a regular file no larger than a cap (<see cref="Limits"/>),
 /// so that /dev/zero, a FIFO or a 40 GB file given as an image, kernel or stack is one clear error instead of a hang
 /// or an out-of-memory abort. Every error names the file and, for size, the cap.</summary>
-internal static partial class BoundedFile
+public static partial class BoundedFile
 {
     /// <summary>The whole file, at most <paramref name="cap"/> bytes. <paramref name="kind"/> names what the file
     /// should be ("image", "stack file") in errors.</summary>
@@ -70,10 +70,11 @@ internal static partial class BoundedFile
     private static ConvGLException Error(string path, string kind, string why, Exception? inner = null) =>
         new($"cannot read {kind} '{path}': {why}", inner);
 
-    /// <summary>True unless the file system says the path is something other than a regular file. Linux answers
-    /// through statx (whose buffer layout is the same on every architecture); elsewhere every file passes, and the
-    /// size cap still bounds what is read.</summary>
-    private static bool IsRegularFile(string path)
+    /// <summary>True unless the file system says the path is something other than a regular file (a device, FIFO or
+    /// socket: reading those can block forever or never end), following links. Linux answers through statx (whose
+    /// buffer layout is the same on every architecture); elsewhere every file passes, and the size cap still bounds
+    /// what is read.</summary>
+    public static bool IsRegularFile(string path)
     {
         if (!OperatingSystem.IsLinux()) return true;
         const int AtFdCwd = -100;

@@ -35,12 +35,12 @@ public static partial class FileIdentity
     }
 
     /// <summary>Refuses an output that is one of the files the command reads: "apply: OUTPUT 'a.png' is the input
-    /// 'a.png'; write to another path (nothing was written)".</summary>
-    public static void CheckNotRead(string command, string what, string output, params (string Role, string? Path)[] inputs)
+    /// 'a.png'; ..." (<paramref name="command"/> null for the window's options: no prefix).</summary>
+    public static void CheckNotRead(string? command, string what, string output, params (string Role, string? Path)[] inputs)
     {
         foreach ((string role, string? input) in inputs)
             if (input is not null && File.Exists(input) && Same(output, input))
-                throw new ConvGLException($"{command}: {what} '{ErrorText.Echo(output)}' is the {role} '{ErrorText.Echo(input)}', which writing it would replace; write to another path (nothing was written)");
+                throw new ConvGLException($"{(command is null ? "" : command + ": ")}{what} '{ErrorText.Echo(output)}' is the {role} '{ErrorText.Echo(input)}', which writing it would replace; write to another path (nothing was written)");
     }
 
     private static string? RealPath(string path)

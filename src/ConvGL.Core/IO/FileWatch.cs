@@ -59,6 +59,9 @@ public sealed class FileWatch
 
     private static byte[]? Hash(string path)
     {
+        // A FIFO (or a device) put where the file was would block the read for good: not a state to hash; the loader
+        // that rereads the path refuses it with its error.
+        if (!BoundedFile.IsRegularFile(path)) return null;
         try
         {
             using FileStream stream = File.OpenRead(path);

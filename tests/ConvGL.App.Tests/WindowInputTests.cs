@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using ConvGL.App.Live;
+using ConvGL.App.Sources;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+using OpenCvSharp;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The window's inputs a second audit found wanting: a FIFO as a source or put in place of a watched file
+/// (the app froze for good), still formats only OpenCV decoded (past the image limits: a 25000x25000 PGM took 4.3 GB
+/// and ended a running window when dropped), a video of one frame (refused: "the stream ended"), and a soak folder
+/// holding the user's shaders (deleted).</summary>
+public sealed class WindowInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-window-input-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private string Fifo(string name)
+    {
+        string path = P(name);
+        using (var mk = Process.Start("mkfifo", [path])) mk.WaitForExit();
+        Assert.True(File.Exists(path), "mkfifo");
+        return path;
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a worker: a blocking open would otherwise hang the test run.</summary>
+    private static Exception? Within(Action action, string what)
+    {
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { action(); }
+            catch (Exception e) { error = e; }
+        }) { IsBackground = true };
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(20)), $"{what} did not return within 20 s");
+        return error;
+    }
+
+    [Fact]
+    public void AFifoSource_IsRefusedAtOnce()
+    {
+        string fifo = Fifo("clip.mp4");
+        var e = Assert.IsType<ConvGLException>(Within(() => SourceFactory.Open(fifo, true, SourceFit.Default).Dispose(), "opening a FIFO"));
+        Assert.Contains("is not a regular file (a device, FIFO or socket)", e.Message);
+    }
+
+    [Fact]
+    public void AWatchedFileReplacedByAFifo_DoesNotBlockTheWatch()
+    {
+        string f = P("k.txt");
+        File.WriteAllText(f, "1 2 3\n");
+        var watch = new FileWatch(f);
+        File.Delete(f);
+        Fifo("k.txt");
+        Assert.Null(Within(() => watch.Changed(), "checking a FIFO"));
+        Assert.Null(Within(() => watch.Changed(), "checking a FIFO again"));
+    }
+
+    [Theory]
+    [InlineData("big.pgm", "P5\n25000 25000\n255\n")]
+    [InlineData("scan.tiff", "II*\0")]
+    public void StillFormatsOnlyOpenCvReads_AreRefused_NamingTheOnesThatAre(string name, string header)
+    {
+        File.WriteAllText(P(name), header + new string('\0', 64));
+        var e = Assert.Throws<ConvGLException>(() => SourceFactory.Open(P(name), true, SourceFit.Default));
+        Assert.Contains($"{Path.GetExtension(name)} images are not read (PNG, JPEG", e.Message);
+        Assert.Contains("convert it to PNG", e.Message);
+    }
+
+    [Fact]
+    public void AStackOrAKernelFileAsASource_SaysWhereItGoes()
+    {
+        File.WriteAllText(P("s.json"), "{}");
+        File.WriteAllText(P("k.txt"), "1\n");
+        Assert.Contains("run it with --stack", Assert.Throws<ConvGLException>(() => SourceFactory.Open(P("s.json"), true, SourceFit.Default)).Message);
+        Assert.Contains("run it with --filter", Assert.Throws<ConvGLException>(() => SourceFactory.Open(P("k.txt"), true, SourceFit.Default)).Message);
+    }
+
+    /// <summary>A video of one frame (OpenCV's MJPG writer) plays as that still; two frames play as a video.</summary>
+    [Fact]
+    public void AVideoOfOneFrame_PlaysAsAStill()
+    {
+        foreach (int frames in new[] { 1, 2 })
+        {
+            string path = P($"f{frames}.avi");
+            using (var writer = new VideoWriter(path, FourCC.MJPG, 10, new OpenCvSharp.Size(32, 24)))
+            {
+                Assert.True(writer.IsOpened(), "OpenCV's MJPG writer");
+                for (int i = 0; i < frames; i++)
+                {
+                    using var frame = new Mat(24, 32, MatType.CV_8UC3, new Scalar(40 * i, 90, 200));
+                    writer.Write(frame);
+                }
+            }
+            using IFrameSource source = SourceFactory.Open(path, true, SourceFit.Default);
+            if (frames == 1)
+            {
+                Assert.IsType<ImageSource>(source);
+                Assert.Equal($"video f1.avi (1 frame)", source.Name);
+            }
+            else Assert.IsType<VideoSource>(source);
+            Assert.Equal((32, 24), (source.Width, source.Height));
+        }
+    }
+
+    [Fact]
+    public void Soak_AFolderHoldingShadersItDidNotMake_IsRefused_AndKept()
+    {
+        Directory.CreateDirectory(P("shaders"));
+        File.WriteAllText(P("shaders/mine.comp"), "// my work\n");
+        var e = Assert.Throws<ConvGLException>(() => SoakRun.Prepare(_dir));
+        Assert.Contains("already holds 'shaders'", e.Message);
+        Assert.Equal("// my work\n", File.ReadAllText(P("shaders/mine.comp")));
+        // The project's own shader folder is never a soak's scratch folder.
+        string root = Path.GetDirectoryName(ConvGL.Gpu.ShaderLibrary.FindRoot())!;
+        e = Assert.Throws<ConvGLException>(() => SoakRun.Prepare(root));
+        Assert.Contains("holds ConvGL's shaders", e.Message);
+        // A soak's own earlier folder is reused.
+        string scratch = P("scratch");
+        Directory.CreateDirectory(scratch);
+        string? before = Environment.GetEnvironmentVariable("CONVGL_SHADERS");
+        // (Prepare points CONVGL_SHADERS at its copy for the process that soaks; put it back between the calls.)
+        for (int run = 0; run < 2; run++)
+        {
+            try
+            {
+                SoakRun.Prepare(scratch);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("CONVGL_SHADERS", before);
+            }
+        }
+        Assert.True(File.Exists(Path.Combine(scratch, "soak.json")));
+    }
+
+    [Fact]
+    public void Soak_TooFewFrames_IsAnArgumentError_BeforeAnyWindow()
+    {
+        Directory.CreateDirectory(P("s"));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--soak", "s", "--frames", "300", "--offscreen");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"--soak needs --frames {SoakRun.MinimumFrames} or more", r.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(P("s")));
+    }
+}
