@@ -140,6 +140,16 @@ public sealed class WindowInputTests : IDisposable
     }
 
     [Fact]
+    public void AFolderAsAStackOrAKernel_SaysItIsAFolder()
+    {
+        Directory.CreateDirectory(P("mystack"));
+        Assert.Contains("'" + P("mystack") + "' is a folder", Assert.Throws<ConvGLException>(() => ConvGL.Core.Stacks.StackCatalog.Resolve(P("mystack"))).Message);
+        Assert.Contains("is a folder", Assert.Throws<ConvGLException>(() => ConvGL.Core.Kernels.KernelSource.Resolve(P("mystack"))).Message);
+        // A shipped name still resolves (the folder check comes after the names).
+        Assert.EndsWith(Path.Combine("stacks", "edges.json"), ConvGL.Core.Stacks.StackCatalog.Resolve("edges"));
+    }
+
+    [Fact]
     public void Soak_TooFewFrames_IsAnArgumentError_BeforeAnyWindow()
     {
         Directory.CreateDirectory(P("s"));

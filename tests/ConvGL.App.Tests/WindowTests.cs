@@ -34,7 +34,8 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result r = WindowProcess.Run(null, ["--frames", "1"]);
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Equal(
-            "convgl: no display (DISPLAY/WAYLAND_DISPLAY unset or unreachable); run it under a virtual display: xvfb-run -a ./convgl",
+            "convgl: no display (DISPLAY/WAYLAND_DISPLAY unset or unreachable); run it under a virtual display: xvfb-run -a ./convgl " +
+            "(a scripted run can also draw offscreen: --offscreen --frames N)",
             r.Stderr.TrimEnd('\n'));
         Assert.Equal("", r.Stdout);
     }

@@ -9,7 +9,8 @@ namespace ConvGL.App.Glfw;
 internal sealed unsafe class GlfwWindow : IAppWindow
 {
     public const string NoDisplayMessage =
-        "no display (DISPLAY/WAYLAND_DISPLAY unset or unreachable); run it under a virtual display: xvfb-run -a ./convgl";
+        "no display (DISPLAY/WAYLAND_DISPLAY unset or unreachable); run it under a virtual display: xvfb-run -a ./convgl " +
+        "(a scripted run can also draw offscreen: --offscreen --frames N)";
 
     // GLFW keeps raw function pointers to these; the fields keep the delegates alive for the window's lifetime
     // (a collected delegate would turn the next callback into a crash).

@@ -10,6 +10,7 @@ public static class KernelSource
         if (nameOrPath.Length == 0) throw new ConvGLException("empty kernel name (give a library name such as sobel-x or a kernel file)");
         if (KernelLibrary.IsName(nameOrPath)) return KernelLibrary.Get(nameOrPath);
         if (File.Exists(nameOrPath)) return KernelFile.Load(nameOrPath);
+        if (Directory.Exists(nameOrPath)) throw new ConvGLException($"kernel file '{ErrorText.Echo(nameOrPath)}' is a folder; give a kernel file (.txt or .npy) or a library name");
         bool looksLikePath = nameOrPath.Contains('/') || (Path.HasExtension(nameOrPath) && !nameOrPath.Contains(':'));
         if (looksLikePath) throw new ConvGLException($"kernel file '{ErrorText.Echo(nameOrPath)}' does not exist");
         // Not a file and not a path: report it as a name, listing the library.

@@ -38,6 +38,9 @@ public static class StackCatalog
             if (File.Exists(shipped)) return shipped;
         }
         if (looksLikeName && Onnx.PackagedModels.Find(nameOrPath) is { } model) return Onnx.PackagedModels.Locate(model);
+        // (After the names: a folder called "edges" where the user stands must not hide the shipped stack.)
+        if (nameOrPath.Length > 0 && Directory.Exists(nameOrPath))
+            throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}' is a folder; give a stack file (.json) or a model (.onnx) in it, or a shipped stack's name");
         IReadOnlyList<string> names = ShippedNames();
         string models = string.Join(", ", Onnx.PackagedModels.All.Select(m => m.Name));
         throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': no such file, and not a shipped stack name " +
