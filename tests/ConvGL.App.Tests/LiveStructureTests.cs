@@ -147,11 +147,13 @@ public sealed class LiveStructureTests
     }
 
     [Fact]
-    public void ErrorLines_SayWhatToDo_AndKeepTheFirstEightLines()
+    public void ErrorLines_TheErrorFirst_ThenWhatToDo_TheFirstEightLines()
     {
         List<string> lines = HudText.ErrorLines(string.Join('\n', Enumerable.Range(1, 12).Select(i => $"line {i}")));
-        Assert.StartsWith("error (the last good version keeps running", lines[0]);
-        Assert.Equal(Enumerable.Range(1, 8).Select(i => $"line {i}"), lines[1..]);
+        Assert.Equal("error: line 1", lines[0]);
+        Assert.Equal(Enumerable.Range(2, 7).Select(i => $"line {i}"), lines[1..8]);
+        Assert.Equal("(the last good version keeps running; fix the file: it reloads by itself)", lines[8]);
+        Assert.Equal(9, lines.Count);
     }
 
     [Fact]

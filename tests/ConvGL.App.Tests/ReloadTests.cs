@@ -63,6 +63,29 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.True(p.Contrast() > 8, $"screenshot with a broken shader looks blank (contrast {p.Contrast():0.0})");
     }
 
+    /// <summary>In a small window (320x200) the info panel alone fills the column: the error about the broken shader
+    /// must still be on screen, at the top of the column (it was drawn below the info panel, out of sight).</summary>
+    [Fact]
+    public void ShaderBroken_InASmallWindow_TheErrorIsStillOnScreen()
+    {
+        string shaders = CopyShaders("broken-small");
+        Break(Path.Combine(shaders, "app", "tensor.frag"));
+        string png = Path.Combine(shaders, "small.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "320x200", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var p = new Picture(png);
+        // Pixels of the error panel's text colour (anti-aliasing blends the glyphs' edges; their cores keep it).
+        int error = 0;
+        for (int i = 0; i < p.Width * p.Height; i++)
+        {
+            byte red = p.Rgba[4 * i], green = p.Rgba[4 * i + 1], blue = p.Rgba[4 * i + 2];
+            if (Math.Abs(red - 255) <= 20 && Math.Abs(green - 120) <= 25 && Math.Abs(blue - 110) <= 25) error++;
+        }
+        Assert.True(error > 40, $"{error} pixels of the error colour in the 320x200 screenshot: the error is not on screen");
+    }
+
     [Fact]
     public void ConvShaderBrokenAtStartUp_SourceShownWithTheError()
     {

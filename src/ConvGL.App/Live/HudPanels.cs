@@ -4,7 +4,7 @@ using SkiaSharp;
 
 namespace ConvGL.App.Live;
 
-/// <summary>The HUD's panels and the layout they make: the info and kernel panels (and any error or message) in a
+/// <summary>The HUD's panels and the layout they make: any error or message, then the info and kernel panels, in a
 /// column on the right, the probe in a strip below the picture, the help overlay while h is on; the picture takes
 /// the rest and is never covered. Rebuilt only when the HUD is (on a change and twice a second), so a steady frame
 /// reuses the layout and the uploaded texture.</summary>
@@ -73,6 +73,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         _message = HudText.Wrap(_message, chars);
     }
 
+    /// <summary>The error panel's text colour.</summary>
+    public static readonly SKColor ErrorColour = new(255, 120, 110);
+
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;
 
@@ -92,12 +95,13 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     {
         _hud.Begin(width, height);
         float x = Layout.Side.X + LiveLayout.Margin, y = LiveLayout.Margin;
-        // While the help is shown the info and kernel panels are not drawn: the help would cover most of them and leave
-        // their edges showing beside it. An error or message stays (the help may cover it; h again shows it whole).
+        // An error or message first, at the top of the column: in a small window the info panel alone can fill the
+        // column, and what went wrong (a broken stack or shader on disk) must stay in sight. While the help is shown the
+        // info and kernel panels are not drawn: the help would cover most of them and leave their edges showing beside it.
+        if (_error.Count > 0) y += _hud.Panel(x, y, _error, ErrorColour) + 6;
+        if (_message.Count > 0) y += _hud.Panel(x, y, _message, new SKColor(255, 230, 120)) + 6;
         if (_side.Count > 0 && !help) y += _hud.Panel(x, y, _side, boldFirst: true) + 6;
-        if (_kernel.Count > 0 && !help) y += _hud.Panel(x, y, _kernel) + 6;
-        if (_error.Count > 0) y += _hud.Panel(x, y, _error, new SKColor(255, 120, 110)) + 6;
-        _hud.Panel(x, y, _message, new SKColor(255, 230, 120));
+        if (_kernel.Count > 0 && !help) _hud.Panel(x, y, _kernel);
         view.DrawLabels(_hud, Layout.Picture);
         DrawProbe(probe);
         HelpRect = help ? DrawHelp(width, height) : null;

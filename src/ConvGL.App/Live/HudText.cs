@@ -176,8 +176,11 @@ internal static class HudText
     /// <summary>The error panel: what to do, then the error's first lines.</summary>
     public static List<string> ErrorLines(string error)
     {
-        var lines = new List<string> { "error (the last good version keeps running; fix the file, it reloads by itself):" };
-        lines.AddRange(error.Split('\n').Take(8));
+        // What went wrong first (file:line), then what to do: in a narrow column the first lines are what shows.
+        string[] given = error.Split('\n');
+        var lines = new List<string> { "error: " + given[0] };
+        lines.AddRange(given.Skip(1).Take(7));
+        lines.Add("(the last good version keeps running; fix the file: it reloads by itself)");
         return lines;
     }
 
