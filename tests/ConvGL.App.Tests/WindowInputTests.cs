@@ -149,6 +149,19 @@ public sealed class WindowInputTests : IDisposable
         Assert.EndsWith(Path.Combine("stacks", "edges.json"), ConvGL.Core.Stacks.StackCatalog.Resolve("edges"));
     }
 
+    /// <summary>A kernel file a stack names (the audit's kern.png, a text kernel with an image's name) is not the
+    /// screenshot's to replace either; refused before any window opens.</summary>
+    [Fact]
+    public void Screenshot_OverAFileTheStackReads_IsRefused()
+    {
+        File.WriteAllText(P("kern.png"), "0 1 0\n1 -4 1\n0 1 0\n");
+        File.WriteAllText(P("s.json"), """{ "layers": [ { "type": "conv", "kernels": ["kern.png"] } ] }""");
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "s.json", "--frames", "2", "--offscreen", "--screenshot", "kern.png");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--screenshot 'kern.png' is the file the stack reads", r.Stderr);
+        Assert.Equal("0 1 0\n1 -4 1\n0 1 0\n", File.ReadAllText(P("kern.png")));
+    }
+
     [Fact]
     public void Soak_TooFewFrames_IsAnArgumentError_BeforeAnyWindow()
     {

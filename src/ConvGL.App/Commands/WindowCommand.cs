@@ -126,8 +126,11 @@ internal static class WindowCommand
         }
         if (stack is not null)
         {
-            int layers = StackPipeline.Check(stack);
+            int layers = StackPipeline.Check(stack, out IReadOnlyList<string> stackFiles);
             if (layer >= layers) throw new ConvGLException($"--layer {layer + 1}: stack '{stack}' has {layers} layer(s)");
+            // Nor over a file the stack reads (its weights, a kernel file it names).
+            if (screenshot is not null)
+                FileIdentity.CheckNotRead(null, "--screenshot", screenshot, stackFiles.Select(f => ("file the stack reads", (string?)f)).ToArray());
         }
         return new LiveOptions
         {

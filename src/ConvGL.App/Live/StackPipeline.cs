@@ -53,7 +53,16 @@ internal sealed class StackPipeline : ILivePipeline
 
     /// <summary>Loads the stack as the window will (every file it names read and checked) and returns its layer
     /// count: the command line calls it before a window opens.</summary>
-    public static int Check(string nameOrFile) => LoadStack(Path.GetFullPath(StackCatalog.Resolve(nameOrFile))).Layers.Count;
+    public static int Check(string nameOrFile) => Check(nameOrFile, out _);
+
+    /// <summary><see cref="Check(string)"/>, with every file the stack reads (<see cref="FilesRead"/>).</summary>
+    public static int Check(string nameOrFile, out IReadOnlyList<string> files)
+    {
+        string file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
+        Stack stack = LoadStack(file);
+        files = FilesRead(stack, file);
+        return stack.Layers.Count;
+    }
 
     // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
     private static Stack LoadStack(string file) => StackCatalog.Load(file);
@@ -70,12 +79,16 @@ internal sealed class StackPipeline : ILivePipeline
     private static ConvView?[] Views(Stack stack) =>
         stack.Layers.Select(l => l is ConvLayer c ? new ConvView(c.Weight, c.Bias, c.Options) : null).ToArray();
 
-    // Every file the stack reads, relative to it: the stack file, its weights file, .npy weights and kernel files.
-    // A kernel spec that is a library name is watched as a file too: it stays missing, which is no change.
-    private IReadOnlyList<FileWatch> Watches(Stack stack)
+    // Every file the stack reads, watched; a kernel spec that is a library name is watched as a file too: it stays
+    // missing, which is no change.
+    private IReadOnlyList<FileWatch> Watches(Stack stack) => FilesRead(stack, _file).Select(p => new FileWatch(p)).ToArray();
+
+    /// <summary>Every file the stack at <paramref name="file"/> reads, relative to it: the stack file, its weights file,
+    /// .npy weights and kernel files (a library kernel's name too, as a path that does not exist).</summary>
+    public static IReadOnlyList<string> FilesRead(Stack stack, string file)
     {
-        string dir = Path.GetDirectoryName(_file)!;
-        var paths = new List<string> { _file };
+        string dir = Path.GetDirectoryName(file)!;
+        var paths = new List<string> { file };
         if (stack.WeightsFile is { } weights) paths.Add(Path.Combine(dir, weights));
         foreach (ConvLayer c in stack.Layers.OfType<ConvLayer>())
         {
@@ -83,7 +96,7 @@ internal sealed class StackPipeline : ILivePipeline
             paths.AddRange(new[] { c.WeightName, c.BiasName }.OfType<string>()
                 .Where(n => n.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)).Select(n => Path.Combine(dir, n)));
         }
-        return paths.Distinct(StringComparer.Ordinal).Select(p => new FileWatch(p)).ToArray();
+        return paths.Distinct(StringComparer.Ordinal).ToArray();
     }
 
     public string Name => $"stack {_runner.Stack.Name}";
