@@ -13,7 +13,7 @@ public static class AtomicFile
         string dir = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(dir))
             throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string temp = TempFor(full);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -50,7 +50,7 @@ public static class AtomicFile
                 string dir = Path.GetDirectoryName(full) ?? ".";
                 if (!Directory.Exists(dir))
                     throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
-                string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                string temp = TempFor(full);
                 temps.Add((temp, full, path));
                 try
                 {
@@ -87,6 +87,10 @@ public static class AtomicFile
         byte[] copy = bytes.ToArray();
         Write(path, s => s.Write(copy));
     }
+
+    /// <summary>A hidden temporary name beside <paramref name="full"/> (same folder, so the rename is atomic).</summary>
+    private static string TempFor(string full) =>
+        Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
     private static void TryDelete(string temp)
     {
