@@ -162,6 +162,20 @@ public sealed class WindowInputTests : IDisposable
         Assert.Equal("0 1 0\n1 -4 1\n0 1 0\n", File.ReadAllText(P("kern.png")));
     }
 
+    /// <summary>A stack whose maps at a picture's size pass ConvGL's limits (a 1x1 conv to 16384 channels on a 256x256
+    /// picture: 2^30 values in one map) names the --source-max that fits, as the filter path does.</summary>
+    [Fact]
+    public void AStackTooLargeForThePicture_NamesTheSourceMaxThatFits()
+    {
+        Npy.Write(P("w.npy"), new Tensor([16384, 1, 1, 1], Enumerable.Repeat(0.5f, 16384).ToArray()));
+        File.WriteAllText(P("wide.json"), """{ "layers": [ { "type": "conv", "weight": "w.npy" } ] }""");
+        ImageIO.SavePng(P("pic.png"), Tensor.Chw(1, 256, 256, Enumerable.Range(0, 65536).Select(i => (i % 251) / 251f).ToArray()));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "wide.json", "--source", "pic.png", "--frames", "2", "--offscreen");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("values a map may have", r.Stderr);
+        Assert.Contains("the window runs the stack on the source's 256x256 frames: --source-max 128x128 scales them down", r.Stderr);
+    }
+
     [Fact]
     public void Soak_TooFewFrames_IsAnArgumentError_BeforeAnyWindow()
     {
