@@ -67,6 +67,8 @@ public static class StackFile
         }
         catch (JsonException e)
         {
+            if (NotJsonText(json) is { } what)
+                throw new ConvGLException($"{path}: {what}, not a stack file (UTF-8 JSON text; an ONNX model goes by its .onnx name)", e);
             throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {Echo(FirstSentence(e.Message), 160)}", e);
         }
         using (doc)
@@ -75,6 +77,19 @@ public static class StackFile
             string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             return new Parser(path, kernels ?? (spec => StackDefaults.Kernel(spec, dir)), npy ?? StackDefaults.Npy).Stack(doc.RootElement);
         }
+    }
+
+    /// <summary>What a file that is not JSON text at all looks like from its first characters (a picture, UTF-16 text,
+    /// other binary data), or null: System.Text.Json's own message ("'0xEF' is an invalid start of a value") names
+    /// a byte of the replacement character the UTF-8 decoding made.</summary>
+    private static string? NotJsonText(string text)
+    {
+        string head = text.Length > 64 ? text[..64] : text;
+        if (head.StartsWith("\uFFFDPNG", StringComparison.Ordinal)) return "a PNG image";
+        if (head.StartsWith("\uFFFD\uFFFD\uFFFD", StringComparison.Ordinal) && head.Contains("JFIF", StringComparison.Ordinal)) return "a JPEG image";
+        if (head.Contains('\0')) return "binary data or UTF-16 text (it holds NUL bytes)";
+        if (head.StartsWith('\uFFFD')) return "binary data (its first byte is not text)";
+        return null;
     }
 
     private static string FirstSentence(string message)

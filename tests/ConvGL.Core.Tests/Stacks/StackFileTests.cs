@@ -110,6 +110,21 @@ public sealed class StackFileTests : IDisposable
         Assert.DoesNotContain('\n', m);
     }
 
+    /// <summary>A picture, UTF-16 text or other binary data given as a stack: said as such, not as JSON's "'0xEF' is an
+    /// invalid start of a value" (a byte of the replacement character the UTF-8 decoding made).</summary>
+    [Theory]
+    [InlineData(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13 }, "a PNG image")]
+    [InlineData(new byte[] { 0xFF, 0xFE, (byte)'{', 0, (byte)'}', 0 }, "binary data or UTF-16 text")]
+    [InlineData(new byte[] { 0xC3, 0x28, 1, 2, 3 }, "binary data")]
+    public void Load_NotJsonText_SaysWhatItLooksLike(byte[] bytes, string what)
+    {
+        string path = _dir.File("not-json.json");
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+        Assert.Contains($"{path}: {what}", e.Message);
+        Assert.Contains("not a stack file (UTF-8 JSON text", e.Message);
+    }
+
     [Fact]
     public void Load_InvalidJson_NamesFileAndLine()
     {
