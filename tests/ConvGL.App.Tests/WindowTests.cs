@@ -578,6 +578,18 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(240), $"Esc did not end the run ({clock.Elapsed.TotalSeconds:0} s)");
     }
 
+    /// <summary>A scripted run asked for a screenshot but ended by an Esc among its keys wrote nothing and said nothing,
+    /// exit 0: now one line saying so, exit 1.</summary>
+    [Fact]
+    public void Escape_BeforeTheScreenshot_IsAFailureSayingSo()
+    {
+        string png = Path.Combine(Path.GetTempPath(), $"convgl-esc-{Environment.ProcessId}-{Guid.NewGuid():N}.png");
+        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "3", "--keys", "esc", "--screenshot", png]);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("the scripted run was closed at frame 0 of 3", r.Stderr);
+        Assert.False(File.Exists(png));
+    }
+
     [Fact]
     public void BadOptions_AreOneLineAndExitTwo()
     {

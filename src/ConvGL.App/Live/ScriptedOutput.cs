@@ -19,6 +19,10 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
     private readonly StringBuilder _sb = new();
 
     public bool Active => options.Scripted;
+    /// <summary>The frames the run was asked for (--frames).</summary>
+    public int Frames => options.Frames;
+    /// <summary>Whether the run was asked to print probe values (--probe).</summary>
+    public bool ProbesRequested => options.Probes.Count > 0;
 
     /// <summary>The keys of <c>--keys</c>, then the <c>--drop</c> file, as if typed and dropped before the first frame.</summary>
     public void ApplyStartInput(Action<Key, KeyMods> key, Action<string[]> drop)
