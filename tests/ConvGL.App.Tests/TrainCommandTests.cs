@@ -40,4 +40,72 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--warmup (a fraction of the steps) must be in [0, 1), got 1", bad.Stderr);
     }
+
+    /// <summary>What a third audit found: sizes without an upper cap (out of memory), names that are not plain file
+    /// names (a newline or an escape in the files' names), an empty --out (internal error), --reps past any use; each is
+    /// one line, exit 2, before any work.</summary>
+    [Theory]
+    [InlineData("--samples 2147483647", "--samples must be 10..1000000")]
+    [InlineData("--test-samples 2000000", "--test-samples must be 10..1000000")]
+    [InlineData("--samples 1000000 --test-samples 1000000 --size 256", "hold more than 1073741824 values")]
+    [InlineData("--batch 2147483647", "--batch must be 1..60")]
+    [InlineData("--workers 100000", "--workers must be 0 (one per core) .. 256")]
+    [InlineData("--epochs 2147483647", "--epochs must be 1..10000")]
+    [InlineData("--name ..", "must be a plain file name")]
+    [InlineData("--name a\u001b[31m", "must be a plain file name")]
+    [InlineData("--out ", "--out is empty")]
+    public void Train_BadSizesAndNames_AreOneLine_Exit2_NothingWritten(string args, string mentions)
+    {
+        // The case's options, the small run's for the rest (each option once).
+        string[] given = args.Split(' ').Select(a => System.Text.RegularExpressions.Regex.Unescape(a)).ToArray();
+        var argv = new List<string> { "train" };
+        argv.AddRange(given);
+        foreach ((string option, string value) in new[] { ("--epochs", "1"), ("--samples", "60"), ("--test-samples", "20"), ("--size", "12") })
+            if (!given.Contains(option)) argv.AddRange([option, value]);
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, [.. argv]);
+        Assert.True(r.ExitCode == 2, $"{args}: exit {r.ExitCode}, stderr {r.Stderr}");
+        Assert.Contains(mentions, r.Stderr);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
+    /// <summary>A training run that diverges (an --lr of 1e30) writes nothing: its weights were all infinities, which
+    /// the stack loader then refused.</summary>
+    [Fact]
+    public void Train_Diverged_WritesNothing_Exit2()
+    {
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", "--lr", "1e30", "--out", "run");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("the training diverged", r.Stderr);
+        Assert.Empty(Directory.Exists(Path.Combine(_dir, "run")) ? Directory.GetFileSystemEntries(Path.Combine(_dir, "run")) : []);
+    }
+
+    /// <summary>Run as root, `train --fit-kernel --out /dev/null` renamed a regular file over the device node; any
+    /// writer now refuses a target that is a device, FIFO or socket. A FIFO stands in for the device here.</summary>
+    [Fact]
+    public void AtomicWrite_OverAFifo_IsRefused_AndTheFifoKept()
+    {
+        string fifo = Path.Combine(_dir, "pipe");
+        using (var mk = System.Diagnostics.Process.Start("mkfifo", [fifo])) mk!.WaitForExit();
+        var e = Assert.Throws<ConvGL.Core.ConvGLException>(() => AtomicFile.WriteAllBytes(fifo, [1, 2, 3]));
+        Assert.Contains("is a device, FIFO or socket", e.Message);
+        Assert.False(ConvGL.Core.IO.BoundedFile.IsRegularFile(fifo));
+        Assert.Equal([fifo], Directory.GetFileSystemEntries(_dir));
+        ApplyProcess.Result bench = ApplyProcess.Convgl(_dir, "bench", "--quick", "--device", "cpu", "--case", "gauss5-2d", "--reps", "200000");
+        Assert.Equal(2, bench.ExitCode);
+        Assert.Contains("--reps 200000 is over 100000", bench.Stderr);
+    }
+
+    /// <summary>A kernel fit on values near float32's range (an input of 1e38 everywhere) ends in NaN: it used to write a
+    /// kernel file of NaN, exit 0, which apply then refused.</summary>
+    [Fact]
+    public void FitKernel_Diverged_WritesNothing_Exit2()
+    {
+        Npy.Write(Path.Combine(_dir, "in.npy"), ConvGL.Core.Tensor.Chw(1, 16, 16, Enumerable.Repeat(1e38f, 256).ToArray()));
+        Npy.Write(Path.Combine(_dir, "target.npy"), ConvGL.Core.Tensor.Chw(1, 16, 16, Enumerable.Range(0, 256).Select(v => v / 256f).ToArray()));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "in.npy", "--target", "target.npy", "--out", "k.txt");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("the fit diverged", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "k.txt")));
+    }
 }

@@ -22,7 +22,7 @@ namespace ConvGL.App.Commands;
 /// the files go to ./trained, never over the shipped ones (pass --out assets/stacks to regenerate those).
 ///
 /// --fit-kernel mode learns one kernel from an (input, target) image pair by gradient descent.</summary>
-internal static class TrainCommand
+internal static partial class TrainCommand
 {
     // Training a network (the default mode).
     private static readonly Option<string?> Out = Opt.Text("--out",
@@ -65,6 +65,8 @@ internal static class TrainCommand
     /// <summary>Where a training run writes unless told: a folder of its own in the working directory, so a plain
     /// `convgl train` never replaces the shipped assets/stacks/learned.*.</summary>
     internal const string DefaultOut = "trained";
+    /// <summary>The most optimiser steps a kernel fit takes: its loss history is kept, one value a step.</summary>
+    private const int MaxSteps = 1_000_000;
 
     /// <summary>Options that only make sense in one of the two modes (given in the other, they are an error
     /// rather than silently ignored).</summary>
@@ -130,8 +132,9 @@ internal static class TrainCommand
         config.Validate();
         string dir = args.GetValue(Out) ?? DefaultOut;
         string name = args.GetValue(Name)!;
-        if (name.Length == 0 || name.IndexOfAny(['/', '\\']) >= 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
-            throw new ConvGLException($"train: --name '{name}' must be a plain file name (no directories)");
+        if (!PlainName().IsMatch(name))
+            throw new ConvGLException($"train: --name '{ErrorText.Echo(name)}' must be a plain file name: letters, digits, '.', '_' and '-', not starting with '.', at most 100 characters");
+        if (dir.Length == 0) throw new ConvGLException("train: --out is empty; give a directory");
         if (File.Exists(dir)) throw new ConvGLException($"train: --out '{dir}' is a file; give a directory");
         string? preview = args.GetValue(Preview);
         if (preview is not null && !preview.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
@@ -172,6 +175,10 @@ internal static class TrainCommand
             $"trained in {clock.Elapsed.TotalSeconds:F1} s: held-out accuracy {accuracy * 100:F1}% on {config.TestSamples} images (chance {100.0 / SyntheticShapes.ClassCount:F0}%)"));
         ReportInactiveUnits(result.Model, config);
 
+        // A diverged run (too large an --lr) ends in infinities or NaN: files of them would only be refused when loaded.
+        foreach ((string pname, Parameter parameter) in result.Model.NamedParameters)
+            if (parameter.Value.Data.FirstOrDefault(v => !float.IsFinite(v), 0f) is var bad && !float.IsFinite(bad))
+                throw new ConvGLException($"train: the training diverged ({pname} holds {bad}; final test loss {result.History[^1].TestLoss}); nothing was written: lower --lr");
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
         // Weights first: the stack file must never name tensors that are not there.
@@ -244,6 +251,7 @@ internal static class TrainCommand
         var options = new ConvOptions { Mode = args.GetValue(Mode), Border = args.GetValue(BorderOption) };
         FitMethod method = Choice(args, Optimizer, FitMethod.ConjugateGradient, FitMethods);
         int steps = args.GetValue(Steps);
+        if (steps > MaxSteps) throw new ConvGLException($"train: --steps {steps} is over the {MaxSteps} a fit may take (conjugate gradient converges in about 10 x (kH x kW + 1))");
         double lr = args.GetValue(Lr) ?? 0.05;
         if (!(lr > 0)) throw new ConvGLException($"train: --lr must be positive, got {lr}");
         string? outPath = args.GetValue(Out);
@@ -277,6 +285,10 @@ internal static class TrainCommand
         }
         if (outPath is not null)
         {
+            // A fit that diverged (too large an --lr, or inputs near float32's range) leaves NaN or infinities: a kernel
+            // file of them would only be refused when read.
+            if (r.Kernel.Data.Any(v => !float.IsFinite(v)) || !float.IsFinite((float)r.Bias))
+                throw new ConvGLException($"train: the fit diverged (final mse {r.FinalLoss}); {outPath} was not written: lower --lr, or scale the input and target to a smaller range");
             AtomicFile.WriteAllBytes(outPath, Encoding.UTF8.GetBytes(text));
             Console.WriteLine($"wrote {outPath}");
         }
@@ -317,4 +329,7 @@ internal static class TrainCommand
                 image[0, y, x] = 0.7f * tiles[y / 16 * 4 + x / 16].Image[0, y % 16, x % 16] + 0.3f * (float)rng.NextDouble();
         return image;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")]
+    private static partial System.Text.RegularExpressions.Regex PlainName();
 }

@@ -10,6 +10,7 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(write);
         string full = Path.GetFullPath(path);
+        CheckTarget(path, full);
         string dir = Path.GetDirectoryName(full) ?? ".";
         if (!Directory.Exists(dir))
             throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
@@ -44,6 +45,7 @@ public static class AtomicFile
         var temps = new List<(string Temp, string Full, string Shown)>();
         try
         {
+            foreach ((string path, _) in files) CheckTarget(path, Path.GetFullPath(path));
             foreach ((string path, byte[] bytes) in files)
             {
                 string full = Path.GetFullPath(path);
@@ -86,6 +88,15 @@ public static class AtomicFile
     {
         byte[] copy = bytes.ToArray();
         Write(path, s => s.Write(copy));
+    }
+
+    /// <summary>The rename would replace whatever the path names: a folder is refused, and so is a device, FIFO or
+    /// socket (run as root, `--out /dev/null` replaced the system's /dev/null with a regular file).</summary>
+    private static void CheckTarget(string path, string full)
+    {
+        if (Directory.Exists(full)) throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': it is a folder; give a file name");
+        if (File.Exists(full) && !BoundedFile.IsRegularFile(full))
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': it is a device, FIFO or socket, not a file; give a file name");
     }
 
     /// <summary>A hidden temporary name beside <paramref name="full"/> (same folder, so the rename is atomic).</summary>

@@ -42,6 +42,11 @@ public sealed record TrainConfig
 
     private int Derive(int stream) => unchecked(Seed * 1_000_003 + stream * 7919);
 
+    /// <summary>The most images --samples or --test-samples may ask for.</summary>
+    public const int MaxSamples = 1_000_000;
+    /// <summary>The most float values the training and test images together may hold (4 GB).</summary>
+    public const long MaxDataValues = 1L << 30;
+
     public void Validate()
     {
         static void Check(bool ok, string message)
@@ -50,10 +55,15 @@ public sealed record TrainConfig
         }
         Check(ImageSize is >= 12 and <= 256, $"--size (image size) must be 12..256, got {ImageSize}");
         Check(ImageSize % 4 == 0, $"--size (image size) must be a multiple of 4 (two 2x2 max-pools), got {ImageSize}");
-        Check(TrainSamples >= 10, $"--samples must be at least 10, got {TrainSamples}");
-        Check(TestSamples >= 10, $"--test-samples must be at least 10, got {TestSamples}");
-        Check(Epochs >= 1, $"--epochs must be at least 1, got {Epochs}");
-        Check(BatchSize >= 1, $"--batch must be at least 1, got {BatchSize}");
+        // The data sets are drawn and held in memory (ImageSize^2 floats an image): the caps keep them to a few GB at
+        // the largest size, and a batch (its activations, per worker) to no more images than the training set.
+        Check(TrainSamples is >= 10 and <= MaxSamples, $"--samples must be 10..{MaxSamples}, got {TrainSamples}");
+        Check(TestSamples is >= 10 and <= MaxSamples, $"--test-samples must be 10..{MaxSamples}, got {TestSamples}");
+        Check((long)(TrainSamples + (long)TestSamples) * ImageSize * ImageSize <= MaxDataValues,
+            $"--samples {TrainSamples} and --test-samples {TestSamples} of {ImageSize}x{ImageSize} images hold more than {MaxDataValues} values (a GB each 2^28); use fewer or smaller images");
+        Check(Epochs is >= 1 and <= 10_000, $"--epochs must be 1..10000, got {Epochs}");
+        Check(BatchSize >= 1 && BatchSize <= Math.Min(TrainSamples, 4096), $"--batch must be 1..{Math.Min(TrainSamples, 4096)} (at most --samples and 4096), got {BatchSize}");
+        Check(Workers is >= 0 and <= 256, $"--workers must be 0 (one per core) .. 256, got {Workers}");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number, got {LearningRate}");
         Check(Momentum is >= 0 and < 1, $"--momentum must be in [0, 1), got {Momentum}");
         Check(Warmup is >= 0 and < 1, $"--warmup (a fraction of the steps) must be in [0, 1), got {Warmup}");
