@@ -107,5 +107,9 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("the fit diverged", r.Stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "k.txt")));
+        // A .npy name for the text kernel is refused before the fit.
+        r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "target.npy", "--hidden", "sobel-x", "--out", "k.npy");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("the fit writes a text kernel; give it a .txt name", r.Stderr);
     }
 }

@@ -256,6 +256,9 @@ internal static partial class TrainCommand
         if (!(lr > 0)) throw new ConvGLException($"train: --lr must be positive, got {lr}");
         string? outPath = args.GetValue(Out);
         if (outPath is not null && Directory.Exists(outPath)) throw new ConvGLException($"train: --out '{outPath}' is a directory; give a kernel file name");
+        // The fit writes a text kernel, which the kernel loaders read by any name but .npy (read as an array).
+        if (outPath is not null && outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"train: --out '{ErrorText.Echo(outPath)}': the fit writes a text kernel; give it a .txt name");
         if (outPath is not null) FileIdentity.CheckNotRead("train", "--out", outPath, ("--input", inputPath), ("--target", targetPath), ("--hidden kernel file", hidden));
 
         Tensor input = inputPath is null ? SyntheticTexture() : LoadGray(inputPath, "--input");
