@@ -54,6 +54,10 @@ public sealed class Tensor
     public int Rank => Shape.Length;
     public int Length => Data.Length;
 
+    /// <summary>The flat index of the first NaN or infinity, or -1 when every value is finite (the loaders' and
+    /// writers' checks: weights, kernels, input arrays, a trained model's parameters).</summary>
+    public int FirstNonFinite() => Array.FindIndex(Data, v => !float.IsFinite(v));
+
     /// <summary>Channels of a rank-3 tensor.</summary>
     public int C => Dim(3, 0);
     /// <summary>Height: dim 1 of a rank-3 tensor, dim 0 of a rank-2 kernel.</summary>

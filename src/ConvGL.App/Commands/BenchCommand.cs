@@ -12,7 +12,14 @@ internal static class BenchCommand
 {
     private static readonly Option<bool> Quick = Opt.Flag("--quick", "small sizes, same cases and names (under 30 s on llvmpipe with 2 cores)");
     private static readonly Option<int> Reps = Opt.Parsed("--reps", "timed reps per row after the warm-up (at most 100000); the median and the minimum are shown",
-        s => Parsers.Int(s, 1) is var n && n <= 100_000 ? n : throw new ConvGLException($"--reps {n} is over 100000 (each row keeps its reps' times; the budget bounds the run anyway)"), 10, "N");
+        ParseReps, 10, "N");
+
+    /// <summary>At least 1, at most 100000: each row keeps its reps' times (the budget bounds the run anyway).</summary>
+    private static int ParseReps(string s)
+    {
+        int n = Parsers.Int(s, 1);
+        return n <= 100_000 ? n : throw new ConvGLException($"--reps {n} is over 100000 (each row keeps its reps' times; the budget bounds the run anyway)");
+    }
     private static readonly Option<double?> Budget = Opt.Parsed<double?>("--budget",
         "seconds of timed reps per row (default 3, --quick 0.4): a row stops early when it has used them, and a CPU case " +
         "whose one call takes longer is run once", PositiveSeconds, null, "S");

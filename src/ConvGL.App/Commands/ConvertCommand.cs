@@ -53,7 +53,7 @@ internal static class ConvertCommand
 
         // The weights go beside OUT.json: never over the model, and never over a file of that name the user already had
         // (unless OUT.json is there too: converting to the same OUT again replaces the pair, as the user named it).
-        string sidecar = Path.ChangeExtension(output, ".safetensors");
+        string sidecar = Path.Combine(outDir, StackWriter.WeightsFileName(output));
         FileIdentity.CheckNotRead("convert", "OUT", output, ("model", path));
         FileIdentity.CheckNotRead("convert", "OUT's weights file", sidecar, ("model", path));
         if (File.Exists(sidecar) && !File.Exists(output))

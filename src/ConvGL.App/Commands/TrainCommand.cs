@@ -177,8 +177,8 @@ internal static partial class TrainCommand
 
         // A diverged run (too large an --lr) ends in infinities or NaN: files of them would only be refused when loaded.
         foreach ((string pname, Parameter parameter) in result.Model.NamedParameters)
-            if (parameter.Value.Data.FirstOrDefault(v => !float.IsFinite(v), 0f) is var bad && !float.IsFinite(bad))
-                throw new ConvGLException($"train: the training diverged ({pname} holds {bad}; final test loss {result.History[^1].TestLoss}); nothing was written: lower --lr");
+            if (parameter.Value.FirstNonFinite() is int bad and >= 0)
+                throw new ConvGLException($"train: the training diverged ({pname} holds {parameter.Value.Data[bad]}; final test loss {result.History[^1].TestLoss}); nothing was written: lower --lr");
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
         // Weights first: the stack file must never name tensors that are not there.
@@ -290,7 +290,7 @@ internal static partial class TrainCommand
         {
             // A fit that diverged (too large an --lr, or inputs near float32's range) leaves NaN or infinities: a kernel
             // file of them would only be refused when read.
-            if (r.Kernel.Data.Any(v => !float.IsFinite(v)) || !float.IsFinite((float)r.Bias))
+            if (r.Kernel.FirstNonFinite() >= 0 || !float.IsFinite((float)r.Bias))
                 throw new ConvGLException($"train: the fit diverged (final mse {r.FinalLoss}); {outPath} was not written: lower --lr, or scale the input and target to a smaller range");
             AtomicFile.WriteAllBytes(outPath, Encoding.UTF8.GetBytes(text));
             Console.WriteLine($"wrote {outPath}");

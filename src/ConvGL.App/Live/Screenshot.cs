@@ -34,12 +34,11 @@ internal static unsafe class Screenshot
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
         if (dir is not null && !Directory.Exists(dir)) throw new ConvGLException($"--screenshot {path}: folder {dir} does not exist");
-        if (Directory.Exists(full)) throw new ConvGLException($"--screenshot {path} is a folder; give a .png or .jpg file name");
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
         fixed (byte* src = flipped) System.Buffer.MemoryCopy(src, (void*)bitmap.GetPixels(), flipped.Length, flipped.Length);
         using SKData encoded = bitmap.Encode(format, format == SKEncodedImageFormat.Jpeg ? 95 : 100);
-        // Whole or not at all (a temporary file renamed into place); a folder that takes no files or a full disk is one
-        // error naming the screenshot.
+        // Whole or not at all (a temporary file renamed into place); a folder in the way, a folder that takes no files or
+        // a full disk is one error naming the screenshot.
         AtomicFile.WriteAllBytes(full, encoded.AsSpan());
     }
 }

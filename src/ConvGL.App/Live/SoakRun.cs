@@ -88,12 +88,12 @@ internal static class SoakCheck
 internal sealed class SoakRun
 {
     public const int StepEvery = 2;
+    public const int WarmCycles = 2;
     /// <summary>The file that marks DIR/shaders as a soak's copy.</summary>
     private const string SoakMarker = ".convgl-soak-copy";
 
-    /// <summary>The fewest frames whose samples the verdict can compare: more than the warm-up cycles and one more.</summary>
+    /// <summary>The fewest frames whose samples the verdict can compare: the warm-up cycles, one more cycle, and a frame.</summary>
     public static int MinimumFrames => (WarmCycles + 1) * Cycle(LivePipelines.Filters.Length, StackPipeline.Shipped().Count).Length * StepEvery + 1;
-    public const int WarmCycles = 2;
     // Names scanned for the driver's count of each kind; Mesa hands out small names and reuses freed ones.
     private const uint DriverNames = 1 << 15;
 
@@ -272,7 +272,7 @@ internal sealed class SoakRun
         if (warm is null || end is null || end.Frame != last || end.Frame <= warm.Frame)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"soak: too short to judge: {frames} frames, need more than {(WarmCycles + 1) * CycleFrames} (cycles of {CycleFrames} frames, {WarmCycles} of warm-up)"));
+                $"soak: too short to judge: {frames} frames, need more than {MinimumFrames - 1} (cycles of {CycleFrames} frames, {WarmCycles} of warm-up)"));
             return false;
         }
         List<string> problems = SoakCheck.Problems(warm, end);

@@ -9,31 +9,7 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
-        string full = Path.GetFullPath(path);
-        CheckTarget(path, full);
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        if (!Directory.Exists(dir))
-            throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
-        string temp = TempFor(full);
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: false);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new ConvGLException($"cannot write '{path}': {e.Message}", e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        WriteTogether([(path, write)]);
     }
 
     /// <summary>Several files that belong together (a stack file and its weights), all or none: every file's bytes
@@ -42,11 +18,16 @@ public static class AtomicFile
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Bytes)> files)
     {
         ArgumentNullException.ThrowIfNull(files);
+        WriteTogether(files.Select(f => (f.Path, (Action<Stream>)(s => s.Write(f.Bytes)))).ToArray());
+    }
+
+    private static void WriteTogether(IReadOnlyList<(string Path, Action<Stream> Write)> files)
+    {
         var temps = new List<(string Temp, string Full, string Shown)>();
         try
         {
             foreach ((string path, _) in files) CheckTarget(path, Path.GetFullPath(path));
-            foreach ((string path, byte[] bytes) in files)
+            foreach ((string path, Action<Stream> write) in files)
             {
                 string full = Path.GetFullPath(path);
                 string dir = Path.GetDirectoryName(full) ?? ".";
@@ -57,7 +38,7 @@ public static class AtomicFile
                 try
                 {
                     using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                    stream.Write(bytes);
+                    write(stream);
                     stream.Flush(flushToDisk: false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -204,10 +204,9 @@ public static partial class Npy
     public static void RequireFinite(Tensor tensor, string command, string path)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        for (int i = 0; i < tensor.Length; i++)
-            if (!float.IsFinite(tensor.Data[i]))
-                throw new ConvGLException($"{command}: '{ErrorText.Echo(path)}' holds {tensor.Data[i]} at flat index {i} (of {tensor.Length} values); an input array must be finite " +
-                                          "in float32 (NumPy: np.nan_to_num, or clip to +-3.4e38)");
+        if (tensor.FirstNonFinite() is int i and >= 0)
+            throw new ConvGLException($"{command}: '{ErrorText.Echo(path)}' holds {tensor.Data[i]} at flat index {i} (of {tensor.Length} values); an input array must be finite " +
+                                      "in float32 (NumPy: np.nan_to_num, or clip to +-3.4e38)");
     }
 
     /// <summary>The bytes of a float32 .npy file holding the tensor (for tensors written with others, all or none).</summary>

@@ -110,8 +110,7 @@ public static class KernelFile
 
     private static void CheckFinite(Tensor t, string path)
     {
-        for (int i = 0; i < t.Length; i++)
-            if (!float.IsFinite(t.Data[i]))
-                throw new ConvGLException($"kernel file '{path}': entry ({i / t.W}, {i % t.W}) is {t.Data[i]}; kernels must be finite");
+        if (t.FirstNonFinite() is int i and >= 0)
+            throw new ConvGLException($"kernel file '{path}': entry ({i / t.W}, {i % t.W}) is {t.Data[i]}; kernels must be finite");
     }
 }

@@ -363,9 +363,8 @@ public sealed class OnnxGraph
             if (!initializers.TryGetValue(node.Inputs[k], out Tensor? t)) continue;
             if (k == 1 && node.OpType is "Conv" or "ConvTranspose" && t.Shape.Contains(0))
                 throw a.Error($"weight '{ErrorText.Echo(node.Inputs[k])}' has an empty shape {t.ShapeString}; a {node.OpType} needs at least one filter of at least one tap");
-            for (int i = 0; i < t.Length; i++)
-                if (!float.IsFinite(t.Data[i]))
-                    throw a.Error($"initializer '{ErrorText.Echo(node.Inputs[k])}' holds {t.Data[i]} at flat index {i}; a {node.OpType}'s weights and statistics must be finite");
+            if (t.FirstNonFinite() is int i and >= 0)
+                throw a.Error($"initializer '{ErrorText.Echo(node.Inputs[k])}' holds {t.Data[i]} at flat index {i}; a {node.OpType}'s weights and statistics must be finite");
         }
     }
 }

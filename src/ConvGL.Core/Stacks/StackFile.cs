@@ -114,8 +114,6 @@ public static class StackFile
 
         private ConvGLException Top(string field, string message) => new($"{path}: field '{field}': {message}");
 
-        private const int MaxName = Limits.StackNameChars, MaxDescription = Limits.StackDescriptionChars;
-
         /// <summary>Why a name or description cannot be shown as it is (the HUD and the commands print them: a control
         /// character would move the terminal's cursor or colour it), or null when it can.</summary>
         private static string? Printable(string text, int max) =>
@@ -131,11 +129,11 @@ public static class StackFile
             string name = Path.GetFileNameWithoutExtension(path);
             if (fields.TryGetValue("name", out JsonElement n))
                 name = n.ValueKind == JsonValueKind.String && n.GetString()!.Length > 0 ? n.GetString()! : throw Top("name", "must be a non-empty string");
-            if (Printable(name, MaxName) is { } badName) throw Top("name", badName);
+            if (Printable(name, Limits.StackNameChars) is { } badName) throw Top("name", badName);
             string? description = null;
             if (fields.TryGetValue("description", out JsonElement d))
                 description = d.ValueKind == JsonValueKind.String ? d.GetString() : throw Top("description", "must be a string");
-            if (description is not null && Printable(description, MaxDescription) is { } badDescription) throw Top("description", badDescription);
+            if (description is not null && Printable(description, Limits.StackDescriptionChars) is { } badDescription) throw Top("description", badDescription);
 
             StackInput input = StackInput.Gray;
             if (fields.TryGetValue("input", out JsonElement inp))
@@ -236,7 +234,7 @@ public static class StackFile
             string? label = null;
             if (el.TryGetProperty("name", out JsonElement labelEl))
                 label = labelEl.ValueKind == JsonValueKind.String ? labelEl.GetString() : throw at.Error("name", "must be a string");
-            if (label is not null && Printable(label, MaxName) is { } badLabel) throw at.Error("name", badLabel);
+            if (label is not null && Printable(label, Limits.StackNameChars) is { } badLabel) throw at.Error("name", badLabel);
 
             StackLayer layer;
             if (type == "conv")
@@ -688,9 +686,8 @@ public static class StackFile
 
         private static void CheckFinite(Tensor t, string name, string field, LayerContext at)
         {
-            for (int i = 0; i < t.Length; i++)
-                if (!float.IsFinite(t.Data[i]))
-                    throw at.Error(field, $"'{Echo(name)}' holds {t.Data[i]} at flat index {i}; weights must be finite");
+            if (t.FirstNonFinite() is int i and >= 0)
+                throw at.Error(field, $"'{Echo(name)}' holds {t.Data[i]} at flat index {i}; weights must be finite");
         }
 
         private StackLayer Pool(JsonElement el, LayerContext at, PoolKind kind)

@@ -97,6 +97,10 @@ public static class StackWriter
         return (n.ScaleName ?? stem + ".scale", n.ShiftName ?? stem + ".shift");
     }
 
+    /// <summary>The weights file <see cref="WriteWithWeights"/> writes beside the stack file at <paramref name="path"/>
+    /// (its name, relative to the stack file): OUT.json's is OUT.safetensors.</summary>
+    public static string WeightsFileName(string path) => Path.GetFileNameWithoutExtension(path) + ".safetensors";
+
     /// <summary>Saves a stack imported from an ONNX model (or any stack with learned layers) as a stack file plus
     /// <c>STEM.safetensors</c> next to it: batchnorms already folded into their convs stay folded (the folded weights
     /// are written), standalone batchnorms, ONNX pools, linear layers and graph inputs keep their fields. The
@@ -105,7 +109,7 @@ public static class StackWriter
     /// weights file's path, or null when none was written.</summary>
     public static string? WriteWithWeights(string path, Stack stack, IReadOnlyDictionary<string, string>? weightsMetadata = null)
     {
-        string? weights = CollectTensors(stack).Keys.Any(k => !IsNpy(k)) ? Path.GetFileNameWithoutExtension(path) + ".safetensors" : null;
+        string? weights = CollectTensors(stack).Keys.Any(k => !IsNpy(k)) ? WeightsFileName(path) : null;
         var copy = new Stack(stack.Name, stack.Input, stack.Layers, weights) { SourcePath = stack.SourcePath, Description = stack.Description };
         Write(path, copy, weightsMetadata);
         return weights is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, weights);
