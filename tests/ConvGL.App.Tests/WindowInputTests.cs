@@ -185,4 +185,23 @@ public sealed class WindowInputTests : IDisposable
         Assert.Contains($"--soak needs --frames {SoakRun.MinimumFrames} or more", r.Stderr);
         Assert.Empty(Directory.GetFileSystemEntries(P("s")));
     }
+    /// <summary>A --probe point outside the probed map (the audit's 999,5 on a 160-wide scene) printed "invalid" and
+    /// exited 0; now it is the run's one error line, exit 2, and the screenshot asked for is not written. A point
+    /// inside, on the same run, still prints its values.</summary>
+    [Fact]
+    public void AProbeOutsideTheOutput_IsAnError_AndNothingIsWritten()
+    {
+        string[] run = ["--source", "scene:160x90", "--frames", "2", "--offscreen", "--stack", "edges", "--layer", "1", "--screenshot", "shot.png"];
+        ApplyProcess.Result bad = ApplyProcess.Convgl(_dir, [.. run, "--probe", "5,5;999,5"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal("convgl: --probe 999,5 is outside layer 1's output, 160x90 (x 0..159, y 0..89); probe a pixel inside it (nothing was written)",
+                     bad.Stderr.Split('\n').Single(l => l.StartsWith("convgl: --probe", StringComparison.Ordinal)));
+        Assert.DoesNotContain("probe layer=", bad.Stdout);
+        Assert.False(File.Exists(P("shot.png")), "the screenshot of a failed run");
+
+        ApplyProcess.Result good = ApplyProcess.Convgl(_dir, [.. run, "--probe", "159,89"]);
+        Assert.Equal(0, good.ExitCode);
+        Assert.Contains("probe layer=0 channel=0 x=159 y=89 shape=", good.Stdout);
+        Assert.True(File.Exists(P("shot.png")));
+    }
 }

@@ -120,6 +120,11 @@ internal sealed class LiveApp : IDisposable
             bool last = _script.IsLast(_frames);
             // The last frame is not swapped (its screenshot reads the back buffer): its stages end here.
             if (last) _stages.End();
+            if (last && _script.ProbeOutside(Pipeline, View.ProbeLayer(_state.Layer)) is { } outside)
+            {
+                Console.Error.WriteLine($"convgl: {outside}");
+                return 2;
+            }
             if (_state.ScreenshotRequested || (last && _script.FinalScreenshot is not null))
             {
                 _state.ScreenshotRequested = false;

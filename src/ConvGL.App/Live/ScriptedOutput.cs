@@ -54,6 +54,19 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
     /// <summary>The screenshot of the last frame, if asked for.</summary>
     public string? FinalScreenshot => options.Screenshot;
 
+    /// <summary>The first <c>--probe</c> point outside the probed layer's output map, as the run's one error line
+    /// (checked on the last frame before anything is written: the layer is known only after --keys and the source's
+    /// size); null when every point is inside.</summary>
+    public string? ProbeOutside(ILivePipeline pipeline, int layer)
+    {
+        GpuTensor output = pipeline.LayerOutput(layer);
+        foreach ((int x, int y) in options.Probes)
+            if ((uint)x >= (uint)output.W || (uint)y >= (uint)output.H)
+                return F($"--probe {x},{y} is outside layer {layer + 1}'s output, {output.W}x{output.H} (x 0..{output.W - 1}, y 0..{output.H - 1}); ") +
+                       "probe a pixel inside it (nothing was written)";
+        return null;
+    }
+
     /// <summary>After the last frame: the probes, where the picture and the panels were (tests check nothing overlaps
     /// and look inside the picture; the help overlay's rectangle while h is on), the steady-frame statistics and the error shown.</summary>
     public void Finish(ILivePipeline pipeline, ViewState state, int probeLayer, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
