@@ -52,6 +52,7 @@ public static class KernelFile
                 if (rows.Count > 0) throw new ConvGLException($"{name}:{lineNo}: the scale line must come before the first row (line {firstRowLine})");
                 string arg = line[5..].Trim();
                 scale = ParseScale(arg) ?? throw new ConvGLException($"{name}:{lineNo}: scale '{ErrorText.Echo(arg)}' is not a number or a fraction like 1/16");
+                if (scale == 0) throw new ConvGLException($"{name}:{lineNo}: scale '{ErrorText.Echo(arg)}' makes every entry 0; give the factor the rows are multiplied by (e.g. scale 1/16) or remove the line");
                 scaleLine = lineNo;
                 continue;
             }

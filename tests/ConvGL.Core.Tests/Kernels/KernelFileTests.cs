@@ -47,6 +47,8 @@ public class KernelFileTests
     [InlineData("1 2\n3 nan\n", 2, "not a number")]
     [InlineData(" , ,\n1 2\n", 1, "no numbers")]
     [InlineData("# c\n,\n", 2, "no numbers")]
+    [InlineData("# typo for 1/16\nscale 0\n1 2 1\n", 2, "scale '0' makes every entry 0")]
+    [InlineData("scale 0/16\n1 2 1\n", 1, "makes every entry 0")]
     public void ParseText_Malformed_ThrowsNamingFileAndLine(string text, int line, string what)
     {
         var e = Assert.Throws<ConvGLException>(() => KernelFile.ParseText(text, "k.txt"));
