@@ -77,7 +77,38 @@ public sealed class TrainCommandTests : IDisposable
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", "--lr", "1e30", "--out", "run");
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("the training diverged", r.Stderr);
-        Assert.Empty(Directory.Exists(Path.Combine(_dir, "run")) ? Directory.GetFileSystemEntries(Path.Combine(_dir, "run")) : []);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")), "a failed run left its --out folder");
+    }
+
+    /// <summary>The third audit's late failures: an --out the run cannot write was found only after the training, and a
+    /// --preview that could not be written failed after the weights and the stack file were down. Both are found
+    /// before the first epoch now (a file system that is read-only even for root, /proc, stands in for a read-only
+    /// folder), and a run writes its files all or none, making its folders only then.</summary>
+    [Theory]
+    [InlineData("--out /proc/convgl-trained", "train: --out: cannot write in '/proc'")]
+    [InlineData("--out run --preview /proc/convgl-preview.png", "train: --preview: cannot write in '/proc'")]
+    [InlineData("--out run --preview sheet.png", "train: --preview 'sheet.png' is a folder; give a .png file name")]
+    public void Train_UnwritableOutputs_AreFoundBeforeTraining_AndNothingIsLeft(string args, string mentions)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "sheet.png"));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, ["train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", .. args.Split(' ')]);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: " + mentions, r.Stderr);
+        Assert.DoesNotContain("epoch", r.Stdout);
+        Assert.Equal([Path.Combine(_dir, "sheet.png")], Directory.GetFileSystemEntries(_dir));
+        Assert.False(Directory.Exists("/proc/convgl-trained"));
+    }
+
+    /// <summary>--out and --preview in folders that do not exist yet: both are made when the files go down.</summary>
+    [Fact]
+    public void Train_NewNestedFolders_AreMadeForTheOutputs()
+    {
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12",
+            "--out", "a/b", "--preview", "c/d/sheet.png");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(_dir, "a", "b")).Length);
+        Assert.True(File.Exists(Path.Combine(_dir, "c", "d", "sheet.png")));
+        Assert.Equal(0x89, File.ReadAllBytes(Path.Combine(_dir, "c", "d", "sheet.png"))[0]);
     }
 
     /// <summary>Run as root, `train --fit-kernel --out /dev/null` renamed a regular file over the device node; any

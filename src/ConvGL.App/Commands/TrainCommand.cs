@@ -140,15 +140,13 @@ internal static partial class TrainCommand
         if (preview is not null && !preview.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"train: --preview '{preview}' must end in .png");
 
-        // Make sure the outputs can be written before spending a minute training.
-        try
+        // Make sure the outputs can be written before spending a minute training; the folders themselves are made
+        // only when the files go down (an interrupted run leaves no empty folder behind).
+        CheckWritable(dir, "--out");
+        if (preview is not null)
         {
-            Directory.CreateDirectory(dir);
-            if (preview is not null) Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(preview))!);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConvGLException($"train: cannot create the output directory for '{(preview is not null && Directory.Exists(dir) ? preview : dir)}': {e.Message}", e);
+            if (Directory.Exists(preview)) throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is a folder; give a .png file name");
+            CheckWritable(Path.GetDirectoryName(Path.GetFullPath(preview))!, "--preview");
         }
 
         string invocation = Invocation(config, dir, name);
@@ -181,9 +179,8 @@ internal static partial class TrainCommand
                 throw new ConvGLException($"train: the training diverged ({pname} holds {parameter.Value.Data[bad]}; final test loss {result.History[^1].TestLoss}); nothing was written: lower --lr");
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
-        // Weights first: the stack file must never name tensors that are not there.
         var tensors = result.Model.NamedParameters.ToDictionary(p => p.Name, p => p.Parameter.Value, StringComparer.Ordinal);
-        SafeTensors.Write(weightsPath, tensors, new Dictionary<string, string>
+        byte[] weights = SafeTensors.Serialize(tensors, new Dictionary<string, string>
         {
             ["format"] = "pt",
             ["producer"] = "convgl train",
@@ -196,16 +193,67 @@ internal static partial class TrainCommand
         Stack stack = SmallCnn.ToStack(result.Model, name, weightsFile, string.Create(CultureInfo.InvariantCulture,
             $"learned by convgl train on synthetic shapes ({accuracy * 100:F1}% held-out accuracy): conv1, relu, maxpool, conv2, relu, maxpool"));
         string json = StackHeader(invocation, accuracy, config) + StackWriter.ToJson(stack);
-        AtomicFile.WriteAllBytes(stackPath, Encoding.UTF8.GetBytes(json));
-        CurvePlot.Save(curvePath, result, string.Create(CultureInfo.InvariantCulture,
+        byte[] curve = CurvePlot.Encode(result, string.Create(CultureInfo.InvariantCulture,
             $"convgl train: {config.Optimizer.ToString().ToLowerInvariant()}, lr {config.LearningRate}{(config.Warmup > 0 ? $" warm-up {config.Warmup:0.##}" : "")}{(config.CosineDecay ? " cosine-annealed" : "")}, batch {config.BatchSize}, {config.TrainSamples} images {config.ImageSize}x{config.ImageSize}, seed {config.Seed}"));
+        // Weights first: the stack file must never name tensors that are not there. All of them or none (a full disk,
+        // a folder that became read-only during the run): a run that fails leaves nothing of itself.
+        var files = new List<(string Path, byte[] Bytes)> { (weightsPath, weights), (stackPath, Encoding.UTF8.GetBytes(json)), (curvePath, curve) };
+        if (preview is not null) files.Add((preview, PreviewPng.Encode(SyntheticShapes.PreviewGrid(10, config.TrainDataSeed, config.ImageSize), 3)));
+        WriteInFolders(files);
         Console.WriteLine($"wrote {weightsPath}, {stackPath}, {curvePath}");
-        if (preview is not null)
-        {
-            PreviewPng.Save(SyntheticShapes.PreviewGrid(10, config.TrainDataSeed, config.ImageSize), preview, 3);
-            Console.WriteLine($"wrote {preview} (rows: {string.Join(", ", SyntheticShapes.ClassNames)})");
-        }
+        if (preview is not null) Console.WriteLine($"wrote {preview} (rows: {string.Join(", ", SyntheticShapes.ClassNames)})");
         return 0;
+    }
+
+    /// <summary>Whether files can be made in <paramref name="dir"/>, or (when it does not exist yet) in the nearest folder
+    /// above it that does: a file is created there and removed (a read-only folder or file system, and a folder the
+    /// user may not write, are found before the training, not after it).</summary>
+    private static void CheckWritable(string dir, string option)
+    {
+        string full = Path.GetFullPath(dir), existing = full;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing)) throw new ConvGLException($"train: {option} needs the folder '{existing}', which is a file; choose another folder");
+            existing = Path.GetDirectoryName(existing) ?? throw new ConvGLException($"train: {option} '{dir}': no folder of it exists");
+        }
+        string probe = Path.Combine(existing, $".convgl-write-check.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConvGLException($"train: {option}: cannot write in '{existing}' ({e.Message}); choose a folder you can write to (nothing was trained)", e);
+        }
+    }
+
+    /// <summary>Makes the files' folders, then writes the files all or none; a folder made here is removed again
+    /// when the write fails.</summary>
+    private static void WriteInFolders(IReadOnlyList<(string Path, byte[] Bytes)> files)
+    {
+        var made = new List<string>();
+        try
+        {
+            foreach (string folder in files.Select(f => Path.GetDirectoryName(Path.GetFullPath(f.Path))!).Distinct(StringComparer.Ordinal))
+            {
+                var missing = new List<string>();
+                for (string? d = folder; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Insert(0, d);
+                foreach (string d in missing)
+                {
+                    Directory.CreateDirectory(d);
+                    made.Add(d);
+                }
+            }
+            AtomicFile.WriteAll(files);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ConvGLException)
+        {
+            for (int i = made.Count - 1; i >= 0; i--)
+                try { Directory.Delete(made[i]); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (e is ConvGLException) throw;
+            throw new ConvGLException($"train: cannot make the folder for '{files[0].Path}': {e.Message}", e);
+        }
     }
 
     /// <summary>Units (channels after a ReLU) that stayed inactive on the held-out images: they pass nothing on, so a

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ConvGL.Core.IO;
 using ConvGL.Core.Learning;
 using SkiaSharp;
 
@@ -7,14 +6,15 @@ namespace ConvGL.App.Training;
 
 /// <summary>The loss/accuracy curve of a training run as a PNG: two panels side by side, cross-entropy (training
 /// loss averaged over each epoch, held-out loss at its end) and held-out accuracy with the 10% chance line.
-/// Epoch 0 is the untrained network. Drawn with SkiaSharp (it renders text here), written atomically.</summary>
+/// Epoch 0 is the untrained network. Drawn with SkiaSharp (it renders text here).</summary>
 internal static class CurvePlot
 {
     private const int PanelWidth = 460, Height = 340, Margin = 48;
 
     private static readonly SKColor TrainColor = new(31, 119, 180), TestColor = new(255, 127, 14), AccuracyColor = new(44, 160, 44);
 
-    public static void Save(string path, TrainResult result, string title)
+    /// <summary>The PNG file's bytes (train writes them together with the weights and the stack file).</summary>
+    public static byte[] Encode(TrainResult result, string title)
     {
         var epochs = new List<double> { 0 };
         var trainLoss = new List<double> { double.NaN };
@@ -54,8 +54,7 @@ internal static class CurvePlot
 
         using SKImage image = SKImage.FromBitmap(bitmap);
         using SKData png = image.Encode(SKEncodedImageFormat.Png, 100);
-        byte[] bytes = png.ToArray();
-        AtomicFile.Write(path, s => s.Write(bytes));
+        return png.ToArray();
     }
 
     /// <summary>One plot area: data ranges mapped into a panel of the canvas.</summary>

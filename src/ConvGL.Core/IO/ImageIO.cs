@@ -327,10 +327,20 @@ public static class ImageIO
     /// <summary>Writes a PNG (8-bit gray or RGB) atomically.</summary>
     public static void SavePng(string path, Tensor t, PngScaling scaling = PngScaling.Clamp)
     {
+        byte[] png = EncodePng(t, scaling);
+        AtomicFile.Write(path, s => s.Write(png));
+    }
+
+    /// <summary>The bytes of a PNG file (8-bit gray or RGB) of <paramref name="t"/>, for writers that put several
+    /// files down together (<see cref="AtomicFile.WriteAll"/>).</summary>
+    public static byte[] EncodePng(Tensor t, PngScaling scaling = PngScaling.Clamp)
+    {
         (int c, int h, int w) = PngShape(t);
         byte[] bytes = ToBytes(t, scaling);
         var comps = c == 1 ? StbImageWriteSharp.ColorComponents.Grey : StbImageWriteSharp.ColorComponents.RedGreenBlue;
-        AtomicFile.Write(path, s => new ImageWriter().WritePng(bytes, w, h, comps, s));
+        using var png = new MemoryStream();
+        new ImageWriter().WritePng(bytes, w, h, comps, png);
+        return png.ToArray();
     }
 
     private static (int C, int H, int W) PngShape(Tensor t)
