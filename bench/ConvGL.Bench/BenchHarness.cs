@@ -96,6 +96,10 @@ public static class BenchHarness
             if (!Directory.Exists(dir)) throw new ConvGLException($"bench: --out '{outPath}': directory '{dir}' does not exist");
         }
         IReadOnlyList<BenchCase> cases = BenchCases.Select(BenchCases.All(settings.Quick), settings.Cases);
+        // A selection with nothing to time on --device gpu (CPU-only cases) printed an empty table and exited 0.
+        if (settings.Device == BenchDevice.Gpu && cases.All(c => c.Gpu is null))
+            throw new ConvGLException($"bench: --device gpu: {string.Join(", ", cases.Select(c => c.Name))} {(cases.Count == 1 ? "has" : "have")} no GPU row " +
+                                      "(CPU only); run with --device cpu or both, or pick a case with a GPU row (convgl bench --list)");
 
         // 2. The machine, and the GL context every GPU case shares.
         BenchDevice device = settings.Device;

@@ -246,6 +246,16 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
+    /// <summary>A selection with no GPU row on --device gpu (the CPU-only FFT case) printed an empty table and exited 0;
+    /// a selection where one case has a GPU row still runs.</summary>
+    [Fact]
+    public void Bench_DeviceGpu_OnCpuOnlyCases_IsAnErrorNamingThem()
+    {
+        var e = Assert.Throws<ConvGLException>(() => Bench("--case", "gabor15-1to8-fft", "--device", "gpu"));
+        Assert.Equal("bench: --device gpu: gabor15-1to8-fft has no GPU row (CPU only); run with --device cpu or both, or pick a case with a GPU row (convgl bench --list)", e.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
     /// <summary>The machine line every table starts with, without a GPU: the CPU model (BenchmarkDotNet's detector), the
     /// cores this process may use (the peers' thread count), the OS and the runtime; the CSV's cpu/cores/gl fields.</summary>
     [Fact]

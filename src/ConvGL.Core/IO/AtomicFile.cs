@@ -2,7 +2,7 @@ namespace ConvGL.Core.IO;
 
 /// <summary>Writes a file so that it either appears whole or not at all: the bytes go to a hidden temporary
 /// file in the same directory (same file system, so the final rename is atomic), which is renamed over the
-/// target only after the writer returned. A failing writer leaves no partial file behind (DESIGN.md: "no
+/// target only after the writer returned (a symbolic link is written through: its target is replaced, the link kept). A failing writer leaves no partial file behind (DESIGN.md: "no
 /// partial output left behind"). Every writer in ConvGL goes through here.</summary>
 public static class AtomicFile
 {
@@ -26,10 +26,10 @@ public static class AtomicFile
         var temps = new List<(string Temp, string Full, string Shown)>();
         try
         {
-            foreach ((string path, _) in files) CheckTarget(path, Path.GetFullPath(path));
+            foreach ((string path, _) in files) CheckTarget(path, Target(path));
             foreach ((string path, Action<Stream> write) in files)
             {
-                string full = Path.GetFullPath(path);
+                string full = Target(path);
                 string dir = Path.GetDirectoryName(full) ?? ".";
                 if (!Directory.Exists(dir))
                     throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
@@ -69,6 +69,22 @@ public static class AtomicFile
     {
         byte[] copy = bytes.ToArray();
         Write(path, s => s.Write(copy));
+    }
+
+    /// <summary>The file a path names: a symbolic link's final target (the rename then replaces the file, keeping the
+    /// link, as writing through it would), otherwise the path itself, made absolute.</summary>
+    private static string Target(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            var info = new FileInfo(full);
+            return info.LinkTarget is null ? full : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException e)
+        {
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {e.Message}", e);
+        }
     }
 
     /// <summary>The rename would replace whatever the path names: a folder is refused, and so is a device, FIFO or

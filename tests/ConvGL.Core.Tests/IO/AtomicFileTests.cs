@@ -28,4 +28,37 @@ public class AtomicFileTests
         Assert.Equal(new byte[] { 9, 8, 7 }, File.ReadAllBytes(path));
         Assert.Equal(["out.bin"], dir.Names());
     }
+    /// <summary>A symbolic link is written through (the audit's `bench --out` replaced a link with a file): the link
+    /// stays, its target gets the bytes; a link to a link too, and a dangling link creates its target.</summary>
+    [Fact]
+    public void Write_ThroughASymlink_KeepsTheLink_AndReplacesItsTarget()
+    {
+        using var dir = new TempDir();
+        string target = dir.File("results.md"), link = dir.File("latest.md"), chain = dir.File("chain.md");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, "results.md");
+        File.CreateSymbolicLink(chain, link);
+        AtomicFile.WriteAllBytes(chain, [1, 2]);
+        Assert.Equal("results.md", new FileInfo(link).LinkTarget);
+        Assert.Equal(link, new FileInfo(chain).LinkTarget);
+        Assert.Equal(new byte[] { 1, 2 }, File.ReadAllBytes(target));
+        Assert.Equal(["chain.md", "latest.md", "results.md"], dir.Names());
+
+        string dangling = dir.File("dangling.md");
+        File.CreateSymbolicLink(dangling, "made.md");
+        AtomicFile.WriteAllBytes(dangling, [3]);
+        Assert.Equal(new byte[] { 3 }, File.ReadAllBytes(dir.File("made.md")));
+        Assert.Equal("made.md", new FileInfo(dangling).LinkTarget);
+    }
+
+    [Fact]
+    public void Write_ThroughALinkLoop_IsOneError_AndWritesNothing()
+    {
+        using var dir = new TempDir();
+        File.CreateSymbolicLink(dir.File("a"), dir.File("b"));
+        File.CreateSymbolicLink(dir.File("b"), dir.File("a"));
+        var e = Assert.Throws<ConvGLException>(() => AtomicFile.WriteAllBytes(dir.File("a"), [1]));
+        Assert.StartsWith($"cannot write '{dir.File("a")}': ", e.Message);
+        Assert.Equal(["a", "b"], dir.Names());
+    }
 }
