@@ -8,7 +8,8 @@ internal static class ApplyProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(string file, IEnumerable<string> args, string workingDirectory, int timeoutMs = 300_000)
+    public static Result Run(string file, IEnumerable<string> args, string workingDirectory, int timeoutMs = 300_000,
+                             IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -18,6 +19,8 @@ internal static class ApplyProcess
             WorkingDirectory = workingDirectory,
         };
         foreach (string a in args) psi.ArgumentList.Add(a);
+        if (environment is not null)
+            foreach ((string name, string value) in environment) psi.Environment[name] = value;
         using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
@@ -30,12 +33,15 @@ internal static class ApplyProcess
     }
 
     /// <summary>`convgl ARGS` through the dotnet host, using the convgl.dll built next to this test assembly.</summary>
-    public static Result Convgl(string workingDirectory, params string[] args)
+    public static Result Convgl(string workingDirectory, params string[] args) => ConvglWith(null, workingDirectory, args);
+
+    /// <summary>`convgl ARGS` with extra environment variables (DOTNET_GCHeapHardLimit stands in for a small machine).</summary>
+    public static Result ConvglWith(IReadOnlyDictionary<string, string>? environment, string workingDirectory, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
         Assert.True(File.Exists(dll), $"convgl.dll not found next to the tests at {dll}");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        return Run(host, [dll, .. args], workingDirectory);
+        return Run(host, [dll, .. args], workingDirectory, environment: environment);
     }
 
     public const string Python = "/usr/bin/python3";

@@ -1,0 +1,76 @@
+using ConvGL.Core;
+using ConvGL.Core.IO;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>features and apply check the memory their maps will take against what the machine gives the process, before
+/// they run: ConvGL's fixed caps allow 4 GiB of maps, which a smaller machine cannot hold while writing them (the fourth
+/// audit: a (1, 1, 100M) array took 9.8 GB). A 256 MiB GC heap limit (DOTNET_GCHeapHardLimit, which .NET reports as the
+/// machine's memory) stands in for the small machine.</summary>
+public sealed class MemoryBudgetTests : IDisposable
+{
+    private static readonly Dictionary<string, string> SmallMachine = new() { ["DOTNET_GCHeapHardLimit"] = "0x10000000" };
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-memory-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private string Array(string name, int h, int w)
+    {
+        var rng = new Random(h * 31 + w);
+        Npy.Write(P(name), new Tensor([h, w], Enumerable.Range(0, h * w).Select(_ => (float)rng.NextDouble()).ToArray()));
+        return name;
+    }
+
+    [Fact]
+    public void Features_MapsOverTheMachinesMemory_AreRefusedBeforeRunning_NamingASizeThatFits()
+    {
+        // edges on 2048x2048: the input, 4 conv maps and 2 magnitudes, 7 x 4,194,304 = 29,360,128 values, 16 bytes each.
+        string input = Array("big.npy", 2048, 2048);
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(SmallMachine, _dir, "features", input, "--stack", "edges", "--out", "maps");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: features: edges on a 1x2048x2048 input (29360128 map values) needs about 448 MiB of memory, over 80% of the 256 MiB " +
+                          "this machine gives the process; --size ", r.Stderr);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(Directory.Exists(P("maps")));
+
+        // The size it names runs on the same small machine, and the same input runs where the memory is.
+        string size = System.Text.RegularExpressions.Regex.Match(r.Stderr, @"--size (\d+x\d+) fits").Groups[1].Value;
+        ApplyProcess.Result fits = ApplyProcess.ConvglWith(SmallMachine, _dir, "features", input, "--stack", "edges", "--out", "maps", "--size", size);
+        Assert.True(fits.ExitCode == 0, fits.ToString());
+        int side = int.Parse(size.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(side, 1200, 1450);
+        Assert.Equal([4, side, side], Npy.Read(P("maps/00-conv.npy")).Shape);
+    }
+
+    [Fact]
+    public void Apply_InputAndOutputOverTheMachinesMemory_AreRefused_AndASmallerOneRuns()
+    {
+        string big = Array("big.npy", 4096, 4096), small = Array("small.npy", 1024, 1024);
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(SmallMachine, _dir, "apply", big, "out.npy", "--kernel", "box:3");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: apply: 'big.npy' ((1, 4096, 4096), 33554432 input and output values) needs about 384 MiB of memory, over 80% of the 256 MiB", r.Stderr);
+        Assert.Contains("scale the input down to about ", r.Stderr);
+        Assert.False(File.Exists(P("out.npy")));
+
+        ApplyProcess.Result ok = ApplyProcess.ConvglWith(SmallMachine, _dir, "apply", small, "out.npy", "--kernel", "box:3");
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Equal([1, 1024, 1024], Npy.Read(P("out.npy")).Shape);
+    }
+
+    [Fact]
+    public void FittingScale_BringsTheNeedUnderTheBudget()
+    {
+        long machine = MemoryBudget.Machine;
+        Assert.True(machine > 1L << 28, $"this machine reports {machine} bytes");
+        foreach (long need in new[] { machine, 3 * machine, 40 * machine })
+        {
+            double s = MemoryBudget.FittingScale(need);
+            Assert.True(need * s * s <= machine * MemoryBudget.Share, $"need {need}: scale {s}");
+            Assert.True(need * s * s > machine * MemoryBudget.Share * 0.9, $"need {need}: scale {s} shrinks more than it must");
+        }
+        Assert.Equal(1.0, MemoryBudget.FittingScale(1000));
+    }
+}
