@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ConvGL.Core;
 using ConvGL.Gpu;
 
@@ -9,6 +10,10 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        // Ctrl+C and SIGTERM end the process as before, but first remove what was being written: an interrupted features
+        // run left its hidden, half-written folder beside --out (.maps.<guid>.tmp, hundreds of MB), apply its hidden file.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
         try
         {
             return Cli.CliRoot.Execute(args);
@@ -37,5 +42,12 @@ internal static class Program
             if (Environment.GetEnvironmentVariable("CONVGL_TRACE") == "1") Console.Error.WriteLine(e);
             return 1;
         }
+    }
+
+    /// <summary>The signal's default action (the process ends, exit 128 + the signal) follows this.</summary>
+    private static void Interrupted(PosixSignalContext context)
+    {
+        int removed = ConvGL.Core.IO.InFlight.RemoveAll();
+        Console.Error.WriteLine($"\nconvgl: interrupted ({context.Signal}){(removed > 0 ? "; the unfinished output was removed" : "")}");
     }
 }

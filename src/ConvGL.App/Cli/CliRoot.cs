@@ -70,7 +70,9 @@ internal static class CliRoot
                   ?? Lower(result.Errors[0].Message.TrimEnd('.'));
             throw new ConvGLException(where + message);
         }
-        return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output ?? Console.Out });
+        // ProcessTerminationTimeout null: the commands are synchronous and read no cancellation token; Program.cs handles
+        // Ctrl+C and SIGTERM (the unfinished output is removed, then the process ends).
+        return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = output ?? Console.Out });
     }
 
     /// <summary>A command whose options and arguments are the static <see cref="Option"/> and <see cref="Argument"/>

@@ -266,6 +266,7 @@ internal static partial class FeaturesCommand
         if (!Directory.Exists(parent)) throw new ConvGLException($"features: the parent folder of --out {dir} does not exist");
         string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         string? old = null;
+        InFlight.Add(temp);
         Directory.CreateDirectory(temp);
         try
         {
@@ -291,6 +292,10 @@ internal static partial class FeaturesCommand
             if (old is not null && !Directory.Exists(full)) Directory.Move(old, full);
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
             throw;
+        }
+        finally
+        {
+            InFlight.Done(temp);
         }
         if (old is not null) Directory.Delete(old, recursive: true);
     }

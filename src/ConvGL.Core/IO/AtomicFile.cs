@@ -35,6 +35,7 @@ public static class AtomicFile
                     throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
                 string temp = TempFor(full);
                 temps.Add((temp, full, path));
+                InFlight.Add(temp);
                 try
                 {
                     using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
@@ -61,7 +62,10 @@ public static class AtomicFile
         finally
         {
             foreach ((string temp, _, _) in temps)
+            {
                 if (File.Exists(temp)) TryDelete(temp);
+                InFlight.Done(temp);
+            }
         }
     }
 

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>An interrupted command ends at once and leaves nothing: `features` stopped by Ctrl+C or SIGTERM while writing
+/// left its hidden, half-written folder beside --out (.maps.&lt;guid&gt;.tmp, hundreds of MB). SIGTERM is sent here (a
+/// background job's shell may ignore SIGINT for its children, which would test nothing); Program.cs handles both the same
+/// way.</summary>
+public sealed class InterruptTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("convgl-interrupt-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Features_TerminatedWhileWriting_EndsAtOnce_AndRemovesItsHiddenFolder()
+    {
+        var rng = new Random(5);
+        Npy.Write(Path.Combine(_dir, "in.npy"), new Tensor([2048, 2048], Enumerable.Range(0, 2048 * 2048).Select(_ => (float)rng.NextDouble()).ToArray()));
+        string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        var psi = new ProcessStartInfo(host) { WorkingDirectory = _dir, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in new[] { dll, "features", "in.npy", "--stack", "edges", "--out", "maps" }) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        CancellationToken cancel = TestContext.Current.CancellationToken;
+        Task<string> stderr = p.StandardError.ReadToEndAsync(cancel);
+        _ = p.StandardOutput.ReadToEndAsync(cancel);
+
+        // The hidden folder appears once the maps are computed and their writing starts.
+        var clock = Stopwatch.StartNew();
+        while (!Directory.GetDirectories(_dir).Any(d => Path.GetFileName(d).StartsWith(".maps.", StringComparison.Ordinal)))
+        {
+            if (p.HasExited) Assert.Fail($"features ended before its writing was seen: {await stderr}");
+            Assert.True(clock.Elapsed.TotalSeconds < 120, "no hidden output folder within 120 s");
+            await Task.Delay(20, cancel);
+        }
+        using (Process kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
+        clock.Restart();
+        Assert.True(p.WaitForExit(10_000), "features was still running 10 s after SIGTERM");
+        Assert.Equal(128 + 15, p.ExitCode);
+        Assert.Contains("convgl: interrupted (SIGTERM); the unfinished output was removed", await stderr);
+        Assert.Equal([Path.Combine(_dir, "in.npy")], Directory.GetFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void InFlight_RemoveAll_TakesFilesAndFolders_AndForgetsThem()
+    {
+        string file = Path.Combine(_dir, ".a.tmp"), folder = Path.Combine(_dir, ".b.tmp");
+        File.WriteAllText(file, "x");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "c.npy"), "y");
+        InFlight.Add(file);
+        InFlight.Add(folder);
+        InFlight.Add(Path.Combine(_dir, ".gone.tmp"));
+        Assert.True(InFlight.RemoveAll() >= 2);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+        Assert.DoesNotContain(file, InFlight.Now);
+        Assert.DoesNotContain(folder, InFlight.Now);
+    }
+}
