@@ -11,7 +11,7 @@ namespace ConvGL.App.Commands;
 /// <summary>`convgl apply INPUT OUTPUT --kernel NAME|FILE ...`: one 2D kernel applied to every channel of an
 /// image alone (DESIGN.md "Command line").
 ///
-/// INPUT: an image (PNG, JPEG, BMP, TGA; decoded by content) or a `.npy` float array (C, H, W) or (H, W).
+/// INPUT: an image (PNG, JPEG, BMP, GIF, WebP, TGA; decoded by content) or a `.npy` float array (C, H, W) or (H, W).
 /// `--channels gray|rgb` converts (gray = BT.601 luma, rgb = gray repeated); without it an image is RGB when the
 /// file stores colour and gray when it stores gray, and a `.npy` keeps its channels.
 ///
@@ -26,7 +26,7 @@ namespace ConvGL.App.Commands;
 internal static class ApplyCommand
 {
     private static readonly Dictionary<string, ImageChannels> Channels = new() { ["gray"] = ImageChannels.Gray, ["rgb"] = ImageChannels.Rgb };
-    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, TGA) or .npy float array (C,H,W) or (H,W)");
+    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, GIF, WebP, TGA) or .npy float array (C,H,W) or (H,W)");
     private static readonly Argument<string> Output = Opt.Arg("OUTPUT",
         ".npy (float32 (C,H,W), unscaled) or .png (8-bit: clamp to [0,1] when the output is already in [0,1] or the kernel sums to 1, else min-max over all channels)");
     private static readonly Option<string?> KernelOption = Opt.Text("--kernel",

@@ -21,7 +21,7 @@ namespace ConvGL.App.Commands;
 ///   mid-gray), so every map shows its own structure; compare values with the .npy files. Maps smaller than
 ///   128 pixels on their longer side are enlarged by an integer factor (nearest neighbour) so they stay visible.
 ///
-/// INPUT is an image (PNG, JPEG, BMP, TGA; loaded as the stack's gray or RGB input) or a .npy (C, H, W) or
+/// INPUT is an image (PNG, JPEG, BMP, GIF, WebP, TGA; loaded as the stack's gray or RGB input) or a .npy (C, H, W) or
 /// (H, W) float tensor. <c>--stack</c> is a stack file or a shipped stack name (assets/stacks/NAME.json).
 /// <c>--size WxH</c> resamples the input bilinearly with half-pixel centres (OpenCV INTER_LINEAR, PyTorch
 /// align_corners=False; no anti-aliasing when shrinking) before the stack runs.
@@ -31,7 +31,7 @@ namespace ConvGL.App.Commands;
 /// anything else is refused, so nothing the user had is lost.</summary>
 internal static partial class FeaturesCommand
 {
-    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, TGA; read as the stack's gray or RGB input) or .npy (C,H,W) or (H,W)");
+    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, GIF, WebP, TGA; read as the stack's gray or RGB input) or .npy (C,H,W) or (H,W)");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack file or a shipped stack name (assets/stacks/NAME.json)", "STACK", required: true);
     private static readonly Option<string?> Out = Opt.Text("--out",
         "the folder to write: new, empty, or holding an earlier features dump (replaced as a whole)", "DIR", required: true);
