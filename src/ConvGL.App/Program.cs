@@ -35,6 +35,14 @@ internal static class Program
             Console.Error.WriteLine($"convgl: GPU: {ErrorText.OneLine(e.Message)}");
             return 1;
         }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            // Past every size check (a machine with less memory than .NET reports, a process limit): one line, not a
+            // bare "Out of memory." or an AggregateException of a worker's failure. The work's arrays are unreachable here.
+            Console.Error.WriteLine($"convgl: out of memory (this machine gives the process {Limits.Bytes(MemoryBudget.Machine)}): " +
+                                    "use a smaller input or --size, or close other programs");
+            return 1;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The last line of defence: whatever the message holds, it prints as one line.
@@ -43,6 +51,10 @@ internal static class Program
             return 1;
         }
     }
+
+    internal static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException || (e is AggregateException a && a.Flatten().InnerExceptions.Any(i => i is OutOfMemoryException)) ||
+        (e.InnerException is { } inner && IsOutOfMemory(inner));
 
     /// <summary>The signal's default action (the process ends, exit 128 + the signal) follows this.</summary>
     private static void Interrupted(PosixSignalContext context)

@@ -58,6 +58,15 @@ public static class Limits
     /// the geometry before the output exists: three such channels still fit a tensor's int indexing.</summary>
     public const long ConvPlaneValues = 1L << 29;
 
+    /// <summary>Layers of a stack and nodes of an ONNX graph (ResNet18 has 69 nodes, the large vision models a few thousand):
+    /// the fifth audit's stack of 100,000 relus (a 1.8 MB file) held the window for minutes, and 400 MB of tiny ONNX
+    /// nodes took 27 bytes of memory a byte of file before they were read.</summary>
+    public const int Layers = 10_000;
+
+    /// <summary>Entries of an ONNX graph counted before its protobuf objects are built: every node's inputs, outputs and
+    /// attributes, and the graph's initializers, inputs, outputs and value_info records.</summary>
+    public const int GraphEntries = 1_000_000;
+
     /// <summary>A stack's or layer's name in a stack file, in characters (one line of printable text).</summary>
     public const int StackNameChars = 200;
 

@@ -73,4 +73,15 @@ public sealed class MemoryBudgetTests : IDisposable
         }
         Assert.Equal(1.0, MemoryBudget.FittingScale(1000));
     }
+    /// <summary>An out-of-memory past every check (a process limit below what .NET reports) is one line, exit 1, whether
+    /// it comes bare, from a worker (an AggregateException) or wrapped; the audit saw "internal error: AggregateException".</summary>
+    [Fact]
+    public void OutOfMemory_IsRecognisedBareWrappedAndFromWorkers()
+    {
+        Assert.True(Program.IsOutOfMemory(new OutOfMemoryException()));
+        Assert.True(Program.IsOutOfMemory(new AggregateException(new InvalidOperationException("x"), new OutOfMemoryException())));
+        Assert.True(Program.IsOutOfMemory(new InvalidOperationException("wrapped", new AggregateException(new OutOfMemoryException()))));
+        Assert.False(Program.IsOutOfMemory(new AggregateException(new InvalidOperationException("x"))));
+        Assert.False(Program.IsOutOfMemory(new InsufficientExecutionStackException()));
+    }
 }

@@ -204,4 +204,20 @@ public sealed class WindowInputTests : IDisposable
         Assert.Contains("probe layer=0 channel=0 x=159 y=89 shape=", good.Stdout);
         Assert.True(File.Exists(P("shot.png")));
     }
+    /// <summary>A video's frame size is checked as an image's is, before the first frame is decoded (the fifth audit's
+    /// 16000x16000 MJPEG frame took 3.7 GB): 6000x6000 (36 megapixels) is refused, naming the size.</summary>
+    [Fact]
+    public void AVideoOfHugeFrames_IsRefusedBeforeDecoding()
+    {
+        string path = P("huge.avi");
+        using (var writer = new VideoWriter(path, FourCC.MJPG, 1, new OpenCvSharp.Size(6000, 6000)))
+        {
+            Assert.True(writer.IsOpened(), "OpenCV cannot write an MJPG .avi here");
+            using var frame = new Mat(6000, 6000, MatType.CV_8UC3, Scalar.All(0));
+            writer.Write(frame);
+        }
+        var e = Assert.Throws<ConvGLException>(() => SourceFactory.Open(path, true, SourceFit.Default));
+        Assert.Equal("source video huge.avi: its frames are 6000x6000; decoding one would take 549.3 MiB, over the 512 MiB a picture may take " +
+                     "(about 32 megapixels): scale the video down", e.Message);
+    }
 }

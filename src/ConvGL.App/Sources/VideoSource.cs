@@ -80,6 +80,15 @@ internal sealed class VideoSource : CaptureSource
             capture.Dispose();
             throw new ConvGLException(failure);
         }
+        // The frame size the container or the first packet declares, checked as an image's is before decoding: a 1 MB
+        // frame of a raw MJPEG stream declared 16000x16000 and took 3.7 GB (the fifth audit).
+        long w = (long)capture.Get(VideoCaptureProperties.FrameWidth), h = (long)capture.Get(VideoCaptureProperties.FrameHeight);
+        if (w > Limits.ImageSide || h > Limits.ImageSide || w * h * 16 > Limits.ImageDecodeBytes)
+        {
+            capture.Dispose();
+            throw new ConvGLException($"source {name}: its frames are {w}x{h}; decoding one would take {Limits.Bytes(w * h * 16)}, over the " +
+                                      $"{Limits.Bytes(Limits.ImageDecodeBytes)} a picture may take (about 32 megapixels): scale the video down");
+        }
         using var probe = new Mat();
         if (!capture.Read(probe) || probe.Empty())
         {

@@ -33,6 +33,8 @@ public static partial class Npy
             var prefix = new byte[(int)Math.Min(length, 12 + Limits.NpyHeaderBytes)];
             stream.ReadExactly(prefix);
             Header header = ParseHeader(prefix, path, length);
+            MemoryBudget.Check($"'{ErrorText.Echo(path)}': the .npy array ({string.Join(", ", header.Shape)}) as float32", header.Count * 4L,
+                               "use a smaller array");
             var values = new float[header.Count];
             var block = new byte[1 << 16];
             int perBlock = block.Length / header.ItemSize;

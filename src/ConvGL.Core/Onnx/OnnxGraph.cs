@@ -319,13 +319,29 @@ public sealed class OnnxGraph
             CheckInputShape(i, t);
             values[i.Name] = t;
         }
+        long held = values.Values.Sum(v => (long)v.Length);
         foreach (OnnxOp op in Ops)
-            values[op.Output] = op.Run(Resolve(op, values));
+        {
+            Tensor value = op.Run(Resolve(op, values));
+            values[op.Output] = value;
+            held += value.Length;
+            CheckHeld(op, held);
+        }
         // ONNX lets a graph output name an initializer (a constant output): it is returned as stored.
         foreach (OnnxValueInfo o in Outputs)
             if (!values.ContainsKey(o.Name) && Initializers.TryGetValue(o.Name, out Tensor? constant))
                 values[o.Name] = constant;
         return values;
+    }
+
+    /// <summary>A run keeps every value it computed (the intermediate maps are observable): together they may hold
+    /// <see cref="Limits.StackPlanValues"/>, as a stack's maps may (a 300-byte model of a Resize to 20000x20000 and a
+    /// Sum of six such values took 9.2 GB before it ended in "Out of memory.", the fifth audit).</summary>
+    public static void CheckHeld(OnnxOp op, long held)
+    {
+        if (held > Limits.StackPlanValues)
+            throw new ConvGLException($"{op.Where}: the values computed up to this node hold {held} values together, over the limit of " +
+                                      $"{Limits.StackPlanValues} a run may hold; run the model on a smaller input");
     }
 
     /// <summary>The tensors an op reads: null for an omitted optional input.</summary>

@@ -43,6 +43,7 @@ public static class OnnxReader
     /// <summary>Parses a ModelProto held in memory; <paramref name="source"/> names it in errors.</summary>
     public static OnnxModel Parse(byte[] bytes, string source)
     {
+        CheckCounts(bytes, source);
         ModelProto proto;
         try
         {
@@ -105,6 +106,88 @@ public static class OnnxReader
     }
 
     /// <summary>One TensorProto file (an ONNX backend test case's <c>input_N.pb</c> or <c>output_N.pb</c>).</summary>
+    /// <summary>Counts the main graph's nodes and entries (<see cref="Limits.Layers"/>, <see cref="Limits.GraphEntries"/>)
+    /// from the protobuf wire format, before any object is built: parsing builds an object per entry, about 27 bytes of
+    /// memory a byte of file for a file of tiny nodes. Bytes that are not well-formed are left to the parser to report.</summary>
+    internal static void CheckCounts(ReadOnlySpan<byte> model, string source)
+    {
+        var top = new Wire(model);
+        while (top.Next(out int field, out int type, out ReadOnlySpan<byte> body))
+        {
+            if (field != 7 || type != 2) continue;
+            long nodes = 0, entries = 0;
+            var graph = new Wire(body);
+            while (graph.Next(out int f, out int t, out ReadOnlySpan<byte> item))
+            {
+                if (t != 2) continue;
+                if (f == 1)
+                {
+                    nodes++;
+                    var node = new Wire(item);
+                    while (node.Next(out int nf, out int nt, out _))
+                        if (nt == 2 && nf is 1 or 2 or 5) entries++;
+                }
+                else if (f is 5 or 11 or 12 or 13) entries++;
+            }
+            if (nodes > Limits.Layers)
+                throw new ConvGLException($"{source}: the graph has {nodes} nodes, over the limit of {Limits.Layers} ConvGL runs (ResNet18 has 69)");
+            if (entries > Limits.GraphEntries)
+                throw new ConvGLException($"{source}: the graph has {entries} node inputs, outputs, attributes and tensor records, over the limit of {Limits.GraphEntries}");
+        }
+    }
+
+    /// <summary>A reader of protobuf's wire format: each field's number, wire type and (for length-delimited fields) body.</summary>
+    private ref struct Wire(ReadOnlySpan<byte> bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _at;
+
+        /// <summary>The next field, or false at the end or at bytes that are not well-formed.</summary>
+        public bool Next(out int field, out int type, out ReadOnlySpan<byte> body)
+        {
+            field = type = 0;
+            body = default;
+            if (_at >= _bytes.Length || !Varint(out ulong tag)) return false;
+            field = (int)Math.Min(tag >> 3, int.MaxValue);
+            type = (int)(tag & 7);
+            switch (type)
+            {
+                case 0:
+                    return Varint(out _);
+                case 1:
+                    return Skip(8);
+                case 5:
+                    return Skip(4);
+                case 2:
+                    if (!Varint(out ulong length) || length > (ulong)(_bytes.Length - _at)) return false;
+                    body = _bytes.Slice(_at, (int)length);
+                    _at += (int)length;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        private bool Skip(int n)
+        {
+            if (_bytes.Length - _at < n) return false;
+            _at += n;
+            return true;
+        }
+
+        private bool Varint(out ulong value)
+        {
+            value = 0;
+            for (int shift = 0; shift < 64 && _at < _bytes.Length; shift += 7)
+            {
+                byte b = _bytes[_at++];
+                value |= (ulong)(b & 0x7f) << shift;
+                if (b < 0x80) return true;
+            }
+            return false;
+        }
+    }
+
     public static (string Name, Tensor Tensor) ReadTensorFile(string path)
     {
         byte[] bytes = ReadBounded(path, "ONNX tensor");

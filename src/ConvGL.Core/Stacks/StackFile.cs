@@ -166,6 +166,8 @@ public static class StackFile
 
             if (!fields.TryGetValue("layers", out JsonElement layersEl)) throw Top("layers", "is missing: a stack needs a list of layers");
             if (layersEl.ValueKind != JsonValueKind.Array || layersEl.GetArrayLength() == 0) throw Top("layers", "must be a non-empty array of layer objects");
+            if (layersEl.GetArrayLength() > Limits.Layers)
+                throw Top("layers", $"has {layersEl.GetArrayLength()} layers, over the limit of {Limits.Layers}; split the stack");
 
             var layers = new List<StackLayer>();
             int inputChannels = input == StackInput.Gray ? 1 : 3;

@@ -106,10 +106,14 @@ public sealed class GpuOnnxRunner : IDisposable
             if (t.Shape.Contains(0)) throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {t.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
             Store(i.Name, t);
         }
+        long held = inputs.Values.Sum(v => (long)v.Length);
         for (int k = 0; k < _ops.Length; k++)
         {
-            if (_ops[k] is { } gpu) RunOp(_graph.Ops[k], gpu, inputs);
-            else RunHost(_graph.Ops[k], inputs);
+            OnnxOp op = _graph.Ops[k];
+            if (_ops[k] is { } gpu) RunOp(op, gpu, inputs);
+            else RunHost(op, inputs);
+            held += _shapes.TryGetValue(op.Output, out int[]? shape) ? shape.Aggregate(1L, (a, d) => a * d) : _host[op.Output].Length;
+            OnnxGraph.CheckHeld(op, held);
         }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -102,4 +102,15 @@ public sealed class FeaturesResNet18Tests : IDisposable
         Assert.EndsWith("the nearest sizes it runs at: height 227 or 256 instead of 230, width 227 or 256 instead of 230 (e.g. 227x227, H x W; crop or pad the array)", line);
         Assert.False(Directory.Exists(P("maps")), "nothing is written");
     }
+    /// <summary>The model's preprocessing resizes every image to 224x224, so --size would only resample twice (the fifth
+    /// audit's --size 16384x16384 took 3.9 GB to end at 224x224): refused, naming why.</summary>
+    [Fact]
+    public void SizeForAModelWithItsOwnPreprocessing_IsRefused()
+    {
+        ImageIO.SavePng(P("photo.png"), Photo(90, 160));
+        var e = Assert.Throws<ConvGL.Core.ConvGLException>(() =>
+            CliRoot.Execute(["features", P("photo.png"), "--stack", "resnet18", "--out", P("maps"), "--size", "4000x4000"]));
+        Assert.Equal("features: --size does nothing for resnet18: its preprocessing resizes every image to 224x224; leave --size out", e.Message);
+        Assert.False(Directory.Exists(P("maps")));
+    }
 }
