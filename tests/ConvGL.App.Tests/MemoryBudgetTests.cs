@@ -60,6 +60,22 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal([1, 1024, 1024], Npy.Read(P("out.npy")).Shape);
     }
 
+    /// <summary>The CPU FFT's frames count too: gaussian:1025 by FFT on 2048x2048 takes 4096x4096 frames of complex doubles
+    /// (872 MB of spectra beside 100 MB of input and output), refused under a 1 GiB limit, while a 3x3 kernel on the same
+    /// picture runs there.</summary>
+    [Fact]
+    public void Apply_AnFftsFrames_CountAgainstTheMemory()
+    {
+        var oneGiB = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x40000000" };
+        string input = Array("pic.npy", 2048, 2048);
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(oneGiB, _dir, "apply", input, "out.npy", "--kernel", "gaussian:1025", "--algorithm", "fft");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: apply: 'pic.npy' ((1, 2048, 2048), 8388608 input and output values) needs about 928 MiB of memory, over 80% of the 1 GiB", r.Stderr);
+        Assert.False(File.Exists(P("out.npy")));
+        ApplyProcess.Result ok = ApplyProcess.ConvglWith(oneGiB, _dir, "apply", input, "out.npy", "--kernel", "box:3");
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+    }
+
     [Fact]
     public void FittingScale_BringsTheNeedUnderTheBudget()
     {

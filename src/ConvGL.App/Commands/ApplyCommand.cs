@@ -81,11 +81,12 @@ internal static class ApplyCommand
         {
             throw new ConvGLException($"apply: --size/--stride/--dilation: {e.Message}");
         }
-        CheckMemory(input, image, (long)image.C * geometry.Y.Output * geometry.X.Output);
         // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.
         AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options,
             device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu, args.GetValue(AlgorithmOption));
         if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}");
+        CheckMemory(input, image, (long)image.C * geometry.Y.Output * geometry.X.Output,
+            device == Device.Cpu && choice.Algorithm == ConvAlgorithm.Fft ? FftBytes(image, kernel, options) : 0);
 
         // 3. The work, on the chosen device, with progress on stderr once it has taken a second (Progress.cs).
         using var progress = new Progress("convgl apply");
@@ -114,10 +115,19 @@ internal static class ApplyCommand
     /// ~100 MB), rounded up.</summary>
     internal const int BytesPerValue = 12;
 
-    /// <summary>The input and output together must fit this machine's memory (<see cref="MemoryBudget"/>).</summary>
-    private static void CheckMemory(string path, Tensor image, long outputValues)
+    /// <summary>The CPU FFT's working memory: per channel (the channels run in parallel) the bordered copy, its spectrum,
+    /// the kernel's and the product's, complex doubles over a frame of at least the image plus the kernel's reach on each
+    /// side (the fifth audit: gaussian:1025 on an 8192x4096 RGB picture, frames of 2048x10240, ended out of memory).</summary>
+    private static long FftBytes(Tensor image, Tensor kernel, ConvOptions o)
     {
-        long need = (image.Length + outputValues) * BytesPerValue;
+        long fh = Fft.NextPowerOfTwo(image.H + 2 * o.DilationY * (kernel.H - 1)), fw = Fft.NextPowerOfTwo(image.W + 2 * o.DilationX * (kernel.W - 1));
+        return image.C * fh * fw * 52;
+    }
+
+    /// <summary>The input and output together, and an FFT's working memory, must fit this machine's memory (<see cref="MemoryBudget"/>).</summary>
+    private static void CheckMemory(string path, Tensor image, long outputValues, long workBytes)
+    {
+        long need = (image.Length + outputValues) * BytesPerValue + workBytes;
         double s = MemoryBudget.FittingScale(need);
         MemoryBudget.Check($"apply: '{ErrorText.Echo(path)}' ({image.ShapeString}, {image.Length + outputValues} input and output values)", need,
             $"scale the input down to about {Math.Max(1, (int)(image.W * s))}x{Math.Max(1, (int)(image.H * s))} (nothing was written)");
