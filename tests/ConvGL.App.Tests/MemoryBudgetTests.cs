@@ -71,6 +71,7 @@ public sealed class MemoryBudgetTests : IDisposable
         ApplyProcess.Result r = ApplyProcess.ConvglWith(oneGiB, _dir, "apply", input, "out.npy", "--kernel", "gaussian:1025", "--algorithm", "fft");
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.StartsWith("convgl: apply: 'pic.npy' ((1, 2048, 2048), 8388608 input and output values) needs about 928 MiB of memory, over 80% of the 1 GiB", r.Stderr);
+        Assert.Contains("; the FFT's frames take 832 MiB of it: use a smaller kernel or picture (nothing was written)", r.Stderr);
         Assert.False(File.Exists(P("out.npy")));
         ApplyProcess.Result ok = ApplyProcess.ConvglWith(oneGiB, _dir, "apply", input, "out.npy", "--kernel", "box:3");
         Assert.True(ok.ExitCode == 0, ok.ToString());

@@ -130,7 +130,8 @@ internal static class ApplyCommand
         long need = (image.Length + outputValues) * BytesPerValue + workBytes;
         double s = MemoryBudget.FittingScale(need);
         MemoryBudget.Check($"apply: '{ErrorText.Echo(path)}' ({image.ShapeString}, {image.Length + outputValues} input and output values)", need,
-            $"scale the input down to about {Math.Max(1, (int)(image.W * s))}x{Math.Max(1, (int)(image.H * s))} (nothing was written)");
+            workBytes > 0 ? $"the FFT's frames take {Limits.Bytes(workBytes)} of it: use a smaller kernel or picture (nothing was written)"
+                          : $"scale the input down to about {Math.Max(1, (int)(image.W * s))}x{Math.Max(1, (int)(image.H * s))} (nothing was written)");
     }
 
     /// <summary>The one place the device is chosen.</summary>
