@@ -134,7 +134,8 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
         for (int i = 0; i < examples.Count; i++)
         {
             string[] args = Words(examples[i])[1..];
-            bool window = args.Length == 0 || args[0].StartsWith('-');
+            // --help prints and exits: no window, no screenshot.
+            bool window = (args.Length == 0 || args[0].StartsWith('-')) && !args.Contains("--help");
             string? shot = null;
             if (window && !args.Contains("--frames"))
             {
