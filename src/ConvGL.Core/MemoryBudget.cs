@@ -28,4 +28,12 @@ public static class MemoryBudget
     /// in proportion to its pixels, fits the budget.</summary>
     public static double FittingScale(long needBytes) =>
         Math.Min(1.0, Math.Sqrt(Machine * Share / Math.Max(1.0, needBytes)) * 0.98);
+
+    /// <summary>A <paramref name="width"/> x <paramref name="height"/> picture scaled by <see cref="FittingScale"/>, for
+    /// the refusal's hint.</summary>
+    public static (int Width, int Height) FittingSize(int width, int height, long needBytes)
+    {
+        double s = FittingScale(needBytes);
+        return (Math.Max(1, (int)(width * s)), Math.Max(1, (int)(height * s)));
+    }
 }

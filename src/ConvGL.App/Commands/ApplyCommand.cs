@@ -128,10 +128,10 @@ internal static class ApplyCommand
     private static void CheckMemory(string path, Tensor image, long outputValues, long workBytes)
     {
         long need = (image.Length + outputValues) * BytesPerValue + workBytes;
-        double s = MemoryBudget.FittingScale(need);
+        (int w, int h) = MemoryBudget.FittingSize(image.W, image.H, need);
         MemoryBudget.Check($"apply: '{ErrorText.Echo(path)}' ({image.ShapeString}, {image.Length + outputValues} input and output values)", need,
             workBytes > 0 ? $"the FFT's frames take {Limits.Bytes(workBytes)} of it: use a smaller kernel or picture (nothing was written)"
-                          : $"scale the input down to about {Math.Max(1, (int)(image.W * s))}x{Math.Max(1, (int)(image.H * s))} (nothing was written)");
+                          : $"scale the input down to about {w}x{h} (nothing was written)");
     }
 
     /// <summary>The one place the device is chosen.</summary>

@@ -136,8 +136,7 @@ internal static partial class FeaturesCommand
     {
         long values = plan.Input.Values + plan.Outputs.Sum(o => o.Values);
         long need = values * BytesPerMapValue;
-        double s = MemoryBudget.FittingScale(need);
-        int w = Math.Max(1, (int)(input.W * s)), h = Math.Max(1, (int)(input.H * s));
+        (int w, int h) = MemoryBudget.FittingSize(input.W, input.H, need);
         MemoryBudget.Check($"features: {plan.Stack.Name} on a {input.C}x{input.H}x{input.W} input ({values} map values)", need,
             resizable ? $"--size {w}x{h} fits (nothing was written)" : "run it on a machine with more memory (nothing was written)");
     }

@@ -310,9 +310,7 @@ internal static partial class TrainCommand
         if (outPath is not null) FileIdentity.CheckNotRead("train", "--out", outPath, ("--input", inputPath), ("--target", targetPath), ("--hidden kernel file", hidden));
 
         Tensor input = inputPath is null ? SyntheticTexture() : LoadGray(inputPath, "--input");
-        // The fit holds the input, the target, the prediction, the residual and gradient maps: 7.2 GB resident for a
-        // 16384x16384 input in the fifth audit, 27 bytes a pixel.
-        MemoryBudget.Check($"train --fit-kernel: the {input.W}x{input.H} --input", input.Length * 28L, "use a smaller picture (crop or scale it)");
+        MemoryBudget.Check($"train --fit-kernel: the {input.W}x{input.H} --input", input.Length * FitBytesPerPixel, "use a smaller picture (crop or scale it)");
         Tensor? hiddenKernel = hidden is null ? null : KernelSource.Resolve(hidden);
         if (hiddenKernel is not null && (hiddenKernel.H != kh || hiddenKernel.W != kw))
             throw new ConvGLException($"train: --hidden kernel '{hidden}' is {hiddenKernel.H}x{hiddenKernel.W} but --kernel-size is {kh}x{kw}; make them match");
@@ -348,6 +346,10 @@ internal static partial class TrainCommand
         }
         return 0;
     }
+
+    /// <summary>Bytes a kernel fit takes per input pixel: it holds the input, the target, the prediction, the residual and
+    /// gradient maps (7.2 GB resident for a 16384x16384 input in the fifth audit, 27 bytes a pixel), rounded up.</summary>
+    private const long FitBytesPerPixel = 28;
 
     /// <summary>The fitted kernel as a kernel text file (DESIGN.md): rows of numbers, the bias as a comment.</summary>
     private static string KernelText(KernelFitResult r, ConvOptions options)

@@ -26,10 +26,12 @@ public static class AtomicFile
         var temps = new List<(string Temp, string Full, string Shown)>();
         try
         {
-            foreach ((string path, _) in files) CheckTarget(path, Target(path));
-            foreach ((string path, Action<Stream> write) in files)
+            string[] targets = files.Select(f => Target(f.Path)).ToArray();
+            for (int i = 0; i < files.Count; i++) CheckTarget(files[i].Path, targets[i]);
+            for (int i = 0; i < files.Count; i++)
             {
-                string full = Target(path);
+                (string path, Action<Stream> write) = files[i];
+                string full = targets[i];
                 string dir = Path.GetDirectoryName(full) ?? ".";
                 if (!Directory.Exists(dir))
                     throw new ConvGLException($"cannot write '{path}': directory '{dir}' does not exist");
