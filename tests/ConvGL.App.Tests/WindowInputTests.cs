@@ -173,7 +173,8 @@ public sealed class WindowInputTests : IDisposable
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "wide.json", "--source", "pic.png", "--frames", "2", "--offscreen");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("values a map may have", r.Stderr);
-        Assert.Contains("the window runs the stack on the source's 256x256 frames: --source-max 128x128 scales them down", r.Stderr);
+        Assert.Contains("; use a smaller size; the window runs the stack on the source's 256x256 frames: --source-max 128x128 scales them down", r.Stderr);
+        Assert.DoesNotContain("--source scene:", r.Stderr); // the scene's size hint is for the scene
     }
 
     [Fact]

@@ -67,13 +67,12 @@ internal static class WindowCommand
                 // The stack was planned for the source's frames and one of its tensors is larger than this driver holds.
                 throw new GpuLimitException(SourceFit.LimitHint(e, source.Width, source.Height), e.NeededBytes, e.LimitBytes);
             }
-            catch (ConvGLException e) when (options.Stack is not null && !options.Source.StartsWith("scene", StringComparison.Ordinal)
-                                            && e.Message.Contains("; use a smaller size", StringComparison.Ordinal))
+            catch (MapsTooLargeException e) when (options.Stack is not null && !options.Source.StartsWith("scene", StringComparison.Ordinal))
             {
                 // The stack's maps at the source's frame size pass ConvGL's limits: in the window the size is the source's,
                 // which --source-max bounds (a picture, a video or a camera; the scene is never scaled, and its error
                 // already names the scene sizes that run).
-                throw new ConvGLException($"{e.Message}; the window runs the stack on the source's {source.Width}x{source.Height} frames: " +
+                throw new ConvGLException($"{e.Reason}; the window runs the stack on the source's {source.Width}x{source.Height} frames: " +
                                           SourceMaxThatFits(options.Stack, source.Width, source.Height));
             }
             using var owned = app;
@@ -90,10 +89,9 @@ internal static class WindowCommand
     private static string SourceMaxThatFits(string stackName, int width, int height)
     {
         Stack stack = StackCatalog.Load(StackCatalog.Resolve(stackName));
-        for (int w = width / 2, h = height / 2; w >= 8 && h >= 8; w /= 2, h /= 2)
-            if (StackPlan.TryCreate(stack, h, w, null, out _, out _))
-                return $"--source-max {w}x{h} scales them down to a size whose maps fit";
-        return "a smaller --source-max scales them down";
+        return StackInputSizes.LargestHalving(stack, height, width) is { } fit
+            ? $"--source-max {fit.W}x{fit.H} scales them down to a size whose maps fit"
+            : "a smaller --source-max scales them down";
     }
 
     private static SourceFit ParseSourceMax(string s)

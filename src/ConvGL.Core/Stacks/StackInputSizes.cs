@@ -25,11 +25,27 @@ public static class StackInputSizes
 
     /// <summary>Nothing when the stack plans for frames of (<paramref name="height"/>, <paramref name="width"/>) (the
     /// live window's source); else one error: the layer that does not fit, and the nearest frame sizes that do with a
-    /// scene of one of them as the example.</summary>
+    /// scene of one of them as the example. Maps over ConvGL's limits are a <see cref="MapsTooLargeException"/>, whose
+    /// fix for a picture, a video or a camera is the window's --source-max.</summary>
     public static void CheckFrames(Stack stack, int height, int width)
     {
-        if (StackPlan.TryCreate(stack, height, width, null, out _, out string? error)) return;
-        throw new ConvGLException($"{error}; {Accepted(stack, height, width, e => $"e.g. --source scene:{e.W}x{e.H}, or a picture of that size")}");
+        if (StackPlan.TryPlan(stack, height, width, null, out _, out string? error, out bool tooLarge)) return;
+        if (!tooLarge)
+            throw new ConvGLException($"{error}; {Accepted(stack, height, width, e => $"e.g. --source scene:{e.W}x{e.H}, or a picture of that size")}");
+        string smaller = LargestHalving(stack, height, width) is { } fit
+            ? $"it runs at {fit.W}x{fit.H} (e.g. --source scene:{fit.W}x{fit.H})"
+            : "no halving of the size down to 8x8 runs";
+        throw new MapsTooLargeException($"{error}; {smaller}", error!);
+    }
+
+    /// <summary>The largest (height, width) halved from the given size, both at least 8, at which the stack's maps pass
+    /// ConvGL's limits, or null.</summary>
+    public static (int H, int W)? LargestHalving(Stack stack, int height, int width)
+    {
+        for (int h = height / 2, w = width / 2; w >= 8 && h >= 8; w /= 2, h /= 2)
+            if (StackPlan.TryCreate(stack, h, w, null, out _, out _))
+                return (h, w);
+        return null;
     }
 
     /// <summary>"it runs at ..." naming the nearest sizes (with <paramref name="example"/> of the first pair), or why

@@ -44,12 +44,21 @@ public sealed class StackPlan
     public MapShape Output => Outputs[^1];
 
     /// <summary>Plans the stack for a (height, width) input; throws a <see cref="ConvGLException"/> naming the
-    /// stack file, the layer and the field when a layer does not fit.</summary>
+    /// stack file, the layer and the field when a layer does not fit, a <see cref="MapsTooLargeException"/> when the
+    /// maps at this size pass ConvGL's limits.</summary>
     public static StackPlan Create(Stack stack, int height, int width, IReadOnlyList<bool>? enabled = null) =>
-        TryCreate(stack, height, width, enabled, out StackPlan? plan, out string? error) ? plan! : throw new ConvGLException(error!);
+        TryPlan(stack, height, width, enabled, out StackPlan? plan, out string? error, out bool tooLarge) ? plan!
+            : throw (tooLarge ? new MapsTooLargeException(error!, error!) : new ConvGLException(error!));
 
-    public static bool TryCreate(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error)
+    public static bool TryCreate(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error) =>
+        TryPlan(stack, height, width, enabled, out plan, out error, out _);
+
+    /// <summary><see cref="TryCreate(Stack, int, int, IReadOnlyList{bool}?, out StackPlan?, out string?)"/>, also saying
+    /// whether the refusal is a size limit (<paramref name="tooLarge"/>: a smaller input fixes it).</summary>
+    internal static bool TryPlan(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error,
+                                 out bool tooLarge)
     {
+        tooLarge = false;
         ArgumentNullException.ThrowIfNull(stack);
         plan = null;
         string where = stack.SourcePath ?? $"stack '{stack.Name}'";
@@ -68,6 +77,7 @@ public sealed class StackPlan
         var input = new MapShape(stack.InputChannels, height, width);
         if (TooLarge(input))
         {
+            tooLarge = true;
             error = $"{where}: the input {input} has {input.Values} values, over the limit of {Limits.StackMapValues} values a map may have; use a smaller size";
             return false;
         }
@@ -102,6 +112,7 @@ public sealed class StackPlan
             }
             if (TooLarge(current))
             {
+                tooLarge = true;
                 error = $"{where}: layer {i} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
                         $"{Limits.StackMapValues} values a map may have (stack input {width}x{height}); use a smaller size";
                 return false;
@@ -109,6 +120,7 @@ public sealed class StackPlan
             total += current.Values;
             if (total > Limits.StackPlanValues)
             {
+                tooLarge = true;
                 error = $"{where}: layer {i} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
                         $"{Limits.StackPlanValues} for a whole stack (stack input {width}x{height}); use a smaller size";
                 return false;
@@ -130,4 +142,12 @@ public sealed class StackPlan
         var off = Enumerable.Range(0, upTo).Where(i => !on[i]).ToArray();
         return off.Length == 0 ? "" : $" (with layer{(off.Length > 1 ? "s" : "")} {string.Join(", ", off)} disabled)";
     }
+}
+
+/// <summary>A stack's maps at one input size pass ConvGL's limits (<see cref="Limits.StackMapValues"/>,
+/// <see cref="Limits.StackPlanValues"/>): the fix is a smaller input, which the window offers as --source-max.
+/// <see cref="Reason"/> is the plan's own words, without the hints a caller added to the message.</summary>
+public sealed class MapsTooLargeException(string message, string reason) : ConvGLException(message)
+{
+    public string Reason { get; } = reason;
 }

@@ -40,4 +40,23 @@ public class StackInputSizesTests
         var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "in.npy", [1, 12, 13], 12, 13));
         Assert.EndsWith("the nearest sizes it runs at: height 12 is fine, width 12 or 14 instead of 13 (e.g. 12x12, H x W; crop or pad the array)", e.Message);
     }
+
+    /// <summary>The window's frames: a size the layers do not line up at is a plain error naming a scene that runs; maps
+    /// over ConvGL's limits are a <see cref="MapsTooLargeException"/> (the window names --source-max for pictures, videos
+    /// and cameras), whose Reason is the plan's words without the scene hint.</summary>
+    [Fact]
+    public void Frames_MisalignedIsAPlainError_TooLargeIsMapsTooLarge_WithTheBareReason()
+    {
+        Stack stack = StackFile.Parse(Json, "align.json");
+        var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckFrames(stack, 9, 8));
+        Assert.EndsWith("the nearest sizes it runs at: height 8 or 10 instead of 9, width 8 is fine (e.g. --source scene:8x8, or a picture of that size)", e.Message);
+
+        // A gray input of 32768 x 32768 is 2^30 values, over the 2^29 a map may hold; 16384 x 16384 runs.
+        Stack wide = StackFile.Parse("""{ "name": "wide", "layers": [ { "type": "relu" } ] }""", "wide.json");
+        var big = Assert.Throws<MapsTooLargeException>(() => StackInputSizes.CheckFrames(wide, 32768, 32768));
+        Assert.StartsWith("wide.json: the input (1, 32768, 32768) has 1073741824 values, over the limit of 536870912", big.Reason);
+        Assert.EndsWith("; use a smaller size", big.Reason);
+        Assert.Equal(big.Reason + "; it runs at 16384x16384 (e.g. --source scene:16384x16384)", big.Message);
+        StackInputSizes.CheckFrames(wide, 16384, 16384);
+    }
 }

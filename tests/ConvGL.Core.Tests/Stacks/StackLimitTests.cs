@@ -69,7 +69,7 @@ public sealed class StackLimitTests : IDisposable
     {
         // Each map fits alone; together the plan is over StackPlanValues.
         Stack chain = _dir.Load("""{ "layers": [ {"type": "relu"}, {"type": "abs"}, {"type": "relu"}, {"type": "abs"}, {"type": "relu"} ] }""");
-        var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(chain, 16384, 16384));
+        var e = Assert.Throws<MapsTooLargeException>(() => StackPlan.Create(chain, 16384, 16384));
         Assert.Contains("layer 3 (abs)", e.Message);
         Assert.Contains($"over the limit of {Limits.StackPlanValues}", e.Message);
         Assert.True(StackPlan.TryCreate(chain, 8192, 8192, null, out _, out _));
@@ -78,7 +78,7 @@ public sealed class StackLimitTests : IDisposable
         string edges = Path.Combine(StackCatalog.ShippedDirectory()!, "edges.json");
         Stack stack = StackFile.Load(edges);
         var sw = Stopwatch.StartNew();
-        e = Assert.Throws<ConvGLException>(() => StackPlan.Create(stack, 16384, 16384));
+        e = Assert.Throws<MapsTooLargeException>(() => StackPlan.Create(stack, 16384, 16384));
         Assert.Contains("layer 0 (conv): its output (4, 16384, 16384)", e.Message);
         Assert.Contains($"limit of {Limits.StackMapValues}", e.Message);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5));
