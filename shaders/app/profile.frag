@@ -1,10 +1,15 @@
 #version 430 core
 #include "../present/ranges.glsl"
-// The row profile: one scanline of the filter's input (grey) and of its output (orange), plotted as curves.
-// This is 1D convolution seen: the output curve is the input curve smoothed, differentiated or sharpened.
-// Input: the channel feeding the output channel (the mean over its group for a multi-channel convolution),
-// on [0, 1] when it lies there. Output: channel uChannel, likewise. Otherwise each goes on a symmetric
-// [-m, m] scale with zero in the middle (edge filters are signed).
+// The row profile: one scanline of a layer's input (grey) and of its output (orange), plotted as curves on the
+// input's x axis: output sample o is drawn where its window is centred in the input, x = uOutOffset + uOutStep * o
+// (input pixels; the caller works it out from the layer's kernel, stride, dilation and padding), so over the overlap
+// the output curve sits under the input it was computed from. This is 1D convolution seen: the output curve is the
+// input curve smoothed, differentiated or sharpened. The plot's x range [uX0, uX1] covers both curves (full padding's
+// outputs reach past the input).
+// Input: the mean of channels [uInFirst, uInFirst + uInCount) (the group feeding the output channel), on [0, 1] when
+// every one of those channels lies there. Output: channel uChannel, likewise. Otherwise each goes on a symmetric
+// [-m, m] scale with zero in the middle (edge filters are signed). uShared puts both on one scale (the union of
+// their ranges): two curves of the same quantity (the theorem's direct and FFT results) must coincide when equal.
 layout(std430, binding = 0) readonly buffer InputData { float inData[]; };
 layout(std430, binding = 1) readonly buffer OutputData { float outData[]; };
 // Each channel's ordered (min, max) from present/minmax.comp.
@@ -12,36 +17,63 @@ layout(std430, binding = 2) readonly buffer OutputRange { uvec2 outRange[]; };
 layout(std430, binding = 3) readonly buffer InputRange { uvec2 inRange[]; };
 uniform int uInFirst, uInCount, uInH, uInW, uInRow;
 uniform int uOutC, uOutH, uOutW, uOutRow, uChannel;
+uniform float uOutOffset, uOutStep, uX0, uX1;
+uniform bool uShared;
 uniform vec4 uPlotPx; // x, y, width, height of the plot in window pixels (origin bottom left)
 in vec2 vUv;
 out vec4 fragColor;
 
-float inputAt(float u)
+vec2 inputRange()
 {
-    int x = clamp(int(u * float(uInW)), 0, uInW - 1);
-    float s = 0.0;
-    for (int c = uInFirst; c < uInFirst + uInCount; c++) s += inData[(c * uInH + uInRow) * uInW + x];
-    s /= float(uInCount);
     vec2 r = decode_range(inRange[uInFirst]);
-    if (r.x >= 0.0 && r.y <= 1.0) return s;
-    float m = max(max(abs(r.x), abs(r.y)), 1e-6);
-    return 0.5 + 0.5 * s / m;
+    for (int c = uInFirst + 1; c < uInFirst + uInCount; c++)
+    {
+        vec2 q = decode_range(inRange[c]);
+        r = vec2(min(r.x, q.x), max(r.y, q.y));
+    }
+    return r;
 }
 
-float outputAt(float u)
+vec2 outputRange()
 {
-    int x = clamp(int(u * float(uOutW)), 0, uOutW - 1);
-    float v = outData[(uChannel * uOutH + uOutRow) * uOutW + x];
     vec2 r = decode_range(outRange[uChannel]);
+    if (!uShared) return r;
+    vec2 q = inputRange();
+    return vec2(min(r.x, q.x), max(r.y, q.y));
+}
+
+// A value on the plot's height scale (0 bottom, 1 top) for range r.
+float scaled(float v, vec2 r)
+{
     if (r.x >= 0.0 && r.y <= 1.0) return v;
     float m = max(max(abs(r.x), abs(r.y)), 1e-6);
     return 0.5 + 0.5 * v / m;
 }
 
-// Distance in pixels from this fragment to the polyline through the samples at this and the previous column.
-float curve(float py, float here, float before)
+// (height, 1) of the input curve at plot position u, (0, 0) where there is no input sample.
+vec2 inputAt(float u)
 {
-    float lo = min(here, before) * uPlotPx.w - 1.0, hi = max(here, before) * uPlotPx.w + 1.0;
+    int x = int(floor(mix(uX0, uX1, u) + 0.5));
+    if (x < 0 || x >= uInW) return vec2(0.0);
+    float s = 0.0;
+    for (int c = uInFirst; c < uInFirst + uInCount; c++) s += inData[(c * uInH + uInRow) * uInW + x];
+    s /= float(uInCount);
+    return vec2(scaled(s, uShared ? outputRange() : inputRange()), 1.0);
+}
+
+vec2 outputAt(float u)
+{
+    int x = int(floor((mix(uX0, uX1, u) - uOutOffset) / uOutStep + 0.5));
+    if (x < 0 || x >= uOutW) return vec2(0.0);
+    float v = outData[(uChannel * uOutH + uOutRow) * uOutW + x];
+    return vec2(scaled(v, outputRange()), 1.0);
+}
+
+// Whether this fragment is on the polyline through the samples at this and the previous column (both present).
+float curve(float py, vec2 here, vec2 before)
+{
+    if (here.y == 0.0 || before.y == 0.0) return 0.0;
+    float lo = min(here.x, before.x) * uPlotPx.w - 1.0, hi = max(here.x, before.x) * uPlotPx.w + 1.0;
     return py >= lo && py <= hi ? 1.0 : 0.0;
 }
 

@@ -101,14 +101,15 @@ public sealed class ProbeTextTests
     [Fact]
     public void ANarrowStrip_ShowsTheCentreColumnsThatFit_AndSaysSo()
     {
-        // 7x7 rows are 22 * 7 + 6 = 160 characters: in 140 only 6 columns fit, the centre ones (0..5 of 7: (7 - 6) / 2 = 0).
+        // 7x7 rows are 22 * 7 + 6 = 160 characters: in 140 only 6 columns fit, and 6 of 7 cannot be centred, so the
+        // centre 5 (columns 1..5) are shown; 6 would have been columns 0..5, the sums then counting a hidden column 6.
         List<string> lines = HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 140);
-        Assert.EndsWith("(showing the centre 7x6 of 7x7)", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("(showing the centre 7x5 of 7x7)", lines[0], StringComparison.Ordinal);
         List<string> rows = lines[2..9];
         Assert.All(rows, r => Assert.True(r.Length <= 140, $"row of {r.Length} characters: {r}"));
         // The window's values reach 48: 2 decimals (see WindowDecimals).
-        Assert.StartsWith("   0.00   1.00   2.00   3.00   4.00   5.00  |", rows[0], StringComparison.Ordinal);
-        Assert.StartsWith("  42.00  43.00  44.00  45.00  46.00  47.00  |", rows[6], StringComparison.Ordinal);
+        Assert.StartsWith("   1.00   2.00   3.00   4.00   5.00  |", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith("  43.00  44.00  45.00  46.00  47.00  |", rows[6], StringComparison.Ordinal);
         Assert.Equal(7 + 4, lines.Count); // what ProbeStripLines reserves for a 7x7 kernel
         Assert.Equal(HudText.ProbeStripLines(true, 7, 7), lines.Count);
         // Room for all: no note.

@@ -90,7 +90,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
         // The frame is Core's one-tile plan for the 320x180 scene and a 9x9 kernel, reflect, same.
         FftPlan plan = FftPlan.For(180, 320, 9, 9, ConvOptions.ImageFilter, tiles: 1);
         Assert.Equal($"{plan.FrameH}x{plan.FrameW}", v["frame"]);
-        Assert.Equal(("0", "0", "0"), (v["layer"], v["output"], v["input"]));
+        Assert.Equal(("1", "0", "0"), (v["layer"], v["output"], v["input"])); // layers count from 1, as --layer; maps from 0
         // The scanline: the middle row (no pointer, nothing pinned), the kernel's centre row reading the same input row
         // (same padding, stride 1), a power-of-two frame over the 320 + 8 padded values, and the 1D FFT equal to the
         // direct sum in double precision.

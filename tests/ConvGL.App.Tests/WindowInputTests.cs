@@ -202,7 +202,7 @@ public sealed class WindowInputTests : IDisposable
 
         ApplyProcess.Result good = ApplyProcess.Convgl(_dir, [.. run, "--probe", "159,89"]);
         Assert.Equal(0, good.ExitCode);
-        Assert.Contains("probe layer=0 channel=0 x=159 y=89 shape=", good.Stdout);
+        Assert.Contains("probe layer=1 channel=0 x=159 y=89 shape=", good.Stdout);
         Assert.True(File.Exists(P("shot.png")));
     }
     /// <summary>A video's frame size is checked as an image's is, before the first frame is decoded (the fifth audit's

@@ -318,7 +318,7 @@ public sealed class WindowTests(DisplayFixture display)
     }
 
     /// <summary>The filters view shows the first conv layer whichever layer is selected (here the magnitude, which has no
-    /// probe of its own), and its probe takes that layer's map apart: layer 0, channel 1 (sobel-y).</summary>
+    /// probe of its own), and its probe takes that layer's map apart: layer 1 (as --layer and the HUD count), channel 1 (sobel-y).</summary>
     [Fact]
     public void FiltersViewProbe_TakesTheFirstConvLayerApart_EvenWithANonConvLayerSelected()
     {
@@ -330,7 +330,7 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--view", "filters", "--keys", ".", "--probe", probe]);
         Assert.True(r.ExitCode == 0, r.ToString());
         List<ProbeLine> probes = ParseProbes(r.Stdout);
-        Assert.All(probes, p => Assert.Equal(0, p.Layer));
+        Assert.All(probes, p => Assert.Equal(1, p.Layer));
         AssertProbes(probes, points, reference, 1, "filters view, edges layer 1 (sobel-y)");
         // The edges stack reads the gray image: its one input channel is named so.
         string[] inputs = r.Stdout.Split('\n').Where(l => l.StartsWith("probe inputs=", StringComparison.Ordinal)).ToArray();
@@ -454,7 +454,7 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result off = Run([.. Small, "--stack", file, "--layer", "11", "--keys", "0", "--probe", probe]);
         Assert.True(off.ExitCode == 0, off.ToString());
         string[] offLines = off.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("probe layer=", StringComparison.Ordinal)).ToArray();
-        Assert.True(offLines.Length == points.Count && offLines.All(l => l.StartsWith("probe layer=10 ", StringComparison.Ordinal) && l.EndsWith("invalid: layer is off", StringComparison.Ordinal)),
+        Assert.True(offLines.Length == points.Count && offLines.All(l => l.StartsWith("probe layer=11 ", StringComparison.Ordinal) && l.EndsWith("invalid: layer is off", StringComparison.Ordinal)),
             $"after 0 on layer 11 every probe line should say the layer is off:\n{off.Stdout}");
 
         // 0 again turns it back on.

@@ -57,7 +57,7 @@ internal sealed class FilterPipeline : ILivePipeline
 
     public string LayerLabel(int i) =>
         $"{_spec} {_kernel.H}x{_kernel.W} {_options.Mode.ToString().ToLowerInvariant()} border={_options.Border.Name()} " +
-        $"stride={_options.StrideY} dilation={_options.DilationY} -> {_output.ShapeString}" + (_choice is null ? "" : $", {_choice}");
+        $"stride={HudText.Axes(_options.StrideY, _options.StrideX)} dilation={HudText.Axes(_options.DilationY, _options.DilationX)} -> {_output.ShapeString}" + (_choice is null ? "" : $", {_choice}");
 
     public bool IsEnabled(int i) => _enabled;
     public GpuTensor Input => _input;

@@ -17,6 +17,10 @@ internal static class HudText
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>A per-axis option as the layer lines write it: "2" when both axes agree, else "2x3" (y x x, as the
+    /// kernel panel's "stride 2x3").</summary>
+    public static string Axes(int y, int x) => y == x ? y.ToString(CultureInfo.InvariantCulture) : F($"{y}x{x}");
+
     /// <summary>The power of ten the kernel panel and the probe show a kernel's taps in: 0 (as they are) while the largest
     /// |tap| is at least 0.1 or every tap is 0; else that of the largest tap, so it shows with 4 significant digits and a
     /// small tap is not rounded to 0 (ResNet18's first layer works on inputs of -128..128 and has taps of ~0.001-0.01: at
@@ -88,7 +92,8 @@ internal static class HudText
         int exponent = TapExponent(w.Data.AsSpan((channel * w.Shape[1] + input) * kh * kw, kh * kw));
         var lines = new List<string>
         {
-            F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {input}/{w.Shape[1]}") +
+            // The input map by its number in the layer's input (a grouped layer's output reads its own group's maps).
+            F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {channel / Math.Max(1, w.Shape[0] / o.Groups) * w.Shape[1] + input}/{w.Shape[1] * o.Groups}") +
             (kh > rows || kw > cols ? F($", centre {rows}x{cols}") : "") + TapScale(exponent),
         };
         if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
@@ -257,6 +262,9 @@ internal static class HudText
         const int c = 0;
         // A row is 7 characters a tap for the window and the kernel, 8 for the products, and two "  |" separators.
         int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 6) / 22));
+        // A crop keeps the parity of the kernel's size, so it is centred (5 of 5 taps cut to 4 would show taps 0..3).
+        if (kh < p.KernelHeight && kh > 1 && (p.KernelHeight - kh) % 2 != 0) kh--;
+        if (kw < p.KernelWidth && kw > 1 && (p.KernelWidth - kw) % 2 != 0) kw--;
         int i0 = (p.KernelHeight - kh) / 2, j0 = (p.KernelWidth - kw) / 2;
         string showing = F($"(showing the centre {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})");
         // Its own line (the strip reserves one) for a kernel beyond MaxTaps; after the header when only the width cut it.

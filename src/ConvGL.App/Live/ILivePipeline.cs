@@ -43,6 +43,8 @@ internal interface ILivePipeline : IDisposable
     IReadOnlyList<int>? InputChannelOrder => null;
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>
     ConvView? Conv(int i);
+    /// <summary>Layer i of a stack when it is on (the profile view lines a pool's output up with its input by it), else null.</summary>
+    Core.Stacks.StackLayer? StackLayer(int i) => null;
     /// <summary>Runs every enabled layer on <see cref="Input"/> (C = <see cref="InputChannels"/>).</summary>
     void Run();
     /// <summary>Whether <see cref="Run"/> times each layer with its own GL_TIME_ELAPSED queries (a real GPU only:

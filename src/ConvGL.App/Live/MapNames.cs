@@ -4,7 +4,7 @@ namespace ConvGL.App.Live;
 
 /// <summary>A name for every feature map of every layer, from the stack itself, so a grid shows "sobel-x" and
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
-/// when there are several), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
+/// when there are several; the maps it summed, for a summed bank), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
 /// map names the pair it combines, a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
 /// names of its input's maps.</summary>
 internal static class MapNames
@@ -23,6 +23,10 @@ internal static class MapNames
             if (enabled[i])
                 current = layer switch
                 {
+                    // A bank summed over its inputs ("sum": true: each map reads every input map) names them all;
+                    // else each kernel is applied to each input map in turn (depthwise: map o is kernel o % k of input o / k).
+                    ConvLayer c when kernelNames[i] is { Count: > 0 } k && c.Weight.Shape[1] > 1 => Enumerable.Range(0, c.Weight.Shape[0])
+                        .Select(o => $"{k[o % k.Count]} of {Summed(current)}").ToArray(),
                     ConvLayer c when kernelNames[i] is { Count: > 0 } k => Enumerable.Range(0, c.Weight.Shape[0])
                         .Select(o => current.Length == 1 ? k[o % k.Count] : $"{k[o % k.Count]} of {Input(current, o / k.Count)}").ToArray(),
                     ConvLayer c => Enumerable.Range(0, c.Weight.Shape[0]).Select(o => $"{Stem(c, i)} {o}").ToArray(),
@@ -51,6 +55,9 @@ internal static class MapNames
         : ["R", "G", "B"];
 
     private static string Input(string[] names, int i) => i < names.Length ? names[i] : $"input {i}";
+
+    // The maps a summed bank adds up: "R+G+B" for an image's few channels, "the 16 inputs" for more.
+    private static string Summed(string[] names) => names.Length <= 3 ? string.Join('+', names) : $"the {names.Length} inputs";
 
     // An imported layer's node name; "conv2" for "conv2.weight", the file's stem for "w.npy", the layer's label, else
     // "conv" and its number.

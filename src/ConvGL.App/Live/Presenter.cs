@@ -193,10 +193,12 @@ internal sealed class Presenter : IDisposable
         Draw();
     }
 
-    /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>;
-    /// the ranges of input channel <paramref name="inFirst"/> and output channel <paramref name="channel"/> must be
-    /// computed.</summary>
-    public void DrawProfile(GpuTensor input, ChannelRanges inRanges, int inRow, int inFirst, int inCount, GpuTensor output, ChannelRanges outRanges, int outRow, int channel, PixelRect r)
+    /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>,
+    /// output sample o drawn at input position <paramref name="axis"/>.At(o); the ranges of input channels
+    /// [<paramref name="inFirst"/>, + <paramref name="inCount"/>) and of output channel <paramref name="channel"/> must be
+    /// computed. <paramref name="shared"/>: both curves on one scale (two results of the same sum).</summary>
+    public void DrawProfile(GpuTensor input, ChannelRanges inRanges, int inRow, int inFirst, int inCount, GpuTensor output, ChannelRanges outRanges,
+                            int outRow, int channel, PixelRect r, Views.ProfileAxis axis, bool shared = false)
     {
         if (_profile is null) return;
         _profile.Use();
@@ -211,6 +213,12 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_profile.Uniform("uOutW"), output.W);
         _gl.Uniform1(_profile.Uniform("uOutRow"), Math.Clamp(outRow, 0, output.H - 1));
         _gl.Uniform1(_profile.Uniform("uChannel"), Math.Clamp(channel, 0, output.C - 1));
+        (double x0, double x1) = axis.Span(input.W, output.W);
+        _gl.Uniform1(_profile.Uniform("uOutOffset"), (float)axis.Offset);
+        _gl.Uniform1(_profile.Uniform("uOutStep"), (float)axis.Step);
+        _gl.Uniform1(_profile.Uniform("uX0"), (float)x0);
+        _gl.Uniform1(_profile.Uniform("uX1"), (float)x1);
+        _gl.Uniform1(_profile.Uniform("uShared"), shared ? 1 : 0);
         // gl_FragCoord counts from the bottom left of the framebuffer.
         _gl.Uniform4(_profile.Uniform("uPlotPx"), r.X, _fbHeight - r.Y - r.Height, r.Width, r.Height);
         BindStorage(0, input);

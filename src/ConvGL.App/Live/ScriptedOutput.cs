@@ -93,10 +93,10 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         p.Take(pipeline, layer, channel, x, y);
         if (!p.Valid)
         {
-            Console.WriteLine(F($"probe layer={layer} channel={channel} x={x} y={y} invalid: {p.Why}"));
+            Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} invalid: {p.Why}"));
             return;
         }
-        Console.WriteLine(F($"probe layer={layer} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}"));
+        Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}"));
         _sb.Clear();
         for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Window[i]:R}"));
         Console.WriteLine("probe window=" + _sb);

@@ -115,12 +115,13 @@ internal sealed class StackPipeline : ILivePipeline
         string what = layer is ConvLayer c
             ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
               (!named && _kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
-              $" {c.Options.Border.Name()} s{c.Options.StrideY} d{c.Options.DilationY}"
+              $" {c.Options.Border.Name()} s{HudText.Axes(c.Options.StrideY, c.Options.StrideX)} d{HudText.Axes(c.Options.DilationY, c.Options.DilationX)}"
             : layer switch
             {
                 // The imported layers' own numbers, as a conv's: what the teaching view needs to read the shapes.
                 ConvTransposeLayer t => $"conv_transpose {t.Weight.Shape[2]}x{t.Weight.Shape[3]} {t.Weight.Shape[0]}->{t.Weight.Shape[1] * t.Options.Groups}" +
-                    $" s{t.Options.StrideY} d{t.Options.DilationY}" + (t.Options.OutputPadY > 0 ? $" op{t.Options.OutputPadY}" : ""),
+                    $" s{HudText.Axes(t.Options.StrideY, t.Options.StrideX)} d{HudText.Axes(t.Options.DilationY, t.Options.DilationX)}" +
+                    (t.Options.OutputPadY > 0 || t.Options.OutputPadX > 0 ? $" op{HudText.Axes(t.Options.OutputPadY, t.Options.OutputPadX)}" : ""),
                 ResizeLayer r => $"resize {r.Options.Mode.ToString().ToLowerInvariant()} " +
                     (r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
                 PadLayer pad => $"pad [{pad.Options.Top}, {pad.Options.Left}, {pad.Options.Bottom}, {pad.Options.Right}] {pad.Options.Border.Name()}",
@@ -192,6 +193,8 @@ internal sealed class StackPipeline : ILivePipeline
     public GpuTensor LayerOutput(int i) => Map(i);
     public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
+
+    public StackLayer? StackLayer(int i) => _runner.Enabled[i] ? _runner.Stack.Layers[i] : null;
 
     public string MapName(int layer, int channel)
     {

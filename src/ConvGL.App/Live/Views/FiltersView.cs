@@ -2,8 +2,8 @@ using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
 
-/// <summary>The first conv layer's filter bank: each output channel's kernel (<see cref="KernelImage"/>: colour for an
-/// RGB input, each at its own scale) beside that channel's live response, in a grid of (kernel, map) pairs labelled
+/// <summary>The first conv layer's filter bank: each output channel's kernel as applied (<see cref="KernelImage"/>: colour
+/// for an RGB input, each at its own scale, rotated under convolve, dilated) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
 /// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
 /// pointer over the maps (a click pins it): that map's output channel of the first conv layer, taken apart with its kernel.</summary>
@@ -34,8 +34,11 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     }
 
     // A pair's size: the kernel scaled to the map's height, then the map.
-    private static (int W, int H) Cell(ConvView conv, GpuTensor output) =>
-        (output.W + Math.Max(1, output.H * conv.Weight.Shape[3] / conv.Weight.Shape[2]), output.H);
+    private static (int W, int H) Cell(ConvView conv, GpuTensor output)
+    {
+        (int kh, int kw) = KernelImage.Drawn(conv.Weight, conv.Options);
+        return (output.W + Math.Max(1, output.H * kw / kh), output.H);
+    }
 
     public (int Width, int Height) ContentSize(PixelRect window)
     {
@@ -58,7 +61,9 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         if (!ReferenceEquals(conv, _shown))
         {
             // Once per weights change, never per frame.
-            context.Kernels.Upload(KernelImage.Strip(conv.Weight, context.Pipeline.InputChannelOrder), conv.Weight.Shape[3], conv.Weight.Shape[0] * conv.Weight.Shape[2]);
+            // As applied: rotated under convolve, spread by the dilation (the probe's kernel panel shows the same taps).
+            (int kh, int kw) = KernelImage.Drawn(conv.Weight, conv.Options);
+            context.Kernels.Upload(KernelImage.Strip(conv.Weight, context.Pipeline.InputChannelOrder, conv.Options), kw, conv.Weight.Shape[0] * kh);
             _shown = conv;
         }
         GpuTensor output = context.Pipeline.LayerOutput(_layer);

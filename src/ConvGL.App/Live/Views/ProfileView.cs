@@ -1,7 +1,37 @@
 using System.Globalization;
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
+
+/// <summary>Where a layer's output samples sit on its input along one axis: output o's window is centred at input
+/// position <see cref="At"/>(o) = Offset + Step o, in input pixels (pixel i at i).</summary>
+internal readonly record struct ProfileAxis(double Offset, double Step)
+{
+    /// <summary>Output o reads input o (activations, adds, same-size layers).</summary>
+    public static readonly ProfileAxis Identity = new(0, 1);
+
+    /// <summary>A sliding window of k taps, <paramref name="dilation"/> apart, moved by <paramref name="stride"/>, over an
+    /// input padded by <paramref name="g"/>'s PadBefore: output o's taps are at o s - pad + d j, centred at
+    /// o s - pad + d (k - 1) / 2 (the same under the kernel's flip, which reverses the taps, not the window).</summary>
+    public static ProfileAxis Window(AxisGeometry g, int k, int stride, int dilation) => new(-g.PadBefore + dilation * (k - 1) / 2.0, stride);
+
+    /// <summary>No known geometry: the output spread evenly over the input (a resize's half-pixel centres).</summary>
+    public static ProfileAxis Proportional(int inN, int outN) =>
+        inN == outN ? Identity : new((inN / (double)outN - 1) / 2, inN / (double)outN);
+
+    public double At(int o) => Offset + Step * o;
+
+    /// <summary>The input row shown for output row o: the window's centre row (the upper of the two middle rows for an
+    /// even span), clamped to the input.</summary>
+    public int InputIndex(int o, int n) => Math.Clamp((int)Math.Floor(At(o)), 0, n - 1);
+
+    /// <summary>The plot's x range in input pixels: every input sample and every output sample's window centre.</summary>
+    public (double X0, double X1) Span(int inN, int outN) =>
+        (Math.Min(-0.5, At(0) - Step / 2), Math.Max(inN - 0.5, At(outN - 1) + Step / 2));
+}
 
 /// <summary>One scanline of the layer's input and output plotted under the output picture: 1D convolution, seen.
 /// The row is the one under the pointer, else the pinned probe's, else the middle one.</summary>
@@ -35,16 +65,53 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         int outRow = Row(output);
         float rowY = OutputRect.Y + (outRow + 0.5f) * OutputRect.Height / output.H;
         presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
-        int inRow = (int)Math.Round((outRow + 0.5) * input.H / output.H - 0.5);
+        ConvView? conv = pipeline.Conv(layer);
+        (ProfileAxis ay, ProfileAxis ax) = Axes(conv, pipeline.StackLayer(layer), input.H, input.W, output.H, output.W);
+        int inRow = ay.InputIndex(outRow, input.H);
         // The input channels that feed this output channel: its group under a convolution, the same
         // channel under a channelwise layer (activation, pooling).
-        (int first, int count) = pipeline.Conv(layer) is { } conv
+        (int first, int count) = conv is not null
             ? (channel / (conv.Weight.Shape[0] / conv.Options.Groups) * conv.Weight.Shape[1], conv.Weight.Shape[1])
             : (Math.Min(channel, input.C - 1), 1);
-        // The plot scales the input by its first channel's range (DrawMap computed the output channel's).
         first = Math.Clamp(first, 0, input.C - 1);
-        Context.InRanges.Compute(input, first, 1);
-        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot);
+        count = Math.Clamp(count, 1, input.C - first);
+        // The plot scales the input by its channels' ranges together (DrawMap computed the output channel's).
+        Context.InRanges.Compute(input, first, count);
+        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax);
+    }
+
+    /// <summary>How layer's output lines up with its input along y and x: a convolution's or a pool's window
+    /// geometry, else the identity for a same-size output, else an even spread. Pure: a unit test holds it.</summary>
+    public static (ProfileAxis Y, ProfileAxis X) Axes(ConvView? conv, StackLayer? layer, int inH, int inW, int outH, int outW)
+    {
+        try
+        {
+            if (conv is not null)
+            {
+                ConvOptions o = conv.Options;
+                int kh = conv.Weight.Shape[2], kw = conv.Weight.Shape[3];
+                ConvGeometry g = ConvGeometry.Compute(inH, inW, kh, kw, o);
+                return (ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX));
+            }
+            switch (layer)
+            {
+                case PoolLayer { Options: var p }:
+                {
+                    ConvGeometry g = Pool2D.Geometry(inH, inW, p);
+                    return (ProfileAxis.Window(g.Y, p.SizeY, p.EffectiveStrideY, 1), ProfileAxis.Window(g.X, p.SizeX, p.EffectiveStrideX, 1));
+                }
+                case PaddedPoolLayer { Options: var p }:
+                {
+                    ConvGeometry g = PaddedPool2D.Geometry(inH, inW, p);
+                    return (ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX));
+                }
+            }
+        }
+        catch (ConvGLException)
+        {
+            // A geometry the layer's own run refused draws no output anyway; fall through to the even spread.
+        }
+        return (ProfileAxis.Proportional(inH, outH), ProfileAxis.Proportional(inW, outW));
     }
 
     private int Row(GpuTensor output)

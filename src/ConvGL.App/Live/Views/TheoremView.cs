@@ -13,8 +13,9 @@ namespace ConvGL.App.Live.Views;
 /// convolution or channel changed):
 ///   top row:    direct | FFT | |direct - FFT|   (direct and FFT on one colour scale, so equal numbers look equal)
 ///   bottom row: log(1 + |F|) of the padded input frame's spectrum | the kernel's (zero-padded to the same frame) |
-///               their product, each with DC centred and drawn aspect-correct: the product's inverse transform is the
-///               FFT result above
+///               their product (with several input maps a group: the first map's In and K, and the product summed over
+///               every map's In_c conj(K_c)), each with DC centred and drawn aspect-correct: the product's inverse
+///               transform plus the bias is the FFT result above
 ///   under them: the same theorem on one scanline (<see cref="ScanlineTheorem"/>): the input row under the kernel's
 ///               centre row for the marked output row, convolved with that kernel row directly (grey) and by a 1D FFT
 ///               (orange); the row's and the kernel row's spectra; their product.
@@ -34,6 +35,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private const float BandShare = 0.75f;
 
     private int _layer = -1, _row;
+    // The shown convolution's input maps a group (its product sums over them) and its bias, for the labels.
+    private int _inputs = 1;
+    private float[]? _bias;
     private bool _ran;
     private string? _error;
     // --stats' part callback, made once (a frame allocates nothing).
@@ -82,6 +86,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         _layer = ShownConv(out ConvView? conv);
         OutputRect = default;
         if (conv is null) return;
+        (_inputs, _bias) = (conv.Weight.Shape[1], conv.Bias);
         ILivePipeline pipeline = context.Pipeline;
         TheoremPass theorem = context.Theorem;
         int channel = _layer == context.State.Layer ? context.State.Channel : 0;
@@ -128,9 +133,11 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
         // The scanline: its 1D results (grey direct, orange FFT), the row's and kernel row's spectra, their product.
         GpuTensor results = theorem.ScanlineResults, line = theorem.ScanlineSpectra;
-        presenter.DrawProfile(results, theorem.ScanlineRanges, 0, 0, 1, results, theorem.ScanlineRanges, 0, 1, Band(0, bandY, bandH));
-        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 0, 1, line, theorem.ScanlineSpectraRanges, 0, 1, Band(1, bandY, bandH));
-        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 2, 1, line, theorem.ScanlineSpectraRanges, 0, 2, Band(2, bandY, bandH));
+        // Direct and FFT on one scale: equal numbers must draw as one curve (each on its own scale, rounding noise just
+        // below zero in one put it on a signed scale and the other on [0, 1]).
+        presenter.DrawProfile(results, theorem.ScanlineRanges, 0, 0, 1, results, theorem.ScanlineRanges, 0, 1, Band(0, bandY, bandH), ProfileAxis.Identity, shared: true);
+        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 0, 1, line, theorem.ScanlineSpectraRanges, 0, 1, Band(1, bandY, bandH), ProfileAxis.Identity);
+        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 2, 1, line, theorem.ScanlineSpectraRanges, 0, 2, Band(2, bandY, bandH), ProfileAxis.Identity);
         context.Stages?.Part("theorem-draw");
     }
 
@@ -192,21 +199,34 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public static string ScanlineLine(int inputRow, int inputChannel, int frame, double maxDifference) =>
         F($"scanline: input {inputChannel} row {(inputRow < 0 ? "(zero border)" : inputRow.ToString(CultureInfo.InvariantCulture))} * kernel centre row, N = {frame}: max |direct - FFT| {maxDifference:0.0e+00}");
 
-    /// <summary>The legend's line for frequency (ky, kx): each spectrum's magnitude and phase there (pure).</summary>
-    public static string BinLine(int ky, int kx, int fh, int fw, Complex input, Complex kernel, Complex product)
+    /// <summary>The legend's line for frequency (ky, kx): each spectrum's magnitude and phase there (pure). With
+    /// <paramref name="inputs"/> input maps a group, P is the sum over them of In_c conj(K_c), of which In and K are the
+    /// first map's terms.</summary>
+    public static string BinLine(int ky, int kx, int fh, int fw, Complex input, Complex kernel, Complex product, int inputs = 1)
     {
         static string Polar(string name, Complex z) => F($"{name} {z.Magnitude:G3} at {z.Phase * 180 / Math.PI:0} deg");
-        return F($"frequency ({ky}, {kx}) of {fh}x{fw}: {Polar("In", input)}, {Polar("K", kernel)}, {Polar("P = In conj(K)", product)}");
+        string p = inputs > 1 ? F($"P = sum of {inputs} In_c conj(K_c)") : "P = In conj(K)";
+        return F($"frequency ({ky}, {kx}) of {fh}x{fw}: {Polar("In", input)}, {Polar("K", kernel)}, {Polar(p, product)}");
     }
 
     /// <summary>The legend's lines (pure: a unit test holds them): what is compared, max |direct - FFT| against the
-    /// tolerance, and what the tolerance is made of.</summary>
-    public static List<string> PanelLines(TheoremFigures f, string map) =>
+    /// tolerance, and what the tolerance is made of. <paramref name="bias"/>: the output map's bias, which S counts (<see cref="ConvTheorem.KernelAbsSum"/>).</summary>
+    public static List<string> PanelLines(TheoremFigures f, string map, float bias = 0) =>
     [
         F($"convolution theorem, {map}: FFT frame {f.FrameH}x{f.FrameW}, input map {f.InputChannel} -> output map {f.OutputChannel}"),
         F($"max |direct - FFT| = {f.MaxDifference:0.00e+00} {(f.Within ? "<=" : ">")} tolerance {f.Tolerance:0.00e+00}: {(f.Within ? "equal (float32 rounding)" : "OUTSIDE THE TOLERANCE")}"),
         "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
-        F($"  max|out| = {f.MaxAbsResult:G3}, S = sum|w| = {f.KernelAbsSum:G3}, M = max|in| = {f.MaxAbsInput:G3}"),
+        F($"  max|out| = {f.MaxAbsResult:G3}, S = sum|w|{(bias != 0 ? " + |b|" : "")} = {f.KernelAbsSum:G3}, M = max|in| = {f.MaxAbsInput:G3}"),
+    ];
+
+    /// <summary>The six maps' labels (pure): the FFT result is the product's inverse (plus the bias); with several input
+    /// maps a group, the input and kernel spectra are the first map's terms and the product sums all of them.</summary>
+    public static string[] MapLabels(int inputChannel, int inputs, float bias) =>
+    [
+        "direct", bias != 0 ? "FFT: inverse(product) + bias" : "FFT: inverse(product)", "|direct - FFT|",
+        inputs > 1 ? F($"input {inputChannel} spectrum (1 of {inputs})") : F($"input {inputChannel} spectrum"),
+        inputs > 1 ? F($"kernel spectrum, input {inputChannel}") : "kernel spectrum",
+        inputs > 1 ? F($"product: sum over {inputs} inputs") : "product spectrum",
     ];
 
     public void DrawLabels(Hud hud, PixelRect area)
@@ -225,7 +245,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         if (!_ran) return;
         TheoremPass theorem = context.Theorem;
         TheoremFigures f = theorem.ReadFigures();
-        List<string> legend = PanelLines(f, context.Pipeline.MapName(_layer, f.OutputChannel));
+        float bias = _bias is { } b && f.OutputChannel < b.Length ? b[f.OutputChannel] : 0;
+        List<string> legend = PanelLines(f, context.Pipeline.MapName(_layer, f.OutputChannel), bias);
         ScanlineTheorem line = theorem.Scanline;
         legend.Add(ScanlineLine(theorem.ScanlineInputRow, f.InputChannel, line.Frame, line.MaxDifference));
         GpuTensor spectra = theorem.Spectra;
@@ -234,24 +255,21 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             if (SpectrumBin(SpectrumRect(s, spectra), context.MouseX, context.MouseY, spectra.H, spectra.W, out int ky, out int kx))
             {
                 (Complex a, Complex k, Complex p) = theorem.ReadBin(ky, kx);
-                bin = BinLine(ky, kx, spectra.H, spectra.W, a, k, p);
+                bin = BinLine(ky, kx, spectra.H, spectra.W, a, k, p, _inputs);
             }
         legend.Add(bin);
         List<string> lines = HudText.Wrap(legend, HudText.CharsIn(area.Width - 32, hud.CharWidth));
         hud.Panel(area.X + 10, area.Y + 2, lines.Count > LegendLines ? lines[..(int)LegendLines] : lines);
-        string[] names =
-        [
-            // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
-            "direct", "FFT", "|direct - FFT|",
-            F($"input {f.InputChannel} spectrum"), "kernel spectrum", "product spectrum",
-        ];
+        // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
+        string[] names = MapLabels(f.InputChannel, _inputs, bias);
         int chars = HudText.CharsIn(OutputRect.Width / 3 - 8, hud.CharWidth);
         for (int i = 0; i < names.Length; i++)
         {
             PixelRect c = Cell(i % 3, i / 3);
             hud.Label(c.X + 2, c.Y + 2, HudText.Fit(names[i], chars));
         }
-        string[] band = ["1D: direct grey, FFT orange", "1D |F|: row grey, kernel orange", "1D |F|: row x conj(kernel row)"];
+        // The spectra curves are log(1 + |F|), each divided by its own maximum (TheoremPass.Spectrum).
+        string[] band = ["1D: direct grey, FFT orange", "1D: row grey, kernel orange, log(1+|F|)", "1D: row x conj(kernel row), log(1+|F|)"];
         float y = OutputRect.Y + OutputRect.Height + 1;
         for (int i = 0; i < band.Length; i++) hud.Label(Cell(i, 0).X + 2, y, HudText.Fit(band[i], chars));
     }
@@ -262,7 +280,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         if (!_ran) return _error is null ? "theorem none" : "theorem error: " + _error;
         TheoremFigures f = context.Theorem.ReadFigures();
         TheoremPass t = context.Theorem;
-        return F($"theorem layer={_layer} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameH}x{f.FrameW} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
+        return F($"theorem layer={_layer + 1} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameH}x{f.FrameW} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
                F($" scanline_row={t.ScanlineOutputRow} scanline_input_row={t.ScanlineInputRow} scanline_frame={t.Scanline.Frame} scanline_max_diff={t.Scanline.MaxDifference:R}");
     }
 

@@ -1,0 +1,134 @@
+using System.Numerics;
+using ConvGL.App.Live;
+using ConvGL.App.Live.Views;
+using ConvGL.Core;
+using ConvGL.Core.Kernels;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Present;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>What the views draw and say against what the math says, on hand-checked numbers: where a profile puts an
+/// output sample on its input, the filters view's kernel pictures as applied, summed banks' map names, the theorem
+/// view's labels for layers with several input maps and a bias, the kernel panel's input map number in a grouped layer.
+/// (A math-truth audit of 2026-12-05 found each of these wrong.)</summary>
+public sealed class ViewMathTests
+{
+    private static ConvView Conv(int kh, int kw, ConvOptions o, int outC = 1, int inC = 1) =>
+        new(new Tensor([outC, inC, kh, kw]), null, o);
+
+    [Fact]
+    public void ProfileAxes_PutEachOutputSampleAtItsWindowsCentre()
+    {
+        // identity:41 with valid padding: out[x] = in[x + 20], so output 0 sits on input 20 and the steps are 1.
+        (ProfileAxis y, ProfileAxis x) = ProfileView.Axes(Conv(41, 41, new ConvOptions { Padding = PaddingMode.Valid }), null, 120, 160, 80, 120);
+        Assert.Equal((20.0, 1.0), (x.Offset, x.Step));
+        Assert.Equal(20, y.InputIndex(0, 120));
+        Assert.Equal(99, y.InputIndex(79, 120));
+        // 3x3, same padding (1 before), stride 2: output o reads 2o - 1 .. 2o + 1, centred on 2o.
+        (_, x) = ProfileView.Axes(Conv(3, 3, new ConvOptions { StrideY = 2, StrideX = 2 }), null, 10, 10, 5, 5);
+        Assert.Equal((0.0, 2.0), (x.Offset, x.Step));
+        // Dilation 2, stride 3 on x only, explicit pads (top 1, left 2): taps at 3o - 2 + 2j, j = 0..2: centre 3o.
+        var o = new ConvOptions { Padding = PaddingMode.Explicit, PadY = 1, PadX = 2, StrideX = 3, DilationX = 2 };
+        (y, x) = ProfileView.Axes(Conv(3, 3, o), null, 20, 30, 20, 10);
+        Assert.Equal((0.0, 3.0), (x.Offset, x.Step));
+        Assert.Equal((0.0, 1.0), (y.Offset, y.Step));
+        // Full padding of a 5-tap kernel: output 0's window is input -4 .. 0, centred on -2, and the plot reaches it.
+        (_, x) = ProfileView.Axes(Conv(1, 5, new ConvOptions { Padding = PaddingMode.Full }), null, 1, 8, 1, 12);
+        Assert.Equal((-2.0, 1.0), (x.Offset, x.Step));
+        Assert.Equal((-2.5, 9.5), x.Span(8, 12));
+        // An even kernel's centre falls between two inputs: 2 taps valid, output 0 reads inputs 0 and 1.
+        (y, _) = ProfileView.Axes(Conv(2, 2, new ConvOptions { Padding = PaddingMode.Valid }), null, 6, 6, 5, 5);
+        Assert.Equal(0.5, y.At(0));
+        Assert.Equal(0, y.InputIndex(0, 6));
+        // Convolve flips the taps, not the window: the same centres.
+        (_, ProfileAxis flipped) = ProfileView.Axes(Conv(3, 3, new ConvOptions { Mode = ConvMode.Convolve, StrideX = 2 }), null, 10, 10, 5, 5);
+        Assert.Equal((0.0, 2.0), (flipped.Offset, flipped.Step));
+    }
+
+    [Fact]
+    public void ProfileAxes_ForPools_AndLayersWithoutAWindow()
+    {
+        // A 2x2 max pool, stride 2: output o covers inputs 2o and 2o + 1, centred on 2o + 0.5.
+        (ProfileAxis y, ProfileAxis x) = ProfileView.Axes(null, new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)), 8, 8, 4, 4);
+        Assert.Equal((0.5, 2.0), (x.Offset, x.Step));
+        // A 3x3 average pool, stride 2, padded by 1: output o covers 2o - 1 .. 2o + 1.
+        (_, x) = ProfileView.Axes(null, new PoolLayer(PoolOptions.Square(PoolKind.Average, 3, 2, 1)), 8, 8, 4, 4);
+        Assert.Equal((0.0, 2.0), (x.Offset, x.Step));
+        // ResNet's max pool as imported: 3x3, stride 2, pads 1.
+        var padded = new PaddedPoolLayer(new PaddedPoolOptions { SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 });
+        (y, _) = ProfileView.Axes(null, padded, 112, 112, 56, 56);
+        Assert.Equal((0.0, 2.0), (y.Offset, y.Step));
+        // An activation: the identity. A 2x resize: half-pixel centres, output o at (o + 0.5) / 2 - 0.5 of the input.
+        Assert.Equal(ProfileAxis.Identity, ProfileView.Axes(null, new ActivationLayer(ActivationKind.Relu), 9, 9, 9, 9).X);
+        (_, x) = ProfileView.Axes(null, null, 4, 4, 8, 8);
+        Assert.Equal(-0.25, x.At(0), 12);
+        Assert.Equal(3.25, x.At(7), 12);
+    }
+
+    [Fact]
+    public void FiltersKernelPicture_IsRotatedUnderConvolve_AndSpreadByTheDilation()
+    {
+        // One grey 2x3 kernel [[1, 0, 0], [0, 0, -1]]: its scale is 1, so 1 -> 255, 0 -> 128, -1 -> 1.
+        var w = new Tensor([1, 1, 2, 3], [1, 0, 0, 0, 0, -1]);
+        static byte[] Reds(byte[] rgba) => rgba.Where((_, i) => i % 4 == 0).ToArray();
+        Assert.Equal(new byte[] { 255, 128, 128, 128, 128, 1 }, Reds(KernelImage.Strip(w, null, new ConvOptions())));
+        // Convolve: the sum multiplies the window's top-left pixel by the last tap, so the picture is rotated 180 degrees.
+        Assert.Equal(new byte[] { 1, 128, 128, 128, 128, 255 }, Reds(KernelImage.Strip(w, null, new ConvOptions { Mode = ConvMode.Convolve })));
+        // Dilation 2 on x: 2 rows of 5 pixels, the skipped input pixels dark.
+        var dilated = new ConvOptions { DilationX = 2 };
+        Assert.Equal((2, 5), KernelImage.Drawn(w, dilated));
+        byte s = KernelImage.Skipped;
+        Assert.Equal(new byte[] { 255, s, 128, s, 128, 128, s, 128, s, 1 }, Reds(KernelImage.Strip(w, null, dilated)));
+    }
+
+    [Fact]
+    public void MapNames_OfASummedBank_NameEveryInputItAdds()
+    {
+        Stack stack = StackFile.Parse("""
+            { "input": "rgb", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"], "sum": true },
+                                          { "type": "conv", "kernels": ["box:3"] } ] }
+            """, "sum.json", KernelLibrary.Get);
+        string[][] names = MapNames.For(stack, [true, true], stack.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray());
+        Assert.Equal(["sobel-x of R+G+B", "sobel-y of R+G+B"], names[0]);
+        // The next bank is applied to each map in turn (depthwise): one input each.
+        Assert.Equal(["box:3 of sobel-x of R+G+B", "box:3 of sobel-y of R+G+B"], names[1]);
+    }
+
+    [Fact]
+    public void TheoremLabels_SayTheProductSumsTheGroupsInputs_AndTheBias()
+    {
+        Assert.Equal(["direct", "FFT: inverse(product)", "|direct - FFT|", "input 2 spectrum", "kernel spectrum", "product spectrum"],
+            TheoremView.MapLabels(2, 1, 0));
+        Assert.Equal(["direct", "FFT: inverse(product) + bias", "|direct - FFT|", "input 0 spectrum (1 of 8)", "kernel spectrum, input 0",
+                      "product: sum over 8 inputs"], TheoremView.MapLabels(0, 8, 0.615f));
+        var f = new TheoremFigures(MaxDifference: 1e-6, Tolerance: 1e-4, KernelAbsSum: 15.4, MaxAbsInput: 1, MaxAbsResult: 2,
+                                   FrameH: 64, FrameW: 128, OutputChannel: 3, InputChannel: 0, Kernel: 3);
+        Assert.Equal("  max|out| = 2, S = sum|w| + |b| = 15.4, M = max|in| = 1", TheoremView.PanelLines(f, "conv2 3", 0.615f)[3]);
+        Assert.Equal("  max|out| = 2, S = sum|w| = 15.4, M = max|in| = 1", TheoremView.PanelLines(f, "conv2 3")[3]);
+        Assert.EndsWith("P = sum of 8 In_c conj(K_c) 5 at -127 deg",
+            TheoremView.BinLine(0, 1, 64, 128, new Complex(3, 4), new Complex(-1, 0), new Complex(-3, -4), inputs: 8));
+        // The tolerance's S is what ConvTheorem counts: sum |w| plus |bias|.
+        Assert.Equal(1 + 2 + 0.5, ConvTheorem.KernelAbsSum(new Tensor([1, 1, 1, 2], [1, -2]), [-0.5f], 0));
+    }
+
+    [Fact]
+    public void KernelPanel_InAGroupedLayer_NamesTheInputMapByItsNumberInTheLayersInput()
+    {
+        // 6 inputs in 3 groups of 2, 6 outputs (2 a group): output 4 is in group 2 and reads input maps 4 and 5.
+        var grouped = new ConvView(new Tensor([6, 2, 1, 1]), null, new ConvOptions { Groups = 3 });
+        Assert.Equal("kernel 1x1 as applied, out 4, in 4/6", HudText.KernelLines(grouped, 4)[0]);
+        Assert.Equal("kernel 1x1 as applied, out 1, in 0/6", HudText.KernelLines(grouped, 1)[0]);
+        // Depthwise: output o reads input o.
+        var depthwise = new ConvView(new Tensor([16, 1, 3, 3]), null, new ConvOptions { Groups = 16 });
+        Assert.Equal("kernel 3x3 as applied, out 9, in 9/16", HudText.KernelLines(depthwise, 9)[0]);
+    }
+
+    [Fact]
+    public void LayerLines_WriteBothAxesWhereTheyDiffer()
+    {
+        Assert.Equal("2", HudText.Axes(2, 2));
+        Assert.Equal("2x3", HudText.Axes(2, 3));
+    }
+}
