@@ -126,6 +126,14 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProbeProducts_ThatRoundToZero_ShowNoMinusSign()
+    {
+        Assert.Equal("  0.0000", HudText.ProductText(-0.00001));
+        Assert.Equal(" -0.0001", HudText.ProductText(-0.00006));
+        Assert.Equal("  1.2346", HudText.ProductText(1.23456));
+    }
+
+    [Fact]
     public void LayerLines_WriteBothAxesWhereTheyDiffer()
     {
         Assert.Equal("2", HudText.Axes(2, 2));

@@ -282,7 +282,7 @@ internal static class HudText
             sb.Append("  |");
             for (int j = j0; j < j0 + kw; j++) sb.Append(Tap(p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j], exponent));
             sb.Append("  |");
-            for (int j = j0; j < j0 + kw; j++) sb.Append(F($"{p.Product(c, i, j),8:0.0000}"));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(ProductText(p.Product(c, i, j)));
             lines.Add(sb.ToString());
         }
         if (big) lines.Add(showing);
@@ -297,6 +297,9 @@ internal static class HudText
         lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
         return lines;
     }
+
+    /// <summary>A product in the probe's column: 4 decimals, and a value that rounds to zero as 0.0000, not -0.0000.</summary>
+    public static string ProductText(double v) => F($"{(double.IsFinite(v) ? Math.Round(v, 4) + 0.0 : v),8:0.0000}");
 
     /// <summary>Lines no wider than <paramref name="maxChars"/> characters: longer ones are broken at a space where
     /// one is near the limit (else at the limit) and continued indented by <paramref name="indent"/> (default two
