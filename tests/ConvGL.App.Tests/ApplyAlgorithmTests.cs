@@ -1,4 +1,5 @@
 using ConvGL.App.Cli;
+using ConvGL.App.Commands;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Kernels;
@@ -71,5 +72,25 @@ public sealed class ApplyAlgorithmTests : IDisposable
         Assert.True(ok.ExitCode == 0, ok.Stderr);
         Assert.StartsWith("algorithm: fft (5x5 kernel, ", ok.Stderr);
         Assert.True(File.Exists(P("out.npy")));
+    }
+
+    /// <summary>An asked-for algorithm the cost model puts at 20 s or more and 10x auto's gets one warning line before it
+    /// runs as asked: gaussian:1025 direct on a 1080p RGB picture is 6.5 T taps (hours), the FFT seconds.</summary>
+    [Fact]
+    public void ADirectRunOfHours_IsSaidBeforeItRuns_AndAQuickOneIsNot()
+    {
+        Tensor big = KernelLibrary.Get("gaussian:1025");
+        var o = new ConvOptions { Border = Border.Reflect };
+        AlgorithmChoice asked = ConvAlgorithms.ChooseFilter(3, 1080, 1920, big, o, ConvCostModel.Cpu, ConvAlgorithm.Direct);
+        AlgorithmChoice auto = ConvAlgorithms.ChooseFilter(3, 1080, 1920, big, o, ConvCostModel.Cpu);
+        Assert.Equal(ConvAlgorithm.Fft, auto.Algorithm);
+        string? note = ApplyCommand.SlowChoiceNote(asked, auto);
+        Assert.NotNull(note);
+        Assert.Matches(@"^convgl apply: --algorithm direct takes ~[0-9.]+ h on this input by the cost model, auto \(fft\) ~[0-9.]+ s; running as asked", note);
+        // 5x5 direct where auto would take the FFT or not: quick either way, no line.
+        Tensor small = KernelLibrary.Get("box:5");
+        Assert.Null(ApplyCommand.SlowChoiceNote(ConvAlgorithms.ChooseFilter(3, 1080, 1920, small, o, ConvCostModel.Cpu, ConvAlgorithm.Fft),
+                                                ConvAlgorithms.ChooseFilter(3, 1080, 1920, small, o, ConvCostModel.Cpu)));
+        Assert.Equal(["350 ms", "4.2 s", "12 min", "13 h"], new[] { 350.0, 4_200, 720_000, 46_800_000 }.Select(ApplyCommand.Duration));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using ConvGL.App.Cli;
 using ConvGL.Core;
@@ -82,9 +83,15 @@ internal static class ApplyCommand
             throw new ConvGLException($"apply: --size/--stride/--dilation: {e.Message}");
         }
         // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.
-        AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options,
-            device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu, args.GetValue(AlgorithmOption));
-        if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}");
+        ConvCostModel model = device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu;
+        ConvAlgorithm requested = args.GetValue(AlgorithmOption);
+        AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model, requested);
+        // An algorithm asked for that runs far longer than auto's: it runs as asked, after one line saying so (the CPU's
+        // model only: the GPU's is llvmpipe's, and llvmpipe refuses such direct loops anyway, see LoopLimit).
+        if (device == Device.Cpu && requested != ConvAlgorithm.Auto &&
+            SlowChoiceNote(choice, ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model)) is { } note)
+            Console.Error.WriteLine(note);
+        if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}, ~{Duration(choice.EstimatedMs)} by the cost model");
         CheckMemory(input, image, (long)image.C * geometry.Y.Output * geometry.X.Output,
             device == Device.Cpu && choice.Algorithm == ConvAlgorithm.Fft ? FftBytes(image, kernel, options) : 0);
 
@@ -135,6 +142,23 @@ internal static class ApplyCommand
     }
 
     /// <summary>The one place the device is chosen.</summary>
+    /// <summary>The line that warns of an asked-for algorithm estimated at 20 s or more and 10x or more auto's choice
+    /// (<see cref="ConvCostModel"/>), else null.</summary>
+    internal static string? SlowChoiceNote(AlgorithmChoice asked, AlgorithmChoice auto) =>
+        asked.EstimatedMs >= 20_000 && asked.EstimatedMs >= 10 * auto.EstimatedMs
+            ? $"convgl apply: --algorithm {asked.Name} takes ~{Duration(asked.EstimatedMs)} on this input by the cost model, auto ({auto.Name}) " +
+              $"~{Duration(auto.EstimatedMs)}; running as asked (Ctrl+C stops it, nothing is written)"
+            : null;
+
+    /// <summary>A duration for a person: "350 ms", "4.2 s", "12 min", "13 h".</summary>
+    internal static string Duration(double ms) => ms switch
+    {
+        < 1000 => string.Create(CultureInfo.InvariantCulture, $"{ms:0} ms"),
+        < 60_000 => string.Create(CultureInfo.InvariantCulture, $"{ms / 1000:0.#} s"),
+        < 3_600_000 => string.Create(CultureInfo.InvariantCulture, $"{ms / 60_000:0} min"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{ms / 3_600_000:0.#} h"),
+    };
+
     internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm, Progress? progress = null) => device switch
     {
         Device.Cpu => CpuFilter(image, kernel, options, algorithm, progress),

@@ -40,10 +40,15 @@ public sealed record ConvCostModel(double PerTap, double PerUnrolledTap, double 
     /// Recalibrate here when a shader changes speed.</summary>
     public static ConvCostModel Llvmpipe { get; } = new(PerTap: 9, PerUnrolledTap: 0.25, PerSeparableTap: 22, PerFftTexelPass: 15, PerFftProduct: 10, FftFixed: 300e6);
 
-    /// <summary>Core's CPU paths on the same machine: Conv2D.Filter ~60 ns a tap (1 G taps in 61 s), Separable.Filter
-    /// ~15, FftConv2D (double, power-of-two frames, so the GPU frame is only a proxy for its size) ~2000 ns per
-    /// texel-pass of the GPU frame (127x125 on 64x64: 1.4 s against 3.9 s direct).</summary>
-    public static ConvCostModel Cpu { get; } = new(PerTap: 60, PerUnrolledTap: 60, PerSeparableTap: 15, PerFftTexelPass: 2000, PerFftProduct: 200, FftFixed: 0);
+    /// <summary>Core's CPU paths on the same machine, `convgl apply` on a 3x512x512 array (2026-12-05, both cores, the
+    /// process's ~0.4 s start taken off): Conv2D.Filter 4-7 ns a tap (21x21: 347 M taps in 1.5 s, 31x31: 755 M in 2.7 s,
+    /// 101x101: 8.0 G in 55 s), Separable.Filter ~9 ns a tap (gaussian:101, 159 M taps in 1.4 s), FftConv2D (double,
+    /// power-of-two frames, so the GPU frame is only a proxy for its size) ~140 ns per texel-pass of the GPU frame
+    /// (0.6-1.2 s for kernels of 5x5 to 101x101). Only the ratios choose; the absolute figures are what
+    /// `apply --verbose` and its warning for a slow asked-for algorithm quote. (Until 2026-12-05 every figure here
+    /// was ~14x higher, from a loaded machine, and separable was 4x too cheap against the FFT: gaussian:101 went
+    /// separable, 1.4 s, where the FFT takes 1.0.)</summary>
+    public static ConvCostModel Cpu { get; } = new(PerTap: 4.5, PerUnrolledTap: 4.5, PerSeparableTap: 9, PerFftTexelPass: 140, PerFftProduct: 14, FftFixed: 0);
 }
 
 /// <summary>The algorithm picked for one (kernel, image) and why, e.g. "fft (63x63 kernel, 320x1152 frame)".</summary>
