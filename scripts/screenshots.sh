@@ -23,7 +23,7 @@ recipes=(
   "split-probe|--filter sobel-x --view split --probe 383,83"
   "output|--stack edges --view output"
   "grid|--stack edges --layer 1 --view grid"
-  "profile|--stack edges --layer 1 --view profile"
+  "profile|--filter gaussian:9 --view profile --probe 280,270"
   "help|--stack edges --view output --keys h"
   "grid-learned|--stack learned --layer 4 --view grid"
   "grid-gabor|--stack gabor --view grid"
