@@ -5,6 +5,7 @@ using ConvGL.Core;
 using ConvGL.Core.Kernels;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
+using ConvGL.Gpu;
 using ConvGL.Gpu.Present;
 
 namespace ConvGL.App.Tests;
@@ -138,5 +139,42 @@ public sealed class ViewMathTests
     {
         Assert.Equal("2", HudText.Axes(2, 2));
         Assert.Equal("2x3", HudText.Axes(2, 3));
+    }
+
+    /// <summary>In the window (a stack pipeline on the headless GL): a refused toggle numbers layers from 1, as the HUD
+    /// does; a live option key keeps the conv's name and the maps it reads (a graph's shortcut conv read the previous
+    /// layer's map after `c`); the layer line says convolve and the padding.</summary>
+    [Fact]
+    public void StackPipeline_NumbersAsTheHud_AndALiveKeyKeepsTheLayersNameAndInputs()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-viewmath-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "graph.json");
+            File.WriteAllText(file, """
+                { "name": "graph", "input": "gray", "layers": [
+                  { "type": "conv", "name": "edges", "kernels": ["sobel-x", "sobel-y"], "padding": [1, 1, 1, 1] },
+                  { "type": "conv", "name": "shortcut", "kernels": ["box:1", "identity:1"], "inputs": ["input"] },
+                  { "type": "add", "inputs": ["edges", "shortcut"] },
+                  { "type": "magnitude" } ] }
+                """);
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (12, 12));
+            // Layer 1 off: the add gets the 1-channel input and the shortcut's 2 maps. Said as the HUD numbers them.
+            Assert.EndsWith("layer 3 (add) (with layer 1 disabled): add needs two inputs of equal channel counts, got 1 and 2", pipeline.Toggle(0));
+            Assert.Contains("edges: conv 3x3 1->2 pad 1,1,1,1 zero s1 d1", pipeline.LayerLabel(0), StringComparison.Ordinal);
+            string[] names = [pipeline.MapName(1, 0), pipeline.MapName(1, 1)];
+            Assert.Equal(["box:1", "identity:1"], names);
+
+            Assert.True(pipeline.Adjust(o => o with { Mode = ConvMode.Convolve }, 1));
+            Assert.Equal(new[] { -1 }, pipeline.StackLayer(1)!.Inputs);
+            Assert.Contains("shortcut: conv 1x1 1->2 convolve zero s1 d1", pipeline.LayerLabel(1), StringComparison.Ordinal);
+            Assert.Equal(names, new[] { pipeline.MapName(1, 0), pipeline.MapName(1, 1) });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -123,7 +123,21 @@ internal static class CliRoot
         public override int Invoke(ParseResult parseResult)
         {
             inner.MaxWidth = 110;
-            int code = inner.Invoke(parseResult);
+            // An enum default prints as the enum's name ("[default: Reflect]"); the command line spells it in lower
+            // case ("--border reflect"), so the help does too.
+            TextWriter output = parseResult.InvocationConfiguration.Output;
+            var text = new StringWriter();
+            parseResult.InvocationConfiguration.Output = text;
+            int code;
+            try
+            {
+                code = inner.Invoke(parseResult);
+            }
+            finally
+            {
+                parseResult.InvocationConfiguration.Output = output;
+            }
+            output.Write(System.Text.RegularExpressions.Regex.Replace(text.ToString(), @"\[default: ([A-Z][a-z]+)\]", m => $"[default: {m.Groups[1].Value.ToLowerInvariant()}]"));
             if (s_epilogues.TryGetValue(parseResult.CommandResult.Command, out Func<string>? epilogue))
             {
                 parseResult.InvocationConfiguration.Output.WriteLine();

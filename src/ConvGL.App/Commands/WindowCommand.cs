@@ -27,7 +27,7 @@ internal static class WindowCommand
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
-    private static readonly Option<int> Layer = Opt.Int("--layer", "the selected layer, 1-based (default the last)", 0, min: 1);
+    private static readonly Option<int> Layer = Opt.Int("--layer", "the selected layer, 1-based (default the last; the first when the last's maps are 1x1, as a classifier's pooled features)", 0, min: 1);
     private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size", "window size in pixels (default: fits the monitor, 16:10 within 85% of it)", 8, 8192);
     private static readonly Option<int> Frames = Opt.Int("--frames", "scripted run: render N frames, then write the screenshot and the probe values, and exit", 0, min: 1);
     private static readonly Option<string?> ScreenshotOption = Opt.Text("--screenshot",

@@ -23,11 +23,11 @@ internal static class Controls
             (a, k, _) => a.SelectChannel(k == Key.Period ? +1 : -1)),
         new("f / F", "next / previous filter (switches to filter mode)", (k, _) => k == Key.F, (a, _, m) => a.CycleFilter(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
         new("s / S", "next / previous stack (switches to stack mode)", (k, _) => k == Key.S, (a, _, m) => a.CycleStack(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
-        new("c", "correlate <-> convolve (kernel rotated 180 degrees)", (k, _) => k == Key.C, (a, _, _) => a.ToggleMode()),
-        new("b / B", "next / previous border: zero replicate reflect symmetric wrap", (k, _) => k == Key.B, (a, _, m) => a.CycleBorder(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
-        new("+  -", "stride up / down (1..4)", (k, _) => Is(k, Key.Equal, Key.KeypadAdd, Key.Minus, Key.KeypadSubtract),
+        new("c", "correlate <-> convolve (kernel rotated 180 degrees): the selected conv layer, or the nearest conv before it", (k, _) => k == Key.C, (a, _, _) => a.ToggleMode()),
+        new("b / B", "next / previous border: zero replicate reflect symmetric wrap (that conv layer too)", (k, _) => k == Key.B, (a, _, m) => a.CycleBorder(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
+        new("+  -", "stride up / down (1..4) (that conv layer too)", (k, _) => Is(k, Key.Equal, Key.KeypadAdd, Key.Minus, Key.KeypadSubtract),
             (a, k, _) => a.ChangeStride(Is(k, Key.Equal, Key.KeypadAdd) ? +1 : -1)),
-        new("d / D", "dilation up / down (1..4)", (k, _) => k == Key.D, (a, _, m) => a.ChangeDilation(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
+        new("d / D", "dilation up / down (1..4) (that conv layer too)", (k, _) => k == Key.D, (a, _, m) => a.ChangeDilation(m.HasFlag(KeyMods.Shift) ? -1 : +1)),
         // The view keys and their help lines come from the views' own table (ViewCatalog), so a new view needs no
         // edit here.
         new("Tab / Shift+Tab", "next / previous view: " + string.Join(", ", ViewCatalog.All.Select(v => ViewCatalog.Name(v.Kind))),

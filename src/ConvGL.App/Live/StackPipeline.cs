@@ -115,6 +115,7 @@ internal sealed class StackPipeline : ILivePipeline
         string what = layer is ConvLayer c
             ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} {c.Weight.Shape[1] * c.Options.Groups}->{c.Weight.Shape[0]}" +
               (!named && _kernelNames[i] is { } k ? $" ({(k.Count <= 4 ? string.Join(", ", k) : $"{k[0]}, {k[1]}, ... {k.Count} kernels")})" : "") +
+              (c.Options.Mode == ConvMode.Convolve ? " convolve" : "") + Padding(c.Options) +
               $" {c.Options.Border.Name()} s{HudText.Axes(c.Options.StrideY, c.Options.StrideX)} d{HudText.Axes(c.Options.DilationY, c.Options.DilationX)}"
             : layer switch
             {
@@ -147,9 +148,22 @@ internal sealed class StackPipeline : ILivePipeline
         return $"{label}{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
+    /// <summary>A conv's padding on its layer line: nothing for same (the default), else " valid", " full",
+    /// " same_upper" / " same_lower" or the explicit " pad top,left,bottom,right" (the output size's other half).</summary>
+    internal static string Padding(ConvOptions o) => o.Padding switch
+    {
+        PaddingMode.Same => "",
+        // Top, left, bottom, right as the stack file's "padding" lists them; no brackets: "[...]" on a layer line is its shader.
+        PaddingMode.Explicit => $" pad {o.PadY},{o.PadX},{o.PadBottom ?? o.PadY},{o.PadRight ?? o.PadX}",
+        PaddingMode.SameUpper => " same_upper",
+        PaddingMode.SameLower => " same_lower",
+        _ => " " + o.Padding.ToString().ToLowerInvariant(),
+    };
+
     public bool IsEnabled(int i) => _runner.Enabled[i];
 
-    public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error) ? null : error;
+    // The refusal numbers layers as the HUD does, from 1.
+    public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error, layerBase: 1) ? null : error;
 
     public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
     // The map the layer reads (a graph layer names it: a residual add's or a pool's output), and for the stack input
@@ -266,9 +280,10 @@ internal sealed class StackPipeline : ILivePipeline
         // The selected layer, or else the nearest conv before it (on a magnitude layer, c means its derivatives).
         while (layer >= 0 && stack.Layers[layer] is not ConvLayer) layer--;
         if (layer < 0 || stack.Layers[layer] is not ConvLayer c) return false;
-        ConvOptions next = change(c.Options) with { Groups = c.Options.Groups };
         StackLayer[] layers = [.. stack.Layers];
-        layers[layer] = ConvLayer.Learned(c.Weight, c.Bias, next, c.WeightName ?? "live", c.Bias is null ? null : c.BiasName ?? "live.bias");
+        // The same layer with the new options: its name, bank and the maps it reads kept (a graph's shortcut conv read
+        // the previous layer's map after a key, and a named bank lost its name).
+        layers[layer] = c.WithOptions(change(c.Options));
         var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description, Preprocess = stack.Preprocess };
         var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };
         _runner.Dispose();

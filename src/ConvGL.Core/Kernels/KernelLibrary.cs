@@ -42,7 +42,8 @@ public sealed record KernelDefinition(string Name, string Description, IReadOnly
 ///
 /// Kernels built around a centre pixel (identity, gaussian, unsharp, log, dog, gabor, motion-blur) need an odd
 /// size; an even size is a <see cref="ConvGLException"/>. A box filter may be even: a mean is meaningful at any
-/// size, and `same` padding then puts the extra row/column after (PyTorch's rule), like OpenCV's blur anchor.</summary>
+/// size, and `same` padding then puts the extra row/column after (PyTorch's rule; OpenCV's default blur anchor, k/2,
+/// puts it before).</summary>
 public static class KernelLibrary
 {
     private static readonly KernelDefinition[] Definitions =

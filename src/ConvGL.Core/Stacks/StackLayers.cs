@@ -152,6 +152,12 @@ public sealed class ConvLayer : StackLayer
     public static ConvLayer FromOnnx(Tensor weight, float[]? bias, ConvOptions options, string weightName, string? biasName) =>
         new(options, weight, bias, weightName, bias is null ? null : biasName ?? weightName + ".bias", null, false) { Imported = true };
 
+    /// <summary>This layer with other options (the window's live keys: mode, border, stride, dilation), its groups kept:
+    /// the same weights, bias, names, bank, label and inputs, so a bank keeps its kernels' names and a graph layer
+    /// the maps it reads.</summary>
+    public ConvLayer WithOptions(ConvOptions options) =>
+        new(options with { Groups = Options.Groups }, Weight, Bias, WeightName, BiasName, Kernels, Sum) { Imported = Imported, Label = Label, Inputs = Inputs };
+
     /// <summary>A fixed conv from a bank of (kH, kW) kernels applied to <paramref name="inputChannels"/> channels
     /// (see the class summary for the channel order).</summary>
     public static ConvLayer Fixed(IReadOnlyList<string> names, IReadOnlyList<Tensor> kernels, int inputChannels, bool sum, ConvOptions options)

@@ -50,13 +50,16 @@ public sealed class StackPlan
         TryPlan(stack, height, width, enabled, out StackPlan? plan, out string? error, out bool tooLarge) ? plan!
             : throw (tooLarge ? new MapsTooLargeException(error!, error!) : new ConvGLException(error!));
 
-    public static bool TryCreate(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error) =>
-        TryPlan(stack, height, width, enabled, out plan, out error, out _);
+    /// <summary><see cref="Create"/> without the exception: the error, or null. <paramref name="layerBase"/>: the number
+    /// the error gives layer 0 (0, a stack file's array index; 1 in the window, whose HUD counts layers from 1).</summary>
+    public static bool TryCreate(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error,
+                                 int layerBase = 0) =>
+        TryPlan(stack, height, width, enabled, out plan, out error, out _, layerBase);
 
-    /// <summary><see cref="TryCreate(Stack, int, int, IReadOnlyList{bool}?, out StackPlan?, out string?)"/>, also saying
+    /// <summary><see cref="TryCreate"/>, also saying
     /// whether the refusal is a size limit (<paramref name="tooLarge"/>: a smaller input fixes it).</summary>
     internal static bool TryPlan(Stack stack, int height, int width, IReadOnlyList<bool>? enabled, out StackPlan? plan, out string? error,
-                                 out bool tooLarge)
+                                 out bool tooLarge, int layerBase = 0)
     {
         tooLarge = false;
         ArgumentNullException.ThrowIfNull(stack);
@@ -101,19 +104,19 @@ public sealed class StackPlan
             }
             catch (ConvGLException e)
             {
-                error = $"{where}: layer {i} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
+                error = $"{where}: layer {i + layerBase} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
                         $"(stack input {width}x{height}): {e.Message}";
                 return false;
             }
             if (channelError is not null)
             {
-                error = $"{where}: layer {i} ({layer.Type}){Disabled(on, i)}: {channelError}";
+                error = $"{where}: layer {i + layerBase} ({layer.Type}){Disabled(on, i, layerBase)}: {channelError}";
                 return false;
             }
             if (TooLarge(current))
             {
                 tooLarge = true;
-                error = $"{where}: layer {i} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
+                error = $"{where}: layer {i + layerBase} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
                         $"{Limits.StackMapValues} values a map may have (stack input {width}x{height}); use a smaller size";
                 return false;
             }
@@ -121,7 +124,7 @@ public sealed class StackPlan
             if (total > Limits.StackPlanValues)
             {
                 tooLarge = true;
-                error = $"{where}: layer {i} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
+                error = $"{where}: layer {i + layerBase} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
                         $"{Limits.StackPlanValues} for a whole stack (stack input {width}x{height}); use a smaller size";
                 return false;
             }
@@ -137,9 +140,9 @@ public sealed class StackPlan
     /// checked here, before the runners allocate anything, so a stack too big for the input size is one error line.</summary>
     private static bool TooLarge(MapShape s) => s.Values > Limits.StackMapValues;
 
-    private static string Disabled(bool[] on, int upTo)
+    private static string Disabled(bool[] on, int upTo, int layerBase)
     {
-        var off = Enumerable.Range(0, upTo).Where(i => !on[i]).ToArray();
+        var off = Enumerable.Range(0, upTo).Where(i => !on[i]).Select(i => i + layerBase).ToArray();
         return off.Length == 0 ? "" : $" (with layer{(off.Length > 1 ? "s" : "")} {string.Join(", ", off)} disabled)";
     }
 }

@@ -309,14 +309,14 @@ public sealed class GpuStackRunner : IDisposable
     }
 
     /// <summary>Enables or disables one layer; false (and the reason) when the resulting stack would not plan.</summary>
-    public bool TrySetEnabled(int layer, bool enabled, out string? error)
+    public bool TrySetEnabled(int layer, bool enabled, out string? error, int layerBase = 0)
     {
         if ((uint)layer >= (uint)_enabled.Length) throw new ArgumentOutOfRangeException(nameof(layer), $"the stack has {_enabled.Length} layers");
         error = null;
         if (_enabled[layer] == enabled) return true;
         bool[] next = (bool[])_enabled.Clone();
         next[layer] = enabled;
-        if (!StackPlan.TryCreate(Stack, Plan.Input.H, Plan.Input.W, next, out StackPlan? plan, out error)) return false;
+        if (!StackPlan.TryCreate(Stack, Plan.Input.H, Plan.Input.W, next, out StackPlan? plan, out error, layerBase)) return false;
         try
         {
             Commit(plan!, next);
