@@ -44,6 +44,12 @@ public sealed class GlContext : IDisposable
     /// twice the data). Plans read it when they are made; tests set it false to hold the vec4 path to the reference too.</summary>
     public bool WideStores { get; set; }
 
+    /// <summary>Whether depthwise kernels of more than <see cref="Ops.ConvPlan.MaxUniformBlockTaps"/> taps read their
+    /// weights through the texel view rather than the uniform block: true on a software rasteriser (every uniform-block
+    /// load at a per-channel address is a gather there), false on real GPUs. Plans read it when they are made; tests flip
+    /// it so each driver's parity run covers both reads.</summary>
+    public bool BigDepthwiseKernelsThroughTexelView { get; set; }
+
     /// <summary>The most loop iterations one shader invocation runs on this driver, or null where it has no such limit.
     /// Mesa's llvmpipe before 23 (Debian 12's 22.3 among them) counts every loop back-edge of an invocation, across all
     /// of its loops, and silently leaves every loop once 65,535 are spent (gallivm's loop limiter): a longer reduction
@@ -168,6 +174,7 @@ public sealed class GlContext : IDisposable
         // Read as signed ints: NVIDIA reports 2^31 - 1 for x, which fits; a driver reporting more would read negative.
         MaxWorkGroupCount = (gx > 0 ? (uint)gx : int.MaxValue, gy > 0 ? (uint)gy : int.MaxValue, gz > 0 ? (uint)gz : int.MaxValue);
         WideStores = HasExtension(gl, "GL_ARB_gpu_shader_int64");
+        BigDepthwiseKernelsThroughTexelView = IsSoftware;
         if (debug)
         {
             _debugProc = OnDebugMessage;

@@ -22,7 +22,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     // sweep, keep the compile count (and the suite time) down; y strides and dilations are uniforms and vary freely.
     private static readonly (int H, int W)[] DepthwiseKernels = [(3, 3), (2, 4), (5, 1)];
     private static readonly (int H, int W)[] DenseKernels = [(3, 3), (4, 2), (1, 5)];
-    private static readonly (int Stride, int Dilation)[] XSteps = [(1, 1), (2, 1), (1, 2)];
+    // Both above 1 as well: the span, the 16-wide depthwise rule and the vec4 shift depend on SX * 8 + (KW - 1) * DX.
+    private static readonly (int Stride, int Dilation)[] XSteps = [(1, 1), (2, 1), (1, 2), (2, 2), (2, 3)];
     private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
 
     /// <summary>One forced-fast run against the reference; false when the reference has no output for the options (the
@@ -68,13 +69,17 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     private static ConvOptions RandomOptions(Random rng, int groups)
     {
         (int sx, int dx) = XSteps[rng.Next(XSteps.Length)];
+        PaddingMode padding = Paddings[rng.Next(Paddings.Length)];
         return new ConvOptions
         {
             Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
             Border = Borders.All[rng.Next(Borders.All.Count)],
-            Padding = Paddings[rng.Next(Paddings.Length)],
+            Padding = padding,
             PadY = rng.Next(0, 4),
             PadX = rng.Next(0, 4),
+            // Explicit pads after the map drawn apart from those before (ONNX models and the ConvTranspose phases use them).
+            PadBottom = padding == PaddingMode.Explicit ? rng.Next(0, 6) : null,
+            PadRight = padding == PaddingMode.Explicit ? rng.Next(0, 6) : null,
             StrideY = rng.Next(1, 4),
             StrideX = sx,
             DilationY = rng.Next(1, 4),
@@ -231,7 +236,8 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             int c = rng.Next(1, 7);
             (int kh, int kw) = kernels[rng.Next(kernels.Length)];
             int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
-            (int sx, int dx) = XSteps[rng.Next(XSteps.Length)];
+            // The first three x steps: a 7-wide kernel at stride 2 and dilation 3 spans more than the fast programs take.
+            (int sx, int dx) = XSteps[rng.Next(3)];
             var o = new ConvOptions
             {
                 Border = Borders.All[rng.Next(Borders.All.Count)], Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
@@ -379,11 +385,28 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     [Fact]
     public void Depthwise_KernelsAbove9Taps_ReadWeightsThroughATexelView_OnASoftwareRasteriser()
     {
+        Assert.Equal(fixture.Context.IsSoftware, fixture.Context.BigDepthwiseKernelsThroughTexelView);
+        DepthwiseAbove9Taps(fixture.Context.IsSoftware);
+    }
+
+    /// <summary>The other driver's rule on this one: big depthwise kernels from the uniform block (a real GPU's read) on
+    /// llvmpipe, through the texel view on a real GPU, against the reference.</summary>
+    [Fact]
+    public void Depthwise_KernelsAbove9Taps_TheOtherDriversRead()
+    {
+        GlContext gl = fixture.Context;
+        bool was = gl.BigDepthwiseKernelsThroughTexelView;
+        gl.BigDepthwiseKernelsThroughTexelView = !was;
+        try { DepthwiseAbove9Taps(!was); }
+        finally { gl.BigDepthwiseKernelsThroughTexelView = was; }
+    }
+
+    private void DepthwiseAbove9Taps(bool soft)
+    {
         // More than MaxUniformChannels channels (no per-channel dispatch): 3x3 keeps the uniform block; 5x5, 7x7 and 1x11
         // read the packed weights through the texel view on llvmpipe (each uniform-block load is a gather there). Zero
         // border (the whole-plane program, flat channel blocks on the small map) and reflect (interior and rim strips),
-        // bias, both modes; every variant against the reference.
-        bool soft = fixture.Context.IsSoftware;
+        // bias, both modes; every variant against the reference. soft: the rule in force (the context's switch).
         var rng = new Random(909);
         foreach ((int k1, int k2, ConvOptions o) in new[]
         {

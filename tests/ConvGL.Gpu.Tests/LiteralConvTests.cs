@@ -52,7 +52,7 @@ public sealed class LiteralConvTests(GlFixture fixture)
     {
         var rng = new Random(4242);
         Border[] borders = [.. Borders.All];
-        PaddingMode[] paddings = [PaddingMode.Same, PaddingMode.Valid, PaddingMode.Full, PaddingMode.Explicit];
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
         for (int n = 0; n < 30; n++)
         {
             int kh = rng.Next(1, 8), kw = rng.Next(1, 8);
@@ -68,6 +68,7 @@ public sealed class LiteralConvTests(GlFixture fixture)
                 DilationX = rng.Next(1, 4),
                 DilationY = rng.Next(1, 4),
             };
+            if (o.Padding == PaddingMode.Explicit) o = o with { PadBottom = rng.Next(0, 5), PadRight = rng.Next(0, 5) };
             int h = rng.Next(kh * o.DilationY, 30), w = rng.Next(kw * o.DilationX, 40);
             if (o.Padding == PaddingMode.Full && o.Border != Border.Zero) o = o with { Border = Border.Zero };
             try
@@ -80,6 +81,17 @@ public sealed class LiteralConvTests(GlFixture fixture)
             }
             Check(rng.Next(1, 4), rng.Next(1, 10), h, w, kh, kw, o, rng.Next(2) == 0, 1000 + n);
         }
+    }
+
+    /// <summary>Each input channel is its own unrolled block of the generated program: 8 and 17 of them (the sweep above
+    /// draws 1-3), the Gabor bank's 1 -> 8 15x15 as Auto gives it this plan, and a wide dilated row.</summary>
+    [Fact]
+    public void ManyInputChannels_AndTheGaborBanksShape()
+    {
+        Check(8, 5, 9, 33, 3, 3, new ConvOptions { Border = Border.Reflect, Padding = PaddingMode.SameLower }, bias: true, 600);
+        Check(17, 3, 7, 20, 3, 3, new ConvOptions { Padding = PaddingMode.Explicit, PadY = 1, PadX = 0, PadBottom = 2, PadRight = 3 }, bias: false, 601);
+        Check(1, 8, 20, 40, 15, 15, new ConvOptions { Border = Border.Reflect }, bias: false, 602);
+        Check(2, 4, 6, 64, 3, 5, new ConvOptions { DilationX = 3, StrideX = 2, Padding = PaddingMode.SameUpper }, bias: true, 603);
     }
 
     [Fact]

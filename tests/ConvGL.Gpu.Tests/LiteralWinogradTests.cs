@@ -94,6 +94,17 @@ public sealed class LiteralWinogradTests(GlFixture fixture, ITestOutputHelper lo
         }
     }
 
+    /// <summary>The sweeps above draw up to 3 input and 4 output channels (their compile time grows with the weights):
+    /// here 16 inputs (the most the 2-tile program takes) and 17 (one tile), at widths 31 and 7, same_lower padding,
+    /// and 5 outputs with a NaN in the input read directly (the fix-up's second block of 4 channels).</summary>
+    [Fact]
+    public void SixteenAndSeventeenInputs_FiveOutputsThroughTheFixUp()
+    {
+        Check(16, 2, 5, 31, new ConvOptions(), bias: true, 700);
+        Check(17, 2, 5, 7, new ConvOptions { Padding = PaddingMode.SameLower }, bias: true, 701);
+        Check(3, 5, 9, 32, new ConvOptions(), bias: true, 702, spoil: t => t.Data[2 * 9 * 32 + 4 * 32 + 13] = float.NaN);
+    }
+
     [Fact]
     public void ZeroBorder_ReadDirectly_EveryPadding()
     {

@@ -182,6 +182,7 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
                 PadY = rng.Next(0, 4),
                 PadX = rng.Next(0, 4),
             };
+            if (o.Padding == PaddingMode.Explicit) o = o with { PadBottom = rng.Next(0, 6), PadRight = rng.Next(0, 6) };
             int[] sizes = [1, 2, 5, 7, 8, 12, 17, 33];
             int h = sizes[rng.Next(sizes.Length)], w = sizes[rng.Next(sizes.Length)];
             if (Check(rng.Next(1, 18), rng.Next(1, 18), h, w, o, rng.Next(2) == 0, rng.Next()) is not null) ran++;

@@ -157,7 +157,7 @@ internal sealed class ConvPlan
         // channel comes from the workgroup (or the flat block number), so every uniform-block load is a gather there, and
         // for 15 vec4s (7x7) or 11 (5x5) the texel fetches cost less (dwconv7-96-56 1.43 -> 1.02 ms, the same layer at 5x5
         // 0.96 -> 0.74; a 3x3 layer's 4 vec4s were faster from the uniform block: dwconv3-32 3.1 against 3.4-3.6).
-        bool bigTaps = depthwise && context.IsSoftware && kh * kw > MaxUniformBlockTaps;
+        bool bigTaps = depthwise && context.BigDepthwiseKernelsThroughTexelView && kh * kw > MaxUniformBlockTaps;
         bool overLimit = packed.Length / 4 > blockVec4s;
         bool texel = !depthwise || ((overLimit || bigTaps) && !channelUniform);
         parameters.Reserve(Math.Max(packed.Length, (channelUniform ? (cout - 1) * channelStride + blockVec4s : blockVec4s) * 4));

@@ -195,6 +195,36 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         if (path == "parity") Assert.True(parity >= 60 && woven >= 40 && wide >= 4 && interleaved >= 10, $"{parity} parity cases: {woven} woven ({wide} with 32-byte stores), {interleaved} interleaved");
     }
 
+    /// <summary>The sweep above runs small inputs, whose inner convs all take conv2d.comp. At decoder sizes the parity
+    /// split's phase convs (explicit asymmetric pads worked out per phase, 1- and 2-tap kernels) and the spread path's conv
+    /// take the fast programs (dense, depthwise, pointwise, literal): those against the reference too, asserting no inner
+    /// conv fell back to conv2d.comp.</summary>
+    [Theory]
+    [InlineData("spread")]
+    [InlineData("parity")]
+    public void ConvTranspose_AtDecoderSizes_InnerConvsRunTheFastPrograms(string path)
+    {
+        var rng = new Random(2026_12_05);
+        int cases = 0;
+        foreach ((int c, int h, int w, int k, int s, int[] pads, int groups) in new[]
+        {
+            (8, 32, 32, 4, 2, new[] { 1, 1, 1, 1 }, 1), (16, 24, 40, 3, 2, [1, 0, 0, 1], 1), (16, 24, 40, 3, 2, [1, 1, 1, 1], 2),
+            (4, 20, 33, 5, 3, [2, 1, 0, 2], 1), (6, 17, 31, 2, 2, [0, 0, 0, 0], 2), (8, 32, 32, 4, 2, [0, 1, 2, 0], 1),
+        })
+        {
+            var o = new ConvTransposeOptions { StrideY = s, StrideX = s, PadTop = pads[0], PadLeft = pads[1], PadBottom = pads[2], PadRight = pads[3], Groups = groups };
+            Tensor x = Parity.Random(rng, c, h, w), weight = Parity.Random(rng, 0.3f, c, 8 / groups, k, k);
+            float[]? bias = cases % 2 == 0 ? Parity.RandomVector(rng, 1f, 8) : null;
+            Tensor want = ConvTranspose2D.Apply(x, weight, bias, o);
+            using var gpu = new GpuConvTranspose2D(fixture.Context, weight, bias, o) { Choice = path == "spread" ? ConvPath.Fast : ConvPath.Auto };
+            string what = $"({c}, {h}, {w}) k {k}x{k} {o}";
+            AssertClose(want, gpu.Apply(x), what, 1e-4);
+            Assert.StartsWith(path == "spread" ? "conv_transpose spread + " : "conv_transpose parity split: ", gpu.Variant);
+            Assert.DoesNotContain("conv2d:", gpu.Variant, StringComparison.Ordinal);
+            cases++;
+        }
+    }
+
     /// <summary>resize.comp against Resize2D.Apply: every mode, coordinate mapping and rounding, up and down, by scales
     /// and by sizes, non-square. A scale of 0.6 puts half_pixel's output 1 at 1.99999990 (0.6f is a little above 0.6):
     /// floor's boundary, where float coordinates would disagree with the reference's double ones.</summary>
