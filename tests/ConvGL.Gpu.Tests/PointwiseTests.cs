@@ -51,11 +51,20 @@ public sealed class PointwiseTests(GlFixture fixture, ITestOutputHelper log)
         });
     }
 
-    [Fact]
-    public void StridesPaddingBordersAndModes()
+    /// <summary>wide false: the 4-values-an-invocation gather a driver without 64-bit integers gets, with strides, pads
+    /// and borders too.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void StridesPaddingBordersAndModes(bool wide)
     {
-        var rng = new Random(8080);
+        var rng = new Random(wide ? 8080 : 8081);
         Border[] borders = [.. Borders.All];
+        FastConvTests.WithWideStores(fixture.Context, wide, () => Sweep(rng, borders));
+    }
+
+    private void Sweep(Random rng, Border[] borders)
+    {
         for (int n = 0; n < 40; n++)
         {
             int s = rng.Next(1, 4);
