@@ -134,7 +134,9 @@ public sealed class LiveStructureTests
     {
         Assert.Equal(">1 [x] conv 3x3  0.250 ms", HudText.LayerLine(0, true, true, "conv 3x3", 0.25));
         Assert.Equal(" 9 [ ] relu", HudText.LayerLine(8, false, false, "relu", 0));
-        Assert.Equal("   [x] pool", HudText.LayerLine(9, false, true, "pool", 0)); // layer 10 has no number key
+        Assert.Equal(" 10 [x] pool", HudText.LayerLine(9, false, true, "pool", 0)); // no key, but --layer's number
+        Assert.Equal(">  7 [x] relu", HudText.LayerLine(6, true, true, "relu", 0, digits: 3)); // aligned with layer 100 and up
+        Assert.True(HudText.IsLayerLine(">  7 [x] relu") && HudText.IsLayerLine(" 52 [ ] Convolution277"));
     }
 
     [Fact]

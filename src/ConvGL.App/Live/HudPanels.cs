@@ -112,7 +112,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     {
         PixelRect strip = Layout.Bottom;
         if (strip.Height <= 0) return;
-        List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart; click to pin it"], ProbeChars);
+        List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart (on a conv layer: [ ] select); click to pin it"], ProbeChars);
         int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
         if (lines.Count > fits) lines.RemoveRange(fits, lines.Count - fits);
         _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);

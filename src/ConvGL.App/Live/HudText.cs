@@ -131,14 +131,23 @@ internal static class HudText
         software ? F($"pass {softwareMs:0.0} ms (llvmpipe, glFinish)")
         : timerMs is { } ms ? F($"pass {ms + layersMs:0.000} ms GPU") : "pass: timing...";
 
-    /// <summary>One layer's line in the info panel: selected marker, key number (layers 1..9), on/off, the label and,
-    /// when measured, its own GPU milliseconds.</summary>
-    public static string LayerLine(int i, bool selected, bool enabled, string label, double ms) =>
-        F($"{(selected ? '>' : ' ')}{(i < 9 ? (i + 1).ToString(CultureInfo.InvariantCulture) : " ")} [{(enabled ? 'x' : ' ')}] {label}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}");
+    /// <summary>One layer's line in the info panel: selected marker, the layer's number from 1 (the toggle key for
+    /// 1..9, --layer's number for all; right-aligned in <paramref name="digits"/> places, the stack's longest), on/off,
+    /// the label and, when measured, its own GPU milliseconds.</summary>
+    public static string LayerLine(int i, bool selected, bool enabled, string label, double ms, int digits = 1) =>
+        F($"{(selected ? '>' : ' ')}{(i + 1).ToString(CultureInfo.InvariantCulture).PadLeft(digits)} [{(enabled ? 'x' : ' ')}] {label}{(ms > 0 ? F($"  {ms:0.000} ms") : "")}");
 
-    /// <summary>Whether <paramref name="line"/> is one of <see cref="LayerLine"/>'s: marker, key digit or space, then "[x]" or "[ ]".</summary>
-    public static bool IsLayerLine(string line) =>
-        line.Length >= 6 && line[0] is ' ' or '>' && (line[1] == ' ' || char.IsAsciiDigit(line[1])) && line[2] == ' ' && line[3] == '[' && line[5] == ']';
+    /// <summary>Whether <paramref name="line"/> is one of <see cref="LayerLine"/>'s: marker, the number (spaces before
+    /// it), then " [x]" or " [ ]". A wrapped continuation ("  [x] ...", no number) is not.</summary>
+    public static bool IsLayerLine(string line)
+    {
+        if (line.Length < 6 || line[0] is not (' ' or '>')) return false;
+        int i = 1;
+        while (i < line.Length && line[i] == ' ') i++;
+        int digitsStart = i;
+        while (i < line.Length && char.IsAsciiDigit(line[i])) i++;
+        return i > digitsStart && i + 4 < line.Length && line[i] == ' ' && line[i + 1] == '[' && line[i + 2] is 'x' or ' ' && line[i + 3] == ']';
+    }
 
     /// <summary>The info panel with only <paramref name="keep"/> of its layer lines (a stack of many layers, such as
     /// ResNet18's 52, lists more than the column holds): those around the selected layer (the line marked '>'),
@@ -172,8 +181,9 @@ internal static class HudText
         lines.Add(status);
         lines.Add(F($"source: {source} {sourceWidth}x{sourceHeight}   view: {view}   h: help"));
         lines.Add(F($"{pipeline.Name}   GPU: {renderer}"));
+        int digits = pipeline.LayerCount.ToString(CultureInfo.InvariantCulture).Length;
         for (int i = 0; i < pipeline.LayerCount; i++)
-            lines.Add(LayerLine(i, i == layer, pipeline.IsEnabled(i), pipeline.LayerLabel(i), pipeline.LayerMilliseconds(i)));
+            lines.Add(LayerLine(i, i == layer, pipeline.IsEnabled(i), pipeline.LayerLabel(i), pipeline.LayerMilliseconds(i), digits));
         string shape = pipeline.LayerOutput(layer).ShapeString;
         lines.Add(F($"layer {layer + 1}: output {shape}, channel {channel} ({pipeline.MapName(layer, channel)})"));
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ConvGL.Core;
 using ConvGL.Gpu;
 using Silk.NET.OpenGL;
@@ -43,6 +44,16 @@ internal sealed class Probe(GL gl)
 
     public float Product(int c, int i, int j) => Window[(c * KernelHeight + i) * KernelWidth + j] * Kernel[(c * KernelHeight + i) * KernelWidth + j];
 
+    /// <summary>": [ selects layer N, the convolution before it" (how many presses), or "" when none is before it: the
+    /// stacks open on their last layer (a magnitude, a pool), where a probe has nothing to take apart.</summary>
+    private static string NearestConv(ILivePipeline pipeline, int layer)
+    {
+        for (int j = layer - 1; j >= 0; j--)
+            if (pipeline.Conv(j) is not null)
+                return string.Create(CultureInfo.InvariantCulture, $": press [ {(layer - j == 1 ? "once" : $"{layer - j} times")} for layer {j + 1}, the convolution before it");
+        return "";
+    }
+
     /// <summary>Probes output (<paramref name="channel"/>, <paramref name="y"/>, <paramref name="x"/>) of layer
     /// <paramref name="layer"/>. Not a convolution or out of range: <see cref="Valid"/> false, <see cref="Why"/> says why.</summary>
     public void Take(ILivePipeline pipeline, int layer, int channel, int x, int y)
@@ -53,7 +64,7 @@ internal sealed class Probe(GL gl)
         GpuTensor input = pipeline.LayerInput(layer), output = pipeline.LayerOutput(layer);
         if (conv is null)
         {
-            Why = pipeline.IsEnabled(layer) ? "not a convolution layer" : "layer is off";
+            Why = pipeline.IsEnabled(layer) ? "not a convolution layer" + NearestConv(pipeline, layer) : "layer is off";
             return;
         }
         if ((uint)x >= (uint)output.W || (uint)y >= (uint)output.H || (uint)channel >= (uint)output.C)

@@ -246,7 +246,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         TheoremPass theorem = context.Theorem;
         TheoremFigures f = theorem.ReadFigures();
         float bias = _bias is { } b && f.OutputChannel < b.Length ? b[f.OutputChannel] : 0;
-        List<string> legend = PanelLines(f, context.Pipeline.MapName(_layer, f.OutputChannel), bias);
+        // The layer it shows by number: the info panel's last line is the selected layer's, which need not be this one.
+        List<string> legend = PanelLines(f, F($"layer {_layer + 1} ({context.Pipeline.MapName(_layer, f.OutputChannel)})"), bias);
         ScanlineTheorem line = theorem.Scanline;
         legend.Add(ScanlineLine(theorem.ScanlineInputRow, f.InputChannel, line.Frame, line.MaxDifference));
         GpuTensor spectra = theorem.Spectra;
