@@ -171,6 +171,23 @@ public sealed class ViewMathTests
             Assert.Equal(new[] { -1 }, pipeline.StackLayer(1)!.Inputs);
             Assert.Contains("shortcut: conv 1x1 1->2 convolve zero s1 d1", pipeline.LayerLabel(1), StringComparison.Ordinal);
             Assert.Equal(names, new[] { pipeline.MapName(1, 0), pipeline.MapName(1, 1) });
+
+            // A probe on the magnitude (where a stack opens) says which key reaches a convolution.
+            pipeline.Input.Resize(1, 12, 12);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+            probe.Take(pipeline, 3, 0, 2, 2);
+            Assert.False(probe.Valid);
+            Assert.Equal("not a convolution layer: press [ 2 times for layer 2, the convolution before it", probe.Why);
+
+            // The info panel names the layer a view draws when it is not the selected one (the filters view's first conv).
+            var info = new List<string>();
+            HudText.AddInfoLines(info, "status", "scene", 12, 12, "filters", pipeline, "llvmpipe", 3, 0, shownLayer: 0);
+            Assert.Equal("the filters view shows layer 1", info[^1]);
+            Assert.StartsWith(">4 [x] magnitude", info[^3], StringComparison.Ordinal);
+            info.Clear();
+            HudText.AddInfoLines(info, "status", "scene", 12, 12, "grid", pipeline, "llvmpipe", 3, 0, shownLayer: 3);
+            Assert.StartsWith("layer 4: output", info[^1], StringComparison.Ordinal);
         }
         finally
         {

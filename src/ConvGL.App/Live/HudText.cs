@@ -174,9 +174,9 @@ internal static class HudText
     }
 
     /// <summary>The info panel's lines after the status line: source, view, pipeline and GPU, one line per layer,
-    /// and the selected layer's output shape and channel name.</summary>
+    /// the selected layer's output shape and channel name, and the layer the view draws when it is another one.</summary>
     public static void AddInfoLines(List<string> lines, string status, string source, int sourceWidth, int sourceHeight, string view,
-        ILivePipeline pipeline, string renderer, int layer, int channel)
+        ILivePipeline pipeline, string renderer, int layer, int channel, int shownLayer = -1)
     {
         lines.Add(status);
         lines.Add(F($"source: {source} {sourceWidth}x{sourceHeight}   view: {view}   h: help"));
@@ -186,6 +186,9 @@ internal static class HudText
             lines.Add(LayerLine(i, i == layer, pipeline.IsEnabled(i), pipeline.LayerLabel(i), pipeline.LayerMilliseconds(i), digits));
         string shape = pipeline.LayerOutput(layer).ShapeString;
         lines.Add(F($"layer {layer + 1}: output {shape}, channel {channel} ({pipeline.MapName(layer, channel)})"));
+        // A view that draws another layer than the selected one (filters: the first conv) says which.
+        if (shownLayer >= 0 && shownLayer != layer && shownLayer < pipeline.LayerCount)
+            lines.Add(F($"the {view} view shows layer {shownLayer + 1}"));
     }
 
     /// <summary>The error panel: what to do, then the error's first lines.</summary>

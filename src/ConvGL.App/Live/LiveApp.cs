@@ -269,7 +269,7 @@ internal sealed class LiveApp : IDisposable
             GpuTensor output = _views.Output;
             HudText.AddInfoLines(_info, HudText.StatusLine(_stats, _pipelines.PassText(), _window.VSync, _state.Paused),
                 _source.Name, _source.Width, _source.Height, ViewCatalog.Name(_state.View), Pipeline, _context.Renderer, _state.Layer,
-                Math.Clamp(_state.Channel, 0, output.C - 1));
+                Math.Clamp(_state.Channel, 0, output.C - 1), View.ShownLayer(_state.Layer));
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,

@@ -46,6 +46,10 @@ internal interface ILiveView
     /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's first conv).</summary>
     int ProbeLayer(int selected) => selected;
 
+    /// <summary>The layer whose maps the view draws: the selected one, except where the view picks its own (the filters
+    /// view's first conv, the theorem view's conv); the info panel names it when it is not the selected one.</summary>
+    int ShownLayer(int selected) => ProbeLayer(selected);
+
     /// <summary>The size of what the view draws (its aspect ratio decides how wide the side panels may be, so the
     /// picture gets the space they leave); <paramref name="window"/> is the whole window.</summary>
     (int Width, int Height) ContentSize(PixelRect window);

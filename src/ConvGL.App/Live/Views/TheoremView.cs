@@ -44,6 +44,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private Action<string>? _part;
 
     public ViewKind Kind => ViewKind.Theorem;
+    public int ShownLayer(int selected) => _layer >= 0 ? _layer : selected;
     public PixelRect OutputRect { get; private set; }
     // Six maps of two kinds: no one map for the probe's marker, and no probe strip.
     public bool ShowsProbeMarker => false;
