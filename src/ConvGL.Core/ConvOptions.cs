@@ -7,6 +7,17 @@ public enum ConvMode { Correlate, Convolve }
 /// ONNX's auto_pad: ceil(n / stride) outputs, the odd padding pixel after (upper) or before (lower).</summary>
 public enum PaddingMode { Same, Valid, Full, Explicit, SameUpper, SameLower }
 
+public static class PaddingModes
+{
+    /// <summary>The stack file's name of a padding mode: "same", "valid", "full", "explicit", "same_upper", "same_lower".</summary>
+    public static string Name(this PaddingMode p) => p switch
+    {
+        PaddingMode.SameUpper => "same_upper",
+        PaddingMode.SameLower => "same_lower",
+        _ => p.ToString().ToLowerInvariant(),
+    };
+}
+
 /// <summary>Every option of a 2D convolution (DESIGN.md, "Convolution semantics").</summary>
 public sealed record ConvOptions
 {

@@ -5,7 +5,12 @@ namespace ConvGL.App.Live;
 
 /// <summary>The convolution a probe explains: the layer's weight (C_out, C_in / groups, kH, kW), bias and options
 /// exactly as the GPU ran them.</summary>
-internal sealed record ConvView(Tensor Weight, float[]? Bias, ConvOptions Options);
+internal sealed record ConvView(Tensor Weight, float[]? Bias, ConvOptions Options)
+{
+    /// <summary>The first input map output channel <paramref name="outputChannel"/> reads: its group's first
+    /// (Weight.Shape[1] maps from there).</summary>
+    public int FirstInput(int outputChannel) => outputChannel / (Weight.Shape[0] / Options.Groups) * Weight.Shape[1];
+}
 
 /// <summary>What the window runs on every new frame: the single filter or a stack. Layers are numbered from 0;
 /// layer i reads <see cref="LayerInput"/>(i) and writes <see cref="LayerOutput"/>(i).</summary>

@@ -75,7 +75,7 @@ internal sealed class Probe(GL gl)
         Tensor w = conv.Weight;
         ConvOptions o = conv.Options;
         int cout = w.Shape[0], cpg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
-        int first = channel / (cout / o.Groups) * cpg;
+        int first = conv.FirstInput(channel);
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
         (KernelHeight, KernelWidth, InputChannels, FirstInput) = (kh, kw, cpg, first);
         int n = cpg * kh * kw;

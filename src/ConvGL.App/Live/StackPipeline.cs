@@ -155,9 +155,7 @@ internal sealed class StackPipeline : ILivePipeline
         PaddingMode.Same => "",
         // Top, left, bottom, right as the stack file's "padding" lists them; no brackets: "[...]" on a layer line is its shader.
         PaddingMode.Explicit => $" pad {o.PadY},{o.PadX},{o.PadBottom ?? o.PadY},{o.PadRight ?? o.PadX}",
-        PaddingMode.SameUpper => " same_upper",
-        PaddingMode.SameLower => " same_lower",
-        _ => " " + o.Padding.ToString().ToLowerInvariant(),
+        _ => " " + o.Padding.Name(),
     };
 
     public bool IsEnabled(int i) => _runner.Enabled[i];

@@ -203,7 +203,7 @@ public static class StackWriter
                     }
                     else
                     {
-                        w.WriteString("padding", o.Padding == PaddingMode.SameUpper ? "same_upper" : "same_lower");
+                        w.WriteString("padding", o.Padding.Name());
                     }
                     Pair(w, "dilation", o.DilationY, o.DilationX, 1);
                     // Always written: it marks the ONNX pool (PaddedPoolOptions) for the reader.
@@ -241,12 +241,7 @@ public static class StackWriter
                     }
                     else
                     {
-                        w.WriteString("padding", o.Padding switch
-                        {
-                            PaddingMode.SameUpper => "same_upper",
-                            PaddingMode.SameLower => "same_lower",
-                            _ => o.Padding.ToString().ToLowerInvariant(),
-                        });
+                        w.WriteString("padding", o.Padding.Name());
                     }
                     w.WriteString("border", o.Border.Name());
                     if (o.Mode == ConvMode.Convolve) w.WriteString("mode", "convolve");

@@ -71,7 +71,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The input channels that feed this output channel: its group under a convolution, the same
         // channel under a channelwise layer (activation, pooling).
         (int first, int count) = conv is not null
-            ? (channel / (conv.Weight.Shape[0] / conv.Options.Groups) * conv.Weight.Shape[1], conv.Weight.Shape[1])
+            ? (conv.FirstInput(channel), conv.Weight.Shape[1])
             : (Math.Min(channel, input.C - 1), 1);
         first = Math.Clamp(first, 0, input.C - 1);
         count = Math.Clamp(count, 1, input.C - first);
