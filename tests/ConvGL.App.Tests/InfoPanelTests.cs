@@ -11,7 +11,7 @@ public sealed class InfoPanelTests
         var lines = new List<string> { "ConvGL  3.1 fps", "source: scene 640x360", "stack resnet18" };
         // Numbers right-aligned in the widest one's places, as AddInfoLines writes them.
         for (int i = 0; i < layers; i++) lines.Add(HudText.LayerLine(i, i == selected, true, $"layer{i}", 0, layers.ToString().Length));
-        lines.Add("layer 1: output (64, 112, 112), channel 0 (Convolution28 0)");
+        lines.Add("layer 1: output (64, 112, 112), channel 0 Convolution28");
         return lines;
     }
 

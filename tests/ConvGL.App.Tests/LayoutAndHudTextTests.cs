@@ -212,4 +212,49 @@ public sealed class LayoutAndHudTextTests
     {
         Assert.Equal((w, h), GlfwWindow.FitMonitor(mw, mh));
     }
+
+    [Theory]
+    [InlineData(960, 600, 12)] // the README's pictures: the base size
+    [InlineData(640, 400, 10)] // 12 * sqrt(2/3) = 9.8
+    [InlineData(1920, 1080, 16)] // 12 * sqrt(1.8) = 16.1: height-bound
+    [InlineData(3840, 2160, 23)] // 12 * sqrt(3.6) = 22.8
+    [InlineData(320, 240, 9)] // 12 * sqrt(1/3) = 6.9, kept readable
+    [InlineData(10000, 10000, 24)]
+    public void HudText_ScalesWithTheSquareRootOfTheWindow(int width, int height, float size) =>
+        Assert.Equal(size, Hud.SizeFor(width, height));
+
+    [Fact]
+    public void SplitView_StacksSourceAndOutput_WhereTheyComeOutLarger()
+    {
+        // 640x360 maps in a 700x480 area: side by side at 0.55 (350 px wide each), one above the other at 0.67.
+        Assert.True(ConvGL.App.Live.Views.SplitView.Stacked(new PixelRect(0, 0, 700, 480), 640, 360));
+        // A wide, short area: side by side (0.83 against 0.42).
+        Assert.False(ConvGL.App.Live.Views.SplitView.Stacked(new PixelRect(0, 0, 1600, 300), 640, 360));
+        // Square maps in a square area: equal scales keep them side by side.
+        Assert.False(ConvGL.App.Live.Views.SplitView.Stacked(new PixelRect(0, 0, 400, 400), 100, 100));
+    }
+
+    [Fact]
+    public void CutToLines_KeepsWhatFits_AndCountsTheRest()
+    {
+        List<string> lines = ["a", "b", "c", "d", "e"];
+        Assert.Same(lines, HudText.CutToLines(lines, 5, 40));
+        Assert.Equal(["a", "b", "... 3 more lines: enlarge the window"], HudText.CutToLines(lines, 3, 40));
+        Assert.Equal(["... 5 more lines: enl~"], HudText.CutToLines(lines, 0, 22));
+    }
+
+    [Fact]
+    public void ColourBar_NamesTheMapsColours_AndItsRange()
+    {
+        ColourBar single = ColourBar.Of(16, 3, "conv2 3", eachOwn: false, rgb: false, -1.5f, 2.25f);
+        Assert.Equal(new ColourBar("channel 3 conv2, viridis: min to max", ConvGL.Gpu.Present.ColorMap.Viridis, -1.5f, 2.25f), single);
+        ColourBar grid = ColourBar.Of(4, 1, "sobel-y", eachOwn: true, rgb: false, 0, 1);
+        Assert.Equal("each map viridis from its own min to max; channel 1 sobel-y:", grid.Title);
+        // A filter's one map is a grey picture; three maps drawn as a colour picture share one range.
+        Assert.Equal(ConvGL.Gpu.Present.ColorMap.Gray, ColourBar.Of(1, 0, "gaussian:5", false, false, 0, 1).Map);
+        Assert.Equal("channels 0-2 as red, green, blue, one range:", ColourBar.Of(3, 1, "sobel-x G", false, true, -3, 3).Title);
+        Assert.True(ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Constant);
+        Assert.Equal(["-", "0", "3.669", "-0.0001235", "1.235E+05"],
+            new[] { float.NaN, -0f, 3.6691f, -0.00012346f, 123456f }.Select(ColourBar.Number));
+    }
 }

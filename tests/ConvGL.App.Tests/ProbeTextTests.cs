@@ -27,8 +27,8 @@ public sealed class ProbeTextTests
         [
             "probe (pinned): layer 1, out channel 2, (x 5, y 7)",
             "input window (channel 0: B)  kernel as applied  products",
-            "  1.000  2.000  |      1      0  |  1.0000  0.0000",
-            "  3.000  4.000  |      0     -1  |  0.0000 -4.0000",
+            "  1.0000  2.0000  |      1      0  |  1.0000  0.0000",
+            "  3.0000  4.0000  |      0     -1  |  0.0000 -4.0000",
             "sum over 3 input channel(s): B -3.0000 G 0.0000 R -2.0000",
             "+ bias 0.5000 = -4.500000 (CPU, from the GPU's input)   GPU wrote -4.500000   |diff| 0.0e+0",
         ], lines);
@@ -46,12 +46,13 @@ public sealed class ProbeTextTests
         };
         List<string> lines = HudText.ProbeLines(p, pinned: false, _ => "B");
         Assert.Equal("input window (channel 0: B)  kernel x 1e-3    products", lines[1]);
-        // Window values to 1 decimal at 100 and above: a space between neighbours ("100.000-50.000" before).
-        Assert.Equal("  100.0  -50.0  |    5.2   -0.8  |  0.5200  0.0400", lines[2]);
-        Assert.Equal(3, HudText.WindowDecimals([9.9f, -1f]));
-        Assert.Equal(2, HudText.WindowDecimals([-10f, float.NaN]));
-        Assert.Equal(1, HudText.WindowDecimals([-128f]));
-        Assert.Equal(0, HudText.WindowDecimals([1000f]));
+        // Window values to 2 decimals at 100 and above: a space between neighbours ("100.0000-50.0000" otherwise).
+        Assert.Equal("  100.00  -50.00  |    5.2   -0.8  |  0.5200  0.0400", lines[2]);
+        Assert.Equal(4, HudText.WindowDecimals([9.9f, -1f]));
+        Assert.Equal(3, HudText.WindowDecimals([-10f, float.NaN]));
+        Assert.Equal(2, HudText.WindowDecimals([-128f]));
+        Assert.Equal(1, HudText.WindowDecimals([1000f]));
+        Assert.Equal(0, HudText.WindowDecimals([-10000f]));
     }
 
     [Fact]
@@ -101,19 +102,19 @@ public sealed class ProbeTextTests
     [Fact]
     public void ANarrowStrip_ShowsTheCentreColumnsThatFit_AndSaysSo()
     {
-        // 7x7 rows are 22 * 7 + 6 = 160 characters: in 140 only 6 columns fit, and 6 of 7 cannot be centred, so the
+        // 7x7 rows are 23 * 7 + 6 = 167 characters: in 162 only 6 columns fit, and 6 of 7 cannot be centred, so the
         // centre 5 (columns 1..5) are shown; 6 would have been columns 0..5, the sums then counting a hidden column 6.
-        List<string> lines = HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 140);
+        List<string> lines = HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 162);
         Assert.EndsWith("(showing the centre 7x5 of 7x7)", lines[0], StringComparison.Ordinal);
         List<string> rows = lines[2..9];
-        Assert.All(rows, r => Assert.True(r.Length <= 140, $"row of {r.Length} characters: {r}"));
-        // The window's values reach 48: 2 decimals (see WindowDecimals).
-        Assert.StartsWith("   1.00   2.00   3.00   4.00   5.00  |", rows[0], StringComparison.Ordinal);
-        Assert.StartsWith("  43.00  44.00  45.00  46.00  47.00  |", rows[6], StringComparison.Ordinal);
+        Assert.All(rows, r => Assert.True(r.Length <= 162, $"row of {r.Length} characters: {r}"));
+        // The window's values reach 48: 3 decimals (see WindowDecimals).
+        Assert.StartsWith("   1.000   2.000   3.000   4.000   5.000  |", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith("  43.000  44.000  45.000  46.000  47.000  |", rows[6], StringComparison.Ordinal);
         Assert.Equal(7 + 4, lines.Count); // what ProbeStripLines reserves for a 7x7 kernel
         Assert.Equal(HudText.ProbeStripLines(true, 7, 7), lines.Count);
         // Room for all: no note.
-        Assert.DoesNotContain("showing", string.Join('\n', HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 160)), StringComparison.Ordinal);
+        Assert.DoesNotContain("showing", string.Join('\n', HudText.ProbeLines(Square(7), false, _ => "R", maxChars: 167)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -121,9 +122,9 @@ public sealed class ProbeTextTests
     {
         // 15x15: rows and columns 4..10 (the centre 7), the note on its own line.
         List<string> lines = HudText.ProbeLines(Square(15), false, _ => "R");
-        // Values up to 224: 1 decimal, so neighbours stay apart (they ran together as "154.000155.000").
-        Assert.StartsWith("   64.0   65.0   66.0   67.0   68.0   69.0   70.0  |", lines[2], StringComparison.Ordinal);
-        Assert.StartsWith("  154.0  155.0", lines[8], StringComparison.Ordinal);
+        // Values up to 224: 2 decimals, so neighbours stay apart (they ran together as "154.000155.000").
+        Assert.StartsWith("   64.00   65.00   66.00   67.00   68.00   69.00   70.00  |", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("  154.00  155.00", lines[8], StringComparison.Ordinal);
         Assert.Equal("(showing the centre 7x7 of 15x15)", lines[9]);
         Assert.Equal(HudText.ProbeStripLines(true, 15, 15), lines.Count);
     }

@@ -20,7 +20,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
                                    MaxAbsResult: 0.984, FrameH: 384, FrameW: 768, OutputChannel: 2, InputChannel: 2, Kernel: 2);
         Assert.Equal(
         [
-            "convolution theorem, gaussian:15 B: FFT frame 384x768, input map 2 -> output map 2",
+            "convolution theorem, gaussian:15 B: FFT frame 768x384, input map 2 -> output map 2",
             "max |direct - FFT| = 1.01e-06 <= tolerance 1.12e-04: equal (float32 rounding)",
             "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
             "  max|out| = 0.984, S = sum|w| = 1, M = max|in| = 1",

@@ -136,6 +136,38 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Equal(0.0, pa.MeanDifference(pb, help));
     }
 
+    /// <summary>In small windows every panel stays on screen: the column's panels (info, kernel, colour bar) end above the
+    /// probe strip (at 640x400 the kernel panel ran into the probe's rows), and the help overlay fits the window's height
+    /// (it ran off the bottom: smaller text, then the lines that fit). The text scales with the window (Hud.SizeFor).</summary>
+    [Theory]
+    [InlineData("640x400")]
+    [InlineData("480x300")]
+    [InlineData("320x240")]
+    public void SmallWindows_KeepEveryPanelOnScreen_AndTheHelpInTheWindow(string size)
+    {
+        int w = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), h = int.Parse(size.Split('x')[1], CultureInfo.InvariantCulture);
+        string[] common = ["--size", size, "--source", $"scene:{SceneW}x{SceneH}", "--frames", Frames.ToString(CultureInfo.InvariantCulture)];
+        foreach (string[] args in new[]
+        {
+            new[] { "--filter", "sobel-x", "--view", "split", "--probe", "150,60" },
+            ["--stack", "edges", "--layer", "1", "--view", "grid", "--probe", "40,30"],
+            ["--stack", "gabor", "--view", "filters"],
+        })
+        {
+            WindowProcess.Result r = Run([.. common, .. args]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Area side = Area.Of(r, "side"), column = Area.Of(r, "column"), bottom = Area.Of(r, "bottom");
+            Assert.True(column.H > 0, $"{size} {string.Join(' ', args)}: nothing drawn in the column: {r.Stdout}");
+            Assert.True(column.Y + column.H <= side.Y + side.H + 1,
+                $"{size} {string.Join(' ', args)}: the column's panels end at y {column.Y + column.H}, below the column {side} (probe strip {bottom})");
+            WindowProcess.Result help = Run([.. common, .. args, "--keys", "h"]);
+            Assert.True(help.ExitCode == 0, help.ToString());
+            Area overlay = Area.Of(help, "help");
+            Assert.True(overlay.Y >= 0 && overlay.Y + overlay.H <= h && overlay.X >= 0 && overlay.X + overlay.W <= w,
+                $"{size}: the help overlay {overlay} leaves the {w}x{h} window");
+        }
+    }
+
     /// <summary>The panels dock beside the picture and the probe below it: the picture's area and theirs never overlap,
     /// nothing of the view is drawn outside the picture's area, and i (panels hidden) gives the picture the width back.</summary>
     [Fact]

@@ -114,4 +114,30 @@ public sealed class ChannelRangesTests(GlFixture fixture)
             Assert.InRange(b[4 + k], high[k] - 1, high[k] + 1);
         }
     }
+
+    [Theory]
+    [InlineData(ColorMap.Gray)]
+    [InlineData(ColorMap.Heat)]
+    [InlineData(ColorMap.Diverging)]
+    [InlineData(ColorMap.Viridis)]
+    public void CpuColourMap_EqualsTheShaders_AlongARamp(ColorMap map)
+    {
+        // The HUD's colour bar is drawn with ColorMaps.At: it must give the colour the shader gives a value at t.
+        GlContext ctx = fixture.Context;
+        const int n = 101;
+        var values = new float[n];
+        for (int i = 0; i < n; i++) values[i] = -2f + 5f * i / (n - 1);
+        using var gt = GpuTensor.From(ctx, Tensor.Chw(1, 1, n, values));
+        using var present = new TensorToImage(ctx) { ColorMap = map };
+        present.Run(gt, 0);
+        byte[] b = present.Image.Download();
+        for (int i = 0; i < n; i++)
+        {
+            (float r, float g, float bl) = ColorMaps.At(map, i / (float)(n - 1));
+            float[] want = [r, g, bl];
+            for (int k = 0; k < 3; k++)
+                Assert.True(Math.Abs(b[4 * i + k] - Math.Clamp(want[k], 0, 1) * 255) <= 1.01,
+                    $"{map} t={i / (float)(n - 1)} component {k}: shader {b[4 * i + k]}, CPU {want[k] * 255:F2}");
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
 using Silk.NET.OpenGL;
 using SkiaSharp;
 
@@ -12,7 +13,8 @@ internal sealed unsafe class Hud : IDisposable
 {
     private readonly GlContext _context;
     private readonly GL _gl;
-    private readonly SKFont _font, _bold;
+    private readonly SKTypeface _mono, _monoBold;
+    private SKFont _font, _bold;
     private readonly SKPaint _text = new() { IsAntialias = true, Color = new SKColor(235, 235, 235) };
     private readonly SKPaint _panel = new() { Color = new SKColor(0, 0, 0, 215) };
     // The help overlay's backing: opaque, so the panels it covers do not show through it as a second, dim layer of text.
@@ -26,20 +28,57 @@ internal sealed unsafe class Hud : IDisposable
     {
         _context = context;
         _gl = context.Gl;
-        SKTypeface mono = SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default;
-        _font = new SKFont(mono, 12);
-        _bold = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans Mono", SKFontStyle.Bold) ?? mono, 12);
+        _mono = SKTypeface.FromFamilyName("DejaVu Sans Mono") ?? SKTypeface.Default;
+        _monoBold = SKTypeface.FromFamilyName("DejaVu Sans Mono", SKFontStyle.Bold) ?? _mono;
+        _font = new SKFont(_mono, BaseSize);
+        _bold = new SKFont(_monoBold, BaseSize);
+        SetSize(BaseSize);
+    }
+
+    /// <summary>The text size (pixels) in a window of <see cref="BaseWidth"/> x <see cref="BaseHeight"/>, the README's
+    /// pictures' size.</summary>
+    public const float BaseSize = 12;
+    public const float BaseWidth = 960, BaseHeight = 600;
+    public const float MinSize = 8, MaxSize = 24;
+
+    /// <summary>The text size for a <paramref name="width"/> x <paramref name="height"/> window: 12 pixels at 960x600,
+    /// growing and shrinking with the square root of the window's scale (text grows slower than the window, so a larger
+    /// window shows more picture, and a small one keeps readable text: 10 pixels at 640x400, 16 at 1920x1080), in whole
+    /// pixels from 9 to 24.</summary>
+    public static float SizeFor(int width, int height)
+    {
+        float scale = Math.Min(width / BaseWidth, height / BaseHeight);
+        return Math.Clamp(MathF.Round(BaseSize * MathF.Sqrt(Math.Max(scale, 0))), 9, MaxSize);
+    }
+
+    /// <summary>The size the text is drawn at now.</summary>
+    public float Size { get; private set; }
+
+    /// <summary>Sets the text size (from <see cref="MinSize"/> to <see cref="MaxSize"/>); the fonts are rebuilt only when
+    /// it changes, so a steady window keeps them.</summary>
+    public void SetSize(float size)
+    {
+        size = Math.Clamp(size, MinSize, MaxSize);
+        if (size == Size) return;
+        Size = size;
+        _font.Dispose();
+        _bold.Dispose();
+        _font = new SKFont(_mono, size);
+        _bold = new SKFont(_monoBold, size);
         // The widest glyph of the bold face: wrapping by this many pixels a character never overflows a panel.
         CharWidth = Math.Max(_font.MeasureText("W"), _bold.MeasureText("W"));
+        LineHeight = MathF.Round(size * 1.25f);
     }
 
     /// <summary>Pixels per character of the (monospace) HUD font.</summary>
-    public float CharWidth { get; }
+    public float CharWidth { get; private set; }
 
     public uint Texture => _texture;
     public int Width => _bitmap?.Width ?? 0;
     public int Height => _bitmap?.Height ?? 0;
-    public float LineHeight => 15;
+
+    /// <summary>Pixels from one line of text to the next (15 at the base size).</summary>
+    public float LineHeight { get; private set; }
 
     /// <summary>The rectangles drawn since <see cref="Begin"/>, merged until none overlap (a region composited twice
     /// would darken), in window pixels: all of the texture that is not transparent.</summary>
@@ -91,6 +130,51 @@ internal sealed unsafe class Hud : IDisposable
         float width = 0;
         for (int i = 0; i < lines.Count; i++) width = Math.Max(width, _font.MeasureText(lines[i]));
         return width + 12;
+    }
+
+    /// <summary>The colour bar panel, <paramref name="width"/> wide: <paramref name="bar"/>'s title (two lines at most),
+    /// then its colour map from the min (left, printed there) to the max (right); a constant map says its one value
+    /// beside the one colour it is drawn in (the map's lowest). Returns its height.</summary>
+    public float ColourBar(float x, float y, float width, ColourBar bar)
+    {
+        if (_canvas is null) return 0;
+        int chars = HudText.CharsIn(width - 12, CharWidth);
+        List<string> title = HudText.Wrap([bar.Title], chars);
+        if (title.Count > 2) title = [title[0], HudText.Fit(title[1] + " " + title[2], chars)];
+        float height = (title.Count + 1) * LineHeight + 8;
+        _canvas.DrawRect(x, y, width, height, _panel);
+        Mark(x, y, width, height);
+        _text.Color = new SKColor(235, 235, 235);
+        for (int i = 0; i < title.Count; i++) _canvas.DrawText(title[i], x + 6, y + (i + 1) * LineHeight, SKTextAlign.Left, _font, _text);
+        float baseline = y + (title.Count + 1) * LineHeight, top = baseline - LineHeight + 4, barHeight = LineHeight - 4;
+        if (bar.Constant || float.IsNaN(bar.Min))
+        {
+            string text = float.IsNaN(bar.Min) ? "no values yet" : "every value " + Live.ColourBar.Number(bar.Min);
+            FillColour(bar.Map, 0);
+            _canvas.DrawRect(x + 6, top, 2 * LineHeight, barHeight, _swatch);
+            _canvas.DrawText(text, x + 12 + 2 * LineHeight, baseline, SKTextAlign.Left, _font, _text);
+            return height;
+        }
+        string min = Live.ColourBar.Number(bar.Min), max = Live.ColourBar.Number(bar.Max);
+        float left = x + 6 + _font.MeasureText(min) + 6, right = x + width - 6 - _font.MeasureText(max) - 6;
+        _canvas.DrawText(min, x + 6, baseline, SKTextAlign.Left, _font, _text);
+        _canvas.DrawText(max, x + width - 6, baseline, SKTextAlign.Right, _font, _text);
+        // The colour map sampled per pixel column of the bar: exactly the colours the shader gives (ColorMaps.At).
+        for (float px = left; px < right; px += 1)
+        {
+            FillColour(bar.Map, (px - left + 0.5f) / Math.Max(1, right - left));
+            _canvas.DrawRect(px, top, 1.01f, barHeight, _swatch);
+        }
+        return height;
+    }
+
+    private readonly SKPaint _swatch = new() { IsAntialias = false };
+
+    private void FillColour(ColorMap map, float t)
+    {
+        (float r, float g, float b) = ColorMaps.At(map, t);
+        _swatch.Color = new SKColor((byte)MathF.Round(Math.Clamp(r, 0, 1) * 255), (byte)MathF.Round(Math.Clamp(g, 0, 1) * 255),
+            (byte)MathF.Round(Math.Clamp(b, 0, 1) * 255));
     }
 
     /// <summary>A short label with a dark backing (channel numbers on the grid).</summary>
@@ -148,5 +232,6 @@ internal sealed unsafe class Hud : IDisposable
         _text.Dispose();
         _panel.Dispose();
         _opaquePanel.Dispose();
+        _swatch.Dispose();
     }
 }

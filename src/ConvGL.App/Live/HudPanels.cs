@@ -13,12 +13,18 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     private readonly Hud _hud = new(context);
     private int _width, _height;
     private List<string> _side = [], _kernel = [], _error = [], _message = [];
+    // Whether the column keeps room for the colour bar (its two lines: the title, the bar between min and max).
+    private bool _colourBar;
 
     public Hud Hud => _hud;
 
     /// <summary>Where the help overlay was drawn at the last <see cref="Redraw"/> (window pixels), null while h is off.</summary>
     public PixelRect? HelpRect { get; private set; }
     public LiveLayout Layout { get; private set; } = LiveLayout.Compute(1, 1, 0, 0);
+
+    /// <summary>What the column's panels took at the last <see cref="Redraw"/>: from the window's top to the last panel's
+    /// bottom (a test checks it stays inside the column, above the probe strip, in small windows too).</summary>
+    public PixelRect ColumnRect { get; private set; }
 
     /// <summary>Characters a line of the probe strip holds (<see cref="HudText.ProbeLines"/> fits its rows to it).</summary>
     public int ProbeChars => HudText.CharsIn(Layout.Bottom.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
@@ -30,9 +36,12 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
-        (int Width, int Height) content, bool probeStrip = true)
+        (int Width, int Height) content, bool probeStrip = true, bool colourBar = false)
     {
+        _colourBar = colourBar;
         (_width, _height) = (width, height);
+        // The text scales with the window (a small window keeps its picture, a large one readable text).
+        _hud.SetSize(Hud.SizeFor(width, height));
         _side.Clear();
         _kernel.Clear();
         if (info is not null)
@@ -71,10 +80,24 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         _kernel = HudText.Wrap(_kernel, chars);
         _error = HudText.Wrap(_error, chars);
         _message = HudText.Wrap(_message, chars);
+        // A column still taller than the window (a small window): the kernel panel goes first (the probe strip shows
+        // the kernel too), then the info panel's last lines, with a line that says so: no panel runs under the probe
+        // strip or off the window.
+        float room = Layout.Side.Height;
+        if (ColumnHeight(Layout.Side.Width) > room) _kernel.Clear();
+        if (ColumnHeight(Layout.Side.Width) > room) _colourBar = false;
+        if (ColumnHeight(Layout.Side.Width) > room && _side.Count > 1)
+        {
+            float others = ColumnHeight(Layout.Side.Width) - (_side.Count * _hud.LineHeight + 8 + 6);
+            _side = HudText.CutToLines(_side, (int)((room - others - 8 - 6) / _hud.LineHeight), chars);
+        }
     }
 
     /// <summary>The error panel's text colour.</summary>
     public static readonly SKColor ErrorColour = new(255, 120, 110);
+
+    // The colour bar's lines: its title (wrapped to two at most), the bar between min and max.
+    private const int ColourBarLines = 3;
 
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;
@@ -86,12 +109,13 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         float h = LiveLayout.Margin;
         foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
             if (panel.Count > 0) h += HudText.Wrap(panel, chars).Count * _hud.LineHeight + 8 + 6;
+        if (_colourBar) h += ColourBarLines * _hud.LineHeight + 8 + 6;
         return h;
     }
 
     /// <summary>Draws the panels, the view's labels, the probe strip (<paramref name="probe"/>'s lines, or the hint
     /// when there is no probe) and the help overlay into the HUD texture.</summary>
-    public void Redraw(int width, int height, ILiveView view, List<string>? probe, bool help)
+    public void Redraw(int width, int height, ILiveView view, List<string>? probe, bool help, ColourBar? colourBar = null)
     {
         _hud.Begin(width, height);
         float x = Layout.Side.X + LiveLayout.Margin, y = LiveLayout.Margin;
@@ -101,9 +125,13 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (_error.Count > 0) y += _hud.Panel(x, y, _error, ErrorColour) + 6;
         if (_message.Count > 0) y += _hud.Panel(x, y, _message, new SKColor(255, 230, 120)) + 6;
         if (_side.Count > 0 && !help) y += _hud.Panel(x, y, _side, boldFirst: true) + 6;
-        if (_kernel.Count > 0 && !help) _hud.Panel(x, y, _kernel);
+        if (_kernel.Count > 0 && !help) y += _hud.Panel(x, y, _kernel) + 6;
+        if (_colourBar && colourBar is not null && !help)
+            y += _hud.ColourBar(x, y, Layout.Side.Width - 2 * LiveLayout.Margin, colourBar) + 6;
+        ColumnRect = new PixelRect(Layout.Side.X, 0, Layout.Side.Width, y - 6);
         view.DrawLabels(_hud, Layout.Picture);
-        DrawProbe(probe);
+        // The probe hint would peek out under the help; a probe's numbers stay.
+        if (probe is not null || !help) DrawProbe(probe);
         HelpRect = help ? DrawHelp(width, height) : null;
         _hud.End();
     }
@@ -120,14 +148,27 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     private PixelRect DrawHelp(int width, int height)
     {
-        // Wrapped to the window (a long line continues under its description), centred on what it needs.
-        List<string> lines = HudText.Wrap(HudText.HelpLines(), HudText.CharsIn(width - 16 - 12, _hud.CharWidth),
-            new string(' ', HudText.HelpDescriptionColumn));
+        // Wrapped to the window (a long line continues under its description), centred on what it needs; in a window
+        // too short for it at the HUD's size, smaller text (down to Hud.MinSize), then the lines that fit and one that
+        // says the rest needs a larger window.
+        float size = _hud.Size;
+        List<string> lines;
+        while (true)
+        {
+            lines = HudText.Wrap(HudText.HelpLines(), HudText.CharsIn(width - 16 - 12, _hud.CharWidth),
+                new string(' ', HudText.HelpDescriptionColumn));
+            if (lines.Count * _hud.LineHeight + 8 <= height - 16 || _hud.Size <= Hud.MinSize) break;
+            _hud.SetSize(_hud.Size - 1);
+        }
+        int fits = Math.Max(2, (int)((height - 16 - 8) / _hud.LineHeight));
+        if (lines.Count > fits) lines = HudText.CutToLines(lines, fits, HudText.CharsIn(width - 16 - 12, _hud.CharWidth));
         float w = lines.Max(l => l.Length) * _hud.CharWidth + 12, h = lines.Count * _hud.LineHeight + 8;
         // Opaque: the panels it overlaps in a small window would otherwise show through as a second, dim layer of text.
         float x = Math.Max(8, width / 2 - w / 2), y = Math.Max(8, height / 2 - h / 2);
         float drawn = _hud.Panel(x, y, lines, boldFirst: true, opaque: true);
-        return new PixelRect(x, y, _hud.Measure(lines), drawn);
+        var rect = new PixelRect(x, y, _hud.Measure(lines), drawn);
+        _hud.SetSize(size);
+        return rect;
     }
 
     public void Dispose() => _hud.Dispose();

@@ -39,21 +39,23 @@ internal static class HudText
         return max;
     }
 
-    /// <summary>Decimals for the probe's input window: 3 while every finite |value| is below 10, then one fewer for each
-    /// power of ten (ResNet18's preprocessed input reaches +-128: 1 decimal), so a value and its sign fit 6 characters
-    /// and neighbours in a 7-character column never run together ("100.000-50.000").</summary>
+    /// <summary>Decimals for the probe's input window: 4 while every finite |value| is below 10 (as many as the products
+    /// show, so 0.3098 x -1 reads -0.3098 beside it, not 0.310 x -1), then one fewer for each power of ten (ResNet18's
+    /// preprocessed input reaches +-128: 2 decimals), so a value and its sign fit 7 characters and neighbours in an
+    /// 8-character column never run together ("100.0000-50.0000").</summary>
     public static int WindowDecimals(ReadOnlySpan<float> values)
     {
         double max = MaxFiniteAbs(values);
-        return max < 9.9995 ? 3 : max < 99.995 ? 2 : max < 999.95 ? 1 : 0;
+        return max < 9.99995 ? 4 : max < 99.9995 ? 3 : max < 999.995 ? 2 : max < 9999.95 ? 1 : 0;
     }
 
     private static string WindowValue(float v, int decimals) => decimals switch
     {
-        3 => F($"{v,7:0.000}"),
-        2 => F($"{v,7:0.00}"),
-        1 => F($"{v,7:0.0}"),
-        _ => F($"{v,7:0}"),
+        4 => F($"{v,8:0.0000}"),
+        3 => F($"{v,8:0.000}"),
+        2 => F($"{v,8:0.00}"),
+        1 => F($"{v,8:0.0}"),
+        _ => F($"{v,8:0}"),
     };
 
     /// <summary>The scale note after a kernel's heading: "" for exponent 0, else " (x 1e-3)".</summary>
@@ -185,7 +187,8 @@ internal static class HudText
         for (int i = 0; i < pipeline.LayerCount; i++)
             lines.Add(LayerLine(i, i == layer, pipeline.IsEnabled(i), pipeline.LayerLabel(i), pipeline.LayerMilliseconds(i), digits));
         string shape = pipeline.LayerOutput(layer).ShapeString;
-        lines.Add(F($"layer {layer + 1}: output {shape}, channel {channel} ({pipeline.MapName(layer, channel)})"));
+        // The channel as the grid labels it ("0 conv2", "3 sobel-y"): one name for a map everywhere.
+        lines.Add(F($"layer {layer + 1}: output {shape}, channel {MapLabel(channel, pipeline.MapName(layer, channel))}"));
         // A view that draws another layer than the selected one (filters: the first conv) says which.
         if (shownLayer >= 0 && shownLayer != layer && shownLayer < pipeline.LayerCount)
             lines.Add(F($"the {view} view shows layer {shownLayer + 1}"));
@@ -210,6 +213,17 @@ internal static class HudText
         lines.Add("");
         lines.Add("drop an image or video file on the window to switch the source");
         return lines;
+    }
+
+    /// <summary><paramref name="lines"/> cut to <paramref name="count"/> lines (at least one) where there are more, the
+    /// last one saying how many are not shown (cut to <paramref name="chars"/>): a panel in a window too small for it.</summary>
+    public static List<string> CutToLines(List<string> lines, int count, int chars)
+    {
+        count = Math.Max(1, count);
+        if (lines.Count <= count) return lines;
+        List<string> kept = lines.GetRange(0, count - 1);
+        kept.Add(Fit(F($"... {lines.Count - count + 1} more lines: enlarge the window"), chars));
+        return kept;
     }
 
     /// <summary>Where a help line's description starts: continuation lines of a wrapped help line are indented to it.</summary>
@@ -273,8 +287,8 @@ internal static class HudText
         }
         var sb = new StringBuilder();
         const int c = 0;
-        // A row is 7 characters a tap for the window and the kernel, 8 for the products, and two "  |" separators.
-        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 6) / 22));
+        // A row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and two "  |" separators.
+        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 6) / 23));
         // A crop keeps the parity of the kernel's size, so it is centred (5 of 5 taps cut to 4 would show taps 0..3).
         if (kh < p.KernelHeight && kh > 1 && (p.KernelHeight - kh) % 2 != 0) kh--;
         if (kw < p.KernelWidth && kw > 1 && (p.KernelWidth - kw) % 2 != 0) kw--;
@@ -287,7 +301,7 @@ internal static class HudText
         int exponent = TapExponent(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
         int decimals = WindowDecimals(p.Window.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
         string kernel = exponent == 0 ? "kernel as applied" : F($"kernel x 1e{exponent}"); // as narrow as a 3-tap row
-        lines.Add(window.PadRight(Math.Max(kw * 7 + 3, window.Length + 2)) + kernel.PadRight(Math.Max(kw * 7 + 3, kernel.Length + 2)) + "products");
+        lines.Add(window.PadRight(Math.Max(kw * 8 + 3, window.Length + 2)) + kernel.PadRight(Math.Max(kw * 7 + 3, kernel.Length + 2)) + "products");
         for (int i = i0; i < i0 + kh; i++)
         {
             sb.Clear();

@@ -133,7 +133,7 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
-                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect);
+                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect, _panels.ColumnRect);
                 if (_stages.Enabled)
                 {
                     Console.WriteLine(_stages.Line());
@@ -273,7 +273,26 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize(new PixelRect(0, 0, fw, fh)), View.ProbeStrip);
+            View.ContentSize(new PixelRect(0, 0, fw, fh)), View.ProbeStrip, info is not null && View.ColourBarMap is not null);
+    }
+
+    /// <summary>The colour bar of the map the view shows: its range as the view computed it as it drew this frame (read
+    /// back here, when the HUD is redrawn: on a change and twice a second, never every frame); null before a frame or
+    /// where the view has no such map.</summary>
+    private ColourBar? ShownColourBar()
+    {
+        if (!_haveFrame || _messages.RunError is not null || View.ColourBarMap is not { } m) return null;
+        ChannelRanges ranges = _views.OutRanges;
+        int first = m.Rgb ? 0 : m.Channel, count = m.Rgb ? 3 : 1;
+        if (first + count > ranges.Capacity || first + count > m.Tensor.C) return null;
+        float min = float.NaN, max = float.NaN;
+        for (int c = first; c < first + count; c++)
+        {
+            (float lo, float hi) = ranges.Read(c);
+            min = float.IsNaN(min) || lo < min ? lo : min;
+            max = float.IsNaN(max) || hi > max ? hi : max;
+        }
+        return ColourBar.Of(m.Tensor.C, m.Channel, Pipeline.MapName(m.Layer, m.Channel), m.EachOwn, m.Rgb, min, max);
     }
 
     private void RedrawHud(int fw, int fh)
@@ -283,7 +302,7 @@ internal sealed class LiveApp : IDisposable
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
         List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars) : null;
-        _panels.Redraw(fw, fh, View, probe, _state.Help);
+        _panels.Redraw(fw, fh, View, probe, _state.Help, _state.InfoHidden ? null : ShownColourBar());
     }
 
     private bool UpdateProbe()

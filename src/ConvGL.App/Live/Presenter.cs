@@ -171,9 +171,10 @@ internal sealed class Presenter : IDisposable
 
     /// <summary>Mode 1: one channel colour-mapped; 2: the grid of every channel; 3: channels <paramref name="channel"/>..+2
     /// as RGB sharing one range. <paramref name="ranges"/> holds the drawn channels' ranges, computed for
-    /// <paramref name="t"/>; a constant map (max == min) shows colour-map position <paramref name="empty"/>.</summary>
+    /// <paramref name="t"/>; a constant map (max == min) shows colour-map position <paramref name="empty"/> (by default the
+    /// lowest colour, in every view: a dead map reads as dark, as the colour bar says).</summary>
     public void DrawTensor(GpuTensor t, ChannelRanges ranges, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1,
-                           ColorMap map = ColorMap.Viridis, float empty = 0.5f)
+                           ColorMap map = ColorMap.Viridis, float empty = 0)
     {
         if (mode is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(mode), $"mode {mode}: 1 (one map), 2 (the grid) or 3 (RGB)");
         if (TensorProgram(mode, mode == 3 ? ColorMap.Gray : map) is not { } p) return;

@@ -50,6 +50,17 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         return (cols * w, rows * h);
     }
 
+    public ColourBarMap? ColourBarMap
+    {
+        get
+        {
+            if (_layer < 0) return null;
+            GpuTensor output = context.Pipeline.LayerOutput(_layer);
+            int channel = _layer == context.State.Layer ? context.Channel(output) : 0;
+            return new ColourBarMap(output, _layer, channel, true);
+        }
+    }
+
     public void Draw(PixelRect area)
     {
         _layer = FirstConv(out ConvView? conv);
@@ -78,7 +89,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
             float x = OutputRect.X + c % _cols * cellW, y = OutputRect.Y + c / _cols * cellH;
             // A one-pixel margin keeps neighbouring pairs apart.
             context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(x + 1, y + 1, kernelW - 1, cellH - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
-            context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c), 1, c);
+            context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c), 1, c, map: ViewContext.MapColour(output));
         }
     }
 

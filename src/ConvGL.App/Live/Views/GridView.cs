@@ -21,6 +21,18 @@ internal sealed class GridView(ViewContext context) : ILiveView
         return (cols * output.W, rows * output.H);
     }
 
+    public ColourBarMap? ColourBarMap
+    {
+        get
+        {
+            GpuTensor output = context.Output;
+            int enlarged = context.State.Enlarged;
+            return enlarged >= 0 && enlarged < output.C
+                ? new ColourBarMap(output, context.State.Layer, enlarged, false)
+                : new ColourBarMap(output, context.State.Layer, context.Channel(output), true);
+        }
+    }
+
     public void Draw(PixelRect area)
     {
         GpuTensor output = context.Output;
@@ -32,14 +44,14 @@ internal sealed class GridView(ViewContext context) : ILiveView
         if (enlarged >= 0 && enlarged < output.C)
         {
             OutputRect = area.Fit(output.W, output.H);
-            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 1, enlarged);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 1, enlarged, map: ViewContext.MapColour(output));
             (_cols, _rows) = (1, 1);
         }
         else
         {
             (_cols, _rows) = Shape(output.C, output.W, output.H, area);
             OutputRect = area.Fit(_cols * output.W, _rows * output.H);
-            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows, ViewContext.MapColour(output));
         }
         context.Stages?.Part("draw-grid");
     }

@@ -50,6 +50,11 @@ internal interface ILiveView
     /// view's first conv, the theorem view's conv); the info panel names it when it is not the selected one.</summary>
     int ShownLayer(int selected) => ProbeLayer(selected);
 
+    /// <summary>The map whose colours the HUD's colour bar explains (its range must be in the window's output ranges after
+    /// <see cref="Draw"/>); null where the view draws none of the selected layer's maps that way (the theorem view has
+    /// its own legend).</summary>
+    ColourBarMap? ColourBarMap => null;
+
     /// <summary>The size of what the view draws (its aspect ratio decides how wide the side panels may be, so the
     /// picture gets the space they leave); <paramref name="window"/> is the whole window.</summary>
     (int Width, int Height) ContentSize(PixelRect window);
@@ -83,7 +88,7 @@ internal static class ViewCatalog
     public static readonly IReadOnlyList<ViewEntry> All =
     [
         new(ViewKind.Output, Key.O, "o", "output", c => new OutputView(c)),
-        new(ViewKind.Split, Key.L, "l", "split (left|right)", c => new SplitView(c)),
+        new(ViewKind.Split, Key.L, "l", "split (source | output)", c => new SplitView(c)),
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
         new(ViewKind.Filters, Key.K, "k", "filters (first conv's kernels | maps)", c => new FiltersView(c)),

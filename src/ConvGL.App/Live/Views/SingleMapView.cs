@@ -12,6 +12,8 @@ internal abstract class SingleMapView(ViewContext context) : ILiveView
     public PixelRect OutputRect { get; protected set; }
     public virtual bool ShowsProbeMarker => true;
 
+    public ColourBarMap? ColourBarMap => new ColourBarMap(Context.Output, Context.State.Layer, Context.Channel(Context.Output), false, Context.Output.C == 3);
+
     public virtual (int Width, int Height) ContentSize(PixelRect window) => (Context.Output.W, Context.Output.H);
 
     public abstract void Draw(PixelRect area);
@@ -58,20 +60,52 @@ internal sealed class OutputView(ViewContext context) : SingleMapView(context)
     }
 }
 
-/// <summary>Source | output side by side: what went in next to what came out.</summary>
+/// <summary>Source and output side by side, or one above the other where that draws them larger (a 16:9 picture in a
+/// window not twice as wide as it is tall): what went in next to what came out.</summary>
 internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 {
+    private PixelRect _sourceRect;
+
     public override ViewKind Kind => ViewKind.Split;
 
-    public override (int Width, int Height) ContentSize(PixelRect window) => (2 * Context.Output.W, Context.Output.H);
+    public override (int Width, int Height) ContentSize(PixelRect window)
+    {
+        GpuTensor output = Context.Output;
+        return Stacked(window, output.W, output.H) ? (output.W, 2 * output.H) : (2 * output.W, output.H);
+    }
+
+    /// <summary>Whether two <paramref name="w"/> x <paramref name="h"/> pictures drawn one above the other in
+    /// <paramref name="area"/> come out larger than side by side.</summary>
+    public static bool Stacked(PixelRect area, int w, int h)
+    {
+        float beside = Math.Min(area.Width / (2f * w), area.Height / h), above = Math.Min(area.Width / w, area.Height / (2f * h));
+        return above > beside;
+    }
 
     public override void Draw(PixelRect area)
     {
         GpuTensor output = Context.Output;
-        var left = new PixelRect(area.X, area.Y, area.Width / 2, area.Height);
-        var right = new PixelRect(area.X + area.Width / 2, area.Y, area.Width / 2, area.Height);
-        Context.Presenter.DrawTexture(Context.Source.Handle, left.Fit(Context.Source.Width, Context.Source.Height));
-        OutputRect = right.Fit(output.W, output.H);
+        PixelRect first, second;
+        if (Stacked(area, output.W, output.H))
+        {
+            first = new PixelRect(area.X, area.Y, area.Width, area.Height / 2);
+            second = new PixelRect(area.X, area.Y + area.Height / 2, area.Width, area.Height / 2);
+        }
+        else
+        {
+            first = new PixelRect(area.X, area.Y, area.Width / 2, area.Height);
+            second = new PixelRect(area.X + area.Width / 2, area.Y, area.Width / 2, area.Height);
+        }
+        _sourceRect = first.Fit(Context.Source.Width, Context.Source.Height);
+        Context.Presenter.DrawTexture(Context.Source.Handle, _sourceRect);
+        OutputRect = second.Fit(output.W, output.H);
         Context.DrawMap(output, Context.Channel(output), OutputRect);
+    }
+
+    public override void DrawLabels(Hud hud, PixelRect area)
+    {
+        if (!Context.HaveFrame) return;
+        hud.Label(_sourceRect.X + 3, _sourceRect.Y + 3, "source");
+        hud.Label(OutputRect.X + 3, OutputRect.Y + 3, "output");
     }
 }

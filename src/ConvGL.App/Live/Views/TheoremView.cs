@@ -123,8 +123,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         context.Stages?.Part("theorem-scanline");
         Presenter presenter = context.Presenter;
-        presenter.DrawTensor(direct, theorem.DirectRange, Cell(0, 0), 1);
-        presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1, 0), 1);
+        // Direct and FFT results in the layer's colours (a filter's output grey, a layer's maps viridis).
+        ColorMap colours = ViewContext.MapColour(pipeline.LayerOutput(_layer));
+        presenter.DrawTensor(direct, theorem.DirectRange, Cell(0, 0), 1, map: colours);
+        presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1, 0), 1, map: colours);
         presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2, 0), 1);
         GpuTensor spectra = theorem.Spectra;
         for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, SpectrumRect(s, spectra), 1, s);
@@ -214,7 +216,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     /// tolerance, and what the tolerance is made of. <paramref name="bias"/>: the output map's bias, which S counts (<see cref="ConvTheorem.KernelAbsSum"/>).</summary>
     public static List<string> PanelLines(TheoremFigures f, string map, float bias = 0) =>
     [
-        F($"convolution theorem, {map}: FFT frame {f.FrameH}x{f.FrameW}, input map {f.InputChannel} -> output map {f.OutputChannel}"),
+        F($"convolution theorem, {map}: FFT frame {f.FrameW}x{f.FrameH}, input map {f.InputChannel} -> output map {f.OutputChannel}"),
         F($"max |direct - FFT| = {f.MaxDifference:0.00e+00} {(f.Within ? "<=" : ">")} tolerance {f.Tolerance:0.00e+00}: {(f.Within ? "equal (float32 rounding)" : "OUTSIDE THE TOLERANCE")}"),
         "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
         F($"  max|out| = {f.MaxAbsResult:G3}, S = sum|w|{(bias != 0 ? " + |b|" : "")} = {f.KernelAbsSum:G3}, M = max|in| = {f.MaxAbsInput:G3}"),

@@ -42,8 +42,13 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
     /// <summary>The selected channel, clamped to <paramref name="t"/>'s channels.</summary>
     public int Channel(GpuTensor t) => Math.Clamp(State.Channel, 0, t.C - 1);
 
+    /// <summary>The colour map a layer's maps get in every view (output, split, grid, profile, filters, the theorem
+    /// view's direct and FFT results): grey for a one-map output (a filtered image), viridis for a layer's maps. The
+    /// HUD's colour bar says which, with the shown map's min and max.</summary>
+    public static ColorMap MapColour(GpuTensor t) => t.C == 1 ? ColorMap.Gray : ColorMap.Viridis;
+
     /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
-    /// through the heat map; each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
+    /// through viridis (<see cref="MapColour"/>); each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
     /// the shown channels only) and drawn by tensor.frag straight from the tensor's buffer. One pass over the shown
     /// pixels: on llvmpipe the former image of the map (TensorToImage) plus a textured rectangle cost 2-3x as much.</summary>
     public void DrawMap(GpuTensor output, int channel, PixelRect r)
@@ -53,7 +58,7 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
         else OutRanges.Compute(output, channel, 1);
         Stages?.Part("ranges");
         if (output.C == 3) Presenter.DrawTensor(output, OutRanges, r, 3, empty: 0);
-        else Presenter.DrawTensor(output, OutRanges, r, 1, channel, map: output.C == 1 ? ColorMap.Gray : ColorMap.Heat, empty: 0);
+        else Presenter.DrawTensor(output, OutRanges, r, 1, channel, map: MapColour(output), empty: 0);
         Stages?.Part("draw-map");
     }
 
