@@ -315,6 +315,38 @@ public sealed class WindowTests(DisplayFixture display)
         AssertProbes(ParseProbes(r.Stdout), points, reference, 1, "edges layer 1 (sobel-y)");
     }
 
+    /// <summary>The colour bar's min and max are the shown map's, as the CPU computes that map: a conv layer's channel in
+    /// the output view, the same channel in the grid (each map its own range), a magnitude's map, and a filter's three
+    /// maps drawn as one RGB picture (one range over the three).</summary>
+    [Fact]
+    public void ColourBar_GivesTheShownMapsMinAndMax_AsTheCpuComputesThem()
+    {
+        Stack stack = StackFile.Load(StackCatalog.Resolve("edges"), KernelLibrary.Get, Npy.Read);
+        StackResult cpu = StackRunner.Run(stack, SceneImage());
+        Tensor sobelX = Conv2D.Filter(SceneImage(), KernelLibrary.Get("sobel-x"), ConvOptions.ImageFilter);
+        foreach ((string[] args, Tensor reference, int[] channels, string map, int eachOwn, int rgb) in new[]
+        {
+            (new[] { "--stack", "edges", "--layer", "1", "--keys", ".", "--view", "output" }, cpu.Outputs[0], new[] { 1 }, "viridis", 0, 0),
+            (["--stack", "edges", "--layer", "1", "--keys", ".", "--view", "grid"], cpu.Outputs[0], [1], "viridis", 1, 0),
+            (["--stack", "edges", "--layer", "2", "--view", "output"], cpu.Outputs[1], [0], "viridis", 0, 0),
+            (["--filter", "sobel-x", "--view", "split"], sobelX, [0, 1, 2], "gray", 0, 1),
+        })
+        {
+            WindowProcess.Result r = Run([.. Small, .. args]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string line = r.Stdout.Split('\n').SingleOrDefault(l => l.StartsWith("colours ", StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"no colours line: {r.Stdout}");
+            Dictionary<string, string> f = line["colours ".Length..].Split(' ').Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+            string what = string.Join(' ', args);
+            Assert.Equal((map, eachOwn.ToString(CultureInfo.InvariantCulture), rgb.ToString(CultureInfo.InvariantCulture)), (f["map"], f["each_own"], f["rgb"]));
+            float min = channels.Min(c => reference.Channel(c).Range().Min), max = channels.Max(c => reference.Channel(c).Range().Max);
+            double gotMin = double.Parse(f["min"], CultureInfo.InvariantCulture), gotMax = double.Parse(f["max"], CultureInfo.InvariantCulture);
+            Assert.True(Math.Abs(gotMin - min) <= 1e-5 + 1e-4 * Math.Abs(min) && Math.Abs(gotMax - max) <= 1e-5 + 1e-4 * Math.Abs(max),
+                $"{what}: the colour bar says {gotMin:R}..{gotMax:R}, the CPU's map {min:R}..{max:R}");
+            Assert.True(max - min > 0.1, $"{what}: test setup: a flat map ({min}..{max})");
+        }
+    }
+
     /// <summary>--offscreen (an EGL pbuffer, no display server): with DISPLAY unset the scripted run still draws the frame
     /// and its probe equals the CPU stack runner, and the picture is the one a window shows, value for value. Without
     /// --frames it is refused (nothing would end the run).</summary>

@@ -133,7 +133,7 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
-                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect, _panels.ColumnRect);
+                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect, _panels.ColumnRect, ColourBarLine());
                 if (_stages.Enabled)
                 {
                     Console.WriteLine(_stages.Line());
@@ -279,9 +279,21 @@ internal sealed class LiveApp : IDisposable
     /// <summary>The colour bar of the map the view shows: its range as the view computed it as it drew this frame (read
     /// back here, when the HUD is redrawn: on a change and twice a second, never every frame); null before a frame or
     /// where the view has no such map.</summary>
-    private ColourBar? ShownColourBar()
+    private ColourBar? ShownColourBar() => ShownColourBar(out _);
+
+    /// <summary>The scripted run's line for the colour bar (the window tests check its min and max against the CPU).</summary>
+    private string? ColourBarLine()
     {
+        if (ShownColourBar(out ColourBarMap m) is not { } bar) return null;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"colours layer={m.Layer + 1} channel={m.Channel} map={ColorMaps.Name(bar.Map)} each_own={(m.EachOwn ? 1 : 0)} rgb={(m.Rgb ? 1 : 0)} min={bar.Min:R} max={bar.Max:R}");
+    }
+
+    private ColourBar? ShownColourBar(out ColourBarMap map)
+    {
+        map = default;
         if (!_haveFrame || _messages.RunError is not null || View.ColourBarMap is not { } m) return null;
+        map = m;
         ChannelRanges ranges = _views.OutRanges;
         int first = m.Rgb ? 0 : m.Channel, count = m.Rgb ? 3 : 1;
         if (first + count > ranges.Capacity || first + count > m.Tensor.C) return null;

@@ -70,11 +70,13 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
     /// <summary>After the last frame: the probes, where the picture and the panels were (tests check nothing overlaps
     /// and look inside the picture; the help overlay's rectangle while h is on), the steady-frame statistics and the error shown.</summary>
     public void Finish(ILivePipeline pipeline, ViewState state, int probeLayer, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
-                       string? viewLine = null, PixelRect? help = null, PixelRect? column = null)
+                       string? viewLine = null, PixelRect? help = null, PixelRect? column = null, string? colourLine = null)
     {
         foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probeLayer, probe, px, py);
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
         if (viewLine is not null) Console.WriteLine(viewLine);
+        // The colour bar's map and range (what the HUD prints beside it).
+        if (colourLine is not null) Console.WriteLine(colourLine);
         Console.WriteLine(F($"layout picture={Rect(layout.Picture)} side={Rect(layout.Side)} bottom={Rect(layout.Bottom)} view={Rect(view)}") +
             (help is { } h ? $" help={Rect(h)}" : "") + (column is { } c ? $" column={Rect(c)}" : ""));
         if (options.Stats)
