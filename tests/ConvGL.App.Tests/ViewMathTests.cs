@@ -49,6 +49,24 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProfilePlot_StandsUnderItsMap_OnTheMapsScale()
+    {
+        // Same size: input pixel u under map pixel u; the plot as wide as the map (320 px for 640 pixels).
+        Assert.Equal((100f, 420f, -0.5, 639.5), ProfileAxis.Identity.UnderMap(640, 640, new PixelRect(100, 0, 320, 180), 0, 1000));
+        // A 3-tap window moved by 2 over 9 inputs, valid: output o centred on input 1 + 2o. Map pixel 0 spans x 0..100,
+        // its centre (x 50) is input 1; the span (-0.5 .. 8.5) reaches 25 px past each edge of the map, cut to the area.
+        var ax = new ProfileAxis(1, 2);
+        (float left, float right, double x0, double x1) = ax.UnderMap(9, 4, new PixelRect(0, 0, 400, 100), 0, 400);
+        Assert.Equal((0f, 400f), (left, right));
+        Assert.Equal(0, x0, 12);
+        Assert.Equal(8, x1, 12);
+        // With room, the whole span: 25 px left and right of the map.
+        (left, right, x0, x1) = ax.UnderMap(9, 4, new PixelRect(100, 0, 400, 100), 0, 1000);
+        Assert.Equal((75f, 525f), (left, right));
+        Assert.Equal((-0.5, 8.5), (Math.Round(x0, 9), Math.Round(x1, 9)));
+    }
+
+    [Fact]
     public void ProfileAxes_ForPools_AndLayersWithoutAWindow()
     {
         // A 2x2 max pool, stride 2: output o covers inputs 2o and 2o + 1, centred on 2o + 0.5.

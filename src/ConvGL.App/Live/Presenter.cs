@@ -197,9 +197,10 @@ internal sealed class Presenter : IDisposable
     /// <summary>The profile plot of input row <paramref name="inRow"/> against output row <paramref name="outRow"/>,
     /// output sample o drawn at input position <paramref name="axis"/>.At(o); the ranges of input channels
     /// [<paramref name="inFirst"/>, + <paramref name="inCount"/>) and of output channel <paramref name="channel"/> must be
-    /// computed. <paramref name="shared"/>: both curves on one scale (two results of the same sum).</summary>
+    /// computed. <paramref name="shared"/>: both curves on one scale (two results of the same sum). <paramref name="x0"/>,
+    /// <paramref name="x1"/>: the input positions at the plot's left and right edges (default: the axis's span).</summary>
     public void DrawProfile(GpuTensor input, ChannelRanges inRanges, int inRow, int inFirst, int inCount, GpuTensor output, ChannelRanges outRanges,
-                            int outRow, int channel, PixelRect r, Views.ProfileAxis axis, bool shared = false)
+                            int outRow, int channel, PixelRect r, Views.ProfileAxis axis, bool shared = false, double x0 = double.NaN, double x1 = double.NaN)
     {
         if (_profile is null) return;
         _profile.Use();
@@ -214,7 +215,8 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_profile.Uniform("uOutW"), output.W);
         _gl.Uniform1(_profile.Uniform("uOutRow"), Math.Clamp(outRow, 0, output.H - 1));
         _gl.Uniform1(_profile.Uniform("uChannel"), Math.Clamp(channel, 0, output.C - 1));
-        (double x0, double x1) = axis.Span(input.W, output.W);
+        // The plot's x range in input positions: the given one (a plot drawn under its map), else every sample's.
+        if (double.IsNaN(x0) || double.IsNaN(x1)) (x0, x1) = axis.Span(input.W, output.W);
         _gl.Uniform1(_profile.Uniform("uOutOffset"), (float)axis.Offset);
         _gl.Uniform1(_profile.Uniform("uOutStep"), (float)axis.Step);
         _gl.Uniform1(_profile.Uniform("uX0"), (float)x0);

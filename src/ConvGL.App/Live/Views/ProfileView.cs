@@ -24,6 +24,21 @@ internal readonly record struct ProfileAxis(double Offset, double Step)
 
     public double At(int o) => Offset + Step * o;
 
+    /// <summary>The plot under a map: a <paramref name="outW"/>-pixel-wide output drawn in <paramref name="map"/> puts
+    /// input position u (output o's window centre when u = At(o)) at window x map.X + ((u - Offset) / Step + 0.5) px an
+    /// output pixel; the plot spans <see cref="Span"/> on that scale, cut to [<paramref name="left"/>, <paramref name="right"/>]
+    /// (full padding reaches beyond the map), so a point of the row on the map stands right above its sample in the plot.
+    /// Returns the plot's left and right edges and the input positions there.</summary>
+    public (float Left, float Right, double X0, double X1) UnderMap(int inW, int outW, PixelRect map, float left, float right)
+    {
+        double px = map.Width / Math.Max(1, outW), offset = Offset, step = Step, mx = map.X;
+        double Screen(double u) => mx + ((u - offset) / step + 0.5) * px;
+        double Input(double x) => ((x - mx) / px - 0.5) * step + offset;
+        (double x0, double x1) = Span(inW, outW);
+        double s0 = Math.Max(left, Screen(x0)), s1 = Math.Min(right, Screen(x1));
+        return ((float)s0, (float)s1, Input(s0), Input(s1));
+    }
+
     /// <summary>The input row shown for output row o: the window's centre row (the upper of the two middle rows for an
     /// even span), clamped to the input.</summary>
     public int InputIndex(int o, int n) => Math.Clamp((int)Math.Floor(At(o)), 0, n - 1);
@@ -43,6 +58,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     private const float ImageShare = 0.52f;
 
     private readonly List<string> _legend = [];
+    private PixelRect _plot;
 
     public override ViewKind Kind => ViewKind.Profile;
 
@@ -59,7 +75,6 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The image on top, then a line for the plot's legend (drawn by the HUD), then the plot: nothing overlaps.
         var top = new PixelRect(area.X, area.Y, area.Width, area.Height * ImageShare);
         float plotY = area.Y + area.Height * ImageShare + LegendHeight;
-        var plot = new PixelRect(area.X + 10, plotY, area.Width - 20, Math.Max(1, area.Y + area.Height - plotY - 4));
         OutputRect = top.Fit(output.W, output.H);
         Context.DrawMap(output, channel, OutputRect);
         int outRow = Row(output);
@@ -67,6 +82,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
         ConvView? conv = pipeline.Conv(layer);
         (ProfileAxis ay, ProfileAxis ax) = Axes(conv, pipeline.StackLayer(layer), input.H, input.W, output.H, output.W);
+        // The plot right under the map, on its scale: x in the plot is x on the map.
+        (float left, float right, double x0, double x1) = ax.UnderMap(input.W, output.W, OutputRect, area.X + 2, area.X + area.Width - 2);
+        var plot = _plot = new PixelRect(left, plotY, Math.Max(1, right - left), Math.Max(1, area.Y + area.Height - plotY - 4));
         int inRow = ay.InputIndex(outRow, input.H);
         // The input channels that feed this output channel: its group under a convolution, the same
         // channel under a channelwise layer (activation, pooling).
@@ -77,7 +95,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         count = Math.Clamp(count, 1, input.C - first);
         // The plot scales the input by its channels' ranges together (DrawMap computed the output channel's).
         Context.InRanges.Compute(input, first, count);
-        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax);
+        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, x0: x0, x1: x1);
     }
 
     /// <summary>How layer's output lines up with its input along y and x: a convolution's or a pool's window
@@ -126,7 +144,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         GpuTensor output = Context.Output;
         _legend.Clear();
         _legend.Add("row profile: grey = input, orange = output channel " + Context.Channel(output).ToString(CultureInfo.InvariantCulture));
-        List<string> legend = HudText.Wrap(_legend, HudText.CharsIn(area.Width - 32, hud.CharWidth));
-        hud.Panel(area.X + 10, area.Y + area.Height * ImageShare + 2, legend.Count > 1 ? legend[..1] : legend);
+        float x = Math.Min(_plot.X, area.X + area.Width - 40);
+        List<string> legend = HudText.Wrap(_legend, HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth));
+        hud.Panel(x, area.Y + area.Height * ImageShare + 2, legend.Count > 1 ? legend[..1] : legend);
     }
 }
