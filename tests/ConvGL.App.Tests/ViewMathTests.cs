@@ -49,6 +49,17 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProfilePlotScale_IsZeroToOneForImages_ElseSymmetricAboutZero()
+    {
+        Assert.Equal((0.0, 1.0), ProfileView.PlotScale(0.05f, 0.9f));
+        Assert.Equal((0.0, 1.0), ProfileView.PlotScale(0, 1));
+        // A Sobel response: -3.45 .. 2 on -3.45 .. 3.45, zero on the middle line; a ReLU's 0 .. 1.5 likewise.
+        Assert.Equal((-3.45, 3.45), ProfileView.PlotScale(-3.45f, 2f) is var (b, t) ? (Math.Round(b, 5), Math.Round(t, 5)) : default);
+        Assert.Equal((-1.5, 1.5), ProfileView.PlotScale(0, 1.5f));
+        Assert.True(double.IsNaN(ProfileView.PlotScale(float.NaN, float.NaN).Top));
+    }
+
+    [Fact]
     public void ProfilePlot_StandsUnderItsMap_OnTheMapsScale()
     {
         // Same size: input pixel u under map pixel u; the plot as wide as the map (320 px for 640 pixels).

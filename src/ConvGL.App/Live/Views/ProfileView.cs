@@ -59,6 +59,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 
     private readonly List<string> _legend = [];
     private PixelRect _plot;
+    // What the last Draw plotted: the input channels averaged and the output channel (their ranges are computed).
+    private int _first = -1, _count, _channel;
 
     public override ViewKind Kind => ViewKind.Profile;
 
@@ -95,6 +97,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         count = Math.Clamp(count, 1, input.C - first);
         // The plot scales the input by its channels' ranges together (DrawMap computed the output channel's).
         Context.InRanges.Compute(input, first, count);
+        (_first, _count, _channel) = (first, count, channel);
         presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, x0: x0, x1: x1);
     }
 
@@ -147,5 +150,31 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         float x = Math.Min(_plot.X, area.X + area.Width - 40);
         List<string> legend = HudText.Wrap(_legend, HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth));
         hud.Panel(x, area.Y + area.Height * ImageShare + 2, legend.Count > 1 ? legend[..1] : legend);
+        if (!Context.HaveFrame || _first < 0 || _plot.Height < 3 * hud.LineHeight) return;
+        // The plot's scale, read back with the HUD: the values at its top, middle line and bottom, input / output.
+        (float inMin, float inMax) = Context.InRanges.Read(_first);
+        for (int c = _first + 1; c < _first + _count; c++)
+        {
+            (float lo, float hi) = Context.InRanges.Read(c);
+            (inMin, inMax) = (Math.Min(inMin, lo), Math.Max(inMax, hi));
+        }
+        (float outMin, float outMax) = Context.OutRanges.Read(_channel);
+        (double inBottom, double inTop) = PlotScale(inMin, inMax);
+        (double outBottom, double outTop) = PlotScale(outMin, outMax);
+        string Label(double i, double o) => "in " + ColourBar.Number((float)i) + " / out " + ColourBar.Number((float)o);
+        hud.Label(_plot.X + 2, _plot.Y + 1, Label(inTop, outTop));
+        hud.Label(_plot.X + 2, _plot.Y + _plot.Height / 2 - hud.LineHeight / 2, Label((inBottom + inTop) / 2, (outBottom + outTop) / 2));
+        hud.Label(_plot.X + 2, _plot.Y + _plot.Height - hud.LineHeight - 1, Label(inBottom, outBottom));
+    }
+
+    /// <summary>The values at the plot's bottom and top edges for a curve whose values span [<paramref name="min"/>,
+    /// <paramref name="max"/>], as profile.frag scales it: 0 to 1 when they lie there (an image), else -m to m with
+    /// m the largest |value| (signed responses: 0 on the middle line).</summary>
+    public static (double Bottom, double Top) PlotScale(float min, float max)
+    {
+        if (float.IsNaN(min) || float.IsNaN(max)) return (double.NaN, double.NaN);
+        if (min >= 0 && max <= 1) return (0, 1);
+        double m = Math.Max(Math.Max(Math.Abs(min), Math.Abs(max)), 1e-6);
+        return (-m, m);
     }
 }
