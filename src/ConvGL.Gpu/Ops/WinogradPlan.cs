@@ -195,10 +195,15 @@ internal sealed class WinogradPlan
     {
         if (requested > 0) return Math.Min(requested, cin);
         string? env = Environment.GetEnvironmentVariable("CONVGL_SPLIT_K");
-        if (env == "auto")
-            return context.IsSoftware ? 1 : Math.Clamp(SplitTargetInvocations / Math.Max(1, invocations), 1, Math.Max(1, Math.Min(16, cin / 16)));
+        if (env == "auto") return context.IsSoftware ? 1 : AutoSplitK(cin, invocations);
         return int.TryParse(env, out int n) && n > 0 ? Math.Min(n, cin) : 1;
     }
+
+    /// <summary>CONVGL_SPLIT_K=auto's slice count on a GPU (<see cref="SplitK"/>): enough slices for the products'
+    /// <paramref name="invocations"/> (<see cref="GemmInvocations"/>) to reach <see cref="SplitTargetInvocations"/>, at most
+    /// 16, at least 16 input channels a slice, at least 1.</summary>
+    internal static int AutoSplitK(int cin, int invocations) =>
+        Math.Clamp(SplitTargetInvocations / Math.Max(1, invocations), 1, Math.Max(1, Math.Min(16, cin / 16)));
 
     /// <summary>U = G g G^T (6 x 6, row-major, in double) of the 3x3 kernel at <paramref name="weight"/>[<paramref name="at"/>..],
     /// rotated by 180 degrees first under convolve (<paramref name="flip"/>; the shaders always correlate).</summary>
