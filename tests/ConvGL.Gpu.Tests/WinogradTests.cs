@@ -17,7 +17,7 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
     private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
 
     private Tensor? Check(int cin, int cout, int h, int w, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Winograd, float inputScale = 1.2f,
-        float abs = Parity.Abs, int split = 0, long scratch = 0)
+        float abs = Parity.Abs, int split = 0, long scratch = 0, int? slicesExpected = null)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, inputScale, cin, h, w);
@@ -43,7 +43,7 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         string products = tiles <= 4 && blocks % 4 == 0 ? "16 channels x 4 tiles" : blocks % 2 == 0 ? "8 channels x 8 tiles" : "4 channels x 8 tiles";
         Assert.Contains(products, conv.Variant, StringComparison.Ordinal);
         Assert.Equal(fixture.Context.WideStores && expected.W % 8 == 0 ? "32-byte" : expected.W % 4 == 0 ? "vec4" : "scalar", FastConvTests.Stores(conv.Variant));
-        int slices = Math.Min(split, cin);
+        int slices = slicesExpected ?? Math.Min(split, cin);
         if (slices > 1) Assert.Contains($"input channels split {slices} ways", conv.Variant, StringComparison.Ordinal);
         else Assert.DoesNotContain("split", conv.Variant, StringComparison.Ordinal);
         if (scratch == 0) Assert.DoesNotContain("bands", conv.Variant, StringComparison.Ordinal);
@@ -122,9 +122,74 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         })
             Assert.NotNull(Check(cin, cout, h, w, new ConvOptions { Border = seed % 2 == 0 ? Border.Zero : Border.Reflect }, bias: seed % 3 != 0,
                 ++seed, split: split));
-        // ResNet18's last stage, split 16 ways as CONVGL_SPLIT_K=auto would on a GPU (1,152 invocations of 16 x 4): the
-        // sums in another order, within the same bound as unsplit (SevenBySevenMap_512InputChannels_16ChannelProducts).
-        Assert.NotNull(Check(512, 16, 7, 7, new ConvOptions(), bias: true, seed: 512, abs: 2e-5f, split: 16));
+        // ResNet18's last stage, split 16 ways as CONVGL_SPLIT_K=auto would on a GPU (16 output channels here: 36
+        // invocations of 16 x 4, so auto's most, 16): the sums in another order, within the same bound as unsplit
+        // (SevenBySevenMap_512InputChannels_16ChannelProducts).
+        int auto = WinogradPlan.AutoSplitK(512, WinogradPlan.GemmInvocations(4, 4, 8));
+        Assert.Equal(16, auto);
+        Assert.NotNull(Check(512, 16, 7, 7, new ConvOptions(), bias: true, seed: 512, abs: 2e-5f, split: auto));
+    }
+
+    /// <summary>CONVGL_SPLIT_K=auto's arithmetic (WinogradPlan.AutoSplitK over GemmInvocations), by hand: slices =
+    /// clamp(32768 / invocations, 1, min(16, C_in / 16)) (at least 1 where C_in &lt; 32).</summary>
+    [Fact]
+    public void SplitKAuto_SlicesFromTheProductInvocations_HandChecked()
+    {
+        // GemmInvocations(blocks of 4 output channels, tiles, tiles padded to 8): 36 positions x
+        //   16 x 4 (tiles <= 4, blocks in fours): blocks / 4 x tile groups of 4;
+        //   8 x 8 (blocks even): blocks / 2 x padded / 8; 4 x 8 (blocks odd): blocks x padded / 8.
+        Assert.Equal(36 * 32 * 1, WinogradPlan.GemmInvocations(128, 4, 8));     // 512 -> 512 at 7x7: 1,152
+        Assert.Equal(36 * 32 * 2, WinogradPlan.GemmInvocations(64, 16, 16));    // 256 -> 256 at 14x14: 2,304
+        Assert.Equal(36 * 16 * 7, WinogradPlan.GemmInvocations(32, 49, 56));    // 128 -> 128 at 28x28: 4,032
+        Assert.Equal(36 * 8 * 25, WinogradPlan.GemmInvocations(16, 196, 200));  // 64 -> 64 at 56x56: 7,200
+        Assert.Equal(36 * 9 * 1, WinogradPlan.GemmInvocations(9, 4, 8));        // 36 output channels at 7x7: 4 x 8, 324
+        Assert.Equal(36 * 2 * 1, WinogradPlan.GemmInvocations(8, 3, 8));        // 32 output channels on 3 tiles: 16 x 4, 72
+        // ResNet18's stages: 32768 / 1,152 = 28 -> 16 (the most); / 2,304 = 14 (cap 16); / 4,032 = 8 (cap 128 / 16 = 8);
+        // / 7,200 = 4 (cap 64 / 16 = 4).
+        Assert.Equal(16, WinogradPlan.AutoSplitK(512, 1152));
+        Assert.Equal(14, WinogradPlan.AutoSplitK(256, 2304));
+        Assert.Equal(8, WinogradPlan.AutoSplitK(128, 4032));
+        Assert.Equal(4, WinogradPlan.AutoSplitK(64, 7200));
+        // The channel cap: 40 channels hold 2 slices of 16 at most, 47 still 2, 48 three; under 32 channels, no split.
+        Assert.Equal(2, WinogradPlan.AutoSplitK(40, 324));
+        Assert.Equal(2, WinogradPlan.AutoSplitK(47, 36));
+        Assert.Equal(3, WinogradPlan.AutoSplitK(48, 36));
+        Assert.Equal(1, WinogradPlan.AutoSplitK(31, 36));
+        Assert.Equal(1, WinogradPlan.AutoSplitK(3, 1));
+        // The target: at or past 32,768 invocations, none; just under half of it, 2; 0 invocations read as 1.
+        Assert.Equal(1, WinogradPlan.AutoSplitK(512, 32768));
+        Assert.Equal(1, WinogradPlan.AutoSplitK(512, 16385));
+        Assert.Equal(2, WinogradPlan.AutoSplitK(512, 16384));
+        Assert.Equal(1, WinogradPlan.AutoSplitK(64, 112896)); // 64 -> 64 at 224x224: 3,136 tiles, 36 x 8 x 392
+        Assert.Equal(16, WinogradPlan.AutoSplitK(1024, 0));
+    }
+
+    /// <summary>CONVGL_SPLIT_K read from the environment when the conv asks for no split of its own: "auto" gives
+    /// AutoSplitK's slices on a GPU and none on a software rasteriser (llvmpipe's lanes are busy already), a number that
+    /// many slices (at most one per input channel), and either way the reference's values.</summary>
+    [Fact]
+    public void SplitKSetting_AutoAndANumber_FromTheEnvironment()
+    {
+        string? was = Environment.GetEnvironmentVariable("CONVGL_SPLIT_K");
+        try
+        {
+            // 48 -> 16 at 7x7: 4 tiles, 16 x 4 products, 36 invocations: auto on a GPU takes its channel cap, 3.
+            int auto = fixture.Context.IsSoftware ? 1 : WinogradPlan.AutoSplitK(48, WinogradPlan.GemmInvocations(4, 4, 8));
+            Assert.Equal(fixture.Context.IsSoftware ? 1 : 3, auto);
+            Environment.SetEnvironmentVariable("CONVGL_SPLIT_K", "auto");
+            Assert.NotNull(Check(48, 16, 7, 7, new ConvOptions { Border = Border.Reflect }, bias: true, seed: 4801, slicesExpected: auto));
+            Environment.SetEnvironmentVariable("CONVGL_SPLIT_K", "3");
+            Assert.NotNull(Check(48, 16, 7, 7, new ConvOptions { Border = Border.Reflect }, bias: true, seed: 4802, slicesExpected: 3));
+            Assert.NotNull(Check(17, 6, 9, 13, new ConvOptions(), bias: false, seed: 4803, slicesExpected: 3)); // 8 x 8, uneven slices
+            Environment.SetEnvironmentVariable("CONVGL_SPLIT_K", "9");
+            Assert.NotNull(Check(5, 3, 5, 9, new ConvOptions(), bias: true, seed: 4804, slicesExpected: 5)); // one per channel
+            // A split asked for by the conv itself wins over the setting.
+            Assert.NotNull(Check(48, 16, 7, 7, new ConvOptions(), bias: true, seed: 4805, split: 2));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CONVGL_SPLIT_K", was);
+        }
     }
 
     [Theory]
