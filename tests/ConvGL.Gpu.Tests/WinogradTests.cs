@@ -209,6 +209,46 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
         });
     }
 
+    /// <summary>Partial last tiles on both axes under every border and explicit pads, symmetric and not: (before, after)
+    /// pads of (1, 1), (2, 2), (0, 3), (3, 0), (2, 5), (1, 0) in turn on each axis (the next one where the output,
+    /// n + before + after - 2, would be empty or whole tiles), so the padded copy starts at another offset and the output
+    /// ends at another place in its last tile; widths 1, 7, 9, 31, 33, 257 and heights 1, 5, 17 (a 1-wide map and a pad
+    /// of 5 fold far past the image), channels 1..17, both modes, bias or none. EveryWidthAndHeight_PartialTiles holds
+    /// the zero border at same padding, whole tiles included.</summary>
+    [Theory]
+    [InlineData(Border.Replicate)]
+    [InlineData(Border.Reflect)]
+    [InlineData(Border.Symmetric)]
+    [InlineData(Border.Wrap)]
+    [InlineData(Border.Zero)]
+    public void PartialTiles_EveryBorder_AsymmetricPads(Border border)
+    {
+        (int Before, int After)[] pads = [(1, 1), (2, 2), (0, 3), (3, 0), (2, 5), (1, 0)];
+        int next = (int)border;
+        (int, int) Pads(int n)
+        {
+            (int before, int after) = pads[next++ % pads.Length];
+            while ((n + before + after - 2) % 4 == 0 || n + before + after - 2 < 1) (before, after) = pads[next++ % pads.Length];
+            return (before, after);
+        }
+        int seed = 2000 + 100 * (int)border;
+        foreach (int w in new[] { 1, 7, 9, 31, 33, 257 })
+            foreach (int h in new[] { 1, 5, 17 })
+            {
+                ++seed;
+                (int left, int right) = Pads(w);
+                (int top, int bottom) = Pads(h);
+                var o = new ConvOptions
+                {
+                    Border = border, Mode = seed % 2 == 0 ? ConvMode.Convolve : ConvMode.Correlate, Padding = PaddingMode.Explicit,
+                    PadX = left, PadRight = right, PadY = top, PadBottom = bottom,
+                };
+                Tensor? actual = Check(1 + seed * 7 % 17, 1 + seed * 5 % 17, h, w, o, bias: seed % 3 != 0, seed);
+                Assert.NotNull(actual);
+                Assert.Equal((top + bottom + h - 2, left + right + w - 2), (actual.H, actual.W));
+            }
+    }
+
     [Fact]
     public void SmallMaps_16ChannelProducts()
     {
