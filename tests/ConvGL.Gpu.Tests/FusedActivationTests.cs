@@ -16,7 +16,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
     /// <summary>The fused conv against the activation of Conv2D.Apply (relu unless <paramref name="act"/> says otherwise), and,
     /// the activation turned off again, the plain conv against Conv2D.Apply.</summary>
     private void Check(int cin, int cout, int groups, int h, int w, int k, ConvOptions o, ConvPath choice, string program, string? stores, int seed,
-        Action<Tensor>? spoil = null, FusedActivation? act = null)
+        Action<Tensor>? spoil = null, FusedActivation? act = null, int split = 0, long scratch = 0, string? layout = null)
     {
         act ??= FusedActivation.Relu;
         var rng = new Random(seed);
@@ -28,9 +28,10 @@ public sealed class FusedActivationTests(GlFixture fixture)
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / groups},{k},{k}) {o}";
         Tensor conv = Conv2D.Apply(input, weight, bias, o);
         Assert.True(conv.Data.Count(v => v < 0) > conv.Length / 10, $"the conv has too few negative outputs for the test to mean anything -- {spec}");
-        using var gpu = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = choice, Fused = act };
+        using var gpu = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = choice, Fused = act, SplitK = split, WinogradScratchFloats = scratch };
         Tensor fused = gpu.Apply(input);
         Assert.StartsWith(program, gpu.Variant, StringComparison.Ordinal);
+        if (layout is not null) Assert.Contains(layout, gpu.Variant, StringComparison.Ordinal);
         Assert.EndsWith($", {act.Kind.Name()} fused", gpu.Variant, StringComparison.Ordinal);
         if (stores is not null) Assert.Equal(stores, FastConvTests.Stores(gpu.Variant));
         AssertEqual(Activation.Apply(conv, act.Kind, act.Slope, act.Min, act.Max), fused, spec + " -- " + gpu.Variant);
@@ -38,6 +39,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
         gpu.Fused = null;
         Tensor plain = gpu.Apply(input);
         Assert.DoesNotContain("fused", gpu.Variant, StringComparison.Ordinal);
+        if (layout is not null) Assert.Contains(layout, gpu.Variant, StringComparison.Ordinal);
         AssertEqual(conv, plain, spec + " -- " + gpu.Variant);
     }
 
@@ -112,6 +114,47 @@ public sealed class FusedActivationTests(GlFixture fixture)
             input[1, 7, 12] = float.PositiveInfinity;
             input[3, 10, 1] = float.NegativeInfinity;
         });
+    }
+
+    /// <summary>Winograd's split K (each slice's products added by the output transform, which then applies the activation)
+    /// and its bands of tile rows (each band's output transform and fix-up storing its rows through the activation), and
+    /// both together: relu, leaky relu and clip on each product variant (16 x 4, 8 x 8, 4 x 8), uneven slices, one tile
+    /// row a band and uneven bands, partial tiles, reflect, wrap and zero borders, the three store kinds, and the fix-up
+    /// of non-finite tiles in each band. Each asserts the split and the bands in the variant that ran, fused and plain.
+    /// (Slices 2 and 3 only, to share programs: WinogradTests.SplitK_EveryProductVariant_EvenAndUnevenSlices holds the
+    /// others, unfused.)</summary>
+    [Fact]
+    public void Winograd_SplitKAndBands_FusedActivation()
+    {
+        FusedActivation relu = FusedActivation.Relu, leaky = new(ActivationKind.LeakyRelu, Slope: 0.1f),
+            narrow = new(ActivationKind.Clip, Min: -0.25f, Max: 0.3f);
+        var reflect = new ConvOptions { Border = Border.Reflect };
+        // Split K alone: 16 x 4 (7x7, 16 channels; 17 in slices of 6, 6 and 5), 8 x 8 (scalar stores at 31 wide), 4 x 8
+        // on whole vec4 rows (12 wide; 5 channels in slices of 3 and 2), 8 x 8 on rows of 8 (16 wide).
+        Check(17, 16, 1, 7, 7, 3, reflect, ConvPath.Winograd, "winograd", "scalar", 200, act: relu, split: 3,
+            layout: "16 channels x 4 tiles/invocation, input channels split 3 ways");
+        Check(9, 8, 1, 9, 31, 3, new ConvOptions { Mode = ConvMode.Convolve }, ConvPath.Winograd, "winograd", "scalar", 201, act: leaky, split: 2,
+            layout: "8 channels x 8 tiles/invocation, input channels split 2 ways");
+        Check(5, 3, 1, 5, 12, 3, new ConvOptions { Border = Border.Wrap }, ConvPath.Winograd, "winograd", "vec4", 202, act: narrow, split: 2,
+            layout: "4 channels x 8 tiles/invocation, input channels split 2 ways");
+        Check(8, 8, 1, 8, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", fixture.Context.WideStores ? "32-byte" : "vec4", 203,
+            act: relu, split: 3, layout: "8 channels x 8 tiles/invocation, input channels split 3 ways");
+        // Bands alone: 3 -> 5 at 17x9 in 2,304 floats, bands of 2, 2 and 1 tile rows (WinogradTests.Bands_OfTileRows_...).
+        Check(3, 5, 1, 17, 9, 3, reflect, ConvPath.Winograd, "winograd", "scalar", 210, act: leaky, scratch: 2304,
+            layout: ", 3 bands of 2 tile rows,");
+        // Both: 17 -> 4 at 33x33 in 30,000 floats keeps split 2 in bands of 5 and 4 tile rows.
+        Check(17, 4, 1, 33, 33, 3, reflect with { Mode = ConvMode.Convolve }, ConvPath.Winograd, "winograd", "scalar", 220, act: narrow, split: 2,
+            scratch: 30000, layout: "input channels split 2 ways, 2 bands of 5 tile rows,");
+        // A NaN, +inf and -inf in the three bands of one tile row each (8 -> 4 at 12x24 in 2,304 floats: 8 tiles a band,
+        // the transformed input's bound, so split 2 is kept): each band's fix-up recomputes its tiles and stores them
+        // through the activation.
+        foreach ((FusedActivation act, int seed) in new[] { (relu, 230), (leaky, 231) })
+            Check(8, 4, 1, 12, 24, 3, new ConvOptions(), ConvPath.Winograd, "winograd", fixture.Context.WideStores ? "32-byte" : "vec4", seed, input =>
+            {
+                input[0, 2, 3] = float.NaN;
+                input[1, 7, 12] = float.PositiveInfinity;
+                input[3, 10, 1] = float.NegativeInfinity;
+            }, act, split: 2, scratch: 2304, layout: "input channels split 2 ways, 3 bands of 1 tile row,");
     }
 
     [Fact]
