@@ -25,6 +25,9 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     // Both above 1 as well: the span, the 16-wide depthwise rule and the vec4 shift depend on SX * 8 + (KW - 1) * DX.
     private static readonly (int Stride, int Dilation)[] XSteps = [(1, 1), (2, 1), (1, 2), (2, 2), (2, 3)];
     private static readonly PaddingMode[] Paddings = Enum.GetValues<PaddingMode>();
+    /// <summary>The stores each <see cref="Check"/> of this test ran ("32-byte", "vec4", "scalar"): a sweep run with the
+    /// 32-byte stores off asserts it reached the vec4 stores (<see cref="AssertStoreKinds"/>).</summary>
+    private readonly Dictionary<string, int> _stores = new();
 
     /// <summary>One forced-fast run against the reference; false when the reference has no output for the options (the
     /// GPU must then refuse with the same message). Asserts the variant that ran.</summary>
@@ -50,6 +53,9 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         }
         Tensor actual = conv.Apply(input);
         Assert.StartsWith(variant, conv.Variant, StringComparison.Ordinal);
+        string stores = Stores(conv.Variant);
+        _stores[stores] = _stores.GetValueOrDefault(stores) + 1;
+        Assert.True(stores != "32-byte" || fixture.Context.WideStores, $"{spec}: 32-byte stores with the switch off: {conv.Variant}");
         // Dense layers: Fast reads the padded copy, FastRim the interior and rim strips. Through the padded copy a dense
         // layer stores vec4s exactly where output rows are whole vec4s (the rim split also needs an interior of a block).
         if (variant == "conv2d_dense") Assert.Equal(choice == ConvPath.Fast, conv.Variant.Contains("padded copy", StringComparison.Ordinal));
@@ -64,6 +70,17 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         if (zBlocks == 1) Assert.DoesNotContain("channel blocks flat", conv.Variant, StringComparison.Ordinal);
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + conv.Variant);
         return true;
+    }
+
+    /// <summary>After a sweep run with the 32-byte stores off (<paramref name="wide"/> false): no case stored 32 bytes and at
+    /// least <paramref name="vec4"/> stored vec4s, so the sweep held the vec4 stores to the reference.</summary>
+    private void AssertStoreKinds(bool wide, int vec4)
+    {
+        string tally = string.Join(", ", _stores.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}"));
+        log.WriteLine($"stores: {tally}");
+        if (wide) return;
+        Assert.False(_stores.ContainsKey("32-byte"), tally);
+        Assert.True(_stores.GetValueOrDefault("vec4") >= vec4, $"only {_stores.GetValueOrDefault("vec4")} cases with vec4 stores: {tally}");
     }
 
     private static ConvOptions RandomOptions(Random rng, int groups)
@@ -151,26 +168,32 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         });
         log.WriteLine($"{ran} of 40 compared");
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
+        AssertStoreKinds(wide, vec4: 2);
     }
 
     [Theory]
     [InlineData(true, true)]
     [InlineData(false, true)]
     [InlineData(true, false)]
+    [InlineData(false, false)]
     public void Dense_RandomOptionsAndGroups_Channels1To17(bool padded, bool wide)
     {
         ConvPath choice = padded ? ConvPath.Fast : ConvPath.FastRim;
-        var rng = new Random(wide ? 17 : 1705);
-        int ran = 0;
-        WithWideStores(fixture.Context, wide, () => ran = Dense(rng, choice));
-        log.WriteLine($"{ran} of 40 compared");
-        Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
+        var rng = new Random(wide ? 17 : padded ? 1705 : 1707);
+        // The rim strips' vec4 stores: 20 draws of rows of whole vec4s (same padding, x stride 1, over maps with room for
+        // an interior; the padded copy's vec4 stores: 40 draws as with 32-byte stores).
+        bool vec4Rows = !padded && !wide;
+        int ran = 0, cases = vec4Rows ? 20 : 40;
+        WithWideStores(fixture.Context, wide, () => ran = Dense(rng, choice, cases, vec4Rows));
+        log.WriteLine($"{ran} of {cases} compared");
+        Assert.True(ran >= cases / 2, $"only {ran} of {cases} random cases had an output");
+        AssertStoreKinds(wide, vec4: vec4Rows ? 8 : 2);
     }
 
-    private int Dense(Random rng, ConvPath choice)
+    private int Dense(Random rng, ConvPath choice, int cases, bool vec4Rows = false)
     {
         int ran = 0;
-        for (int n = 0; n < 40; n++)
+        for (int n = 0; n < cases; n++)
         {
             int cin = rng.Next(1, 18);
             int[] divisors = Enumerable.Range(1, cin).Where(d => cin % d == 0).ToArray();
@@ -178,8 +201,11 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             int cout = groups * rng.Next(1, Math.Max(2, 17 / groups + 1));
             if (cin / groups == 1 && cout == groups) cout = 2 * groups; // depthwise weights take the other variant
             (int kh, int kw) = DenseKernels[rng.Next(DenseKernels.Length)];
-            int w = Widths[rng.Next(Widths.Length)], h = Heights[rng.Next(Heights.Length)];
-            if (Check(cin, cout, h, w, kh, kw, RandomOptions(rng, groups), rng.Next(2) == 0, rng.Next(), "conv2d_dense", choice)) ran++;
+            int[] widths = vec4Rows ? [16, 32, 40, 64, 257] : Widths;
+            int w = widths[rng.Next(widths.Length)], h = Heights[rng.Next(Heights.Length)];
+            ConvOptions o = RandomOptions(rng, groups);
+            if (vec4Rows) o = o with { Padding = PaddingMode.Same, StrideX = 1 };
+            if (Check(cin, cout, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), "conv2d_dense", choice)) ran++;
         }
         return ran;
     }
@@ -234,19 +260,27 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Assert.True(Check(4, 6, 6, 40, 3, 5, dilated, true, 401, "conv2d_dense", ConvPath.FastRim));
     }
 
-    [Fact]
-    public void Depthwise_TwoRowsPerInvocation_EveryHeightAndBorder()
+    /// <summary>wide false: 12 other draws, with the vec4 stores where a driver has no 32-byte ones.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Depthwise_TwoRowsPerInvocation_EveryHeightAndBorder(bool wide) =>
+        WithWideStores(fixture.Context, wide, () => DepthwiseTwoRows(wide));
+
+    private void DepthwiseTwoRows(bool wide)
     {
         // A y stride and dilation of 1 with 2..7 kernel rows: blocks of 2 output rows (each loaded input row serves both;
         // the interior's last row of blocks moves up, a rim strip's odd last row is predicated). Heights 1..6 and 17
         // (odd and even, an interior of 1 row: all rim), widths across the x blocks and the vec4 loads and stores, every
         // border and padding, both modes, x strides and dilations, channels 1..6; kernels 3x3, 2x4, 5x1, 7x7 and 9x1 (one row
         // per invocation above MaxTwoRowKernel; 16 outputs along x for kernels up to 3 wide: widths 15..24 straddle them).
-        var rng = new Random(2222);
-        int[] widths = [7, 8, 9, 15, 16, 17, 20, 24, 33, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
+        var rng = new Random(wide ? 2222 : 2223);
+        // Without the 32-byte stores, 12 draws of rows of whole vec4s (same padding over widths that are multiples of 4).
+        int cases = wide ? 36 : 12;
+        int[] widths = wide ? [7, 8, 9, 15, 16, 17, 20, 24, 33, 36, 40] : [8, 16, 20, 24, 36, 40], heights = [1, 2, 3, 4, 5, 6, 17];
         (int H, int W)[] kernels = [(3, 3), (2, 4), (5, 1), (7, 7), (9, 1)];
         int ran = 0, twoRows = 0;
-        for (int n = 0; n < 36; n++)
+        for (int n = 0; n < cases; n++)
         {
             int c = rng.Next(1, 7);
             (int kh, int kw) = kernels[rng.Next(kernels.Length)];
@@ -259,6 +293,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
                 Padding = Paddings[rng.Next(Paddings.Length)], PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
                 StrideX = sx, DilationX = dx, Groups = c,
             };
+            if (!wide) o = o with { Padding = PaddingMode.Same };
             int seed = rng.Next();
             if (!Check(c, c, h, w, kh, kw, o, rng.Next(2) == 0, seed, "conv2d_depthwise")) continue;
             ran++;
@@ -271,21 +306,29 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Assert.Contains(sixteen ? " 16 x/invocation" : " 8 x/invocation", conv.Variant, StringComparison.Ordinal);
             if (two) twoRows++;
         }
-        log.WriteLine($"{ran} of 36 compared, {twoRows} with 2 rows per invocation");
-        Assert.True(ran >= 20 && twoRows >= 10, $"only {ran} of 36 random cases had an output, {twoRows} with 2 rows");
+        log.WriteLine($"{ran} of {cases} compared, {twoRows} with 2 rows per invocation");
+        Assert.True(ran >= cases * 5 / 9 && twoRows >= cases * 5 / 18, $"only {ran} of {cases} random cases had an output, {twoRows} with 2 rows");
+        AssertStoreKinds(wide, vec4: 5);
     }
 
-    [Fact]
-    public void Depthwise_ZeroBorderWholePlane_AgainstTheRimSplit()
+    /// <summary>wide false: 12 other draws, with the vec4 stores where a driver has no 32-byte ones.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Depthwise_ZeroBorderWholePlane_AgainstTheRimSplit(bool wide) =>
+        WithWideStores(fixture.Context, wide, () => DepthwiseZeroBorderWholePlane(wide));
+
+    private void DepthwiseZeroBorderWholePlane(bool wide)
     {
         // Zero border on rows of whole vec4s (input and output widths multiples of 4): the whole plane is one dispatch
         // whose texels outside the image read as zeros (ZERO_PLANE), never the rim strips; FastRim keeps the split. Widths
         // 4..68 across the x blocks of 8 (a last block half outside: 4, 12, 36), heights 1, 5, 17, pads 0..3 and x strides
         // 1..2 (every VEC4_SHIFT), dilations, kernels 3x3, 2x4, 5x1, channels 1..6 (one dispatch per channel up to 4).
-        var rng = new Random(4040);
+        var rng = new Random(wide ? 4040 : 4041);
+        int cases = wide ? 36 : 12;
         int[] widths = [4, 8, 12, 36, 68];
         int ran = 0, planes = 0;
-        for (int n = 0; n < 36; n++)
+        for (int n = 0; n < cases; n++)
         {
             int c = rng.Next(1, 7);
             (int kh, int kw) = DepthwiseKernels[rng.Next(DepthwiseKernels.Length)];
@@ -310,8 +353,9 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Assert.True(c <= ConvPlan.MaxUniformChannels == conv.Variant.Contains("one dispatch per channel", StringComparison.Ordinal), conv.Variant);
             if (plane) planes++;
         }
-        log.WriteLine($"{ran} of 36 compared, {planes} as a whole plane");
-        Assert.True(ran >= 20 && planes >= 10, $"only {ran} of 36 random cases had an output, {planes} as a whole plane");
+        log.WriteLine($"{ran} of {cases} compared, {planes} as a whole plane");
+        Assert.True(ran >= cases * 5 / 9 && planes >= cases * 5 / 18, $"only {ran} of {cases} random cases had an output, {planes} as a whole plane");
+        AssertStoreKinds(wide, vec4: 5);
     }
 
     [Fact]
