@@ -127,6 +127,12 @@ public sealed class LayoutAndHudTextTests
         Assert.All(wrapped, l => Assert.True(l.Length <= 30, l));
         Assert.Equal(string.Concat(lines).Replace(" ", ""), string.Concat(wrapped).Replace(" ", ""));
         Assert.Equal("short", wrapped[0]);
+        // A word that fits a continuation line is not cut: "[conv2d_literal_wi" / "nograd]" read as two words.
+        string layer = ">1 [x] conv [conv2d_literal_winograd] -> (4, 360, 640), direct";
+        List<string> column = HudText.Wrap([layer], 34);
+        Assert.All(column, l => Assert.True(l.Length <= 34, l));
+        Assert.All(layer.Split(' '), w => Assert.Contains(column, l => l.Split(' ').Contains(w)));
+        Assert.True(column.Any(l => l.Contains("[conv2d_literal_winograd]", StringComparison.Ordinal)), string.Join(" | ", column));
     }
 
     [Theory]

@@ -341,9 +341,13 @@ internal static class HudText
             bool first = true;
             while (rest.Length > maxChars)
             {
-                // A break inside a continuation's indent would make no progress: break at the limit instead.
+                // At the last space before the limit, so a word (a shader's name, a number) stays whole; at the limit
+                // only where the word is longer than a continuation line holds, or the only space is the indent (a
+                // break there would make no progress).
                 int cut = rest.LastIndexOf(' ', maxChars - 1);
-                if (cut < maxChars / 2 || (!first && cut < indent.Length)) cut = maxChars;
+                int wordEnd = rest.IndexOf(' ', cut + 1);
+                int word = (wordEnd < 0 ? rest.Length : wordEnd) - cut - 1;
+                if (cut <= 0 || (!first && cut < indent.Length) || word > maxChars - indent.Length) cut = maxChars;
                 result.Add(rest[..cut].TrimEnd());
                 rest = indent + rest[cut..].TrimStart();
                 first = false;
