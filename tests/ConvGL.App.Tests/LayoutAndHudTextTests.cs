@@ -1,6 +1,7 @@
 using ConvGL.App.Glfw;
 using ConvGL.App.Live;
 using ConvGL.Core;
+using ConvGL.Core.Kernels;
 using ConvGL.Core.Stacks;
 
 namespace ConvGL.App.Tests;
@@ -262,5 +263,35 @@ public sealed class LayoutAndHudTextTests
         Assert.True(ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Constant);
         Assert.Equal(["-", "0", "3.669", "-0.0001235", "1.235E+05"],
             new[] { float.NaN, -0f, 3.6691f, -0.00012346f, 123456f }.Select(ColourBar.Number));
+    }
+
+    [Fact]
+    public void FormulaLines_WriteTheLayersSum_WithItsOwnNumbers()
+    {
+        // Sobel-x as the image filters apply it: correlate, reflect, same padding (1 a side for 3 taps).
+        List<string> sobel = HudText.FormulaLines(new ConvView(KernelLibrary.Get("sobel-x").Reshape(1, 1, 3, 3), null, ConvOptions.ImageFilter), 360, 640, 1);
+        Assert.Equal(
+        [
+            "layer 1 (correlate), for o < 1, y < 360, x < 640:",
+            "out[o,y,x] = sum over c < 1, i < 3, j < 3 of w[o,c,i,j] x in[c, y+i-1, x+j-1]",
+            "in[] outside the 360x640 input: mirrored about the edge pixel (reflect: d c b | a b c d)",
+            "hover a pixel to see this sum's numbers (click pins it)",
+        ], sobel);
+        // Convolve flips both kernel indices; stride 2 and dilation 2, valid (no padding): 20 rows give
+        // (20 - (2*4 + 1)) / 2 + 1 = 6 outputs, 30 columns (30 - 5) / 2 + 1 = 13; two groups of 3 inputs and 2 outputs,
+        // output o reading inputs 3 (o / 2) .. +2 (Conv2D's firstInput), and a bias.
+        var options = new ConvOptions { Mode = ConvMode.Convolve, StrideY = 2, StrideX = 2, DilationY = 2, DilationX = 2, Padding = PaddingMode.Valid, Groups = 2 };
+        List<string> grouped = HudText.FormulaLines(new ConvView(new Tensor([4, 3, 5, 3]), new float[4], options), 20, 30, 3);
+        Assert.Equal("layer 3 (convolve: the kernel flipped), for o < 4, y < 6, x < 13:", grouped[0]);
+        Assert.Equal("out[o,y,x] = b[o] + sum over c < 3, i < 5, j < 3 of w[o,c,4-i,2-j] x in[g+c, y*2+i*2, x*2+j*2]", grouped[1]);
+        Assert.Equal("in[] outside the 20x30 input: 0; g = 3 x (o / 2), o's group's first input", grouped[2]);
+        // Depthwise (a filter on each of R, G, B): input o itself, no channel sum; two outputs per input: o / 2.
+        var depthwise = new ConvOptions { Groups = 3 };
+        Assert.Equal("out[o,y,x] = sum over i < 3, j < 3 of w[o,0,i,j] x in[o, y+i-1, x+j-1]",
+            HudText.FormulaLines(new ConvView(new Tensor([3, 1, 3, 3]), null, depthwise), 8, 8, 1)[1]);
+        Assert.Equal("in[] outside the 8x8 input: 0; g = o / 2, o's group's first input",
+            HudText.FormulaLines(new ConvView(new Tensor([6, 1, 3, 3]), null, depthwise), 8, 8, 1)[2]);
+        // A kernel larger than a valid input: no formula (the layer's own run says why).
+        Assert.Empty(HudText.FormulaLines(new ConvView(new Tensor([1, 1, 5, 5]), null, new ConvOptions { Padding = PaddingMode.Valid }), 3, 3, 1));
     }
 }

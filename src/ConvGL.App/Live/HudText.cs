@@ -215,6 +215,60 @@ internal static class HudText
         return lines;
     }
 
+    /// <summary>What the probe strip says while no pixel is probed on a conv layer: the layer's sum written out with its
+    /// own numbers, term for term Core's reference loop (Conv2D.Run): the kernel index flipped under convolve, the input
+    /// index from the stride, dilation and padding, the group's first input channel, what the border gives outside the
+    /// input; then how to see one pixel's numbers. <paramref name="layer"/> counts from 1.</summary>
+    public static List<string> FormulaLines(ConvView conv, int inH, int inW, int layer)
+    {
+        ConvOptions o = conv.Options;
+        int cout = conv.Weight.Shape[0], cin = conv.Weight.Shape[1], kh = conv.Weight.Shape[2], kw = conv.Weight.Shape[3];
+        ConvGeometry g;
+        try
+        {
+            g = ConvGeometry.Compute(inH, inW, kh, kw, o);
+        }
+        catch (ConvGLException)
+        {
+            return [];
+        }
+        bool flip = o.Mode == ConvMode.Convolve;
+        string wi = flip ? F($"{kh - 1}-i") : "i", wj = flip ? F($"{kw - 1}-j") : "j";
+        // The input channel: c for one group; o itself for a depthwise layer (one input each: c is always 0);
+        // else c from the first input of o's group, g.
+        int perGroup = cout / o.Groups;
+        bool depthwise = o.Groups > 1 && cin == 1 && perGroup == 1;
+        string channel = o.Groups == 1 ? "c" : depthwise ? "o" : "g+c";
+        string sum = depthwise ? F($"sum over i < {kh}, j < {kw} of w[o,0,{wi},{wj}]") : F($"sum over c < {cin}, i < {kh}, j < {kw} of w[o,c,{wi},{wj}]");
+        string bias = conv.Bias is null ? "" : "b[o] + ";
+        var lines = new List<string>
+        {
+            F($"layer {layer} ({(flip ? "convolve: the kernel flipped" : "correlate")}), for o < {cout}, y < {g.Y.Output}, x < {g.X.Output}:"),
+            F($"out[o,y,x] = {bias}{sum} x in[{channel}, {Index("y", o.StrideY, "i", o.DilationY, g.Y.PadBefore)}, {Index("x", o.StrideX, "j", o.DilationX, g.X.PadBefore)}]"),
+        };
+        string outside = o.Border switch
+        {
+            Border.Zero => "0",
+            Border.Replicate => "the nearest edge pixel (replicate)",
+            Border.Reflect => "mirrored about the edge pixel (reflect: d c b | a b c d)",
+            Border.Symmetric => "mirrored with the edge pixel (symmetric: c b a | a b c d)",
+            _ => "the other side's pixel (wrap)",
+        };
+        string first = perGroup == 1 ? F($"{cin} x o") : cin == 1 ? F($"o / {perGroup}") : F($"{cin} x (o / {perGroup})");
+        string groups = o.Groups == 1 || depthwise ? "" : F($"; g = {first}, o's group's first input");
+        lines.Add(F($"in[] outside the {inH}x{inW} input: {outside}{groups}"));
+        lines.Add("hover a pixel to see this sum's numbers (click pins it)");
+        return lines;
+    }
+
+    // An input index along one axis as the reference computes it, written as simply as its numbers allow:
+    // "y*2+i*2-1", "y+i-1", "y+i".
+    private static string Index(string v, int stride, string tap, int dilation, int pad)
+    {
+        string s = (stride == 1 ? v : F($"{v}*{stride}")) + "+" + (dilation == 1 ? tap : F($"{tap}*{dilation}"));
+        return pad > 0 ? F($"{s}-{pad}") : pad < 0 ? F($"{s}+{-pad}") : s;
+    }
+
     /// <summary><paramref name="lines"/> cut to <paramref name="count"/> lines (at least one) where there are more, the
     /// last one saying how many are not shown (cut to <paramref name="chars"/>): a panel in a window too small for it.</summary>
     public static List<string> CutToLines(List<string> lines, int count, int chars)

@@ -314,6 +314,14 @@ internal sealed class LiveApp : IDisposable
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
         List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars) : null;
+        // No pixel probed on a conv layer: the strip writes out the sum the probe would take apart.
+        int probeLayer = View.ProbeLayer(_state.Layer);
+        if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame && Pipeline.Conv(probeLayer) is { } conv)
+        {
+            GpuTensor input = Pipeline.LayerInput(probeLayer);
+            List<string> formula = HudText.FormulaLines(conv, input.H, input.W, probeLayer + 1);
+            if (formula.Count > 0) probe = formula;
+        }
         _panels.Redraw(fw, fh, View, probe, _state.Help, _state.InfoHidden ? null : ShownColourBar());
     }
 
