@@ -7,8 +7,8 @@
 // input curve smoothed, differentiated or sharpened. The plot's x range [uX0, uX1] covers both curves (full padding's
 // outputs reach past the input).
 // Input: the mean of channels [uInFirst, uInFirst + uInCount) (the group feeding the output channel), on [0, 1] when
-// every one of those channels lies there. Output: channel uChannel, likewise. Otherwise each goes on a symmetric
-// [-m, m] scale with zero in the middle (edge filters are signed). uShared puts both on one scale (the union of
+// every one of those channels lies there, on [0, max] when none is negative (a ReLU's maps). Output: channel uChannel,
+// likewise. Otherwise each goes on a symmetric [-m, m] scale with zero in the middle (edge filters are signed). uShared puts both on one scale (the union of
 // their ranges): two curves of the same quantity (the theorem's direct and FFT results) must coincide when equal.
 layout(std430, binding = 0) readonly buffer InputData { float inData[]; };
 layout(std430, binding = 1) readonly buffer OutputData { float outData[]; };
@@ -46,6 +46,7 @@ vec2 outputRange()
 float scaled(float v, vec2 r)
 {
     if (r.x >= 0.0 && r.y <= 1.0) return v;
+    if (r.x >= 0.0) return v / r.y;
     float m = max(max(abs(r.x), abs(r.y)), 1e-6);
     return 0.5 + 0.5 * v / m;
 }

@@ -134,6 +134,8 @@ public sealed class LayoutAndHudTextTests
         Assert.All(column, l => Assert.True(l.Length <= 34, l));
         Assert.All(layer.Split(' '), w => Assert.Contains(column, l => l.Split(' ').Contains(w)));
         Assert.True(column.Any(l => l.Contains("[conv2d_literal_winograd]", StringComparison.Ordinal)), string.Join(" | ", column));
+        // Fields three spaces apart break between fields: "view:" stays with "output".
+        Assert.Equal(["source: scene 640x360", "  view: output   h: help"], HudText.Wrap(["source: scene 640x360   view: output   h: help"], 34));
     }
 
     [Theory]
@@ -247,7 +249,8 @@ public sealed class LayoutAndHudTextTests
         List<string> lines = ["a", "b", "c", "d", "e"];
         Assert.Same(lines, HudText.CutToLines(lines, 5, 40));
         Assert.Equal(["a", "b", "... 3 more lines: enlarge the window"], HudText.CutToLines(lines, 3, 40));
-        Assert.Equal(["... 5 more lines: enl~"], HudText.CutToLines(lines, 0, 22));
+        Assert.Equal(["... 5 more lines"], HudText.CutToLines(lines, 0, 22));
+        Assert.Equal(["... 5 more~"], HudText.CutToLines(lines, 0, 11));
     }
 
     [Fact]
@@ -261,6 +264,9 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(ConvGL.Gpu.Present.ColorMap.Gray, ColourBar.Of(1, 0, "gaussian:5", false, false, 0, 1).Map);
         Assert.Equal("channels 0-2 as red, green, blue, one range:", ColourBar.Of(3, 1, "sobel-x G", false, true, -3, 3).Title);
         Assert.True(ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Constant);
+        Assert.Equal("channel 0 x, viridis: one value", ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Title);
+        // A grid of one map is not "each map".
+        Assert.Equal("channel 0 blur, gray: min to max", ColourBar.Of(1, 0, "blur", eachOwn: true, rgb: false, 0, 1).Title);
         Assert.Equal(["-", "0", "3.669", "-0.0001235", "1.235E+05"],
             new[] { float.NaN, -0f, 3.6691f, -0.00012346f, 123456f }.Select(ColourBar.Number));
     }

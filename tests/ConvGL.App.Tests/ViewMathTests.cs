@@ -53,9 +53,9 @@ public sealed class ViewMathTests
     {
         Assert.Equal((0.0, 1.0), ProfileView.PlotScale(0.05f, 0.9f));
         Assert.Equal((0.0, 1.0), ProfileView.PlotScale(0, 1));
-        // A Sobel response: -3.45 .. 2 on -3.45 .. 3.45, zero on the middle line; a ReLU's 0 .. 1.5 likewise.
+        // A Sobel response: -3.45 .. 2 on -3.45 .. 3.45, zero on the middle line; a ReLU's 0 .. 1.5 on 0 .. 1.5.
         Assert.Equal((-3.45, 3.45), ProfileView.PlotScale(-3.45f, 2f) is var (b, t) ? (Math.Round(b, 5), Math.Round(t, 5)) : default);
-        Assert.Equal((-1.5, 1.5), ProfileView.PlotScale(0, 1.5f));
+        Assert.Equal((0.0, 1.5), ProfileView.PlotScale(0, 1.5f));
         Assert.True(double.IsNaN(ProfileView.PlotScale(float.NaN, float.NaN).Top));
     }
 

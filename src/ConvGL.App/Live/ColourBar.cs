@@ -23,12 +23,16 @@ internal sealed record ColourBar(string Title, ColorMap Map, float Min, float Ma
     public static ColourBar Of(int channels, int channel, string name, bool eachOwn, bool rgb, float min, float max)
     {
         string map = HudText.MapLabel(channel, name);
+        // One map is no "each map"; a constant map has one value, not a min and a max.
+        eachOwn &= channels > 1;
+        bool constant = min == max;
+        if (rgb && constant) return new ColourBar("channels 0-2 as red, green, blue: one value", ColorMap.Gray, min, max);
         if (rgb)
             return new ColourBar("channels 0-2 as red, green, blue, one range:", ColorMap.Gray, min, max);
         ColorMap colours = channels == 1 ? ColorMap.Gray : ColorMap.Viridis;
         string title = eachOwn
             ? F($"each map {ColorMaps.Name(colours)} from its own min to max; channel {map}:")
-            : F($"channel {map}, {ColorMaps.Name(colours)}: min to max");
+            : constant ? F($"channel {map}, {ColorMaps.Name(colours)}: one value") : F($"channel {map}, {ColorMaps.Name(colours)}: min to max");
         return new ColourBar(title, colours, min, max);
     }
 

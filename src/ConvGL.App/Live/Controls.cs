@@ -39,7 +39,7 @@ internal static class Controls
         new("p", "screenshot to convgl-YYYYMMDD-HHMMSS.png", (k, _) => k == Key.P, (a, _, _) => a.RequestScreenshot()),
         new("v", "vsync on / off", (k, _) => k == Key.V, (a, _, _) => a.ToggleVSync()),
         new("r", "reload shaders, kernel and stack files now (also automatic on change)", (k, _) => k == Key.R, (a, _, _) => a.Reload()),
-        new("i", "hide / show the info and kernel panels (errors and the probe stay)", (k, _) => k == Key.I, (a, _, _) => a.ToggleInfo()),
+        new("i", "hide / show the info, kernel and colour-bar panels (errors and the probe stay)", (k, _) => k == Key.I, (a, _, _) => a.ToggleInfo()),
         new("h / F1", "this help", (k, _) => Is(k, Key.H, Key.F1), (a, _, _) => a.ToggleHelp()),
         new("Esc", "quit", (k, _) => k == Key.Escape, (a, _, _) => a.Quit()),
     ];

@@ -51,6 +51,9 @@ internal sealed unsafe class Hud : IDisposable
         return Math.Clamp(MathF.Round(BaseSize * MathF.Sqrt(Math.Max(scale, 0))), 9, MaxSize);
     }
 
+    /// <summary>Pixels from one line to the next for text of <paramref name="size"/> pixels.</summary>
+    public static float LineHeightFor(float size) => MathF.Round(size * 1.25f);
+
     /// <summary>The size the text is drawn at now.</summary>
     public float Size { get; private set; }
 
@@ -67,7 +70,7 @@ internal sealed unsafe class Hud : IDisposable
         _bold = new SKFont(_monoBold, size);
         // The widest glyph of the bold face: wrapping by this many pixels a character never overflows a panel.
         CharWidth = Math.Max(_font.MeasureText("W"), _bold.MeasureText("W"));
-        LineHeight = MathF.Round(size * 1.25f);
+        LineHeight = LineHeightFor(size);
     }
 
     /// <summary>Pixels per character of the (monospace) HUD font.</summary>
@@ -141,6 +144,9 @@ internal sealed unsafe class Hud : IDisposable
         int chars = HudText.CharsIn(width - 12, CharWidth);
         List<string> title = HudText.Wrap([bar.Title], chars);
         if (title.Count > 2) title = [title[0], HudText.Fit(title[1] + " " + title[2], chars)];
+        // As wide as its title, as the other panels are as wide as their text, but with room for a bar of 12 characters.
+        string lo = Live.ColourBar.Number(bar.Min), hi = Live.ColourBar.Number(bar.Max);
+        width = Math.Min(width, Math.Max(Measure(title), _font.MeasureText(lo) + _font.MeasureText(hi) + 12 * CharWidth + 24));
         float height = (title.Count + 1) * LineHeight + 8;
         _canvas.DrawRect(x, y, width, height, _panel);
         Mark(x, y, width, height);

@@ -36,7 +36,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
-        (int Width, int Height) content, bool probeStrip = true, bool colourBar = false)
+        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, bool colourBar = false)
     {
         _colourBar = colourBar;
         (_width, _height) = (width, height);
@@ -59,7 +59,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         float bottom = probeStrip ? probeLines * _hud.LineHeight + 8 + LiveLayout.Margin : 0;
         // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
-        side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content.Width, content.Height, ColumnHeight);
+        side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, ColumnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom);
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // The kernel's rows cut to the centre columns that fit, rather than wrapped (a wrapped row no longer reads as

@@ -209,7 +209,7 @@ internal static class HudText
     public static List<string> HelpLines()
     {
         var lines = new List<string> { "ConvGL controls" };
-        foreach (Control c in Controls.All) lines.Add(F($"{c.Keys,-16} {c.Description}"));
+        foreach (Control c in Controls.All) lines.Add(F($"{c.Keys,-17} {c.Description}"));
         lines.Add("");
         lines.Add("drop an image or video file on the window to switch the source");
         return lines;
@@ -276,12 +276,13 @@ internal static class HudText
         count = Math.Max(1, count);
         if (lines.Count <= count) return lines;
         List<string> kept = lines.GetRange(0, count - 1);
-        kept.Add(Fit(F($"... {lines.Count - count + 1} more lines: enlarge the window"), chars));
+        string more = F($"... {lines.Count - count + 1} more lines: enlarge the window");
+        kept.Add(more.Length <= chars ? more : Fit(F($"... {lines.Count - count + 1} more lines"), chars));
         return kept;
     }
 
     /// <summary>Where a help line's description starts: continuation lines of a wrapped help line are indented to it.</summary>
-    public const int HelpDescriptionColumn = 17;
+    public const int HelpDescriptionColumn = 18;
 
     /// <summary>Lines the probe strip reserves for a layer whose kernel is <paramref name="kh"/> x <paramref name="kw"/>
     /// (no kernel: the hint's two lines): the header, the rows shown, a "showing" line for large kernels, the sums.
@@ -398,7 +399,10 @@ internal static class HudText
                 // At the last space before the limit, so a word (a shader's name, a number) stays whole; at the limit
                 // only where the word is longer than a continuation line holds, or the only space is the indent (a
                 // break there would make no progress).
-                int cut = rest.LastIndexOf(' ', maxChars - 1);
+                // A run of three spaces separates the fields of a line ("source: scene 640x360   view: output"):
+                // a break there keeps a field's label with its value.
+                int field = rest.LastIndexOf("   ", maxChars - 1, StringComparison.Ordinal);
+                int cut = field >= maxChars / 3 && (first || field >= indent.Length) ? field : rest.LastIndexOf(' ', maxChars - 1);
                 int wordEnd = rest.IndexOf(' ', cut + 1);
                 int word = (wordEnd < 0 ? rest.Length : wordEnd) - cut - 1;
                 if (cut <= 0 || (!first && cut < indent.Length) || word > maxChars - indent.Length) cut = maxChars;

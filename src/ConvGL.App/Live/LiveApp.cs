@@ -262,6 +262,8 @@ internal sealed class LiveApp : IDisposable
 
     private void UpdateLayout(int fw, int fh)
     {
+        // The HUD's line height at this window size, for the views that leave room for HUD text in their layout.
+        _views.LineHeight = Hud.LineHeightFor(Hud.SizeFor(fw, fh));
         IReadOnlyList<string>? info = null;
         if (!_state.InfoHidden)
         {
@@ -273,7 +275,7 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize(new PixelRect(0, 0, fw, fh)), View.ProbeStrip, info is not null && View.ColourBarMap is not null);
+            View.ContentSize, View.ProbeStrip, info is not null && View.ColourBarMap is not null);
     }
 
     /// <summary>The colour bar of the map the view shows: its range as the view computed it as it drew this frame (read

@@ -30,7 +30,14 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
     /// narrower one wraps the text more and gives the picture the width (the picture never letterboxes beside a
     /// half-empty column). Ties go to the wider column, which wraps less.</summary>
     public static float ChooseSide(float width, float height, float bottomHeight, float wanted, float narrowest,
-        int contentWidth, int contentHeight, Func<float, float> columnHeight)
+        int contentWidth, int contentHeight, Func<float, float> columnHeight) =>
+        ChooseSide(width, height, bottomHeight, wanted, narrowest, _ => (contentWidth, contentHeight), columnHeight);
+
+    /// <summary>The same for a view whose content depends on the picture's rectangle (<paramref name="content"/>: the
+    /// split view stacks or not, the grid picks its rows and columns, for the rectangle it is given), asked for each
+    /// column width tried, so the column is chosen for the picture the view then draws.</summary>
+    public static float ChooseSide(float width, float height, float bottomHeight, float wanted, float narrowest,
+        Func<PixelRect, (int Width, int Height)> content, Func<float, float> columnHeight)
     {
         if (wanted <= 0) return 0;
         float best = wanted, bestScale = -1;
@@ -38,6 +45,7 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
         for (float side = wanted; ; side = Math.Max(narrowest, side - step))
         {
             LiveLayout l = Compute(width, height, side, bottomHeight);
+            (int contentWidth, int contentHeight) = content(l.Picture);
             float scale = Math.Min(l.Picture.Width / Math.Max(1, contentWidth), l.Picture.Height / Math.Max(1, contentHeight));
             bool fits = columnHeight(l.Side.Width) <= l.Side.Height;
             if ((fits || bestScale < 0) && scale > bestScale * 1.005f)

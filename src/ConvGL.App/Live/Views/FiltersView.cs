@@ -56,8 +56,8 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         {
             if (_layer < 0) return null;
             GpuTensor output = context.Pipeline.LayerOutput(_layer);
-            int channel = _layer == context.State.Layer ? context.Channel(output) : 0;
-            return new ColourBarMap(output, _layer, channel, true);
+            // The channel the kernel panel and the probe take apart (the selected one, clamped to this layer's maps).
+            return new ColourBarMap(output, _layer, context.Channel(output), true);
         }
     }
 

@@ -88,7 +88,7 @@ internal static class ViewCatalog
     public static readonly IReadOnlyList<ViewEntry> All =
     [
         new(ViewKind.Output, Key.O, "o", "output", c => new OutputView(c)),
-        new(ViewKind.Split, Key.L, "l", "split (source | output)", c => new SplitView(c)),
+        new(ViewKind.Split, Key.L, "l", "split (source and output)", c => new SplitView(c)),
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
         new(ViewKind.Filters, Key.K, "k", "filters (first conv's kernels | maps)", c => new FiltersView(c)),

@@ -52,8 +52,8 @@ internal readonly record struct ProfileAxis(double Offset, double Step)
 /// The row is the one under the pointer, else the pinned probe's, else the middle one.</summary>
 internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 {
-    // One HUD line (15 px) and its panel's padding, between the profile's image and its plot.
-    private const float LegendHeight = 15 + 8 + 4;
+    // One HUD line and its panel's padding, between the profile's image and its plot (the line grows with the window).
+    private float LegendHeight => Context.LineHeight + 8 + 4;
     // The image takes this share of the picture's height; the legend and the plot the rest.
     private const float ImageShare = 0.52f;
 
@@ -146,10 +146,13 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     {
         GpuTensor output = Context.Output;
         _legend.Clear();
-        _legend.Add("row profile: grey = input, orange = output channel " + Context.Channel(output).ToString(CultureInfo.InvariantCulture));
         float x = Math.Min(_plot.X, area.X + area.Width - 40);
-        List<string> legend = HudText.Wrap(_legend, HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth));
-        hud.Panel(x, area.Y + area.Height * ImageShare + 2, legend.Count > 1 ? legend[..1] : legend);
+        int chars = HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth);
+        // The long legend where it fits on one line, else the short one (the channel's number must stay).
+        string channel = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
+        string full = "row profile: grey = input, orange = output channel " + channel;
+        _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in, orange out ch " + channel, chars));
+        hud.Panel(x, area.Y + area.Height * ImageShare + 2, _legend);
         if (!Context.HaveFrame || _first < 0 || _plot.Height < 3 * hud.LineHeight) return;
         // The plot's scale, read back with the HUD: the values at its top, middle line and bottom, input / output.
         (float inMin, float inMax) = Context.InRanges.Read(_first);
@@ -162,18 +165,23 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         (double inBottom, double inTop) = PlotScale(inMin, inMax);
         (double outBottom, double outTop) = PlotScale(outMin, outMax);
         string Label(double i, double o) => "in " + ColourBar.Number((float)i) + " / out " + ColourBar.Number((float)o);
-        hud.Label(_plot.X + 2, _plot.Y + 1, Label(inTop, outTop));
-        hud.Label(_plot.X + 2, _plot.Y + _plot.Height / 2 - hud.LineHeight / 2, Label((inBottom + inTop) / 2, (outBottom + outTop) / 2));
-        hud.Label(_plot.X + 2, _plot.Y + _plot.Height - hud.LineHeight - 1, Label(inBottom, outBottom));
+        string top = Label(inTop, outTop), middle = Label((inBottom + inTop) / 2, (outBottom + outTop) / 2), bottom = Label(inBottom, outBottom);
+        // Left of the plot where the picture has room for them there, else on its left edge (over the curves).
+        float width = hud.Measure([top, middle, bottom]) - 6;
+        float lx = _plot.X - area.X >= width + 4 ? _plot.X - width - 2 : _plot.X + 2;
+        hud.Label(lx, _plot.Y + 1, top);
+        hud.Label(lx, _plot.Y + _plot.Height / 2 - hud.LineHeight / 2, middle);
+        hud.Label(lx, _plot.Y + _plot.Height - hud.LineHeight - 1, bottom);
     }
 
     /// <summary>The values at the plot's bottom and top edges for a curve whose values span [<paramref name="min"/>,
-    /// <paramref name="max"/>], as profile.frag scales it: 0 to 1 when they lie there (an image), else -m to m with
-    /// m the largest |value| (signed responses: 0 on the middle line).</summary>
+    /// <paramref name="max"/>], as profile.frag scales it: 0 to 1 when they lie there (an image), 0 to max when none is
+    /// negative (a ReLU's map), else -m to m with m the largest |value| (signed responses: 0 on the middle line).</summary>
     public static (double Bottom, double Top) PlotScale(float min, float max)
     {
         if (float.IsNaN(min) || float.IsNaN(max)) return (double.NaN, double.NaN);
         if (min >= 0 && max <= 1) return (0, 1);
+        if (min >= 0) return (0, max);
         double m = Math.Max(Math.Max(Math.Abs(min), Math.Abs(max)), 1e-6);
         return (-m, m);
     }

@@ -27,10 +27,11 @@ namespace ConvGL.App.Live.Views;
 /// here, so no probe strip: the view takes the window's height.</summary>
 internal sealed class TheoremView(ViewContext context) : ILiveView
 {
-    // Six legend lines (15 px each) and the panel's padding, above the grid.
-    private const float LegendLines = 6, LegendHeight = LegendLines * 15 + 8 + 4;
-    // One label line above the scanline plots.
-    private const float BandLabel = 17;
+    // Six legend lines and the panel's padding above the grid, one label line above the scanline plots: in the HUD's
+    // line height, which grows with the window (15 px at 960x600).
+    private const float LegendLines = 6;
+    private static float LegendHeight(float lineHeight) => LegendLines * lineHeight + 8 + 4;
+    private static float BandLabel(float lineHeight) => lineHeight + 2;
     // The scanline plots are this share of a map's height (the grid is two maps high).
     private const float BandShare = 0.75f;
 
@@ -64,20 +65,21 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public (int Width, int Height) ContentSize(PixelRect window)
     {
         GpuTensor output = ShownConv(out _) is int i and >= 0 ? context.Pipeline.LayerOutput(i) : context.Output;
-        return (3 * output.W, (int)((2 + BandShare) * output.H + LegendHeight + BandLabel));
+        float lh = context.LineHeight;
+        return (3 * output.W, (int)((2 + BandShare) * output.H + LegendHeight(lh) + BandLabel(lh)));
     }
 
     /// <summary>Where the grid (3 x 2 maps of <paramref name="w"/> x <paramref name="h"/>) and the scanline plots go in
     /// <paramref name="area"/>: the grid as large as the width and the height left under the legend allow (the plots
     /// get <see cref="BandShare"/> of a map's height below it), at the top, centred across; the plots fill the height
     /// that is left, up to 1.5 maps' height. Pure: a unit test holds it.</summary>
-    public static (PixelRect Grid, float BandY, float BandHeight) Layout(PixelRect area, int w, int h)
+    public static (PixelRect Grid, float BandY, float BandHeight) Layout(PixelRect area, int w, int h, float lineHeight = 15)
     {
-        float top = area.Y + LegendHeight, room = Math.Max(1, area.Height - LegendHeight - BandLabel - 4);
+        float top = area.Y + LegendHeight(lineHeight), room = Math.Max(1, area.Height - LegendHeight(lineHeight) - BandLabel(lineHeight) - 4);
         float scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
         float gw = 3 * w * scale, gh = 2 * h * scale;
         var grid = new PixelRect(area.X + (area.Width - gw) / 2, top, gw, gh);
-        float bandY = top + gh + BandLabel;
+        float bandY = top + gh + BandLabel(lineHeight);
         return (grid, bandY, Math.Max(1, Math.Min(1.5f * h * scale, area.Y + area.Height - bandY - 4)));
     }
 
@@ -107,7 +109,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         _ran = true;
         GpuTensor direct = theorem.Direct;
-        (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H);
+        (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H, context.LineHeight);
         OutputRect = grid;
         _row = Row(direct);
         try
@@ -138,7 +140,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         GpuTensor results = theorem.ScanlineResults, line = theorem.ScanlineSpectra;
         // Direct and FFT on one scale: equal numbers must draw as one curve (each on its own scale, rounding noise just
         // below zero in one put it on a signed scale and the other on [0, 1]).
-        presenter.DrawProfile(results, theorem.ScanlineRanges, 0, 0, 1, results, theorem.ScanlineRanges, 0, 1, Band(0, bandY, bandH), ProfileAxis.Identity, shared: true);
+        _resultsBand = Band(0, bandY, bandH);
+        presenter.DrawProfile(results, theorem.ScanlineRanges, 0, 0, 1, results, theorem.ScanlineRanges, 0, 1, _resultsBand, ProfileAxis.Identity, shared: true);
         presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 0, 1, line, theorem.ScanlineSpectraRanges, 0, 1, Band(1, bandY, bandH), ProfileAxis.Identity);
         presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 2, 1, line, theorem.ScanlineSpectraRanges, 0, 2, Band(2, bandY, bandH), ProfileAxis.Identity);
         context.Stages?.Part("theorem-draw");
@@ -153,6 +156,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
 
     /// <summary>Spectrum s's rectangle: its bottom-row cell letterboxed to the frame's aspect (a frequency bin is square).</summary>
     private PixelRect SpectrumRect(int s, GpuTensor spectra) => Cell(s, 1).Fit(spectra.W, spectra.H);
+
+    // Where the scanline's direct and FFT results were plotted last (its scale is labelled on it).
+    private PixelRect _resultsBand;
 
     private PixelRect Band(int column, float y, float height)
     {
@@ -276,6 +282,17 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         string[] band = ["1D: direct grey, FFT orange", "1D: row grey, kernel orange, log(1+|F|)", "1D: row x conj(kernel row), log(1+|F|)"];
         float y = OutputRect.Y + OutputRect.Height + 1;
         for (int i = 0; i < band.Length; i++) hud.Label(Cell(i, 0).X + 2, y, HudText.Fit(band[i], chars));
+        // The results' scale (both curves on one: profile.frag's shared scale) at the band's top, middle line and bottom.
+        PixelRect r = _resultsBand;
+        if (r.Height >= 4 * hud.LineHeight)
+        {
+            (float a0, float b0) = theorem.ScanlineRanges.Read(0);
+            (float a1, float b1) = theorem.ScanlineRanges.Read(1);
+            (double bottom, double top) = ProfileView.PlotScale(Math.Min(a0, a1), Math.Max(b0, b1));
+            hud.Label(r.X + 1, r.Y + hud.LineHeight + 2, ColourBar.Number((float)top));
+            hud.Label(r.X + 1, r.Y + r.Height / 2 - hud.LineHeight / 2, ColourBar.Number((float)((top + bottom) / 2)));
+            hud.Label(r.X + 1, r.Y + r.Height - hud.LineHeight - 1, ColourBar.Number((float)bottom));
+        }
     }
 
     /// <summary>The scripted run's line (stdout; the window tests read it): the last frame's figures.</summary>

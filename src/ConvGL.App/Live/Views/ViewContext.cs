@@ -29,6 +29,10 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
     /// <summary>--stats: views time their parts (ranges, colouring, drawing) into these stages' parts line.</summary>
     public FrameStages? Stages { get; set; }
 
+    /// <summary>The HUD's line height in pixels (it grows with the window: 15 at 960x600), for views that leave room for
+    /// HUD text in their layout (the theorem's legend, the profile's).</summary>
+    public float LineHeight { get; set; } = 15;
+
     /// <summary>Whether the source has delivered a frame (set by the main loop); views label nothing before.</summary>
     public bool HaveFrame { get; set; }
 
