@@ -229,8 +229,12 @@ public sealed class LayoutAndHudTextTests
     [InlineData(3840, 2160, 23)] // 12 * sqrt(3.6) = 22.8
     [InlineData(320, 240, 9)] // 12 * sqrt(1/3) = 6.9, kept readable
     [InlineData(10000, 10000, 24)]
-    public void HudText_ScalesWithTheSquareRootOfTheWindow(int width, int height, float size) =>
+    public void HudText_ScalesWithTheSquareRootOfTheWindow(int width, int height, float size)
+    {
         Assert.Equal(size, Hud.SizeFor(width, height));
+        // A HiDPI screen (2 framebuffer pixels a window unit): the same window, twice the pixels, text twice as many pixels.
+        Assert.Equal(2 * size, Hud.SizeFor(2 * width, 2 * height, 2));
+    }
 
     [Fact]
     public void SplitView_StacksSourceAndOutput_WhereTheyComeOutLarger()

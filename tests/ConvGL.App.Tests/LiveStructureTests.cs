@@ -110,6 +110,21 @@ public sealed class LiveStructureTests
         Assert.False(GridView.CellHit(r, 41, 5, 2, 2, 3, 10, 5, out _));
     }
 
+    [Fact]
+    public void GridCell_IsWhereCellHitFindsThatMap()
+    {
+        // Every cell of a 3 x 2 grid drawn at (10, 20) 300 x 100: its centre hits its own map.
+        var r = new PixelRect(10, 20, 300, 100);
+        for (int c = 0; c < 5; c++)
+        {
+            PixelRect cell = GridView.Cell(r, 3, 2, c);
+            Assert.Equal((100f, 50f), (cell.Width, cell.Height));
+            Assert.True(GridView.CellHit(r, cell.X + cell.Width / 2, cell.Y + cell.Height / 2, 3, 2, 5, 10, 5, out var p));
+            Assert.Equal(c, p.Channel);
+        }
+        Assert.Equal(new PixelRect(110, 70, 100, 50), GridView.Cell(r, 3, 2, 4));
+    }
+
     [Theory]
     [InlineData(4, 100, 100, 400, 400, 2, 2)] // square maps in a square area: 2x2
     [InlineData(4, 100, 100, 800, 200, 4, 1)] // a wide area: one row

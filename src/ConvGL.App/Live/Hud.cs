@@ -39,16 +39,19 @@ internal sealed unsafe class Hud : IDisposable
     /// pictures' size.</summary>
     public const float BaseSize = 12;
     public const float BaseWidth = 960, BaseHeight = 600;
-    public const float MinSize = 8, MaxSize = 24;
+    public const float MinSize = 8, MaxSize = 96;
 
     /// <summary>The text size for a <paramref name="width"/> x <paramref name="height"/> window: 12 pixels at 960x600,
     /// growing and shrinking with the square root of the window's scale (text grows slower than the window, so a larger
     /// window shows more picture, and a small one keeps readable text: 10 pixels at 640x400, 16 at 1920x1080), in whole
-    /// pixels from 9 to 24.</summary>
-    public static float SizeFor(int width, int height)
+    /// pixels from 9 to 24. <paramref name="width"/> and <paramref name="height"/> are the framebuffer's; on a HiDPI
+    /// screen it has <paramref name="pixelsPerUnit"/> (2: a Retina display) pixels to a window unit, and the text is sized
+    /// for the window's units and drawn that many times larger, so it reads the same size as on a plain screen.</summary>
+    public static float SizeFor(int width, int height, float pixelsPerUnit = 1)
     {
-        float scale = Math.Min(width / BaseWidth, height / BaseHeight);
-        return Math.Clamp(MathF.Round(BaseSize * MathF.Sqrt(Math.Max(scale, 0))), 9, MaxSize);
+        pixelsPerUnit = Math.Clamp(pixelsPerUnit, 1, 4);
+        float scale = Math.Min(width / pixelsPerUnit / BaseWidth, height / pixelsPerUnit / BaseHeight);
+        return MathF.Round(Math.Clamp(MathF.Round(BaseSize * MathF.Sqrt(Math.Max(scale, 0))), 9, 24) * pixelsPerUnit);
     }
 
     /// <summary>Pixels from one line to the next for text of <paramref name="size"/> pixels.</summary>

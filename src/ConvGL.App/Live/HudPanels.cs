@@ -29,6 +29,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// <summary>Characters a line of the probe strip holds (<see cref="HudText.ProbeLines"/> fits its rows to it).</summary>
     public int ProbeChars => HudText.CharsIn(Layout.Bottom.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
 
+    /// <summary>Framebuffer pixels per window unit (2 on a HiDPI screen): the text is sized for the window's units.</summary>
+    public float PixelsPerUnit { get; set; } = 1;
+
     /// <summary>Whether the framebuffer changed size since the last layout.</summary>
     public bool SizeChanged(int width, int height) => width != _width || height != _height;
 
@@ -41,7 +44,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         _colourBar = colourBar;
         (_width, _height) = (width, height);
         // The text scales with the window (a small window keeps its picture, a large one readable text).
-        _hud.SetSize(Hud.SizeFor(width, height));
+        _hud.SetSize(Hud.SizeFor(width, height, PixelsPerUnit));
         _side.Clear();
         _kernel.Clear();
         if (info is not null)

@@ -263,7 +263,9 @@ internal sealed class LiveApp : IDisposable
     private void UpdateLayout(int fw, int fh)
     {
         // The HUD's line height at this window size, for the views that leave room for HUD text in their layout.
-        _views.LineHeight = Hud.LineHeightFor(Hud.SizeFor(fw, fh));
+        (int ww, _) = _window.Size;
+        _panels.PixelsPerUnit = ww > 0 ? (float)fw / ww : 1;
+        _views.LineHeight = Hud.LineHeightFor(Hud.SizeFor(fw, fh, _panels.PixelsPerUnit));
         IReadOnlyList<string>? info = null;
         if (!_state.InfoHidden)
         {

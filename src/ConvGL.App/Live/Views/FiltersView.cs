@@ -91,6 +91,8 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
             context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(x + 1, y + 1, kernelW - 1, cellH - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
             context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c), 1, c, map: ViewContext.MapColour(output));
         }
+        // The selected channel's pair outlined: the kernel the kernel panel shows, the map the colour bar explains.
+        if (output.C > 1) GridView.Outline(context.Presenter, GridView.Cell(OutputRect, _cols, _rows, context.Channel(output)));
     }
 
     // The probe takes apart the layer shown here, whichever layer [ ] selected.

@@ -52,8 +52,28 @@ internal sealed class GridView(ViewContext context) : ILiveView
             (_cols, _rows) = Shape(output.C, output.W, output.H, area);
             OutputRect = area.Fit(_cols * output.W, _rows * output.H);
             context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows, ViewContext.MapColour(output));
+            // The selected channel's cell outlined: the map the colour bar, the output and profile views and , . refer to.
+            if (output.C > 1) Outline(context.Presenter, Cell(OutputRect, _cols, _rows, context.Channel(output)));
         }
         context.Stages?.Part("draw-grid");
+    }
+
+    /// <summary>Cell <paramref name="c"/> (row-major) of a <paramref name="cols"/> x <paramref name="rows"/> grid drawn in
+    /// <paramref name="r"/>.</summary>
+    public static PixelRect Cell(PixelRect r, int cols, int rows, int c)
+    {
+        float w = r.Width / cols, h = r.Height / rows;
+        return new PixelRect(r.X + c % cols * w, r.Y + c / cols * h, w, h);
+    }
+
+    /// <summary>A 2-pixel white frame just inside <paramref name="r"/>.</summary>
+    public static void Outline(Presenter p, PixelRect r)
+    {
+        const float t = 2;
+        p.DrawSolid(new PixelRect(r.X, r.Y, r.Width, t), 1, 1, 1, 1);
+        p.DrawSolid(new PixelRect(r.X, r.Y + r.Height - t, r.Width, t), 1, 1, 1, 1);
+        p.DrawSolid(new PixelRect(r.X, r.Y, t, r.Height), 1, 1, 1, 1);
+        p.DrawSolid(new PixelRect(r.X + r.Width - t, r.Y, t, r.Height), 1, 1, 1, 1);
     }
 
     public bool HitTest(double x, double y, out TensorPoint point)
