@@ -172,7 +172,7 @@ public sealed class WindowInputTests : IDisposable
         ImageIO.SavePng(P("pic.png"), Tensor.Chw(1, 256, 256, Enumerable.Range(0, 65536).Select(i => (i % 251) / 251f).ToArray()));
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "wide.json", "--source", "pic.png", "--frames", "2", "--offscreen");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("values a map may have", r.Stderr);
+        Assert.Contains("values a layer's output (all its maps together) may have", r.Stderr);
         Assert.Contains("; use a smaller size; the window runs the stack on the source's 256x256 frames: --source-max 128x128 scales them down", r.Stderr);
         Assert.DoesNotContain("--source scene:", r.Stderr); // the scene's size hint is for the scene
     }

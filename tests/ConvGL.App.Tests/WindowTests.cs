@@ -203,6 +203,7 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "1"]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("magnitude", r.Stderr);
+        Assert.Contains("can't turn layer 1 off, it stays on: ", r.Stderr);
     }
 
     /// <summary>The source frame the app rendered last, as the (3, H, W) tensor its ImageToTensor made of it.</summary>

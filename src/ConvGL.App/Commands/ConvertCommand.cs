@@ -31,7 +31,8 @@ internal static class ConvertCommand
     };
 
     public static Command Create() => CliRoot.Define("convert",
-        "Writes an ONNX model as a ConvGL stack file (OUT.json) and its weights (OUT.safetensors beside it), batchnorms " +
+        "Writes an ONNX model as a ConvGL stack file (OUT, a .json name) and its weights (the .safetensors of the same stem " +
+        "beside it: my-net.json and my-net.safetensors), batchnorms " +
         "folded into their convs: a stack to read, edit and run with --stack without the model.",
         typeof(ConvertCommand), Run);
 

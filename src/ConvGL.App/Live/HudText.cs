@@ -122,9 +122,10 @@ internal static class HudText
         return lines;
     }
 
-    /// <summary>The first info line: rate, frame time, the pipeline pass time, vsync, pause.</summary>
+    /// <summary>The first info line: rate, the render thread's time for the last frame (issuing its work: a pass that runs
+    /// on the GPU, or in llvmpipe's own threads, is not in it), the pipeline pass time, vsync, pause.</summary>
     public static string StatusLine(FrameStats stats, string pass, bool vsync, bool paused) =>
-        F($"ConvGL  {stats.FpsText}  {stats.FrameMs:0.0} ms/frame CPU  {pass}  vsync {(vsync ? "on" : "off")}{(paused ? "  PAUSED" : "")}");
+        F($"ConvGL  {stats.FpsText}  render thread {stats.FrameMs:0.0} ms  {pass}  vsync {(vsync ? "on" : "off")}{(paused ? "  PAUSED" : "")}");
 
     /// <summary>The pass figure: GPU timer queries (the conversion's <paramref name="timerMs"/> plus the layers' own
     /// <paramref name="layersMs"/>) on a GPU, the glFinish wall clock on a software rasteriser, "timing..." until

@@ -161,7 +161,13 @@ internal sealed class StackPipeline : ILivePipeline
     public bool IsEnabled(int i) => _runner.Enabled[i];
 
     // The refusal numbers layers as the HUD does, from 1.
-    public string? Toggle(int i) => _runner.TrySetEnabled(i, !_runner.Enabled[i], out string? error, layerBase: 1) ? null : error;
+    public string? Toggle(int i)
+    {
+        bool on = _runner.Enabled[i];
+        if (_runner.TrySetEnabled(i, !on, out string? error, layerBase: 1)) return null;
+        // Said as a refused key, not as a broken file: the plan's reason names the stack file it checked.
+        return $"can't turn layer {i + 1} {(on ? "off" : "on")}, it stays {(on ? "on" : "off")}: {error}";
+    }
 
     public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
     // The map the layer reads (a graph layer names it: a residual add's or a pool's output), and for the stack input

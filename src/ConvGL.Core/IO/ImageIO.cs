@@ -110,6 +110,8 @@ public static class ImageIO
     private static (byte[] Px, int Comp, bool Colour, int H, int W) DecodeSkia(byte[] bytes, string name, ImageChannels channels)
     {
         if (bytes.AsSpan().StartsWith("BM"u8)) CheckBmpMasks(bytes, name);
+        // Formats ConvGL does not read, by their signature: said so before the decoder calls them truncated.
+        if (NotRead(bytes) is { } other) throw DecodeError(name, other);
         using var stream = new SKMemoryStream(bytes);
         using SKCodec? codec = SKCodec.Create(stream, out SKCodecResult result);
         if (codec is null || result != SKCodecResult.Success)
@@ -188,6 +190,16 @@ public static class ImageIO
     }
 
     /// <summary>What the first bytes look like, for an error about a file no decoder recognised.</summary>
+    /// <summary>What a file in a format ConvGL does not read is, by its signature (PNM: P1..P7 and a space; TIFF: II*0 or
+    /// MM0*), with the fix; null for anything else.</summary>
+    internal static string? NotRead(ReadOnlySpan<byte> b)
+    {
+        if (b.Length >= 3 && b[0] == (byte)'P' && b[1] is >= (byte)'1' and <= (byte)'7' && b[2] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            return "PNM (PBM, PGM, PPM, PAM) files are not read; convert it to PNG";
+        if (b.StartsWith("II*\0"u8) || b.StartsWith("MM\0*"u8)) return "TIFF files are not read; convert it to PNG";
+        return null;
+    }
+
     private static string Describe(byte[] bytes)
     {
         ReadOnlySpan<byte> b = bytes;

@@ -107,6 +107,37 @@ public static class KernelLibrary
 
     private static KernelDefinition? Find(string name) => Array.Find(Definitions, d => d.Name == name);
 
+    /// <summary>"did you mean 'sobel-x'? " for a name one or two edits from a known one (a missing dash, a typo), else "".</summary>
+    internal static string DidYouMean(string name)
+    {
+        string lower = name.ToLowerInvariant();
+        KernelDefinition? best = null;
+        int bestDistance = 3;
+        foreach (KernelDefinition d in Definitions)
+        {
+            int distance = EditDistance(lower, d.Name);
+            if (distance < bestDistance) (best, bestDistance) = (d, distance);
+        }
+        return best is null ? "" : $"did you mean '{best.Name}'? ";
+    }
+
+    // Levenshtein distance (insertions, deletions, substitutions), two rows.
+    private static int EditDistance(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 2 || a.Length > 64) return int.MaxValue;
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+
     /// <summary>Builds the kernel a spec names, e.g. "sobel-x", "gaussian:5,1.5", "gabor:theta=45".</summary>
     public static Tensor Get(string spec)
     {
@@ -114,7 +145,7 @@ public static class KernelLibrary
         string[] parts = spec.Split(':', 2);
         string name = parts[0].Trim();
         KernelDefinition def = Find(name)
-            ?? throw new ConvGLException($"unknown kernel '{ErrorText.Echo(name)}' (known: {string.Join(", ", Names)}; or give a kernel file path)");
+            ?? throw new ConvGLException($"unknown kernel '{ErrorText.Echo(name)}' ({DidYouMean(name)}known: {string.Join(", ", Names)}; or give a kernel file path)");
         double[] values = ParseArguments(def, parts.Length > 1 ? parts[1] : "", ErrorText.Echo(spec));
         Tensor kernel = def.Build(values);
         // Defence in depth behind the domains: a kernel is finite in float32 or it is not returned.

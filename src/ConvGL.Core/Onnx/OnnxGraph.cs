@@ -15,7 +15,7 @@ public sealed class OnnxGraph
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", "ArgMax", "ArgMin",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Clip",
-         "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
+         "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
          "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf",
          "LayerNormalization", "Expand", "Tile"];
 

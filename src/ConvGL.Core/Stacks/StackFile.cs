@@ -574,7 +574,7 @@ public static class StackFile
                 throw at.Error("weight", $"'{Echo(weightName)}' has shape {weight.ShapeString}: with groups {groups} it takes {weight.Shape[1] * groups} input channels, but {at.Source} gives {channels}");
             CheckFinite(weight, weightName, "weight", at);
             if (cout > Limits.StackChannels)
-                throw at.Error("weight", $"'{Echo(weightName)}' has {cout} output channels, over the limit of {Limits.StackChannels} channels a map may have");
+                throw at.Error("weight", $"'{Echo(weightName)}' has {cout} output channels, over the limit of {Limits.StackChannels} output channels a layer may have");
             CountWeights(weight.Length, "weight", at);
 
             string? biasName = null;

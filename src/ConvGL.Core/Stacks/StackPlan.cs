@@ -81,7 +81,7 @@ public sealed class StackPlan
         if (TooLarge(input))
         {
             tooLarge = true;
-            error = $"{where}: the input {input} has {input.Values} values, over the limit of {Limits.StackMapValues} values a map may have; use a smaller size";
+            error = $"{where}: the input {input} has {input.Values} values, over the limit of {Limits.StackMapValues} values a layer's output (all its maps together) may have; use a smaller size";
             return false;
         }
         long total = input.Values;
@@ -117,7 +117,7 @@ public sealed class StackPlan
             {
                 tooLarge = true;
                 error = $"{where}: layer {i + layerBase} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
-                        $"{Limits.StackMapValues} values a map may have (stack input {width}x{height}); use a smaller size";
+                        $"{Limits.StackMapValues} values a layer's output (all its maps together) may have (stack input {width}x{height}); use a smaller size";
                 return false;
             }
             total += current.Values;

@@ -138,6 +138,21 @@ public class ImageIOTests
         Assert.Contains("decode", e.Message);
     }
 
+    [Theory]
+    [InlineData("t.pgm", new byte[] { (byte)'P', (byte)'5', (byte)'\n', (byte)'2', (byte)' ', (byte)'2', (byte)'\n', (byte)'2', (byte)'5', (byte)'5', (byte)'\n', 0, 64, 128, 255 }, "PNM (PBM, PGM, PPM, PAM) files are not read; convert it to PNG")]
+    [InlineData("t.ppm", new byte[] { (byte)'P', (byte)'3', (byte)' ', (byte)'1', (byte)' ', (byte)'1', (byte)' ', (byte)'1', (byte)' ', (byte)'0', (byte)' ', (byte)'1', (byte)' ', (byte)'0' }, "PNM (PBM, PGM, PPM, PAM) files are not read; convert it to PNG")]
+    [InlineData("t.tif", new byte[] { (byte)'I', (byte)'I', (byte)'*', 0, 8, 0, 0, 0, 0, 0 }, "TIFF files are not read; convert it to PNG")]
+    [InlineData("t.tiff", new byte[] { (byte)'M', (byte)'M', 0, (byte)'*', 0, 0, 0, 8, 0, 0 }, "TIFF files are not read; convert it to PNG")]
+    public void Load_PnmOrTiff_SaysItIsNotRead_AndToConvertIt(string name, byte[] bytes, string why)
+    {
+        // A valid 2x2 PGM was called truncated by the decoder, a TIFF "not recognised".
+        using var dir = new TempDir();
+        string path = dir.File(name);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ConvGLException>(() => ImageIO.Load(path));
+        Assert.Equal($"cannot decode '{path}' as an image ({ImageIO.Formats}): {why}", e.Message);
+    }
+
     [Fact]
     public void Load_Missing_ThrowsNamingFile()
     {

@@ -140,6 +140,19 @@ public class KernelLibraryTests
     }
 
     [Theory]
+    [InlineData("sobelx", "did you mean 'sobel-x'? ")]
+    [InlineData("Sobel-Y", "did you mean 'sobel-y'? ")]
+    [InlineData("gausian", "did you mean 'gaussian'? ")]
+    [InlineData("nope", "")]
+    [InlineData("something-else-entirely", "")]
+    public void UnknownName_SuggestsTheNearestKnownOne(string name, string suggestion)
+    {
+        Assert.Equal(suggestion, KernelLibrary.DidYouMean(name));
+        var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get(name));
+        Assert.StartsWith($"unknown kernel '{name}' ({suggestion}known: ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("nope", "unknown kernel 'nope'")]
     [InlineData("gaussian:size=5,bogus=1", "no parameter 'bogus'")]
     [InlineData("gaussian:5,1,3", "takes 2 parameter")]

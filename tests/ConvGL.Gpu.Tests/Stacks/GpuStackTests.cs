@@ -215,7 +215,7 @@ public sealed class GpuStackTests(GlFixture fixture)
 
         Assert.False(runner.TrySetEnabled(1, false, out string? why));
         bool overCore = 16L * h * w > Limits.StackMapValues;
-        Assert.Contains(overCore ? $"over the limit of {Limits.StackMapValues} values a map may have" : "GL_MAX_SHADER_STORAGE_BLOCK_SIZE", why);
+        Assert.Contains(overCore ? $"over the limit of {Limits.StackMapValues} values a layer's output (all its maps together) may have" : "GL_MAX_SHADER_STORAGE_BLOCK_SIZE", why);
         Assert.True(runner.Enabled[1]);
         Assert.Equal(new MapShape(16, h / 2, w / 2), runner.Plan.Output);
         // Still the plan that fit, every buffer in place: the same numbers again.

@@ -215,7 +215,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     {
         static string Polar(string name, Complex z) => F($"{name} {z.Magnitude:G3} at {z.Phase * 180 / Math.PI:0} deg");
         string p = inputs > 1 ? F($"P = sum of {inputs} In_c conj(K_c)") : "P = In conj(K)";
-        return F($"frequency ({ky}, {kx}) of {fh}x{fw}: {Polar("In", input)}, {Polar("K", kernel)}, {Polar(p, product)}");
+        return F($"frequency (ky {ky}, kx {kx}) in the {fw}x{fh} frame: {Polar("In", input)}, {Polar("K", kernel)}, {Polar(p, product)}");
     }
 
     /// <summary>The legend's lines (pure: a unit test holds them): what is compared, max |direct - FFT| against the
