@@ -139,8 +139,10 @@ public sealed class LiveStructureTests
     [Fact]
     public void PassText_NamesHowThePassWasTimed()
     {
-        Assert.Equal("pass 12.3 ms (llvmpipe, glFinish)", HudText.PassText(true, 12.34, 5, 1));
-        Assert.Equal("pass 1.750 ms GPU", HudText.PassText(false, 0, 0.5, 1.25));
+        // No-break spaces keep the figure with its label and unit when the column wraps.
+        Assert.Equal("pass\u00A012.3\u00A0ms (llvmpipe, glFinish)", HudText.PassText(true, 12.34, 5, 1));
+        Assert.Equal("pass\u00A01.750\u00A0ms\u00A0GPU", HudText.PassText(false, 0, 0.5, 1.25));
+        Assert.Equal(["pass\u00A012.3\u00A0ms", "  (llvmpipe,", "  glFinish)"], HudText.Wrap([HudText.PassText(true, 12.34, 5, 1)], 13));
         Assert.Equal("pass: timing...", HudText.PassText(false, 0, null, 3));
     }
 

@@ -125,14 +125,18 @@ internal static class HudText
     /// <summary>The first info line: rate, the render thread's time for the last frame (issuing its work: a pass that runs
     /// on the GPU, or in llvmpipe's own threads, is not in it), the pipeline pass time, vsync, pause.</summary>
     public static string StatusLine(FrameStats stats, string pass, bool vsync, bool paused) =>
-        F($"ConvGL  {stats.FpsText}  render thread {stats.FrameMs:0.0} ms  {pass}  vsync {(vsync ? "on" : "off")}{(paused ? "  PAUSED" : "")}");
+        F($"ConvGL  {stats.FpsText}  render{Nb}thread{Nb}{stats.FrameMs:0.0}{Nb}ms  {pass}  vsync{Nb}{(vsync ? "on" : "off")}{(paused ? "  PAUSED" : "")}");
+
+    /// <summary>A no-break space: the HUD's wrapping breaks at plain spaces only, so a figure keeps its label and unit
+    /// ("render thread 19.6 ms" was wrapped as "19.6" / "ms"); the font draws it as a space.</summary>
+    public const char Nb = '\u00A0';
 
     /// <summary>The pass figure: GPU timer queries (the conversion's <paramref name="timerMs"/> plus the layers' own
     /// <paramref name="layersMs"/>) on a GPU, the glFinish wall clock on a software rasteriser, "timing..." until
     /// the first query result is in.</summary>
     public static string PassText(bool software, double softwareMs, double? timerMs, double layersMs) =>
-        software ? F($"pass {softwareMs:0.0} ms (llvmpipe, glFinish)")
-        : timerMs is { } ms ? F($"pass {ms + layersMs:0.000} ms GPU") : "pass: timing...";
+        software ? F($"pass{Nb}{softwareMs:0.0}{Nb}ms (llvmpipe, glFinish)")
+        : timerMs is { } ms ? F($"pass{Nb}{ms + layersMs:0.000}{Nb}ms{Nb}GPU") : "pass: timing...";
 
     /// <summary>One layer's line in the info panel: selected marker, the layer's number from 1 (the toggle key for
     /// 1..9, --layer's number for all; right-aligned in <paramref name="digits"/> places, the stack's longest), on/off,
