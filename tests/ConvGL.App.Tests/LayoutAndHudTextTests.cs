@@ -2,6 +2,7 @@ using ConvGL.App.Glfw;
 using ConvGL.App.Live;
 using ConvGL.Core;
 using ConvGL.Core.Kernels;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 
 namespace ConvGL.App.Tests;
@@ -261,16 +262,16 @@ public sealed class LayoutAndHudTextTests
     public void ColourBar_NamesTheMapsColours_AndItsRange()
     {
         ColourBar single = ColourBar.Of(16, 3, "conv2 3", eachOwn: false, rgb: false, -1.5f, 2.25f);
-        Assert.Equal(new ColourBar("channel 3 conv2, viridis: min to max", ConvGL.Gpu.Present.ColorMap.Viridis, -1.5f, 2.25f), single);
+        Assert.Equal(new ColourBar("viridis from min to max: channel 3 conv2", ConvGL.Gpu.Present.ColorMap.Viridis, -1.5f, 2.25f), single);
         ColourBar grid = ColourBar.Of(4, 1, "sobel-y", eachOwn: true, rgb: false, 0, 1);
         Assert.Equal("each map viridis from its own min to max; channel 1 sobel-y:", grid.Title);
         // A filter's one map is a grey picture; three maps drawn as a colour picture share one range.
         Assert.Equal(ConvGL.Gpu.Present.ColorMap.Gray, ColourBar.Of(1, 0, "gaussian:5", false, false, 0, 1).Map);
         Assert.Equal("channels 0-2 as red, green, blue, one range:", ColourBar.Of(3, 1, "sobel-x G", false, true, -3, 3).Title);
         Assert.True(ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Constant);
-        Assert.Equal("channel 0 x, viridis: one value", ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Title);
+        Assert.Equal("viridis, one value: channel 0 x", ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Title);
         // A grid of one map is not "each map".
-        Assert.Equal("channel 0 blur, gray: min to max", ColourBar.Of(1, 0, "blur", eachOwn: true, rgb: false, 0, 1).Title);
+        Assert.Equal("gray from min to max: channel 0 blur", ColourBar.Of(1, 0, "blur", eachOwn: true, rgb: false, 0, 1).Title);
         Assert.Equal(["-", "0", "3.669", "-0.0001235", "1.235E+05"],
             new[] { float.NaN, -0f, 3.6691f, -0.00012346f, 123456f }.Select(ColourBar.Number));
     }
@@ -303,5 +304,28 @@ public sealed class LayoutAndHudTextTests
             HudText.FormulaLines(new ConvView(new Tensor([6, 1, 3, 3]), null, depthwise), 8, 8, 1)[2]);
         // A kernel larger than a valid input: no formula (the layer's own run says why).
         Assert.Empty(HudText.FormulaLines(new ConvView(new Tensor([1, 1, 5, 5]), null, new ConvOptions { Padding = PaddingMode.Valid }), 3, 3, 1));
+    }
+
+    [Fact]
+    public void LayerFormulaLines_WritePoolsAndRelu_AsTheReferenceComputesThem()
+    {
+        // PyTorch's MaxPool2d(2): stride 2, no padding; 360x640 -> 180x320 (Pool2D.Apply).
+        Assert.Equal(
+        [
+            "layer 3 (max pool, each map on its own), for c < 8, y < 180, x < 320:",
+            "out[c,y,x] = max over i < 2, j < 2 of in[c, y*2+i, x*2+j]",
+        ], HudText.LayerFormulaLines(new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)), 8, 360, 640, 3));
+        // AvgPool2d(3, stride 2, padding 1): (5 + 2 - 3) / 2 + 1 = 3 rows, (7 + 2 - 3) / 2 + 1 = 4 columns; the padding's
+        // zeros are counted (the sum divided by 9 everywhere, count_include_pad).
+        Assert.Equal(
+        [
+            "layer 2 (average pool, each map on its own), for c < 4, y < 3, x < 4:",
+            "out[c,y,x] = (sum over i < 3, j < 3 of in[c, y*2+i-1, x*2+j-1]) / 9",
+            "in[] outside the 5x7 input: 0, counted in the average",
+        ], HudText.LayerFormulaLines(new PoolLayer(PoolOptions.Square(PoolKind.Average, 3, 2, 1)), 4, 5, 7, 2));
+        Assert.Equal("out[c,y,x] = max(0, in[c,y,x]): negative responses become 0, the rest pass unchanged",
+            HudText.LayerFormulaLines(new ActivationLayer(ActivationKind.Relu), 8, 10, 10, 2)[1]);
+        Assert.Empty(HudText.LayerFormulaLines(new ActivationLayer(ActivationKind.Tanh), 8, 10, 10, 2));
+        Assert.Empty(HudText.LayerFormulaLines(null, 1, 10, 10, 1));
     }
 }

@@ -32,7 +32,7 @@ internal sealed record ColourBar(string Title, ColorMap Map, float Min, float Ma
         ColorMap colours = channels == 1 ? ColorMap.Gray : ColorMap.Viridis;
         string title = eachOwn
             ? F($"each map {ColorMaps.Name(colours)} from its own min to max; channel {map}:")
-            : constant ? F($"channel {map}, {ColorMaps.Name(colours)}: one value") : F($"channel {map}, {ColorMaps.Name(colours)}: min to max");
+            : constant ? F($"{ColorMaps.Name(colours)}, one value: channel {map}") : F($"{ColorMaps.Name(colours)} from min to max: channel {map}");
         return new ColourBar(title, colours, min, max);
     }
 

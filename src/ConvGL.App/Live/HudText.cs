@@ -266,6 +266,45 @@ internal static class HudText
         return lines;
     }
 
+    /// <summary>The same for a pooling layer (Core's Pool2D.Apply) and a relu (Activation.Apply): what the probe strip says
+    /// on those layers while nothing is probed; empty for other layers.</summary>
+    public static List<string> LayerFormulaLines(Core.Stacks.StackLayer? layer, int inC, int inH, int inW, int number)
+    {
+        switch (layer)
+        {
+            case Core.Stacks.PoolLayer { Options: var o }:
+            {
+                ConvGeometry g;
+                try
+                {
+                    g = Core.Ops.Pool2D.Geometry(inH, inW, o);
+                }
+                catch (ConvGLException)
+                {
+                    return [];
+                }
+                bool max = o.Kind == Core.Ops.PoolKind.Max;
+                string window = F($"i < {o.SizeY}, j < {o.SizeX} of in[c, {Index("y", o.EffectiveStrideY, "i", 1, o.PadY)}, {Index("x", o.EffectiveStrideX, "j", 1, o.PadX)}]");
+                var lines = new List<string>
+                {
+                    F($"layer {number} ({(max ? "max" : "average")} pool, each map on its own), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:"),
+                    max ? F($"out[c,y,x] = max over {window}") : F($"out[c,y,x] = (sum over {window}) / {o.SizeY * o.SizeX}"),
+                };
+                if (o.PadY > 0 || o.PadX > 0)
+                    lines.Add(F($"in[] outside the {inH}x{inW} input: {(max ? "left out of the max" : "0, counted in the average")}"));
+                return lines;
+            }
+            case Core.Stacks.ActivationLayer { Kind: Core.Ops.ActivationKind.Relu }:
+                return
+                [
+                    F($"layer {number} (relu, each value on its own), for c < {inC}, y < {inH}, x < {inW}:"),
+                    "out[c,y,x] = max(0, in[c,y,x]): negative responses become 0, the rest pass unchanged",
+                ];
+            default:
+                return [];
+        }
+    }
+
     // An input index along one axis as the reference computes it, written as simply as its numbers allow:
     // "y*2+i*2-1", "y+i-1", "y+i".
     private static string Index(string v, int stride, string tap, int dilation, int pad)

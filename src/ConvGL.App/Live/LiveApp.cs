@@ -277,7 +277,7 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize, View.ProbeStrip, info is not null && View.ColourBarMap is not null);
+            View.ContentSize, View.ProbeStrip, info is not null && View.ColourBarMap is not null, LayerFormulaLineCount());
     }
 
     /// <summary>The colour bar of the map the view shows: its range as the view computed it as it drew this frame (read
@@ -311,6 +311,16 @@ internal sealed class LiveApp : IDisposable
         return ColourBar.Of(m.Tensor.C, m.Channel, Pipeline.MapName(m.Layer, m.Channel), m.EachOwn, m.Rgb, min, max);
     }
 
+    // The lines a non-conv layer's rule takes in the probe strip (its formula and the line on how to probe), 0 for others.
+    private int LayerFormulaLineCount()
+    {
+        int layer = View.ProbeLayer(_state.Layer);
+        if (Pipeline.Conv(layer) is not null) return 0;
+        GpuTensor input = Pipeline.LayerInput(layer);
+        int n = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1).Count;
+        return n == 0 ? 0 : n + 1;
+    }
+
     private void RedrawHud(int fw, int fh)
     {
         _state.HudDirty = false;
@@ -325,6 +335,17 @@ internal sealed class LiveApp : IDisposable
             GpuTensor input = Pipeline.LayerInput(probeLayer);
             List<string> formula = HudText.FormulaLines(conv, input.H, input.W, probeLayer + 1);
             if (formula.Count > 0) probe = formula;
+        }
+        else if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame)
+        {
+            // A pool or a relu: its own rule written out, then how to reach a conv to probe.
+            GpuTensor input = Pipeline.LayerInput(probeLayer);
+            List<string> formula = HudText.LayerFormulaLines(Pipeline.StackLayer(probeLayer), input.C, input.H, input.W, probeLayer + 1);
+            if (formula.Count > 0)
+            {
+                formula.Add("probe: [ ] select a conv layer, then hover a pixel to take its sum apart");
+                probe = formula;
+            }
         }
         _panels.Redraw(fw, fh, View, probe, _state.Help, _state.InfoHidden ? null : ShownColourBar());
     }
