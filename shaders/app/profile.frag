@@ -85,7 +85,7 @@ void main()
     vec3 color = vec3(0.06, 0.06, 0.08);
     if (abs(p.y - 0.5 * uPlotPx.w) < 0.5 || abs(p.y - 0.0) < 0.5 || abs(p.y - uPlotPx.w) < 0.5) color = vec3(0.25);
     float u = p.x / uPlotPx.z;
-    if (curve(p.y, inputAt(u), inputAt(u - du)) > 0.0) color = vec3(0.85);
+    if (curve(p.y, inputAt(u), inputAt(u - du)) > 0.0) color = vec3(0.62);
     if (curve(p.y, outputAt(u), outputAt(u - du)) > 0.0) color = vec3(1.0, 0.55, 0.1);
     fragColor = vec4(color, 1.0);
 }
