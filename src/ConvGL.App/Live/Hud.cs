@@ -148,8 +148,8 @@ internal sealed unsafe class Hud : IDisposable
         List<string> title = HudText.Wrap([bar.Title], chars);
         if (title.Count > 2) title = [title[0], HudText.Fit(title[1] + " " + title[2], chars)];
         // As wide as its title, as the other panels are as wide as their text, but with room for a bar of 12 characters.
-        string lo = Live.ColourBar.Number(bar.Min), hi = Live.ColourBar.Number(bar.Max);
-        width = Math.Min(width, Math.Max(Measure(title), _font.MeasureText(lo) + _font.MeasureText(hi) + 12 * CharWidth + 24));
+        string min = Live.ColourBar.Number(bar.Min), max = Live.ColourBar.Number(bar.Max);
+        width = Math.Min(width, Math.Max(Measure(title), _font.MeasureText(min) + _font.MeasureText(max) + 12 * CharWidth + 24));
         float height = (title.Count + 1) * LineHeight + 8;
         _canvas.DrawRect(x, y, width, height, _panel);
         Mark(x, y, width, height);
@@ -158,13 +158,12 @@ internal sealed unsafe class Hud : IDisposable
         float baseline = y + (title.Count + 1) * LineHeight, top = baseline - LineHeight + 4, barHeight = LineHeight - 4;
         if (bar.Constant || float.IsNaN(bar.Min))
         {
-            string text = float.IsNaN(bar.Min) ? "no values yet" : "every value " + Live.ColourBar.Number(bar.Min);
+            string text = float.IsNaN(bar.Min) ? "no values yet" : "every value " + min;
             FillColour(bar.Map, 0);
             _canvas.DrawRect(x + 6, top, 2 * LineHeight, barHeight, _swatch);
             _canvas.DrawText(text, x + 12 + 2 * LineHeight, baseline, SKTextAlign.Left, _font, _text);
             return height;
         }
-        string min = Live.ColourBar.Number(bar.Min), max = Live.ColourBar.Number(bar.Max);
         float left = x + 6 + _font.MeasureText(min) + 6, right = x + width - 6 - _font.MeasureText(max) - 6;
         _canvas.DrawText(min, x + 6, baseline, SKTextAlign.Left, _font, _text);
         _canvas.DrawText(max, x + width - 6, baseline, SKTextAlign.Right, _font, _text);

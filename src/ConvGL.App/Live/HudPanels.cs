@@ -13,7 +13,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     private readonly Hud _hud = new(context);
     private int _width, _height;
     private List<string> _side = [], _kernel = [], _error = [], _message = [];
-    // Whether the column keeps room for the colour bar (its two lines: the title, the bar between min and max).
+    // Whether the column keeps room for the colour bar (ColourBarLines: its title, the bar between min and max).
     private bool _colourBar;
 
     public Hud Hud => _hud;

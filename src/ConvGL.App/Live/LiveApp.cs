@@ -231,10 +231,7 @@ internal sealed class LiveApp : IDisposable
         float sx = o.Width / output.W, sy = o.Height / output.H;
         float cx = o.X + (_probe.X + 0.5f) * sx, cy = o.Y + (_probe.Y + 0.5f) * sy;
         float r = Math.Max(5, 1.5f * Math.Max(sx, sy));
-        _presenter.DrawSolid(new PixelRect(cx - r, cy - r, 2 * r, 1.5f), 0.2f, 1f, 1f, 1f);
-        _presenter.DrawSolid(new PixelRect(cx - r, cy + r - 1.5f, 2 * r, 1.5f), 0.2f, 1f, 1f, 1f);
-        _presenter.DrawSolid(new PixelRect(cx - r, cy - r, 1.5f, 2 * r), 0.2f, 1f, 1f, 1f);
-        _presenter.DrawSolid(new PixelRect(cx + r - 1.5f, cy - r, 1.5f, 2 * r), 0.2f, 1f, 1f, 1f);
+        _presenter.DrawFrame(new PixelRect(cx - r, cy - r, 2 * r, 2 * r), 1.5f, 0.2f, 1f, 1f);
     }
 
     /// <summary>The pointer in framebuffer pixels (HiDPI windows have more pixels than window units).</summary>
@@ -311,14 +308,22 @@ internal sealed class LiveApp : IDisposable
         return ColourBar.Of(m.Tensor.C, m.Channel, Pipeline.MapName(m.Layer, m.Channel), m.EachOwn, m.Rgb, min, max);
     }
 
-    // The lines a non-conv layer's rule takes in the probe strip (its formula and the line on how to probe), 0 for others.
+    // The lines a non-conv layer's rule takes in the probe strip, 0 for a conv (its kernel rows reserve the strip).
     private int LayerFormulaLineCount()
     {
         int layer = View.ProbeLayer(_state.Layer);
-        if (Pipeline.Conv(layer) is not null) return 0;
+        return Pipeline.Conv(layer) is not null ? 0 : IdleProbeLines(layer).Count;
+    }
+
+    /// <summary>What the probe strip says while no pixel is probed: a conv layer's sum written out; a pool's or a relu's
+    /// rule and how to reach a conv to probe; nothing for other layers (the strip's hint).</summary>
+    private List<string> IdleProbeLines(int layer)
+    {
         GpuTensor input = Pipeline.LayerInput(layer);
-        int n = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1).Count;
-        return n == 0 ? 0 : n + 1;
+        if (Pipeline.Conv(layer) is { } conv) return HudText.FormulaLines(conv, input.H, input.W, layer + 1);
+        List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1);
+        if (rule.Count > 0) rule.Add("probe: [ ] select a conv layer, then hover a pixel to take its sum apart");
+        return rule;
     }
 
     private void RedrawHud(int fw, int fh)
@@ -328,25 +333,10 @@ internal sealed class LiveApp : IDisposable
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
         List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars) : null;
-        // No pixel probed on a conv layer: the strip writes out the sum the probe would take apart.
-        int probeLayer = View.ProbeLayer(_state.Layer);
-        if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame && Pipeline.Conv(probeLayer) is { } conv)
-        {
-            GpuTensor input = Pipeline.LayerInput(probeLayer);
-            List<string> formula = HudText.FormulaLines(conv, input.H, input.W, probeLayer + 1);
-            if (formula.Count > 0) probe = formula;
-        }
-        else if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame)
-        {
-            // A pool or a relu: its own rule written out, then how to reach a conv to probe.
-            GpuTensor input = Pipeline.LayerInput(probeLayer);
-            List<string> formula = HudText.LayerFormulaLines(Pipeline.StackLayer(probeLayer), input.C, input.H, input.W, probeLayer + 1);
-            if (formula.Count > 0)
-            {
-                formula.Add("probe: [ ] select a conv layer, then hover a pixel to take its sum apart");
-                probe = formula;
-            }
-        }
+        // No pixel probed: the strip writes out what the layer computes (a conv's sum, a pool's or relu's rule).
+        if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame &&
+            IdleProbeLines(View.ProbeLayer(_state.Layer)) is { Count: > 0 } idle)
+            probe = idle;
         _panels.Redraw(fw, fh, View, probe, _state.Help, _state.InfoHidden ? null : ShownColourBar());
     }
 

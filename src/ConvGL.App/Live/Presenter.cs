@@ -151,6 +151,16 @@ internal sealed class Presenter : IDisposable
         _gl.Disable(EnableCap.Blend);
     }
 
+    /// <summary>A frame <paramref name="thickness"/> pixels wide just inside <paramref name="r"/>, opaque: the probe's
+    /// marker, the selected map's outline.</summary>
+    public void DrawFrame(PixelRect r, float thickness, float red, float green, float blue)
+    {
+        DrawSolid(new PixelRect(r.X, r.Y, r.Width, thickness), red, green, blue, 1);
+        DrawSolid(new PixelRect(r.X, r.Y + r.Height - thickness, r.Width, thickness), red, green, blue, 1);
+        DrawSolid(new PixelRect(r.X, r.Y, thickness, r.Height), red, green, blue, 1);
+        DrawSolid(new PixelRect(r.X + r.Width - thickness, r.Y, thickness, r.Height), red, green, blue, 1);
+    }
+
     public void DrawSolid(PixelRect r, float red, float green, float blue, float alpha)
     {
         if (_texture is null) return;

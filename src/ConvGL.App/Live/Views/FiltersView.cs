@@ -82,17 +82,17 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         (_cols, _rows) = GridView.Shape(output.C, w, h, area);
         OutputRect = area.Fit(_cols * w, _rows * h);
         context.OutRanges.Compute(output);
-        float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows, kernelW = _kernelW = cellW * (w - output.W) / w;
+        float kernelW = _kernelW = OutputRect.Width / _cols * (w - output.W) / w;
         int n = conv.Weight.Shape[0];
         for (int c = 0; c < output.C; c++)
         {
-            float x = OutputRect.X + c % _cols * cellW, y = OutputRect.Y + c / _cols * cellH;
+            PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);
             // A one-pixel margin keeps neighbouring pairs apart.
-            context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(x + 1, y + 1, kernelW - 1, cellH - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
+            context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(cell.X + 1, cell.Y + 1, kernelW - 1, cell.Height - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
             context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c), 1, c, map: ViewContext.MapColour(output));
         }
         // The selected channel's pair outlined: the kernel the kernel panel shows, the map the colour bar explains.
-        if (output.C > 1) GridView.Outline(context.Presenter, GridView.Cell(OutputRect, _cols, _rows, context.Channel(output)));
+        if (output.C > 1) context.Presenter.DrawFrame(GridView.Cell(OutputRect, _cols, _rows, context.Channel(output)), 2, 1, 1, 1);
     }
 
     // The probe takes apart the layer shown here, whichever layer [ ] selected.
@@ -126,9 +126,8 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     /// (kernel, map) cells in <paramref name="r"/>: the cell's right part after the kernel, a one-pixel margin round it.</summary>
     public static PixelRect MapRect(PixelRect r, int cols, int rows, float kernelW, int channel)
     {
-        float cellW = r.Width / cols, cellH = r.Height / rows;
-        int col = channel % cols, row = channel / cols;
-        return new PixelRect(r.X + col * cellW + kernelW, r.Y + row * cellH + 1, cellW - kernelW - 1, cellH - 2);
+        PixelRect cell = GridView.Cell(r, cols, rows, channel);
+        return new PixelRect(cell.X + kernelW, cell.Y + 1, cell.Width - kernelW - 1, cell.Height - 2);
     }
 
     /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its
@@ -162,7 +161,9 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         int chars = HudText.CharsIn(cellW - _kernelW - 12, hud.CharWidth);
         // Over the map, not the kernel: the kernel is small and every pixel of it counts.
         for (int c = 0; c < maps; c++)
-            hud.Label(OutputRect.X + c % _cols * cellW + _kernelW + 3, OutputRect.Y + c / _cols * cellH + 3,
-                HudText.FitMapLabel(c, pipeline.MapName(_layer, c), chars));
+        {
+            PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);
+            hud.Label(cell.X + _kernelW + 3, cell.Y + 3, HudText.FitMapLabel(c, pipeline.MapName(_layer, c), chars));
+        }
     }
 }

@@ -53,7 +53,7 @@ internal sealed class GridView(ViewContext context) : ILiveView
             OutputRect = area.Fit(_cols * output.W, _rows * output.H);
             context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows, ViewContext.MapColour(output));
             // The selected channel's cell outlined: the map the colour bar, the output and profile views and , . refer to.
-            if (output.C > 1) Outline(context.Presenter, Cell(OutputRect, _cols, _rows, context.Channel(output)));
+            if (output.C > 1) context.Presenter.DrawFrame(Cell(OutputRect, _cols, _rows, context.Channel(output)), 2, 1, 1, 1);
         }
         context.Stages?.Part("draw-grid");
     }
@@ -64,16 +64,6 @@ internal sealed class GridView(ViewContext context) : ILiveView
     {
         float w = r.Width / cols, h = r.Height / rows;
         return new PixelRect(r.X + c % cols * w, r.Y + c / cols * h, w, h);
-    }
-
-    /// <summary>A 2-pixel white frame just inside <paramref name="r"/>.</summary>
-    public static void Outline(Presenter p, PixelRect r)
-    {
-        const float t = 2;
-        p.DrawSolid(new PixelRect(r.X, r.Y, r.Width, t), 1, 1, 1, 1);
-        p.DrawSolid(new PixelRect(r.X, r.Y + r.Height - t, r.Width, t), 1, 1, 1, 1);
-        p.DrawSolid(new PixelRect(r.X, r.Y, t, r.Height), 1, 1, 1, 1);
-        p.DrawSolid(new PixelRect(r.X + r.Width - t, r.Y, t, r.Height), 1, 1, 1, 1);
     }
 
     public bool HitTest(double x, double y, out TensorPoint point)
@@ -100,13 +90,11 @@ internal sealed class GridView(ViewContext context) : ILiveView
         if (enlarged < 0)
         {
             if (!HudText.MapLabelsFit(OutputRect.Height / _rows, hud.LineHeight)) return;
-            float cellW = OutputRect.Width / _cols;
-            int chars = HudText.CharsIn(cellW - 12, hud.CharWidth);
+            int chars = HudText.CharsIn(OutputRect.Width / _cols - 12, hud.CharWidth);
             for (int c = 0; c < output.C; c++)
             {
-                float cx = OutputRect.X + c % _cols * cellW;
-                float cy = OutputRect.Y + c / _cols * OutputRect.Height / _rows;
-                hud.Label(cx + 3, cy + 3, HudText.FitMapLabel(c, pipeline.MapName(layer, c), chars));
+                PixelRect cell = Cell(OutputRect, _cols, _rows, c);
+                hud.Label(cell.X + 3, cell.Y + 3, HudText.FitMapLabel(c, pipeline.MapName(layer, c), chars));
             }
         }
         else
