@@ -204,6 +204,20 @@ public sealed class LayoutAndHudTextTests
     public void FitMapLabel_CutsTheName_OrKeepsTheIndexAlone(int channel, string name, int chars, string expected) =>
         Assert.Equal(expected, HudText.FitMapLabel(channel, name, chars));
 
+    [Fact]
+    public void GridLabels_AreTheIndexAlone_WhereEveryMapSharesTheLayersName()
+    {
+        // ResNet18's first conv: every map "Convolution28 c"; the cells read "0".."63", not "0 Convo~".
+        Assert.Equal(Enumerable.Range(0, 11).Select(c => c.ToString()), HudText.GridLabels(11, c => $"Convolution28 {c}", 40));
+        // A bank's kernels have names of their own: kept, cut as FitMapLabel cuts them.
+        Assert.Equal(["0 sobel-x", "1 sobel-y"], HudText.GridLabels(2, c => c == 0 ? "sobel-x" : "sobel-y", 40));
+        Assert.Equal(["0 sobe~", "1 sobe~"], HudText.GridLabels(2, c => c == 0 ? "sobel-x" : "sobel-y", 7));
+        // One map: its name is all there is to say.
+        Assert.Equal(["0 conv1"], HudText.GridLabels(1, _ => "conv1 0", 40));
+        // Names that share a stem only in part are a bank's: "gabor 11" is not the 11th "gabor".
+        Assert.Equal(["0 gabor", "1 gabor 11"], HudText.GridLabels(2, c => c == 0 ? "gabor 0" : "gabor 11", 40));
+    }
+
     [Theory]
     [InlineData(45f, 15f, true)]    // a label is a third of the map's height: drawn
     [InlineData(44.9f, 15f, false)]

@@ -368,6 +368,21 @@ internal static class HudText
         return label.Length <= chars || chars - 1 - (index.Length + 1) >= 4 ? Fit(label, chars) : Fit(index, chars);
     }
 
+    /// <summary>The labels of a grid's <paramref name="maps"/> cells, each cut to <paramref name="chars"/>: where every map
+    /// has the same name but for its index (a layer's "Convolution28 0".."Convolution28 63", "conv1 0".."conv1 7") the
+    /// index alone, as the name is the layer's and the info panel says it once (ResNet18's grid read "0 Convo~" in every
+    /// cell); otherwise <see cref="FitMapLabel"/> (a bank's "0 sobel-x", "1 sobel-y").</summary>
+    public static string[] GridLabels(int maps, Func<int, string> name, int chars)
+    {
+        var stems = new string[maps];
+        for (int c = 0; c < maps; c++) stems[c] = MapLabel(c, name(c))[(c.ToString(CultureInfo.InvariantCulture).Length + 1)..];
+        bool shared = maps > 1 && stems.All(s => s == stems[0]);
+        var labels = new string[maps];
+        for (int c = 0; c < maps; c++)
+            labels[c] = shared ? Fit(c.ToString(CultureInfo.InvariantCulture), chars) : FitMapLabel(c, name(c), chars);
+        return labels;
+    }
+
     /// <summary>Names of input channels longer than this are cut (with a "~") in the probe panel.</summary>
     private const int ProbeNameChars = 16;
 

@@ -160,10 +160,11 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         if (!HudText.MapLabelsFit(cellH, hud.LineHeight)) return;
         int chars = HudText.CharsIn(cellW - _kernelW - 12, hud.CharWidth);
         // Over the map, not the kernel: the kernel is small and every pixel of it counts.
+        string[] labels = HudText.GridLabels(maps, c => pipeline.MapName(_layer, c), chars);
         for (int c = 0; c < maps; c++)
         {
             PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);
-            hud.Label(cell.X + _kernelW + 3, cell.Y + 3, HudText.FitMapLabel(c, pipeline.MapName(_layer, c), chars));
+            hud.Label(cell.X + _kernelW + 3, cell.Y + 3, labels[c]);
         }
     }
 }

@@ -91,10 +91,11 @@ internal sealed class GridView(ViewContext context) : ILiveView
         {
             if (!HudText.MapLabelsFit(OutputRect.Height / _rows, hud.LineHeight)) return;
             int chars = HudText.CharsIn(OutputRect.Width / _cols - 12, hud.CharWidth);
+            string[] labels = HudText.GridLabels(output.C, c => pipeline.MapName(layer, c), chars);
             for (int c = 0; c < output.C; c++)
             {
                 PixelRect cell = Cell(OutputRect, _cols, _rows, c);
-                hud.Label(cell.X + 3, cell.Y + 3, HudText.FitMapLabel(c, pipeline.MapName(layer, c), chars));
+                hud.Label(cell.X + 3, cell.Y + 3, labels[c]);
             }
         }
         else
