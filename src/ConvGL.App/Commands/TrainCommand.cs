@@ -327,7 +327,10 @@ internal static partial class TrainCommand
         {
             if (step % every == 0) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step,5}  mse {loss:0.000E+00}"));
         });
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {r.LossHistory.Count - 1,5}  mse {r.FinalLoss:0.000E+00} (final)"));
+        // The history holds every step's loss and then the float32 weights' (the fit carries its residual in double).
+        int last = r.LossHistory.Count - 2;
+        if (r.Stopped is not null) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"converged after step {last} of {(steps > 0 ? steps : 10 * (kh * kw + 1))}, mse {r.LossHistory[last]:0.000E+00}: {r.Stopped}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final mse {r.FinalLoss:0.000E+00} (the kernel as written, in float32)"));
         string text = KernelText(r, options);
         Console.Write(text);
         if (hiddenKernel is not null)

@@ -114,6 +114,29 @@ public class TrainingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void KernelFit_ConjugateGradient_StopsOnceTheLossStopsFalling()
+    {
+        // 10 unknowns: the default budget is 100 steps; CG has the minimum to rounding in ~20 and then only stalls.
+        var options = new ConvOptions { Mode = ConvMode.Correlate, Border = Border.Reflect };
+        Tensor input = TexturedImage(3);
+        KernelFitResult r = KernelFit.Fit(input, Conv2D.Filter(input, SobelX, options), 3, 3, options);
+        int steps = r.LossHistory.Count - 1;
+        Assert.NotNull(r.Stopped);
+        Assert.Contains("in a row lowered the mse", r.Stopped);
+        Assert.True(steps < 60, $"ran {steps} of 100 steps");
+        // Its last StallSteps + 1 losses differ by less than the stall ratio, and the ones before them fell.
+        double[] h = [.. r.LossHistory.Take(steps)];
+        for (int i = h.Length - KernelFit.StallSteps; i < h.Length; i++)
+            Assert.True(h[i] >= Math.Min(h[..i].Min(), double.MaxValue) * (1 - KernelFit.StallRatio), $"step {i}: {h[i]} after {h[..i].Min()}");
+        Assert.True(h[h.Length - KernelFit.StallSteps - 1] < h[0] * 1e-12, $"stopped at loss {h[^1]} from {h[0]}");
+        for (int i = 0; i < 9; i++) Assert.Equal(SobelX.Data[i], r.Kernel.Data[i], 1e-4);
+        // A budget smaller than convergence is spent whole, and says nothing stopped it.
+        KernelFitResult shortFit = KernelFit.Fit(input, Conv2D.Filter(input, SobelX, options), 3, 3, options, steps: 4);
+        Assert.Null(shortFit.Stopped);
+        Assert.Equal(4 + 1, shortFit.LossHistory.Count);
+    }
+
+    [Fact]
     public void KernelFit_MismatchedTargetSize_IsAClearError()
     {
         Tensor input = TexturedImage(1);
