@@ -46,6 +46,20 @@ public sealed class TheoremViewTests(DisplayFixture display)
     }
 
     [Fact]
+    public void Legend_ReservesTheLinesItWrapsTo_OnlyGrowingAtOneWidth_AndTheGridMovesDownForThem()
+    {
+        Assert.Equal(6, TheoremView.LegendLinesFor(4, 0));   // a wide window: six lines, as always
+        Assert.Equal(9, TheoremView.LegendLinesFor(9, 0));   // 640x400 wraps it to 9: all of them
+        Assert.Equal(9, TheoremView.LegendLinesFor(8, 9));   // a number a digit shorter does not move the maps
+        Assert.Equal(12, TheoremView.LegendLinesFor(20, 0)); // a tiny window keeps most of its height for the maps
+        var area = new PixelRect(0, 0, 640, 400);
+        (PixelRect six, _, _) = TheoremView.Layout(area, 640, 360, 10);
+        (PixelRect nine, float bandY, float bandH) = TheoremView.Layout(area, 640, 360, 10, 9);
+        Assert.Equal(six.Y + 3 * 10, nine.Y, 3);
+        Assert.True(bandY + bandH <= 400, $"band {bandY} + {bandH}");
+    }
+
+    [Fact]
     public void SpectrumBin_MapsADrawnPositionToItsSignedFrequency_DcInTheMiddle()
     {
         // A 4 x 8 frame drawn in 200 x 100 pixels at (10, 20): a bin is 25 x 25 px; DC is drawn at bin (2, 4).

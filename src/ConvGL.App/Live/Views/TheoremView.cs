@@ -27,10 +27,15 @@ namespace ConvGL.App.Live.Views;
 /// here, so no probe strip: the view takes the window's height.</summary>
 internal sealed class TheoremView(ViewContext context) : ILiveView
 {
-    // Six legend lines and the panel's padding above the grid, one label line above the scanline plots: in the HUD's
-    // line height, which grows with the window (15 px at 960x600).
-    private const float LegendLines = 6;
-    private static float LegendHeight(float lineHeight) => LegendLines * lineHeight + 8 + 4;
+    // The legend's lines (six where the window is wide enough, as many as it wraps to where not, up to MaxLegendLines)
+    // and the panel's padding above the grid, one label line above the scanline plots: in the HUD's line height, which
+    // grows with the window (15 px at 960x600).
+    public const int MinLegendLines = 6, MaxLegendLines = 12;
+    private static float LegendHeight(float lineHeight, int lines) => lines * lineHeight + 8 + 4;
+    // The lines the legend wrapped to last, for the width it was wrapped at: it only grows while the width stays, so the
+    // maps do not jump when a number in it gets a digit shorter.
+    private int _legendLines = MinLegendLines;
+    private float _legendWidth = -1;
     private static float BandLabel(float lineHeight) => lineHeight + 2;
     // The scanline plots are this share of a map's height (the grid is two maps high).
     private const float BandShare = 0.75f;
@@ -66,22 +71,28 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     {
         GpuTensor output = ShownConv(out _) is int i and >= 0 ? context.Pipeline.LayerOutput(i) : context.Output;
         float lh = context.LineHeight;
-        return (3 * output.W, (int)((2 + BandShare) * output.H + LegendHeight(lh) + BandLabel(lh)));
+        return (3 * output.W, (int)((2 + BandShare) * output.H + LegendHeight(lh, _legendLines) + BandLabel(lh)));
     }
 
     /// <summary>Where the grid (3 x 2 maps of <paramref name="w"/> x <paramref name="h"/>) and the scanline plots go in
     /// <paramref name="area"/>: the grid as large as the width and the height left under the legend allow (the plots
     /// get <see cref="BandShare"/> of a map's height below it), at the top, centred across; the plots fill the height
     /// that is left, up to 1.5 maps' height. Pure: a unit test holds it.</summary>
-    public static (PixelRect Grid, float BandY, float BandHeight) Layout(PixelRect area, int w, int h, float lineHeight = 15)
+    public static (PixelRect Grid, float BandY, float BandHeight) Layout(PixelRect area, int w, int h, float lineHeight = 15, int legendLines = MinLegendLines)
     {
-        float top = area.Y + LegendHeight(lineHeight), room = Math.Max(1, area.Height - LegendHeight(lineHeight) - BandLabel(lineHeight) - 4);
+        float legend = LegendHeight(lineHeight, legendLines);
+        float top = area.Y + legend, room = Math.Max(1, area.Height - legend - BandLabel(lineHeight) - 4);
         float scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
         float gw = 3 * w * scale, gh = 2 * h * scale;
         var grid = new PixelRect(area.X + (area.Width - gw) / 2, top, gw, gh);
         float bandY = top + gh + BandLabel(lineHeight);
         return (grid, bandY, Math.Max(1, Math.Min(1.5f * h * scale, area.Y + area.Height - bandY - 4)));
     }
+
+    /// <summary>The lines the legend reserves: what it wrapped to (<paramref name="wrapped"/>), at least
+    /// <see cref="MinLegendLines"/> and as many as it had at this width before (<paramref name="before"/>), at most
+    /// <see cref="MaxLegendLines"/> (the maps keep most of a small window). Pure: a unit test holds it.</summary>
+    public static int LegendLinesFor(int wrapped, int before) => Math.Clamp(Math.Max(wrapped, before), MinLegendLines, MaxLegendLines);
 
     public void Draw(PixelRect area)
     {
@@ -109,7 +120,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         _ran = true;
         GpuTensor direct = theorem.Direct;
-        (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H, context.LineHeight);
+        (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H, context.LineHeight, _legendLines);
         OutputRect = grid;
         _row = Row(direct);
         try
@@ -269,7 +280,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             }
         legend.Add(bin);
         List<string> lines = HudText.Wrap(legend, HudText.CharsIn(area.Width - 32, hud.CharWidth));
-        hud.Panel(area.X + 10, area.Y + 2, lines.Count > LegendLines ? lines[..(int)LegendLines] : lines);
+        _legendLines = LegendLinesFor(lines.Count, _legendWidth == area.Width ? _legendLines : 0);
+        _legendWidth = area.Width;
+        hud.Panel(area.X + 10, area.Y + 2, lines.Count > _legendLines ? lines[.._legendLines] : lines);
         // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
         string[] names = MapLabels(f.InputChannel, _inputs, bias);
         int chars = HudText.CharsIn(OutputRect.Width / 3 - 8, hud.CharWidth);
@@ -281,15 +294,22 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         // The spectra curves are log(1 + |F|), each divided by its own maximum (TheoremPass.Spectrum).
         string[] band = ["1D: direct grey, FFT orange", "1D: row grey, kernel orange, log(1+|F|)", "1D: row x conj(kernel row), log(1+|F|)"];
         float y = OutputRect.Y + OutputRect.Height + 1;
-        for (int i = 0; i < band.Length; i++) hud.Label(Cell(i, 0).X + 2, y, HudText.Fit(band[i], chars));
+        // Wrapped rather than cut where a third of the picture is narrow (960x600 cut them to "kernel orange, l~").
+        int firstLines = 1;
+        for (int i = 0; i < band.Length; i++)
+        {
+            List<string> label = HudText.Wrap([band[i]], chars);
+            for (int k = 0; k < Math.Min(label.Count, 2); k++) hud.Label(Cell(i, 0).X + 2, y + k * hud.LineHeight, HudText.Fit(label[k], chars));
+            if (i == 0) firstLines = Math.Min(label.Count, 2);
+        }
         // The results' scale (both curves on one: profile.frag's shared scale) at the band's top, middle line and bottom.
         PixelRect r = _resultsBand;
-        if (r.Height >= 4 * hud.LineHeight)
+        if (r.Height >= (3 + firstLines) * hud.LineHeight)
         {
             (float a0, float b0) = theorem.ScanlineRanges.Read(0);
             (float a1, float b1) = theorem.ScanlineRanges.Read(1);
             (double bottom, double top) = ProfileView.PlotScale(Math.Min(a0, a1), Math.Max(b0, b1));
-            hud.Label(r.X + 1, r.Y + hud.LineHeight + 2, ColourBar.Number((float)top));
+            hud.Label(r.X + 1, r.Y + firstLines * hud.LineHeight + 2, ColourBar.Number((float)top));
             hud.Label(r.X + 1, r.Y + r.Height / 2 - hud.LineHeight / 2, ColourBar.Number((float)((top + bottom) / 2)));
             hud.Label(r.X + 1, r.Y + r.Height - hud.LineHeight - 1, ColourBar.Number((float)bottom));
         }
