@@ -137,6 +137,11 @@ public sealed class LayoutAndHudTextTests
         Assert.True(column.Any(l => l.Contains("[conv2d_literal_winograd]", StringComparison.Ordinal)), string.Join(" | ", column));
         // Fields three spaces apart break between fields: "view:" stays with "output".
         Assert.Equal(["source: scene 640x360", "  view: output   h: help"], HudText.Wrap(["source: scene 640x360   view: output   h: help"], 34));
+        // A word longer than the line breaks after a comma or colon in the line's second half, not mid-name:
+        // "gabor:t" / "heta=0,..." read as two words.
+        Assert.Equal(["channel 0 gabor:theta=0,", "  sigma=2.5,lambda=5,", "  gamma=0.5,size=15"],
+                     HudText.Wrap(["channel 0 gabor:theta=0,sigma=2.5,lambda=5,gamma=0.5,size=15"], 26));
+        Assert.Equal(["abcdefghijklmnopqrst", "  uvwxyz"], HudText.Wrap(["abcdefghijklmnopqrstuvwxyz"], 20)); // none: at the limit
     }
 
     [Theory]

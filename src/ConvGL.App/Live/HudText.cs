@@ -464,7 +464,13 @@ internal static class HudText
                 int cut = field >= maxChars / 3 && (first || field >= indent.Length) ? field : rest.LastIndexOf(' ', maxChars - 1);
                 int wordEnd = rest.IndexOf(' ', cut + 1);
                 int word = (wordEnd < 0 ? rest.Length : wordEnd) - cut - 1;
-                if (cut <= 0 || (!first && cut < indent.Length) || word > maxChars - indent.Length) cut = maxChars;
+                if (cut <= 0 || (!first && cut < indent.Length) || word > maxChars - indent.Length)
+                {
+                    // A word longer than a line (a kernel spec "gabor:theta=0,sigma=2.5,...") breaks after one of
+                    // its commas or colons where one is in the second half of the line, else at the limit.
+                    int punct = rest.LastIndexOfAny([',', ':', ';'], maxChars - 2);
+                    cut = punct >= maxChars / 2 ? punct + 1 : maxChars;
+                }
                 result.Add(rest[..cut].TrimEnd());
                 rest = indent + rest[cut..].TrimStart();
                 first = false;
