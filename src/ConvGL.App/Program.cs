@@ -14,13 +14,28 @@ internal static class Program
         // run left its hidden, half-written folder beside --out (.maps.<guid>.tmp, hundreds of MB), apply its hidden file.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
+        int code = Run(args);
+        // Interrupted: the command failed because its output was taken away under it (or ended anyway), and the handler
+        // may still be removing that output. Returning now would end the process before it is done; the signal's own
+        // action ends it once the handler returns.
+        if (ConvGL.Core.IO.InFlight.Ending)
+        {
+            ConvGL.Core.IO.InFlight.Removed.Wait(TimeSpan.FromSeconds(10));
+            Thread.Sleep(TimeSpan.FromSeconds(10));
+        }
+        return code;
+    }
+
+    private static int Run(string[] args)
+    {
         try
         {
             return Cli.CliRoot.Execute(args);
         }
         catch (ConvGLException e)
         {
-            Console.Error.WriteLine($"convgl: {e.Message}");
+            // A write that failed because an interrupt took its folder away says nothing: "interrupted" is the news.
+            if (!ConvGL.Core.IO.InFlight.Ending) Console.Error.WriteLine($"convgl: {e.Message}");
             return 2;
         }
         catch (AggregateException e) when (e.Flatten().InnerExceptions.All(i => i is ConvGLException))

@@ -54,9 +54,41 @@ public sealed class InterruptTests : IDisposable
         InFlight.Add(file);
         InFlight.Add(folder);
         InFlight.Add(Path.Combine(_dir, ".gone.tmp"));
-        Assert.True(InFlight.RemoveAll() >= 2);
+        Assert.True(InFlight.RemoveAll(processEnding: false) >= 2);
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
         Assert.DoesNotContain(file, InFlight.Now);
         Assert.DoesNotContain(folder, InFlight.Now);
+    }
+
+    /// <summary>The audit's SIGINT during features left `.fo.guid.tmp/` with 41-85 files: the writer thread put a file
+    /// into the folder while it was being deleted, the delete failed "not empty" and gave up.</summary>
+    [Fact]
+    public void InFlight_RemoveAll_TakesAFolderAWriterIsStillFilling()
+    {
+        for (int round = 0; round < 5; round++)
+        {
+            string folder = Path.Combine(_dir, $".maps{round}.tmp");
+            Directory.CreateDirectory(folder);
+            InFlight.Add(folder);
+            using var stop = new CancellationTokenSource();
+            int written = 0;
+            var writer = new Thread(() =>
+            {
+                for (int i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    // A file every millisecond or so, as features writes its maps (a writer as fast as the delete
+                    // would keep a recursive delete's listing from ever ending).
+                    try { File.WriteAllBytes(Path.Combine(folder, $"{i}.npy"), new byte[256]); Interlocked.Increment(ref written); Thread.Sleep(1); }
+                    catch (IOException) { Thread.Sleep(1); } // the folder is gone (or going): as features' writer fails then
+                }
+            });
+            writer.Start();
+            SpinWait.SpinUntil(() => Volatile.Read(ref written) > 50, 10_000);
+            Assert.Equal(1, InFlight.RemoveAll(processEnding: false));
+            bool gone = !Directory.Exists(folder);
+            stop.Cancel();
+            writer.Join();
+            Assert.True(gone, $"round {round}: the folder was left with {(Directory.Exists(folder) ? Directory.GetFiles(folder).Length : 0)} files");
+        }
     }
 }

@@ -142,5 +142,16 @@ public sealed class TrainCommandTests : IDisposable
         r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "target.npy", "--hidden", "sobel-x", "--out", "k.npy");
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("the fit writes a text kernel; give it a .txt name", r.Stderr);
+        // So is an image's name (fitted.png was a text file under a PNG's name), and an empty one.
+        r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "target.npy", "--hidden", "sobel-x", "--out", "fitted.png");
+        Assert.True(r.ExitCode == 2 && r.Stderr.Contains("give it a .txt name"), r.ToString());
+        r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "target.npy", "--hidden", "sobel-x", "--out", "");
+        Assert.True(r.ExitCode == 2 && r.Stderr.Contains("--out is empty"), r.ToString());
+        // A finite fit that ended above where it started diverged too: Adam at --lr 1e30 wrote taps of 4e16.
+        r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "target.npy", "--hidden", "box", "--optimizer", "adam", "--lr", "1e30", "--out", "k.txt");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("the fit diverged (mse", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "k.txt")));
+        Assert.Equal(["in.npy", "target.npy"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
     }
 }

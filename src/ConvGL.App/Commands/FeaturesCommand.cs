@@ -53,6 +53,7 @@ internal static partial class FeaturesCommand
         string inputPath = args.GetValue(Input)!;
         string stackArg = args.GetValue(StackOption)!;
         string outDir = Path.TrimEndingDirectorySeparator(args.GetValue(Out)!);
+        if (outDir.Trim().Length == 0) throw new ConvGLException("features: --out is empty; give the folder to write the maps into (e.g. --out maps)");
         bool gpu = args.GetValue(DeviceOption) == Device.Gpu;
         (int W, int H)? size = args.GetValue(Size);
 

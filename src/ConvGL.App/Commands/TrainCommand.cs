@@ -303,9 +303,11 @@ internal static partial class TrainCommand
         double lr = args.GetValue(Lr) ?? 0.05;
         if (!(lr > 0)) throw new ConvGLException($"train: --lr must be positive, got {lr}");
         string? outPath = args.GetValue(Out);
+        if (outPath is not null && outPath.Trim().Length == 0) throw new ConvGLException("train: --out is empty; give the kernel file to write (e.g. --out fitted.txt)");
         if (outPath is not null && Directory.Exists(outPath)) throw new ConvGLException($"train: --out '{outPath}' is a directory; give a kernel file name");
-        // The fit writes a text kernel, which the kernel loaders read by any name but .npy (read as an array).
-        if (outPath is not null && outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        // The fit writes a text kernel (read by --kernel and stacks by any name but .npy): a .txt name says so, where
+        // fitted.png or fitted.npy would be a text file under an image's or an array's name.
+        if (outPath is not null && !outPath.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"train: --out '{ErrorText.Echo(outPath)}': the fit writes a text kernel; give it a .txt name");
         if (outPath is not null) FileIdentity.CheckNotRead("train", "--out", outPath, ("--input", inputPath), ("--target", targetPath), ("--hidden kernel file", hidden));
 
@@ -342,8 +344,10 @@ internal static partial class TrainCommand
         {
             // A fit that diverged (too large an --lr, or inputs near float32's range) leaves NaN or infinities: a kernel
             // file of them would only be refused when read.
-            if (r.Kernel.FirstNonFinite() >= 0 || !float.IsFinite((float)r.Bias))
-                throw new ConvGLException($"train: the fit diverged (final mse {r.FinalLoss}); {outPath} was not written: lower --lr, or scale the input and target to a smaller range");
+            // So did one that ended above where it started (Adam at --lr 1e30 wrote taps of 4e16 at an mse of 1.3e32).
+            if (r.Kernel.FirstNonFinite() >= 0 || !float.IsFinite((float)r.Bias) || !(r.FinalLoss <= r.LossHistory[0]))
+                throw new ConvGLException(string.Create(CultureInfo.InvariantCulture,
+                    $"train: the fit diverged (mse {r.LossHistory[0]:G4} at the start, {r.FinalLoss:G4} at the end); {outPath} was not written: lower --lr, or scale the input and target to a smaller range"));
             AtomicFile.WriteAllBytes(outPath, Encoding.UTF8.GetBytes(text));
             Console.WriteLine($"wrote {outPath}");
         }

@@ -10,7 +10,20 @@ public static class InFlight
     private static readonly ConcurrentDictionary<string, byte> Paths = new(StringComparer.Ordinal);
 
     /// <summary>A temporary path that exists from now until <see cref="Done"/>.</summary>
-    public static void Add(string path) => Paths[path] = 0;
+    public static void Add(string path)
+    {
+        // Once the process is ending nothing new is started: a writer thread would leave it behind.
+        if (_ending) throw new ConvGLException("interrupted");
+        Paths[path] = 0;
+    }
+
+    private static volatile bool _ending;
+
+    /// <summary>Whether <see cref="RemoveAll"/> ran for an ending process (an interrupt).</summary>
+    public static bool Ending => _ending;
+
+    /// <summary>Set once <see cref="RemoveAll"/> has finished: the main thread waits for it before it lets the process end.</summary>
+    public static ManualResetEventSlim Removed { get; } = new(false);
 
     /// <summary>The path was renamed into place or removed.</summary>
     public static void Done(string path) => Paths.TryRemove(path, out _);
@@ -18,23 +31,47 @@ public static class InFlight
     /// <summary>The paths in flight now (tests).</summary>
     public static IReadOnlyCollection<string> Now => Paths.Keys.ToArray();
 
-    /// <summary>Removes every path in flight (best effort: the process is ending); returns how many were removed.</summary>
-    public static int RemoveAll()
+    /// <summary>Removes every path in flight (best effort: the process is ending, and from then on <see cref="Add"/>
+    /// refuses; tests pass <paramref name="processEnding"/> false); returns how many were removed.</summary>
+    public static int RemoveAll(bool processEnding = true)
     {
+        _ending = processEnding;
         int removed = 0;
         foreach (string path in Paths.Keys)
         {
-            try
+            // A writer thread may still be putting files into a folder being removed (features' hidden folder of
+            // maps): a recursive delete then fails "not empty" and left the folder behind. Renamed first, the folder
+            // takes no new file (the writer's paths name the old name), and its delete then finishes.
+            bool existed = false;
+            for (int attempt = 0; attempt < 20; attempt++)
             {
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-                else if (File.Exists(path)) File.Delete(path);
-                else continue;
-                removed++;
+                try
+                {
+                    if (Directory.Exists(path))
+                    {
+                        existed = true;
+                        string doomed = $"{path}.{Guid.NewGuid():N}.removing";
+                        Directory.Move(path, doomed);
+                        for (int again = 0; again < 20 && Directory.Exists(doomed); again++)
+                        {
+                            try { Directory.Delete(doomed, recursive: true); }
+                            catch (IOException) { Thread.Sleep(10); } // a file being closed: once more
+                        }
+                    }
+                    else if (File.Exists(path))
+                    {
+                        existed = true;
+                        File.Delete(path);
+                    }
+                    else break;
+                }
+                catch (IOException) { Thread.Sleep(10); }
+                catch (UnauthorizedAccessException) { break; }
             }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
+            if (existed) removed++;
             Paths.TryRemove(path, out _);
         }
+        if (processEnding) Removed.Set();
         return removed;
     }
 }
