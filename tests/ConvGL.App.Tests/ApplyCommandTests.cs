@@ -22,6 +22,31 @@ public sealed class ApplyCommandTests : IDisposable
 
     private string[] Files() => Directory.GetFiles(_dir).Select(Path.GetFileName).OfType<string>().Order().ToArray();
 
+    /// <summary>A (1, 30000, 30000) array (3.6 GB, sparse here) was read whole before apply said its output was over the
+    /// limit, and features before it said the stack cannot take it. Now both are refused from the header: under a 1 GiB
+    /// heap (DOTNET_GCHeapHardLimit) reading it first would have failed the memory check instead.</summary>
+    [Fact]
+    public void AnArrayOverTheOutputLimit_IsRefusedFromItsHeader_BeforeItsDataIsRead()
+    {
+        string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 30000, 30000), }";
+        dict = dict.PadRight(64 * ((10 + dict.Length + 1 + 63) / 64) - 10 - 1) + "\n";
+        byte[] header = [0x93, .. "NUMPY"u8, 1, 0, (byte)dict.Length, (byte)(dict.Length >> 8), .. System.Text.Encoding.ASCII.GetBytes(dict)];
+        using (var f = File.Create(P("big.npy")))
+        {
+            f.Write(header);
+            f.SetLength(header.Length + 30000L * 30000 * 4);
+        }
+        Assert.Equal(new[] { 1, 30000, 30000 }, Npy.ReadShape(P("big.npy")));
+        var small = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x40000000" };
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(small, _dir, "apply", "big.npy", "out.npy", "--kernel", "box");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("the output would be 30000x30000 = 900000000 values a channel", r.Stderr);
+        r = ApplyProcess.ConvglWith(small, _dir, "features", "big.npy", "--stack", "edges", "--out", "maps");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("does not fit stack 'edges'", r.Stderr);
+        Assert.Equal(["big.npy"], Files());
+    }
+
     /// <summary>ApplyCommand in-process through the same parser Program uses (the oracle runs many cases; a process
     /// each would only add host start-up time). Error behaviour is tested through the real executable below.</summary>
     private static int ApplyInProcess(params string[] args) => CliRoot.Execute(["apply", .. args]);

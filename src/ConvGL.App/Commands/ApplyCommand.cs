@@ -69,19 +69,15 @@ internal static class ApplyCommand
 
         // 2. The kernel and the input.
         Tensor kernel = KernelSource.Resolve(kernelArg);
+        // An array's output size from its header, before its data is read (a (1, 30000, 30000) array was read whole,
+        // 3.6 GB, before the output limit refused it).
+        if (input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && Npy.ReadShape(input) is { Length: 2 or 3 } shape)
+            OutputGeometry(shape[^2], shape[^1], kernel, options);
         Tensor image = LoadInput(input, channels);
         if (png && image.C != 1 && image.C != 3)
             throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");
         // The "output below 1x1" and output-too-large errors before any work, naming the options that set the geometry.
-        ConvGeometry geometry;
-        try
-        {
-            geometry = ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, options);
-        }
-        catch (ConvGLException e)
-        {
-            throw new ConvGLException($"apply: --size/--stride/--dilation: {e.Message}");
-        }
+        ConvGeometry geometry = OutputGeometry(image.H, image.W, kernel, options);
         // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.
         ConvCostModel model = device == Device.Gpu ? ConvCostModel.Llvmpipe : ConvCostModel.Cpu;
         ConvAlgorithm requested = args.GetValue(AlgorithmOption);
@@ -238,6 +234,18 @@ internal static class ApplyCommand
             DilationY = dilation,
             DilationX = dilation,
         };
+    }
+
+    private static ConvGeometry OutputGeometry(int h, int w, Tensor kernel, ConvOptions options)
+    {
+        try
+        {
+            return ConvGeometry.Compute(h, w, kernel.H, kernel.W, options);
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"apply: --size/--stride/--dilation: {e.Message}");
+        }
     }
 
     private static Tensor LoadInput(string path, ImageChannels? channels)

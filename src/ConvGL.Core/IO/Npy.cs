@@ -58,6 +58,28 @@ public static partial class Npy
         }
     }
 
+    /// <summary>The shape a .npy file's header gives, checked as <see cref="Read"/> checks it (the file's size included),
+    /// without reading its data: commands check their size limits on it before reading gigabytes (a (1, 30000, 30000)
+    /// input read 3.6 GB before apply said its output was over the limit).</summary>
+    public static int[] ReadShape(string path)
+    {
+        using FileStream stream = BoundedFile.OpenRead(path, long.MaxValue, ".npy file", out long length);
+        try
+        {
+            var prefix = new byte[(int)Math.Min(length, 12 + Limits.NpyHeaderBytes)];
+            stream.ReadExactly(prefix);
+            return ParseHeader(prefix, path, length).Shape;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new ConvGLException($"'{path}': the .npy file shrank while being read", e);
+        }
+        catch (IOException e)
+        {
+            throw new ConvGLException($"cannot read .npy file '{path}': {e.Message}", e);
+        }
+    }
+
     /// <summary>Parses .npy bytes; <paramref name="name"/> is only used in error messages.</summary>
     public static Tensor Parse(ReadOnlySpan<byte> bytes, string name = "<memory>")
     {
@@ -87,8 +109,10 @@ public static partial class Npy
     /// <paramref name="fileLength"/> is exactly what the shape and dtype need.</summary>
     private static Header ParseHeader(ReadOnlySpan<byte> bytes, string name, long fileLength)
     {
-        if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
+        if (bytes.Length < 6 || !bytes[..6].SequenceEqual(Magic))
             throw new ConvGLException($"'{name}' is not a .npy file (it does not start with the magic \"\\x93NUMPY\")");
+        if (bytes.Length < 10)
+            throw new ConvGLException($"'{name}': the .npy file is truncated: it ends {bytes.Length} bytes in, inside the preamble before its header");
         int major = bytes[6], minor = bytes[7];
         int headerLength, headerStart;
         switch (major)
@@ -123,6 +147,12 @@ public static partial class Npy
         foreach ((Match m, string key) in new[] { (descr, "descr"), (fortran, "fortran_order"), (shapeMatch, "shape") })
             if (m.NextMatch().Success)
                 throw new ConvGLException($"'{name}': .npy header gives '{key}' twice: {ErrorText.Echo(header.Trim())}; save the array again with np.save");
+        // Nothing but the three keys (NumPy's reader refuses any other): what is left once they are taken out is the
+        // dict's braces, commas and spaces.
+        string rest = header;
+        foreach (Match m in new[] { descr, fortran, shapeMatch }.OrderByDescending(m => m.Index)) rest = rest.Remove(m.Index, m.Length);
+        if (rest.Any(ch => ch is not ('{' or '}' or ',' or ' ' or '\n')) || rest.Count(ch => ch == '{') != 1 || rest.Count(ch => ch == '}') != 1)
+            throw new ConvGLException($"'{name}': .npy header holds more than 'descr', 'fortran_order' and 'shape': {ErrorText.Echo(header.Trim())}; save the array again with np.save");
         if (fortran.Groups[1].Value == "True")
             throw new ConvGLException($"'{name}': Fortran-order .npy arrays are not supported; save it with np.save(path, np.ascontiguousarray(a))");
 
@@ -138,7 +168,9 @@ public static partial class Npy
 
         int[] shape = ParseShape(shapeMatch.Groups[1].Value, name);
         long count = Tensor.ElementCount(shape);
-        if (count > int.MaxValue) throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large");
+        // .NET's largest float array holds Array.MaxLength values: above it the read failed as a bare out-of-memory.
+        if (count > Array.MaxLength)
+            throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large: {count} values, over the {Array.MaxLength} one array can hold; save a smaller one");
         long dataStart = headerStart + headerLength, have = fileLength - dataStart;
         long need = count * itemSize;
         if (have < need)
@@ -157,7 +189,9 @@ public static partial class Npy
             // NumPy writes plain integers; older versions on some platforms appended 'L' (Python 2 longs).
             string p = part.TrimEnd('L');
             if (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int d))
-                throw new ConvGLException($"'{name}': .npy shape entry '{ErrorText.Echo(part)}' is not a non-negative integer");
+                throw new ConvGLException(p.Length > 0 && p.All(char.IsAsciiDigit)
+                    ? $"'{name}': .npy shape entry {ErrorText.Echo(part)} is too large (a dimension is at most {int.MaxValue})"
+                    : $"'{name}': .npy shape entry '{ErrorText.Echo(part)}' is not a non-negative integer");
             dims.Add(d);
         }
         return [.. dims];

@@ -167,6 +167,40 @@ public class NpyTests
         Assert.Contains("too large", e.Message);
     }
 
+    [Theory]
+    // Within a long but above the largest .NET array: failed as a bare out-of-memory when the array was made.
+    [InlineData("(1, 1, 2147483647)", "2147483647 values, over the 2147483591 one array can hold")]
+    // A dimension above int: said so, not "not a non-negative integer".
+    [InlineData("(2147483648, 1)", "entry 2147483648 is too large (a dimension is at most 2147483647)")]
+    public void Parse_ShapeAboveWhatAnArrayHolds_ThrowsSayingSo(string shape, string expected)
+    {
+        byte[] file = HandMade($"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}", []);
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(file, "big.npy"));
+        Assert.Contains("big.npy", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    // NumPy refuses a header with a key it does not know ("Header does not contain the correct keys"): so does ConvGL,
+    // rather than read an array whose header says something it ignored.
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'evil': __import__('os'), }")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1}")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } trailing")]
+    public void Parse_AKeyBesideTheThree_Throws(string header)
+    {
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(HandMade(header, F32(1, 2)), "k.npy"));
+        Assert.Contains("'k.npy': .npy header holds more than 'descr', 'fortran_order' and 'shape'", e.Message);
+        // The three keys in any order, with or without the trailing comma, still read.
+        Assert.Equal([1f, 2f], Npy.Parse(HandMade("{'shape': (2,), 'fortran_order': False, 'descr': '<f4'}", F32(1, 2)), "ok.npy").Data);
+    }
+
+    [Fact]
+    public void Parse_OnlyTheMagic_IsTruncated_NotABadMagic()
+    {
+        var e = Assert.Throws<ConvGLException>(() => Npy.Parse(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' }, "m.npy"));
+        Assert.Equal("'m.npy': the .npy file is truncated: it ends 6 bytes in, inside the preamble before its header", e.Message);
+    }
+
     [Fact]
     public void Parse_TruncatedHeader_Throws()
     {
