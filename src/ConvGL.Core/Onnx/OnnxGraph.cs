@@ -280,11 +280,11 @@ public sealed class OnnxGraph
             Tensor? b = null;
             if (hasBias && !initializers.TryGetValue(conv.Inputs[2], out b)) continue;
             if (!bn.Inputs.Skip(1).All(initializers.ContainsKey)) continue;
+            conv.CheckWeight(w);
             BatchNorm norm;
             try
             {
                 norm = bn.Parameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
-                conv.CheckWeight(w);
                 if (b is not null && b.Length != w.Shape[0]) continue;
                 if (norm.Channels != w.Shape[0]) continue;
             }

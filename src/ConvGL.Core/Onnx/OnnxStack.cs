@@ -314,6 +314,8 @@ public static class OnnxStack
         conv.CheckWeight(w);
         bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
         float[]? b = hasBias ? Constant(known, conv, conv.Inputs[2]).Data : null;
+        if (b is not null && b.Length != w.Shape[0])
+            throw new ConvGLException($"{conv.Where}: bias '{ErrorText.Echo(conv.Inputs[2])}' has {b.Length} values, the weight {w.ShapeString} {w.Shape[0]} output channels");
         ConvOptions options = conv.Options(1, 1);
         // auto_pad SAME_*: the pads depend on the input size, which ConvGeometry resolves for every size.
         if (conv.Spatial.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)

@@ -69,4 +69,50 @@ public sealed class DamagedModelTests
         ConvGeometry g = PaddedPool2D.Geometry(2, 2, ok);
         Assert.True((long)g.Y.Output * g.X.Output <= Limits.ConvPlaneValues, $"{g.X.Output}x{g.Y.Output}");
     }
+
+    /// <summary>x (1, 3, 6, 6) -> Conv or ConvTranspose (weight of <paramref name="wDims"/>, <paramref name="group"/>) -> y;
+    /// with <paramref name="constantNode"/> the weight is a Constant node's value instead of an initializer.</summary>
+    private static byte[] Grouped(string op, long[] wDims, long group, bool constantNode = false)
+    {
+        var g = new GraphProto { Name = "grouped" };
+        g.Input.Add(Value("x", 1, 3, 6, 6));
+        float[] w = Enumerable.Repeat(0.5f, (int)(wDims[0] * wDims[1] * wDims[2] * wDims[3])).ToArray();
+        if (constantNode)
+            Node(g, "w_const", "Constant", [], "w", new AttributeProto { Name = "value", Type = 4, T = FloatData("w", w, wDims) });
+        else
+            g.Initializer.Add(FloatData("w", w, wDims));
+        Node(g, "conv_g", op, ["x", "w"], "y", Int("group", group), Ints("kernel_shape", wDims[2], wDims[3]));
+        g.Output.Add(Value("y"));
+        return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+    }
+
+    [Fact]
+    public void AConvGroupThatDoesNotDivideTheOutputChannels_IsOneErrorNamingTheNode_NotAnInternalOne()
+    {
+        // The audit's groups3.onnx: weight (4, 1, 3, 3), group 3 (features, the window and convert said
+        // "internal error: ArgumentException: groups 3 must divide C_out 4").
+        ConvGLException e = Refused(Grouped("Conv", [4, 1, 3, 3], 3));
+        Assert.StartsWith("damaged.onnx: node 'conv_g' (Conv): group 3 must divide the weight's 4 output channels", e.Message);
+        e = Refused(Grouped("ConvTranspose", [4, 1, 3, 3], 3));
+        Assert.StartsWith("damaged.onnx: node 'conv_g' (ConvTranspose): group 3 must divide the weight's 4 input channels", e.Message);
+        // A weight from a Constant node is not known when the node is read: the stack import checks it the same way.
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(Grouped("Conv", [4, 1, 3, 3], 3, constantNode: true), "damaged.onnx"));
+        e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "damaged"));
+        Assert.StartsWith("damaged.onnx: node 'conv_g' (Conv): group 3 must divide the weight's 4 output channels", e.Message);
+        // A sound grouped conv still builds: 3 groups of one channel each.
+        OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Grouped("Conv", [3, 1, 3, 3], 3), "sound.onnx")), "sound");
+    }
+
+    [Theory]
+    [InlineData(1L << 40)]
+    [InlineData((1L << 20) + 1)]
+    public void AGroupTooLargeForAnyChannelCount_SaysSo(long group)
+    {
+        foreach (string op in new[] { "Conv", "ConvTranspose" })
+        {
+            ConvGLException e = Refused(Grouped(op, [4, 1, 3, 3], group));
+            Assert.Contains($"node 'conv_g' ({op}): group {group} is too large: it must divide the input and output channels", e.Message);
+            Assert.DoesNotContain("at least 1", e.Message);
+        }
+    }
 }
