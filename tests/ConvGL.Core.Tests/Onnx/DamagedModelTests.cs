@@ -115,4 +115,105 @@ public sealed class DamagedModelTests
             Assert.DoesNotContain("at least 1", e.Message);
         }
     }
+
+    /// <summary>x (1, 2, 4, 5) -> op(x, the stored constants named in <paramref name="inputs"/>) -> y. A constant named
+    /// "c:NAME" is a Constant node's value instead of an initializer.</summary>
+    private static byte[] WithConstants(string op, (string Name, float[] Values)[] inputs, params AttributeProto[] attributes)
+    {
+        var g = new GraphProto { Name = "constants" };
+        g.Input.Add(Value("x", 1, 2, 4, 5));
+        var names = new List<string> { "x" };
+        foreach ((string name, float[] values) in inputs)
+        {
+            if (name.Length == 0) { names.Add(""); continue; }
+            string stored = name.StartsWith("c:", StringComparison.Ordinal) ? name[2..] : name;
+            TensorProto t = FloatData(stored, values, values.Length);
+            if (stored != name)
+                Node(g, "const_" + stored, "Constant", [], stored, new AttributeProto { Name = "value", Type = 4, T = t });
+            else
+                g.Initializer.Add(t);
+            names.Add(stored);
+        }
+        Node(g, "op_a", op, [.. names], "y", attributes);
+        g.Output.Add(Value("y"));
+        return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+    }
+
+    private static AttributeProto Float(string name, float v) => new() { Name = name, Type = 1, F = v };
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void ANonFiniteFloatAttribute_IsOneErrorNamingTheNodeAndTheAttribute(float bad)
+    {
+        // The audit's leaky_nan.onnx: convert died in the JSON writer ("internal error: ArgumentException: .NET number values
+        // such as positive and negative infinity cannot be written as valid JSON").
+        ConvGLException e = Refused(WithConstants("LeakyRelu", [], Float("alpha", bad)));
+        Assert.Equal($"damaged.onnx: node 'op_a' (LeakyRelu): attribute 'alpha' is {bad}; the parameters a model stores must be finite: export the model again", e.Message);
+        e = Refused(WithConstants("HardSigmoid", [], Float("beta", bad)));
+        Assert.Contains("node 'op_a' (HardSigmoid): attribute 'beta'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Mul", float.NaN)]
+    [InlineData("Add", float.PositiveInfinity)]
+    [InlineData("Div", float.NegativeInfinity)]
+    public void ANonFiniteConstantOfAnElementwiseOp_IsOneErrorNamingTheNodeAndTheTensor(string op, float bad)
+    {
+        // mul_nan.onnx, add_inf.onnx: ran to maps of NaN with exit 0, and convert wrote a stack file its loader refused.
+        ConvGLException e = Refused(WithConstants(op, [("k", [1f, bad])]));
+        Assert.Equal($"damaged.onnx: node 'op_a' ({op}): initializer 'k' holds {bad} at flat index 1; the weights and constants a model stores must be finite: export the model again", e.Message);
+        // From a Constant node: a NaN names the Constant node itself, an infinity the node that reads it.
+        e = Refused(WithConstants(op, [("c:k", [bad])]));
+        Assert.StartsWith(float.IsNaN(bad) ? "damaged.onnx: node 'const_k' (Constant): its value holds NaN at flat index 0"
+            : $"damaged.onnx: node 'op_a' ({op}): input 'k' (the value of Constant node 'const_k') holds {bad} at flat index 0", e.Message);
+        // ... and so is a value folded from stored constants at load (a Reshape of the constant).
+        var g = new GraphProto { Name = "folded" };
+        g.Input.Add(Value("x", 1, 2, 4, 5));
+        g.Initializer.Add(FloatData("k", [bad, 1f], 2));
+        g.Initializer.Add(Int64Data("shape", 2, 1, 1));
+        Node(g, "reshape_k", "Reshape", ["k", "shape"], "k2");
+        Node(g, "op_a", op, ["x", "k2"], "y");
+        g.Output.Add(Value("y"));
+        e = Refused(new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray());
+        Assert.StartsWith($"damaged.onnx: node 'op_a' ({op}): input 'k2' (computed at load from stored constants by node 'reshape_k' (Reshape)) holds {bad}", e.Message);
+    }
+
+    [Fact]
+    public void InfiniteClipBoundsAndPadFills_AreAllowed_ButNaNIsNot()
+    {
+        // +-inf is "no bound" for Clip and a fill that loses every max for Pad: sane; NaN is nobody's value.
+        var x = new Tensor([1, 2, 4, 5], R(new Random(4), 40, -8, 8));
+        OnnxGraph clip = OnnxGraph.Build(OnnxReader.Parse(WithConstants("Clip", [("lo", [float.NegativeInfinity]), ("c:hi", [2f])]), "clip.onnx"));
+        Assert.All(clip.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"].Data, v => Assert.True(v <= 2f));
+        OnnxGraph.Build(OnnxReader.Parse(WithConstants("Clip", [("", []), ("c:hi", [float.PositiveInfinity])]), "clip.onnx"));
+        var opset6 = OnnxReader.Parse(WithConstants("Clip", [], Float("min", float.NegativeInfinity), Float("max", float.PositiveInfinity)), "clip.onnx");
+        OnnxGraph.Build(opset6);
+        ConvGLException e = Refused(WithConstants("Clip", [("lo", [float.NaN])]));
+        Assert.Equal("damaged.onnx: node 'op_a' (Clip): initializer 'lo' holds NaN at flat index 0; the weights and constants a model stores must be finite (+-inf allowed here, NaN not): export the model again", e.Message);
+        e = Refused(WithConstants("Clip", [], Float("max", float.NaN)));
+        Assert.Contains("node 'op_a' (Clip): attribute 'max' is NaN", e.Message);
+
+        var pad = new GraphProto { Name = "pad" };
+        pad.Input.Add(Value("x", 1, 2, 4, 5));
+        pad.Initializer.Add(Int64Data("pads", 0, 0, 1, 1, 0, 0, 1, 1));
+        pad.Initializer.Add(FloatData("fill", [float.NegativeInfinity]));
+        Node(pad, "pad_a", "Pad", ["x", "pads", "fill"], "y");
+        pad.Output.Add(Value("y"));
+        OnnxGraph padded = OnnxGraph.Build(OnnxReader.Parse(new ModelProto { IrVersion = 7, Graph = pad, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray(), "pad.onnx"));
+        Assert.Equal(float.NegativeInfinity, padded.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"].Data[0]);
+    }
+
+    [Fact]
+    public void NonFiniteInputData_IsData_NotADamagedModel()
+    {
+        // Only what the model stores is checked: a run's input (a conformance case's input_0.pb) may hold NaN and infinities.
+        OnnxGraph g = OnnxGraph.Build(OnnxReader.Parse(WithConstants("Mul", [("k", [2f])]), "sound.onnx"));
+        var x = new Tensor([1, 2, 4, 5], new float[40]);
+        x.Data[0] = float.NaN;
+        x.Data[1] = float.PositiveInfinity;
+        Tensor y = g.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"];
+        Assert.True(float.IsNaN(y.Data[0]));
+        Assert.Equal(float.PositiveInfinity, y.Data[1]);
+    }
 }
