@@ -154,6 +154,9 @@ public sealed class OnnxGraph
         var folded = new Dictionary<string, OnnxOp>(StringComparer.Ordinal);
         ops = FoldConstants(ops, initializers, model.Inputs, folded);
         foreach (OnnxOp op in ops) CheckConstants(op, initializers, constants, folded);
+        // Stored statistics are checked once here, for a graph run as for a stack (a run's fed statistics are its data).
+        foreach (BatchNormOp bn in ops.OfType<BatchNormOp>())
+            if (bn.Inputs.Skip(1).All(initializers.ContainsKey)) bn.StoredParameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
         HashSet<string> host = HostValuesOf(ops, initializers, model.Inputs);
         // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. Integers arrive
         // converted to float32 (exact to 2^24): an integer graph input is fine where only integer parameters (Pad's pads,
@@ -291,18 +294,17 @@ public sealed class OnnxGraph
             if (hasBias && !initializers.TryGetValue(conv.Inputs[2], out b)) continue;
             if (!bn.Inputs.Skip(1).All(initializers.ContainsKey)) continue;
             conv.CheckWeight(w);
-            BatchNorm norm;
-            try
-            {
-                norm = bn.Parameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
-                if (b is not null && b.Length != w.Shape[0]) continue;
-                if (norm.Channels != w.Shape[0]) continue;
-            }
-            catch (ConvGLException e)
-            {
-                throw new ConvGLException($"{bn.Where}: {e.Message}", e);
-            }
+            BatchNorm norm = bn.StoredParameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
+            if (b is not null && b.Length != w.Shape[0]) continue;
+            if (norm.Channels != w.Shape[0]) continue;
             (Tensor fw, float[] fb) = norm.FoldIntoConv(w, b?.Data);
+            // Finite statistics and a finite weight can still overflow float32 once multiplied.
+            if (fw.FirstNonFinite() is int at and >= 0)
+                throw new ConvGLException($"{bn.Where}: folded into node '{ErrorText.Echo(conv.Node.Label)}' (Conv) it makes weight entry {at} {fw.Data[at]} " +
+                                          $"(scale / sqrt(var + epsilon) times the conv's weight is beyond float32); fix the statistics or export the model again");
+            if (Array.FindIndex(fb, v => !float.IsFinite(v)) is int bt and >= 0)
+                throw new ConvGLException($"{bn.Where}: folded into node '{ErrorText.Echo(conv.Node.Label)}' (Conv) it makes bias entry {bt} {fb[bt]} " +
+                                          $"(beyond float32); fix the statistics or export the model again");
             // Named after the conv's node where that names nothing else ("Convolution249.weight", as PyTorch names a
             // module's tensors): a stack file written from the model (convgl convert) reads as the network does, and
             // its maps are named after the node.

@@ -225,6 +225,32 @@ public sealed class BatchNormOp : OnnxOp
     public BatchNorm Parameters(IReadOnlyList<Tensor?> inputs) =>
         BatchNorm.FromStatistics(inputs[1]!.Data, inputs[2]!.Data, inputs[3]!.Data, inputs[4]!.Data, Epsilon);
 
+    /// <summary>The parameters from statistics the model stores (the graph at load, batchnorm folding, the stack import):
+    /// var + epsilon must be positive in every channel (var = -1 with epsilon 0 folded to NaN weights and ran to NaN
+    /// maps) and the per-channel scale and shift finite in float32. One error naming the node and the channel. Statistics
+    /// fed to a run are its data and go through <see cref="Parameters"/> unchecked, as ONNX Runtime runs them.</summary>
+    public BatchNorm StoredParameters(IReadOnlyList<Tensor?> inputs)
+    {
+        BatchNorm norm;
+        try
+        {
+            norm = Parameters(inputs);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+        float[] variance = inputs[4]!.Data;
+        for (int c = 0; c < variance.Length; c++)
+            if (!((double)variance[c] + Epsilon > 0))
+                throw Error($"channel {c}: var + epsilon must be positive, got var {variance[c]} + epsilon {Epsilon} (a variance is never negative); fix the statistics or export the model again");
+        for (int c = 0; c < norm.Channels; c++)
+            if (!float.IsFinite(norm.Scale[c]) || !float.IsFinite(norm.Shift[c]))
+                throw Error($"channel {c}: scale / sqrt(var + epsilon) = {norm.Scale[c]} and shift {norm.Shift[c]} must be finite in float32 " +
+                            $"(scale {inputs[1]!.Data[c]}, var {variance[c]}, epsilon {Epsilon}); fix the statistics or export the model again");
+        return norm;
+    }
+
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
         Tensor x = inputs[0]!;

@@ -141,7 +141,7 @@ public static class OnnxStack
                 ConvOp conv => Conv(known, conv),
                 ConvTransposeOp t => ConvTranspose(known, t),
                 InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
-                BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
+                BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },

@@ -13,17 +13,17 @@ namespace ConvGL.Core.Tests.Onnx;
 public sealed class DamagedModelTests
 {
     /// <summary>x (1, 1, 6, 6) -> Conv(w, b) -> BatchNormalization(s, o, m, v) -> y, with the given initializers.</summary>
-    private static byte[] ConvBn(float[] w, long[] wDims, float[] v)
+    private static byte[] ConvBn(float[] w, long[] wDims, float[] v, float[]? scale = null, bool conv = true)
     {
         var g = new GraphProto { Name = "damaged" };
         g.Input.Add(Value("x", 1, 1, 6, 6));
         int cout = (int)wDims[0];
         g.Initializer.Add(FloatData("w", w, wDims));
         g.Initializer.Add(FloatData("b", new float[cout], cout));
-        foreach (string p in new[] { "s", "o", "m" }) g.Initializer.Add(FloatData(p, Enumerable.Repeat(1f, cout).ToArray(), cout));
+        foreach (string p in new[] { "s", "o", "m" }) g.Initializer.Add(FloatData(p, p == "s" && scale is not null ? scale : Enumerable.Repeat(1f, cout).ToArray(), cout));
         g.Initializer.Add(FloatData("v", v, cout));
-        Node(g, "conv_a", "Conv", ["x", "w", "b"], "c", Ints("kernel_shape", wDims[2], wDims[3]));
-        Node(g, "bn_a", "BatchNormalization", ["c", "s", "o", "m", "v"], "y");
+        if (conv) Node(g, "conv_a", "Conv", ["x", "w", "b"], "c", Ints("kernel_shape", wDims[2], wDims[3]));
+        Node(g, "bn_a", "BatchNormalization", [conv ? "c" : "x", "s", "o", "m", "v"], "y", new AttributeProto { Name = "epsilon", Type = 1, F = 0f });
         g.Output.Add(Value("y"));
         return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
     }
@@ -215,5 +215,31 @@ public sealed class DamagedModelTests
         Tensor y = g.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"];
         Assert.True(float.IsNaN(y.Data[0]));
         Assert.Equal(float.PositiveInfinity, y.Data[1]);
+    }
+
+    [Fact]
+    public void BatchNormStatisticsWhoseVarPlusEpsilonIsNotPositive_AreOneErrorNamingTheNode()
+    {
+        // The audit's bn_negvar.onnx: var -1, epsilon 0 folded to NaN weights and ran to NaN maps with exit 0.
+        float[] w = R(new Random(3), 2 * 9);
+        foreach (float v in new[] { -1f, 0f })
+        {
+            ConvGLException e = Refused(ConvBn(w, [2, 1, 3, 3], [1f, v]));
+            Assert.Equal($"damaged.onnx: node 'bn_a' (BatchNormalization): channel 1: var + epsilon must be positive, got var {v} + epsilon 0 " +
+                         "(a variance is never negative); fix the statistics or export the model again", e.Message);
+            // A standalone batchnorm (nothing to fold into): the same, as a graph and as a stack layer.
+            e = Refused(ConvBn(w[..9], [1, 1, 3, 3], [v], conv: false));
+            Assert.StartsWith("damaged.onnx: node 'bn_a' (BatchNormalization): channel 0: var + epsilon must be positive", e.Message);
+        }
+        // Finite statistics whose scale / sqrt(var + epsilon) overflows float32 ...
+        ConvGLException big = Refused(ConvBn(w, [2, 1, 3, 3], [1f, 1e-38f], scale: [1f, 3e38f]));
+        Assert.StartsWith("damaged.onnx: node 'bn_a' (BatchNormalization): channel 1: scale / sqrt(var + epsilon) = Infinity", big.Message);
+        // ... and a finite folded scale times a finite weight beyond float32.
+        float[] heavy = Enumerable.Repeat(1e10f, 2 * 9).ToArray();
+        ConvGLException folded = Refused(ConvBn(heavy, [2, 1, 3, 3], [1f, 1f], scale: [1f, 3e37f]));
+        Assert.StartsWith("damaged.onnx: node 'bn_a' (BatchNormalization): folded into node 'conv_a' (Conv) it makes weight entry 9 Infinity", folded.Message);
+        // Sound statistics still fold and run.
+        OnnxGraph sound = OnnxGraph.Build(OnnxReader.Parse(ConvBn(w, [2, 1, 3, 3], [1f, 1e-3f], scale: [1f, 2f]), "sound.onnx"));
+        Assert.All(OnnxStack.FromGraph(sound, "sound").Layers, l => Assert.IsType<ConvGL.Core.Stacks.ConvLayer>(l));
     }
 }
