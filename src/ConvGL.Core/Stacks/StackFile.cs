@@ -108,6 +108,7 @@ public static class StackFile
     {
         private readonly string _dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         private IReadOnlyDictionary<string, Tensor>? _weights;
+        private IReadOnlyDictionary<string, string> _dtypes = new Dictionary<string, string>();
         /// <summary>Weights of the conv layers read so far, against <see cref="Limits.StackWeights"/>.</summary>
         private long _weightCount;
         private string? _weightsPath;
@@ -156,7 +157,9 @@ public static class StackFile
                     throw Top("weights", Directory.Exists(_weightsPath) ? $"'{_weightsPath}' is a folder; name a .safetensors file" : $"file '{_weightsPath}' does not exist");
                 try
                 {
-                    _weights = SafeTensors.Read(_weightsPath);
+                    SafeTensorsContent content = SafeTensors.ReadContent(_weightsPath);
+                    _weights = content.Tensors;
+                    _dtypes = content.DTypes;
                 }
                 catch (ConvGLException e)
                 {
@@ -674,7 +677,14 @@ public static class StackFile
             }
             if (_weights is null)
                 throw at.Error(field, $"'{Echo(name)}' names a tensor but the stack has no \"weights\" file (add \"weights\": \"FILE.safetensors\" or give a .npy path)");
-            if (_weights.TryGetValue(name, out Tensor? t)) return (name, t);
+            if (_weights.TryGetValue(name, out Tensor? t))
+            {
+                // Every tensor a stack names is a learned weight: an integer one (a state_dict's I64 num_batches_tracked,
+                // named by mistake) would run as its float32 conversion.
+                if (_dtypes.TryGetValue(name, out string? dtype) && !SafeTensorsContent.IsFloat(dtype))
+                    throw at.Error(field, $"'{Echo(name)}' in {_weightsPath} is {dtype}; a weight must be a float tensor (F32, F16, BF16 or F64): save it as float");
+                return (name, t);
+            }
             string known = string.Join(", ", _weights.Keys.Order(StringComparer.Ordinal).Take(12).Select(k => Echo(k, 40))) + (_weights.Count > 12 ? ", ..." : "");
             throw at.Error(field, $"no tensor '{Echo(name)}' in {_weightsPath} (it holds: {known})");
         }
