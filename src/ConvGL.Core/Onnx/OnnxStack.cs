@@ -284,7 +284,9 @@ public static class OnnxStack
     private static ActivationLayer Clip(IReadOnlyDictionary<string, Tensor> known, ClipOp clip)
     {
         (float min, float max) = clip.Bounds([null, .. clip.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, clip, v))]);
-        return new ActivationLayer(ActivationKind.Clip) { Min = min, Max = max };
+        // ONNX defines min > max: every output is max (Min(max, Max(x, min)); a NaN stays NaN). A stack file refuses
+        // min > max as a typo, so the layer says the same thing as min = max, which convert writes and the loader reads.
+        return new ActivationLayer(ActivationKind.Clip) { Min = Math.Min(min, max), Max = max };
     }
 
     /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),

@@ -345,11 +345,15 @@ public static class StackFile
             else if (type == "clip")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "min", "max"]);
-                layer = new ActivationLayer(ActivationKind.Clip)
+                var clip = new ActivationLayer(ActivationKind.Clip)
                 {
                     Min = f.TryGetValue("min", out JsonElement lo) ? Finite(lo, "min", at) : float.NegativeInfinity,
                     Max = f.TryGetValue("max", out JsonElement hi) ? Finite(hi, "max", at) : float.PositiveInfinity,
                 };
+                // min(max(x, 5), 1) is 1 everywhere: a typo, not a clip (an imported ONNX Clip with min > max is written as min = max).
+                if (clip.Min > clip.Max)
+                    throw at.Error("min", $"{clip.Min} is above 'max' {clip.Max}; a clip's min must be at most its max (swap them?)");
+                layer = clip;
             }
             else if (type is "softmax" or "log_softmax")
             {

@@ -645,6 +645,7 @@ public class BranchyOpsTests
             ("""{ "type": "pad", "padding": 1, "border": "reflect", "value": 2 }""", "layer 0 (pad) field 'value': fills a zero border only; this layer's border is reflect"),
             ("""{ "type": "pad" }""", "layer 0 (pad) field 'padding': is missing"),
             ("""{ "type": "clip", "min": "zero" }""", "layer 0 (clip) field 'min': must be a finite number, found \"zero\""),
+            ("""{ "type": "clip", "min": 5, "max": 1 }""", "layer 0 (clip) field 'min': 5 is above 'max' 1; a clip's min must be at most its max (swap them?)"),
             ("""{ "type": "prelu", "slope": [1, 2] }""", "layer 0 (prelu) field 'type': prelu has 2 slopes; its input has 3 channels"),
             ("""{ "type": "relu" }, { "type": "concat" }""", "layer 1 (concat) field 'inputs': concat joins two or more maps"),
             ("""{ "type": "resize", "scale": 2, "cubic_a": -0.5 }""", "layer 0 (resize) field 'cubic_a': applies to mode cubic only"),

@@ -242,4 +242,28 @@ public sealed class DamagedModelTests
         OnnxGraph sound = OnnxGraph.Build(OnnxReader.Parse(ConvBn(w, [2, 1, 3, 3], [1f, 1e-3f], scale: [1f, 2f]), "sound.onnx"));
         Assert.All(OnnxStack.FromGraph(sound, "sound").Layers, l => Assert.IsType<ConvGL.Core.Stacks.ConvLayer>(l));
     }
+
+    [Fact]
+    public void AClipWithMinAboveMax_GivesMaxEverywhere_AsOnnxDefinesIt_AndConvertsToAStackItsLoaderReads()
+    {
+        // ONNX Clip: "When 'min' is greater than 'max', the clip operator sets all the 'input' values to the value of
+        // 'max'" (a NaN stays NaN, as Min(max, Max(x, min)) has it). A stack file refuses min > max as a typo, so the
+        // import writes min = max: the same layer, and one convert writes and the loader reads.
+        var x = new Tensor([1, 2, 4, 5], R(new Random(5), 40, -8, 8));
+        x.Data[3] = float.NaN;
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(WithConstants("Clip", [("lo", [5f]), ("hi", [1f])]), "clip.onnx"));
+        Tensor y = graph.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"];
+        Assert.All(y.Data.Where((_, i) => i != 3), v => Assert.Equal(1f, v));
+        Assert.True(float.IsNaN(y.Data[3]));
+        ModelProto m = ModelProto.Parser.ParseFrom(WithConstants("Clip", [("lo", [5f]), ("hi", [1f])]));
+        m.Graph.Input[0] = Value("x", 1, 1, 4, 5);
+        ConvGL.Core.Stacks.Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "clip.onnx")), "clip");
+        var layer = Assert.IsType<ConvGL.Core.Stacks.ActivationLayer>(Assert.Single(stack.Layers));
+        Assert.Equal((1f, 1f), (layer.Min, layer.Max));
+        using var dir = new TempDir();
+        ConvGL.Core.Stacks.StackWriter.WriteWithWeights(dir.File("clip.json"), stack);
+        ConvGL.Core.Stacks.Stack again = ConvGL.Core.Stacks.StackFile.Load(dir.File("clip.json"));
+        Tensor image = Tensor.Chw(1, 4, 5, x.Data[..20]);
+        Assert.Equal(ConvGL.Core.Stacks.StackRunner.Run(stack, image).Outputs[^1].Data, ConvGL.Core.Stacks.StackRunner.Run(again, image).Outputs[^1].Data);
+    }
 }
