@@ -24,13 +24,14 @@ void main()
     if (index >= u_count) return;
     float x = in_data[index];
 #if ACTIVATION == 0
-    float y = x > 0.0 ? x : 0.0;
+    // max(x, 0) as the reference: a NaN stays NaN (selected back: GLSL's max need not propagate it).
+    float y = x > 0.0 || isnan(x) ? x : 0.0;
 #elif ACTIVATION == 1
     float y = x > 0.0 ? x : u_slope * x;
 #elif ACTIVATION == 2
     // Clamped first: tanh(x) = (e^2x - 1)/(e^2x + 1) overflows to inf/inf = NaN for large |x| on some
     // drivers, and tanh(10) already rounds to 1 in float32.
-    float y = tanh(clamp(x, -10.0, 10.0));
+    float y = isnan(x) ? x : tanh(clamp(x, -10.0, 10.0)); // GLSL clamp may turn a NaN into a bound
 #elif ACTIVATION == 3
     float y = 1.0 / (1.0 + exp(-x));
 #elif ACTIVATION == 4

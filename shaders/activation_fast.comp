@@ -62,12 +62,13 @@ T activate(T x)
     // mix with a boolean selects (no blend): x > 0 picks x, anything else (including NaN) the other side, exactly as
     // the reference's `x > 0 ? x : ...`.
 #if ACTIVATION == 0
-    return mix(T(0.0), x, POSITIVE(x));
+    // max(x, 0) as the reference: a NaN is selected back.
+    return mix(mix(T(0.0), x, POSITIVE(x)), x, isnan(x));
 #elif ACTIVATION == 1
     return mix(u_slope * x, x, POSITIVE(x));
 #elif ACTIVATION == 2
     // Clamped first, as activation.comp: tanh's exp form overflows to inf/inf = NaN for large |x| on some drivers.
-    return tanh(clamp(x, -10.0, 10.0));
+    return mix(tanh(clamp(x, -10.0, 10.0)), x, isnan(x)); // clamp may turn a NaN into a bound
 #elif ACTIVATION == 3
     return 1.0 / (1.0 + exp(-x));
 #elif ACTIVATION == 4

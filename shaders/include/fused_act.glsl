@@ -1,7 +1,7 @@
 // An activation fused into a producer's store (FUSED_ACT: 0 or undefined none, 1 relu, 2 leaky relu with slope ACT_A, 3 clip
 // to [ACT_A, ACT_B]; ACT_A / ACT_B are float literals written as uintBitsToFloat of their bits, so they are exact),
-// exactly the reference's Activation: relu x > 0 ? x : 0 (NaN to 0), leaky x > 0 ? x : slope x, clip min(max(x, lo), hi)
-// with a NaN kept. The stack runner fuses such a layer into the conv or add before it when no one reads that layer's
+// exactly the reference's Activation: relu max(x, 0) with a NaN kept (selected back, no NaN constant needed), leaky
+// x > 0 ? x : slope x, clip min(max(x, lo), hi) with a NaN kept. The stack runner fuses such a layer into the conv or add before it when no one reads that layer's
 // own map (GpuStackRunner.SetObserved): one pass over the map fewer.
 #ifndef CONVGL_FUSED_ACT_GLSL
 #define CONVGL_FUSED_ACT_GLSL
@@ -9,8 +9,8 @@
 #define FUSED_ACT 0
 #endif
 #if FUSED_ACT == 1
-float fused_act(float x) { return x > 0.0 ? x : 0.0; }
-vec4 fused_act(vec4 x) { return mix(vec4(0.0), x, greaterThan(x, vec4(0.0))); }
+float fused_act(float x) { return x > 0.0 || isnan(x) ? x : 0.0; }
+vec4 fused_act(vec4 x) { return mix(mix(vec4(0.0), x, greaterThan(x, vec4(0.0))), x, isnan(x)); }
 #elif FUSED_ACT == 2
 float fused_act(float x) { return x > 0.0 ? x : ACT_A * x; }
 vec4 fused_act(vec4 x) { return mix(ACT_A * x, x, greaterThan(x, vec4(0.0))); }

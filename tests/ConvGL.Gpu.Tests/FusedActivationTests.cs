@@ -5,8 +5,8 @@ using ConvGL.Gpu.Ops;
 namespace ConvGL.Gpu.Tests;
 
 /// <summary>A ReLU fused into the stores of every program a conv plan may choose (<see cref="GpuConv2D.Fused"/>) and of
-/// the add's (<see cref="GpuAdd.Fused"/>) against the reference relu(conv) and relu(a + b) (Activation: x &gt; 0 ? x : 0,
-/// NaN to 0), and leaky relu and clip (ReLU6) on every conv program and the add: conv2d.comp, conv2d_dense.comp with rim strips or a padded copy and scalar, vec4 and 32-byte stores,
+/// the add's (<see cref="GpuAdd.Fused"/>) against the reference relu(conv) and relu(a + b) (Activation: max(x, 0), a NaN
+/// kept), and leaky relu and clip (ReLU6) on every conv program and the add: conv2d.comp, conv2d_dense.comp with rim strips or a padded copy and scalar, vec4 and 32-byte stores,
 /// conv2d_depthwise.comp one dispatch per channel, whole plane and with rims, Winograd (its three store kinds and the
 /// direct fix-up of tiles holding NaN or infinity) and the 1x1 matrix product (direct and gathered input). Each case asserts
 /// which program ran and that the conv's own output has negative values for the relu to zero.</summary>
@@ -44,7 +44,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
     }
 
     /// <summary>Parity's tolerance for finite values; an infinity must be the same infinity, and no NaN may appear where the
-    /// reference has none (relu makes every NaN 0; leaky relu and clip keep it).</summary>
+    /// reference has none, and a NaN where the reference has one (relu, leaky relu and clip all keep it).</summary>
     private static void AssertEqual(Tensor expected, Tensor actual, string spec)
     {
         Assert.True(expected.SameShape(actual), spec);
@@ -107,7 +107,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
     public void Winograd_TilesWithNaNAndInfinity_FixedUpThenRelu()
     {
         // A NaN, +inf and -inf in the input: their tiles are recomputed directly (winograd_fixup.comp), whose stores apply
-        // the relu too: NaN sums become 0, infinities keep their sign's relu (+inf, or 0).
+        // the relu too: NaN sums stay NaN, infinities keep their sign's relu (+inf, or 0).
         Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, 40, input =>
         {
             input[0, 2, 3] = float.NaN;
@@ -174,7 +174,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
             Check(3, 6, 1, 16, 32, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", wide ? "32-byte" : "vec4", 90);
             Check(3, 5, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Literal, "conv2d_literal", "vec4", 91);
             Check(2, 5, 1, 13, 21, 5, new ConvOptions { Border = Border.Replicate }, ConvPath.Literal, "conv2d_literal", "scalar", 92);
-            // A NaN, +inf and -inf in the input: the sums they reach become NaN or an infinity, the relu then 0 or +inf.
+            // A NaN, +inf and -inf in the input: the sums they reach become NaN or an infinity, the relu then NaN, 0 or +inf.
             Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, 93, input =>
             {
                 input[0, 2, 3] = float.NaN;
@@ -267,6 +267,8 @@ public sealed class FusedActivationTests(GlFixture fixture)
         for (int i = 0; i < n; i++)
             Assert.Equal(Activation.Apply(ActivationKind.Relu, a.Data[i] + b.Data[i]), got[i]);
         Assert.Contains(got, v => v == 0f);
+        // relu(NaN) is NaN, as max(x, 0) in ONNX's reference, PyTorch and ONNX Runtime.
+        Assert.True(float.IsNaN(got[0]), $"relu(NaN) gave {got[0]}");
     }
 
     [Fact]

@@ -228,6 +228,30 @@ public sealed class PoolActivationTests(GlFixture fixture)
         Assert.True(!fixture.Context.WideStores || wide >= 100, $"{wide} of {cases} cases with 32-byte stores");
     }
 
+    /// <summary>A NaN goes through every activation as the reference has it (ReLU's max(x, 0) included: ONNX's reference,
+    /// PyTorch and ONNX Runtime keep it; ConvGL's relu made it 0), on both shaders, scalar tail and vec4 texels alike.</summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Activation_NaN_AsTheReference_FastAndPlain(ActivationKind kind)
+    {
+        Tensor input = Parity.Random(new Random(7), 3f, 2, 3, 7);
+        foreach (int i in new[] { 0, 5, 13, 40 }) input.Data[i] = float.NaN;
+        float beta = Activation.Defaults(kind).Beta;
+        Tensor expected = Activation.Apply(input, kind, 0.15f, -1f, 2f, beta);
+        Assert.Equal(kind != ActivationKind.ThresholdedRelu, float.IsNaN(expected.Data[0]));
+        foreach (ConvPath? choice in new ConvPath?[] { null, ConvPath.Direct })
+        {
+            using var act = new GpuActivation(fixture.Context, kind, 0.15f) { Beta = beta, Min = -1f, Max = 2f };
+            if (choice is { } c) act.Choice = c;
+            Tensor actual = act.Apply(input);
+            string spec = $"{kind.Name()} {act.Variant}";
+            Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+            Parity.AssertGpuMatchesReference(Without(expected), Without(actual), spec);
+        }
+
+        static Tensor Without(Tensor t) => new(t.Shape, t.Data.Select(v => float.IsNaN(v) ? 0f : v).ToArray());
+    }
+
     [Fact]
     public void FastAndPlainActivation_Agree_AndZeroIsNotPositive()
     {

@@ -48,6 +48,12 @@ internal static class ConvertCommand
             throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}': folder '{outDir}' does not exist (create it first)");
         if (Directory.Exists(output))
             throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}' is a folder; give a .json file name");
+        // MODEL is a model: one that names nothing (or a folder) is called so here, not a "stack" as --stack's lookup has it.
+        if (Directory.Exists(model))
+            throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is a folder; give an .onnx model file in it");
+        if (!File.Exists(model) && PackagedModels.Find(model) is null && !StackCatalog.ShippedNames().Contains(model))
+            throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}': no such model file, and not a packaged model's name " +
+                                      $"(models: {string.Join(", ", PackagedModels.All.Select(m => m.Name))})");
         string path = StackCatalog.Resolve(model);
         if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is not an .onnx file (a stack file is already a stack: copy it)");

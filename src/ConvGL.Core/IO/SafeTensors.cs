@@ -5,7 +5,15 @@ using System.Text.Json;
 namespace ConvGL.Core.IO;
 
 /// <summary>The tensors and the free-form <c>__metadata__</c> of one safetensors file.</summary>
-public sealed record SafeTensorsContent(IReadOnlyDictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata);
+public sealed record SafeTensorsContent(IReadOnlyDictionary<string, Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>Each tensor's dtype as the file stores it ("F32", "I64", ...): the tensors are float32 after reading, and a
+    /// reader that needs a float weight refuses an integer one by this.</summary>
+    public IReadOnlyDictionary<string, string> DTypes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The dtypes that hold real numbers (a weight's).</summary>
+    public static bool IsFloat(string dtype) => dtype is "F64" or "F32" or "F16" or "BF16";
+}
 
 /// <summary>Reads and writes the safetensors format (huggingface/safetensors), so that
 /// <c>safetensors.torch.save_file(model.state_dict(), path)</c> from PyTorch plugs into a stack by tensor name.
@@ -16,7 +24,8 @@ public sealed record SafeTensorsContent(IReadOnlyDictionary<string, Tensor> Tens
 /// Names and layouts are PyTorch's own: <c>conv1.weight</c> is (C_out, C_in / groups, kH, kW), <c>conv1.bias</c> (C_out).
 ///
 /// Reading converts F64, F32, F16, BF16 and the integer/bool dtypes to float32 (integers are exact up to 2^24;
-/// they are accepted so a state_dict holding e.g. BatchNorm's I64 <c>num_batches_tracked</c> still loads).
+/// they are accepted so a state_dict holding e.g. BatchNorm's I64 <c>num_batches_tracked</c> still loads; a stack
+/// refuses one named as a weight, by <see cref="SafeTensorsContent.DTypes"/>).
 /// Every malformed file is a <see cref="ConvGLException"/> naming the file and what is wrong; nothing is read
 /// outside the bytes the file holds. The checks follow the reference implementation: the tensors must tile the
 /// data buffer exactly (no overlap, no gap, no trailing bytes).
@@ -126,7 +135,7 @@ public static class SafeTensors
             var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var e in entries)
                 tensors[e.Name] = Decode(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
-            return new SafeTensorsContent(tensors, metadata);
+            return new SafeTensorsContent(tensors, metadata) { DTypes = entries.ToDictionary(e => e.Name, e => e.DType, StringComparer.Ordinal) };
         }
     }
 

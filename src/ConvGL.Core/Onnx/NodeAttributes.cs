@@ -22,7 +22,26 @@ internal sealed class NodeAttributes
 
     public long Int(string name, long fallback) => Get(name, OnnxAttributeKind.Int)?.I ?? fallback;
 
-    public float Float(string name, float fallback) => Get(name, OnnxAttributeKind.Float)?.F ?? fallback;
+    /// <summary>A FLOAT attribute, which must be finite: a NaN or an infinity in a stored parameter (LeakyRelu's alpha,
+    /// an epsilon) is a damaged model, not a value to run with (or for <c>convert</c> to write). With
+    /// <paramref name="infinite"/> (a Clip bound, Pad's fill value) an infinity is allowed, a NaN still not.</summary>
+    public float Float(string name, float fallback, bool infinite = false)
+    {
+        if (Get(name, OnnxAttributeKind.Float) is not { } a) return fallback;
+        if (float.IsNaN(a.F) || (!infinite && float.IsInfinity(a.F)))
+            throw Error($"attribute '{name}' is {a.F}; the parameters a model stores must be finite{(infinite ? " (+-inf allowed here, NaN not)" : "")}: export the model again");
+        return a.F;
+    }
+
+    /// <summary>A FLOATS attribute checked as <see cref="Float"/> is, or null when absent.</summary>
+    public float[]? Floats(string name, bool infinite = false)
+    {
+        if (Get(name, OnnxAttributeKind.Floats) is not { } a) return null;
+        int i = Array.FindIndex(a.Floats, v => float.IsNaN(v) || (!infinite && float.IsInfinity(v)));
+        if (i >= 0)
+            throw Error($"attribute '{name}' holds {a.Floats[i]} at index {i}; the parameters a model stores must be finite{(infinite ? " (+-inf allowed here, NaN not)" : "")}: export the model again");
+        return a.Floats;
+    }
 
     public string String(string name, string fallback) => Get(name, OnnxAttributeKind.String)?.S ?? fallback;
 

@@ -51,10 +51,14 @@ public sealed class ConvTransposeOp : OnnxOp
             if (v < 1 || v > 1 << 20) throw a.Error($"kernel_shape, strides and dilations must be in [1, 2^20], got [{string.Join(", ", k.Concat(s).Concat(d))}]");
         foreach (long v in p.Concat(op).Concat(shape ?? []))
             if (v < 0 || v > 1 << 20) throw a.Error($"pads, output_padding and output_shape must be in [0, 2^20], got [{string.Join(", ", p.Concat(op).Concat(shape ?? []))}]");
-        if (group < 1 || group > 1 << 20) throw a.Error($"group {group} must be at least 1");
+        if (group < 1) throw a.Error($"group {group} must be at least 1");
+        if (group > 1 << 20)
+            throw a.Error($"group {group} is too large: it must divide the input and output channels (at most 2^20)");
         a.Finish();
         int[] I(long[] v) => v.Select(x => (int)x).ToArray();
-        return new ConvTransposeOp(node, a.Where, I(k), I(s), I(d), (int)group, mode, I(p), I(op), shape is null ? null : I(shape[^2..]));
+        var result = new ConvTransposeOp(node, a.Where, I(k), I(s), I(d), (int)group, mode, I(p), I(op), shape is null ? null : I(shape[^2..]));
+        if (weight is not null) result.CheckWeight(weight);
+        return result;
     }
 
     /// <summary>The reference options for an input of (h, w) and a weight of (kh, kw).</summary>
@@ -88,6 +92,8 @@ public sealed class ConvTransposeOp : OnnxOp
         if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
         if (KernelY > 0 && (w.Shape[2] != KernelY || w.Shape[3] != KernelX))
             throw Error($"weight {w.ShapeString} does not match kernel_shape [{KernelY}, {KernelX}]");
+        if (w.Shape[0] % Groups != 0)
+            throw Error($"group {Groups} must divide the weight's {w.Shape[0]} input channels (weight {w.ShapeString}); fix the group attribute or the weight");
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)

@@ -44,6 +44,8 @@ public sealed class OnnxGraph
         defined.UnionWith(model.Initializers.Keys);
         var ops = new List<OnnxOp>(model.Nodes.Count);
         var initializers = new Dictionary<string, Tensor>(model.Initializers, StringComparer.Ordinal);
+        // The Constant node each Constant-made value came from, for messages.
+        var constants = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
         foreach (OnnxNode node in model.Nodes)
         {
             var a = new NodeAttributes(node, src);
@@ -55,6 +57,7 @@ public sealed class OnnxGraph
                 Tensor value = ReadConstant(a, node);
                 if (!defined.Add(node.Outputs[0])) throw a.Error($"output '{node.Outputs[0]}' is defined twice");
                 initializers[node.Outputs[0]] = value;
+                constants[node.Outputs[0]] = node;
                 continue;
             }
             // A node of several outputs becomes one op per output: a Split's slices, LayerNormalization's Y, Mean, InvStdDev.
@@ -148,7 +151,12 @@ public sealed class OnnxGraph
             ops.Add(op);
         }
 
-        ops = FoldConstants(ops, initializers, model.Inputs);
+        var folded = new Dictionary<string, OnnxOp>(StringComparer.Ordinal);
+        ops = FoldConstants(ops, initializers, model.Inputs, folded);
+        foreach (OnnxOp op in ops) CheckConstants(op, initializers, constants, folded);
+        // Stored statistics are checked once here, for a graph run as for a stack (a run's fed statistics are its data).
+        foreach (BatchNormOp bn in ops.OfType<BatchNormOp>())
+            if (bn.Inputs.Skip(1).All(initializers.ContainsKey)) bn.StoredParameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
         HashSet<string> host = HostValuesOf(ops, initializers, model.Inputs);
         // After the nodes, so an unsupported node (MaxPool's INT64 Indices output, say) is named first. Integers arrive
         // converted to float32 (exact to 2^24): an integer graph input is fine where only integer parameters (Pad's pads,
@@ -194,7 +202,8 @@ public sealed class OnnxGraph
 
     /// <summary>Constant folding: an op of <see cref="IsHostOp"/>'s kinds whose inputs are all stored constants (a weight
     /// reshaped or cast, a Constant node's shape arithmetic) runs now, once, and its result becomes an initializer.</summary>
-    private static List<OnnxOp> FoldConstants(List<OnnxOp> ops, Dictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs)
+    private static List<OnnxOp> FoldConstants(List<OnnxOp> ops, Dictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs,
+        Dictionary<string, OnnxOp> folded)
     {
         var graphInputs = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         bool Known(string n) => n.Length == 0 || (initializers.ContainsKey(n) && !graphInputs.Contains(n));
@@ -210,6 +219,7 @@ public sealed class OnnxGraph
             try
             {
                 initializers[op.Output] = op.Run(args);
+                folded[op.Output] = op;
             }
             catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
             {
@@ -244,7 +254,8 @@ public sealed class OnnxGraph
         var found = new List<Tensor>();
         if (node.Attributes.TryGetValue("value", out OnnxAttribute? v))
             found.Add(v.Kind == OnnxAttributeKind.Tensor ? v.T! : throw a.Error($"attribute 'value' must be TENSOR, the file has {v.Kind.ToString().ToUpperInvariant()}"));
-        float f = a.Float("value_float", float.NaN);
+        // An infinity may be a Clip bound or a Pad fill: its reader decides (CheckConstants). NaN is nobody's value.
+        float f = a.Float("value_float", float.NaN, infinite: true);
         if (node.Attributes.ContainsKey("value_float")) found.Add(new Tensor([], [f]));
         if (a.Ints("value_ints") is { } ints) found.Add(new Tensor([ints.Length], ints.Select(i => (float)i).ToArray()));
         long i1 = a.Int("value_int", 0);
@@ -255,6 +266,8 @@ public sealed class OnnxGraph
         a.Ignore("value_floats");
         a.Finish();
         if (found.Count != 1) throw a.Error($"needs exactly one of value, value_float, value_floats, value_int, value_ints (has {found.Count})");
+        if (Array.FindIndex(found[0].Data, float.IsNaN) is int i and >= 0)
+            throw a.Error($"its value holds NaN at flat index {i}; the weights and constants a model stores must be finite: export the model again");
         return found[0];
     }
 
@@ -280,19 +293,18 @@ public sealed class OnnxGraph
             Tensor? b = null;
             if (hasBias && !initializers.TryGetValue(conv.Inputs[2], out b)) continue;
             if (!bn.Inputs.Skip(1).All(initializers.ContainsKey)) continue;
-            BatchNorm norm;
-            try
-            {
-                norm = bn.Parameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
-                conv.CheckWeight(w);
-                if (b is not null && b.Length != w.Shape[0]) continue;
-                if (norm.Channels != w.Shape[0]) continue;
-            }
-            catch (ConvGLException e)
-            {
-                throw new ConvGLException($"{bn.Where}: {e.Message}", e);
-            }
+            conv.CheckWeight(w);
+            BatchNorm norm = bn.StoredParameters([null, .. bn.Inputs.Skip(1).Select(n => initializers[n])]);
+            if (b is not null && b.Length != w.Shape[0]) continue;
+            if (norm.Channels != w.Shape[0]) continue;
             (Tensor fw, float[] fb) = norm.FoldIntoConv(w, b?.Data);
+            // Finite statistics and a finite weight can still overflow float32 once multiplied.
+            if (fw.FirstNonFinite() is int at and >= 0)
+                throw new ConvGLException($"{bn.Where}: folded into node '{ErrorText.Echo(conv.Node.Label)}' (Conv) it makes weight entry {at} {fw.Data[at]} " +
+                                          $"(scale / sqrt(var + epsilon) times the conv's weight is beyond float32); fix the statistics or export the model again");
+            if (Array.FindIndex(fb, v => !float.IsFinite(v)) is int bt and >= 0)
+                throw new ConvGLException($"{bn.Where}: folded into node '{ErrorText.Echo(conv.Node.Label)}' (Conv) it makes bias entry {bt} {fb[bt]} " +
+                                          $"(beyond float32); fix the statistics or export the model again");
             // Named after the conv's node where that names nothing else ("Convolution249.weight", as PyTorch names a
             // module's tensors): a stack file written from the model (convgl convert) reads as the network does, and
             // its maps are named after the node.
@@ -365,6 +377,29 @@ public sealed class OnnxGraph
         bool ok = input.Shape.Length == t.Rank;
         for (int d = 0; ok && d < t.Rank; d++) ok = input.Shape[d] < 0 || input.Shape[d] == t.Shape[d];
         if (!ok) throw new ConvGLException($"{Model.Source}: graph input '{input.Name}' expects shape {input.ShapeString}, got {t.ShapeString}");
+    }
+
+    /// <summary>Every stored constant an op reads (an initializer, a Constant node's value, or a value folded from them at
+    /// load) must be finite, as stack files' weights must: a NaN or an infinity in a Mul's or Add's constant ran to maps
+    /// of NaN, and <c>convert</c> wrote stack files its own loader refused. NaN never; an infinity only where it is a
+    /// bound or a fill (Clip's min and max: +-inf is no bound; Pad's constant value: -inf before a MaxPool). Values fed
+    /// to a run (a test case's inputs) are data, not checked. One error naming the node, the value and where it came from.</summary>
+    private static void CheckConstants(OnnxOp op, IReadOnlyDictionary<string, Tensor> initializers,
+        IReadOnlyDictionary<string, OnnxNode> constants, IReadOnlyDictionary<string, OnnxOp> folded)
+    {
+        for (int k = 0; k < op.Inputs.Count; k++)
+        {
+            string name = op.Inputs[k];
+            if (name.Length == 0 || !initializers.TryGetValue(name, out Tensor? t)) continue;
+            bool infinite = op.Node.OpType switch { "Clip" => k >= 1, "Pad" => k == 2, _ => false };
+            int i = infinite ? Array.FindIndex(t.Data, float.IsNaN) : t.FirstNonFinite();
+            if (i < 0) continue;
+            string what = constants.TryGetValue(name, out OnnxNode? c) ? $"input '{ErrorText.Echo(name)}' (the value of Constant node '{ErrorText.Echo(c.Label)}')"
+                : folded.TryGetValue(name, out OnnxOp? f) ? $"input '{ErrorText.Echo(name)}' (computed at load from stored constants by node '{ErrorText.Echo(f.Node.Label)}' ({f.Node.OpType}))"
+                : $"initializer '{ErrorText.Echo(name)}'";
+            throw new ConvGLException($"{op.Where}: {what} holds {t.Data[i]} at flat index {i}; the weights and constants a model stores must be finite" +
+                                      $"{(infinite ? " (+-inf allowed here, NaN not)" : "")}: export the model again");
+        }
     }
 
     /// <summary>The learned values a layer's node reads from initializers: a Conv's or ConvTranspose's weight must have

@@ -201,6 +201,8 @@ public sealed class ConstantOfShapeOp : OnnxOp
             if (v.Kind != OnnxAttributeKind.Tensor || v.T is null || v.T.Length != 1)
                 throw a.Error("attribute 'value' must be a one-element TENSOR");
             value = v.T.Data[0];
+            // A fill of +-inf is a mask's value; NaN is no value at all.
+            if (float.IsNaN(value)) throw a.Error("attribute 'value' is NaN; the values a model stores must be numbers: export the model again");
         }
         a.Ignore("value");
         a.Finish();

@@ -5,6 +5,14 @@ namespace ConvGL.Core.Onnx;
 public sealed record OnnxValueInfo(string Name, int[]? Shape, int ElemType)
 {
     public string ShapeString => Shape is null ? "(?)" : "(" + string.Join(", ", Shape.Select(d => d < 0 ? "?" : d.ToString())) + ")";
+
+    /// <summary>The dimensions as the file declares them: a dim_value where one is written (any value: 0, -5 and 2^40
+    /// too, which <see cref="Shape"/> reads as unknown), null for a symbolic (dim_param) or unset one; null when no shape
+    /// is given at all.</summary>
+    public IReadOnlyList<long?>? Declared { get; init; }
+
+    /// <summary>"(1, 3, -5, -5)": the declared dimensions, "?" for a free one.</summary>
+    public string DeclaredString => Declared is null ? ShapeString : "(" + string.Join(", ", Declared.Select(d => d?.ToString() ?? "?")) + ")";
 }
 
 public enum OnnxAttributeKind { Float, Int, String, Tensor, Floats, Ints, Strings, Other }

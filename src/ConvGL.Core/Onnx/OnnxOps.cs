@@ -152,9 +152,13 @@ public sealed class ConvOp : OnnxOp
             throw a.Error($"weight {weight.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 2D convolutions only");
         SpatialAttributes s = SpatialAttributes.Read(a, true, weight is null ? null : [weight.Shape[2], weight.Shape[3]]);
         long group = a.Int("group", 1);
-        if (group < 1 || group > int.MaxValue) throw a.Error($"group {group} must be at least 1");
+        if (group < 1) throw a.Error($"group {group} must be at least 1");
+        if (group > 1 << 20)
+            throw a.Error($"group {group} is too large: it must divide the input and output channels (at most 2^20)");
         a.Finish();
-        return new ConvOp(node, a.Where, node.Inputs, node.Outputs[0], s, (int)group);
+        var op = new ConvOp(node, a.Where, node.Inputs, node.Outputs[0], s, (int)group);
+        if (weight is not null) op.CheckWeight(weight);
+        return op;
     }
 
     /// <summary>The reference options for an input of (h, w).</summary>
@@ -169,11 +173,15 @@ public sealed class ConvOp : OnnxOp
         };
     }
 
+    /// <summary>The weight's checks every user of the op shares (the graph at load, the stack import, batchnorm folding,
+    /// a run): 2D, the kernel_shape's size, and C_out split evenly into the groups.</summary>
     public void CheckWeight(Tensor w)
     {
         if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 2D convolutions only");
         if (w.Shape[2] != Spatial.KernelY || w.Shape[3] != Spatial.KernelX)
             throw Error($"weight {w.ShapeString} does not match kernel_shape [{Spatial.KernelY}, {Spatial.KernelX}]");
+        if (w.Shape[0] % Groups != 0)
+            throw Error($"group {Groups} must divide the weight's {w.Shape[0]} output channels (weight {w.ShapeString}); fix the group attribute or the weight");
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
@@ -216,6 +224,32 @@ public sealed class BatchNormOp : OnnxOp
 
     public BatchNorm Parameters(IReadOnlyList<Tensor?> inputs) =>
         BatchNorm.FromStatistics(inputs[1]!.Data, inputs[2]!.Data, inputs[3]!.Data, inputs[4]!.Data, Epsilon);
+
+    /// <summary>The parameters from statistics the model stores (the graph at load, batchnorm folding, the stack import):
+    /// var + epsilon must be positive in every channel (var = -1 with epsilon 0 folded to NaN weights and ran to NaN
+    /// maps) and the per-channel scale and shift finite in float32. One error naming the node and the channel. Statistics
+    /// fed to a run are its data and go through <see cref="Parameters"/> unchecked, as ONNX Runtime runs them.</summary>
+    public BatchNorm StoredParameters(IReadOnlyList<Tensor?> inputs)
+    {
+        BatchNorm norm;
+        try
+        {
+            norm = Parameters(inputs);
+        }
+        catch (ConvGLException e)
+        {
+            throw Error(e.Message);
+        }
+        float[] variance = inputs[4]!.Data;
+        for (int c = 0; c < variance.Length; c++)
+            if (!((double)variance[c] + Epsilon > 0))
+                throw Error($"channel {c}: var + epsilon must be positive, got var {variance[c]} + epsilon {Epsilon} (a variance is never negative); fix the statistics or export the model again");
+        for (int c = 0; c < norm.Channels; c++)
+            if (!float.IsFinite(norm.Scale[c]) || !float.IsFinite(norm.Shift[c]))
+                throw Error($"channel {c}: scale / sqrt(var + epsilon) = {norm.Scale[c]} and shift {norm.Shift[c]} must be finite in float32 " +
+                            $"(scale {inputs[1]!.Data[c]}, var {variance[c]}, epsilon {Epsilon}); fix the statistics or export the model again");
+        return norm;
+    }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {

@@ -70,9 +70,7 @@ public sealed class ResizeOp : OnnxOp
         if (a.Int("antialias", 0) != 0) throw a.Error("antialias = 1 is not supported (supported: 0)");
         if (a.Ints("axes") is not null) throw a.Error("attribute 'axes' is not supported (supported: scales or sizes for every axis)");
         if (a.String("keep_aspect_ratio_policy", "stretch") != "stretch") throw a.Error("keep_aspect_ratio_policy other than stretch is not supported");
-        float[]? scales = null;
-        if (upsample && node.Attributes.TryGetValue("scales", out OnnxAttribute? s))
-            scales = s.Kind == OnnxAttributeKind.Floats ? s.Floats : throw a.Error("attribute 'scales' must be FLOATS");
+        float[]? scales = upsample ? a.Floats("scales") : null;
         a.Ignore("scales");
         a.Finish();
         return new ResizeOp(node, a.Where, m, c, r, scales) { CubicA = cubicA, ExcludeOutside = exclude == 1 };

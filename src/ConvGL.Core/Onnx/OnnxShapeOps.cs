@@ -108,7 +108,7 @@ public sealed class PadOp : OnnxOp
             _ => throw a.Error($"mode '{mode}' is not supported (supported: constant, reflect, edge, wrap)"),
         };
         long[]? pads = a.Ints("pads") ?? a.Ints("paddings");
-        float value = a.Float("value", 0f);
+        float value = a.Float("value", 0f, infinite: true);
         if (pads is null)
         {
             a.CheckArity(2, 4);
@@ -188,7 +188,7 @@ public sealed class ClipOp : OnnxOp
     internal static ClipOp Read(OnnxNode node, NodeAttributes a)
     {
         a.CheckArity(1, 3);
-        float min = a.Float("min", float.NegativeInfinity), max = a.Float("max", float.PositiveInfinity);
+        float min = a.Float("min", float.NegativeInfinity, infinite: true), max = a.Float("max", float.PositiveInfinity, infinite: true);
         a.Ignore("consumed_inputs");
         a.Finish();
         return new ClipOp(node, a.Where, min, max);

@@ -24,17 +24,41 @@ public static class OnnxStack
     /// <summary>An RGB model that declares a fixed input size (a PyTorch export without dynamic axes) takes images at that
     /// size, as ONNX Runtime would insist: resized as the packaged model's are (aspect kept, centre crop, bilinear),
     /// values as they are (0..1), channels in RGB order, nothing subtracted. Null for other inputs (a dynamic size, or
-    /// gray): images as they are.</summary>
+    /// gray): images as they are.
+    /// A fixed size that no image could be resized to (0 or negative), or one whose input map would pass ConvGL's map
+    /// limit (3 x H x W values, <see cref="Limits.StackMapValues"/>) or this machine's memory, is one error naming the input
+    /// and its declared shape, before anything is allocated (such a model was run at the image's own size).</summary>
     public static ImagePreprocess? DeclaredSize(OnnxGraph graph)
     {
-        if (graph.Inputs.Count != 1 || graph.Inputs[0].Shape is not [1 or -1, 3, > 0 and var h, > 0 and var w]) return null;
-        if ((long)h * w > Limits.ImagePixels) return null;
+        CheckDeclaredInput(graph);
+        if (graph.Inputs.Count != 1) return null;
+        OnnxValueInfo input = graph.Inputs[0];
+        if (input.Declared is not [_, { } c, { } dh, { } dw] || c != 3) return null;
+        string where = $"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the fixed size {input.DeclaredString}, so images are resized to {dw}x{dh}";
+        const string fix = "export the model with a smaller input size, or with H and W dynamic (dynamic_axes) to run images at their own size";
+        if (dh > Limits.ImageSide || dw > Limits.ImageSide || 3 * dh * dw > Limits.StackMapValues)
+            throw new ConvGLException($"{where}: over ConvGL's limits (each side at most {Limits.ImageSide}, and the input's 3 x H x W values at most {Limits.StackMapValues}); {fix}");
+        int h = (int)dh, w = (int)dw;
+        // The resized input and the (zero) mean image: 4 bytes a value each.
+        MemoryBudget.Check(where, 2 * 12L * h * w, fix);
         return new ImagePreprocess(h, w, [0, 1, 2], 1f, Tensor.Chw(3, h, w), $"{graph.Model.Source}: its declared input (1, 3, {h}, {w})");
+    }
+
+    /// <summary>A model used as a stack declares its input's dimensions as symbols (free) or as sizes of at least 1: a
+    /// written 0 or negative size is a damaged declaration, not a free one (ONNX spells a free dimension as a dim_param
+    /// or leaves it unset).</summary>
+    private static void CheckDeclaredInput(OnnxGraph graph)
+    {
+        foreach (OnnxValueInfo input in graph.Inputs)
+            if (input.Declared?.Any(d => d <= 0) == true)
+                throw new ConvGLException($"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the shape {input.DeclaredString}; a fixed dimension must be at least 1 " +
+                                          "(a free one is a symbol, dim_param): export the model again");
     }
 
     public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null)
     {
         string src = graph.Model.Source;
+        CheckDeclaredInput(graph);
         if (graph.Inputs.Count != 1)
             throw new ConvGLException($"{src}: a model used as a stack takes one input, this one takes {graph.Inputs.Count} ({string.Join(", ", graph.Inputs.Select(i => i.Name))})");
         OnnxValueInfo input = graph.Inputs[0];
@@ -141,7 +165,7 @@ public static class OnnxStack
                 ConvOp conv => Conv(known, conv),
                 ConvTransposeOp t => ConvTranspose(known, t),
                 InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
-                BatchNormOp bn => new BatchNormLayer(bn.Parameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
+                BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
@@ -260,7 +284,9 @@ public static class OnnxStack
     private static ActivationLayer Clip(IReadOnlyDictionary<string, Tensor> known, ClipOp clip)
     {
         (float min, float max) = clip.Bounds([null, .. clip.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, clip, v))]);
-        return new ActivationLayer(ActivationKind.Clip) { Min = min, Max = max };
+        // ONNX defines min > max: every output is max (Min(max, Max(x, min)); a NaN stays NaN). A stack file refuses
+        // min > max as a typo, so the layer says the same thing as min = max, which convert writes and the loader reads.
+        return new ActivationLayer(ActivationKind.Clip) { Min = Math.Min(min, max), Max = max };
     }
 
     /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
@@ -314,6 +340,8 @@ public static class OnnxStack
         conv.CheckWeight(w);
         bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
         float[]? b = hasBias ? Constant(known, conv, conv.Inputs[2]).Data : null;
+        if (b is not null && b.Length != w.Shape[0])
+            throw new ConvGLException($"{conv.Where}: bias '{ErrorText.Echo(conv.Inputs[2])}' has {b.Length} values, the weight {w.ShapeString} {w.Shape[0]} output channels");
         ConvOptions options = conv.Options(1, 1);
         // auto_pad SAME_*: the pads depend on the input size, which ConvGeometry resolves for every size.
         if (conv.Spatial.AutoPad is AutoPad.SameUpper or AutoPad.SameLower)

@@ -2,7 +2,9 @@ namespace ConvGL.Core.Ops;
 
 public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign, Celu, ThresholdedRelu, Mish }
 
-/// <summary>Element-wise activations. Leaky ReLU's slope defaults to PyTorch's 0.01. Clip is min(max(x, lo), hi)
+/// <summary>Element-wise activations. ReLU is max(x, 0) and keeps a NaN (as NumPy's maximum, PyTorch and ONNX Runtime;
+/// every activation here lets a NaN through except ThresholdedRelu, whose x &gt; alpha test ONNX defines to give 0). Leaky
+/// ReLU's slope defaults to PyTorch's 0.01. Clip is min(max(x, lo), hi)
 /// (ONNX Clip, PyTorch clamp and ReLU6 = clip to [0, 6]): a NaN stays NaN, and lo &gt; hi gives hi everywhere, as
 /// NumPy's clip. The ONNX activations with parameters take them as <c>slope</c> (alpha) and <c>beta</c>: Elu
 /// x &gt;= 0 ? x : alpha (e^x - 1); Selu x &gt; 0 ? gamma x : gamma (alpha e^x - alpha) (gamma is <c>beta</c>);
@@ -62,7 +64,8 @@ public static class Activation
     public static float Apply(ActivationKind kind, float x, float slope = DefaultLeakySlope,
         float min = float.NegativeInfinity, float max = float.PositiveInfinity, float beta = 0f) => kind switch
     {
-        ActivationKind.Relu => x > 0f ? x : 0f,
+        // max(x, 0) as ONNX's reference (np.maximum), PyTorch and ONNX Runtime have it: a NaN stays NaN.
+        ActivationKind.Relu => x > 0f || float.IsNaN(x) ? x : 0f,
         ActivationKind.LeakyRelu => x > 0f ? x : slope * x,
         ActivationKind.Tanh => MathF.Tanh(x),
         ActivationKind.Sigmoid => (float)(1.0 / (1.0 + Math.Exp(-(double)x))),

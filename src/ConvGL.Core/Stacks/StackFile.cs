@@ -108,6 +108,7 @@ public static class StackFile
     {
         private readonly string _dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         private IReadOnlyDictionary<string, Tensor>? _weights;
+        private IReadOnlyDictionary<string, string> _dtypes = new Dictionary<string, string>();
         /// <summary>Weights of the conv layers read so far, against <see cref="Limits.StackWeights"/>.</summary>
         private long _weightCount;
         private string? _weightsPath;
@@ -156,7 +157,9 @@ public static class StackFile
                     throw Top("weights", Directory.Exists(_weightsPath) ? $"'{_weightsPath}' is a folder; name a .safetensors file" : $"file '{_weightsPath}' does not exist");
                 try
                 {
-                    _weights = SafeTensors.Read(_weightsPath);
+                    SafeTensorsContent content = SafeTensors.ReadContent(_weightsPath);
+                    _weights = content.Tensors;
+                    _dtypes = content.DTypes;
                 }
                 catch (ConvGLException e)
                 {
@@ -342,11 +345,15 @@ public static class StackFile
             else if (type == "clip")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "min", "max"]);
-                layer = new ActivationLayer(ActivationKind.Clip)
+                var clip = new ActivationLayer(ActivationKind.Clip)
                 {
                     Min = f.TryGetValue("min", out JsonElement lo) ? Finite(lo, "min", at) : float.NegativeInfinity,
                     Max = f.TryGetValue("max", out JsonElement hi) ? Finite(hi, "max", at) : float.PositiveInfinity,
                 };
+                // min(max(x, 5), 1) is 1 everywhere: a typo, not a clip (an imported ONNX Clip with min > max is written as min = max).
+                if (clip.Min > clip.Max)
+                    throw at.Error("min", $"{clip.Min} is above 'max' {clip.Max}; a clip's min must be at most its max (swap them?)");
+                layer = clip;
             }
             else if (type is "softmax" or "log_softmax")
             {
@@ -674,7 +681,14 @@ public static class StackFile
             }
             if (_weights is null)
                 throw at.Error(field, $"'{Echo(name)}' names a tensor but the stack has no \"weights\" file (add \"weights\": \"FILE.safetensors\" or give a .npy path)");
-            if (_weights.TryGetValue(name, out Tensor? t)) return (name, t);
+            if (_weights.TryGetValue(name, out Tensor? t))
+            {
+                // Every tensor a stack names is a learned weight: an integer one (a state_dict's I64 num_batches_tracked,
+                // named by mistake) would run as its float32 conversion.
+                if (_dtypes.TryGetValue(name, out string? dtype) && !SafeTensorsContent.IsFloat(dtype))
+                    throw at.Error(field, $"'{Echo(name)}' in {_weightsPath} is {dtype}; a weight must be a float tensor (F32, F16, BF16 or F64): save it as float");
+                return (name, t);
+            }
             string known = string.Join(", ", _weights.Keys.Order(StringComparer.Ordinal).Take(12).Select(k => Echo(k, 40))) + (_weights.Count > 12 ? ", ..." : "");
             throw at.Error(field, $"no tensor '{Echo(name)}' in {_weightsPath} (it holds: {known})");
         }

@@ -3,6 +3,7 @@ using ConvGL.Core.Onnx.Proto;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -426,6 +427,39 @@ public class BranchyOpsTests
         Assert.Null(OnnxStack.Load(dir.File("dyn.onnx")).Preprocess);
     }
 
+    /// <summary>A declared size no image can be resized to, or one past ConvGL's limits, is one error naming the input and
+    /// its declared shape (the audit's in0.onnx, input_neg.onnx and in20000.onnx ran at the image's own size); a symbolic
+    /// or unset dimension stays free.</summary>
+    [Fact]
+    public void AModelWithAnUnusableFixedInputSize_IsOneErrorNamingTheInput()
+    {
+        OnnxGraph WithInput(params Dimension[] dims)
+        {
+            ModelProto m = ModelProto.Parser.ParseFrom(BranchyGraphs.UpsamplerBytes());
+            RepeatedField<Dimension> shape = m.Graph.Input[0].Type.TensorType.Shape.Dim;
+            shape.Clear();
+            shape.AddRange(dims);
+            return OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "fixed.onnx"));
+        }
+        Dimension D(long v) => new() { DimValue = v };
+        foreach (long bad in new[] { 0L, -5L })
+        {
+            OnnxGraph g = WithInput(D(1), D(3), D(bad), D(bad));
+            ConvGLException e = Assert.Throws<ConvGLException>(() => OnnxStack.DeclaredSize(g));
+            Assert.Equal($"fixed.onnx: input 'x' declares the shape (1, 3, {bad}, {bad}); a fixed dimension must be at least 1 (a free one is a symbol, dim_param): export the model again", e.Message);
+            Assert.Equal(e.Message, Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(g, "fixed")).Message);
+        }
+        Assert.Contains("declares the shape (0, 3, ?, ?)", Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(WithInput(D(0), D(3), new Dimension { DimParam = "H" }, new Dimension()), "fixed")).Message);
+        foreach ((long h, long w) in new[] { (20000L, 20000L), (40000L, 8L), (1L << 40, 1L << 40) })
+        {
+            ConvGLException e = Assert.Throws<ConvGLException>(() => OnnxStack.DeclaredSize(WithInput(D(1), D(3), D(h), D(w))));
+            Assert.StartsWith($"fixed.onnx: input 'x' declares the fixed size (1, 3, {h}, {w}), so images are resized to {w}x{h}: over ConvGL's limits", e.Message);
+        }
+        // Free dimensions (a symbol, or neither value nor symbol) take images as they are; a sound fixed size resizes.
+        Assert.Null(OnnxStack.DeclaredSize(WithInput(D(1), D(3), new Dimension { DimParam = "H" }, new Dimension())));
+        Assert.Equal((64, 48), OnnxStack.DeclaredSize(WithInput(D(1), D(3), D(64), D(48))) is { } p ? (p.Height, p.Width) : default);
+    }
+
     [Fact]
     public void DepthToSpace_WorkedExamples_AndTheRoundTrip()
     {
@@ -611,6 +645,7 @@ public class BranchyOpsTests
             ("""{ "type": "pad", "padding": 1, "border": "reflect", "value": 2 }""", "layer 0 (pad) field 'value': fills a zero border only; this layer's border is reflect"),
             ("""{ "type": "pad" }""", "layer 0 (pad) field 'padding': is missing"),
             ("""{ "type": "clip", "min": "zero" }""", "layer 0 (clip) field 'min': must be a finite number, found \"zero\""),
+            ("""{ "type": "clip", "min": 5, "max": 1 }""", "layer 0 (clip) field 'min': 5 is above 'max' 1; a clip's min must be at most its max (swap them?)"),
             ("""{ "type": "prelu", "slope": [1, 2] }""", "layer 0 (prelu) field 'type': prelu has 2 slopes; its input has 3 channels"),
             ("""{ "type": "relu" }, { "type": "concat" }""", "layer 1 (concat) field 'inputs': concat joins two or more maps"),
             ("""{ "type": "resize", "scale": 2, "cubic_a": -0.5 }""", "layer 0 (resize) field 'cubic_a': applies to mode cubic only"),

@@ -172,7 +172,8 @@ public sealed class LrnTests
         var extra = Assert.Throws<ConvGLException>(() => Build(ProtoBuilders.OneNode("LRN", Size(3), new AttributeProto { Name = "axis", Type = 2, I = 1 })));
         Assert.Contains("attribute 'axis' is not supported (supported: alpha, beta, bias, size)", extra.Message);
         var infinite = Assert.Throws<ConvGLException>(() => Build(ProtoBuilders.OneNode("LRN", Size(3), new AttributeProto { Name = "bias", Type = 1, F = float.PositiveInfinity })));
-        Assert.Contains("node 'n0' (LRN): lrn bias", infinite.Message);
+        // Every FLOAT attribute must be finite (NodeAttributes.Float): the same one line as any node's.
+        Assert.StartsWith("m.onnx: node 'n0' (LRN): attribute 'bias' is Infinity; the parameters a model stores must be finite", infinite.Message);
         // An even size is ONNX's too.
         var even = Assert.IsType<LrnOp>(Build(ProtoBuilders.OneNode("LRN", Size(2))).Ops[0]);
         Assert.Equal(2, even.Parameters.Size);

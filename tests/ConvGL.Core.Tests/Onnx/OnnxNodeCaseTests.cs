@@ -1,4 +1,7 @@
 using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Ops;
+using Google.Protobuf;
 
 namespace ConvGL.Core.Tests.Onnx;
 
@@ -20,6 +23,33 @@ public class OnnxNodeCaseTests
         // from -24621.336, the exact product (-24621.3361 in double) rounded, which the reference gives.
         double bound = name == "test_reduce_prod_default_axes_keepdims_random" ? 0.002 : 1e-4;
         Assert.True(r.MaxError <= bound, $"{name}: max error {r.MaxError}");
+    }
+
+    /// <summary>A case in the backend format (the audit's in_nan): Relu of NaN, +-inf and numbers against ONNX's reference,
+    /// np.maximum(x, 0), which keeps a NaN (ConvGL's relu made it 0: "FAIL ... output 'y'[0] = 0, expected NaN"). So do
+    /// PyTorch and ONNX Runtime; every activation lets a NaN through except ThresholdedRelu (np.where(x &gt; alpha, x, 0)).</summary>
+    [Fact]
+    public void Relu_OfNaN_IsNaN_AsOnnxsReference()
+    {
+        using var dir = new TempDir();
+        float[] x = [float.NaN, -1f, 0f, 2f, float.PositiveInfinity, float.NegativeInfinity, -0.5f, 3.5f, float.NaN, 1e-30f];
+        File.WriteAllBytes(dir.File("model.onnx"), ModelOf("Relu", 10));
+        Directory.CreateDirectory(dir.File("test_data_set_0"));
+        File.WriteAllBytes(dir.File("test_data_set_0/input_0.pb"), ProtoBuilders.FloatData("x", x, 1, 1, 1, 10).ToByteArray());
+        float[] expected = x.Select(v => float.IsNaN(v) ? v : MathF.Max(v, 0f)).ToArray();
+        File.WriteAllBytes(dir.File("test_data_set_0/output_0.pb"), ProtoBuilders.FloatData("y", expected, 1, 1, 1, 10).ToByteArray());
+        OnnxTestResult r = OnnxTestCase.Load(dir.Path).Run(OnnxTestCase.RunCpu);
+        Assert.True(r.Passed, r.Detail);
+
+        foreach (ActivationKind kind in Enum.GetValues<ActivationKind>())
+            Assert.Equal(kind != ActivationKind.ThresholdedRelu, float.IsNaN(Activation.Apply(kind, float.NaN, Activation.Defaults(kind).Alpha, beta: Activation.Defaults(kind).Beta)));
+    }
+
+    private static byte[] ModelOf(string op, int n)
+    {
+        var node = new NodeProto { Name = "n0", OpType = op, Input = { "x" }, Output = { "y" } };
+        var graph = new GraphProto { Name = "g", Node = { node }, Input = { ProtoBuilders.Value("x", 1, 1, 1, n) }, Output = { ProtoBuilders.Value("y", 1, 1, 1, n) } };
+        return new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
     }
 
     /// <summary>Every op_type of the cases that pass is in the list the errors print as supported (Pow, Max, Min, Sum and

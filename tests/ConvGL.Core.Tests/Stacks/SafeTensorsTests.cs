@@ -71,6 +71,31 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void AStackNamingAnIntegerTensorAsAWeight_IsOneErrorNamingTheFileTensorAndDType()
+    {
+        // F32 w = [0.5]; I64 num_batches_tracked = 7 (a PyTorch state_dict holds one per BatchNorm); I32 k = 3.
+        byte[] data = [.. Bytes(0x00, 0x00, 0x00, 0x3F), .. Bytes(7, 0, 0, 0, 0, 0, 0, 0), .. Bytes(3, 0, 0, 0)];
+        string header = """{"w":{"dtype":"F32","shape":[1,1,1,1],"data_offsets":[0,4]}""" +
+                        ""","bn.num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[4,12]},"k":{"dtype":"I32","shape":[1,1,1,1],"data_offsets":[12,16]}}""";
+        File.WriteAllBytes(Path.Combine(_dir, "w.safetensors"), Build(header, data));
+        string Stack(string weight, string bias)
+        {
+            string path = Path.Combine(_dir, "s.json");
+            File.WriteAllText(path, $$"""{"input": "gray", "weights": "w.safetensors", "layers": [{"type": "conv", "weight": "{{weight}}"{{bias}}}]}""");
+            return path;
+        }
+        // The audit's dtype_i64.json ran an I64 tensor as conv weights.
+        var e = Assert.Throws<ConvGLException>(() => Core.Stacks.StackFile.Load(Stack("k", "")));
+        Assert.Equal($"{Path.Combine(_dir, "s.json")}: layer 0 (conv) field 'weight': 'k' in {Path.Combine(_dir, "w.safetensors")} is I32; " +
+                     "a weight must be a float tensor (F32, F16, BF16 or F64): save it as float", e.Message);
+        e = Assert.Throws<ConvGLException>(() => Core.Stacks.StackFile.Load(Stack("w", ", \"bias\": \"bn.num_batches_tracked\"")));
+        Assert.Contains("field 'bias': 'bn.num_batches_tracked' in", e.Message);
+        Assert.Contains("is I64; a weight must be a float tensor", e.Message);
+        // An integer tensor the stack does not name is fine: the state_dict loads.
+        Assert.Single(Core.Stacks.StackFile.Load(Stack("w", "")).Layers);
+    }
+
+    [Fact]
     public void WriteThenRead_RoundTripsEveryValueShapeAndMetadata()
     {
         var rng = new Random(1234);
