@@ -209,7 +209,8 @@ public static class OnnxReader
     {
         TensorTypeProto? t = v.Type?.TensorType;
         int[]? shape = t?.Shape is null ? null : t.Shape.Dim.Select(d => d.DimParam.Length == 0 && d.DimValue is > 0 and <= int.MaxValue ? (int)d.DimValue : -1).ToArray();
-        long?[]? declared = t?.Shape?.Dim.Select(d => d.ValueCase == Dimension.ValueOneofCase.DimValue ? d.DimValue : (long?)null).ToArray();
+        // A dim_value of -1 is how some exporters (keras2onnx, older tf2onnx) write a free dimension: read as free.
+        long?[]? declared = t?.Shape?.Dim.Select(d => d.ValueCase == Dimension.ValueOneofCase.DimValue && d.DimValue != -1 ? d.DimValue : (long?)null).ToArray();
         return new OnnxValueInfo(v.Name, shape, t?.ElemType ?? 0) { Declared = declared };
     }
 

@@ -457,6 +457,8 @@ public class BranchyOpsTests
         }
         // Free dimensions (a symbol, or neither value nor symbol) take images as they are; a sound fixed size resizes.
         Assert.Null(OnnxStack.DeclaredSize(WithInput(D(1), D(3), new Dimension { DimParam = "H" }, new Dimension())));
+        // -1 is how some exporters write a free dimension: free, not damaged.
+        Assert.Null(OnnxStack.DeclaredSize(WithInput(D(-1), D(3), D(-1), D(-1))));
         Assert.Equal((64, 48), OnnxStack.DeclaredSize(WithInput(D(1), D(3), D(64), D(48))) is { } p ? (p.Height, p.Width) : default);
     }
 
