@@ -14,9 +14,11 @@ frames="${1:-10000}"
 size="${2:-160x120}"
 cd "$(dirname "$0")/.."
 dotnet build src/ConvGL.App -nologo -v q
-dir="$(mktemp -d)"
-log="$dir/soak.log"
-trap 'rm -rf "$dir"' EXIT
+work="$(mktemp -d)"
+dir="$work/soak"   # the soak's scratch folder must be empty: the log goes beside it
+mkdir "$dir"
+log="$work/soak.log"
+trap 'rm -rf "$work"' EXIT
 run=(dotnet src/ConvGL.App/bin/Debug/net10.0/convgl.dll --size "$size" --source "scene:${size%x*}x$(( ${size#*x} * 3 / 4 ))"
      --frames "$frames" --soak "$dir")
 if [[ -z "${DISPLAY:-}" ]]; then run=(xvfb-run -a -s "-screen 0 1280x1024x24" "${run[@]}"); fi

@@ -137,6 +137,15 @@ public sealed class WindowInputTests : IDisposable
             }
         }
         Assert.True(File.Exists(Path.Combine(scratch, "soak.json")));
+        // A folder holding anything else is someone's (the audit's --soak /dev), and a file is not a folder.
+        string other = P("notes");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "todo.txt"), "mine\n");
+        e = Assert.Throws<ConvGLException>(() => SoakRun.Prepare(other));
+        Assert.Contains("the folder holds 'todo.txt', so it is not an empty scratch folder", e.Message);
+        Assert.Equal(["todo.txt"], Directory.GetFileSystemEntries(other).Select(Path.GetFileName));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--soak", Path.Combine(other, "todo.txt"), "--frames", "500", "--offscreen");
+        Assert.True(r.ExitCode == 2 && r.Stderr.Contains("that is a file; give an empty scratch folder"), r.ToString());
     }
 
     [Fact]

@@ -120,7 +120,7 @@ internal static class WindowCommand
         if (soak is not null && frames == 0) throw new ConvGLException("--soak needs --frames N (how long to run)");
         if (args.GetValue(Offscreen) && frames == 0)
             throw new ConvGLException("--offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself");
-        if (soak is not null && !Directory.Exists(soak)) throw new ConvGLException($"--soak {soak}: folder does not exist");
+        if (soak is not null) SoakRun.CheckFolder(soak);
         if (soak is not null && frames < SoakRun.MinimumFrames)
             throw new ConvGLException($"--soak needs --frames {SoakRun.MinimumFrames} or more (its warm-up cycles and one to compare); {frames} are too few to judge");
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");

@@ -131,7 +131,7 @@ internal sealed class SoakRun
     /// copy of the shaders and the soak stack with a kernel file beside it.</summary>
     public static void Prepare(string dir)
     {
-        if (!Directory.Exists(dir)) throw new ConvGLException($"--soak {dir}: folder does not exist");
+        CheckFolder(dir);
         string shaders = Path.Combine(dir, "shaders");
         string from = ShaderLibrary.FindRoot();
         // The soak replaces DIR/shaders, soak.json and soak.txt: only where an earlier soak made them (its marker in
@@ -142,6 +142,10 @@ internal sealed class SoakRun
         foreach (string name in new[] { "shaders", "soak.json", "soak.txt" })
             if (!earlier && Path.Exists(Path.Combine(dir, name)))
                 throw new ConvGLException($"--soak {dir}: the folder already holds '{name}', which the soak would replace (it is not an earlier soak's); give an empty scratch folder");
+        // Anything else in it is someone's: the soak writes only into an empty folder or an earlier soak's (the audit's
+        // --soak /dev left /dev/shaders, /dev/soak.json and /dev/soak.txt).
+        if (Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).FirstOrDefault(n => n is not ("shaders" or "soak.json" or "soak.txt" or "soak.json.writing")) is { } other)
+            throw new ConvGLException($"--soak {dir}: the folder holds '{other}', so it is not an empty scratch folder (the soak writes shaders/, soak.json and soak.txt into it); give an empty one, e.g. --soak \"$(mktemp -d)\"");
         if (Directory.Exists(shaders)) Directory.Delete(shaders, recursive: true);
         foreach (string f in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
         {
@@ -153,6 +157,13 @@ internal sealed class SoakRun
         Environment.SetEnvironmentVariable("CONVGL_SHADERS", shaders);
         File.WriteAllText(Path.Combine(dir, "soak.txt"), "# the soak's kernel: an asymmetric 3x3\n1 2 0\n0 0 -1\n3 0 -5\n");
         WriteStack(Path.Combine(dir, "soak.json"), 0);
+    }
+
+    /// <summary>DIR must be a folder that exists (the checks before the window: WindowCommand, and <see cref="Prepare"/>).</summary>
+    public static void CheckFolder(string dir)
+    {
+        if (File.Exists(dir)) throw new ConvGLException($"--soak {dir}: that is a file; give an empty scratch folder");
+        if (!Directory.Exists(dir)) throw new ConvGLException($"--soak {dir}: folder does not exist; give an empty scratch folder, e.g. --soak \"$(mktemp -d)\"");
     }
 
     private static void WriteStack(string file, int version)
