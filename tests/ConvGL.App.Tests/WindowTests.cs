@@ -784,7 +784,7 @@ public sealed class FileSourceTests(DisplayFixture display)
     }
 
     [Fact]
-    public void DroppingAFile_SwitchesTheSource_AndAnUnreadableOneIsAMessage()
+    public void DroppingAFile_SwitchesTheSource_AndAnUnreadableOneIsTheScriptedRunsError()
     {
         string png = Path.Combine(Dir(), "dropped.png");
         var t = Tensor.Chw(3, 40, 60);
@@ -797,11 +797,15 @@ public sealed class FileSourceTests(DisplayFixture display)
 
         string junk = Path.Combine(Dir(), "notes.txt");
         File.WriteAllText(junk, "not a picture");
+        string shot = Path.Combine(Dir(), "after-drop.png");
+        // In the window the file's error is a message and the source stays; a scripted run ends with it as its error,
+        // exit 2 (it exited 0: a CI script could not tell), and writes no screenshot of the source it did not switch to.
         WindowProcess.Result bad = WindowProcess.Run(WindowProcess.Require(display),
-            ["--size", "160x120", "--source", "scene:160x90", "--filter", "sobel-x", "--frames", "2", "--drop", junk, "--probe", "30,20"]);
-        Assert.True(bad.ExitCode == 0, bad.ToString());
+            ["--size", "160x120", "--source", "scene:160x90", "--filter", "sobel-x", "--frames", "2", "--drop", junk, "--probe", "30,20", "--screenshot", shot]);
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.Contains("convgl: --drop: ", bad.Stderr);
         Assert.Contains("notes.txt", bad.Stderr);
-        Assert.Contains("shape=3x90x160", bad.Stdout); // still the scene
+        Assert.False(File.Exists(shot));
     }
 
     [Fact]

@@ -125,6 +125,13 @@ internal sealed class LiveApp : IDisposable
                 Console.Error.WriteLine($"convgl: {outside}");
                 return 2;
             }
+            // A scripted --drop that could not be opened: on screen it is a message, for a script the run's error
+            // (it exited 0, so a CI script could not tell), and no screenshot of the source it did not switch to.
+            if (last && _dropError is not null)
+            {
+                Console.Error.WriteLine($"convgl: --drop: {_dropError}");
+                return 2;
+            }
             if (_state.ScreenshotRequested || (last && _script.FinalScreenshot is not null))
             {
                 _state.ScreenshotRequested = false;
@@ -416,6 +423,9 @@ internal sealed class LiveApp : IDisposable
         _state.Changed();
     }
 
+    // The scripted run's --drop that failed (null: none, or it opened).
+    private string? _dropError;
+
     private void OnDrop(string[] paths)
     {
         if (paths.Length == 0) return;
@@ -431,7 +441,9 @@ internal sealed class LiveApp : IDisposable
         {
             // A file the user dropped that cannot be opened (OpenCV's own exceptions included) is a message on screen,
             // never the end of the session.
-            _messages.Flash(e is ConvGLException ? e.Message : $"{ErrorText.Echo(paths[0])}: cannot open it: {ErrorText.OneLine(e.Message)}", _window.Time);
+            string message = e is ConvGLException ? e.Message : $"{ErrorText.Echo(paths[0])}: cannot open it: {ErrorText.OneLine(e.Message)}";
+            _messages.Flash(message, _window.Time);
+            if (_script.Active) _dropError = message;
         }
     }
 
