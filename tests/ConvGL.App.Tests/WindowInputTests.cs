@@ -208,6 +208,10 @@ public sealed class WindowInputTests : IDisposable
                      bad.Stderr.Split('\n').Single(l => l.StartsWith("convgl: --probe", StringComparison.Ordinal)));
         Assert.DoesNotContain("probe layer=", bad.Stdout);
         Assert.False(File.Exists(P("shot.png")), "the screenshot of a failed run");
+        // A list of no points (the audit's ';;;') was taken as no --probe at all.
+        ApplyProcess.Result none = ApplyProcess.Convgl(_dir, [.. run, "--probe", ";;;"]);
+        Assert.True(none.ExitCode == 2 && none.Stderr.Contains("--probe ';;;' names no point; give X,Y or X,Y;X,Y..."), none.ToString());
+        Assert.False(File.Exists(P("shot.png")));
 
         ApplyProcess.Result good = ApplyProcess.Convgl(_dir, [.. run, "--probe", "159,89"]);
         Assert.Equal(0, good.ExitCode);

@@ -174,7 +174,8 @@ internal static class ApplyCommand
         }
         catch (GpuException e)
         {
-            throw new DeviceUnavailableException($"apply: --device gpu failed: {e.Message} (use --device cpu)");
+            // The driver's own messages that already say "--device cpu" (llvmpipe's loop limit, no GL 4.3) say it once.
+            throw new DeviceUnavailableException($"apply: --device gpu failed: {e.Message}{(e.Message.Contains("--device cpu", StringComparison.Ordinal) ? "" : " (use --device cpu)")}");
         }
     }
 

@@ -43,6 +43,9 @@ internal static class ConvertCommand
     {
         if (!output.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}' must be a .json file name (the stack file; its weights go beside it as .safetensors)");
+        // ".json" alone names no stack: it wrote the hidden files .json and .safetensors.
+        if (Path.GetFileNameWithoutExtension(output).Length == 0)
+            throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}' has no name before .json; give one, e.g. resnet18.json");
         string outDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
         if (!Directory.Exists(outDir))
             throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}': folder '{outDir}' does not exist (create it first)");

@@ -34,7 +34,9 @@ internal static class WindowCommand
         "with --frames: write the last frame to this .png or .jpg (press p in the window otherwise)", "PATH");
     private static readonly Option<(int X, int Y)[]?> Probe = Opt.Parsed("--probe",
         "probe these points of the selected layer's output (in the filters view, the first conv layer's; the first point is pinned); scripted runs print their values, and a point outside that output is an error (exit 2)",
-        s => s.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Parsers.Point).ToArray(), null, "X,Y[;X,Y...]");
+        s => s.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } points
+            ? points.Select(Parsers.Point).ToArray()
+            : throw new ConvGLException($"'{ErrorText.Echo(s)}' names no point; give X,Y or X,Y;X,Y..."), null, "X,Y[;X,Y...]");
     private static readonly Option<string[]?> Keys = Opt.Parsed("--keys", "keys pressed before the first frame, e.g. \"2 c tab\"",
         s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => { Controls.Parse(k); return k; }).ToArray(), null, "\"KEY KEY ...\"");
     private static readonly Option<string?> Drop = Opt.Text("--drop", "a file dropped on the window before the first frame", "FILE");

@@ -49,6 +49,8 @@ internal sealed class VideoSource : CaptureSource
     public static IFrameSource OpenCamera(string device, SourceFit fit)
     {
         Quiet();
+        if (int.TryParse(device, out int n) && n < 0)
+            throw new ConvGLException($"source camera '{device}': a camera number is 0 or more (camera:0 is /dev/video0), or give a device path (camera:/dev/video2)");
         if (!File.Exists(CameraPath(device)))
             throw new ConvGLException($"source camera '{device}': no camera there ({CameraPath(device)} does not exist; is one plugged in?)");
         VideoCapture capture = int.TryParse(device, out int index)

@@ -92,6 +92,7 @@ public sealed class ConvertCommandTests : IDisposable
     public static TheoryData<string, string, string> BadInputs() => new()
     {
         { "~/small.onnx", "~/mine.txt", "convert: OUT '~/mine.txt' must be a .json file name" },
+        { "~/small.onnx", "~/.json", "convert: OUT '~/.json' has no name before .json" },
         { "~/small.onnx", "~/no-such-folder/mine.json", "convert: OUT '~/no-such-folder/mine.json': folder '~/no-such-folder' does not exist" },
         { "~/small.onnx", "~/sub.json", "convert: OUT '~/sub.json' is a folder" },
         { "~/missing.onnx", "~/mine.json", "convert: MODEL '~/missing.onnx': no such model file, and not a packaged model's name (models: resnet18)" },
