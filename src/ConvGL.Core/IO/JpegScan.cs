@@ -32,28 +32,39 @@ internal static class JpegScan
 {
     /// <summary>Huffman codes up to this long are found by one table lookup (most codes are); longer ones by the
     /// canonical-code comparison of the JPEG standard (F.2.2.3).</summary>
-    private const int LookupBits = 9;
+    private const int LookupBits = 10;
 
     private enum Step { Ok, OutOfData, BadCode }
 
-    /// <summary>One Huffman table from a DHT segment: canonical codes of 1 to 16 bits.</summary>
+    /// <summary>One Huffman table from a DHT segment: canonical codes of 1 to 16 bits. The walk never needs a
+    /// coefficient's value, only how many bits it takes: the code's length plus the extra bits its symbol announces
+    /// (a DC symbol is their number; an AC symbol's low four bits are).</summary>
     private sealed class Huffman
     {
-        /// <summary>By the next <see cref="LookupBits"/> bits: (code length &lt;&lt; 8) | symbol, or 0 when the code is longer.</summary>
-        public readonly ushort[] Lookup = new ushort[1 << LookupBits];
+        /// <summary>By the next <see cref="LookupBits"/> bits: symbol | (code length + extra bits) &lt;&lt; 8, or 0 when
+        /// the code is longer.</summary>
+        public readonly int[] Lookup = new int[1 << LookupBits];
         /// <summary>By code length: the largest code of that length, -1 when there is none.</summary>
         public readonly int[] MaxCode = new int[17];
         /// <summary>By code length: what to add to a code of that length to get its index in <see cref="Values"/>.</summary>
         public readonly int[] ValueOffset = new int[17];
         public readonly byte[] Values;
+        public readonly bool IsDc;
 
-        private Huffman(byte[] values) => Values = values;
+        private Huffman(byte[] values, bool isDc)
+        {
+            Values = values;
+            IsDc = isDc;
+        }
+
+        public int ExtraBits(int symbol) => IsDc ? symbol : symbol & 15;
 
         /// <summary>The table from its 16 counts (codes of each length) and its symbols; null when the counts do not
-        /// make a prefix code (libjpeg refuses such a table itself).</summary>
-        public static Huffman? Build(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> values)
+        /// make a prefix code or a DC symbol is over 15 (libjpeg refuses such a table itself).</summary>
+        public static Huffman? Build(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> values, bool isDc)
         {
-            var t = new Huffman(values.ToArray());
+            var t = new Huffman(values.ToArray(), isDc);
+            if (isDc && values.ContainsAnyInRange((byte)16, (byte)255)) return null;
             int code = 0, k = 0;
             for (int len = 1; len <= 16; len++)
             {
@@ -68,7 +79,7 @@ internal static class JpegScan
                         if (len <= LookupBits)
                         {
                             int first = code << (LookupBits - len);
-                            t.Lookup.AsSpan(first, 1 << (LookupBits - len)).Fill((ushort)(len << 8 | values[k]));
+                            t.Lookup.AsSpan(first, 1 << (LookupBits - len)).Fill(values[k] | (len + t.ExtraBits(values[k])) << 8);
                         }
                     }
                     t.MaxCode[len] = code - 1;
@@ -98,8 +109,22 @@ internal static class JpegScan
         private ulong _acc; // left-aligned: the next bit is bit 63
         private int _count; // bits of real data in _acc
 
+        /// <summary>Loads whole bytes until the buffer holds more than 56 bits or the data ends.</summary>
         private void Fill()
         {
+            if (Pos + 8 <= _b.Length)
+            {
+                // Fast path: when none of the next 8 bytes is FF (no stuffing, no marker), take as many as fit at once.
+                ulong v = BinaryPrimitives.ReadUInt64BigEndian(_b[Pos..]), inverse = ~v;
+                if (((inverse - 0x0101010101010101UL) & ~inverse & 0x8080808080808080UL) == 0)
+                {
+                    int n = (63 - _count) >> 3;
+                    _acc |= (v & ~(ulong.MaxValue >> (8 * n))) >> _count;
+                    _count += 8 * n;
+                    Pos += n;
+                    return;
+                }
+            }
             while (_count <= 56 && Pos < _b.Length)
             {
                 byte x = _b[Pos];
@@ -117,48 +142,35 @@ internal static class JpegScan
             }
         }
 
-        public Step Decode(Huffman t, out int symbol)
+        /// <summary>Reads one Huffman code and skips the extra bits its symbol announces. A code and its bits take at
+        /// most 32 bits, so one refill check covers both.</summary>
+        public Step Symbol(Huffman t, out int symbol)
         {
-            if (_count < 16) Fill();
-            int len;
-            ushort e = t.Lookup[(int)(_acc >> (64 - LookupBits))];
+            if (_count < 32) Fill();
+            int total, e = t.Lookup[(int)(_acc >> (64 - LookupBits))];
             if (e != 0)
             {
-                len = e >> 8;
                 symbol = e & 0xFF;
+                total = e >> 8;
             }
             else
             {
-                int code16 = (int)(_acc >> 48);
-                len = LookupBits + 1;
+                int code16 = (int)(_acc >> 48), len = LookupBits + 1;
                 while (len <= 16 && code16 >> (16 - len) > t.MaxCode[len]) len++;
-                if (len > 16)
-                {
-                    symbol = 0;
-                    return _count < 16 ? Step.OutOfData : Step.BadCode;
-                }
-                int index = t.ValueOffset[len] + (code16 >> (16 - len));
+                int index = len > 16 ? -1 : t.ValueOffset[len] + (code16 >> (16 - len));
                 if ((uint)index >= (uint)t.Values.Length)
                 {
                     symbol = 0;
-                    return Step.BadCode;
+                    // A code decided by the zeros past the end of the data is the data running out, not a bad code.
+                    return _count < 16 ? Step.OutOfData : Step.BadCode;
                 }
                 symbol = t.Values[index];
+                total = len + t.ExtraBits(symbol);
             }
-            if (len > _count) return Step.OutOfData;
-            _acc <<= len;
-            _count -= len;
+            if (total > _count) return Step.OutOfData;
+            _acc <<= total;
+            _count -= total;
             return Step.Ok;
-        }
-
-        /// <summary>Skips the n (0 to 16) extra bits that follow a symbol.</summary>
-        public bool Skip(int n)
-        {
-            if (_count < n) Fill();
-            if (n > _count) return false;
-            _acc <<= n;
-            _count -= n;
-            return true;
         }
 
         /// <summary>At a restart: the rest of the current byte is padding; the buffer starts over after the marker.</summary>
@@ -263,7 +275,7 @@ internal static class JpegScan
             int total = 0;
             for (int i = 1; i <= 16; i++) total += seg[i];
             if (total > 256 || seg.Length < 17 + total) return false;
-            Huffman? t = Huffman.Build(seg.Slice(1, 16), seg.Slice(17, total));
+            Huffman? t = Huffman.Build(seg.Slice(1, 16), seg.Slice(17, total), isDc: cls == 0);
             if (t is null) return false;
             (cls == 0 ? dc : ac)[slot] = t;
             seg = seg[(17 + total)..];
@@ -351,26 +363,15 @@ internal static class JpegScan
     /// 63 coefficients are accounted for or an end-of-block (0x00); 0xF0 is a run of 16 zeros.</summary>
     private static Step SkipBlock(ref BitReader bits, Huffman dc, Huffman ac)
     {
-        Step step = bits.Decode(dc, out int size);
-        if (step != Step.Ok) return step;
-        if (size > 16) return Step.BadCode;
-        if (!bits.Skip(size)) return Step.OutOfData;
-        for (int k = 1; k < 64;)
+        Step step = bits.Symbol(dc, out _);
+        for (int k = 1; k < 64 && step == Step.Ok;)
         {
-            step = bits.Decode(ac, out int rs);
-            if (step != Step.Ok) return step;
-            int run = rs >> 4;
-            size = rs & 15;
-            if (size == 0)
-            {
-                if (run != 15) break;
-                k += 16;
-                continue;
-            }
-            k += run + 1;
-            if (!bits.Skip(size)) return Step.OutOfData;
+            step = bits.Symbol(ac, out int rs);
+            if ((rs & 15) != 0) k += (rs >> 4) + 1;
+            else if (rs == 0xF0) k += 16;
+            else break; // end of block
         }
-        return Step.Ok;
+        return step;
     }
 
     /// <summary>A short verdict: the share of the frame's blocks (each component's own blocks, weighted by their
