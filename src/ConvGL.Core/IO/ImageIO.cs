@@ -35,7 +35,8 @@ public enum PngScaling
 /// JFIF header (8 to 19 bytes) made it loop forever, where Skia reports the truncation. Width and height come from
 /// the file's header and are capped (<see cref="Limits.ImageSide"/>, <see cref="Limits.ImagePixels"/>, and the memory
 /// the decode takes, <see cref="Limits.ImageDecodeBytes"/>) before any pixel buffer is allocated; an uncompressed BMP or TGA must also hold the bytes its header promises, so a tiny
-/// file cannot make the decoder fill a gigabyte of zeros. A truncated file is an error, never a partly black image.
+/// file cannot make the decoder fill a gigabyte of zeros, and a sequential JPEG's scan data must cover every block its
+/// frame header promises (<see cref="JpegScan"/>). A truncated file is an error, never a partly black or grey image.
 /// Samples are 8-bit (16-bit PNGs are reduced by Skia), without colour management; alpha is dropped (not composited).
 /// Encoding by StbImageWriteSharp: PNG, 1 or 3 channels.</summary>
 public static class ImageIO
