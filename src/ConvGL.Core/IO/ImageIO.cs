@@ -143,6 +143,10 @@ public static class ImageIO
         if (result != SKCodecResult.Success)
             throw DecodeError(name, result switch
             {
+                // libpng reports data it cannot inflate as incomplete too: a PNG that still ends in its IEND chunk was
+                // not cut short, its pixel data is damaged.
+                SKCodecResult.IncompleteInput when codec.EncodedFormat == SKEncodedImageFormat.Png && EndsWithIend(bytes) =>
+                    "its pixel data is damaged (the PNG ends properly, but its image data does not decode)",
                 SKCodecResult.IncompleteInput => "the file is truncated (its pixel data ends early)",
                 SKCodecResult.ErrorInInput => "its pixel data is damaged",
                 _ => $"the decoder says {result}",
@@ -213,6 +217,10 @@ public static class ImageIO
         if (b.StartsWith("GIF8"u8)) return "the GIF header is not valid";
         return bytes.Length == 0 ? "the file is empty" : "the format is not recognised";
     }
+
+    /// <summary>Whether a PNG's last 12 bytes are its IEND chunk (length 0, "IEND", its CRC AE 42 60 82).</summary>
+    internal static bool EndsWithIend(ReadOnlySpan<byte> b) =>
+        b.Length >= 12 && b[^12..].SequenceEqual((ReadOnlySpan<byte>)[0, 0, 0, 0, (byte)'I', (byte)'E', (byte)'N', (byte)'D', 0xAE, 0x42, 0x60, 0x82]);
 
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G'];
     private static ReadOnlySpan<byte> JpegStart => [0xFF, 0xD8];

@@ -67,6 +67,62 @@ public class ImageLimitTests
         }
     }
 
+    /// <summary>A PNG whose IDAT holds garbage but which still ends in its IEND chunk was called truncated (libpng says
+    /// incomplete for data it cannot inflate): it is damaged; the same file cut short is truncated.</summary>
+    [Fact]
+    public void Png_WithGarbageImageData_IsDamaged_AndCutShortIsTruncated()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"convgl-png-{Environment.ProcessId}.png");
+        try
+        {
+            var t = Tensor.Chw(3, 64, 64);
+            var rng = new Random(3);
+            for (int i = 0; i < t.Length; i++) t.Data[i] = (float)rng.NextDouble();
+            ImageIO.SavePng(file, t);
+            byte[] png = File.ReadAllBytes(file);
+            Assert.True(ImageIO.EndsWithIend(png));
+            int idat = png.AsSpan().IndexOf("IDAT"u8);
+            byte[] damaged = (byte[])png.Clone();
+            for (int i = idat + 4 + 40; i < idat + 4 + 400; i++) damaged[i] = (byte)rng.Next(256);
+            // With its CRC made right again, as the audit's file had it: only the deflate stream is wrong.
+            int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(damaged.AsSpan(idat - 4));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(damaged.AsSpan(idat + 4 + length), Crc32(damaged.AsSpan(idat, 4 + length)));
+            Assert.Equal(Crc32(png.AsSpan(idat, 4 + length)), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(idat + 4 + length)));
+            var d = Assert.IsType<ConvGLException>(DecodeWithin(damaged, TimeSpan.FromSeconds(10), "bad.png"));
+            Assert.Contains("its pixel data is damaged", d.Message);
+            // Not even a zlib stream (the audit's 'notzlib' x 10): libpng says incomplete, the file's end says damaged.
+            static byte[] Chunk(string type, byte[] data)
+            {
+                byte[] c = [0, 0, 0, 0, .. System.Text.Encoding.ASCII.GetBytes(type), .. data, 0, 0, 0, 0];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(c, data.Length);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(8 + data.Length), Crc32(c.AsSpan(4, 4 + data.Length)));
+                return c;
+            }
+            byte[] notZlib = [.. png[..33], .. Chunk("IDAT", [.. Enumerable.Repeat("notzlib"u8.ToArray(), 10).SelectMany(b => b)]), .. Chunk("IEND", [])];
+            Assert.True(ImageIO.EndsWithIend(notZlib));
+            d = Assert.IsType<ConvGLException>(DecodeWithin(notZlib, TimeSpan.FromSeconds(10), "bad.png"));
+            Assert.Contains("its pixel data is damaged (the PNG ends properly, but its image data does not decode)", d.Message);
+            var c = Assert.IsType<ConvGLException>(DecodeWithin(png[..(png.Length / 2)], TimeSpan.FromSeconds(10), "cut.png"));
+            Assert.Contains("truncated", c.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320), bit by bit.</summary>
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        return ~crc;
+    }
+
     [Fact]
     public void Bmp_ClaimingAHugeSide_IsRefusedFromItsHeader()
     {
