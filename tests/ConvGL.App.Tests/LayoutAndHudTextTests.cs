@@ -321,6 +321,17 @@ public sealed class LayoutAndHudTextTests
             HudText.FormulaLines(new ConvView(new Tensor([3, 1, 3, 3]), null, depthwise), 8, 8, 1)[1]);
         Assert.Equal("in[] outside the 8x8 input: 0; g = o / 2, o's group's first input",
             HudText.FormulaLines(new ConvView(new Tensor([6, 1, 3, 3]), null, depthwise), 8, 8, 1)[2]);
+        // With a channel: that channel's response to a flat input, its bias plus v times its weights' sum. Sobel-x's
+        // taps sum to 0 (an edge filter); weights 0.5, 0.25 x 8 and a bias of 0.1 on channel 1 of a grouped layer sum
+        // to 2.5 over its 3 x 3 (grouped: 1 input) taps.
+        Assert.Equal("channel 0: on a flat input, every in[] = v: out = v x 0, the sum of its 9 weights",
+            HudText.FormulaLines(new ConvView(KernelLibrary.Get("sobel-x").Reshape(1, 1, 3, 3), null, ConvOptions.ImageFilter), 360, 640, 1, channel: 0)[3]);
+        var w = new Tensor([2, 1, 3, 3]);
+        for (int i = 9; i < 18; i++) w.Data[i] = i == 9 ? 0.5f : 0.25f;
+        List<string> flat = HudText.FormulaLines(new ConvView(w, [7f, 0.1f], new ConvOptions { Groups = 2 }), 8, 8, 2, channel: 1);
+        Assert.Equal("channel 1: on a flat input, every in[] = v (away from the border's zeros): out = 0.1 + v x 2.5, the sum of its 9 weights", flat[3]);
+        Assert.Equal("hover a pixel to see this sum's numbers (click pins it)", flat[4]);
+        Assert.Equal(4, HudText.FormulaLines(new ConvView(w, null, new ConvOptions { Groups = 2 }), 8, 8, 2, channel: 2).Count); // no such channel
         // A kernel larger than a valid input: no formula (the layer's own run says why).
         Assert.Empty(HudText.FormulaLines(new ConvView(new Tensor([1, 1, 5, 5]), null, new ConvOptions { Padding = PaddingMode.Valid }), 3, 3, 1));
     }

@@ -224,7 +224,7 @@ internal static class HudText
     /// own numbers, term for term Core's reference loop (Conv2D.Run): the kernel index flipped under convolve, the input
     /// index from the stride, dilation and padding, the group's first input channel, what the border gives outside the
     /// input; then how to see one pixel's numbers. <paramref name="layer"/> counts from 1.</summary>
-    public static List<string> FormulaLines(ConvView conv, int inH, int inW, int layer)
+    public static List<string> FormulaLines(ConvView conv, int inH, int inW, int layer, int channel = -1)
     {
         ConvOptions o = conv.Options;
         int cout = conv.Weight.Shape[0], cin = conv.Weight.Shape[1], kh = conv.Weight.Shape[2], kw = conv.Weight.Shape[3];
@@ -243,13 +243,13 @@ internal static class HudText
         // else c from the first input of o's group, g.
         int perGroup = cout / o.Groups;
         bool depthwise = o.Groups > 1 && cin == 1 && perGroup == 1;
-        string channel = o.Groups == 1 ? "c" : depthwise ? "o" : "g+c";
+        string inputIndex = o.Groups == 1 ? "c" : depthwise ? "o" : "g+c";
         string sum = depthwise ? F($"sum over i < {kh}, j < {kw} of w[o,0,{wi},{wj}]") : F($"sum over c < {cin}, i < {kh}, j < {kw} of w[o,c,{wi},{wj}]");
         string bias = conv.Bias is null ? "" : "b[o] + ";
         var lines = new List<string>
         {
             F($"layer {layer} ({(flip ? "convolve: the kernel flipped" : "correlate")}), for o < {cout}, y < {g.Y.Output}, x < {g.X.Output}:"),
-            F($"out[o,y,x] = {bias}{sum} x in[{channel}, {Index("y", o.StrideY, "i", o.DilationY, g.Y.PadBefore)}, {Index("x", o.StrideX, "j", o.DilationX, g.X.PadBefore)}]"),
+            F($"out[o,y,x] = {bias}{sum} x in[{inputIndex}, {Index("y", o.StrideY, "i", o.DilationY, g.Y.PadBefore)}, {Index("x", o.StrideX, "j", o.DilationX, g.X.PadBefore)}]"),
         };
         string outside = o.Border switch
         {
@@ -262,6 +262,17 @@ internal static class HudText
         string first = perGroup == 1 ? F($"{cin} x o") : cin == 1 ? F($"o / {perGroup}") : F($"{cin} x (o / {perGroup})");
         string groups = o.Groups == 1 || depthwise ? "" : F($"; g = {first}, o's group's first input");
         lines.Add(F($"in[] outside the {inH}x{inW} input: {outside}{groups}"));
+        // The selected channel's sum on a flat input: what the kernel does to an area without detail (its taps sum to
+        // 1 for a smoothing filter, which keeps it; to 0 for an edge filter, which leaves only the bias).
+        if (channel >= 0 && channel < cout)
+        {
+            int taps = cin * kh * kw;
+            double total = 0;
+            foreach (float w in conv.Weight.Data.AsSpan(channel * taps, taps)) total += w;
+            string b = conv.Bias is { } bs && channel < bs.Length ? F($"{Math.Round(bs[channel], 4) + 0.0:0.####} + ") : "";
+            string border = o.Border == Border.Zero && o.Padding != PaddingMode.Valid ? " (away from the border's zeros)" : "";
+            lines.Add(F($"channel {channel}: on a flat input, every in[] = v{border}: out = {b}v x {Math.Round(total, 4) + 0.0:0.####}, the sum of its {taps} weights"));
+        }
         lines.Add("hover a pixel to see this sum's numbers (click pins it)");
         return lines;
     }

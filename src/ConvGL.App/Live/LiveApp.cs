@@ -327,7 +327,9 @@ internal sealed class LiveApp : IDisposable
     private List<string> IdleProbeLines(int layer)
     {
         GpuTensor input = Pipeline.LayerInput(layer);
-        if (Pipeline.Conv(layer) is { } conv) return HudText.FormulaLines(conv, input.H, input.W, layer + 1);
+        // The selected map's channel where the view shows this layer's maps (the filters view probes the first conv).
+        int channel = layer == _state.Layer ? _state.Channel : -1;
+        if (Pipeline.Conv(layer) is { } conv) return HudText.FormulaLines(conv, input.H, input.W, layer + 1, channel);
         List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1);
         if (rule.Count > 0) rule.Add("probe: [ ] select a conv layer, then hover a pixel to take its sum apart");
         return rule;
