@@ -26,7 +26,7 @@ internal static partial class TrainCommand
 {
     // Training a network (the default mode).
     private static readonly Option<string?> Out = Opt.Text("--out",
-        "training: the folder for NAME.safetensors, NAME.json and NAME-curve.png (default ./trained; the shipped files are in assets/stacks); --fit-kernel: the kernel file to write", "PATH");
+        "training: the folder for NAME.safetensors, NAME.json and NAME-curve.png (default ./trained; the shipped files are in assets/stacks); --fit-kernel: the kernel text file to write (a .txt name)", "PATH");
     private static readonly Option<string> Name = Opt.TextOr("--name", "file name stem of the outputs", "learned", "NAME");
     private static readonly Option<int> Epochs = Opt.Int("--epochs", "passes over the training set", 8, min: 1);
     private static readonly Option<int> Seed = Opt.Int("--seed", "seed of the initial weights and the data", 1, min: 0);
