@@ -804,6 +804,7 @@ public sealed class FileSourceTests(DisplayFixture display)
             ["--size", "160x120", "--source", "scene:160x90", "--filter", "sobel-x", "--frames", "2", "--drop", junk, "--probe", "30,20", "--screenshot", shot]);
         Assert.True(bad.ExitCode == 2, bad.ToString());
         Assert.Contains("convgl: --drop: ", bad.Stderr);
+        Assert.Single(bad.Stderr.Split('\n'), l => l.Contains("notes.txt", StringComparison.Ordinal)); // said once
         Assert.Contains("notes.txt", bad.Stderr);
         Assert.False(File.Exists(shot));
     }

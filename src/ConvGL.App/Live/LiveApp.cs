@@ -444,8 +444,9 @@ internal sealed class LiveApp : IDisposable
             // A file the user dropped that cannot be opened (OpenCV's own exceptions included) is a message on screen,
             // never the end of the session.
             string message = e is ConvGLException ? e.Message : $"{ErrorText.Echo(paths[0])}: cannot open it: {ErrorText.OneLine(e.Message)}";
-            _messages.Flash(message, _window.Time);
+            // A scripted run says it once, as its error at the end (a flash would print it a second time).
             if (_script.Active) _dropError = message;
+            else _messages.Flash(message, _window.Time);
         }
     }
 

@@ -25,7 +25,11 @@ public static class KernelFile
             CheckFinite(t, path);
             return t;
         }
-        return ParseText(BoundedFile.ReadAllText(path, Limits.KernelTextBytes, "kernel file"), path);
+        string text = BoundedFile.ReadAllText(path, Limits.KernelTextBytes, "kernel file");
+        // An image or other binary file given as a kernel: said so, not echoed as "'\u0010JFIF...' is not a number".
+        if (text.Contains('\0') || text.Contains('\uFFFD'))
+            throw new ConvGLException($"kernel file '{path}' is not a text kernel (it holds binary data: an image?); a kernel file is rows of numbers, or a 2D .npy array");
+        return ParseText(text, path);
     }
 
     /// <summary>Parses the text format; <paramref name="name"/> is used in error messages.</summary>

@@ -108,17 +108,20 @@ public static class KernelLibrary
     private static KernelDefinition? Find(string name) => Array.Find(Definitions, d => d.Name == name);
 
     /// <summary>"did you mean 'sobel-x'? " for a name one or two edits from a known one (a missing dash, a typo), else "".</summary>
-    internal static string DidYouMean(string name)
+    internal static string DidYouMean(string name) => DidYouMean(name, Definitions.Select(d => d.Name));
+
+    /// <summary>The same among <paramref name="known"/> names (the shipped stacks and models too).</summary>
+    internal static string DidYouMean(string name, IEnumerable<string> known)
     {
         string lower = name.ToLowerInvariant();
-        KernelDefinition? best = null;
+        string? best = null;
         int bestDistance = 3;
-        foreach (KernelDefinition d in Definitions)
+        foreach (string k in known)
         {
-            int distance = EditDistance(lower, d.Name);
-            if (distance < bestDistance) (best, bestDistance) = (d, distance);
+            int distance = EditDistance(lower, k);
+            if (distance < bestDistance) (best, bestDistance) = (k, distance);
         }
-        return best is null ? "" : $"did you mean '{best.Name}'? ";
+        return best is null ? "" : $"did you mean '{best}'? ";
     }
 
     // Levenshtein distance (insertions, deletions, substitutions), two rows.

@@ -43,8 +43,10 @@ public static class StackCatalog
             throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}' is a folder; give a stack file (.json) or a model (.onnx) in it, or a shipped stack's name");
         IReadOnlyList<string> names = ShippedNames();
         string models = string.Join(", ", Onnx.PackagedModels.All.Select(m => m.Name));
+        // A name a typo away from a shipped stack or model ("edge", "resnet-18") gets a suggestion, as kernel names do.
+        string guess = looksLikeName ? Kernels.KernelLibrary.DidYouMean(nameOrPath, names.Concat(Onnx.PackagedModels.All.Select(m => m.Name))) : "";
         throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': no such file, and not a shipped stack name " +
-            (names.Count > 0 ? $"(shipped: {string.Join(", ", names)}; models: {models})" : $"(no assets/stacks folder found; models: {models})"));
+            (names.Count > 0 ? $"({guess}shipped: {string.Join(", ", names)}; models: {models})" : $"({guess}no assets/stacks folder found; models: {models})"));
     }
 
     /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>).</summary>

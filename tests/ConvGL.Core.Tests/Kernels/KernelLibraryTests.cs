@@ -153,6 +153,34 @@ public class KernelLibraryTests
     }
 
     [Theory]
+    [InlineData("edge", "did you mean 'edges'? ")]
+    [InlineData("Resnet-18", "did you mean 'resnet18'? ")]
+    [InlineData("lerned", "did you mean 'learned'? ")]
+    [InlineData("mobilenet", "")]
+    public void UnknownStackName_SuggestsTheNearestShippedStackOrModel(string name, string suggestion)
+    {
+        var e = Assert.Throws<ConvGLException>(() => ConvGL.Core.Stacks.StackCatalog.Resolve(name));
+        Assert.StartsWith($"stack '{name}': no such file, and not a shipped stack name ({suggestion}shipped: ", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>An image given as a kernel file echoed its bytes: "photo.jpg:1: '\u0010JFIF...' is not a number".</summary>
+    [Fact]
+    public void ABinaryFileAsAKernel_IsSaidToBeNoTextKernel()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"convgl-kernel-{Environment.ProcessId}.jpg");
+        try
+        {
+            File.WriteAllBytes(file, [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1]);
+            var e = Assert.Throws<ConvGLException>(() => KernelFile.Load(file));
+            Assert.Equal($"kernel file '{file}' is not a text kernel (it holds binary data: an image?); a kernel file is rows of numbers, or a 2D .npy array", e.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
     [InlineData("nope", "unknown kernel 'nope'")]
     [InlineData("gaussian:size=5,bogus=1", "no parameter 'bogus'")]
     [InlineData("gaussian:5,1,3", "takes 2 parameter")]
