@@ -184,6 +184,19 @@ public sealed class LayoutAndHudTextTests
         Stack branchy = Core.Onnx.OnnxStack.FromGraph(ConvGL.Core.Tests.Onnx.BranchyGraphs.MobileLike(), "branchy");
         string[][] b = MapNames.For(branchy, branchy.Layers.Select(_ => true).ToArray(), branchy.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
         Assert.Equal(["conv_a 0", "conv_a 1", "conv_a 2", "conv_a 3", "conv_b 0", "conv_b 1"], b[11]);
+
+        // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
+        Stack residual = StackFile.Parse("""
+            { "name": "res", "input": "gray", "layers": [
+              { "type": "conv", "name": "blur", "kernels": ["box:3"] },
+              { "type": "relu", "name": "r" },
+              { "type": "add", "inputs": ["r", "input"] },
+              { "type": "maxpool", "size": 2 } ] }
+            """, "res.json");
+        string[][] r = MapNames.For(residual, [true, true, true, true], [["box:3"], null, null, null]);
+        Assert.Equal(["box:3"], r[1]);
+        Assert.Equal(["add3 0"], r[2]);
+        Assert.Equal(["add3 0"], r[3]);
     }
 
     [Theory]

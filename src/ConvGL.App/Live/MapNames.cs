@@ -5,7 +5,7 @@ namespace ConvGL.App.Live;
 /// <summary>A name for every feature map of every layer, from the stack itself, so a grid shows "sobel-x" and
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
 /// when there are several; the maps it summed, for a summed bank), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
-/// map names the pair it combines, a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
+/// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
 /// names of its input's maps.</summary>
 internal static class MapNames
 {
@@ -33,6 +33,9 @@ internal static class MapNames
                     MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => $"|{current[2 * o]}, {current[2 * o + 1]}|").ToArray(),
                     ConvTransposeLayer t => Enumerable.Range(0, t.Weight.Shape[1] * t.Options.Groups).Select(o => $"{t.Label ?? "conv_transpose"} {o}").ToArray(),
                     LinearLayer lin => Enumerable.Range(0, lin.Out).Select(o => $"{lin.Label ?? "linear"} {o}").ToArray(),
+                    // A sum of maps is its own map, not its first input's (ResNet18's last layer read "Convolution387 0"
+                    // three layers after that conv, through an add): named after the add.
+                    AddLayer => Enumerable.Range(0, current.Length).Select(o => $"{layer.Label ?? $"add{i + 1}"} {o}").ToArray(),
                     FlattenLayer => [],
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
