@@ -91,7 +91,7 @@ public sealed class LayoutAndHudTextTests
         var w = new Tensor([2, 2, 15, 15]);
         for (int i = 0; i < w.Length; i++) w.Data[i] = i;
         List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 1, 1);
-        Assert.Equal("kernel 15x15 as applied, out 1, in 1/2, centre 7x7", lines[0]);
+        Assert.Equal("kernel 15x15 as applied, out 1, in 1/2, showing its centre 7x7", lines[0]);
         Assert.Equal(8, lines.Count);
         // Row 4, column 4 of out 1, in 1: ((1*2+1)*15+4)*15+4 = 739.
         Assert.StartsWith("    739", lines[1]);
@@ -104,7 +104,7 @@ public sealed class LayoutAndHudTextTests
         for (int i = 0; i < w.Length; i++) w.Data[i] = i;
         // 47 characters hold 6 columns of 7; 5 keep the centre tap (column 7) in the middle: columns 5..9.
         List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 0, maxChars: 47);
-        Assert.Equal("kernel 15x15 as applied, out 0, in 0/1, centre 7x5", lines[0]);
+        Assert.Equal("kernel 15x15 as applied, out 0, in 0/1, showing its centre 7x5", lines[0]);
         Assert.Equal(8, lines.Count);
         Assert.All(lines.Skip(1), l => Assert.True(l.Length <= 47, l));
         // Row 4 (the first shown), columns 5..9: 4 * 15 + 5 = 65 .. 69.
@@ -113,11 +113,11 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal("kernel 3x3 as applied, out 0, in 0/1", HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions()), 0, maxChars: 21)[0]);
         var even = new Tensor([1, 1, 4, 4]);
         List<string> cut = HudText.KernelLines(new ConvView(even, null, new ConvOptions()), 0, maxChars: 21);
-        Assert.Equal("kernel 4x4 as applied, out 0, in 0/1, centre 4x2", cut[0]);
+        Assert.Equal("kernel 4x4 as applied, out 0, in 0/1, showing its centre 4x2", cut[0]);
         // With dilation the gaps count: 3 taps 2 apart need 35 characters; in 30, 1 tap... kept odd: the centre one.
         var dilated = new ConvOptions { DilationY = 2, DilationX = 2 };
         List<string> gaps = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 30);
-        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1, centre 3x1", gaps[0]);
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1, showing its centre 3x1", gaps[0]);
         Assert.Equal("      2", gaps[2]);
     }
 

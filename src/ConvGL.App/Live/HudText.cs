@@ -96,7 +96,7 @@ internal static class HudText
         {
             // The input map by its number in the layer's input (a grouped layer's output reads its own group's maps).
             F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {conv.FirstInput(channel) + input}/{w.Shape[1] * o.Groups}") +
-            (kh > rows || kw > cols ? F($", centre {rows}x{cols}") : "") + TapScale(exponent),
+            (kh > rows || kw > cols ? F($", showing its centre {rows}x{cols}") : "") + TapScale(exponent),
         };
         if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
             lines.Add(F($"stride {o.StrideY}x{o.StrideX}, dilation {dy}x{dx}") +
