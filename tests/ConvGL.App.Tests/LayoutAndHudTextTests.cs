@@ -15,10 +15,10 @@ public sealed class LayoutAndHudTextTests
     public void FrameStats_HasNoRateUntilARealIntervalPassed_ThenFramesOverThatInterval()
     {
         var s = new FrameStats();
-        Assert.Equal("- fps", s.FpsText);
+        Assert.Equal("fps: measuring", s.FpsText);
         s.FrameDone(10.0, 3430); // the first frame starts the clock (start-up is not a frame)
         Assert.Null(s.Fps);
-        Assert.Equal("- fps", s.FpsText);
+        Assert.Equal("fps: measuring", s.FpsText);
         s.FrameDone(13.43, 3430); // one slow frame: 1 frame in 3.43 s
         Assert.Equal(1 / 3.43, s.Fps!.Value, 9);
         Assert.Equal("0.3 fps", s.FpsText);

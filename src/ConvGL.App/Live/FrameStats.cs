@@ -49,7 +49,7 @@ internal sealed class FrameStats
         SteadyBytes += allocatedBytes;
     }
 
-    public string FpsText => Fps is { } f ? f.ToString(f < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " fps" : "- fps";
+    public string FpsText => Fps is { } f ? f.ToString(f < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " fps" : "fps: measuring";
 }
 
 /// <summary>Where a frame's time goes, for <c>--stats</c>: the wall clock between glFinish calls placed after each
