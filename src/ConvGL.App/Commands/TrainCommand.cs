@@ -57,7 +57,7 @@ internal static partial class TrainCommand
     private static readonly Option<string?> InputOption = Opt.Text("--input", "the image to filter (read as gray) or a .npy (H,W) / (1,H,W); default a synthetic texture", "IMG");
     private static readonly Option<string?> Target = Opt.Text("--target", "the filtered image (a .npy for exact values)", "IMG");
     private static readonly Option<string?> Hidden = Opt.Text("--hidden", "make the target by filtering the input with this kernel, and report how close the fit came", "KERNEL");
-    private static readonly Option<(int H, int W)> KernelSize = Opt.Parsed("--kernel-size", "kernel size N or HxW, 1..15 (default 3)", Parsers.KernelSize, (3, 3), "N|HxW");
+    private static readonly Option<(int H, int W)> KernelSize = Opt.Parsed("--kernel-size", "kernel size N or HxW, 1..15 (default 3)", Parsers.KernelSize, default, "N|HxW");
     private static readonly Option<ConvMode> Mode = Opt.ModeChoice();
     private static readonly Option<Border> BorderOption = Opt.BorderChoice(Border.Reflect);
     private static readonly Option<int> Steps = Opt.Int("--steps", "optimiser steps (default cg 10*(kH*kW+1), adam 600)", 0, min: 1);
@@ -295,7 +295,8 @@ internal static partial class TrainCommand
         string? inputPath = args.GetValue(InputOption), targetPath = args.GetValue(Target), hidden = args.GetValue(Hidden);
         if ((targetPath is null) == (hidden is null))
             throw new ConvGLException("train --fit-kernel: give exactly one of --target IMG (the filtered image) or --hidden KERNEL (filter the input to make it)");
-        (int kh, int kw) = args.GetValue(KernelSize);
+        // Not given: 3x3 (no default value on the option itself: its help printed "[default: (3, 3)]").
+        (int kh, int kw) = args.GetValue(KernelSize) is (> 0, > 0) given ? given : (3, 3);
         var options = new ConvOptions { Mode = args.GetValue(Mode), Border = args.GetValue(BorderOption) };
         FitMethod method = Choice(args, Optimizer, FitMethod.ConjugateGradient, FitMethods);
         int steps = args.GetValue(Steps);
