@@ -25,50 +25,39 @@ public static partial class Npy
     /// file's size is checked against what the header's shape and dtype need, exactly; then the data is read in
     /// blocks straight into the tensor, so a file is never held twice and a header claiming a huge shape costs
     /// nothing. Devices and FIFOs are refused before opening (<see cref="BoundedFile"/>).</summary>
-    public static Tensor Read(string path)
+    public static Tensor Read(string path) => WithHeader(path, (stream, header) =>
     {
-        using FileStream stream = BoundedFile.OpenRead(path, long.MaxValue, ".npy file", out long length);
-        try
+        MemoryBudget.Check($"'{ErrorText.Echo(path)}': the .npy array ({string.Join(", ", header.Shape)}) as float32", header.Count * 4L,
+                           "use a smaller array");
+        var values = new float[header.Count];
+        var block = new byte[1 << 16];
+        int perBlock = block.Length / header.ItemSize;
+        stream.Position = header.DataStart;
+        for (int done = 0; done < values.Length;)
         {
-            var prefix = new byte[(int)Math.Min(length, 12 + Limits.NpyHeaderBytes)];
-            stream.ReadExactly(prefix);
-            Header header = ParseHeader(prefix, path, length);
-            MemoryBudget.Check($"'{ErrorText.Echo(path)}': the .npy array ({string.Join(", ", header.Shape)}) as float32", header.Count * 4L,
-                               "use a smaller array");
-            var values = new float[header.Count];
-            var block = new byte[1 << 16];
-            int perBlock = block.Length / header.ItemSize;
-            stream.Position = header.DataStart;
-            for (int done = 0; done < values.Length;)
-            {
-                int n = Math.Min(perBlock, values.Length - done);
-                stream.ReadExactly(block, 0, n * header.ItemSize);
-                header.Convert(block.AsSpan(0, n * header.ItemSize), values.AsSpan(done, n));
-                done += n;
-            }
-            return new Tensor(header.Shape, values);
+            int n = Math.Min(perBlock, values.Length - done);
+            stream.ReadExactly(block, 0, n * header.ItemSize);
+            header.Convert(block.AsSpan(0, n * header.ItemSize), values.AsSpan(done, n));
+            done += n;
         }
-        catch (EndOfStreamException e)
-        {
-            throw new ConvGLException($"'{path}': the .npy file shrank while being read", e);
-        }
-        catch (IOException e)
-        {
-            throw new ConvGLException($"cannot read .npy file '{path}': {e.Message}", e);
-        }
-    }
+        return new Tensor(header.Shape, values);
+    });
 
     /// <summary>The shape a .npy file's header gives, checked as <see cref="Read"/> checks it (the file's size included),
     /// without reading its data: commands check their size limits on it before reading gigabytes (a (1, 30000, 30000)
     /// input read 3.6 GB before apply said its output was over the limit).</summary>
-    public static int[] ReadShape(string path)
+    public static int[] ReadShape(string path) => WithHeader(path, (_, header) => header.Shape);
+
+    /// <summary>Opens <paramref name="path"/> (devices and FIFOs refused), reads and checks its header, and runs
+    /// <paramref name="body"/> on the open file; read failures become one <see cref="ConvGLException"/> naming the file.</summary>
+    private static T WithHeader<T>(string path, Func<FileStream, Header, T> body)
     {
         using FileStream stream = BoundedFile.OpenRead(path, long.MaxValue, ".npy file", out long length);
         try
         {
             var prefix = new byte[(int)Math.Min(length, 12 + Limits.NpyHeaderBytes)];
             stream.ReadExactly(prefix);
-            return ParseHeader(prefix, path, length).Shape;
+            return body(stream, ParseHeader(prefix, path, length));
         }
         catch (EndOfStreamException e)
         {
