@@ -60,8 +60,9 @@ internal static partial class FeaturesCommand
         Stack stack = StackCatalog.Load(stackArg);
         CheckOutputDirectory(outDir, inputPath, stack.SourcePath);
         bool isArray = IsArray(inputPath);
-        // An array that cannot run (its size without --size) is refused from its header, before its data is read (a
-        // (1, 30000, 30000) array took 9 s and 3.5 GB to be refused).
+        // An array is not resized (without --size): one error naming it, its shape and the nearest sizes that work, from
+        // its header, before its data is read (a (1, 30000, 30000) array took 9 s and 3.5 GB to be refused). Other ranks
+        // are LoadInput's error.
         if (isArray && size is null && Npy.ReadShape(inputPath) is { Length: 2 or 3 } shape)
         {
             int[] chw = shape.Length == 3 ? shape : [1, shape[0], shape[1]];
@@ -76,8 +77,6 @@ internal static partial class FeaturesCommand
         if (preprocess is not null && size is not null)
             throw new ConvGLException($"features: --size does nothing for {stack.Name}: its preprocessing resizes every image to " +
                                       $"{preprocess.Width}x{preprocess.Height}; leave --size out");
-        // An array is not resized (without --size): one error naming it, its shape and the nearest sizes that work.
-        if (isArray && size is null) StackInputSizes.CheckArray(stack, inputPath, image.Shape, image.H, image.W);
         // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
         StackPlan.Create(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W);
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);

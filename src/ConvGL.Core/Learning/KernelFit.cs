@@ -3,7 +3,7 @@ namespace ConvGL.Core.Learning;
 /// <summary>What fitting found: the kernel (kH, kW) as used under the fit's mode, the bias, and the mean squared
 /// error before every step and after the last.</summary>
 /// <summary>A fitted kernel and bias; <paramref name="LossHistory"/> is every step's loss, then the loss of the weights
-/// as stored (float32); <paramref name="Stopped"/> says why a fit ended before its last step (it converged) (null when it ran them all).</summary>
+/// as stored (float32); <paramref name="Stopped"/> says why a fit converged before its last step (null when it ran them all).</summary>
 public sealed record KernelFitResult(Tensor Kernel, double Bias, IReadOnlyList<double> LossHistory, string? Stopped = null)
 {
     public double FinalLoss => LossHistory[^1];
