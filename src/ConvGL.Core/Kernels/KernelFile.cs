@@ -27,7 +27,8 @@ public static class KernelFile
         }
         string text = BoundedFile.ReadAllText(path, Limits.KernelTextBytes, "kernel file");
         // An image or other binary file given as a kernel: said so, not echoed as "'\u0010JFIF...' is not a number".
-        if (text.Contains('\0') || text.Contains('\uFFFD'))
+        // (A NUL byte says binary: images always hold some; a comment in Latin-1 rather than UTF-8 is still text.)
+        if (text.Contains('\0'))
             throw new ConvGLException($"kernel file '{path}' is not a text kernel (it holds binary data: an image?); a kernel file is rows of numbers, or a 2D .npy array");
         return ParseText(text, path);
     }
