@@ -165,6 +165,45 @@ public sealed class LayoutAndHudTextTests
     }
 
     [Fact]
+    public void Layout_Hug_MovesTheColumnAgainstATallPicture()
+    {
+        // A 640x720 content (the profile view: the picture over its curve) in a 960x600 window beside a 340 px column:
+        // height-bound at 600 / 720, so 533.3 px wide in a 620 px area. Hugged: the picture's rectangle is 534 px, the
+        // column starts right after it, and the 86 px left over is split on both sides of the pair.
+        LiveLayout l = LiveLayout.Compute(960, 600, 324, 0);
+        Assert.Equal(620, l.Picture.Width, 3);
+        LiveLayout h = l.Hug(_ => (640, 720));
+        Assert.Equal(534, h.Picture.Width, 3);
+        Assert.Equal(43, h.Picture.X, 3);
+        Assert.Equal(h.Picture.X + h.Picture.Width, h.Side.X, 3);
+        Assert.Equal(l.Side.Width, h.Side.Width, 3);
+        Assert.Equal(l.Bottom, h.Bottom);
+        PixelRect before = l.Picture.Fit(640, 720), after = h.Picture.Fit(640, 720);
+        Assert.Equal(before.Width, after.Width, 3);
+        Assert.Equal(before.Height, after.Height, 3);
+        // A picture that fills its width, and a layout without a column, stay as they are.
+        Assert.Equal(l, l.Hug(_ => (1920, 1080)));
+        LiveLayout none = LiveLayout.Compute(960, 600, 0, 0);
+        Assert.Equal(none, none.Hug(_ => (640, 720)));
+        // A view whose arrangement depends on the rectangle (the split view: stacked in a tall area, side by side in a
+        // wide one) keeps the wide area where the narrower one would draw it smaller.
+        Func<PixelRect, (int, int)> flips = r => r.Width >= 600 ? (640, 720) : (1280, 360);
+        Assert.Equal(l, l.Hug(flips));
+    }
+
+    [Fact]
+    public void ColourBarTitle_TwoLinesAtMost_TheRestCutWithoutGaps()
+    {
+        const string title = "each map viridis from its own min to max; channel 0 gabor:theta=0,sigma=2.5,lambda=5,gamma=0.5,size=15:";
+        List<string> lines = HudText.ColourBarTitle(title, 46);
+        Assert.Equal(["each map viridis from its own min to max;", "channel 0 gabor:theta=0,sigma=2.5,lambda=5,ga~"], lines);
+        // Short titles wrap as any text does.
+        Assert.Equal(["viridis from min to max: channel 3 conv1"], HudText.ColourBarTitle("viridis from min to max: channel 3 conv1", 46));
+        Assert.Equal(["each map viridis from its own min to max;", "  channel 3 conv1:"],
+                     HudText.ColourBarTitle("each map viridis from its own min to max; channel 3 conv1:", 46));
+    }
+
+    [Fact]
     public void MapNames_ComeFromTheStack()
     {
         Stack edges = StackCatalog.Load("edges");

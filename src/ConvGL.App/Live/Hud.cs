@@ -145,8 +145,7 @@ internal sealed unsafe class Hud : IDisposable
     {
         if (_canvas is null) return 0;
         int chars = HudText.CharsIn(width - 12, CharWidth);
-        List<string> title = HudText.Wrap([bar.Title], chars);
-        if (title.Count > 2) title = [title[0], HudText.Fit(title[1] + " " + title[2], chars)];
+        List<string> title = HudText.ColourBarTitle(bar.Title, chars);
         // As wide as its title, as the other panels are as wide as their text, but with room for a bar of 12 characters.
         string min = Live.ColourBar.Number(bar.Min), max = Live.ColourBar.Number(bar.Max);
         width = Math.Min(width, Math.Max(Measure(title), _font.MeasureText(min) + _font.MeasureText(max) + 12 * CharWidth + 24));

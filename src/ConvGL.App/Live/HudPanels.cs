@@ -64,7 +64,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, ColumnHeight);
-        Layout = LiveLayout.Compute(width, height, side, bottom);
+        Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // The kernel's rows cut to the centre columns that fit, rather than wrapped (a wrapped row no longer reads as
         // one); before the layer lines are counted, so the rows it no longer takes go to them.

@@ -356,6 +356,18 @@ internal static class HudText
         return text.Length <= chars ? text : text[..Math.Max(0, chars - 1)] + "~";
     }
 
+    /// <summary>The colour bar's title in lines of <paramref name="chars"/>: wrapped, two lines at most; a longer one's
+    /// second line is the rest of the title cut to fit (the wrapped lines joined would show their indent, and a break
+    /// after a comma, as spaces in the middle of a name: "lambda=5,  ~").</summary>
+    public static List<string> ColourBarTitle(string title, int chars)
+    {
+        List<string> lines = Wrap([title], chars);
+        if (lines.Count <= 2) return lines;
+        string rest = title.StartsWith(lines[0], StringComparison.Ordinal)
+            ? title[lines[0].Length..].TrimStart() : lines[1].TrimStart() + " " + lines[2].TrimStart();
+        return [lines[0], Fit(rest, chars)];
+    }
+
     /// <summary>A map's label in a grid: its index first (what a narrow cell keeps when <see cref="Fit"/> cuts the name),
     /// then its name, without the index a second time where the name already ends in it (a learned or imported layer's
     /// "conv2 3" is labelled "3 conv2", not "3 conv2 3").</summary>

@@ -23,6 +23,26 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
             new PixelRect(0, ph, width, bottom));
     }
 
+    /// <summary>This layout with the column moved left against the picture where the picture, fitted to its area,
+    /// leaves that area wider than it needs (a tall picture, as the profile and stacked split views draw, in a wide
+    /// window): the picture and the column stand together, centred in the window, instead of a gap between them.
+    /// <paramref name="content"/> is the view's content size for a picture rectangle; the narrower rectangle is kept
+    /// only where the view draws at the same scale in it (the split view may choose another arrangement there).</summary>
+    public LiveLayout Hug(Func<PixelRect, (int Width, int Height)> content)
+    {
+        if (Side.Width <= 0) return this;
+        (int cw, int ch) = content(Picture);
+        PixelRect fitted = Picture.Fit(Math.Max(1, cw), Math.Max(1, ch));
+        float width = MathF.Ceiling(fitted.Width), slack = Picture.Width - width;
+        if (slack < 2) return this;
+        float x = MathF.Floor(slack / 2);
+        var picture = new PixelRect(x, Picture.Y, width, Picture.Height);
+        (int nw, int nh) = content(picture);
+        PixelRect refit = picture.Fit(Math.Max(1, nw), Math.Max(1, nh));
+        if (refit.Width * refit.Height < fitted.Width * fitted.Height * 0.999f) return this;
+        return new LiveLayout(picture, new PixelRect(x + width, Side.Y, Side.Width, Side.Height), Bottom);
+    }
+
     /// <summary>The side column's width for a picture of <paramref name="contentWidth"/> x <paramref name="contentHeight"/>:
     /// from the width its text wants (<paramref name="wanted"/>) down to <paramref name="narrowest"/>, the one that
     /// lets the picture grow largest while the column's wrapped text (<paramref name="columnHeight"/> of a column
