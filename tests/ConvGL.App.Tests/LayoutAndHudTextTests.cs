@@ -295,6 +295,17 @@ public sealed class LayoutAndHudTextTests
     }
 
     [Theory]
+    [InlineData(3840, 2160, 2f, 2936, 1836)]   // 1920x1080 units: what a plain 1920x1080 monitor opens, twice the pixels
+    [InlineData(3840, 2160, 1.5f, 2400, 1500)] // 2560x1440 units: the 1600x1000 cap, in units
+    [InlineData(2560, 1600, 2f, 2176, 1360)]   // 1280x800 units -> 1088x680
+    [InlineData(1920, 1080, 1f, 1468, 918)]
+    [InlineData(1920, 1080, float.NaN, 1468, 918)] // an unusable scale reads as 1
+    public void StartSize_FitsTheMonitor_InTheDesktopsUnits(int mw, int mh, float scale, int w, int h)
+    {
+        Assert.Equal((w, h), GlfwWindow.FitMonitor(mw, mh, scale));
+    }
+
+    [Theory]
     [InlineData(960, 600, 12)] // the README's pictures: the base size
     [InlineData(640, 400, 10)] // 12 * sqrt(2/3) = 9.8
     [InlineData(1920, 1080, 16)] // 12 * sqrt(1.8) = 16.1: height-bound

@@ -31,17 +31,33 @@ public sealed partial class DisplayFixture : IDisposable
             Display = env;
             return;
         }
-        string? xvfb = new[] { "/usr/bin/Xvfb", "/usr/local/bin/Xvfb" }.FirstOrDefault(File.Exists);
+        string? xvfb = XvfbPath;
         if (xvfb is null)
         {
             Why = "DISPLAY is unset and Xvfb is not installed (apt-get install xvfb, or run scripts/install-deps.sh)";
             return;
         }
+        if (Start(xvfb, out _xvfb, out string? display, out string? failed))
+        {
+            Display = display;
+            return;
+        }
+        Why = $"could not start Xvfb: {failed}";
+        StartFailed = true;
+    }
+
+    /// <summary>Where Xvfb is installed, or null.</summary>
+    public static string? XvfbPath => new[] { "/usr/bin/Xvfb", "/usr/local/bin/Xvfb" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Starts an Xvfb of its own (the HiDPI test sets a desktop property on it that other tests must not see):
+    /// true with the process and ":N", or false with why.</summary>
+    public static bool Start(string xvfb, out Process? process, out string? display, out string? why)
+    {
         // -displayfd: Xvfb picks a free display number itself (its lock file is taken atomically, so test runs
         // started side by side cannot both claim one) and writes that number to the fd only once it accepts
         // connections, so no guessing from socket files and no race with a display that is still starting.
         // The budget is generous: a fresh 2-core CI machine may be building and testing three projects at once.
-        var why = new System.Text.StringBuilder();
+        var failures = new System.Text.StringBuilder();
         for (int attempt = 1; attempt <= 3; attempt++)
         {
             var psi = new ProcessStartInfo(xvfb) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -58,17 +74,25 @@ public sealed partial class DisplayFixture : IDisposable
             bool answered = line.Wait(TimeSpan.FromSeconds(60));
             if (answered && int.TryParse(line.Result?.Trim(), out int n) && n >= 0 && !p.HasExited)
             {
-                _xvfb = p;
-                Display = $":{n}";
-                return;
+                (process, display, why) = (p, $":{n}", null);
+                return true;
             }
             if (!p.HasExited) p.Kill();
             p.WaitForExit(5000);
-            lock (stderr) why.Append($"attempt {attempt}: {(answered ? "exited" : "no display number within 60 s")}: {stderr.ToString().Trim()}; ");
+            lock (stderr) failures.Append($"attempt {attempt}: {(answered ? "exited" : "no display number within 60 s")}: {stderr.ToString().Trim()}; ");
             p.Dispose();
         }
-        Why = $"could not start Xvfb: {why}";
-        StartFailed = true;
+        (process, display, why) = (null, null, failures.ToString());
+        return false;
+    }
+
+    /// <summary>Stops an Xvfb <see cref="Start"/> started.</summary>
+    public static void Stop(Process xvfb)
+    {
+        // SIGTERM, not Process.Kill's SIGKILL: Xvfb then removes its /tmp/.X11-unix socket and lock file.
+        if (!xvfb.HasExited) SendSignal(xvfb.Id, SigTerm);
+        if (!xvfb.WaitForExit(5000)) xvfb.Kill();
+        xvfb.Dispose();
     }
 
     public void Dispose()
@@ -83,11 +107,7 @@ public sealed partial class DisplayFixture : IDisposable
         {
             // Best effort: a leftover scratch folder in /tmp must not fail the run.
         }
-        if (_xvfb is null) return;
-        // SIGTERM, not Process.Kill's SIGKILL: Xvfb then removes its /tmp/.X11-unix socket and lock file.
-        if (!_xvfb.HasExited) SendSignal(_xvfb.Id, SigTerm);
-        if (!_xvfb.WaitForExit(5000)) _xvfb.Kill();
-        _xvfb.Dispose();
+        if (_xvfb is not null) Stop(_xvfb);
     }
 }
 

@@ -29,6 +29,9 @@ internal static class WindowCommand
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
     private static readonly Option<int> Layer = Opt.Int("--layer", "the selected layer, 1-based (default the last; the first when the last's maps are 1x1, as a classifier's pooled features)", 0, min: 1);
     private static readonly Option<(int Width, int Height)?> Size = Opt.Size("--size", "window size in pixels (default: fits the monitor, 16:10 within 85% of it)", 8, 8192);
+    private static readonly Option<float?> UiScale = Opt.Parsed<float?>("--ui-scale",
+        "text size factor, 0.5 to 4 (default: the desktop's scale, Xft.dpi / 96 on X11: 2 on a 200% HiDPI screen)",
+        s => Parsers.Number(s) is var v && v >= 0.5 && v <= 4 ? (float)v : throw new ConvGLException($"must be from 0.5 to 4, got {s}"), null, "X");
     private static readonly Option<int> Frames = Opt.Int("--frames", "scripted run: render N frames, then write the screenshot and the probe values, and exit", 0, min: 1);
     private static readonly Option<string?> ScreenshotOption = Opt.Text("--screenshot",
         "with --frames: write the last frame to this .png or .jpg (press p in the window otherwise)", "PATH");
@@ -169,6 +172,7 @@ internal static class WindowCommand
             Stats = args.GetValue(Stats),
             Drop = args.GetValue(Drop),
             Soak = soak,
+            UiScale = args.GetValue(UiScale),
         };
     }
 }

@@ -53,5 +53,8 @@ internal static unsafe partial class GlfwNative
     [DllImport(Lib, EntryPoint = "glfwGetPrimaryMonitor")] public static extern nint GetPrimaryMonitor();
     /// <summary>The monitor's current GLFWvidmode: width, height, red/green/blue bits, refresh rate (six ints).</summary>
     [DllImport(Lib, EntryPoint = "glfwGetVideoMode")] public static extern int* GetVideoMode(nint monitor);
+    /// <summary>The desktop's scale for text and controls on the window's monitor (GLFW 3.3: on X11 Xft.dpi / 96).</summary>
+    [DllImport(Lib, EntryPoint = "glfwGetWindowContentScale")] public static extern void GetWindowContentScale(nint window, out float x, out float y);
+    [DllImport(Lib, EntryPoint = "glfwGetMonitorContentScale")] public static extern void GetMonitorContentScale(nint monitor, out float x, out float y);
     [DllImport(Lib, EntryPoint = "glfwSetFramebufferSizeCallback")] public static extern nint SetFramebufferSizeCallback(nint window, SizeCallback? callback);
 }

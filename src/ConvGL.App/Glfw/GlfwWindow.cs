@@ -110,7 +110,13 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         {
             nint monitor = GlfwNative.GetPrimaryMonitor();
             int* mode = monitor == 0 ? null : GlfwNative.GetVideoMode(monitor);
-            (width, height) = mode is null ? (DefaultWidth, DefaultHeight) : FitMonitor(mode[0], mode[1]);
+            float scale = 1;
+            if (monitor != 0)
+            {
+                GlfwNative.GetMonitorContentScale(monitor, out float sx, out float sy);
+                scale = ValidScale(Math.Max(sx, sy));
+            }
+            (width, height) = mode is null ? (DefaultWidth, DefaultHeight) : FitMonitor(mode[0], mode[1], scale);
         }
         nint handle;
         fixed (byte* t = Utf8(title)) handle = GlfwNative.CreateWindow(width, height, t, 0, 0);
@@ -130,11 +136,14 @@ internal sealed unsafe class GlfwWindow : IAppWindow
     public const int DefaultWidth = 1024, DefaultHeight = 640;
 
     /// <summary>A start-up size for a monitor of <paramref name="width"/> x <paramref name="height"/>: 16:10 within
-    /// 85% of it (room for the desktop's panels and the title bar), at most 1600x1000, at least 640x400.</summary>
-    public static (int Width, int Height) FitMonitor(int width, int height)
+    /// 85% of it (room for the desktop's panels and the title bar), at most 1600x1000, at least 640x400, in the units of
+    /// a desktop that scales text and controls by <paramref name="scale"/> (2 on a 200% HiDPI screen): a 3840x2160
+    /// monitor at 200% opens what a 1920x1080 one at 100% does (1468x918) in twice the pixels.</summary>
+    public static (int Width, int Height) FitMonitor(int width, int height, float scale = 1)
     {
-        double scale = Math.Min(Math.Min(width * 0.85 / 16, height * 0.85 / 10), 100);
-        int w = Math.Max(640, (int)(scale * 16)), h = Math.Max(400, (int)(scale * 10));
+        float s = ValidScale(scale);
+        double fit = Math.Min(Math.Min(width / s * 0.85 / 16, height / s * 0.85 / 10), 100);
+        int w = (int)(Math.Max(640, (int)(fit * 16)) * s), h = (int)(Math.Max(400, (int)(fit * 10)) * s);
         return (Math.Min(w, Math.Max(1, width)), Math.Min(h, Math.Max(1, height)));
     }
 
@@ -142,6 +151,18 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         t_lastError = $"GLFW error 0x{code:x}: {Marshal.PtrToStringUTF8((nint)description)}";
 
     private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    /// <summary>A content scale GLFW reported, or 1 where it is not a usable one (0, NaN, or past 1/4..8).</summary>
+    public static float ValidScale(float scale) => float.IsFinite(scale) && scale >= 0.25f && scale <= 8 ? scale : 1;
+
+    public float ContentScale
+    {
+        get
+        {
+            GlfwNative.GetWindowContentScale(_handle, out float x, out float y);
+            return ValidScale(Math.Max(x, y));
+        }
+    }
 
     public (int Width, int Height) FramebufferSize
     {

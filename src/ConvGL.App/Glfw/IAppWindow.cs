@@ -27,6 +27,10 @@ internal interface IAppWindow : IDisposable
     (int Width, int Height) FramebufferSize { get; }
     /// <summary>Window size in screen coordinates (what cursor positions are measured in).</summary>
     (int Width, int Height) Size { get; }
+    /// <summary>The desktop's scale for text and controls where the window is (2 on a 200% HiDPI screen: on X11 Xft.dpi /
+    /// 96), 1 on a plain screen and offscreen. On X11 the framebuffer has as many pixels as the window has units, so this,
+    /// not their ratio, is what says the screen is HiDPI.</summary>
+    float ContentScale { get; }
     bool IsClosing { get; }
     bool VSync { get; set; }
     string Title { set; }

@@ -19,6 +19,7 @@ internal sealed class OffscreenWindow : IAppWindow
 
     public (int Width, int Height) FramebufferSize => (_pbuffer.Width, _pbuffer.Height);
     public (int Width, int Height) Size => (_pbuffer.Width, _pbuffer.Height);
+    public float ContentScale => 1;
     public bool IsClosing => _closing;
     public bool VSync { get => false; set { } }
     public string Title { set { } }

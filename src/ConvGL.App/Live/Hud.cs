@@ -49,7 +49,7 @@ internal sealed unsafe class Hud : IDisposable
     /// for the window's units and drawn that many times larger, so it reads the same size as on a plain screen.</summary>
     public static float SizeFor(int width, int height, float pixelsPerUnit = 1)
     {
-        pixelsPerUnit = Math.Clamp(pixelsPerUnit, 1, 4);
+        pixelsPerUnit = Math.Clamp(pixelsPerUnit, 0.5f, 4);
         float scale = Math.Min(width / pixelsPerUnit / BaseWidth, height / pixelsPerUnit / BaseHeight);
         return MathF.Round(Math.Clamp(MathF.Round(BaseSize * MathF.Sqrt(Math.Max(scale, 0))), 9, 24) * pixelsPerUnit);
     }

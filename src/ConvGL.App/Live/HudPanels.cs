@@ -13,8 +13,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     private readonly Hud _hud = new(context);
     private int _width, _height;
     private List<string> _side = [], _kernel = [], _error = [], _message = [];
-    // Whether the column keeps room for the colour bar (ColourBarLines: its title, the bar between min and max).
-    private bool _colourBar;
+    // The colour bar's title while the column keeps room for the bar (its title's lines, the bar between min and max),
+    // null while it does not.
+    private string? _colourBarTitle;
 
     public Hud Hud => _hud;
 
@@ -39,9 +40,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
-        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, bool colourBar = false, int formulaLines = 0)
+        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, int formulaLines = 0)
     {
-        _colourBar = colourBar;
+        _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
         // The text scales with the window (a small window keeps its picture, a large one readable text).
         _hud.SetSize(Hud.SizeFor(width, height, PixelsPerUnit));
@@ -89,7 +90,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         // strip or off the window.
         float room = Layout.Side.Height;
         if (ColumnHeight(Layout.Side.Width) > room) _kernel.Clear();
-        if (ColumnHeight(Layout.Side.Width) > room) _colourBar = false;
+        if (ColumnHeight(Layout.Side.Width) > room) _colourBarTitle = null;
         if (ColumnHeight(Layout.Side.Width) > room && _side.Count > 1)
         {
             float others = ColumnHeight(Layout.Side.Width) - (_side.Count * _hud.LineHeight + 8 + 6);
@@ -99,9 +100,6 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     /// <summary>The error panel's text colour.</summary>
     public static readonly SKColor ErrorColour = new(255, 120, 110);
-
-    // The colour bar's lines: its title (wrapped to two at most), the bar between min and max.
-    private const int ColourBarLines = 3;
 
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;
@@ -113,7 +111,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         float h = LiveLayout.Margin;
         foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
             if (panel.Count > 0) h += HudText.Wrap(panel, chars).Count * _hud.LineHeight + 8 + 6;
-        if (_colourBar) h += ColourBarLines * _hud.LineHeight + 8 + 6;
+        // The colour bar: its title's lines (two at most, as Hud.ColourBar wraps it to this width), then the bar.
+        if (_colourBarTitle is not null) h += (HudText.ColourBarTitle(_colourBarTitle, chars).Count + 1) * _hud.LineHeight + 8 + 6;
         return h;
     }
 
@@ -130,7 +129,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (_message.Count > 0) y += _hud.Panel(x, y, _message, new SKColor(255, 230, 120)) + 6;
         if (_side.Count > 0 && !help) y += _hud.Panel(x, y, _side, boldFirst: true) + 6;
         if (_kernel.Count > 0 && !help) y += _hud.Panel(x, y, _kernel) + 6;
-        if (_colourBar && colourBar is not null && !help)
+        if (_colourBarTitle is not null && colourBar is not null && !help)
             y += _hud.ColourBar(x, y, Layout.Side.Width - 2 * LiveLayout.Margin, colourBar) + 6;
         ColumnRect = new PixelRect(Layout.Side.X, 0, Layout.Side.Width, y - 6);
         view.DrawLabels(_hud, Layout.Picture);

@@ -40,6 +40,8 @@ internal sealed class LiveApp : IDisposable
 
     private IFrameSource _source;
     private readonly SourceFit _sourceFit;
+    // --ui-scale: the text's scale; null takes the desktop's content scale (HiDPI).
+    private readonly float? _uiScale;
     private bool _haveFrame;
     private double _appTime, _lastTime, _nextHud;
     private int _frames;
@@ -51,6 +53,7 @@ internal sealed class LiveApp : IDisposable
     {
         _window = window;
         _sourceFit = options.SourceFit;
+        _uiScale = options.UiScale;
         // A soak run works on its own copy of the shaders (set up before the context's library looks for them) and
         // counts GL debug errors.
         if (options.Soak is not null) SoakRun.Prepare(options.Soak);
@@ -140,7 +143,7 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
-                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect, _panels.ColumnRect, ColourBarLine());
+                    (View as TheoremView)?.ScriptedLine(), _panels.HelpRect, _panels.ColumnRect, ColourBarLine(), (_panels.Hud.Size, _panels.PixelsPerUnit));
                 if (_stages.Enabled)
                 {
                     Console.WriteLine(_stages.Line());
@@ -268,7 +271,9 @@ internal sealed class LiveApp : IDisposable
     {
         // The HUD's line height at this window size, for the views that leave room for HUD text in their layout.
         (int ww, _) = _window.Size;
-        _panels.PixelsPerUnit = ww > 0 ? (float)fw / ww : 1;
+        // Framebuffer pixels to a window unit where the system scales the framebuffer (macOS, Wayland), the desktop's
+        // content scale where it does not (X11: the same pixels, Xft.dpi says the screen is HiDPI); --ui-scale over both.
+        _panels.PixelsPerUnit = _uiScale ?? Math.Max(ww > 0 ? (float)fw / ww : 1, _window.ContentScale);
         _views.LineHeight = Hud.LineHeightFor(Hud.SizeFor(fw, fh, _panels.PixelsPerUnit));
         IReadOnlyList<string>? info = null;
         if (!_state.InfoHidden)
@@ -281,7 +286,15 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize, View.ProbeStrip, info is not null && View.ColourBarMap is not null, LayerFormulaLineCount());
+            View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount());
+    }
+
+    /// <summary>The title the colour bar will have, for the column's layout: the one of a map with a range (a constant
+    /// map's title is no longer), without reading the range back.</summary>
+    private string? ColourBarLayoutTitle()
+    {
+        if (View.ColourBarMap is not { } m) return null;
+        return ColourBar.Of(m.Tensor.C, m.Channel, Pipeline.MapName(m.Layer, m.Channel), m.EachOwn, m.Rgb, 0, 1).Title;
     }
 
     /// <summary>The colour bar of the map the view shows: its range as the view computed it as it drew this frame (read

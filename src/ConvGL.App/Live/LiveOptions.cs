@@ -53,5 +53,8 @@ internal sealed record LiveOptions
     /// whether GL objects, heap and memory stayed flat.</summary>
     public string? Soak { get; init; }
 
+    /// <summary>The text's scale (--ui-scale); null takes the desktop's (<see cref="Glfw.IAppWindow.ContentScale"/>).</summary>
+    public float? UiScale { get; init; }
+
     public bool Scripted => Frames > 0;
 }

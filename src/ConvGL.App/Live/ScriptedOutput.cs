@@ -70,7 +70,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
     /// <summary>After the last frame: the probes, where the picture and the panels were (tests check nothing overlaps
     /// and look inside the picture; the help overlay's rectangle while h is on), the steady-frame statistics and the error shown.</summary>
     public void Finish(ILivePipeline pipeline, ViewState state, int probeLayer, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
-                       string? viewLine = null, PixelRect? help = null, PixelRect? column = null, string? colourLine = null)
+                       string? viewLine = null, PixelRect? help = null, PixelRect? column = null, string? colourLine = null,
+                       (float Size, float Scale)? text = null)
     {
         foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probeLayer, probe, px, py);
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
@@ -78,7 +79,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         // The colour bar's map and range (what the HUD prints beside it).
         if (colourLine is not null) Console.WriteLine(colourLine);
         Console.WriteLine(F($"layout picture={Rect(layout.Picture)} side={Rect(layout.Side)} bottom={Rect(layout.Bottom)} view={Rect(view)}") +
-            (help is { } h ? $" help={Rect(h)}" : "") + (column is { } c ? $" column={Rect(c)}" : ""));
+            (help is { } h ? $" help={Rect(h)}" : "") + (column is { } c ? $" column={Rect(c)}" : "") +
+            (text is { } t ? F($" text={t.Size:0.##} scale={t.Scale:0.##}") : ""));
         if (options.Stats)
         {
             Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes"));
