@@ -125,6 +125,45 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.True(centre > 180 && edge < 80, $"kernel spectrum: centre luma {centre:0}, side luma {edge:0}");
     }
 
+    [Fact]
+    public void Spectra_AreDrawnInSquares_SoA45DegreeGaborsLobesLieAt45Degrees()
+    {
+        // A square, centred in its cell: both axes span -0.5..0.5 cycles per pixel.
+        Assert.Equal(new PixelRect(110, 20, 100, 100), TheoremView.SpectrumSquare(new PixelRect(10, 20, 300, 100)));
+        Assert.Equal(new PixelRect(10, 45, 50, 50), TheoremView.SpectrumSquare(new PixelRect(10, 20, 50, 100)));
+
+        // On screen: a 45-degree Gabor (wavelength 5 px: lobes at 0.2 cycles per pixel) over a 320x180 scene, whose FFT
+        // frame is about twice as wide as tall. Drawn to the frame's aspect, its lobes were at ~27 degrees.
+        string dir = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        string png = Path.Combine(dir, "theorem-gabor45.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "640x480", "--source", "scene:320x180", "--frames", "3", "--filter", "gabor:theta=45,lambda=5", "--view", "theorem", "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string line = r.Stdout.Split('\n').Single(l => l.StartsWith("theorem ", StringComparison.Ordinal));
+        string[] frame = line.Split(' ').Single(f => f.StartsWith("frame=", StringComparison.Ordinal))[6..].Split('x');
+        Assert.True(int.Parse(frame[1], CultureInfo.InvariantCulture) >= 1.5 * int.Parse(frame[0], CultureInfo.InvariantCulture), line);
+        var p = new Picture(png);
+        Area view = Area.Of(r, "view");
+        double cellW = view.W / 3.0, cellH = view.H / 2.0;
+        PixelRect sq = TheoremView.SpectrumSquare(new PixelRect((float)(view.X + cellW + 1), (float)(view.Y + cellH + 1), (float)(cellW - 2), (float)(cellH - 2)));
+        double cx = sq.X + sq.Width / 2, cy = sq.Y + sq.Height / 2, best = -1, bx = 0, by = 0;
+        for (int y = (int)sq.Y + 2; y < sq.Y + sq.Height - 2; y++)
+            for (int x = (int)sq.X + 2; x < sq.X + sq.Width - 2; x++)
+            {
+                double dx = x - cx, dy = y - cy;
+                if (Math.Sqrt(dx * dx + dy * dy) < 0.08 * sq.Width) continue; // away from DC
+                // Viridis' bright end is yellow (253, 231, 37): scored by yellowness, so the cell's white label is not
+                // taken for a lobe.
+                int i = (y * p.Width + x) * 4;
+                double l = Math.Min(p.Rgba[i], p.Rgba[i + 1]) - p.Rgba[i + 2];
+                if (l > best) (best, bx, by) = (l, dx, dy);
+            }
+        double angle = Math.Atan2(Math.Abs(by), Math.Abs(bx)) * 180 / Math.PI, radius = Math.Sqrt(bx * bx + by * by) / sq.Width;
+        Assert.True(Math.Abs(angle - 45) < 7, $"the brightest lobe is at {angle:0.0} degrees ({bx:0}, {by:0} px from DC in a {sq.Width:0} px square)");
+        Assert.True(Math.Abs(radius - 0.2) < 0.05, $"the brightest lobe is {radius:0.000} of the square from DC, not 0.2 cycles per pixel");
+    }
+
     private static double Luma(Picture p, int x, int y)
     {
         int i = (y * p.Width + x) * 4;

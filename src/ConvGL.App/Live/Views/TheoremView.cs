@@ -14,7 +14,7 @@ namespace ConvGL.App.Live.Views;
 ///   top row:    direct | FFT | |direct - FFT|   (direct and FFT on one colour scale, so equal numbers look equal)
 ///   bottom row: log(1 + |F|) of the padded input frame's spectrum | the kernel's (zero-padded to the same frame) |
 ///               their product (with several input maps a group: the first map's In and K, and the product summed over
-///               every map's In_c conj(K_c)), each with DC centred and drawn aspect-correct: the product's inverse
+///               every map's In_c conj(K_c)), each with DC centred, in a square (equal cycles per pixel on both axes): the product's inverse
 ///               transform plus the bias is the FFT result above
 ///   under them: the same theorem on one scanline (<see cref="ScanlineTheorem"/>): the input row under the kernel's
 ///               centre row for the marked output row, convolved with that kernel row directly (grey) and by a 1D FFT
@@ -142,7 +142,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1, 0), 1, map: colours);
         presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2, 0), 1);
         GpuTensor spectra = theorem.Spectra;
-        for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, SpectrumRect(s, spectra), 1, s);
+        for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, SpectrumRect(s), 1, s);
 
         float cellH = OutputRect.Height / 2;
         float rowY = OutputRect.Y + (_row + 0.5f) * cellH / direct.H;
@@ -165,8 +165,15 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         return new PixelRect(OutputRect.X + column * w + 1, OutputRect.Y + row * h + 1, w - 2, h - 2);
     }
 
-    /// <summary>Spectrum s's rectangle: its bottom-row cell letterboxed to the frame's aspect (a frequency bin is square).</summary>
-    private PixelRect SpectrumRect(int s, GpuTensor spectra) => Cell(s, 1).Fit(spectra.W, spectra.H);
+    /// <summary>Spectrum s's rectangle: the largest square in its bottom-row cell (<see cref="SpectrumSquare"/>).</summary>
+    private PixelRect SpectrumRect(int s) => SpectrumSquare(Cell(s, 1));
+
+    /// <summary>Where a spectrum is drawn in <paramref name="cell"/>: the largest square, centred. Both frequency axes
+    /// span -0.5 to 0.5 cycles per pixel whatever the frame's shape, so a direction in the picture keeps its angle in
+    /// the spectrum (a 45-degree Gabor's lobes at 45 degrees, a Gaussian's a circle); a bin of a W x H frame is then
+    /// 1/W by 1/H cycles, drawn wider than tall in a wide frame. Drawn to the frame's aspect (square bins), a 768x384
+    /// frame put a 45-degree kernel's lobes at 27 degrees. Pure: a unit test holds it.</summary>
+    public static PixelRect SpectrumSquare(PixelRect cell) => cell.Fit(1, 1);
 
     // Where the scanline's direct and FFT results were plotted last (its scale is labelled on it).
     private PixelRect _resultsBand;
@@ -273,7 +280,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         GpuTensor spectra = theorem.Spectra;
         string bin = "hover over a spectrum: the frequency there, and the spectra's magnitude and phase";
         for (int s = 0; s < 3; s++)
-            if (SpectrumBin(SpectrumRect(s, spectra), context.MouseX, context.MouseY, spectra.H, spectra.W, out int ky, out int kx))
+            if (SpectrumBin(SpectrumRect(s), context.MouseX, context.MouseY, spectra.H, spectra.W, out int ky, out int kx))
             {
                 (Complex a, Complex k, Complex p) = theorem.ReadBin(ky, kx);
                 bin = BinLine(ky, kx, spectra.H, spectra.W, a, k, p, _inputs);
