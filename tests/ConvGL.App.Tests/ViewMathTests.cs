@@ -60,6 +60,19 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProfileScale_SharedWhereTheOutputIsInTheInputsUnits()
+    {
+        // A ReLU's output lies on its input where that is positive: one scale. A pool picks input values, a magnitude is
+        // a gradient's length, an add sums: one scale too.
+        Assert.True(ProfileView.SharesScale(new ActivationLayer(ActivationKind.Relu)));
+        Assert.True(ProfileView.SharesScale(new PoolLayer(new PoolOptions())));
+        Assert.True(ProfileView.SharesScale(new MagnitudeLayer()));
+        // A batchnorm rescales and a softmax normalises: their own scales, as a convolution's (no stack layer here).
+        Assert.False(ProfileView.SharesScale(new SoftmaxLayer(false)));
+        Assert.False(ProfileView.SharesScale(null));
+    }
+
+    [Fact]
     public void ProfilePlot_StandsUnderItsMap_OnTheMapsScale()
     {
         // Same size: input pixel u under map pixel u; the plot as wide as the map (320 px for 640 pixels).

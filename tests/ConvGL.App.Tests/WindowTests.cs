@@ -29,6 +29,24 @@ public sealed class WindowTests(DisplayFixture display)
     private WindowProcess.Result Run(params string[] args) => WindowProcess.Run(WindowProcess.Require(display), args);
 
     [Fact]
+    public void Profile_PlotsTheChannelsThatFeedTheMap_OnOneScaleWhereTheUnitsAreTheSame()
+    {
+        // The edges stack's magnitude (layer 2): map 1 is |scharr-x, scharr-y|, fed by input maps 2 and 3, a gradient's
+        // length in the gradients' units: one scale. (The grey curve was input map 1, sobel-y, which does not feed it.)
+        WindowProcess.Result mag = Run([.. Small, "--stack", "edges", "--view", "profile", "--layer", "2", "--keys", "."]);
+        Assert.True(mag.ExitCode == 0, mag.ToString());
+        Assert.Contains("profile layer=2 channel=1 in_first=2 in_count=2 shared=1", mag.Stdout);
+        // Its conv (layer 1): Sobel-x of the gray input, in other units than the picture: two scales.
+        WindowProcess.Result conv = Run([.. Small, "--stack", "edges", "--view", "profile", "--layer", "1"]);
+        Assert.True(conv.ExitCode == 0, conv.ToString());
+        Assert.Contains("profile layer=1 channel=0 in_first=0 in_count=1 shared=0", conv.Stdout);
+        // The learned stack's relu (layer 2, not fused in the view's plan: its own map): one scale.
+        WindowProcess.Result relu = Run([.. Small, "--stack", "learned", "--view", "profile", "--layer", "2", "--keys", ". ."]);
+        Assert.True(relu.ExitCode == 0, relu.ToString());
+        Assert.Contains("profile layer=2 channel=2 in_first=2 in_count=1 shared=1", relu.Stdout);
+    }
+
+    [Fact]
     public void NoDisplay_ExitsTwo_WithOneLineNamingXvfb()
     {
         WindowProcess.Result r = WindowProcess.Run(null, ["--frames", "1"]);

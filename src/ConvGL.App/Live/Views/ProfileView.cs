@@ -61,6 +61,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     private PixelRect _plot;
     // What the last Draw plotted: the input channels averaged and the output channel (their ranges are computed).
     private int _first = -1, _count, _channel;
+    // Whether the last Draw put both curves on one scale (SharesScale).
+    private bool _shared;
 
     public override ViewKind Kind => ViewKind.Profile;
 
@@ -88,18 +90,34 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         (float left, float right, double x0, double x1) = ax.UnderMap(input.W, output.W, OutputRect, area.X + 2, area.X + area.Width - 2);
         var plot = _plot = new PixelRect(left, plotY, Math.Max(1, right - left), Math.Max(1, area.Y + area.Height - plotY - 4));
         int inRow = ay.InputIndex(outRow, input.H);
-        // The input channels that feed this output channel: its group under a convolution, the same
-        // channel under a channelwise layer (activation, pooling).
-        (int first, int count) = conv is not null
-            ? (conv.FirstInput(channel), conv.Weight.Shape[1])
+        // The input channels that feed this output channel: its group under a convolution, the pair under a magnitude,
+        // the same channel under a channelwise layer (activation, pooling).
+        StackLayer? stackLayer = pipeline.StackLayer(layer);
+        (int first, int count) = conv is not null ? (conv.FirstInput(channel), conv.Weight.Shape[1])
+            : stackLayer is MagnitudeLayer ? (2 * channel, 2)
             : (Math.Min(channel, input.C - 1), 1);
+        _shared = conv is null && SharesScale(stackLayer);
         first = Math.Clamp(first, 0, input.C - 1);
         count = Math.Clamp(count, 1, input.C - first);
         // The plot scales the input by its channels' ranges together (DrawMap computed the output channel's).
         Context.InRanges.Compute(input, first, count);
         (_first, _count, _channel) = (first, count, channel);
-        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, x0: x0, x1: x1);
+        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, _shared, x0, x1);
     }
+
+    /// <summary>The scripted run's line (stdout; the window tests read it): the plotted rows, the input channels averaged
+    /// into the grey curve, and whether both curves share one scale.</summary>
+    public string ScriptedLine() => _first < 0 ? "profile none" : string.Create(CultureInfo.InvariantCulture,
+        $"profile layer={Context.State.Layer + 1} channel={_channel} in_first={_first} in_count={_count} shared={(_shared ? 1 : 0)}");
+
+    /// <summary>Whether a layer's output is in its input's units, so both curves go on one scale: an activation keeps
+    /// what it passes (a ReLU's output lies on its input wherever that is positive, which two scales hid), a pool picks
+    /// or averages input values, an add sums them, a magnitude is a gradient's length. A convolution's output is in other
+    /// units (an edge filter's -4..4 against an image's 0..1), and so are a batchnorm's and a softmax's: each on its own
+    /// scale, the labels giving both. Pure: a unit test holds it.</summary>
+    public static bool SharesScale(StackLayer? layer) =>
+        layer is ActivationLayer or PReluLayer or UnaryLayer or PoolLayer or PaddedPoolLayer or GlobalAvgPoolLayer
+            or GlobalMaxPoolLayer or AddLayer or MagnitudeLayer;
 
     /// <summary>How layer's output lines up with its input along y and x: a convolution's or a pool's window
     /// geometry, else the identity for a same-size output, else an even spread. Pure: a unit test holds it.</summary>
@@ -162,9 +180,12 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
             (inMin, inMax) = (Math.Min(inMin, lo), Math.Max(inMax, hi));
         }
         (float outMin, float outMax) = Context.OutRanges.Read(_channel);
+        // On one scale (profile.frag's uShared): the union of the two ranges, one number a line.
+        if (_shared) (inMin, inMax, outMin, outMax) = (Math.Min(inMin, outMin), Math.Max(inMax, outMax), Math.Min(inMin, outMin), Math.Max(inMax, outMax));
         (double inBottom, double inTop) = PlotScale(inMin, inMax);
         (double outBottom, double outTop) = PlotScale(outMin, outMax);
-        string Label(double i, double o) => "in " + ColourBar.Number((float)i) + " / out " + ColourBar.Number((float)o);
+        string Label(double i, double o) => _shared ? "in, out " + ColourBar.Number((float)o)
+            : "in " + ColourBar.Number((float)i) + " / out " + ColourBar.Number((float)o);
         string top = Label(inTop, outTop), middle = Label((inBottom + inTop) / 2, (outBottom + outTop) / 2), bottom = Label(inBottom, outBottom);
         // Left of the plot where the picture has room for them there, else on its left edge (over the curves).
         float width = hud.Measure([top, middle, bottom]) - 6;
