@@ -164,6 +164,26 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.True(Math.Abs(radius - 0.2) < 0.05, $"the brightest lobe is {radius:0.000} of the square from DC, not 0.2 cycles per pixel");
     }
 
+    [Fact]
+    public void Content_CountsTheTextInMapPixelsAtTheMapsScale_SoSmallMapsGetTheWidth()
+    {
+        // A 14x14 map (ResNet18's 256-channel layers) in a 1200x1080 area with 15 px lines: the text (legend 6 lines,
+        // band label, padding: 90 + 12 + 17 + 4 = 123 px) over the grid's scale min(1200 / 42, 957 / 38.5) = 24.86, not
+        // 123 map pixels; so the content is 42 x (38.5 + 4.95) map pixels, about as wide as the area allows.
+        var area = new PixelRect(0, 0, 1200, 1080);
+        (int w, int h) = TheoremView.Content(area, 14, 14, 15);
+        double aspect = (double)w / h;
+        Assert.Equal(42 / (38.5 + 123 / 24.857), aspect, 0.005);
+        // Fitted to the area, the grid then comes out at the scale Layout gives it.
+        PixelRect fit = area.Fit(w, h);
+        (PixelRect grid, _, _) = TheoremView.Layout(fit, 14, 14, 15);
+        (PixelRect full, _, _) = TheoremView.Layout(area, 14, 14, 15);
+        Assert.Equal(full.Width, grid.Width, 0);
+        // A 640x360 map: the text is a few map pixels, as before.
+        (w, h) = TheoremView.Content(new PixelRect(0, 0, 1000, 800), 640, 360, 15);
+        Assert.Equal(1920 / (990 + 123 / 0.5208), (double)w / h, 0.005);
+    }
+
     private static double Luma(Picture p, int x, int y)
     {
         int i = (y * p.Width + x) * 4;

@@ -70,8 +70,20 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public (int Width, int Height) ContentSize(PixelRect window)
     {
         GpuTensor output = ShownConv(out _) is int i and >= 0 ? context.Pipeline.LayerOutput(i) : context.Output;
-        float lh = context.LineHeight;
-        return (3 * output.W, (int)((2 + BandShare) * output.H + LegendHeight(lh, _legendLines) + BandLabel(lh)));
+        return Content(window, output.W, output.H, context.LineHeight, _legendLines);
+    }
+
+    /// <summary>The view's content for <paramref name="window"/> in units of a map pixel at the scale <see cref="Layout"/>
+    /// gives there: the maps grow with the window, the legend's and labels' lines do not, so in map pixels they are their
+    /// height over that scale (counted as map pixels as they are, they made a 14x14 map's view a narrow column: 146 px
+    /// wide in a 1920x1080 window). Scaled up to about 1000 wide so whole numbers keep the aspect. Pure: a unit test
+    /// holds it.</summary>
+    public static (int Width, int Height) Content(PixelRect window, int w, int h, float lineHeight, int legendLines = MinLegendLines)
+    {
+        float text = LegendHeight(lineHeight, legendLines) + BandLabel(lineHeight) + 4;
+        float scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
+        double k = Math.Max(1, Math.Ceiling(1000.0 / (3 * w)));
+        return ((int)(3 * w * k), (int)Math.Ceiling(((2 + BandShare) * h + text / scale) * k));
     }
 
     /// <summary>Where the grid (3 x 2 maps of <paramref name="w"/> x <paramref name="h"/>) and the scanline plots go in
