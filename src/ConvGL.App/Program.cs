@@ -47,7 +47,7 @@ internal static class Program
         catch (GpuException e)
         {
             // The input was fine; this machine's OpenGL could not run it (no 4.3 context, a driver limit).
-            Console.Error.WriteLine($"convgl: GPU: {ErrorText.OneLine(e.Message)}");
+            Console.Error.WriteLine($"convgl: GPU: {ErrorText.JoinLines(e.Message)}");
             return 1;
         }
         catch (Exception e) when (IsOutOfMemory(e))

@@ -46,6 +46,11 @@ public static class ErrorText
         return sb.ToString();
     }
 
+    /// <summary>A message of several lines (a shader compiler's log under its first line) as one: the lines joined by
+    /// " | ", each made safe by <see cref="OneLine"/>. Errors are one line on stderr.</summary>
+    public static string JoinLines(string? text) =>
+        OneLine(string.Join(" | ", (text ?? "").Split('\n').Select(l => l.TrimEnd('\r').Trim()).Where(l => l.Length > 0)));
+
     /// <summary>User input to quote in a message: <see cref="OneLine"/>, cut to <see cref="MaxEcho"/> characters with
     /// an ellipsis (a 10 MB line in a file must not come back as a 10 MB error).</summary>
     public static string Echo(string? text, int max = MaxEcho)

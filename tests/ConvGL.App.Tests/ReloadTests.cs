@@ -49,6 +49,25 @@ public sealed class ReloadTests(DisplayFixture display)
     }
 
     [Fact]
+    public void ShaderBroken_ApplyOnTheGpu_SaysItOnOneLine_WithTheIncludedFilesLine()
+    {
+        // A broken include: the compiler's log has several lines (the error, then what it caused); stderr has one.
+        string shaders = CopyShaders("broken-include");
+        Break(Path.Combine(shaders, "include", "border.glsl"));
+        string dir = Path.GetDirectoryName(shaders)!;
+        File.WriteAllText(Path.Combine(dir, "k.txt"), "0 1 0\n1 1 1\n0 1 0\n");
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = shaders }, dir,
+            "apply", "--device", "gpu", "--kernel", "k.txt", Path.Combine(RepoShaders(), "..", "assets", "images", "dataset-preview.png"), "out-broken.npy");
+        Assert.True(r.ExitCode == 1, r.ToString());
+        string[] lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, r.ToString());
+        Assert.StartsWith("convgl: apply: --device gpu failed: include/border.glsl:2: shader compile failed (", lines[0]);
+        Assert.Contains(" | include/border.glsl:2: ", lines[0]);
+        Assert.EndsWith("(use --device cpu)", lines[0]);
+        Assert.False(File.Exists(Path.Combine(dir, "out-broken.npy")));
+    }
+
+    [Fact]
     public void ShaderBrokenAtStartUp_AppRunsAndShowsTheError()
     {
         string shaders = CopyShaders("broken-at-start");

@@ -175,7 +175,7 @@ internal static class ApplyCommand
         catch (GpuException e)
         {
             // The driver's own messages that already say "--device cpu" (llvmpipe's loop limit, no GL 4.3) say it once.
-            throw new DeviceUnavailableException($"apply: --device gpu failed: {e.Message}{(e.Message.Contains("--device cpu", StringComparison.Ordinal) ? "" : " (use --device cpu)")}");
+            throw new DeviceUnavailableException($"apply: --device gpu failed: {ErrorText.JoinLines(e.Message)}{(e.Message.Contains("--device cpu", StringComparison.Ordinal) ? "" : " (use --device cpu)")}");
         }
     }
 

@@ -31,7 +31,7 @@ namespace ConvGL.App.Commands;
 /// anything else is refused, so nothing the user had is lost.</summary>
 internal static partial class FeaturesCommand
 {
-    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, GIF, WebP, TGA; read as the stack's gray or RGB input) or .npy (C,H,W) or (H,W)");
+    private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, GIF, WebP, TGA; read as the stack's gray or RGB input) or .npy (C,H,W) or (H,W), whose 1, 3 or 4 (RGBA) channels are converted as an image's");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack file or a shipped stack name (assets/stacks/NAME.json)", "STACK", required: true);
     private static readonly Option<string?> Out = Opt.Text("--out",
         "the folder to write: new, empty, or holding an earlier features dump (replaced as a whole)", "DIR", required: true);
@@ -126,7 +126,7 @@ internal static partial class FeaturesCommand
         WriteAll(outDir, result, progress);
         progress.Complete();
         Console.WriteLine($"features: {stack.Name} on {inputPath} ({input.C}x{input.H}x{input.W}, {(gpu ? "gpu" : "cpu")}): " +
-                          $"{result.Outputs.Count} layers written to {outDir}");
+                          $"{result.Outputs.Count} {(result.Outputs.Count == 1 ? "layer" : "layers")} written to {outDir}");
         if (preprocess is not null) Console.WriteLine($"  input: {preprocess.Describe()}");
         for (int i = 0; i < result.Outputs.Count; i++)
             Console.WriteLine($"  {FileStem(i, stack)}  {result.Plan.Outputs[i]}");

@@ -108,7 +108,7 @@ internal static class OnnxTestCommand
             catch (GpuException e)
             {
                 // This GPU's limits, not the case: a failed case with the reason and the way round it.
-                throw new ConvGLException($"GPU: {e.Message}; run it with --device cpu");
+                throw new ConvGLException($"GPU: {ErrorText.JoinLines(e.Message)}; run it with --device cpu");
             }
         }
 

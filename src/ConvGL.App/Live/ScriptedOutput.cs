@@ -83,7 +83,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             (text is { } t ? F($" text={t.Size:0.##} scale={t.Scale:0.##}") : ""));
         if (options.Stats)
         {
-            Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes"));
+            Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes") +
+                (stats.SteadyFrames == 0 ? " (none: the first 3 frames and those that redraw the HUD are not counted; give --frames 20 or more)" : ""));
             // On llvmpipe: whether its compute threads were pinned one per core (ConvGL.Gpu.DriverThreads).
             if (ConvGL.Gpu.DriverThreads.Status is { } threads) Console.WriteLine($"threads: {threads}");
         }

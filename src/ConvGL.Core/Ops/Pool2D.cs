@@ -32,7 +32,7 @@ public static class Pool2D
         if (o.StrideY < 0 || o.StrideX < 0)
             throw new ConvGLException($"pool stride ({o.StrideY},{o.StrideX}) must be at least 1 (or 0 for the pool size)");
         if (o.PadY * 2 > o.SizeY || o.PadX * 2 > o.SizeX)
-            throw new ConvGLException($"pool padding ({o.PadY},{o.PadX}) must be at most half the pool size ({o.SizeY},{o.SizeX}), as in PyTorch");
+            throw new ConvGLException($"pool padding ({o.PadY},{o.PadX}) must be at most half the pool size ({o.SizeY},{o.SizeX}): at most ({o.SizeY / 2},{o.SizeX / 2}), as in PyTorch");
         return new(
             AxisGeometry.Compute(h, o.SizeY, o.EffectiveStrideY, 1, PaddingMode.Explicit, o.PadY, "height"),
             AxisGeometry.Compute(w, o.SizeX, o.EffectiveStrideX, 1, PaddingMode.Explicit, o.PadX, "width"));

@@ -225,7 +225,12 @@ public static class StackFile
         private static string ChannelField(StackLayer layer) => layer switch
         {
             ConvLayer { IsFixed: true } => "kernels",
-            ConvLayer => "weight",
+            ConvLayer or ConvTransposeLayer => "weight",
+            // The field whose value the channel count does not fit.
+            PReluLayer => "slope",
+            ChannelShuffleLayer => "groups",
+            SliceLayer => "end",
+            DepthToSpaceLayer => "block",
             _ => "type",
         };
 
@@ -727,6 +732,11 @@ public static class StackFile
                 int[] pads = fourPads ? Pads(pe, "padding", at) : mode != PaddingMode.Explicit ? [0, 0, 0, 0]
                     : Pair(f, "padding", at, 0, min: 0) is var (y, x) ? [y, x, y, x] : [];
                 (int dy, int dx) = Pair(f, "dilation", at, 1, min: 1);
+                // Whatever the input's size, a pad as wide as the window would let a window hold padding alone.
+                long spanY = (long)dy * (ky - 1) + 1, spanX = (long)dx * (kx - 1) + 1;
+                if (pads[0] >= spanY || pads[2] >= spanY || pads[1] >= spanX || pads[3] >= spanX)
+                    throw at.Error("padding", $"[{pads[0]}, {pads[1]}, {pads[2]}, {pads[3]}] (top, left, bottom, right) must each be smaller than the " +
+                                              $"window's span ({spanY}, {spanX}), or a window could hold padding alone");
                 var options = new PaddedPoolOptions
                 {
                     Kind = kind, SizeY = ky, SizeX = kx, StrideY = sy == 0 ? ky : sy, StrideX = sx == 0 ? kx : sx,
@@ -739,7 +749,7 @@ public static class StackFile
             }
             (int py, int px) = Pair(f, "padding", at, 0, min: 0);
             if (py * 2 > ky || px * 2 > kx)
-                throw at.Error("padding", $"({py}, {px}) must be at most half the pool size ({ky}, {kx}), as in PyTorch");
+                throw at.Error("padding", $"({py}, {px}) must be at most half the pool size ({ky}, {kx}): at most ({ky / 2}, {kx / 2}), as in PyTorch");
             return new PoolLayer(new PoolOptions { Kind = kind, SizeY = ky, SizeX = kx, StrideY = sy, StrideX = sx, PadY = py, PadX = px });
         }
 

@@ -124,5 +124,7 @@ public class LoaderLimitTests
         Assert.Equal(new string('a', 80) + "...", ErrorText.Echo(new string('a', 81)));
         Assert.Equal(new string('a', 80), ErrorText.Echo(new string('a', 80)));
         Assert.Equal("x\\ny", new ConvGLException("x\ny").Message);
+        // A compiler's log of several lines: one line, its lines joined (blank ones and CRs dropped, controls escaped).
+        Assert.Equal("a.glsl:2: failed | a.glsl:2: error: x | b\\tc", ErrorText.JoinLines("a.glsl:2: failed\r\n  a.glsl:2: error: x\n\nb\tc\n"));
     }
 }
