@@ -142,6 +142,8 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["channel 0 gabor:theta=0,", "  sigma=2.5,lambda=5,", "  gamma=0.5,size=15"],
                      HudText.Wrap(["channel 0 gabor:theta=0,sigma=2.5,lambda=5,gamma=0.5,size=15"], 26));
         Assert.Equal(["abcdefghijklmnopqrst", "  uvwxyz"], HudText.Wrap(["abcdefghijklmnopqrstuvwxyz"], 20)); // none: at the limit
+        // A path breaks after a slash ("ed" / "ges.json" before).
+        Assert.Equal(["/work/main/assets/", "  stacks/edges.json"], HudText.Wrap(["/work/main/assets/stacks/edges.json"], 20));
     }
 
     [Theory]
@@ -354,8 +356,8 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal("viridis, one value: channel 0 x", ColourBar.Of(2, 0, "x", false, false, 0.5f, 0.5f).Title);
         // A grid of one map is not "each map".
         Assert.Equal("gray from min to max: channel 0 blur", ColourBar.Of(1, 0, "blur", eachOwn: true, rgb: false, 0, 1).Title);
-        Assert.Equal(["-", "0", "3.669", "-0.0001235", "1.235E+05"],
-            new[] { float.NaN, -0f, 3.6691f, -0.00012346f, 123456f }.Select(ColourBar.Number));
+        Assert.Equal(["-", "0", "3.669", "-0.0001235", "1.235e+05", "2.099e-08"],
+            new[] { float.NaN, -0f, 3.6691f, -0.00012346f, 123456f, 2.0991e-8f }.Select(ColourBar.Number));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class ProbeTextTests
             "input window (channel 0: B)  kernel as applied  products",
             "  1.0000  2.0000  |      1      0  |  1.0000  0.0000",
             "  3.0000  4.0000  |      0     -1  |  0.0000 -4.0000",
-            "sum over 3 input channel(s): B -3.0000 G 0.0000 R -2.0000",
+            "sum over 3 input channel(s): B -3.0000 G 0.0000 R -2.0000, total -5.0000",
             "+ bias 0.5000 = -4.500000 (CPU, from the GPU's input)   GPU wrote -4.500000   |diff| 0.0e+0",
         ], lines);
     }
@@ -68,7 +68,8 @@ public sealed class ProbeTextTests
         List<string> lines = HudText.ProbeLines(p, pinned: false, c => names[c]);
         Assert.Equal("probe: layer 4, out channel 1, (x 0, y 0)", lines[0]);
         Assert.StartsWith("input window (channel 4: Convolution28 4)", lines[1], StringComparison.Ordinal);
-        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 ...", lines[^2]);
+        // The total of all 8 sums, two of them (the last 3) not on screen: what the bias is added to.
+        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 ..., total 4.0000", lines[^2]);
     }
 
     [Fact]

@@ -36,9 +36,10 @@ internal sealed record ColourBar(string Title, ColorMap Map, float Min, float Ma
         return new ColourBar(title, colours, min, max);
     }
 
-    /// <summary>A value as the bar prints it: 4 significant digits, "-" before any is known.</summary>
+    /// <summary>A value as the bar prints it: 4 significant digits ("2.099e-08" with a small e, as every other number on
+    /// screen writes its exponent), "-" before any is known.</summary>
     public static string Number(float v) =>
-        float.IsNaN(v) ? "-" : v == 0 ? "0" : v.ToString("G4", CultureInfo.InvariantCulture);
+        float.IsNaN(v) ? "-" : v == 0 ? "0" : v.ToString("G4", CultureInfo.InvariantCulture).Replace('E', 'e');
 
     /// <summary>The line under the title when the map is constant (min == max): one colour, one value.</summary>
     public bool Constant => Min == Max;

@@ -457,6 +457,13 @@ internal static class HudText
         for (int k = 0; k < Math.Min(p.InputChannels, 6); k++)
             sb.Append(named ? F($" {Fit(inputName(p.FirstInput + k), ProbeNameChars)} {p.ChannelSums[k]:0.0000}") : F($" {p.ChannelSums[k]:0.0000}"));
         if (p.InputChannels > 6) sb.Append(" ...");
+        // Their total, which the bias is added to on the next line (with 64 channels most sums are not on screen).
+        if (p.InputChannels > 1)
+        {
+            double total = 0;
+            for (int k = 0; k < p.InputChannels && k < p.ChannelSums.Length; k++) total += p.ChannelSums[k];
+            sb.Append(F($", total {total:0.0000}"));
+        }
         lines.Add(sb.ToString());
         lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
         return lines;
@@ -489,9 +496,10 @@ internal static class HudText
                 int word = (wordEnd < 0 ? rest.Length : wordEnd) - cut - 1;
                 if (cut <= 0 || (!first && cut < indent.Length) || word > maxChars - indent.Length)
                 {
-                    // A word longer than a line (a kernel spec "gabor:theta=0,sigma=2.5,...") breaks after one of
-                    // its commas or colons where one is in the second half of the line, else at the limit.
-                    int punct = rest.LastIndexOfAny([',', ':', ';'], maxChars - 2);
+                    // A word longer than a line (a kernel spec "gabor:theta=0,sigma=2.5,...", a file's path) breaks
+                    // after one of its commas, colons or slashes where one is in the second half of the line, else
+                    // at the limit.
+                    int punct = rest.LastIndexOfAny([',', ':', ';', '/'], maxChars - 2);
                     cut = punct >= maxChars / 2 ? punct + 1 : maxChars;
                 }
                 result.Add(rest[..cut].TrimEnd());

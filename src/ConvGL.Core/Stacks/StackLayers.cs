@@ -318,7 +318,7 @@ public sealed class MagnitudeLayer : StackLayer
     public override int OutputChannels(int inputChannels, out string? error)
     {
         error = inputChannels % 2 == 0 ? null
-            : $"magnitude pairs channels (2i, 2i+1) but gets {inputChannels} channels, an odd count";
+            : $"magnitude pairs channels (2i, 2i+1) but gets {inputChannels} {(inputChannels == 1 ? "channel" : "channels")}, an odd count";
         return inputChannels / 2;
     }
 
