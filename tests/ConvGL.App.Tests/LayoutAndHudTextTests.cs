@@ -277,6 +277,25 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["0 gabor", "1 gabor 11"], HudText.GridLabels(2, c => c == 0 ? "gabor 0" : "gabor 11", 40));
     }
 
+    [Fact]
+    public void GridLabels_OfABankTooLongToFit_KeepTheParametersThatDiffer()
+    {
+        // The Gabor bank's 8 specs differ in theta only: a narrow cell read "5 gabor:theta=11~" (112.5 cut to "11").
+        string Spec(int c) => FormattableString.Invariant($"gabor:theta={c * 22.5},sigma=2.5,lambda=5,gamma=0.5,size=15");
+        string[] labels = HudText.GridLabels(8, Spec, 18);
+        Assert.Equal("0 theta=0", labels[0]);
+        Assert.Equal("5 theta=112.5", labels[5]);
+        // Where the whole spec fits, it is kept.
+        Assert.Equal("5 " + Spec(5), HudText.GridLabels(8, Spec, 60)[5]);
+        // Two parameters differ: both, in the spec's order.
+        Assert.Equal(["sigma=1,size=5", "sigma=2,size=9"], HudText.DistinctFields(["gaussian:sigma=1,size=5", "gaussian:sigma=2,size=9"])!);
+        // Not one kind with named parameters: null (the names are cut as before).
+        Assert.Null(HudText.DistinctFields(["sobel-x", "sobel-y"]));
+        Assert.Null(HudText.DistinctFields(["gabor:theta=0", "log:sigma=1"]));
+        Assert.Null(HudText.DistinctFields(["gaussian:5,1", "gaussian:7,1"]));
+        Assert.Null(HudText.DistinctFields(["gabor:theta=0", "gabor:theta=0"]));
+    }
+
     [Theory]
     [InlineData(45f, 15f, true)]    // a label is a third of the map's height: drawn
     [InlineData(44.9f, 15f, false)]

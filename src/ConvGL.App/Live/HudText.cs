@@ -400,10 +400,42 @@ internal static class HudText
         var stems = new string[maps];
         for (int c = 0; c < maps; c++) stems[c] = MapLabel(c, name(c))[(c.ToString(CultureInfo.InvariantCulture).Length + 1)..];
         bool shared = maps > 1 && stems.All(s => s == stems[0]);
+        // A bank of one kernel kind whose full specs do not fit: only the parameters that differ ("5 theta=112.5", where
+        // "5 gabor:theta=11~" read as a wrong number).
+        string[]? distinct = !shared && maps > 1 && Enumerable.Range(0, maps).Any(c => MapLabel(c, name(c)).Length > chars)
+            ? DistinctFields(stems) : null;
         var labels = new string[maps];
         for (int c = 0; c < maps; c++)
-            labels[c] = shared ? Fit(c.ToString(CultureInfo.InvariantCulture), chars) : FitMapLabel(c, name(c), chars);
+            labels[c] = shared ? Fit(c.ToString(CultureInfo.InvariantCulture), chars)
+                : FitMapLabel(c, distinct is null ? name(c) : distinct[c], chars);
         return labels;
+    }
+
+    /// <summary>For kernel specs of one kind with the same named parameters ("gabor:theta=0,sigma=2.5" ...), each one's
+    /// parameters that differ between them ("theta=0", "theta=22.5"); null where the specs are not of that form or
+    /// none differs. Pure: a unit test holds it.</summary>
+    public static string[]? DistinctFields(IReadOnlyList<string> specs)
+    {
+        if (specs.Count < 2) return null;
+        var fields = new string[specs.Count][];
+        string? kind = null;
+        for (int i = 0; i < specs.Count; i++)
+        {
+            int colon = specs[i].IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0) return null;
+            if (kind is null) kind = specs[i][..colon];
+            else if (specs[i][..colon] != kind) return null;
+            fields[i] = specs[i][(colon + 1)..].Split(',');
+            if (fields[i].Length != fields[0].Length) return null;
+            for (int f = 0; f < fields[i].Length; f++)
+            {
+                int eq = fields[i][f].IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || fields[i][f][..eq] != fields[0][f][..fields[0][f].IndexOf('=', StringComparison.Ordinal)]) return null;
+            }
+        }
+        int[] differ = Enumerable.Range(0, fields[0].Length).Where(f => fields.Any(x => x[f] != fields[0][f])).ToArray();
+        if (differ.Length == 0) return null;
+        return fields.Select(x => string.Join(",", differ.Select(f => x[f]))).ToArray();
     }
 
     /// <summary>Names of input channels longer than this are cut (with a "~") in the probe panel.</summary>
