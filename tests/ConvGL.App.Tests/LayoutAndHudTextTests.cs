@@ -388,7 +388,7 @@ public sealed class LayoutAndHudTextTests
         [
             "layer 1 (correlate), for o < 1, y < 360, x < 640:",
             "out[o,y,x] = sum over c < 1, i < 3, j < 3 of w[o,c,i,j] x in[c, y+i-1, x+j-1]",
-            "in[] outside the 360x640 input: mirrored about the edge pixel (reflect: d c b | a b c d)",
+            "in[] outside the 640x360 input: mirrored about the edge pixel (reflect: d c b | a b c d)",
             "hover a pixel to see this sum's numbers (click pins it)",
         ], sobel);
         // Convolve flips both kernel indices; stride 2 and dilation 2, valid (no padding): 20 rows give
@@ -398,7 +398,7 @@ public sealed class LayoutAndHudTextTests
         List<string> grouped = HudText.FormulaLines(new ConvView(new Tensor([4, 3, 5, 3]), new float[4], options), 20, 30, 3);
         Assert.Equal("layer 3 (convolve: the kernel flipped), for o < 4, y < 6, x < 13:", grouped[0]);
         Assert.Equal("out[o,y,x] = b[o] + sum over c < 3, i < 5, j < 3 of w[o,c,4-i,2-j] x in[g+c, y*2+i*2, x*2+j*2]", grouped[1]);
-        Assert.Equal("in[] outside the 20x30 input: 0; g = 3 x (o / 2), o's group's first input", grouped[2]);
+        Assert.Equal("in[] outside the 30x20 input: 0; g = 3 x (o / 2), o's group's first input", grouped[2]);
         // Depthwise (a filter on each of R, G, B): input o itself, no channel sum; two outputs per input: o / 2.
         var depthwise = new ConvOptions { Groups = 3 };
         Assert.Equal("out[o,y,x] = sum over i < 3, j < 3 of w[o,0,i,j] x in[o, y+i-1, x+j-1]",
@@ -435,7 +435,7 @@ public sealed class LayoutAndHudTextTests
         [
             "layer 2 (average pool, each map on its own), for c < 4, y < 3, x < 4:",
             "out[c,y,x] = (sum over i < 3, j < 3 of in[c, y*2+i-1, x*2+j-1]) / 9",
-            "in[] outside the 5x7 input: 0, counted in the average",
+            "in[] outside the 7x5 input: 0, counted in the average",
         ], HudText.LayerFormulaLines(new PoolLayer(PoolOptions.Square(PoolKind.Average, 3, 2, 1)), 4, 5, 7, 2));
         Assert.Equal("out[c,y,x] = max(0, in[c,y,x]): negative responses become 0, the rest pass unchanged",
             HudText.LayerFormulaLines(new ActivationLayer(ActivationKind.Relu), 8, 10, 10, 2)[1]);

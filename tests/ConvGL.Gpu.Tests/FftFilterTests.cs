@@ -99,6 +99,6 @@ public sealed class FftFilterTests(GlFixture fixture)
     {
         Tensor kernel = Parity.Random(new Random(63), 1f, 63, 63);
         AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(1, 1024, 1024, kernel, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
-        Assert.Equal("fft (63x63 kernel, 320x1280 frame)", choice.ToString());
+        Assert.Equal("fft (63x63 kernel, 1280x320 frame)", choice.ToString());
     }
 }

@@ -261,7 +261,7 @@ internal static class HudText
         };
         string first = perGroup == 1 ? F($"{cin} x o") : cin == 1 ? F($"o / {perGroup}") : F($"{cin} x (o / {perGroup})");
         string groups = o.Groups == 1 || depthwise ? "" : F($"; g = {first}, o's group's first input");
-        lines.Add(F($"in[] outside the {inH}x{inW} input: {outside}{groups}"));
+        lines.Add(F($"in[] outside the {inW}x{inH} input: {outside}{groups}"));
         // The selected channel's sum on a flat input: what the kernel does to an area without detail (its taps sum to
         // 1 for a smoothing filter, which keeps it; to 0 for an edge filter, which leaves only the bias).
         if (channel >= 0 && channel < cout)
@@ -302,7 +302,7 @@ internal static class HudText
                     max ? F($"out[c,y,x] = max over {window}") : F($"out[c,y,x] = (sum over {window}) / {o.SizeY * o.SizeX}"),
                 };
                 if (o.PadY > 0 || o.PadX > 0)
-                    lines.Add(F($"in[] outside the {inH}x{inW} input: {(max ? "left out of the max" : "0, counted in the average")}"));
+                    lines.Add(F($"in[] outside the {inW}x{inH} input: {(max ? "left out of the max" : "0, counted in the average")}"));
                 return lines;
             }
             case Core.Stacks.ActivationLayer { Kind: Core.Ops.ActivationKind.Relu }:

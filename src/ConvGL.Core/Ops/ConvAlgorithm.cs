@@ -51,7 +51,7 @@ public sealed record ConvCostModel(double PerTap, double PerUnrolledTap, double 
     public static ConvCostModel Cpu { get; } = new(PerTap: 4.5, PerUnrolledTap: 4.5, PerSeparableTap: 9, PerFftTexelPass: 140, PerFftProduct: 14, FftFixed: 0);
 }
 
-/// <summary>The algorithm picked for one (kernel, image) and why, e.g. "fft (63x63 kernel, 320x1152 frame)".</summary>
+/// <summary>The algorithm picked for one (kernel, image) and why, e.g. "fft (63x63 kernel, 1152x320 frame)", the frame W x H.</summary>
 public sealed record AlgorithmChoice(ConvAlgorithm Algorithm, string Detail, double EstimatedMs)
 {
     public string Name => Algorithm.ToString().ToLowerInvariant();
@@ -120,7 +120,7 @@ public static class ConvAlgorithms
         {
             ConvAlgorithm.Direct => (direct, kernel),
             ConvAlgorithm.Separable => (separable, $"{kernel}, rank 1: {kh} + {kw} taps"),
-            _ => (fft, $"{kernel}, {plan!.FrameH}x{plan.FrameW} frame"),
+            _ => (fft, $"{kernel}, {plan!.FrameW}x{plan.FrameH} frame"),
         };
         return new AlgorithmChoice(pick, detail, cost / 1e6);
     }
