@@ -60,6 +60,20 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void SplitView_FramesTheModelsCentreCrop_OnTheSourceAsDrawn()
+    {
+        // ResNet18's preprocessing on a 640x360 frame: scaled by 224 / 360, the centre 360x360 kept (left 140). Drawn at
+        // half size from (10, 20): the frame at (80, 20), 180 px square.
+        var crop = new Core.Onnx.ImagePreprocess(224, 224, [2, 1, 0], 255, Tensor.Chw(3, 224, 224), "mean.onnx").Crop(360, 640);
+        Assert.Equal((0.0, 140.0), (crop.Top, crop.Left));
+        Assert.Equal(new PixelRect(80, 20, 180, 180),
+            SplitView.CropRect(new PixelRect(10, 20, 320, 180), 640, 360, (crop.Top, crop.Left, 224 / crop.Scale, 224 / crop.Scale)));
+        // No crop, or one that is the whole frame: no frame.
+        Assert.Null(SplitView.CropRect(new PixelRect(0, 0, 640, 360), 640, 360, null));
+        Assert.Null(SplitView.CropRect(new PixelRect(0, 0, 640, 360), 640, 360, (0, 0, 360, 640)));
+    }
+
+    [Fact]
     public void ProfileScale_SharedWhereTheOutputIsInTheInputsUnits()
     {
         // A ReLU's output lies on its input where that is positive: one scale. A pool picks input values, a magnitude is

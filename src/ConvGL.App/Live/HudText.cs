@@ -187,6 +187,8 @@ internal static class HudText
     {
         lines.Add(status);
         lines.Add(F($"source: {source} {sourceWidth}x{sourceHeight}   view: {view}   h: help"));
+        // A model's preprocessing: the maps are of the crop it takes, not of the whole source.
+        if (pipeline.InputNote is { } note) lines.Add("  model input: " + note);
         lines.Add(F($"{pipeline.Name}   GPU: {renderer}"));
         int digits = pipeline.LayerCount.ToString(CultureInfo.InvariantCulture).Length;
         for (int i = 0; i < pipeline.LayerCount; i++)

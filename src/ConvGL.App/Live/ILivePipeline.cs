@@ -46,6 +46,12 @@ internal interface ILivePipeline : IDisposable
     string InputMapName(int layer, int channel);
     /// <summary>Input channel c holds RGB channel [c] (a BGR model's preprocessing reorders them); null: as is.</summary>
     IReadOnlyList<int>? InputChannelOrder => null;
+    /// <summary>What is done to each source frame before the first layer (a model's documented preprocessing:
+    /// "resized to 224x224 (aspect kept, centre crop), BGR, 0..255, minus the mean image of ..."); null: nothing.</summary>
+    string? InputNote => null;
+    /// <summary>The part of a <paramref name="height"/> x <paramref name="width"/> source frame the first layer sees
+    /// (a model's centre crop: top, left, height, width in source pixels); null: the whole frame.</summary>
+    (double Top, double Left, double Height, double Width)? InputCrop(int height, int width) => null;
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>
     ConvView? Conv(int i);
     /// <summary>Layer i of a stack when it is on (the profile view lines a pool's output up with its input by it), else null.</summary>

@@ -210,6 +210,14 @@ internal sealed class StackPipeline : ILivePipeline
     private GpuStackRunner? _readsFor;
     public GpuTensor LayerOutput(int i) => Map(i);
     public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
+    public string? InputNote => _runner.Stack.Preprocess?.Describe();
+
+    public (double Top, double Left, double Height, double Width)? InputCrop(int height, int width)
+    {
+        if (_runner.Stack.Preprocess is not { } p || height <= 0 || width <= 0) return null;
+        (double top, double left, double scale) = p.Crop(height, width);
+        return (top, left, p.Height / scale, p.Width / scale);
+    }
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
 
     public StackLayer? StackLayer(int i) => _runner.Enabled[i] ? _runner.Stack.Layers[i] : null;

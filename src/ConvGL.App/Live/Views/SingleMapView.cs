@@ -65,6 +65,16 @@ internal sealed class OutputView(ViewContext context) : SingleMapView(context)
 internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 {
     private PixelRect _sourceRect;
+    private PixelRect? _crop;
+
+    /// <summary>Where <paramref name="crop"/> (source pixels) lies in the source drawn at <paramref name="shown"/>; null
+    /// for no crop or one that is the whole frame. Pure: a unit test holds it.</summary>
+    public static PixelRect? CropRect(PixelRect shown, int width, int height, (double Top, double Left, double Height, double Width)? crop)
+    {
+        if (crop is not { } c || (c.Top <= 0.5 && c.Left <= 0.5 && c.Height >= height - 1 && c.Width >= width - 1)) return null;
+        float sx = shown.Width / width, sy = shown.Height / height;
+        return new PixelRect(shown.X + (float)c.Left * sx, shown.Y + (float)c.Top * sy, (float)c.Width * sx, (float)c.Height * sy);
+    }
 
     public override ViewKind Kind => ViewKind.Split;
 
@@ -98,6 +108,10 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
         }
         _sourceRect = first.Fit(Context.Source.Width, Context.Source.Height);
         Context.Presenter.DrawTexture(Context.Source.Handle, _sourceRect);
+        // A model that sees a centre crop of the source (ResNet18's 224x224): that part framed, so the output is seen
+        // to be of it.
+        _crop = CropRect(_sourceRect, Context.Source.Width, Context.Source.Height, Context.Pipeline.InputCrop(Context.Source.Height, Context.Source.Width));
+        if (_crop is { } c) Context.Presenter.DrawFrame(c, 2, 1f, 0.55f, 0.1f);
         OutputRect = second.Fit(output.W, output.H);
         Context.DrawMap(output, Context.Channel(output), OutputRect);
     }
@@ -105,7 +119,7 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
     public override void DrawLabels(Hud hud, PixelRect area)
     {
         if (!Context.HaveFrame) return;
-        hud.Label(_sourceRect.X + 3, _sourceRect.Y + 3, "source");
+        hud.Label(_sourceRect.X + 3, _sourceRect.Y + 3, _crop is null ? "source" : "source (framed: the model's input)");
         hud.Label(OutputRect.X + 3, OutputRect.Y + 3, "output");
     }
 }
