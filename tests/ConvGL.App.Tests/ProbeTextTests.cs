@@ -86,6 +86,44 @@ public sealed class ProbeTextTests
     }
 
     [Fact]
+    public void PoolAndActivationProbes_ShowTheWindowAndTheRule()
+    {
+        // A 2x2 average pool at a corner whose top row is padding, counted (divisor 4): (1 + 3) / 4.
+        var pool = new Probe(null!)
+        {
+            Valid = true, Kind = ProbeKind.Pool, PoolMax = false, Layer = 2, Channel = 1, X = 0, Y = 0, KernelHeight = 2, KernelWidth = 2,
+            InputChannels = 1, FirstInput = 1, Window = [0, 0, 1, 3], Inside = [false, false, true, true], Divisor = 4, Sum = 1, Gpu = 1,
+            LayerName = "average pool 2x2",
+        };
+        Assert.Equal(
+        [
+            "probe (pinned): layer 3 (average pool 2x2), channel 1, (x 0, y 0)",
+            "input window (channel 1: conv1 1)",
+            "     pad     pad",
+            "  1.0000  3.0000",
+            "sum 4.0000 / 4 = 1.000000 (CPU, from the GPU's input)   GPU wrote 1.000000   |diff| 0.0e+0",
+        ], HudText.ProbeLines(pool, pinned: true, c => $"conv1 {c}"));
+        // Its max: the padding left out.
+        pool.PoolMax = true;
+        pool.LayerName = "max pool 2x2";
+        pool.Sum = pool.Gpu = 3;
+        Assert.Equal("max of the window (padding left out) = 3.000000 (CPU, from the GPU's input)   GPU wrote 3.000000   |diff| 0.0e+0",
+            HudText.ProbeLines(pool, pinned: false, c => $"conv1 {c}")[^1]);
+        // A relu of a negative response.
+        var relu = new Probe(null!)
+        {
+            Valid = true, Kind = ProbeKind.Activation, Layer = 1, Channel = 0, X = 4, Y = 5, KernelHeight = 1, KernelWidth = 1, InputChannels = 1,
+            Window = [-0.25f], Inside = [true], Sum = 0, Gpu = 0, LayerName = "relu",
+        };
+        Assert.Equal(
+        [
+            "probe: layer 2 (relu), channel 0, (x 4, y 5)",
+            "in[0, 5, 4] (conv1 0) = -0.250000",
+            "relu(in) = 0.000000 (CPU, from the GPU's input)   GPU wrote 0.000000   |diff| 0.0e+0",
+        ], HudText.ProbeLines(relu, pinned: false, c => $"conv1 {c}"));
+    }
+
+    [Fact]
     public void InvalidProbe_IsTheHeaderAndWhy()
     {
         var p = new Probe(null!) { Layer = 2, Channel = 0, X = 3, Y = 4, Why = "not a convolution layer" };

@@ -456,6 +456,7 @@ internal static class HudText
             lines.Add(p.Why ?? "");
             return lines;
         }
+        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars);
         var sb = new StringBuilder();
         const int c = 0;
         // A row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and two "  |" separators.
@@ -500,6 +501,42 @@ internal static class HudText
         }
         lines.Add(sb.ToString());
         lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
+        return lines;
+    }
+
+    /// <summary>The probe panel of a pool (its window, "pad" where it reaches past the image, and the max or the average
+    /// of what counts) or an activation (its input value and the function of it), next to what the GPU wrote.</summary>
+    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars)
+    {
+        var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
+        string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}");
+        string name = Fit(inputName(p.FirstInput), ProbeNameChars);
+        if (p.Kind == ProbeKind.Activation)
+        {
+            lines.Add(F($"in[{p.FirstInput}, {p.Y}, {p.X}] ({name}) = {p.Window[0]:0.000000}"));
+            lines.Add(F($"{p.LayerName}(in) = {p.Sum:0.000000} {gpu}"));
+            return lines;
+        }
+        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 2) / 8));
+        int i0 = (p.KernelHeight - kh) / 2, j0 = (p.KernelWidth - kw) / 2;
+        string showing = kh < p.KernelHeight || kw < p.KernelWidth ? F($" (showing the centre {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})") : "";
+        lines.Add(F($"input window (channel {p.FirstInput}: {name}){showing}"));
+        int decimals = WindowDecimals(p.Window.AsSpan(0, p.KernelHeight * p.KernelWidth));
+        var sb = new StringBuilder();
+        for (int i = i0; i < i0 + kh; i++)
+        {
+            sb.Clear();
+            for (int j = j0; j < j0 + kw; j++)
+                sb.Append(p.Inside[i * p.KernelWidth + j] ? WindowValue(p.Window[i * p.KernelWidth + j], decimals) : "     pad");
+            lines.Add(sb.ToString());
+        }
+        if (p.PoolMax) lines.Add(F($"max of the window (padding left out) = {p.Sum:0.000000} {gpu}"));
+        else
+        {
+            double sum = 0;
+            for (int k = 0; k < p.KernelHeight * p.KernelWidth; k++) if (p.Inside[k]) sum += p.Window[k];
+            lines.Add(F($"sum {sum:0.0000} / {p.Divisor} = {p.Sum:0.000000} {gpu}"));
+        }
         return lines;
     }
 

@@ -332,7 +332,16 @@ internal sealed class LiveApp : IDisposable
     private int LayerFormulaLineCount()
     {
         int layer = View.ProbeLayer(_state.Layer);
-        return Pipeline.Conv(layer) is not null ? 0 : IdleProbeLines(layer).Count;
+        if (Pipeline.Conv(layer) is not null) return 0;
+        // A pool's probe: its header, the window's heading, its rows (at most MaxTaps) and the result; an activation's 3.
+        int probe = Pipeline.StackLayer(layer) switch
+        {
+            Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, HudText.MaxTaps) + 3,
+            Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, HudText.MaxTaps) + 3,
+            Core.Stacks.ActivationLayer => 3,
+            _ => 0,
+        };
+        return Math.Max(probe, IdleProbeLines(layer).Count);
     }
 
     /// <summary>What the probe strip says while no pixel is probed: a conv layer's sum written out; a pool's or a relu's
@@ -344,7 +353,7 @@ internal sealed class LiveApp : IDisposable
         int channel = layer == _state.Layer ? _state.Channel : -1;
         if (Pipeline.Conv(layer) is { } conv) return HudText.FormulaLines(conv, input.H, input.W, layer + 1, channel);
         List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1);
-        if (rule.Count > 0) rule.Add("probe: [ ] select a conv layer, then hover a pixel to take its sum apart");
+        if (rule.Count > 0) rule.Add("hover a pixel to see this rule's numbers (click pins it); [ ] select a conv layer to take its sum apart");
         return rule;
     }
 

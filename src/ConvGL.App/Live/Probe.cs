@@ -1,5 +1,7 @@
 using System.Globalization;
 using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using Silk.NET.OpenGL;
 
@@ -20,6 +22,17 @@ internal sealed class Probe(GL gl)
     private float[] _row = new float[64];
 
     public bool Valid { get; internal set; }
+    /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value.</summary>
+    public ProbeKind Kind { get; internal set; }
+    /// <summary>A pool: whether it takes the max (else the average).</summary>
+    public bool PoolMax { get; internal set; }
+    /// <summary>A pool: [i, j] whether tap (i, j) of the window is in the image (the rest is padding, left out of a max,
+    /// counted as 0 in an average that counts it).</summary>
+    public bool[] Inside { get; internal set; } = new bool[9];
+    /// <summary>An average pool: what the sum is divided by (the taps counted).</summary>
+    public int Divisor { get; internal set; }
+    /// <summary>A pool's or activation's name as the strip writes it ("max pool 2x2", "relu").</summary>
+    public string LayerName { get; internal set; } = "";
     public string? Why { get; internal set; }
     public int Layer { get; internal set; }
     public int Channel { get; internal set; }
@@ -62,28 +75,26 @@ internal sealed class Probe(GL gl)
         (Layer, Channel, X, Y) = (layer, channel, x, y);
         ConvView? conv = pipeline.Conv(layer);
         GpuTensor input = pipeline.LayerInput(layer), output = pipeline.LayerOutput(layer);
-        if (conv is null)
-        {
-            Why = pipeline.IsEnabled(layer) ? "not a convolution layer" + NearestConv(pipeline, layer) : "layer is off";
-            return;
-        }
         if ((uint)x >= (uint)output.W || (uint)y >= (uint)output.H || (uint)channel >= (uint)output.C)
         {
             Why = $"({x}, {y}) channel {channel} is outside the output {output.ShapeString}";
             return;
         }
+        if (conv is null)
+        {
+            Kind = ProbeKind.Conv;
+            if (pipeline.IsEnabled(layer) && TakeLayer(pipeline.StackLayer(layer), input, output, channel, x, y)) return;
+            Why = pipeline.IsEnabled(layer) ? "not a convolution layer" + NearestConv(pipeline, layer) : "layer is off";
+            return;
+        }
+        Kind = ProbeKind.Conv;
         Tensor w = conv.Weight;
         ConvOptions o = conv.Options;
         int cout = w.Shape[0], cpg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
         int first = conv.FirstInput(channel);
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
         (KernelHeight, KernelWidth, InputChannels, FirstInput) = (kh, kw, cpg, first);
-        int n = cpg * kh * kw;
-        if (Window.Length < n)
-        {
-            Window = new float[n];
-            Kernel = new float[n];
-        }
+        EnsureWindow(cpg * kh * kw);
         if (ChannelSums.Length < cpg) ChannelSums = new double[cpg];
         if (_row.Length < input.W) _row = new float[input.W];
         bool flip = o.Mode == ConvMode.Convolve;
@@ -126,6 +137,90 @@ internal sealed class Probe(GL gl)
         Why = null;
     }
 
+    /// <summary>A pool's window or an activation's value at output (<paramref name="channel"/>, <paramref name="y"/>,
+    /// <paramref name="x"/>), the result computed here as Core's reference computes it (PaddedPool2D's loop, Activation.Apply)
+    /// from the GPU's own input; false for any other layer.</summary>
+    private bool TakeLayer(StackLayer? layer, GpuTensor input, GpuTensor output, int channel, int x, int y)
+    {
+        switch (layer)
+        {
+            case PoolLayer { Options: var p }:
+                if (!TakePool(input, output, channel, x, y, new PaddedPoolOptions
+                {
+                    Kind = p.Kind, SizeY = p.SizeY, SizeX = p.SizeX, StrideY = p.EffectiveStrideY, StrideX = p.EffectiveStrideX,
+                    PadTop = p.PadY, PadBottom = p.PadY, PadLeft = p.PadX, PadRight = p.PadX, CountIncludePad = true,
+                }, Pool2D.Geometry(input.H, input.W, p))) return false;
+                break;
+            case PaddedPoolLayer { Options: var p }:
+                if (!TakePool(input, output, channel, x, y, p, PaddedPool2D.Geometry(input.H, input.W, p))) return false;
+                break;
+            case ActivationLayer a when input.C == output.C && input.H == output.H && input.W == output.W:
+            {
+                Span<float> one = stackalloc float[1];
+                Read(input, one, (channel * input.H + y) * input.W + x);
+                EnsureWindow(1);
+                Window[0] = one[0];
+                Inside[0] = true;
+                Sum = Activation.Apply(a.Kind, one[0], a.Slope, a.Min, a.Max, a.Beta);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Activation, a.Type, 1, 1, 1, channel, 0);
+                break;
+            }
+            default:
+                return false;
+        }
+        Span<float> written = stackalloc float[1];
+        Read(output, written, (channel * output.H + y) * output.W + x);
+        Gpu = written[0];
+        Valid = true;
+        Why = null;
+        return true;
+    }
+
+    private bool TakePool(GpuTensor input, GpuTensor output, int channel, int x, int y, PaddedPoolOptions o, ConvGeometry g)
+    {
+        if (channel >= input.C) return false;
+        int kh = o.SizeY, kw = o.SizeX, top = g.Y.PadBefore, left = g.X.PadBefore, bottom = g.Y.PadAfter, right = g.X.PadAfter;
+        EnsureWindow(kh * kw);
+        if (_row.Length < input.W) _row = new float[input.W];
+        bool max = o.Kind == PoolKind.Max;
+        double acc = max ? double.NegativeInfinity : 0.0;
+        int inImage = 0, inPadded = 0;
+        for (int i = 0; i < kh; i++)
+        {
+            int iy = y * o.StrideY - top + i * o.DilationY;
+            int lo = Math.Max(0, x * o.StrideX - left), hi = Math.Min(input.W - 1, x * o.StrideX - left + (kw - 1) * o.DilationX);
+            bool rowIn = (uint)iy < (uint)input.H;
+            if (rowIn && hi >= lo) Read(input, _row.AsSpan(lo, hi - lo + 1), (channel * input.H + iy) * input.W + lo);
+            for (int j = 0; j < kw; j++)
+            {
+                int ix = x * o.StrideX - left + j * o.DilationX, k = i * kw + j;
+                // As PaddedPool2D: taps past the padding (ceil_mode's) never count; padding counts where asked.
+                bool padded = iy < input.H + bottom && ix < input.W + right;
+                if (padded) inPadded++;
+                Inside[k] = padded && rowIn && (uint)ix < (uint)input.W;
+                Window[k] = Inside[k] ? _row[ix] : 0f;
+                if (!Inside[k]) continue;
+                inImage++;
+                acc = max ? Math.Max(acc, Window[k]) : acc + Window[k];
+            }
+        }
+        Divisor = o.CountIncludePad ? inPadded : inImage;
+        Sum = (float)(max ? acc : Divisor == 0 ? 0.0 : acc / Divisor);
+        (Kind, PoolMax, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Pool, max, kh, kw, 1, channel, 0);
+        LayerName = string.Create(CultureInfo.InvariantCulture, $"{(max ? "max" : "average")} pool {kh}x{kw}");
+        return true;
+    }
+
+    private void EnsureWindow(int n)
+    {
+        if (Window.Length < n)
+        {
+            Window = new float[n];
+            Kernel = new float[n];
+        }
+        if (Inside.Length < n) Inside = new bool[n];
+    }
+
     private void Read(GpuTensor t, Span<float> destination, int offset)
     {
         // Shader writes reach glGetBufferSubData only after this barrier.
@@ -134,3 +229,6 @@ internal sealed class Probe(GL gl)
         gl.GetBufferSubData(BufferTargetARB.ShaderStorageBuffer, offset * sizeof(float), destination);
     }
 }
+
+/// <summary>What a <see cref="Probe"/> took apart.</summary>
+internal enum ProbeKind { Conv, Pool, Activation }

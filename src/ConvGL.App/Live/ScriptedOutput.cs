@@ -101,10 +101,14 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} invalid: {p.Why}"));
             return;
         }
-        Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}"));
+        Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}") +
+            (p.Kind == ProbeKind.Conv ? "" : F($" kind={p.LayerName.Replace(' ', '_')}")));
         _sb.Clear();
-        for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Window[i]:R}"));
+        // A pool's taps in the padding print as "pad".
+        for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++)
+            _sb.Append(i == 0 ? "" : ",").Append(p.Kind == ProbeKind.Pool && !p.Inside[i] ? "pad" : F($"{p.Window[i]:R}"));
         Console.WriteLine("probe window=" + _sb);
+        if (p.Kind != ProbeKind.Conv) return;
         _sb.Clear();
         for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Kernel[i]:R}"));
         Console.WriteLine("probe kernel=" + _sb);

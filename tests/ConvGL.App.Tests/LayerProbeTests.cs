@@ -1,0 +1,96 @@
+using ConvGL.App.Live;
+using ConvGL.Core;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu;
+
+namespace ConvGL.App.Tests;
+
+/// <summary>The probe on a pool or an activation (the gabor, deep and learned stacks open on a max pool, where it said
+/// "not a convolution layer"): the window (padding marked), the max or average of what counts and the activation of
+/// the value, computed from the GPU's own input as Core's reference computes it, equal to what the GPU wrote, and
+/// every tap against the CPU reference's input.</summary>
+public sealed class LayerProbeTests
+{
+    [Fact]
+    public void PoolsAndActivations_TakenApart_EqualTheGpuAndTheReference()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            // 0 a conv (signed maps), 1 leaky relu, 2 a 3x3 max pool padded by 1 moved by 2, 3 an average pool counting
+            // its padding (PyTorch's), 4 an ONNX-style average pool with asymmetric pads that does not count them.
+            string file = Path.Combine(dir, "p.json");
+            File.WriteAllText(file, """
+                { "name": "p", "input": "gray", "layers": [
+                  { "type": "conv", "kernels": ["sobel-x", "sobel-y"], "border": "zero" },
+                  { "type": "leaky_relu", "slope": 0.1 },
+                  { "type": "maxpool", "size": 3, "stride": 2, "padding": 1 },
+                  { "type": "avgpool", "size": 3, "stride": 1, "padding": 1 },
+                  { "type": "avgpool", "size": 2, "stride": 1, "padding": [1, 0, 0, 1], "count_include_pad": false } ] }
+                """);
+            Stack stack = StackFile.Load(file);
+            var rng = new Random(12_0502);
+            var image = Tensor.Chw(1, 13, 17);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            StackResult cpu = StackRunner.Run(stack, image);
+
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (13, 17));
+            pipeline.Input.Upload(image);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+
+            // Leaky relu at a negative and a positive response: in as the conv's map, out as 0.1 x in or in.
+            Tensor conv = cpu.Outputs[0];
+            int nx = -1, px = -1;
+            for (int x = 0; x < 17 && (nx < 0 || px < 0); x++)
+                if (conv[0, 6, x] < -0.05f) nx = x; else if (conv[0, 6, x] > 0.05f) px = x;
+            foreach (int x in new[] { nx, px })
+            {
+                probe.Take(pipeline, 1, 0, x, 6);
+                Assert.True(probe.Valid, probe.Why);
+                Assert.Equal(ProbeKind.Activation, probe.Kind);
+                Assert.Equal(conv[0, 6, x], probe.Window[0], 5);
+                Assert.Equal(conv[0, 6, x] < 0 ? 0.1 * conv[0, 6, x] : conv[0, 6, x], probe.Sum, 5);
+                Assert.Equal(cpu.Outputs[1][0, 6, x], probe.Gpu, 5);
+                Assert.Equal(probe.Sum, probe.Gpu, 6);
+            }
+
+            // The max pool at its corner: the top row and left column of its window are padding.
+            probe.Take(pipeline, 2, 1, 0, 0);
+            Assert.True(probe.Valid, probe.Why);
+            Assert.Equal((ProbeKind.Pool, true, 3, 3), (probe.Kind, probe.PoolMax, probe.KernelHeight, probe.KernelWidth));
+            Assert.Equal([false, false, false, false, true, true, false, true, true], probe.Inside[..9]);
+            Tensor relu = cpu.Outputs[1];
+            Assert.Equal(relu[1, 0, 0], probe.Window[4], 5);
+            Assert.Equal(relu[1, 1, 1], probe.Window[8], 5);
+            Assert.Equal(new[] { relu[1, 0, 0], relu[1, 0, 1], relu[1, 1, 0], relu[1, 1, 1] }.Max(), probe.Sum, 5);
+            Assert.Equal(cpu.Outputs[2][1, 0, 0], probe.Gpu, 5);
+
+            // Every position of both average pools and of the max pool: CPU (from the GPU's input) == GPU == reference.
+            foreach (int layer in new[] { 2, 3, 4 })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Pool, $"layer {layer} ({c}, {y}, {x}): {probe.Why}");
+                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-6 + 1e-6 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5,
+                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                        }
+            }
+            // The divisors: PyTorch's average counts the padding (9 at a corner); the ONNX-style one only the image's taps.
+            probe.Take(pipeline, 3, 0, 0, 0);
+            Assert.Equal(9, probe.Divisor);
+            probe.Take(pipeline, 4, 0, 0, 0);
+            Assert.Equal(2, probe.Divisor); // pads top 1, right 1: at (0, 0) the window's top row is padding
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
