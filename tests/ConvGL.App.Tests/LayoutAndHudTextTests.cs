@@ -38,10 +38,10 @@ public sealed class LayoutAndHudTextTests
     public void KernelLines_ShowTheKernelAsApplied_RotatedUnderConvolve()
     {
         List<string> correlate = HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions()), 0);
-        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1", correlate[0]);
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0 of 1", correlate[0]);
         Assert.Equal(["      1      2      3", "      4      5      6", "      7      8      9"], correlate[1..]);
         List<string> convolve = HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions { Mode = ConvMode.Convolve }), 0);
-        Assert.Equal("kernel 3x3 as applied (convolve: rotated 180), out 0, in 0/1", convolve[0]);
+        Assert.Equal("kernel 3x3 as applied (convolve: rotated 180), out 0, in 0 of 1", convolve[0]);
         Assert.Equal(["      9      8      7", "      6      5      4", "      3      2      1"], convolve[1..]);
     }
 
@@ -52,12 +52,12 @@ public sealed class LayoutAndHudTextTests
         // 0.009123, so the panel shows thousandths: 9.123, -0.4 (-0.0004), 1.2, 0.
         var small = new Tensor([1, 1, 2, 2], [0.009123f, -0.0004f, 0.0012f, 0f]);
         List<string> lines = HudText.KernelLines(new ConvView(small, null, new ConvOptions()), 0);
-        Assert.Equal("kernel 2x2 as applied, out 0, in 0/1 (x 1e-3)", lines[0]);
+        Assert.Equal("kernel 2x2 as applied, out 0, in 0 of 1 (x 1e-3)", lines[0]);
         Assert.Equal(["  9.123   -0.4", "    1.2      0"], lines[1..]);
         // At 0.1 and above the taps show as they are; a tap that rounds to zero shows as 0, not -0.
         var plain = new Tensor([1, 1, 1, 3], [0.25f, -0.0001f, -1.5f]);
         Assert.Equal(["   0.25      0   -1.5"], HudText.KernelLines(new ConvView(plain, null, new ConvOptions()), 0)[1..]);
-        Assert.Equal("kernel 1x3 as applied, out 0, in 0/1", HudText.KernelLines(new ConvView(plain, null, new ConvOptions()), 0)[0]);
+        Assert.Equal("kernel 1x3 as applied, out 0, in 0 of 1", HudText.KernelLines(new ConvView(plain, null, new ConvOptions()), 0)[0]);
         // The choice: the largest finite |tap|; all zero or any tap >= 0.1 keeps them as they are.
         Assert.Equal(-3, HudText.TapExponent([0.009f, -0.0004f]));
         Assert.Equal(-2, HudText.TapExponent([-0.05f, 0.01f]));
@@ -91,7 +91,7 @@ public sealed class LayoutAndHudTextTests
         var w = new Tensor([2, 2, 15, 15]);
         for (int i = 0; i < w.Length; i++) w.Data[i] = i;
         List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 1, 1);
-        Assert.Equal("kernel 15x15 as applied, out 1, in 1/2, showing its centre 7x7", lines[0]);
+        Assert.Equal("kernel 15x15 as applied, out 1, in 1 of 2, showing its centre 7x7", lines[0]);
         Assert.Equal(8, lines.Count);
         // Row 4, column 4 of out 1, in 1: ((1*2+1)*15+4)*15+4 = 739.
         Assert.StartsWith("    739", lines[1]);
@@ -104,20 +104,20 @@ public sealed class LayoutAndHudTextTests
         for (int i = 0; i < w.Length; i++) w.Data[i] = i;
         // 47 characters hold 6 columns of 7; 5 keep the centre tap (column 7) in the middle: columns 5..9.
         List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 0, maxChars: 47);
-        Assert.Equal("kernel 15x15 as applied, out 0, in 0/1, showing its centre 7x5", lines[0]);
+        Assert.Equal("kernel 15x15 as applied, out 0, in 0 of 1, showing its centre 7x5", lines[0]);
         Assert.Equal(8, lines.Count);
         Assert.All(lines.Skip(1), l => Assert.True(l.Length <= 47, l));
         // Row 4 (the first shown), columns 5..9: 4 * 15 + 5 = 65 .. 69.
         Assert.Equal("     65     66     67     68     69", lines[1]);
         // A 3x3 kernel fits whole, with no "centre" note; an even kernel keeps its parity (4 wide, room for 3: 2).
-        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1", HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions()), 0, maxChars: 21)[0]);
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0 of 1", HudText.KernelLines(new ConvView(Asymmetric, null, new ConvOptions()), 0, maxChars: 21)[0]);
         var even = new Tensor([1, 1, 4, 4]);
         List<string> cut = HudText.KernelLines(new ConvView(even, null, new ConvOptions()), 0, maxChars: 21);
-        Assert.Equal("kernel 4x4 as applied, out 0, in 0/1, showing its centre 4x2", cut[0]);
+        Assert.Equal("kernel 4x4 as applied, out 0, in 0 of 1, showing its centre 4x2", cut[0]);
         // With dilation the gaps count: 3 taps 2 apart need 35 characters; in 30, 1 tap... kept odd: the centre one.
         var dilated = new ConvOptions { DilationY = 2, DilationX = 2 };
         List<string> gaps = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 30);
-        Assert.Equal("kernel 3x3 as applied, out 0, in 0/1, showing its centre 3x1", gaps[0]);
+        Assert.Equal("kernel 3x3 as applied, out 0, in 0 of 1, showing its centre 3x1", gaps[0]);
         Assert.Equal("      2", gaps[2]);
     }
 

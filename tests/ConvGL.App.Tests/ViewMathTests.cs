@@ -175,11 +175,11 @@ public sealed class ViewMathTests
     {
         // 6 inputs in 3 groups of 2, 6 outputs (2 a group): output 4 is in group 2 and reads input maps 4 and 5.
         var grouped = new ConvView(new Tensor([6, 2, 1, 1]), null, new ConvOptions { Groups = 3 });
-        Assert.Equal("kernel 1x1 as applied, out 4, in 4/6", HudText.KernelLines(grouped, 4)[0]);
-        Assert.Equal("kernel 1x1 as applied, out 1, in 0/6", HudText.KernelLines(grouped, 1)[0]);
+        Assert.Equal("kernel 1x1 as applied, out 4, in 4 of 6", HudText.KernelLines(grouped, 4)[0]);
+        Assert.Equal("kernel 1x1 as applied, out 1, in 0 of 6", HudText.KernelLines(grouped, 1)[0]);
         // Depthwise: output o reads input o.
         var depthwise = new ConvView(new Tensor([16, 1, 3, 3]), null, new ConvOptions { Groups = 16 });
-        Assert.Equal("kernel 3x3 as applied, out 9, in 9/16", HudText.KernelLines(depthwise, 9)[0]);
+        Assert.Equal("kernel 3x3 as applied, out 9, in 9 of 16", HudText.KernelLines(depthwise, 9)[0]);
     }
 
     [Fact]

@@ -95,7 +95,7 @@ internal static class HudText
         var lines = new List<string>
         {
             // The input map by its number in the layer's input (a grouped layer's output reads its own group's maps).
-            F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {conv.FirstInput(channel) + input}/{w.Shape[1] * o.Groups}") +
+            F($"kernel {kh}x{kw} as applied{(flip ? " (convolve: rotated 180)" : "")}, out {channel}, in {conv.FirstInput(channel) + input} of {w.Shape[1] * o.Groups}") +
             (kh > rows || kw > cols ? F($", showing its centre {rows}x{cols}") : "") + TapScale(exponent),
         };
         if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
