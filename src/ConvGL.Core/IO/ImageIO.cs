@@ -104,7 +104,9 @@ public static class ImageIO
         long need = w * h * (4 + 4 * (gray ? 1 : 3));
         if (need > Limits.ImageDecodeBytes)
             throw DecodeError(name, $"decoding its {w}x{h} pixels as {(gray ? "gray" : "RGB")} would take {Limits.Bytes(need)} (8-bit pixels and the float32 image), " +
-                                    $"over the {Limits.Bytes(Limits.ImageDecodeBytes)} limit for a decoded image; use a smaller image{(gray ? "" : " or --channels gray")}");
+                                    $"over the {Limits.Bytes(Limits.ImageDecodeBytes)} limit for a decoded image; use a smaller image" +
+                                    // Gray only where a gray decode (8 bytes a pixel) would fit: a 16384x16384 claim is refused either way.
+                                    (gray || w * h * 8 > Limits.ImageDecodeBytes ? "" : " or --channels gray"));
     }
 
     /// <summary>Skia formats, decoded to 8-bit RGBA, unpremultiplied, in the file's own colour space.</summary>
@@ -305,7 +307,7 @@ public static class ImageIO
     {
         long n = (long)channels * h * w;
         if (n > int.MaxValue)
-            throw new ConvGLException($"'{name}' is {w}x{h}: as {channels} channel(s) that is {n} values, more than a tensor holds ({int.MaxValue}); use a smaller image or --channels gray");
+            throw new ConvGLException($"'{name}' is {w}x{h}: as {channels} channel(s) that is {n} values, more than a tensor holds ({int.MaxValue}); use a smaller image{(channels > 1 && (long)h * w <= int.MaxValue ? " or --channels gray" : "")}");
     }
 
     /// <summary>BT.601 luma on [0, 1] values, in double then rounded once to float32. (OpenCV's cvtColor on

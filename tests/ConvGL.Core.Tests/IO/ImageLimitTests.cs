@@ -216,6 +216,9 @@ public class ImageLimitTests
         // Gray: 9000 x 9000 x 8 bytes = 618 MiB; no hint to load it as gray, it is already.
         var big = Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(9000, 9000, 0), ImageChannels.Auto, "gray.png"));
         Assert.EndsWith("decoding its 9000x9000 pixels as gray would take 618 MiB (8-bit pixels and the float32 image), over the 512 MiB limit for a decoded image; use a smaller image", big.Message);
+        // A colour file too large even as gray (9000 x 9000: 618 MiB either way) is not told to try gray.
+        var both = Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(9000, 9000, 2), ImageChannels.Auto, "colour.png"));
+        Assert.EndsWith("over the 512 MiB limit for a decoded image; use a smaller image", both.Message);
         // Exactly at the cap (8192 x 4096 as RGB is 512 MiB) is allowed: the error is the truncation, not the cap.
         Assert.DoesNotContain("limit", Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(8192, 4096, 2), ImageChannels.Auto, "edge.png")).Message);
         Assert.Contains("limit", Assert.Throws<ConvGLException>(() => ImageIO.Decode(PngHeader(8192, 4097, 2), ImageChannels.Auto, "edge.png")).Message);
