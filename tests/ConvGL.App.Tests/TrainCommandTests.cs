@@ -79,6 +79,13 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Contains("the training diverged", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")), "a failed run left its --out folder");
+        // Finite but diverged: --lr 1e6 ended with a test loss of ~1e18 (against ln 10 = 2.3 before it), most units
+        // dead, at chance; it was written as a trained network.
+        r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", "--lr", "1e6", "--out", "run");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("the training diverged (test loss ", r.Stderr);
+        Assert.Contains(" before it, held-out accuracy ", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")), "a diverged run left its --out folder");
     }
 
     /// <summary>The third audit's late failures: an --out the run cannot write was found only after the training, and a

@@ -177,6 +177,12 @@ internal static partial class TrainCommand
         foreach ((string pname, Parameter parameter) in result.Model.NamedParameters)
             if (parameter.Value.FirstNonFinite() is int bad and >= 0)
                 throw new ConvGLException($"train: the training diverged ({pname} holds {parameter.Value.Data[bad]}; final test loss {result.History[^1].TestLoss}); nothing was written: lower --lr");
+        // Finite but diverged: a test loss that ends far above where it started (--lr 1e6 ended at 9e17 against 2.3,
+        // most units dead, at chance) is no trained network either.
+        double lossAfter = result.History[^1].TestLoss;
+        if (lossAfter > DivergedLossFactor * result.InitialTestLoss)
+            throw new ConvGLException(string.Create(CultureInfo.InvariantCulture,
+                $"train: the training diverged (test loss {lossAfter:G4} at the end against {result.InitialTestLoss:G4} before it, held-out accuracy {accuracy * 100:F1}%); nothing was written: lower --lr"));
         string weightsFile = name + ".safetensors";
         string weightsPath = Path.Combine(dir, weightsFile), stackPath = Path.Combine(dir, name + ".json"), curvePath = Path.Combine(dir, name + "-curve.png");
         var tensors = result.Model.NamedParameters.ToDictionary(p => p.Name, p => p.Parameter.Value, StringComparer.Ordinal);
@@ -258,6 +264,9 @@ internal static partial class TrainCommand
 
     /// <summary>Units (channels after a ReLU) that stayed inactive on the held-out images: they pass nothing on, so a
     /// stack built from these weights would show them as empty maps.</summary>
+    /// <summary>A run whose final test loss is more than this many times its loss before training diverged.</summary>
+    private const double DivergedLossFactor = 10;
+
     private static void ReportInactiveUnits(Sequential model, TrainConfig config)
     {
         IReadOnlyList<UnitActivity> units = UnitActivity.Measure(model,
