@@ -420,6 +420,22 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(inputs.Length == points.Count && inputs.All(l => l == "probe inputs=gray"), string.Join(" / ", inputs));
     }
 
+    /// <summary>With a conv layer selected, the filters view shows that layer's bank: the deep stack's learned conv1
+    /// (layer 2, 8 kernels) rather than its fixed 5x5 pre-blur (layer 1, one kernel), which it always showed.</summary>
+    [Fact]
+    public void FiltersView_ShowsTheSelectedConvLayer()
+    {
+        Stack stack = StackFile.Load(StackCatalog.Resolve("deep"), KernelLibrary.Get, Npy.Read);
+        Tensor reference = StackRunner.Run(stack, SceneImage()).Outputs[1];
+        List<(int X, int Y)> points = Points(reference, 3);
+        string probe = string.Join(';', points.Select(p => $"{p.X},{p.Y}"));
+        WindowProcess.Result r = Run([.. Small, "--stack", "deep", "--view", "filters", "--layer", "2", "--keys", ". . .", "--probe", probe]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        List<ProbeLine> probes = ParseProbes(r.Stdout);
+        Assert.All(probes, p => Assert.Equal(2, p.Layer));
+        AssertProbes(probes, points, reference, 3, "filters view, deep layer 2 (learned conv1), map 3");
+    }
+
     /// <summary>The filters view marks the probed pixel on its map in the grid: the marker's cyan square (0.2, 1, 1) is
     /// absent without a probe, inside the view with one, and moves right and down with the probed pixel.</summary>
     [Fact]

@@ -2,7 +2,7 @@ using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
 
-/// <summary>The first conv layer's filter bank: each output channel's kernel as applied (<see cref="KernelImage"/>: colour
+/// <summary>A conv layer's filter bank (the selected layer when it is a conv, else the first conv layer): each output channel's kernel as applied (<see cref="KernelImage"/>: colour
 /// for an RGB input, each at its own scale, rotated under convolve, dilated) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
 /// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
@@ -23,10 +23,13 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     public PixelRect? ProbeMapRect(int channel) =>
         _layer >= 0 && (uint)channel < (uint)context.Pipeline.LayerOutput(_layer).C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel) : null;
 
-    /// <summary>The first enabled conv layer, or -1.</summary>
+    /// <summary>The selected layer when it is a convolution that is on (`[` `]` reach the deep stack's learned conv1
+    /// past its fixed pre-blur), else the first enabled conv layer, else -1.</summary>
     private int FirstConv(out ConvView? conv)
     {
         ILivePipeline p = context.Pipeline;
+        int selected = Math.Clamp(context.State.Layer, 0, Math.Max(0, p.LayerCount - 1));
+        if (p.LayerCount > 0 && (conv = p.Conv(selected)) is not null) return selected;
         for (int i = 0; i < p.LayerCount; i++)
             if ((conv = p.Conv(i)) is not null) return i;
         conv = null;

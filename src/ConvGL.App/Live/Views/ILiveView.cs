@@ -91,7 +91,7 @@ internal static class ViewCatalog
         new(ViewKind.Split, Key.L, "l", "split (source and output)", c => new SplitView(c)),
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
-        new(ViewKind.Filters, Key.K, "k", "filters (first conv's kernels | maps)", c => new FiltersView(c)),
+        new(ViewKind.Filters, Key.K, "k", "filters (the selected or first conv's kernels | maps)", c => new FiltersView(c)),
         new(ViewKind.Theorem, Key.T, "t", "theorem (direct = FFT, spectra)", c => new TheoremView(c)),
     ];
 
