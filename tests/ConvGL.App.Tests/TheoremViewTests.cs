@@ -182,6 +182,11 @@ public sealed class TheoremViewTests(DisplayFixture display)
         // A 640x360 map: the text is a few map pixels, as before.
         (w, h) = TheoremView.Content(new PixelRect(0, 0, 1000, 800), 640, 360, 15);
         Assert.Equal(1920 / (990 + 123 / 0.5208), (double)w / h, 0.005);
+        // Portrait maps (300x600) in a 600x600 area: the grid is height-bound at (600 - 123) / 1650 = 0.289, 260 px
+        // wide; the content is as wide as the legend's 64 characters (64 x 7.2 + 32 = 493 px), not the grid.
+        (w, h) = TheoremView.Content(new PixelRect(0, 0, 600, 600), 300, 600, 15);
+        double s = 477.0 / 1650;
+        Assert.Equal((64 * 0.48 * 15 + 32) / s / (1650 + 123 / s), (double)w / h, 0.005);
     }
 
     private static double Luma(Picture p, int x, int y)

@@ -76,15 +76,21 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     /// <summary>The view's content for <paramref name="window"/> in units of a map pixel at the scale <see cref="Layout"/>
     /// gives there: the maps grow with the window, the legend's and labels' lines do not, so in map pixels they are their
     /// height over that scale (counted as map pixels as they are, they made a 14x14 map's view a narrow column: 146 px
-    /// wide in a 1920x1080 window). Scaled up to about 1000 wide so whole numbers keep the aspect. Pure: a unit test
-    /// holds it.</summary>
+    /// wide in a 1920x1080 window). At least <see cref="LegendChars"/> characters wide, for the legend above a grid
+    /// narrower than that (portrait maps: their legend wrapped to a few words a line and was cut). Scaled up to about
+    /// 1000 wide so whole numbers keep the aspect. Pure: a unit test holds it.</summary>
     public static (int Width, int Height) Content(PixelRect window, int w, int h, float lineHeight, int legendLines = MinLegendLines)
     {
         float text = LegendHeight(lineHeight, legendLines) + BandLabel(lineHeight) + 4;
         float scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
-        double k = Math.Max(1, Math.Ceiling(1000.0 / (3 * w)));
-        return ((int)(3 * w * k), (int)Math.Ceiling(((2 + BandShare) * h + text / scale) * k));
+        // The HUD's monospace characters are ~0.48 of its line height wide.
+        double width = Math.Max(3.0 * w, Math.Min(window.Width, LegendChars * 0.48 * lineHeight + 32) / scale);
+        double k = Math.Max(1, Math.Ceiling(1000.0 / width));
+        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(((2 + BandShare) * h + text / scale) * k));
     }
+
+    /// <summary>The legend's width the view asks for, in characters, where its grid is narrower.</summary>
+    public const int LegendChars = 64;
 
     /// <summary>Where the grid (3 x 2 maps of <paramref name="w"/> x <paramref name="h"/>) and the scanline plots go in
     /// <paramref name="area"/>: the grid as large as the width and the height left under the legend allow (the plots
