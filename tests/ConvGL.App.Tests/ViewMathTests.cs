@@ -74,6 +74,22 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProfileContent_KeepsAGutterForTheScaleLabels_LeftOfTheMap()
+    {
+        // 15 px lines: a gutter of 17 characters (17 x 7.2 + 8 = 130.4 px). A 640x360 map in a 620x600 area: the map is
+        // drawn at min((620 - 130.4) / 640, 600 x 0.52 / 360) = 0.765, and the gutter is 130.4 / 0.765 map pixels of
+        // the content's width.
+        var area = new PixelRect(0, 0, 620, 600);
+        float gutter = ProfileView.GutterFor(area, 15);
+        Assert.Equal(130.4f, gutter, 0.01f);
+        (int w, int h) = ProfileView.Content(area, 640, 360, gutter);
+        double scale = (620 - 130.4) / 640;
+        Assert.Equal((640 + 130.4 / scale) / (360 / 0.52), (double)w / h, 0.005);
+        // A window too narrow for it (under three gutters) keeps the whole width for the map.
+        Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 300, 200), 15));
+    }
+
+    [Fact]
     public void ProfileScale_SharedWhereTheOutputIsInTheInputsUnits()
     {
         // A ReLU's output lies on its input where that is positive: one scale. A pool picks input values, a magnitude is

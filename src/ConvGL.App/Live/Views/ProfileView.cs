@@ -66,8 +66,31 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 
     public override ViewKind Kind => ViewKind.Profile;
 
-    // The image takes ImageShare of the height; the plot below it wants as much again.
-    public override (int Width, int Height) ContentSize(PixelRect window) => (Context.Output.W, (int)(Context.Output.H / ImageShare));
+    // The image takes ImageShare of the height; the plot below it wants as much again; a gutter on the left holds the
+    // plot's scale labels (they sat over the curves' left ends).
+    public override (int Width, int Height) ContentSize(PixelRect window) =>
+        Content(window, Context.Output.W, Context.Output.H, GutterFor(window, Context.LineHeight));
+
+    /// <summary>The view's content in map pixels for <paramref name="window"/>: the map and, left of it, the gutter's
+    /// <paramref name="gutter"/> window pixels at the scale the map is drawn at there; scaled up to about 1000 wide so
+    /// whole numbers keep the aspect. Pure: a unit test holds it.</summary>
+    public static (int Width, int Height) Content(PixelRect window, int w, int h, float gutter)
+    {
+        float scale = Math.Max(1e-3f, Math.Min(Math.Max(1, window.Width - gutter) / w, window.Height * ImageShare / h));
+        double width = w + gutter / scale, k = Math.Max(1, Math.Ceiling(1000.0 / width));
+        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(h / ImageShare * k));
+    }
+
+    /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (~0.48 of its line height),
+    /// none in a window under three times that wide (the labels then sit on the plot).</summary>
+    public static float GutterFor(PixelRect window, float lineHeight)
+    {
+        float gutter = GutterChars * 0.48f * lineHeight + 8;
+        return window.Width >= 3 * gutter ? gutter : 0;
+    }
+
+    // "in -34.95 / out 2.827" is 21 characters; most labels are shorter ("in 1 / out 1", "in, out 1.51").
+    private const int GutterChars = 17;
 
     public override void Draw(PixelRect area)
     {
@@ -76,8 +99,10 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         GpuTensor output = pipeline.LayerOutput(layer), input = pipeline.LayerInput(layer);
         int channel = Context.Channel(output);
         Presenter presenter = Context.Presenter;
-        // The image on top, then a line for the plot's legend (drawn by the HUD), then the plot: nothing overlaps.
-        var top = new PixelRect(area.X, area.Y, area.Width, area.Height * ImageShare);
+        // The image on top, then a line for the plot's legend (drawn by the HUD), then the plot: nothing overlaps. The
+        // gutter on the left is for the plot's scale labels.
+        float gutter = GutterFor(area, Context.LineHeight);
+        var top = new PixelRect(area.X + gutter, area.Y, area.Width - gutter, area.Height * ImageShare);
         float plotY = area.Y + area.Height * ImageShare + LegendHeight;
         OutputRect = top.Fit(output.W, output.H);
         Context.DrawMap(output, channel, OutputRect);
