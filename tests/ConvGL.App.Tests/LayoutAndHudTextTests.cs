@@ -114,11 +114,15 @@ public sealed class LayoutAndHudTextTests
         var even = new Tensor([1, 1, 4, 4]);
         List<string> cut = HudText.KernelLines(new ConvView(even, null, new ConvOptions()), 0, maxChars: 21);
         Assert.Equal("kernel 4x4 as applied, out 0, in 0 of 1, showing its centre 4x2", cut[0]);
-        // With dilation the gaps count: 3 taps 2 apart need 35 characters; in 30, 1 tap... kept odd: the centre one.
+        // With dilation the gaps count: 3 taps 2 apart need 35 characters. In 30 the spread would show 1 tap (the
+        // centre column: a Sobel's is all zeros), so the taps go without their gaps, the spacing said in words.
         var dilated = new ConvOptions { DilationY = 2, DilationX = 2 };
         List<string> gaps = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 30);
-        Assert.Equal("kernel 3x3 as applied, out 0, in 0 of 1, showing its centre 3x1", gaps[0]);
-        Assert.Equal("      2", gaps[2]);
+        Assert.Equal(["kernel 3x3 as applied, out 0, in 0 of 1", "stride 1x1, dilation 2x2: taps 2 rows, 2 columns apart",
+                      "      1      2      3", "      4      5      6", "      7      8      9"], gaps);
+        // In 35 they fit spread: the gaps drawn.
+        List<string> spread = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 35);
+        Assert.Equal("      1      .      2      .      3", spread[2]);
     }
 
     [Fact]

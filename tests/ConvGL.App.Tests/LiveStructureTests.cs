@@ -26,6 +26,15 @@ public sealed class LiveStructureTests
         Assert.Equal(3, s.PinChannel); // a pinned probe follows the channel
         s.SelectChannel(+2, 4);
         Assert.Equal(1, s.Channel);
+        // A channel kept from a layer with more maps (12, on a layer of 8, shown as its last, 7) steps from the one shown.
+        s.Channel = 12;
+        s.SelectChannel(+1, 8);
+        Assert.Equal(0, s.Channel);
+        s.Channel = 12;
+        s.SelectChannel(-1, 8);
+        Assert.Equal(6, s.Channel);
+        // f / s from a filter or stack that is not in their list go to its first (or, backwards, its last).
+        Assert.Equal([0, 4, 3, 0], new[] { LivePipelines.Step(-1, +1, 5), LivePipelines.Step(-1, -1, 5), LivePipelines.Step(4, -1, 5), LivePipelines.Step(4, +1, 5) });
 
         s.Enlarged = 2;
         s.NewPipeline(4);

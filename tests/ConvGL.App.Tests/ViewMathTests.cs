@@ -74,6 +74,16 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void RefusedKey_NamesWhatItChanged()
+    {
+        var o = new ConvOptions();
+        Assert.Equal("stride 3", StackPipeline.ChangeText(o, o with { StrideY = 3, StrideX = 3 }));
+        Assert.Equal("dilation 4", StackPipeline.ChangeText(o, o with { DilationY = 4, DilationX = 4 }));
+        Assert.Equal("border wrap", StackPipeline.ChangeText(o, o with { Border = Border.Wrap }));
+        Assert.Equal("convolve", StackPipeline.ChangeText(o, o with { Mode = ConvMode.Convolve }));
+    }
+
+    [Fact]
     public void ProfileContent_KeepsAGutterForTheScaleLabels_LeftOfTheMap()
     {
         // 15 px lines: a gutter of 17 characters (17 x 7.2 + 8 = 130.4 px). A 640x360 map in a 620x600 area: the map is

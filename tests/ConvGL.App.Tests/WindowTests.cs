@@ -46,6 +46,19 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Contains("profile layer=2 channel=2 in_first=2 in_count=1 shared=1", relu.Stdout);
     }
 
+    /// <summary>space among --keys paused the source before its first frame was read: the run waited 120 s for it, then
+    /// failed ("no frame within 120 s"). The first frame is read paused too.</summary>
+    [Fact]
+    public void PausedBeforeTheFirstFrame_StillShowsIt()
+    {
+        TempDir();
+        string png = Temp("paused.png");
+        // (It exited 2 after the wait: the exit code tells the two apart.)
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "space", "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(new Picture(png).Contrast(Area.Of(r)) > 8, "the paused run's picture looks blank");
+    }
+
     [Fact]
     public void NoDisplay_ExitsTwo_WithOneLineNamingXvfb()
     {

@@ -84,10 +84,26 @@ internal static class HudText
         int kh = w.Shape[2], kw = w.Shape[3];
         bool flip = o.Mode == ConvMode.Convolve;
         int dy = o.DilationY, dx = o.DilationX;
-        int rows = Math.Min(kh, MaxTaps), cols = Math.Min(kw, MaxTaps);
-        bool Spread(int c) => (c - 1) * dx + 1 <= MaxSpan && (rows - 1) * dy + 1 <= MaxSpan;
+        int rows = Math.Min(kh, MaxTaps), cols;
+        bool allowSpread = true;
+        bool Spread(int c) => allowSpread && (c - 1) * dx + 1 <= MaxSpan && (rows - 1) * dy + 1 <= MaxSpan;
         int RowChars(int c) => 7 * (Spread(c) ? (c - 1) * dx + 1 : c);
-        while (cols > 1 && RowChars(cols) > maxChars) cols--;
+        int Fit()
+        {
+            int c = Math.Min(kw, MaxTaps);
+            while (c > 1 && RowChars(c) > maxChars) c--;
+            return c;
+        }
+        cols = Fit();
+        // Spread by the dilation, fewer taps fit: where the taps alone (with the spacing said in words) show more of
+        // them, they go that way (a 3x3 Sobel at dilation 4 showed its centre column only: all zeros).
+        if (cols < Math.Min(kw, MaxTaps) && Spread(cols))
+        {
+            allowSpread = false;
+            int compact = Fit();
+            if (compact > cols) cols = compact;
+            else allowSpread = true;
+        }
         if (cols < kw && cols > 1 && (kw - cols) % 2 != 0) cols--;
         bool spread = Spread(cols);
         int i0 = (kh - rows) / 2, j0 = (kw - cols) / 2;

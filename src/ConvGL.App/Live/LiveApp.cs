@@ -109,7 +109,9 @@ internal sealed class LiveApp : IDisposable
 
             double t = _script.Active ? _frames / 30.0 : _appTime;
             _stages.Begin(count: _frames > 3);
-            if (!_state.Paused && UploadSource(t)) _state.Dirty = true;
+            // Paused before the first frame (space among --keys, or pressed while a video opens): that frame is still
+            // read, or the window would wait for it forever.
+            if ((!_state.Paused || !_haveFrame) && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
             _stages.Mark(0);
             if (_state.Dirty && _haveFrame) _pipelines.Run(_sourceImage);
@@ -383,7 +385,11 @@ internal sealed class LiveApp : IDisposable
         }
         else
         {
-            _probe.Take(Pipeline, View.ProbeLayer(_state.Layer), _state.PinChannel, _state.PinX, _state.PinY);
+            // The pinned channel as the views show it: one kept from a layer with more maps is the last of this one's
+            // (it said "channel 12 is outside the output (8, ...)" beside a view, bar and scripted line of channel 7).
+            int layer = View.ProbeLayer(_state.Layer);
+            int channel = Math.Clamp(_state.PinChannel, 0, Math.Max(0, Pipeline.LayerOutput(layer).C - 1));
+            _probe.Take(Pipeline, layer, channel, _state.PinX, _state.PinY);
         }
         return true;
     }

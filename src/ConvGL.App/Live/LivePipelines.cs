@@ -70,13 +70,14 @@ internal sealed class LivePipelines : IDisposable
     {
         if (o.Filter is not null)
         {
-            _filterIndex = Math.Max(0, Array.IndexOf(Filters, o.Filter));
+            // -1 for one not in the list (gaussian:9, a kernel file): f then goes to the list's first, F to its last.
+            _filterIndex = Array.IndexOf(Filters, o.Filter);
             return new FilterPipeline(_context, o.Filter);
         }
         // The window opens on a stack, live: the one asked for, else "edges", else the first shipped one.
         string? stack = o.Stack ?? (_stacks.Contains("edges") ? "edges" : _stacks.FirstOrDefault());
         if (stack is null) return new FilterPipeline(_context, Filters[0]);
-        _stackIndex = Math.Max(0, IndexOf(_stacks, stack));
+        _stackIndex = IndexOf(_stacks, stack);
         return new StackPipeline(_context, stack, _sourceSize);
     }
 
@@ -156,7 +157,7 @@ internal sealed class LivePipelines : IDisposable
 
     public void CycleFilter(int delta)
     {
-        if (Current is FilterPipeline) _filterIndex = ((_filterIndex + delta) % Filters.Length + Filters.Length) % Filters.Length;
+        if (Current is FilterPipeline || _filterIndex < 0) _filterIndex = Step(_filterIndex, delta, Filters.Length);
         ConvOptions? keep = (Current as FilterPipeline)?.Options;
         Switch(() => new FilterPipeline(_context, Filters[_filterIndex], keep));
     }
@@ -168,7 +169,7 @@ internal sealed class LivePipelines : IDisposable
             Flash("no stacks found in assets/stacks");
             return;
         }
-        if (Current is not FilterPipeline) _stackIndex = ((_stackIndex + delta) % _stacks.Count + _stacks.Count) % _stacks.Count;
+        if (Current is not FilterPipeline || _stackIndex < 0) _stackIndex = Step(_stackIndex, delta, _stacks.Count);
         Switch(() => new StackPipeline(_context, _stacks[_stackIndex], _sourceSize));
     }
 
@@ -231,6 +232,11 @@ internal sealed class LivePipelines : IDisposable
     // What the HUD says of a failure: a driver limit also names the --source-max whose maps fit the source's frames.
     private string Describe(Exception e) =>
         e is GpuLimitException limit ? SourceFit.LimitHint(limit, _sourceSize.Width, _sourceSize.Height) : e.Message;
+
+    /// <summary>The next (<paramref name="delta"/> 1) or previous (-1) of <paramref name="count"/> entries, wrapping around;
+    /// from -1 (a start not in the list) the first or the last. Pure: a unit test holds it.</summary>
+    public static int Step(int index, int delta, int count) =>
+        index < 0 ? (delta > 0 ? 0 : count - 1) : ((index + delta) % count + count) % count;
 
     private static int IndexOf(IReadOnlyList<string> list, string item)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 using ConvGL.Core.Ops;
@@ -295,13 +296,27 @@ internal sealed class StackPipeline : ILivePipeline
         StackLayer[] layers = [.. stack.Layers];
         // The same layer with the new options: its name, bank and the maps it reads kept (a graph's shortcut conv read
         // the previous layer's map after a key, and a named bank lost its name).
-        layers[layer] = c.WithOptions(change(c.Options));
+        ConvOptions changed = change(c.Options);
+        layers[layer] = c.WithOptions(changed);
         var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description, Preprocess = stack.Preprocess };
+        // A change a later layer cannot take is refused as a toggle is: said with the HUD's layer numbers (from 1; the
+        // runner's own error counts as the file does, from 0) and what was refused.
+        if (!StackPlan.TryCreate(rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, out _, out string? error, layerBase: 1))
+            throw new ConvGLException(string.Create(CultureInfo.InvariantCulture,
+                $"{ChangeText(c.Options, changed)} on layer {layer + 1} refused, it stays as it was: {error}"));
         var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };
         _runner.Dispose();
         (_runner, _convs) = (runner, Views(rebuilt));
         return true;
     }
+
+    /// <summary>What a key changed in a conv's options, as the refusal names it ("stride 3", "dilation 4", "border wrap",
+    /// "convolve"). Pure: a unit test holds it.</summary>
+    public static string ChangeText(ConvOptions before, ConvOptions after) =>
+        after.StrideY != before.StrideY || after.StrideX != before.StrideX ? string.Create(CultureInfo.InvariantCulture, $"stride {after.StrideY}")
+        : after.DilationY != before.DilationY || after.DilationX != before.DilationX ? string.Create(CultureInfo.InvariantCulture, $"dilation {after.DilationY}")
+        : after.Border != before.Border ? "border " + after.Border.ToString().ToLowerInvariant()
+        : after.Mode != before.Mode ? after.Mode.ToString().ToLowerInvariant() : "the change";
 
     public (bool Changed, string? Error) ReloadChanged(bool force)
     {

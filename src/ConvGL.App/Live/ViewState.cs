@@ -52,7 +52,8 @@ internal sealed class ViewState
     public void SelectChannel(int delta, int channels)
     {
         int c = Math.Max(1, channels);
-        Channel = ((Channel + delta) % c + c) % c;
+        // From the channel shown: one kept from a layer with more maps (12 on a layer of 8) is shown as the last.
+        Channel = ((Math.Clamp(Channel, 0, c - 1) + delta) % c + c) % c;
         PinChannel = Channel;
         Changed();
     }

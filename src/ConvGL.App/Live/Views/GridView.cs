@@ -11,12 +11,15 @@ internal sealed class GridView(ViewContext context) : ILiveView
     public ViewKind Kind => ViewKind.Grid;
     public PixelRect OutputRect { get; private set; }
     // The whole grid has no single map to mark; an enlarged map has.
-    public bool ShowsProbeMarker => context.State.Enlarged >= 0;
+    public bool ShowsProbeMarker => Enlarged >= 0;
+
+    // The enlarged map, or -1: one the layer no longer has (a toggle cut its maps from 16 to 8) is the whole grid.
+    private int Enlarged => context.State.Enlarged < context.Output.C ? context.State.Enlarged : -1;
 
     public (int Width, int Height) ContentSize(PixelRect window)
     {
         GpuTensor output = context.Output;
-        if (context.State.Enlarged >= 0) return (output.W, output.H);
+        if (Enlarged >= 0) return (output.W, output.H);
         (int cols, int rows) = Shape(output.C, output.W, output.H, window);
         return (cols * output.W, rows * output.H);
     }
@@ -26,8 +29,8 @@ internal sealed class GridView(ViewContext context) : ILiveView
         get
         {
             GpuTensor output = context.Output;
-            int enlarged = context.State.Enlarged;
-            return enlarged >= 0 && enlarged < output.C
+            int enlarged = Enlarged;
+            return enlarged >= 0
                 ? new ColourBarMap(output, context.State.Layer, enlarged, false)
                 : new ColourBarMap(output, context.State.Layer, context.Channel(output), true);
         }
@@ -36,12 +39,14 @@ internal sealed class GridView(ViewContext context) : ILiveView
     public void Draw(PixelRect area)
     {
         GpuTensor output = context.Output;
-        int enlarged = context.State.Enlarged;
+        int enlarged = Enlarged;
+        // An enlarged map the layer no longer has is dropped for good (the label said "map 15 15" over 8 maps).
+        if (enlarged < 0) context.State.Enlarged = -1;
         // Every map is normalised by its own range; one dispatch computes them all.
         context.Stages?.BeginParts();
         context.OutRanges.Compute(output);
         context.Stages?.Part("ranges");
-        if (enlarged >= 0 && enlarged < output.C)
+        if (enlarged >= 0)
         {
             OutputRect = area.Fit(output.W, output.H);
             context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 1, enlarged, map: ViewContext.MapColour(output));
@@ -69,7 +74,7 @@ internal sealed class GridView(ViewContext context) : ILiveView
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         GpuTensor output = context.Output;
-        int enlarged = context.State.Enlarged;
+        int enlarged = Enlarged;
         if (enlarged >= 0) return SingleMapView.MapHit(OutputRect, x, y, output.W, output.H, enlarged, out point);
         return CellHit(OutputRect, x, y, _cols, _rows, output.C, output.W, output.H, out point);
     }
@@ -86,7 +91,7 @@ internal sealed class GridView(ViewContext context) : ILiveView
         if (!context.HaveFrame) return;
         GpuTensor output = context.Output;
         ILivePipeline pipeline = context.Pipeline;
-        int layer = context.State.Layer, enlarged = context.State.Enlarged;
+        int layer = context.State.Layer, enlarged = Enlarged;
         if (enlarged < 0)
         {
             if (!HudText.MapLabelsFit(OutputRect.Height / _rows, hud.LineHeight)) return;
