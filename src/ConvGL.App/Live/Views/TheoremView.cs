@@ -36,7 +36,16 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // maps do not jump when a number in it gets a digit shorter.
     private int _legendLines = MinLegendLines;
     private float _legendWidth = -1;
-    private static float BandLabel(float lineHeight) => lineHeight + 2;
+    private static float BandLabel(float lineHeight, int lines = 1) => lines * lineHeight + 2;
+
+    // The longest scanline title ("1D: row grey, kernel orange, log(1+|F|)"): a third of the grid narrower than this
+    // wraps it to two lines, which the layout then reserves (the second sat on the plot's top).
+    private const int BandTitleChars = 40;
+
+    /// <summary>The scanline titles' lines for a grid <paramref name="gridWidth"/> wide: 1, or 2 where a third of it holds
+    /// fewer than <see cref="BandTitleChars"/> of the HUD's characters (~0.48 of its line height).</summary>
+    public static int BandLabelLines(float gridWidth, float lineHeight) =>
+        (gridWidth / 3 - 8) / (0.48f * lineHeight) >= BandTitleChars ? 1 : 2;
     // The scanline plots are this share of a map's height (the grid is two maps high).
     private const float BandShare = 0.75f;
 
@@ -83,6 +92,11 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     {
         float text = LegendHeight(lineHeight, legendLines) + BandLabel(lineHeight) + 4;
         float scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
+        if (BandLabelLines(3 * w * scale, lineHeight) == 2)
+        {
+            text += lineHeight;
+            scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
+        }
         // The HUD's monospace characters are ~0.48 of its line height wide.
         double width = Math.Max(3.0 * w, Math.Min(window.Width, LegendChars * 0.48 * lineHeight + 32) / scale);
         double k = Math.Max(1, Math.Ceiling(1000.0 / width));
@@ -101,9 +115,15 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         float legend = LegendHeight(lineHeight, legendLines);
         float top = area.Y + legend, room = Math.Max(1, area.Height - legend - BandLabel(lineHeight) - 4);
         float scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
+        int labelLines = BandLabelLines(3 * w * scale, lineHeight);
+        if (labelLines == 2)
+        {
+            room = Math.Max(1, area.Height - legend - BandLabel(lineHeight, 2) - 4);
+            scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
+        }
         float gw = 3 * w * scale, gh = 2 * h * scale;
         var grid = new PixelRect(area.X + (area.Width - gw) / 2, top, gw, gh);
-        float bandY = top + gh + BandLabel(lineHeight);
+        float bandY = top + gh + BandLabel(lineHeight, labelLines);
         return (grid, bandY, Math.Max(1, Math.Min(1.5f * h * scale, area.Y + area.Height - bandY - 4)));
     }
 
@@ -329,12 +349,14 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         // The results' scale (both curves on one: profile.frag's shared scale) at the band's top, middle line and bottom.
         PixelRect r = _resultsBand;
-        if (r.Height >= (3 + firstLines) * hud.LineHeight)
+        // Below the titles where they reach into the band (the layout reserves their lines; the estimate may be short).
+        float labelTop = Math.Max(r.Y + 1, y + firstLines * hud.LineHeight + 1);
+        if (r.Y + r.Height - labelTop >= 3 * hud.LineHeight)
         {
             (float a0, float b0) = theorem.ScanlineRanges.Read(0);
             (float a1, float b1) = theorem.ScanlineRanges.Read(1);
             (double bottom, double top) = ProfileView.PlotScale(Math.Min(a0, a1), Math.Max(b0, b1));
-            hud.Label(r.X + 1, r.Y + firstLines * hud.LineHeight + 2, ColourBar.Number((float)top));
+            hud.Label(r.X + 1, labelTop, ColourBar.Number((float)top));
             hud.Label(r.X + 1, r.Y + r.Height / 2 - hud.LineHeight / 2, ColourBar.Number((float)((top + bottom) / 2)));
             hud.Label(r.X + 1, r.Y + r.Height - hud.LineHeight - 1, ColourBar.Number((float)bottom));
         }
