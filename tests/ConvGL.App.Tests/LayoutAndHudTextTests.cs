@@ -198,6 +198,14 @@ public sealed class LayoutAndHudTextTests
     }
 
     [Fact]
+    public void ShortStatus_KeepsTheFpsAndThePass()
+    {
+        string nb = HudText.Nb.ToString();
+        string status = $"ConvGL  15 fps  render{nb}thread{nb}68.8{nb}ms  pass{nb}7.1{nb}ms (llvmpipe, glFinish)  vsync{nb}on  PAUSED";
+        Assert.Equal($"ConvGL  15 fps  pass{nb}7.1{nb}ms  PAUSED", HudText.ShortStatus(status));
+    }
+
+    [Fact]
     public void ColourBarTitle_TwoLinesAtMost_TheRestCutWithoutGaps()
     {
         const string title = "each map viridis from its own min to max; channel 0 gabor:theta=0,sigma=2.5,lambda=5,gamma=0.5,size=15:";

@@ -67,6 +67,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, ColumnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
+        // form: the fps and the pass, not the render thread's time and vsync (the layers' lines need the room more).
+        if (info is not null && _side.Count > 0 && HudText.Wrap([_side[0]], chars).Count > 2) _side[0] = HudText.ShortStatus(_side[0]);
         // The kernel's rows cut to the centre columns that fit, rather than wrapped (a wrapped row no longer reads as
         // one); before the layer lines are counted, so the rows it no longer takes go to them.
         if (info is not null && conv is not null) _kernel = HudText.KernelLines(conv, channel, maxChars: chars);
@@ -145,7 +148,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (strip.Height <= 0) return;
         List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart (on a conv layer: [ ] select); click to pin it"], ProbeChars);
         int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
-        if (lines.Count > fits) lines.RemoveRange(fits, lines.Count - fits);
+        // More than the strip holds (a small window at a large --ui-scale): the last line says how many are not shown.
+        if (lines.Count > fits) lines = HudText.CutToLines(lines, fits, ProbeChars);
         _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);
     }
 
