@@ -189,6 +189,18 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.Equal((64 * 0.48 * 15 + 32) / s / (1650 + 123 / s), (double)w / h, 0.005);
     }
 
+    [Fact]
+    public void OnANonConvLayer_ShowsTheSelectedChannelOfTheConvItRuns()
+    {
+        // The learned stack opens on its last max pool: the view runs the first conv (8 maps) for the selected channel
+        // (3, as the HUD names it), not channel 0.
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "480x360", "--source", "scene:160x90", "--frames", "3", "--stack", "learned", "--view", "theorem", "--keys", ". . ."]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("theorem layer=1 output=3 ", r.Stdout);
+        Assert.Contains(" within=True ", r.Stdout);
+    }
+
     private static double Luma(Picture p, int x, int y)
     {
         int i = (y * p.Width + x) * 4;

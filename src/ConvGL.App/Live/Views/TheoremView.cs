@@ -141,7 +141,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         (_inputs, _bias) = (conv.Weight.Shape[1], conv.Bias);
         ILivePipeline pipeline = context.Pipeline;
         TheoremPass theorem = context.Theorem;
-        int channel = _layer == context.State.Layer ? context.State.Channel : 0;
+        // The selected channel (, .), clamped to this conv's maps as the filters view clamps it (it was channel 0 whenever
+        // the selected layer was another one, while the HUD named the selected channel).
+        int channel = Math.Clamp(context.State.Channel, 0, conv.Weight.Shape[0] - 1);
         GpuTensor input = pipeline.LayerInput(_layer);
         context.Stages?.BeginParts();
         theorem.Part = context.Stages is null ? null : _part ??= context.Stages.Part;
