@@ -72,7 +72,13 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (info is not null && _side.Count > 0 && HudText.Wrap([_side[0]], chars).Count > 2) _side[0] = HudText.ShortStatus(_side[0]);
         // The kernel's rows cut to the centre columns that fit, rather than wrapped (a wrapped row no longer reads as
         // one); before the layer lines are counted, so the rows it no longer takes go to them.
-        if (info is not null && conv is not null) _kernel = HudText.KernelLines(conv, channel, maxChars: chars);
+        if (info is not null && conv is not null)
+        {
+            // A big kernel's rows, as many as the column has room for beside the rest (up to MaxKernelRows); else the
+            // usual MaxTaps: the layers' lines come first.
+            _kernel = HudText.KernelLines(conv, channel, maxChars: chars, maxRows: MaxKernelRows);
+            if (ColumnHeight(Layout.Side.Width) > Layout.Side.Height) _kernel = HudText.KernelLines(conv, channel, maxChars: chars);
+        }
         // More layers than the column holds (ResNet18's 52): only those around the selected one, the rest counted.
         if (ColumnHeight(Layout.Side.Width) > Layout.Side.Height)
         {
@@ -103,6 +109,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     /// <summary>The error panel's text colour.</summary>
     public static readonly SKColor ErrorColour = new(255, 120, 110);
+
+    // The most kernel rows the kernel panel shows where the column has room (a 15x15 Gabor whole).
+    private const int MaxKernelRows = 15;
 
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;

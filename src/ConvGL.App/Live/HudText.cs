@@ -75,7 +75,7 @@ internal static class HudText
     /// dilation (dots mark the input pixels it skips) — with the stride named. At most <see cref="MaxTaps"/> taps a side,
     /// and no more columns than a row of <paramref name="maxChars"/> holds (a wrapped row no longer reads as a row):
     /// the centre ones, keeping the kernel width's parity so the centre tap stays in the middle.</summary>
-    public static List<string> KernelLines(ConvView conv, int channel, int input = 0, int maxChars = int.MaxValue)
+    public static List<string> KernelLines(ConvView conv, int channel, int input = 0, int maxChars = int.MaxValue, int maxRows = MaxTaps)
     {
         Tensor w = conv.Weight;
         ConvOptions o = conv.Options;
@@ -84,7 +84,9 @@ internal static class HudText
         int kh = w.Shape[2], kw = w.Shape[3];
         bool flip = o.Mode == ConvMode.Convolve;
         int dy = o.DilationY, dx = o.DilationX;
-        int rows = Math.Min(kh, MaxTaps), cols;
+        int rows = Math.Min(kh, Math.Max(1, maxRows)), cols;
+        // A crop keeps the parity of the kernel's size, so it is centred.
+        if (rows < kh && rows > 1 && (kh - rows) % 2 != 0) rows--;
         bool allowSpread = true;
         bool Spread(int c) => allowSpread && (c - 1) * dx + 1 <= MaxSpan && (rows - 1) * dy + 1 <= MaxSpan;
         int RowChars(int c) => 7 * (Spread(c) ? (c - 1) * dx + 1 : c);
