@@ -74,6 +74,19 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProbeMarker_ThreeMapPixelsWide_JustOutsideALargePixel_KeptOnItsMap()
+    {
+        var map = new PixelRect(100, 50, 640, 360);
+        // 2 px map pixels: the 10 px minimum, centred.
+        Assert.Equal(new PixelRect(295, 145, 10, 10), LiveApp.MarkerRect(map, 300, 150, 2));
+        // 8 px: three of them (1.5 x 8 = 12 each side... capped at half a pixel + 6 = 10).
+        Assert.Equal(new PixelRect(290, 140, 20, 20), LiveApp.MarkerRect(map, 300, 150, 8));
+        // A 1x1 map drawn 360 px wide: just outside its one pixel, cut to 3 px around the map (it was a 1,080 px square).
+        var one = new PixelRect(100, 50, 360, 360);
+        Assert.Equal(new PixelRect(97, 47, 366, 366), LiveApp.MarkerRect(one, 280, 230, 360));
+    }
+
+    [Fact]
     public void RefusedKey_NamesWhatItChanged()
     {
         var o = new ConvOptions();
@@ -86,17 +99,18 @@ public sealed class ViewMathTests
     [Fact]
     public void ProfileContent_KeepsAGutterForTheScaleLabels_LeftOfTheMap()
     {
-        // 15 px lines: a gutter of 17 characters (17 x 7.2 + 8 = 130.4 px). A 640x360 map in a 620x600 area: the map is
-        // drawn at min((620 - 130.4) / 640, 600 x 0.52 / 360) = 0.765, and the gutter is 130.4 / 0.765 map pixels of
-        // the content's width.
+        // 15 px lines: a gutter of 22 characters (22 x 7.2 + 8 = 166.4 px), room for "in -34.95 / out 2.827". A 640x360
+        // map in a 620x600 area: the map is drawn at min((620 - 166.4) / 640, 600 x 0.52 / 360) = 0.709, and the
+        // gutter is 166.4 / 0.709 map pixels of the content's width.
         var area = new PixelRect(0, 0, 620, 600);
         float gutter = ProfileView.GutterFor(area, 15);
-        Assert.Equal(130.4f, gutter, 0.01f);
+        Assert.Equal(166.4f, gutter, 0.01f);
         (int w, int h) = ProfileView.Content(area, 640, 360, gutter);
-        double scale = (620 - 130.4) / 640;
-        Assert.Equal((640 + 130.4 / scale) / (360 / 0.52), (double)w / h, 0.005);
-        // A window too narrow for it (under three gutters) keeps the whole width for the map.
-        Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 300, 200), 15));
+        double scale = (620 - 166.4) / 640;
+        Assert.Equal((640 + 166.4 / scale) / (360 / 0.52), (double)w / h, 0.005);
+        // A window too narrow for it and 4 lines of map (226.4 px) keeps the whole width for the map.
+        Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 220, 200), 15));
+        Assert.Equal(166.4f, ProfileView.GutterFor(new PixelRect(0, 0, 230, 200), 15), 0.01f);
     }
 
     [Fact]

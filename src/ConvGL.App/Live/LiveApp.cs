@@ -242,8 +242,20 @@ internal sealed class LiveApp : IDisposable
         if (_probe.X >= output.W || _probe.Y >= output.H) return;
         float sx = o.Width / output.W, sy = o.Height / output.H;
         float cx = o.X + (_probe.X + 0.5f) * sx, cy = o.Y + (_probe.Y + 0.5f) * sy;
-        float r = Math.Max(5, 1.5f * Math.Max(sx, sy));
-        _presenter.DrawFrame(new PixelRect(cx - r, cy - r, 2 * r, 2 * r), 1.5f, 0.2f, 1f, 1f);
+        PixelRect frame = MarkerRect(o, cx, cy, Math.Max(sx, sy));
+        _presenter.DrawFrame(frame, 1.5f, 0.2f, 1f, 1f);
+    }
+
+    /// <summary>The probe marker around the pixel centred at (<paramref name="cx"/>, <paramref name="cy"/>) of a map drawn
+    /// in <paramref name="map"/> at <paramref name="pixel"/> window pixels a map pixel: three map pixels wide (at least
+    /// 10 window pixels), just outside a large pixel (a 1x1 map drawn 426 px wide made it a 1,278 px square), kept
+    /// within the map and 3 px around it. Pure: a unit test holds it.</summary>
+    public static PixelRect MarkerRect(PixelRect map, float cx, float cy, float pixel)
+    {
+        float r = Math.Max(5, Math.Min(1.5f * pixel, 0.5f * pixel + 6));
+        float x0 = Math.Max(cx - r, map.X - 3), y0 = Math.Max(cy - r, map.Y - 3);
+        float x1 = Math.Min(cx + r, map.X + map.Width + 3), y1 = Math.Min(cy + r, map.Y + map.Height + 3);
+        return new PixelRect(x0, y0, Math.Max(1, x1 - x0), Math.Max(1, y1 - y0));
     }
 
     /// <summary>The pointer in framebuffer pixels (HiDPI windows have more pixels than window units).</summary>

@@ -13,6 +13,17 @@ internal sealed class GridView(ViewContext context) : ILiveView
     // The whole grid has no single map to mark; an enlarged map has.
     public bool ShowsProbeMarker => Enlarged >= 0;
 
+    /// <summary>The probed map's rectangle: the enlarged map, or its cell of the grid (the marker sits on the probed
+    /// pixel there too, as in the filters view).</summary>
+    public PixelRect? ProbeMapRect(int channel)
+    {
+        GpuTensor output = context.Output;
+        if ((uint)channel >= (uint)output.C) return null;
+        int enlarged = Enlarged;
+        if (enlarged >= 0) return enlarged == channel ? OutputRect : null;
+        return Cell(OutputRect, _cols, _rows, channel);
+    }
+
     // The enlarged map, or -1: one the layer no longer has (a toggle cut its maps from 16 to 8) is the whole grid.
     private int Enlarged => context.State.Enlarged < context.Output.C ? context.State.Enlarged : -1;
 

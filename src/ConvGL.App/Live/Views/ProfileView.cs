@@ -82,15 +82,16 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     }
 
     /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (~0.48 of its line height),
-    /// none in a window under three times that wide (the labels then sit on the plot).</summary>
+    /// none in a window too narrow for it and 4 lines' width of map (the labels then sit on the plot). The rule depends
+    /// on the width only through that floor, so a picture fitted to its content (LiveLayout.Hug) keeps its gutter.</summary>
     public static float GutterFor(PixelRect window, float lineHeight)
     {
         float gutter = GutterChars * 0.48f * lineHeight + 8;
-        return window.Width >= 3 * gutter ? gutter : 0;
+        return window.Width >= gutter + 4 * lineHeight ? gutter : 0;
     }
 
-    // "in -34.95 / out 2.827" is 21 characters; most labels are shorter ("in 1 / out 1", "in, out 1.51").
-    private const int GutterChars = 17;
+    // "in -34.95 / out 2.827" is 21 characters (a conv's labels, two scales); a shared scale's are shorter.
+    private const int GutterChars = 22;
 
     public override void Draw(PixelRect area)
     {
