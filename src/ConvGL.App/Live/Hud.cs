@@ -57,6 +57,10 @@ internal sealed unsafe class Hud : IDisposable
     /// <summary>Pixels from one line to the next for text of <paramref name="size"/> pixels.</summary>
     public static float LineHeightFor(float size) => MathF.Round(size * 1.25f);
 
+    /// <summary>About how wide a character of the (monospace) HUD font is at <paramref name="lineHeight"/>: for layouts
+    /// made before the fonts are (a view's content size); <see cref="CharWidth"/> is the measured one.</summary>
+    public static float CharWidthFor(float lineHeight) => 0.48f * lineHeight;
+
     /// <summary>The size the text is drawn at now.</summary>
     public float Size { get; private set; }
 

@@ -528,6 +528,17 @@ internal static class HudText
         return lines;
     }
 
+    /// <summary>The lines <see cref="LayerProbeLines"/> takes for a probe of <paramref name="layer"/>: a pool's header,
+    /// its window's heading, rows (at most <see cref="MaxTaps"/>) and result; an activation's three; 0 for a layer the
+    /// probe does not take apart.</summary>
+    public static int LayerProbeStripLines(Core.Stacks.StackLayer? layer) => layer switch
+    {
+        Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + 3,
+        Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + 3,
+        Core.Stacks.ActivationLayer => 3,
+        _ => 0,
+    };
+
     /// <summary>The probe panel of a pool (its window, "pad" where it reaches past the image, and the max or the average
     /// of what counts) or an activation (its input value and the function of it), next to what the GPU wrote.</summary>
     private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars)

@@ -347,15 +347,7 @@ internal sealed class LiveApp : IDisposable
     {
         int layer = View.ProbeLayer(_state.Layer);
         if (Pipeline.Conv(layer) is not null) return 0;
-        // A pool's probe: its header, the window's heading, its rows (at most MaxTaps) and the result; an activation's 3.
-        int probe = Pipeline.StackLayer(layer) switch
-        {
-            Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, HudText.MaxTaps) + 3,
-            Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, HudText.MaxTaps) + 3,
-            Core.Stacks.ActivationLayer => 3,
-            _ => 0,
-        };
-        return Math.Max(probe, IdleProbeLines(layer).Count);
+        return Math.Max(HudText.LayerProbeStripLines(Pipeline.StackLayer(layer)), IdleProbeLines(layer).Count);
     }
 
     /// <summary>What the probe strip says while no pixel is probed: a conv layer's sum written out; a pool's or a relu's

@@ -68,10 +68,12 @@ internal sealed class Probe(GL gl)
     }
 
     /// <summary>Probes output (<paramref name="channel"/>, <paramref name="y"/>, <paramref name="x"/>) of layer
-    /// <paramref name="layer"/>. Not a convolution or out of range: <see cref="Valid"/> false, <see cref="Why"/> says why.</summary>
+    /// <paramref name="layer"/>: a convolution's sum, or a pool's window or an activation's value (<see cref="Kind"/>). Another
+    /// kind of layer, one that is off, or a point out of range: <see cref="Valid"/> false, <see cref="Why"/> says why.</summary>
     public void Take(ILivePipeline pipeline, int layer, int channel, int x, int y)
     {
         Valid = false;
+        Kind = ProbeKind.Conv;
         (Layer, Channel, X, Y) = (layer, channel, x, y);
         ConvView? conv = pipeline.Conv(layer);
         GpuTensor input = pipeline.LayerInput(layer), output = pipeline.LayerOutput(layer);
@@ -82,12 +84,10 @@ internal sealed class Probe(GL gl)
         }
         if (conv is null)
         {
-            Kind = ProbeKind.Conv;
             if (pipeline.IsEnabled(layer) && TakeLayer(pipeline.StackLayer(layer), input, output, channel, x, y)) return;
             Why = pipeline.IsEnabled(layer) ? "not a convolution layer" + NearestConv(pipeline, layer) : "layer is off";
             return;
         }
-        Kind = ProbeKind.Conv;
         Tensor w = conv.Weight;
         ConvOptions o = conv.Options;
         int cout = w.Shape[0], cpg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
@@ -145,14 +145,14 @@ internal sealed class Probe(GL gl)
         switch (layer)
         {
             case PoolLayer { Options: var p }:
-                if (!TakePool(input, output, channel, x, y, new PaddedPoolOptions
+                if (!TakePool(input, channel, x, y, new PaddedPoolOptions
                 {
                     Kind = p.Kind, SizeY = p.SizeY, SizeX = p.SizeX, StrideY = p.EffectiveStrideY, StrideX = p.EffectiveStrideX,
                     PadTop = p.PadY, PadBottom = p.PadY, PadLeft = p.PadX, PadRight = p.PadX, CountIncludePad = true,
                 }, Pool2D.Geometry(input.H, input.W, p))) return false;
                 break;
             case PaddedPoolLayer { Options: var p }:
-                if (!TakePool(input, output, channel, x, y, p, PaddedPool2D.Geometry(input.H, input.W, p))) return false;
+                if (!TakePool(input, channel, x, y, p, PaddedPool2D.Geometry(input.H, input.W, p))) return false;
                 break;
             case ActivationLayer a when input.C == output.C && input.H == output.H && input.W == output.W:
             {
@@ -176,7 +176,7 @@ internal sealed class Probe(GL gl)
         return true;
     }
 
-    private bool TakePool(GpuTensor input, GpuTensor output, int channel, int x, int y, PaddedPoolOptions o, ConvGeometry g)
+    private bool TakePool(GpuTensor input, int channel, int x, int y, PaddedPoolOptions o, ConvGeometry g)
     {
         if (channel >= input.C) return false;
         int kh = o.SizeY, kw = o.SizeX, top = g.Y.PadBefore, left = g.X.PadBefore, bottom = g.Y.PadAfter, right = g.X.PadAfter;

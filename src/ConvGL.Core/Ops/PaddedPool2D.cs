@@ -41,15 +41,19 @@ public sealed record PaddedPoolOptions
 /// SAME_LOWER the pads come from the input size first (<see cref="SamePads"/>), then the same formula applies.</summary>
 public static class PaddedPool2D
 {
+    /// <summary>Input pixels a window of <paramref name="k"/> taps <paramref name="dilation"/> apart spans: a pad on either
+    /// side must be smaller, or a window could hold padding alone (whatever the input's size).</summary>
+    public static long WindowSpan(int k, int dilation) => (long)dilation * (k - 1) + 1;
+
     public static AxisGeometry Axis(int n, int k, int stride, int dilation, int before, int after, bool ceil, string axis)
     {
         if (n < 1) throw new ConvGLException($"pool input {axis} size {n} must be at least 1");
         if (k < 1 || stride < 1 || dilation < 1)
             throw new ConvGLException($"pool {axis} size {k}, stride {stride} and dilation {dilation} must be at least 1");
         if (before < 0 || after < 0) throw new ConvGLException($"pool {axis} padding ({before}, {after}) must not be negative");
-        if (before >= (long)dilation * (k - 1) + 1 || after >= (long)dilation * (k - 1) + 1)
-            throw new ConvGLException($"pool {axis} padding ({before}, {after}) must be smaller than the window span {(long)dilation * (k - 1) + 1}, or a window could hold padding alone");
-        long span = (long)dilation * (k - 1) + 1, padded = (long)n + before + after;
+        long span = WindowSpan(k, dilation), padded = (long)n + before + after;
+        if (before >= span || after >= span)
+            throw new ConvGLException($"pool {axis} padding ({before}, {after}) must be smaller than the window span {span}, or a window could hold padding alone");
         if (padded < span)
             throw new ConvGLException($"pool output {axis} size would be below 1: input {n} padded by ({before}, {after}) is shorter than the window span {span}");
         long outSize = (ceil ? (padded - span + stride - 1) / stride : (padded - span) / stride) + 1;

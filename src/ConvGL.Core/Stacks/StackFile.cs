@@ -733,7 +733,7 @@ public static class StackFile
                     : Pair(f, "padding", at, 0, min: 0) is var (y, x) ? [y, x, y, x] : [];
                 (int dy, int dx) = Pair(f, "dilation", at, 1, min: 1);
                 // Whatever the input's size, a pad as wide as the window would let a window hold padding alone.
-                long spanY = (long)dy * (ky - 1) + 1, spanX = (long)dx * (kx - 1) + 1;
+                long spanY = PaddedPool2D.WindowSpan(ky, dy), spanX = PaddedPool2D.WindowSpan(kx, dx);
                 if (pads[0] >= spanY || pads[2] >= spanY || pads[1] >= spanX || pads[3] >= spanX)
                     throw at.Error("padding", $"[{pads[0]}, {pads[1]}, {pads[2]}, {pads[3]}] (top, left, bottom, right) must each be smaller than the " +
                                               $"window's span ({spanY}, {spanX}), or a window could hold padding alone");

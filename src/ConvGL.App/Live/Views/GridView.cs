@@ -10,8 +10,8 @@ internal sealed class GridView(ViewContext context) : ILiveView
 
     public ViewKind Kind => ViewKind.Grid;
     public PixelRect OutputRect { get; private set; }
-    // The whole grid has no single map to mark; an enlarged map has.
-    public bool ShowsProbeMarker => Enlarged >= 0;
+    // Not on OutputRect (the whole grid): the marker goes on the probed map (ProbeMapRect).
+    public bool ShowsProbeMarker => false;
 
     /// <summary>The probed map's rectangle: the enlarged map, or its cell of the grid (the marker sits on the probed
     /// pixel there too, as in the filters view).</summary>

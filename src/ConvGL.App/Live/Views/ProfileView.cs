@@ -81,12 +81,12 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(h / ImageShare * k));
     }
 
-    /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (~0.48 of its line height),
+    /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>),
     /// none in a window too narrow for it and 4 lines' width of map (the labels then sit on the plot). The rule depends
     /// on the width only through that floor, so a picture fitted to its content (LiveLayout.Hug) keeps its gutter.</summary>
     public static float GutterFor(PixelRect window, float lineHeight)
     {
-        float gutter = GutterChars * 0.48f * lineHeight + 8;
+        float gutter = GutterChars * Hud.CharWidthFor(lineHeight) + 8;
         return window.Width >= gutter + 4 * lineHeight ? gutter : 0;
     }
 

@@ -43,9 +43,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private const int BandTitleChars = 40;
 
     /// <summary>The scanline titles' lines for a grid <paramref name="gridWidth"/> wide: 1, or 2 where a third of it holds
-    /// fewer than <see cref="BandTitleChars"/> of the HUD's characters (~0.48 of its line height).</summary>
+    /// fewer than <see cref="BandTitleChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>).</summary>
     public static int BandLabelLines(float gridWidth, float lineHeight) =>
-        (gridWidth / 3 - 8) / (0.48f * lineHeight) >= BandTitleChars ? 1 : 2;
+        (gridWidth / 3 - 8) / Hud.CharWidthFor(lineHeight) >= BandTitleChars ? 1 : 2;
     // The scanline plots are this share of a map's height (the grid is two maps high).
     private const float BandShare = 0.75f;
 
@@ -97,8 +97,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             text += lineHeight;
             scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
         }
-        // The HUD's monospace characters are ~0.48 of its line height wide.
-        double width = Math.Max(3.0 * w, Math.Min(window.Width, LegendChars * 0.48 * lineHeight + 32) / scale);
+        double width = Math.Max(3.0 * w, Math.Min(window.Width, LegendChars * Hud.CharWidthFor(lineHeight) + 32) / scale);
         double k = Math.Max(1, Math.Ceiling(1000.0 / width));
         return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(((2 + BandShare) * h + text / scale) * k));
     }
