@@ -190,6 +190,41 @@ public sealed class TheoremViewTests(DisplayFixture display)
     }
 
     [Fact]
+    public void ScanlineScaleLabels_StandInAGutter_LeftOfTheFirstPlotsCurves()
+    {
+        // Pure: 10 characters of the HUD's font and padding where the cell keeps 4 lines' width of plot beside it.
+        Assert.Equal(10 * Hud.CharWidthFor(16) + 8, TheoremView.ScaleGutter(326, 16), 3);
+        Assert.Equal(0, TheoremView.ScaleGutter(10 * Hud.CharWidthFor(16) + 8 + 4 * 16, 16));
+        // On screen (1280x720, text 13 px: 16 px lines): the first plot's curves start right of the gutter; its labels
+        // sat over the row's first ~60 pixels, where a border's effects show.
+        string dir = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        string png = Path.Combine(dir, "theorem-gutter.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "1280x720", "--source", "scene:320x180", "--frames", "3", "--filter", "gabor:theta=0", "--view", "theorem", "--screenshot", png]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains(" text=13 ", r.Stdout);
+        var p = new Picture(png);
+        Area grid = Area.Of(r, "view");
+        float gutter = TheoremView.ScaleGutter(grid.W / 3f - 2, Hud.LineHeightFor(13));
+        Assert.True(gutter > 60, $"gutter {gutter}");
+        int x0 = grid.X + 1, y0 = grid.Y + grid.H + 2 * 16, y1 = Math.Min(p.Height, grid.Y + grid.H + (int)(grid.H * 0.7));
+        int InOrange(int from, int to)
+        {
+            int n = 0;
+            for (int y = y0; y < y1; y++)
+                for (int x = from; x < to; x++)
+                {
+                    int i = (y * p.Width + x) * 4;
+                    if (p.Rgba[i] > 200 && p.Rgba[i + 1] is > 100 and < 180 && p.Rgba[i + 2] < 70) n++;
+                }
+            return n;
+        }
+        Assert.Equal(0, InOrange(x0, x0 + (int)gutter));
+        Assert.True(InOrange(x0 + (int)gutter + 3, x0 + (int)gutter + 40) > 10, "no orange curve right of the gutter");
+    }
+
+    [Fact]
     public void OnANonConvLayer_ShowsTheSelectedChannelOfTheConvItRuns()
     {
         // The learned stack opens on its last max pool: the view runs the first conv (8 maps) for the selected channel

@@ -220,7 +220,17 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private PixelRect Band(int column, float y, float height)
     {
         PixelRect c = Cell(column, 0);
-        return new PixelRect(c.X + 2, y, c.Width - 4, height);
+        float gutter = column == 0 ? ScaleGutter(c.Width, context.LineHeight) : 0;
+        return new PixelRect(c.X + 2 + gutter, y, c.Width - 4 - gutter, height);
+    }
+
+    /// <summary>The first scanline plot's gutter for its scale labels (ColourBar.Number: "-1.234e-08" at most, 10
+    /// characters), left of the curve, so the labels no longer hide the row's first pixels (a border's effects sit there);
+    /// none in a cell too narrow to keep 4 lines' width of plot (the labels then sit on it, as before).</summary>
+    public static float ScaleGutter(float cellWidth, float lineHeight)
+    {
+        float gutter = 10 * Hud.CharWidthFor(lineHeight) + 8;
+        return cellWidth >= gutter + 4 * lineHeight + 4 ? gutter : 0;
     }
 
     /// <summary>The scanline's row: the one under the pointer in a top-row map, else the pinned one, else the middle.</summary>
@@ -357,9 +367,11 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             (float a0, float b0) = theorem.ScanlineRanges.Read(0);
             (float a1, float b1) = theorem.ScanlineRanges.Read(1);
             (double bottom, double top) = ProfileView.PlotScale(Math.Min(a0, a1), Math.Max(b0, b1));
-            hud.Label(r.X + 1, labelTop, ColourBar.Number((float)top));
-            hud.Label(r.X + 1, r.Y + r.Height / 2 - hud.LineHeight / 2, ColourBar.Number((float)((top + bottom) / 2)));
-            hud.Label(r.X + 1, r.Y + r.Height - hud.LineHeight - 1, ColourBar.Number((float)bottom));
+            // In the plot's gutter (ScaleGutter), at the cell's left edge.
+            float x = Cell(0, 0).X + 1;
+            hud.Label(x, labelTop, ColourBar.Number((float)top));
+            hud.Label(x, r.Y + r.Height / 2 - hud.LineHeight / 2, ColourBar.Number((float)((top + bottom) / 2)));
+            hud.Label(x, r.Y + r.Height - hud.LineHeight - 1, ColourBar.Number((float)bottom));
         }
     }
 
