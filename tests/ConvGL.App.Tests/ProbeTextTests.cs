@@ -1,4 +1,6 @@
 using ConvGL.App.Live;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
 
 namespace ConvGL.App.Tests;
 
@@ -121,6 +123,54 @@ public sealed class ProbeTextTests
             "in[0, 5, 4] (conv1 0) = -0.250000",
             "relu(in) = 0.000000 (CPU, from the GPU's input)   GPU wrote 0.000000   |diff| 0.0e+0",
         ], HudText.ProbeLines(relu, pinned: false, c => $"conv1 {c}"));
+    }
+
+    [Fact]
+    public void TheStripReserves_WhatTheProbeWrapsTo_AtEveryWidth()
+    {
+        // The widest probes likely: a far position, many input channels, long names and signed numbers; every width
+        // from a phone-sized strip up. At 960x600 with --ui-scale 2 (86 characters) a 3x3 probe's bias line wrapped
+        // to 2 lines and its header too: the strip cut "... 2 more lines" where 7 were reserved.
+        foreach (int k in new[] { 1, 3, 5, 7, 15 })
+            foreach (int inputs in new[] { 1, 3, 64 })
+                for (int chars = 40; chars <= 200; chars += 3)
+                {
+                    var p = new Probe(null!)
+                    {
+                        Valid = true, Layer = 51, Channel = 511, X = 1919, Y = 1079, KernelHeight = k, KernelWidth = k, InputChannels = inputs,
+                        FirstInput = 448, Window = Enumerable.Range(0, k * k).Select(v => -v - 0.123f).ToArray(), Kernel = Enumerable.Repeat(-0.5f, k * k).ToArray(),
+                        ChannelSums = Enumerable.Repeat(-9.87654, inputs).ToArray(), Sum = -98.7654321, Gpu = -98.76543f, Bias = -1.5f,
+                    };
+                    List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, c => $"Convolution249:{c}", chars), chars);
+                    Assert.True(lines.Count <= HudText.ProbeStripLines(true, k, k, chars, inputs),
+                        $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {HudText.ProbeStripLines(true, k, k, chars, inputs)} reserved:\n{string.Join('\n', lines)}");
+                }
+        // A wide strip reserves what it always did; a narrow one more.
+        Assert.Equal(3 + 4, HudText.ProbeStripLines(true, 3, 3, 200));
+        Assert.Equal(3 + 5, HudText.ProbeStripLines(true, 3, 3, 86, 1)); // the bias line takes two
+        Assert.True(HudText.ProbeStripLines(true, 3, 3, 86, 64) > 3 + 5);
+        foreach (int k in new[] { 2, 3, 7, 15 })
+            for (int chars = 40; chars <= 200; chars += 3)
+            {
+                var pool = new Probe(null!)
+                {
+                    Valid = true, Kind = ProbeKind.Pool, PoolMax = true, Layer = 51, Channel = 511, X = 1919, Y = 1079, KernelHeight = k, KernelWidth = k,
+                    InputChannels = 1, FirstInput = 511, Window = Enumerable.Repeat(-12.25f, k * k).ToArray(), Inside = Enumerable.Repeat(true, k * k).ToArray(),
+                    Divisor = k * k, Sum = -12.25, Gpu = -12.25f, LayerName = "max pool 15x15",
+                };
+                int reserved = HudText.LayerProbeStripLines(new PoolLayer(PoolOptions.Square(PoolKind.Max, k)), chars);
+                Assert.True(HudText.Wrap(HudText.ProbeLines(pool, pinned: true, c => $"Convolution249:{c}", chars), chars).Count <= reserved, $"pool {k}, {chars} characters");
+            }
+        for (int chars = 40; chars <= 200; chars += 3)
+        {
+            var relu = new Probe(null!)
+            {
+                Valid = true, Kind = ProbeKind.Activation, Layer = 51, Channel = 511, X = 1919, Y = 1079, KernelHeight = 1, KernelWidth = 1, InputChannels = 1,
+                FirstInput = 511, Window = [-0.25f], Inside = [true], Sum = -0.025, Gpu = -0.025f, LayerName = "leaky_relu",
+            };
+            Assert.True(HudText.Wrap(HudText.ProbeLines(relu, pinned: true, c => $"Convolution249:{c}", chars), chars).Count
+                        <= HudText.LayerProbeStripLines(new ActivationLayer(ActivationKind.LeakyRelu), chars), $"activation, {chars} characters");
+        }
     }
 
     [Fact]

@@ -40,7 +40,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
-        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, int formulaLines = 0)
+        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -59,8 +59,12 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         float side = 0;
         foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
             if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
-        // A pool's or relu's rule written out (formulaLines) takes its lines; a conv's kernel rows reserve theirs.
-        int probeLines = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0), formulaLines);
+        // A pool's or relu's rule written out (formulaLines: the lines it wraps to in the strip's characters) takes its
+        // lines; a conv's kernel rows reserve theirs, with the long lines wrapped as the strip wraps them.
+        int stripChars = HudText.CharsIn(width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        int probeLines = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, stripChars,
+                conv?.Weight.Shape[1] ?? 1),
+            formulaLines?.Invoke(stripChars) ?? 0);
         float bottom = probeStrip ? probeLines * _hud.LineHeight + 8 + LiveLayout.Margin : 0;
         // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);

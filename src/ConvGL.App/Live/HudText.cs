@@ -366,10 +366,58 @@ internal static class HudText
     public const int HelpDescriptionColumn = 18;
 
     /// <summary>Lines the probe strip reserves for a layer whose kernel is <paramref name="kh"/> x <paramref name="kw"/>
-    /// (no kernel: the hint's two lines): the header, the rows shown, a "showing" line for large kernels, the sums.
-    /// It depends only on the layer, never on the pointer, so the picture does not jump while the mouse moves.</summary>
-    public static int ProbeStripLines(bool conv, int kh, int kw) =>
-        !conv ? 2 : Math.Min(kh, MaxTaps) + 4 + (kh > MaxTaps || kw > MaxTaps ? 1 : 0);
+    /// over <paramref name="inputs"/> input channels (no kernel: the hint's two lines): the header, the rows shown, a
+    /// "showing" line for large kernels, the sums, in a strip of <paramref name="chars"/> characters, where the long lines
+    /// (header, sums, the bias line) wrap as their widest likely text would (<see cref="ProbeTail"/>). It depends only on
+    /// the layer and the strip's width, never on the pointer, so the picture does not jump while the mouse moves.</summary>
+    public static int ProbeStripLines(bool conv, int kh, int kw, int chars = int.MaxValue, int inputs = 64) =>
+        !conv ? 2 : Math.Min(kh, MaxTaps) + (kh > MaxTaps || kw > MaxTaps ? 1 : 0) + WrappedLines(ProbeTail(kw, chars, inputs), chars);
+
+    // A conv probe's lines that can outgrow a narrow strip, each slot's forms at their widest likely length (a 4-digit
+    // position, 16-character channel names, signs on every number): the header (with the "showing" note where the
+    // strip cuts the kernel's columns), the columns' heading, the sums over the input channels (named for up to 3, else
+    // 6 numbers; a total for more than one) and the bias line. The strip reserves what the widest form of each wraps to;
+    // the rows never wrap (ProbeLines shows the columns that fit).
+    private static string[][] ProbeTail(int kw, int chars, int inputs)
+    {
+        const string name = " Convolution249:~ -00.0000";
+        string sums = inputs <= 3
+            ? F($"sum over {inputs} input channel(s):") + string.Concat(Enumerable.Repeat(name, inputs)) + (inputs > 1 ? ", total -000.0000" : "")
+            : F($"sum over {inputs} input channel(s): -00.0000 -00.0000 -00.0000 -00.0000 -00.0000 -00.0000 ..., total -0000.0000");
+        bool cut = kw <= MaxTaps && (chars - 6) / 23 < kw;
+        return
+        [
+            ["probe (pinned): layer 52, out channel 511, (x 1919, y 1079)" + (cut ? "  (showing the centre 5x5 of 7x7)" : "")],
+            ["input window (channel 511: Convolution249:~)  kernel as applied       products"],
+            [sums],
+            ["+ bias -0.0000 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+        ];
+    }
+
+    // A pool's or activation's probe lines that can outgrow a narrow strip (as ProbeTailTemplates): the header, the
+    // window's heading and the result beside what the GPU wrote.
+    private static readonly string[][] PoolTailTemplates =
+    [
+        ["probe (pinned): layer 52 (average pool 15x15), channel 511, (x 1919, y 1079)"],
+        ["input window (channel 511: Convolution249:~) (showing the centre 7x7 of 15x15)"],
+        ["max of the window (padding left out) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0",
+         "sum -000.0000 / 225 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] ActivationTailTemplates =
+    [
+        ["probe (pinned): layer 52 (leaky_relu), channel 511, (x 1919, y 1079)"],
+        ["in[511, 1079, 1919] (Convolution249:~) = -00.000000"],
+        ["thresholded_relu(in) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+    ];
+
+    // The lines the slots take wrapped to `chars`: each slot as many as its widest form wraps to.
+    private static int WrappedLines(string[][] slots, int chars)
+    {
+        int lines = 0;
+        foreach (string[] forms in slots) lines += forms.Max(f => Wrap([f], chars).Count);
+        return lines;
+    }
 
     /// <summary>How many characters of <paramref name="charWidth"/> pixels fit in <paramref name="width"/> pixels.</summary>
     public static int CharsIn(float width, float charWidth) => (int)(width / charWidth);
@@ -530,12 +578,12 @@ internal static class HudText
 
     /// <summary>The lines <see cref="LayerProbeLines"/> takes for a probe of <paramref name="layer"/>: a pool's header,
     /// its window's heading, rows (at most <see cref="MaxTaps"/>) and result; an activation's three; 0 for a layer the
-    /// probe does not take apart.</summary>
-    public static int LayerProbeStripLines(Core.Stacks.StackLayer? layer) => layer switch
+    /// probe does not take apart; more where a strip of <paramref name="chars"/> characters wraps the long ones.</summary>
+    public static int LayerProbeStripLines(Core.Stacks.StackLayer? layer, int chars = int.MaxValue) => layer switch
     {
-        Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + 3,
-        Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + 3,
-        Core.Stacks.ActivationLayer => 3,
+        Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
+        Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
+        Core.Stacks.ActivationLayer => WrappedLines(ActivationTailTemplates, chars),
         _ => 0,
     };
 

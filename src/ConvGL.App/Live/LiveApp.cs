@@ -300,7 +300,7 @@ internal sealed class LiveApp : IDisposable
             info = _info;
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
-            View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount());
+            View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount);
     }
 
     /// <summary>The title the colour bar will have, for the column's layout: the one of a map with a range (a constant
@@ -342,12 +342,13 @@ internal sealed class LiveApp : IDisposable
         return ColourBar.Of(m.Tensor.C, m.Channel, Pipeline.MapName(m.Layer, m.Channel), m.EachOwn, m.Rgb, min, max);
     }
 
-    // The lines a non-conv layer's rule takes in the probe strip, 0 for a conv (its kernel rows reserve the strip).
-    private int LayerFormulaLineCount()
+    // The lines a non-conv layer's rule takes in a probe strip of `chars` characters (wrapped as the strip wraps
+    // them), 0 for a conv (its kernel rows reserve the strip).
+    private int LayerFormulaLineCount(int chars)
     {
         int layer = View.ProbeLayer(_state.Layer);
         if (Pipeline.Conv(layer) is not null) return 0;
-        return Math.Max(HudText.LayerProbeStripLines(Pipeline.StackLayer(layer)), IdleProbeLines(layer).Count);
+        return Math.Max(HudText.LayerProbeStripLines(Pipeline.StackLayer(layer), chars), HudText.Wrap(IdleProbeLines(layer), chars).Count);
     }
 
     /// <summary>What the probe strip says while no pixel is probed: a conv layer's sum written out; a pool's or a relu's
