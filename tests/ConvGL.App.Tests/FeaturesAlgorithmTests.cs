@@ -37,7 +37,7 @@ public sealed class FeaturesAlgorithmTests : IDisposable
         Assert.Equal(direct.Stdout.Replace("direct", "DIR"), fft.Stdout.Replace("fft", "DIR"));
         string[] lines = fft.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
-        Assert.StartsWith("layer 0 (conv): algorithm: fft (15x15 kernel, ", lines[0]);
+        Assert.StartsWith("layers[0] (conv): algorithm: fft (15x15 kernel, ", lines[0]);
         Assert.EndsWith($"input (1, 33, 47) on the {device}", lines[0]);
 
         Stack gabor = StackCatalog.Load("gabor");
@@ -60,7 +60,7 @@ public sealed class FeaturesAlgorithmTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         string[] lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
-        Assert.Contains("layer 0 (conv)", lines[0]);
+        Assert.Contains("layers[0] (conv)", lines[0]);
         Assert.Contains("separable", lines[0]);
         Assert.False(Directory.Exists(P("maps")));
     }

@@ -121,7 +121,7 @@ public sealed class FeaturesCommandTests : IDisposable
         // A pool that does not fit a 1x1 input: the plan fails before anything is written.
         File.WriteAllText(P("pool.json"), """{"layers": [{"type": "maxpool", "size": 3}]}""");
         e = Assert.Throws<ConvGLException>(() => Features(P("in.npy"), "--stack", P("pool.json"), "--out", outDir, "--size", "1x1"));
-        Assert.Contains("layer 0 (maxpool) field 'size'", e.Message);
+        Assert.Contains("layers[0] (maxpool) field 'size'", e.Message);
         Assert.False(Directory.Exists(outDir));
 
         // A folder with the user's own file is refused and left as it was.

@@ -438,14 +438,14 @@ public sealed class LayoutAndHudTextTests
         // PyTorch's MaxPool2d(2): stride 2, no padding; 360x640 -> 180x320 (Pool2D.Apply).
         Assert.Equal(
         [
-            "layer 3 (max pool, each map on its own), for c < 8, y < 180, x < 320:",
+            "layer 3 (max pool, every channel apart), for c < 8, y < 180, x < 320:",
             "out[c,y,x] = max over i < 2, j < 2 of in[c, y*2+i, x*2+j]",
         ], HudText.LayerFormulaLines(new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)), 8, 360, 640, 3));
         // AvgPool2d(3, stride 2, padding 1): (5 + 2 - 3) / 2 + 1 = 3 rows, (7 + 2 - 3) / 2 + 1 = 4 columns; the padding's
         // zeros are counted (the sum divided by 9 everywhere, count_include_pad).
         Assert.Equal(
         [
-            "layer 2 (average pool, each map on its own), for c < 4, y < 3, x < 4:",
+            "layer 2 (average pool, every channel apart), for c < 4, y < 3, x < 4:",
             "out[c,y,x] = (sum over i < 3, j < 3 of in[c, y*2+i-1, x*2+j-1]) / 9",
             "in[] outside the 7x5 input: 0, counted in the average",
         ], HudText.LayerFormulaLines(new PoolLayer(PoolOptions.Square(PoolKind.Average, 3, 2, 1)), 4, 5, 7, 2));

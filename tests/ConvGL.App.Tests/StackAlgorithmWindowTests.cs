@@ -68,7 +68,7 @@ public sealed class StackAlgorithmWindowTests : IDisposable
         var features = ProgressTests.Convgl(_dir, "0", "features", "in.npy", "--stack", file, "--out", "maps", "--device", "gpu", "--verbose");
         Assert.True(features.ExitCode == 0, features.Stderr);
         string line = Assert.Single(features.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        const string prefix = "layer 0 (conv): algorithm: ";
+        const string prefix = "layers[0] (conv): algorithm: ";
         Assert.StartsWith(prefix, line);
         string choice = line[prefix.Length..line.IndexOf(", input ", StringComparison.Ordinal)];
         Assert.EndsWith(", " + choice, label);

@@ -533,7 +533,7 @@ public sealed class WindowTests(DisplayFixture display)
             """);
         WindowProcess.Result bad = Run([.. Small[..2], "--source", $"scene:{SceneW}x{SceneH + 1}", "--frames", "1", "--stack", odd]);
         Assert.True(bad.ExitCode == 2, bad.ToString());
-        Assert.Equal($"convgl: {odd}: layer 2 (add) field 'inputs': does not fit its 160x90 input (stack input {SceneW}x{SceneH + 1}): add needs " +
+        Assert.Equal($"convgl: {odd}: layers[2] (add) field 'inputs': does not fit its 160x90 input (stack input {SceneW}x{SceneH + 1}): add needs " +
                      $"two inputs of equal size, got 160x90 and 160x91", bad.Stderr.TrimEnd('\n').Split("; the nearest")[0]);
         Assert.EndsWith($"; the nearest sizes it runs at: height {SceneH} or {SceneH + 2} instead of {SceneH + 1}, width {SceneW} is fine " +
                         $"(e.g. --source scene:{SceneW}x{SceneH}, or a picture of that size)", bad.Stderr.TrimEnd('\n'));

@@ -120,7 +120,7 @@ internal static partial class FeaturesCommand
             progress.Interrupt();
             for (int i = 0; i < result.Outputs.Count; i++)
                 if (result.Algorithms?[i] is { } choice)
-                    Console.Error.WriteLine($"layer {i} (conv): algorithm: {choice}, input {result.Plan.InputOf(i)} on the {(gpu ? "gpu" : "cpu")}");
+                    Console.Error.WriteLine($"layers[{i}] (conv): algorithm: {choice}, input {result.Plan.InputOf(i)} on the {(gpu ? "gpu" : "cpu")}");
         }
 
         WriteAll(outDir, result, progress);

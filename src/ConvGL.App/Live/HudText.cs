@@ -324,7 +324,7 @@ internal static class HudText
                 string window = F($"i < {o.SizeY}, j < {o.SizeX} of in[c, {Index("y", o.EffectiveStrideY, "i", 1, o.PadY)}, {Index("x", o.EffectiveStrideX, "j", 1, o.PadX)}]");
                 var lines = new List<string>
                 {
-                    F($"layer {number} ({(max ? "max" : "average")} pool, each map on its own), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:"),
+                    F($"layer {number} ({(max ? "max" : "average")} pool, every channel apart), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:"),
                     max ? F($"out[c,y,x] = max over {window}") : F($"out[c,y,x] = (sum over {window}) / {o.SizeY * o.SizeX}"),
                 };
                 if (o.PadY > 0 || o.PadX > 0)

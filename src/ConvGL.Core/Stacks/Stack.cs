@@ -40,11 +40,11 @@ public sealed class Stack
             StackLayer layer = Layers[i];
             IReadOnlyList<int> inputs = layer.InputsOf(i);
             if (inputs.Count != layer.InputCount)
-                throw new ConvGLException($"stack '{name}': layer {i} ({layer.Type}): reads {inputs.Count} map(s), this type takes {layer.InputCount}");
+                throw new ConvGLException($"stack '{name}': layers[{i}] ({layer.Type}): reads {inputs.Count} map(s), this type takes {layer.InputCount}");
             foreach (int j in inputs)
-                if (j < -1 || j >= i) throw new ConvGLException($"stack '{name}': layer {i} ({layer.Type}): input {j} is not an earlier layer (or -1, the stack input)");
+                if (j < -1 || j >= i) throw new ConvGLException($"stack '{name}': layers[{i}] ({layer.Type}): input {j} is not an earlier layer (or -1, the stack input)");
             channels[i] = layer.OutputChannels(inputs.Select(j => j < 0 ? InputChannels : channels[j]).ToArray(), out string? error);
-            if (error is not null) throw new ConvGLException($"stack '{name}': layer {i} ({layer.Type}): {error}");
+            if (error is not null) throw new ConvGLException($"stack '{name}': layers[{i}] ({layer.Type}): {error}");
         }
     }
 

@@ -184,11 +184,11 @@ public static class StackFile
                 int[] inChannels = from.Select(j => j < 0 ? inputChannels : channels[j]).ToArray();
                 StackLayer layer = Layer(el, index, inChannels[0], from.Length);
                 if (from.Length != layer.InputCount)
-                    throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field 'inputs': names {from.Length} map(s), this type reads {layer.InputCount}");
+                    throw new ConvGLException($"{path}: layers[{index}] ({layer.Type}) field 'inputs': names {from.Length} map(s), this type reads {layer.InputCount}");
                 layer.Inputs = reads;
                 int next = layer.OutputChannels(inChannels, out string? error);
                 if (error is not null)
-                    throw new ConvGLException($"{path}: layer {index} ({layer.Type}) field '{(reads is null ? ChannelField(layer) : "inputs")}': {error}");
+                    throw new ConvGLException($"{path}: layers[{index}] ({layer.Type}) field '{(reads is null ? ChannelField(layer) : "inputs")}': {error}");
                 channels.Add(next);
                 layers.Add(layer);
                 // A name two layers share refers to neither (Inputs refuses it): labels need not be unique, references must be.
@@ -204,7 +204,7 @@ public static class StackFile
         /// <summary>A layer's <c>"inputs"</c>: earlier layers by <c>"name"</c> or index, <c>"input"</c> (or -1) for the stack input.</summary>
         private int[] Inputs(JsonElement el, int index, Dictionary<string, int> names)
         {
-            ConvGLException Bad(string m) => new($"{path}: layer {index} field 'inputs': {m}");
+            ConvGLException Bad(string m) => new($"{path}: layers[{index}] field 'inputs': {m}");
             if (el.ValueKind != JsonValueKind.Array || el.GetArrayLength() is < 1 or > 8)
                 throw Bad("must be an array of 1 to 8 earlier layers (their \"name\" or index) or \"input\"");
             var reads = new List<int>();
@@ -236,9 +236,9 @@ public static class StackFile
 
         private StackLayer Layer(JsonElement el, int index, int channels, int reads)
         {
-            if (el.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: layer {index}: must be an object with a \"type\", found {Kind(el)}");
+            if (el.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: layers[{index}]: must be an object with a \"type\", found {Kind(el)}");
             if (!el.TryGetProperty("type", out JsonElement typeEl) || typeEl.ValueKind != JsonValueKind.String)
-                throw new ConvGLException($"{path}: layer {index} field 'type': missing or not a string (types: {Types})");
+                throw new ConvGLException($"{path}: layers[{index}] field 'type': missing or not a string (types: {Types})");
             string type = typeEl.GetString()!;
             var at = new LayerContext(path, index, type);
             string? label = null;
@@ -394,7 +394,11 @@ public static class StackFile
             }
             else
             {
-                throw at.Error("type", $"unknown layer type '{Echo(type)}' (types: {Types})");
+                // A typo of a known type is named (the whole list wrapped to 24 lines in the window's error panel).
+                string? near = type.Length <= 64 ? Types.Split(", ").FirstOrDefault(t => EditDistance(t, type) <= 2) : null;
+                throw at.Error("type", near is null
+                    ? $"unknown layer type '{Echo(type)}' (types: {Types})"
+                    : $"unknown layer type '{Echo(type)}': did you mean '{near}'? (every type: assets/stacks/README.md)");
             }
             layer.Label = label;
             return layer;
@@ -890,8 +894,8 @@ public static class StackFile
     private sealed class LayerContext(string path, int index, string type)
     {
         /// <summary>What feeds this layer, for channel messages.</summary>
-        public string Source => index == 0 ? "the stack input" : $"layer {index - 1}";
+        public string Source => index == 0 ? "the stack input" : $"layers[{index - 1}]";
 
-        public ConvGLException Error(string field, string message) => new($"{path}: layer {index} ({type}) field '{field}': {message}");
+        public ConvGLException Error(string field, string message) => new($"{path}: layers[{index}] ({type}) field '{field}': {message}");
     }
 }

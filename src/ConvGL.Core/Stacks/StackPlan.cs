@@ -104,19 +104,19 @@ public sealed class StackPlan
             }
             catch (ConvGLException e)
             {
-                error = $"{where}: layer {i + layerBase} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
+                error = $"{where}: {Name(i, layerBase)} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
                         $"(stack input {width}x{height}): {e.Message}";
                 return false;
             }
             if (channelError is not null)
             {
-                error = $"{where}: layer {i + layerBase} ({layer.Type}){Disabled(on, i, layerBase)}: {channelError}";
+                error = $"{where}: {Name(i, layerBase)} ({layer.Type}){Disabled(on, i, layerBase)}: {channelError}";
                 return false;
             }
             if (TooLarge(current))
             {
                 tooLarge = true;
-                error = $"{where}: layer {i + layerBase} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
+                error = $"{where}: {Name(i, layerBase)} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
                         $"{Limits.StackMapValues} values a layer's output (all its maps together) may have (stack input {width}x{height}); use a smaller size";
                 return false;
             }
@@ -124,7 +124,7 @@ public sealed class StackPlan
             if (total > Limits.StackPlanValues)
             {
                 tooLarge = true;
-                error = $"{where}: layer {i + layerBase} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
+                error = $"{where}: {Name(i, layerBase)} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
                         $"{Limits.StackPlanValues} for a whole stack (stack input {width}x{height}); use a smaller size";
                 return false;
             }
@@ -142,9 +142,14 @@ public sealed class StackPlan
 
     private static string Disabled(bool[] on, int upTo, int layerBase)
     {
-        var off = Enumerable.Range(0, upTo).Where(i => !on[i]).Select(i => i + layerBase).ToArray();
-        return off.Length == 0 ? "" : $" (with layer{(off.Length > 1 ? "s" : "")} {string.Join(", ", off)} disabled)";
+        string[] off = Enumerable.Range(0, upTo).Where(i => !on[i]).Select(i => Name(i, layerBase)).ToArray();
+        return off.Length == 0 ? "" : $" (with {string.Join(", ", off)} disabled)";
     }
+
+    // Layer i as the error names it: "layers[i]", the stack file's array index (as its "inputs" count), or, where the
+    // window counts layers from 1 (layerBase 1), "layer i+1" as its HUD does.
+    private static string Name(int i, int layerBase) =>
+        layerBase == 0 ? $"layers[{i}]" : $"layer {i + layerBase}";
 }
 
 /// <summary>A stack's maps at one input size pass ConvGL's limits (<see cref="Limits.StackMapValues"/>,

@@ -38,7 +38,7 @@ public static class StackRunner
             else if (layer is ConvLayer conv && !(algorithm == ConvAlgorithm.Direct))
             {
                 Tensor x = inputs[0];
-                AlgorithmChoice choice = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, model, algorithm, $"layer {i} (conv)");
+                AlgorithmChoice choice = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, model, algorithm, $"layers[{i}] (conv)");
                 choices[i] = choice;
                 outputs[i] = choice.Algorithm switch
                 {

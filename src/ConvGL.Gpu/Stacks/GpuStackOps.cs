@@ -41,7 +41,7 @@ public static class GpuStackOps
                 return new Op((ins, o) => fft.Run(ins[0], o), fft);
             case ConvLayer c when algorithm == ConvAlgorithm.Separable:
                 if (ConvAlgorithms.SharedKernel(c.Weight, c.Bias, c.Options) is not { } kernel || !GpuSeparableConv.TryFactor(kernel, out float[] column, out float[] row))
-                    throw new ConvGLException($"layer {index} (conv): separable needs one rank-1 kernel on every channel (depthwise, no bias)");
+                    throw new ConvGLException($"layers[{index}] (conv): separable needs one rank-1 kernel on every channel (depthwise, no bias)");
                 var separable = new GpuSeparableConv(context, column, row, c.Options with { Groups = 1 });
                 return new Op((ins, o) => separable.Run(ins[0], o), separable);
             case ConvLayer c:
@@ -83,7 +83,7 @@ public static class GpuStackOps
                 {
                     GpuTensor a = ins[0], b = ins[1];
                     if ((a.C, a.H, a.W) != (b.C, b.H, b.W))
-                        throw new ConvGLException($"layer {index} (add): inputs {a.ShapeString} and {b.ShapeString} differ");
+                        throw new ConvGLException($"layers[{index}] (add): inputs {a.ShapeString} and {b.ShapeString} differ");
                     add.Run(a, b, o);
                 }, add) { SetFused = act => add.Fused = act };
             case PReluLayer pr:
@@ -139,7 +139,7 @@ public static class GpuStackOps
                 {
                     GpuTensor x = ins[0];
                     cs.OutputChannels(x.C, out string? error);
-                    if (error is not null) throw new ConvGLException($"layer {index} (channel_shuffle): {error}");
+                    if (error is not null) throw new ConvGLException($"layers[{index}] (channel_shuffle): {error}");
                     if (view is null || view.Dims[2] != x.H * x.W || view.Dims[0] * view.Dims[1] != x.C) view = cs.View(x.C, x.H * x.W);
                     shuffler.Run(x, view, o, (x.C, x.H, x.W));
                 }, shuffler);
@@ -148,7 +148,7 @@ public static class GpuStackOps
                 return new Op((ins, o) =>
                 {
                     GpuTensor x = ins[0];
-                    if (sl.End > x.C) throw new ConvGLException($"layer {index} (slice): channels {sl.Start}..{sl.End - 1} of a map of {x.C}");
+                    if (sl.End > x.C) throw new ConvGLException($"layers[{index}] (slice): channels {sl.Start}..{sl.End - 1} of a map of {x.C}");
                     o.Resize(sl.End - sl.Start, x.H, x.W);
                     ComputeOp.CopyFloats(context.Gl, x, (long)sl.Start * x.H * x.W, o, 0, o.Length);
                 });
@@ -166,7 +166,7 @@ public static class GpuStackOps
                     gemm.Run(ins[0], inShape, weight, weightShape, bias, bias is null ? null : biasShape, o, (l.Out, 1, 1));
                 }, gemm, weight, bias);
             default:
-                throw new ConvGLException($"layer {index} ({layer.Type}) has no GPU implementation");
+                throw new ConvGLException($"layers[{index}] ({layer.Type}) has no GPU implementation");
         }
     }
 

@@ -169,7 +169,7 @@ public sealed class GpuStackRunner : IDisposable
             if (Stack.Layers[i] is ConvLayer conv)
             {
                 MapShape x = plan.InputOf(i);
-                choices[i] = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, _model, _algorithm, $"layer {i} (conv)");
+                choices[i] = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, _model, _algorithm, $"layers[{i}] (conv)");
             }
         return choices;
     }

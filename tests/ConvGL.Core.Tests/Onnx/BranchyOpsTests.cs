@@ -644,20 +644,20 @@ public class BranchyOpsTests
 
         (string layers, string message)[] bad =
         [
-            ("""{ "type": "pad", "padding": 1, "border": "reflect", "value": 2 }""", "layer 0 (pad) field 'value': fills a zero border only; this layer's border is reflect"),
-            ("""{ "type": "pad" }""", "layer 0 (pad) field 'padding': is missing"),
-            ("""{ "type": "clip", "min": "zero" }""", "layer 0 (clip) field 'min': must be a finite number, found \"zero\""),
-            ("""{ "type": "clip", "min": 5, "max": 1 }""", "layer 0 (clip) field 'min': 5 is above 'max' 1; a clip's min must be at most its max (swap them?)"),
+            ("""{ "type": "pad", "padding": 1, "border": "reflect", "value": 2 }""", "layers[0] (pad) field 'value': fills a zero border only; this layer's border is reflect"),
+            ("""{ "type": "pad" }""", "layers[0] (pad) field 'padding': is missing"),
+            ("""{ "type": "clip", "min": "zero" }""", "layers[0] (clip) field 'min': must be a finite number, found \"zero\""),
+            ("""{ "type": "clip", "min": 5, "max": 1 }""", "layers[0] (clip) field 'min': 5 is above 'max' 1; a clip's min must be at most its max (swap them?)"),
             // The field whose value does not fit the channels is named (these all said 'type').
-            ("""{ "type": "prelu", "slope": [1, 2] }""", "layer 0 (prelu) field 'slope': prelu has 2 slopes; its input has 3 channels"),
-            ("""{ "type": "channel_shuffle", "groups": 2 }""", "layer 0 (channel_shuffle) field 'groups': "),
-            ("""{ "type": "slice", "start": 2, "end": 5 }""", "layer 0 (slice) field 'end': slice takes channels 2..4; its input has 3"),
+            ("""{ "type": "prelu", "slope": [1, 2] }""", "layers[0] (prelu) field 'slope': prelu has 2 slopes; its input has 3 channels"),
+            ("""{ "type": "channel_shuffle", "groups": 2 }""", "layers[0] (channel_shuffle) field 'groups': "),
+            ("""{ "type": "slice", "start": 2, "end": 5 }""", "layers[0] (slice) field 'end': slice takes channels 2..4; its input has 3"),
             // A pool pad as wide as its window is refused at load, naming the padding (it said 'size', as if the input did not fit).
             ("""{ "type": "maxpool", "size": 3, "stride": 1, "padding": [3, 0, 0, 0] }""",
-             "layer 0 (maxpool) field 'padding': [3, 0, 0, 0] (top, left, bottom, right) must each be smaller than the window's span (3, 3)"),
-            ("""{ "type": "relu" }, { "type": "concat" }""", "layer 1 (concat) field 'inputs': concat joins two or more maps"),
-            ("""{ "type": "resize", "scale": 2, "cubic_a": -0.5 }""", "layer 0 (resize) field 'cubic_a': applies to mode cubic only"),
-            ("""{ "type": "selu", "slope": 1 }""", "layer 0 (selu) field 'slope': unknown field; allowed here: type, name, inputs, alpha, gamma"),
+             "layers[0] (maxpool) field 'padding': [3, 0, 0, 0] (top, left, bottom, right) must each be smaller than the window's span (3, 3)"),
+            ("""{ "type": "relu" }, { "type": "concat" }""", "layers[1] (concat) field 'inputs': concat joins two or more maps"),
+            ("""{ "type": "resize", "scale": 2, "cubic_a": -0.5 }""", "layers[0] (resize) field 'cubic_a': applies to mode cubic only"),
+            ("""{ "type": "selu", "slope": 1 }""", "layers[0] (selu) field 'slope': unknown field; allowed here: type, name, inputs, alpha, gamma"),
         ];
         foreach ((string layers, string message) in bad)
         {

@@ -41,13 +41,13 @@ public class GraphStackFileTests
 
     [Theory]
     [InlineData("""{ "layers": [ { "type": "relu" }, { "type": "add", "inputs": ["nope", "input"] } ] }""",
-        "g.json: layer 1 field 'inputs': no earlier layer is named 'nope'")]
+        "g.json: layers[1] field 'inputs': no earlier layer is named 'nope'")]
     [InlineData("""{ "layers": [ { "type": "relu" }, { "type": "add", "inputs": [1, 0] } ] }""",
-        "g.json: layer 1 field 'inputs': 1 is not an earlier layer's name or index (0 to 0, or -1 for the stack input)")]
+        "g.json: layers[1] field 'inputs': 1 is not an earlier layer's name or index (0 to 0, or -1 for the stack input)")]
     [InlineData("""{ "layers": [ { "type": "add", "inputs": ["input"] } ] }""",
-        "g.json: layer 0 (add) field 'inputs': names 1 map(s), this type reads 2")]
+        "g.json: layers[0] (add) field 'inputs': names 1 map(s), this type reads 2")]
     [InlineData("""{ "layers": [ { "type": "conv", "name": "c", "kernels": ["sobel-x", "sobel-y"] }, { "type": "add", "inputs": ["c", "input"] } ] }""",
-        "g.json: layer 1 (add) field 'inputs': add needs two inputs of equal channel counts, got 2 and 1")]
+        "g.json: layers[1] (add) field 'inputs': add needs two inputs of equal channel counts, got 2 and 1")]
     public void BadInputs_AreOneErrorNamingFileLayerAndField(string json, string expected)
     {
         var e = Assert.Throws<ConvGLException>(() => StackFile.Parse(json, "g.json"));
@@ -59,7 +59,7 @@ public class GraphStackFileTests
     {
         Stack stack = StackFile.Parse("""{ "layers": [ { "type": "maxpool", "size": 2 }, { "type": "add", "inputs": [0, "input"] } ] }""", "g.json");
         var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(stack, 8, 8));
-        Assert.Contains("layer 1 (add) field 'inputs'", e.Message);
+        Assert.Contains("layers[1] (add) field 'inputs'", e.Message);
         Assert.Contains("add needs two inputs of equal size, got 4x4 and 8x8", e.Message);
     }
 

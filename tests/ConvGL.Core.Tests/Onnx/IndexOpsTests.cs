@@ -300,7 +300,7 @@ public class IndexOpsTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("s.json"), """{"input": "rgb", "layers": [{"type": "slice", "start": 2, "end": 1}]}""");
         var bad = Assert.Throws<ConvGLException>(() => StackFile.Load(dir.File("s.json")));
-        Assert.Contains("layer 0 (slice) field 'end': must be greater than start (2), found 1", bad.Message);
+        Assert.Contains("layers[0] (slice) field 'end': must be greater than start (2), found 1", bad.Message);
     }
 
     [Fact]

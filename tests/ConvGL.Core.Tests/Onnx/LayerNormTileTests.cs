@@ -98,7 +98,7 @@ public class LayerNormTileTests
         Assert.Equal(r.Outputs[^1].Data, StackRunner.Run(again, x).Outputs[^1].Data);
 
         string Error(string layer) => Assert.Throws<ConvGLException>(() => dir.Load($$"""{"layers": [{{layer}}]}""", "bad.json")).Message;
-        Assert.Contains("layer 0 (celu) field 'alpha': must not be 0 (celu divides by it)", Error("""{"type": "celu", "alpha": 0}"""));
+        Assert.Contains("layers[0] (celu) field 'alpha': must not be 0 (celu divides by it)", Error("""{"type": "celu", "alpha": 0}"""));
         Assert.Contains("field 'alpha'", Error("""{"type": "mish", "alpha": 1}"""));
         Assert.Contains("mish", Error("""{"type": "swish2"}"""));
     }

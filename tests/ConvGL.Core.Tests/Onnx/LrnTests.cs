@@ -218,9 +218,9 @@ public sealed class LrnTests
         Assert.Equal(r.Outputs[^1].Data, StackRunner.Run(again, x).Outputs[^1].Data);
 
         string Error(string layer) => Assert.Throws<ConvGLException>(() => dir.Load($$"""{"layers": [{{layer}}]}""", "bad.json")).Message;
-        Assert.Contains("layer 0 (lrn) field 'size': is missing", Error("""{"type": "lrn"}"""));
-        Assert.Contains("layer 0 (lrn) field 'size': must be at least 1, found 0", Error("""{"type": "lrn", "size": 0}"""));
-        Assert.Contains("layer 0 (lrn) field 'beta': must be a finite number", Error("""{"type": "lrn", "size": 3, "beta": "x"}"""));
+        Assert.Contains("layers[0] (lrn) field 'size': is missing", Error("""{"type": "lrn"}"""));
+        Assert.Contains("layers[0] (lrn) field 'size': must be at least 1, found 0", Error("""{"type": "lrn", "size": 0}"""));
+        Assert.Contains("layers[0] (lrn) field 'beta': must be a finite number", Error("""{"type": "lrn", "size": 3, "beta": "x"}"""));
         Assert.Contains("field 'epsilon'", Error("""{"type": "lrn", "size": 3, "epsilon": 1}"""));
     }
 }

@@ -99,9 +99,9 @@ public class SamePoolTests
 
     [Theory]
     [InlineData("""{ "layers": [ { "type": "maxpool", "size": 2, "padding": "same" } ] }""",
-        "p.json: layer 0 (maxpool) field 'padding': a pool's padding must be N, [y, x], [top, left, bottom, right], same_upper or same_lower, found \"same\"")]
+        "p.json: layers[0] (maxpool) field 'padding': a pool's padding must be N, [y, x], [top, left, bottom, right], same_upper or same_lower, found \"same\"")]
     [InlineData("""{ "layers": [ { "type": "avgpool", "size": 2, "padding": "SAME_UPPER" } ] }""",
-        "p.json: layer 0 (avgpool) field 'padding': a pool's padding must be N, [y, x], [top, left, bottom, right], same_upper or same_lower, found \"SAME_UPPER\"")]
+        "p.json: layers[0] (avgpool) field 'padding': a pool's padding must be N, [y, x], [top, left, bottom, right], same_upper or same_lower, found \"SAME_UPPER\"")]
     public void BadPoolPaddingWord_IsOneErrorNamingTheField(string json, string expected)
     {
         var e = Assert.Throws<ConvGLException>(() => StackFile.Parse(json, "p.json"));

@@ -86,7 +86,7 @@ public sealed class SafeTensorsTests : IDisposable
         }
         // The audit's dtype_i64.json ran an I64 tensor as conv weights.
         var e = Assert.Throws<ConvGLException>(() => Core.Stacks.StackFile.Load(Stack("k", "")));
-        Assert.Equal($"{Path.Combine(_dir, "s.json")}: layer 0 (conv) field 'weight': 'k' in {Path.Combine(_dir, "w.safetensors")} is I32; " +
+        Assert.Equal($"{Path.Combine(_dir, "s.json")}: layers[0] (conv) field 'weight': 'k' in {Path.Combine(_dir, "w.safetensors")} is I32; " +
                      "a weight must be a float tensor (F32, F16, BF16 or F64): save it as float", e.Message);
         e = Assert.Throws<ConvGLException>(() => Core.Stacks.StackFile.Load(Stack("w", ", \"bias\": \"bn.num_batches_tracked\"")));
         Assert.Contains("field 'bias': 'bn.num_batches_tracked' in", e.Message);

@@ -39,6 +39,8 @@ public sealed class StackFileTests : IDisposable
     public static TheoryData<string, string, int, string, string> BadStacks() => new()
     {
         { "unknown type", Stack("""{"type": "conv2"}"""), 0, "type", "unknown layer type 'conv2'" },
+        { "unknown type, no near one", Stack("""{"type": "convolution2d"}"""), 0, "type", "unknown layer type 'convolution2d' (types: conv, conv_transpose, relu," },
+        { "a type's typo", Stack("""{"type": "magnitud"}"""), 0, "type", "unknown layer type 'magnitud': did you mean 'magnitude'? (every type: assets/stacks/README.md)" },
         { "missing type", Stack(Conv1 + """, {"size": 2}"""), 1, "type", "missing" },
         { "unknown field", Stack(Conv1 + """, {"type": "relu", "size": 2}"""), 1, "size", "unknown field" },
         { "misspelt field", Stack("""{"type": "maxpool", "size": 2, "strde": 2}"""), 0, "strde", "did you mean 'stride'?" },
@@ -51,7 +53,7 @@ public sealed class StackFileTests : IDisposable
         { "NaN weight", Stack("""{"type": "conv", "weight": "nan.weight"}"""), 0, "weight", "must be finite" },
         { "Inf bias", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "inf.bias"}"""), 0, "bias", "must be finite" },
         { "bias wrong size", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "b3"}"""), 0, "bias", "must be (4)" },
-        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "but layer 1 gives 4" },
+        { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "but layers[1] gives 4" },
         { "groups do not divide", Stack(Conv1 + """, {"type": "conv", "weight": "c2.weight", "groups": 3}"""), 1, "groups", "must divide" },
         { "groups zero", Stack("""{"type": "conv", "weight": "c1.weight", "groups": 0}"""), 0, "groups", "at least 1" },
         { "groups mismatch", Stack(Conv1 + """, {"type": "conv", "weight": "g.weight", "groups": 1}"""), 1, "weight", "takes 2 input channels" },
@@ -103,8 +105,9 @@ public sealed class StackFileTests : IDisposable
         var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
         string m = e.Message;
         Assert.True(m.StartsWith(path + ": ", StringComparison.Ordinal), $"{why}: no file name in: {m}");
-        if (layer >= 0) Assert.True(m.Contains($"layer {layer}", StringComparison.Ordinal), $"{why}: expected layer {layer} in: {m}");
-        else Assert.False(m.Contains("layer ", StringComparison.Ordinal) && !m.Contains("'layers'", StringComparison.Ordinal), $"{why}: unexpected layer in: {m}");
+        // The layer by its index in the file's array, "layers[1]" (the window's HUD numbers layers from 1).
+        if (layer >= 0) Assert.True(m.Contains($": layers[{layer}]", StringComparison.Ordinal), $"{why}: expected layers[{layer}] in: {m}");
+        else Assert.False(m.Contains("layers[", StringComparison.Ordinal), $"{why}: unexpected layer in: {m}");
         if (field.Length > 0) Assert.True(m.Contains($"field '{field}'", StringComparison.Ordinal), $"{why}: expected field '{field}' in: {m}");
         Assert.True(m.Contains(phrase, StringComparison.Ordinal), $"{why}: expected '{phrase}' in: {m}");
         Assert.DoesNotContain('\n', m);
@@ -218,9 +221,9 @@ public sealed class StackFileTests : IDisposable
     {
         Stack s = _dir.Load("""{ "weights": "w.safetensors", "layers": [ {"type": "conv", "weight": "c1.weight", "padding": "valid"}, {"type": "maxpool", "size": 4} ] }""");
         var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(s, 5, 9));
-        Assert.Contains("s.json: layer 1 (maxpool) field 'size'", e.Message);
+        Assert.Contains("s.json: layers[1] (maxpool) field 'size'", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackPlan.Create(s, 2, 9));
-        Assert.Contains("layer 0 (conv) field 'padding'", e.Message);
+        Assert.Contains("layers[0] (conv) field 'padding'", e.Message);
     }
 
     [Fact]
@@ -230,7 +233,7 @@ public sealed class StackFileTests : IDisposable
         // MapShape.Length used to wrap negative and the runners then failed on with OverflowException/ArgumentException.
         Stack s = _dir.Load("""{ "layers": [ {"type": "relu"}, {"type": "conv", "kernels": ["sobel-x", "sobel-y", "sobel-x", "sobel-y", "sobel-x", "sobel-y", "sobel-x", "sobel-y"]} ] }""");
         var e = Assert.Throws<MapsTooLargeException>(() => StackPlan.Create(s, 20000, 20000));
-        Assert.Contains("s.json: layer 1 (conv)", e.Message);
+        Assert.Contains("s.json: layers[1] (conv)", e.Message);
         Assert.Contains("(8, 20000, 20000)", e.Message);
         // The input alone too: 3 x 30000 x 30000 rgb.
         Stack rgb = _dir.Load("""{ "input": "rgb", "layers": [ {"type": "relu"} ] }""");
@@ -252,7 +255,7 @@ public sealed class StackFileTests : IDisposable
         Assert.Equal(new MapShape(4, 8, 10), off.Outputs[4]);
 
         Assert.False(StackPlan.TryCreate(s, 8, 10, [true, false, true, true, true], out _, out string? why));
-        Assert.Contains("layer 2 (conv) (with layer 1 disabled)", why);
+        Assert.Contains("layers[2] (conv) (with layers[1] disabled)", why);
         Assert.Contains("expects 1 input channels, its input has 2", why);
 
         // With magnitude gone too, disabling the sobel bank keeps the channel count at 1: allowed.

@@ -28,7 +28,7 @@ public class StackInputSizesTests
     {
         Stack stack = StackFile.Parse(Json, "align.json");
         var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "x.npy", [1, 9, 6], 9, 6));
-        Assert.Equal("x.npy: the array (1, 9, 6) goes in as it is and does not fit stack 'align': layer 2 (add) field 'inputs': " +
+        Assert.Equal("x.npy: the array (1, 9, 6) goes in as it is and does not fit stack 'align': layers[2] (add) field 'inputs': " +
                      "does not fit its 3x4 input (stack input 6x9): add needs two inputs of equal size, got 3x4 and 3x5; " +
                      "the nearest sizes it runs at: height 8 or 10 instead of 9, width 8 instead of 6 (e.g. 8x8, H x W; crop or pad the array)", e.Message);
     }

@@ -27,7 +27,7 @@ public sealed class StackLimitTests : IDisposable
         var e = Assert.Throws<ConvGLException>(() => _dir.Load(json));
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         // 4^7 = 16384 channels is the limit: layer 7 would make 65536.
-        Assert.Contains("s.json: layer 7 (conv) field 'kernels'", e.Message);
+        Assert.Contains("s.json: layers[7] (conv) field 'kernels'", e.Message);
         Assert.Contains($"limit of {Limits.StackChannels} channels", e.Message);
         Assert.True(allocated < 64 << 20, $"allocated {allocated} bytes before refusing");
         AssertOneLine(e.Message);
@@ -43,7 +43,7 @@ public sealed class StackLimitTests : IDisposable
         static Tensor Kernels(string name) => name == "big" ? new Tensor([1025, 1025]) : throw new ConvGLException("unknown");
         var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, Kernels));
         Assert.Contains($"over the limit of {Limits.StackWeights}", e.Message);
-        Assert.StartsWith(path + ": layer ", e.Message);
+        Assert.StartsWith(path + ": layers[", e.Message);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class StackLimitTests : IDisposable
             return new Tensor([1025, 1025]);
         }
         var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, Kernels));
-        Assert.Contains("layer 0 (conv) field 'kernels[63]'", e.Message);
+        Assert.Contains("layers[0] (conv) field 'kernels[63]'", e.Message);
         Assert.Contains($"over the limit of {Limits.StackWeights}", e.Message);
         Assert.Equal(64, built);
     }
@@ -70,7 +70,7 @@ public sealed class StackLimitTests : IDisposable
         // Each map fits alone; together the plan is over StackPlanValues.
         Stack chain = _dir.Load("""{ "layers": [ {"type": "relu"}, {"type": "abs"}, {"type": "relu"}, {"type": "abs"}, {"type": "relu"} ] }""");
         var e = Assert.Throws<MapsTooLargeException>(() => StackPlan.Create(chain, 16384, 16384));
-        Assert.Contains("layer 3 (abs)", e.Message);
+        Assert.Contains("layers[3] (abs)", e.Message);
         Assert.Contains($"over the limit of {Limits.StackPlanValues}", e.Message);
         Assert.True(StackPlan.TryCreate(chain, 8192, 8192, null, out _, out _));
 
@@ -79,7 +79,7 @@ public sealed class StackLimitTests : IDisposable
         Stack stack = StackFile.Load(edges);
         var sw = Stopwatch.StartNew();
         e = Assert.Throws<MapsTooLargeException>(() => StackPlan.Create(stack, 16384, 16384));
-        Assert.Contains("layer 0 (conv): its output (4, 16384, 16384)", e.Message);
+        Assert.Contains("layers[0] (conv): its output (4, 16384, 16384)", e.Message);
         Assert.Contains($"limit of {Limits.StackMapValues}", e.Message);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5));
     }

@@ -633,7 +633,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         // A pad off leaves the concat's maps of two sizes: one error naming the layer, and the runner keeps working.
         for (int i = 0; i < stack.Layers.Count; i++) runner.SetEnabled(i, true);
         var e = Assert.Throws<ConvGLException>(() => runner.SetEnabled(4, false));
-        Assert.Contains("layer 11 (concat) field 'inputs'", e.Message);
+        Assert.Contains("layers[11] (concat) field 'inputs'", e.Message);
         Assert.Contains("concat needs inputs of one size", e.Message);
         AssertClose(StackRunner.Run(stack, x).Outputs[^1], runner.Run(x).Outputs[^1], "after the refused toggle");
     }

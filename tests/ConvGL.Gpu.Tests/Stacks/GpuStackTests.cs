@@ -189,7 +189,7 @@ public sealed class GpuStackTests(GlFixture fixture)
         var chained = new Stack("chained", StackInput.Gray, [bank, new MagnitudeLayer(), ConvLayer.Learned(Parity.Random(new Random(1), 0.3f, 2, 2, 3, 3), null, new ConvOptions(), "w")]);
         using var r2 = new GpuStackRunner(gl, chained, 16, 16);
         Assert.False(r2.TrySetEnabled(1, false, out string? why));
-        Assert.Contains("layer 2 (conv)", why);
+        Assert.Contains("layers[2] (conv)", why);
         Assert.True(r2.Enabled[1]);
     }
 

@@ -110,10 +110,10 @@ public sealed class StackAlgorithmTests(GlFixture fixture)
         using (var runner = new GpuStackRunner(fixture.Context, stack, 20, 20))
             Assert.All(runner.Algorithms, a => Assert.Null(a)); // the window's default: no choice made, every conv direct
         var e = Assert.Throws<ConvGLException>(() => new GpuStackRunner(fixture.Context, stack, 20, 20, algorithm: ConvAlgorithm.Separable));
-        Assert.Contains("layer 0 (conv)", e.Message);
+        Assert.Contains("layers[0] (conv)", e.Message);
         Assert.Contains("separable", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackRunner.Run(stack, Random(1, 1f, 3, 20, 20), null, ConvAlgorithm.Separable, ConvCostModel.Cpu));
-        Assert.Contains("layer 0 (conv)", e.Message);
+        Assert.Contains("layers[0] (conv)", e.Message);
     }
 
     /// <summary>A stack file with a 61x61 kernel file, run by the runner the window uses (Auto): the choice is made per
