@@ -31,7 +31,9 @@ public sealed class OnnxTestCase
     /// <summary>Reads the case; any problem (missing files, unreadable protobuf, unsupported op) is a <see cref="ConvGLException"/>.</summary>
     public static OnnxTestCase Load(string directory)
     {
-        if (!System.IO.Directory.Exists(directory)) throw new ConvGLException($"{directory}: no such test case directory");
+        if (!System.IO.Directory.Exists(directory))
+            throw new ConvGLException($"{directory}: no such test case directory" + (directory.StartsWith("/usr/share/libonnx-testdata", StringComparison.Ordinal)
+                ? " (the official cases are Debian's libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)" : ""));
         string model = Path.Combine(directory, "model.onnx");
         if (!File.Exists(model)) throw new ConvGLException($"{directory}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/)");
         OnnxGraph graph = OnnxGraph.Load(model);

@@ -29,6 +29,17 @@ public class OnnxNodeCaseTests
     /// np.maximum(x, 0), which keeps a NaN (ConvGL's relu made it 0: "FAIL ... output 'y'[0] = 0, expected NaN"). So do
     /// PyTorch and ONNX Runtime; every activation lets a NaN through except ThresholdedRelu (np.where(x &gt; alpha, x, 0)).</summary>
     [Fact]
+    public void AMissingCaseDirectory_IsOneError_AndAMissingDebianCaseSaysWhichPackageHasThem()
+    {
+        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load("/usr/share/libonnx-testdata/data/node/test_no_such_case"));
+        Assert.Equal("/usr/share/libonnx-testdata/data/node/test_no_such_case: no such test case directory (the official cases are Debian's " +
+                     "libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)", e.Message);
+        string elsewhere = Path.Combine(Path.GetTempPath(), "convgl-no-such-case-" + Environment.ProcessId);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(elsewhere));
+        Assert.Equal($"{elsewhere}: no such test case directory", e.Message);
+    }
+
+    [Fact]
     public void Relu_OfNaN_IsNaN_AsOnnxsReference()
     {
         using var dir = new TempDir();
