@@ -75,7 +75,7 @@ uniform int u_row; // invocations per dispatch row (ComputeOp.FlatGroups)
 #endif
 #if FLAT_Z
 uniform int u_z_count;
-int g_block_z;
+int g_block_z = 0; // set by block_output before use; initialised so no driver warns of a read before a write
 int block_z() { return g_block_z; }
 #else
 int block_z() { return int(gl_WorkGroupID.z); }
