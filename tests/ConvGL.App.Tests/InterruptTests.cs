@@ -5,7 +5,7 @@ using ConvGL.Core.IO;
 namespace ConvGL.App.Tests;
 
 /// <summary>An interrupted command ends at once and leaves nothing: `features` stopped by Ctrl+C or SIGTERM while writing
-/// left its hidden, half-written folder beside --out (.maps.&lt;guid&gt;.tmp, hundreds of MB). SIGTERM is sent here (a
+/// left its hidden, half-written folder beside --out (.convgl-(.maps.&lt;guid&gt;.tmp, hundreds of MB)lt;pid(.maps.&lt;guid&gt;.tmp, hundreds of MB)gt;-(.maps.&lt;guid&gt;.tmp, hundreds of MB)lt;id(.maps.&lt;guid&gt;.tmp, hundreds of MB)gt;.tmp, hundreds of MB). SIGTERM is sent here (a
 /// background job's shell may ignore SIGINT for its children, which would test nothing); Program.cs handles both the same
 /// way.</summary>
 public sealed class InterruptTests : IDisposable
@@ -30,7 +30,7 @@ public sealed class InterruptTests : IDisposable
 
         // The hidden folder appears once the maps are computed and their writing starts.
         var clock = Stopwatch.StartNew();
-        while (!Directory.GetDirectories(_dir).Any(d => Path.GetFileName(d).StartsWith(".maps.", StringComparison.Ordinal)))
+        while (!Directory.GetDirectories(_dir).Any(d => Path.GetFileName(d).StartsWith(".convgl-", StringComparison.Ordinal)))
         {
             if (p.HasExited) Assert.Fail($"features ended before its writing was seen: {await stderr}");
             Assert.True(clock.Elapsed.TotalSeconds < 120, "no hidden output folder within 120 s");

@@ -70,6 +70,23 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "maps2").ExitCode);
     }
 
+    /// <summary>The hardening audit: --out naming a link to an earlier dump replaced the link with a real folder and
+    /// left the dump it pointed to as it was. A link is written through, as a file's is: its target gets the new dump.</summary>
+    [Fact]
+    public void Features_OutThroughASymlink_ReplacesTheLinkedDump_AndKeepsTheLink()
+    {
+        Npy.Write(P("x.npy"), Tensor.Chw(1, 12, 12));
+        Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "real").ExitCode);
+        Assert.True(File.Exists(P("real/01-magnitude.npy")));
+        Directory.CreateSymbolicLink(P("link"), P("real"));
+        Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "learned", "--out", "link").ExitCode);
+        Assert.NotNull(new DirectoryInfo(P("link")).LinkTarget);
+        Assert.False(File.Exists(P("real/01-magnitude.npy"))); // the edges dump was replaced ...
+        Assert.True(Directory.GetFiles(P("real"), "*.npy").Length > 3); // ... by the learned one, read through the link
+        Assert.Equal(Directory.GetFiles(P("real")).Select(Path.GetFileName).Order(), Directory.GetFiles(P("link")).Select(Path.GetFileName).Order());
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(_dir), e => Path.GetFileName(e).StartsWith('.'));
+    }
+
     [Fact]
     public void Convert_AWeightsFileTheCommandLineDidNotName_IsRefused_AndAFailedWriteLeavesNothing()
     {

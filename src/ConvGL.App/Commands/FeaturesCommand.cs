@@ -272,10 +272,15 @@ internal static partial class FeaturesCommand
 
     private static void WriteAllOrThrow(string dir, StackResult result, Progress progress)
     {
+        // A symbolic link is written through, as AtomicFile does for files: its target folder is replaced, the link kept
+        // (the link itself was moved aside and replaced by a real folder, the dump it pointed to left as it was).
         string full = Path.GetFullPath(dir);
+        if (new DirectoryInfo(full).LinkTarget is not null)
+            full = new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
         string parent = Path.GetDirectoryName(full) ?? throw new ConvGLException($"features: --out {dir} has no parent folder");
         if (!Directory.Exists(parent)) throw new ConvGLException($"features: the parent folder of --out {dir} does not exist");
-        string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        // Short hidden names beside it (the folder's own name in them made long names unwritable).
+        string temp = Path.Combine(parent, $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.tmp");
         string? old = null;
         InFlight.Add(temp);
         Directory.CreateDirectory(temp);
@@ -293,7 +298,7 @@ internal static partial class FeaturesCommand
             if (Directory.Exists(full))
             {
                 // An earlier dump (checked above): set it aside, move the new one in, then drop the old one.
-                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
+                old = Path.Combine(parent, $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.old");
                 Directory.Move(full, old);
             }
             Directory.Move(temp, full);

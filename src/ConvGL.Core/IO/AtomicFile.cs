@@ -40,9 +40,12 @@ public static class AtomicFile
                 InFlight.Add(temp);
                 try
                 {
-                    using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                    write(stream);
-                    stream.Flush(flushToDisk: false);
+                    using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                    {
+                        write(stream);
+                        stream.Flush(flushToDisk: false);
+                    }
+                    KeepMode(full, temp);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -94,17 +97,42 @@ public static class AtomicFile
     }
 
     /// <summary>The rename would replace whatever the path names: a folder is refused, and so is a device, FIFO or
-    /// socket (run as root, `--out /dev/null` replaced the system's /dev/null with a regular file).</summary>
+    /// socket (run as root, `--out /dev/null` replaced the system's /dev/null with a regular file), and a file this user
+    /// may not write (a read-only file in a folder anyone may write to was replaced; `cp` refuses it too).</summary>
     private static void CheckTarget(string path, string full)
     {
         if (Directory.Exists(full)) throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': it is a folder; give a file name");
-        if (File.Exists(full) && !BoundedFile.IsRegularFile(full))
+        if (!File.Exists(full)) return;
+        if (!BoundedFile.IsRegularFile(full))
             throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': it is a device, FIFO or socket, not a file; give a file name");
+        try
+        {
+            // Opened for writing without truncating: nothing changes, the permission is checked as a write would be.
+            using var probe = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': the file exists and you may not write it (read-only); " +
+                                      "change its mode or give another name");
+        }
+        catch (IOException)
+        {
+            // Locked or busy: the rename reports what is wrong, as before.
+        }
     }
 
-    /// <summary>A hidden temporary name beside <paramref name="full"/> (same folder, so the rename is atomic).</summary>
+    /// <summary>A replaced file keeps its permission bits (a private 600 file stayed private, as `cp` keeps them; the new
+    /// file had the default 644). Its owner is the writer's, as for any new file.</summary>
+    private static void KeepMode(string full, string temp)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(full)) return;
+        File.SetUnixFileMode(temp, File.GetUnixFileMode(full));
+    }
+
+    /// <summary>A hidden temporary name beside <paramref name="full"/> (same folder, so the rename is atomic): short, so any
+    /// name the file system takes can be written (the whole name plus 45 characters failed past 205 bytes).</summary>
     private static string TempFor(string full) =>
-        Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Path.Combine(Path.GetDirectoryName(full) ?? ".", $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.tmp");
 
     private static void TryDelete(string temp)
     {

@@ -19,6 +19,28 @@ public class AtomicFileTests
         Assert.Equal(["out.bin"], dir.Names());
     }
 
+    /// <summary>The hardening audit: a private file (600) came back 644 after being replaced; a name of 206 to 255
+    /// bytes could never be written (the temporary file's name was the name plus 45 characters).</summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void AReplacedFile_KeepsItsMode_AndAnyNameTheFileSystemTakes_IsWritten()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("private.npy");
+        File.WriteAllText(path, "old");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.WriteAllBytes(path, [1, 2]);
+        Assert.Equal(new byte[] { 1, 2 }, File.ReadAllBytes(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.UserExecute);
+        AtomicFile.WriteAllBytes(path, [3]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.UserExecute, File.GetUnixFileMode(path));
+        string longName = dir.File(new string('y', 251) + ".npy"); // 255 bytes: the most a name may have
+        AtomicFile.WriteAllBytes(longName, [4]);
+        Assert.Equal(new byte[] { 4 }, File.ReadAllBytes(longName));
+        Assert.Equal(2, dir.Names().Length);
+    }
+
     [Fact]
     public void Write_Success_ReplacesAtomically()
     {
