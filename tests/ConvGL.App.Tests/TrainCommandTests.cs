@@ -96,6 +96,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--out /proc/convgl-trained", "train: --out: cannot write in '/proc'")]
     [InlineData("--out run --preview /proc/convgl-preview.png", "train: --preview: cannot write in '/proc'")]
     [InlineData("--out run --preview sheet.png", "train: --preview 'sheet.png' is a folder; give a .png file name")]
+    [InlineData("--out run --preview run/learned-curve.png", "train: --preview 'run/learned-curve.png' is the run's own learned-curve.png in --out; give the sample sheet another name")]
+    [InlineData("--out run --name n --preview run/./n-curve.png", "train: --preview 'run/./n-curve.png' is the run's own n-curve.png in --out")]
     public void Train_UnwritableOutputs_AreFoundBeforeTraining_AndNothingIsLeft(string args, string mentions)
     {
         Directory.CreateDirectory(Path.Combine(_dir, "sheet.png"));

@@ -146,7 +146,12 @@ internal static partial class TrainCommand
         if (preview is not null)
         {
             if (Directory.Exists(preview)) throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is a folder; give a .png file name");
-            CheckWritable(Path.GetDirectoryName(Path.GetFullPath(preview))!, "--preview");
+            // The sheet must not land on one of the run's own files (it replaced NAME-curve.png, the curve lost).
+            string sheet = Path.GetFullPath(preview);
+            foreach (string own in new[] { name + ".safetensors", name + ".json", name + "-curve.png" })
+                if (string.Equals(sheet, Path.GetFullPath(Path.Combine(dir, own)), StringComparison.Ordinal))
+                    throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is the run's own {own} in --out; give the sample sheet another name (nothing was trained)");
+            CheckWritable(Path.GetDirectoryName(sheet)!, "--preview");
         }
 
         string invocation = Invocation(config, dir, name);
