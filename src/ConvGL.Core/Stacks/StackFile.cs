@@ -679,6 +679,10 @@ public static class StackFile
                 string file = Path.Combine(_dir, name);
                 if (!File.Exists(file))
                     throw at.Error(field, Directory.Exists(file) ? $"'{file}' is a folder; name a .npy file" : $"file '{file}' does not exist");
+                // A conv weight's size is checked from the file's header before its values are read (a 20000x20000
+                // weight took 1.6 GB and 7 s before the limit refused it).
+                if (field == "weight" && HeaderValues(file) is long values && _weightCount + values > Limits.StackWeights)
+                    throw at.Error(field, $"the stack's conv weights reach {_weightCount + values} values with this layer ('{Echo(name)}' holds {values}), over the limit of {Limits.StackWeights}");
                 try
                 {
                     return (name, npy(file));
@@ -700,6 +704,22 @@ public static class StackFile
             }
             string known = string.Join(", ", _weights.Keys.Order(StringComparer.Ordinal).Take(12).Select(k => Echo(k, 40))) + (_weights.Count > 12 ? ", ..." : "");
             throw at.Error(field, $"no tensor '{Echo(name)}' in {_weightsPath} (it holds: {known})");
+        }
+
+        /// <summary>The values a .npy file's header declares, or null where it is no readable .npy (the reader then
+        /// says what is wrong with it).</summary>
+        private static long? HeaderValues(string file)
+        {
+            try
+            {
+                long n = 1;
+                foreach (int d in Npy.ReadShape(file)) n *= d;
+                return n;
+            }
+            catch (ConvGLException)
+            {
+                return null;
+            }
         }
 
         private void CountWeights(long count, string field, LayerContext at)

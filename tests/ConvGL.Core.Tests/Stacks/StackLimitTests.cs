@@ -16,6 +16,27 @@ public sealed class StackLimitTests : IDisposable
         Assert.True(ErrorText.IsOneLine(message), $"control characters in: {message}");
     }
 
+    /// <summary>The hardening audit: a conv weight of 20000x20000 in a .npy (1.6 GB) was read whole (1.6 GB resident,
+    /// 7 s) before the weight limit refused it; its header says its size, so it is refused from that.</summary>
+    [Fact]
+    public void AHugeNpyWeight_IsRefusedFromItsHeader_BeforeItsValuesAreRead()
+    {
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 20000, 20000), }";
+        header = header.PadRight(64 * ((10 + header.Length + 1 + 63) / 64) - 10 - 1) + "\n";
+        string npy = _dir.File("k20k.npy");
+        using (var f = new FileStream(npy, FileMode.CreateNew))
+        {
+            f.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(header.Length & 0xff), (byte)(header.Length >> 8)]);
+            f.Write(System.Text.Encoding.ASCII.GetBytes(header));
+            f.SetLength(f.Position + 20000L * 20000 * 4); // sparse: the declared data is there, as zeros
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(_dir.Write("s.json", """{ "layers": [ { "type": "conv", "weight": "k20k.npy" } ] }""")));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal($"{_dir.File("s.json")}: layers[0] (conv) field 'weight': the stack's conv weights reach 400000000 values with this layer ('k20k.npy' holds 400000000), over the limit of {Limits.StackWeights}", e.Message);
+        Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes before refusing");
+    }
+
     [Fact]
     public void RepeatedDepthwiseBanks_AreRefusedAtLoad_BeforeTheBankIsExpanded()
     {
