@@ -159,7 +159,8 @@ public static partial class Npy
         long count = Tensor.ElementCount(shape);
         // .NET's largest float array holds Array.MaxLength values: above it the read failed as a bare out-of-memory.
         if (count > Array.MaxLength)
-            throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large: {count} values, over the {Array.MaxLength} one array can hold; save a smaller one");
+            throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large: " +
+                $"{shape.Aggregate(System.Numerics.BigInteger.One, (n, d) => n * d)} values, over the {Array.MaxLength} one array can hold; save a smaller one");
         long dataStart = headerStart + headerLength, have = fileLength - dataStart;
         long need = count * itemSize;
         if (have < need)
