@@ -21,8 +21,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   if [[ $(id -u) -eq 0 ]]; then
     echo "installing: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    # Another apt (an unattended upgrade, a second install) may hold the lock: wait for it rather than fail at once.
+    apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "convgl needs Debian packages that are missing; run:" >&2
     echo "  sudo apt-get install -y ${missing[*]}" >&2

@@ -204,6 +204,10 @@ public sealed class TheoremViewTests(DisplayFixture display)
             ["--size", "1280x720", "--source", "scene:320x180", "--frames", "3", "--filter", "gabor:theta=0", "--view", "theorem", "--screenshot", png]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains(" text=13 ", r.Stdout);
+        // The grid is centred a hair left of 0 here: printed as 0, not "-0".
+        string layout = r.Stdout.Split('\n').Single(l => l.StartsWith("layout ", StringComparison.Ordinal));
+        Assert.DoesNotContain("=-0,", layout);
+        Assert.DoesNotContain(",-0,", layout);
         var p = new Picture(png);
         Area grid = Area.Of(r, "view");
         float gutter = TheoremView.ScaleGutter(grid.W / 3f - 2, Hud.LineHeightFor(13));

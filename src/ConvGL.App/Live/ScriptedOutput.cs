@@ -146,5 +146,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    private static string Rect(PixelRect r) => F($"{r.X:0},{r.Y:0},{r.Width:0},{r.Height:0}");
+    // Whole pixels; a value that rounds to zero prints 0, not "-0" (a centred view a hair left of 0 did).
+    private static string Rect(PixelRect r) => F($"{Px(r.X)},{Px(r.Y)},{Px(r.Width)},{Px(r.Height)}");
+
+    private static double Px(float v) => Math.Round(v) + 0.0;
 }
