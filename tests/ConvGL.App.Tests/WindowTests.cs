@@ -46,6 +46,16 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Contains("profile layer=2 channel=2 in_first=2 in_count=1 shared=1", relu.Stdout);
     }
 
+    /// <summary>v says what it did (the newcomer audit pressed it and saw nothing: a narrow column's short status line
+    /// leaves vsync out); a scripted run writes the message to stderr as the window shows it.</summary>
+    [Fact]
+    public void VSyncKey_SaysOnOrOff()
+    {
+        WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "v"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains(r.Stderr.Split('\n'), l => l is "convgl: vsync on" or "convgl: vsync off");
+    }
+
     /// <summary>space among --keys paused the source before its first frame was read: the run waited 120 s for it, then
     /// failed ("no frame within 120 s"). The first frame is read paused too.</summary>
     [Fact]

@@ -427,6 +427,8 @@ internal sealed class LiveApp : IDisposable
     public void ToggleVSync()
     {
         _window.VSync = !_window.VSync;
+        // Said for a moment: the status line's short form (a narrow column) leaves vsync out.
+        _messages.Flash(_window.VSync ? "vsync on" : "vsync off", _window.Time);
         _state.HudDirty = true;
     }
 
