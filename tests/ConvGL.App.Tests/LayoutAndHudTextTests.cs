@@ -98,6 +98,20 @@ public sealed class LayoutAndHudTextTests
     }
 
     [Fact]
+    public void KernelLines_WithRoomForMoreRows_ShowAsManyColumns_AsTheWidthHolds()
+    {
+        var w = new Tensor([1, 1, 9, 9]);
+        for (int i = 0; i < w.Length; i++) w.Data[i] = i;
+        // The newcomer audit: a 9x9 Gaussian in a 729 px column showed its centre 9x7.
+        List<string> lines = HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 0, maxChars: 100, maxRows: 15);
+        Assert.Equal("kernel 9x9 as applied, out 0, in 0 of 1", lines[0]);
+        Assert.Equal(10, lines.Count);
+        Assert.Equal(string.Concat(Enumerable.Range(0, 9).Select(v => $"{v,7}")), lines[1]);
+        // 60 characters hold 8 columns: the centre 7 (parity kept).
+        Assert.Equal("kernel 9x9 as applied, out 0, in 0 of 1, showing its centre 9x7", HudText.KernelLines(new ConvView(w, null, new ConvOptions()), 0, maxChars: 60, maxRows: 15)[0]);
+    }
+
+    [Fact]
     public void KernelLines_InANarrowPanel_ShowTheCentreColumnsThatFit()
     {
         var w = new Tensor([1, 1, 15, 15]);

@@ -92,7 +92,8 @@ internal static class HudText
         int RowChars(int c) => 7 * (Spread(c) ? (c - 1) * dx + 1 : c);
         int Fit()
         {
-            int c = Math.Min(kw, MaxTaps);
+            // As many columns as rows may be shown (a 9x9 Gaussian in a wide column showed its centre 9x7).
+            int c = Math.Min(kw, Math.Max(MaxTaps, maxRows));
             while (c > 1 && RowChars(c) > maxChars) c--;
             return c;
         }
