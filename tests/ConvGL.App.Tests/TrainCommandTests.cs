@@ -151,6 +151,22 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains(r.Kernel.Data, v => Math.Round(v, 4) != v); // taps that 4 decimals would have changed
     }
 
+    /// <summary>A fit that ran out of steps says so (the newcomer audit's run printed its mse up to the cap and nothing
+    /// else); one that converged says that instead.</summary>
+    [Fact]
+    public void FitKernel_SaysWhetherItConverged_OrStoppedAtTheStepLimit()
+    {
+        Npy.Write(Path.Combine(_dir, "in.npy"), ConvGL.Core.Tensor.Chw(1, 24, 24, Enumerable.Range(0, 576).Select(v => (float)Math.Sin(v * 0.37) + (v % 7) / 7f).ToArray()));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "in.npy", "--hidden", "gaussian:5,1", "--kernel-size", "5", "--steps", "4");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("stopped at the step limit (4 steps) before converging, mse ", r.Stdout);
+        Assert.DoesNotContain("converged after", r.Stdout);
+        r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "in.npy", "--hidden", "sobel-x");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("converged after step ", r.Stdout);
+        Assert.DoesNotContain("step limit", r.Stdout);
+    }
+
     /// <summary>A kernel fit on values near float32's range (an input of 1e38 everywhere) ends in NaN: it used to write a
     /// kernel file of NaN, exit 0, which apply then refused.</summary>
     [Fact]

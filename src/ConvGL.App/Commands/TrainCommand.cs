@@ -346,7 +346,17 @@ internal static partial class TrainCommand
         });
         // The history holds every step's loss and then the float32 weights' (the fit carries its residual in double).
         int last = r.LossHistory.Count - 2;
-        if (r.Stopped is not null) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"converged after step {last} of {(steps > 0 ? steps : 10 * (kh * kw + 1))}, mse {r.LossHistory[last]:0.000E+00}: {r.Stopped}"));
+        int cap = steps > 0 ? steps : method == FitMethod.Adam ? 600 : 10 * (kh * kw + 1);
+        if (r.Stopped is not null) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"converged after step {last} of {cap}, mse {r.LossHistory[last]:0.000E+00}: {r.Stopped}"));
+        // Not converged: said, with how much the last steps still gained (a run that stopped mid-descent printed its
+        // last mse and nothing else).
+        else
+        {
+            string gain = last >= 10 && r.LossHistory[last - 10] > 0
+                ? string.Create(CultureInfo.InvariantCulture, $" ({1 - r.LossHistory[last] / r.LossHistory[last - 10]:0.0%} lower than 10 steps before)") : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"stopped at the step limit ({cap} steps) before converging, mse {r.LossHistory[last]:0.000E+00}{gain}: more --steps may fit it closer"));
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final mse {r.FinalLoss:0.000E+00} (the float32 kernel written below, with the bias in its comment, which --kernel does not read)"));
         string text = KernelText(r, options);
         Console.Write(text);
