@@ -192,6 +192,9 @@ public static class KernelLibrary
             if (given[index]) throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' given twice");
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
                 throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be a number, got '{ErrorText.Echo(text)}'");
+            // A value too small for a double reads as 0, which may mean "automatic" (gaussian:5,1e-400 ran as sigma 0).
+            if (v == 0 && text.TakeWhile(ch => ch is not ('e' or 'E')).Any(ch => ch is >= '1' and <= '9'))
+                throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' '{ErrorText.Echo(text)}' is too small to represent (it would read as 0); must be {p.Domain}");
             if (p.Integer && v != Math.Floor(v))
                 throw new ConvGLException($"kernel '{spec}': parameter '{p.Name}' must be an integer, got '{ErrorText.Echo(text)}'");
             if (!(v == 0 && p.ZeroAllowed) && (v < p.Min || v > p.Max))
@@ -208,7 +211,12 @@ public static class KernelLibrary
     private static string ParameterList(KernelDefinition def) =>
         def.Parameters.Count == 0 ? "none" : string.Join(", ", def.Parameters.Select(p => $"{p.Name}={Format(p.Default)}"));
 
-    private static string Format(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+    // Up to 3 decimals; a huge or tiny value in 4 significant digits with its exponent (sigma=1e300 printed 301 digits,
+    // twice, in a 700-character error).
+    private static string Format(double v) =>
+        v != 0 && (Math.Abs(v) >= 1e7 || Math.Abs(v) < 1e-3)
+            ? v.ToString("G4", CultureInfo.InvariantCulture).Replace('E', 'e')
+            : v.ToString("0.###", CultureInfo.InvariantCulture);
 
     /// <summary>Every name with what it is, then each of its parameters (positional order) with its default, its
     /// domain and what it means: `apply --help` prints this, made from the definitions that validate a spec.</summary>
@@ -228,7 +236,9 @@ public static class KernelLibrary
 
     private static int PositiveSize(string name, double v, string what = "size")
     {
-        if (v < 1 || v > 1025) throw new ConvGLException($"kernel '{name}': {what} {Format(v)} must be between 1 and 1025");
+        if (v < 1 || v > 1025)
+            throw new ConvGLException($"kernel '{name}': {what} {Format(v)} must be between 1 and 1025" +
+                                      (what.StartsWith("size (automatic", StringComparison.Ordinal) ? "; give a smaller sigma, or size= explicitly" : ""));
         return (int)v;
     }
 

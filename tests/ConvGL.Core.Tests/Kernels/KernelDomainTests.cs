@@ -19,10 +19,21 @@ public class KernelDomainTests
     [InlineData("motion-blur:5,.7e308", "parameter 'angle' must be between -3600 and 3600, got '.7e308'")]
     [InlineData("gabor:lambda=0", "parameter 'lambda' must be between 0.01 and 1000000, got '0'")]
     [InlineData("gabor:gamma=1e200", "parameter 'gamma' must be between -100 and 100, got '1e200'")]
+    // Below a double's range: read as 0, which for sigma means "automatic" (the hardening audit's gaussian:5,1e-400).
+    [InlineData("gaussian:5,1e-400", "parameter 'sigma' '1e-400' is too small to represent (it would read as 0); must be between 0.01 and 10000 or 0")]
+    [InlineData("gabor:sigma=2.5e-999", "parameter 'sigma' '2.5e-999' is too small to represent (it would read as 0); must be at least 0.01")]
     public void OutOfDomainParameters_AreRefusedNamingTheDomain(string spec, string expected)
     {
         var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get(spec));
         Assert.Equal($"kernel '{spec}': {expected}", e.Message);
+    }
+
+    [Fact]
+    public void AHugeAutomaticSize_IsSaidIn4Digits_WithItsFix()
+    {
+        // sigma=1e300 printed 301 digits, twice, in a 700-character error without the fix.
+        var e = Assert.Throws<ConvGLException>(() => KernelLibrary.Get("gabor:sigma=1e300"));
+        Assert.Equal("kernel 'gabor': size (automatic 2*ceil(3*sigma)+1 for sigma 1e+300) 6e+300 must be between 1 and 1025; give a smaller sigma, or size= explicitly", e.Message);
     }
 
     /// <summary>Every parameter of every kernel at both ends of its domain (and 0 where allowed), the others at
