@@ -298,6 +298,7 @@ public sealed class ApplyCommandTests : IDisposable
         { "NaN in the input array", ["nan.npy", "out.npy", "--kernel", "box"], "'nan.npy' holds NaN at flat index 7 (of 16 values); an input array must be finite" },
         { "infinity in the input array", ["inf.npy", "out.png", "--kernel", "box"], "'inf.npy' holds -" },
         { "output is the input", ["tiny.npy", "tiny.npy", "--kernel", "box"], "is the input 'tiny.npy'" },
+        { "an empty array", ["empty.npy", "out.npy", "--kernel", "box"], "apply: 'empty.npy' has shape (3, 0, 16): an empty array" },
     };
 
     [Theory]
@@ -310,6 +311,7 @@ public sealed class ApplyCommandTests : IDisposable
         File.WriteAllText(P("ragged.txt"), "1 2 3\n4 5 6\n7 8\n");
         File.WriteAllText(P("word.txt"), "1 2\none 2\n");
         Npy.Write(P("tiny.npy"), Tensor.Chw(1, 3, 3));
+        Npy.Write(P("empty.npy"), new Tensor([3, 0, 16]));
         Npy.Write(P("k3.npy"), new Tensor([1, 3, 3]));
         Npy.Write(P("five.npy"), Tensor.Chw(5, 4, 4));
         Tensor nan = Tensor.Chw(1, 4, 4), inf = Tensor.Chw(1, 4, 4);

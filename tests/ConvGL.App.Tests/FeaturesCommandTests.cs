@@ -118,6 +118,14 @@ public sealed class FeaturesCommandTests : IDisposable
         Assert.Contains("missing.png", e.Message);
         Assert.False(Directory.Exists(outDir));
 
+        // A file or a device as --out, each called what it is (/dev/null was "a file").
+        File.WriteAllText(P("notes.txt"), "mine");
+        e = Assert.Throws<ConvGLException>(() => Features(P("in.npy"), "--stack", "edges", "--out", P("notes.txt")));
+        Assert.Equal($"features: --out {P("notes.txt")} is a file; give a folder", e.Message);
+        e = Assert.Throws<ConvGLException>(() => Features(P("in.npy"), "--stack", "edges", "--out", "/dev/null"));
+        Assert.Equal("features: --out /dev/null is a device, FIFO or socket; give a folder", e.Message);
+        Assert.Equal("mine", File.ReadAllText(P("notes.txt")));
+
         // A pool that does not fit a 1x1 input: the plan fails before anything is written.
         File.WriteAllText(P("pool.json"), """{"layers": [{"type": "maxpool", "size": 3}]}""");
         e = Assert.Throws<ConvGLException>(() => Features(P("in.npy"), "--stack", P("pool.json"), "--out", outDir, "--size", "1x1"));

@@ -64,7 +64,7 @@ internal static class CliRoot
             // messages (they name the fix), then System.CommandLine's.
             string message = (unknownOption ?? result.UnmatchedTokens.FirstOrDefault()) is { } unknown
                 ? unknown.StartsWith('-')
-                    ? $"unknown option {unknown} (options: {string.Join(", ", command.Options.Where(o => !o.Hidden).Select(o => o.Name))})"
+                    ? $"unknown option {unknown} ({OptionList(command)})"
                     : $"unexpected argument '{unknown}'"
                 : result.Errors.Select(e => e.Message).FirstOrDefault(m => m.StartsWith("--", StringComparison.Ordinal) || m.StartsWith("missing ", StringComparison.Ordinal))
                   ?? Lower(result.Errors[0].Message.TrimEnd('.'));
@@ -145,5 +145,12 @@ internal static class CliRoot
             }
             return code;
         }
+    }
+
+    // "options: --a, --b", or that the command takes none (convert printed "(options: )").
+    private static string OptionList(Command command)
+    {
+        string[] names = command.Options.Where(o => !o.Hidden && o.Name is not ("--help" or "-h" or "-?")).Select(o => o.Name).ToArray();
+        return names.Length == 0 ? $"{command.Name} takes no options" : $"options: {string.Join(", ", names)}";
     }
 }

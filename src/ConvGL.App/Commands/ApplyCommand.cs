@@ -72,7 +72,12 @@ internal static class ApplyCommand
         // An array's output size from its header, before its data is read (a (1, 30000, 30000) array was read whole,
         // 3.6 GB, before the output limit refused it).
         if (input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) && Npy.ReadShape(input) is { Length: 2 or 3 } shape)
+        {
+            // An empty array is the file's fault, not the geometry options' (it was blamed on --size/--stride/--dilation).
+            if (shape.Contains(0))
+                throw new ConvGLException($"apply: '{input}' has shape ({string.Join(", ", shape)}): an empty array; an input array must be (C, H, W) or (H, W) with at least one value");
             OutputGeometry(shape[^2], shape[^1], kernel, options);
+        }
         Tensor image = LoadInput(input, channels);
         if (png && image.C != 1 && image.C != 3)
             throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");

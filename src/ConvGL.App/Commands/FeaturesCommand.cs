@@ -240,7 +240,8 @@ internal static partial class FeaturesCommand
     /// replaces the folder as a whole.</summary>
     private static void CheckOutputDirectory(string dir, string input, string? stackFile)
     {
-        if (File.Exists(dir)) throw new ConvGLException($"features: --out {dir} is a file; give a folder");
+        if (File.Exists(dir))
+            throw new ConvGLException($"features: --out {dir} is {(BoundedFile.IsRegularFile(dir) ? "a file" : "a device, FIFO or socket")}; give a folder");
         if (!Directory.Exists(dir)) return;
         foreach ((string role, string? path) in new[] { ("INPUT", input), ("stack file", stackFile) })
             if (path is not null && File.Exists(path) && FileIdentity.Inside(path, dir))

@@ -42,7 +42,8 @@ internal sealed class VideoSource : CaptureSource
         Quiet();
         var capture = new VideoCapture(path);
         return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
-            $"source '{path}': not an image or a video OpenCV can decode", fit);
+            $"source '{path}': not an image or a video OpenCV can decode" +
+            (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " (a .npy array runs through a stack with `convgl features`, not the window)" : ""), fit);
     }
 
     /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>
