@@ -97,6 +97,25 @@ public sealed class CommandLineTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    /// <summary>CONVGL_SHADERS naming no folder: one line, exit 2, before any window (it printed its error three times
+    /// around "first frame shown" and exited 1).</summary>
+    [Fact]
+    public void AShadersFolderThatIsNotThere_IsOneLine_BeforeTheWindow()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-shaders-").FullName;
+        try
+        {
+            string missing = Path.Combine(dir, "nope");
+            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "--offscreen", "--frames", "3");
+            Assert.True(r.ExitCode == 2, r.ToString());
+            Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder", r.Stderr.TrimEnd('\n'));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
     [Fact]
     public void NoDisplay_ABadFilterIsReportedAsTheFilter()

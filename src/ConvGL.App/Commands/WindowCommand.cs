@@ -128,6 +128,19 @@ internal static class WindowCommand
         if (soak is not null) SoakRun.CheckFolder(soak);
         if (soak is not null && frames < SoakRun.MinimumFrames)
             throw new ConvGLException($"--soak needs --frames {SoakRun.MinimumFrames} or more (its warm-up cycles and one to compare); {frames} are too few to judge");
+        // The shaders' folder before any window opens (a CONVGL_SHADERS that names nothing printed its error three times
+        // around "first frame shown", exit 1); a soak points CONVGL_SHADERS at its own copy later.
+        if (soak is null)
+        {
+            try
+            {
+                ShaderLibrary.FindRoot();
+            }
+            catch (GpuException e)
+            {
+                throw new ConvGLException(e.Message);
+            }
+        }
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
         if (screenshot is not null)
         {
