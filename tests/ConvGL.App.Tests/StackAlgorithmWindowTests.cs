@@ -37,6 +37,13 @@ public sealed class StackAlgorithmWindowTests : IDisposable
         }
         using (var pipeline = new StackPipeline(context, plain))
             Assert.StartsWith("conv 3x3 1->2 (sobel-x, sobel-y) zero s1 d1 -> ", pipeline.LayerLabel(0));
+        // An unnamed learned conv goes by its weight's name, as its maps and the probe call it ("conv1 0".."conv1 7").
+        using (var pipeline = new StackPipeline(context, "learned"))
+        {
+            Assert.StartsWith("conv1: conv 3x3 1->8 zero s1 d1", pipeline.LayerLabel(0));
+            Assert.StartsWith("conv2: conv 3x3 8->16 zero s1 d1", pipeline.LayerLabel(3));
+            Assert.StartsWith("relu", pipeline.LayerLabel(1));
+        }
     }
 
     [Fact]

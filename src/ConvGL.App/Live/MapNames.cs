@@ -64,7 +64,7 @@ internal static class MapNames
 
     // An imported layer's node name; "conv2" for "conv2.weight", the file's stem for "w.npy", the layer's label, else
     // "conv" and its number.
-    private static string Stem(ConvLayer c, int index)
+    internal static string Stem(ConvLayer c, int index)
     {
         if (c.Imported && c.Label is { Length: > 0 } node) return node;
         string? n = c.WeightName;

@@ -145,7 +145,9 @@ internal sealed class StackPipeline : ILivePipeline
         string shader = name is null ? "" : $" [{name}]";
         // The layer's own name first where it has one, as PyTorch prints a module ("(conv1): Conv2d(...)"): an imported
         // model's node name ("Convolution257: conv 3x3 64->64 ..."), a stack file's "name" field.
-        string label = named ? $"{layer.Label}: " : "";
+        // An unnamed learned conv by its weight's name, as its maps are named ("conv1: conv 3x3 1->8", the maps "conv1 0".."conv1 7").
+        string label = named ? $"{layer.Label}: "
+            : layer is ConvLayer { WeightName: { Length: > 0 } and not "live" } learned ? $"{MapNames.Stem(learned, i)}: " : "";
         return $"{label}{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
     }
 
