@@ -356,9 +356,10 @@ internal sealed class LiveApp : IDisposable
     private List<string> IdleProbeLines(int layer)
     {
         GpuTensor input = Pipeline.LayerInput(layer);
-        // The selected map's channel where the view shows this layer's maps (the filters view probes the first conv).
-        int channel = layer == _state.Layer ? _state.Channel : -1;
-        if (Pipeline.Conv(layer) is { } conv) return HudText.FormulaLines(conv, input.H, input.W, layer + 1, channel);
+        // The selected map's channel, within this layer's maps where the view probes another layer than the selected one
+        // (the filters view probes the selected or first conv: gabor's opened on its max pool and lost the flat-input line).
+        if (Pipeline.Conv(layer) is { } conv)
+            return HudText.FormulaLines(conv, input.H, input.W, layer + 1, Math.Clamp(_state.Channel, 0, conv.Weight.Shape[0] - 1));
         List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1);
         if (rule.Count > 0) rule.Add("hover a pixel to see this rule's numbers (click pins it); [ ] select a conv layer to take its sum apart");
         return rule;
