@@ -281,7 +281,8 @@ internal static partial class FeaturesCommand
         string parent = Path.GetDirectoryName(full) ?? throw new ConvGLException($"features: --out {dir} has no parent folder");
         if (!Directory.Exists(parent)) throw new ConvGLException($"features: the parent folder of --out {dir} does not exist");
         // Short hidden names beside it (the folder's own name in them made long names unwritable).
-        string temp = Path.Combine(parent, $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.tmp");
+        InFlight.RemoveStale(parent);
+        string temp = InFlight.TempName(parent);
         string? old = null;
         InFlight.Add(temp);
         Directory.CreateDirectory(temp);
@@ -299,7 +300,7 @@ internal static partial class FeaturesCommand
             if (Directory.Exists(full))
             {
                 // An earlier dump (checked above): set it aside, move the new one in, then drop the old one.
-                old = Path.Combine(parent, $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.old");
+                old = InFlight.TempName(parent, "old");
                 Directory.Move(full, old);
             }
             Directory.Move(temp, full);

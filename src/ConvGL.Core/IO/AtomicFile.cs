@@ -131,8 +131,12 @@ public static class AtomicFile
 
     /// <summary>A hidden temporary name beside <paramref name="full"/> (same folder, so the rename is atomic): short, so any
     /// name the file system takes can be written (the whole name plus 45 characters failed past 205 bytes).</summary>
-    private static string TempFor(string full) =>
-        Path.Combine(Path.GetDirectoryName(full) ?? ".", $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.tmp");
+    private static string TempFor(string full)
+    {
+        string folder = Path.GetDirectoryName(full) ?? ".";
+        InFlight.RemoveStale(folder);
+        return InFlight.TempName(folder);
+    }
 
     private static void TryDelete(string temp)
     {

@@ -5,9 +5,44 @@ namespace ConvGL.Core.IO;
 /// <summary>The temporary files and folders being written right now (<see cref="AtomicFile"/>'s hidden files, the
 /// features command's hidden folder). When the process is interrupted (Ctrl+C, SIGTERM) the executable removes them
 /// before it ends, so an interrupted command leaves nothing of its output behind, hidden or not.</summary>
-public static class InFlight
+public static partial class InFlight
 {
     private static readonly ConcurrentDictionary<string, byte> Paths = new(StringComparer.Ordinal);
+
+    /// <summary>A hidden name for a temporary file or folder in <paramref name="folder"/>, ".convgl-PID-ID.<paramref name="kind"/>":
+    /// short (a name the file system takes stays writable), and naming this process, so a later run can tell one whose
+    /// process was killed (SIGKILL leaves it: no handler runs) from one still being written (<see cref="RemoveStale"/>).</summary>
+    public static string TempName(string folder, string kind = "tmp") =>
+        Path.Combine(folder, $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.{kind}");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\.convgl-([0-9]+)-[0-9a-f]{16}\.(tmp|old)(\.[0-9a-f]{32}\.removing)?$")]
+    private static partial System.Text.RegularExpressions.Regex TempPattern();
+
+    /// <summary>Removes, from <paramref name="folder"/>, the hidden temporary files and folders (<see cref="TempName"/>)
+    /// of ConvGL processes that no longer run (a killed `features` left a 568 MB hidden folder that no later run removed);
+    /// best effort, Linux only (it asks /proc whether the process runs). Returns how many were removed.</summary>
+    public static int RemoveStale(string folder)
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self") || !Directory.Exists(folder)) return 0;
+        int removed = 0;
+        try
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries(folder, ".convgl-*"))
+            {
+                System.Text.RegularExpressions.Match m = TempPattern().Match(Path.GetFileName(entry));
+                if (!m.Success || !int.TryParse(m.Groups[1].Value, out int pid) || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+                try
+                {
+                    if (Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is null) Directory.Delete(entry, recursive: true);
+                    else File.Delete(entry);
+                    removed++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return removed;
+    }
 
     /// <summary>A temporary path that exists from now until <see cref="Done"/>.</summary>
     public static void Add(string path)

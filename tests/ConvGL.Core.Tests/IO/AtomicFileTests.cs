@@ -41,6 +41,32 @@ public class AtomicFileTests
         Assert.Equal(2, dir.Names().Length);
     }
 
+    /// <summary>A process killed by SIGKILL (no handler runs) leaves its hidden temporary file or folder; the next write
+    /// in that folder removes those whose process is gone, never one of a running process, nor anything else hidden.</summary>
+    [Fact]
+    public void AWrite_RemovesTheHiddenLeftoversOfKilledRuns_Only()
+    {
+        using var dir = new TempDir();
+        const int gone = 4194305; // above Linux's largest pid_max: no such process
+        string file = dir.File($".convgl-{gone}-0123456789abcdef.tmp"), folder = dir.File($".convgl-{gone}-fedcba9876543210.tmp");
+        string removing = dir.File($".convgl-{gone}-00000000000000aa.tmp.{new string('b', 32)}.removing");
+        string running = dir.File($".convgl-{Environment.ProcessId}-0123456789abcdef.tmp"), mine = dir.File(".convgl-notes");
+        foreach (string f in new[] { file, running, mine }) File.WriteAllText(f, "x");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "00-conv.npy"), "x");
+        Directory.CreateDirectory(removing);
+        AtomicFile.WriteAllBytes(dir.File("out.bin"), [1]);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.False(File.Exists(file));
+            Assert.False(Directory.Exists(folder));
+            Assert.False(Directory.Exists(removing));
+        }
+        Assert.True(File.Exists(running));
+        Assert.True(File.Exists(mine));
+        Assert.True(File.Exists(dir.File("out.bin")));
+    }
+
     [Fact]
     public void Write_Success_ReplacesAtomically()
     {
