@@ -46,6 +46,26 @@ public sealed class StackAlgorithmWindowTests : IDisposable
         }
     }
 
+    /// <summary>The newcomer audit: with deep's layer 5 shown, layers 6-9 lost their shader tags without a word (the
+    /// window runs only the layers its view reads). Their lines say so.</summary>
+    [Fact]
+    public void LayersTheViewDoesNotNeed_SayNotRun()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        using GlContext context = GlContext.CreateHeadless();
+        using var pipeline = new StackPipeline(context, "deep");
+        pipeline.Input.Upload(Tensor.Chw(1, 36, 64, Enumerable.Range(0, 36 * 64).Select(v => (v % 17) / 17f).ToArray()));
+        pipeline.Run();
+        _ = pipeline.LayerOutput(4); // the view reads layer 5's map (0-based 4), and only it
+        pipeline.Run();
+        Assert.DoesNotContain("[not run]", pipeline.LayerLabel(4));
+        Assert.Contains("[conv2d", pipeline.LayerLabel(4));
+        for (int i = 5; i < pipeline.LayerCount; i++) Assert.Contains(" [not run] -> ", pipeline.LayerLabel(i));
+        _ = pipeline.LayerOutput(pipeline.LayerCount - 1);
+        pipeline.Run();
+        for (int i = 0; i < pipeline.LayerCount; i++) Assert.DoesNotContain("[not run]", pipeline.LayerLabel(i));
+    }
+
     [Fact]
     public void StackPipeline_BigKernelFile_RunsTheFeaturesChoice_NamesIt_AndEqualsTheReference()
     {

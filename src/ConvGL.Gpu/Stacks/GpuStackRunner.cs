@@ -87,6 +87,10 @@ public sealed class GpuStackRunner : IDisposable
         return timer?.LastMilliseconds;
     }
 
+    /// <summary>Whether a run computes layer <paramref name="layer"/> (every layer, unless <see cref="SetObserved"/> left it
+    /// out: no observed map depends on it). A fused activation counts as computed (its conv stores it).</summary>
+    public bool Needed(int layer) => _needed[layer] || _fusedAway[layer];
+
     /// <summary>How each conv layer runs at the current plan (null for other layers; all null when the runner was made
     /// with <see cref="ConvAlgorithm.Direct"/>, the default).</summary>
     public IReadOnlyList<AlgorithmChoice?> Algorithms => _algorithms;
