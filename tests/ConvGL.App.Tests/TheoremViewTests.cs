@@ -103,7 +103,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.True(maxDiff > 0 && maxDiff <= tolerance && v["within"] == "True", line);
         // The frame is Core's one-tile plan for the 320x180 scene and a 9x9 kernel, reflect, same.
         FftPlan plan = FftPlan.For(180, 320, 9, 9, ConvOptions.ImageFilter, tiles: 1);
-        Assert.Equal($"{plan.FrameH}x{plan.FrameW}", v["frame"]);
+        Assert.Equal($"{plan.FrameW}x{plan.FrameH}", v["frame"]); // W x H, as the legend and every picture size on screen
         Assert.Equal(("1", "0", "0"), (v["layer"], v["output"], v["input"])); // layers count from 1, as --layer; maps from 0
         // The scanline: the middle row (no pointer, nothing pinned), the kernel's centre row reading the same input row
         // (same padding, stride 1), a power-of-two frame over the 320 + 8 padded values, and the 1D FFT equal to the
@@ -142,7 +142,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.True(r.ExitCode == 0, r.ToString());
         string line = r.Stdout.Split('\n').Single(l => l.StartsWith("theorem ", StringComparison.Ordinal));
         string[] frame = line.Split(' ').Single(f => f.StartsWith("frame=", StringComparison.Ordinal))[6..].Split('x');
-        Assert.True(int.Parse(frame[1], CultureInfo.InvariantCulture) >= 1.5 * int.Parse(frame[0], CultureInfo.InvariantCulture), line);
+        Assert.True(int.Parse(frame[0], CultureInfo.InvariantCulture) >= 1.5 * int.Parse(frame[1], CultureInfo.InvariantCulture), line); // W x H
         var p = new Picture(png);
         Area view = Area.Of(r, "view");
         double cellW = view.W / 3.0, cellH = view.H / 2.0;

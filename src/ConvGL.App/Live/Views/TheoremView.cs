@@ -381,7 +381,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         if (!_ran) return _error is null ? "theorem none" : "theorem error: " + _error;
         TheoremFigures f = context.Theorem.ReadFigures();
         TheoremPass t = context.Theorem;
-        return F($"theorem layer={_layer + 1} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameH}x{f.FrameW} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
+        return F($"theorem layer={_layer + 1} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameW}x{f.FrameH} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
                F($" scanline_row={t.ScanlineOutputRow} scanline_input_row={t.ScanlineInputRow} scanline_frame={t.Scanline.Frame} scanline_max_diff={t.Scanline.MaxDifference:R}");
     }
 
