@@ -864,6 +864,9 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.Single(bad.Stderr.Split('\n'), l => l.Contains("notes.txt", StringComparison.Ordinal)); // said once
         Assert.Contains("notes.txt", bad.Stderr);
         Assert.False(File.Exists(shot));
+        // Found before the window opened, as a bad --source is (it was found after the first frame).
+        Assert.DoesNotContain("first frame shown", bad.Stderr);
+        Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]

@@ -57,6 +57,19 @@ internal static class WindowCommand
         IFrameSource? source = SourceFactory.Open(options.Source, options.Scripted, options.SourceFit);
         try
         {
+            // A scripted --drop is checked as --source is, before any window (a FIFO or an undecodable file was found
+            // only after the first frame).
+            if (options.Drop is not null)
+            {
+                try
+                {
+                    SourceFactory.Open(options.Drop, options.Scripted, options.SourceFit).Dispose();
+                }
+                catch (ConvGLException e)
+                {
+                    throw new ConvGLException("--drop: " + e.Message);
+                }
+            }
             // --hidden: no window on screen (scripted runs on a desktop); Mesa renders hidden windows fully.
             // --offscreen: an EGL pbuffer, no display server needed (a GPU machine, CI without Xvfb).
             using IAppWindow window = args.GetValue(Offscreen)
