@@ -151,6 +151,23 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains(r.Kernel.Data, v => Math.Round(v, 4) != v); // taps that 4 decimals would have changed
     }
 
+    /// <summary>The hardening audit: a large --samples x --size grew toward 4 GB while it drew the images, with nothing
+    /// said. The images' memory is checked first against the machine's (a 1 GiB heap limit stands in for a small one), and
+    /// a run says it is drawing them before it does.</summary>
+    [Fact]
+    public void Train_ImagesBeyondTheMachinesMemory_AreRefusedBeforeTheyAreDrawn_AndDrawingIsSaid()
+    {
+        var small = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x40000000" };
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(small, _dir, "train", "--samples", "4000", "--size", "256", "--out", "run");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: train: 5000 images of 256x256 needs about ", r.Stderr);
+        Assert.Contains("use fewer --samples / --test-samples or a smaller --size (nothing was trained)", r.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+        r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", "--out", "run");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("generating 60 training and 20 test images of 12x12 ...", r.Stdout);
+    }
+
     /// <summary>A fit that ran out of steps says so (the newcomer audit's run printed its mse up to the cap and nothing
     /// else); one that converged says that instead.</summary>
     [Fact]

@@ -106,6 +106,8 @@ public static class Trainer
     {
         config.Validate();
         var clock = Stopwatch.StartNew();
+        // Said first: large sets take a while to draw (16000 images of 256x256: over a minute) before the first epoch.
+        log?.Invoke($"generating {config.TrainSamples} training and {config.TestSamples} test images of {config.ImageSize}x{config.ImageSize} ...");
         IReadOnlyList<Sample> train = SyntheticShapes.Generate(config.TrainSamples, config.TrainDataSeed, config.ImageSize);
         IReadOnlyList<Sample> test = SyntheticShapes.Generate(config.TestSamples, config.TestDataSeed, config.ImageSize);
         log?.Invoke($"data: {train.Count} training and {test.Count} test images of {config.ImageSize}x{config.ImageSize}, " +
