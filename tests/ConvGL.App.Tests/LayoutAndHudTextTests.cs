@@ -467,5 +467,22 @@ public sealed class LayoutAndHudTextTests
             HudText.LayerFormulaLines(new ActivationLayer(ActivationKind.Relu), 8, 10, 10, 2)[1]);
         Assert.Empty(HudText.LayerFormulaLines(new ActivationLayer(ActivationKind.Tanh), 8, 10, 10, 2));
         Assert.Empty(HudText.LayerFormulaLines(null, 1, 10, 10, 1));
+        // ResNet18's imported stem pool (ONNX MaxPool 3x3, stride 2, pads [0, 0, 1, 1] as CNTK wrote it): 112 -> 56, the
+        // padding after the image only (it showed the conv hint).
+        var stem = new PaddedPoolOptions { Kind = PoolKind.Max, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadBottom = 1, PadRight = 1 };
+        Assert.Equal(
+        [
+            "layer 4 (max pool, every channel apart), for c < 64, y < 56, x < 56:",
+            "out[c,y,x] = max over i < 3, j < 3 of in[c, y*2+i, x*2+j]",
+            "in[] outside the 112x112 input (pad 0,0,1,1): left out of the max",
+        ], HudText.LayerFormulaLines(new PaddedPoolLayer(stem), 64, 112, 112, 4));
+        // An average that counts only the image's taps (ONNX's default), dilated.
+        var avg = new PaddedPoolOptions { Kind = PoolKind.Average, SizeY = 2, SizeX = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1, DilationY = 2, DilationX = 2 };
+        Assert.Equal(
+        [
+            "layer 2 (average pool, every channel apart), for c < 3, y < 5, x < 5:",
+            "out[c,y,x] = (sum over i < 2, j < 2 of in[c, y+i*2-1, x+j*2-1]) / the taps counted (inside the input)",
+            "in[] outside the 5x5 input (pad 1,1,1,1): left out of the sum and the count",
+        ], HudText.LayerFormulaLines(new PaddedPoolLayer(avg), 3, 5, 5, 2));
     }
 }

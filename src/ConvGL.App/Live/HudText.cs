@@ -332,6 +332,31 @@ internal static class HudText
                     lines.Add(F($"in[] outside the {inW}x{inH} input: {(max ? "left out of the max" : "0, counted in the average")}"));
                 return lines;
             }
+            case Core.Stacks.PaddedPoolLayer { Options: var o }:
+            {
+                // An imported (ONNX) pool: its own pads, dilation and ceil mode (ResNet18's stem pool showed the conv hint).
+                ConvGeometry g;
+                try
+                {
+                    g = Core.Ops.PaddedPool2D.Geometry(inH, inW, o);
+                }
+                catch (ConvGLException)
+                {
+                    return [];
+                }
+                bool max = o.Kind == Core.Ops.PoolKind.Max;
+                string window = F($"i < {o.SizeY}, j < {o.SizeX} of in[c, {Index("y", o.StrideY, "i", o.DilationY, g.Y.PadBefore)}, {Index("x", o.StrideX, "j", o.DilationX, g.X.PadBefore)}]");
+                var lines = new List<string>
+                {
+                    F($"layer {number} ({(max ? "max" : "average")} pool, every channel apart), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:"),
+                    max ? F($"out[c,y,x] = max over {window}")
+                        : F($"out[c,y,x] = (sum over {window}) / the taps counted ({(o.CountIncludePad ? "inside the padded input" : "inside the input")})"),
+                };
+                if (g.Y.PadBefore > 0 || g.X.PadBefore > 0 || g.Y.PadAfter > 0 || g.X.PadAfter > 0)
+                    lines.Add(F($"in[] outside the {inW}x{inH} input (pad {g.Y.PadBefore},{g.X.PadBefore},{g.Y.PadAfter},{g.X.PadAfter}): ") +
+                              (max ? "left out of the max" : o.CountIncludePad ? "0, counted in the average" : "left out of the sum and the count"));
+                return lines;
+            }
             case Core.Stacks.ActivationLayer { Kind: Core.Ops.ActivationKind.Relu }:
                 return
                 [
