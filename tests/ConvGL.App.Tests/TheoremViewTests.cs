@@ -228,6 +228,20 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.True(InOrange(x0 + (int)gutter + 3, x0 + (int)gutter + 40) > 10, "no orange curve right of the gutter");
     }
 
+    /// <summary>The UX audit: a scripted theorem screenshot showed a spectrum readout no one asked for, wherever Xvfb's idle
+    /// pointer rested over the window (so the same command drew different pictures on different screens). A scripted run
+    /// ignores the display's pointer (--probe pins its points without it).</summary>
+    [Fact]
+    public void AScriptedRun_IgnoresTheDisplaysPointer()
+    {
+        // A window as large as the test display's screen: its resting pointer (the screen's centre) is over the window.
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "1280x1024", "--source", "scene:320x180", "--frames", "3", "--filter", "gaussian:5", "--view", "theorem"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains(" pointer=none", r.Stdout);
+        Assert.Contains(" scanline_row=90 ", r.Stdout); // the middle row, not one under the pointer
+    }
+
     [Fact]
     public void OnANonConvLayer_ShowsTheSelectedChannelOfTheConvItRuns()
     {

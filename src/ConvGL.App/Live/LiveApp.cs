@@ -81,7 +81,12 @@ internal sealed class LiveApp : IDisposable
         if (_presenter.Error is not null) _messages.SetShaderError(_presenter.Error);
 
         window.KeyDown += OnKey;
-        window.MouseMove += _state.MouseMoved;
+        // A scripted run ignores wherever the display's pointer rests (Xvfb's idle pointer picked a theorem readout, so a
+        // screenshot depended on the screen's size); its --probe points move the pointer themselves.
+        window.MouseMove += (x, y) =>
+        {
+            if (!_script.Active) _state.MouseMoved(x, y);
+        };
         window.MouseDown += OnMouseDown;
         window.FileDrop += OnDrop;
         window.FramebufferResize += (_, _) => _state.HudDirty = true;

@@ -80,7 +80,9 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         if (colourLine is not null) Console.WriteLine(colourLine);
         Console.WriteLine(F($"layout picture={Rect(layout.Picture)} side={Rect(layout.Side)} bottom={Rect(layout.Bottom)} view={Rect(view)}") +
             (help is { } h ? $" help={Rect(h)}" : "") + (column is { } c ? $" column={Rect(c)}" : "") +
-            (text is { } t ? F($" text={t.Size:0.##} scale={t.Scale:0.##}") : ""));
+            (text is { } t ? F($" text={t.Size:0.##} scale={t.Scale:0.##}") : "") +
+            // Where the views saw the pointer: none unless a --probe point moved it (the display's own pointer is ignored).
+            (state.MouseX < 0 ? " pointer=none" : F($" pointer={Px((float)state.MouseX)},{Px((float)state.MouseY)}")));
         if (options.Stats)
         {
             Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes") +

@@ -144,7 +144,7 @@ internal sealed class StackPipeline : ILivePipeline
         if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? layer.Type) + "+" + _runner.Stack.Layers[j].Type;
         // A layer on but left out of the run (the view needs no map after the shown one): said, so its line's missing
         // shader tag does not read as a fault.
-        string shader = _runner.Enabled[i] && !_runner.Needed(i) ? " [not run]" : name is null ? "" : $" [{name}]";
+        string shader = _runner.Enabled[i] && !_runner.Needed(i) ? $" [not{HudText.Nb}run]" : name is null ? "" : $" [{name}]";
         // The layer's own name first where it has one, as PyTorch prints a module ("(conv1): Conv2d(...)"): an imported
         // model's node name ("Convolution257: conv 3x3 64->64 ..."), a stack file's "name" field.
         // An unnamed learned conv by its weight's name, as its maps are named ("conv1: conv 3x3 1->8", the maps "conv1 0".."conv1 7").
