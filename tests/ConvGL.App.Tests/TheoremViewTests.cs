@@ -245,13 +245,19 @@ public sealed class TheoremViewTests(DisplayFixture display)
     [Fact]
     public void OnANonConvLayer_ShowsTheSelectedChannelOfTheConvItRuns()
     {
-        // The learned stack opens on its last max pool: the view runs the first conv (8 maps) for the selected channel
-        // (3, as the HUD names it), not channel 0.
+        // The learned stack opens on its last max pool: the view runs the conv before it (conv2, layer 4, 16 maps: the one
+        // `c` would act on; it was the first conv) for the selected channel (3, as the HUD names it), not channel 0.
         WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
             ["--size", "480x360", "--source", "scene:160x90", "--frames", "3", "--stack", "learned", "--view", "theorem", "--keys", ". . ."]);
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("theorem layer=1 output=3 ", r.Stdout);
+        Assert.Contains("theorem layer=4 output=3 ", r.Stdout);
         Assert.Contains(" within=True ", r.Stdout);
+        // The deep stack's max pool after its learned conv1 (layer 4): conv1 (layer 2), not the fixed pre-blur before it
+        // (layer 1, the first conv, which the UX audit saw there).
+        r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "480x360", "--source", "scene:160x90", "--frames", "3", "--stack", "deep", "--layer", "4", "--view", "theorem"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("theorem layer=2 output=0 ", r.Stdout);
     }
 
     private static double Luma(Picture p, int x, int y)

@@ -36,7 +36,7 @@ internal static class WindowCommand
     private static readonly Option<string?> ScreenshotOption = Opt.Text("--screenshot",
         "with --frames: write the last frame to this .png or .jpg (press p in the window otherwise)", "PATH");
     private static readonly Option<(int X, int Y)[]?> Probe = Opt.Parsed("--probe",
-        "probe these points of the selected layer's output (in the filters view, the conv layer it shows: the selected one, else the first; the first point is pinned); scripted runs print their values, and a point outside that output is an error (exit 2)",
+        "probe these points of the selected layer's output (in the filters view, the conv layer it shows: the selected one, else the nearest before it, else the first; the first point is pinned); scripted runs print their values, and a point outside that output is an error (exit 2)",
         s => s.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } points
             ? points.Select(Parsers.Point).ToArray()
             : throw new ConvGLException($"'{ErrorText.Echo(s)}' names no point; give X,Y or X,Y;X,Y..."), null, "X,Y[;X,Y...]");

@@ -221,7 +221,7 @@ internal static class HudText
         string shape = pipeline.LayerOutput(layer).ShapeString;
         // The channel as the grid labels it ("0 conv2", "3 sobel-y"): one name for a map everywhere.
         lines.Add(F($"layer {layer + 1}: output {shape}, channel {MapLabel(channel, pipeline.MapName(layer, channel))}"));
-        // A view that draws another layer than the selected one (filters: the first conv) says which.
+        // A view that draws another layer than the selected one (filters, theorem: the conv before it) says which.
         if (shownLayer >= 0 && shownLayer != layer && shownLayer < pipeline.LayerCount)
             lines.Add(F($"the {view} view shows layer {shownLayer + 1}"));
     }

@@ -362,7 +362,7 @@ internal sealed class LiveApp : IDisposable
     {
         GpuTensor input = Pipeline.LayerInput(layer);
         // The selected map's channel, within this layer's maps where the view probes another layer than the selected one
-        // (the filters view probes the selected or first conv: gabor's opened on its max pool and lost the flat-input line).
+        // (the filters view probes the selected conv or the one before it: gabor's opened on its max pool and lost the flat-input line).
         if (Pipeline.Conv(layer) is { } conv)
             return HudText.FormulaLines(conv, input.H, input.W, layer + 1, Math.Clamp(_state.Channel, 0, conv.Weight.Shape[0] - 1));
         List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1);

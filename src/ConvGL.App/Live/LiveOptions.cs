@@ -13,7 +13,7 @@ internal enum ViewKind
     Grid,
     /// <summary>One scanline of the layer's input and output plotted: 1D convolution, seen.</summary>
     Profile,
-    /// <summary>The first conv layer's kernels, each beside its live response map.</summary>
+    /// <summary>A conv layer's kernels (the selected one or the one before it), each beside its live response map.</summary>
     Filters,
     /// <summary>The convolution theorem: direct and FFT results, their difference, and the spectra multiplied.</summary>
     Theorem,

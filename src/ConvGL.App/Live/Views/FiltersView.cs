@@ -2,11 +2,11 @@ using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
 
-/// <summary>A conv layer's filter bank (the selected layer when it is a conv, else the first conv layer): each output channel's kernel as applied (<see cref="KernelImage"/>: colour
+/// <summary>A conv layer's filter bank (<see cref="ViewContext.ConvFor"/>: the selected layer when it is a conv, else the nearest conv before it, else the first): each output channel's kernel as applied (<see cref="KernelImage"/>: colour
 /// for an RGB input, each at its own scale, rotated under convolve, dilated) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
 /// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
-/// pointer over the maps (a click pins it): that map's output channel of the first conv layer, taken apart with its kernel.</summary>
+/// pointer over the maps (a click pins it): that map's output channel of the shown conv layer, taken apart with its kernel.</summary>
 internal sealed class FiltersView(ViewContext context) : ILiveView
 {
     private ConvView? _shown;
@@ -15,7 +15,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
 
     public ViewKind Kind => ViewKind.Filters;
     public PixelRect OutputRect { get; private set; }
-    // Not on OutputRect (every map of the first conv layer is there): the marker goes on the probed map (ProbeMapRect).
+    // Not on OutputRect (every map of the shown conv layer is there): the marker goes on the probed map (ProbeMapRect).
     public bool ShowsProbeMarker => false;
 
     /// <summary>The probed map's rectangle in the grid of (kernel, map) pairs: the marker sits on the pixel the probe
@@ -23,18 +23,9 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     public PixelRect? ProbeMapRect(int channel) =>
         _layer >= 0 && (uint)channel < (uint)context.Pipeline.LayerOutput(_layer).C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel) : null;
 
-    /// <summary>The selected layer when it is a convolution that is on (`[` `]` reach the deep stack's learned conv1
-    /// past its fixed pre-blur), else the first enabled conv layer, else -1.</summary>
-    private int FirstConv(out ConvView? conv)
-    {
-        ILivePipeline p = context.Pipeline;
-        int selected = Math.Clamp(context.State.Layer, 0, Math.Max(0, p.LayerCount - 1));
-        if (p.LayerCount > 0 && (conv = p.Conv(selected)) is not null) return selected;
-        for (int i = 0; i < p.LayerCount; i++)
-            if ((conv = p.Conv(i)) is not null) return i;
-        conv = null;
-        return -1;
-    }
+    /// <summary>The conv layer shown (<see cref="ViewContext.ConvFor"/>: the selected one, else the nearest before it,
+    /// else the first; `[` `]` reach the deep stack's learned conv1 past its fixed pre-blur), else -1.</summary>
+    private int FirstConv(out ConvView? conv) => ViewContext.ConvFor(context.Pipeline, context.State.Layer, out conv);
 
     // A pair's size: the kernel scaled to the map's height, then the map.
     private static (int W, int H) Cell(ConvView conv, GpuTensor output)

@@ -43,11 +43,11 @@ internal interface ILiveView
     bool ProbeStrip => true;
 
     /// <summary>The layer whose maps <see cref="HitTest"/> points into, so the probe (and the kernel panel) take
-    /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's first conv).</summary>
+    /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's conv).</summary>
     int ProbeLayer(int selected) => selected;
 
     /// <summary>The layer whose maps the view draws: the selected one, except where the view picks its own (the filters
-    /// view's first conv, the theorem view's conv); the info panel names it when it is not the selected one.</summary>
+    /// view's conv, the theorem view's conv); the info panel names it when it is not the selected one.</summary>
     int ShownLayer(int selected) => ProbeLayer(selected);
 
     /// <summary>The map whose colours the HUD's colour bar explains (its range must be in the window's output ranges after
@@ -91,7 +91,7 @@ internal static class ViewCatalog
         new(ViewKind.Split, Key.L, "l", "split (source and output)", c => new SplitView(c)),
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave)", c => new ProfileView(c)),
-        new(ViewKind.Filters, Key.K, "k", "filters (the selected or first conv's kernels | maps)", c => new FiltersView(c)),
+        new(ViewKind.Filters, Key.K, "k", "filters (the selected conv's kernels | maps, else the conv before it)", c => new FiltersView(c)),
         new(ViewKind.Theorem, Key.T, "t", "theorem (direct = FFT, spectra)", c => new TheoremView(c)),
     ];
 

@@ -65,16 +65,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public bool ShowsProbeMarker => false;
     public bool ProbeStrip => false;
 
-    /// <summary>The convolution shown: the selected layer when it is a convolution that is on, else the first one.</summary>
-    private int ShownConv(out ConvView? conv)
-    {
-        ILivePipeline p = context.Pipeline;
-        int selected = Math.Clamp(context.State.Layer, 0, p.LayerCount - 1);
-        if ((conv = p.Conv(selected)) is not null) return selected;
-        for (int i = 0; i < p.LayerCount; i++)
-            if ((conv = p.Conv(i)) is not null) return i;
-        return -1;
-    }
+    /// <summary>The convolution shown (<see cref="ViewContext.ConvFor"/>: the selected one, else the nearest before it, else the first).</summary>
+    private int ShownConv(out ConvView? conv) => ViewContext.ConvFor(context.Pipeline, context.State.Layer, out conv);
 
     public (int Width, int Height) ContentSize(PixelRect window)
     {

@@ -51,6 +51,21 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
     /// HUD's colour bar says which, with the shown map's min and max.</summary>
     public static ColorMap MapColour(GpuTensor t) => t.C == 1 ? ColorMap.Gray : ColorMap.Viridis;
 
+    /// <summary>The convolution a view of one conv layer shows (filters, theorem): the selected layer when it is a
+    /// convolution, else the nearest one before it (the one `c` `b` `+` `d` act on: deep's max pool after its learned conv1
+    /// showed the pre-blur, the first conv), else the first one; -1 when the stack has none.</summary>
+    public static int ConvFor(ILivePipeline p, int selected, out ConvView? conv)
+    {
+        conv = null;
+        if (p.LayerCount == 0) return -1;
+        selected = Math.Clamp(selected, 0, p.LayerCount - 1);
+        for (int i = selected; i >= 0; i--)
+            if ((conv = p.Conv(i)) is not null) return i;
+        for (int i = selected + 1; i < p.LayerCount; i++)
+            if ((conv = p.Conv(i)) is not null) return i;
+        return -1;
+    }
+
     /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
     /// through viridis (<see cref="MapColour"/>); each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
     /// the shown channels only) and drawn by tensor.frag straight from the tensor's buffer. One pass over the shown
