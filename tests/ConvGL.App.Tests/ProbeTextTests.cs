@@ -70,8 +70,13 @@ public sealed class ProbeTextTests
         List<string> lines = HudText.ProbeLines(p, pinned: false, c => names[c]);
         Assert.Equal("probe: layer 4, out channel 1, (x 0, y 0)", lines[0]);
         Assert.StartsWith("input window (channel 4: Convolution28 4)", lines[1], StringComparison.Ordinal);
-        // The total of all 8 sums, two of them (the last 3) not on screen: what the bias is added to.
-        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 ..., total 4.0000", lines[^2]);
+        // With room, every channel's sum (the UX audit's strip hid the 7th of 8, nearly the whole total, beside 800 px of room).
+        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 3.0000, total 4.0000", lines[^2]);
+        // As many as the strip's width holds, at least 6; the total of all 8 is what the bias is added to.
+        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 0.0000 ..., total 4.0000",
+            HudText.ProbeLines(p, pinned: false, c => names[c], maxChars: 100)[^2]);
+        Assert.Equal("sum over 8 input channel(s): 1.0000 0.0000 0.0000 0.0000 0.0000 0.0000 ..., total 4.0000",
+            HudText.ProbeLines(p, pinned: false, c => names[c], maxChars: 60)[^2]);
     }
 
     [Fact]

@@ -587,9 +587,12 @@ internal static class HudText
         // An image's channels (gray; R, G, B; B, G, R) are short: each sum beside its name. More: the numbers only, so
         // the line stays one line.
         bool named = p.InputChannels <= 3;
-        for (int k = 0; k < Math.Min(p.InputChannels, 6); k++)
+        // More: as many as the strip's width holds (at least 6; the UX audit's 8-channel sum showed 6 of them, the hidden
+        // 7th nearly the whole total), the total after them.
+        int shown = named ? p.InputChannels : Math.Min(p.InputChannels, SumsThatFit(p, sb.Length, maxChars));
+        for (int k = 0; k < shown; k++)
             sb.Append(named ? F($" {Fit(inputName(p.FirstInput + k), ProbeNameChars)} {p.ChannelSums[k]:0.0000}") : F($" {p.ChannelSums[k]:0.0000}"));
-        if (p.InputChannels > 6) sb.Append(" ...");
+        if (p.InputChannels > shown) sb.Append(" ...");
         // Their total, which the bias is added to on the next line (with 64 channels most sums are not on screen).
         if (p.InputChannels > 1)
         {
@@ -600,6 +603,22 @@ internal static class HudText
         lines.Add(sb.ToString());
         lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
         return lines;
+    }
+
+    // How many channel sums fit a line of maxChars after `used` characters, with " ..." and the total after them; at
+    // least 6 (the strip reserves a line for that many).
+    private static int SumsThatFit(Probe p, int used, int maxChars)
+    {
+        double total = 0;
+        for (int k = 0; k < p.InputChannels && k < p.ChannelSums.Length; k++) total += p.ChannelSums[k];
+        int room = maxChars - used - F($", total {total:0.0000}").Length - 4, fit = 0, width = 0;
+        for (int k = 0; k < p.InputChannels && k < p.ChannelSums.Length; k++)
+        {
+            width += F($" {p.ChannelSums[k]:0.0000}").Length;
+            if (width > room) break;
+            fit++;
+        }
+        return Math.Max(6, fit);
     }
 
     /// <summary>The lines <see cref="LayerProbeLines"/> takes for a probe of <paramref name="layer"/>: a pool's header,
