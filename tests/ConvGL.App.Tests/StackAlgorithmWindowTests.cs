@@ -46,6 +46,27 @@ public sealed class StackAlgorithmWindowTests : IDisposable
         }
     }
 
+    /// <summary>The UX audit: the filters view draws input channel 0's slice of each kernel, and nothing said so (a 3x3
+    /// grey cell read as the whole of conv2's 8-input kernel). The info panel says it; 1 and 3 inputs draw whole.</summary>
+    [Fact]
+    public void FiltersView_SaysWhichSliceOfAMultiInputKernelItDraws()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        using GlContext context = GlContext.CreateHeadless();
+        using var pipeline = new StackPipeline(context, "deep");
+        pipeline.Input.Upload(Tensor.Chw(1, 36, 64));
+        pipeline.Run();
+        var info = new List<string>();
+        HudText.AddInfoLines(info, "status", "scene", 64, 36, "filters", pipeline, "llvmpipe", 4, 0, shownLayer: 4);
+        Assert.Equal("kernels drawn: input channel 0's slice of the 8 each reads", info[^1]);
+        info.Clear();
+        HudText.AddInfoLines(info, "status", "scene", 64, 36, "filters", pipeline, "llvmpipe", 1, 0, shownLayer: 1); // conv1: 1 input
+        Assert.DoesNotContain(info, l => l.StartsWith("kernels drawn", StringComparison.Ordinal));
+        info.Clear();
+        HudText.AddInfoLines(info, "status", "scene", 64, 36, "grid", pipeline, "llvmpipe", 4, 0, shownLayer: 4);
+        Assert.DoesNotContain(info, l => l.StartsWith("kernels drawn", StringComparison.Ordinal));
+    }
+
     /// <summary>The newcomer audit: with deep's layer 5 shown, layers 6-9 lost their shader tags without a word (the
     /// window runs only the layers its view reads). Their lines say so.</summary>
     [Fact]

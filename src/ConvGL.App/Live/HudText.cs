@@ -224,6 +224,11 @@ internal static class HudText
         // A view that draws another layer than the selected one (filters, theorem: the conv before it) says which.
         if (shownLayer >= 0 && shownLayer != layer && shownLayer < pipeline.LayerCount)
             lines.Add(F($"the {view} view shows layer {shownLayer + 1}"));
+        // The filters view draws one input channel's slice of a kernel that reads several (3 read as one colour picture):
+        // said, so a 3x3 grey cell is not taken for the whole of an 8-input kernel.
+        int drawn = shownLayer >= 0 ? shownLayer : layer;
+        if (view == "filters" && drawn < pipeline.LayerCount && pipeline.Conv(drawn) is { } conv && conv.Weight.Shape[1] is > 1 and not 3)
+            lines.Add(F($"kernels drawn: input channel 0's slice of the {conv.Weight.Shape[1]} each reads"));
     }
 
     /// <summary>The error panel: what to do, then the error's first lines.</summary>
