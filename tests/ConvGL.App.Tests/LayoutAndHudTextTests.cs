@@ -49,14 +49,18 @@ public sealed class LayoutAndHudTextTests
     public void KernelLines_SmallTaps_ShowInAPowerOfTen_AndNoMinusZero()
     {
         // ResNet18's first layer has taps of ~0.001-0.01: at 3 decimals most would read 0 or -0. The largest here is
-        // 0.009123, so the panel shows thousandths: 9.123, -0.4 (-0.0004), 1.2, 0.
+        // 0.009123, so the panel shows thousandths: 9.123, -0.4 (-0.0004), 1.2, 0, every tap with the decimals of the
+        // most precise one, so the columns line up.
         var small = new Tensor([1, 1, 2, 2], [0.009123f, -0.0004f, 0.0012f, 0f]);
         List<string> lines = HudText.KernelLines(new ConvView(small, null, new ConvOptions()), 0);
         Assert.Equal("kernel 2x2 as applied, out 0, in 0 of 1 (x 1e-3)", lines[0]);
-        Assert.Equal(["  9.123   -0.4", "    1.2      0"], lines[1..]);
+        Assert.Equal(["  9.123 -0.400", "  1.200  0.000"], lines[1..]);
         // At 0.1 and above the taps show as they are; a tap that rounds to zero shows as 0, not -0.
         var plain = new Tensor([1, 1, 1, 3], [0.25f, -0.0001f, -1.5f]);
-        Assert.Equal(["   0.25      0   -1.5"], HudText.KernelLines(new ConvView(plain, null, new ConvOptions()), 0)[1..]);
+        Assert.Equal(["   0.25   0.00  -1.50"], HudText.KernelLines(new ConvView(plain, null, new ConvOptions()), 0)[1..]);
+        Assert.Equal(2, HudText.TapDecimals([0.25f, -0.0001f, -1.5f], 0));
+        Assert.Equal(0, HudText.TapDecimals([-1f, 0f, 2f], 0)); // a Sobel stays whole numbers
+        Assert.Equal(3, HudText.TapDecimals([0.5f, 0.12345f], 0));
         Assert.Equal("kernel 1x3 as applied, out 0, in 0 of 1", HudText.KernelLines(new ConvView(plain, null, new ConvOptions()), 0)[0]);
         // The choice: the largest finite |tap|; all zero or any tap >= 0.1 keeps them as they are.
         Assert.Equal(-3, HudText.TapExponent([0.009f, -0.0004f]));

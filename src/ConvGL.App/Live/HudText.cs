@@ -61,13 +61,32 @@ internal static class HudText
     /// <summary>The scale note after a kernel's heading: "" for exponent 0, else " (x 1e-3)".</summary>
     public static string TapScale(int exponent) => exponent == 0 ? "" : F($" (x 1e{exponent})");
 
-    /// <summary>One tap in 7 characters, divided by 10^<paramref name="exponent"/>, at most 3 decimals; a value that
-    /// rounds to zero shows as 0, not -0.</summary>
-    public static string Tap(float value, int exponent)
+    /// <summary>One tap in 7 characters, divided by 10^<paramref name="exponent"/>, with <paramref name="decimals"/>
+    /// decimals (-1: as many as it needs, at most 3); a value that rounds to zero shows as 0, not -0.</summary>
+    public static string Tap(float value, int exponent, int decimals = -1)
     {
         double v = exponent == 0 ? value : value / Math.Pow(10, exponent);
         if (double.IsFinite(v)) v = Math.Round(v, 3) + 0.0;
-        return F($"{v,7:0.###}");
+        string format = decimals switch { < 0 => "0.###", 0 => "0", _ => "0." + new string('0', decimals) };
+        return string.Format(CultureInfo.InvariantCulture, "{0,7:" + format + "}", v);
+    }
+
+    /// <summary>The decimals every tap of a kernel is shown with: as many as its most precise tap needs, at most 3, so the
+    /// columns line up ("0.25  0.00 -1.50", not "0.25  0  -1.5"; the UX audit's "-0.81   -0.7  0.528"); 0 for a kernel of
+    /// whole numbers (a Sobel's -1 0 1).</summary>
+    public static int TapDecimals(ReadOnlySpan<float> taps, int exponent)
+    {
+        int decimals = 0;
+        double scale = exponent == 0 ? 1 : Math.Pow(10, exponent);
+        foreach (float t in taps)
+        {
+            double v = t / scale;
+            if (!double.IsFinite(v)) continue;
+            v = Math.Round(v, 3);
+            for (int d = decimals; d < 3 && Math.Abs(v - Math.Round(v, d)) > 1e-9; d++) decimals = d + 1;
+            if (decimals == 3) break;
+        }
+        return decimals;
     }
 
     /// <summary>The kernel panel: output channel <paramref name="channel"/>'s kernel for input channel
@@ -111,6 +130,7 @@ internal static class HudText
         bool spread = Spread(cols);
         int i0 = (kh - rows) / 2, j0 = (kw - cols) / 2;
         int exponent = TapExponent(w.Data.AsSpan((channel * w.Shape[1] + input) * kh * kw, kh * kw));
+        int decimals = TapDecimals(w.Data.AsSpan((channel * w.Shape[1] + input) * kh * kw, kh * kw), exponent);
         var lines = new List<string>
         {
             // The input map by its number in the layer's input (a grouped layer's output reads its own group's maps).
@@ -129,7 +149,7 @@ internal static class HudText
                 int i = i0 + r, j = j0 + c;
                 int si = flip ? kh - 1 - i : i, sj = flip ? kw - 1 - j : j;
                 if (c > 0 && spread) sb.Append(string.Concat(Enumerable.Repeat("      .", dx - 1)));
-                sb.Append(Tap(w.Data[((channel * w.Shape[1] + input) * kh + si) * kw + sj], exponent));
+                sb.Append(Tap(w.Data[((channel * w.Shape[1] + input) * kh + si) * kw + sj], exponent, decimals));
             }
             lines.Add(sb.ToString());
             if (spread && r < rows - 1)
@@ -574,6 +594,7 @@ internal static class HudText
         if (!big && kw < p.KernelWidth) lines[0] += "  " + showing;
         string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), ProbeNameChars)})");
         int exponent = TapExponent(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
+        int tapDecimals = TapDecimals(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth), exponent);
         int decimals = WindowDecimals(p.Window.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
         string kernel = exponent == 0 ? "kernel as applied" : F($"kernel x 1e{exponent}"); // as narrow as a 3-tap row
         lines.Add(window.PadRight(Math.Max(kw * 8 + 3, window.Length + 2)) + kernel.PadRight(Math.Max(kw * 7 + 3, kernel.Length + 2)) + "products");
@@ -582,7 +603,7 @@ internal static class HudText
             sb.Clear();
             for (int j = j0; j < j0 + kw; j++) sb.Append(WindowValue(p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j], decimals));
             sb.Append("  |");
-            for (int j = j0; j < j0 + kw; j++) sb.Append(Tap(p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j], exponent));
+            for (int j = j0; j < j0 + kw; j++) sb.Append(Tap(p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j], exponent, tapDecimals));
             sb.Append("  |");
             for (int j = j0; j < j0 + kw; j++) sb.Append(ProductText(p.Product(c, i, j)));
             lines.Add(sb.ToString());
