@@ -19,7 +19,8 @@ public sealed class LayerProbeTests
         try
         {
             // 0 a conv (signed maps), 1 leaky relu, 2 a 3x3 max pool padded by 1 moved by 2, 3 an average pool counting
-            // its padding (PyTorch's), 4 an ONNX-style average pool with asymmetric pads that does not count them.
+            // its padding (PyTorch's), 4 an ONNX-style average pool with asymmetric pads that does not count them, 5 the
+            // magnitude of the conv's pair.
             string file = Path.Combine(dir, "p.json");
             File.WriteAllText(file, """
                 { "name": "p", "input": "gray", "layers": [
@@ -27,7 +28,8 @@ public sealed class LayerProbeTests
                   { "type": "leaky_relu", "slope": 0.1 },
                   { "type": "maxpool", "size": 3, "stride": 2, "padding": 1 },
                   { "type": "avgpool", "size": 3, "stride": 1, "padding": 1 },
-                  { "type": "avgpool", "size": 2, "stride": 1, "padding": [1, 0, 0, 1], "count_include_pad": false } ] }
+                  { "type": "avgpool", "size": 2, "stride": 1, "padding": [1, 0, 0, 1], "count_include_pad": false },
+                  { "type": "magnitude", "inputs": [0] } ] }
                 """);
             Stack stack = StackFile.Load(file);
             var rng = new Random(12_0502);
@@ -82,6 +84,26 @@ public sealed class LayerProbeTests
                                 $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
                         }
             }
+            // The magnitude of the conv's (sobel-x, sobel-y) pair at every position (the edges stack opens on one; it said
+            // "not a convolution layer"): a and b from the GPU's input, sqrt(a^2 + b^2) equal to the GPU and the reference.
+            Tensor magnitude = cpu.Outputs[5];
+            for (int y = 0; y < magnitude.H; y++)
+                for (int x = 0; x < magnitude.W; x++)
+                {
+                    probe.Take(pipeline, 5, 0, x, y);
+                    Assert.True(probe.Valid && probe.Kind == ProbeKind.Magnitude, $"magnitude ({y}, {x}): {probe.Why}");
+                    Assert.Equal(conv[0, y, x], probe.Window[0], 5);
+                    Assert.Equal(conv[1, y, x], probe.Window[1], 5);
+                    Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-6 + 1e-6 * Math.Abs(probe.Gpu) && Math.Abs(magnitude[0, y, x] - probe.Gpu) <= 1e-5,
+                        $"magnitude ({y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {magnitude[0, y, x]}");
+                }
+            // Its strip: the pair by name and the length.
+            probe.Take(pipeline, 5, 0, 3, 4);
+            List<string> lines = HudText.ProbeLines(probe, pinned: false, c => c == 0 ? "sobel-x" : "sobel-y");
+            Assert.Equal("probe: layer 6 (magnitude), channel 0, (x 3, y 4)", lines[0]);
+            Assert.StartsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a = in[0, 4, 3] (sobel-x) = {conv[0, 4, 3]:0.000000}, b = in[1, 4, 3] (sobel-y) = "), lines[1]);
+            Assert.StartsWith("sqrt(a^2 + b^2) = sqrt(", lines[2]);
+
             // The divisors: PyTorch's average counts the padding (9 at a corner); the ONNX-style one only the image's taps.
             probe.Take(pipeline, 3, 0, 0, 0);
             Assert.Equal(9, probe.Divisor);

@@ -268,13 +268,16 @@ public sealed class ViewMathTests
             Assert.Contains("shortcut: conv 1x1 1->2 convolve zero s1 d1", pipeline.LayerLabel(1), StringComparison.Ordinal);
             Assert.Equal(names, new[] { pipeline.MapName(1, 0), pipeline.MapName(1, 1) });
 
-            // A probe on the magnitude (where a stack opens) says which key reaches a convolution.
+            // A probe on a layer it does not take apart (the add) says which key reaches a convolution; the magnitude (where
+            // a stack opens) it takes apart.
             pipeline.Input.Resize(1, 12, 12);
             pipeline.Run();
             var probe = new Probe(context.Gl);
-            probe.Take(pipeline, 3, 0, 2, 2);
+            probe.Take(pipeline, 2, 0, 2, 2);
             Assert.False(probe.Valid);
-            Assert.Equal("not a convolution layer: press [ 2 times for layer 2, the convolution before it", probe.Why);
+            Assert.Equal("not a convolution layer: press [ once for layer 2, the convolution before it", probe.Why);
+            probe.Take(pipeline, 3, 0, 2, 2);
+            Assert.True(probe.Valid && probe.Kind == ProbeKind.Magnitude, probe.Why);
 
             // The info panel names the layer a view draws when it is not the selected one (the filters view's first conv).
             var info = new List<string>();

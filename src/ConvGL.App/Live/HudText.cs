@@ -382,6 +382,12 @@ internal static class HudText
                               (max ? "left out of the max" : o.CountIncludePad ? "0, counted in the average" : "left out of the sum and the count"));
                 return lines;
             }
+            case Core.Stacks.MagnitudeLayer:
+                return
+                [
+                    F($"layer {number} (magnitude of channel pairs), for c < {inC / 2}, y < {inH}, x < {inW}:"),
+                    "out[c,y,x] = sqrt(in[2c,y,x]^2 + in[2c+1,y,x]^2): the length of each (x, y) derivative pair, the edge strength",
+                ];
             case Core.Stacks.ActivationLayer { Kind: Core.Ops.ActivationKind.Relu }:
                 return
                 [
@@ -460,6 +466,13 @@ internal static class HudText
         ["probe (pinned): layer 52 (leaky_relu), channel 511, (x 1919, y 1079)"],
         ["in[511, 1079, 1919] (Convolution249:~) = -00.000000"],
         ["thresholded_relu(in) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] MagnitudeTailTemplates =
+    [
+        ["probe (pinned): layer 52 (magnitude), channel 511, (x 1919, y 1079)"],
+        ["a = in[1022, 1079, 1919] (Convolution249:~) = -00.000000, b = in[1023, 1079, 1919] (Convolution249:~) = -00.000000"],
+        ["sqrt(a^2 + b^2) = sqrt(000.000000 + 000.000000) = 00.000000 (CPU, from the GPU's input)   GPU wrote 00.000000   |diff| 0.0e+0"],
     ];
 
     // The lines the slots take wrapped to `chars`: each slot as many as its widest form wraps to.
@@ -655,6 +668,7 @@ internal static class HudText
         Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
         Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
         Core.Stacks.ActivationLayer => WrappedLines(ActivationTailTemplates, chars),
+        Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
         _ => 0,
     };
 
@@ -665,6 +679,14 @@ internal static class HudText
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
         string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}");
         string name = Fit(inputName(p.FirstInput), ProbeNameChars);
+        if (p.Kind == ProbeKind.Magnitude)
+        {
+            // The edges stack opens here: the x and y derivatives of one map and their length.
+            string a = Fit(inputName(p.FirstInput), ProbeNameChars), b = Fit(inputName(p.FirstInput + 1), ProbeNameChars);
+            lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {p.Window[0]:0.000000}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {p.Window[1]:0.000000}"));
+            lines.Add(F($"sqrt(a^2 + b^2) = sqrt({(double)p.Window[0] * p.Window[0]:0.000000} + {(double)p.Window[1] * p.Window[1]:0.000000}) = {p.Sum:0.000000} {gpu}"));
+            return lines;
+        }
         if (p.Kind == ProbeKind.Activation)
         {
             lines.Add(F($"in[{p.FirstInput}, {p.Y}, {p.X}] ({name}) = {p.Window[0]:0.000000}"));

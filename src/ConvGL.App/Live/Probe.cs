@@ -22,7 +22,8 @@ internal sealed class Probe(GL gl)
     private float[] _row = new float[64];
 
     public bool Valid { get; internal set; }
-    /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value.</summary>
+    /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value, a
+    /// magnitude's pair.</summary>
     public ProbeKind Kind { get; internal set; }
     /// <summary>A pool: whether it takes the max (else the average).</summary>
     public bool PoolMax { get; internal set; }
@@ -154,6 +155,21 @@ internal sealed class Probe(GL gl)
             case PaddedPoolLayer { Options: var p }:
                 if (!TakePool(input, channel, x, y, p, PaddedPool2D.Geometry(input.H, input.W, p))) return false;
                 break;
+            case MagnitudeLayer when input.C == 2 * output.C && input.H == output.H && input.W == output.W:
+            {
+                // The pair (2c, 2c+1) it reads, and sqrt(a^2 + b^2) as Core's Magnitude.Of computes it (in float32).
+                Span<float> pair = stackalloc float[1];
+                EnsureWindow(2);
+                for (int k = 0; k < 2; k++)
+                {
+                    Read(input, pair, ((2 * channel + k) * input.H + y) * input.W + x);
+                    Window[k] = pair[0];
+                    Inside[k] = true;
+                }
+                Sum = Magnitude.Of(Window[0], Window[1]);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Magnitude, "magnitude", 1, 2, 1, 2 * channel, 0);
+                break;
+            }
             case ActivationLayer a when input.C == output.C && input.H == output.H && input.W == output.W:
             {
                 Span<float> one = stackalloc float[1];
@@ -231,4 +247,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude }
