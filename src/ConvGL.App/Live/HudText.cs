@@ -684,7 +684,9 @@ internal static class HudText
             // The edges stack opens here: the x and y derivatives of one map and their length.
             string a = Fit(inputName(p.FirstInput), ProbeNameChars), b = Fit(inputName(p.FirstInput + 1), ProbeNameChars);
             lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {p.Window[0]:0.000000}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {p.Window[1]:0.000000}"));
-            lines.Add(F($"sqrt(a^2 + b^2) = sqrt({(double)p.Window[0] * p.Window[0]:0.000000} + {(double)p.Window[1] * p.Window[1]:0.000000}) = {p.Sum:0.000000} {gpu}"));
+            // The squares in 5 significant digits (small derivatives' squares read 0.000001 at 6 decimals).
+            string Square(float v) => ((double)v * v).ToString("G5", CultureInfo.InvariantCulture).Replace('E', 'e');
+            lines.Add(F($"sqrt(a^2 + b^2) = sqrt({Square(p.Window[0])} + {Square(p.Window[1])}) = {p.Sum:0.000000} {gpu}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Activation)
