@@ -194,6 +194,21 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void MapNames_OfAMagnitude_SayTheSharedInputOnce()
+    {
+        // The deep stack's edge strengths: each map's x and y derivative of the same map.
+        Stack stack = StackFile.Parse("""
+            { "input": "rgb", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "magnitude" },
+                                          { "type": "conv", "kernels": ["box:3", "box:5"] }, { "type": "magnitude" } ] }
+            """, "mag.json", KernelLibrary.Get);
+        string[][] names = MapNames.For(stack, [true, true, true, true], stack.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray());
+        Assert.Equal(["sobel-x of R", "sobel-y of R", "sobel-x of G", "sobel-y of G", "sobel-x of B", "sobel-y of B"], names[0]);
+        Assert.Equal(["|sobel-x, sobel-y| of R", "|sobel-x, sobel-y| of G", "|sobel-x, sobel-y| of B"], names[1]);
+        // Two levels: the shared input said once at each.
+        Assert.Equal("|box:3, box:5| of |sobel-x, sobel-y| of R", names[3][0]);
+    }
+
+    [Fact]
     public void TheoremLabels_SayTheProductSumsTheGroupsInputs_AndTheBias()
     {
         Assert.Equal(["direct", "FFT: inverse(product)", "|direct - FFT|", "input 2 spectrum", "kernel spectrum", "product spectrum"],

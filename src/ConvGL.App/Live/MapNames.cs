@@ -30,7 +30,7 @@ internal static class MapNames
                     ConvLayer c when kernelNames[i] is { Count: > 0 } k => Enumerable.Range(0, c.Weight.Shape[0])
                         .Select(o => current.Length == 1 ? k[o % k.Count] : $"{k[o % k.Count]} of {Input(current, o / k.Count)}").ToArray(),
                     ConvLayer c => Enumerable.Range(0, c.Weight.Shape[0]).Select(o => $"{Stem(c, i)} {o}").ToArray(),
-                    MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => $"|{current[2 * o]}, {current[2 * o + 1]}|").ToArray(),
+                    MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => Pair(current[2 * o], current[2 * o + 1])).ToArray(),
                     ConvTransposeLayer t => Enumerable.Range(0, t.Weight.Shape[1] * t.Options.Groups).Select(o => $"{t.Label ?? "conv_transpose"} {o}").ToArray(),
                     LinearLayer lin => Enumerable.Range(0, lin.Out).Select(o => $"{lin.Label ?? "linear"} {o}").ToArray(),
                     // A sum of maps is its own map, not its first input's (ResNet18's last layer read "Convolution387 0"
@@ -56,6 +56,16 @@ internal static class MapNames
         stack.InputChannels == 1 ? ["gray"]
         : stack.Preprocess is { } p ? p.ChannelOrder.Select(c => "RGB"[c].ToString()).ToArray()
         : ["R", "G", "B"];
+
+    // A magnitude's map: "|a, b|", a shared " of X" said once after it ("|sobel-x, sobel-y| of conv2 10": the deep stack's
+    // grid cut "|sobel-x of conv2 10, sobel-y of conv2 10|" to "|sobel-x of con~", all 16 alike).
+    private static string Pair(string a, string b)
+    {
+        int of = a.IndexOf(" of ", StringComparison.Ordinal);
+        return of > 0 && b.IndexOf(" of ", StringComparison.Ordinal) == b.Length - (a.Length - of) && b.EndsWith(a[of..], StringComparison.Ordinal)
+            ? $"|{a[..of]}, {b[..^(a.Length - of)]}|{a[of..]}"
+            : $"|{a}, {b}|";
+    }
 
     private static string Input(string[] names, int i) => i < names.Length ? names[i] : $"input {i}";
 
