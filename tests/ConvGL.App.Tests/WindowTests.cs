@@ -46,6 +46,18 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Contains("profile layer=2 channel=2 in_first=2 in_count=1 shared=1", relu.Stdout);
     }
 
+    /// <summary>A column whose layers' lines must be elided anyway (ResNet18's 52) is as wide as the elided column needs,
+    /// not as its longest layer line: the grid of layer 10's 64 maps at 1366x768 got 690 px of width beside a 519 px
+    /// column; the picture now takes the width the column does not need.</summary>
+    [Fact]
+    public void AColumnThatElidesLayers_IsChosenForTheElidedLines()
+    {
+        WindowProcess.Result r = Run(["--size", "1366x768", "--stack", "resnet18", "--view", "grid", "--layer", "10", "--frames", "2"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Area picture = Area.Of(r), side = Area.Of(r, "side");
+        Assert.True(picture.W > 900 && side.W < 450, $"picture {picture}, column {side}");
+    }
+
     /// <summary>v says what it did (the newcomer audit pressed it and saw nothing: a narrow column's short status line
     /// leaves vsync out); a scripted run writes the message to stderr as the window shows it.</summary>
     [Fact]

@@ -68,7 +68,12 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         float bottom = probeStrip ? probeLines * _hud.LineHeight + 8 + LiveLayout.Margin : 0;
         // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
-        side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, ColumnHeight);
+        // Where the layers' lines cannot all fit even at the wanted width (ResNet18's 52), they are elided anyway (below):
+        // the width is then chosen for the column as it will be, a few layers around the selected one (it kept the width
+        // of the longest layer line, 519 px at 1366x768, and the theorem view's maps got 190 px each).
+        LiveLayout wide = LiveLayout.Compute(width, height, side, bottom);
+        Func<float, float> columnHeight = ColumnHeight(wide.Side.Width) > wide.Side.Height ? ElidedColumnHeight : ColumnHeight;
+        side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
@@ -121,6 +126,26 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     private const int MinColumnChars = 34;
 
     /// <summary>The height the column's panels take when wrapped to a column <paramref name="columnWidth"/> wide.</summary>
+    /// <summary><see cref="ColumnHeight"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
+    /// selected one (as the layout then does where they do not fit).</summary>
+    private float ElidedColumnHeight(float columnWidth)
+    {
+        if (_side.Count(HudText.IsLayerLine) <= MinLayerLines) return ColumnHeight(columnWidth);
+        List<string> all = _side;
+        _side = HudText.ElideLayers(all, MinLayerLines);
+        try
+        {
+            return ColumnHeight(columnWidth);
+        }
+        finally
+        {
+            _side = all;
+        }
+    }
+
+    // The layer lines a column that must elide keeps at least, for choosing its width.
+    private const int MinLayerLines = 5;
+
     private float ColumnHeight(float columnWidth)
     {
         int chars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
