@@ -44,7 +44,14 @@ public sealed class OnnxTestCase
         {
             var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             for (int i = 0; i < graph.Inputs.Count; i++)
-                inputs[graph.Inputs[i].Name] = OnnxReader.ReadTensorFile(Path.Combine(set, $"input_{i}.pb")).Tensor;
+            {
+                Tensor t = OnnxReader.ReadTensorFile(Path.Combine(set, $"input_{i}.pb")).Tensor;
+                // An input the model's own declaration rules out is a broken case (ERROR), not a failed run (FAIL).
+                OnnxValueInfo info = graph.Inputs[i];
+                if (info.Shape is { } shape && (shape.Length != t.Rank || shape.Where((d, k) => d >= 0 && d != t.Shape[k]).Any()))
+                    throw new ConvGLException($"{Path.Combine(set, $"input_{i}.pb")}: shape {t.ShapeString} does not fit the model's input '{info.Name}' {info.ShapeString}");
+                inputs[info.Name] = t;
+            }
             var outputs = new Tensor[graph.Outputs.Count];
             for (int i = 0; i < outputs.Length; i++)
                 outputs[i] = OnnxReader.ReadTensorFile(Path.Combine(set, $"output_{i}.pb")).Tensor;

@@ -65,6 +65,21 @@ public sealed class OnnxTestCommandTests : IDisposable
         Assert.Equal("onnx-test (cpu): 1 passed, 1 failed, 0 unreadable", lines[2]);
     }
 
+    /// <summary>An input the model's declared shape rules out is a broken case, ERROR and exit 2 (the hardening audit
+    /// saw it as a FAIL, exit 1: the op was never tried).</summary>
+    [Fact]
+    public void AnInputOfAShapeTheModelRulesOut_IsAnError_Exit2()
+    {
+        string dir = CopyCase("test_abs");
+        File.Copy(Path.Combine(Case("test_conv_with_strides_and_asymmetric_padding"), "test_data_set_0", "input_0.pb"),
+            Path.Combine(dir, "test_data_set_0", "input_0.pb"), overwrite: true);
+        (int code, string[] lines) = Run("cpu", dir);
+        Assert.Equal(2, code);
+        Assert.StartsWith("ERROR test_abs  cannot read: ", lines[0]);
+        Assert.Contains("input_0.pb: shape (1, 1, 7, 5) does not fit the model's input 'x' (3, 4, 5)", lines[0]);
+        Assert.Equal("onnx-test (cpu): 0 passed, 0 failed, 1 unreadable", lines[1]);
+    }
+
     [Fact]
     public void AnUnreadableCase_IsOneErrorLine_TheOthersStillRun_Exit2()
     {
