@@ -26,3 +26,9 @@ public sealed class GpuLimitException(string message, long neededBytes, long lim
         return (Math.Max(8, (int)(w * scale)), Math.Max(8, (int)(h * scale)));
     }
 }
+
+/// <summary>An FFT convolution whose frames pass this driver's buffer or buffer-texture limits: refused before anything
+/// is allocated. A ConvGLException (the input's size is the fix), typed so a caller that chose the FFT itself can
+/// choose again without it (apply's auto choice).</summary>
+public sealed class FftTooLargeException(string message) : ConvGL.Core.ConvGLException(message);
+

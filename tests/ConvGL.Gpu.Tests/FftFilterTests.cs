@@ -1,6 +1,7 @@
 using ConvGL.Core;
 using ConvGL.Core.Kernels;
 using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
 
 namespace ConvGL.Gpu.Tests;
 
@@ -100,5 +101,25 @@ public sealed class FftFilterTests(GlFixture fixture)
         Tensor kernel = Parity.Random(new Random(63), 1f, 63, 63);
         AlgorithmChoice choice = ConvAlgorithms.ChooseFilter(1, 1024, 1024, kernel, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
         Assert.Equal("fft (63x63 kernel, 1280x320 frame)", choice.ToString());
+    }
+
+    /// <summary>The hardening audit: apply's auto choice took the FFT for a 31x31 Gaussian on an 8192-wide picture whose
+    /// frames (10240x1280, 200 MiB) pass llvmpipe's 128 MiB buffers, then told the user to choose direct or separable.
+    /// The op refuses such frames with a typed error before allocating them, and the choice without the FFT is the next
+    /// best one (apply then runs it, saying so).</summary>
+    [Fact]
+    public void FftFramesPastTheDriversBuffers_AreATypedRefusal_AndTheChoiceWithoutTheFft_IsTheNextBest()
+    {
+        Tensor gauss = KernelLibrary.Get("gaussian:31");
+        Assert.Equal(ConvAlgorithm.Fft, ConvAlgorithms.ChooseFilter(1, 4000, 8192, gauss, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe).Algorithm);
+        Assert.Equal(ConvAlgorithm.Separable, ConvAlgorithms.ChooseFilter(1, 4000, 8192, gauss, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe, allowFft: false).Algorithm);
+        Assert.Equal(ConvAlgorithm.Direct, ConvAlgorithms.ChooseFilter(1, 4000, 8192, Parity.Random(new Random(31), 1f, 31, 31), ConvOptions.ImageFilter,
+            ConvCostModel.Llvmpipe, allowFft: false).Algorithm); // not rank 1: direct
+        if (fixture.Context.MaxStorageBlockBytes > 200L << 20) return; // a driver whose buffers hold the frames (NVIDIA: 2 GiB)
+        using var fft = new GpuFftConv2D(fixture.Context, gauss.Reshape(1, 1, 31, 31), null, ConvOptions.ImageFilter);
+        using var input = new GpuTensor(fixture.Context, 1, 4000, 8192);
+        using var output = new GpuTensor(fixture.Context);
+        var e = Assert.Throws<FftTooLargeException>(() => fft.Run(input, output));
+        Assert.StartsWith("FFT convolution needs 1 frames of 10240x", e.Message);
     }
 }

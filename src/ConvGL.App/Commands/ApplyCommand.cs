@@ -101,7 +101,19 @@ internal static class ApplyCommand
         Tensor result;
         try
         {
-            result = Filter(image, kernel, options, device, choice.Algorithm, progress);
+            try
+            {
+                result = Filter(image, kernel, options, device, choice.Algorithm, progress);
+            }
+            catch (FftTooLargeException e) when (requested == ConvAlgorithm.Auto)
+            {
+                // The auto choice's FFT frames pass this driver's buffers (the cost model does not know the driver's
+                // limits): the next best algorithm instead, said on one line (it told the user to choose it themselves).
+                choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model, allowFft: false);
+                progress.Interrupt();
+                Console.Error.WriteLine($"convgl: apply: {e.Message.Split(';')[0]}: running {choice.Name} instead (the auto choice)");
+                result = Filter(image, kernel, options, device, choice.Algorithm, progress);
+            }
         }
         catch (DeviceUnavailableException e)
         {

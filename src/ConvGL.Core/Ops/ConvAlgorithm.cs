@@ -79,7 +79,7 @@ public static class ConvAlgorithms
     /// rank 1 (only then is separable possible). A requested algorithm other than Auto is returned as is (separable
     /// without a rank-1 kernel is an error), with its estimate.</summary>
     public static AlgorithmChoice Choose(int channels, int h, int w, int[] weightShape, ConvOptions options, bool rankOne,
-                                    ConvCostModel model, ConvAlgorithm requested = ConvAlgorithm.Auto)
+                                    ConvCostModel model, ConvAlgorithm requested = ConvAlgorithm.Auto, bool allowFft = true)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
         ArgumentNullException.ThrowIfNull(options);
@@ -114,7 +114,7 @@ public static class ConvAlgorithms
             pick = ConvAlgorithm.Direct;
             double best = direct;
             if (separable < best) (pick, best) = (ConvAlgorithm.Separable, separable);
-            if (fft < best) pick = ConvAlgorithm.Fft;
+            if (fft < best && allowFft) pick = ConvAlgorithm.Fft;
         }
         (double cost, string detail) = pick switch
         {
@@ -127,12 +127,12 @@ public static class ConvAlgorithms
 
     /// <summary>For an image filter: one (kH, kW) kernel on every channel of a (C, H, W) image alone.</summary>
     public static AlgorithmChoice ChooseFilter(int channels, int h, int w, Tensor kernel, ConvOptions options, ConvCostModel model,
-                                          ConvAlgorithm requested = ConvAlgorithm.Auto)
+                                          ConvAlgorithm requested = ConvAlgorithm.Auto, bool allowFft = true)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         if (kernel.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel.ShapeString}");
         bool rankOne = IsRankOne(kernel);
-        return Choose(channels, h, w, [channels, 1, kernel.H, kernel.W], options with { Groups = channels }, rankOne, model, requested);
+        return Choose(channels, h, w, [channels, 1, kernel.H, kernel.W], options with { Groups = channels }, rankOne, model, requested, allowFft);
     }
 
     /// <summary>For a conv layer (a stack's, or any (C_out, C_in/groups, kH, kW) weight) on an input of (C, H, W). The
