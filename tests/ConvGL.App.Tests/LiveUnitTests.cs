@@ -113,6 +113,30 @@ public sealed class LiveUnitTests
         Assert.True(edge == 0, $"{w}x{h}: {edge} label pixels within 1.5% of the right edge");
     }
 
+    /// <summary>The UX audit: a portrait scene (360x640) scaled its shapes by its height alone, 1.8 times too large for
+    /// its width, so they piled on each other. They scale by the smaller side against the 640x360 design: the red square
+    /// covers no more of a portrait frame than of the landscape one of the same area.</summary>
+    [Fact]
+    public void Scene_ShapesScaleByTheSmallerSide()
+    {
+        Assert.Equal(1f, SceneSource.Scale(640, 360));
+        Assert.Equal(0.5625f, SceneSource.Scale(360, 640));
+        Assert.Equal(1f, SceneSource.Scale(1280, 360)); // a panorama: by its height
+        int Red(int w, int h)
+        {
+            using var scene = new SceneSource(w, h, synchronous: true);
+            byte[] rgba = new byte[w * h * 4];
+            scene.Render(0, rgba);
+            int n = 0;
+            for (int i = 0; i < w * h; i++)
+                if (rgba[4 * i] > 200 && rgba[4 * i + 1] < 90 && rgba[4 * i + 2] < 90) n++;
+            return n;
+        }
+        int landscape = Red(640, 360), portrait = Red(360, 640);
+        Assert.True(landscape > 5000, $"the red square drew {landscape} pixels at 640x360");
+        Assert.True(portrait <= landscape, $"the red square drew {portrait} pixels at 360x640, {landscape} at 640x360");
+    }
+
     [Fact]
     public void Scene_IsAPureFunctionOfTime()
     {

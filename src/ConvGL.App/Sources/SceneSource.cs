@@ -115,11 +115,15 @@ internal sealed class SceneSource : IFrameSource
         }
     }
 
+    /// <summary>The shapes' size against the 640x360 design: by the height in a wide frame, by the width in a narrow one
+    /// (scaled by the height alone, a 360x640 scene drew its shapes 1.8 times too large for its width, piled on each other).</summary>
+    internal static float Scale(int w, int h) => Math.Min(h / 360f, w / 640f);
+
     /// <summary>Draws the scene at time <paramref name="t"/> seconds into an RGBA8 buffer.</summary>
     public void Render(double t, byte[] rgba)
     {
         int w = Width, h = Height;
-        float s = h / 360f;
+        float s = Scale(w, h);
         SKCanvas c = _canvas;
         c.ResetMatrix();
         c.DrawImage(_static, 0, 0, SKSamplingOptions.Default, _copy);
@@ -170,7 +174,7 @@ internal sealed class SceneSource : IFrameSource
     /// sharpen to act on) and a checkerboard (edges in both axes and corners). Nothing moving passes under them.</summary>
     private static SKImage MakeStatic(int w, int h)
     {
-        float s = h / 360f;
+        float s = Scale(w, h);
         using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var c = new SKCanvas(bitmap);
         using var paint = new SKPaint();
