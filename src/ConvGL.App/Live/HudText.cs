@@ -337,20 +337,12 @@ internal static class HudText
         {
             case Core.Stacks.PoolLayer { Options: var o }:
             {
-                ConvGeometry g;
-                try
-                {
-                    g = Core.Ops.Pool2D.Geometry(inH, inW, o);
-                }
-                catch (ConvGLException)
-                {
-                    return [];
-                }
+                if (TryGeometry(() => Core.Ops.Pool2D.Geometry(inH, inW, o)) is not { } g) return [];
                 bool max = o.Kind == Core.Ops.PoolKind.Max;
                 string window = F($"i < {o.SizeY}, j < {o.SizeX} of in[c, {Index("y", o.EffectiveStrideY, "i", 1, o.PadY)}, {Index("x", o.EffectiveStrideX, "j", 1, o.PadX)}]");
                 var lines = new List<string>
                 {
-                    F($"layer {number} ({(max ? "max" : "average")} pool, every channel apart), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:"),
+                    PoolHeader(number, max, inC, g),
                     max ? F($"out[c,y,x] = max over {window}") : F($"out[c,y,x] = (sum over {window}) / {o.SizeY * o.SizeX}"),
                 };
                 if (o.PadY > 0 || o.PadX > 0)
@@ -360,20 +352,12 @@ internal static class HudText
             case Core.Stacks.PaddedPoolLayer { Options: var o }:
             {
                 // An imported (ONNX) pool: its own pads, dilation and ceil mode (ResNet18's stem pool showed the conv hint).
-                ConvGeometry g;
-                try
-                {
-                    g = Core.Ops.PaddedPool2D.Geometry(inH, inW, o);
-                }
-                catch (ConvGLException)
-                {
-                    return [];
-                }
+                if (TryGeometry(() => Core.Ops.PaddedPool2D.Geometry(inH, inW, o)) is not { } g) return [];
                 bool max = o.Kind == Core.Ops.PoolKind.Max;
                 string window = F($"i < {o.SizeY}, j < {o.SizeX} of in[c, {Index("y", o.StrideY, "i", o.DilationY, g.Y.PadBefore)}, {Index("x", o.StrideX, "j", o.DilationX, g.X.PadBefore)}]");
                 var lines = new List<string>
                 {
-                    F($"layer {number} ({(max ? "max" : "average")} pool, every channel apart), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:"),
+                    PoolHeader(number, max, inC, g),
                     max ? F($"out[c,y,x] = max over {window}")
                         : F($"out[c,y,x] = (sum over {window}) / the taps counted ({(o.CountIncludePad ? "inside the padded input" : "inside the input")})"),
                 };
@@ -398,6 +382,22 @@ internal static class HudText
                 return [];
         }
     }
+
+    // A pool's output geometry, or null where the input is too small for it (the layer's own run says why).
+    private static ConvGeometry? TryGeometry(Func<ConvGeometry> geometry)
+    {
+        try
+        {
+            return geometry();
+        }
+        catch (ConvGLException)
+        {
+            return null;
+        }
+    }
+
+    private static string PoolHeader(int number, bool max, int inC, ConvGeometry g) =>
+        F($"layer {number} ({(max ? "max" : "average")} pool, every channel apart), for c < {inC}, y < {g.Y.Output}, x < {g.X.Output}:");
 
     // An input index along one axis as the reference computes it, written as simply as its numbers allow:
     // "y*2+i*2-1", "y+i-1", "y+i".
