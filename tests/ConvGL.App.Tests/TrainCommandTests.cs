@@ -109,6 +109,23 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(Directory.Exists("/proc/convgl-trained"));
     }
 
+    /// <summary>The quick audit: a --preview through a link to the run's curve (dangling before the run) or through a
+    /// linked --out folder replaced the curve; it is compared where the write really lands.</summary>
+    [Fact]
+    public void Train_APreviewThatLeadsToTheRunsOwnFile_ThroughLinks_IsRefused()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "run"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "run", "alias.png"), "m-curve.png");
+        Directory.CreateSymbolicLink(Path.Combine(_dir, "linked"), Path.Combine(_dir, "run"));
+        foreach (string[] args in new[] { new[] { "--out", "run", "--preview", "run/alias.png" }, ["--out", "linked", "--preview", "run/m-curve.png"] })
+        {
+            ApplyProcess.Result r = ApplyProcess.Convgl(_dir, ["train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", "--name", "m", .. args]);
+            Assert.True(r.ExitCode == 2, r.ToString());
+            Assert.Contains("is the run's own m-curve.png in --out", r.Stderr);
+            Assert.False(File.Exists(Path.Combine(_dir, "run", "m-curve.png")));
+        }
+    }
+
     /// <summary>--out and --preview in folders that do not exist yet: both are made when the files go down.</summary>
     [Fact]
     public void Train_NewNestedFolders_AreMadeForTheOutputs()
@@ -176,7 +193,7 @@ public sealed class TrainCommandTests : IDisposable
         Npy.Write(Path.Combine(_dir, "in.npy"), ConvGL.Core.Tensor.Chw(1, 24, 24, Enumerable.Range(0, 576).Select(v => (float)Math.Sin(v * 0.37) + (v % 7) / 7f).ToArray()));
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "in.npy", "--hidden", "gaussian:5,1", "--kernel-size", "5", "--steps", "4");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("stopped at the step limit (4 steps) before converging, mse ", r.Stdout);
+        Assert.Contains("stopped at the step limit (4 steps) before converging: more --steps may fit it closer", r.Stdout);
         Assert.DoesNotContain("converged after", r.Stdout);
         r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--input", "in.npy", "--hidden", "sobel-x");
         Assert.True(r.ExitCode == 0, r.ToString());

@@ -151,9 +151,10 @@ internal static partial class TrainCommand
         {
             if (Directory.Exists(preview)) throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is a folder; give a .png file name");
             // The sheet must not land on one of the run's own files (it replaced NAME-curve.png, the curve lost).
+            // Compared where the paths really lead (a link to the curve, a linked folder: the write goes through both).
             string sheet = Path.GetFullPath(preview);
             foreach (string own in new[] { name + ".safetensors", name + ".json", name + "-curve.png" })
-                if (string.Equals(sheet, Path.GetFullPath(Path.Combine(dir, own)), StringComparison.Ordinal))
+                if (string.Equals(WrittenAt(sheet), WrittenAt(Path.Combine(dir, own)), StringComparison.Ordinal))
                     throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is the run's own {own} in --out; give the sample sheet another name (nothing was trained)");
             CheckWritable(Path.GetDirectoryName(sheet)!, "--preview");
         }
@@ -218,6 +219,15 @@ internal static partial class TrainCommand
         Console.WriteLine($"wrote {weightsPath}, {stackPath}, {curvePath}");
         if (preview is not null) Console.WriteLine($"wrote {preview} (rows: {string.Join(", ", SyntheticShapes.ClassNames)})");
         return 0;
+    }
+
+    /// <summary>The file a write to <paramref name="path"/> replaces: a symbolic link's final target (dangling or not), every
+    /// linked folder resolved (<see cref="FileIdentity.Real"/>).</summary>
+    private static string WrittenAt(string path)
+    {
+        var file = new FileInfo(Path.GetFullPath(path));
+        string target = file.LinkTarget is null ? file.FullName : file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName;
+        return FileIdentity.Real(target);
     }
 
     /// <summary>Whether files can be made in <paramref name="dir"/>, or (when it does not exist yet) in the nearest folder
@@ -356,10 +366,11 @@ internal static partial class TrainCommand
         // last mse and nothing else).
         else
         {
+            // The mse is the final line's (the history's last step is the loss before that step's update).
             string gain = last >= 10 && r.LossHistory[last - 10] > 0
-                ? string.Create(CultureInfo.InvariantCulture, $" ({1 - r.LossHistory[last] / r.LossHistory[last - 10]:0.0%} lower than 10 steps before)") : "";
+                ? string.Create(CultureInfo.InvariantCulture, $" (its last 10 steps lowered the mse by {1 - r.LossHistory[last] / r.LossHistory[last - 10]:0.0%})") : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"stopped at the step limit ({cap} steps) before converging, mse {r.LossHistory[last]:0.000E+00}{gain}: more --steps may fit it closer"));
+                $"stopped at the step limit ({cap} step{(cap == 1 ? "" : "s")}) before converging{gain}: more --steps may fit it closer"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final mse {r.FinalLoss:0.000E+00} (the float32 kernel written below, with the bias in its comment, which --kernel does not read)"));
         string text = KernelText(r, options);
