@@ -182,6 +182,9 @@ public sealed class LiveStructureTests
         Assert.Equal(Enumerable.Range(2, 7).Select(i => $"line {i}"), lines[1..8]);
         Assert.Equal("(the last good version keeps running; fix the file: it reloads by itself)", lines[8]);
         Assert.Equal(9, lines.Count);
+        // A run's error (a dropped picture its stack does not fit) is no file's to fix (it said "fix the file").
+        Assert.Equal("(the run stopped here; it clears when a run succeeds: another source, --source-max, or another layer set)",
+            HudText.ErrorLines("stack 'p' does not fit a 120x90 input", inAFile: false)[^1]);
     }
 
     [Fact]

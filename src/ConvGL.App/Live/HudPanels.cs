@@ -40,7 +40,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
-        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null)
+        Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null,
+        bool errorInAFile = true)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -53,7 +54,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             _side.AddRange(info);
             if (conv is not null) _kernel = HudText.KernelLines(conv, channel);
         }
-        _error = error is null ? [] : HudText.ErrorLines(error);
+        _error = error is null ? [] : HudText.ErrorLines(error, errorInAFile);
         _message.Clear();
         if (message is not null) _message.Add(message);
         float side = 0;

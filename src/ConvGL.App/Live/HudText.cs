@@ -251,14 +251,17 @@ internal static class HudText
             lines.Add(F($"kernels drawn: input channel 0's slice of the {conv.Weight.Shape[1]} each reads"));
     }
 
-    /// <summary>The error panel: what to do, then the error's first lines.</summary>
-    public static List<string> ErrorLines(string error)
+    /// <summary>The error panel: what to do, then the error's first lines. <paramref name="inAFile"/>: a shader's or a
+    /// kernel or stack file's error, which a fix of the file clears (it reloads by itself); else a run's error (a stack
+    /// that does not fit a dropped picture's size, a driver limit), which the next good run clears.</summary>
+    public static List<string> ErrorLines(string error, bool inAFile = true)
     {
         // What went wrong first (file:line), then what to do: in a narrow column the first lines are what shows.
         string[] given = error.Split('\n');
         var lines = new List<string> { "error: " + given[0] };
         lines.AddRange(given.Skip(1).Take(7));
-        lines.Add("(the last good version keeps running; fix the file: it reloads by itself)");
+        lines.Add(inAFile ? "(the last good version keeps running; fix the file: it reloads by itself)"
+            : "(the run stopped here; it clears when a run succeeds: another source, --source-max, or another layer set)");
         return lines;
     }
 

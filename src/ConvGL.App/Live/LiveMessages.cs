@@ -18,6 +18,10 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     /// <summary>The error the window shows: shader, presentation program, file, run, source, in that order.</summary>
     public string? Shown(string? presenterError, string? sourceError) => ShaderError ?? presenterError ?? FileError ?? RunError ?? sourceError;
 
+    /// <summary>Whether the error <see cref="Shown"/> gives is a file's (a shader, the presentation program, a kernel or
+    /// stack file), which fixing the file clears, rather than a run's.</summary>
+    public bool ShownIsAFile(string? presenterError) => (ShaderError ?? presenterError ?? FileError) is not null;
+
     public void Flash(string message, double now)
     {
         Message = message;
