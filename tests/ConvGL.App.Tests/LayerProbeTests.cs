@@ -101,7 +101,9 @@ public sealed class LayerProbeTests
             probe.Take(pipeline, 5, 0, 3, 4);
             List<string> lines = HudText.ProbeLines(probe, pinned: false, c => c == 0 ? "sobel-x" : "sobel-y");
             Assert.Equal("probe: layer 6 (magnitude), channel 0, (x 3, y 4)", lines[0]);
-            Assert.StartsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a = in[0, 4, 3] (sobel-x) = {conv[0, 4, 3]:0.000000}, b = in[1, 4, 3] (sobel-y) = "), lines[1]);
+            Assert.StartsWith($"a = in[0, 4, 3] (sobel-x) = {HudText.Significant(conv[0, 4, 3])}, b = in[1, 4, 3] (sobel-y) = ", lines[1]);
+            Assert.Equal("1.19209e-07", HudText.Significant(1.1920929e-07)); // a flat area's derivative read 0.000000
+            Assert.Equal("0.00370795", HudText.Significant(0.003707953));
             Assert.StartsWith("sqrt(a^2 + b^2) = sqrt(", lines[2]);
 
             // The divisors: PyTorch's average counts the padding (9 at a corner); the ONNX-style one only the image's taps.

@@ -273,7 +273,10 @@ public sealed class ViewMathTests
             using GlContext context = GlContext.CreateHeadless();
             using var pipeline = new StackPipeline(context, file, (12, 12));
             // Layer 1 off: the add gets the 1-channel input and the shortcut's 2 maps. Said as the HUD numbers them.
-            Assert.EndsWith("layer 3 (add) (with layer 1 disabled): add needs two inputs of equal channel counts, got 1 and 2", pipeline.Toggle(0));
+            string refused = pipeline.Toggle(0)!;
+            Assert.EndsWith("layer 3 (add) (with layer 1 disabled): add needs two inputs of equal channel counts, got 1 and 2", refused);
+            // The stack by name, not its file's path: "graph.json: layer 3" read as the file's 0-based index.
+            Assert.StartsWith("can't turn layer 1 off, it stays on: stack '", refused, StringComparison.Ordinal);
             Assert.Contains("edges: conv 3x3 1->2 pad 1,1,1,1 zero s1 d1", pipeline.LayerLabel(0), StringComparison.Ordinal);
             string[] names = [pipeline.MapName(1, 0), pipeline.MapName(1, 1)];
             Assert.Equal(["box:1", "identity:1"], names);

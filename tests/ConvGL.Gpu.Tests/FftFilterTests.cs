@@ -120,6 +120,6 @@ public sealed class FftFilterTests(GlFixture fixture)
         using var input = new GpuTensor(fixture.Context, 1, 4000, 8192);
         using var output = new GpuTensor(fixture.Context);
         var e = Assert.Throws<FftTooLargeException>(() => fft.Run(input, output));
-        Assert.StartsWith("FFT convolution needs 1 frames of 10240x", e.Message);
+        Assert.StartsWith("FFT convolution needs 1 frame of 10240x", e.Message);
     }
 }

@@ -474,8 +474,8 @@ internal static class HudText
     private static readonly string[][] MagnitudeTailTemplates =
     [
         ["probe (pinned): layer 52 (magnitude), channel 511, (x 1919, y 1079)"],
-        ["a = in[1022, 1079, 1919] (Convolution249:~) = -00.000000, b = in[1023, 1079, 1919] (Convolution249:~) = -00.000000"],
-        ["sqrt(a^2 + b^2) = sqrt(000.000000 + 000.000000) = 00.000000 (CPU, from the GPU's input)   GPU wrote 00.000000   |diff| 0.0e+0"],
+        ["a = in[1022, 1079, 1919] (Convolution249:~) = -1.23456e-07, b = in[1023, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
+        ["sqrt(a^2 + b^2) = sqrt(1.23456e-14 + 1.23456e-14) = 1.23456e-07 (CPU, from the GPU's input)   GPU wrote 1.23456e-07   |diff| 0.0e+0"],
     ];
 
     // The lines the slots take wrapped to `chars`: each slot as many as its widest form wraps to.
@@ -686,10 +686,10 @@ internal static class HudText
         {
             // The edges stack opens here: the x and y derivatives of one map and their length.
             string a = Fit(inputName(p.FirstInput), ProbeNameChars), b = Fit(inputName(p.FirstInput + 1), ProbeNameChars);
-            lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {p.Window[0]:0.000000}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {p.Window[1]:0.000000}"));
-            // The squares in 5 significant digits (small derivatives' squares read 0.000001 at 6 decimals).
-            string Square(float v) => ((double)v * v).ToString("G5", CultureInfo.InvariantCulture).Replace('E', 'e');
-            lines.Add(F($"sqrt(a^2 + b^2) = sqrt({Square(p.Window[0])} + {Square(p.Window[1])}) = {p.Sum:0.000000} {gpu}"));
+            // Every number in 6 significant digits: a flat area's derivatives (1e-7) read 0.000000 at 6 decimals.
+            lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {Significant(p.Window[0])}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {Significant(p.Window[1])}"));
+            lines.Add(F($"sqrt(a^2 + b^2) = sqrt({Significant((double)p.Window[0] * p.Window[0])} + {Significant((double)p.Window[1] * p.Window[1])}) = {Significant(p.Sum)}") +
+                      F($" (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Activation)
@@ -720,6 +720,10 @@ internal static class HudText
         }
         return lines;
     }
+
+    /// <summary>A value in 6 significant digits with a small e exponent where it needs one ("0.00370795", "1.19209e-07");
+    /// 0, not -0.</summary>
+    public static string Significant(double v) => v == 0 ? "0" : v.ToString("G6", CultureInfo.InvariantCulture).Replace('E', 'e');
 
     /// <summary>A product in the probe's column: 4 decimals, and a value that rounds to zero as 0.0000, not -0.0000.</summary>
     public static string ProductText(double v) => F($"{(double.IsFinite(v) ? Math.Round(v, 4) + 0.0 : v),8:0.0000}");

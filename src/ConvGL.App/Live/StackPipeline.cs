@@ -170,7 +170,7 @@ internal sealed class StackPipeline : ILivePipeline
     {
         bool on = _runner.Enabled[i];
         if (_runner.TrySetEnabled(i, !on, out string? error, layerBase: 1)) return null;
-        // Said as a refused key, not as a broken file: the plan's reason names the stack file it checked.
+        // Said as a refused key, not as a broken file: the plan's reason names the stack and its layers as the HUD does.
         return $"can't turn layer {i + 1} {(on ? "off" : "on")}, it stays {(on ? "on" : "off")}: {error}";
     }
 

@@ -238,7 +238,7 @@ public static class StackFile
         {
             if (el.ValueKind != JsonValueKind.Object) throw new ConvGLException($"{path}: layers[{index}]: must be an object with a \"type\", found {Kind(el)}");
             if (!el.TryGetProperty("type", out JsonElement typeEl) || typeEl.ValueKind != JsonValueKind.String)
-                throw new ConvGLException($"{path}: layers[{index}] field 'type': missing or not a string (types: {Types})");
+                throw new ConvGLException($"{path}: layers[{index}] field 'type': missing or not a string (e.g. \"conv\", \"relu\", \"maxpool\", \"magnitude\"; every type: assets/stacks/README.md)");
             string type = typeEl.GetString()!;
             var at = new LayerContext(path, index, type);
             string? label = null;
@@ -395,7 +395,10 @@ public static class StackFile
             else
             {
                 // A typo of a known type is named (the whole list wrapped to 24 lines in the window's error panel).
-                string? near = type.Length <= 64 ? Types.Split(", ").FirstOrDefault(t => EditDistance(t, type) <= 2) : null;
+                string? near = type.Length <= 64
+                    ? Types.Split(", ").FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)) ??
+                      Types.Split(", ").FirstOrDefault(t => EditDistance(t, type) <= 2)
+                    : null;
                 throw at.Error("type", near is null
                     ? $"unknown layer type '{Echo(type)}' (types: {Types})"
                     : $"unknown layer type '{Echo(type)}': did you mean '{near}'? (every type: assets/stacks/README.md)");

@@ -64,7 +64,9 @@ public sealed class StackPlan
         tooLarge = false;
         ArgumentNullException.ThrowIfNull(stack);
         plan = null;
-        string where = stack.SourcePath ?? $"stack '{stack.Name}'";
+        // The file where errors count layers as it does (layers[i]); the stack by name where they count as the window's
+        // HUD (layer i+1): a path before "layer 2" read as the file's index.
+        string where = layerBase == 0 ? stack.SourcePath ?? $"stack '{stack.Name}'" : $"stack '{stack.Name}'";
         int n = stack.Layers.Count;
         if (enabled is not null && enabled.Count != n)
         {

@@ -347,7 +347,7 @@ public sealed class GpuFftConv2D : IGpuConv
         long bytes = texels * Texel * sizeof(float);
         if (bytes > _context.MaxStorageBlockBytes || texels > _maxTexels)
             throw new FftTooLargeException(
-                $"FFT convolution needs {frames} frames of {plan.FrameW}x{plan.FrameH} ({bytes >> 20} MiB), more than this driver's " +
+                $"FFT convolution needs {frames} frame{(frames == 1 ? "" : "s")} of {plan.FrameW}x{plan.FrameH} ({bytes >> 20} MiB), more than this driver's " +
                 $"limit ({_context.MaxStorageBlockBytes >> 20} MiB per buffer, {_maxTexels} texels per buffer texture); use the direct or separable algorithm, or fewer channels");
     }
 
