@@ -84,6 +84,13 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.False(File.Exists(P("real/01-magnitude.npy"))); // the edges dump was replaced ...
         Assert.True(Directory.GetFiles(P("real"), "*.npy").Length > 3); // ... by the learned one, read through the link
         Assert.Equal(Directory.GetFiles(P("real")).Select(Path.GetFileName).Order(), Directory.GetFiles(P("link")).Select(Path.GetFileName).Order());
+        // A private dump stays private when replaced (it came back 755).
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(P("real"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Assert.Equal(0, ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "link").ExitCode);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(P("real")));
+        }
         Assert.DoesNotContain(Directory.GetFileSystemEntries(_dir), e => Path.GetFileName(e).StartsWith('.'));
     }
 

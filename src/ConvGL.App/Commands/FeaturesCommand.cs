@@ -286,6 +286,8 @@ internal static partial class FeaturesCommand
         string? old = null;
         InFlight.Add(temp);
         Directory.CreateDirectory(temp);
+        // A replaced dump keeps its folder's permission bits, as a replaced file does (a 700 folder came back 755).
+        if (!OperatingSystem.IsWindows() && Directory.Exists(full)) File.SetUnixFileMode(temp, File.GetUnixFileMode(full));
         try
         {
             Npy.Write(Path.Combine(temp, "input.npy"), result.Input);

@@ -11,7 +11,7 @@ public static partial class InFlight
 
     /// <summary>A hidden name for a temporary file or folder in <paramref name="folder"/>, ".convgl-PID-ID.<paramref name="kind"/>":
     /// short (a name the file system takes stays writable), and naming this process, so a later run can tell one whose
-    /// process was killed (SIGKILL leaves it: no handler runs) from one still being written (<see cref="RemoveStale"/>).</summary>
+    /// process was killed (SIGKILL leaves it: no handler runs) from one still being written (<see cref="RemoveStale(string)"/>).</summary>
     public static string TempName(string folder, string kind = "tmp") =>
         Path.Combine(folder, $".convgl-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..16]}.{kind}");
 
@@ -21,7 +21,13 @@ public static partial class InFlight
     /// <summary>Removes, from <paramref name="folder"/>, the hidden temporary files and folders (<see cref="TempName"/>)
     /// of ConvGL processes that no longer run (a killed `features` left a 568 MB hidden folder that no later run removed);
     /// best effort, Linux only (it asks /proc whether the process runs). Returns how many were removed.</summary>
-    public static int RemoveStale(string folder)
+    public static int RemoveStale(string folder) => RemoveStale(folder, DefaultStaleAfter);
+
+    /// <summary>How long a leftover must have been untouched before <see cref="RemoveStale(string)"/> removes it.</summary>
+    public static readonly TimeSpan DefaultStaleAfter = TimeSpan.FromMinutes(5);
+
+    /// <summary><see cref="RemoveStale(string)"/> with its own age.</summary>
+    public static int RemoveStale(string folder, TimeSpan staleAfter)
     {
         if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self") || !Directory.Exists(folder)) return 0;
         int removed = 0;
@@ -31,6 +37,9 @@ public static partial class InFlight
             {
                 System.Text.RegularExpressions.Match m = TempPattern().Match(Path.GetFileName(entry));
                 if (!m.Success || !int.TryParse(m.Groups[1].Value, out int pid) || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+                // Untouched for staleAfter too: a process this one cannot see in /proc (another PID namespace, hidepid)
+                // writing into the same folder keeps its file's or folder's time fresh.
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(entry) < staleAfter) continue;
                 try
                 {
                     if (Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is null) Directory.Delete(entry, recursive: true);

@@ -60,7 +60,7 @@ public static class StackInputSizes
         int[] heights = Plans(height, square) ? [height] : Nearest(height, h => Plans(h, square));
         int[] widths = Plans(square, width) ? [width] : Nearest(width, w => Plans(square, w));
         var pairs = heights.SelectMany(h => widths.Select(w => (H: h, W: w))).Where(p => Plans(p.H, p.W)).ToArray();
-        if (pairs.Length == 0) return $"it runs at {square}x{square} (H x W), for one";
+        if (pairs.Length == 0) return $"it runs at {square}x{square}, for one (no size nearer {width}x{height} (W x H) runs)";
         string Axis(string name, int[] sizes, int given) =>
             sizes.Length == 1 && sizes[0] == given ? $"{name} {given} is fine" : $"{name} {string.Join(" or ", sizes)} instead of {given}";
         return $"the nearest sizes it runs at: {Axis("height", heights, height)}, {Axis("width", widths, width)} " +

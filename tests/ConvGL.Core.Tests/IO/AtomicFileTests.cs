@@ -42,7 +42,8 @@ public class AtomicFileTests
     }
 
     /// <summary>A process killed by SIGKILL (no handler runs) leaves its hidden temporary file or folder; the next write
-    /// in that folder removes those whose process is gone, never one of a running process, nor anything else hidden.</summary>
+    /// in that folder removes those whose process is gone and that were untouched for 5 minutes, never one of a running
+    /// process or a fresh one, nor anything else hidden.</summary>
     [Fact]
     public void AWrite_RemovesTheHiddenLeftoversOfKilledRuns_Only()
     {
@@ -55,6 +56,13 @@ public class AtomicFileTests
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "00-conv.npy"), "x");
         Directory.CreateDirectory(removing);
+        // Untouched for an hour (a killed run's); one as fresh as a write in progress by a process this one cannot see
+        // (another PID namespace) stays.
+        DateTime hourAgo = DateTime.UtcNow.AddHours(-1);
+        foreach (string f in new[] { file, running, mine }) File.SetLastWriteTimeUtc(f, hourAgo);
+        foreach (string d in new[] { folder, removing }) Directory.SetLastWriteTimeUtc(d, hourAgo);
+        string fresh = dir.File($".convgl-{gone}-aaaaaaaaaaaaaaaa.tmp");
+        File.WriteAllText(fresh, "being written elsewhere");
         AtomicFile.WriteAllBytes(dir.File("out.bin"), [1]);
         if (OperatingSystem.IsLinux())
         {
@@ -62,6 +70,7 @@ public class AtomicFileTests
             Assert.False(Directory.Exists(folder));
             Assert.False(Directory.Exists(removing));
         }
+        Assert.True(File.Exists(fresh));
         Assert.True(File.Exists(running));
         Assert.True(File.Exists(mine));
         Assert.True(File.Exists(dir.File("out.bin")));
