@@ -87,9 +87,13 @@ public sealed class ProbeTextTests
             Valid = true, KernelHeight = 1, KernelWidth = 1, InputChannels = 1, Window = [1], Kernel = [1], ChannelSums = [1], Sum = 1, Gpu = 1,
         };
         Assert.StartsWith("input window (channel 0: gray)", HudText.ProbeLines(p, false, _ => "gray")[1], StringComparison.Ordinal);
-        List<string> lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R");
+        // In a strip of 100 characters a name is cut at 16; in a wide one it has up to 40 (the deep stack's "sobel-x of
+        // conv2 10" was cut to "sobel-x of conv~" in a 1600 px window).
+        List<string> lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R", maxChars: 100);
         Assert.StartsWith("input window (channel 0: a-very-long-ker~)", lines[1], StringComparison.Ordinal);
         Assert.Equal("sum over 1 input channel(s): a-very-long-ker~ 1.0000", lines[^2]);
+        lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R", maxChars: 220);
+        Assert.StartsWith("input window (channel 0: a-very-long-kernel-name of R)", lines[1], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -146,9 +150,12 @@ public sealed class ProbeTextTests
                         FirstInput = 448, Window = Enumerable.Range(0, k * k).Select(v => -v - 0.123f).ToArray(), Kernel = Enumerable.Repeat(-0.5f, k * k).ToArray(),
                         ChannelSums = Enumerable.Repeat(-9.87654, inputs).ToArray(), Sum = -98.7654321, Gpu = -98.76543f, Bias = -1.5f,
                     };
-                    List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, c => $"Convolution249:{c}", chars), chars);
-                    Assert.True(lines.Count <= HudText.ProbeStripLines(true, k, k, chars, inputs),
-                        $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {HudText.ProbeStripLines(true, k, k, chars, inputs)} reserved:\n{string.Join('\n', lines)}");
+                    foreach (Func<int, string> name in new Func<int, string>[] { c => $"Convolution249:{c}", c => $"a map name far longer than any strip shows {c}" })
+                    {
+                        List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, name, chars), chars);
+                        Assert.True(lines.Count <= HudText.ProbeStripLines(true, k, k, chars, inputs),
+                            $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {HudText.ProbeStripLines(true, k, k, chars, inputs)} reserved:\n{string.Join('\n', lines)}");
+                    }
                 }
         // A wide strip reserves what it always did; a narrow one more.
         Assert.Equal(3 + 4, HudText.ProbeStripLines(true, 3, 3, 200));

@@ -582,6 +582,10 @@ internal static class HudText
     /// <summary>Names of input channels longer than this are cut (with a "~") in the probe panel.</summary>
     private const int ProbeNameChars = 16;
 
+    // A channel's name in the probe strip: 16 characters, more where the strip is wide (up to 40: the deep stack's
+    // "sobel-x of conv2 10" was cut to "sobel-x of conv~" in a 1600 px strip), never so many that its lines outgrow it.
+    private static int NameChars(int maxChars) => Math.Clamp((int)Math.Min(int.MaxValue, ((long)maxChars - 60) / 4), ProbeNameChars, 40);
+
     /// <summary>The probe panel for a valid or invalid probe. <paramref name="inputName"/> names an input channel of
     /// the layer (<see cref="ILivePipeline.InputMapName"/>: R, G, B; B, G, R for ResNet18's preprocessed input; gray;
     /// an earlier layer's map): the window's channel is named, and with up to 3 input channels each sum is too.
@@ -608,7 +612,8 @@ internal static class HudText
         // Its own line (the strip reserves one) for a kernel beyond MaxTaps; after the header when only the width cut it.
         bool big = p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps;
         if (!big && kw < p.KernelWidth) lines[0] += "  " + showing;
-        string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), ProbeNameChars)})");
+        int nameChars = NameChars(maxChars);
+        string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), nameChars)})");
         int exponent = TapExponent(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
         int tapDecimals = TapDecimals(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth), exponent);
         int decimals = WindowDecimals(p.Window.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
@@ -633,7 +638,7 @@ internal static class HudText
         // 7th nearly the whole total), the total after them.
         int shown = named ? p.InputChannels : Math.Min(p.InputChannels, SumsThatFit(p, sb.Length, maxChars));
         for (int k = 0; k < shown; k++)
-            sb.Append(named ? F($" {Fit(inputName(p.FirstInput + k), ProbeNameChars)} {p.ChannelSums[k]:0.0000}") : F($" {p.ChannelSums[k]:0.0000}"));
+            sb.Append(named ? F($" {Fit(inputName(p.FirstInput + k), nameChars)} {p.ChannelSums[k]:0.0000}") : F($" {p.ChannelSums[k]:0.0000}"));
         if (p.InputChannels > shown) sb.Append(" ...");
         // Their total, which the bias is added to on the next line (with 64 channels most sums are not on screen).
         if (p.InputChannels > 1)
@@ -681,11 +686,11 @@ internal static class HudText
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
         string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}");
-        string name = Fit(inputName(p.FirstInput), ProbeNameChars);
+        string name = Fit(inputName(p.FirstInput), NameChars(maxChars));
         if (p.Kind == ProbeKind.Magnitude)
         {
             // The edges stack opens here: the x and y derivatives of one map and their length.
-            string a = Fit(inputName(p.FirstInput), ProbeNameChars), b = Fit(inputName(p.FirstInput + 1), ProbeNameChars);
+            string a = Fit(inputName(p.FirstInput), NameChars(maxChars)), b = Fit(inputName(p.FirstInput + 1), NameChars(maxChars));
             // Every number in 6 significant digits: a flat area's derivatives (1e-7) read 0.000000 at 6 decimals.
             lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {Significant(p.Window[0])}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {Significant(p.Window[1])}"));
             lines.Add(F($"sqrt(a^2 + b^2) = sqrt({Significant((double)p.Window[0] * p.Window[0])} + {Significant((double)p.Window[1] * p.Window[1])}) = {Significant(p.Sum)}") +
