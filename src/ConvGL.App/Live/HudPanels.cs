@@ -126,7 +126,6 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;
 
-    /// <summary>The height the column's panels take when wrapped to a column <paramref name="columnWidth"/> wide.</summary>
     /// <summary><see cref="ColumnHeight"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
     /// selected one (as the layout then does where they do not fit).</summary>
     private float ElidedColumnHeight(float columnWidth)
@@ -147,6 +146,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     // The layer lines a column that must elide keeps at least, for choosing its width.
     private const int MinLayerLines = 5;
 
+    /// <summary>The height the column's panels take when wrapped to a column <paramref name="columnWidth"/> wide.</summary>
     private float ColumnHeight(float columnWidth)
     {
         int chars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);

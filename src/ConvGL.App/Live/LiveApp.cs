@@ -82,7 +82,7 @@ internal sealed class LiveApp : IDisposable
 
         window.KeyDown += OnKey;
         // A scripted run ignores wherever the display's pointer rests (Xvfb's idle pointer picked a theorem readout, so a
-        // screenshot depended on the screen's size); its --probe points move the pointer themselves.
+        // screenshot depended on the screen's size); --probe pins its points, and the soak clicks through MouseMoved.
         window.MouseMove += (x, y) =>
         {
             if (!_script.Active) _state.MouseMoved(x, y);
