@@ -70,6 +70,10 @@ internal static class CliRoot
                   ?? Lower(result.Errors[0].Message.TrimEnd('.'));
             throw new ConvGLException(where + message);
         }
+        // A window option before a command's name (`--frames 5 apply ...`) parsed as the window's and was ignored.
+        if (command is not RootCommand &&
+            result.RootCommandResult.Children.OfType<OptionResult>().FirstOrDefault(o => !o.Implicit && !o.Option.Recursive && o.Option is not HelpOption) is { } stray)
+            throw new ConvGLException($"{command.Name}: {stray.Option.Name} is an option of the window, not of {command.Name} ({OptionList(command)})");
         // ProcessTerminationTimeout null: the commands are synchronous and read no cancellation token; Program.cs handles
         // Ctrl+C and SIGTERM (the unfinished output is removed, then the process ends).
         return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = output ?? Console.Out });
