@@ -195,6 +195,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
         // Pure: 10 characters of the HUD's font and padding where the cell keeps 4 lines' width of plot beside it.
         Assert.Equal(10 * Hud.CharWidthFor(16) + 8, TheoremView.ScaleGutter(326, 16), 3);
         Assert.Equal(0, TheoremView.ScaleGutter(10 * Hud.CharWidthFor(16) + 8 + 4 * 16, 16));
+        Assert.Equal(6 * Hud.CharWidthFor(16) + 8, TheoremView.ScaleGutter(326, 16, chars: 6), 3); // labels of 6: "0.4781"
         // On screen (1280x720, text 13 px: 16 px lines): the first plot's curves start right of the gutter; its labels
         // sat over the row's first ~60 pixels, where a border's effects show.
         string dir = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}");
@@ -210,8 +211,9 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.DoesNotContain(",-0,", layout);
         var p = new Picture(png);
         Area grid = Area.Of(r, "view");
-        float gutter = TheoremView.ScaleGutter(grid.W / 3f - 2, Hud.LineHeightFor(13));
-        Assert.True(gutter > 60, $"gutter {gutter}");
+        // The gutter is as wide as the labels (4 to 10 characters): at least the 4-character one is free of curve.
+        float gutter = TheoremView.ScaleGutter(grid.W / 3f - 2, Hud.LineHeightFor(13), chars: 4);
+        Assert.True(gutter > 30, $"gutter {gutter}");
         int x0 = grid.X + 1, y0 = grid.Y + grid.H + 2 * 16, y1 = Math.Min(p.Height, grid.Y + grid.H + (int)(grid.H * 0.7));
         int InOrange(int from, int to)
         {
@@ -225,7 +227,8 @@ public sealed class TheoremViewTests(DisplayFixture display)
             return n;
         }
         Assert.Equal(0, InOrange(x0, x0 + (int)gutter));
-        Assert.True(InOrange(x0 + (int)gutter + 3, x0 + (int)gutter + 40) > 10, "no orange curve right of the gutter");
+        float widest = TheoremView.ScaleGutter(grid.W / 3f - 2, Hud.LineHeightFor(13));
+        Assert.True(InOrange(x0 + (int)widest + 3, x0 + (int)widest + 40) > 10, "no orange curve right of the gutter");
     }
 
     /// <summary>The UX audit: a scripted theorem screenshot showed a spectrum readout no one asked for, wherever Xvfb's idle

@@ -209,6 +209,16 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void TheoremLabels_InNarrowCells_KeepTheBiasAndTheSum()
+    {
+        // ResNet18's first layer (3 inputs, a bias) in 22-character cells: short forms, not "FFT: inverse(product) ~".
+        Assert.Equal(["direct", "FFT + bias", "|direct - FFT|", "in 2 of 3", "kernel, in 2", "sum of 3"], TheoremView.FittedMapLabels(2, 3, 0.5f, 22));
+        // Wide cells keep the full labels; cells narrower than a short form cut it.
+        Assert.Equal(TheoremView.MapLabels(2, 3, 0.5f), TheoremView.FittedMapLabels(2, 3, 0.5f, 40));
+        Assert.Equal("FFT + b~", TheoremView.FittedMapLabels(0, 1, 1f, 8)[1]);
+    }
+
+    [Fact]
     public void TheoremLabels_SayTheProductSumsTheGroupsInputs_AndTheBias()
     {
         Assert.Equal(["direct", "FFT: inverse(product)", "|direct - FFT|", "input 2 spectrum", "kernel spectrum", "product spectrum"],

@@ -212,16 +212,21 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private PixelRect Band(int column, float y, float height)
     {
         PixelRect c = Cell(column, 0);
-        float gutter = column == 0 ? ScaleGutter(c.Width, context.LineHeight) : 0;
+        float gutter = column == 0 ? ScaleGutter(c.Width, context.LineHeight, _gutterChars) : 0;
         return new PixelRect(c.X + 2 + gutter, y, c.Width - 4 - gutter, height);
     }
 
-    /// <summary>The first scanline plot's gutter for its scale labels (ColourBar.Number: "-1.234e-08" at most, 10
-    /// characters), left of the curve, so the labels no longer hide the row's first pixels (a border's effects sit there);
-    /// none in a cell too narrow to keep 4 lines' width of plot (the labels then sit on it, as before).</summary>
-    public static float ScaleGutter(float cellWidth, float lineHeight)
+    // The widest scale label the last frame drew (4 to 10 characters; 7 before the first: "-0.4781"), so the gutter is
+    // as wide as its labels (10 characters left ResNet18's 190 px cell a 100 px plot beside labels of 6).
+    private int _gutterChars = 7;
+
+    /// <summary>The first scanline plot's gutter for its scale labels of <paramref name="chars"/> characters
+    /// (ColourBar.Number: "-1.234e-08" at most, 10), left of the curve, so the labels no longer hide the row's first
+    /// pixels (a border's effects sit there); none in a cell too narrow to keep 4 lines' width of plot (the labels then
+    /// sit on it, as before).</summary>
+    public static float ScaleGutter(float cellWidth, float lineHeight, int chars = 10)
     {
-        float gutter = 10 * Hud.CharWidthFor(lineHeight) + 8;
+        float gutter = chars * Hud.CharWidthFor(lineHeight) + 8;
         return cellWidth >= gutter + 4 * lineHeight + 4 ? gutter : 0;
     }
 
@@ -297,6 +302,22 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         inputs > 1 ? F($"product: sum over {inputs} inputs") : "product spectrum",
     ];
 
+    /// <summary>The six maps' labels in a cell of <paramref name="chars"/> characters: the full ones where they fit, else
+    /// short forms that keep what matters (ResNet18's cells cut "FFT: inverse(product) + bias" to "FFT: inverse(product) ~",
+    /// losing the bias), cut only where even those do not fit. Pure: a unit test holds it.</summary>
+    public static string[] FittedMapLabels(int inputChannel, int inputs, float bias, int chars)
+    {
+        string[] full = MapLabels(inputChannel, inputs, bias);
+        string[] brief =
+        [
+            "direct", bias != 0 ? "FFT + bias" : "FFT", "|diff|",
+            inputs > 1 ? F($"in {inputChannel} of {inputs}") : F($"in {inputChannel} spectrum"),
+            inputs > 1 ? F($"kernel, in {inputChannel}") : "kernel",
+            inputs > 1 ? F($"sum of {inputs}") : "product",
+        ];
+        return full.Select((l, i) => l.Length <= chars ? l : HudText.Fit(brief[i], chars)).ToArray();
+    }
+
     public void DrawLabels(Hud hud, PixelRect area)
     {
         if (!context.HaveFrame) return;
@@ -332,12 +353,12 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         _legendWidth = area.Width;
         hud.Panel(area.X + 10, area.Y + 2, lines.Count > _legendLines ? lines[.._legendLines] : lines);
         // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
-        string[] names = MapLabels(f.InputChannel, _inputs, bias);
         int chars = HudText.CharsIn(OutputRect.Width / 3 - 8, hud.CharWidth);
+        string[] names = FittedMapLabels(f.InputChannel, _inputs, bias, chars);
         for (int i = 0; i < names.Length; i++)
         {
             PixelRect c = Cell(i % 3, i / 3);
-            hud.Label(c.X + 2, c.Y + 2, HudText.Fit(names[i], chars));
+            hud.Label(c.X + 2, c.Y + 2, names[i]);
         }
         // The spectra curves are log(1 + |F|), each divided by its own maximum (TheoremPass.Spectrum).
         string[] band = ["1D: direct grey, FFT orange", "1D: row grey, kernel orange, log(1+|F|)", "1D: row x conj(kernel row), log(1+|F|)"];
@@ -359,11 +380,13 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             (float a0, float b0) = theorem.ScanlineRanges.Read(0);
             (float a1, float b1) = theorem.ScanlineRanges.Read(1);
             (double bottom, double top) = ProfileView.PlotScale(Math.Min(a0, a1), Math.Max(b0, b1));
-            // In the plot's gutter (ScaleGutter), at the cell's left edge.
+            // In the plot's gutter (ScaleGutter), at the cell's left edge; the next frame's gutter fits these labels.
             float x = Cell(0, 0).X + 1;
-            hud.Label(x, labelTop, ColourBar.Number((float)top));
-            hud.Label(x, r.Y + r.Height / 2 - hud.LineHeight / 2, ColourBar.Number((float)((top + bottom) / 2)));
-            hud.Label(x, r.Y + r.Height - hud.LineHeight - 1, ColourBar.Number((float)bottom));
+            string high = ColourBar.Number((float)top), middle = ColourBar.Number((float)((top + bottom) / 2)), low = ColourBar.Number((float)bottom);
+            hud.Label(x, labelTop, high);
+            hud.Label(x, r.Y + r.Height / 2 - hud.LineHeight / 2, middle);
+            hud.Label(x, r.Y + r.Height - hud.LineHeight - 1, low);
+            _gutterChars = Math.Clamp(Math.Max(high.Length, Math.Max(middle.Length, low.Length)), 4, 10);
         }
     }
 
