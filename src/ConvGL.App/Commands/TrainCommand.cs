@@ -154,7 +154,7 @@ internal static partial class TrainCommand
             // Compared where the paths really lead (a link to the curve, a linked folder: the write goes through both).
             string sheet = Path.GetFullPath(preview);
             foreach (string own in new[] { name + ".safetensors", name + ".json", name + "-curve.png" })
-                if (string.Equals(WrittenAt(sheet), WrittenAt(Path.Combine(dir, own)), StringComparison.Ordinal))
+                if (string.Equals(AtomicFile.WrittenAt(sheet), AtomicFile.WrittenAt(Path.Combine(dir, own)), StringComparison.Ordinal))
                     throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is the run's own {own} in --out; give the sample sheet another name (nothing was trained)");
             CheckWritable(Path.GetDirectoryName(sheet)!, "--preview");
         }
@@ -219,15 +219,6 @@ internal static partial class TrainCommand
         Console.WriteLine($"wrote {weightsPath}, {stackPath}, {curvePath}");
         if (preview is not null) Console.WriteLine($"wrote {preview} (rows: {string.Join(", ", SyntheticShapes.ClassNames)})");
         return 0;
-    }
-
-    /// <summary>The file a write to <paramref name="path"/> replaces: a symbolic link's final target (dangling or not), every
-    /// linked folder resolved (<see cref="FileIdentity.Real"/>).</summary>
-    private static string WrittenAt(string path)
-    {
-        var file = new FileInfo(Path.GetFullPath(path));
-        string target = file.LinkTarget is null ? file.FullName : file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName;
-        return FileIdentity.Real(target);
     }
 
     /// <summary>Whether files can be made in <paramref name="dir"/>, or (when it does not exist yet) in the nearest folder

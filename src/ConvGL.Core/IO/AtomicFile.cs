@@ -80,6 +80,10 @@ public static class AtomicFile
         Write(path, s => s.Write(copy));
     }
 
+    /// <summary>Where a write to <paramref name="path"/> really lands (<see cref="Target"/>, every linked folder resolved
+    /// too): two paths that give the same one would replace the same file.</summary>
+    public static string WrittenAt(string path) => FileIdentity.Real(Target(path));
+
     /// <summary>The file a path names: a symbolic link's final target (the rename then replaces the file, keeping the
     /// link, as writing through it would), otherwise the path itself, made absolute.</summary>
     private static string Target(string path)

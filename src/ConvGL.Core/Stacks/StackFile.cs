@@ -395,13 +395,11 @@ public static class StackFile
             else
             {
                 // A typo of a known type is named (the whole list wrapped to 24 lines in the window's error panel).
-                string? near = type.Length <= 64
-                    ? Types.Split(", ").FirstOrDefault(t => string.Equals(t, type, StringComparison.OrdinalIgnoreCase)) ??
-                      Types.Split(", ").FirstOrDefault(t => EditDistance(t, type) <= 2)
-                    : null;
-                throw at.Error("type", near is null
+                // The kernel library's rule: in any case, one or two edits away (a name of 64 or more is nobody's typo).
+                string near = type.Length <= 64 ? Kernels.KernelLibrary.DidYouMean(type, Types.Split(", ")) : "";
+                throw at.Error("type", near.Length == 0
                     ? $"unknown layer type '{Echo(type)}' (types: {Types})"
-                    : $"unknown layer type '{Echo(type)}': did you mean '{near}'? (every type: assets/stacks/README.md)");
+                    : $"unknown layer type '{Echo(type)}': {near}(every type: assets/stacks/README.md)");
             }
             layer.Label = label;
             return layer;
