@@ -29,6 +29,8 @@
 //    correlation at padded position (y s_y, x s_x) (the stride subsamples it), which lives in tile
 //    t = (y s_y) / T_h at frame row (y s_y) - t T_h, column x s_x, float t of the texel; plus the bias. Only frame
 //    rows below T_h are transformed (the dispatch covers those), the only ones that hold outputs.
+//  Where the whole input's frames would pass the driver's largest buffer, the dense rows run in bands through the
+//  same frames (FftPlan.Bands): both passes add the band's first dense row, u_row_base, to the tiles' rows.
 //
 // Defines: RADIX (1, 2, 3, 4, 5, 8, 16), INVERSE (0/1), COLUMNS (0: transform along x, 1: along y), FIRST (1: the
 // first pass, Ns = 1, every twiddle is 1), PAD, UNPACK, HAS_BIAS (0/1).
@@ -51,6 +53,7 @@ layout(r32i, binding = 3) readonly uniform iimageBuffer u_maps;   // row map (3 
 uniform ivec3 u_in_shape;  // (C, H, W)
 uniform int u_columns_at;  // where the column map starts in u_maps
 uniform int u_tiles;       // tiles in use (FftPlan): 4, or 1 for the theorem view's frames (floats 1..3 then zero)
+uniform int u_row_base;    // the band's first dense row (FftPlan.Bands; 0 for one band)
 #else
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_src;
 #endif
@@ -60,6 +63,7 @@ layout(std430, binding = 4) readonly buffer Bias { float b_data[]; };
 uniform ivec3 u_out_shape; // (C_out, H_out, W_out)
 uniform ivec2 u_stride;    // (s_y, s_x)
 uniform vec2 u_inv_stride; // (1 / s_y, 1 / s_x)
+uniform int u_row_base;    // the band's first dense row
 #else
 layout(rgba32f, binding = 1) writeonly uniform imageBuffer u_dst;
 #endif
@@ -102,8 +106,9 @@ void main()
 #if PAD
     // Row pass: y is the frame row fy, f the input channel; the four tiles' source rows are the same for every texel.
     int h = u_in_shape.y, w = u_in_shape.z;
-    ivec4 sy = ivec4(imageLoad(u_maps, y).x, imageLoad(u_maps, u_tile_rows + y).x,
-                     imageLoad(u_maps, 2 * u_tile_rows + y).x, imageLoad(u_maps, 3 * u_tile_rows + y).x);
+    int row = u_row_base + y;
+    ivec4 sy = ivec4(imageLoad(u_maps, row).x, imageLoad(u_maps, u_tile_rows + row).x,
+                     imageLoad(u_maps, 2 * u_tile_rows + row).x, imageLoad(u_maps, 3 * u_tile_rows + row).x);
     for (int r = 0; r < RADIX; r++)
     {
         int sx = imageLoad(u_maps, u_columns_at + j + r * u_quarter).x;
@@ -141,7 +146,7 @@ void main()
     ivec4 oy, m;
     for (int t = 0; t < 4; t++)
     {
-        m[t] = t * u_tile_rows + y;
+        m[t] = u_row_base + t * u_tile_rows + y;
         oy[t] = int((float(m[t]) + 0.5) * u_inv_stride.x);
     }
     bvec4 row_ok = equal(oy * u_stride.x, m);

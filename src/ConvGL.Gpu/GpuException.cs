@@ -27,7 +27,8 @@ public sealed class GpuLimitException(string message, long neededBytes, long lim
     }
 }
 
-/// <summary>An FFT convolution whose frames pass this driver's buffer or buffer-texture limits: refused before anything
+/// <summary>An FFT convolution whose frames pass this driver's buffer or buffer-texture limits even one tile row tall (taller inputs
+/// run in bands of rows, <see cref="ConvGL.Core.Ops.FftPlan.Bands"/>): refused before anything
 /// is allocated. A ConvGLException (the input's size is the fix), typed so a caller that chose the FFT itself can
 /// choose again without it (apply's auto choice).</summary>
 public sealed class FftTooLargeException(string message) : ConvGL.Core.ConvGLException(message);

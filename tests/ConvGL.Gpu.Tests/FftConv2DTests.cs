@@ -19,7 +19,7 @@ public sealed class FftConv2DTests(GlFixture fixture, ITestOutputHelper log)
     private double _worstRatio;
 
     /// <summary>Runs one case on both sides; false when the reference rejects the geometry (no output).</summary>
-    private bool Check(Tensor input, Tensor weight, float[]? bias, ConvOptions o, string spec)
+    private bool Check(Tensor input, Tensor weight, float[]? bias, ConvOptions o, string spec, long? maxFrameTexels = null, int minBands = 1)
     {
         Tensor expected;
         try
@@ -35,10 +35,13 @@ public sealed class FftConv2DTests(GlFixture fixture, ITestOutputHelper log)
         {
             return false;
         }
-        using var fft = new GpuFftConv2D(fixture.Context, weight, bias, o);
+        using var fft = new GpuFftConv2D(fixture.Context, weight, bias, o) { MaxFrameTexels = maxFrameTexels };
         Tensor actual = fft.Apply(input);
         Assert.True(expected.SameShape(actual), $"shape: reference {expected.ShapeString}, GPU {actual.ShapeString} -- {spec}");
         FftPlan plan = fft.LastPlan!;
+        Assert.True(plan.Bands >= minBands, $"{plan.Bands} band(s), expected at least {minBands} -- {spec}");
+        if (maxFrameTexels is { } cap && plan.Bands > 1) Assert.True(plan.Plane <= cap, $"frame {plan.FrameH}x{plan.FrameW} passes {cap} texels -- {spec}");
+        spec += $" [{plan.Bands} band(s) of {plan.TileRows}-row tiles in {plan.FrameH}x{plan.FrameW}]";
         double m = input.Data.Max(MathF.Abs);
         int cout = weight.Shape[0], per = weight.Length / cout, plane = expected.H * expected.W;
         double logFrame = Math.Log2(Math.Max(2, plan.Plane));
@@ -62,7 +65,8 @@ public sealed class FftConv2DTests(GlFixture fixture, ITestOutputHelper log)
         return true;
     }
 
-    private bool CheckRandom(Random rng, int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias)
+    private bool CheckRandom(Random rng, int cin, int cout, int h, int w, int kh, int kw, ConvOptions o, bool bias,
+                             long? maxFrameTexels = null, int minBands = 1)
     {
         int seed = rng.Next();
         var r = new Random(seed);
@@ -70,7 +74,8 @@ public sealed class FftConv2DTests(GlFixture fixture, ITestOutputHelper log)
         int cinPerGroup = cin / o.Groups;
         Tensor weight = Parity.Random(r, 1f / MathF.Sqrt(cinPerGroup * kh * kw), cout, cinPerGroup, kh, kw);
         float[]? b = bias ? Parity.RandomVector(r, 1f, cout) : null;
-        return Check(input, weight, b, o, $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cinPerGroup},{kh},{kw}) bias={bias} {o}");
+        return Check(input, weight, b, o, $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cinPerGroup},{kh},{kw}) bias={bias} {o}",
+                     maxFrameTexels, minBands);
     }
 
     // ---- worked examples ----
@@ -166,6 +171,50 @@ public sealed class FftConv2DTests(GlFixture fixture, ITestOutputHelper log)
         }
         log.WriteLine($"{ran} cases, worst error / (log2 frame * S * M) = {_worstRatio:G3}");
         Assert.True(ran > 70, $"only {ran} of 120 random cases had an output");
+    }
+
+    [Fact]
+    public void Bands_FramesCutToALimit_EqualTheReference_EveryOption()
+    {
+        // Where the frames of a whole input would pass the driver's largest buffer, the dense rows run in bands through
+        // smaller frames (FftPlan.Bands). The limit is forced low here so small inputs take 2..many bands: every border
+        // (the band's rows read the border map at their own offset), strides (a band's first row need not be sampled),
+        // dilation, padding, groups and bias, tile heights down to one row.
+        var rng = new Random(11_0003);
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
+        (int H, int W)[] sizes = [(9, 7), (17, 23), (40, 33), (64, 31), (97, 16)];
+        int ran = 0, banded = 0;
+        for (int n = 0; n < 60; n++)
+        {
+            (int h, int w) = sizes[rng.Next(sizes.Length)];
+            int cin = rng.Next(1, 5), groups = rng.Next(2) == 0 ? 1 : cin, cout = groups * rng.Next(1, 3);
+            int kh = rng.Next(1, 10), kw = rng.Next(1, 10);
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(5)],
+                Padding = paddings[rng.Next(paddings.Length)],
+                PadY = rng.Next(0, 5), PadX = rng.Next(0, 5),
+                StrideY = rng.Next(1, 4), StrideX = rng.Next(1, 3),
+                DilationY = rng.Next(1, 3), DilationX = rng.Next(1, 3),
+                Groups = groups,
+            };
+            // A frame a few tile rows tall: the frame's width times the kernel's reach plus 1..8 rows.
+            int dkh = o.DilationY * (kh - 1) + 1, dkw = o.DilationX * (kw - 1) + 1;
+            long frameW = FftPlan.GoodSize(w + 2 * dkw + 8);
+            long cap = frameW * FftPlan.GoodSize(dkh + rng.Next(1, 9));
+            if (!CheckRandom(rng, cin, cout, h, w, kh, kw, o, rng.Next(2) == 0, cap)) continue;
+            ran++;
+        }
+        // A tall picture in one-row tiles (8 columns: 16-wide frames, 3 rows for a 3-tall kernel), and a 1080-row one in
+        // a few bands: the band count as planned.
+        foreach ((int h, int w, int k, long cap, int bands) in new[] { (64, 8, 3, 16L * 3, 16), (1080, 24, 5, 32L * 256, 2) })
+        {
+            Assert.True(CheckRandom(rng, 2, 2, h, w, k, k, new ConvOptions { Border = Border.Reflect, Groups = 2 }, true, cap, bands));
+            banded++;
+        }
+        log.WriteLine($"{ran} random cases, {banded} planned, worst error / (log2 frame * S * M) = {_worstRatio:G3}");
+        Assert.True(ran > 35, $"only {ran} of 60 random cases had an output");
     }
 
     private static int[] Divisors(int n) => Enumerable.Range(1, n).Where(d => n % d == 0).ToArray();

@@ -55,4 +55,41 @@ public sealed class FftPlanTests
         Assert.Equal((10, 3, 14, 14), (p.DenseH, p.TileRows, p.NeedH, p.NeedW));
         Assert.True(p.FrameH >= 3 + 4 && p.FrameW >= 14);
     }
+
+    [Fact]
+    public void For_MaxPlane_BandsOfTheTallestTileThatFits()
+    {
+        // 1024 dense rows, 63x63: one band needs 320x1280 frames (409,600 texels). At most 200,000: a tile of t rows
+        // needs GoodSize(t + 62) x 1280, so GoodSize(t + 62) <= 156. That is 144 (16 * 3 * 3) at most: lengths 145..150
+        // take 160 (16 * 2 * 5, 3 passes, is cheaper than 150's 4). So t <= 82, 328 rows a band, 4 bands, evened out
+        // to tiles of 1024 / 16 = 64 rows in frames of GoodSize(64 + 62) = 128 rows.
+        FftPlan p = FftPlan.For(1024, 1024, 63, 63, new ConvOptions { Border = Border.Reflect }, maxPlane: 200_000);
+        Assert.Equal((4, 64, 128, 1280), (p.Bands, p.TileRows, p.FrameH, p.FrameW));
+        Assert.Equal(144, FftPlan.GoodSize(144));
+        Assert.Equal(160, FftPlan.GoodSize(145));
+        Assert.True(p.Bands * FftPlan.Tiles * p.TileRows >= p.DenseH && p.Plane <= 200_000);
+        // Within the limit: one band, as without it.
+        Assert.Equal(FftPlan.For(1024, 1024, 63, 63, new ConvOptions()), FftPlan.For(1024, 1024, 63, 63, new ConvOptions(), maxPlane: 409_600));
+    }
+
+    [Fact]
+    public void For_MaxPlane_EveryBandFits_AndTheBandsCoverEveryDenseRow()
+    {
+        var rng = new Random(7);
+        for (int n = 0; n < 400; n++)
+        {
+            int h = rng.Next(1, 3000), w = rng.Next(1, 300), k = rng.Next(1, 40), s = rng.Next(1, 4), tiles = rng.Next(1, 5);
+            var o = new ConvOptions { StrideY = s, DilationY = rng.Next(1, 3) };
+            FftPlan whole = FftPlan.For(h, w, k, k, o, tiles);
+            long cap = rng.Next(1, 20) * (long)whole.FrameW * FftPlan.GoodSize(o.DilationY * (k - 1) + 1);
+            FftPlan p = FftPlan.For(h, w, k, k, o, tiles, cap);
+            string at = $"h={h} w={w} k={k} s={s} tiles={tiles} cap={cap}: {p}";
+            Assert.True(p.Plane <= Math.Max(cap, whole.FrameW * (long)FftPlan.GoodSize(o.DilationY * (k - 1) + 1)), at);
+            Assert.True((long)p.Bands * tiles * p.TileRows >= p.DenseH, at);
+            Assert.True((long)(p.Bands - 1) * tiles * p.TileRows < p.DenseH, at);   // no empty band
+            Assert.True(p.FrameH >= p.TileRows + o.DilationY * (k - 1), at);       // no wrap-around into outputs
+            Assert.Equal((whole.FrameW, whole.NeedH, whole.DenseH), (p.FrameW, p.NeedH, p.DenseH));
+            if (whole.Plane <= cap) Assert.Equal(whole, p);
+        }
+    }
 }

@@ -107,8 +107,8 @@ internal static class ApplyCommand
             }
             catch (FftTooLargeException e) when (requested == ConvAlgorithm.Auto)
             {
-                // The auto choice's FFT frames pass this driver's buffers (the cost model does not know the driver's
-                // limits): the next best algorithm instead, said on one line (it told the user to choose it themselves).
+                // Even a frame one tile row tall passes this driver's buffers (a picture some 260,000 columns wide: taller ones
+                // run in bands of rows): the next best algorithm instead, said on one line.
                 choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model, allowFft: false);
                 progress.Interrupt();
                 Console.Error.WriteLine($"convgl: apply: {e.Message.Split(';')[0]}: running {choice.Name} instead (the auto choice)");

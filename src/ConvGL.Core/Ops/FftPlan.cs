@@ -6,8 +6,11 @@ namespace ConvGL.Core.Ops;
 /// frame is at least as tall as the rows those outputs read; it does not need H + dkH - 1 rows. The dense rows
 /// are cut into <see cref="Tiles"/> tiles along y, each of <see cref="TileRows"/> rows plus dkH - 1 rows of
 /// overlap, and the tiles of one channel share a frame (the GPU packs them as the four floats of a texel).
-/// Frame sides are 2^a 3^b 5^c so the transforms run as Stockham passes of radix 16, 8, 4, 2, 5, 3.</summary>
-public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, int NeedW, int DenseH, int DenseW)
+/// Frame sides are 2^a 3^b 5^c so the transforms run as Stockham passes of radix 16, 8, 4, 2, 5, 3.
+/// Where a frame of the whole input would pass a limit (the GPU's largest buffer), the dense rows run in
+/// <see cref="Bands"/> bands one after the other through the same smaller frame: band b holds the tiles of dense
+/// rows [b * tiles * TileRows, (b + 1) * tiles * TileRows) for the tile count the plan was made with.</summary>
+public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, int NeedW, int DenseH, int DenseW, int Bands = 1)
 {
     /// <summary>Real tiles per frame: four floats per texel.</summary>
     public const int Tiles = 4;
@@ -19,7 +22,10 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
     /// <paramref name="tiles"/> (1..<see cref="Tiles"/>) cuts the dense rows into that many tiles: 4, the fastest, by
     /// default; 1 makes the frame hold the whole padded input in its first float (the convolution theorem view, whose
     /// spectra are then those of the input itself, not of a quarter of it).</summary>
-    public static FftPlan For(int h, int w, int kh, int kw, ConvOptions options, int tiles = Tiles)
+    /// <paramref name="maxPlane"/>: the most texels a frame may hold; a taller input then runs in bands of fewer rows
+    /// (the fewest bands whose frame fits). A frame one dense row tall that still does not fit is returned as is, with
+    /// as many bands as dense rows: the caller's size check refuses it.
+    public static FftPlan For(int h, int w, int kh, int kw, ConvOptions options, int tiles = Tiles, long maxPlane = long.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tiles, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(tiles, Tiles);
@@ -32,7 +38,25 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
         const long limit = 1 << 24;
         if (frameH > limit || needW > limit)
             throw new ConvGLException($"an FFT frame of {frameH} x {needW} is beyond {limit} per side (kernel {kh}x{kw}, dilation {options.DilationY}x{options.DilationX}); use the direct algorithm");
-        return new FftPlan(GoodSize((int)frameH), GoodSize((int)needW), (int)tileRows, (int)(denseH + dkh - 1), (int)needW, (int)denseH, (int)denseW);
+        int frameW = GoodSize((int)needW);
+        long bands = 1;
+        if ((long)GoodSize((int)frameH) * frameW > maxPlane)
+        {
+            // The tallest tile whose frame fits (frame heights grow with the tile: GoodSize is monotone), then as
+            // many bands as that needs, their tiles evened out (never taller, so the frame still fits).
+            long lo = 1, hi = tileRows - 1;
+            while (lo < hi)
+            {
+                long mid = (lo + hi + 1) / 2;
+                if ((long)GoodSize((int)(mid + dkh - 1)) * frameW <= maxPlane) lo = mid;
+                else hi = mid - 1;
+            }
+            long perBand = (long)tiles * lo;
+            bands = (denseH + perBand - 1) / perBand;
+            tileRows = (denseH + tiles * bands - 1) / (tiles * bands);
+            frameH = tileRows + dkh - 1;
+        }
+        return new FftPlan(GoodSize((int)frameH), frameW, (int)tileRows, (int)(denseH + dkh - 1), (int)needW, (int)denseH, (int)denseW, (int)bands);
     }
 
     /// <summary>The smallest-cost length >= n made of 2, 3 and 5, where a length costs n * (its number of

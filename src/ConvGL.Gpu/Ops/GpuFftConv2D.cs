@@ -21,6 +21,9 @@ namespace ConvGL.Gpu.Ops;
 ///      and the channel sum costs one inverse FFT per output channel (fused with the column passes either side);
 ///   3. inverse 2D FFT of every output frame, the last row pass (UNPACK) sampling the stride, putting the tiles
 ///      back and adding the bias.
+/// Where the frames of the whole input would pass the driver's largest buffer, steps 1-3 run once per band of dense rows
+/// through smaller frames (<see cref="FftPlan.Bands"/>; the PAD and UNPACK passes offset their rows), with the same
+/// kernel spectra.
 /// Kernel spectra are computed on the GPU with the same passes when the weights, the frame, the mode or the
 /// dilation change, and kept. All buffers and textures are made once and grow only when a larger frame needs it;
 /// the passes (their programs, radices and step names) are planned once per frame and kept, so a run with the same
@@ -53,7 +56,7 @@ public sealed class GpuFftConv2D : IGpuConv
     private FftTexelView? _view4, _view5;
     private GlBuffer? _inSpectra, _products;
     private Schedule? _schedule;
-    private (int H, int W, int KH, int KW, ConvOptions Options, int Tiles) _planKey;
+    private (int H, int W, int KH, int KW, ConvOptions Options, int Tiles, long MaxPlane) _planKey;
     private FftPlan? _plan;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
@@ -151,9 +154,9 @@ public sealed class GpuFftConv2D : IGpuConv
         _context.FlushDisposables();
         ComputeOp.CheckDistinct(input, output, "fft conv2d");
         (int cout, int hout, int wout) = OutputShape(input.C, input.H, input.W);
-        FftPlan plan = PlanFor(input.H, input.W);
-        int cin = input.C, pairs = (cout * WeightShape[1] + 1) / 2;
-        CheckFits(plan, Math.Max(Math.Max(cin, cout), pairs));
+        int cin = input.C, pairs = (cout * WeightShape[1] + 1) / 2, frames = Math.Max(Math.Max(cin, cout), pairs);
+        FftPlan plan = PlanFor(input.H, input.W, frames);
+        CheckFits(plan, frames);
         LastPlan = plan;
 
         // The last forward column pass runs inside fft_product.comp when each input channel feeds one output channel.
@@ -161,8 +164,8 @@ public sealed class GpuFftConv2D : IGpuConv
         Schedule s = ScheduleFor(plan, forwardLast);
         bool newSpectra = _spectraKey != (plan.FrameH, plan.FrameW, _options.Mode, _options.DilationY, _options.DilationX);
         _stepsDone = 0;
-        _stepsTotal = (newSpectra ? s.KernelRows.Length + s.KernelColumns.Length : 0) + 1 + s.ForwardRows.Length + s.ForwardColumns.Length
-                      + 1 + s.InverseColumns.Length + s.InverseRows.Length;
+        _stepsTotal = (newSpectra ? s.KernelRows.Length + s.KernelColumns.Length : 0) + 1
+                      + plan.Bands * (s.ForwardRows.Length + s.ForwardColumns.Length + 1 + s.InverseColumns.Length + s.InverseRows.Length);
         if (StepMs is not null || Progress is not null)
         {
             _context.Gl.Finish();
@@ -172,34 +175,17 @@ public sealed class GpuFftConv2D : IGpuConv
         EnsureSpectra(plan, s, pairs);
         Step("kernel spectra");
         int plane = (int)plan.Plane;
-
-        // 1. Forward rows, the first pass reading the input through its border (PAD), then forward columns.
         _inFrames.Reserve(cin * plane * Texel);
         _inScratch.Reserve(cin * plane * Texel);
+        _outFrames.Reserve(cout * plane * Texel);
+        _outFrames2.Reserve(cout * plane * Texel);
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, WeightShape[2], WeightShape[3], _options);
         _padInput = input.Buffer;
         _inShape = (cin, input.H, input.W);
         _columnsAt = EnsureMaps(input.H, input.W, plan, g);
-        GlBuffer src = _inFrames, dst = _inScratch;
-        Passes(plan, ref src, ref dst, cin, s.ForwardRows);
-        Passes(plan, ref src, ref dst, cin, s.ForwardColumns);
-
-        // 2. Products with the kernel spectra, summed over each group's input channels, and the first inverse
-        //    column pass (of radix lastRadix: the inverse column passes run in the reverse order).
-        _outFrames.Reserve(cout * plane * Texel);
-        _outFrames2.Reserve(cout * plane * Texel);
-        GL gl = _context.Gl;
-        GlProgram mul = s.Product;
-        mul.Use();
-        gl.Uniform2(mul.Uniform("u_frame"), plan.FrameH, plan.FrameW);
-        gl.Uniform1(mul.Uniform("u_quarter"), plan.FrameH / s.LastRadix);
-        gl.Uniform2(mul.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
-        gl.Uniform1(mul.Uniform("u_cout"), cout);
-        gl.Uniform1(mul.Uniform("u_scale"), (float)(1.0 / plane));
-        _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
-        _view1.Bind(_outFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
-        _view2.Bind(_twiddlesH, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
-        _view3.Bind(_spectra, 3, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
+        output.Resize(cout, hout, wout);
+        _unpackOutput = output.Buffer;
+        _outShape = (cout, hout, wout);
         if (s.Capture)
         {
             _inSpectra ??= new GlBuffer(_context, "fft captured input spectra");
@@ -208,33 +194,79 @@ public sealed class GpuFftConv2D : IGpuConv
             _view5 ??= new FftTexelView(_context, "fft view 5");
             _inSpectra.Reserve(cin * plane * Texel);
             _products.Reserve(cout * plane * Texel);
-            _view4.Bind(_inSpectra, 4, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
-            _view5.Bind(_products, 5, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
             _captured = (plan, cin, cout);
         }
         else _captured = null;
-        mul.DispatchCovering(plan.FrameW, plan.FrameH / s.LastRadix, cout);
-        Barrier(gl);
-        Step(s.ProductName);
 
-        // 3. The other inverse column passes, then the inverse rows below T_h (the only rows holding outputs), the
-        //    last pass writing the output (UNPACK: stride samples, tiles back, bias).
-        src = _outFrames;
-        dst = _outFrames2;
-        Passes(plan, ref src, ref dst, cout, s.InverseColumns);
-        output.Resize(cout, hout, wout);
-        _unpackOutput = output.Buffer;
-        _outShape = (cout, hout, wout);
-        Passes(plan, ref src, ref dst, cout, s.InverseRows);
+        // Each band of dense rows through the same frames (one band unless the whole input's frames pass the driver's
+        // buffers); the PAD and UNPACK passes read and write the band's rows.
+        for (int band = 0; band < plan.Bands; band++)
+        {
+            _rowBase = band * TileCount * plan.TileRows;
+
+            // 1. Forward rows, the first pass reading the input through its border (PAD), then forward columns.
+            GlBuffer src = _inFrames, dst = _inScratch;
+            Passes(plan, ref src, ref dst, cin, s.ForwardRows);
+            Passes(plan, ref src, ref dst, cin, s.ForwardColumns);
+
+            // 2. Products with the kernel spectra, summed over each group's input channels, and the first inverse
+            //    column pass (of radix lastRadix: the inverse column passes run in the reverse order).
+            GL gl = _context.Gl;
+            GlProgram mul = s.Product;
+            mul.Use();
+            gl.Uniform2(mul.Uniform("u_frame"), plan.FrameH, plan.FrameW);
+            gl.Uniform1(mul.Uniform("u_quarter"), plan.FrameH / s.LastRadix);
+            gl.Uniform2(mul.Uniform("u_group"), WeightShape[1], cout / _options.Groups);
+            gl.Uniform1(mul.Uniform("u_cout"), cout);
+            gl.Uniform1(mul.Uniform("u_scale"), (float)(1.0 / plane));
+            _view0.Bind(src, 0, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
+            _view1.Bind(_outFrames, 1, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+            _view2.Bind(_twiddlesH, 2, SizedInternalFormat.RG32f, BufferAccessARB.ReadOnly);
+            _view3.Bind(_spectra, 3, SizedInternalFormat.Rgba32f, BufferAccessARB.ReadOnly);
+            if (s.Capture)
+            {
+                _view4!.Bind(_inSpectra!, 4, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+                _view5!.Bind(_products!, 5, SizedInternalFormat.Rgba32f, BufferAccessARB.WriteOnly);
+            }
+            mul.DispatchCovering(plan.FrameW, plan.FrameH / s.LastRadix, cout);
+            Barrier(gl);
+            Step(s.ProductName);
+
+            // 3. The other inverse column passes, then the inverse rows below T_h (the only rows holding outputs), the
+            //    last pass writing the output (UNPACK: stride samples, tiles back, bias).
+            src = _outFrames;
+            dst = _outFrames2;
+            Passes(plan, ref src, ref dst, cout, s.InverseColumns);
+            Passes(plan, ref src, ref dst, cout, s.InverseRows);
+        }
     }
 
-    /// <summary>The frame for an input of (H, W), kept while the shape, kernel size, options and tile count stay.</summary>
-    private FftPlan PlanFor(int h, int w)
+    // The first dense row of the band being run (PAD and UNPACK add it to their rows).
+    private int _rowBase;
+
+    /// <summary>The most texels one frame may hold for <paramref name="frames"/> frames in one buffer: the driver's
+    /// largest storage block and buffer texture, or <see cref="MaxFrameTexels"/> when smaller. No limit while
+    /// capturing spectra: the theorem view's spectra are the whole input's.</summary>
+    private long MaxPlane(int frames)
     {
-        var key = (h, w, WeightShape[2], WeightShape[3], _options, TileCount);
+        if (CaptureSpectra) return long.MaxValue;
+        long perFrame = Math.Min(_context.MaxStorageBlockBytes / (Texel * sizeof(float)), _maxTexels) / frames;
+        if (MaxFrameTexels is { } cap) perFrame = Math.Min(perFrame, cap);
+        return Math.Max(1, perFrame);
+    }
+
+    /// <summary>For tests: a smaller limit on one frame's texels than the driver's, so that small inputs run in bands.</summary>
+    internal long? MaxFrameTexels { get; set; }
+
+    /// <summary>The frame for an input of (H, W) run as <paramref name="frames"/> frames per buffer (the most of input,
+    /// output and kernel-pair frames), kept while the shape, kernel size, options, tile count and limit stay.</summary>
+    internal FftPlan PlanFor(int h, int w, int frames)
+    {
+        long maxPlane = MaxPlane(frames);
+        var key = (h, w, WeightShape[2], WeightShape[3], _options, TileCount, maxPlane);
         if (_plan is null || key != _planKey)
         {
-            _plan = FftPlan.For(h, w, WeightShape[2], WeightShape[3], _options, TileCount);
+            _plan = FftPlan.For(h, w, WeightShape[2], WeightShape[3], _options, TileCount, maxPlane);
             _planKey = key;
         }
         return _plan;
@@ -378,6 +410,7 @@ public sealed class GpuFftConv2D : IGpuConv
                 gl.Uniform3(p.Uniform("u_in_shape"), _inShape.C, _inShape.H, _inShape.W);
                 gl.Uniform1(p.Uniform("u_columns_at"), _columnsAt);
                 gl.Uniform1(p.Uniform("u_tiles"), TileCount);
+                gl.Uniform1(p.Uniform("u_row_base"), _rowBase);
                 _view0.Bind(_padInput!, 0, SizedInternalFormat.R32f, BufferAccessARB.ReadOnly);
                 _view3.Bind(_maps, 3, SizedInternalFormat.R32i, BufferAccessARB.ReadOnly);
             }
@@ -387,6 +420,7 @@ public sealed class GpuFftConv2D : IGpuConv
                 gl.Uniform3(p.Uniform("u_out_shape"), _outShape.C, _outShape.H, _outShape.W);
                 gl.Uniform2(p.Uniform("u_stride"), _options.StrideY, _options.StrideX);
                 gl.Uniform2(p.Uniform("u_inv_stride"), 1f / _options.StrideY, 1f / _options.StrideX);
+                gl.Uniform1(p.Uniform("u_row_base"), _rowBase);
                 _view1.Bind(_unpackOutput!, 1, SizedInternalFormat.R32f, BufferAccessARB.WriteOnly);
                 _bias.Bind(4);
             }
@@ -401,11 +435,11 @@ public sealed class GpuFftConv2D : IGpuConv
     }
 
     /// <summary>Where padded row py and column px come from (<see cref="Borders.Map"/>, -1 for zero), for every row
-    /// a tile reads (3 T_h + F_h) and every frame column; -1 past the rows and columns any output reads. Returns
-    /// where the column map starts.</summary>
+    /// a tile of any band reads (below Bands * 4 T_h + F_h) and every frame column; -1 past the rows and columns any
+    /// output reads. Returns where the column map starts.</summary>
     private int EnsureMaps(int h, int w, FftPlan plan, ConvGeometry g)
     {
-        int rows = 3 * plan.TileRows + plan.FrameH;
+        int rows = plan.Bands * FftPlan.Tiles * plan.TileRows + plan.FrameH;
         var key = (h, w, plan, g.Y.PadBefore, g.X.PadBefore, _options.Border);
         if (_mapsKey == key) return rows;
         var maps = new int[rows + plan.FrameW];
