@@ -156,7 +156,10 @@ internal sealed class LiveApp : IDisposable
                     Console.WriteLine(_stages.Line());
                     Console.WriteLine(_stages.PartsLine());
                 }
-                return _soak is null || _soak.Finish(_frames + 1) ? 0 : 1;
+                if (_soak is not null && !_soak.Finish(_frames + 1)) return 1;
+                // An error still on screen at the end (a broken shader or stack file, a view that cannot run, a source
+                // that failed): the screenshot shows it, and the script is told by the exit status (it exited 0).
+                return ShownError() is null ? 0 : 1;
             }
             _window.SwapBuffers();
             _stages.Mark(4);
