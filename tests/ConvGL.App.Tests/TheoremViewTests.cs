@@ -182,11 +182,50 @@ public sealed class TheoremViewTests(DisplayFixture display)
         // A 640x360 map: the text is a few map pixels, as before.
         (w, h) = TheoremView.Content(new PixelRect(0, 0, 1000, 800), 640, 360, 15);
         Assert.Equal(1920 / (990 + 123 / 0.5208), (double)w / h, 0.005);
-        // Portrait maps (300x600) in a 600x600 area: the grid is height-bound at (600 - 123) / 1650 = 0.289, 260 px
-        // wide; the content is as wide as the legend's 64 characters (64 x 7.2 + 32 = 493 px), not the grid.
+        // Portrait maps (300x600) in a 600x600 area: the maps' row 600 tall, the spectra's squares 300, the plots 450:
+        // the grid is height-bound at (600 - 123) / 1350 = 0.353, 318 px wide; the content is as wide as the legend's 64
+        // characters (64 x 7.2 + 32 = 493 px), not the grid.
         (w, h) = TheoremView.Content(new PixelRect(0, 0, 600, 600), 300, 600, 15);
-        double s = 477.0 / 1650;
-        Assert.Equal((64 * 0.48 * 15 + 32) / s / (1650 + 123 / s), (double)w / h, 0.005);
+        double s = 477.0 / 1350;
+        Assert.Equal((64 * 0.48 * 15 + 32) / s / (1350 + 123 / s), (double)w / h, 0.005);
+    }
+
+    [Fact]
+    public void PortraitMaps_TheSpectraRowIsAsTallAsItsSquares_SoTheMapsGetTheHeight()
+    {
+        Assert.Equal(1f, TheoremView.SpectrumRowShare(640, 360));   // landscape: a map's height, the squares h x h
+        Assert.Equal(1f, TheoremView.SpectrumRowShare(512, 512));
+        Assert.Equal(0.5625f, TheoremView.SpectrumRowShare(288, 512)); // portrait: w tall
+        // A 288x512 map in 900x720 with 15 px lines: height-bound, (720 - 90 - 12 - 17 - 4) / ((1 + 0.5625 + 0.75) x 512)
+        // = 0.5047 a map pixel; with two map-high rows it was 597 / (2.75 x 512) = 0.424.
+        var area = new PixelRect(0, 0, 900, 720);
+        (PixelRect grid, float bandY, float bandH) = TheoremView.Layout(area, 288, 512);
+        double scale = grid.Width / (3.0 * 288);
+        Assert.True(BandLinesAt(grid) is 1 or 2);
+        Assert.True(scale > 0.48 && scale < 0.51, $"scale {scale:0.000}");
+        Assert.Equal(1.5625 * 512 * scale, grid.Height, 1);
+        Assert.True(bandY > grid.Y + grid.Height && bandY + bandH <= 720.01f, $"band {bandY} + {bandH} under {grid}");
+    }
+
+    private static int BandLinesAt(PixelRect grid) => TheoremView.BandLabelLines(grid.Width, 15);
+
+    [Fact]
+    public void BandTitles_WrapInTwoLines_ElseShortForms_NeverCutMidWord()
+    {
+        // Wide cells: one line each, the full titles.
+        Assert.Equal(["1D: direct grey, FFT orange"], TheoremView.BandTitles(60)[0]);
+        Assert.Equal(["1D: row x conj(kernel row), log(1+|F|)"], TheoremView.BandTitles(60)[2]);
+        // 25 characters: the full titles in two lines.
+        List<string>[] t = TheoremView.BandTitles(25);
+        Assert.Equal(["1D: row grey, kernel", "  orange, log(1+|F|)"], t[1]);
+        // 12 (a portrait picture's cells at 1280x720): the short forms, whole words ("1D: row x c" / "onj(kerne" was drawn).
+        t = TheoremView.BandTitles(12);
+        Assert.Equal(["1D: direct,", "  FFT"], t[0]);
+        Assert.Equal(["1D: row,", "  kernel |F|"], t[1]);
+        Assert.Equal(["1D: product", "  |F|"], t[2]);
+        foreach (int chars in new[] { 4, 8, 10, 12, 16, 20, 30, 40, 80 })
+            foreach (List<string> title in TheoremView.BandTitles(chars))
+                Assert.True(title.Count is 1 or 2 && title.All(l => l.Length <= Math.Max(chars, 1)), $"{chars}: [{string.Join(" | ", title)}]");
     }
 
     [Fact]

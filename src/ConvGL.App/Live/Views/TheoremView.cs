@@ -49,6 +49,14 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // The scanline plots are this share of a map's height (the grid is two maps high).
     private const float BandShare = 0.75f;
 
+    /// <summary>The spectra's row height as a share of a map's: the spectra are drawn square (<see cref="SpectrumSquare"/>),
+    /// so for portrait maps (w &lt; h) the row is w tall, not h: the height it left empty above and below each square went
+    /// to the maps (a 288x512 picture's theorem view had a third of its grid empty). Pure.</summary>
+    public static float SpectrumRowShare(int w, int h) => Math.Min(1f, (float)w / h);
+
+    // The grid's height in map heights: the maps' row and the spectra's row.
+    private static float GridShare(int w, int h) => 1 + SpectrumRowShare(w, h);
+
     private int _layer = -1, _row;
     // The shown convolution's input maps a group (its product sums over them) and its bias, for the labels.
     private int _inputs = 1;
@@ -83,15 +91,16 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public static (int Width, int Height) Content(PixelRect window, int w, int h, float lineHeight, int legendLines = MinLegendLines)
     {
         float text = LegendHeight(lineHeight, legendLines) + BandLabel(lineHeight) + 4;
-        float scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
+        float rows = GridShare(w, h) + BandShare;
+        float scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / (rows * h)));
         if (BandLabelLines(3 * w * scale, lineHeight) == 2)
         {
             text += lineHeight;
-            scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / ((2 + BandShare) * h)));
+            scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / (rows * h)));
         }
         double width = Math.Max(3.0 * w, Math.Min(window.Width, LegendChars * Hud.CharWidthFor(lineHeight) + 32) / scale);
         double k = Math.Max(1, Math.Ceiling(1000.0 / width));
-        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(((2 + BandShare) * h + text / scale) * k));
+        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling((rows * h + text / scale) * k));
     }
 
     /// <summary>The legend's width the view asks for, in characters, where its grid is narrower.</summary>
@@ -105,14 +114,15 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     {
         float legend = LegendHeight(lineHeight, legendLines);
         float top = area.Y + legend, room = Math.Max(1, area.Height - legend - BandLabel(lineHeight) - 4);
-        float scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
+        float rows = GridShare(w, h);
+        float scale = Math.Min(area.Width / (3f * w), room / ((rows + BandShare) * h));
         int labelLines = BandLabelLines(3 * w * scale, lineHeight);
         if (labelLines == 2)
         {
             room = Math.Max(1, area.Height - legend - BandLabel(lineHeight, 2) - 4);
-            scale = Math.Min(area.Width / (3f * w), room / ((2 + BandShare) * h));
+            scale = Math.Min(area.Width / (3f * w), room / ((rows + BandShare) * h));
         }
-        float gw = 3 * w * scale, gh = 2 * h * scale;
+        float gw = 3 * w * scale, gh = rows * h * scale;
         var grid = new PixelRect(area.X + (area.Width - gw) / 2, top, gw, gh);
         float bandY = top + gh + BandLabel(lineHeight, labelLines);
         return (grid, bandY, Math.Max(1, Math.Min(1.5f * h * scale, area.Y + area.Height - bandY - 4)));
@@ -153,6 +163,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         GpuTensor direct = theorem.Direct;
         (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H, context.LineHeight, _legendLines);
         OutputRect = grid;
+        _mapRow = 1 / GridShare(direct.W, direct.H);
         _row = Row(direct);
         try
         {
@@ -175,7 +186,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         GpuTensor spectra = theorem.Spectra;
         for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, SpectrumRect(s), 1, s);
 
-        float cellH = OutputRect.Height / 2;
+        float cellH = OutputRect.Height * _mapRow;
         float rowY = OutputRect.Y + (_row + 0.5f) * cellH / direct.H;
         presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
         // The scanline: its 1D results (grey direct, orange FFT), the row's and kernel row's spectra, their product.
@@ -189,11 +200,16 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         context.Stages?.Part("theorem-draw");
     }
 
-    /// <summary>Cell (column, row) of the 3 x 2 grid, a pixel of margin inside.</summary>
+    // The maps' row's share of the grid's height (the spectra's row has the rest: SpectrumRowShare).
+    private float _mapRow = 0.5f;
+
+    /// <summary>Cell (column, row) of the 3 x 2 grid, a pixel of margin inside: the maps' row a map tall, the spectra's
+    /// row as tall as their squares need.</summary>
     private PixelRect Cell(int column, int row)
     {
-        float w = OutputRect.Width / 3, h = OutputRect.Height / 2;
-        return new PixelRect(OutputRect.X + column * w + 1, OutputRect.Y + row * h + 1, w - 2, h - 2);
+        float w = OutputRect.Width / 3, top = OutputRect.Height * _mapRow;
+        float y = row == 0 ? OutputRect.Y : OutputRect.Y + top, h = row == 0 ? top : OutputRect.Height - top;
+        return new PixelRect(OutputRect.X + column * w + 1, y + 1, w - 2, h - 2);
     }
 
     /// <summary>Spectrum s's rectangle: the largest square in its bottom-row cell (<see cref="SpectrumSquare"/>).</summary>
@@ -318,6 +334,25 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         return full.Select((l, i) => l.Length <= chars ? l : HudText.Fit(brief[i], chars)).ToArray();
     }
 
+    /// <summary>The scanline plots' titles in a third of the grid <paramref name="chars"/> characters wide, at most two
+    /// lines each: wrapped where they fit in two (960x600 cut them to "kernel orange, l~"), else short forms that keep
+    /// what is drawn ("1D: row, kernel |F|"; a portrait picture's 12-character cells split "conj(kernel" mid-word and
+    /// cut the colours), cut only where even those do not fit. The spectra curves are log(1 + |F|), each divided by its
+    /// own maximum (TheoremPass.Spectrum). Pure: a unit test holds it.</summary>
+    public static List<string>[] BandTitles(int chars)
+    {
+        string[] full = ["1D: direct grey, FFT orange", "1D: row grey, kernel orange, log(1+|F|)", "1D: row x conj(kernel row), log(1+|F|)"];
+        string[] brief = ["1D: direct, FFT", "1D: row, kernel |F|", "1D: product |F|"];
+        var titles = new List<string>[full.Length];
+        for (int i = 0; i < full.Length; i++)
+        {
+            List<string> wrapped = HudText.Wrap([full[i]], chars);
+            if (wrapped.Count > 2 || wrapped.Any(l => l.Length > chars)) wrapped = HudText.Wrap([brief[i]], chars);
+            titles[i] = wrapped.Count <= 2 && wrapped.All(l => l.Length <= chars) ? wrapped : [HudText.Fit(brief[i], chars)];
+        }
+        return titles;
+    }
+
     public void DrawLabels(Hud hud, PixelRect area)
     {
         if (!context.HaveFrame) return;
@@ -360,17 +395,11 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             PixelRect c = Cell(i % 3, i / 3);
             hud.Label(c.X + 2, c.Y + 2, names[i]);
         }
-        // The spectra curves are log(1 + |F|), each divided by its own maximum (TheoremPass.Spectrum).
-        string[] band = ["1D: direct grey, FFT orange", "1D: row grey, kernel orange, log(1+|F|)", "1D: row x conj(kernel row), log(1+|F|)"];
         float y = OutputRect.Y + OutputRect.Height + 1;
-        // Wrapped rather than cut where a third of the picture is narrow (960x600 cut them to "kernel orange, l~").
-        int firstLines = 1;
-        for (int i = 0; i < band.Length; i++)
-        {
-            List<string> label = HudText.Wrap([band[i]], chars);
-            for (int k = 0; k < Math.Min(label.Count, 2); k++) hud.Label(Cell(i, 0).X + 2, y + k * hud.LineHeight, HudText.Fit(label[k], chars));
-            if (i == 0) firstLines = Math.Min(label.Count, 2);
-        }
+        List<string>[] titles = BandTitles(chars);
+        for (int i = 0; i < titles.Length; i++)
+            for (int k = 0; k < titles[i].Count; k++) hud.Label(Cell(i, 0).X + 2, y + k * hud.LineHeight, titles[i][k]);
+        int firstLines = titles[0].Count;
         // The results' scale (both curves on one: profile.frag's shared scale) at the band's top, middle line and bottom.
         PixelRect r = _resultsBand;
         // Below the titles where they reach into the band (the layout reserves their lines; the estimate may be short).
