@@ -114,6 +114,18 @@ public sealed class ViewMathTests
     }
 
     [Fact]
+    public void ProfileImageShare_GrowsForNarrowMaps_WhosePlotIsAsNarrow()
+    {
+        Assert.Equal(0.52f, ProfileView.ImageShareFor(640, 360));   // landscape, as before
+        Assert.Equal(0.52f, ProfileView.ImageShareFor(1920, 300));
+        Assert.Equal(0.61f, ProfileView.ImageShareFor(512, 512), 4); // square
+        Assert.Equal(0.70f, ProfileView.ImageShareFor(100, 400));   // portrait, capped
+        // A 288x512 map in 600x616: drawn min(600 / 288, 616 x 0.6888 / 512) = 0.829 (was 616 x 0.52 / 512 = 0.626).
+        (int w, int h) = ProfileView.Content(new PixelRect(0, 0, 600, 616), 288, 512, 0);
+        Assert.Equal(288 / (512 / 0.68875), (double)w / h, 0.005);
+    }
+
+    [Fact]
     public void ProfileScale_SharedWhereTheOutputIsInTheInputsUnits()
     {
         // A ReLU's output lies on its input where that is positive: one scale. A pool picks input values, a magnitude is

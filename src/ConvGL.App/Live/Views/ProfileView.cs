@@ -54,8 +54,13 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 {
     // One HUD line and its panel's padding, between the profile's image and its plot (the line grows with the window).
     private float LegendHeight => Context.LineHeight + 8 + 4;
-    // The image takes this share of the picture's height; the legend and the plot the rest.
-    private const float ImageShare = 0.52f;
+    /// <summary>The share of the picture's height the image takes (the legend and the plot the rest): 0.52 for a
+    /// landscape map (w >= 1.5 h), more for a narrower one, up to 0.70 for a portrait map of w &lt;= h / 2, whose plot is
+    /// as narrow as the map: a plot as tall as the map left a 288x512 picture's map 180 px wide at 1280x720. Pure.</summary>
+    public static float ImageShareFor(int w, int h) => Math.Clamp(0.52f + 0.18f * (1.5f - (float)w / Math.Max(1, h)), 0.52f, 0.70f);
+
+    // The last Draw's image share (DrawLabels puts the legend under the image).
+    private float _imageShare = 0.52f;
 
     private readonly List<string> _legend = [];
     private PixelRect _plot;
@@ -66,7 +71,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 
     public override ViewKind Kind => ViewKind.Profile;
 
-    // The image takes ImageShare of the height; the plot below it wants as much again; a gutter on the left holds the
+    // The image takes ImageShareFor of the height; the plot below it the rest (less the legend); a gutter on the left holds the
     // plot's scale labels (they sat over the curves' left ends).
     public override (int Width, int Height) ContentSize(PixelRect window) =>
         Content(window, Context.Output.W, Context.Output.H, GutterFor(window, Context.LineHeight));
@@ -76,9 +81,10 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     /// whole numbers keep the aspect. Pure: a unit test holds it.</summary>
     public static (int Width, int Height) Content(PixelRect window, int w, int h, float gutter)
     {
-        float scale = Math.Max(1e-3f, Math.Min(Math.Max(1, window.Width - gutter) / w, window.Height * ImageShare / h));
+        float share = ImageShareFor(w, h);
+        float scale = Math.Max(1e-3f, Math.Min(Math.Max(1, window.Width - gutter) / w, window.Height * share / h));
         double width = w + gutter / scale, k = Math.Max(1, Math.Ceiling(1000.0 / width));
-        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(h / ImageShare * k));
+        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling(h / share * k));
     }
 
     /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>),
@@ -103,8 +109,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The image on top, then a line for the plot's legend (drawn by the HUD), then the plot: nothing overlaps. The
         // gutter on the left is for the plot's scale labels.
         float gutter = GutterFor(area, Context.LineHeight);
-        var top = new PixelRect(area.X + gutter, area.Y, area.Width - gutter, area.Height * ImageShare);
-        float plotY = area.Y + area.Height * ImageShare + LegendHeight;
+        float share = _imageShare = ImageShareFor(output.W, output.H);
+        var top = new PixelRect(area.X + gutter, area.Y, area.Width - gutter, area.Height * share);
+        float plotY = area.Y + area.Height * share + LegendHeight;
         OutputRect = top.Fit(output.W, output.H);
         Context.DrawMap(output, channel, OutputRect);
         int outRow = Row(output);
@@ -190,13 +197,21 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     {
         GpuTensor output = Context.Output;
         _legend.Clear();
+        // From the plot's left edge, or the gutter's where the legend is longer than the room right of it (a narrow
+        // portrait map's plot cut it to "grey in, orange ou~").
         float x = Math.Min(_plot.X, area.X + area.Width - 40);
         int chars = HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth);
+        string channelName = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
+        if (("grey in, orange out ch " + channelName).Length > chars && x > area.X + 2)
+        {
+            x = area.X + 2;
+            chars = HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth);
+        }
         // The long legend where it fits on one line, else the short one (the channel's number must stay).
         string channel = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
         string full = "row profile: grey = input, orange = output channel " + channel;
         _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in, orange out ch " + channel, chars));
-        hud.Panel(x, area.Y + area.Height * ImageShare + 2, _legend);
+        hud.Panel(x, area.Y + area.Height * _imageShare + 2, _legend);
         if (!Context.HaveFrame || _first < 0 || _plot.Height < 3 * hud.LineHeight) return;
         // The plot's scale, read back with the HUD: the values at its top, middle line and bottom, input / output.
         (float inMin, float inMax) = Context.InRanges.Read(_first);
