@@ -184,7 +184,10 @@ public sealed class LiveStructureTests
         Assert.Equal(9, lines.Count);
         // A run's error (a dropped picture its stack does not fit) is no file's to fix (it said "fix the file").
         Assert.Equal("(the run stopped here; it clears when a run succeeds: another source, --source-max, or another layer set)",
-            HudText.ErrorLines("stack 'p' does not fit a 120x90 input", inAFile: false)[^1]);
+            HudText.ErrorLines("stack 'p' does not fit a 120x90 input", ErrorKind.Run)[^1]);
+        // A source's (a raw stream that ended): neither --source-max nor a layer set brings it back.
+        Assert.Equal("(the last frame stays; drop a picture or video on the window, or start again with another --source)",
+            HudText.ErrorLines("video a.mjpeg: the stream ended and cannot be rewound to loop", ErrorKind.Source)[^1]);
     }
 
     [Fact]

@@ -180,6 +180,14 @@ public sealed class ReloadTests(DisplayFixture display)
             WaitFor("shaders reloaded", "fixed shader picked up");
             WaitFor("reloaded stack mine", "fixed stack picked up");
             Assert.False(p.HasExited, $"the app stopped after the fix; stderr:\n{Log()}");
+
+            // A valid edit that removes the selected layer (the magnitude, layer 2, selected at start): the window keeps
+            // running on the reloaded stack's last layer (it ended with an index error).
+            WriteWhole(stack, """{ "name": "one", "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x"], "border": "reflect" } ] }""");
+            WaitFor("reloaded stack one", "shorter stack picked up");
+            Thread.Sleep(1500);
+            Assert.False(p.HasExited, $"the app stopped after a reload removed the selected layer; stderr:\n{Log()}");
+            Assert.DoesNotContain("internal error", Log());
         }
         finally
         {

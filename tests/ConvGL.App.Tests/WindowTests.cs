@@ -903,6 +903,45 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.DoesNotContain("ended", r.Stderr);
     }
 
+    /// <summary>The helper audit of 2026-12-05: a video opened on its 3rd to 5th frame (the file was paced from the moment
+    /// it opened, while the window was still being made), and files of 1 fps or less, or of 240, played at 30 fps. Each
+    /// frame here is one grey level, 10 + 20 f, so the probe says which frame is shown.</summary>
+    [Fact]
+    public void VideoFile_OpensOnItsFirstFrame_AndPlaysAtItsOwnRate_Even1FpsOrLess()
+    {
+        int Shown(string avi, int frames)
+        {
+            WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+                ["--source", avi, "--filter", "box:1", "--size", "240x160", "--frames", frames.ToString(CultureInfo.InvariantCulture), "--probe", "10,10"]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string cpu = r.Stdout.Split('\n').Single(l => l.StartsWith("probe layer=", StringComparison.Ordinal)).Split(' ').Single(f => f.StartsWith("cpu=", StringComparison.Ordinal))[4..];
+            return (int)Math.Round((double.Parse(cpu, CultureInfo.InvariantCulture) * 255 - 10) / 20);
+        }
+        string Clip(string name, double fps)
+        {
+            string avi = Path.Combine(Dir(), name);
+            using var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, fps, new OpenCvSharp.Size(32, 24));
+            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+            for (int f = 0; f < 12; f++)
+            {
+                using var mat = new OpenCvSharp.Mat(24, 32, OpenCvSharp.MatType.CV_8UC3, OpenCvSharp.Scalar.All(10 + 20 * f));
+                writer.Write(mat);
+            }
+            return avi;
+        }
+        Assert.Equal(0, Shown(Clip("grey25.avi", 25), 1));
+        // Half a frame a second: the next frame is due 2 s after the first was shown; 10 frames take well under that
+        // (at the 30 fps it was played at, they reached frame 5 and more).
+        Assert.InRange(Shown(Clip("grey05.avi", 0.5), 10), 0, 1);
+        Assert.Equal(2.0, VideoSource.PlaybackSeconds(0.5, file: true), 9);
+        Assert.Equal(1.0, VideoSource.PlaybackSeconds(1, file: true), 9);
+        Assert.Equal(1 / 240.0, VideoSource.PlaybackSeconds(240, file: true), 9);
+        Assert.Equal(1 / 30.0, VideoSource.PlaybackSeconds(0, file: true), 9);       // no rate in the container
+        Assert.Equal(1 / 30.0, VideoSource.PlaybackSeconds(double.NaN, file: true), 9);
+        Assert.Equal(1 / 30.0, VideoSource.PlaybackSeconds(90_000, file: true), 9);  // a time base, not a rate
+        Assert.Equal(0, VideoSource.PlaybackSeconds(30, file: false));                // a camera paces itself
+    }
+
     [Fact]
     public void VideoFile_Loops_AndRenders()
     {

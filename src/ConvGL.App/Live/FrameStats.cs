@@ -69,6 +69,15 @@ internal sealed class FrameStages(GL gl, bool enabled)
 
     public bool Enabled => enabled;
     public int Frames { get; private set; }
+    /// <summary>Counted frames that ran the pipeline: a video's or camera's new frames, a changed setting; a frame that
+    /// only redraws (a 25 fps video in a 250 fps window: 9 frames in 10) runs none.</summary>
+    public int PipelineRuns { get; private set; }
+
+    /// <summary>This frame ran the pipeline (its stage's time is one run's, not a redraw's).</summary>
+    public void Ran()
+    {
+        if (enabled && _counting) PipelineRuns++;
+    }
     public double TotalMs { get; private set; }
 
     /// <summary>Starts a frame; <paramref name="count"/> false for warm-up frames (not summed).</summary>
@@ -128,13 +137,17 @@ internal sealed class FrameStages(GL gl, bool enabled)
     /// <summary>Mean milliseconds per counted frame of stage <paramref name="stage"/>.</summary>
     public double Mean(int stage) => Frames == 0 ? 0 : _ms[stage] / Frames;
 
-    /// <summary>"stages: frames=N fps=F frame=T upload=U pipeline=P present=R hud=H swap=S (ms per frame, glFinish after each stage)".</summary>
+    /// <summary>"stages: frames=N fps=F frame=T upload=U pipeline=P present=R hud=H swap=S (ms per frame, glFinish after
+    /// each stage) pipeline_runs=N pipeline_per_run=P": per frame, and the pipeline per frame that ran it (a video's
+    /// frames arrive at its own rate, so most window frames of a fast window run nothing: the per-frame mean alone read
+    /// ~10x too fast).</summary>
     public string Line()
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"stages: frames={Frames} fps={(TotalMs > 0 ? Frames * 1000 / TotalMs : 0):0.0} frame={(Frames == 0 ? 0 : TotalMs / Frames):0.00}");
         for (int i = 0; i < Names.Length; i++) sb.Append(CultureInfo.InvariantCulture, $" {Names[i]}={Mean(i):0.00}");
-        return sb.Append(" (ms per frame, glFinish after each stage)").ToString();
+        sb.Append(" (ms per frame, glFinish after each stage)");
+        return sb.Append(CultureInfo.InvariantCulture, $" pipeline_runs={PipelineRuns} pipeline_per_run={(PipelineRuns == 0 ? 0 : _ms[1] / PipelineRuns):0.00}").ToString();
     }
 
     /// <summary>"parts: to-tensor=T layer 1 conv=C ... (ms per frame)": where the stages' time goes, part by part.</summary>

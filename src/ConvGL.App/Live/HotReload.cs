@@ -35,7 +35,11 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
         ILivePipeline pipeline = pipelines.Current;
         (bool reread, string? fileError) = pipeline.ReloadChanged(force);
         if (reread) FilesReread++;
-        if (reread && fileError != messages.FileError)
+        // A reloaded stack with fewer layers than the selected one's number (the selected layer was removed): its last
+        // layer, as a new stack opens on (the window ended with an index error).
+        if (reread && fileError is null) state.KeepWithin(pipeline.LayerCount, pipeline.DefaultLayer);
+        // Every good reload is said (an edit that changed what runs), an error once until it changes.
+        if (reread && (fileError is null || fileError != messages.FileError))
         {
             Console.Error.WriteLine(fileError is null ? "convgl: reloaded " + pipeline.Name : $"convgl: {fileError} (keeping the running version)");
             messages.FileError = fileError;

@@ -41,7 +41,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
         Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null,
-        bool errorInAFile = true)
+        ErrorKind errorKind = ErrorKind.File)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -54,7 +54,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             _side.AddRange(info);
             if (conv is not null) _kernel = HudText.KernelLines(conv, channel);
         }
-        _error = error is null ? [] : HudText.ErrorLines(error, errorInAFile);
+        _error = error is null ? [] : HudText.ErrorLines(error, errorKind);
         _message.Clear();
         if (message is not null) _message.Add(message);
         float side = 0;

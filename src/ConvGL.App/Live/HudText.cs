@@ -251,17 +251,22 @@ internal static class HudText
             lines.Add(F($"kernels drawn: input channel 0's slice of the {conv.Weight.Shape[1]} each reads"));
     }
 
-    /// <summary>The error panel: what to do, then the error's first lines. <paramref name="inAFile"/>: a shader's or a
-    /// kernel or stack file's error, which a fix of the file clears (it reloads by itself); else a run's error (a stack
-    /// that does not fit a dropped picture's size, a driver limit), which the next good run clears.</summary>
-    public static List<string> ErrorLines(string error, bool inAFile = true)
+    /// <summary>The error panel: what to do, then the error's first lines. <paramref name="kind"/>: a shader's or a
+    /// kernel or stack file's error, which a fix of the file clears (it reloads by itself); a run's error (a stack that
+    /// does not fit a dropped picture's size, a driver limit), which the next good run clears; or the source's (a stream
+    /// that ended, a camera that stopped), which another source clears.</summary>
+    public static List<string> ErrorLines(string error, ErrorKind kind = ErrorKind.File)
     {
         // What went wrong first (file:line), then what to do: in a narrow column the first lines are what shows.
         string[] given = error.Split('\n');
         var lines = new List<string> { "error: " + given[0] };
         lines.AddRange(given.Skip(1).Take(7));
-        lines.Add(inAFile ? "(the last good version keeps running; fix the file: it reloads by itself)"
-            : "(the run stopped here; it clears when a run succeeds: another source, --source-max, or another layer set)");
+        lines.Add(kind switch
+        {
+            ErrorKind.File => "(the last good version keeps running; fix the file: it reloads by itself)",
+            ErrorKind.Source => "(the last frame stays; drop a picture or video on the window, or start again with another --source)",
+            _ => "(the run stopped here; it clears when a run succeeds: another source, --source-max, or another layer set)",
+        });
         return lines;
     }
 

@@ -119,7 +119,11 @@ internal sealed class LiveApp : IDisposable
             if ((!_state.Paused || !_haveFrame) && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
             _stages.Mark(0);
-            if (_state.Dirty && _haveFrame) _pipelines.Run(_sourceImage);
+            if (_state.Dirty && _haveFrame)
+            {
+                _pipelines.Run(_sourceImage);
+                _stages.Ran();
+            }
             _stages.Mark(1);
             // A scripted run's last frame (its screenshot, its printed probe) shows this frame's numbers, not those of
             // the HUD's last twice-a-second refresh, which on a moving scene belonged to another picture.
@@ -309,7 +313,7 @@ internal sealed class LiveApp : IDisposable
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
             View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount,
-            _messages.ShownIsAFile(_presenter.Error));
+            _messages.ShownKind(_presenter.Error, _source.Error));
     }
 
     /// <summary>The title the colour bar will have, for the column's layout: the one of a map with a range (a constant

@@ -18,9 +18,11 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     /// <summary>The error the window shows: shader, presentation program, file, run, source, in that order.</summary>
     public string? Shown(string? presenterError, string? sourceError) => ShaderError ?? presenterError ?? FileError ?? RunError ?? sourceError;
 
-    /// <summary>Whether the error <see cref="Shown"/> gives is a file's (a shader, the presentation program, a kernel or
-    /// stack file), which fixing the file clears, rather than a run's.</summary>
-    public bool ShownIsAFile(string? presenterError) => (ShaderError ?? presenterError ?? FileError) is not null;
+    /// <summary>What the error <see cref="Shown"/> gives is: a file's (a shader, the presentation program, a kernel or
+    /// stack file), which fixing the file clears; a run's; or the source's (a video that ended, a camera that stopped).</summary>
+    public ErrorKind ShownKind(string? presenterError, string? sourceError) =>
+        (ShaderError ?? presenterError ?? FileError) is not null ? ErrorKind.File
+        : RunError is null && sourceError is not null ? ErrorKind.Source : ErrorKind.Run;
 
     public void Flash(string message, double now)
     {
@@ -60,4 +62,12 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
         ShaderError = null;
         state.HudDirty = true;
     }
+}
+
+/// <summary>Where an error on screen comes from, for what the panel says to do about it.</summary>
+internal enum ErrorKind
+{
+    File,
+    Run,
+    Source,
 }

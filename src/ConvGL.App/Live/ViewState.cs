@@ -67,6 +67,16 @@ internal sealed class ViewState
         Changed();
     }
 
+    /// <summary>After a hot reload: a selected layer past the reloaded pipeline's <paramref name="layerCount"/> becomes
+    /// <paramref name="fallback"/> (its default layer); a selection that still exists stays.</summary>
+    public void KeepWithin(int layerCount, int fallback)
+    {
+        if (Layer < layerCount) return;
+        Layer = fallback;
+        Enlarged = -1;
+        Changed();
+    }
+
     public void SetView(ViewKind view)
     {
         View = view;

@@ -39,7 +39,21 @@ internal abstract class CaptureSource : IFrameSource
     public string? Error => _error;
     protected bool Stopping => _stop;
 
-    public byte[]? TakeFrame(double time) => Exchange.TakeLatest();
+    public byte[]? TakeFrame(double time)
+    {
+        byte[]? frame = Exchange.TakeLatest();
+        if (frame is not null && !_shown)
+        {
+            _shown = true;
+            FirstShown();
+        }
+        return frame;
+    }
+
+    private bool _shown;
+
+    /// <summary>Called on the render thread when the first frame is taken (a file paces its frames from then on).</summary>
+    protected virtual void FirstShown() { }
 
     /// <summary>Fills <paramref name="rgba"/> with the next frame, waiting for it as long as needed (paced by the
     /// device or the file's frame rate). False ends the thread; <see cref="Error"/> says why.</summary>

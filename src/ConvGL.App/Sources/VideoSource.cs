@@ -18,6 +18,12 @@ internal sealed class VideoSource : CaptureSource
     private readonly double _frameSeconds;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private double _nextDue;
+    // Frames read so far, and when the first was shown (the render thread sets it): a file's second frame is due a frame
+    // time after its first was shown, not after the file was opened (the window's start-up took the first seconds, so
+    // a video opened on its 3rd to 5th frame and scripted screenshots of it differed run to run).
+    private long _read;
+    private volatile bool _shown;
+    private double _shownAt;
 
     public override string Name { get; }
 
@@ -29,8 +35,10 @@ internal sealed class VideoSource : CaptureSource
         (_readWidth, _readHeight) = (width, height);
         Name = SourceFit.Named(name, width, height, shown);
         double fps = loop ? capture.Get(VideoCaptureProperties.Fps) : 0;
-        // Files are paced at their own frame rate; cameras pace themselves (Read blocks until the next frame).
-        _frameSeconds = fps is > 1 and < 240 ? 1 / fps : loop ? 1 / 30.0 : 0;
+        // Files are paced at their own frame rate; cameras pace themselves (Read blocks until the next frame). A rate
+        // the container does not give (0, NaN) or past any real one plays at 30; 1 fps slideshows, time-lapses of a
+        // frame a minute and 240 fps slow motion play as recorded (1 and 240 played at 30).
+        _frameSeconds = PlaybackSeconds(fps, loop);
         Start();
     }
 
@@ -118,15 +126,45 @@ internal sealed class VideoSource : CaptureSource
         return new VideoSource(capture, name, loop, probe.Width, probe.Height, fit.Apply(probe.Width, probe.Height));
     }
 
+    /// <summary>Seconds a file's frame is shown for at the rate its container gives: 1 / fps for 1/3600 to 1000 fps (a
+    /// frame an hour to high-speed footage), else 1/30 (no rate, or one no camera records); 0 for a camera (its reads
+    /// block until the next frame). Pure: a unit test holds it.</summary>
+    public static double PlaybackSeconds(double fps, bool file) =>
+        !file ? 0 : double.IsFinite(fps) && fps >= 1.0 / 3600 && fps <= 1000 ? 1 / fps : 1 / 30.0;
+
+    protected override void FirstShown()
+    {
+        _shownAt = _clock.Elapsed.TotalSeconds;
+        _shown = true;
+    }
+
+    /// <summary>Sleeps until the first frame was shown (<paramref name="due"/> null) or until <paramref name="due"/> on
+    /// the clock, in slices of at most 20 ms, so that Dispose (a dropped file, the window closing) never waits out a slow
+    /// file's frame time; false when the source is stopping.</summary>
+    private bool WaitFor(double? due)
+    {
+        while (true)
+        {
+            if (Stopping) return false;
+            double left = due is { } d ? d - _clock.Elapsed.TotalSeconds : _shown ? 0 : 0.005;
+            if (left <= 0) return true;
+            Thread.Sleep(TimeSpan.FromSeconds(Math.Min(left, 0.02)));
+        }
+    }
+
     protected override bool Capture(byte[] rgba, out string? error)
     {
         error = null;
-        if (_frameSeconds > 0)
+        if (_frameSeconds > 0 && _read > 0)
         {
-            double wait = _nextDue - _clock.Elapsed.TotalSeconds;
-            if (wait > 0) Thread.Sleep(TimeSpan.FromSeconds(wait));
+            // The second frame waits for the first to be shown; each one after is due a frame time after the one before
+            // (or, after a stall, a frame time from now: no burst of catching up).
+            if (!WaitFor(null)) return false;
+            if (_read == 1) _nextDue = _shownAt + _frameSeconds;
+            if (!WaitFor(_nextDue)) return false;
             _nextDue = Math.Max(_nextDue + _frameSeconds, _clock.Elapsed.TotalSeconds - _frameSeconds);
         }
+        _read++;
         if (!_capture.Read(_frame) || _frame.Empty())
         {
             if (_loop)
@@ -134,7 +172,8 @@ internal sealed class VideoSource : CaptureSource
                 _capture.Set(VideoCaptureProperties.PosFrames, 0);
                 if (_capture.Read(_frame) && !_frame.Empty()) return Convert(rgba, out error);
             }
-            error = $"{Name}: the stream ended or the device stopped delivering frames";
+            error = _loop ? $"{Name}: the stream ended and cannot be rewound to play it again (a raw stream, or a damaged index)"
+                : $"{Name}: the device stopped delivering frames (unplugged, or taken by another program?)";
             return false;
         }
         return Convert(rgba, out error);
