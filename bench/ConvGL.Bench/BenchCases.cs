@@ -123,7 +123,7 @@ internal static class BenchCases
                 var fft = new GpuFftConv2D(ctx, Conv2D.DepthwiseWeight(kernel, channels), null, options with { Groups = channels });
                 // The note: the frame, and what `apply`'s cost model would pick for this kernel and image (issue 11).
                 AlgorithmChoice auto = ConvAlgorithms.ChooseFilter(channels, h, w, kernel, options, ConvCostModel.Llvmpipe);
-                return new GpuBenchOp(fft.Run, fft, () => $"fft_pass.comp + fft_product.comp, {fft.LastPlan?.FrameW}x{fft.LastPlan?.FrameH} frames; auto picks {auto}");
+                return new GpuBenchOp(fft.Run, fft, () => $"fft_pass.comp + fft_product.comp, {fft.LastPlan?.FrameW}x{fft.LastPlan?.FrameH} frames{(fft.LastPlan is { Bands: > 1 } banded ? $" in {banded.Bands} bands of rows" : "")}; auto picks {auto}");
             },
             GpuAlgo = "GpuFftConv2D",
             Reference = rankOne ? cpu : c.Reference,
