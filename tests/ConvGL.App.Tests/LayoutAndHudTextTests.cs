@@ -428,7 +428,13 @@ public sealed class LayoutAndHudTextTests
         List<string> grouped = HudText.FormulaLines(new ConvView(new Tensor([4, 3, 5, 3]), new float[4], options), 20, 30, 3);
         Assert.Equal("layer 3 (convolve: the kernel flipped), for o < 4, y < 6, x < 13:", grouped[0]);
         Assert.Equal("out[o,y,x] = b[o] + sum over c < 3, i < 5, j < 3 of w[o,c,4-i,2-j] x in[g+c, y*2+i*2, x*2+j*2]", grouped[1]);
-        Assert.Equal("in[] outside the 30x20 input: 0; g = 3 x (o / 2), o's group's first input", grouped[2]);
+        // Valid: the last windows end at row 5*2 + 2*4 = 18 < 20 and column 12*2 + 2*2 = 28 < 30, so no read falls outside
+        // and the border rule is never used (it was stated anyway).
+        Assert.Equal("in[] never falls outside the 30x20 input (no padding: every window lies inside); g = 3 x (o / 2), o's group's first input", grouped[2]);
+        // No padding before, but the windows reach past the input's end (same_upper pads an even kernel's odd pixel
+        // after): the rule is said.
+        Assert.Equal("in[] outside the 8x8 input: 0",
+            HudText.FormulaLines(new ConvView(new Tensor([1, 1, 2, 2]), null, new ConvOptions { Padding = PaddingMode.SameUpper }), 8, 8, 1)[2]);
         // Depthwise (a filter on each of R, G, B): input o itself, no channel sum; two outputs per input: o / 2.
         var depthwise = new ConvOptions { Groups = 3 };
         Assert.Equal("out[o,y,x] = sum over i < 3, j < 3 of w[o,0,i,j] x in[o, y+i-1, x+j-1]",

@@ -118,7 +118,11 @@ public sealed class ProbeTextTests
         pool.PoolMax = true;
         pool.LayerName = "max pool 2x2";
         pool.Sum = pool.Gpu = 3;
-        Assert.Equal("max of the window (padding left out) = 3.000000 (CPU, from the GPU's input)   GPU wrote 3.000000   |diff| 0.0e+0",
+        Assert.Equal("max of the window (its pad cells left out) = 3.000000 (CPU, from the GPU's input)   GPU wrote 3.000000   |diff| 0.0e+0",
+            HudText.ProbeLines(pool, pinned: false, c => $"conv1 {c}")[^1]);
+        // A window without pad cells says nothing of padding (the math audit: every max pool probe said it).
+        pool.Inside = [true, true, true, true];
+        Assert.Equal("max of the window = 3.000000 (CPU, from the GPU's input)   GPU wrote 3.000000   |diff| 0.0e+0",
             HudText.ProbeLines(pool, pinned: false, c => $"conv1 {c}")[^1]);
         // A relu of a negative response.
         var relu = new Probe(null!)

@@ -43,7 +43,13 @@ public sealed class StackAlgorithmWindowTests : IDisposable
             Assert.StartsWith("conv1: conv 3x3 1->8 zero s1 d1", pipeline.LayerLabel(0));
             Assert.StartsWith("conv2: conv 3x3 8->16 zero s1 d1", pipeline.LayerLabel(3));
             Assert.StartsWith("relu", pipeline.LayerLabel(1));
+            // A pool gives its window and stride as a conv does (the math audit: the line said only "maxpool").
+            Assert.StartsWith("maxpool 2x2 s2 -> ", pipeline.LayerLabel(2));
         }
+        string pools = Path.Combine(_dir, "pools.json");
+        File.WriteAllText(pools, """{ "input": "gray", "layers": [ { "type": "avgpool", "size": 3, "stride": 1, "padding": 1 } ] }""");
+        using (var pipeline = new StackPipeline(context, pools))
+            Assert.StartsWith("avgpool 3x3 s1 pad 1 -> ", pipeline.LayerLabel(0));
     }
 
     /// <summary>The UX audit: the filters view draws input channel 0's slice of each kernel, and nothing said so (a 3x3

@@ -58,6 +58,24 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(picture.W > 900 && side.W < 450, $"picture {picture}, column {side}");
     }
 
+    /// <summary>The math audit: on ResNet18 every option key was refused ("does not fit its 1x1 input") and the stem
+    /// stayed as it was: a change was checked at the raw source tensor's size (1x1 before the first frame), not at the
+    /// model's 224x224. Convolve flips the stem's 7x7 kernels, so the probed value changes; the stride and dilation keys
+    /// are checked at 224x224 too (stride 2 -> 3 on the stem: a later residual add's two inputs no longer match).</summary>
+    [Fact]
+    public void OptionKeys_OnAModelWithPreprocessing_AreCheckedAtTheModelsInputSize()
+    {
+        string[] common = [.. Small, "--stack", "resnet18", "--layer", "1", "--probe", "40,40"];
+        WindowProcess.Result plain = Run(common), flipped = Run([.. common, "--keys", "c"]);
+        Assert.True(plain.ExitCode == 0 && flipped.ExitCode == 0, plain.ToString() + flipped);
+        Assert.DoesNotContain("refused", flipped.Stderr);
+        string Value(WindowProcess.Result r) => r.Stdout.Split('\n').Single(l => l.StartsWith("probe layer=", StringComparison.Ordinal)).Split(' ').Single(f => f.StartsWith("cpu=", StringComparison.Ordinal));
+        Assert.NotEqual(Value(plain), Value(flipped));
+        WindowProcess.Result stride = Run([.. common, "--keys", "+"]);
+        Assert.Contains("stride 3 on layer 1 refused", stride.Stderr);
+        Assert.DoesNotContain("1x1 input", stride.Stderr);
+    }
+
     /// <summary>v says what it did (the newcomer audit pressed it and saw nothing: a narrow column's short status line
     /// leaves vsync out); a scripted run writes the message to stderr as the window shows it.</summary>
     [Fact]

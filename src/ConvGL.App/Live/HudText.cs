@@ -321,7 +321,13 @@ internal static class HudText
         };
         string first = perGroup == 1 ? F($"{cin} x o") : cin == 1 ? F($"o / {perGroup}") : F($"{cin} x (o / {perGroup})");
         string groups = o.Groups == 1 || depthwise ? "" : F($"; g = {first}, o's group's first input");
-        lines.Add(F($"in[] outside the {inW}x{inH} input: {outside}{groups}"));
+        // Where no window reaches past the input (valid padding), the border rule is never used: said so (the math audit:
+        // a valid layer's strip gave a rule for reads that never happen).
+        bool readsOutside = g.Y.PadBefore > 0 || g.X.PadBefore > 0
+            || (long)(g.Y.Output - 1) * o.StrideY + (long)o.DilationY * (kh - 1) - g.Y.PadBefore >= inH
+            || (long)(g.X.Output - 1) * o.StrideX + (long)o.DilationX * (kw - 1) - g.X.PadBefore >= inW;
+        lines.Add(readsOutside ? F($"in[] outside the {inW}x{inH} input: {outside}{groups}")
+            : F($"in[] never falls outside the {inW}x{inH} input (no padding: every window lies inside){groups}"));
         // The selected channel's sum on a flat input: what the kernel does to an area without detail (its taps sum to
         // 1 for a smoothing filter, which keeps it; to 0 for an edge filter, which leaves only the bias).
         if (channel >= 0 && channel < cout)
@@ -330,7 +336,7 @@ internal static class HudText
             double total = 0;
             foreach (float w in conv.Weight.Data.AsSpan(channel * taps, taps)) total += w;
             string b = conv.Bias is { } bs && channel < bs.Length ? F($"{Math.Round(bs[channel], 4) + 0.0:0.####} + ") : "";
-            string border = o.Border == Border.Zero && o.Padding != PaddingMode.Valid ? " (away from the border's zeros)" : "";
+            string border = o.Border == Border.Zero && readsOutside ? " (away from the border's zeros)" : "";
             lines.Add(F($"channel {channel}: on a flat input, every in[] = v{border}: out = {b}v x {Math.Round(total, 4) + 0.0:0.####}, the sum of its {taps} weights"));
         }
         lines.Add("hover a pixel to see this sum's numbers (click pins it)");
@@ -465,7 +471,7 @@ internal static class HudText
     [
         ["probe (pinned): layer 52 (average pool 15x15), channel 511, (x 1919, y 1079)"],
         ["input window (channel 511: Convolution249:~) (showing the centre 7x7 of 15x15)"],
-        ["max of the window (padding left out) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0",
+        ["max of the window (its pad cells left out) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0",
          "sum -000.0000 / 225 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
     ];
 
@@ -721,7 +727,10 @@ internal static class HudText
                 sb.Append(p.Inside[i * p.KernelWidth + j] ? WindowValue(p.Window[i * p.KernelWidth + j], decimals) : "     pad");
             lines.Add(sb.ToString());
         }
-        if (p.PoolMax) lines.Add(F($"max of the window (padding left out) = {p.Sum:0.000000} {gpu}"));
+        // "Padding left out" only where this window has pad cells (the math audit: a pool without padding said it too).
+        bool padded = false;
+        for (int k = 0; k < p.KernelHeight * p.KernelWidth; k++) padded |= !p.Inside[k];
+        if (p.PoolMax) lines.Add(F($"max of the window{(padded ? " (its pad cells left out)" : "")} = {p.Sum:0.000000} {gpu}"));
         else
         {
             double sum = 0;

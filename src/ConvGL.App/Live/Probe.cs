@@ -86,7 +86,12 @@ internal sealed class Probe(GL gl)
         if (conv is null)
         {
             if (pipeline.IsEnabled(layer) && TakeLayer(pipeline.StackLayer(layer), input, output, channel, x, y)) return;
-            Why = pipeline.IsEnabled(layer) ? "not a convolution layer" + NearestConv(pipeline, layer) : "layer is off";
+            Why = !pipeline.IsEnabled(layer) ? "layer is off"
+                // A transposed convolution is one, but no one window makes an output (each output sums the inputs that
+                // scatter onto it): said so, not "not a convolution layer" (the math audit).
+                : pipeline.StackLayer(layer) is ConvGL.Core.Stacks.ConvTransposeLayer
+                    ? "a transposed convolution: each output sums the inputs scattered onto it, not one window, so it is not taken apart here" + NearestConv(pipeline, layer)
+                : "not a convolution layer" + NearestConv(pipeline, layer);
             return;
         }
         Tensor w = conv.Weight;

@@ -126,7 +126,17 @@ internal sealed class StackPipeline : ILivePipeline
                 // The imported layers' own numbers, as a conv's: what the teaching view needs to read the shapes.
                 ConvTransposeLayer t => $"conv_transpose {t.Weight.Shape[2]}x{t.Weight.Shape[3]} {t.Weight.Shape[0]}->{t.Weight.Shape[1] * t.Options.Groups}" +
                     $" s{HudText.Axes(t.Options.StrideY, t.Options.StrideX)} d{HudText.Axes(t.Options.DilationY, t.Options.DilationX)}" +
+                    // Its pads crop the output (the math audit: 29 * 2 - 2 + 2 + 1 + 1 = 60 could not be read off the line).
+                    (t.Options is { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } ? "" : $" pad {t.Options.PadTop},{t.Options.PadLeft},{t.Options.PadBottom},{t.Options.PadRight}") +
                     (t.Options.OutputPadY > 0 || t.Options.OutputPadX > 0 ? $" op{HudText.Axes(t.Options.OutputPadY, t.Options.OutputPadX)}" : ""),
+                // A pool's window, stride and padding, as a conv's line gives its own (it said only "maxpool").
+                PoolLayer pl => $"{pl.Type} {pl.Options.SizeY}x{pl.Options.SizeX} s{HudText.Axes(pl.Options.EffectiveStrideY, pl.Options.EffectiveStrideX)}" +
+                    (pl.Options.PadY > 0 || pl.Options.PadX > 0 ? $" pad {HudText.Axes(pl.Options.PadY, pl.Options.PadX)}" : ""),
+                PaddedPoolLayer pp => $"{pp.Type} {pp.Options.SizeY}x{pp.Options.SizeX} s{HudText.Axes(pp.Options.StrideY, pp.Options.StrideX)}" +
+                    (pp.Options.DilationY > 1 || pp.Options.DilationX > 1 ? $" d{HudText.Axes(pp.Options.DilationY, pp.Options.DilationX)}" : "") +
+                    (pp.Options.Padding != PaddingMode.Explicit ? " " + pp.Options.Padding.Name()
+                        : pp.Options is { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } ? "" : $" pad {pp.Options.PadTop},{pp.Options.PadLeft},{pp.Options.PadBottom},{pp.Options.PadRight}") +
+                    (pp.Options.CeilMode ? " ceil" : ""),
                 ResizeLayer r => $"resize {r.Options.Mode.ToString().ToLowerInvariant()} " +
                     (r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
                 PadLayer pad => $"pad [{pad.Options.Top}, {pad.Options.Left}, {pad.Options.Bottom}, {pad.Options.Right}] {pad.Options.Border.Name()}",
@@ -308,7 +318,9 @@ internal sealed class StackPipeline : ILivePipeline
         var rebuilt = new Stack(stack.Name, stack.Input, layers, stack.WeightsFile) { SourcePath = stack.SourcePath, Description = stack.Description, Preprocess = stack.Preprocess };
         // A change a later layer cannot take is refused as a toggle is: said with the HUD's layer numbers (from 1; the
         // runner's own error counts as the file does, from 0) and what was refused.
-        if (!StackPlan.TryCreate(rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, out _, out string? error, layerBase: 1))
+        // Checked at the size the running plan has: the model's own input for a stack with preprocessing (ResNet18 plans at
+        // 224x224 whatever the source; its raw source tensor, 1x1 before the first frame, refused every key at 1x1).
+        if (!StackPlan.TryCreate(rebuilt, _runner.Plan.Input.H, _runner.Plan.Input.W, _runner.Enabled, out _, out string? error, layerBase: 1))
             throw new ConvGLException(string.Create(CultureInfo.InvariantCulture,
                 $"{ChangeText(c.Options, changed)} on layer {layer + 1} refused, it stays as it was: {error}"));
         var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };

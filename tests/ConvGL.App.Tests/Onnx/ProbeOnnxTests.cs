@@ -209,7 +209,7 @@ public sealed class ProbeOnnxTests : IDisposable
         }
         using (var pipeline = new StackPipeline(context, decoder))
         {
-            Assert.StartsWith(Node(decoderStack, 2) + "conv_transpose 3x3 4->2 s2 d1 op1 -> ", pipeline.LayerLabel(2));
+            Assert.StartsWith(Node(decoderStack, 2) + "conv_transpose 3x3 4->2 s2 d1 pad 1,1,1,1 op1 -> ", pipeline.LayerLabel(2));
             Assert.StartsWith(Node(decoderStack, 4) + "conv_transpose 2x2 2->4 s1 d2 -> ", pipeline.LayerLabel(4));
             // After a run a conv's line names the plan its shader ran (before one, nothing).
             int conv = Enumerable.Range(0, pipeline.LayerCount).First(i => decoderStack.Layers[i] is ConvLayer);
@@ -221,6 +221,12 @@ public sealed class ProbeOnnxTests : IDisposable
             pipeline.LayerOutput(pipeline.LayerCount - 1);
             Assert.Matches(@"^\S+: conv \S+ \S+ .*\[conv2d(_dense|_depthwise)?\+relu\] -> ", pipeline.LayerLabel(conv));
             Assert.Contains("[fused]", pipeline.LayerLabel(conv + 1));
+            // The transposed convolution's probe says what it is and why no one window makes its output (it said "not a
+            // convolution layer").
+            var probe = new Probe(context.Gl);
+            probe.Take(pipeline, 2, 0, 0, 0);
+            Assert.False(probe.Valid);
+            Assert.StartsWith("a transposed convolution: each output sums the inputs scattered onto it", probe.Why);
         }
         using (var pipeline = new StackPipeline(context, upsampler))
         {
