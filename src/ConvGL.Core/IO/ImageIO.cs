@@ -197,7 +197,6 @@ public static class ImageIO
         }
     }
 
-    /// <summary>What the first bytes look like, for an error about a file no decoder recognised.</summary>
     /// <summary>What a file in a format ConvGL does not read is, by its signature (PNM: P1..P7 and a space; TIFF: II*0 or
     /// MM0*), with the fix; null for anything else.</summary>
     internal static string? NotRead(ReadOnlySpan<byte> b)
@@ -208,9 +207,13 @@ public static class ImageIO
         return null;
     }
 
+    /// <summary>What the first bytes look like, for an error about a file no decoder recognised.</summary>
     private static string Describe(byte[] bytes)
     {
         ReadOnlySpan<byte> b = bytes;
+        // A video with a picture's name (the helper audit: an .mp4 renamed .png said only "not recognised").
+        if (VideoKind(b) is { } video)
+            return $"it is {video} video, not a picture: the window plays it (`--source FILE` named .mp4, .avi, .mkv ...); apply and features read pictures";
         if (b.StartsWith("8BPS"u8)) return "Photoshop (PSD) files are not supported";
         if (b.StartsWith("#?RADIANCE"u8) || b.StartsWith("#?RGBE"u8)) return "Radiance HDR files are not supported";
         if (b.StartsWith(PngSignature)) return "the PNG is damaged (its signature or IHDR chunk is not valid)";
@@ -218,6 +221,15 @@ public static class ImageIO
         if (b.StartsWith("BM"u8)) return "the BMP header is not valid";
         if (b.StartsWith("GIF8"u8)) return "the GIF header is not valid";
         return bytes.Length == 0 ? "the file is empty" : "the format is not recognised";
+    }
+
+    /// <summary>"an MP4 / QuickTime", "an AVI" or "a Matroska / WebM" by the container's signature; null otherwise.</summary>
+    internal static string? VideoKind(ReadOnlySpan<byte> b)
+    {
+        if (b.Length >= 12 && b[4..8].SequenceEqual("ftyp"u8)) return "an MP4 / QuickTime";
+        if (b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("AVI "u8)) return "an AVI";
+        if (b.StartsWith((ReadOnlySpan<byte>)[0x1A, 0x45, 0xDF, 0xA3])) return "a Matroska / WebM";
+        return null;
     }
 
     /// <summary>Whether a PNG's last 12 bytes are its IEND chunk (length 0, "IEND", its CRC AE 42 60 82).</summary>

@@ -153,6 +153,21 @@ public class ImageIOTests
         Assert.Equal($"cannot decode '{path}' as an image ({ImageIO.Formats}): {why}", e.Message);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0, 0, 0, 0x20, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'i', (byte)'s', (byte)'o', (byte)'m', 0, 0 }, "an MP4 / QuickTime")]
+    [InlineData(new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F', 0, 0, 0, 0, (byte)'A', (byte)'V', (byte)'I', (byte)' ', 0, 0 }, "an AVI")]
+    [InlineData(new byte[] { 0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 1, 0 }, "a Matroska / WebM")]
+    public void Load_AVideoNamedLikeAPicture_SaysItIsAVideo(byte[] bytes, string kind)
+    {
+        // The helper audit: an .mp4 renamed .png said only "the format is not recognised".
+        using var dir = new TempDir();
+        string path = dir.File("clip.png");
+        File.WriteAllBytes(path, [.. bytes, .. new byte[4096]]); // a container's header, then its data
+        var e = Assert.Throws<ConvGLException>(() => ImageIO.Load(path));
+        Assert.Equal($"cannot decode '{path}' as an image ({ImageIO.Formats}): it is {kind} video, not a picture: the window plays it " +
+                     "(`--source FILE` named .mp4, .avi, .mkv ...); apply and features read pictures", e.Message);
+    }
+
     [Fact]
     public void Load_Missing_ThrowsNamingFile()
     {
