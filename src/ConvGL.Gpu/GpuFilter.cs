@@ -54,7 +54,7 @@ public sealed class GpuFilter : IDisposable
     /// <summary>The choice <see cref="Filter"/> would make for this image, kernel and options, without running it.
     /// Throws <see cref="ConvGLException"/> for separable asked of a kernel that is not rank 1.</summary>
     public AlgorithmChoice Choose(int channels, int h, int w, Tensor kernel2d, ConvOptions options) =>
-        ConvAlgorithms.ChooseFilter(channels, h, w, kernel2d, options, CostModel, Algorithm);
+        ConvAlgorithms.ChooseFilter(channels, h, w, kernel2d, options, CostModel, Algorithm, maxFftBufferTexels: GpuFftConv2D.BufferTexels(_context));
 
     public Tensor Filter(Tensor image, Tensor kernel2d, ConvOptions options)
     {

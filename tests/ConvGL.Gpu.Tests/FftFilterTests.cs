@@ -118,9 +118,19 @@ public sealed class FftFilterTests(GlFixture fixture)
         Assert.Equal(ConvAlgorithm.Direct, ConvAlgorithms.ChooseFilter(1, 4000, 8192, Parity.Random(new Random(31), 1f, 31, 31), ConvOptions.ImageFilter,
             ConvCostModel.Llvmpipe, allowFft: false).Algorithm); // not rank 1: direct
         using var fft = new GpuFftConv2D(fixture.Context, gauss.Reshape(1, 1, 31, 31), null, ConvOptions.ImageFilter);
-        long perBuffer = Math.Min(fixture.Context.MaxStorageBlockBytes / 16, (long)int.MaxValue);
+        long perBuffer = GpuFftConv2D.BufferTexels(fixture.Context);
         FftPlan plan = fft.PlanFor(4000, 8192, 1);
         Assert.True(plan.Plane <= perBuffer && plan.Bands * FftPlan.Tiles * plan.TileRows >= 4000, plan.ToString());
+        // The cost model, told the driver's buffers, plans the same bands, prices them, and names them.
+        AlgorithmChoice banded = ConvAlgorithms.ChooseFilter(1, 4000, 8192, gauss, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe, maxFftBufferTexels: perBuffer);
+        AlgorithmChoice whole = ConvAlgorithms.ChooseFilter(1, 4000, 8192, gauss, ConvOptions.ImageFilter, ConvCostModel.Llvmpipe);
+        Assert.Equal(ConvAlgorithm.Fft, banded.Algorithm);
+        if (plan.Bands > 1)
+        {
+            Assert.EndsWith($"{plan.FrameW}x{plan.FrameH} frame, {plan.Bands} bands of rows", banded.Detail);
+            // Priced as its bands' frames: here 2 x 640 rows against 1280 (GoodSize(1030) rounds the one frame up as far).
+            Assert.InRange(banded.EstimatedMs, 0.5 * whole.EstimatedMs, 2 * whole.EstimatedMs);
+        }
         if (fixture.Context.MaxStorageBlockBytes <= 200L << 20) Assert.True(plan.Bands >= 2, plan.ToString()); // llvmpipe: 128 MiB
         // 300,000 columns: a 32-row frame is 32 x 327,680 texels, 160 MiB; a driver with larger buffers takes it.
         if (fixture.Context.MaxStorageBlockBytes > 150L << 20) return;

@@ -65,8 +65,9 @@ public sealed record AlgorithmChoice(ConvAlgorithm Algorithm, string Detail, dou
 ///   separable  = PerSeparableTap * C * (H * W_out * kW + H_out * W_out * kH)    (filters with a rank-1 kernel only)
 ///   fft        = PerFftTexelPass * (C_in + C_out) * F_h F_w * (passes(F_h) + passes(F_w) + 2)
 ///                + PerFftProduct * C_out * C_in/groups * F_h F_w + FftFixed
-/// where F_h x F_w is <see cref="FftPlan"/>'s frame (the +2 is the pad and unpack passes). The kernel spectra (one
-/// more forward transform per kernel) are left out: they are made once per weight set and frame.</summary>
+/// where F_h x F_w is <see cref="FftPlan"/>'s frame (the +2 is the pad and unpack passes), times its bands where a
+/// device's largest buffer cuts the rows into bands (the GPU: <c>maxFftBufferTexels</c>). The kernel spectra (one more
+/// forward transform per kernel) are left out: they are made once per weight set and frame.</summary>
 public static class ConvAlgorithms
 {
     public static bool TryParse(string name, out ConvAlgorithm algorithm) =>
@@ -78,8 +79,11 @@ public static class ConvAlgorithms
     /// (<paramref name="channels"/>, H, W). <paramref name="rankOne"/>: the layer is an image filter whose one kernel is
     /// rank 1 (only then is separable possible). A requested algorithm other than Auto is returned as is (separable
     /// without a rank-1 kernel is an error), with its estimate.</summary>
+    /// <paramref name="maxFftBufferTexels"/>: the most vec4 texels one of the FFT's buffers may hold on the device (its
+    /// frames of every channel share one), so the plan is the banded one the device runs and the estimate counts its bands.
     public static AlgorithmChoice Choose(int channels, int h, int w, int[] weightShape, ConvOptions options, bool rankOne,
-                                    ConvCostModel model, ConvAlgorithm requested = ConvAlgorithm.Auto, bool allowFft = true)
+                                    ConvCostModel model, ConvAlgorithm requested = ConvAlgorithm.Auto, bool allowFft = true,
+                                    long maxFftBufferTexels = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
         ArgumentNullException.ThrowIfNull(options);
@@ -94,10 +98,11 @@ public static class ConvAlgorithms
         double fft = double.PositiveInfinity;
         try
         {
-            plan = FftPlan.For(h, w, kh, kw, options);
+            int frames = Math.Max(Math.Max(channels, cout), (cout * cinPerGroup + 1) / 2);
+            plan = FftPlan.For(h, w, kh, kw, options, maxPlane: Math.Max(1, maxFftBufferTexels / frames));
             int passes = FftPlan.Radices(plan.FrameH).Length + FftPlan.Radices(plan.FrameW).Length + 2;
-            fft = model.PerFftTexelPass * (channels + cout) * plan.Plane * passes
-                  + model.PerFftProduct * (double)cout * cinPerGroup * plan.Plane + model.FftFixed;
+            fft = plan.Bands * (model.PerFftTexelPass * (channels + cout) * plan.Plane * passes
+                                + model.PerFftProduct * (double)cout * cinPerGroup * plan.Plane) + model.FftFixed;
         }
         catch (ConvGLException)
         {
@@ -120,19 +125,19 @@ public static class ConvAlgorithms
         {
             ConvAlgorithm.Direct => (direct, kernel),
             ConvAlgorithm.Separable => (separable, $"{kernel}, rank 1: {kh} + {kw} taps"),
-            _ => (fft, $"{kernel}, {plan!.FrameW}x{plan.FrameH} frame"),
+            _ => (fft, $"{kernel}, {plan!.FrameW}x{plan.FrameH} frame{(plan.Bands > 1 ? $", {plan.Bands} bands of rows" : "")}"),
         };
         return new AlgorithmChoice(pick, detail, cost / 1e6);
     }
 
     /// <summary>For an image filter: one (kH, kW) kernel on every channel of a (C, H, W) image alone.</summary>
     public static AlgorithmChoice ChooseFilter(int channels, int h, int w, Tensor kernel, ConvOptions options, ConvCostModel model,
-                                          ConvAlgorithm requested = ConvAlgorithm.Auto, bool allowFft = true)
+                                          ConvAlgorithm requested = ConvAlgorithm.Auto, bool allowFft = true, long maxFftBufferTexels = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         if (kernel.Rank != 2) throw new ConvGLException($"a filter kernel must be 2D, got shape {kernel.ShapeString}");
         bool rankOne = IsRankOne(kernel);
-        return Choose(channels, h, w, [channels, 1, kernel.H, kernel.W], options with { Groups = channels }, rankOne, model, requested, allowFft);
+        return Choose(channels, h, w, [channels, 1, kernel.H, kernel.W], options with { Groups = channels }, rankOne, model, requested, allowFft, maxFftBufferTexels);
     }
 
     /// <summary>For a conv layer (a stack's, or any (C_out, C_in/groups, kH, kW) weight) on an input of (C, H, W). The
@@ -140,14 +145,14 @@ public static class ConvAlgorithms
     /// (groups = C_in = C_out), every channel's kernel the same rank-1 kernel, no bias (<see cref="SharedKernel"/>).
     /// Separable asked of any other layer is an error naming the layer.</summary>
     public static AlgorithmChoice ChooseLayer(int channels, int h, int w, Tensor weight, float[]? bias, ConvOptions options, ConvCostModel model,
-                                         ConvAlgorithm requested = ConvAlgorithm.Auto, string layer = "this layer")
+                                         ConvAlgorithm requested = ConvAlgorithm.Auto, string layer = "this layer", long maxFftBufferTexels = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(weight);
         bool rankOne = SharedKernel(weight, bias, options) is { } k && IsRankOne(k);
         if (requested == ConvAlgorithm.Separable && !rankOne)
             throw new ConvGLException($"{layer}: --algorithm separable needs one rank-1 kernel on every channel (depthwise, no bias); " +
                                       $"this {weight.Shape[2]}x{weight.Shape[3]} layer is not (use auto, direct or fft)");
-        return Choose(channels, h, w, weight.Shape, options, rankOne, model, requested);
+        return Choose(channels, h, w, weight.Shape, options, rankOne, model, requested, maxFftBufferTexels: maxFftBufferTexels);
     }
 
     /// <summary>The one 2D kernel a depthwise layer without bias applies to every channel, or null when the layer is
