@@ -42,11 +42,13 @@ vec2 outputRange()
     return vec2(min(r.x, q.x), max(r.y, q.y));
 }
 
-// A value on the plot's height scale (0 bottom, 1 top) for range r.
+// A value on the plot's height scale (0 bottom, 1 top) for range r. A minimum within 1e-6 of the maximum below zero is
+// rounding (the theorem's FFT curve: -1e-16 on a row of zeros and positives) and counts as none: ProfileView.PlotScale.
 float scaled(float v, vec2 r)
 {
-    if (r.x >= 0.0 && r.y <= 1.0) return v;
-    if (r.x >= 0.0) return v / r.y;
+    bool none_negative = r.x >= -1e-6 * max(r.y, 0.0);
+    if (none_negative && r.y <= 1.0) return v;
+    if (none_negative) return v / r.y;
     float m = max(max(abs(r.x), abs(r.y)), 1e-6);
     return 0.5 + 0.5 * v / m;
 }

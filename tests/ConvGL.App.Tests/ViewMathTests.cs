@@ -56,6 +56,9 @@ public sealed class ViewMathTests
         // A Sobel response: -3.45 .. 2 on -3.45 .. 3.45, zero on the middle line; a ReLU's 0 .. 1.5 on 0 .. 1.5.
         Assert.Equal((-3.45, 3.45), ProfileView.PlotScale(-3.45f, 2f) is var (b, t) ? (Math.Round(b, 5), Math.Round(t, 5)) : default);
         Assert.Equal((0.0, 1.5), ProfileView.PlotScale(0, 1.5f));
+        // Rounding below zero is none (an FFT curve's -1e-16); a real negative value is a signed map.
+        Assert.Equal((0.0, (double)1.569f), ProfileView.PlotScale(-1e-16f, 1.569f));
+        Assert.Equal((-1.569, 1.569), ProfileView.PlotScale(-1e-5f, 1.569f) is var (lo, hi) ? (Math.Round(lo, 3), Math.Round(hi, 3)) : default);
         Assert.True(double.IsNaN(ProfileView.PlotScale(float.NaN, float.NaN).Top));
     }
 
@@ -111,6 +114,24 @@ public sealed class ViewMathTests
         // A window too narrow for it and 4 lines of map (226.4 px) keeps the whole width for the map.
         Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 220, 200), 15));
         Assert.Equal(166.4f, ProfileView.GutterFor(new PixelRect(0, 0, 230, 200), 15), 0.01f);
+    }
+
+    /// <summary>The picture audit: the map pixel a hover names is the one drawn under the pointer. tensor.frag colours a
+    /// screen pixel from its centre (px + 0.5); the hit test took the pixel's corner, so wherever a map pixel's edge crossed
+    /// that screen pixel it named the neighbour (6.6% of positions at 7.6 screen px a map pixel; every column of a map
+    /// drawn at 0.46 px a map pixel).</summary>
+    [Theory]
+    [InlineData(0f, 54.71f, 734f, 461.59f, 97, 61)]    // 7.567 screen px a map pixel
+    [InlineData(2.5f, 10f, 733f, 73.7f, 1601, 161)]   // a wide map drawn smaller than its size
+    public void HitTest_NamesTheMapPixelDrawnUnderThePointer(float x0, float y0, float width, float height, int w, int h)
+    {
+        var r = new PixelRect(x0, y0, width, height);
+        for (int px = (int)Math.Ceiling(x0); px < x0 + width - 1; px++)
+        {
+            Assert.True(SingleMapView.MapHit(r, LiveApp.PixelCentre(px), LiveApp.PixelCentre(y0 + 1), w, h, 0, out TensorPoint p));
+            int drawn = Math.Clamp((int)Math.Floor((px + 0.5 - x0) / width * w), 0, w - 1);
+            Assert.True(drawn == p.X, $"screen pixel {px}: drawn from map column {drawn}, the hit test named {p.X}");
+        }
     }
 
     [Fact]

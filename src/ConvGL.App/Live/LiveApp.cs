@@ -270,14 +270,20 @@ internal sealed class LiveApp : IDisposable
         return new PixelRect(x0, y0, Math.Max(1, x1 - x0), Math.Max(1, y1 - y0));
     }
 
-    /// <summary>The pointer in framebuffer pixels (HiDPI windows have more pixels than window units).</summary>
+    /// <summary>The pointer in framebuffer pixels (HiDPI windows have more pixels than window units), at the centre of
+    /// the pixel it is over: the maps colour each screen pixel from its centre, so the map pixel a hit test names is the
+    /// one drawn under the pointer (at the pixel's corner it named the neighbour drawn left of it wherever a map pixel's
+    /// edge crossed that screen pixel: always on a map drawn smaller than its size; the picture audit).</summary>
     private void UpdateMouse()
     {
         (int ww, int wh) = _window.Size;
         (int fw, int fh) = _window.FramebufferSize;
-        _views.MouseX = _state.MouseX * fw / Math.Max(1, ww);
-        _views.MouseY = _state.MouseY * fh / Math.Max(1, wh);
+        _views.MouseX = _state.MouseX < 0 ? -1 : PixelCentre(_state.MouseX) * fw / Math.Max(1, ww);
+        _views.MouseY = _state.MouseY < 0 ? -1 : PixelCentre(_state.MouseY) * fh / Math.Max(1, wh);
     }
+
+    /// <summary>The centre of the window pixel that position <paramref name="p"/> (window units) lies in.</summary>
+    internal static double PixelCentre(double p) => Math.Floor(p) + 0.5;
 
     /// <summary>The output position (and, in the grid, the map) under the mouse.</summary>
     private bool MouseToOutput(out TensorPoint point)

@@ -242,8 +242,11 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     public static (double Bottom, double Top) PlotScale(float min, float max)
     {
         if (float.IsNaN(min) || float.IsNaN(max)) return (double.NaN, double.NaN);
-        if (min >= 0 && max <= 1) return (0, 1);
-        if (min >= 0) return (0, max);
+        // A minimum within 1e-6 of the maximum below zero is rounding, not a signed map (the picture audit: the theorem's
+        // FFT curve of a row of zeros and positives dipped to -1e-16 and put both curves on a signed scale); profile.frag's rule.
+        bool noneNegative = min >= -1e-6 * Math.Max(max, 0);
+        if (noneNegative && max <= 1) return (0, 1);
+        if (noneNegative) return (0, max);
         double m = Math.Max(Math.Max(Math.Abs(min), Math.Abs(max)), 1e-6);
         return (-m, m);
     }
