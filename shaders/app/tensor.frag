@@ -19,6 +19,7 @@ layout(binding = 1) uniform samplerBuffer uData;
 layout(binding = 2) uniform usamplerBuffer uRanges;
 uniform int uC, uH, uW;
 uniform int uChannel, uCols, uRows;
+uniform float uInset; // MODE 2: the gutter's share of a cell on each axis (GridView.Inset), half on each side
 uniform float uEmpty;
 in vec2 vUv;
 out vec4 fragColor;
@@ -44,14 +45,15 @@ void main()
     ivec2 index = ivec2(floor(cell));
     vec2 inCell = fract(cell);
     int c = index.y * uCols + index.x;
-    // A thin gutter between maps keeps neighbouring maps apart.
-    vec2 gutter = vec2(float(uCols) / 800.0, float(uRows) / 500.0) * 2.0;
-    if (c >= uC || any(lessThan(inCell, gutter)) || any(greaterThan(inCell, 1.0 - gutter)))
+    // A thin gutter between maps keeps neighbouring maps apart: each map is drawn whole inside its cell, shrunk by the
+    // same share on both axes (its aspect kept); the gutter covered the maps' edge pixels (half of a 7x7 map's).
+    vec2 inMap = (inCell - 0.5 * uInset) / (1.0 - uInset);
+    if (c >= uC || any(lessThan(inMap, vec2(0.0))) || any(greaterThanEqual(inMap, vec2(1.0))))
     {
         fragColor = vec4(0.08, 0.08, 0.1, 1.0);
         return;
     }
-    fragColor = vec4(colour_map(COLORMAP, normalised(c, texel(inCell))), 1.0);
+    fragColor = vec4(colour_map(COLORMAP, normalised(c, texel(inMap))), 1.0);
 #elif MODE == 3
     uvec2 r = texelFetch(uRanges, uChannel).xy, g = texelFetch(uRanges, uChannel + 1).xy, b = texelFetch(uRanges, uChannel + 2).xy;
     vec2 range = decode_range(uvec2(min(r.x, min(g.x, b.x)), max(r.y, max(g.y, b.y))));

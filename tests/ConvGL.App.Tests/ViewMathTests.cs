@@ -134,6 +134,35 @@ public sealed class ViewMathTests
         }
     }
 
+    /// <summary>The picture audit: the grid's gutter was painted over each map's edge pixels (half of a 7x7 map's edge
+    /// columns and rows). Each map is now drawn whole inside its cell (tensor.frag's inMap, shrunk by GridView.Inset on both
+    /// axes), every map pixel shows, and a hover names the pixel drawn under it.</summary>
+    [Theory]
+    [InlineData(23, 23, 7, 7, 702f, 702f)]     // ResNet18's 512 7x7 maps: ~30 px cells
+    [InlineData(4, 4, 640, 360, 734f, 413f)]   // edges' 4 maps
+    [InlineData(13, 10, 7, 7, 735f, 565f)]     // 128 maps of 7x7
+    public void GridMaps_AreDrawnWhole_InsideTheGutter_AndHitWhereDrawn(int cols, int rows, int w, int h, float width, float height)
+    {
+        var r = new PixelRect(10, 20, width, height);
+        float inset = GridView.Inset(width / cols, height / rows);
+        Assert.InRange(inset, 0f, 0.2f);
+        PixelRect cell = GridView.Cell(r, cols, rows, cols + 1), map = GridView.MapIn(cell, inset);
+        Assert.Equal(cell.Width / cell.Height, map.Width / map.Height, 3); // the aspect kept
+        var seen = new HashSet<int>();
+        for (int px = (int)cell.X; px < cell.X + cell.Width; px++)
+        {
+            double x = px + 0.5, y = cell.Y + cell.Height / 2;
+            // tensor.frag: the cell's fraction, then the map's.
+            double u = (x - r.X) / r.Width * cols, inCell = u - Math.Floor(u), inMap = (inCell - 0.5 * inset) / (1 - inset);
+            if (inMap < 0 || inMap >= 1) continue; // the gutter
+            int drawn = Math.Clamp((int)(inMap * w), 0, w - 1);
+            seen.Add(drawn);
+            Assert.True(GridView.CellHit(r, x, y, cols, rows, cols * rows, w, h, out TensorPoint p, inset));
+            Assert.True(p.Channel == cols + 1 && p.X == drawn, $"screen x {px}: drawn from column {drawn} of map {cols + 1}, hit {p.X} of {p.Channel}");
+        }
+        Assert.Equal(Math.Min(w, (int)map.Width), seen.Count); // every column shows (each at least a pixel wide)
+    }
+
     [Fact]
     public void ProfileImageShare_GrowsForNarrowMaps_WhosePlotIsAsNarrow()
     {

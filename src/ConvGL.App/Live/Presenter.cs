@@ -184,7 +184,7 @@ internal sealed class Presenter : IDisposable
     /// <paramref name="t"/>; a constant map (max == min) shows colour-map position <paramref name="empty"/> (by default the
     /// lowest colour, in every view: a dead map reads as dark, as the colour bar says).</summary>
     public void DrawTensor(GpuTensor t, ChannelRanges ranges, PixelRect r, int mode, int channel = 0, int cols = 1, int rows = 1,
-                           ColorMap map = ColorMap.Viridis, float empty = 0)
+                           ColorMap map = ColorMap.Viridis, float empty = 0, float inset = 0)
     {
         if (mode is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(mode), $"mode {mode}: 1 (one map), 2 (the grid) or 3 (RGB)");
         if (TensorProgram(mode, mode == 3 ? ColorMap.Gray : map) is not { } p) return;
@@ -196,6 +196,7 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(p.Uniform("uChannel"), Math.Clamp(channel, 0, t.C - (mode == 3 ? 3 : 1)));
         _gl.Uniform1(p.Uniform("uCols"), cols);
         _gl.Uniform1(p.Uniform("uRows"), rows);
+        if (mode == 2) _gl.Uniform1(p.Uniform("uInset"), inset);
         _gl.Uniform1(p.Uniform("uEmpty"), empty);
         // Written by compute shaders (their barriers name storage blocks): visible to texel fetches too.
         _gl.MemoryBarrier(MemoryBarrierMask.TextureFetchBarrierBit);

@@ -21,8 +21,11 @@ internal sealed class GridView(ViewContext context) : ILiveView
         if ((uint)channel >= (uint)output.C) return null;
         int enlarged = Enlarged;
         if (enlarged >= 0) return enlarged == channel ? OutputRect : null;
-        return Cell(OutputRect, _cols, _rows, channel);
+        return MapIn(Cell(OutputRect, _cols, _rows, channel), _inset);
     }
+
+    // The gutter's share of a cell on each axis (Inset), for the drawn grid.
+    private float _inset;
 
     // The enlarged map, or -1: one the layer no longer has (a toggle cut its maps from 16 to 8) is the whole grid.
     private int Enlarged => context.State.Enlarged < context.Output.C ? context.State.Enlarged : -1;
@@ -67,7 +70,8 @@ internal sealed class GridView(ViewContext context) : ILiveView
         {
             (_cols, _rows) = Shape(output.C, output.W, output.H, area);
             OutputRect = area.Fit(_cols * output.W, _rows * output.H);
-            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows, ViewContext.MapColour(output));
+            _inset = Inset(OutputRect.Width / _cols, OutputRect.Height / _rows);
+            context.Presenter.DrawTensor(output, context.OutRanges, OutputRect, 2, 0, _cols, _rows, ViewContext.MapColour(output), inset: _inset);
             // The selected channel's cell outlined: the map the colour bar, the output and profile views and , . refer to.
             if (output.C > 1) context.Presenter.DrawFrame(Cell(OutputRect, _cols, _rows, context.Channel(output)), 2, 1, 1, 1);
         }
@@ -82,12 +86,25 @@ internal sealed class GridView(ViewContext context) : ILiveView
         return new PixelRect(r.X + c % cols * w, r.Y + c / cols * h, w, h);
     }
 
+    /// <summary>The gutter's share of a <paramref name="cellWidth"/> x <paramref name="cellHeight"/> cell on each axis: the
+    /// same share both ways (the map inside keeps its aspect), 4 window pixels on the cell's shorter side (2 a side), none
+    /// where a cell is under 12 pixels (a map of a few pixels keeps them all). Pure: a unit test holds it.</summary>
+    public static float Inset(float cellWidth, float cellHeight)
+    {
+        float side = Math.Min(cellWidth, cellHeight);
+        return side < 12 ? 0 : 4 / side;
+    }
+
+    /// <summary>Where a map is drawn in its <paramref name="cell"/>: shrunk by <paramref name="inset"/> on both axes, centred.</summary>
+    public static PixelRect MapIn(PixelRect cell, float inset) =>
+        new(cell.X + 0.5f * inset * cell.Width, cell.Y + 0.5f * inset * cell.Height, (1 - inset) * cell.Width, (1 - inset) * cell.Height);
+
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         GpuTensor output = context.Output;
         int enlarged = Enlarged;
         if (enlarged >= 0) return SingleMapView.MapHit(OutputRect, x, y, output.W, output.H, enlarged, out point);
-        return CellHit(OutputRect, x, y, _cols, _rows, output.C, output.W, output.H, out point);
+        return CellHit(OutputRect, x, y, _cols, _rows, output.C, output.W, output.H, out point, _inset);
     }
 
     public void Click(bool over, TensorPoint point)
@@ -143,7 +160,7 @@ internal sealed class GridView(ViewContext context) : ILiveView
     /// <summary>The map (cell, row-major) and its pixel under (<paramref name="x"/>, <paramref name="y"/>) in a grid
     /// of <paramref name="cols"/> x <paramref name="rows"/> cells drawn in <paramref name="r"/>; false outside the
     /// grid or on an empty cell past the last map.</summary>
-    public static bool CellHit(PixelRect r, double x, double y, int cols, int rows, int maps, int w, int h, out TensorPoint point)
+    public static bool CellHit(PixelRect r, double x, double y, int cols, int rows, int maps, int w, int h, out TensorPoint point, float inset = 0)
     {
         point = default;
         if (!r.Contains(x, y)) return false;
@@ -151,7 +168,9 @@ internal sealed class GridView(ViewContext context) : ILiveView
         int col = (int)u, row = (int)v;
         int channel = row * cols + col;
         if (channel >= maps) return false;
-        point = new TensorPoint(Math.Clamp((int)((u - col) * w), 0, w - 1), Math.Clamp((int)((v - row) * h), 0, h - 1), channel);
+        // Within the map drawn in the cell (tensor.frag's inMap); the gutter names the nearest edge pixel.
+        double mu = (u - col - 0.5 * inset) / (1 - inset), mv = (v - row - 0.5 * inset) / (1 - inset);
+        point = new TensorPoint(Math.Clamp((int)Math.Floor(mu * w), 0, w - 1), Math.Clamp((int)Math.Floor(mv * h), 0, h - 1), channel);
         return true;
     }
 }
