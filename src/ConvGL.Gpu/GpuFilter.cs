@@ -74,14 +74,51 @@ public sealed class GpuFilter : IDisposable
         string name = $"gpu {choice.Name}";
         if (_fft is not null) _fft.Progress = Progress is null ? null : (f, step) => Progress((part + f) / parts, step + (parts > 1 ? $" (channel {part + 1} of {parts})" : ""));
         Progress?.Invoke(0, name);
-        if (!perChannel) return RunOnce(image, run);
+        if (!perChannel) return RunOnce(image, run, choice.Algorithm, kernel2d, options);
         var results = new List<Tensor>(image.C);
         for (; part < image.C; part++)
         {
             Progress?.Invoke((double)part / parts, $"{name} (channel {part + 1} of {parts})");
-            results.Add(RunOnce(image.Channel(part), run));
+            results.Add(RunOnce(image.Channel(part), run, choice.Algorithm, kernel2d, options));
         }
         return Tensor.Concat(results);
+    }
+
+    /// <summary>One channel (or the whole image) on the GPU; a channel whose input or output passes
+    /// <see cref="SplitAboveBytes"/> (an 8192x8192 gray picture is 256 MiB, llvmpipe's buffers 128) in bands of output
+    /// rows: each band's input rows gathered on the CPU through the border rule (Borders.Map, the reference's own), run
+    /// with no padding along y and the image's own along x, the bands' rows put back in order.</summary>
+    private Tensor RunOnce(Tensor image, Action<GpuTensor, GpuTensor> run, ConvAlgorithm algorithm, Tensor kernel, ConvOptions options)
+    {
+        ConvGeometry g = ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, options);
+        long inBytes = (long)image.Length * sizeof(float), outBytes = (long)image.C * g.Y.Output * g.X.Output * sizeof(float);
+        if (inBytes <= SplitAboveBytes && outBytes <= SplitAboveBytes) return RunOnce(image, run);
+        int c = image.C, h = image.H, w = image.W, sy = options.StrideY, reach = options.DilationY * (kernel.H - 1) + 1;
+        // The most output rows a band may have: its output, and its input rows ((B - 1) s + reach), within the limit.
+        long byOutput = SplitAboveBytes / ((long)c * g.X.Output * sizeof(float));
+        long byInput = (SplitAboveBytes / ((long)c * w * sizeof(float)) - reach) / sy + 1;
+        int band = (int)Math.Min(Math.Min(byOutput, byInput), g.Y.Output);
+        if (band < 1) return RunOnce(image, run); // not even one row fits: the driver's own error says so
+        ConvOptions rows = options with { Padding = PaddingMode.Explicit, PadY = 0, PadBottom = 0, PadX = g.X.PadBefore, PadRight = g.X.PadAfter };
+        Action<GpuTensor, GpuTensor> runBand = Prepare(algorithm, kernel, c, rows);
+        var result = Tensor.Chw(c, g.Y.Output, g.X.Output);
+        for (int o0 = 0; o0 < g.Y.Output; o0 += band)
+        {
+            int count = Math.Min(band, g.Y.Output - o0), inRows = (count - 1) * sy + reach;
+            var input = Tensor.Chw(c, inRows, w);
+            for (int ch = 0; ch < c; ch++)
+                for (int t = 0; t < inRows; t++)
+                {
+                    int source = Borders.Map(o0 * sy + t - g.Y.PadBefore, h, options.Border);
+                    if (source >= 0) image.Data.AsSpan((ch * h + source) * w, w).CopyTo(input.Data.AsSpan((ch * inRows + t) * w, w));
+                }
+            Tensor part = RunOnce(input, runBand);
+            for (int ch = 0; ch < c; ch++)
+                part.Data.AsSpan(ch * count * g.X.Output, count * g.X.Output).CopyTo(result.Data.AsSpan((ch * g.Y.Output + o0) * g.X.Output));
+            Progress?.Invoke(Math.Min(1, (double)(o0 + count) / g.Y.Output), $"gpu {algorithm.ToString().ToLowerInvariant()} (rows {o0 + count} of {g.Y.Output})");
+        }
+        Prepare(algorithm, kernel, c, options); // the op's own options back, for the next call
+        return result;
     }
 
     private Tensor RunOnce(Tensor image, Action<GpuTensor, GpuTensor> run)

@@ -36,4 +36,58 @@ public sealed class FilterTests(GlFixture fixture)
         ConvOptions o = ConvOptions.ImageFilter with { Mode = ConvMode.Convolve };
         Parity.AssertGpuMatchesReference(Conv2D.Filter(image, kernel, o), filter.Filter(image, kernel, o), "split per channel");
     }
+
+    /// <summary>A channel larger than one storage block (an 8192x8192 gray picture: 256 MiB, llvmpipe's blocks 128) runs in
+    /// bands of output rows, each band's input rows gathered through the border rule: equal to the reference for every
+    /// algorithm, border (wrap reads the far side's rows), padding, stride, dilation and odd or even kernel, with bands of
+    /// one to a few rows (the limit lowered).</summary>
+    [Fact]
+    public void AChannelLargerThanOneStorageBlock_RunsInBandsOfRows_EqualToTheReference()
+    {
+        var rng = new Random(13);
+        PaddingMode[] paddings = [PaddingMode.Same, PaddingMode.Valid, PaddingMode.Full, PaddingMode.Explicit, PaddingMode.SameUpper];
+        int ran = 0;
+        foreach (ConvAlgorithm algorithm in new[] { ConvAlgorithm.Direct, ConvAlgorithm.Separable, ConvAlgorithm.Fft })
+            for (int n = 0; n < 14; n++)
+            {
+                int kh = rng.Next(1, 6), kw = rng.Next(1, 6);
+                // Separable needs a rank-1 kernel: an outer product; the others take any.
+                Tensor kernel = algorithm == ConvAlgorithm.Separable
+                    ? Outer(Parity.RandomVector(rng, 1f, kh), Parity.RandomVector(rng, 1f, kw))
+                    : Parity.Random(rng, 1f, kh, kw);
+                var o = new ConvOptions
+                {
+                    Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                    Border = Borders.All[rng.Next(5)],
+                    Padding = paddings[rng.Next(paddings.Length)],
+                    PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                    StrideY = algorithm == ConvAlgorithm.Separable ? 1 : rng.Next(1, 4), StrideX = rng.Next(1, 3),
+                    DilationY = rng.Next(1, 3), DilationX = rng.Next(1, 3),
+                };
+                int c = rng.Next(1, 3);
+                Tensor image = Parity.Random(rng, c, rng.Next(9, 40), rng.Next(5, 30));
+                Tensor expected;
+                try
+                {
+                    expected = Conv2D.Filter(image, kernel, o);
+                }
+                catch (ConvGLException)
+                {
+                    continue; // a geometry with no output
+                }
+                // Room for a few rows of the widest side: bands of 1..8 output rows.
+                using var filter = new GpuFilter(fixture.Context) { Algorithm = algorithm, SplitAboveBytes = 4L * Math.Max(image.W, expected.W) * rng.Next(8, 14) };
+                Parity.AssertGpuMatchesReference(expected, filter.Filter(image, kernel, o), $"{algorithm} kernel {kh}x{kw} C={c} {image.ShapeString} {o}");
+                ran++;
+            }
+        Assert.True(ran > 30, $"only {ran} cases had an output");
+    }
+
+    private static Tensor Outer(float[] column, float[] row)
+    {
+        var t = new Tensor([column.Length, row.Length]);
+        for (int i = 0; i < column.Length; i++)
+            for (int j = 0; j < row.Length; j++) t.Data[i * row.Length + j] = column[i] * row[j];
+        return t;
+    }
 }
