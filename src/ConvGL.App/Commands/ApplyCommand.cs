@@ -80,7 +80,8 @@ internal static class ApplyCommand
         }
         Tensor image = LoadInput(input, channels);
         if (png && image.C != 1 && image.C != 3)
-            throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or pass --channels gray|rgb)");
+            // (--channels converts only 1- and 3-channel inputs: suggesting it for a 4-channel array was a dead end.)
+            throw new ConvGLException($"apply: '{input}' has {image.C} channels; a .png output holds 1 or 3 (write .npy, or give a 1- or 3-channel array)");
         // The "output below 1x1" and output-too-large errors before any work, naming the options that set the geometry.
         ConvGeometry geometry = OutputGeometry(image.H, image.W, kernel, options);
         // The algorithm (ConvAlgorithm.cs has the cost model); separable asked of a kernel that is not rank 1 is bad input.

@@ -69,6 +69,11 @@ internal static partial class FeaturesCommand
             StackInputSizes.CheckArray(stack, inputPath, chw, chw[1], chw[2]);
         }
         Tensor image = LoadInput(inputPath, stack);
+        // A model takes an array as it is: its channel count is the model's, not converted as an image's (a (4, 224, 224)
+        // array lost its 4th channel and a (1, ...) one was repeated, where ONNX Runtime refuses both; the CLI audit).
+        if (isArray && stack.SourcePath?.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) == true && image.C != stack.InputChannels)
+            throw new ConvGLException($"features: '{inputPath}' has {image.C} channel{(image.C == 1 ? "" : "s")}; the model '{stack.Name}' takes " +
+                                      $"{stack.InputChannels} and an array goes into a model as it is, unconverted: give a ({stack.InputChannels}, H, W) array");
         // An image gets the model's preprocessing (a packaged model's: resized to its size, reordered, scaled, minus its
         // mean); an array is the model's input as it is.
         ImagePreprocess? preprocess = isArray ? null : stack.Preprocess;

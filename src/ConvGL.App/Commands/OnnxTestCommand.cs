@@ -70,6 +70,14 @@ internal static class OnnxTestCommand
             {
                 r = c.Run(runner);
             }
+            catch (OnnxUnsupportedException e)
+            {
+                // An op found unsupported only at run time (its weight's rank): an ERROR as a load-time refusal is.
+                unreadable++;
+                progress.Interrupt();
+                output.WriteLine($"ERROR {name}  cannot run: {e.Message}");
+                continue;
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Not a refusal the runner knows (those are failed results): still this case's line, and the run goes on.

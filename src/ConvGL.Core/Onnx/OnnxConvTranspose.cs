@@ -89,7 +89,7 @@ public sealed class ConvTransposeOp : OnnxOp
 
     public void CheckWeight(Tensor w)
     {
-        if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
+        if (w.Rank != 4) throw new OnnxUnsupportedException($"{Where}: weight {w.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
         if (KernelY > 0 && (w.Shape[2] != KernelY || w.Shape[3] != KernelX))
             throw Error($"weight {w.ShapeString} does not match kernel_shape [{KernelY}, {KernelX}]");
         if (w.Shape[0] % Groups != 0)

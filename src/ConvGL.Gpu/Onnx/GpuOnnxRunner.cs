@@ -185,7 +185,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var images = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: the GPU conv_transpose runs (N, C, H, W) inputs, got ({string.Join(", ", shape)})");
+                    if (shape.Length != 4) throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs (N, C, H, W) inputs, got ({string.Join(", ", shape)}): ConvGL runs 2D transposed convolutions only");
                     Tensor w = Parameter(op, t.Inputs[1], inputs);
                     t.CheckWeight(w);
                     if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))

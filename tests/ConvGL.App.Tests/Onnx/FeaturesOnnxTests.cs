@@ -31,6 +31,22 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.Equal(expected.Data, got.Data);
     }
 
+    /// <summary>The CLI audit: an array of another channel count went into a model converted as an image's (a 4th channel
+    /// dropped, 1 repeated to 3), where the model takes it as it is and ONNX Runtime refuses it: exit 2, nothing written.</summary>
+    [Fact]
+    public void AnArrayOfAnotherChannelCount_IsRefused_ForAModel()
+    {
+        if (!Directory.Exists(Case)) Assert.Skip($"ONNX backend test data absent: {Case} (apt-get install libonnx-testdata; scripts/install-deps.sh --test does)");
+        Tensor x = OnnxReader.ReadTensorFile(Path.Combine(Case, "test_data_set_0", "input_0.pb")).Tensor;
+        int c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
+        string input = Path.Combine(_dir, "wrong.npy"), outDir = Path.Combine(_dir, "maps");
+        Npy.Write(input, Tensor.Chw(c + 1, h, w));
+        var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir]));
+        Assert.Equal($"features: '{input}' has {c + 1} channels; the model 'model' takes {c} and an array goes into a model as it is, " +
+                     $"unconverted: give a ({c}, H, W) array", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     /// <summary>A branchy model (Sub / Div normalisation, Clip, reflect and edge Pads, PRelu, Concat, Dropout, Identity,
     /// a cropping Pad, a Gemm head) through the command on both devices: every layer's map written, equal to the ONNX
     /// graph's value (which ONNX Runtime checks in Core's BranchyOpsTests).</summary>
