@@ -136,23 +136,42 @@ public static class StackWriter
             w.WriteString("input", stack.Input == StackInput.Gray ? "gray" : "rgb");
             if (stack.WeightsFile is not null) w.WriteString("weights", stack.WeightsFile);
             w.WriteStartArray("layers");
-            for (int i = 0; i < stack.Layers.Count; i++) WriteLayer(w, stack.Layers[i], i);
+            string?[] refNames = ReferenceNames(stack);
+            for (int i = 0; i < stack.Layers.Count; i++) WriteLayer(w, stack.Layers[i], i, refNames);
             w.WriteEndArray();
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static void WriteLayer(Utf8JsonWriter w, StackLayer layer, int index)
+    /// <summary>How an <c>"inputs"</c> entry names each layer: its name where that is one no other layer has (written as
+    /// is, and not "input"), else null (its index). Names survive hand edits that add or drop layers, which shift every
+    /// later index (the CLI audit: dropping one of ResNet18's blocks from a converted stack meant renumbering each
+    /// residual's inputs).</summary>
+    private static string?[] ReferenceNames(Stack stack)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (StackLayer l in stack.Layers)
+            if (l.Label is { Length: > 0 } label) counts[label] = counts.GetValueOrDefault(label) + 1;
+        return stack.Layers.Select(l => l.Label is { Length: > 0 } label && counts[label] == 1 && label != "input"
+                                        && Printable(label, Limits.StackNameChars) == label ? label : null).ToArray();
+    }
+
+    private static void WriteLayer(Utf8JsonWriter w, StackLayer layer, int index, string?[] refNames)
     {
         w.WriteStartObject();
         w.WriteString("type", layer.Type);
         if (layer.Label is not null) w.WriteString("name", Printable(layer.Label, Limits.StackNameChars));
         if (layer.Inputs is not null)
         {
-            // Indices, not names: labels need not be unique.
+            // By name where the layer has a name of its own, else by index; the stack input as "input".
             w.WriteStartArray("inputs");
-            foreach (int i in layer.Inputs) w.WriteNumberValue(i);
+            foreach (int i in layer.Inputs)
+            {
+                if (i < 0) w.WriteStringValue("input");
+                else if (refNames[i] is { } name) w.WriteStringValue(name);
+                else w.WriteNumberValue(i);
+            }
             w.WriteEndArray();
         }
         switch (layer)

@@ -75,4 +75,37 @@ public class GraphStackFileTests
         foreach (string type in new[] { "batchnorm", "linear", "globalavgpool", "flatten", "add", "avgpool", "maxpool" })
             Assert.Contains($"\"type\": \"{type}\"", json);
     }
+
+    /// <summary>The CLI audit: convert wrote a residual's inputs as indices, so dropping a block from a converted ResNet18
+    /// meant renumbering every later add. Layers with a name of their own are written by name (the stack input as
+    /// "input"); a name two layers share stays an index. Dropping a layer before them leaves the references right.</summary>
+    [Fact]
+    public void Writer_NamesInputsByUniqueLayerNames_SoDroppingALayerKeepsThemRight()
+    {
+        const string json = """
+            { "name": "named", "input": "gray",
+              "layers": [
+                { "type": "conv", "name": "stem", "kernels": ["gaussian:3"] },
+                { "type": "relu", "name": "same" },
+                { "type": "relu", "name": "same" },
+                { "type": "add", "name": "sum", "inputs": [2, 0] },
+                { "type": "add", "inputs": ["sum", "input"] }
+              ] }
+            """;
+        string written = StackWriter.ToJson(StackFile.Parse(json, "n.json"));
+        string Compact(string text) => string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+        Assert.Contains(Compact("\"inputs\": [2, \"stem\"]"), Compact(written));     // "same" is shared: its index
+        Assert.Contains(Compact("\"inputs\": [\"sum\", \"input\"]"), Compact(written));
+        Stack back = StackFile.Parse(written, "back.json");
+        Assert.Equal([2, 0], back.Layers[3].Inputs!);
+        Assert.Equal([3, -1], back.Layers[4].Inputs!);
+        // A hand edit that drops the second relu: the named references still point at "stem" and "sum".
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(written)!;
+        var layers = doc["layers"]!.AsArray();
+        layers.RemoveAt(1);                        // the first "same" relu
+        layers[2]!["inputs"] = new System.Text.Json.Nodes.JsonArray(1, "stem"); // the shared name's index, renumbered by hand
+        Stack dropped = StackFile.Parse(doc.ToJsonString(), "dropped.json");
+        Assert.Equal([1, 0], dropped.Layers[2].Inputs!);
+        Assert.Equal([2, -1], dropped.Layers[3].Inputs!); // "sum" found by name at its new index
+    }
 }
