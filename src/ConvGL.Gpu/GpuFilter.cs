@@ -68,6 +68,10 @@ public sealed class GpuFilter : IDisposable
         // A photograph can exceed one storage block (llvmpipe: 128 MiB, a 12 MP RGB image is 144 MiB);
         // channels are independent under a depthwise filter, so then they go one at a time.
         bool perChannel = (long)image.Length * sizeof(float) > SplitAboveBytes && image.C > 1;
+        // So do they where the FFT's frames of every channel together pass the driver's buffers even one tile row tall,
+        // but one channel's fit (a 3x8x200000 picture was refused; one channel's frames are a third).
+        if (!perChannel && image.C > 1 && choice.Algorithm == ConvAlgorithm.Fft && !FftFramesFit(image.C, image.H, image.W, kernel2d, options))
+            perChannel = true;
         int channels = perChannel ? 1 : image.C;
         Action<GpuTensor, GpuTensor> run = Prepare(choice.Algorithm, kernel2d, channels, options);
         int parts = perChannel ? image.C : 1, part = 0;
@@ -94,10 +98,7 @@ public sealed class GpuFilter : IDisposable
         long inBytes = (long)image.Length * sizeof(float), outBytes = (long)image.C * g.Y.Output * g.X.Output * sizeof(float);
         if (inBytes <= SplitAboveBytes && outBytes <= SplitAboveBytes) return RunOnce(image, run);
         int c = image.C, h = image.H, w = image.W, sy = options.StrideY, reach = options.DilationY * (kernel.H - 1) + 1;
-        // The most output rows a band may have: its output, and its input rows ((B - 1) s + reach), within the limit.
-        long byOutput = SplitAboveBytes / ((long)c * g.X.Output * sizeof(float));
-        long byInput = (SplitAboveBytes / ((long)c * w * sizeof(float)) - reach) / sy + 1;
-        int band = (int)Math.Min(Math.Min(byOutput, byInput), g.Y.Output);
+        int band = BandRows(SplitAboveBytes, c, w, g.X.Output, g.Y.Output, reach, sy);
         if (band < 1) return RunOnce(image, run); // not even one row fits: the driver's own error says so
         ConvOptions rows = options with { Padding = PaddingMode.Explicit, PadY = 0, PadBottom = 0, PadX = g.X.PadBefore, PadRight = g.X.PadAfter };
         Action<GpuTensor, GpuTensor> runBand = Prepare(algorithm, kernel, c, rows);
@@ -119,6 +120,31 @@ public sealed class GpuFilter : IDisposable
         }
         Prepare(algorithm, kernel, c, options); // the op's own options back, for the next call
         return result;
+    }
+
+    /// <summary>The most output rows a band may have under <paramref name="limitBytes"/>: its output rows, and its input
+    /// rows ((B - 1) s + reach) as wide as the input or, where padding widens it, the output (the separable row pass's
+    /// intermediate is input rows x output width: `--size full` on an 8192x8192 picture passed the buffer there), at most
+    /// the output's height; 0 where not even one row fits. Pure: a unit test holds it.</summary>
+    internal static int BandRows(long limitBytes, int channels, int inWidth, int outWidth, int outHeight, int reach, int strideY)
+    {
+        long byOutput = limitBytes / ((long)channels * outWidth * sizeof(float));
+        long byInput = (limitBytes / ((long)channels * Math.Max(inWidth, outWidth) * sizeof(float)) - reach) / strideY + 1;
+        return (int)Math.Max(0, Math.Min(Math.Min(byOutput, byInput), outHeight));
+    }
+
+    /// <summary>Whether the FFT frames of <paramref name="channels"/> channels fit this driver's buffers, in bands if need be.</summary>
+    private bool FftFramesFit(int channels, int h, int w, Tensor kernel, ConvOptions options)
+    {
+        long maxPlane = Math.Max(1, GpuFftConv2D.BufferTexels(_context) / channels);
+        try
+        {
+            return FftPlan.For(h, w, kernel.H, kernel.W, options with { Groups = channels }, maxPlane: maxPlane).Plane <= maxPlane;
+        }
+        catch (ConvGLException)
+        {
+            return true; // a frame beyond any size: the op's own error says so
+        }
     }
 
     private Tensor RunOnce(Tensor image, Action<GpuTensor, GpuTensor> run)

@@ -138,7 +138,8 @@ public sealed class ReloadTests(DisplayFixture display)
         var stderr = new StringBuilder();
         var lockObj = new object();
         ProcessStartInfo psi = WindowProcess.StartInfo(WindowProcess.Require(display),
-            ["--size", "240x160", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack],
+            // A pinned probe (on the magnitude, layer 2): the reload below that removes its layer must not end the window.
+            ["--size", "240x160", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack, "--probe", "5,5"],
             new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
         using Process p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, e) =>

@@ -90,4 +90,25 @@ public sealed class FilterTests(GlFixture fixture)
             for (int j = 0; j < row.Length; j++) t.Data[i * row.Length + j] = column[i] * row[j];
         return t;
     }
+
+    /// <summary>The new-paths audit: `--algorithm separable --size full` on an 8192x8192 picture failed in its row pass,
+    /// whose intermediate (input rows x output width) is wider than the input under full padding. A band's rows now fit
+    /// every buffer of every algorithm: output, input and intermediate.</summary>
+    [Theory]
+    [InlineData(1, 8192, 8222, 8222, 31, 1)]   // gaussian:31, full padding: the output 30 columns wider
+    [InlineData(1, 8192, 8192, 8192, 5, 1)]
+    [InlineData(3, 4096, 4096, 2048, 9, 2)]
+    [InlineData(1, 8192, 8312, 8312, 121, 1)]  // dilation 4 of a 31-tap kernel, full
+    public void BandRows_KeepEveryBufferOfABandWithinTheLimit(int c, int w, int outW, int outH, int reach, int stride)
+    {
+        const long limit = 128L << 20;
+        int band = GpuFilter.BandRows(limit, c, w, outW, outH, reach, stride);
+        Assert.InRange(band, 1, outH);
+        long inRows = (long)(band - 1) * stride + reach;
+        Assert.True(inRows * c * w * 4 <= limit, "input");
+        Assert.True(inRows * c * outW * 4 <= limit, "the separable row pass's intermediate");
+        Assert.True((long)band * c * outW * 4 <= limit, "output");
+        Assert.True(band == outH || ((long)band * stride + reach) * c * Math.Max(w, outW) * 4 > limit || (long)(band + 1) * c * outW * 4 > limit, "not the largest");
+        Assert.Equal(0, GpuFilter.BandRows(1000, 1, 1000, 1000, 10, 3, 1)); // not even one row
+    }
 }

@@ -45,7 +45,8 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
             messages.FileError = fileError;
             state.HudDirty = true;
         }
-        // Re-run on the current frame: a reloaded shader, kernel or stack shows even while paused.
-        state.Dirty = true;
+        // Re-run on the current frame when something was reloaded: a reloaded shader, kernel or stack shows even while
+        // paused. Not on every poll (every stack re-ran twice a second on a still picture; --stats counted the runs).
+        if (force || rebuilt > 0 || reread) state.Dirty = true;
     }
 }

@@ -249,7 +249,9 @@ internal sealed class LiveApp : IDisposable
     /// probed map of the filters view's grid), so the numbers have a place.</summary>
     private void DrawProbeMarker()
     {
-        if (!_probe.Valid || View.ProbeMapRect(_probe.Channel) is not { } o) return;
+        // A probe of a layer a hot reload removed (its number past the reloaded stack's) draws nothing until it is taken
+        // again (it ended the window with an index error when pinned).
+        if (!_probe.Valid || _probe.Layer >= Pipeline.LayerCount || View.ProbeMapRect(_probe.Channel) is not { } o) return;
         GpuTensor output = Pipeline.LayerOutput(_probe.Layer);
         if (_probe.X >= output.W || _probe.Y >= output.H) return;
         float sx = o.Width / output.W, sy = o.Height / output.H;

@@ -390,7 +390,7 @@ public sealed class GpuFftConv2D : IGpuConv
         if (bytes > _context.MaxStorageBlockBytes || texels > _maxTexels)
             throw new FftTooLargeException(
                 $"FFT convolution needs {frames} frame{(frames == 1 ? "" : "s")} of {plan.FrameW}x{plan.FrameH} ({bytes >> 20} MiB), more than this driver's " +
-                $"limit ({_context.MaxStorageBlockBytes >> 20} MiB per buffer, {_maxTexels} texels per buffer texture); use the direct or separable algorithm, or fewer channels");
+                $"limit ({_context.MaxStorageBlockBytes >> 20} MiB per buffer, {_maxTexels} texels per buffer texture); use the direct or separable algorithm{(frames > 1 ? ", or fewer channels" : "")}");
     }
 
     /// <summary>Runs <paramref name="passes"/> over <paramref name="frames"/> frames, ping-ponging between
