@@ -99,6 +99,7 @@ internal static class ApplyCommand
 
         // 3. The work, on the chosen device, with progress on stderr once it has taken a second (Progress.cs).
         using var progress = new Progress("convgl apply");
+        s_lastGpuChoice = null;
         Tensor result;
         try
         {
@@ -122,6 +123,11 @@ internal static class ApplyCommand
             Console.Error.WriteLine($"convgl: {e.Message}");
             return 1;
         }
+
+        // The GPU's own plan where it differs from the model's first estimate (an FFT in bands of rows: the estimate above
+        // is made before the GPU is opened, without its buffer sizes).
+        if (args.GetValue(Verbose) && s_lastGpuChoice is { } ran && ran.Detail != choice.Detail && ran.Algorithm == choice.Algorithm)
+            Console.Error.WriteLine($"algorithm as run on the gpu: {ran}");
 
         // 4. The output, atomically.
         progress.Report(1, $"writing {Path.GetFileName(output)}");
@@ -182,13 +188,18 @@ internal static class ApplyCommand
 
     /// <summary>The GPU path: <see cref="GpuFilter"/> (direct, separable or FFT shaders) on a headless context (EGL).
     /// A machine without a usable OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
+    // What the last GPU run chose, with the driver's buffers known (for --verbose).
+    private static AlgorithmChoice? s_lastGpuChoice;
+
     private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm, Progress? progress)
     {
         try
         {
             progress?.Report(0, "opening the GPU context");
             using var filter = new GpuFilter { Algorithm = algorithm, Progress = progress is null ? null : progress.Report };
-            return filter.Filter(image, kernel, options);
+            Tensor result = filter.Filter(image, kernel, options);
+            s_lastGpuChoice = filter.LastChoice;
+            return result;
         }
         catch (GpuException e)
         {
