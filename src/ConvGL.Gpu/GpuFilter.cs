@@ -102,10 +102,18 @@ public sealed class GpuFilter : IDisposable
         if (band < 1) return RunOnce(image, run); // not even one row fits: the driver's own error says so
         ConvOptions rows = options with { Padding = PaddingMode.Explicit, PadY = 0, PadBottom = 0, PadX = g.X.PadBefore, PadRight = g.X.PadAfter };
         Action<GpuTensor, GpuTensor> runBand = Prepare(algorithm, kernel, c, rows);
+        // Bands of one height (the last one's extra rows read past the image through the border rule and are dropped):
+        // the same shapes every band, so an FFT keeps its frame and kernel spectra, and the programs their sizes. The
+        // FFT's own per-pass progress is left out: it went back to 0% each band.
+        int bands = (g.Y.Output + band - 1) / band;
+        band = (g.Y.Output + bands - 1) / bands;
+        int inRows = (band - 1) * sy + reach;
+        Action<double, string>? fftProgress = _fft?.Progress;
+        if (_fft is not null) _fft.Progress = null;
         var result = Tensor.Chw(c, g.Y.Output, g.X.Output);
         for (int o0 = 0; o0 < g.Y.Output; o0 += band)
         {
-            int count = Math.Min(band, g.Y.Output - o0), inRows = (count - 1) * sy + reach;
+            int count = Math.Min(band, g.Y.Output - o0);
             var input = Tensor.Chw(c, inRows, w);
             for (int ch = 0; ch < c; ch++)
                 for (int t = 0; t < inRows; t++)
@@ -115,10 +123,11 @@ public sealed class GpuFilter : IDisposable
                 }
             Tensor part = RunOnce(input, runBand);
             for (int ch = 0; ch < c; ch++)
-                part.Data.AsSpan(ch * count * g.X.Output, count * g.X.Output).CopyTo(result.Data.AsSpan((ch * g.Y.Output + o0) * g.X.Output));
+                part.Data.AsSpan(ch * band * g.X.Output, count * g.X.Output).CopyTo(result.Data.AsSpan((ch * g.Y.Output + o0) * g.X.Output));
             Progress?.Invoke(Math.Min(1, (double)(o0 + count) / g.Y.Output), $"gpu {algorithm.ToString().ToLowerInvariant()} (rows {o0 + count} of {g.Y.Output})");
         }
         Prepare(algorithm, kernel, c, options); // the op's own options back, for the next call
+        if (_fft is not null) _fft.Progress = fftProgress;
         return result;
     }
 
