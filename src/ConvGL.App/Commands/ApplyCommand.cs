@@ -99,13 +99,13 @@ internal static class ApplyCommand
 
         // 3. The work, on the chosen device, with progress on stderr once it has taken a second (Progress.cs).
         using var progress = new Progress("convgl apply");
-        s_lastGpuChoice = null;
         Tensor result;
+        AlgorithmChoice? ran;
         try
         {
             try
             {
-                result = Filter(image, kernel, options, device, choice.Algorithm, progress);
+                result = Filter(image, kernel, options, device, choice.Algorithm, progress, out ran);
             }
             catch (FftTooLargeException e) when (requested == ConvAlgorithm.Auto)
             {
@@ -114,7 +114,7 @@ internal static class ApplyCommand
                 choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model, allowFft: false);
                 progress.Interrupt();
                 Console.Error.WriteLine($"convgl: apply: {e.Message.Split(';')[0]}: running {choice.Name} instead (the auto choice)");
-                result = Filter(image, kernel, options, device, choice.Algorithm, progress);
+                result = Filter(image, kernel, options, device, choice.Algorithm, progress, out ran);
             }
         }
         catch (DeviceUnavailableException e)
@@ -126,7 +126,7 @@ internal static class ApplyCommand
 
         // The GPU's own plan where it differs from the model's first estimate (an FFT in bands of rows: the estimate above
         // is made before the GPU is opened, without its buffer sizes).
-        if (args.GetValue(Verbose) && s_lastGpuChoice is { } ran && ran.Detail != choice.Detail && ran.Algorithm == choice.Algorithm)
+        if (args.GetValue(Verbose) && ran is not null && ran.Detail != choice.Detail && ran.Algorithm == choice.Algorithm)
             Console.Error.WriteLine($"algorithm as run on the gpu: {ran}");
 
         // 4. The output, atomically.
@@ -179,26 +179,30 @@ internal static class ApplyCommand
         _ => string.Create(CultureInfo.InvariantCulture, $"{ms / 3_600_000:0.#} h"),
     };
 
-    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm, Progress? progress = null) => device switch
+    /// <summary>The filter on <paramref name="device"/>; <paramref name="ran"/>: on the GPU, its plan as run (with the
+    /// driver's buffer sizes known: an FFT in bands of rows), else null.</summary>
+    internal static Tensor Filter(Tensor image, Tensor kernel, ConvOptions options, Device device, ConvAlgorithm algorithm, Progress? progress,
+                                  out AlgorithmChoice? ran)
     {
-        Device.Cpu => CpuFilter(image, kernel, options, algorithm, progress),
-        Device.Gpu => GpuApply(image, kernel, options, algorithm, progress),
-        _ => throw new ArgumentOutOfRangeException(nameof(device)),
-    };
+        ran = null;
+        return device switch
+        {
+            Device.Cpu => CpuFilter(image, kernel, options, algorithm, progress),
+            Device.Gpu => GpuApply(image, kernel, options, algorithm, progress, out ran),
+            _ => throw new ArgumentOutOfRangeException(nameof(device)),
+        };
+    }
 
     /// <summary>The GPU path: <see cref="GpuFilter"/> (direct, separable or FFT shaders) on a headless context (EGL).
     /// A machine without a usable OpenGL 4.3 is a runtime failure (exit 1) whose message says what was found.</summary>
-    // What the last GPU run chose, with the driver's buffers known (for --verbose).
-    private static AlgorithmChoice? s_lastGpuChoice;
-
-    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm, Progress? progress)
+    private static Tensor GpuApply(Tensor image, Tensor kernel, ConvOptions options, ConvAlgorithm algorithm, Progress? progress, out AlgorithmChoice? ran)
     {
         try
         {
             progress?.Report(0, "opening the GPU context");
             using var filter = new GpuFilter { Algorithm = algorithm, Progress = progress is null ? null : progress.Report };
             Tensor result = filter.Filter(image, kernel, options);
-            s_lastGpuChoice = filter.LastChoice;
+            ran = filter.LastChoice;
             return result;
         }
         catch (GpuException e)

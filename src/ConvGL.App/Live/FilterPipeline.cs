@@ -18,8 +18,6 @@ internal sealed class FilterPipeline : ILivePipeline
     private readonly string _spec;
     private readonly string? _file;
     private readonly GlContext _context;
-    // The most texels one FFT buffer may hold on this driver (the cost model's banded plans), queried once.
-    private long? _fftBufferTexels;
     private readonly GpuConv2D _conv;
     // Made when the chooser first picks them; dropped when the kernel changes (made again with the new one).
     private GpuFftConv2D? _fft;
@@ -109,7 +107,7 @@ internal sealed class FilterPipeline : ILivePipeline
         var key = (_input.H, _input.W, _options, _kernel);
         if (_choice is not null && key == _choiceKey) return _choice;
         _choice = ConvAlgorithms.ChooseFilter(InputChannels, _input.H, _input.W, _kernel, _options, ConvCostModel.Llvmpipe,
-            maxFftBufferTexels: _fftBufferTexels ??= GpuFftConv2D.BufferTexels(_context));
+            maxFftBufferTexels: GpuFftConv2D.BufferTexels(_context));
         _choiceKey = key;
         return _choice;
     }

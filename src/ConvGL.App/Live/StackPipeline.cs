@@ -127,7 +127,7 @@ internal sealed class StackPipeline : ILivePipeline
                 ConvTransposeLayer t => $"conv_transpose {t.Weight.Shape[2]}x{t.Weight.Shape[3]} {t.Weight.Shape[0]}->{t.Weight.Shape[1] * t.Options.Groups}" +
                     $" s{HudText.Axes(t.Options.StrideY, t.Options.StrideX)} d{HudText.Axes(t.Options.DilationY, t.Options.DilationX)}" +
                     // Its pads crop the output (the math audit: 29 * 2 - 2 + 2 + 1 + 1 = 60 could not be read off the line).
-                    (t.Options is { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } ? "" : $" pad {t.Options.PadTop},{t.Options.PadLeft},{t.Options.PadBottom},{t.Options.PadRight}") +
+                    Pads(t.Options.PadTop, t.Options.PadLeft, t.Options.PadBottom, t.Options.PadRight) +
                     (t.Options.OutputPadY > 0 || t.Options.OutputPadX > 0 ? $" op{HudText.Axes(t.Options.OutputPadY, t.Options.OutputPadX)}" : ""),
                 // A pool's window, stride and padding, as a conv's line gives its own (it said only "maxpool").
                 PoolLayer pl => $"{pl.Type} {pl.Options.SizeY}x{pl.Options.SizeX} s{HudText.Axes(pl.Options.EffectiveStrideY, pl.Options.EffectiveStrideX)}" +
@@ -135,7 +135,7 @@ internal sealed class StackPipeline : ILivePipeline
                 PaddedPoolLayer pp => $"{pp.Type} {pp.Options.SizeY}x{pp.Options.SizeX} s{HudText.Axes(pp.Options.StrideY, pp.Options.StrideX)}" +
                     (pp.Options.DilationY > 1 || pp.Options.DilationX > 1 ? $" d{HudText.Axes(pp.Options.DilationY, pp.Options.DilationX)}" : "") +
                     (pp.Options.Padding != PaddingMode.Explicit ? " " + pp.Options.Padding.Name()
-                        : pp.Options is { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } ? "" : $" pad {pp.Options.PadTop},{pp.Options.PadLeft},{pp.Options.PadBottom},{pp.Options.PadRight}") +
+                        : Pads(pp.Options.PadTop, pp.Options.PadLeft, pp.Options.PadBottom, pp.Options.PadRight)) +
                     (pp.Options.CeilMode ? " ceil" : ""),
                 ResizeLayer r => $"resize {r.Options.Mode.ToString().ToLowerInvariant()} " +
                     (r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
@@ -175,6 +175,10 @@ internal sealed class StackPipeline : ILivePipeline
         PaddingMode.Explicit => $" pad {o.PadY},{o.PadX},{o.PadBottom ?? o.PadY},{o.PadRight ?? o.PadX}",
         _ => " " + o.Padding.Name(),
     };
+
+    // An imported layer's explicit pads on its line, as a conv's (top, left, bottom, right); nothing where all are 0.
+    private static string Pads(int top, int left, int bottom, int right) =>
+        (top | left | bottom | right) == 0 ? "" : $" pad {top},{left},{bottom},{right}";
 
     public bool IsEnabled(int i) => _runner.Enabled[i];
 

@@ -44,15 +44,19 @@ internal abstract class CaptureSource : IFrameSource
         byte[]? frame = Exchange.TakeLatest();
         if (frame is not null && !_shown)
         {
-            _shown = true;
             FirstShown();
+            _shown = true; // after FirstShown: the capture thread that sees it sees what FirstShown wrote
         }
         return frame;
     }
 
-    private bool _shown;
+    private volatile bool _shown;
 
-    /// <summary>Called on the render thread when the first frame is taken (a file paces its frames from then on).</summary>
+    /// <summary>Whether the render thread has taken the first frame (the capture thread reads it).</summary>
+    protected bool Shown => _shown;
+
+    /// <summary>Called on the render thread when the first frame is taken, before <see cref="Shown"/> turns true (a file
+    /// paces its frames from then on).</summary>
     protected virtual void FirstShown() { }
 
     /// <summary>Fills <paramref name="rgba"/> with the next frame, waiting for it as long as needed (paced by the

@@ -22,7 +22,6 @@ internal sealed class VideoSource : CaptureSource
     // time after its first was shown, not after the file was opened (the window's start-up took the first seconds, so
     // a video opened on its 3rd to 5th frame and scripted screenshots of it differed run to run).
     private long _read;
-    private volatile bool _shown;
     private double _shownAt;
 
     public override string Name { get; }
@@ -132,11 +131,7 @@ internal sealed class VideoSource : CaptureSource
     public static double PlaybackSeconds(double fps, bool file) =>
         !file ? 0 : double.IsFinite(fps) && fps >= 1.0 / 3600 && fps <= 1000 ? 1 / fps : 1 / 30.0;
 
-    protected override void FirstShown()
-    {
-        _shownAt = _clock.Elapsed.TotalSeconds;
-        _shown = true;
-    }
+    protected override void FirstShown() => _shownAt = _clock.Elapsed.TotalSeconds;
 
     /// <summary>Sleeps until the first frame was shown (<paramref name="due"/> null) or until <paramref name="due"/> on
     /// the clock, in slices of at most 20 ms, so that Dispose (a dropped file, the window closing) never waits out a slow
@@ -146,7 +141,7 @@ internal sealed class VideoSource : CaptureSource
         while (true)
         {
             if (Stopping) return false;
-            double left = due is { } d ? d - _clock.Elapsed.TotalSeconds : _shown ? 0 : 0.005;
+            double left = due is { } d ? d - _clock.Elapsed.TotalSeconds : Shown ? 0 : 0.005;
             if (left <= 0) return true;
             Thread.Sleep(TimeSpan.FromSeconds(Math.Min(left, 0.02)));
         }

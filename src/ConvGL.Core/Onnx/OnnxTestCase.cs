@@ -4,11 +4,6 @@ namespace ConvGL.Core.Onnx;
 /// tolerance; <see cref="MaxError"/> is the largest |got - expected| seen.</summary>
 public sealed record OnnxTestResult(string Name, bool Passed, double MaxError, string? Detail);
 
-/// <summary>A node ConvGL does not run, found only when its inputs' shapes are known (a ConvTranspose whose weight is a
-/// graph input of rank 3 or 5: a 1D or 3D transposed convolution): as unsupported as one refused at load, so
-/// <c>onnx-test</c> calls its case an ERROR (exit 2), not a FAIL.</summary>
-public sealed class OnnxUnsupportedException(string message) : ConvGLException(message);
-
 /// <summary>One ONNX backend conformance case (onnx/backend/test/data/node/test_*): <c>model.onnx</c> plus
 /// <c>test_data_set_*/input_N.pb</c> and <c>output_N.pb</c> TensorProto files, N following the graph's input and
 /// output order. Values compare as |got - expected| &lt;= <see cref="AbsoluteTolerance"/> + <see cref="RelativeTolerance"/>

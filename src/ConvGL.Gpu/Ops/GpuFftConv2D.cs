@@ -114,7 +114,7 @@ public sealed class GpuFftConv2D : IGpuConv
         _view1 = new FftTexelView(context, "fft view 1");
         _view2 = new FftTexelView(context, "fft view 2");
         _view3 = new FftTexelView(context, "fft view 3");
-        _maxTexels = MaxTextureBufferTexels(context);
+        _maxTexels = ComputeOp.MaxTexelViewFloats(context.Gl);
         _options = options ?? new ConvOptions();
         SetWeights(weight, bias);
     }
@@ -249,21 +249,16 @@ public sealed class GpuFftConv2D : IGpuConv
     private long MaxPlane(int frames)
     {
         if (CaptureSpectra) return long.MaxValue;
-        long perFrame = Math.Min(_context.MaxStorageBlockBytes / (Texel * sizeof(float)), _maxTexels) / frames;
+        long perFrame = BufferTexels(_context.MaxStorageBlockBytes, _maxTexels) / frames;
         if (MaxFrameTexels is { } cap) perFrame = Math.Min(perFrame, cap);
         return Math.Max(1, perFrame);
     }
 
-    private static long MaxTextureBufferTexels(GlContext context)
-    {
-        context.Gl.GetInteger(GLEnum.MaxTextureBufferSize, out int maxTexels);
-        return maxTexels > 0 ? maxTexels : int.MaxValue;
-    }
-
     /// <summary>The most vec4 texels one FFT buffer may hold on <paramref name="context"/>'s driver (its largest storage
     /// block and buffer texture): what the cost model's banded plan is made for (<see cref="ConvAlgorithms.Choose"/>).</summary>
-    public static long BufferTexels(GlContext context) =>
-        Math.Min(context.MaxStorageBlockBytes / (Texel * sizeof(float)), MaxTextureBufferTexels(context));
+    public static long BufferTexels(GlContext context) => BufferTexels(context.MaxStorageBlockBytes, ComputeOp.MaxTexelViewFloats(context.Gl));
+
+    private static long BufferTexels(long maxStorageBlockBytes, long maxTexels) => Math.Min(maxStorageBlockBytes / (Texel * sizeof(float)), maxTexels);
 
     /// <summary>For tests: a smaller limit on one frame's texels than the driver's, so that small inputs run in bands.</summary>
     internal long? MaxFrameTexels { get; set; }

@@ -110,8 +110,6 @@ public sealed class GpuStackRunner : IDisposable
     private readonly ConvAlgorithm[] _opAlgorithms;
     private readonly ConvAlgorithm _algorithm;
     private readonly ConvCostModel _model;
-    // The most texels one FFT buffer may hold on this driver, for the cost model's banded FFT plans (queried once).
-    private long? _fftBufferTexels;
     private readonly bool _chose;
 
     /// <param name="algorithm">Direct (the default): every conv layer runs the direct shaders. Auto (the window's and
@@ -176,7 +174,7 @@ public sealed class GpuStackRunner : IDisposable
             {
                 MapShape x = plan.InputOf(i);
                 choices[i] = ConvAlgorithms.ChooseLayer(x.C, x.H, x.W, conv.Weight, conv.Bias, conv.Options, _model, _algorithm, $"layers[{i}] (conv)",
-                    _fftBufferTexels ??= GpuFftConv2D.BufferTexels(_context));
+                    GpuFftConv2D.BufferTexels(_context));
             }
         return choices;
     }
