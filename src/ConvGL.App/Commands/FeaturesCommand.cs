@@ -60,6 +60,12 @@ internal static partial class FeaturesCommand
         Stack stack = StackCatalog.Load(stackArg);
         CheckOutputDirectory(outDir, inputPath, stack.SourcePath);
         bool isArray = IsArray(inputPath);
+        bool model = stack.SourcePath?.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) == true;
+        // A model takes an array as it is (README): resampling it first would feed the model something ONNX Runtime is never
+        // given (a (3, 100, 100) array went in as 224x224 with --size 224x224; the last session's note).
+        if (isArray && model && size is (int sw, int sh))
+            throw new ConvGLException($"features: --size {sw}x{sh} does not apply to '{inputPath}': an array goes into a model as it is, " +
+                                      $"never resized; leave --size out (or give an image, which is resized)");
         // An array is not resized (without --size): one error naming it, its shape and the nearest sizes that work, from
         // its header, before its data is read (a (1, 30000, 30000) array took 9 s and 3.5 GB to be refused). Other ranks
         // are LoadInput's error.
@@ -71,7 +77,7 @@ internal static partial class FeaturesCommand
         Tensor image = LoadInput(inputPath, stack);
         // A model takes an array as it is: its channel count is the model's, not converted as an image's (a (4, 224, 224)
         // array lost its 4th channel and a (1, ...) one was repeated, where ONNX Runtime refuses both; the CLI audit).
-        if (isArray && stack.SourcePath?.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) == true && image.C != stack.InputChannels)
+        if (isArray && model && image.C != stack.InputChannels)
             throw new ConvGLException($"features: '{inputPath}' has {image.C} channel{(image.C == 1 ? "" : "s")}; the model '{stack.Name}' takes " +
                                       $"{stack.InputChannels} and an array goes into a model as it is, unconverted: give a ({stack.InputChannels}, H, W) array");
         // An image gets the model's preprocessing (a packaged model's: resized to its size, reordered, scaled, minus its

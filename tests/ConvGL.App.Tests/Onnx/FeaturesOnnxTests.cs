@@ -47,6 +47,23 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.False(Directory.Exists(outDir));
     }
 
+    /// <summary>A model takes an array as it is: <c>--size</c> would have resampled it (a (1, 2, 3, 3) case's (2, 3, 3) array
+    /// went in as 4x5), which the model is never given by ONNX Runtime: exit 2, nothing written, before the array is read.</summary>
+    [Fact]
+    public void SizeWithAnArray_IsRefused_ForAModel()
+    {
+        if (!Directory.Exists(Case)) Assert.Skip($"ONNX backend test data absent: {Case} (apt-get install libonnx-testdata; scripts/install-deps.sh --test does)");
+        Tensor x = OnnxReader.ReadTensorFile(Path.Combine(Case, "test_data_set_0", "input_0.pb")).Tensor;
+        string input = Path.Combine(_dir, "x.npy"), outDir = Path.Combine(_dir, "maps");
+        Npy.Write(input, x.Reshape(x.Shape[1..]));
+        var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir, "--size", "8x6"]));
+        Assert.Equal($"features: --size 8x6 does not apply to '{input}': an array goes into a model as it is, never resized; leave --size out " +
+                     "(or give an image, which is resized)", e.Message);
+        Assert.False(Directory.Exists(outDir));
+        // Without --size the same array runs.
+        Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir]));
+    }
+
     /// <summary>A branchy model (Sub / Div normalisation, Clip, reflect and edge Pads, PRelu, Concat, Dropout, Identity,
     /// a cropping Pad, a Gemm head) through the command on both devices: every layer's map written, equal to the ONNX
     /// graph's value (which ONNX Runtime checks in Core's BranchyOpsTests).</summary>
