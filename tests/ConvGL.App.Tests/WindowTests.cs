@@ -389,7 +389,7 @@ public sealed class WindowTests(DisplayFixture display)
 
     /// <summary>The colour bar's min and max are the shown map's, as the CPU computes that map: a conv layer's channel in
     /// the output view, the same channel in the grid (each map its own range), a magnitude's map, and a filter's three
-    /// maps drawn as one RGB picture (one range over the three).</summary>
+    /// maps drawn as one RGB picture (one range over the three), and the theorem view's direct and FFT maps.</summary>
     [Fact]
     public void ColourBar_GivesTheShownMapsMinAndMax_AsTheCpuComputesThem()
     {
@@ -402,6 +402,8 @@ public sealed class WindowTests(DisplayFixture display)
             (["--stack", "edges", "--layer", "1", "--keys", ".", "--view", "grid"], cpu.Outputs[0], [1], "viridis", 1, 0),
             (["--stack", "edges", "--layer", "2", "--view", "output"], cpu.Outputs[1], [0], "viridis", 0, 0),
             (["--filter", "sobel-x", "--view", "split"], sobelX, [0, 1, 2], "gray", 0, 1),
+            // The theorem view's direct and FFT maps: their one scale is the direct map's (the view's own range).
+            (["--stack", "edges", "--layer", "1", "--keys", ".", "--view", "theorem"], cpu.Outputs[0], [1], "viridis", 0, 0),
         })
         {
             WindowProcess.Result r = Run([.. Small, .. args]);

@@ -8,8 +8,10 @@ namespace ConvGL.App.Live;
 /// <paramref name="Layer"/>'s output <paramref name="Tensor"/>, whose range the view computed into the window's output
 /// ranges as it drew; <paramref name="EachOwn"/> where the view scales every map by its own range (the grid, the
 /// filters view); <paramref name="Rgb"/> where three maps are drawn as one colour picture sharing one range (a
-/// three-map output in the output, split and profile views).</summary>
-internal readonly record struct ColourBarMap(GpuTensor Tensor, int Layer, int Channel, bool EachOwn, bool Rgb = false);
+/// three-map output in the output, split and profile views). <paramref name="Ranges"/>: where the view keeps the range
+/// itself (the theorem view's direct and FFT maps share <see cref="TheoremPass.DirectRange"/>, its entry 0), else null for
+/// the window's output ranges, indexed by channel.</summary>
+internal readonly record struct ColourBarMap(GpuTensor Tensor, int Layer, int Channel, bool EachOwn, bool Rgb = false, ChannelRanges? Ranges = null);
 
 /// <summary>What the colour bar says: a title, the colour map, and the shown map's min and max: what value a colour
 /// stands for (every map is drawn min -> max across the whole colour map, so the same colour means different values

@@ -350,9 +350,9 @@ internal sealed class LiveApp : IDisposable
         map = default;
         if (!_haveFrame || _messages.RunError is not null || View.ColourBarMap is not { } m) return null;
         map = m;
-        ChannelRanges ranges = _views.OutRanges;
-        int first = m.Rgb ? 0 : m.Channel, count = m.Rgb ? 3 : 1;
-        if (first + count > ranges.Capacity || first + count > m.Tensor.C) return null;
+        ChannelRanges ranges = m.Ranges ?? _views.OutRanges;
+        int first = m.Ranges is not null ? 0 : m.Rgb ? 0 : m.Channel, count = m.Rgb ? 3 : 1;
+        if (first + count > ranges.Capacity || (m.Ranges is null && first + count > m.Tensor.C)) return null;
         float min = float.NaN, max = float.NaN;
         for (int c = first; c < first + count; c++)
         {

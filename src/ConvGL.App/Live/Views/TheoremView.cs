@@ -57,7 +57,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // The grid's height in map heights: the maps' row and the spectra's row.
     private static float GridShare(int w, int h) => 1 + SpectrumRowShare(w, h);
 
-    private int _layer = -1, _row;
+    private int _layer = -1, _row, _channel;
     // The shown convolution's input maps a group (its product sums over them) and its bias, for the labels.
     private int _inputs = 1;
     private float[]? _bias;
@@ -67,6 +67,14 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private Action<string>? _part;
 
     public ViewKind Kind => ViewKind.Theorem;
+
+    /// <summary>The direct and FFT maps' one colour scale (the layer's colours, from the direct map's min to max: the FFT
+    /// map is drawn on it too, so equal numbers look equal); the difference map and the spectra are each stretched to
+    /// their own range, as their titles and the legend say. Null until the view has run a convolution.</summary>
+    public ColourBarMap? ColourBarMap =>
+        _ran && _error is null && _layer >= 0
+            ? new ColourBarMap(context.Pipeline.LayerOutput(_layer), _layer, _channel, false, Ranges: context.Theorem.DirectRange)
+            : null;
     public int ShownLayer(int selected) => _layer >= 0 ? _layer : selected;
     public PixelRect OutputRect { get; private set; }
     // Six maps of two kinds: no one map for the probe's marker, and no probe strip.
@@ -144,7 +152,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         TheoremPass theorem = context.Theorem;
         // The selected channel (, .), clamped to this conv's maps as the filters view clamps it (it was channel 0 whenever
         // the selected layer was another one, while the HUD named the selected channel).
-        int channel = Math.Clamp(context.State.Channel, 0, conv.Weight.Shape[0] - 1);
+        int channel = _channel = Math.Clamp(context.State.Channel, 0, conv.Weight.Shape[0] - 1);
         GpuTensor input = pipeline.LayerInput(_layer);
         context.Stages?.BeginParts();
         theorem.Part = context.Stages is null ? null : _part ??= context.Stages.Part;
