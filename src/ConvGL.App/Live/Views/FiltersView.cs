@@ -21,7 +21,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     /// <summary>The probed map's rectangle in the grid of (kernel, map) pairs: the marker sits on the pixel the probe
     /// panel takes apart.</summary>
     public PixelRect? ProbeMapRect(int channel) =>
-        _layer >= 0 && (uint)channel < (uint)context.Pipeline.LayerOutput(_layer).C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel) : null;
+        _layer >= 0 && (uint)channel < (uint)context.Pipeline.LayerOutput(_layer).C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel, context.Pipeline.LayerOutput(_layer).W, context.Pipeline.LayerOutput(_layer).H) : null;
 
     /// <summary>The conv layer shown (<see cref="ViewContext.ConvFor"/>: the selected one, else the nearest before it,
     /// else the first; `[` `]` reach the deep stack's learned conv1 past its fixed pre-blur), else -1.</summary>
@@ -83,7 +83,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
             PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);
             // A one-pixel margin keeps neighbouring pairs apart.
             context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(cell.X + 1, cell.Y + 1, kernelW - 1, cell.Height - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
-            context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c), 1, c, map: ViewContext.MapColour(output));
+            context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c, output.W, output.H), 1, c, map: ViewContext.MapColour(output));
         }
         // The selected channel's pair outlined: the kernel the kernel panel shows, the map the colour bar explains.
         if (output.C > 1) context.Presenter.DrawFrame(GridView.Cell(OutputRect, _cols, _rows, context.Channel(output)), 2, 1, 1, 1);
@@ -113,15 +113,17 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         int col = Math.Min((int)((x - r.X) / cellW), cols - 1), row = Math.Min((int)((y - r.Y) / cellH), rows - 1);
         int channel = row * cols + col;
         if (channel >= maps) return false;
-        return SingleMapView.MapHit(MapRect(r, cols, rows, kernelW, channel), x, y, w, h, channel, out point);
+        return SingleMapView.MapHit(MapRect(r, cols, rows, kernelW, channel, w, h), x, y, w, h, channel, out point);
     }
 
     /// <summary>Where map <paramref name="channel"/> is drawn in a grid of <paramref name="cols"/> x <paramref name="rows"/>
-    /// (kernel, map) cells in <paramref name="r"/>: the cell's right part after the kernel, a one-pixel margin round it.</summary>
-    public static PixelRect MapRect(PixelRect r, int cols, int rows, float kernelW, int channel)
+    /// (kernel, map) cells in <paramref name="r"/>: in the cell's right part after the kernel, a one-pixel margin round it,
+    /// the <paramref name="w"/> x <paramref name="h"/> map at its own aspect, centred (the margin box itself was 1-2 px off
+    /// it: a 1% stretch on ResNet18's small cells).</summary>
+    public static PixelRect MapRect(PixelRect r, int cols, int rows, float kernelW, int channel, int w, int h)
     {
         PixelRect cell = GridView.Cell(r, cols, rows, channel);
-        return new PixelRect(cell.X + kernelW, cell.Y + 1, cell.Width - kernelW - 1, cell.Height - 2);
+        return new PixelRect(cell.X + kernelW, cell.Y + 1, cell.Width - kernelW - 1, cell.Height - 2).Fit(w, h);
     }
 
     /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its
