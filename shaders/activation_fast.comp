@@ -4,7 +4,7 @@
 #endif
 // Element-wise activations, the fast variant of activation.comp (same values; the reference is Activation.Apply in
 // src/ConvGL.Core/Ops/Activation.cs). On llvmpipe a storage-block load with a per-invocation address is a scalar loop
-// over the SIMD lanes (shared/PERF-NOTES.md); an imageLoad through an image view of the same buffer is a vector gather (cheaper than texelFetch).
+// over the SIMD lanes (../shared/PERF-NOTES.md); an imageLoad through an image view of the same buffer is a vector gather (cheaper than texelFetch).
 // So the input is read through an rgba32f view, four values per texel, NV texels per invocation, with no early return
 // (the index is clamped for the load and the store is predicated). The tail past the last whole texel (n % 4 values)
 // is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).

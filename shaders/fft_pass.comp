@@ -10,7 +10,7 @@
 //
 // The data are FFT frames (F_h, F_w) of vec4 texels, two complex values each (fft_complex.glsl), frames back to
 // back, read and written through imageBuffer views: on llvmpipe image loads are vector gathers while SSBO loads
-// with per-invocation addresses are scalar loops (shared/PERF-NOTES.md). Each invocation does one radix-R
+// with per-invocation addresses are scalar loops (../shared/PERF-NOTES.md). Each invocation does one radix-R
 // butterfly, so it moves R texels = 2R complex values.
 //
 // Two passes do more than a butterfly, each saving a full write and read of the frames:

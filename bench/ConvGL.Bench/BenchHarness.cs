@@ -68,7 +68,10 @@ public static class BenchHarness
     /// <summary>One line per case of the set: name, op, channels, size, kernel (`convgl bench --list`).</summary>
     public static void List(bool quick, TextWriter output)
     {
-        foreach (BenchCase c in BenchCases.All(quick)) output.WriteLine($"{c.Name,-18} {c.Op}, {c.Cin}->{c.Cout}, {c.H}x{c.W}, {c.Kernel}");
+        IReadOnlyList<BenchCase> cases = BenchCases.All(quick);
+        // The names' column as wide as the longest name (conv1-s2-64to128-56 ran into its description at 18).
+        int width = cases.Max(c => c.Name.Length) + 1;
+        foreach (BenchCase c in cases) output.WriteLine($"{c.Name.PadRight(width)} {c.Op}, {c.Cin}->{c.Cout}, {c.H}x{c.W}, {c.Kernel}");
     }
 
     /// <summary>Runs the selected cases and prints the table to <paramref name="output"/> (stdout), MISMATCH / FAILED

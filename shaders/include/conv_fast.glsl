@@ -1,5 +1,5 @@
 // What the fast conv variants share (conv2d_depthwise.comp, conv2d_dense.comp): how the input is read, where the
-// weights live, and which outputs one dispatch covers. Measured on llvmpipe (shared/PERF-NOTES.md, shaders/README.md):
+// weights live, and which outputs one dispatch covers. Measured on llvmpipe (../shared/PERF-NOTES.md, shaders/README.md):
 // - Input through a texel-buffer view of the tensor's own buffer (glTexBuffer, r32f, no copy) read as a readonly
 //   imageBuffer: imageLoad is a vector gather, an SSBO load with a per-lane address a scalar loop (~35x slower per
 //   float). On llvmpipe imageLoad also costs less than texelFetch through a samplerBuffer of the same view: 13-17% in

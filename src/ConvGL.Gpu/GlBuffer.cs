@@ -78,7 +78,7 @@ internal sealed class GlBuffer : IDisposable
     /// <summary>Binds this buffer's memory, as r32f texels (or rgba32f: floats 4t..4t+3 as texel t, when
     /// <paramref name="vec4"/>), to texture unit <paramref name="unit"/> (a GLSL <c>samplerBuffer</c>) and, read-only, to
     /// image unit <paramref name="unit"/> (a <c>readonly imageBuffer</c>): the same bytes, no copy. Both are vector gathers
-    /// on llvmpipe, where an SSBO load with a per-lane address is a scalar loop (shared/PERF-NOTES.md), and imageLoad is
+    /// on llvmpipe, where an SSBO load with a per-lane address is a scalar loop (../shared/PERF-NOTES.md), and imageLoad is
     /// the cheaper of the two there (bench/README.md, "Image loads"); on GPUs both go through the texture cache. Each view
     /// is made once and re-attached after the storage grows.</summary>
     public void BindTexelView(uint unit, bool vec4 = false) => BindView(unit, vec4 ? 4 : 1);

@@ -36,6 +36,28 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Null(BenchHarness.MissingNative(new InvalidOperationException("bad")));
     }
 
+    /// <summary>--list: one line per case, every name in one column, a space before its description (the longest,
+    /// conv1-s2-64to128-56, ran into its description).</summary>
+    [Fact]
+    public void List_PutsEveryDescriptionInOneColumn_AfterTheLongestName()
+    {
+        foreach (bool quick in new[] { false, true })
+        {
+            var text = new StringWriter();
+            BenchHarness.List(quick, text);
+            string[] lines = text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            IReadOnlyList<BenchCase> cases = BenchCases.All(quick);
+            Assert.Equal(cases.Count, lines.Length);
+            int column = cases.Max(c => c.Name.Length) + 2;
+            for (int i = 0; i < cases.Count; i++)
+            {
+                Assert.StartsWith(cases[i].Name + " ", lines[i]);
+                Assert.Equal(' ', lines[i][column - 1]);
+                Assert.NotEqual(' ', lines[i][column]);
+            }
+        }
+    }
+
     /// <summary>A GPU row and its peer are timed in turn, one call each, and stop together: every row gets the reps
     /// asked for, or, once one row has used the budget, all stop with the same count.</summary>
     [Fact]

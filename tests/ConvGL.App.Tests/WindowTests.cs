@@ -1,4 +1,5 @@
 using System.Globalization;
+using ConvGL.App.Live;
 using ConvGL.App.Sources;
 using ConvGL.Core;
 using ConvGL.Core.IO;
@@ -84,6 +85,27 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result r = Run([.. Small, "--stack", "edges", "--keys", "v"]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains(r.Stderr.Split('\n'), l => l is "convgl: vsync on" or "convgl: vsync off");
+    }
+
+    /// <summary>Opened on a filter, s and S go to the first and last stack (both opened the first: the newcomer audit);
+    /// opened on a stack, f and F to the first and last filter. The scripted run's `shown` line names what is on screen.</summary>
+    [Fact]
+    public void FromAFilter_sAndShiftS_OpenTheFirstAndLastStack_AndFromAStack_fAndShiftF_TheFirstAndLastFilter()
+    {
+        IReadOnlyList<string> stacks = StackPipeline.Shipped();
+        foreach ((string[] start, string key, string expected) in new[]
+        {
+            (new[] { "--filter", "sobel-x" }, "s", "stack " + stacks[0]),
+            (["--filter", "sobel-x"], "shift+s", "stack " + stacks[^1]),
+            (["--stack", "edges"], "f", "filter " + LivePipelines.Filters[0]),
+            (["--stack", "edges"], "shift+f", "filter " + LivePipelines.Filters[^1]),
+        })
+        {
+            WindowProcess.Result r = WindowProcess.Run(null, [.. Small, .. start, "--keys", key, "--offscreen"]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string shown = r.Stdout.Split('\n').Single(l => l.StartsWith("shown ", StringComparison.Ordinal));
+            Assert.EndsWith(" pipeline=" + expected, shown);
+        }
     }
 
     /// <summary>space among --keys paused the source before its first frame was read: the run waited 120 s for it, then

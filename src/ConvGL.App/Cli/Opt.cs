@@ -57,7 +57,7 @@ internal static class Opt
     public static Option<ConvAlgorithm> AlgorithmChoice(string description) => Choice("--algorithm", description, ConvAlgorithm.Auto,
         new Dictionary<string, ConvAlgorithm> { ["auto"] = ConvAlgorithm.Auto, ["direct"] = ConvAlgorithm.Direct, ["separable"] = ConvAlgorithm.Separable, ["fft"] = ConvAlgorithm.Fft });
 
-    public static Option<Device> DeviceChoice(string description = "where the work runs: the CPU reference or the GPU (headless OpenGL 4.3)") =>
+    public static Option<Device> DeviceChoice(string description = "where the work runs: the CPU reference (default) or the GPU (headless OpenGL 4.3)") =>
         Choice("--device", description, Device.Cpu, Parsers.Devices);
 
     /// <summary>WIDTHxHEIGHT within [min, max]; null when not given.</summary>

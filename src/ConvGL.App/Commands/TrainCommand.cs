@@ -47,7 +47,7 @@ internal static partial class TrainCommand
     private static readonly Option<LrSchedule> Schedule = Opt.Choice("--schedule", "learning-rate schedule after the warm-up (default cosine)", LrSchedule.Cosine,
         new Dictionary<string, LrSchedule> { ["cosine"] = LrSchedule.Cosine, ["constant"] = LrSchedule.Constant });
     private static readonly Option<double> Warmup = Opt.Parsed("--warmup",
-        "fraction of the steps over which the learning rate ramps up from 0 (default 0.05; 0: none)", Parsers.Number, 0.05, "F");
+        "fraction of the steps over which the learning rate ramps up from 0 (0: none)", Parsers.Number, 0.05, "F");
     private static readonly Option<BiasInit> InitOption = Opt.Choice("--init",
         "centred (default: each conv unit's bias set so its pre-activation averages 0 on the first training images, so no ReLU unit starts dead) or uniform (PyTorch-style random biases only)",
         BiasInit.Centred, new Dictionary<string, BiasInit> { ["centred"] = BiasInit.Centred, ["uniform"] = BiasInit.Uniform });

@@ -70,13 +70,17 @@ internal sealed class LivePipelines : IDisposable
     {
         if (o.Filter is not null)
         {
-            // -1 for one not in the list (gaussian:9, a kernel file): f then goes to the list's first, F to its last.
+            // -1 for one not in the list (gaussian:9, a kernel file): f then goes to the list's first, F to its last;
+            // s and S likewise to the first and last stack (both opened the first).
             _filterIndex = Array.IndexOf(Filters, o.Filter);
+            _stackIndex = -1;
             return new FilterPipeline(_context, o.Filter);
         }
         // The window opens on a stack, live: the one asked for, else "edges", else the first shipped one.
         string? stack = o.Stack ?? (_stacks.Contains("edges") ? "edges" : _stacks.FirstOrDefault());
         if (stack is null) return new FilterPipeline(_context, Filters[0]);
+        // Opened on a stack: f goes to the first filter, F to the last (both opened the first).
+        _filterIndex = -1;
         _stackIndex = IndexOf(_stacks, stack);
         return new StackPipeline(_context, stack, _sourceSize);
     }

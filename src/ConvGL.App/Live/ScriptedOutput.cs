@@ -73,6 +73,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
                        string? viewLine = null, PixelRect? help = null, PixelRect? column = null, string? colourLine = null,
                        (float Size, float Scale)? text = null)
     {
+        // What is on screen: the filter or stack (its name as the HUD gives it), the selected layer (from 1) and channel, the view.
+        Console.WriteLine(F($"shown layer={state.Layer + 1} channel={state.Channel} view={Views.ViewCatalog.Name(state.View)} pipeline={pipeline.Name}"));
         foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probeLayer, probe, px, py);
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
         if (viewLine is not null) Console.WriteLine(viewLine);

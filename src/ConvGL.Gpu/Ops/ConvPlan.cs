@@ -25,7 +25,7 @@ namespace ConvGL.Gpu.Ops;
 /// of every z are numbered flat in one dispatch.</summary>
 internal sealed class ConvPlan
 {
-    /// <summary>Outputs per invocation along x (shared/PERF-NOTES.md: 8 was the measured sweet spot).</summary>
+    /// <summary>Outputs per invocation along x (../shared/PERF-NOTES.md: 8 was the measured sweet spot).</summary>
     public const int BlockX = 8;
     /// <summary>Kernel sizes the fast variants unroll; larger ones take conv2d.comp.</summary>
     public const int MaxUnrolledKernel = 25;

@@ -4,7 +4,7 @@ namespace ConvGL.Gpu.Ops;
 
 /// <summary>A buffer texture over a <see cref="GlBuffer"/>, bound as an image unit, so a shader reads it with
 /// imageLoad: on llvmpipe image loads are vector gathers where SSBO loads with per-invocation addresses are
-/// scalar loops (shared/PERF-NOTES.md). The texture object is made once; <see cref="Bind"/> re-attaches the
+/// scalar loops (../shared/PERF-NOTES.md). The texture object is made once; <see cref="Bind"/> re-attaches the
 /// buffer every time, since the buffer may have been reallocated (a tensor's Resize) since the last use.</summary>
 internal sealed class FftTexelView : IDisposable
 {
