@@ -206,6 +206,30 @@ public sealed class ViewMathTests
         Assert.Equal((-0.5, 8.5), (Math.Round(x0, 9), Math.Round(x1, 9)));
     }
 
+    /// <summary>The split view's registration: axes chain affinely (a 5x5 valid conv then a 2x2 pool puts pooled pixel o
+    /// on source 2.5 + 2o), a pad layer shifts by its top/left (a crop by minus it), a model's centre crop maps its
+    /// input's pixel centres into the crop, and the drawn rectangle centres output o's pixel over At(o).</summary>
+    [Fact]
+    public void ProfileAxes_Chain_Crop_Pad_AndTheSplitViewsRegisteredRectangle()
+    {
+        ProfileAxis conv = ProfileView.Axes(Conv(5, 5, new ConvOptions { Padding = PaddingMode.Valid }), null, 20, 20, 16, 16).X;
+        ProfileAxis pool = ProfileView.Axes(null, new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)), 16, 16, 8, 8).X;
+        ProfileAxis chained = conv.Of(pool);
+        Assert.Equal((2.5, 2.0), (chained.Offset, chained.Step));
+        Assert.Equal(2 + (2 * 3 + 0.5), chained.At(3));
+        (ProfileAxis py, ProfileAxis px) = ProfileView.Axes(null, new PadLayer(new PadOptions(1, -3, 0, 0)), 10, 10, 11, 7);
+        Assert.Equal((-1.0, 3.0), (py.At(0), px.At(0)));
+        // ResNet18's 224x224 input of a 640x360 frame: the centre 360x360 (left 140), 360/224 source pixels a pixel.
+        ProfileAxis crop = ProfileAxis.Crop(140, 360, 224);
+        Assert.Equal(140 + 0.5 * 360 / 224 - 0.5, crop.At(0), 12);
+        Assert.Equal(500 - 0.5 * 360 / 224 - 0.5, crop.At(223), 12);
+        Assert.Equal(ProfileAxis.Identity, ProfileAxis.Crop(0, 640, 640));
+        // Source 320 px wide shown 640 px wide at x 100: 2 px a source pixel. The chained output (8 pixels, 2 source
+        // pixels each) starts at source pixel 2: 100 + 2 * 2 = 104, 8 * 2 * 2 = 32 wide.
+        Assert.Equal(new PixelRect(104, 54, 32, 32), SplitView.Registered(new PixelRect(100, 50, 640, 360), 320, chained, chained, 8, 8));
+        Assert.Equal(new PixelRect(100, 50, 640, 360), SplitView.Registered(new PixelRect(100, 50, 640, 360), 320, ProfileAxis.Identity, ProfileAxis.Identity, 180, 320));
+    }
+
     [Fact]
     public void ProfileAxes_ForPools_AndLayersWithoutAWindow()
     {

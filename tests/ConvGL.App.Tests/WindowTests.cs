@@ -108,6 +108,44 @@ public sealed class WindowTests(DisplayFixture display)
         }
     }
 
+    /// <summary>The split view draws a layer's output where its windows lie on the source, at the source's scale (it
+    /// was stretched to the source's size): a 5x5 valid conv's output is 2 source pixels in from each edge, after a 2x2
+    /// pool too (each pooled pixel 2 source pixels wide), and a stride-2 valid conv's half a pixel less (its first window
+    /// is centred on source pixel 2, a pooled pixel's on 2.5).</summary>
+    [Fact]
+    public void SplitView_RegistersTheOutputOnTheSource_ValidPaddingStrideAndPool()
+    {
+        string dir = TempDir();
+        string Stack(string name, string layers)
+        {
+            string file = Path.Combine(dir, name + ".json");
+            File.WriteAllText(file, $$"""{ "name": "{{name}}", "input": "gray", "layers": [ {{layers}} ] }""");
+            return file;
+        }
+        const string Conv = """{ "type": "conv", "kernels": ["gaussian:5,1"]""";
+        foreach ((string name, string layers, double inset, double outW, double outH) in new[]
+        {
+            ("same", Conv + " }", 0.0, SceneW, SceneH),
+            ("valid", Conv + """, "padding": "valid" }""", 2.0, SceneW - 4.0, SceneH - 4.0),
+            ("pooled", Conv + """, "padding": "valid" }, { "type": "maxpool", "size": 2 }""", 2.0, 2 * ((SceneW - 4) / 2), 2 * ((SceneH - 4) / 2)),
+            ("strided", Conv + """, "padding": "valid", "stride": 2 }""", 1.5, 2 * ((SceneW - 5) / 2 + 1), 2 * ((SceneH - 5) / 2 + 1)),
+        })
+        {
+            WindowProcess.Result r = Run(["--size", "1280x960", "--source", $"scene:{SceneW}x{SceneH}", "--frames", "3", "--stack", Stack(name, layers), "--view", "split"]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string line = r.Stdout.Split('\n').Single(l => l.StartsWith("split ", StringComparison.Ordinal));
+            double[] Field(string key) => line.Split(' ').Single(f => f.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..]
+                .Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            double[] source = Field("source"), got = Field("output");
+            double s = source[2] / SceneW; // window pixels a source pixel
+            Assert.Equal(source[3] / SceneH, s, 2);
+            Assert.True(s >= 1.5, $"test setup: a source pixel is {s} px");
+            double[] want = [source[0] + inset * s, source[1] + inset * s, outW * s, outH * s];
+            for (int i = 0; i < 4; i++)
+                Assert.True(Math.Abs(got[i] - want[i]) <= 0.15, $"{name}: output {string.Join(',', got)}, expected {string.Join(',', want.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture)))}");
+        }
+    }
+
     /// <summary>space among --keys paused the source before its first frame was read: the run waited 120 s for it, then
     /// failed ("no frame within 120 s"). The first frame is read paused too.</summary>
     [Fact]

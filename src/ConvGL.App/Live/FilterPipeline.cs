@@ -64,6 +64,7 @@ internal sealed class FilterPipeline : ILivePipeline
     public int OutputChannels(int i) => InputChannels;
     public GpuTensor LayerInput(int i) => _input;
     public GpuTensor LayerOutput(int i) => _enabled ? _output : _input;
+    public (int H, int W) LayerOutputSize(int i) => i < 0 ? (_input.H, _input.W) : (LayerOutput(i).H, LayerOutput(i).W);
     public ConvView? Conv(int i) => _enabled ? _view : null;
 
     public string? Toggle(int i)

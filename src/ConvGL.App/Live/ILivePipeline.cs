@@ -37,6 +37,11 @@ internal interface ILivePipeline : IDisposable
     int OutputChannels(int i);
     GpuTensor LayerInput(int i);
     GpuTensor LayerOutput(int i);
+    /// <summary>The layer whose output layer i reads first (-1: the stack input), without computing anything.</summary>
+    int InputLayer(int i) => i - 1;
+    /// <summary>Layer i's output height and width as planned, without computing the map (as <see cref="LayerOutput"/> may);
+    /// -1: the stack input's (a model's input after its preprocessing: ResNet18's 224x224).</summary>
+    (int H, int W) LayerOutputSize(int i);
     /// <summary>A short name for map <paramref name="channel"/> of layer <paramref name="layer"/>'s output (see
     /// <see cref="MapNames"/>): the grid labels its maps with it.</summary>
     string MapName(int layer, int channel);

@@ -91,6 +91,20 @@ internal sealed class Presenter : IDisposable
         LoadPrograms();
     }
 
+    /// <summary>Draws after this only inside <paramref name="r"/> (a scissor; null: everywhere again).</summary>
+    public void Clip(PixelRect? r)
+    {
+        if (r is not { } c)
+        {
+            _gl.Disable(EnableCap.ScissorTest);
+            return;
+        }
+        int x0 = (int)MathF.Floor(c.X), x1 = (int)MathF.Ceiling(c.X + c.Width);
+        int y0 = (int)MathF.Floor(c.Y), y1 = (int)MathF.Ceiling(c.Y + c.Height);
+        _gl.Enable(EnableCap.ScissorTest);
+        _gl.Scissor(x0, _fbHeight - y1, (uint)Math.Max(0, x1 - x0), (uint)Math.Max(0, y1 - y0));
+    }
+
     private void SetRect(GlProgram p, PixelRect r)
     {
         float x0 = r.X / _fbWidth * 2 - 1, x1 = (r.X + r.Width) / _fbWidth * 2 - 1;

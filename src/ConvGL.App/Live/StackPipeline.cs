@@ -195,14 +195,22 @@ internal sealed class StackPipeline : ILivePipeline
     // The map the layer reads (a graph layer names it: a residual add's or a pool's output), and for the stack input
     // the tensor the run started from: the preprocessed copy when the stack has preprocessing, never the raw source.
     // Resolved once per runner: the profile view asks every frame, and InputsOf allocates for a chain layer.
-    public GpuTensor LayerInput(int i)
+    public GpuTensor LayerInput(int i) => Map(InputLayer(i));
+
+    public int InputLayer(int i)
     {
         if (_readsFor != _runner)
         {
             _reads = _runner.Stack.Layers.Select((l, j) => l.InputsOf(j)[0]).ToArray();
             _readsFor = _runner;
         }
-        return Map(_reads[i]);
+        return _reads[i];
+    }
+
+    public (int H, int W) LayerOutputSize(int i)
+    {
+        MapShape s = i < 0 ? _runner.Plan.Input : _runner.Plan.Outputs[i];
+        return (s.H, s.W);
     }
 
     // Layer i's map for a view (-1: the stack input), noted as read; computed now if the last run skipped it or fused it away.

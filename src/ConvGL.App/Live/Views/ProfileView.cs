@@ -24,6 +24,15 @@ internal readonly record struct ProfileAxis(double Offset, double Step)
 
     public double At(int o) => Offset + Step * o;
 
+    /// <summary>This axis after <paramref name="inner"/>: where <paramref name="inner"/> puts output o on this layer's
+    /// output, this axis puts that position on its input (both are affine, so the chain is too).</summary>
+    public ProfileAxis Of(ProfileAxis inner) => new(Offset + Step * inner.Offset, Step * inner.Step);
+
+    /// <summary>A map of <paramref name="n"/> pixels resampled (half-pixel centres) from <paramref name="length"/> pixels
+    /// of its source starting at <paramref name="start"/> (a model's centre crop; the whole frame: 0 and its size).</summary>
+    public static ProfileAxis Crop(double start, double length, int n) =>
+        new(start + 0.5 * length / n - 0.5, length / n);
+
     /// <summary>The plot under a map: a <paramref name="outW"/>-pixel-wide output drawn in <paramref name="map"/> puts
     /// input position u (output o's window centre when u = At(o)) at window x map.X + ((u - Offset) / Step + 0.5) px an
     /// output pixel; the plot spans <see cref="Span"/> on that scale, cut to [<paramref name="left"/>, <paramref name="right"/>]
@@ -177,6 +186,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                     ConvGeometry g = PaddedPool2D.Geometry(inH, inW, p);
                     return (ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX));
                 }
+                // Output o is input o - top (a negative padding crops: o + the rows cut).
+                case PadLayer { Options: var p }:
+                    return (new ProfileAxis(-p.Top, 1), new ProfileAxis(-p.Left, 1));
             }
         }
         catch (ConvGLException)
@@ -184,6 +196,29 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
             // A geometry the layer's own run refused draws no output anyway; fall through to the even spread.
         }
         return (ProfileAxis.Proportional(inH, outH), ProfileAxis.Proportional(inW, outW));
+    }
+
+    /// <summary>Where layer <paramref name="layer"/>'s output samples sit on a <paramref name="sourceH"/> x
+    /// <paramref name="sourceW"/> source frame: each layer's window geometry (<see cref="Axes"/>) chained back along its
+    /// first input to the stack input, then the stack input on the frame (a model's centre crop and resize; else the
+    /// frame resampled to the input's size, the identity at the same size). The split view draws the output so. Reads
+    /// only planned sizes: no map is computed for it.</summary>
+    public static (ProfileAxis Y, ProfileAxis X) OnSource(ILivePipeline pipeline, int layer, int sourceH, int sourceW)
+    {
+        ProfileAxis y = ProfileAxis.Identity, x = ProfileAxis.Identity;
+        for (int i = layer; i >= 0;)
+        {
+            int from = pipeline.InputLayer(i);
+            (int inH, int inW) = pipeline.LayerOutputSize(from);
+            (int outH, int outW) = pipeline.LayerOutputSize(i);
+            (ProfileAxis ly, ProfileAxis lx) = Axes(pipeline.Conv(i), pipeline.StackLayer(i), inH, inW, outH, outW);
+            (y, x) = (ly.Of(y), lx.Of(x));
+            if (from >= i) break; // (a graph reads earlier layers only; never loop)
+            i = from;
+        }
+        (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
+        (double top, double left, double h, double w) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
+        return (ProfileAxis.Crop(top, h, inputH).Of(y), ProfileAxis.Crop(left, w, inputW).Of(x));
     }
 
     private int Row(GpuTensor output)

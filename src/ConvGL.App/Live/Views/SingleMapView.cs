@@ -61,10 +61,13 @@ internal sealed class OutputView(ViewContext context) : SingleMapView(context)
 }
 
 /// <summary>Source and output side by side, or one above the other where that draws them larger (a 16:9 picture in a
-/// window not twice as wide as it is tall): what went in next to what came out.</summary>
+/// window not twice as wide as it is tall): what went in next to what came out. The output is registered on the source:
+/// drawn at the source's scale where its pixels' windows lie (<see cref="ProfileView.OnSource"/>), so a valid conv's
+/// output leaves the border it cannot compute empty, a stride-2 pixel covers 2x2 source pixels and a model's output
+/// covers its centre crop; a full conv's wider output is cut at the panel's edge.</summary>
 internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 {
-    private PixelRect _sourceRect;
+    private PixelRect _sourceRect, _panel, _shown;
     private PixelRect? _crop;
 
     /// <summary>Where <paramref name="crop"/> (source pixels) lies in the source drawn at <paramref name="shown"/>; null
@@ -76,12 +79,24 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
         return new PixelRect(shown.X + (float)c.Left * sx, shown.Y + (float)c.Top * sy, (float)c.Width * sx, (float)c.Height * sy);
     }
 
+    /// <summary>Where a <paramref name="outW"/> x <paramref name="outH"/> output whose samples sit on the source at
+    /// (<paramref name="y"/>, <paramref name="x"/>) is drawn over a <paramref name="sourceW"/>-pixel-wide source shown at
+    /// <paramref name="shown"/>: output o's pixel centred over source position At(o), Step source pixels wide. Pure: a
+    /// unit test holds it.</summary>
+    public static PixelRect Registered(PixelRect shown, int sourceW, ProfileAxis y, ProfileAxis x, int outH, int outW)
+    {
+        float s = shown.Width / sourceW;
+        return new PixelRect(shown.X + (float)((x.At(0) - x.Step / 2 + 0.5) * s), shown.Y + (float)((y.At(0) - y.Step / 2 + 0.5) * s),
+                             (float)(outW * x.Step * s), (float)(outH * y.Step * s));
+    }
+
     public override ViewKind Kind => ViewKind.Split;
 
+    // Both halves hold the source's frame (the output is drawn where it lies on it).
     public override (int Width, int Height) ContentSize(PixelRect window)
     {
-        GpuTensor output = Context.Output;
-        return Stacked(window, output.W, output.H) ? (output.W, 2 * output.H) : (2 * output.W, output.H);
+        (int w, int h) = (Context.Source.Width, Context.Source.Height);
+        return Stacked(window, w, h) ? (w, 2 * h) : (2 * w, h);
     }
 
     /// <summary>Whether two <paramref name="w"/> x <paramref name="h"/> pictures drawn one above the other in
@@ -92,11 +107,15 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
         return above > beside;
     }
 
+    public override bool HitTest(double x, double y, out TensorPoint point) =>
+        base.HitTest(x, y, out point) && _panel.Contains(x, y);
+
     public override void Draw(PixelRect area)
     {
         GpuTensor output = Context.Output;
+        int sw = Context.Source.Width, sh = Context.Source.Height;
         PixelRect first, second;
-        if (Stacked(area, output.W, output.H))
+        if (Stacked(area, sw, sh))
         {
             first = new PixelRect(area.X, area.Y, area.Width, area.Height / 2);
             second = new PixelRect(area.X, area.Y + area.Height / 2, area.Width, area.Height / 2);
@@ -106,20 +125,30 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
             first = new PixelRect(area.X, area.Y, area.Width / 2, area.Height);
             second = new PixelRect(area.X + area.Width / 2, area.Y, area.Width / 2, area.Height);
         }
-        _sourceRect = first.Fit(Context.Source.Width, Context.Source.Height);
+        _sourceRect = first.Fit(sw, sh);
+        _panel = second;
         Context.Presenter.DrawTexture(Context.Source.Handle, _sourceRect);
         // A model that sees a centre crop of the source (ResNet18's 224x224): that part framed, so the output is seen
         // to be of it.
-        _crop = CropRect(_sourceRect, Context.Source.Width, Context.Source.Height, Context.Pipeline.InputCrop(Context.Source.Height, Context.Source.Width));
+        _crop = CropRect(_sourceRect, sw, sh, Context.Pipeline.InputCrop(sh, sw));
         if (_crop is { } c) Context.Presenter.DrawFrame(c, 2, 1f, 0.55f, 0.1f);
-        OutputRect = second.Fit(output.W, output.H);
+        (ProfileAxis ay, ProfileAxis ax) = ProfileView.OnSource(Context.Pipeline, Context.State.Layer, sh, sw);
+        _shown = second.Fit(sw, sh);
+        OutputRect = Registered(_shown, sw, ay, ax, output.H, output.W);
+        Context.Presenter.Clip(second);
         Context.DrawMap(output, Context.Channel(output), OutputRect);
+        Context.Presenter.Clip(null);
     }
+
+    /// <summary>The scripted run's line: the source's rectangle in the output's half (where the output is registered)
+    /// and the output's, to a tenth of a pixel (a window test checks the registration).</summary>
+    public string ScriptedLine() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"split source={_shown.X:0.0},{_shown.Y:0.0},{_shown.Width:0.0},{_shown.Height:0.0} output={OutputRect.X:0.0},{OutputRect.Y:0.0},{OutputRect.Width:0.0},{OutputRect.Height:0.0}");
 
     public override void DrawLabels(Hud hud, PixelRect area)
     {
         if (!Context.HaveFrame) return;
         hud.Label(_sourceRect.X + 3, _sourceRect.Y + 3, _crop is null ? "source" : "source (framed: the model's input)");
-        hud.Label(OutputRect.X + 3, OutputRect.Y + 3, "output");
+        hud.Label(Math.Max(OutputRect.X, _panel.X) + 3, Math.Max(OutputRect.Y, _panel.Y) + 3, "output");
     }
 }
