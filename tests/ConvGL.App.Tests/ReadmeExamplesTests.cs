@@ -134,8 +134,8 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
         for (int i = 0; i < examples.Count; i++)
         {
             string[] args = Words(examples[i])[1..];
-            // --help prints and exits: no window, no screenshot.
-            bool window = (args.Length == 0 || args[0].StartsWith('-')) && !args.Contains("--help");
+            // --help and --version print and exit: no window, no screenshot.
+            bool window = (args.Length == 0 || args[0].StartsWith('-')) && !args.Contains("--help") && !args.Contains("--version");
             string? shot = null;
             if (window && !args.Contains("--frames"))
             {
