@@ -14,6 +14,9 @@ public static class MemoryBudget
     /// <summary>The memory this process may use, in bytes.</summary>
     public static long Machine => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
+    /// <summary>Whether <paramref name="needBytes"/> is within <see cref="Share"/> of <see cref="Machine"/> (what <see cref="Check"/> lets pass).</summary>
+    public static bool Fits(long needBytes) => needBytes <= Machine * Share;
+
     /// <summary>Throws one error line when <paramref name="needBytes"/> is over <see cref="Share"/> of
     /// <see cref="Machine"/>: "<paramref name="what"/> needs about N of memory, ...; <paramref name="fix"/>".</summary>
     public static void Check(string what, long needBytes, string fix)

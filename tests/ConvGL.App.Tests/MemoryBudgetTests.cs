@@ -61,8 +61,10 @@ public sealed class MemoryBudgetTests : IDisposable
     }
 
     /// <summary>The CPU FFT's frames count too: gaussian:1025 by FFT on 2048x2048 takes 4096x4096 frames of complex doubles
-    /// (872 MB of spectra beside 100 MB of input and output), refused under a 1 GiB limit, while a 3x3 kernel on the same
-    /// picture runs there.</summary>
+    /// (a 1025-tall kernel's bands would be 8 of its heights, more than the whole picture: 805 MB of spectra beside the
+    /// bordered copy and 100 MB of input and output), refused under a 1 GiB limit when asked for, while a 3x3 kernel on
+    /// the same picture runs there. The auto choice of the FFT runs the next best
+    /// algorithm instead, saying so (gaussian:201 on 800x800: 2048x2048 frames, 200 MiB, under 256 MiB: separable).</summary>
     [Fact]
     public void Apply_AnFftsFrames_CountAgainstTheMemory()
     {
@@ -70,11 +72,19 @@ public sealed class MemoryBudgetTests : IDisposable
         string input = Array("pic.npy", 2048, 2048);
         ApplyProcess.Result r = ApplyProcess.ConvglWith(oneGiB, _dir, "apply", input, "out.npy", "--kernel", "gaussian:1025", "--algorithm", "fft");
         Assert.True(r.ExitCode == 2, r.ToString());
-        Assert.StartsWith("convgl: apply: 'pic.npy' ((1, 2048, 2048), 8388608 input and output values) needs about 928 MiB of memory, over 80% of the 1 GiB", r.Stderr);
-        Assert.Contains("; the FFT's frames take 832 MiB of it: use a smaller kernel or picture (nothing was written)", r.Stderr);
+        Assert.StartsWith("convgl: apply: 'pic.npy' ((1, 2048, 2048), 8388608 input and output values) needs about 936 MiB of memory, over 80% of the 1 GiB", r.Stderr);
+        Assert.Contains("; the FFT's frames take 840 MiB of it: use a smaller kernel or picture (nothing was written)", r.Stderr);
         Assert.False(File.Exists(P("out.npy")));
         ApplyProcess.Result ok = ApplyProcess.ConvglWith(oneGiB, _dir, "apply", input, "out.npy", "--kernel", "box:3");
         Assert.True(ok.ExitCode == 0, ok.ToString());
+
+        string mid = Array("mid.npy", 800, 800);
+        ApplyProcess.Result auto = ApplyProcess.ConvglWith(SmallMachine, _dir, "apply", mid, "g.npy", "--kernel", "gaussian:201", "--verbose");
+        Assert.True(auto.ExitCode == 0, auto.ToString());
+        string[] lines = auto.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("convgl apply: ", StringComparison.Ordinal)).ToArray();
+        Assert.StartsWith("algorithm: fft (201x201 kernel, 2048x2048 frame), 1x800x800 on the cpu", lines[0]);
+        Assert.StartsWith("convgl: apply: the FFT's frames would take 199.6 MiB, more than this machine gives: running separable instead (the auto choice, ~", lines[1]);
+        Assert.Equal([1, 800, 800], Npy.Read(P("g.npy")).Shape);
     }
 
     [Fact]

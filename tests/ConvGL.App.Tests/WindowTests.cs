@@ -99,6 +99,9 @@ public sealed class WindowTests(DisplayFixture display)
             (["--filter", "sobel-x"], "shift+s", "stack " + stacks[^1]),
             (["--stack", "edges"], "f", "filter " + LivePipelines.Filters[0]),
             (["--stack", "edges"], "shift+f", "filter " + LivePipelines.Filters[^1]),
+            // Back from a stack to a filter that is not in the list (the audit: f went to the list's first), then on into it.
+            (["--filter", "gaussian:9"], "s f", "filter gaussian:9"),
+            (["--filter", "gaussian:9"], "s f f", "filter " + LivePipelines.Filters[0]),
         })
         {
             WindowProcess.Result r = WindowProcess.Run(null, [.. Small, .. start, "--keys", key, "--offscreen"]);
@@ -144,6 +147,20 @@ public sealed class WindowTests(DisplayFixture display)
             for (int i = 0; i < 4; i++)
                 Assert.True(Math.Abs(got[i] - want[i]) <= 0.15, $"{name}: output {string.Join(',', got)}, expected {string.Join(',', want.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture)))}");
         }
+
+        // A full conv's output reaches past the output's half: a probed pixel there is cut with it, its marker too (the
+        // cyan square sat on the source: the audit of the registration). The probe's numbers are still printed.
+        string shot = Path.Combine(dir, "full.png");
+        WindowProcess.Result full = Run(["--size", "1280x960", "--source", $"scene:{SceneW}x{SceneH}", "--frames", "3", "--view", "split", "--probe", "100,20",
+            "--stack", Stack("full", """{ "type": "conv", "kernels": ["box:31"], "padding": "full", "dilation": 4 }"""), "--screenshot", shot]);
+        Assert.True(full.ExitCode == 0, full.ToString());
+        // (Output pixel (100, 20) is drawn at about (115, 269), inside the source's half: 51 cyan pixels there before.)
+        Assert.Contains(full.Stdout.Split('\n'), l => l.StartsWith("probe layer=1 channel=0 x=100 y=20 ", StringComparison.Ordinal));
+        var picture = new Picture(shot);
+        int cyan = 0;
+        for (int i = 0; i < picture.Width * picture.Height; i++)
+            if (picture.Rgba[4 * i] is >= 40 and <= 60 && picture.Rgba[4 * i + 1] >= 250 && picture.Rgba[4 * i + 2] >= 250) cyan++;
+        Assert.Equal(0, cyan);
     }
 
     /// <summary>space among --keys paused the source before its first frame was read: the run waited 120 s for it, then

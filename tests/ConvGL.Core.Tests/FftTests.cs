@@ -71,6 +71,70 @@ public class FftTests
         Assert.True(ran > 80, $"only {ran} cases ran");
     }
 
+    /// <summary>In bands of output rows (frames forced small): equal to the direct reference over every border,
+    /// padding, stride, dilation, group and mode, the bands' seams included (one output row a band at the least).</summary>
+    [Fact]
+    public void FftConv2D_InBandsOfRows_EqualsDirect_OverRandomOptions()
+    {
+        var rng = new Random(24);
+        int ran = 0, banded = 0;
+        for (int trial = 0; trial < 150; trial++)
+        {
+            int cin = rng.Next(1, 4), groups = new[] { 1, cin }[rng.Next(2)], cout = groups * rng.Next(1, 3);
+            // Tall enough for bands: a band's frame is at least 8 dilated kernel heights.
+            int h = rng.Next(1, 200), w = rng.Next(1, 14), kh = rng.Next(1, 6), kw = rng.Next(1, 6);
+            var o = new ConvOptions
+            {
+                Mode = (ConvMode)rng.Next(2),
+                Border = Borders.All[rng.Next(Borders.All.Count)],
+                Padding = (PaddingMode)rng.Next(4),
+                PadY = rng.Next(0, 7),
+                PadX = rng.Next(0, 7),
+                StrideY = rng.Next(1, 4),
+                StrideX = rng.Next(1, 4),
+                DilationY = rng.Next(1, 4),
+                DilationX = rng.Next(1, 4),
+                Groups = groups,
+            };
+            try { ConvGeometry.Compute(h, w, kh, kw, o); }
+            catch (ConvGLException) { continue; }
+            Tensor x = TestData.Random(rng, cin, h, w), wgt = TestData.Random(rng, cout, cin / groups, kh, kw);
+            float[]? bias = rng.Next(2) == 0 ? null : TestData.RandomArray(rng, cout);
+            // A limit of a few rows of the band frame's width: the smallest band frame the plan allows.
+            FftConv2D.CpuPlan whole = FftConv2D.Plan(h, w, kh, kw, o, long.MaxValue);
+            long limit = (long)rng.Next(1, 9) * Fft.NextPowerOfTwo(w + 2 * o.DilationX * kw + 2 * Math.Max(o.PadX, kw));
+            FftConv2D.CpuPlan plan = FftConv2D.Plan(h, w, kh, kw, o, limit);
+            Tensor direct = Conv2D.Apply(x, wgt, bias, o);
+            Tensor fft = FftConv2D.Apply(x, wgt, bias, o, limit);
+            TestData.AssertClose(direct, fft, 1e-5, 1e-5, $"trial {trial} {o} input ({cin},{h},{w}) weight {wgt.ShapeString} plan {plan} (whole {whole})");
+            int outH = direct.H;
+            Assert.True(plan.Bands == 1 ? plan == whole : plan.Bands == (outH + plan.BandRows - 1) / plan.BandRows && plan.Bands * plan.BandRows - outH < plan.Bands,
+                $"trial {trial}: plan {plan} for {outH} output rows");
+            if (plan.Bands > 1) banded++;
+            ran++;
+        }
+        Assert.True(ran > 80 && banded > 40, $"only {ran} cases ran, {banded} in bands");
+    }
+
+    /// <summary>The plan: a whole frame where it fits (power-of-two sides of the picture plus the kernel's reach, the
+    /// wrap border's exact size), else the fewest bands whose frame fits, at least 8 kernel heights tall: a 16384x8192
+    /// picture under a 31x31 kernel (its whole frame 2^29 values, 8 GiB) runs in 84 bands of 196 rows through 256x16384
+    /// frames (a band of R rows reads R + 30 padded rows, and its frame holds them and the kernel's reach: R + 60 &lt;= 256).</summary>
+    [Fact]
+    public void FftConv2D_Plan_WholeWhereItFits_BandsOtherwise()
+    {
+        var reflect = new ConvOptions { Border = Border.Reflect };
+        Assert.Equal(new FftConv2D.CpuPlan(1024, 1024, 1, 500), FftConv2D.Plan(500, 500, 31, 31, reflect));
+        Assert.Equal(new FftConv2D.CpuPlan(512, 2048, 3, 367), FftConv2D.Plan(1100, 1100, 31, 31, reflect));
+        Assert.Equal(new FftConv2D.CpuPlan(37, 53, 1, 37), FftConv2D.Plan(37, 53, 5, 5, new ConvOptions { Border = Border.Wrap }));
+        FftConv2D.CpuPlan big = FftConv2D.Plan(16384, 8192, 31, 31, reflect);
+        Assert.Equal(new FftConv2D.CpuPlan(256, 16384, 84, 196), big);
+        Assert.True(big.Plane <= 4 * FftConv2D.MaxFrameTexels);
+        // A 501-tall kernel: frames of 4096 rows (8 x 501 = 4008), 2 bands on a 2000-row picture instead of its whole 4096 x 4096.
+        Assert.Equal(new FftConv2D.CpuPlan(4096, 4096, 1, 2000), FftConv2D.Plan(2000, 1500, 501, 501, reflect));
+        Assert.Equal(new FftConv2D.CpuPlan(4096, 4096, 2, 2000), FftConv2D.Plan(4000, 1500, 501, 501, reflect));
+    }
+
     [Fact]
     public void FftConv2D_LargerImage_WrapWithPrimeSize()
     {

@@ -94,8 +94,17 @@ internal static class ApplyCommand
             SlowChoiceNote(choice, ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model)) is { } note)
             Console.Error.WriteLine(note);
         if (args.GetValue(Verbose)) Console.Error.WriteLine($"algorithm: {choice}, {image.C}x{image.H}x{image.W} on the {device.ToString().ToLowerInvariant()}, ~{Duration(choice.EstimatedMs)} by the cost model");
-        CheckMemory(input, image, (long)image.C * geometry.Y.Output * geometry.X.Output,
-            device == Device.Cpu && choice.Algorithm == ConvAlgorithm.Fft ? FftBytes(image, kernel, options) : 0);
+        long outputValues = (long)image.C * geometry.Y.Output * geometry.X.Output;
+        long fftBytes = device == Device.Cpu && choice.Algorithm == ConvAlgorithm.Fft ? FftBytes(image, kernel, options) : 0;
+        // The auto choice's FFT frames would not fit this machine's memory (a tall kernel's frames hold 8 of its heights):
+        // the next best algorithm instead, said on one line (asked for by --algorithm fft, it is refused below).
+        if (fftBytes > 0 && requested == ConvAlgorithm.Auto && !MemoryBudget.Fits((image.Length + outputValues) * BytesPerValue + fftBytes))
+        {
+            choice = ConvAlgorithms.ChooseFilter(image.C, image.H, image.W, kernel, options, model, allowFft: false);
+            Console.Error.WriteLine($"convgl: apply: the FFT's frames would take {Limits.Bytes(fftBytes)}, more than this machine gives: running {choice.Name} instead (the auto choice, ~{Duration(choice.EstimatedMs)})");
+            fftBytes = 0;
+        }
+        CheckMemory(input, image, outputValues, fftBytes);
 
         // 3. The work, on the chosen device, with progress on stderr once it has taken a second (Progress.cs).
         using var progress = new Progress("convgl apply");
@@ -142,13 +151,16 @@ internal static class ApplyCommand
     /// ~100 MB), rounded up.</summary>
     internal const int BytesPerValue = 12;
 
-    /// <summary>The CPU FFT's working memory: per channel (the channels run in parallel) the bordered copy, its spectrum,
-    /// the kernel's and the product's, complex doubles over a frame of at least the image plus the kernel's reach on each
-    /// side (the fifth audit: gaussian:1025 on an 8192x4096 RGB picture, frames of 2048x10240, ended out of memory).</summary>
-    private static long FftBytes(Tensor image, Tensor kernel, ConvOptions o)
+    /// <summary>The CPU FFT's working memory: per channel (the channels run in parallel) its input's spectrum, the kernel's
+    /// and the product's, complex doubles over its frame (<see cref="FftConv2D.Plan"/>: the whole picture's, or a band of
+    /// rows' where that passes 16 MiB), beside the bordered copy and a band's slice of it (the fifth audit: gaussian:1025
+    /// on an 8192x4096 RGB picture, frames of 2048x10240, ended out of memory).</summary>
+    internal static long FftBytes(Tensor image, Tensor kernel, ConvOptions o)
     {
-        long fh = Fft.NextPowerOfTwo(image.H + 2 * o.DilationY * (kernel.H - 1)), fw = Fft.NextPowerOfTwo(image.W + 2 * o.DilationX * (kernel.W - 1));
-        return image.C * fh * fw * 52;
+        FftConv2D.CpuPlan plan = FftConv2D.Plan(image.H, image.W, kernel.H, kernel.W, o);
+        ConvGeometry g = ConvGeometry.Compute(image.H, image.W, kernel.H, kernel.W, o);
+        long padded = (long)(image.H + g.Y.PadBefore + g.Y.PadAfter) * (image.W + g.X.PadBefore + g.X.PadAfter);
+        return image.C * (plan.Plane * 48 + padded * 8);
     }
 
     /// <summary>The input and output together, and an FFT's working memory, must fit this machine's memory (<see cref="MemoryBudget"/>).</summary>

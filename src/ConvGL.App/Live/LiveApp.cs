@@ -257,7 +257,15 @@ internal sealed class LiveApp : IDisposable
         float sx = o.Width / output.W, sy = o.Height / output.H;
         float cx = o.X + (_probe.X + 0.5f) * sx, cy = o.Y + (_probe.Y + 0.5f) * sy;
         PixelRect frame = MarkerRect(o, cx, cy, Math.Max(sx, sy));
+        // A pixel drawn outside what the view shows of its map (a full conv's registered output past the split view's
+        // half) has no marker there: it sat over the source.
+        if (View.ProbeClip is { } clip)
+        {
+            if (!clip.Contains(cx, cy)) return;
+            _presenter.Clip(clip);
+        }
         _presenter.DrawFrame(frame, 1.5f, 0.2f, 1f, 1f);
+        _presenter.Clip(null);
     }
 
     /// <summary>The probe marker around the pixel centred at (<paramref name="cx"/>, <paramref name="cy"/>) of a map drawn

@@ -30,6 +30,8 @@ internal sealed class LivePipelines : IDisposable
     private readonly ImageToTensor _toTensor;
     private readonly GpuTimer _timer;
     private int _filterIndex, _stackIndex;
+    // The filter the window opened on when it is not in Filters (a kernel file, gaussian:9), for f from a stack.
+    private string? _offListFilter;
     private double _softwarePassMs;
     // The source's frame size: stacks are planned for it when opened (and re-planned when it changes).
     private (int Height, int Width) _sourceSize;
@@ -73,6 +75,7 @@ internal sealed class LivePipelines : IDisposable
             // -1 for one not in the list (gaussian:9, a kernel file): f then goes to the list's first, F to its last;
             // s and S likewise to the first and last stack (both opened the first).
             _filterIndex = Array.IndexOf(Filters, o.Filter);
+            _offListFilter = _filterIndex < 0 ? o.Filter : null;
             _stackIndex = -1;
             return new FilterPipeline(_context, o.Filter);
         }
@@ -161,6 +164,13 @@ internal sealed class LivePipelines : IDisposable
 
     public void CycleFilter(int delta)
     {
+        // Back from a stack to the filter the window opened on where it is not in the list (gaussian:9: f went to the
+        // list's first); f and F then step from there into the list as from any such filter.
+        if (Current is not FilterPipeline && _filterIndex < 0 && _offListFilter is { } spec)
+        {
+            Switch(() => new FilterPipeline(_context, spec));
+            return;
+        }
         if (Current is FilterPipeline || _filterIndex < 0) _filterIndex = Step(_filterIndex, delta, Filters.Length);
         ConvOptions? keep = (Current as FilterPipeline)?.Options;
         Switch(() => new FilterPipeline(_context, Filters[_filterIndex], keep));

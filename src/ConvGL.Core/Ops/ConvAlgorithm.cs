@@ -22,7 +22,11 @@ public enum ConvAlgorithm
 /// <param name="PerFftTexelPass">FFT: one frame texel through one radix pass (4 real tiles per texel on the GPU)</param>
 /// <param name="PerFftProduct">FFT: one texel of one kernel spectrum multiplied in (per input channel of a group)</param>
 /// <param name="FftFixed">FFT: setup that does not scale (programs, tables), nanoseconds</param>
-public sealed record ConvCostModel(double PerTap, double PerUnrolledTap, double PerSeparableTap, double PerFftTexelPass, double PerFftProduct, double FftFixed)
+/// <param name="CpuFrames">the FFT runs in <see cref="FftConv2D"/>'s frames (<see cref="FftConv2D.Plan"/>: power-of-two
+/// sides, the whole picture or bands of rows; each of its input, kernel and inverse transforms costing
+/// <paramref name="PerFftTexelPass"/> per texel per radix-2 stage), not the GPU's tiled <see cref="FftPlan"/></param>
+public sealed record ConvCostModel(double PerTap, double PerUnrolledTap, double PerSeparableTap, double PerFftTexelPass, double PerFftProduct, double FftFixed,
+                                   bool CpuFrames = false)
 {
     /// <summary>The largest kernel side the GPU's unrolled direct variants take (Gpu's ConvPlan.MaxUnrolledKernel).</summary>
     public const int MaxUnrolledKernel = 25;
@@ -40,15 +44,14 @@ public sealed record ConvCostModel(double PerTap, double PerUnrolledTap, double 
     /// Recalibrate here when a shader changes speed.</summary>
     public static ConvCostModel Llvmpipe { get; } = new(PerTap: 9, PerUnrolledTap: 0.25, PerSeparableTap: 22, PerFftTexelPass: 15, PerFftProduct: 10, FftFixed: 300e6);
 
-    /// <summary>Core's CPU paths on the same machine, `convgl apply` on a 3x512x512 array (2026-12-05, both cores, the
-    /// process's ~0.4 s start taken off): Conv2D.Filter 4-7 ns a tap (21x21: 347 M taps in 1.5 s, 31x31: 755 M in 2.7 s,
-    /// 101x101: 8.0 G in 55 s), Separable.Filter ~9 ns a tap (gaussian:101, 159 M taps in 1.4 s), FftConv2D (double,
-    /// power-of-two frames, so the GPU frame is only a proxy for its size) ~140 ns per texel-pass of the GPU frame
-    /// (0.6-1.2 s for kernels of 5x5 to 101x101). Only the ratios choose; the absolute figures are what
-    /// `apply --verbose` and its warning for a slow asked-for algorithm quote. (Until 2026-12-05 every figure here
-    /// was ~14x higher, from a loaded machine, and separable was 4x too cheap against the FFT: gaussian:101 went
-    /// separable, 1.4 s, where the FFT takes 1.0.)</summary>
-    public static ConvCostModel Cpu { get; } = new(PerTap: 4.5, PerUnrolledTap: 4.5, PerSeparableTap: 9, PerFftTexelPass: 140, PerFftProduct: 14, FftFixed: 0);
+    /// <summary>Core's CPU paths, one channel on one core as `apply` runs each (its channels in parallel), timed in process
+    /// on the 2-core AMD EPYC VM with AVX-512 (2026-12-05, best of 2, a 512x512 picture unless said): Conv2D.Filter
+    /// 3.3-4.0 ns a tap (5x5 to 31x31), Separable.Filter 3.1-3.7 ns a tap of either pass, FftConv2D 2.6-3.1 ns per frame
+    /// texel per radix-2 stage of each transform (the input's, the kernel's and the inverse; 1100x1100, 2048x2048,
+    /// 4000x3000 and 1080x1920 pictures under 15x15 to 101x101 kernels, whole frames and bands). Only the ratios
+    /// choose; the absolute figures are what `apply --verbose` and its warning for a slow asked-for algorithm quote.</summary>
+    public static ConvCostModel Cpu { get; } = new(PerTap: 3.6, PerUnrolledTap: 3.6, PerSeparableTap: 3.5, PerFftTexelPass: 2.8, PerFftProduct: 14, FftFixed: 0,
+                                                 CpuFrames: true);
 }
 
 /// <summary>The algorithm picked for one (kernel, image) and why, e.g. "fft (63x63 kernel, 1152x320 frame)", the frame W x H.</summary>
@@ -96,13 +99,24 @@ public static class ConvAlgorithms
         double separable = rankOne ? model.PerSeparableTap * channels * ((double)h * g.X.Output * kw + (double)g.Y.Output * g.X.Output * kh) : double.PositiveInfinity;
         FftPlan? plan = null;
         double fft = double.PositiveInfinity;
+        string? fftDetail = null;
         try
         {
+            if (model.CpuFrames)
+            {
+                FftConv2D.CpuPlan cpu = FftConv2D.Plan(h, w, kh, kw, options);
+                double stages = Stages(cpu.FrameH) + Stages(cpu.FrameW);
+                // Per band: each input map's transform, each kernel's, each output's inverse; the products.
+                fft = cpu.Bands * (model.PerFftTexelPass * (channels + (double)cout * cinPerGroup + cout) * cpu.Plane * stages
+                                   + model.PerFftProduct * (double)cout * cinPerGroup * cpu.Plane) + model.FftFixed;
+                fftDetail = $"{kernel}, {cpu.FrameW}x{cpu.FrameH} frame{(cpu.Bands > 1 ? $", {cpu.Bands} bands of rows" : "")}";
+            }
             int frames = Math.Max(Math.Max(channels, cout), (cout * cinPerGroup + 1) / 2);
             plan = FftPlan.For(h, w, kh, kw, options, maxPlane: Math.Max(1, maxFftBufferTexels / frames));
             int passes = FftPlan.Radices(plan.FrameH).Length + FftPlan.Radices(plan.FrameW).Length + 2;
-            fft = plan.Bands * (model.PerFftTexelPass * (channels + cout) * plan.Plane * passes
-                                + model.PerFftProduct * (double)cout * cinPerGroup * plan.Plane) + model.FftFixed;
+            if (!model.CpuFrames)
+                fft = plan.Bands * (model.PerFftTexelPass * (channels + cout) * plan.Plane * passes
+                                    + model.PerFftProduct * (double)cout * cinPerGroup * plan.Plane) + model.FftFixed;
         }
         catch (ConvGLException)
         {
@@ -112,7 +126,7 @@ public static class ConvAlgorithms
         ConvAlgorithm pick = requested;
         if (pick == ConvAlgorithm.Separable && !rankOne)
             throw new ConvGLException($"--algorithm separable needs a rank-1 (separable) kernel; this {kernel} is not (use auto, direct or fft)");
-        if (pick == ConvAlgorithm.Fft && plan is null)
+        if (pick == ConvAlgorithm.Fft && plan is null && fftDetail is null)
             throw new ConvGLException($"--algorithm fft: the {kernel} on a {h}x{w} input needs an FFT frame beyond the size limit (use direct)");
         if (pick == ConvAlgorithm.Auto)
         {
@@ -125,9 +139,19 @@ public static class ConvAlgorithms
         {
             ConvAlgorithm.Direct => (direct, kernel),
             ConvAlgorithm.Separable => (separable, $"{kernel}, rank 1: {kh} + {kw} taps"),
-            _ => (fft, $"{kernel}, {plan!.FrameW}x{plan.FrameH} frame{(plan.Bands > 1 ? $", {plan.Bands} bands of rows" : "")}"),
+            _ => (fft, fftDetail ?? $"{kernel}, {plan!.FrameW}x{plan.FrameH} frame{(plan.Bands > 1 ? $", {plan.Bands} bands of rows" : "")}"),
         };
         return new AlgorithmChoice(pick, detail, cost / 1e6);
+    }
+
+    /// <summary>Radix-2 stages of one length-n transform in <see cref="Fft"/>: log2 n for a power of two; Bluestein's
+    /// three transforms of the next power of two at least 2n - 1 (per output value) otherwise (the wrap border's exact frame).</summary>
+    private static double Stages(int n)
+    {
+        if (n <= 1) return 0;
+        if ((n & (n - 1)) == 0) return Math.Log2(n);
+        int m = Fft.NextPowerOfTwo(2 * n - 1);
+        return 3.0 * m * Math.Log2(m) / n;
     }
 
     /// <summary>For an image filter: one (kH, kW) kernel on every channel of a (C, H, W) image alone.</summary>

@@ -13,16 +13,71 @@ namespace ConvGL.Core.Ops;
 /// - wrap: a circular correlation with an exact H x W DFT (Bluestein for lengths that are not powers of two);
 ///   a dilated kernel larger than the image is folded modulo (H, W) first, which is what periodic padding means.
 /// - replicate, reflect, symmetric: the input is padded explicitly (<see cref="Borders.Pad"/>) and the
-///   zero-border path runs with valid padding on that copy.</summary>
+///   zero-border path runs with valid padding on that copy.
+/// A picture whose frame would pass <see cref="MaxFrameTexels"/> (a 16384x8192 picture's is 2^29 values, 8 GiB) runs in
+/// bands of output rows instead (<see cref="Plan"/>): the input padded explicitly by its border (wrap too: periodic
+/// padding), then each band a valid correlation of the padded rows it reads, through a frame of that band's height.</summary>
 public static class FftConv2D
 {
-    public static Tensor Apply(Tensor input, Tensor weight, float[]? bias, ConvOptions options)
+    /// <summary>The most complex values (16 bytes each) one frame may hold before the rows run in bands: 2^20, 16 MiB. Bands
+    /// are not slower (2026-12-05, one core: 2048x2048 under a 31x31 kernel 1.9 s in 11 bands of 4096x256 frames, 3.9 s in
+    /// one 4096x4096 frame, whose power-of-two sides also hold more padding); a band must hold 2 dkH - 1 rows besides its own.</summary>
+    public const long MaxFrameTexels = 1L << 20;
+
+    /// <summary>The frame (height, width) the CPU transforms in for an (H, W) input and a (kH, kW) kernel, and the bands
+    /// of output rows it runs in (1: the whole picture at once, as the class comment says; more: each band's frame, its
+    /// rows <paramref name="BandRows"/> output rows). Pure: the cost model and apply's memory check read it.</summary>
+    public readonly record struct CpuPlan(int FrameH, int FrameW, int Bands, int BandRows)
+    {
+        public long Plane => (long)FrameH * FrameW;
+    }
+
+    /// <summary>The plan <see cref="Apply(Tensor, Tensor, float[], ConvOptions, long)"/> runs: a whole-picture frame where it holds at most
+    /// <paramref name="maxFrameTexels"/>, else the fewest bands whose frame does, a frame at least 8 dkH rows tall (a taller
+    /// kernel's bands pass the limit); the whole frame where one such band would hold every row.</summary>
+    public static CpuPlan Plan(int h, int w, int kh, int kw, ConvOptions options, long maxFrameTexels = MaxFrameTexels)
+    {
+        ConvGeometry g = ConvGeometry.Compute(h, w, kh, kw, options);
+        int dkh = options.DilationY * (kh - 1) + 1, dkw = options.DilationX * (kw - 1) + 1;
+        int ph = h + g.Y.PadBefore + g.Y.PadAfter, pw = w + g.X.PadBefore + g.X.PadAfter;
+        (int fh, int fw) = options.Border switch
+        {
+            Border.Wrap => (h, w),
+            Border.Zero => (Fft.NextPowerOfTwo(h + dkh - 1), Fft.NextPowerOfTwo(w + dkw - 1)),
+            _ => (Fft.NextPowerOfTwo(ph + dkh - 1), Fft.NextPowerOfTwo(pw + dkw - 1)),
+        };
+        int outH = g.Y.Output;
+        if ((long)fh * fw <= maxFrameTexels) return new CpuPlan(fh, fw, 1, outH);
+        // Banded: valid correlations of padded row slices, (R - 1) sy + dkH rows for R output rows.
+        int bandW = Fft.NextPowerOfTwo(pw + dkw - 1);
+        int FrameRows(int rows) => Fft.NextPowerOfTwo((rows - 1) * options.StrideY + 2 * dkh - 1);
+        // The tallest power-of-two frame that fits, but at least 8 dkH rows, so that three quarters of it at least are the
+        // band's own rows (a 501-tall kernel in frames of 1024 rows ran one output row a band); then the most output rows
+        // whose slice fits in it.
+        long f = 1;
+        while (2 * f * bandW <= maxFrameTexels) f *= 2;
+        f = Math.Max(f, Fft.NextPowerOfTwo(8 * dkh));
+        long most = (f - 2 * dkh + 1) / options.StrideY + 1;
+        if (most >= outH) return new CpuPlan(fh, fw, 1, outH);
+        int r = (int)Math.Max(1, most);
+        int bands = (outH + r - 1) / r;
+        r = (outH + bands - 1) / bands; // evened out: never taller, so the frame still fits
+        return new CpuPlan(FrameRows(r), bandW, bands, r);
+    }
+
+    public static Tensor Apply(Tensor input, Tensor weight, float[]? bias, ConvOptions options) =>
+        Apply(input, weight, bias, options, MaxFrameTexels);
+
+    /// <summary><see cref="Apply(Tensor, Tensor, float[], ConvOptions)"/> with another frame limit (tests force bands).</summary>
+    public static Tensor Apply(Tensor input, Tensor weight, float[]? bias, ConvOptions options, long maxFrameTexels)
     {
         Conv2D.CheckShapes(input, weight, bias, options);
         int h = input.H, w = input.W;
         int kh = weight.Shape[2], kw = weight.Shape[3];
         ConvGeometry g = ConvGeometry.Compute(h, w, kh, kw, options);
         Tensor wgt = options.Mode == ConvMode.Convolve ? Conv2D.Rot180(weight) : weight;
+        CpuPlan plan = Plan(h, w, kh, kw, options, maxFrameTexels);
+        if (plan.Bands > 1) return Banded(input, wgt, bias, options, g, plan);
 
         if (options.Border is Border.Replicate or Border.Reflect or Border.Symmetric)
         {
@@ -31,6 +86,29 @@ public static class FftConv2D
             return Run(padded, wgt, bias, valid, ConvGeometry.Compute(padded.H, padded.W, kh, kw, valid));
         }
         return Run(input, wgt, bias, options, g);
+    }
+
+    /// <summary>Output rows in bands: the input padded by its border once, then per band the valid correlation of the
+    /// padded rows its outputs read (output row y reads padded rows y sy .. y sy + dkH - 1), in that band's frame.</summary>
+    private static Tensor Banded(Tensor input, Tensor weight, float[]? bias, ConvOptions o, ConvGeometry g, CpuPlan plan)
+    {
+        Tensor padded = Borders.Pad(input, g.Y.PadBefore, g.Y.PadAfter, g.X.PadBefore, g.X.PadAfter, o.Border);
+        int kh = weight.Shape[2], kw = weight.Shape[3], dkh = o.DilationY * (kh - 1) + 1;
+        ConvOptions valid = o with { Border = Border.Zero, Padding = PaddingMode.Valid, Mode = ConvMode.Correlate };
+        var output = Tensor.Chw(weight.Shape[0], g.Y.Output, g.X.Output);
+        int planeOut = g.Y.Output * g.X.Output, rowOut = g.X.Output, planeIn = padded.H * padded.W;
+        for (int y0 = 0; y0 < g.Y.Output; y0 += plan.BandRows)
+        {
+            int rows = Math.Min(plan.BandRows, g.Y.Output - y0);
+            int first = y0 * o.StrideY, count = (rows - 1) * o.StrideY + dkh;
+            var slice = Tensor.Chw(padded.C, count, padded.W);
+            for (int c = 0; c < padded.C; c++)
+                Array.Copy(padded.Data, c * planeIn + first * padded.W, slice.Data, c * count * padded.W, count * padded.W);
+            Tensor band = Run(slice, weight, bias, valid, ConvGeometry.Compute(count, padded.W, kh, kw, valid));
+            for (int c = 0; c < output.C; c++)
+                Array.Copy(band.Data, c * rows * rowOut, output.Data, c * planeOut + y0 * rowOut, rows * rowOut);
+        }
+        return output;
     }
 
     /// <summary>An image filter by FFT: one (kH, kW) kernel on every channel alone (depthwise).</summary>

@@ -37,6 +37,9 @@ internal interface ILiveView
     /// <see cref="OutputRect"/> when <see cref="ShowsProbeMarker"/>; a view of many maps (the filters view) gives the
     /// probed map's own rectangle.</summary>
     PixelRect? ProbeMapRect(int channel) => ShowsProbeMarker ? OutputRect : null;
+    /// <summary>Where the probed map is seen, where it is cut (the split view's output half: a full conv's registered
+    /// output passes it); null where it is seen whole. The probe's marker stays inside it.</summary>
+    PixelRect? ProbeClip => null;
 
     /// <summary>Whether the probe's strip goes below the picture (views where hovering takes a pixel's convolution apart);
     /// a view without that probe (the theorem view) gets the window's height instead.</summary>

@@ -11,6 +11,7 @@ internal abstract class SingleMapView(ViewContext context) : ILiveView
     public abstract ViewKind Kind { get; }
     public PixelRect OutputRect { get; protected set; }
     public virtual bool ShowsProbeMarker => true;
+    public virtual PixelRect? ProbeClip => null;
 
     public ColourBarMap? ColourBarMap => new ColourBarMap(Context.Output, Context.State.Layer, Context.Channel(Context.Output), false, Context.Output.C == 3);
 
@@ -109,6 +110,8 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 
     public override bool HitTest(double x, double y, out TensorPoint point) =>
         base.HitTest(x, y, out point) && _panel.Contains(x, y);
+
+    public override PixelRect? ProbeClip => _panel;
 
     public override void Draw(PixelRect area)
     {
