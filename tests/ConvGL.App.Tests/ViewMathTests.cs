@@ -217,6 +217,13 @@ public sealed class ViewMathTests
         ProfileAxis chained = conv.Of(pool);
         Assert.Equal((2.5, 2.0), (chained.Offset, chained.Step));
         Assert.Equal(2 + (2 * 3 + 0.5), chained.At(3));
+        // A transposed conv, 4x4, stride 2, pad 1 (the usual 2x upsampling): output o gathers inputs (o + 1 - j) / 2,
+        // j = 0..3, centred at (o - 0.5) / 2: output 1 at input 0.25, between inputs 0 and 1 as its taps (j = 0, 2) are.
+        var weight = Tensor.Chw(2, 3, 16).Reshape(2, 3, 4, 4);
+        var transposed = new ConvTransposeLayer(weight, null, new ConvTransposeOptions { StrideY = 2, StrideX = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }, "w", null);
+        ProfileAxis up = ProfileView.Axes(null, transposed, 5, 5, 10, 10).X;
+        Assert.Equal((-0.25, 0.5), (up.Offset, up.Step));
+        Assert.Equal(0.25, up.At(1));
         (ProfileAxis py, ProfileAxis px) = ProfileView.Axes(null, new PadLayer(new PadOptions(1, -3, 0, 0)), 10, 10, 11, 7);
         Assert.Equal((-1.0, 3.0), (py.At(0), px.At(0)));
         // ResNet18's 224x224 input of a 640x360 frame: the centre 360x360 (left 140), 360/224 source pixels a pixel.

@@ -186,6 +186,11 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                     ConvGeometry g = PaddedPool2D.Geometry(inH, inW, p);
                     return (ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX));
                 }
+                // A transposed conv: input i's taps land on i s + j d - pad, so output o gathers inputs
+                // (o + pad - j d) / s, centred at (o + pad - d (k - 1) / 2) / s.
+                case ConvTransposeLayer { Options: var t, Weight: var wt }:
+                    return (new ProfileAxis((t.PadTop - t.DilationY * (wt.Shape[2] - 1) / 2.0) / t.StrideY, 1.0 / t.StrideY),
+                            new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX));
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
                 case PadLayer { Options: var p }:
                     return (new ProfileAxis(-p.Top, 1), new ProfileAxis(-p.Left, 1));
