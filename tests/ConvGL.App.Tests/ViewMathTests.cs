@@ -237,6 +237,23 @@ public sealed class ViewMathTests
         Assert.Equal(new PixelRect(100, 50, 640, 360), SplitView.Registered(new PixelRect(100, 50, 640, 360), 320, ProfileAxis.Identity, ProfileAxis.Identity, 180, 320));
     }
 
+    /// <summary>A receptive field on the source drawn shown: pixel edges (the last pixel's right edge included), cut to
+    /// the source's rectangle (padding reaches past it), nothing where it lies wholly outside.</summary>
+    [Fact]
+    public void SplitView_FieldRect_FramesPixelEdges_CutToTheSource()
+    {
+        var shown = new PixelRect(100, 50, 640, 360); // a 320x180 source, 2 px a pixel
+        Assert.Equal(new PixelRect(178, 108, 10, 6), SplitView.FieldRect(shown, 320, (39, 29, 43, 31)));
+        Assert.Equal(new PixelRect(100, 50, 6, 4), SplitView.FieldRect(shown, 320, (-2, -2, 2, 1)));
+        Assert.Null(SplitView.FieldRect(shown, 320, (-9, 0, -5, 3)));
+        // Receptive reach: a 5x5 conv dilated 2 reads 4 pixels either side; a 2x2 pool 0.5; a global pool all its input.
+        Assert.Equal(4.0, ProfileView.Windows(Conv(5, 5, new ConvOptions { DilationX = 2 }), null, 20, 20, 20, 20).X.Half);
+        Assert.Equal(0.5, ProfileView.Windows(null, new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)), 8, 8, 4, 4).X.Half);
+        LayerWindow global = ProfileView.Windows(null, null, 7, 9, 1, 1).X;
+        Assert.Equal((0.0, 8.0), (global.Axis.At(0) - global.Half, global.Axis.At(0) + global.Half));
+        Assert.Equal(0.0, ProfileView.Windows(null, new ActivationLayer(ActivationKind.Relu), 9, 9, 9, 9).X.Half);
+    }
+
     [Fact]
     public void ProfileAxes_ForPools_AndLayersWithoutAWindow()
     {

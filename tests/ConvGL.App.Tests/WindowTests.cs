@@ -156,11 +156,56 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(full.ExitCode == 0, full.ToString());
         // (Output pixel (100, 20) is drawn at about (115, 269), inside the source's half: 51 cyan pixels there before.)
         Assert.Contains(full.Stdout.Split('\n'), l => l.StartsWith("probe layer=1 channel=0 x=100 y=20 ", StringComparison.Ordinal));
+        // The source's half spans rows 0..359 here; the pixel's receptive field is framed in the same cyan on it (its window
+        // centred on source (40, -40), 60 either way: rows -100..20, window rows 0..42), so rows 200..359, where the
+        // marker was, must have none.
+        string split = full.Stdout.Split('\n').Single(l => l.StartsWith("split ", StringComparison.Ordinal));
+        Assert.Contains(" source=77.0,360.0,640.0,360.0 ", split);
+        Assert.EndsWith(" field=-20,-100,100,20", split);
         var picture = new Picture(shot);
         int cyan = 0;
-        for (int i = 0; i < picture.Width * picture.Height; i++)
-            if (picture.Rgba[4 * i] is >= 40 and <= 60 && picture.Rgba[4 * i + 1] >= 250 && picture.Rgba[4 * i + 2] >= 250) cyan++;
+        for (int y = 200; y < 360; y++)
+            for (int x = 0; x < picture.Width; x++)
+            {
+                int i = 4 * (y * picture.Width + x);
+                if (picture.Rgba[i] is >= 40 and <= 60 && picture.Rgba[i + 1] >= 250 && picture.Rgba[i + 2] >= 250) cyan++;
+            }
         Assert.Equal(0, cyan);
+    }
+
+    /// <summary>The split view frames the probed pixel's receptive field on the source: the source pixels it depends on,
+    /// through every layer's window (the deep stack's last pool: a 5x5 blur, 3x3 convs and two 2x2 pools make an 18x18
+    /// field), and through both inputs of a residual add, whichever comes first (a 5x5 path beside a 3x3 one: 5x5).</summary>
+    [Fact]
+    public void SplitView_FramesTheProbedPixelsReceptiveField_ThroughEveryLayerAndBothInputsOfAnAdd()
+    {
+        string dir = TempDir();
+        string Graph(string name, string first, string second)
+        {
+            string file = Path.Combine(dir, name + ".json");
+            File.WriteAllText(file, $$"""
+                { "name": "{{name}}", "input": "gray", "layers": [
+                  { "type": "conv", "name": "wide", "kernels": ["box:5"] },
+                  { "type": "conv", "name": "narrow", "kernels": ["box:3"], "inputs": ["input"] },
+                  { "type": "add", "inputs": ["{{first}}", "{{second}}"] } ] }
+                """);
+            return file;
+        }
+        foreach ((string[] args, string field) in new[]
+        {
+            // Pool 2x2 s2 (80..81), magnitude, sobel 3x3 (79..82), conv 3x3 (78..83), relu, pool 2x2 s2 (156..167),
+            // conv 3x3 (155..168), gaussian 5x5 (153..170); rows likewise from 30: 113..130.
+            (new[] { "--stack", "deep", "--layer", "9" }, "153,113,170,130"),
+            (["--stack", "edges", "--layer", "1"], "39,29,41,31"),
+            (["--stack", Graph("wide-first", "wide", "narrow"), "--layer", "3"], "38,28,42,32"),
+            (["--stack", Graph("narrow-first", "narrow", "wide"), "--layer", "3"], "38,28,42,32"),
+        })
+        {
+            WindowProcess.Result r = Run(["--size", "640x480", "--source", $"scene:{SceneW}x{SceneH}", "--frames", "3", "--view", "split", "--probe", "40,30", .. args]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string line = r.Stdout.Split('\n').Single(l => l.StartsWith("split ", StringComparison.Ordinal));
+            Assert.EndsWith(" field=" + field, line);
+        }
     }
 
     /// <summary>space among --keys paused the source before its first frame was read: the run waited 120 s for it, then

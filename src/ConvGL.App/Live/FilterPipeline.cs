@@ -64,6 +64,8 @@ internal sealed class FilterPipeline : ILivePipeline
     public int OutputChannels(int i) => InputChannels;
     public GpuTensor LayerInput(int i) => _input;
     public GpuTensor LayerOutput(int i) => _enabled ? _output : _input;
+    private static readonly int[] StackInput = [-1];
+    public IReadOnlyList<int> InputLayers(int i) => StackInput;
     public (int H, int W) LayerOutputSize(int i) => i < 0 ? (_input.H, _input.W) : (LayerOutput(i).H, LayerOutput(i).W);
     public ConvView? Conv(int i) => _enabled ? _view : null;
 

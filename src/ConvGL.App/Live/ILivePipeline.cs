@@ -38,7 +38,9 @@ internal interface ILivePipeline : IDisposable
     GpuTensor LayerInput(int i);
     GpuTensor LayerOutput(int i);
     /// <summary>The layer whose output layer i reads first (-1: the stack input), without computing anything.</summary>
-    int InputLayer(int i) => i - 1;
+    int InputLayer(int i) => InputLayers(i)[0];
+    /// <summary>Every layer whose output layer i reads (-1: the stack input), in order; a residual add has two.</summary>
+    IReadOnlyList<int> InputLayers(int i);
     /// <summary>Layer i's output height and width as planned, without computing the map (as <see cref="LayerOutput"/> may);
     /// -1: the stack input's (a model's input after its preprocessing: ResNet18's 224x224).</summary>
     (int H, int W) LayerOutputSize(int i);

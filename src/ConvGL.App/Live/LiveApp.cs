@@ -246,14 +246,17 @@ internal sealed class LiveApp : IDisposable
     }
 
     /// <summary>A small square around the probed output pixel on the map the view drew it in (the single map, or the
-    /// probed map of the filters view's grid), so the numbers have a place.</summary>
+    /// probed map of the filters view's grid), so the numbers have a place; in the split view also the source pixels it
+    /// depends on (its receptive field). On any layer, whether or not its probe can take it apart.</summary>
     private void DrawProbeMarker()
     {
         // A probe of a layer a hot reload removed (its number past the reloaded stack's) draws nothing until it is taken
         // again (it ended the window with an index error when pinned).
-        if (!_probe.Valid || _probe.Layer >= Pipeline.LayerCount || View.ProbeMapRect(_probe.Channel) is not { } o) return;
+        if (!_probe.InRange || _probe.Layer >= Pipeline.LayerCount || View.ProbeMapRect(_probe.Channel) is not { } o) return;
         GpuTensor output = Pipeline.LayerOutput(_probe.Layer);
         if (_probe.X >= output.W || _probe.Y >= output.H) return;
+        // The source pixels it depends on, framed on the source where the view shows it (the split view).
+        if (View.SourceField(_probe.Layer, _probe.X, _probe.Y) is { } field) _presenter.DrawFrame(field, 1.5f, 0.2f, 1f, 1f);
         float sx = o.Width / output.W, sy = o.Height / output.H;
         float cx = o.X + (_probe.X + 0.5f) * sx, cy = o.Y + (_probe.Y + 0.5f) * sy;
         PixelRect frame = MarkerRect(o, cx, cy, Math.Max(sx, sy));

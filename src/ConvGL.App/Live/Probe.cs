@@ -22,6 +22,9 @@ internal sealed class Probe(GL gl)
     private float[] _row = new float[64];
 
     public bool Valid { get; internal set; }
+    /// <summary>The point taken lies in the layer's output, whether or not the layer can be taken apart (an add, a layer
+    /// that is off): the views still mark it and the split view frames its receptive field.</summary>
+    public bool InRange { get; internal set; }
     /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value, a
     /// magnitude's pair.</summary>
     public ProbeKind Kind { get; internal set; }
@@ -73,7 +76,7 @@ internal sealed class Probe(GL gl)
     /// kind of layer, one that is off, or a point out of range: <see cref="Valid"/> false, <see cref="Why"/> says why.</summary>
     public void Take(ILivePipeline pipeline, int layer, int channel, int x, int y)
     {
-        Valid = false;
+        Valid = InRange = false;
         Kind = ProbeKind.Conv;
         (Layer, Channel, X, Y) = (layer, channel, x, y);
         ConvView? conv = pipeline.Conv(layer);
@@ -83,6 +86,7 @@ internal sealed class Probe(GL gl)
             Why = $"({x}, {y}) channel {channel} is outside the output {output.ShapeString}";
             return;
         }
+        InRange = true;
         if (conv is null)
         {
             if (pipeline.IsEnabled(layer) && TakeLayer(pipeline.StackLayer(layer), input, output, channel, x, y)) return;

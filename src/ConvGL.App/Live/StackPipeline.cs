@@ -197,11 +197,13 @@ internal sealed class StackPipeline : ILivePipeline
     // Resolved once per runner: the profile view asks every frame, and InputsOf allocates for a chain layer.
     public GpuTensor LayerInput(int i) => Map(InputLayer(i));
 
-    public int InputLayer(int i)
+    public int InputLayer(int i) => InputLayers(i)[0];
+
+    public IReadOnlyList<int> InputLayers(int i)
     {
         if (_readsFor != _runner)
         {
-            _reads = _runner.Stack.Layers.Select((l, j) => l.InputsOf(j)[0]).ToArray();
+            _reads = _runner.Stack.Layers.Select((l, j) => l.InputsOf(j)).ToArray();
             _readsFor = _runner;
         }
         return _reads[i];
@@ -236,7 +238,7 @@ internal sealed class StackPipeline : ILivePipeline
         (_asked, _kept) = (new bool[LayerCount], new bool[LayerCount]);
     }
 
-    private int[] _reads = [];
+    private IReadOnlyList<int>[] _reads = [];
     private GpuStackRunner? _readsFor;
     public GpuTensor LayerOutput(int i) => Map(i);
     public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
@@ -266,8 +268,7 @@ internal sealed class StackPipeline : ILivePipeline
 
     public string InputMapName(int layer, int channel)
     {
-        LayerInput(layer); // resolves _reads for this runner
-        int from = _reads[layer];
+        int from = InputLayer(layer);
         if (from >= 0) return MapName(from, channel);
         // Asked when the HUD or a scripted probe is written, never per frame: no cache to keep in step with reloads.
         string[] input = MapNames.InputNames(_runner.Stack);

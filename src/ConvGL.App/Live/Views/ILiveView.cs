@@ -40,6 +40,10 @@ internal interface ILiveView
     /// <summary>Where the probed map is seen, where it is cut (the split view's output half: a full conv's registered
     /// output passes it); null where it is seen whole. The probe's marker stays inside it.</summary>
     PixelRect? ProbeClip => null;
+    /// <summary>Where the source pixels that output pixel (<paramref name="x"/>, <paramref name="y"/>) of
+    /// <paramref name="layer"/> depends on are drawn (the split view: its receptive field on the source); null where the
+    /// view shows no source.</summary>
+    PixelRect? SourceField(int layer, int x, int y) => null;
 
     /// <summary>Whether the probe's strip goes below the picture (views where hovering takes a pixel's convolution apart);
     /// a view without that probe (the theorem view) gets the window's height instead.</summary>

@@ -6,6 +6,10 @@ using ConvGL.Gpu;
 
 namespace ConvGL.App.Live.Views;
 
+/// <summary>A layer's window along one axis: where output o's window is centred (<paramref name="Axis"/>) and how far
+/// its reads reach either side of that centre (<paramref name="Half"/>, input pixels).</summary>
+internal readonly record struct LayerWindow(ProfileAxis Axis, double Half);
+
 /// <summary>Where a layer's output samples sit on its input along one axis: output o's window is centred at input
 /// position <see cref="At"/>(o) = Offset + Step o, in input pixels (pixel i at i).</summary>
 internal readonly record struct ProfileAxis(double Offset, double Step)
@@ -22,7 +26,7 @@ internal readonly record struct ProfileAxis(double Offset, double Step)
     public static ProfileAxis Proportional(int inN, int outN) =>
         inN == outN ? Identity : new((inN / (double)outN - 1) / 2, inN / (double)outN);
 
-    public double At(int o) => Offset + Step * o;
+    public double At(double o) => Offset + Step * o;
 
     /// <summary>This axis after <paramref name="inner"/>: where <paramref name="inner"/> puts output o on this layer's
     /// output, this axis puts that position on its input (both are affine, so the chain is too).</summary>
@@ -165,6 +169,16 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     /// geometry, else the identity for a same-size output, else an even spread. Pure: a unit test holds it.</summary>
     public static (ProfileAxis Y, ProfileAxis X) Axes(ConvView? conv, StackLayer? layer, int inH, int inW, int outH, int outW)
     {
+        (LayerWindow y, LayerWindow x) = Windows(conv, layer, inH, inW, outH, outW);
+        return (y.Axis, x.Axis);
+    }
+
+    /// <summary><see cref="Axes"/> with each output's reach about its window's centre: the inputs output o reads span
+    /// At(o) - Half .. At(o) + Half (a conv's d (k - 1) / 2; a transposed conv's d (k - 1) / (2 s); a layer spread evenly
+    /// over its input covers its Step - 1 neighbours (a global pool all of them), an upsampling one its two neighbours).
+    /// Pure: a unit test holds it.</summary>
+    public static (LayerWindow Y, LayerWindow X) Windows(ConvView? conv, StackLayer? layer, int inH, int inW, int outH, int outW)
+    {
         try
         {
             if (conv is not null)
@@ -172,36 +186,90 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                 ConvOptions o = conv.Options;
                 int kh = conv.Weight.Shape[2], kw = conv.Weight.Shape[3];
                 ConvGeometry g = ConvGeometry.Compute(inH, inW, kh, kw, o);
-                return (ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX));
+                return (new(ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), o.DilationY * (kh - 1) / 2.0),
+                        new(ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX), o.DilationX * (kw - 1) / 2.0));
             }
             switch (layer)
             {
                 case PoolLayer { Options: var p }:
                 {
                     ConvGeometry g = Pool2D.Geometry(inH, inW, p);
-                    return (ProfileAxis.Window(g.Y, p.SizeY, p.EffectiveStrideY, 1), ProfileAxis.Window(g.X, p.SizeX, p.EffectiveStrideX, 1));
+                    return (new(ProfileAxis.Window(g.Y, p.SizeY, p.EffectiveStrideY, 1), (p.SizeY - 1) / 2.0),
+                            new(ProfileAxis.Window(g.X, p.SizeX, p.EffectiveStrideX, 1), (p.SizeX - 1) / 2.0));
                 }
                 case PaddedPoolLayer { Options: var p }:
                 {
                     ConvGeometry g = PaddedPool2D.Geometry(inH, inW, p);
-                    return (ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX));
+                    return (new(ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), p.DilationY * (p.SizeY - 1) / 2.0),
+                            new(ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX), p.DilationX * (p.SizeX - 1) / 2.0));
                 }
                 // A transposed conv: input i's taps land on i s + j d - pad, so output o gathers inputs
                 // (o + pad - j d) / s, centred at (o + pad - d (k - 1) / 2) / s.
                 case ConvTransposeLayer { Options: var t, Weight: var wt }:
-                    return (new ProfileAxis((t.PadTop - t.DilationY * (wt.Shape[2] - 1) / 2.0) / t.StrideY, 1.0 / t.StrideY),
-                            new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX));
+                    return (new(new ProfileAxis((t.PadTop - t.DilationY * (wt.Shape[2] - 1) / 2.0) / t.StrideY, 1.0 / t.StrideY), t.DilationY * (wt.Shape[2] - 1) / (2.0 * t.StrideY)),
+                            new(new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX), t.DilationX * (wt.Shape[3] - 1) / (2.0 * t.StrideX)));
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
                 case PadLayer { Options: var p }:
-                    return (new ProfileAxis(-p.Top, 1), new ProfileAxis(-p.Left, 1));
+                    return (new(new ProfileAxis(-p.Top, 1), 0), new(new ProfileAxis(-p.Left, 1), 0));
             }
         }
         catch (ConvGLException)
         {
             // A geometry the layer's own run refused draws no output anyway; fall through to the even spread.
         }
-        return (ProfileAxis.Proportional(inH, outH), ProfileAxis.Proportional(inW, outW));
+        return (Spread(inH, outH), Spread(inW, outW));
     }
+
+    private static LayerWindow Spread(int inN, int outN)
+    {
+        ProfileAxis a = ProfileAxis.Proportional(inN, outN);
+        return new(a, inN == outN ? 0 : a.Step >= 1 ? (a.Step - 1) / 2 : 0.5);
+    }
+
+    /// <summary>The source pixels output pixel (<paramref name="x"/>, <paramref name="y"/>) of <paramref name="layer"/>
+    /// depends on (its receptive field): every input's window reach, through every input of every layer it reads (a
+    /// residual add's both paths), back to the stack input and through a model's crop onto the
+    /// <paramref name="sourceH"/> x <paramref name="sourceW"/> frame. First and last source pixel per axis, inclusive;
+    /// the field may reach past the frame (padding). Reads only planned sizes.</summary>
+    public static (double X0, double Y0, double X1, double Y1) FieldOnSource(ILivePipeline pipeline, int layer, int x, int y, int sourceH, int sourceW)
+    {
+        int n = pipeline.LayerCount;
+        if (_field.Length < n) _field = new (double, double, double, double)[n];
+        for (int i = 0; i <= layer; i++) _field[i] = (double.NaN, 0, 0, 0);
+        _field[layer] = (x, y, x, y);
+        (double X0, double Y0, double X1, double Y1) input = (double.NaN, 0, 0, 0);
+        for (int i = layer; i >= 0; i--)
+        {
+            (double fx0, double fy0, double fx1, double fy1) = _field[i];
+            if (double.IsNaN(fx0)) continue;
+            IReadOnlyList<int> reads = pipeline.InputLayers(i);
+            int first = reads[0];
+            (int inH, int inW) = pipeline.LayerOutputSize(first);
+            (int outH, int outW) = pipeline.LayerOutputSize(i);
+            (LayerWindow wy, LayerWindow wx) = Windows(pipeline.Conv(i), pipeline.StackLayer(i), inH, inW, outH, outW);
+            var mapped = (wx.Axis.At(fx0) - wx.Half, wy.Axis.At(fy0) - wy.Half, wx.Axis.At(fx1) + wx.Half, wy.Axis.At(fy1) + wy.Half);
+            // A layer that is off passes its first input on; one that is on reads all of them, at the same size.
+            for (int r = 0; r < (pipeline.IsEnabled(i) ? reads.Count : 1); r++)
+            {
+                int from = reads[r];
+                if (from >= i) continue; // (a graph reads earlier layers only)
+                if (from < 0) input = Union(input, mapped);
+                else _field[from] = Union(_field[from], mapped);
+            }
+        }
+        (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
+        (double top, double left, double h, double w) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
+        LayerWindow cy = new(ProfileAxis.Crop(top, h, inputH), 0), cx = new(ProfileAxis.Crop(left, w, inputW), 0);
+        cy = cy with { Half = cy.Axis.Step > 1 ? (cy.Axis.Step - 1) / 2 : 0 };
+        cx = cx with { Half = cx.Axis.Step > 1 ? (cx.Axis.Step - 1) / 2 : 0 };
+        return (cx.Axis.At(input.X0) - cx.Half, cy.Axis.At(input.Y0) - cy.Half, cx.Axis.At(input.X1) + cx.Half, cy.Axis.At(input.Y1) + cy.Half);
+    }
+
+    // FieldOnSource's per-layer fields, kept (a hover asks every frame; nothing is allocated then).
+    private static (double X0, double Y0, double X1, double Y1)[] _field = [];
+
+    private static (double, double, double, double) Union((double X0, double Y0, double X1, double Y1) a, (double X0, double Y0, double X1, double Y1) b) =>
+        double.IsNaN(a.X0) ? b : (Math.Min(a.X0, b.X0), Math.Min(a.Y0, b.Y0), Math.Max(a.X1, b.X1), Math.Max(a.Y1, b.Y1));
 
     /// <summary>Where layer <paramref name="layer"/>'s output samples sit on a <paramref name="sourceH"/> x
     /// <paramref name="sourceW"/> source frame: each layer's window geometry (<see cref="Axes"/>) chained back along its

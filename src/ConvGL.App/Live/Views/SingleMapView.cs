@@ -12,6 +12,7 @@ internal abstract class SingleMapView(ViewContext context) : ILiveView
     public PixelRect OutputRect { get; protected set; }
     public virtual bool ShowsProbeMarker => true;
     public virtual PixelRect? ProbeClip => null;
+    public virtual PixelRect? SourceField(int layer, int x, int y) => null;
 
     public ColourBarMap? ColourBarMap => new ColourBarMap(Context.Output, Context.State.Layer, Context.Channel(Context.Output), false, Context.Output.C == 3);
 
@@ -113,6 +114,28 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 
     public override PixelRect? ProbeClip => _panel;
 
+    // The last receptive field drawn (source pixels, first and last per axis), for the scripted line; NaN: none.
+    private (double X0, double Y0, double X1, double Y1) _field = (double.NaN, 0, 0, 0);
+
+    /// <summary>The probed pixel's receptive field (<see cref="ProfileView.FieldOnSource"/>) framed on the source, cut to
+    /// the source's rectangle (padding lies outside it).</summary>
+    public override PixelRect? SourceField(int layer, int x, int y)
+    {
+        int sw = Context.Source.Width, sh = Context.Source.Height;
+        _field = ProfileView.FieldOnSource(Context.Pipeline, layer, x, y, sh, sw);
+        return FieldRect(_sourceRect, sw, _field);
+    }
+
+    /// <summary>Source pixels <paramref name="field"/> (first and last per axis, inclusive) on a <paramref name="sourceW"/>-wide
+    /// source drawn at <paramref name="shown"/>, cut to it; null where nothing of it is inside. Pure: a unit test holds it.</summary>
+    public static PixelRect? FieldRect(PixelRect shown, int sourceW, (double X0, double Y0, double X1, double Y1) field)
+    {
+        float s = shown.Width / sourceW;
+        float x0 = Math.Max(shown.X, shown.X + (float)field.X0 * s), y0 = Math.Max(shown.Y, shown.Y + (float)field.Y0 * s);
+        float x1 = Math.Min(shown.X + shown.Width, shown.X + (float)(field.X1 + 1) * s), y1 = Math.Min(shown.Y + shown.Height, shown.Y + (float)(field.Y1 + 1) * s);
+        return x1 > x0 && y1 > y0 ? new PixelRect(x0, y0, x1 - x0, y1 - y0) : null;
+    }
+
     public override void Draw(PixelRect area)
     {
         GpuTensor output = Context.Output;
@@ -144,9 +167,11 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
     }
 
     /// <summary>The scripted run's line: the source's rectangle in the output's half (where the output is registered)
-    /// and the output's, to a tenth of a pixel (a window test checks the registration).</summary>
+    /// and the output's, to a tenth of a pixel (a window test checks the registration), and the last probed pixel's
+    /// receptive field in source pixels (first and last column and row).</summary>
     public string ScriptedLine() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"split source={_shown.X:0.0},{_shown.Y:0.0},{_shown.Width:0.0},{_shown.Height:0.0} output={OutputRect.X:0.0},{OutputRect.Y:0.0},{OutputRect.Width:0.0},{OutputRect.Height:0.0}");
+        $"split source={_shown.X:0.0},{_shown.Y:0.0},{_shown.Width:0.0},{_shown.Height:0.0} output={OutputRect.X:0.0},{OutputRect.Y:0.0},{OutputRect.Width:0.0},{OutputRect.Height:0.0}") +
+        (double.IsNaN(_field.X0) ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $" field={_field.X0:0.##},{_field.Y0:0.##},{_field.X1:0.##},{_field.Y1:0.##}"));
 
     public override void DrawLabels(Hud hud, PixelRect area)
     {
