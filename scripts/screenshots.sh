@@ -30,6 +30,7 @@ recipes=(
   "grid-deep|--stack deep --view grid"
   "theorem|--filter gabor:theta=45 --view theorem --keys i"
   "filters-resnet18|--stack resnet18 --view filters --keys i"
+  "receptive-field|--stack resnet18 --layer 20 --view split --probe 10,10"
 )
 
 dir=assets/screenshots
