@@ -116,6 +116,7 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
 
     // The last receptive field drawn (source pixels, first and last per axis), for the scripted line; NaN: none.
     private (double X0, double Y0, double X1, double Y1) _field = (double.NaN, 0, 0, 0);
+    private PixelRect? _fieldRect;
 
     /// <summary>The probed pixel's receptive field (<see cref="ProfileView.FieldOnSource"/>) framed on the source, cut to
     /// the source's rectangle (padding lies outside it).</summary>
@@ -123,7 +124,16 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
     {
         int sw = Context.Source.Width, sh = Context.Source.Height;
         _field = ProfileView.FieldOnSource(Context.Pipeline, layer, x, y, sh, sw);
-        return FieldRect(_sourceRect, sw, _field);
+        _fieldRect = FieldRect(_sourceRect, sw, _field);
+        return _fieldRect;
+    }
+
+    /// <summary>The label on a field's frame: "receptive field 18x18" in whole source pixels (a model's resize makes
+    /// fractional ones: rounded outwards). Pure: a unit test holds it.</summary>
+    public static string FieldLabel((double X0, double Y0, double X1, double Y1) f)
+    {
+        int x0 = (int)Math.Floor(f.X0 + 1e-9), y0 = (int)Math.Floor(f.Y0 + 1e-9), x1 = (int)Math.Ceiling(f.X1 - 1e-9), y1 = (int)Math.Ceiling(f.Y1 - 1e-9);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"receptive field {x1 - x0 + 1}x{y1 - y0 + 1}");
     }
 
     /// <summary>Source pixels <paramref name="field"/> (first and last per axis, inclusive) on a <paramref name="sourceW"/>-wide
@@ -153,6 +163,8 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
         }
         _sourceRect = first.Fit(sw, sh);
         _panel = second;
+        // The probe's field is framed after the view draws (SourceField), only while a pixel is probed.
+        (_field, _fieldRect) = ((double.NaN, 0, 0, 0), null);
         Context.Presenter.DrawTexture(Context.Source.Handle, _sourceRect);
         // A model that sees a centre crop of the source (ResNet18's 224x224): that part framed, so the output is seen
         // to be of it.
@@ -178,5 +190,13 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
         if (!Context.HaveFrame) return;
         hud.Label(_sourceRect.X + 3, _sourceRect.Y + 3, _crop is null ? "source" : "source (framed: the model's input)");
         hud.Label(Math.Max(OutputRect.X, _panel.X) + 3, Math.Max(OutputRect.Y, _panel.Y) + 3, "output");
+        // The probed pixel's field, named under its frame (inside the source, at the frame's foot where there is room).
+        if (_fieldRect is { } f && !double.IsNaN(_field.X0))
+        {
+            string label = FieldLabel(_field);
+            float y = f.Y + f.Height + 3, width = (label.Length + 1) * hud.CharWidth;
+            if (y + hud.LineHeight > _sourceRect.Y + _sourceRect.Height) y = Math.Max(_sourceRect.Y, f.Y - hud.LineHeight - 3);
+            hud.Label(Math.Max(_sourceRect.X, Math.Min(f.X, _sourceRect.X + _sourceRect.Width - width)), y, label);
+        }
     }
 }
