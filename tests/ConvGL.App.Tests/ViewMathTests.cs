@@ -248,7 +248,7 @@ public sealed class ViewMathTests
         Assert.Null(SplitView.FieldRect(shown, 320, (-9, 0, -5, 3)));
         // Its label, in whole source pixels (a model's resize: fractional ends rounded outwards).
         Assert.Equal("receptive field 18x18", SplitView.FieldLabel((153, 113, 170, 130)));
-        Assert.Equal("receptive field 134x134", SplitView.FieldLabel((202.68, 62.68, 335.07, 195.07)));
+        Assert.Equal("receptive field 135x135", SplitView.FieldLabel((202.68, 62.68, 335.07, 195.07)));
         // Receptive reach: a 5x5 conv dilated 2 reads 4 pixels either side; a 2x2 pool 0.5; a global pool all its input.
         Assert.Equal(4.0, ProfileView.Windows(Conv(5, 5, new ConvOptions { DilationX = 2 }), null, 20, 20, 20, 20).X.Half);
         Assert.Equal(0.5, ProfileView.Windows(null, new PoolLayer(PoolOptions.Square(PoolKind.Max, 2)), 8, 8, 4, 4).X.Half);
