@@ -231,16 +231,18 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     /// residual add's both paths), back to the stack input and through a model's crop onto the
     /// <paramref name="sourceH"/> x <paramref name="sourceW"/> frame. First and last source pixel per axis, inclusive;
     /// the field may reach past the frame (padding). Reads only planned sizes.</summary>
-    public static (double X0, double Y0, double X1, double Y1) FieldOnSource(ILivePipeline pipeline, int layer, int x, int y, int sourceH, int sourceW)
+    public static (double X0, double Y0, double X1, double Y1) FieldOnSource(ILivePipeline pipeline, int layer, int x, int y, int sourceH, int sourceW,
+                                                                            ref (double X0, double Y0, double X1, double Y1)[] scratch)
     {
-        int n = pipeline.LayerCount;
-        if (_field.Length < n) _field = new (double, double, double, double)[n];
-        for (int i = 0; i <= layer; i++) _field[i] = (double.NaN, 0, 0, 0);
-        _field[layer] = (x, y, x, y);
+        // One field per layer, in a caller's array kept between calls (a hover asks every frame: nothing is allocated then).
+        if (scratch.Length < pipeline.LayerCount) scratch = new (double, double, double, double)[pipeline.LayerCount];
+        var field = scratch;
+        for (int i = 0; i <= layer; i++) field[i] = (double.NaN, 0, 0, 0);
+        field[layer] = (x, y, x, y);
         (double X0, double Y0, double X1, double Y1) input = (double.NaN, 0, 0, 0);
         for (int i = layer; i >= 0; i--)
         {
-            (double fx0, double fy0, double fx1, double fy1) = _field[i];
+            (double fx0, double fy0, double fx1, double fy1) = field[i];
             if (double.IsNaN(fx0)) continue;
             IReadOnlyList<int> reads = pipeline.InputLayers(i);
             int first = reads[0];
@@ -254,7 +256,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                 int from = reads[r];
                 if (from >= i) continue; // (a graph reads earlier layers only)
                 if (from < 0) input = Union(input, mapped);
-                else _field[from] = Union(_field[from], mapped);
+                else field[from] = Union(field[from], mapped);
             }
         }
         (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
@@ -264,9 +266,6 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         cx = cx with { Half = cx.Axis.Step > 1 ? (cx.Axis.Step - 1) / 2 : 0 };
         return (cx.Axis.At(input.X0) - cx.Half, cy.Axis.At(input.Y0) - cy.Half, cx.Axis.At(input.X1) + cx.Half, cy.Axis.At(input.Y1) + cy.Half);
     }
-
-    // FieldOnSource's per-layer fields, kept (a hover asks every frame; nothing is allocated then).
-    private static (double X0, double Y0, double X1, double Y1)[] _field = [];
 
     private static (double, double, double, double) Union((double X0, double Y0, double X1, double Y1) a, (double X0, double Y0, double X1, double Y1) b) =>
         double.IsNaN(a.X0) ? b : (Math.Min(a.X0, b.X0), Math.Min(a.Y0, b.Y0), Math.Max(a.X1, b.X1), Math.Max(a.Y1, b.Y1));
