@@ -36,6 +36,21 @@ public class FftTests
         for (int k = 1; k < 5; k++) Assert.True(constant[k].Magnitude < 1e-12);
     }
 
+    /// <summary>Every mode, padding, stride and dilation at random, with the given border and groups.</summary>
+    private static ConvOptions RandomOptions(Random rng, Border border, int groups) => new()
+    {
+        Mode = (ConvMode)rng.Next(2),
+        Border = border,
+        Padding = (PaddingMode)rng.Next(4),
+        PadY = rng.Next(0, 7),
+        PadX = rng.Next(0, 7),
+        StrideY = rng.Next(1, 4),
+        StrideX = rng.Next(1, 4),
+        DilationY = rng.Next(1, 4),
+        DilationX = rng.Next(1, 4),
+        Groups = groups,
+    };
+
     [Fact]
     public void FftConv2D_EqualsDirect_OverRandomOptions()
     {
@@ -45,20 +60,8 @@ public class FftTests
         {
             int cin = rng.Next(1, 5), groups = new[] { 1, cin }[rng.Next(2)], cout = groups * rng.Next(1, 3);
             int h = rng.Next(1, 13), w = rng.Next(1, 13), kh = rng.Next(1, 6), kw = rng.Next(1, 6);
-            var o = new ConvOptions
-            {
-                Mode = (ConvMode)rng.Next(2),
-                // Zero and wrap are the theorem's own borders; the others go through an explicit pad first.
-                Border = trial % 3 == 0 ? Border.Zero : trial % 3 == 1 ? Border.Wrap : Borders.All[rng.Next(Borders.All.Count)],
-                Padding = (PaddingMode)rng.Next(4),
-                PadY = rng.Next(0, 7),
-                PadX = rng.Next(0, 7),
-                StrideY = rng.Next(1, 4),
-                StrideX = rng.Next(1, 4),
-                DilationY = rng.Next(1, 4),
-                DilationX = rng.Next(1, 4),
-                Groups = groups,
-            };
+            // Zero and wrap are the theorem's own borders; the others go through an explicit pad first.
+            ConvOptions o = RandomOptions(rng, trial % 3 == 0 ? Border.Zero : trial % 3 == 1 ? Border.Wrap : Borders.All[rng.Next(Borders.All.Count)], groups);
             try { ConvGeometry.Compute(h, w, kh, kw, o); }
             catch (ConvGLException) { continue; }
             Tensor x = TestData.Random(rng, cin, h, w), wgt = TestData.Random(rng, cout, cin / groups, kh, kw);
@@ -83,19 +86,7 @@ public class FftTests
             int cin = rng.Next(1, 4), groups = new[] { 1, cin }[rng.Next(2)], cout = groups * rng.Next(1, 3);
             // Tall enough for bands: a band's frame is at least 8 dilated kernel heights.
             int h = rng.Next(1, 200), w = rng.Next(1, 14), kh = rng.Next(1, 6), kw = rng.Next(1, 6);
-            var o = new ConvOptions
-            {
-                Mode = (ConvMode)rng.Next(2),
-                Border = Borders.All[rng.Next(Borders.All.Count)],
-                Padding = (PaddingMode)rng.Next(4),
-                PadY = rng.Next(0, 7),
-                PadX = rng.Next(0, 7),
-                StrideY = rng.Next(1, 4),
-                StrideX = rng.Next(1, 4),
-                DilationY = rng.Next(1, 4),
-                DilationX = rng.Next(1, 4),
-                Groups = groups,
-            };
+            ConvOptions o = RandomOptions(rng, Borders.All[rng.Next(Borders.All.Count)], groups);
             try { ConvGeometry.Compute(h, w, kh, kw, o); }
             catch (ConvGLException) { continue; }
             Tensor x = TestData.Random(rng, cin, h, w), wgt = TestData.Random(rng, cout, cin / groups, kh, kw);
