@@ -257,6 +257,28 @@ public sealed class ViewMathTests
         Assert.Equal(0.0, ProfileView.Windows(null, new ActivationLayer(ActivationKind.Relu), 9, 9, 9, 9).X.Half);
     }
 
+    /// <summary>A layer's reads in whole pixels of its input (from the perturbation audit of the receptive field): a zero
+    /// border's past the edge are none (a crop's cut pixels too), a reflect border's fold back inside (pad 4 reflect: output
+    /// 0 reads pixel 4), a wrap border's come from the far edge, a replicate one's clamp; bilinear reads the two pixels
+    /// around a fractional position (an open interval), cubic four.</summary>
+    [Fact]
+    public void LayerWindow_Reads_WholePixels_WithTheBorderFoldedIn()
+    {
+        var pad4 = new LayerWindow(new ProfileAxis(-4, 1), 0, Border.Reflect);
+        Assert.Equal((4, 4), pad4.Reads(0, 0, 160));
+        Assert.Equal((2, 2), pad4.Reads(2, 2, 160));
+        Assert.Equal((157, 157), new LayerWindow(new ProfileAxis(-3, 1), 0, Border.Wrap).Reads(0, 0, 160));
+        Assert.Equal((0, 0), new LayerWindow(new ProfileAxis(-3, 1), 0, Border.Replicate).Reads(0, 0, 160));
+        Assert.Null(new LayerWindow(new ProfileAxis(-3, 1), 0).Reads(0, 2, 160)); // a zero border's constant pixels
+        Assert.Equal((0, 1), new LayerWindow(ProfileAxis.Identity, 1).Reads(0, 0, 160)); // a 3x3 same window at the edge
+        // A 2x bilinear upsampling: output 101 sits at input 50.25, between 50 and 51; output 100 at 49.75 (49, 50).
+        var bilinear = new LayerWindow(ProfileAxis.Proportional(80, 160), 1, Border.Replicate, Open: true);
+        Assert.Equal((50, 51), bilinear.Reads(101, 101, 80));
+        Assert.Equal((49, 51), bilinear.Reads(100, 101, 80));
+        var whole = new LayerWindow(ProfileAxis.Identity, 1, Border.Replicate, Open: true);
+        Assert.Equal((7, 7), whole.Reads(7, 7, 80)); // at a whole position bilinear reads that pixel alone
+    }
+
     [Fact]
     public void ProfileAxes_ForPools_AndLayersWithoutAWindow()
     {

@@ -157,11 +157,12 @@ public sealed class WindowTests(DisplayFixture display)
         // (Output pixel (100, 20) is drawn at about (115, 269), inside the source's half: 51 cyan pixels there before.)
         Assert.Contains(full.Stdout.Split('\n'), l => l.StartsWith("probe layer=1 channel=0 x=100 y=20 ", StringComparison.Ordinal));
         // The source's half spans rows 0..359 here; the pixel's receptive field is framed in the same cyan on it (its window
-        // centred on source (40, -40), 60 either way: rows -100..20, window rows 0..42), so rows 200..359, where the
-        // marker was, must have none.
+        // centred on source (40, -40), 60 either way: columns -20..100 and rows -100..20, of which the zero border's
+        // reads are no source pixels: 0..100 and 0..20, window rows 0..42), so rows 200..359, where the marker was, must
+        // have none.
         string split = full.Stdout.Split('\n').Single(l => l.StartsWith("split ", StringComparison.Ordinal));
         Assert.Contains(" source=77.0,360.0,640.0,360.0 ", split);
-        Assert.EndsWith(" field=-20,-100,100,20", split);
+        Assert.EndsWith(" field=0,0,100,20", split);
         var picture = new Picture(shot);
         int cyan = 0;
         for (int y = 200; y < 360; y++)
@@ -191,17 +192,28 @@ public sealed class WindowTests(DisplayFixture display)
                 """);
             return file;
         }
-        foreach ((string[] args, string field) in new[]
+        string Layers(string name, string layers)
+        {
+            string file = Path.Combine(dir, name + ".json");
+            File.WriteAllText(file, $$"""{ "name": "{{name}}", "input": "gray", "layers": [ {{layers}} ] }""");
+            return file;
+        }
+        foreach ((string[] args, string probe, string field) in new[]
         {
             // Pool 2x2 s2 (80..81), magnitude, sobel 3x3 (79..82), conv 3x3 (78..83), relu, pool 2x2 s2 (156..167),
             // conv 3x3 (155..168), gaussian 5x5 (153..170); rows likewise from 30: 113..130.
-            (new[] { "--stack", "deep", "--layer", "9" }, "153,113,170,130"),
-            (["--stack", "edges", "--layer", "1"], "39,29,41,31"),
-            (["--stack", Graph("wide-first", "wide", "narrow"), "--layer", "3"], "38,28,42,32"),
-            (["--stack", Graph("narrow-first", "narrow", "wide"), "--layer", "3"], "38,28,42,32"),
+            (new[] { "--stack", "deep", "--layer", "9" }, "40,30", "153,113,170,130"),
+            (["--stack", "edges", "--layer", "1"], "40,30", "39,29,41,31"),
+            (["--stack", Graph("wide-first", "wide", "narrow"), "--layer", "3"], "40,30", "38,28,42,32"),
+            (["--stack", Graph("narrow-first", "narrow", "wide"), "--layer", "3"], "40,30", "38,28,42,32"),
+            // The perturbation audit: a reflect pad's output 0 reads source pixel 4 (it pointed at -4, off the frame); a
+            // wrap pad's the far edge; a zero border's reads are no pixels (a 3x3 conv at the corner reads 0..1).
+            (["--stack", Layers("reflect", """{ "type": "pad", "padding": 4, "border": "reflect" }""")], "0,0", "4,4,4,4"),
+            (["--stack", Layers("wrap", """{ "type": "pad", "padding": 3, "border": "wrap" }""")], "0,0", $"{SceneW - 3},{SceneH - 3},{SceneW - 3},{SceneH - 3}"),
+            (["--stack", Layers("zero", """{ "type": "conv", "kernels": ["box:3"] }""")], "0,0", "0,0,1,1"),
         })
         {
-            WindowProcess.Result r = Run(["--size", "640x480", "--source", $"scene:{SceneW}x{SceneH}", "--frames", "3", "--view", "split", "--probe", "40,30", .. args]);
+            WindowProcess.Result r = Run(["--size", "640x480", "--source", $"scene:{SceneW}x{SceneH}", "--frames", "3", "--view", "split", "--probe", probe, .. args]);
             Assert.True(r.ExitCode == 0, r.ToString());
             string line = r.Stdout.Split('\n').Single(l => l.StartsWith("split ", StringComparison.Ordinal));
             Assert.EndsWith(" field=" + field, line);

@@ -7,8 +7,44 @@ using ConvGL.Gpu;
 namespace ConvGL.App.Live.Views;
 
 /// <summary>A layer's window along one axis: where output o's window is centred (<paramref name="Axis"/>) and how far
-/// its reads reach either side of that centre (<paramref name="Half"/>, input pixels).</summary>
-internal readonly record struct LayerWindow(ProfileAxis Axis, double Half);
+/// its reads reach either side of that centre (<paramref name="Half"/>, input pixels): the pixels in [At - Half,
+/// At + Half], or strictly inside it where <paramref name="Open"/> (an interpolation: bilinear reads the two pixels around
+/// a fractional position, one where it is whole); a read past the map's edge is the <paramref name="Border"/>'s pixel
+/// (zero: none).</summary>
+internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Border Border = Border.Zero, bool Open = false)
+{
+    /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
+    /// <paramref name="o1"/> read (a border's reads folded in: a reflected one lands inside the map); null where they
+    /// read none (a zero border's, or a crop's, outputs). Pure: a unit test holds it.</summary>
+    public (int First, int Last)? Reads(int o0, int o1, int n)
+    {
+        double a = Axis.At(o0) - Half, b = Axis.At(o1) + Half;
+        long lo = Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9);
+        long hi = Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9);
+        if (hi < lo || n < 1) return null;
+        switch (Border)
+        {
+            case Border.Zero:
+                return Math.Max(lo, 0) <= Math.Min(hi, n - 1) ? ((int)Math.Max(lo, 0), (int)Math.Min(hi, n - 1)) : null;
+            case Border.Replicate:
+                return ((int)Math.Clamp(lo, 0, n - 1), (int)Math.Clamp(hi, 0, n - 1));
+            default:
+            {
+                // Reflect, symmetric, wrap: each read position mapped into the map; their period is at most 2n, so
+                // 4n positions from lo see every value the whole interval does.
+                long last = Math.Min(hi, lo + 4L * n);
+                int first = n, end = -1;
+                for (long i = lo; i <= last; i++)
+                {
+                    int m = Borders.Map((int)Math.Clamp(i, int.MinValue / 2, int.MaxValue / 2), n, Border);
+                    first = Math.Min(first, m);
+                    end = Math.Max(end, m);
+                }
+                return (first, end);
+            }
+        }
+    }
+}
 
 /// <summary>Where a layer's output samples sit on its input along one axis: output o's window is centred at input
 /// position <see cref="At"/>(o) = Offset + Step o, in input pixels (pixel i at i).</summary>
@@ -186,8 +222,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                 ConvOptions o = conv.Options;
                 int kh = conv.Weight.Shape[2], kw = conv.Weight.Shape[3];
                 ConvGeometry g = ConvGeometry.Compute(inH, inW, kh, kw, o);
-                return (new(ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), o.DilationY * (kh - 1) / 2.0),
-                        new(ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX), o.DilationX * (kw - 1) / 2.0));
+                return (new(ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), o.DilationY * (kh - 1) / 2.0, o.Border),
+                        new(ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX), o.DilationX * (kw - 1) / 2.0, o.Border));
             }
             switch (layer)
             {
@@ -210,7 +246,15 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                             new(new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX), t.DilationX * (wt.Shape[3] - 1) / (2.0 * t.StrideX)));
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
                 case PadLayer { Options: var p }:
-                    return (new(new ProfileAxis(-p.Top, 1), 0), new(new ProfileAxis(-p.Left, 1), 0));
+                    return (new(new ProfileAxis(-p.Top, 1), 0, p.Border), new(new ProfileAxis(-p.Left, 1), 0, p.Border));
+                // An interpolation reads the pixels around each position: nearest one, linear two, cubic four.
+                case ResizeLayer { Options: var r }:
+                {
+                    double half = r.Mode switch { ResizeMode.Nearest => 0.5, ResizeMode.Linear => 1, _ => 2 };
+                    (LayerWindow y, LayerWindow x) = (Spread(inH, outH), Spread(inW, outW));
+                    return (y with { Half = Math.Max(y.Half, half), Open = true, Border = Border.Replicate },
+                            x with { Half = Math.Max(x.Half, half), Open = true, Border = Border.Replicate });
+                }
             }
         }
         catch (ConvGLException)
@@ -220,52 +264,63 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         return (Spread(inH, outH), Spread(inW, outW));
     }
 
+    // A layer with no window of its own, spread evenly: the same pixel at the same size; a downsampling one (a global
+    // pool, space-to-depth) its Step inputs; an upsampling one (depth-to-space) the one pixel under each output.
     private static LayerWindow Spread(int inN, int outN)
     {
         ProfileAxis a = ProfileAxis.Proportional(inN, outN);
-        return new(a, inN == outN ? 0 : a.Step >= 1 ? (a.Step - 1) / 2 : 0.5);
+        return inN == outN ? new(a, 0) : a.Step >= 1 ? new(a, (a.Step - 1) / 2) : new(a, 0.5, Border.Replicate, Open: true);
     }
 
     /// <summary>The source pixels output pixel (<paramref name="x"/>, <paramref name="y"/>) of <paramref name="layer"/>
-    /// depends on (its receptive field): every input's window reach, through every input of every layer it reads (a
-    /// residual add's both paths), back to the stack input and through a model's crop onto the
-    /// <paramref name="sourceH"/> x <paramref name="sourceW"/> frame. First and last source pixel per axis, inclusive;
-    /// the field may reach past the frame (padding). Reads only planned sizes.</summary>
+    /// depends on (its receptive field), as first and last column and row: each layer's reads (<see cref="LayerWindow.Reads"/>:
+    /// whole pixels, cut to the map, a reflect or wrap border's reads folded back into it) through every input of every
+    /// layer it reads (a residual add's both paths; an input broadcast from another size, such as a (C, 1, 1) gate, all of
+    /// it), back to the stack input and through a model's bilinear resize onto the <paramref name="sourceH"/> x
+    /// <paramref name="sourceW"/> frame; NaN where it depends on no source pixel (a zero border's output). A bounding box:
+    /// a wrap border's field split over both edges spans what lies between. Reads only planned sizes.</summary>
     public static (double X0, double Y0, double X1, double Y1) FieldOnSource(ILivePipeline pipeline, int layer, int x, int y, int sourceH, int sourceW,
                                                                             ref (double X0, double Y0, double X1, double Y1)[] scratch)
     {
         // One field per layer, in a caller's array kept between calls (a hover asks every frame: nothing is allocated then).
         if (scratch.Length < pipeline.LayerCount) scratch = new (double, double, double, double)[pipeline.LayerCount];
         var field = scratch;
-        for (int i = 0; i <= layer; i++) field[i] = (double.NaN, 0, 0, 0);
+        var none = (double.NaN, 0.0, 0.0, 0.0);
+        for (int i = 0; i <= layer; i++) field[i] = none;
         field[layer] = (x, y, x, y);
-        (double X0, double Y0, double X1, double Y1) input = (double.NaN, 0, 0, 0);
+        (double X0, double Y0, double X1, double Y1) input = none;
         for (int i = layer; i >= 0; i--)
         {
             (double fx0, double fy0, double fx1, double fy1) = field[i];
             if (double.IsNaN(fx0)) continue;
             IReadOnlyList<int> reads = pipeline.InputLayers(i);
-            int first = reads[0];
-            (int inH, int inW) = pipeline.LayerOutputSize(first);
+            (int inH, int inW) = pipeline.LayerOutputSize(reads[0]);
             (int outH, int outW) = pipeline.LayerOutputSize(i);
             (LayerWindow wy, LayerWindow wx) = Windows(pipeline.Conv(i), pipeline.StackLayer(i), inH, inW, outH, outW);
-            var mapped = (wx.Axis.At(fx0) - wx.Half, wy.Axis.At(fy0) - wy.Half, wx.Axis.At(fx1) + wx.Half, wy.Axis.At(fy1) + wy.Half);
-            // A layer that is off passes its first input on; one that is on reads all of them, at the same size.
+            if (wx.Reads((int)fx0, (int)fx1, inW) is not { } cols || wy.Reads((int)fy0, (int)fy1, inH) is not { } rows) continue;
+            // A layer that is off passes its first input on; one that is on reads all of them.
             for (int r = 0; r < (pipeline.IsEnabled(i) ? reads.Count : 1); r++)
             {
                 int from = reads[r];
                 if (from >= i) continue; // (a graph reads earlier layers only)
+                (int h, int w) = pipeline.LayerOutputSize(from);
+                (double, double, double, double) mapped = (h, w) == (inH, inW) ? (cols.First, rows.First, cols.Last, rows.Last) : (0, 0, w - 1, h - 1);
                 if (from < 0) input = Union(input, mapped);
                 else field[from] = Union(field[from], mapped);
             }
         }
+        if (double.IsNaN(input.X0)) return none;
         (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
-        (double top, double left, double h, double w) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
-        LayerWindow cy = new(ProfileAxis.Crop(top, h, inputH), 0), cx = new(ProfileAxis.Crop(left, w, inputW), 0);
-        cy = cy with { Half = cy.Axis.Step > 1 ? (cy.Axis.Step - 1) / 2 : 0 };
-        cx = cx with { Half = cx.Axis.Step > 1 ? (cx.Axis.Step - 1) / 2 : 0 };
-        return (cx.Axis.At(input.X0) - cx.Half, cy.Axis.At(input.Y0) - cy.Half, cx.Axis.At(input.X1) + cx.Half, cy.Axis.At(input.Y1) + cy.Half);
+        (double top, double left, double ch, double cw) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
+        LayerWindow sy = Resample(ProfileAxis.Crop(top, ch, inputH)), sx = Resample(ProfileAxis.Crop(left, cw, inputW));
+        if (sx.Reads((int)input.X0, (int)input.X1, sourceW) is not { } c || sy.Reads((int)input.Y0, (int)input.Y1, sourceH) is not { } rr) return none;
+        return (c.First, rr.First, c.Last, rr.Last);
     }
+
+    // The stack input from the source frame: the same pixels, or (a model's preprocessing) bilinear with half-pixel
+    // centres, clamped at the edge: the two source pixels around each position.
+    private static LayerWindow Resample(ProfileAxis a) =>
+        a == ProfileAxis.Identity ? new(a, 0) : new(a, 1, Border.Replicate, Open: true);
 
     private static (double, double, double, double) Union((double X0, double Y0, double X1, double Y1) a, (double X0, double Y0, double X1, double Y1) b) =>
         double.IsNaN(a.X0) ? b : (Math.Min(a.X0, b.X0), Math.Min(a.Y0, b.Y0), Math.Max(a.X1, b.X1), Math.Max(a.Y1, b.Y1));
