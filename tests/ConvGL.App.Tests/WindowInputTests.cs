@@ -124,19 +124,10 @@ public sealed class WindowInputTests : IDisposable
         string scratch = P("scratch");
         Directory.CreateDirectory(scratch);
         string? before = Environment.GetEnvironmentVariable("CONVGL_SHADERS");
-        // (Prepare points CONVGL_SHADERS at its copy for the process that soaks; put it back between the calls.)
-        for (int run = 0; run < 2; run++)
-        {
-            try
-            {
-                SoakRun.Prepare(scratch);
-            }
-            finally
-            {
-                Environment.SetEnvironmentVariable("CONVGL_SHADERS", before);
-            }
-        }
+        for (int run = 0; run < 2; run++) Assert.Equal(Path.Combine(scratch, "shaders"), SoakRun.Prepare(scratch));
         Assert.True(File.Exists(Path.Combine(scratch, "soak.json")));
+        // The process's environment is the caller's to set (this test's windows run beside other tests' windows).
+        Assert.Equal(before, Environment.GetEnvironmentVariable("CONVGL_SHADERS"));
         // A folder holding anything else is someone's (the audit's --soak /dev), and a file is not a folder.
         string other = P("notes");
         Directory.CreateDirectory(other);

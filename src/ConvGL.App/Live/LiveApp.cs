@@ -56,7 +56,7 @@ internal sealed class LiveApp : IDisposable
         _uiScale = options.UiScale;
         // A soak run works on its own copy of the shaders (set up before the context's library looks for them) and
         // counts GL debug errors.
-        if (options.Soak is not null) SoakRun.Prepare(options.Soak);
+        if (options.Soak is not null) Environment.SetEnvironmentVariable("CONVGL_SHADERS", SoakRun.Prepare(options.Soak));
         _context = GlContext.Adopt(window.GetProcAddress, debug: options.Soak is not null);
         _gl = _context.Gl;
         _state = new ViewState { View = options.View };

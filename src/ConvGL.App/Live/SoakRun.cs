@@ -127,9 +127,10 @@ internal sealed class SoakRun
         "space", "space", "i", "i", "h", "h", "v", "v",
     ];
 
-    /// <summary>Prepares <paramref name="dir"/> (before the GL context exists: it sets CONVGL_SHADERS): a private
-    /// copy of the shaders and the soak stack with a kernel file beside it.</summary>
-    public static void Prepare(string dir)
+    /// <summary>Prepares <paramref name="dir"/>: a private copy of the shaders and the soak stack with a kernel file beside
+    /// it. Returns the copy's folder, for the caller to point CONVGL_SHADERS at before the GL context exists (set here,
+    /// process-wide, it reached other tests' window processes started meanwhile: a CI run's window failed on it).</summary>
+    public static string Prepare(string dir)
     {
         CheckFolder(dir);
         string shaders = Path.Combine(dir, "shaders");
@@ -154,9 +155,9 @@ internal sealed class SoakRun
             File.Copy(f, to);
         }
         File.WriteAllText(Path.Combine(shaders, SoakMarker), "a copy of ConvGL's shaders made by --soak; the next soak of this folder replaces it\n");
-        Environment.SetEnvironmentVariable("CONVGL_SHADERS", shaders);
         File.WriteAllText(Path.Combine(dir, "soak.txt"), "# the soak's kernel: an asymmetric 3x3\n1 2 0\n0 0 -1\n3 0 -5\n");
         WriteStack(Path.Combine(dir, "soak.json"), 0);
+        return shaders;
     }
 
     /// <summary>DIR must be a folder that exists (the checks before the window: WindowCommand, and <see cref="Prepare"/>).</summary>
