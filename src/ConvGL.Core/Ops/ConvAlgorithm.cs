@@ -97,9 +97,9 @@ public static class ConvAlgorithms
         double outputs = (double)cout * g.Y.Output * g.X.Output;
         double direct = (ConvCostModel.Unrolled(kh, kw, options) ? model.PerUnrolledTap : model.PerTap) * outputs * cinPerGroup * kh * kw;
         double separable = rankOne ? model.PerSeparableTap * channels * ((double)h * g.X.Output * kw + (double)g.Y.Output * g.X.Output * kh) : double.PositiveInfinity;
-        FftPlan? plan = null;
         double fft = double.PositiveInfinity;
-        string? fftDetail = null;
+        string? fftDetail = null; // null: no FFT frame for this size
+        string Frame(int frameW, int frameH, int bands) => $"{kernel}, {frameW}x{frameH} frame{(bands > 1 ? $", {bands} bands of rows" : "")}";
         try
         {
             if (model.CpuFrames)
@@ -109,14 +109,17 @@ public static class ConvAlgorithms
                 // Per band: each input map's transform, each kernel's, each output's inverse; the products.
                 fft = cpu.Bands * (model.PerFftTexelPass * (channels + (double)cout * cinPerGroup + cout) * cpu.Plane * stages
                                    + model.PerFftProduct * (double)cout * cinPerGroup * cpu.Plane) + model.FftFixed;
-                fftDetail = $"{kernel}, {cpu.FrameW}x{cpu.FrameH} frame{(cpu.Bands > 1 ? $", {cpu.Bands} bands of rows" : "")}";
+                fftDetail = Frame(cpu.FrameW, cpu.FrameH, cpu.Bands);
             }
-            int frames = Math.Max(Math.Max(channels, cout), (cout * cinPerGroup + 1) / 2);
-            plan = FftPlan.For(h, w, kh, kw, options, maxPlane: Math.Max(1, maxFftBufferTexels / frames));
-            int passes = FftPlan.Radices(plan.FrameH).Length + FftPlan.Radices(plan.FrameW).Length + 2;
-            if (!model.CpuFrames)
+            else
+            {
+                int frames = Math.Max(Math.Max(channels, cout), (cout * cinPerGroup + 1) / 2);
+                FftPlan plan = FftPlan.For(h, w, kh, kw, options, maxPlane: Math.Max(1, maxFftBufferTexels / frames));
+                int passes = FftPlan.Radices(plan.FrameH).Length + FftPlan.Radices(plan.FrameW).Length + 2;
                 fft = plan.Bands * (model.PerFftTexelPass * (channels + cout) * plan.Plane * passes
                                     + model.PerFftProduct * (double)cout * cinPerGroup * plan.Plane) + model.FftFixed;
+                fftDetail = Frame(plan.FrameW, plan.FrameH, plan.Bands);
+            }
         }
         catch (ConvGLException)
         {
@@ -126,7 +129,7 @@ public static class ConvAlgorithms
         ConvAlgorithm pick = requested;
         if (pick == ConvAlgorithm.Separable && !rankOne)
             throw new ConvGLException($"--algorithm separable needs a rank-1 (separable) kernel; this {kernel} is not (use auto, direct or fft)");
-        if (pick == ConvAlgorithm.Fft && plan is null && fftDetail is null)
+        if (pick == ConvAlgorithm.Fft && fftDetail is null)
             throw new ConvGLException($"--algorithm fft: the {kernel} on a {h}x{w} input needs an FFT frame beyond the size limit (use direct)");
         if (pick == ConvAlgorithm.Auto)
         {
@@ -139,7 +142,7 @@ public static class ConvAlgorithms
         {
             ConvAlgorithm.Direct => (direct, kernel),
             ConvAlgorithm.Separable => (separable, $"{kernel}, rank 1: {kh} + {kw} taps"),
-            _ => (fft, fftDetail ?? $"{kernel}, {plan!.FrameW}x{plan.FrameH} frame{(plan.Bands > 1 ? $", {plan.Bands} bands of rows" : "")}"),
+            _ => (fft, fftDetail!),
         };
         return new AlgorithmChoice(pick, detail, cost / 1e6);
     }

@@ -20,8 +20,12 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
 
     /// <summary>The probed map's rectangle in the grid of (kernel, map) pairs: the marker sits on the pixel the probe
     /// panel takes apart.</summary>
-    public PixelRect? ProbeMapRect(int channel) =>
-        _layer >= 0 && (uint)channel < (uint)context.Pipeline.LayerOutput(_layer).C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel, context.Pipeline.LayerOutput(_layer).W, context.Pipeline.LayerOutput(_layer).H) : null;
+    public PixelRect? ProbeMapRect(int channel)
+    {
+        if (_layer < 0) return null;
+        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        return (uint)channel < (uint)output.C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel, output.W, output.H) : null;
+    }
 
     /// <summary>The conv layer shown (<see cref="ViewContext.ConvFor"/>: the selected one, else the nearest before it,
     /// else the first; `[` `]` reach the deep stack's learned conv1 past its fixed pre-blur), else -1.</summary>

@@ -310,11 +310,19 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
             }
         }
         if (double.IsNaN(input.X0)) return none;
-        (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
-        (double top, double left, double ch, double cw) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
-        LayerWindow sy = Resample(ProfileAxis.Crop(top, ch, inputH)), sx = Resample(ProfileAxis.Crop(left, cw, inputW));
+        (ProfileAxis iy, ProfileAxis ix) = InputOnSource(pipeline, sourceH, sourceW);
+        LayerWindow sy = Resample(iy), sx = Resample(ix);
         if (sx.Reads((int)input.X0, (int)input.X1, sourceW) is not { } c || sy.Reads((int)input.Y0, (int)input.Y1, sourceH) is not { } rr) return none;
         return (c.First, rr.First, c.Last, rr.Last);
+    }
+
+    // Where the stack input's pixels sit on the source frame: a model's centre crop resampled to its input size; else
+    // the frame resampled to the input's size (the identity at the same size).
+    private static (ProfileAxis Y, ProfileAxis X) InputOnSource(ILivePipeline pipeline, int sourceH, int sourceW)
+    {
+        (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
+        (double top, double left, double h, double w) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
+        return (ProfileAxis.Crop(top, h, inputH), ProfileAxis.Crop(left, w, inputW));
     }
 
     // The stack input from the source frame: the same pixels, or (a model's preprocessing) bilinear with half-pixel
@@ -343,9 +351,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
             if (from >= i) break; // (a graph reads earlier layers only; never loop)
             i = from;
         }
-        (int inputH, int inputW) = pipeline.LayerOutputSize(-1);
-        (double top, double left, double h, double w) = pipeline.InputCrop(sourceH, sourceW) ?? (0, 0, sourceH, sourceW);
-        return (ProfileAxis.Crop(top, h, inputH).Of(y), ProfileAxis.Crop(left, w, inputW).Of(x));
+        (ProfileAxis iy, ProfileAxis ix) = InputOnSource(pipeline, sourceH, sourceW);
+        return (iy.Of(y), ix.Of(x));
     }
 
     private int Row(GpuTensor output)

@@ -129,8 +129,8 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
         return _fieldRect;
     }
 
-    /// <summary>The label on a field's frame: "receptive field 18x18" in whole source pixels (a model's resize makes
-    /// fractional ones: rounded outwards). Pure: a unit test holds it.</summary>
+    /// <summary>The label on a field's frame: "receptive field 18x18" in source pixels (a field's ends are whole pixels;
+    /// any fraction would be rounded outwards). Pure: a unit test holds it.</summary>
     public static string FieldLabel((double X0, double Y0, double X1, double Y1) f)
     {
         int x0 = (int)Math.Floor(f.X0 + 1e-9), y0 = (int)Math.Floor(f.Y0 + 1e-9), x1 = (int)Math.Ceiling(f.X1 - 1e-9), y1 = (int)Math.Ceiling(f.Y1 - 1e-9);
