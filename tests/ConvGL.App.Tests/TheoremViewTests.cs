@@ -36,8 +36,11 @@ public sealed class TheoremViewTests(DisplayFixture display)
         foreach ((float w, float h) in new[] { (960f, 600f), (692f, 600f), (480f, 360f), (1600f, 500f) })
         {
             var area = new PixelRect(0, 0, w, h);
-            (PixelRect grid, float bandY, float bandH) = TheoremView.Layout(area, 640, 360);
-            Assert.Equal(3 * 640 / (2.0 * 360), grid.Width / grid.Height, 3); // three maps across, two down, undistorted
+            TheoremLayout l = TheoremView.Layout(area, 640, 360);
+            (PixelRect grid, float bandY, float bandH) = (l.Grid, l.Bands[0].Y, l.Bands[0].Height);
+            // Three maps across, two down (1600x500: all six in one row), undistorted.
+            Assert.Equal(w == 1600 ? 6 : 3, l.Columns);
+            Assert.Equal(l.Columns * 640 / (6.0 / l.Columns * 360), grid.Width / grid.Height, 3);
             Assert.True(grid.Y >= 80 && grid.X >= 0 && grid.X + grid.Width <= w + 0.01f, $"{w}x{h}: grid {grid}");
             Assert.Equal(w / 2, grid.X + grid.Width / 2, 2); // centred across
             Assert.True(bandY > grid.Y + grid.Height && bandY + bandH <= h, $"{w}x{h}: band at {bandY} + {bandH} under grid {grid}");
@@ -52,9 +55,12 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.Equal(9, TheoremView.LegendLinesFor(9, 0));   // 640x400 wraps it to 9: all of them
         Assert.Equal(9, TheoremView.LegendLinesFor(8, 9));   // a number a digit shorter does not move the maps
         Assert.Equal(12, TheoremView.LegendLinesFor(20, 0)); // a tiny window keeps most of its height for the maps
+        Assert.Equal(12, TheoremView.LegendLinesFor(20, 0, 600, 15));
+        Assert.Equal(18, TheoremView.LegendLinesFor(20, 0, 1100, 15)); // a tall one gives it a quarter of its height
         var area = new PixelRect(0, 0, 640, 400);
-        (PixelRect six, _, _) = TheoremView.Layout(area, 640, 360, 10);
-        (PixelRect nine, float bandY, float bandH) = TheoremView.Layout(area, 640, 360, 10, 9);
+        PixelRect six = TheoremView.Layout(area, 640, 360, 10).Grid;
+        TheoremLayout l = TheoremView.Layout(area, 640, 360, 10, 9);
+        (PixelRect nine, float bandY, float bandH) = (l.Grid, l.Bands[0].Y, l.Bands[0].Height);
         Assert.Equal(six.Y + 3 * 10, nine.Y, 3);
         Assert.True(bandY + bandH <= 400, $"band {bandY} + {bandH}");
     }
@@ -176,8 +182,8 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.Equal(42 / (38.5 + 123 / 24.857), aspect, 0.005);
         // Fitted to the area, the grid then comes out at the scale Layout gives it.
         PixelRect fit = area.Fit(w, h);
-        (PixelRect grid, _, _) = TheoremView.Layout(fit, 14, 14, 15);
-        (PixelRect full, _, _) = TheoremView.Layout(area, 14, 14, 15);
+        PixelRect grid = TheoremView.Layout(fit, 14, 14, 15).Grid;
+        PixelRect full = TheoremView.Layout(area, 14, 14, 15).Grid;
         Assert.Equal(full.Width, grid.Width, 0);
         // A 640x360 map: the text is a few map pixels, as before.
         (w, h) = TheoremView.Content(new PixelRect(0, 0, 1000, 800), 640, 360, 15);
@@ -196,10 +202,12 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.Equal(1f, TheoremView.SpectrumRowShare(640, 360));   // landscape: a map's height, the squares h x h
         Assert.Equal(1f, TheoremView.SpectrumRowShare(512, 512));
         Assert.Equal(0.5625f, TheoremView.SpectrumRowShare(288, 512)); // portrait: w tall
-        // A 288x512 map in 900x720 with 15 px lines: height-bound, (720 - 90 - 12 - 17 - 4) / ((1 + 0.5625 + 0.75) x 512)
-        // = 0.5047 a map pixel; with two map-high rows it was 597 / (2.75 x 512) = 0.424.
+        // A 288x512 map in 900x720 with 15 px lines, in the 3 x 2 grid: height-bound, (720 - 90 - 12 - 32 - 4) / ((1 +
+        // 0.5625 + 0.75) x 512) = 0.4916 a map pixel (its 145 px plots take two title lines); with two map-high rows it
+        // was 582 / (2.75 x 512) = 0.413. (Layout itself puts all six in one row there: 0.52, 6% larger.)
         var area = new PixelRect(0, 0, 900, 720);
-        (PixelRect grid, float bandY, float bandH) = TheoremView.Layout(area, 288, 512);
+        TheoremLayout l = TheoremView.Arrange(area, 288, 512, 15, TheoremView.MinLegendLines, 3);
+        (PixelRect grid, float bandY, float bandH) = (l.Grid, l.Bands[0].Y, l.Bands[0].Height);
         double scale = grid.Width / (3.0 * 288);
         Assert.True(BandLinesAt(grid) is 1 or 2);
         Assert.True(scale > 0.48 && scale < 0.51, $"scale {scale:0.000}");
@@ -207,7 +215,52 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.True(bandY > grid.Y + grid.Height && bandY + bandH <= 720.01f, $"band {bandY} + {bandH} under {grid}");
     }
 
-    private static int BandLinesAt(PixelRect grid) => TheoremView.BandLabelLines(grid.Width, 15);
+    private static int BandLinesAt(PixelRect grid) => TheoremView.BandLabelLines(grid.Width / 3, 15);
+
+    [Fact]
+    public void Layout_WideWindows_PutAllSixPanelsInOneRow_TallOnesInOneColumn_EveryPartInsideTheArea()
+    {
+        // 640x360 maps, 15 px lines (legend 6 x 15 + 12 = 102 px; a plot title 17 px).
+        // 1900x300: 3 columns are height-bound at (300 - 102 - 17 - 4) / (2.75 x 360) = 0.179 a map pixel; 6 columns at
+        // (300 - 123) / (1.75 x 360) = 0.281 (1080 px of maps across): 57% larger, so one row of six.
+        TheoremLayout wide = TheoremView.Layout(new PixelRect(0, 0, 1900, 300), 640, 360);
+        Assert.Equal(6, wide.Columns);
+        Assert.Equal(177f / (1.75f * 360), wide.Scale, 4);
+        // The spectra stand right of the maps in the same row; each plot spans two panels.
+        Assert.Equal(wide.Cells[0].Y, wide.Cells[5].Y);
+        Assert.True(wide.Cells[3].X > wide.Cells[2].X + wide.Cells[2].Width, "spectra right of the maps");
+        Assert.Equal(2 * 640 * wide.Scale - 6, wide.Bands[1].Width, 2);
+        // 300x1100: 3 columns are width-bound at 300 / 1920 = 0.156; one column at min(300 / 640, (1100 - 102 - 3 x 32
+        // - 4) / (8.25 x 360)) = 0.302 (its 203 px plots hold 27 characters: two title lines each), so one column: six
+        // panels one under another, then the three plots.
+        TheoremLayout tall = TheoremView.Layout(new PixelRect(0, 0, 300, 1100), 640, 360);
+        Assert.Equal(1, tall.Columns);
+        Assert.Equal(2, tall.TitleLines);
+        Assert.Equal(898f / (8.25f * 360), tall.Scale, 4);
+        for (int i = 1; i < 6; i++) Assert.True(tall.Cells[i].Y >= tall.Cells[i - 1].Y + tall.Cells[i - 1].Height, $"panel {i} under {i - 1}");
+        for (int b = 1; b < 3; b++) Assert.True(tall.TitleY[b] >= tall.Bands[b - 1].Y + tall.Bands[b - 1].Height, $"plot {b} under {b - 1}");
+        // A common window keeps the 3 x 2 grid (1280x800's picture area: 980x800).
+        Assert.Equal(3, TheoremView.Layout(new PixelRect(0, 0, 980, 800), 640, 360).Columns);
+        // Whatever the window, every panel and plot lies inside it, the maps undistorted, nothing overlapping.
+        foreach ((float w, float h) in new[] { (10f, 10f), (40f, 30f), (1900f, 300f), (300f, 1100f), (2560f, 200f), (200f, 1600f), (960f, 600f) })
+            foreach ((int mw, int mh) in new[] { (640, 360), (288, 512), (14, 14) })
+            {
+                var area = new PixelRect(5, 7, w, h);
+                TheoremLayout l = TheoremView.Layout(area, mw, mh);
+                foreach (PixelRect r in l.Cells.Concat(l.Bands))
+                    Assert.True(r.X >= area.X - 0.01f && r.Y >= area.Y - 0.01f && r.X + r.Width <= area.X + w + 0.01f && r.Y + r.Height <= area.Y + h + 0.01f,
+                        $"{w}x{h}, {mw}x{mh} maps: {r} outside the area ({l.Columns} columns)");
+                if (l.Cells[0].Width > 10)
+                    Assert.Equal((double)mw / mh, (l.Cells[0].Width + 2) / (l.Cells[0].Height + 2), 3);
+                for (int i = 0; i < 6; i++)
+                    for (int j = i + 1; j < 6; j++)
+                        Assert.False(Overlap(l.Cells[i], l.Cells[j]), $"{w}x{h}: panels {i} and {j} overlap");
+            }
+    }
+
+    private static bool Overlap(PixelRect a, PixelRect b) =>
+        a.Width > 0 && b.Width > 0 && a.Height > 0 && b.Height > 0 &&
+        a.X < b.X + b.Width && b.X < a.X + a.Width && a.Y < b.Y + b.Height && b.Y < a.Y + a.Height;
 
     [Fact]
     public void BandTitles_WrapInTwoLines_ElseShortForms_NeverCutMidWord()

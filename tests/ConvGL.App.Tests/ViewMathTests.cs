@@ -111,9 +111,30 @@ public sealed class ViewMathTests
         (int w, int h) = ProfileView.Content(area, 640, 360, gutter);
         double scale = (620 - 166.4) / 640;
         Assert.Equal((640 + 166.4 / scale) / (360 / 0.52), (double)w / h, 0.005);
-        // A window too narrow for it and 4 lines of map (226.4 px) keeps the whole width for the map.
+        // A window too narrow for it and 4 lines of map (226.4 px), or where it would take more than 30% of the width
+        // (166.4 / 0.3 = 554.7 px), keeps the whole width for the map.
         Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 220, 200), 15));
-        Assert.Equal(166.4f, ProfileView.GutterFor(new PixelRect(0, 0, 230, 200), 15), 0.01f);
+        Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 554, 200), 15));
+        Assert.Equal(166.4f, ProfileView.GutterFor(new PixelRect(0, 0, 555, 200), 15), 0.01f);
+    }
+
+    [Fact]
+    public void ProfilePlace_AMapBoundByTheHeight_IsCentredInItsShare_ByTheWidth_AtTheTopWithThePlotUnderIt()
+    {
+        // 640x360 in 980x688 with a 166.4 px gutter: the top 52% (357.76 px) bounds it: 636.0 x 357.76, centred across
+        // the 813.6 px right of the gutter; the legend 2 px under the share, the plot 27 px (one 15 px line's panel) under it.
+        (PixelRect map, float legendY, float plotY) = ProfileView.Place(new PixelRect(0, 0, 980, 688), 166.4f, 640, 360, 27);
+        Assert.Equal(357.76f, map.Height, 2);
+        Assert.Equal(0, map.Y, 2);
+        Assert.Equal(166.4f + (813.6f - 636.0f) / 2, map.X, 1);
+        Assert.Equal(359.76f, legendY, 2);
+        Assert.Equal(384.76f, plotY, 2);
+        // The same map in a 186x988 column (no gutter): the width bounds it at 186 x 104.6, at the top (it sat at
+        // y = 205, the middle of its 513.8 px share), the legend and the plot right under it.
+        (map, legendY, plotY) = ProfileView.Place(new PixelRect(10, 20, 186, 988), 0, 640, 360, 27);
+        Assert.Equal(new PixelRect(10, 20, 186, 104.625f), map);
+        Assert.Equal(20 + 104.625f + 2, legendY, 3);
+        Assert.Equal(20 + 104.625f + 27, plotY, 3);
     }
 
     /// <summary>The picture audit: the map pixel a hover names is the one drawn under the pointer. tensor.frag colours a

@@ -108,8 +108,22 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     /// as narrow as the map: a plot as tall as the map left a 288x512 picture's map 180 px wide at 1280x720. Pure.</summary>
     public static float ImageShareFor(int w, int h) => Math.Clamp(0.52f + 0.18f * (1.5f - (float)w / Math.Max(1, h)), 0.52f, 0.70f);
 
-    // The last Draw's image share (DrawLabels puts the legend under the image).
-    private float _imageShare = 0.52f;
+    // Where the last Draw put the plot's legend (DrawLabels draws it there).
+    private float _legendY;
+
+    /// <summary>The map's rectangle in <paramref name="area"/> (right of the <paramref name="gutter"/>), the legend's top
+    /// and the plot's: the map fitted into the top <see cref="ImageShareFor"/> of the height, centred in it where the
+    /// height bounds it; where the width does (a tall window), at the top, with the legend and the plot right under it,
+    /// so the plot gets the height the map leaves (in a 300x1100 window the map sat in the middle of 570 px with 230 px
+    /// empty above and below it). Pure: a unit test holds it.</summary>
+    public static (PixelRect Map, float LegendY, float PlotY) Place(PixelRect area, float gutter, int w, int h, float legendHeight)
+    {
+        var top = new PixelRect(area.X + gutter, area.Y, area.Width - gutter, area.Height * ImageShareFor(w, h));
+        PixelRect map = top.Fit(w, h);
+        float bottom = map.Y + map.Height < top.Y + top.Height - 1 ? map.Height : top.Height;
+        if (bottom == map.Height) map = map with { Y = area.Y };
+        return (map, area.Y + bottom + 2, area.Y + bottom + legendHeight);
+    }
 
     private readonly List<string> _legend = [];
     private PixelRect _plot;
@@ -137,12 +151,14 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     }
 
     /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>),
-    /// none in a window too narrow for it and 4 lines' width of map (the labels then sit on the plot). The rule depends
-    /// on the width only through that floor, so a picture fitted to its content (LiveLayout.Hug) keeps its gutter.</summary>
+    /// none in a window too narrow for it and 4 lines' width of map, or where it would take more than 30% of the width
+    /// (the labels then sit on the plot: in a 300x1100 window the gutter took 127 of the picture's 186 px and left the map
+    /// 62 px wide). The rule depends on the width only through those floors, so a picture fitted to its content
+    /// (LiveLayout.Hug) keeps its gutter.</summary>
     public static float GutterFor(PixelRect window, float lineHeight)
     {
         float gutter = GutterChars * Hud.CharWidthFor(lineHeight) + 8;
-        return window.Width >= gutter + 4 * lineHeight ? gutter : 0;
+        return window.Width >= gutter + 4 * lineHeight && gutter <= 0.3f * window.Width ? gutter : 0;
     }
 
     // "in -34.95 / out 2.827" is 21 characters (a conv's labels, two scales); a shared scale's are shorter.
@@ -158,10 +174,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The image on top, then a line for the plot's legend (drawn by the HUD), then the plot: nothing overlaps. The
         // gutter on the left is for the plot's scale labels.
         float gutter = GutterFor(area, Context.LineHeight);
-        float share = _imageShare = ImageShareFor(output.W, output.H);
-        var top = new PixelRect(area.X + gutter, area.Y, area.Width - gutter, area.Height * share);
-        float plotY = area.Y + area.Height * share + LegendHeight;
-        OutputRect = top.Fit(output.W, output.H);
+        (OutputRect, _legendY, float plotY) = Place(area, gutter, output.W, output.H, LegendHeight);
         Context.DrawMap(output, channel, OutputRect);
         int outRow = Row(output);
         float rowY = OutputRect.Y + (outRow + 0.5f) * OutputRect.Height / output.H;
@@ -380,7 +393,7 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         string channel = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
         string full = "row profile: grey = input, orange = output channel " + channel;
         _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in, orange out ch " + channel, chars));
-        hud.Panel(x, area.Y + area.Height * _imageShare + 2, _legend);
+        hud.Panel(x, _legendY, _legend);
         if (!Context.HaveFrame || _first < 0 || _plot.Height < 3 * hud.LineHeight) return;
         // The plot's scale, read back with the HUD: the values at its top, middle line and bottom, input / output.
         (float inMin, float inMax) = Context.InRanges.Read(_first);

@@ -42,10 +42,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // wraps it to two lines, which the layout then reserves (the second sat on the plot's top).
     private const int BandTitleChars = 40;
 
-    /// <summary>The scanline titles' lines for a grid <paramref name="gridWidth"/> wide: 1, or 2 where a third of it holds
-    /// fewer than <see cref="BandTitleChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>).</summary>
-    public static int BandLabelLines(float gridWidth, float lineHeight) =>
-        (gridWidth / 3 - 8) / Hud.CharWidthFor(lineHeight) >= BandTitleChars ? 1 : 2;
+    /// <summary>The scanline titles' lines for a plot <paramref name="bandWidth"/> wide: 1, or 2 where it holds fewer than
+    /// <see cref="BandTitleChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>).</summary>
+    public static int BandLabelLines(float bandWidth, float lineHeight) =>
+        (bandWidth - 8) / Hud.CharWidthFor(lineHeight) >= BandTitleChars ? 1 : 2;
     // The scanline plots are this share of a map's height (the grid is two maps high).
     private const float BandShare = 0.75f;
 
@@ -54,8 +54,6 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     /// to the maps (a 288x512 picture's theorem view had a third of its grid empty). Pure.</summary>
     public static float SpectrumRowShare(int w, int h) => Math.Min(1f, (float)w / h);
 
-    // The grid's height in map heights: the maps' row and the spectra's row.
-    private static float GridShare(int w, int h) => 1 + SpectrumRowShare(w, h);
 
     private int _layer = -1, _row, _channel;
     // The shown convolution's input maps a group (its product sums over them) and its bias, for the labels.
@@ -91,55 +89,104 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     }
 
     /// <summary>The view's content for <paramref name="window"/> in units of a map pixel at the scale <see cref="Layout"/>
-    /// gives there: the maps grow with the window, the legend's and labels' lines do not, so in map pixels they are their
-    /// height over that scale (counted as map pixels as they are, they made a 14x14 map's view a narrow column: 146 px
-    /// wide in a 1920x1080 window). At least <see cref="LegendChars"/> characters wide, for the legend above a grid
-    /// narrower than that (portrait maps: their legend wrapped to a few words a line and was cut). Scaled up to about
-    /// 1000 wide so whole numbers keep the aspect. Pure: a unit test holds it.</summary>
+    /// gives there (in the arrangement it chooses there): the maps grow with the window, the legend's and labels' lines do
+    /// not, so in map pixels they are their height over that scale (counted as map pixels as they are, they made a 14x14
+    /// map's view a narrow column: 146 px wide in a 1920x1080 window). At least <see cref="LegendChars"/> characters
+    /// wide, for the legend above a grid narrower than that (portrait maps: their legend wrapped to a few words a line
+    /// and was cut). Scaled up to about 1000 wide so whole numbers keep the aspect. Pure: a unit test holds it.</summary>
     public static (int Width, int Height) Content(PixelRect window, int w, int h, float lineHeight, int legendLines = MinLegendLines)
     {
-        float text = LegendHeight(lineHeight, legendLines) + BandLabel(lineHeight) + 4;
-        float rows = GridShare(w, h) + BandShare;
-        float scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / (rows * h)));
-        if (BandLabelLines(3 * w * scale, lineHeight) == 2)
-        {
-            text += lineHeight;
-            scale = Math.Max(1e-3f, Math.Min(window.Width / (3f * w), Math.Max(1, window.Height - text) / (rows * h)));
-        }
-        double width = Math.Max(3.0 * w, Math.Min(window.Width, LegendChars * Hud.CharWidthFor(lineHeight) + 32) / scale);
+        TheoremLayout l = Layout(window, w, h, lineHeight, legendLines);
+        float scale = Math.Max(1e-3f, l.Scale);
+        int bandRows = l.Bands.Length / BandColumns(l.Columns);
+        float text = LegendHeight(lineHeight, legendLines) + bandRows * BandLabel(lineHeight, l.TitleLines) + 4;
+        double rows = l.Grid.Height / scale + bandRows * BandShare * h;
+        double width = Math.Max(l.Columns * w, Math.Min(window.Width, LegendChars * Hud.CharWidthFor(lineHeight) + 32) / scale);
         double k = Math.Max(1, Math.Ceiling(1000.0 / width));
-        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling((rows * h + text / scale) * k));
+        return ((int)Math.Ceiling(width * k), (int)Math.Ceiling((rows + text / scale) * k));
     }
 
     /// <summary>The legend's width the view asks for, in characters, where its grid is narrower.</summary>
     public const int LegendChars = 64;
 
-    /// <summary>Where the grid (3 x 2 maps of <paramref name="w"/> x <paramref name="h"/>) and the scanline plots go in
-    /// <paramref name="area"/>: the grid as large as the width and the height left under the legend allow (the plots
-    /// get <see cref="BandShare"/> of a map's height below it), at the top, centred across; the plots fill the height
-    /// that is left, up to 1.5 maps' height. Pure: a unit test holds it.</summary>
-    public static (PixelRect Grid, float BandY, float BandHeight) Layout(PixelRect area, int w, int h, float lineHeight = 15, int legendLines = MinLegendLines)
+    /// <summary>The arrangements the view chooses from, in order of preference: 3 columns (the maps over their spectra,
+    /// the scanline plots under the three columns), 6 (all six panels in one row, each plot under two of them: a wide,
+    /// low window) and 1 (one column, the plots one under another: a tall, narrow window).</summary>
+    public static readonly int[] Arrangements = [3, 6, 1];
+
+    // The scanline plots stand side by side under a grid of 3 or 6 columns, one under another under a single column.
+    private static int BandColumns(int columns) => columns == 1 ? 1 : 3;
+
+    /// <summary>Where the six panels (the direct, FFT and difference maps, then the input, kernel and product spectra,
+    /// each a map's size, a pixel of margin inside) and the three scanline plots go in <paramref name="area"/>, under the
+    /// legend's lines: in whichever of <see cref="Arrangements"/> draws the maps largest (another than 3 columns only
+    /// where it is at least 5% larger, so a common window keeps the usual grid). The grid is centred across; a row holding
+    /// a map is a map tall, a row of spectra only as tall as their squares (<see cref="SpectrumRowShare"/>); the plots get
+    /// <see cref="BandShare"/> of a map's height each and fill what is left, up to 1.5 maps' height. Pure: a unit test
+    /// holds it.</summary>
+    public static TheoremLayout Layout(PixelRect area, int w, int h, float lineHeight = 15, int legendLines = MinLegendLines)
     {
-        float legend = LegendHeight(lineHeight, legendLines);
-        float top = area.Y + legend, room = Math.Max(1, area.Height - legend - BandLabel(lineHeight) - 4);
-        float rows = GridShare(w, h);
-        float scale = Math.Min(area.Width / (3f * w), room / ((rows + BandShare) * h));
-        int labelLines = BandLabelLines(3 * w * scale, lineHeight);
-        if (labelLines == 2)
+        TheoremLayout best = Arrange(area, w, h, lineHeight, legendLines, Arrangements[0]);
+        foreach (int columns in Arrangements.Skip(1))
         {
-            room = Math.Max(1, area.Height - legend - BandLabel(lineHeight, 2) - 4);
-            scale = Math.Min(area.Width / (3f * w), room / ((rows + BandShare) * h));
+            TheoremLayout l = Arrange(area, w, h, lineHeight, legendLines, columns);
+            if (l.Scale > best.Scale * (best.Columns == Arrangements[0] ? 1.05f : 1f)) best = l;
         }
-        float gw = 3 * w * scale, gh = rows * h * scale;
+        return best;
+    }
+
+    /// <summary><see cref="Layout"/> in <paramref name="columns"/> columns (pure).</summary>
+    public static TheoremLayout Arrange(PixelRect area, int w, int h, float lineHeight, int legendLines, int columns)
+    {
+        // The legend takes at most half a tiny window's height (a 10x10 window put the grid 144 px below its bottom).
+        float legend = Math.Min(LegendHeight(lineHeight, legendLines), area.Height / 2), spectra = SpectrumRowShare(w, h);
+        int panelRows = (6 + columns - 1) / columns, bandColumns = BandColumns(columns), bandRows = 3 / bandColumns;
+        // A row holding any of the three maps is a map tall.
+        float RowShare(int row) => row * columns < 3 ? 1 : spectra;
+        float gridRows = 0;
+        for (int r = 0; r < panelRows; r++) gridRows += RowShare(r);
+        float ScaleFor(int titleLines)
+        {
+            float room = Math.Max(1, area.Height - legend - bandRows * BandLabel(lineHeight, titleLines) - 4);
+            return Math.Min(area.Width / (columns * w), room / ((gridRows + bandRows * BandShare) * h));
+        }
+        float scale = ScaleFor(1);
+        int lines = BandLabelLines(columns * w * scale / bandColumns, lineHeight);
+        if (lines == 2) scale = ScaleFor(2);
+        float top = area.Y + legend, gw = columns * w * scale, gh = gridRows * h * scale;
         var grid = new PixelRect(area.X + (area.Width - gw) / 2, top, gw, gh);
-        float bandY = top + gh + BandLabel(lineHeight, labelLines);
-        return (grid, bandY, Math.Max(1, Math.Min(1.5f * h * scale, area.Y + area.Height - bandY - 4)));
+        var cells = new PixelRect[6];
+        for (int i = 0; i < 6; i++)
+        {
+            int column = i % columns, row = i / columns;
+            float y = top;
+            for (int r = 0; r < row; r++) y += RowShare(r) * h * scale;
+            cells[i] = new PixelRect(grid.X + column * w * scale + 1, y + 1, Math.Max(0, w * scale - 2), Math.Max(0, RowShare(row) * h * scale - 2));
+        }
+        float label = BandLabel(lineHeight, lines), bandWidth = gw / bandColumns;
+        float free = area.Y + area.Height - (top + gh) - 4 - bandRows * label;
+        float bandHeight = Math.Max(1, Math.Min(1.5f * h * scale, free / bandRows));
+        var bands = new PixelRect[3];
+        var titles = new float[3];
+        for (int b = 0; b < 3; b++)
+        {
+            float y = top + gh + b / bandColumns * (label + bandHeight);
+            titles[b] = y + 1;
+            // Inside the area even where its text leaves no room (a window a few pixels tall).
+            float bandY = Math.Min(y + label, area.Y + area.Height);
+            bands[b] = new PixelRect(grid.X + b % bandColumns * bandWidth + 3, bandY, Math.Max(0, bandWidth - 6),
+                Math.Clamp(area.Y + area.Height - bandY, 0, bandHeight));
+        }
+        return new TheoremLayout(columns, scale, grid, cells, bands, titles, lines);
     }
 
     /// <summary>The lines the legend reserves: what it wrapped to (<paramref name="wrapped"/>), at least
     /// <see cref="MinLegendLines"/> and as many as it had at this width before (<paramref name="before"/>), at most
-    /// <see cref="MaxLegendLines"/> (the maps keep most of a small window). Pure: a unit test holds it.</summary>
-    public static int LegendLinesFor(int wrapped, int before) => Math.Clamp(Math.Max(wrapped, before), MinLegendLines, MaxLegendLines);
+    /// <see cref="MaxLegendLines"/> (the maps keep most of a small window), or a quarter of a tall window's
+    /// <paramref name="height"/> where that holds more lines of <paramref name="lineHeight"/> (a 300x1100 window cut the
+    /// legend to 12 lines and left 400 px empty under the maps). Pure: a unit test holds it.</summary>
+    public static int LegendLinesFor(int wrapped, int before, float height = 0, float lineHeight = 15) =>
+        Math.Clamp(Math.Max(wrapped, before), MinLegendLines, Math.Max(MaxLegendLines, (int)(height / 4 / Math.Max(1, lineHeight))));
 
     public void Draw(PixelRect area)
     {
@@ -169,9 +216,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         _ran = true;
         GpuTensor direct = theorem.Direct;
-        (PixelRect grid, float bandY, float bandH) = Layout(area, direct.W, direct.H, context.LineHeight, _legendLines);
-        OutputRect = grid;
-        _mapRow = 1 / GridShare(direct.W, direct.H);
+        _layout = Layout(area, direct.W, direct.H, context.LineHeight, _legendLines);
+        OutputRect = _layout.Grid;
         _row = Row(direct);
         try
         {
@@ -188,40 +234,39 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         Presenter presenter = context.Presenter;
         // Direct and FFT results in the layer's colours (a filter's output grey, a layer's maps viridis).
         ColorMap colours = ViewContext.MapColour(pipeline.LayerOutput(_layer));
-        presenter.DrawTensor(direct, theorem.DirectRange, Cell(0, 0), 1, map: colours);
-        presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1, 0), 1, map: colours);
-        presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2, 0), 1);
+        presenter.DrawTensor(direct, theorem.DirectRange, Cell(0), 1, map: colours);
+        presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1), 1, map: colours);
+        presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2), 1);
         GpuTensor spectra = theorem.Spectra;
         for (int s = 0; s < 3; s++) presenter.DrawTensor(spectra, theorem.SpectraRanges, SpectrumRect(s), 1, s);
 
-        float cellH = OutputRect.Height * _mapRow;
-        float rowY = OutputRect.Y + (_row + 0.5f) * cellH / direct.H;
-        presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
+        // The scanline's row across each map (across the three together where they stand in one row, as they always did).
+        for (int m = 0; m < 3; m++)
+        {
+            PixelRect c = Cell(m);
+            float rowY = c.Y + (_row + 0.5f) * c.Height / direct.H;
+            bool joined = m + 1 < 3 && Cell(m + 1).Y == c.Y;
+            presenter.DrawSolid(new PixelRect(c.X - 1, rowY - 0.5f, c.Width + (joined ? 2 : 1), 1.5f), 1f, 0.55f, 0.1f, 0.9f);
+        }
         // The scanline: its 1D results (grey direct, orange FFT), the row's and kernel row's spectra, their product.
         GpuTensor results = theorem.ScanlineResults, line = theorem.ScanlineSpectra;
         // Direct and FFT on one scale: equal numbers must draw as one curve (each on its own scale, rounding noise just
         // below zero in one put it on a signed scale and the other on [0, 1]).
-        _resultsBand = Band(0, bandY, bandH);
+        _resultsBand = Band(0);
         presenter.DrawProfile(results, theorem.ScanlineRanges, 0, 0, 1, results, theorem.ScanlineRanges, 0, 1, _resultsBand, ProfileAxis.Identity, shared: true);
-        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 0, 1, line, theorem.ScanlineSpectraRanges, 0, 1, Band(1, bandY, bandH), ProfileAxis.Identity);
-        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 2, 1, line, theorem.ScanlineSpectraRanges, 0, 2, Band(2, bandY, bandH), ProfileAxis.Identity);
+        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 0, 1, line, theorem.ScanlineSpectraRanges, 0, 1, Band(1), ProfileAxis.Identity);
+        presenter.DrawProfile(line, theorem.ScanlineSpectraRanges, 0, 2, 1, line, theorem.ScanlineSpectraRanges, 0, 2, Band(2), ProfileAxis.Identity);
         context.Stages?.Part("theorem-draw");
     }
 
-    // The maps' row's share of the grid's height (the spectra's row has the rest: SpectrumRowShare).
-    private float _mapRow = 0.5f;
+    // Where the last frame put its parts (Layout).
+    private TheoremLayout? _layout;
 
-    /// <summary>Cell (column, row) of the 3 x 2 grid, a pixel of margin inside: the maps' row a map tall, the spectra's
-    /// row as tall as their squares need.</summary>
-    private PixelRect Cell(int column, int row)
-    {
-        float w = OutputRect.Width / 3, top = OutputRect.Height * _mapRow;
-        float y = row == 0 ? OutputRect.Y : OutputRect.Y + top, h = row == 0 ? top : OutputRect.Height - top;
-        return new PixelRect(OutputRect.X + column * w + 1, y + 1, w - 2, h - 2);
-    }
+    /// <summary>Panel i's rectangle (0-2: the direct, FFT and difference maps; 3-5: the spectra).</summary>
+    private PixelRect Cell(int i) => _layout?.Cells[i] ?? default;
 
-    /// <summary>Spectrum s's rectangle: the largest square in its bottom-row cell (<see cref="SpectrumSquare"/>).</summary>
-    private PixelRect SpectrumRect(int s) => SpectrumSquare(Cell(s, 1));
+    /// <summary>Spectrum s's rectangle: the largest square in its panel (<see cref="SpectrumSquare"/>).</summary>
+    private PixelRect SpectrumRect(int s) => SpectrumSquare(Cell(3 + s));
 
     /// <summary>Where a spectrum is drawn in <paramref name="cell"/>: the largest square, centred. Both frequency axes
     /// span -0.5 to 0.5 cycles per pixel whatever the frame's shape, so a direction in the picture keeps its angle in
@@ -233,11 +278,12 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // Where the scanline's direct and FFT results were plotted last (its scale is labelled on it).
     private PixelRect _resultsBand;
 
-    private PixelRect Band(int column, float y, float height)
+    /// <summary>Scanline plot b's rectangle; the first leaves a gutter on its left for its scale's labels.</summary>
+    private PixelRect Band(int b)
     {
-        PixelRect c = Cell(column, 0);
-        float gutter = column == 0 ? ScaleGutter(c.Width, context.LineHeight, _gutterChars) : 0;
-        return new PixelRect(c.X + 2 + gutter, y, c.Width - 4 - gutter, height);
+        PixelRect r = _layout?.Bands[b] ?? default;
+        float gutter = b == 0 ? ScaleGutter(r.Width + 4, context.LineHeight, _gutterChars) : 0;
+        return new PixelRect(r.X + gutter, r.Y, r.Width - gutter, r.Height);
     }
 
     // The widest scale label the last frame drew (4 to 10 characters; 7 before the first: "-0.4781"), so the gutter is
@@ -269,7 +315,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         if (!_ran) return false;
         GpuTensor direct = context.Theorem.Direct;
         for (int c = 0; c < 3; c++)
-            if (SingleMapView.MapHit(Cell(c, 0), x, y, direct.W, direct.H, context.Theorem.OutputChannel, out point)) return true;
+            if (SingleMapView.MapHit(Cell(c), x, y, direct.W, direct.H, context.Theorem.OutputChannel, out point)) return true;
         return false;
     }
 
@@ -392,21 +438,22 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             }
         legend.Add(bin);
         List<string> lines = HudText.Wrap(legend, HudText.CharsIn(area.Width - 32, hud.CharWidth));
-        _legendLines = LegendLinesFor(lines.Count, _legendWidth == area.Width ? _legendLines : 0);
+        _legendLines = LegendLinesFor(lines.Count, _legendWidth == area.Width ? _legendLines : 0, area.Height, hud.LineHeight);
         _legendWidth = area.Width;
         hud.Panel(area.X + 10, area.Y + 2, lines.Count > _legendLines ? lines[.._legendLines] : lines);
         // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
-        int chars = HudText.CharsIn(OutputRect.Width / 3 - 8, hud.CharWidth);
+        TheoremLayout layout = _layout!;
+        int chars = HudText.CharsIn(Cell(0).Width - 6, hud.CharWidth);
         string[] names = FittedMapLabels(f.InputChannel, _inputs, bias, chars);
         for (int i = 0; i < names.Length; i++)
         {
-            PixelRect c = Cell(i % 3, i / 3);
+            PixelRect c = Cell(i);
             hud.Label(c.X + 2, c.Y + 2, names[i]);
         }
-        float y = OutputRect.Y + OutputRect.Height + 1;
-        List<string>[] titles = BandTitles(chars);
+        List<string>[] titles = BandTitles(HudText.CharsIn(layout.Bands[0].Width - 2, hud.CharWidth));
         for (int i = 0; i < titles.Length; i++)
-            for (int k = 0; k < titles[i].Count; k++) hud.Label(Cell(i, 0).X + 2, y + k * hud.LineHeight, titles[i][k]);
+            for (int k = 0; k < titles[i].Count; k++) hud.Label(layout.Bands[i].X, layout.TitleY[i] + k * hud.LineHeight, titles[i][k]);
+        float y = layout.TitleY[0];
         int firstLines = titles[0].Count;
         // The results' scale (both curves on one: profile.frag's shared scale) at the band's top, middle line and bottom.
         PixelRect r = _resultsBand;
@@ -418,7 +465,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             (float a1, float b1) = theorem.ScanlineRanges.Read(1);
             (double bottom, double top) = ProfileView.PlotScale(Math.Min(a0, a1), Math.Max(b0, b1));
             // In the plot's gutter (ScaleGutter), at the cell's left edge; the next frame's gutter fits these labels.
-            float x = Cell(0, 0).X + 1;
+            float x = layout.Bands[0].X - 1;
             string high = ColourBar.Number((float)top), middle = ColourBar.Number((float)((top + bottom) / 2)), low = ColourBar.Number((float)bottom);
             hud.Label(x, labelTop, high);
             hud.Label(x, r.Y + r.Height / 2 - hud.LineHeight / 2, middle);
@@ -439,3 +486,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>Where the theorem view's parts go (<see cref="TheoremView.Layout"/>): <see cref="Columns"/> columns of
+/// panels at <see cref="Scale"/> screen pixels a map pixel inside <see cref="Grid"/>; the six panels' rectangles (the
+/// direct, FFT and difference maps, then the input, kernel and product spectra); the three scanline plots and the top
+/// of each one's title (<see cref="TitleLines"/> lines).</summary>
+internal sealed record TheoremLayout(int Columns, float Scale, PixelRect Grid, PixelRect[] Cells, PixelRect[] Bands, float[] TitleY, int TitleLines);
