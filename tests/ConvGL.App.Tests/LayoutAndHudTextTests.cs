@@ -251,10 +251,10 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal("conv1 7", l[2][7]); // relu and max-pool keep their input's names
         Assert.Equal("conv2 15", l[3][15]);
 
-        // A concat's maps keep each input's names in turn: conv_a's four (through the prelu), then conv_b's two.
+        // A concat's maps keep each input's names in turn: the prelu's four (conv_a's maps, renamed by the prelu node), then conv_b's two (through its copy_b node, named so).
         Stack branchy = Core.Onnx.OnnxStack.FromGraph(ConvGL.Core.Tests.Onnx.BranchyGraphs.MobileLike(), "branchy");
         string[][] b = MapNames.For(branchy, branchy.Layers.Select(_ => true).ToArray(), branchy.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
-        Assert.Equal(["conv_a 0", "conv_a 1", "conv_a 2", "conv_a 3", "conv_b 0", "conv_b 1"], b[11]);
+        Assert.Equal(["prelu_a 0", "prelu_a 1", "prelu_a 2", "prelu_a 3", "copy_b 0", "copy_b 1"], b[11]);
 
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""
@@ -268,6 +268,24 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["box:3"], r[1]);
         Assert.Equal(["add3 0"], r[2]);
         Assert.Equal(["add3 0"], r[3]);
+
+        // Maps named only by a layer and a number take a named channelwise layer's own name (an imported model's pool
+        // read "Plus391 0" over its ReLU's values); kernel-named maps keep theirs through a named layer ("box:3" above).
+        Stack numbered = StackFile.Parse("""
+            { "name": "num", "input": "gray", "layers": [
+              { "type": "conv", "name": "blur", "kernels": ["box:3"] },
+              { "type": "add", "name": "Plus1", "inputs": ["blur", "input"] },
+              { "type": "relu", "name": "ReLU2" },
+              { "type": "maxpool", "size": 2 },
+              { "type": "avgpool", "size": 2, "name": "Pool3" } ] }
+            """, "num.json");
+        string[][] n = MapNames.For(numbered, [true, true, true, true, true], [["box:3"], null, null, null, null]);
+        Assert.Equal(["Plus1 0"], n[1]);
+        Assert.Equal(["ReLU2 0"], n[2]);
+        Assert.Equal(["ReLU2 0"], n[3]); // an unnamed layer keeps its input's names
+        Assert.Equal(["Pool3 0"], n[4]);
+        // A layer that is off passes its input's names through, and does not rename them.
+        Assert.Equal(["Plus1 0"], MapNames.For(numbered, [true, true, false, true, true], [["box:3"], null, null, null, null])[3]);
     }
 
     [Theory]

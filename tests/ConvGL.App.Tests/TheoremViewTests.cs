@@ -87,10 +87,10 @@ public sealed class TheoremViewTests(DisplayFixture display)
         // In = 3 + 4i: |In| 5 at atan2(4, 3) = 53.13 deg; K = -1: 1 at 180 deg; P = In conj(K) = -3 - 4i: 5 at -126.87 deg.
         Assert.Equal("frequency (ky -2, kx 5) in the 768x384 frame: In 5 at 53 deg, K 1 at 180 deg, P = In conj(K) 5 at -127 deg",
             TheoremView.BinLine(-2, 5, 384, 768, new Complex(3, 4), new Complex(-1, 0), new Complex(-3, -4)));
-        Assert.Equal("scanline: input 2 row 17 * kernel centre row, N = 1024: max |direct - FFT| 4.4e-16",
-            TheoremView.ScanlineLine(17, 2, 1024, 4.44e-16));
-        Assert.Equal("scanline: input 0 row (zero border) * kernel centre row, N = 64: max |direct - FFT| 0.0e+00",
-            TheoremView.ScanlineLine(-1, 0, 64, 0));
+        Assert.Equal("scanline: input 2 row 17 correlated with kernel row 4 as applied (its centre), N = 1024: max |direct - FFT| 4.4e-16",
+            TheoremView.ScanlineLine(17, 2, 1024, 4.44e-16, 4, 9));
+        Assert.Equal("scanline: input 0 row (zero border) correlated with kernel row 0 as applied (its centre row is zero), N = 64: max |direct - FFT| 0.0e+00",
+            TheoremView.ScanlineLine(-1, 0, 64, 0, 0, 3));
     }
 
     [Fact]

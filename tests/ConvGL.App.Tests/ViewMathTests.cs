@@ -372,6 +372,10 @@ public sealed class ViewMathTests
         // Wide cells keep the full labels; cells narrower than a short form cut it.
         Assert.Equal(TheoremView.MapLabels(2, 3, 0.5f), TheoremView.FittedMapLabels(2, 3, 0.5f, 40));
         Assert.Equal("FFT + b~", TheoremView.FittedMapLabels(0, 1, 1f, 8)[1]);
+        // A strided layer's FFT map is the inverse read at the stride: said in both forms.
+        Assert.Equal("FFT: inverse(product) at stride 2 + bias", TheoremView.FittedMapLabels(0, 8, 0.5f, 40, (2, 2))[1]);
+        Assert.Equal("FFT s2,1 + bias", TheoremView.FittedMapLabels(0, 8, 0.5f, 22, (2, 1))[1]);
+        Assert.Equal("FFT: inverse(product)", TheoremView.FittedMapLabels(0, 8, 0, 40, (1, 1))[1]);
     }
 
     [Fact]

@@ -99,11 +99,31 @@ public class ConvTheoremTests
     }
 
     [Fact]
-    public void Scanline_IsTheCentreRowsShareOfThe2DConvolution_AndTheFftEqualsDirect_OverBordersModesStridesDilations()
+    public void ShownRow_IsTheCentre_OrTheNearestNonzeroRowWhereTheCentreIsZero()
     {
-        // A 2D kernel that is zero but for its centre row (as applied) computes, on output row y, exactly the 1D
-        // correlation of input row InputRow(y) with that row: Conv2D.Apply is the reference for InputRow, CentreRow
-        // and the x geometry; the FFT way must equal the direct way to double rounding.
+        // sobel-y: rows -1 -2 -1 / 0 0 0 / 1 2 1: the centre row is zero; rows 0 and 2 are as near: the upper, under
+        // either mode (convolve applies the kernel rotated: its row 0 is the stored row 2, reversed).
+        var sobelY = new Tensor([1, 1, 3, 3], [-1, -2, -1, 0, 0, 0, 1, 2, 1]);
+        Assert.Equal(0, ScanlineTheorem.ShownRow(sobelY, 0, new ConvOptions()));
+        Assert.Equal(0, ScanlineTheorem.ShownRow(sobelY, 0, new ConvOptions { Mode = ConvMode.Convolve }));
+        var taps = new float[3];
+        ScanlineTheorem.KernelRow(sobelY, 0, 0, new ConvOptions { Mode = ConvMode.Convolve }, taps);
+        Assert.Equal([1f, 2f, 1f], taps);
+        // A 5-row kernel with only stored row 4 nonzero: row 4 correlating, row 0 convolving; an all-zero kernel: the centre.
+        var low = new Tensor([2, 1, 5, 1], [0, 0, 0, 0, 7, 1, 1, 1, 1, 1]);
+        Assert.Equal(4, ScanlineTheorem.ShownRow(low, 0, new ConvOptions()));
+        Assert.Equal(0, ScanlineTheorem.ShownRow(low, 0, new ConvOptions { Mode = ConvMode.Convolve }));
+        Assert.Equal(2, ScanlineTheorem.ShownRow(low, 1, new ConvOptions()));
+        Assert.Equal(1, ScanlineTheorem.ShownRow(new Tensor([1, 1, 3, 2]), 0, new ConvOptions()));
+    }
+
+    [Fact]
+    public void Scanline_IsTheShownRowsShareOfThe2DConvolution_AndTheFftEqualsDirect_OverBordersModesStridesDilations()
+    {
+        // A 2D kernel that is zero but for one row (as applied; the centre row in half the cases) computes, on output row
+        // y, exactly the 1D correlation of input row InputRow(y) with that row; ShownRow finds that row (the centre
+        // where it is nonzero, else the nearest nonzero one): Conv2D.Apply is the reference for ShownRow, InputRow,
+        // KernelRow and the x geometry; the FFT way must equal the direct way to double rounding.
         var rng = new Random(11_0202);
         PaddingMode[] paddings = [PaddingMode.Same, PaddingMode.Valid, PaddingMode.Full];
         var line = new ScanlineTheorem();
@@ -120,8 +140,9 @@ public class ConvTheoremTests
                 DilationY = 1 + rng.Next(2), DilationX = 1 + rng.Next(3),
             };
             Tensor input = Random(rng, 1, h, w), weight = new Tensor([1, 1, kh, kw]);
-            // The stored row that is the applied centre row: kh/2 correlating, kh - 1 - kh/2 convolving (rotated).
-            int stored = o.Mode == ConvMode.Convolve ? kh - 1 - kh / 2 : kh / 2;
+            // The stored row that is the applied row: applied correlating, kh - 1 - applied convolving (rotated).
+            int applied = rng.Next(2) == 0 ? kh / 2 : rng.Next(kh);
+            int stored = o.Mode == ConvMode.Convolve ? kh - 1 - applied : applied;
             for (int j = 0; j < kw; j++) weight.Data[stored * kw + j] = (float)(rng.NextDouble() * 2 - 1);
             Tensor expected;
             ConvGeometry g;
@@ -135,11 +156,12 @@ public class ConvTheoremTests
                 continue;
             }
             var taps = new float[kw];
-            ScanlineTheorem.CentreRow(weight, 0, o, taps);
+            Assert.Equal(applied, ScanlineTheorem.ShownRow(weight, 0, o));
+            ScanlineTheorem.KernelRow(weight, 0, applied, o, taps);
             var row = new float[w];
             for (int y = 0; y < expected.H; y++)
             {
-                int r = ScanlineTheorem.InputRow(y, h, kh, o, g.Y);
+                int r = ScanlineTheorem.InputRow(y, h, applied, o, g.Y);
                 for (int x = 0; x < w; x++) row[x] = r < 0 ? 0 : input[0, r, x];
                 line.Run(row, taps, o.Border, g.X, o.StrideX, o.DilationX);
                 Assert.Equal(expected.W, line.Length);

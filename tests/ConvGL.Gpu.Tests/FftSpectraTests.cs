@@ -317,13 +317,13 @@ public sealed class FftSpectraTests(GlFixture fixture, ITestOutputHelper log)
         pass.Run(input, weight, null, o, 2);
         ConvGeometry g = ConvGeometry.Compute(29, 41, 7, 9, o);
         var taps = new float[9];
-        ScanlineTheorem.CentreRow(weight, 2, o, taps);
+        ScanlineTheorem.KernelRow(weight, 2, 3, o, taps);
         var line = new ScanlineTheorem();
         foreach (int y in new[] { 0, 13, 28, 99 })
         {
             pass.RunScanline(input, y);
-            int row = Math.Min(y, 28), r = ScanlineTheorem.InputRow(row, 29, 7, o, g.Y);
-            Assert.Equal((row, r), (pass.ScanlineOutputRow, pass.ScanlineInputRow));
+            int row = Math.Min(y, 28), r = ScanlineTheorem.InputRow(row, 29, 3, o, g.Y);
+            Assert.Equal((row, r, 3), (pass.ScanlineOutputRow, pass.ScanlineInputRow, pass.ScanlineKernelRow));
             float[] inputRow = [.. Enumerable.Range(0, 41).Select(x => image[2, r, x])];
             line.Run(inputRow, taps, o.Border, g.X, 1, 2);
             Tensor results = pass.ScanlineResults.Download(), spectra = pass.ScanlineSpectra.Download();

@@ -13,7 +13,7 @@ namespace ConvGL.App.Commands;
 /// image alone (DESIGN.md "Command line").
 ///
 /// INPUT: an image (PNG, JPEG, BMP, GIF, WebP, TGA; decoded by content) or a `.npy` float array (C, H, W) or (H, W).
-/// `--channels gray|rgb` converts (gray = BT.601 luma, rgb = gray repeated); without it an image is RGB when the
+/// `--channels gray|rgb` converts (gray = BT.601 luma; rgb keeps a colour file's three channels and repeats a gray one's); without it an image is RGB when the
 /// file stores colour and gray when it stores gray, and a `.npy` keeps its channels.
 ///
 /// OUTPUT: `.npy` holds the float32 (C, H, W) result unscaled. `.png` holds 8 bits per channel, normalised by this
@@ -40,7 +40,7 @@ internal static class ApplyCommand
     private static readonly Option<int> Stride = Opt.Int("--stride", "stride, both axes", 1, min: 1);
     private static readonly Option<int> Dilation = Opt.Int("--dilation", "dilation, both axes", 1, min: 1);
     private static readonly Option<ImageChannels?> ChannelsOption = Opt.Parsed<ImageChannels?>("--channels",
-        "gray (BT.601 luma) or rgb (gray repeated); default: as the file", s => Parsers.Choice(s, Channels), null, "gray|rgb");
+        "gray (BT.601 luma) or rgb (a colour file's three channels; a gray one's repeated); default: as the file", s => Parsers.Choice(s, Channels), null, "gray|rgb");
     private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();
     private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.AlgorithmChoice(
         "auto (default: a cost model picks per kernel and image), direct, separable (rank-1 kernels only) or fft");

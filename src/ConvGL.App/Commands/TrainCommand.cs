@@ -319,7 +319,7 @@ internal static partial class TrainCommand
         var options = new ConvOptions { Mode = args.GetValue(Mode), Border = args.GetValue(BorderOption) };
         FitMethod method = Choice(args, Optimizer, FitMethod.ConjugateGradient, FitMethods);
         int steps = args.GetValue(Steps);
-        if (steps > MaxSteps) throw new ConvGLException($"train: --steps {steps} is over the {MaxSteps} a fit may take (conjugate gradient converges in about 10 x (kH x kW + 1))");
+        if (steps > MaxSteps) throw new ConvGLException($"train: --steps {steps} is over the {MaxSteps} a fit may take (conjugate gradient needs at most kH x kW + 1 steps in exact arithmetic; its default cap is 10 x that, for rounding)");
         double lr = args.GetValue(Lr) ?? 0.05;
         if (!(lr > 0)) throw new ConvGLException($"train: --lr must be positive, got {lr}");
         string? outPath = args.GetValue(Out);

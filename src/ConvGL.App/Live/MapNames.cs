@@ -6,7 +6,8 @@ namespace ConvGL.App.Live;
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
 /// when there are several; the maps it summed, for a summed bank), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
 /// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
-/// names of its input's maps.</summary>
+/// names of its input's maps, except that maps named only by a layer and a number ("Plus391 0") take a named
+/// channelwise layer's own name ("ReLU393 0": an imported model's pool read "Plus391 0" over the ReLU's values).</summary>
 internal static class MapNames
 {
     /// <summary>[layer][channel] names; <paramref name="enabled"/>[i] false means layer i passes its input through.</summary>
@@ -14,12 +15,15 @@ internal static class MapNames
     {
         string[] input = InputNames(stack);
         var result = new string[stack.Layers.Count][];
+        // Whether layer i's maps are named by a layer and a number (not by kernels, pairs or the input's channels).
+        var numbered = new bool[stack.Layers.Count];
         for (int i = 0; i < stack.Layers.Count; i++)
         {
             StackLayer layer = stack.Layers[i];
             // A graph layer reads the maps it names (a residual add, a branch), not always the previous layer's.
             int from = layer.InputsOf(i)[0];
             string[] current = from < 0 ? input : result[from];
+            bool byNumber = from >= 0 && numbered[from];
             if (enabled[i])
                 current = layer switch
                 {
@@ -43,9 +47,19 @@ internal static class MapNames
                     SliceLayer sl when sl.End <= current.Length => current[sl.Start..sl.End],
                     // A shuffle moves its maps, names and all.
                     ChannelShuffleLayer cs when current.Length % cs.Groups == 0 => Enumerable.Range(0, current.Length).Select(o => current[cs.Source(o, current.Length)]).ToArray(),
+                    _ when byNumber && layer.Label is { Length: > 0 } own => Enumerable.Range(0, current.Length).Select(o => $"{own} {o}").ToArray(),
                     _ => current,
                 };
+            if (enabled[i])
+                byNumber = layer switch
+                {
+                    ConvLayer c => !(kernelNames[i] is { Count: > 0 }),
+                    ConvTransposeLayer or LinearLayer or AddLayer => true,
+                    MagnitudeLayer or FlattenLayer or ConcatLayer => false,
+                    _ => byNumber,
+                };
             result[i] = current;
+            numbered[i] = byNumber;
         }
         return result;
     }

@@ -94,7 +94,7 @@ internal sealed class Probe(GL gl)
                 // A transposed convolution is one, but no one window makes an output (each output sums the inputs that
                 // scatter onto it): said so, not "not a convolution layer" (the math audit).
                 : pipeline.StackLayer(layer) is ConvGL.Core.Stacks.ConvTransposeLayer
-                    ? "a transposed convolution: each output sums the inputs scattered onto it, not one window, so it is not taken apart here" + NearestConv(pipeline, layer)
+                    ? "a transposed convolution: each output is one window of the zero-inserted input under the rotated kernel (its taps land on inserted zeros in a pattern that changes from pixel to pixel), so it is not taken apart here" + NearestConv(pipeline, layer)
                 : "not a convolution layer" + NearestConv(pipeline, layer);
             return;
         }

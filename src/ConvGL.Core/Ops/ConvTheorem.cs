@@ -122,8 +122,8 @@ public static class ConvTheorem
 }
 
 /// <summary>The convolution theorem on one scanline, in double precision: the 1D counterpart of the theorem view's
-/// maps. For output row y of a 2D convolution, the kernel's centre row (row kH/2 as the layer applies it: rotated under
-/// convolve, its taps spread by the x dilation) reads input row <see cref="InputRow"/>; that row, padded by the layer's
+/// maps. For output row y of a 2D convolution, a kernel row (as the layer applies it: rotated under convolve, its taps
+/// spread by the x dilation; the centre row, <see cref="ShownRow"/>) reads input row <see cref="InputRow"/>; that row, padded by the layer's
 /// border along x (<see cref="AxisGeometry"/>: DESIGN's in_pad), correlated with those taps at the x stride, is one 1D
 /// convolution, computed both ways:
 ///   direct: out[m] = sum_j tap[j] row_pad[m s + j d]
@@ -149,22 +149,46 @@ public sealed class ScanlineTheorem
     /// <summary>max over m of |direct[m] - FFT[m]|.</summary>
     public double MaxDifference { get; private set; }
 
-    /// <summary>The input row the kernel's centre row reads for output row <paramref name="outputRow"/> (the border
-    /// applied), or -1 when that row is outside a zero-bordered input.</summary>
-    public static int InputRow(int outputRow, int height, int kernelHeight, ConvOptions options, AxisGeometry y) =>
-        Borders.Map(outputRow * options.StrideY - y.PadBefore + kernelHeight / 2 * options.DilationY, height, options.Border);
+    /// <summary>The input row that kernel row <paramref name="kernelRow"/> (as applied, 0 at the top) reads for output
+    /// row <paramref name="outputRow"/> (the border applied), or -1 when that row is outside a zero-bordered input.</summary>
+    public static int InputRow(int outputRow, int height, int kernelRow, ConvOptions options, AxisGeometry y) =>
+        Borders.Map(outputRow * options.StrideY - y.PadBefore + kernelRow * options.DilationY, height, options.Border);
 
-    /// <summary>Kernel <paramref name="q"/>'s centre row as the layer applies it (row kH/2 of the rotated kernel under
-    /// convolve), into <paramref name="taps"/> (kW values).</summary>
-    public static void CentreRow(Tensor weight, int q, ConvOptions options, Span<float> taps)
+    /// <summary>The kernel row (as applied) the scanline shows for kernel <paramref name="q"/>: its centre row, kH/2, or
+    /// where every tap of that row is zero (sobel-y's, scharr-y's: the whole 1D demonstration drew zeros while the 2D
+    /// map did not), the nearest row that has a nonzero tap, the upper of two as near; the centre where all are zero.</summary>
+    public static int ShownRow(Tensor weight, int q, ConvOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        int kh = weight.Shape[2], kw = weight.Shape[3], centre = kh / 2;
+        bool flip = options.Mode == ConvMode.Convolve;
+        bool Nonzero(int row)
+        {
+            int stored = flip ? kh - 1 - row : row;
+            for (int j = 0; j < kw; j++)
+                if (weight.Data[(q * kh + stored) * kw + j] != 0) return true;
+            return false;
+        }
+        for (int d = 0; d < kh; d++)
+        {
+            if (centre - d >= 0 && Nonzero(centre - d)) return centre - d;
+            if (centre + d < kh && Nonzero(centre + d)) return centre + d;
+        }
+        return centre;
+    }
+
+    /// <summary>Kernel <paramref name="q"/>'s row <paramref name="row"/> as the layer applies it (rotated under convolve:
+    /// row kH - 1 - row of the stored kernel, reversed), into <paramref name="taps"/> (kW values).</summary>
+    public static void KernelRow(Tensor weight, int q, int row, ConvOptions options, Span<float> taps)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(options);
         int kh = weight.Shape[2], kw = weight.Shape[3];
         if (taps.Length != kw) throw new ArgumentException($"taps holds {taps.Length} values, the kernel is {kw} wide", nameof(taps));
+        if (row < 0 || row >= kh) throw new ArgumentOutOfRangeException(nameof(row), $"row {row} of a kernel {kh} tall");
         bool flip = options.Mode == ConvMode.Convolve;
-        int row = flip ? kh - 1 - kh / 2 : kh / 2;
-        for (int j = 0; j < kw; j++) taps[j] = weight.Data[(q * kh + row) * kw + (flip ? kw - 1 - j : j)];
+        int stored = flip ? kh - 1 - row : row;
+        for (int j = 0; j < kw; j++) taps[j] = weight.Data[(q * kh + stored) * kw + (flip ? kw - 1 - j : j)];
     }
 
     /// <summary>Runs both ways. <paramref name="row"/>: the input row (W values); <paramref name="taps"/>: the kernel row as

@@ -74,6 +74,8 @@ public sealed class TheoremPass : IDisposable
     /// its figures: the transforms' length and max |direct - FFT|.</summary>
     public int ScanlineOutputRow { get; private set; } = -1;
     public int ScanlineInputRow { get; private set; } = -1;
+    /// <summary>The kernel row (as applied) the last <see cref="RunScanline"/> correlated with (<see cref="ScanlineTheorem.ShownRow"/>).</summary>
+    public int ScanlineKernelRow { get; private set; } = -1;
     public ScanlineTheorem Scanline => _line;
 
     /// <summary>(1, H_out, W_out): the shown output channel, by the direct sum.</summary>
@@ -217,8 +219,9 @@ public sealed class TheoremPass : IDisposable
     }
 
     /// <summary>The 1D theorem on one scanline of the last <see cref="Run"/>: output row <paramref name="outputRow"/>
-    /// (clamped); the input row under the kernel's centre row (<see cref="ScanlineTheorem.InputRow"/>) of the shown input
-    /// channel is read back (one row: a small stall) and convolved with the kernel's centre row both ways
+    /// (clamped); the input row under the kernel's shown row (<see cref="ScanlineTheorem.ShownRow"/>: the centre row, or the
+    /// nearest nonzero one) of the shown input channel (<see cref="ScanlineTheorem.InputRow"/>) is read back (one row: a
+    /// small stall) and correlated with that kernel row as applied both ways
     /// (<see cref="ScanlineTheorem"/>), the curves written to <see cref="ScanlineResults"/> and
     /// <see cref="ScanlineSpectra"/>. Skipped when the row and the last run are those of the previous call.</summary>
     public void RunScanline(GpuTensor input, int outputRow)
@@ -229,13 +232,14 @@ public sealed class TheoremPass : IDisposable
         if (_lineKey == (input, y, Computed)) return;
         int kh = _weight.Shape[2], kw = _weight.Shape[3], w = input.W;
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, _options);
-        int r = ScanlineTheorem.InputRow(y, input.H, kh, _options, g.Y);
+        int kernelRow = ScanlineTheorem.ShownRow(_weight, _kernel, _options);
+        int r = ScanlineTheorem.InputRow(y, input.H, kernelRow, _options, g.Y);
         if (_row.Length < w) _row = new float[w];
         if (_taps.Length != kw) _taps = new float[kw];
         Span<float> row = _row.AsSpan(0, w);
         if (r < 0) row.Clear();
         else input.Buffer.Read(row, (_input * input.H + r) * w);
-        ScanlineTheorem.CentreRow(_weight, _kernel, _options, _taps);
+        ScanlineTheorem.KernelRow(_weight, _kernel, kernelRow, _options, _taps);
         _line.Run(row, _taps, _options.Border, g.X, _options.StrideX, _options.DilationX);
 
         int length = _line.Length, n = _line.Frame;
@@ -254,7 +258,7 @@ public sealed class TheoremPass : IDisposable
         ScanlineSpectra.Buffer.Write(_curves.AsSpan(0, 3 * n));
         ScanlineRanges.Compute(ScanlineResults);
         ScanlineSpectraRanges.Compute(ScanlineSpectra);
-        (ScanlineOutputRow, ScanlineInputRow) = (y, r);
+        (ScanlineOutputRow, ScanlineInputRow, ScanlineKernelRow) = (y, r, kernelRow);
         _lineKey = (input, y, Computed);
     }
 

@@ -226,7 +226,7 @@ public sealed class ProbeOnnxTests : IDisposable
             var probe = new Probe(context.Gl);
             probe.Take(pipeline, 2, 0, 0, 0);
             Assert.False(probe.Valid);
-            Assert.StartsWith("a transposed convolution: each output sums the inputs scattered onto it", probe.Why);
+            Assert.StartsWith("a transposed convolution: each output is one window of the zero-inserted input under the rotated kernel", probe.Why);
         }
         using (var pipeline = new StackPipeline(context, upsampler))
         {

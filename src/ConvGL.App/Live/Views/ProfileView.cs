@@ -384,15 +384,18 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         float x = Math.Min(_plot.X, area.X + area.Width - 40);
         int chars = HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth);
         string channelName = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
-        if (("grey in, orange out ch " + channelName).Length > chars && x > area.X + 2)
+        // The grey curve averages the input maps that feed the shown one (a conv's group, a magnitude's pair): said so.
+        string mean = _count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (mean of {_count})") : "";
+        if (("grey in" + mean + ", orange out ch " + channelName).Length > chars && x > area.X + 2)
         {
             x = area.X + 2;
             chars = HudText.CharsIn(area.X + area.Width - x - 22, hud.CharWidth);
         }
         // The long legend where it fits on one line, else the short one (the channel's number must stay).
         string channel = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
-        string full = "row profile: grey = input, orange = output channel " + channel;
-        _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in, orange out ch " + channel, chars));
+        string full = "row profile: grey = input" + (_count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (the mean of its {_count} maps)") : "") +
+                      ", orange = output channel " + channel;
+        _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in" + mean + ", orange out ch " + channel, chars));
         hud.Panel(x, _legendY, _legend);
         if (!Context.HaveFrame || _first < 0 || _plot.Height < 3 * hud.LineHeight) return;
         // The plot's scale, read back with the HUD: the values at its top, middle line and bottom, input / output.

@@ -15,10 +15,11 @@ namespace ConvGL.App.Live.Views;
 ///   bottom row: log(1 + |F|) of the padded input frame's spectrum | the kernel's (zero-padded to the same frame) |
 ///               their product (with several input maps a group: the first map's In and K, and the product summed over
 ///               every map's In_c conj(K_c)), each with DC centred, in a square (equal cycles per pixel on both axes): the product's inverse
-///               transform plus the bias is the FFT result above
+///               transform (read at the stride) plus the bias is the FFT result above
 ///   under them: the same theorem on one scanline (<see cref="ScanlineTheorem"/>): the input row under the kernel's
-///               centre row for the marked output row, convolved with that kernel row directly (grey) and by a 1D FFT
-///               (orange); the row's and the kernel row's spectra; their product.
+///               centre row (or its nearest nonzero row) for the marked output row, correlated with that kernel row as
+///               applied directly (grey) and by a 1D FFT (orange); the row's and the kernel row's spectra; their product.
+/// (That is the 3 x 2 arrangement; wide and tall windows put the six panels in one row or one column: <see cref="Layout"/>.)
 /// The spectra are GpuFftConv2D's own numbers (captured from the passes that produced the FFT result), so what is
 /// drawn is what was multiplied. The legend above the grid says the max |direct - FFT| of the shown map and the
 /// tolerance it must be within (<see cref="PanelLines"/>), and, with the pointer over a spectrum, the frequency under
@@ -57,8 +58,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
 
     private int _layer = -1, _row, _channel;
     // The shown convolution's input maps a group (its product sums over them) and its bias, for the labels.
-    private int _inputs = 1;
+    private int _inputs = 1, _kernelHeight = 1;
     private float[]? _bias;
+    // Its stride (y, x): the FFT map is the inverse transform read at it.
+    private (int Y, int X) _stride = (1, 1);
     private bool _ran;
     private string? _error;
     // --stats' part callback, made once (a frame allocates nothing).
@@ -194,7 +197,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         _layer = ShownConv(out ConvView? conv);
         OutputRect = default;
         if (conv is null) return;
-        (_inputs, _bias) = (conv.Weight.Shape[1], conv.Bias);
+        (_inputs, _bias, _kernelHeight) = (conv.Weight.Shape[1], conv.Bias, conv.Weight.Shape[2]);
+        _stride = (conv.Options.StrideY, conv.Options.StrideX);
         ILivePipeline pipeline = context.Pipeline;
         TheoremPass theorem = context.Theorem;
         // The selected channel (, .), clamped to this conv's maps as the filters view clamps it (it was channel 0 whenever
@@ -338,9 +342,16 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         return true;
     }
 
-    /// <summary>The legend's line for the scanline theorem (pure).</summary>
-    public static string ScanlineLine(int inputRow, int inputChannel, int frame, double maxDifference) =>
-        F($"scanline: input {inputChannel} row {(inputRow < 0 ? "(zero border)" : inputRow.ToString(CultureInfo.InvariantCulture))} * kernel centre row, N = {frame}: max |direct - FFT| {maxDifference:0.0e+00}");
+    /// <summary>The legend's line for the scanline theorem (pure): the input row, correlated (as the 2D layer does) with
+    /// kernel row <paramref name="kernelRow"/> as the layer applies it (rotated under convolve) of a kernel
+    /// <paramref name="kernelHeight"/> tall: its centre row, or the nearest nonzero one where the centre row is all zeros
+    /// (ScanlineTheorem.ShownRow).</summary>
+    public static string ScanlineLine(int inputRow, int inputChannel, int frame, double maxDifference, int kernelRow, int kernelHeight)
+    {
+        string row = inputRow < 0 ? "(zero border)" : inputRow.ToString(CultureInfo.InvariantCulture);
+        string which = kernelRow == kernelHeight / 2 ? "its centre" : "its centre row is zero";
+        return F($"scanline: input {inputChannel} row {row} correlated with kernel row {kernelRow} as applied ({which}), N = {frame}: max |direct - FFT| {maxDifference:0.0e+00}");
+    }
 
     /// <summary>The legend's line for frequency (ky, kx): each spectrum's magnitude and phase there (pure). With
     /// <paramref name="inputs"/> input maps a group, P is the sum over them of In_c conj(K_c), of which In and K are the
@@ -362,25 +373,31 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         F($"  max|out| = {f.MaxAbsResult:G3}, S = sum|w|{(bias != 0 ? " + |b|" : "")} = {f.KernelAbsSum:G3}, M = max|in| = {f.MaxAbsInput:G3}"),
     ];
 
-    /// <summary>The six maps' labels (pure): the FFT result is the product's inverse (plus the bias); with several input
+    /// <summary>The six maps' labels (pure): the FFT result is the product's inverse (read at the stride where it is
+    /// more than 1: a strided layer's output is every s-th value of the inverse, plus the bias); with several input
     /// maps a group, the input and kernel spectra are the first map's terms and the product sums all of them.</summary>
-    public static string[] MapLabels(int inputChannel, int inputs, float bias) =>
+    public static string[] MapLabels(int inputChannel, int inputs, float bias, (int Y, int X) stride = default) =>
     [
-        "direct", bias != 0 ? "FFT: inverse(product) + bias" : "FFT: inverse(product)", "|direct - FFT|",
+        "direct", "FFT: inverse(product)" + StrideText(stride, " at stride ") + (bias != 0 ? " + bias" : ""), "|direct - FFT|",
         inputs > 1 ? F($"input {inputChannel} spectrum (1 of {inputs})") : F($"input {inputChannel} spectrum"),
         inputs > 1 ? F($"kernel spectrum, input {inputChannel}") : "kernel spectrum",
         inputs > 1 ? F($"product: sum over {inputs} inputs") : "product spectrum",
     ];
 
+    /// <summary>A stride above 1 after <paramref name="prefix"/> ("2", or "2,1" for y, x), else nothing: a strided
+    /// layer's FFT map is the inverse transform read every s-th pixel.</summary>
+    private static string StrideText((int Y, int X) s, string prefix) =>
+        s.Y <= 1 && s.X <= 1 ? "" : prefix + (s.Y == s.X ? F($"{s.Y}") : F($"{s.Y},{s.X}"));
+
     /// <summary>The six maps' labels in a cell of <paramref name="chars"/> characters: the full ones where they fit, else
     /// short forms that keep what matters (ResNet18's cells cut "FFT: inverse(product) + bias" to "FFT: inverse(product) ~",
     /// losing the bias), cut only where even those do not fit. Pure: a unit test holds it.</summary>
-    public static string[] FittedMapLabels(int inputChannel, int inputs, float bias, int chars)
+    public static string[] FittedMapLabels(int inputChannel, int inputs, float bias, int chars, (int Y, int X) stride = default)
     {
-        string[] full = MapLabels(inputChannel, inputs, bias);
+        string[] full = MapLabels(inputChannel, inputs, bias, stride);
         string[] brief =
         [
-            "direct", bias != 0 ? "FFT + bias" : "FFT", "|diff|",
+            "direct", "FFT" + StrideText(stride, " s") + (bias != 0 ? " + bias" : ""), "|diff|",
             inputs > 1 ? F($"in {inputChannel} of {inputs}") : F($"in {inputChannel} spectrum"),
             inputs > 1 ? F($"kernel, in {inputChannel}") : "kernel",
             inputs > 1 ? F($"sum of {inputs}") : "product",
@@ -427,7 +444,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         // The layer it shows by number: the info panel's last line is the selected layer's, which need not be this one.
         List<string> legend = PanelLines(f, F($"layer {_layer + 1} ({context.Pipeline.MapName(_layer, f.OutputChannel)})"), bias);
         ScanlineTheorem line = theorem.Scanline;
-        legend.Add(ScanlineLine(theorem.ScanlineInputRow, f.InputChannel, line.Frame, line.MaxDifference));
+        legend.Add(ScanlineLine(theorem.ScanlineInputRow, f.InputChannel, line.Frame, line.MaxDifference, theorem.ScanlineKernelRow, _kernelHeight));
         GpuTensor spectra = theorem.Spectra;
         string bin = "hover over a spectrum: the frequency there, and the spectra's magnitude and phase";
         for (int s = 0; s < 3; s++)
@@ -444,7 +461,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
         TheoremLayout layout = _layout!;
         int chars = HudText.CharsIn(Cell(0).Width - 6, hud.CharWidth);
-        string[] names = FittedMapLabels(f.InputChannel, _inputs, bias, chars);
+        string[] names = FittedMapLabels(f.InputChannel, _inputs, bias, chars, _stride);
         for (int i = 0; i < names.Length; i++)
         {
             PixelRect c = Cell(i);
