@@ -239,10 +239,18 @@ public sealed class TheoremViewTests(DisplayFixture display)
         Assert.Equal(898f / (8.25f * 360), tall.Scale, 4);
         for (int i = 1; i < 6; i++) Assert.True(tall.Cells[i].Y >= tall.Cells[i - 1].Y + tall.Cells[i - 1].Height, $"panel {i} under {i - 1}");
         for (int b = 1; b < 3; b++) Assert.True(tall.TitleY[b] >= tall.Bands[b - 1].Y + tall.Bands[b - 1].Height, $"plot {b} under {b - 1}");
+        // 533x1200 (a portrait window's picture): 3 columns width-bound at 533 / 1920 = 0.278; 2 columns (the maps left,
+        // the spectra right, the plots one under another) at min(533 / 1280, (1200 - 102 - 3 x 17 - 4) / (5.25 x 360))
+        // = 0.416: 1.5x larger.
+        TheoremLayout portrait = TheoremView.Layout(new PixelRect(0, 0, 533, 1200), 640, 360);
+        Assert.Equal(2, portrait.Columns);
+        Assert.Equal(533f / 1280, portrait.Scale, 4);
+        Assert.Equal(portrait.Cells[0].Y, portrait.Cells[3].Y); // the input spectrum beside the direct map
+        Assert.True(portrait.Cells[3].X > portrait.Cells[0].X + portrait.Cells[0].Width && portrait.Cells[1].Y > portrait.Cells[0].Y);
         // A common window keeps the 3 x 2 grid (1280x800's picture area: 980x800).
         Assert.Equal(3, TheoremView.Layout(new PixelRect(0, 0, 980, 800), 640, 360).Columns);
         // Whatever the window, every panel and plot lies inside it, the maps undistorted, nothing overlapping.
-        foreach ((float w, float h) in new[] { (10f, 10f), (40f, 30f), (1900f, 300f), (300f, 1100f), (2560f, 200f), (200f, 1600f), (960f, 600f) })
+        foreach ((float w, float h) in new[] { (10f, 10f), (40f, 30f), (1900f, 300f), (300f, 1100f), (2560f, 200f), (200f, 1600f), (960f, 600f), (533f, 1200f) })
             foreach ((int mw, int mh) in new[] { (640, 360), (288, 512), (14, 14) })
             {
                 var area = new PixelRect(5, 7, w, h);

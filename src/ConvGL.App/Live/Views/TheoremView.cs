@@ -114,11 +114,16 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
 
     /// <summary>The arrangements the view chooses from, in order of preference: 3 columns (the maps over their spectra,
     /// the scanline plots under the three columns), 6 (all six panels in one row, each plot under two of them: a wide,
-    /// low window) and 1 (one column, the plots one under another: a tall, narrow window).</summary>
-    public static readonly int[] Arrangements = [3, 6, 1];
+    /// low window), 2 (the maps in the left column, their spectra in the right, the plots one under another: a
+    /// portrait window) and 1 (one column, the plots one under another: a tall, narrow window).</summary>
+    public static readonly int[] Arrangements = [3, 6, 2, 1];
 
-    // The scanline plots stand side by side under a grid of 3 or 6 columns, one under another under a single column.
-    private static int BandColumns(int columns) => columns == 1 ? 1 : 3;
+    // The scanline plots stand side by side under a grid of 3 or 6 columns, one under another under 1 or 2.
+    private static int BandColumns(int columns) => columns <= 2 ? 1 : 3;
+
+    // Panel i's column and row: row by row, except in 2 columns, where the maps fill the left column and the spectra
+    // the right.
+    private static (int Column, int Row) PanelAt(int i, int columns) => columns == 2 ? (i / 3, i % 3) : (i % columns, i / columns);
 
     /// <summary>Where the six panels (the direct, FFT and difference maps, then the input, kernel and product spectra,
     /// each a map's size, a pixel of margin inside) and the three scanline plots go in <paramref name="area"/>, under the
@@ -145,7 +150,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         float legend = Math.Min(LegendHeight(lineHeight, legendLines), area.Height / 2), spectra = SpectrumRowShare(w, h);
         int panelRows = (6 + columns - 1) / columns, bandColumns = BandColumns(columns), bandRows = 3 / bandColumns;
         // A row holding any of the three maps is a map tall.
-        float RowShare(int row) => row * columns < 3 ? 1 : spectra;
+        float RowShare(int row) => columns == 2 || row * columns < 3 ? 1 : spectra;
         float gridRows = 0;
         for (int r = 0; r < panelRows; r++) gridRows += RowShare(r);
         float ScaleFor(int titleLines)
@@ -161,7 +166,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         var cells = new PixelRect[6];
         for (int i = 0; i < 6; i++)
         {
-            int column = i % columns, row = i / columns;
+            (int column, int row) = PanelAt(i, columns);
             float y = top;
             for (int r = 0; r < row; r++) y += RowShare(r) * h * scale;
             cells[i] = new PixelRect(grid.X + column * w * scale + 1, y + 1, Math.Max(0, w * scale - 2), Math.Max(0, RowShare(row) * h * scale - 2));
