@@ -29,6 +29,21 @@ public sealed class SourceFitTests
     }
 
     [Fact]
+    public void ForMoving_OnASoftwareRasteriser_IsTheSmallerBox_UnlessSourceMaxWasGiven()
+    {
+        Assert.Equal(SourceFit.SoftwareMoving, SourceFit.ForMoving(SourceFit.Default, given: false, software: true));
+        Assert.Equal((960, 540), SourceFit.SoftwareMoving.Apply(1920, 1080));
+        Assert.Equal((960, 540), SourceFit.SoftwareMoving.Apply(1280, 720));
+        Assert.Equal((640, 480), SourceFit.SoftwareMoving.Apply(640, 480)); // a common webcam's frames: kept
+        Assert.Equal((540, 960), SourceFit.SoftwareMoving.Apply(1080, 1920)); // a phone's upright video: the box turns
+        // Given (even as the default's own size), on a GPU, or a box already as small: as asked.
+        Assert.Equal(SourceFit.Default, SourceFit.ForMoving(SourceFit.Default, given: true, software: true));
+        Assert.Equal(SourceFit.Default, SourceFit.ForMoving(SourceFit.Default, given: false, software: false));
+        Assert.Equal(SourceFit.Full, SourceFit.ForMoving(SourceFit.Full, given: true, software: true));
+        Assert.Equal(new SourceFit(640, 360), SourceFit.ForMoving(new SourceFit(640, 360), given: false, software: true));
+    }
+
+    [Fact]
     public void ToString_IsTheOptionsOwnSpelling()
     {
         Assert.Equal("1920x1080", SourceFit.Default.ToString());

@@ -1057,6 +1057,36 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.DoesNotContain("ended", r.Stderr);
     }
 
+    /// <summary>On a software rasteriser (llvmpipe, here) a video larger than 960x540 is shown at 960x540 unless
+    /// --source-max is given, and stderr says so once; given, the frames keep the size asked for.</summary>
+    [Fact]
+    public void Video_OnASoftwareRasteriser_IsShownAt960x540_UnlessSourceMaxIsGiven()
+    {
+        string avi = Path.Combine(Dir(), "hd.avi");
+        const int w = 1280, h = 720;
+        using (var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 25, new OpenCvSharp.Size(w, h)))
+        {
+            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+            for (int f = 0; f < 3; f++)
+            {
+                using var mat = OpenCvSharp.Mat.FromPixelData(h, w, OpenCvSharp.MatType.CV_8UC3, Card(w, h, f));
+                writer.Write(mat);
+            }
+        }
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", avi, "--filter", "box:1", "--size", "240x160", "--frames", "4", "--probe", "10,10"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("shape=3x540x960", r.Stdout);
+        Assert.Single(r.Stderr.Split('\n'), l => l.Contains("frames shown at 960x540 rather than 1280x720 on a software rasteriser", StringComparison.Ordinal));
+        Assert.Contains("--source-max 1280x720 keeps 1280x720", r.Stderr);
+        // Given, even as the default's own size: the whole 1280x720, and nothing said.
+        r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", avi, "--source-max", "1920x1080", "--filter", "box:1", "--size", "240x160", "--frames", "4", "--probe", "10,10"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("shape=3x720x1280", r.Stdout);
+        Assert.DoesNotContain("software rasteriser", r.Stderr);
+    }
+
     /// <summary>The helper audit of 2026-12-05: a video opened on its 3rd to 5th frame (the file was paced from the moment
     /// it opened, while the window was still being made), and files of 1 fps or less, or of 240, played at 30 fps. Each
     /// frame here is one grey level, 10 + 20 f, so the probe says which frame is shown.</summary>

@@ -22,7 +22,8 @@ internal static class WindowCommand
         "scene, scene:WxH, an image or video file, camera, camera:N or /dev/videoN", "scene", "SOURCE");
     private static readonly Option<SourceFit> SourceMax = Opt.Parsed("--source-max",
         "images, videos and camera frames larger than this are scaled down to fit it, aspect kept, either way round " +
-        "(full: their own size, which big stacks may not fit on a software rasteriser)",
+        "(full: their own size, which big stacks may not fit on a software rasteriser); videos and cameras 960x540 " +
+        "on a software rasteriser unless this is given, for a live frame rate",
         ParseSourceMax, SourceFit.Default, "WxH|full");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
@@ -185,6 +186,7 @@ internal static class WindowCommand
         {
             Source = args.GetValue(Source)!,
             SourceFit = args.GetValue(SourceMax),
+            SourceFitGiven = args.GetResult(SourceMax) is { Implicit: false },
             Stack = stack,
             Filter = filter,
             View = args.GetValue(View),

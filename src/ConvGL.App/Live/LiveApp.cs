@@ -40,6 +40,8 @@ internal sealed class LiveApp : IDisposable
 
     private IFrameSource _source;
     private readonly SourceFit _sourceFit;
+    // Videos' and cameras' box (smaller on a software rasteriser unless --source-max was given: SourceFit.ForMoving).
+    private readonly SourceFit _movingFit;
     // --ui-scale: the text's scale; null takes the desktop's content scale (HiDPI).
     private readonly float? _uiScale;
     private bool _haveFrame;
@@ -59,6 +61,8 @@ internal sealed class LiveApp : IDisposable
         if (options.Soak is not null) Environment.SetEnvironmentVariable("CONVGL_SHADERS", SoakRun.Prepare(options.Soak));
         _context = GlContext.Adopt(window.GetProcAddress, debug: options.Soak is not null);
         _gl = _context.Gl;
+        _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
+        source = FitMoving(source, options);
         _state = new ViewState { View = options.View };
         _messages = new LiveMessages(_state, options.Scripted);
         _presenter = new Presenter(_context);
@@ -493,6 +497,19 @@ internal sealed class LiveApp : IDisposable
         _state.Changed();
     }
 
+    /// <summary>A video or camera opened (before the GL was known) at frames larger than <see cref="_movingFit"/>, opened
+    /// again in that box, said on stderr; anything else as it is.</summary>
+    private IFrameSource FitMoving(IFrameSource source, LiveOptions options)
+    {
+        (int w, int h) = (source.Width, source.Height);
+        if (source is not VideoSource || _movingFit == options.SourceFit || _movingFit.Apply(w, h) == (w, h)) return source;
+        IFrameSource smaller = SourceFactory.Open(options.Source, options.Scripted, options.SourceFit, _movingFit);
+        source.Dispose();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"convgl: --source {ErrorText.Echo(options.Source)}: frames shown at {smaller.Width}x{smaller.Height} rather than {w}x{h} on a software rasteriser, for a live frame rate (--source-max {w}x{h} keeps {w}x{h})"));
+        return smaller;
+    }
+
     // The scripted run's --drop that failed (null: none, or it opened).
     private string? _dropError;
 
@@ -501,7 +518,7 @@ internal sealed class LiveApp : IDisposable
         if (paths.Length == 0) return;
         try
         {
-            IFrameSource next = SourceFactory.Open(paths[0], _script.Active, _sourceFit);
+            IFrameSource next = SourceFactory.Open(paths[0], _script.Active, _sourceFit, _movingFit);
             _source.Dispose();
             _source = next;
             _haveFrame = false;

@@ -26,6 +26,9 @@ internal sealed record LiveOptions
     /// <summary>Images, videos and camera frames larger than this are scaled down to it, at start-up and on a drop
     /// (<see cref="Sources.SourceFit.Full"/>: shown at their own size).</summary>
     public SourceFit SourceFit { get; init; } = Sources.SourceFit.Default;
+    /// <summary>Whether --source-max was given: where it was not, a software rasteriser shows videos and cameras at
+    /// most <see cref="Sources.SourceFit.SoftwareMoving"/> (<see cref="Sources.SourceFit.ForMoving"/>).</summary>
+    public bool SourceFitGiven { get; init; }
     /// <summary>A stack name (assets/stacks/NAME.json) or file; null opens the default stack, or the filter when
     /// <see cref="Filter"/> is given.</summary>
     public string? Stack { get; init; }

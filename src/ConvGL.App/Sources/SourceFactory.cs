@@ -15,7 +15,11 @@ internal static class SourceFactory
 
     /// <summary>Opens the source; anything that cannot be opened is a <see cref="ConvGLException"/> naming it. Images,
     /// videos and cameras larger than <paramref name="fit"/> are scaled down to it (the scene never is).</summary>
-    public static IFrameSource Open(string spec, bool synchronous, SourceFit fit)
+    public static IFrameSource Open(string spec, bool synchronous, SourceFit fit) => Open(spec, synchronous, fit, fit);
+
+    /// <summary><see cref="Open(string, bool, SourceFit)"/> with another box for moving sources, videos and cameras
+    /// (<paramref name="movingFit"/>; <see cref="SourceFit.ForMoving"/>).</summary>
+    public static IFrameSource Open(string spec, bool synchronous, SourceFit fit, SourceFit movingFit)
     {
         if (spec == "scene") return new SceneSource(synchronous: synchronous);
         if (spec.StartsWith("scene:", StringComparison.Ordinal))
@@ -23,9 +27,9 @@ internal static class SourceFactory
             (int w, int h) = ParseSize(spec[6..]);
             return new SceneSource(w, h, synchronous);
         }
-        if (spec == "camera") return VideoSource.OpenCamera("0", fit);
-        if (spec.StartsWith("camera:", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec[7..], fit);
-        if (spec.StartsWith("/dev/video", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec, fit);
+        if (spec == "camera") return VideoSource.OpenCamera("0", movingFit);
+        if (spec.StartsWith("camera:", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec[7..], movingFit);
+        if (spec.StartsWith("/dev/video", StringComparison.Ordinal)) return VideoSource.OpenCamera(spec, movingFit);
         if (Directory.Exists(spec))
             throw new ConvGLException($"source '{spec}' is a folder; give an image or a video file in it");
         if (!File.Exists(spec))
@@ -40,7 +44,7 @@ internal static class SourceFactory
             throw new ConvGLException($"source '{spec}' is a stack or a model, not a picture: run it with --stack {spec}");
         if (extension.Equals(".txt", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"source '{spec}' is a text file, not a picture (a kernel file? run it with --filter {spec})");
-        return s_imageExtensions.Contains(extension) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, fit);
+        return s_imageExtensions.Contains(extension) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, movingFit);
     }
 
     // Still formats only OpenCV decodes: its imread allocates from the header's size with no cap of ConvGL's (a 25000x25000
