@@ -278,6 +278,31 @@ public sealed class ViewMathTests
         Assert.Equal(0.0, ProfileView.Windows(null, new ActivationLayer(ActivationKind.Relu), 9, 9, 9, 9).X.Half);
     }
 
+    /// <summary>A resize's outputs sit where Resize2D samples the input, in every coordinate mode (they were spread evenly,
+    /// right for half-pixel only), and a nearest resize reads the pixel it rounds to, both at a tie.</summary>
+    [Fact]
+    public void ResizeAxis_IsWhereEachCoordinateModeSamples_AndNearestReadsItsPixel()
+    {
+        ProfileAxis half = ProfileView.ResizeAxis(80, 160, 2, ResizeCoordinates.HalfPixel);
+        Assert.Equal(ProfileAxis.Proportional(80, 160), half);                                    // (o + 0.5) / 2 - 0.5
+        Assert.Equal(new ProfileAxis(0, 0.5), ProfileView.ResizeAxis(80, 160, 2, ResizeCoordinates.Asymmetric)); // o / 2
+        Assert.Equal(new ProfileAxis(0.25, 0.5), ProfileView.ResizeAxis(80, 160, 2, ResizeCoordinates.TfHalfPixelForNn));
+        Assert.Equal(new ProfileAxis(0, 0.5), ProfileView.ResizeAxis(4, 7, 1.75, ResizeCoordinates.AlignCorners)); // o 3 / 6
+        Assert.Equal(0, ProfileView.ResizeAxis(5, 1, 0.2, ResizeCoordinates.PytorchHalfPixel).At(0)); // one pixel: at 0
+        // An asymmetric 2x nearest upsampling (a YOLO export's): output 1 samples 0.5, a tie: both neighbours counted;
+        // output 2 samples 1: pixel 1 alone. Bilinear at 0.5 reads 0 and 1, at a whole 1 only 1.
+        var nearest = new ResizeLayer(new ResizeOptions { Mode = ResizeMode.Nearest, Coordinates = ResizeCoordinates.Asymmetric, ScaleY = 2, ScaleX = 2 });
+        LayerWindow nx = ProfileView.Windows(null, nearest, 8, 8, 16, 16).X;
+        Assert.Equal(new ProfileAxis(0, 0.5), nx.Axis);
+        Assert.Equal((0, 1), nx.Reads(1, 1, 8));
+        Assert.Equal((1, 1), nx.Reads(2, 2, 8));
+        Assert.Equal((7, 7), nx.Reads(15, 15, 8)); // 7.5 rounds to 7 or 8: 8 is past the map, replicated back to 7
+        var linear = new ResizeLayer(new ResizeOptions { Mode = ResizeMode.Linear, Coordinates = ResizeCoordinates.Asymmetric, ScaleY = 2, ScaleX = 2 });
+        LayerWindow lx = ProfileView.Windows(null, linear, 8, 8, 16, 16).X;
+        Assert.Equal((0, 1), lx.Reads(1, 1, 8));
+        Assert.Equal((1, 1), lx.Reads(2, 2, 8));
+    }
+
     /// <summary>A layer's reads in whole pixels of its input (from the perturbation audit of the receptive field): a zero
     /// border's past the edge are none (a crop's cut pixels too), a reflect border's fold back inside (pad 4 reflect: output
     /// 0 reads pixel 4), a wrap border's come from the far edge, a replicate one's clamp; bilinear reads the two pixels

@@ -260,13 +260,17 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
                 case PadLayer { Options: var p }:
                     return (new(new ProfileAxis(-p.Top, 1), 0, p.Border), new(new ProfileAxis(-p.Left, 1), 0, p.Border));
-                // An interpolation reads the pixels around each position: nearest one, linear two, cubic four.
+                // Output o samples the input at Resize2D.Source(o), affine in o for every coordinate mode (asymmetric: o /
+                // scale, align_corners, half-pixel, ...), read by its interpolation: linear the two pixels around it (one
+                // at a whole position: an open interval), cubic four, nearest the one it rounds to (a closed interval: a
+                // tie, as asymmetric 2x puts at 0.5, counts both neighbours, where the open one counted none).
                 case ResizeLayer { Options: var r }:
                 {
+                    (double sy, double sx) = Resize2D.Scales(inH, inW, r);
                     double half = r.Mode switch { ResizeMode.Nearest => 0.5, ResizeMode.Linear => 1, _ => 2 };
-                    (LayerWindow y, LayerWindow x) = (Spread(inH, outH), Spread(inW, outW));
-                    return (y with { Half = Math.Max(y.Half, half), Open = true, Border = Border.Replicate },
-                            x with { Half = Math.Max(x.Half, half), Open = true, Border = Border.Replicate });
+                    bool open = r.Mode != ResizeMode.Nearest;
+                    return (new(ResizeAxis(inH, outH, sy, r.Coordinates), half, Border.Replicate, open),
+                            new(ResizeAxis(inW, outW, sx, r.Coordinates), half, Border.Replicate, open));
                 }
             }
         }
@@ -275,6 +279,14 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
             // A geometry the layer's own run refused draws no output anyway; fall through to the even spread.
         }
         return (Spread(inH, outH), Spread(inW, outW));
+    }
+
+    /// <summary>Where a resize's output o samples its input: <see cref="Resize2D.Source"/>, which is affine in o (a
+    /// one-pixel output: its one position). Pure: a unit test holds it.</summary>
+    public static ProfileAxis ResizeAxis(int inN, int outN, double scale, ResizeCoordinates c)
+    {
+        double first = Resize2D.Source(0, inN, outN, scale, c);
+        return new ProfileAxis(first, outN > 1 ? Resize2D.Source(1, inN, outN, scale, c) - first : inN / (double)Math.Max(1, outN));
     }
 
     // A layer with no window of its own, spread evenly: the same pixel at the same size; a downsampling one (a global
