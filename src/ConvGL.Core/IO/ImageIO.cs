@@ -246,6 +246,9 @@ public static class ImageIO
     private static void CheckJpegData(byte[] bytes, string name)
     {
         JpegScanResult scan = JpegScan.Walk(bytes);
+        if (scan.Coverage == JpegCoverage.TooSmall)
+            throw DecodeError(name, $"the file's {Limits.Bytes(bytes.Length)} cannot hold the {scan.Width}x{scan.Height} progressive JPEG its header " +
+                                    $"claims (its first scan takes a bit for each of its {scan.Reason} at least): damaged, truncated, or a header claiming too large a size");
         if (scan.Coverage != JpegCoverage.Short) return;
         // Rounded down, so that a file missing its last block never reads as 100%.
         double percent = Math.Floor(scan.Fraction * 1000) / 10;

@@ -12,6 +12,10 @@ internal enum JpegCoverage
     Complete,
     /// <summary>The data ends (a marker, the end of the file, an invalid Huffman code) before the last block.</summary>
     Short,
+    /// <summary>A progressive Huffman JPEG (SOF2) whose whole file has fewer bits than its frame has blocks: its first
+    /// DC scan codes every block in a bit at least, so the header claims more than the data can hold. <see
+    /// cref="JpegScanResult.Fraction"/> is the file's bits over the blocks.</summary>
+    TooSmall,
 }
 
 /// <summary>The verdict, the frame header's size, the share of the frame's blocks the data covers (1 when
@@ -222,7 +226,29 @@ internal static class JpegScan
                         vMax = Math.Max(vMax, comps[i].V);
                     }
                     break;
-                case 0xC2 or 0xC3 or (>= 0xC5 and <= 0xC7) or (>= 0xC9 and <= 0xCB) or (>= 0xCD and <= 0xCF):
+                case 0xC2:
+                {
+                    // Progressive Huffman: its scans are not walked, but its first DC scan takes a bit a block at least
+                    // (a 1.6 KB file patched to claim 8000x4000 decoded to 32 grey megapixels in 2.5 GB).
+                    if (seg.Length < 6) return JpegScanResult.Unknown("a short frame header");
+                    int ph = BinaryPrimitives.ReadUInt16BigEndian(seg[1..]), pw = BinaryPrimitives.ReadUInt16BigEndian(seg[3..]), pn = seg[5];
+                    if (pw == 0 || ph == 0 || pn is < 1 or > 4 || seg.Length < 6 + 3 * pn)
+                        return JpegScanResult.Unknown($"frame header {pw}x{ph} with {pn} components");
+                    var pc = new Component[pn];
+                    int ph0 = 1, pv0 = 1;
+                    for (int i = 0; i < pn; i++)
+                    {
+                        int hv = seg[7 + 3 * i];
+                        pc[i] = new Component { Id = seg[6 + 3 * i], H = hv >> 4, V = hv & 15 };
+                        if (pc[i].H is < 1 or > 4 || pc[i].V is < 1 or > 4) return JpegScanResult.Unknown("a sampling factor outside 1..4");
+                        (ph0, pv0) = (Math.Max(ph0, pc[i].H), Math.Max(pv0, pc[i].V));
+                    }
+                    double blocks = pc.Sum(c => (double)CeilDiv(CeilDiv((long)pw * c.H, ph0), 8) * CeilDiv(CeilDiv((long)ph * c.V, pv0), 8));
+                    return 8.0 * b.Length < blocks
+                        ? new JpegScanResult(JpegCoverage.TooSmall, pw, ph, 8.0 * b.Length / blocks, F($"{blocks:0} blocks"))
+                        : JpegScanResult.Unknown("SOF2: progressive");
+                }
+                case 0xC3 or (>= 0xC5 and <= 0xC7) or (>= 0xC9 and <= 0xCB) or (>= 0xCD and <= 0xCF):
                     return JpegScanResult.Unknown($"SOF{marker - 0xC0}: progressive, lossless or arithmetic-coded");
                 case 0xCC:
                     return JpegScanResult.Unknown("arithmetic coding conditioning (DAC)");
@@ -389,4 +415,6 @@ internal static class JpegScan
     }
 
     private static long CeilDiv(long a, long b) => (a + b - 1) / b;
+
+    private static string F(FormattableString s) => s.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -67,6 +67,38 @@ public class ImageLimitTests
         }
     }
 
+    /// <summary>The fuzz audit: a 1.6 KB progressive JPEG whose frame header was patched to claim 8000x4000 decoded to 32
+    /// grey megapixels in 2.5 GB. Its first DC scan takes a bit a block at least: 8000x4000 with 4:2:0 (OpenCV's default)
+    /// is 500,000 luma and 2 x 125,000 chroma blocks, 93.75 KB at least; so it is refused before the pixel buffer
+    /// exists. A real 640x480 progressive photo of the same kind decodes.</summary>
+    [Fact]
+    public void ProgressiveJpeg_ClaimingMoreBlocksThanItsBitsHold_IsRefusedBeforeDecoding()
+    {
+        using var mat = new OpenCvSharp.Mat(24, 32, OpenCvSharp.MatType.CV_8UC3);
+        var rng = new Random(1);
+        for (int y = 0; y < 24; y++)
+            for (int x = 0; x < 32; x++) mat.Set(y, x, new OpenCvSharp.Vec3b((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+        byte[] jpg = mat.ImEncode(".jpg", new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.JpegProgressive, 1));
+        int sof = jpg.AsSpan().IndexOf([(byte)0xFF, (byte)0xC2]);
+        Assert.True(sof > 0, "expected a progressive JPEG");
+        Assert.Null(DecodeWithin(jpg, TimeSpan.FromSeconds(10)));
+        jpg[sof + 5] = 4000 >> 8; jpg[sof + 6] = 4000 & 255; // height
+        jpg[sof + 7] = 8000 >> 8; jpg[sof + 8] = 8000 & 255; // width
+        JpegScanResult scan = JpegScan.Walk(jpg);
+        Assert.Equal(JpegCoverage.TooSmall, scan.Coverage);
+        Assert.Equal((8000, 4000), (scan.Width, scan.Height));
+        Assert.Equal(8.0 * jpg.Length / 750_000, scan.Fraction, 9);
+        var c = Assert.IsType<ConvGLException>(DecodeWithin(jpg, TimeSpan.FromSeconds(10), "p.jpg"));
+        Assert.Contains("'p.jpg'", c.Message);
+        Assert.Contains("cannot hold the 8000x4000 progressive JPEG its header claims (its first scan takes a bit for each of its 750000 blocks at least)", c.Message);
+        Assert.True(ErrorText.IsOneLine(c.Message), c.Message);
+        // A real photo-sized progressive JPEG is far above the bound (a flat grey 640x480 one: its blocks' bits and more).
+        using var flat = new OpenCvSharp.Mat(480, 640, OpenCvSharp.MatType.CV_8UC3, new OpenCvSharp.Scalar(128, 128, 128));
+        byte[] grey = flat.ImEncode(".jpg", new OpenCvSharp.ImageEncodingParam(OpenCvSharp.ImwriteFlags.JpegProgressive, 1));
+        Assert.Equal(JpegCoverage.Unknown, JpegScan.Walk(grey).Coverage);
+        Assert.Null(DecodeWithin(grey, TimeSpan.FromSeconds(10)));
+    }
+
     /// <summary>A PNG whose IDAT holds garbage but which still ends in its IEND chunk was called truncated (libpng says
     /// incomplete for data it cannot inflate): it is damaged; the same file cut short is truncated.</summary>
     [Fact]
