@@ -291,6 +291,10 @@ public static class ImageIO
         long need = header + (type < 8 ? pixelBytes : (long)w * h / 128 * (1 + (bpp + 7) / 8));
         if (bytes.Length < need)
             throw DecodeError(name, $"the TGA is truncated: its header promises {w}x{h} at {bpp} bits, at least {need} bytes, the file has {bytes.Length}");
+        // RLE: the packets must cover every pixel (stb fills the rest with black and reports success: the fuzz audit's
+        // file cut at half came out with its lower 12 rows black).
+        if (type >= 8 && RlePixels(bytes, header, (long)w * h, (bpp + 7) / 8) is var (covered, total) && covered < total)
+            throw DecodeError(name, $"the TGA is truncated: its run-length packets end after {covered} of the {w}x{h} = {total} pixels its header promises");
         // Image types 3 and 11 are gray; stb decodes to at most 4 bytes a pixel, which the check counts.
         CheckDecodeBytes(name, w, h, channels, colour: type is not (3 or 11));
         ImageResult image;
@@ -313,6 +317,23 @@ public static class ImageIO
         };
         if (image.Data.Length < (long)w * h * comp) throw DecodeError(name, "the TGA decoder returned too few pixels");
         return (image.Data, comp, comp >= 3, h, w);
+    }
+
+    /// <summary>How many of <paramref name="pixels"/> pixels the RLE packets from <paramref name="start"/> cover before the
+    /// file ends (a packet: a count byte, then one pixel repeated, bit 7 set, or that many raw pixels of
+    /// <paramref name="pixelBytes"/> bytes); a packet cut short covers none. Reads only packet headers.</summary>
+    internal static (long Covered, long Total) RlePixels(ReadOnlySpan<byte> b, long start, long pixels, int pixelBytes)
+    {
+        long pos = start, covered = 0;
+        while (covered < pixels && pos < b.Length)
+        {
+            int c = b[(int)pos];
+            long count = (c & 0x7F) + 1, size = 1 + ((c & 0x80) != 0 ? pixelBytes : count * pixelBytes);
+            if (pos + size > b.Length) break;
+            pos += size;
+            covered += count;
+        }
+        return (Math.Min(covered, pixels), pixels);
     }
 
     /// <summary>stb decodes up to 2^31 bytes, but a (C, H, W) float tensor holds at most int.MaxValue values: a gray

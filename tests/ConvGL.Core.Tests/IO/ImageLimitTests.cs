@@ -271,6 +271,38 @@ public class ImageLimitTests
         Assert.Contains("the TGA is truncated", e.Message);
     }
 
+    /// <summary>The fuzz audit's RLE TGA: 32x24 true colour in 24 rows of two raw packets of 16 pixels (1 + 48 bytes each),
+    /// cut at half, decoded with its lower 12 rows black and no error. Now: truncated, naming the pixels covered; the whole
+    /// file decodes; a header claiming 33 columns over data for 32 is truncated too.</summary>
+    [Fact]
+    public void RleTga_WhosePacketsEndBeforeTheLastPixel_IsTruncated()
+    {
+        var tga = new List<byte>(new byte[18]);
+        tga[2] = 10; // RLE true colour
+        tga[12] = 32; tga[14] = 24; tga[16] = 24; tga[17] = 0x20; // 32x24, 24 bits, top-left origin
+        for (int row = 0; row < 24; row++)
+            for (int half = 0; half < 2; half++)
+            {
+                tga.Add(15); // a raw packet of 16 pixels
+                for (int i = 0; i < 48; i++) tga.Add((byte)(row * 10 + i));
+            }
+        byte[] whole = tga.ToArray();
+        Assert.Equal(18 + 24 * 2 * 49, whole.Length);
+        Tensor t = ImageIO.Decode(whole, ImageChannels.Auto, "rle.tga");
+        Assert.Equal([3, 24, 32], t.Shape);
+        Assert.Equal(232 / 255f, t[0, 23, 0], 6); // the last row's first pixel: B G R = 230 231 232
+        Assert.Equal(230 / 255f, t[2, 23, 0], 6);
+        Assert.Equal((long)(12 * 32), ImageIO.RlePixels(whole[..(18 + 24 * 49)], 18, 768, 3).Covered);
+        var e = Assert.Throws<ConvGLException>(() => ImageIO.Decode(whole[..1185], ImageChannels.Auto, "cut.tga"));
+        Assert.Contains("'cut.tga'", e.Message);
+        Assert.EndsWith("the TGA is truncated: its run-length packets end after 368 of the 32x24 = 768 pixels its header promises", e.Message);
+        // A run packet (bit 7) of 128 pixels takes 1 + 3 bytes; one cut inside its pixel covers none.
+        Assert.Equal((128L, 200L), ImageIO.RlePixels([0xFF, 1, 2, 3], 0, 200, 3));
+        Assert.Equal((0L, 200L), ImageIO.RlePixels([0xFF, 1, 2], 0, 200, 3));
+        whole[12] = 33;
+        Assert.Contains("the TGA is truncated", Assert.Throws<ConvGLException>(() => ImageIO.Decode(whole, ImageChannels.Auto, "wide.tga")).Message);
+    }
+
     [Fact]
     public void PsdAndHdr_AreRefusedByName_BeforeAnyDecoding()
     {
