@@ -37,6 +37,12 @@ public sealed class OnnxGraph
 
     public static OnnxGraph Load(string path, bool foldBatchNorm = true) => Build(OnnxReader.Load(path), foldBatchNorm);
 
+    // Ops whose stored inputs are weights (never sizes or indices).
+    private static readonly HashSet<string> s_weightOps = new(StringComparer.Ordinal)
+    {
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "PRelu",
+    };
+
     public static OnnxGraph Build(OnnxModel model, bool foldBatchNorm = true)
     {
         string src = model.Source;
@@ -51,6 +57,11 @@ public sealed class OnnxGraph
             var a = new NodeAttributes(node, src);
             if (node.Domain is not ("" or "ai.onnx"))
                 throw a.Error($"domain '{node.Domain}' is not supported (supported: the default ONNX domain)");
+            // Weights are floats: integers are sizes, axes and indices (the fuzz audit's INT64 Conv weight ran as floats).
+            if (s_weightOps.Contains(node.OpType) &&
+                node.Inputs.FirstOrDefault(i => model.IntegerInitializers.ContainsKey(i)) is { } integer)
+                throw a.Error($"input '{ErrorText.Echo(integer)}' is stored as {OnnxReader.DataTypeName(model.IntegerInitializers[integer])}; " +
+                              $"{node.OpType} takes float weights (FLOAT, DOUBLE or FLOAT16): export the model again");
             if (node.OpType == "Constant")
             {
                 // A Constant is a stored tensor written as a node: it becomes an initializer.

@@ -62,5 +62,8 @@ public sealed class OnnxModel
     public required IReadOnlyList<OnnxValueInfo> Inputs { get; init; }
     public required IReadOnlyList<OnnxValueInfo> Outputs { get; init; }
     public required IReadOnlyDictionary<string, Tensor> Initializers { get; init; }
+    /// <summary>The initializers stored as integers (INT32, INT64: sizes, axes and indices), by name, with their ONNX
+    /// element type: a weight stored so is refused where a node takes it as one.</summary>
+    public IReadOnlyDictionary<string, int> IntegerInitializers { get; init; } = new Dictionary<string, int>();
     public required IReadOnlyList<OnnxNode> Nodes { get; init; }
 }

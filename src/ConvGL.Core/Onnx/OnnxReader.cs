@@ -59,14 +59,15 @@ public static class OnnxReader
             throw new ConvGLException($"{source}: sparse initializers ('{g.SparseInitializer[0].Values?.Name}') are not supported; store the weights dense");
 
         long opset = 0;
+        bool declared = false;
         foreach (OperatorSetIdProto o in proto.OpsetImport)
-            if (o.Domain is "" or "ai.onnx") opset = o.Version;
+            if (o.Domain is "" or "ai.onnx") (opset, declared) = (o.Version, true);
         // IR 1-2 files may carry no opset_import: the specification says opset 1 is implied.
-        if (opset == 0) opset = 1;
-        // The default domain's versions count up from 1 (23 in 2025); attribute forms are read by version, so a
-        // negative or absurd one is a damaged file, not a newer one.
-        if (opset < 0 || opset > 1000)
-            throw new ConvGLException($"{source}: opset_import gives the ONNX operator set version {opset}; versions run from 1 (export the model again)");
+        if (!declared) opset = 1;
+        // The default domain's versions count up from 1 (23 in 2025, one or two a year); attribute forms are read by
+        // version, so a written 0, a negative one or one far past today's is a damaged file, not a newer one.
+        if (opset < 1 || opset > MaxOpset)
+            throw new ConvGLException($"{source}: opset_import gives the ONNX operator set version {opset}; ConvGL reads versions 1 to {MaxOpset} (export the model again, with a released opset)");
         if (g.Output.Count == 0)
             throw new ConvGLException($"{source}: the graph declares no outputs, so running it would compute nothing; export the model with its outputs");
 
@@ -101,9 +102,14 @@ public static class OnnxReader
             Inputs = g.Input.Where(i => !initializers.ContainsKey(i.Name)).Select(ToValueInfo).ToArray(),
             Outputs = g.Output.Select(ToValueInfo).ToArray(),
             Initializers = initializers,
+            IntegerInitializers = g.Initializer.Where(t => t.DataType is not (1 or 10 or 11)).ToDictionary(t => t.Name, t => t.DataType, StringComparer.Ordinal),
             Nodes = nodes,
         };
     }
+
+    /// <summary>The newest default-domain operator set a model may import: ONNX released opset 23 in 2025 and adds one or
+    /// two a year; well past that is a damaged number (the fuzz audit's 999 was read as if it were 23).</summary>
+    public const long MaxOpset = 40;
 
     /// <summary>One TensorProto file (an ONNX backend test case's <c>input_N.pb</c> or <c>output_N.pb</c>).</summary>
     /// <summary>Counts the main graph's nodes and entries (<see cref="Limits.Layers"/>, <see cref="Limits.GraphEntries"/>)

@@ -50,9 +50,18 @@ public static class OnnxStack
     private static void CheckDeclaredInput(OnnxGraph graph)
     {
         foreach (OnnxValueInfo input in graph.Inputs)
+        {
             if (input.Declared?.Any(d => d <= 0) == true)
                 throw new ConvGLException($"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the shape {input.DeclaredString}; a fixed dimension must be at least 1 " +
                                           "(a free one is a symbol, dim_param): export the model again");
+            // A fixed size past ConvGL's limits (a gray model declaring 100000x100000 was taken; an RGB model's is
+            // DeclaredSize's, which says images would be resized to it).
+            if (input.Declared is [_, var c, var dh, var dw] && c != 3 &&
+                (dh > Limits.ImageSide || dw > Limits.ImageSide || (double)(c ?? 1) * (dh ?? 1) * (dw ?? 1) > Limits.StackMapValues))
+                throw new ConvGLException($"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the fixed size {input.DeclaredString}: over ConvGL's limits " +
+                                          $"(each side at most {Limits.ImageSide}, and the input's C x H x W values at most {Limits.StackMapValues}); " +
+                                          "export the model with a smaller input size, or with H and W dynamic (dynamic_axes)");
+        }
     }
 
     public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null)

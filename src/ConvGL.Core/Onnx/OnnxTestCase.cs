@@ -37,6 +37,11 @@ public sealed class OnnxTestCase
         string model = Path.Combine(directory, "model.onnx");
         if (!File.Exists(model)) throw new ConvGLException($"{directory}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/)");
         OnnxGraph graph = OnnxGraph.Load(model);
+        // A written negative input dimension is a damaged declaration (-1, which some exporters write, is free; 0 is an
+        // empty axis, as the official Reduce cases' empty 'axes' input has).
+        foreach (OnnxValueInfo input in graph.Inputs)
+            if (input.Declared?.Any(d => d < 0) == true)
+                throw new ConvGLException($"{model}: input '{ErrorText.Echo(input.Name)}' declares the shape {input.DeclaredString}; a fixed dimension is 0 or more");
         string[] setDirs = System.IO.Directory.GetDirectories(directory, "test_data_set_*").Order(StringComparer.Ordinal).ToArray();
         if (setDirs.Length == 0) throw new ConvGLException($"{directory}: no test_data_set_* directory");
         var sets = new List<(string, IReadOnlyDictionary<string, Tensor>, IReadOnlyList<Tensor>)>();
@@ -48,13 +53,19 @@ public sealed class OnnxTestCase
                 Tensor t = OnnxReader.ReadTensorFile(Path.Combine(set, $"input_{i}.pb")).Tensor;
                 // An input the model's own declaration rules out is a broken case (ERROR), not a failed run (FAIL).
                 OnnxValueInfo info = graph.Inputs[i];
-                if (info.Shape is { } shape && (shape.Length != t.Rank || shape.Where((d, k) => d >= 0 && d != t.Shape[k]).Any()))
-                    throw new ConvGLException($"{Path.Combine(set, $"input_{i}.pb")}: shape {t.ShapeString} does not fit the model's input '{info.Name}' {info.ShapeString}");
+                // (The declared sizes, 0 included, which Shape reads as unknown.)
+                if (info.Shape is { } shape && (shape.Length != t.Rank || shape.Where((d, k) => d >= 0 && d != t.Shape[k]).Any()
+                                                || info.Declared?.Where((d, k) => d >= 0 && d != t.Shape[k]).Any() == true))
+                    throw new ConvGLException($"{Path.Combine(set, $"input_{i}.pb")}: shape {t.ShapeString} does not fit the model's input '{info.Name}' {info.DeclaredString}");
                 inputs[info.Name] = t;
             }
             var outputs = new Tensor[graph.Outputs.Count];
             for (int i = 0; i < outputs.Length; i++)
                 outputs[i] = OnnxReader.ReadTensorFile(Path.Combine(set, $"output_{i}.pb")).Tensor;
+            // A data file beyond the model's inputs or outputs belongs to another model: the case is not this one's.
+            foreach ((string kind, int count) in new[] { ("input", graph.Inputs.Count), ("output", graph.Outputs.Count) })
+                if (File.Exists(Path.Combine(set, $"{kind}_{count}.pb")))
+                    throw new ConvGLException($"{Path.Combine(set, $"{kind}_{count}.pb")}: the model has {count} {kind}{(count == 1 ? "" : "s")} ({kind}_0 to {kind}_{count - 1}); this file is not its");
             sets.Add((Path.GetFileName(set), inputs, outputs));
         }
         return new OnnxTestCase(directory, graph, sets);

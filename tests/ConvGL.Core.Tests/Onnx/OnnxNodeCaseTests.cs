@@ -56,6 +56,38 @@ public class OnnxNodeCaseTests
             Assert.Equal(kind != ActivationKind.ThresholdedRelu, float.IsNaN(Activation.Apply(kind, float.NaN, Activation.Defaults(kind).Alpha, beta: Activation.Defaults(kind).Beta)));
     }
 
+    /// <summary>The fuzz audit: a data file beyond the model's inputs (input_2.pb for a 2-input model) was ignored and the
+    /// case passed; a model declaring an input dimension of 0 or -5 ran and FAILed. Both are cases that cannot be read.</summary>
+    [Fact]
+    public void AnExtraDataFile_OrADamagedInputDeclaration_IsACaseThatCannotBeRead()
+    {
+        using var dir = new TempDir();
+        float[] x = [-1f, 2f, -3f, 4f];
+        File.WriteAllBytes(dir.File("model.onnx"), ModelOf("Relu", 4));
+        Directory.CreateDirectory(dir.File("test_data_set_0"));
+        File.WriteAllBytes(dir.File("test_data_set_0/input_0.pb"), ProtoBuilders.FloatData("x", x, 1, 1, 1, 4).ToByteArray());
+        File.WriteAllBytes(dir.File("test_data_set_0/output_0.pb"), ProtoBuilders.FloatData("y", [0f, 2f, 0f, 4f], 1, 1, 1, 4).ToByteArray());
+        Assert.True(OnnxTestCase.Load(dir.Path).Run(OnnxTestCase.RunCpu).Passed);
+        File.Copy(dir.File("test_data_set_0/input_0.pb"), dir.File("test_data_set_0/input_1.pb"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path));
+        Assert.Equal($"{dir.File("test_data_set_0/input_1.pb")}: the model has 1 input (input_0 to input_0); this file is not its", e.Message);
+        File.Delete(dir.File("test_data_set_0/input_1.pb"));
+        File.Copy(dir.File("test_data_set_0/output_0.pb"), dir.File("test_data_set_0/output_1.pb"));
+        Assert.Contains("output_1.pb: the model has 1 output", Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path)).Message);
+        File.Delete(dir.File("test_data_set_0/output_1.pb"));
+        foreach (long bad in new[] { 0L, -5L })
+        {
+            // 0 is an empty axis (the official Reduce cases' 'axes' inputs declare (0)): data of another size does not
+            // fit it; a negative size is a damaged declaration.
+            var node = new NodeProto { Name = "n0", OpType = "Relu", Input = { "x" }, Output = { "y" } };
+            var graph = new GraphProto { Name = "g", Node = { node }, Input = { ProtoBuilders.Value("x", 1, 1, bad, 4) }, Output = { ProtoBuilders.Value("y", 1, 1, 1, 4) } };
+            File.WriteAllBytes(dir.File("model.onnx"), new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray());
+            e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path));
+            Assert.Equal(bad < 0 ? $"{dir.File("model.onnx")}: input 'x' declares the shape (1, 1, {bad}, 4); a fixed dimension is 0 or more"
+                                 : $"{dir.File("test_data_set_0/input_0.pb")}: shape (1, 1, 1, 4) does not fit the model's input 'x' (1, 1, 0, 4)", e.Message);
+        }
+    }
+
     private static byte[] ModelOf(string op, int n)
     {
         var node = new NodeProto { Name = "n0", OpType = op, Input = { "x" }, Output = { "y" } };

@@ -61,13 +61,48 @@ public class OnnxReaderTests
     /// with no outputs (it loaded and computed nothing).</summary>
     [Theory]
     [InlineData(-5L)]
+    [InlineData(0L)]     // written as 0 (the fuzz audit's was taken as the implied 1 of a file with no opset_import)
+    [InlineData(41L)]
+    [InlineData(999L)]   // the fuzz audit's: read as if it were today's
     [InlineData(1L << 62)]
     public void OpsetOutOfRange_IsOneError(long version)
     {
         ModelProto m = ProtoBuilders.OneNode("Relu");
         m.OpsetImport[0].Version = version;
         var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(m.ToByteArray(), "m.onnx"));
-        Assert.Equal($"m.onnx: opset_import gives the ONNX operator set version {version}; versions run from 1 (export the model again)", e.Message);
+        Assert.Equal($"m.onnx: opset_import gives the ONNX operator set version {version}; ConvGL reads versions 1 to 40 (export the model again, with a released opset)", e.Message);
+    }
+
+    [Fact]
+    public void OpsetInRange_OrNoneImported_Loads()
+    {
+        ModelProto m = ProtoBuilders.OneNode("Relu");
+        foreach (long v in new[] { 1L, 13L, 23L, 40L })
+        {
+            m.OpsetImport[0].Version = v;
+            Assert.Equal(v, OnnxReader.Parse(m.ToByteArray(), "m.onnx").Opset);
+        }
+        m.OpsetImport.Clear(); // an IR 1-2 file: opset 1 implied
+        Assert.Equal(1, OnnxReader.Parse(m.ToByteArray(), "m.onnx").Opset);
+    }
+
+    /// <summary>The fuzz audit: a Conv whose weight initializer was stored as INT64 ran with it as floats. Integers are
+    /// sizes, axes and indices; a weight stored so is one error naming the node and the input.</summary>
+    [Fact]
+    public void AnIntegerWeight_IsOneErrorNamingTheNodeAndInput()
+    {
+        var w = new TensorProto { Name = "W", DataType = 7 };
+        w.Dims.AddRange([1L, 1, 3, 3]);
+        w.Int64Data.AddRange(new long[9]);
+        var node = new NodeProto { Name = "c0", OpType = "Conv", Input = { "x", "W" }, Output = { "y" } };
+        var graph = new GraphProto { Name = "g", Node = { node }, Initializer = { w }, Input = { ProtoBuilders.Value("x", 1, 1, 8, 8) }, Output = { ProtoBuilders.Value("y", 1, 1, 6, 6) } };
+        var m = new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal("m.onnx: node 'c0' (Conv): input 'W' is stored as INT64; Conv takes float weights (FLOAT, DOUBLE or FLOAT16): export the model again", e.Message);
+        w.DataType = 1;
+        w.Int64Data.Clear();
+        w.FloatData.AddRange(new float[9]);
+        Assert.Single(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")).Ops);
     }
 
     [Fact]
