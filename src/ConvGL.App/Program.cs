@@ -54,7 +54,9 @@ internal static class Program
         {
             // Past every size check (a machine with less memory than .NET reports, a process limit): one line, not a
             // bare "Out of memory." or an AggregateException of a worker's failure. The work's arrays are unreachable here.
-            Console.Error.WriteLine($"convgl: out of memory (this machine gives the process {Limits.Bytes(MemoryBudget.Machine)}): " +
+            // An address-space limit (ulimit -v) is named: the memory checks go by the machine's memory, not by it.
+            string limit = MemoryBudget.AddressSpaceLimit() is { } a ? $"; an address-space limit of {Limits.Bytes(a)} is set (ulimit -v), which the checks before the work do not count" : "";
+            Console.Error.WriteLine($"convgl: out of memory (this machine gives the process {Limits.Bytes(MemoryBudget.Machine)}{limit}): " +
                                     "use a smaller input or --size, or close other programs");
             return 1;
         }

@@ -33,6 +33,27 @@ public sealed class FuzzedInputCommandTests : IDisposable
         return P(name);
     }
 
+    /// <summary>The mutation-fuzz audit: under an address-space limit (prlimit --as, ulimit -v) a run the memory checks let
+    /// through ran out of memory, and the one line said "this machine gives the process 23.5 GiB" only. It now names the
+    /// limit, which those checks do not count; exit 1, no output folder.</summary>
+    [Fact]
+    public void OutOfMemoryUnderAnAddressSpaceLimit_SaysTheLimit_InOneLine_AndLeavesNoOutput()
+    {
+        const string prlimit = "/usr/bin/prlimit";
+        Assert.True(File.Exists(prlimit), "util-linux's prlimit is missing (Debian: apt-get install util-linux)");
+        Npy.Write(P("big.npy"), Tensor.Chw(1, 4096, 4096));
+        string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        ApplyProcess.Result r = ApplyProcess.Run(prlimit, ["--as=3000000000", host, dll, "features", P("big.npy"), "--stack", "edges", "--out", P("maps")], _dir,
+                                                  environment: new Dictionary<string, string> { ["CONVGL_PROGRESS"] = "0" });
+        string err = r.Stderr.TrimEnd('\n');
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}, stderr: {r.Stderr}");
+        Assert.DoesNotContain('\n', err);
+        Assert.StartsWith("convgl: out of memory (this machine gives the process ", err);
+        Assert.Contains("; an address-space limit of 2.8 GiB is set (ulimit -v), which the checks before the work do not count)", err);
+        Assert.False(Directory.Exists(P("maps")));
+    }
+
     private void AssertRefused(ApplyProcess.Result r, string phrase, params string[] created)
     {
         string err = r.Stderr.TrimEnd('\n');

@@ -177,6 +177,24 @@ public sealed class WindowInputTests : IDisposable
         Assert.DoesNotContain("--source scene:", r.Stderr); // the scene's size hint is for the scene
     }
 
+    /// <summary>The mutation-fuzz audit: a model declaring a fixed 8192x8192 RGB input (every frame resized to it) was told
+    /// "--source-max 12x9 fits" when its maps passed the driver's storage block limit; no source size helps such a model.</summary>
+    [Fact]
+    public void AModelWhoseFixedInputPassesTheDriversLimit_SaysNoSourceSizeHelps()
+    {
+        var g = new ConvGL.Core.Onnx.Proto.GraphProto { Name = "big" };
+        g.Input.Add(ConvGL.Core.Tests.Onnx.ProtoBuilders.Value("x", 1, 3, 8192, 8192));
+        g.Node.Add(new ConvGL.Core.Onnx.Proto.NodeProto { Name = "r", OpType = "Relu", Input = { "x" }, Output = { "y" } });
+        g.Output.Add(ConvGL.Core.Tests.Onnx.ProtoBuilders.Value("y"));
+        File.WriteAllBytes(P("big.onnx"), Google.Protobuf.MessageExtensions.ToByteArray(
+            new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new ConvGL.Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } }));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "big.onnx", "--frames", "2", "--offscreen");
+        Assert.True(r.ExitCode != 0, r.Stderr);
+        string line = Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("convgl: GPU:", StringComparison.Ordinal));
+        Assert.EndsWith("; the model resizes every frame to its declared 8192x8192 input, whatever the source's size: export it with a smaller input size, or with H and W dynamic", line);
+        Assert.DoesNotContain("--source-max", r.Stderr);
+    }
+
     [Fact]
     public void Soak_TooFewFrames_IsAnArgumentError_BeforeAnyWindow()
     {

@@ -83,7 +83,12 @@ internal static class WindowCommand
             }
             catch (GpuLimitException e)
             {
-                // The stack was planned for the source's frames and one of its tensors is larger than this driver holds.
+                // The stack was planned for the source's frames and one of its tensors is larger than this driver holds;
+                // a model that resizes every frame to its declared input size is helped by no source size (the fuzz
+                // audit's model declaring 8192x8192 was told "--source-max 12x9 fits").
+                if (options.Stack is not null && FixedInput(options.Stack) is (int w, int h))
+                    throw new GpuLimitException($"{e.Message}; the model resizes every frame to its declared {w}x{h} input, whatever the source's size: " +
+                                                "export it with a smaller input size, or with H and W dynamic", e.NeededBytes, e.LimitBytes);
                 throw new GpuLimitException(SourceFit.LimitHint(e, source.Width, source.Height), e.NeededBytes, e.LimitBytes);
             }
             catch (MapsTooLargeException e) when (options.Stack is not null && !options.Source.StartsWith("scene", StringComparison.Ordinal))
@@ -101,6 +106,20 @@ internal static class WindowCommand
         finally
         {
             source?.Dispose();
+        }
+    }
+
+    /// <summary>The input size a stack's model resizes every frame to (its preprocessing), or null (none, or the stack
+    /// cannot be read again: the error at hand is said as it is).</summary>
+    private static (int W, int H)? FixedInput(string stack)
+    {
+        try
+        {
+            return StackCatalog.Load(stack).Preprocess is { } p ? (p.Width, p.Height) : null;
+        }
+        catch (ConvGLException)
+        {
+            return null;
         }
     }
 
