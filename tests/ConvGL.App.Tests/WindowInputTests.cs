@@ -177,6 +177,32 @@ public sealed class WindowInputTests : IDisposable
         Assert.DoesNotContain("--source scene:", r.Stderr); // the scene's size hint is for the scene
     }
 
+    /// <summary>The mutation-fuzz audit: a cut AVI, or a 12-byte RIFF header, got OpenCV's own complaint on stderr
+    /// ("Unexpected list type. Expected: movi. Got: .") before ConvGL's one line; now the one line alone, exit 2.</summary>
+    [Fact]
+    public void ADamagedAvi_IsOneStderrLine()
+    {
+        string seed = P("seed.avi");
+        using (var writer = new VideoWriter(seed, FourCC.MJPG, 10, new OpenCvSharp.Size(64, 48)))
+        {
+            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+            for (int f = 0; f < 6; f++)
+            {
+                using var mat = new Mat(48, 64, MatType.CV_8UC3, new Scalar(f * 40, f * 40, f * 40));
+                writer.Write(mat);
+            }
+        }
+        byte[] whole = File.ReadAllBytes(seed);
+        File.WriteAllBytes(P("cut.avi"), whole[..(whole.Length / 2)]);
+        File.WriteAllBytes(P("riff.avi"), "RIFF\u0004\0\0\0AVI "u8.ToArray());
+        foreach (string name in new[] { "cut.avi", "riff.avi" })
+        {
+            ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--source", name, "--frames", "2", "--offscreen");
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"convgl: source '{name}': not an image or a video OpenCV can decode", r.Stderr.TrimEnd('\n'));
+        }
+    }
+
     /// <summary>The mutation-fuzz audit: a model declaring a fixed 8192x8192 RGB input (every frame resized to it) was told
     /// "--source-max 12x9 fits" when its maps passed the driver's storage block limit; no source size helps such a model.</summary>
     [Fact]
