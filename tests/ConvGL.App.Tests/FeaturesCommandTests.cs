@@ -88,6 +88,19 @@ public sealed class FeaturesCommandTests : IDisposable
     }
 
     /// <summary>`--out maps/` (the README's spelling) is the folder maps, written whole, with nothing left beside it.</summary>
+    /// <summary>The fuzz audit: a (2, H, W) array's refusal named the stack only ("stack 'edges' takes gray input; an image
+    /// with 2 channels cannot be converted"); it names the file and its shape, and what would do.</summary>
+    [Fact]
+    public void Features_AnArrayOfChannelsNoStackTakes_IsRefusedNamingTheFile()
+    {
+        Npy.Write(P("two.npy"), Image(2, 6, 8));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "features", P("two.npy"), "--stack", "edges", "--out", P("maps"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"convgl: features: '{P("two.npy")}' is (2, 6, 8): stack 'edges' takes gray input; an image with 2 channels cannot be converted; " +
+                     "give a gray or RGB image, or a (1, H, W) or (3, H, W) array", r.Stderr.Trim());
+        Assert.False(Directory.Exists(P("maps")));
+    }
+
     [Fact]
     public void Features_OutWithTrailingSlash_WritesThatFolder()
     {

@@ -91,7 +91,16 @@ internal static partial class FeaturesCommand
         // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
         StackPlan.Create(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W);
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
-        Tensor input = stack.PrepareInput(image);
+        Tensor input;
+        try
+        {
+            input = stack.PrepareInput(image);
+        }
+        catch (ConvGLException e)
+        {
+            // The input's fault, named as such (the fuzz audit's (2, 24, 32) .npy got the stack's message alone).
+            throw new ConvGLException($"features: '{ErrorText.Echo(inputPath)}' is {image.ShapeString}: {e.Message}; give a gray or RGB image, or a (1, H, W) or (3, H, W) array");
+        }
         if (preprocess is not null) input = preprocess.Apply(input);
         StackPlan plan = StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
         CheckMemory(plan, input, preprocess is null);

@@ -66,14 +66,20 @@ public static class KernelFile
             // A line of separators only (", ,") is not blank after trimming, but it holds no entries: as a first row
             // it would make a zero-width kernel that only fails much later, far from this file and line.
             if (tokens.Length == 0) throw new ConvGLException($"{name}:{lineNo}: a row with no numbers (only separators)");
+            // An empty entry between commas ("1,,2") is a missing number, not a separator run (it was read as "1 2");
+            // a comma at the row's end, as copied arrays have, is allowed.
+            string[] fields = line.Split(',');
+            for (int f = 0; f < fields.Length - 1; f++)
+                if (string.IsNullOrWhiteSpace(fields[f]))
+                    throw new ConvGLException($"{name}:{lineNo}: an empty entry {(f == 0 ? "before the first comma" : $"between commas {f} and {f + 1}")}: a number is missing");
             var row = new double[tokens.Length];
             for (int i = 0; i < tokens.Length; i++)
             {
                 if (!double.TryParse(tokens[i], NumberStyles.Float, CultureInfo.InvariantCulture, out row[i]) || !double.IsFinite(row[i]))
                     throw new ConvGLException($"{name}:{lineNo}: '{ErrorText.Echo(tokens[i])}' is not a number (entry {i + 1} of the row)");
+            }
             if (row.Length > Limits.KernelSide)
                 throw new ConvGLException($"{name}:{lineNo}: a row of {row.Length} numbers, over the {Limits.KernelSide}-column kernel limit");
-            }
             if (rows.Count == 0)
             {
                 firstRowLine = lineNo;

@@ -730,10 +730,13 @@ public static class StackFile
                 throw at.Error(field, $"the stack's conv weights reach {_weightCount} values with this layer, over the limit of {Limits.StackWeights}");
         }
 
-        private static void CheckFinite(Tensor t, string name, string field, LayerContext at)
+        private void CheckFinite(Tensor t, string name, string field, LayerContext at)
         {
+            // A tensor of the weights file is named with that file (the fuzz audit: the message named the stack and the
+            // tensor, not the .safetensors holding it).
+            string where = _weights is not null && _weights.ContainsKey(name) && !name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? $" in {_weightsPath}" : "";
             if (t.FirstNonFinite() is int i and >= 0)
-                throw at.Error(field, $"'{Echo(name)}' holds {t.Data[i]} at flat index {i}; weights must be finite");
+                throw at.Error(field, $"'{Echo(name)}'{where} holds {t.Data[i]} at flat index {i}; weights must be finite");
         }
 
         private StackLayer Pool(JsonElement el, LayerContext at, PoolKind kind)

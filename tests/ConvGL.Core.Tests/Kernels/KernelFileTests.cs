@@ -22,6 +22,18 @@ public class KernelFileTests
         Assert.Equal([1 / 16f, 2 / 16f, 1 / 16f, 2 / 16f, 4 / 16f, 2 / 16f, 1 / 16f, 2 / 16f, 1 / 16f], k.Data);
     }
 
+    /// <summary>The fuzz audit: "1,,2" was read as "1 2" (a 1x2 kernel). An empty entry between commas is a missing
+    /// number; a comma ending the row, as copied arrays have, is not.</summary>
+    [Fact]
+    public void ParseText_AnEmptyEntryBetweenCommas_IsAnError_ATrailingCommaIsNot()
+    {
+        Assert.Equal("k.txt:1: an empty entry between commas 1 and 2: a number is missing",
+            Assert.Throws<ConvGLException>(() => KernelFile.ParseText("1,,2\n", "k.txt")).Message);
+        Assert.Equal("k.txt:2: an empty entry before the first comma: a number is missing",
+            Assert.Throws<ConvGLException>(() => KernelFile.ParseText("1 2\n , 3\n", "k.txt")).Message);
+        Assert.Equal([1f, 2f, 1f, 2f, 4f, 2f], KernelFile.ParseText("1, 2, 1,\n2, 4, 2,\n").Data);
+    }
+
     [Fact]
     public void ParseText_DecimalScaleAndNonSquare()
     {
