@@ -1038,17 +1038,7 @@ public sealed class FileSourceTests(DisplayFixture display)
     [Fact]
     public void VideoLargerThanTheBox_IsScaledDownEveryFrame()
     {
-        string avi = Path.Combine(Dir(), "wide.avi");
-        const int w = 960, h = 540;
-        using (var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 25, new OpenCvSharp.Size(w, h)))
-        {
-            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
-            for (int f = 0; f < 4; f++)
-            {
-                using var mat = OpenCvSharp.Mat.FromPixelData(h, w, OpenCvSharp.MatType.CV_8UC3, Card(w, h, f));
-                writer.Write(mat);
-            }
-        }
+        string avi = CardVideo("wide.avi", 960, 540, 4);
         // A 320x320 box: the 16:9 frames are shown at 320x180, each one shrunk as it is read.
         WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
             ["--source", avi, "--source-max", "320x320", "--filter", "sobel-x", "--size", "240x160", "--frames", "6", "--probe", "10,10"]);
@@ -1057,22 +1047,26 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.DoesNotContain("ended", r.Stderr);
     }
 
+    /// <summary>An MJPG .avi of <paramref name="frames"/> test cards (<see cref="Card"/>), w x h, 25 fps.</summary>
+    private static string CardVideo(string name, int w, int h, int frames)
+    {
+        string avi = Path.Combine(Dir(), name);
+        using var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 25, new OpenCvSharp.Size(w, h));
+        Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+        for (int f = 0; f < frames; f++)
+        {
+            using var mat = OpenCvSharp.Mat.FromPixelData(h, w, OpenCvSharp.MatType.CV_8UC3, Card(w, h, f));
+            writer.Write(mat);
+        }
+        return avi;
+    }
+
     /// <summary>On a software rasteriser (llvmpipe, here) a video larger than 960x540 is shown at 960x540 unless
     /// --source-max is given, and stderr says so once; given, the frames keep the size asked for.</summary>
     [Fact]
     public void Video_OnASoftwareRasteriser_IsShownAt960x540_UnlessSourceMaxIsGiven()
     {
-        string avi = Path.Combine(Dir(), "hd.avi");
-        const int w = 1280, h = 720;
-        using (var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 25, new OpenCvSharp.Size(w, h)))
-        {
-            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
-            for (int f = 0; f < 3; f++)
-            {
-                using var mat = OpenCvSharp.Mat.FromPixelData(h, w, OpenCvSharp.MatType.CV_8UC3, Card(w, h, f));
-                writer.Write(mat);
-            }
-        }
+        string avi = CardVideo("hd.avi", 1280, 720, 3);
         WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
             ["--source", avi, "--filter", "box:1", "--size", "240x160", "--frames", "4", "--probe", "10,10"]);
         Assert.True(r.ExitCode == 0, r.ToString());
