@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using ConvGL.Core.IO;
 using ConvGL.Core.Ops;
@@ -53,7 +55,17 @@ public static class StackFile
     /// file. Both default to Core's kernel library (and kernel files) and .npy reader.</summary>
     public static Stack Load(string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
-        string text = BoundedFile.ReadAllText(path, Limits.StackFileBytes, "stack file");
+        byte[] bytes = BoundedFile.ReadAllBytes(path, Limits.StackFileBytes, "stack file");
+        ReadOnlySpan<byte> body = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes.AsSpan(3) : bytes;
+        string text = Encoding.UTF8.GetString(body);
+        // Bytes that are not UTF-8 became U+FFFD in the text (a name read as "\uFFFD\uFFFD", the fuzz audit): a file that
+        // is not text at all is said as such by Parse; one with a stray byte in its text is one error naming where.
+        if (!System.Text.Unicode.Utf8.IsValid(body) && NotJsonText(text) is null)
+        {
+            int at = FirstInvalidUtf8(body);
+            int line = 1 + body[..at].Count((byte)'\n');
+            throw new ConvGLException($"{path}: line {line}: byte {at + (bytes.Length - body.Length)} (0x{body[at]:X2}) is not UTF-8 text; save the file as UTF-8");
+        }
         return Parse(text, path, kernels, npy);
     }
 
@@ -77,6 +89,19 @@ public static class StackFile
             string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             return new Parser(path, kernels ?? (spec => StackDefaults.Kernel(spec, dir)), npy ?? StackDefaults.Npy).Stack(doc.RootElement);
         }
+    }
+
+    /// <summary>The offset of the first byte of <paramref name="b"/> that does not start or continue a valid UTF-8 sequence.</summary>
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> b)
+    {
+        int i = 0;
+        while (i < b.Length)
+        {
+            OperationStatus status = System.Text.Rune.DecodeFromUtf8(b[i..], out _, out int used);
+            if (status != OperationStatus.Done) return i;
+            i += used;
+        }
+        return b.Length - 1;
     }
 
     /// <summary>What a file that is not JSON text at all looks like from its first characters (a picture, UTF-16 text,

@@ -115,6 +115,23 @@ public sealed class StackFileTests : IDisposable
         Assert.DoesNotContain('\n', m);
     }
 
+    /// <summary>The fuzz audit: a name of bytes that are not UTF-8 ("\xff\xfe") was read as two U+FFFD characters. A stray
+    /// byte in otherwise text is one error naming its line and offset (after a UTF-8 BOM too).</summary>
+    [Fact]
+    public void Load_ABytePastUtf8InTheText_IsOneErrorNamingWhere()
+    {
+        string path = _dir.File("bad-utf8.json");
+        byte[] head = "{\n  \"name\": \""u8.ToArray(), tail = "\",\n  \"layers\": [{\"type\": \"relu\"}] }"u8.ToArray();
+        File.WriteAllBytes(path, [.. head, 0xFF, 0xFE, .. tail]);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+        Assert.Equal($"{path}: line 2: byte {head.Length} (0xFF) is not UTF-8 text; save the file as UTF-8", e.Message);
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. head, 0xC3, .. tail]); // a cut two-byte sequence, after a BOM
+        Assert.Equal($"{path}: line 2: byte {head.Length + 3} (0xC3) is not UTF-8 text; save the file as UTF-8",
+            Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve)).Message);
+        File.WriteAllBytes(path, [.. head, .. "caf\u00e9"u8.ToArray(), .. tail]); // valid UTF-8 text loads
+        Assert.Equal("caf\u00e9", StackFile.Load(path, TestKernels.Resolve).Name);
+    }
+
     /// <summary>A picture, UTF-16 text or other binary data given as a stack: said as such, not as JSON's "'0xEF' is an
     /// invalid start of a value" (a byte of the replacement character the UTF-8 decoding made).</summary>
     [Theory]
