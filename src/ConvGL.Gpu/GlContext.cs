@@ -164,8 +164,7 @@ public sealed class GlContext : IDisposable
             throw new GpuException(
                 $"ConvGL needs OpenGL 4.3 core (compute shaders); this context is '{version}' from '{vendor}' on '{Renderer}' ({how}, profile mask {profile}) -- update the driver or use --device cpu");
         Description = $"OpenGL {version} / {Renderer} / {vendor} ({how})";
-        IsSoftware = Renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) ||
-                     Renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+        IsSoftware = IsSoftwareRenderer(Renderer);
         gl.GetInteger64(GLEnum.MaxShaderStorageBlockSize, out long maxBlock);
         MaxStorageBlockBytes = maxBlock;
         gl.GetInteger(GLEnum.MaxComputeWorkGroupCount, 0u, out int gx);
@@ -244,6 +243,17 @@ public sealed class GlContext : IDisposable
 
     /// <summary>Wraps the context current on this thread (a GLFW window's). The caller keeps owning it;
     /// Dispose deletes ConvGL's objects but not the context.</summary>
+    /// <summary>Whether a GL_RENDERER string names a software rasteriser (Mesa's llvmpipe or softpipe).</summary>
+    public static bool IsSoftwareRenderer(string renderer) =>
+        renderer.Contains("llvmpipe", StringComparison.OrdinalIgnoreCase) || renderer.Contains("softpipe", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether the context current on this thread (a window's, before the app adopts it) renders in software.</summary>
+    public static bool CurrentIsSoftware(Func<string, nint> getProcAddress)
+    {
+        ArgumentNullException.ThrowIfNull(getProcAddress);
+        return IsSoftwareRenderer(GL.GetApi(getProcAddress).GetStringS(StringName.Renderer) ?? "");
+    }
+
     public static GlContext Adopt(Func<string, nint> getProcAddress, bool debug = false)
     {
         ArgumentNullException.ThrowIfNull(getProcAddress);

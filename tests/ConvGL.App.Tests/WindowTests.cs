@@ -1079,6 +1079,13 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("shape=3x720x1280", r.Stdout);
         Assert.DoesNotContain("software rasteriser", r.Stderr);
+        // A stack too large for the shown frames names their shown size (the review: it named the 1280x720 the first
+        // opening had, and the size it suggested failed again).
+        string stack = Path.Combine(Dir(), "up12.json");
+        File.WriteAllText(stack, """{"input":"gray","layers":[{"type":"conv","kernels":["box:3","box:5","box:7","box:9"]},{"type":"resize","scale":12}]}""");
+        r = WindowProcess.Run(WindowProcess.Require(display), ["--source", avi, "--stack", stack, "--size", "240x160", "--frames", "2"]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("the source's frames are 960x540: --source-max ", r.Stderr);
     }
 
     /// <summary>The helper audit of 2026-12-05: a video opened on its 3rd to 5th frame (the file was paced from the moment

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using ConvGL.App.Cli;
 using ConvGL.App.Glfw;
@@ -22,7 +23,7 @@ internal static class WindowCommand
         "scene, scene:WxH, an image or video file, camera, camera:N or /dev/videoN", "scene", "SOURCE");
     private static readonly Option<SourceFit> SourceMax = Opt.Parsed("--source-max",
         "images, videos and camera frames larger than this are scaled down to fit it, aspect kept, either way round " +
-        "(full: their own size, which big stacks may not fit on a software rasteriser); videos and cameras 960x540 " +
+        "(full: their own size, which big stacks may not fit on a software rasteriser); video files 960x540 " +
         "on a software rasteriser unless this is given, for a live frame rate",
         ParseSourceMax, SourceFit.Default, "WxH|full");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
@@ -76,6 +77,7 @@ internal static class WindowCommand
             using IAppWindow window = args.GetValue(Offscreen)
                 ? OffscreenWindow.Create(options.Width > 0 ? options.Width : 1280, options.Height > 0 ? options.Height : 720)
                 : GlfwWindow.Create(options.Width, options.Height, "ConvGL", visible: !args.GetValue(Hidden));
+            source = FitMovingSource(source, options, window);
             LiveApp app;
             try
             {
@@ -107,6 +109,23 @@ internal static class WindowCommand
         {
             source?.Dispose();
         }
+    }
+
+    /// <summary>A video file opened (before the GL was known) at frames larger than a software rasteriser's box for moving
+    /// sources (<see cref="SourceFit.ForMoving"/>), where --source-max was not given: opened again in that box, said on
+    /// stderr, the first one closed only once the second opened. A camera is left as it is (a second handle on a streaming
+    /// V4L2 device fails, and cameras mostly deliver 640x480 unless asked).</summary>
+    private static IFrameSource FitMovingSource(IFrameSource source, LiveOptions options, IAppWindow window)
+    {
+        if (source is not VideoSource { IsFile: true } || options.SourceFitGiven) return source;
+        SourceFit moving = SourceFit.ForMoving(options.SourceFit, given: false, GlContext.CurrentIsSoftware(window.GetProcAddress));
+        (int w, int h) = (source.Width, source.Height);
+        if (moving == options.SourceFit || moving.Apply(w, h) == (w, h)) return source;
+        IFrameSource smaller = SourceFactory.Open(options.Source, options.Scripted, options.SourceFit, moving);
+        source.Dispose();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"convgl: --source {ErrorText.Echo(options.Source)}: frames shown at {smaller.Width}x{smaller.Height} rather than {w}x{h} on a software rasteriser, for a live frame rate (--source-max {w}x{h} keeps {w}x{h})"));
+        return smaller;
     }
 
     /// <summary>The input size a stack's model resizes every frame to (its preprocessing), or null (none, or the stack

@@ -62,7 +62,6 @@ internal sealed class LiveApp : IDisposable
         _context = GlContext.Adopt(window.GetProcAddress, debug: options.Soak is not null);
         _gl = _context.Gl;
         _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
-        source = FitMoving(source, options);
         _state = new ViewState { View = options.View };
         _messages = new LiveMessages(_state, options.Scripted);
         _presenter = new Presenter(_context);
@@ -495,19 +494,6 @@ internal sealed class LiveApp : IDisposable
         bool over = MouseToOutput(out TensorPoint p);
         View.Click(over, p);
         _state.Changed();
-    }
-
-    /// <summary>A video or camera opened (before the GL was known) at frames larger than <see cref="_movingFit"/>, opened
-    /// again in that box, said on stderr; anything else as it is.</summary>
-    private IFrameSource FitMoving(IFrameSource source, LiveOptions options)
-    {
-        (int w, int h) = (source.Width, source.Height);
-        if (source is not VideoSource || _movingFit == options.SourceFit || _movingFit.Apply(w, h) == (w, h)) return source;
-        IFrameSource smaller = SourceFactory.Open(options.Source, options.Scripted, options.SourceFit, _movingFit);
-        source.Dispose();
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"convgl: --source {ErrorText.Echo(options.Source)}: frames shown at {smaller.Width}x{smaller.Height} rather than {w}x{h} on a software rasteriser, for a live frame rate (--source-max {w}x{h} keeps {w}x{h})"));
-        return smaller;
     }
 
     // The scripted run's --drop that failed (null: none, or it opened).

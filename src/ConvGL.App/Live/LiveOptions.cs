@@ -27,7 +27,7 @@ internal sealed record LiveOptions
     /// (<see cref="Sources.SourceFit.Full"/>: shown at their own size).</summary>
     public SourceFit SourceFit { get; init; } = Sources.SourceFit.Default;
     /// <summary>Whether --source-max was given: where it was not, a software rasteriser shows videos and cameras at
-    /// most <see cref="Sources.SourceFit.SoftwareMoving"/> (<see cref="Sources.SourceFit.ForMoving"/>).</summary>
+    /// most <see cref="Sources.SourceFit.SoftwareMoving"/> (files; cameras keep the default) (<see cref="Sources.SourceFit.ForMoving"/>).</summary>
     public bool SourceFitGiven { get; init; }
     /// <summary>A stack name (assets/stacks/NAME.json) or file; null opens the default stack, or the filter when
     /// <see cref="Filter"/> is given.</summary>

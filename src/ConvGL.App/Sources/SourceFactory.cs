@@ -44,7 +44,7 @@ internal static class SourceFactory
             throw new ConvGLException($"source '{spec}' is a stack or a model, not a picture: run it with --stack {spec}");
         if (extension.Equals(".txt", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"source '{spec}' is a text file, not a picture (a kernel file? run it with --filter {spec})");
-        return s_imageExtensions.Contains(extension) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, movingFit);
+        return s_imageExtensions.Contains(extension) ? OpenImage(spec, fit) : VideoSource.OpenFile(spec, movingFit, stillFit: fit);
     }
 
     // Still formats only OpenCV decodes: its imread allocates from the header's size with no cap of ConvGL's (a 25000x25000

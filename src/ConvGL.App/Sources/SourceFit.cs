@@ -16,7 +16,8 @@ internal readonly record struct SourceFit(int Width, int Height)
     /// <summary>No box: every frame at its own size (<c>--source-max full</c>).</summary>
     public static readonly SourceFit Full = new(0, 0);
 
-    /// <summary>960 x 540: videos' and cameras' box on a software rasteriser when --source-max is not given. A moving
+    /// <summary>960 x 540: video files' box on a software rasteriser when --source-max is not given (a camera keeps
+    /// the default: it is not opened twice). A moving
     /// source runs the pipeline on every frame, and llvmpipe ran the Gabor bank and the deep stack at 5-6 fps on 1080p
     /// video (about 4x that at 960x540); a still picture runs it once, so it keeps <see cref="Default"/>.</summary>
     public static readonly SourceFit SoftwareMoving = new(960, 540);

@@ -26,6 +26,9 @@ internal sealed class VideoSource : CaptureSource
 
     public override string Name { get; }
 
+    /// <summary>A file (looping), not a camera.</summary>
+    public bool IsFile => _loop;
+
     private VideoSource(VideoCapture capture, string name, bool loop, int width, int height, (int Width, int Height) shown)
         : base(shown.Width, shown.Height)
     {
@@ -43,7 +46,7 @@ internal sealed class VideoSource : CaptureSource
 
     /// <summary>Opens a video file; a file OpenCV cannot decode is a <see cref="ConvGLException"/>. A video that cannot
     /// be rewound after its first frame (one frame long: a still saved as a video) plays as that still.</summary>
-    public static IFrameSource OpenFile(string path, SourceFit fit)
+    public static IFrameSource OpenFile(string path, SourceFit fit, SourceFit? stillFit = null)
     {
         if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
         Quiet();
@@ -52,7 +55,7 @@ internal sealed class VideoSource : CaptureSource
         VideoCapture capture = WithoutNativeStderr(() => new VideoCapture(path));
         return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
             $"source '{path}': not an image or a video OpenCV can decode" +
-            (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " (a .npy array runs through a stack with `convgl features`, not the window)" : ""), fit);
+            (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " (a .npy array runs through a stack with `convgl features`, not the window)" : ""), fit, stillFit ?? fit);
     }
 
     /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>
@@ -67,7 +70,7 @@ internal sealed class VideoSource : CaptureSource
             ? new VideoCapture(index, VideoCaptureAPIs.V4L2)
             : new VideoCapture(device, VideoCaptureAPIs.V4L2);
         return FromCapture(capture, $"camera {device}", loop: false,
-            $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)", fit);
+            $"source camera '{device}': no camera there (is it plugged in, and is {CameraPath(device)} readable?)", fit, fit);
     }
 
     // OpenCV's own warnings ("can't open camera by index") would add lines to our one-line errors, and so would FFmpeg's
@@ -122,7 +125,8 @@ internal sealed class VideoSource : CaptureSource
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 
-    private static IFrameSource FromCapture(VideoCapture capture, string name, bool loop, string failure, SourceFit fit)
+    /// <summary><paramref name="stillFit"/>: the box for a file of one frame, which plays as a still (a still's box).</summary>
+    private static IFrameSource FromCapture(VideoCapture capture, string name, bool loop, string failure, SourceFit fit, SourceFit stillFit)
     {
         if (!capture.IsOpened())
         {
@@ -157,7 +161,7 @@ internal sealed class VideoSource : CaptureSource
                 byte[] pixels = new byte[(long)rgba.Width * rgba.Height * 4];
                 Marshal.Copy(rgba.Data, pixels, 0, pixels.Length);
                 capture.Dispose();
-                return SourceFactory.Still($"{name} (1 frame)", pixels, rgba.Width, rgba.Height, fit);
+                return SourceFactory.Still($"{name} (1 frame)", pixels, rgba.Width, rgba.Height, stillFit);
             }
             capture.Set(VideoCaptureProperties.PosFrames, 0);
         }
