@@ -269,9 +269,10 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["add3 0"], r[2]);
         Assert.Equal(["add3 0"], r[3]);
 
-        // Maps named only by a layer and a number take a named channelwise layer's own name (an imported model's pool
-        // read "Plus391 0" over its ReLU's values); kernel-named maps keep theirs through a named layer ("box:3" above).
-        Stack numbered = StackFile.Parse("""
+        // In an ONNX model, maps named only by a layer and a number take a named map-by-map node's own name (the pool read
+        // "Plus391 0" over its ReLU's values); kernel-named maps keep theirs ("box:3" above). In a stack file the names
+        // are for wiring: a learned conv's or an add's maps keep theirs through named layers (the review: "w8 0" became "r1 0").
+        Stack file = StackFile.Parse("""
             { "name": "num", "input": "gray", "layers": [
               { "type": "conv", "name": "blur", "kernels": ["box:3"] },
               { "type": "add", "name": "Plus1", "inputs": ["blur", "input"] },
@@ -279,6 +280,8 @@ public sealed class LayoutAndHudTextTests
               { "type": "maxpool", "size": 2 },
               { "type": "avgpool", "size": 2, "name": "Pool3" } ] }
             """, "num.json");
+        Assert.Equal(["Plus1 0"], MapNames.For(file, [true, true, true, true, true], [["box:3"], null, null, null, null])[4]);
+        var numbered = new Stack(file.Name, file.Input, file.Layers) { FromOnnx = true };
         string[][] n = MapNames.For(numbered, [true, true, true, true, true], [["box:3"], null, null, null, null]);
         Assert.Equal(["Plus1 0"], n[1]);
         Assert.Equal(["ReLU2 0"], n[2]);

@@ -111,11 +111,11 @@ public sealed class ViewMathTests
         (int w, int h) = ProfileView.Content(area, 640, 360, gutter);
         double scale = (620 - 166.4) / 640;
         Assert.Equal((640 + 166.4 / scale) / (360 / 0.52), (double)w / h, 0.005);
-        // A window too narrow for it and 4 lines of map (226.4 px), or where it would take more than 30% of the width
-        // (166.4 / 0.3 = 554.7 px), keeps the whole width for the map.
+        // A window too narrow for it and 4 lines of map (226.4 px), or where it would take more than half the width
+        // (166.4 / 0.5 = 332.8 px), keeps the whole width for the map.
         Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 220, 200), 15));
-        Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 554, 200), 15));
-        Assert.Equal(166.4f, ProfileView.GutterFor(new PixelRect(0, 0, 555, 200), 15), 0.01f);
+        Assert.Equal(0, ProfileView.GutterFor(new PixelRect(0, 0, 332, 200), 15));
+        Assert.Equal(166.4f, ProfileView.GutterFor(new PixelRect(0, 0, 333, 200), 15), 0.01f);
     }
 
     [Fact]
@@ -279,7 +279,7 @@ public sealed class ViewMathTests
     }
 
     /// <summary>A resize's outputs sit where Resize2D samples the input, in every coordinate mode (they were spread evenly,
-    /// right for half-pixel only), and a nearest resize reads the pixel it rounds to, both at a tie.</summary>
+    /// right for half-pixel only), and a nearest resize reads the pixel its rounding mode picks.</summary>
     [Fact]
     public void ResizeAxis_IsWhereEachCoordinateModeSamples_AndNearestReadsItsPixel()
     {
@@ -289,14 +289,34 @@ public sealed class ViewMathTests
         Assert.Equal(new ProfileAxis(0.25, 0.5), ProfileView.ResizeAxis(80, 160, 2, ResizeCoordinates.TfHalfPixelForNn));
         Assert.Equal(new ProfileAxis(0, 0.5), ProfileView.ResizeAxis(4, 7, 1.75, ResizeCoordinates.AlignCorners)); // o 3 / 6
         Assert.Equal(0, ProfileView.ResizeAxis(5, 1, 0.2, ResizeCoordinates.PytorchHalfPixel).At(0)); // one pixel: at 0
-        // An asymmetric 2x nearest upsampling (a YOLO export's): output 1 samples 0.5, a tie: both neighbours counted;
-        // output 2 samples 1: pixel 1 alone. Bilinear at 0.5 reads 0 and 1, at a whole 1 only 1.
-        var nearest = new ResizeLayer(new ResizeOptions { Mode = ResizeMode.Nearest, Coordinates = ResizeCoordinates.Asymmetric, ScaleY = 2, ScaleX = 2 });
-        LayerWindow nx = ProfileView.Windows(null, nearest, 8, 8, 16, 16).X;
+        // An asymmetric 2x nearest upsampling (a YOLO export's): output 1 samples 0.5, a tie: round_prefer_floor reads
+        // pixel 0, round_prefer_ceil pixel 1; output 2 samples 1: pixel 1 alone; output 15 samples 7.5: 7 either way (8
+        // is past the map). PyTorch's nn.Upsample exports floor: at scale 3 output 2 samples 0.667 and reads pixel 0 (the
+        // review: a window of Source +- 0.5 claimed pixel 1). Bilinear at 0.5 reads 0 and 1, at a whole 1 only 1.
+        LayerWindow Nearest(ResizeRounding rounding, float scale) => ProfileView.Windows(null, new ResizeLayer(new ResizeOptions
+            { Mode = ResizeMode.Nearest, Coordinates = ResizeCoordinates.Asymmetric, Rounding = rounding, ScaleY = scale, ScaleX = scale }), 8, 8, (int)(8 * scale), (int)(8 * scale)).X;
+        LayerWindow nx = Nearest(ResizeRounding.RoundPreferFloor, 2);
         Assert.Equal(new ProfileAxis(0, 0.5), nx.Axis);
-        Assert.Equal((0, 1), nx.Reads(1, 1, 8));
+        Assert.Equal((0, 0), nx.Reads(1, 1, 8));
         Assert.Equal((1, 1), nx.Reads(2, 2, 8));
-        Assert.Equal((7, 7), nx.Reads(15, 15, 8)); // 7.5 rounds to 7 or 8: 8 is past the map, replicated back to 7
+        Assert.Equal((7, 7), nx.Reads(15, 15, 8));
+        Assert.Equal((0, 1), nx.Reads(0, 2, 8));
+        Assert.Equal((1, 1), Nearest(ResizeRounding.RoundPreferCeil, 2).Reads(1, 1, 8));
+        Assert.Equal((0, 0), Nearest(ResizeRounding.Floor, 3).Reads(2, 2, 8));
+        Assert.Equal((1, 1), Nearest(ResizeRounding.Ceil, 3).Reads(2, 2, 8));
+        // Every output's read pixel is the one Resize2D reads, over the rounding modes and coordinate modes.
+        foreach (ResizeRounding rounding in Enum.GetValues<ResizeRounding>())
+            foreach (ResizeCoordinates c in Enum.GetValues<ResizeCoordinates>())
+            {
+                var o = new ResizeOptions { Mode = ResizeMode.Nearest, Coordinates = c, Rounding = rounding, ScaleY = 2.5f, ScaleX = 2.5f };
+                (int oh, int ow) = Resize2D.OutputSize(7, 7, o);
+                LayerWindow x = ProfileView.Windows(null, new ResizeLayer(o), 7, 7, oh, ow).X;
+                for (int k = 0; k < ow; k++)
+                {
+                    int expected = Resize2D.Nearest(Resize2D.Source(k, 7, ow, 2.5, c), 7, rounding);
+                    Assert.Equal((expected, expected), x.Reads(k, k, 7));
+                }
+            }
         var linear = new ResizeLayer(new ResizeOptions { Mode = ResizeMode.Linear, Coordinates = ResizeCoordinates.Asymmetric, ScaleY = 2, ScaleX = 2 });
         LayerWindow lx = ProfileView.Windows(null, linear, 8, 8, 16, 16).X;
         Assert.Equal((0, 1), lx.Reads(1, 1, 8));

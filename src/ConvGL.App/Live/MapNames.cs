@@ -6,14 +6,17 @@ namespace ConvGL.App.Live;
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
 /// when there are several; the maps it summed, for a summed bank), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
 /// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
-/// names of its input's maps, except that maps named only by a layer and a number ("Plus391 0") take a named
-/// channelwise layer's own name ("ReLU393 0": an imported model's pool read "Plus391 0" over the ReLU's values).</summary>
+/// names of its input's maps, except in an ONNX model, where every node names its own output: there maps named only by
+/// a layer and a number ("Plus391 0") take a named map-by-map layer's own name ("ReLU393 0": the pool read "Plus391 0"
+/// over its ReLU's values). In a stack file a layer's name is for wiring, and a learned conv's maps keep theirs.</summary>
 internal static class MapNames
 {
     /// <summary>[layer][channel] names; <paramref name="enabled"/>[i] false means layer i passes its input through.</summary>
     public static string[][] For(Stack stack, IReadOnlyList<bool> enabled, IReadOnlyList<string>?[] kernelNames)
     {
         string[] input = InputNames(stack);
+        // An ONNX model's layers are its nodes, each naming its output (a stack file's names are for wiring).
+        bool model = stack.FromOnnx;
         var result = new string[stack.Layers.Count][];
         // Whether layer i's maps are named by a layer and a number (not by kernels, pairs or the input's channels).
         var numbered = new bool[stack.Layers.Count];
@@ -47,7 +50,7 @@ internal static class MapNames
                     SliceLayer sl when sl.End <= current.Length => current[sl.Start..sl.End],
                     // A shuffle moves its maps, names and all.
                     ChannelShuffleLayer cs when current.Length % cs.Groups == 0 => Enumerable.Range(0, current.Length).Select(o => current[cs.Source(o, current.Length)]).ToArray(),
-                    _ when byNumber && layer.Label is { Length: > 0 } own => Enumerable.Range(0, current.Length).Select(o => $"{own} {o}").ToArray(),
+                    _ when model && byNumber && layer.Label is { Length: > 0 } own => Enumerable.Range(0, current.Length).Select(o => $"{own} {o}").ToArray(),
                     _ => current,
                 };
             if (enabled[i])

@@ -285,7 +285,9 @@ public static class ImageIO
         CheckDimensions(name, w, h);
         int type = bytes[2], bpp = bytes[16];
         int colourMapType = bytes[1], mapLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(5)), mapBits = bytes[7];
-        long header = 18L + bytes[0] + (colourMapType == 1 ? ((long)mapLength * mapBits + 7) / 8 : 0);
+        // Each colour-map entry takes whole bytes (a 15-bit entry two, as stb reads it; the review: counted as 15 bits,
+        // the RLE walk started inside the map and refused valid files).
+        long header = 18L + bytes[0] + (colourMapType == 1 ? (long)mapLength * ((mapBits + 7) / 8) : 0);
         long pixelBytes = (long)w * h * ((bpp + 7) / 8);
         // Uncompressed data is exactly w * h pixels; RLE packs at most 128 pixels into one packet of 1 + pixel bytes.
         long need = header + (type < 8 ? pixelBytes : (long)w * h / 128 * (1 + (bpp + 7) / 8));

@@ -219,7 +219,7 @@ public static class OnnxStack
         }
         try
         {
-            return new Stack(name, input.Shape[1] == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({graph.Model.Producer}, opset {graph.Model.Opset})", Preprocess = preprocess };
+            return new Stack(name, input.Shape[1] == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({graph.Model.Producer}, opset {graph.Model.Opset})", Preprocess = preprocess, FromOnnx = true };
         }
         catch (ConvGLException e)
         {

@@ -20,6 +20,8 @@ public sealed class Stack
     /// <summary>Where the stack was loaded from (used in error messages), or null for a stack built in code.</summary>
     public string? SourcePath { get; init; }
     public string? Description { get; init; }
+    /// <summary>Imported from an ONNX model (its layers are the model's nodes, named after them), not read from a stack file.</summary>
+    public bool FromOnnx { get; init; }
     /// <summary>What an image goes through before it is this stack's input (a packaged model's documented
     /// preprocessing, <see cref="Onnx.ImagePreprocess"/>), or null: the image as is. Arrays (.npy) never get it.</summary>
     public Onnx.ImagePreprocess? Preprocess { get; init; }

@@ -303,6 +303,28 @@ public class ImageLimitTests
         Assert.Contains("the TGA is truncated", Assert.Throws<ConvGLException>(() => ImageIO.Decode(whole, ImageChannels.Auto, "wide.tga")).Message);
     }
 
+    /// <summary>The review: an RLE colour-mapped TGA with a 15-bit map was refused as truncated: each map entry takes two
+    /// bytes (as stb reads it), the walk counted 15 bits and started inside the map.</summary>
+    [Fact]
+    public void RleTga_WithA15BitColourMap_Decodes()
+    {
+        var tga = new List<byte>(new byte[18]);
+        tga[1] = 1; tga[2] = 9;      // a colour map; RLE colour-mapped
+        tga[5] = 64; tga[7] = 15;    // 64 entries of 15 bits
+        tga[12] = 64; tga[14] = 64;  // 64x64
+        tga[16] = 8; tga[17] = 0x20; // 8-bit indices, top-left origin
+        for (int e = 0; e < 64; e++) { tga.Add((byte)(e << 2)); tga.Add((byte)(e >> 3)); } // 5-5-5 entries, 2 bytes each
+        for (int p = 0; p < 32; p++)
+        {
+            tga.Add(127); // a raw packet of 128 indices
+            for (int i = 0; i < 128; i++) tga.Add((byte)((p * 128 + i) % 64));
+        }
+        byte[] file = tga.ToArray();
+        Assert.Equal((4096L, 4096L), ImageIO.RlePixels(file, 18 + 64 * 2, 4096, 1));
+        Tensor t = ImageIO.Decode(file, ImageChannels.Auto, "map15.tga");
+        Assert.Equal([3, 64, 64], t.Shape);
+    }
+
     [Fact]
     public void PsdAndHdr_AreRefusedByName_BeforeAnyDecoding()
     {

@@ -11,13 +11,17 @@ namespace ConvGL.App.Live.Views;
 /// At + Half], or strictly inside it where <paramref name="Open"/> (an interpolation: bilinear reads the two pixels around
 /// a fractional position, one where it is whole); a read past the map's edge is the <paramref name="Border"/>'s pixel
 /// (zero: none).</summary>
-internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Border Border = Border.Zero, bool Open = false)
+internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Border Border = Border.Zero, bool Open = false, NearestResize? Nearest = null)
 {
     /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
     /// <paramref name="o1"/> read (a border's reads folded in: a reflected one lands inside the map); null where they
     /// read none (a zero border's, or a crop's, outputs). Pure: a unit test holds it.</summary>
     public (int First, int Last)? Reads(int o0, int o1, int n)
     {
+        // A nearest resize reads the one pixel its rounding picks (floor, ceil, or round with ties either way), clamped
+        // into the map; monotone in o, so the ends are the first and last outputs' pixels.
+        if (Nearest is { } r)
+            return n < 1 ? null : (r.Read(o0, n), r.Read(o1, n));
         double a = Axis.At(o0) - Half, b = Axis.At(o1) + Half;
         long lo = Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9);
         long hi = Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9);
@@ -44,6 +48,13 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
             }
         }
     }
+}
+
+/// <summary>A nearest resize along one axis: output o reads the input pixel <see cref="Resize2D.Nearest"/> picks at
+/// <see cref="Resize2D.Source"/>(o), computed as the op does (an affine axis's rounding put a tie at 0.5000000000000001).</summary>
+internal readonly record struct NearestResize(int In, int Out, double Scale, ResizeCoordinates Coordinates, ResizeRounding Rounding)
+{
+    public int Read(int o, int n) => Resize2D.Nearest(Resize2D.Source(o, In, Out, Scale, Coordinates), n, Rounding);
 }
 
 /// <summary>Where a layer's output samples sit on its input along one axis: output o's window is centred at input
@@ -151,14 +162,14 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     }
 
     /// <summary>The scale labels' gutter: <see cref="GutterChars"/> of the HUD's characters (<see cref="Hud.CharWidthFor"/>),
-    /// none in a window too narrow for it and 4 lines' width of map, or where it would take more than 30% of the width
+    /// none in a window too narrow for it and 4 lines' width of map, or where it would take more than half the width
     /// (the labels then sit on the plot: in a 300x1100 window the gutter took 127 of the picture's 186 px and left the map
-    /// 62 px wide). The rule depends on the width only through those floors, so a picture fitted to its content
+    /// 62 px wide; at 30% it left common 600x400 windows' labels over the curves). The rule depends on the width only through those floors, so a picture fitted to its content
     /// (LiveLayout.Hug) keeps its gutter.</summary>
     public static float GutterFor(PixelRect window, float lineHeight)
     {
         float gutter = GutterChars * Hud.CharWidthFor(lineHeight) + 8;
-        return window.Width >= gutter + 4 * lineHeight && gutter <= 0.3f * window.Width ? gutter : 0;
+        return window.Width >= gutter + 4 * lineHeight && gutter <= 0.5f * window.Width ? gutter : 0;
     }
 
     // "in -34.95 / out 2.827" is 21 characters (a conv's labels, two scales); a shared scale's are shorter.
@@ -269,8 +280,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                     (double sy, double sx) = Resize2D.Scales(inH, inW, r);
                     double half = r.Mode switch { ResizeMode.Nearest => 0.5, ResizeMode.Linear => 1, _ => 2 };
                     bool open = r.Mode != ResizeMode.Nearest;
-                    return (new(ResizeAxis(inH, outH, sy, r.Coordinates), half, Border.Replicate, open),
-                            new(ResizeAxis(inW, outW, sx, r.Coordinates), half, Border.Replicate, open));
+                    bool nearest = r.Mode == ResizeMode.Nearest;
+                    return (new(ResizeAxis(inH, outH, sy, r.Coordinates), half, Border.Replicate, open, nearest ? new(inH, outH, sy, r.Coordinates, r.Rounding) : null),
+                            new(ResizeAxis(inW, outW, sx, r.Coordinates), half, Border.Replicate, open, nearest ? new(inW, outW, sx, r.Coordinates, r.Rounding) : null));
                 }
             }
         }

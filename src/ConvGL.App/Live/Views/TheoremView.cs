@@ -33,10 +33,14 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     // grows with the window (15 px at 960x600).
     public const int MinLegendLines = 6, MaxLegendLines = 12;
     private static float LegendHeight(float lineHeight, int lines) => lines * lineHeight + 8 + 4;
-    // The lines the legend wrapped to last, for the width it was wrapped at: it only grows while the width stays, so the
-    // maps do not jump when a number in it gets a digit shorter.
-    private int _legendLines = MinLegendLines;
-    private float _legendWidth = -1;
+    // The legend's last text (unwrapped), and by width the most lines it wrapped to there: the lines a layout reserves
+    // come from these for the width being laid out (LegendLinesAt). They came from the last frame's width, and the
+    // window's layout, which asks the view's size for several picture widths, then cycled between arrangements at some
+    // window sizes (1100x350: four widths in turn, never settling; the review).
+    private List<string>? _legendText;
+    private readonly Dictionary<int, int> _legendLinesAt = [];
+    // The lines the last Draw's layout reserved (DrawLabels draws no more: a longer legend waits for the next frame's).
+    private int _reservedLines = MinLegendLines;
     private static float BandLabel(float lineHeight, int lines = 1) => lines * lineHeight + 2;
 
     // The longest scanline title ("1D: row grey, kernel orange, log(1+|F|)"): a third of the grid narrower than this
@@ -88,7 +92,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public (int Width, int Height) ContentSize(PixelRect window)
     {
         GpuTensor output = ShownConv(out _) is int i and >= 0 ? context.Pipeline.LayerOutput(i) : context.Output;
-        return Content(window, output.W, output.H, context.LineHeight, _legendLines);
+        return Content(window, output.W, output.H, context.LineHeight, LegendLinesAt(window));
     }
 
     /// <summary>The view's content for <paramref name="window"/> in units of a map pixel at the scale <see cref="Layout"/>
@@ -188,6 +192,18 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         return new TheoremLayout(columns, scale, grid, cells, bands, titles, lines);
     }
 
+    /// <summary>The legend's lines for a layout of <paramref name="area"/>: the last legend wrapped at its width, or the
+    /// most it wrapped to when drawn at that width, whichever is more (a number a digit shorter does not move the maps),
+    /// within <see cref="LegendLinesFor"/>'s bounds; the same for a width whenever asked, so the window's choice of
+    /// picture width settles.</summary>
+    private int LegendLinesAt(PixelRect area)
+    {
+        float lineHeight = context.LineHeight;
+        int wrapped = _legendText is null ? MinLegendLines
+            : HudText.Wrap(_legendText, HudText.CharsIn(area.Width - 32, Hud.CharWidthFor(lineHeight))).Count;
+        return LegendLinesFor(wrapped, _legendLinesAt.GetValueOrDefault((int)area.Width), area.Height, lineHeight);
+    }
+
     /// <summary>The lines the legend reserves: what it wrapped to (<paramref name="wrapped"/>), at least
     /// <see cref="MinLegendLines"/> and as many as it had at this width before (<paramref name="before"/>), at most
     /// <see cref="MaxLegendLines"/> (the maps keep most of a small window), or a quarter of a tall window's
@@ -225,7 +241,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         _ran = true;
         GpuTensor direct = theorem.Direct;
-        _layout = Layout(area, direct.W, direct.H, context.LineHeight, _legendLines);
+        _reservedLines = LegendLinesAt(area);
+        _layout = Layout(area, direct.W, direct.H, context.LineHeight, _reservedLines);
         OutputRect = _layout.Grid;
         _row = Row(direct);
         try
@@ -460,9 +477,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             }
         legend.Add(bin);
         List<string> lines = HudText.Wrap(legend, HudText.CharsIn(area.Width - 32, hud.CharWidth));
-        _legendLines = LegendLinesFor(lines.Count, _legendWidth == area.Width ? _legendLines : 0, area.Height, hud.LineHeight);
-        _legendWidth = area.Width;
-        hud.Panel(area.X + 10, area.Y + 2, lines.Count > _legendLines ? lines[.._legendLines] : lines);
+        _legendText = legend;
+        if (_legendLinesAt.Count > 256) _legendLinesAt.Clear(); // (a window dragged through every width)
+        _legendLinesAt[(int)area.Width] = Math.Max(lines.Count, _legendLinesAt.GetValueOrDefault((int)area.Width));
+        hud.Panel(area.X + 10, area.Y + 2, lines.Count > _reservedLines ? lines[.._reservedLines] : lines);
         // The difference's maximum is in the legend: a third-width cell has no room for it at common window sizes.
         TheoremLayout layout = _layout!;
         int chars = HudText.CharsIn(Cell(0).Width - 6, hud.CharWidth);
