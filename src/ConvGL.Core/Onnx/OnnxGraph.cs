@@ -52,6 +52,8 @@ public sealed class OnnxGraph
         var initializers = new Dictionary<string, Tensor>(model.Initializers, StringComparer.Ordinal);
         // The Constant node each Constant-made value came from, for messages.
         var constants = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
+        // Stored values of integer type (initializers and Constant nodes), by name, with their ONNX element type.
+        var integers = new Dictionary<string, int>(model.IntegerInitializers, StringComparer.Ordinal);
         foreach (OnnxNode node in model.Nodes)
         {
             var a = new NodeAttributes(node, src);
@@ -59,8 +61,8 @@ public sealed class OnnxGraph
                 throw a.Error($"domain '{node.Domain}' is not supported (supported: the default ONNX domain)");
             // Weights are floats: integers are sizes, axes and indices (the fuzz audit's INT64 Conv weight ran as floats).
             if (s_weightOps.Contains(node.OpType) &&
-                node.Inputs.FirstOrDefault(i => model.IntegerInitializers.ContainsKey(i)) is { } integer)
-                throw a.Error($"input '{ErrorText.Echo(integer)}' is stored as {OnnxReader.DataTypeName(model.IntegerInitializers[integer])}; " +
+                node.Inputs.FirstOrDefault(i => integers.ContainsKey(i)) is { } integer)
+                throw a.Error($"input '{ErrorText.Echo(integer)}' is stored as {OnnxReader.DataTypeName(integers[integer])}; " +
                               $"{node.OpType} takes float weights (FLOAT, DOUBLE or FLOAT16): export the model again");
             if (node.OpType == "Constant")
             {
@@ -68,6 +70,11 @@ public sealed class OnnxGraph
                 Tensor value = ReadConstant(a, node);
                 if (!defined.Add(node.Outputs[0])) throw a.Error($"output '{node.Outputs[0]}' is defined twice");
                 initializers[node.Outputs[0]] = value;
+                // An integer constant is a size, axes or indices, never a weight (the review: an INT64 Constant fed to a
+                // Conv's weight ran as floats).
+                int type = node.Attributes.TryGetValue("value", out OnnxAttribute? tv) ? tv.TensorType
+                    : node.Attributes.ContainsKey("value_int") || node.Attributes.ContainsKey("value_ints") ? 7 : 1;
+                if (type is not (0 or 1 or 10 or 11)) integers[node.Outputs[0]] = type;
                 constants[node.Outputs[0]] = node;
                 continue;
             }

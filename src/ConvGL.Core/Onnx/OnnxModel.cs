@@ -24,6 +24,8 @@ public sealed record OnnxAttribute(string Name, OnnxAttributeKind Kind)
     public long I { get; init; }
     public string S { get; init; } = "";
     public Tensor? T { get; init; }
+    /// <summary>A tensor attribute's ONNX element type (1 FLOAT, 7 INT64, ...), 0 for other kinds.</summary>
+    public int TensorType { get; init; }
     public float[] Floats { get; init; } = [];
     public long[] Ints { get; init; } = [];
     public string[] Strings { get; init; } = [];

@@ -230,7 +230,7 @@ public static class OnnxReader
             1 => new OnnxAttribute(a.Name, OnnxAttributeKind.Float) { F = a.F },
             2 => new OnnxAttribute(a.Name, OnnxAttributeKind.Int) { I = a.I },
             3 => new OnnxAttribute(a.Name, OnnxAttributeKind.String) { S = a.S.ToStringUtf8() },
-            4 => new OnnxAttribute(a.Name, OnnxAttributeKind.Tensor) { T = a.T is null ? throw new ConvGLException($"{context}: tensor attribute without a tensor") : ToTensor(a.T, context) },
+            4 => new OnnxAttribute(a.Name, OnnxAttributeKind.Tensor) { T = a.T is null ? throw new ConvGLException($"{context}: tensor attribute without a tensor") : ToTensor(a.T, context), TensorType = a.T.DataType },
             6 => new OnnxAttribute(a.Name, OnnxAttributeKind.Floats) { Floats = a.Floats.ToArray() },
             7 => new OnnxAttribute(a.Name, OnnxAttributeKind.Ints) { Ints = a.Ints.ToArray() },
             8 => new OnnxAttribute(a.Name, OnnxAttributeKind.Strings) { Strings = a.Strings.Select(s => s.ToStringUtf8()).ToArray() },

@@ -103,6 +103,14 @@ public class OnnxReaderTests
         w.Int64Data.Clear();
         w.FloatData.AddRange(new float[9]);
         Assert.Single(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")).Ops);
+        // The same weight as a Constant node's INT64 value (the review's way around the check) is refused too.
+        var k = new TensorProto { Name = "k", DataType = 7 };
+        k.Dims.AddRange([1L, 1, 3, 3]);
+        k.Int64Data.AddRange(new long[9]);
+        graph.Initializer.Clear();
+        graph.Node.Insert(0, new NodeProto { Name = "k0", OpType = "Constant", Output = { "W" }, Attribute = { new AttributeProto { Name = "value", Type = 4, T = k } } });
+        e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal("m.onnx: node 'c0' (Conv): input 'W' is stored as INT64; Conv takes float weights (FLOAT, DOUBLE or FLOAT16): export the model again", e.Message);
     }
 
     [Fact]
