@@ -35,10 +35,12 @@ public static partial class BoundedFile
     public static string ReadAllText(string path, long cap, string kind)
     {
         byte[] bytes = ReadAllBytes(path, cap, kind);
-        ReadOnlySpan<byte> span = bytes;
-        if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
-        return Encoding.UTF8.GetString(span);
+        return Encoding.UTF8.GetString(WithoutBom(bytes));
     }
+
+    /// <summary>Text bytes without a leading UTF-8 byte-order mark.</summary>
+    public static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
 
     /// <summary>Opens a regular file of at most <paramref name="cap"/> bytes for reading; <paramref name="length"/>
     /// is its size when opened.</summary>

@@ -208,42 +208,17 @@ internal static class JpegScan
             switch (marker)
             {
                 case 0xC0 or 0xC1:
+                {
                     if (comps is not null) return JpegScanResult.Unknown("a second frame header");
-                    if (seg.Length < 6) return JpegScanResult.Unknown("a short frame header");
-                    h = BinaryPrimitives.ReadUInt16BigEndian(seg[1..]);
-                    w = BinaryPrimitives.ReadUInt16BigEndian(seg[3..]);
-                    int nf = seg[5];
-                    // Height 0 defers it to a DNL marker, which libjpeg does not read.
-                    if (w == 0 || h == 0 || nf is < 1 or > 4 || seg.Length < 6 + 3 * nf)
-                        return JpegScanResult.Unknown($"frame header {w}x{h} with {nf} components");
-                    comps = new Component[nf];
-                    for (int i = 0; i < nf; i++)
-                    {
-                        int hv = seg[7 + 3 * i];
-                        comps[i] = new Component { Id = seg[6 + 3 * i], H = hv >> 4, V = hv & 15 };
-                        if (comps[i].H is < 1 or > 4 || comps[i].V is < 1 or > 4) return JpegScanResult.Unknown("a sampling factor outside 1..4");
-                        hMax = Math.Max(hMax, comps[i].H);
-                        vMax = Math.Max(vMax, comps[i].V);
-                    }
+                    if (ReadFrame(seg, out w, out h, out comps, out hMax, out vMax) is { } bad) return bad;
                     break;
+                }
                 case 0xC2:
                 {
                     // Progressive Huffman: its scans are not walked, but its first DC scan takes a bit a block at least
                     // (a 1.6 KB file patched to claim 8000x4000 decoded to 32 grey megapixels in 2.5 GB).
-                    if (seg.Length < 6) return JpegScanResult.Unknown("a short frame header");
-                    int ph = BinaryPrimitives.ReadUInt16BigEndian(seg[1..]), pw = BinaryPrimitives.ReadUInt16BigEndian(seg[3..]), pn = seg[5];
-                    if (pw == 0 || ph == 0 || pn is < 1 or > 4 || seg.Length < 6 + 3 * pn)
-                        return JpegScanResult.Unknown($"frame header {pw}x{ph} with {pn} components");
-                    var pc = new Component[pn];
-                    int ph0 = 1, pv0 = 1;
-                    for (int i = 0; i < pn; i++)
-                    {
-                        int hv = seg[7 + 3 * i];
-                        pc[i] = new Component { Id = seg[6 + 3 * i], H = hv >> 4, V = hv & 15 };
-                        if (pc[i].H is < 1 or > 4 || pc[i].V is < 1 or > 4) return JpegScanResult.Unknown("a sampling factor outside 1..4");
-                        (ph0, pv0) = (Math.Max(ph0, pc[i].H), Math.Max(pv0, pc[i].V));
-                    }
-                    double blocks = pc.Sum(c => (double)CeilDiv(CeilDiv((long)pw * c.H, ph0), 8) * CeilDiv(CeilDiv((long)ph * c.V, pv0), 8));
+                    if (ReadFrame(seg, out int pw, out int ph, out Component[]? pc, out int ph0, out int pv0) is { } bad) return bad;
+                    double blocks = pc!.Sum(c => Blocks(c, pw, ph, ph0, pv0));
                     return 8.0 * b.Length < blocks
                         ? new JpegScanResult(JpegCoverage.TooSmall, pw, ph, 8.0 * b.Length / blocks, F($"{blocks:0} blocks"))
                         : JpegScanResult.Unknown("SOF2: progressive");
@@ -272,6 +247,34 @@ internal static class JpegScan
             return Short(comps, w, h, hMax, vMax, missing is not null ? $"no scan holds component {missing.Id}" : "a scan ends early");
         return new JpegScanResult(JpegCoverage.Complete, w, h, 1, "");
     }
+
+    /// <summary>A frame header's (SOF) size, components and largest sampling factors; a verdict of Unknown where it is
+    /// not one the walk follows, else null.</summary>
+    private static JpegScanResult? ReadFrame(ReadOnlySpan<byte> seg, out int w, out int h, out Component[]? comps, out int hMax, out int vMax)
+    {
+        (w, h, comps, hMax, vMax) = (0, 0, null, 1, 1);
+        if (seg.Length < 6) return JpegScanResult.Unknown("a short frame header");
+        h = BinaryPrimitives.ReadUInt16BigEndian(seg[1..]);
+        w = BinaryPrimitives.ReadUInt16BigEndian(seg[3..]);
+        int nf = seg[5];
+        // Height 0 defers it to a DNL marker, which libjpeg does not read.
+        if (w == 0 || h == 0 || nf is < 1 or > 4 || seg.Length < 6 + 3 * nf)
+            return JpegScanResult.Unknown($"frame header {w}x{h} with {nf} components");
+        comps = new Component[nf];
+        for (int i = 0; i < nf; i++)
+        {
+            int hv = seg[7 + 3 * i];
+            comps[i] = new Component { Id = seg[6 + 3 * i], H = hv >> 4, V = hv & 15 };
+            if (comps[i].H is < 1 or > 4 || comps[i].V is < 1 or > 4) return JpegScanResult.Unknown("a sampling factor outside 1..4");
+            hMax = Math.Max(hMax, comps[i].H);
+            vMax = Math.Max(vMax, comps[i].V);
+        }
+        return null;
+    }
+
+    /// <summary>Component <paramref name="c"/>'s blocks in a <paramref name="w"/> x <paramref name="h"/> frame.</summary>
+    private static double Blocks(Component c, int w, int h, int hMax, int vMax) =>
+        (double)CeilDiv(CeilDiv((long)w * c.H, hMax), 8) * CeilDiv(CeilDiv((long)h * c.V, vMax), 8);
 
     /// <summary>The next marker's code after <paramref name="pos"/>, skipping anything else (libjpeg skips such bytes
     /// with a warning; fill bytes FF before a marker are allowed), with <paramref name="pos"/> just after it; -1 at the end.</summary>
@@ -407,7 +410,7 @@ internal static class JpegScan
         double covered = 0, total = 0;
         foreach (Component c in comps)
         {
-            double blocks = (double)CeilDiv(CeilDiv((long)w * c.H, hMax), 8) * CeilDiv(CeilDiv((long)h * c.V, vMax), 8);
+            double blocks = Blocks(c, w, h, hMax, vMax);
             covered += Math.Max(c.Covered, 0) * blocks;
             total += blocks;
         }

@@ -56,7 +56,7 @@ public static class StackFile
     public static Stack Load(string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
         byte[] bytes = BoundedFile.ReadAllBytes(path, Limits.StackFileBytes, "stack file");
-        ReadOnlySpan<byte> body = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes.AsSpan(3) : bytes;
+        ReadOnlySpan<byte> body = BoundedFile.WithoutBom(bytes);
         string text = Encoding.UTF8.GetString(body);
         // Bytes that are not UTF-8 became U+FFFD in the text (a name read as "\uFFFD\uFFFD", the fuzz audit): a file that
         // is not text at all is said as such by Parse; one with a stray byte in its text is one error naming where.
