@@ -242,7 +242,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         _ran = true;
         GpuTensor direct = theorem.Direct;
         _reservedLines = LegendLinesAt(area);
-        _layout = Layout(area, direct.W, direct.H, context.LineHeight, _reservedLines);
+        // Laid out again only when something it depends on changed (not every frame).
+        var key = (area, direct.W, direct.H, context.LineHeight, _reservedLines);
+        if (_layout is null || key != _layoutKey) (_layout, _layoutKey) = (Layout(area, direct.W, direct.H, context.LineHeight, _reservedLines), key);
         OutputRect = _layout.Grid;
         _row = Row(direct);
         try
@@ -285,8 +287,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         context.Stages?.Part("theorem-draw");
     }
 
-    // Where the last frame put its parts (Layout).
+    // Where the last frame put its parts (Layout), and what that layout was made for.
     private TheoremLayout? _layout;
+    private (PixelRect, int, int, float, int) _layoutKey;
 
     /// <summary>Panel i's rectangle (0-2: the direct, FFT and difference maps; 3-5: the spectra).</summary>
     private PixelRect Cell(int i) => _layout?.Cells[i] ?? default;
