@@ -11,7 +11,7 @@ internal static class Program
     private static int Main(string[] args)
     {
         // Ctrl+C and SIGTERM end the process as before, but first remove what was being written: an interrupted features
-        // run left its hidden, half-written folder beside --out (.maps.<guid>.tmp, hundreds of MB), apply its hidden file.
+        // run left its hidden, half-written folder beside --out (.convgl-<pid>-<id>.tmp, hundreds of MB), apply its hidden file.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupted);
         int code = Run(args);

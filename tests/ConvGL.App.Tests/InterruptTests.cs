@@ -5,7 +5,7 @@ using ConvGL.Core.IO;
 namespace ConvGL.App.Tests;
 
 /// <summary>An interrupted command ends at once and leaves nothing: `features` stopped by Ctrl+C or SIGTERM while writing
-/// left its hidden, half-written folder beside --out (.convgl-(.maps.&lt;guid&gt;.tmp, hundreds of MB)lt;pid(.maps.&lt;guid&gt;.tmp, hundreds of MB)gt;-(.maps.&lt;guid&gt;.tmp, hundreds of MB)lt;id(.maps.&lt;guid&gt;.tmp, hundreds of MB)gt;.tmp, hundreds of MB). SIGTERM is sent here (a
+/// left its hidden, half-written folder beside --out (.convgl-&lt;pid&gt;-&lt;id&gt;.tmp, hundreds of MB). SIGTERM is sent here (a
 /// background job's shell may ignore SIGINT for its children, which would test nothing); Program.cs handles both the same
 /// way.</summary>
 public sealed class InterruptTests : IDisposable
