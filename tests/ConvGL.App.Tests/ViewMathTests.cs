@@ -345,6 +345,83 @@ public sealed class ViewMathTests
         Assert.Equal((7, 7), whole.Reads(7, 7, 80)); // at a whole position bilinear reads that pixel alone
     }
 
+    /// <summary>Dilated and transposed windows read the pixels their taps land on, not the span around them (a perturbation
+    /// audit found the receptive field 1-3 px too wide where a dilated window is cut by the map's edge or a transposed
+    /// conv's stride leaves gaps; a stride longer than the window skips pixels too). The oracle is the op itself: an all-ones kernel over a one-row input holding a single 1
+    /// (a positive value, so nothing cancels) shows which outputs read that pixel; every range of outputs must read, first
+    /// to last, what those impulses say. Swept over sizes, kernel lengths, strides, dilations, paddings and borders, for convs, pools and transposed convs.</summary>
+    [Fact]
+    public void LayerWindow_OfGappyTaps_ReadsWhatTheOpReads_ByPerturbation()
+    {
+        int cases = 0;
+        foreach (int n in new[] { 1, 2, 3, 5, 8, 13 })
+            foreach (int k in new[] { 1, 2, 3, 4 })
+                foreach (int d in new[] { 1, 2, 3 })
+                    foreach (int stride in new[] { 1, 2, 3 })
+                        foreach (int pad in new[] { 0, 1, 4 })
+                        {
+                            foreach (Border border in new[] { Border.Zero, Border.Reflect, Border.Replicate, Border.Wrap })
+                            {
+                                var o = new ConvOptions { Padding = PaddingMode.Explicit, PadX = pad, StrideX = stride, DilationX = d, Border = border };
+                                Tensor weight = new([1, 1, 1, k], Enumerable.Repeat(1f, k).ToArray());
+                                int w;
+                                try { w = ConvGeometry.Compute(1, n, 1, k, o).X.Output; }
+                                catch (ConvGLException) { continue; }
+                                if (w < 1 || (border == Border.Reflect && pad >= n)) continue;
+                                LayerWindow x = ProfileView.Windows(new ConvView(weight, null, o), null, 1, n, 1, w).X;
+                                AssertReads(x, n, w, i => Conv2D.Apply(Impulse(n, i), weight, null, o), $"conv n={n} k={k} d={d} s={stride} pad={pad} {border}");
+                                cases++;
+                            }
+                            if (d == 1 && pad * 2 <= k)
+                                foreach (PoolKind kind in new[] { PoolKind.Max, PoolKind.Average })
+                                {
+                                    var po = new PoolOptions { Kind = kind, SizeY = 1, SizeX = k, StrideY = 1, StrideX = stride, PadX = pad };
+                                    int pw;
+                                    try { pw = Pool2D.Geometry(1, n, po).X.Output; }
+                                    catch (ConvGLException) { continue; }
+                                    if (pw < 1) continue;
+                                    LayerWindow px = ProfileView.Windows(null, new PoolLayer(po), 1, n, 1, pw).X;
+                                    AssertReads(px, n, pw, i => Pool2D.Apply(Impulse(n, i), po), $"{kind} pool n={n} k={k} s={stride} pad={pad}");
+                                    cases++;
+                                }
+                            var t = new ConvTransposeOptions { StrideX = stride, DilationX = d, PadLeft = pad, PadRight = pad };
+                            Tensor tw = new([1, 1, 1, k], Enumerable.Repeat(1f, k).ToArray());
+                            int th, tW;
+                            try { (th, tW) = ConvTranspose2D.OutputSize(1, n, 1, k, t); }
+                            catch (ConvGLException) { continue; }
+                            LayerWindow tx = ProfileView.Windows(null, new ConvTransposeLayer(tw, null, t, "w", null), 1, n, th, tW).X;
+                            AssertReads(tx, n, tW, i => ConvTranspose2D.Apply(Impulse(n, i), tw, null, t), $"transposed n={n} k={k} d={d} s={stride} pad={pad}");
+                            cases++;
+                        }
+        Assert.True(cases > 1000, $"{cases} cases");
+
+        static Tensor Impulse(int n, int i)
+        {
+            var x = Tensor.Chw(1, 1, n);
+            x[0, 0, i] = 1;
+            return x;
+        }
+        static void AssertReads(LayerWindow window, int n, int w, Func<int, Tensor> run, string what)
+        {
+            var reads = new List<int>[w];
+            for (int o = 0; o < w; o++) reads[o] = [];
+            for (int i = 0; i < n; i++)
+            {
+                Tensor y = run(i);
+                Assert.Equal(w, y.Shape[2]);
+                for (int o = 0; o < w; o++)
+                    if (y[0, 0, o] != 0) reads[o].Add(i);
+            }
+            for (int o0 = 0; o0 < w; o0++)
+                for (int o1 = o0; o1 < w; o1++)
+                {
+                    List<int> all = reads[o0..(o1 + 1)].SelectMany(r => r).ToList();
+                    (int, int)? want = all.Count == 0 ? null : (all.Min(), all.Max());
+                    Assert.True(want == window.Reads(o0, o1, n), $"{what}: outputs {o0}..{o1} read {want}, the window says {window.Reads(o0, o1, n)}");
+                }
+        }
+    }
+
     [Fact]
     public void ProfileAxes_ForPools_AndLayersWithoutAWindow()
     {

@@ -11,7 +11,8 @@ namespace ConvGL.App.Live.Views;
 /// At + Half], or strictly inside it where <paramref name="Open"/> (an interpolation: bilinear reads the two pixels around
 /// a fractional position, one where it is whole); a read past the map's edge is the <paramref name="Border"/>'s pixel
 /// (zero: none).</summary>
-internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Border Border = Border.Zero, bool Open = false, NearestResize? Nearest = null)
+internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Border Border = Border.Zero, bool Open = false, NearestResize? Nearest = null,
+                                            TapLattice? Taps = null)
 {
     /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
     /// <paramref name="o1"/> read (a border's reads folded in: a reflected one lands inside the map); null where they
@@ -22,6 +23,10 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
         // into the map; monotone in o, so the ends are the first and last outputs' pixels.
         if (Nearest is { } r)
             return n < 1 ? null : (r.Read(o0, n), r.Read(o1, n));
+        // A window of taps (a conv's, a pool's): the pixels they land on, not the span around them (a dilation, a stride
+        // longer than the window or a transposed conv's stride skips pixels the span holds).
+        if (Taps is { } t)
+            return t.Reads(o0, o1, n, Border);
         double a = Axis.At(o0) - Half, b = Axis.At(o1) + Half;
         long lo = Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9);
         long hi = Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9);
@@ -48,6 +53,70 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
             }
         }
     }
+}
+
+/// <summary>A window's taps along one axis, for the pixels they land on: a conv's output o reads input
+/// o <paramref name="Stride"/> + <paramref name="Offset"/> + <paramref name="Dilation"/> j for each tap j in 0 ..
+/// <paramref name="Count"/> - 1 (Offset: minus the padding before); a transposed conv's (<paramref name="Transposed"/>)
+/// output o gathers input i wherever i Stride + Dilation j + Offset = o (Offset: minus its padding).</summary>
+internal readonly record struct TapLattice(int Count, int Stride, int Dilation, int Offset, bool Transposed = false)
+{
+    /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
+    /// <paramref name="o1"/> read through <paramref name="border"/> (a zero border's reads past the edge are none; others
+    /// fold into the map); null where they read none. Only the outputs whose taps can hold the extremes are visited
+    /// (those whose window crosses an edge, and the first and last inside), so a wide range costs what a narrow one does.
+    /// Pure: a unit test holds it against every tap of every output.</summary>
+    public (int First, int Last)? Reads(int o0, int o1, int n, Border border)
+    {
+        if (n < 1 || o1 < o0) return null;
+        int count = Count, stride = Stride, dilation = Dilation, offset = Offset; // (local functions in a struct cannot read its members)
+        int first = int.MaxValue, last = int.MinValue;
+        void Read(long p)
+        {
+            int m = Borders.Map((int)Math.Clamp(p, int.MinValue / 2, int.MaxValue / 2), n, border);
+            if (m < 0) return;
+            first = Math.Min(first, m);
+            last = Math.Max(last, m);
+        }
+        long span = (long)dilation * (count - 1);
+        if (Transposed)
+        {
+            // Output o reads i = (o - offset - dilation j) / stride where that is whole, within [(o - offset - span) /
+            // stride, (o - offset) / stride]: from o0 up until no later output can read lower, from o1 down likewise.
+            void Output(long o)
+            {
+                for (int j = 0; j < count; j++)
+                {
+                    long q = o - offset - (long)dilation * j;
+                    if (q % stride == 0 && q >= 0 && q / stride < n) Read(q / stride);
+                }
+            }
+            for (long o = Math.Max(o0, offset); o <= o1 && o - offset - span <= (long)stride * Math.Min(first, n - 1); o++) Output(o);
+            for (long o = Math.Min(o1, (long)stride * (n - 1) + offset + span); o >= o0 && o - offset >= (long)stride * Math.Max(last, 0); o--) Output(o);
+        }
+        else
+        {
+            // Outputs whose taps all land inside (lo .. hi) read their first tap lowest and their last highest, rising
+            // with o; the others, near an edge, are read tap by tap.
+            long lo = CeilDiv(-(long)offset, stride), hi = FloorDiv(n - 1 - offset - span, stride);
+            void Output(long o)
+            {
+                for (int j = 0; j < count; j++) Read(o * stride + offset + (long)dilation * j);
+            }
+            for (long o = o0; o <= o1 && o < lo; o++) Output(o);
+            for (long o = o1; o >= o0 && o > hi && o >= lo; o--) Output(o);
+            if (Math.Max(o0, lo) <= Math.Min(o1, hi))
+            {
+                Output(Math.Max(o0, lo));
+                Output(Math.Min(o1, hi));
+            }
+        }
+        return first <= last ? (first, last) : null;
+    }
+
+    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    private static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
 }
 
 /// <summary>A nearest resize along one axis: output o reads the input pixel <see cref="Resize2D.Nearest"/> picks at
@@ -246,28 +315,34 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                 ConvOptions o = conv.Options;
                 int kh = conv.Weight.Shape[2], kw = conv.Weight.Shape[3];
                 ConvGeometry g = ConvGeometry.Compute(inH, inW, kh, kw, o);
-                return (new(ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), o.DilationY * (kh - 1) / 2.0, o.Border),
-                        new(ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX), o.DilationX * (kw - 1) / 2.0, o.Border));
+                return (new(ProfileAxis.Window(g.Y, kh, o.StrideY, o.DilationY), o.DilationY * (kh - 1) / 2.0, o.Border,
+                            Taps: new(kh, o.StrideY, o.DilationY, -g.Y.PadBefore)),
+                        new(ProfileAxis.Window(g.X, kw, o.StrideX, o.DilationX), o.DilationX * (kw - 1) / 2.0, o.Border,
+                            Taps: new(kw, o.StrideX, o.DilationX, -g.X.PadBefore)));
             }
             switch (layer)
             {
                 case PoolLayer { Options: var p }:
                 {
                     ConvGeometry g = Pool2D.Geometry(inH, inW, p);
-                    return (new(ProfileAxis.Window(g.Y, p.SizeY, p.EffectiveStrideY, 1), (p.SizeY - 1) / 2.0),
-                            new(ProfileAxis.Window(g.X, p.SizeX, p.EffectiveStrideX, 1), (p.SizeX - 1) / 2.0));
+                    return (new(ProfileAxis.Window(g.Y, p.SizeY, p.EffectiveStrideY, 1), (p.SizeY - 1) / 2.0, Taps: new(p.SizeY, p.EffectiveStrideY, 1, -g.Y.PadBefore)),
+                            new(ProfileAxis.Window(g.X, p.SizeX, p.EffectiveStrideX, 1), (p.SizeX - 1) / 2.0, Taps: new(p.SizeX, p.EffectiveStrideX, 1, -g.X.PadBefore)));
                 }
                 case PaddedPoolLayer { Options: var p }:
                 {
                     ConvGeometry g = PaddedPool2D.Geometry(inH, inW, p);
-                    return (new(ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), p.DilationY * (p.SizeY - 1) / 2.0),
-                            new(ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX), p.DilationX * (p.SizeX - 1) / 2.0));
+                    return (new(ProfileAxis.Window(g.Y, p.SizeY, p.StrideY, p.DilationY), p.DilationY * (p.SizeY - 1) / 2.0,
+                                Taps: new(p.SizeY, p.StrideY, p.DilationY, -g.Y.PadBefore)),
+                            new(ProfileAxis.Window(g.X, p.SizeX, p.StrideX, p.DilationX), p.DilationX * (p.SizeX - 1) / 2.0,
+                                Taps: new(p.SizeX, p.StrideX, p.DilationX, -g.X.PadBefore)));
                 }
                 // A transposed conv: input i's taps land on i s + j d - pad, so output o gathers inputs
                 // (o + pad - j d) / s, centred at (o + pad - d (k - 1) / 2) / s.
                 case ConvTransposeLayer { Options: var t, Weight: var wt }:
-                    return (new(new ProfileAxis((t.PadTop - t.DilationY * (wt.Shape[2] - 1) / 2.0) / t.StrideY, 1.0 / t.StrideY), t.DilationY * (wt.Shape[2] - 1) / (2.0 * t.StrideY)),
-                            new(new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX), t.DilationX * (wt.Shape[3] - 1) / (2.0 * t.StrideX)));
+                    return (new(new ProfileAxis((t.PadTop - t.DilationY * (wt.Shape[2] - 1) / 2.0) / t.StrideY, 1.0 / t.StrideY), t.DilationY * (wt.Shape[2] - 1) / (2.0 * t.StrideY),
+                                Taps: new(wt.Shape[2], t.StrideY, t.DilationY, -t.PadTop, Transposed: true)),
+                            new(new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX), t.DilationX * (wt.Shape[3] - 1) / (2.0 * t.StrideX),
+                                Taps: new(wt.Shape[3], t.StrideX, t.DilationX, -t.PadLeft, Transposed: true)));
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
                 case PadLayer { Options: var p }:
                     return (new(new ProfileAxis(-p.Top, 1), 0, p.Border), new(new ProfileAxis(-p.Left, 1), 0, p.Border));
