@@ -142,6 +142,11 @@ public static class ImageIO
         // whose scans never reach the end-of-image marker is truncated, whatever the decoder made of it.
         if (result == SKCodecResult.Success && codec.EncodedFormat == SKEncodedImageFormat.Jpeg && !JpegReachesEnd(bytes))
             result = SKCodecResult.IncompleteInput;
+        // The decoders stop reading once the first picture is whole: a PNG cut inside its last chunk, a GIF without its
+        // trailer or with a later frame cut, a WebP shorter than its RIFF header says decoded as if complete (and a
+        // failed decode of a file cut short is said so, not as the decoder's code).
+        if (ContainerCutShort(bytes, codec.EncodedFormat) is { } cut)
+            throw DecodeError(name, $"the file is truncated ({cut})");
         if (result != SKCodecResult.Success)
             throw DecodeError(name, result switch
             {
@@ -230,6 +235,65 @@ public static class ImageIO
         if (b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("AVI "u8)) return "an AVI";
         if (b.StartsWith((ReadOnlySpan<byte>)[0x1A, 0x45, 0xDF, 0xA3])) return "a Matroska / WebM";
         return null;
+    }
+
+    /// <summary>Where a PNG, GIF or WebP file ends before its own structure does, in words; null where it is whole (or
+    /// holds a block this walk does not know, which the decoder accepted). PNG: every chunk's length fits the file, up
+    /// to the IEND chunk; GIF: every block and sub-block, up to the trailer byte; WebP: the length its RIFF header gives.
+    /// Bytes after the end (some writers append them) are allowed. Pure: a unit test holds it.</summary>
+    internal static string? ContainerCutShort(ReadOnlySpan<byte> b, SKEncodedImageFormat format)
+    {
+        switch (format)
+        {
+            case SKEncodedImageFormat.Png:
+            {
+                for (long pos = 8; ;)
+                {
+                    if (pos + 8 > b.Length) return $"it ends at byte {b.Length} before its IEND chunk";
+                    long length = BinaryPrimitives.ReadUInt32BigEndian(b[(int)pos..]);
+                    string type = System.Text.Encoding.ASCII.GetString(b.Slice((int)pos + 4, 4));
+                    if (pos + 12 + length > b.Length)
+                        return $"its {ErrorText.OneLine(type)} chunk at byte {pos} needs {12 + length} bytes, the file ends {b.Length - pos} bytes after its start";
+                    if (type == "IEND") return null;
+                    pos += 12 + length;
+                }
+            }
+            case SKEncodedImageFormat.Gif:
+            {
+                int pos = 13;
+                if (b.Length < pos) return "it ends inside its header";
+                if ((b[10] & 0x80) != 0) pos += 3 << ((b[10] & 7) + 1);
+                while (true)
+                {
+                    if (pos >= b.Length) return $"it ends at byte {b.Length} before the GIF trailer";
+                    byte block = b[pos];
+                    if (block == 0x3B) return null;
+                    if (block == 0x21) pos += 2; // extension introducer and label, then its sub-blocks
+                    else if (block == 0x2C)
+                    {
+                        if (pos + 10 > b.Length) return $"its image descriptor at byte {pos} is cut";
+                        byte packed = b[pos + 9];
+                        pos += 10 + ((packed & 0x80) != 0 ? 3 << ((packed & 7) + 1) : 0) + 1; // descriptor, colour table, LZW code size
+                    }
+                    else return null;
+                    while (true)
+                    {
+                        if (pos >= b.Length) return $"it ends at byte {b.Length} inside a data block";
+                        int size = b[pos];
+                        pos += 1 + size;
+                        if (size == 0) break;
+                    }
+                }
+            }
+            case SKEncodedImageFormat.Webp:
+            {
+                if (b.Length < 12 || !b.StartsWith("RIFF"u8)) return null;
+                long size = 8 + (long)BinaryPrimitives.ReadUInt32LittleEndian(b[4..]);
+                return b.Length < size ? $"its RIFF header gives {size} bytes, the file has {b.Length}" : null;
+            }
+            default:
+                return null;
+        }
     }
 
     /// <summary>Whether a PNG's last 12 bytes are its IEND chunk (length 0, "IEND", its CRC AE 42 60 82).</summary>

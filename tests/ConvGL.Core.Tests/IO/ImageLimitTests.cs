@@ -385,4 +385,44 @@ public class ImageLimitTests
         e = Assert.Throws<ConvGLException>(() => ImageIO.Load(big));
         Assert.Contains("over the 1.5 GiB limit for an image", e.Message);
     }
+
+    /// <summary>The mutation-fuzz audit: a PNG, GIF or WebP missing only its last byte (or a later GIF frame, or a PNG
+    /// chunk claiming 0x7fffffff bytes after the image data) decoded as if whole, since the decoders stop once the first
+    /// picture is complete. The container is walked after decoding: each is one "truncated" error naming what is cut;
+    /// whole files, and bytes a writer appended after the end, still load with the same pixels.</summary>
+    [Fact]
+    public void PngGifAndWebp_CutAfterTheirPixels_AreTruncated_WholeOnesLoad()
+    {
+        var t = Tensor.Chw(3, 5, 7);
+        for (int i = 0; i < t.Data.Length; i++) t.Data[i] = (i * 37 % 256) / 255f;
+        string file = Path.Combine(Path.GetTempPath(), $"convgl-cut-{Guid.NewGuid():N}.png");
+        byte[] png;
+        try
+        {
+            ImageIO.SavePng(file, t);
+            png = File.ReadAllBytes(file);
+        }
+        finally { File.Delete(file); }
+        byte[][] gifs = Fuzz.FormatSeeds.Gifs(), webps = Fuzz.FormatSeeds.Webps();
+        foreach (byte[] whole in new[] { png }.Concat(gifs).Concat(webps))
+        {
+            Tensor want = ImageIO.Decode(whole);
+            Assert.Equal(want.Data, ImageIO.Decode([.. whole, .. "appended"u8]).Data);
+            Exception? e = DecodeWithin(whole[..^1], TimeSpan.FromSeconds(20), "cut.img");
+            var c = Assert.IsType<ConvGLException>(e);
+            Assert.True(c.Message.StartsWith("cannot decode 'cut.img' as an image (PNG, JPEG, BMP, GIF, WebP, TGA): the file is truncated", StringComparison.Ordinal), c.Message);
+        }
+        Assert.Equal("it ends at byte " + (png.Length - 12) + " before its IEND chunk", ImageIO.ContainerCutShort(png.AsSpan(0, png.Length - 12), SkiaSharp.SKEncodedImageFormat.Png));
+        Assert.Equal($"its IEND chunk at byte {png.Length - 12} needs 12 bytes, the file ends 11 bytes after its start",
+                     ImageIO.ContainerCutShort(png.AsSpan(0, png.Length - 1), SkiaSharp.SKEncodedImageFormat.Png));
+        // A chunk after the image data that claims 0x7fffffff bytes, before an intact IEND.
+        byte[] huge = [.. png[..^12], 0x7f, 0xff, 0xff, 0xff, (byte)'t', (byte)'E', (byte)'X', (byte)'t', .. png[^12..]];
+        Assert.Contains("its tEXt chunk at byte " + (png.Length - 12) + " needs 2147483659 bytes", ImageIO.ContainerCutShort(huge, SkiaSharp.SKEncodedImageFormat.Png));
+        // The two-frame GIF cut inside its second frame: the first decodes whole, the file is still cut.
+        byte[] anim = gifs[2];
+        Assert.Equal("it ends at byte " + (anim.Length - 6) + " inside a data block", ImageIO.ContainerCutShort(anim.AsSpan(0, anim.Length - 6), SkiaSharp.SKEncodedImageFormat.Gif));
+        Assert.Equal("it ends at byte " + (anim.Length - 1) + " before the GIF trailer", ImageIO.ContainerCutShort(anim.AsSpan(0, anim.Length - 1), SkiaSharp.SKEncodedImageFormat.Gif));
+        foreach (byte[] w in webps)
+            Assert.Equal($"its RIFF header gives {w.Length} bytes, the file has {w.Length - 1}", ImageIO.ContainerCutShort(w.AsSpan(0, w.Length - 1), SkiaSharp.SKEncodedImageFormat.Webp));
+    }
 }
