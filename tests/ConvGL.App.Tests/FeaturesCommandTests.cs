@@ -97,7 +97,7 @@ public sealed class FeaturesCommandTests : IDisposable
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "features", P("two.npy"), "--stack", "edges", "--out", P("maps"));
         Assert.Equal(2, r.ExitCode);
         Assert.Equal($"convgl: features: '{P("two.npy")}' is (2, 6, 8): stack 'edges' takes gray input; an image with 2 channels cannot be converted; " +
-                     "give a gray or RGB image, or a (1, H, W) or (3, H, W) array", r.Stderr.Trim());
+                     "give a gray, RGB or RGBA image, or a (1, H, W), (3, H, W) or (4, H, W) array (the fourth channel dropped)", r.Stderr.Trim());
         Assert.False(Directory.Exists(P("maps")));
     }
 

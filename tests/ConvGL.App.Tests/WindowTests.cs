@@ -587,6 +587,11 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Equal("convgl: --offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself",
             refused.Stderr.TrimEnd('\n'));
         Assert.Equal("", refused.Stdout);
+        // --stats prints when a scripted run ends: without --frames (a newcomer's walk) the window ran until killed and
+        // printed nothing.
+        refused = WindowProcess.Run(null, ["--stats", "--stack", "edges"]);
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Equal("convgl: --stats needs --frames N (the frames to measure; the figures print when they are done)", refused.Stderr.TrimEnd('\n'));
     }
 
     /// <summary>The filters view shows the first conv layer whichever layer is selected (here the magnitude, which has no

@@ -99,7 +99,7 @@ internal static partial class FeaturesCommand
         catch (ConvGLException e)
         {
             // The input's fault, named as such (the fuzz audit's (2, 24, 32) .npy got the stack's message alone).
-            throw new ConvGLException($"features: '{ErrorText.Echo(inputPath)}' is {image.ShapeString}: {e.Message}; give a gray or RGB image, or a (1, H, W) or (3, H, W) array");
+            throw new ConvGLException($"features: '{ErrorText.Echo(inputPath)}' is {image.ShapeString}: {e.Message}; give a gray, RGB or RGBA image, or a (1, H, W), (3, H, W) or (4, H, W) array (the fourth channel dropped)");
         }
         if (preprocess is not null) input = preprocess.Apply(input);
         StackPlan plan = StackPlan.Create(stack, input.H, input.W); // every layer's shape checked before anything runs
