@@ -1132,6 +1132,43 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.Equal(0, VideoSource.PlaybackSeconds(30, file: false));                // a camera paces itself
     }
 
+    /// <summary>The camera's read path, with a file standing in for the device (no camera here): frames are read as fast
+    /// as they come (a camera paces itself), in order, scaled into the box the camera was given, never rewound; when the
+    /// stream stops (a camera unplugged) the source says so once, for the HUD, and hands out no more frames.</summary>
+    [Fact]
+    public void CameraReadPath_ReadsUnpaced_InOrder_AndSaysWhenTheDeviceStops()
+    {
+        string avi = CardVideo("camera.avi", 320, 240, 8);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using IFrameSource camera = VideoSource.OpenAsCamera(avi, new SourceFit(160, 160));
+        Assert.Equal("camera camera.avi (320x240, scaled)", camera.Name);
+        Assert.Equal((160, 120), (camera.Width, camera.Height));
+        // The card's square moves 3 pixels right a frame (1.5 once scaled): where it starts on row 17 says which frame.
+        static int SquareX(byte[] rgba, int w)
+        {
+            for (int x = 0; x < w; x++)
+                if (rgba[(17 * w + x) * 4 + 2] - rgba[(17 * w + x) * 4 + 1] > 100) return x;
+            return -1;
+        }
+        var squares = new List<int>();
+        while (camera.Error is null)
+        {
+            if (camera.TakeFrame(0) is { } f) squares.Add(SquareX(f, camera.Width));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the stream never ended");
+            Thread.Sleep(1);
+        }
+        if (camera.TakeFrame(0) is { } last) squares.Add(SquareX(last, camera.Width));
+        Assert.Null(camera.TakeFrame(0));
+        Assert.Equal("camera camera.avi (320x240, scaled): the device stopped delivering frames (unplugged, or taken by another program?)", camera.Error);
+        // Frames may be taken fewer than read (the newest wins), never out of order or twice, and the probe frame (frame
+        // 0, square at 5) is not shown: the last taken is the file's last frame (square at 5 + 1.5 * 7, 15 or 16).
+        Assert.NotEmpty(squares);
+        Assert.True(squares.Count <= 7, $"{squares.Count} frames from 7");
+        Assert.True(squares.Zip(squares.Skip(1)).All(p => p.First < p.Second), string.Join(",", squares));
+        Assert.InRange(squares[0], 6, 16);
+        Assert.InRange(squares[^1], 15, 16);
+    }
+
     [Fact]
     public void VideoFile_Loops_AndRenders()
     {

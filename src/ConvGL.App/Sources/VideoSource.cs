@@ -125,6 +125,14 @@ internal sealed class VideoSource : CaptureSource
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 
+    /// <summary>A stream opened as a camera is (unpaced, not rewound, its first frame read as the probe), from a file:
+    /// the tests' stand-in for a V4L2 device, which this machine lacks, so the camera's read path runs somewhere.</summary>
+    internal static IFrameSource OpenAsCamera(string path, SourceFit fit)
+    {
+        Quiet();
+        return FromCapture(new VideoCapture(path), $"camera {Path.GetFileName(path)}", loop: false, $"source camera '{path}': no camera there", fit, fit);
+    }
+
     /// <summary><paramref name="stillFit"/>: the box for a file of one frame, which plays as a still (a still's box).</summary>
     private static IFrameSource FromCapture(VideoCapture capture, string name, bool loop, string failure, SourceFit fit, SourceFit stillFit)
     {
