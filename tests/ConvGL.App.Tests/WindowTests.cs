@@ -180,6 +180,7 @@ public sealed class WindowTests(DisplayFixture display)
     [Fact]
     public void SplitView_FramesTheProbedPixelsReceptiveField_ThroughEveryLayerAndBothInputsOfAnAdd()
     {
+        const string DilatedTwice = """{ "type": "conv", "kernels": ["box:3"], "dilation": 2 }, { "type": "conv", "kernels": ["box:3"], "dilation": 2 }""";
         string dir = TempDir();
         string Graph(string name, string first, string second)
         {
@@ -211,12 +212,28 @@ public sealed class WindowTests(DisplayFixture display)
             (["--stack", Layers("reflect", """{ "type": "pad", "padding": 4, "border": "reflect" }""")], "0,0", "4,4,4,4"),
             (["--stack", Layers("wrap", """{ "type": "pad", "padding": 3, "border": "wrap" }""")], "0,0", $"{SceneW - 3},{SceneH - 3},{SceneW - 3},{SceneH - 3}"),
             (["--stack", Layers("zero", """{ "type": "conv", "kernels": ["box:3"] }""")], "0,0", "0,0,1,1"),
+            // The receptive-field audit (perturbation through the CPU ops): a dilated conv on a dilated conv. Output 1
+            // reads 1 and 3 (-1 is zero padding), they read 1, 3, 5: the box of the layer between (1..3) read 0..5.
+            (["--stack", Layers("dil2", DilatedTwice), "--layer", "2"], "1,10", "1,6,5,14"),
+            ([ "--stack", Layers("dil2r", DilatedTwice), "--layer", "2"], $"{SceneW - 2},10", $"{SceneW - 6},6,{SceneW - 2},14"),
+            // A stride-3 transposed conv (2x2 taps: every third output row and column is a gap) under a dilation-3 wrap
+            // conv: output 41 reads 38, 41 and 44, all gaps (no source pixel: no field; a box printed 13,9,14,11), and
+            // output 0 reads 0, 3 and the wrapped gap 956 (source 0..1; the box 0..956 printed 0..26).
+            (["--stack", Transposed(), "--layer", "2"], "41,31", ""),
+            (["--stack", Transposed(), "--layer", "2"], "0,0", "0,0,1,1"),
         })
         {
             WindowProcess.Result r = Run(["--size", "640x480", "--source", $"scene:{SceneW}x{SceneH}", "--frames", "3", "--view", "split", "--probe", probe, .. args]);
             Assert.True(r.ExitCode == 0, r.ToString());
             string line = r.Stdout.Split('\n').Single(l => l.StartsWith("split ", StringComparison.Ordinal));
-            Assert.EndsWith(" field=" + field, line);
+            if (field == "") Assert.DoesNotContain("field=", line);
+            else Assert.EndsWith(" field=" + field, line);
+        }
+        string Transposed()
+        {
+            Npy.Write(Path.Combine(dir, "w.npy"), new Tensor([1, 1, 2, 2], [0.5f, 0.5f, 0.5f, 0.5f]));
+            return Layers("transposed", """{ "type": "conv_transpose", "weight": "w.npy", "stride": 3 },""" +
+                                        """{ "type": "conv", "kernels": ["box:3"], "dilation": 3, "border": "wrap" }""");
         }
     }
 

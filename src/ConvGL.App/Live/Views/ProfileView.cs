@@ -14,6 +14,46 @@ namespace ConvGL.App.Live.Views;
 internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Border Border = Border.Zero, bool Open = false, NearestResize? Nearest = null,
                                             TapLattice? Taps = null)
 {
+    /// <summary>Marks in <paramref name="into"/> the pixels of an <paramref name="n"/>-pixel input that output
+    /// <paramref name="o"/> reads (each read past the edge through the border: a zero border's are none), as
+    /// <see cref="Reads"/> bounds them for a range. The receptive field follows these sets down a chain, so a pixel that
+    /// only outputs outside the field read is not counted.</summary>
+    public void Mark(int o, int n, bool[] into)
+    {
+        if (n < 1) return;
+        if (Nearest is { } r)
+        {
+            into[r.Read(o, n)] = true;
+            return;
+        }
+        if (Taps is { } t)
+        {
+            t.Mark(o, n, Border, into);
+            return;
+        }
+        (long lo, long hi) = Span(o, o);
+        switch (Border)
+        {
+            case Border.Zero:
+                for (long i = Math.Max(lo, 0); i <= Math.Min(hi, n - 1); i++) into[i] = true;
+                break;
+            case Border.Replicate:
+                if (hi < lo) break;
+                for (long i = Math.Clamp(lo, 0, n - 1); i <= Math.Clamp(hi, 0, n - 1); i++) into[i] = true;
+                break;
+            default:
+                for (long i = lo; i <= Math.Min(hi, lo + 4L * n); i++) into[Borders.Map((int)Math.Clamp(i, int.MinValue / 2, int.MaxValue / 2), n, Border)] = true;
+                break;
+        }
+    }
+
+    // The whole pixels an interval window over outputs o0 .. o1 spans (an open one's ends excluded).
+    private (long Lo, long Hi) Span(int o0, int o1)
+    {
+        double a = Axis.At(o0) - Half, b = Axis.At(o1) + Half;
+        return (Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9), Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9));
+    }
+
     /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
     /// <paramref name="o1"/> read (a border's reads folded in: a reflected one lands inside the map); null where they
     /// read none (a zero border's, or a crop's, outputs). Pure: a unit test holds it.</summary>
@@ -27,9 +67,7 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
         // longer than the window or a transposed conv's stride skips pixels the span holds).
         if (Taps is { } t)
             return t.Reads(o0, o1, n, Border);
-        double a = Axis.At(o0) - Half, b = Axis.At(o1) + Half;
-        long lo = Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9);
-        long hi = Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9);
+        (long lo, long hi) = Span(o0, o1);
         if (hi < lo || n < 1) return null;
         switch (Border)
         {
@@ -114,9 +152,73 @@ internal readonly record struct TapLattice(int Count, int Stride, int Dilation, 
         return first <= last ? (first, last) : null;
     }
 
+    /// <summary>Marks in <paramref name="into"/> the pixels output <paramref name="o"/>'s taps land on (see
+    /// <see cref="Reads"/>).</summary>
+    public void Mark(int o, int n, Border border, bool[] into)
+    {
+        for (int j = 0; j < Count; j++)
+        {
+            if (Transposed)
+            {
+                long q = o - Offset - (long)Dilation * j;
+                if (q % Stride == 0 && q >= 0 && q / Stride < n) into[q / Stride] = true;
+            }
+            else
+            {
+                long p = (long)o * Stride + Offset + (long)Dilation * j;
+                int m = Borders.Map((int)Math.Clamp(p, int.MinValue / 2, int.MaxValue / 2), n, border);
+                if (m >= 0) into[m] = true;
+            }
+        }
+    }
+
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     private static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
+}
+
+/// <summary>The sets <see cref="ProfileView.FieldOnSource"/> follows, kept between calls: per layer the output columns
+/// and rows the field holds, the stack input's, the source frame's, and two for a layer's reads. Arrays grow to the sizes
+/// seen and are cleared, never reallocated, after that.</summary>
+internal sealed class FieldSets
+{
+    public bool[][] Cols = [], Rows = [];
+    public bool[] Any = [], InputCols = [], InputRows = [], SourceCols = [], SourceRows = [], TmpCols = [], TmpRows = [];
+
+    public void Prepare(ILivePipeline pipeline, int layer, int sourceH, int sourceW)
+    {
+        if (Cols.Length <= layer)
+        {
+            Array.Resize(ref Cols, pipeline.LayerCount);
+            Array.Resize(ref Rows, pipeline.LayerCount);
+            for (int i = 0; i < Cols.Length; i++)
+            {
+                Cols[i] ??= [];
+                Rows[i] ??= [];
+            }
+            Any = new bool[pipeline.LayerCount];
+        }
+        for (int i = 0; i <= layer; i++)
+        {
+            (int h, int w) = pipeline.LayerOutputSize(i);
+            Cleared(ref Cols[i], w);
+            Cleared(ref Rows[i], h);
+            Any[i] = false;
+        }
+        (int ih, int iw) = pipeline.LayerOutputSize(-1);
+        Cleared(ref InputCols, iw);
+        Cleared(ref InputRows, ih);
+        Cleared(ref SourceCols, sourceW);
+        Cleared(ref SourceRows, sourceH);
+    }
+
+    /// <summary><paramref name="a"/> at least <paramref name="n"/> long (grown if shorter), its first n cleared.</summary>
+    public static bool[] Cleared(ref bool[] a, int n)
+    {
+        if (a.Length < n) a = new bool[n];
+        else Array.Clear(a, 0, Math.Max(n, 0));
+        return a;
+    }
 }
 
 /// <summary>A nearest resize along one axis: output o reads the input pixel <see cref="Resize2D.Nearest"/> picks at
@@ -385,47 +487,61 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     }
 
     /// <summary>The source pixels output pixel (<paramref name="x"/>, <paramref name="y"/>) of <paramref name="layer"/>
-    /// depends on (its receptive field), as first and last column and row: each layer's reads (<see cref="LayerWindow.Reads"/>:
-    /// whole pixels, cut to the map, a reflect or wrap border's reads folded back into it) through every input of every
-    /// layer it reads (a residual add's both paths; an input broadcast from another size, such as a (C, 1, 1) gate, all of
-    /// it), back to the stack input and through a model's bilinear resize onto the <paramref name="sourceH"/> x
-    /// <paramref name="sourceW"/> frame; NaN where it depends on no source pixel (a zero border's output). A bounding box:
-    /// a wrap border's field split over both edges spans what lies between. Reads only planned sizes.</summary>
+    /// depends on (its receptive field), as first and last column and row. Each axis is followed as a set of pixels, layer
+    /// by layer (<see cref="LayerWindow.Mark"/>: the pixels each output of the set reads, a border's reads folded back into
+    /// the map), through every input of every layer it reads (a residual add's both paths; an input broadcast from
+    /// another size, such as a (C, 1, 1) gate, all of it), back to the stack input and through a model's bilinear resize
+    /// onto the <paramref name="sourceH"/> x <paramref name="sourceW"/> frame; NaN where it depends on no source pixel (a
+    /// zero border's output, a transposed conv's gap). A bounding box of those sets: a wrap border's field split over both
+    /// edges spans what lies between. Reads only planned sizes; <paramref name="sets"/> is reused between calls (a hover
+    /// asks every frame: nothing is allocated then).</summary>
     public static (double X0, double Y0, double X1, double Y1) FieldOnSource(ILivePipeline pipeline, int layer, int x, int y, int sourceH, int sourceW,
-                                                                            ref (double X0, double Y0, double X1, double Y1)[] scratch)
+                                                                            FieldSets sets)
     {
-        // One field per layer, in a caller's array kept between calls (a hover asks every frame: nothing is allocated then).
-        if (scratch.Length < pipeline.LayerCount) scratch = new (double, double, double, double)[pipeline.LayerCount];
-        var field = scratch;
         var none = (double.NaN, 0.0, 0.0, 0.0);
-        for (int i = 0; i <= layer; i++) field[i] = none;
-        field[layer] = (x, y, x, y);
-        (double X0, double Y0, double X1, double Y1) input = none;
+        (int layerH, int layerW) = pipeline.LayerOutputSize(layer);
+        if ((uint)x >= (uint)layerW || (uint)y >= (uint)layerH || sourceH < 1 || sourceW < 1) return none;
+        sets.Prepare(pipeline, layer, sourceH, sourceW);
+        sets.Cols[layer][x] = sets.Rows[layer][y] = sets.Any[layer] = true;
+        bool input = false;
         for (int i = layer; i >= 0; i--)
         {
-            (double fx0, double fy0, double fx1, double fy1) = field[i];
-            if (double.IsNaN(fx0)) continue;
+            if (!sets.Any[i]) continue;
             IReadOnlyList<int> reads = pipeline.InputLayers(i);
             (int inH, int inW) = pipeline.LayerOutputSize(reads[0]);
             (int outH, int outW) = pipeline.LayerOutputSize(i);
             (LayerWindow wy, LayerWindow wx) = Windows(pipeline.Conv(i), pipeline.StackLayer(i), inH, inW, outH, outW);
-            if (wx.Reads((int)fx0, (int)fx1, inW) is not { } cols || wy.Reads((int)fy0, (int)fy1, inH) is not { } rows) continue;
+            bool[] cols = FieldSets.Cleared(ref sets.TmpCols, inW), rows = FieldSets.Cleared(ref sets.TmpRows, inH);
+            if (!MarkAll(wx, sets.Cols[i], outW, inW, cols) | !MarkAll(wy, sets.Rows[i], outH, inH, rows)) continue;
             // A layer that is off passes its first input on; one that is on reads all of them.
             for (int r = 0; r < (pipeline.IsEnabled(i) ? reads.Count : 1); r++)
             {
                 int from = reads[r];
                 if (from >= i) continue; // (a graph reads earlier layers only)
                 (int h, int w) = pipeline.LayerOutputSize(from);
-                (double, double, double, double) mapped = (h, w) == (inH, inW) ? (cols.First, rows.First, cols.Last, rows.Last) : (0, 0, w - 1, h - 1);
-                if (from < 0) input = Union(input, mapped);
-                else field[from] = Union(field[from], mapped);
+                bool[] toCols = from < 0 ? sets.InputCols : sets.Cols[from], toRows = from < 0 ? sets.InputRows : sets.Rows[from];
+                bool same = (h, w) == (inH, inW);
+                for (int c = 0; c < w; c++) toCols[c] |= !same || cols[c];
+                for (int rr = 0; rr < h; rr++) toRows[rr] |= !same || rows[rr];
+                if (from < 0) input = true;
+                else sets.Any[from] = true;
             }
         }
-        if (double.IsNaN(input.X0)) return none;
+        if (!input) return none;
         (ProfileAxis iy, ProfileAxis ix) = InputOnSource(pipeline, sourceH, sourceW);
-        LayerWindow sy = Resample(iy), sx = Resample(ix);
-        if (sx.Reads((int)input.X0, (int)input.X1, sourceW) is not { } c || sy.Reads((int)input.Y0, (int)input.Y1, sourceH) is not { } rr) return none;
-        return (c.First, rr.First, c.Last, rr.Last);
+        (int stackH, int stackW) = pipeline.LayerOutputSize(-1);
+        if (!MarkAll(Resample(ix), sets.InputCols, stackW, sourceW, sets.SourceCols) | !MarkAll(Resample(iy), sets.InputRows, stackH, sourceH, sets.SourceRows))
+            return none;
+        return (Array.IndexOf(sets.SourceCols, true, 0, sourceW), Array.IndexOf(sets.SourceRows, true, 0, sourceH),
+                Array.LastIndexOf(sets.SourceCols, true, sourceW - 1, sourceW), Array.LastIndexOf(sets.SourceRows, true, sourceH - 1, sourceH));
+    }
+
+    // Marks in `into` (an n-pixel input) what each output in `outputs` (m of them) reads; whether anything was marked.
+    private static bool MarkAll(LayerWindow window, bool[] outputs, int m, int n, bool[] into)
+    {
+        for (int o = 0; o < m; o++)
+            if (outputs[o]) window.Mark(o, n, into);
+        return Array.IndexOf(into, true, 0, n) >= 0;
     }
 
     // Where the stack input's pixels sit on the source frame: a model's centre crop resampled to its input size; else
@@ -441,9 +557,6 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     // centres, clamped at the edge: the two source pixels around each position.
     private static LayerWindow Resample(ProfileAxis a) =>
         a == ProfileAxis.Identity ? new(a, 0) : new(a, 1, Border.Replicate, Open: true);
-
-    private static (double, double, double, double) Union((double X0, double Y0, double X1, double Y1) a, (double X0, double Y0, double X1, double Y1) b) =>
-        double.IsNaN(a.X0) ? b : (Math.Min(a.X0, b.X0), Math.Min(a.Y0, b.Y0), Math.Max(a.X1, b.X1), Math.Max(a.Y1, b.Y1));
 
     /// <summary>Where layer <paramref name="layer"/>'s output samples sit on a <paramref name="sourceH"/> x
     /// <paramref name="sourceW"/> source frame: each layer's window geometry (<see cref="Axes"/>) chained back along its

@@ -117,14 +117,14 @@ internal sealed class SplitView(ViewContext context) : SingleMapView(context)
     // The last receptive field drawn (source pixels, first and last per axis), for the scripted line; NaN: none.
     private (double X0, double Y0, double X1, double Y1) _field = (double.NaN, 0, 0, 0);
     private PixelRect? _fieldRect;
-    private (double X0, double Y0, double X1, double Y1)[] _fieldScratch = [];
+    private readonly FieldSets _fieldSets = new();
 
     /// <summary>The probed pixel's receptive field (<see cref="ProfileView.FieldOnSource"/>) framed on the source, cut to
     /// the source's rectangle (padding lies outside it).</summary>
     public override PixelRect? SourceField(int layer, int x, int y)
     {
         int sw = Context.Source.Width, sh = Context.Source.Height;
-        _field = ProfileView.FieldOnSource(Context.Pipeline, layer, x, y, sh, sw, ref _fieldScratch);
+        _field = ProfileView.FieldOnSource(Context.Pipeline, layer, x, y, sh, sw, _fieldSets);
         _fieldRect = FieldRect(_sourceRect, sw, _field);
         return _fieldRect;
     }
