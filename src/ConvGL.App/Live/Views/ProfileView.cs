@@ -15,8 +15,8 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
                                             TapLattice? Taps = null)
 {
     /// <summary>Marks in <paramref name="into"/> the pixels of an <paramref name="n"/>-pixel input that output
-    /// <paramref name="o"/> reads (each read past the edge through the border: a zero border's are none), as
-    /// <see cref="Reads"/> bounds them for a range. The receptive field follows these sets down a chain, so a pixel that
+    /// <paramref name="o"/> reads (each read past the edge through the border: a zero border's are none; a reflected one lands inside the map). The
+    /// receptive field follows these sets down a chain, so a pixel that
     /// only outputs outside the field read is not counted.</summary>
     public void Mark(int o, int n, bool[] into)
     {
@@ -31,7 +31,7 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
             t.Mark(o, n, Border, into);
             return;
         }
-        (long lo, long hi) = Span(o, o);
+        (long lo, long hi) = Span(o);
         switch (Border)
         {
             case Border.Zero:
@@ -47,49 +47,11 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
         }
     }
 
-    // The whole pixels an interval window over outputs o0 .. o1 spans (an open one's ends excluded).
-    private (long Lo, long Hi) Span(int o0, int o1)
+    // The whole pixels an interval window at output o spans (an open one's ends excluded).
+    private (long Lo, long Hi) Span(int o)
     {
-        double a = Axis.At(o0) - Half, b = Axis.At(o1) + Half;
+        double a = Axis.At(o) - Half, b = Axis.At(o) + Half;
         return (Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9), Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9));
-    }
-
-    /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
-    /// <paramref name="o1"/> read (a border's reads folded in: a reflected one lands inside the map); null where they
-    /// read none (a zero border's, or a crop's, outputs). Pure: a unit test holds it.</summary>
-    public (int First, int Last)? Reads(int o0, int o1, int n)
-    {
-        // A nearest resize reads the one pixel its rounding picks (floor, ceil, or round with ties either way), clamped
-        // into the map; monotone in o, so the ends are the first and last outputs' pixels.
-        if (Nearest is { } r)
-            return n < 1 ? null : (r.Read(o0, n), r.Read(o1, n));
-        // A window of taps (a conv's, a pool's): the pixels they land on, not the span around them (a dilation, a stride
-        // longer than the window or a transposed conv's stride skips pixels the span holds).
-        if (Taps is { } t)
-            return t.Reads(o0, o1, n, Border);
-        (long lo, long hi) = Span(o0, o1);
-        if (hi < lo || n < 1) return null;
-        switch (Border)
-        {
-            case Border.Zero:
-                return Math.Max(lo, 0) <= Math.Min(hi, n - 1) ? ((int)Math.Max(lo, 0), (int)Math.Min(hi, n - 1)) : null;
-            case Border.Replicate:
-                return ((int)Math.Clamp(lo, 0, n - 1), (int)Math.Clamp(hi, 0, n - 1));
-            default:
-            {
-                // Reflect, symmetric, wrap: each read position mapped into the map; their period is at most 2n, so
-                // 4n positions from lo see every value the whole interval does.
-                long last = Math.Min(hi, lo + 4L * n);
-                int first = n, end = -1;
-                for (long i = lo; i <= last; i++)
-                {
-                    int m = Borders.Map((int)Math.Clamp(i, int.MinValue / 2, int.MaxValue / 2), n, Border);
-                    first = Math.Min(first, m);
-                    end = Math.Max(end, m);
-                }
-                return (first, end);
-            }
-        }
     }
 }
 
@@ -99,61 +61,8 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
 /// output o gathers input i wherever i Stride + Dilation j + Offset = o (Offset: minus its padding).</summary>
 internal readonly record struct TapLattice(int Count, int Stride, int Dilation, int Offset, bool Transposed = false)
 {
-    /// <summary>The first and last pixel of an <paramref name="n"/>-pixel input that outputs <paramref name="o0"/> ..
-    /// <paramref name="o1"/> read through <paramref name="border"/> (a zero border's reads past the edge are none; others
-    /// fold into the map); null where they read none. Only the outputs whose taps can hold the extremes are visited
-    /// (those whose window crosses an edge, and the first and last inside), so a wide range costs what a narrow one does.
-    /// Pure: a unit test holds it against every tap of every output.</summary>
-    public (int First, int Last)? Reads(int o0, int o1, int n, Border border)
-    {
-        if (n < 1 || o1 < o0) return null;
-        int count = Count, stride = Stride, dilation = Dilation, offset = Offset; // (local functions in a struct cannot read its members)
-        int first = int.MaxValue, last = int.MinValue;
-        void Read(long p)
-        {
-            int m = Borders.Map((int)Math.Clamp(p, int.MinValue / 2, int.MaxValue / 2), n, border);
-            if (m < 0) return;
-            first = Math.Min(first, m);
-            last = Math.Max(last, m);
-        }
-        long span = (long)dilation * (count - 1);
-        if (Transposed)
-        {
-            // Output o reads i = (o - offset - dilation j) / stride where that is whole, within [(o - offset - span) /
-            // stride, (o - offset) / stride]: from o0 up until no later output can read lower, from o1 down likewise.
-            void Output(long o)
-            {
-                for (int j = 0; j < count; j++)
-                {
-                    long q = o - offset - (long)dilation * j;
-                    if (q % stride == 0 && q >= 0 && q / stride < n) Read(q / stride);
-                }
-            }
-            for (long o = Math.Max(o0, offset); o <= o1 && o - offset - span <= (long)stride * Math.Min(first, n - 1); o++) Output(o);
-            for (long o = Math.Min(o1, (long)stride * (n - 1) + offset + span); o >= o0 && o - offset >= (long)stride * Math.Max(last, 0); o--) Output(o);
-        }
-        else
-        {
-            // Outputs whose taps all land inside (lo .. hi) read their first tap lowest and their last highest, rising
-            // with o; the others, near an edge, are read tap by tap.
-            long lo = CeilDiv(-(long)offset, stride), hi = FloorDiv(n - 1 - offset - span, stride);
-            void Output(long o)
-            {
-                for (int j = 0; j < count; j++) Read(o * stride + offset + (long)dilation * j);
-            }
-            for (long o = o0; o <= o1 && o < lo; o++) Output(o);
-            for (long o = o1; o >= o0 && o > hi && o >= lo; o--) Output(o);
-            if (Math.Max(o0, lo) <= Math.Min(o1, hi))
-            {
-                Output(Math.Max(o0, lo));
-                Output(Math.Min(o1, hi));
-            }
-        }
-        return first <= last ? (first, last) : null;
-    }
-
-    /// <summary>Marks in <paramref name="into"/> the pixels output <paramref name="o"/>'s taps land on (see
-    /// <see cref="Reads"/>).</summary>
+    /// <summary>Marks in <paramref name="into"/> the pixels of an <paramref name="n"/>-pixel input that output
+    /// <paramref name="o"/>'s taps land on (through <paramref name="border"/>: a zero border's past the edge are none).</summary>
     public void Mark(int o, int n, Border border, bool[] into)
     {
         for (int j = 0; j < Count; j++)
@@ -171,10 +80,6 @@ internal readonly record struct TapLattice(int Count, int Stride, int Dilation, 
             }
         }
     }
-
-    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
-
-    private static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
 }
 
 /// <summary>The sets <see cref="ProfileView.FieldOnSource"/> follows, kept between calls: per layer the output columns
