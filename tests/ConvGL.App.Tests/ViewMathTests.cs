@@ -412,6 +412,14 @@ public sealed class ViewMathTests
                 for (int o = 0; o < w; o++)
                     if (y[0, 0, o] != 0) reads[o].Add(i);
             }
+            // Each output's set, not only its ends: the field follows these sets down a chain, so a gap marked would count.
+            for (int o = 0; o < w; o++)
+            {
+                var marked = new bool[n];
+                window.Mark(o, n, marked);
+                Assert.True(reads[o].SequenceEqual(Enumerable.Range(0, n).Where(i => marked[i])),
+                            $"{what}: output {o} reads [{string.Join(",", reads[o])}], the window marks [{string.Join(",", Enumerable.Range(0, n).Where(i => marked[i]))}]");
+            }
             for (int o0 = 0; o0 < w; o0++)
                 for (int o1 = o0; o1 < w; o1++)
                 {
@@ -420,6 +428,46 @@ public sealed class ViewMathTests
                     Assert.True(want == Reads(window, o0, o1, n), $"{what}: outputs {o0}..{o1} read {want}, the window says {Reads(window, o0, o1, n)}");
                 }
         }
+    }
+
+    /// <summary>A resize's window reads what the op reads, pixel by pixel (the review of 2026-12-05: a cubic output on a
+    /// whole input position reads that pixel alone, its other weights exactly 0, but three were counted): an impulse through
+    /// Resize2D over modes, coordinate modes, up- and downscales, compared with each output's marked set.</summary>
+    [Fact]
+    public void ResizeWindow_MarksWhatTheResizeReads_ByPerturbation()
+    {
+        int cases = 0;
+        foreach (ResizeMode mode in new[] { ResizeMode.Nearest, ResizeMode.Linear, ResizeMode.Cubic })
+            foreach (ResizeCoordinates c in Enum.GetValues<ResizeCoordinates>())
+                foreach (float scale in new[] { 0.5f, 0.75f, 1.5f, 2f, 2.5f, 3f })
+                    foreach (int n in new[] { 1, 2, 5, 8 })
+                    {
+                        var o = new ResizeOptions { Mode = mode, Coordinates = c, ScaleY = 1, ScaleX = scale };
+                        int w;
+                        try { w = Resize2D.OutputSize(1, n, o).W; }
+                        catch (ConvGLException) { continue; }
+                        if (w < 1) continue;
+                        LayerWindow x = ProfileView.Windows(null, new ResizeLayer(o), 1, n, 1, w).X;
+                        var reads = new List<int>[w];
+                        for (int k = 0; k < w; k++) reads[k] = [];
+                        for (int i = 0; i < n; i++)
+                        {
+                            var impulse = Tensor.Chw(1, 1, n);
+                            impulse[0, 0, i] = 1;
+                            Tensor y = Resize2D.Apply(impulse, o);
+                            for (int k = 0; k < w; k++)
+                                if (y[0, 0, k] != 0) reads[k].Add(i);
+                        }
+                        for (int k = 0; k < w; k++)
+                        {
+                            var marked = new bool[n];
+                            x.Mark(k, n, marked);
+                            int[] got = Enumerable.Range(0, n).Where(i => marked[i]).ToArray();
+                            Assert.True(reads[k].SequenceEqual(got), $"{mode} {c} x{scale} n={n}: output {k} reads [{string.Join(",", reads[k])}], marked [{string.Join(",", got)}]");
+                        }
+                        cases++;
+                    }
+        Assert.True(cases > 300, $"{cases} cases");
     }
 
     [Fact]

@@ -812,11 +812,14 @@ public sealed class WindowTests(DisplayFixture display)
     [InlineData("--stack", "learned", "profile", 40)]
     // ResNet18 at 224x224 whatever the window (preprocessing on the GPU, residual adds): ~0.5 s a frame on llvmpipe.
     [InlineData("--stack", "resnet18", "filters", 16)]
-    public void SteadyFrames_AllocateNothing(string kind, string name, string view, int frames)
+    // A probe in the split view frames its receptive field every frame (the sets it follows are kept between frames).
+    [InlineData("--stack", "deep", "split", 40, "5,5")]
+    public void SteadyFrames_AllocateNothing(string kind, string name, string view, int frames, string probe = "")
     {
         // Measured on the render thread over frames that did not rebuild the HUD text (the numbers refresh twice a
         // second; that allocates a few strings, by design). The scripted scene is drawn on the render thread too.
-        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", frames.ToString(CultureInfo.InvariantCulture), kind, name, "--view", view, "--stats"]);
+        WindowProcess.Result r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", frames.ToString(CultureInfo.InvariantCulture), kind, name, "--view", view, "--stats",
+                                       .. (probe == "" ? Array.Empty<string>() : ["--probe", probe])]);
         Assert.True(r.ExitCode == 0, r.ToString());
         string line = r.Stdout.Split('\n').Single(l => l.StartsWith("stats:", StringComparison.Ordinal));
         Dictionary<string, long> f = line["stats: steady ".Length..].Replace(" bytes", "").Split(' ')

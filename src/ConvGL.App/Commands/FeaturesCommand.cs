@@ -18,8 +18,9 @@ namespace ConvGL.App.Commands;
 /// - <c>NN-&lt;type&gt;.npy</c> for layer NN (two digits, 0-based, after that layer): float32 (C, H, W), unscaled.
 /// - <c>NN-&lt;type&gt;.png</c>: the C maps as a gray grid, ceil(sqrt(C)) columns, row-major in channel order,
 ///   2-pixel white gaps. Each map is normalised on its own, min -> 0 and max -> 255 (a constant map is drawn
-///   mid-gray), so every map shows its own structure; compare values with the .npy files. Maps smaller than
-///   128 pixels on their longer side are enlarged by an integer factor (nearest neighbour) so they stay visible.
+///   mid-gray), so every map shows its own structure; compare values with the .npy files. Maps of 64
+///   pixels or less on their longer side are enlarged by the whole factor that keeps that side within 128 (nearest
+///   neighbour) so they stay visible.
 ///
 /// INPUT is an image (PNG, JPEG, BMP, GIF, WebP, TGA; loaded as the stack's gray or RGB input) or a .npy (C, H, W) or
 /// (H, W) float tensor. <c>--stack</c> is a stack file or a shipped stack name (assets/stacks/NAME.json).

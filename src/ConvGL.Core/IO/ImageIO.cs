@@ -251,10 +251,10 @@ public static class ImageIO
                 {
                     if (pos + 8 > b.Length) return $"it ends at byte {b.Length} before its IEND chunk";
                     long length = BinaryPrimitives.ReadUInt32BigEndian(b[(int)pos..]);
-                    string type = System.Text.Encoding.ASCII.GetString(b.Slice((int)pos + 4, 4));
+                    ReadOnlySpan<byte> type = b.Slice((int)pos + 4, 4);
                     if (pos + 12 + length > b.Length)
-                        return $"its {ErrorText.OneLine(type)} chunk at byte {pos} needs {12 + length} bytes, the file ends {b.Length - pos} bytes after its start";
-                    if (type == "IEND") return null;
+                        return $"its {ErrorText.OneLine(System.Text.Encoding.ASCII.GetString(type))} chunk at byte {pos} needs {12 + length} bytes, the file ends {b.Length - pos} bytes after its start";
+                    if (type.SequenceEqual("IEND"u8)) return null;
                     pos += 12 + length;
                 }
             }

@@ -47,10 +47,13 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
         }
     }
 
-    // The whole pixels an interval window at output o spans (an open one's ends excluded).
+    // The whole pixels an interval window at output o spans (an open one's ends excluded; at a whole position an open
+    // one, an interpolation, reads that pixel alone: linear's and cubic's other weights are exactly 0 there).
     private (long Lo, long Hi) Span(int o)
     {
-        double a = Axis.At(o) - Half, b = Axis.At(o) + Half;
+        double at = Axis.At(o);
+        if (Open && Math.Abs(at - Math.Round(at)) < 1e-9) return ((long)Math.Round(at), (long)Math.Round(at));
+        double a = at - Half, b = at + Half;
         return (Open ? (long)Math.Floor(a) + 1 : (long)Math.Ceiling(a - 1e-9), Open ? (long)Math.Ceiling(b) - 1 : (long)Math.Floor(b + 1e-9));
     }
 }
