@@ -196,4 +196,66 @@ public sealed class ReloadTests(DisplayFixture display)
             p.WaitForExit(10_000);
         }
     }
+
+    /// <summary>The live-window audit: in the theorem and filters views a stack reloaded with fewer layers (or switched
+    /// with s) ended the window with an internal error (IndexOutOfRange): the view kept the old stack's layer until its
+    /// next draw, and the HUD asked for it first. The window keeps running on the shorter stack.</summary>
+    [Theory]
+    [InlineData("theorem")]
+    [InlineData("filters")]
+    public void StackReloadedWithFewerLayers_InTheTheoremAndFiltersViews_KeepsRunning(string view)
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-reload-views-").FullName;
+        try
+        {
+            string stack = Path.Combine(dir, "s.json");
+            const string Four = """{ "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "relu" }, { "type": "conv", "kernels": ["box:3"], "stride": 2 }, { "type": "maxpool", "size": 2 } ] }""";
+            File.WriteAllText(stack, Four);
+            var stderr = new StringBuilder();
+            var lockObj = new object();
+            ProcessStartInfo psi = WindowProcess.StartInfo(WindowProcess.Require(display),
+                ["--size", "320x200", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack, "--view", view], new Dictionary<string, string?>());
+            using Process p = Process.Start(psi)!;
+            p.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                lock (lockObj) stderr.AppendLine(e.Data);
+            };
+            p.OutputDataReceived += (_, _) => { };
+            p.BeginErrorReadLine();
+            p.BeginOutputReadLine();
+            string Log()
+            {
+                lock (lockObj) return stderr.ToString();
+            }
+            void WaitFor(string text)
+            {
+                var clock = Stopwatch.StartNew();
+                while (!Log().Contains(text, StringComparison.Ordinal))
+                {
+                    Assert.False(p.HasExited, $"{view}: the app exited (code {(p.HasExited ? p.ExitCode : 0)}) before '{text}'; stderr:\n{Log()}");
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{view}: no '{text}' within 180 s; stderr:\n{Log()}");
+                    Thread.Sleep(100);
+                }
+            }
+            try
+            {
+                WaitFor("first frame shown");
+                WriteWhole(stack, """{ "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "relu" } ] }""");
+                WaitFor("reloaded stack s");
+                Thread.Sleep(1500);
+                Assert.False(p.HasExited, $"{view}: the app stopped after the shorter stack was reloaded; stderr:\n{Log()}");
+                Assert.DoesNotContain("internal error", Log());
+            }
+            finally
+            {
+                if (!p.HasExited) p.Kill();
+                p.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -11,6 +11,11 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
 {
     private ConvView? _shown;
     private int _layer = -1, _cols = 1, _rows = 1;
+    private ILivePipeline? _layerOf;
+
+    // The layer last drawn, while the pipeline it was found in is the one shown: a stack switched (s) or reloaded with
+    // fewer layers left it past the end before the next draw (the live-window audit: an internal error, exit 1).
+    private int Layer => ReferenceEquals(_layerOf, context.Pipeline) && _layer < context.Pipeline.LayerCount ? _layer : -1;
     private float _kernelW;
 
     public ViewKind Kind => ViewKind.Filters;
@@ -22,8 +27,8 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     /// panel takes apart.</summary>
     public PixelRect? ProbeMapRect(int channel)
     {
-        if (_layer < 0) return null;
-        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        if (Layer < 0) return null;
+        GpuTensor output = context.Pipeline.LayerOutput(Layer);
         return (uint)channel < (uint)output.C ? MapRect(OutputRect, _cols, _rows, _kernelW, channel, output.W, output.H) : null;
     }
 
@@ -52,15 +57,16 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     {
         get
         {
-            if (_layer < 0) return null;
-            GpuTensor output = context.Pipeline.LayerOutput(_layer);
+            if (Layer < 0) return null;
+            GpuTensor output = context.Pipeline.LayerOutput(Layer);
             // The channel the kernel panel and the probe take apart (the selected one, clamped to this layer's maps).
-            return new ColourBarMap(output, _layer, context.Channel(output), true);
+            return new ColourBarMap(output, Layer, context.Channel(output), true);
         }
     }
 
     public void Draw(PixelRect area)
     {
+        _layerOf = context.Pipeline;
         _layer = FirstConv(out ConvView? conv);
         if (conv is null)
         {
@@ -75,7 +81,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
             context.Kernels.Upload(KernelImage.Strip(conv.Weight, context.Pipeline.InputChannelOrder, conv.Options), kw, conv.Weight.Shape[0] * kh);
             _shown = conv;
         }
-        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        GpuTensor output = context.Pipeline.LayerOutput(Layer);
         (int w, int h) = Cell(conv, output);
         (_cols, _rows) = GridView.Shape(output.C, w, h, area);
         OutputRect = area.Fit(_cols * w, _rows * h);
@@ -94,14 +100,14 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     }
 
     // The probe takes apart the layer shown here, whichever layer [ ] selected.
-    public int ProbeLayer(int selected) => _layer >= 0 ? _layer : selected;
+    public int ProbeLayer(int selected) => Layer >= 0 ? Layer : selected;
 
     /// <summary>The map pixel under the pointer: the right part of a (kernel, map) cell. The kernel part is no map.</summary>
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         point = default;
-        if (_layer < 0) return false;
-        GpuTensor output = context.Pipeline.LayerOutput(_layer);
+        if (Layer < 0) return false;
+        GpuTensor output = context.Pipeline.LayerOutput(Layer);
         return PairHit(OutputRect, x, y, _cols, _rows, _kernelW, output.C, output.W, output.H, out point);
     }
 
@@ -149,18 +155,18 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     public void DrawLabels(Hud hud, PixelRect area)
     {
         if (!context.HaveFrame) return;
-        if (_layer < 0)
+        if (Layer < 0)
         {
             hud.Label(area.X + 3, area.Y + 3, "filters: no conv layer is on");
             return;
         }
         ILivePipeline pipeline = context.Pipeline;
-        int maps = pipeline.OutputChannels(_layer);
+        int maps = pipeline.OutputChannels(Layer);
         float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows;
         if (!HudText.MapLabelsFit(cellH, hud.LineHeight)) return;
         int chars = HudText.CharsIn(cellW - _kernelW - 12, hud.CharWidth);
         // Over the map, not the kernel: the kernel is small and every pixel of it counts.
-        string[] labels = HudText.GridLabels(maps, c => pipeline.MapName(_layer, c), chars);
+        string[] labels = HudText.GridLabels(maps, c => pipeline.MapName(Layer, c), chars);
         for (int c = 0; c < maps; c++)
         {
             PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);

@@ -61,6 +61,11 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
 
 
     private int _layer = -1, _row, _channel;
+    private ILivePipeline? _layerOf;
+
+    // The layer last drawn, while the pipeline it was found in is the one shown: a stack switched (s) or reloaded with
+    // fewer layers left it past the end before the next draw (the live-window audit: an internal error, exit 1).
+    private int Layer => ReferenceEquals(_layerOf, context.Pipeline) && _layer < context.Pipeline.LayerCount ? _layer : -1;
     // The shown convolution's input maps a group (its product sums over them) and its bias, for the labels.
     private int _inputs = 1, _kernelHeight = 1;
     private float[]? _bias;
@@ -77,10 +82,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     /// map is drawn on it too, so equal numbers look equal); the difference map and the spectra are each stretched to
     /// their own range, as their titles and the legend say. Null until the view has run a convolution.</summary>
     public ColourBarMap? ColourBarMap =>
-        _ran && _error is null && _layer >= 0
-            ? new ColourBarMap(context.Pipeline.LayerOutput(_layer), _layer, _channel, false, Ranges: context.Theorem.DirectRange)
+        _ran && _error is null && Layer >= 0
+            ? new ColourBarMap(context.Pipeline.LayerOutput(Layer), Layer, _channel, false, Ranges: context.Theorem.DirectRange)
             : null;
-    public int ShownLayer(int selected) => _layer >= 0 ? _layer : selected;
+    public int ShownLayer(int selected) => Layer >= 0 ? Layer : selected;
     public PixelRect OutputRect { get; private set; }
     // Six maps of two kinds: no one map for the probe's marker, and no probe strip.
     public bool ShowsProbeMarker => false;
@@ -215,6 +220,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public void Draw(PixelRect area)
     {
         _ran = false;
+        _layerOf = context.Pipeline;
         _layer = ShownConv(out ConvView? conv);
         OutputRect = default;
         if (conv is null) return;
@@ -225,7 +231,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         // The selected channel (, .), clamped to this conv's maps as the filters view clamps it (it was channel 0 whenever
         // the selected layer was another one, while the HUD named the selected channel).
         int channel = _channel = Math.Clamp(context.State.Channel, 0, conv.Weight.Shape[0] - 1);
-        GpuTensor input = pipeline.LayerInput(_layer);
+        GpuTensor input = pipeline.LayerInput(Layer);
         context.Stages?.BeginParts();
         theorem.Part = context.Stages is null ? null : _part ??= context.Stages.Part;
         try
@@ -261,7 +267,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         context.Stages?.Part("theorem-scanline");
         Presenter presenter = context.Presenter;
         // Direct and FFT results in the layer's colours (a filter's output grey, a layer's maps viridis).
-        ColorMap colours = ViewContext.MapColour(pipeline.LayerOutput(_layer));
+        ColorMap colours = ViewContext.MapColour(pipeline.LayerOutput(Layer));
         presenter.DrawTensor(direct, theorem.DirectRange, Cell(0), 1, map: colours);
         presenter.DrawTensor(theorem.Fft, theorem.DirectRange, Cell(1), 1, map: colours);
         presenter.DrawTensor(theorem.Difference, theorem.DifferenceRange, Cell(2), 1);
@@ -457,7 +463,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
             hud.Panel(area.X + 3, area.Y + 3, HudText.Wrap(["theorem: " + _error], HudText.CharsIn(area.Width - 20, hud.CharWidth)), new SkiaSharp.SKColor(255, 120, 120));
             return;
         }
-        if (_layer < 0)
+        if (Layer < 0)
         {
             hud.Label(area.X + 3, area.Y + 3, "theorem: no conv layer is on");
             return;
@@ -467,7 +473,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         TheoremFigures f = theorem.ReadFigures();
         float bias = _bias is { } b && f.OutputChannel < b.Length ? b[f.OutputChannel] : 0;
         // The layer it shows by number: the info panel's last line is the selected layer's, which need not be this one.
-        List<string> legend = PanelLines(f, F($"layer {_layer + 1} ({context.Pipeline.MapName(_layer, f.OutputChannel)})"), bias);
+        List<string> legend = PanelLines(f, F($"layer {Layer + 1} ({context.Pipeline.MapName(Layer, f.OutputChannel)})"), bias);
         ScanlineTheorem line = theorem.Scanline;
         legend.Add(ScanlineLine(theorem.ScanlineInputRow, f.InputChannel, line.Frame, line.MaxDifference, theorem.ScanlineKernelRow, _kernelHeight));
         GpuTensor spectra = theorem.Spectra;
@@ -523,7 +529,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         if (!_ran) return _error is null ? "theorem none" : "theorem error: " + _error;
         TheoremFigures f = context.Theorem.ReadFigures();
         TheoremPass t = context.Theorem;
-        return F($"theorem layer={_layer + 1} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameW}x{f.FrameH} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
+        return F($"theorem layer={Layer + 1} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameW}x{f.FrameH} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
                F($" scanline_row={t.ScanlineOutputRow} scanline_input_row={t.ScanlineInputRow} scanline_frame={t.Scanline.Frame} scanline_max_diff={t.Scanline.MaxDifference:R}");
     }
 
