@@ -107,6 +107,23 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.True(error > 40, $"{error} pixels of the error colour in the 320x200 screenshot: the error is not on screen");
     }
 
+    /// <summary>The live-window audit: a theorem-view shader broken at start-up was on screen but the scripted run exited 0
+    /// (the view's own error was not the run's), and its line printed the compiler's log over two lines.</summary>
+    [Fact]
+    public void TheoremShaderBrokenAtStartUp_ExitsOne_WithOneLine()
+    {
+        string shaders = CopyShaders("theorem-broken");
+        Break(Path.Combine(shaders, "present", "spectrum.comp"));
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "320x240", "--source", "scene:320x180", "--frames", "3", "--view", "theorem"],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 1, r.ToString());
+        string line = Assert.Single(r.Stdout.Split('\n'), l => l.StartsWith("theorem ", StringComparison.Ordinal));
+        Assert.StartsWith("theorem error: present/spectrum.comp:", line);
+        Assert.DoesNotContain(r.Stdout.Split('\n'), l => l.StartsWith("present/spectrum.comp", StringComparison.Ordinal));
+        Assert.Contains("convgl: on screen at the end of the run (exit 1): theorem view: present/spectrum.comp:", r.Stderr);
+    }
+
     [Fact]
     public void ConvShaderBrokenAtStartUp_SourceShownWithTheError()
     {

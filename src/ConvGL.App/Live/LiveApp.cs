@@ -156,7 +156,8 @@ internal sealed class LiveApp : IDisposable
             }
             if (last)
             {
-                _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, ShownError(),
+                string? shownError = ShownError() ?? (View.RunError is { } viewError ? $"{ViewCatalog.Name(_state.View)} view: {ErrorText.JoinLines(viewError)}" : null);
+                _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, shownError,
                     View switch { TheoremView theoremView => theoremView.ScriptedLine(), ProfileView profileView => profileView.ScriptedLine(), SplitView splitView => splitView.ScriptedLine(), _ => null }, _panels.HelpRect, _panels.ColumnRect, ColourBarLine(), (_panels.Hud.Size, _panels.PixelsPerUnit));
                 if (_stages.Enabled)
                 {
@@ -166,7 +167,7 @@ internal sealed class LiveApp : IDisposable
                 if (_soak is not null && !_soak.Finish(_frames + 1)) return 1;
                 // An error still on screen at the end (a broken shader or stack file, a view that cannot run, a source
                 // that failed): the screenshot shows it, and the script is told by the exit status (it exited 0).
-                return ShownError() is null ? 0 : 1;
+                return shownError is null ? 0 : 1;
             }
             _window.SwapBuffers();
             _stages.Mark(4);

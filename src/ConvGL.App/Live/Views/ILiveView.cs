@@ -53,6 +53,10 @@ internal interface ILiveView
     /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's conv).</summary>
     int ProbeLayer(int selected) => selected;
 
+    /// <summary>The view's own failure on screen (the theorem view's FFT that did not run), null where none: a scripted
+    /// run ending on it exits 1, as on a broken shader.</summary>
+    string? RunError => null;
+
     /// <summary>The layer whose maps the view draws: the selected one, except where the view picks its own (the filters
     /// view's conv, the theorem view's conv); the info panel names it when it is not the selected one.</summary>
     int ShownLayer(int selected) => ProbeLayer(selected);

@@ -85,6 +85,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         _ran && _error is null && Layer >= 0
             ? new ColourBarMap(context.Pipeline.LayerOutput(Layer), Layer, _channel, false, Ranges: context.Theorem.DirectRange)
             : null;
+    public string? RunError => _ran ? null : _error;
+
     public int ShownLayer(int selected) => Layer >= 0 ? Layer : selected;
     public PixelRect OutputRect { get; private set; }
     // Six maps of two kinds: no one map for the probe's marker, and no probe strip.
@@ -526,7 +528,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     /// <summary>The scripted run's line (stdout; the window tests read it): the last frame's figures.</summary>
     public string ScriptedLine()
     {
-        if (!_ran) return _error is null ? "theorem none" : "theorem error: " + _error;
+        if (!_ran) return _error is null ? "theorem none" : "theorem error: " + ErrorText.JoinLines(_error);
         TheoremFigures f = context.Theorem.ReadFigures();
         TheoremPass t = context.Theorem;
         return F($"theorem layer={Layer + 1} output={f.OutputChannel} input={f.InputChannel} frame={f.FrameW}x{f.FrameH} max_diff={f.MaxDifference:R} tolerance={f.Tolerance:R} within={f.Within}") +
