@@ -152,66 +152,32 @@ public sealed class ReloadTests(DisplayFixture display)
         string frag = Path.Combine(shaders, "app", "texture.frag");
         string goodFrag = File.ReadAllText(frag);
 
-        var stderr = new StringBuilder();
-        var lockObj = new object();
-        ProcessStartInfo psi = WindowProcess.StartInfo(WindowProcess.Require(display),
-            // A pinned probe (on the magnitude, layer 2): the reload below that removes its layer must not end the window.
+        // A pinned probe (on the magnitude, layer 2): the reload below that removes its layer must not end the window.
+        using var live = new RunningWindow(WindowProcess.StartInfo(WindowProcess.Require(display),
             ["--size", "240x160", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack, "--probe", "5,5"],
-            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
-        using Process p = Process.Start(psi)!;
-        p.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (lockObj) stderr.AppendLine(e.Data);
-        };
-        p.OutputDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
-        string Log()
-        {
-            lock (lockObj) return stderr.ToString();
-        }
-        void WaitFor(string text, string step)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!Log().Contains(text, StringComparison.Ordinal))
-            {
-                Assert.False(p.HasExited, $"{step}: the app exited (code {(p.HasExited ? p.ExitCode : 0)}); stderr:\n{Log()}");
-                // Generous: start-up and each 0.5 s file check can be slow on a loaded 2-core CI machine with llvmpipe.
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{step}: no '{text}' within 180 s; stderr:\n{Log()}");
-                Thread.Sleep(100);
-            }
-        }
-        try
-        {
-            WaitFor("first frame shown", "start");
-            Break(frag);
-            WriteWhole(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
-            WaitFor("texture.frag:2", "broken shader reported");
-            WaitFor("no-such-kernel", "broken stack reported");
-            Thread.Sleep(1000);
-            Assert.False(p.HasExited, $"the app stopped after the broken files; stderr:\n{Log()}");
-            Assert.Contains("keeping the running version", Log());
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders }));
+        live.WaitFor("first frame shown", "start");
+        Break(frag);
+        WriteWhole(stack, goodStack.Replace("sobel-y", "no-such-kernel", StringComparison.Ordinal));
+        live.WaitFor("texture.frag:2", "broken shader reported");
+        live.WaitFor("no-such-kernel", "broken stack reported");
+        Thread.Sleep(1000);
+        Assert.False(live.Process.HasExited, $"the app stopped after the broken files; stderr:\n{live.Log()}");
+        Assert.Contains("keeping the running version", live.Log());
 
-            WriteWhole(frag, goodFrag);
-            WriteWhole(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
-            WaitFor("shaders reloaded", "fixed shader picked up");
-            WaitFor("reloaded stack mine", "fixed stack picked up");
-            Assert.False(p.HasExited, $"the app stopped after the fix; stderr:\n{Log()}");
+        WriteWhole(frag, goodFrag);
+        WriteWhole(stack, goodStack.Replace("sobel-y", "scharr-y", StringComparison.Ordinal));
+        live.WaitFor("shaders reloaded", "fixed shader picked up");
+        live.WaitFor("reloaded stack mine", "fixed stack picked up");
+        Assert.False(live.Process.HasExited, $"the app stopped after the fix; stderr:\n{live.Log()}");
 
-            // A valid edit that removes the selected layer (the magnitude, layer 2, selected at start): the window keeps
-            // running on the reloaded stack's last layer (it ended with an index error).
-            WriteWhole(stack, """{ "name": "one", "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x"], "border": "reflect" } ] }""");
-            WaitFor("reloaded stack one", "shorter stack picked up");
-            Thread.Sleep(1500);
-            Assert.False(p.HasExited, $"the app stopped after a reload removed the selected layer; stderr:\n{Log()}");
-            Assert.DoesNotContain("internal error", Log());
-        }
-        finally
-        {
-            if (!p.HasExited) p.Kill();
-            p.WaitForExit(10_000);
-        }
+        // A valid edit that removes the selected layer (the magnitude, layer 2, selected at start): the window keeps
+        // running on the reloaded stack's last layer (it ended with an index error).
+        WriteWhole(stack, """{ "name": "one", "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x"], "border": "reflect" } ] }""");
+        live.WaitFor("reloaded stack one", "shorter stack picked up");
+        Thread.Sleep(1500);
+        Assert.False(live.Process.HasExited, $"the app stopped after a reload removed the selected layer; stderr:\n{live.Log()}");
+        Assert.DoesNotContain("internal error", live.Log());
     }
 
     /// <summary>The live-window audit: in the theorem and filters views a stack reloaded with fewer layers (or switched
@@ -228,51 +194,65 @@ public sealed class ReloadTests(DisplayFixture display)
             string stack = Path.Combine(dir, "s.json");
             const string Four = """{ "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "relu" }, { "type": "conv", "kernels": ["box:3"], "stride": 2 }, { "type": "maxpool", "size": 2 } ] }""";
             File.WriteAllText(stack, Four);
-            var stderr = new StringBuilder();
-            var lockObj = new object();
-            ProcessStartInfo psi = WindowProcess.StartInfo(WindowProcess.Require(display),
-                ["--size", "320x200", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack, "--view", view], new Dictionary<string, string?>());
-            using Process p = Process.Start(psi)!;
-            p.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is null) return;
-                lock (lockObj) stderr.AppendLine(e.Data);
-            };
-            p.OutputDataReceived += (_, _) => { };
-            p.BeginErrorReadLine();
-            p.BeginOutputReadLine();
-            string Log()
-            {
-                lock (lockObj) return stderr.ToString();
-            }
-            void WaitFor(string text)
-            {
-                var clock = Stopwatch.StartNew();
-                while (!Log().Contains(text, StringComparison.Ordinal))
-                {
-                    Assert.False(p.HasExited, $"{view}: the app exited (code {(p.HasExited ? p.ExitCode : 0)}) before '{text}'; stderr:\n{Log()}");
-                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{view}: no '{text}' within 180 s; stderr:\n{Log()}");
-                    Thread.Sleep(100);
-                }
-            }
-            try
-            {
-                WaitFor("first frame shown");
-                WriteWhole(stack, """{ "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "relu" } ] }""");
-                WaitFor("reloaded stack s");
-                Thread.Sleep(1500);
-                Assert.False(p.HasExited, $"{view}: the app stopped after the shorter stack was reloaded; stderr:\n{Log()}");
-                Assert.DoesNotContain("internal error", Log());
-            }
-            finally
-            {
-                if (!p.HasExited) p.Kill();
-                p.WaitForExit(10_000);
-            }
+            using var live = new RunningWindow(WindowProcess.StartInfo(WindowProcess.Require(display),
+                ["--size", "320x200", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack, "--view", view]));
+            live.WaitFor("first frame shown", view);
+            WriteWhole(stack, """{ "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "relu" } ] }""");
+            live.WaitFor("reloaded stack s", view);
+            Thread.Sleep(1500);
+            Assert.False(live.Process.HasExited, $"{view}: the app stopped after the shorter stack was reloaded; stderr:\n{live.Log()}");
+            Assert.DoesNotContain("internal error", live.Log());
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+}
+
+/// <summary>A window process left running for hot-reload tests: its stderr collected as it comes, waited on for a line,
+/// killed when disposed.</summary>
+internal sealed class RunningWindow : IDisposable
+{
+    private readonly StringBuilder _stderr = new();
+
+    public RunningWindow(ProcessStartInfo psi)
+    {
+        Process = Process.Start(psi)!;
+        Process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_stderr) _stderr.AppendLine(e.Data);
+        };
+        Process.OutputDataReceived += (_, _) => { };
+        Process.BeginErrorReadLine();
+        Process.BeginOutputReadLine();
+    }
+
+    public Process Process { get; }
+
+    public string Log()
+    {
+        lock (_stderr) return _stderr.ToString();
+    }
+
+    /// <summary>Waits until stderr holds <paramref name="text"/>; fails naming <paramref name="step"/> if the app exits
+    /// first or 180 s pass (start-up and each 0.5 s file check can be slow on a loaded 2-core CI machine with llvmpipe).</summary>
+    public void WaitFor(string text, string step)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Log().Contains(text, StringComparison.Ordinal))
+        {
+            Assert.False(Process.HasExited, $"{step}: the app exited (code {(Process.HasExited ? Process.ExitCode : 0)}); stderr:\n{Log()}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(180), $"{step}: no '{text}' within 180 s; stderr:\n{Log()}");
+            Thread.Sleep(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited) Process.Kill();
+        Process.WaitForExit(10_000);
+        Process.Dispose();
     }
 }
