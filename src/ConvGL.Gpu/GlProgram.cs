@@ -25,9 +25,13 @@ public sealed class GlProgram
     internal IReadOnlyList<KeyValuePair<string, string>> Defines { get; }
     /// <summary>For a program generated at run time: its source text (Stages[0] is then only its name).</summary>
     internal string? GeneratedText { get; init; }
+    /// <summary>For a program generated at run time: the library that rebuilds it when its includes change, until deleted.</summary>
+    internal ShaderLibrary? Library { get; init; }
     /// <summary>Every file the last build read, watched for changes since then (for hot reload).</summary>
     internal IReadOnlyList<FileWatch> Files { get; set; } = [];
     public uint Handle { get; private set; }
+    /// <summary>Why the program has never built (<see cref="ShaderLibrary.KeepBroken"/>), else null.</summary>
+    public string? BuildError { get; internal set; }
     /// <summary>For a compute program: the local_size the shader declares (x, y, z).</summary>
     public (uint X, uint Y, uint Z) WorkgroupSize { get; private set; } = (1, 1, 1);
 
@@ -63,13 +67,19 @@ public sealed class GlProgram
 
     internal void Delete()
     {
+        Library?.Forget(this);
         uint h = Handle;
         Handle = 0;
         if (h != 0) _context.EnqueueDisposal(ObjectIdentifier.Program, g => g.DeleteProgram(h));
     }
 
-    /// <summary>Binds the program. Ops call this, set uniforms, bind buffers, then dispatch.</summary>
-    public void Use() => _context.Gl.UseProgram(Handle);
+    /// <summary>Binds the program. Ops call this, set uniforms, bind buffers, then dispatch. A program that has never
+    /// built (<see cref="ShaderLibrary.KeepBroken"/>) throws its build error here.</summary>
+    public void Use()
+    {
+        if (Handle == 0 && BuildError is not null) throw new ShaderBuildException(BuildError);
+        _context.Gl.UseProgram(Handle);
+    }
 
     /// <summary>Dispatches enough workgroups to cover (x, y, z) invocations; sizes need not be multiples of the
     /// workgroup size because every shader's main() starts with a bounds check. Throws <see cref="GpuException"/>

@@ -6,6 +6,11 @@ namespace ConvGL.Gpu;
 /// so the command line reports it as a runtime failure (exit 1), not as bad input (exit 2).</summary>
 public class GpuException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>A shader that does not build: a compile or link error, a missing or unreadable shader or #include file. The
+/// message starts with the "file:line" the error points at. The live window catches it as a file to fix (it rebuilds
+/// when the file changes); every command reports it as a runtime failure.</summary>
+public sealed class ShaderBuildException(string message) : GpuException(message);
+
 /// <summary>No EGL library at all on this machine (libEGL.so.1 cannot be loaded). This, and only this,
 /// lets the GPU tests skip: every other failure to create a context is a real failure.</summary>
 public sealed class EglMissingException(string message) : GpuException(message);

@@ -6,12 +6,14 @@ namespace ConvGL.Gpu;
 
 /// <summary>Loads shader files from the shaders/ folder at run time (so the window can hot-reload them), runs the
 /// <c>#include</c> pre-pass and <c>#define</c> injection (<see cref="ShaderSource"/>), compiles and links, and
-/// caches programs by (files, defines). Compile and link errors throw <see cref="GpuException"/> whose message
+/// caches programs by (files, defines). Compile and link errors throw <see cref="ShaderBuildException"/> whose message
 /// starts with "file:line: " lines mapped back through the includes, followed by the driver's log.</summary>
 public sealed class ShaderLibrary : IDisposable
 {
     private readonly GlContext _context;
     private readonly Dictionary<string, GlProgram> _programs = new(StringComparer.Ordinal);
+    // Programs generated at run time and not yet deleted by their owners: their includes are hot-reloaded too.
+    private readonly List<GlProgram> _generated = [];
 
     /// <summary>The folder shader names are relative to.</summary>
     public string Root { get; }
@@ -46,16 +48,21 @@ public sealed class ShaderLibrary : IDisposable
     /// <summary>A compute program from one .comp file (relative to <see cref="Root"/>) with the given defines.</summary>
     public GlProgram Compute(string file, params (string Name, object Value)[] defines) => Get([file], defines);
 
+    /// <summary>The live window's setting: a program whose first build fails is still returned, unbuilt: using it throws
+    /// the <see cref="ShaderBuildException"/> (so the window shows it as its run's error), and <see cref="ReloadChanged"/>
+    /// builds it once one of its files changes. Off (the commands), a failed build throws at once.</summary>
+    public bool KeepBroken { get; set; }
+
     /// <summary>A compute program from source text generated at run time (<paramref name="name"/>, e.g.
-    /// "generated/conv2d_literal.comp", names it in messages; its #includes resolve under <see cref="Root"/>). Not cached
-    /// and not hot-reloaded: the caller owns it and deletes it (<see cref="GlProgram.Delete"/>) when it is done, so
-    /// programs made for weights that changed do not pile up.</summary>
+    /// "generated/conv2d_literal.comp", names it in messages; its #includes resolve under <see cref="Root"/> and are
+    /// hot-reloaded as any file's). Not cached: the caller owns it and deletes it (<see cref="GlProgram.Delete"/>)
+    /// when it is done, so programs made for weights that changed do not pile up.</summary>
     public GlProgram ComputeGenerated(string name, string text)
     {
         _context.CheckThread();
-        var program = new GlProgram(_context, name, [name], []) { GeneratedText = text };
-        (uint handle, _) = Build(program);
-        program.Replace(handle);
+        var program = new GlProgram(_context, name, [name], []) { GeneratedText = text, Library = this };
+        FirstBuild(program);
+        _generated.Add(program);
         return program;
     }
 
@@ -73,49 +80,93 @@ public sealed class ShaderLibrary : IDisposable
         string key = string.Join("+", stages) + (defs.Count == 0 ? "" : " [" + string.Join(",", defs.Select(d => $"{d.Key}={d.Value}")) + "]");
         if (_programs.TryGetValue(key, out GlProgram? program)) return program;
         program = new GlProgram(_context, key, stages, defs);
-        (uint handle, IReadOnlyList<FileWatch> files) = Build(program);
-        program.Files = files;
-        program.Replace(handle);
+        FirstBuild(program);
         _programs.Add(key, program);
         return program;
     }
 
-    /// <summary>Recompiles every cached program one of whose files (including includes) changed since it was
-    /// built. A program that fails keeps its last good version. Returns how many were rebuilt and the error text
-    /// of the failures (null when all succeeded).</summary>
+    // Builds a new program; a failure throws, or (KeepBroken) leaves it unbuilt, watching the files it read or looked for.
+    private void FirstBuild(GlProgram program)
+    {
+        var read = new List<string>();
+        try
+        {
+            program.Replace(Build(program, read));
+        }
+        catch (ShaderBuildException e) when (KeepBroken)
+        {
+            program.BuildError = e.Message;
+        }
+        program.Files = Watches(read);
+    }
+
+    /// <summary>A generated program's owner deleted it: no more reloads.</summary>
+    internal void Forget(GlProgram program) => _generated.Remove(program);
+
+    /// <summary>Recompiles every program one of whose files (including includes) changed since it was built, and every
+    /// unbuilt one (<see cref="KeepBroken"/>) whose files changed. A program that fails keeps its last good version.
+    /// Returns how many were rebuilt and the error text of the failures (null when all succeeded).</summary>
     public (int Rebuilt, string? Error) ReloadChanged()
     {
         _context.CheckThread();
         int rebuilt = 0;
-        var errors = new StringBuilder();
-        foreach (GlProgram program in _programs.Values)
-        {
-            // Changed = any file's time, length or (just after an edit) content differs from what the build saw (not
-            // "newer than the build": file systems stamp with a coarse clock, and editors may restore older times).
-            if (!program.Files.Any(f => f.Changed())) continue;
-            try
-            {
-                (uint handle, IReadOnlyList<FileWatch> files) = Build(program);
-                program.Files = files;
-                program.Replace(handle);
-                rebuilt++;
-            }
-            catch (GpuException e)
-            {
-                // Keep the last good program; watch the broken files from now, so the same error is reported
-                // once, not on every poll, and the next save is seen as a change again.
-                program.Files = program.Files.Select(f => new FileWatch(f.Path)).ToList();
-                errors.AppendLine(e.Message);
-            }
-        }
-        return (rebuilt, errors.Length == 0 ? null : errors.ToString().TrimEnd());
+        StringBuilder? errors = null;
+        foreach (GlProgram program in _programs.Values) Rebuild(program, ref rebuilt, ref errors);
+        foreach (GlProgram program in _generated) Rebuild(program, ref rebuilt, ref errors);
+        return (rebuilt, errors?.ToString().TrimEnd());
     }
 
-    private (uint Handle, IReadOnlyList<FileWatch> Files) Build(GlProgram program)
+    /// <summary>The first unbuilt program's error (<see cref="KeepBroken"/>: a program whose files have not built
+    /// since it was asked for), or null when every program has built.</summary>
+    public string? UnbuiltError
+    {
+        get
+        {
+            foreach (GlProgram program in _programs.Values)
+                if (program.BuildError is { } e) return e;
+            foreach (GlProgram program in _generated)
+                if (program.BuildError is { } e) return e;
+            return null;
+        }
+    }
+
+    private void Rebuild(GlProgram program, ref int rebuilt, ref StringBuilder? errors)
+    {
+        // Changed = any file's time, length or (just after an edit) content differs from what the build saw (not
+        // "newer than the build": file systems stamp with a coarse clock, and editors may restore older times).
+        bool changed = false;
+        foreach (FileWatch f in program.Files)
+            changed |= f.Changed();
+        if (!changed) return;
+        var read = new List<string>();
+        try
+        {
+            program.Replace(Build(program, read));
+            program.BuildError = null;
+            rebuilt++;
+        }
+        catch (ShaderBuildException e)
+        {
+            // Keep the last good program (or none yet); the same error is reported once, not on every poll, and the
+            // next save of any file it read is a change again.
+            if (program.Handle == 0) program.BuildError = e.Message;
+            (errors ??= new StringBuilder()).AppendLine(e.Message);
+        }
+        program.Files = Watches(read);
+    }
+
+    private static List<FileWatch> Watches(List<string> paths)
+    {
+        var watches = new List<FileWatch>(paths.Count);
+        foreach (string p in paths.Distinct(StringComparer.Ordinal)) watches.Add(new FileWatch(p));
+        return watches;
+    }
+
+    // Compiles and links the program's stages; every file it read (or looked for) goes into read, even when it fails.
+    private uint Build(GlProgram program, List<string> read)
     {
         GL gl = _context.Gl;
         var shaders = new List<uint>();
-        var files = new List<FileWatch>();
         try
         {
             foreach (string stage in program.Stages)
@@ -125,10 +176,9 @@ public sealed class ShaderLibrary : IDisposable
                     ".comp" => ShaderType.ComputeShader,
                     ".vert" => ShaderType.VertexShader,
                     ".frag" => ShaderType.FragmentShader,
-                    _ => throw new GpuException($"{stage}: unknown shader stage (expected .comp, .vert or .frag)"),
+                    _ => throw new ShaderBuildException($"{stage}: unknown shader stage (expected .comp, .vert or .frag)"),
                 };
-                ShaderSource source = ShaderSource.Load(Path.Combine(Root, stage), Root, program.Defines, program.GeneratedText);
-                files.AddRange(source.Files.Select(f => new FileWatch(f)));
+                ShaderSource source = ShaderSource.Load(Path.Combine(Root, stage), Root, program.Defines, program.GeneratedText, read);
                 uint shader = gl.CreateShader(type);
                 shaders.Add(shader);
                 gl.ShaderSource(shader, source.Text);
@@ -138,7 +188,7 @@ public sealed class ShaderLibrary : IDisposable
                 if (ok == 0)
                 {
                     string mapped = source.MapLog(gl.GetShaderInfoLog(shader));
-                    throw new GpuException($"{FirstLocation(mapped, stage)}: shader compile failed ({program.Name})\n{mapped}");
+                    throw new ShaderBuildException($"{FirstLocation(mapped, stage)}: shader compile failed ({program.Name})\n{mapped}");
                 }
             }
             uint handle = gl.CreateProgram();
@@ -150,9 +200,9 @@ public sealed class ShaderLibrary : IDisposable
             {
                 string log = gl.GetProgramInfoLog(handle);
                 gl.DeleteProgram(handle);
-                throw new GpuException($"{program.Stages[0]}: program link failed ({program.Name})\n{log}");
+                throw new ShaderBuildException($"{program.Stages[0]}: program link failed ({program.Name})\n{log}");
             }
-            return (handle, files);
+            return handle;
         }
         finally
         {

@@ -23,13 +23,16 @@ internal sealed partial class ShaderSource
     /// then to <paramref name="root"/>; each file at most once, like #pragma once; a cycle is an error naming the
     /// chain) and inserts <c>#define NAME VALUE</c> lines right after <c>#version</c>, where GLSL requires them.</summary>
     /// <remarks>With <paramref name="generated"/> the main file is that text (a program generated at run time, e.g.
-    /// LiteralConvPlan's), named <paramref name="path"/> in messages; its includes are read and watched as usual.</remarks>
-    public static ShaderSource Load(string path, string root, IReadOnlyList<KeyValuePair<string, string>> defines, string? generated = null)
+    /// LiteralConvPlan's), named <paramref name="path"/> in messages; its includes are read and watched as usual.
+    /// Every file it reads, or looks for and does not find, is added to <paramref name="read"/> as it goes, so a caller
+    /// whose load failed still knows which files to watch for the fix.</remarks>
+    public static ShaderSource Load(string path, string root, IReadOnlyList<KeyValuePair<string, string>> defines, string? generated = null,
+        List<string>? read = null)
     {
         string generatedPath = Path.GetFullPath(path);
         var text = new StringBuilder();
         var map = new List<(string, int)>();
-        var files = new List<string>();
+        List<string> files = read ?? [];
         var included = new HashSet<string>(StringComparer.Ordinal);
         var stack = new List<string>();
         bool versionSeen = false;
@@ -44,15 +47,15 @@ internal sealed partial class ShaderSource
         {
             string full = Path.GetFullPath(file);
             if (stack.Contains(full))
-                throw new GpuException($"{Rel(full)}: #include cycle: {string.Join(" -> ", stack.Select(Rel))} -> {Rel(full)}");
+                throw new ShaderBuildException($"{Rel(full)}: #include cycle: {string.Join(" -> ", stack.Select(Rel))} -> {Rel(full)}");
             if (!included.Add(full)) return;
             bool isGenerated = generated is not null && full == generatedPath;
-            if (!isGenerated && !File.Exists(full)) throw new GpuException($"shader file {full} not found");
-            if (!isGenerated && !ConvGL.Core.IO.BoundedFile.IsRegularFile(full))
-                throw new GpuException($"shader file {full} is not a regular file (a device, FIFO or socket); put the shader's text there");
             if (!isGenerated) files.Add(full);
+            if (!isGenerated && !File.Exists(full)) throw new ShaderBuildException($"shader file {full} not found");
+            if (!isGenerated && !ConvGL.Core.IO.BoundedFile.IsRegularFile(full))
+                throw new ShaderBuildException($"shader file {full} is not a regular file (a device, FIFO or socket); put the shader's text there");
             stack.Add(full);
-            string[] lines = (isGenerated ? generated! : File.ReadAllText(full)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+            string[] lines = (isGenerated ? generated! : ReadText(full)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
             if (lines.Length > 0 && lines[^1].Length == 0) lines = lines[..^1];
             for (int i = 0; i < lines.Length; i++)
             {
@@ -64,7 +67,10 @@ internal sealed partial class ShaderSource
                     string local = Path.Combine(Path.GetDirectoryName(full)!, name);
                     string target = File.Exists(local) ? local : Path.Combine(root, name);
                     if (!File.Exists(target))
-                        throw new GpuException($"{Rel(full)}:{i + 1}: #include \"{name}\" not found next to the file or in {root}");
+                    {
+                        files.Add(Path.GetFullPath(target));
+                        throw new ShaderBuildException($"{Rel(full)}:{i + 1}: #include \"{name}\" not found next to the file or in {root}");
+                    }
                     // Keep the line count stable for readers of the expanded text: the directive becomes a comment.
                     Emit("// " + line.Trim(), Rel(full), i + 1);
                     Include(target);
@@ -80,10 +86,22 @@ internal sealed partial class ShaderSource
             stack.RemoveAt(stack.Count - 1);
         }
 
+        static string ReadText(string full)
+        {
+            try
+            {
+                return File.ReadAllText(full);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ShaderBuildException($"shader file {full} cannot be read ({e.Message}); make it readable");
+            }
+        }
+
         string Rel(string full) => Path.GetRelativePath(root, full).Replace('\\', '/');
 
         Include(path);
-        if (!versionSeen) throw new GpuException($"{Rel(Path.GetFullPath(path))}:1: shader has no #version line");
+        if (!versionSeen) throw new ShaderBuildException($"{Rel(Path.GetFullPath(path))}:1: shader has no #version line");
         return new ShaderSource(text.ToString(), map, files);
     }
 

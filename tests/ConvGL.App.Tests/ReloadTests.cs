@@ -137,6 +137,62 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.Contains("conv2d_depthwise.comp:2", r.Stderr);
     }
 
+    /// <summary>The live-window audit: a compute shader a stack's layer needs, broken at start-up, ended the window
+    /// before it opened (exit 1 with the compiler's line, no screenshot, no window to fix it in). It is an error on
+    /// screen like any other: the source under it, the screenshot written, exit 1.</summary>
+    [Fact]
+    public void StackShaderBrokenAtStartUp_WindowShowsTheError_ScreenshotWritten()
+    {
+        string shaders = CopyShaders("stack-broken-at-start");
+        // edges' conv reads a reflect-padded copy (conv2d_pad.comp), whose border code is this include.
+        Break(Path.Combine(shaders, "include", "border.glsl"));
+        string png = Path.Combine(shaders, "shot.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "480x300", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): include/border.glsl:2: ", r.Stderr);
+        Assert.Contains("convgl: on screen at the end of the run (exit 1): include/border.glsl:2: ", r.Stderr);
+        Assert.DoesNotContain("keeping the last good program", r.Stderr);
+        Assert.DoesNotContain("convgl: GPU:", r.Stderr);
+        var p = new Picture(png);
+        int error = 0;
+        for (int i = 0; i < p.Width * p.Height; i++)
+        {
+            byte red = p.Rgba[4 * i], green = p.Rgba[4 * i + 1], blue = p.Rgba[4 * i + 2];
+            if (Math.Abs(red - 255) <= 20 && Math.Abs(green - 120) <= 25 && Math.Abs(blue - 110) <= 25) error++;
+        }
+        Assert.True(error > 40, $"{error} pixels of the error colour: the error is not on screen");
+        Assert.True(p.Contrast() > 8, $"the screenshot looks blank (contrast {p.Contrast():0.0}): the source should show under the error");
+    }
+
+    /// <summary>Broken at start-up, then fixed while the window runs: the programs that never built are built then, the
+    /// generated ones (weights compiled in, whose includes were not watched) too, and the stack runs: no error comes
+    /// back after "shaders reloaded".</summary>
+    [Fact]
+    public void ShaderBrokenAtStartUp_FixedWhileRunning_TheStackRuns()
+    {
+        string shaders = CopyShaders("broken-then-fixed");
+        // An include of edges' generated program (conv2d_literal_winograd: its weights as literals).
+        string include = Path.Combine(shaders, "include", "fused_act.glsl");
+        string good = File.ReadAllText(include);
+        Break(include);
+        using var live = new RunningWindow(WindowProcess.StartInfo(WindowProcess.Require(display),
+            ["--size", "320x200", "--source", "scene:320x180", "--frames", "1000000", "--stack", "edges"],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders }));
+        live.WaitFor("include/fused_act.glsl:2", "broken at start-up");
+        Assert.Contains("(generated/conv2d_literal_winograd.comp)", live.Log());
+        live.WaitFor("first frame shown", "the window opened");
+        Assert.Contains("nothing of it runs until the file is fixed", live.Log());
+        WriteWhole(include, good);
+        live.WaitFor("shaders reloaded", "fix picked up");
+        Thread.Sleep(2000);
+        string after = live.Log()[live.Log().IndexOf("shaders reloaded", StringComparison.Ordinal)..];
+        Assert.False(live.Process.HasExited, $"the app stopped after the fix; stderr:\n{live.Log()}");
+        Assert.DoesNotContain("shader error", after);
+        Assert.DoesNotContain("fused_act", after);
+    }
+
     [Fact]
     public void ShaderAndStackBrokenWhileRunning_KeepRunning_ThenReloadTheFix()
     {

@@ -90,7 +90,7 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
         Write("lib/value.glsl", "// line 1\n// line 2\nfloat value() { return undefined_thing; }\n");
         Write("fill.comp", Fill);
         using var lib = new ShaderLibrary(fixture.Context, _root);
-        var e = Assert.Throws<GpuException>(() => lib.Compute("fill.comp", ("SCALE", 1)));
+        var e = Assert.Throws<ShaderBuildException>(() => lib.Compute("fill.comp", ("SCALE", 1)));
         Assert.StartsWith("lib/value.glsl:3: ", e.Message);
         Assert.Contains("undefined_thing", e.Message);
     }
@@ -101,7 +101,7 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
         Write("lib/value.glsl", "float value() { return 1.0; }\n");
         Write("broken.comp", "#version 430\nlayout(local_size_x = 1) in;\nvoid main()\n{\n    float x = ;\n}\n");
         using var lib = new ShaderLibrary(fixture.Context, _root);
-        var e = Assert.Throws<GpuException>(() => lib.Compute("broken.comp", ("A", 1), ("B", 2), ("C", 3)));
+        var e = Assert.Throws<ShaderBuildException>(() => lib.Compute("broken.comp", ("A", 1), ("B", 2), ("C", 3)));
         Assert.StartsWith("broken.comp:5: ", e.Message);
     }
 
@@ -113,9 +113,9 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
         Write("cycle.comp", "#version 430\n#include \"a.glsl\"\nlayout(local_size_x = 1) in;\nvoid main() {}\n");
         Write("missing.comp", "#version 430\n\n#include \"nowhere.glsl\"\nvoid main() {}\n");
         using var lib = new ShaderLibrary(fixture.Context, _root);
-        var cycle = Assert.Throws<GpuException>(() => lib.Compute("cycle.comp"));
+        var cycle = Assert.Throws<ShaderBuildException>(() => lib.Compute("cycle.comp"));
         Assert.Contains("cycle.comp -> a.glsl -> b.glsl -> a.glsl", cycle.Message);
-        var missing = Assert.Throws<GpuException>(() => lib.Compute("missing.comp"));
+        var missing = Assert.Throws<ShaderBuildException>(() => lib.Compute("missing.comp"));
         Assert.StartsWith("missing.comp:3: #include \"nowhere.glsl\" not found", missing.Message);
     }
 
@@ -143,6 +143,58 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
         Write("lib/value.glsl", "float value() { return 9.0; }\n", secondsFromNow: 15);
         Assert.Equal((1, (string?)null), lib.ReloadChanged());
         Assert.Equal(new float[] { 9, 9, 9, 9, 9 }, RunFill(p));
+    }
+
+    /// <summary>The live window's setting: a program that does not build at first is returned unbuilt (using it throws its
+    /// error), rebuilt once a file it read, or looked for and missed, changes; off, the same request throws.</summary>
+    [Fact]
+    public void KeepBroken_ReturnsAnUnbuiltProgram_ThatBuildsOnceItsFilesAreFixed()
+    {
+        Write("lib/value.glsl", "float value() { return 2.0 }\n");
+        Write("fill.comp", Fill);
+        Write("needs.comp", "#version 430\n#include \"lib/later.glsl\"\nlayout(local_size_x = 4) in;\nlayout(std430, binding = 3) writeonly buffer Output { float out_data[]; };\nuniform int u_count;\nvoid main() { int i = int(gl_GlobalInvocationID.x); if (i < u_count) out_data[i] = later(); }\n");
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        Assert.Throws<ShaderBuildException>(() => lib.Compute("fill.comp"));
+        lib.KeepBroken = true;
+        GlProgram p = lib.Compute("fill.comp", ("X", 1));
+        GlProgram q = lib.Compute("needs.comp");
+        Assert.Equal(0u, p.Handle);
+        Assert.StartsWith("lib/value.glsl:1: ", p.BuildError);
+        Assert.StartsWith("lib/value.glsl:1: ", lib.UnbuiltError);
+        Assert.StartsWith("needs.comp:2: #include \"lib/later.glsl\" not found", q.BuildError);
+        var e = Assert.Throws<ShaderBuildException>(() => p.Use());
+        Assert.Equal(p.BuildError, e.Message);
+        Assert.Equal((0, (string?)null), lib.ReloadChanged()); // nothing changed: nothing tried, nothing said again
+
+        Write("lib/value.glsl", "float value() { return 2.0; }\n", secondsFromNow: 5);
+        Assert.Equal((1, (string?)null), lib.ReloadChanged());
+        Assert.Null(p.BuildError);
+        Assert.Equal(new float[] { 2, 2, 2, 2, 2 }, RunFill(p));
+        Assert.StartsWith("needs.comp:2: ", lib.UnbuiltError);
+
+        // The include it looked for and did not find appears: that is a change too.
+        Write("lib/later.glsl", "float later() { return 4.0; }\n", secondsFromNow: 5);
+        Assert.Equal((1, (string?)null), lib.ReloadChanged());
+        Assert.Null(lib.UnbuiltError);
+        Assert.Equal(new float[] { 4, 4, 4 }, RunFill(q, 3));
+    }
+
+    /// <summary>A program generated at run time (weights compiled in) is rebuilt when an include it reads changes, as a
+    /// file's program is (it was not: an edited include never reached it), until its owner deletes it.</summary>
+    [Fact]
+    public void GeneratedPrograms_RebuildWhenTheirIncludesChange_UntilDeleted()
+    {
+        Write("lib/value.glsl", "float value() { return 3.0; }\n");
+        using var lib = new ShaderLibrary(fixture.Context, _root);
+        GlProgram p = lib.ComputeGenerated("generated/fill.comp", Fill.Replace("value()", "value() + 0.5", StringComparison.Ordinal));
+        Assert.Equal(new float[] { 3.5f, 3.5f }, RunFill(p, 2));
+        Write("lib/value.glsl", "float value() { return 6.0; }\n", secondsFromNow: 5);
+        Assert.Equal((1, (string?)null), lib.ReloadChanged());
+        Assert.Equal(new float[] { 6.5f, 6.5f }, RunFill(p, 2));
+        p.Delete();
+        Write("lib/value.glsl", "float value() { return 7.0; }\n", secondsFromNow: 10);
+        Assert.Equal((0, (string?)null), lib.ReloadChanged());
+        Assert.Equal(0u, p.Handle);
     }
 
     [Fact]

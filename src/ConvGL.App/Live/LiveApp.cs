@@ -61,6 +61,8 @@ internal sealed class LiveApp : IDisposable
         if (options.Soak is not null) Environment.SetEnvironmentVariable("CONVGL_SHADERS", SoakRun.Prepare(options.Soak));
         _context = GlContext.Adopt(window.GetProcAddress, debug: options.Soak is not null);
         _gl = _context.Gl;
+        // A shader that does not build is an error on screen until its file is fixed (hot reload), at start-up too.
+        _context.Shaders.KeepBroken = true;
         _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
         _state = new ViewState { View = options.View };
         _messages = new LiveMessages(_state, options.Scripted);
@@ -81,7 +83,7 @@ internal sealed class LiveApp : IDisposable
             _views.Stages = _stages;
         }
         if (options.Soak is not null) _soak = new SoakRun(options.Soak, _context, _pipelines, _reload, OnKey, ClickMiddle);
-        if (_presenter.Error is not null) _messages.SetShaderError(_presenter.Error);
+        if ((_presenter.Error ?? _context.Shaders.UnbuiltError) is { } unbuilt) _messages.SetShaderError(unbuilt, nothingKept: true);
 
         window.KeyDown += OnKey;
         // A scripted run ignores wherever the display's pointer rests (Xvfb's idle pointer picked a theorem readout, so a
@@ -233,8 +235,18 @@ internal sealed class LiveApp : IDisposable
         UpdateMouse();
         if (_haveFrame && _messages.RunError is null)
         {
-            View.Draw(area);
-            DrawProbeMarker();
+            try
+            {
+                View.Draw(area);
+                DrawProbeMarker();
+            }
+            catch (ShaderBuildException e)
+            {
+                // A view's program that has not built since start-up (its file broken): the error on screen, the source
+                // under it, until a reload builds it.
+                _messages.SetShaderError(e.Message, nothingKept: true);
+                _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
+            }
         }
         else if (_haveFrame) _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
         _stages.Mark(2);

@@ -9,8 +9,11 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
 
     /// <summary>The last pipeline run's error (cleared by the next good run).</summary>
     public string? RunError { get; private set; }
-    /// <summary>A shader that failed to compile on a reload (the last good program keeps running).</summary>
+    /// <summary>A shader that failed to build: on a reload (the last good program keeps running) or before it ever
+    /// built (<see cref="ShaderNothingKept"/>: what needs it does not run until the file is fixed).</summary>
     public string? ShaderError { get; private set; }
+    /// <summary>The shader error is of a program that has never built: there is no last good version running.</summary>
+    public bool ShaderNothingKept { get; private set; }
     /// <summary>A kernel or stack file that failed to load on a reload (the running version stays).</summary>
     public string? FileError { get; set; }
     public string? Message { get; private set; }
@@ -21,7 +24,9 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     /// <summary>What the error <see cref="Shown"/> gives is: a file's (a shader, the presentation program, a kernel or
     /// stack file), which fixing the file clears; a run's; or the source's (a video that ended, a camera that stopped).</summary>
     public ErrorKind ShownKind(string? presenterError, string? sourceError) =>
-        (ShaderError ?? presenterError ?? FileError) is not null ? ErrorKind.File
+        ShaderError is not null ? (ShaderNothingKept ? ErrorKind.Unbuilt : ErrorKind.File)
+        : presenterError is not null ? ErrorKind.Unbuilt
+        : FileError is not null ? ErrorKind.File
         : RunError is null && sourceError is not null ? ErrorKind.Source : ErrorKind.Run;
 
     public void Flash(string message, double now)
@@ -40,19 +45,27 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
         state.HudDirty = true;
     }
 
-    public void SetRunError(string message)
+    /// <summary>The run failed (the views draw the source until a run succeeds); <paramref name="said"/>: the message
+    /// was already written to stderr as another error (a shader's).</summary>
+    public void SetRunError(string message, bool said = false)
     {
-        if (message != RunError) Console.Error.WriteLine($"convgl: {message}");
+        if (message != RunError && !said) Console.Error.WriteLine($"convgl: {message}");
         RunError = message;
         state.HudDirty = true;
     }
 
     public void ClearRunError() => RunError = null;
 
-    public void SetShaderError(string message)
+    /// <summary>A shader that does not build; <paramref name="nothingKept"/>: one that never has (at start-up, or a
+    /// program first asked for since), so nothing of it runs until the file is fixed.</summary>
+    public void SetShaderError(string message, bool nothingKept = false)
     {
-        if (message != ShaderError) Console.Error.WriteLine($"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
+        if (message != ShaderError || nothingKept != ShaderNothingKept)
+            Console.Error.WriteLine(nothingKept
+                ? $"convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): {message.Split('\n')[0]}"
+                : $"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
         ShaderError = message;
+        ShaderNothingKept = nothingKept;
         state.HudDirty = true;
     }
 
@@ -60,6 +73,7 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     {
         if (ShaderError is not null) Console.Error.WriteLine("convgl: shaders reloaded");
         ShaderError = null;
+        ShaderNothingKept = false;
         state.HudDirty = true;
     }
 }
@@ -68,6 +82,8 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
 internal enum ErrorKind
 {
     File,
+    /// <summary>A shader that has never built (at start-up): nothing of it runs until the file is fixed.</summary>
+    Unbuilt,
     Run,
     Source,
 }

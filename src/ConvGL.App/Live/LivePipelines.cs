@@ -37,7 +37,19 @@ internal sealed class LivePipelines : IDisposable
     private (int Height, int Width) _sourceSize;
     private Action<int>? _afterLayer;
 
-    public ILivePipeline Current { get; private set; }
+    public ILivePipeline Current
+    {
+        get => _current;
+        private set
+        {
+            _current = value;
+            // A run a view started (a map the last run skipped) reports its failure as the frame's run would.
+            if (value is StackPipeline stack) stack.RunFailed = _runFailed ??= Report;
+        }
+    }
+
+    private ILivePipeline _current = null!;
+    private Action<Exception>? _runFailed;
 
     /// <summary>How many times <see cref="Run"/> has run: a number that changes whenever the layers' maps may have.</summary>
     public long Runs { get; private set; }
@@ -130,8 +142,21 @@ internal sealed class LivePipelines : IDisposable
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
-            _messages.SetRunError(Describe(e));
+            Report(e);
         }
+    }
+
+    // A failed run: its error on screen (the views draw the source until a run succeeds).
+    private void Report(Exception e)
+    {
+        if (e is ShaderBuildException)
+        {
+            // A program that has not built since it was asked for (a shader broken at start-up, or before a switch to
+            // a stack that needs it): the file to fix, not the run; it runs once a reload builds it.
+            _messages.SetShaderError(e.Message, nothingKept: true);
+            _messages.SetRunError(e.Message, said: true);
+        }
+        else _messages.SetRunError(Describe(e));
     }
 
     /// <summary>The HUD's pass figure: GPU timer queries (the conversion plus each layer's own) on a GPU, the

@@ -69,7 +69,10 @@ internal sealed class Presenter : IDisposable
     {
         try
         {
-            return get();
+            GlProgram program = get();
+            // The window's library keeps a program that does not build (ShaderLibrary.KeepBroken): missing until it does.
+            if (program.BuildError is not null) throw new ShaderBuildException(program.BuildError);
+            return program;
         }
         catch (GpuException e)
         {

@@ -215,22 +215,37 @@ internal sealed class StackPipeline : ILivePipeline
         return (s.H, s.W);
     }
 
-    // Layer i's map for a view (-1: the stack input), noted as read; computed now if the last run skipped it or fused it away.
+    // Layer i's map for a view (-1: the stack input), noted as read; computed now if the last run skipped it or fused it
+    // away, unless the last run failed (its error is on screen; the next run computes it). A failure of this run is
+    // handed to RunFailed: a view asked for the map, and the run error is the window's to show.
     private GpuTensor Map(int layer)
     {
         if (layer >= 0)
         {
             SizeFusionMasks();
             _asked[layer] = true;
-            if (!_runner.MapComputed(layer))
+            if (!_runner.MapComputed(layer) && !_runFailed)
             {
                 _kept[layer] = true;
                 _runner.SetObserved(_kept);
-                _runner.Run();
+                try
+                {
+                    _runner.Run();
+                }
+                catch (Exception e) when (e is ConvGLException or GpuException)
+                {
+                    _runFailed = true;
+                    RunFailed?.Invoke(e);
+                }
             }
         }
         return _runner.Output(layer);
     }
+
+    private bool _runFailed;
+
+    /// <summary>Told of a failure of a run a view's request for a map started (outside <see cref="Run"/>).</summary>
+    public Action<Exception>? RunFailed { get; set; }
 
     private void SizeFusionMasks()
     {
@@ -310,7 +325,9 @@ internal sealed class StackPipeline : ILivePipeline
         Array.Copy(_asked, _kept, _kept.Length);
         Array.Clear(_asked);
         _runner.SetObserved(_kept);
+        _runFailed = true;
         _runner.Run();
+        _runFailed = false;
     }
 
     /// <summary>Mode, border, stride and dilation of conv layer <paramref name="layer"/> (or the nearest conv before
