@@ -36,6 +36,25 @@ public sealed class ProbeTextTests
         ], lines);
     }
 
+    /// <summary>The live-window audit: a sum past float32's range printed gpu=Infinity cpu=1.75e39 and |diff| Infinity,
+    /// though the CPU reference stores that sum as infinity too. The CPU value is the float32 the reference stores, and
+    /// equal values (infinities included) differ by 0.</summary>
+    [Fact]
+    public void SumPastFloat32_IsInfinityOnBothSides_DifferenceZero()
+    {
+        Probe p = ThreeChannels();
+        p.Sum = (float)1.75e39;
+        p.Gpu = float.PositiveInfinity;
+        Assert.Equal(double.PositiveInfinity, p.Sum);
+        Assert.Equal(0, p.Difference);
+        Assert.EndsWith("GPU wrote Infinity   |diff| 0.0e+0", HudText.ProbeLines(p, pinned: true, c => Bgr[c])[^1]);
+        p.Gpu = 3;
+        Assert.Equal(double.PositiveInfinity, p.Difference);
+        p.Sum = double.NaN;
+        p.Gpu = float.NaN;
+        Assert.Equal(0, p.Difference);
+    }
+
     [Fact]
     public void SmallKernelTaps_ShowInThousandths_ProductsAsTheyAre()
     {

@@ -1113,6 +1113,20 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.Contains("the source's frames are 960x540: --source-max ", r.Stderr);
     }
 
+    /// <summary>The live-window audit: a probed sum past float32's range (weights of 3e38 on pixels of ~0.25) said
+    /// gpu=Infinity cpu=1.75e39: the CPU value was the double sum, where the CPU reference stores float32's infinity.</summary>
+    [Fact]
+    public void ProbedSumPastFloat32_CpuSaysInfinity_AsTheGpuAndTheReference()
+    {
+        string kernel = Path.Combine(Dir(), "huge.txt");
+        File.WriteAllText(kernel, "3e38 3e38 3e38\n3e38 3e38 3e38\n3e38 3e38 3e38\n");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", "scene:160x90", "--filter", kernel, "--size", "240x160", "--frames", "2", "--probe", "40,40"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string line = r.Stdout.Split('\n').Single(l => l.StartsWith("probe layer=", StringComparison.Ordinal));
+        Assert.Contains(" gpu=Infinity cpu=Infinity ", line);
+    }
+
     /// <summary>The helper audit of 2026-12-05: a video opened on its 3rd to 5th frame (the file was paced from the moment
     /// it opened, while the window was still being made), and files of 1 fps or less, or of 240, played at 30 fps. Each
     /// frame here is one grey level, 10 + 20 f, so the probe says which frame is shown.</summary>

@@ -660,7 +660,7 @@ internal static class HudText
             sb.Append(F($", total {total:0.0000}"));
         }
         lines.Add(sb.ToString());
-        lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
+        lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}"));
         return lines;
     }
 
@@ -697,7 +697,7 @@ internal static class HudText
     private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
-        string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}");
+        string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}");
         string name = Fit(inputName(p.FirstInput), NameChars(maxChars));
         if (p.Kind == ProbeKind.Magnitude)
         {
@@ -706,7 +706,7 @@ internal static class HudText
             // Every number in 6 significant digits: a flat area's derivatives (1e-7) read 0.000000 at 6 decimals.
             lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {Significant(p.Window[0])}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {Significant(p.Window[1])}"));
             lines.Add(F($"sqrt(a^2 + b^2) = sqrt({Significant((double)p.Window[0] * p.Window[0])} + {Significant((double)p.Window[1] * p.Window[1])}) = {Significant(p.Sum)}") +
-                      F($" (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {Math.Abs(p.Sum - p.Gpu):0.0e+0}"));
+                      F($" (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Activation)

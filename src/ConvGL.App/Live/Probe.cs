@@ -54,10 +54,14 @@ internal sealed class Probe(GL gl)
     public float[] Kernel { get; internal set; } = new float[9];
     public double[] ChannelSums { get; internal set; } = new double[1];
     public float Bias { get; internal set; }
-    /// <summary>bias + sum of every product, in double.</summary>
+    /// <summary>bias + sum of every product, summed in double and stored as float32, as the CPU reference stores it (a
+    /// sum past float32's range is an infinity there too, as on the GPU).</summary>
     public double Sum { get; internal set; }
     /// <summary>What the shader wrote at (Channel, Y, X).</summary>
     public float Gpu { get; internal set; }
+
+    /// <summary>|CPU - GPU|: 0 where both are the same value, infinities and NaN included (their difference is NaN).</summary>
+    public double Difference => Sum.Equals((double)Gpu) ? 0 : Math.Abs(Sum - Gpu);
 
     public float Product(int c, int i, int j) => Window[(c * KernelHeight + i) * KernelWidth + j] * Kernel[(c * KernelHeight + i) * KernelWidth + j];
 
@@ -139,7 +143,7 @@ internal sealed class Probe(GL gl)
             total += partial;
         }
         Bias = conv.Bias?[channel] ?? 0f;
-        Sum = total;
+        Sum = (float)total;
         Span<float> one = stackalloc float[1];
         Read(output, one, (channel * output.H + y) * output.W + x);
         Gpu = one[0];
