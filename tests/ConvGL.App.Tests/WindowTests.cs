@@ -1060,6 +1060,22 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    /// <summary>The live-window audit: a dropped 50x1 picture the deep stack cannot fit (its 2x2 max pool has no output
+    /// row) was told the layer but not the sizes it runs at, which the same picture as --source is told.</summary>
+    [Fact]
+    public void DroppedPictureTheStackCannotFit_IsToldTheNearestSizes_AsAsSource()
+    {
+        string png = Path.Combine(Dir(), "thin.png");
+        var t = Tensor.Chw(3, 1, 50);
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (i % 50) / 49f;
+        ImageIO.SavePng(png, t);
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "240x160", "--source", "scene:160x90", "--stack", "deep", "--frames", "3", "--drop", png]);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("does not fit its 50x1 input", r.Stderr);
+        Assert.Contains("the nearest sizes it runs at: height 4 instead of 1, width 50 is fine (e.g. --source scene:50x4, or a picture of that size)", r.Stderr);
+    }
+
     [Fact]
     public void VideoLargerThanTheBox_IsScaledDownEveryFrame()
     {

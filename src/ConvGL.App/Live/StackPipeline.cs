@@ -186,6 +186,7 @@ internal sealed class StackPipeline : ILivePipeline
     public string? Toggle(int i)
     {
         bool on = _runner.Enabled[i];
+        _unfit = null;
         if (_runner.TrySetEnabled(i, !on, out string? error, layerBase: 1)) return null;
         // Said as a refused key, not as a broken file: the plan's reason names the stack and its layers as the HUD does.
         return $"can't turn layer {i + 1} {(on ? "off" : "on")}, it stays {(on ? "on" : "off")}: {error}";
@@ -243,6 +244,8 @@ internal sealed class StackPipeline : ILivePipeline
     }
 
     private bool _runFailed;
+    // The last frame size the stack did not fit, and its error with the nearest sizes.
+    private ((int H, int W) Size, ConvGLException Error)? _unfit;
 
     /// <summary>Told of a failure of a run a view's request for a map started (outside <see cref="Run"/>).</summary>
     public Action<Exception>? RunFailed { get; set; }
@@ -320,7 +323,29 @@ internal sealed class StackPipeline : ILivePipeline
     public void Run()
     {
         // ImageToTensor sized the input to the source: re-plan only when that changed (a no-op otherwise).
-        _runner.Resize(_runner.Input.H, _runner.Input.W);
+        (int h, int w) = (_runner.Input.H, _runner.Input.W);
+        try
+        {
+            _runner.Resize(h, w);
+        }
+        catch (ConvGLException) when (_runner.Stack.Preprocess is null)
+        {
+            // A source the stack does not fit (a dropped picture): the error names the nearest sizes it runs at, as the
+            // same picture given as --source is told. Searched once per size (a video's every frame would search again).
+            if (_unfit is not { } u || u.Size != (h, w))
+            {
+                try
+                {
+                    StackInputSizes.CheckFrames(_runner.Stack, h, w);
+                    throw;
+                }
+                catch (ConvGLException hinted)
+                {
+                    _unfit = ((h, w), hinted);
+                }
+            }
+            throw _unfit.Value.Error;
+        }
         SizeFusionMasks();
         Array.Copy(_asked, _kept, _kept.Length);
         Array.Clear(_asked);
