@@ -236,6 +236,40 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.DoesNotContain("internal error", live.Log());
     }
 
+    /// <summary>The live-window audit: a stack file an editor saves in place (cut to its first part, the rest written
+    /// a moment later) was reported once as bad JSON ("keeping the running version") before the reload. A file that
+    /// new is read again at the next check; only an error that outlives the save is said.</summary>
+    [Fact]
+    public void StackFileCaughtMidSave_IsNotReportedBroken_OnlyReloaded()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-midsave-").FullName;
+        try
+        {
+            string stack = Path.Combine(dir, "s.json");
+            const string Before = """{ "name": "before", "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-x"] } ] }""";
+            const string After = """{ "name": "after", "input": "gray", "layers": [ { "type": "conv", "kernels": ["sobel-y", "box:3"] }, { "type": "relu" } ] }""";
+            File.WriteAllText(stack, Before);
+            using var live = new RunningWindow(WindowProcess.StartInfo(WindowProcess.Require(display),
+                ["--size", "240x160", "--source", "scene:160x90", "--frames", "1000000", "--stack", stack]));
+            live.WaitFor("first frame shown", "start");
+            // In place, as an editor that truncates and writes: the first half, then (past at least one 0.5 s check) the whole.
+            File.WriteAllText(stack, After[..40]);
+            Thread.Sleep(800);
+            File.WriteAllText(stack, After);
+            live.WaitFor("reloaded stack after", "the whole file reloaded");
+            Thread.Sleep(1000);
+            Assert.DoesNotContain("keeping the running version", live.Log());
+
+            // A save that stays broken is still said, once its file has settled.
+            File.WriteAllText(stack, After[..40]);
+            live.WaitFor("keeping the running version", "a broken save said");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The live-window audit: in the theorem and filters views a stack reloaded with fewer layers (or switched
     /// with s) ended the window with an internal error (IndexOutOfRange): the view kept the old stack's layer until its
     /// next draw, and the HUD asked for it first. The window keeps running on the shorter stack.</summary>

@@ -1,3 +1,4 @@
+using ConvGL.Core.IO;
 using ConvGL.Gpu;
 
 namespace ConvGL.App.Live;
@@ -8,6 +9,24 @@ namespace ConvGL.App.Live;
 internal sealed class HotReload(GlContext context, Presenter presenter, LivePipelines pipelines, ViewState state, LiveMessages messages)
 {
     public const double Interval = 0.5;
+
+    /// <summary>How many checks in a row a broken kernel or stack file may be taken for one still being saved.</summary>
+    public const int MidSaveChecks = 6;
+
+    /// <summary>Whether any of <paramref name="paths"/> was written within <see cref="FileWatch.Settle"/> (2 s) before
+    /// now: an editor that saves in place (truncate, then write) leaves a file that reads as broken for a moment, so a
+    /// broken file that new is read again on the next check before its error is said. A time in the future is not
+    /// recent (a skewed clock must not hold an error back for ever).</summary>
+    public static bool MaybeMidSave(IEnumerable<string> paths)
+    {
+        DateTime now = DateTime.UtcNow;
+        foreach (string p in paths)
+        {
+            TimeSpan age = now - File.GetLastWriteTimeUtc(p);
+            if (age >= TimeSpan.Zero && age < FileWatch.Settle) return true;
+        }
+        return false;
+    }
 
     private double _nextCheck;
 

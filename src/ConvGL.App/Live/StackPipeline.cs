@@ -392,9 +392,12 @@ internal sealed class StackPipeline : ILivePipeline
         : after.Border != before.Border ? "border " + after.Border.ToString().ToLowerInvariant()
         : after.Mode != before.Mode ? after.Mode.ToString().ToLowerInvariant() : "the change";
 
+    // Checks in a row at which a broken file was taken for one still being saved (HotReload.MaybeMidSave).
+    private int _midSave;
+
     public (bool Changed, string? Error) ReloadChanged(bool force)
     {
-        if (!force && !_watches.Any(w => w.Changed())) return (false, null);
+        if (!force && _midSave == 0 && !_watches.Any(w => w.Changed())) return (false, null);
         // Watch from now on (the old list: a broken file is reported once, and its next save is a change again).
         _watches = Watches(_runner.Stack);
         try
@@ -407,10 +410,19 @@ internal sealed class StackPipeline : ILivePipeline
             _kernelNames = KernelNames(runner.Stack);
             _partNames = [];
             _watches = Watches(runner.Stack);
+            _midSave = 0;
             return (true, null);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
+            // Caught mid-save (a JSON cut short, a weights file half written): read again at the next check, said only
+            // if it is still broken once its files have settled (it was said, then "reloaded" half a second later).
+            if (!force && _midSave < HotReload.MidSaveChecks && HotReload.MaybeMidSave(_watches.Select(w => w.Path)))
+            {
+                _midSave++;
+                return (false, null);
+            }
+            _midSave = 0;
             return (true, e.Message);
         }
     }
