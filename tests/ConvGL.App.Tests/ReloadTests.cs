@@ -48,6 +48,18 @@ public sealed class ReloadTests(DisplayFixture display)
         File.Move(temp, file, overwrite: true);
     }
 
+    /// <summary>Pixels of the error panel's text colour (anti-aliasing blends the glyphs' edges; their cores keep it).</summary>
+    private static int ErrorTextPixels(Picture p)
+    {
+        int error = 0;
+        for (int i = 0; i < p.Width * p.Height; i++)
+        {
+            byte red = p.Rgba[4 * i], green = p.Rgba[4 * i + 1], blue = p.Rgba[4 * i + 2];
+            if (Math.Abs(red - 255) <= 20 && Math.Abs(green - 120) <= 25 && Math.Abs(blue - 110) <= 25) error++;
+        }
+        return error;
+    }
+
     [Fact]
     public void ShaderBroken_ApplyOnTheGpu_SaysItOnOneLine_WithTheIncludedFilesLine()
     {
@@ -96,14 +108,7 @@ public sealed class ReloadTests(DisplayFixture display)
             ["--size", "320x200", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
             new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
         Assert.True(r.ExitCode == 1, r.ToString()); // the error is still on screen at the end
-        var p = new Picture(png);
-        // Pixels of the error panel's text colour (anti-aliasing blends the glyphs' edges; their cores keep it).
-        int error = 0;
-        for (int i = 0; i < p.Width * p.Height; i++)
-        {
-            byte red = p.Rgba[4 * i], green = p.Rgba[4 * i + 1], blue = p.Rgba[4 * i + 2];
-            if (Math.Abs(red - 255) <= 20 && Math.Abs(green - 120) <= 25 && Math.Abs(blue - 110) <= 25) error++;
-        }
+        int error = ErrorTextPixels(new Picture(png));
         Assert.True(error > 40, $"{error} pixels of the error colour in the 320x200 screenshot: the error is not on screen");
     }
 
@@ -156,12 +161,7 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.DoesNotContain("keeping the last good program", r.Stderr);
         Assert.DoesNotContain("convgl: GPU:", r.Stderr);
         var p = new Picture(png);
-        int error = 0;
-        for (int i = 0; i < p.Width * p.Height; i++)
-        {
-            byte red = p.Rgba[4 * i], green = p.Rgba[4 * i + 1], blue = p.Rgba[4 * i + 2];
-            if (Math.Abs(red - 255) <= 20 && Math.Abs(green - 120) <= 25 && Math.Abs(blue - 110) <= 25) error++;
-        }
+        int error = ErrorTextPixels(p);
         Assert.True(error > 40, $"{error} pixels of the error colour: the error is not on screen");
         Assert.True(p.Contrast() > 8, $"the screenshot looks blank (contrast {p.Contrast():0.0}): the source should show under the error");
     }
