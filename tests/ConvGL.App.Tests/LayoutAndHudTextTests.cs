@@ -188,6 +188,26 @@ public sealed class LayoutAndHudTextTests
         if (side > 0 && side + 16 <= w * 0.38f) Assert.Equal(side + 16, l.Side.Width);
     }
 
+    /// <summary>A wide, low window's layout with the probe strip at the foot of the column: the picture takes the whole
+    /// height, the column and the strip tile the right-hand side, and hugging a height-bound picture moves the strip
+    /// with the column.</summary>
+    [Fact]
+    public void Layout_StripInColumn_TilesTheWindow_AndMovesWithTheColumn()
+    {
+        LiveLayout l = LiveLayout.StripInColumn(1900, 300, 708, 57);
+        Assert.True(l.StripBeside);
+        Assert.Equal(new PixelRect(0, 0, 1192, 300), l.Picture);
+        Assert.Equal(new PixelRect(1192, 0, 708, 243), l.Side);
+        Assert.Equal(new PixelRect(1192, 243, 708, 57), l.Bottom);
+        // 640x360 content, height-bound: 533.3 px wide; the pair is centred, the strip under the column.
+        LiveLayout h = l.Hug(_ => (640, 360));
+        Assert.Equal(534, h.Picture.Width, 3);
+        Assert.Equal(h.Picture.X + h.Picture.Width, h.Side.X, 3);
+        Assert.Equal(h.Side.X, h.Bottom.X, 3);
+        Assert.Equal(h.Side.Y + h.Side.Height, h.Bottom.Y, 3);
+        Assert.False(LiveLayout.Compute(1900, 300, 692, 57).StripBeside);
+    }
+
     [Fact]
     public void Layout_Hug_MovesTheColumnAgainstATallPicture()
     {

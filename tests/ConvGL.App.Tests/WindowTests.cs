@@ -1129,6 +1129,30 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.Contains("the source's frames are 960x540: --source-max ", r.Stderr);
     }
 
+    /// <summary>A wide, low window (1900x300): the probe strip under the picture took 57 of its 300 rows for text a third
+    /// of its width holds, and the picture was 432x243. The strip stands at the foot of the side column there (the
+    /// probe's rows unwrapped), and the picture takes the whole height; a usual window keeps the strip under the picture.</summary>
+    [Fact]
+    public void WideLowWindow_ProbeStripStandsInTheColumn_PictureTakesTheWholeHeight()
+    {
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", "scene:640x360", "--stack", "edges", "--layer", "1", "--size", "1900x300", "--frames", "2", "--probe", "100,100"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Area picture = Area.Of(r), side = Area.Of(r, "side"), bottom = Area.Of(r, "bottom"), column = Area.Of(r, "column");
+        Assert.Equal(300, picture.H);
+        Assert.True(Area.Of(r, "view").W >= 530, r.Stdout);
+        Assert.Equal(side.X, bottom.X);
+        Assert.Equal(side.W, bottom.W);
+        Assert.Equal(300, bottom.Y + bottom.H);
+        Assert.True(column.Y + column.H <= bottom.Y, $"the column's panels run into the strip: {r.Stdout}");
+        Assert.Equal(0, picture.Intersect(bottom).W * picture.Intersect(bottom).H);
+
+        WindowProcess.Result usual = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", "scene:640x360", "--stack", "edges", "--layer", "1", "--size", "1280x720", "--frames", "2", "--probe", "100,100"]);
+        Assert.True(usual.ExitCode == 0, usual.ToString());
+        Assert.Equal(new Area(0, Area.Of(usual).H, 1280, 720 - Area.Of(usual).H), Area.Of(usual, "bottom"));
+    }
+
     /// <summary>The live-window audit: a probed sum past float32's range (weights of 3e38 on pixels of ~0.25) said
     /// gpu=Infinity cpu=1.75e39: the CPU value was the double sum, where the CPU reference stores float32's infinity.</summary>
     [Fact]

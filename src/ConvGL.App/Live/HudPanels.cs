@@ -76,6 +76,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         Func<float, float> columnHeight = ColumnHeight(wide.Side.Width) > wide.Side.Height ? ElidedColumnHeight : ColumnHeight;
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
+        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, formulaLines, content);
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
         // form: the fps and the pass, not the render thread's time and vsync (the layers' lines need the room more).
@@ -116,6 +117,35 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             _side = HudText.CutToLines(_side, (int)((room - others - 8 - 6) / _hud.LineHeight), chars);
         }
     }
+
+    /// <summary>In a wide, low window the picture is bound by its height, and the strip under it takes that height for
+    /// text that needs a fraction of the window's width (1900x300: 57 of the 300 rows). There the strip stands at the
+    /// foot of the side column instead, when its rows fit the column's width as they are (no more wrapping: a kernel
+    /// row must stay one line), the column's panels still fit above it, and the picture comes out at least 5% larger.</summary>
+    private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines,
+        Func<int, int>? formulaLines, Func<PixelRect, (int Width, int Height)> content)
+    {
+        if (layout.Bottom.Height <= 0 || layout.Side.Width <= 0) return layout;
+        int columnChars = HudText.CharsIn(layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        int inColumn = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, columnChars,
+                conv?.Weight.Shape[1] ?? 1),
+            formulaLines?.Invoke(columnChars) ?? 0);
+        // The idle hint (one line across the window) must not wrap past the strip's rows either.
+        int hint = HudText.Wrap([ProbeHint], columnChars).Count;
+        if (inColumn != probeLines || hint > probeLines) return layout;
+        var beside = LiveLayout.StripInColumn(width, height, layout.Side.Width, layout.Bottom.Height).Hug(content);
+        if (ColumnHeight(beside.Side.Width) > beside.Side.Height) return layout;
+        return Scale(beside.Picture, content) >= Scale(layout.Picture, content) * 1.05f ? beside : layout;
+    }
+
+    private static float Scale(PixelRect picture, Func<PixelRect, (int Width, int Height)> content)
+    {
+        (int w, int h) = content(picture);
+        return Math.Min(picture.Width / Math.Max(1, w), picture.Height / Math.Max(1, h));
+    }
+
+    // The probe strip's line while nothing is probed.
+    private const string ProbeHint = "probe: hover over the picture to take a pixel's convolution apart (on a conv layer: [ ] select); click to pin it";
 
     /// <summary>The error panel's text colour.</summary>
     public static readonly SKColor ErrorColour = new(255, 120, 110);
@@ -185,7 +215,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     {
         PixelRect strip = Layout.Bottom;
         if (strip.Height <= 0) return;
-        List<string> lines = HudText.Wrap(probe ?? ["probe: hover over the picture to take a pixel's convolution apart (on a conv layer: [ ] select); click to pin it"], ProbeChars);
+        List<string> lines = HudText.Wrap(probe ?? [ProbeHint], ProbeChars);
         int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
         // More than the strip holds (a small window at a large --ui-scale): the last line says how many are not shown.
         if (lines.Count > fits) lines = HudText.CutToLines(lines, fits, ProbeChars);

@@ -23,6 +23,22 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
             new PixelRect(0, ph, width, bottom));
     }
 
+    /// <summary>The layout of a wide, low window whose picture is bound by its height: the picture takes the whole height,
+    /// and the probe strip (<paramref name="stripHeight"/>) stands at the foot of the side column
+    /// (<paramref name="sideWidth"/>, already with its margins, as <see cref="Compute"/>'s column came out) instead of
+    /// under the picture.</summary>
+    public static LiveLayout StripInColumn(float width, float height, float sideWidth, float stripHeight)
+    {
+        float pw = Math.Max(1, width - sideWidth);
+        return new LiveLayout(
+            new PixelRect(0, 0, pw, height),
+            new PixelRect(pw, 0, sideWidth, Math.Max(1, height - stripHeight)),
+            new PixelRect(pw, Math.Max(1, height - stripHeight), sideWidth, stripHeight));
+    }
+
+    /// <summary>Whether the probe strip stands in the side column (<see cref="StripInColumn"/>).</summary>
+    public bool StripBeside => Bottom.Height > 0 && Side.Width > 0 && Bottom.X == Side.X;
+
     /// <summary>This layout with the column moved left against the picture where the picture, fitted to its area,
     /// leaves that area wider than it needs (a tall picture, as the profile and stacked split views draw, in a wide
     /// window): the picture and the column stand together, centred in the window, instead of a gap between them.
@@ -40,7 +56,8 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
         (int nw, int nh) = content(picture);
         PixelRect refit = picture.Fit(Math.Max(1, nw), Math.Max(1, nh));
         if (refit.Width * refit.Height < fitted.Width * fitted.Height * 0.999f) return this;
-        return new LiveLayout(picture, new PixelRect(x + width, Side.Y, Side.Width, Side.Height), Bottom);
+        return new LiveLayout(picture, new PixelRect(x + width, Side.Y, Side.Width, Side.Height),
+            StripBeside ? Bottom with { X = x + width } : Bottom);
     }
 
     /// <summary>The side column's width for a picture of <paramref name="contentWidth"/> x <paramref name="contentHeight"/>:
