@@ -77,7 +77,7 @@ public sealed class GlProgram
     /// built (<see cref="ShaderLibrary.KeepBroken"/>) throws its build error here.</summary>
     public void Use()
     {
-        if (Handle == 0 && BuildError is not null) throw new ShaderBuildException(BuildError);
+        if (Handle == 0 && BuildError is not null) throw new ShaderBuildException(BuildError, this);
         _context.Gl.UseProgram(Handle);
     }
 

@@ -9,7 +9,11 @@ public class GpuException(string message, Exception? inner = null) : Exception(m
 /// <summary>A shader that does not build: a compile or link error, a missing or unreadable shader or #include file. The
 /// message starts with the "file:line" the error points at. The live window catches it as a file to fix (it rebuilds
 /// when the file changes); every command reports it as a runtime failure.</summary>
-public sealed class ShaderBuildException(string message) : GpuException(message);
+public sealed class ShaderBuildException(string message, GlProgram? program = null) : GpuException(message)
+{
+    /// <summary>The program that has never built, where the error came from using it (<see cref="GlProgram.Use"/>).</summary>
+    public GlProgram? Program { get; } = program;
+}
 
 /// <summary>No EGL library at all on this machine (libEGL.so.1 cannot be loaded). This, and only this,
 /// lets the GPU tests skip: every other failure to create a context is a real failure.</summary>

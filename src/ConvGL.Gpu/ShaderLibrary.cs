@@ -49,7 +49,7 @@ public sealed class ShaderLibrary : IDisposable
     public GlProgram Compute(string file, params (string Name, object Value)[] defines) => Get([file], defines);
 
     /// <summary>The live window's setting: a program whose first build fails is still returned, unbuilt: using it throws
-    /// the <see cref="ShaderBuildException"/> (so the window shows it as its run's error), and <see cref="ReloadChanged"/>
+    /// the <see cref="ShaderBuildException"/> (so the window shows it as its run's error), and <see cref="ReloadChanged(bool)"/>
     /// builds it once one of its files changes. Off (the commands), a failed build throws at once.</summary>
     public bool KeepBroken { get; set; }
 
@@ -62,7 +62,7 @@ public sealed class ShaderLibrary : IDisposable
         _context.CheckThread();
         var program = new GlProgram(_context, name, [name], []) { GeneratedText = text, Library = this };
         FirstBuild(program);
-        _generated.Add(program);
+        lock (_generated) _generated.Add(program);
         return program;
     }
 
@@ -101,20 +101,34 @@ public sealed class ShaderLibrary : IDisposable
     }
 
     /// <summary>A generated program's owner deleted it: no more reloads.</summary>
-    internal void Forget(GlProgram program) => _generated.Remove(program);
+    internal void Forget(GlProgram program)
+    {
+        // Owners may dispose on another thread (GlContext's deferred disposal); the list is read on the GL thread.
+        lock (_generated) _generated.Remove(program);
+    }
 
     /// <summary>Recompiles every program one of whose files (including includes) changed since it was built, and every
     /// unbuilt one (<see cref="KeepBroken"/>) whose files changed. A program that fails keeps its last good version.
     /// Returns how many were rebuilt and the error text of the failures (null when all succeeded).</summary>
-    public (int Rebuilt, string? Error) ReloadChanged()
+    public (int Rebuilt, string? Error) ReloadChanged() => ReloadChanged(retryUnbuilt: false);
+
+    /// <summary><see cref="ReloadChanged()"/>; with <paramref name="retryUnbuilt"/> (the window's r key) every program that
+    /// has never built is tried again whether or not its files changed.</summary>
+    public (int Rebuilt, string? Error) ReloadChanged(bool retryUnbuilt)
     {
         _context.CheckThread();
         int rebuilt = 0;
         StringBuilder? errors = null;
-        foreach (GlProgram program in _programs.Values) Rebuild(program, ref rebuilt, ref errors);
-        foreach (GlProgram program in _generated) Rebuild(program, ref rebuilt, ref errors);
+        LastFailureUnbuilt = false;
+        foreach (GlProgram program in _programs.Values) Rebuild(program, retryUnbuilt, ref rebuilt, ref errors);
+        lock (_generated)
+            foreach (GlProgram program in _generated) Rebuild(program, retryUnbuilt, ref rebuilt, ref errors);
         return (rebuilt, errors?.ToString().TrimEnd());
     }
+
+    /// <summary>Whether the last <see cref="ReloadChanged()"/>'s failures include a program that has never built (no last
+    /// good version runs in its place).</summary>
+    public bool LastFailureUnbuilt { get; private set; }
 
     /// <summary>The first unbuilt program's error (<see cref="KeepBroken"/>: a program whose files have not built
     /// since it was asked for), or null when every program has built.</summary>
@@ -124,17 +138,18 @@ public sealed class ShaderLibrary : IDisposable
         {
             foreach (GlProgram program in _programs.Values)
                 if (program.BuildError is { } e) return e;
-            foreach (GlProgram program in _generated)
-                if (program.BuildError is { } e) return e;
+            lock (_generated)
+                foreach (GlProgram program in _generated)
+                    if (program.BuildError is { } e) return e;
             return null;
         }
     }
 
-    private void Rebuild(GlProgram program, ref int rebuilt, ref StringBuilder? errors)
+    private void Rebuild(GlProgram program, bool retryUnbuilt, ref int rebuilt, ref StringBuilder? errors)
     {
         // Changed = any file's time, length or (just after an edit) content differs from what the build saw (not
         // "newer than the build": file systems stamp with a coarse clock, and editors may restore older times).
-        bool changed = false;
+        bool changed = retryUnbuilt && program.BuildError is not null;
         foreach (FileWatch f in program.Files)
             changed |= f.Changed();
         if (!changed) return;
@@ -149,7 +164,11 @@ public sealed class ShaderLibrary : IDisposable
         {
             // Keep the last good program (or none yet); the same error is reported once, not on every poll, and the
             // next save of any file it read is a change again.
-            if (program.Handle == 0) program.BuildError = e.Message;
+            if (program.Handle == 0)
+            {
+                program.BuildError = e.Message;
+                LastFailureUnbuilt = true;
+            }
             (errors ??= new StringBuilder()).AppendLine(e.Message);
         }
         program.Files = Watches(read);

@@ -68,6 +68,8 @@ internal sealed partial class ShaderSource
                     string target = File.Exists(local) ? local : Path.Combine(root, name);
                     if (!File.Exists(target))
                     {
+                        // Either place the message names may be where the file appears: both are watched.
+                        files.Add(Path.GetFullPath(local));
                         files.Add(Path.GetFullPath(target));
                         throw new ShaderBuildException($"{Rel(full)}:{i + 1}: #include \"{name}\" not found next to the file or in {root}");
                     }

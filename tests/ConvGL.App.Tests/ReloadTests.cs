@@ -153,9 +153,14 @@ public sealed class ReloadTests(DisplayFixture display)
         Break(Path.Combine(shaders, "include", "border.glsl"));
         string png = Path.Combine(shaders, "shot.png");
         WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
-            ["--size", "480x300", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
+            ["--size", "480x300", "--source", "scene:320x180", "--frames", "40", "--stack", "edges", "--screenshot", png, "--stats"],
             new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
         Assert.True(r.ExitCode == 1, r.ToString());
+        // Said once, and the HUD not redrawn every frame for it (a review: the run's error was cleared by a run that
+        // computed nothing and set again, every other frame).
+        Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("convgl: shader error", StringComparison.Ordinal));
+        int steady = int.Parse(System.Text.RegularExpressions.Regex.Match(r.Stdout, @"steady frames=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(steady >= 30, r.Stdout);
         Assert.Contains("convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): include/border.glsl:2: ", r.Stderr);
         Assert.Contains("convgl: on screen at the end of the run (exit 1): include/border.glsl:2: ", r.Stderr);
         Assert.DoesNotContain("keeping the last good program", r.Stderr);
@@ -184,6 +189,10 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.Contains("(generated/conv2d_literal_winograd.comp)", live.Log());
         live.WaitFor("first frame shown", "the window opened");
         Assert.Contains("nothing of it runs until the file is fixed", live.Log());
+        // Saved again, still broken (the error on line 3): still nothing kept, never "keeping the last good program".
+        WriteWhole(include, "// a comment line\n// another\nthis line is not glsl either;\n" + good);
+        live.WaitFor("nothing of it runs until the file is fixed; it reloads by itself): include/fused_act.glsl:3", "the second broken save said");
+        Assert.DoesNotContain("keeping the last good program", live.Log());
         WriteWhole(include, good);
         live.WaitFor("shaders reloaded", "fix picked up");
         Thread.Sleep(2000);

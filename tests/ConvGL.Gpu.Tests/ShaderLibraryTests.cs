@@ -177,6 +177,21 @@ public sealed class ShaderLibraryTests(GlFixture fixture) : IDisposable
         Assert.Equal((1, (string?)null), lib.ReloadChanged());
         Assert.Null(lib.UnbuiltError);
         Assert.Equal(new float[] { 4, 4, 4 }, RunFill(q, 3));
+
+        // An include looked for next to a file in a folder: it may appear there (as the message says) or in the root.
+        Write("sub/near.comp", "#version 430\n#include \"near.glsl\"\nlayout(local_size_x = 4) in;\nlayout(std430, binding = 3) writeonly buffer Output { float out_data[]; };\nuniform int u_count;\nvoid main() { int i = int(gl_GlobalInvocationID.x); if (i < u_count) out_data[i] = near(); }\n");
+        GlProgram r = lib.Compute("sub/near.comp");
+        Assert.StartsWith("sub/near.comp:2: #include \"near.glsl\" not found", r.BuildError);
+        // r (retryUnbuilt) tries it again, unchanged: the same error, and it is one of a program that never built.
+        (int rebuilt, string? again) = lib.ReloadChanged(retryUnbuilt: true);
+        Assert.Equal(0, rebuilt);
+        Assert.StartsWith("sub/near.comp:2: ", again);
+        Assert.True(lib.LastFailureUnbuilt);
+        Assert.Equal((0, (string?)null), lib.ReloadChanged());
+        Assert.False(lib.LastFailureUnbuilt);
+        Write("sub/near.glsl", "float near() { return 5.0; }\n", secondsFromNow: 5);
+        Assert.Equal((1, (string?)null), lib.ReloadChanged());
+        Assert.Equal(new float[] { 5, 5 }, RunFill(r, 2));
     }
 
     /// <summary>A program generated at run time (weights compiled in) is rebuilt when an include it reads changes, as a

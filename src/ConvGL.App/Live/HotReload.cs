@@ -46,9 +46,12 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
     /// <summary>Reloads what changed on disk (everything when <paramref name="force"/>).</summary>
     public void Check(bool force)
     {
-        (int rebuilt, string? error) = context.Shaders.ReloadChanged();
+        // r (force) also tries again every program that has never built, changed or not.
+        (int rebuilt, string? error) = context.Shaders.ReloadChanged(retryUnbuilt: force);
         ProgramsRebuilt += rebuilt;
-        if (error is not null) messages.SetShaderError(error);
+        if (error is not null) messages.SetShaderError(error, nothingKept: context.Shaders.LastFailureUnbuilt);
+        // The program the run failed on has still not built (another file was fixed): its error stays, not "reloaded".
+        else if (messages.UnbuiltProgram is { BuildError: { } still }) messages.SetShaderError(still, nothingKept: true);
         else if (rebuilt > 0 || force) messages.ClearShaderError();
         if (presenter.Error is not null || force) presenter.RetryMissing();
         ILivePipeline pipeline = pipelines.Current;

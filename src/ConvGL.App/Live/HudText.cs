@@ -264,7 +264,7 @@ internal static class HudText
         lines.Add(kind switch
         {
             ErrorKind.File => "(the last good version keeps running; fix the file: it reloads by itself)",
-            ErrorKind.Unbuilt => "(it has not built since start-up, so what needs it does not run; fix the file: it reloads by itself)",
+            ErrorKind.Unbuilt => "(it has never built, so what needs it does not run; fix the file: it reloads by itself)",
             ErrorKind.Source => "(the last frame stays; drop a picture or video on the window, or start again with another --source)",
             _ => "(the run stopped here; it clears when a run succeeds: another source, --source-max, or another layer set)",
         });

@@ -233,7 +233,8 @@ internal sealed class LiveApp : IDisposable
         PixelRect area = _panels.Layout.Picture;
         _views.HaveFrame = _haveFrame;
         UpdateMouse();
-        if (_haveFrame && _messages.RunError is null)
+        // A presentation program that has never built: the view cannot draw its maps, so the source shows under the error.
+        if (_haveFrame && _messages.RunError is null && _presenter.Error is null)
         {
             try
             {
@@ -244,7 +245,7 @@ internal sealed class LiveApp : IDisposable
             {
                 // A view's program that has not built since start-up (its file broken): the error on screen, the source
                 // under it, until a reload builds it.
-                _messages.SetShaderError(e.Message, nothingKept: true);
+                _messages.SetShaderError(e.Message, nothingKept: true, e.Program);
                 _presenter.DrawTexture(_sourceImage.Handle, area.Fit(_sourceImage.Width, _sourceImage.Height));
             }
         }

@@ -1,3 +1,5 @@
+using ConvGL.Gpu;
+
 namespace ConvGL.App.Live;
 
 /// <summary>What the error and message panels show: the last pipeline run's error, the shader and kernel/stack file
@@ -14,6 +16,9 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     public string? ShaderError { get; private set; }
     /// <summary>The shader error is of a program that has never built: there is no last good version running.</summary>
     public bool ShaderNothingKept { get; private set; }
+    /// <summary>The program a run failed on because it has never built (null: none, or not known): hot reload keeps its
+    /// error on screen until it builds, rather than saying "shaders reloaded" over it.</summary>
+    public GlProgram? UnbuiltProgram { get; private set; }
     /// <summary>A kernel or stack file that failed to load on a reload (the running version stays).</summary>
     public string? FileError { get; set; }
     public string? Message { get; private set; }
@@ -49,7 +54,8 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     /// was already written to stderr as another error (a shader's).</summary>
     public void SetRunError(string message, bool said = false)
     {
-        if (message != RunError && !said) Console.Error.WriteLine($"convgl: {message}");
+        if (message == RunError) return; // said, and on screen (a moving source fails every frame)
+        if (!said) Console.Error.WriteLine($"convgl: {message}");
         RunError = message;
         state.HudDirty = true;
     }
@@ -58,12 +64,13 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
 
     /// <summary>A shader that does not build; <paramref name="nothingKept"/>: one that never has (at start-up, or a
     /// program first asked for since), so nothing of it runs until the file is fixed.</summary>
-    public void SetShaderError(string message, bool nothingKept = false)
+    public void SetShaderError(string message, bool nothingKept = false, GlProgram? program = null)
     {
-        if (message != ShaderError || nothingKept != ShaderNothingKept)
-            Console.Error.WriteLine(nothingKept
-                ? $"convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): {message.Split('\n')[0]}"
-                : $"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
+        if (program is not null) UnbuiltProgram = program;
+        if (message == ShaderError && nothingKept == ShaderNothingKept) return; // said, and on screen (a run fails every frame)
+        Console.Error.WriteLine(nothingKept
+            ? $"convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): {message.Split('\n')[0]}"
+            : $"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
         ShaderError = message;
         ShaderNothingKept = nothingKept;
         state.HudDirty = true;
@@ -74,6 +81,7 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
         if (ShaderError is not null) Console.Error.WriteLine("convgl: shaders reloaded");
         ShaderError = null;
         ShaderNothingKept = false;
+        UnbuiltProgram = null;
         state.HudDirty = true;
     }
 }

@@ -153,7 +153,7 @@ internal sealed class LivePipelines : IDisposable
         {
             // A program that has not built since it was asked for (a shader broken at start-up, or before a switch to
             // a stack that needs it): the file to fix, not the run; it runs once a reload builds it.
-            _messages.SetShaderError(e.Message, nothingKept: true);
+            _messages.SetShaderError(e.Message, nothingKept: true, ((ShaderBuildException)e).Program);
             _messages.SetRunError(e.Message, said: true);
         }
         else _messages.SetRunError(Describe(e));

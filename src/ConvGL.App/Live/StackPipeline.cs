@@ -324,6 +324,9 @@ internal sealed class StackPipeline : ILivePipeline
     {
         // ImageToTensor sized the input to the source: re-plan only when that changed (a no-op otherwise).
         (int h, int w) = (_runner.Input.H, _runner.Input.W);
+        bool failedBefore = _runFailed;
+        // Failed until it has run: a re-plan that fails leaves no map a view may compute lazily from the old plan.
+        _runFailed = true;
         try
         {
             _runner.Resize(h, w);
@@ -347,10 +350,12 @@ internal sealed class StackPipeline : ILivePipeline
             throw _unfit.Value.Error;
         }
         SizeFusionMasks();
-        Array.Copy(_asked, _kept, _kept.Length);
+        // The maps the views read since the last run are the ones to compute. After a failed run the views drew nothing
+        // (the error is on screen) and so asked for nothing: the maps of the run that failed stay observed, or this run
+        // would compute nothing, "succeed", and clear the error for a frame (it flickered every other frame).
+        for (int i = 0; i < _kept.Length; i++) _kept[i] = _asked[i] || (failedBefore && _kept[i]);
         Array.Clear(_asked);
         _runner.SetObserved(_kept);
-        _runFailed = true;
         _runner.Run();
         _runFailed = false;
     }
@@ -381,6 +386,7 @@ internal sealed class StackPipeline : ILivePipeline
         var runner = new GpuStackRunner(_context, rebuilt, Math.Max(1, _runner.Input.H), Math.Max(1, _runner.Input.W), _runner.Enabled, ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer };
         _runner.Dispose();
         (_runner, _convs) = (runner, Views(rebuilt));
+        _unfit = null;
         return true;
     }
 
@@ -407,6 +413,7 @@ internal sealed class StackPipeline : ILivePipeline
                 if (!_runner.Enabled[i]) runner.TrySetEnabled(i, false, out _);
             _runner.Dispose();
             (_runner, _convs) = (runner, convs);
+            _unfit = null;
             _kernelNames = KernelNames(runner.Stack);
             _partNames = [];
             _watches = Watches(runner.Stack);

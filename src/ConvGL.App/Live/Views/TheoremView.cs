@@ -73,6 +73,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     private (int Y, int X) _stride = (1, 1);
     private bool _ran;
     private string? _error;
+    // The error is a shader's that does not build (the fix is the file).
+    private bool _errorIsShader;
     // --stats' part callback, made once (a frame allocates nothing).
     private Action<string>? _part;
 
@@ -245,6 +247,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         {
             // Too big a frame for this driver, or a shader that does not compile: said on screen, the app runs on.
             _error = e.Message;
+            _errorIsShader = e is ShaderBuildException;
             return;
         }
         _ran = true;
@@ -263,6 +266,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         {
             // A read-back the driver refused: said on screen, as a failed run is; the app runs on.
             _error = e.Message;
+            _errorIsShader = e is ShaderBuildException;
             _ran = false;
             return;
         }
@@ -462,7 +466,12 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         if (!context.HaveFrame) return;
         if (_error is not null)
         {
-            hud.Panel(area.X + 3, area.Y + 3, HudText.Wrap(["theorem: " + _error], HudText.CharsIn(area.Width - 20, hud.CharWidth)), new SkiaSharp.SKColor(255, 120, 120));
+            // A shader's error is several lines (where, then the compiler's log): each its own line (a newline drew as a box),
+            // and what fixes it.
+            string[] given = _error.Split('\n');
+            List<string> errorLines = ["theorem: " + given[0], .. given.Skip(1).Take(5)];
+            if (_errorIsShader) errorLines.Add("(fix the shader file: it reloads by itself)");
+            hud.Panel(area.X + 3, area.Y + 3, HudText.Wrap(errorLines, HudText.CharsIn(area.Width - 20, hud.CharWidth)), new SkiaSharp.SKColor(255, 120, 120));
             return;
         }
         if (Layer < 0)
