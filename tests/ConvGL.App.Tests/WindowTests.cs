@@ -1167,6 +1167,49 @@ public sealed class FileSourceTests(DisplayFixture display)
         Assert.Contains(" gpu=Infinity cpu=Infinity ", line);
     }
 
+    /// <summary>The live-window audit: an MJPEG AVI cut inside its first frame opened, FFmpeg's decoder drew that frame
+    /// half grey, and the video played as that still. The first frame's chunk is checked before OpenCV opens the file:
+    /// cut short (its chunk promises more bytes than the file has), or whole but with its JPEG data cut (the chunk's
+    /// length rewritten to match), it is one error line and exit 2; the whole file plays.</summary>
+    [Fact]
+    public void AviCutInsideItsFirstFrame_IsRefused_AsACutPictureIs()
+    {
+        string avi = Path.Combine(Dir(), "whole.avi");
+        using (var writer = new OpenCvSharp.VideoWriter(avi, OpenCvSharp.FourCC.MJPG, 10, new OpenCvSharp.Size(64, 48)))
+        {
+            Assert.True(writer.IsOpened(), "OpenCV could not open an MJPG writer");
+            var rng = new Random(3);
+            for (int f = 0; f < 4; f++)
+            {
+                using var frame = new OpenCvSharp.Mat(48, 64, OpenCvSharp.MatType.CV_8UC3);
+                var noise = new byte[48 * 64 * 3];
+                rng.NextBytes(noise);
+                System.Runtime.InteropServices.Marshal.Copy(noise, 0, frame.Data, noise.Length);
+                writer.Write(frame);
+            }
+        }
+        byte[] b = File.ReadAllBytes(avi);
+        int movi = b.AsSpan().IndexOf("movi"u8), first = movi + b.AsSpan(movi).IndexOf("00dc"u8);
+        int size = BitConverter.ToInt32(b, first + 4);
+        Assert.True(movi > 0 && size > 1000, $"movi at {movi}, first frame {size} bytes");
+        string cut = Path.Combine(Dir(), "cut.avi");
+        File.WriteAllBytes(cut, b[..(first + 8 + size / 2)]);
+        byte[] shortened = b[..(first + 8 + size / 2)];
+        BitConverter.GetBytes(size / 2).CopyTo(shortened, first + 4);
+        string cutJpeg = Path.Combine(Dir(), "cut-jpeg.avi");
+        File.WriteAllBytes(cutJpeg, shortened);
+
+        WindowProcess.Result whole = WindowProcess.Run(WindowProcess.Require(display), ["--source", avi, "--filter", "box:1", "--size", "240x160", "--frames", "2"]);
+        Assert.True(whole.ExitCode == 0, whole.ToString());
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display), ["--source", cut, "--filter", "box:1", "--size", "240x160", "--frames", "2"]);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal($"convgl: source '{cut}': its first video frame needs {size} bytes from byte {first + 8}, the file ends {size / 2} bytes into it (a truncated file)",
+            r.Stderr.Trim());
+        WindowProcess.Result j = WindowProcess.Run(WindowProcess.Require(display), ["--source", cutJpeg, "--filter", "box:1", "--size", "240x160", "--frames", "2"]);
+        Assert.True(j.ExitCode == 2, j.ToString());
+        Assert.Matches(@"^convgl: source '.*cut-jpeg\.avi': its first video frame \(a 64x48 JPEG picture\) holds data for only \d+(\.\d)?% of its blocks \(a damaged or truncated file\)$", j.Stderr.Trim());
+    }
+
     /// <summary>The helper audit of 2026-12-05: a video opened on its 3rd to 5th frame (the file was paced from the moment
     /// it opened, while the window was still being made), and files of 1 fps or less, or of 240, played at 30 fps. Each
     /// frame here is one grey level, 10 + 20 f, so the probe says which frame is shown.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ConvGL.Core;
+using ConvGL.Core.IO;
 using OpenCvSharp;
 
 namespace ConvGL.App.Sources;
@@ -49,6 +50,18 @@ internal sealed class VideoSource : CaptureSource
     public static IFrameSource OpenFile(string path, SourceFit fit, SourceFit? stillFit = null)
     {
         if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
+        // An AVI cut inside its first frame: FFmpeg's MJPEG decoder gives a half-grey picture and success, and the video
+        // would play as that still (the live-window audit). Checked from the file's chunks before OpenCV opens it.
+        string? cut = null;
+        try
+        {
+            if (BoundedFile.IsRegularFile(path)) cut = AviFrames.FirstFrameCutShort(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable here: OpenCV's open below says so in its own words.
+        }
+        if (cut is not null) throw new ConvGLException($"source '{path}': {cut}");
         Quiet();
         // OpenCV's AVI reader writes its own complaint about a damaged file straight to stderr ("Unexpected list type.
         // Expected: movi. Got: ."), before ConvGL's one line for the same failure (the fuzz audit): not while opening.
