@@ -149,12 +149,12 @@ internal sealed class LivePipelines : IDisposable
     // A failed run: its error on screen (the views draw the source until a run succeeds).
     private void Report(Exception e)
     {
-        if (e is ShaderBuildException)
+        if (e is ShaderBuildException build)
         {
             // A program that has not built since it was asked for (a shader broken at start-up, or before a switch to
             // a stack that needs it): the file to fix, not the run; it runs once a reload builds it.
-            _messages.SetShaderError(e.Message, nothingKept: true, ((ShaderBuildException)e).Program);
-            _messages.SetRunError(e.Message, said: true);
+            _messages.SetShaderError(build.Message, nothingKept: true, build.Program);
+            _messages.SetRunError(build.Message, said: true);
         }
         else _messages.SetRunError(Describe(e));
     }
