@@ -1151,6 +1151,20 @@ public sealed class FileSourceTests(DisplayFixture display)
             ["--source", "scene:640x360", "--stack", "edges", "--layer", "1", "--size", "1280x720", "--frames", "2", "--probe", "100,100"]);
         Assert.True(usual.ExitCode == 0, usual.ToString());
         Assert.Equal(new Area(0, Area.Of(usual).H, 1280, 720 - Area.Of(usual).H), Area.Of(usual, "bottom"));
+
+        // From a layout audit (helper): a passing message (v's "vsync off") moved everything for its 4 s; hiding the panels
+        // (i) made the picture smaller than with them; a 15x15 kernel showed 3 of its 7 columns in the column's strip.
+        foreach (string keys in new[] { "v", "i" })
+        {
+            WindowProcess.Result k = WindowProcess.Run(WindowProcess.Require(display),
+                ["--source", "scene:640x360", "--stack", "edges", "--layer", "1", "--size", "1900x300", "--frames", "2", "--probe", "100,100", "--keys", keys]);
+            Assert.True(k.ExitCode == 0, k.ToString());
+            Assert.True(Area.Of(k).H == 300 && Area.Of(k, "view").W >= 530, $"--keys {keys}: {k.Stdout}");
+        }
+        WindowProcess.Result gabor = WindowProcess.Run(WindowProcess.Require(display),
+            ["--source", "scene:640x360", "--stack", "gabor", "--layer", "1", "--size", "1900x500", "--frames", "2", "--probe", "320,180"]);
+        Assert.True(gabor.ExitCode == 0, gabor.ToString());
+        Assert.Equal(1900, Area.Of(gabor, "bottom").W);
     }
 
     /// <summary>The live-window audit: a probed sum past float32's range (weights of 3e38 on pixels of ~0.25) said

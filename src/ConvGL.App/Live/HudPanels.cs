@@ -41,7 +41,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
         Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null,
-        ErrorKind errorKind = ErrorKind.File)
+        ErrorKind errorKind = ErrorKind.File, Func<int, int>? probeColumns = null)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -76,7 +76,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         Func<float, float> columnHeight = ColumnHeight(wide.Side.Width) > wide.Side.Height ? ElidedColumnHeight : ColumnHeight;
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
-        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, formulaLines, content);
+        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content);
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
         // form: the fps and the pass, not the render thread's time and vsync (the layers' lines need the room more).
@@ -120,28 +120,35 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     /// <summary>In a wide, low window the picture is bound by its height, and the strip under it takes that height for
     /// text that needs a fraction of the window's width (1900x300: 57 of the 300 rows). There the strip stands at the
-    /// foot of the side column instead, when its rows fit the column's width as they are (no more wrapping: a kernel
-    /// row must stay one line), the column's panels still fit above it, and the picture comes out at least 5% larger.</summary>
-    private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines,
-        Func<int, int>? formulaLines, Func<PixelRect, (int Width, int Height)> content)
+    /// foot of the side column instead (or, with the panels hidden, in a column of its own: 38% of the width), when its
+    /// rows fit the column as they are (as many lines and as many kernel columns: a kernel row must stay one line and
+    /// whole), the column's panels still fit above it (a passing message left out: it must not move the picture for its
+    /// 4 s), and the picture comes out at least 10% larger in area.</summary>
+    private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
+        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content)
     {
-        if (layout.Bottom.Height <= 0 || layout.Side.Width <= 0) return layout;
-        int columnChars = HudText.CharsIn(layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
+        if (layout.Bottom.Height <= 0) return layout;
+        float columnWidth = layout.Side.Width > 0 ? layout.Side.Width : MathF.Floor(width * 0.38f);
+        int columnChars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         int inColumn = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, columnChars,
                 conv?.Weight.Shape[1] ?? 1),
             formulaLines?.Invoke(columnChars) ?? 0);
         // The idle hint (one line across the window) must not wrap past the strip's rows either.
         int hint = HudText.Wrap([ProbeHint], columnChars).Count;
         if (inColumn != probeLines || hint > probeLines) return layout;
-        var beside = LiveLayout.StripInColumn(width, height, layout.Side.Width, layout.Bottom.Height).Hug(content);
-        if (ColumnHeight(beside.Side.Width) > beside.Side.Height) return layout;
-        return Scale(beside.Picture, content) >= Scale(layout.Picture, content) * 1.05f ? beside : layout;
+        if (probeColumns is not null && probeColumns(columnChars) < probeColumns(stripChars)) return layout;
+        var beside = LiveLayout.StripInColumn(width, height, columnWidth, layout.Bottom.Height).Hug(content);
+        if (ColumnHeight(beside.Side.Width, withMessage: false) > beside.Side.Height) return layout;
+        return DrawnArea(beside.Picture, content) >= DrawnArea(layout.Picture, content) * 1.1f ? beside : layout;
     }
 
-    private static float Scale(PixelRect picture, Func<PixelRect, (int Width, int Height)> content)
+    /// <summary>The window pixels the view's content takes fitted into <paramref name="picture"/> (compared in pixels: a
+    /// view's content units may depend on the rectangle, as the profile view's do).</summary>
+    private static float DrawnArea(PixelRect picture, Func<PixelRect, (int Width, int Height)> content)
     {
         (int w, int h) = content(picture);
-        return Math.Min(picture.Width / Math.Max(1, w), picture.Height / Math.Max(1, h));
+        PixelRect fitted = picture.Fit(Math.Max(1, w), Math.Max(1, h));
+        return fitted.Width * fitted.Height;
     }
 
     // The probe strip's line while nothing is probed.
@@ -156,7 +163,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;
 
-    /// <summary><see cref="ColumnHeight"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
+    /// <summary><see cref="ColumnHeight(float)"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
     /// selected one (as the layout then does where they do not fit).</summary>
     private float ElidedColumnHeight(float columnWidth)
     {
@@ -177,11 +184,14 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     private const int MinLayerLines = 5;
 
     /// <summary>The height the column's panels take when wrapped to a column <paramref name="columnWidth"/> wide.</summary>
-    private float ColumnHeight(float columnWidth)
+    private float ColumnHeight(float columnWidth) => ColumnHeight(columnWidth, withMessage: true);
+
+    /// <summary><see cref="ColumnHeight(float)"/>, the flashed message's panel counted or not.</summary>
+    private float ColumnHeight(float columnWidth, bool withMessage)
     {
         int chars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         float h = LiveLayout.Margin;
-        foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
+        foreach (List<string> panel in new[] { _side, _kernel, _error, withMessage ? _message : [] })
             if (panel.Count > 0) h += HudText.Wrap(panel, chars).Count * _hud.LineHeight + 8 + 6;
         // The colour bar: its title's lines (two at most, as Hud.ColourBar wraps it to this width), then the bar.
         if (_colourBarTitle is not null) h += (HudText.ColourBarTitle(_colourBarTitle, chars).Count + 1) * _hud.LineHeight + 8 + 6;
@@ -205,8 +215,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             y += _hud.ColourBar(x, y, Layout.Side.Width - 2 * LiveLayout.Margin, colourBar) + 6;
         ColumnRect = new PixelRect(Layout.Side.X, 0, Layout.Side.Width, y - 6);
         view.DrawLabels(_hud, Layout.Picture);
-        // The probe hint would peek out under the help; a probe's numbers stay.
-        if (probe is not null || !help) DrawProbe(probe);
+        // The probe hint would peek out under the help; a probe's numbers stay, under the picture. In the column (a wide,
+        // low window) the centred help covers the strip's first lines, and the column's panels are not drawn either.
+        if ((probe is not null || !help) && !(help && Layout.StripBeside)) DrawProbe(probe);
         HelpRect = help ? DrawHelp(width, height) : null;
         _hud.End();
     }

@@ -598,6 +598,14 @@ internal static class HudText
     // "sobel-x of conv2 10" was cut to "sobel-x of conv~" in a 1600 px strip), never so many that its lines outgrow it.
     private static int NameChars(int maxChars) => Math.Clamp((int)Math.Min(int.MaxValue, ((long)maxChars - 60) / 4), ProbeNameChars, 40);
 
+    /// <summary>The kernel columns a conv probe's rows show in a strip of <paramref name="chars"/> characters (before a crop
+    /// keeps the kernel's parity): a row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and
+    /// two "  |" separators; at most <see cref="MaxTaps"/>.</summary>
+    public static int ProbeColumns(int kernelWidth, int chars) => Math.Min(Math.Min(kernelWidth, MaxTaps), Math.Max(1, (chars - 6) / 23));
+
+    /// <summary>The window columns a pool probe's rows show in <paramref name="chars"/> characters (8 a tap).</summary>
+    public static int PoolProbeColumns(int kernelWidth, int chars) => Math.Min(Math.Min(kernelWidth, MaxTaps), Math.Max(1, (chars - 2) / 8));
+
     /// <summary>The probe panel for a valid or invalid probe. <paramref name="inputName"/> names an input channel of
     /// the layer (<see cref="ILivePipeline.InputMapName"/>: R, G, B; B, G, R for ResNet18's preprocessed input; gray;
     /// an earlier layer's map): the window's channel is named, and with up to 3 input channels each sum is too.
@@ -615,7 +623,7 @@ internal static class HudText
         var sb = new StringBuilder();
         const int c = 0;
         // A row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and two "  |" separators.
-        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 6) / 23));
+        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = ProbeColumns(p.KernelWidth, maxChars);
         // A crop keeps the parity of the kernel's size, so it is centred (5 of 5 taps cut to 4 would show taps 0..3).
         if (kh < p.KernelHeight && kh > 1 && (p.KernelHeight - kh) % 2 != 0) kh--;
         if (kw < p.KernelWidth && kw > 1 && (p.KernelWidth - kw) % 2 != 0) kw--;
@@ -715,7 +723,7 @@ internal static class HudText
             lines.Add(F($"{p.LayerName}(in) = {p.Sum:0.000000} {gpu}"));
             return lines;
         }
-        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = Math.Min(Math.Min(p.KernelWidth, MaxTaps), Math.Max(1, (maxChars - 2) / 8));
+        int kh = Math.Min(p.KernelHeight, MaxTaps), kw = PoolProbeColumns(p.KernelWidth, maxChars);
         int i0 = (p.KernelHeight - kh) / 2, j0 = (p.KernelWidth - kw) / 2;
         string showing = kh < p.KernelHeight || kw < p.KernelWidth ? F($" (showing the centre {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})") : "";
         lines.Add(F($"input window (channel {p.FirstInput}: {name}){showing}"));

@@ -349,7 +349,7 @@ internal sealed class LiveApp : IDisposable
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
             View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount,
-            _messages.ShownKind(_presenter.Error, _source.Error));
+            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount);
     }
 
     /// <summary>The title the colour bar will have, for the column's layout: the one of a map with a range (a constant
@@ -398,6 +398,20 @@ internal sealed class LiveApp : IDisposable
         int layer = View.ProbeLayer(_state.Layer);
         if (Pipeline.Conv(layer) is not null) return 0;
         return Math.Max(HudText.LayerProbeStripLines(Pipeline.StackLayer(layer), chars), HudText.Wrap(IdleProbeLines(layer), chars).Count);
+    }
+
+    /// <summary>The kernel or window columns the probed layer's probe shows in <paramref name="chars"/> characters (0 for a
+    /// layer whose probe has no window rows).</summary>
+    private int ProbeColumnCount(int chars)
+    {
+        int layer = View.ProbeLayer(_state.Layer);
+        if (Pipeline.Conv(layer) is { } conv) return HudText.ProbeColumns(conv.Weight.Shape[3], chars);
+        return Pipeline.StackLayer(layer) switch
+        {
+            Core.Stacks.PoolLayer { Options: var p } => HudText.PoolProbeColumns(p.SizeX, chars),
+            Core.Stacks.PaddedPoolLayer { Options: var p } => HudText.PoolProbeColumns(p.SizeX, chars),
+            _ => 0,
+        };
     }
 
     /// <summary>What the probe strip says while no pixel is probed: a conv layer's sum written out; a pool's or a relu's
