@@ -171,6 +171,23 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.True(p.Contrast() > 8, $"the screenshot looks blank (contrast {p.Contrast():0.0}): the source should show under the error");
     }
 
+    /// <summary>A review of the start-up errors: with app/texture.frag broken nothing of the error reached the screen (that
+    /// program draws the HUD itself); the HUD's panels are then copied to the screen without a program.</summary>
+    [Fact]
+    public void HudProgramBrokenAtStartUp_ItsErrorIsStillOnScreen()
+    {
+        string shaders = CopyShaders("texture-broken");
+        Break(Path.Combine(shaders, "app", "texture.frag"));
+        string png = Path.Combine(shaders, "shot.png");
+        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "640x400", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("app/texture.frag:2", r.Stderr);
+        int error = ErrorTextPixels(new Picture(png));
+        Assert.True(error > 40, $"{error} pixels of the error colour: the error is not on screen");
+    }
+
     /// <summary>Broken at start-up, then fixed while the window runs: the programs that never built are built then, the
     /// generated ones (weights compiled in, whose includes were not watched) too, and the stack runs: no error comes
     /// back after "shaders reloaded".</summary>

@@ -147,7 +147,12 @@ internal sealed class Presenter : IDisposable
     /// each blended in place: a software rasteriser pays per pixel drawn, and most of the overlay is transparent.</summary>
     public void DrawOverlay(uint texture, IReadOnlyList<PixelRect> regions)
     {
-        if (_texture is null || regions.Count == 0) return;
+        if (regions.Count == 0) return;
+        if (_texture is null)
+        {
+            BlitOverlay(texture, regions);
+            return;
+        }
         _gl.Enable(EnableCap.Blend);
         _gl.BlendFunc(BlendingFactor.One, BlendingFactor.OneMinusSrcAlpha);
         _texture.Use();
@@ -166,6 +171,34 @@ internal sealed class Presenter : IDisposable
             Draw();
         }
         _gl.Disable(EnableCap.Blend);
+    }
+
+    // The HUD texture as a read framebuffer, made only when texture.frag never built (BlitOverlay).
+    private uint _overlayFramebuffer;
+
+    /// <summary>The HUD's regions copied with glBlitFramebuffer, which needs no program: where app/texture.frag (which
+    /// draws the HUD) has never built, its own error panel still reaches the screen (it was on stderr only). No blending:
+    /// the panels' pixels replace what is under them (nothing else can be drawn then anyway).</summary>
+    private void BlitOverlay(uint texture, IReadOnlyList<PixelRect> regions)
+    {
+        if (_overlayFramebuffer == 0)
+        {
+            _overlayFramebuffer = _gl.GenFramebuffer();
+            _context.CountRawObject(ObjectIdentifier.Framebuffer, +1);
+        }
+        _gl.BindFramebuffer(FramebufferTarget.ReadFramebuffer, _overlayFramebuffer);
+        _gl.FramebufferTexture2D(FramebufferTarget.ReadFramebuffer, FramebufferAttachment.ColorAttachment0, TextureTarget.Texture2D, texture, 0);
+        _gl.BindFramebuffer(FramebufferTarget.DrawFramebuffer, 0);
+        for (int i = 0; i < regions.Count; i++)
+        {
+            PixelRect r = regions[i];
+            int x0 = (int)Math.Max(0, MathF.Floor(r.X)), y0 = (int)Math.Max(0, MathF.Floor(r.Y));
+            int x1 = (int)Math.Min(_fbWidth, MathF.Ceiling(r.X + r.Width)), y1 = (int)Math.Min(_fbHeight, MathF.Ceiling(r.Y + r.Height));
+            if (x1 <= x0 || y1 <= y0) continue;
+            // The texture's first row is the window's top; the window's first row is its bottom: flipped on the way.
+            _gl.BlitFramebuffer(x0, y0, x1, y1, x0, _fbHeight - y0, x1, _fbHeight - y1, ClearBufferMask.ColorBufferBit, BlitFramebufferFilter.Nearest);
+        }
+        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, 0);
     }
 
     /// <summary>A frame <paramref name="thickness"/> pixels wide just inside <paramref name="r"/>, opaque: the probe's
@@ -263,5 +296,10 @@ internal sealed class Presenter : IDisposable
     {
         _gl.DeleteVertexArray(_vao);
         _context.CountRawObject(ObjectIdentifier.VertexArray, -1);
+        if (_overlayFramebuffer != 0)
+        {
+            _gl.DeleteFramebuffer(_overlayFramebuffer);
+            _context.CountRawObject(ObjectIdentifier.Framebuffer, -1);
+        }
     }
 }
