@@ -96,20 +96,25 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.True(p.Contrast() > 8, $"screenshot with a broken shader looks blank (contrast {p.Contrast():0.0})");
     }
 
-    /// <summary>In a small window (320x200) the info panel alone fills the column: the error about the broken shader
-    /// must still be on screen, at the top of the column (it was drawn below the info panel, out of sight).</summary>
-    [Fact]
-    public void ShaderBroken_InASmallWindow_TheErrorIsStillOnScreen()
+    /// <summary>The error about a presentation shader broken at start-up is on screen: in a small window (320x200, tensor.frag),
+    /// where the info panel alone fills the column, at the top of the column (it was drawn below the info panel, out of
+    /// sight); and with app/texture.frag broken, which draws the HUD itself (nothing of the error reached the screen), its
+    /// panels copied to the screen without a program.</summary>
+    [Theory]
+    [InlineData("tensor.frag", "320x200")]
+    [InlineData("texture.frag", "640x400")]
+    public void PresentationShaderBrokenAtStartUp_TheErrorIsOnScreen(string file, string size)
     {
-        string shaders = CopyShaders("broken-small");
-        Break(Path.Combine(shaders, "app", "tensor.frag"));
-        string png = Path.Combine(shaders, "small.png");
+        string shaders = CopyShaders("broken-" + file);
+        Break(Path.Combine(shaders, "app", file));
+        string png = Path.Combine(shaders, "shot.png");
         WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
-            ["--size", "320x200", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
+            ["--size", size, "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
             new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
         Assert.True(r.ExitCode == 1, r.ToString()); // the error is still on screen at the end
+        Assert.Contains($"app/{file}:2", r.Stderr);
         int error = ErrorTextPixels(new Picture(png));
-        Assert.True(error > 40, $"{error} pixels of the error colour in the 320x200 screenshot: the error is not on screen");
+        Assert.True(error > 40, $"{error} pixels of the error colour in the {size} screenshot: the error is not on screen");
     }
 
     /// <summary>The live-window audit: a theorem-view shader broken at start-up was on screen but the scripted run exited 0
@@ -169,23 +174,6 @@ public sealed class ReloadTests(DisplayFixture display)
         int error = ErrorTextPixels(p);
         Assert.True(error > 40, $"{error} pixels of the error colour: the error is not on screen");
         Assert.True(p.Contrast() > 8, $"the screenshot looks blank (contrast {p.Contrast():0.0}): the source should show under the error");
-    }
-
-    /// <summary>A review of the start-up errors: with app/texture.frag broken nothing of the error reached the screen (that
-    /// program draws the HUD itself); the HUD's panels are then copied to the screen without a program.</summary>
-    [Fact]
-    public void HudProgramBrokenAtStartUp_ItsErrorIsStillOnScreen()
-    {
-        string shaders = CopyShaders("texture-broken");
-        Break(Path.Combine(shaders, "app", "texture.frag"));
-        string png = Path.Combine(shaders, "shot.png");
-        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
-            ["--size", "640x400", "--source", "scene:320x180", "--frames", "3", "--stack", "edges", "--screenshot", png],
-            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
-        Assert.True(r.ExitCode == 1, r.ToString());
-        Assert.Contains("app/texture.frag:2", r.Stderr);
-        int error = ErrorTextPixels(new Picture(png));
-        Assert.True(error > 40, $"{error} pixels of the error colour: the error is not on screen");
     }
 
     /// <summary>Broken at start-up, then fixed while the window runs: the programs that never built are built then, the
