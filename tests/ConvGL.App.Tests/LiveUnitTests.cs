@@ -8,6 +8,17 @@ namespace ConvGL.App.Tests;
 /// <summary>The window's pieces that need no display: the frame handover, key parsing, layout.</summary>
 public sealed class LiveUnitTests
 {
+    /// <summary>A first run that froze the window for seconds (llvmpipe compiling a stack's literal-weight programs: the
+    /// deep stack ~8 s on a fresh machine) is explained once; a quick one says nothing.</summary>
+    [Fact]
+    public void SlowFirstRun_IsExplained_OnlyWhenItTookSeconds()
+    {
+        Assert.Null(LivePipelines.SlowFirstRun(1499, software: true));
+        Assert.Equal("the first run took 8.2 s: llvmpipe compiled its programs (weights compiled in take longest); Mesa keeps them on disk, so next time it starts at once",
+            LivePipelines.SlowFirstRun(8210, software: true));
+        Assert.StartsWith("the first run took 1.5 s: the driver compiled", LivePipelines.SlowFirstRun(1500, software: false));
+    }
+
     [Fact]
     public void FrameExchange_HandsOverTheNewestFrame_Once_AndNeverTheBufferBeingWritten()
     {

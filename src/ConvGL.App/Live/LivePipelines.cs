@@ -43,12 +43,16 @@ internal sealed class LivePipelines : IDisposable
         private set
         {
             _current = value;
+            _runsOfCurrent = 0;
             // A run a view started (a map the last run skipped) reports its failure as the frame's run would.
             if (value is StackPipeline stack) stack.RunFailed = _runFailed ??= Report;
         }
     }
 
     private ILivePipeline _current = null!;
+    // Good runs of the current pipeline (its first may compile programs for a long while: SlowFirstRun).
+    private int _runsOfCurrent;
+    private readonly bool _scripted;
     private Action<Exception>? _runFailed;
 
     /// <summary>How many times <see cref="Run"/> has run: a number that changes whenever the layers' maps may have.</summary>
@@ -68,6 +72,7 @@ internal sealed class LivePipelines : IDisposable
         _state = state;
         _messages = messages;
         _stacks = StackPipeline.Shipped();
+        _scripted = options.Scripted;
         _toTensor = new ImageToTensor(context);
         _timer = new GpuTimer(context, label: "pipeline");
         Current = CreateInitial(options);
@@ -133,12 +138,15 @@ internal sealed class LivePipelines : IDisposable
                 // An active query left open would make the next Begin a GL error.
                 _timer.End();
             }
+            double passMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
             if (_context.IsSoftware)
             {
                 gl.Finish();
-                _softwarePassMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
+                _softwarePassMs = passMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
             }
             _messages.ClearRunError();
+            // The window froze for it: say why, once (not in a scripted run: its stderr is for what went wrong).
+            if (++_runsOfCurrent == 1 && !_scripted && SlowFirstRun(passMs, _context.IsSoftware) is { } slow) Flash(slow);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
@@ -267,6 +275,14 @@ internal sealed class LivePipelines : IDisposable
     }
 
     private void Flash(string message) => _messages.Flash(message, _window.Time);
+
+    /// <summary>What the window says after a pipeline's first run took <paramref name="ms"/> (its programs compiled then:
+    /// on llvmpipe a layer with its weights compiled in takes seconds the first time), or null when it was quick (under
+    /// 1.5 s). Pure: a unit test holds it.</summary>
+    public static string? SlowFirstRun(double ms, bool software) => ms < 1500 ? null
+        : string.Create(CultureInfo.InvariantCulture, $"the first run took {ms / 1000:0.0} s: ") + (software
+            ? "llvmpipe compiled its programs (weights compiled in take longest); Mesa keeps them on disk, so next time it starts at once"
+            : "the driver compiled its programs; they are cached for next time");
 
     // What the HUD says of a failure: a driver limit also names the --source-max whose maps fit the source's frames.
     private string Describe(Exception e) =>
