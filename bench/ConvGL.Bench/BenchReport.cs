@@ -55,7 +55,7 @@ internal static class BenchReport
         wall+glFinish is submit-to-completion on the CPU clock. GMAC/s counts the direct convolution's multiply-adds
         (C_out*H_out*W_out*C_in/groups*kH*kW) for every algorithm, so separable and FFT rows show an effective rate.
         Mpix/s = input H*W pixels per second (channels not counted). A case's GPU row and its peer are timed in turn, one rep
-        each (the same minutes of load for both); vs peer = the GPU median over the peer's. Load average at end: {loadAtEnd}.
+        each (the same minutes of load for both); vs peer = the row's median over the peer's (a CPU row's too). Load average at end: {loadAtEnd}.
 
         """;
 

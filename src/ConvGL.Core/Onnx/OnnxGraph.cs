@@ -260,7 +260,7 @@ public sealed class OnnxGraph
     private static string Hint(string op) => op switch
     {
         "Range" or "Where" or "Equal" or "NonZero" =>
-            "; sizes computed at run time like this: export with a fixed input size and do_constant_folding=True (ConvGL runs Shape, Gather, Slice, Unsqueeze, Concat and Cast on sizes)",
+            "; if it computes sizes (PyTorch exports do this for a free input size): export with a fixed input size and do_constant_folding=True (ConvGL runs Shape, Gather, Slice, Unsqueeze, Concat and Cast on sizes)",
         _ => "",
     };
 

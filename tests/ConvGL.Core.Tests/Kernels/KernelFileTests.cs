@@ -106,5 +106,8 @@ public class KernelFileTests
         var unknown = Assert.Throws<ConvGLException>(() => KernelSource.Resolve("sobelx"));
         Assert.Contains("unknown kernel 'sobelx'", unknown.Message);
         Assert.Contains("sobel-x", unknown.Message);
+        // The file named without its extension (a newcomer's `--kernel my-kernel` for my-kernel.txt).
+        var bare = Assert.Throws<ConvGLException>(() => KernelSource.Resolve(dir.File("mine")));
+        Assert.Equal($"unknown kernel '{dir.File("mine")}': did you mean the file '{path}'? (a kernel file is named with its extension)", bare.Message);
     }
 }
