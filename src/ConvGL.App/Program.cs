@@ -77,6 +77,9 @@ internal static class Program
     private static void Interrupted(PosixSignalContext context)
     {
         int removed = ConvGL.Core.IO.InFlight.RemoveAll();
-        Console.Error.WriteLine($"\nconvgl: interrupted ({context.Signal}){(removed > 0 ? "; the unfinished output was removed" : "")}");
+        // On a terminal the progress line is redrawn in place (no newline yet): the message starts a line of its own.
+        // Redirected, progress writes whole lines, and a newline first left a blank line in the log.
+        string start = Console.IsErrorRedirected ? "" : "\n";
+        Console.Error.WriteLine($"{start}convgl: interrupted ({context.Signal}){(removed > 0 ? "; the unfinished output was removed" : "")}");
     }
 }
