@@ -9,14 +9,11 @@ internal sealed partial class ShaderSource
 {
     public string Text { get; }
     public IReadOnlyList<(string File, int Line)> LineMap { get; }
-    /// <summary>Every file read (the main one and its includes), for hot reload.</summary>
-    public IReadOnlyList<string> Files { get; }
 
-    private ShaderSource(string text, List<(string, int)> map, List<string> files)
+    private ShaderSource(string text, List<(string, int)> map)
     {
         Text = text;
         LineMap = map;
-        Files = files;
     }
 
     /// <summary>Reads <paramref name="path"/>, inlines every <c>#include "file"</c> (relative to the including file,
@@ -104,7 +101,7 @@ internal sealed partial class ShaderSource
 
         Include(path);
         if (!versionSeen) throw new ShaderBuildException($"{Rel(Path.GetFullPath(path))}:1: shader has no #version line");
-        return new ShaderSource(text.ToString(), map, files);
+        return new ShaderSource(text.ToString(), map);
     }
 
     /// <summary>Rewrites a driver info log so every "source:line" reference names our file and line.

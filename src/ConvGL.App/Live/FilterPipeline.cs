@@ -28,8 +28,7 @@ internal sealed class FilterPipeline : ILivePipeline
     private Tensor _kernel, _weight;
     private ConvOptions _options;
     private readonly FileWatch? _watch;
-    // Checks in a row at which a broken kernel file was taken for one still being saved (HotReload.MaybeMidSave).
-    private int _midSave;
+    private readonly MidSaveRetry _midSave = new();
     private bool _enabled = true;
 
     public FilterPipeline(GlContext context, string spec, ConvOptions? options = null)
@@ -132,7 +131,7 @@ internal sealed class FilterPipeline : ILivePipeline
     {
         if (_file is null || _watch is null) return (false, null);
         // Checked even when forced, so the state read now is the one the next check compares with.
-        if (!_watch.Changed() && !force && _midSave == 0) return (false, null);
+        if (!_watch.Changed() && !force && !_midSave.Pending) return (false, null);
         try
         {
             Tensor kernel = KernelSource.Resolve(_file);
@@ -145,19 +144,13 @@ internal sealed class FilterPipeline : ILivePipeline
             _kernel = kernel;
             _weight = weight;
             _view = new ConvView(_weight, null, _options);
-            _midSave = 0;
+            _midSave.Loaded();
             return (true, null);
         }
         catch (ConvGLException e)
         {
             // Caught mid-save: read again at the next check, said only if still broken once the file has settled.
-            if (!force && _midSave < HotReload.MidSaveChecks && HotReload.MaybeMidSave([_file]))
-            {
-                _midSave++;
-                return (false, null);
-            }
-            _midSave = 0;
-            return (true, e.Message);
+            return _midSave.HoldBack(force, [_file]) ? (false, null) : (true, e.Message);
         }
     }
 

@@ -10,24 +10,6 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
 {
     public const double Interval = 0.5;
 
-    /// <summary>How many checks in a row a broken kernel or stack file may be taken for one still being saved.</summary>
-    public const int MidSaveChecks = 6;
-
-    /// <summary>Whether any of <paramref name="paths"/> was written within <see cref="FileWatch.Settle"/> (2 s) before
-    /// now: an editor that saves in place (truncate, then write) leaves a file that reads as broken for a moment, so a
-    /// broken file that new is read again on the next check before its error is said. A time in the future is not
-    /// recent (a skewed clock must not hold an error back for ever).</summary>
-    public static bool MaybeMidSave(IEnumerable<string> paths)
-    {
-        DateTime now = DateTime.UtcNow;
-        foreach (string p in paths)
-        {
-            TimeSpan age = now - File.GetLastWriteTimeUtc(p);
-            if (age >= TimeSpan.Zero && age < FileWatch.Settle) return true;
-        }
-        return false;
-    }
-
     private double _nextCheck;
 
     /// <summary>Programs rebuilt because their shader files changed, since start-up.</summary>
@@ -70,5 +52,46 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
         // Re-run on the current frame when something was reloaded: a reloaded shader, kernel or stack shows even while
         // paused. Not on every poll (every stack re-ran twice a second on a still picture; --stats counted the runs).
         if (force || rebuilt > 0 || reread) state.Dirty = true;
+    }
+}
+
+/// <summary>A kernel or stack file caught mid-save: an editor that saves in place (truncate, then write) leaves a file that
+/// reads as broken for a moment, so a failed load of a file written within <see cref="FileWatch.Settle"/> (2 s) is held
+/// back and read again at the next check, at most <see cref="MaxChecks"/> times in a row; only an error that outlives the
+/// save is said. A file time in the future is not recent (a skewed clock must not hold an error back for ever).</summary>
+internal sealed class MidSaveRetry
+{
+    public const int MaxChecks = 6;
+
+    private int _checks;
+
+    /// <summary>An error is held back: the file is to be read again at the next check, changed or not.</summary>
+    public bool Pending => _checks > 0;
+
+    /// <summary>After a failed load of <paramref name="paths"/>: true to hold its error back (not when the reload was
+    /// forced, the r key); false to say it now.</summary>
+    public bool HoldBack(bool force, IEnumerable<string> paths)
+    {
+        if (!force && _checks < MaxChecks && WrittenJustNow(paths))
+        {
+            _checks++;
+            return true;
+        }
+        _checks = 0;
+        return false;
+    }
+
+    /// <summary>The file loaded.</summary>
+    public void Loaded() => _checks = 0;
+
+    private static bool WrittenJustNow(IEnumerable<string> paths)
+    {
+        DateTime now = DateTime.UtcNow;
+        foreach (string p in paths)
+        {
+            TimeSpan age = now - File.GetLastWriteTimeUtc(p);
+            if (age >= TimeSpan.Zero && age < FileWatch.Settle) return true;
+        }
+        return false;
     }
 }

@@ -138,12 +138,9 @@ internal sealed class LivePipelines : IDisposable
                 // An active query left open would make the next Begin a GL error.
                 _timer.End();
             }
+            if (_context.IsSoftware) gl.Finish();
             double passMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
-            if (_context.IsSoftware)
-            {
-                gl.Finish();
-                _softwarePassMs = passMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
-            }
+            if (_context.IsSoftware) _softwarePassMs = passMs;
             _messages.ClearRunError();
             // The window froze for it: say why, once (not in a scripted run: its stderr is for what went wrong).
             if (++_runsOfCurrent == 1 && !_scripted && SlowFirstRun(passMs, _context.IsSoftware) is { } slow) Flash(slow);

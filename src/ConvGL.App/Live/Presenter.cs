@@ -71,8 +71,9 @@ internal sealed class Presenter : IDisposable
         {
             GlProgram program = get();
             // The window's library keeps a program that does not build (ShaderLibrary.KeepBroken): missing until it does.
-            if (program.BuildError is not null) throw new ShaderBuildException(program.BuildError);
-            return program;
+            if (program.BuildError is null) return program;
+            Error ??= program.BuildError;
+            return null;
         }
         catch (GpuException e)
         {

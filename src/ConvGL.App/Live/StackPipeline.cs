@@ -244,6 +244,21 @@ internal sealed class StackPipeline : ILivePipeline
     }
 
     private bool _runFailed;
+
+    // StackInputSizes' error for the size (the same layer, with the nearest sizes that run), or the re-plan's own where
+    // the stack plans with every layer on (a layer switched off made the difference).
+    private ConvGLException WithNearestSizes(ConvGLException planError, int h, int w)
+    {
+        try
+        {
+            StackInputSizes.CheckFrames(_runner.Stack, h, w);
+            return planError;
+        }
+        catch (ConvGLException hinted)
+        {
+            return hinted;
+        }
+    }
     // The last frame size the stack did not fit, and its error with the nearest sizes.
     private ((int H, int W) Size, ConvGLException Error)? _unfit;
 
@@ -331,22 +346,11 @@ internal sealed class StackPipeline : ILivePipeline
         {
             _runner.Resize(h, w);
         }
-        catch (ConvGLException) when (_runner.Stack.Preprocess is null)
+        catch (ConvGLException e) when (_runner.Stack.Preprocess is null)
         {
             // A source the stack does not fit (a dropped picture): the error names the nearest sizes it runs at, as the
             // same picture given as --source is told. Searched once per size (a video's every frame would search again).
-            if (_unfit is not { } u || u.Size != (h, w))
-            {
-                try
-                {
-                    StackInputSizes.CheckFrames(_runner.Stack, h, w);
-                    throw;
-                }
-                catch (ConvGLException hinted)
-                {
-                    _unfit = ((h, w), hinted);
-                }
-            }
+            if (_unfit is not { } u || u.Size != (h, w)) _unfit = ((h, w), WithNearestSizes(e, h, w));
             throw _unfit.Value.Error;
         }
         SizeFusionMasks();
@@ -398,12 +402,11 @@ internal sealed class StackPipeline : ILivePipeline
         : after.Border != before.Border ? "border " + after.Border.ToString().ToLowerInvariant()
         : after.Mode != before.Mode ? after.Mode.ToString().ToLowerInvariant() : "the change";
 
-    // Checks in a row at which a broken file was taken for one still being saved (HotReload.MaybeMidSave).
-    private int _midSave;
+    private readonly MidSaveRetry _midSave = new();
 
     public (bool Changed, string? Error) ReloadChanged(bool force)
     {
-        if (!force && _midSave == 0 && !_watches.Any(w => w.Changed())) return (false, null);
+        if (!force && !_midSave.Pending && !_watches.Any(w => w.Changed())) return (false, null);
         // Watch from now on (the old list: a broken file is reported once, and its next save is a change again).
         _watches = Watches(_runner.Stack);
         try
@@ -417,20 +420,14 @@ internal sealed class StackPipeline : ILivePipeline
             _kernelNames = KernelNames(runner.Stack);
             _partNames = [];
             _watches = Watches(runner.Stack);
-            _midSave = 0;
+            _midSave.Loaded();
             return (true, null);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
             // Caught mid-save (a JSON cut short, a weights file half written): read again at the next check, said only
             // if it is still broken once its files have settled (it was said, then "reloaded" half a second later).
-            if (!force && _midSave < HotReload.MidSaveChecks && HotReload.MaybeMidSave(_watches.Select(w => w.Path)))
-            {
-                _midSave++;
-                return (false, null);
-            }
-            _midSave = 0;
-            return (true, e.Message);
+            return _midSave.HoldBack(force, _watches.Select(w => w.Path)) ? (false, null) : (true, e.Message);
         }
     }
 

@@ -19,16 +19,22 @@ public static class AviFrames
         Span<byte> header = stackalloc byte[12];
         if (f.Read(header) < 12 || !header[..4].SequenceEqual("RIFF"u8) || !header[8..12].SequenceEqual("AVI "u8)) return null;
         long end = Math.Min(f.Length, 8 + (long)BinaryPrimitives.ReadUInt32LittleEndian(header[4..]));
-        return Walk(f, 12, end, inMovi: false);
+        int chunks = 0;
+        return Walk(f, 12, end, depth: 0, ref chunks);
     }
 
-    // Walks the chunks in [pos, end): into LIST 'movi' (and its LIST 'rec ' groups), to the first video frame ('##dc' or
-    // '##db') that holds data.
-    private static string? Walk(FileStream f, long pos, long end, bool inMovi)
+    /// <summary>The most chunk headers read before the first frame (a file of tiny chunks gives up, never hangs).</summary>
+    private const int MaxChunks = 100_000;
+
+    // Walks the chunks in [pos, end): into LIST 'movi' (depth 1) and its LIST 'rec ' groups (depth 2, never deeper: a file
+    // of nested lists must not exhaust the stack), to the first video frame ('##dc' or '##db') that holds data.
+    private static string? Walk(FileStream f, long pos, long end, int depth, ref int chunks)
     {
+        bool inMovi = depth > 0;
         Span<byte> head = stackalloc byte[12];
         while (pos + 8 <= end)
         {
+            if (++chunks > MaxChunks) return null;
             f.Position = pos;
             if (f.Read(head) < 8) return null;
             ReadOnlySpan<byte> id = head[..4];
@@ -37,9 +43,8 @@ public static class AviFrames
             {
                 if (pos + 12 > f.Length) return null;
                 ReadOnlySpan<byte> type = head[8..12];
-                bool movi = type.SequenceEqual("movi"u8);
-                if (movi || (inMovi && type.SequenceEqual("rec "u8)))
-                    return Walk(f, pos + 12, Math.Min(f.Length, pos + 8 + size), inMovi: true);
+                if ((depth == 0 && type.SequenceEqual("movi"u8)) || (depth == 1 && type.SequenceEqual("rec "u8)))
+                    return Walk(f, pos + 12, Math.Min(f.Length, pos + 8 + size), depth + 1, ref chunks);
             }
             else if (inMovi && IsVideoFrame(id) && size > 0)
                 return FrameCutShort(f, pos + 8, size);

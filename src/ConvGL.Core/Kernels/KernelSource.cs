@@ -13,9 +13,10 @@ public static class KernelSource
         if (Directory.Exists(nameOrPath)) throw new ConvGLException($"kernel file '{ErrorText.Echo(nameOrPath)}' is a folder; give a kernel file (.txt or .npy) or a library name");
         bool looksLikePath = nameOrPath.Contains('/') || (Path.HasExtension(nameOrPath) && !nameOrPath.Contains(':'));
         // A kernel file named without its extension (my-kernel for my-kernel.txt): said, not listed as an unknown name.
-        foreach (string extension in (ReadOnlySpan<string>)[".txt", ".npy"])
-            if (!nameOrPath.Contains(':') && File.Exists(nameOrPath + extension))
-                throw new ConvGLException($"unknown kernel '{ErrorText.Echo(nameOrPath)}': did you mean the file '{ErrorText.Echo(nameOrPath + extension)}'? (a kernel file is named with its extension)");
+        if (!nameOrPath.Contains(':'))
+            foreach (string extension in (ReadOnlySpan<string>)[".txt", ".npy"])
+                if (File.Exists(nameOrPath + extension))
+                    throw new ConvGLException($"unknown kernel '{ErrorText.Echo(nameOrPath)}': did you mean the file '{ErrorText.Echo(nameOrPath + extension)}'? (a kernel file is named with its extension)");
         if (looksLikePath) throw new ConvGLException($"kernel file '{ErrorText.Echo(nameOrPath)}' does not exist");
         // Not a file and not a path: report it as a name, listing the library.
         return KernelLibrary.Get(nameOrPath);

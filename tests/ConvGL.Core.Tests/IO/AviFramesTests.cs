@@ -43,6 +43,18 @@ public sealed class AviFramesTests : IDisposable
             AviFrames.FirstFrameCutShort(cut));
     }
 
+    /// <summary>Lists nested 100,000 deep inside 'movi', and 200,000 empty chunks before any frame: the walk gives up
+    /// (OpenCV's own checks apply) instead of exhausting the stack or reading on.</summary>
+    [Fact]
+    public void NestedListsAndEndlessTinyChunks_GiveUp_NoStackOverflow()
+    {
+        var nested = new List<byte>();
+        for (int i = 0; i < 100_000; i++) nested.AddRange([.. "LIST"u8.ToArray(), 0xFF, 0xFF, 0xFF, 0x00, .. "rec "u8.ToArray()]);
+        Assert.Null(AviFrames.FirstFrameCutShort(Avi([.. List("movi", [.. nested])])));
+        byte[] junk = [.. Enumerable.Range(0, 200_000).SelectMany(_ => Chunk("JUNK", []))];
+        Assert.Null(AviFrames.FirstFrameCutShort(Avi([.. List("movi", junk, Chunk("00dc", new byte[4]))], cut: 2)));
+    }
+
     [Fact]
     public void NotAnAvi_OrNoFrame_SaysNothing()
     {
