@@ -23,6 +23,8 @@ internal static class Program
             ConvGL.Core.IO.InFlight.Removed.Wait(TimeSpan.FromSeconds(10));
             Thread.Sleep(TimeSpan.FromSeconds(10));
         }
+        // The window's shader warmer may still be compiling: exit handlers would pull the driver out from under it.
+        ShaderWarmer.ExitNowIfInDriver(code);
         return code;
     }
 

@@ -106,6 +106,11 @@ public sealed class GlContext : IDisposable
         }
     }
 
+    /// <summary>Where set (the live window on a software rasteriser), programs generated at run time are built ahead on
+    /// this thread of its own, and the plans that need them run their general programs until they are ready
+    /// (<see cref="ShaderLibrary.ComputeGeneratedWhenWarm"/>). Owned by this context from then on: disposed with it.</summary>
+    public ShaderWarmer? Warmer { get; set; }
+
     /// <summary>Where KHR_debug messages go. Defaults to stderr for high/medium severity only.</summary>
     public Action<string> Log { get; set; } = static m => Console.Error.WriteLine(m);
 
@@ -386,6 +391,7 @@ public sealed class GlContext : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
+        Warmer?.Dispose();
         _shaders?.Dispose();
         FlushDisposables();
         _disposed = true;

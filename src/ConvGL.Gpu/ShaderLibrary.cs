@@ -66,6 +66,32 @@ public sealed class ShaderLibrary : IDisposable
         return program;
     }
 
+    /// <summary>As <see cref="ComputeGenerated"/> where the context has no <see cref="GlContext.Warmer"/> or the warmer is
+    /// done with this text. Otherwise the program is queued there, its job added to <paramref name="pending"/>, and null
+    /// returned: the caller runs something else meanwhile and asks again once every pending job is done (then the build is
+    /// a hit in Mesa's disk cache). <paramref name="imageBytes"/>: the size of the buffer the program's images will view
+    /// (<see cref="ShaderWarmer.Request"/>).</summary>
+    public GlProgram? ComputeGeneratedWhenWarm(string name, string text, ICollection<ShaderWarmer.Job> pending, long? imageBytes = null)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        _context.CheckThread();
+        if (_context.Warmer is not { } warmer) return ComputeGenerated(name, text);
+        string whole;
+        try
+        {
+            whole = ShaderSource.Load(Path.Combine(Root, name), Root, [], text).Text;
+        }
+        catch (ShaderBuildException)
+        {
+            // A missing or cyclic include: the build says so, as always.
+            return ComputeGenerated(name, text);
+        }
+        ShaderWarmer.Job job = warmer.Request(name, whole, imageBytes);
+        if (job.Done) return ComputeGenerated(name, text);
+        pending.Add(job);
+        return null;
+    }
+
     /// <summary>A vertex + fragment program (for the window's presentation).</summary>
     public GlProgram Graphics(string vertexFile, string fragmentFile, params (string Name, object Value)[] defines) =>
         Get([vertexFile, fragmentFile], defines);

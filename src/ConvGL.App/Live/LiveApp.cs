@@ -63,6 +63,9 @@ internal sealed class LiveApp : IDisposable
         _gl = _context.Gl;
         // A shader that does not build is an error on screen until its file is fixed (hot reload), at start-up too.
         _context.Shaders.KeepBroken = true;
+        // llvmpipe compiles a layer with its weights compiled in for seconds: in an interactive window that happens on a
+        // thread of its own while the general programs run (LivePipelines says so on screen).
+        if (ShaderWarmer.Wanted(_context, interactive: !options.Scripted)) _context.Warmer = ShaderWarmer.TryStart(out _);
         _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
         _state = new ViewState { View = options.View };
         _messages = new LiveMessages(_state, options.Scripted);
@@ -124,6 +127,7 @@ internal sealed class LiveApp : IDisposable
             if ((!_state.Paused || !_haveFrame) && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
             _stages.Mark(0);
+            _pipelines.PollBuilds();
             if (_state.Dirty && _haveFrame)
             {
                 _pipelines.Run(_sourceImage);

@@ -53,6 +53,8 @@ internal sealed class LivePipelines : IDisposable
     // Good runs of the current pipeline (its first may compile programs for a long while: SlowFirstRun).
     private int _runsOfCurrent;
     private readonly bool _scripted;
+    // Programs built ahead (the context's Warmer): when they began, while the general programs stand in for them.
+    private long? _buildingSince;
     private Action<Exception>? _runFailed;
 
     /// <summary>How many times <see cref="Run"/> has run: a number that changes whenever the layers' maps may have.</summary>
@@ -272,6 +274,35 @@ internal sealed class LivePipelines : IDisposable
     }
 
     private void Flash(string message) => _messages.Flash(message, _window.Time);
+
+    /// <summary>Once a frame, for programs built ahead (the context's Warmer; a layer asks for them when it first runs,
+    /// which may be in a view's draw): says so when they begin, and when they are ready the layers run again (they take
+    /// them then) and the window says that.</summary>
+    public void PollBuilds()
+    {
+        if (_context.Warmer is not { } warmer) return;
+        bool busy = warmer.Busy;
+        if (busy && _buildingSince is null)
+        {
+            _buildingSince = Stopwatch.GetTimestamp();
+            Flash(BuildingAhead);
+        }
+        else if (!busy && _buildingSince is { } since)
+        {
+            _buildingSince = null;
+            _state.Dirty = true;
+            Flash(BuiltAhead(Stopwatch.GetElapsedTime(since).TotalSeconds));
+        }
+    }
+
+    /// <summary>What the window says while llvmpipe builds the layers' literal-weight programs on a thread of its own.</summary>
+    public const string BuildingAhead =
+        "compiling faster programs (weights compiled in) on another thread; the general ones run meanwhile";
+
+    /// <summary>What the window says when they are ready, <paramref name="seconds"/> after it began. Pure: a unit test
+    /// holds it.</summary>
+    public static string BuiltAhead(double seconds) => string.Create(CultureInfo.InvariantCulture,
+        $"faster programs ready ({seconds:0.0} s to compile; Mesa keeps them on disk: next time at once)");
 
     /// <summary>What the window says after a pipeline's first run took <paramref name="ms"/> (its programs compiled then:
     /// on llvmpipe a layer with its weights compiled in takes seconds the first time), or null when it was quick (under

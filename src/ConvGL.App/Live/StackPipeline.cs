@@ -155,6 +155,8 @@ internal sealed class StackPipeline : ILivePipeline
         string? name = _runner.FusedAway(i) ? "fused" : variant is null || variant.StartsWith('(') ? null
             : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
         if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? layer.Type) + "+" + _runner.Stack.Layers[j].Type;
+        // Its literal-weight programs still compiling on the warmer's thread (the window on llvmpipe): said until they run.
+        if (variant is not null && variant.EndsWith(Gpu.Ops.GpuConv2D.StandingIn, StringComparison.Ordinal)) name += $",{HudText.Nb}literal{HudText.Nb}compiling";
         // A layer on but left out of the run (the view needs no map after the shown one): said, so its line's missing
         // shader tag does not read as a fault.
         string shader = _runner.Enabled[i] && !_runner.Needed(i) ? $" [not{HudText.Nb}run]" : name is null ? "" : $" [{name}]";

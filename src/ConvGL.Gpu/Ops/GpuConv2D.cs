@@ -33,6 +33,9 @@ public sealed class GpuConv2D : IGpuConv
     private LiteralConvPlan? _literal;
     private LiteralWinogradPlan? _literalWinograd;
     private WinogradScratch? _winogradScratch;
+    // The literal programs a plan waits for while the context's Warmer builds them (the plan in use meanwhile is the one
+    // the literal plans would have replaced); once all are done the next run plans again.
+    private readonly List<ShaderWarmer.Job> _pending = [];
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -44,6 +47,18 @@ public sealed class GpuConv2D : IGpuConv
         _literal?.Dispose();
         _literalWinograd?.Dispose();
         (_plan, _winograd, _pointwise, _literal, _literalWinograd) = (null, null, null, null, null);
+        _pending.Clear();
+    }
+
+    /// <summary>Whether the plan in use is standing in for literal programs the context's <see cref="GlContext.Warmer"/>
+    /// is still building (the next run after they are done plans again and runs them).</summary>
+    public bool WaitingForPrograms => _pending.Count > 0;
+
+    private bool PendingDone()
+    {
+        foreach (ShaderWarmer.Job job in _pending)
+            if (!job.Done) return false;
+        return true;
     }
 
     /// <summary>For tests: force conv2d.comp, or a fast variant wherever one applies (whatever the output size).</summary>
@@ -117,7 +132,11 @@ public sealed class GpuConv2D : IGpuConv
 
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
-    public string Variant => _winograd?.Variant ?? _pointwise?.Variant ?? _literalWinograd?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)";
+    public string Variant => (_winograd?.Variant ?? _pointwise?.Variant ?? _literalWinograd?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)")
+        + (WaitingForPrograms ? StandingIn : "");
+
+    /// <summary>The end of <see cref="Variant"/> while the plan stands in for literal programs still being built ahead.</summary>
+    public const string StandingIn = " (standing in while its literal-weight programs compile on another thread)";
 
     /// <summary>Uploads a new weight set (PyTorch layout) and optional bias (C_out).</summary>
     public void SetWeights(Tensor weight, float[]? bias)
@@ -148,17 +167,22 @@ public sealed class GpuConv2D : IGpuConv
         output.Resize(cout, hout, wout);
         if (_winograd is not null ? !_winograd.Fits(input) : _pointwise is not null ? !_pointwise.Fits(input)
             : _literalWinograd is not null ? !_literalWinograd.Fits(input) : _literal is not null ? !_literal.Fits(input)
-            : _plan is null || !_plan.Fits(input))
+            : _plan is null || !_plan.Fits(input) || (_pending.Count > 0 && PendingDone()))
         {
             float[]? bias = _hasBias ? _biasData : null;
             Replan();
+            // With a Warmer, the literal plans are null until their programs are built ahead (their jobs in _pending).
+            List<ShaderWarmer.Job>? pending = _context.Warmer is null ? null : _pending;
             _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused, SplitK, WinogradScratchFloats);
             _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
             _literalWinograd = _winograd is null && _pointwise is null
-                ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;
-            _literal = _winograd is null && _pointwise is null && _literalWinograd is null
-                ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused) : null;
-            _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, act: Fused) : null;
+                ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, pending, _padded?.Buffer.Capacity ?? 0) : null;
+            _literal = _winograd is null && _pointwise is null && _literalWinograd is null && _pending.Count == 0
+                ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, pending, _padded?.Buffer.Capacity ?? 0) : null;
+            // While literal programs are built ahead, the plan they replace stands in (a forced literal path too: the
+            // tests force it without a Warmer).
+            ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : Choice;
+            _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused) : null;
         }
         if (_literalWinograd is not null)
         {

@@ -71,9 +71,11 @@ internal sealed class LiteralConvPlan : IDisposable
     /// texel-buffer size) unless <paramref name="choice"/> is
     /// <see cref="ConvPath.Literal"/>, which takes every layer. A block of 4 output channels reads the input channels of
     /// the groups it spans (the deep stack's Sobel x/y of 16 maps: 16 groups of 2; 8.1-8.6 ms a frame against
-    /// conv2d_dense's 12-15 in the same slow hour).</summary>
+    /// conv2d_dense's 12-15 in the same slow hour). With <paramref name="pending"/>, also null while its programs are built
+    /// ahead (<see cref="GlContext.Warmer"/>; their jobs are added there; <paramref name="paddedCapacity"/>, the caller's
+    /// padded tensor's capacity in floats, says which variant to build).</summary>
     public static LiteralConvPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, ConvPath choice, FusedActivation? act)
+        ConvOptions o, ConvPath choice, FusedActivation? act, ICollection<ShaderWarmer.Job>? pending = null, int paddedCapacity = 0)
     {
         if (choice is not (ConvPath.Auto or ConvPath.Literal) || (choice == ConvPath.Auto && !InAuto(context))) return null;
         // cin: input channels a group reads; a program's block of 4 output channels reads the input channels of every
@@ -98,12 +100,18 @@ internal sealed class LiteralConvPlan : IDisposable
             ConvPlan.PadProgram(context, o.Border, input.W, g.X.PadBefore, paddedW),
             $"conv2d_literal: weights compiled in, 4 channels x {Ox} x/invocation, padded copy{(u64 ? ", 32-byte stores" : vec4 ? ", vec4 stores" : "")}{act?.Suffix}");
         bool flip = o.Mode == ConvMode.Convolve;
+        bool waiting = false;
         try
         {
             for (int first = 0; first < cout; first += 4)
             {
                 string text = Generate(weight, bias, first, Math.Min(4, cout - first), cin, cout / o.Groups, kh, kw, flip, o, (paddedH, paddedW), (hOut, wOut), bpr, u64, vec4, act);
-                plan._programs.Add(context.Shaders.ComputeGenerated($"generated/conv2d_literal_{first / 4}.comp", text));
+                string name = $"generated/conv2d_literal_{first / 4}.comp";
+                // Built ahead (the context's Warmer): every block is queued at once; the plan waits for the last.
+                GlProgram? program = pending is null ? context.Shaders.ComputeGenerated(name, text)
+                    : context.Shaders.ComputeGeneratedWhenWarm(name, text, pending, 4L * Math.Max(paddedCapacity, (long)input.C * paddedH * paddedW));
+                if (program is null) waiting = true;
+                else plan._programs.Add(program);
             }
         }
         catch
@@ -111,7 +119,9 @@ internal sealed class LiteralConvPlan : IDisposable
             plan.Dispose();
             throw;
         }
-        return plan;
+        if (!waiting) return plan;
+        plan.Dispose();
+        return null;
     }
 
     /// <summary>A float as GLSL source that parses back to the same bits ("R" round-trips; non-finite values by bits).</summary>

@@ -87,9 +87,12 @@ internal sealed class LiteralWinogradPlan : IDisposable
 
     /// <summary>Plans the layer, or returns null where it does not apply or the rule says no (too many weights or input
     /// channels, too few multiply-adds or output channels: <see cref="LiteralConvPlan"/>'s limits) unless
-    /// <paramref name="choice"/> is <see cref="ConvPath.LiteralWinograd"/>, which takes every layer it applies to.</summary>
+    /// <paramref name="choice"/> is <see cref="ConvPath.LiteralWinograd"/>, which takes every layer it applies to. With
+    /// <paramref name="pending"/>, also null while its program is built ahead (<see cref="GlContext.Warmer"/>; the job is
+    /// added there; <paramref name="paddedCapacity"/>, the caller's padded tensor's capacity in floats, says which variant
+    /// to build).</summary>
     public static LiteralWinogradPlan? Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, ConvPath choice, FusedActivation? act)
+        ConvOptions o, ConvPath choice, FusedActivation? act, ICollection<ShaderWarmer.Job>? pending = null, int paddedCapacity = 0)
     {
         if (choice is not (ConvPath.Auto or ConvPath.LiteralWinograd) || (choice == ConvPath.Auto && !LiteralConvPlan.InAuto(context)) || !Applies(weightShape, o)) return null;
         int cout = weightShape[0], cin = weightShape[1];
@@ -116,8 +119,12 @@ internal sealed class LiteralWinogradPlan : IDisposable
             $"conv2d_literal_winograd: F(4x4, 3x3), transformed weights compiled in, {tiles} tile{(tiles > 1 ? "s" : "")} x {cout} channels/invocation, {(direct is null ? "padded copy" : "input read directly (zero border)")}, {stores}{act?.Suffix}");
         double[] u = Transform(weight, cout, cin, plan._flip);
         string text = Generate(u, bias, cin, cout, (paddedH, paddedW), (hOut, wOut), blocks, tiles, stores, direct, act);
-        plan._program = context.Shaders.ComputeGenerated("generated/conv2d_literal_winograd.comp", text);
-        return plan;
+        const string name = "generated/conv2d_literal_winograd.comp";
+        // The buffer its images view: the input's, or the padded copy's once the pad pass has sized it.
+        long imageBytes = 4L * (direct is not null ? input.Buffer.Capacity : Math.Max(paddedCapacity, (long)cin * paddedH * paddedW));
+        plan._program = pending is null ? context.Shaders.ComputeGenerated(name, text) : context.Shaders.ComputeGeneratedWhenWarm(name, text, pending, imageBytes);
+        // Still building ahead (the context's Warmer): the caller runs another plan meanwhile.
+        return plan._program is null ? null : plan;
     }
 
     /// <summary>U = G g G^T for every (output, input) channel pair, 36 values each, row-major, in double (the kernel rotated

@@ -1,0 +1,324 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu;
+
+/// <summary>Builds generated programs ahead of the GL thread, on a thread and in a headless context of its own, so that
+/// the window stays live while llvmpipe compiles them (the literal-weight programs: seconds each the first time).
+///
+/// How it helps: Mesa keeps what it compiles in its disk cache (the linked program, and llvmpipe's machine code per
+/// "variant": the program with the formats of the images bound at the dispatch, and whether each image's buffer has a
+/// power-of-two size). This thread compiles and links the program and dispatches it once with buffers of those formats and
+/// that kind of size (the plan says which; both where it cannot), so the cache holds the variant the GL thread will need; then the GL thread's own build and first dispatch
+/// of the same text are cache hits: ~16 ms against seconds (bench/README.md, "Literal programs compiled in the
+/// background"). Nothing GL is shared between the two contexts: the cache is the only thing they have in common. Where
+/// Mesa's disk cache is off (<c>MESA_SHADER_CACHE_DISABLE</c>, <c>MESA_GLSL_CACHE_DISABLE</c>) there is nothing to warm
+/// and <see cref="TryStart"/> says so.
+///
+/// A program it cannot mimic (an image that is not a buffer image of a known format, a sampler or a uniform block) or
+/// that does not build here is marked done all the same: the GL thread then builds it itself, as without a warmer, and
+/// reports its errors as always.</summary>
+public sealed class ShaderWarmer : IDisposable
+{
+    /// <summary>One program's warm-up. <see cref="Done"/> turns true once the disk cache holds it (or it could not be
+    /// warmed: the GL thread builds it then, as it would have).</summary>
+    public sealed class Job
+    {
+        internal Job(string name, string source, bool? powerOfTwo)
+        {
+            Name = name;
+            Source = source;
+            PowerOfTwo = powerOfTwo;
+        }
+
+        /// <summary>Whether the buffers the program's images will view have power-of-two sizes in bytes (null: unknown,
+        /// both are built).</summary>
+        public bool? PowerOfTwo { get; }
+
+        public string Name { get; }
+        internal string? Source { get; set; }
+        private volatile bool _done;
+        public bool Done => _done;
+        internal void Finish() => _done = true;
+        /// <summary>Why the program was not warmed (then the GL thread's build takes as long as before), or null.</summary>
+        public string? Skipped { get; internal set; }
+        /// <summary>Seconds this thread spent on it.</summary>
+        public double Seconds { get; internal set; }
+    }
+
+    private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+    private readonly Queue<Job> _queue = new();
+    private readonly object _lock = new();
+    private readonly Thread _thread;
+    private bool _stopping;
+    private int _busy;
+    // Warmer threads inside the driver now (making their context, building, or tearing it down): ExitNowIfInDriver.
+    private static int s_inDriver;
+
+    /// <summary>Why this thread builds nothing (its context could not be made), or null.</summary>
+    public string? Unavailable { get; private set; }
+
+    private ShaderWarmer()
+    {
+        _thread = new Thread(Work) { IsBackground = true, Name = "convgl shader warmer" };
+        _thread.Start();
+    }
+
+    /// <summary>Starts the thread, which makes its headless context (a job asked for before that is queued); returns null
+    /// and says why where warming cannot help (Mesa's disk cache off). A thread whose context cannot be made finishes
+    /// every job at once (<see cref="Unavailable"/>), so nothing waits on it.</summary>
+    public static ShaderWarmer? TryStart(out string? why)
+    {
+        why = CacheDisabled();
+        return why is null ? new ShaderWarmer() : null;
+    }
+
+    /// <summary>Whether a window on <paramref name="context"/> should build its programs ahead: on a software rasteriser
+    /// with the literal-weight plans on, in an interactive run (a scripted one waits for each program, as the commands do,
+    /// so its frames do not depend on timing); <c>CONVGL_BUILD_AHEAD=1</c> or <c>0</c> decides instead.</summary>
+    public static bool Wanted(GlContext context, bool interactive)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        string? env = Environment.GetEnvironmentVariable("CONVGL_BUILD_AHEAD");
+        if (env == "1") return true;
+        if (env == "0") return false;
+        return interactive && Ops.LiteralConvPlan.InAuto(context);
+    }
+
+    /// <summary>Why Mesa's disk cache is off (then warming is useless), or null.</summary>
+    internal static string? CacheDisabled()
+    {
+        foreach (string name in (string[])["MESA_SHADER_CACHE_DISABLE", "MESA_GLSL_CACHE_DISABLE"])
+        {
+            string? v = Environment.GetEnvironmentVariable(name);
+            if (v is not null && (v.Equals("true", StringComparison.OrdinalIgnoreCase) || v == "1" || v.Equals("yes", StringComparison.OrdinalIgnoreCase)))
+                return $"{name}={v}: Mesa's shader cache is off, so programs cannot be built ahead";
+        }
+        return null;
+    }
+
+    /// <summary>The job for <paramref name="source"/> (the program's whole text, as the GL thread will compile it), queued
+    /// the first time it is asked for. <paramref name="imageBytes"/>: the size of the buffer its images will view (llvmpipe
+    /// builds one variant for power-of-two sizes and one for the rest); null builds both.</summary>
+    public Job Request(string name, string source, long? imageBytes = null)
+    {
+        bool? powerOfTwo = imageBytes is { } b ? System.Numerics.BitOperations.IsPow2(b) : null;
+        string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(source))) + powerOfTwo switch { true => "+pot", false => "+npot", null => "" };
+        lock (_lock)
+        {
+            if (_jobs.TryGetValue(key, out Job? job)) return job;
+            job = new Job(name, source, powerOfTwo);
+            _jobs.Add(key, job);
+            _queue.Enqueue(job);
+            Monitor.PulseAll(_lock);
+            return job;
+        }
+    }
+
+    /// <summary>Whether jobs are queued or running.</summary>
+    public bool Busy
+    {
+        get
+        {
+            lock (_lock) return _queue.Count > 0 || _busy > 0;
+        }
+    }
+
+    /// <summary>Waits until every queued job is done (tests, and scripted runs that want the finished plans); false on
+    /// timeout.</summary>
+    public bool WaitIdle(TimeSpan timeout)
+    {
+        DateTime end = DateTime.UtcNow + timeout;
+        lock (_lock)
+        {
+            while (_queue.Count > 0 || _busy > 0)
+            {
+                TimeSpan left = end - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !Monitor.Wait(_lock, left)) return _queue.Count == 0 && _busy == 0;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Ends the process at once with <paramref name="code"/> (the console flushed, then libc's <c>_exit</c>) while a
+    /// warmer thread is inside the driver; otherwise returns. A normal exit runs the process's exit handlers, which tear
+    /// down the driver's (LLVM's) static objects under a thread still compiling: a segmentation fault at exit (a window on a
+    /// still picture closed seconds after a cold start). Call it last, when everything the process writes is written.</summary>
+    public static void ExitNowIfInDriver(int code)
+    {
+        if (Volatile.Read(ref s_inDriver) == 0) return;
+        Console.Out.Flush();
+        Console.Error.Flush();
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) QuickExit(code);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+    private static extern void QuickExit(int code);
+
+    private void Work()
+    {
+        GlContext? context = null;
+        Interlocked.Increment(ref s_inDriver);
+        try
+        {
+            context = GlContext.CreateHeadless(debug: false);
+            // The literal programs are a software rasteriser's; another driver's cache is not the window's.
+            if (!context.IsSoftware) Unavailable = $"its headless context is {context.Renderer}, not a software rasteriser";
+        }
+        catch (Exception e) when (e is GpuException or DllNotFoundException)
+        {
+            Unavailable = "no headless context for a second thread: " + e.Message;
+        }
+        Interlocked.Decrement(ref s_inDriver);
+        try
+        {
+            while (true)
+            {
+                Job job;
+                lock (_lock)
+                {
+                    while (_queue.Count == 0 && !_stopping) Monitor.Wait(_lock);
+                    if (_stopping) return;
+                    job = _queue.Dequeue();
+                    _busy++;
+                    Interlocked.Increment(ref s_inDriver);
+                }
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                try
+                {
+                    job.Skipped = Unavailable ?? Warm(context!.Gl, job.Source!, job.PowerOfTwo);
+                }
+                catch (Exception e)
+                {
+                    job.Skipped = e.Message;
+                }
+                job.Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+                job.Source = null;
+                job.Finish();
+                lock (_lock)
+                {
+                    _busy--;
+                    Interlocked.Decrement(ref s_inDriver);
+                    Monitor.PulseAll(_lock);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Increment(ref s_inDriver);
+            context?.Dispose();
+            Interlocked.Decrement(ref s_inDriver);
+        }
+    }
+
+    // layout(<format>, binding = N) [qualifiers] uniform [qualifiers] imageBuffer name
+    private static readonly Regex ImageDecl = new(
+        @"layout\s*\(([^)]*)\)\s*((?:readonly|writeonly|restrict|coherent|volatile)\s+)*uniform\s+((?:readonly|writeonly|restrict|coherent|volatile|highp|mediump|lowp)\s+)*([iu]?image\w+)\s+\w+",
+        RegexOptions.CultureInvariant);
+    private static readonly Regex BufferDecl = new(
+        @"layout\s*\(([^)]*)\)\s*((?:readonly|writeonly|restrict|coherent|volatile)\s+)*buffer\s+\w+",
+        RegexOptions.CultureInvariant);
+    private static readonly Regex Binding = new(@"binding\s*=\s*(\d+)", RegexOptions.CultureInvariant);
+    private static readonly Regex Unmimicked = new(@"\b(uniform\s+[iu]?sampler\w*|uniform\s+\w+\s*\{|std140)", RegexOptions.CultureInvariant);
+
+    private static readonly Dictionary<string, (SizedInternalFormat Sized, InternalFormat Format)> Formats = new(StringComparer.Ordinal)
+    {
+        ["r32f"] = (SizedInternalFormat.R32f, InternalFormat.R32f),
+        ["rg32f"] = (SizedInternalFormat.RG32f, InternalFormat.RG32f),
+        ["rgba32f"] = (SizedInternalFormat.Rgba32f, InternalFormat.Rgba32f),
+        ["r32ui"] = (SizedInternalFormat.R32ui, InternalFormat.R32ui),
+        ["rgba32ui"] = (SizedInternalFormat.Rgba32ui, InternalFormat.Rgba32ui),
+        ["r32i"] = (SizedInternalFormat.R32i, InternalFormat.R32i),
+    };
+
+    // Buffers a warm-up dispatch binds: 64 KiB, or 64 KiB + 16 bytes (llvmpipe's variant records whether an image's buffer
+    // size is a power of two). Out-of-range image loads read 0 and llvmpipe bounds-checks storage buffers, so the
+    // dispatch's one workgroup is safe whatever it indexes; its results are thrown away.
+    private const int DummyBytes = 1 << 16;
+
+    /// <summary>Compiles, links and dispatches <paramref name="source"/> once per image-size kind; returns why it was not
+    /// warmed, or null.</summary>
+    private static string? Warm(GL gl, string source, bool? powerOfTwo)
+    {
+        if (Unmimicked.Match(source) is { Success: true } m) return $"it declares '{m.Value}', which the warm-up does not bind";
+        var images = new List<(uint Unit, string Format)>();
+        foreach (Match im in ImageDecl.Matches(source))
+        {
+            string args = im.Groups[1].Value;
+            if (im.Groups[4].Value is not ("imageBuffer" or "uimageBuffer" or "iimageBuffer")) return $"it declares an {im.Groups[4].Value}, which the warm-up does not bind";
+            string? format = args.Split(',').Select(a => a.Trim()).FirstOrDefault(Formats.ContainsKey);
+            if (format is null || Binding.Match(args) is not { Success: true } b) return $"an image without a known format and binding ({args})";
+            images.Add((uint.Parse(b.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), format));
+        }
+        var buffers = new List<uint>();
+        foreach (Match bm in BufferDecl.Matches(source))
+            if (Binding.Match(bm.Groups[1].Value) is { Success: true } b)
+                buffers.Add(uint.Parse(b.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+        uint shader = gl.CreateShader(ShaderType.ComputeShader);
+        uint program = 0;
+        var objects = new List<uint>();
+        var textures = new List<uint>();
+        try
+        {
+            gl.ShaderSource(shader, source);
+            gl.CompileShader(shader);
+            gl.GetShader(shader, ShaderParameterName.CompileStatus, out int ok);
+            if (ok == 0) return "it does not compile (the GL thread reports why)";
+            program = gl.CreateProgram();
+            gl.AttachShader(program, shader);
+            gl.LinkProgram(program);
+            gl.GetProgram(program, ProgramPropertyARB.LinkStatus, out int linked);
+            if (linked == 0) return "it does not link (the GL thread reports why)";
+            gl.UseProgram(program);
+            foreach (uint unit in buffers)
+            {
+                uint b = gl.GenBuffer();
+                objects.Add(b);
+                gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, b);
+                unsafe { gl.BufferData(BufferTargetARB.ShaderStorageBuffer, DummyBytes, null, BufferUsageARB.DynamicCopy); }
+                gl.BindBufferBase(BufferTargetARB.ShaderStorageBuffer, unit, b);
+            }
+            foreach (int bytes in powerOfTwo switch { true => (int[])[DummyBytes], false => [DummyBytes + 16], null => [DummyBytes, DummyBytes + 16] })
+            {
+                uint storage = gl.GenBuffer();
+                objects.Add(storage);
+                gl.BindBuffer(BufferTargetARB.TextureBuffer, storage);
+                unsafe { gl.BufferData(BufferTargetARB.TextureBuffer, (nuint)bytes, null, BufferUsageARB.DynamicCopy); }
+                foreach ((uint unit, string format) in images)
+                {
+                    uint view = gl.GenTexture();
+                    textures.Add(view);
+                    gl.BindTexture(TextureTarget.TextureBuffer, view);
+                    gl.TexBuffer(TextureTarget.TextureBuffer, Formats[format].Sized, storage);
+                    gl.BindImageTexture(unit, view, 0, false, 0, BufferAccessARB.ReadOnly, Formats[format].Format);
+                }
+                gl.DispatchCompute(1, 1, 1);
+                gl.Finish();
+            }
+            return null;
+        }
+        finally
+        {
+            gl.UseProgram(0);
+            foreach (uint t in textures) gl.DeleteTexture(t);
+            foreach (uint b in objects) gl.DeleteBuffer(b);
+            if (program != 0) gl.DeleteProgram(program);
+            gl.DeleteShader(shader);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_lock);
+        }
+        // The thread finishes the job it is on (a compile cannot be interrupted); it is a background thread, so a process
+        // that exits does not wait for it.
+        _thread.Join(TimeSpan.FromSeconds(1));
+    }
+}

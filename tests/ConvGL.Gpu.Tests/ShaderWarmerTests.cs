@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>Literal-weight programs built ahead on the <see cref="ShaderWarmer"/>'s thread (the live window's setting on
+/// llvmpipe): a layer runs its general program, equal to the reference, while its literal programs are built, and the
+/// literal ones, equal to the reference too, once they are done; one job per distinct program text; programs the warm-up
+/// cannot mimic or that do not compile are finished unwarmed (the GL thread builds them and reports, as without a warmer);
+/// a disk cache that is off means no warmer.</summary>
+[Collection(GlCollection.Name)]
+public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
+
+    // Runs body with a warmer on the fixture's context, taken off and disposed after.
+    private void WithWarmer(Action<ShaderWarmer> body)
+    {
+        ShaderWarmer? warmer = ShaderWarmer.TryStart(out string? why);
+        Assert.SkipWhen(warmer is null, $"no warmer: {why}");
+        fixture.Context.Warmer = warmer;
+        try
+        {
+            body(warmer!);
+        }
+        finally
+        {
+            fixture.Context.Warmer = null;
+            warmer!.Dispose();
+        }
+    }
+
+    private void StandsInThenSwitches(ConvPath path, string literalVariant, int cin, int cout, int h, int w, ConvOptions o, int seed)
+    {
+        WithWarmer(warmer =>
+        {
+            var rng = new Random(seed);
+            Tensor input = Parity.Random(rng, cin, h, w);
+            // Weights no earlier run compiled (the seed and the clock): the disk cache cannot hold the program yet.
+            Tensor weight = Parity.Random(new Random(seed ^ Environment.TickCount), 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3);
+            float[] bias = Parity.RandomVector(rng, 1f, cout);
+            Tensor expected = Conv2D.Apply(input, weight, bias, o);
+            using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = path };
+
+            var clock = Stopwatch.StartNew();
+            Tensor first = conv.Apply(input);
+            log.WriteLine($"first run {clock.ElapsedMilliseconds} ms: {conv.Variant}");
+            Assert.True(conv.WaitingForPrograms, "the literal programs were not queued");
+            Assert.DoesNotContain("literal", conv.Variant[..^GpuConv2D.StandingIn.Length], StringComparison.Ordinal);
+            Assert.EndsWith(GpuConv2D.StandingIn, conv.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(expected, first, "standing in: " + conv.Variant);
+
+            clock.Restart();
+            Assert.True(warmer.WaitIdle(Patience), "the warmer did not finish");
+            log.WriteLine($"built ahead in {clock.ElapsedMilliseconds} ms");
+            Assert.False(warmer.Busy);
+
+            clock.Restart();
+            Tensor second = conv.Apply(input);
+            log.WriteLine($"run after {clock.ElapsedMilliseconds} ms (its own build from Mesa's cache): {conv.Variant}");
+            Assert.False(conv.WaitingForPrograms);
+            Assert.StartsWith(literalVariant, conv.Variant, StringComparison.Ordinal);
+            Assert.DoesNotContain(GpuConv2D.StandingIn, conv.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(expected, second, "built ahead: " + conv.Variant);
+        });
+    }
+
+    [Fact]
+    public void LiteralWinograd_GeneralProgramStandsIn_ThenTheBuiltOneRuns() =>
+        StandsInThenSwitches(ConvPath.LiteralWinograd, "conv2d_literal_winograd:", 3, 5, 9, 16, new ConvOptions(), 11);
+
+    [Fact]
+    public void LiteralConv_EveryBlockQueued_ThenTheBuiltOnesRun() =>
+        // 9 output channels: three programs (blocks of 4, 4 and 1), a reflect border (the padded copy).
+        StandsInThenSwitches(ConvPath.Literal, "conv2d_literal:", 2, 9, 7, 13, new ConvOptions { Border = Border.Reflect }, 12);
+
+    [Fact]
+    public void OneJobPerText_AndWhatCannotBeWarmedIsFinishedUnwarmed()
+    {
+        WithWarmer(warmer =>
+        {
+            string tag = Guid.NewGuid().ToString("N");
+            string good = $"#version 430\n// {tag}\nlayout(local_size_x = 8) in;\nlayout(rgba32f, binding = 1) readonly uniform imageBuffer u_in;\n" +
+                          "layout(std430, binding = 3) writeonly buffer Out { vec4 o[]; };\nvoid main() { o[gl_GlobalInvocationID.x] = imageLoad(u_in, int(gl_GlobalInvocationID.x)) * 2.0; }\n";
+            ShaderWarmer.Job a = warmer.Request("a.comp", good);
+            Assert.Same(a, warmer.Request("again.comp", good));
+            ShaderWarmer.Job sampler = warmer.Request("s.comp", good.Replace("readonly uniform imageBuffer u_in;", "uniform samplerBuffer u_s;", StringComparison.Ordinal)
+                .Replace("imageLoad(u_in,", "texelFetch(u_s,", StringComparison.Ordinal));
+            ShaderWarmer.Job image2d = warmer.Request("i.comp", good.Replace("imageBuffer", "image2D", StringComparison.Ordinal));
+            ShaderWarmer.Job broken = warmer.Request("b.comp", good.Replace("* 2.0;", "* undefined_name;", StringComparison.Ordinal));
+            Assert.True(warmer.WaitIdle(Patience));
+            Assert.True(a.Done && sampler.Done && image2d.Done && broken.Done);
+            Assert.Null(a.Skipped ?? warmer.Unavailable);
+            Assert.Contains("sampler", sampler.Skipped, StringComparison.Ordinal);
+            Assert.Contains("image2D", image2d.Skipped, StringComparison.Ordinal);
+            Assert.Contains("does not compile", broken.Skipped, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void ABrokenGeneratedProgram_IsStillTheBuildsError()
+    {
+        WithWarmer(warmer =>
+        {
+            string text = $"#version 430\n// {Guid.NewGuid():N}\nlayout(local_size_x = 8) in;\nvoid main() {{ undefined_name = 1; }}\n";
+            var pending = new List<ShaderWarmer.Job>();
+            Assert.Null(fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/broken.comp", text, pending));
+            Assert.Single(pending);
+            Assert.True(warmer.WaitIdle(Patience));
+            var e = Assert.Throws<ShaderBuildException>(() => fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/broken.comp", text, pending));
+            Assert.Contains("generated/broken.comp", e.Message, StringComparison.Ordinal);
+            Assert.Contains("undefined_name", e.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void NoWarmer_WhereMesasCacheIsOff()
+    {
+        string? before = Environment.GetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE");
+        try
+        {
+            Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", "true");
+            Assert.Null(ShaderWarmer.TryStart(out string? why));
+            Assert.Contains("MESA_SHADER_CACHE_DISABLE=true", why, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", before);
+        }
+    }
+}
