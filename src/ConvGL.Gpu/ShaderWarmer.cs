@@ -26,12 +26,17 @@ public sealed class ShaderWarmer : IDisposable
     /// warmed: the GL thread builds it then, as it would have).</summary>
     public sealed class Job
     {
-        internal Job(string name, string source, bool? powerOfTwo)
+        internal Job(string key, string name, string source, bool? powerOfTwo)
         {
+            Key = key;
             Name = name;
             Source = source;
             PowerOfTwo = powerOfTwo;
         }
+
+        internal string Key { get; }
+        // Requests not yet released (under the warmer's lock): a queued job nobody waits for any more is skipped.
+        internal int Waiters;
 
         /// <summary>Whether the buffers the program's images will view have power-of-two sizes in bytes (null: unknown,
         /// both are built).</summary>
@@ -108,13 +113,26 @@ public sealed class ShaderWarmer : IDisposable
         string key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(source))) + powerOfTwo switch { true => "+pot", false => "+npot", null => "" };
         lock (_lock)
         {
-            if (_jobs.TryGetValue(key, out Job? job)) return job;
-            job = new Job(name, source, powerOfTwo);
-            _jobs.Add(key, job);
-            _queue.Enqueue(job);
-            Monitor.PulseAll(_lock);
+            if (!_jobs.TryGetValue(key, out Job? job))
+            {
+                job = new Job(key, name, source, powerOfTwo);
+                _jobs.Add(key, job);
+                _queue.Enqueue(job);
+                Monitor.PulseAll(_lock);
+            }
+            job.Waiters++;
             return job;
         }
+    }
+
+    /// <summary>The requester of <paramref name="job"/> no longer waits for it (its layer planned again or went away: a stack
+    /// switched while its programs were queued). A queued job nobody waits for is skipped, so the programs of the stack on
+    /// screen are not queued behind those of stacks flipped past.</summary>
+    public void Release(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        lock (_lock)
+            if (!job.Done && job.Waiters > 0) job.Waiters--;
     }
 
     /// <summary>Whether jobs are queued or running.</summary>
@@ -182,6 +200,16 @@ public sealed class ShaderWarmer : IDisposable
                     while (_queue.Count == 0 && !_stopping) Monitor.Wait(_lock);
                     if (_stopping) return;
                     job = _queue.Dequeue();
+                    if (job.Waiters == 0)
+                    {
+                        // Nobody waits for it any more; a later request queues it again.
+                        _jobs.Remove(job.Key);
+                        job.Skipped = "no longer needed";
+                        job.Source = null;
+                        job.Finish();
+                        Monitor.PulseAll(_lock);
+                        continue;
+                    }
                     _busy++;
                     Interlocked.Increment(ref s_inDriver);
                 }

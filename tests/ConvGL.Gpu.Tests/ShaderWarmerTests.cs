@@ -99,6 +99,40 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
         });
     }
 
+    /// <summary>A queued job whose requester released it (a stack switched away while its programs waited) is skipped, and
+    /// a later request queues it again; a job still wanted is built.</summary>
+    [Fact]
+    public void AJobNobodyWaitsFor_IsSkipped_AndQueuedAgainWhenAskedFor()
+    {
+        WithWarmer(warmer =>
+        {
+            string Program(string tag, int terms)
+            {
+                var sb = new System.Text.StringBuilder($"#version 430\n// {tag}\nlayout(local_size_x = 8) in;\n");
+                sb.Append("layout(rgba32f, binding = 1) readonly uniform imageBuffer u_in;\nlayout(std430, binding = 3) writeonly buffer Out { vec4 o[]; };\n");
+                sb.Append("void main() { vec4 a = imageLoad(u_in, int(gl_GlobalInvocationID.x)); vec4 s = vec4(0.0);\n");
+                for (int i = 0; i < terms; i++) sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"s += a.{"xyzw"[i % 4]} * {1 + i * 0.001f:R}; a = a.yzwx * 1.0001;\n");
+                return sb.Append("o[gl_GlobalInvocationID.x] = s; }\n").ToString();
+            }
+            string tag = Guid.NewGuid().ToString("N");
+            // A program that keeps the thread busy (~1 s on llvmpipe) while the second one is queued and released.
+            ShaderWarmer.Job slow = warmer.Request("slow.comp", Program(tag + " slow", 3000));
+            string text = Program(tag + " released", 8);
+            ShaderWarmer.Job released = warmer.Request("released.comp", text);
+            warmer.Release(released);
+            ShaderWarmer.Job wanted = warmer.Request("wanted.comp", Program(tag + " wanted", 8));
+            Assert.True(warmer.WaitIdle(Patience));
+            Assert.True(slow.Done && released.Done && wanted.Done);
+            Assert.Null(slow.Skipped ?? wanted.Skipped ?? warmer.Unavailable);
+            Assert.Equal("no longer needed", released.Skipped);
+            ShaderWarmer.Job again = warmer.Request("released.comp", text);
+            Assert.NotSame(released, again);
+            Assert.True(warmer.WaitIdle(Patience));
+            Assert.True(again.Done);
+            Assert.Null(again.Skipped);
+        });
+    }
+
     [Fact]
     public void ABrokenGeneratedProgram_IsStillTheBuildsError()
     {

@@ -47,6 +47,14 @@ public sealed class GpuConv2D : IGpuConv
         _literal?.Dispose();
         _literalWinograd?.Dispose();
         (_plan, _winograd, _pointwise, _literal, _literalWinograd) = (null, null, null, null, null);
+        ReleasePending();
+    }
+
+    // This layer no longer waits for the programs it asked the warmer for (it plans again, or goes away).
+    private void ReleasePending()
+    {
+        if (_context.Warmer is { } warmer)
+            foreach (ShaderWarmer.Job job in _pending) warmer.Release(job);
         _pending.Clear();
     }
 
@@ -252,5 +260,6 @@ public sealed class GpuConv2D : IGpuConv
         _winogradScratch?.Dispose();
         _literal?.Dispose();
         _literalWinograd?.Dispose();
+        ReleasePending();
     }
 }
