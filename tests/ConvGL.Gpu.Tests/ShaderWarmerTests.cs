@@ -18,6 +18,9 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
     // Runs body with a warmer on the fixture's context, taken off and disposed after.
     private void WithWarmer(Action<ShaderWarmer> body)
     {
+        // The literal programs are a software rasteriser's (elsewhere the warmer's thread builds nothing and finishes its
+        // jobs at once, which these tests' first runs would race).
+        Assert.SkipUnless(fixture.Context.IsSoftware, $"building ahead is for software rasterisers; this is {fixture.Context.Renderer}");
         ShaderWarmer? warmer = ShaderWarmer.TryStart(out string? why);
         Assert.SkipWhen(warmer is null, $"no warmer: {why}");
         fixture.Context.Warmer = warmer;
@@ -140,10 +143,22 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
         {
             string text = $"#version 430\n// {Guid.NewGuid():N}\nlayout(local_size_x = 8) in;\nvoid main() {{ undefined_name = 1; }}\n";
             var pending = new List<ShaderWarmer.Job>();
-            Assert.Null(fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/broken.comp", text, pending));
-            Assert.Single(pending);
-            Assert.True(warmer.WaitIdle(Patience));
-            var e = Assert.Throws<ShaderBuildException>(() => fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/broken.comp", text, pending));
+            ShaderBuildException? e = null;
+            try
+            {
+                // Queued (null) or, where the warmer's thread already gave up on it, built here and failed: the same error.
+                if (fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/broken.comp", text, pending) is null)
+                {
+                    Assert.Single(pending);
+                    Assert.True(warmer.WaitIdle(Patience));
+                    Assert.Contains("does not compile", pending[0].Skipped, StringComparison.Ordinal);
+                }
+            }
+            catch (ShaderBuildException thrown)
+            {
+                e = thrown;
+            }
+            e ??= Assert.Throws<ShaderBuildException>(() => fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/broken.comp", text, pending));
             Assert.Contains("generated/broken.comp", e.Message, StringComparison.Ordinal);
             Assert.Contains("undefined_name", e.Message, StringComparison.Ordinal);
         });
