@@ -24,7 +24,7 @@ internal static class Program
             Thread.Sleep(TimeSpan.FromSeconds(10));
         }
         // The window's shader warmer may still be compiling: exit handlers would pull the driver out from under it.
-        ShaderWarmer.ExitNowIfInDriver(code);
+        ShaderWarmer.ExitNowIfWarming(code);
         return code;
     }
 

@@ -75,7 +75,7 @@ public sealed class ShaderLibrary : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pending);
         _context.CheckThread();
-        if (_context.Warmer is not { } warmer) return ComputeGenerated(name, text);
+        if (_context.Warmer is not { NotServed: null } warmer) return ComputeGenerated(name, text);
         string whole;
         try
         {
@@ -87,9 +87,16 @@ public sealed class ShaderLibrary : IDisposable
             return ComputeGenerated(name, text);
         }
         ShaderWarmer.Job job = warmer.Request(name, whole, imageBytes);
-        if (job.Done) return ComputeGenerated(name, text);
-        pending.Add(job);
-        return null;
+        if (!job.Done)
+        {
+            pending.Add(job);
+            return null;
+        }
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        GlProgram program = ComputeGenerated(name, text);
+        // A build that was no cache hit says the cache does not serve this process: the warmer stops.
+        if (job.Skipped is null) warmer.BuiltOnGlThread(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        return program;
     }
 
     /// <summary>A vertex + fragment program (for the window's presentation).</summary>

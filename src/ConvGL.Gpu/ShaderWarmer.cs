@@ -10,12 +10,13 @@ namespace ConvGL.Gpu;
 ///
 /// How it helps: Mesa keeps what it compiles in its disk cache (the linked program, and llvmpipe's machine code per
 /// "variant": the program with the formats of the images bound at the dispatch, and whether each image's buffer has a
-/// power-of-two size). This thread compiles and links the program and dispatches it once with buffers of those formats and
-/// that kind of size (the plan says which; both where it cannot), so the cache holds the variant the GL thread will need; then the GL thread's own build and first dispatch
-/// of the same text are cache hits: ~16 ms against seconds (bench/README.md, "Literal programs compiled in the
-/// background"). Nothing GL is shared between the two contexts: the cache is the only thing they have in common. Where
-/// Mesa's disk cache is off (<c>MESA_SHADER_CACHE_DISABLE</c>, <c>MESA_GLSL_CACHE_DISABLE</c>) there is nothing to warm
-/// and <see cref="TryStart"/> says so.
+/// power-of-two size). This thread compiles and links the program and dispatches it once with buffers of those formats
+/// and that kind of size (the plan says which; both where it cannot), so the cache holds the variant the GL thread will
+/// need; then the GL thread's own build and first dispatch of the same text are cache hits: ~16 ms against seconds
+/// (bench/README.md, "Literal programs compiled in the background"). Nothing GL is shared between the two contexts: the
+/// cache is the only thing they have in common. Where Mesa's cache is off (<c>MESA_SHADER_CACHE_DISABLE</c>,
+/// <c>MESA_GLSL_CACHE_DISABLE</c>), where the headless context cannot be made, and once a program built ahead was not a
+/// cache hit on the GL thread (<see cref="NotServed"/>), there is nothing to gain: the GL thread builds as it always did.
 ///
 /// A program it cannot mimic (an image that is not a buffer image of a known format, a sampler or a uniform block) or
 /// that does not build here is marked done all the same: the GL thread then builds it itself, as without a warmer, and
@@ -53,32 +54,48 @@ public sealed class ShaderWarmer : IDisposable
         public double Seconds { get; internal set; }
     }
 
+    /// <summary>A build of a warmed program on the GL thread slower than this was no cache hit (a hit takes ~10 ms, a
+    /// literal program's compile and link seconds).</summary>
+    public const double CacheHitMs = 400;
+
+    // Mesa writes its cache entries on a queue thread of its own, after the dispatch that made them has finished: a job is
+    // called done this long after, so the GL thread's build finds them written.
+    private static readonly TimeSpan CacheWriteGrace = TimeSpan.FromMilliseconds(100);
+
     private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
     private readonly Queue<Job> _queue = new();
     private readonly object _lock = new();
     private readonly Thread _thread;
+    private readonly ManualResetEventSlim _started = new();
     private bool _stopping;
     private int _busy;
-    // Warmer threads inside the driver now (making their context, building, or tearing it down): ExitNowIfInDriver.
-    private static int s_inDriver;
-
-    /// <summary>Why this thread builds nothing (its context could not be made), or null.</summary>
-    public string? Unavailable { get; private set; }
+    private long _finished;
+    private volatile string? _notServed;
+    // Every warmer thread of the process, for ExitNowIfWarming.
+    private static readonly List<Thread> s_threads = [];
 
     private ShaderWarmer()
     {
         _thread = new Thread(Work) { IsBackground = true, Name = "convgl shader warmer" };
+        lock (s_threads) s_threads.Add(_thread);
         _thread.Start();
     }
 
-    /// <summary>Starts the thread, which makes its headless context (a job asked for before that is queued); returns null
-    /// and says why where warming cannot help (Mesa's disk cache off). A thread whose context cannot be made finishes
-    /// every job at once (<see cref="Unavailable"/>), so nothing waits on it.</summary>
+    /// <summary>Starts the thread and waits for its headless context (tens of milliseconds); returns null and says why
+    /// where building ahead cannot help: Mesa's disk cache off, no second context, or not a software rasteriser's.</summary>
     public static ShaderWarmer? TryStart(out string? why)
     {
         why = CacheDisabled();
-        return why is null ? new ShaderWarmer() : null;
+        if (why is not null) return null;
+        var warmer = new ShaderWarmer();
+        warmer._started.Wait(TimeSpan.FromSeconds(30));
+        why = warmer._unavailable ?? (warmer._started.IsSet ? null : "its headless context took more than 30 s to make");
+        if (why is null) return warmer;
+        warmer.Dispose();
+        return null;
     }
+
+    private string? _unavailable;
 
     /// <summary>Whether a window on <paramref name="context"/> should build its programs ahead: on a software rasteriser
     /// with the literal-weight plans on, in an interactive run (a scripted one waits for each program, as the commands do,
@@ -92,16 +109,32 @@ public sealed class ShaderWarmer : IDisposable
         return interactive && Ops.LiteralConvPlan.InAuto(context);
     }
 
-    /// <summary>Why Mesa's disk cache is off (then warming is useless), or null.</summary>
+    /// <summary>Why Mesa's disk cache is off (then warming is useless), or null. Mesa reads these variables as booleans:
+    /// 1, true, y or yes, in any case.</summary>
     internal static string? CacheDisabled()
     {
         foreach (string name in (string[])["MESA_SHADER_CACHE_DISABLE", "MESA_GLSL_CACHE_DISABLE"])
         {
             string? v = Environment.GetEnvironmentVariable(name);
-            if (v is not null && (v.Equals("true", StringComparison.OrdinalIgnoreCase) || v == "1" || v.Equals("yes", StringComparison.OrdinalIgnoreCase)))
-                return $"{name}={v}: Mesa's shader cache is off, so programs cannot be built ahead";
+            if (v?.ToLowerInvariant() is "1" or "true" or "y" or "yes")
+                return $"{name}={v}: Mesa's shader cache is off";
         }
         return null;
+    }
+
+    /// <summary>Why building ahead stopped (a program built ahead was no cache hit on the GL thread), or null: from then on
+    /// the GL thread builds every program itself, as without a warmer.</summary>
+    public string? NotServed => _notServed;
+
+    /// <summary>The GL thread built a program this thread had warmed and it took <paramref name="ms"/>: past
+    /// <see cref="CacheHitMs"/> the cache did not serve it (a cache that cannot be written, a size limit), so waiting for
+    /// this thread only delays the programs: it stops (<see cref="NotServed"/>) and every job still queued is finished.</summary>
+    public void BuiltOnGlThread(double ms)
+    {
+        if (ms <= CacheHitMs || _notServed is not null) return;
+        _notServed = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"a program built ahead took {ms:0} ms to build again (no hit in Mesa's shader cache): building on the window's thread instead");
+        lock (_lock) Monitor.PulseAll(_lock);
     }
 
     /// <summary>The job for <paramref name="source"/> (the program's whole text, as the GL thread will compile it), queued
@@ -144,8 +177,11 @@ public sealed class ShaderWarmer : IDisposable
         }
     }
 
-    /// <summary>Waits until every queued job is done (tests, and scripted runs that want the finished plans); false on
-    /// timeout.</summary>
+    /// <summary>How many jobs have finished (warmed, skipped or not needed): a number that changes whenever a layer that
+    /// waits may be able to plan again.</summary>
+    public long Finished => Interlocked.Read(ref _finished);
+
+    /// <summary>Waits until every queued job is done (tests); false on timeout.</summary>
     public bool WaitIdle(TimeSpan timeout)
     {
         DateTime end = DateTime.UtcNow + timeout;
@@ -161,12 +197,14 @@ public sealed class ShaderWarmer : IDisposable
     }
 
     /// <summary>Ends the process at once with <paramref name="code"/> (the console flushed, then libc's <c>_exit</c>) while a
-    /// warmer thread is inside the driver; otherwise returns. A normal exit runs the process's exit handlers, which tear
-    /// down the driver's (LLVM's) static objects under a thread still compiling: a segmentation fault at exit (a window on a
-    /// still picture closed seconds after a cold start). Call it last, when everything the process writes is written.</summary>
-    public static void ExitNowIfInDriver(int code)
+    /// warmer thread is still alive; otherwise returns. A normal exit runs the process's exit handlers, which tear down
+    /// the driver (LLVM's static objects, EGL's displays) under a thread still compiling or closing its context: a
+    /// segmentation fault at exit (seen with a window on a still picture closed seconds after a cold start). Call it last,
+    /// when everything the process writes is written.</summary>
+    public static void ExitNowIfWarming(int code)
     {
-        if (Volatile.Read(ref s_inDriver) == 0) return;
+        lock (s_threads)
+            if (!s_threads.Any(t => t.IsAlive)) return;
         Console.Out.Flush();
         Console.Error.Flush();
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) QuickExit(code);
@@ -178,67 +216,77 @@ public sealed class ShaderWarmer : IDisposable
     private void Work()
     {
         GlContext? context = null;
-        Interlocked.Increment(ref s_inDriver);
         try
         {
             context = GlContext.CreateHeadless(debug: false);
             // The literal programs are a software rasteriser's; another driver's cache is not the window's.
-            if (!context.IsSoftware) Unavailable = $"its headless context is {context.Renderer}, not a software rasteriser";
+            if (!context.IsSoftware) _unavailable = $"its headless context is {context.Renderer}, not a software rasteriser";
         }
-        catch (Exception e) when (e is GpuException or DllNotFoundException)
+        catch (Exception e)
         {
-            Unavailable = "no headless context for a second thread: " + e.Message;
+            // Whatever it is, on this thread it would end the process: the window builds as it always did instead.
+            _unavailable = "no headless context for a second thread: " + e.Message;
         }
-        Interlocked.Decrement(ref s_inDriver);
+        _started.Set();
         try
         {
-            while (true)
-            {
-                Job job;
-                lock (_lock)
-                {
-                    while (_queue.Count == 0 && !_stopping) Monitor.Wait(_lock);
-                    if (_stopping) return;
-                    job = _queue.Dequeue();
-                    if (job.Waiters == 0)
-                    {
-                        // Nobody waits for it any more; a later request queues it again.
-                        _jobs.Remove(job.Key);
-                        job.Skipped = "no longer needed";
-                        job.Source = null;
-                        job.Finish();
-                        Monitor.PulseAll(_lock);
-                        continue;
-                    }
-                    _busy++;
-                    Interlocked.Increment(ref s_inDriver);
-                }
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                try
-                {
-                    job.Skipped = Unavailable ?? Warm(context!.Gl, job.Source!, job.PowerOfTwo);
-                }
-                catch (Exception e)
-                {
-                    job.Skipped = e.Message;
-                }
-                job.Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
-                job.Source = null;
-                job.Finish();
-                lock (_lock)
-                {
-                    _busy--;
-                    Interlocked.Decrement(ref s_inDriver);
-                    Monitor.PulseAll(_lock);
-                }
-            }
+            if (_unavailable is null) Serve(context!.Gl);
         }
         finally
         {
-            Interlocked.Increment(ref s_inDriver);
             context?.Dispose();
-            Interlocked.Decrement(ref s_inDriver);
+            lock (s_threads) s_threads.Remove(Thread.CurrentThread);
         }
+    }
+
+    private void Serve(GL gl)
+    {
+        while (true)
+        {
+            Job job;
+            lock (_lock)
+            {
+                while (_queue.Count == 0 && !_stopping) Monitor.Wait(_lock);
+                if (_stopping) return;
+                job = _queue.Dequeue();
+                // Nobody waits for it any more (a later request queues it again), or building ahead has stopped.
+                string? skip = job.Waiters == 0 ? "no longer needed" : _notServed;
+                if (skip is not null)
+                {
+                    if (job.Waiters == 0) _jobs.Remove(job.Key);
+                    Complete(job, skip);
+                    continue;
+                }
+                _busy++;
+            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            string? skipped;
+            try
+            {
+                skipped = Warm(gl, job.Source!, job.PowerOfTwo);
+                if (skipped is null) Thread.Sleep(CacheWriteGrace);
+            }
+            catch (Exception e)
+            {
+                skipped = e.Message;
+            }
+            job.Seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            lock (_lock)
+            {
+                _busy--;
+                Complete(job, skipped);
+            }
+        }
+    }
+
+    // Under the lock.
+    private void Complete(Job job, string? skipped)
+    {
+        job.Skipped = skipped;
+        job.Source = null;
+        job.Finish();
+        Interlocked.Increment(ref _finished);
+        Monitor.PulseAll(_lock);
     }
 
     // layout(<format>, binding = N) [qualifiers] uniform [qualifiers] imageBuffer name
@@ -340,13 +388,15 @@ public sealed class ShaderWarmer : IDisposable
 
     public void Dispose()
     {
+        bool idle;
         lock (_lock)
         {
             _stopping = true;
+            idle = _busy == 0;
             Monitor.PulseAll(_lock);
         }
-        // The thread finishes the job it is on (a compile cannot be interrupted); it is a background thread, so a process
-        // that exits does not wait for it.
-        _thread.Join(TimeSpan.FromSeconds(1));
+        // An idle thread closes its context and ends at once. One in the middle of a compile (which cannot be interrupted)
+        // is not waited for: it ends after it, and a process that exits meanwhile does so by ExitNowIfWarming.
+        if (idle) _thread.Join(TimeSpan.FromSeconds(2));
     }
 }

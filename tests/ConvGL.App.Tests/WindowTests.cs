@@ -47,24 +47,49 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Contains("profile layer=2 channel=2 in_first=2 in_count=1 shared=1", relu.Stdout);
     }
 
-    /// <summary>On llvmpipe the window builds a stack's literal-weight programs ahead, on a thread of its own (here forced
-    /// in a scripted run, with a Mesa cache of its own so they really compile): it says so and shows its frames meanwhile,
-    /// and it exits 0 though that thread is still compiling when the last frame is written (the exit handlers tore LLVM
-    /// down under it: a segmentation fault, exit 139).</summary>
-    [Fact]
-    public void LiteralProgramsBuiltAhead_FramesMeanwhile_AndACleanExitWhileTheyCompile()
+    // A scripted run that builds its literal-weight programs ahead (forced: scripted runs wait for them by default), with a
+    // Mesa cache of its own so they really compile; its last frame waits for them.
+    private WindowProcess.Result RunBuildingAhead(params string[] args)
     {
         string cache = Path.Combine(TempDir(), "mesa-cache-" + Guid.NewGuid().ToString("N"));
         var env = new Dictionary<string, string?>
         {
             ["CONVGL_BUILD_AHEAD"] = "1", ["MESA_SHADER_CACHE_DIR"] = cache, ["MESA_SHADER_CACHE_DISABLE"] = null, ["MESA_GLSL_CACHE_DISABLE"] = null,
+            ["CONVGL_LITERAL_PLANS"] = null,
         };
+        return WindowProcess.Run(WindowProcess.Require(display), args, env);
+    }
+
+    /// <summary>On llvmpipe the window builds a stack's literal-weight programs ahead, on a thread of its own: it says so,
+    /// shows its frames meanwhile with the general programs, and runs the built ones once they are ready (the last frame's
+    /// shaders line); it exits 0 (the exit handlers once tore the driver down under that thread: exit 139).</summary>
+    [Fact]
+    public void LiteralProgramsBuiltAhead_FramesMeanwhile_ThenTheBuiltOnes()
+    {
         string shot = Temp("built-ahead.png");
-        WindowProcess.Result r = WindowProcess.Run(WindowProcess.Require(display),
-            ["--size", "640x400", "--source", "scene:640x360", "--stack", "deep", "--frames", "3", "--screenshot", shot], env);
+        WindowProcess.Result r = RunBuildingAhead("--size", "640x400", "--source", "scene:640x360", "--stack", "deep", "--frames", "3", "--screenshot", shot);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains(LivePipelines.BuildingAhead, r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("shaders 1=conv2d_depthwise 2=conv2d_literal_winograd+relu 3=fused 5=conv2d_literal_winograd+relu 6=fused 7=conv2d_literal",
+            r.Stdout.Split('\n').Single(l => l.StartsWith("shaders", StringComparison.Ordinal)).TrimEnd());
+        Assert.DoesNotContain("compiling", r.Stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(shot), r.ToString());
+    }
+
+    /// <summary>A still picture runs its layers only when something changed: a layer that stood in for its literal program
+    /// runs again once it is built (it stayed on the general program, its line saying "literal compiling", for good).</summary>
+    [Fact]
+    public void LiteralProgramsBuiltAhead_AStillPictureRunsThemToo()
+    {
+        var picture = Tensor.Chw(3, 360, 640);
+        for (int i = 0; i < picture.Length; i++) picture.Data[i] = (i * 7919 % 1000) / 1000f;
+        string png = Temp("still-640x360.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(png)!);
+        ImageIO.SavePng(png, picture);
+        WindowProcess.Result r = RunBuildingAhead("--size", "640x400", "--source", png, "--stack", "edges", "--frames", "3");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("shaders 1=conv2d_literal_winograd", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("compiling", r.Stdout, StringComparison.Ordinal);
     }
 
     /// <summary>A column whose layers' lines must be elided anyway (ResNet18's 52) is as wide as the elided column needs,

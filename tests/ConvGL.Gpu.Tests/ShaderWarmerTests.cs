@@ -95,7 +95,7 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
             ShaderWarmer.Job broken = warmer.Request("b.comp", good.Replace("* 2.0;", "* undefined_name;", StringComparison.Ordinal));
             Assert.True(warmer.WaitIdle(Patience));
             Assert.True(a.Done && sampler.Done && image2d.Done && broken.Done);
-            Assert.Null(a.Skipped ?? warmer.Unavailable);
+            Assert.Null(a.Skipped ?? warmer.NotServed);
             Assert.Contains("sampler", sampler.Skipped, StringComparison.Ordinal);
             Assert.Contains("image2D", image2d.Skipped, StringComparison.Ordinal);
             Assert.Contains("does not compile", broken.Skipped, StringComparison.Ordinal);
@@ -126,7 +126,7 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
             ShaderWarmer.Job wanted = warmer.Request("wanted.comp", Program(tag + " wanted", 8));
             Assert.True(warmer.WaitIdle(Patience));
             Assert.True(slow.Done && released.Done && wanted.Done);
-            Assert.Null(slow.Skipped ?? wanted.Skipped ?? warmer.Unavailable);
+            Assert.Null(slow.Skipped ?? wanted.Skipped ?? warmer.NotServed);
             Assert.Equal("no longer needed", released.Skipped);
             ShaderWarmer.Job again = warmer.Request("released.comp", text);
             Assert.NotSame(released, again);

@@ -65,7 +65,11 @@ internal sealed class LiveApp : IDisposable
         _context.Shaders.KeepBroken = true;
         // llvmpipe compiles a layer with its weights compiled in for seconds: in an interactive window that happens on a
         // thread of its own while the general programs run (LivePipelines says so on screen).
-        if (ShaderWarmer.Wanted(_context, interactive: !options.Scripted)) _context.Warmer = ShaderWarmer.TryStart(out _);
+        if (ShaderWarmer.Wanted(_context, interactive: !options.Scripted))
+        {
+            _context.Warmer = ShaderWarmer.TryStart(out string? why);
+            if (why is not null) Console.Error.WriteLine($"convgl: programs are not built ahead ({why}); the window waits while llvmpipe compiles them");
+        }
         _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
         _state = new ViewState { View = options.View };
         _messages = new LiveMessages(_state, options.Scripted);
@@ -127,6 +131,8 @@ internal sealed class LiveApp : IDisposable
             if ((!_state.Paused || !_haveFrame) && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
             _stages.Mark(0);
+            // A scripted run that builds ahead (CONVGL_BUILD_AHEAD=1) shows the finished plans in its last frame.
+            if (_script.IsLast(_frames) && _context.Warmer is { } warmer) warmer.WaitIdle(TimeSpan.FromMinutes(5));
             _pipelines.PollBuilds();
             if (_state.Dirty && _haveFrame)
             {

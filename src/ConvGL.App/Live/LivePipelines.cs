@@ -55,6 +55,8 @@ internal sealed class LivePipelines : IDisposable
     private readonly bool _scripted;
     // Programs built ahead (the context's Warmer): when they began, while the general programs stand in for them.
     private long? _buildingSince;
+    private long _finishedSeen;
+    private bool _notServedSaid;
     private Action<Exception>? _runFailed;
 
     /// <summary>How many times <see cref="Run"/> has run: a number that changes whenever the layers' maps may have.</summary>
@@ -276,11 +278,23 @@ internal sealed class LivePipelines : IDisposable
     private void Flash(string message) => _messages.Flash(message, _window.Time);
 
     /// <summary>Once a frame, for programs built ahead (the context's Warmer; a layer asks for them when it first runs,
-    /// which may be in a view's draw): says so when they begin, and when they are ready the layers run again (they take
-    /// them then) and the window says that.</summary>
+    /// which may be in a view's draw): whenever a job finishes the layers run again (one that waited plans again and takes
+    /// its programs then; a still picture runs only when something changed), and the window says when they begin, when
+    /// they are ready, and if building ahead stopped.</summary>
     public void PollBuilds()
     {
         if (_context.Warmer is not { } warmer) return;
+        long finished = warmer.Finished;
+        if (finished != _finishedSeen)
+        {
+            _finishedSeen = finished;
+            _state.Dirty = true;
+        }
+        if (warmer.NotServed is { } stopped && !_notServedSaid)
+        {
+            _notServedSaid = true;
+            Flash(stopped);
+        }
         bool busy = warmer.Busy;
         if (busy && _buildingSince is null)
         {
@@ -290,8 +304,7 @@ internal sealed class LivePipelines : IDisposable
         else if (!busy && _buildingSince is { } since)
         {
             _buildingSince = null;
-            _state.Dirty = true;
-            Flash(BuiltAhead(Stopwatch.GetElapsedTime(since).TotalSeconds));
+            if (warmer.NotServed is null) Flash(BuiltAhead(Stopwatch.GetElapsedTime(since).TotalSeconds));
         }
     }
 

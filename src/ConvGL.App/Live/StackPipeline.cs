@@ -148,15 +148,7 @@ internal sealed class StackPipeline : ILivePipeline
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 _ => layer.Type,
             };
-        // The shader a direct conv's plan chose, its first word only ("winograd", "conv2d_dense"; the bench table gives the
-        // whole variant line), "+relu" (or the other activation) where the activation after it is fused into its stores
-        // ("add+relu" for an add), and "fused" on that activation.
-        string? variant = _runner.Variant(i);
-        string? name = _runner.FusedAway(i) ? "fused" : variant is null || variant.StartsWith('(') ? null
-            : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
-        if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? layer.Type) + "+" + _runner.Stack.Layers[j].Type;
-        // Its literal-weight programs still compiling on the warmer's thread (the window on llvmpipe): said until they run.
-        if (variant is not null && variant.EndsWith(Gpu.Ops.GpuConv2D.StandingIn, StringComparison.Ordinal)) name += $",{HudText.Nb}literal{HudText.Nb}compiling";
+        string? name = ShaderTag(i);
         // A layer on but left out of the run (the view needs no map after the shown one): said, so its line's missing
         // shader tag does not read as a fault.
         string shader = _runner.Enabled[i] && !_runner.Needed(i) ? $" [not{HudText.Nb}run]" : name is null ? "" : $" [{name}]";
@@ -166,6 +158,20 @@ internal sealed class StackPipeline : ILivePipeline
         string label = named ? $"{layer.Label}: "
             : layer is ConvLayer { WeightName: { Length: > 0 } and not "live" } learned ? $"{MapNames.Stem(learned, i)}: " : "";
         return $"{label}{what}{shader} -> {_runner.Plan.Outputs[i]}" + (_runner.Algorithms[i] is { } choice ? $", {choice}" : "");
+    }
+
+    /// <summary>The shader a layer's plan chose, as its layer line shows it, or null: a direct conv's first word only
+    /// ("winograd", "conv2d_dense"; the bench table gives the whole variant line), "+relu" (or the other activation) where
+    /// the activation after it is fused into its stores ("add+relu" for an add), "fused" on that activation, and
+    /// ", literal compiling" while its literal-weight programs compile on the warmer's thread (the window on llvmpipe).</summary>
+    public string? ShaderTag(int i)
+    {
+        string? variant = _runner.Variant(i);
+        string? name = _runner.FusedAway(i) ? "fused" : variant is null || variant.StartsWith('(') ? null
+            : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
+        if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? _runner.Stack.Layers[i].Type) + "+" + _runner.Stack.Layers[j].Type;
+        if (variant is not null && variant.EndsWith(Gpu.Ops.GpuConv2D.StandingIn, StringComparison.Ordinal)) name += $",{HudText.Nb}literal{HudText.Nb}compiling";
+        return name;
     }
 
     /// <summary>A conv's padding on its layer line: nothing for same (the default), else " valid", " full",
