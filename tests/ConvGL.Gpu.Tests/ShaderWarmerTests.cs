@@ -164,19 +164,55 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
         });
     }
 
+    /// <summary>Mesa reads its switches as booleans (1, true, y, yes in any case): each one that turns the cache off means no
+    /// warmer; other values leave it.</summary>
     [Fact]
     public void NoWarmer_WhereMesasCacheIsOff()
     {
         string? before = Environment.GetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE");
         try
         {
-            Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", "true");
-            Assert.Null(ShaderWarmer.TryStart(out string? why));
-            Assert.Contains("MESA_SHADER_CACHE_DISABLE=true", why, StringComparison.Ordinal);
+            foreach (string off in (string[])["true", "1", "y", "YES"])
+            {
+                Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", off);
+                Assert.Null(ShaderWarmer.TryStart(out string? why));
+                Assert.Equal($"MESA_SHADER_CACHE_DISABLE={off}: Mesa's shader cache is off", why);
+            }
+            foreach (string on in (string[])["false", "0", "n"])
+            {
+                Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", on);
+                Assert.Null(ShaderWarmer.CacheDisabled());
+            }
         }
         finally
         {
             Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", before);
         }
+    }
+
+    /// <summary>A warmed program whose build on the GL thread was slow was no cache hit (the cache cannot be written, or is
+    /// full): the warmer stops, later programs are built on the GL thread at once, and a job still queued is finished
+    /// unwarmed so nothing waits for it.</summary>
+    [Fact]
+    public void ASlowBuildAfterWarming_StopsBuildingAhead()
+    {
+        WithWarmer(warmer =>
+        {
+            warmer.BuiltOnGlThread(ShaderWarmer.CacheHitMs / 2);
+            Assert.Null(warmer.NotServed);
+            string tag = Guid.NewGuid().ToString("N");
+            string Text(string what) => $"#version 430\n// {tag} {what}\nlayout(local_size_x = 8) in;\nlayout(std430, binding = 3) writeonly buffer Out {{ float o[]; }};\nvoid main() {{ o[gl_GlobalInvocationID.x] = 1.0; }}\n";
+            warmer.BuiltOnGlThread(ShaderWarmer.CacheHitMs * 3);
+            Assert.Contains("no hit in Mesa's shader cache", warmer.NotServed, StringComparison.Ordinal);
+            ShaderWarmer.Job queued = warmer.Request("queued.comp", Text("queued"));
+            Assert.True(warmer.WaitIdle(Patience));
+            Assert.True(queued.Done);
+            Assert.Contains("no hit in Mesa's shader cache", queued.Skipped, StringComparison.Ordinal);
+            var pending = new List<ShaderWarmer.Job>();
+            GlProgram? built = fixture.Context.Shaders.ComputeGeneratedWhenWarm("generated/after.comp", Text("after"), pending);
+            Assert.NotNull(built);
+            Assert.Empty(pending);
+            built!.Delete();
+        });
     }
 }
