@@ -106,8 +106,8 @@ public sealed class GlContext : IDisposable
         }
     }
 
-    /// <summary>Where set (the live window on a software rasteriser), programs generated at run time are built ahead on
-    /// this thread of its own, and the plans that need them run their general programs until they are ready
+    /// <summary>Where set (the live window on a software rasteriser), the literal-weight programs are built ahead on the
+    /// warmer's own thread, and the layers that need them run their general programs until they are ready
     /// (<see cref="ShaderLibrary.ComputeGeneratedWhenWarm"/>). Owned by this context from then on: disposed with it.</summary>
     public ShaderWarmer? Warmer { get; set; }
 
