@@ -117,6 +117,9 @@ internal sealed class LiveApp : IDisposable
         while (!_window.IsClosing && !_state.Quit)
         {
             _window.DoEvents();
+            // A scripted run that builds ahead (CONVGL_BUILD_AHEAD=1) shows the finished plans in its last frame (the wait
+            // is outside the frame's timing).
+            if (_script.IsLast(_frames) && _context.Warmer is { } warmer) warmer.WaitIdle(TimeSpan.FromMinutes(5));
             double now = _window.Time;
             if (!_state.Paused) _appTime += now - _lastTime;
             _lastTime = now;
@@ -131,8 +134,6 @@ internal sealed class LiveApp : IDisposable
             if ((!_state.Paused || !_haveFrame) && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
             _stages.Mark(0);
-            // A scripted run that builds ahead (CONVGL_BUILD_AHEAD=1) shows the finished plans in its last frame.
-            if (_script.IsLast(_frames) && _context.Warmer is { } warmer) warmer.WaitIdle(TimeSpan.FromMinutes(5));
             _pipelines.PollBuilds();
             if (_state.Dirty && _haveFrame)
             {

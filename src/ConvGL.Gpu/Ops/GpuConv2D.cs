@@ -187,8 +187,8 @@ public sealed class GpuConv2D : IGpuConv
                 ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, pending, _padded?.Buffer.Capacity ?? 0) : null;
             _literal = _winograd is null && _pointwise is null && _literalWinograd is null && _pending.Count == 0
                 ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, pending, _padded?.Buffer.Capacity ?? 0) : null;
-            // While literal programs are built ahead, the plan they replace stands in (a forced literal path too: the
-            // tests force it without a Warmer).
+            // While literal programs are built ahead, the plan Auto takes without them stands in (also where a test forced
+            // a literal path).
             ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : Choice;
             _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused) : null;
         }
