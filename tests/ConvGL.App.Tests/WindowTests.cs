@@ -1206,6 +1206,18 @@ public sealed class FileSourceTests(DisplayFixture display)
             Assert.True(k.ExitCode == 0, k.ToString());
             Assert.True(Area.Of(k).H == 300 && Area.Of(k, "view").W >= 530, $"--keys {keys}: {k.Stdout}");
         }
+        // A conv layer of a stack whose layer lines are elided in that column either way (learned, deep: 7 and 9 layers)
+        // gets the strip there too: its panels keep the room they had beside the strip under the picture (it stayed
+        // under: 354x199).
+        foreach ((string stack, string layer) in new[] { ("learned", "1"), ("deep", "7") })
+        {
+            WindowProcess.Result many = WindowProcess.Run(WindowProcess.Require(display),
+                ["--source", "scene:640x360", "--stack", stack, "--layer", layer, "--size", "1900x300", "--frames", "2", "--probe", "100,100"]);
+            Assert.True(many.ExitCode == 0, many.ToString());
+            Assert.True(Area.Of(many).H == 300 && Area.Of(many, "view").W >= 530, $"{stack}: {many.Stdout}");
+            Area manyColumn = Area.Of(many, "column"), manyBottom = Area.Of(many, "bottom");
+            Assert.True(manyColumn.Y + manyColumn.H <= manyBottom.Y && manyBottom.X == Area.Of(many, "side").X, $"{stack}: {many.Stdout}");
+        }
         WindowProcess.Result gabor = WindowProcess.Run(WindowProcess.Require(display),
             ["--source", "scene:640x360", "--stack", "gabor", "--layer", "1", "--size", "1900x500", "--frames", "2", "--probe", "320,180"]);
         Assert.True(gabor.ExitCode == 0, gabor.ToString());

@@ -123,7 +123,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// foot of the side column instead (or, with the panels hidden, in a column of its own: 38% of the width), when its
     /// rows fit the column as they are (as many lines and as many kernel columns: a kernel row must stay one line and
     /// whole), the column's panels still fit above it (a passing message left out: it must not move the picture for its
-    /// 4 s), and the picture comes out at least 10% larger in area.</summary>
+    /// 4 s) or have at least the room they have beside the strip under the picture (where they elide layer lines either
+    /// way), and the picture comes out at least 10% larger in area.</summary>
     private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
         Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content)
     {
@@ -138,7 +139,10 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (inColumn != probeLines || hint > probeLines) return layout;
         if (probeColumns is not null && probeColumns(columnChars) < probeColumns(stripChars)) return layout;
         var beside = LiveLayout.StripInColumn(width, height, columnWidth, layout.Bottom.Height).Hug(content);
-        if (ColumnHeight(beside.Side.Width, withMessage: false) > beside.Side.Height) return layout;
+        // The panels must fit above the strip, or (where they already elide layer lines, as a deep stack's do in a low
+        // window) have no less room than beside the strip under the picture.
+        if (ColumnHeight(beside.Side.Width, withMessage: false) > beside.Side.Height
+            && (beside.Side.Height < layout.Side.Height || beside.Side.Width < layout.Side.Width)) return layout;
         return DrawnArea(beside.Picture, content) >= DrawnArea(layout.Picture, content) * 1.1f ? beside : layout;
     }
 
