@@ -23,10 +23,14 @@ internal static class Program
             ConvGL.Core.IO.InFlight.Removed.Wait(TimeSpan.FromSeconds(10));
             Thread.Sleep(TimeSpan.FromSeconds(10));
         }
-        // The window's shader warmer may still be compiling: exit handlers would pull the driver out from under it.
-        ShaderWarmer.ExitNowIfWarming(code);
+        // The window's shader warmer may still be compiling: exit handlers would pull the driver out from under it. Only
+        // where one was started: the check loads the GPU assemblies, which a command under a memory limit may not afford.
+        if (WarmerStarted) ShaderWarmer.ExitNowIfWarming(code);
         return code;
     }
+
+    /// <summary>Set by the window when it starts a <see cref="ShaderWarmer"/>.</summary>
+    internal static volatile bool WarmerStarted;
 
     private static int Run(string[] args)
     {

@@ -68,6 +68,7 @@ internal sealed class LiveApp : IDisposable
         if (ShaderWarmer.Wanted(_context, interactive: !options.Scripted))
         {
             _context.Warmer = ShaderWarmer.TryStart(out string? why);
+            Program.WarmerStarted |= _context.Warmer is not null;
             if (why is not null) Console.Error.WriteLine($"convgl: programs are not built ahead ({why}); the window waits while llvmpipe compiles them");
         }
         _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
