@@ -58,8 +58,8 @@ public sealed class ShaderWarmer : IDisposable
     /// literal program's compile and link seconds).</summary>
     public const double CacheHitMs = 400;
 
-    // Mesa writes its cache entries on a queue thread of its own, after the dispatch that made them has finished: a job is
-    // called done this long after, so the GL thread's build finds them written.
+    // Mesa writes its cache entries on a queue thread of its own, after the dispatch that made them has finished: a job that
+    // compiled is called done this long after, so the GL thread's build finds them written.
     private static readonly TimeSpan CacheWriteGrace = TimeSpan.FromMilliseconds(100);
 
     private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
@@ -264,7 +264,8 @@ public sealed class ShaderWarmer : IDisposable
             try
             {
                 skipped = Warm(gl, job.Source!, job.PowerOfTwo);
-                if (skipped is null) Thread.Sleep(CacheWriteGrace);
+                // A quick warm-up was a cache hit itself: nothing new to write.
+                if (skipped is null && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds > CacheHitMs / 4) Thread.Sleep(CacheWriteGrace);
             }
             catch (Exception e)
             {

@@ -55,6 +55,7 @@ internal sealed class LivePipelines : IDisposable
     private readonly bool _scripted;
     // Programs built ahead (the context's Warmer): when they began, while the general programs stand in for them.
     private long? _buildingSince;
+    private bool _buildingSaid;
     private long _finishedSeen;
     private bool _notServedSaid;
     private Action<Exception>? _runFailed;
@@ -296,17 +297,23 @@ internal sealed class LivePipelines : IDisposable
             Flash(stopped);
         }
         bool busy = warmer.Busy;
-        if (busy && _buildingSince is null)
+        if (busy && _buildingSince is null) _buildingSince = Stopwatch.GetTimestamp();
+        if (busy && !_buildingSaid && Stopwatch.GetElapsedTime(_buildingSince!.Value).TotalSeconds >= (_scripted ? 0 : QuietBuildSeconds))
         {
-            _buildingSince = Stopwatch.GetTimestamp();
+            _buildingSaid = true;
             Flash(BuildingAhead);
         }
         else if (!busy && _buildingSince is { } since)
         {
             _buildingSince = null;
-            if (warmer.NotServed is null) Flash(BuiltAhead(Stopwatch.GetElapsedTime(since).TotalSeconds));
+            if (_buildingSaid && warmer.NotServed is null) Flash(BuiltAhead(Stopwatch.GetElapsedTime(since).TotalSeconds));
+            _buildingSaid = false;
         }
     }
+
+    /// <summary>Building ahead that ends within this many seconds is not mentioned (programs Mesa's cache held: every start
+    /// after the first); a scripted run says it at once.</summary>
+    public const double QuietBuildSeconds = 1.0;
 
     /// <summary>What the window says while llvmpipe builds the layers' literal-weight programs on a thread of its own.</summary>
     public const string BuildingAhead =
