@@ -71,6 +71,8 @@ public sealed class ShaderWarmer : IDisposable
     private int _busy;
     private long _finished;
     private volatile string? _notServed;
+    // Why the thread's context is of no use (set before _started), or null.
+    private string? _unavailable;
     // Every warmer thread of the process, for ExitNowIfWarming.
     private static readonly List<Thread> s_threads = [];
 
@@ -94,8 +96,6 @@ public sealed class ShaderWarmer : IDisposable
         warmer.Dispose();
         return null;
     }
-
-    private string? _unavailable;
 
     /// <summary>Whether a window on <paramref name="context"/> should build its programs ahead: on a software rasteriser
     /// with the literal-weight plans on, in an interactive run (a scripted one waits for each program, as the commands do,
