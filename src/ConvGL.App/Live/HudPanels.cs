@@ -121,8 +121,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// <summary>In a wide, low window the picture is bound by its height, and the strip under it takes that height for
     /// text that needs a fraction of the window's width (1900x300: 57 of the 300 rows). There the strip stands at the
     /// foot of the side column instead (or, with the panels hidden, in a column of its own: 38% of the width), when its
-    /// rows fit the column as they are (as many lines and as many kernel columns: a kernel row must stay one line and
-    /// whole), the column's panels still fit above it (a passing message left out: it must not move the picture for its
+    /// rows fit the column as they are (as many kernel or window columns: a row must stay one line and whole; text that
+    /// wraps to more lines there makes the strip taller), the column's panels still fit above it (a passing message left out: it must not move the picture for its
     /// 4 s) or have at least the room they have beside the strip under the picture (where they elide layer lines either
     /// way), and the picture comes out at least 10% larger in area.</summary>
     private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
@@ -134,11 +134,14 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         int inColumn = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, columnChars,
                 conv?.Weight.Shape[1] ?? 1),
             formulaLines?.Invoke(columnChars) ?? 0);
-        // The idle hint (one line across the window) must not wrap past the strip's rows either.
+        // The idle hint (one line across the window) must not wrap past the strip's rows either. Text that wraps to more
+        // lines in the column (a relu's or pool's rule written out, a conv's long sums) makes the strip there taller.
         int hint = HudText.Wrap([ProbeHint], columnChars).Count;
-        if (inColumn != probeLines || hint > probeLines) return layout;
+        int lines = Math.Max(inColumn, probeLines);
+        if (hint > lines) return layout;
         if (probeColumns is not null && probeColumns(columnChars) < probeColumns(stripChars)) return layout;
-        var beside = LiveLayout.StripInColumn(width, height, columnWidth, layout.Bottom.Height).Hug(content);
+        float stripHeight = lines == probeLines ? layout.Bottom.Height : lines * _hud.LineHeight + 8 + LiveLayout.Margin;
+        var beside = LiveLayout.StripInColumn(width, height, columnWidth, stripHeight).Hug(content);
         // The panels must fit above the strip, or (where they already elide layer lines, as a deep stack's do in a low
         // window) have no less room than beside the strip under the picture.
         if (ColumnHeight(beside.Side.Width, withMessage: false) > beside.Side.Height
