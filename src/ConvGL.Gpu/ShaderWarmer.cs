@@ -109,17 +109,18 @@ public sealed class ShaderWarmer : IDisposable
         return interactive && Ops.LiteralConvPlan.InAuto(context);
     }
 
-    /// <summary>Why Mesa's disk cache is off (then warming is useless), or null. Mesa reads these variables as booleans:
-    /// 1, true, y or yes, in any case.</summary>
+    /// <summary>Why Mesa's disk cache is off (then warming is useless), or null. Mesa reads MESA_SHADER_CACHE_DISABLE as a
+    /// boolean (1, true, t, y or yes, in any case) and the older MESA_GLSL_CACHE_DISABLE only where the first is unset.</summary>
     internal static string? CacheDisabled()
     {
-        foreach (string name in (string[])["MESA_SHADER_CACHE_DISABLE", "MESA_GLSL_CACHE_DISABLE"])
+        string name = "MESA_SHADER_CACHE_DISABLE";
+        string? v = Environment.GetEnvironmentVariable(name);
+        if (v is null)
         {
-            string? v = Environment.GetEnvironmentVariable(name);
-            if (v?.ToLowerInvariant() is "1" or "true" or "y" or "yes")
-                return $"{name}={v}: Mesa's shader cache is off";
+            name = "MESA_GLSL_CACHE_DISABLE";
+            v = Environment.GetEnvironmentVariable(name);
         }
-        return null;
+        return v?.ToLowerInvariant() is "1" or "true" or "t" or "y" or "yes" ? $"{name}={v}: Mesa's shader cache is off" : null;
     }
 
     /// <summary>Why building ahead stopped (a program built ahead was no cache hit on the GL thread), or null: from then on

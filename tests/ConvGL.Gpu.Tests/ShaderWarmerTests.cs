@@ -164,15 +164,16 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
         });
     }
 
-    /// <summary>Mesa reads its switches as booleans (1, true, y, yes in any case): each one that turns the cache off means no
-    /// warmer; other values leave it.</summary>
+    /// <summary>Mesa reads its switch as a boolean (1, true, t, y, yes in any case), and the older MESA_GLSL_CACHE_DISABLE
+    /// only where MESA_SHADER_CACHE_DISABLE is unset: a cache that is off means no warmer; other values leave it.</summary>
     [Fact]
     public void NoWarmer_WhereMesasCacheIsOff()
     {
-        string? before = Environment.GetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE");
+        string? shader = Environment.GetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE"), glsl = Environment.GetEnvironmentVariable("MESA_GLSL_CACHE_DISABLE");
         try
         {
-            foreach (string off in (string[])["true", "1", "y", "YES"])
+            Environment.SetEnvironmentVariable("MESA_GLSL_CACHE_DISABLE", null);
+            foreach (string off in (string[])["true", "1", "t", "y", "YES"])
             {
                 Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", off);
                 Assert.Null(ShaderWarmer.TryStart(out string? why));
@@ -183,10 +184,16 @@ public sealed class ShaderWarmerTests(GlFixture fixture, ITestOutputHelper log)
                 Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", on);
                 Assert.Null(ShaderWarmer.CacheDisabled());
             }
+            // The older name counts only without the newer one.
+            Environment.SetEnvironmentVariable("MESA_GLSL_CACHE_DISABLE", "true");
+            Assert.Null(ShaderWarmer.CacheDisabled());
+            Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", null);
+            Assert.Equal("MESA_GLSL_CACHE_DISABLE=true: Mesa's shader cache is off", ShaderWarmer.CacheDisabled());
         }
         finally
         {
-            Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", before);
+            Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", shader);
+            Environment.SetEnvironmentVariable("MESA_GLSL_CACHE_DISABLE", glsl);
         }
     }
 

@@ -47,6 +47,8 @@ internal sealed class LiveApp : IDisposable
     private bool _haveFrame;
     private double _appTime, _lastTime, _nextHud;
     private int _frames;
+    // Times the scripted run's last frame came again for programs built ahead (LiveApp.Run).
+    private int _lastFrameAgain;
     private bool _hudRedrawn;
     private string? _title;
 
@@ -67,8 +69,9 @@ internal sealed class LiveApp : IDisposable
         // thread of its own while the general programs run (LivePipelines says so on screen).
         if (ShaderWarmer.Wanted(_context, interactive: !options.Scripted))
         {
+            // Set before the start: a thread whose context is slow to come keeps running after TryStart gives up on it.
+            Program.WarmerStarted = true;
             _context.Warmer = ShaderWarmer.TryStart(out string? why);
-            Program.WarmerStarted |= _context.Warmer is not null;
             if (why is not null) Console.Error.WriteLine($"convgl: programs are not built ahead ({why}); the window waits while llvmpipe compiles them");
         }
         _movingFit = SourceFit.ForMoving(options.SourceFit, options.SourceFitGiven, _context.IsSoftware);
@@ -135,7 +138,7 @@ internal sealed class LiveApp : IDisposable
             if ((!_state.Paused || !_haveFrame) && UploadSource(t)) _state.Dirty = true;
             if (_script.WaitingForFirstFrame(_source, _haveFrame, _clock.Elapsed)) continue;
             _stages.Mark(0);
-            _pipelines.PollBuilds();
+            bool replanned = _pipelines.PollBuilds();
             if (_state.Dirty && _haveFrame)
             {
                 _pipelines.Run(_sourceImage);
@@ -148,7 +151,11 @@ internal sealed class LiveApp : IDisposable
             Render();
             _soak?.AfterFrame(_frames);
 
-            bool last = _script.IsLast(_frames);
+            // A scripted run that builds ahead: a layer that first asked for its programs in this last frame (a one-frame
+            // run, a view's draw) stood in for them; the last frame comes again once they are built (the wait at the top of
+            // the loop), twice at most.
+            bool again = _script.IsLast(_frames) && _context.Warmer is { Busy: true } && _lastFrameAgain++ < 2;
+            bool last = _script.IsLast(_frames) && !again;
             // The last frame is not swapped (its screenshot reads the back buffer): its stages end here.
             if (last) _stages.End();
             if (last && _script.ProbeOutside(Pipeline, View.ProbeLayer(_state.Layer)) is { } outside)
@@ -186,10 +193,11 @@ internal sealed class LiveApp : IDisposable
             _window.SwapBuffers();
             _stages.Mark(4);
             _stages.End();
-            _frames++;
+            if (!again) _frames++;
             _stats.FrameDone(_clock.Elapsed.TotalSeconds, _clock.Elapsed.TotalMilliseconds - frameStart);
-            // Steady state: past the first frames (programs compiled, textures sized) and no HUD text rebuilt.
-            if (_frames > 3 && !_hudRedrawn) _stats.SteadyFrame(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+            // Steady state: past the first frames (programs compiled, textures sized), no HUD text rebuilt, and no layer
+            // planned again for programs built ahead.
+            if (_frames > 3 && !_hudRedrawn && !replanned) _stats.SteadyFrame(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
             _script.FrameShown(_frames);
             Periodic(now);
         }

@@ -281,12 +281,14 @@ internal sealed class LivePipelines : IDisposable
     /// <summary>Once a frame, for programs built ahead (the context's Warmer; a layer asks for them when it first runs,
     /// which may be in a view's draw): whenever a job finishes the layers run again (one that waited plans again and takes
     /// its programs then; a still picture runs only when something changed), and the window says when they begin, when
-    /// they are ready, and if building ahead stopped.</summary>
-    public void PollBuilds()
+    /// they are ready, and if building ahead stopped. True when the layers run again for finished jobs (that frame plans
+    /// again: not a steady frame).</summary>
+    public bool PollBuilds()
     {
-        if (_context.Warmer is not { } warmer) return;
+        if (_context.Warmer is not { } warmer) return false;
         long finished = warmer.Finished;
-        if (finished != _finishedSeen)
+        bool rerun = finished != _finishedSeen;
+        if (rerun)
         {
             _finishedSeen = finished;
             _state.Dirty = true;
@@ -309,6 +311,7 @@ internal sealed class LivePipelines : IDisposable
             if (_buildingSaid && warmer.NotServed is null) Flash(BuiltAhead(Stopwatch.GetElapsedTime(since).TotalSeconds));
             _buildingSaid = false;
         }
+        return rerun;
     }
 
     /// <summary>Building ahead that ends within this many seconds is not mentioned (programs Mesa's cache held: every start
