@@ -19,6 +19,15 @@ public sealed class LiveUnitTests
         Assert.StartsWith("the first run took 1.5 s: the driver compiled", LivePipelines.SlowFirstRun(1500, software: false));
     }
 
+    /// <summary>Programs built ahead: what the window says when they are ready, with the seconds since they began (one
+    /// decimal, invariant culture).</summary>
+    [Fact]
+    public void BuiltAhead_SaysTheSecondsItTook()
+    {
+        Assert.Equal("faster programs ready (5.7 s to compile; Mesa keeps them on disk: next time at once)", LivePipelines.BuiltAhead(5.71));
+        Assert.Equal("faster programs ready (0.0 s to compile; Mesa keeps them on disk: next time at once)", LivePipelines.BuiltAhead(0.04));
+    }
+
     [Fact]
     public void FrameExchange_HandsOverTheNewestFrame_Once_AndNeverTheBufferBeingWritten()
     {
