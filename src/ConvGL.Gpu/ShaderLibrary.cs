@@ -66,16 +66,15 @@ public sealed class ShaderLibrary : IDisposable
         return program;
     }
 
-    /// <summary>As <see cref="ComputeGenerated"/> where the context has no <see cref="GlContext.Warmer"/> or the warmer is
-    /// done with this text. Otherwise the program is queued there, its job added to <paramref name="pending"/>, and null
+    /// <summary>As <see cref="ComputeGenerated"/> where <paramref name="pending"/> is null, the context has no
+    /// <see cref="GlContext.Warmer"/> or the warmer is done with this text. Otherwise the program is queued there, its job added to <paramref name="pending"/>, and null
     /// returned: the caller runs something else meanwhile and asks again once every pending job is done (then the build is
     /// a hit in Mesa's disk cache). <paramref name="imageBytes"/>: the size of the buffer the program's images will view
     /// (<see cref="ShaderWarmer.Request"/>).</summary>
-    public GlProgram? ComputeGeneratedWhenWarm(string name, string text, ICollection<ShaderWarmer.Job> pending, long? imageBytes = null)
+    public GlProgram? ComputeGeneratedWhenWarm(string name, string text, ICollection<ShaderWarmer.Job>? pending, long? imageBytes = null)
     {
-        ArgumentNullException.ThrowIfNull(pending);
         _context.CheckThread();
-        if (_context.Warmer is not { NotServed: null } warmer) return ComputeGenerated(name, text);
+        if (pending is null || _context.Warmer is not { NotServed: null } warmer) return ComputeGenerated(name, text);
         string whole;
         try
         {

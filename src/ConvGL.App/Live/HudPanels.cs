@@ -122,9 +122,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// text that needs a fraction of the window's width (1900x300: 57 of the 300 rows). There the strip stands at the
     /// foot of the side column instead (or, with the panels hidden, in a column of its own: 38% of the width), when its
     /// rows fit the column as they are (as many kernel or window columns: a row must stay one line and whole; text that
-    /// wraps to more lines there makes the strip taller), the column's panels still fit above it (a passing message left out: it must not move the picture for its
-    /// 4 s) or have at least the room they have beside the strip under the picture (where they elide layer lines either
-    /// way), and the picture comes out at least 10% larger in area.</summary>
+    /// wraps to more lines there makes the strip taller), the column's panels still fit above it (a passing message left
+    /// out: it must not move the picture for its 4 s) or have at least the room they have beside the strip under the
+    /// picture (where they elide layer lines either way), and the picture comes out at least 10% larger in area.</summary>
     private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
         Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content)
     {

@@ -180,13 +180,12 @@ public sealed class GpuConv2D : IGpuConv
             float[]? bias = _hasBias ? _biasData : null;
             Replan();
             // With a Warmer, the literal plans are null until their programs are built ahead (their jobs in _pending).
-            List<ShaderWarmer.Job>? pending = _context.Warmer is null ? null : _pending;
             _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused, SplitK, WinogradScratchFloats);
             _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
             _literalWinograd = _winograd is null && _pointwise is null
-                ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, pending, _padded?.Buffer.Capacity ?? 0) : null;
+                ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, _pending, _padded?.Buffer.Capacity ?? 0) : null;
             _literal = _winograd is null && _pointwise is null && _literalWinograd is null && _pending.Count == 0
-                ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, pending, _padded?.Buffer.Capacity ?? 0) : null;
+                ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, _pending, _padded?.Buffer.Capacity ?? 0) : null;
             // While literal programs are built ahead, the plan Auto takes without them stands in (also where a test forced
             // a literal path).
             ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : Choice;

@@ -108,8 +108,7 @@ internal sealed class LiteralConvPlan : IDisposable
                 string text = Generate(weight, bias, first, Math.Min(4, cout - first), cin, cout / o.Groups, kh, kw, flip, o, (paddedH, paddedW), (hOut, wOut), bpr, u64, vec4, act);
                 string name = $"generated/conv2d_literal_{first / 4}.comp";
                 // Built ahead (the context's Warmer): every block is queued at once; the plan waits for the last.
-                GlProgram? program = pending is null ? context.Shaders.ComputeGenerated(name, text)
-                    : context.Shaders.ComputeGeneratedWhenWarm(name, text, pending, 4L * Math.Max(paddedCapacity, (long)input.C * paddedH * paddedW));
+                GlProgram? program = context.Shaders.ComputeGeneratedWhenWarm(name, text, pending, 4L * Math.Max(paddedCapacity, (long)input.C * paddedH * paddedW));
                 if (program is null) waiting = true;
                 else plan._programs.Add(program);
             }

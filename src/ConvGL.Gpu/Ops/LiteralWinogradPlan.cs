@@ -122,7 +122,7 @@ internal sealed class LiteralWinogradPlan : IDisposable
         const string name = "generated/conv2d_literal_winograd.comp";
         // The buffer its images view: the input's, or the padded copy's once the pad pass has sized it.
         long imageBytes = 4L * (direct is not null ? input.Buffer.Capacity : Math.Max(paddedCapacity, (long)cin * paddedH * paddedW));
-        plan._program = pending is null ? context.Shaders.ComputeGenerated(name, text) : context.Shaders.ComputeGeneratedWhenWarm(name, text, pending, imageBytes);
+        plan._program = context.Shaders.ComputeGeneratedWhenWarm(name, text, pending, imageBytes);
         // Still building ahead (the context's Warmer): the caller runs another plan meanwhile.
         return plan._program is null ? null : plan;
     }
