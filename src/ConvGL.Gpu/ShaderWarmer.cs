@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu;
 
@@ -231,7 +230,7 @@ public sealed class ShaderWarmer : IDisposable
         _started.Set();
         try
         {
-            if (_unavailable is null) Serve(context!.Gl);
+            if (_unavailable is null) Serve(context!);
         }
         finally
         {
@@ -240,7 +239,7 @@ public sealed class ShaderWarmer : IDisposable
         }
     }
 
-    private void Serve(GL gl)
+    private void Serve(GlContext context)
     {
         while (true)
         {
@@ -264,7 +263,7 @@ public sealed class ShaderWarmer : IDisposable
             string? skipped;
             try
             {
-                skipped = Warm(gl, job.Source!, job.PowerOfTwo);
+                skipped = Warm(context, job.Name, job.Source!, job.PowerOfTwo);
                 // A quick warm-up was a cache hit itself: nothing new to write.
                 if (skipped is null && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds > CacheHitMs / 4) Thread.Sleep(CacheWriteGrace);
             }
@@ -301,90 +300,72 @@ public sealed class ShaderWarmer : IDisposable
     private static readonly Regex Binding = new(@"binding\s*=\s*(\d+)", RegexOptions.CultureInvariant);
     private static readonly Regex Unmimicked = new(@"\b(uniform\s+[iu]?sampler\w*|uniform\s+\w+\s*\{|std140)", RegexOptions.CultureInvariant);
 
-    private static readonly Dictionary<string, (SizedInternalFormat Sized, InternalFormat Format)> Formats = new(StringComparer.Ordinal)
-    {
-        ["r32f"] = (SizedInternalFormat.R32f, InternalFormat.R32f),
-        ["rg32f"] = (SizedInternalFormat.RG32f, InternalFormat.RG32f),
-        ["rgba32f"] = (SizedInternalFormat.Rgba32f, InternalFormat.Rgba32f),
-        ["r32ui"] = (SizedInternalFormat.R32ui, InternalFormat.R32ui),
-        ["rgba32ui"] = (SizedInternalFormat.Rgba32ui, InternalFormat.Rgba32ui),
-        ["r32i"] = (SizedInternalFormat.R32i, InternalFormat.R32i),
-    };
+    // The image formats ConvGL's texel views have (GlBuffer): floats a texel.
+    private static readonly Dictionary<string, int> Formats = new(StringComparer.Ordinal) { ["r32f"] = 1, ["rg32f"] = 2, ["rgba32f"] = 4 };
 
     // Buffers a warm-up dispatch binds: 64 KiB, or 64 KiB + 16 bytes (llvmpipe's variant records whether an image's buffer
     // size is a power of two). Out-of-range image loads read 0 and llvmpipe bounds-checks storage buffers, so the
     // dispatch's one workgroup is safe whatever it indexes; its results are thrown away.
-    private const int DummyBytes = 1 << 16;
+    private const int DummyFloats = 1 << 14;
 
-    /// <summary>Compiles, links and dispatches <paramref name="source"/> once per image-size kind; returns why it was not
-    /// warmed, or null.</summary>
-    private static string? Warm(GL gl, string source, bool? powerOfTwo)
+    /// <summary>Builds <paramref name="source"/> in this thread's context (its own <see cref="ShaderLibrary"/>: the same
+    /// text the GL thread's library will compile) and dispatches it once per image-size kind, its buffers bound as the
+    /// plans bind theirs (<see cref="GlBuffer"/>'s views); returns why it was not warmed, or null.</summary>
+    private static string? Warm(GlContext context, string name, string source, bool? powerOfTwo)
     {
         if (Unmimicked.Match(source) is { Success: true } m) return $"it declares '{m.Value}', which the warm-up does not bind";
-        var images = new List<(uint Unit, string Format)>();
+        var images = new List<(uint Unit, int Floats)>();
         foreach (Match im in ImageDecl.Matches(source))
         {
             string args = im.Groups[1].Value;
-            if (im.Groups[4].Value is not ("imageBuffer" or "uimageBuffer" or "iimageBuffer")) return $"it declares an {im.Groups[4].Value}, which the warm-up does not bind";
+            if (im.Groups[4].Value != "imageBuffer") return $"it declares an {im.Groups[4].Value}, which the warm-up does not bind";
             string? format = args.Split(',').Select(a => a.Trim()).FirstOrDefault(Formats.ContainsKey);
             if (format is null || Binding.Match(args) is not { Success: true } b) return $"an image without a known format and binding ({args})";
-            images.Add((uint.Parse(b.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), format));
+            images.Add((uint.Parse(b.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Formats[format]));
         }
-        var buffers = new List<uint>();
+        var units = new List<uint>();
         foreach (Match bm in BufferDecl.Matches(source))
             if (Binding.Match(bm.Groups[1].Value) is { Success: true } b)
-                buffers.Add(uint.Parse(b.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                units.Add(uint.Parse(b.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
-        uint shader = gl.CreateShader(ShaderType.ComputeShader);
-        uint program = 0;
-        var objects = new List<uint>();
-        var textures = new List<uint>();
+        GlProgram program;
         try
         {
-            gl.ShaderSource(shader, source);
-            gl.CompileShader(shader);
-            gl.GetShader(shader, ShaderParameterName.CompileStatus, out int ok);
-            if (ok == 0) return "it does not compile (the GL thread reports why)";
-            program = gl.CreateProgram();
-            gl.AttachShader(program, shader);
-            gl.LinkProgram(program);
-            gl.GetProgram(program, ProgramPropertyARB.LinkStatus, out int linked);
-            if (linked == 0) return "it does not link (the GL thread reports why)";
-            gl.UseProgram(program);
-            foreach (uint unit in buffers)
+            program = context.Shaders.ComputeGenerated(name, source);
+        }
+        catch (ShaderBuildException)
+        {
+            return "it does not compile (the GL thread reports why)";
+        }
+        var buffers = new List<GlBuffer>();
+        try
+        {
+            program.Use();
+            foreach (uint unit in units)
             {
-                uint b = gl.GenBuffer();
-                objects.Add(b);
-                gl.BindBuffer(BufferTargetARB.ShaderStorageBuffer, b);
-                unsafe { gl.BufferData(BufferTargetARB.ShaderStorageBuffer, DummyBytes, null, BufferUsageARB.DynamicCopy); }
-                gl.BindBufferBase(BufferTargetARB.ShaderStorageBuffer, unit, b);
+                var buffer = new GlBuffer(context, "warm-up storage", DummyFloats);
+                buffers.Add(buffer);
+                buffer.Bind(unit);
             }
-            foreach (int bytes in powerOfTwo switch { true => (int[])[DummyBytes], false => [DummyBytes + 16], null => [DummyBytes, DummyBytes + 16] })
+            foreach (int floats in powerOfTwo switch { true => (int[])[DummyFloats], false => [DummyFloats + 4], null => [DummyFloats, DummyFloats + 4] })
             {
-                uint storage = gl.GenBuffer();
-                objects.Add(storage);
-                gl.BindBuffer(BufferTargetARB.TextureBuffer, storage);
-                unsafe { gl.BufferData(BufferTargetARB.TextureBuffer, (nuint)bytes, null, BufferUsageARB.DynamicCopy); }
-                foreach ((uint unit, string format) in images)
+                var storage = new GlBuffer(context, "warm-up images", floats);
+                buffers.Add(storage);
+                foreach ((uint unit, int texel) in images)
                 {
-                    uint view = gl.GenTexture();
-                    textures.Add(view);
-                    gl.BindTexture(TextureTarget.TextureBuffer, view);
-                    gl.TexBuffer(TextureTarget.TextureBuffer, Formats[format].Sized, storage);
-                    gl.BindImageTexture(unit, view, 0, false, 0, BufferAccessARB.ReadOnly, Formats[format].Format);
+                    if (texel == 2) storage.BindPairTexelView(unit);
+                    else storage.BindTexelView(unit, vec4: texel == 4);
                 }
-                gl.DispatchCompute(1, 1, 1);
-                gl.Finish();
+                context.Gl.DispatchCompute(1, 1, 1);
+                context.Gl.Finish();
             }
             return null;
         }
         finally
         {
-            gl.UseProgram(0);
-            foreach (uint t in textures) gl.DeleteTexture(t);
-            foreach (uint b in objects) gl.DeleteBuffer(b);
-            if (program != 0) gl.DeleteProgram(program);
-            gl.DeleteShader(shader);
+            foreach (GlBuffer b in buffers) b.Dispose();
+            program.Delete();
+            context.FlushDisposables();
         }
     }
 
