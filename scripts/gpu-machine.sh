@@ -8,11 +8,11 @@
 #           ../shared/tools/device-prep.sh (.gl: the GL dispatch libraries, .dn: the .NET runtime), checks that what
 #           travels fits the device tool's 64 MiB, and prints the call to make.
 #   there:  <device-prep prefix> bash scripts/gpu-machine.sh run
-#           Steps, in this order: torch.md (the PyTorch/cuDNN peer), bench.txt (+ bench.md when no row failed; then the
-#           Winograd cases again with CONVGL_SPLIT_K=auto and the banded ones with CONVGL_WINOGRAD_BANDS=0), gpu-tests.txt,
+#           Steps, in this order: torch.md (the PyTorch/cuDNN peer), bench.txt (+ bench.md when no row failed; conv plans
+#           timed on first use, then the dense cases and ResNet18 again by the cost rules alone, CONVGL_TUNE=0), gpu-tests.txt,
 #           window.txt (the live window offscreen, --stats per stack), spread.txt + clocks.csv (some cases alone, twice,
 #           beside the card's clocks), bench-noliteral.txt (only with BENCH_NOLIT_S set), and nvidia-smi.txt, under $OUT
-#           (or ./gpurun-out without $OUT). Every step has its own limit (TORCH_S, BENCH_S, SPLIT_S, BANDS_S, GPU_TESTS_S,
+#           (or ./gpurun-out without $OUT). Every step has its own limit (TORCH_S, BENCH_S, RULES_S, GPU_TESTS_S,
 #           WINDOW_S, SPREAD_S; 0 skips it) and all share one deadline, TOTAL_S (540 s) after the start, so the device
 #           tool's 600 s call ends with every file written; the later steps get what is left.
 #           The packaged ResNet18 (63.6 MB) cannot travel: `prepare`
@@ -110,23 +110,15 @@ run)
       --case "$cases" --out "$out/bench.md" > "$out/bench.txt" 2>&1; echo "exit $?" >> "$out/bench.txt"
     grep -E '^\| .* \| gpu \||^- gl|^exit|MISMATCH|FAILED' "$out/bench.txt"
   fi
-  if [[ "${SPLIT_S:-60}" != 0 ]]; then
-    # The Winograd products with their input channels split (CONVGL_SPLIT_K=auto: enough slices for ~32k invocations;
-    # off by default until timed here): the small-map layers the H200 left idle, and the whole model. Appended to bench.txt.
-    stamp "convgl bench --device gpu, CONVGL_SPLIT_K=auto (the Winograd layers)"
-    { echo "== CONVGL_SPLIT_K=auto"; CONVGL_SPLIT_K=auto timeout "$(cap "${SPLIT_S:-60}")" "$dn" .gpurun/app/convgl.dll bench --device gpu \
-        --reps "${BENCH_REPS:-50}" --budget 2 --case "${SPLIT_CASES:-conv3-64to64-56,conv3-256to256-14,conv3-512to512-7,resnet18}" 2>&1
+  if [[ "${RULES_S:-70}" != 0 ]]; then
+    # The main run times each conv layer's candidate plans on first use (GlContext.TuneWhereItPays, new since the first
+    # H200 run: the Winograd split and bands among them); this one runs the dense cases and the whole model by the cost
+    # rules alone (CONVGL_TUNE=0), measured on llvmpipe, so the two can be compared. Appended to bench.txt.
+    stamp "convgl bench --device gpu, CONVGL_TUNE=0 (the cost rules' plans)"
+    { echo "== CONVGL_TUNE=0"; CONVGL_TUNE=0 timeout "$(cap "${RULES_S:-70}")" "$dn" .gpurun/app/convgl.dll bench --device gpu \
+        --reps "${BENCH_REPS:-50}" --budget 2 --case "${RULES_CASES:-conv,resnet18}" 2>&1
       echo "exit $?"; } >> "$out/bench.txt"
-    sed -n '/^== CONVGL_SPLIT_K=auto/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
-  fi
-  if [[ "${BANDS_S:-40}" != 0 ]]; then
-    # Winograd in bands of tile rows (maps past its 16 M floats of scratch, new since the first H200 run) against the
-    # direct program those maps ran before (CONVGL_WINOGRAD_BANDS=0); bench.txt has the bands' rows. Appended to bench.txt.
-    stamp "convgl bench --device gpu, CONVGL_WINOGRAD_BANDS=0 (the banded layers on the direct program)"
-    { echo "== CONVGL_WINOGRAD_BANDS=0"; CONVGL_WINOGRAD_BANDS=0 timeout "$(cap "${BANDS_S:-40}")" "$dn" .gpurun/app/convgl.dll bench --device gpu \
-        --reps "${BENCH_REPS:-50}" --budget 2 --case "${BANDS_CASES:-conv3-32to32-1080,conv3-32to32-512}" 2>&1
-      echo "exit $?"; } >> "$out/bench.txt"
-    sed -n '/^== CONVGL_WINOGRAD_BANDS=0/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
+    sed -n '/^== CONVGL_TUNE=0/,$p' "$out/bench.txt" | grep -E '^\| .* \| gpu \||^exit|MISMATCH|FAILED'
   fi
   if [[ "${GPU_TESTS_S:-300}" != 0 ]]; then
     stamp "GPU parity tests"

@@ -114,6 +114,8 @@ public static class BenchHarness
             {
                 // No debug context: KHR_debug's synchronous output slows every call it watches.
                 gl = GlContext.CreateHeadless(debug: false);
+                // On a real GPU each conv layer's plan is timed on first use (in the warm-up), as the window does.
+                gl.TuneWhereItPays();
             }
             catch (GpuException e)
             {

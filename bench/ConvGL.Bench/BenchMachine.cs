@@ -26,7 +26,7 @@ internal sealed record BenchMachine(string Cpu, int Cores, string Gl, IReadOnlyL
         string osText = os?.Version is { Length: > 0 } version ? version : RuntimeInformation.OSDescription;
         string config = typeof(BenchHarness).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "?";
         string glText = gl is not null
-            ? $"{gl.Description}; {(gl.IsSoftware ? $"software rasteriser: GPU rows are wall clock + glFinish; {DriverThreads.Status ?? "threads not pinned"}" : "GPU rows are GL_TIME_ELAPSED")}"
+            ? $"{gl.Description}; {(gl.IsSoftware ? $"software rasteriser: GPU rows are wall clock + glFinish; {DriverThreads.Status ?? "threads not pinned"}" : "GPU rows are GL_TIME_ELAPSED")}; conv plans {(gl.TuneConvPlans ? "timed on first use (CONVGL_TUNE=0: the cost rules)" : "by the cost rules")}"
             : gpuMissing is not null ? $"unavailable: {gpuMissing}" : "not used (--device cpu)";
         var lines = new List<string>
         {

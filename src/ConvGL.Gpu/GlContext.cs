@@ -50,6 +50,28 @@ public sealed class GlContext : IDisposable
     /// it so each driver's parity run covers both reads.</summary>
     public bool BigDepthwiseKernelsThroughTexelView { get; set; }
 
+    /// <summary>Whether a conv layer's plan is timed on first use (cuDNN's benchmark mode: GpuConv2D times every kind of
+    /// program that computes the layer and keeps the fastest; <see cref="TunedConvPlans"/> remembers it per shape) instead
+    /// of chosen by the cost rules alone, which were measured on llvmpipe. Off unless <c>CONVGL_TUNE=1</c>; long-running
+    /// users (the window, the bench) call <see cref="TuneWhereItPays"/>. Plans read it when they are made.</summary>
+    public bool TuneConvPlans { get; set; } = Environment.GetEnvironmentVariable("CONVGL_TUNE") == "1";
+
+    /// <summary>Turns <see cref="TuneConvPlans"/> on for a real GPU, where each candidate builds in milliseconds and times
+    /// exactly, and leaves it off on a software rasteriser, where the rules were measured and a candidate can take seconds
+    /// to build; <c>CONVGL_TUNE=1</c> or <c>0</c> decides instead.</summary>
+    public void TuneWhereItPays()
+    {
+        string? env = Environment.GetEnvironmentVariable("CONVGL_TUNE");
+        TuneConvPlans = env is "1" || (env is not "0" && !IsSoftware);
+    }
+
+    /// <summary>A conv plan timed on first use: the kind that won, its Winograd split (0: the rule's), and what the
+    /// layer's variant says of it.</summary>
+    internal sealed record TunedConvPlan(Ops.ConvPath Path, int SplitK, string Summary);
+
+    /// <summary>The plans timed so far, by the layer's shapes and options (see GpuConv2D.Tune).</summary>
+    internal Dictionary<string, TunedConvPlan> TunedConvPlans { get; } = [];
+
     /// <summary>The most loop iterations one shader invocation runs on this driver, or null where it has no such limit.
     /// Mesa's llvmpipe before 23 (Debian 12's 22.3 among them) counts every loop back-edge of an invocation, across all
     /// of its loops, and silently leaves every loop once 65,535 are spent (gallivm's loop limiter): a longer reduction

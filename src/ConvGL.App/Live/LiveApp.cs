@@ -65,6 +65,8 @@ internal sealed class LiveApp : IDisposable
         _gl = _context.Gl;
         // A shader that does not build is an error on screen until its file is fixed (hot reload), at start-up too.
         _context.Shaders.KeepBroken = true;
+        // On a real GPU each conv layer's plan is timed the first time it runs (GlContext.TuneWhereItPays).
+        _context.TuneWhereItPays();
         // llvmpipe compiles a layer with its weights compiled in for seconds: in an interactive window that happens on a
         // thread of its own while the general programs run (LivePipelines says so on screen).
         if (ShaderWarmer.Wanted(_context, interactive: !options.Scripted))

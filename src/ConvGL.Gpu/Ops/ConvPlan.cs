@@ -120,7 +120,7 @@ internal sealed class ConvPlan
         int bx = depthwise && kw <= 3 && (2 * BlockX - 1) * o.StrideX + (kw - 1) * o.DilationX + 1 <= MaxSpan ? 2 * BlockX : BlockX;
         long packedVec4s = depthwise ? (long)cout * (kh * ((kw + 3) / 4) + 1) : (long)groups * ((coutG + 3) / 4) * ((long)cinG * kh * kw + 1);
 
-        string? why = choice == ConvPath.Direct ? "direct only (test setting)"
+        string? why = choice == ConvPath.Direct ? "the direct program asked for"
             : input.Length > ComputeOp.MaxTexelViewFloats(gl) ? "input beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : packedVec4s > ComputeOp.MaxTexelViewFloats(gl) ? "weights beyond GL_MAX_TEXTURE_BUFFER_SIZE"
             : kh > MaxUnrolledKernel || kw > MaxUnrolledKernel ? $"kernel above {MaxUnrolledKernel} taps per axis"

@@ -47,6 +47,7 @@ public sealed class GpuConv2D : IGpuConv
         _literal?.Dispose();
         _literalWinograd?.Dispose();
         (_plan, _winograd, _pointwise, _literal, _literalWinograd) = (null, null, null, null, null);
+        _tuned = null;
         ReleasePending();
     }
 
@@ -141,7 +142,7 @@ public sealed class GpuConv2D : IGpuConv
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
     public string Variant => (_winograd?.Variant ?? _pointwise?.Variant ?? _literalWinograd?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)")
-        + (WaitingForPrograms ? StandingIn : "");
+        + (WaitingForPrograms ? StandingIn : _tuned ?? "");
 
     /// <summary>The end of <see cref="Variant"/> while the plan stands in for literal programs still being built ahead.</summary>
     public const string StandingIn = " (standing in while its literal-weight programs compile on another thread)";
@@ -177,20 +178,111 @@ public sealed class GpuConv2D : IGpuConv
             : _literalWinograd is not null ? !_literalWinograd.Fits(input) : _literal is not null ? !_literal.Fits(input)
             : _plan is null || !_plan.Fits(input) || (_pending.Count > 0 && PendingDone()))
         {
-            float[]? bias = _hasBias ? _biasData : null;
             Replan();
-            // With a Warmer, the literal plans are null until their programs are built ahead (their jobs in _pending).
-            _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused, SplitK, WinogradScratchFloats);
-            _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, Choice, Fused) : null;
-            _literalWinograd = _winograd is null && _pointwise is null
-                ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, _pending, _padded?.Buffer.Capacity ?? 0) : null;
-            _literal = _winograd is null && _pointwise is null && _literalWinograd is null && _pending.Count == 0
-                ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, Choice, Fused, _pending, _padded?.Buffer.Capacity ?? 0) : null;
-            // While literal programs are built ahead, the plan Auto takes without them stands in (also where a test forced
-            // a literal path).
-            ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : Choice;
-            _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused) : null;
+            if (Choice == ConvPath.Auto && _context.TuneConvPlans) Tune(input, output);
+            else MakePlans(input, Choice, SplitK);
         }
+        RunPlan(input, output);
+    }
+
+    /// <summary>Plans the layer for <paramref name="input"/> with <paramref name="choice"/> (the cost rule, or one kind).</summary>
+    private void MakePlans(GpuTensor input, ConvPath choice, int splitK)
+    {
+        float[]? bias = _hasBias ? _biasData : null;
+        // With a Warmer, the literal plans are null until their programs are built ahead (their jobs in _pending).
+        _winograd = WinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, choice, Fused, splitK, WinogradScratchFloats);
+        _pointwise = _winograd is null ? PointwisePlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, choice, Fused) : null;
+        _literalWinograd = _winograd is null && _pointwise is null
+            ? LiteralWinogradPlan.Create(_context, input, WeightShape, _weightData, bias, _options, choice, Fused, _pending, _padded?.Buffer.Capacity ?? 0) : null;
+        _literal = _winograd is null && _pointwise is null && _literalWinograd is null && _pending.Count == 0
+            ? LiteralConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, choice, Fused, _pending, _padded?.Buffer.Capacity ?? 0) : null;
+        // While literal programs are built ahead, the plan Auto takes without them stands in (also where a test forced
+        // a literal path).
+        ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : choice;
+        _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused) : null;
+    }
+
+    /// <summary>The plans <see cref="Tune"/> tries, Auto's first: each kind of program, and Winograd with its input channels
+    /// split (<see cref="WinogradPlan.SplitK"/>'s auto count) as well as whole. Kinds that do not apply to a layer plan as
+    /// another kind does and are timed once.</summary>
+    private static readonly (ConvPath Path, int SplitK)[] TuneCandidates =
+    [
+        (ConvPath.Auto, 0), (ConvPath.Direct, 0), (ConvPath.Fast, 0), (ConvPath.FastRim, 0),
+        (ConvPath.Winograd, 0), (ConvPath.Winograd, WinogradPlan.SplitKAuto), (ConvPath.Pointwise, 0),
+    ];
+
+    /// <summary>For tests: the milliseconds a candidate plan (named by its variant) takes, instead of timing it.</summary>
+    internal Func<string, double>? TuneClock { get; set; }
+
+    /// <summary>What <see cref="Tune"/> said of the plan in use (appended to <see cref="Variant"/>), or null.</summary>
+    private string? _tuned;
+
+    /// <summary>cuDNN's benchmark mode (<see cref="GlContext.TuneConvPlans"/>): the first run for an (input shape, weight
+    /// shape, options) times every candidate plan on the layer's own tensors and keeps the fastest; the context remembers
+    /// the choice, so a layer of the same shapes plans it at once. Every candidate computes the same sums (each kind's
+    /// parity tests), so only the time differs. While literal programs are still built ahead, Auto's stand-in runs
+    /// untimed, and the plan is timed once they are ready.</summary>
+    private void Tune(GpuTensor input, GpuTensor output)
+    {
+        string key = $"{string.Join("x", WeightShape)} in {input.C}x{input.H}x{input.W} {_options} {Fused} bias={_hasBias} split={SplitK} scratch={WinogradScratchFloats}";
+        if (!_context.TunedConvPlans.TryGetValue(key, out GlContext.TunedConvPlan? tuned))
+        {
+            var times = new List<(string Variant, double Ms, int Index)>();
+            for (int i = 0; i < TuneCandidates.Length; i++)
+            {
+                (ConvPath path, int split) = TuneCandidates[i];
+                Replan();
+                MakePlans(input, path, split == 0 ? SplitK : split);
+                if (_pending.Count > 0) return; // Auto's literal programs are still being built: time them once they are
+                string variant = Variant;
+                if (times.Exists(t => t.Variant == variant)) continue;
+                times.Add((variant, TimeRuns(input, output, variant, times.Count == 0 ? double.PositiveInfinity : times.Min(t => t.Ms)), i));
+            }
+            times.Sort((a, b) => a.Ms.CompareTo(b.Ms));
+            string next = times.Count > 1 ? $", next {Kind(times[1].Variant)} {Ms(times[1].Ms)}" : "";
+            tuned = new GlContext.TunedConvPlan(TuneCandidates[times[0].Index].Path, TuneCandidates[times[0].Index].SplitK,
+                $" (timed on first use: {Ms(times[0].Ms)}, fastest of {times.Count}{next})");
+            _context.TunedConvPlans[key] = tuned;
+            Replan();
+        }
+        MakePlans(input, tuned.Path, tuned.SplitK == 0 ? SplitK : tuned.SplitK);
+        _tuned = tuned.Summary;
+
+        // A candidate by its program, and the Winograd split by its slices.
+        static string Kind(string variant) => variant.Split(':')[0] + (System.Text.RegularExpressions.Regex.Match(variant, @"split \d+ ways") is { Success: true } m ? $" ({m.Value})" : "");
+        static string Ms(double ms) => ms.ToString(ms < 1 ? "0.000" : "0.00", System.Globalization.CultureInfo.InvariantCulture) + " ms";
+    }
+
+    /// <summary>The candidate planned now, run on the layer's tensors: one run to build its programs, one timed alone, and
+    /// where that is not already 4x the fastest so far (<paramref name="best"/>), batches of back-to-back runs of at
+    /// least ~1 ms (at most 32 runs) three times; the least time per run, wall clock + glFinish (what a frame pays,
+    /// the submission included).</summary>
+    private double TimeRuns(GpuTensor input, GpuTensor output, string variant, double best)
+    {
+        if (TuneClock is { } clock) return clock(variant);
+        GL gl = _context.Gl;
+        RunPlan(input, output);
+        gl.Finish();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        RunPlan(input, output);
+        gl.Finish();
+        double one = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (one > 4 * best) return one;
+        int runs = (int)Math.Clamp(Math.Ceiling(1.0 / Math.Max(one, 1e-3)), 1, 32);
+        double least = one;
+        for (int batch = 0; batch < 3; batch++)
+        {
+            start = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int r = 0; r < runs; r++) RunPlan(input, output);
+            gl.Finish();
+            least = Math.Min(least, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds / runs);
+        }
+        return least;
+    }
+
+    /// <summary>Runs the plan made for <paramref name="input"/>'s shape.</summary>
+    private void RunPlan(GpuTensor input, GpuTensor output)
+    {
         if (_literalWinograd is not null)
         {
             _padded ??= new GpuTensor(_context, label: "conv2d padded input");

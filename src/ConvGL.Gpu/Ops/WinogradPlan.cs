@@ -187,17 +187,23 @@ internal sealed class WinogradPlan
     internal const int SplitTargetInvocations = 32768;
 
     /// <summary>How many slices the products pass cuts the input channels into: <paramref name="requested"/> when
-    /// positive (tests), else CONVGL_SPLIT_K (a number, or "auto": enough slices for
-    /// <see cref="SplitTargetInvocations"/>, at most 16, at least 16 input channels a slice), else 1. Not yet the
-    /// default anywhere: on llvmpipe every lane is busy already (2 cores), and on a GPU it has not been timed
-    /// (bench/README.md, "A real GPU": the split is the next thing to time there).</summary>
+    /// positive (tests), <see cref="AutoSplitK"/>'s for <see cref="SplitKAuto"/>, else CONVGL_SPLIT_K (a number, or "auto": enough slices for
+    /// <see cref="SplitTargetInvocations"/>, at most 16, at least 16 input channels a slice), else 1. The rule never
+    /// splits: on llvmpipe every lane is busy already (2 cores), and on a GPU it has not been timed (bench/README.md, "A
+    /// real GPU"); GpuConv2D's timed choice (GlContext.TuneConvPlans, on by default on a GPU) tries the auto count beside the
+    /// whole products.</summary>
     internal static int SplitK(GlContext context, int requested, int cin, int invocations)
     {
         if (requested > 0) return Math.Min(requested, cin);
+        if (requested == SplitKAuto) return AutoSplitK(cin, invocations);
         string? env = Environment.GetEnvironmentVariable("CONVGL_SPLIT_K");
         if (env == "auto") return context.IsSoftware ? 1 : AutoSplitK(cin, invocations);
         return int.TryParse(env, out int n) && n > 0 ? Math.Min(n, cin) : 1;
     }
+
+    /// <summary>A requested slice count that means <see cref="AutoSplitK"/>'s, on any device (a candidate of
+    /// GpuConv2D's timed choice).</summary>
+    internal const int SplitKAuto = -1;
 
     /// <summary>CONVGL_SPLIT_K=auto's slice count on a GPU (<see cref="SplitK"/>): enough slices for the products'
     /// <paramref name="invocations"/> (<see cref="GemmInvocations"/>) to reach <see cref="SplitTargetInvocations"/>, at most
