@@ -102,6 +102,39 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void FakeClock_TheRulesPickStays_UnlessAnotherIsFasterByTheMargin()
+    {
+        Tuning(() =>
+        {
+            (Tensor input, Tensor weight, float[] bias) = Layer(5, 8, 16, 32, 32, 3);
+            string? rule = null;
+            // Every other plan 8% faster than the rule's pick (timed first): within the margin, the pick stays.
+            using var conv = new GpuConv2D(Context, weight, bias, new ConvOptions())
+            {
+                TuneClock = v => { rule ??= v; return v == rule ? 1.0 : 0.92; },
+            };
+            Tensor actual = conv.Apply(input);
+            Assert.NotNull(rule);
+            log.WriteLine(conv.Variant);
+            Assert.StartsWith(rule + " (timed on first use: 1.00 ms, the rule's pick, within 10% of the fastest of ", conv.Variant, StringComparison.Ordinal);
+            Assert.Contains("next ", conv.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, new ConvOptions()), actual, conv.Variant);
+
+            // 12% faster: taken.
+            (Tensor input2, Tensor weight2, float[] bias2) = Layer(6, 8, 16, 32, 36, 3);
+            string? rule2 = null;
+            using var conv2 = new GpuConv2D(Context, weight2, bias2, new ConvOptions())
+            {
+                TuneClock = v => { rule2 ??= v; return v == rule2 ? 1.0 : v.StartsWith("conv2d:", StringComparison.Ordinal) ? 0.88 : 2.0; },
+            };
+            Tensor actual2 = conv2.Apply(input2);
+            Assert.StartsWith("conv2d: 1 output/invocation", conv2.Variant, StringComparison.Ordinal);
+            Assert.Contains("(timed on first use: 0.880 ms, fastest of ", conv2.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input2, weight2, bias2, new ConvOptions()), actual2, conv2.Variant);
+        });
+    }
+
+    [Fact]
     public void Timed_OnThisDevice_EveryKindOfLayerStillMatchesTheReference()
     {
         Tuning(() =>
@@ -123,7 +156,7 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
                 using var conv = new GpuConv2D(Context, weight, bias, o);
                 Tensor actual = conv.Apply(input);
                 log.WriteLine($"{cin}->{cout} {h}x{w} k{k} g{groups} {o}: {conv.Variant}");
-                Assert.Matches(@"\(timed on first use: [0-9.]+ ms, fastest of [2-9], next .+ [0-9.]+ ms\)$", conv.Variant);
+                Assert.Matches(@"\(timed on first use: [0-9.]+ ms, (fastest of [2-9]|the rule's pick, within 10% of the fastest of [2-9]), next .+ [0-9.]+ ms\)$", conv.Variant);
                 Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, conv.Variant);
                 // The plan stays: later runs time nothing and give the same sums.
                 string variant = conv.Variant;

@@ -148,7 +148,7 @@ internal sealed class LivePipelines : IDisposable
             if (_context.IsSoftware) _softwarePassMs = passMs;
             _messages.ClearRunError();
             // The window froze for it: say why, once (not in a scripted run: its stderr is for what went wrong).
-            if (++_runsOfCurrent == 1 && !_scripted && SlowFirstRun(passMs, _context.IsSoftware) is { } slow) Flash(slow);
+            if (++_runsOfCurrent == 1 && !_scripted && SlowFirstRun(passMs, _context.IsSoftware, _context.TuneConvPlans) is { } slow) Flash(slow);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {
@@ -329,10 +329,12 @@ internal sealed class LivePipelines : IDisposable
 
     /// <summary>What the window says after a pipeline's first run took <paramref name="ms"/> (its programs compiled then:
     /// on llvmpipe a layer with its weights compiled in takes seconds the first time), or null when it was quick (under
-    /// 1.5 s). Pure: a unit test holds it.</summary>
-    public static string? SlowFirstRun(double ms, bool software) => ms < 1500 ? null
+    /// 1.5 s; <paramref name="tuned"/>: each conv layer's candidate plans were timed, GlContext.TuneConvPlans). Pure: a
+    /// unit test holds it.</summary>
+    public static string? SlowFirstRun(double ms, bool software, bool tuned = false) => ms < 1500 ? null
         : string.Create(CultureInfo.InvariantCulture, $"the first run took {ms / 1000:0.0} s: ") + (software
             ? "llvmpipe compiled its programs (weights compiled in take longest); Mesa keeps them on disk, so next time it starts at once"
+            : tuned ? "the driver compiled the programs each conv layer could run and each was timed, the fastest kept (CONVGL_TUNE=0: the rules alone); compiled programs are cached for next time"
             : "the driver compiled its programs; they are cached for next time");
 
     // What the HUD says of a failure: a driver limit also names the --source-max whose maps fit the source's frames.

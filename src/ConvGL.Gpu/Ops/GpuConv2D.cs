@@ -211,6 +211,9 @@ public sealed class GpuConv2D : IGpuConv
         (ConvPath.Winograd, 0), (ConvPath.Winograd, WinogradPlan.SplitKAuto), (ConvPath.Pointwise, 0),
     ];
 
+    /// <summary>Another plan replaces the rule's pick only where it takes less than this share of its time.</summary>
+    internal const double TuneMargin = 0.9;
+
     /// <summary>For tests: the milliseconds a candidate plan (named by its variant) takes, instead of timing it.</summary>
     internal Func<string, double>? TuneClock { get; set; }
 
@@ -238,10 +241,16 @@ public sealed class GpuConv2D : IGpuConv
                 if (times.Exists(t => t.Variant == variant)) continue;
                 times.Add((variant, TimeRuns(input, output, variant, times.Count == 0 ? double.PositiveInfinity : times.Min(t => t.Ms)), i));
             }
+            // The rule's pick (timed first) stays unless another is faster by a margin: two plans within the clock's noise
+            // (llvmpipe's minutes differ by more than that) are not worth a choice that flips from run to run.
+            var rule = times[0];
             times.Sort((a, b) => a.Ms.CompareTo(b.Ms));
-            string next = times.Count > 1 ? $", next {Kind(times[1].Variant)} {Ms(times[1].Ms)}" : "";
-            tuned = new GlContext.TunedConvPlan(TuneCandidates[times[0].Index].Path, TuneCandidates[times[0].Index].SplitK,
-                $" (timed on first use: {Ms(times[0].Ms)}, fastest of {times.Count}{next})");
+            var won = times[0].Ms < TuneMargin * rule.Ms ? times[0] : rule;
+            string how = won.Index == times[0].Index ? $"fastest of {times.Count}"
+                : $"the rule's pick, within {(1 - TuneMargin) * 100:0}% of the fastest of {times.Count}";
+            string next = times.FirstOrDefault(t => t.Index != won.Index) is { Variant: not null } other ? $", next {Kind(other.Variant)} {Ms(other.Ms)}" : "";
+            tuned = new GlContext.TunedConvPlan(TuneCandidates[won.Index].Path, TuneCandidates[won.Index].SplitK,
+                $" (timed on first use: {Ms(won.Ms)}, {how}{next})");
             _context.TunedConvPlans[key] = tuned;
             Replan();
         }
