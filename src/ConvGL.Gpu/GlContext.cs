@@ -51,7 +51,8 @@ public sealed class GlContext : IDisposable
     public bool BigDepthwiseKernelsThroughTexelView { get; set; }
 
     /// <summary>Whether a conv layer's plan is timed on first use (cuDNN's benchmark mode: GpuConv2D times every kind of
-    /// program that computes the layer and keeps the fastest; <see cref="TunedConvPlans"/> remembers it per shape) instead
+    /// program that computes the layer and keeps the rule's pick unless another is clearly faster; <see
+    /// cref="TunedConvPlans"/> remembers it per shape) instead
     /// of chosen by the cost rules alone, which were measured on llvmpipe. Off unless <c>CONVGL_TUNE=1</c>; long-running
     /// users (the window, the bench) call <see cref="TuneWhereItPays"/>. Plans read it when they are made.</summary>
     public bool TuneConvPlans { get; set; } = Environment.GetEnvironmentVariable("CONVGL_TUNE") == "1";
@@ -71,6 +72,25 @@ public sealed class GlContext : IDisposable
 
     /// <summary>The plans timed so far, by the layer's shapes and options (see GpuConv2D.Tune).</summary>
     internal Dictionary<string, TunedConvPlan> TunedConvPlans { get; } = [];
+
+    /// <summary>Whether <see cref="WarmClocksOnce"/> has run.</summary>
+    internal bool ClocksWarmed { get; private set; }
+
+    /// <summary>Before the first plan is timed on a real GPU: <paramref name="run"/> back to back for 250 ms (a finish every 8
+    /// runs), once per context, so the candidates are not timed while the card's clocks are still rising from idle (the
+    /// bench's WarmClocks, for the same reason: bench/README.md, "A real GPU").</summary>
+    internal void WarmClocksOnce(Action run)
+    {
+        if (ClocksWarmed) return;
+        ClocksWarmed = true;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int n = 1; n <= 20000 && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds < 250; n++)
+        {
+            run();
+            if (n % 8 == 0) Gl.Finish();
+        }
+        Gl.Finish();
+    }
 
     /// <summary>The most loop iterations one shader invocation runs on this driver, or null where it has no such limit.
     /// Mesa's llvmpipe before 23 (Debian 12's 22.3 among them) counts every loop back-edge of an invocation, across all

@@ -13,6 +13,20 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
 {
     private GlContext Context => fixture.Context;
 
+    /// <summary>For tests of the cost rules' choices: timing off until disposed (a run of the suite with CONVGL_TUNE=1
+    /// would otherwise time their layers).</summary>
+    internal static IDisposable Rules(GlContext context)
+    {
+        bool was = context.TuneConvPlans;
+        context.TuneConvPlans = false;
+        return new Restore(() => context.TuneConvPlans = was);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
     /// <summary>Runs <paramref name="body"/> with tuning on and nothing timed yet, then restores the context.</summary>
     private void Tuning(Action body)
     {
@@ -56,10 +70,13 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
             log.WriteLine(conv.Variant);
             log.WriteLine(string.Join("\n", timed));
             Assert.StartsWith("conv2d: 1 output/invocation (the direct program asked for)", conv.Variant, StringComparison.Ordinal);
-            Assert.True(timed.Count >= 3, $"{timed.Count} candidates timed: {string.Join(" | ", timed)}");
-            Assert.Equal(timed.Count, timed.Distinct().Count()); // each distinct plan once
+            int distinct = timed.Distinct().Count();
+            Assert.True(distinct >= 3, $"{distinct} candidates timed: {string.Join(" | ", timed)}");
+            // Each distinct plan twice, the second pass in the opposite order.
+            Assert.Equal(2 * distinct, timed.Count);
+            Assert.Equal(timed.Take(distinct).Reverse(), timed.Skip(distinct));
             Assert.StartsWith("conv2d_", timed[0], StringComparison.Ordinal); // Auto's own pick first
-            Assert.Contains($"(timed on first use: 0.250 ms, fastest of {timed.Count}, next ", conv.Variant, StringComparison.Ordinal);
+            Assert.Contains($"(timed on first use: 0.250 ms, fastest of {distinct}, next ", conv.Variant, StringComparison.Ordinal);
             Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, "tuned: " + conv.Variant);
 
             // A second layer of the same shapes and options takes the choice without timing anything.
@@ -131,6 +148,77 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
             Assert.StartsWith("conv2d: 1 output/invocation", conv2.Variant, StringComparison.Ordinal);
             Assert.Contains("(timed on first use: 0.880 ms, fastest of ", conv2.Variant, StringComparison.Ordinal);
             Parity.AssertGpuMatchesReference(Conv2D.Apply(input2, weight2, bias2, new ConvOptions()), actual2, conv2.Variant);
+        });
+    }
+
+    [Fact]
+    public void ACandidateThatFails_IsLeftOut_TheRulesPickFailingIsTheLayersError()
+    {
+        Tuning(() =>
+        {
+            (Tensor input, Tensor weight, float[] bias) = Layer(7, 8, 16, 32, 32, 3);
+            var o = new ConvOptions { Border = Border.Reflect };
+            string? rule = null;
+            // The one-output program fails when it runs (as a driver limit would); every other candidate is timed.
+            using var conv = new GpuConv2D(Context, weight, bias, o)
+            {
+                TuneClock = v =>
+                {
+                    rule ??= v;
+                    return v.StartsWith("conv2d:", StringComparison.Ordinal) ? throw new GpuLimitException("too big for this test", 2, 1) : v == rule ? 1.0 : 0.5;
+                },
+            };
+            Tensor actual = conv.Apply(input);
+            log.WriteLine(conv.Variant);
+            Assert.DoesNotContain("conv2d: 1 output", conv.Variant, StringComparison.Ordinal);
+            Assert.Contains("(timed on first use: 0.500 ms, fastest of ", conv.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, conv.Variant);
+
+            // The rule's pick itself failing is the layer's error, as it is without timing.
+            (Tensor input2, Tensor weight2, float[] bias2) = Layer(8, 8, 16, 32, 36, 3);
+            using var broken = new GpuConv2D(Context, weight2, bias2, o) { TuneClock = v => throw new GpuLimitException("the rule's pick: too big", 2, 1) };
+            Assert.Equal("the rule's pick: too big", Assert.Throws<GpuLimitException>(() => broken.Apply(input2)).Message);
+        });
+    }
+
+    /// <summary>llvmpipe before Mesa 23 leaves every loop after 65,535 iterations an invocation (GlContext.LoopLimit):
+    /// the one-output program refuses a 600-channel 7x7 layer, which the rules run on conv2d_dense. Tuned, the layer
+    /// still runs. (On a driver without the limit every candidate runs.)</summary>
+    [Fact]
+    public void LoopLimit_OnTheOneOutputProgram_LeavesItOut()
+    {
+        Tuning(() =>
+        {
+            (Tensor input, Tensor weight, float[] bias) = Layer(9, 600, 4, 8, 8, 7);
+            var o = new ConvOptions();
+            using var conv = new GpuConv2D(Context, weight, bias, o);
+            Tensor actual = conv.Apply(input);
+            log.WriteLine(conv.Variant);
+            Assert.Contains("(timed on first use: ", conv.Variant, StringComparison.Ordinal);
+            if (Context.LoopLimit is not null) Assert.DoesNotContain("conv2d: 1 output", conv.Variant, StringComparison.Ordinal);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, conv.Variant);
+        });
+    }
+
+    [Fact]
+    public void BuffersOnlyTheCandidatesUsed_AreLetGo()
+    {
+        Tuning(() =>
+        {
+            // Winograd (scratch) and the padded copies run as candidates; the one-output program, which needs neither, wins.
+            (Tensor input, Tensor weight, float[] bias) = Layer(10, 16, 16, 24, 32, 3);
+            var o = new ConvOptions { Border = Border.Reflect };
+            var timed = new List<string>();
+            using var conv = new GpuConv2D(Context, weight, bias, o)
+            {
+                TuneClock = v => { timed.Add(v); return v.StartsWith("conv2d:", StringComparison.Ordinal) ? 0.1 : 1.0; },
+            };
+            Tensor actual = conv.Apply(input);
+            Assert.Contains(timed, v => v.StartsWith("winograd", StringComparison.Ordinal));
+            Assert.Contains(timed, v => v.Contains("padded copy", StringComparison.Ordinal));
+            Assert.StartsWith("conv2d: 1 output", conv.Variant, StringComparison.Ordinal);
+            Assert.False(conv.HoldsScratch);
+            Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, bias, o), actual, conv.Variant);
         });
     }
 

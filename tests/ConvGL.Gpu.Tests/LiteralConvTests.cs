@@ -119,6 +119,7 @@ public sealed class LiteralConvTests(GlFixture fixture)
     [Fact]
     public void Auto_TakesSmallWeightSetsOnLargeMaps_Only()
     {
+        using IDisposable rules = ConvTuningTests.Rules(fixture.Context);
         string Variant(int cin, int cout, int k, int h, int w, ConvOptions? o = null)
         {
             var rng = new Random(7);

@@ -157,6 +157,7 @@ public sealed class LiteralWinogradTests(GlFixture fixture, ITestOutputHelper lo
     [Fact]
     public void Auto_TakesSmall3x3LayersOnLargeMaps_Only()
     {
+        using IDisposable rules = ConvTuningTests.Rules(fixture.Context);
         string Variant(int cin, int cout, int k, int h, int w, ConvOptions? o = null)
         {
             var rng = new Random(7);

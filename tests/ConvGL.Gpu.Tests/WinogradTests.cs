@@ -310,6 +310,7 @@ public sealed class WinogradTests(GlFixture fixture, ITestOutputHelper log)
     [Fact]
     public void CostRule_AutoTakesItForWideLayersOnMapsOfSeveralTiles()
     {
+        using IDisposable rules = ConvTuningTests.Rules(fixture.Context);
         var rng = new Random(9);
         string Variant(int cin, int cout, int h, int w, ConvOptions o)
         {

@@ -334,7 +334,7 @@ internal sealed class LivePipelines : IDisposable
     public static string? SlowFirstRun(double ms, bool software, bool tuned = false) => ms < 1500 ? null
         : string.Create(CultureInfo.InvariantCulture, $"the first run took {ms / 1000:0.0} s: ") + (software
             ? "llvmpipe compiled its programs (weights compiled in take longest); Mesa keeps them on disk, so next time it starts at once"
-            : tuned ? "the driver compiled the programs each conv layer could run and each was timed, the fastest kept (CONVGL_TUNE=0: the rules alone); compiled programs are cached for next time"
+            : tuned ? "the driver compiled the programs each conv layer could run and each was timed, a clearly faster one kept (CONVGL_TUNE=0: the rules alone); compiled programs are cached for next time"
             : "the driver compiled its programs; they are cached for next time");
 
     // What the HUD says of a failure: a driver limit also names the --source-max whose maps fit the source's frames.
