@@ -141,8 +141,10 @@ public sealed class GpuConv2D : IGpuConv
 
     /// <summary>The shader variant of the last <see cref="Run"/> and how it is blocked, e.g.
     /// "conv2d_depthwise: 8 x/invocation, weights in a uniform block", for the bench table and the HUD.</summary>
-    public string Variant => (_winograd?.Variant ?? _pointwise?.Variant ?? _literalWinograd?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)")
-        + (WaitingForPrograms ? StandingIn : _tuned ?? "");
+    public string Variant => PlanVariant + (WaitingForPrograms ? StandingIn : _tuned ?? "");
+
+    /// <summary><see cref="Variant"/> without what the timed choice says of it (the layers that group their convs by plan).</summary>
+    internal string PlanVariant => _winograd?.Variant ?? _pointwise?.Variant ?? _literalWinograd?.Variant ?? _literal?.Variant ?? _plan?.Variant ?? "(not run yet)";
 
     /// <summary>The end of <see cref="Variant"/> while the plan stands in for literal programs still being built ahead.</summary>
     public const string StandingIn = " (standing in while its literal-weight programs compile on another thread)";

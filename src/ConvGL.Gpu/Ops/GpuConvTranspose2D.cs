@@ -30,7 +30,7 @@ public sealed class GpuConvTranspose2D : IDisposable
 
     /// <summary>The path of the last <see cref="Run"/>, for tests and the HUD (built when asked: no string per frame).</summary>
     public string Variant => _parity ? "conv_transpose parity split: " + string.Join("; ",
-        _phaseConvs!.GroupBy(c => c.Variant).Select(g => $"{g.Count()} x {g.Key}"))
+        _phaseConvs!.GroupBy(c => c.PlanVariant).Select(g => $"{g.Count()} x {g.Key}"))
         + (_woven ? $"; woven, 8 outputs/invocation{(_weaveFor is { Stores: 2 } ? ", 32-byte stores" : "")}" : "; interleaved") : _ran switch
     {
         null => "(not run yet)",
