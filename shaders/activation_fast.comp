@@ -20,17 +20,9 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 #if VEC == 4
 #define T vec4
 #define FETCH(i) imageLoad(u_input, i)
-#define POSITIVE(x) greaterThan(x, vec4(0.0))
-#define NONNEGATIVE(x) greaterThanEqual(x, vec4(0.0))
-#define ABOVE(x, v) greaterThan(x, vec4(v))
-#define AT_LEAST(x, v) greaterThanEqual(x, vec4(v))
 #elif VEC == 1
 #define T float
 #define FETCH(i) imageLoad(u_input, i).r
-#define POSITIVE(x) (x > 0.0)
-#define NONNEGATIVE(x) (x >= 0.0)
-#define ABOVE(x, v) (x > (v))
-#define AT_LEAST(x, v) (x >= (v))
 #else
 #error VEC must be 4 or 1
 #endif
@@ -57,51 +49,17 @@ uniform float u_min; // clip's bounds (+-inf: none)
 uniform float u_max;
 uniform float u_beta; // selu's gamma, hard sigmoid's beta (u_slope is their alpha)
 
-T activate(T x)
-{
-    // mix with a boolean selects (no blend): x > 0 picks x, anything else (including NaN) the other side, exactly as
-    // the reference's `x > 0 ? x : ...`.
-#if ACTIVATION == 0
-    // max(x, 0) as the reference: a NaN is selected back.
-    return mix(mix(T(0.0), x, POSITIVE(x)), x, isnan(x));
-#elif ACTIVATION == 1
-    return mix(u_slope * x, x, POSITIVE(x));
-#elif ACTIVATION == 2
-    // Clamped first, as activation.comp: tanh's exp form overflows to inf/inf = NaN for large |x| on some drivers.
-    return mix(tanh(clamp(x, -10.0, 10.0)), x, isnan(x)); // clamp may turn a NaN into a bound
-#elif ACTIVATION == 3
-    return 1.0 / (1.0 + exp(-x));
-#elif ACTIVATION == 4
-    return abs(x);
-#elif ACTIVATION == 5
-    // min(max(x, lo), hi) as the reference (a NaN stays NaN: GLSL's min / max need not propagate it, so it is selected back).
-    return mix(min(max(x, T(u_min)), T(u_max)), x, isnan(x));
-#elif ACTIVATION == 6
-    return mix(u_slope * (exp(x) - 1.0), x, NONNEGATIVE(x));
-#elif ACTIVATION == 7
-    return mix(u_beta * (u_slope * exp(x) - u_slope), u_beta * x, POSITIVE(x));
-#elif ACTIVATION == 8
-    T y = u_slope * x + u_beta;
-    return mix(clamp(y, 0.0, 1.0), y, isnan(y));
-#elif ACTIVATION == 9
-    return x * clamp(x * (1.0 / 6.0) + 0.5, 0.0, 1.0);
-#elif ACTIVATION == 10
-    // max(x, 0) + ln(1 + e^-|x|): no overflow for large x; a NaN stays NaN through the log.
-    return max(x, T(0.0)) + log(1.0 + exp(-abs(x)));
-#elif ACTIVATION == 11
-    return x / (1.0 + abs(x));
-#elif ACTIVATION == 12
-    return mix(u_slope * (exp(x / u_slope) - 1.0), x, POSITIVE(x));
-#elif ACTIVATION == 13
-    return mix(T(0.0), x, ABOVE(x, u_slope));
-#elif ACTIVATION == 14
-    // x n / (n + 2) with n = e^x (e^x + 2), as activation.comp; x itself from 20 on (n overflows past 44).
-    T e = exp(x), n = e * (e + 2.0);
-    return mix(x * n / (n + 2.0), x, AT_LEAST(x, 20.0));
+#define ACT_SLOPE u_slope
+#define ACT_MIN u_min
+#define ACT_MAX u_max
+#define ACT_BETA u_beta
+#include "include/activation_fn.glsl"
+
+#if VEC == 4
+T activate(T x) { return activation_fn(x); }
 #else
-#error unknown ACTIVATION value
+T activate(T x) { return activation_fn(vec4(x)).x; }
 #endif
-}
 
 void main()
 {

@@ -1,5 +1,6 @@
 // An activation fused into a producer's store (FUSED_ACT: 0 or undefined none, 1 relu, 2 leaky relu with slope ACT_A, 3 clip
-// to [ACT_A, ACT_B]; ACT_A / ACT_B are float literals written as uintBitsToFloat of their bits, so they are exact),
+// to [ACT_A, ACT_B], 4 any other, include/activation_fn.glsl's ACTIVATION; ACT_A / ACT_B / ACT_LO / ACT_HI are float
+// literals written as uintBitsToFloat of their bits, so they are exact),
 // exactly the reference's Activation: relu max(x, 0) with a NaN kept (selected back, no NaN constant needed), leaky
 // x > 0 ? x : slope x, clip min(max(x, lo), hi) with a NaN kept. The stack runner fuses such a layer into the conv or add before it when no one reads that layer's
 // own map (GpuStackRunner.SetObserved): one pass over the map fewer.
@@ -18,9 +19,19 @@ vec4 fused_act(vec4 x) { return mix(ACT_A * x, x, greaterThan(x, vec4(0.0))); }
 // GLSL's min / max need not propagate a NaN: it is selected back.
 float fused_act(float x) { return isnan(x) ? x : min(max(x, ACT_A), ACT_B); }
 vec4 fused_act(vec4 x) { return mix(min(max(x, vec4(ACT_A)), vec4(ACT_B)), x, isnan(x)); }
+#elif FUSED_ACT == 4
+// Any other activation (ACTIVATION, the ActivationKind; its constants as literals ACT_A, ACT_B, ACT_LO, ACT_HI), as
+// activation_fast.comp computes it.
+#define ACT_SLOPE ACT_A
+#define ACT_MIN ACT_LO
+#define ACT_MAX ACT_HI
+#define ACT_BETA ACT_B
+#include "activation_fn.glsl"
+vec4 fused_act(vec4 x) { return activation_fn(x); }
+float fused_act(float x) { return activation_fn(vec4(x)).x; }
 #elif FUSED_ACT == 0
 #define fused_act(x) (x)
 #else
-#error FUSED_ACT must be 0..3
+#error FUSED_ACT must be 0..4
 #endif
 #endif

@@ -34,7 +34,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
         if (layout is not null) Assert.Contains(layout, gpu.Variant, StringComparison.Ordinal);
         Assert.EndsWith($", {act.Kind.Name()} fused", gpu.Variant, StringComparison.Ordinal);
         if (stores is not null) Assert.Equal(stores, FastConvTests.Stores(gpu.Variant));
-        AssertEqual(Activation.Apply(conv, act.Kind, act.Slope, act.Min, act.Max), fused, spec + " -- " + gpu.Variant);
+        AssertEqual(Activation.Apply(conv, act.Kind, act.Slope, act.Min, act.Max, act.Beta), fused, spec + " -- " + gpu.Variant);
 
         gpu.Fused = null;
         Tensor plain = gpu.Apply(input);
@@ -227,12 +227,52 @@ public sealed class FusedActivationTests(GlFixture fixture)
         }
     }
 
+    /// <summary>Every other activation (include/activation_fn.glsl through FUSED_ACT 4, its constants compiled in as float
+    /// bits) with the constants a model would give it, on each conv program; NaN and infinities through the Winograd fix-up.</summary>
+    public static TheoryData<ActivationKind> OtherKinds =>
+        [.. Enum.GetValues<ActivationKind>().Where(k => k is not (ActivationKind.Relu or ActivationKind.LeakyRelu or ActivationKind.Clip))];
+
+    internal static FusedActivation WithModelConstants(ActivationKind kind) => kind switch
+    {
+        ActivationKind.Elu => new(kind, Slope: 0.7f),
+        ActivationKind.Selu => new(kind, Slope: 1.6732632f, Beta: 1.050701f),
+        ActivationKind.HardSigmoid => new(kind, Slope: 0.2f, Beta: 0.5f),
+        ActivationKind.Celu => new(kind, Slope: 1.3f),
+        ActivationKind.ThresholdedRelu => new(kind, Slope: 0.1f),
+        _ => new(kind),
+    };
+
+    [Theory]
+    [MemberData(nameof(OtherKinds))]
+    public void EveryOtherActivation_OnEveryProgram(ActivationKind kind)
+    {
+        FusedActivation act = WithModelConstants(kind);
+        int seed = 300 + 10 * (int)kind;
+        Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, act: act);
+        Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, act: act);
+        Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, act: act);
+        Check(8, 8, 8, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_depthwise", null, seed + 3, act: act);
+        Check(5, 9, 1, 16, 16, 1, new ConvOptions(), ConvPath.Pointwise, "pointwise", null, seed + 4, act: act);
+        Check(2, 5, 1, 13, 21, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, seed + 5, act: act);
+        Check(2, 4, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.LiteralWinograd, "conv2d_literal_winograd", null, seed + 6, act: act);
+        Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, seed + 7, input =>
+        {
+            input[0, 2, 3] = float.NaN;
+            input[1, 7, 12] = float.PositiveInfinity;
+            input[3, 10, 1] = float.NegativeInfinity;
+        }, act);
+    }
+
     [Theory]
     [InlineData(ActivationKind.LeakyRelu)]
     [InlineData(ActivationKind.Clip)]
-    public void Add_FusedLeakyReluAndClip(ActivationKind kind)
+    [InlineData(ActivationKind.Tanh)]
+    [InlineData(ActivationKind.Sigmoid)]
+    [InlineData(ActivationKind.HardSwish)]
+    [InlineData(ActivationKind.Selu)]
+    public void Add_FusedActivations(ActivationKind kind)
     {
-        FusedActivation act = new(kind, Slope: 0.2f, Min: -0.5f, Max: 0.75f);
+        FusedActivation act = kind is ActivationKind.LeakyRelu or ActivationKind.Clip ? new(kind, Slope: 0.2f, Min: -0.5f, Max: 0.75f) : WithModelConstants(kind);
         var rng = new Random(99);
         Tensor a = Parity.Random(rng, 1, 1, 64), b = Parity.Random(rng, 1, 1, 64);
         a.Data[0] = float.NaN;
@@ -242,8 +282,13 @@ public sealed class FusedActivationTests(GlFixture fixture)
         add.Run(ga, gb, output);
         Assert.EndsWith($", {kind.Name()} fused", add.Variant, StringComparison.Ordinal);
         float[] got = output.Download().Data;
-        for (int i = 0; i < 64; i++)
-            Assert.Equal(Activation.Apply(kind, a.Data[i] + b.Data[i], act.Slope, act.Min, act.Max), got[i]);
+        // relu, leaky relu and clip bit for bit; the transcendental ones within the parity tolerance (the GPU's exp and tanh).
+        var expected = new Tensor([64]);
+        for (int i = 0; i < 64; i++) expected.Data[i] = Activation.Apply(kind, a.Data[i] + b.Data[i], act.Slope, act.Min, act.Max, act.Beta);
+        if (kind is ActivationKind.LeakyRelu or ActivationKind.Clip)
+            Assert.Equal(expected.Data, got);
+        else
+            AssertEqual(expected, new Tensor([64], got), kind.Name());
     }
 
     [Theory]

@@ -14,7 +14,7 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     // Each program without and with a fused ReLU ([0], [1]).
     private readonly GlProgram?[] _program = new GlProgram?[2], _same = new GlProgram?[2], _same4 = new GlProgram?[2], _samePairs = new GlProgram?[2];
 
-    /// <summary>When set, this activation (relu, leaky relu or clip, the reference's <see cref="Activation"/> values) is
+    /// <summary>When set, this activation (any element-wise one, the reference's <see cref="Activation"/> values) is
     /// applied to every result as it is stored: the stack runner's fusion of a residual add and the activation after it.</summary>
     public FusedActivation? Fused
     {

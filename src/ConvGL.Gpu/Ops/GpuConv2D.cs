@@ -115,7 +115,7 @@ public sealed class GpuConv2D : IGpuConv
         SetWeights(weight, bias);
     }
 
-    /// <summary>When set, this activation (relu, leaky relu or clip, the reference's <see cref="ConvGL.Core.Ops.Activation"/>
+    /// <summary>When set, this activation (any element-wise one, the reference's <see cref="ConvGL.Core.Ops.Activation"/>
     /// values) is applied to every output as it is stored by every program a plan may choose: the stack runner's fusion of a
     /// conv and the activation layer after it (GpuStackRunner.SetObserved). Changing it re-plans on the next run.</summary>
     public FusedActivation? Fused

@@ -22,7 +22,7 @@ namespace ConvGL.Gpu.Stacks;
 ///
 /// Only what is read: by default every layer's map is computed. <see cref="SetObserved"/> names the maps someone will read
 /// (the window: the shown layer and its input; the bench: the last). A run then computes only the layers those maps depend
-/// on (the window showing ResNet18's first conv runs one layer of 52), and a relu, leaky relu or clip whose only input is a
+/// on (the window showing ResNet18's first conv runs one layer of 52), and an activation (relu, tanh, sigmoid, ...) whose only input is a
 /// conv (on the direct programs) or an add that nothing else reads, with that layer not observed, is applied by that layer
 /// as it stores its results (<see cref="FusedActivation"/>), writing the activation's map in one pass instead of two. A
 /// map not computed that way (a layer no observed map needs, or a conv or add whose activation was fused):
@@ -147,7 +147,7 @@ public sealed class GpuStackRunner : IDisposable
         _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
         _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
         _fusableAfter = FusableAfter(stack, _reads);
-        _activation = stack.Layers.Select(l => l is ActivationLayer a && FusedActivation.Supports(a.Kind) ? new FusedActivation(a.Kind, a.Slope, a.Min, a.Max) : null).ToArray();
+        _activation = stack.Layers.Select(l => l is ActivationLayer a && FusedActivation.Supports(a.Kind) ? new FusedActivation(a.Kind, a.Slope, a.Min, a.Max, a.Beta) : null).ToArray();
         _fusedVariant = new string?[_ops.Length];
         for (int i = 0; i < _ops.Length; i++)
             if (_fusableAfter[i] >= 0) _fusedVariant[_fusableAfter[i]] = $"fused: computed by layer {i}'s stores";
@@ -215,7 +215,7 @@ public sealed class GpuStackRunner : IDisposable
         }
     }
 
-    /// <summary>Per layer i, the activation layer j that may be fused into it: j is a relu, leaky relu or clip whose only
+    /// <summary>Per layer i, the activation layer j that may be fused into it: j is an activation whose only
     /// input is i, and no other layer reads i (a residual branch, a disabled layer passing i on); else -1.</summary>
     private static int[] FusableAfter(Stack stack, int[][] reads)
     {
