@@ -32,9 +32,13 @@ public sealed class FusedActivationTests(GlFixture fixture)
         Tensor fused = gpu.Apply(input);
         Assert.StartsWith(program, gpu.Variant, StringComparison.Ordinal);
         if (layout is not null) Assert.Contains(layout, gpu.Variant, StringComparison.Ordinal);
-        Assert.EndsWith($", {act.Kind.Name()} fused", gpu.Variant, StringComparison.Ordinal);
+        Assert.EndsWith($", {act.Name} fused", gpu.Variant, StringComparison.Ordinal);
         if (stores is not null) Assert.Equal(stores, FastConvTests.Stores(gpu.Variant));
-        AssertEqual(Activation.Apply(conv, act.Kind, act.Slope, act.Min, act.Max, act.Beta), fused, spec + " -- " + gpu.Variant);
+        Tensor activated = Activation.Apply(conv, act.Kind, act.Slope, act.Min, act.Max, act.Beta);
+        // Gated: the mul of the map and its activation, each a float32 as the reference's layers store them.
+        if (act.Gated)
+            for (int i = 0; i < activated.Length; i++) activated.Data[i] *= conv.Data[i];
+        AssertEqual(activated, fused, spec + " -- " + gpu.Variant);
 
         gpu.Fused = null;
         Tensor plain = gpu.Apply(input);
@@ -248,6 +252,31 @@ public sealed class FusedActivationTests(GlFixture fixture)
     {
         FusedActivation act = WithModelConstants(kind);
         int seed = 300 + 10 * (int)kind;
+        Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, act: act);
+        Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, act: act);
+        Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, act: act);
+        Check(8, 8, 8, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_depthwise", null, seed + 3, act: act);
+        Check(5, 9, 1, 16, 16, 1, new ConvOptions(), ConvPath.Pointwise, "pointwise", null, seed + 4, act: act);
+        Check(2, 5, 1, 13, 21, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, seed + 5, act: act);
+        Check(2, 4, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.LiteralWinograd, "conv2d_literal_winograd", null, seed + 6, act: act);
+        Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, seed + 7, input =>
+        {
+            input[0, 2, 3] = float.NaN;
+            input[1, 7, 12] = float.PositiveInfinity;
+            input[3, 10, 1] = float.NegativeInfinity;
+        }, act);
+    }
+
+    /// <summary>x * act(x) in the stores (FUSED_GATE: SiLU as x * sigmoid(x), hard swish as x * hard_sigmoid(x)) on each conv
+    /// program.</summary>
+    [Theory]
+    [InlineData(ActivationKind.Sigmoid)]
+    [InlineData(ActivationKind.HardSigmoid)]
+    public void Gated_OnEveryProgram(ActivationKind kind)
+    {
+        FusedActivation act = WithModelConstants(kind) with { Gated = true };
+        Assert.Equal(kind == ActivationKind.Sigmoid ? "silu" : "x*hard_sigmoid", act.Name);
+        int seed = 500 + 10 * (int)kind;
         Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, act: act);
         Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, act: act);
         Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, act: act);

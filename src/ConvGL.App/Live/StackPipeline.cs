@@ -169,7 +169,7 @@ internal sealed class StackPipeline : ILivePipeline
         string? variant = _runner.Variant(i);
         string? name = _runner.FusedAway(i) ? "fused" : variant is null || variant.StartsWith('(') ? null
             : variant[..(variant.IndexOfAny([':', ' ']) is var end and >= 0 ? end : variant.Length)];
-        if (_runner.FusedLayer(i) is var j and >= 0) name = (name ?? _runner.Stack.Layers[i].Type) + "+" + _runner.Stack.Layers[j].Type;
+        if (_runner.FusedName(i) is { } fused) name = (name ?? _runner.Stack.Layers[i].Type) + "+" + fused;
         if (variant is not null && variant.EndsWith(Gpu.Ops.GpuConv2D.StandingIn, StringComparison.Ordinal)) name += $",{HudText.Nb}literal{HudText.Nb}compiling";
         return name;
     }
@@ -340,7 +340,7 @@ internal sealed class StackPipeline : ILivePipeline
         if (_partNames[at] is { } name) return name;
         IReadOnlyList<StackLayer> layers = _runner.Stack.Layers;
         return _partNames[at] = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{i + 1}:{layers[i].Type}{(j < 0 ? "" : "+" + layers[j].Type)}");
+            $"{i + 1}:{layers[i].Type}{(j < 0 ? "" : "+" + _runner.FusedName(i))}");
     }
 
     public void Run()

@@ -9,9 +9,12 @@ namespace ConvGL.Gpu.Ops;
 /// sigmoid's beta) and the reference's values (<see cref="Activation.Apply(ActivationKind, float, float, float, float,
 /// float)"/>): relu, leaky relu and clip written out, the others through include/activation_fn.glsl, which
 /// activation_fast.comp computes them with. The stack runner fuses such a layer into the conv or add before it; see
-/// GpuStackRunner.SetObserved.</summary>
+/// GpuStackRunner.SetObserved.
+///
+/// <see cref="Gated"/>: the store is x times the activation of x instead, a mul of a map and its own activation fused too
+/// (SiLU as ONNX exports it: Mul(x, Sigmoid(x)); hard swish as Mul(x, HardSigmoid(x))).</summary>
 public sealed record FusedActivation(ActivationKind Kind, float Slope = Activation.DefaultLeakySlope, float Min = float.NegativeInfinity,
-    float Max = float.PositiveInfinity, float Beta = 0f)
+    float Max = float.PositiveInfinity, float Beta = 0f, bool Gated = false)
 {
     /// <summary>Whether a layer of this kind can be fused: every element-wise activation can.</summary>
     public static bool Supports(ActivationKind kind) => Enum.IsDefined(kind);
@@ -20,7 +23,7 @@ public sealed record FusedActivation(ActivationKind Kind, float Slope = Activati
 
     /// <summary>The program defines: FUSED_ACT (1 relu, 2 leaky relu, 3 clip, 4 any other with ACTIVATION its kind) and
     /// the constants as exact float bits.</summary>
-    public (string, object)[] Defines() => Kind switch
+    private (string, object)[] KindDefines() => Kind switch
     {
         ActivationKind.Relu => [("FUSED_ACT", 1)],
         ActivationKind.LeakyRelu => [("FUSED_ACT", 2), ("ACT_A", Literal(Slope))],
@@ -28,11 +31,15 @@ public sealed record FusedActivation(ActivationKind Kind, float Slope = Activati
         _ => [("FUSED_ACT", 4), ("ACTIVATION", (int)Kind), ("ACT_A", Literal(Slope)), ("ACT_B", Literal(Beta)), ("ACT_LO", Literal(Min)), ("ACT_HI", Literal(Max))],
     };
 
-    /// <summary>The defines of an optional fused activation: FUSED_ACT 0 without one.</summary>
-    public static (string, object)[] Defines(FusedActivation? act) => act?.Defines() ?? [("FUSED_ACT", 0)];
+    /// <summary>The defines of an optional fused activation: FUSED_ACT 0 without one; FUSED_GATE 1 when gated.</summary>
+    public static (string, object)[] Defines(FusedActivation? act) => act is null ? [("FUSED_ACT", 0)]
+        : act.Gated ? [.. act.KindDefines(), ("FUSED_GATE", 1)] : act.KindDefines();
 
-    /// <summary>What a variant line ends with: ", relu fused", ", leaky_relu fused", ", tanh fused" ...</summary>
-    public string Suffix { get; } = $", {Kind.Name()} fused";
+    /// <summary>The activation's name: its kind's ("relu", "tanh"), "silu" for x * sigmoid(x), else "x*" and the kind.</summary>
+    public string Name => !Gated ? Kind.Name() : Kind == ActivationKind.Sigmoid ? "silu" : $"x*{Kind.Name()}";
+
+    /// <summary>What a variant line ends with: ", relu fused", ", leaky_relu fused", ", silu fused" ...</summary>
+    public string Suffix => $", {Name} fused";
 
     private static string Literal(float v) =>
         string.Create(CultureInfo.InvariantCulture, $"uintBitsToFloat(0x{BitConverter.SingleToUInt32Bits(v):X8}u)");

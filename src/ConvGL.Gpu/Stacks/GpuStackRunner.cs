@@ -43,8 +43,11 @@ public sealed class GpuStackRunner : IDisposable
     private GpuTimer?[]? _timers;
     private bool _disposed;
     // Fusion candidates, fixed by the graph: _fusableAfter[i] = j when layer j is an activation FusedActivation supports whose
-    // only input is layer i and no other layer reads layer i; else -1. _activation[j]: that activation, made once.
+    // only input is layer i and no other layer reads layer i, or j is a mul of layer i and such an activation g of it
+    // (_gate[j] = g; SiLU as x * sigmoid(x)) and nothing else reads i or g; else -1. _activation[j]: that activation
+    // (gated for such a mul), made once.
     private readonly int[] _fusableAfter;
+    private readonly int[] _gate;
     private readonly FusedActivation?[] _activation;
     // Under the current fusion: _fusedInto[i] = j when layer i's op applies activation j and writes j's map (i's own map
     // is not computed), else -1; _fusedAway[j] when activation j is computed that way (not run itself).
@@ -103,6 +106,10 @@ public sealed class GpuStackRunner : IDisposable
     /// or -1.</summary>
     public int FusedLayer(int layer) => _fusedInto[layer];
 
+    /// <summary>The name of what layer <paramref name="layer"/> applies in its stores ("relu", "silu" for a mul of its map
+    /// and its sigmoid), or null when nothing is fused into it.</summary>
+    public string? FusedName(int layer) => _fusedInto[layer] is var j and >= 0 ? _activation[j]!.Name : null;
+
     /// <summary>Whether layer <paramref name="layer"/> is an activation computed by the layer before it (not run itself).</summary>
     public bool FusedAway(int layer) => _fusedAway[layer];
     private AlgorithmChoice?[] _algorithms;
@@ -146,11 +153,16 @@ public sealed class GpuStackRunner : IDisposable
         // One reusable array per layer for the tensors it reads: a frame allocates nothing.
         _reads = stack.Layers.Select((l, i) => l.InputsOf(i).ToArray()).ToArray();
         _inputBuffers = _reads.Select(r => new GpuTensor[r.Length]).ToArray();
-        _fusableAfter = FusableAfter(stack, _reads);
-        _activation = stack.Layers.Select(l => l is ActivationLayer a && FusedActivation.Supports(a.Kind) ? new FusedActivation(a.Kind, a.Slope, a.Min, a.Max, a.Beta) : null).ToArray();
+        (_fusableAfter, _gate) = FusableAfter(stack, _reads);
+        _activation = stack.Layers.Select((l, j) => l is ActivationLayer a && FusedActivation.Supports(a.Kind) ? new FusedActivation(a.Kind, a.Slope, a.Min, a.Max, a.Beta)
+            : _gate[j] >= 0 && stack.Layers[_gate[j]] is ActivationLayer g ? new FusedActivation(g.Kind, g.Slope, g.Min, g.Max, g.Beta, Gated: true) : null).ToArray();
         _fusedVariant = new string?[_ops.Length];
         for (int i = 0; i < _ops.Length; i++)
-            if (_fusableAfter[i] >= 0) _fusedVariant[_fusableAfter[i]] = $"fused: computed by layer {i}'s stores";
+            if (_fusableAfter[i] is var j and >= 0)
+            {
+                _fusedVariant[j] = $"fused: computed by layer {i}'s stores";
+                if (_gate[j] is var g and >= 0) _fusedVariant[g] = $"fused: layer {i}'s stores compute the mul (layer {j}) of its map and this";
+            }
         _fusedInto = Enumerable.Repeat(-1, _ops.Length).ToArray();
         _fusedAway = new bool[_ops.Length];
         _needed = Enumerable.Repeat(true, _ops.Length).ToArray();
@@ -215,19 +227,26 @@ public sealed class GpuStackRunner : IDisposable
         }
     }
 
-    /// <summary>Per layer i, the activation layer j that may be fused into it: j is an activation whose only
-    /// input is i, and no other layer reads i (a residual branch, a disabled layer passing i on); else -1.</summary>
-    private static int[] FusableAfter(Stack stack, int[][] reads)
+    /// <summary>Per layer i, the layer j that may be fused into it: j is an activation whose only input is i, and no other
+    /// layer reads i (a residual branch, a disabled layer passing i on); or j is a mul of i and an activation g whose only
+    /// input is i (in either order), and no other layer reads i or g (gate[j] = g); else -1.</summary>
+    private static (int[] After, int[] Gate) FusableAfter(Stack stack, int[][] reads)
     {
         var after = Enumerable.Repeat(-1, reads.Length).ToArray();
+        var gate = Enumerable.Repeat(-1, reads.Length).ToArray();
         var readers = new int[reads.Length];
         foreach (int[] r in reads)
             foreach (int from in r.Distinct())
                 if (from >= 0) readers[from]++;
+        bool ActivationOf(int g, int i) => g >= 0 && stack.Layers[g] is ActivationLayer a && FusedActivation.Supports(a.Kind) && reads[g] is [int from] && from == i;
         for (int j = 0; j < reads.Length; j++)
             if (stack.Layers[j] is ActivationLayer a && FusedActivation.Supports(a.Kind) && reads[j] is [int i] && i >= 0 && readers[i] == 1)
                 after[i] = j;
-        return after;
+            else if (stack.Layers[j] is MulLayer && reads[j] is [int x, int y] && x != y)
+                foreach ((int map, int g) in new[] { (x, y), (y, x) })
+                    if (map >= 0 && ActivationOf(g, map) && readers[map] == 2 && readers[g] == 1)
+                        (after[map], gate[j]) = (j, g);
+        return (after, gate);
     }
 
     /// <summary>Names the maps that will be read after a run (per layer; a disabled layer stands for the map it passes on),
@@ -278,11 +297,21 @@ public sealed class GpuStackRunner : IDisposable
         }
         for (int i = 0; i < _ops.Length; i++)
         {
-            int j = _fusableAfter[i];
-            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && _needed[j] && !_observed[i] && _ops[i].CanFuse;
-            if (_fusedInto[i] >= 0) _fusedAway[_fusedInto[i]] = false;
+            int j = _fusableAfter[i], g = j >= 0 ? _gate[j] : -1;
+            bool fuse = _observed is not null && j >= 0 && _enabled[i] && _enabled[j] && _needed[j] && !_observed[i] && _ops[i].CanFuse
+                && (g < 0 || (_enabled[g] && !_observed[g]));
+            if (_fusedInto[i] >= 0)
+            {
+                _fusedAway[_fusedInto[i]] = false;
+                if (_gate[_fusedInto[i]] is var was and >= 0) _fusedAway[was] = false;
+            }
             _fusedInto[i] = fuse ? j : -1;
-            if (fuse) _fusedAway[j] = true;
+            if (fuse)
+            {
+                _fusedAway[j] = true;
+                // The mul's activation is part of i's stores: its own map is not computed.
+                if (g >= 0) (_fusedAway[g], _needed[g]) = (true, false);
+            }
             if (_ops[i].CanFuse) _ops[i].Fuse(fuse ? _activation[j] : null);
         }
     }

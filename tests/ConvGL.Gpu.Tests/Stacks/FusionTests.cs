@@ -26,8 +26,15 @@ public sealed class FusionTests(GlFixture fixture)
     private static int ExpectedFused(Stack stack, int i, bool[] observed)
     {
         if (observed[i] || stack.Layers[i] is not (ConvLayer or AddLayer)) return -1;
-        int[] readers = Enumerable.Range(0, stack.Layers.Count).Where(j => stack.Layers[j].InputsOf(j).Contains(i)).ToArray();
-        return readers is [int j] && stack.Layers[j] is ActivationLayer && stack.Layers[j].InputsOf(j).Count == 1 ? j : -1;
+        int[] Readers(int m) => Enumerable.Range(0, stack.Layers.Count).Where(j => stack.Layers[j].InputsOf(j).Contains(m)).ToArray();
+        int[] readers = Readers(i);
+        if (readers is [int j] && stack.Layers[j] is ActivationLayer && stack.Layers[j].InputsOf(j).Count == 1) return j;
+        // A mul of the map and its own activation (SiLU as x * sigmoid(x)), the activation read by the mul alone and not observed.
+        foreach (int g in readers)
+            if (stack.Layers[g] is ActivationLayer && stack.Layers[g].InputsOf(g) is [int from] && from == i && !observed[g] && Readers(g) is [int k]
+                && stack.Layers[k] is MulLayer && readers.Length == 2 && readers.Contains(k))
+                return k;
+        return -1;
     }
 
     /// <summary>Runs <paramref name="input"/> under <paramref name="observed"/> and checks every layer: fused as the rule says,
@@ -38,8 +45,19 @@ public sealed class FusionTests(GlFixture fixture)
         runner.SetObserved(observed);
         runner.RunPrepared(input);
         int fused = 0;
+        // The activations inside fused muls (x * act(x)): not computed, said fused.
+        var gates = new HashSet<int>();
+        for (int i = 0; i < stack.Layers.Count; i++)
+            if (ExpectedFused(stack, i, observed) is var k and >= 0 && stack.Layers[k] is MulLayer)
+                gates.Add(stack.Layers[k].InputsOf(k).Single(from => from != i));
         for (int i = 0; i < stack.Layers.Count; i++)
         {
+            if (gates.Contains(i))
+            {
+                Assert.False(runner.MapComputed(i), $"layer {i} ({stack.Layers[i].Type}) of {spec}: a fused mul's activation, computed");
+                Assert.True(runner.FusedAway(i));
+                continue;
+            }
             int j = ExpectedFused(stack, i, observed);
             Assert.True(runner.MapComputed(i) == (j < 0), $"layer {i} ({stack.Layers[i].Type}) of {spec}: computed {runner.MapComputed(i)}, expected relu {j}");
             Assert.Equal(j, runner.FusedLayer(i));
@@ -49,7 +67,7 @@ public sealed class FusionTests(GlFixture fixture)
                 Assert.True(runner.FusedAway(j));
                 Assert.Throws<InvalidOperationException>(() => runner.Output(i));
                 Assert.Equal($"fused: computed by layer {i}'s stores", runner.Variant(j));
-                if (stack.Layers[i] is ConvLayer) Assert.Contains($", {stack.Layers[j].Type} fused", runner.Variant(i), StringComparison.Ordinal);
+                if (stack.Layers[i] is ConvLayer) Assert.Contains($", {runner.FusedName(i)} fused", runner.Variant(i), StringComparison.Ordinal);
                 continue;
             }
             if (!relativeToMax)
@@ -173,6 +191,56 @@ public sealed class FusionTests(GlFixture fixture)
         Assert.Contains(", clip fused", runner.Variant(2), StringComparison.Ordinal);
         Assert.Contains(", tanh fused", runner.Variant(4), StringComparison.Ordinal);
         Assert.Equal(5, runner.FusedLayer(4));
+    }
+
+    /// <summary>SiLU as ONNX models write it, Mul(x, Sigmoid(x)), and Mul(HardSigmoid(x), x) (the other order): the conv's
+    /// stores compute the mul's map, the activation's map is not computed at all; where the activation is also read by
+    /// another layer, or observed, only the plain rule applies (nothing here). Every computed map is the reference's.</summary>
+    [Fact]
+    public void MulOfAMapAndItsActivation_IsFused_SiLU()
+    {
+        var rng = new Random(12);
+        ConvLayer Conv(int cin, int cout) => ConvLayer.Learned(Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3), Parity.RandomVector(rng, 0.2f, cout), new ConvOptions(), "w", "b");
+        var layers = new List<StackLayer>
+        {
+            Conv(3, 6),                                                                            // 0
+            new ActivationLayer(ActivationKind.Sigmoid) { Inputs = [0] },                          // 1
+            new MulLayer { Inputs = [0, 1] },                                                      // 2: silu(0)
+            Conv(6, 5),                                                                            // 3
+            new ActivationLayer(ActivationKind.HardSigmoid, 0.2f) { Beta = 0.5f, Inputs = [3] },   // 4
+            new MulLayer { Inputs = [4, 3] },                                                      // 5: hard swish(3), the other order
+            Conv(5, 4),                                                                            // 6
+            new ActivationLayer(ActivationKind.Sigmoid) { Inputs = [6] },                          // 7
+            new MulLayer { Inputs = [6, 7] },                                                      // 8
+            new AddLayer { Inputs = [8, 7] },                                                      // 9: reads the sigmoid too: 6 keeps its map
+        };
+        var stack = new Stack("silu", StackInput.Rgb, layers);
+        Tensor image = GpuStackTests.TestImage(3, 21, 26, seed: 9);
+        StackResult cpu = StackRunner.Run(stack, image);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 21, 26);
+        Assert.Equal(2, RunAndCheck(runner, cpu, image, Observe(layers.Count, 9), "silu, hard swish, silu read twice"));
+        Assert.Equal(2, runner.FusedLayer(0));
+        Assert.Equal("silu", runner.FusedName(0));
+        Assert.Contains(", silu fused", runner.Variant(0), StringComparison.Ordinal);
+        Assert.Equal(5, runner.FusedLayer(3));
+        Assert.Equal("x*hard_sigmoid", runner.FusedName(3));
+        Assert.Equal(-1, runner.FusedLayer(6));
+        // The activations inside the fused muls are not computed (their layer lines say fused); the third one is.
+        foreach (int g in new[] { 1, 4 })
+        {
+            Assert.False(runner.MapComputed(g));
+            Assert.True(runner.FusedAway(g));
+            Assert.StartsWith("fused: layer ", runner.Variant(g), StringComparison.Ordinal);
+        }
+        Assert.True(runner.MapComputed(7));
+        Parity.AssertGpuMatchesReference(cpu.Outputs[2], runner.Output(2).Download(), "silu's map, from the conv's stores");
+        Parity.AssertGpuMatchesReference(cpu.Outputs[5], runner.Output(5).Download(), "hard swish's map, from the conv's stores");
+
+        // The sigmoid observed (a view reads it): that mul runs as its own layer again, and the sigmoid too.
+        Assert.Equal(1, RunAndCheck(runner, cpu, image, Observe(layers.Count, 9, 1), "silu with its sigmoid observed"));
+        Assert.Equal(-1, runner.FusedLayer(0));
+        Assert.True(runner.MapComputed(1));
+        Assert.True(runner.MapComputed(2));
     }
 
     [Fact]
