@@ -50,7 +50,7 @@ internal static class BenchModels
                     {
                         runner.Run(i);
                         GpuStackOps.Copy(ctx, runner.Output(last), o, (512, 1, 1));
-                    }, runner, () => $"{stack.Layers.Count} layers, batchnorm folded into the convs, {Fused(runner)} relus fused into the conv or add before them");
+                    }, runner, () => $"{stack.Layers.Count} layers, batchnorm folded into the convs, {Fused(runner)} activations fused into the conv or add before them");
                 },
                 GpuAlgo = "GpuStackRunner",
                 Peer = x => new OnnxRuntimeModel(path, input, x, 512),
@@ -86,7 +86,7 @@ internal static class BenchModels
         return observed;
     }
 
-    private static int Fused(GpuStackRunner runner) => Enumerable.Range(0, runner.Stack.Layers.Count).Count(runner.FusedAway);
+    private static int Fused(GpuStackRunner runner) => Enumerable.Range(0, runner.Stack.Layers.Count).Count(i => runner.FusedLayer(i) >= 0);
 
     /// <summary>BGR-like values in the preprocessed range (-128..128), fixed seed.</summary>
     private static Tensor Input(int seed)
@@ -123,14 +123,15 @@ internal static class BenchModels
         double total = 0;
         for (int i = 0; i < times.Length; i++)
         {
-            // A relu fused into the layer before it does not run; that layer's kind says "+ relu".
+            // An activation fused into the layer before it does not run; that layer's kind says "+ relu" (or "+ silu": a mul
+            // of its map and its sigmoid, both fused).
             if (runner.FusedAway(i)) continue;
             double ms = times[i];
             total += ms;
             MapShape outShape = runner.Plan.Outputs[i], inShape = runner.Plan.InputOf(i);
             string kind = (stack.Layers[i] is ConvLayer c
                 ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} s{c.Options.StrideY} {inShape.C}->{outShape.C} {inShape.H}x{inShape.W}->{outShape.H}x{outShape.W}"
-                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.FusedLayer(i) is var j and >= 0 ? " + " + stack.Layers[j].Type : "");
+                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.FusedName(i) is { } fused ? " + " + fused : "");
             (int n, double sum) = kinds.GetValueOrDefault(kind);
             kinds[kind] = (n + 1, sum + ms);
         }

@@ -16,8 +16,9 @@ namespace ConvGL.App.Live;
 /// change on disk; a broken file keeps the running stack and reports the error.
 ///
 /// Only what is read: the maps the views read (<see cref="LayerInput"/>, <see cref="LayerOutput"/>) since the last run are the
-/// ones the next run keeps (GpuStackRunner.SetObserved): it runs only the layers they depend on, and a relu, leaky relu or
-/// clip after a conv or an add whose own map no view reads is applied by that layer as it stores. A map asked for that the
+/// ones the next run keeps (GpuStackRunner.SetObserved): it runs only the layers they depend on, and an activation (or a
+/// mul of a map and its own activation: SiLU) after a conv or an add whose own map no view reads is applied by that layer
+/// as it stores. A map asked for that the
 /// last run did not compute (the view or the selected layer changed) runs the stack again at once with it kept, so a view
 /// never shows another frame's numbers.</summary>
 internal sealed class StackPipeline : ILivePipeline

@@ -24,9 +24,11 @@ namespace ConvGL.Gpu.Stacks;
 /// (the window: the shown layer and its input; the bench: the last). A run then computes only the layers those maps depend
 /// on (the window showing ResNet18's first conv runs one layer of 52), and an activation (relu, tanh, sigmoid, ...) whose only input is a
 /// conv (on the direct programs) or an add that nothing else reads, with that layer not observed, is applied by that layer
-/// as it stores its results (<see cref="FusedActivation"/>), writing the activation's map in one pass instead of two. A
-/// map not computed that way (a layer no observed map needs, or a conv or add whose activation was fused):
-/// <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
+/// as it stores its results (<see cref="FusedActivation"/>), writing the activation's map in one pass instead of two; so
+/// is a mul of such a layer's map and its own activation (SiLU as Mul(x, Sigmoid(x))) where nothing else reads the two,
+/// writing the mul's map in one pass instead of three (the activation's own map is then not computed either). A
+/// map not computed that way (a layer no observed map needs, a conv or add whose activation was fused, the activation
+/// inside a fused mul): <see cref="Output"/> of it throws, <see cref="MapComputed"/> says false.</summary>
 public sealed class GpuStackRunner : IDisposable
 {
     private readonly GlContext _context;
@@ -91,7 +93,8 @@ public sealed class GpuStackRunner : IDisposable
     }
 
     /// <summary>Whether a run computes layer <paramref name="layer"/> (every layer, unless <see cref="SetObserved"/> left it
-    /// out: no observed map depends on it). A fused activation counts as computed (its conv stores it).</summary>
+    /// out: no observed map depends on it). A fused layer counts (its conv or add does its work), the activation inside a
+    /// fused mul too, though its own map is not stored (<see cref="MapComputed"/>).</summary>
     public bool Needed(int layer) => _needed[layer] || _fusedAway[layer];
 
     /// <summary>How each conv layer runs at the current plan (null for other layers; all null when the runner was made
@@ -102,8 +105,8 @@ public sealed class GpuStackRunner : IDisposable
     /// "conv2d_dense: ..."), or null for an op with one program; "(not run yet)" before the first run.</summary>
     public string? Variant(int layer) => _fusedAway[layer] ? _fusedVariant[layer] : _ops[layer].Variant;
 
-    /// <summary>The activation layer that layer <paramref name="layer"/> applies as it stores (see <see cref="SetObserved"/>),
-    /// or -1.</summary>
+    /// <summary>The layer whose map layer <paramref name="layer"/> writes in its stores (see <see cref="SetObserved"/>): the
+    /// activation after it, or the mul of its map and its activation; -1 when nothing is fused into it.</summary>
     public int FusedLayer(int layer) => _fusedInto[layer];
 
     /// <summary>The name of what layer <paramref name="layer"/> applies in its stores ("relu", "silu" for a mul of its map

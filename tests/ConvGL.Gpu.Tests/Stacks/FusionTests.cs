@@ -243,6 +243,119 @@ public sealed class FusionTests(GlFixture fixture)
         Assert.True(runner.MapComputed(2));
     }
 
+    /// <summary>Gated fusion under the window's churn: 250 steps on a 20-layer stack (SiLU after a conv, hard swish after an
+    /// add with the mul's inputs reversed, one map feeding two muls, a gate whose producer is an activation, elu / tanh and
+    /// selu gates), each toggling layers on or off and observing a random set of maps (sometimes twice before the run, as
+    /// frames do); every map the runner calls computed equals the reference with the same layers enabled, every other one
+    /// refuses to be read, and gated fusions happen. (From a report-only review's fuzz of the change.)</summary>
+    [Fact]
+    public void GatedFusion_UnderRandomTogglesAndObservedMaps_EveryComputedMapIsTheReference()
+    {
+        var rng = new Random(5);
+        ConvLayer Conv(int cin, int cout, int input = -2)
+        {
+            var c = ConvLayer.Learned(Parity.Random(rng, 1f / MathF.Sqrt(cin * 9), cout, cin, 3, 3), Parity.RandomVector(rng, 0.2f, cout), new ConvOptions(), "w", "b");
+            if (input != -2) c.Inputs = [input];
+            return c;
+        }
+        var layers = new List<StackLayer>
+        {
+            Conv(3, 4),                                                                              // 0
+            new ActivationLayer(ActivationKind.Sigmoid) { Inputs = [0] },                            // 1
+            new MulLayer { Inputs = [0, 1] },                                                        // 2: silu
+            Conv(4, 4, 2),                                                                           // 3
+            new AddLayer { Inputs = [3, 2] },                                                        // 4
+            new ActivationLayer(ActivationKind.HardSigmoid, 0.2f) { Beta = 0.5f, Inputs = [4] },     // 5
+            new MulLayer { Inputs = [5, 4] },                                                        // 6: the add gated, reversed
+            Conv(4, 4, 6),                                                                           // 7
+            new ActivationLayer(ActivationKind.Sigmoid) { Inputs = [7] },                            // 8
+            new MulLayer { Inputs = [7, 8] },                                                        // 9
+            new MulLayer { Inputs = [8, 7] },                                                        // 10: two muls
+            new AddLayer { Inputs = [9, 10] },                                                       // 11
+            new ActivationLayer(ActivationKind.Relu) { Inputs = [11] },                              // 12
+            Conv(4, 4, 12),                                                                          // 13
+            new ActivationLayer(ActivationKind.Elu) { Inputs = [13] },                               // 14
+            new ActivationLayer(ActivationKind.Tanh) { Inputs = [14] },                              // 15
+            new MulLayer { Inputs = [14, 15] },                                                      // 16: an activation's map gated
+            Conv(4, 4, 16),                                                                          // 17
+            new ActivationLayer(ActivationKind.Selu, 1.6732632f) { Beta = 1.050701f, Inputs = [17] }, // 18
+            new MulLayer { Inputs = [18, 17] },                                                      // 19
+        };
+        var stack = new Stack("gates", StackInput.Rgb, layers);
+        int n = layers.Count;
+        Tensor image = GpuStackTests.TestImage(3, 13, 17, seed: 4);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 13, 17);
+        var steps = new Random(77);
+        int gated = 0;
+        for (int step = 0; step < 250; step++)
+        {
+            int t = steps.Next(n);
+            runner.TrySetEnabled(t, !runner.Enabled[t], out _);
+            if (steps.Next(3) == 0)
+            {
+                int t2 = steps.Next(n);
+                runner.TrySetEnabled(t2, !runner.Enabled[t2], out _);
+            }
+            var observed = new bool[n];
+            int mode = steps.Next(4);
+            if (mode == 0) observed[n - 1] = true;
+            else
+                for (int i = 0; i < n; i++) observed[i] = steps.NextDouble() < (mode == 1 ? 0.1 : 0.25);
+            if (steps.Next(4) == 0)
+            {
+                var before = new bool[n];
+                before[steps.Next(n)] = true;
+                runner.SetObserved(before);
+            }
+            runner.SetObserved(observed);
+            runner.RunPrepared(image);
+            StackResult cpu = StackRunner.Run(stack, image, runner.Enabled);
+            string spec = $"step {step}: enabled {string.Concat(runner.Enabled.Select(e => e ? '1' : '0'))} observed {string.Concat(observed.Select(e => e ? '1' : '0'))}";
+            for (int i = 0; i < n; i++)
+            {
+                if (runner.FusedLayer(i) is var k and >= 0 && layers[k] is MulLayer) gated++;
+                if (observed[i]) Assert.True(runner.MapComputed(i), $"{spec}: observed layer {i} not computed");
+                if (!runner.MapComputed(i))
+                {
+                    Assert.Throws<InvalidOperationException>(() => runner.Output(i));
+                    continue;
+                }
+                Parity.AssertGpuMatchesReference(cpu.Outputs[i], runner.Output(i).Download(), $"{spec}: layer {i} ({layers[i].Type})");
+            }
+        }
+        Assert.True(gated > 50, $"{gated} gated fusions in 250 steps");
+    }
+
+    /// <summary>The models built in the tests with only the last map read (every fusion on, SiLU's in the squeeze-excite and
+    /// CSP models among them): every map still computed is the CPU graph's.</summary>
+    [Fact]
+    public void OnnxModels_LastMapRead_FusedMapsMatchTheCpuGraph()
+    {
+        int silu = 0;
+        foreach (string model in BranchyGraphs.StackModels)
+        {
+            Stack stack = OnnxStack.FromGraph(BranchyGraphs.ByName(model), model);
+            var rng = new Random(7);
+            const int h = 8, w = 6;
+            Tensor x = Tensor.Chw(3, h, w, [.. Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble() * 4 - 2)]);
+            StackResult cpu = StackRunner.Run(stack, x);
+            using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
+            runner.SetObserved(Observe(stack.Layers.Count, stack.Layers.Count - 1));
+            runner.RunPrepared(x);
+            silu += Enumerable.Range(0, stack.Layers.Count).Count(i => runner.FusedName(i) == "silu");
+            for (int i = 0; i < stack.Layers.Count; i++)
+                if (runner.MapComputed(i))
+                {
+                    Tensor want = cpu.Outputs[i], got = runner.Output(i).Download();
+                    double scale = Math.Max(1e-6, want.Data.Where(float.IsFinite).Select(v => Math.Abs((double)v)).DefaultIfEmpty(0).Max());
+                    for (int e = 0; e < want.Length; e++)
+                        Assert.True(float.IsFinite(want.Data[e]) ? Math.Abs(want.Data[e] - got.Data[e]) <= 1e-4 * scale : want.Data[e].Equals(got.Data[e]),
+                            $"{model} layer {i} ({stack.Layers[i].Type}{(runner.FusedName(i) is { } f ? "+" + f : "")}) element {e}: CPU {want.Data[e]}, GPU {got.Data[e]}");
+                }
+        }
+        Assert.True(silu >= 2, $"{silu} SiLU fusions in the test models");
+    }
+
     [Fact]
     public void ConvReadByARelu_AndByAnotherLayer_IsNotFused()
     {
