@@ -246,12 +246,9 @@ public sealed class FusedActivationTests(GlFixture fixture)
         _ => new(kind),
     };
 
-    [Theory]
-    [MemberData(nameof(OtherKinds))]
-    public void EveryOtherActivation_OnEveryProgram(ActivationKind kind)
+    /// <summary><paramref name="act"/> on each conv program; NaN and infinities through the Winograd fix-up.</summary>
+    private void OnEveryProgram(FusedActivation act, int seed)
     {
-        FusedActivation act = WithModelConstants(kind);
-        int seed = 300 + 10 * (int)kind;
         Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, act: act);
         Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, act: act);
         Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, act: act);
@@ -267,6 +264,10 @@ public sealed class FusedActivationTests(GlFixture fixture)
         }, act);
     }
 
+    [Theory]
+    [MemberData(nameof(OtherKinds))]
+    public void EveryOtherActivation_OnEveryProgram(ActivationKind kind) => OnEveryProgram(WithModelConstants(kind), 300 + 10 * (int)kind);
+
     /// <summary>x * act(x) in the stores (FUSED_GATE: SiLU as x * sigmoid(x), hard swish as x * hard_sigmoid(x)) on each conv
     /// program.</summary>
     [Theory]
@@ -276,20 +277,7 @@ public sealed class FusedActivationTests(GlFixture fixture)
     {
         FusedActivation act = WithModelConstants(kind) with { Gated = true };
         Assert.Equal(kind == ActivationKind.Sigmoid ? "silu" : "x*hard_sigmoid", act.Name);
-        int seed = 500 + 10 * (int)kind;
-        Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, act: act);
-        Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, act: act);
-        Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, act: act);
-        Check(8, 8, 8, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_depthwise", null, seed + 3, act: act);
-        Check(5, 9, 1, 16, 16, 1, new ConvOptions(), ConvPath.Pointwise, "pointwise", null, seed + 4, act: act);
-        Check(2, 5, 1, 13, 21, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, seed + 5, act: act);
-        Check(2, 4, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.LiteralWinograd, "conv2d_literal_winograd", null, seed + 6, act: act);
-        Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, seed + 7, input =>
-        {
-            input[0, 2, 3] = float.NaN;
-            input[1, 7, 12] = float.PositiveInfinity;
-            input[3, 10, 1] = float.NegativeInfinity;
-        }, act);
+        OnEveryProgram(act, 500 + 10 * (int)kind);
     }
 
     [Theory]
