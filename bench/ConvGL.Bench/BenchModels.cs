@@ -97,6 +97,12 @@ internal static class BenchModels
         return t;
     }
 
+    /// <summary>A conv's program as the breakdown names it: its variant up to the colon, the Winograd split, and ", timed"
+    /// where the plan was timed on first use (GlContext.TuneConvPlans) rather than taken from the rules.</summary>
+    private static string Program(string? variant) => variant is null ? "?"
+        : variant.Split(':')[0] + (System.Text.RegularExpressions.Regex.Match(variant, @"split \d+ ways") is { Success: true } m ? $", {m.Value}" : "")
+        + (variant.Contains("(timed on first use", StringComparison.Ordinal) ? ", timed" : "");
+
     /// <summary>Where the GPU time goes: one steady run (after an untimed one) with glFinish after every layer, summed by layer kind (a conv by its shape). On llvmpipe the syncs cost what the pass
     /// costs anyway (one thread pool runs every dispatch to completion); on a real GPU they add a little per layer.</summary>
     private static IReadOnlyList<string> Breakdown(GlContext context, Stack stack, Tensor x)
@@ -131,13 +137,14 @@ internal static class BenchModels
             MapShape outShape = runner.Plan.Outputs[i], inShape = runner.Plan.InputOf(i);
             string kind = (stack.Layers[i] is ConvLayer c
                 ? $"conv {c.Weight.Shape[2]}x{c.Weight.Shape[3]} s{c.Options.StrideY} {inShape.C}->{outShape.C} {inShape.H}x{inShape.W}->{outShape.H}x{outShape.W}"
-                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.FusedName(i) is { } fused ? " + " + fused : "");
+                : $"{stack.Layers[i].Type} {outShape.C}x{outShape.H}x{outShape.W}") + (runner.FusedName(i) is { } fused ? " + " + fused : "")
+                + (stack.Layers[i] is ConvLayer ? $" [{Program(runner.Variant(i))}]" : "");
             (int n, double sum) = kinds.GetValueOrDefault(kind);
             kinds[kind] = (n + 1, sum + ms);
         }
         var lines = new List<string>
         {
-            string.Create(CultureInfo.InvariantCulture, $"resnet18-224 gpu, per layer kind (glFinish after every layer, one run; {total:0.0} ms in all):"),
+            string.Create(CultureInfo.InvariantCulture, $"resnet18-224 gpu, per layer kind and program (glFinish after every layer, one run; {total:0.0} ms in all):"),
         };
         foreach ((string kind, (int n, double ms)) in kinds.OrderByDescending(k => k.Value.Ms))
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"- {kind}: {n} layer{(n > 1 ? "s" : "")}, {ms:0.0} ms ({100 * ms / total:0}%)"));
