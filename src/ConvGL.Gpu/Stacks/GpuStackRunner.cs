@@ -113,7 +113,9 @@ public sealed class GpuStackRunner : IDisposable
     /// and its sigmoid), or null when nothing is fused into it.</summary>
     public string? FusedName(int layer) => _fusedInto[layer] is var j and >= 0 ? _activation[j]!.Name : null;
 
-    /// <summary>Whether layer <paramref name="layer"/> is an activation computed by the layer before it (not run itself).</summary>
+    /// <summary>Whether layer <paramref name="layer"/> is not run itself because the layer before it does its work: an
+    /// activation (or a mul of a map and its activation) whose map that layer's stores write, or the activation inside such
+    /// a mul (whose own map is then not computed).</summary>
     public bool FusedAway(int layer) => _fusedAway[layer];
     private AlgorithmChoice?[] _algorithms;
     // The algorithm each layer's op was made for: a re-plan that changes a choice replaces that layer's op only.
