@@ -99,9 +99,15 @@ internal static class BenchModels
 
     /// <summary>A conv's program as the breakdown names it: its variant up to the colon, the Winograd split, and ", timed"
     /// where the plan was timed on first use (GlContext.TuneConvPlans) rather than taken from the rules.</summary>
-    private static string Program(string? variant) => variant is null ? "?"
-        : variant.Split(':')[0] + (System.Text.RegularExpressions.Regex.Match(variant, @"split \d+ ways") is { Success: true } m ? $", {m.Value}" : "")
-        + (variant.Contains("(timed on first use", StringComparison.Ordinal) ? ", timed" : "");
+    private static string Program(string? variant)
+    {
+        if (variant is null) return "?";
+        // The plan's own text, before what timing said of it (which names the runner-up, its split included).
+        int note = variant.IndexOf(" (timed on first use", StringComparison.Ordinal);
+        string plan = note < 0 ? variant : variant[..note];
+        return plan.Split(':')[0] + (System.Text.RegularExpressions.Regex.Match(plan, @"input channels split (\d+) ways") is { Success: true } m ? $", split {m.Groups[1].Value} ways" : "")
+            + (note >= 0 ? ", timed" : "");
+    }
 
     /// <summary>Where the GPU time goes: one steady run (after an untimed one) with glFinish after every layer, summed by layer kind (a conv by its shape). On llvmpipe the syncs cost what the pass
     /// costs anyway (one thread pool runs every dispatch to completion); on a real GPU they add a little per layer.</summary>

@@ -59,7 +59,7 @@ public sealed class GlContext : IDisposable
 
     /// <summary>Turns <see cref="TuneConvPlans"/> on for a real GPU, where each candidate builds in milliseconds and times
     /// exactly, and leaves it off on a software rasteriser, where the rules were measured and a candidate can take seconds
-    /// to build; <c>CONVGL_TUNE=1</c> or <c>0</c> decides instead.</summary>
+    /// to build; <c>CONVGL_TUNE=1</c> or <c>0</c> decides instead (any other value: as if unset).</summary>
     public void TuneWhereItPays()
     {
         string? env = Environment.GetEnvironmentVariable("CONVGL_TUNE");

@@ -878,6 +878,22 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(f["allocated"] == 0, $"{kind} {name}, view {view}: {f["allocated"]} bytes allocated over {f["frames"]} steady frames ({line})");
     }
 
+    /// <summary>Showing a relu whose conv is fused with it (nothing probed, so no view reads the conv's map): every frame runs
+    /// the fused pass and only it. The idle probe strip's sum needs the layer's input shape only; it asked for the map, and
+    /// twice a second an unfused run came on top, so the window said fused and the scripted line did not (a report-only
+    /// review's finding).</summary>
+    [Fact]
+    public void ShowingAFusedRelu_RunsOnlyTheFusedPass()
+    {
+        WindowProcess.Result r = Run(["--size", "480x300", "--source", "scene:320x180", "--frames", "40", "--stack", "gabor", "--layer", "2", "--stats"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Matches(@"shaders 1=\S+\+relu 2=fused", r.Stdout);
+        string parts = r.Stdout.Split('\n').Single(l => l.StartsWith("parts:", StringComparison.Ordinal));
+        Assert.Contains(" 1:conv+relu=", parts, StringComparison.Ordinal);
+        Assert.DoesNotContain(" 1:conv=", parts, StringComparison.Ordinal);
+        Assert.DoesNotContain(" 2:relu=", parts, StringComparison.Ordinal);
+    }
+
     /// <summary>A model ending in pooled features (ResNet18's last layer is 512 maps of 1x1: one flat colour each) opens on
     /// its first layer (the first conv's response to the picture), not on a blank picture; the HUD marks that layer.</summary>
     [Fact]

@@ -64,6 +64,7 @@ internal sealed class FilterPipeline : ILivePipeline
     public GpuTensor Input => _input;
     public int OutputChannels(int i) => InputChannels;
     public GpuTensor LayerInput(int i) => _input;
+    public (int C, int H, int W) LayerInputShape(int i) => (_input.C, _input.H, _input.W);
     public GpuTensor LayerOutput(int i) => _enabled ? _output : _input;
     private static readonly int[] StackInput = [-1];
     public IReadOnlyList<int> InputLayers(int i) => StackInput;

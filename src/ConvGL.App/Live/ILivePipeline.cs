@@ -37,6 +37,9 @@ internal interface ILivePipeline : IDisposable
     int OutputChannels(int i);
     GpuTensor LayerInput(int i);
     GpuTensor LayerOutput(int i);
+    /// <summary>The shape of the map layer i reads first, as planned, without computing it (as <see cref="LayerInput"/>
+    /// may: asking for a map the last run fused away runs the layers again).</summary>
+    (int C, int H, int W) LayerInputShape(int i);
     /// <summary>The layer whose output layer i reads first (-1: the stack input), without computing anything.</summary>
     int InputLayer(int i) => InputLayers(i)[0];
     /// <summary>Every layer whose output layer i reads (-1: the stack input), in order; a residual add has two.</summary>

@@ -440,12 +440,13 @@ internal sealed class LiveApp : IDisposable
     /// rule and how to reach a conv to probe; nothing for other layers (the strip's hint).</summary>
     private List<string> IdleProbeLines(int layer)
     {
-        GpuTensor input = Pipeline.LayerInput(layer);
+        // Only the input's shape: asking for its map would run the layers again where the last run fused it away.
+        (int inC, int inH, int inW) = Pipeline.LayerInputShape(layer);
         // The selected map's channel, within this layer's maps where the view probes another layer than the selected one
         // (the filters view probes the selected conv or the one before it: gabor's opened on its max pool and lost the flat-input line).
         if (Pipeline.Conv(layer) is { } conv)
-            return HudText.FormulaLines(conv, input.H, input.W, layer + 1, Math.Clamp(_state.Channel, 0, conv.Weight.Shape[0] - 1));
-        List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), input.C, input.H, input.W, layer + 1);
+            return HudText.FormulaLines(conv, inH, inW, layer + 1, Math.Clamp(_state.Channel, 0, conv.Weight.Shape[0] - 1));
+        List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), inC, inH, inW, layer + 1);
         if (rule.Count > 0) rule.Add("hover a pixel to see this rule's numbers (click pins it); [ ] select a conv layer to take its sum apart");
         return rule;
     }

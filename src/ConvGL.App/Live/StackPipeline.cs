@@ -207,6 +207,13 @@ internal sealed class StackPipeline : ILivePipeline
     // Resolved once per runner: the profile view asks every frame, and InputsOf allocates for a chain layer.
     public GpuTensor LayerInput(int i) => Map(InputLayer(i));
 
+    // A disabled layer's planned output is its input's shape (it passes the map on).
+    public (int C, int H, int W) LayerInputShape(int i)
+    {
+        MapShape s = InputLayer(i) is var k and >= 0 ? _runner.Plan.Outputs[k] : _runner.Plan.Input;
+        return (s.C, s.H, s.W);
+    }
+
     public int InputLayer(int i) => InputLayers(i)[0];
 
     public IReadOnlyList<int> InputLayers(int i)

@@ -267,7 +267,8 @@ public sealed class GpuConv2D : IGpuConv
             var won = times[0].Ms < TuneMargin * rule.Ms ? times[0] : rule;
             string how = won.Index == times[0].Index ? $"fastest of {times.Count}"
                 : $"the rule's pick, within {(1 - TuneMargin) * 100:0}% of the fastest of {times.Count}";
-            string next = times.FirstOrDefault(t => t.Index != won.Index) is { Variant: not null } other ? $", next {Kind(other.Variant)} {Ms(other.Ms)}" : "";
+            string next = times.FirstOrDefault(t => t.Index != won.Index) is { Variant: not null } other
+                ? $", next {Kind(other.Variant)}{(Kind(other.Variant) == Kind(won.Variant) ? $" ({Blocking(TuneCandidates[other.Index].Path)})" : "")} {Ms(other.Ms)}" : "";
             tuned = new GlContext.TunedConvPlan(TuneCandidates[won.Index].Path, TuneCandidates[won.Index].SplitK,
                 $" (timed on first use: {Ms(won.Ms)}, {how}{next})");
             _context.TunedConvPlans[key] = tuned;
@@ -280,6 +281,14 @@ public sealed class GpuConv2D : IGpuConv
         MakePlans(input, tuned.Path, tuned.SplitK == 0 ? SplitK : tuned.SplitK);
         _tuned = tuned.Summary;
 
+        // A runner-up of the winner's program by how it differs: the rule's blocking, a padded copy, rim strips.
+        static string Blocking(ConvPath path) => path switch
+        {
+            ConvPath.Auto => "the rule's blocking",
+            ConvPath.Fast => "padded copy or whole plane",
+            ConvPath.FastRim => "rim strips",
+            _ => path.ToString().ToLowerInvariant(),
+        };
         // A candidate by its program, and the Winograd split by its slices.
         static string Kind(string variant) => variant.Split(':')[0] + (System.Text.RegularExpressions.Regex.Match(variant, @"split \d+ ways") is { Success: true } m ? $" ({m.Value})" : "");
         static string Ms(double ms) => double.IsPositiveInfinity(ms) ? "failed"
