@@ -13,14 +13,22 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
 {
     private GlContext Context => fixture.Context;
 
-    /// <summary>For tests of the cost rules' choices: timing off until disposed (a run of the suite with CONVGL_TUNE=1
-    /// would otherwise time their layers).</summary>
-    internal static IDisposable Rules(GlContext context)
+    /// <summary>Tuning <paramref name="on"/> with nothing timed yet, until disposed; then as it was, the timings forgotten.</summary>
+    private static IDisposable TuningSetTo(GlContext context, bool on)
     {
         bool was = context.TuneConvPlans;
-        context.TuneConvPlans = false;
-        return new Restore(() => context.TuneConvPlans = was);
+        context.TuneConvPlans = on;
+        context.TunedConvPlans.Clear();
+        return new Restore(() =>
+        {
+            context.TuneConvPlans = was;
+            context.TunedConvPlans.Clear();
+        });
     }
+
+    /// <summary>For tests of the cost rules' choices: timing off until disposed (a run of the suite with CONVGL_TUNE=1
+    /// would otherwise time their layers).</summary>
+    internal static IDisposable Rules(GlContext context) => TuningSetTo(context, false);
 
     private sealed class Restore(Action undo) : IDisposable
     {
@@ -30,18 +38,8 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
     /// <summary>Runs <paramref name="body"/> with tuning on and nothing timed yet, then restores the context.</summary>
     private void Tuning(Action body)
     {
-        bool was = Context.TuneConvPlans;
-        Context.TuneConvPlans = true;
-        Context.TunedConvPlans.Clear();
-        try
-        {
-            body();
-        }
-        finally
-        {
-            Context.TuneConvPlans = was;
-            Context.TunedConvPlans.Clear();
-        }
+        using IDisposable tuning = TuningSetTo(Context, true);
+        body();
     }
 
     private static (Tensor Input, Tensor Weight, float[] Bias) Layer(int seed, int cin, int cout, int h, int w, int k, int groups = 1)
@@ -257,29 +255,20 @@ public sealed class ConvTuningTests(GlFixture fixture, ITestOutputHelper log)
     [Fact]
     public void Off_UnlessAsked_AndWhereItPays_OnRealGpusOnly()
     {
-        bool was = Context.TuneConvPlans;
-        try
+        using IDisposable rules = TuningSetTo(Context, false);
+        if (Environment.GetEnvironmentVariable("CONVGL_TUNE") is null)
         {
-            string? env = Environment.GetEnvironmentVariable("CONVGL_TUNE");
-            if (env is null)
-            {
-                Context.TuneWhereItPays();
-                Assert.Equal(!Context.IsSoftware, Context.TuneConvPlans);
-            }
-            Context.TuneConvPlans = false;
-            Context.TunedConvPlans.Clear();
-            (Tensor input, Tensor weight, float[] bias) = Layer(30, 4, 8, 12, 12, 3);
-            using var conv = new GpuConv2D(Context, weight, bias, new ConvOptions())
-            {
-                TuneClock = v => throw new InvalidOperationException($"timed {v} with tuning off"),
-            };
-            conv.Apply(input);
-            Assert.DoesNotContain("timed on first use", conv.Variant, StringComparison.Ordinal);
-            Assert.Empty(Context.TunedConvPlans);
+            Context.TuneWhereItPays();
+            Assert.Equal(!Context.IsSoftware, Context.TuneConvPlans);
         }
-        finally
+        Context.TuneConvPlans = false;
+        (Tensor input, Tensor weight, float[] bias) = Layer(30, 4, 8, 12, 12, 3);
+        using var conv = new GpuConv2D(Context, weight, bias, new ConvOptions())
         {
-            Context.TuneConvPlans = was;
-        }
+            TuneClock = v => throw new InvalidOperationException($"timed {v} with tuning off"),
+        };
+        conv.Apply(input);
+        Assert.DoesNotContain("timed on first use", conv.Variant, StringComparison.Ordinal);
+        Assert.Empty(Context.TunedConvPlans);
     }
 }

@@ -307,7 +307,7 @@ public sealed class GpuConv2D : IGpuConv
             (ConvPath path, int split) = TuneCandidates[index];
             MakePlans(input, path, split == 0 ? SplitK : split);
             if (_pending.Count > 0) return false;
-            variant = Variant;
+            variant = PlanVariant;
             if (timed?.Invoke(variant) == true) return false;
             ms = TimeRuns(input, output, variant, best);
             return true;
