@@ -1,8 +1,8 @@
 #version 430
 // Element-wise activations, the reference is Activation.Apply in src/ConvGL.Core/Ops/Activation.cs.
 // Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
-// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish), the
-// ActivationKind order.
+// 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish, 15 gelu,
+// 16 gelu with tanh), the ActivationKind order.
 // Input and output may be the same buffer: each invocation reads and writes only its own element.
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
@@ -61,6 +61,19 @@ void main()
     // drivers) and exact for very negative x; from 20 on the factor is 1 in float32 (and n would overflow past 44).
     float e = exp(x), n = e * (e + 2.0);
     float y = x >= 20.0 ? x : x * n / (n + 2.0);
+#elif ACTIVATION == 15
+    // x (1 + erf(x / sqrt 2)) / 2 = x erfc(-x / sqrt 2) / 2 (as include/activation_fn.glsl: erf's series below a = 0.5,
+    // Abramowitz and Stegun's 7.1.26 above, erfc(-a) = 2 - erfc(a)).
+    float a = abs(x) * 0.70710678118654752, a2 = a * a;
+    float series = 1.1283791670955126 * a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (0.1 + a2 * (-1.0 / 42.0 + a2 * (1.0 / 216.0 + a2 * (-1.0 / 1320.0))))));
+    float t = 1.0 / (1.0 + 0.3275911 * a);
+    float tail = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * exp(-a2);
+    float erfc_a = a < 0.5 ? 1.0 - series : tail;
+    float y = 0.5 * x * (x >= 0.0 ? 2.0 - erfc_a : erfc_a);
+#elif ACTIVATION == 16
+    // x sigmoid(2 sqrt(2 / pi) (x + 0.044715 x^3)), tanh's form without tanh.
+    float u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+    float y = x / (1.0 + exp(-2.0 * u));
 #else
 #error unknown ACTIVATION value
 #endif

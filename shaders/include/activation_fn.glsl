@@ -1,7 +1,8 @@
 // The element-wise activations of Activation.Apply (src/ConvGL.Core/Ops/Activation.cs), four values at a time, for
 // activation_fast.comp and for an activation fused into a producer's stores (include/fused_act.glsl, FUSED_ACT 4).
 // ACTIVATION is the ActivationKind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu, 7 selu, 8 hard
-// sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish); the includer defines its
+// sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish, 15 gelu,
+// 16 gelu with tanh); the includer defines its
 // constants as ACT_SLOPE (leaky relu's slope; elu's, celu's, thresholded relu's, selu's and hard sigmoid's alpha),
 // ACT_MIN and ACT_MAX (clip's bounds), ACT_BETA (selu's gamma, hard sigmoid's beta): uniforms or literals.
 #ifndef CONVGL_ACTIVATION_FN_GLSL
@@ -47,6 +48,20 @@ vec4 activation_fn(vec4 x)
     // x n / (n + 2) with n = e^x (e^x + 2), as activation.comp; x itself from 20 on (n overflows past 44).
     vec4 e = exp(x), n = e * (e + 2.0);
     return mix(x * n / (n + 2.0), x, greaterThanEqual(x, vec4(20.0)));
+#elif ACTIVATION == 15
+    // x (1 + erf(x / sqrt 2)) / 2 = x erfc(-x / sqrt 2) / 2, as the reference. With a = |x| / sqrt 2: erfc(a) is 1 minus
+    // erf's series to a^11 below 0.5 (as unary.comp), Abramowitz and Stegun's 7.1.26 from 0.5 on (absolute error under
+    // 1.5e-7), and erfc(-a) = 2 - erfc(a): no 1 + erf cancellation for negative x. Both sides run; the select picks.
+    vec4 a = abs(x) * 0.70710678118654752, a2 = a * a;
+    vec4 series = 1.1283791670955126 * a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (0.1 + a2 * (-1.0 / 42.0 + a2 * (1.0 / 216.0 + a2 * (-1.0 / 1320.0))))));
+    vec4 t = 1.0 / (1.0 + 0.3275911 * a);
+    vec4 tail = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * exp(-a2);
+    vec4 erfc_a = mix(tail, 1.0 - series, lessThan(a, vec4(0.5)));
+    return 0.5 * x * mix(erfc_a, 2.0 - erfc_a, greaterThanEqual(x, vec4(0.0)));
+#elif ACTIVATION == 16
+    // x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3), as the reference: no tanh (see 2).
+    vec4 u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
+    return x / (1.0 + exp(-2.0 * u));
 #else
 #error unknown ACTIVATION value
 #endif

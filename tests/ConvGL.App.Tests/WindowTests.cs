@@ -878,6 +878,19 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(f["allocated"] == 0, $"{kind} {name}, view {view}: {f["allocated"]} bytes allocated over {f["frames"]} steady frames ({line})");
     }
 
+    /// <summary>A stack none of whose layers has a shader tag (here one max pool) says so: "shaders none", not a bare
+    /// "shaders".</summary>
+    [Fact]
+    public void AStackWithoutShaderTags_SaysShadersNone()
+    {
+        string stack = Temp("pools.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(stack)!);
+        File.WriteAllText(stack, "{\"name\": \"pools\", \"input\": \"gray\", \"layers\": [{\"type\": \"maxpool\", \"size\": 2}]}");
+        WindowProcess.Result r = Run(["--size", "320x200", "--source", "scene:160x90", "--frames", "2", "--stack", stack]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("shaders none", r.Stdout.Split('\n').Single(l => l.StartsWith("shaders", StringComparison.Ordinal)).TrimEnd());
+    }
+
     /// <summary>Showing a relu whose conv is fused with it (nothing probed, so no view reads the conv's map): every frame runs
     /// the fused pass and only it. The idle probe strip's sum needs the layer's input shape only; it asked for the map, and
     /// twice a second an unfused run came on top, so the window said fused and the scripted line did not (a report-only

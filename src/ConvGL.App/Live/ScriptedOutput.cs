@@ -76,9 +76,13 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         // What is on screen: the filter or stack (its name as the HUD gives it), the selected layer (from 1) and channel, the view.
         Console.WriteLine(F($"shown layer={state.Layer + 1} channel={state.Channel} view={Views.ViewCatalog.Name(state.View)} pipeline={pipeline.Name}"));
         // The shader each layer ran in this last frame (its layer line's tag; spaces as underscores), where it has one.
+        // "shaders none" where no layer has a tag (an FFT-only stack, a stack of pools).
         if (pipeline is StackPipeline stack)
-            Console.WriteLine("shaders" + string.Concat(Enumerable.Range(0, stack.LayerCount)
-                .Select(i => stack.ShaderTag(i) is { } tag ? F($" {i + 1}={tag.Replace(HudText.Nb, '_').Replace(' ', '_')}") : "")));
+        {
+            string tags = string.Concat(Enumerable.Range(0, stack.LayerCount)
+                .Select(i => stack.ShaderTag(i) is { } tag ? F($" {i + 1}={tag.Replace(HudText.Nb, '_').Replace(' ', '_')}") : ""));
+            Console.WriteLine("shaders" + (tags.Length > 0 ? tags : " none"));
+        }
         foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probeLayer, probe, px, py);
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
         if (viewLine is not null) Console.WriteLine(viewLine);

@@ -14,7 +14,7 @@ public sealed class OnnxGraph
         ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", "ArgMax", "ArgMin",
-         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Clip",
+         "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Gelu", "Clip",
          "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Sign", "PRelu", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Concat", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Flatten", "Reshape", "Gemm", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant",
          "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "ConstantOfShape", "Slice", "Split", "Transpose", "MatMul", "Erf",
          "LayerNormalization", "Expand", "Tile"];
@@ -118,6 +118,7 @@ public sealed class OnnxGraph
                 "Celu" => ActivationOp.Read(node, a, ActivationKind.Celu),
                 "ThresholdedRelu" => ActivationOp.Read(node, a, ActivationKind.ThresholdedRelu),
                 "Mish" => ActivationOp.Read(node, a, ActivationKind.Mish),
+                "Gelu" => ActivationOp.ReadGelu(node, a),
                 "Clip" => ClipOp.Read(node, a),
                 "Neg" => UnaryOp.Read(node, a, UnaryKind.Neg),
                 "Exp" => UnaryOp.Read(node, a, UnaryKind.Exp),

@@ -389,6 +389,34 @@ public sealed class ActivationOp : OnnxOp
         return new ActivationOp(node, a.Where, kind, alpha, beta);
     }
 
+    /// <summary>Gelu (opset 20): approximate "none" (the erf form) or "tanh".</summary>
+    internal static ActivationOp ReadGelu(OnnxNode node, NodeAttributes a)
+    {
+        a.CheckArity(1, 1);
+        string approximate = a.String("approximate", "none");
+        ActivationKind kind = approximate switch
+        {
+            "none" => ActivationKind.Gelu,
+            "tanh" => ActivationKind.GeluTanh,
+            _ => throw a.Error($"attribute 'approximate' is '{ErrorText.Echo(approximate)}'; Gelu's are 'none' (the erf form) and 'tanh'"),
+        };
+        a.Finish();
+        return new ActivationOp(node, a.Where, kind, 0f, 0f);
+    }
+
+    /// <summary>An activation that stands for several nodes of the file (GELU written out as Div, Erf, Add, Mul, Mul):
+    /// <paramref name="node"/> names it, it reads <paramref name="input"/> and writes <paramref name="output"/>.</summary>
+    internal static ActivationOp Standing(OnnxNode node, string where, ActivationKind kind, string input, string output) =>
+        new(node, where, kind, [input], output, Activation.Defaults(kind).Alpha, Activation.Defaults(kind).Beta);
+
+    private ActivationOp(OnnxNode node, string where, ActivationKind kind, IReadOnlyList<string> inputs, string output, float slope, float beta)
+        : base(node, where, inputs, output)
+    {
+        Kind = kind;
+        Slope = slope;
+        Beta = beta;
+    }
+
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => Activation.Apply(inputs[0]!, Kind, Slope, beta: Beta);
 }
 

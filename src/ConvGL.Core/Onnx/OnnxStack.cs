@@ -77,7 +77,18 @@ public static class OnnxStack
             throw new ConvGLException($"{src}: its preprocessing gives 3 channels, the model takes {c}");
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
-        var layers = new List<StackLayer>(graph.Ops.Count);
+        // GELU written out (Div, Erf, Add, Mul, Mul) runs as one gelu layer.
+        List<OnnxOp> ops = GeluPattern.Fuse(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
+        var layers = new List<StackLayer>(ops.Count);
+        // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
+        // graph's outputs, each layer's value, and the tensor names taken.
+        var readers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (OnnxOp op in ops)
+            foreach (string v in op.Inputs.Where(v => v.Length > 0).Distinct())
+                readers[v] = readers.GetValueOrDefault(v) + 1;
+        var graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var outputOf = new List<string>();
+        var names = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
         // Stored constants, and the values shape arithmetic computes from them and from the maps' shapes (ShapeOp and
         // the ops after it: x.view(x.size(0), -1)): the batch (1) and the channels are known, heights and widths are not
         // (NaN: a layer that needs one is one error).
@@ -93,7 +104,7 @@ public static class OnnxStack
         // Reshape, else the first input's. Softmax's axis means the channels at rank 2 and 4 alike only through it.
         var ranks = new List<int>();
         int RankOf(int j) => j < 0 ? 4 : ranks[j];
-        foreach (OnnxOp op in graph.Ops)
+        foreach (OnnxOp op in ops)
         {
             int i = layers.Count;
             if (op is IdentityOp)
@@ -134,6 +145,7 @@ public static class OnnxStack
                     if (pending.From != layers.Count - 1) shuffled.Inputs = [pending.From];
                     index[op.Output] = layers.Count;
                     layers.Add(shuffled);
+                    outputOf.Add(op.Output);
                     channels.Add(ChannelsOf(pending.From));
                     ranks.Add(4);
                     continue;
@@ -209,10 +221,23 @@ public static class OnnxStack
                 SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
                 _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
             };
+            // A per-channel constant (a MatMul's bias Add, ConvNeXt's layer scale) right after a conv or linear layer that
+            // nothing else reads folds into its weight and bias, as a batchnorm after a conv does (OnnxGraph).
+            if (layer is BatchNormLayer affine && op is BinaryOp && reads is [var producerIndex] && producerIndex >= 0 && producerIndex == i - 1
+                && DataInputs(known, op).First() is var read && outputOf[producerIndex] == read && readers.GetValueOrDefault(read) == 1 && !graphOutputs.Contains(read)
+                && FoldAffine(layers[producerIndex], affine.Parameters, op, known, names) is { } folded)
+            {
+                layers[producerIndex] = folded;
+                index[op.Output] = producerIndex;
+                outputOf[producerIndex] = op.Output;
+                if (inLast) channelsLast.Add(op.Output);
+                continue;
+            }
             layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
             if (reads.Length != 1 || reads[0] != i - 1) layer.Inputs = reads;
             index[op.Output] = i;
             layers.Add(layer);
+            outputOf.Add(op.Output);
             channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
             if (inLast) channelsLast.Add(op.Output);
             ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
@@ -337,6 +362,43 @@ public static class OnnxStack
             _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} {(constantFirst ? "of a constant by a map" : "with a constant")} is not supported (x + k, x - k, k - x, x * k, x / k are)"),
         };
         return new BatchNormLayer(BatchNorm.FromAffine(scale, shift));
+    }
+
+    /// <summary>An imported conv or a linear layer with a per-channel affine y = a x + b after it folded in: weight rows
+    /// times a, bias a bias + b (<see cref="BatchNorm.FoldIntoConv"/>). Null for any other layer, or where a product
+    /// leaves float32 (the affine layer then stays). The weight keeps its tensor name when a is all ones; new tensors
+    /// are named after the layer (<c>pwconv1.bias</c>) where that names nothing else, else after the affine's value.</summary>
+    private static StackLayer? FoldAffine(StackLayer producer, BatchNorm affine, OnnxOp op, IReadOnlyDictionary<string, Tensor> known, HashSet<string> names)
+    {
+        (Tensor Weight, float[]? Bias, string WeightName, string Label)? of = producer switch
+        {
+            ConvLayer { Imported: true, IsFixed: false } c => (c.Weight, c.Bias, c.WeightName!, c.Label ?? ""),
+            LinearLayer l => (new Tensor([l.Out, l.In, 1, 1], l.Weight.Data), l.Bias, l.WeightName, l.Label ?? ""),
+            _ => null,
+        };
+        if (of is not var (weight, bias, weightName, label)) return null;
+        bool scaled = affine.Scale.Any(a => a != 1f);
+        (Tensor w, float[] b) = affine.FoldIntoConv(weight, bias);
+        if (!scaled) w = weight;
+        if (w.FirstNonFinite() >= 0 || b.Any(v => !float.IsFinite(v))) return null;
+        string Fresh(string preferred, string fallback)
+        {
+            string name = names.Contains(preferred) ? fallback : preferred;
+            for (int n = 2; names.Contains(name); n++) name = $"{fallback}{n}";
+            names.Add(name);
+            return name;
+        }
+        string stem = label.Length > 0 ? label : op.Output;
+        string wName = scaled ? Fresh(stem + ".weight", op.Output + "::folded_weight") : weightName;
+        // The Add of a bias to a layer without one: the bias is the stored constant, under its own name.
+        string? constant = op.Inputs.FirstOrDefault(known.ContainsKey);
+        string bName = !scaled && bias is null && constant is not null && known[constant].Data.AsSpan().SequenceEqual(b) ? constant
+            : Fresh(stem + ".bias", op.Output + "::folded_bias");
+        StackLayer folded = producer is ConvLayer conv ? ConvLayer.FromOnnx(w, b, conv.Options, wName, bName)
+            : new LinearLayer(new Tensor([((LinearLayer)producer).Out, ((LinearLayer)producer).In], w.Data), b, wName, bName);
+        folded.Label = producer.Label;
+        folded.Inputs = producer.Inputs;
+        return folded;
     }
 
     private static Tensor Constant(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name) =>

@@ -1,6 +1,6 @@
 namespace ConvGL.Core.Ops;
 
-public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign, Celu, ThresholdedRelu, Mish }
+public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign, Celu, ThresholdedRelu, Mish, Gelu, GeluTanh }
 
 /// <summary>Element-wise activations. ReLU is max(x, 0) and keeps a NaN (as NumPy's maximum, PyTorch and ONNX Runtime;
 /// every activation here lets a NaN through except ThresholdedRelu, whose x &gt; alpha test ONNX defines to give 0). Leaky
@@ -11,7 +11,10 @@ public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Sel
 /// HardSigmoid max(0, min(1, alpha x + beta)); HardSwish x max(0, min(1, x / 6 + 1/2)); Softplus ln(1 + e^x)
 /// (computed as max(x, 0) + ln(1 + e^-|x|), which does not overflow); Softsign x / (1 + |x|); Celu x &gt; 0 ? x :
 /// alpha (e^(x / alpha) - 1) (alpha not 0); ThresholdedRelu x &gt; alpha ? x : 0; Mish x tanh(softplus(x)) (so Mish(-inf)
-/// is -inf * 0 = NaN, as ONNX's formula).</summary>
+/// is -inf * 0 = NaN, as ONNX's formula); Gelu x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, computed as x erfc(-x / sqrt 2) / 2 (the
+/// same value, without 1 + erf's cancellation for negative x); GeluTanh, ONNX Gelu's approximate = "tanh",
+/// x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2, computed as x sigmoid(2 sqrt(2 / pi) (x + 0.044715 x^3)) (the same
+/// identity). Both give -inf * 0 = NaN at -inf, as ONNX's formula.</summary>
 public static class Activation
 {
     public const float DefaultLeakySlope = 0.01f;
@@ -33,6 +36,8 @@ public static class Activation
         ActivationKind.Celu => "celu",
         ActivationKind.ThresholdedRelu => "thresholded_relu",
         ActivationKind.Mish => "mish",
+        ActivationKind.Gelu => "gelu",
+        ActivationKind.GeluTanh => "gelu_tanh",
         _ => throw new ArgumentOutOfRangeException(nameof(k)),
     };
 
@@ -81,6 +86,8 @@ public static class Activation
         ActivationKind.Celu => x > 0f ? x : (float)(slope * (Math.Exp((double)x / slope) - 1.0)),
         ActivationKind.ThresholdedRelu => x > slope ? x : 0f,
         ActivationKind.Mish => (float)(x * Math.Tanh(Softplus(x))),
+        ActivationKind.Gelu => (float)(0.5 * x * Unary.Erfc(-x / Math.Sqrt(2.0))),
+        ActivationKind.GeluTanh => (float)(x / (1.0 + Math.Exp(-2.0 * Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * (double)x * x * x)))),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

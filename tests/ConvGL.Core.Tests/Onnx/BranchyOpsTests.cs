@@ -558,11 +558,13 @@ public class BranchyOpsTests
     {
         OnnxGraph graph = BranchyGraphs.MobileLike();
         Stack stack = OnnxStack.FromGraph(graph, "branchy");
-        Assert.Equal(["batchnorm", "batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "batchnorm", "pad", "concat",
+        // mul_b (a per-channel constant after conv_b, which nothing else reads) is folded into conv_b.
+        Assert.Equal(["batchnorm", "batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "pad", "concat",
             "batchnorm", "pad", "globalavgpool", "flatten", "linear"], stack.Layers.Select(l => l.Type));
-        Assert.Equal([6, 10], stack.Layers[11].Inputs!); // concat reads prelu_a and copy_b
+        Assert.Equal("conv_b", stack.Layers[8].Label);
+        Assert.Equal([6, 9], stack.Layers[10].Inputs!); // concat reads prelu_a and copy_b
         Assert.Equal([3], stack.Layers[7].Inputs!);      // pad_b reads relu6
-        Assert.Equal(11, stack.Layers[12].InputsOf(12)[0]); // Dropout and Identity left no layer: the Add reads the concat
+        Assert.Equal(10, stack.Layers[11].InputsOf(11)[0]); // Dropout and Identity left no layer: the Add reads the concat
 
         using var dir = new TempDir();
         StackWriter.WriteWithWeights(dir.File("branchy.json"), stack);
@@ -575,7 +577,17 @@ public class BranchyOpsTests
         Dictionary<string, int> layerOf = [];
         int k = 0;
         foreach (OnnxOp op in graph.Ops)
-            if (op is not IdentityOp) layerOf[op.Output] = k++;
+        {
+            if (op is IdentityOp) continue;
+            if (op.Output == "mb")
+            {
+                // conv_b's own map went with the fold: its layer now gives mul_b's.
+                layerOf.Remove("cb");
+                layerOf["mb"] = k - 1;
+                continue;
+            }
+            layerOf[op.Output] = k++;
+        }
         foreach ((int h, int w) in new[] { (9, 11), (5, 20) })
         {
             Tensor x = Random(3, h, w, h + w);

@@ -163,10 +163,13 @@ public class IndexOpsTests
         Assert.Equal([1, 4], ours["y"].Shape);
 
         // As a stack: the shape arithmetic is folded at import (batch 1), the Reshape is a flatten, MatMul + Add a linear
-        // layer and a per-output affine, GELU an affine, erf, an affine, a mul and an affine.
+        // layer with the Add's constant as its bias, GELU's five nodes one gelu layer named after their common prefix.
         Stack stack = OnnxStack.FromGraph(graph, "dynhead");
-        Assert.Equal(["conv", "relu", "globalavgpool", "flatten", "linear", "batchnorm", "batchnorm", "erf", "batchnorm", "mul", "batchnorm"],
-            stack.Layers.Select(l => l.Type));
+        Assert.Equal(["conv", "relu", "globalavgpool", "flatten", "linear", "gelu"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["conv", "relu", "gap", "view", "fc", "gelu"], stack.Layers.Select(l => l.Label));
+        var fc = (LinearLayer)stack.Layers[4];
+        Assert.Equal(("fc", "fcb"), (fc.WeightName, fc.BiasName));
+        Assert.Equal(graph.Initializers["fcb"].Data, fc.Bias);
         StackResult r = StackRunner.Run(stack, x.Reshape(3, 9, 7));
         AssertClose(ours["y"].Data, r.Outputs[^1].Data, "stack output");
         using var dir = new TempDir();
@@ -232,12 +235,24 @@ public class IndexOpsTests
         foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"value '{n}'");
 
         // The two Transposes are no layer; LayerNormalization over the last axis is a layernorm over the channels, the
-        // MatMuls 1x1 convs, the per-channel Adds / Mul affine layers.
+        // MatMuls 1x1 convs with the bias Adds (and the layer scale Mul) folded in, GELU's five nodes one gelu layer.
         Stack stack = OnnxStack.FromGraph(graph, "convnext");
-        Assert.Equal(["conv", "conv", "layernorm", "conv", "batchnorm", "batchnorm", "erf", "batchnorm", "mul", "batchnorm", "conv", "batchnorm", "batchnorm", "add"],
-            stack.Layers.Select(l => l.Type));
+        Assert.Equal(["conv", "conv", "layernorm", "conv", "gelu", "conv", "add"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["stem", "dwconv", "norm", "pwconv1", "gelu", "pwconv2", "residual"], stack.Layers.Select(l => l.Label));
+        var (pw1, pw2) = ((ConvLayer)stack.Layers[3], (ConvLayer)stack.Layers[5]);
+        // pwconv1 keeps its weight (a bias alone is added) and takes the Add's constant as its bias; pwconv2's weight and
+        // bias are scaled by the layer scale, new tensors named after the layer.
+        Assert.Equal(("w1", "b1"), (pw1.WeightName, pw1.BiasName));
+        Assert.Equal(("pwconv2.weight", "pwconv2.bias"), (pw2.WeightName, pw2.BiasName));
+        float[] gamma = graph.Initializers["gamma"].Data, b2 = graph.Initializers["b2"].Data;
+        Assert.Equal(gamma[5] * b2[5], pw2.Bias![5], 1e-6f);
+        Assert.Equal(gamma[2] * graph.Initializers["w2"].Data[7 * 8 + 2], pw2.Weight.Data[2 * 16 + 7], 1e-6f);
         StackResult r = StackRunner.Run(stack, x);
-        AssertClose(Indexing.Transpose(ours["n"].Reshape(9, 11, 8), [2, 0, 1]).Data, r.Outputs[2].Data, "the layernorm (channels-last in ONNX)");
+        Tensor ChannelsFirst(string v, int c) => Indexing.Transpose(ours[v].Reshape(9, 11, c), [2, 0, 1]);
+        AssertClose(ChannelsFirst("n", 8).Data, r.Outputs[2].Data, "the layernorm (channels-last in ONNX)");
+        AssertClose(ChannelsFirst("h", 16).Data, r.Outputs[3].Data, "pwconv1 with its bias");
+        AssertClose(ChannelsFirst("gl", 16).Data, r.Outputs[4].Data, "the gelu");
+        AssertClose(ChannelsFirst("ls", 8).Data, r.Outputs[5].Data, "pwconv2 with its bias and layer scale");
         AssertClose(ours["y"].Data, r.Outputs[^1].Data, "the output");
         using var dir = new TempDir();
         StackWriter.WriteWithWeights(dir.File("c.json"), stack);

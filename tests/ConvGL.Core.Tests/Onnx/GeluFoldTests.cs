@@ -1,0 +1,187 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using Google.Protobuf;
+using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+using static ConvGL.Core.Tests.Onnx.ProtoBuilders;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>GELU (the activation, ONNX's Gelu op, and the five-node form exports before opset 20 write) and the per-channel
+/// constants folded into the conv or linear layer before them at import: worked examples checked with SciPy, ONNX Runtime
+/// as the oracle, and the cases that must not fold.</summary>
+public class GeluFoldTests
+{
+    // scipy.special: 0.5 x erfc(-x / sqrt 2), and 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+    [Theory]
+    [InlineData(1f, 0.8413447460685429, 0.8411919906082768)]
+    [InlineData(-1f, -0.15865525393145707, -0.1588080093917233)]
+    [InlineData(2f, 1.9544997361036416, 1.954597694087775)]
+    [InlineData(0.5f, 0.3457312306370065, 0.34571400982514394)]
+    [InlineData(-0.25f, -0.10032341857926907, -0.100324649298315)]
+    [InlineData(-3f, -0.004049694094890288, -0.0036373920817729943)]
+    [InlineData(-6f, -5.919525870226211e-09, -8.43964897967453e-11)]
+    public void Gelu_WorkedExamples(float x, double erfForm, double tanhForm)
+    {
+        // Relative: -6 gives 6e-9, which 1 + erf in double would keep only a digit of.
+        Assert.Equal(erfForm, Activation.Apply(ActivationKind.Gelu, x), Math.Abs(erfForm) * 1e-6);
+        Assert.Equal(tanhForm, Activation.Apply(ActivationKind.GeluTanh, x), Math.Abs(tanhForm) * 1e-6);
+    }
+
+    [Fact]
+    public void Gelu_Ends_AndErfc()
+    {
+        foreach (ActivationKind k in new[] { ActivationKind.Gelu, ActivationKind.GeluTanh })
+        {
+            Assert.Equal(float.PositiveInfinity, Activation.Apply(k, float.PositiveInfinity));
+            Assert.True(float.IsNaN(Activation.Apply(k, float.NegativeInfinity)), "-inf * 0, as ONNX's formula");
+            Assert.True(float.IsNaN(Activation.Apply(k, float.NaN)));
+            Assert.Equal(0f, Activation.Apply(k, -100f));
+            Assert.Equal(100f, Activation.Apply(k, 100f));
+            Assert.Equal(0f, Activation.Apply(k, 0f));
+        }
+        Assert.Equal(7.430983723414129e-07, Unary.Erfc(3.5), 1e-19);
+        Assert.Equal(0.6713732405408726, Unary.Erfc(0.3), 1e-15);
+        Assert.Equal(2.0884875837625446e-45, Unary.Erfc(10), 1e-57);
+        Assert.Equal(2.0, Unary.Erfc(double.NegativeInfinity));
+        Assert.Equal(0.0, Unary.Erfc(double.PositiveInfinity));
+        Assert.Equal("gelu", ActivationKind.Gelu.Name());
+        Assert.True(Activation.TryParse("gelu_tanh", out ActivationKind t) && t == ActivationKind.GeluTanh);
+    }
+
+    private static byte[] GeluNode(string? approximate, long opset = 20)
+    {
+        ModelProto m = OneNode("Gelu", approximate is null ? [] : [Str("approximate", approximate)]);
+        m.OpsetImport[0].Version = opset;
+        return m.ToByteArray();
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("none")]
+    [InlineData("tanh")]
+    public void GeluOp_MatchesOnnxRuntime(string? approximate)
+    {
+        byte[] bytes = GeluNode(approximate);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "gelu.onnx"));
+        var rng = new Random(4);
+        Tensor x = new([1, 2, 4, 5], Enumerable.Range(0, 40).Select(_ => (float)(rng.NextDouble() * 12 - 7)).ToArray());
+        float[] ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"].Data;
+        AssertClose(RunOnnxRuntime(bytes, x, ["y"])["y"], ours, $"Gelu approximate={approximate ?? "(default)"}", 1e-6);
+        Assert.Equal(approximate == "tanh" ? ActivationKind.GeluTanh : ActivationKind.Gelu, ((ActivationOp)graph.Ops[0]).Kind);
+    }
+
+    [Fact]
+    public void GeluOp_UnknownApproximation_IsOneErrorNamingIt()
+    {
+        var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(GeluNode("fast"), "g.onnx")));
+        Assert.Equal("g.onnx: node 'n0' (Gelu): attribute 'approximate' is 'fast'; Gelu's are 'none' (the erf form) and 'tanh'", e.Message);
+    }
+
+    /// <summary>x (1, 3, H, W) -> conv 1x1 (4) = c -> GELU written out as <paramref name="form"/> -> y, the nodes named
+    /// "/block/act/...".</summary>
+    private static byte[] WrittenOut(string form, bool erfAlsoOutput = false, float sqrt2 = 1.4142135f)
+    {
+        var rng = new Random(8);
+        var g = new GraphProto { Name = "gelu" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 12), 4, 3, 1, 1));
+        g.Initializer.Add(FloatData("b", R(rng, 4), 4));
+        g.Initializer.Add(FloatData("sqrt2", [sqrt2]));
+        g.Initializer.Add(FloatData("inv_sqrt2", [0.70710677f]));
+        g.Initializer.Add(FloatData("one", [1f]));
+        g.Initializer.Add(FloatData("half", [0.5f]));
+        void N(string name, string op, string[] ins, string output) => Node(g, "/block/act/" + name, op, ins, output);
+        Node(g, "/block/conv", "Conv", ["x", "w", "b"], "c");
+        switch (form)
+        {
+            case "pytorch": // ((c * (1 + erf(c / sqrt 2))) * 0.5
+                N("Div", "Div", ["c", "sqrt2"], "s"); N("Erf", "Erf", ["s"], "e"); N("Add", "Add", ["e", "one"], "a");
+                N("Mul", "Mul", ["c", "a"], "m"); N("Mul_1", "Mul", ["m", "half"], "y");
+                break;
+            case "half-first": // (0.5 * c) * (1 + erf(c * (1 / sqrt 2)))
+                N("Mul", "Mul", ["half", "c"], "h"); N("Mul_1", "Mul", ["c", "inv_sqrt2"], "s"); N("Erf", "Erf", ["s"], "e");
+                N("Add", "Add", ["one", "e"], "a"); N("Mul_2", "Mul", ["a", "h"], "y");
+                break;
+            case "half-of-sum": // c * ((1 + erf(c / sqrt 2)) * 0.5)
+                N("Div", "Div", ["c", "sqrt2"], "s"); N("Erf", "Erf", ["s"], "e"); N("Add", "Add", ["e", "one"], "a");
+                N("Mul", "Mul", ["a", "half"], "m"); N("Mul_1", "Mul", ["c", "m"], "y");
+                break;
+        }
+        g.Output.Add(Value("y"));
+        if (erfAlsoOutput) g.Output.Add(Value("e"));
+        var m = new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 17 } } };
+        return m.ToByteArray();
+    }
+
+    [Theory]
+    [InlineData("pytorch")]
+    [InlineData("half-first")]
+    [InlineData("half-of-sum")]
+    public void GeluWrittenOut_IsOneGeluLayer_MatchingOnnxRuntime(string form)
+    {
+        byte[] bytes = WrittenOut(form);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "gelu.onnx"));
+        Stack stack = OnnxStack.FromGraph(graph, "gelu");
+        Assert.Equal(["conv", "gelu"], stack.Layers.Select(l => l.Type));
+        Assert.Equal("/block/act/Gelu", stack.Layers[1].Label);
+        Tensor x = Random(3, 7, 9, 12);
+        float[] ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 9), ["y"])["y"];
+        AssertClose(ort, StackRunner.Run(stack, x).Outputs[^1].Data, form);
+        // A stack file keeps the one layer.
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("g.json"), stack);
+        Assert.Contains("\"type\": \"gelu\"", File.ReadAllText(dir.File("g.json")));
+        AssertClose(ort, StackRunner.Run(StackFile.Load(dir.File("g.json")), x).Outputs[^1].Data, form + ", reloaded");
+    }
+
+    [Fact]
+    public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
+    {
+        // erf's output is a graph output: the five layers stay (the map must be there to be seen).
+        Stack seen = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(WrittenOut("pytorch", erfAlsoOutput: true), "g.onnx")), "g");
+        Assert.Equal(["conv", "batchnorm", "erf", "batchnorm", "mul", "batchnorm"], seen.Layers.Select(l => l.Type));
+        // Div by 1.5 is not GELU.
+        Stack other = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(WrittenOut("pytorch", sqrt2: 1.5f), "g.onnx")), "g");
+        Assert.Contains(other.Layers, l => l.Type == "erf");
+        Tensor x = Random(3, 5, 6, 3);
+        foreach (Stack s in new[] { seen, other }) Assert.Equal(6, StackRunner.Run(s, x).Outputs.Count);
+    }
+
+    /// <summary>x -> conv (4, no bias) = c -> Mul by a per-channel k (4) = y, with c also read by <paramref name="alsoReadBy"/>.</summary>
+    private static OnnxGraph ConvThenScale(string alsoReadBy)
+    {
+        var g = new GraphProto { Name = "fold" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(new Random(2), 108), 4, 3, 3, 3));
+        g.Initializer.Add(FloatData("k", [2f, -1f, 0.5f, 3f], 1, 4, 1, 1));
+        Node(g, "conv", "Conv", ["x", "w"], "c");
+        Node(g, "scale", "Mul", ["c", "k"], "y");
+        if (alsoReadBy == "relu") Node(g, "relu", "Relu", ["c"], "r");
+        g.Output.Add(Value("y"));
+        if (alsoReadBy == "output") g.Output.Add(Value("c"));
+        var m = new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "fold.onnx"));
+    }
+
+    [Fact]
+    public void APerChannelConstant_FoldsIntoTheConvBefore_OnlyWhereNothingElseReadsItsMap()
+    {
+        Stack folded = OnnxStack.FromGraph(ConvThenScale(""), "fold");
+        Assert.Equal(["conv"], folded.Layers.Select(l => l.Type));
+        var conv = (ConvLayer)folded.Layers[0];
+        Assert.Equal(("conv", "conv.weight", "conv.bias"), (conv.Label, conv.WeightName, conv.BiasName));
+        // Output channel 1's weights times -1, channel 3's times 3; the bias is 0 * k.
+        float[] w = ConvThenScale("").Initializers["w"].Data;
+        Assert.Equal(-w[27 + 5], conv.Weight.Data[27 + 5]);
+        Assert.Equal(3f * w[81 + 26], conv.Weight.Data[81 + 26]);
+        Assert.Equal([0f, 0f, 0f, 0f], conv.Bias!);
+        Tensor x = Random(3, 6, 7, 5);
+        Dictionary<string, Tensor> graphValues = ConvThenScale("").Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 6, 7) });
+        AssertClose(graphValues["y"].Data, StackRunner.Run(folded, x).Outputs[^1].Data, "folded");
+
+        Assert.Equal(["conv", "batchnorm", "relu"], OnnxStack.FromGraph(ConvThenScale("relu"), "fold").Layers.Select(l => l.Type));
+        Assert.Equal(["conv", "batchnorm"], OnnxStack.FromGraph(ConvThenScale("output"), "fold").Layers.Select(l => l.Type));
+    }
+}
