@@ -6,14 +6,27 @@
 // sqrt(var + epsilon) + shift[c]. One pixel per invocation, the map through an r32f texel view, the parameters (C
 // scales then C shifts) through another; the load index clamped and the stores predicated.
 
+// VEC4 (planes of a multiple of 4 pixels): 4 neighbouring pixels per invocation, each channel's 4 values one rgba32f
+// texel and one vec4 store (on llvmpipe a per-lane store is a loop over the SIMD lanes, a gather a load per lane: a
+// quarter of each); the same arithmetic, per component.
+
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+#if VEC4
+#define T vec4
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input; // (C, H, W) as rgba32f texels
+layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
+#define FETCH(i) imageLoad(u_input, i)
+#else
+#define T float
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input;  // (C, H, W) as r32f texels
-layout(r32f, binding = 2) readonly uniform imageBuffer u_params; // scale[C], shift[C]
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+#define FETCH(i) imageLoad(u_input, i).r
+#endif
+layout(r32f, binding = 2) readonly uniform imageBuffer u_params; // scale[C], shift[C]
 
 uniform int u_channels;
-uniform int u_plane;   // H * W
+uniform int u_plane;   // H * W (VEC4: in texels, H * W / 4)
 uniform float u_epsilon;
 uniform int u_row;     // invocations per dispatch row (see GlProgram.DispatchFlat)
 
@@ -23,21 +36,21 @@ void main()
     int p = min(k, u_plane - 1);
     // Values measured from the pixel's first channel (x - x0 is exact for nearby values), so a map far from zero keeps
     // its small deviations: the mean is x0 + shift, and x - mean is (x - x0) - shift.
-    float x0 = imageLoad(u_input, p).r;
-    float shift = 0.0;
-    for (int c = 0; c < u_channels; c++) shift += imageLoad(u_input, c * u_plane + p).r - x0;
+    T x0 = FETCH(p);
+    T shift = T(0.0);
+    for (int c = 0; c < u_channels; c++) shift += FETCH(c * u_plane + p) - x0;
     shift /= float(u_channels);
-    float var = 0.0;
+    T var = T(0.0);
     for (int c = 0; c < u_channels; c++)
     {
-        float d = (imageLoad(u_input, c * u_plane + p).r - x0) - shift;
+        T d = (FETCH(c * u_plane + p) - x0) - shift;
         var += d * d;
     }
-    float inv = 1.0 / sqrt(var / float(u_channels) + u_epsilon);
+    T inv = 1.0 / sqrt(var / float(u_channels) + u_epsilon);
     for (int c = 0; c < u_channels; c++)
     {
-        float d = (imageLoad(u_input, c * u_plane + p).r - x0) - shift;
-        float y = imageLoad(u_params, c).r * (d * inv) + imageLoad(u_params, u_channels + c).r;
+        T d = (FETCH(c * u_plane + p) - x0) - shift;
+        T y = imageLoad(u_params, c).r * (d * inv) + imageLoad(u_params, u_channels + c).r;
         if (k < u_plane) out_data[c * u_plane + p] = y;
     }
 }

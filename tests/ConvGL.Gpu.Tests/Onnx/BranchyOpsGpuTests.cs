@@ -809,12 +809,15 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     }
 
     /// <summary>channel_norm.comp (the stack's layernorm over the channels at each pixel) against the reference: channels
-    /// 1 to 17, planes around the 64-invocation work group, a map far from zero, and a NaN that stays in its pixel.</summary>
+    /// 1 to 17, planes around the 64-invocation work group, of a multiple of 4 pixels (4 per invocation, VEC4) and not,
+    /// a map far from zero, and a NaN that stays in its pixel.</summary>
     [Fact]
     public void ChannelLayerNorm_Sweep_MatchesReference()
     {
         var rng = new Random(61);
-        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 3, 5), (3, 8, 8), (8, 9, 11), (17, 5, 13), (4, 33, 65) })
+        int four = 0;
+        foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 3, 5), (3, 8, 8), (8, 9, 11), (17, 5, 13), (4, 33, 65),
+                                                  (1, 2, 2), (5, 4, 7), (17, 12, 5), (9, 16, 16), (2, 1, 260) })
             foreach (float offset in new[] { 0f, 500f })
             {
                 var layer = new ChannelLayerNormLayer(new LayerNorm(Parity.RandomVector(rng, 2f, c), Parity.RandomVector(rng, 1f, c), 1e-5f));
@@ -824,6 +827,8 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                 using var gpu = new GpuChannelLayerNorm(fixture.Context, layer.Parameters);
                 Tensor want = layer.Forward(x), got = gpu.Apply(x);
                 AssertClose(want, got, $"({c}, {h}, {w}) offset {offset}", 1e-4);
+                Assert.Equal(h * w % 4 == 0 ? "channel_norm: 4 pixels/invocation" : "channel_norm: 1 pixel/invocation", gpu.Variant);
+                if (h * w % 4 == 0) four++;
                 if (h * w > 2)
                     for (int ch = 0; ch < c; ch++)
                     {
@@ -831,6 +836,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                         Assert.False(float.IsNaN(got.Data[ch * h * w]), $"channel {ch} of pixel 0");
                     }
             }
+        Assert.Equal(12, four);
     }
 
     /// <summary>The shader's float erf (a series near 0, Abramowitz and Stegun's 7.1.26 beyond) within 3e-7 of the
