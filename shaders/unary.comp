@@ -6,20 +6,26 @@
 // sqrt(x < 0) = NaN, sign(NaN) = NaN, as IEEE and NumPy have them. Input through an r32f texel view; one value
 // per invocation, the index clamped for the load and the store predicated.
 
+// VEC4 (a count of a multiple of 4): 4 values per invocation, one rgba32f fetch and one vec4 store (on llvmpipe a
+// per-lane store is a loop over the SIMD lanes: a quarter of them), each value through the same scalar function.
+
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #include "include/nonfinite.glsl"
 
+#if VEC4
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input;
+layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
+#else
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input;
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+#endif
 
-uniform int u_count;
+uniform int u_count; // values (VEC4: vec4s)
 uniform int u_row; // invocations per dispatch row (see GlProgram.DispatchFlat)
 
-void main()
+float unary_fn(float x)
 {
-    int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
-    float x = imageLoad(u_input, min(index, u_count - 1)).r;
     float nan = NAN_F, inf = INF_F;
 #if OP == 0
     float y = -x;
@@ -51,5 +57,18 @@ void main()
 #else
 #error unknown OP value
 #endif
+    return y;
+}
+
+void main()
+{
+    int index = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+#if VEC4
+    vec4 v = imageLoad(u_input, min(index, u_count - 1));
+    for (int e = 0; e < 4; e++) v[e] = unary_fn(v[e]);
+    if (index < u_count) out_data[index] = v;
+#else
+    float y = unary_fn(imageLoad(u_input, min(index, u_count - 1)).r);
     if (index < u_count) out_data[index] = y;
+#endif
 }

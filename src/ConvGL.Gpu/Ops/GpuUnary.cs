@@ -4,14 +4,17 @@ using Silk.NET.OpenGL;
 
 namespace ConvGL.Gpu.Ops;
 
-/// <summary>The GPU twin of <see cref="Unary.Apply(Tensor, UnaryKind)"/> (shaders/unary.comp). Input and output may be
-/// the same tensor.</summary>
+/// <summary>The GPU twin of <see cref="Unary.Apply(Tensor, UnaryKind)"/> (shaders/unary.comp): 4 values per invocation
+/// where the count is a multiple of 4 (VEC4), else one. Input and output may be the same tensor.</summary>
 public sealed class GpuUnary(GlContext context, UnaryKind kind) : IDisposable
 {
-    private GlProgram? _program;
+    private GlProgram? _program, _program4;
     private ScratchTensors? _scratch;
 
     public UnaryKind Kind { get; } = kind;
+
+    /// <summary>The program the last run used.</summary>
+    public string Variant { get; private set; } = "(not run yet)";
 
     public void Run(GpuTensor input, GpuTensor output)
     {
@@ -21,13 +24,17 @@ public sealed class GpuUnary(GlContext context, UnaryKind kind) : IDisposable
         if (input.Length > ComputeOp.MaxTexelViewFloats(gl))
             throw new ConvGLException($"{Kind.Name()}: an input of {input.Length} values is beyond this driver's texel-buffer size");
         if (!ReferenceEquals(input, output)) output.Resize(input.C, input.H, input.W);
-        GlProgram p = _program ??= context.Shaders.Compute("unary.comp", ("OP", (int)Kind));
+        bool vec4 = input.Length % 4 == 0;
+        GlProgram p = vec4 ? _program4 ??= context.Shaders.Compute("unary.comp", ("OP", (int)Kind), ("VEC4", 1))
+            : _program ??= context.Shaders.Compute("unary.comp", ("OP", (int)Kind), ("VEC4", 0));
+        Variant = vec4 ? "unary: 4 values/invocation" : "unary: 1 value/invocation";
+        int count = vec4 ? input.Length / 4 : input.Length;
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
-        gl.Uniform1(p.Uniform("u_count"), input.Length);
-        input.Buffer.BindTexelView(ComputeOp.InputUnit);
+        gl.Uniform1(p.Uniform("u_count"), count);
+        input.Buffer.BindTexelView(ComputeOp.InputUnit, vec4);
         output.Buffer.Bind(3);
-        if (input.Length > 0) p.DispatchFlat(input.Length);
+        if (count > 0) p.DispatchFlat(count);
         ComputeOp.Barrier(gl);
     }
 

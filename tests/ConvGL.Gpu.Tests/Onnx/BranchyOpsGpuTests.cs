@@ -503,9 +503,20 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     {
         using var op = new GpuUnary(fixture.Context, kind);
         float[] edges = [0f, -0f, 1f, -1f, 2.5f, -2.5f, 1e-30f, 80f, -80f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
-        Tensor x = Tensor.Chw(1, 1, edges.Length + 257, [.. edges, .. Parity.Random(new Random((int)kind), 4f, 257).Data]);
-        Tensor want = Unary.Apply(x, kind), got = op.Apply(x);
-        AssertClose(want, got, kind.Name(), 1e-6);
+        float[] all = [.. edges, .. Parity.Random(new Random((int)kind), 4f, 257).Data];
+        // 269 values (one per invocation), 268 and 12 (4 per invocation: the edges in every lane of a vec4), 3.
+        foreach (int n in new[] { 269, 268, 12, 3 })
+        {
+            Tensor x = Tensor.Chw(1, 1, n, all[..n]);
+            Tensor want = Unary.Apply(x, kind), got = op.Apply(x);
+            AssertClose(want, got, $"{kind.Name()} of {n} values", 1e-6);
+            Assert.Equal(n % 4 == 0 ? "unary: 4 values/invocation" : "unary: 1 value/invocation", op.Variant);
+            // In place: the same tensor read and written.
+            using var t = new GpuTensor(fixture.Context, label: "unary in place");
+            t.Upload(x);
+            op.Run(t, t);
+            AssertClose(want, t.Download(), $"{kind.Name()} of {n} values, in place", 1e-6);
+        }
     }
 
     /// <summary>lrn.comp against Lrn.Apply: odd and even sizes (1 to 6, wider than some channel counts), channel counts
