@@ -25,6 +25,7 @@ public static class GeluPattern
                 (readers.TryGetValue(v, out var list) ? list : readers[v] = []).Add(op);
         }
         var outputs = graphOutputs.ToHashSet(StringComparer.Ordinal);
+        var nodeNames = ops.Select(op => op.Node.Name).ToHashSet(StringComparer.Ordinal);
         // The one op reading v, where v is nobody else's and no graph output.
         OnnxOp? Only(string v) => !outputs.Contains(v) && readers.TryGetValue(v, out var r) && r.Count == 1 ? r[0] : null;
         bool Is(string v, double value) => constants.TryGetValue(v, out Tensor? t) && t.Length == 1 && Math.Abs(t.Data[0] - value) <= 1e-6 * value;
@@ -61,7 +62,7 @@ public static class GeluPattern
             if (last is null) continue;
             if (last != first) group.Add(last);
             if (group.Any(replaced.ContainsKey)) continue;
-            string label = Label(group, last);
+            string label = Label(group, last, nodeNames);
             var node = new OnnxNode(label, "Gelu", "", [x], [last.Output], new Dictionary<string, OnnxAttribute>());
             foreach (OnnxOp g in group) replaced[g] = null;
             replaced[last] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' (GELU as {string.Join(", ", group.OrderBy(g => IndexOf(ops, g)).Select(g => g.Node.OpType))})",
@@ -77,9 +78,9 @@ public static class GeluPattern
         return -1;
     }
 
-    /// <summary>The nodes' common path with "Gelu" after it, or their common name prefix without its separator ("gelu_scale",
-    /// "gelu_erf" -> "gelu"), else the last node's label.</summary>
-    private static string Label(List<OnnxOp> group, OnnxOp last)
+    /// <summary>The nodes' common path with "Gelu" after it, or their common name prefix up to its last separator ("gelu_scale",
+    /// "gelu_erf" -> "gelu"; "n10", "n11" have none), else the last node's label; never another node's name.</summary>
+    private static string Label(List<OnnxOp> group, OnnxOp last, IReadOnlySet<string> nodeNames)
     {
         string[] names = group.Select(g => g.Node.Name).ToArray();
         string prefix = names[0];
@@ -90,8 +91,8 @@ public static class GeluPattern
             prefix = prefix[..k];
         }
         int slash = prefix.LastIndexOf('/');
-        if (slash >= 0 && prefix[..slash].Trim('/').Length > 0) return prefix[..(slash + 1)] + "Gelu";
-        string trimmed = prefix.TrimEnd('_', '.', '-', ' ', '/');
-        return trimmed.Length > 0 ? trimmed : last.Node.Label;
+        string label = slash >= 0 && prefix[..slash].Trim('/').Length > 0 ? prefix[..(slash + 1)] + "Gelu"
+            : prefix[..Math.Max(0, prefix.LastIndexOfAny(['_', '.', '-', ' ']))].TrimEnd('_', '.', '-', ' ', '/');
+        return label.Length > 0 && !nodeNames.Contains(label) ? label : last.Node.Label;
     }
 }

@@ -89,6 +89,13 @@ public static class OnnxStack
         var graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var outputOf = new List<string>();
         var names = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
+        // An op that is no layer (Identity, ConvNeXt's Transposes) and the only reader of a layer's value stands for that
+        // value: a per-channel constant after it may still fold (torchvision's layer scale comes after the Transpose back).
+        void PassOn(OnnxOp alias, int layer)
+        {
+            string v = alias.Inputs[0];
+            if (layer >= 0 && outputOf[layer] == v && readers.GetValueOrDefault(v) == 1 && !graphOutputs.Contains(v)) outputOf[layer] = alias.Output;
+        }
         // Stored constants, and the values shape arithmetic computes from them and from the maps' shapes (ShapeOp and
         // the ops after it: x.view(x.size(0), -1)): the batch (1) and the channels are known, heights and widths are not
         // (NaN: a layer that needs one is one error).
@@ -113,6 +120,7 @@ public static class OnnxStack
                 index[op.Output] = index.TryGetValue(op.Inputs[0], out int from) ? from
                     : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map");
                 if (channelsLast.Contains(op.Inputs[0])) channelsLast.Add(op.Output);
+                PassOn(op, from);
                 continue;
             }
             if (graph.HostValues.Contains(op.Output))
@@ -173,6 +181,7 @@ public static class OnnxStack
                 {
                     index[op.Output] = tj;
                     if (!last) channelsLast.Add(op.Output);
+                    PassOn(op, tj);
                     continue;
                 }
             }

@@ -136,6 +136,51 @@ public class GeluFoldTests
         AssertClose(ort, StackRunner.Run(StackFile.Load(dir.File("g.json")), x).Outputs[^1].Data, form + ", reloaded");
     }
 
+    /// <summary>Nodes named n10 ... n14 after a conv named n1: their common prefix "n1" is the conv's name, so the gelu
+    /// takes its last node's (a report-only review found the layer, its messages and its features file named "n1").</summary>
+    [Fact]
+    public void AGeluLabel_IsNeverAnotherNodesName()
+    {
+        ModelProto m = ModelProto.Parser.ParseFrom(WrittenOut("pytorch"));
+        m.Graph.Node[0].Name = "n1";
+        for (int i = 1; i < m.Graph.Node.Count; i++) m.Graph.Node[i].Name = $"n1{i - 1}";
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "g.onnx")), "g");
+        Assert.Equal(["n1", "n14"], stack.Layers.Select(l => l.Label));
+        // "act_div", "act_erf" ... share "act_": the gelu is "act".
+        for (int i = 1; i < m.Graph.Node.Count; i++) m.Graph.Node[i].Name = $"act_{m.Graph.Node[i].OpType.ToLowerInvariant()}{i}";
+        stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "g.onnx")), "g");
+        Assert.Equal(["n1", "act"], stack.Layers.Select(l => l.Label));
+    }
+
+    /// <summary>torchvision's and timm's ConvNeXt scale after the Transpose back: x -> conv 3x3 (4) = a -> Transpose [0, 2,
+    /// 3, 1] -> MatMul (4, 4) -> Add (4) -> Transpose [0, 3, 1, 2] -> Mul by a (4, 1, 1) layer scale -> Add a. The bias and
+    /// the scale both fold into the 1x1 conv (a review found the scale left as a layer of its own).</summary>
+    [Fact]
+    public void ALayerScaleAfterTheTransposeBack_FoldsToo()
+    {
+        var rng = new Random(12);
+        var g = new GraphProto { Name = "tv" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(FloatData("w1", R(rng, 16), 4, 4));
+        g.Initializer.Add(FloatData("b1", R(rng, 4), 4));
+        g.Initializer.Add(FloatData("gamma", R(rng, 4, 0.1f, 0.5f), 4, 1, 1));
+        Node(g, "stem", "Conv", ["x", "w"], "a", Ints("pads", 1, 1, 1, 1));
+        Node(g, "to_last", "Transpose", ["a"], "t", Ints("perm", 0, 2, 3, 1));
+        Node(g, "pw", "MatMul", ["t", "w1"], "m");
+        Node(g, "pw_bias", "Add", ["m", "b1"], "h");
+        Node(g, "to_first", "Transpose", ["h"], "back", Ints("perm", 0, 3, 1, 2));
+        Node(g, "layer_scale", "Mul", ["gamma", "back"], "ls");
+        Node(g, "residual", "Add", ["a", "ls"], "y");
+        g.Output.Add(Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 17 } } }.ToByteArray();
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "tv.onnx")), "tv");
+        Assert.Equal(["conv", "conv", "add"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["stem", "pw", "residual"], stack.Layers.Select(l => l.Label));
+        Tensor x = Random(3, 6, 8, 21);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 8), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "torchvision-style block");
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
