@@ -77,8 +77,10 @@ public static class OnnxStack
             throw new ConvGLException($"{src}: its preprocessing gives 3 channels, the model takes {c}");
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
-        // GELU written out (Div, Erf, Add, Mul, Mul) runs as one gelu layer.
-        List<OnnxOp> ops = GeluPattern.Fuse(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
+        // GELU written out (Div, Erf, Add, Mul, Mul) runs as one gelu layer, layer normalisation written out (ReduceMean, Sub,
+        // Pow, ReduceMean, Add, Sqrt, Div) as one layernorm.
+        IEnumerable<string> outputNames = graph.Outputs.Select(o => o.Name);
+        List<OnnxOp> ops = LayerNormPattern.Fuse(GeluPattern.Fuse(graph.Ops, graph.Initializers, outputNames, src), graph.Initializers, outputNames, src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
         // graph's outputs, each layer's value, and the tensor names taken.
@@ -186,7 +188,7 @@ public static class OnnxStack
                 }
             }
             bool inLast = op.Inputs.Any(channelsLast.Contains);
-            if (inLast && op is not (LayerNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
+            if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
                 throw new ConvGLException($"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
             int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
                 : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
@@ -206,6 +208,9 @@ public static class OnnxStack
                     throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
                 BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
                 LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
+                ChannelNormOp cn when (cn.Axis == 3) == inLast && RankOf(reads[0]) == 4 =>
+                    new ChannelLayerNormLayer(new LayerNorm(Enumerable.Repeat(1f, ChannelsOf(reads[0])).ToArray(), new float[ChannelsOf(reads[0])], cn.Epsilon)),
+                ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), or the last axis inside a channels-last stretch), got axis {cn.Axis}{(inLast ? " of a channels-last value" : "")}"),
                 MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
                 VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
                 VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
@@ -373,12 +378,21 @@ public static class OnnxStack
         return new BatchNormLayer(BatchNorm.FromAffine(scale, shift));
     }
 
-    /// <summary>An imported conv or a linear layer with a per-channel affine y = a x + b after it folded in: weight rows
-    /// times a, bias a bias + b (<see cref="BatchNorm.FoldIntoConv"/>). Null for any other layer, or where a product
+    /// <summary>An imported conv, linear or layernorm layer with a per-channel affine y = a x + b after it folded in: weight
+    /// rows (a layernorm's scale) times a, bias (shift) a bias + b (<see cref="BatchNorm.FoldIntoConv"/>). Null for any other layer, or where a product
     /// leaves float32 (the affine layer then stays). The weight keeps its tensor name when a is all ones; new tensors
     /// are named after the layer (<c>pwconv1.bias</c>) where that names nothing else, else after the affine's value.</summary>
     private static StackLayer? FoldAffine(StackLayer producer, BatchNorm affine, OnnxOp op, IReadOnlyDictionary<string, Tensor> known, HashSet<string> names)
     {
+        // A layernorm's scale and shift: a (scale x' + shift) + b.
+        if (producer is ChannelLayerNormLayer norm)
+        {
+            LayerNorm p = norm.Parameters;
+            float[] scale = p.Scale.Select((v, c) => (float)((double)affine.Scale[c] * v)).ToArray();
+            float[] shift = p.Shift.Select((v, c) => (float)((double)affine.Scale[c] * v + affine.Shift[c])).ToArray();
+            if (scale.Concat(shift).Any(v => !float.IsFinite(v))) return null;
+            return new ChannelLayerNormLayer(new LayerNorm(scale, shift, p.Epsilon)) { Label = norm.Label, Inputs = norm.Inputs };
+        }
         (Tensor Weight, float[]? Bias, string WeightName, string Label)? of = producer switch
         {
             ConvLayer { Imported: true, IsFixed: false } c => (c.Weight, c.Bias, c.WeightName!, c.Label ?? ""),

@@ -181,6 +181,74 @@ public class GeluFoldTests
         AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 8), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "torchvision-style block");
     }
 
+    /// <summary>Layer normalisation written out, as PyTorch's exports before opset 17 write F.layer_norm: x -> conv 3x3 (4)
+    /// -> [Transpose [0, 2, 3, 1]] -> ReduceMean over the channels -> Sub -> Pow 2 (or Mul d d) -> ReduceMean -> Add eps ->
+    /// Sqrt -> Div -> Mul by a scale -> Add a shift -> [Transpose back] -> y, over axis 1 of (N, C, H, W) (ConvNeXt's
+    /// LayerNorm2d) or the last axis of the channels-last value; axes as an attribute (opset 13) or an input (opset 18).</summary>
+    private static byte[] LayerNormWrittenOut(bool channelsLast, bool mulSquare, int opset, bool dAlsoRead = false)
+    {
+        var rng = new Random(31);
+        var g = new GraphProto { Name = "ln" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(FloatData("two", [2f]));
+        g.Initializer.Add(FloatData("eps", [1e-6f]));
+        long[] scaleShape = channelsLast ? [4] : [4, 1, 1];
+        g.Initializer.Add(FloatData("scale", R(rng, 4, 0.5f, 1.5f), scaleShape));
+        g.Initializer.Add(FloatData("shift", R(rng, 4), scaleShape));
+        g.Initializer.Add(Int64Data("axes", channelsLast ? -1 : 1));
+        AttributeProto[] reduce = opset >= 18 ? [Int("keepdims", 1)] : [Ints("axes", channelsLast ? -1 : 1), Int("keepdims", 1)];
+        string[] Ins(string v) => opset >= 18 ? [v, "axes"] : [v];
+        Node(g, "/stem/Conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        string x = "c";
+        if (channelsLast) { Node(g, "/to_last", "Transpose", ["c"], "t", Ints("perm", 0, 2, 3, 1)); x = "t"; }
+        Node(g, "/norm/ReduceMean", "ReduceMean", Ins(x), "m", reduce);
+        Node(g, "/norm/Sub", "Sub", [x, "m"], "d");
+        if (mulSquare) Node(g, "/norm/Mul", "Mul", ["d", "d"], "p"); else Node(g, "/norm/Pow", "Pow", ["d", "two"], "p");
+        Node(g, "/norm/ReduceMean_1", "ReduceMean", Ins("p"), "v", reduce);
+        Node(g, "/norm/Add", "Add", ["v", "eps"], "e");
+        Node(g, "/norm/Sqrt", "Sqrt", ["e"], "s");
+        Node(g, "/norm/Div", "Div", ["d", "s"], "n");
+        Node(g, "/norm/Mul_1", "Mul", ["n", "scale"], "ns");
+        Node(g, "/norm/Add_1", "Add", ["ns", "shift"], channelsLast ? "nb" : "y");
+        if (channelsLast) Node(g, "/to_first", "Transpose", ["nb"], "y", Ints("perm", 0, 3, 1, 2));
+        g.Output.Add(Value("y"));
+        if (dAlsoRead) g.Output.Add(Value("d"));
+        return new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = opset } } }.ToByteArray();
+    }
+
+    [Theory]
+    [InlineData(false, false, 13)]
+    [InlineData(true, false, 13)]
+    [InlineData(false, true, 18)]
+    [InlineData(true, true, 18)]
+    public void LayerNormWrittenOut_IsOneLayernormLayer_WithItsScaleAndShift_MatchingOnnxRuntime(bool channelsLast, bool mulSquare, int opset)
+    {
+        byte[] bytes = LayerNormWrittenOut(channelsLast, mulSquare, opset);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "ln.onnx"));
+        Stack stack = OnnxStack.FromGraph(graph, "ln");
+        Assert.Equal(["conv", "layernorm"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["/stem/Conv", "/norm/LayerNorm"], stack.Layers.Select(l => l.Label));
+        var norm = ((ChannelLayerNormLayer)stack.Layers[1]).Parameters;
+        Assert.Equal(graph.Initializers["scale"].Data, norm.Scale);
+        Assert.Equal(graph.Initializers["shift"].Data, norm.Shift);
+        Assert.Equal(1e-6f, norm.Epsilon);
+        Tensor x = Random(3, 7, 9, 5);
+        string what = $"channels-last {channelsLast}, {(mulSquare ? "d * d" : "Pow")}, opset {opset}";
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 9), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, what);
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("ln.json"), stack);
+        AssertClose(StackRunner.Run(stack, x).Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("ln.json")), x).Outputs[^1].Data, what + ", reloaded");
+    }
+
+    [Fact]
+    public void LayerNormWrittenOut_StaysApart_WhereAMapInsideIsSeen()
+    {
+        // x - mean is a graph output too: no layernorm layer; the ReduceMean over the channels is then no stack layer.
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(LayerNormWrittenOut(false, false, 13, dAlsoRead: true), "ln.onnx")), "ln"));
+        Assert.Contains("node '/norm/ReduceMean' (ReduceMean)", e.Message);
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {

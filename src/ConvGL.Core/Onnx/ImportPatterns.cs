@@ -1,0 +1,213 @@
+using ConvGL.Core.Ops;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>What the import patterns look up about a graph's ops: who produces each value, who reads it, the stored
+/// constants, and the graph's outputs and node names.</summary>
+internal sealed class PatternIndex
+{
+    private readonly Dictionary<string, OnnxOp> _producer = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<OnnxOp>> _readers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _outputs;
+    private readonly HashSet<string> _nodeNames;
+    private readonly IReadOnlyDictionary<string, Tensor> _constants;
+    private readonly List<OnnxOp> _ops;
+
+    public PatternIndex(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs)
+    {
+        _ops = [.. ops];
+        _constants = constants;
+        foreach (OnnxOp op in ops)
+        {
+            _producer[op.Output] = op;
+            foreach (string v in op.Inputs.Where(v => v.Length > 0).Distinct())
+                (_readers.TryGetValue(v, out var list) ? list : _readers[v] = []).Add(op);
+        }
+        _outputs = graphOutputs.ToHashSet(StringComparer.Ordinal);
+        _nodeNames = ops.Select(op => op.Node.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<OnnxOp> Ops => _ops;
+
+    public OnnxOp? Producer(string v) => _producer.GetValueOrDefault(v);
+
+    public bool IsConstant(string v) => _constants.ContainsKey(v);
+
+    /// <summary>The ops reading v, where v is no graph output (else none: the map must stay to be seen).</summary>
+    public IReadOnlyList<OnnxOp> Readers(string v) => !_outputs.Contains(v) && _readers.TryGetValue(v, out var r) ? r : [];
+
+    /// <summary>The one op reading v, where v is nobody else's and no graph output.</summary>
+    public OnnxOp? Only(string v) => Readers(v) is [var one] ? one : null;
+
+    /// <summary>Whether v is one stored value within 1e-6 (relative) of <paramref name="value"/>.</summary>
+    public bool Is(string v, double value) => _constants.TryGetValue(v, out Tensor? t) && t.Length == 1 && Math.Abs(t.Data[0] - value) <= 1e-6 * Math.Abs(value);
+
+    /// <summary>v's one stored value, or null.</summary>
+    public float? Scalar(string v) => _constants.TryGetValue(v, out Tensor? t) && t.Length == 1 ? t.Data[0] : null;
+
+    /// <summary>The map a binary op of <paramref name="kind"/> combines with one stored value (either side, or the second
+    /// only when <paramref name="secondOnly"/>) equal to <paramref name="value"/>, or null.</summary>
+    public string? WithConstant(OnnxOp? op, BinaryKind kind, double value, bool secondOnly = false) =>
+        op is BinaryOp b && b.Kind == kind && b.Inputs.Count == 2
+            ? Is(b.Inputs[1], value) && !IsConstant(b.Inputs[0]) ? b.Inputs[0] : !secondOnly && Is(b.Inputs[0], value) && !IsConstant(b.Inputs[1]) ? b.Inputs[1] : null
+            : null;
+
+    /// <summary>The other input of a two-input Mul that reads v once.</summary>
+    public static string? Other(OnnxOp? op, string v) => op is BinaryOp { Kind: BinaryKind.Mul } m && m.Inputs.Count == 2 && m.Inputs[0] != m.Inputs[1]
+        ? m.Inputs[0] == v ? m.Inputs[1] : m.Inputs[1] == v ? m.Inputs[0] : null
+        : null;
+
+    /// <summary>The nodes' common path with <paramref name="op"/> after it ("/block/block.4/Div", ".../Erf" ->
+    /// "/block/block.4/Gelu"), or their common name prefix up to its last separator ("gelu_scale", "gelu_erf" -> "gelu";
+    /// "n10", "n11" have none), else the last node's label; never another node's name.</summary>
+    public string Label(IReadOnlyList<OnnxOp> group, OnnxOp last, string op)
+    {
+        string prefix = group[0].Node.Name;
+        foreach (string n in group.Skip(1).Select(g => g.Node.Name))
+        {
+            int k = 0;
+            while (k < prefix.Length && k < n.Length && prefix[k] == n[k]) k++;
+            prefix = prefix[..k];
+        }
+        int slash = prefix.LastIndexOf('/');
+        string label = slash >= 0 && prefix[..slash].Trim('/').Length > 0 ? prefix[..(slash + 1)] + op
+            : prefix[..Math.Max(0, prefix.LastIndexOfAny(['_', '.', '-', ' ']))].TrimEnd('_', '.', '-', ' ', '/');
+        return label.Length > 0 && !_nodeNames.Contains(label) ? label : last.Node.Label;
+    }
+
+    /// <summary>"GELU as Div, Erf, Add, Mul, Mul": the group's op types in graph order.</summary>
+    public string Spelled(IEnumerable<OnnxOp> group) => string.Join(", ", group.OrderBy(g => _ops.IndexOf(g)).Select(g => g.Node.OpType));
+
+    /// <summary>The ops with each group replaced by its one op (at the place of the group's last op).</summary>
+    public static List<OnnxOp> Replace(IReadOnlyList<OnnxOp> ops, Dictionary<OnnxOp, OnnxOp?> replaced) =>
+        ops.Select(op => replaced.TryGetValue(op, out OnnxOp? r) ? r : op).OfType<OnnxOp>().ToList();
+}
+
+/// <summary>GELU as exports before opset 20 write it, x * 0.5 * (1 + erf(x / sqrt 2)) in five nodes, found so a stack runs
+/// it as one gelu layer (<see cref="ActivationKind.Gelu"/>, one pass, fusable into the conv before it) instead of five.
+/// The forms: the scaling as Div by sqrt 2 or Mul by 1 / sqrt 2, then Erf, then Add of 1, then the product of x, that sum
+/// and 0.5 in any grouping (PyTorch writes (x * (1 + erf)) * 0.5, others (x * 0.5) * (1 + erf)). Each constant is one
+/// stored value within 1e-6 of its own; every value between x and the result is read by the next node only and is no
+/// graph output, so nothing else sees the maps that go away.</summary>
+public static class GeluPattern
+{
+    private static readonly double InvSqrt2 = 1 / Math.Sqrt(2);
+
+    /// <summary><paramref name="ops"/> with each GELU written out replaced by one Gelu activation where its last node was,
+    /// named as <see cref="PatternIndex.Label"/> says.</summary>
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
+        foreach (OnnxOp op in ops)
+        {
+            if (op is not UnaryOp { Kind: UnaryKind.Erf } erf || ix.Producer(erf.Inputs[0]) is not { } scale || ix.Only(erf.Inputs[0]) != erf) continue;
+            string? x = ix.WithConstant(scale, BinaryKind.Div, Math.Sqrt(2), secondOnly: true) ?? ix.WithConstant(scale, BinaryKind.Mul, InvSqrt2);
+            if (x is null) continue;
+            if (ix.Only(erf.Output) is not { } plus || ix.WithConstant(plus, BinaryKind.Add, 1) != erf.Output) continue;
+            string sum = plus.Output;
+            if (ix.Only(sum) is not { } first) continue;
+            List<OnnxOp> group = [scale, erf, plus, first];
+            OnnxOp? last = null;
+            string? partner = PatternIndex.Other(first, sum);
+            if (partner == x && ix.Only(first.Output) is { } half && ix.WithConstant(half, BinaryKind.Mul, 0.5) == first.Output)
+                last = half;                                                         // (x * (1 + erf)) * 0.5
+            else if (partner is not null && ix.Producer(partner) is { } xh && ix.WithConstant(xh, BinaryKind.Mul, 0.5) == x && ix.Only(partner) == first)
+            {
+                group.Add(xh);                                                       // (x * 0.5) * (1 + erf)
+                last = first;
+            }
+            else if (ix.WithConstant(first, BinaryKind.Mul, 0.5) == sum && ix.Only(first.Output) is { } outer && PatternIndex.Other(outer, first.Output) == x)
+                last = outer;                                                        // x * ((1 + erf) * 0.5)
+            if (last is null) continue;
+            if (last != first) group.Add(last);
+            if (group.Any(replaced.ContainsKey)) continue;
+            string label = ix.Label(group, last, "Gelu");
+            var node = new OnnxNode(label, "Gelu", "", [x], [last.Output], new Dictionary<string, OnnxAttribute>());
+            string where = $"{source}: node '{ErrorText.Echo(label)}' (GELU as {ix.Spelled(group)})";
+            foreach (OnnxOp g in group) replaced[g] = null;
+            replaced[last] = ActivationOp.Standing(node, where, ActivationKind.Gelu, x, last.Output);
+        }
+        return PatternIndex.Replace(ops, replaced);
+    }
+}
+
+/// <summary>Layer normalisation over the channels as exports before opset 17 write it (PyTorch's F.layer_norm, and the
+/// LayerNorm2d of ConvNeXt-style nets): m = ReduceMean(x) over one axis, d = x - m, v = ReduceMean(d^2) (Pow by 2 or
+/// d * d), d / Sqrt(v + epsilon). Over the last axis of a channels-last value (inside ConvNeXt's Transposes) or over
+/// axis 1 of (N, C, H, W): both are each pixel's channels, the stack's <c>layernorm</c> layer. The scale and shift after
+/// it are per-channel constants, which fold into the layer (OnnxStack). As for GELU, no value inside is read elsewhere
+/// or is a graph output.</summary>
+public static class LayerNormPattern
+{
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
+        int? Axis(OnnxOp? op) => op is ReduceOp { Kind: ReduceKind.Mean, KeepDims: true } r && r.Inputs.Count is 1 or 2
+            && (r.Inputs.Count == 1 || r.Inputs[1].Length == 0 || ix.IsConstant(r.Inputs[1]))
+            && Axes(r, constants) is [var a and (1 or 3)] ? a : null;
+        foreach (OnnxOp op in ops)
+        {
+            if (Axis(op) is not { } axis || ix.Only(op.Output) is not BinaryOp { Kind: BinaryKind.Sub } sub || sub.Inputs.Count != 2
+                || sub.Inputs[1] != op.Output || sub.Inputs[0] != op.Inputs[0]) continue;
+            string x = op.Inputs[0], d = sub.Output;
+            // d goes to the square and to the Div, nowhere else.
+            if (ix.Readers(d) is not [var r0, var r1]) continue;
+            (OnnxOp square, OnnxOp div) = r0 is BinaryOp { Kind: BinaryKind.Div } ? (r1, r0) : (r0, r1);
+            bool squares = ix.WithConstant(square, BinaryKind.Pow, 2, secondOnly: true) == d
+                || square is BinaryOp { Kind: BinaryKind.Mul } sq && sq.Inputs.Count == 2 && sq.Inputs[0] == d && sq.Inputs[1] == d;
+            if (!squares || ix.Only(square.Output) is not { } mean2 || Axis(mean2) != axis || mean2.Inputs[0] != square.Output) continue;
+            if (ix.Only(mean2.Output) is not BinaryOp { Kind: BinaryKind.Add } plus || plus.Inputs.Count != 2) continue;
+            string? eps = plus.Inputs[0] == mean2.Output ? plus.Inputs[1] : plus.Inputs[1] == mean2.Output ? plus.Inputs[0] : null;
+            if (eps is null || ix.Scalar(eps) is not { } epsilon || !(epsilon >= 0) || !float.IsFinite(epsilon)) continue;
+            if (ix.Only(plus.Output) is not UnaryOp { Kind: UnaryKind.Sqrt } sqrt || ix.Only(sqrt.Output) != div) continue;
+            if (div is not BinaryOp { Kind: BinaryKind.Div } || div.Inputs.Count != 2 || div.Inputs[0] != d || div.Inputs[1] != sqrt.Output) continue;
+            List<OnnxOp> group = [op, sub, square, mean2, plus, sqrt, div];
+            if (group.Any(replaced.ContainsKey)) continue;
+            string label = ix.Label(group, div, "LayerNorm");
+            var node = new OnnxNode(label, "LayerNormalization", "", [x], [div.Output], new Dictionary<string, OnnxAttribute>());
+            string where = $"{source}: node '{ErrorText.Echo(label)}' (layer normalisation as {ix.Spelled(group)})";
+            foreach (OnnxOp g in group) replaced[g] = null;
+            replaced[div] = new ChannelNormOp(node, where, x, div.Output, axis, epsilon);
+        }
+        return PatternIndex.Replace(ops, replaced);
+    }
+
+    /// <summary>A ReduceMean's axes for a rank-4 value, or null where they cannot be read.</summary>
+    private static int[]? Axes(ReduceOp r, IReadOnlyDictionary<string, Tensor> constants)
+    {
+        try
+        {
+            return r.Axes(4, r.Inputs.Count > 1 && r.Inputs[1].Length > 0 ? constants[r.Inputs[1]] : null);
+        }
+        catch (ConvGLException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Layer normalisation over the channel axis of a rank-4 value (axis 1 of (N, C, H, W), or 3 of a channels-last
+/// (N, H, W, C)), without scale or shift: what <see cref="LayerNormPattern"/> finds, the stack's <c>layernorm</c> layer.</summary>
+public sealed class ChannelNormOp : OnnxOp
+{
+    public int Axis { get; }
+    public float Epsilon { get; }
+
+    internal ChannelNormOp(OnnxNode node, string where, string input, string output, int axis, float epsilon) : base(node, where, [input], output)
+    {
+        Axis = axis;
+        Epsilon = epsilon;
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        if (x.Rank != 4) throw Error($"normalises axis {Axis} of a rank-4 value, got {x.ShapeString}");
+        int c = x.Shape[Axis];
+        var norm = new LayerNorm(Enumerable.Repeat(1f, c).ToArray(), new float[c], Epsilon);
+        if (Axis == 3) return norm.Apply(x);
+        return Indexing.Transpose(norm.Apply(Indexing.Transpose(x, [0, 2, 3, 1])), [0, 3, 1, 2]);
+    }
+}
