@@ -132,6 +132,32 @@ public static class GeluPattern
     }
 }
 
+/// <summary>Mish as exports before opset 18 write it, x * tanh(softplus(x)) in three nodes (Softplus, Tanh, Mul), found so
+/// a stack runs it as one mish layer (<see cref="ActivationKind.Mish"/>, fusable into the conv before it), where the
+/// softplus and tanh maps are read by the next node only and are no graph outputs.</summary>
+public static class MishPattern
+{
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
+        foreach (OnnxOp op in ops)
+        {
+            if (op is not ActivationOp { Kind: ActivationKind.Softplus } softplus || ix.IsConstant(softplus.Inputs[0])) continue;
+            string x = softplus.Inputs[0];
+            if (ix.Only(softplus.Output) is not ActivationOp { Kind: ActivationKind.Tanh } tanh) continue;
+            if (ix.Only(tanh.Output) is not { } mul || PatternIndex.Other(mul, tanh.Output) != x) continue;
+            List<OnnxOp> group = [softplus, tanh, mul];
+            if (group.Any(replaced.ContainsKey)) continue;
+            string label = ix.Label(group, mul, "Mish");
+            var node = new OnnxNode(label, "Mish", "", [x], [mul.Output], new Dictionary<string, OnnxAttribute>());
+            foreach (OnnxOp g in group) replaced[g] = null;
+            replaced[mul] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' (Mish as {ix.Spelled(group)})", ActivationKind.Mish, x, mul.Output);
+        }
+        return PatternIndex.Replace(ops, replaced);
+    }
+}
+
 /// <summary>Layer normalisation over the channels as exports before opset 17 write it (PyTorch's F.layer_norm, and the
 /// LayerNorm2d of ConvNeXt-style nets): m = ReduceMean(x) over one axis, d = x - m, v = ReduceMean(d^2) (Pow by 2 or
 /// d * d), d / Sqrt(v + epsilon). Over the last axis of a channels-last value (inside ConvNeXt's Transposes) or over

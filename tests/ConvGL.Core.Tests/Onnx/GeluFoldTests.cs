@@ -249,6 +249,36 @@ public class GeluFoldTests
         Assert.Contains("node '/norm/ReduceMean' (ReduceMean)", e.Message);
     }
 
+    /// <summary>Mish written out (YOLOv4's exports before opset 18): x -> conv (4) = c -> Softplus -> Tanh -> Mul(c, tanh) -> y.</summary>
+    private static byte[] MishWrittenOut(bool tanhAlsoOutput)
+    {
+        var rng = new Random(41);
+        var g = new GraphProto { Name = "mish" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        Node(g, "conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node(g, "act/softplus", "Softplus", ["c"], "sp");
+        Node(g, "act/tanh", "Tanh", ["sp"], "t");
+        Node(g, "act/mul", "Mul", ["t", "c"], "y");
+        g.Output.Add(Value("y"));
+        if (tanhAlsoOutput) g.Output.Add(Value("t"));
+        return new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+    }
+
+    [Fact]
+    public void MishWrittenOut_IsOneMishLayer_MatchingOnnxRuntime_UnlessAMapInsideIsSeen()
+    {
+        byte[] bytes = MishWrittenOut(false);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "mish.onnx")), "mish");
+        Assert.Equal(["conv", "mish"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["conv", "act/Mish"], stack.Layers.Select(l => l.Label));
+        Tensor x = Random(3, 8, 6, 9);
+        for (int i = 0; i < x.Length; i++) x.Data[i] = 6 * x.Data[i] - 3;
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 8, 6), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "mish");
+        Stack seen = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(MishWrittenOut(true), "mish.onnx")), "mish");
+        Assert.Equal(["conv", "softplus", "tanh", "mul"], seen.Layers.Select(l => l.Type));
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
