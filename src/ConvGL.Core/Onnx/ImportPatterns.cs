@@ -12,6 +12,9 @@ internal sealed class PatternIndex
     private readonly HashSet<string> _nodeNames;
     private readonly IReadOnlyDictionary<string, Tensor> _constants;
     private readonly List<OnnxOp> _ops;
+    // Labels given out already: two layer norms in one module (/norm/ReduceMean, /norm/ReduceMean_10 ...) must not both be
+    // /norm/LayerNorm (a stack file names their tensors after their labels).
+    private readonly HashSet<string> _given = new(StringComparer.Ordinal);
 
     public PatternIndex(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs)
     {
@@ -59,7 +62,7 @@ internal sealed class PatternIndex
 
     /// <summary>The nodes' common path with <paramref name="op"/> after it ("/block/block.4/Div", ".../Erf" ->
     /// "/block/block.4/Gelu"), or their common name prefix up to its last separator ("gelu_scale", "gelu_erf" -> "gelu";
-    /// "n10", "n11" have none), else the last node's label; never another node's name.</summary>
+    /// "n10", "n11" have none), else the last node's label; never another node's name nor a label given out before.</summary>
     public string Label(IReadOnlyList<OnnxOp> group, OnnxOp last, string op)
     {
         string prefix = group[0].Node.Name;
@@ -72,7 +75,9 @@ internal sealed class PatternIndex
         int slash = prefix.LastIndexOf('/');
         string label = slash >= 0 && prefix[..slash].Trim('/').Length > 0 ? prefix[..(slash + 1)] + op
             : prefix[..Math.Max(0, prefix.LastIndexOfAny(['_', '.', '-', ' ']))].TrimEnd('_', '.', '-', ' ', '/');
-        return label.Length > 0 && !_nodeNames.Contains(label) ? label : last.Node.Label;
+        label = label.Length > 0 && !_nodeNames.Contains(label) && !_given.Contains(label) ? label : last.Node.Label;
+        _given.Add(label);
+        return label;
     }
 
     /// <summary>"GELU as Div, Erf, Add, Mul, Mul": the group's op types in graph order.</summary>
@@ -170,9 +175,10 @@ public static class LayerNormPattern
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
         var replaced = new Dictionary<OnnxOp, OnnxOp?>();
-        int? Axis(OnnxOp? op) => op is ReduceOp { Kind: ReduceKind.Mean, KeepDims: true } r && r.Inputs.Count is 1 or 2
+        // The axis as written (1, 3, or -1: a map's channels at rank 4, a head's at rank 2), or null.
+        long? Axis(OnnxOp? op) => op is ReduceOp { Kind: ReduceKind.Mean, KeepDims: true } r && r.Inputs.Count is 1 or 2
             && (r.Inputs.Count == 1 || r.Inputs[1].Length == 0 || ix.IsConstant(r.Inputs[1]))
-            && Axes(r, constants) is [var a and (1 or 3)] ? a : null;
+            && Written(r, constants) is [var a and (1 or 3 or -1)] ? a : null;
         foreach (OnnxOp op in ops)
         {
             if (Axis(op) is not { } axis || ix.Only(op.Output) is not BinaryOp { Kind: BinaryKind.Sub } sub || sub.Inputs.Count != 2
@@ -193,47 +199,44 @@ public static class LayerNormPattern
             if (group.Any(replaced.ContainsKey)) continue;
             string label = ix.Label(group, div, "LayerNorm");
             var node = new OnnxNode(label, "LayerNormalization", "", [x], [div.Output], new Dictionary<string, OnnxAttribute>());
-            string where = $"{source}: node '{ErrorText.Echo(label)}' (layer normalisation as {ix.Spelled(group)})";
+            string where = $"{source}: node '{ErrorText.Echo(op.Node.Label)}' (ReduceMean, the first of a layer normalisation written out as {ix.Spelled(group)})";
             foreach (OnnxOp g in group) replaced[g] = null;
             replaced[div] = new ChannelNormOp(node, where, x, div.Output, axis, epsilon);
         }
         return PatternIndex.Replace(ops, replaced);
     }
 
-    /// <summary>A ReduceMean's axes for a rank-4 value, or null where they cannot be read.</summary>
-    private static int[]? Axes(ReduceOp r, IReadOnlyDictionary<string, Tensor> constants)
-    {
-        try
-        {
-            return r.Axes(4, r.Inputs.Count > 1 && r.Inputs[1].Length > 0 ? constants[r.Inputs[1]] : null);
-        }
-        catch (ConvGLException)
-        {
-            return null;
-        }
-    }
+    /// <summary>A ReduceMean's axes as written (attribute or stored input), or null where it has none.</summary>
+    private static long[]? Written(ReduceOp r, IReadOnlyDictionary<string, Tensor> constants) =>
+        r.AttributeAxes ?? (r.Inputs.Count > 1 && r.Inputs[1].Length > 0 ? constants[r.Inputs[1]].Data.Select(v => (long)v).ToArray() : null);
 }
 
-/// <summary>Layer normalisation over the channel axis of a rank-4 value (axis 1 of (N, C, H, W), or 3 of a channels-last
-/// (N, H, W, C)), without scale or shift: what <see cref="LayerNormPattern"/> finds, the stack's <c>layernorm</c> layer.</summary>
+/// <summary>Layer normalisation over one axis (<see cref="Axis"/> as written: 1, 3 or -1), without scale or shift: what
+/// <see cref="LayerNormPattern"/> finds. In a stack it is the <c>layernorm</c> layer where that axis is the channels:
+/// axis 1 of (N, C, H, W), the last of a channels-last (N, H, W, C), 1 or -1 of a head's (N, K).</summary>
 public sealed class ChannelNormOp : OnnxOp
 {
-    public int Axis { get; }
+    public long Axis { get; }
     public float Epsilon { get; }
 
-    internal ChannelNormOp(OnnxNode node, string where, string input, string output, int axis, float epsilon) : base(node, where, [input], output)
+    internal ChannelNormOp(OnnxNode node, string where, string input, string output, long axis, float epsilon) : base(node, where, [input], output)
     {
         Axis = axis;
         Epsilon = epsilon;
     }
 
+    /// <summary>The axis for a value of <paramref name="rank"/>.</summary>
+    public long AxisFor(int rank) => Axis < 0 ? Axis + rank : Axis;
+
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
         Tensor x = inputs[0]!;
-        if (x.Rank != 4) throw Error($"normalises axis {Axis} of a rank-4 value, got {x.ShapeString}");
-        int c = x.Shape[Axis];
+        long a = AxisFor(x.Rank);
+        if (!(a == x.Rank - 1 || (a == 1 && x.Rank == 4)))
+            throw Error($"normalises axis {Axis} of a rank-{x.Rank} value {x.ShapeString}: the last axis, or axis 1 of a rank-4 one");
+        int c = x.Shape[(int)a];
         var norm = new LayerNorm(Enumerable.Repeat(1f, c).ToArray(), new float[c], Epsilon);
-        if (Axis == 3) return norm.Apply(x);
+        if (a == x.Rank - 1) return norm.Apply(x);
         return Indexing.Transpose(norm.Apply(Indexing.Transpose(x, [0, 2, 3, 1])), [0, 3, 1, 2]);
     }
 }

@@ -211,9 +211,10 @@ public static class OnnxStack
                     throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
                 BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
                 LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
-                ChannelNormOp cn when (cn.Axis == 3) == inLast && RankOf(reads[0]) == 4 =>
+                ChannelNormOp cn when (RankOf(reads[0]) == 4 ? cn.AxisFor(4) == (inLast ? 3 : 1) : cn.AxisFor(2) == 1) =>
                     new ChannelLayerNormLayer(new LayerNorm(Enumerable.Repeat(1f, ChannelsOf(reads[0])).ToArray(), new float[ChannelsOf(reads[0])], cn.Epsilon)),
-                ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), or the last axis inside a channels-last stretch), got axis {cn.Axis}{(inLast ? " of a channels-last value" : "")}"),
+                ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), " +
+                    $"the last axis inside a channels-last stretch, or the features of a flattened (N, K)), got axis {cn.Axis} of a {(inLast ? "channels-last " : "")}rank-{RankOf(reads[0])} value"),
                 MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
                 VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
                 VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),

@@ -241,6 +241,85 @@ public class GeluFoldTests
         AssertClose(StackRunner.Run(stack, x).Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("ln.json")), x).Outputs[^1].Data, what + ", reloaded");
     }
 
+    /// <summary>The seven nodes of a layer normalisation over <paramref name="axis"/> (opset 13), named "/norm/ReduceMean"
+    /// + <paramref name="suffix"/> and so on, then Mul by "scale" + suffix and Add "shift" + suffix (4 values).</summary>
+    private static void AddLayerNorm(GraphProto g, Random rng, string x, string y, long axis, string suffix, long[] paramShape)
+    {
+        g.Initializer.Add(FloatData("two" + suffix, [2f]));
+        g.Initializer.Add(FloatData("eps" + suffix, [1e-5f]));
+        g.Initializer.Add(FloatData("scale" + suffix, R(rng, 4, 0.5f, 1.5f), paramShape));
+        g.Initializer.Add(FloatData("shift" + suffix, R(rng, 4), paramShape));
+        AttributeProto[] reduce = [Ints("axes", axis), Int("keepdims", 1)];
+        string N(string n) => n + suffix;
+        Node(g, N("/norm/ReduceMean"), "ReduceMean", [x], N("m"), reduce);
+        Node(g, N("/norm/Sub"), "Sub", [x, N("m")], N("d"));
+        Node(g, N("/norm/Pow"), "Pow", [N("d"), N("two")], N("p"));
+        Node(g, N("/norm/ReduceMean_1"), "ReduceMean", [N("p")], N("v"), reduce);
+        Node(g, N("/norm/Add"), "Add", [N("v"), N("eps")], N("e"));
+        Node(g, N("/norm/Sqrt"), "Sqrt", [N("e")], N("s"));
+        Node(g, N("/norm/Div"), "Div", [N("d"), N("s")], N("n"));
+        Node(g, N("/norm/Mul_1"), "Mul", [N("n"), N("scale")], N("ns"));
+        Node(g, N("/norm/Add_1"), "Add", [N("ns"), N("shift")], y);
+    }
+
+    private static byte[] Model(GraphProto g) => new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+
+    /// <summary>Two layer norms written in one module (F.layer_norm twice in a forward: "/norm/ReduceMean" and
+    /// "/norm/ReduceMean_10"): two layers of two labels, so a stack file names their tensors apart (a review found both
+    /// labelled "/norm/LayerNorm" and the stack file refused).</summary>
+    [Fact]
+    public void TwoLayerNormsInOneModule_GetTwoLabels_AndTheStackFileRoundTrips()
+    {
+        var rng = new Random(51);
+        var g = new GraphProto { Name = "ln2" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        Node(g, "/stem/Conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        AddLayerNorm(g, rng, "c", "l1", 1, "", [4, 1, 1]);
+        AddLayerNorm(g, rng, "l1", "y", 1, "_10", [4, 1, 1]);
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "ln2.onnx")), "ln2");
+        Assert.Equal(["/stem/Conv", "/norm/LayerNorm", "/norm/Div_10"], stack.Layers.Select(l => l.Label));
+        Tensor x = Random(3, 5, 7, 2);
+        float[] ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 5, 7), ["y"])["y"];
+        AssertClose(ort, StackRunner.Run(stack, x).Outputs[^1].Data, "two layer norms");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("ln2.json"), stack);
+        AssertClose(ort, StackRunner.Run(StackFile.Load(dir.File("ln2.json")), x).Outputs[^1].Data, "two layer norms, reloaded");
+    }
+
+    /// <summary>A layer norm over a pooled, flattened head's features (axis -1 of (N, K)) is a layernorm layer too; one over
+    /// the width of a map (axis 3 of (N, C, H, W)) is one error naming the model's first node of it and the axis as written.</summary>
+    [Fact]
+    public void LayerNormWrittenOut_OnAHead_AndOverTheWidth()
+    {
+        var rng = new Random(52);
+        var g = new GraphProto { Name = "head" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        Node(g, "conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node(g, "gap", "GlobalAveragePool", ["c"], "gp");
+        Node(g, "flat", "Flatten", ["gp"], "f");
+        AddLayerNorm(g, rng, "f", "y", -1, "", [4]);
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "head.onnx")), "head");
+        Assert.Equal(["conv", "globalavgpool", "flatten", "layernorm"], stack.Layers.Select(l => l.Type));
+        Tensor x = Random(3, 6, 5, 3);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 5), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "head layer norm");
+
+        var w = new GraphProto { Name = "width" };
+        AddImageInput(w, 3);
+        w.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        Node(w, "conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        AddLayerNorm(w, rng, "c", "y", -1, "", [4]);
+        w.Output.Add(Value("y"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(w), "width.onnx")), "width"));
+        Assert.StartsWith("width.onnx: node '/norm/ReduceMean' (ReduceMean, the first of a layer normalisation written out as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div): ", e.Message);
+        Assert.EndsWith("got axis -1 of a rank-4 value", e.Message);
+    }
+
     [Fact]
     public void LayerNormWrittenOut_StaysApart_WhereAMapInsideIsSeen()
     {
