@@ -107,6 +107,8 @@ public static class OnnxStack
         var known = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
         // A channel shuffle under way: value -> (the layer whose map it regroups, the groups, transposed yet).
         var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
+        // One channel picked by a Gather with a scalar index, waiting for its Unsqueeze: value -> (the layer, the channel).
+        var picks = new Dictionary<string, (int From, int Channel)>(StringComparer.Ordinal);
         // Values in a channels-last stretch (see the Transposes below).
         var channelsLast = new HashSet<string>(StringComparer.Ordinal);
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
@@ -116,6 +118,16 @@ public static class OnnxStack
         // Reshape, else the first input's. Softmax's axis means the channels at rank 2 and 4 alike only through it.
         var ranks = new List<int>();
         int RankOf(int j) => j < 0 ? 4 : ranks[j];
+        void AddSlice(OnnxOp op, int from, int ch)
+        {
+            var slice = new SliceLayer(ch, ch + 1) { Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output };
+            if (from != layers.Count - 1) slice.Inputs = [from];
+            index[op.Output] = layers.Count;
+            layers.Add(slice);
+            outputOf.Add(op.Output);
+            channels.Add(1);
+            ranks.Add(4);
+        }
         foreach (OnnxOp op in ops)
         {
             int i = layers.Count;
@@ -140,6 +152,31 @@ public static class OnnxStack
                 else
                     known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
                 continue;
+            }
+            // One channel picked, x[:, i] (torchvision's Inception v3 and GoogLeNet transform_input): a Gather on axis 1 by one
+            // stored index, then (a scalar index drops the axis) an Unsqueeze at axis 1: a slice layer of that channel.
+            if (op is GatherOp pick && index.TryGetValue(op.Inputs[0], out int picked) && RankOf(picked) == 4 && !channelsLast.Contains(op.Inputs[0])
+                && pick.AxisFor(4) == 1 && known.TryGetValue(op.Inputs[1], out Tensor? at) && at.Length == 1 && at.Rank <= 1)
+            {
+                int count = ChannelsOf(picked), ch = (int)at.Data[0] + (at.Data[0] < 0 ? count : 0);
+                if (at.Data[0] != Math.Floor(at.Data[0]) || ch < 0 || ch >= count)
+                    throw new ConvGLException($"{op.Where}: index {at.Data[0]} is outside the {count} channels");
+                if (at.Rank == 0)
+                {
+                    picks[op.Output] = (picked, ch);
+                    continue;
+                }
+                AddSlice(op, picked, ch);
+                continue;
+            }
+            if (op.Inputs.Count > 0 && picks.TryGetValue(op.Inputs[0], out (int From, int Channel) one))
+            {
+                if (op is SqueezeOp { Unsqueeze: true } back1 && Unsqueezed(known, back1) is [1])
+                {
+                    AddSlice(op, one.From, one.Channel);
+                    continue;
+                }
+                throw new ConvGLException($"{op.Where}: in a stack one channel picked by Gather (x[:, i]) must be unsqueezed back at axis 1 (x[:, i:i+1] as (N, 1, H, W))");
             }
             // ShuffleNet's channel shuffle is three ops on a rank-5 value: Reshape (1, C, H, W) -> (1, g, C/g, H, W),
             // Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W). The first two become no layer; the third a
@@ -527,6 +564,13 @@ public static class OnnxStack
         if (rank != 2 || w.Rank != 2)
             throw new ConvGLException($"{mm.Where}: in a stack MatMul is a linear layer: a flattened (1, K) map times a stored (K, N) weight, got a rank-{rank} map and {w.ShapeString}");
         return new LinearLayer(Transpose(w), null, mm.Inputs[1], null);
+    }
+
+    /// <summary>An Unsqueeze's axes (attribute or stored input) for a rank-3 input, or null where they are not stored.</summary>
+    private static long[]? Unsqueezed(IReadOnlyDictionary<string, Tensor> known, SqueezeOp sq)
+    {
+        long[]? axes = sq.AttributeAxes ?? (sq.Inputs.Count > 1 && known.TryGetValue(sq.Inputs[1], out Tensor? t) ? t.Data.Select(v => (long)v).ToArray() : null);
+        return axes?.Select(a => a < 0 ? a + 4 : a).ToArray();
     }
 
     /// <summary>A Squeeze of (N, C, 1, 1)'s two spatial axes (after a global pool): the head's (N, C), a flatten in a stack.</summary>

@@ -358,6 +358,55 @@ public class GeluFoldTests
         Assert.Equal(["conv", "softplus", "tanh", "mul"], seen.Layers.Select(l => l.Type));
     }
 
+    /// <summary>torchvision's Inception v3 / GoogLeNet transform_input: each channel x[:, i] (Gather on axis 1 by a scalar
+    /// index, Unsqueeze back at axis 1) times a constant plus a constant, the three joined by a Concat, then a conv; and
+    /// x[:, [2]] (a one-index list keeps the axis). Each pick is a slice layer.</summary>
+    [Fact]
+    public void OneChannelPickedByGather_IsASliceLayer_MatchingOnnxRuntime()
+    {
+        var rng = new Random(61);
+        var g = new GraphProto { Name = "inception" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 4 * 9), 4, 4, 3, 3));
+        g.Initializer.Add(Int64Data("axis1", 1));
+        g.Initializer.Add(Int64Data("list2", 2));
+        float[] scale = [0.458f, 0.448f, 0.450f], shift = [-0.030f, -0.088f, -0.188f];
+        for (int i = 0; i < 3; i++)
+        {
+            var index = new TensorProto { Name = $"i{i}", DataType = 7 };
+            index.Int64Data.Add(i);
+            g.Initializer.Add(index);
+            g.Initializer.Add(FloatData($"k{i}", [scale[i]]));
+            g.Initializer.Add(FloatData($"b{i}", [shift[i]]));
+            Node(g, $"/Gather_{i}", "Gather", ["x", $"i{i}"], $"g{i}", Int("axis", 1));
+            Node(g, $"/Unsqueeze_{i}", "Unsqueeze", [$"g{i}", "axis1"], $"u{i}");
+            Node(g, $"/Mul_{i}", "Mul", [$"u{i}", $"k{i}"], $"m{i}");
+            Node(g, $"/Add_{i}", "Add", [$"m{i}", $"b{i}"], $"a{i}");
+        }
+        Node(g, "/Gather_list", "Gather", ["x", "list2"], "gl", Int("axis", 1));
+        Node(g, "/Concat", "Concat", ["a0", "a1", "a2", "gl"], "cat", Int("axis", 1));
+        Node(g, "/conv", "Conv", ["cat", "w"], "y", Ints("pads", 1, 1, 1, 1));
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "inception.onnx")), "inception");
+        Assert.Equal(["slice", "batchnorm", "batchnorm", "slice", "batchnorm", "batchnorm", "slice", "batchnorm", "batchnorm", "slice", "concat", "conv"],
+            stack.Layers.Select(l => l.Type));
+        Assert.Equal([(0, 1), (1, 2), (2, 3), (2, 3)], stack.Layers.OfType<SliceLayer>().Select(l => (l.Start, l.End)));
+        Assert.Equal("/Unsqueeze_1", stack.Layers[3].Label);
+        Tensor x = Random(3, 6, 7, 8);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 7), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "transform_input");
+
+        // A picked channel read as (N, H, W) by anything but an Unsqueeze at axis 1: one error naming the node.
+        var h = new GraphProto { Name = "bad" };
+        AddImageInput(h, 3);
+        h.Initializer.Add(g.Initializer.First(t => t.Name == "i0"));
+        Node(h, "/Gather", "Gather", ["x", "i0"], "g0", Int("axis", 1));
+        Node(h, "/Relu", "Relu", ["g0"], "y");
+        h.Output.Add(Value("y"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(h), "bad.onnx")), "bad"));
+        Assert.Equal("bad.onnx: node '/Relu' (Relu): in a stack one channel picked by Gather (x[:, i]) must be unsqueezed back at axis 1 (x[:, i:i+1] as (N, 1, H, W))", e.Message);
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
