@@ -419,12 +419,21 @@ public static class OnnxStack
         return new BatchNormLayer(BatchNorm.FromAffine(scale, shift));
     }
 
-    /// <summary>An imported conv, linear or layernorm layer with a per-channel affine y = a x + b after it folded in: weight
-    /// rows (a layernorm's scale) times a, bias (shift) a bias + b (<see cref="BatchNorm.FoldIntoConv"/>). Null for any other layer, or where a product
+    /// <summary>An imported conv, linear, layernorm or per-channel affine layer with a per-channel affine y = a x + b after
+    /// it folded in: weight rows (a layernorm's or affine's scale) times a, bias (shift) a bias + b (<see cref="BatchNorm.FoldIntoConv"/>). Null for any other layer, or where a product
     /// leaves float32 (the affine layer then stays). The weight keeps its tensor name when a is all ones; new tensors
     /// are named after the layer (<c>pwconv1.bias</c>) where that names nothing else, else after the affine's value.</summary>
     private static StackLayer? FoldAffine(StackLayer producer, BatchNorm affine, OnnxOp op, IReadOnlyDictionary<string, Tensor> known, HashSet<string> names)
     {
+        // Two per-channel affines in a row (a model's own input normalisation, Sub mean then Div std): a (a1 x + b1) + b.
+        if (producer is BatchNormLayer first)
+        {
+            BatchNorm p = first.Parameters;
+            float[] scale = p.Scale.Select((v, c) => (float)((double)affine.Scale[c] * v)).ToArray();
+            float[] shift = p.Shift.Select((v, c) => (float)((double)affine.Scale[c] * v + affine.Shift[c])).ToArray();
+            if (scale.Concat(shift).Any(v => !float.IsFinite(v))) return null;
+            return new BatchNormLayer(BatchNorm.FromAffine(scale, shift)) { Label = first.Label, Inputs = first.Inputs };
+        }
         // A layernorm's scale and shift: a (scale x' + shift) + b.
         if (producer is ChannelLayerNormLayer norm)
         {

@@ -79,13 +79,14 @@ public sealed class FeaturesOnnxTests : IDisposable
         Npy.Write(input, x);
         Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device]));
         string[] npy = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).Where(n => n != "input.npy").Order(StringComparer.Ordinal).ToArray()!;
-        // 16 layers: mul_b's per-channel constant is folded into conv_b (08-conv-conv_b.npy is their map).
-        Assert.Equal(16, npy.Length);
-        Assert.Equal("10-concat-join.npy", npy[10]);
-        Assert.Equal("12-pad-crop.npy", npy[12]);
+        // 15 layers: mul_b's per-channel constant is folded into conv_b (07-conv-conv_b.npy is their map), the input
+        // normalisation's Div into its Sub (00-batchnorm-center.npy).
+        Assert.Equal(15, npy.Length);
+        Assert.Equal("09-concat-join.npy", npy[9]);
+        Assert.Equal("11-pad-crop.npy", npy[11]);
         OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(File.ReadAllBytes(model), model));
         Dictionary<string, Tensor> values = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 12, 10) });
-        foreach ((string file, string value) in new[] { ("04-pad-pad_a.npy", "pa"), ("08-conv-conv_b.npy", "mb"), ("10-concat-join.npy", "j"), ("12-pad-crop.npy", "cr"), ("15-linear-fc.npy", "y") })
+        foreach ((string file, string value) in new[] { ("00-batchnorm-center.npy", "xn"), ("03-pad-pad_a.npy", "pa"), ("07-conv-conv_b.npy", "mb"), ("09-concat-join.npy", "j"), ("11-pad-crop.npy", "cr"), ("14-linear-fc.npy", "y") })
         {
             Tensor got = Npy.Read(Path.Combine(outDir, file)), want = values[value];
             Assert.Equal(want.Length, got.Length);

@@ -558,13 +558,14 @@ public class BranchyOpsTests
     {
         OnnxGraph graph = BranchyGraphs.MobileLike();
         Stack stack = OnnxStack.FromGraph(graph, "branchy");
-        // mul_b (a per-channel constant after conv_b, which nothing else reads) is folded into conv_b.
-        Assert.Equal(["batchnorm", "batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "pad", "concat",
+        // mul_b (a per-channel constant after conv_b, which nothing else reads) is folded into conv_b, and the input's
+        // normalisation (Sub mean, then Div std) is one affine layer.
+        Assert.Equal(["batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "pad", "concat",
             "batchnorm", "pad", "globalavgpool", "flatten", "linear"], stack.Layers.Select(l => l.Type));
-        Assert.Equal("conv_b", stack.Layers[8].Label);
-        Assert.Equal([6, 9], stack.Layers[10].Inputs!); // concat reads prelu_a and copy_b
-        Assert.Equal([3], stack.Layers[7].Inputs!);      // pad_b reads relu6
-        Assert.Equal(10, stack.Layers[11].InputsOf(11)[0]); // Dropout and Identity left no layer: the Add reads the concat
+        Assert.Equal(("center", "conv_b"), (stack.Layers[0].Label, stack.Layers[7].Label));
+        Assert.Equal([5, 8], stack.Layers[9].Inputs!); // concat reads prelu_a and copy_b
+        Assert.Equal([2], stack.Layers[6].Inputs!);      // pad_b reads relu6
+        Assert.Equal(9, stack.Layers[10].InputsOf(10)[0]); // Dropout and Identity left no layer: the Add reads the concat
 
         using var dir = new TempDir();
         StackWriter.WriteWithWeights(dir.File("branchy.json"), stack);
@@ -579,11 +580,11 @@ public class BranchyOpsTests
         foreach (OnnxOp op in graph.Ops)
         {
             if (op is IdentityOp) continue;
-            if (op.Output == "mb")
+            if (op.Output is "mb" or "xn")
             {
-                // conv_b's own map went with the fold: its layer now gives mul_b's.
-                layerOf.Remove("cb");
-                layerOf["mb"] = k - 1;
+                // conv_b's and center's own maps went with the folds: their layers now give mul_b's and scale's.
+                layerOf.Remove(op.Output == "mb" ? "cb" : "xc");
+                layerOf[op.Output] = k - 1;
                 continue;
             }
             layerOf[op.Output] = k++;

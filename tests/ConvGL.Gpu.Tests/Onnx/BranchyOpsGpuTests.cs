@@ -631,9 +631,9 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         var rng = new Random(h + w);
         Tensor x = Tensor.Chw(3, h, w, Enumerable.Range(0, 3 * h * w).Select(_ => (float)rng.NextDouble()).ToArray());
         using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
-        // Off: clip, prelu, the constant pad, the Add's affine layer (layers whose shapes stay; the Mul's affine is folded
-        // into conv_b).
-        foreach (int off in new[] { -1, 3, 6, 9, 11 })
+        // Off: the input's normalisation, clip, prelu, the constant pad, the Add's affine layer (layers whose shapes stay;
+        // the Mul's affine is folded into conv_b, the Div's into the Sub's).
+        foreach (int off in new[] { -1, 0, 2, 5, 8, 10 })
         {
             bool[] on = Enumerable.Repeat(true, stack.Layers.Count).ToArray();
             if (off >= 0) on[off] = false;
@@ -644,8 +644,9 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         }
         // A pad off leaves the concat's maps of two sizes: one error naming the layer, and the runner keeps working.
         for (int i = 0; i < stack.Layers.Count; i++) runner.SetEnabled(i, true);
-        var e = Assert.Throws<ConvGLException>(() => runner.SetEnabled(4, false));
-        Assert.Contains("layers[10] (concat) field 'inputs'", e.Message);
+        Assert.Equal("pad_a", stack.Layers[3].Label);
+        var e = Assert.Throws<ConvGLException>(() => runner.SetEnabled(3, false));
+        Assert.Contains("layers[9] (concat) field 'inputs'", e.Message);
         Assert.Contains("concat needs inputs of one size", e.Message);
         AssertClose(StackRunner.Run(stack, x).Outputs[^1], runner.Run(x).Outputs[^1], "after the refused toggle");
     }
