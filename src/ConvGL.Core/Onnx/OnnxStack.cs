@@ -131,7 +131,8 @@ public static class OnnxStack
         foreach (OnnxOp op in ops)
         {
             int i = layers.Count;
-            if (op is IdentityOp)
+            // Identity, and a Concat of one map (DenseNet's torch.cat([x], 1) at the start of each dense block): no layer.
+            if (op is IdentityOp || op is ConcatOp && op.Inputs.Count == 1)
             {
                 // No layer: whoever reads its output reads its input.
                 index[op.Output] = index.TryGetValue(op.Inputs[0], out int from) ? from
@@ -200,7 +201,8 @@ public static class OnnxStack
                     ranks.Add(4);
                     continue;
                 }
-                throw new ConvGLException($"{op.Where}: in a stack a rank-5 value is only ShuffleNet's channel shuffle: Reshape to (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W)");
+                throw new ConvGLException($"{op.Where}: in a stack a rank-5 value is only ShuffleNet's channel shuffle: Reshape to (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W) " +
+                                          "(a detection head's reshape to (1, anchors, outputs, H, W) is not a stack layer: view the layers before it by exporting the model without its head)");
             }
             if (op is ReshapeOp grouped && index.TryGetValue(op.Inputs[0], out int source) && RankOf(source) == 4
                 && Target(known, grouped) is { Length: 5 } t5 && t5[0] is 1 or 0 or -1)
@@ -262,9 +264,9 @@ public static class OnnxStack
                 DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
                 ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0])),
                 ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
-                    rs.ScalesInput.Length > 0 ? Constant(known, rs, rs.ScalesInput) : null,
+                    rs.ScalesInput.Length > 0 ? Sized(known, rs, rs.ScalesInput, "scales") : null,
                     rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
-                PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Constant(known, op, op.Inputs[1]) : null,
+                PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Sized(known, op, op.Inputs[1], "pads") : null,
                     op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null)),
                 FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
                 GemmOp g => Linear(known, g),
@@ -276,6 +278,16 @@ public static class OnnxStack
                 SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
                 _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
             };
+            // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
+            // map already at its size): no layer either.
+            if (layer is PadLayer { Options: { Top: 0, Left: 0, Bottom: 0, Right: 0 } }
+                || layer is PaddedPoolLayer { Options: { SizeY: 1, SizeX: 1, StrideY: 1, StrideX: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } })
+            {
+                index[op.Output] = reads[0];
+                if (inLast) channelsLast.Add(op.Output);
+                PassOn(op, reads[0]);
+                continue;
+            }
             // A per-channel constant (a MatMul's bias Add, ConvNeXt's layer scale) right after a conv or linear layer that
             // nothing else reads folds into its weight and bias, as a batchnorm after a conv does (OnnxGraph).
             if (layer is BatchNormLayer affine && op is BinaryOp && reads is [var producerIndex] && producerIndex >= 0 && producerIndex == i - 1
@@ -329,7 +341,7 @@ public static class OnnxStack
     /// <summary>A Resize's stored sizes, checked against the channels the layer reads (the stack's batch is 1).</summary>
     private static Tensor SizesOf(IReadOnlyDictionary<string, Tensor> known, ResizeOp rs, int channels)
     {
-        Tensor sizes = Constant(known, rs, rs.SizesInput);
+        Tensor sizes = Sized(known, rs, rs.SizesInput, "sizes");
         if (sizes.Length == 4 && (sizes.Data[0] != 1 || sizes.Data[1] != channels))
             throw new ConvGLException($"{rs.Where}: sizes [{string.Join(", ", sizes.Data)}] must keep the batch (1) and the {channels} channels");
         return sizes.Length == 4 ? new Tensor([4], [1, channels, sizes.Data[2], sizes.Data[3]]) : sizes;
@@ -472,6 +484,18 @@ public static class OnnxStack
         folded.Label = producer.Label;
         folded.Inputs = producer.Inputs;
         return folded;
+    }
+
+    /// <summary>A stored size input (Pad's pads, Resize's sizes or scales); one computed at import from a map's height or
+    /// width (a dynamic-size export's Shape arithmetic: UNet's pad-to-match, a resize to the skip's size) is one error
+    /// saying so.</summary>
+    private static Tensor Sized(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name, string what)
+    {
+        Tensor t = Constant(known, op, name);
+        if (Array.FindIndex(t.Data, float.IsNaN) is int at and >= 0)
+            throw new ConvGLException($"{op.Where}: {what} entry {at} depends on a map's height or width (computed from Shape, which a stack knows only " +
+                                      "for the batch and the channels); export the model with a fixed input size (no dynamic_axes) so it is stored");
+        return t;
     }
 
     private static Tensor Constant(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name) =>

@@ -408,6 +408,50 @@ public class GeluFoldTests
         Assert.Equal("bad.onnx: node '/Relu' (Relu): in a stack one channel picked by Gather (x[:, i]) must be unsqueezed back at axis 1 (x[:, i:i+1] as (N, 1, H, W))", e.Message);
     }
 
+    /// <summary>Ops that change nothing are no layer: DenseNet's one-map Concat (torch.cat([x], 1)), a Pad of zeros (a
+    /// static UNet's pad-to-match), a 1x1 pool of stride 1 (an adaptive pool on a map at its size); values as ONNX Runtime's.</summary>
+    [Fact]
+    public void OpsThatChangeNothing_AreNoLayer()
+    {
+        var rng = new Random(71);
+        var g = new GraphProto { Name = "noop" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(Int64Data("zeros", 0, 0, 0, 0, 0, 0, 0, 0));
+        Node(g, "conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node(g, "cat", "Concat", ["c"], "k", Int("axis", 1));
+        Node(g, "pad", "Pad", ["k", "zeros"], "p");
+        Node(g, "pool", "AveragePool", ["p"], "a", Ints("kernel_shape", 1, 1));
+        Node(g, "relu", "Relu", ["a"], "y");
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "noop.onnx")), "noop");
+        Assert.Equal(["conv", "relu"], stack.Layers.Select(l => l.Type));
+        Tensor x = Random(3, 5, 6, 4);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 5, 6), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "no-op layers");
+    }
+
+    /// <summary>A dynamic-size export's pads computed from a map's height (UNet's pad-to-match: Shape, Gather, Sub, Concat,
+    /// Pad): one error naming the node and what to do, not a NaN.</summary>
+    [Fact]
+    public void PadsFromAMapsHeight_AreOneErrorSayingToExportAFixedSize()
+    {
+        var g = new GraphProto { Name = "dyn" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(Int64Data("two", 2));
+        g.Initializer.Add(Int64Data("eight", 8));
+        g.Initializer.Add(Int64Data("six_zeros", 0, 0, 0, 0, 0, 0));
+        Node(g, "shape", "Shape", ["x"], "s");
+        Node(g, "h", "Gather", ["s", "two"], "hh", Int("axis", 0));
+        Node(g, "diff", "Sub", ["eight", "hh"], "d");
+        Node(g, "pads", "Concat", ["six_zeros", "d", "d"], "pp", Int("axis", 0));
+        Node(g, "/up/Pad", "Pad", ["x", "pp"], "y");
+        g.Output.Add(Value("y"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(g), "dyn.onnx")), "dyn"));
+        Assert.StartsWith("dyn.onnx: node '/up/Pad' (Pad): pads entry 6 depends on a map's height or width", e.Message);
+        Assert.EndsWith("export the model with a fixed input size (no dynamic_axes) so it is stored", e.Message);
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
