@@ -271,11 +271,11 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal("conv1 7", l[2][7]); // relu and max-pool keep their input's names
         Assert.Equal("conv2 15", l[3][15]);
 
-        // A concat's maps keep each input's names in turn: the prelu's four (conv_a's maps, renamed by the prelu node), then conv_b's two (through its copy_b node, named so).
+        // A concat's maps keep each input's names in turn: the prelu's four (conv_a's maps, renamed by the prelu node), then conv_b's two (copy_b, a Pad of zeros, is no layer).
         Stack branchy = Core.Onnx.OnnxStack.FromGraph(ConvGL.Core.Tests.Onnx.BranchyGraphs.MobileLike(), "branchy");
         string[][] b = MapNames.For(branchy, branchy.Layers.Select(_ => true).ToArray(), branchy.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
-        Assert.Equal("concat", branchy.Layers[9].Type);
-        Assert.Equal(["prelu_a 0", "prelu_a 1", "prelu_a 2", "prelu_a 3", "copy_b 0", "copy_b 1"], b[9]);
+        Assert.Equal("concat", branchy.Layers[8].Type);
+        Assert.Equal(["prelu_a 0", "prelu_a 1", "prelu_a 2", "prelu_a 3", "conv_b 0", "conv_b 1"], b[8]);
 
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""

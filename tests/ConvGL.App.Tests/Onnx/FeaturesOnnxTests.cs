@@ -79,14 +79,14 @@ public sealed class FeaturesOnnxTests : IDisposable
         Npy.Write(input, x);
         Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device]));
         string[] npy = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).Where(n => n != "input.npy").Order(StringComparer.Ordinal).ToArray()!;
-        // 15 layers: mul_b's per-channel constant is folded into conv_b (07-conv-conv_b.npy is their map), the input
-        // normalisation's Div into its Sub (00-batchnorm-center.npy).
-        Assert.Equal(15, npy.Length);
-        Assert.Equal("09-concat-join.npy", npy[9]);
-        Assert.Equal("11-pad-crop.npy", npy[11]);
+        // 14 layers: mul_b's per-channel constant is folded into conv_b (07-conv-conv_b.npy is their map), the input
+        // normalisation's Div into its Sub (00-batchnorm-center.npy), and copy_b pads nothing.
+        Assert.Equal(14, npy.Length);
+        Assert.Equal("08-concat-join.npy", npy[8]);
+        Assert.Equal("10-pad-crop.npy", npy[10]);
         OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(File.ReadAllBytes(model), model));
         Dictionary<string, Tensor> values = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 12, 10) });
-        foreach ((string file, string value) in new[] { ("00-batchnorm-center.npy", "xn"), ("03-pad-pad_a.npy", "pa"), ("07-conv-conv_b.npy", "mb"), ("09-concat-join.npy", "j"), ("11-pad-crop.npy", "cr"), ("14-linear-fc.npy", "y") })
+        foreach ((string file, string value) in new[] { ("00-batchnorm-center.npy", "xn"), ("03-pad-pad_a.npy", "pa"), ("07-conv-conv_b.npy", "b"), ("08-concat-join.npy", "j"), ("10-pad-crop.npy", "cr"), ("13-linear-fc.npy", "y") })
         {
             Tensor got = Npy.Read(Path.Combine(outDir, file)), want = values[value];
             Assert.Equal(want.Length, got.Length);

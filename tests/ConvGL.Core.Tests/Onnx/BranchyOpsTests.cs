@@ -558,14 +558,14 @@ public class BranchyOpsTests
     {
         OnnxGraph graph = BranchyGraphs.MobileLike();
         Stack stack = OnnxStack.FromGraph(graph, "branchy");
-        // mul_b (a per-channel constant after conv_b, which nothing else reads) is folded into conv_b, and the input's
-        // normalisation (Sub mean, then Div std) is one affine layer.
-        Assert.Equal(["batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "pad", "concat",
+        // mul_b (a per-channel constant after conv_b, which nothing else reads) is folded into conv_b, the input's
+        // normalisation (Sub mean, then Div std) is one affine layer, and copy_b (a Pad of zeros) no layer.
+        Assert.Equal(["batchnorm", "conv", "clip", "pad", "conv", "prelu", "pad", "conv", "concat",
             "batchnorm", "pad", "globalavgpool", "flatten", "linear"], stack.Layers.Select(l => l.Type));
         Assert.Equal(("center", "conv_b"), (stack.Layers[0].Label, stack.Layers[7].Label));
-        Assert.Equal([5, 8], stack.Layers[9].Inputs!); // concat reads prelu_a and copy_b
+        Assert.Equal([5, 7], stack.Layers[8].Inputs!); // concat reads prelu_a and copy_b (conv_b's map)
         Assert.Equal([2], stack.Layers[6].Inputs!);      // pad_b reads relu6
-        Assert.Equal(9, stack.Layers[10].InputsOf(10)[0]); // Dropout and Identity left no layer: the Add reads the concat
+        Assert.Equal(8, stack.Layers[9].InputsOf(9)[0]); // Dropout and Identity left no layer: the Add reads the concat
 
         using var dir = new TempDir();
         StackWriter.WriteWithWeights(dir.File("branchy.json"), stack);
@@ -585,6 +585,11 @@ public class BranchyOpsTests
                 // conv_b's and center's own maps went with the folds: their layers now give mul_b's and scale's.
                 layerOf.Remove(op.Output == "mb" ? "cb" : "xc");
                 layerOf[op.Output] = k - 1;
+                continue;
+            }
+            if (op.Output == "b")
+            {
+                layerOf[op.Output] = k - 1; // copy_b pads nothing: conv_b's layer gives its map too
                 continue;
             }
             layerOf[op.Output] = k++;
