@@ -2,7 +2,7 @@
 // Element-wise activations, the reference is Activation.Apply in src/ConvGL.Core/Ops/Activation.cs.
 // Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
 // 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish, 15 gelu,
-// 16 gelu with tanh), the ActivationKind order.
+// 16 gelu with tanh, 17 silu), the ActivationKind order.
 // Input and output may be the same buffer: each invocation reads and writes only its own element.
 
 layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
@@ -74,6 +74,8 @@ void main()
     // x sigmoid(2 sqrt(2 / pi) (x + 0.044715 x^3)), tanh's form without tanh.
     float u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
     float y = x / (1.0 + exp(-2.0 * u));
+#elif ACTIVATION == 17
+    float y = x * (1.0 / (1.0 + exp(-x)));
 #else
 #error unknown ACTIVATION value
 #endif

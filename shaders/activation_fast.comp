@@ -10,7 +10,7 @@
 // is a second dispatch of this shader with VEC 1 (an r32f view, one value per element).
 // Defines: ACTIVATION (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu,
 // 7 selu, 8 hard sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish, 15 gelu,
-// 16 gelu with tanh: the ActivationKind order), VEC (4 or 1),
+// 16 gelu with tanh, 17 silu: the ActivationKind order), VEC (4 or 1),
 // NV (elements of VEC values per invocation), U64_STORES (VEC 4, NV even, the dispatch's element count even: each pair of
 // vec4s is one 32-byte store, include/store8.glsl; on llvmpipe a storage store is a loop over the lanes, so half the loops).
 // Input and output may be the same buffer: each invocation reads and writes only its own elements.

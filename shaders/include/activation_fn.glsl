@@ -2,7 +2,7 @@
 // activation_fast.comp and for an activation fused into a producer's stores (include/fused_act.glsl, FUSED_ACT 4).
 // ACTIVATION is the ActivationKind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu, 7 selu, 8 hard
 // sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish, 15 gelu,
-// 16 gelu with tanh); the includer defines its
+// 16 gelu with tanh, 17 silu); the includer defines its
 // constants as ACT_SLOPE (leaky relu's slope; elu's, celu's, thresholded relu's, selu's and hard sigmoid's alpha),
 // ACT_MIN and ACT_MAX (clip's bounds), ACT_BETA (selu's gamma, hard sigmoid's beta): uniforms or literals.
 #ifndef CONVGL_ACTIVATION_FN_GLSL
@@ -63,6 +63,9 @@ vec4 activation_fn(vec4 x)
     // x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3), as the reference: no tanh (see 2).
     vec4 u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
     return x / (1.0 + exp(-2.0 * u));
+#elif ACTIVATION == 17
+    // x sigmoid(x), sigmoid as 3 has it.
+    return x * (1.0 / (1.0 + exp(-x)));
 #else
 #error unknown ACTIVATION value
 #endif

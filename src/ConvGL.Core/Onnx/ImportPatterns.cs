@@ -163,6 +163,37 @@ public static class MishPattern
     }
 }
 
+/// <summary>An activation times its own input, as exports write SiLU (Sigmoid, then Mul by x: EfficientNet, YOLOv5/v8) and
+/// hard swish before opset 14 (HardSigmoid with alpha 1/6 and beta 1/2, then Mul by x: MobileNetV3), found so a stack runs
+/// each as one layer (<see cref="ActivationKind.Silu"/>, <see cref="ActivationKind.HardSwish"/>), where the activation's
+/// map is read by the Mul only and is no graph output.</summary>
+public static class SwishPattern
+{
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
+        foreach (OnnxOp op in ops)
+        {
+            ActivationKind? kind = op switch
+            {
+                ActivationOp { Kind: ActivationKind.Sigmoid } => ActivationKind.Silu,
+                ActivationOp { Kind: ActivationKind.HardSigmoid } h when Math.Abs(h.Slope - 1.0 / 6) <= 1e-6 && Math.Abs(h.Beta - 0.5) <= 1e-6 => ActivationKind.HardSwish,
+                _ => null,
+            };
+            if (kind is null || ix.IsConstant(op.Inputs[0]) || ix.Only(op.Output) is not { } mul || PatternIndex.Other(mul, op.Output) != op.Inputs[0]) continue;
+            List<OnnxOp> group = [op, mul];
+            if (group.Any(replaced.ContainsKey)) continue;
+            string name = kind == ActivationKind.Silu ? "Silu" : "HardSwish";
+            string label = ix.Label(group, mul, name);
+            var node = new OnnxNode(label, name, "", [op.Inputs[0]], [mul.Output], new Dictionary<string, OnnxAttribute>());
+            replaced[op] = null;
+            replaced[mul] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' ({kind.Value.Name()} as {ix.Spelled(group)})", kind.Value, op.Inputs[0], mul.Output);
+        }
+        return PatternIndex.Replace(ops, replaced);
+    }
+}
+
 /// <summary>Layer normalisation over the channels as exports before opset 17 write it (PyTorch's F.layer_norm, and the
 /// LayerNorm2d of ConvNeXt-style nets): m = ReduceMean(x) over one axis, d = x - m, v = ReduceMean(d^2) (Pow by 2 or
 /// d * d), d / Sqrt(v + epsilon). Over the last axis of a channels-last value (inside ConvNeXt's Transposes) or over

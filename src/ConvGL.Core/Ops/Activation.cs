@@ -1,6 +1,6 @@
 namespace ConvGL.Core.Ops;
 
-public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign, Celu, ThresholdedRelu, Mish, Gelu, GeluTanh }
+public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Selu, HardSigmoid, HardSwish, Softplus, Softsign, Celu, ThresholdedRelu, Mish, Gelu, GeluTanh, Silu }
 
 /// <summary>Element-wise activations. ReLU is max(x, 0) and keeps a NaN (as NumPy's maximum, PyTorch and ONNX Runtime;
 /// every activation here lets a NaN through except ThresholdedRelu, whose x &gt; alpha test ONNX defines to give 0). Leaky
@@ -14,7 +14,8 @@ public enum ActivationKind { Relu, LeakyRelu, Tanh, Sigmoid, Abs, Clip, Elu, Sel
 /// is -inf * 0 = NaN, as ONNX's formula); Gelu x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, computed as x erfc(-x / sqrt 2) / 2 (the
 /// same value, without 1 + erf's cancellation for negative x); GeluTanh, ONNX Gelu's approximate = "tanh",
 /// x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2, computed as x sigmoid(2 sqrt(2 / pi) (x + 0.044715 x^3)) (the same
-/// identity). Both give -inf * 0 = NaN at -inf, as ONNX's formula.</summary>
+/// identity). Both give -inf * 0 = NaN at -inf, as ONNX's formula. Silu (swish) x sigmoid(x), as ONNX models write it
+/// (Sigmoid, then Mul by x): NaN at -inf too.</summary>
 public static class Activation
 {
     public const float DefaultLeakySlope = 0.01f;
@@ -38,6 +39,7 @@ public static class Activation
         ActivationKind.Mish => "mish",
         ActivationKind.Gelu => "gelu",
         ActivationKind.GeluTanh => "gelu_tanh",
+        ActivationKind.Silu => "silu",
         _ => throw new ArgumentOutOfRangeException(nameof(k)),
     };
 
@@ -88,6 +90,7 @@ public static class Activation
         ActivationKind.Mish => (float)(x * Math.Tanh(Softplus(x))),
         ActivationKind.Gelu => (float)(0.5 * x * Unary.Erfc(-x / Math.Sqrt(2.0))),
         ActivationKind.GeluTanh => (float)(x / (1.0 + Math.Exp(-2.0 * Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * (double)x * x * x)))),
+        ActivationKind.Silu => (float)(x * (1.0 / (1.0 + Math.Exp(-(double)x)))),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -430,7 +430,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -452,6 +452,37 @@ public class GeluFoldTests
         Assert.EndsWith("export the model with a fixed input size (no dynamic_axes) so it is stored", e.Message);
     }
 
+    /// <summary>SiLU (Sigmoid, Mul by x) and hard swish before opset 14 (HardSigmoid alpha 1/6 beta 1/2, Mul by x) are one
+    /// layer each, named after the nodes' path; a HardSigmoid of other constants times x stays two layers.</summary>
+    [Fact]
+    public void SiluAndHardSwishWrittenOut_AreOneLayerEach_MatchingOnnxRuntime()
+    {
+        var rng = new Random(81);
+        var g = new GraphProto { Name = "swish" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(FloatData("w2", R(rng, 16 * 9), 4, 4, 3, 3));
+        AttributeProto A(float v) => new() { Name = "alpha", Type = 1, F = v };
+        Node(g, "/b0/conv/Conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node(g, "/b0/act/Sigmoid", "Sigmoid", ["c"], "s");
+        Node(g, "/b0/act/Mul", "Mul", ["c", "s"], "si");
+        Node(g, "/b1/act/HardSigmoid", "HardSigmoid", ["si"], "h", A(1f / 6));
+        Node(g, "/b1/act/Mul", "Mul", ["h", "si"], "hs");
+        Node(g, "/b2/conv/Conv", "Conv", ["hs", "w2"], "c2", Ints("pads", 1, 1, 1, 1));
+        Node(g, "/b2/act/HardSigmoid", "HardSigmoid", ["c2"], "h2", A(0.2f));
+        Node(g, "/b2/act/Mul", "Mul", ["c2", "h2"], "y");
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "swish.onnx")), "swish");
+        Assert.Equal(["conv", "silu", "hard_swish", "conv", "hard_sigmoid", "mul"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["/b0/act/Silu", "/b1/act/HardSwish"], stack.Layers.Skip(1).Take(2).Select(l => l.Label));
+        Tensor x = Random(3, 6, 5, 8);
+        for (int i = 0; i < x.Length; i++) x.Data[i] = 8 * x.Data[i] - 4;
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 5), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "silu, hard swish");
+        Assert.Equal(-0.2689414213699951, Activation.Apply(ActivationKind.Silu, -1f), 1e-7); // -1 / (1 + e)
+        Assert.True(float.IsNaN(Activation.Apply(ActivationKind.Silu, float.NegativeInfinity)));
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
