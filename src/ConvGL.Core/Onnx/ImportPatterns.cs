@@ -194,6 +194,51 @@ public static class SwishPattern
     }
 }
 
+/// <summary>Hard sigmoid and hard swish as older exporters write them (tf2onnx, torch before HardSigmoid was exported):
+/// relu6(x + 3) / 6 as Add 3, Clip [0, 6], then Div by 6 or Mul by 1/6: one hard_sigmoid (alpha 1/6, beta 1/2); times
+/// x again, one hard_swish. The values between are read by the next node only and are no graph outputs.</summary>
+public static class HardSwishPattern
+{
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
+        foreach (OnnxOp op in ops)
+        {
+            if (ix.WithConstant(op, BinaryKind.Add, 3) is not { } x || ix.Only(op.Output) is not ClipOp clip || clip.Inputs[0] != op.Output) continue;
+            (float lo, float hi) bounds;
+            try
+            {
+                if (clip.Inputs.Skip(1).Any(v => v.Length > 0 && !ix.IsConstant(v))) continue;
+                bounds = clip.Bounds([null, .. clip.Inputs.Skip(1).Select(v => v.Length == 0 ? null : constants[v])]);
+            }
+            catch (ConvGLException)
+            {
+                continue;
+            }
+            if (bounds != (0f, 6f) || ix.Only(clip.Output) is not { } scale) continue;
+            if ((ix.WithConstant(scale, BinaryKind.Div, 6, secondOnly: true) ?? ix.WithConstant(scale, BinaryKind.Mul, 1.0 / 6)) != clip.Output) continue;
+            List<OnnxOp> group = [op, clip, scale];
+            OnnxOp last = scale;
+            ActivationKind kind = ActivationKind.HardSigmoid;
+            if (ix.Only(scale.Output) is { } mul && PatternIndex.Other(mul, scale.Output) == x)
+            {
+                group.Add(mul);
+                last = mul;
+                kind = ActivationKind.HardSwish;
+            }
+            if (group.Any(replaced.ContainsKey)) continue;
+            string name = kind == ActivationKind.HardSwish ? "HardSwish" : "HardSigmoid";
+            string label = ix.Label(group, last, name);
+            var node = new OnnxNode(label, name, "", [x], [last.Output], new Dictionary<string, OnnxAttribute>());
+            foreach (OnnxOp g in group) replaced[g] = null;
+            replaced[last] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' ({kind.Name()} as {ix.Spelled(group)})", kind, x, last.Output,
+                slope: 1f / 6, beta: 0.5f);
+        }
+        return PatternIndex.Replace(ops, replaced);
+    }
+}
+
 /// <summary>Layer normalisation over the channels as exports before opset 17 write it (PyTorch's F.layer_norm, and the
 /// LayerNorm2d of ConvNeXt-style nets): m = ReduceMean(x) over one axis, d = x - m, v = ReduceMean(d^2) (Pow by 2 or
 /// d * d), d / Sqrt(v + epsilon). Over the last axis of a channels-last value (inside ConvNeXt's Transposes) or over

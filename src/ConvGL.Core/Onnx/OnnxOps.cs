@@ -406,8 +406,8 @@ public sealed class ActivationOp : OnnxOp
 
     /// <summary>An activation that stands for several nodes of the file (GELU written out as Div, Erf, Add, Mul, Mul):
     /// <paramref name="node"/> names it, it reads <paramref name="input"/> and writes <paramref name="output"/>.</summary>
-    internal static ActivationOp Standing(OnnxNode node, string where, ActivationKind kind, string input, string output) =>
-        new(node, where, kind, [input], output, Activation.Defaults(kind).Alpha, Activation.Defaults(kind).Beta);
+    internal static ActivationOp Standing(OnnxNode node, string where, ActivationKind kind, string input, string output, float? slope = null, float? beta = null) =>
+        new(node, where, kind, [input], output, slope ?? Activation.Defaults(kind).Alpha, beta ?? Activation.Defaults(kind).Beta);
 
     private ActivationOp(OnnxNode node, string where, ActivationKind kind, IReadOnlyList<string> inputs, string output, float slope, float beta)
         : base(node, where, inputs, output)

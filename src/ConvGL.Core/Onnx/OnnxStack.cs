@@ -78,12 +78,13 @@ public static class OnnxStack
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         // GELU written out (Div, Erf, Add, Mul, Mul) runs as one gelu layer, Mish (Softplus, Tanh, Mul) as one mish, SiLU
-        // (Sigmoid, Mul) as one silu, hard swish (HardSigmoid, Mul) as one hard_swish, layer normalisation written out
+        // (Sigmoid, Mul) as one silu, hard swish (HardSigmoid, Mul; or Add 3, Clip, Div 6, Mul) as one hard_swish, layer
+        // normalisation written out
         // (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) as one layernorm.
         IEnumerable<string> outputNames = graph.Outputs.Select(o => o.Name);
         List<OnnxOp> ops = graph.Ops.ToList();
         foreach (var fuse in new Func<IReadOnlyList<OnnxOp>, IReadOnlyDictionary<string, Tensor>, IEnumerable<string>, string, List<OnnxOp>>[]
-                 { GeluPattern.Fuse, MishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse })
+                 { GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse })
             ops = fuse(ops, graph.Initializers, outputNames, src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the

@@ -483,6 +483,39 @@ public class GeluFoldTests
         Assert.True(float.IsNaN(Activation.Apply(ActivationKind.Silu, float.NegativeInfinity)));
     }
 
+    /// <summary>relu6(x + 3) / 6 as older exporters write it (Add 3, Clip [0, 6] with its bounds as inputs, Div 6 or Mul
+    /// 1/6): one hard_sigmoid; times x, one hard_swish.</summary>
+    [Fact]
+    public void HardSwishWrittenOut_WithAddClipDiv_IsOneLayer_MatchingOnnxRuntime()
+    {
+        var rng = new Random(91);
+        var g = new GraphProto { Name = "hswish" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(FloatData("w2", R(rng, 16 * 9), 4, 4, 3, 3));
+        g.Initializer.Add(FloatData("three", [3f]));
+        g.Initializer.Add(FloatData("zero", [0f]));
+        g.Initializer.Add(FloatData("six", [6f]));
+        g.Initializer.Add(FloatData("sixth", [1f / 6]));
+        Node(g, "conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node(g, "hs/add", "Add", ["c", "three"], "a");
+        Node(g, "hs/clip", "Clip", ["a", "zero", "six"], "r");
+        Node(g, "hs/div", "Div", ["r", "six"], "d");
+        Node(g, "hs/mul", "Mul", ["c", "d"], "h");
+        Node(g, "conv2", "Conv", ["h", "w2"], "c2", Ints("pads", 1, 1, 1, 1));
+        Node(g, "gate/add", "Add", ["three", "c2"], "a2");
+        Node(g, "gate/clip", "Clip", ["a2", "zero", "six"], "r2");
+        Node(g, "gate/mul", "Mul", ["r2", "sixth"], "y");
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "hswish.onnx")), "hswish");
+        Assert.Equal(["conv", "hard_swish", "conv", "hard_sigmoid"], stack.Layers.Select(l => l.Type));
+        Assert.Equal(["hs/HardSwish", "gate/HardSigmoid"], stack.Layers.Where(l => l.Type.StartsWith("hard", StringComparison.Ordinal)).Select(l => l.Label));
+        Tensor x = Random(3, 7, 6, 11);
+        for (int i = 0; i < x.Length; i++) x.Data[i] = 10 * x.Data[i] - 5;
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 6), ["y", "h"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "hard swish, hard sigmoid");
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
