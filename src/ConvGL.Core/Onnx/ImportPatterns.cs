@@ -2,6 +2,25 @@ using ConvGL.Core.Ops;
 
 namespace ConvGL.Core.Onnx;
 
+/// <summary>The forms exporters write an activation or a norm in, several nodes each, that a stack runs as one layer:
+/// GELU (Div, Erf, Add, Mul, Mul), Mish (Softplus, Tanh, Mul), relu6(x + 3) / 6 and its product with x (Add, Clip, Div,
+/// Mul), SiLU and hard swish (Sigmoid or HardSigmoid, Mul), layer normalisation (ReduceMean, Sub, Pow, ReduceMean, Add,
+/// Sqrt, Div). Each matches only where no value inside is read elsewhere or is a graph output.</summary>
+public static class ImportPatterns
+{
+    private static readonly Func<IReadOnlyList<OnnxOp>, IReadOnlyDictionary<string, Tensor>, IEnumerable<string>, string, List<OnnxOp>>[] s_all =
+        [GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse];
+
+    /// <summary><paramref name="ops"/> with every pattern found replaced by its one op.</summary>
+    public static List<OnnxOp> Apply(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        List<OnnxOp> result = [.. ops];
+        string[] outputs = graphOutputs.ToArray();
+        foreach (var fuse in s_all) result = fuse(result, constants, outputs, source);
+        return result;
+    }
+}
+
 /// <summary>What the import patterns look up about a graph's ops: who produces each value, who reads it, the stored
 /// constants, and the graph's outputs and node names.</summary>
 internal sealed class PatternIndex

@@ -77,15 +77,8 @@ public static class OnnxStack
             throw new ConvGLException($"{src}: its preprocessing gives 3 channels, the model takes {c}");
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
-        // GELU written out (Div, Erf, Add, Mul, Mul) runs as one gelu layer, Mish (Softplus, Tanh, Mul) as one mish, SiLU
-        // (Sigmoid, Mul) as one silu, hard swish (HardSigmoid, Mul; or Add 3, Clip, Div 6, Mul) as one hard_swish, layer
-        // normalisation written out
-        // (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div) as one layernorm.
-        IEnumerable<string> outputNames = graph.Outputs.Select(o => o.Name);
-        List<OnnxOp> ops = graph.Ops.ToList();
-        foreach (var fuse in new Func<IReadOnlyList<OnnxOp>, IReadOnlyDictionary<string, Tensor>, IEnumerable<string>, string, List<OnnxOp>>[]
-                 { GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse })
-            ops = fuse(ops, graph.Initializers, outputNames, src);
+        // Activations and layer norms written out in several nodes run as one layer each (ImportPatterns).
+        List<OnnxOp> ops = ImportPatterns.Apply(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
         // graph's outputs, each layer's value, and the tensor names taken.
