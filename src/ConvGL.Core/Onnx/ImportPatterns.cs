@@ -335,3 +335,105 @@ public sealed class ChannelNormOp : OnnxOp
         return Indexing.Transpose(norm.Apply(Indexing.Transpose(x, [0, 2, 3, 1])), [0, 3, 1, 2]);
     }
 }
+
+/// <summary>A per-channel affine on the model's input written one channel at a time, as torchvision's Inception v3 and
+/// GoogLeNet write transform_input: each channel picked (x[:, i]: Gather on axis 1, then Unsqueeze back), scaled and
+/// shifted by stored scalars (Mul, Add, Sub, Div), the channels joined again in order by a Concat: one affine layer. Only on
+/// the graph input, whose channel count the stack knows, and only where every value between is read by the next node.</summary>
+public static class InputAffinePattern
+{
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs,
+        string input, int channels, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
+        foreach (OnnxOp op in ops)
+        {
+            if (op is not ConcatOp cat || cat.Inputs.Count != channels || cat.Axis is not (1 or -3)) continue;
+            var group = new List<OnnxOp>();
+            var scale = new float[channels];
+            var shift = new float[channels];
+            bool ok = true;
+            for (int k = 0; k < channels && ok; k++)
+            {
+                // Back from the Concat's input to the pick, the affine steps outermost first.
+                string v = cat.Inputs[k];
+                var steps = new List<(BinaryKind Kind, double C, bool ConstantFirst)>();
+                OnnxOp? pick = null;
+                while (ok && pick is null)
+                {
+                    OnnxOp? p = ix.Producer(v);
+                    if (p is null || ix.Only(v) is not { } reader || (reader != cat && !group.Contains(reader))) { ok = false; break; }
+                    if (p is BinaryOp { Kind: BinaryKind.Add or BinaryKind.Sub or BinaryKind.Mul or BinaryKind.Div } b && b.Inputs.Count == 2
+                        && (ix.Scalar(b.Inputs[0]) is not null && !ix.IsConstant(b.Inputs[1]) || ix.Scalar(b.Inputs[1]) is not null && !ix.IsConstant(b.Inputs[0])))
+                    {
+                        bool first = ix.IsConstant(b.Inputs[0]);
+                        steps.Add((b.Kind, (double)ix.Scalar(b.Inputs[first ? 0 : 1])!, first));
+                        group.Add(p);
+                        v = b.Inputs[first ? 1 : 0];
+                        continue;
+                    }
+                    OnnxOp? gather = p;
+                    if (p is SqueezeOp { Unsqueeze: true } un && Axes(un, constants) is [1] && ix.Producer(un.Inputs[0]) is GatherOp g0 && ix.Only(un.Inputs[0]) == un
+                        && constants.TryGetValue(g0.Inputs[1], out Tensor? scalar) && scalar.Rank == 0)
+                    {
+                        group.Add(un);
+                        gather = g0;
+                    }
+                    else if (!(p is GatherOp && constants.TryGetValue(p.Inputs[1], out Tensor? list) && list.Rank == 1 && list.Length == 1))
+                    {
+                        ok = false;
+                        break;
+                    }
+                    if (gather is not GatherOp g || g.Inputs[0] != input || g.Axis is not (1 or -3) || constants[g.Inputs[1]].Data[0] != k) { ok = false; break; }
+                    pick = g;
+                    group.Add(g);
+                }
+                if (!ok) break;
+                // y = a x + b through the steps, innermost first.
+                double a = 1, s = 0;
+                for (int j = steps.Count - 1; j >= 0 && ok; j--)
+                {
+                    (BinaryKind kind, double c, bool constantFirst) = steps[j];
+                    (a, s, ok) = kind switch
+                    {
+                        BinaryKind.Add => (a, s + c, true),
+                        BinaryKind.Sub => constantFirst ? (-a, c - s, true) : (a, s - c, true),
+                        BinaryKind.Mul => (a * c, s * c, true),
+                        BinaryKind.Div => constantFirst ? (a, s, false) : (a / c, s / c, true),
+                        _ => (a, s, false),
+                    };
+                }
+                scale[k] = (float)a;
+                shift[k] = (float)s;
+            }
+            if (!ok || group.Any(replaced.ContainsKey) || scale.Concat(shift).Any(f => !float.IsFinite(f))) continue;
+            string label = cat.Node.Label;
+            var node = new OnnxNode(label, "Concat", "", [input], [cat.Output], new Dictionary<string, OnnxAttribute>());
+            foreach (OnnxOp g in group) replaced[g] = null;
+            replaced[cat] = new ChannelAffineOp(node, $"{source}: node '{ErrorText.Echo(label)}' (Concat, the last of a per-channel affine written one channel at a time as {ix.Spelled([.. group, cat])})",
+                input, cat.Output, scale, shift);
+        }
+        return PatternIndex.Replace(ops, replaced);
+    }
+
+    private static long[]? Axes(SqueezeOp sq, IReadOnlyDictionary<string, Tensor> constants) =>
+        (sq.AttributeAxes ?? (sq.Inputs.Count > 1 && constants.TryGetValue(sq.Inputs[1], out Tensor? t) ? t.Data.Select(v => (long)v).ToArray() : null))
+        ?.Select(a => a < 0 ? a + 4 : a).ToArray();
+}
+
+/// <summary>y = scale[c] x + shift[c] over axis 1 of (N, C, H, W): what <see cref="InputAffinePattern"/> finds, the stack's
+/// affine (batchnorm) layer.</summary>
+public sealed class ChannelAffineOp : OnnxOp
+{
+    public float[] Scale { get; }
+    public float[] Shift { get; }
+
+    internal ChannelAffineOp(OnnxNode node, string where, string input, string output, float[] scale, float[] shift) : base(node, where, [input], output)
+    {
+        Scale = scale;
+        Shift = shift;
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs) => BatchNorm.FromAffine(Scale, Shift).Apply(inputs[0]!, channelAxis: 1);
+}

@@ -79,6 +79,7 @@ public static class OnnxStack
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         // Activations and layer norms written out in several nodes run as one layer each (ImportPatterns).
         List<OnnxOp> ops = ImportPatterns.Apply(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
+        ops = InputAffinePattern.Fuse(ops, graph.Initializers, graph.Outputs.Select(o => o.Name), input.Name, (int)c, src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
         // graph's outputs, each layer's value, and the tensor names taken.
@@ -235,6 +236,7 @@ public static class OnnxStack
                 ConvTransposeOp t => ConvTranspose(known, t),
                 InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
                 BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
+                ChannelAffineOp perChannel => new BatchNormLayer(BatchNorm.FromAffine(perChannel.Scale, perChannel.Shift)),
                 PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
                 GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
                 ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },

@@ -516,6 +516,46 @@ public class GeluFoldTests
         AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 7, 6), ["y", "h"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "hard swish, hard sigmoid");
     }
 
+    /// <summary>torchvision's transform_input whole: the input's three channels each picked (Gather, Unsqueeze), times a
+    /// constant plus a constant (one of them as Sub, one as Div), joined in order by a Concat: one per-channel affine layer
+    /// named after the Concat, as ONNX Runtime computes it.</summary>
+    [Fact]
+    public void TransformInput_OneChannelAtATime_IsOneAffineLayer()
+    {
+        var rng = new Random(62);
+        var g = new GraphProto { Name = "tin" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(Int64Data("axis1", 1));
+        string[] second = ["Add", "Sub", "Add"], first = ["Mul", "Mul", "Div"];
+        float[] k = [0.458f, 0.448f, 2.2f], b = [-0.030f, 0.088f, -0.188f];
+        for (int i = 0; i < 3; i++)
+        {
+            var index = new TensorProto { Name = $"i{i}", DataType = 7 };
+            index.Int64Data.Add(i);
+            g.Initializer.Add(index);
+            g.Initializer.Add(FloatData($"k{i}", [k[i]]));
+            g.Initializer.Add(FloatData($"b{i}", [b[i]]));
+            Node(g, $"/Gather_{i}", "Gather", ["x", $"i{i}"], $"g{i}", Int("axis", 1));
+            Node(g, $"/Unsqueeze_{i}", "Unsqueeze", [$"g{i}", "axis1"], $"u{i}");
+            Node(g, $"/{first[i]}_{i}", first[i], [$"u{i}", $"k{i}"], $"m{i}");
+            Node(g, $"/{second[i]}_{i}", second[i], [$"m{i}", $"b{i}"], $"a{i}");
+        }
+        Node(g, "/Concat", "Concat", ["a0", "a1", "a2"], "cat", Int("axis", 1));
+        Node(g, "/conv", "Conv", ["cat", "w"], "y", Ints("pads", 1, 1, 1, 1));
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "tin.onnx")), "tin");
+        Assert.Equal(["batchnorm", "conv"], stack.Layers.Select(l => l.Type));
+        Assert.Equal("/Concat", stack.Layers[0].Label);
+        BatchNorm p = ((BatchNormLayer)stack.Layers[0]).Parameters;
+        Assert.Equal([0.458f, 0.448f, 1f / 2.2f], p.Scale, (x, y) => Math.Abs(x - y) <= 1e-7f);
+        Assert.Equal([-0.030f, -0.088f, -0.188f], p.Shift, (x, y) => Math.Abs(x - y) <= 1e-7f);
+        Tensor x = Random(3, 6, 7, 8);
+        float[] ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 7), ["y", "cat"])["cat"];
+        AssertClose(ort, StackRunner.Run(stack, x).Outputs[0].Data, "transform_input's affine");
+    }
+
     [Fact]
     public void GeluWrittenOut_StaysApart_WhereAMapInsideIsSeen_OrAConstantDiffers()
     {
