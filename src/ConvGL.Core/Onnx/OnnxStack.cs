@@ -127,8 +127,9 @@ public static class OnnxStack
         foreach (OnnxOp op in ops)
         {
             int i = layers.Count;
-            // Identity, and a Concat of one map (DenseNet's torch.cat([x], 1) at the start of each dense block): no layer.
-            if (op is IdentityOp || op is ConcatOp && op.Inputs.Count == 1)
+            // Identity, and a Concat of one map (DenseNet's torch.cat([x], 1) at the start of each dense block): no layer. (On
+            // sizes, shape arithmetic below computes them.)
+            if ((op is IdentityOp || op is ConcatOp && op.Inputs.Count == 1) && !graph.HostValues.Contains(op.Output))
             {
                 // No layer: whoever reads its output reads its input.
                 index[op.Output] = index.TryGetValue(op.Inputs[0], out int from) ? from

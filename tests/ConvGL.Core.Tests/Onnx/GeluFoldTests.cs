@@ -431,6 +431,34 @@ public class GeluFoldTests
         AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 5, 6), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "no-op layers");
     }
 
+    /// <summary>A one-input Concat (or an Identity) on sizes is shape arithmetic, not a map: x.view(batch and channels from
+    /// Shape) through a Concat of one Slice (a review found the no-layer rule for one-map Concats taking it first).</summary>
+    [Fact]
+    public void AOneInputConcatOfSizes_IsShapeArithmetic()
+    {
+        var rng = new Random(72);
+        var g = new GraphProto { Name = "view" };
+        AddImageInput(g, 3);
+        g.Initializer.Add(FloatData("w", R(rng, 4 * 27), 4, 3, 3, 3));
+        g.Initializer.Add(FloatData("fc", R(rng, 8), 2, 4));
+        g.Initializer.Add(Int64Data("starts", 0));
+        g.Initializer.Add(Int64Data("ends", 2));
+        Node(g, "conv", "Conv", ["x", "w"], "c", Ints("pads", 1, 1, 1, 1));
+        Node(g, "gap", "GlobalAveragePool", ["c"], "gp");
+        Node(g, "shape", "Shape", ["gp"], "s");
+        Node(g, "slice", "Slice", ["s", "starts", "ends"], "s2");
+        Node(g, "cat", "Concat", ["s2"], "target", Int("axis", 0));
+        Node(g, "same", "Identity", ["target"], "target2");
+        Node(g, "view", "Reshape", ["gp", "target2"], "f");
+        Node(g, "fc", "Gemm", ["f", "fc"], "y", Int("transB", 1));
+        g.Output.Add(Value("y"));
+        byte[] bytes = Model(g);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "view.onnx")), "view");
+        Assert.Equal(["conv", "globalavgpool", "flatten", "linear"], stack.Layers.Select(l => l.Type));
+        Tensor x = Random(3, 5, 6, 9);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 5, 6), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "view through a one-input Concat");
+    }
+
     /// <summary>A dynamic-size export's pads computed from a map's height (UNet's pad-to-match: Shape, Gather, Sub, Concat,
     /// Pad): one error naming the node and what to do, not a NaN.</summary>
     [Fact]
