@@ -145,6 +145,12 @@ internal sealed class StackPipeline : ILivePipeline
                 LrnLayer l => string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"lrn {l.Parameters.Size} a{l.Parameters.Alpha} b{l.Parameters.Beta} k{l.Parameters.Bias}"),
                 ActivationLayer { Kind: Core.Ops.ActivationKind.Clip } clip => $"clip [{clip.Min}, {clip.Max}]",
+                // The parameters ONNX gives these (an imported hard_sigmoid's 1/6 and 1/2 are not the 0.2 a stack file defaults to).
+                ActivationLayer { Kind: Core.Ops.ActivationKind.LeakyRelu } a => Invariant($"leaky_relu slope {a.Slope:G4}"),
+                ActivationLayer { Kind: Core.Ops.ActivationKind.Elu or Core.Ops.ActivationKind.Celu or Core.Ops.ActivationKind.ThresholdedRelu } a =>
+                    Invariant($"{a.Type} alpha {a.Slope:G4}"),
+                ActivationLayer { Kind: Core.Ops.ActivationKind.Selu } a => Invariant($"selu alpha {a.Slope:G4} gamma {a.Beta:G4}"),
+                ActivationLayer { Kind: Core.Ops.ActivationKind.HardSigmoid } a => Invariant($"hard_sigmoid alpha {a.Slope:G4} beta {a.Beta:G4}"),
                 SliceLayer sl => $"slice channels {sl.Start}..{sl.End - 1}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 _ => layer.Type,
@@ -448,4 +454,6 @@ internal sealed class StackPipeline : ILivePipeline
     }
 
     public void Dispose() => _runner.Dispose();
+
+    private static string Invariant(FormattableString s) => FormattableString.Invariant(s);
 }

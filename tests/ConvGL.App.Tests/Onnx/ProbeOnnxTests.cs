@@ -233,6 +233,15 @@ public sealed class ProbeOnnxTests : IDisposable
             Assert.StartsWith(Node(upsamplerStack, 1) + "resize nearest x2 -> (4, 8, 6)", pipeline.LayerLabel(1));
             Assert.StartsWith(Node(upsamplerStack, 2) + "resize linear to 6x8 -> (4, 8, 6)", pipeline.LayerLabel(2));
         }
+        // An activation's ONNX parameters: the SE model's gate (HardSigmoid, alpha and beta at ONNX's defaults) and its Elu.
+        string se = P("se.onnx");
+        File.WriteAllBytes(se, ConvGL.Core.Tests.Onnx.BranchyGraphs.SqueezeExciteBytes());
+        using (var pipeline = new StackPipeline(context, se))
+        {
+            string[] lines = Enumerable.Range(0, pipeline.LayerCount).Select(pipeline.LayerLabel).ToArray();
+            Assert.Contains(lines, l => l.StartsWith("gate: hard_sigmoid alpha 0.2 beta 0.5 ", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("elu alpha 0.5 ", StringComparison.Ordinal));
+        }
     }
 
     /// <summary>ResNet18's first layer in the window (GPU path; the other 51 layers off, so only the preprocessing and
