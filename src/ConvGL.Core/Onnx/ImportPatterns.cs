@@ -81,7 +81,8 @@ internal sealed class PatternIndex
 
     /// <summary>The nodes' common path with <paramref name="op"/> after it ("/block/block.4/Div", ".../Erf" ->
     /// "/block/block.4/Gelu"), or their common name prefix up to its last separator ("gelu_scale", "gelu_erf" -> "gelu";
-    /// "n10", "n11" have none), else the last node's label; never another node's name nor a label given out before.</summary>
+    /// "n10", "n11" have none), else the last node's name (its value's where it has none); never another node's name nor a
+    /// label given out before.</summary>
     public string Label(IReadOnlyList<OnnxOp> group, OnnxOp last, string op)
     {
         string prefix = group[0].Node.Name;
@@ -94,7 +95,9 @@ internal sealed class PatternIndex
         int slash = prefix.LastIndexOf('/');
         string label = slash >= 0 && prefix[..slash].Trim('/').Length > 0 ? prefix[..(slash + 1)] + op
             : prefix[..Math.Max(0, prefix.LastIndexOfAny(['_', '.', '-', ' ']))].TrimEnd('_', '.', '-', ' ', '/');
-        label = label.Length > 0 && !_nodeNames.Contains(label) && !_given.Contains(label) ? label : last.Node.Label;
+        // The fallback as other layers are named: the node's name, or its value's where it has none.
+        label = label.Length > 0 && !_nodeNames.Contains(label) && !_given.Contains(label) ? label
+            : last.Node.Name.Length > 0 ? last.Node.Name : last.Output;
         _given.Add(label);
         return label;
     }

@@ -150,6 +150,10 @@ public class GeluFoldTests
         for (int i = 1; i < m.Graph.Node.Count; i++) m.Graph.Node[i].Name = $"act_{m.Graph.Node[i].OpType.ToLowerInvariant()}{i}";
         stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "g.onnx")), "g");
         Assert.Equal(["n1", "act"], stack.Layers.Select(l => l.Label));
+        // Unnamed nodes: the gelu is named after its value, as unnamed layers are ("y", not "-> y").
+        foreach (NodeProto n in m.Graph.Node) n.Name = "";
+        stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "g.onnx")), "g");
+        Assert.Equal(["c", "y"], stack.Layers.Select(l => l.Label));
     }
 
     /// <summary>torchvision's and timm's ConvNeXt scale after the Transpose back: x -> conv 3x3 (4) = a -> Transpose [0, 2,
