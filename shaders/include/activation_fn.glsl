@@ -1,5 +1,6 @@
 // The element-wise activations of Activation.Apply (src/ConvGL.Core/Ops/Activation.cs), four values at a time, for
-// activation_fast.comp and for an activation fused into a producer's stores (include/fused_act.glsl, FUSED_ACT 4).
+// activation_fast.comp, activation.comp (one of the four) and an activation fused into a producer's stores
+// (include/fused_act.glsl, FUSED_ACT 4).
 // ACTIVATION is the ActivationKind (0 relu, 1 leaky relu, 2 tanh, 3 sigmoid, 4 abs, 5 clip, 6 elu, 7 selu, 8 hard
 // sigmoid, 9 hard swish, 10 softplus, 11 softsign, 12 celu, 13 thresholded relu, 14 mish, 15 gelu,
 // 16 gelu with tanh, 17 silu); the includer defines its
@@ -17,7 +18,8 @@ vec4 activation_fn(vec4 x)
 #elif ACTIVATION == 1
     return mix(ACT_SLOPE * x, x, greaterThan(x, vec4(0.0)));
 #elif ACTIVATION == 2
-    // Clamped first, as activation.comp: tanh's exp form overflows to inf/inf = NaN for large |x| on some drivers.
+    // Clamped first: tanh's exp form overflows to inf/inf = NaN for large |x| on some drivers, and tanh(10) already rounds
+    // to 1 in float32.
     return mix(tanh(clamp(x, -10.0, 10.0)), x, isnan(x)); // clamp may turn a NaN into a bound
 #elif ACTIVATION == 3
     return 1.0 / (1.0 + exp(-x));
@@ -45,7 +47,8 @@ vec4 activation_fn(vec4 x)
 #elif ACTIVATION == 13
     return mix(vec4(0.0), x, greaterThan(x, vec4(ACT_SLOPE)));
 #elif ACTIVATION == 14
-    // x n / (n + 2) with n = e^x (e^x + 2), as activation.comp; x itself from 20 on (n overflows past 44).
+    // x tanh(ln(1 + e^x)) = x n / (n + 2) with n = e^x (e^x + 2): no tanh (whose exp form loses small values on some
+    // drivers) and exact for very negative x; x itself from 20 on (the factor is 1 in float32, and n overflows past 44).
     vec4 e = exp(x), n = e * (e + 2.0);
     return mix(x * n / (n + 2.0), x, greaterThanEqual(x, vec4(20.0)));
 #elif ACTIVATION == 15

@@ -49,8 +49,6 @@ internal sealed class PatternIndex
         _nodeNames = ops.Select(op => op.Node.Name).ToHashSet(StringComparer.Ordinal);
     }
 
-    public IReadOnlyList<OnnxOp> Ops => _ops;
-
     public OnnxOp? Producer(string v) => _producer.GetValueOrDefault(v);
 
     public bool IsConstant(string v) => _constants.ContainsKey(v);
@@ -105,9 +103,25 @@ internal sealed class PatternIndex
     /// <summary>"GELU as Div, Erf, Add, Mul, Mul": the group's op types in graph order.</summary>
     public string Spelled(IEnumerable<OnnxOp> group) => string.Join(", ", group.OrderBy(g => _ops.IndexOf(g)).Select(g => g.Node.OpType));
 
-    /// <summary>The ops with each group replaced by its one op (at the place of the group's last op).</summary>
-    public static List<OnnxOp> Replace(IReadOnlyList<OnnxOp> ops, Dictionary<OnnxOp, OnnxOp?> replaced) =>
-        ops.Select(op => replaced.TryGetValue(op, out OnnxOp? r) ? r : op).OfType<OnnxOp>().ToList();
+    // The groups found: each op of one maps to null, a group's last op to the one op that stands for the group.
+    private readonly Dictionary<OnnxOp, OnnxOp?> _replaced = [];
+
+    /// <summary>Whether an op of <paramref name="group"/> is in a group found already.</summary>
+    public bool Taken(IEnumerable<OnnxOp> group) => group.Any(_replaced.ContainsKey);
+
+    /// <summary>The node a group's one op stands as: named <paramref name="label"/>, reading one map.</summary>
+    public static OnnxNode Node(string label, string opType, string input, string output) =>
+        new(label, opType, "", [input], [output], new Dictionary<string, OnnxAttribute>());
+
+    /// <summary>Replaces <paramref name="group"/> by <paramref name="standing"/>, at the place of its last op <paramref name="last"/>.</summary>
+    public void Stand(IEnumerable<OnnxOp> group, OnnxOp last, OnnxOp standing)
+    {
+        foreach (OnnxOp g in group) _replaced[g] = null;
+        _replaced[last] = standing;
+    }
+
+    /// <summary>The ops with each group found replaced by its one op.</summary>
+    public List<OnnxOp> Result() => _ops.Select(op => _replaced.TryGetValue(op, out OnnxOp? r) ? r : op).OfType<OnnxOp>().ToList();
 }
 
 /// <summary>GELU as exports before opset 20 write it, x * 0.5 * (1 + erf(x / sqrt 2)) in five nodes, found so a stack runs
@@ -125,7 +139,6 @@ public static class GeluPattern
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
-        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
         foreach (OnnxOp op in ops)
         {
             if (op is not UnaryOp { Kind: UnaryKind.Erf } erf || ix.Producer(erf.Inputs[0]) is not { } scale || ix.Only(erf.Inputs[0]) != erf) continue;
@@ -148,14 +161,12 @@ public static class GeluPattern
                 last = outer;                                                        // x * ((1 + erf) * 0.5)
             if (last is null) continue;
             if (last != first) group.Add(last);
-            if (group.Any(replaced.ContainsKey)) continue;
+            if (ix.Taken(group)) continue;
             string label = ix.Label(group, last, "Gelu");
-            var node = new OnnxNode(label, "Gelu", "", [x], [last.Output], new Dictionary<string, OnnxAttribute>());
             string where = $"{source}: node '{ErrorText.Echo(label)}' (GELU as {ix.Spelled(group)})";
-            foreach (OnnxOp g in group) replaced[g] = null;
-            replaced[last] = ActivationOp.Standing(node, where, ActivationKind.Gelu, x, last.Output);
+            ix.Stand(group, last, ActivationOp.Standing(PatternIndex.Node(label, "Gelu", x, last.Output), where, ActivationKind.Gelu, x, last.Output));
         }
-        return PatternIndex.Replace(ops, replaced);
+        return ix.Result();
     }
 }
 
@@ -167,7 +178,6 @@ public static class MishPattern
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
-        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
         foreach (OnnxOp op in ops)
         {
             if (op is not ActivationOp { Kind: ActivationKind.Softplus } softplus || ix.IsConstant(softplus.Inputs[0])) continue;
@@ -175,13 +185,12 @@ public static class MishPattern
             if (ix.Only(softplus.Output) is not ActivationOp { Kind: ActivationKind.Tanh } tanh) continue;
             if (ix.Only(tanh.Output) is not { } mul || PatternIndex.Other(mul, tanh.Output) != x) continue;
             List<OnnxOp> group = [softplus, tanh, mul];
-            if (group.Any(replaced.ContainsKey)) continue;
+            if (ix.Taken(group)) continue;
             string label = ix.Label(group, mul, "Mish");
-            var node = new OnnxNode(label, "Mish", "", [x], [mul.Output], new Dictionary<string, OnnxAttribute>());
-            foreach (OnnxOp g in group) replaced[g] = null;
-            replaced[mul] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' (Mish as {ix.Spelled(group)})", ActivationKind.Mish, x, mul.Output);
+            string where = $"{source}: node '{ErrorText.Echo(label)}' (Mish as {ix.Spelled(group)})";
+            ix.Stand(group, mul, ActivationOp.Standing(PatternIndex.Node(label, "Mish", x, mul.Output), where, ActivationKind.Mish, x, mul.Output));
         }
-        return PatternIndex.Replace(ops, replaced);
+        return ix.Result();
     }
 }
 
@@ -194,7 +203,6 @@ public static class SwishPattern
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
-        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
         foreach (OnnxOp op in ops)
         {
             ActivationKind? kind = op switch
@@ -205,14 +213,13 @@ public static class SwishPattern
             };
             if (kind is null || ix.IsConstant(op.Inputs[0]) || ix.Only(op.Output) is not { } mul || PatternIndex.Other(mul, op.Output) != op.Inputs[0]) continue;
             List<OnnxOp> group = [op, mul];
-            if (group.Any(replaced.ContainsKey)) continue;
+            if (ix.Taken(group)) continue;
             string name = kind == ActivationKind.Silu ? "Silu" : "HardSwish";
             string label = ix.Label(group, mul, name);
-            var node = new OnnxNode(label, name, "", [op.Inputs[0]], [mul.Output], new Dictionary<string, OnnxAttribute>());
-            replaced[op] = null;
-            replaced[mul] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' ({kind.Value.Name()} as {ix.Spelled(group)})", kind.Value, op.Inputs[0], mul.Output);
+            string where = $"{source}: node '{ErrorText.Echo(label)}' ({kind.Value.Name()} as {ix.Spelled(group)})";
+            ix.Stand(group, mul, ActivationOp.Standing(PatternIndex.Node(label, name, op.Inputs[0], mul.Output), where, kind.Value, op.Inputs[0], mul.Output));
         }
-        return PatternIndex.Replace(ops, replaced);
+        return ix.Result();
     }
 }
 
@@ -224,7 +231,6 @@ public static class HardSwishPattern
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
-        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
         foreach (OnnxOp op in ops)
         {
             if (ix.WithConstant(op, BinaryKind.Add, 3) is not { } x || ix.Only(op.Output) is not ClipOp clip || clip.Inputs[0] != op.Output) continue;
@@ -249,15 +255,13 @@ public static class HardSwishPattern
                 last = mul;
                 kind = ActivationKind.HardSwish;
             }
-            if (group.Any(replaced.ContainsKey)) continue;
+            if (ix.Taken(group)) continue;
             string name = kind == ActivationKind.HardSwish ? "HardSwish" : "HardSigmoid";
             string label = ix.Label(group, last, name);
-            var node = new OnnxNode(label, name, "", [x], [last.Output], new Dictionary<string, OnnxAttribute>());
-            foreach (OnnxOp g in group) replaced[g] = null;
-            replaced[last] = ActivationOp.Standing(node, $"{source}: node '{ErrorText.Echo(label)}' ({kind.Name()} as {ix.Spelled(group)})", kind, x, last.Output,
-                slope: 1f / 6, beta: 0.5f);
+            string where = $"{source}: node '{ErrorText.Echo(label)}' ({kind.Name()} as {ix.Spelled(group)})";
+            ix.Stand(group, last, ActivationOp.Standing(PatternIndex.Node(label, name, x, last.Output), where, kind, x, last.Output, slope: 1f / 6, beta: 0.5f));
         }
-        return PatternIndex.Replace(ops, replaced);
+        return ix.Result();
     }
 }
 
@@ -272,7 +276,6 @@ public static class LayerNormPattern
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
-        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
         // The axis as written (1, 3, or -1: a map's channels at rank 4, a head's at rank 2), or null.
         long? Axis(OnnxOp? op) => op is ReduceOp { Kind: ReduceKind.Mean, KeepDims: true } r && r.Inputs.Count is 1 or 2
             && (r.Inputs.Count == 1 || r.Inputs[1].Length == 0 || ix.IsConstant(r.Inputs[1]))
@@ -294,14 +297,12 @@ public static class LayerNormPattern
             if (ix.Only(plus.Output) is not UnaryOp { Kind: UnaryKind.Sqrt } sqrt || ix.Only(sqrt.Output) != div) continue;
             if (div is not BinaryOp { Kind: BinaryKind.Div } || div.Inputs.Count != 2 || div.Inputs[0] != d || div.Inputs[1] != sqrt.Output) continue;
             List<OnnxOp> group = [op, sub, square, mean2, plus, sqrt, div];
-            if (group.Any(replaced.ContainsKey)) continue;
+            if (ix.Taken(group)) continue;
             string label = ix.Label(group, div, "LayerNorm");
-            var node = new OnnxNode(label, "LayerNormalization", "", [x], [div.Output], new Dictionary<string, OnnxAttribute>());
             string where = $"{source}: node '{ErrorText.Echo(op.Node.Label)}' (ReduceMean, the first of a layer normalisation written out as {ix.Spelled(group)})";
-            foreach (OnnxOp g in group) replaced[g] = null;
-            replaced[div] = new ChannelNormOp(node, where, x, div.Output, axis, epsilon);
+            ix.Stand(group, div, new ChannelNormOp(PatternIndex.Node(label, "LayerNormalization", x, div.Output), where, x, div.Output, axis, epsilon));
         }
-        return PatternIndex.Replace(ops, replaced);
+        return ix.Result();
     }
 
     /// <summary>A ReduceMean's axes as written (attribute or stored input), or null where it has none.</summary>
@@ -349,7 +350,6 @@ public static class InputAffinePattern
         string input, int channels, string source)
     {
         var ix = new PatternIndex(ops, constants, graphOutputs);
-        var replaced = new Dictionary<OnnxOp, OnnxOp?>();
         foreach (OnnxOp op in ops)
         {
             if (op is not ConcatOp cat || cat.Inputs.Count != channels || cat.Axis is not (1 or -3)) continue;
@@ -377,7 +377,7 @@ public static class InputAffinePattern
                         continue;
                     }
                     OnnxOp? gather = p;
-                    if (p is SqueezeOp { Unsqueeze: true } un && Axes(un, constants) is [1] && ix.Producer(un.Inputs[0]) is GatherOp g0 && ix.Only(un.Inputs[0]) == un
+                    if (p is SqueezeOp { Unsqueeze: true } un && un.StoredAxes(constants, 4) is [1] && ix.Producer(un.Inputs[0]) is GatherOp g0 && ix.Only(un.Inputs[0]) == un
                         && constants.TryGetValue(g0.Inputs[1], out Tensor? scalar) && scalar.Rank == 0)
                     {
                         group.Add(un);
@@ -410,19 +410,13 @@ public static class InputAffinePattern
                 scale[k] = (float)a;
                 shift[k] = (float)s;
             }
-            if (!ok || group.Any(replaced.ContainsKey) || scale.Concat(shift).Any(f => !float.IsFinite(f))) continue;
+            if (!ok || ix.Taken(group) || scale.Concat(shift).Any(f => !float.IsFinite(f))) continue;
             string label = cat.Node.Label;
-            var node = new OnnxNode(label, "Concat", "", [input], [cat.Output], new Dictionary<string, OnnxAttribute>());
-            foreach (OnnxOp g in group) replaced[g] = null;
-            replaced[cat] = new ChannelAffineOp(node, $"{source}: node '{ErrorText.Echo(label)}' (Concat, the last of a per-channel affine written one channel at a time as {ix.Spelled([.. group, cat])})",
-                input, cat.Output, scale, shift);
+            string where = $"{source}: node '{ErrorText.Echo(label)}' (Concat, the last of a per-channel affine written one channel at a time as {ix.Spelled([.. group, cat])})";
+            ix.Stand(group, cat, new ChannelAffineOp(PatternIndex.Node(label, "Concat", input, cat.Output), where, input, cat.Output, scale, shift));
         }
-        return PatternIndex.Replace(ops, replaced);
+        return ix.Result();
     }
-
-    private static long[]? Axes(SqueezeOp sq, IReadOnlyDictionary<string, Tensor> constants) =>
-        (sq.AttributeAxes ?? (sq.Inputs.Count > 1 && constants.TryGetValue(sq.Inputs[1], out Tensor? t) ? t.Data.Select(v => (long)v).ToArray() : null))
-        ?.Select(a => a < 0 ? a + 4 : a).ToArray();
 }
 
 /// <summary>y = scale[c] x + shift[c] over axis 1 of (N, C, H, W): what <see cref="InputAffinePattern"/> finds, the stack's

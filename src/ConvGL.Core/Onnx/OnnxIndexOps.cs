@@ -93,6 +93,13 @@ public sealed class SqueezeOp : OnnxOp
 
     public override IEnumerable<string> IntegerInputs => Inputs.Count > 1 && Inputs[1].Length > 0 ? [Inputs[1]] : [];
 
+    /// <summary>The axes as the file stores them (the attribute, or the axes input where <paramref name="known"/> holds it),
+    /// negative ones counted from the end of a rank-<paramref name="rank"/> value (Squeeze's input, Unsqueeze's output);
+    /// null where they are not stored.</summary>
+    public long[]? StoredAxes(IReadOnlyDictionary<string, Tensor> known, int rank) =>
+        (AttributeAxes ?? (Inputs.Count > 1 && Inputs[1].Length > 0 && known.TryGetValue(Inputs[1], out Tensor? t) ? t.Data.Select(v => (long)v).ToArray() : null))
+        ?.Select(a => a < 0 ? a + rank : a).ToArray();
+
     internal static SqueezeOp Read(OnnxNode node, NodeAttributes a)
     {
         bool unsqueeze = node.OpType == "Unsqueeze";

@@ -78,8 +78,9 @@ public static class OnnxStack
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         // Activations and layer norms written out in several nodes run as one layer each (ImportPatterns).
-        List<OnnxOp> ops = ImportPatterns.Apply(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
-        ops = InputAffinePattern.Fuse(ops, graph.Initializers, graph.Outputs.Select(o => o.Name), input.Name, (int)c, src);
+        var graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        List<OnnxOp> ops = ImportPatterns.Apply(graph.Ops, graph.Initializers, graphOutputs, src);
+        ops = InputAffinePattern.Fuse(ops, graph.Initializers, graphOutputs, input.Name, (int)c, src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
         // graph's outputs, each layer's value, and the tensor names taken.
@@ -87,7 +88,6 @@ public static class OnnxStack
         foreach (OnnxOp op in ops)
             foreach (string v in op.Inputs.Where(v => v.Length > 0).Distinct())
                 readers[v] = readers.GetValueOrDefault(v) + 1;
-        var graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var outputOf = new List<string>();
         var names = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
         // An op that is no layer (Identity, ConvNeXt's Transposes) and the only reader of a layer's value stands for that
@@ -114,6 +114,14 @@ public static class OnnxStack
         // Reshape, else the first input's. Softmax's axis means the channels at rank 2 and 4 alike only through it.
         var ranks = new List<int>();
         int RankOf(int j) => j < 0 ? 4 : ranks[j];
+        // An op that changes nothing (Identity, a one-map Concat, a Pad of zeros, a 1x1 pool): whoever reads its output reads
+        // layer `from`'s map, in the layout its input has.
+        void Alias(OnnxOp op, int from)
+        {
+            index[op.Output] = from;
+            if (channelsLast.Contains(op.Inputs[0])) channelsLast.Add(op.Output);
+            PassOn(op, from);
+        }
         void AddSlice(OnnxOp op, int from, int ch)
         {
             var slice = new SliceLayer(ch, ch + 1) { Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output };
@@ -131,11 +139,8 @@ public static class OnnxStack
             // sizes, shape arithmetic below computes them.)
             if ((op is IdentityOp || op is ConcatOp && op.Inputs.Count == 1) && !graph.HostValues.Contains(op.Output))
             {
-                // No layer: whoever reads its output reads its input.
-                index[op.Output] = index.TryGetValue(op.Inputs[0], out int from) ? from
-                    : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map");
-                if (channelsLast.Contains(op.Inputs[0])) channelsLast.Add(op.Output);
-                PassOn(op, from);
+                Alias(op, index.TryGetValue(op.Inputs[0], out int from) ? from
+                    : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map"));
                 continue;
             }
             if (graph.HostValues.Contains(op.Output))
@@ -169,7 +174,7 @@ public static class OnnxStack
             }
             if (op.Inputs.Count > 0 && picks.TryGetValue(op.Inputs[0], out (int From, int Channel) one))
             {
-                if (op is SqueezeOp { Unsqueeze: true } back1 && Unsqueezed(known, back1) is [1])
+                if (op is SqueezeOp { Unsqueeze: true } back1 && back1.StoredAxes(known, 4) is [1])
                 {
                     AddSlice(op, one.From, one.Channel);
                     continue;
@@ -281,9 +286,7 @@ public static class OnnxStack
             if (layer is PadLayer { Options: { Top: 0, Left: 0, Bottom: 0, Right: 0 } }
                 || layer is PaddedPoolLayer { Options: { SizeY: 1, SizeX: 1, StrideY: 1, StrideX: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } })
             {
-                index[op.Output] = reads[0];
-                if (inLast) channelsLast.Add(op.Output);
-                PassOn(op, reads[0]);
+                Alias(op, reads[0]);
                 continue;
             }
             // A per-channel constant (a MatMul's bias Add, ConvNeXt's layer scale) right after a conv or linear layer that
@@ -435,24 +438,19 @@ public static class OnnxStack
     /// are named after the layer (<c>pwconv1.bias</c>) where that names nothing else, else after the affine's value.</summary>
     private static StackLayer? FoldAffine(StackLayer producer, BatchNorm affine, OnnxOp op, IReadOnlyDictionary<string, Tensor> known, HashSet<string> names)
     {
-        // Two per-channel affines in a row (a model's own input normalisation, Sub mean then Div std): a (a1 x + b1) + b.
+        // Two per-channel affines in a row (a model's own input normalisation, Sub mean then Div std), or a layernorm's scale
+        // and shift: a (scale x' + shift) + b, a 1x1 depthwise conv's fold (one weight per channel).
+        (float[] Scale, float[] Shift)? Composed(float[] scale, float[] shift)
+        {
+            (Tensor w, float[] b) = affine.FoldIntoConv(new Tensor([scale.Length, 1, 1, 1], scale), shift);
+            return w.FirstNonFinite() >= 0 || b.Any(v => !float.IsFinite(v)) ? null : (w.Data, b);
+        }
         if (producer is BatchNormLayer first)
-        {
-            BatchNorm p = first.Parameters;
-            float[] scale = p.Scale.Select((v, c) => (float)((double)affine.Scale[c] * v)).ToArray();
-            float[] shift = p.Shift.Select((v, c) => (float)((double)affine.Scale[c] * v + affine.Shift[c])).ToArray();
-            if (scale.Concat(shift).Any(v => !float.IsFinite(v))) return null;
-            return new BatchNormLayer(BatchNorm.FromAffine(scale, shift)) { Label = first.Label, Inputs = first.Inputs };
-        }
-        // A layernorm's scale and shift: a (scale x' + shift) + b.
+            return Composed(first.Parameters.Scale, first.Parameters.Shift) is var (fs, fb)
+                ? new BatchNormLayer(BatchNorm.FromAffine(fs, fb)) { Label = first.Label, Inputs = first.Inputs } : null;
         if (producer is ChannelLayerNormLayer norm)
-        {
-            LayerNorm p = norm.Parameters;
-            float[] scale = p.Scale.Select((v, c) => (float)((double)affine.Scale[c] * v)).ToArray();
-            float[] shift = p.Shift.Select((v, c) => (float)((double)affine.Scale[c] * v + affine.Shift[c])).ToArray();
-            if (scale.Concat(shift).Any(v => !float.IsFinite(v))) return null;
-            return new ChannelLayerNormLayer(new LayerNorm(scale, shift, p.Epsilon)) { Label = norm.Label, Inputs = norm.Inputs };
-        }
+            return Composed(norm.Parameters.Scale, norm.Parameters.Shift) is var (ns, nb)
+                ? new ChannelLayerNormLayer(new LayerNorm(ns, nb, norm.Parameters.Epsilon)) { Label = norm.Label, Inputs = norm.Inputs } : null;
         (Tensor Weight, float[]? Bias, string WeightName, string Label)? of = producer switch
         {
             ConvLayer { Imported: true, IsFixed: false } c => (c.Weight, c.Bias, c.WeightName!, c.Label ?? ""),
@@ -597,20 +595,9 @@ public static class OnnxStack
         return new LinearLayer(Transpose(w), null, mm.Inputs[1], null);
     }
 
-    /// <summary>An Unsqueeze's axes (attribute or stored input) for a rank-3 input, or null where they are not stored.</summary>
-    private static long[]? Unsqueezed(IReadOnlyDictionary<string, Tensor> known, SqueezeOp sq)
-    {
-        long[]? axes = sq.AttributeAxes ?? (sq.Inputs.Count > 1 && known.TryGetValue(sq.Inputs[1], out Tensor? t) ? t.Data.Select(v => (long)v).ToArray() : null);
-        return axes?.Select(a => a < 0 ? a + 4 : a).ToArray();
-    }
-
     /// <summary>A Squeeze of (N, C, 1, 1)'s two spatial axes (after a global pool): the head's (N, C), a flatten in a stack.</summary>
-    private static bool SqueezesSpatial(IReadOnlyDictionary<string, Tensor> known, SqueezeOp sq)
-    {
-        Tensor? axes = sq.Inputs.Count > 1 && sq.Inputs[1].Length > 0 ? known.GetValueOrDefault(sq.Inputs[1]) : null;
-        long[]? list = sq.AttributeAxes ?? axes?.Data.Select(v => (long)v).ToArray();
-        return list is not null && list.Select(a => a < 0 ? a + 4 : a).Order().SequenceEqual([2L, 3L]);
-    }
+    private static bool SqueezesSpatial(IReadOnlyDictionary<string, Tensor> known, SqueezeOp sq) =>
+        sq.StoredAxes(known, 4)?.Order().SequenceEqual([2L, 3L]) == true;
 
     private static Tensor Transpose(Tensor m)
     {
