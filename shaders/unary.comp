@@ -12,6 +12,7 @@
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #include "include/nonfinite.glsl"
+#include "include/erf.glsl"
 
 #if VEC4
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input;
@@ -49,9 +50,9 @@ float unary_fn(float x)
     // erf in float: its Maclaurin series to x^11 below |x| = 0.5 (the next term is under 2e-8), Abramowitz and Stegun's
     // 7.1.26 above (absolute error under 1.5e-7): cheap on both sides of the branch, which llvmpipe runs both of.
     float a = abs(x), a2 = a * a;
-    float series = 1.1283791670955126 * a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (0.1 + a2 * (-1.0 / 42.0 + a2 * (1.0 / 216.0 + a2 * (-1.0 / 1320.0))))));
-    float t = 1.0 / (1.0 + 0.3275911 * a);
-    float tail = 1.0 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * exp(-a2);
+    float series = ERF_SERIES(a, a2);
+    float t = 1.0 / (1.0 + ERFC_P * a);
+    float tail = 1.0 - ERFC_TAIL(t, a2);
     float r = a < 0.5 ? series : tail;
     float y = isnan(x) ? x : x < 0.0 ? -r : r;
 #else

@@ -8,6 +8,7 @@
 // ACT_MIN and ACT_MAX (clip's bounds), ACT_BETA (selu's gamma, hard sigmoid's beta): uniforms or literals.
 #ifndef CONVGL_ACTIVATION_FN_GLSL
 #define CONVGL_ACTIVATION_FN_GLSL
+#include "erf.glsl"
 vec4 activation_fn(vec4 x)
 {
     // mix with a boolean selects (no blend): x > 0 picks x, anything else (including NaN) the other side, exactly as
@@ -57,10 +58,8 @@ vec4 activation_fn(vec4 x)
     // erfc(a). 7.1.26's error is absolute (under 1.5e-7), so the result is within 1.5e-7 |x| / 2 of gelu's: relatively
     // close for x > -3, not in the far negative tail (2e-2 at x = -10, where gelu is -8e-23). Both sides run; the select picks.
     vec4 a = abs(x) * 0.70710678118654752, a2 = a * a;
-    vec4 series = 1.1283791670955126 * a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (0.1 + a2 * (-1.0 / 42.0 + a2 * (1.0 / 216.0 + a2 * (-1.0 / 1320.0))))));
-    vec4 t = 1.0 / (1.0 + 0.3275911 * a);
-    vec4 tail = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * exp(-a2);
-    vec4 erfc_a = mix(tail, 1.0 - series, lessThan(a, vec4(0.5)));
+    vec4 t = 1.0 / (1.0 + ERFC_P * a);
+    vec4 erfc_a = mix(ERFC_TAIL(t, a2), 1.0 - ERF_SERIES(a, a2), lessThan(a, vec4(0.5)));
     return 0.5 * x * mix(erfc_a, 2.0 - erfc_a, greaterThanEqual(x, vec4(0.0)));
 #elif ACTIVATION == 16
     // x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3), as the reference: no tanh (see 2).
