@@ -47,7 +47,7 @@ internal static class MapNames
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
                     // A slice keeps the names of the channels it takes.
-                    SliceLayer sl when sl.End <= current.Length => current[sl.Start..sl.End],
+                    SliceLayer sl when (sl.End ?? current.Length) <= current.Length && sl.Start < (sl.End ?? current.Length) => current[sl.Start..(sl.End ?? current.Length)],
                     // A shuffle moves its maps, names and all.
                     ChannelShuffleLayer cs when current.Length % cs.Groups == 0 => Enumerable.Range(0, current.Length).Select(o => current[cs.Source(o, current.Length)]).ToArray(),
                     _ when model && byNumber && layer.Label is { Length: > 0 } own => Enumerable.Range(0, current.Length).Select(o => $"{own} {o}").ToArray(),

@@ -151,7 +151,7 @@ internal sealed class StackPipeline : ILivePipeline
                     Invariant($"{a.Type} alpha {a.Slope:G4}"),
                 ActivationLayer { Kind: Core.Ops.ActivationKind.Selu } a => Invariant($"selu alpha {a.Slope:G4} gamma {a.Beta:G4}"),
                 ActivationLayer { Kind: Core.Ops.ActivationKind.HardSigmoid } a => Invariant($"hard_sigmoid alpha {a.Slope:G4} beta {a.Beta:G4}"),
-                SliceLayer sl => $"slice channels {sl.Start}..{sl.End - 1}",
+                SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 _ => layer.Type,
             };

@@ -257,7 +257,12 @@ public sealed class SliceOp : OnnxOp
 
     /// <summary>One clamped <see cref="Indexing.SliceAxis"/> per dimension of <paramref name="shape"/> (the unlisted
     /// ones whole). <paramref name="parameters"/> are the inputs after the data (starts, ends, axes, steps; null when omitted).</summary>
-    public Indexing.SliceAxis[] Axes(int[] shape, IReadOnlyList<Tensor?> parameters)
+    public Indexing.SliceAxis[] Axes(int[] shape, IReadOnlyList<Tensor?> parameters) =>
+        Ranges(shape.Length, parameters).Select((r, k) => Indexing.ClampSlice(r.Start, r.End, r.Step, shape[k])).ToArray();
+
+    /// <summary>The (start, end, step) of each of <paramref name="rank"/> axes as the node gives them, before clamping to a
+    /// size (an unlisted axis: 0, INT64_MAX, 1): what a slice means for every size of a map.</summary>
+    public (long Start, long End, long Step)[] Ranges(int rank, IReadOnlyList<Tensor?> parameters)
     {
         long[] Param(int i, string name) => parameters.Count > i && parameters[i] is { } t
             ? t.Rank == 1 ? Integers(t, name) : throw Error($"{name} {t.ShapeString} must be one-dimensional")
@@ -268,15 +273,15 @@ public sealed class SliceOp : OnnxOp
         long[] steps = _starts is null && parameters.Count > 3 && parameters[3] is not null ? Param(3, "steps") : Enumerable.Repeat(1L, starts.Length).ToArray();
         if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
             throw Error($"starts, ends, axes and steps must have one entry each per sliced axis (have {starts.Length}, {ends.Length}, {axes.Length}, {steps.Length})");
-        var result = shape.Select(n => new Indexing.SliceAxis(0, 1, n)).ToArray();
-        var seen = new bool[shape.Length];
+        var result = Enumerable.Repeat((0L, long.MaxValue, 1L), rank).ToArray();
+        var seen = new bool[rank];
         for (int i = 0; i < starts.Length; i++)
         {
-            long k = axes[i] < 0 ? axes[i] + shape.Length : axes[i];
-            if (k < 0 || k >= shape.Length || seen[k]) throw Error($"axes [{string.Join(", ", axes)}] must be distinct axes of ({string.Join(", ", shape)})");
+            long k = axes[i] < 0 ? axes[i] + rank : axes[i];
+            if (k < 0 || k >= rank || seen[k]) throw Error($"axes [{string.Join(", ", axes)}] must be distinct axes of a rank-{rank} input");
             if (steps[i] == 0) throw Error($"steps [{string.Join(", ", steps)}] has a 0");
             seen[k] = true;
-            result[k] = Indexing.ClampSlice(starts[i], ends[i], steps[i], shape[k]);
+            result[k] = (starts[i], ends[i], steps[i]);
         }
         return result;
     }

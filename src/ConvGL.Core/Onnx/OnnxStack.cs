@@ -276,8 +276,7 @@ public static class OnnxStack
                 MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
                 SplitOp sp => ChannelSlice(sp, shape => sp.Axes(shape, sp.Inputs.Count > 1 && sp.Inputs[1].Length > 0 ? Constant(known, sp, sp.Inputs[1]) : null),
                     ChannelsOf(reads[0]), RankOf(reads[0])),
-                SliceOp sl => ChannelSlice(sl, shape => sl.Axes(shape, sl.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, sl, v)).ToArray()),
-                    ChannelsOf(reads[0]), RankOf(reads[0])),
+                SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
                 SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
                 _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
             };
@@ -299,6 +298,19 @@ public static class OnnxStack
                 index[op.Output] = producerIndex;
                 outputOf[producerIndex] = op.Output;
                 if (inLast) channelsLast.Add(op.Output);
+                continue;
+            }
+            // A slice of a slice that nothing else reads (Focus: rows, then columns): one layer.
+            if (layer is SliceLayer second && reads is [var sliced] && sliced >= 0 && sliced == i - 1 && layers[sliced] is SliceLayer first
+                && outputOf[sliced] == op.Inputs[0] && readers.GetValueOrDefault(op.Inputs[0]) == 1 && !graphOutputs.Contains(op.Inputs[0])
+                && Merged(first, second) is { } both)
+            {
+                both.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
+                both.Inputs = first.Inputs;
+                layers[sliced] = both;
+                index[op.Output] = sliced;
+                outputOf[sliced] = op.Output;
+                channels[sliced] = both.OutputChannels(ChannelsOf(first.InputsOf(sliced)[0]), out _);
                 continue;
             }
             layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
@@ -559,6 +571,34 @@ public static class OnnxStack
             || small[1].Step != 1 || small[1].Count == 0)
             throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} takes a run of channels (axis 1 of (N, C, H, W), step 1) and leaves N, H and W whole");
         return new SliceLayer(small[1].Start, small[1].Start + small[1].Count);
+    }
+
+    /// <summary>A Slice of (N, C, H, W) that leaves N whole and takes a run of channels (step 1): a slice layer, with the
+    /// rows and columns it takes as the node gives them (any start, end and step: YOLOv5's Focus x[..., ::2, ::2], a crop,
+    /// a flip), so the layer fits every map size as the model does.</summary>
+    private static SliceLayer Slice(IReadOnlyDictionary<string, Tensor> known, SliceOp op, int channels, int rank)
+    {
+        (long Start, long End, long Step)[] r = op.Ranges(rank, op.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, op, v)).ToArray());
+        Indexing.SliceAxis n = rank == 4 ? Indexing.ClampSlice(r[0].Start, r[0].End, r[0].Step, 1) : default,
+            ch = rank == 4 ? Indexing.ClampSlice(r[1].Start, r[1].End, r[1].Step, channels) : default;
+        if (rank != 4 || n is not { Start: 0, Count: 1 } || ch.Step != 1 || ch.Count == 0)
+            throw new ConvGLException($"{op.Where}: in a stack Slice takes a run of channels (axis 1 of (N, C, H, W), step 1) and any rows and columns, and leaves N whole");
+        SliceRange? Spatial(int k) => r[k] == (0, long.MaxValue, 1) ? null : SliceRange.Of(r[k].Start, r[k].End, r[k].Step);
+        bool whole = ch.Start == 0 && ch.Count == channels;
+        SliceRange? rows = Spatial(2), cols = Spatial(3);
+        if (whole && rows is not { IsWhole: false } && cols is not { IsWhole: false }) return new SliceLayer(0, channels);
+        return new SliceLayer(ch.Start, whole && (rows is not null || cols is not null) ? null : ch.Start + ch.Count, rows, cols);
+    }
+
+    /// <summary>Two slices in a row, the first read by the second only, that take different axes (YOLOv5's Focus slices
+    /// the rows, then the columns): one slice layer; null when they cannot merge.</summary>
+    private static SliceLayer? Merged(SliceLayer first, SliceLayer second)
+    {
+        bool firstChannels = first.End is not null || first.Start > 0, secondChannels = second.End is not null || second.Start > 0;
+        if ((firstChannels && secondChannels) || (first.Rows is not null && second.Rows is not null) || (first.Cols is not null && second.Cols is not null))
+            return null;
+        SliceLayer c = firstChannels ? first : second;
+        return new SliceLayer(c.Start, c.End, first.Rows ?? second.Rows, first.Cols ?? second.Cols);
     }
 
     /// <summary>LayerNormalization over the last axis of a channels-last map: a layernorm layer over the channels.</summary>

@@ -96,6 +96,8 @@ public static class Indexing
     public static SliceAxis ClampSlice(long start, long end, long step, int n)
     {
         if (step == 0) throw new ConvGLException("slice step 0");
+        // A step beyond the axis's length takes at most one element (and -long.MinValue would overflow below).
+        step = Math.Clamp(step, -n - 1L, n + 1L);
         if (start < 0) start += n;
         if (end < 0) end += n;
         long count;
@@ -111,8 +113,7 @@ public static class Indexing
             end = Math.Clamp(end, -1, n - 1);
             count = start > end ? (start - end + (-step) - 1) / -step : 0;
         }
-        // A step beyond the axis's length takes at most one element: keep it in int range.
-        return new SliceAxis((int)start, (int)Math.Clamp(step, -n - 1L, n + 1L), (int)count);
+        return new SliceAxis((int)start, (int)step, (int)count);
     }
 
     /// <summary>The view of a slice: one <see cref="SliceAxis"/> per dimension of <paramref name="shape"/>.</summary>

@@ -451,36 +451,122 @@ public sealed class UnaryLayer(UnaryKind kind) : StackLayer
     internal override string SizeField => "type";
 }
 
-/// <summary>Channels <see cref="Start"/> to <see cref="End"/> - 1 of a map (Python's x[:, start:end]; ONNX Split and
-/// Slice on the channels: torch.chunk, a CSP block's halves): <c>"type": "slice"</c> with <c>"start"</c> and
-/// <c>"end"</c> (end exclusive).</summary>
+/// <summary>One axis of a <see cref="SliceLayer"/> as Python writes it, <c>start:end:step</c>: null start or end is
+/// open (from the first element, or the last for a negative step; to the end, or past the first for a negative step);
+/// negative ones count from the end; out-of-range ones clamp as ONNX Slice does (<see cref="Indexing.ClampSlice"/>), so
+/// one range fits every map size. A range is stored normalised (<see cref="Of"/>): bounds that mean "open" for every
+/// size up to <see cref="Limits.ImageSide"/> are null, the rest clamped to what a map of that size can tell apart.</summary>
+public readonly record struct SliceRange
+{
+    public int? Start { get; }
+    public int? End { get; }
+    public int Step { get; }
+
+    private SliceRange(int? start, int? end, int step) => (Start, End, Step) = (start, end, step);
+
+    /// <summary>The range ONNX's (start, end, step) or Python's means on every axis of at most <see cref="Limits.ImageSide"/>
+    /// elements; a null bound is open.</summary>
+    public static SliceRange Of(long? start, long? end, long step)
+    {
+        const long s = Limits.ImageSide;
+        if (step == 0) throw new ConvGLException("a slice step must not be 0");
+        step = Math.Clamp(step, -s - 1, s + 1);
+        if (step > 0)
+        {
+            // start <= -S reaches 0 for every n <= S; end >= S reaches n.
+            long? a = start is null || start <= -s || start == 0 ? null : Math.Min(start.Value, s);
+            long? b = end is null || end >= s ? null : Math.Max(end.Value, -s);
+            return new SliceRange((int?)a, (int?)b, (int)step);
+        }
+        // Negative step: start -1 or >= S - 1 is n - 1 (the last); end <= -S - 1 reaches -1 (past the first).
+        long? c = start is null || start >= s - 1 || start == -1 ? null : Math.Max(start.Value, -s);
+        long? d = end is null || end <= -s - 1 ? null : Math.Min(end.Value, s);
+        return new SliceRange((int?)c, (int?)d, (int)step);
+    }
+
+    /// <summary>Every element, in order.</summary>
+    public bool IsWhole => Start is null && End is null && Step == 1;
+
+    /// <summary>Which elements of an axis of <paramref name="n"/> it takes.</summary>
+    public Indexing.SliceAxis Resolve(int n) => Indexing.ClampSlice(
+        Start ?? (Step > 0 ? 0 : long.MaxValue), End ?? (Step > 0 ? long.MaxValue : long.MinValue), Step, n);
+
+    /// <summary>Python's spelling: <c>1::2</c>, <c>::-1</c>, <c>2:-2</c>.</summary>
+    public override string ToString() => $"{Start}:{End}" + (Step == 1 ? "" : $":{Step}");
+}
+
+/// <summary>A sub-block of a map, as Python's x[:, start:end, rows, cols]: channels <see cref="Start"/> to
+/// <see cref="End"/> - 1 (all when <see cref="End"/> is null; ONNX Split and Slice on the channels: torch.chunk, a CSP
+/// block's halves), and the <see cref="Rows"/> and <see cref="Cols"/> a <see cref="SliceRange"/> picks (whole when null;
+/// a Slice on H or W: YOLOv5's Focus takes x[..., ::2, ::2] and its three neighbours, a crop, a flip by step -1):
+/// <c>"type": "slice"</c> with <c>"start"</c> and <c>"end"</c> (end exclusive), <c>"rows"</c>, <c>"cols"</c>
+/// ([start, end] or [start, end, step], null for an open end).</summary>
 public sealed class SliceLayer : StackLayer
 {
-    public SliceLayer(int start, int end)
+    public SliceLayer(int start, int end) : this(start, (int?)end, null, null) { }
+
+    public SliceLayer(int start, int? end, SliceRange? rows, SliceRange? cols)
     {
         if (start < 0 || end <= start) throw new ConvGLException($"slice takes channels start..end-1 with 0 <= start < end, got start {start}, end {end}");
+        if (end is null && start == 0 && rows is not { IsWhole: false } && cols is not { IsWhole: false })
+            throw new ConvGLException("slice takes a run of channels (start, end), rows or cols; this one takes the whole map");
         (Start, End) = (start, end);
+        Rows = rows is { IsWhole: true } ? null : rows;
+        Cols = cols is { IsWhole: true } ? null : cols;
     }
 
     public int Start { get; }
-    public int End { get; }
+    /// <summary>One past the last channel taken; null: through the last.</summary>
+    public int? End { get; }
+    public SliceRange? Rows { get; }
+    public SliceRange? Cols { get; }
+
+    /// <summary>Whether it takes whole planes (a run of channels): one contiguous copy.</summary>
+    public bool ChannelsOnly => Rows is null && Cols is null;
 
     public override string Type => "slice";
 
     public override int OutputChannels(int inputChannels, out string? error)
     {
-        error = End > inputChannels ? $"slice takes channels {Start}..{End - 1}; its input has {inputChannels}" : null;
-        return End - Start;
+        int end = End ?? inputChannels;
+        error = end > inputChannels || Start >= end ? $"slice takes channels {Start}..{end - 1}; its input has {inputChannels}" : null;
+        return end - Start;
+    }
+
+    public override (int H, int W) OutputSize(int h, int w)
+    {
+        int oh = Rows?.Resolve(h).Count ?? h, ow = Cols?.Resolve(w).Count ?? w;
+        if (oh == 0) throw new ConvGLException($"slice rows [{Rows}] of a map {h} high take no row");
+        if (ow == 0) throw new ConvGLException($"slice cols [{Cols}] of a map {w} wide take no column");
+        return (oh, ow);
+    }
+
+    /// <summary>The slice as a strided read of a (C, H, W) input.</summary>
+    public StridedView View(int c, int h, int w)
+    {
+        Indexing.SliceAxis ch = new(Start, 1, (End ?? c) - Start), r = Rows?.Resolve(h) ?? new(0, 1, h), q = Cols?.Resolve(w) ?? new(0, 1, w);
+        return Indexing.SliceView([c, h, w], [ch, r, q]);
     }
 
     public override Tensor Forward(Tensor input)
     {
         CheckChannels(input.C);
-        int plane = input.H * input.W;
-        return Tensor.Chw(End - Start, input.H, input.W, input.Data.AsSpan(Start * plane, (End - Start) * plane).ToArray());
+        (int oh, int ow) = OutputSize(input.H, input.W);
+        int oc = (End ?? input.C) - Start;
+        return View(input.C, input.H, input.W).Read(input, [oc, oh, ow]);
     }
 
-    internal override string SizeField => "end";
+    /// <summary>What it takes, as Python's index: <c>channels 0..3</c>, <c>rows 1::2 cols ::2</c>.</summary>
+    public string Describe(int? channels = null)
+    {
+        var parts = new List<string>();
+        if (End is not null || Start > 0) parts.Add($"channels {Start}..{(End is { } e ? e - 1 : channels is { } n ? n - 1 : "end")}");
+        if (Rows is { } r) parts.Add($"rows {r}");
+        if (Cols is { } q) parts.Add($"cols {q}");
+        return string.Join(" ", parts);
+    }
+
+    internal override string SizeField => ChannelsOnly ? "end" : "rows";
 }
 
 /// <summary>Local response normalisation across channels (see <see cref="Lrn"/>; AlexNet's and GoogLeNet's layer):

@@ -254,6 +254,7 @@ public static class StackFile
             // The field whose value the channel count does not fit.
             PReluLayer => "slope",
             ChannelShuffleLayer => "groups",
+            SliceLayer { End: null } => "start",
             SliceLayer => "end",
             DepthToSpaceLayer => "block",
             _ => "type",
@@ -351,12 +352,16 @@ public static class StackFile
             }
             else if (type == "slice")
             {
-                var f = Fields(el, at, ["type", "name", "inputs", "start", "end"]);
-                if (!f.TryGetValue("start", out JsonElement se)) throw at.Error("start", "is missing (the first channel taken, from 0)");
-                if (!f.TryGetValue("end", out JsonElement ee)) throw at.Error("end", "is missing (one past the last channel taken)");
-                int start = Int(se, "start", at, 0), end = Int(ee, "end", at, 1);
+                var f = Fields(el, at, ["type", "name", "inputs", "start", "end", "rows", "cols"]);
+                SliceRange? rows = f.TryGetValue("rows", out JsonElement re) ? Range(re, "rows", at) : null;
+                SliceRange? cols = f.TryGetValue("cols", out JsonElement ce) ? Range(ce, "cols", at) : null;
+                bool spatial = rows is { IsWhole: false } || cols is { IsWhole: false };
+                if (!spatial && !f.ContainsKey("start")) throw at.Error("start", "is missing (the first channel taken, from 0; or give rows / cols)");
+                if (!spatial && !f.ContainsKey("end")) throw at.Error("end", "is missing (one past the last channel taken; or give rows / cols)");
+                int start = f.TryGetValue("start", out JsonElement se) ? Int(se, "start", at, 0) : 0;
+                int? end = f.TryGetValue("end", out JsonElement ee) ? Int(ee, "end", at, 1) : null;
                 if (end <= start) throw at.Error("end", $"must be greater than start ({start}), found {end}");
-                layer = new SliceLayer(start, end);
+                layer = new SliceLayer(start, end, rows, cols);
             }
             else if (type == "resize")
             {
@@ -895,6 +900,22 @@ public static class StackFile
             }
             int v = Int(el, field, at, min);
             return (v, v);
+        }
+
+        /// <summary>A slice's rows or cols: [start, end] or [start, end, step], integers (negative ones count from the end)
+        /// or null for an open end, as Python's start:end:step.</summary>
+        private static SliceRange Range(JsonElement el, string field, LayerContext at)
+        {
+            const string form = "[start, end] or [start, end, step] as in Python's start:end:step (null for an open end, e.g. [1, null, 2] for 1::2)";
+            if (el.ValueKind != JsonValueKind.Array || el.GetArrayLength() is not (2 or 3)) throw at.Error(field, $"must be {form}, found {Raw(el)}");
+            JsonElement[] v = el.EnumerateArray().ToArray();
+            long? Bound(JsonElement b, string part) => b.ValueKind == JsonValueKind.Null ? null
+                : b.ValueKind == JsonValueKind.Number && b.TryGetInt64(out long x) && Math.Abs(x) <= Limits.ImageSide + 1L ? x
+                : throw at.Error(field, $"{part} must be an integer from -{Limits.ImageSide + 1} to {Limits.ImageSide + 1} or null, found {Raw(b)}");
+            long step = 1;
+            if (v.Length == 3 && !(v[2].ValueKind == JsonValueKind.Number && v[2].TryGetInt64(out step) && step != 0 && Math.Abs(step) <= Limits.ImageSide))
+                throw at.Error(field, $"step must be a non-zero integer (negative walks backwards), found {Raw(v[2])}");
+            return SliceRange.Of(Bound(v[0], "start"), Bound(v[1], "end"), step);
         }
 
         private static int Int(JsonElement el, string field, LayerContext at, int min)

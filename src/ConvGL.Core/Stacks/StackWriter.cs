@@ -335,8 +335,21 @@ public static class StackWriter
                 w.WriteNumber("groups", shuffle.Groups);
                 break;
             case SliceLayer slice:
-                w.WriteNumber("start", slice.Start);
-                w.WriteNumber("end", slice.End);
+                if (slice.End is { } end)
+                {
+                    w.WriteNumber("start", slice.Start);
+                    w.WriteNumber("end", end);
+                }
+                else if (slice.Start > 0) w.WriteNumber("start", slice.Start);
+                foreach ((string field, SliceRange? range) in new[] { ("rows", slice.Rows), ("cols", slice.Cols) })
+                {
+                    if (range is not { } r) continue;
+                    w.WriteStartArray(field);
+                    if (r.Start is { } a) w.WriteNumberValue(a); else w.WriteNullValue();
+                    if (r.End is { } b) w.WriteNumberValue(b); else w.WriteNullValue();
+                    if (r.Step != 1) w.WriteNumberValue(r.Step);
+                    w.WriteEndArray();
+                }
                 break;
             case PReluLayer prelu:
                 if (prelu.Slopes.Length == 1)

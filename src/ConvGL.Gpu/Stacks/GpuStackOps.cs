@@ -143,15 +143,33 @@ public static class GpuStackOps
                     if (view is null || view.Dims[2] != x.H * x.W || view.Dims[0] * view.Dims[1] != x.C) view = cs.View(x.C, x.H * x.W);
                     shuffler.Run(x, view, o, (x.C, x.H, x.W));
                 }, shuffler);
-            case SliceLayer sl:
+            case SliceLayer sl when sl.ChannelsOnly:
                 // Channels are contiguous planes: one buffer-to-buffer copy.
                 return new Op((ins, o) =>
                 {
                     GpuTensor x = ins[0];
-                    if (sl.End > x.C) throw new ConvGLException($"layers[{index}] (slice): channels {sl.Start}..{sl.End - 1} of a map of {x.C}");
-                    o.Resize(sl.End - sl.Start, x.H, x.W);
+                    int count = sl.OutputChannels(x.C, out string? error);
+                    if (error is not null) throw new ConvGLException($"layers[{index}] (slice): {error}");
+                    o.Resize(count, x.H, x.W);
                     ComputeOp.CopyFloats(context.Gl, x, (long)sl.Start * x.H * x.W, o, 0, o.Length);
                 });
+            case SliceLayer sl:
+                // Rows or columns too: a strided read of the map (strided_copy.comp).
+                var cropper = new GpuStridedCopy(context);
+                StridedView? cropView = null; // made when the map's shape changes, not per frame
+                (int C, int H, int W) cropFrom = default, cropTo = default;
+                return new Op((ins, o) =>
+                {
+                    GpuTensor x = ins[0];
+                    if (cropView is null || cropFrom != (x.C, x.H, x.W))
+                    {
+                        int count = sl.OutputChannels(x.C, out string? error);
+                        if (error is not null) throw new ConvGLException($"layers[{index}] (slice): {error}");
+                        (int h, int w) = sl.OutputSize(x.H, x.W);
+                        (cropView, cropFrom, cropTo) = (sl.View(x.C, x.H, x.W), (x.C, x.H, x.W), (count, h, w));
+                    }
+                    cropper.Run(x, cropView, o, cropTo);
+                }, cropper);
             case FlattenLayer:
                 return new Op((ins, o) => Copy(context, ins[0], o, (ins[0].Length, 1, 1)));
             case LinearLayer l:

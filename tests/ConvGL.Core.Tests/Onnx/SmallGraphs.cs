@@ -547,16 +547,54 @@ internal static class BranchyGraphs
 
     public static OnnxGraph ConvNeXt(int seed = 20) => OnnxGraph.Build(OnnxReader.Parse(ConvNeXtBytes(seed), "convnext.onnx"));
 
+    /// <summary>Opset 13, YOLOv5 v5.0's Focus stem and slices of rows and columns: x (1, 3, H, W) -> four pairs of Slices
+    /// (rows from 0 or 1, then columns from 0 or 1, step 2, ends INT64_MAX: x[..., ::2, ::2], x[..., 1::2, ::2],
+    /// x[..., ::2, 1::2], x[..., 1::2, 1::2]) -> Concat (12 channels) -> conv 3x3 pads 1 (4, bias) -> Relu -> Slice rows
+    /// 1:-1 (a crop) -> Slice columns -1::-1 to INT64_MIN (a flip) -> y.</summary>
+    public static byte[] FocusBytes(int seed = 21)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "focus" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 12 * 9, -0.3f, 0.3f), 4, 12, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b", R(rng, 4, -0.2f, 0.4f), 4));
+        string Slice(string name, string x, long start, long end, long axis, long step)
+        {
+            g.Initializer.Add(Int64Data(name + "_starts", start));
+            g.Initializer.Add(Int64Data(name + "_ends", end));
+            g.Initializer.Add(Int64Data(name + "_axes", axis));
+            g.Initializer.Add(Int64Data(name + "_steps", step));
+            ProtoBuilders.Node(g, name, "Slice", [x, name + "_starts", name + "_ends", name + "_axes", name + "_steps"], name + "_out");
+            return name + "_out";
+        }
+        (long r, long c)[] phases = [(0, 0), (1, 0), (0, 1), (1, 1)];
+        string[] parts = phases.Select((p, i) => Slice($"focus_c{i}", Slice($"focus_r{i}", "x", p.r, long.MaxValue, 2, 2), p.c, long.MaxValue, 3, 2)).ToArray();
+        ProtoBuilders.Node(g, "focus_cat", "Concat", parts, "cat", new AttributeProto { Name = "axis", Type = 2, I = 1 });
+        ProtoBuilders.Node(g, "conv", "Conv", ["cat", "w", "b"], "c", Ints("pads", 1, 1, 1, 1));
+        ProtoBuilders.Node(g, "relu", "Relu", ["c"], "r");
+        string crop = Slice("crop", "r", 1, -1, 2, 1);
+        ProtoBuilders.Node(g, "flip", "Slice", [crop, "flip_starts", "flip_ends", "flip_axes", "flip_steps"], "y");
+        g.Initializer.Add(Int64Data("flip_starts", -1));
+        g.Initializer.Add(Int64Data("flip_ends", long.MinValue));
+        g.Initializer.Add(Int64Data("flip_axes", -1));
+        g.Initializer.Add(Int64Data("flip_steps", -1));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
+    public static OnnxGraph Focus(int seed = 21) => OnnxGraph.Build(OnnxReader.Parse(FocusBytes(seed), "focus.onnx"));
+
     /// <summary>The short names of the models built here that run as stacks (<see cref="ByName"/>).</summary>
     public static readonly string[] StackModels =
-        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext"];
+        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext", "focus"];
 
     /// <summary>The models built here that run as stacks, by the short names the GPU tests use.</summary>
     public static OnnxGraph ByName(string name) => name switch
     {
         "branchy" => MobileLike(), "classifier" => Classifier(), "se" => SqueezeExcite(), "decoder" => Decoder(),
         "upsampler" => Upsampler(), "style" => StyleTransfer(), "espcn" => SuperResolution(), "poolhead" => PoolingHead(),
-        "dynhead" => DynamicHead(), "csp" => Csp(), "alexnet" => AlexNetLike(), "shufflenet" => ShuffleUnit(), "convnext" => ConvNeXt(),
+        "dynhead" => DynamicHead(), "csp" => Csp(), "alexnet" => AlexNetLike(), "shufflenet" => ShuffleUnit(), "convnext" => ConvNeXt(), "focus" => Focus(),
         _ => throw new ArgumentException($"no test model '{name}'", nameof(name)),
     };
 
