@@ -111,6 +111,9 @@ internal sealed class StackPipeline : ILivePipeline
     public int DefaultLayer => _runner.Plan.Outputs[LayerCount - 1] is { H: 1, W: 1 } ? 0 : LayerCount - 1;
     public GpuTensor Input => _runner.Input;
 
+    /// <summary>The map whose size layer <paramref name="i"/> takes (its second input), as the HUD numbers layers: "layer 2", "the input".</summary>
+    private string SizeSource(int i) => _runner.Stack.Layers[i].InputsOf(i)[1] is var j && j < 0 ? "the input" : $"layer {j + 1}";
+
     public string LayerLabel(int i)
     {
         StackLayer layer = _runner.Stack.Layers[i];
@@ -139,7 +142,8 @@ internal sealed class StackPipeline : ILivePipeline
                         : Pads(pp.Options.PadTop, pp.Options.PadLeft, pp.Options.PadBottom, pp.Options.PadRight)) +
                     (pp.Options.CeilMode ? " ceil" : ""),
                 ResizeLayer r => $"resize {r.Options.Mode.ToString().ToLowerInvariant()} " +
-                    (r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
+                    (r.ToSecondInput ? $"to the size of {SizeSource(i)}" : r.Options.SizeY > 0 ? $"to {r.Options.SizeX}x{r.Options.SizeY}" : $"x{r.Options.ScaleY.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
+                PadLayer { ToSecondInput: true } pad => $"pad to the size of {SizeSource(i)}, centred, {pad.Options.Border.Name()}",
                 PadLayer pad => $"pad [{pad.Options.Top}, {pad.Options.Left}, {pad.Options.Bottom}, {pad.Options.Right}] {pad.Options.Border.Name()}",
                 DepthToSpaceLayer d => $"{d.Type} {d.Block}{(d.ToSpace ? $" {d.Mode.ToString().ToLowerInvariant()}" : "")}",
                 LrnLayer l => string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -170,6 +170,7 @@ public sealed class OnnxGraph
             ops.Add(op);
         }
 
+        MarkIntegerDivisions(ops, integers.Keys);
         var folded = new Dictionary<string, OnnxOp>(StringComparer.Ordinal);
         ops = FoldConstants(ops, initializers, model.Inputs, folded);
         foreach (OnnxOp op in ops) CheckConstants(op, initializers, constants, folded);
@@ -201,6 +202,29 @@ public sealed class OnnxGraph
     /// <summary>Ops that may run on the CPU inside a GPU run when all they read is known there (cheap, shape-sized work).</summary>
     public static bool IsHostOp(OnnxOp op) => op is ShapeOp or GatherOp or SqueezeOp or CastOp or ConstantOfShapeOp or SliceOp or SplitOp
         or ConcatOp or ReshapeOp or IdentityOp or BinaryOp or VariadicOp or UnaryOp or TransposeOp or FlattenOp or ExpandOp or TileOp;
+
+    /// <summary>Which values are integers (stored ones, Shape's output, a Cast to an integer type, and what the ops that
+    /// keep their input's type make of integers), so that a Div of two integers truncates as ONNX's does (ConvGL holds
+    /// every value as float: sums and products of sizes are exact, quotients are not).</summary>
+    private static void MarkIntegerDivisions(List<OnnxOp> ops, IEnumerable<string> storedIntegers)
+    {
+        var integer = new HashSet<string>(storedIntegers, StringComparer.Ordinal);
+        foreach (OnnxOp op in ops)
+        {
+            bool isInteger = op switch
+            {
+                ShapeOp or ArgReduceOp => true,
+                CastOp cast => cast.To is 2 or 3 or 4 or 5 or 6 or 7 or 12 or 13,
+                BinaryOp or VariadicOp or ConcatOp or GatherOp or SliceOp or SqueezeOp or ReshapeOp or IdentityOp or ExpandOp or TileOp or SplitOp
+                    or TransposeOp or UnaryOp { Kind: UnaryKind.Neg } or ActivationOp { Kind: ActivationKind.Abs } =>
+                    op.Inputs.Count > 0 && integer.Contains(op.Inputs[0]),
+                _ => false,
+            };
+            if (!isInteger) continue;
+            integer.Add(op.Output);
+            if (op is BinaryOp { Kind: BinaryKind.Div } div && integer.Contains(op.Inputs[1])) div.IntegerDivision = true;
+        }
+    }
 
     private static HashSet<string> HostValuesOf(List<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> initializers, IReadOnlyList<OnnxValueInfo> inputs)
     {

@@ -429,6 +429,9 @@ public sealed class BinaryOp : OnnxOp
     public BinaryKind Kind { get; }
     /// <summary>The legacy broadcast's axis (null: NumPy's right alignment).</summary>
     public int? LegacyAxis { get; }
+    /// <summary>A Div of integer values (shape arithmetic: UNet's diff // 2): the quotient truncated toward zero, as ONNX
+    /// divides integers. Set by <see cref="OnnxGraph"/>, which knows the values' element types.</summary>
+    public bool IntegerDivision { get; internal set; }
 
     private BinaryOp(OnnxNode node, string where, BinaryKind kind, int? axis) : base(node, where, node.Inputs, node.Outputs[0])
     {
@@ -472,6 +475,8 @@ public sealed class BinaryOp : OnnxOp
         {
             Tensor a = inputs[0]!, b = inputs[1]!;
             Tensor y = Elementwise.Apply(Kind, a, b.Reshape(SecondShape(a.Shape, b.Shape)));
+            if (IntegerDivision)
+                for (int i = 0; i < y.Length; i++) y.Data[i] = MathF.Truncate(y.Data[i]);
             if (LegacyAxis is not null && !y.SameShape(a)) throw Error($"legacy broadcast must keep the first input's shape {a.ShapeString}, got {y.ShapeString}");
             return y;
         }

@@ -101,6 +101,10 @@ public static class OnnxStack
         // the ops after it: x.view(x.size(0), -1)): the batch (1) and the channels are known, heights and widths are not
         // (NaN: a layer that needs one is one error).
         var known = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
+        // The same shape arithmetic at a few sample input sizes (the declared one, if fixed), each map's size there by the
+        // layers' own size rules: a Resize or Pad whose sizes come from maps' heights and widths (a dynamic-size export of a
+        // UNet or FPN) is one that takes another map's size when that map's size is what it gives at every sample.
+        var sizer = new SampleSizes(input.Shape is [_, _, > 0 and var dh, > 0 and var dw] ? [(dh, dw)] : SampleSizes.Dynamic, layers);
         // A channel shuffle under way: value -> (the layer whose map it regroups, the groups, transposed yet).
         var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
         // One channel picked by a Gather with a scalar index, waiting for its Unsqueeze: value -> (the layer, the channel).
@@ -148,12 +152,19 @@ public static class OnnxStack
                 if (op.Inputs.FirstOrDefault(v => v.Length > 0 && !index.ContainsKey(v) && !known.ContainsKey(v)) is { } missing)
                     throw new ConvGLException($"{op.Where}: input '{missing}' is no map a stack holds (a value inside a channel shuffle)");
                 if (op is ShapeOp shape)
+                {
                     known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
                         ? (RankOf(j) == 2 ? [1, ChannelsOf(j)]
                             : channelsLast.Contains(op.Inputs[0]) ? [1, float.NaN, float.NaN, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
                         : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
+                    if (index.TryGetValue(op.Inputs[0], out j) && RankOf(j) == 4)
+                        sizer.Shape(shape, j, ChannelsOf(j), channelsLast.Contains(op.Inputs[0]));
+                }
                 else
+                {
                     known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
+                    sizer.Run(op, known);
+                }
                 continue;
             }
             // One channel picked, x[:, i] (torchvision's Inception v3 and GoogLeNet transform_input): a Gather on axis 1 by one
@@ -236,7 +247,27 @@ public static class OnnxStack
                 throw new ConvGLException($"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
             int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
                 : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
-            StackLayer layer = op switch
+            // A Resize's sizes or a Pad's pads from maps' heights and widths: to another map's size.
+            StackLayer? sized = null;
+            if (op is ResizeOp { SizesInput.Length: > 0 } toSize && known.TryGetValue(toSize.SizesInput, out Tensor? sz) && sz.Data.Any(float.IsNaN))
+            {
+                int like = sizer.MapOfSizes(toSize, toSize.SizesInput) ?? throw SizeError(toSize, "sizes", Array.FindIndex(sz.Data, float.IsNaN));
+                ResizeOptions o = toSize.Options([1, ChannelsOf(reads[0]), 1, 1], null, new Tensor([4], [1, ChannelsOf(reads[0]), 1, 1]));
+                sized = new ResizeLayer(o with { SizeY = 0, SizeX = 0 }, toSecondInput: true);
+                reads = [reads[0], like];
+            }
+            else if (op is PadOp { AttributePads: null } toPad && known.TryGetValue(op.Inputs[1], out Tensor? pz) && pz.Data.Any(float.IsNaN))
+            {
+                int like = sizer.MapOfPads(toPad, reads[0]) ?? throw SizeError(toPad, "pads", Array.FindIndex(pz.Data, float.IsNaN));
+                if (like == reads[0])
+                {
+                    Alias(op, reads[0]);
+                    continue;
+                }
+                sized = new PadLayer(toPad.Options(4, new Tensor([8]), op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null), toSecondInput: true);
+                reads = [reads[0], like];
+            }
+            StackLayer layer = sized ?? op switch
             {
                 ConvOp conv => Conv(known, conv),
                 ConvTransposeOp t => ConvTranspose(known, t),
@@ -282,7 +313,7 @@ public static class OnnxStack
             };
             // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
             // map already at its size): no layer either.
-            if (layer is PadLayer { Options: { Top: 0, Left: 0, Bottom: 0, Right: 0 } }
+            if (layer is PadLayer { ToSecondInput: false, Options: { Top: 0, Left: 0, Bottom: 0, Right: 0 } }
                 || layer is PaddedPoolLayer { Options: { SizeY: 1, SizeX: 1, StrideY: 1, StrideX: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } })
             {
                 Alias(op, reads[0]);
@@ -308,6 +339,7 @@ public static class OnnxStack
                 both.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
                 both.Inputs = first.Inputs;
                 layers[sliced] = both;
+                sizer.Forget(sliced);
                 index[op.Output] = sliced;
                 outputOf[sliced] = op.Output;
                 channels[sliced] = both.OutputChannels(ChannelsOf(first.InputsOf(sliced)[0]), out _);
@@ -500,11 +532,14 @@ public static class OnnxStack
     private static Tensor Sized(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name, string what)
     {
         Tensor t = Constant(known, op, name);
-        if (Array.FindIndex(t.Data, float.IsNaN) is int at and >= 0)
-            throw new ConvGLException($"{op.Where}: {what} entry {at} depends on a map's height or width (computed from Shape, which a stack knows only " +
-                                      "for the batch and the channels); export the model with a fixed input size (no dynamic_axes) so it is stored");
+        if (Array.FindIndex(t.Data, float.IsNaN) is int at and >= 0) throw SizeError(op, what, at);
         return t;
     }
+
+    private static ConvGLException SizeError(OnnxOp op, string what, int at) =>
+        new($"{op.Where}: {what} entry {at} depends on a map's height or width (computed from Shape, which a stack knows only " +
+            "for the batch and the channels) in a way no stack layer follows (a Resize to another map's size, or a Pad to it with " +
+            "half the difference before, does); export the model with a fixed input size (no dynamic_axes) so it is stored");
 
     private static Tensor Constant(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name) =>
         known.TryGetValue(name, out Tensor? t) ? t

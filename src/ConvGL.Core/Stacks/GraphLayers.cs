@@ -197,18 +197,44 @@ public sealed class ConcatLayer : StackLayer
 
 /// <summary>Padding (or cropping) of every channel (see <see cref="Pad2D"/>): <c>"type": "pad"</c> with
 /// <c>"padding"</c> N, [y, x] or [top, left, bottom, right] (negative crops), <c>"border"</c> (zero, replicate,
-/// reflect, symmetric, wrap; default zero) and <c>"value"</c> (the zero border's fill, default 0).</summary>
-public sealed class PadLayer(PadOptions options) : StackLayer
+/// reflect, symmetric, wrap; default zero) and <c>"value"</c> (the zero border's fill, default 0); or, reading two maps
+/// (<c>"inputs": [x, like]</c>) and without <c>"padding"</c>, to the second map's size (<see cref="ToSecondInput"/>).</summary>
+public sealed class PadLayer(PadOptions options, bool toSecondInput = false) : StackLayer
 {
+    /// <summary>The pads (for <see cref="ToSecondInput"/>, the border and fill only: see <see cref="For"/>).</summary>
     public PadOptions Options { get; } = options;
+
+    /// <summary>Reads two maps and pads (or crops) the first to the second's size, half of the difference before and the
+    /// rest after (top = floor(d / 2)): UNet's F.pad(x, [dX // 2, dX - dX // 2, dY // 2, dY - dY // 2]) to its skip.</summary>
+    public bool ToSecondInput { get; } = toSecondInput;
+
+    public override int InputCount => ToSecondInput ? 2 : 1;
 
     public override string Type => "pad";
 
+    /// <summary>The pads that take an <paramref name="h"/> x <paramref name="w"/> map to <paramref name="toH"/> x <paramref name="toW"/>
+    /// (<see cref="ToSecondInput"/>), or <see cref="Options"/>.</summary>
+    public PadOptions For(int h, int w, int toH, int toW)
+    {
+        if (!ToSecondInput) return Options;
+        int dy = toH - h, dx = toW - w, top = (int)Math.Floor(dy / 2.0), left = (int)Math.Floor(dx / 2.0);
+        return Options with { Top = top, Bottom = dy - top, Left = left, Right = dx - left };
+    }
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) =>
+        ToSecondInput ? Pad2D.OutputSize(inputSizes[0].H, inputSizes[0].W, For(inputSizes[0].H, inputSizes[0].W, inputSizes[1].H, inputSizes[1].W))
+            : OutputSize(inputSizes[0].H, inputSizes[0].W);
+
     public override (int H, int W) OutputSize(int h, int w) => Pad2D.OutputSize(h, w, Options);
 
-    public override Tensor Forward(Tensor input) => Pad2D.Apply(input, Options);
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs) =>
+        ToSecondInput ? Pad2D.Apply(inputs[0], For(inputs[0].H, inputs[0].W, inputs[1].H, inputs[1].W)) : Forward(inputs[0]);
 
-    internal override string SizeField => "padding";
+    public override Tensor Forward(Tensor input) => ToSecondInput
+        ? throw new ConvGLException("this pad takes its size from a second map; run it with both")
+        : Pad2D.Apply(input, Options);
+
+    internal override string SizeField => ToSecondInput ? "inputs" : "padding";
 }
 
 /// <summary>PReLU with a learned slope per channel (or one for all): x where x &gt;= 0, slope[c] * x where x &lt; 0
@@ -337,18 +363,36 @@ public sealed class ConvTransposeLayer : StackLayer
 /// ([H, W]), <c>"mode"</c> (nearest, linear, cubic with <c>"cubic_a"</c> (-0.75) and <c>"exclude_outside"</c>; default
 /// nearest), <c>"coordinates"</c> (half_pixel, pytorch_half_pixel,
 /// align_corners, asymmetric, tf_half_pixel_for_nn; default half_pixel) and <c>"rounding"</c> (round_prefer_floor,
-/// round_prefer_ceil, floor, ceil; nearest's, default round_prefer_floor).</summary>
-public sealed class ResizeLayer(ResizeOptions options) : StackLayer
+/// round_prefer_ceil, floor, ceil; nearest's, default round_prefer_floor); or, reading two maps (<c>"inputs": [x, like]</c>)
+/// and without a scale or size, to the second map's size (<see cref="ToSecondInput"/>).</summary>
+public sealed class ResizeLayer(ResizeOptions options, bool toSecondInput = false) : StackLayer
 {
+    /// <summary>The resize (for <see cref="ToSecondInput"/>, everything but the size: see <see cref="For"/>).</summary>
     public ResizeOptions Options { get; } = options;
+
+    /// <summary>Reads two maps and resizes the first to the second's size: F.interpolate(x, size=skip.shape[-2:]) in a
+    /// UNet, FPN or DeepLab decoder.</summary>
+    public bool ToSecondInput { get; } = toSecondInput;
+
+    public override int InputCount => ToSecondInput ? 2 : 1;
 
     public override string Type => "resize";
 
+    /// <summary>The options that resize to <paramref name="toH"/> x <paramref name="toW"/> (<see cref="ToSecondInput"/>), or <see cref="Options"/>.</summary>
+    public ResizeOptions For(int toH, int toW) => ToSecondInput ? Options with { SizeY = toH, SizeX = toW } : Options;
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) =>
+        ToSecondInput ? inputSizes[1] : OutputSize(inputSizes[0].H, inputSizes[0].W);
+
     public override (int H, int W) OutputSize(int h, int w) => Resize2D.OutputSize(h, w, Options);
 
-    public override Tensor Forward(Tensor input) => Resize2D.Apply(input, Options);
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs) => ToSecondInput ? Resize2D.Apply(inputs[0], For(inputs[1].H, inputs[1].W)) : Forward(inputs[0]);
 
-    internal override string SizeField => Options.SizeY > 0 ? "size" : "scale";
+    public override Tensor Forward(Tensor input) => ToSecondInput
+        ? throw new ConvGLException("this resize takes its size from a second map; run it with both")
+        : Resize2D.Apply(input, Options);
+
+    internal override string SizeField => ToSecondInput ? "inputs" : Options.SizeY > 0 ? "size" : "scale";
 
     /// <summary>The names the stack file uses (ONNX's).</summary>
     public static string Name(ResizeCoordinates c) => c switch

@@ -319,7 +319,7 @@ public static class StackFile
             }
             else if (type == "pad")
             {
-                layer = PadFields(el, at);
+                layer = PadFields(el, at, reads);
             }
             else if (type == "conv_transpose")
             {
@@ -365,7 +365,7 @@ public static class StackFile
             }
             else if (type == "resize")
             {
-                layer = ResizeFields(el, at);
+                layer = ResizeFields(el, at, reads);
             }
             else if (type == "prelu")
             {
@@ -483,11 +483,16 @@ public static class StackFile
         }
 
         /// <summary>A resize layer: <c>scale</c> (N or [y, x]) or <c>size</c> ([H, W]), <c>mode</c>, <c>coordinates</c>, <c>rounding</c>.</summary>
-        private ResizeLayer ResizeFields(JsonElement el, LayerContext at)
+        /// <summary>A resize layer: <c>scale</c> or <c>size</c>, or neither when it reads two maps (to the second's size).</summary>
+        private ResizeLayer ResizeFields(JsonElement el, LayerContext at, int reads)
         {
             var f = Fields(el, at, ["type", "name", "inputs", "scale", "size", "mode", "coordinates", "rounding", "cubic_a", "exclude_outside"]);
             var o = new ResizeOptions();
-            if (f.ContainsKey("scale") == f.ContainsKey("size")) throw at.Error("scale", "give exactly one of \"scale\" (N or [y, x]) and \"size\" ([H, W])");
+            bool toSecond = reads == 2;
+            if (toSecond && (f.ContainsKey("scale") || f.ContainsKey("size")))
+                throw at.Error(f.ContainsKey("scale") ? "scale" : "size", "a resize that reads two maps takes the second's size; give no scale or size (or read one map)");
+            if (!toSecond && f.ContainsKey("scale") == f.ContainsKey("size"))
+                throw at.Error("scale", "give exactly one of \"scale\" (N or [y, x]) and \"size\" ([H, W]), or read two maps (\"inputs\": [x, like]) to resize to the second's size");
             if (f.TryGetValue("scale", out JsonElement se))
             {
                 float[] sc = se.ValueKind == JsonValueKind.Array && se.GetArrayLength() == 2 ? [Finite(se[0], "scale", at), Finite(se[1], "scale", at)]
@@ -496,7 +501,7 @@ public static class StackFile
                 if (sc.Any(v => !(v > 0 && v <= 1 << 16))) throw at.Error("scale", $"must be positive and at most 65536, found {Raw(se)}");
                 o = o with { ScaleY = sc[0], ScaleX = sc[1] };
             }
-            else
+            else if (!toSecond)
             {
                 JsonElement ze = f["size"];
                 if (ze.ValueKind != JsonValueKind.Array || ze.GetArrayLength() != 2) throw at.Error("size", $"must be [H, W], found {Raw(ze)}");
@@ -521,16 +526,19 @@ public static class StackFile
                 ExcludeOutside = Bool(f, "exclude_outside", at, false),
                 Coordinates = Enum.GetValues<ResizeCoordinates>()[Array.IndexOf(coordinateNames, coordinates)],
                 Rounding = Enum.GetValues<ResizeRounding>()[Array.IndexOf(roundingNames, rounding)],
-            });
+            }, toSecond);
         }
 
         /// <summary>A pad layer: <c>padding</c> N, [y, x] or [top, left, bottom, right] (negative crops),
         /// <c>border</c> (default zero) and <c>value</c> (the zero border's fill).</summary>
-        private PadLayer PadFields(JsonElement el, LayerContext at)
+        private PadLayer PadFields(JsonElement el, LayerContext at, int reads)
         {
             var f = Fields(el, at, ["type", "name", "inputs", "padding", "border", "value"]);
-            if (!f.TryGetValue("padding", out JsonElement pe)) throw at.Error("padding", "is missing (N, [y, x] or [top, left, bottom, right])");
-            int[] pads = pe.ValueKind == JsonValueKind.Array && pe.GetArrayLength() == 4 ? pe.EnumerateArray().Select(v => Int(v, "padding", at, -4096)).ToArray()
+            bool toSecond = reads == 2;
+            if (toSecond && f.ContainsKey("padding")) throw at.Error("padding", "a pad that reads two maps pads the first to the second's size; give no padding (or read one map)");
+            if (!toSecond && !f.ContainsKey("padding")) throw at.Error("padding", "is missing (N, [y, x] or [top, left, bottom, right]; or read two maps, \"inputs\": [x, like], to pad to the second's size)");
+            int[] pads = toSecond ? [0, 0, 0, 0]
+                : f["padding"] is var pe && pe.ValueKind == JsonValueKind.Array && pe.GetArrayLength() == 4 ? pe.EnumerateArray().Select(v => Int(v, "padding", at, -4096)).ToArray()
                 : Pair(f, "padding", at, 0, min: -4096) is var (y, x) ? [y, x, y, x] : [];
             Border border = Border.Zero;
             if (f.TryGetValue("border", out JsonElement b) && (b.ValueKind != JsonValueKind.String || !Borders.TryParse(b.GetString()!, out border)))
@@ -541,7 +549,7 @@ public static class StackFile
                 if (border != Border.Zero) throw at.Error("value", $"fills a zero border only; this layer's border is {border.Name()}");
                 value = Finite(v, "value", at);
             }
-            return new PadLayer(new PadOptions(pads[0], pads[1], pads[2], pads[3], border, value));
+            return new PadLayer(new PadOptions(pads[0], pads[1], pads[2], pads[3], border, value), toSecond);
         }
 
         private StackLayer Conv(JsonElement el, LayerContext at, int channels)

@@ -307,7 +307,11 @@ public static class StackWriter
             case ResizeLayer resize:
                 {
                     ResizeOptions o = resize.Options;
-                    if (o.SizeY > 0)
+                    if (resize.ToSecondInput)
+                    {
+                        // The size is the second input's (the layer's "inputs").
+                    }
+                    else if (o.SizeY > 0)
                     {
                         w.WriteStartArray("size");
                         w.WriteNumberValue(o.SizeY);
@@ -366,9 +370,12 @@ public static class StackWriter
             case PadLayer pad:
                 {
                     PadOptions o = pad.Options;
-                    w.WriteStartArray("padding");
-                    foreach (int p in new[] { o.Top, o.Left, o.Bottom, o.Right }) w.WriteNumberValue(p);
-                    w.WriteEndArray();
+                    if (!pad.ToSecondInput) // else the size is the second input's
+                    {
+                        w.WriteStartArray("padding");
+                        foreach (int p in new[] { o.Top, o.Left, o.Bottom, o.Right }) w.WriteNumberValue(p);
+                        w.WriteEndArray();
+                    }
                     w.WriteString("border", o.Border.Name());
                     if (o.Value != 0f) w.WriteNumber("value", o.Value);
                     break;

@@ -99,9 +99,27 @@ public static class GpuStackOps
             case DepthToSpaceLayer d:
                 var shuffle = new GpuDepthToSpace(context, d.Block, d.ToSpace, d.Mode);
                 return new Op((ins, o) => shuffle.Run(ins[0], o, 1, ins[0].C), shuffle);
+            case ResizeLayer { ToSecondInput: true } r:
+                // To the second map's size: the options remade when that size changes, not per frame.
+                var resizeTo = new GpuResize(context, r.Options);
+                (int H, int W) resizedTo = default;
+                return new Op((ins, o) =>
+                {
+                    if (resizedTo != (ins[1].H, ins[1].W)) (resizeTo.Options, resizedTo) = (r.For(ins[1].H, ins[1].W), (ins[1].H, ins[1].W));
+                    resizeTo.Run(ins[0], o);
+                }, resizeTo);
             case ResizeLayer r:
                 var resize = new GpuResize(context, r.Options);
                 return new Op((ins, o) => resize.Run(ins[0], o), resize);
+            case PadLayer { ToSecondInput: true } p:
+                var padTo = new GpuPad(context, p.Options);
+                (int H, int W, int ToH, int ToW) paddedTo = default;
+                return new Op((ins, o) =>
+                {
+                    (int, int, int, int) now = (ins[0].H, ins[0].W, ins[1].H, ins[1].W);
+                    if (paddedTo != now) (padTo.Options, paddedTo) = (p.For(ins[0].H, ins[0].W, ins[1].H, ins[1].W), now);
+                    padTo.Run(ins[0], o);
+                }, padTo);
             case PadLayer p:
                 var pad = new GpuPad(context, p.Options);
                 return new Op((ins, o) => pad.Run(ins[0], o), pad);

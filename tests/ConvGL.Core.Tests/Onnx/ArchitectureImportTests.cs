@@ -173,12 +173,13 @@ public class ArchitectureImportTests
                 yield return [arch, o];
         foreach ((string arch, long o) in new[] { ("mbv3_old", 11L), ("mbv3_old2", 11L), ("densenet_singlecat", 13L), ("inception_cip0", 13L),
                                                   ("inception_pad", 11L), ("inception_pad", 10L), ("unet_convt_pad0", 13L), ("resnet50_dropout_ratio", 13L),
-                                                  ("resnet50_buffer3", 13L), ("vgg", 13L), ("deeplab", 11L), ("deeplab", 13L), ("yoloup", 11L), ("yoloup", 13L), ("yolo_focus", 13L), ("yolo_focus", 11L) })
+                                                  ("resnet50_buffer3", 13L), ("vgg", 13L), ("deeplab", 11L), ("deeplab", 13L), ("yoloup", 11L), ("yoloup", 13L), ("yolo_focus", 13L), ("yolo_focus", 11L),
+                                                  ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L) })
             yield return [arch, o];
     }
 
     public static IEnumerable<object[]> Refused() =>
-        [["yolo_detect", 13L], ["unet_convt_dynpad", 13L], ["resize_to_skip", 13L], ["resnet50_dropout_attr", 11L], ["resnet50_dropout", 13L]];
+        [["yolo_detect", 13L], ["resnet50_dropout_attr", 11L], ["resnet50_dropout", 13L]];
 
     private static byte[] Build(string arch, long opset) => arch switch
     {

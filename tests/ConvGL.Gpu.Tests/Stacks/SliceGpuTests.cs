@@ -77,4 +77,33 @@ public sealed class SliceGpuTests(GlFixture fixture)
         for (int i = 0; i < cpu.Outputs.Count; i++)
             Parity.AssertGpuMatchesReference(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Type}) of the Focus stem");
     }
+
+    /// <summary>Pad and resize to the second map's size against the CPU: pooled maps taken back to their input's size
+    /// (every border; nearest, linear and cubic), on even and odd sizes with one runner, so the options are remade.</summary>
+    [Fact]
+    public void PadAndResizeToSecond_GpuMatchesCpu_AsTheSizeChanges()
+    {
+        GlContext gl = fixture.Context;
+        Stack stack = StackFile.Parse("""
+            {"input": "rgb", "layers": [
+              {"type": "maxpool", "name": "down", "size": 2},
+              {"type": "resize", "inputs": ["down", "input"], "mode": "linear", "coordinates": "pytorch_half_pixel"},
+              {"type": "resize", "inputs": ["down", "input"], "mode": "nearest", "coordinates": "asymmetric", "rounding": "floor"},
+              {"type": "resize", "inputs": ["down", "input"], "mode": "cubic", "coordinates": "align_corners"},
+              {"type": "pad", "inputs": ["down", "input"]},
+              {"type": "pad", "inputs": ["down", "input"], "border": "reflect"},
+              {"type": "pad", "inputs": ["down", "input"], "border": "replicate"},
+              {"type": "pad", "inputs": ["input", "down"], "value": 0.5},
+              {"type": "concat", "inputs": ["input", 1, 4]}
+            ]}
+            """, "to-second.json");
+        using var runner = new GpuStackRunner(gl, stack, 12, 16);
+        foreach ((int h, int w) in new[] { (12, 16), (13, 17), (9, 7), (12, 16) })
+        {
+            Tensor image = GpuStackTests.TestImage(3, h, w, seed: h * w);
+            StackResult cpu = StackRunner.Run(stack, image), gpu = runner.Run(image);
+            for (int i = 0; i < cpu.Outputs.Count; i++)
+                Parity.AssertGpuMatchesReference(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Type}) at 3x{h}x{w}");
+        }
+    }
 }

@@ -111,4 +111,22 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         using var runner = new GpuStackRunner(fixture.Context, stack, 8, 6, algorithm: ConvAlgorithm.Auto);
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
+
+    /// <summary>Slices of rows and columns, and the pad and resize that take a second map's size: their views and options
+    /// are made when a size changes, not per frame.</summary>
+    [Fact]
+    public void SizeTakingLayers_SteadyRun_AllocateNothing()
+    {
+        Stack stack = StackFile.Parse("""
+            {"input": "rgb", "layers": [
+              {"type": "slice", "name": "phase", "rows": [1, null, 2], "cols": [null, null, -2]},
+              {"type": "resize", "inputs": ["phase", "input"], "mode": "linear"},
+              {"type": "pad", "inputs": ["phase", "input"], "border": "reflect"},
+              {"type": "slice", "inputs": ["input"], "start": 1, "cols": [1, -1]}
+            ]}
+            """, "sized.json");
+        using var source = GpuTensor.From(fixture.Context, Image(3, 9, 12), "source");
+        using var runner = new GpuStackRunner(fixture.Context, stack, 9, 12);
+        AssertNothingAllocated(runner, LayerBytes(runner, source));
+    }
 }

@@ -354,14 +354,18 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                             new(new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX), t.DilationX * (wt.Shape[3] - 1) / (2.0 * t.StrideX),
                                 Taps: new(wt.Shape[3], t.StrideX, t.DilationX, -t.PadLeft, Transposed: true)));
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
-                case PadLayer { Options: var p }:
-                    return (new(new ProfileAxis(-p.Top, 1), 0, p.Border), new(new ProfileAxis(-p.Left, 1), 0, p.Border));
+                case PadLayer pad:
+                {
+                    PadOptions pads = pad.For(inH, inW, outH, outW);
+                    return (new(new ProfileAxis(-pads.Top, 1), 0, pads.Border), new(new ProfileAxis(-pads.Left, 1), 0, pads.Border));
+                }
                 // Output o samples the input at Resize2D.Source(o), affine in o for every coordinate mode (asymmetric: o /
                 // scale, align_corners, half-pixel, ...), read by its interpolation: linear the two pixels around it (one
                 // at a whole position: an open interval), cubic four, nearest the one it rounds to (a closed interval: a
                 // tie, as asymmetric 2x puts at 0.5, counts both neighbours, where the open one counted none).
-                case ResizeLayer { Options: var r }:
+                case ResizeLayer resize:
                 {
+                    ResizeOptions r = resize.For(outH, outW);
                     (double sy, double sx) = Resize2D.Scales(inH, inW, r);
                     double half = r.Mode switch { ResizeMode.Nearest => 0.5, ResizeMode.Linear => 1, _ => 2 };
                     bool open = r.Mode != ResizeMode.Nearest;

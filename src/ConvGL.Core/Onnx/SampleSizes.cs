@@ -1,0 +1,110 @@
+using ConvGL.Core.Stacks;
+
+namespace ConvGL.Core.Onnx;
+
+/// <summary>Shape arithmetic at a few sample input sizes, for the import of a dynamic-size export (OnnxStack): each map's
+/// size at each sample comes from the stack layers' own size rules, each Shape of a map gives that size, and the ops after
+/// it run on those numbers as they do on stored ones. A Resize whose sizes, or a Pad whose output, equal one map's size at
+/// every sample is a layer that takes that map's size (UNet's pad-to-match, F.interpolate(x, size=skip.shape[-2:])); only
+/// maps whose Shape the value is computed from are candidates. With a fixed declared input size that size is the one
+/// sample (the model runs at no other).</summary>
+internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOnlyList<StackLayer> layers)
+{
+    /// <summary>Samples for an input of any size: even and odd, wide and tall, so that maps of different sizes differ
+    /// at one of them at least.</summary>
+    public static readonly (int H, int W)[] Dynamic = [(224, 288), (251, 317), (199, 263), (320, 240)];
+
+    // Each shape value at each sample (null: that sample's arithmetic failed), the maps whose Shape it is computed from,
+    // and each layer's map size at each sample (null: the layer refuses that size).
+    private readonly Dictionary<string, Tensor?[]> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<int>> _from = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, (int H, int W)?[]> _sizes = [];
+
+    /// <summary>How many samples must agree: every one of a fixed size, two or more of the dynamic ones.</summary>
+    private int Needed => samples.Count == 1 ? 1 : 2;
+
+    /// <summary>Drops what was worked out for layer <paramref name="j"/> (it was replaced by a layer of another size).</summary>
+    public void Forget(int j) => _sizes.Remove(j);
+
+    /// <summary>Map <paramref name="j"/>'s size at each sample (-1: the input).</summary>
+    public (int H, int W)?[] SizesOf(int j)
+    {
+        if (j < 0) return samples.Select(s => ((int H, int W)?)s).ToArray();
+        if (_sizes.TryGetValue(j, out var known)) return known;
+        StackLayer layer = layers[j];
+        (int H, int W)?[][] inputs = layer.InputsOf(j).Select(SizesOf).ToArray();
+        var result = new (int H, int W)?[samples.Count];
+        for (int k = 0; k < samples.Count; k++)
+        {
+            if (inputs.Any(i => i[k] is null)) continue;
+            try { result[k] = layer.OutputSize(inputs.Select(i => i[k]!.Value).ToArray()); }
+            catch (ConvGLException) { }
+        }
+        return _sizes[j] = result;
+    }
+
+    /// <summary>A Shape of map <paramref name="j"/> (rank 4; channels-last inside a ConvNeXt stretch).</summary>
+    public void Shape(ShapeOp op, int j, int channels, bool channelsLast)
+    {
+        (int H, int W)?[] sizes = SizesOf(j);
+        _values[op.Output] = sizes.Select(s => s is { } z ? op.Of(channelsLast ? new[] { 1, z.H, z.W, channels } : new[] { 1, channels, z.H, z.W }) : null).ToArray();
+        _from[op.Output] = [j];
+    }
+
+    /// <summary>A shape-arithmetic op after a Shape: run at each sample on that sample's values (the others as stored).</summary>
+    public void Run(OnnxOp op, IReadOnlyDictionary<string, Tensor> known)
+    {
+        string[] sampled = op.Inputs.Where(v => v.Length > 0 && _values.ContainsKey(v)).Distinct().ToArray();
+        if (sampled.Length == 0) return;
+        var values = new Tensor?[samples.Count];
+        for (int k = 0; k < samples.Count; k++)
+        {
+            Tensor?[] args = op.Inputs.Select(v => v.Length == 0 ? null : _values.TryGetValue(v, out Tensor?[]? s) ? s[k] : known[v]).ToArray();
+            if (sampled.Any(v => _values[v][k] is null)) continue;
+            try { values[k] = op.Run(args); }
+            catch (Exception e) when (e is ConvGLException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException) { }
+        }
+        _values[op.Output] = values;
+        _from[op.Output] = new SortedSet<int>(sampled.SelectMany(v => _from[v]));
+    }
+
+    /// <summary>The map whose size a Resize's sizes (N, C, H, W) or (H, W) are at every sample, or null.</summary>
+    public int? MapOfSizes(ResizeOp op, string sizes)
+    {
+        if (!_values.TryGetValue(sizes, out Tensor?[]? values)) return null;
+        var targets = values.Select(t => t is { Length: 2 or 4 } ? ((int H, int W)?)((int)t.Data[^2], (int)t.Data[^1]) : null).ToArray();
+        return Match(sizes, targets);
+    }
+
+    /// <summary>The map whose size a Pad of map <paramref name="from"/> gives at every sample, with half of each difference
+    /// before (rounded down) and the rest after, the batch and channels unpadded; or null.</summary>
+    public int? MapOfPads(PadOp op, int from)
+    {
+        string name = op.Inputs[1];
+        if (!_values.TryGetValue(name, out Tensor?[]? values)) return null;
+        (int H, int W)?[] sizes = SizesOf(from);
+        var targets = new (int H, int W)?[samples.Count];
+        for (int k = 0; k < samples.Count; k++)
+        {
+            if (values[k] is not { Length: 8 } t || sizes[k] is not { } s) continue;
+            float[] p = t.Data;
+            if (p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0) return null;
+            (int h, int w) = (s.H + (int)p[2] + (int)p[6], s.W + (int)p[3] + (int)p[7]);
+            if (p[2] != Math.Floor((h - s.H) / 2.0) || p[3] != Math.Floor((w - s.W) / 2.0)) return null;
+            targets[k] = (h, w);
+        }
+        return Match(name, targets);
+    }
+
+    /// <summary>The latest map the value is computed from whose size is the target at every sample that has one.</summary>
+    private int? Match(string value, (int H, int W)?[] targets)
+    {
+        if (targets.Count(t => t is not null) < Needed) return null;
+        foreach (int j in _from[value].Reverse())
+        {
+            (int H, int W)?[] sizes = SizesOf(j);
+            if (Enumerable.Range(0, samples.Count).All(k => targets[k] is null || sizes[k] == targets[k])) return j;
+        }
+        return null;
+    }
+}
