@@ -33,7 +33,7 @@ namespace ConvGL.App.Commands;
 internal static partial class FeaturesCommand
 {
     private static readonly Argument<string> Input = Opt.Arg("INPUT", "image (PNG, JPEG, BMP, GIF, WebP, TGA; read as the stack's gray or RGB input) or .npy (C,H,W) or (H,W), whose 1, 3 or 4 (RGBA) channels are converted as an image's");
-    private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack file or a shipped stack name (assets/stacks/NAME.json)", "STACK", required: true);
+    private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack file or a shipped stack name (assets/stacks/NAME.json), or an ONNX model (MODEL.onnx, or MODEL.onnx#NODE,... for the model up to those nodes)", "STACK", required: true);
     private static readonly Option<string?> Out = Opt.Text("--out",
         "the folder to write: new, empty, or holding an earlier features dump (replaced as a whole)", "DIR", required: true);
     private static readonly Option<Device> DeviceOption = Opt.DeviceChoice();

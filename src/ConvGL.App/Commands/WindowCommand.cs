@@ -26,7 +26,7 @@ internal static class WindowCommand
         "(full: their own size, which big stacks may not fit on a software rasteriser); video files 960x540 " +
         "on a software rasteriser unless this is given, for a live frame rate",
         ParseSourceMax, SourceFit.Default, "WxH|full");
-    private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file; the default is edges", "NAME|FILE");
+    private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file, or an ONNX model (MODEL.onnx, or MODEL.onnx#NODE,... for the model up to those nodes); the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
     private static readonly Option<int> Layer = Opt.Int("--layer", "the selected layer, 1-based (default the last; the first when the last's maps are 1x1, as a classifier's pooled features)", 0, min: 1);

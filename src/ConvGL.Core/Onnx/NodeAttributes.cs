@@ -65,8 +65,9 @@ internal sealed class NodeAttributes
                 throw Error($"attribute '{a.Name}' is not supported (supported: {(_known.Count == 0 ? "none" : string.Join(", ", _known.Order(StringComparer.Ordinal)))})");
     }
 
-    /// <summary>Checks the node has inputs in [min, max] (omitted optional ones are empty names) and one output.</summary>
-    public void CheckArity(int min, int max)
+    /// <summary>Checks the node has inputs in [min, max] (omitted optional ones are empty names) and one output, or
+    /// extra outputs that nothing reads when <paramref name="unread"/> lists the values that are read.</summary>
+    public void CheckArity(int min, int max, IReadOnlySet<string>? unread = null)
     {
         int present = _node.Inputs.Count;
         while (present > 0 && _node.Inputs[present - 1].Length == 0) present--;
@@ -75,6 +76,13 @@ internal sealed class NodeAttributes
         for (int i = 0; i < min; i++)
             if (_node.Inputs[i].Length == 0) throw Error($"input {i} is required but empty");
         int outputs = _node.Outputs.Count(o => o.Length > 0);
+        if (unread is not null && _node.Outputs.Count > 1 && _node.Outputs[0].Length > 0)
+        {
+            // An extra output nothing reads (a Dropout's mask from a training-mode export) is left out.
+            if (_node.Outputs.Skip(1).FirstOrDefault(o => o.Length > 0 && unread.Contains(o)) is { } used)
+                throw Error($"output '{ErrorText.Echo(used)}' is read by another node or is a graph output; ConvGL computes only the first output");
+            return;
+        }
         if (outputs != 1 || _node.Outputs[0].Length == 0)
             throw Error($"has {outputs} outputs; ConvGL supports only the first (optional extra outputs such as MaxPool's Indices or training-mode statistics are not supported)");
     }

@@ -54,6 +54,8 @@ public sealed class OnnxGraph
         var constants = new Dictionary<string, OnnxNode>(StringComparer.Ordinal);
         // Stored values of integer type (initializers and Constant nodes), by name, with their ONNX element type.
         var integers = new Dictionary<string, int>(model.IntegerInitializers, StringComparer.Ordinal);
+        // Every value something reads (a node, or the graph as an output).
+        var read = new HashSet<string>(model.Nodes.SelectMany(n => n.Inputs).Concat(model.Outputs.Select(o => o.Name)), StringComparer.Ordinal);
         foreach (OnnxNode node in model.Nodes)
         {
             var a = new NodeAttributes(node, src);
@@ -141,7 +143,7 @@ public sealed class OnnxGraph
                 "Reshape" => ReshapeOp.Read(node, a),
                 "DepthToSpace" or "SpaceToDepth" => DepthToSpaceOp.Read(node, a),
                 "Resize" or "Upsample" => ResizeOp.Read(node, a, model.Opset),
-                "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers),
+                "Identity" or "Dropout" => IdentityOp.Read(node, a, initializers, read),
                 "Flatten" => FlattenOp.Read(node, a),
                 "Gemm" => GemmOp.Read(node, a),
                 "MatMul" => MatMulOp.Read(node, a),

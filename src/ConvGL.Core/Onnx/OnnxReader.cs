@@ -24,7 +24,7 @@ public static class OnnxReader
     /// <summary>Protobuf messages cannot exceed 2 GiB; 1 GiB is far above ResNet-sized models (ResNet18 is 64 MB).</summary>
     public const long MaxFileBytes = Limits.OnnxFileBytes;
 
-    private const int Float = 1, Int32 = 6, Int64 = 7, Float16 = 10, Double = 11;
+    private const int Float = 1, Int32 = 6, Int64 = 7, Bool = 9, Float16 = 10, Double = 11;
 
     /// <summary>The ONNX TensorProto.DataType name of an element type number, for messages.</summary>
     public static string DataTypeName(int t) => t switch
@@ -254,9 +254,9 @@ public static class OnnxReader
         }
         long count = Tensor.ElementCount(shape);
         if (count > int.MaxValue) throw new ConvGLException($"{context}: shape ({string.Join(", ", shape)}) is too large");
-        int size = t.DataType switch { Float or Int32 => 4, Int64 or Double => 8, Float16 => 2, _ => 0 };
+        int size = t.DataType switch { Float or Int32 => 4, Int64 or Double => 8, Float16 => 2, Bool => 1, _ => 0 };
         if (size == 0)
-            throw new ConvGLException($"{context}: element type {DataTypeName(t.DataType)} is not supported (FLOAT, DOUBLE, FLOAT16, INT32, INT64 are)");
+            throw new ConvGLException($"{context}: element type {DataTypeName(t.DataType)} is not supported (FLOAT, DOUBLE, FLOAT16, INT32, INT64 and BOOL are)");
 
         if (!t.RawData.IsEmpty)
         {
@@ -273,13 +273,14 @@ public static class OnnxReader
                     Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
                     Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
                     Double => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
+                    Bool => b[0] != 0 ? 1f : 0f,
                     _ => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
                 };
             }
             return new Tensor(shape, data);
         }
 
-        // Typed fields: FLOAT in float_data, DOUBLE in double_data, INT64 in int64_data, INT32 and FLOAT16 (as bits) in int32_data.
+        // Typed fields: FLOAT in float_data, DOUBLE in double_data, INT64 in int64_data, INT32, BOOL and FLOAT16 (as bits) in int32_data.
         int found = t.DataType switch
         {
             Float => t.FloatData.Count,
@@ -298,6 +299,7 @@ public static class OnnxReader
                 Double => (float)t.DoubleData[i],
                 Int64 => t.Int64Data[i],
                 Int32 => t.Int32Data[i],
+                Bool => t.Int32Data[i] != 0 ? 1f : 0f,
                 _ => (float)BitConverter.UInt16BitsToHalf((ushort)t.Int32Data[i]),
             };
         }

@@ -9,7 +9,8 @@ public sealed class IdentityOp : OnnxOp
 {
     private IdentityOp(OnnxNode node, string where) : base(node, where, node.Inputs.Take(1).ToArray(), node.Outputs[0]) { }
 
-    internal static IdentityOp Read(OnnxNode node, NodeAttributes a, IReadOnlyDictionary<string, Tensor> initializers)
+    /// <param name="read">Every value a node reads or the graph outputs: a Dropout's mask must be none of them.</param>
+    internal static IdentityOp Read(OnnxNode node, NodeAttributes a, IReadOnlyDictionary<string, Tensor> initializers, IReadOnlySet<string> read)
     {
         if (node.OpType == "Identity")
         {
@@ -17,7 +18,7 @@ public sealed class IdentityOp : OnnxOp
         }
         else
         {
-            a.CheckArity(1, 3);
+            a.CheckArity(1, 3, read);
             // ratio (attribute to opset 10, input from 12), seed, is_test (opset 1-6) and consumed_inputs (opset 1) only
             // shape training; ONNX Runtime passes the input through at inference whatever they say.
             a.Ignore("ratio");

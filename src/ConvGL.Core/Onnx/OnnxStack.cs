@@ -13,12 +13,44 @@ public static class OnnxStack
 {
     /// <summary>Imports a model file. A packaged model (<see cref="PackagedModels"/>) is named after it and gets its
     /// package's image preprocessing; any other file is named after the file and takes images as they are, resized to
-    /// its declared input size when it declares one (<see cref="DeclaredSize"/>).</summary>
-    public static Stack Load(string path)
+    /// its declared input size when it declares one (<see cref="DeclaredSize"/>).
+    /// <paramref name="until"/>: node or value names the stack ends at (the layers that compute them, nothing after;
+    /// <see cref="StackCatalog"/>'s <c>MODEL.onnx#NAME,...</c>), for a model whose head no stack layer holds.</summary>
+    public static Stack Load(string path, IReadOnlyList<string>? until = null)
     {
         PackagedModel? packaged = PackagedModels.Of(path);
         OnnxGraph graph = OnnxGraph.Load(path);
-        return FromGraph(graph, packaged?.Name ?? Path.GetFileNameWithoutExtension(path), PackagedModels.PreprocessFor(path) ?? DeclaredSize(graph));
+        return FromGraph(graph, packaged?.Name ?? Path.GetFileNameWithoutExtension(path), PackagedModels.PreprocessFor(path) ?? DeclaredSize(graph), until);
+    }
+
+    /// <summary>The ops that compute the values <paramref name="names"/> name (a value, or a node: all its outputs), in
+    /// graph order, and those values; an unknown name is one error with a suggestion.</summary>
+    private static (List<OnnxOp> Ops, HashSet<string> Values) Until(OnnxGraph graph, IReadOnlyList<string> names)
+    {
+        string src = graph.Model.Source;
+        var values = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            string[] outputs = graph.Ops.Any(o => o.Output == name) ? [name]
+                : graph.Ops.Where(o => o.Node.Name == name && o.Node.Name.Length > 0).Select(o => o.Output).ToArray();
+            if (outputs.Length == 0)
+            {
+                string guess = Kernels.KernelLibrary.DidYouMean(name, graph.Ops.Select(o => o.Node.Name).Where(n => n.Length > 0).Concat(graph.Ops.Select(o => o.Output)));
+                throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' names no node and no value of the model ({guess}after '#' give a node's name or an output's name, as Netron shows them; several separated by ',')");
+            }
+            values.UnionWith(outputs);
+        }
+        var needed = new HashSet<string>(values, StringComparer.Ordinal);
+        var kept = new List<OnnxOp>();
+        for (int i = graph.Ops.Count - 1; i >= 0; i--)
+        {
+            OnnxOp op = graph.Ops[i];
+            if (!needed.Contains(op.Output)) continue;
+            kept.Add(op);
+            needed.UnionWith(op.Inputs.Where(v => v.Length > 0));
+        }
+        kept.Reverse();
+        return (kept, values);
     }
 
     /// <summary>An RGB model that declares a fixed input size (a PyTorch export without dynamic axes) takes images at that
@@ -64,7 +96,7 @@ public static class OnnxStack
         }
     }
 
-    public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null)
+    public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null, IReadOnlyList<string>? until = null)
     {
         string src = graph.Model.Source;
         CheckDeclaredInput(graph);
@@ -79,7 +111,15 @@ public static class OnnxStack
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         // Activations and layer norms written out in several nodes run as one layer each (ImportPatterns).
         var graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        List<OnnxOp> ops = ImportPatterns.Apply(graph.Ops, graph.Initializers, graphOutputs, src);
+        IReadOnlyList<OnnxOp> selected = graph.Ops;
+        if (until is not null)
+        {
+            (List<OnnxOp> upTo, graphOutputs) = Until(graph, until);
+            if (!upTo.Any(o => o.Inputs.Contains(input.Name)))
+                throw new ConvGLException($"{src}: '#{string.Join(",", until)}' computes nothing from the input '{input.Name}'; name a node after it");
+            selected = upTo;
+        }
+        List<OnnxOp> ops = ImportPatterns.Apply(selected, graph.Initializers, graphOutputs, src);
         ops = InputAffinePattern.Fuse(ops, graph.Initializers, graphOutputs, input.Name, (int)c, src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
@@ -136,8 +176,19 @@ public static class OnnxStack
             channels.Add(1);
             ranks.Add(4);
         }
+        // A node no layer holds: its error says how to see the layers before it (the model up to the nodes it reads).
+        string? Before(OnnxOp op)
+        {
+            int Layer(string v) => index.TryGetValue(v, out int j) ? j : shuffle.TryGetValue(v, out var s) ? s.From : -1;
+            string[] producers = DataInputs(known, op).Select(Layer).Where(j => j >= 0).Select(j => layers[j].Label ?? outputOf[j]).Distinct().ToArray();
+            return until is null && producers.Length > 0 ? $"; to see the layers before it, use --stack '{src}#{string.Join(",", producers)}'" : null;
+        }
+        OnnxOp? current = null;
+        try
+        {
         foreach (OnnxOp op in ops)
         {
+            current = op;
             int i = layers.Count;
             // Identity, and a Concat of one map (DenseNet's torch.cat([x], 1) at the start of each dense block): no layer. (On
             // sizes, shape arithmetic below computes them.)
@@ -215,7 +266,7 @@ public static class OnnxStack
                     continue;
                 }
                 throw new ConvGLException($"{op.Where}: in a stack a rank-5 value is only ShuffleNet's channel shuffle: Reshape to (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W) " +
-                                          "(a detection head's reshape to (1, anchors, outputs, H, W) is not a stack layer: view the layers before it by exporting the model without its head)");
+                                          "(a detection head's reshape to (1, anchors, outputs, H, W) is not a stack layer)");
             }
             if (op is ReshapeOp grouped && index.TryGetValue(op.Inputs[0], out int source) && RankOf(source) == 4
                 && Target(known, grouped) is { Length: 5 } t5 && t5[0] is 1 or 0 or -1)
@@ -353,6 +404,11 @@ public static class OnnxStack
             channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
             if (inLast) channelsLast.Add(op.Output);
             ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
+        }
+        }
+        catch (ConvGLException e) when (current is not null && e.Message.StartsWith(current.Where, StringComparison.Ordinal) && Before(current) is { } hint)
+        {
+            throw new ConvGLException(e.Message + hint, e);
         }
         try
         {

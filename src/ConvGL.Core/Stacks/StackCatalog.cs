@@ -49,9 +49,21 @@ public static class StackCatalog
             (names.Count > 0 ? $"({guess}shipped: {string.Join(", ", names)}; models: {models})" : $"({guess}no assets/stacks folder found; models: {models})"));
     }
 
-    /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>).</summary>
+    /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>);
+    /// <c>MODEL.onnx#NAME,...</c> (a file or a packaged model's name, then node or value names): the model up to those
+    /// nodes only (<see cref="Onnx.OnnxStack.Load"/>), to see the layers before a head no stack layer holds.</summary>
     public static Stack Load(string nameOrPath)
     {
+        int hash = nameOrPath.LastIndexOf('#');
+        if (hash > 0 && !File.Exists(nameOrPath))
+        {
+            string model = Resolve(nameOrPath[..hash]);
+            if (!model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': '#' picks the nodes an ONNX model's stack ends at; '{ErrorText.Echo(nameOrPath[..hash])}' is no ONNX model");
+            string[] names = nameOrPath[(hash + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length == 0) throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': give node or value names after '#', separated by ','");
+            return Onnx.OnnxStack.Load(model, names);
+        }
         string path = Resolve(nameOrPath);
         return path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? Onnx.OnnxStack.Load(path) : StackFile.Load(path);
     }

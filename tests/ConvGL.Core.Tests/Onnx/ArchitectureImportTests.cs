@@ -174,12 +174,13 @@ public class ArchitectureImportTests
         foreach ((string arch, long o) in new[] { ("mbv3_old", 11L), ("mbv3_old2", 11L), ("densenet_singlecat", 13L), ("inception_cip0", 13L),
                                                   ("inception_pad", 11L), ("inception_pad", 10L), ("unet_convt_pad0", 13L), ("resnet50_dropout_ratio", 13L),
                                                   ("resnet50_buffer3", 13L), ("vgg", 13L), ("deeplab", 11L), ("deeplab", 13L), ("yoloup", 11L), ("yoloup", 13L), ("yolo_focus", 13L), ("yolo_focus", 11L),
-                                                  ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L) })
+                                                  ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L),
+                                                  ("resnet50_dropout_attr", 11L), ("resnet50_dropout", 13L) })
             yield return [arch, o];
     }
 
     public static IEnumerable<object[]> Refused() =>
-        [["yolo_detect", 13L], ["resnet50_dropout_attr", 11L], ["resnet50_dropout", 13L]];
+        [["yolo_detect", 13L]];
 
     private static byte[] Build(string arch, long opset) => arch switch
     {
@@ -234,6 +235,28 @@ public class ArchitectureImportTests
         var e = Assert.ThrowsAny<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, arch + ".onnx")), arch));
         Assert.Matches(@"^" + System.Text.RegularExpressions.Regex.Escape(arch) + @"\.onnx: (node '[^']+' \(\w+|graph value)", e.Message);
         Assert.DoesNotContain("NaN", e.Message);
+    }
+
+    /// <summary>A Dropout's mask (training-mode exports give it) is left out when nothing reads it (above); read, or a
+    /// graph output, it is one error naming the node and the output; a stored training_mode of true is one error too.</summary>
+    [Fact]
+    public void ADropoutMaskThatIsRead_OrTrainingModeTrue_IsOneError()
+    {
+        foreach (bool maskOut in new[] { true, false })
+        {
+            var g = new GraphProto { Name = "g" };
+            ProtoBuilders.AddImageInput(g, 3);
+            var flag = new TensorProto { Name = "train", DataType = 9 };
+            flag.Int32Data.Add(maskOut ? 0 : 1);
+            g.Initializer.Add(flag);
+            ProtoBuilders.Node(g, "drop", "Dropout", ["x", "", "train"], ["y", "mask"]);
+            g.Output.Add(ProtoBuilders.Value("y"));
+            if (maskOut) g.Output.Add(ProtoBuilders.Value("mask"));
+            var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+            var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "drop.onnx")));
+            Assert.Equal(maskOut ? "drop.onnx: node 'drop' (Dropout): output 'mask' is read by another node or is a graph output; ConvGL computes only the first output"
+                : "drop.onnx: node 'drop' (Dropout): input 'training_mode' ('train') is not supported unless it is a stored false (ConvGL runs inference: Dropout passes its input through)", e.Message);
+        }
     }
 
     // ---------------- the architectures ----------------

@@ -627,9 +627,9 @@ public class BranchyOpsTests
             return OnnxGraph.Build(OnnxReader.Parse(new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray(), "two.onnx"));
         }
         var mul = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Div"), "two"));
-        Assert.Equal("two.onnx: node 'both' (Div): in a stack Div of two maps is not supported (Add and Mul of two maps are; Div with a stored per-channel constant is)", mul.Message);
+        Assert.Equal("two.onnx: node 'both' (Div): in a stack Div of two maps is not supported (Add and Mul of two maps are; Div with a stored per-channel constant is); to see the layers before it, use --stack 'two.onnx#relu'", mul.Message);
         var cat = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }), "two"));
-        Assert.Equal("two.onnx: node 'both' (Concat): in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis 3", cat.Message);
+        Assert.Equal("two.onnx: node 'both' (Concat): in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis 3; to see the layers before it, use --stack 'two.onnx#relu'", cat.Message);
         // As graphs they run: Concat along W doubles the width.
         Tensor x = Random(3, 4, 5, 1).Reshape(1, 3, 4, 5);
         Assert.Equal([1, 3, 4, 10], Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }).Run(new Dictionary<string, Tensor> { ["x"] = x })["y"].Shape);

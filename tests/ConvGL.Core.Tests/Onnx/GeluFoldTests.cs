@@ -321,7 +321,7 @@ public class GeluFoldTests
         w.Output.Add(Value("y"));
         var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(w), "width.onnx")), "width"));
         Assert.StartsWith("width.onnx: node '/norm/ReduceMean' (ReduceMean, the first of a layer normalisation written out as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div): ", e.Message);
-        Assert.EndsWith("got axis -1 of a rank-4 value", e.Message);
+        Assert.EndsWith("got axis -1 of a rank-4 value; to see the layers before it, use --stack 'width.onnx#conv'", e.Message);
     }
 
     [Fact]

@@ -1,0 +1,47 @@
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Stacks;
+using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary><c>MODEL.onnx#NAME,...</c>: a model's stack up to the named nodes or values, for a model whose head no stack
+/// layer holds (YOLOv5's Detect), checked against ONNX Runtime; the refused head's error says which names to give; unknown
+/// names and '#' after a stack file are one error each.</summary>
+public class StackUntilTests
+{
+    [Fact]
+    public void ADetectionHead_IsRefused_WithTheNamesThatShowTheLayersBeforeIt_AndThoseNamesImport()
+    {
+        byte[] bytes = ArchitectureImportTests.YoloDetect(13, 8, 10);
+        using var dir = new TempDir();
+        string path = dir.File("detect.onnx");
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path));
+        Assert.EndsWith($"; to see the layers before it, use --stack '{path}#/model.24/m.0/Conv'", e.Message);
+
+        Stack stack = StackCatalog.Load(path + "#/model.24/m.0/Conv");
+        Assert.Equal(["conv", "silu", "conv"], stack.Layers.Select(l => l.Type));
+        Assert.Equal("/model.24/m.0/Conv", stack.Layers[^1].Label);
+        Tensor x = Random(3, 16, 20, 5); // the stem halves it to the head's 8 x 10
+        string conv = ModelProto.Parser.ParseFrom(bytes).Graph.Node.Single(n => n.Name == "/model.24/m.0/Conv").Output[0];
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 16, 20), [conv])[conv], StackRunner.Run(stack, x).Outputs[^1].Data, "the head's conv", 1e-4);
+        // By value name as well, and several names.
+        Assert.Equal(3, StackCatalog.Load($"{path}#{conv}").Layers.Count);
+        Assert.Equal(3, StackCatalog.Load($"{path}#/model.0/act/Mul, {conv}").Layers.Count);
+        Assert.Equal(["conv", "silu"], StackCatalog.Load(path + "#/model.0/act/Mul").Layers.Select(l => l.Type));
+    }
+
+    [Fact]
+    public void UnknownNames_AndHashAfterAStackFile_AreOneError()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("detect.onnx");
+        File.WriteAllBytes(path, ArchitectureImportTests.YoloDetect(13, 8, 10));
+        var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#/model.24/m.0/Cnv"));
+        Assert.Equal($"{path}: '#/model.24/m.0/Cnv' names no node and no value of the model (did you mean '/model.24/m.0/Conv'? after '#' give a node's name or an output's name, as Netron shows them; several separated by ',')", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#"));
+        Assert.Contains("give node or value names after '#'", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackCatalog.Load("edges#conv"));
+        Assert.Equal("stack 'edges#conv': '#' picks the nodes an ONNX model's stack ends at; 'edges' is no ONNX model", e.Message);
+    }
+}
