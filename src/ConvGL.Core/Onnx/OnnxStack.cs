@@ -29,14 +29,22 @@ public static class OnnxStack
     {
         string src = graph.Model.Source;
         var values = new HashSet<string>(StringComparer.Ordinal);
+        // The layers' own names too: an activation or norm written out in several nodes is one layer named after their
+        // common path ("/model.0/act/Silu"), which the window shows.
+        List<OnnxOp>? fused = null;
         foreach (string name in names)
         {
             string[] outputs = graph.Ops.Any(o => o.Output == name) ? [name]
                 : graph.Ops.Where(o => o.Node.Name == name && o.Node.Name.Length > 0).Select(o => o.Output).ToArray();
             if (outputs.Length == 0)
             {
+                fused ??= ImportPatterns.Apply(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
+                outputs = fused.Where(o => o.Node.Name == name && o.Node.Name.Length > 0).Select(o => o.Output).ToArray();
+            }
+            if (outputs.Length == 0)
+            {
                 string guess = Kernels.KernelLibrary.DidYouMean(name, graph.Ops.Select(o => o.Node.Name).Where(n => n.Length > 0).Concat(graph.Ops.Select(o => o.Output)));
-                throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' names no node and no value of the model ({guess}after '#' give a node's name or an output's name, as Netron shows them; several separated by ',')");
+                throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' names no node and no value of the model ({guess}after '#' give a node's name or an output's name, as Netron shows them, or a layer's name as the window shows it; several separated by ',')");
             }
             values.UnionWith(outputs);
         }

@@ -29,6 +29,10 @@ public class StackUntilTests
         Assert.Equal(3, StackCatalog.Load($"{path}#{conv}").Layers.Count);
         Assert.Equal(3, StackCatalog.Load($"{path}#/model.0/act/Mul, {conv}").Layers.Count);
         Assert.Equal(["conv", "silu"], StackCatalog.Load(path + "#/model.0/act/Mul").Layers.Select(l => l.Type));
+        // A fused layer's own name (Sigmoid and Mul are one silu layer, named as the window shows it).
+        Stack silu = StackCatalog.Load(path + "#/model.0/act/Silu");
+        Assert.Equal(["conv", "silu"], silu.Layers.Select(l => l.Type));
+        Assert.Equal("/model.0/act/Silu", silu.Layers[^1].Label);
     }
 
     [Fact]
@@ -38,7 +42,7 @@ public class StackUntilTests
         string path = dir.File("detect.onnx");
         File.WriteAllBytes(path, ArchitectureImportTests.YoloDetect(13, 8, 10));
         var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#/model.24/m.0/Cnv"));
-        Assert.Equal($"{path}: '#/model.24/m.0/Cnv' names no node and no value of the model (did you mean '/model.24/m.0/Conv'? after '#' give a node's name or an output's name, as Netron shows them; several separated by ',')", e.Message);
+        Assert.Equal($"{path}: '#/model.24/m.0/Cnv' names no node and no value of the model (did you mean '/model.24/m.0/Conv'? after '#' give a node's name or an output's name, as Netron shows them, or a layer's name as the window shows it; several separated by ',')", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#"));
         Assert.Contains("give node or value names after '#'", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackCatalog.Load("edges#conv"));
