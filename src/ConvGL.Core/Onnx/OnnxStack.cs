@@ -310,10 +310,16 @@ public static class OnnxStack
             StackLayer? sized = null;
             if (op is ResizeOp { SizesInput.Length: > 0 } toSize && known.TryGetValue(toSize.SizesInput, out Tensor? sz) && sz.Data.Any(float.IsNaN))
             {
-                int like = sizer.MapOfSizes(toSize, toSize.SizesInput) ?? throw SizeError(toSize, "sizes", Array.FindIndex(sz.Data, float.IsNaN));
-                ResizeOptions o = toSize.Options([1, ChannelsOf(reads[0]), 1, 1], null, new Tensor([4], [1, ChannelsOf(reads[0]), 1, 1]));
-                sized = new ResizeLayer(o with { SizeY = 0, SizeX = 0 }, toSecondInput: true);
-                reads = [reads[0], like];
+                ResizeOptions o = toSize.Options([1, ChannelsOf(reads[0]), 1, 1], null, new Tensor([4], [1, ChannelsOf(reads[0]), 1, 1])) with { SizeY = 0, SizeX = 0 };
+                if (sizer.MapOfSizes(toSize, toSize.SizesInput) is { } like)
+                {
+                    sized = new ResizeLayer(o, toSecondInput: true);
+                    reads = [reads[0], like];
+                }
+                else if (sizer.WholeFactors(toSize.SizesInput, reads[0]) is { } factors)
+                    sized = new ResizeLayer(o with { ScaleY = factors.Y, ScaleX = factors.X });
+                else
+                    throw SizeError(toSize, "sizes", Array.FindIndex(sz.Data, float.IsNaN));
             }
             else if (op is PadOp { AttributePads: null } toPad && known.TryGetValue(op.Inputs[1], out Tensor? pz) && pz.Data.Any(float.IsNaN))
             {
@@ -602,8 +608,8 @@ public static class OnnxStack
 
     private static ConvGLException SizeError(OnnxOp op, string what, int at) =>
         new($"{op.Where}: {what} entry {at} depends on a map's height or width (computed from Shape, which a stack knows only " +
-            "for the batch and the channels) in a way no stack layer follows (a Resize to another map's size, or a Pad to it with " +
-            "half the difference before, does); export the model with a fixed input size (no dynamic_axes) so it is stored");
+            "for the batch and the channels) in a way no stack layer follows (a Resize to another map's size or by whole factors, " +
+            "or a Pad to another map's size with half the difference before, does); export the model with a fixed input size (no dynamic_axes) so it is stored");
 
     private static Tensor Constant(IReadOnlyDictionary<string, Tensor> known, OnnxOp op, string name) =>
         known.TryGetValue(name, out Tensor? t) ? t

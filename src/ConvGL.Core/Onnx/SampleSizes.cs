@@ -76,6 +76,29 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
         return Match(sizes, targets);
     }
 
+    /// <summary>Whole factors (ry, rx) such that a Resize's sizes are (ry h, rx w) of its input map's (h, w) at every
+    /// sample (an upsampling by scale_factor exported as sizes computed from Shape): a resize by those scales, the same
+    /// for every size. Only whole factors: for any other ratio ONNX's coordinate mapping uses sizes / input, which a
+    /// fixed scale does not give on every size. Null when none.</summary>
+    public (int Y, int X)? WholeFactors(string sizes, int from)
+    {
+        if (!_values.TryGetValue(sizes, out Tensor?[]? values)) return null;
+        (int H, int W)?[] input = SizesOf(from);
+        (int Y, int X)? factors = null;
+        int agreeing = 0;
+        for (int k = 0; k < samples.Count; k++)
+        {
+            if (values[k] is not { Length: 2 or 4 } t || input[k] is not { } s) continue;
+            float sy = t.Data[^2], sx = t.Data[^1];
+            if (sy % s.H != 0 || sx % s.W != 0 || sy < s.H || sx < s.W) return null;
+            (int Y, int X) f = ((int)(sy / s.H), (int)(sx / s.W));
+            if (factors is { } earlier && earlier != f) return null;
+            factors = f;
+            agreeing++;
+        }
+        return agreeing >= Needed ? factors : null;
+    }
+
     /// <summary>The map whose size a Pad of map <paramref name="from"/> gives at every sample, with half of each difference
     /// before (rounded down) and the rest after, the batch and channels unpadded; or null.</summary>
     public int? MapOfPads(PadOp op, int from)

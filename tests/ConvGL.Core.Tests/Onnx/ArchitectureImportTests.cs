@@ -174,7 +174,7 @@ public class ArchitectureImportTests
         foreach ((string arch, long o) in new[] { ("mbv3_old", 11L), ("mbv3_old2", 11L), ("densenet_singlecat", 13L), ("inception_cip0", 13L),
                                                   ("inception_pad", 11L), ("inception_pad", 10L), ("unet_convt_pad0", 13L), ("resnet50_dropout_ratio", 13L),
                                                   ("resnet50_buffer3", 13L), ("vgg", 13L), ("deeplab", 11L), ("deeplab", 13L), ("yoloup", 11L), ("yoloup", 13L), ("yolo_focus", 13L), ("yolo_focus", 11L),
-                                                  ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L),
+                                                  ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L), ("resize_to_input", 13L),
                                                   ("resnet50_dropout_attr", 11L), ("resnet50_dropout", 13L) })
             yield return [arch, o];
     }
@@ -203,6 +203,7 @@ public class ArchitectureImportTests
         "unet_convt_pad0" => UNet(opset, "convt", "pad0"),
         "unet_convt_dynpad" => UNet(opset, "convt", "dynpad"),
         "resize_to_skip" => ResizeToSkip(opset),
+        "resize_to_input" => ResizeToSkip(opset, toInput: true),
         "regnet" => RegNet(opset),
         "squeezenet" => SqueezeNet(opset),
         "resnet50_flatten" => ResNet50(opset, "flatten"),
@@ -481,15 +482,16 @@ public class ArchitectureImportTests
     }
 
     /// <summary>UNet / FPN / DeepLab: F.interpolate(x, size=skip.shape[-2:], bilinear) exported with dynamic axes: Resize by
-    /// sizes = Concat(Shape(x)[:2], Shape(skip)[2:]).</summary>
-    internal static byte[] ResizeToSkip(long opset)
+    /// sizes = Concat(Shape(x)[:2], Shape(skip)[2:]); <paramref name="toInput"/>: to the model input's size (DeepLab's head,
+    /// F.interpolate(x, size=input_shape)).</summary>
+    internal static byte[] ResizeToSkip(long opset, bool toInput = false)
     {
         var t = new TorchGraph(18, opset);
         string skip = t.Relu("/enc0", t.Conv("/enc0/Conv", "x", 3, 4, 3));
         string deep = t.Relu("/enc1", t.Conv("/enc1/Conv", skip, 4, 4, 3, 2));
         string shapeX = t.Node("/Shape", "Shape", [deep]);
         string nc = t.Node("/Slice", "Slice", [shapeX, t.ConstI("/Constant", [0]), t.ConstI("/Constant_1", [2]), t.ConstI("/Constant_2", [0])]);
-        string shapeS = t.Node("/Shape_1", "Shape", [skip]);
+        string shapeS = t.Node("/Shape_1", "Shape", [toInput ? "x" : skip]);
         string hw = t.Node("/Slice_1", "Slice", [shapeS, t.ConstI("/Constant_3", [2]), t.ConstI("/Constant_4", [long.MaxValue]), t.ConstI("/Constant_5", [0])]);
         string sizes = t.Node("/Concat", "Concat", [nc, hw], ProtoBuilders.Int("axis", 0));
         string up = t.Node("/Resize", "Resize", [deep, "", "", sizes], ProtoBuilders.Str("coordinate_transformation_mode", "pytorch_half_pixel"), ProtoBuilders.Str("mode", "linear"));

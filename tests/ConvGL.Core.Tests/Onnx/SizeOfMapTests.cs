@@ -100,7 +100,7 @@ public class SizeOfMapTests
     [InlineData(9, 10)]
     public void DynamicSizeUNet_And_ResizeToSkip_MatchOnnxRuntime_AtOddSizes(int h, int w)
     {
-        foreach ((byte[] bytes, string name) in new[] { (ArchitectureImportTests.UNet(13, "convt", "dynpad"), "dynpad"), (ArchitectureImportTests.ResizeToSkip(13), "toskip") })
+        foreach ((byte[] bytes, string name) in new[] { (ArchitectureImportTests.UNet(13, "convt", "dynpad"), "dynpad"), (ArchitectureImportTests.ResizeToSkip(13), "toskip"), (ArchitectureImportTests.ResizeToSkip(13, toInput: true), "toinput") })
         {
             OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, name + ".onnx"));
             Stack stack = OnnxStack.FromGraph(graph, name);
@@ -143,5 +143,47 @@ public class SizeOfMapTests
         Tensor ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 1, h, 3) })["y"];
         Assert.Equal([1, 1, h + (h - 7) / 2, 3], ours.Shape);
         AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 1, h, 3), ["y"])["y"], ours.Data, $"H {h}");
+    }
+
+    /// <summary>Upsampling by scale_factor as older exports wrote it with dynamic axes: sizes = Concat(Shape(x)[:2],
+    /// Cast(Floor(Cast(Shape(x)[2:], FLOAT) * 2), INT64)): a resize by whole factors 2, whatever the size; equal to ONNX
+    /// Runtime at odd sizes, nearest and linear. Factor 1.5 (no whole factor) stays one error.</summary>
+    [Theory]
+    [InlineData("nearest", 2f, 9, 7)]
+    [InlineData("linear", 2f, 6, 11)]
+    [InlineData("linear", 1.5f, 6, 11)]
+    public void SizesAsWholeMultiplesOfTheInput_AreAResizeByThoseFactors(string mode, float factor, int h, int w)
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.Int64Data("zero", 0));
+        g.Initializer.Add(ProtoBuilders.Int64Data("two", 2));
+        g.Initializer.Add(ProtoBuilders.Int64Data("four", 4));
+        g.Initializer.Add(ProtoBuilders.FloatData("factor", [factor]));
+        ProtoBuilders.Node(g, "relu", "Relu", ["x"], "r");
+        ProtoBuilders.Node(g, "shape", "Shape", ["r"], "s");
+        ProtoBuilders.Node(g, "nc", "Slice", ["s", "zero", "two"], "nc");
+        ProtoBuilders.Node(g, "hw", "Slice", ["s", "two", "four"], "hw");
+        ProtoBuilders.Node(g, "to_float", "Cast", ["hw"], "hwf", new AttributeProto { Name = "to", Type = 2, I = 1 });
+        ProtoBuilders.Node(g, "times", "Mul", ["hwf", "factor"], "hw2");
+        ProtoBuilders.Node(g, "floor", "Floor", ["hw2"], "hw2f");
+        ProtoBuilders.Node(g, "to_int", "Cast", ["hw2f"], "hw2i", new AttributeProto { Name = "to", Type = 2, I = 7 });
+        ProtoBuilders.Node(g, "sizes", "Concat", ["nc", "hw2i"], "sz", new AttributeProto { Name = "axis", Type = 2, I = 0 });
+        ProtoBuilders.Node(g, "up", "Resize", ["r", "", "", "sz"], "y", ProtoBuilders.Str("mode", mode));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "up.onnx"));
+        if (factor != 2f)
+        {
+            var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "up"));
+            Assert.StartsWith("up.onnx: node 'up' (Resize): sizes entry 2 depends on a map's height or width", e.Message);
+            return;
+        }
+        Stack stack = OnnxStack.FromGraph(graph, "up");
+        var resize = Assert.IsType<ResizeLayer>(stack.Layers[^1]);
+        Assert.False(resize.ToSecondInput);
+        Assert.Equal((2f, 2f, 0), (resize.Options.ScaleY, resize.Options.ScaleX, resize.Options.SizeY));
+        Tensor x = Random(3, h, w, h + w);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, h, w), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, $"{mode} x2 at {h}x{w}");
     }
 }
