@@ -49,6 +49,36 @@ public class StackWriterOnnxTests
         }
     }
 
+    /// <summary>The layers that take their size from the map they meet (slices of rows and columns: YOLOv5's Focus; a pad
+    /// and a resize to a second map's size: a dynamic-size UNet and FPN) survive the stack file: written, reloaded, the
+    /// same maps on even and odd sizes.</summary>
+    [Theory]
+    [InlineData("focus")]
+    [InlineData("dynpad")]
+    [InlineData("toskip")]
+    public void SizeTakingLayers_WrittenAndReloaded_GiveTheSameMaps(string model)
+    {
+        byte[] bytes = model switch
+        {
+            "focus" => BranchyGraphs.FocusBytes(),
+            "dynpad" => ArchitectureImportTests.UNet(13, "convt", "dynpad"),
+            _ => ArchitectureImportTests.ResizeToSkip(13),
+        };
+        Stack imported = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, model + ".onnx")), model);
+        using var dir = new TempDir();
+        string path = dir.File(model + ".json");
+        StackWriter.WriteWithWeights(path, imported);
+        Stack reloaded = StackFile.Load(path);
+        Assert.Equal(imported.Layers.Select(l => l.Type), reloaded.Layers.Select(l => l.Type));
+        Assert.Equal(imported.Layers.Select((l, i) => l.InputsOf(i)), reloaded.Layers.Select((l, i) => l.InputsOf(i)));
+        foreach ((int h, int w) in model == "focus" ? new[] { (8, 6), (12, 10) } : new[] { (12, 16), (13, 17) })
+        {
+            Tensor x = Random(3, h, w, h * w);
+            StackResult a = StackRunner.Run(imported, x), b = StackRunner.Run(reloaded, x);
+            for (int i = 0; i < imported.Layers.Count; i++) AssertClose(a.Outputs[i], b.Outputs[i], $"{model} {h}x{w} layer {i} ({imported.Layers[i].Type})");
+        }
+    }
+
     /// <summary>auto_pad SAME_UPPER / SAME_LOWER with stride 2 and an even kernel (odd total padding): the stack's conv
     /// (ConvGeometry's same_upper / same_lower) gives the ONNX graph's output (SpatialAttributes.Resolve), and so does the
     /// written and reloaded stack.</summary>
