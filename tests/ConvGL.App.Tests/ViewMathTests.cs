@@ -276,6 +276,13 @@ public sealed class ViewMathTests
         LayerWindow global = ProfileView.Windows(null, null, 7, 9, 1, 1).X;
         Assert.Equal((0.0, 8.0), (global.Axis.At(0) - global.Half, global.Axis.At(0) + global.Half));
         Assert.Equal(0.0, ProfileView.Windows(null, new ActivationLayer(ActivationKind.Relu), 9, 9, 9, 9).X.Half);
+        // A slice's outputs sit on the input pixels it takes: a flip (cols ::-1) reads 7, 6, ...; rows 2: read 2, 3, ...;
+        // a Focus phase (1::2) reads 1, 3, ... (they were spread as if the map were resized).
+        (LayerWindow sy, LayerWindow sx) = ProfileView.Windows(null, new SliceLayer(0, null, SliceRange.Of(2, null, 1), SliceRange.Of(null, null, -1)), 8, 8, 6, 8);
+        Assert.Equal((new ProfileAxis(2, 1), new ProfileAxis(7, -1), 0.0), (sy.Axis, sx.Axis, sy.Half));
+        Assert.Equal(new ProfileAxis(1, 2), ProfileView.Windows(null, new SliceLayer(0, null, SliceRange.Of(1, null, 2), null), 8, 8, 4, 8).Y.Axis);
+        // A pad to a second map's size: 3 -> 6 rows puts input row 0 at output row 1 (floor(3 / 2) above).
+        Assert.Equal(new ProfileAxis(-1, 1), ProfileView.Windows(null, new PadLayer(new PadOptions(0, 0, 0, 0), toSecondInput: true), 3, 3, 6, 3).Y.Axis);
     }
 
     /// <summary>A resize's outputs sit where Resize2D samples the input, in every coordinate mode (they were spread evenly,

@@ -149,6 +149,17 @@ public sealed class WindowInputTests : IDisposable
         Assert.EndsWith(Path.Combine("stacks", "edges.json"), ConvGL.Core.Stacks.StackCatalog.Resolve("edges"));
     }
 
+    /// <summary>The window takes MODEL.onnx#NAME as features does (the review: it resolved the whole argument as a file
+    /// and said "no such file"): the Focus test model up to its Concat is 5 layers, the last shown.</summary>
+    [Fact]
+    public void TheWindow_TakesAModelUpToANode()
+    {
+        File.WriteAllBytes(P("focus.onnx"), Core.Tests.Onnx.BranchyGraphs.FocusBytes());
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "focus.onnx#focus_cat", "--source", "scene:64x48", "--frames", "2", "--offscreen");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("shown layer=5 channel=0 view=output pipeline=stack focus", r.Stdout);
+    }
+
     /// <summary>A kernel file a stack names (the audit's kern.png, a text kernel with an image's name) is not the
     /// screenshot's to replace either; refused before any window opens.</summary>
     [Fact]

@@ -145,7 +145,7 @@ internal static class WindowCommand
     /// <summary>"--source-max WxH fits" for the largest halving of the frames whose plan passes the limits.</summary>
     private static string SourceMaxThatFits(string stackName, int width, int height)
     {
-        Stack stack = StackCatalog.Load(StackCatalog.Resolve(stackName));
+        Stack stack = StackCatalog.Load(stackName);
         return StackInputSizes.LargestHalving(stack, height, width) is { } fit
             ? $"--source-max {fit.W}x{fit.H} scales them down to a size whose maps fit"
             : "a smaller --source-max scales them down";

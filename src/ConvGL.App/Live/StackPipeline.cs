@@ -25,6 +25,8 @@ internal sealed class StackPipeline : ILivePipeline
 {
     private readonly GlContext _context;
     private readonly string _file;
+    // MODEL.onnx#NAMES: the names (the stack up to those nodes), null for a whole stack.
+    private readonly string? _until;
     private GpuStackRunner _runner;
     private ConvView?[] _convs;
     // Kernel names per layer as the file gave them: a live option change rebuilds the layer without them.
@@ -42,7 +44,8 @@ internal sealed class StackPipeline : ILivePipeline
     public StackPipeline(GlContext context, string nameOrFile, (int Height, int Width)? size = null)
     {
         _context = context;
-        _file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
+        (string file, _until) = StackCatalog.ResolveParts(nameOrFile);
+        _file = Path.GetFullPath(file);
         (int h, int w) = size ?? (16, 16);
         (_runner, _convs) = Load(Math.Max(1, h), Math.Max(1, w));
         _kernelNames = KernelNames(_runner.Stack);
@@ -63,18 +66,19 @@ internal sealed class StackPipeline : ILivePipeline
     /// <summary><see cref="Check(string)"/>, with every file the stack reads (<see cref="FilesRead"/>).</summary>
     public static int Check(string nameOrFile, out IReadOnlyList<string> files)
     {
-        string file = Path.GetFullPath(StackCatalog.Resolve(nameOrFile));
-        Stack stack = LoadStack(file);
+        (string resolved, string? until) = StackCatalog.ResolveParts(nameOrFile);
+        string file = Path.GetFullPath(resolved);
+        Stack stack = LoadStack(file, until);
         files = FilesRead(stack, file);
         return stack.Layers.Count;
     }
 
     // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
-    private static Stack LoadStack(string file) => StackCatalog.Load(file);
+    private static Stack LoadStack(string file, string? until) => StackCatalog.Load(until is null ? file : $"{file}#{until}");
 
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
-        Stack stack = LoadStack(_file);
+        Stack stack = LoadStack(_file, _until);
         // A stack that does not fit the frames (a residual net whose adds need even maps): the sizes it runs at.
         if (stack.Preprocess is null) StackInputSizes.CheckFrames(stack, height, width);
         return (new GpuStackRunner(_context, stack, height, width, algorithm: ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer }, Views(stack));

@@ -3,7 +3,8 @@ using ConvGL.Core.Ops;
 namespace ConvGL.Core.Onnx;
 
 /// <summary>ONNX Identity, and Dropout at inference (what ONNX Runtime runs: the input passes through; the ratio and
-/// seed only matter in training). A training_mode input that is not a stored false, and the mask output, are errors.
+/// seed only matter in training). A training_mode input that is not a stored false is an error; so is a mask output
+/// that a node reads or the graph outputs (one that nothing reads, as training-mode exports leave it, is left out).
 /// In a stack it is no layer at all: readers of its output read its input.</summary>
 public sealed class IdentityOp : OnnxOp
 {

@@ -41,11 +41,15 @@ public static class OnnxStack
                 fused ??= ImportPatterns.Apply(graph.Ops, graph.Initializers, graph.Outputs.Select(o => o.Name), src);
                 outputs = fused.Where(o => o.Node.Name == name && o.Node.Name.Length > 0).Select(o => o.Output).ToArray();
             }
+            if (outputs.Length == 0 && graph.Inputs.Any(i => i.Name == name))
+                throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' is the model's input; name a node after it");
             if (outputs.Length == 0)
             {
                 string guess = Kernels.KernelLibrary.DidYouMean(name, graph.Ops.Select(o => o.Node.Name).Where(n => n.Length > 0).Concat(graph.Ops.Select(o => o.Output)));
                 throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' names no node and no value of the model ({guess}after '#' give a node's name or an output's name, as Netron shows them, or a layer's name as the window shows it; several separated by ',')");
             }
+            if (outputs.FirstOrDefault(graph.HostValues.Contains) is { } size)
+                throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' names '{ErrorText.Echo(size)}', a size computed from shapes, not a map; name a node that makes a map");
             values.UnionWith(outputs);
         }
         var needed = new HashSet<string>(values, StringComparer.Ordinal);
@@ -188,7 +192,10 @@ public static class OnnxStack
         string? Before(OnnxOp op)
         {
             int Layer(string v) => index.TryGetValue(v, out int j) ? j : shuffle.TryGetValue(v, out var s) ? s.From : -1;
-            string[] producers = DataInputs(known, op).Select(Layer).Where(j => j >= 0).Select(j => layers[j].Label ?? outputOf[j]).Distinct().ToArray();
+            // A name '#' can carry (no ',' or '#' in it): the layer's, else its value's.
+            static bool Plain(string? n) => n is { Length: > 0 } && n.IndexOfAny([',', '#']) < 0;
+            string[] producers = DataInputs(known, op).Select(Layer).Where(j => j >= 0)
+                .Select(j => Plain(layers[j].Label) ? layers[j].Label! : Plain(outputOf[j]) ? outputOf[j] : null).OfType<string>().Distinct().ToArray();
             return until is null && producers.Length > 0 ? $"; to see the layers before it, use --stack '{src}#{string.Join(",", producers)}'" : null;
         }
         OnnxOp? current = null;

@@ -5,8 +5,9 @@ namespace ConvGL.Core.Onnx;
 /// <summary>Shape arithmetic at a few sample input sizes, for the import of a dynamic-size export (OnnxStack): each map's
 /// size at each sample comes from the stack layers' own size rules, each Shape of a map gives that size, and the ops after
 /// it run on those numbers as they do on stored ones. A Resize whose sizes, or a Pad whose output, equal one map's size at
-/// every sample is a layer that takes that map's size (UNet's pad-to-match, F.interpolate(x, size=skip.shape[-2:])); only
-/// maps whose Shape the value is computed from are candidates. With a fixed declared input size that size is the one
+/// every sample where the arithmetic runs (two at least) and follow it (<see cref="Match"/>) is a layer that takes that
+/// map's size (UNet's pad-to-match, F.interpolate(x, size=skip.shape[-2:])); only maps whose Shape the value is computed
+/// from are candidates. With a fixed declared input size that size is the one
 /// sample (the model runs at no other).</summary>
 internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOnlyList<StackLayer> layers)
 {
@@ -19,6 +20,9 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     private readonly Dictionary<string, Tensor?[]> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<int>> _from = new(StringComparer.Ordinal);
     private readonly Dictionary<int, (int H, int W)?[]> _sizes = [];
+    // The Shapes and the ops after them, in order, to run again with one map's size changed (Follows); the stored values.
+    private readonly List<(OnnxOp Op, int Map, int Channels, bool ChannelsLast)> _recorded = [];
+    private IReadOnlyDictionary<string, Tensor> _known = new Dictionary<string, Tensor>();
 
     /// <summary>How many samples must agree: every one of a fixed size, two or more of the dynamic ones.</summary>
     private int Needed => samples.Count == 1 ? 1 : 2;
@@ -47,15 +51,21 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     public void Shape(ShapeOp op, int j, int channels, bool channelsLast)
     {
         (int H, int W)?[] sizes = SizesOf(j);
-        _values[op.Output] = sizes.Select(s => s is { } z ? op.Of(channelsLast ? new[] { 1, z.H, z.W, channels } : new[] { 1, channels, z.H, z.W }) : null).ToArray();
+        _values[op.Output] = sizes.Select(s => s is { } z ? Shape(op, z, channels, channelsLast) : null).ToArray();
         _from[op.Output] = [j];
+        _recorded.Add((op, j, channels, channelsLast));
     }
+
+    private static Tensor Shape(ShapeOp op, (int H, int W) z, int channels, bool channelsLast) =>
+        op.Of(channelsLast ? new[] { 1, z.H, z.W, channels } : new[] { 1, channels, z.H, z.W });
 
     /// <summary>A shape-arithmetic op after a Shape: run at each sample on that sample's values (the others as stored).</summary>
     public void Run(OnnxOp op, IReadOnlyDictionary<string, Tensor> known)
     {
         string[] sampled = op.Inputs.Where(v => v.Length > 0 && _values.ContainsKey(v)).Distinct().ToArray();
         if (sampled.Length == 0) return;
+        _known = known;
+        _recorded.Add((op, -2, 0, false));
         var values = new Tensor?[samples.Count];
         for (int k = 0; k < samples.Count; k++)
         {
@@ -72,8 +82,9 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     public int? MapOfSizes(ResizeOp op, string sizes)
     {
         if (!_values.TryGetValue(sizes, out Tensor?[]? values)) return null;
-        var targets = values.Select(t => t is { Length: 2 or 4 } ? ((int H, int W)?)((int)t.Data[^2], (int)t.Data[^1]) : null).ToArray();
-        return Match(sizes, targets);
+        static (int H, int W)? Size(Tensor? t) => t is { Length: 2 or 4 } ? ((int)t.Data[^2], (int)t.Data[^1]) : null;
+        _fromMap = int.MinValue;
+        return Match(sizes, values.Select(Size).ToArray(), (again, _) => Size(again));
     }
 
     /// <summary>Whole factors (ry, rx) such that a Resize's sizes are (ry h, rx w) of its input map's (h, w) at every
@@ -116,17 +127,54 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
             if (p[2] != Math.Floor((h - s.H) / 2.0) || p[3] != Math.Floor((w - s.W) / 2.0)) return null;
             targets[k] = (h, w);
         }
-        return Match(name, targets);
+        // Moved: the pads run again with a candidate's size changed; the padded map's own size changes too when the
+        // candidate is that map.
+        int k0 = Array.FindIndex(targets, t => t is not null);
+        _fromMap = from;
+        return Match(name, targets, (again, own) => again is { Length: 8 } p && (own ?? sizes[k0]) is { } s
+            ? (s.H + (int)p.Data[2] + (int)p.Data[6], s.W + (int)p.Data[3] + (int)p.Data[7]) : null);
     }
 
-    /// <summary>The latest map the value is computed from whose size is the target at every sample that has one.</summary>
-    private int? Match(string value, (int H, int W)?[] targets)
+    /// <summary>The latest map the value is computed from whose size is the target at every sample that has one, and
+    /// which the target follows: with that map's size changed at one sample (its Shape's H and W only), the shape
+    /// arithmetic run again gives its changed size (two maps of equal sizes at every sample, one taken for the batch and
+    /// channels and the other for H and W, are told apart so).</summary>
+    private int? Match(string value, (int H, int W)?[] targets, Func<Tensor, (int H, int W)?, (int H, int W)?> target)
     {
         if (targets.Count(t => t is not null) < Needed) return null;
+        int k0 = Array.FindIndex(targets, t => t is not null);
         foreach (int j in _from[value].Reverse())
         {
             (int H, int W)?[] sizes = SizesOf(j);
-            if (Enumerable.Range(0, samples.Count).All(k => targets[k] is null || sizes[k] == targets[k])) return j;
+            if (!Enumerable.Range(0, samples.Count).All(k => targets[k] is null || sizes[k] == targets[k])) continue;
+            (int H, int W) moved = (sizes[k0]!.Value.H + 5, sizes[k0]!.Value.W + 7);
+            if (Replay(value, k0, j, moved) is { } again && target(again, j == _fromMap ? moved : null) == moved) return j;
+        }
+        return null;
+    }
+
+    // The map a Pad pads (its own size moves with a candidate that is the same map).
+    private int _fromMap = int.MinValue;
+
+    /// <summary>The shape arithmetic up to <paramref name="value"/> at sample <paramref name="k"/>, map <paramref name="map"/>'s
+    /// Shape giving <paramref name="size"/>; null where it fails.</summary>
+    private Tensor? Replay(string value, int k, int map, (int H, int W) size)
+    {
+        var local = new Dictionary<string, Tensor?>(StringComparer.Ordinal);
+        foreach ((OnnxOp op, int j, int channels, bool last) in _recorded)
+        {
+            if (op is ShapeOp shape && j >= -1)
+                local[op.Output] = j == map ? Shape(shape, size, channels, last) : SizesOf(j)[k] is { } z ? Shape(shape, z, channels, last) : null;
+            else
+            {
+                Tensor?[] args = op.Inputs.Select(v => v.Length == 0 ? null : local.TryGetValue(v, out Tensor? t) ? t : _known.GetValueOrDefault(v)).ToArray();
+                try { local[op.Output] = op.Inputs.Where((v, i) => v.Length > 0 && args[i] is null).Any() ? null : op.Run(args); }
+                catch (Exception e) when (e is ConvGLException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException)
+                {
+                    local[op.Output] = null;
+                }
+            }
+            if (op.Output == value) return local[op.Output];
         }
         return null;
     }

@@ -514,7 +514,8 @@ public readonly record struct SliceRange
     {
         const long s = Limits.ImageSide;
         if (step == 0) throw new ConvGLException("a slice step must not be 0");
-        step = Math.Clamp(step, -s - 1, s + 1);
+        // A step of S or more takes one element on every axis of at most S (and a stack file reads steps up to S).
+        step = Math.Clamp(step, -s, s);
         if (step > 0)
         {
             // start <= -S reaches 0 for every n <= S; end >= S reaches n.
@@ -573,7 +574,8 @@ public sealed class SliceLayer : StackLayer
     public override int OutputChannels(int inputChannels, out string? error)
     {
         int end = End ?? inputChannels;
-        error = end > inputChannels || Start >= end ? $"slice takes channels {Start}..{end - 1}; its input has {inputChannels}" : null;
+        error = end > inputChannels || Start >= end
+            ? $"slice takes channels {Start}..{(End is null ? "the last" : end - 1)}; its input has {inputChannels}" : null;
         return end - Start;
     }
 
@@ -610,7 +612,7 @@ public sealed class SliceLayer : StackLayer
         return string.Join(" ", parts);
     }
 
-    internal override string SizeField => ChannelsOnly ? "end" : "rows";
+    internal override string SizeField => Rows is not null ? "rows" : Cols is not null ? "cols" : End is null ? "start" : "end";
 }
 
 /// <summary>Local response normalisation across channels (see <see cref="Lrn"/>; AlexNet's and GoogLeNet's layer):

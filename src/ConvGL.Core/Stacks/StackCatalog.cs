@@ -49,22 +49,33 @@ public static class StackCatalog
             (names.Count > 0 ? $"({guess}shipped: {string.Join(", ", names)}; models: {models})" : $"({guess}no assets/stacks folder found; models: {models})"));
     }
 
+    /// <summary>A stack argument's file and, for <c>MODEL.onnx#NAME,...</c> (a file or a packaged model's name, then node
+    /// or value names), the names after the '#' (null without one). The '#' is the one after ".onnx", or the first one
+    /// after a packaged model's name, so a node name may hold a '#' itself.</summary>
+    public static (string Path, string? Until) ResolveParts(string nameOrPath)
+    {
+        if (File.Exists(nameOrPath)) return (nameOrPath, null);
+        int onnx = nameOrPath.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase);
+        int hash = onnx >= 0 ? onnx + 5 : nameOrPath.IndexOf('#');
+        if (hash <= 0) return (Resolve(nameOrPath), null);
+        string model = Resolve(nameOrPath[..hash]);
+        if (!model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': '#' picks the nodes an ONNX model's stack ends at; '{ErrorText.Echo(nameOrPath[..hash])}' is no ONNX model");
+        return (model, nameOrPath[(hash + 1)..]);
+    }
+
     /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>);
-    /// <c>MODEL.onnx#NAME,...</c> (a file or a packaged model's name, then node or value names): the model up to those
-    /// nodes only (<see cref="Onnx.OnnxStack.Load"/>), to see the layers before a head no stack layer holds.</summary>
+    /// <c>MODEL.onnx#NAME,...</c> (<see cref="ResolveParts"/>) the model up to those nodes only
+    /// (<see cref="Onnx.OnnxStack.Load"/>), to see the layers before a head no stack layer holds.</summary>
     public static Stack Load(string nameOrPath)
     {
-        int hash = nameOrPath.LastIndexOf('#');
-        if (hash > 0 && !File.Exists(nameOrPath))
+        (string path, string? until) = ResolveParts(nameOrPath);
+        if (until is not null)
         {
-            string model = Resolve(nameOrPath[..hash]);
-            if (!model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-                throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': '#' picks the nodes an ONNX model's stack ends at; '{ErrorText.Echo(nameOrPath[..hash])}' is no ONNX model");
-            string[] names = nameOrPath[(hash + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            string[] names = until.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (names.Length == 0) throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': give node or value names after '#', separated by ','");
-            return Onnx.OnnxStack.Load(model, names);
+            return Onnx.OnnxStack.Load(path, names);
         }
-        string path = Resolve(nameOrPath);
         return path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? Onnx.OnnxStack.Load(path) : StackFile.Load(path);
     }
 }

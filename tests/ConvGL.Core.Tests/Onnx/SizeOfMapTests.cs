@@ -186,4 +186,46 @@ public class SizeOfMapTests
         Tensor x = Random(3, h, w, h + w);
         AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, h, w), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, $"{mode} x2 at {h}x{w}");
     }
+
+    /// <summary>Two maps of equal size at every sample the import tries (A: x pooled 2x four times, floor(H / 16); B: x
+    /// padded by a row and a column first, floor((H + 1) / 16); they differ when H + 1 is a multiple of 16) and a Resize of A
+    /// to B's size (its sizes take A's batch and channels, B's height and width): the resize reads B, the map its sizes
+    /// follow, not A, the latest map that fits the samples (the review found A taken: 15x15 where ONNX Runtime gives 16x16).</summary>
+    [Fact]
+    public void TwoMapsOfEqualSizeAtTheSamples_TheResizeReadsTheOneItsSizesFollow()
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.Int64Data("pads", 0, 0, 0, 0, 0, 0, 1, 1));
+        g.Initializer.Add(ProtoBuilders.Int64Data("zero", 0));
+        g.Initializer.Add(ProtoBuilders.Int64Data("two", 2));
+        g.Initializer.Add(ProtoBuilders.Int64Data("four", 4));
+        string Pool(string name, string x)
+        {
+            for (int i = 0; i < 4; i++) ProtoBuilders.Node(g, $"{name}{i}", "MaxPool", [i == 0 ? x : $"{name}{i - 1}_out"], $"{name}{i}_out", ProtoBuilders.Ints("kernel_shape", 2, 2), ProtoBuilders.Ints("strides", 2, 2));
+            return $"{name}3_out";
+        }
+        ProtoBuilders.Node(g, "pad", "Pad", ["x", "pads"], "xp");
+        string b = Pool("b", "xp");
+        string a = Pool("a", "x");
+        ProtoBuilders.Node(g, "shape_a", "Shape", [a], "sa");
+        ProtoBuilders.Node(g, "shape_b", "Shape", [b], "sb");
+        ProtoBuilders.Node(g, "nc", "Slice", ["sa", "zero", "two"], "nc");
+        ProtoBuilders.Node(g, "hw", "Slice", ["sb", "two", "four"], "hw");
+        ProtoBuilders.Node(g, "sizes", "Concat", ["nc", "hw"], "sz", new AttributeProto { Name = "axis", Type = 2, I = 0 });
+        ProtoBuilders.Node(g, "up", "Resize", [a, "", "", "sz"], "y", ProtoBuilders.Str("mode", "nearest"));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "two.onnx")), "two");
+        int up = stack.Layers.Count - 1;
+        Assert.Equal("b3", stack.Layers[stack.Layers[up].InputsOf(up)[1]].Label);
+        foreach (int n in new[] { 64, 79 })
+        {
+            Tensor x = Random(3, n, n, n);
+            float[] want = RunOnnxRuntime(bytes, x.Reshape(1, 3, n, n), ["y"])["y"];
+            Tensor got = StackRunner.Run(stack, x).Outputs[^1];
+            Assert.Equal(3 * ((n + 1) / 16) * ((n + 1) / 16), want.Length);
+            AssertClose(want, got.Data, $"{n}x{n}");
+        }
+    }
 }

@@ -210,4 +210,25 @@ public class SpatialSliceTests
         var e = Assert.Throws<ConvGLException>(() => StackRunner.Run(stack, Random(3, h + 1, w, 1)));
         Assert.Contains("concat needs inputs of one size", e.Message);
     }
+
+    /// <summary>The review's edge cases: a step past the image side (an ONNX INT64_MAX step) is stored as one a stack file
+    /// reads back; an error about cols names the field 'cols'; an open channel end says "the last".</summary>
+    [Fact]
+    public void HugeSteps_ColsErrors_AndOpenChannelEnds()
+    {
+        var huge = new SliceLayer(0, null, SliceRange.Of(0, null, long.MaxValue), null);
+        Assert.Equal(Limits.ImageSide, huge.Rows!.Value.Step);
+        using var dir = new TempDir();
+        StackWriter.Write(dir.File("huge.json"), new Stack("huge", StackInput.Rgb, [huge]));
+        Tensor x = Iota(3, 5, 4);
+        Assert.Equal(huge.Forward(x).Data, StackRunner.Run(StackFile.Load(dir.File("huge.json")), x).Outputs[0].Data);
+        Assert.Equal([3, 1, 4], huge.Forward(x).Shape);
+
+        Stack cols = StackFile.Parse("""{"input": "rgb", "layers": [{"type": "slice", "cols": [2000, null]}]}""", "c.json");
+        var e = Assert.Throws<ConvGLException>(() => StackRunner.Run(cols, x));
+        Assert.Contains("field 'cols'", e.Message);
+        Assert.Contains("slice cols [2000:] of a map 4 wide take no column", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "rgb", "layers": [{"type": "slice", "start": 5, "rows": [1, null, 2]}]}""", "o.json"));
+        Assert.Equal("o.json: layers[0] (slice) field 'start': slice takes channels 5..the last; its input has 3", e.Message);
+    }
 }

@@ -1,4 +1,5 @@
 using ConvGL.Core.Onnx.Proto;
+using Google.Protobuf;
 using ConvGL.Core.Stacks;
 using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
 
@@ -47,5 +48,36 @@ public class StackUntilTests
         Assert.Contains("give node or value names after '#'", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackCatalog.Load("edges#conv"));
         Assert.Equal("stack 'edges#conv': '#' picks the nodes an ONNX model's stack ends at; 'edges' is no ONNX model", e.Message);
+    }
+
+    /// <summary>The review's cases: '#' naming a size (a Shape's output) or the model's input is one error saying so; a
+    /// node whose name has a ',' is suggested by its value's name (which loads); a node name with a '#' in it loads (the
+    /// '#' that counts is the one after ".onnx").</summary>
+    [Fact]
+    public void SizesInputsAndNamesWithCommasOrHashes()
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        var rng = new Random(3);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 2 * 3 * 9), 2, 3, 3, 3));
+        ProtoBuilders.Node(g, "conv,1", "Conv", ["x", "w"], "c", ProtoBuilders.Ints("pads", 1, 1, 1, 1));
+        ProtoBuilders.Node(g, "relu#2", "Relu", ["c"], "r");
+        ProtoBuilders.Node(g, "shape", "Shape", ["r"], "s");
+        ProtoBuilders.Node(g, "turn", "Transpose", ["r"], "y", ProtoBuilders.Ints("perm", 0, 1, 3, 2));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        g.Output.Add(ProtoBuilders.Value("s"));
+        using var dir = new TempDir();
+        string path = dir.File("m.onnx");
+        File.WriteAllBytes(path, new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray());
+        var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#shape"));
+        Assert.Equal($"{path}: '#shape' names 's', a size computed from shapes, not a map; name a node that makes a map", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#x"));
+        Assert.Equal($"{path}: '#x' is the model's input; name a node after it", e.Message);
+        // The refused Transpose reads relu#2's map: its value's name 'r' is what the hint gives.
+        e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path));
+        Assert.EndsWith($"; to see the layers before it, use --stack '{path}#r'", e.Message);
+        Assert.Equal(["conv", "relu"], StackCatalog.Load(path + "#r").Layers.Select(l => l.Type));
+        Assert.Equal(["conv", "relu"], StackCatalog.Load(path + "#relu#2").Layers.Select(l => l.Type));
+        Assert.Equal(["conv"], StackCatalog.Load(path + "#c").Layers.Select(l => l.Type));
     }
 }

@@ -354,6 +354,12 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
                             new(new ProfileAxis((t.PadLeft - t.DilationX * (wt.Shape[3] - 1) / 2.0) / t.StrideX, 1.0 / t.StrideX), t.DilationX * (wt.Shape[3] - 1) / (2.0 * t.StrideX),
                                 Taps: new(wt.Shape[3], t.StrideX, t.DilationX, -t.PadLeft, Transposed: true)));
                 // Output o is input o - top (a negative padding crops: o + the rows cut).
+                // A slice: output o is input start + step o on each axis (a flip's step is -1, a Focus phase's 2).
+                case SliceLayer slice:
+                {
+                    Core.Ops.Indexing.SliceAxis r = slice.Rows?.Resolve(inH) ?? new(0, 1, inH), q = slice.Cols?.Resolve(inW) ?? new(0, 1, inW);
+                    return (new(new ProfileAxis(r.Start, r.Step), 0), new(new ProfileAxis(q.Start, q.Step), 0));
+                }
                 case PadLayer pad:
                 {
                     PadOptions pads = pad.For(inH, inW, outH, outW);
