@@ -157,7 +157,7 @@ public sealed class WindowInputTests : IDisposable
         File.WriteAllBytes(P("focus.onnx"), Core.Tests.Onnx.BranchyGraphs.FocusBytes());
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "focus.onnx#focus_cat", "--source", "scene:64x48", "--frames", "2", "--offscreen");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("shown layer=5 channel=0 view=output pipeline=stack focus", r.Stdout);
+        Assert.Contains("shown layer=5 channel=0 view=output pipeline=stack focus up to focus_cat", r.Stdout);
     }
 
     /// <summary>A kernel file a stack names (the audit's kern.png, a text kernel with an image's name) is not the

@@ -20,7 +20,10 @@ public static class OnnxStack
     {
         PackagedModel? packaged = PackagedModels.Of(path);
         OnnxGraph graph = OnnxGraph.Load(path);
-        return FromGraph(graph, packaged?.Name ?? Path.GetFileNameWithoutExtension(path), PackagedModels.PreprocessFor(path) ?? DeclaredSize(graph), until);
+        string name = packaged?.Name ?? Path.GetFileNameWithoutExtension(path);
+        // Said wherever the stack is named (the window's stack line, features' summary): not the whole model.
+        if (until is not null) name += $" up to {string.Join(", ", until)}";
+        return FromGraph(graph, name, PackagedModels.PreprocessFor(path) ?? DeclaredSize(graph), until);
     }
 
     /// <summary>The ops that compute the values <paramref name="names"/> name (a value, or a node: all its outputs), in

@@ -23,6 +23,7 @@ public class StackUntilTests
         Stack stack = StackCatalog.Load(path + "#/model.24/m.0/Conv");
         Assert.Equal(["conv", "silu", "conv"], stack.Layers.Select(l => l.Type));
         Assert.Equal("/model.24/m.0/Conv", stack.Layers[^1].Label);
+        Assert.Equal("detect up to /model.24/m.0/Conv", stack.Name);
         Tensor x = Random(3, 16, 20, 5); // the stem halves it to the head's 8 x 10
         string conv = ModelProto.Parser.ParseFrom(bytes).Graph.Node.Single(n => n.Name == "/model.24/m.0/Conv").Output[0];
         AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 16, 20), [conv])[conv], StackRunner.Run(stack, x).Outputs[^1].Data, "the head's conv", 1e-4);
