@@ -107,6 +107,23 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal("out.safetensors", ConvGL.Core.Stacks.StackFile.Load(P("out.json")).WeightsFile);
     }
 
+    /// <summary>convert takes MODEL.onnx#NAME as --stack does: the Focus test model up to its Concat is written as 5
+    /// layers, which reload to the same maps; an unknown name writes nothing.</summary>
+    [Fact]
+    public void Convert_AModelUpToANode_WritesThoseLayers()
+    {
+        File.WriteAllBytes(P("focus.onnx"), BranchyGraphs.FocusBytes());
+        Assert.Equal(0, ConvertCommand.Run(P("focus.onnx") + "#focus_cat", P("phases.json"), TextWriter.Null));
+        ConvGL.Core.Stacks.Stack written = ConvGL.Core.Stacks.StackFile.Load(P("phases.json"));
+        Assert.Equal(["slice", "slice", "slice", "slice", "concat"], written.Layers.Select(l => l.Type));
+        Tensor x = Tensor.Chw(3, 6, 8, Enumerable.Range(0, 144).Select(i => (float)Math.Sin(i)).ToArray());
+        ConvGL.Core.Stacks.Stack imported = ConvGL.Core.Stacks.StackCatalog.Load(P("focus.onnx") + "#focus_cat");
+        Assert.Equal(ConvGL.Core.Stacks.StackRunner.Run(imported, x).Outputs[^1].Data, ConvGL.Core.Stacks.StackRunner.Run(written, x).Outputs[^1].Data);
+        var e = Assert.Throws<ConvGLException>(() => ConvertCommand.Run(P("focus.onnx") + "#nothing", P("none.json"), TextWriter.Null));
+        Assert.Contains("'#nothing' names no node and no value", e.Message);
+        Assert.False(File.Exists(P("none.json")));
+    }
+
     [Fact]
     public void AtomicWriteAll_AFailingFile_LeavesNoneOfThem()
     {

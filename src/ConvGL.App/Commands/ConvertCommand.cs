@@ -21,7 +21,7 @@ internal static class ConvertCommand
 
     private static readonly Argument<string> Model = new("MODEL")
     {
-        Description = "an .onnx file, or a packaged model's name (resnet18)",
+        Description = "an .onnx file, or a packaged model's name (resnet18); MODEL.onnx#NODE,... for the model up to those nodes",
         Arity = ArgumentArity.ExactlyOne,
     };
     private static readonly Argument<string> Output = new("OUT")
@@ -54,10 +54,13 @@ internal static class ConvertCommand
         // MODEL is a model: one that names nothing (or a folder) is called so here, not a "stack" as --stack's lookup has it.
         if (Directory.Exists(model))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is a folder; give an .onnx model file in it");
-        if (!File.Exists(model) && PackagedModels.Find(model) is null && !StackCatalog.ShippedNames().Contains(model))
+        // MODEL.onnx#NAME,...: the model up to those nodes (as --stack takes it).
+        int hash = File.Exists(model) ? -1 : model.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase) is int at and >= 0 ? at + 5 : model.IndexOf('#');
+        string file = hash > 0 ? model[..hash] : model;
+        if (!File.Exists(file) && PackagedModels.Find(file) is null && !StackCatalog.ShippedNames().Contains(file))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}': no such model file, and not a packaged model's name " +
                                       $"(models: {string.Join(", ", PackagedModels.All.Select(m => m.Name))})");
-        string path = StackCatalog.Resolve(model);
+        string path = StackCatalog.Resolve(file);
         if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is not an .onnx file (a stack file is already a stack: copy it)");
 
@@ -69,7 +72,7 @@ internal static class ConvertCommand
         if (File.Exists(sidecar) && !File.Exists(output))
             throw new ConvGLException($"convert: '{ErrorText.Echo(sidecar)}' already exists, and convert writes OUT's weights there; " +
                                       "move it away or choose another OUT name (nothing was written)");
-        Stack imported = OnnxStack.Load(path);
+        Stack imported = hash > 0 ? StackCatalog.Load(model) : OnnxStack.Load(path);
         // Named after the file it is written to (the HUD's "stack" line), the model named in its description.
         var stack = new Stack(Path.GetFileNameWithoutExtension(output), imported.Input, imported.Layers, imported.WeightsFile)
         {
