@@ -55,7 +55,7 @@ internal static class ConvertCommand
         if (Directory.Exists(model))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is a folder; give an .onnx model file in it");
         // MODEL.onnx#NAME,...: the model up to those nodes (as --stack takes it).
-        int hash = File.Exists(model) ? -1 : model.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase) is int at and >= 0 ? at + 5 : model.IndexOf('#');
+        int hash = StackCatalog.HashAt(model);
         string file = hash > 0 ? model[..hash] : model;
         if (!File.Exists(file) && PackagedModels.Find(file) is null && !StackCatalog.ShippedNames().Contains(file))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}': no such model file, and not a packaged model's name " +

@@ -54,14 +54,21 @@ public static class StackCatalog
     /// after a packaged model's name, so a node name may hold a '#' itself.</summary>
     public static (string Path, string? Until) ResolveParts(string nameOrPath)
     {
-        if (File.Exists(nameOrPath)) return (nameOrPath, null);
-        int onnx = nameOrPath.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase);
-        int hash = onnx >= 0 ? onnx + 5 : nameOrPath.IndexOf('#');
+        int hash = HashAt(nameOrPath);
         if (hash <= 0) return (Resolve(nameOrPath), null);
         string model = Resolve(nameOrPath[..hash]);
         if (!model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': '#' picks the nodes an ONNX model's stack ends at; '{ErrorText.Echo(nameOrPath[..hash])}' is no ONNX model");
         return (model, nameOrPath[(hash + 1)..]);
+    }
+
+    /// <summary>Where the '#' of <c>MODEL.onnx#NAME,...</c> is (the one after ".onnx", else the first), or -1: none, or
+    /// the whole argument is a file.</summary>
+    public static int HashAt(string nameOrPath)
+    {
+        if (File.Exists(nameOrPath)) return -1;
+        int onnx = nameOrPath.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase);
+        return onnx >= 0 ? onnx + 5 : nameOrPath.IndexOf('#');
     }
 
     /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>);
