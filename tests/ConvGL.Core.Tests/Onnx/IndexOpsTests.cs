@@ -12,7 +12,8 @@ namespace ConvGL.Core.Tests.Onnx;
 /// against ONNX Runtime on every value, and the dynamic-batch head as a stack.</summary>
 public class IndexOpsTests
 {
-    private static Tensor Iota(params int[] shape)
+    /// <summary>A tensor whose values are their own flat indices (0, 1, 2, ...): worked examples read off it.</summary>
+    internal static Tensor Iota(params int[] shape)
     {
         var t = new Tensor(shape);
         for (int i = 0; i < t.Length; i++) t.Data[i] = i;

@@ -4,6 +4,7 @@ using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using Google.Protobuf;
 using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+using static ConvGL.Core.Tests.Onnx.IndexOpsTests;
 
 namespace ConvGL.Core.Tests.Onnx;
 
@@ -13,13 +14,6 @@ namespace ConvGL.Core.Tests.Onnx;
 /// (ONNX truncates; ConvGL held every value as float).</summary>
 public class SizeOfMapTests
 {
-    private static Tensor Iota(params int[] shape)
-    {
-        var t = new Tensor(shape);
-        for (int i = 0; i < t.Length; i++) t.Data[i] = i;
-        return t;
-    }
-
     /// <summary>A 2x3 map padded to 5x4: dy 3 -> top 1, bottom 2; dx 1 -> left 0, right 1 (UNet's d // 2, d - d // 2).
     /// To 1x2: dy -1 -> top -1 (floor), bottom 0; dx -1 -> left -1, right 0 (a crop of the first row and column).</summary>
     [Fact]

@@ -4,6 +4,7 @@ using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using Google.Protobuf;
 using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+using static ConvGL.Core.Tests.Onnx.IndexOpsTests;
 
 namespace ConvGL.Core.Tests.Onnx;
 
@@ -13,13 +14,6 @@ namespace ConvGL.Core.Tests.Onnx;
 /// Runtime.</summary>
 public class SpatialSliceTests
 {
-    private static Tensor Iota(params int[] shape)
-    {
-        var t = new Tensor(shape);
-        for (int i = 0; i < t.Length; i++) t.Data[i] = i;
-        return t;
-    }
-
     /// <summary>A range stored normalised takes exactly the elements ONNX's (start, end, step) takes, on every axis
     /// length up to the image side: random bounds, the INT64 sentinels exporters write, and bounds around the side.</summary>
     [Fact]
