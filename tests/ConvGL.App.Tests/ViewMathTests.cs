@@ -281,6 +281,11 @@ public sealed class ViewMathTests
         (LayerWindow sy, LayerWindow sx) = ProfileView.Windows(null, new SliceLayer(0, null, SliceRange.Of(2, null, 1), SliceRange.Of(null, null, -1)), 8, 8, 6, 8);
         Assert.Equal((new ProfileAxis(2, 1), new ProfileAxis(7, -1), 0.0), (sy.Axis, sx.Axis, sy.Half));
         Assert.Equal(new ProfileAxis(1, 2), ProfileView.Windows(null, new SliceLayer(0, null, SliceRange.Of(1, null, 2), null), 8, 8, 4, 8).Y.Axis);
+        // The flip's plot still spans the map (it was 1 px wide at its right edge: left past right), input positions falling.
+        (float left, float right, double x0, double x1) = sx.Axis.UnderMap(8, 8, new PixelRect(100, 0, 400, 400), 0, 1000);
+        Assert.Equal((100f, 500f), (left, right));
+        Assert.True(x0 > x1, $"x0 {x0}, x1 {x1}");
+        Assert.Equal((7.5, -0.5), (x0, x1));
         // A pad to a second map's size: 3 -> 6 rows puts input row 0 at output row 1 (floor(3 / 2) above).
         Assert.Equal(new ProfileAxis(-1, 1), ProfileView.Windows(null, new PadLayer(new PadOptions(0, 0, 0, 0), toSecondInput: true), 3, 3, 6, 3).Y.Axis);
     }

@@ -150,12 +150,15 @@ public sealed class WindowInputTests : IDisposable
     }
 
     /// <summary>The window takes MODEL.onnx#NAME as features does (the review: it resolved the whole argument as a file
-    /// and said "no such file"): the Focus test model up to its Concat is 5 layers, the last shown.</summary>
+    /// and said "no such file"): the Focus test model up to its Concat is 5 layers, the last shown; also from a folder
+    /// called x.onnx#y (the second review: the window re-joined the absolute path and split it at the folder's '#').</summary>
     [Fact]
     public void TheWindow_TakesAModelUpToANode()
     {
-        File.WriteAllBytes(P("focus.onnx"), Core.Tests.Onnx.BranchyGraphs.FocusBytes());
-        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "--stack", "focus.onnx#focus_cat", "--source", "scene:64x48", "--frames", "2", "--offscreen");
+        string folder = P("x.onnx#y");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "focus.onnx"), Core.Tests.Onnx.BranchyGraphs.FocusBytes());
+        ApplyProcess.Result r = ApplyProcess.Convgl(folder, "--stack", "focus.onnx#focus_cat", "--source", "scene:64x48", "--frames", "2", "--offscreen");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("shown layer=5 channel=0 view=output pipeline=stack focus up to focus_cat", r.Stdout);
     }

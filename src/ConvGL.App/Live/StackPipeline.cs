@@ -74,7 +74,7 @@ internal sealed class StackPipeline : ILivePipeline
     }
 
     // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
-    private static Stack LoadStack(string file, string? until) => StackCatalog.Load(until is null ? file : $"{file}#{until}");
+    private static Stack LoadStack(string file, string? until) => StackCatalog.Load(file, until);
 
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {

@@ -195,10 +195,12 @@ public static class OnnxStack
         string? Before(OnnxOp op)
         {
             int Layer(string v) => index.TryGetValue(v, out int j) ? j : shuffle.TryGetValue(v, out var s) ? s.From : -1;
-            // A name '#' can carry (no ',' or '#' in it): the layer's, else its value's.
+            // A name '#' can carry (no ',' or '#' in it) that gives the layer's map: its label where the node (or fused group)
+            // of that name makes the map, else the map's value (a layer with a constant folded in gives a later value).
             static bool Plain(string? n) => n is { Length: > 0 } && n.IndexOfAny([',', '#']) < 0;
-            string[] producers = DataInputs(known, op).Select(Layer).Where(j => j >= 0)
-                .Select(j => Plain(layers[j].Label) ? layers[j].Label! : Plain(outputOf[j]) ? outputOf[j] : null).OfType<string>().Distinct().ToArray();
+            string? NameOf(int j) => Plain(layers[j].Label) && ops.Any(o => o.Node.Name == layers[j].Label && o.Output == outputOf[j]) ? layers[j].Label
+                : Plain(outputOf[j]) ? outputOf[j] : null;
+            string[] producers = DataInputs(known, op).Select(Layer).Where(j => j >= 0).Select(NameOf).OfType<string>().Distinct().ToArray();
             return until is null && producers.Length > 0 ? $"; to see the layers before it, use --stack '{src}#{string.Join(",", producers)}'" : null;
         }
         OnnxOp? current = null;

@@ -67,8 +67,28 @@ public static class StackCatalog
     public static int HashAt(string nameOrPath)
     {
         if (File.Exists(nameOrPath)) return -1;
-        int onnx = nameOrPath.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase);
-        return onnx >= 0 ? onnx + 5 : nameOrPath.IndexOf('#');
+        // The first ".onnx#" whose model file exists (a folder may be called x.onnx#y), else the first one.
+        int first = -1;
+        for (int at = nameOrPath.IndexOf(".onnx#", StringComparison.OrdinalIgnoreCase); at >= 0;
+             at = nameOrPath.IndexOf(".onnx#", at + 1, StringComparison.OrdinalIgnoreCase))
+        {
+            if (File.Exists(nameOrPath[..(at + 5)])) return at + 5;
+            if (first < 0) first = at + 5;
+        }
+        if (first >= 0) return first;
+        // A packaged model's name then '#' (resnet18#...); a '#' in a folder's name is no '#' of this kind.
+        int hash = nameOrPath.IndexOf('#');
+        return hash > 0 && nameOrPath.IndexOfAny(['/', '\\'], 0, hash) < 0 ? hash : -1;
+    }
+
+    /// <summary>Loads <paramref name="path"/> (resolved, <see cref="ResolveParts"/>) up to the names in
+    /// <paramref name="until"/> (null: whole).</summary>
+    public static Stack Load(string path, string? until)
+    {
+        if (until is null) return path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? Onnx.OnnxStack.Load(path) : StackFile.Load(path);
+        string[] names = until.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new ConvGLException($"stack '{ErrorText.Echo(path)}#{ErrorText.Echo(until)}': give node or value names after '#', separated by ','");
+        return Onnx.OnnxStack.Load(path, names);
     }
 
     /// <summary>Resolves and loads a stack; an <c>.onnx</c> file is imported as one (<see cref="Onnx.OnnxStack"/>);
@@ -77,12 +97,6 @@ public static class StackCatalog
     public static Stack Load(string nameOrPath)
     {
         (string path, string? until) = ResolveParts(nameOrPath);
-        if (until is not null)
-        {
-            string[] names = until.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (names.Length == 0) throw new ConvGLException($"stack '{ErrorText.Echo(nameOrPath)}': give node or value names after '#', separated by ','");
-            return Onnx.OnnxStack.Load(path, names);
-        }
-        return path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? Onnx.OnnxStack.Load(path) : StackFile.Load(path);
+        return Load(path, until);
     }
 }

@@ -81,4 +81,35 @@ public class StackUntilTests
         Assert.Equal(["conv", "relu"], StackCatalog.Load(path + "#relu#2").Layers.Select(l => l.Type));
         Assert.Equal(["conv"], StackCatalog.Load(path + "#c").Layers.Select(l => l.Type));
     }
+
+    /// <summary>The second review's cases: a refused node after a conv with a constant folded in (Mul by k) is pointed at the
+    /// folded value ('b'), whose stack matches ONNX Runtime ('#conv' would stop before the Mul); a '#' in a folder's name is
+    /// part of the path (a missing file there is named whole); a folder called x.onnx#y holds a model that loads with '#'.</summary>
+    [Fact]
+    public void FoldedLayers_AndHashesInFolderNames()
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        var rng = new Random(4);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 2 * 3 * 9), 2, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("k", [3f, -2f], 1, 2, 1, 1));
+        ProtoBuilders.Node(g, "conv", "Conv", ["x", "w"], "c", ProtoBuilders.Ints("pads", 1, 1, 1, 1));
+        ProtoBuilders.Node(g, "scale", "Mul", ["c", "k"], "b");
+        ProtoBuilders.Node(g, "turn", "Transpose", ["b"], "y", ProtoBuilders.Ints("perm", 0, 1, 3, 2));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("x.onnx#y"));
+        string path = Path.Combine(dir.File("x.onnx#y"), "cb.onnx");
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path));
+        Assert.EndsWith($"; to see the layers before it, use --stack '{path}#b'", e.Message);
+        Stack stack = StackCatalog.Load(path + "#b");
+        Assert.Equal(["conv"], stack.Layers.Select(l => l.Type));
+        Tensor x = Random(3, 5, 6, 1);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 3, 5, 6), ["b"])["b"], StackRunner.Run(stack, x).Outputs[^1].Data, "the folded conv", 1e-5);
+        Directory.CreateDirectory(dir.File("d#1"));
+        e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(Path.Combine(dir.File("d#1"), "nope.json")));
+        Assert.Contains("d#1/nope.json': no such file", e.Message);
+    }
 }

@@ -174,7 +174,10 @@ internal readonly record struct ProfileAxis(double Offset, double Step)
         double Screen(double u) => mx + ((u - offset) / step + 0.5) * px;
         double Input(double x) => ((x - mx) / px - 0.5) * step + offset;
         (double x0, double x1) = Span(inW, outW);
-        double s0 = Math.Max(left, Screen(x0)), s1 = Math.Min(right, Screen(x1));
+        // A negative step (a slice that flips the columns) puts the input's start on the right: the plot still runs left
+        // to right on screen, its input positions then falling.
+        double a = Screen(x0), b = Screen(x1);
+        double s0 = Math.Max(left, Math.Min(a, b)), s1 = Math.Min(right, Math.Max(a, b));
         return ((float)s0, (float)s1, Input(s0), Input(s1));
     }
 
