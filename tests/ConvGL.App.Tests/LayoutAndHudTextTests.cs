@@ -277,6 +277,12 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal("concat", branchy.Layers[8].Type);
         Assert.Equal(["prelu_a 0", "prelu_a 1", "prelu_a 2", "prelu_a 3", "conv_b 0", "conv_b 1"], b[8]);
 
+        // Slices of rows or columns name what they take as Python's index: Focus's phases joined are R, G, B of each.
+        Stack focus = Core.Onnx.OnnxStack.FromGraph(ConvGL.Core.Tests.Onnx.BranchyGraphs.Focus(), "focus", until: ["focus_cat"]);
+        string[][] f = MapNames.For(focus, focus.Layers.Select(_ => true).ToArray(), focus.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
+        Assert.Equal(["R [::2, ::2]", "G [::2, ::2]", "B [::2, ::2]", "R [1::2, ::2]"], f[4][..4]);
+        Assert.Equal("B [1::2, 1::2]", f[4][11]);
+
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""
             { "name": "res", "input": "gray", "layers": [

@@ -46,8 +46,10 @@ internal static class MapNames
                     FlattenLayer => [],
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
-                    // A slice keeps the names of the channels it takes.
-                    SliceLayer sl when (sl.End ?? current.Length) <= current.Length && sl.Start < (sl.End ?? current.Length) => current[sl.Start..(sl.End ?? current.Length)],
+                    // A slice keeps the names of the channels it takes, with the rows and columns it takes as Python's index
+                    // (Focus's four phases of R: "R [::2, ::2]", "R [1::2, ::2]", ...).
+                    SliceLayer sl when (sl.End ?? current.Length) <= current.Length && sl.Start < (sl.End ?? current.Length) =>
+                        current[sl.Start..(sl.End ?? current.Length)].Select(n => sl.ChannelsOnly ? n : $"{n} [{sl.Rows?.ToString() ?? ":"}, {sl.Cols?.ToString() ?? ":"}]").ToArray(),
                     // A shuffle moves its maps, names and all.
                     ChannelShuffleLayer cs when current.Length % cs.Groups == 0 => Enumerable.Range(0, current.Length).Select(o => current[cs.Source(o, current.Length)]).ToArray(),
                     _ when model && byNumber && layer.Label is { Length: > 0 } own => Enumerable.Range(0, current.Length).Select(o => $"{own} {o}").ToArray(),
