@@ -108,6 +108,8 @@ internal static partial class FeaturesCommand
 
         ConvAlgorithm algorithm = args.GetValue(AlgorithmOption);
         StackResult result;
+        // On the GPU, the program that ran each direct conv layer (the window's shader tag; bench/README.md has them all).
+        string?[]? variants = null;
         using var progress = new Progress("convgl features");
         int layers = stack.Layers.Count;
         progress.Report(0, $"layer 0 ({stack.Layers[0].Type}) of {layers} on the {(gpu ? "gpu" : "cpu")}");
@@ -124,6 +126,7 @@ internal static partial class FeaturesCommand
                     LayerFinished = LayerDone,
                 };
                 result = runner.Run(input);
+                variants = Enumerable.Range(0, layers).Select(runner.Variant).ToArray();
             }
             catch (GpuLimitException e) when (preprocess is null)
             {
@@ -140,8 +143,12 @@ internal static partial class FeaturesCommand
         {
             progress.Interrupt();
             for (int i = 0; i < result.Outputs.Count; i++)
+            {
                 if (result.Algorithms?[i] is { } choice)
                     Console.Error.WriteLine($"layers[{i}] (conv): algorithm: {choice}, input {result.Plan.InputOf(i)} on the {(gpu ? "gpu" : "cpu")}");
+                if (variants?[i] is { } variant)
+                    Console.Error.WriteLine($"layers[{i}] ({stack.Layers[i].Type}): program: {variant}");
+            }
         }
 
         WriteAll(outDir, result, progress);
