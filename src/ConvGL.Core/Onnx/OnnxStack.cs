@@ -206,231 +206,231 @@ public static class OnnxStack
         OnnxOp? current = null;
         try
         {
-        foreach (OnnxOp op in ops)
-        {
-            current = op;
-            int i = layers.Count;
-            // Identity, and a Concat of one map (DenseNet's torch.cat([x], 1) at the start of each dense block): no layer. (On
-            // sizes, shape arithmetic below computes them.)
-            if ((op is IdentityOp || op is ConcatOp && op.Inputs.Count == 1) && !graph.HostValues.Contains(op.Output))
+            foreach (OnnxOp op in ops)
             {
-                Alias(op, index.TryGetValue(op.Inputs[0], out int from) ? from
-                    : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map"));
-                continue;
-            }
-            if (graph.HostValues.Contains(op.Output))
-            {
-                if (op.Inputs.FirstOrDefault(v => v.Length > 0 && !index.ContainsKey(v) && !known.ContainsKey(v)) is { } missing)
-                    throw new ConvGLException($"{op.Where}: input '{missing}' is no map a stack holds (a value inside a channel shuffle)");
-                if (op is ShapeOp shape)
+                current = op;
+                int i = layers.Count;
+                // Identity, and a Concat of one map (DenseNet's torch.cat([x], 1) at the start of each dense block): no layer. (On
+                // sizes, shape arithmetic below computes them.)
+                if ((op is IdentityOp || op is ConcatOp && op.Inputs.Count == 1) && !graph.HostValues.Contains(op.Output))
                 {
-                    known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
-                        ? (RankOf(j) == 2 ? [1, ChannelsOf(j)]
-                            : channelsLast.Contains(op.Inputs[0]) ? [1, float.NaN, float.NaN, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
-                        : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
-                    if (index.TryGetValue(op.Inputs[0], out j) && RankOf(j) == 4)
-                        sizer.Shape(shape, j, ChannelsOf(j), channelsLast.Contains(op.Inputs[0]));
-                }
-                else
-                {
-                    known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
-                    sizer.Run(op, known);
-                }
-                continue;
-            }
-            // One channel picked, x[:, i] (torchvision's Inception v3 and GoogLeNet transform_input): a Gather on axis 1 by one
-            // stored index, then (a scalar index drops the axis) an Unsqueeze at axis 1: a slice layer of that channel.
-            if (op is GatherOp pick && index.TryGetValue(op.Inputs[0], out int picked) && RankOf(picked) == 4 && !channelsLast.Contains(op.Inputs[0])
-                && pick.AxisFor(4) == 1 && known.TryGetValue(op.Inputs[1], out Tensor? at) && at.Length == 1 && at.Rank <= 1)
-            {
-                int count = ChannelsOf(picked), ch = (int)at.Data[0] + (at.Data[0] < 0 ? count : 0);
-                if (at.Data[0] != Math.Floor(at.Data[0]) || ch < 0 || ch >= count)
-                    throw new ConvGLException($"{op.Where}: index {at.Data[0]} is outside the {count} channels");
-                if (at.Rank == 0)
-                {
-                    picks[op.Output] = (picked, ch);
+                    Alias(op, index.TryGetValue(op.Inputs[0], out int from) ? from
+                        : throw new ConvGLException($"{op.Where}: input '{op.Inputs[0]}' is a constant; in a stack every data input must be a map"));
                     continue;
                 }
-                AddSlice(op, picked, ch);
-                continue;
-            }
-            if (op.Inputs.Count > 0 && picks.TryGetValue(op.Inputs[0], out (int From, int Channel) one))
-            {
-                if (op is SqueezeOp { Unsqueeze: true } back1 && back1.StoredAxes(known, 4) is [1])
+                if (graph.HostValues.Contains(op.Output))
                 {
-                    AddSlice(op, one.From, one.Channel);
+                    if (op.Inputs.FirstOrDefault(v => v.Length > 0 && !index.ContainsKey(v) && !known.ContainsKey(v)) is { } missing)
+                        throw new ConvGLException($"{op.Where}: input '{missing}' is no map a stack holds (a value inside a channel shuffle)");
+                    if (op is ShapeOp shape)
+                    {
+                        known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
+                            ? (RankOf(j) == 2 ? [1, ChannelsOf(j)]
+                                : channelsLast.Contains(op.Inputs[0]) ? [1, float.NaN, float.NaN, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
+                            : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
+                        if (index.TryGetValue(op.Inputs[0], out j) && RankOf(j) == 4)
+                            sizer.Shape(shape, j, ChannelsOf(j), channelsLast.Contains(op.Inputs[0]));
+                    }
+                    else
+                    {
+                        known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
+                        sizer.Run(op, known);
+                    }
                     continue;
                 }
-                throw new ConvGLException($"{op.Where}: in a stack one channel picked by Gather (x[:, i]) must be unsqueezed back at axis 1 (x[:, i:i+1] as (N, 1, H, W))");
-            }
-            // ShuffleNet's channel shuffle is three ops on a rank-5 value: Reshape (1, C, H, W) -> (1, g, C/g, H, W),
-            // Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W). The first two become no layer; the third a
-            // channel_shuffle layer reading the first one's map.
-            if (op.Inputs.Count > 0 && shuffle.TryGetValue(op.Inputs[0], out (int From, int Groups, bool Transposed) pending))
-            {
-                if (!pending.Transposed && op is TransposeOp tr && tr.Perm is [0, 2, 1, 3, 4])
+                // One channel picked, x[:, i] (torchvision's Inception v3 and GoogLeNet transform_input): a Gather on axis 1 by one
+                // stored index, then (a scalar index drops the axis) an Unsqueeze at axis 1: a slice layer of that channel.
+                if (op is GatherOp pick && index.TryGetValue(op.Inputs[0], out int picked) && RankOf(picked) == 4 && !channelsLast.Contains(op.Inputs[0])
+                    && pick.AxisFor(4) == 1 && known.TryGetValue(op.Inputs[1], out Tensor? at) && at.Length == 1 && at.Rank <= 1)
                 {
-                    shuffle[op.Output] = pending with { Transposed = true };
+                    int count = ChannelsOf(picked), ch = (int)at.Data[0] + (at.Data[0] < 0 ? count : 0);
+                    if (at.Data[0] != Math.Floor(at.Data[0]) || ch < 0 || ch >= count)
+                        throw new ConvGLException($"{op.Where}: index {at.Data[0]} is outside the {count} channels");
+                    if (at.Rank == 0)
+                    {
+                        picks[op.Output] = (picked, ch);
+                        continue;
+                    }
+                    AddSlice(op, picked, ch);
                     continue;
                 }
-                if (pending.Transposed && op is ReshapeOp back && Target(known, back) is { Length: 4 } t4
-                    && t4[0] is 1 or 0 or -1 && (t4[1] == ChannelsOf(pending.From) || t4[1] == -1))
+                if (op.Inputs.Count > 0 && picks.TryGetValue(op.Inputs[0], out (int From, int Channel) one))
                 {
-                    var shuffled = new ChannelShuffleLayer(pending.Groups) { Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output };
-                    if (pending.From != layers.Count - 1) shuffled.Inputs = [pending.From];
-                    index[op.Output] = layers.Count;
-                    layers.Add(shuffled);
-                    outputOf.Add(op.Output);
-                    channels.Add(ChannelsOf(pending.From));
-                    ranks.Add(4);
+                    if (op is SqueezeOp { Unsqueeze: true } back1 && back1.StoredAxes(known, 4) is [1])
+                    {
+                        AddSlice(op, one.From, one.Channel);
+                        continue;
+                    }
+                    throw new ConvGLException($"{op.Where}: in a stack one channel picked by Gather (x[:, i]) must be unsqueezed back at axis 1 (x[:, i:i+1] as (N, 1, H, W))");
+                }
+                // ShuffleNet's channel shuffle is three ops on a rank-5 value: Reshape (1, C, H, W) -> (1, g, C/g, H, W),
+                // Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W). The first two become no layer; the third a
+                // channel_shuffle layer reading the first one's map.
+                if (op.Inputs.Count > 0 && shuffle.TryGetValue(op.Inputs[0], out (int From, int Groups, bool Transposed) pending))
+                {
+                    if (!pending.Transposed && op is TransposeOp tr && tr.Perm is [0, 2, 1, 3, 4])
+                    {
+                        shuffle[op.Output] = pending with { Transposed = true };
+                        continue;
+                    }
+                    if (pending.Transposed && op is ReshapeOp back && Target(known, back) is { Length: 4 } t4
+                        && t4[0] is 1 or 0 or -1 && (t4[1] == ChannelsOf(pending.From) || t4[1] == -1))
+                    {
+                        var shuffled = new ChannelShuffleLayer(pending.Groups) { Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output };
+                        if (pending.From != layers.Count - 1) shuffled.Inputs = [pending.From];
+                        index[op.Output] = layers.Count;
+                        layers.Add(shuffled);
+                        outputOf.Add(op.Output);
+                        channels.Add(ChannelsOf(pending.From));
+                        ranks.Add(4);
+                        continue;
+                    }
+                    throw new ConvGLException($"{op.Where}: in a stack a rank-5 value is only ShuffleNet's channel shuffle: Reshape to (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W) " +
+                                              "(a detection head's reshape to (1, anchors, outputs, H, W) is not a stack layer)");
+                }
+                if (op is ReshapeOp grouped && index.TryGetValue(op.Inputs[0], out int source) && RankOf(source) == 4
+                    && Target(known, grouped) is { Length: 5 } t5 && t5[0] is 1 or 0 or -1)
+                {
+                    int count = ChannelsOf(source);
+                    long g = t5[1], per = t5[2];
+                    if (g == -1 && per > 0 && count % per == 0) g = count / per;
+                    if (per == -1 && g > 0 && count % g == 0) per = count / g;
+                    if (g < 1 || per < 1 || g * per != count)
+                        throw new ConvGLException($"{op.Where}: in a stack a rank-5 Reshape must group the {count} channels as (1, g, C/g, H, W) for a channel shuffle, got [{string.Join(", ", t5)}]");
+                    shuffle[op.Output] = (source, (int)g, false);
                     continue;
                 }
-                throw new ConvGLException($"{op.Where}: in a stack a rank-5 value is only ShuffleNet's channel shuffle: Reshape to (1, g, C/g, H, W), Transpose [0, 2, 1, 3, 4], Reshape back to (1, C, H, W) " +
-                                          "(a detection head's reshape to (1, anchors, outputs, H, W) is not a stack layer)");
-            }
-            if (op is ReshapeOp grouped && index.TryGetValue(op.Inputs[0], out int source) && RankOf(source) == 4
-                && Target(known, grouped) is { Length: 5 } t5 && t5[0] is 1 or 0 or -1)
-            {
-                int count = ChannelsOf(source);
-                long g = t5[1], per = t5[2];
-                if (g == -1 && per > 0 && count % per == 0) g = count / per;
-                if (per == -1 && g > 0 && count % g == 0) per = count / g;
-                if (g < 1 || per < 1 || g * per != count)
-                    throw new ConvGLException($"{op.Where}: in a stack a rank-5 Reshape must group the {count} channels as (1, g, C/g, H, W) for a channel shuffle, got [{string.Join(", ", t5)}]");
-                shuffle[op.Output] = (source, (int)g, false);
-                continue;
-            }
-            // ConvNeXt's channels-last stretch: Transpose [0, 2, 3, 1], ops on the last axis, Transpose [0, 3, 1, 2]. The maps
-            // stay (C, H, W); the two Transposes become no layer and the ops between read "the last axis" as the channels.
-            if (op is TransposeOp tp && index.TryGetValue(op.Inputs[0], out int tj) && RankOf(tj) == 4)
-            {
-                bool last = channelsLast.Contains(op.Inputs[0]);
-                if ((!last && tp.Perm is [0, 2, 3, 1]) || (last && tp.Perm is [0, 3, 1, 2]))
+                // ConvNeXt's channels-last stretch: Transpose [0, 2, 3, 1], ops on the last axis, Transpose [0, 3, 1, 2]. The maps
+                // stay (C, H, W); the two Transposes become no layer and the ops between read "the last axis" as the channels.
+                if (op is TransposeOp tp && index.TryGetValue(op.Inputs[0], out int tj) && RankOf(tj) == 4)
                 {
-                    index[op.Output] = tj;
-                    if (!last) channelsLast.Add(op.Output);
-                    PassOn(op, tj);
-                    continue;
+                    bool last = channelsLast.Contains(op.Inputs[0]);
+                    if ((!last && tp.Perm is [0, 2, 3, 1]) || (last && tp.Perm is [0, 3, 1, 2]))
+                    {
+                        index[op.Output] = tj;
+                        if (!last) channelsLast.Add(op.Output);
+                        PassOn(op, tj);
+                        continue;
+                    }
                 }
-            }
-            bool inLast = op.Inputs.Any(channelsLast.Contains);
-            if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
-                throw new ConvGLException($"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
-            int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
-                : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
-            // A Resize's sizes or a Pad's pads from maps' heights and widths: to another map's size.
-            StackLayer? sized = null;
-            if (op is ResizeOp { SizesInput.Length: > 0 } toSize && known.TryGetValue(toSize.SizesInput, out Tensor? sz) && sz.Data.Any(float.IsNaN))
-            {
-                ResizeOptions o = toSize.Options([1, ChannelsOf(reads[0]), 1, 1], null, new Tensor([4], [1, ChannelsOf(reads[0]), 1, 1])) with { SizeY = 0, SizeX = 0 };
-                if (sizer.MapOfSizes(toSize, toSize.SizesInput) is { } like)
+                bool inLast = op.Inputs.Any(channelsLast.Contains);
+                if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
+                    throw new ConvGLException($"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
+                int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
+                    : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
+                // A Resize's sizes or a Pad's pads from maps' heights and widths: to another map's size.
+                StackLayer? sized = null;
+                if (op is ResizeOp { SizesInput.Length: > 0 } toSize && known.TryGetValue(toSize.SizesInput, out Tensor? sz) && sz.Data.Any(float.IsNaN))
                 {
-                    sized = new ResizeLayer(o, toSecondInput: true);
+                    ResizeOptions o = toSize.Options([1, ChannelsOf(reads[0]), 1, 1], null, new Tensor([4], [1, ChannelsOf(reads[0]), 1, 1])) with { SizeY = 0, SizeX = 0 };
+                    if (sizer.MapOfSizes(toSize, toSize.SizesInput) is { } like)
+                    {
+                        sized = new ResizeLayer(o, toSecondInput: true);
+                        reads = [reads[0], like];
+                    }
+                    else if (sizer.WholeFactors(toSize.SizesInput, reads[0]) is { } factors)
+                        sized = new ResizeLayer(o with { ScaleY = factors.Y, ScaleX = factors.X });
+                    else
+                        throw SizeError(toSize, "sizes", Array.FindIndex(sz.Data, float.IsNaN));
+                }
+                else if (op is PadOp { AttributePads: null } toPad && known.TryGetValue(op.Inputs[1], out Tensor? pz) && pz.Data.Any(float.IsNaN))
+                {
+                    int like = sizer.MapOfPads(toPad, reads[0]) ?? throw SizeError(toPad, "pads", Array.FindIndex(pz.Data, float.IsNaN));
+                    if (like == reads[0])
+                    {
+                        Alias(op, reads[0]);
+                        continue;
+                    }
+                    sized = new PadLayer(toPad.Options(4, new Tensor([8]), op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null), toSecondInput: true);
                     reads = [reads[0], like];
                 }
-                else if (sizer.WholeFactors(toSize.SizesInput, reads[0]) is { } factors)
-                    sized = new ResizeLayer(o with { ScaleY = factors.Y, ScaleX = factors.X });
-                else
-                    throw SizeError(toSize, "sizes", Array.FindIndex(sz.Data, float.IsNaN));
-            }
-            else if (op is PadOp { AttributePads: null } toPad && known.TryGetValue(op.Inputs[1], out Tensor? pz) && pz.Data.Any(float.IsNaN))
-            {
-                int like = sizer.MapOfPads(toPad, reads[0]) ?? throw SizeError(toPad, "pads", Array.FindIndex(pz.Data, float.IsNaN));
-                if (like == reads[0])
+                StackLayer layer = sized ?? op switch
+                {
+                    ConvOp conv => Conv(known, conv),
+                    ConvTransposeOp t => ConvTranspose(known, t),
+                    InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
+                    BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
+                    ChannelAffineOp perChannel => new BatchNormLayer(BatchNorm.FromAffine(perChannel.Scale, perChannel.Shift)),
+                    PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
+                    GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
+                    ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
+                    ClipOp clip => Clip(known, clip),
+                    UnaryOp u => new UnaryLayer(u.Kind),
+                    LrnOp l => new LrnLayer(l.Parameters),
+                    BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
+                        throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
+                    BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
+                    LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
+                    ChannelNormOp cn when (RankOf(reads[0]) == 4 ? cn.AxisFor(4) == (inLast ? 3 : 1) : cn.AxisFor(2) == 1) =>
+                        new ChannelLayerNormLayer(new LayerNorm(Enumerable.Repeat(1f, ChannelsOf(reads[0])).ToArray(), new float[ChannelsOf(reads[0])], cn.Epsilon)),
+                    ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), " +
+                        $"the last axis inside a channels-last stretch, or the features of a flattened (N, K)), got axis {cn.Axis} of a {(inLast ? "channels-last " : "")}rank-{RankOf(reads[0])} value"),
+                    MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
+                    VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
+                    VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
+                    ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
+                        : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
+                    SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
+                    ReshapeOp r => Flattening(known, r),
+                    DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
+                    ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0])),
+                    ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
+                        rs.ScalesInput.Length > 0 ? Sized(known, rs, rs.ScalesInput, "scales") : null,
+                        rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
+                    PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Sized(known, op, op.Inputs[1], "pads") : null,
+                        op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null)),
+                    FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
+                    GemmOp g => Linear(known, g),
+                    MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
+                    SplitOp sp => ChannelSlice(sp, shape => sp.Axes(shape, sp.Inputs.Count > 1 && sp.Inputs[1].Length > 0 ? Constant(known, sp, sp.Inputs[1]) : null),
+                        ChannelsOf(reads[0]), RankOf(reads[0])),
+                    SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
+                    SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
+                    _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
+                };
+                // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
+                // map already at its size): no layer either.
+                if (layer is PadLayer { ToSecondInput: false, Options: { Top: 0, Left: 0, Bottom: 0, Right: 0 } }
+                    || layer is PaddedPoolLayer { Options: { SizeY: 1, SizeX: 1, StrideY: 1, StrideX: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } })
                 {
                     Alias(op, reads[0]);
                     continue;
                 }
-                sized = new PadLayer(toPad.Options(4, new Tensor([8]), op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null), toSecondInput: true);
-                reads = [reads[0], like];
-            }
-            StackLayer layer = sized ?? op switch
-            {
-                ConvOp conv => Conv(known, conv),
-                ConvTransposeOp t => ConvTranspose(known, t),
-                InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
-                BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
-                ChannelAffineOp perChannel => new BatchNormLayer(BatchNorm.FromAffine(perChannel.Scale, perChannel.Shift)),
-                PoolOp pool => new PaddedPoolLayer(pool.SizeIndependentOptions()),
-                GlobalAveragePoolOp => new GlobalAvgPoolLayer(),
-                ActivationOp a => new ActivationLayer(a.Kind, a.Slope) { Beta = a.Beta },
-                ClipOp clip => Clip(known, clip),
-                UnaryOp u => new UnaryLayer(u.Kind),
-                LrnOp l => new LrnLayer(l.Parameters),
-                BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
-                    throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
-                BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
-                LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
-                ChannelNormOp cn when (RankOf(reads[0]) == 4 ? cn.AxisFor(4) == (inLast ? 3 : 1) : cn.AxisFor(2) == 1) =>
-                    new ChannelLayerNormLayer(new LayerNorm(Enumerable.Repeat(1f, ChannelsOf(reads[0])).ToArray(), new float[ChannelsOf(reads[0])], cn.Epsilon)),
-                ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), " +
-                    $"the last axis inside a channels-last stretch, or the features of a flattened (N, K)), got axis {cn.Axis} of a {(inLast ? "channels-last " : "")}rank-{RankOf(reads[0])} value"),
-                MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
-                VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
-                VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
-                ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
-                    : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
-                SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
-                ReshapeOp r => Flattening(known, r),
-                DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
-                ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0])),
-                ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
-                    rs.ScalesInput.Length > 0 ? Sized(known, rs, rs.ScalesInput, "scales") : null,
-                    rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
-                PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Sized(known, op, op.Inputs[1], "pads") : null,
-                    op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null)),
-                FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
-                GemmOp g => Linear(known, g),
-                MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
-                SplitOp sp => ChannelSlice(sp, shape => sp.Axes(shape, sp.Inputs.Count > 1 && sp.Inputs[1].Length > 0 ? Constant(known, sp, sp.Inputs[1]) : null),
-                    ChannelsOf(reads[0]), RankOf(reads[0])),
-                SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
-                SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
-                _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
-            };
-            // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
-            // map already at its size): no layer either.
-            if (layer is PadLayer { ToSecondInput: false, Options: { Top: 0, Left: 0, Bottom: 0, Right: 0 } }
-                || layer is PaddedPoolLayer { Options: { SizeY: 1, SizeX: 1, StrideY: 1, StrideX: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 } })
-            {
-                Alias(op, reads[0]);
-                continue;
-            }
-            // A per-channel constant (a MatMul's bias Add, ConvNeXt's layer scale) right after a conv or linear layer that
-            // nothing else reads folds into its weight and bias, as a batchnorm after a conv does (OnnxGraph).
-            if (layer is BatchNormLayer affine && op is BinaryOp && reads is [var producerIndex] && producerIndex >= 0 && producerIndex == i - 1
-                && DataInputs(known, op).First() is var read && outputOf[producerIndex] == read && readers.GetValueOrDefault(read) == 1 && !graphOutputs.Contains(read)
-                && FoldAffine(layers[producerIndex], affine.Parameters, op, known, names) is { } folded)
-            {
-                layers[producerIndex] = folded;
-                index[op.Output] = producerIndex;
-                outputOf[producerIndex] = op.Output;
+                // A per-channel constant (a MatMul's bias Add, ConvNeXt's layer scale) right after a conv or linear layer that
+                // nothing else reads folds into its weight and bias, as a batchnorm after a conv does (OnnxGraph).
+                if (layer is BatchNormLayer affine && op is BinaryOp && reads is [var producerIndex] && producerIndex >= 0 && producerIndex == i - 1
+                    && DataInputs(known, op).First() is var read && outputOf[producerIndex] == read && readers.GetValueOrDefault(read) == 1 && !graphOutputs.Contains(read)
+                    && FoldAffine(layers[producerIndex], affine.Parameters, op, known, names) is { } folded)
+                {
+                    layers[producerIndex] = folded;
+                    index[op.Output] = producerIndex;
+                    outputOf[producerIndex] = op.Output;
+                    if (inLast) channelsLast.Add(op.Output);
+                    continue;
+                }
+                // A slice of a slice that nothing else reads (Focus: rows, then columns): one layer.
+                if (layer is SliceLayer second && reads is [var sliced] && sliced >= 0 && sliced == i - 1 && layers[sliced] is SliceLayer first
+                    && outputOf[sliced] == op.Inputs[0] && readers.GetValueOrDefault(op.Inputs[0]) == 1 && !graphOutputs.Contains(op.Inputs[0])
+                    && Merged(first, second) is { } both)
+                {
+                    both.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
+                    both.Inputs = first.Inputs;
+                    layers[sliced] = both;
+                    sizer.Forget(sliced);
+                    index[op.Output] = sliced;
+                    outputOf[sliced] = op.Output;
+                    channels[sliced] = both.OutputChannels(ChannelsOf(first.InputsOf(sliced)[0]), out _);
+                    continue;
+                }
+                layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
+                if (reads.Length != 1 || reads[0] != i - 1) layer.Inputs = reads;
+                index[op.Output] = i;
+                layers.Add(layer);
+                outputOf.Add(op.Output);
+                channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
                 if (inLast) channelsLast.Add(op.Output);
-                continue;
+                ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
             }
-            // A slice of a slice that nothing else reads (Focus: rows, then columns): one layer.
-            if (layer is SliceLayer second && reads is [var sliced] && sliced >= 0 && sliced == i - 1 && layers[sliced] is SliceLayer first
-                && outputOf[sliced] == op.Inputs[0] && readers.GetValueOrDefault(op.Inputs[0]) == 1 && !graphOutputs.Contains(op.Inputs[0])
-                && Merged(first, second) is { } both)
-            {
-                both.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
-                both.Inputs = first.Inputs;
-                layers[sliced] = both;
-                sizer.Forget(sliced);
-                index[op.Output] = sliced;
-                outputOf[sliced] = op.Output;
-                channels[sliced] = both.OutputChannels(ChannelsOf(first.InputsOf(sliced)[0]), out _);
-                continue;
-            }
-            layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
-            if (reads.Length != 1 || reads[0] != i - 1) layer.Inputs = reads;
-            index[op.Output] = i;
-            layers.Add(layer);
-            outputOf.Add(op.Output);
-            channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
-            if (inLast) channelsLast.Add(op.Output);
-            ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
-        }
         }
         catch (ConvGLException e) when (current is not null && e.Message.StartsWith(current.Where, StringComparison.Ordinal) && Before(current) is { } hint)
         {
