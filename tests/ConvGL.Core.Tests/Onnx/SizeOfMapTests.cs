@@ -94,7 +94,7 @@ public class SizeOfMapTests
     [InlineData(9, 10)]
     public void DynamicSizeUNet_And_ResizeToSkip_MatchOnnxRuntime_AtOddSizes(int h, int w)
     {
-        foreach ((byte[] bytes, string name) in new[] { (ArchitectureImportTests.UNet(13, "convt", "dynpad"), "dynpad"), (ArchitectureImportTests.ResizeToSkip(13), "toskip"), (ArchitectureImportTests.ResizeToSkip(13, toInput: true), "toinput") })
+        foreach ((byte[] bytes, string name) in new[] { (ArchitectureGraphs.UNet(13, "convt", "dynpad"), "dynpad"), (ArchitectureGraphs.ResizeToSkip(13), "toskip"), (ArchitectureGraphs.ResizeToSkip(13, toInput: true), "toinput") })
         {
             OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, name + ".onnx"));
             Stack stack = OnnxStack.FromGraph(graph, name);

@@ -175,7 +175,7 @@ public class SpatialSliceTests
     [Fact]
     public void Focus_IsFourSliceLayers()
     {
-        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(ArchitectureImportTests.Yolo(13, true), "focus.onnx")), "focus");
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(ArchitectureGraphs.Yolo(13, true), "focus.onnx")), "focus");
         Assert.Equal(["slice", "slice", "slice", "slice", "concat", "conv"], stack.Layers.Take(6).Select(l => l.Type));
         Assert.Equal(["rows ::2 cols ::2", "rows 1::2 cols ::2", "rows ::2 cols 1::2", "rows 1::2 cols 1::2"], stack.Layers.Take(4).Select(l => ((SliceLayer)l).Describe()));
         Assert.Equal(12, StackRunner.Run(stack, Random(3, 8, 10, 1)).Outputs[4].C);

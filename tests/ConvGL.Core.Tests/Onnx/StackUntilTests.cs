@@ -13,7 +13,7 @@ public class StackUntilTests
     [Fact]
     public void ADetectionHead_IsRefused_WithTheNamesThatShowTheLayersBeforeIt_AndThoseNamesImport()
     {
-        byte[] bytes = ArchitectureImportTests.YoloDetect(13, 8, 10);
+        byte[] bytes = ArchitectureGraphs.YoloDetect(13, 8, 10);
         using var dir = new TempDir();
         string path = dir.File("detect.onnx");
         File.WriteAllBytes(path, bytes);
@@ -42,7 +42,7 @@ public class StackUntilTests
     {
         using var dir = new TempDir();
         string path = dir.File("detect.onnx");
-        File.WriteAllBytes(path, ArchitectureImportTests.YoloDetect(13, 8, 10));
+        File.WriteAllBytes(path, ArchitectureGraphs.YoloDetect(13, 8, 10));
         var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#/model.24/m.0/Cnv"));
         Assert.Equal($"{path}: '#/model.24/m.0/Cnv' names no node and no value of the model (did you mean '/model.24/m.0/Conv'? after '#' give a node's name or an output's name, as Netron shows them, or a layer's name as the window shows it; several separated by ',')", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#"));

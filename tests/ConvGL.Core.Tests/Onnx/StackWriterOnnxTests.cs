@@ -61,8 +61,8 @@ public class StackWriterOnnxTests
         byte[] bytes = model switch
         {
             "focus" => BranchyGraphs.FocusBytes(),
-            "dynpad" => ArchitectureImportTests.UNet(13, "convt", "dynpad"),
-            _ => ArchitectureImportTests.ResizeToSkip(13),
+            "dynpad" => ArchitectureGraphs.UNet(13, "convt", "dynpad"),
+            _ => ArchitectureGraphs.ResizeToSkip(13),
         };
         Stack imported = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, model + ".onnx")), model);
         using var dir = new TempDir();
