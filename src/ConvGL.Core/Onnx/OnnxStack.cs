@@ -527,7 +527,8 @@ public static class OnnxStack
             {
                 BinaryKind.Add => new AddLayer(),
                 BinaryKind.Mul => new MulLayer(),
-                _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add and Mul of two maps are; {b.Node.OpType} with a stored per-channel constant is)"),
+                BinaryKind.Sub or BinaryKind.Div => new SubDivLayer(b.Kind),
+                _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add, Sub, Mul and Div of two maps are)"),
             };
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
         bool constantFirst = known.ContainsKey(b.Inputs[0]);

@@ -309,6 +309,44 @@ public sealed class MulLayer : StackLayer
     internal override string SizeField => "inputs";
 }
 
+/// <summary>The difference or quotient of two maps (<see cref="Elementwise"/>): <c>"type": "sub"</c> (a - b: a
+/// difference of Gaussians, a map less its mean) or <c>"div"</c> (a / b, IEEE: x / 0 is an infinity, 0 / 0 NaN), with
+/// <c>"inputs": [a, b]</c> of one channel count and one size, or one of them 1x1 (per channel: x - x.mean((2, 3),
+/// keepdim=True)); ONNX Sub and Div of two maps.</summary>
+public sealed class SubDivLayer : StackLayer
+{
+    public SubDivLayer(BinaryKind kind)
+    {
+        if (kind is not (BinaryKind.Sub or BinaryKind.Div)) throw new ArgumentException($"sub or div, not {kind}", nameof(kind));
+        Kind = kind;
+    }
+
+    public BinaryKind Kind { get; }
+
+    public override string Type => Kind == BinaryKind.Sub ? "sub" : "div";
+    public override int InputCount => 2;
+
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
+    {
+        if (inputSizes.Count == 2 && (inputSizes[0] == inputSizes[1] || inputSizes[1] == (1, 1))) return inputSizes[0];
+        if (inputSizes.Count == 2 && inputSizes[0] == (1, 1)) return inputSizes[1];
+        throw new ConvGLException($"{Type} needs two inputs of one size, or one of them 1x1 (one value per channel), got {string.Join(" and ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
+    }
+
+    public override Tensor Forward(Tensor input) => throw new InvalidOperationException($"{Type} takes two inputs");
+
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != 2) throw new ConvGLException($"{Type} takes two inputs, got {inputs.Count}");
+        OutputSize([(inputs[0].H, inputs[0].W), (inputs[1].H, inputs[1].W)]);
+        return Elementwise.Apply(Kind, inputs[0], inputs[1]);
+    }
+
+    internal override string SizeField => "inputs";
+}
+
 /// <summary>A transposed convolution (<see cref="ConvTranspose2D"/>; PyTorch ConvTranspose2d, ONNX ConvTranspose):
 /// <c>"type": "conv_transpose"</c> with <c>weight</c> (C_in, C_out / groups, kH, kW) and optional <c>bias</c> (tensor
 /// names or .npy paths, as a learned conv's), <c>stride</c>, <c>dilation</c> (N or [y, x]), <c>padding</c> (N, [y, x]

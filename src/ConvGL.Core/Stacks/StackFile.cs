@@ -395,12 +395,13 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new SoftmaxLayer(type == "log_softmax");
             }
-            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten")
+            else if (type is "add" or "mul" or "sub" or "div" or "globalavgpool" or "globalmaxpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = type switch
                 {
-                    "add" => new AddLayer(), "mul" => new MulLayer(), "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
+                    "add" => new AddLayer(), "mul" => new MulLayer(), "sub" => new SubDivLayer(BinaryKind.Sub), "div" => new SubDivLayer(BinaryKind.Div),
+                    "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
                     _ => new FlattenLayer(),
                 };
             }

@@ -65,6 +65,22 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         return shape;
     }
 
+    /// <summary>a OP b where one of the two is (C, 1, 1) and the other (C, H, W) (a map less its per-channel mean), into
+    /// <paramref name="output"/> (resized to (C, H, W)). Allocates nothing, as <see cref="Run(GpuTensor, GpuTensor, GpuTensor)"/>.</summary>
+    public void RunPerChannel(GpuTensor a, GpuTensor b, GpuTensor output)
+    {
+        context.CheckThread();
+        context.FlushDisposables();
+        if (ReferenceEquals(a, output) || ReferenceEquals(b, output)) throw new ArgumentException("add: the output must be a different tensor");
+        GpuTensor big = a.H * a.W == 1 ? b : a;
+        if (a.C != b.C || (a.H * a.W != 1 && b.H * b.W != 1))
+            throw new ArgumentException($"add: {a.ShapeString} and {b.ShapeString} are not a map and one value per channel");
+        output.Resize(big.C, big.H, big.W);
+        int plane = big.H * big.W;
+        (int, int, int, int) whole = (0, plane, 0, 1), perChannel = (0, 1, 0, 0);
+        RunBroadcast(a, b, output, big.C * plane, (1, big.C, 1, plane), ReferenceEquals(big, a) ? whole : perChannel, ReferenceEquals(big, a) ? perChannel : whole);
+    }
+
     /// <summary>a + b for two tensors of the same (C, H, W), into <paramref name="output"/> (resized to it): a residual
     /// add in a stack. Allocates nothing, so a per-frame stack run can call it (the shape overload builds arrays).</summary>
     public void Run(GpuTensor a, GpuTensor b, GpuTensor output)

@@ -144,6 +144,15 @@ public static class GpuStackOps
                     GpuTensor big = a.Length >= b.Length ? a : b;
                     mul.Run(a, aShape, b, bShape, o, (big.C, big.H, big.W));
                 }, mul, gate);
+            case SubDivLayer sd:
+                var binary = new GpuAdd(context, sd.Kind);
+                return new Op((ins, o) =>
+                {
+                    GpuTensor a = ins[0], b = ins[1];
+                    // (The plan checked the sizes: equal, or one of them 1x1.)
+                    if ((a.C, a.H, a.W) == (b.C, b.H, b.W)) binary.Run(a, b, o);
+                    else binary.RunPerChannel(a, b, o);
+                }, binary);
             case GlobalMaxPoolLayer:
                 var gmax = new GpuReduce(context, ReduceKind.Max);
                 return new Op((ins, o) => gmax.Run(ins[0], o, ins[0].C, ins[0].H * ins[0].W, 1, (ins[0].C, 1, 1)), gmax);

@@ -112,8 +112,8 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
 
-    /// <summary>Slices of rows and columns, and the pad and resize that take a second map's size: their views and options
-    /// are made when a size changes, not per frame.</summary>
+    /// <summary>Slices of rows and columns, the pad and resize that take a second map's size (their views and options are
+    /// made when a size changes, not per frame), and sub / div of two maps (the broadcast shapes made once).</summary>
     [Fact]
     public void SizeTakingLayers_SteadyRun_AllocateNothing()
     {
@@ -122,7 +122,10 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
               {"type": "slice", "name": "phase", "rows": [1, null, 2], "cols": [null, null, -2]},
               {"type": "resize", "inputs": ["phase", "input"], "mode": "linear"},
               {"type": "pad", "inputs": ["phase", "input"], "border": "reflect"},
-              {"type": "slice", "inputs": ["input"], "start": 1, "cols": [1, -1]}
+              {"type": "slice", "inputs": ["input"], "start": 1, "cols": [1, -1]},
+              {"type": "globalavgpool", "name": "mean", "inputs": ["input"]},
+              {"type": "sub", "inputs": ["input", "mean"]},
+              {"type": "div", "inputs": ["input", 1]}
             ]}
             """, "sized.json");
         using var source = GpuTensor.From(fixture.Context, Image(3, 9, 12), "source");
