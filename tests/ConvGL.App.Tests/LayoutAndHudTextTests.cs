@@ -283,6 +283,20 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["R [::2, ::2]", "G [::2, ::2]", "B [::2, ::2]", "R [1::2, ::2]"], f[4][..4]);
         Assert.Equal("B [1::2, 1::2]", f[4][11]);
 
+        // A difference of Gaussians names both maps; a map less its per-channel mean names the mean's channel.
+        Stack dog = StackFile.Parse("""
+            { "name": "dog", "input": "rgb", "layers": [
+              { "type": "conv", "name": "fine", "kernels": ["gaussian:3"] },
+              { "type": "conv", "name": "coarse", "inputs": ["input"], "kernels": ["gaussian:9"] },
+              { "type": "sub", "inputs": ["fine", "coarse"] },
+              { "type": "globalavgpool", "name": "mean", "inputs": ["input"] },
+              { "type": "div", "inputs": ["input", "mean"] }
+            ] }
+            """, "dog.json");
+        string[][] d = MapNames.For(dog, dog.Layers.Select(_ => true).ToArray(), dog.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray());
+        Assert.Equal(["gaussian:3 of R - gaussian:9 of R", "gaussian:3 of G - gaussian:9 of G", "gaussian:3 of B - gaussian:9 of B"], d[2]);
+        Assert.Equal(["R / R", "G / G", "B / B"], d[4]);
+
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""
             { "name": "res", "input": "gray", "layers": [

@@ -5,7 +5,8 @@ namespace ConvGL.App.Live;
 /// <summary>A name for every feature map of every layer, from the stack itself, so a grid shows "sobel-x" and
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
 /// when there are several; the maps it summed, for a summed bank), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
-/// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
+/// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a sub's or div's name both
+/// maps ("gaussian:3 - gaussian:9"), a slice's what it takes ("R [1::2, ::2]"), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
 /// names of its input's maps, except in an ONNX model, where every node names its own output: there maps named only by
 /// a layer and a number ("Plus391 0") take a named map-by-map layer's own name ("ReLU393 0": the pool read "Plus391 0"
 /// over its ReLU's values). In a stack file a layer's name is for wiring, and a learned conv's maps keep theirs.</summary>
@@ -20,6 +21,7 @@ internal static class MapNames
         var result = new string[stack.Layers.Count][];
         // Whether layer i's maps are named by a layer and a number (not by kernels, pairs or the input's channels).
         var numbered = new bool[stack.Layers.Count];
+        string[]? Names(int j) => j < 0 ? input : result[j];
         for (int i = 0; i < stack.Layers.Count; i++)
         {
             StackLayer layer = stack.Layers[i];
@@ -44,6 +46,10 @@ internal static class MapNames
                     // three layers after that conv, through an add): named after the add.
                     AddLayer => Enumerable.Range(0, current.Length).Select(o => $"{layer.Label ?? $"add{i + 1}"} {o}").ToArray(),
                     FlattenLayer => [],
+                    // A difference or quotient in a stack file names both maps ("gaussian:3 - gaussian:9": a difference of
+                    // Gaussians); a one-value-per-channel input names its channel alike.
+                    SubDivLayer sd when !model && layer.InputsOf(i) is [var p, var q] && Names(p) is { } na && Names(q) is { } nb && na.Length == nb.Length =>
+                        na.Select((n, o) => $"{n} {(sd.Kind == Core.Ops.BinaryKind.Sub ? "-" : "/")} {nb[o]}").ToArray(),
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
                     // A slice keeps the names of the channels it takes, with the rows and columns it takes as Python's index
