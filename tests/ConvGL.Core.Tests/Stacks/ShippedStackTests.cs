@@ -51,6 +51,26 @@ public sealed class ShippedStackTests : IDisposable
         Assert.True(deep.Layers.Count > learned.Layers.Count);
     }
 
+    /// <summary>dog: fine blur less coarse blur equals one convolution with the difference of the two kernels (the library's
+    /// dog: convolution is linear), to float rounding; a band-pass: a constant image gives 0 everywhere (both kernels sum
+    /// to 1; reflect border), a step gives a positive and a negative lobe about the edge.</summary>
+    [Fact]
+    public void Shipped_Dog_TheDifferenceOfTwoBlurs_IsOneConvolution()
+    {
+        Stack dog = StackCatalog.Load("dog");
+        var rng = new Random(5);
+        Tensor x = Tensor.Chw(1, 31, 40, Enumerable.Range(0, 31 * 40).Select(_ => (float)rng.NextDouble()).ToArray());
+        StackResult r = StackRunner.Run(dog, x);
+        Tensor band = r.Outputs[2], one = r.Outputs[3];
+        for (int i = 0; i < band.Length; i++) Assert.True(Math.Abs(band.Data[i] - one.Data[i]) <= 2e-7, $"value {i}: {band.Data[i]} against {one.Data[i]}");
+        Assert.All(StackRunner.Run(dog, Tensor.Chw(1, 12, 12, Enumerable.Repeat(0.7f, 144).ToArray())).Outputs[2].Data, v => Assert.True(Math.Abs(v) <= 1e-6));
+        // A vertical step (0 left, 1 right): the band is negative just left of it and positive just right, 0 far away.
+        Tensor step = Tensor.Chw(1, 9, 30, Enumerable.Range(0, 9 * 30).Select(i => i % 30 >= 15 ? 1f : 0f).ToArray());
+        float[] row = StackRunner.Run(dog, step).Outputs[2].Data[(4 * 30)..(5 * 30)];
+        Assert.True(row[14] < -0.01f && row[15] > 0.01f, $"{row[14]} {row[15]}");
+        Assert.True(Math.Abs(row[2]) < 1e-6 && Math.Abs(row[27]) < 1e-6);
+    }
+
     [Fact]
     public void Catalog_ResolvesNamesAndFiles_AndListsShippedOnError()
     {
