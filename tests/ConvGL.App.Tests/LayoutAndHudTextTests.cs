@@ -295,7 +295,8 @@ public sealed class LayoutAndHudTextTests
             """, "dog.json");
         string[][] d = MapNames.For(dog, dog.Layers.Select(_ => true).ToArray(), dog.Layers.Select(l => (l as ConvLayer)?.Kernels).ToArray());
         Assert.Equal(["gaussian:3 of R - gaussian:9 of R", "gaussian:3 of G - gaussian:9 of G", "gaussian:3 of B - gaussian:9 of B"], d[2]);
-        Assert.Equal(["R / R", "G / G", "B / B"], d[4]);
+        Assert.Equal(["mean of R", "mean of G", "mean of B"], d[3]);
+        Assert.Equal(["R / mean of R", "G / mean of G", "B / mean of B"], d[4]);
 
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""

@@ -46,6 +46,10 @@ internal static class MapNames
                     // three layers after that conv, through an add): named after the add.
                     AddLayer => Enumerable.Range(0, current.Length).Select(o => $"{layer.Label ?? $"add{i + 1}"} {o}").ToArray(),
                     FlattenLayer => [],
+                    // A global pool in a stack file names what it took of each map ("mean of R": a map less its mean then
+                    // reads "R - mean of R", not "R - R").
+                    GlobalAvgPoolLayer when !model => current.Select(n => $"mean of {n}").ToArray(),
+                    GlobalMaxPoolLayer when !model => current.Select(n => $"max of {n}").ToArray(),
                     // A difference or quotient in a stack file names both maps ("gaussian:3 - gaussian:9": a difference of
                     // Gaussians); a one-value-per-channel input names its channel alike.
                     SubDivLayer sd when !model && layer.InputsOf(i) is [var p, var q] && Names(p) is { } na && Names(q) is { } nb && na.Length == nb.Length =>

@@ -359,6 +359,7 @@ public static class OnnxStack
                     LrnOp l => new LrnLayer(l.Parameters),
                     BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
                         throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
+                    BinaryOp b when reads.Length == 2 => TwoMaps(b, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
                     BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
                     LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
                     ChannelNormOp cn when (RankOf(reads[0]) == 4 ? cn.AxisFor(4) == (inLast ? 3 : 1) : cn.AxisFor(2) == 1) =>
@@ -520,16 +521,26 @@ public static class OnnxStack
     /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
     /// (1, C, 1, 1), (1) or a scalar) is a per-channel affine layer (x * scale + shift, the batchnorm layer's form):
     /// x + k, x - k, k - x, x * k, k * x, x / k (as x * (1/k), within a rounding of the quotient).</summary>
+    /// <summary>Add, Sub, Mul or Div of two maps: layers that take two maps of one channel count and one rank (a flattened
+    /// (1, C) against a (1, C, H, W) map lines C up with W under ONNX broadcasting, which a stack layer does not do).</summary>
+    private static StackLayer TwoMaps(BinaryOp b, int[] channels, int[] ranks)
+    {
+        if (b.Kind is not (BinaryKind.Add or BinaryKind.Sub or BinaryKind.Mul or BinaryKind.Div))
+            throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add, Sub, Mul and Div of two maps are)");
+        if (ranks[0] != ranks[1])
+            throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} joins two maps of one rank; these are rank {ranks[0]} and rank {ranks[1]} (a flattened value and a map broadcast along the width in ONNX)");
+        if (channels[0] != channels[1])
+            throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} joins two maps of one channel count; these have {channels[0]} and {channels[1]}");
+        return b.Kind switch
+        {
+            BinaryKind.Add => new AddLayer(),
+            BinaryKind.Mul => new MulLayer(),
+            _ => new SubDivLayer(b.Kind),
+        };
+    }
+
     private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank, bool channelsLast)
     {
-        if (maps == 2)
-            return b.Kind switch
-            {
-                BinaryKind.Add => new AddLayer(),
-                BinaryKind.Mul => new MulLayer(),
-                BinaryKind.Sub or BinaryKind.Div => new SubDivLayer(b.Kind),
-                _ => throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add, Sub, Mul and Div of two maps are)"),
-            };
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
         bool constantFirst = known.ContainsKey(b.Inputs[0]);
         if (b.Kind == BinaryKind.PRelu && constantFirst) throw new ConvGLException($"{b.Where}: in a stack PRelu's input must be a map");

@@ -83,4 +83,29 @@ public class SubDivTests
         AssertClose(ort["d"], r.Outputs[3].Data, "sub");
         AssertClose(ort["y"], r.Outputs[^1].Data, "div");
     }
+
+    /// <summary>The review's cases: a flattened (1, C) value and a (1, C, H, W) map line C up with W under ONNX broadcasting,
+    /// which no stack layer does (the import made a sub that was 0.77 off ONNX Runtime): one error naming the node, for
+    /// Mul too; two maps of different channel counts likewise (it was a plan error naming no node).</summary>
+    [Theory]
+    [InlineData("Sub", "flat", "in a stack Sub joins two maps of one rank; these are rank 4 and rank 2")]
+    [InlineData("Mul", "flat", "in a stack Mul joins two maps of one rank; these are rank 4 and rank 2")]
+    [InlineData("Div", "one", "in a stack Div joins two maps of one channel count; these have 4 and 1")]
+    public void TwoMapsOfDifferentRanksOrChannels_AreOneErrorNamingTheNode(string op, string second, string message)
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        var rng = new Random(9);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 4 * 3), 4, 3, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", ProtoBuilders.R(rng, 3), 1, 3, 1, 1));
+        ProtoBuilders.Node(g, "conv", "Conv", ["x", "w"], "c");
+        ProtoBuilders.Node(g, "gap", "GlobalAveragePool", ["c"], "m");
+        ProtoBuilders.Node(g, "flat", "Flatten", ["m"], "f");
+        ProtoBuilders.Node(g, "one", "Conv", ["x", "w1"], "c1");
+        ProtoBuilders.Node(g, "both", op, ["c", second == "flat" ? "f" : "c1"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "two.onnx")), "two"));
+        Assert.StartsWith($"two.onnx: node 'both' ({op}): {message}", e.Message);
+    }
 }
