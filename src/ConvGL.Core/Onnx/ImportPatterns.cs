@@ -120,6 +120,17 @@ internal sealed class PatternIndex
         _replaced[last] = standing;
     }
 
+    /// <summary>Replaces <paramref name="group"/> (ending at <paramref name="last"/>) by one activation of
+    /// <paramref name="kind"/> on map <paramref name="x"/>: a node of <paramref name="opType"/> named as the group
+    /// (<see cref="Label"/>), whose errors say "<paramref name="what"/> as" the group's ops.</summary>
+    public void StandActivation(List<OnnxOp> group, OnnxOp last, string x, string opType, string what, ActivationKind kind, string source,
+                                float? slope = null, float? beta = null)
+    {
+        string label = Label(group, last, opType);
+        string where = $"{source}: node '{ErrorText.Echo(label)}' ({what} as {Spelled(group)})";
+        Stand(group, last, ActivationOp.Standing(Node(label, opType, x, last.Output), where, kind, x, last.Output, slope, beta));
+    }
+
     /// <summary>The ops with each group found replaced by its one op.</summary>
     public List<OnnxOp> Result() => _ops.Select(op => _replaced.TryGetValue(op, out OnnxOp? r) ? r : op).OfType<OnnxOp>().ToList();
 }
@@ -162,9 +173,7 @@ public static class GeluPattern
             if (last is null) continue;
             if (last != first) group.Add(last);
             if (ix.Taken(group)) continue;
-            string label = ix.Label(group, last, "Gelu");
-            string where = $"{source}: node '{ErrorText.Echo(label)}' (GELU as {ix.Spelled(group)})";
-            ix.Stand(group, last, ActivationOp.Standing(PatternIndex.Node(label, "Gelu", x, last.Output), where, ActivationKind.Gelu, x, last.Output));
+            ix.StandActivation(group, last, x, "Gelu", "GELU", ActivationKind.Gelu, source);
         }
         return ix.Result();
     }
@@ -186,9 +195,7 @@ public static class MishPattern
             if (ix.Only(tanh.Output) is not { } mul || PatternIndex.Other(mul, tanh.Output) != x) continue;
             List<OnnxOp> group = [softplus, tanh, mul];
             if (ix.Taken(group)) continue;
-            string label = ix.Label(group, mul, "Mish");
-            string where = $"{source}: node '{ErrorText.Echo(label)}' (Mish as {ix.Spelled(group)})";
-            ix.Stand(group, mul, ActivationOp.Standing(PatternIndex.Node(label, "Mish", x, mul.Output), where, ActivationKind.Mish, x, mul.Output));
+            ix.StandActivation(group, mul, x, "Mish", "Mish", ActivationKind.Mish, source);
         }
         return ix.Result();
     }
@@ -214,10 +221,7 @@ public static class SwishPattern
             if (kind is null || ix.IsConstant(op.Inputs[0]) || ix.Only(op.Output) is not { } mul || PatternIndex.Other(mul, op.Output) != op.Inputs[0]) continue;
             List<OnnxOp> group = [op, mul];
             if (ix.Taken(group)) continue;
-            string name = kind == ActivationKind.Silu ? "Silu" : "HardSwish";
-            string label = ix.Label(group, mul, name);
-            string where = $"{source}: node '{ErrorText.Echo(label)}' ({kind.Value.Name()} as {ix.Spelled(group)})";
-            ix.Stand(group, mul, ActivationOp.Standing(PatternIndex.Node(label, name, op.Inputs[0], mul.Output), where, kind.Value, op.Inputs[0], mul.Output));
+            ix.StandActivation(group, mul, op.Inputs[0], kind == ActivationKind.Silu ? "Silu" : "HardSwish", kind.Value.Name(), kind.Value, source);
         }
         return ix.Result();
     }
@@ -256,10 +260,7 @@ public static class HardSwishPattern
                 kind = ActivationKind.HardSwish;
             }
             if (ix.Taken(group)) continue;
-            string name = kind == ActivationKind.HardSwish ? "HardSwish" : "HardSigmoid";
-            string label = ix.Label(group, last, name);
-            string where = $"{source}: node '{ErrorText.Echo(label)}' ({kind.Name()} as {ix.Spelled(group)})";
-            ix.Stand(group, last, ActivationOp.Standing(PatternIndex.Node(label, name, x, last.Output), where, kind, x, last.Output, slope: 1f / 6, beta: 0.5f));
+            ix.StandActivation(group, last, x, kind == ActivationKind.HardSwish ? "HardSwish" : "HardSigmoid", kind.Name(), kind, source, slope: 1f / 6, beta: 0.5f);
         }
         return ix.Result();
     }

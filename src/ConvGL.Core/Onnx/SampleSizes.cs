@@ -83,8 +83,7 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     {
         if (!_values.TryGetValue(sizes, out Tensor?[]? values)) return null;
         static (int H, int W)? Size(Tensor? t) => t is { Length: 2 or 4 } ? ((int)t.Data[^2], (int)t.Data[^1]) : null;
-        _fromMap = int.MinValue;
-        return Match(sizes, values.Select(Size).ToArray(), (again, _) => Size(again));
+        return Match(sizes, values.Select(Size).ToArray(), (again, _) => Size(again), padded: null);
     }
 
     /// <summary>Whole factors (ry, rx) such that a Resize's sizes are (ry h, rx w) of its input map's (h, w) at every
@@ -130,16 +129,16 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
         // Moved: the pads run again with a candidate's size changed; the padded map's own size changes too when the
         // candidate is that map.
         int k0 = Array.FindIndex(targets, t => t is not null);
-        _fromMap = from;
-        return Match(name, targets, (again, own) => again is { Length: 8 } p && (own ?? sizes[k0]) is { } s
+        return Match(name, targets, padded: from, target: (again, own) => again is { Length: 8 } p && (own ?? sizes[k0]) is { } s
             ? (s.H + (int)p.Data[2] + (int)p.Data[6], s.W + (int)p.Data[3] + (int)p.Data[7]) : null);
     }
 
     /// <summary>The latest map the value is computed from whose size is the target at every sample that has one, and
     /// which the target follows: with that map's size changed at one sample (its Shape's H and W only), the shape
     /// arithmetic run again gives its changed size (two maps of equal sizes at every sample, one taken for the batch and
-    /// channels and the other for H and W, are told apart so).</summary>
-    private int? Match(string value, (int H, int W)?[] targets, Func<Tensor, (int H, int W)?, (int H, int W)?> target)
+    /// channels and the other for H and W, are told apart so). <paramref name="padded"/>: the map a Pad pads (its own
+    /// size moves with a candidate that is that map), else null.</summary>
+    private int? Match(string value, (int H, int W)?[] targets, Func<Tensor, (int H, int W)?, (int H, int W)?> target, int? padded)
     {
         if (targets.Count(t => t is not null) < Needed) return null;
         int k0 = Array.FindIndex(targets, t => t is not null);
@@ -148,13 +147,10 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
             (int H, int W)?[] sizes = SizesOf(j);
             if (!Enumerable.Range(0, samples.Count).All(k => targets[k] is null || sizes[k] == targets[k])) continue;
             (int H, int W) moved = (sizes[k0]!.Value.H + 5, sizes[k0]!.Value.W + 7);
-            if (Replay(value, k0, j, moved) is { } again && target(again, j == _fromMap ? moved : null) == moved) return j;
+            if (Replay(value, k0, j, moved) is { } again && target(again, j == padded ? moved : null) == moved) return j;
         }
         return null;
     }
-
-    // The map a Pad pads (its own size moves with a candidate that is the same map).
-    private int _fromMap = int.MinValue;
 
     /// <summary>The shape arithmetic up to <paramref name="value"/> at sample <paramref name="k"/>, map <paramref name="map"/>'s
     /// Shape giving <paramref name="size"/>; null where it fails.</summary>

@@ -641,10 +641,10 @@ public sealed class SliceLayer : StackLayer
     }
 
     /// <summary>What it takes, as Python's index: <c>channels 0..3</c>, <c>rows 1::2 cols ::2</c>.</summary>
-    public string Describe(int? channels = null)
+    public string Describe()
     {
         var parts = new List<string>();
-        if (End is not null || Start > 0) parts.Add($"channels {Start}..{(End is { } e ? e - 1 : channels is { } n ? n - 1 : "end")}");
+        if (End is not null || Start > 0) parts.Add($"channels {Start}..{(End is { } e ? e - 1 : "end")}");
         if (Rows is { } r) parts.Add($"rows {r}");
         if (Cols is { } q) parts.Add($"cols {q}");
         return string.Join(" ", parts);

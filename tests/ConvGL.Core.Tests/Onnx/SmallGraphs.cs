@@ -558,14 +558,14 @@ internal static class BranchyGraphs
         ProtoBuilders.AddImageInput(g, 3);
         g.Initializer.Add(ProtoBuilders.FloatData("w", R(rng, 4 * 12 * 9, -0.3f, 0.3f), 4, 12, 3, 3));
         g.Initializer.Add(ProtoBuilders.FloatData("b", R(rng, 4, -0.2f, 0.4f), 4));
-        string Slice(string name, string x, long start, long end, long axis, long step)
+        string Slice(string name, string x, long start, long end, long axis, long step, string? output = null)
         {
             g.Initializer.Add(Int64Data(name + "_starts", start));
             g.Initializer.Add(Int64Data(name + "_ends", end));
             g.Initializer.Add(Int64Data(name + "_axes", axis));
             g.Initializer.Add(Int64Data(name + "_steps", step));
-            ProtoBuilders.Node(g, name, "Slice", [x, name + "_starts", name + "_ends", name + "_axes", name + "_steps"], name + "_out");
-            return name + "_out";
+            ProtoBuilders.Node(g, name, "Slice", [x, name + "_starts", name + "_ends", name + "_axes", name + "_steps"], output ?? name + "_out");
+            return output ?? name + "_out";
         }
         (long r, long c)[] phases = [(0, 0), (1, 0), (0, 1), (1, 1)];
         string[] parts = phases.Select((p, i) => Slice($"focus_c{i}", Slice($"focus_r{i}", "x", p.r, long.MaxValue, 2, 2), p.c, long.MaxValue, 3, 2)).ToArray();
@@ -573,12 +573,7 @@ internal static class BranchyGraphs
         ProtoBuilders.Node(g, "conv", "Conv", ["cat", "w", "b"], "c", Ints("pads", 1, 1, 1, 1));
         ProtoBuilders.Node(g, "relu", "Relu", ["c"], "r");
         string crop = Slice("crop", "r", 1, -1, 2, 1);
-        ProtoBuilders.Node(g, "flip", "Slice", [crop, "flip_starts", "flip_ends", "flip_axes", "flip_steps"], "y");
-        g.Initializer.Add(Int64Data("flip_starts", -1));
-        g.Initializer.Add(Int64Data("flip_ends", long.MinValue));
-        g.Initializer.Add(Int64Data("flip_axes", -1));
-        g.Initializer.Add(Int64Data("flip_steps", -1));
-        g.Output.Add(ProtoBuilders.Value("y"));
+        g.Output.Add(ProtoBuilders.Value(Slice("flip", crop, -1, long.MinValue, -1, -1, output: "y")));
         var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
         return m.ToByteArray();
     }

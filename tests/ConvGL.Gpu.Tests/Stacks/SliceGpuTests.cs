@@ -79,7 +79,7 @@ public sealed class SliceGpuTests(GlFixture fixture)
     }
 
     /// <summary>Pad and resize to the second map's size against the CPU: pooled maps taken back to their input's size
-    /// (every border; nearest, linear and cubic), on even and odd sizes with one runner, so the options are remade.</summary>
+    /// (all five borders; nearest, linear and cubic), on even and odd sizes with one runner, so the options are remade.</summary>
     [Fact]
     public void PadAndResizeToSecond_GpuMatchesCpu_AsTheSizeChanges()
     {
@@ -93,6 +93,8 @@ public sealed class SliceGpuTests(GlFixture fixture)
               {"type": "pad", "inputs": ["down", "input"]},
               {"type": "pad", "inputs": ["down", "input"], "border": "reflect"},
               {"type": "pad", "inputs": ["down", "input"], "border": "replicate"},
+              {"type": "pad", "inputs": ["down", "input"], "border": "symmetric"},
+              {"type": "pad", "inputs": ["down", "input"], "border": "wrap"},
               {"type": "pad", "inputs": ["input", "down"], "value": 0.5},
               {"type": "concat", "inputs": ["input", 1, 4]}
             ]}
