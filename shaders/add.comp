@@ -15,8 +15,23 @@
 // fetch a vector gather), 4 values per invocation through rgba32f views and one vec4 store when VEC4 (the count is a
 // multiple of 4). u_count then counts vec4s. PAIRS (with VEC4, an even count of vec4s): two vec4s per invocation and one
 // 32-byte store (include/store8.glsl; on llvmpipe a storage store is a loop over the lanes, so half the loops).
+// PLANE (with SAME_SHAPE): one operand is a single (1, H, W) plane repeated over the other's C planes (a spatial gate,
+// CBAM's): b (PLANE 1) or a (PLANE 2) read at index % u_plane (u_plane in the units of u_count).
 #ifndef SAME_SHAPE
 #define SAME_SHAPE 0
+#endif
+#ifndef PLANE
+#define PLANE 0
+#endif
+#if PLANE == 1
+#define AI(i) (i)
+#define BI(i) ((i) % u_plane)
+#elif PLANE == 2
+#define AI(i) ((i) % u_plane)
+#define BI(i) (i)
+#else
+#define AI(i) (i)
+#define BI(i) (i)
 #endif
 #ifndef OP
 #define OP 0
@@ -56,6 +71,7 @@ layout(local_size_x = 256, local_size_y = 1, local_size_z = 1) in;
 
 uniform int u_count;      // output elements (SAME_SHAPE and VEC4: vec4s)
 uniform int u_row;        // invocations per dispatch row (see GlProgram.DispatchFlat)
+uniform int u_plane;      // PLANE: the repeated plane's size
 
 #if SAME_SHAPE
 // Both operands through readonly image views of their buffers (imageLoad: a vector gather on llvmpipe, cheaper than
@@ -82,13 +98,13 @@ void main()
 #if PAIRS
     index *= 2; // the pair's first vec4; u_count is even
     if (index >= u_count) return;
-    out_data8[index >> 1] = pack8(RESULT(imageLoad(u_a, index), imageLoad(u_b, index)), RESULT(imageLoad(u_a, index + 1), imageLoad(u_b, index + 1)));
+    out_data8[index >> 1] = pack8(RESULT(imageLoad(u_a, AI(index)), imageLoad(u_b, BI(index))), RESULT(imageLoad(u_a, AI(index + 1)), imageLoad(u_b, BI(index + 1))));
 #elif VEC4
     if (index >= u_count) return;
-    out_data[index] = RESULT(imageLoad(u_a, index), imageLoad(u_b, index));
+    out_data[index] = RESULT(imageLoad(u_a, AI(index)), imageLoad(u_b, BI(index)));
 #else
     if (index >= u_count) return;
-    out_data[index] = RESULT(imageLoad(u_a, index).r, imageLoad(u_b, index).r);
+    out_data[index] = RESULT(imageLoad(u_a, AI(index)).r, imageLoad(u_b, BI(index)).r);
 #endif
 }
 #else

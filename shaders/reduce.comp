@@ -7,7 +7,14 @@
 // log-sum-exp take two passes: the line's largest |x| (L2) or x first, so x^2 and exp(x) do not overflow where the
 // result would not. Sums and products are float32 here (double in the reference): a product whose partial products
 // leave float32's range (1e-30 * 1e-30 * 1e30 * 1e30) is 0 or inf here and exact there.
-// One invocation per (outer, inner).
+// One invocation per (outer, inner); or, with CHUNK (a value count, for MODE 0-3 over long lines: a global max pool of a
+// 640x360 map is 230,400 values a line, past llvmpipe's loop limit and one invocation's serial work anywhere), one per
+// (outer, chunk, inner): pass 1 of two, each reducing CHUNK values of its line into a partial at (o, chunk, i), which
+// a second run of the plain program over the u_chunks partials joins (GpuReduce; the mean sums here and divides by
+// u_divisor, the whole line's count, there).
+#ifndef CHUNK
+#define CHUNK 0
+#endif
 
 #ifndef LAST
 #define LAST 0
@@ -15,21 +22,77 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
+#ifndef VEC4
+#define VEC4 0
+#endif
+#if VEC4
+// VEC4 (MODE 0-3, u_inner a multiple of 4: a reduction over the channels of (1, C, H, W) maps): 4 neighbouring kept
+// values per invocation, each step one rgba32f fetch through an image view of the input (a vector gather on llvmpipe,
+// where a storage load with a per-lane address is a scalar loop) and one vec4 store.
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input4;
+layout(std430, binding = 3) writeonly buffer Output4 { vec4 out_data4[]; };
+#else
 layout(std430, binding = 0) readonly buffer Input { float in_data[]; };
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
+#endif
 
 uniform int u_outer;
 uniform int u_count; // R
 uniform int u_inner;
 uniform int u_row;   // invocations per dispatch row (see GlProgram.DispatchFlat)
+uniform int u_divisor; // MODE 0: the mean's divisor (u_count, or the whole line's count when joining partial sums)
+uniform int u_chunks;  // CHUNK: chunks per line
 
 #include "include/nonfinite.glsl"
 
+#if VEC4
 void main()
 {
+    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    int quads = u_inner / 4;
+    if (id >= u_outer * quads) return;
+    int o = id / quads, q = id - o * quads;
+    int at = o * u_count * quads + q;
+    bvec4 nan = bvec4(false);
+#if MODE == 2
+    vec4 acc = vec4(-INF_F);
+#elif MODE == 3
+    vec4 acc = vec4(INF_F);
+#else
+    vec4 acc = vec4(0.0);
+#endif
+    for (int k = 0; k < u_count; k++)
+    {
+        vec4 v = imageLoad(u_input4, at + k * quads);
+        nan = bvec4(uvec4(nan) | uvec4(isnan(v)));
+#if MODE == 2
+        acc = max(acc, v);
+#elif MODE == 3
+        acc = min(acc, v);
+#else
+        acc += v;
+#endif
+    }
+#if MODE == 0
+    acc /= float(u_divisor);
+#endif
+    out_data4[id] = mix(acc, vec4(NAN_F), nan);
+}
+#else
+void main()
+{
+#if CHUNK
+    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
+    if (id >= u_outer * u_inner * u_chunks) return;
+    int line = id / u_chunks, chunk = id - line * u_chunks;
+    int o = line / u_inner, i = line - o * u_inner;
+    int k0 = chunk * CHUNK, k1 = min(u_count, k0 + CHUNK), dst = (o * u_chunks + chunk) * u_inner + i;
+#else
     int line = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);
     if (line >= u_outer * u_inner) return;
     int o = line / u_inner, i = line - o * u_inner;
+    int k0 = 0, k1 = u_count, dst = line;
+#endif
     int at = o * u_count * u_inner + i;
     bool nan = false;
 #if MODE == 10 || MODE == 11
@@ -84,7 +147,7 @@ void main()
 #else
     float acc = 0.0;
 #endif
-    for (int k = 0; k < u_count; k++)
+    for (int k = k0; k < k1; k++)
     {
         float v = in_data[at + k * u_inner];
         nan = nan || isnan(v);
@@ -108,7 +171,7 @@ void main()
 #endif
     }
 #if MODE == 0
-    acc /= float(u_count);
+    acc /= float(u_divisor);
 #elif MODE == 5
     acc = m * sqrt(acc);
 #elif MODE == 7
@@ -117,6 +180,7 @@ void main()
 #elif MODE == 8
     acc = m + log(acc);
 #endif
-    out_data[line] = nan ? NAN_F : acc;
+    out_data[dst] = nan ? NAN_F : acc;
 #endif
 }
+#endif

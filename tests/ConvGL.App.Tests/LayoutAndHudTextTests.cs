@@ -298,6 +298,24 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["mean of R", "mean of G", "mean of B"], d[3]);
         Assert.Equal(["R / mean of R", "G / mean of G", "B / mean of B"], d[4]);
 
+        // A reduction over the channels names what it reduced; a one-channel map against three pairs with each; a mul by a
+        // one-channel gate (first or second) keeps the three maps' names.
+        Stack pooled = StackFile.Parse("""
+            { "name": "pooled", "input": "rgb", "layers": [
+              { "type": "reduce_channels", "name": "top", "op": "max" },
+              { "type": "max", "inputs": ["input", "top"] },
+              { "type": "pow", "inputs": ["top", "input"] },
+              { "type": "mul", "inputs": ["top", "input"] },
+              { "type": "reduce_channels", "inputs": [3], "op": "mean" }
+            ] }
+            """, "pooled.json");
+        string[][] p = MapNames.For(pooled, pooled.Layers.Select(_ => true).ToArray(), pooled.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
+        Assert.Equal(["max of R+G+B"], p[0]);
+        Assert.Equal(["max(R, max of R+G+B)", "max(G, max of R+G+B)", "max(B, max of R+G+B)"], p[1]);
+        Assert.Equal(["max of R+G+B ^ R", "max of R+G+B ^ G", "max of R+G+B ^ B"], p[2]);
+        Assert.Equal(["R", "G", "B"], p[3]);
+        Assert.Equal(["mean of R+G+B"], p[4]);
+
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""
             { "name": "res", "input": "gray", "layers": [

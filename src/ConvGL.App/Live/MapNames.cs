@@ -5,8 +5,9 @@ namespace ConvGL.App.Live;
 /// <summary>A name for every feature map of every layer, from the stack itself, so a grid shows "sobel-x" and
 /// "|sobel-x, sobel-y|" rather than "0" and "1": a fixed conv's map is its kernel's name (and the input map it read,
 /// when there are several; the maps it summed, for a summed bank), a learned conv's is its weight's name and the output channel ("conv2 3"), a magnitude
-/// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a sub's or div's name both
-/// maps ("gaussian:3 - gaussian:9"), a slice's what it takes ("R [1::2, ::2]"), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
+/// map names the pair it combines, an add's maps are its own ("add3 0", or its node's name), a sub's, div's, max's, min's
+/// or pow's name both maps ("gaussian:3 - gaussian:9", "max(a, b)"), a channel reduction what it reduced ("max of the 8
+/// inputs"), a slice's what it takes ("R [1::2, ::2]"), a concat's maps keep their inputs' names in order, and a channelwise layer (activation, pooling) or a layer that is off keeps the
 /// names of its input's maps, except in an ONNX model, where every node names its own output: there maps named only by
 /// a layer and a number ("Plus391 0") take a named map-by-map layer's own name ("ReLU393 0": the pool read "Plus391 0"
 /// over its ReLU's values). In a stack file a layer's name is for wiring, and a learned conv's maps keep theirs.</summary>
@@ -52,8 +53,12 @@ internal static class MapNames
                     GlobalMaxPoolLayer when !model => current.Select(n => $"max of {n}").ToArray(),
                     // A difference or quotient in a stack file names both maps ("gaussian:3 - gaussian:9": a difference of
                     // Gaussians); a one-value-per-channel input names its channel alike.
-                    SubDivLayer sd when !model && layer.InputsOf(i) is [var p, var q] && Names(p) is { } na && Names(q) is { } nb && na.Length == nb.Length =>
-                        na.Select((n, o) => $"{n} {(sd.Kind == Core.Ops.BinaryKind.Sub ? "-" : "/")} {nb[o]}").ToArray(),
+                    ElementwiseLayer e when !model && layer.InputsOf(i) is [var p, var q] && Names(p) is { } na && Names(q) is { } nb && Broadcast(na, nb) is { } pairs =>
+                        pairs.Select(ab => Combined(e.Kind, ab.A, ab.B)).ToArray(),
+                    // A map of one channel broadcast over another's channels (a spatial gate first): the other's names.
+                    MulLayer or ElementwiseLayer when layer.InputsOf(i) is [_, var q] && current.Length == 1 && Names(q) is { Length: > 1 } wider => wider,
+                    // A reduction over the channels: one map, named by what it reduced ("max of the 8 inputs").
+                    ChannelReduceLayer r => [$"{r.Op} of {Summed(current)}"],
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
                     // A slice keeps the names of the channels it takes, with the rows and columns it takes as Python's index
@@ -70,7 +75,7 @@ internal static class MapNames
                 {
                     ConvLayer c => !(kernelNames[i] is { Count: > 0 }),
                     ConvTransposeLayer or LinearLayer or AddLayer => true,
-                    MagnitudeLayer or FlattenLayer or ConcatLayer => false,
+                    MagnitudeLayer or FlattenLayer or ConcatLayer or ChannelReduceLayer => false,
                     _ => byNumber,
                 };
             result[i] = current;
@@ -95,6 +100,23 @@ internal static class MapNames
             ? $"|{a[..of]}, {b[..^(a.Length - of)]}|{a[of..]}"
             : $"|{a}, {b}|";
     }
+
+    // Two maps' names side by side for an element-wise layer: channel by channel, or a single one against each of the other's.
+    private static (string A, string B)[]? Broadcast(string[] a, string[] b) =>
+        a.Length == b.Length ? a.Zip(b).ToArray()
+        : a.Length == 1 ? b.Select(n => (a[0], n)).ToArray()
+        : b.Length == 1 ? a.Select(n => (n, b[0])).ToArray()
+        : null;
+
+    // "a - b", "a / b", "a ^ b", "max(a, b)", "min(a, b)".
+    private static string Combined(Core.Ops.BinaryKind kind, string a, string b) => kind switch
+    {
+        Core.Ops.BinaryKind.Sub => $"{a} - {b}",
+        Core.Ops.BinaryKind.Div => $"{a} / {b}",
+        Core.Ops.BinaryKind.Pow => $"{a} ^ {b}",
+        Core.Ops.BinaryKind.Max => $"max({a}, {b})",
+        _ => $"min({a}, {b})",
+    };
 
     private static string Input(string[] names, int i) => i < names.Length ? names[i] : $"input {i}";
 

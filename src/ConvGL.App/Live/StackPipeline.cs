@@ -161,6 +161,7 @@ internal sealed class StackPipeline : ILivePipeline
                 ActivationLayer { Kind: Core.Ops.ActivationKind.HardSigmoid } a => Invariant($"hard_sigmoid alpha {a.Slope:G4} beta {a.Beta:G4}"),
                 SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
+                ChannelReduceLayer r => $"reduce_channels {r.Op}",
                 _ => layer.Type,
             };
         string? name = ShaderTag(i);

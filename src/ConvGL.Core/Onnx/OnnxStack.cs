@@ -164,6 +164,8 @@ public static class OnnxStack
         var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
         // One channel picked by a Gather with a scalar index, waiting for its Unsqueeze: value -> (the layer, the channel).
         var picks = new Dictionary<string, (int From, int Channel)>(StringComparer.Ordinal);
+        // A reduction over the channels without keepdims, waiting for its Unsqueeze: value -> (the layer it reads, the kind, the node).
+        var reducedChannels = new Dictionary<string, (int From, ReduceKind Kind, OnnxOp Node)>(StringComparer.Ordinal);
         // Values in a channels-last stretch (see the Transposes below).
         var channelsLast = new HashSet<string>(StringComparer.Ordinal);
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
@@ -253,6 +255,30 @@ public static class OnnxStack
                     }
                     AddSlice(op, picked, ch);
                     continue;
+                }
+                // A reduction over the channels without keepdims (torch.mean(x, 1).unsqueeze(1), torch.max(x, 1)[0].unsqueeze(1),
+                // CBAM's channel pool): (N, H, W), then an Unsqueeze back at axis 1: one reduce_channels layer, named after the
+                // reduction.
+                if (op is ReduceOp { KeepDims: false } squeezing && index.TryGetValue(op.Inputs[0], out int pooled) && !channelsLast.Contains(op.Inputs[0])
+                    && ChannelReduction(known, squeezing, RankOf(pooled)) is { } poolKind)
+                {
+                    reducedChannels[op.Output] = (pooled, poolKind, op);
+                    continue;
+                }
+                if (op.Inputs.Count > 0 && reducedChannels.TryGetValue(op.Inputs[0], out (int From, ReduceKind Kind, OnnxOp Node) waiting))
+                {
+                    if (op is SqueezeOp { Unsqueeze: true } back && back.StoredAxes(known, 4) is [1])
+                    {
+                        var pool = new ChannelReduceLayer(waiting.Kind) { Label = waiting.Node.Node.Name.Length > 0 ? waiting.Node.Node.Name : waiting.Node.Output };
+                        if (waiting.From != layers.Count - 1) pool.Inputs = [waiting.From];
+                        index[op.Output] = layers.Count;
+                        layers.Add(pool);
+                        outputOf.Add(op.Output);
+                        channels.Add(1);
+                        ranks.Add(4);
+                        continue;
+                    }
+                    throw new ConvGLException($"{op.Where}: in a stack a reduction over the channels must keep its axis (keepdim=True) or be unsqueezed back at axis 1 (x.mean(1).unsqueeze(1) as (N, 1, H, W))");
                 }
                 if (op.Inputs.Count > 0 && picks.TryGetValue(op.Inputs[0], out (int From, int Channel) one))
                 {
@@ -359,7 +385,7 @@ public static class OnnxStack
                     LrnOp l => new LrnLayer(l.Parameters),
                     BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
                         throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
-                    BinaryOp b when reads.Length == 2 => TwoMaps(b, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
+                    BinaryOp b when reads.Length == 2 => TwoMaps(b, b.Kind, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
                     BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
                     LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
                     ChannelNormOp cn when (RankOf(reads[0]) == 4 ? cn.AxisFor(4) == (inLast ? 3 : 1) : cn.AxisFor(2) == 1) =>
@@ -367,8 +393,9 @@ public static class OnnxStack
                     ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), " +
                         $"the last axis inside a channels-last stretch, or the features of a flattened (N, K)), got axis {cn.Axis} of a {(inLast ? "channels-last " : "")}rank-{RankOf(reads[0])} value"),
                     MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
-                    VariadicOp { Step: BinaryKind.Add, Mean: false } when reads.Length == 2 && op.Inputs.Count == 2 => new AddLayer(),
-                    VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only as Sum of two maps (an add layer)"),
+                    VariadicOp { Step: BinaryKind.Add or BinaryKind.Max or BinaryKind.Min, Mean: false } v when reads.Length == 2 && op.Inputs.Count == 2 =>
+                        TwoMaps(v, v.Step, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
+                    VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only of two maps (Sum: an add layer; Max, Min: max, min layers)"),
                     ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                         : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                     SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
@@ -476,7 +503,9 @@ public static class OnnxStack
     }
 
     /// <summary>A mean or max over the two spatial axes of (N, C, H, W) (x.mean((2, 3)), GlobalMaxPool): the global pool
-    /// layers; with keepdims 0 the (N, C) result holds the same values as the stack's (C, 1, 1).</summary>
+    /// layers; with keepdims 0 the (N, C) result holds the same values as the stack's (C, 1, 1). A mean, max, min or sum
+    /// over the channels, axis 1, keeping it (x.mean(1, keepdim=True)): a reduce_channels layer (without keepdims the
+    /// import waits for the Unsqueeze back at axis 1 before it, <see cref="ChannelReduction"/>).</summary>
     private static StackLayer SpatialReduce(IReadOnlyDictionary<string, Tensor> known, ReduceOp rd, int rank)
     {
         int[] axes = rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(known, rd, rd.Inputs[1]) : null);
@@ -485,8 +514,15 @@ public static class OnnxStack
             if (rd.Kind == ReduceKind.Mean) return new GlobalAvgPoolLayer();
             if (rd.Kind == ReduceKind.Max) return new GlobalMaxPoolLayer();
         }
-        throw new ConvGLException($"{rd.Where}: in a stack a reduction runs as a global pool (ReduceMean or ReduceMax over axes [2, 3] of (N, C, H, W)); {rd.Node.OpType} over axes [{string.Join(", ", axes)}] of a rank-{rank} value is not supported");
+        if (ChannelReduction(known, rd, rank) is { } overChannels) return new ChannelReduceLayer(overChannels);
+        throw new ConvGLException($"{rd.Where}: in a stack a reduction runs as a global pool (ReduceMean or ReduceMax over axes [2, 3] of (N, C, H, W)) " +
+                                  $"or over the channels (ReduceMean, ReduceMax, ReduceMin or ReduceSum over axis 1); {rd.Node.OpType} over axes [{string.Join(", ", axes)}] of a rank-{rank} value is not supported");
     }
+
+    /// <summary>The kind of a mean, max, min or sum over axis 1 of a (N, C, H, W) map; null for any other reduction.</summary>
+    private static ReduceKind? ChannelReduction(IReadOnlyDictionary<string, Tensor> known, ReduceOp rd, int rank) =>
+        rank == 4 && rd.Kind is ReduceKind.Mean or ReduceKind.Max or ReduceKind.Min or ReduceKind.Sum
+            && rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(known, rd, rd.Inputs[1]) : null) is [1] ? rd.Kind : null;
 
     /// <summary>A Reshape's target with entries it cannot know at import (a map's height or width) as -2; null when the
     /// target is not stored.</summary>
@@ -521,21 +557,24 @@ public static class OnnxStack
     /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
     /// (1, C, 1, 1), (1) or a scalar) is a per-channel affine layer (x * scale + shift, the batchnorm layer's form):
     /// x + k, x - k, k - x, x * k, k * x, x / k (as x * (1/k), within a rounding of the quotient).</summary>
-    /// <summary>Add, Sub, Mul or Div of two maps: layers that take two maps of one channel count and one rank (a flattened
-    /// (1, C) against a (1, C, H, W) map lines C up with W under ONNX broadcasting, which a stack layer does not do).</summary>
-    private static StackLayer TwoMaps(BinaryOp b, int[] channels, int[] ranks)
+    /// <summary>Add, Sub, Mul, Div or Pow of two maps (and Max, Min of two: <paramref name="kind"/>): layers that take two
+    /// maps of one rank (a flattened (1, C) against a (1, C, H, W) map lines C up with W under ONNX broadcasting, which a
+    /// stack layer does not do) and one channel count, or (all but Add) one of them a single channel, broadcast over the
+    /// other's channels as ONNX does (CBAM's spatial gate: x * sigmoid(conv(...)) of (1, 1, H, W)).</summary>
+    private static StackLayer TwoMaps(OnnxOp op, BinaryKind kind, int[] channels, int[] ranks)
     {
-        if (b.Kind is not (BinaryKind.Add or BinaryKind.Sub or BinaryKind.Mul or BinaryKind.Div))
-            throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} of two maps is not supported (Add, Sub, Mul and Div of two maps are)");
+        if (kind is BinaryKind.PRelu)
+            throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} of two maps is not supported (Add, Sub, Mul, Div, Pow, Max and Min of two maps are; PRelu's slope must be stored)");
         if (ranks[0] != ranks[1])
-            throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} joins two maps of one rank; these are rank {ranks[0]} and rank {ranks[1]} (a flattened value and a map broadcast along the width in ONNX)");
-        if (channels[0] != channels[1])
-            throw new ConvGLException($"{b.Where}: in a stack {b.Node.OpType} joins two maps of one channel count; these have {channels[0]} and {channels[1]}");
-        return b.Kind switch
+            throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins two maps of one rank; these are rank {ranks[0]} and rank {ranks[1]} (a flattened value and a map broadcast along the width in ONNX)");
+        bool broadcast = kind != BinaryKind.Add && ranks[0] == 4 && (channels[0] == 1 || channels[1] == 1);
+        if (channels[0] != channels[1] && !broadcast)
+            throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins two maps of one channel count{(kind == BinaryKind.Add ? "" : ", or one of them a single channel")}; these have {channels[0]} and {channels[1]}");
+        return kind switch
         {
             BinaryKind.Add => new AddLayer(),
             BinaryKind.Mul => new MulLayer(),
-            _ => new SubDivLayer(b.Kind),
+            _ => new ElementwiseLayer(kind),
         };
     }
 

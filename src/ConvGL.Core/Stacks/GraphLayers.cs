@@ -282,69 +282,98 @@ public sealed class SoftmaxLayer(bool log) : StackLayer
 }
 
 /// <summary>Element-wise product of two maps (<c>"type": "mul"</c> with <c>"inputs": [a, b]</c>): of one shape (SiLU as
-/// x * sigmoid(x)), or one of them (C, 1, 1), which scales each channel of the other (a squeeze-and-excitation gate).</summary>
+/// x * sigmoid(x)), or one of them broadcast (<see cref="StackLayer.BroadcastSize"/>): (C, 1, 1) scales each channel of
+/// the other (a squeeze-and-excitation gate), (1, H, W) each pixel of every channel (CBAM's spatial attention).</summary>
 public sealed class MulLayer : StackLayer
 {
     public override string Type => "mul";
     public override int InputCount => 2;
 
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => BroadcastChannels(inputChannels, out error);
 
-    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
-    {
-        if (inputSizes.Count == 2 && (inputSizes[0] == inputSizes[1] || inputSizes[1] == (1, 1))) return inputSizes[0];
-        if (inputSizes.Count == 2 && inputSizes[0] == (1, 1)) return inputSizes[1];
-        throw new ConvGLException($"mul needs two inputs of one size, or one of them 1x1 (a per-channel gate), got {string.Join(" and ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
-    }
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => BroadcastSize(inputSizes);
 
     public override Tensor Forward(Tensor input) => throw new InvalidOperationException("mul takes two inputs");
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs)
     {
-        if (inputs.Count != 2) throw new ConvGLException($"mul takes two inputs, got {inputs.Count}");
-        OutputSize([(inputs[0].H, inputs[0].W), (inputs[1].H, inputs[1].W)]);
+        CheckBroadcast(inputs);
         return Elementwise.Mul(inputs[0], inputs[1]);
     }
 
     internal override string SizeField => "inputs";
 }
 
-/// <summary>The difference or quotient of two maps (<see cref="Elementwise"/>): <c>"type": "sub"</c> (a - b: a
-/// difference of Gaussians, a map less its mean) or <c>"div"</c> (a / b, IEEE: x / 0 is an infinity, 0 / 0 NaN), with
-/// <c>"inputs": [a, b]</c> of one channel count and one size, or one of them 1x1 (per channel: x - x.mean((2, 3),
-/// keepdim=True)); ONNX Sub and Div of two maps.</summary>
-public sealed class SubDivLayer : StackLayer
+/// <summary>Element-wise math on two maps (<see cref="Elementwise.Apply"/>), <c>"inputs": [a, b]</c>: <c>"type": "sub"</c>
+/// (a - b: a difference of Gaussians, a map less its mean), <c>"div"</c> (a / b, IEEE: x / 0 is an infinity, 0 / 0
+/// NaN), <c>"max"</c> and <c>"min"</c> (a NaN on either side wins, as NumPy's maximum) or <c>"pow"</c> (C's pow: a
+/// negative base takes whole exponents only). Two maps of one shape, or one of them broadcast as
+/// <see cref="StackLayer.BroadcastSize"/> says; ONNX Sub, Div, Pow, Max and Min of two maps.</summary>
+public sealed class ElementwiseLayer : StackLayer
 {
-    public SubDivLayer(BinaryKind kind)
+    public ElementwiseLayer(BinaryKind kind)
     {
-        if (kind is not (BinaryKind.Sub or BinaryKind.Div)) throw new ArgumentException($"sub or div, not {kind}", nameof(kind));
+        if (kind is not (BinaryKind.Sub or BinaryKind.Div or BinaryKind.Max or BinaryKind.Min or BinaryKind.Pow))
+            throw new ArgumentException($"sub, div, max, min or pow, not {kind}", nameof(kind));
         Kind = kind;
     }
 
     public BinaryKind Kind { get; }
 
-    public override string Type => Kind == BinaryKind.Sub ? "sub" : "div";
+    /// <summary>The stack file's type of each kind this layer takes.</summary>
+    public static string TypeOf(BinaryKind kind) => kind switch
+    {
+        BinaryKind.Sub => "sub", BinaryKind.Div => "div", BinaryKind.Max => "max", BinaryKind.Min => "min", BinaryKind.Pow => "pow",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public override string Type => TypeOf(Kind);
     public override int InputCount => 2;
 
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => TwoEqualChannelCounts(inputChannels, out error);
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => BroadcastChannels(inputChannels, out error);
 
-    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
-    {
-        if (inputSizes.Count == 2 && (inputSizes[0] == inputSizes[1] || inputSizes[1] == (1, 1))) return inputSizes[0];
-        if (inputSizes.Count == 2 && inputSizes[0] == (1, 1)) return inputSizes[1];
-        throw new ConvGLException($"{Type} needs two inputs of one size, or one of them 1x1 (one value per channel), got {string.Join(" and ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
-    }
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => BroadcastSize(inputSizes);
 
     public override Tensor Forward(Tensor input) => throw new InvalidOperationException($"{Type} takes two inputs");
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs)
     {
-        if (inputs.Count != 2) throw new ConvGLException($"{Type} takes two inputs, got {inputs.Count}");
-        OutputSize([(inputs[0].H, inputs[0].W), (inputs[1].H, inputs[1].W)]);
+        CheckBroadcast(inputs);
         return Elementwise.Apply(Kind, inputs[0], inputs[1]);
     }
 
     internal override string SizeField => "inputs";
+}
+
+/// <summary>Each pixel's values over the channels reduced to one (<see cref="Reduce.Apply"/> over axis 0): (C, H, W) ->
+/// (1, H, W), <c>"type": "reduce_channels"</c> with <c>"op"</c> mean, max, min or sum (PyTorch's x.mean(1, keepdim=True),
+/// x.amax(1, keepdim=True); CBAM's spatial attention pools the channels so; ONNX ReduceMean / ReduceMax / ReduceMin /
+/// ReduceSum over axis 1). A NaN among a pixel's values is its max and min; mean and sum are computed in double.</summary>
+public sealed class ChannelReduceLayer : StackLayer
+{
+    public ChannelReduceLayer(ReduceKind kind)
+    {
+        if (kind is not (ReduceKind.Mean or ReduceKind.Max or ReduceKind.Min or ReduceKind.Sum))
+            throw new ArgumentException($"mean, max, min or sum, not {kind}", nameof(kind));
+        Kind = kind;
+    }
+
+    public ReduceKind Kind { get; }
+
+    /// <summary>The stack file's <c>"op"</c>: mean, max, min or sum.</summary>
+    public string Op => Kind.ToString().ToLowerInvariant();
+
+    public override string Type => "reduce_channels";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return 1;
+    }
+
+    public override Tensor Forward(Tensor input) => Reduce.Apply(input, Kind, [0], keepDims: true);
+
+    internal override string SizeField => "op";
 }
 
 /// <summary>A transposed convolution (<see cref="ConvTranspose2D"/>; PyTorch ConvTranspose2d, ONNX ConvTranspose):

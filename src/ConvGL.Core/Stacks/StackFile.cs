@@ -395,15 +395,28 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new SoftmaxLayer(type == "log_softmax");
             }
-            else if (type is "add" or "mul" or "sub" or "div" or "globalavgpool" or "globalmaxpool" or "flatten")
+            else if (type is "add" or "mul" or "sub" or "div" or "max" or "min" or "pow" or "globalavgpool" or "globalmaxpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = type switch
                 {
-                    "add" => new AddLayer(), "mul" => new MulLayer(), "sub" => new SubDivLayer(BinaryKind.Sub), "div" => new SubDivLayer(BinaryKind.Div),
+                    "add" => new AddLayer(), "mul" => new MulLayer(),
+                    "sub" => new ElementwiseLayer(BinaryKind.Sub), "div" => new ElementwiseLayer(BinaryKind.Div),
+                    "max" => new ElementwiseLayer(BinaryKind.Max), "min" => new ElementwiseLayer(BinaryKind.Min), "pow" => new ElementwiseLayer(BinaryKind.Pow),
                     "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
                     _ => new FlattenLayer(),
                 };
+            }
+            else if (type == "reduce_channels")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "op"]);
+                if (!f.TryGetValue("op", out JsonElement opEl)) throw at.Error("op", "missing: mean, max, min or sum (each pixel's values over the channels reduced to one)");
+                string? op = opEl.ValueKind == JsonValueKind.String ? opEl.GetString() : null;
+                layer = new ChannelReduceLayer(op switch
+                {
+                    "mean" => ReduceKind.Mean, "max" => ReduceKind.Max, "min" => ReduceKind.Min, "sum" => ReduceKind.Sum,
+                    _ => throw at.Error("op", $"{(op is null ? $"must be a string, got {opEl.ValueKind.ToString().ToLowerInvariant()}" : $"unknown '{Echo(op)}'")}; use mean, max, min or sum"),
+                });
             }
             else if (Activation.TryParse(type, out ActivationKind kind) && type == kind.Name() && kind != ActivationKind.Clip)
             {
@@ -436,7 +449,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

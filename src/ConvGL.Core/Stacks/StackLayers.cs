@@ -37,6 +37,34 @@ public abstract class StackLayer
         return inputChannels[0];
     }
 
+    /// <summary>The channel rule of the broadcasting two-map layers (<see cref="MulLayer"/>, <see cref="ElementwiseLayer"/>):
+    /// one channel count, or one of them 1 (one map for every channel of the other: a spatial gate); the output has the
+    /// larger.</summary>
+    private protected int BroadcastChannels(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        error = inputChannels.Count == 2 && (inputChannels[0] == inputChannels[1] || inputChannels[0] == 1 || inputChannels[1] == 1) ? null
+            : $"{Type} needs two inputs of one channel count, or one of them a single channel, got {string.Join(" and ", inputChannels)}";
+        return inputChannels.Count == 2 ? Math.Max(inputChannels[0], inputChannels[1]) : inputChannels[0];
+    }
+
+    /// <summary>The size rule of the broadcasting two-map layers: one size, or one of them 1x1 (one value per channel,
+    /// or with a single channel one value for the whole map); the output has the larger.</summary>
+    private protected (int H, int W) BroadcastSize(IReadOnlyList<(int H, int W)> inputSizes)
+    {
+        if (inputSizes.Count == 2 && (inputSizes[0] == inputSizes[1] || inputSizes[1] == (1, 1))) return inputSizes[0];
+        if (inputSizes.Count == 2 && inputSizes[0] == (1, 1)) return inputSizes[1];
+        throw new ConvGLException($"{Type} needs two inputs of one size, or one of them 1x1 (one value per channel), got {string.Join(" and ", inputSizes.Select(s => $"{s.W}x{s.H}"))}");
+    }
+
+    /// <summary>Throws the broadcasting rules' messages for two tensors (a direct <see cref="Forward(IReadOnlyList{Tensor})"/>).</summary>
+    private protected void CheckBroadcast(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != 2) throw new ConvGLException($"{Type} takes two inputs, got {inputs.Count}");
+        BroadcastChannels([inputs[0].C, inputs[1].C], out string? error);
+        if (error is not null) throw new ConvGLException(error);
+        BroadcastSize([(inputs[0].H, inputs[0].W), (inputs[1].H, inputs[1].W)]);
+    }
+
     /// <summary>Output size for several inputs (multi-input layers override and check they agree).</summary>
     public virtual (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => OutputSize(inputSizes[0].H, inputSizes[0].W);
 

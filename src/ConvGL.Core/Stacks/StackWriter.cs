@@ -338,6 +338,9 @@ public static class StackWriter
             case ChannelShuffleLayer shuffle:
                 w.WriteNumber("groups", shuffle.Groups);
                 break;
+            case ChannelReduceLayer reduce:
+                w.WriteString("op", reduce.Op);
+                break;
             case SliceLayer slice:
                 if (slice.End is { } end)
                 {

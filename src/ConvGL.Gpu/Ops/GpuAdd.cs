@@ -13,6 +13,8 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
 
     // Each program without and with a fused ReLU ([0], [1]).
     private readonly GlProgram?[] _program = new GlProgram?[2], _same = new GlProgram?[2], _same4 = new GlProgram?[2], _samePairs = new GlProgram?[2];
+    // The plane-broadcast programs (add.comp's PLANE 1 and 2, scalar and vec4: [plane side - 1, vec4]), unfused.
+    private readonly GlProgram?[,] _plane = new GlProgram?[2, 2];
 
     /// <summary>When set, this activation (any element-wise one, the reference's <see cref="Activation"/> values) is
     /// applied to every result as it is stored: the stack runner's fusion of a residual add and the activation after it.</summary>
@@ -32,7 +34,7 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     // Not a lambda in the setter: its closure over `value` would be allocated on every set, also the frames' unchanged ones.
     private static string[] Suffixed(string suffix) => [.. PlainVariants.Select(v => v + suffix)];
 
-    private static readonly string[] PlainVariants = ["same shape: pairs of vec4s, 32-byte stores", "same shape: vec4", "same shape: 1 value", "broadcast"];
+    private static readonly string[] PlainVariants = ["same shape: pairs of vec4s, 32-byte stores", "same shape: vec4", "same shape: 1 value", "broadcast", "a plane over every channel: vec4", "a plane over every channel: 1 value"];
     private string[]? _fusedVariants;
     private string VariantLine(int k) => _fusedVariants?[k] ?? PlainVariants[k];
     private int R => Fused is null ? 0 : 1;
@@ -65,20 +67,29 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         return shape;
     }
 
-    /// <summary>a OP b where one of the two is (C, 1, 1) and the other (C, H, W) (a map less its per-channel mean), into
-    /// <paramref name="output"/> (resized to (C, H, W)). Allocates nothing, as <see cref="Run(GpuTensor, GpuTensor, GpuTensor)"/>.</summary>
-    public void RunPerChannel(GpuTensor a, GpuTensor b, GpuTensor output)
+    /// <summary>a OP b for two maps that broadcast along each of C, H and W (equal, or one of them 1 there: a map less its
+    /// per-channel mean (C, 1, 1), a spatial gate (1, H, W)), into <paramref name="output"/> (resized to the broadcast
+    /// (C, H, W)). Equal shapes take <see cref="Run(GpuTensor, GpuTensor, GpuTensor)"/>'s program. Allocates nothing.</summary>
+    public void RunMaps(GpuTensor a, GpuTensor b, GpuTensor output)
     {
+        if ((a.C, a.H, a.W) == (b.C, b.H, b.W))
+        {
+            Run(a, b, output);
+            return;
+        }
         context.CheckThread();
         context.FlushDisposables();
         if (ReferenceEquals(a, output) || ReferenceEquals(b, output)) throw new ArgumentException("add: the output must be a different tensor");
-        GpuTensor big = a.H * a.W == 1 ? b : a;
-        if (a.C != b.C || (a.H * a.W != 1 && b.H * b.W != 1))
-            throw new ArgumentException($"add: {a.ShapeString} and {b.ShapeString} are not a map and one value per channel");
-        output.Resize(big.C, big.H, big.W);
-        int plane = big.H * big.W;
-        (int, int, int, int) whole = (0, plane, 0, 1), perChannel = (0, 1, 0, 0);
-        RunBroadcast(a, b, output, big.C * plane, (1, big.C, 1, plane), ReferenceEquals(big, a) ? whole : perChannel, ReferenceEquals(big, a) ? perChannel : whole);
+        static int Joined(int x, int y) => x == y || y == 1 ? x : x == 1 ? y : -1;
+        int c = Joined(a.C, b.C), h = Joined(a.H, b.H), w = Joined(a.W, b.W);
+        if (c < 0 || h < 0 || w < 0) throw new ArgumentException($"{Kind.ToString().ToLowerInvariant()}: {a.ShapeString} and {b.ShapeString} do not broadcast");
+        output.Resize(c, h, w);
+        // One plane against C planes of its size (a spatial gate): texel views, 4 values a fetch where the plane allows.
+        if ((a.H, a.W) == (b.H, b.W) && (a.C == 1 || b.C == 1) && Fused is null && TryRunPlane(a, b, output, b.C == 1 ? 1 : 2)) return;
+        // Element strides in the (1, C, H, W) index space, 0 along an axis the input is broadcast over.
+        static (int, int, int, int) Strides(GpuTensor t, int c, int h, int w) =>
+            (0, t.C == 1 && c != 1 ? 0 : t.H * t.W, t.H == 1 && h != 1 ? 0 : t.W, t.W == 1 && w != 1 ? 0 : 1);
+        RunBroadcast(a, b, output, c * h * w, (1, c, h, w), Strides(a, c, h, w), Strides(b, c, h, w));
     }
 
     /// <summary>a + b for two tensors of the same (C, H, W), into <paramref name="output"/> (resized to it): a residual
@@ -113,6 +124,29 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         int count = vec4 ? n / 4 : n;
         gl.Uniform1(same.Uniform("u_count"), count);
         same.DispatchFlat(pairs ? count / 2 : count);
+        ComputeOp.Barrier(gl);
+        return true;
+    }
+
+    /// <summary>add.comp's SAME_SHAPE program with PLANE <paramref name="side"/> (1: b is the plane, 2: a): the plane read
+    /// at index % plane. False when the tensors pass a texel view's size.</summary>
+    private bool TryRunPlane(GpuTensor a, GpuTensor b, GpuTensor output, int side)
+    {
+        GL gl = context.Gl;
+        int n = output.Length, plane = output.H * output.W;
+        if (n <= 0 || n > ComputeOp.MaxTexelViewFloats(gl)) return false;
+        bool vec4 = plane % 4 == 0;
+        GlProgram p = _plane[side - 1, vec4 ? 1 : 0] ??= context.Shaders.Compute("add.comp", [("SAME_SHAPE", 1), ("VEC4", vec4 ? 1 : 0), ("PAIRS", 0), ("PLANE", side), ("OP", (int)Kind)]);
+        Variant = VariantLine(vec4 ? 4 : 5);
+        ComputeOp.BeforeTexelReads(gl);
+        a.Buffer.BindTexelView(0, vec4);
+        b.Buffer.BindTexelView(1, vec4);
+        output.Buffer.Bind(3);
+        p.Use();
+        int count = vec4 ? n / 4 : n;
+        gl.Uniform1(p.Uniform("u_count"), count);
+        gl.Uniform1(p.Uniform("u_plane"), vec4 ? plane / 4 : plane);
+        p.DispatchFlat(count);
         ComputeOp.Barrier(gl);
         return true;
     }

@@ -1,3 +1,4 @@
+using ConvGL.Core;
 using ConvGL.Core.Ops;
 using Silk.NET.OpenGL;
 
@@ -8,7 +9,19 @@ namespace ConvGL.Gpu.Ops;
 /// value. <paramref name="selectLast"/>: ArgMax / ArgMin take the last index on a tie.</summary>
 public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLast = false) : IDisposable
 {
-    private GlProgram? _program;
+    /// <summary>Lines longer than this many values of a mean, sum, max or min are reduced in two passes: chunks of
+    /// <see cref="Chunk"/> values into partials, then the partials (a global pool of a 640x360 map: 900 chunks).</summary>
+    public const int ChunkAbove = 4096;
+
+    /// <summary>Values per partial of the first pass.</summary>
+    public const int Chunk = 256;
+
+    private GlProgram? _program, _chunked, _vec4;
+    private GpuTensor? _partials;
+
+    /// <summary>Which form the last run took, for tests: "one pass", "one pass, 4 values an invocation" or "two passes of
+    /// 256-value chunks".</summary>
+    internal string Variant { get; private set; } = "(not run yet)";
 
     public ReduceKind Kind { get; } = kind;
     public bool SelectLast { get; } = selectLast;
@@ -39,22 +52,66 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLas
         ComputeOp.CheckDistinct(input, output, "reduce");
         if ((long)outer * count * inner != input.Length || (long)storage.C * storage.H * storage.W != (long)outer * inner)
             throw new ArgumentException($"reduce: ({outer}, {count}, {inner}) and storage {storage} do not fit {input.ShapeString}");
+        // Long lines of a mean, sum, max or min: partials of chunks, then the partials (each pass loops at most a chunk
+        // or the chunk count).
+        bool chunked = count > ChunkAbove && Kind is ReduceKind.Mean or ReduceKind.Sum or ReduceKind.Max or ReduceKind.Min;
+        int chunks = (count + Chunk - 1) / Chunk;
         // One pass over the reduced values, two for L2 and log-sum-exp (they find their scale first).
         long passes = Kind is ReduceKind.L2 or ReduceKind.LogSumExp ? 2 : 1;
-        long loops = passes * count;
+        long loops = chunked ? chunks : passes * count;
         if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "reduce", loops, $"{count:N0} values reduced into each output");
+        if (chunked && (long)outer * inner * chunks > int.MaxValue / 2)
+            throw new ConvGLException($"reduce: {outer:N0} x {inner:N0} lines of {chunks:N0} chunks are more partial results than one buffer holds");
         output.Resize(storage.C, storage.H, storage.W);
         GL gl = context.Gl;
+        // Short lines whose kept values come in fours (a reduction over the channels of a map): 4 per invocation.
+        if (!chunked && inner % 4 == 0 && Kind is ReduceKind.Mean or ReduceKind.Sum or ReduceKind.Max or ReduceKind.Min && input.Length <= ComputeOp.MaxTexelViewFloats(gl))
+        {
+            GlProgram p4 = _vec4 ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("VEC4", 1));
+            Variant = "one pass, 4 values an invocation";
+            ComputeOp.BeforeTexelReads(gl);
+            p4.Use();
+            gl.Uniform1(p4.Uniform("u_outer"), outer);
+            gl.Uniform1(p4.Uniform("u_count"), count);
+            gl.Uniform1(p4.Uniform("u_inner"), inner);
+            gl.Uniform1(p4.Uniform("u_divisor"), count);
+            input.Buffer.BindTexelView(0, vec4: true);
+            output.Buffer.Bind(3);
+            if (outer * inner > 0) p4.DispatchFlat(outer * inner / 4);
+            ComputeOp.Barrier(gl);
+            return;
+        }
         GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("LAST", SelectLast ? 1 : 0));
+        Variant = chunked ? $"two passes of {Chunk}-value chunks" : "one pass";
+        GpuTensor source = input;
+        int lineCount = count;
+        if (chunked)
+        {
+            // Pass 1: a mean's chunks are summed (the join divides by the whole count).
+            GlProgram p1 = _chunked ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)(Kind == ReduceKind.Mean ? ReduceKind.Sum : Kind)), ("CHUNK", Chunk));
+            _partials ??= new GpuTensor(context, label: "reduce partials");
+            _partials.Resize(1, outer * chunks, inner);
+            p1.Use();
+            gl.Uniform1(p1.Uniform("u_outer"), outer);
+            gl.Uniform1(p1.Uniform("u_count"), count);
+            gl.Uniform1(p1.Uniform("u_inner"), inner);
+            gl.Uniform1(p1.Uniform("u_chunks"), chunks);
+            input.Buffer.Bind(0);
+            _partials.Buffer.Bind(3);
+            if (outer * inner > 0) p1.DispatchFlat(outer * inner * chunks);
+            ComputeOp.Barrier(gl);
+            (source, lineCount) = (_partials, chunks);
+        }
         p.Use();
         gl.Uniform1(p.Uniform("u_outer"), outer);
-        gl.Uniform1(p.Uniform("u_count"), count);
+        gl.Uniform1(p.Uniform("u_count"), lineCount);
         gl.Uniform1(p.Uniform("u_inner"), inner);
-        input.Buffer.Bind(0);
+        gl.Uniform1(p.Uniform("u_divisor"), count);
+        source.Buffer.Bind(0);
         output.Buffer.Bind(3);
         if (outer * inner > 0) p.DispatchFlat(outer * inner);
         ComputeOp.Barrier(gl);
     }
 
-    public void Dispose() { }
+    public void Dispose() => _partials?.Dispose();
 }

@@ -127,32 +127,20 @@ public static class GpuStackOps
                 var mul = new GpuAdd(context, BinaryKind.Mul);
                 // A (C, 1, 1) gate over a (C, H, W) map: the channel-affine shader's scale-only mode.
                 var gate = new GpuChannelAffine(context, BatchNorm.FromAffine([1f], [0f]));
-                // Shapes for the broadcast path, made once (a per-frame run allocates nothing).
-                int[] aShape = new int[3], bShape = new int[3];
                 return new Op((ins, o) =>
                 {
                     GpuTensor a = ins[0], b = ins[1];
-                    if ((a.C, a.H, a.W) == (b.C, b.H, b.W))
-                    {
-                        mul.Run(a, b, o);
-                        return;
-                    }
-                    if (b.H * b.W == 1 && b.C == a.C && gate.TryRunScale(a, b, o)) return;
-                    if (a.H * a.W == 1 && a.C == b.C && gate.TryRunScale(b, a, o)) return;
-                    (aShape[0], aShape[1], aShape[2]) = (a.C, a.H, a.W);
-                    (bShape[0], bShape[1], bShape[2]) = (b.C, b.H, b.W);
-                    GpuTensor big = a.Length >= b.Length ? a : b;
-                    mul.Run(a, aShape, b, bShape, o, (big.C, big.H, big.W));
+                    if (b.H * b.W == 1 && b.C == a.C && a.H * a.W > 1 && gate.TryRunScale(a, b, o)) return;
+                    if (a.H * a.W == 1 && a.C == b.C && b.H * b.W > 1 && gate.TryRunScale(b, a, o)) return;
+                    // (The plan checked the shapes: equal, or broadcast along C or H and W.)
+                    mul.RunMaps(a, b, o);
                 }, mul, gate);
-            case SubDivLayer sd:
-                var binary = new GpuAdd(context, sd.Kind);
-                return new Op((ins, o) =>
-                {
-                    GpuTensor a = ins[0], b = ins[1];
-                    // (The plan checked the sizes: equal, or one of them 1x1.)
-                    if ((a.C, a.H, a.W) == (b.C, b.H, b.W)) binary.Run(a, b, o);
-                    else binary.RunPerChannel(a, b, o);
-                }, binary);
+            case ElementwiseLayer e:
+                var binary = new GpuAdd(context, e.Kind);
+                return new Op((ins, o) => binary.RunMaps(ins[0], ins[1], o), binary);
+            case ChannelReduceLayer r:
+                var overChannels = new GpuReduce(context, r.Kind);
+                return new Op((ins, o) => overChannels.Run(ins[0], o, 1, ins[0].C, ins[0].H * ins[0].W, (1, ins[0].H, ins[0].W)), overChannels);
             case GlobalMaxPoolLayer:
                 var gmax = new GpuReduce(context, ReduceKind.Max);
                 return new Op((ins, o) => gmax.Run(ins[0], o, ins[0].C, ins[0].H * ins[0].W, 1, (ins[0].C, 1, 1)), gmax);

@@ -84,9 +84,12 @@ internal sealed class TorchGraph
         ? Node(name, "Clip", [x, ConstF(name + "_min", lo), ConstF(name + "_max", hi)])
         : Node(name, "Clip", [x], new AttributeProto { Name = "min", Type = 1, F = lo }, new AttributeProto { Name = "max", Type = 1, F = hi });
 
-    public string ReduceMean(string name, string x, long keep, params long[] axes) => Opset >= 18
-        ? Node(name, "ReduceMean", [x, ConstI(name + "_axes", axes)], ProtoBuilders.Int("keepdims", keep))
-        : Node(name, "ReduceMean", [x], ProtoBuilders.Ints("axes", axes), ProtoBuilders.Int("keepdims", keep));
+    public string ReduceMean(string name, string x, long keep, params long[] axes) => Reduce("ReduceMean", name, x, keep, axes);
+
+    /// <summary>ReduceMean / ReduceMax / ReduceMin / ReduceSum: axes as an input from opset 18 (ReduceSum: 13), an attribute before.</summary>
+    public string Reduce(string op, string name, string x, long keep, params long[] axes) => Opset >= (op == "ReduceSum" ? 13 : 18)
+        ? Node(name, op, [x, ConstI(name + "_axes", axes)], ProtoBuilders.Int("keepdims", keep))
+        : Node(name, op, [x], ProtoBuilders.Ints("axes", axes), ProtoBuilders.Int("keepdims", keep));
 
     public string Gap(string name, string x) => Node(name, "GlobalAveragePool", [x]);
 
@@ -132,7 +135,8 @@ internal static class ArchitectureGraphs
                                                   ("inception_pad", 11L), ("inception_pad", 10L), ("unet_convt_pad0", 13L), ("resnet50_dropout_ratio", 13L),
                                                   ("resnet50_buffer3", 13L), ("vgg", 13L), ("deeplab", 11L), ("deeplab", 13L), ("yoloup", 11L), ("yoloup", 13L), ("yolo_focus", 13L), ("yolo_focus", 11L),
                                                   ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L), ("resize_to_input", 13L),
-                                                  ("resnet50_dropout_attr", 11L), ("resnet50_dropout", 13L) })
+                                                  ("resnet50_dropout_attr", 11L), ("resnet50_dropout", 13L),
+                                                  ("cbam", 11L), ("cbam", 13L), ("cbam", 17L), ("cbam_squeezed", 11L), ("cbam_squeezed", 13L) })
             yield return [arch, o];
     }
 
@@ -168,6 +172,8 @@ internal static class ArchitectureGraphs
         "resnet50_dropout_ratio" => ResNet50(opset, "dropout_ratio"),
         "vgg" or "deeplab" or "yoloup" => Extra(opset, arch),
         "resnet50_buffer3" => ResNet50(opset, "flatten", buffer3: true),
+        "cbam" => Cbam(opset, squeezed: false),
+        "cbam_squeezed" => Cbam(opset, squeezed: true),
         _ => throw new ArgumentException(arch),
     };
 
@@ -410,6 +416,41 @@ internal static class ArchitectureGraphs
         string sizes = t.Node("/Concat", "Concat", [nc, hw], ProtoBuilders.Int("axis", 0));
         string up = t.Node("/Resize", "Resize", [deep, "", "", sizes], ProtoBuilders.Str("coordinate_transformation_mode", "pytorch_half_pixel"), ProtoBuilders.Str("mode", "linear"));
         return t.Bytes(t.Conv("/head/Conv", t.Concat("/Concat_1", skip, up), 8, 2, 1));
+    }
+
+    /// <summary>A residual block with CBAM (Woo et al. 2018) after its conv: channel attention, the average- and max-pooled
+    /// maps through one shared MLP of 1x1 convs (8 -> 2 -> 8, ReLU), added, Sigmoid, scaling each channel (timm's CbamModule,
+    /// x.mean((2, 3), keepdim=True) and x.amax(...): ReduceMean / ReduceMax over [2, 3]); then spatial attention, each
+    /// pixel's mean and max over the channels joined, a 7x7 conv (2 -> 1, no bias), Sigmoid, scaling every channel (a
+    /// (1, 1, H, W) map broadcast over 8); the residual add and ReLU. <paramref name="squeezed"/>: the official code's
+    /// ChannelPool, torch.max(x, 1)[0].unsqueeze(1) and torch.mean(x, 1).unsqueeze(1) (keepdims 0, then Unsqueeze), max
+    /// first; else Ultralytics' torch.mean(x, 1, keepdim=True) and torch.max(x, 1, keepdim=True)[0], mean first.</summary>
+    internal static byte[] Cbam(long opset, bool squeezed)
+    {
+        var t = new TorchGraph(31, opset);
+        string s = t.Relu("/stem/act", t.Conv("/stem/conv/Conv", "x", 3, 8, 3));
+        const string C = "/cbam/channel_attention";
+        AttributeProto[] OneByOne() =>
+        [
+            ProtoBuilders.Ints("dilations", 1, 1), ProtoBuilders.Int("group", 1), ProtoBuilders.Ints("kernel_shape", 1, 1),
+            ProtoBuilders.Ints("pads", 0, 0, 0, 0), ProtoBuilders.Ints("strides", 1, 1),
+        ];
+        string w1 = t.Rand("cbam.channel_attention.fc.0.weight", 0.6f, 2, 8, 1, 1), b1 = t.Rand("cbam.channel_attention.fc.0.bias", 0.3f, 2);
+        string w2 = t.Rand("cbam.channel_attention.fc.2.weight", 0.8f, 8, 2, 1, 1), b2 = t.Rand("cbam.channel_attention.fc.2.bias", 0.3f, 8);
+        string Fc(string suffix, string x) => t.Node($"{C}/fc{suffix}/fc.2/Conv", "Conv",
+            [t.Relu($"{C}/fc{suffix}/fc.1", t.Node($"{C}/fc{suffix}/fc.0/Conv", "Conv", [x, w1, b1], OneByOne())), w2, b2], OneByOne());
+        string avg = t.ReduceMean(C + "/ReduceMean", s, 1, 2, 3), max = t.Reduce("ReduceMax", C + "/ReduceMax", s, 1, 2, 3);
+        string gate = t.Node(C + "/gate/Sigmoid", "Sigmoid", [t.Node(C + "/Add", "Add", [Fc("", avg), Fc("_1", max)])]);
+        string ca = t.Node(C + "/Mul", "Mul", [s, gate]);
+        const string S = "/cbam/spatial_attention";
+        string pooled = squeezed
+            ? t.Concat(S + "/compress/Concat",
+                t.Unsqueeze(S + "/compress/Unsqueeze", t.Reduce("ReduceMax", S + "/compress/ReduceMax", ca, 0, 1), 1),
+                t.Unsqueeze(S + "/compress/Unsqueeze_1", t.Reduce("ReduceMean", S + "/compress/ReduceMean", ca, 0, 1), 1))
+            : t.Concat(S + "/Concat", t.Reduce("ReduceMean", S + "/ReduceMean", ca, 1, 1), t.Reduce("ReduceMax", S + "/ReduceMax", ca, 1, 1));
+        string sa = t.Node(S + "/act/Sigmoid", "Sigmoid", [t.Conv(S + "/cv1/Conv", pooled, 2, 1, 7, bias: false)]);
+        string y = t.Node(S + "/Mul", "Mul", [ca, sa]);
+        return t.Bytes(t.Relu("/act", t.Node("/Add", "Add", [y, s])));
     }
 
     /// <summary>torchvision RegNetY: stem conv s2 + relu, a ResBottleneckBlock (1x1, group conv 3x3 s2 with groups C/8, SE

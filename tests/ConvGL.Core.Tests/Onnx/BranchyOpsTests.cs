@@ -614,7 +614,7 @@ public class BranchyOpsTests
     [Fact]
     public void StackOnlyLimits_AreOneErrorNamingTheNode()
     {
-        // Pow of two maps, and Concat along the width, run as graphs but are no stack layer.
+        // PRelu with a computed slope, and Concat along the width, run as graphs but are no stack layer.
         static OnnxGraph Two(string op, params AttributeProto[] attrs)
         {
             var g = new GraphProto { Name = "two" };
@@ -626,8 +626,8 @@ public class BranchyOpsTests
             g.Output.Add(ProtoBuilders.Value("y"));
             return OnnxGraph.Build(OnnxReader.Parse(new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray(), "two.onnx"));
         }
-        var mul = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Pow"), "two"));
-        Assert.Equal("two.onnx: node 'both' (Pow): in a stack Pow of two maps is not supported (Add, Sub, Mul and Div of two maps are); to see the layers before it, use --stack 'two.onnx#relu'", mul.Message);
+        var mul = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("PRelu"), "two"));
+        Assert.Equal("two.onnx: node 'both' (PRelu): in a stack PRelu of two maps is not supported (Add, Sub, Mul, Div, Pow, Max and Min of two maps are; PRelu's slope must be stored); to see the layers before it, use --stack 'two.onnx#relu'", mul.Message);
         var cat = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(Two("Concat", new AttributeProto { Name = "axis", Type = 2, I = 3 }), "two"));
         Assert.Equal("two.onnx: node 'both' (Concat): in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis 3; to see the layers before it, use --stack 'two.onnx#relu'", cat.Message);
         // As graphs they run: Concat along W doubles the width.

@@ -113,7 +113,8 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     }
 
     /// <summary>Slices of rows and columns, the pad and resize that take a second map's size (their views and options are
-    /// made when a size changes, not per frame), and sub / div of two maps (the broadcast shapes made once).</summary>
+    /// made when a size changes, not per frame), sub / div / max / pow of two maps and mul by a one-channel map (the broadcast
+    /// strides computed without arrays), and a reduction over the channels.</summary>
     [Fact]
     public void SizeTakingLayers_SteadyRun_AllocateNothing()
     {
@@ -125,7 +126,11 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
               {"type": "slice", "inputs": ["input"], "start": 1, "cols": [1, -1]},
               {"type": "globalavgpool", "name": "mean", "inputs": ["input"]},
               {"type": "sub", "inputs": ["input", "mean"]},
-              {"type": "div", "inputs": ["input", 1]}
+              {"type": "div", "inputs": ["input", 1]},
+              {"type": "reduce_channels", "name": "strongest", "inputs": ["input"], "op": "max"},
+              {"type": "mul", "inputs": ["input", "strongest"]},
+              {"type": "max", "inputs": ["strongest", "input"]},
+              {"type": "pow", "inputs": ["input", "mean"]}
             ]}
             """, "sized.json");
         using var source = GpuTensor.From(fixture.Context, Image(3, 9, 12), "source");
