@@ -117,4 +117,101 @@ public sealed class LayerProbeTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>The probe on a reduction over the channels (each channel's value at the pixel, then their max, mean, min or
+    /// sum) and on element-wise layers of two maps, a single-channel or 1x1 map broadcast (a and b where the output reads
+    /// them: index 0 along the broadcast axis): at every position, from the GPU's own input as Core computes it, equal to
+    /// what the GPU wrote and to the CPU reference; the strip's lines name both maps and fit the lines reserved.</summary>
+    [Fact]
+    public void ChannelReductionsAndTwoMapLayers_TakenApart_EqualTheGpuAndTheReference()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "q.json");
+            File.WriteAllText(file, """
+                { "name": "q", "input": "rgb", "layers": [
+                  { "type": "conv", "name": "edges", "kernels": ["sobel-x", "sobel-y"], "border": "reflect" },
+                  { "type": "reduce_channels", "name": "top", "op": "max" },
+                  { "type": "reduce_channels", "name": "mean", "inputs": ["edges"], "op": "mean" },
+                  { "type": "sub", "inputs": ["edges", "mean"] },
+                  { "type": "mul", "inputs": ["top", "input"] },
+                  { "type": "globalavgpool", "name": "g", "inputs": ["input"] },
+                  { "type": "max", "inputs": ["input", "g"] },
+                  { "type": "add", "inputs": ["edges", 3] },
+                  { "type": "pow", "inputs": ["g", "input"] } ] }
+                """);
+            Stack stack = StackFile.Load(file);
+            var rng = new Random(12_0612);
+            var image = Tensor.Chw(3, 9, 11);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = 0.1f + (float)rng.NextDouble();
+            StackResult cpu = StackRunner.Run(stack, image);
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (9, 11));
+            pipeline.Input.Upload(image);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Channels), (2, ProbeKind.Channels), (3, ProbeKind.TwoMaps), (4, ProbeKind.TwoMaps),
+                                                          (6, ProbeKind.TwoMaps), (7, ProbeKind.TwoMaps), (8, ProbeKind.TwoMaps) })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
+                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-6 + 1e-6 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(reference[c, y, x]),
+                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                        }
+            }
+            // The max over the 6 edge maps at one pixel: each map's value, the largest of them.
+            probe.Take(pipeline, 1, 0, 4, 5);
+            Tensor edges = cpu.Outputs[0];
+            for (int c = 0; c < 6; c++) Assert.Equal(edges[c, 5, 4], probe.Window[c], 5);
+            List<string> lines = HudText.ProbeLines(probe, pinned: true, _ => "?", 200, pipeline.MapName);
+            Assert.Equal("probe (pinned): layer 2 (reduce_channels max), channel 0, (x 4, y 5)", lines[0]);
+            Assert.StartsWith($"in[c, 5, 4] for c < 6: {HudText.Significant(edges[0, 5, 4])} ", lines[1]);
+            Assert.StartsWith($"max over c = {HudText.Significant(probe.Sum)} (CPU, from the GPU's input)   GPU wrote", lines[2]);
+            // The gate of one channel over the input's three: a from the max map at channel 0, b the input's channel 2 (B).
+            probe.Take(pipeline, 4, 2, 4, 5);
+            lines = HudText.ProbeLines(probe, pinned: false, c => pipeline.InputMapName(4, c), 200, pipeline.MapName);
+            Assert.Equal($"a = layer 2[0, 5, 4] (max of the 6 inputs) = {HudText.Significant(cpu.Outputs[1][0, 5, 4])}, b = input[2, 5, 4] (B) = {HudText.Significant(image[2, 5, 4])}", lines[1]);
+            Assert.StartsWith("a * b = ", lines[2]);
+            // A per-channel 1x1 map: b read at (c, 0, 0).
+            probe.Take(pipeline, 6, 1, 7, 3);
+            Assert.Equal((5, 1, 0, 0), (probe.SecondLayer, probe.SecondChannel, probe.BY, probe.BX));
+            Assert.StartsWith("max(a, b) = ", HudText.ProbeLines(probe, false, _ => "G", 200, pipeline.MapName)[2]);
+            // The strip reserves what the lines take at a narrow width.
+            foreach (int layer in new[] { 1, 4 })
+            {
+                probe.Take(pipeline, layer, 0, 10, 8);
+                foreach (int chars in new[] { 60, 90, 140 })
+                    Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(layer, c), chars, pipeline.MapName), chars).Count
+                                <= HudText.LayerProbeStripLines(stack.Layers[layer], chars), $"layer {layer} at {chars} characters");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>What the strip says on these layers while nothing is probed: the reduction over c, and each map's index
+    /// where it is broadcast.</summary>
+    [Fact]
+    public void ChannelReductionsAndTwoMapLayers_IdleRules()
+    {
+        Assert.Equal(["layer 3 (max over the channels), for y < 9, x < 11:", "out[0,y,x] = max over c < 6 of in[c,y,x]: each pixel's strongest response (a NaN wins)"],
+            HudText.LayerFormulaLines(new ChannelReduceLayer(Core.Ops.ReduceKind.Max), 6, 9, 11, 3));
+        Assert.Equal("out[0,y,x] = (sum over c < 6 of in[c,y,x]) / 6: each pixel's mean over the maps",
+            HudText.LayerFormulaLines(new ChannelReduceLayer(Core.Ops.ReduceKind.Mean), 6, 9, 11, 3)[1]);
+        Assert.Equal(["layer 5 (mul of two maps, a (1, 9, 11) and b (3, 9, 11)), for c < 3, y < 9, x < 11:", "out[c,y,x] = a[0,y,x] * b[c,y,x]: the smaller map repeated (broadcast) over the other"],
+            HudText.LayerFormulaLines(new MulLayer(), 1, 9, 11, 5, (3, 9, 11)));
+        Assert.Equal("out[c,y,x] = a[c,y,x] - b[c,0,0]: the smaller map repeated (broadcast) over the other",
+            HudText.LayerFormulaLines(new ElementwiseLayer(Core.Ops.BinaryKind.Sub), 3, 9, 11, 5, (3, 1, 1))[1]);
+        Assert.Equal("out[c,y,x] = a[c,y,x] + b[c,y,x]", HudText.LayerFormulaLines(new AddLayer(), 3, 9, 11, 5, (3, 9, 11))[1]);
+        Assert.Empty(HudText.LayerFormulaLines(new AddLayer(), 3, 9, 11, 5));
+    }
 }

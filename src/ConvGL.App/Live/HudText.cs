@@ -346,10 +346,45 @@ internal static class HudText
 
     /// <summary>The same for a pooling layer (Core's Pool2D.Apply) and a relu (Activation.Apply): what the probe strip says
     /// on those layers while nothing is probed; empty for other layers.</summary>
-    public static List<string> LayerFormulaLines(Core.Stacks.StackLayer? layer, int inC, int inH, int inW, int number)
+    public static List<string> LayerFormulaLines(Core.Stacks.StackLayer? layer, int inC, int inH, int inW, int number, (int C, int H, int W)? second = null)
     {
         switch (layer)
         {
+            case Core.Stacks.ChannelReduceLayer r:
+                return
+                [
+                    F($"layer {number} ({r.Op} over the channels), for y < {inH}, x < {inW}:"),
+                    r.Kind switch
+                    {
+                        Core.Ops.ReduceKind.Mean => F($"out[0,y,x] = (sum over c < {inC} of in[c,y,x]) / {inC}: each pixel's mean over the maps"),
+                        Core.Ops.ReduceKind.Sum => F($"out[0,y,x] = sum over c < {inC} of in[c,y,x]"),
+                        Core.Ops.ReduceKind.Max => F($"out[0,y,x] = max over c < {inC} of in[c,y,x]: each pixel's strongest response (a NaN wins)"),
+                        _ => F($"out[0,y,x] = min over c < {inC} of in[c,y,x] (a NaN wins)"),
+                    },
+                ];
+            case Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer when second is { } b:
+            {
+                // Each map's index where it is broadcast (a single channel, a 1x1 map): 0 on that axis.
+                static string At(int c, int h, int w, int outC, int outH, int outW) =>
+                    F($"[{(c == 1 && outC != 1 ? "0" : "c")},{(h == 1 && outH != 1 ? "0" : "y")},{(w == 1 && outW != 1 ? "0" : "x")}]");
+                int oc = Math.Max(inC, b.C), oh = Math.Max(inH, b.H), ow = Math.Max(inW, b.W);
+                string a = "a" + At(inC, inH, inW, oc, oh, ow), bb = "b" + At(b.C, b.H, b.W, oc, oh, ow);
+                string op = layer switch
+                {
+                    Core.Stacks.AddLayer => $"{a} + {bb}",
+                    Core.Stacks.MulLayer => $"{a} * {bb}",
+                    Core.Stacks.ElementwiseLayer { Kind: Core.Ops.BinaryKind.Sub } => $"{a} - {bb}",
+                    Core.Stacks.ElementwiseLayer { Kind: Core.Ops.BinaryKind.Div } => $"{a} / {bb}",
+                    Core.Stacks.ElementwiseLayer { Kind: Core.Ops.BinaryKind.Pow } => $"{a} ^ {bb}",
+                    Core.Stacks.ElementwiseLayer { Kind: Core.Ops.BinaryKind.Max } => $"max({a}, {bb})",
+                    _ => $"min({a}, {bb})",
+                };
+                return
+                [
+                    F($"layer {number} ({layer.Type} of two maps, a ({inC}, {inH}, {inW}) and b ({b.C}, {b.H}, {b.W})), for c < {oc}, y < {oh}, x < {ow}:"),
+                    F($"out[c,y,x] = {op}") + (oc != Math.Min(inC, b.C) || oh != Math.Min(inH, b.H) ? ": the smaller map repeated (broadcast) over the other" : ""),
+                ];
+            }
             case Core.Stacks.PoolLayer { Options: var o }:
             {
                 if (TryGeometry(() => Core.Ops.Pool2D.Geometry(inH, inW, o)) is not { } g) return [];
@@ -490,6 +525,20 @@ internal static class HudText
         ["sqrt(a^2 + b^2) = sqrt(1.23456e-14 + 1.23456e-14) = 1.23456e-07 (CPU, from the GPU's input)   GPU wrote 1.23456e-07   |diff| 0.0e+0"],
     ];
 
+    private static readonly string[][] ChannelsTailTemplates =
+    [
+        ["probe (pinned): layer 52 (reduce_channels mean), channel 0, (x 1919, y 1079)"],
+        ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
+        ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] TwoMapsTailTemplates =
+    [
+        ["probe (pinned): layer 52 (mul), channel 511, (x 1919, y 1079)"],
+        ["a = layer 51[511, 1079, 1919] (Convolution249:~) = -1.23456e-07, b = layer 50[511, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
+        ["max(a, b) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+    ];
+
     // The lines the slots take wrapped to `chars`: each slot as many as its widest form wraps to.
     private static int WrappedLines(string[][] slots, int chars)
     {
@@ -611,7 +660,7 @@ internal static class HudText
     /// an earlier layer's map): the window's channel is named, and with up to 3 input channels each sum is too.
     /// At most <see cref="MaxTaps"/> taps a side are shown, and no more columns than a row of <paramref name="maxChars"/>
     /// holds (a wrapped row would push the sums out of the strip): the centre ones, said so.</summary>
-    public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars = int.MaxValue)
+    public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars = int.MaxValue, Func<int, int, string>? mapName = null)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
         if (!p.Valid)
@@ -619,7 +668,7 @@ internal static class HudText
             lines.Add(p.Why ?? "");
             return lines;
         }
-        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars);
+        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName);
         var sb = new StringBuilder();
         const int c = 0;
         // A row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and two "  |" separators.
@@ -697,16 +746,50 @@ internal static class HudText
         Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
         Core.Stacks.ActivationLayer => WrappedLines(ActivationTailTemplates, chars),
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
+        Core.Stacks.ChannelReduceLayer => WrappedLines(ChannelsTailTemplates, chars),
+        Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
     };
 
     /// <summary>The probe panel of a pool (its window, "pad" where it reaches past the image, and the max or the average
     /// of what counts) or an activation (its input value and the function of it), next to what the GPU wrote.</summary>
-    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars)
+    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars, Func<int, int, string>? mapName)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
         string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}");
         string name = Fit(inputName(p.FirstInput), NameChars(maxChars));
+        if (p.Kind == ProbeKind.Channels)
+        {
+            // The pixel's value in each channel (as many as the line holds; the reduction takes them all), then the result.
+            int channels = p.KernelWidth;
+            var values = new StringBuilder(F($"in[c, {p.Y}, {p.X}] for c < {channels}:"));
+            int shown = 0;
+            for (; shown < channels; shown++)
+            {
+                string v = " " + Significant(p.Window[shown]);
+                if (values.Length + v.Length + 5 > maxChars && shown > 0) break;
+                values.Append(v);
+            }
+            if (shown < channels) values.Append(" ...");
+            lines.Add(values.ToString());
+            string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
+                : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
+            lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.TwoMaps)
+        {
+            // a and b where this output reads them (a single channel or a 1x1 map broadcast: index 0 there), their names, the op.
+            static string From(int layer) => layer < 0 ? "input" : F($"layer {layer + 1}");
+            string nb = mapName is null ? F($"{p.SecondChannel}") : Fit(mapName(p.SecondLayer, p.SecondChannel), NameChars(maxChars));
+            lines.Add(F($"a = {From(p.FirstLayer)}[{p.FirstInput}, {p.AY}, {p.AX}] ({name}) = {Significant(p.Window[0])}, b = {From(p.SecondLayer)}[{p.SecondChannel}, {p.BY}, {p.BX}] ({nb}) = {Significant(p.Window[1])}"));
+            string op = p.LayerName switch
+            {
+                "add" => "a + b", "sub" => "a - b", "mul" => "a * b", "div" => "a / b", "pow" => "a ^ b", "max" => "max(a, b)", "min" => "min(a, b)", _ => p.LayerName,
+            };
+            lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
         if (p.Kind == ProbeKind.Magnitude)
         {
             // The edges stack opens here: the x and y derivatives of one map and their length.

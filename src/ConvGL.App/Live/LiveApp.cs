@@ -446,7 +446,9 @@ internal sealed class LiveApp : IDisposable
         // (the filters view probes the selected conv or the one before it: gabor's opened on its max pool and lost the flat-input line).
         if (Pipeline.Conv(layer) is { } conv)
             return HudText.FormulaLines(conv, inH, inW, layer + 1, Math.Clamp(_state.Channel, 0, conv.Weight.Shape[0] - 1));
-        List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), inC, inH, inW, layer + 1);
+        // A two-map layer's second map's planned shape (its rule shows which map is broadcast).
+        (int, int, int)? second = Pipeline.InputLayers(layer) is [_, int b] ? (Pipeline.OutputChannels(b), Pipeline.LayerOutputSize(b).H, Pipeline.LayerOutputSize(b).W) : null;
+        List<string> rule = HudText.LayerFormulaLines(Pipeline.StackLayer(layer), inC, inH, inW, layer + 1, second);
         if (rule.Count > 0) rule.Add("hover a pixel to see this rule's numbers (click pins it); [ ] select a conv layer to take its sum apart");
         return rule;
     }
@@ -457,7 +459,7 @@ internal sealed class LiveApp : IDisposable
         _hudRedrawn = true;
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
-        List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars) : null;
+        List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars, Pipeline.MapName) : null;
         // No pixel probed: the strip writes out what the layer computes (a conv's sum, a pool's or relu's rule).
         if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame &&
             IdleProbeLines(View.ProbeLayer(_state.Layer)) is { Count: > 0 } idle)

@@ -26,7 +26,7 @@ internal sealed class Probe(GL gl)
     /// that is off): the views still mark it and the split view frames its receptive field.</summary>
     public bool InRange { get; internal set; }
     /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value, a
-    /// magnitude's pair.</summary>
+    /// magnitude's pair, a reduction's values over the channels, an element-wise op's two maps.</summary>
     public ProbeKind Kind { get; internal set; }
     /// <summary>A pool: whether it takes the max (else the average).</summary>
     public bool PoolMax { get; internal set; }
@@ -59,6 +59,16 @@ internal sealed class Probe(GL gl)
     public double Sum { get; internal set; }
     /// <summary>What the shader wrote at (Channel, Y, X).</summary>
     public float Gpu { get; internal set; }
+    /// <summary>Two maps (<see cref="ProbeKind.TwoMaps"/>): the layers a and b come from (-1: the stack input), b's
+    /// channel (a's is <see cref="FirstInput"/>), and where each is read: (AY, AX), (BY, BX), 0 along an axis a map of
+    /// size 1 is broadcast over.</summary>
+    public int FirstLayer { get; internal set; }
+    public int SecondLayer { get; internal set; }
+    public int SecondChannel { get; internal set; }
+    public int AY { get; internal set; }
+    public int AX { get; internal set; }
+    public int BY { get; internal set; }
+    public int BX { get; internal set; }
 
     /// <summary>|CPU - GPU|: 0 where both are the same value, infinities and NaN included (their difference is NaN).</summary>
     public double Difference => Sum.Equals((double)Gpu) ? 0 : Math.Abs(Sum - Gpu);
@@ -93,7 +103,7 @@ internal sealed class Probe(GL gl)
         InRange = true;
         if (conv is null)
         {
-            if (pipeline.IsEnabled(layer) && TakeLayer(pipeline.StackLayer(layer), input, output, channel, x, y)) return;
+            if (pipeline.IsEnabled(layer) && TakeLayer(pipeline, layer, pipeline.StackLayer(layer), input, output, channel, x, y)) return;
             Why = !pipeline.IsEnabled(layer) ? "layer is off"
                 // A transposed convolution is one, but no one window makes an output (each output sums the inputs that
                 // scatter onto it): said so, not "not a convolution layer" (the math audit).
@@ -151,13 +161,59 @@ internal sealed class Probe(GL gl)
         Why = null;
     }
 
-    /// <summary>A pool's window or an activation's value at output (<paramref name="channel"/>, <paramref name="y"/>,
-    /// <paramref name="x"/>), the result computed here as Core's reference computes it (PaddedPool2D's loop, Activation.Apply)
-    /// from the GPU's own input; false for any other layer.</summary>
-    private bool TakeLayer(StackLayer? layer, GpuTensor input, GpuTensor output, int channel, int x, int y)
+    /// <summary>Channels a reduction over the channels is taken apart for (one read each).</summary>
+    public const int MaxChannels = 4096;
+
+    /// <summary>A pool's window, an activation's value, a magnitude's pair, a reduction's values over the channels or an
+    /// element-wise op's two values at output (<paramref name="channel"/>, <paramref name="y"/>, <paramref name="x"/>), the
+    /// result computed here as Core's reference computes it (PaddedPool2D's loop, Activation.Apply, Reduce.Apply,
+    /// Elementwise.Apply) from the GPU's own input; false for any other layer.</summary>
+    private bool TakeLayer(ILivePipeline pipeline, int index, StackLayer? layer, GpuTensor input, GpuTensor output, int channel, int x, int y)
     {
         switch (layer)
         {
+            case ChannelReduceLayer r when output.C == 1 && input.H == output.H && input.W == output.W && input.C <= MaxChannels:
+            {
+                // The pixel's value in every channel, one small read each, then the reduction as Reduce.Apply does it (in
+                // double, a NaN winning the max and min).
+                EnsureWindow(input.C);
+                Span<float> one = stackalloc float[1];
+                double acc = r.Kind switch { ReduceKind.Max => double.NegativeInfinity, ReduceKind.Min => double.PositiveInfinity, _ => 0.0 };
+                bool nan = false;
+                for (int c = 0; c < input.C; c++)
+                {
+                    Read(input, one, (c * input.H + y) * input.W + x);
+                    Window[c] = one[0];
+                    Inside[c] = true;
+                    nan |= float.IsNaN(one[0]);
+                    acc = r.Kind switch { ReduceKind.Max => Math.Max(acc, one[0]), ReduceKind.Min => Math.Min(acc, one[0]), _ => acc + one[0] };
+                }
+                Sum = nan ? double.NaN : (float)(r.Kind == ReduceKind.Mean ? acc / input.C : acc);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Channels, r.Type + " " + r.Op, 1, input.C, 1, 0, 0);
+                break;
+            }
+            case AddLayer or MulLayer or ElementwiseLayer when pipeline.InputLayers(index) is [int from, int other]:
+            {
+                // a and b where this output reads them: the same (c, y, x), or 0 along an axis a map of size 1 is broadcast over.
+                GpuTensor b = pipeline.LayerOutput(other);
+                if ((input.C != output.C && input.C != 1) || (b.C != output.C && b.C != 1) || (input.H * input.W != 1 && (input.H, input.W) != (output.H, output.W))
+                    || (b.H * b.W != 1 && (b.H, b.W) != (output.H, output.W)))
+                    return false;
+                (int ca, int ya, int xa) = (input.C == 1 ? 0 : channel, input.H == 1 ? 0 : y, input.W == 1 ? 0 : x);
+                (int cb, int yb, int xb) = (b.C == 1 ? 0 : channel, b.H == 1 ? 0 : y, b.W == 1 ? 0 : x);
+                Span<float> one = stackalloc float[1];
+                EnsureWindow(2);
+                Read(input, one, (ca * input.H + ya) * input.W + xa);
+                Window[0] = one[0];
+                Read(b, one, (cb * b.H + yb) * b.W + xb);
+                Window[1] = one[0];
+                Inside[0] = Inside[1] = true;
+                BinaryKind kind = layer switch { AddLayer => BinaryKind.Add, MulLayer => BinaryKind.Mul, ElementwiseLayer e => e.Kind, _ => BinaryKind.Add };
+                Sum = Elementwise.Apply(kind, new Tensor([1], [Window[0]]), new Tensor([1], [Window[1]])).Data[0];
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.TwoMaps, layer.Type, 1, 2, 1, ca, 0);
+                (FirstLayer, SecondLayer, SecondChannel, AY, AX, BY, BX) = (from, other, cb, ya, xa, yb, xb);
+                break;
+            }
             case PoolLayer { Options: var p }:
                 if (!TakePool(input, channel, x, y, new PaddedPoolOptions
                 {
@@ -260,4 +316,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps }

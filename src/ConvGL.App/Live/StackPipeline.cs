@@ -216,7 +216,7 @@ internal sealed class StackPipeline : ILivePipeline
         return $"can't turn layer {i + 1} {(on ? "off" : "on")}, it stays {(on ? "on" : "off")}: {error}";
     }
 
-    public int OutputChannels(int i) => _runner.Plan.Outputs[i].C;
+    public int OutputChannels(int i) => i < 0 ? _runner.Plan.Input.C : _runner.Plan.Outputs[i].C;
     // The map the layer reads (a graph layer names it: a residual add's or a pool's output), and for the stack input
     // the tensor the run started from: the preprocessed copy when the stack has preprocessing, never the raw source.
     // Resolved once per runner: the profile view asks every frame, and InputsOf allocates for a chain layer.
@@ -326,7 +326,8 @@ internal sealed class StackPipeline : ILivePipeline
             _names = MapNames.For(_runner.Stack, _runner.Enabled, _kernelNames);
             (_namesFor, _namesEnabled) = (_runner, [.. _runner.Enabled]);
         }
-        string[] names = _names[Math.Clamp(layer, 0, _names.Length - 1)];
+        // -1: the stack input's channels (a two-map layer's second map may be the input).
+        string[] names = layer < 0 ? MapNames.InputNames(_runner.Stack) : _names[Math.Clamp(layer, 0, _names.Length - 1)];
         return (uint)channel < (uint)names.Length ? names[channel] : channel.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
