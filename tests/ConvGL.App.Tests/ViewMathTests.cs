@@ -620,7 +620,8 @@ public sealed class ViewMathTests
                   { "type": "conv", "name": "edges", "kernels": ["sobel-x", "sobel-y"], "padding": [1, 1, 1, 1] },
                   { "type": "conv", "name": "shortcut", "kernels": ["box:1", "identity:1"], "inputs": ["input"] },
                   { "type": "add", "inputs": ["edges", "shortcut"] },
-                  { "type": "magnitude" } ] }
+                  { "type": "magnitude" },
+                  { "type": "globalavgpool" } ] }
                 """);
             using GlContext context = GlContext.CreateHeadless();
             using var pipeline = new StackPipeline(context, file, (12, 12));
@@ -638,14 +639,16 @@ public sealed class ViewMathTests
             Assert.Contains("shortcut: conv 1x1 1->2 convolve zero s1 d1", pipeline.LayerLabel(1), StringComparison.Ordinal);
             Assert.Equal(names, new[] { pipeline.MapName(1, 0), pipeline.MapName(1, 1) });
 
-            // A probe on a layer it does not take apart (the add) says which key reaches a convolution; the magnitude (where
-            // a stack opens) it takes apart.
+            // A probe on a layer it does not take apart (the global pool) says which key reaches a convolution; the add
+            // (its two maps) and the magnitude (where a stack opens) it takes apart.
             pipeline.Input.Resize(1, 12, 12);
             pipeline.Run();
             var probe = new Probe(context.Gl);
-            probe.Take(pipeline, 2, 0, 2, 2);
+            probe.Take(pipeline, 4, 0, 0, 0);
             Assert.False(probe.Valid);
-            Assert.Equal("not a convolution layer: press [ once for layer 2, the convolution before it", probe.Why);
+            Assert.Equal("not a convolution layer: press [ 3 times for layer 2, the convolution before it", probe.Why);
+            probe.Take(pipeline, 2, 0, 2, 2);
+            Assert.True(probe.Valid && probe.Kind == ProbeKind.TwoMaps, probe.Why);
             probe.Take(pipeline, 3, 0, 2, 2);
             Assert.True(probe.Valid && probe.Kind == ProbeKind.Magnitude, probe.Why);
 
@@ -653,7 +656,7 @@ public sealed class ViewMathTests
             var info = new List<string>();
             HudText.AddInfoLines(info, "status", "scene", 12, 12, "filters", pipeline, "llvmpipe", 3, 0, shownLayer: 0);
             Assert.Equal("the filters view shows layer 1", info[^1]);
-            Assert.StartsWith(">4 [x] magnitude", info[^3], StringComparison.Ordinal);
+            Assert.StartsWith(">4 [x] magnitude", info[^4], StringComparison.Ordinal);
             info.Clear();
             HudText.AddInfoLines(info, "status", "scene", 12, 12, "grid", pipeline, "llvmpipe", 3, 0, shownLayer: 3);
             Assert.StartsWith("layer 4: output", info[^1], StringComparison.Ordinal);
