@@ -38,12 +38,13 @@ public static class GpuStackOps
         {
             case ConvLayer c when algorithm == ConvAlgorithm.Fft:
                 var fft = new GpuFftConv2D(context, c.Weight, c.Bias, c.Options);
-                return new Op((ins, o) => fft.Run(ins[0], o), fft);
+                // "fft" on the layer's line and in the scripted shaders line (its frames and bands are in the algorithm line).
+                return new Op((ins, o) => fft.Run(ins[0], o), fft) { Describe = () => "fft: forward transforms, product, inverse" };
             case ConvLayer c when algorithm == ConvAlgorithm.Separable:
                 if (ConvAlgorithms.SharedKernel(c.Weight, c.Bias, c.Options) is not { } kernel || !GpuSeparableConv.TryFactor(kernel, out float[] column, out float[] row))
                     throw new ConvGLException($"layers[{index}] (conv): separable needs one rank-1 kernel on every channel (depthwise, no bias)");
                 var separable = new GpuSeparableConv(context, column, row, c.Options with { Groups = 1 });
-                return new Op((ins, o) => separable.Run(ins[0], o), separable);
+                return new Op((ins, o) => separable.Run(ins[0], o), separable) { Describe = () => separable.Variant };
             case ConvLayer c:
                 var conv = new GpuConv2D(context, c.Weight, c.Bias, c.Options);
                 return new Op((ins, o) => conv.Run(ins[0], o), conv) { Describe = () => conv.Variant, SetFused = act => conv.Fused = act };

@@ -42,7 +42,7 @@ internal static class FuzzTargets
                 string spec = Encoding.UTF8.GetString(bytes ?? File.ReadAllBytes(path));
                 CheckKernel(KernelLibrary.Get(spec), spec);
             }) { Names = _ => "kernel '" },
-        new("stack", ".json", StackSeeds, Mutator.Tokens("{", "}", "[", "]", ",", ":", "\"type\"", "\"conv\"", "\"kernels\"", "\"sum\": true", "\"stride\"", "\"dilation\"", "\"padding\"", "\"maxpool\"", "\"magnitude\"", "\"size\"", "4096", "-1", "1e400", "\"\\ud800\"", "\\n", "//", "/*", "\"input\": \"rgb\"", "\"weight\"", "\"gaussian:1025\""),
+        new("stack", ".json", StackSeeds, Mutator.Tokens("{", "}", "[", "]", ",", ":", "\"type\"", "\"conv\"", "\"kernels\"", "\"sum\": true", "\"stride\"", "\"dilation\"", "\"padding\"", "\"maxpool\"", "\"magnitude\"", "\"size\"", "4096", "-1", "1e400", "\"\\ud800\"", "\\n", "//", "/*", "\"input\": \"rgb\"", "\"weight\"", "\"gaussian:1025\"", "\"reduce_channels\"", "\"op\": \"sum\"", "\"inputs\": [0, 1]"),
             LoadStack),
     ];
 
@@ -180,6 +180,7 @@ internal static class FuzzTargets
             """{ "input": "rgb", "layers": [ {"type": "conv", "kernels": ["sobel-x", "k.txt"], "sum": true, "stride": [2, 1], "padding": "valid"}, {"type": "leaky_relu", "slope": 0.2}, {"type": "maxpool", "size": 2, "stride": 1, "padding": 1} ] }""",
             """{ "layers": [ {"type": "conv", "kernels": ["gaussian:3"], "dilation": 2, "border": "wrap", "mode": "convolve"}, {"type": "avgpool", "size": [2, 3]}, {"type": "sigmoid"}, {"type": "tanh"}, {"type": "abs"} ] }""",
             """{ "name": "p", "layers": [ {"type": "conv", "kernels": ["sobel-x", "sobel-y"], "padding": [1, 2], "border": "symmetric"}, {"type": "magnitude"}, {"type": "relu"} ], }""",
+            """{ "input": "rgb", "layers": [ {"type": "conv", "name": "e", "kernels": ["sobel-x", "box:3"]}, {"type": "reduce_channels", "name": "m", "op": "max"}, {"type": "mul", "inputs": ["input", "m"]}, {"type": "pow", "inputs": ["m", "e"]}, {"type": "globalavgpool", "name": "g", "inputs": ["e"]}, {"type": "min", "inputs": ["g", 3]}, {"type": "reduce_channels", "op": "mean"} ] }""",
         }.Select(Encoding.UTF8.GetBytes));
         return [.. seeds];
     }
