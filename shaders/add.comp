@@ -16,7 +16,8 @@
 // multiple of 4). u_count then counts vec4s. PAIRS (with VEC4, an even count of vec4s): two vec4s per invocation and one
 // 32-byte store (include/store8.glsl; on llvmpipe a storage store is a loop over the lanes, so half the loops).
 // PLANE (with SAME_SHAPE): one operand is a single (1, H, W) plane repeated over the other's C planes (a spatial gate,
-// CBAM's): b (PLANE 1) or a (PLANE 2) read at index % u_plane (u_plane in the units of u_count).
+// CBAM's): b (PLANE 1) or a (PLANE 2) read at index % u_plane (u_plane in the units of u_count). PLANE 3: b is one value
+// (x^2, max(x, 0.5)), read once through an r32f view and used for every value of a.
 #ifndef SAME_SHAPE
 #define SAME_SHAPE 0
 #endif
@@ -29,6 +30,9 @@
 #elif PLANE == 2
 #define AI(i) ((i) % u_plane)
 #define BI(i) (i)
+#elif PLANE == 3
+#define AI(i) (i)
+#define BI(i) 0
 #else
 #define AI(i) (i)
 #define BI(i) (i)
@@ -76,7 +80,10 @@ uniform int u_plane;      // PLANE: the repeated plane's size
 #if SAME_SHAPE
 // Both operands through readonly image views of their buffers (imageLoad: a vector gather on llvmpipe, cheaper than
 // texelFetch of the same view).
-#if VEC4
+#if VEC4 && PLANE == 3
+layout(rgba32f, binding = 0) readonly uniform imageBuffer u_a;
+layout(r32f, binding = 1) readonly uniform imageBuffer u_b;
+#elif VEC4
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_a;
 layout(rgba32f, binding = 1) readonly uniform imageBuffer u_b;
 #else
@@ -99,6 +106,9 @@ void main()
     index *= 2; // the pair's first vec4; u_count is even
     if (index >= u_count) return;
     out_data8[index >> 1] = pack8(RESULT(imageLoad(u_a, AI(index)), imageLoad(u_b, BI(index))), RESULT(imageLoad(u_a, AI(index + 1)), imageLoad(u_b, BI(index + 1))));
+#elif VEC4 && PLANE == 3
+    if (index >= u_count) return;
+    out_data[index] = RESULT(imageLoad(u_a, index), vec4(imageLoad(u_b, 0).r));
 #elif VEC4
     if (index >= u_count) return;
     out_data[index] = RESULT(imageLoad(u_a, AI(index)), imageLoad(u_b, BI(index)));

@@ -212,6 +212,9 @@ public sealed class LayerProbeTests
         Assert.Equal("out[c,y,x] = a[c,y,x] - b[c,0,0]: the smaller map repeated (broadcast) over the other",
             HudText.LayerFormulaLines(new ElementwiseLayer(Core.Ops.BinaryKind.Sub), 3, 9, 11, 5, (3, 1, 1))[1]);
         Assert.Equal("out[c,y,x] = a[c,y,x] + b[c,y,x]", HudText.LayerFormulaLines(new AddLayer(), 3, 9, 11, 5, (3, 9, 11))[1]);
+        // (C, 1, 1) against (1, H, W): neither is the output's shape.
+        Assert.Equal("out[c,y,x] = a[c,0,0] * b[0,y,x]: both maps repeated (broadcast) to the output's shape",
+            HudText.LayerFormulaLines(new MulLayer(), 12, 1, 1, 5, (1, 90, 160))[1]);
         Assert.Empty(HudText.LayerFormulaLines(new AddLayer(), 3, 9, 11, 5));
     }
 }

@@ -382,7 +382,8 @@ internal static class HudText
                 return
                 [
                     F($"layer {number} ({layer.Type} of two maps, a ({inC}, {inH}, {inW}) and b ({b.C}, {b.H}, {b.W})), for c < {oc}, y < {oh}, x < {ow}:"),
-                    F($"out[c,y,x] = {op}") + (oc != Math.Min(inC, b.C) || oh != Math.Min(inH, b.H) ? ": the smaller map repeated (broadcast) over the other" : ""),
+                    F($"out[c,y,x] = {op}") + ((inC, inH, inW) != (oc, oh, ow) && (b.C, b.H, b.W) != (oc, oh, ow) ? ": both maps repeated (broadcast) to the output's shape"
+                        : (inC, inH, inW) != (b.C, b.H, b.W) ? ": the smaller map repeated (broadcast) over the other" : ""),
                 ];
             }
             case Core.Stacks.PoolLayer { Options: var o }:

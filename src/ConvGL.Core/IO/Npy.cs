@@ -138,8 +138,13 @@ public static partial class Npy
                 throw new ConvGLException($"'{name}': .npy header gives '{key}' twice: {ErrorText.Echo(header.Trim())}; save the array again with np.save");
         // Nothing but the three keys (NumPy's reader refuses any other): what is left once they are taken out is the
         // dict's braces, commas and spaces.
+        // Keys whose matches overlap (a mangled header where one key's text runs into another's) are no dict either (the
+        // removal below would cut past the end; the fuzzer found such headers).
+        Match[] keys = [.. new[] { descr, fortran, shapeMatch }.OrderBy(m => m.Index)];
+        if (keys[0].Index + keys[0].Length > keys[1].Index || keys[1].Index + keys[1].Length > keys[2].Index)
+            throw new ConvGLException($"'{name}': .npy header is not a dict with 'descr', 'fortran_order' and 'shape': {ErrorText.Echo(header.Trim())}; save the array again with np.save");
         string rest = header;
-        foreach (Match m in new[] { descr, fortran, shapeMatch }.OrderByDescending(m => m.Index)) rest = rest.Remove(m.Index, m.Length);
+        foreach (Match m in keys.Reverse()) rest = rest.Remove(m.Index, m.Length);
         if (rest.Any(ch => ch is not ('{' or '}' or ',' or ' ' or '\n')) || rest.Count(ch => ch == '{') != 1 || rest.Count(ch => ch == '}') != 1)
             throw new ConvGLException($"'{name}': .npy header holds more than 'descr', 'fortran_order' and 'shape': {ErrorText.Echo(header.Trim())}; save the array again with np.save");
         if (fortran.Groups[1].Value == "True")

@@ -164,8 +164,9 @@ public static class OnnxStack
         var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
         // One channel picked by a Gather with a scalar index, waiting for its Unsqueeze: value -> (the layer, the channel).
         var picks = new Dictionary<string, (int From, int Channel)>(StringComparer.Ordinal);
-        // A reduction over the channels without keepdims, waiting for its Unsqueeze: value -> (the layer it reads, the kind, the node).
-        var reducedChannels = new Dictionary<string, (int From, ReduceKind Kind, OnnxOp Node)>(StringComparer.Ordinal);
+        // Reductions over the channels without keepdims: their (N, H, W) values, each a reduce_channels layer already (with
+        // N = 1 the same values as (1, 1, H, W)); read only by an Unsqueeze back at axis 1 (or as a graph output).
+        var squeezed = new HashSet<string>(StringComparer.Ordinal);
         // Values in a channels-last stretch (see the Transposes below).
         var channelsLast = new HashSet<string>(StringComparer.Ordinal);
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
@@ -257,32 +258,27 @@ public static class OnnxStack
                     continue;
                 }
                 // A reduction over the channels without keepdims (torch.mean(x, 1).unsqueeze(1), torch.max(x, 1)[0].unsqueeze(1),
-                // CBAM's channel pool): (N, H, W), then an Unsqueeze back at axis 1: one reduce_channels layer, named after the
-                // reduction.
-                if (op is ReduceOp { KeepDims: false } squeezing && index.TryGetValue(op.Inputs[0], out int pooled) && !channelsLast.Contains(op.Inputs[0])
-                    && ChannelReduction(known, squeezing, RankOf(pooled)) is { } poolKind)
+                // CBAM's channel pool) is the reduce_channels layer (named after the reduction); the Unsqueeze back at axis 1
+                // after it is no layer. Another reader of its (N, H, W) value is one error (a rank-3 value is no map).
+                if (op.Inputs.FirstOrDefault(squeezed.Contains) is { } flat)
                 {
-                    reducedChannels[op.Output] = (pooled, poolKind, op);
-                    continue;
-                }
-                if (op.Inputs.Count > 0 && reducedChannels.TryGetValue(op.Inputs[0], out (int From, ReduceKind Kind, OnnxOp Node) waiting))
-                {
-                    if (op is SqueezeOp { Unsqueeze: true } back && back.StoredAxes(known, 4) is [1])
+                    if (op is SqueezeOp { Unsqueeze: true } back && back.Inputs[0] == flat && back.StoredAxes(known, 4) is [1])
                     {
-                        var pool = new ChannelReduceLayer(waiting.Kind) { Label = waiting.Node.Node.Name.Length > 0 ? waiting.Node.Node.Name : waiting.Node.Output };
-                        if (waiting.From != layers.Count - 1) pool.Inputs = [waiting.From];
-                        index[op.Output] = layers.Count;
-                        layers.Add(pool);
-                        outputOf.Add(op.Output);
-                        channels.Add(1);
-                        ranks.Add(4);
+                        Alias(op, index[flat]);
                         continue;
                     }
                     throw new ConvGLException($"{op.Where}: in a stack a reduction over the channels must keep its axis (keepdim=True) or be unsqueezed back at axis 1 (x.mean(1).unsqueeze(1) as (N, 1, H, W))");
                 }
-                if (op.Inputs.Count > 0 && picks.TryGetValue(op.Inputs[0], out (int From, int Channel) one))
+                // A reduction with noop_with_empty_axes and no axes passes its input on (ONNX's identity).
+                if (op is ReduceOp { NoopWithEmptyAxes: true } noop && index.TryGetValue(op.Inputs[0], out int kept)
+                    && noop.Axes(RankOf(kept), noop.Inputs.Count > 1 && noop.Inputs[1].Length > 0 ? Constant(known, noop, noop.Inputs[1]) : null).Length == 0)
                 {
-                    if (op is SqueezeOp { Unsqueeze: true } back1 && back1.StoredAxes(known, 4) is [1])
+                    Alias(op, kept);
+                    continue;
+                }
+                if (op.Inputs.FirstOrDefault(picks.ContainsKey) is { } picked1 && picks[picked1] is var one)
+                {
+                    if (op is SqueezeOp { Unsqueeze: true } back1 && back1.Inputs[0] == picked1 && back1.StoredAxes(known, 4) is [1])
                     {
                         AddSlice(op, one.From, one.Channel);
                         continue;
@@ -395,7 +391,9 @@ public static class OnnxStack
                     MatMulOp mm when inLast => PointwiseConv(known, mm, ChannelsOf(reads[0])),
                     VariadicOp { Step: BinaryKind.Add or BinaryKind.Max or BinaryKind.Min, Mean: false } v when reads.Length == 2 && op.Inputs.Count == 2 =>
                         TwoMaps(v, v.Step, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
-                    VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only of two maps (Sum: an add layer; Max, Min: max, min layers)"),
+                    VariadicOp { Step: BinaryKind.Max or BinaryKind.Min, Mean: false } v when reads.Length == 1 && op.Inputs.Count == 2 =>
+                        NumberOperand(v, v.Step, Constant(known, op, op.Inputs.First(known.ContainsKey)), false),
+                    VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only of two maps (Sum: an add layer; Max, Min: max, min layers) or, for Max and Min, of a map and one stored value"),
                     ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                         : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                     SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
@@ -457,7 +455,10 @@ public static class OnnxStack
                 outputOf.Add(op.Output);
                 channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
                 if (inLast) channelsLast.Add(op.Output);
-                ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } ? 2 : RankOf(reads[0]));
+                // (A channel reduction without keepdims: its map is (1, H, W) in the stack, rank 4 for the Unsqueeze after it.)
+                bool overChannels = layer is ChannelReduceLayer;
+                if (overChannels && op is ReduceOp { KeepDims: false }) squeezed.Add(op.Output);
+                ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } && !overChannels ? 2 : RankOf(reads[0]));
             }
         }
         catch (ConvGLException e) when (current is not null && e.Message.StartsWith(current.Where, StringComparison.Ordinal) && Before(current) is { } hint)
@@ -578,12 +579,26 @@ public static class OnnxStack
         };
     }
 
+    /// <summary>A map and one stored value under Pow (x^k: the value second), Max or Min: a layer with that value; a
+    /// per-channel constant, or k^x, is one error naming the node.</summary>
+    private static ElementwiseLayer NumberOperand(OnnxOp op, BinaryKind kind, Tensor k, bool constantFirst)
+    {
+        if (k.Length != 1)
+            throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} of a map and a constant takes a single value, got a constant of {k.ShapeString}");
+        if (kind == BinaryKind.Pow && constantFirst)
+            throw new ConvGLException($"{op.Where}: in a stack Pow of a constant by a map (k^x) is not supported (x^k is)");
+        return new ElementwiseLayer(kind, k.Data[0]);
+    }
+
     private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank, bool channelsLast)
     {
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
         bool constantFirst = known.ContainsKey(b.Inputs[0]);
         if (b.Kind == BinaryKind.PRelu && constantFirst) throw new ConvGLException($"{b.Where}: in a stack PRelu's input must be a map");
         Tensor k = Constant(known, b, b.Inputs[constantFirst ? 0 : 1]);
+        // x^k, and max / min against a number (one stored value): a pow / max / min layer with that value.
+        if (b.Kind is BinaryKind.Pow or BinaryKind.Max or BinaryKind.Min)
+            return NumberOperand(b, b.Kind, k, constantFirst);
         int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
         float[] perChannel = b.Kind == BinaryKind.PRelu ? [] : k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
             // (C, 1, 1) or (1, C, 1, 1): the channel axis third from the end, as ONNX broadcasting lines it up with (N, C, H, W).

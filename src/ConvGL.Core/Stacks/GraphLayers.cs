@@ -308,17 +308,22 @@ public sealed class MulLayer : StackLayer
 /// (a - b: a difference of Gaussians, a map less its mean), <c>"div"</c> (a / b, IEEE: x / 0 is an infinity, 0 / 0
 /// NaN), <c>"max"</c> and <c>"min"</c> (a NaN on either side wins, as NumPy's maximum) or <c>"pow"</c> (C's pow: a
 /// negative base takes whole exponents only). Two maps of one shape, or one of them broadcast as
-/// <see cref="StackLayer.BroadcastSize"/> says; ONNX Sub, Div, Pow, Max and Min of two maps.</summary>
+/// <see cref="StackLayer.BroadcastSize"/> says; ONNX Sub, Div, Pow, Max and Min of two maps. Or one map and a number,
+/// <c>"value"</c> (<see cref="Value"/>: x^2, max(x, 0.5); ONNX Pow, Max and Min by a stored single value).</summary>
 public sealed class ElementwiseLayer : StackLayer
 {
-    public ElementwiseLayer(BinaryKind kind)
+    public ElementwiseLayer(BinaryKind kind, float? value = null)
     {
         if (kind is not (BinaryKind.Sub or BinaryKind.Div or BinaryKind.Max or BinaryKind.Min or BinaryKind.Pow))
             throw new ArgumentException($"sub, div, max, min or pow, not {kind}", nameof(kind));
         Kind = kind;
+        Value = value;
     }
 
     public BinaryKind Kind { get; }
+
+    /// <summary>The second operand as a number (one input: x OP value), or null for two maps.</summary>
+    public float? Value { get; }
 
     /// <summary>The stack file's type of each kind this layer takes.</summary>
     public static string TypeOf(BinaryKind kind) => kind switch
@@ -328,16 +333,19 @@ public sealed class ElementwiseLayer : StackLayer
     };
 
     public override string Type => TypeOf(Kind);
-    public override int InputCount => 2;
+    public override int InputCount => Value is null ? 2 : 1;
 
-    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) => BroadcastChannels(inputChannels, out error);
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error) =>
+        Value is null ? BroadcastChannels(inputChannels, out error) : OutputChannels(inputChannels[0], out error);
 
-    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => BroadcastSize(inputSizes);
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes) => Value is null ? BroadcastSize(inputSizes) : inputSizes[0];
 
-    public override Tensor Forward(Tensor input) => throw new InvalidOperationException($"{Type} takes two inputs");
+    public override Tensor Forward(Tensor input) => Value is { } v ? Elementwise.Apply(Kind, input, new Tensor([1], [v]))
+        : throw new InvalidOperationException($"{Type} takes two inputs");
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs)
     {
+        if (Value is not null) return Forward(inputs[0]);
         CheckBroadcast(inputs);
         return Elementwise.Apply(Kind, inputs[0], inputs[1]);
     }

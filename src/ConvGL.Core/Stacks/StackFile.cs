@@ -395,14 +395,26 @@ public static class StackFile
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = new SoftmaxLayer(type == "log_softmax");
             }
-            else if (type is "add" or "mul" or "sub" or "div" or "max" or "min" or "pow" or "globalavgpool" or "globalmaxpool" or "flatten")
+            else if (type is "sub" or "div" or "max" or "min" or "pow")
+            {
+                // Two maps, or one map and a number ("value": x^2, max(x, 0)).
+                var f = Fields(el, at, ["type", "name", "inputs", "value"]);
+                float? value = f.TryGetValue("value", out JsonElement v) ? Finite(v, "value", at) : null;
+                if (value is not null && reads > 1)
+                    throw at.Error("value", $"a {type} of a map and a number reads one map, but \"inputs\" names {reads}; drop \"value\" for two maps, or name one input");
+                if (value is null && reads < 2)
+                    throw at.Error("inputs", $"a {type} reads two maps (\"inputs\": [a, b]), or one map and a number (\"value\")");
+                layer = new ElementwiseLayer(type switch
+                {
+                    "sub" => BinaryKind.Sub, "div" => BinaryKind.Div, "max" => BinaryKind.Max, "min" => BinaryKind.Min, _ => BinaryKind.Pow,
+                }, value);
+            }
+            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten")
             {
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = type switch
                 {
                     "add" => new AddLayer(), "mul" => new MulLayer(),
-                    "sub" => new ElementwiseLayer(BinaryKind.Sub), "div" => new ElementwiseLayer(BinaryKind.Div),
-                    "max" => new ElementwiseLayer(BinaryKind.Max), "min" => new ElementwiseLayer(BinaryKind.Min), "pow" => new ElementwiseLayer(BinaryKind.Pow),
                     "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
                     _ => new FlattenLayer(),
                 };

@@ -341,6 +341,9 @@ public static class StackWriter
             case ChannelReduceLayer reduce:
                 w.WriteString("op", reduce.Op);
                 break;
+            case ElementwiseLayer { Value: { } value }:
+                w.WriteNumber("value", value);
+                break;
             case SliceLayer slice:
                 if (slice.End is { } end)
                 {

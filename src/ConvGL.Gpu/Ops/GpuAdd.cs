@@ -13,8 +13,8 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
 
     // Each program without and with a fused ReLU ([0], [1]).
     private readonly GlProgram?[] _program = new GlProgram?[2], _same = new GlProgram?[2], _same4 = new GlProgram?[2], _samePairs = new GlProgram?[2];
-    // The plane-broadcast programs (add.comp's PLANE 1 and 2, scalar and vec4: [plane side - 1, vec4]), unfused.
-    private readonly GlProgram?[,] _plane = new GlProgram?[2, 2];
+    // The plane-broadcast programs (add.comp's PLANE 1, 2 and 3, scalar and vec4: [PLANE - 1, vec4]), unfused.
+    private readonly GlProgram?[,] _plane = new GlProgram?[3, 2];
 
     /// <summary>When set, this activation (any element-wise one, the reference's <see cref="Activation"/> values) is
     /// applied to every result as it is stored: the stack runner's fusion of a residual add and the activation after it.</summary>
@@ -34,7 +34,7 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     // Not a lambda in the setter: its closure over `value` would be allocated on every set, also the frames' unchanged ones.
     private static string[] Suffixed(string suffix) => [.. PlainVariants.Select(v => v + suffix)];
 
-    private static readonly string[] PlainVariants = ["same shape: pairs of vec4s, 32-byte stores", "same shape: vec4", "same shape: 1 value", "broadcast", "a plane over every channel: vec4", "a plane over every channel: 1 value"];
+    private static readonly string[] PlainVariants = ["same shape: pairs of vec4s, 32-byte stores", "same shape: vec4", "same shape: 1 value", "broadcast", "a plane over every channel: vec4", "a plane over every channel: 1 value", "a map and one value: vec4", "a map and one value: 1 value"];
     private string[]? _fusedVariants;
     private string VariantLine(int k) => _fusedVariants?[k] ?? PlainVariants[k];
     private int R => Fused is null ? 0 : 1;
@@ -86,6 +86,8 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         output.Resize(c, h, w);
         // One plane against C planes of its size (a spatial gate): texel views, 4 values a fetch where the plane allows.
         if ((a.H, a.W) == (b.H, b.W) && (a.C == 1 || b.C == 1) && Fused is null && TryRunPlane(a, b, output, b.C == 1 ? 1 : 2)) return;
+        // A map and one value (x^2, max(x, 0.5)).
+        if (b.Length == 1 && Fused is null && TryRunPlane(a, b, output, 3)) return;
         // Element strides in the (1, C, H, W) index space, 0 along an axis the input is broadcast over.
         static (int, int, int, int) Strides(GpuTensor t, int c, int h, int w) =>
             (0, t.C == 1 && c != 1 ? 0 : t.H * t.W, t.H == 1 && h != 1 ? 0 : t.W, t.W == 1 && w != 1 ? 0 : 1);
@@ -129,23 +131,23 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
     }
 
     /// <summary>add.comp's SAME_SHAPE program with PLANE <paramref name="side"/> (1: b is the plane, 2: a): the plane read
-    /// at index % plane. False when the tensors pass a texel view's size.</summary>
+    /// at index % plane; 3: b is one value. False when the tensors pass a texel view's size.</summary>
     private bool TryRunPlane(GpuTensor a, GpuTensor b, GpuTensor output, int side)
     {
         GL gl = context.Gl;
-        int n = output.Length, plane = output.H * output.W;
+        int n = output.Length, plane = side == 3 ? 1 : output.H * output.W;
         if (n <= 0 || n > ComputeOp.MaxTexelViewFloats(gl)) return false;
-        bool vec4 = plane % 4 == 0;
+        bool vec4 = side == 3 ? n % 4 == 0 : plane % 4 == 0;
         GlProgram p = _plane[side - 1, vec4 ? 1 : 0] ??= context.Shaders.Compute("add.comp", [("SAME_SHAPE", 1), ("VEC4", vec4 ? 1 : 0), ("PAIRS", 0), ("PLANE", side), ("OP", (int)Kind)]);
-        Variant = VariantLine(vec4 ? 4 : 5);
+        Variant = VariantLine((side == 3 ? 6 : 4) + (vec4 ? 0 : 1));
         ComputeOp.BeforeTexelReads(gl);
         a.Buffer.BindTexelView(0, vec4);
-        b.Buffer.BindTexelView(1, vec4);
+        b.Buffer.BindTexelView(1, vec4 && side != 3);
         output.Buffer.Bind(3);
         p.Use();
         int count = vec4 ? n / 4 : n;
         gl.Uniform1(p.Uniform("u_count"), count);
-        gl.Uniform1(p.Uniform("u_plane"), vec4 ? plane / 4 : plane);
+        gl.Uniform1(p.Uniform("u_plane"), vec4 && side != 3 ? plane / 4 : plane);
         p.DispatchFlat(count);
         ComputeOp.Barrier(gl);
         return true;

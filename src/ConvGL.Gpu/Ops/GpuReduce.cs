@@ -82,7 +82,8 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLas
             return;
         }
         GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("LAST", SelectLast ? 1 : 0));
-        Variant = chunked ? $"two passes of {Chunk}-value chunks" : "one pass";
+        // (Constant strings: a per-frame run allocates nothing.)
+        Variant = chunked ? "two passes of 256-value chunks" : "one pass";
         GpuTensor source = input;
         int lineCount = count;
         if (chunked)

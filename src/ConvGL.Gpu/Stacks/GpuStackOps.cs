@@ -136,6 +136,11 @@ public static class GpuStackOps
                     // (The plan checked the shapes: equal, or broadcast along C or H and W.)
                     mul.RunMaps(a, b, o);
                 }, mul, gate);
+            case ElementwiseLayer { Value: { } value } e:
+                // A map and a number: the number as a one-value tensor, uploaded once.
+                var withNumber = new GpuAdd(context, e.Kind);
+                var number = GpuTensor.From(context, Tensor.Chw(1, 1, 1, [value]), $"{e.Type} value");
+                return new Op((ins, o) => withNumber.RunMaps(ins[0], number, o), withNumber, number);
             case ElementwiseLayer e:
                 var binary = new GpuAdd(context, e.Kind);
                 return new Op((ins, o) => binary.RunMaps(ins[0], ins[1], o), binary);

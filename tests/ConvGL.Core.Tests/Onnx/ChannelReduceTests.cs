@@ -114,6 +114,99 @@ public class ChannelReduceTests
         for (int i = 0; i < r.Outputs.Count; i++) Assert.Equal(r.Outputs[i].Data, back.Outputs[i].Data);
     }
 
+    /// <summary>One map and a number (<c>"value"</c>): x^2, max(x, 0.5), x - 1; written back with its value; a value with two
+    /// inputs, or neither, is one error naming the field.</summary>
+    [Fact]
+    public void AMapAndANumber_WorkedExamples_AndStackFile()
+    {
+        Tensor x = Tensor.Chw(1, 1, 4, [-2f, 0.25f, 1f, 3f]);
+        Assert.Equal([4f, 0.0625f, 1f, 9f], new ElementwiseLayer(BinaryKind.Pow, 2f).Forward(x).Data);
+        Assert.Equal([0.5f, 0.5f, 1f, 3f], new ElementwiseLayer(BinaryKind.Max, 0.5f).Forward(x).Data);
+        Assert.Equal([-3f, -0.75f, 0f, 2f], new ElementwiseLayer(BinaryKind.Sub, 1f).Forward(x).Data);
+        Assert.True(float.IsNaN(new ElementwiseLayer(BinaryKind.Pow, 0.5f).Forward(x).Data[0])); // sqrt of -2, as C's pow
+        Assert.Equal(1, new ElementwiseLayer(BinaryKind.Pow, 2f).InputCount);
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("v.json"), """
+            {"input": "gray", "layers": [
+              {"type": "conv", "name": "dx", "kernels": ["sobel-x"]},
+              {"type": "pow", "value": 2},
+              {"type": "conv", "name": "dy", "inputs": ["input"], "kernels": ["sobel-y"]},
+              {"type": "pow", "value": 2},
+              {"type": "max", "inputs": [1, 3]},
+              {"type": "min", "value": 4.5},
+              {"type": "div", "inputs": [5], "value": 4.5}
+            ]}
+            """);
+        Stack stack = StackFile.Load(dir.File("v.json"));
+        Tensor image = Random(1, 7, 9, 11);
+        StackResult r = StackRunner.Run(stack, image);
+        for (int i = 0; i < image.Length; i++)
+        {
+            float gx = r.Outputs[0].Data[i], gy = r.Outputs[2].Data[i];
+            Assert.Equal(gx * gx, r.Outputs[1].Data[i], 5);
+            Assert.Equal(MathF.Min(MathF.Max(gx * gx, gy * gy), 4.5f) / 4.5f, r.Outputs[6].Data[i], 5);
+        }
+        StackWriter.Write(dir.File("back.json"), stack);
+        Assert.Contains("\"value\": 4.5", File.ReadAllText(dir.File("back.json")));
+        StackResult back = StackRunner.Run(StackFile.Load(dir.File("back.json")), image);
+        Assert.Equal(r.Outputs[6].Data, back.Outputs[6].Data);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "pow", "inputs": ["input", "input"], "value": 2}]}""", "s.json"));
+        Assert.Equal("s.json: layers[0] (pow) field 'value': a pow of a map and a number reads one map, but \"inputs\" names 2; drop \"value\" for two maps, or name one input", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "max"}]}""", "s.json"));
+        Assert.Equal("s.json: layers[0] (max) field 'inputs': a max reads two maps (\"inputs\": [a, b]), or one map and a number (\"value\")", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "min", "value": "0"}]}""", "s.json"));
+        Assert.Contains("field 'value': must be a finite number", e.Message);
+    }
+
+    /// <summary>ONNX Pow by a stored 2 and 0.5, Max and Min against a stored value (in either order): pow, max and min
+    /// layers with the value, equal to ONNX Runtime; k^x and a per-channel constant are one error naming the node.</summary>
+    [Fact]
+    public void PowMaxMinByAStoredValue_ImportAndMatchOnnxRuntime()
+    {
+        var g = new GraphProto { Name = "g" };
+        ProtoBuilders.AddImageInput(g, 3);
+        var rng = new Random(13);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 4 * 3 * 9), 4, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("two", [2f]));
+        g.Initializer.Add(ProtoBuilders.FloatData("half", [0.5f], 1, 1, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("cap", [0.3f]));
+        ProtoBuilders.Node(g, "conv", "Conv", ["x", "w"], "c", ProtoBuilders.Ints("pads", 1, 1, 1, 1));
+        ProtoBuilders.Node(g, "square", "Pow", ["c", "two"], "sq");
+        ProtoBuilders.Node(g, "root", "Pow", ["sq", "half"], "rt");
+        ProtoBuilders.Node(g, "floor", "Max", ["half", "c"], "mx");
+        ProtoBuilders.Node(g, "ceiling", "Min", ["mx", "cap"], "y");
+        g.Output.Add(ProtoBuilders.Value("rt"));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "k.onnx")), "k");
+        Assert.Equal(["conv", "pow", "pow", "max", "min"], stack.Layers.Select(l => l.Type));
+        Assert.Equal([2f, 0.5f, 0.5f, 0.3f], stack.Layers.OfType<ElementwiseLayer>().Select(l => l.Value!.Value));
+        Tensor x = Random(3, 6, 7, 5);
+        string[] values = ["c", "sq", "rt", "mx", "y"];
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, 6, 7), values);
+        StackResult r = StackRunner.Run(stack, x);
+        for (int i = 0; i < values.Length; i++) AssertClose(ort[values[i]], r.Outputs[i].Data, values[i]);
+
+        foreach ((string a, string b, string message) in new[]
+        {
+            ("two", "c", "in a stack Pow of a constant by a map (k^x) is not supported (x^k is)"),
+            ("c", "perchannel", "in a stack Pow of a map and a constant takes a single value, got a constant of (1, 4, 1, 1)"),
+        })
+        {
+            var h = new GraphProto { Name = "h" };
+            ProtoBuilders.AddImageInput(h, 3);
+            h.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 4 * 3), 4, 3, 1, 1));
+            h.Initializer.Add(ProtoBuilders.FloatData("two", [2f]));
+            h.Initializer.Add(ProtoBuilders.FloatData("perchannel", [1f, 2f, 3f, 4f], 1, 4, 1, 1));
+            ProtoBuilders.Node(h, "conv", "Conv", ["x", "w"], "c");
+            ProtoBuilders.Node(h, "p", "Pow", [a, b], "y");
+            h.Output.Add(ProtoBuilders.Value("y"));
+            byte[] hb = new ModelProto { IrVersion = 8, Graph = h, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+            var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(hb, "p.onnx")), "p"));
+            Assert.StartsWith($"p.onnx: node 'p' (Pow): {message}", e.Message);
+        }
+    }
+
     [Theory]
     [InlineData("""{"type": "reduce_channels"}""", "layers[0] (reduce_channels) field 'op': missing: mean, max, min or sum")]
     [InlineData("""{"type": "reduce_channels", "op": "avg"}""", "layers[0] (reduce_channels) field 'op': unknown 'avg'; use mean, max, min or sum")]
@@ -175,6 +268,57 @@ public class ChannelReduceTests
         StackResult r = StackRunner.Run(stack, x);
         for (int i = 0; i < values.Length; i++) AssertClose(ort[values[i]], r.Outputs[i].Data, $"{h}x{w} {values[i]} ({stack.Layers[i].Type})");
         Assert.Equal([1, h, w], r.Outputs[^1].Shape);
+    }
+
+    /// <summary>From a report-only review: a channel reduction without keepdims that is a graph output (or the `#` target)
+    /// is the reduce_channels layer (it was dropped: the stack ended on the layer before); read by a Mul as the second input
+    /// it is the keepdims error (it said "a constant"); a reduction with noop_with_empty_axes and no axes is no layer.</summary>
+    [Fact]
+    public void SqueezedChannelReductions_AsOutputs_AsSecondInputs_AndNoopReductions()
+    {
+        byte[] Model(Action<GraphProto> build, long opset = 13)
+        {
+            var g = new GraphProto { Name = "g" };
+            ProtoBuilders.AddImageInput(g, 3);
+            ProtoBuilders.Node(g, "relu", "Relu", ["x"], "r");
+            build(g);
+            return new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = opset } } }.ToByteArray();
+        }
+        byte[] output = Model(g =>
+        {
+            g.Initializer.Add(ProtoBuilders.Int64Data("axis1", 1));
+            ProtoBuilders.Node(g, "rm", "ReduceMax", ["r"], "y", ProtoBuilders.Ints("axes", 1), ProtoBuilders.Int("keepdims", 0));
+            ProtoBuilders.Node(g, "un", "Unsqueeze", ["y", "axis1"], "z");
+            g.Output.Add(ProtoBuilders.Value("y"));
+            g.Output.Add(ProtoBuilders.Value("z"));
+        });
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(output, "r.onnx"));
+        Stack stack = OnnxStack.FromGraph(graph, "r");
+        Assert.Equal(["relu", "reduce_channels"], stack.Layers.Select(l => l.Type));
+        Assert.Equal("rm", stack.Layers[^1].Label);
+        Tensor x = Random(3, 4, 5, 2);
+        AssertClose(RunOnnxRuntime(output, x.Reshape(1, 3, 4, 5), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "squeezed max as an output");
+        Stack until = OnnxStack.FromGraph(graph, "r", until: ["rm"]);
+        Assert.Equal(["relu", "reduce_channels"], until.Layers.Select(l => l.Type));
+
+        byte[] second = Model(g =>
+        {
+            ProtoBuilders.Node(g, "rm", "ReduceMean", ["r"], "m", ProtoBuilders.Ints("axes", 1), ProtoBuilders.Int("keepdims", 0));
+            ProtoBuilders.Node(g, "mul", "Mul", ["r", "m"], "y");
+            g.Output.Add(ProtoBuilders.Value("y"));
+        });
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(second, "s.onnx")), "s"));
+        Assert.StartsWith("s.onnx: node 'mul' (Mul): in a stack a reduction over the channels must keep its axis (keepdim=True) or be unsqueezed back at axis 1", e.Message);
+
+        byte[] noop = Model(g =>
+        {
+            ProtoBuilders.Node(g, "nothing", "ReduceSum", ["r"], "n", ProtoBuilders.Int("keepdims", 1), ProtoBuilders.Int("noop_with_empty_axes", 1));
+            ProtoBuilders.Node(g, "tanh", "Tanh", ["n"], "y");
+            g.Output.Add(ProtoBuilders.Value("y"));
+        });
+        Stack identity = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(noop, "n.onnx")), "n");
+        Assert.Equal(["relu", "tanh"], identity.Layers.Select(l => l.Type));
+        AssertClose(RunOnnxRuntime(noop, x.Reshape(1, 3, 4, 5), ["y"])["y"], StackRunner.Run(identity, x).Outputs[^1].Data, "noop reduction");
     }
 
     /// <summary>A channel reduction without keepdims must be unsqueezed back at axis 1 (the maps are (C, H, W)); a

@@ -32,7 +32,10 @@ public sealed class ChannelReduceGpuTests(GlFixture fixture)
           {"type": "pow", "inputs": ["gate", "each"]},
           {"type": "max", "inputs": ["top", "maps"]},
           {"type": "min", "inputs": ["each", "top"]},
-          {"type": "mul", "inputs": ["each", "gate"]}
+          {"type": "mul", "inputs": ["each", "gate"]},
+          {"type": "pow", "inputs": ["gate"], "value": 2},
+          {"type": "max", "inputs": ["maps"], "value": 0.1},
+          {"type": "sub", "inputs": ["each"], "value": -1.5}
         ]}
         """, "reduce.json");
 
@@ -209,6 +212,17 @@ public sealed class PlaneBroadcastGpuTests(GlFixture fixture)
                 Tensor want = Elementwise.Apply(kind, planeFirst ? plane : map, planeFirst ? map : plane);
                 Parity.AssertGpuMatchesReference(want, result.Download(), $"{kind} {(planeFirst ? "plane first" : "plane second")} at {c}x{h}x{w}");
             }
+        }
+        // A map and one value (x^2, max(x, 0.5)): 4 values a fetch where the count allows (3x8x5), one where it does not (3x7x3).
+        using var value = GpuTensor.From(fixture.Context, Tensor.Chw(1, 1, 1, [kind == BinaryKind.Pow ? 2f : 0.75f]));
+        foreach ((int c, int h, int w) in new[] { (3, 8, 5), (3, 7, 3) })
+        {
+            Tensor map = Parity.Random(new Random(h * w), c, h, w);
+            for (int i = 0; i < map.Length; i++) map.Data[i] = 0.5f + Math.Abs(map.Data[i]);
+            using var gm = GpuTensor.From(fixture.Context, map);
+            op.RunMaps(gm, value, result);
+            Assert.Equal(c * h * w % 4 == 0 ? "a map and one value: vec4" : "a map and one value: 1 value", op.Variant);
+            Parity.AssertGpuMatchesReference(Elementwise.Apply(kind, map, Tensor.Chw(1, 1, 1, [kind == BinaryKind.Pow ? 2f : 0.75f])), result.Download(), $"{kind} with one value at {c}x{h}x{w}");
         }
         // Per channel against a plane: both broadcast, the general program.
         using var perChannel = GpuTensor.From(fixture.Context, Tensor.Chw(3, 1, 1, [1f, 2f, 3f]));

@@ -114,7 +114,8 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
 
     /// <summary>Slices of rows and columns, the pad and resize that take a second map's size (their views and options are
     /// made when a size changes, not per frame), sub / div / max / pow of two maps and mul by a one-channel map (the broadcast
-    /// strides computed without arrays), and a reduction over the channels.</summary>
+    /// strides computed without arrays), a map and a number, a reduction over the channels, and a global max pool of a plane
+    /// long enough for two passes.</summary>
     [Fact]
     public void SizeTakingLayers_SteadyRun_AllocateNothing()
     {
@@ -130,11 +131,17 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
               {"type": "reduce_channels", "name": "strongest", "inputs": ["input"], "op": "max"},
               {"type": "mul", "inputs": ["input", "strongest"]},
               {"type": "max", "inputs": ["strongest", "input"]},
-              {"type": "pow", "inputs": ["input", "mean"]}
+              {"type": "pow", "inputs": ["input", "mean"]},
+              {"type": "min", "inputs": ["input"], "value": 0.5},
+              {"type": "globalmaxpool", "inputs": ["strongest"]}
             ]}
             """, "sized.json");
-        using var source = GpuTensor.From(fixture.Context, Image(3, 9, 12), "source");
-        using var runner = new GpuStackRunner(fixture.Context, stack, 9, 12);
-        AssertNothingAllocated(runner, LayerBytes(runner, source));
+        // 9x12, and 80x80 (a plane of 6,400 values: the global pools' two-pass reduction, whose variant line was built per run).
+        foreach ((int h, int w) in new[] { (9, 12), (80, 80) })
+        {
+            using var source = GpuTensor.From(fixture.Context, Image(3, h, w), "source");
+            using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
+            AssertNothingAllocated(runner, LayerBytes(runner, source));
+        }
     }
 }
