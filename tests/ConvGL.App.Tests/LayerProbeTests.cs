@@ -140,7 +140,8 @@ public sealed class LayerProbeTests
                   { "type": "globalavgpool", "name": "g", "inputs": ["input"] },
                   { "type": "max", "inputs": ["input", "g"] },
                   { "type": "add", "inputs": ["edges", 3] },
-                  { "type": "pow", "inputs": ["g", "input"] } ] }
+                  { "type": "pow", "inputs": ["g", "input"] },
+                  { "type": "pow", "inputs": ["edges"], "value": 2 } ] }
                 """);
             Stack stack = StackFile.Load(file);
             var rng = new Random(12_0612);
@@ -153,7 +154,7 @@ public sealed class LayerProbeTests
             pipeline.Run();
             var probe = new Probe(context.Gl);
             foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Channels), (2, ProbeKind.Channels), (3, ProbeKind.TwoMaps), (4, ProbeKind.TwoMaps),
-                                                          (6, ProbeKind.TwoMaps), (7, ProbeKind.TwoMaps), (8, ProbeKind.TwoMaps) })
+                                                          (6, ProbeKind.TwoMaps), (7, ProbeKind.TwoMaps), (8, ProbeKind.TwoMaps), (9, ProbeKind.TwoMaps) })
             {
                 Tensor reference = cpu.Outputs[layer];
                 for (int c = 0; c < reference.C; c++)
@@ -183,6 +184,12 @@ public sealed class LayerProbeTests
             probe.Take(pipeline, 6, 1, 7, 3);
             Assert.Equal((5, 1, 0, 0), (probe.SecondLayer, probe.SecondChannel, probe.BY, probe.BX));
             Assert.StartsWith("max(a, b) = ", HudText.ProbeLines(probe, false, _ => "G", 200, pipeline.MapName)[2]);
+            // A map and a number: b is the layer's value.
+            probe.Take(pipeline, 9, 4, 2, 6);
+            Assert.Equal((Probe.NumberOperand, 2f), (probe.SecondLayer, probe.Window[1]));
+            lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(9, c), 200, pipeline.MapName);
+            Assert.EndsWith(", b = 2 (the layer's value)", lines[1]);
+            Assert.StartsWith($"a ^ b = {HudText.Significant(edges[4, 6, 2] * edges[4, 6, 2])} ", lines[2]);
             // The strip reserves what the lines take at a narrow width.
             foreach (int layer in new[] { 1, 4 })
             {
@@ -216,5 +223,7 @@ public sealed class LayerProbeTests
         Assert.Equal("out[c,y,x] = a[c,0,0] * b[0,y,x]: both maps repeated (broadcast) to the output's shape",
             HudText.LayerFormulaLines(new MulLayer(), 12, 1, 1, 5, (1, 90, 160))[1]);
         Assert.Empty(HudText.LayerFormulaLines(new AddLayer(), 3, 9, 11, 5));
+        Assert.Equal(["layer 2 (max by a number, each value on its own), for c < 3, y < 9, x < 11:", "out[c,y,x] = max(in[c,y,x], 0.5)"],
+            HudText.LayerFormulaLines(new ElementwiseLayer(Core.Ops.BinaryKind.Max, 0.5f), 3, 9, 11, 2));
     }
 }

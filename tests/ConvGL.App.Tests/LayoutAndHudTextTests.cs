@@ -306,7 +306,8 @@ public sealed class LayoutAndHudTextTests
               { "type": "max", "inputs": ["input", "top"] },
               { "type": "pow", "inputs": ["top", "input"] },
               { "type": "mul", "inputs": ["top", "input"] },
-              { "type": "reduce_channels", "inputs": [3], "op": "mean" }
+              { "type": "reduce_channels", "inputs": [3], "op": "mean" },
+              { "type": "pow", "value": 2 }
             ] }
             """, "pooled.json");
         string[][] p = MapNames.For(pooled, pooled.Layers.Select(_ => true).ToArray(), pooled.Layers.Select(_ => (IReadOnlyList<string>?)null).ToArray());
@@ -315,6 +316,7 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["max of R+G+B ^ R", "max of R+G+B ^ G", "max of R+G+B ^ B"], p[2]);
         Assert.Equal(["R", "G", "B"], p[3]);
         Assert.Equal(["mean of R+G+B"], p[4]);
+        Assert.Equal(["mean of R+G+B ^ 2"], p[5]);
 
         // An add's maps are its own, and what follows it keeps them (they were the first input's: "blur 0" after the add).
         Stack residual = StackFile.Parse("""

@@ -362,6 +362,16 @@ internal static class HudText
                         _ => F($"out[0,y,x] = min over c < {inC} of in[c,y,x] (a NaN wins)"),
                     },
                 ];
+            case Core.Stacks.ElementwiseLayer { Value: { } k } e:
+            {
+                string v = Significant(k);
+                string op = e.Kind switch
+                {
+                    Core.Ops.BinaryKind.Sub => $"in[c,y,x] - {v}", Core.Ops.BinaryKind.Div => $"in[c,y,x] / {v}", Core.Ops.BinaryKind.Pow => $"in[c,y,x] ^ {v}",
+                    Core.Ops.BinaryKind.Max => $"max(in[c,y,x], {v})", _ => $"min(in[c,y,x], {v})",
+                };
+                return [F($"layer {number} ({e.Type} by a number, each value on its own), for c < {inC}, y < {inH}, x < {inW}:"), F($"out[c,y,x] = {op}")];
+            }
             case Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer when second is { } b:
             {
                 // Each map's index where it is broadcast (a single channel, a 1x1 map): 0 on that axis.
@@ -782,8 +792,13 @@ internal static class HudText
         {
             // a and b where this output reads them (a single channel or a 1x1 map broadcast: index 0 there), their names, the op.
             static string From(int layer) => layer < 0 ? "input" : F($"layer {layer + 1}");
-            string nb = mapName is null ? F($"{p.SecondChannel}") : Fit(mapName(p.SecondLayer, p.SecondChannel), NameChars(maxChars));
-            lines.Add(F($"a = {From(p.FirstLayer)}[{p.FirstInput}, {p.AY}, {p.AX}] ({name}) = {Significant(p.Window[0])}, b = {From(p.SecondLayer)}[{p.SecondChannel}, {p.BY}, {p.BX}] ({nb}) = {Significant(p.Window[1])}"));
+            string a = F($"a = {From(p.FirstLayer)}[{p.FirstInput}, {p.AY}, {p.AX}] ({name}) = {Significant(p.Window[0])}");
+            if (p.SecondLayer == Probe.NumberOperand) lines.Add(F($"{a}, b = {Significant(p.Window[1])} (the layer's value)"));
+            else
+            {
+                string nb = mapName is null ? F($"{p.SecondChannel}") : Fit(mapName(p.SecondLayer, p.SecondChannel), NameChars(maxChars));
+                lines.Add(F($"{a}, b = {From(p.SecondLayer)}[{p.SecondChannel}, {p.BY}, {p.BX}] ({nb}) = {Significant(p.Window[1])}"));
+            }
             string op = p.LayerName switch
             {
                 "add" => "a + b", "sub" => "a - b", "mul" => "a * b", "div" => "a / b", "pow" => "a ^ b", "max" => "max(a, b)", "min" => "min(a, b)", _ => p.LayerName,

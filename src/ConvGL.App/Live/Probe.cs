@@ -161,6 +161,9 @@ internal sealed class Probe(GL gl)
         Why = null;
     }
 
+    /// <summary><see cref="SecondLayer"/> of a map and a number (b is the layer's value, <see cref="Window"/>[1]).</summary>
+    public const int NumberOperand = int.MinValue;
+
     /// <summary>Channels a reduction over the channels is taken apart for (one read each).</summary>
     public const int MaxChannels = 4096;
 
@@ -190,6 +193,18 @@ internal sealed class Probe(GL gl)
                 }
                 Sum = nan ? double.NaN : (float)(r.Kind == ReduceKind.Mean ? acc / input.C : acc);
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Channels, r.Type + " " + r.Op, 1, input.C, 1, 0, 0);
+                break;
+            }
+            case ElementwiseLayer { Value: { } number } e when input.C == output.C && input.H == output.H && input.W == output.W:
+            {
+                // A map and a number (x^2, max(x, 0.5)): b is the layer's value (SecondLayer NumberOperand).
+                Span<float> one = stackalloc float[1];
+                EnsureWindow(2);
+                Read(input, one, (channel * input.H + y) * input.W + x);
+                (Window[0], Window[1], Inside[0], Inside[1]) = (one[0], number, true, true);
+                Sum = Elementwise.Apply(e.Kind, new Tensor([1], [Window[0]]), new Tensor([1], [number])).Data[0];
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.TwoMaps, e.Type, 1, 2, 1, channel, 0);
+                (FirstLayer, SecondLayer, SecondChannel, AY, AX, BY, BX) = (pipeline.InputLayer(index), NumberOperand, 0, y, x, 0, 0);
                 break;
             }
             case AddLayer or MulLayer or ElementwiseLayer when pipeline.InputLayers(index) is [int from, int other]:

@@ -162,6 +162,7 @@ internal sealed class StackPipeline : ILivePipeline
                 SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 ChannelReduceLayer r => $"reduce_channels {r.Op}",
+                ElementwiseLayer { Value: { } number } e => Invariant($"{e.Type} {number:G6}"),
                 _ => layer.Type,
             };
         string? name = ShaderTag(i);
