@@ -70,15 +70,8 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLas
             GlProgram p4 = _vec4 ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("VEC4", 1));
             Variant = "one pass, 4 values an invocation";
             ComputeOp.BeforeTexelReads(gl);
-            p4.Use();
-            gl.Uniform1(p4.Uniform("u_outer"), outer);
-            gl.Uniform1(p4.Uniform("u_count"), count);
-            gl.Uniform1(p4.Uniform("u_inner"), inner);
-            gl.Uniform1(p4.Uniform("u_divisor"), count);
             input.Buffer.BindTexelView(0, vec4: true);
-            output.Buffer.Bind(3);
-            if (outer * inner > 0) p4.DispatchFlat(outer * inner / 4);
-            ComputeOp.Barrier(gl);
+            Dispatch(p4, outer, count, inner, count, 0, output, outer * inner / 4);
             return;
         }
         GlProgram p = _program ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)Kind), ("LAST", SelectLast ? 1 : 0));
@@ -92,25 +85,27 @@ public sealed class GpuReduce(GlContext context, ReduceKind kind, bool selectLas
             GlProgram p1 = _chunked ??= context.Shaders.Compute("reduce.comp", ("MODE", (int)(Kind == ReduceKind.Mean ? ReduceKind.Sum : Kind)), ("CHUNK", Chunk));
             _partials ??= new GpuTensor(context, label: "reduce partials");
             _partials.Resize(1, outer * chunks, inner);
-            p1.Use();
-            gl.Uniform1(p1.Uniform("u_outer"), outer);
-            gl.Uniform1(p1.Uniform("u_count"), count);
-            gl.Uniform1(p1.Uniform("u_inner"), inner);
-            gl.Uniform1(p1.Uniform("u_chunks"), chunks);
             input.Buffer.Bind(0);
-            _partials.Buffer.Bind(3);
-            if (outer * inner > 0) p1.DispatchFlat(outer * inner * chunks);
-            ComputeOp.Barrier(gl);
+            Dispatch(p1, outer, count, inner, count, chunks, _partials, outer * inner * chunks);
             (source, lineCount) = (_partials, chunks);
         }
+        source.Buffer.Bind(0);
+        Dispatch(p, outer, lineCount, inner, count, 0, output, outer * inner);
+    }
+
+    // One run of reduce.comp (its input already bound at 0): the (outer, count, inner) blocks, the mean's divisor, the
+    // chunks per line (pass 1 of two), `invocations` of them.
+    private void Dispatch(GlProgram p, int outer, int count, int inner, int divisor, int chunks, GpuTensor output, int invocations)
+    {
+        GL gl = context.Gl;
         p.Use();
         gl.Uniform1(p.Uniform("u_outer"), outer);
-        gl.Uniform1(p.Uniform("u_count"), lineCount);
+        gl.Uniform1(p.Uniform("u_count"), count);
         gl.Uniform1(p.Uniform("u_inner"), inner);
-        gl.Uniform1(p.Uniform("u_divisor"), count);
-        source.Buffer.Bind(0);
+        gl.Uniform1(p.Uniform("u_divisor"), divisor);
+        gl.Uniform1(p.Uniform("u_chunks"), chunks);
         output.Buffer.Bind(3);
-        if (outer * inner > 0) p.DispatchFlat(outer * inner);
+        if (invocations > 0) p.DispatchFlat(invocations);
         ComputeOp.Barrier(gl);
     }
 
