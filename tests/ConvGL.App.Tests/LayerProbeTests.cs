@@ -141,8 +141,12 @@ public sealed class LayerProbeTests
                   { "type": "max", "inputs": ["input", "g"] },
                   { "type": "add", "inputs": ["edges", 3] },
                   { "type": "pow", "inputs": ["g", "input"] },
-                  { "type": "pow", "inputs": ["edges"], "value": 2 } ] }
+                  { "type": "pow", "inputs": ["edges"], "value": 2 },
+                  { "type": "batchnorm", "inputs": ["edges"], "scale": "s.npy", "shift": "b.npy" },
+                  { "type": "globalmaxpool", "inputs": [3] } ] }
                 """);
+            Core.IO.Npy.Write(Path.Combine(dir, "s.npy"), new Tensor([6], [0.5f, -2f, 1.5f, 1f, 0.25f, -1f]));
+            Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([6], [0.1f, 0.2f, -0.3f, 0f, 1f, -1f]));
             Stack stack = StackFile.Load(file);
             var rng = new Random(12_0612);
             var image = Tensor.Chw(3, 9, 11);
@@ -154,7 +158,8 @@ public sealed class LayerProbeTests
             pipeline.Run();
             var probe = new Probe(context.Gl);
             foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Channels), (2, ProbeKind.Channels), (3, ProbeKind.TwoMaps), (4, ProbeKind.TwoMaps),
-                                                          (6, ProbeKind.TwoMaps), (7, ProbeKind.TwoMaps), (8, ProbeKind.TwoMaps), (9, ProbeKind.TwoMaps) })
+                                                          (5, ProbeKind.GlobalPool), (6, ProbeKind.TwoMaps), (7, ProbeKind.TwoMaps), (8, ProbeKind.TwoMaps),
+                                                          (9, ProbeKind.TwoMaps), (10, ProbeKind.Affine), (11, ProbeKind.GlobalPool) })
             {
                 Tensor reference = cpu.Outputs[layer];
                 for (int c = 0; c < reference.C; c++)
@@ -190,8 +195,19 @@ public sealed class LayerProbeTests
             lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(9, c), 200, pipeline.MapName);
             Assert.EndsWith(", b = 2 (the layer's value)", lines[1]);
             Assert.StartsWith($"a ^ b = {HudText.Significant(edges[4, 6, 2] * edges[4, 6, 2])} ", lines[2]);
+            // The per-channel affine: scale[c] x in + shift[c]; the global pools: the plane's values, their mean or max.
+            probe.Take(pipeline, 10, 1, 3, 2);
+            Assert.Equal(edges[1, 2, 3], probe.Window[0], 5);
+            Assert.Equal((-2f, 0.2f), (probe.Window[1], probe.Bias));
+            lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(10, c), 200, pipeline.MapName);
+            Assert.StartsWith($"in[1, 2, 3] (sobel-y of R) = {HudText.Significant(probe.Window[0])}, scale[1] = -2, shift[1] = 0.2", lines[1]);
+            Assert.StartsWith("scale x in + shift = ", lines[2]);
+            probe.Take(pipeline, 5, 2, 0, 0);
+            lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(5, c), 200, pipeline.MapName);
+            Assert.StartsWith($"in[2, y, x] (B), 9x11 = 99 values: {HudText.Significant(image[2, 0, 0])} ", lines[1]);
+            Assert.StartsWith($"(sum of them) / 99 = ", lines[2]);
             // The strip reserves what the lines take at a narrow width.
-            foreach (int layer in new[] { 1, 4 })
+            foreach (int layer in new[] { 1, 4, 5, 10 })
             {
                 probe.Take(pipeline, layer, 0, 10, 8);
                 foreach (int chars in new[] { 60, 90, 140 })
@@ -223,6 +239,8 @@ public sealed class LayerProbeTests
         Assert.Equal("out[c,y,x] = a[c,0,0] * b[0,y,x]: both maps repeated (broadcast) to the output's shape",
             HudText.LayerFormulaLines(new MulLayer(), 12, 1, 1, 5, (1, 90, 160))[1]);
         Assert.Empty(HudText.LayerFormulaLines(new AddLayer(), 3, 9, 11, 5));
+        Assert.Equal("out[c,0,0] = (sum over y < 9, x < 11 of in[c,y,x]) / 99", HudText.LayerFormulaLines(new GlobalAvgPoolLayer(), 3, 9, 11, 4)[1]);
+        Assert.Equal("out[c,y,x] = scale[c] x in[c,y,x] + shift[c]", HudText.LayerFormulaLines(new BatchNormLayer(Core.Ops.BatchNorm.FromAffine([1f], [0f])), 1, 9, 11, 4)[1]);
         Assert.Equal(["layer 2 (max by a number, each value on its own), for c < 3, y < 9, x < 11:", "out[c,y,x] = max(in[c,y,x], 0.5)"],
             HudText.LayerFormulaLines(new ElementwiseLayer(Core.Ops.BinaryKind.Max, 0.5f), 3, 9, 11, 2));
     }

@@ -146,7 +146,8 @@ internal static partial class FeaturesCommand
             {
                 if (result.Algorithms?[i] is { } choice)
                     Console.Error.WriteLine($"layers[{i}] (conv): algorithm: {choice}, input {result.Plan.InputOf(i)} on the {(gpu ? "gpu" : "cpu")}");
-                if (variants?[i] is { } variant)
+                // (An FFT layer's algorithm line above names its program and frames.)
+                if (variants?[i] is { } variant && !variant.StartsWith("fft", StringComparison.Ordinal))
                     Console.Error.WriteLine($"layers[{i}] ({stack.Layers[i].Type}): program: {variant}");
             }
         }

@@ -350,6 +350,19 @@ internal static class HudText
     {
         switch (layer)
         {
+            case Core.Stacks.BatchNormLayer:
+                return
+                [
+                    F($"layer {number} (per-channel affine: a batchnorm with its statistics folded in), for c < {inC}, y < {inH}, x < {inW}:"),
+                    "out[c,y,x] = scale[c] x in[c,y,x] + shift[c]",
+                ];
+            case Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer:
+                return
+                [
+                    F($"layer {number} ({(layer is Core.Stacks.GlobalMaxPoolLayer ? "global max" : "global average")} pool), for c < {inC}:"),
+                    layer is Core.Stacks.GlobalMaxPoolLayer ? F($"out[c,0,0] = max over y < {inH}, x < {inW} of in[c,y,x]")
+                        : F($"out[c,0,0] = (sum over y < {inH}, x < {inW} of in[c,y,x]) / {(long)inH * inW}"),
+                ];
             case Core.Stacks.ChannelReduceLayer r:
                 return
                 [
@@ -539,8 +552,16 @@ internal static class HudText
     private static readonly string[][] ChannelsTailTemplates =
     [
         ["probe (pinned): layer 52 (reduce_channels mean), channel 0, (x 1919, y 1079)"],
-        ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
+        ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
+         "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
         ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] AffineTailTemplates =
+    [
+        ["probe (pinned): layer 52 (batchnorm), channel 511, (x 1919, y 1079)"],
+        ["in[511, 1079, 1919] (Convolution249:~) = -1.23456e-07, scale[511] = -1.23456e-07, shift[511] = -1.23456e-07"],
+        ["scale x in + shift = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
     ];
 
     private static readonly string[][] TwoMapsTailTemplates =
@@ -757,7 +778,8 @@ internal static class HudText
         Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
         Core.Stacks.ActivationLayer => WrappedLines(ActivationTailTemplates, chars),
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
-        Core.Stacks.ChannelReduceLayer => WrappedLines(ChannelsTailTemplates, chars),
+        Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
+        Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
     };
@@ -785,6 +807,30 @@ internal static class HudText
             lines.Add(values.ToString());
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
+            lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Affine)
+        {
+            lines.Add(F($"in[{p.FirstInput}, {p.Y}, {p.X}] ({name}) = {Significant(p.Window[0])}, scale[{p.FirstInput}] = {Significant(p.Window[1])}, shift[{p.FirstInput}] = {Significant(p.Bias)}"));
+            lines.Add(F($"scale x in + shift = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.GlobalPool)
+        {
+            // The plane's first values (as many as the line holds), then its mean or max.
+            int n = p.KernelHeight * p.KernelWidth;
+            var values = new StringBuilder(F($"in[{p.FirstInput}, y, x] ({name}), {p.KernelHeight}x{p.KernelWidth} = {n} values:"));
+            int shown = 0;
+            for (; shown < n; shown++)
+            {
+                string v = " " + Significant(p.Window[shown]);
+                if (values.Length + v.Length + 5 > maxChars && shown > 0) break;
+                values.Append(v);
+            }
+            if (shown < n) values.Append(" ...");
+            lines.Add(values.ToString());
+            string op = p.LayerName == "globalmaxpool" ? "max of them" : F($"(sum of them) / {n}");
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }

@@ -26,7 +26,8 @@ internal sealed class Probe(GL gl)
     /// that is off): the views still mark it and the split view frames its receptive field.</summary>
     public bool InRange { get; internal set; }
     /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value, a
-    /// magnitude's pair, a reduction's values over the channels, an element-wise op's two maps.</summary>
+    /// magnitude's pair, a reduction's values over the channels, an element-wise op's two maps, a per-channel affine's
+    /// value, scale (Window[1]) and shift (Bias), a global pool's whole plane.</summary>
     public ProbeKind Kind { get; internal set; }
     /// <summary>A pool: whether it takes the max (else the average).</summary>
     public bool PoolMax { get; internal set; }
@@ -164,6 +165,9 @@ internal sealed class Probe(GL gl)
     /// <summary><see cref="SecondLayer"/> of a map and a number (b is the layer's value, <see cref="Window"/>[1]).</summary>
     public const int NumberOperand = int.MinValue;
 
+    /// <summary>The largest plane a global pool is taken apart for (read back at once: 4 MB).</summary>
+    public const int MaxPlane = 1 << 20;
+
     /// <summary>Channels a reduction over the channels is taken apart for (one read each).</summary>
     public const int MaxChannels = 4096;
 
@@ -175,6 +179,36 @@ internal sealed class Probe(GL gl)
     {
         switch (layer)
         {
+            case BatchNormLayer bn when input.C == output.C && input.H == output.H && input.W == output.W && channel < bn.Parameters.Channels:
+            {
+                // scale[c] x + shift[c], in double and stored as float32, as BatchNorm.Apply.
+                Span<float> one = stackalloc float[1];
+                Read(input, one, (channel * input.H + y) * input.W + x);
+                EnsureWindow(2);
+                float a = bn.Parameters.Scale[channel], b = bn.Parameters.Shift[channel];
+                (Window[0], Window[1], Inside[0], Inside[1]) = (one[0], a, true, true);
+                Sum = (float)((double)a * one[0] + b);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Affine, bn.Type, 1, 1, 1, channel, b);
+                break;
+            }
+            case GlobalAvgPoolLayer or GlobalMaxPoolLayer when output.H * output.W == 1 && input.C == output.C && (long)input.H * input.W <= MaxPlane:
+            {
+                // The whole plane, read at once, then its mean (in double) or its max (a NaN wins), as the reference.
+                int plane = input.H * input.W;
+                EnsureWindow(plane);
+                Read(input, Window.AsSpan(0, plane), channel * plane);
+                bool max = layer is GlobalMaxPoolLayer;
+                double acc = max ? double.NegativeInfinity : 0;
+                bool nan = false;
+                for (int k = 0; k < plane; k++)
+                {
+                    nan |= float.IsNaN(Window[k]);
+                    acc = max ? Math.Max(acc, Window[k]) : acc + Window[k];
+                }
+                Sum = nan && max ? double.NaN : (float)(max ? acc : acc / plane);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.GlobalPool, layer.Type, input.H, input.W, 1, channel, 0);
+                break;
+            }
             case ChannelReduceLayer r when output.C == 1 && input.H == output.H && input.W == output.W && input.C <= MaxChannels:
             {
                 // The pixel's value in every channel, one small read each, then the reduction as Reduce.Apply does it (in
@@ -331,4 +365,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool }
