@@ -221,6 +221,78 @@ public sealed class LayerProbeTests
         }
     }
 
+    /// <summary>The probe on a softmax and a log-softmax over the channels (the pixel's values, their max and sum of exp,
+    /// this channel's share) and on a linear layer (the flattened input times the output's weight row, plus the bias), at
+    /// every position, equal to what the GPU wrote and to the CPU reference.</summary>
+    [Fact]
+    public void SoftmaxAndLinear_TakenApart_EqualTheGpuAndTheReference()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "h.json");
+            File.WriteAllText(file, """
+                { "name": "h", "input": "rgb", "layers": [
+                  { "type": "conv", "name": "edges", "kernels": ["sobel-x", "sobel-y"], "border": "reflect" },
+                  { "type": "softmax" },
+                  { "type": "log_softmax", "inputs": ["edges"] },
+                  { "type": "maxpool", "size": 3, "inputs": ["edges"] },
+                  { "type": "flatten" },
+                  { "type": "linear", "weight": "w.npy", "bias": "b.npy" } ] }
+                """);
+            var rng = new Random(12_0613);
+            // 6 maps of 9x12 pooled to 3x4: 72 values into 5 outputs.
+            Core.IO.Npy.Write(Path.Combine(dir, "w.npy"), new Tensor([5, 72], Enumerable.Range(0, 360).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray()));
+            Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([5], [0.5f, -0.25f, 0f, 1f, -1f]));
+            Stack stack = StackFile.Load(file);
+            var image = Tensor.Chw(3, 9, 12);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            StackResult cpu = StackRunner.Run(stack, image);
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (9, 12));
+            pipeline.Input.Upload(image);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Softmax), (2, ProbeKind.Softmax), (5, ProbeKind.Linear) })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
+                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(reference[c, y, x]),
+                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                        }
+            }
+            probe.Take(pipeline, 1, 3, 5, 4);
+            List<string> lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(1, c), 200, pipeline.MapName);
+            Assert.StartsWith("in[c, 4, 5] for c < 6: ", lines[1]);
+            Assert.StartsWith("m = max over c = ", lines[2]);
+            Assert.StartsWith("exp(in[3] - m) / s = ", lines[3]);
+            probe.Take(pipeline, 2, 0, 5, 4);
+            Assert.StartsWith("in[0] - m - log(s) = ", HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName)[3]);
+            probe.Take(pipeline, 5, 4, 0, 0);
+            lines = HudText.ProbeLines(probe, false, c => "?", 120, pipeline.MapName);
+            Assert.StartsWith($"in[k] x w[4, k] for k < 72: {HudText.Significant(probe.Window[0])} x {HudText.Significant(probe.Kernel[0])}, ", lines[1]);
+            Assert.EndsWith(" ...", lines[1]);
+            Assert.StartsWith("bias -1 + sum of the 72 products = ", lines[2]);
+            foreach (int layer in new[] { 1, 5 })
+                foreach (int chars in new[] { 60, 100 })
+                {
+                    probe.Take(pipeline, layer, 0, 0, 0);
+                    Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(layer, c), chars, pipeline.MapName), chars).Count
+                                <= HudText.LayerProbeStripLines(stack.Layers[layer], chars), $"layer {layer} at {chars} characters");
+                }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>What the strip says on these layers while nothing is probed: the reduction over c, and each map's index
     /// where it is broadcast.</summary>
     [Fact]

@@ -350,6 +350,19 @@ internal static class HudText
     {
         switch (layer)
         {
+            case Core.Stacks.SoftmaxLayer sm:
+                return
+                [
+                    F($"layer {number} ({sm.Type} over the channels at each pixel), for c < {inC}, y < {inH}, x < {inW}:"),
+                    sm.Log ? "out[c,y,x] = in[c,y,x] - m - log(sum over c' of exp(in[c',y,x] - m)), m the pixel's largest in"
+                        : "out[c,y,x] = exp(in[c,y,x] - m) / (sum over c' of exp(in[c',y,x] - m)), m the pixel's largest in: the maps' shares, summing to 1",
+                ];
+            case Core.Stacks.LinearLayer lin:
+                return
+                [
+                    F($"layer {number} (linear: every input value weighted, a fully connected layer), for o < {lin.Out}:"),
+                    F($"out[o,0,0] = bias[o] + sum over k < {lin.In} of w[o,k] x in[k], in[] the input's {inC}x{inH}x{inW} values in order"),
+                ];
             case Core.Stacks.BatchNormLayer:
                 return
                 [
@@ -555,6 +568,21 @@ internal static class HudText
         ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
          "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
         ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] SoftmaxTailTemplates =
+    [
+        ["probe (pinned): layer 52 (log_softmax), channel 511, (x 1919, y 1079)"],
+        ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
+        ["m = max over c = -1.23456e-07, s = sum over c of exp(in[c] - m) = -1.23456e-07"],
+        ["in[511] - m - log(s) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] LinearTailTemplates =
+    [
+        ["probe (pinned): layer 52 (linear), channel 511, (x 0, y 0)"],
+        ["in[k] x w[511, k] for k < 25088: -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07 ..."],
+        ["bias -1.23456e-07 + sum of the 25088 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
     ];
 
     private static readonly string[][] AffineTailTemplates =
@@ -780,6 +808,8 @@ internal static class HudText
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
+        Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
+        Core.Stacks.LinearLayer => WrappedLines(LinearTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
     };
@@ -795,19 +825,36 @@ internal static class HudText
         {
             // The pixel's value in each channel (as many as the line holds; the reduction takes them all), then the result.
             int channels = p.KernelWidth;
-            var values = new StringBuilder(F($"in[c, {p.Y}, {p.X}] for c < {channels}:"));
-            int shown = 0;
-            for (; shown < channels; shown++)
-            {
-                string v = " " + Significant(p.Window[shown]);
-                if (values.Length + v.Length + 5 > maxChars && shown > 0) break;
-                values.Append(v);
-            }
-            if (shown < channels) values.Append(" ...");
-            lines.Add(values.ToString());
+            lines.Add(ValuesLine(F($"in[c, {p.Y}, {p.X}] for c < {channels}:"), p.Window.AsSpan(0, channels), maxChars));
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Softmax)
+        {
+            int n = p.KernelWidth;
+            lines.Add(ValuesLine(F($"in[c, {p.Y}, {p.X}] for c < {n}:"), p.Window.AsSpan(0, n), maxChars));
+            string ch = F($"{p.Channel}");
+            lines.Add(F($"m = max over c = {Significant(p.Bias)}, s = sum over c of exp(in[c] - m) = {Significant(p.Kernel[0])}"));
+            lines.Add(F($"{(p.LayerName == "log_softmax" ? $"in[{ch}] - m - log(s)" : $"exp(in[{ch}] - m) / s")} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Linear)
+        {
+            // The products as the line holds them ("in x w"), then the bias and the sum of all of them.
+            int n = p.KernelWidth;
+            var products = new StringBuilder(F($"in[k] x w[{p.Channel}, k] for k < {n}:"));
+            int shown = 0;
+            for (; shown < n; shown++)
+            {
+                string v = F($" {Significant(p.Window[shown])} x {Significant(p.Kernel[shown])}") + (shown + 1 < n ? "," : "");
+                if (products.Length + v.Length + 5 > maxChars && shown > 0) break;
+                products.Append(v);
+            }
+            if (shown < n) products.Append(" ...");
+            lines.Add(products.ToString());
+            lines.Add(F($"bias {Significant(p.Bias)} + sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Affine)
@@ -820,16 +867,7 @@ internal static class HudText
         {
             // The plane's first values (as many as the line holds), then its mean or max.
             int n = p.KernelHeight * p.KernelWidth;
-            var values = new StringBuilder(F($"in[{p.FirstInput}, y, x] ({name}), {p.KernelHeight}x{p.KernelWidth} = {n} values:"));
-            int shown = 0;
-            for (; shown < n; shown++)
-            {
-                string v = " " + Significant(p.Window[shown]);
-                if (values.Length + v.Length + 5 > maxChars && shown > 0) break;
-                values.Append(v);
-            }
-            if (shown < n) values.Append(" ...");
-            lines.Add(values.ToString());
+            lines.Add(ValuesLine(F($"in[{p.FirstInput}, y, x] ({name}), {p.KernelHeight}x{p.KernelWidth} = {n} values:"), p.Window.AsSpan(0, n), maxChars));
             string op = p.LayerName == "globalmaxpool" ? "max of them" : F($"(sum of them) / {n}");
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
@@ -892,6 +930,21 @@ internal static class HudText
             lines.Add(F($"sum {sum:0.0000} / {p.Divisor} = {p.Sum:0.000000} {gpu}"));
         }
         return lines;
+    }
+
+    // A heading and as many of the values as fit maxChars (at least one), " ..." when some are left out.
+    private static string ValuesLine(string heading, ReadOnlySpan<float> values, int maxChars)
+    {
+        var line = new StringBuilder(heading);
+        int shown = 0;
+        for (; shown < values.Length; shown++)
+        {
+            string v = " " + Significant(values[shown]);
+            if (line.Length + v.Length + 5 > maxChars && shown > 0) break;
+            line.Append(v);
+        }
+        if (shown < values.Length) line.Append(" ...");
+        return line.ToString();
     }
 
     /// <summary>A value in 6 significant digits with a small e exponent where it needs one ("0.00370795", "1.19209e-07");

@@ -27,7 +27,8 @@ internal sealed class Probe(GL gl)
     public bool InRange { get; internal set; }
     /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value, a
     /// magnitude's pair, a reduction's values over the channels, an element-wise op's two maps, a per-channel affine's
-    /// value, scale (Window[1]) and shift (Bias), a global pool's whole plane.</summary>
+    /// value, scale (Window[1]) and shift (Bias), a global pool's whole plane, a softmax's values over the channels (Bias
+    /// their max, Kernel[0] the sum of exp), a linear layer's input and weight row.</summary>
     public ProbeKind Kind { get; internal set; }
     /// <summary>A pool: whether it takes the max (else the average).</summary>
     public bool PoolMax { get; internal set; }
@@ -209,6 +210,46 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.GlobalPool, layer.Type, input.H, input.W, 1, channel, 0);
                 break;
             }
+            case SoftmaxLayer sm when input.C == output.C && input.H == output.H && input.W == output.W && input.C <= MaxChannels:
+            {
+                // The pixel's values over the channels, their max m and sum of exp(v - m) (in double), then this channel's
+                // share, as Softmax.Apply: exp(in - m) / sum, or in - m - log(sum).
+                EnsureWindow(input.C);
+                Span<float> one = stackalloc float[1];
+                float max = float.NegativeInfinity;
+                for (int c = 0; c < input.C; c++)
+                {
+                    Read(input, one, (c * input.H + y) * input.W + x);
+                    (Window[c], Inside[c]) = (one[0], true);
+                    max = MathF.Max(max, one[0]);
+                }
+                double sum = 0;
+                for (int c = 0; c < input.C; c++) sum += Math.Exp((double)Window[c] - max);
+                double d = (double)Window[channel] - max;
+                Sum = (float)(sm.Log ? d - Math.Log(sum) : Math.Exp(d) / sum);
+                // (Bias holds the max, Kernel[0] the sum: the strip writes both.)
+                Kernel[0] = (float)sum;
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Softmax, sm.Type, 1, input.C, 1, 0, max);
+                break;
+            }
+            case LinearLayer lin when output.C == lin.Out && input.Length == lin.In && (uint)channel < (uint)lin.Out:
+            {
+                // The flattened input (C, H, W in order) and this output's row of the weight: bias + sum of the products,
+                // summed in double as Gemm.Apply.
+                int n = lin.In;
+                EnsureWindow(n);
+                Read(input, Window.AsSpan(0, n), 0);
+                double total = lin.Bias?[channel] ?? 0.0;
+                for (int k = 0; k < n; k++)
+                {
+                    Kernel[k] = lin.Weight.Data[channel * n + k];
+                    Inside[k] = true;
+                    total += (double)Kernel[k] * Window[k];
+                }
+                Sum = (float)total;
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
+                break;
+            }
             case ChannelReduceLayer r when output.C == 1 && input.H == output.H && input.W == output.W && input.C <= MaxChannels:
             {
                 // The pixel's value in every channel, one small read each, then the reduction as Reduce.Apply does it (in
@@ -365,4 +406,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear }
