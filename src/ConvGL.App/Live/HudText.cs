@@ -567,7 +567,8 @@ internal static class HudText
         ["probe (pinned): layer 52 (reduce_channels mean), channel 0, (x 1919, y 1079)"],
         ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
          "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
-        ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0",
+         "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
     ];
 
     private static readonly string[][] SoftmaxTailTemplates =
