@@ -293,6 +293,65 @@ public sealed class LayerProbeTests
         }
     }
 
+    /// <summary>The probe on the layers that move values (a concat of two maps, a slice of channels, rows with a step and
+    /// columns flipped, a channel shuffle): the value each output copies, read where it lies, at every position equal to
+    /// what the GPU wrote and to the CPU reference, and the source named.</summary>
+    [Fact]
+    public void ConcatSliceAndShuffle_TakenApart_TheValueEachCopies()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "m.json");
+            File.WriteAllText(file, """
+                { "name": "m", "input": "rgb", "layers": [
+                  { "type": "conv", "name": "edges", "kernels": ["sobel-x"], "border": "reflect" },
+                  { "type": "concat", "inputs": ["input", "edges"] },
+                  { "type": "slice", "start": 1, "end": 5, "rows": [1, null, 2], "cols": [null, null, -1] },
+                  { "type": "channel_shuffle", "groups": 2, "inputs": [1] } ] }
+                """);
+            Stack stack = StackFile.Load(file);
+            var rng = new Random(12_0614);
+            var image = Tensor.Chw(3, 9, 11);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            StackResult cpu = StackRunner.Run(stack, image);
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (9, 11));
+            pipeline.Input.Upload(image);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+            foreach (int layer in new[] { 1, 2, 3 })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Copy, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
+                            // A copy is exact; the conv's maps it copies differ from the reference's by float rounding.
+                            Assert.True(probe.Sum == probe.Gpu && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5, $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                        }
+            }
+            // The concat's channel 4 is the edges' channel 1 (after the input's 3); the slice's (0, 2, 0) is the concat's
+            // channel 1 at row 1 + 2 x 2 and the last column.
+            probe.Take(pipeline, 1, 4, 2, 3);
+            Assert.Equal((0, 1, 3, 2), (probe.FirstLayer, probe.FirstInput, probe.AY, probe.AX));
+            List<string> lines = HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName);
+            Assert.Equal($"takes layer 1[1, 3, 2] (sobel-x of G) = {HudText.Significant(probe.Window[0])}", lines[1]);
+            probe.Take(pipeline, 2, 0, 0, 2);
+            Assert.Equal((1, 1, 5, 10), (probe.FirstLayer, probe.FirstInput, probe.AY, probe.AX));
+            probe.Take(pipeline, 1, 0, 0, 0);
+            Assert.Equal(-1, probe.FirstLayer);
+            Assert.StartsWith("takes input[0, 0, 0] (R) = ", HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName)[1]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>What the strip says on these layers while nothing is probed: the reduction over c, and each map's index
     /// where it is broadcast.</summary>
     [Fact]

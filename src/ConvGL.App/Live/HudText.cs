@@ -350,6 +350,12 @@ internal static class HudText
     {
         switch (layer)
         {
+            case Core.Stacks.ConcatLayer:
+                return [F($"layer {number} (concat: the inputs' maps one after another), out[c,y,x] = the c-th map of the inputs in order, at [y,x]")];
+            case Core.Stacks.SliceLayer sl:
+                return [F($"layer {number} (slice {sl.Describe()}), out[c,y,x] = in[c + {sl.Start}, the y-th of its rows, the x-th of its columns]")];
+            case Core.Stacks.ChannelShuffleLayer cs:
+                return [F($"layer {number} (channel shuffle, {cs.Groups} groups), out[j {cs.Groups} + i, y, x] = in[i {inC / Math.Max(1, cs.Groups)} + j, y, x]")];
             case Core.Stacks.SoftmaxLayer sm:
                 return
                 [
@@ -569,6 +575,13 @@ internal static class HudText
          "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
         ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0",
          "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+    ];
+
+    private static readonly string[][] CopyTailTemplates =
+    [
+        ["probe (pinned): layer 52 (channel_shuffle), channel 511, (x 1919, y 1079)"],
+        ["takes layer 51[511, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
+        ["copied: -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
     ];
 
     private static readonly string[][] SoftmaxTailTemplates =
@@ -810,6 +823,7 @@ internal static class HudText
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
         Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
+        Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer => WrappedLines(CopyTailTemplates, chars),
         Core.Stacks.LinearLayer => WrappedLines(LinearTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
@@ -830,6 +844,14 @@ internal static class HudText
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Copy)
+        {
+            string from = p.FirstLayer < 0 ? "input" : F($"layer {p.FirstLayer + 1}");
+            string source = mapName is null ? F($"{p.FirstInput}") : Fit(mapName(p.FirstLayer, p.FirstInput), NameChars(maxChars));
+            lines.Add(F($"takes {from}[{p.FirstInput}, {p.AY}, {p.AX}] ({source}) = {Significant(p.Window[0])}"));
+            lines.Add(F($"copied: {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Softmax)

@@ -28,7 +28,8 @@ internal sealed class Probe(GL gl)
     /// <summary>What was taken apart: a convolution's sum, a pool's window (max or average), an activation's value, a
     /// magnitude's pair, a reduction's values over the channels, an element-wise op's two maps, a per-channel affine's
     /// value, scale (Window[1]) and shift (Bias), a global pool's whole plane, a softmax's values over the channels (Bias
-    /// their max, Kernel[0] the sum of exp), a linear layer's input and weight row.</summary>
+    /// their max, Kernel[0] the sum of exp), a linear layer's input and weight row, the value a concat, slice or channel
+    /// shuffle copies (from FirstLayer's map at (FirstInput, AY, AX)).</summary>
     public ProbeKind Kind { get; internal set; }
     /// <summary>A pool: whether it takes the max (else the average).</summary>
     public bool PoolMax { get; internal set; }
@@ -250,6 +251,18 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
                 break;
             }
+            case ConcatLayer or SliceLayer or ChannelShuffleLayer when Source(pipeline, index, layer, input, channel, x, y) is { } from:
+            {
+                // A layer that moves values: the one this output copies, read where it lies.
+                GpuTensor map = pipeline.LayerOutput(from.Layer);
+                Span<float> one = stackalloc float[1];
+                Read(map, one, (from.C * map.H + from.Y) * map.W + from.X);
+                EnsureWindow(1);
+                (Window[0], Inside[0], Sum) = (one[0], true, one[0]);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Copy, layer.Type, 1, 1, 1, from.C, 0);
+                (FirstLayer, AY, AX) = (from.Layer, from.Y, from.X);
+                break;
+            }
             case ChannelReduceLayer r when output.C == 1 && input.H == output.H && input.W == output.W && input.C <= MaxChannels:
             {
                 // The pixel's value in every channel, one small read each, then the reduction as Reduce.Apply does it (in
@@ -351,6 +364,37 @@ internal sealed class Probe(GL gl)
         return true;
     }
 
+    /// <summary>Where a concat's, slice's or channel shuffle's output (<paramref name="channel"/>, <paramref name="y"/>,
+    /// <paramref name="x"/>) takes its value: the map (a layer, -1 for the stack input) and its (c, y, x); null where the
+    /// shapes do not fit the layer (a plan the run refused).</summary>
+    private static (int Layer, int C, int Y, int X)? Source(ILivePipeline pipeline, int index, StackLayer layer, GpuTensor input, int channel, int x, int y)
+    {
+        IReadOnlyList<int> reads = pipeline.InputLayers(index);
+        switch (layer)
+        {
+            case ConcatLayer:
+                // The inputs' channels in order: the one whose run holds this channel.
+                int first = 0;
+                foreach (int from in reads)
+                {
+                    int c = pipeline.OutputChannels(from);
+                    if (channel < first + c) return (from, channel - first, y, x);
+                    first += c;
+                }
+                return null;
+            case SliceLayer sl:
+            {
+                Indexing.SliceAxis rows = sl.Rows?.Resolve(input.H) ?? new(0, 1, input.H), cols = sl.Cols?.Resolve(input.W) ?? new(0, 1, input.W);
+                int c = sl.Start + channel, sy = rows.Start + y * rows.Step, sx = cols.Start + x * cols.Step;
+                return (uint)c < (uint)input.C && (uint)sy < (uint)input.H && (uint)sx < (uint)input.W ? (reads[0], c, sy, sx) : null;
+            }
+            case ChannelShuffleLayer cs when input.C % cs.Groups == 0:
+                return (reads[0], cs.Source(channel, input.C), y, x);
+            default:
+                return null;
+        }
+    }
+
     private bool TakePool(GpuTensor input, int channel, int x, int y, PaddedPoolOptions o, ConvGeometry g)
     {
         if (channel >= input.C) return false;
@@ -406,4 +450,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy }
