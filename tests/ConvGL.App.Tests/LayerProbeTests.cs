@@ -239,8 +239,13 @@ public sealed class LayerProbeTests
                   { "type": "log_softmax", "inputs": ["edges"] },
                   { "type": "maxpool", "size": 3, "inputs": ["edges"] },
                   { "type": "flatten" },
-                  { "type": "linear", "weight": "w.npy", "bias": "b.npy" } ] }
+                  { "type": "linear", "weight": "w.npy", "bias": "b.npy" },
+                  { "type": "globalmaxpool", "inputs": ["input"] },
+                  { "type": "linear", "weight": "w2.npy", "bias": "b2.npy" } ] }
                 """);
+            // (A row whose products cancel: 1e17 x 1 - 1e17 x 1 + 0, then the bias 4. Summing the bias first loses it.)
+            Core.IO.Npy.Write(Path.Combine(dir, "w2.npy"), new Tensor([1, 3], [1e17f, -1e17f, 0f]));
+            Core.IO.Npy.Write(Path.Combine(dir, "b2.npy"), new Tensor([1], [4f]));
             var rng = new Random(12_0613);
             // 6 maps of 9x12 pooled to 3x4: 72 values into 5 outputs.
             Core.IO.Npy.Write(Path.Combine(dir, "w.npy"), new Tensor([5, 72], Enumerable.Range(0, 360).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray()));
@@ -248,13 +253,14 @@ public sealed class LayerProbeTests
             Stack stack = StackFile.Load(file);
             var image = Tensor.Chw(3, 9, 12);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            (image.Data[0], image.Data[108]) = (1f, 1f); // R's and G's maxima, both 1
             StackResult cpu = StackRunner.Run(stack, image);
             using GlContext context = GlContext.CreateHeadless();
             using var pipeline = new StackPipeline(context, file, (9, 12));
             pipeline.Input.Upload(image);
             pipeline.Run();
             var probe = new Probe(context.Gl);
-            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Softmax), (2, ProbeKind.Softmax), (5, ProbeKind.Linear) })
+            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Softmax), (2, ProbeKind.Softmax), (5, ProbeKind.Linear), (7, ProbeKind.Linear) })
             {
                 Tensor reference = cpu.Outputs[layer];
                 for (int c = 0; c < reference.C; c++)
@@ -267,6 +273,8 @@ public sealed class LayerProbeTests
                                 $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
                         }
             }
+            probe.Take(pipeline, 7, 0, 0, 0);
+            Assert.Equal((4.0, 4f, 4f), (probe.Sum, probe.Gpu, cpu.Outputs[7][0, 0, 0]));
             probe.Take(pipeline, 1, 3, 5, 4);
             List<string> lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(1, c), 200, pipeline.MapName);
             Assert.StartsWith("in[c, 4, 5] for c < 6: ", lines[1]);
@@ -350,6 +358,21 @@ public sealed class LayerProbeTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>The strip reserves what a batchnorm's probe takes at any width, for a 4-digit channel and a |diff| of
+    /// 1.0e-12 (a 1024-channel DenseNet norm; the review found 9 lines against 8 reserved at 41 characters).</summary>
+    [Fact]
+    public void AffineProbe_FitsTheLinesReserved_AtEveryWidth()
+    {
+        var layer = new BatchNormLayer(Core.Ops.BatchNorm.FromAffine(new float[1024], new float[1024]));
+        var p = new Probe(null!)
+        {
+            Valid = true, Kind = ProbeKind.Affine, LayerName = "batchnorm", Layer = 119, Channel = 1023, X = 1919, Y = 1079,
+            FirstInput = 1023, Window = [-1.23456e-07f, -9.87654e-07f], Bias = -1.23456e-07f, Sum = -1.23456e-07, Gpu = -1.23456e-07f + 1e-12f,
+        };
+        for (int chars = 40; chars <= 160; chars++)
+            Assert.True(HudText.Wrap(HudText.ProbeLines(p, true, _ => "Convolution249:~", chars), chars).Count <= HudText.LayerProbeStripLines(layer, chars), $"{chars} characters");
     }
 
     /// <summary>What the strip says on these layers while nothing is probed: the reduction over c, and each map's index

@@ -621,7 +621,7 @@ public sealed class ViewMathTests
                   { "type": "conv", "name": "shortcut", "kernels": ["box:1", "identity:1"], "inputs": ["input"] },
                   { "type": "add", "inputs": ["edges", "shortcut"] },
                   { "type": "magnitude" },
-                  { "type": "globalavgpool" } ] }
+                  { "type": "pad", "padding": 1 } ] }
                 """);
             using GlContext context = GlContext.CreateHeadless();
             using var pipeline = new StackPipeline(context, file, (12, 12));
@@ -639,7 +639,7 @@ public sealed class ViewMathTests
             Assert.Contains("shortcut: conv 1x1 1->2 convolve zero s1 d1", pipeline.LayerLabel(1), StringComparison.Ordinal);
             Assert.Equal(names, new[] { pipeline.MapName(1, 0), pipeline.MapName(1, 1) });
 
-            // A probe on a layer it does not take apart (the global pool) says which key reaches a convolution; the add
+            // A probe on a layer it does not take apart (the pad) says which key reaches a convolution; the add
             // (its two maps) and the magnitude (where a stack opens) it takes apart.
             pipeline.Input.Resize(1, 12, 12);
             pipeline.Run();

@@ -540,7 +540,7 @@ internal static class HudText
             ["probe (pinned): layer 52, out channel 511, (x 1919, y 1079)" + (cut ? "  (showing the centre 5x5 of 7x7)" : "")],
             ["input window (channel 511: Convolution249:~)  kernel as applied       products"],
             [sums],
-            ["+ bias -0.0000 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+            ["+ bias -0.0000 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 1.0e-12"],
         ];
     }
 
@@ -550,22 +550,22 @@ internal static class HudText
     [
         ["probe (pinned): layer 52 (average pool 15x15), channel 511, (x 1919, y 1079)"],
         ["input window (channel 511: Convolution249:~) (showing the centre 7x7 of 15x15)"],
-        ["max of the window (its pad cells left out) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0",
-         "sum -000.0000 / 225 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+        ["max of the window (its pad cells left out) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 1.0e-12",
+         "sum -000.0000 / 225 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] ActivationTailTemplates =
     [
         ["probe (pinned): layer 52 (leaky_relu), channel 511, (x 1919, y 1079)"],
         ["in[511, 1079, 1919] (Convolution249:~) = -00.000000"],
-        ["thresholded_relu(in) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 0.0e+0"],
+        ["thresholded_relu(in) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] MagnitudeTailTemplates =
     [
         ["probe (pinned): layer 52 (magnitude), channel 511, (x 1919, y 1079)"],
         ["a = in[1022, 1079, 1919] (Convolution249:~) = -1.23456e-07, b = in[1023, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
-        ["sqrt(a^2 + b^2) = sqrt(1.23456e-14 + 1.23456e-14) = 1.23456e-07 (CPU, from the GPU's input)   GPU wrote 1.23456e-07   |diff| 0.0e+0"],
+        ["sqrt(a^2 + b^2) = sqrt(1.23456e-14 + 1.23456e-14) = 1.23456e-07 (CPU, from the GPU's input)   GPU wrote 1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] ChannelsTailTemplates =
@@ -573,15 +573,15 @@ internal static class HudText
         ["probe (pinned): layer 52 (reduce_channels mean), channel 0, (x 1919, y 1079)"],
         ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
          "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
-        ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0",
-         "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12",
+         "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] CopyTailTemplates =
     [
         ["probe (pinned): layer 52 (channel_shuffle), channel 511, (x 1919, y 1079)"],
         ["takes layer 51[511, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
-        ["copied: -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["copied: -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] SoftmaxTailTemplates =
@@ -589,28 +589,28 @@ internal static class HudText
         ["probe (pinned): layer 52 (log_softmax), channel 511, (x 1919, y 1079)"],
         ["in[c, 1079, 1919] for c < 512: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
         ["m = max over c = -1.23456e-07, s = sum over c of exp(in[c] - m) = -1.23456e-07"],
-        ["in[511] - m - log(s) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["in[511] - m - log(s) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] LinearTailTemplates =
     [
-        ["probe (pinned): layer 52 (linear), channel 511, (x 0, y 0)"],
-        ["in[k] x w[511, k] for k < 25088: -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07 ..."],
-        ["bias -1.23456e-07 + sum of the 25088 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["probe (pinned): layer 152 (linear), channel 2047, (x 0, y 0)"],
+        ["in[k] x w[2047, k] for k < 1048576: -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07 ..."],
+        ["bias -1.23456e-07 + sum of the 1048576 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] AffineTailTemplates =
     [
-        ["probe (pinned): layer 52 (batchnorm), channel 511, (x 1919, y 1079)"],
-        ["in[511, 1079, 1919] (Convolution249:~) = -1.23456e-07, scale[511] = -1.23456e-07, shift[511] = -1.23456e-07"],
-        ["scale x in + shift = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["probe (pinned): layer 152 (batchnorm), channel 2047, (x 1919, y 1079)"],
+        ["in[2047, 1079, 1919] (Convolution249:~) = -1.23456e-07, scale[2047] = -1.23456e-07, shift[2047] = -1.23456e-07"],
+        ["scale x in + shift = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] TwoMapsTailTemplates =
     [
         ["probe (pinned): layer 52 (mul), channel 511, (x 1919, y 1079)"],
         ["a = layer 51[511, 1079, 1919] (Convolution249:~) = -1.23456e-07, b = layer 50[511, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
-        ["max(a, b) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 0.0e+0"],
+        ["max(a, b) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     // The lines the slots take wrapped to `chars`: each slot as many as its widest form wraps to.

@@ -54,7 +54,7 @@ internal static class MapNames
                     // A difference or quotient in a stack file names both maps ("gaussian:3 - gaussian:9": a difference of
                     // Gaussians); a one-value-per-channel input names its channel alike.
                     // A map and a number: "R ^ 2", "max(R, 0.5)".
-                    ElementwiseLayer { Value: { } k } e when !model => current.Select(n => Combined(e.Kind, n, k.ToString("G6", System.Globalization.CultureInfo.InvariantCulture))).ToArray(),
+                    ElementwiseLayer { Value: { } k } e when !model => current.Select(n => Combined(e.Kind, n, HudText.Significant(k))).ToArray(),
                     ElementwiseLayer e when !model && layer.InputsOf(i) is [var p, var q] && Names(p) is { } na && Names(q) is { } nb && Broadcast(na, nb) is { } pairs =>
                         pairs.Select(ab => Combined(e.Kind, ab.A, ab.B)).ToArray(),
                     // A map of one channel broadcast over another's channels (a spatial gate first): the other's names.

@@ -240,14 +240,15 @@ internal sealed class Probe(GL gl)
                 int n = lin.In;
                 EnsureWindow(n);
                 Read(input, Window.AsSpan(0, n), 0);
-                double total = lin.Bias?[channel] ?? 0.0;
+                // The products first, the bias last, as Gemm.Apply and gemm.comp add them.
+                double total = 0;
                 for (int k = 0; k < n; k++)
                 {
                     Kernel[k] = lin.Weight.Data[channel * n + k];
                     Inside[k] = true;
                     total += (double)Kernel[k] * Window[k];
                 }
-                Sum = (float)total;
+                Sum = (float)(total + (lin.Bias?[channel] ?? 0.0));
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
                 break;
             }

@@ -162,7 +162,7 @@ internal sealed class StackPipeline : ILivePipeline
                 SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 ChannelReduceLayer r => $"reduce_channels {r.Op}",
-                ElementwiseLayer { Value: { } number } e => Invariant($"{e.Type} {number:G6}"),
+                ElementwiseLayer { Value: { } number } e => $"{e.Type} {HudText.Significant(number)}",
                 _ => layer.Type,
             };
         string? name = ShaderTag(i);

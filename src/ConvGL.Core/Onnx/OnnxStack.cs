@@ -505,8 +505,8 @@ public static class OnnxStack
 
     /// <summary>A mean or max over the two spatial axes of (N, C, H, W) (x.mean((2, 3)), GlobalMaxPool): the global pool
     /// layers; with keepdims 0 the (N, C) result holds the same values as the stack's (C, 1, 1). A mean, max, min or sum
-    /// over the channels, axis 1, keeping it (x.mean(1, keepdim=True)): a reduce_channels layer (without keepdims the
-    /// import waits for the Unsqueeze back at axis 1 before it, <see cref="ChannelReduction"/>).</summary>
+    /// over the channels, axis 1 (x.mean(1, keepdim=True)): a reduce_channels layer (without keepdims too: its value is
+    /// then read only by an Unsqueeze back at axis 1, which is no layer, or is a graph output).</summary>
     private static StackLayer SpatialReduce(IReadOnlyDictionary<string, Tensor> known, ReduceOp rd, int rank)
     {
         int[] axes = rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(known, rd, rd.Inputs[1]) : null);

@@ -3,7 +3,7 @@ namespace ConvGL.Core.Ops;
 /// <summary>Softmax (and log-softmax) along one dimension of a tensor seen as (outer, n, inner) blocks:
 /// y = exp(x - max) / sum(exp(x - max)) over the n values of each (outer, inner) line, log: x - max - log(sum).
 /// The max is subtracted first, so large inputs do not overflow; sums are in double. A line holding NaN is NaN;
-/// +inf with finite values gives 1 there and 0 elsewhere (NaN where two are +inf), as NumPy's formula does.</summary>
+/// a +inf makes the whole line NaN (its x - max is inf - inf), as NumPy's x - max formula does.</summary>
 public static class Softmax
 {
     public static Tensor Apply(Tensor x, int outer, int n, int inner, bool log = false)

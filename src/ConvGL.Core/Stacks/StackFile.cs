@@ -411,6 +411,10 @@ public static class StackFile
             }
             else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten")
             {
+                // A number added or multiplied: said how (sub and div take one), not only "unknown field".
+                if (type is "add" or "mul" && el.TryGetProperty("value", out _))
+                    throw at.Error("value", type == "add" ? "an add takes two maps; for x + k use {\"type\": \"sub\", \"value\": -k}"
+                        : "a mul takes two maps; for x * k use {\"type\": \"div\", \"value\": 1/k}, or a batchnorm with scale k");
                 Fields(el, at, ["type", "name", "inputs"]);
                 layer = type switch
                 {

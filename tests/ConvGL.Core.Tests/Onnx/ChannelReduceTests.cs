@@ -156,6 +156,11 @@ public class ChannelReduceTests
         Assert.Equal("s.json: layers[0] (max) field 'inputs': a max reads two maps (\"inputs\": [a, b]), or one map and a number (\"value\")", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "min", "value": "0"}]}""", "s.json"));
         Assert.Contains("field 'value': must be a finite number", e.Message);
+        // add and mul take two maps: the error says which layer adds or multiplies by a number.
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "add", "value": 1}]}""", "s.json"));
+        Assert.Equal("s.json: layers[0] (add) field 'value': an add takes two maps; for x + k use {\"type\": \"sub\", \"value\": -k}", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "mul", "value": 2}]}""", "s.json"));
+        Assert.StartsWith("s.json: layers[0] (mul) field 'value': a mul takes two maps; for x * k use {\"type\": \"div\", \"value\": 1/k}", e.Message);
     }
 
     /// <summary>ONNX Pow by a stored 2 and 0.5, Max and Min against a stored value (in either order): pow, max and min
