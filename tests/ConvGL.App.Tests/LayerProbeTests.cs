@@ -302,8 +302,9 @@ public sealed class LayerProbeTests
     }
 
     /// <summary>The probe on the layers that move values (a concat of two maps, a slice of channels, rows with a step and
-    /// columns flipped, a channel shuffle): the value each output copies, read where it lies, at every position equal to
-    /// what the GPU wrote and to the CPU reference, and the source named.</summary>
+    /// columns flipped, a channel shuffle, a reflect pad and a zero pad with its fill, space to depth and depth to space in
+    /// both modes): the value each output copies, read where it lies, at every position equal to what the GPU wrote and
+    /// to the CPU reference, and the source named.</summary>
     [Fact]
     public void ConcatSliceAndShuffle_TakenApart_TheValueEachCopies()
     {
@@ -317,19 +318,24 @@ public sealed class LayerProbeTests
                   { "type": "conv", "name": "edges", "kernels": ["sobel-x"], "border": "reflect" },
                   { "type": "concat", "inputs": ["input", "edges"] },
                   { "type": "slice", "start": 1, "end": 5, "rows": [1, null, 2], "cols": [null, null, -1] },
-                  { "type": "channel_shuffle", "groups": 2, "inputs": [1] } ] }
+                  { "type": "channel_shuffle", "groups": 2, "inputs": [1] },
+                  { "type": "pad", "padding": [1, 2, 0, 3], "border": "reflect", "inputs": [1] },
+                  { "type": "pad", "padding": 2, "value": 0.5, "inputs": ["input"] },
+                  { "type": "space_to_depth", "block": 2, "inputs": ["input"] },
+                  { "type": "depth_to_space", "block": 2 },
+                  { "type": "depth_to_space", "block": 2, "mode": "crd", "inputs": [6] } ] }
                 """);
             Stack stack = StackFile.Load(file);
             var rng = new Random(12_0614);
-            var image = Tensor.Chw(3, 9, 11);
+            var image = Tensor.Chw(3, 10, 12);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
             StackResult cpu = StackRunner.Run(stack, image);
             using GlContext context = GlContext.CreateHeadless();
-            using var pipeline = new StackPipeline(context, file, (9, 11));
+            using var pipeline = new StackPipeline(context, file, (10, 12));
             pipeline.Input.Upload(image);
             pipeline.Run();
             var probe = new Probe(context.Gl);
-            foreach (int layer in new[] { 1, 2, 3 })
+            foreach (int layer in new[] { 1, 2, 3, 4, 5, 6, 7, 8 })
             {
                 Tensor reference = cpu.Outputs[layer];
                 for (int c = 0; c < reference.C; c++)
@@ -349,7 +355,13 @@ public sealed class LayerProbeTests
             List<string> lines = HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName);
             Assert.Equal($"takes layer 1[1, 3, 2] (sobel-x of G) = {HudText.Significant(probe.Window[0])}", lines[1]);
             probe.Take(pipeline, 2, 0, 0, 2);
-            Assert.Equal((1, 1, 5, 10), (probe.FirstLayer, probe.FirstInput, probe.AY, probe.AX));
+            Assert.Equal((1, 1, 5, 11), (probe.FirstLayer, probe.FirstInput, probe.AY, probe.AX));
+            // The zero border's fill outside the input; a reflect border's index folded back (row -1 reads row 1).
+            probe.Take(pipeline, 5, 1, 0, 0);
+            Assert.Equal((Probe.NumberOperand, 0.5f), (probe.FirstLayer, probe.Window[0]));
+            Assert.StartsWith("outside the input: the pad's fill, 0.5", HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName)[1]);
+            probe.Take(pipeline, 4, 0, 2, 0);
+            Assert.Equal((1, 0, 1, 0), (probe.FirstLayer, probe.FirstInput, probe.AY, probe.AX));
             probe.Take(pipeline, 1, 0, 0, 0);
             Assert.Equal(-1, probe.FirstLayer);
             Assert.StartsWith("takes input[0, 0, 0] (R) = ", HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName)[1]);

@@ -354,6 +354,12 @@ internal static class HudText
                 return [F($"layer {number} (concat: the inputs' maps one after another), out[c,y,x] = the c-th map of the inputs in order, at [y,x]")];
             case Core.Stacks.SliceLayer sl:
                 return [F($"layer {number} (slice {sl.Describe()}), out[c,y,x] = in[c + {sl.Start}, the y-th of its rows, the x-th of its columns]")];
+            case Core.Stacks.PadLayer:
+                return [F($"layer {number} (pad), out[c,y,x] = in[c, y - top, x - left] inside the input; outside, the border's rule (a zero border: its fill value)")];
+            case Core.Stacks.DepthToSpaceLayer { ToSpace: true } d:
+                return [F($"layer {number} (depth to space, block {d.Block}), out[c,y,x] = in[one of the {d.Block * d.Block} channels of c by (y % {d.Block}, x % {d.Block}), y / {d.Block}, x / {d.Block}]")];
+            case Core.Stacks.DepthToSpaceLayer d:
+                return [F($"layer {number} (space to depth, block {d.Block}), out[c,y,x] = in[c % {inC}, y {d.Block} + i, x {d.Block} + j], (i, j) = the block cell c / {inC} names")];
             case Core.Stacks.ChannelShuffleLayer cs:
                 return [F($"layer {number} (channel shuffle, {cs.Groups} groups), out[j {cs.Groups} + i, y, x] = in[i {inC / Math.Max(1, cs.Groups)} + j, y, x]")];
             case Core.Stacks.SoftmaxLayer sm:
@@ -579,8 +585,8 @@ internal static class HudText
 
     private static readonly string[][] CopyTailTemplates =
     [
-        ["probe (pinned): layer 52 (channel_shuffle), channel 511, (x 1919, y 1079)"],
-        ["takes layer 51[511, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
+        ["probe (pinned): layer 152 (channel_shuffle), channel 2047, (x 1919, y 1079)"],
+        ["takes layer 151[2047, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
         ["copied: -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
@@ -823,7 +829,7 @@ internal static class HudText
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
         Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
-        Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer => WrappedLines(CopyTailTemplates, chars),
+        Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer or Core.Stacks.PadLayer or Core.Stacks.DepthToSpaceLayer => WrappedLines(CopyTailTemplates, chars),
         Core.Stacks.LinearLayer => WrappedLines(LinearTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
@@ -844,6 +850,12 @@ internal static class HudText
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Copy && p.FirstLayer == Probe.NumberOperand)
+        {
+            lines.Add(F($"outside the input: the pad's fill, {Significant(p.Window[0])}"));
+            lines.Add(F($"copied: {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Copy)

@@ -252,12 +252,16 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
                 break;
             }
-            case ConcatLayer or SliceLayer or ChannelShuffleLayer when Source(pipeline, index, layer, input, channel, x, y) is { } from:
+            case ConcatLayer or SliceLayer or ChannelShuffleLayer or PadLayer or DepthToSpaceLayer when Source(pipeline, index, layer, input, channel, x, y) is { } from:
             {
-                // A layer that moves values: the one this output copies, read where it lies.
-                GpuTensor map = pipeline.LayerOutput(from.Layer);
+                // A layer that moves values: the one this output copies, read where it lies (a zero border's fill outside).
                 Span<float> one = stackalloc float[1];
-                Read(map, one, (from.C * map.H + from.Y) * map.W + from.X);
+                if (from.Layer == NumberOperand) one[0] = ((PadLayer)layer).Options.Value;
+                else
+                {
+                    GpuTensor map = pipeline.LayerOutput(from.Layer);
+                    Read(map, one, (from.C * map.H + from.Y) * map.W + from.X);
+                }
                 EnsureWindow(1);
                 (Window[0], Inside[0], Sum) = (one[0], true, one[0]);
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Copy, layer.Type, 1, 1, 1, from.C, 0);
@@ -391,6 +395,27 @@ internal sealed class Probe(GL gl)
             }
             case ChannelShuffleLayer cs when input.C % cs.Groups == 0:
                 return (reads[0], cs.Source(channel, input.C), y, x);
+            case PadLayer pad:
+            {
+                // As Pad2D.Apply: the border maps each index back into the input; outside a zero border, the fill
+                // (NumberOperand: the pad's value).
+                PadOptions o = pad.ToSecondInput ? pad.For(input.H, input.W, pipeline.LayerOutputSize(reads[1]).H, pipeline.LayerOutputSize(reads[1]).W) : pad.Options;
+                int sy = Borders.Map(y - o.Top, input.H, o.Border), sx = Borders.Map(x - o.Left, input.W, o.Border);
+                return sy < 0 || sx < 0 ? (NumberOperand, 0, 0, 0) : (reads[0], channel, sy, sx);
+            }
+            case DepthToSpaceLayer { ToSpace: true } d:
+            {
+                // As DepthToSpace.ToSpace: output (c, y, x) reads channel (i b + j) C + c (DCR) or (c b + i) b + j (CRD) at (y / b, x / b).
+                int b = d.Block, i = y % b, j = x % b, c = input.C / (b * b);
+                int ic = d.Mode == DepthToSpaceMode.Dcr ? (i * b + j) * c + channel : (channel * b + i) * b + j;
+                return (reads[0], ic, y / b, x / b);
+            }
+            case DepthToSpaceLayer d:
+            {
+                // As DepthToSpace.ToDepth: output channel o reads channel o % C at (y b + i, x b + j), (i, j) from o / C.
+                int b = d.Block, offset = channel / input.C;
+                return (reads[0], channel % input.C, y * b + offset / b, x * b + offset % b);
+            }
             default:
                 return null;
         }
