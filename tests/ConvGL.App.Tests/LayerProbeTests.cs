@@ -323,7 +323,10 @@ public sealed class LayerProbeTests
                   { "type": "pad", "padding": 2, "value": 0.5, "inputs": ["input"] },
                   { "type": "space_to_depth", "block": 2, "inputs": ["input"] },
                   { "type": "depth_to_space", "block": 2 },
-                  { "type": "depth_to_space", "block": 2, "mode": "crd", "inputs": [6] } ] }
+                  { "type": "depth_to_space", "block": 2, "mode": "crd", "inputs": [6] },
+                  { "type": "resize", "scale": 2, "inputs": ["input"] },
+                  { "type": "resize", "scale": 1.5, "mode": "linear", "inputs": ["input"] },
+                  { "type": "resize", "scale": [2, 0.75], "mode": "cubic", "coordinates": "align_corners", "inputs": ["input"] } ] }
                 """);
             Stack stack = StackFile.Load(file);
             var rng = new Random(12_0614);
@@ -348,6 +351,38 @@ public sealed class LayerProbeTests
                             Assert.True(probe.Sum == probe.Gpu && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5, $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
                         }
             }
+            // The resizes: nearest, linear and cubic taps and weights, summed as the reference sums them.
+            foreach ((int layer, int rows, int cols) in new[] { (9, 1, 1), (10, 2, 2), (11, 4, 4) })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Resize, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
+                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 && Math.Abs(reference[c, y, x] - probe.Sum) <= 1e-6,
+                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                            if (y == 1 && x == 1) Assert.Equal((rows, cols), (probe.KernelHeight, probe.KernelWidth));
+                        }
+            }
+            // Linear, half-pixel, x1.5: output (0, 1, 1) sits at (1.5 / 1.5 - 0.5) = 0.5 on each axis: rows 0, 1, columns 0, 1, weights 1/4.
+            probe.Take(pipeline, 10, 0, 1, 1);
+            Assert.Equal((0.5, 0.5), (probe.SourceY, probe.SourceX));
+            Assert.Equal([0, 1], probe.TapRows);
+            Assert.Equal([0, 1], probe.TapCols);
+            Assert.Equal([0.25f, 0.25f, 0.25f, 0.25f], probe.Kernel[..4]);
+            List<string> resized = HudText.ProbeLines(probe, false, c => "R", 200, pipeline.MapName);
+            Assert.Equal("source y 0.5, x 0.5 in (R): rows 0 1, columns 0 1", resized[1]);
+            Assert.StartsWith("  row    0:", resized[2]);
+            Assert.StartsWith("sum of value x weight = ", resized[4]);
+            foreach (int layer in new[] { 9, 10, 11 })
+                foreach (int chars in new[] { 50, 80, 120 })
+                {
+                    probe.Take(pipeline, layer, 2, 5, 7);
+                    Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => "Convolution249:~", chars, pipeline.MapName), chars).Count
+                                <= HudText.LayerProbeStripLines(stack.Layers[layer], chars), $"layer {layer} at {chars} characters");
+                }
             // The concat's channel 4 is the edges' channel 1 (after the input's 3); the slice's (0, 2, 0) is the concat's
             // channel 1 at row 1 + 2 x 2 and the last column.
             probe.Take(pipeline, 1, 4, 2, 3);

@@ -583,6 +583,17 @@ internal static class HudText
          "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
+    private static readonly string[][] ResizeTailTemplates =
+    [
+        ["probe (pinned): layer 152 (resize nearest), channel 2047, (x 1919, y 1079)"],
+        ["source y -1.23456e-07, x -1.23456e-07 in (Convolution249:~): rows 1078 1079 1079 1079, columns 1918 1919 1919 1919"],
+        ["sum of value x weight = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+    ];
+
+    // One tap row at its widest (extra lines a row wraps to count past the first).
+    private static string[][] ResizeRowTemplates(Core.Ops.ResizeMode mode) =>
+        [[string.Concat(Enumerable.Repeat("  -0.0000 x-1.23456e-07", mode == Core.Ops.ResizeMode.Cubic ? 4 : mode == Core.Ops.ResizeMode.Linear ? 2 : 1)).Insert(0, "  row 1079:")]];
+
     private static readonly string[][] CopyTailTemplates =
     [
         ["probe (pinned): layer 152 (channel_shuffle), channel 2047, (x 1919, y 1079)"],
@@ -830,6 +841,9 @@ internal static class HudText
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
         Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
         Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer or Core.Stacks.PadLayer or Core.Stacks.DepthToSpaceLayer => WrappedLines(CopyTailTemplates, chars),
+        // A resize: the position line, a row a tap row (1, 2 or 4 for nearest, linear, cubic), the sum.
+        Core.Stacks.ResizeLayer r => (r.Options.Mode switch { Core.Ops.ResizeMode.Nearest => 1, Core.Ops.ResizeMode.Cubic => 4, _ => 2 })
+                                     * WrappedLines(ResizeRowTemplates(r.Options.Mode), chars) + WrappedLines(ResizeTailTemplates, chars),
         Core.Stacks.LinearLayer => WrappedLines(LinearTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
@@ -850,6 +864,24 @@ internal static class HudText
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Resize)
+        {
+            // The source position, the taps' rows and columns with their weights, the values row by row, the weighted sum.
+            int ny = p.KernelHeight, nx = p.KernelWidth;
+            lines.Add(F($"source y {Significant(p.SourceY)}, x {Significant(p.SourceX)} in ({name}): rows {string.Join(" ", p.TapRows)}, columns {string.Join(" ", p.TapCols)}"));
+            // Each row of taps: value x weight (the weight wy[i] wx[j]).
+            int places = WindowDecimals(p.Window.AsSpan(0, ny * nx));
+            var row = new StringBuilder();
+            for (int i = 0; i < ny; i++)
+            {
+                row.Clear();
+                row.Append(F($"  row {p.TapRows[i],4}:"));
+                for (int j = 0; j < nx; j++) row.Append(WindowValue(p.Window[i * nx + j], places)).Append(F($" x{Significant(p.Kernel[i * nx + j]),-11}"));
+                lines.Add(row.ToString().TrimEnd());
+            }
+            lines.Add(F($"sum of value x weight = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Copy && p.FirstLayer == Probe.NumberOperand)

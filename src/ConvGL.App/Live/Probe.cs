@@ -252,6 +252,39 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
                 break;
             }
+            case ResizeLayer rs when (uint)channel < (uint)input.C:
+            {
+                // As Resize2D.Apply: the output's source position on each axis, then the nearest pixel, the 2x2 linear taps
+                // or the 4x4 cubic ones (Resize2D.Taps) and their weights, summed row by row as the reference sums them.
+                ResizeOptions o = rs.ToSecondInput ? rs.For(output.H, output.W) : rs.Options;
+                (double sy, double sx) = Resize2D.Scales(input.H, input.W, o);
+                double fy = Resize2D.Source(y, input.H, output.H, sy, o.Coordinates), fx = Resize2D.Source(x, input.W, output.W, sx, o.Coordinates);
+                (int[] ys, double[] wy, int[] xs, double[] wx) = o.Mode switch
+                {
+                    ResizeMode.Nearest => ([Resize2D.Nearest(fy, input.H, o.Rounding)], [1.0], [Resize2D.Nearest(fx, input.W, o.Rounding)], [1.0]),
+                    ResizeMode.Cubic => Cubic(fy, fx, input, o),
+                    _ => Linear(fy, fx, input),
+                };
+                EnsureWindow(ys.Length * xs.Length);
+                if (_row.Length < input.W) _row = new float[input.W];
+                double sum = 0;
+                for (int i = 0; i < ys.Length; i++)
+                {
+                    Read(input, _row.AsSpan(0, input.W), (channel * input.H + ys[i]) * input.W);
+                    double row = 0;
+                    for (int j = 0; j < xs.Length; j++)
+                    {
+                        int k = i * xs.Length + j;
+                        (Window[k], Kernel[k], Inside[k]) = (_row[xs[j]], (float)(wy[i] * wx[j]), true);
+                        row += wx[j] * _row[xs[j]];
+                    }
+                    sum += wy[i] * row;
+                }
+                Sum = (float)sum;
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Resize, $"resize {o.Mode.ToString().ToLowerInvariant()}", ys.Length, xs.Length, 1, channel, 0);
+                (SourceY, SourceX, TapRows, TapCols) = (fy, fx, ys, xs);
+                break;
+            }
             case ConcatLayer or SliceLayer or ChannelShuffleLayer or PadLayer or DepthToSpaceLayer when Source(pipeline, index, layer, input, channel, x, y) is { } from:
             {
                 // A layer that moves values: the one this output copies, read where it lies (a zero border's fill outside).
@@ -369,6 +402,28 @@ internal sealed class Probe(GL gl)
         return true;
     }
 
+    // Resize2D.Apply's linear taps: floor and floor + 1 clamped into the map, weights 1 - t and t (t the fraction).
+    private static (int[], double[], int[], double[]) Linear(double fy, double fx, GpuTensor input)
+    {
+        double y0 = Math.Floor(fy), x0 = Math.Floor(fx), wy = fy - y0, wx = fx - x0;
+        return ([Math.Clamp((int)y0, 0, input.H - 1), Math.Clamp((int)y0 + 1, 0, input.H - 1)], [1 - wy, wy],
+                [Math.Clamp((int)x0, 0, input.W - 1), Math.Clamp((int)x0 + 1, 0, input.W - 1)], [1 - wx, wx]);
+    }
+
+    private static (int[], double[], int[], double[]) Cubic(double fy, double fx, GpuTensor input, ResizeOptions o)
+    {
+        (int[] ys, double[] wy) = Resize2D.Taps(fy, input.H, o);
+        (int[] xs, double[] wx) = Resize2D.Taps(fx, input.W, o);
+        return (ys, wy, xs, wx);
+    }
+
+    /// <summary>A resize (<see cref="ProbeKind.Resize"/>): the output's source position and the rows and columns of its taps
+    /// (Window and Kernel hold the values and the weights, row by row).</summary>
+    public double SourceY { get; internal set; }
+    public double SourceX { get; internal set; }
+    public int[] TapRows { get; internal set; } = [];
+    public int[] TapCols { get; internal set; } = [];
+
     /// <summary>Where a concat's, slice's or channel shuffle's output (<paramref name="channel"/>, <paramref name="y"/>,
     /// <paramref name="x"/>) takes its value: the map (a layer, -1 for the stack input) and its (c, y, x); null where the
     /// shapes do not fit the layer (a plan the run refused).</summary>
@@ -476,4 +531,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize }
