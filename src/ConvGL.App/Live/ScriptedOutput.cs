@@ -117,11 +117,11 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             (p.Kind == ProbeKind.Conv ? "" : F($" kind={p.LayerName.Replace(' ', '_')}")));
         _sb.Clear();
         // A pool's taps in the padding print as "pad".
-        // (A global pool's plane: its first 256 values, then "...".)
-        int taps = p.InputChannels * p.KernelHeight * p.KernelWidth;
-        for (int i = 0; i < Math.Min(taps, 256); i++)
+        // (A global pool's plane and a linear layer's input: their first 256 values, then "..."; a conv's window whole.)
+        int taps = p.InputChannels * p.KernelHeight * p.KernelWidth, shown = p.Kind is ProbeKind.GlobalPool or ProbeKind.Linear ? Math.Min(taps, 256) : taps;
+        for (int i = 0; i < shown; i++)
             _sb.Append(i == 0 ? "" : ",").Append(p.Kind == ProbeKind.Pool && !p.Inside[i] ? "pad" : F($"{p.Window[i]:R}"));
-        Console.WriteLine("probe window=" + _sb + (taps > 256 ? ",..." : ""));
+        Console.WriteLine("probe window=" + _sb + (taps > shown ? ",..." : ""));
         if (p.Kind != ProbeKind.Conv) return;
         _sb.Clear();
         for (int i = 0; i < p.InputChannels * p.KernelHeight * p.KernelWidth; i++) _sb.Append(i == 0 ? "" : ",").Append(F($"{p.Kernel[i]:R}"));
