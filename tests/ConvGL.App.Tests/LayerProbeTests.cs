@@ -407,6 +407,73 @@ public sealed class LayerProbeTests
         }
     }
 
+    /// <summary>The probe on the normalisations: an instance norm (the channel's plane, its mean and variance), a layer norm
+    /// over the channels (the pixel's values) and an LRN (the window of channels and the sum of their squares), at every
+    /// position equal to what the GPU wrote and to the CPU reference.</summary>
+    [Fact]
+    public void Normalisations_TakenApart_EqualTheGpuAndTheReference()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "n.json");
+            File.WriteAllText(file, """
+                { "name": "n", "input": "rgb", "layers": [
+                  { "type": "conv", "name": "edges", "kernels": ["sobel-x", "sobel-y"], "border": "reflect" },
+                  { "type": "instancenorm", "scale": "s.npy", "shift": "b.npy", "epsilon": 0.01 },
+                  { "type": "layernorm", "scale": "s.npy", "shift": "b.npy", "inputs": ["edges"] },
+                  { "type": "lrn", "size": 3, "alpha": 0.5, "beta": 0.75, "bias": 2, "inputs": ["edges"] } ] }
+                """);
+            Core.IO.Npy.Write(Path.Combine(dir, "s.npy"), new Tensor([6], [0.5f, -2f, 1.5f, 1f, 0.25f, -1f]));
+            Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([6], [0.1f, 0.2f, -0.3f, 0f, 1f, -1f]));
+            Stack stack = StackFile.Load(file);
+            var rng = new Random(12_0615);
+            var image = Tensor.Chw(3, 7, 9);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            StackResult cpu = StackRunner.Run(stack, image);
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (7, 9));
+            pipeline.Input.Upload(image);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Norm), (2, ProbeKind.Norm), (3, ProbeKind.Lrn) })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
+                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-4 + 1e-4 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Sum) <= 1e-4 + 1e-4 * Math.Abs(probe.Sum),
+                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                        }
+            }
+            probe.Take(pipeline, 1, 2, 4, 3);
+            List<string> lines = HudText.ProbeLines(probe, false, c => "sobel-x of G", 200, pipeline.MapName);
+            Assert.StartsWith("in[2, y, x] (sobel-x of G), 7x9 = 63 values: ", lines[1]);
+            Assert.StartsWith("mean m = ", lines[2]);
+            Assert.Contains(", eps = 0.01; in[2, 3, 4] = ", lines[2]);
+            Assert.StartsWith("scale (in - m) / sqrt(v + eps) + shift = 1.5 x ", lines[3]);
+            probe.Take(pipeline, 3, 0, 4, 3);
+            Assert.Equal((0, 2), (probe.FirstInput, probe.KernelWidth)); // channels 0..1: the window clipped at the first
+            lines = HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName);
+            Assert.StartsWith("in[c, 3, 4] for c = 0..1: ", lines[1]);
+            foreach (int layer in new[] { 1, 2, 3 })
+                foreach (int chars in new[] { 50, 80, 120 })
+                {
+                    probe.Take(pipeline, layer, 5, 8, 6);
+                    Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => "Convolution249:~", chars, pipeline.MapName), chars).Count
+                                <= HudText.LayerProbeStripLines(stack.Layers[layer], chars), $"layer {layer} at {chars} characters");
+                }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The strip reserves what a batchnorm's probe takes at any width, for a 4-digit channel and a |diff| of
     /// 1.0e-12 (a 1024-channel DenseNet norm; the review found 9 lines against 8 reserved at 41 characters).</summary>
     [Fact]

@@ -354,6 +354,12 @@ internal static class HudText
                 return [F($"layer {number} (concat: the inputs' maps one after another), out[c,y,x] = the c-th map of the inputs in order, at [y,x]")];
             case Core.Stacks.SliceLayer sl:
                 return [F($"layer {number} (slice {sl.Describe()}), out[c,y,x] = in[c + {sl.Start}, the y-th of its rows, the x-th of its columns]")];
+            case Core.Stacks.InstanceNormLayer:
+                return [F($"layer {number} (instance norm: each map by its own mean m and variance v), out[c,y,x] = scale[c] (in[c,y,x] - m[c]) / sqrt(v[c] + eps) + shift[c], over the {inH}x{inW} plane")];
+            case Core.Stacks.ChannelLayerNormLayer:
+                return [F($"layer {number} (layer norm over the channels: each pixel by its {inC} values' mean m and variance v), out[c,y,x] = scale[c] (in[c,y,x] - m[y,x]) / sqrt(v[y,x] + eps) + shift[c]")];
+            case Core.Stacks.LrnLayer l:
+                return [F($"layer {number} (local response norm over {l.Parameters.Size} channels), out[c,y,x] = in[c,y,x] / ({Significant(l.Parameters.Bias)} + {Significant(l.Parameters.Alpha)} / {l.Parameters.Size} x sum of in[c',y,x]^2 over the window)^{Significant(l.Parameters.Beta)}")];
             case Core.Stacks.PadLayer:
                 return [F($"layer {number} (pad), out[c,y,x] = in[c, y - top, x - left] inside the input; outside, the border's rule (a zero border: its fill value)")];
             case Core.Stacks.DepthToSpaceLayer { ToSpace: true } d:
@@ -581,6 +587,17 @@ internal static class HudText
          "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
         ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12",
          "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+    ];
+
+    private static readonly string[][] NormTailTemplates =
+    [
+        ["probe (pinned): layer 152 (instancenorm), channel 2047, (x 1919, y 1079)"],
+        ["in[2047, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
+         "in[c, 1079, 1919] for c = 2040..2047: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
+        ["mean m = -1.23456e-07, variance v = -1.23456e-07, eps = -1.23456e-07; in[2047, 1079, 1919] = -1.23456e-07",
+         "sum of their squares s = -1.23456e-07"],
+        ["scale (in - m) / sqrt(v + eps) + shift = -1.23456e-07 x -1.23456e-07 + -1.23456e-07 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12",
+         "in / (bias + alpha / size x s)^beta = -1.23456e-07 / (...)^beta = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] ResizeTailTemplates =
@@ -839,6 +856,7 @@ internal static class HudText
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
+        Core.Stacks.InstanceNormLayer or Core.Stacks.ChannelLayerNormLayer or Core.Stacks.LrnLayer => WrappedLines(NormTailTemplates, chars),
         Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
         Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer or Core.Stacks.PadLayer or Core.Stacks.DepthToSpaceLayer => WrappedLines(CopyTailTemplates, chars),
         // A resize: the position line, a row a tap row (1, 2 or 4 for nearest, linear, cubic), the sum.
@@ -864,6 +882,25 @@ internal static class HudText
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Norm)
+        {
+            // The values normalised together (an instance norm's plane, a layer norm's pixel over the channels), their
+            // mean and variance, then this value scaled and shifted.
+            int n = p.KernelHeight * p.KernelWidth;
+            lines.Add(p.LayerName == "instancenorm"
+                ? ValuesLine(F($"in[{p.FirstInput}, y, x] ({name}), {p.KernelHeight}x{p.KernelWidth} = {n} values:"), p.Window.AsSpan(0, n), maxChars)
+                : ValuesLine(F($"in[c, {p.Y}, {p.X}] for c < {n}:"), p.Window.AsSpan(0, n), maxChars));
+            lines.Add(F($"mean m = {Significant(p.NormMean)}, variance v = {Significant(p.NormVariance)}, eps = {Significant(p.NormEpsilon)}; in[{p.FirstInput}, {p.Y}, {p.X}] = {Significant(p.NormValue)}"));
+            lines.Add(F($"scale (in - m) / sqrt(v + eps) + shift = {Significant(p.NormScale)} x {Significant((p.NormValue - p.NormMean) / Math.Sqrt(p.NormVariance + p.NormEpsilon))} + {Significant(p.Bias)} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Lrn)
+        {
+            lines.Add(ValuesLine(F($"in[c, {p.Y}, {p.X}] for c = {p.FirstInput}..{p.FirstInput + p.KernelWidth - 1}:"), p.Window.AsSpan(0, p.KernelWidth), maxChars));
+            lines.Add(F($"sum of their squares s = {Significant(p.NormMean)}"));
+            lines.Add(F($"in / (bias + alpha / size x s)^beta = {Significant(p.NormValue)} / (...)^beta = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Resize)

@@ -252,6 +252,62 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
                 break;
             }
+            case InstanceNormLayer inorm when input.C == output.C && (uint)channel < (uint)inorm.Parameters.Channels && (long)input.H * input.W <= MaxPlane:
+            {
+                // The channel's whole plane: its mean and variance (in double, as InstanceNorm.Apply), then this pixel's value
+                // normalised, scaled and shifted.
+                int plane = input.H * input.W;
+                EnsureWindow(plane);
+                Read(input, Window.AsSpan(0, plane), channel * plane);
+                (double mean, double variance) = LayerNorm.MeanAndVariance(Window.AsSpan(0, plane));
+                InstanceNorm n = inorm.Parameters;
+                double a = n.Scale[channel] / Math.Sqrt(variance + n.Epsilon);
+                float v = Window[y * input.W + x];
+                Sum = (float)(a * (v - mean) + n.Shift[channel]);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Norm, inorm.Type, input.H, input.W, 1, channel, n.Shift[channel]);
+                (NormMean, NormVariance, NormEpsilon, NormScale, NormValue) = (mean, variance, n.Epsilon, n.Scale[channel], v);
+                break;
+            }
+            case ChannelLayerNormLayer lnorm when input.C == output.C && input.C == lnorm.Parameters.Length && input.C <= MaxChannels:
+            {
+                // The pixel's values over the channels: their mean and variance, then this channel's value normalised, scaled
+                // and shifted, as LayerNorm.Apply on the pixel's row.
+                EnsureWindow(input.C);
+                Span<float> one = stackalloc float[1];
+                for (int c = 0; c < input.C; c++)
+                {
+                    Read(input, one, (c * input.H + y) * input.W + x);
+                    (Window[c], Inside[c]) = (one[0], true);
+                }
+                (double mean, double variance) = LayerNorm.MeanAndVariance(Window.AsSpan(0, input.C));
+                LayerNorm n = lnorm.Parameters;
+                float v = Window[channel];
+                Sum = (float)(n.Scale[channel] * ((v - mean) * (1.0 / Math.Sqrt(variance + n.Epsilon))) + n.Shift[channel]);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Norm, lnorm.Type, 1, input.C, 1, channel, n.Shift[channel]);
+                (NormMean, NormVariance, NormEpsilon, NormScale, NormValue) = (mean, variance, n.Epsilon, n.Scale[channel], v);
+                break;
+            }
+            case LrnLayer lrn when input.C == output.C && input.H == output.H && input.W == output.W:
+            {
+                // The channels of the window around this one at the pixel (clipped to the channels there are), the sum of
+                // their squares, then in / (bias + alpha / size x sum)^beta, as Lrn.Apply.
+                Lrn n = lrn.Parameters;
+                int first = Math.Max(0, channel - n.Before), last = (int)Math.Min(input.C - 1L, (long)channel + n.After);
+                EnsureWindow(last - first + 1);
+                Span<float> one = stackalloc float[1];
+                double squares = 0;
+                for (int k = first; k <= last; k++)
+                {
+                    Read(input, one, (k * input.H + y) * input.W + x);
+                    (Window[k - first], Inside[k - first]) = (one[0], true);
+                    squares += (double)one[0] * one[0];
+                }
+                float v = Window[channel - first];
+                Sum = (float)(v / Math.Pow(n.Bias + n.Alpha / (double)n.Size * squares, n.Beta));
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Lrn, lrn.Type, 1, last - first + 1, 1, first, 0);
+                (NormMean, NormValue) = (squares, v);
+                break;
+            }
             case ResizeLayer rs when (uint)channel < (uint)input.C:
             {
                 // As Resize2D.Apply: the output's source position on each axis, then the nearest pixel, the 2x2 linear taps
@@ -417,6 +473,15 @@ internal sealed class Probe(GL gl)
         return (ys, wy, xs, wx);
     }
 
+    /// <summary>A normalisation (<see cref="ProbeKind.Norm"/>): the values' mean and variance, the epsilon, this channel's
+    /// scale (its shift is <see cref="Bias"/>) and the value normalised; an LRN (<see cref="ProbeKind.Lrn"/>): the sum of
+    /// the window's squares (NormMean) and the value.</summary>
+    public double NormMean { get; internal set; }
+    public double NormVariance { get; internal set; }
+    public float NormEpsilon { get; internal set; }
+    public float NormScale { get; internal set; }
+    public float NormValue { get; internal set; }
+
     /// <summary>A resize (<see cref="ProbeKind.Resize"/>): the output's source position and the rows and columns of its taps
     /// (Window and Kernel hold the values and the weights, row by row).</summary>
     public double SourceY { get; internal set; }
@@ -531,4 +596,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn }

@@ -118,7 +118,7 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         _sb.Clear();
         // A pool's taps in the padding print as "pad".
         // (A global pool's plane and a linear layer's input: their first 256 values, then "..."; a conv's window whole.)
-        int taps = p.InputChannels * p.KernelHeight * p.KernelWidth, shown = p.Kind is ProbeKind.GlobalPool or ProbeKind.Linear ? Math.Min(taps, 256) : taps;
+        int taps = p.InputChannels * p.KernelHeight * p.KernelWidth, shown = p.Kind is ProbeKind.GlobalPool or ProbeKind.Linear or ProbeKind.Norm ? Math.Min(taps, 256) : taps;
         for (int i = 0; i < shown; i++)
             _sb.Append(i == 0 ? "" : ",").Append(p.Kind == ProbeKind.Pool && !p.Inside[i] ? "pad" : F($"{p.Window[i]:R}"));
         Console.WriteLine("probe window=" + _sb + (taps > shown ? ",..." : ""));
