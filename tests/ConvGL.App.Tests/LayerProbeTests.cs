@@ -326,7 +326,8 @@ public sealed class LayerProbeTests
                   { "type": "depth_to_space", "block": 2, "mode": "crd", "inputs": [6] },
                   { "type": "resize", "scale": 2, "inputs": ["input"] },
                   { "type": "resize", "scale": 1.5, "mode": "linear", "inputs": ["input"] },
-                  { "type": "resize", "scale": [2, 0.75], "mode": "cubic", "coordinates": "align_corners", "inputs": ["input"] } ] }
+                  { "type": "resize", "scale": [2, 0.75], "mode": "cubic", "coordinates": "align_corners", "inputs": ["input"] },
+                  { "type": "flatten", "inputs": [6] } ] }
                 """);
             Stack stack = StackFile.Load(file);
             var rng = new Random(12_0614);
@@ -338,7 +339,7 @@ public sealed class LayerProbeTests
             pipeline.Input.Upload(image);
             pipeline.Run();
             var probe = new Probe(context.Gl);
-            foreach (int layer in new[] { 1, 2, 3, 4, 5, 6, 7, 8 })
+            foreach (int layer in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 12 })
             {
                 Tensor reference = cpu.Outputs[layer];
                 for (int c = 0; c < reference.C; c++)
@@ -408,8 +409,8 @@ public sealed class LayerProbeTests
     }
 
     /// <summary>The probe on the normalisations: an instance norm (the channel's plane, its mean and variance), a layer norm
-    /// over the channels (the pixel's values) and an LRN (the window of channels and the sum of their squares), at every
-    /// position equal to what the GPU wrote and to the CPU reference.</summary>
+    /// over the channels (the pixel's values) and an LRN (the window of channels and the sum of their squares), and on
+    /// element-wise math (exp) and PReLU, at every position equal to what the GPU wrote and to the CPU reference.</summary>
     [Fact]
     public void Normalisations_TakenApart_EqualTheGpuAndTheReference()
     {
@@ -423,7 +424,9 @@ public sealed class LayerProbeTests
                   { "type": "conv", "name": "edges", "kernels": ["sobel-x", "sobel-y"], "border": "reflect" },
                   { "type": "instancenorm", "scale": "s.npy", "shift": "b.npy", "epsilon": 0.01 },
                   { "type": "layernorm", "scale": "s.npy", "shift": "b.npy", "inputs": ["edges"] },
-                  { "type": "lrn", "size": 3, "alpha": 0.5, "beta": 0.75, "bias": 2, "inputs": ["edges"] } ] }
+                  { "type": "lrn", "size": 3, "alpha": 0.5, "beta": 0.75, "bias": 2, "inputs": ["edges"] },
+                  { "type": "exp", "inputs": ["edges"] },
+                  { "type": "prelu", "slope": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "inputs": ["edges"] } ] }
                 """);
             Core.IO.Npy.Write(Path.Combine(dir, "s.npy"), new Tensor([6], [0.5f, -2f, 1.5f, 1f, 0.25f, -1f]));
             Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([6], [0.1f, 0.2f, -0.3f, 0f, 1f, -1f]));
@@ -437,7 +440,7 @@ public sealed class LayerProbeTests
             pipeline.Input.Upload(image);
             pipeline.Run();
             var probe = new Probe(context.Gl);
-            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Norm), (2, ProbeKind.Norm), (3, ProbeKind.Lrn) })
+            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Norm), (2, ProbeKind.Norm), (3, ProbeKind.Lrn), (4, ProbeKind.Activation), (5, ProbeKind.Activation) })
             {
                 Tensor reference = cpu.Outputs[layer];
                 for (int c = 0; c < reference.C; c++)

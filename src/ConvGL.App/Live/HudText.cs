@@ -852,13 +852,14 @@ internal static class HudText
     {
         Core.Stacks.PoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
         Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
-        Core.Stacks.ActivationLayer => WrappedLines(ActivationTailTemplates, chars),
+        Core.Stacks.ActivationLayer or Core.Stacks.UnaryLayer or Core.Stacks.PReluLayer => WrappedLines(ActivationTailTemplates, chars),
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
         Core.Stacks.InstanceNormLayer or Core.Stacks.ChannelLayerNormLayer or Core.Stacks.LrnLayer => WrappedLines(NormTailTemplates, chars),
         Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
-        Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer or Core.Stacks.PadLayer or Core.Stacks.DepthToSpaceLayer => WrappedLines(CopyTailTemplates, chars),
+        Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer or Core.Stacks.PadLayer or Core.Stacks.DepthToSpaceLayer
+            or Core.Stacks.FlattenLayer => WrappedLines(CopyTailTemplates, chars),
         // A resize: the position line, a row a tap row (1, 2 or 4 for nearest, linear, cubic), the sum.
         Core.Stacks.ResizeLayer r => (r.Options.Mode switch { Core.Ops.ResizeMode.Nearest => 1, Core.Ops.ResizeMode.Cubic => 4, _ => 2 })
                                      * WrappedLines(ResizeRowTemplates(r.Options.Mode), chars) + WrappedLines(ResizeTailTemplates, chars),

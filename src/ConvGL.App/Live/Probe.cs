@@ -341,7 +341,7 @@ internal sealed class Probe(GL gl)
                 (SourceY, SourceX, TapRows, TapCols) = (fy, fx, ys, xs);
                 break;
             }
-            case ConcatLayer or SliceLayer or ChannelShuffleLayer or PadLayer or DepthToSpaceLayer when Source(pipeline, index, layer, input, channel, x, y) is { } from:
+            case ConcatLayer or SliceLayer or ChannelShuffleLayer or PadLayer or DepthToSpaceLayer or FlattenLayer when Source(pipeline, index, layer, input, channel, x, y) is { } from:
             {
                 // A layer that moves values: the one this output copies, read where it lies (a zero border's fill outside).
                 Span<float> one = stackalloc float[1];
@@ -436,6 +436,18 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Magnitude, "magnitude", 1, 2, 1, 2 * channel, 0);
                 break;
             }
+            case UnaryLayer or PReluLayer when input.C == output.C && input.H == output.H && input.W == output.W:
+            {
+                // Element-wise math and PReLU: the value and the function of it, as Unary.Apply and Elementwise.PRelu.
+                Span<float> one = stackalloc float[1];
+                Read(input, one, (channel * input.H + y) * input.W + x);
+                EnsureWindow(1);
+                (Window[0], Inside[0]) = (one[0], true);
+                Sum = layer is UnaryLayer u ? Unary.Apply(new Tensor([1], [one[0]]), u.Kind).Data[0]
+                    : Elementwise.PRelu(new Tensor([1], [one[0]]), new Tensor([1], [((PReluLayer)layer).Slopes is { Length: 1 } single ? single[0] : ((PReluLayer)layer).Slopes[channel]])).Data[0];
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Activation, layer.Type, 1, 1, 1, channel, 0);
+                break;
+            }
             case ActivationLayer a when input.C == output.C && input.H == output.H && input.W == output.W:
             {
                 Span<float> one = stackalloc float[1];
@@ -515,6 +527,12 @@ internal sealed class Probe(GL gl)
             }
             case ChannelShuffleLayer cs when input.C % cs.Groups == 0:
                 return (reads[0], cs.Source(channel, input.C), y, x);
+            case FlattenLayer when (uint)channel < (uint)input.Length:
+            {
+                // (C, H, W) read in order: value o is channel o / (H W), row (o % H W) / W, column o % W.
+                int plane = input.H * input.W;
+                return (reads[0], channel / plane, channel % plane / input.W, channel % input.W);
+            }
             case PadLayer pad:
             {
                 // As Pad2D.Apply: the border maps each index back into the input; outside a zero border, the fill
