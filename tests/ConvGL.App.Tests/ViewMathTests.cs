@@ -621,8 +621,9 @@ public sealed class ViewMathTests
                   { "type": "conv", "name": "shortcut", "kernels": ["box:1", "identity:1"], "inputs": ["input"] },
                   { "type": "add", "inputs": ["edges", "shortcut"] },
                   { "type": "magnitude" },
-                  { "type": "pad", "padding": 1 } ] }
+                  { "type": "conv_transpose", "weight": "up.npy", "stride": 2 } ] }
                 """);
+            Core.IO.Npy.Write(Path.Combine(dir, "up.npy"), new Tensor([1, 1, 3, 3], [1f, 2f, 1f, 2f, 4f, 2f, 1f, 2f, 1f]));
             using GlContext context = GlContext.CreateHeadless();
             using var pipeline = new StackPipeline(context, file, (12, 12));
             // Layer 1 off: the add gets the 1-channel input and the shortcut's 2 maps. Said as the HUD numbers them.
@@ -639,14 +640,15 @@ public sealed class ViewMathTests
             Assert.Contains("shortcut: conv 1x1 1->2 convolve zero s1 d1", pipeline.LayerLabel(1), StringComparison.Ordinal);
             Assert.Equal(names, new[] { pipeline.MapName(1, 0), pipeline.MapName(1, 1) });
 
-            // A probe on a layer it does not take apart (the pad) says which key reaches a convolution; the add
+            // A probe on the layer it does not take apart (a transposed conv) says why and which key reaches a convolution; the add
             // (its two maps) and the magnitude (where a stack opens) it takes apart.
             pipeline.Input.Resize(1, 12, 12);
             pipeline.Run();
             var probe = new Probe(context.Gl);
             probe.Take(pipeline, 4, 0, 0, 0);
             Assert.False(probe.Valid);
-            Assert.Equal("not a convolution layer: press [ 3 times for layer 2, the convolution before it", probe.Why);
+            Assert.StartsWith("a transposed convolution: ", probe.Why);
+            Assert.EndsWith(": press [ 3 times for layer 2, the convolution before it", probe.Why);
             probe.Take(pipeline, 2, 0, 2, 2);
             Assert.True(probe.Valid && probe.Kind == ProbeKind.TwoMaps, probe.Why);
             probe.Take(pipeline, 3, 0, 2, 2);
