@@ -477,6 +477,74 @@ public sealed class LayerProbeTests
         }
     }
 
+    /// <summary>The probe on transposed convs (stride 2 with padding and output padding; grouped, dilated; a bias): the
+    /// input pixels that scatter onto each output, each times its tap, summed, at every position equal to what the GPU
+    /// wrote and to the CPU reference; an output between the inputs has none.</summary>
+    [Fact]
+    public void TransposedConv_TakenApart_TheInputsThatScatterOntoEachPixel()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "t.json");
+            File.WriteAllText(file, """
+                { "name": "t", "input": "rgb", "layers": [
+                  { "type": "conv_transpose", "weight": "w.npy", "bias": "b.npy", "stride": 2, "padding": 1, "output_padding": 1 },
+                  { "type": "conv_transpose", "weight": "g.npy", "stride": [2, 3], "dilation": 2, "groups": 3, "inputs": ["input"] } ] }
+                """);
+            var rng = new Random(12_0616);
+            float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+            Core.IO.Npy.Write(Path.Combine(dir, "w.npy"), new Tensor([3, 2, 3, 3], R(54)));
+            Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([2], [0.5f, -0.25f]));
+            Core.IO.Npy.Write(Path.Combine(dir, "g.npy"), new Tensor([3, 2, 2, 3], R(36)));
+            Stack stack = StackFile.Load(file);
+            var image = Tensor.Chw(3, 5, 6);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            StackResult cpu = StackRunner.Run(stack, image);
+            using GlContext context = GlContext.CreateHeadless();
+            using var pipeline = new StackPipeline(context, file, (5, 6));
+            pipeline.Input.Upload(image);
+            pipeline.Run();
+            var probe = new Probe(context.Gl);
+            int empty = 0;
+            foreach (int layer in new[] { 0, 1 })
+            {
+                Tensor reference = cpu.Outputs[layer];
+                for (int c = 0; c < reference.C; c++)
+                    for (int y = 0; y < reference.H; y++)
+                        for (int x = 0; x < reference.W; x++)
+                        {
+                            probe.Take(pipeline, layer, c, x, y);
+                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Transposed, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
+                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 && Math.Abs(reference[c, y, x] - probe.Sum) <= 1e-5,
+                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
+                            if (probe.KernelWidth == 0) empty++;
+                        }
+            }
+            Assert.True(empty > 0, "the strided, dilated layer has outputs no input lands on");
+            // Stride 2, pad 1: output (0, 2, 3) gathers input rows (2 + 1 - ky) / 2 for ky = 1 (row 1), cols (3 + 1 - kx) / 2
+            // for kx = 0, 2 (cols 2, 1), over the 3 input channels: 6 products.
+            probe.Take(pipeline, 0, 0, 3, 2);
+            Assert.Equal(6, probe.KernelWidth);
+            Assert.Equal((0, 1, 2, 1, 0), probe.Scattered[0]);
+            List<string> lines = HudText.ProbeLines(probe, false, c => "R", 300, pipeline.MapName);
+            Assert.StartsWith("6 input value(s) land here: ", lines[1]);
+            Assert.StartsWith(" in[0, 1, 2] x w[1, 0] = ", lines[2]);
+            Assert.StartsWith("bias 0.5 + sum of the 6 products = ", lines[3]);
+            foreach (int chars in new[] { 50, 80, 120 })
+            {
+                probe.Take(pipeline, 0, 1, 5, 4);
+                Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => "Convolution249:~", chars, pipeline.MapName), chars).Count
+                            <= HudText.LayerProbeStripLines(stack.Layers[0], chars), $"at {chars} characters");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The strip reserves what a batchnorm's probe takes at any width, for a 4-digit channel and a |diff| of
     /// 1.0e-12 (a 1024-channel DenseNet norm; the review found 9 lines against 8 reserved at 41 characters).</summary>
     [Fact]

@@ -354,6 +354,12 @@ internal static class HudText
                 return [F($"layer {number} (concat: the inputs' maps one after another), out[c,y,x] = the c-th map of the inputs in order, at [y,x]")];
             case Core.Stacks.SliceLayer sl:
                 return [F($"layer {number} (slice {sl.Describe()}), out[c,y,x] = in[c + {sl.Start}, the y-th of its rows, the x-th of its columns]")];
+            case Core.Stacks.ConvTransposeLayer t:
+                return
+                [
+                    F($"layer {number} (transposed conv: each input pixel scatters the kernel times its value), for o < {t.Weight.Shape[1] * t.Options.Groups}:"),
+                    F($"out[o,y,x] = bias[o] + sum of in[c,iy,ix] x w[c,o,ky,kx] over every c, iy, ky with iy*{t.Options.StrideY} - {t.Options.PadTop} + ky*{t.Options.DilationY} = y (and likewise x)"),
+                ];
             case Core.Stacks.InstanceNormLayer:
                 return [F($"layer {number} (instance norm: each map by its own mean m and variance v), out[c,y,x] = scale[c] (in[c,y,x] - m[c]) / sqrt(v[c] + eps) + shift[c], over the {inH}x{inW} plane")];
             case Core.Stacks.ChannelLayerNormLayer:
@@ -587,6 +593,14 @@ internal static class HudText
          "in[511, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
         ["(sum over c) / 512 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12",
          "(sum of them) / 2070551 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+    ];
+
+    private static readonly string[][] TransposedTailTemplates =
+    [
+        ["probe (pinned): layer 152 (conv_transpose), channel 2047, (x 1919, y 1079)"],
+        ["4096 input value(s) land here: in[c, iy, ix] x w[c, 2047, ky, kx] with iy s - pad + ky d = 1079, likewise x:"],
+        [" in[2047, 1079, 1919] x w[10, 10] = -1.23456e-07 x -1.23456e-07; in[2047, 1079, 1919] x w[10, 10] = -1.23456e-07 x -1.23456e-07 ..."],
+        ["bias -1.23456e-07 + sum of the 4096 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] NormTailTemplates =
@@ -864,6 +878,7 @@ internal static class HudText
         Core.Stacks.ResizeLayer r => (r.Options.Mode switch { Core.Ops.ResizeMode.Nearest => 1, Core.Ops.ResizeMode.Cubic => 4, _ => 2 })
                                      * WrappedLines(ResizeRowTemplates(r.Options.Mode), chars) + WrappedLines(ResizeTailTemplates, chars),
         Core.Stacks.LinearLayer => WrappedLines(LinearTailTemplates, chars),
+        Core.Stacks.ConvTransposeLayer => WrappedLines(TransposedTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
     };
@@ -883,6 +898,26 @@ internal static class HudText
             string op = p.LayerName.EndsWith(" mean", StringComparison.Ordinal) ? F($"(sum over c) / {channels}")
                 : p.LayerName.EndsWith(" sum", StringComparison.Ordinal) ? "sum over c" : p.LayerName.EndsWith(" max", StringComparison.Ordinal) ? "max over c" : "min over c";
             lines.Add(F($"{op} = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Transposed)
+        {
+            // The input pixels that scatter onto this output, each times its weight tap, as many as the line holds; the sum.
+            int n = p.KernelWidth;
+            var products = new StringBuilder(F($"{n} input value(s) land here: in[c, iy, ix] x w[c, {p.Channel}, ky, kx] with iy s - pad + ky d = {p.Y}, likewise x:"));
+            lines.Add(products.ToString());
+            products.Clear();
+            int shown = 0;
+            for (; shown < n; shown++)
+            {
+                var (c, iy, ix, ky, kx) = p.Scattered[shown];
+                string v = F($" in[{c}, {iy}, {ix}] x w[{ky}, {kx}] = {Significant(p.Window[shown])} x {Significant(p.Kernel[shown])}") + (shown + 1 < n ? ";" : "");
+                if (products.Length + v.Length + 5 > maxChars && shown > 0) break;
+                products.Append(v);
+            }
+            if (shown < n) products.Append(" ...");
+            lines.Add(n == 0 ? "  (none: every tap lands between the inputs here)" : products.ToString());
+            lines.Add(F($"bias {Significant(p.Bias)} + sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Norm)

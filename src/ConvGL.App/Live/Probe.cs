@@ -252,6 +252,42 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Linear, lin.Type, 1, n, 1, 0, lin.Bias?[channel] ?? 0f);
                 break;
             }
+            case ConvTransposeLayer t when input.C % t.Options.Groups == 0 && (uint)channel < (uint)output.C && input.C <= MaxChannels:
+            {
+                // Gathered: the input pixels whose scatter lands on (y, x), each times the weight tap that carries it there
+                // (iy s - pad + ky d = y), summed in double, then the bias, as ConvTranspose2D.Apply's scatter adds them.
+                ConvTransposeOptions o = t.Options;
+                int kh = t.Weight.Shape[2], kw = t.Weight.Shape[3], perOut = t.Weight.Shape[1], perIn = input.C / o.Groups;
+                int g = channel / perOut, j = channel % perOut;
+                var taps = new List<(int C, int Y, int X, int Ky, int Kx)>();
+                for (int ic = g * perIn; ic < (g + 1) * perIn; ic++)
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int qy = y + o.PadTop - ky * o.DilationY;
+                        if (qy < 0 || qy % o.StrideY != 0 || qy / o.StrideY >= input.H) continue;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int qx = x + o.PadLeft - kx * o.DilationX;
+                            if (qx < 0 || qx % o.StrideX != 0 || qx / o.StrideX >= input.W) continue;
+                            taps.Add((ic, qy / o.StrideY, qx / o.StrideX, ky, kx));
+                        }
+                    }
+                EnsureWindow(Math.Max(1, taps.Count));
+                Span<float> one = stackalloc float[1];
+                double total = 0;
+                for (int k = 0; k < taps.Count; k++)
+                {
+                    (int c, int iy, int ix, int ky, int kx) = taps[k];
+                    Read(input, one, (c * input.H + iy) * input.W + ix);
+                    (Window[k], Kernel[k], Inside[k]) = (one[0], t.Weight.Data[((c * perOut + j) * kh + ky) * kw + kx], true);
+                    total += (double)Window[k] * Kernel[k];
+                }
+                float bias = t.Bias?[channel] ?? 0f;
+                Sum = (float)(total + bias);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Transposed, t.Type, 1, taps.Count, 1, g * perIn, bias);
+                Scattered = [.. taps];
+                break;
+            }
             case InstanceNormLayer inorm when input.C == output.C && (uint)channel < (uint)inorm.Parameters.Channels && (long)input.H * input.W <= MaxPlane:
             {
                 // The channel's whole plane: its mean and variance (in double, as InstanceNorm.Apply), then this pixel's value
@@ -485,6 +521,10 @@ internal sealed class Probe(GL gl)
         return (ys, wy, xs, wx);
     }
 
+    /// <summary>A transposed conv (<see cref="ProbeKind.Transposed"/>): each input pixel that scatters onto the output and
+    /// the kernel tap that carries it there (Window and Kernel hold the values and the weights in the same order).</summary>
+    public (int C, int Y, int X, int Ky, int Kx)[] Scattered { get; internal set; } = [];
+
     /// <summary>A normalisation (<see cref="ProbeKind.Norm"/>): the values' mean and variance, the epsilon, this channel's
     /// scale (its shift is <see cref="Bias"/>) and the value normalised; an LRN (<see cref="ProbeKind.Lrn"/>): the sum of
     /// the window's squares (NormMean) and the value.</summary>
@@ -614,4 +654,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn, Transposed }
