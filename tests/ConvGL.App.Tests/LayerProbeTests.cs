@@ -375,10 +375,11 @@ public sealed class LayerProbeTests
             Assert.Equal([0.25f, 0.25f, 0.25f, 0.25f], probe.Kernel[..4]);
             List<string> resized = HudText.ProbeLines(probe, false, c => "R", 200, pipeline.MapName);
             Assert.Equal("source y 0.5, x 0.5 in (R): rows 0 1, columns 0 1", resized[1]);
-            Assert.StartsWith("  row    0:", resized[2]);
+            Assert.StartsWith("  row 0: ", resized[2]);
+            Assert.EndsWith(" x 0.25", resized[2]);
             Assert.StartsWith("sum of value x weight = ", resized[4]);
             foreach (int layer in new[] { 9, 10, 11 })
-                foreach (int chars in new[] { 50, 80, 120 })
+                for (int chars = 40; chars <= 160; chars++)
                 {
                     probe.Take(pipeline, layer, 2, 5, 7);
                     Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => "Convolution249:~", chars, pipeline.MapName), chars).Count

@@ -152,8 +152,8 @@ public sealed class ProbeTextTests
         Assert.Equal(
         [
             "probe: layer 2 (relu), channel 0, (x 4, y 5)",
-            "in[0, 5, 4] (conv1 0) = -0.250000",
-            "relu(in) = 0.000000 (CPU, from the GPU's input)   GPU wrote 0.000000   |diff| 0.0e+0",
+            "in[0, 5, 4] (conv1 0) = -0.25",
+            "relu(in) = 0 (CPU, from the GPU's input)   GPU wrote 0   |diff| 0.0e+0",
         ], HudText.ProbeLines(relu, pinned: false, c => $"conv1 {c}"));
     }
 
@@ -205,6 +205,15 @@ public sealed class ProbeTextTests
             };
             Assert.True(HudText.Wrap(HudText.ProbeLines(relu, pinned: true, c => $"Convolution249:{c}", chars), chars).Count
                         <= HudText.LayerProbeStripLines(new ActivationLayer(ActivationKind.LeakyRelu), chars), $"activation, {chars} characters");
+            // A reciprocal of a tiny value (the review's: -16777216.000000 overflowed the strip in fixed decimals).
+            var reciprocal = new Probe(null!)
+            {
+                Valid = true, Kind = ProbeKind.Activation, Layer = 51, Channel = 511, X = 1919, Y = 1079, KernelHeight = 1, KernelWidth = 1, InputChannels = 1,
+                FirstInput = 511, Window = [-5.96e-8f], Inside = [true], Sum = -16777216.0, Gpu = -16777220f, LayerName = "reciprocal",
+            };
+            List<string> lines = HudText.ProbeLines(reciprocal, pinned: true, c => $"Convolution249:{c}", chars);
+            Assert.True(HudText.Wrap(lines, chars).Count <= HudText.LayerProbeStripLines(new UnaryLayer(UnaryKind.Reciprocal), chars), $"reciprocal, {chars} characters");
+            Assert.StartsWith("reciprocal(in) = -1.67772e+07 (CPU, from the GPU's input)   GPU wrote -1.67772e+07", lines[2]);
         }
     }
 

@@ -575,8 +575,8 @@ internal static class HudText
     private static readonly string[][] ActivationTailTemplates =
     [
         ["probe (pinned): layer 52 (leaky_relu), channel 511, (x 1919, y 1079)"],
-        ["in[511, 1079, 1919] (Convolution249:~) = -00.000000"],
-        ["thresholded_relu(in) = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 1.0e-12"],
+        ["in[2047, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
+        ["thresholded_relu(in) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] MagnitudeTailTemplates =
@@ -623,7 +623,7 @@ internal static class HudText
 
     // One tap row at its widest (extra lines a row wraps to count past the first).
     private static string[][] ResizeRowTemplates(Core.Ops.ResizeMode mode) =>
-        [[string.Concat(Enumerable.Repeat("  -0.0000 x-1.23456e-07", mode == Core.Ops.ResizeMode.Cubic ? 4 : mode == Core.Ops.ResizeMode.Linear ? 2 : 1)).Insert(0, "  row 1079:")]];
+        [["  row 1079:" + string.Join(";", Enumerable.Repeat(" -1.23456e-07 x -1.23456e-07", mode == Core.Ops.ResizeMode.Cubic ? 4 : mode == Core.Ops.ResizeMode.Linear ? 2 : 1))]];
 
     private static readonly string[][] CopyTailTemplates =
     [
@@ -945,14 +945,14 @@ internal static class HudText
             int ny = p.KernelHeight, nx = p.KernelWidth;
             lines.Add(F($"source y {Significant(p.SourceY)}, x {Significant(p.SourceX)} in ({name}): rows {string.Join(" ", p.TapRows)}, columns {string.Join(" ", p.TapCols)}"));
             // Each row of taps: value x weight (the weight wy[i] wx[j]).
-            int places = WindowDecimals(p.Window.AsSpan(0, ny * nx));
             var row = new StringBuilder();
             for (int i = 0; i < ny; i++)
             {
                 row.Clear();
-                row.Append(F($"  row {p.TapRows[i],4}:"));
-                for (int j = 0; j < nx; j++) row.Append(WindowValue(p.Window[i * nx + j], places)).Append(F($" x{Significant(p.Kernel[i * nx + j]),-11}"));
-                lines.Add(row.ToString().TrimEnd());
+                // Single spaces only: a run of them reads as a field break to Wrap, which then breaks the row early.
+                row.Append(F($"  row {p.TapRows[i]}:"));
+                for (int j = 0; j < nx; j++) row.Append(F($" {Significant(p.Window[i * nx + j])} x {Significant(p.Kernel[i * nx + j])}")).Append(j + 1 < nx ? ";" : "");
+                lines.Add(row.ToString());
             }
             lines.Add(F($"sum of value x weight = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
@@ -1042,8 +1042,10 @@ internal static class HudText
         }
         if (p.Kind == ProbeKind.Activation)
         {
-            lines.Add(F($"in[{p.FirstInput}, {p.Y}, {p.X}] ({name}) = {p.Window[0]:0.000000}"));
-            lines.Add(F($"{p.LayerName}(in) = {p.Sum:0.000000} {gpu}"));
+            // 6 significant digits (exp and reciprocal reach 1e7 and 1e-7, which fixed decimals showed as -0.000000), the
+            // CPU's float32 value and the GPU's alike.
+            lines.Add(F($"in[{p.FirstInput}, {p.Y}, {p.X}] ({name}) = {Significant(p.Window[0])}"));
+            lines.Add(F($"{p.LayerName}(in) = {Significant((float)p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         int kh = Math.Min(p.KernelHeight, MaxTaps), kw = PoolProbeColumns(p.KernelWidth, maxChars);

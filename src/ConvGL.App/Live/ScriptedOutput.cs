@@ -117,8 +117,9 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             (p.Kind == ProbeKind.Conv ? "" : F($" kind={p.LayerName.Replace(' ', '_')}")));
         _sb.Clear();
         // A pool's taps in the padding print as "pad".
-        // (A global pool's plane and a linear layer's input: their first 256 values, then "..."; a conv's window whole.)
-        int taps = p.InputChannels * p.KernelHeight * p.KernelWidth, shown = p.Kind is ProbeKind.GlobalPool or ProbeKind.Linear or ProbeKind.Norm ? Math.Min(taps, 256) : taps;
+        // (A conv's or a pool's window whole; the other kinds' values (a global pool's plane, a linear layer's input, ...)
+        // their first 256, then "...".)
+        int taps = p.InputChannels * p.KernelHeight * p.KernelWidth, shown = p.Kind is ProbeKind.Conv or ProbeKind.Pool ? taps : Math.Min(taps, 256);
         for (int i = 0; i < shown; i++)
             _sb.Append(i == 0 ? "" : ",").Append(p.Kind == ProbeKind.Pool && !p.Inside[i] ? "pad" : F($"{p.Window[i]:R}"));
         Console.WriteLine("probe window=" + _sb + (taps > shown ? ",..." : ""));
