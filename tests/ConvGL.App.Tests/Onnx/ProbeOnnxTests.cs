@@ -221,12 +221,17 @@ public sealed class ProbeOnnxTests : IDisposable
             pipeline.LayerOutput(pipeline.LayerCount - 1);
             Assert.Matches(@"^\S+: conv \S+ \S+ .*\[conv2d(_dense|_depthwise)?\+relu\] -> ", pipeline.LayerLabel(conv));
             Assert.Contains("[fused]", pipeline.LayerLabel(conv + 1));
-            // The transposed convolution's probe says what it is and why no one window makes its output (it said "not a
-            // convolution layer").
+            // The imported transposed convolution (stride 2, pads, output padding) is taken apart: the inputs that scatter
+            // onto each output pixel, equal to what the GPU wrote (it said "not a convolution layer", then why not).
             var probe = new Probe(context.Gl);
-            probe.Take(pipeline, 2, 0, 0, 0);
-            Assert.False(probe.Valid);
-            Assert.StartsWith("a transposed convolution: each output is one window of the zero-inserted input under the rotated kernel", probe.Why);
+            GpuTensor output = pipeline.LayerOutput(2);
+            for (int y = 0; y < output.H; y++)
+                for (int x = 0; x < output.W; x++)
+                {
+                    probe.Take(pipeline, 2, 1, x, y);
+                    Assert.True(probe.Valid && probe.Kind == ProbeKind.Transposed, probe.Why);
+                    Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(probe.Gpu), $"({y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}");
+                }
         }
         using (var pipeline = new StackPipeline(context, upsampler))
         {
