@@ -147,31 +147,15 @@ public sealed class LayerProbeTests
                 """);
             Core.IO.Npy.Write(Path.Combine(dir, "s.npy"), new Tensor([6], [0.5f, -2f, 1.5f, 1f, 0.25f, -1f]));
             Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([6], [0.1f, 0.2f, -0.3f, 0f, 1f, -1f]));
-            Stack stack = StackFile.Load(file);
             var rng = new Random(12_0612);
             var image = Tensor.Chw(3, 9, 11);
             for (int i = 0; i < image.Length; i++) image.Data[i] = 0.1f + (float)rng.NextDouble();
-            StackResult cpu = StackRunner.Run(stack, image);
-            using GlContext context = GlContext.CreateHeadless();
-            using var pipeline = new StackPipeline(context, file, (9, 11));
-            pipeline.Input.Upload(image);
-            pipeline.Run();
-            var probe = new Probe(context.Gl);
+            using var run = new Probed(file, image);
+            (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
             foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Channels), (2, ProbeKind.Channels), (3, ProbeKind.TwoMaps), (4, ProbeKind.TwoMaps),
                                                           (5, ProbeKind.GlobalPool), (6, ProbeKind.TwoMaps), (7, ProbeKind.TwoMaps), (8, ProbeKind.TwoMaps),
                                                           (9, ProbeKind.TwoMaps), (10, ProbeKind.Affine), (11, ProbeKind.GlobalPool) })
-            {
-                Tensor reference = cpu.Outputs[layer];
-                for (int c = 0; c < reference.C; c++)
-                    for (int y = 0; y < reference.H; y++)
-                        for (int x = 0; x < reference.W; x++)
-                        {
-                            probe.Take(pipeline, layer, c, x, y);
-                            Assert.True(probe.Valid && probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
-                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-6 + 1e-6 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(reference[c, y, x]),
-                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
-                        }
-            }
+                run.AssertEveryPosition(layer, kind, 1e-6, 1e-5);
             // The max over the 6 edge maps at one pixel: each map's value, the largest of them.
             probe.Take(pipeline, 1, 0, 4, 5);
             Tensor edges = cpu.Outputs[0];
@@ -250,29 +234,13 @@ public sealed class LayerProbeTests
             // 6 maps of 9x12 pooled to 3x4: 72 values into 5 outputs.
             Core.IO.Npy.Write(Path.Combine(dir, "w.npy"), new Tensor([5, 72], Enumerable.Range(0, 360).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray()));
             Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([5], [0.5f, -0.25f, 0f, 1f, -1f]));
-            Stack stack = StackFile.Load(file);
             var image = Tensor.Chw(3, 9, 12);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
             (image.Data[0], image.Data[108]) = (1f, 1f); // R's and G's maxima, both 1
-            StackResult cpu = StackRunner.Run(stack, image);
-            using GlContext context = GlContext.CreateHeadless();
-            using var pipeline = new StackPipeline(context, file, (9, 12));
-            pipeline.Input.Upload(image);
-            pipeline.Run();
-            var probe = new Probe(context.Gl);
+            using var run = new Probed(file, image);
+            (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
             foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Softmax), (2, ProbeKind.Softmax), (5, ProbeKind.Linear), (7, ProbeKind.Linear) })
-            {
-                Tensor reference = cpu.Outputs[layer];
-                for (int c = 0; c < reference.C; c++)
-                    for (int y = 0; y < reference.H; y++)
-                        for (int x = 0; x < reference.W; x++)
-                        {
-                            probe.Take(pipeline, layer, c, x, y);
-                            Assert.True(probe.Valid && probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
-                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5 + 1e-5 * Math.Abs(reference[c, y, x]),
-                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
-                        }
-            }
+                run.AssertEveryPosition(layer, kind, 1e-5, 1e-5);
             probe.Take(pipeline, 7, 0, 0, 0);
             Assert.Equal((4.0, 4f, 4f), (probe.Sum, probe.Gpu, cpu.Outputs[7][0, 0, 0]));
             probe.Take(pipeline, 1, 3, 5, 4);
@@ -329,44 +297,20 @@ public sealed class LayerProbeTests
                   { "type": "resize", "scale": [2, 0.75], "mode": "cubic", "coordinates": "align_corners", "inputs": ["input"] },
                   { "type": "flatten", "inputs": [6] } ] }
                 """);
-            Stack stack = StackFile.Load(file);
             var rng = new Random(12_0614);
             var image = Tensor.Chw(3, 10, 12);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
-            StackResult cpu = StackRunner.Run(stack, image);
-            using GlContext context = GlContext.CreateHeadless();
-            using var pipeline = new StackPipeline(context, file, (10, 12));
-            pipeline.Input.Upload(image);
-            pipeline.Run();
-            var probe = new Probe(context.Gl);
+            using var run = new Probed(file, image);
+            (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
             foreach (int layer in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 12 })
-            {
-                Tensor reference = cpu.Outputs[layer];
-                for (int c = 0; c < reference.C; c++)
-                    for (int y = 0; y < reference.H; y++)
-                        for (int x = 0; x < reference.W; x++)
-                        {
-                            probe.Take(pipeline, layer, c, x, y);
-                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Copy, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
-                            // A copy is exact; the conv's maps it copies differ from the reference's by float rounding.
-                            Assert.True(probe.Sum == probe.Gpu && Math.Abs(reference[c, y, x] - probe.Gpu) <= 1e-5, $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
-                        }
-            }
+                // A copy is exact; the conv's maps it copies differ from the reference's by float rounding.
+                run.AssertEveryPosition(layer, ProbeKind.Copy, 0, 1e-5);
             // The resizes: nearest, linear and cubic taps and weights, summed as the reference sums them.
             foreach ((int layer, int rows, int cols) in new[] { (9, 1, 1), (10, 2, 2), (11, 4, 4) })
-            {
-                Tensor reference = cpu.Outputs[layer];
-                for (int c = 0; c < reference.C; c++)
-                    for (int y = 0; y < reference.H; y++)
-                        for (int x = 0; x < reference.W; x++)
-                        {
-                            probe.Take(pipeline, layer, c, x, y);
-                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Resize, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
-                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 && Math.Abs(reference[c, y, x] - probe.Sum) <= 1e-6,
-                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
-                            if (y == 1 && x == 1) Assert.Equal((rows, cols), (probe.KernelHeight, probe.KernelWidth));
-                        }
-            }
+                run.AssertEveryPosition(layer, ProbeKind.Resize, 1e-5, 2e-5, (c, y, x) =>
+                {
+                    if (y == 1 && x == 1) Assert.Equal((rows, cols), (probe.KernelHeight, probe.KernelWidth));
+                });
             // Linear, half-pixel, x1.5: output (0, 1, 1) sits at (1.5 / 1.5 - 0.5) = 0.5 on each axis: rows 0, 1, columns 0, 1, weights 1/4.
             probe.Take(pipeline, 10, 0, 1, 1);
             Assert.Equal((0.5, 0.5), (probe.SourceY, probe.SourceX));
@@ -431,29 +375,13 @@ public sealed class LayerProbeTests
                 """);
             Core.IO.Npy.Write(Path.Combine(dir, "s.npy"), new Tensor([6], [0.5f, -2f, 1.5f, 1f, 0.25f, -1f]));
             Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([6], [0.1f, 0.2f, -0.3f, 0f, 1f, -1f]));
-            Stack stack = StackFile.Load(file);
             var rng = new Random(12_0615);
             var image = Tensor.Chw(3, 7, 9);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
-            StackResult cpu = StackRunner.Run(stack, image);
-            using GlContext context = GlContext.CreateHeadless();
-            using var pipeline = new StackPipeline(context, file, (7, 9));
-            pipeline.Input.Upload(image);
-            pipeline.Run();
-            var probe = new Probe(context.Gl);
+            using var run = new Probed(file, image);
+            (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
             foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Norm), (2, ProbeKind.Norm), (3, ProbeKind.Lrn), (4, ProbeKind.Activation), (5, ProbeKind.Activation) })
-            {
-                Tensor reference = cpu.Outputs[layer];
-                for (int c = 0; c < reference.C; c++)
-                    for (int y = 0; y < reference.H; y++)
-                        for (int x = 0; x < reference.W; x++)
-                        {
-                            probe.Take(pipeline, layer, c, x, y);
-                            Assert.True(probe.Valid && probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
-                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-4 + 1e-4 * Math.Abs(probe.Gpu) && Math.Abs(reference[c, y, x] - probe.Sum) <= 1e-4 + 1e-4 * Math.Abs(probe.Sum),
-                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
-                        }
-            }
+                run.AssertEveryPosition(layer, kind, 1e-4, 2e-4);
             probe.Take(pipeline, 1, 2, 4, 3);
             List<string> lines = HudText.ProbeLines(probe, false, c => "sobel-x of G", 200, pipeline.MapName);
             Assert.StartsWith("in[2, y, x] (sobel-x of G), 7x9 = 63 values: ", lines[1]);
@@ -499,30 +427,16 @@ public sealed class LayerProbeTests
             Core.IO.Npy.Write(Path.Combine(dir, "w.npy"), new Tensor([3, 2, 3, 3], R(54)));
             Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([2], [0.5f, -0.25f]));
             Core.IO.Npy.Write(Path.Combine(dir, "g.npy"), new Tensor([3, 2, 2, 3], R(36)));
-            Stack stack = StackFile.Load(file);
             var image = Tensor.Chw(3, 5, 6);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
-            StackResult cpu = StackRunner.Run(stack, image);
-            using GlContext context = GlContext.CreateHeadless();
-            using var pipeline = new StackPipeline(context, file, (5, 6));
-            pipeline.Input.Upload(image);
-            pipeline.Run();
-            var probe = new Probe(context.Gl);
+            using var run = new Probed(file, image);
+            (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
             int empty = 0;
             foreach (int layer in new[] { 0, 1 })
-            {
-                Tensor reference = cpu.Outputs[layer];
-                for (int c = 0; c < reference.C; c++)
-                    for (int y = 0; y < reference.H; y++)
-                        for (int x = 0; x < reference.W; x++)
-                        {
-                            probe.Take(pipeline, layer, c, x, y);
-                            Assert.True(probe.Valid && probe.Kind == ProbeKind.Transposed, $"layer {layer} ({c}, {y}, {x}): {probe.Kind} {probe.Why}");
-                            Assert.True(Math.Abs(probe.Sum - probe.Gpu) <= 1e-5 && Math.Abs(reference[c, y, x] - probe.Sum) <= 1e-5,
-                                $"layer {layer} ({c}, {y}, {x}): cpu {probe.Sum}, gpu {probe.Gpu}, reference {reference[c, y, x]}");
-                            if (probe.KernelWidth == 0) empty++;
-                        }
-            }
+                run.AssertEveryPosition(layer, ProbeKind.Transposed, 1e-5, 2e-5, (_, _, _) =>
+                {
+                    if (probe.KernelWidth == 0) empty++;
+                });
             Assert.True(empty > 0, "the strided, dilated layer has outputs no input lands on");
             // Stride 2, pad 1: output (0, 2, 3) gathers input rows (2 + 1 - ky) / 2 for ky = 1 (row 1), cols (3 + 1 - kx) / 2
             // for kx = 0, 2 (cols 2, 1), over the 3 input channels: 6 products.
@@ -583,5 +497,51 @@ public sealed class LayerProbeTests
         Assert.Equal("out[c,y,x] = scale[c] x in[c,y,x] + shift[c]", HudText.LayerFormulaLines(new BatchNormLayer(Core.Ops.BatchNorm.FromAffine([1f], [0f])), 1, 9, 11, 4)[1]);
         Assert.Equal(["layer 2 (max by a number, each value on its own), for c < 3, y < 9, x < 11:", "out[c,y,x] = max(in[c,y,x], 0.5)"],
             HudText.LayerFormulaLines(new ElementwiseLayer(Core.Ops.BinaryKind.Max, 0.5f), 3, 9, 11, 2));
+    }
+
+    /// <summary>A stack file on the CPU reference and on a headless GL pipeline over one image, and a probe on the pipeline.</summary>
+    private sealed class Probed : IDisposable
+    {
+        private readonly GlContext _context;
+
+        public Probed(string file, Tensor image)
+        {
+            Stack = StackFile.Load(file);
+            Cpu = StackRunner.Run(Stack, image);
+            _context = GlContext.CreateHeadless();
+            Pipeline = new StackPipeline(_context, file, (image.H, image.W));
+            Pipeline.Input.Upload(image);
+            Pipeline.Run();
+            Probe = new Probe(_context.Gl);
+        }
+
+        public Stack Stack { get; }
+        public StackResult Cpu { get; }
+        public StackPipeline Pipeline { get; }
+        public Probe Probe { get; }
+
+        /// <summary>Every position of <paramref name="layer"/>'s output taken apart as <paramref name="kind"/>: the CPU's value
+        /// (from the GPU's input) within <paramref name="cpu"/> (1 + |GPU|) of what the GPU wrote, and the GPU's within
+        /// <paramref name="reference"/> (1 + |reference|) of the CPU reference's map; <paramref name="each"/> checks more.</summary>
+        public void AssertEveryPosition(int layer, ProbeKind kind, double cpu, double reference, Action<int, int, int>? each = null)
+        {
+            Tensor want = Cpu.Outputs[layer];
+            for (int c = 0; c < want.C; c++)
+                for (int y = 0; y < want.H; y++)
+                    for (int x = 0; x < want.W; x++)
+                    {
+                        Probe.Take(Pipeline, layer, c, x, y);
+                        Assert.True(Probe.Valid && Probe.Kind == kind, $"layer {layer} ({c}, {y}, {x}): {Probe.Kind} {Probe.Why}");
+                        Assert.True(Math.Abs(Probe.Sum - Probe.Gpu) <= cpu * (1 + Math.Abs(Probe.Gpu)) && Math.Abs(want[c, y, x] - Probe.Gpu) <= reference * (1 + Math.Abs(want[c, y, x])),
+                            $"layer {layer} ({c}, {y}, {x}): cpu {Probe.Sum}, gpu {Probe.Gpu}, reference {want[c, y, x]}");
+                        each?.Invoke(c, y, x);
+                    }
+        }
+
+        public void Dispose()
+        {
+            Pipeline.Dispose();
+            _context.Dispose();
+        }
     }
 }
