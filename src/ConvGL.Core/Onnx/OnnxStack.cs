@@ -555,9 +555,6 @@ public static class OnnxStack
         return new ActivationLayer(ActivationKind.Clip) { Min = Math.Min(min, max), Max = max };
     }
 
-    /// <summary>Add of two maps is an add layer. A map and a stored constant of one value per channel (shape (C, 1, 1),
-    /// (1, C, 1, 1), (1) or a scalar) is a per-channel affine layer (x * scale + shift, the batchnorm layer's form):
-    /// x + k, x - k, k - x, x * k, k * x, x / k (as x * (1/k), within a rounding of the quotient).</summary>
     /// <summary>Add, Sub, Mul, Div or Pow of two maps (and Max, Min of two: <paramref name="kind"/>): layers that take two
     /// maps of one rank (a flattened (1, C) against a (1, C, H, W) map lines C up with W under ONNX broadcasting, which a
     /// stack layer does not do) and one channel count, or (all but Add) one of them a single channel, broadcast over the
@@ -590,6 +587,10 @@ public static class OnnxStack
         return new ElementwiseLayer(kind, k.Data[0]);
     }
 
+    /// <summary>A map and a stored constant of one value per channel (shape (C, 1, 1), (1, C, 1, 1), (1) or a scalar) is a
+    /// per-channel affine layer (x * scale + shift, the batchnorm layer's form): x + k, x - k, k - x, x * k, k * x, x / k
+    /// (as x * (1/k), within a rounding of the quotient); Pow, Max and Min by one value a layer with that value; PRelu a
+    /// prelu layer.</summary>
     private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank, bool channelsLast)
     {
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
