@@ -136,7 +136,8 @@ internal static class ArchitectureGraphs
                                                   ("resnet50_buffer3", 13L), ("vgg", 13L), ("deeplab", 11L), ("deeplab", 13L), ("yoloup", 11L), ("yoloup", 13L), ("yolo_focus", 13L), ("yolo_focus", 11L),
                                                   ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L), ("resize_to_input", 13L),
                                                   ("resnet50_dropout_attr", 11L), ("resnet50_dropout", 13L),
-                                                  ("cbam", 11L), ("cbam", 13L), ("cbam", 17L), ("cbam_squeezed", 11L), ("cbam_squeezed", 13L) })
+                                                  ("cbam", 11L), ("cbam", 13L), ("cbam", 17L), ("cbam_squeezed", 11L), ("cbam_squeezed", 13L),
+                                                  ("attention_unet", 11L), ("attention_unet", 13L) })
             yield return [arch, o];
     }
 
@@ -174,12 +175,14 @@ internal static class ArchitectureGraphs
         "resnet50_buffer3" => ResNet50(opset, "flatten", buffer3: true),
         "cbam" => Cbam(opset, squeezed: false),
         "cbam_squeezed" => Cbam(opset, squeezed: true),
+        "attention_unet" => AttentionUNet(opset),
         _ => throw new ArgumentException(arch),
     };
 
     /// <summary>The input size each block is run at (Focus and the UNets need even sizes).</summary>
     public static (int H, int W) SizeFor(string arch) =>
-        arch == "vgg" ? (7, 7) : arch.StartsWith("yolo", StringComparison.Ordinal) || arch == "deeplab" || arch.StartsWith("unet", StringComparison.Ordinal) || arch.StartsWith("resize", StringComparison.Ordinal) ? (12, 16) : (23, 19);
+        arch == "vgg" ? (7, 7) : arch.StartsWith("yolo", StringComparison.Ordinal) || arch == "deeplab" || arch.StartsWith("unet", StringComparison.Ordinal)
+            || arch.StartsWith("resize", StringComparison.Ordinal) || arch == "attention_unet" ? (12, 16) : (23, 19);
 
 
     /// <summary>torchvision EfficientNet-B0: stem conv s2 + SiLU, one MBConv (expand, depthwise, SE with SiLU, gate first in
@@ -451,6 +454,27 @@ internal static class ArchitectureGraphs
         string sa = t.Node(S + "/act/Sigmoid", "Sigmoid", [t.Conv(S + "/cv1/Conv", pooled, 2, 1, 7, bias: false)]);
         string y = t.Node(S + "/Mul", "Mul", [ca, sa]);
         return t.Bytes(t.Relu("/act", t.Node("/Add", "Add", [y, s])));
+    }
+
+    /// <summary>An Attention U-Net's skip with its attention gate (Oktay et al. 2018, the common PyTorch Attention_block):
+    /// x, the encoder's map (conv 3 -> 8 + ReLU); g, the decoder's (max pool, conv 8 -> 8 + ReLU, nearest 2x upsample);
+    /// W_g g + W_x x (1x1 convs to 4, their BatchNorms folded in by the export), ReLU, psi (1x1 conv to 1, Sigmoid), x * psi (one
+    /// map gating all 8 channels), then the concat with g and a conv, as the decoder joins them. Needs an even size.</summary>
+    internal static byte[] AttentionUNet(long opset)
+    {
+        var t = new TorchGraph(37, opset);
+        string x = t.Relu("/Conv1/conv/conv.2", t.Conv("/Conv1/conv/conv.0/Conv", "x", 3, 8, 3));
+        string deep = t.Relu("/Conv2/conv/conv.2", t.Conv("/Conv2/conv/conv.0/Conv", t.MaxPool("/Maxpool/MaxPool", x, 2, 2, 0), 8, 8, 3));
+        string[] ins = opset >= 13 ? [deep, "", t.Init("/Up2/up/up.0/Constant_scales", [1, 1, 2, 2], 4)]
+            : [deep, t.Init("/Up2/up/up.0/Constant_roi", [], 0), t.Init("/Up2/up/up.0/Constant_scales", [1, 1, 2, 2], 4)];
+        string g = t.Node("/Up2/up/up.0/Resize", "Resize", ins, ProtoBuilders.Str("coordinate_transformation_mode", "asymmetric"), ProtoBuilders.Str("mode", "nearest"), ProtoBuilders.Str("nearest_mode", "floor"));
+        const string A = "/Att2";
+        // (The export folds each BatchNorm into the 1x1 conv before it, in eval mode: the convs carry them.)
+        string g1 = t.Conv(A + "/W_g/W_g.0/Conv", g, 8, 4, 1), x1 = t.Conv(A + "/W_x/W_x.0/Conv", x, 8, 4, 1);
+        string psi = t.Relu(A + "/relu", t.Node(A + "/Add", "Add", [g1, x1]));
+        psi = t.Node(A + "/psi/psi.2/Sigmoid", "Sigmoid", [t.Conv(A + "/psi/psi.0/Conv", psi, 4, 1, 1)]);
+        string gated = t.Node(A + "/Mul", "Mul", [x, psi]);
+        return t.Bytes(t.Relu("/Up_conv2/conv/conv.2", t.Conv("/Up_conv2/conv/conv.0/Conv", t.Concat("/Concat", gated, g), 16, 8, 3)));
     }
 
     /// <summary>torchvision RegNetY: stem conv s2 + relu, a ResBottleneckBlock (1x1, group conv 3x3 s2 with groups C/8, SE
