@@ -384,6 +384,56 @@ public sealed class ChannelReduceLayer : StackLayer
     internal override string SizeField => "op";
 }
 
+/// <summary>Dot-product attention over the positions (<see cref="Attention.Apply"/>): <c>"type": "attention"</c> with
+/// <c>"inputs": [q, k, v]</c> and optional <c>"scale"</c> (default 1 / sqrt(channels of q), as PyTorch's
+/// scaled_dot_product_attention). The output has v's channels at q's size; every position's weights over the key positions
+/// sum to 1. The self-attention block of SAGAN, non-local networks and diffusion UNets (q, k, v 1x1 convs of one map); ONNX
+/// exports of them (Reshape, Transpose, MatMul, Softmax, MatMul, Reshape) import as one such layer.</summary>
+public sealed class AttentionLayer(float? scale = null) : StackLayer
+{
+    /// <summary>The stack file's scale, or null for the default 1 / sqrt(channels of q).</summary>
+    public float? Scale { get; } = scale;
+
+    /// <summary>The factor applied to the dot products for a query of <paramref name="queryChannels"/> channels.</summary>
+    public float ScaleFor(int queryChannels) => Scale ?? (float)(1 / Math.Sqrt(queryChannels));
+
+    public override string Type => "attention";
+    public override int InputCount => 3;
+
+    public override int OutputChannels(IReadOnlyList<int> inputChannels, out string? error)
+    {
+        error = inputChannels.Count != 3 ? $"attention reads three maps (\"inputs\": [q, k, v]), got {inputChannels.Count}"
+            : inputChannels[0] != inputChannels[1] ? $"attention: the query has {inputChannels[0]} channels and the keys {inputChannels[1]}; q and k need one channel count (their dot product runs over it)"
+            : null;
+        return inputChannels[^1];
+    }
+
+    public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
+    {
+        int c = OutputChannels(inputs.Select(s => s.C).ToArray(), out error);
+        if (error is not null) return default;
+        Attention.CheckShapes("attention", (inputs[0].C, inputs[0].H, inputs[0].W), (inputs[1].C, inputs[1].H, inputs[1].W), (inputs[2].C, inputs[2].H, inputs[2].W));
+        return new MapShape(c, inputs[0].H, inputs[0].W);
+    }
+
+    public override (int H, int W) OutputSize(IReadOnlyList<(int H, int W)> inputSizes)
+    {
+        if (inputSizes.Count == 3 && inputSizes[1] != inputSizes[2])
+            throw new ConvGLException($"attention: the keys are {inputSizes[1].W}x{inputSizes[1].H} and the values {inputSizes[2].W}x{inputSizes[2].H}; k and v need one size (one value per key position)");
+        return inputSizes[0];
+    }
+
+    public override Tensor Forward(Tensor input) => throw new InvalidOperationException("attention takes three inputs");
+
+    public override Tensor Forward(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != 3) throw new ConvGLException($"attention takes three inputs (q, k, v), got {inputs.Count}");
+        return Attention.Apply(inputs[0], inputs[1], inputs[2], ScaleFor(inputs[0].C));
+    }
+
+    internal override string SizeField => "inputs";
+}
+
 /// <summary>A transposed convolution (<see cref="ConvTranspose2D"/>; PyTorch ConvTranspose2d, ONNX ConvTranspose):
 /// <c>"type": "conv_transpose"</c> with <c>weight</c> (C_in, C_out / groups, kH, kW) and optional <c>bias</c> (tensor
 /// names or .npy paths, as a learned conv's), <c>stride</c>, <c>dilation</c> (N or [y, x]), <c>padding</c> (N, [y, x]

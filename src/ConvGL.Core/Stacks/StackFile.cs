@@ -423,6 +423,13 @@ public static class StackFile
                     _ => new FlattenLayer(),
                 };
             }
+            else if (type == "attention")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "scale"]);
+                if (reads != 3) throw at.Error("inputs", $"attention reads three maps, \"inputs\": [q, k, v] (query, keys, values), got {reads}");
+                float? scale = f.TryGetValue("scale", out JsonElement sc) ? Finite(sc, "scale", at) : null;
+                layer = new AttentionLayer(scale);
+            }
             else if (type == "reduce_channels")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "op"]);
@@ -465,7 +472,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, attention, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

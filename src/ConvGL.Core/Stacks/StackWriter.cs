@@ -341,6 +341,9 @@ public static class StackWriter
             case ChannelReduceLayer reduce:
                 w.WriteString("op", reduce.Op);
                 break;
+            case AttentionLayer { Scale: { } scale }:
+                w.WriteNumber("scale", scale);
+                break;
             case ElementwiseLayer { Value: { } value }:
                 w.WriteNumber("value", value);
                 break;

@@ -1,0 +1,87 @@
+namespace ConvGL.Core.Ops;
+
+/// <summary>Dot-product attention over a map's positions: the self-attention block of SAGAN, of non-local networks and of
+/// diffusion UNets. Query q (Cq, Hq, Wq), keys k (Cq, Hk, Wk), values v (Cv, Hk, Wk): for every query position p the
+/// weights over the key positions j are
+///
+///     w[p, j] = softmax_j(scale * sum_d q[d, p] k[d, j])
+///
+/// and the output (Cv, Hq, Wq) is out[c, p] = sum_j w[p, j] v[c, j]. A convolution whose kernel is computed from the image
+/// itself: every output position has its own weights, and they span the whole map (a conv's span a small window). With q,
+/// k and v 1x1 convs of one map x, a position attends to the positions that look like it.
+///
+/// Sums and the softmax in double; the largest logit is subtracted before exp (so large logits do not overflow). A row of
+/// logits holding a NaN or +inf gives NaN outputs (as <see cref="Softmax"/>: inf - inf), as does a row all -inf.</summary>
+public static class Attention
+{
+    /// <summary>The products one output value costs (q . k for each key, then one weight x value): the size guard's unit.</summary>
+    public static long Products(int cq, int cv, long queries, long keys) => queries * keys * (cq + cv);
+
+    /// <summary>The most products one attention may take: beyond it a layer is one error (a 640x360 map attending over
+    /// itself is 5.3e10 dot products), not minutes of work.</summary>
+    public const long MaxProducts = 1L << 34;
+
+    /// <summary>Throws the shape rule's message for q, k and v of these shapes (<paramref name="name"/> starts it).</summary>
+    public static void CheckShapes(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v)
+    {
+        if (q.C != k.C)
+            throw new ConvGLException($"{name}: the query has {q.C} channels and the keys {k.C}; q and k need one channel count (their dot product runs over it)");
+        if ((k.H, k.W) != (v.H, v.W))
+            throw new ConvGLException($"{name}: the keys are {k.W}x{k.H} and the values {v.W}x{v.H}; k and v need one size (one value per key position)");
+        long products = Products(q.C, v.C, (long)q.H * q.W, (long)k.H * k.W);
+        if (products > MaxProducts)
+            throw new ConvGLException($"{name}: {q.W}x{q.H} queries attending over {k.W}x{k.H} keys take {products:0.##e+0} multiply-adds, over ConvGL's limit of " +
+                                      $"{MaxProducts:0.##e+0}; run it on a smaller input (attention blocks sit on small maps deep in a network)");
+    }
+
+    public static Tensor Apply(Tensor q, Tensor k, Tensor v, float scale)
+    {
+        if (q.Rank != 3 || k.Rank != 3 || v.Rank != 3)
+            throw new ConvGLException($"attention takes three (C, H, W) maps, got {q.ShapeString}, {k.ShapeString}, {v.ShapeString}");
+        CheckShapes("attention", (q.C, q.H, q.W), (k.C, k.H, k.W), (v.C, v.H, v.W));
+        int queries = q.H * q.W, keys = k.H * k.W;
+        var output = Tensor.Chw(v.C, q.H, q.W);
+        var weights = new double[keys];
+        for (int p = 0; p < queries; p++)
+        {
+            Weights(q, k, scale, p, weights);
+            for (int c = 0; c < v.C; c++)
+            {
+                double sum = 0;
+                for (int j = 0; j < keys; j++) sum += weights[j] * v.Data[c * keys + j];
+                output.Data[c * queries + p] = (float)sum;
+            }
+        }
+        return output;
+    }
+
+    /// <summary>Query position <paramref name="p"/>'s weights over the keys (the probe shows them): they sum to 1.</summary>
+    public static float[] Weights(Tensor q, Tensor k, float scale, int p)
+    {
+        var w = new double[k.H * k.W];
+        Weights(q, k, scale, p, w);
+        return w.Select(x => (float)x).ToArray();
+    }
+
+    /// <summary>Query position <paramref name="p"/>'s logit for key <paramref name="j"/>, scale * q[:, p] . k[:, j].</summary>
+    public static double Logit(Tensor q, Tensor k, float scale, int p, int j)
+    {
+        int queries = q.H * q.W, keys = k.H * k.W;
+        double dot = 0;
+        for (int d = 0; d < q.C; d++) dot += (double)q.Data[d * queries + p] * k.Data[d * keys + j];
+        return scale * dot;
+    }
+
+    private static void Weights(Tensor q, Tensor k, float scale, int p, double[] w)
+    {
+        double max = double.NegativeInfinity;
+        for (int j = 0; j < w.Length; j++)
+        {
+            w[j] = Logit(q, k, scale, p, j);
+            max = double.IsNaN(w[j]) || double.IsNaN(max) ? double.NaN : Math.Max(max, w[j]);
+        }
+        double total = 0;
+        for (int j = 0; j < w.Length; j++) total += w[j] = Math.Exp(w[j] - max);
+        for (int j = 0; j < w.Length; j++) w[j] /= total;
+    }
+}

@@ -1,0 +1,69 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using Silk.NET.OpenGL;
+
+namespace ConvGL.Gpu.Ops;
+
+/// <summary>The GPU twin of <see cref="Attention.Apply"/> (shaders/attention.comp): q (Cq, Hq, Wq), k (Cq, Hk, Wk), v
+/// (Cv, Hk, Wk) -> (Cv, Hq, Wq), one pass over the keys per query position with an online softmax. A program per query
+/// channel count (compile-time, so small queries stay in registers), made on first use and kept.</summary>
+public sealed class GpuAttention(GlContext context) : IDisposable
+{
+    private readonly Dictionary<(int Cq, int Vb), GlProgram> _programs = [];
+
+    /// <summary>The program of the last <see cref="Run"/>.</summary>
+    public string Variant { get; private set; } = "(not run yet)";
+
+    /// <summary>Value channels one invocation accumulates, in vec4s: 4 (16 channels, each logit computed once per 16) where v
+    /// has that many, else as many as it has.</summary>
+    internal static int VecsPerInvocation(int valueChannels) => Math.Clamp((valueChannels + 3) / 4, 1, 4);
+
+    public void Run(GpuTensor q, GpuTensor k, GpuTensor v, GpuTensor output, float scale)
+    {
+        context.CheckThread();
+        context.FlushDisposables();
+        foreach (GpuTensor input in (GpuTensor[])[q, k, v]) ComputeOp.CheckDistinct(input, output, "attention");
+        Attention.CheckShapes("attention", (q.C, q.H, q.W), (k.C, k.H, k.W), (v.C, v.H, v.W));
+        GL gl = context.Gl;
+        long most = ComputeOp.MaxTexelViewFloats(gl);
+        if (q.Length > most || k.Length > most || v.Length > most)
+            throw new GpuException($"attention: a map of {Math.Max(q.Length, Math.Max(k.Length, v.Length)):N0} values is past this driver's texel view limit ({most:N0}); run it on a smaller input or with --device cpu");
+        int queries = q.H * q.W, keys = k.H * k.W;
+        long loops = (long)keys;
+        if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "attention", loops, $"{keys:N0} key positions");
+        output.Resize(v.C, q.H, q.W);
+        int vb = VecsPerInvocation(v.C);
+        if (!_programs.TryGetValue((q.C, vb), out GlProgram? p))
+            _programs[(q.C, vb)] = p = context.Shaders.Compute("attention.comp", ("CQ", q.C), ("VB", vb));
+        Variant = $"attention: {4 * vb} value channels an invocation, query {(q.C <= 32 ? "in registers" : "read per key")}";
+        p.Use();
+        gl.Uniform1(p.Uniform("u_queries"), queries);
+        gl.Uniform1(p.Uniform("u_keys"), keys);
+        gl.Uniform1(p.Uniform("u_cv"), v.C);
+        gl.Uniform1(p.Uniform("u_scale"), scale);
+        ComputeOp.BeforeTexelReads(gl);
+        q.Buffer.BindTexelView(0);
+        k.Buffer.BindTexelView(1);
+        v.Buffer.BindTexelView(2);
+        output.Buffer.Bind(3);
+        p.DispatchCovering(queries, (v.C + 4 * vb - 1) / (4 * vb), 1);
+        ComputeOp.Barrier(gl);
+    }
+
+    /// <summary>For tests: q, k and v uploaded, run, read back.</summary>
+    public Tensor Apply(Tensor q, Tensor k, Tensor v, float scale)
+    {
+        using var gq = GpuTensor.From(context, q, "attention q");
+        using var gk = GpuTensor.From(context, k, "attention k");
+        using var gv = GpuTensor.From(context, v, "attention v");
+        using var o = new GpuTensor(context, 1, 1, 1, "attention output");
+        Run(gq, gk, gv, o, scale);
+        return o.Download();
+    }
+
+    public void Dispose()
+    {
+        // Programs belong to the context's shader library (shared, disposed with it).
+        _programs.Clear();
+    }
+}

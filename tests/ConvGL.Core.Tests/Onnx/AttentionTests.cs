@@ -1,0 +1,150 @@
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>The `attention` layer (dot-product attention over the positions, <see cref="Attention"/>): a worked example by
+/// hand, properties (weights sum to 1; scale 0 averages the values; one key gives its value everywhere; key positions
+/// shuffled together with their values change nothing), the shape and size errors, and the stack file's fields and round
+/// trip. ONNX exports of SAGAN's and a diffusion UNet's attention blocks are checked against ONNX Runtime in
+/// <see cref="ArchitectureGraphs"/>.</summary>
+public class AttentionTests
+{
+    [Fact]
+    public void WorkedExample_ByHand()
+    {
+        // Two positions of one channel. Query 1 at p0, 0 at p1; keys ln 2 and 0; values 3 and 6.
+        // p0: logits (ln 2, 0) -> weights (2/3, 1/3) -> 2 + 2 = 4. p1: logits (0, 0) -> (1/2, 1/2) -> 4.5.
+        Tensor q = Tensor.Chw(1, 1, 2, [1f, 0f]);
+        Tensor k = Tensor.Chw(1, 1, 2, [MathF.Log(2f), 0f]);
+        Tensor v = Tensor.Chw(1, 1, 2, [3f, 6f]);
+        Tensor o = Attention.Apply(q, k, v, 1f);
+        Assert.Equal([1, 1, 2], o.Shape);
+        Assert.Equal(4f, o.Data[0], 5);
+        Assert.Equal(4.5f, o.Data[1], 5);
+        Assert.Equal([2f / 3f, 1f / 3f], Attention.Weights(q, k, 1f, 0));
+        // Scale 2 doubles the logits: (2 ln 2, 0) -> (4/5, 1/5) -> 2.4 + 1.2 = 3.6.
+        Assert.Equal(3.6f, Attention.Apply(q, k, v, 2f).Data[0], 5);
+        // The layer's default scale is 1 / sqrt(channels of q): 1 here.
+        Assert.Equal(o.Data, new AttentionLayer().Forward([q, k, v]).Data);
+        Assert.Equal(0.5f, new AttentionLayer().ScaleFor(4));
+        Assert.Equal(0.25f, new AttentionLayer(0.25f).ScaleFor(4));
+    }
+
+    /// <summary>Two query channels against three keys of a 1x3 map, values of two channels, all by hand.</summary>
+    [Fact]
+    public void WorkedExample_SeveralChannels()
+    {
+        // q at p0 = (1, 1), p1 = (0, 2); keys k0 = (1, 0), k1 = (0, 1), k2 = (0, 0).
+        Tensor q = Tensor.Chw(2, 1, 2, [1f, 0f, 1f, 2f]);
+        Tensor k = Tensor.Chw(2, 1, 3, [1f, 0f, 0f, 0f, 1f, 0f]);
+        Tensor v = Tensor.Chw(2, 1, 3, [1f, 2f, 3f, 10f, 0f, -10f]);
+        Tensor o = Attention.Apply(q, k, v, 1f);
+        // p0: logits (1, 1, 0): weights (e, e, 1) / (2e + 1).
+        double e = Math.E, z = 2 * e + 1;
+        Assert.Equal((float)((e * 1 + e * 2 + 3) / z), o.Data[0], 5);
+        Assert.Equal((float)((e * 10 - 10) / z), o.Data[2], 5);
+        // p1: logits (0, 2, 0): weights (1, e^2, 1) / (e^2 + 2).
+        double e2 = Math.Exp(2), z2 = e2 + 2;
+        Assert.Equal((float)((1 + 2 * e2 + 3) / z2), o.Data[1], 5);
+        Assert.Equal((float)((10 - 10) / z2), o.Data[3], 5);
+    }
+
+    [Fact]
+    public void Properties_HoldOnRandomMaps()
+    {
+        Tensor q = Random(3, 4, 5, 1), k = Random(3, 3, 2, 2), v = Random(4, 3, 2, 3);
+        for (int p = 0; p < 20; p++) Assert.Equal(1.0, Attention.Weights(q, k, 0.7f, p).Sum(w => (double)w), 5);
+        // Scale 0: every weight 1 / keys, every position the mean of the values.
+        Tensor mean = Attention.Apply(q, k, v, 0f);
+        for (int c = 0; c < 4; c++)
+            for (int p = 0; p < 20; p++)
+                Assert.Equal(v.Data.Skip(c * 6).Take(6).Average(), mean.Data[c * 20 + p], 5);
+        // One key position: its value at every query position, whatever the logits.
+        Tensor one = Attention.Apply(q, Random(3, 1, 1, 4), Tensor.Chw(2, 1, 1, [7f, -3f]), 5f);
+        Assert.All(one.Data.Take(20), x => Assert.Equal(7f, x));
+        Assert.All(one.Data.Skip(20), x => Assert.Equal(-3f, x));
+        // Keys and their values moved to other positions together: the same output (attention has no notion of where).
+        int[] perm = [4, 0, 5, 2, 1, 3];
+        Tensor kp = Tensor.Chw(3, 3, 2), vp = Tensor.Chw(4, 3, 2);
+        for (int j = 0; j < 6; j++)
+        {
+            for (int d = 0; d < 3; d++) kp.Data[d * 6 + perm[j]] = k.Data[d * 6 + j];
+            for (int c = 0; c < 4; c++) vp.Data[c * 6 + perm[j]] = v.Data[c * 6 + j];
+        }
+        Tensor a = Attention.Apply(q, k, v, 0.7f), b = Attention.Apply(q, kp, vp, 0.7f);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a.Data[i], b.Data[i], 5);
+        // A big scale picks the best-matching key alone (softmax -> argmax), with no overflow.
+        Tensor sharp = Attention.Apply(Tensor.Chw(1, 1, 1, [1f]), Tensor.Chw(1, 1, 3, [1f, 2f, 3f]), Tensor.Chw(1, 1, 3, [10f, 20f, 30f]), 1000f);
+        Assert.Equal(30f, sharp.Data[0]);
+    }
+
+    [Fact]
+    public void NonFiniteLogits_AsTheSoftmaxReference()
+    {
+        Tensor v = Tensor.Chw(1, 1, 2, [1f, 2f]);
+        Tensor k = Tensor.Chw(1, 1, 2, [1f, 0f]);
+        Assert.True(float.IsNaN(Attention.Apply(Tensor.Chw(1, 1, 1, [float.NaN]), k, v, 1f).Data[0]));
+        Assert.True(float.IsNaN(Attention.Apply(Tensor.Chw(1, 1, 1, [float.PositiveInfinity]), k, v, 1f).Data[0]));
+        // -inf times key 1 is -inf (weight 0), times key 0 NaN: NaN.
+        Assert.True(float.IsNaN(Attention.Apply(Tensor.Chw(1, 1, 1, [float.NegativeInfinity]), k, v, 1f).Data[0]));
+        // A -inf logit beside finite ones has weight 0: keys (-inf, 0).
+        Assert.Equal(2f, Attention.Apply(Tensor.Chw(1, 1, 1, [1f]), Tensor.Chw(1, 1, 2, [float.NegativeInfinity, 0f]), v, 1f).Data[0]);
+    }
+
+    [Fact]
+    public void Shapes_AndTheirErrors()
+    {
+        var layer = new AttentionLayer();
+        Assert.Equal(3, layer.InputCount);
+        Assert.Equal(new MapShape(16, 5, 7), layer.OutputShape([new MapShape(2, 5, 7), new MapShape(2, 3, 4), new MapShape(16, 3, 4)], out string? error));
+        Assert.Null(error);
+        layer.OutputShape([new MapShape(2, 5, 7), new MapShape(3, 5, 7), new MapShape(16, 5, 7)], out error);
+        Assert.Equal("attention: the query has 2 channels and the keys 3; q and k need one channel count (their dot product runs over it)", error);
+        var e = Assert.Throws<ConvGLException>(() => layer.OutputShape([new MapShape(2, 5, 7), new MapShape(2, 5, 7), new MapShape(16, 5, 6)], out _));
+        Assert.Equal("attention: the keys are 7x5 and the values 6x5; k and v need one size (one value per key position)", e.Message);
+        // 640x360 attending over itself: 2.3e5 x 2.3e5 positions, one error before any work.
+        e = Assert.Throws<ConvGLException>(() => layer.OutputShape([new MapShape(8, 360, 640), new MapShape(8, 360, 640), new MapShape(64, 360, 640)], out _));
+        Assert.StartsWith("attention: 640x360 queries attending over 640x360 keys take 3.82e+12 multiply-adds, over ConvGL's limit", e.Message);
+        Assert.Throws<ConvGLException>(() => Attention.Apply(Tensor.Chw(2, 2, 2), Tensor.Chw(2, 2, 2), Tensor.Chw(1, 2, 3), 1f));
+    }
+
+    [Fact]
+    public void StackFile_ReadsWritesAndRefuses()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("a.json"), """
+            {"input": "rgb", "layers": [
+              {"type": "conv", "name": "x", "kernels": ["sobel-x", "sobel-y"], "sum": true, "border": "reflect"},
+              {"type": "maxpool", "name": "small", "size": 2},
+              {"type": "attention", "name": "self", "inputs": ["x", "small", "small"]},
+              {"type": "attention", "name": "scaled", "inputs": ["x", "x", "input"], "scale": 0.125}
+            ]}
+            """);
+        Stack stack = StackFile.Load(dir.File("a.json"));
+        Tensor image = Random(3, 6, 8, 7);
+        StackResult r = StackRunner.Run(stack, image);
+        Assert.Equal([2, 6, 8], r.Outputs[2].Shape);
+        Assert.Equal([3, 6, 8], r.Outputs[3].Shape);
+        Tensor expected = Attention.Apply(r.Outputs[0], r.Outputs[1], r.Outputs[1], 1 / MathF.Sqrt(2));
+        Assert.Equal(expected.Data, r.Outputs[2].Data);
+        Assert.Equal(Attention.Apply(r.Outputs[0], r.Outputs[0], image, 0.125f).Data, r.Outputs[3].Data);
+        StackWriter.Write(dir.File("back.json"), stack);
+        string back = File.ReadAllText(dir.File("back.json"));
+        Assert.Contains("\"scale\": 0.125", back);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(back, "\"scale\""));
+        StackResult again = StackRunner.Run(StackFile.Load(dir.File("back.json")), image);
+        for (int i = 0; i < r.Outputs.Count; i++) Assert.Equal(r.Outputs[i].Data, again.Outputs[i].Data);
+
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input"]}]}""", "s.json"));
+        Assert.Equal("s.json: layers[0] (attention) field 'inputs': attention reads three maps, \"inputs\": [q, k, v] (query, keys, values), got 2", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "scale": "x"}]}""", "s.json"));
+        Assert.Contains("field 'scale': must be a finite number", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""
+            {"input": "rgb", "layers": [{"type": "conv", "kernels": ["sobel-x"], "sum": true},
+              {"type": "attention", "inputs": [0, "input", "input"]}]}
+            """, "s.json"));
+        Assert.Equal("s.json: layers[1] (attention) field 'inputs': attention: the query has 1 channels and the keys 3; q and k need one channel count (their dot product runs over it)", e.Message);
+    }
+}

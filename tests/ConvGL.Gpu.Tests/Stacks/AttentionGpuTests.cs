@@ -1,0 +1,91 @@
+using ConvGL.Core;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using ConvGL.Gpu.Ops;
+using ConvGL.Gpu.Stacks;
+
+namespace ConvGL.Gpu.Tests.Stacks;
+
+/// <summary>attention.comp (<see cref="GpuAttention"/>) against <see cref="Attention.Apply"/>: query sizes that straddle
+/// the 64-invocation workgroups (1x1, 5x7, 17x9, 1x65), key maps of another size, query channels on both sides of the
+/// register cache (1, 3, 8, 32, 33), value channels on both sides of each vec4 block (1, 3, 4, 5, 16, 17, 33), scales
+/// that make the softmax flat and sharp (where the running max is replaced often), non-finite logits, and the layer in a
+/// stack on the GPU runner, again after a size change.</summary>
+[Collection(GlCollection.Name)]
+public sealed class AttentionGpuTests(GlFixture fixture)
+{
+    [Theory]
+    [InlineData(1, 1, 1, 1, 1)]
+    [InlineData(3, 4, 5, 7, 0)]
+    [InlineData(8, 16, 17, 9, 1)]
+    [InlineData(32, 17, 1, 65, 2)]
+    [InlineData(33, 5, 5, 7, 3)]
+    [InlineData(1, 33, 4, 4, 1)]
+    [InlineData(8, 3, 9, 8, 2)]
+    public void GpuMatchesCpu_OverShapes(int cq, int cv, int hq, int wq, int keySize)
+    {
+        var rng = new Random(cq * 100 + cv * 10 + hq + wq);
+        // Keys at another size than the queries (as behind a pool), at the same size, or a single position.
+        (int hk, int wk) = keySize switch { 0 => (hq, wq), 1 => (3, 5), 2 => (1, 1), _ => (9, 2) };
+        Tensor q = Parity.Random(rng, cq, hq, wq), k = Parity.Random(rng, cq, hk, wk), v = Parity.Random(rng, cv, hk, wk);
+        using var gpu = new GpuAttention(fixture.Context);
+        foreach (float scale in new[] { 1 / MathF.Sqrt(cq), 0f, 6f })
+            Parity.AssertGpuMatchesReference(Attention.Apply(q, k, v, scale), gpu.Apply(q, k, v, scale), $"q {cq}x{hq}x{wq}, k/v {hk}x{wk}, {cv} value channels, scale {scale}");
+    }
+
+    /// <summary>Logits rising key after key (each key's logit the largest so far: the accumulators are rescaled at every
+    /// step) and falling (never rescaled), with a spread of 60 between them.</summary>
+    [Fact]
+    public void GpuMatchesCpu_WhenTheRunningMaxMovesEveryKey()
+    {
+        int keys = 40;
+        Tensor q = Tensor.Chw(1, 1, 2, [1f, -1f]);
+        Tensor k = Tensor.Chw(1, 1, keys, Enumerable.Range(0, keys).Select(j => j * 1.5f).ToArray());
+        Tensor v = Parity.Random(new Random(3), 5, 1, keys);
+        using var gpu = new GpuAttention(fixture.Context);
+        Parity.AssertGpuMatchesReference(Attention.Apply(q, k, v, 1f), gpu.Apply(q, k, v, 1f), "rising and falling logits");
+    }
+
+    [Fact]
+    public void NonFiniteLogits_GiveNaNOrWeightZero_AsTheReference()
+    {
+        // Query positions: NaN, +inf (times key 1: +inf; NaN times key 0), 1 (finite logits beside a -inf key), -inf.
+        Tensor q = Tensor.Chw(1, 1, 4, [float.NaN, float.PositiveInfinity, 1f, float.NegativeInfinity]);
+        Tensor k = Tensor.Chw(1, 1, 3, [float.NegativeInfinity, 1f, 2f]);
+        Tensor v = Tensor.Chw(2, 1, 3, [5f, 1f, 2f, -5f, 3f, 4f]);
+        Tensor cpu = Attention.Apply(q, k, v, 1f);
+        using var gpu = new GpuAttention(fixture.Context);
+        Tensor g = gpu.Apply(q, k, v, 1f);
+        for (int i = 0; i < cpu.Length; i++)
+        {
+            if (float.IsNaN(cpu.Data[i])) Assert.True(float.IsNaN(g.Data[i]), $"value {i}: reference NaN, GPU {g.Data[i]}");
+            else Assert.Equal(cpu.Data[i], g.Data[i], 5);
+        }
+        // The finite position: keys (-inf, 1, 2) -> weights (0, 1, e) / (1 + e).
+        Assert.Equal((1 + 2 * MathF.E) / (1 + MathF.E), g.Data[2], 5);
+    }
+
+    [Fact]
+    public void InAStack_GpuRunnerMatchesCpu_AcrossASizeChange()
+    {
+        Stack stack = StackFile.Parse("""
+            {"input": "rgb", "layers": [
+              {"type": "conv", "name": "x", "kernels": ["sobel-x", "sobel-y", "laplacian", "gaussian:3"], "border": "reflect"},
+              {"type": "maxpool", "name": "small", "size": 2, "ceil_mode": true},
+              {"type": "conv", "name": "q", "inputs": ["x"], "kernels": ["sobel-x"], "sum": true},
+              {"type": "conv", "name": "k", "inputs": ["small"], "kernels": ["sobel-x"], "sum": true},
+              {"type": "attention", "name": "att", "inputs": ["q", "k", "small"]},
+              {"type": "add", "inputs": ["att", "x"]},
+              {"type": "attention", "inputs": ["x", "x", "input"], "scale": 0.3}
+            ]}
+            """, "attention.json");
+        using var runner = new GpuStackRunner(fixture.Context, stack, 6, 9);
+        foreach ((int h, int w) in new[] { (6, 9), (2, 3), (7, 5), (17, 9), (6, 9) })
+        {
+            Tensor image = GpuStackTests.TestImage(3, h, w, seed: h * 31 + w);
+            StackResult cpu = StackRunner.Run(stack, image), gpu = runner.Run(image);
+            for (int i = 0; i < cpu.Outputs.Count; i++)
+                Parity.AssertGpuMatchesReference(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Type}) at {h}x{w}");
+        }
+    }
+}
