@@ -9,7 +9,7 @@ namespace ConvGL.Core.Onnx;
 public static class ImportPatterns
 {
     private static readonly Func<IReadOnlyList<OnnxOp>, IReadOnlyDictionary<string, Tensor>, IEnumerable<string>, string, List<OnnxOp>>[] s_all =
-        [GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse];
+        [GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse, AttentionPattern.Fuse];
 
     /// <summary><paramref name="ops"/> with every pattern found replaced by its one op.</summary>
     public static List<OnnxOp> Apply(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
@@ -434,4 +434,148 @@ public sealed class ChannelAffineOp : OnnxOp
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs) => BatchNorm.FromAffine(Scale, Shift).Apply(inputs[0]!, channelAxis: 1);
+}
+
+/// <summary>Dot-product attention over the positions as exports write it (SAGAN's Self_Attn, non-local blocks, the attention
+/// block of diffusion UNets / VQGAN): each of q, k and v is a map flattened to (N, C, H*W) by a Reshape (and transposed to
+/// (N, H*W, C) where the product needs it: Transpose [0, 2, 1]); a MatMul of q's and k's gives the (N, positions, positions)
+/// logits, scaled by stored single values (Mul, Div: on the logits or on q's or k's tokens), a Softmax over one of the
+/// positions axes (that one's map is the keys), a MatMul with v's tokens (either side, the weights transposed or not), and
+/// a Reshape of the (N, C, H*W) result back to a map (a Transpose [0, 2, 1] first where it came out as (N, H*W, C)). Found
+/// so a stack runs it as one attention layer (<see cref="AttentionOp"/>); every value between is read by the next node only
+/// and is no graph output. The Reshapes' targets are checked where the maps' channels are known (OnnxStack).</summary>
+public static class AttentionPattern
+{
+    /// <summary>A MatMul operand traced back to the map it flattens: the map, whether its tokens are (positions, channels),
+    /// the stored factors on the way, the ops passed and the flattening Reshape.</summary>
+    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten);
+
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        // A stored single value a Mul or Div applies to v (either side of a Mul, the divisor of a Div): (the other input, the
+        // factor), or null.
+        (string Other, double Factor)? Scaling(OnnxOp? op)
+        {
+            if (op is not BinaryOp { Kind: BinaryKind.Mul or BinaryKind.Div } b || b.Inputs.Count != 2) return null;
+            if (ix.Scalar(b.Inputs[1]) is { } s1 && !ix.IsConstant(b.Inputs[0])) return (b.Inputs[0], b.Kind == BinaryKind.Mul ? s1 : 1.0 / s1);
+            if (b.Kind == BinaryKind.Mul && ix.Scalar(b.Inputs[0]) is { } s0 && !ix.IsConstant(b.Inputs[1])) return (b.Inputs[1], s0);
+            return null;
+        }
+        static bool Swaps(OnnxOp? op) => op is TransposeOp { Perm: [0, 2, 1] };
+        // Back from a MatMul's operand to the map a Reshape flattens.
+        Tokens? Trace(string v, OnnxOp reader)
+        {
+            bool positionsFirst = false;
+            double factor = 1;
+            var passed = new List<OnnxOp>();
+            while (true)
+            {
+                if (ix.Only(v) != reader || ix.Producer(v) is not { } p) return null;
+                passed.Add(p);
+                if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
+                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten);
+                if (Swaps(p)) positionsFirst = !positionsFirst;
+                else if (Scaling(p) is { } sc) factor *= sc.Factor;
+                else return null;
+                reader = p;
+                v = Swaps(p) ? p.Inputs[0] : Scaling(p)!.Value.Other;
+            }
+        }
+        foreach (OnnxOp op in ops)
+        {
+            if (op is not SoftmaxOp { Log: false } softmax) continue;
+            // The logits: a MatMul, scaled on the way by stored values.
+            var group = new List<OnnxOp> { softmax };
+            double scale = 1;
+            string logits = softmax.Inputs[0];
+            OnnxOp reader = softmax;
+            OnnxOp? mm1 = null;
+            while (ix.Only(logits) == reader && ix.Producer(logits) is { } p)
+            {
+                if (p is MatMulOp)
+                {
+                    mm1 = p;
+                    break;
+                }
+                if (Scaling(p) is not { } sc) break;
+                scale *= sc.Factor;
+                group.Add(p);
+                reader = p;
+                logits = sc.Other;
+            }
+            if (mm1 is null || Trace(mm1.Inputs[0], mm1) is not { } a || Trace(mm1.Inputs[1], mm1) is not { } b) continue;
+            // (positions of a, channels) x (channels, positions of b): the logits are (positions of a, positions of b).
+            if (!a.PositionsFirst || b.PositionsFirst) continue;
+            int axis = softmax.Axis < 0 ? softmax.Axis + 3 : softmax.Axis;
+            if (axis is not (1 or 2) || (softmax.Coerced && axis != 2)) continue;
+            bool bIsKeys = axis == 2;
+            (Tokens q, Tokens k) = bIsKeys ? (a, b) : (b, a);
+            // The weights (rows: a's positions, columns: b's), transposed on the way or not, into the second MatMul.
+            bool rowsAreQueries = bIsKeys;
+            string w = softmax.Output;
+            OnnxOp? next = ix.Only(w);
+            var after = new List<OnnxOp>();
+            if (Swaps(next))
+            {
+                after.Add(next!);
+                rowsAreQueries = !rowsAreQueries;
+                w = next!.Output;
+                next = ix.Only(w);
+            }
+            if (next is not MatMulOp mm2 || mm2.Inputs.Count != 2 || mm2.Inputs[0] == mm2.Inputs[1]) continue;
+            bool weightsFirst = mm2.Inputs[0] == w;
+            if (Trace(weightsFirst ? mm2.Inputs[1] : mm2.Inputs[0], mm2) is not { } v || v.Factor != 1) continue;
+            // weights (queries, keys) x v (key positions, channels) -> (queries, channels); v (channels, key positions) x
+            // weights (keys, queries) -> (channels, queries).
+            bool resultPositionsFirst;
+            if (weightsFirst && rowsAreQueries && v.PositionsFirst) resultPositionsFirst = true;
+            else if (!weightsFirst && !rowsAreQueries && !v.PositionsFirst) resultPositionsFirst = false;
+            else continue;
+            string r = mm2.Output;
+            OnnxOp? back = ix.Only(r);
+            if (resultPositionsFirst)
+            {
+                if (!Swaps(back)) continue;
+                after.Add(back!);
+                r = back!.Output;
+                back = ix.Only(r);
+            }
+            if (back is not ReshapeOp unflatten || unflatten.Inputs.Count is not (1 or 2)) continue;
+            group.AddRange([mm1, .. a.Ops, .. b.Ops, .. after, mm2, .. v.Ops, unflatten]);
+            if (ix.Taken(group) || group.Distinct().Count() != group.Count) continue;
+            string label = ix.Label(group, unflatten, "Attention");
+            string where = $"{source}: node '{ErrorText.Echo(label)}' (attention as {ix.Spelled(group)})";
+            var node = new OnnxNode(label, "Attention", "", [q.Map, k.Map, v.Map], [unflatten.Output], new Dictionary<string, OnnxAttribute>());
+            ix.Stand(group, unflatten, new AttentionOp(node, where, q.Map, k.Map, v.Map, unflatten.Output, (float)(scale * q.Factor * k.Factor),
+                [q.Flatten, k.Flatten, v.Flatten], unflatten));
+        }
+        return ix.Result();
+    }
+}
+
+/// <summary>Dot-product attention over the positions of (1, C, H, W) maps, what <see cref="AttentionPattern"/> finds: q, k
+/// and v maps, the logits' scale; in a stack the <c>attention</c> layer (<see cref="Ops.Attention"/>).</summary>
+public sealed class AttentionOp : OnnxOp
+{
+    public float Scale { get; }
+    /// <summary>The Reshapes that flatten q, k and v (their targets: (N, C, H*W)), and the one back to a map.</summary>
+    public IReadOnlyList<ReshapeOp> Flattens { get; }
+    public ReshapeOp Unflatten { get; }
+
+    internal AttentionOp(OnnxNode node, string where, string q, string k, string v, string output, float scale, IReadOnlyList<ReshapeOp> flattens, ReshapeOp unflatten)
+        : base(node, where, [q, k, v], output)
+    {
+        Scale = scale;
+        Flattens = flattens;
+        Unflatten = unflatten;
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor[] maps = inputs.Select(t => t is { Rank: 4 } m && m.Shape[0] == 1 ? m.Reshape(m.Shape[1], m.Shape[2], m.Shape[3])
+            : throw Error($"attention takes (1, C, H, W) maps, got {t?.ShapeString}")).ToArray();
+        Tensor o = Attention.Apply(maps[0], maps[1], maps[2], Scale);
+        return o.Reshape(1, o.C, o.H, o.W);
+    }
 }

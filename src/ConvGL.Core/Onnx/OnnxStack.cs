@@ -412,6 +412,7 @@ public static class OnnxStack
                         ChannelsOf(reads[0]), RankOf(reads[0])),
                     SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
                     SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
+                    AttentionOp att => AttentionLayerOf(known, att, reads.Select(ChannelsOf).ToArray(), reads.Select(RankOf).ToArray()),
                     _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
                 };
                 // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
@@ -480,7 +481,7 @@ public static class OnnxStack
     private static IEnumerable<string> DataInputs(IReadOnlyDictionary<string, Tensor> known, OnnxOp op) => op switch
     {
         BinaryOp => op.Inputs.Take(2).Where(v => !known.ContainsKey(v)),
-        ConcatOp => op.Inputs,
+        ConcatOp or AttentionOp => op.Inputs,
         VariadicOp => op.Inputs.Where(v => !known.ContainsKey(v)),
         _ => op.Inputs.Take(1),
     };
@@ -527,6 +528,31 @@ public static class OnnxStack
 
     /// <summary>A Reshape's target with entries it cannot know at import (a map's height or width) as -2; null when the
     /// target is not stored.</summary>
+    /// <summary>The attention layer of an <see cref="AttentionOp"/> whose Reshapes flatten each (1, C, H, W) map to (N, C, H*W)
+    /// and turn the (N, C_v, H*W) result back into (N, C_v, H, W): the batch 1 (or 0, -1), the channels as the map has them (or
+    /// -1, 0), the positions as written (sizes from Shape are unknown here, so any). Anything else is one error naming the
+    /// Reshape.</summary>
+    private static AttentionLayer AttentionLayerOf(IReadOnlyDictionary<string, Tensor> known, AttentionOp att, int[] channels, int[] ranks)
+    {
+        if (ranks.Any(r => r != 4))
+            throw new ConvGLException($"{att.Where}: in a stack attention runs over maps (N, C, H, W); one of q, k, v is a flattened (N, K) value");
+        void Check(ReshapeOp r, int rank, int c, string what)
+        {
+            long[]? t = Target(known, r);
+            bool fits = t is not null && t.Length == rank && t[0] is 1 or 0 or -1 && (t[1] == c || t[1] is -1 or 0)
+                        && t.Skip(2).All(d => d is -1 or -2 or > 0) && t.Count(d => d == -1) <= 1;
+            if (!fits)
+                throw new ConvGLException($"{r.Where}: in a stack attention's Reshape {what} (a map of {c} channels), got " +
+                                          $"{(t is null ? "a shape computed from values a stack does not know" : $"[{string.Join(", ", t.Select(d => d == -2 ? "?" : d.ToString()))}]")}");
+        }
+        string[] roles = ["q", "k", "v"];
+        for (int i = 0; i < 3; i++) Check(att.Flattens[i], 3, channels[i], $"flattens {roles[i]} to (N, C, H*W)");
+        Check(att.Unflatten, 4, channels[2], "turns the (N, C, H*W) result back into (N, C, H, W)");
+        if (channels[0] != channels[1])
+            throw new ConvGLException($"{att.Where}: the query has {channels[0]} channels and the keys {channels[1]}; q and k need one channel count");
+        return new AttentionLayer(att.Scale);
+    }
+
     private static long[]? Target(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r)
     {
         if (r.AttributeShape is { } a) return a;

@@ -137,7 +137,9 @@ internal static class ArchitectureGraphs
                                                   ("unet_convt_dynpad", 13L), ("unet_convt_dynpad", 11L), ("resize_to_skip", 13L), ("resize_to_input", 13L),
                                                   ("resnet50_dropout_attr", 11L), ("resnet50_dropout", 13L),
                                                   ("cbam", 11L), ("cbam", 13L), ("cbam", 17L), ("cbam_squeezed", 11L), ("cbam_squeezed", 13L),
-                                                  ("attention_unet", 11L), ("attention_unet", 13L) })
+                                                  ("attention_unet", 11L), ("attention_unet", 13L),
+                                                  ("sagan", 11L), ("sagan", 13L), ("sagan", 17L), ("ldm_attn", 13L), ("ldm_attn", 17L),
+                                                  ("nonlocal", 11L), ("nonlocal", 13L), ("attn_keys_first", 13L) })
             yield return [arch, o];
     }
 
@@ -176,13 +178,17 @@ internal static class ArchitectureGraphs
         "cbam" => Cbam(opset, squeezed: false),
         "cbam_squeezed" => Cbam(opset, squeezed: true),
         "attention_unet" => AttentionUNet(opset),
+        "sagan" => Sagan(opset),
+        "ldm_attn" => LdmAttention(opset),
+        "nonlocal" => NonLocal(opset),
+        "attn_keys_first" => KeysFirstAttention(opset),
         _ => throw new ArgumentException(arch),
     };
 
     /// <summary>The input size each block is run at (Focus and the UNets need even sizes).</summary>
     public static (int H, int W) SizeFor(string arch) =>
         arch == "vgg" ? (7, 7) : arch.StartsWith("yolo", StringComparison.Ordinal) || arch == "deeplab" || arch.StartsWith("unet", StringComparison.Ordinal)
-            || arch.StartsWith("resize", StringComparison.Ordinal) || arch == "attention_unet" ? (12, 16) : (23, 19);
+            || arch.StartsWith("resize", StringComparison.Ordinal) || arch is "attention_unet" or "ldm_attn" or "nonlocal" ? (12, 16) : (23, 19);
 
 
     /// <summary>torchvision EfficientNet-B0: stem conv s2 + SiLU, one MBConv (expand, depthwise, SE with SiLU, gate first in
@@ -475,6 +481,92 @@ internal static class ArchitectureGraphs
         psi = t.Node(A + "/psi/psi.2/Sigmoid", "Sigmoid", [t.Conv(A + "/psi/psi.0/Conv", psi, 4, 1, 1)]);
         string gated = t.Node(A + "/Mul", "Mul", [x, psi]);
         return t.Bytes(t.Relu("/Up_conv2/conv/conv.2", t.Conv("/Up_conv2/conv/conv.0/Conv", t.Concat("/Concat", gated, g), 16, 8, 3)));
+    }
+
+    /// <summary>SAGAN's Self_Attn (Zhang et al. 2018), exported with dynamic sizes: query and key 1x1 convs to C/8, value to C;
+    /// x.view(B, -1, W*H) from Shape arithmetic, the query permuted, energy = bmm(q, k), softmax(dim=-1), out = bmm(v,
+    /// attention.permute(0, 2, 1)), out.view(B, C, W, H), gamma * out + x.</summary>
+    internal static byte[] Sagan(long opset)
+    {
+        var t = new TorchGraph(41, opset);
+        string x = t.Relu("/conv/conv.1", t.Conv("/conv/conv.0/Conv", "x", 3, 16, 3));
+        const string A = "/attn";
+        string q = t.Conv(A + "/query_conv/Conv", x, 16, 2, 1), k = t.Conv(A + "/key_conv/Conv", x, 16, 2, 1), v = t.Conv(A + "/value_conv/Conv", x, 16, 16, 1);
+        string Dim(string n, long i) => t.Node($"{A}/Gather_{n}", "Gather", [t.Node($"{A}/Shape_{n}", "Shape", [x]), t.ConstI($"{A}/Constant_{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0));
+        string b = Dim("b", 0), c = Dim("c", 1), wd = Dim("w", 2), hd = Dim("h", 3);
+        string wh = t.Node(A + "/Mul", "Mul", [wd, hd]);
+        string Flat(string n) => t.Node($"{A}/Concat_{n}", "Concat", [t.Unsqueeze($"{A}/Unsqueeze_{n}b", b, 0), t.ConstI($"{A}/Constant_{n}m", [-1]), t.Unsqueeze($"{A}/Unsqueeze_{n}p", wh, 0)], ProtoBuilders.Int("axis", 0));
+        string pq = t.Node(A + "/Transpose", "Transpose", [t.Node(A + "/Reshape", "Reshape", [q, Flat("q")])], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string pk = t.Node(A + "/Reshape_1", "Reshape", [k, Flat("k")]);
+        string energy = t.Node(A + "/MatMul", "MatMul", [pq, pk]);
+        string attention = t.Node(A + "/softmax/Softmax", "Softmax", [energy], ProtoBuilders.Int("axis", opset >= 13 ? -1 : 2));
+        string pv = t.Node(A + "/Reshape_2", "Reshape", [v, Flat("v")]);
+        string o = t.Node(A + "/MatMul_1", "MatMul", [pv, t.Node(A + "/Transpose_1", "Transpose", [attention], ProtoBuilders.Ints("perm", 0, 2, 1))]);
+        string back = t.Node(A + "/Concat_o", "Concat", [t.Unsqueeze(A + "/Unsqueeze_o0", b, 0), t.Unsqueeze(A + "/Unsqueeze_o1", c, 0), t.Unsqueeze(A + "/Unsqueeze_o2", wd, 0), t.Unsqueeze(A + "/Unsqueeze_o3", hd, 0)], ProtoBuilders.Int("axis", 0));
+        o = t.Node(A + "/Reshape_3", "Reshape", [o, back]);
+        o = t.Node(A + "/Mul_1", "Mul", [t.Init("attn.gamma", [0.7f], 1), o]);
+        return t.Bytes(t.Node(A + "/Add", "Add", [o, x]));
+    }
+
+    /// <summary>The attention block of latent diffusion's / VQGAN's UNet (AttnBlock), exported at a fixed 12x16: q, k, v and
+    /// proj_out 1x1 convs; q.reshape(b, c, h*w).permute(0, 2, 1), k.reshape(b, c, h*w), w_ = bmm(q, k) * c^-0.5,
+    /// softmax(dim=2), v.reshape, w_.permute(0, 2, 1), h_ = bmm(v, w_).reshape(b, c, h, w), x + proj_out(h_).</summary>
+    internal static byte[] LdmAttention(long opset)
+    {
+        var t = new TorchGraph(43, opset);
+        string x = t.Relu("/conv_in/act", t.Conv("/conv_in/Conv", "x", 3, 8, 3));
+        const string A = "/attn_1";
+        string q = t.Conv(A + "/q/Conv", x, 8, 8, 1), k = t.Conv(A + "/k/Conv", x, 8, 8, 1), v = t.Conv(A + "/v/Conv", x, 8, 8, 1);
+        string flat = t.ConstI(A + "/Constant", [1, 8, 192]);
+        string tq = t.Node(A + "/Transpose", "Transpose", [t.Node(A + "/Reshape", "Reshape", [q, flat])], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string w = t.Node(A + "/MatMul", "MatMul", [tq, t.Node(A + "/Reshape_1", "Reshape", [k, t.ConstI(A + "/Constant_1", [1, 8, 192])])]);
+        w = t.Node(A + "/Mul", "Mul", [w, t.ConstF(A + "/Constant_2", 1 / MathF.Sqrt(8))]);
+        w = t.Node(A + "/Softmax", "Softmax", [w], ProtoBuilders.Int("axis", 2));
+        string tv = t.Node(A + "/Reshape_2", "Reshape", [v, t.ConstI(A + "/Constant_3", [1, 8, 192])]);
+        w = t.Node(A + "/Transpose_1", "Transpose", [w], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string h = t.Node(A + "/Reshape_3", "Reshape", [t.Node(A + "/MatMul_1", "MatMul", [tv, w]), t.ConstI(A + "/Constant_4", [1, 8, 12, 16])]);
+        return t.Bytes(t.Node(A + "/Add", "Add", [x, t.Conv(A + "/proj_out/Conv", h, 8, 8, 1)]));
+    }
+
+    /// <summary>A non-local block (Wang et al. 2018, embedded Gaussian) with the keys and values subsampled by a 2x2 max pool
+    /// (so they have a quarter of the positions), the scale split as sqrt on each side (as scaled_dot_product_attention exports
+    /// it: Mul of q's and k's tokens), the weights first: f = softmax(theta^T phi), y = f g^T (positions, channels),
+    /// transposed back and reshaped to the input's size (Shape arithmetic), W_z 1x1 conv, + x.</summary>
+    internal static byte[] NonLocal(long opset)
+    {
+        var t = new TorchGraph(47, opset);
+        string x = t.Relu("/conv/conv.1", t.Conv("/conv/conv.0/Conv", "x", 3, 8, 3));
+        const string A = "/nl";
+        string theta = t.Conv(A + "/theta/Conv", x, 8, 4, 1);
+        string phi = t.MaxPool(A + "/phi_pool/MaxPool", t.Conv(A + "/phi/Conv", x, 8, 4, 1), 2, 2, 0);
+        string g = t.MaxPool(A + "/g_pool/MaxPool", t.Conv(A + "/g/Conv", x, 8, 4, 1), 2, 2, 0);
+        string root = t.ConstF(A + "/Constant_s", MathF.Pow(4, -0.25f));
+        string tq = t.Node(A + "/Transpose", "Transpose", [t.Node(A + "/Reshape", "Reshape", [theta, t.ConstI(A + "/Constant", [1, 4, -1])])], ProtoBuilders.Ints("perm", 0, 2, 1));
+        tq = t.Node(A + "/Mul", "Mul", [tq, root]);
+        string tk = t.Node(A + "/Mul_1", "Mul", [root, t.Node(A + "/Reshape_1", "Reshape", [phi, t.ConstI(A + "/Constant_1", [1, 4, -1])])]);
+        string f = t.Node(A + "/Softmax", "Softmax", [t.Node(A + "/MatMul", "MatMul", [tq, tk])], ProtoBuilders.Int("axis", opset >= 13 ? -1 : 2));
+        string tg = t.Node(A + "/Transpose_1", "Transpose", [t.Node(A + "/Reshape_2", "Reshape", [g, t.ConstI(A + "/Constant_2", [0, 4, -1])])], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string y = t.Node(A + "/Transpose_2", "Transpose", [t.Node(A + "/MatMul_1", "MatMul", [f, tg])], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string Dim(string n, long i) => t.Unsqueeze($"{A}/Unsqueeze_{n}", t.Node($"{A}/Gather_{n}", "Gather", [t.Node($"{A}/Shape_{n}", "Shape", [x]), t.ConstI($"{A}/Constant_{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0)), 0);
+        string size = t.Node(A + "/Concat", "Concat", [t.ConstI(A + "/Constant_bc", [1, 4]), Dim("h", 2), Dim("w", 3)], ProtoBuilders.Int("axis", 0));
+        y = t.Node(A + "/Reshape_3", "Reshape", [y, size]);
+        return t.Bytes(t.Node(A + "/Add", "Add", [t.Conv(A + "/W_z/Conv", y, 4, 8, 1), x]));
+    }
+
+    /// <summary>Attention with the logits written keys first: bmm(k^T, q) is (key positions, query positions), softmax(dim=1)
+    /// over the keys, out = bmm(v, weights) (channels, query positions); q, k, v 1x1 convs of one map, reshaped with -1.</summary>
+    internal static byte[] KeysFirstAttention(long opset)
+    {
+        var t = new TorchGraph(53, opset);
+        string x = t.Relu("/conv/act", t.Conv("/conv/Conv", "x", 3, 6, 3));
+        const string A = "/att";
+        string q = t.Conv(A + "/q/Conv", x, 6, 3, 1), k = t.Conv(A + "/k/Conv", x, 6, 3, 1), v = t.Conv(A + "/v/Conv", x, 6, 5, 1);
+        string kt = t.Node(A + "/Transpose", "Transpose", [t.Node(A + "/Reshape", "Reshape", [k, t.ConstI(A + "/Constant", [1, 3, -1])])], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string logits = t.Node(A + "/MatMul", "MatMul", [kt, t.Node(A + "/Reshape_1", "Reshape", [q, t.ConstI(A + "/Constant_1", [1, 3, -1])])]);
+        logits = t.Node(A + "/Div", "Div", [logits, t.ConstF(A + "/Constant_2", 2f)]);
+        string w = t.Node(A + "/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", 1));
+        string o = t.Node(A + "/MatMul_1", "MatMul", [t.Node(A + "/Reshape_2", "Reshape", [v, t.ConstI(A + "/Constant_3", [1, 5, -1])]), w]);
+        return t.Bytes(t.Node(A + "/Reshape_3", "Reshape", [o, t.ConstI(A + "/Constant_4", [1, 5, 23, 19])]));
     }
 
     /// <summary>torchvision RegNetY: stem conv s2 + relu, a ResBottleneckBlock (1x1, group conv 3x3 s2 with groups C/8, SE

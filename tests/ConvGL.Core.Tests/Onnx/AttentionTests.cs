@@ -1,3 +1,4 @@
+using ConvGL.Core.Onnx;
 using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
@@ -146,5 +147,56 @@ public class AttentionTests
               {"type": "attention", "inputs": [0, "input", "input"]}]}
             """, "s.json"));
         Assert.Equal("s.json: layers[1] (attention) field 'inputs': attention: the query has 1 channels and the keys 3; q and k need one channel count (their dot product runs over it)", e.Message);
+    }
+
+    /// <summary>The exported forms (<see cref="ArchitectureGraphs"/>: SAGAN, latent diffusion's AttnBlock, a non-local block,
+    /// logits written keys first) each import as one attention layer reading the q, k and v convs, named after the block,
+    /// with the scale the export applies (their outputs equal ONNX Runtime's in ArchitectureImportTests).</summary>
+    [Theory]
+    [InlineData("sagan", 13, "/attn/Attention", 1f, 16)]
+    [InlineData("sagan", 11, "/attn/Attention", 1f, 16)]
+    [InlineData("ldm_attn", 17, "/attn_1/Attention", 0.35355339f, 8)]
+    [InlineData("nonlocal", 13, "/nl/Attention", 0.5f, 4)]
+    [InlineData("attn_keys_first", 13, "/att/Attention", 0.5f, 5)]
+    public void ExportedForms_ImportAsOneAttentionLayer(string arch, long opset, string label, float scale, int channels)
+    {
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(ArchitectureGraphs.Build(arch, opset), arch + ".onnx")), arch);
+        var att = Assert.Single(stack.Layers.OfType<AttentionLayer>());
+        Assert.Equal(label, att.Label);
+        Assert.Equal(scale, att.Scale!.Value, 6);
+        Assert.DoesNotContain(stack.Layers, l => l is SoftmaxLayer or FlattenLayer or LinearLayer);
+        int at = stack.Layers.ToList().IndexOf(att);
+        string[] reads = att.Inputs!.Select(j => stack.Layers[j].Label!).ToArray();
+        Assert.Equal(3, reads.Length);
+        Assert.All(reads, r => Assert.Contains("/", r));
+        (int h, int w) = ArchitectureGraphs.SizeFor(arch);
+        Assert.Equal(channels, StackRunner.Run(stack, Random(3, h, w, 2)).Outputs[at].C);
+    }
+
+    /// <summary>A flattening that is not (N, C, H*W) (here the channels split in two heads) is one error naming the
+    /// Reshape and what it got; logits over the channels (C x C, DANet's channel attention) are no attention layer: the
+    /// MatMul of two maps stays one error naming its node.</summary>
+    [Fact]
+    public void OtherFlattenings_AndChannelAttention_AreOneErrorNamingANode()
+    {
+        byte[] Model(bool heads)
+        {
+            var t = new TorchGraph(5, 13);
+            string x = t.Conv("/conv/Conv", "x", 3, 8, 3);
+            string tq = t.Node("/a/Transpose", "Transpose", [t.Node("/a/Reshape", "Reshape", [x, t.ConstI("/a/Constant", heads ? [1, 2, -1] : [1, 8, -1])])], ProtoBuilders.Ints("perm", 0, 2, 1));
+            string tk = t.Node("/a/Reshape_1", "Reshape", [x, t.ConstI("/a/Constant_1", [1, 8, -1])]);
+            // heads: positions x positions as before; else channels x channels: (C, P) x (P, C).
+            string logits = heads ? t.Node("/a/MatMul", "MatMul", [tq, tk]) : t.Node("/a/MatMul", "MatMul", [tk, tq]);
+            string wts = t.Node("/a/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", -1));
+            string tv = t.Node("/a/Reshape_2", "Reshape", [x, t.ConstI("/a/Constant_2", [1, 8, -1])]);
+            string o = heads ? t.Node("/a/MatMul_1", "MatMul", [tv, t.Node("/a/Transpose_1", "Transpose", [wts], ProtoBuilders.Ints("perm", 0, 2, 1))])
+                : t.Node("/a/MatMul_1", "MatMul", [wts, tv]);
+            return t.Bytes(t.Node("/a/Reshape_3", "Reshape", [o, t.ConstI("/a/Constant_3", [1, 8, 5, 6])]));
+        }
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(true), "heads.onnx")), "heads"));
+        Assert.StartsWith("heads.onnx: node '/a/Reshape' (Reshape): in a stack attention's Reshape flattens q to (N, C, H*W) (a map of 8 channels), got [1, 2, -1]", e.Message);
+        e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(false), "cam.onnx")), "cam"));
+        Assert.StartsWith("cam.onnx: node '/a/", e.Message);
+        Assert.DoesNotContain("Attention", e.Message);
     }
 }
