@@ -269,6 +269,56 @@ public sealed class LayerProbeTests
         }
     }
 
+    /// <summary>The probe on an attention layer (keys on a pooled map, so fewer than the queries): the key positions' weights
+    /// (softmax of the scaled dot products) times the value map's channel there, summed, at every position equal to what
+    /// the GPU wrote and to the CPU reference; the weights sum to 1 and the most-weighted key is named.</summary>
+    [Fact]
+    public void Attention_TakenApart_TheWeightsTimesTheValues()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "a.json");
+            File.WriteAllText(file, """
+                { "name": "a", "input": "rgb", "layers": [
+                  { "type": "conv", "name": "x", "kernels": ["sobel-x", "sobel-y"], "sum": true, "border": "reflect" },
+                  { "type": "maxpool", "name": "small", "size": 2 },
+                  { "type": "attention", "inputs": ["x", "small", "small"], "scale": 2 },
+                  { "type": "attention", "inputs": ["x", "x", "input"] } ] }
+                """);
+            var rng = new Random(12_0614);
+            var image = Tensor.Chw(3, 6, 9);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            using var run = new Probed(file, image);
+            (Stack stack, StackPipeline pipeline, Probe probe) = (run.Stack, run.Pipeline, run.Probe);
+            foreach (int layer in new[] { 2, 3 })
+                run.AssertEveryPosition(layer, ProbeKind.Attention, 1e-6, 1e-5, (c, y, x) =>
+                {
+                    double total = 0;
+                    for (int j = 0; j < probe.KernelWidth; j++) total += probe.Window[j];
+                    Assert.Equal(1.0, total, 5);
+                });
+            probe.Take(pipeline, 2, 1, 4, 3);
+            Assert.Equal(12, probe.KernelWidth); // 3x4 keys
+            Assert.Equal(2.0, probe.Scale);
+            List<string> lines = HudText.ProbeLines(probe, false, c => pipeline.InputMapName(2, c), 200, pipeline.MapName);
+            Assert.StartsWith("w[j] = softmax over the 12 keys of 2 q[:, 3, 4] . k[:, j] (largest logit ", lines[1]);
+            Assert.Contains($"at key (x {probe.AX}, y {probe.AY})", lines[1]);
+            Assert.StartsWith($"w[j] x v[1, j] (", lines[2]);
+            Assert.StartsWith("sum of the 12 products = ", lines[3]);
+            probe.Take(pipeline, 3, 2, 0, 0);
+            Assert.Equal(1 / Math.Sqrt(2), probe.Scale, 6);
+            foreach (int chars in new[] { 60, 100 })
+                Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(3, c), chars, pipeline.MapName), chars).Count
+                            <= HudText.LayerProbeStripLines(stack.Layers[3], chars), $"{chars} characters");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The probe on the layers that move values (a concat of two maps, a slice of channels, rows with a step and
     /// columns flipped, a channel shuffle, a reflect pad and a zero pad with its fill, space to depth and depth to space in
     /// both modes): the value each output copies, read where it lies, at every position equal to what the GPU wrote and

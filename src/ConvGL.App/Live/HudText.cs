@@ -647,6 +647,14 @@ internal static class HudText
         ["bias -1.23456e-07 + sum of the 1048576 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
+    private static readonly string[][] AttentionTailTemplates =
+    [
+        ["probe (pinned): layer 152 (attention), channel 2047, (x 1919, y 1079)"],
+        ["w[j] = softmax over the 1048576 keys of -1.23456e-07 q[:, 1079, 1919] . k[:, j] (largest logit -1.23456e-07); most: w = -1.23456e-07 at key (x 1919, y 1079)"],
+        ["w[j] x v[2047, j] (Convolution249:~) for j < 1048576: -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07 ..."],
+        ["sum of the 1048576 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+    ];
+
     private static readonly string[][] AffineTailTemplates =
     [
         ["probe (pinned): layer 152 (batchnorm), channel 2047, (x 1919, y 1079)"],
@@ -878,6 +886,7 @@ internal static class HudText
         Core.Stacks.ResizeLayer r => (r.Options.Mode switch { Core.Ops.ResizeMode.Nearest => 1, Core.Ops.ResizeMode.Cubic => 4, _ => 2 })
                                      * WrappedLines(ResizeRowTemplates(r.Options.Mode), chars) + WrappedLines(ResizeTailTemplates, chars),
         Core.Stacks.LinearLayer => WrappedLines(LinearTailTemplates, chars),
+        Core.Stacks.AttentionLayer => WrappedLines(AttentionTailTemplates, chars),
         Core.Stacks.ConvTransposeLayer => WrappedLines(TransposedTailTemplates, chars),
         Core.Stacks.AddLayer or Core.Stacks.MulLayer or Core.Stacks.ElementwiseLayer => WrappedLines(TwoMapsTailTemplates, chars),
         _ => 0,
@@ -995,6 +1004,28 @@ internal static class HudText
             if (shown < n) products.Append(" ...");
             lines.Add(products.ToString());
             lines.Add(F($"bias {Significant(p.Bias)} + sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Attention)
+        {
+            // The softmax of q . k over the keys (its largest logit and the key weighted most), then the weights times the
+            // value map's channel at each key, as many as the line holds, and their sum.
+            int n = p.KernelWidth;
+            string values = mapName is null ? F($"{p.SecondChannel}") : Fit(mapName(p.SecondLayer, p.SecondChannel), NameChars(maxChars));
+            float top = 0;
+            for (int j = 0; j < n; j++) top = Math.Max(top, p.Window[j]);
+            lines.Add(F($"w[j] = softmax over the {n} keys of {Significant(p.Scale)} q[:, {p.Y}, {p.X}] . k[:, j] (largest logit {Significant(p.Bias)}); most: w = {Significant(top)} at key (x {p.AX}, y {p.AY})"));
+            var products = new StringBuilder(F($"w[j] x v[{p.SecondChannel}, j] ({values}) for j < {n}:"));
+            int shown = 0;
+            for (; shown < n; shown++)
+            {
+                string v = F($" {Significant(p.Window[shown])} x {Significant(p.Kernel[shown])}") + (shown + 1 < n ? "," : "");
+                if (products.Length + v.Length + 5 > maxChars && shown > 0) break;
+                products.Append(v);
+            }
+            if (shown < n) products.Append(" ...");
+            lines.Add(products.ToString());
+            lines.Add(F($"sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Affine)

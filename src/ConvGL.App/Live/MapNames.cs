@@ -59,6 +59,8 @@ internal static class MapNames
                         pairs.Select(ab => Combined(e.Kind, ab.A, ab.B)).ToArray(),
                     // A map of one channel broadcast over another's channels (a spatial gate first): the other's names.
                     MulLayer or ElementwiseLayer when layer.InputsOf(i) is [_, var q] && current.Length == 1 && Names(q) is { Length: > 1 } wider => wider,
+                    // Attention: each map is its value map averaged with the attention weights ("attended v 3").
+                    AttentionLayer when layer.InputsOf(i) is [_, _, var vi] && Names(vi) is { } values => values.Select(n => $"attended {n}").ToArray(),
                     // A reduction over the channels: one map, named by what it reduced ("max of the 8 inputs").
                     ChannelReduceLayer r => [$"{r.Op} of {Summed(current)}"],
                     // A join's maps keep their names, each input's in turn.
@@ -77,6 +79,7 @@ internal static class MapNames
                 {
                     ConvLayer c => !(kernelNames[i] is { Count: > 0 }),
                     ConvTransposeLayer or LinearLayer or AddLayer => true,
+                    AttentionLayer => layer.InputsOf(i) is [_, _, var vj] && vj >= 0 && numbered[vj],
                     MagnitudeLayer or FlattenLayer or ConcatLayer or ChannelReduceLayer => false,
                     _ => byNumber,
                 };

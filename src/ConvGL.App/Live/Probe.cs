@@ -73,6 +73,11 @@ internal sealed class Probe(GL gl)
     public int BY { get; internal set; }
     public int BX { get; internal set; }
 
+    /// <summary>Attention (<see cref="ProbeKind.Attention"/>): the scale of the dot products; the key positions' weights are
+    /// <see cref="Window"/>, the value map's channel at them <see cref="Kernel"/>, the largest logit <see cref="Bias"/>, and
+    /// the key the position attends to most is at (AY, AX) of the key map.</summary>
+    public double Scale { get; internal set; }
+
     /// <summary>|CPU - GPU|: 0 where both are the same value, infinities and NaN included (their difference is NaN).</summary>
     public double Difference => Sum.Equals((double)Gpu) ? 0 : Math.Abs(Sum - Gpu);
 
@@ -447,6 +452,52 @@ internal sealed class Probe(GL gl)
                 (FirstLayer, SecondLayer, SecondChannel, AY, AX, BY, BX) = (from, other, cb, ya, xa, yb, xb);
                 break;
             }
+            case AttentionLayer att when pipeline.InputLayers(index) is [_, int ki, int vi] && (uint)channel < (uint)output.C:
+            {
+                // q at this position (a read a channel), every key, the value map's channel; then the logits, their softmax
+                // and the weighted sum in double, as Attention.Apply (window: the weights, kernel: the values).
+                GpuTensor k = pipeline.LayerOutput(ki), v = pipeline.LayerOutput(vi);
+                int keys = k.H * k.W;
+                if (input.C != k.C || (k.H, k.W) != (v.H, v.W) || v.C != output.C || (input.H, input.W) != (output.H, output.W)
+                    || input.C > MaxChannels || (long)k.C * keys > MaxPlane)
+                    return false;
+                EnsureWindow(keys);
+                if (_keys.Length < k.C * keys) _keys = new float[k.C * keys];
+                if (_query.Length < input.C) _query = new float[input.C];
+                if (_logits.Length < keys) _logits = new double[keys];
+                Read(k, _keys.AsSpan(0, k.C * keys), 0);
+                Read(v, Kernel.AsSpan(0, keys), channel * keys);
+                Span<float> one = stackalloc float[1];
+                for (int d = 0; d < input.C; d++)
+                {
+                    Read(input, one, (d * input.H + y) * input.W + x);
+                    _query[d] = one[0];
+                }
+                float scale = att.ScaleFor(input.C);
+                double max = double.NegativeInfinity;
+                for (int j = 0; j < keys; j++)
+                {
+                    double dot = 0;
+                    for (int d = 0; d < input.C; d++) dot += (double)_query[d] * _keys[d * keys + j];
+                    _logits[j] = scale * dot;
+                    max = double.IsNaN(_logits[j]) || double.IsNaN(max) ? double.NaN : Math.Max(max, _logits[j]);
+                }
+                double total = 0;
+                for (int j = 0; j < keys; j++) total += _logits[j] = Math.Exp(_logits[j] - max);
+                double sum = 0;
+                int best = 0;
+                for (int j = 0; j < keys; j++)
+                {
+                    double w = _logits[j] / total;
+                    (Window[j], Inside[j]) = ((float)w, true);
+                    sum += w * Kernel[j];
+                    if (Window[j] > Window[best]) best = j;
+                }
+                Sum = (float)sum;
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Attention, att.Type, 1, keys, 1, channel, (float)max);
+                (Scale, FirstLayer, SecondLayer, SecondChannel, AY, AX) = (scale, ki, vi, channel, best / k.W, best % k.W);
+                break;
+            }
             case PoolLayer { Options: var p }:
                 if (!TakePool(input, channel, x, y, new PaddedPoolOptions
                 {
@@ -634,6 +685,11 @@ internal sealed class Probe(GL gl)
         return true;
     }
 
+    // The attention probe's reads: every key (C x positions), the query's channels, the logits.
+    private float[] _keys = [];
+    private float[] _query = [];
+    private double[] _logits = [];
+
     private void EnsureWindow(int n)
     {
         if (Window.Length < n)
@@ -654,4 +710,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn, Transposed }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn, Transposed, Attention }

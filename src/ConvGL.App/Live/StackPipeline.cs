@@ -162,6 +162,7 @@ internal sealed class StackPipeline : ILivePipeline
                 SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 ChannelReduceLayer r => $"reduce_channels {r.Op}",
+                AttentionLayer a => $"attention over the positions, scale {(a.Scale is { } sc ? HudText.Significant(sc) : "1/sqrt(C)")}",
                 ElementwiseLayer { Value: { } number } e => $"{e.Type} {HudText.Significant(number)}",
                 _ => layer.Type,
             };
