@@ -206,6 +206,10 @@ public sealed class ViewMathTests
         Assert.True(ProfileView.SharesScale(new MagnitudeLayer()));
         // A batchnorm rescales and a softmax normalises: their own scales, as a convolution's (no stack layer here).
         Assert.False(ProfileView.SharesScale(new SoftmaxLayer(false)));
+        // A max picks one of two maps: one scale; a difference of two maps (the dog stack's band) is small where they
+        // agree: its own.
+        Assert.True(ProfileView.SharesScale(new ElementwiseLayer(BinaryKind.Max)));
+        Assert.False(ProfileView.SharesScale(new ElementwiseLayer(BinaryKind.Sub)));
         Assert.False(ProfileView.SharesScale(null));
     }
 

@@ -301,13 +301,14 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
 
     /// <summary>Whether a layer's output is in its input's units, so both curves go on one scale: an activation keeps
     /// what it passes (a ReLU's output lies on its input wherever that is positive, which two scales hid), a pool picks
-    /// or averages input values, an add sums them (a sub takes their difference; a max or a min picks one of two maps, a
-    /// channel reduction's mean, max or min one pixel's values), a magnitude is a gradient's length. A convolution's output is in other
-    /// units (an edge filter's -4..4 against an image's 0..1), and so are a batchnorm's and a softmax's: each on its own
-    /// scale, the labels giving both. Pure: a unit test holds it.</summary>
+    /// or averages input values, an add sums them (a max or a min picks one of two maps, a channel reduction's mean, max or
+    /// min one pixel's values), a magnitude is a gradient's length. A convolution's output is in other units (an edge
+    /// filter's -4..4 against an image's 0..1), and so are a batchnorm's and a softmax's, and a sub's: a difference of two
+    /// maps is a new quantity, small where they agree (a difference of Gaussians, a band of +-0.17 on a 0..1 image, was a
+    /// flat line on the input's scale); each on its own scale, the labels giving both. Pure: a unit test holds it.</summary>
     public static bool SharesScale(StackLayer? layer) =>
         layer is ActivationLayer or PReluLayer or UnaryLayer or PoolLayer or PaddedPoolLayer or GlobalAvgPoolLayer
-            or GlobalMaxPoolLayer or AddLayer or MagnitudeLayer or ElementwiseLayer { Kind: Core.Ops.BinaryKind.Max or Core.Ops.BinaryKind.Min or Core.Ops.BinaryKind.Sub }
+            or GlobalMaxPoolLayer or AddLayer or MagnitudeLayer or ElementwiseLayer { Kind: Core.Ops.BinaryKind.Max or Core.Ops.BinaryKind.Min }
             or ChannelReduceLayer { Kind: not Core.Ops.ReduceKind.Sum };
 
     /// <summary>How layer's output lines up with its input along y and x: a convolution's or a pool's window
