@@ -30,7 +30,7 @@ end=$(date +%s.%N)
 cat "$log"
 first="$(grep -m1 '^soak frame=' "$log" || true)"
 last="$(grep '^soak frame=' "$log" | tail -1 || true)"
-echo "soak: wall time $(echo "$end - $start" | bc) s"
+echo "soak: wall time $(printf '%.1f' "$(echo "$end - $start" | bc)") s"
 echo "soak: first sample: $first"
 echo "soak: last sample:  $last"
 exit $status

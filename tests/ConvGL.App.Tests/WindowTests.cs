@@ -654,6 +654,10 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Equal("convgl: --offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself",
             refused.Stderr.TrimEnd('\n'));
         Assert.Equal("", refused.Stdout);
+        refused = WindowProcess.Run(null, ["--hidden", "--stack", "edges"]);
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Equal("convgl: --hidden needs --frames N: the window is not on screen to look at or close, so the run must end by itself",
+            refused.Stderr.TrimEnd('\n'));
         // --stats prints when a scripted run ends: without --frames (a newcomer's walk) the window ran until killed and
         // printed nothing.
         refused = WindowProcess.Run(null, ["--stats", "--stack", "edges"]);
@@ -980,6 +984,10 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(r.ExitCode == 1, r.ToString());
         Assert.Contains("the scripted run was closed at frame 0 of 3", r.Stderr);
         Assert.False(File.Exists(png));
+        // --stats too: its figures come after the last frame (the newcomer review: it printed nothing, exit 0).
+        r = Run(["--size", "160x120", "--source", "scene:160x90", "--frames", "3", "--keys", "esc", "--stats"]);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("so its --screenshot, --probe or --stats output was not written", r.Stderr);
     }
 
     [Fact]

@@ -177,6 +177,9 @@ internal static class WindowCommand
         if (soak is not null && frames == 0) throw new ConvGLException("--soak needs --frames N (how long to run)");
         if (args.GetValue(Offscreen) && frames == 0)
             throw new ConvGLException("--offscreen needs --frames N: nothing is on screen to look at or close, so the run must end by itself");
+        // A hidden window has nothing to close either: without --frames it ran until killed (the newcomer review).
+        if (args.GetValue(Hidden) && frames == 0)
+            throw new ConvGLException("--hidden needs --frames N: the window is not on screen to look at or close, so the run must end by itself");
         // The figures are printed when a scripted run ends: an interactive window would measure and print nothing.
         if (args.GetValue(Stats) && frames == 0) throw new ConvGLException("--stats needs --frames N (the frames to measure; the figures print when they are done)");
         if (soak is not null) SoakRun.CheckFolder(soak);

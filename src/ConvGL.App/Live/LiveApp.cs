@@ -204,11 +204,11 @@ internal sealed class LiveApp : IDisposable
             Periodic(now);
         }
         // A scripted run closed before its last frame (an Esc among --keys, the window closed) wrote none of the
-        // screenshot or probe values it was asked for: say so, and fail (a run that was to write nothing just ends).
-        if (_script.Active && (_script.FinalScreenshot is not null || _script.ProbesRequested))
+        // screenshot, probe values or statistics it was asked for: say so, and fail (a run that was to write nothing just ends).
+        if (_script.Active && (_script.FinalScreenshot is not null || _script.ProbesRequested || _script.StatsRequested))
         {
             Console.Error.WriteLine($"convgl: the scripted run was closed at frame {_frames} of {_script.Frames} (Esc or the window's close), " +
-                                    "so its --screenshot or --probe values were not written; leave Esc out of --keys");
+                                    "so its --screenshot, --probe or --stats output was not written; leave Esc out of --keys");
             return 1;
         }
         return 0;

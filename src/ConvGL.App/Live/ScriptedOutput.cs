@@ -24,6 +24,9 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
     /// <summary>Whether the run was asked to print probe values (--probe).</summary>
     public bool ProbesRequested => options.Probes.Count > 0;
 
+    /// <summary>Whether the run was asked for its frame-time statistics (printed after the last frame).</summary>
+    public bool StatsRequested => options.Stats;
+
     /// <summary>The keys of <c>--keys</c>, then the <c>--drop</c> file, as if typed and dropped before the first frame.</summary>
     public void ApplyStartInput(Action<Key, KeyMods> key, Action<string[]> drop)
     {

@@ -118,7 +118,7 @@ public static class ImageIO
         using var stream = new SKMemoryStream(bytes);
         using SKCodec? codec = SKCodec.Create(stream, out SKCodecResult result);
         if (codec is null || result != SKCodecResult.Success)
-            throw DecodeError(name, result == SKCodecResult.IncompleteInput ? "the file is truncated" : Describe(bytes));
+            throw DecodeError(name, result == SKCodecResult.IncompleteInput && StartsLikeAnImage(bytes) ? "the file is truncated" : Describe(bytes));
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp
             or SKEncodedImageFormat.Gif or SKEncodedImageFormat.Webp))
             throw DecodeError(name, $"{codec.EncodedFormat} files are not supported");
@@ -226,6 +226,16 @@ public static class ImageIO
         if (b.StartsWith("BM"u8)) return "the BMP header is not valid";
         if (b.StartsWith("GIF8"u8)) return "the GIF header is not valid";
         return bytes.Length == 0 ? "the file is empty" : "the format is not recognised";
+    }
+
+    /// <summary>Whether the bytes begin as a PNG, JPEG, BMP, GIF or WebP does (or are a beginning of one's signature): only
+    /// then is a file too short for the decoder's first look a picture cut short; any other short file (a text file named
+    /// .png, one byte) is not recognised, not truncated.</summary>
+    private static bool StartsLikeAnImage(ReadOnlySpan<byte> b)
+    {
+        if (b.Length == 0) return false;
+        static bool Begins(ReadOnlySpan<byte> b, ReadOnlySpan<byte> sig) => b.Length >= sig.Length ? b.StartsWith(sig) : sig.StartsWith(b);
+        return Begins(b, PngSignature) || Begins(b, JpegStart) || Begins(b, "BM"u8) || Begins(b, "GIF8"u8) || Begins(b, "RIFF"u8);
     }
 
     /// <summary>"an MP4 / QuickTime", "an AVI" or "a Matroska / WebM" by the container's signature; null otherwise.</summary>

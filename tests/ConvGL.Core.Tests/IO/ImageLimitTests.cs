@@ -412,6 +412,14 @@ public class ImageLimitTests
             var c = Assert.IsType<ConvGLException>(e);
             Assert.True(c.Message.StartsWith("cannot decode 'cut.img' as an image (PNG, JPEG, BMP, GIF, WebP, TGA): the file is truncated", StringComparison.Ordinal), c.Message);
         }
+        // Shorter than the decoder's first look: a PNG's first 20 bytes are a PNG cut short; a text file of 26 bytes named
+        // .png, or one byte, is no picture at all (the newcomer review: both were "truncated").
+        foreach ((byte[] bytes, string why) in new[] { (png[..20], "the file is truncated"), ("hello world, not an image\n"u8.ToArray(), "the format is not recognised"),
+                                                       ("h"u8.ToArray(), "the format is not recognised"), ([0xFF], "the file is truncated"), ([], "the file is empty") })
+        {
+            var c = Assert.Throws<ConvGLException>(() => ImageIO.Decode(bytes, name: "short.png"));
+            Assert.Equal($"cannot decode 'short.png' as an image (PNG, JPEG, BMP, GIF, WebP, TGA): {why}", c.Message);
+        }
         Assert.Equal("it ends at byte " + (png.Length - 12) + " before its IEND chunk", ImageIO.ContainerCutShort(png.AsSpan(0, png.Length - 12), SkiaSharp.SKEncodedImageFormat.Png));
         Assert.Equal($"its IEND chunk at byte {png.Length - 12} needs 12 bytes, the file ends 11 bytes after its start",
                      ImageIO.ContainerCutShort(png.AsSpan(0, png.Length - 1), SkiaSharp.SKEncodedImageFormat.Png));
