@@ -160,7 +160,7 @@ internal static partial class TrainCommand
         }
 
         string invocation = Invocation(config, dir, name);
-        Console.WriteLine($"convgl train: {invocation}");
+        Console.WriteLine($"convgl train: run as {invocation}");
         var clock = Stopwatch.StartNew();
         using var progress = new Progress("convgl train");
         progress.Report(0, $"epoch 1 of {config.Epochs}");

@@ -10,6 +10,7 @@ namespace ConvGL.Gpu.Ops;
 public sealed class GpuAttention(GlContext context) : IDisposable
 {
     private readonly Dictionary<(int Cq, int Vb), GlProgram> _programs = [];
+    private GlProgram? _last;
 
     /// <summary>The program of the last <see cref="Run"/>.</summary>
     public string Variant { get; private set; } = "(not run yet)";
@@ -22,7 +23,9 @@ public sealed class GpuAttention(GlContext context) : IDisposable
     {
         context.CheckThread();
         context.FlushDisposables();
-        foreach (GpuTensor input in (GpuTensor[])[q, k, v]) ComputeOp.CheckDistinct(input, output, "attention");
+        ComputeOp.CheckDistinct(q, output, "attention");
+        ComputeOp.CheckDistinct(k, output, "attention");
+        ComputeOp.CheckDistinct(v, output, "attention");
         Attention.CheckShapes("attention", (q.C, q.H, q.W), (k.C, k.H, k.W), (v.C, v.H, v.W));
         GL gl = context.Gl;
         long most = ComputeOp.MaxTexelViewFloats(gl);
@@ -35,7 +38,12 @@ public sealed class GpuAttention(GlContext context) : IDisposable
         int vb = VecsPerInvocation(v.C);
         if (!_programs.TryGetValue((q.C, vb), out GlProgram? p))
             _programs[(q.C, vb)] = p = context.Shaders.Compute("attention.comp", ("CQ", q.C), ("VB", vb));
-        Variant = $"attention: {4 * vb} value channels an invocation, query {(q.C <= 32 ? "in registers" : "read per key")}";
+        // (Made when the program changes, not every frame: a steady run allocates nothing.)
+        if (!ReferenceEquals(p, _last))
+        {
+            _last = p;
+            Variant = $"attention: {4 * vb} value channels an invocation, query {(q.C <= 32 ? "in registers" : "read per key")}";
+        }
         p.Use();
         gl.Uniform1(p.Uniform("u_queries"), queries);
         gl.Uniform1(p.Uniform("u_keys"), keys);

@@ -71,6 +71,39 @@ public sealed class ShippedStackTests : IDisposable
         Assert.True(Math.Abs(row[2]) < 1e-6 && Math.Abs(row[27]) < 1e-6);
     }
 
+    /// <summary>The attention stack is non-local means with one-pixel patches: each pooled pixel the average of all pooled
+    /// pixels weighted by exp(-|c_p - c_j|^2 / h^2), h = 0.1, written out here directly from the colours (no attention,
+    /// no softmax) and compared; two colours far apart stay apart (a two-colour image comes out as its two colours).</summary>
+    [Fact]
+    public void Shipped_Attention_IsNonLocalMeansOfThePooledColours()
+    {
+        Stack att = StackCatalog.Load("attention");
+        var rng = new Random(8);
+        Tensor x = Tensor.Chw(3, 40, 56, Enumerable.Range(0, 3 * 40 * 56).Select(_ => (float)rng.NextDouble()).ToArray());
+        StackResult r = StackRunner.Run(att, x);
+        Tensor pooled = r.Outputs[0], o = r.Outputs[^1];
+        int n = pooled.H * pooled.W;
+        Assert.Equal((3, 5, 7), (o.C, o.H, o.W));
+        for (int p = 0; p < n; p++)
+        {
+            double total = 0;
+            var sums = new double[3];
+            for (int j = 0; j < n; j++)
+            {
+                double d2 = 0;
+                for (int c = 0; c < 3; c++) d2 += Math.Pow(pooled.Data[c * n + p] - pooled.Data[c * n + j], 2);
+                double w = Math.Exp(-d2 / 0.01);
+                total += w;
+                for (int c = 0; c < 3; c++) sums[c] += w * pooled.Data[c * n + j];
+            }
+            for (int c = 0; c < 3; c++) Assert.Equal(sums[c] / total, o.Data[c * n + p], 4);
+        }
+        // Left half red, right half blue (after pooling too): each pixel averages its own colour only (e^-200 is 0).
+        Tensor two = Tensor.Chw(3, 16, 32, Enumerable.Range(0, 3 * 16 * 32).Select(i => (i / 512, i % 32 < 16) switch { (0, true) or (2, false) => 1f, _ => 0f }).ToArray());
+        Tensor same = StackRunner.Run(att, two).Outputs[^1];
+        Assert.Equal(StackRunner.Run(att, two).Outputs[0].Data, same.Data);
+    }
+
     [Fact]
     public void Catalog_ResolvesNamesAndFiles_AndListsShippedOnError()
     {

@@ -77,6 +77,8 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
     [InlineData("deep", 45, 80, ConvAlgorithm.Auto)]
     [InlineData("learned", 45, 80, ConvAlgorithm.Auto)]
     [InlineData("learned", 45, 80, ConvAlgorithm.Direct)]
+    [InlineData("dog", 45, 80, ConvAlgorithm.Auto)]
+    [InlineData("attention", 90, 160, ConvAlgorithm.Auto)]
     public void ShippedStack_SteadyRun_AllocatesNothing(string name, int h, int w, ConvAlgorithm algorithm)
     {
         Stack stack = StackCatalog.Load(name);
