@@ -2,14 +2,15 @@
 // Dot-product attention over the positions: out[c, p] = sum_j w[p, j] v[c, j], w[p, j] = softmax_j(scale * q[:, p] . k[:, j]).
 // The reference is Attention.Apply in src/ConvGL.Core/Ops/Attention.cs.
 //
-// One invocation per query position p (x) and block of 4 * VB value channels (y): one pass over the keys with an online
+// One invocation per QB query positions (x) and block of 4 * VB value channels (y): one pass over the keys with an online
 // softmax (the running largest logit m and the running sum s of exp(l - m); when a key's logit passes m, what was summed so
 // far is scaled by exp(m_old - m_new)), so no (queries x keys) matrix is stored and each logit is computed once per block.
 // A logit that is NaN or +inf makes the position's outputs NaN, as the reference's inf - inf does; a -inf logit has weight 0
 // (and a row of only -inf gives 0 / 0, NaN, as the reference).
 //
 // CQ: q's (and k's) channels, compile-time. Up to 32 the query's values are kept in registers; above, they are read again
-// for every key. VB: vec4 accumulators an invocation (1 to 4). Inputs through r32f texel views (vector gathers on llvmpipe).
+// for every key. VB: vec4 accumulators a query (1 to 4). QB: queries an invocation (1, 2 or 4): each key's and value's loads
+// serve all of them (on llvmpipe every load is a gather, the cost of this shader). Inputs through r32f texel views.
 
 #include "include/nonfinite.glsl"
 
@@ -29,50 +30,69 @@ uniform float u_scale;
 
 void main()
 {
-    int p = int(gl_GlobalInvocationID.x);
+    int p0 = int(gl_GlobalInvocationID.x) * QB;
     int c0 = int(gl_GlobalInvocationID.y) * 4 * VB;
-    // No early return before the loads (llvmpipe): out-of-range invocations read a valid position and store nothing.
-    bool inside = p < u_queries && c0 < u_cv;
-    p = min(p, u_queries - 1);
+    // No early return before the loads (llvmpipe): out-of-range queries read a valid position and store nothing.
+    int pq[QB];
+    for (int a = 0; a < QB; a++) pq[a] = min(p0 + a, u_queries - 1);
 #if CACHE_Q
-    float qv[CQ];
-    for (int d = 0; d < CQ; d++) qv[d] = imageLoad(u_q, d * u_queries + p).r;
+    float qv[QB * CQ];
+    for (int a = 0; a < QB; a++)
+        for (int d = 0; d < CQ; d++) qv[a * CQ + d] = imageLoad(u_q, d * u_queries + pq[a]).r;
 #endif
     int ch[4 * VB];
     for (int i = 0; i < 4 * VB; i++) ch[i] = min(c0 + i, u_cv - 1) * u_keys;
 
-    float m = -INF_F, s = 0.0;
-    bool bad = false;
-    vec4 acc[VB];
-    for (int b = 0; b < VB; b++) acc[b] = vec4(0.0);
+    float m[QB], s[QB];
+    bool bad[QB];
+    vec4 acc[QB * VB];
+    for (int a = 0; a < QB; a++)
+    {
+        m[a] = -INF_F;
+        s[a] = 0.0;
+        bad[a] = false;
+        for (int b = 0; b < VB; b++) acc[a * VB + b] = vec4(0.0);
+    }
     for (int j = 0; j < u_keys; j++)
     {
-        float dot = 0.0;
+        // The key's channels and the values at it, loaded once for the QB queries of this invocation.
 #if CACHE_Q
-        for (int d = 0; d < CQ; d++) dot += qv[d] * imageLoad(u_k, d * u_keys + j).r;
-#else
-        for (int d = 0; d < CQ; d++) dot += imageLoad(u_q, d * u_queries + p).r * imageLoad(u_k, d * u_keys + j).r;
+        float kv[CQ];
+        for (int d = 0; d < CQ; d++) kv[d] = imageLoad(u_k, d * u_keys + j).r;
 #endif
-        float l = u_scale * dot;
-        bad = bad || isnan(l) || (isinf(l) && l > 0.0);
-        float mn = max(m, l);
-        // (m == mn: nothing to rescale, also where both are -inf; l == -inf: weight 0.)
-        float shrink = m == mn ? 1.0 : exp(m - mn);
-        float e = l == -INF_F ? 0.0 : exp(l - mn);
-        s = s * shrink + e;
+        vec4 val[VB];
         for (int b = 0; b < VB; b++)
+            val[b] = vec4(imageLoad(u_v, ch[4 * b] + j).r, imageLoad(u_v, ch[4 * b + 1] + j).r,
+                          imageLoad(u_v, ch[4 * b + 2] + j).r, imageLoad(u_v, ch[4 * b + 3] + j).r);
+        for (int a = 0; a < QB; a++)
         {
-            vec4 val = vec4(imageLoad(u_v, ch[4 * b] + j).r, imageLoad(u_v, ch[4 * b + 1] + j).r,
-                            imageLoad(u_v, ch[4 * b + 2] + j).r, imageLoad(u_v, ch[4 * b + 3] + j).r);
-            acc[b] = acc[b] * shrink + e * val;
+            float dot = 0.0;
+#if CACHE_Q
+            for (int d = 0; d < CQ; d++) dot += qv[a * CQ + d] * kv[d];
+#else
+            // (Above 32 channels QB is 1: the query and the key read together, channel by channel.)
+            for (int d = 0; d < CQ; d++) dot += imageLoad(u_q, d * u_queries + pq[a]).r * imageLoad(u_k, d * u_keys + j).r;
+#endif
+            float l = u_scale * dot;
+            bad[a] = bad[a] || isnan(l) || (isinf(l) && l > 0.0);
+            float mn = max(m[a], l);
+            // (m == mn: nothing to rescale, also where both are -inf; l == -inf: weight 0.)
+            float shrink = m[a] == mn ? 1.0 : exp(m[a] - mn);
+            float e = l == -INF_F ? 0.0 : exp(l - mn);
+            s[a] = s[a] * shrink + e;
+            for (int b = 0; b < VB; b++) acc[a * VB + b] = acc[a * VB + b] * shrink + e * val[b];
+            m[a] = mn;
         }
-        m = mn;
     }
-    if (!inside) return;
-    for (int b = 0; b < VB; b++)
-        for (int i = 0; i < 4; i++)
-        {
-            int c = c0 + 4 * b + i;
-            if (c < u_cv) out_data[c * u_queries + p] = bad ? NAN_F : acc[b][i] / s;
-        }
+    for (int a = 0; a < QB; a++)
+    {
+        int p = p0 + a;
+        if (p >= u_queries) continue;
+        for (int b = 0; b < VB; b++)
+            for (int i = 0; i < 4; i++)
+            {
+                int c = c0 + 4 * b + i;
+                if (c < u_cv) out_data[c * u_queries + p] = bad[a] ? NAN_F : acc[a * VB + b][i] / s[a];
+            }
+    }
 }

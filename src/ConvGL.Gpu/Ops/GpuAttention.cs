@@ -9,7 +9,7 @@ namespace ConvGL.Gpu.Ops;
 /// channel count (compile-time, so small queries stay in registers), made on first use and kept.</summary>
 public sealed class GpuAttention(GlContext context) : IDisposable
 {
-    private readonly Dictionary<(int Cq, int Vb), GlProgram> _programs = [];
+    private readonly Dictionary<(int Cq, int Vb, int Qb), GlProgram> _programs = [];
     private GlProgram? _last;
 
     /// <summary>The program of the last <see cref="Run"/>.</summary>
@@ -18,6 +18,11 @@ public sealed class GpuAttention(GlContext context) : IDisposable
     /// <summary>Value channels one invocation accumulates, in vec4s: 4 (16 channels, each logit computed once per 16) where v
     /// has that many, else as many as it has.</summary>
     internal static int VecsPerInvocation(int valueChannels) => Math.Clamp((valueChannels + 3) / 4, 1, 4);
+
+    /// <summary>Queries one invocation takes: 4 where their values and accumulators fit in registers (small queries and
+    /// few value vec4s), else 2 or 1. Each key's loads then serve them all.</summary>
+    internal static int QueriesPerInvocation(int queryChannels, int vecs) =>
+        queryChannels <= 8 && vecs <= 2 ? 4 : queryChannels <= 16 ? 2 : 1;
 
     public void Run(GpuTensor q, GpuTensor k, GpuTensor v, GpuTensor output, float scale)
     {
@@ -35,14 +40,14 @@ public sealed class GpuAttention(GlContext context) : IDisposable
         long loops = (long)keys;
         if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "attention", loops, $"{keys:N0} key positions");
         output.Resize(v.C, q.H, q.W);
-        int vb = VecsPerInvocation(v.C);
-        if (!_programs.TryGetValue((q.C, vb), out GlProgram? p))
-            _programs[(q.C, vb)] = p = context.Shaders.Compute("attention.comp", ("CQ", q.C), ("VB", vb));
+        int vb = VecsPerInvocation(v.C), qb = QueriesPerInvocation(q.C, vb);
+        if (!_programs.TryGetValue((q.C, vb, qb), out GlProgram? p))
+            _programs[(q.C, vb, qb)] = p = context.Shaders.Compute("attention.comp", ("CQ", q.C), ("VB", vb), ("QB", qb));
         // (Made when the program changes, not every frame: a steady run allocates nothing.)
         if (!ReferenceEquals(p, _last))
         {
             _last = p;
-            Variant = $"attention: {4 * vb} value channels an invocation, query {(q.C <= 32 ? "in registers" : "read per key")}";
+            Variant = $"attention: {qb} queries x {4 * vb} value channels an invocation, queries {(q.C <= 32 ? "in registers" : "read per key")}";
         }
         p.Use();
         gl.Uniform1(p.Uniform("u_queries"), queries);
@@ -54,7 +59,7 @@ public sealed class GpuAttention(GlContext context) : IDisposable
         k.Buffer.BindTexelView(1);
         v.Buffer.BindTexelView(2);
         output.Buffer.Bind(3);
-        p.DispatchCovering(queries, (v.C + 4 * vb - 1) / (4 * vb), 1);
+        p.DispatchCovering((queries + qb - 1) / qb, (v.C + 4 * vb - 1) / (4 * vb), 1);
         ComputeOp.Barrier(gl);
     }
 

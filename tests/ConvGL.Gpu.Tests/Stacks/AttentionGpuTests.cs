@@ -8,7 +8,8 @@ namespace ConvGL.Gpu.Tests.Stacks;
 
 /// <summary>attention.comp (<see cref="GpuAttention"/>) against <see cref="Attention.Apply"/>: query sizes that straddle
 /// the 64-invocation workgroups (1x1, 5x7, 17x9, 1x65), key maps of another size, query channels on both sides of the
-/// register cache (1, 3, 8, 32, 33), value channels on both sides of each vec4 block (1, 3, 4, 5, 16, 17, 33), scales
+/// register cache (1, 3, 8, 32, 33), value channels on both sides of each vec4 block (1, 3, 4, 5, 16, 17, 33), 4, 2 and 1 queries an invocation with a last
+/// invocation part-filled (1, 35, 153 queries), scales
 /// that make the softmax flat and sharp (where the running max is replaced often), non-finite logits, and the layer in a
 /// stack on the GPU runner, again after a size change.</summary>
 [Collection(GlCollection.Name)]
