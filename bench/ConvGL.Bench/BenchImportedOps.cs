@@ -16,7 +16,8 @@ internal static class BenchImportedOps
     public static IReadOnlyList<BenchCase> Cases(bool quick)
     {
         (int h, int w) = quick ? (36, 64) : (180, 320);
-        return [Resize(16, h, w), InstanceNorm(16, h, w), ConvTranspose(16, 8, h / 2, w / 2), ChannelShuffle(quick ? 16 : 116, h / 2, w / 2), Transpose(16, h, w)];
+        return [Resize(16, h, w), InstanceNorm(16, h, w), ConvTranspose(16, 8, h / 2, w / 2), ChannelShuffle(quick ? 16 : 116, h / 2, w / 2), Transpose(16, h, w),
+                Attention(16, h / 4, w / 4)];
     }
 
     private static BenchCase Resize(int c, int h, int w)
@@ -74,6 +75,19 @@ internal static class BenchImportedOps
             x => Indexing.Transpose(x, [1, 2, 0]), "Indexing.Transpose",
             ctx => { var op = new GpuStridedCopy(ctx); return new GpuBenchOp((i, o) => op.Run(i, view, o, (h, w, c)), op, () => op.Variant); },
             "GpuStridedCopy", x => OnnxRuntimeNode.Custom(OnnxModel.Transpose(x, 0, 2, 3, 1), "Transpose", x, (h, w, c)));
+    }
+
+    /// <summary>Self-attention of a map over its own positions (q = k = v = the map, scale 1 / sqrt C): 45x80 positions
+    /// attending over all 3600 (the attention stack's size), as an export writes it (Reshape, Transpose, MatMul, Mul,
+    /// Softmax, Transpose, MatMul, Reshape) for ONNX Runtime.</summary>
+    private static BenchCase Attention(int c, int h, int w)
+    {
+        float scale = 1 / MathF.Sqrt(c);
+        long positions = (long)h * w;
+        return Case($"attention-{c}", "self-attention over the positions (q = k = v)", c, c, h, w, "-", "-", positions * positions * 2 * c, 16,
+            x => Core.Ops.Attention.Apply(x, x, x, scale), "Attention.Apply",
+            ctx => { var op = new GpuAttention(ctx); return new GpuBenchOp((i, o) => op.Run(i, i, i, o, scale), op, () => op.Variant); },
+            "GpuAttention", x => OnnxRuntimeNode.Custom(OnnxModel.SelfAttention(x, scale), "MatMul, Softmax, MatMul", x, (c, h, w)));
     }
 
     private static BenchCase Case(string name, string op, int cin, int cout, int h, int w, string kernel, string strideDilation, long macs, int seed,

@@ -299,6 +299,35 @@ internal static class OnnxModel
         return Model(graph);
     }
 
+    /// <summary>Self-attention of x over its positions as torch.onnx.export writes it: t = Reshape(x, (1, C, H*W)),
+    /// softmax(Transpose(t) t * scale, last axis) as w, y = Reshape(t Transpose(w), (1, C, H, W)).</summary>
+    public static byte[] SelfAttention(Tensor input, float scale)
+    {
+        int p = input.H * input.W;
+        Proto Node(string op, string output, params string[] inputs)
+        {
+            var n = new Proto();
+            foreach (string i in inputs) n.String(1, i);
+            return n.String(2, output).String(4, op);
+        }
+        var graph = new Proto()
+            .Message(1, Node("Reshape", "t", "x", "flat"))
+            .Message(1, Node("Transpose", "tq", "t").Message(5, Ints("perm", 0, 2, 1)))
+            .Message(1, Node("MatMul", "logits", "tq", "t"))
+            .Message(1, Node("Mul", "scaled", "logits", "scale"))
+            .Message(1, Node("Softmax", "w", "scaled").Message(5, Int("axis", -1)))
+            .Message(1, Node("Transpose", "wt", "w").Message(5, Ints("perm", 0, 2, 1)))
+            .Message(1, Node("MatMul", "o", "t", "wt"))
+            .Message(1, Node("Reshape", "y", "o", "back"))
+            .String(2, "convgl-bench")
+            .Message(5, Int64Initializer("flat", 1, input.C, p))
+            .Message(5, Int64Initializer("back", 1, input.C, input.H, input.W))
+            .Message(5, Initializer("scale", [1], [scale]))
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, input.C, input.H, input.W));
+        return Model(graph);
+    }
+
     public static byte[] Transpose(Tensor input, params int[] perm)
     {
         int[] shape = [1, input.C, input.H, input.W];
