@@ -70,8 +70,15 @@ void main()
 #if CACHE_Q
             for (int d = 0; d < CQ; d++) dot += qv[a * CQ + d] * kv[d];
 #else
-            // (Above 32 channels QB is 1: the query and the key read together, channel by channel.)
-            for (int d = 0; d < CQ; d++) dot += imageLoad(u_q, d * u_queries + pq[a]).r * imageLoad(u_k, d * u_keys + j).r;
+            // (Above 32 channels QB is 1: the query and the key read together, 8 channels an iteration written out, so
+            // the loop runs CQ / 8 times a key: llvmpipe before Mesa 23 ends every invocation after 65535 iterations of
+            // all its loops together, which GpuAttention checks from this count.)
+            for (int d0 = 0; d0 < CQ; d0 += 8)
+            {
+#define QK(i) (d0 + i < CQ ? imageLoad(u_q, min(d0 + i, CQ - 1) * u_queries + pq[a]).r * imageLoad(u_k, min(d0 + i, CQ - 1) * u_keys + j).r : 0.0)
+                dot += QK(0) + QK(1) + QK(2) + QK(3) + QK(4) + QK(5) + QK(6) + QK(7);
+#undef QK
+            }
 #endif
             float l = u_scale * dot;
             bad[a] = bad[a] || isnan(l) || (isinf(l) && l > 0.0);

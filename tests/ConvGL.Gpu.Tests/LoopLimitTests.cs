@@ -84,6 +84,12 @@ public sealed class LoopLimitTests(GlFixture fixture, ITestOutputHelper output)
         var conv = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Valid };
         using (var gpuConv = new GpuConv2D(ctx, kernel, null, conv) { Choice = ConvPath.Direct })
             Expect(ctx, "conv2d", () => gpuConv.Apply(image), () => Conv2D.Apply(image, kernel, null, conv), 1e-4);
+
+        // Attention with 40 query channels (read per key, 8 channels an iteration: 6 iterations a key) over 128x96 keys:
+        // 73,728 (the review: it counted the keys alone and gave wrong numbers past 48x48 keys on llvmpipe).
+        Tensor q = Parity.Random(rng, 40, 2, 3), k = Parity.Random(rng, 40, 128, 96), v = Parity.Random(rng, 3, 128, 96);
+        using (var attention = new GpuAttention(ctx))
+            Expect(ctx, "attention", () => attention.Apply(q, k, v, 0.2f), () => Attention.Apply(q, k, v, 0.2f), 1e-5);
     }
 
     /// <summary>The other guarded ops, each at the smallest shape past 65,535 iterations of its estimate (their plans

@@ -65,6 +65,10 @@ internal sealed class PatternIndex
     /// <summary>v's one stored value, or null.</summary>
     public float? Scalar(string v) => _constants.TryGetValue(v, out Tensor? t) && t.Length == 1 ? t.Data[0] : null;
 
+    /// <summary>v's one stored value where its rank is at most <paramref name="maxRank"/> (a (1, 1, 1, 1) value times a
+    /// rank-3 one broadcasts it to rank 4), or null.</summary>
+    public float? Scalar(string v, int maxRank) => _constants.TryGetValue(v, out Tensor? t) && t.Length == 1 && t.Rank <= maxRank ? t.Data[0] : null;
+
     /// <summary>The map a binary op of <paramref name="kind"/> combines with one stored value (either side, or the second
     /// only when <paramref name="secondOnly"/>) equal to <paramref name="value"/>, or null.</summary>
     public string? WithConstant(OnnxOp? op, BinaryKind kind, double value, bool secondOnly = false) =>
@@ -458,8 +462,10 @@ public static class AttentionPattern
         (string Other, double Factor)? Scaling(OnnxOp? op)
         {
             if (op is not BinaryOp { Kind: BinaryKind.Mul or BinaryKind.Div } b || b.Inputs.Count != 2) return null;
-            if (ix.Scalar(b.Inputs[1]) is { } s1 && !ix.IsConstant(b.Inputs[0])) return (b.Inputs[0], b.Kind == BinaryKind.Mul ? s1 : 1.0 / s1);
-            if (b.Kind == BinaryKind.Mul && ix.Scalar(b.Inputs[0]) is { } s0 && !ix.IsConstant(b.Inputs[1])) return (b.Inputs[1], s0);
+            // (Of rank 3 at most: the tokens and logits are rank 3, and a rank-4 constant would make the product rank 4,
+            // moving the Softmax's axis; the review's (1, 1, 1, 1) scale normalised over a dimension of size 1.)
+            if (ix.Scalar(b.Inputs[1], 3) is { } s1 && !ix.IsConstant(b.Inputs[0])) return (b.Inputs[0], b.Kind == BinaryKind.Mul ? s1 : 1.0 / s1);
+            if (b.Kind == BinaryKind.Mul && ix.Scalar(b.Inputs[0], 3) is { } s0 && !ix.IsConstant(b.Inputs[1])) return (b.Inputs[1], s0);
             return null;
         }
         static bool Swaps(OnnxOp? op) => op is TransposeOp { Perm: [0, 2, 1] };

@@ -412,7 +412,7 @@ public static class OnnxStack
                         ChannelsOf(reads[0]), RankOf(reads[0])),
                     SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
                     SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
-                    AttentionOp att => AttentionLayerOf(known, att, reads.Select(ChannelsOf).ToArray(), reads.Select(RankOf).ToArray()),
+                    AttentionOp att => AttentionLayerOf(known, sizer, att, reads, reads.Select(ChannelsOf).ToArray(), reads.Select(RankOf).ToArray()),
                     _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
                 };
                 // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
@@ -528,28 +528,52 @@ public static class OnnxStack
 
     /// <summary>A Reshape's target with entries it cannot know at import (a map's height or width) as -2; null when the
     /// target is not stored.</summary>
-    /// <summary>The attention layer of an <see cref="AttentionOp"/> whose Reshapes flatten each (1, C, H, W) map to (N, C, H*W)
-    /// and turn the (N, C_v, H*W) result back into (N, C_v, H, W): the batch 1 (or 0, -1), the channels as the map has them (or
-    /// -1, 0), the positions as written (sizes from Shape are unknown here, so any). Anything else is one error naming the
-    /// Reshape.</summary>
-    private static AttentionLayer AttentionLayerOf(IReadOnlyDictionary<string, Tensor> known, AttentionOp att, int[] channels, int[] ranks)
+    /// <summary>The attention layer of an <see cref="AttentionOp"/> whose Reshapes flatten each (1, C, H, W) map to exactly
+    /// (1, C, H*W) and turn the (1, C_v, H_q*W_q) result back into exactly (1, C_v, H_q, W_q): each target resolved as ONNX
+    /// resolves it (0 keeps, -1 takes the rest) at every sample size where the import knows the maps' sizes (targets from
+    /// Shape arithmetic computed there; a stored target must fit them too, so a fixed one only in a model that declares
+    /// its size). Anything else is one error naming the Reshape (the review: [1, -1, 16], a batch split, view(b, -1, w)
+    /// and a back-reshape to (W, H) all imported as attention of other numbers than ONNX Runtime's).</summary>
+    private static AttentionLayer AttentionLayerOf(IReadOnlyDictionary<string, Tensor> known, SampleSizes sizer, AttentionOp att, int[] reads, int[] channels, int[] ranks)
     {
         if (ranks.Any(r => r != 4))
             throw new ConvGLException($"{att.Where}: in a stack attention runs over maps (N, C, H, W); one of q, k, v is a flattened (N, K) value");
-        void Check(ReshapeOp r, int rank, int c, string what)
-        {
-            long[]? t = Target(known, r);
-            bool fits = t is not null && t.Length == rank && t[0] is 1 or 0 or -1 && (t[1] == c || t[1] is -1 or 0)
-                        && t.Skip(2).All(d => d is -1 or -2 or > 0) && t.Count(d => d == -1) <= 1;
-            if (!fits)
-                throw new ConvGLException($"{r.Where}: in a stack attention's Reshape {what} (a map of {c} channels), got " +
-                                          $"{(t is null ? "a shape computed from values a stack does not know" : $"[{string.Join(", ", t.Select(d => d == -2 ? "?" : d.ToString()))}]")}");
-        }
-        string[] roles = ["q", "k", "v"];
-        for (int i = 0; i < 3; i++) Check(att.Flattens[i], 3, channels[i], $"flattens {roles[i]} to (N, C, H*W)");
-        Check(att.Unflatten, 4, channels[2], "turns the (N, C, H*W) result back into (N, C, H, W)");
         if (channels[0] != channels[1])
             throw new ConvGLException($"{att.Where}: the query has {channels[0]} channels and the keys {channels[1]}; q and k need one channel count");
+        void Check(ReshapeOp r, int map, int c, bool back, string what)
+        {
+            Tensor?[]? sampled = r.AttributeShape is null && r.Inputs.Count > 1 ? sizer.ValuesOf(r.Inputs[1]) : null;
+            long[]? stored = Target(known, r);
+            (int H, int W)?[] sizes = sizer.SizesOf(map);
+            int agreeing = 0;
+            string? got = null;
+            for (int k = 0; k < sizer.Count; k++)
+            {
+                long[]? t = sampled is not null ? sampled[k]?.Data.Select(v => (long)v).ToArray() : stored;
+                if (sizes[k] is not { } s || t is null || t.Any(d => d == -2)) continue;
+                int[] input = back ? [1, c, s.H * s.W] : [1, c, s.H, s.W], want = back ? [1, c, s.H, s.W] : [1, c, s.H * s.W];
+                // A size where the target cannot hold the values is one the model does not run at (ONNX Runtime refuses it
+                // too: BigGAN's H*W/4 keys at an odd size): skipped. A target that takes other values is wrong.
+                int[] shape;
+                try { shape = r.OutputShape(input, t); }
+                catch (ConvGLException) { continue; }
+                if (!shape.SequenceEqual(want))
+                {
+                    string at = sizer.Count > 1 && sizer.SizesOf(-1)[k] is { } sample ? $" (at a sample input size, {sample.W}x{sample.H})" : "";
+                    got = $"[{string.Join(", ", t)}], which makes ({string.Join(", ", shape)}) of ({string.Join(", ", input)}) where attention needs ({string.Join(", ", want)}){at}";
+                    agreeing = -1;
+                    break;
+                }
+                agreeing++;
+            }
+            if (agreeing < sizer.Needed)
+                throw new ConvGLException($"{r.Where}: in a stack attention's Reshape {what}, got " +
+                    (got ?? (stored is null ? "a shape computed from values a stack does not know"
+                        : $"[{string.Join(", ", stored.Select(d => d == -2 ? "?" : d.ToString()))}], which does not fit the map's size (a fixed size needs a model that declares its input's size)")));
+        }
+        string[] roles = ["q", "k", "v"];
+        for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"flattens {roles[i]} (a map of {channels[i]} channels) to (1, C, H*W)");
+        Check(att.Unflatten, reads[0], channels[2], back: true, "turns the (1, C, H*W) result back into (1, C, H, W) of the query's size");
         return new AttentionLayer(att.Scale);
     }
 
@@ -570,7 +594,12 @@ public static class OnnxStack
         long[] target = r.Target(shape);
         if (target is [1 or 0 or -1, var k] && (k == -1 || k > 0) && !(target[0] == -1 && k == -1) && !(r.AllowZero && target[0] == 0))
             return new FlattenLayer();
-        throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported");
+        // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
+        // by q, k and v, or the values scaled): say which form imports.
+        string attention = target.Length == 3
+            ? " (attention over the positions imports as one layer where q, k and v each have their own Reshape to (N, C, H*W), no stored factor on v, and no value inside is read elsewhere)"
+            : "";
+        throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported{attention}");
     }
 
     private static ActivationLayer Clip(IReadOnlyDictionary<string, Tensor> known, ClipOp clip)

@@ -25,7 +25,13 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     private IReadOnlyDictionary<string, Tensor> _known = new Dictionary<string, Tensor>();
 
     /// <summary>How many samples must agree: every one of a fixed size, two or more of the dynamic ones.</summary>
-    private int Needed => samples.Count == 1 ? 1 : 2;
+    public int Needed => samples.Count == 1 ? 1 : 2;
+
+    public int Count => samples.Count;
+
+    /// <summary>A shape value at each sample (null where its arithmetic failed), or null for a value no map's Shape went
+    /// into (a stored constant).</summary>
+    public Tensor?[]? ValuesOf(string name) => _values.TryGetValue(name, out Tensor?[]? v) ? v : null;
 
     /// <summary>Drops what was worked out for layer <paramref name="j"/> (it was replaced by a layer of another size).</summary>
     public void Forget(int j) => _sizes.Remove(j);

@@ -11,7 +11,10 @@ namespace ConvGL.Core.Ops;
 /// k and v 1x1 convs of one map x, a position attends to the positions that look like it.
 ///
 /// Sums and the softmax in double; the largest logit is subtracted before exp (so large logits do not overflow). A row of
-/// logits holding a NaN or +inf gives NaN outputs (as <see cref="Softmax"/>: inf - inf), as does a row all -inf.</summary>
+/// logits holding a NaN or +inf gives NaN outputs (as <see cref="Softmax"/>: inf - inf), as does a row all -inf.
+/// The GPU (attention.comp) and ONNX Runtime compute in float32, so at float's edges they differ from this reference as
+/// float does: a dot product past 3.4e38 is +inf there (NaN outputs) where double holds it, and a weight that underflows
+/// to 0 times an infinite value is NaN there where double's tiny weight gives the infinity.</summary>
 public static class Attention
 {
     /// <summary>The products one output value costs (q . k for each key, then one weight x value): the size guard's unit.</summary>
@@ -21,17 +24,31 @@ public static class Attention
     /// itself is 5.3e10 dot products), not minutes of work.</summary>
     public const long MaxProducts = 1L << 34;
 
-    /// <summary>Throws the shape rule's message for q, k and v of these shapes (<paramref name="name"/> starts it).</summary>
+    /// <summary>Throws the shape rule's message for q, k and v of these shapes (<paramref name="name"/> starts it), and
+    /// <see cref="TooMuchWork"/>'s.</summary>
     public static void CheckShapes(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v)
+    {
+        CheckMatch(name, q, k, v);
+        if (TooMuchWork(name, q, k, v) is { } why) throw new ConvGLException(why);
+    }
+
+    /// <summary>Throws when q and k differ in channels or k and v in size.</summary>
+    public static void CheckMatch(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v)
     {
         if (q.C != k.C)
             throw new ConvGLException($"{name}: the query has {q.C} channels and the keys {k.C}; q and k need one channel count (their dot product runs over it)");
         if ((k.H, k.W) != (v.H, v.W))
             throw new ConvGLException($"{name}: the keys are {k.W}x{k.H} and the values {v.W}x{v.H}; k and v need one size (one value per key position)");
+    }
+
+    /// <summary>Why an attention of these shapes is refused for its work (over <see cref="MaxProducts"/>), or null: a stack's
+    /// plan takes it as maps too large for the input (the window then offers a smaller size, as for maps past the limits).</summary>
+    public static string? TooMuchWork(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v)
+    {
         long products = Products(q.C, v.C, (long)q.H * q.W, (long)k.H * k.W);
-        if (products > MaxProducts)
-            throw new ConvGLException($"{name}: {q.W}x{q.H} queries attending over {k.W}x{k.H} keys take {products:0.##e+0} multiply-adds, over ConvGL's limit of " +
-                                      $"{MaxProducts:0.##e+0}; run it on a smaller input (attention blocks sit on small maps deep in a network)");
+        return products <= MaxProducts ? null
+            : $"{name}: {q.W}x{q.H} queries attending over {k.W}x{k.H} keys take {products:0.##e+0} multiply-adds, over ConvGL's limit of " +
+              $"{MaxProducts:0.##e+0}; run it on a smaller input (attention blocks sit on small maps deep in a network)";
     }
 
     public static Tensor Apply(Tensor q, Tensor k, Tensor v, float scale)

@@ -412,7 +412,7 @@ public sealed class AttentionLayer(float? scale = null) : StackLayer
     {
         int c = OutputChannels(inputs.Select(s => s.C).ToArray(), out error);
         if (error is not null) return default;
-        Attention.CheckShapes("attention", (inputs[0].C, inputs[0].H, inputs[0].W), (inputs[1].C, inputs[1].H, inputs[1].W), (inputs[2].C, inputs[2].H, inputs[2].W));
+        Attention.CheckMatch("attention", (inputs[0].C, inputs[0].H, inputs[0].W), (inputs[1].C, inputs[1].H, inputs[1].W), (inputs[2].C, inputs[2].H, inputs[2].W));
         return new MapShape(c, inputs[0].H, inputs[0].W);
     }
 

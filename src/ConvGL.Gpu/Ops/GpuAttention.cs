@@ -37,7 +37,8 @@ public sealed class GpuAttention(GlContext context) : IDisposable
         if (q.Length > most || k.Length > most || v.Length > most)
             throw new GpuException($"attention: a map of {Math.Max(q.Length, Math.Max(k.Length, v.Length)):N0} values is past this driver's texel view limit ({most:N0}); run it on a smaller input or with --device cpu");
         int queries = q.H * q.W, keys = k.H * k.W;
-        long loops = (long)keys;
+        // The key loop, and above 32 query channels the dot product's loop inside it (8 channels an iteration).
+        long loops = (long)keys * (q.C > 32 ? 1 + (q.C + 7) / 8 : 1);
         if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "attention", loops, $"{keys:N0} key positions");
         output.Resize(v.C, q.H, q.W);
         int vb = VecsPerInvocation(v.C), qb = QueriesPerInvocation(q.C, vb);

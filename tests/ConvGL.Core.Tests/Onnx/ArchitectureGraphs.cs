@@ -20,6 +20,13 @@ internal sealed class TorchGraph
 
     private string Fresh(string stem) => $"{stem}_{_k++}";
 
+    /// <summary>Declares the input's size fixed, as an export without dynamic axes does.</summary>
+    public void FixInput(int h, int w)
+    {
+        G.Input[0].Type.TensorType.Shape.Dim[2] = new Dimension { DimValue = h };
+        G.Input[0].Type.TensorType.Shape.Dim[3] = new Dimension { DimValue = w };
+    }
+
     public string Init(string name, float[] v, params long[] dims)
     {
         G.Initializer.Add(ProtoBuilders.FloatData(name, v, dims));
@@ -508,12 +515,13 @@ internal static class ArchitectureGraphs
         return t.Bytes(t.Node(A + "/Add", "Add", [o, x]));
     }
 
-    /// <summary>The attention block of latent diffusion's / VQGAN's UNet (AttnBlock), exported at a fixed 12x16: q, k, v and
+    /// <summary>The attention block of latent diffusion's / VQGAN's UNet (AttnBlock), exported at a fixed 12x16 (declared): q, k, v and
     /// proj_out 1x1 convs; q.reshape(b, c, h*w).permute(0, 2, 1), k.reshape(b, c, h*w), w_ = bmm(q, k) * c^-0.5,
     /// softmax(dim=2), v.reshape, w_.permute(0, 2, 1), h_ = bmm(v, w_).reshape(b, c, h, w), x + proj_out(h_).</summary>
     internal static byte[] LdmAttention(long opset)
     {
         var t = new TorchGraph(43, opset);
+        t.FixInput(12, 16);
         string x = t.Relu("/conv_in/act", t.Conv("/conv_in/Conv", "x", 3, 8, 3));
         const string A = "/attn_1";
         string q = t.Conv(A + "/q/Conv", x, 8, 8, 1), k = t.Conv(A + "/k/Conv", x, 8, 8, 1), v = t.Conv(A + "/v/Conv", x, 8, 8, 1);
@@ -558,6 +566,7 @@ internal static class ArchitectureGraphs
     internal static byte[] KeysFirstAttention(long opset)
     {
         var t = new TorchGraph(53, opset);
+        t.FixInput(23, 19);
         string x = t.Relu("/conv/act", t.Conv("/conv/Conv", "x", 3, 6, 3));
         const string A = "/att";
         string q = t.Conv(A + "/q/Conv", x, 6, 3, 1), k = t.Conv(A + "/k/Conv", x, 6, 3, 1), v = t.Conv(A + "/v/Conv", x, 6, 5, 1);

@@ -106,8 +106,16 @@ public class AttentionTests
         var e = Assert.Throws<ConvGLException>(() => layer.OutputShape([new MapShape(2, 5, 7), new MapShape(2, 5, 7), new MapShape(16, 5, 6)], out _));
         Assert.Equal("attention: the keys are 7x5 and the values 6x5; k and v need one size (one value per key position)", e.Message);
         // 640x360 attending over itself: 2.3e5 x 2.3e5 positions, one error before any work.
-        e = Assert.Throws<ConvGLException>(() => layer.OutputShape([new MapShape(8, 360, 640), new MapShape(8, 360, 640), new MapShape(64, 360, 640)], out _));
+        e = Assert.Throws<ConvGLException>(() => Attention.CheckShapes("attention", (8, 360, 640), (8, 360, 640), (64, 360, 640)));
         Assert.StartsWith("attention: 640x360 queries attending over 640x360 keys take 3.82e+12 multiply-adds, over ConvGL's limit", e.Message);
+        // In a stack that is maps too large for the input: the window's frames get the halving that runs (the review: a
+        // search axis by axis named 175x175 "for one", or a square as "the nearest sizes").
+        Stack stack = StackFile.Parse("""
+            {"input": "rgb", "layers": [{"type": "conv", "kernels": ["sobel-x"], "sum": true}, {"type": "attention", "inputs": [0, 0, 0]}]}
+            """, "big.json");
+        var big = Assert.Throws<MapsTooLargeException>(() => StackInputSizes.CheckFrames(stack, 360, 640));
+        Assert.Equal("big.json: layers[1] (attention): 640x360 queries attending over 640x360 keys take 1.06e+11 multiply-adds, over ConvGL's limit of 1.72e+10; " +
+                     "run it on a smaller input (attention blocks sit on small maps deep in a network) (stack input 640x360); it runs at 320x180 (e.g. --source scene:320x180)", big.Message);
         Assert.Throws<ConvGLException>(() => Attention.Apply(Tensor.Chw(2, 2, 2), Tensor.Chw(2, 2, 2), Tensor.Chw(1, 2, 3), 1f));
     }
 
@@ -194,7 +202,8 @@ public class AttentionTests
             return t.Bytes(t.Node("/a/Reshape_3", "Reshape", [o, t.ConstI("/a/Constant_3", [1, 8, 5, 6])]));
         }
         var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(true), "heads.onnx")), "heads"));
-        Assert.StartsWith("heads.onnx: node '/a/Reshape' (Reshape): in a stack attention's Reshape flattens q to (N, C, H*W) (a map of 8 channels), got [1, 2, -1]", e.Message);
+        Assert.Equal("heads.onnx: node '/a/Reshape' (Reshape): in a stack attention's Reshape flattens q (a map of 8 channels) to (1, C, H*W), got [1, 2, -1], " +
+                     "which makes (1, 2, 258048) of (1, 8, 224, 288) where attention needs (1, 8, 64512) (at a sample input size, 288x224)", e.Message);
         e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(false), "cam.onnx")), "cam"));
         Assert.StartsWith("cam.onnx: node '/a/", e.Message);
         Assert.DoesNotContain("Attention", e.Message);

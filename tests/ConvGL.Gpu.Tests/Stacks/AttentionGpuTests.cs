@@ -34,6 +34,21 @@ public sealed class AttentionGpuTests(GlFixture fixture)
             Parity.AssertGpuMatchesReference(Attention.Apply(q, k, v, scale), gpu.Apply(q, k, v, scale), $"q {cq}x{hq}x{wq}, k/v {hk}x{wk}, {cv} value channels, scale {scale}");
     }
 
+    /// <summary>Query channels read per key (over 32) with many keys: under llvmpipe's loop limit the dot product's loop
+    /// counts too (the review: 40 channels over 48x48 keys, 512 over 16x16, every value wrong there).</summary>
+    [Theory]
+    [InlineData(40, 6, 48, 48)]
+    [InlineData(33, 4, 64, 16)]
+    [InlineData(512, 4, 16, 16)]
+    [InlineData(64, 2, 16, 128)]
+    public void ManyQueryChannels_ManyKeys_GpuMatchesCpu(int cq, int cv, int hk, int wk)
+    {
+        var rng = new Random(cq + hk);
+        Tensor q = Parity.Random(rng, 0.3f, cq, 3, 5), k = Parity.Random(rng, 0.3f, cq, hk, wk), v = Parity.Random(rng, cv, hk, wk);
+        using var gpu = new GpuAttention(fixture.Context);
+        Parity.AssertGpuMatchesReference(Attention.Apply(q, k, v, 0.125f), gpu.Apply(q, k, v, 0.125f), $"q {cq} channels, {hk}x{wk} keys");
+    }
+
     /// <summary>Logits rising key after key (each key's logit the largest so far: the accumulators are rescaled at every
     /// step) and falling (never rescaled), with a spread of 60 between them.</summary>
     [Fact]
