@@ -446,8 +446,8 @@ public sealed class ChannelAffineOp : OnnxOp
 /// logits, scaled by stored single values (Mul, Div: on the logits or on q's or k's tokens), a Softmax over one of the
 /// positions axes (that one's map is the keys), a MatMul with v's tokens (either side, the weights transposed or not), and
 /// a Reshape of the (N, C, H*W) result back to a map (a Transpose [0, 2, 1] first where it came out as (N, H*W, C)). Found
-/// so a stack runs it as one attention layer (<see cref="AttentionOp"/>); every value between is read by the next node only
-/// and is no graph output. The Reshapes' targets are checked where the maps' channels are known (OnnxStack).</summary>
+/// so a stack runs it as one attention layer (<see cref="AttentionOp"/>); every value between is read inside the group only
+/// (one flattening may serve as q, k and v: a map attending over itself) and is no graph output. The Reshapes' targets are checked where the maps' channels are known (OnnxStack).</summary>
 public static class AttentionPattern
 {
     /// <summary>A MatMul operand traced back to the map it flattens: the map, whether its tokens are (positions, channels),
@@ -477,7 +477,9 @@ public static class AttentionPattern
             var passed = new List<OnnxOp>();
             while (true)
             {
-                if (ix.Only(v) != reader || ix.Producer(v) is not { } p) return null;
+                // (Read by this op; by others too only where they are in the group, checked once it is whole: one
+                // flattening of x may serve as q, k and v.)
+                if (!ix.Readers(v).Contains(reader) || ix.Producer(v) is not { } p) return null;
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
                     return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten);
@@ -549,7 +551,10 @@ public static class AttentionPattern
             }
             if (back is not ReshapeOp unflatten || unflatten.Inputs.Count is not (1 or 2)) continue;
             group.AddRange([mm1, .. a.Ops, .. b.Ops, .. after, mm2, .. v.Ops, unflatten]);
-            if (ix.Taken(group) || group.Distinct().Count() != group.Count) continue;
+            group = group.Distinct().ToList();
+            // Every value inside is read inside the group only (a flattening shared by q, k and v is) and is no graph output.
+            if (group.Any(g => g != unflatten && (ix.Readers(g.Output) is not { Count: > 0 } readers || readers.Any(r => !group.Contains(r))))) continue;
+            if (ix.Taken(group)) continue;
             string label = ix.Label(group, unflatten, "Attention");
             string where = $"{source}: node '{ErrorText.Echo(label)}' (attention as {ix.Spelled(group)})";
             var node = new OnnxNode(label, "Attention", "", [q.Map, k.Map, v.Map], [unflatten.Output], new Dictionary<string, OnnxAttribute>());

@@ -597,7 +597,7 @@ public static class OnnxStack
         // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
         // by q, k and v, or the values scaled): say which form imports.
         string attention = target.Length == 3
-            ? " (attention over the positions imports as one layer where q, k and v each have their own Reshape to (N, C, H*W), no stored factor on v, and no value inside is read elsewhere)"
+            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W) by Reshapes that only its nodes read, with no stored factor on v)"
             : "";
         throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported{attention}");
     }

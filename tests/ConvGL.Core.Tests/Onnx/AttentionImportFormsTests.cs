@@ -160,4 +160,28 @@ public class AttentionImportFormsTests(ITestOutputHelper log)
         var r = Compare("biggan", t.Bytes(t.Node("/a/Reshape_o", "Reshape", [o, back])));
         Assert.True(r.Imported && r.Diff < 1e-4, r.Text);
     }
+
+    /// <summary>Plain self-attention of x itself (no projections): one flattening read by the Transpose and both MatMuls
+    /// (refused before, the review's form); and the same with that flattening also a graph output (then it must stay).</summary>
+    [Fact]
+    public void SharedFlattening_ImportsAndMatches_UnlessReadOutside()
+    {
+        foreach (bool outside in new[] { false, true })
+        {
+            var t = new TorchGraph(79, 13);
+            t.FixInput(H, W);
+            string x = t.Relu("/c/act", t.Conv("/c/Conv", "x", 3, 4, 3));
+            string f = Flat(t, "x", x, [1, 4, -1]);
+            string s = t.Node("/a/Softmax", "Softmax", [t.Node("/a/MatMul", "MatMul", [t.Node("/a/Transpose", "Transpose", [f], ProtoBuilders.Ints("perm", 0, 2, 1)), f])], ProtoBuilders.Int("axis", -1));
+            string o = t.Node("/a/MatMul_1", "MatMul", [f, t.Node("/a/Transpose_1", "Transpose", [s], ProtoBuilders.Ints("perm", 0, 2, 1))]);
+            o = t.Node("/a/Reshape_o", "Reshape", [o, t.ConstI("/a/Constant_o", [1, 4, H, W])]);
+            var r = Compare("shared", outside ? t.Bytes(o, f) : t.Bytes(o));
+            if (outside) Assert.False(r.Imported, r.Text);
+            else
+            {
+                Assert.True(r.Imported && r.Diff < 1e-4, r.Text);
+                Assert.Contains("attention", r.Text);
+            }
+        }
+    }
 }
