@@ -867,6 +867,23 @@ internal static class HudText
         return Math.Max(6, fit);
     }
 
+    /// <summary>"<paramref name="heading"/> a x b, a x b, ..." for the first of the probe's <paramref name="n"/> window and
+    /// kernel pairs that fit in <paramref name="maxChars"/> (at least one), " ..." where some are left out: a linear layer's
+    /// inputs and weights, an attention's weights and values.</summary>
+    private static string ProductsLine(string heading, Probe p, int n, int maxChars)
+    {
+        var products = new StringBuilder(heading);
+        int shown = 0;
+        for (; shown < n; shown++)
+        {
+            string v = F($" {Significant(p.Window[shown])} x {Significant(p.Kernel[shown])}") + (shown + 1 < n ? "," : "");
+            if (products.Length + v.Length + 5 > maxChars && shown > 0) break;
+            products.Append(v);
+        }
+        if (shown < n) products.Append(" ...");
+        return products.ToString();
+    }
+
     /// <summary>The lines <see cref="LayerProbeLines"/> takes for a probe of <paramref name="layer"/>: a pool's header,
     /// its window's heading, rows (at most <see cref="MaxTaps"/>) and result; an activation's three; 0 for a layer the
     /// probe does not take apart; more where a strip of <paramref name="chars"/> characters wraps the long ones.</summary>
@@ -993,16 +1010,7 @@ internal static class HudText
         {
             // The products as the line holds them ("in x w"), then the bias and the sum of all of them.
             int n = p.KernelWidth;
-            var products = new StringBuilder(F($"in[k] x w[{p.Channel}, k] for k < {n}:"));
-            int shown = 0;
-            for (; shown < n; shown++)
-            {
-                string v = F($" {Significant(p.Window[shown])} x {Significant(p.Kernel[shown])}") + (shown + 1 < n ? "," : "");
-                if (products.Length + v.Length + 5 > maxChars && shown > 0) break;
-                products.Append(v);
-            }
-            if (shown < n) products.Append(" ...");
-            lines.Add(products.ToString());
+            lines.Add(ProductsLine(F($"in[k] x w[{p.Channel}, k] for k < {n}:"), p, n, maxChars));
             lines.Add(F($"bias {Significant(p.Bias)} + sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }
@@ -1015,16 +1023,7 @@ internal static class HudText
             float top = 0;
             for (int j = 0; j < n; j++) top = Math.Max(top, p.Window[j]);
             lines.Add(F($"w[j] = softmax over the {n} keys of {Significant(p.Scale)} q[:, {p.Y}, {p.X}] . k[:, j] (largest logit {Significant(p.Bias)}); most: w = {Significant(top)} at key (x {p.AX}, y {p.AY})"));
-            var products = new StringBuilder(F($"w[j] x v[{p.SecondChannel}, j] ({values}) for j < {n}:"));
-            int shown = 0;
-            for (; shown < n; shown++)
-            {
-                string v = F($" {Significant(p.Window[shown])} x {Significant(p.Kernel[shown])}") + (shown + 1 < n ? "," : "");
-                if (products.Length + v.Length + 5 > maxChars && shown > 0) break;
-                products.Append(v);
-            }
-            if (shown < n) products.Append(" ...");
-            lines.Add(products.ToString());
+            lines.Add(ProductsLine(F($"w[j] x v[{p.SecondChannel}, j] ({values}) for j < {n}:"), p, n, maxChars));
             lines.Add(F($"sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
             return lines;
         }

@@ -464,7 +464,7 @@ internal sealed class Probe(GL gl)
                 EnsureWindow(keys);
                 if (_keys.Length < k.C * keys) _keys = new float[k.C * keys];
                 if (_query.Length < input.C) _query = new float[input.C];
-                if (_logits.Length < keys) _logits = new double[keys];
+                if (_weights.Length < keys) _weights = new double[keys];
                 Read(k, _keys.AsSpan(0, k.C * keys), 0);
                 Read(v, Kernel.AsSpan(0, keys), channel * keys);
                 Span<float> one = stackalloc float[1];
@@ -473,24 +473,14 @@ internal sealed class Probe(GL gl)
                     Read(input, one, (d * input.H + y) * input.W + x);
                     _query[d] = one[0];
                 }
+                // The weights and their sum with the values as the reference computes them (Attention.Weights, Attention.Sum).
                 float scale = att.ScaleFor(input.C);
-                double max = double.NegativeInfinity;
-                for (int j = 0; j < keys; j++)
-                {
-                    double dot = 0;
-                    for (int d = 0; d < input.C; d++) dot += (double)_query[d] * _keys[d * keys + j];
-                    _logits[j] = scale * dot;
-                    max = double.IsNaN(_logits[j]) || double.IsNaN(max) ? double.NaN : Math.Max(max, _logits[j]);
-                }
-                double total = 0;
-                for (int j = 0; j < keys; j++) total += _logits[j] = Math.Exp(_logits[j] - max);
-                double sum = 0;
+                double max = Attention.Weights(_query.AsSpan(0, input.C), _keys.AsSpan(0, k.C * keys), keys, scale, _weights.AsSpan(0, keys));
+                double sum = Attention.Sum(_weights.AsSpan(0, keys), Kernel.AsSpan(0, keys));
                 int best = 0;
                 for (int j = 0; j < keys; j++)
                 {
-                    double w = _logits[j] / total;
-                    (Window[j], Inside[j]) = ((float)w, true);
-                    sum += w * Kernel[j];
+                    (Window[j], Inside[j]) = ((float)_weights[j], true);
                     if (Window[j] > Window[best]) best = j;
                 }
                 Sum = (float)sum;
@@ -685,10 +675,10 @@ internal sealed class Probe(GL gl)
         return true;
     }
 
-    // The attention probe's reads: every key (C x positions), the query's channels, the logits.
+    // The attention probe's reads: every key (C x positions), the query's channels, the weights.
     private float[] _keys = [];
     private float[] _query = [];
-    private double[] _logits = [];
+    private double[] _weights = [];
 
     private void EnsureWindow(int n)
     {

@@ -483,11 +483,18 @@ public static class AttentionPattern
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
                     return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten);
-                if (Swaps(p)) positionsFirst = !positionsFirst;
-                else if (Scaling(p) is { } sc) factor *= sc.Factor;
-                else return null;
                 reader = p;
-                v = Swaps(p) ? p.Inputs[0] : Scaling(p)!.Value.Other;
+                if (Swaps(p))
+                {
+                    positionsFirst = !positionsFirst;
+                    v = p.Inputs[0];
+                }
+                else if (Scaling(p) is { } sc)
+                {
+                    factor *= sc.Factor;
+                    v = sc.Other;
+                }
+                else return null;
             }
         }
         foreach (OnnxOp op in ops)

@@ -58,16 +58,13 @@ public static class Attention
         CheckShapes("attention", (q.C, q.H, q.W), (k.C, k.H, k.W), (v.C, v.H, v.W));
         int queries = q.H * q.W, keys = k.H * k.W;
         var output = Tensor.Chw(v.C, q.H, q.W);
+        var query = new float[q.C];
         var weights = new double[keys];
         for (int p = 0; p < queries; p++)
         {
-            Weights(q, k, scale, p, weights);
-            for (int c = 0; c < v.C; c++)
-            {
-                double sum = 0;
-                for (int j = 0; j < keys; j++) sum += weights[j] * v.Data[c * keys + j];
-                output.Data[c * queries + p] = (float)sum;
-            }
+            for (int d = 0; d < q.C; d++) query[d] = q.Data[d * queries + p];
+            Weights(query, k.Data, keys, scale, weights);
+            for (int c = 0; c < v.C; c++) output.Data[c * queries + p] = (float)Sum(weights, v.Data.AsSpan(c * keys, keys));
         }
         return output;
     }
@@ -75,30 +72,38 @@ public static class Attention
     /// <summary>Query position <paramref name="p"/>'s weights over the keys (the probe shows them): they sum to 1.</summary>
     public static float[] Weights(Tensor q, Tensor k, float scale, int p)
     {
+        int queries = q.H * q.W;
+        float[] query = Enumerable.Range(0, q.C).Select(d => q.Data[d * queries + p]).ToArray();
         var w = new double[k.H * k.W];
-        Weights(q, k, scale, p, w);
+        Weights(query, k.Data, w.Length, scale, w);
         return w.Select(x => (float)x).ToArray();
     }
 
-    /// <summary>Query position <paramref name="p"/>'s logit for key <paramref name="j"/>, scale * q[:, p] . k[:, j].</summary>
-    public static double Logit(Tensor q, Tensor k, float scale, int p, int j)
-    {
-        int queries = q.H * q.W, keys = k.H * k.W;
-        double dot = 0;
-        for (int d = 0; d < q.C; d++) dot += (double)q.Data[d * queries + p] * k.Data[d * keys + j];
-        return scale * dot;
-    }
-
-    private static void Weights(Tensor q, Tensor k, float scale, int p, double[] w)
+    /// <summary>One query's weights over the keys, the definition <see cref="Apply"/> and the window's probe share:
+    /// <paramref name="query"/> its C values, <paramref name="keys"/> the key map's C planes of <paramref name="keyCount"/>
+    /// values; weights[j] = softmax over j of scale * query . keys[:, j], in double, the largest logit subtracted first
+    /// (NaN for a row holding a NaN or +inf, or all -inf). Returns the largest logit.</summary>
+    public static double Weights(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, int keyCount, float scale, Span<double> weights)
     {
         double max = double.NegativeInfinity;
-        for (int j = 0; j < w.Length; j++)
+        for (int j = 0; j < keyCount; j++)
         {
-            w[j] = Logit(q, k, scale, p, j);
-            max = double.IsNaN(w[j]) || double.IsNaN(max) ? double.NaN : Math.Max(max, w[j]);
+            double dot = 0;
+            for (int d = 0; d < query.Length; d++) dot += (double)query[d] * keys[d * keyCount + j];
+            weights[j] = scale * dot;
+            max = double.IsNaN(weights[j]) || double.IsNaN(max) ? double.NaN : Math.Max(max, weights[j]);
         }
         double total = 0;
-        for (int j = 0; j < w.Length; j++) total += w[j] = Math.Exp(w[j] - max);
-        for (int j = 0; j < w.Length; j++) w[j] /= total;
+        for (int j = 0; j < keyCount; j++) total += weights[j] = Math.Exp(weights[j] - max);
+        for (int j = 0; j < keyCount; j++) weights[j] /= total;
+        return max;
+    }
+
+    /// <summary>sum over j of weights[j] values[j], in double: one output value.</summary>
+    public static double Sum(ReadOnlySpan<double> weights, ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        for (int j = 0; j < values.Length; j++) sum += weights[j] * values[j];
+        return sum;
     }
 }

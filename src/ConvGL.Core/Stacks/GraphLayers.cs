@@ -423,6 +423,9 @@ public sealed class AttentionLayer(float? scale = null) : StackLayer
         return inputSizes[0];
     }
 
+    internal override string? TooMuchWork(IReadOnlyList<MapShape> inputs, string name) =>
+        Attention.TooMuchWork(name, (inputs[0].C, inputs[0].H, inputs[0].W), (inputs[1].C, inputs[1].H, inputs[1].W), (inputs[2].C, inputs[2].H, inputs[2].W));
+
     public override Tensor Forward(Tensor input) => throw new InvalidOperationException("attention takes three inputs");
 
     public override Tensor Forward(IReadOnlyList<Tensor> inputs)

@@ -79,6 +79,11 @@ public abstract class StackLayer
         return new MapShape(c, h, w);
     }
 
+    /// <summary>Why this layer's work on inputs of these shapes is past ConvGL's limit (the plan then takes the input as too
+    /// large, as for maps past the size limits), or null; <paramref name="name"/> starts the message. Only a layer whose
+    /// work grows faster than its maps (attention) overrides it.</summary>
+    internal virtual string? TooMuchWork(IReadOnlyList<MapShape> inputs, string name) => null;
+
     /// <summary>The CPU reference for several inputs (multi-input layers override; others take the first).</summary>
     public virtual Tensor Forward(IReadOnlyList<Tensor> inputs) => Forward(inputs[0]);
 

@@ -115,10 +115,9 @@ public sealed class StackPlan
                 error = $"{where}: {Name(i, layerBase)} ({layer.Type}){Disabled(on, i, layerBase)}: {channelError}";
                 return false;
             }
-            // An attention's work grows as the square of its positions: past its limit, a smaller input is the fix, as for
-            // maps too large (the window then offers one; a search over sizes that works axis by axis would not).
-            if (layer is AttentionLayer && Ops.Attention.TooMuchWork($"{where}: {Name(i, layerBase)} (attention)", (ins[0].C, ins[0].H, ins[0].W),
-                    (ins[1].C, ins[1].H, ins[1].W), (ins[2].C, ins[2].H, ins[2].W)) is { } work)
+            // Work past a layer's limit (an attention's grows as the square of its positions): a smaller input is the fix, as
+            // for maps too large (the window then offers one; a search over sizes axis by axis would not find it).
+            if (layer.TooMuchWork(ins, $"{where}: {Name(i, layerBase)} ({layer.Type})") is { } work)
             {
                 tooLarge = true;
                 error = $"{work} (stack input {width}x{height})";

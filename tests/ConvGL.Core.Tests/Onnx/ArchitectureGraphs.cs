@@ -20,6 +20,11 @@ internal sealed class TorchGraph
 
     private string Fresh(string stem) => $"{stem}_{_k++}";
 
+    /// <summary>x.size(axis) as a dynamic-size export writes it: Shape of <paramref name="v"/>, then a Gather of that axis
+    /// (nodes "{stem}/Shape_{n}", "{stem}/Gather_{n}", constant "{stem}/{constant}{n}").</summary>
+    public string Dim(string stem, string v, long axis, string n, string constant = "Constant_") =>
+        Node($"{stem}/Gather_{n}", "Gather", [Node($"{stem}/Shape_{n}", "Shape", [v]), ConstI($"{stem}/{constant}{n}", [axis], scalar: true)], ProtoBuilders.Int("axis", 0));
+
     /// <summary>Declares the input's size fixed, as an export without dynamic axes does.</summary>
     public void FixInput(int h, int w)
     {
@@ -398,7 +403,7 @@ internal static class ArchitectureGraphs
         else if (pad == "dynpad")
         {
             // diffY = x2.size(2) - x1.size(2) (here skip x1 and upsampled u), diffX likewise; F.pad(u, [dX // 2, dX - dX // 2, dY // 2, dY - dY // 2]).
-            string Dim(string v, long i, string n) => t.Node($"/up1/Gather_{n}", "Gather", [t.Node($"/up1/Shape_{n}", "Shape", [v]), t.ConstI($"/up1/Constant_{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0));
+            string Dim(string v, long i, string n) => t.Dim("/up1", v, i, n);
             string dy = t.Node("/up1/Sub", "Sub", [Dim(x1, 2, "0"), Dim(u, 2, "1")]);
             string dx = t.Node("/up1/Sub_1", "Sub", [Dim(x1, 3, "2"), Dim(u, 3, "3")]);
             string two = t.ConstI("/up1/Constant_two", [2], scalar: true);
@@ -499,7 +504,7 @@ internal static class ArchitectureGraphs
         string x = t.Relu("/conv/conv.1", t.Conv("/conv/conv.0/Conv", "x", 3, 16, 3));
         const string A = "/attn";
         string q = t.Conv(A + "/query_conv/Conv", x, 16, 2, 1), k = t.Conv(A + "/key_conv/Conv", x, 16, 2, 1), v = t.Conv(A + "/value_conv/Conv", x, 16, 16, 1);
-        string Dim(string n, long i) => t.Node($"{A}/Gather_{n}", "Gather", [t.Node($"{A}/Shape_{n}", "Shape", [x]), t.ConstI($"{A}/Constant_{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0));
+        string Dim(string n, long i) => t.Dim(A, x, i, n);
         string b = Dim("b", 0), c = Dim("c", 1), wd = Dim("w", 2), hd = Dim("h", 3);
         string wh = t.Node(A + "/Mul", "Mul", [wd, hd]);
         string Flat(string n) => t.Node($"{A}/Concat_{n}", "Concat", [t.Unsqueeze($"{A}/Unsqueeze_{n}b", b, 0), t.ConstI($"{A}/Constant_{n}m", [-1]), t.Unsqueeze($"{A}/Unsqueeze_{n}p", wh, 0)], ProtoBuilders.Int("axis", 0));
@@ -555,7 +560,7 @@ internal static class ArchitectureGraphs
         string f = t.Node(A + "/Softmax", "Softmax", [t.Node(A + "/MatMul", "MatMul", [tq, tk])], ProtoBuilders.Int("axis", opset >= 13 ? -1 : 2));
         string tg = t.Node(A + "/Transpose_1", "Transpose", [t.Node(A + "/Reshape_2", "Reshape", [g, t.ConstI(A + "/Constant_2", [0, 4, -1])])], ProtoBuilders.Ints("perm", 0, 2, 1));
         string y = t.Node(A + "/Transpose_2", "Transpose", [t.Node(A + "/MatMul_1", "MatMul", [f, tg])], ProtoBuilders.Ints("perm", 0, 2, 1));
-        string Dim(string n, long i) => t.Unsqueeze($"{A}/Unsqueeze_{n}", t.Node($"{A}/Gather_{n}", "Gather", [t.Node($"{A}/Shape_{n}", "Shape", [x]), t.ConstI($"{A}/Constant_{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0)), 0);
+        string Dim(string n, long i) => t.Unsqueeze($"{A}/Unsqueeze_{n}", t.Dim(A, x, i, n), 0);
         string size = t.Node(A + "/Concat", "Concat", [t.ConstI(A + "/Constant_bc", [1, 4]), Dim("h", 2), Dim("w", 3)], ProtoBuilders.Int("axis", 0));
         y = t.Node(A + "/Reshape_3", "Reshape", [y, size]);
         return t.Bytes(t.Node(A + "/Add", "Add", [t.Conv(A + "/W_z/Conv", y, 4, 8, 1), x]));

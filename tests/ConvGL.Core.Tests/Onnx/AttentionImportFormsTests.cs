@@ -87,7 +87,7 @@ public class AttentionImportFormsTests(ITestOutputHelper log)
         var t = new TorchGraph(67, 13);
         string x = t.Relu("/c/act", t.Conv("/c/Conv", "x", 3, 8, 3));
         string q = t.Conv("/a/q/Conv", x, 8, 4, 1), k = t.Conv("/a/k/Conv", x, 8, 4, 1), v = t.Conv("/a/v/Conv", x, 8, 4, 1);
-        string Dim(string n, long i) => t.Unsqueeze($"/a/Unsqueeze_{n}", t.Node($"/a/Gather_{n}", "Gather", [t.Node($"/a/Shape_{n}", "Shape", [x]), t.ConstI($"/a/Constant_g{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0)), 0);
+        string Dim(string n, long i) => t.Unsqueeze($"/a/Unsqueeze_{n}", t.Dim("/a", x, i, n, "Constant_g"), 0);
         string byW(string n) => t.Node($"/a/Concat_{n}", "Concat", [t.ConstI($"/a/Constant_{n}", [1, -1]), Dim(n, 3)], ProtoBuilders.Int("axis", 0));
         string R(string n, string m) => t.Node($"/a/Reshape_{n}", "Reshape", [m, byW(n)]);
         string pq = t.Node("/a/Transpose", "Transpose", [R("q", q)], ProtoBuilders.Ints("perm", 0, 2, 1));
@@ -147,7 +147,7 @@ public class AttentionImportFormsTests(ITestOutputHelper log)
         string theta = t.Conv("/a/theta/Conv", x, 8, 2, 1);
         string phi = t.MaxPool("/a/MaxPool", t.Conv("/a/phi/Conv", x, 8, 2, 1), 2, 2, 0);
         string g = t.MaxPool("/a/MaxPool_1", t.Conv("/a/g/Conv", x, 8, 4, 1), 2, 2, 0);
-        string Dim(string n, long i) => t.Node($"/a/Gather_{n}", "Gather", [t.Node($"/a/Shape_{n}", "Shape", [x]), t.ConstI($"/a/Constant_g{n}", [i], scalar: true)], ProtoBuilders.Int("axis", 0));
+        string Dim(string n, long i) => t.Dim("/a", x, i, n, "Constant_g");
         string hw = t.Node("/a/Mul_hw", "Mul", [Dim("h", 2), Dim("w", 3)]);
         string hw4 = t.Node("/a/Div_hw", "Div", [hw, t.ConstI("/a/Constant_4", [4], scalar: true)]);
         string Target(string n, long c, string p) => t.Node($"/a/Concat_{n}", "Concat", [t.ConstI($"/a/Constant_{n}", [-1, c]), t.Unsqueeze($"/a/Unsqueeze_{n}", p, 0)], ProtoBuilders.Int("axis", 0));
