@@ -2,13 +2,14 @@
 // Dot-product attention over the positions: out[c, p] = sum_j w[p, j] v[c, j], w[p, j] = softmax_j(scale * q[:, p] . k[:, j]).
 // The reference is Attention.Apply in src/ConvGL.Core/Ops/Attention.cs.
 //
-// One invocation per QB query positions (x) and block of 4 * VB value channels (y): one pass over the keys with an online
+// One invocation per QB query positions (x) and block of 4 * VB value channels (y) of one head (z): one pass over the keys with an online
 // softmax (the running largest logit m and the running sum s of exp(l - m); when a key's logit passes m, what was summed so
 // far is scaled by exp(m_old - m_new)), so no (queries x keys) matrix is stored and each logit is computed once per block.
 // A logit that is NaN or +inf makes the position's outputs NaN, as the reference's inf - inf does; a -inf logit has weight 0
 // (and a row of only -inf gives 0 / 0, NaN, as the reference).
 //
-// CQ: q's (and k's) channels, compile-time. Up to 32 the query's values are kept in registers; above, they are read again
+// Heads: head h reads q's and k's channels h CQ .. (h + 1) CQ - 1 and weighs v's channels h u_dv .. (h + 1) u_dv - 1 (one
+// head: all of them). CQ: q's (and k's) channels a head, compile-time. Up to 32 the query's values are kept in registers; above, they are read again
 // for every key. VB: vec4 accumulators a query (1 to 4). QB: queries an invocation (1, 2 or 4): each key's and value's loads
 // serve all of them (on llvmpipe every load is a gather, the cost of this shader). Inputs through r32f texel views.
 
@@ -23,7 +24,7 @@ layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 
 uniform int u_queries;  // Hq * Wq
 uniform int u_keys;     // Hk * Wk
-uniform int u_cv;       // v's channels
+uniform int u_dv;       // v's channels a head (all of them with one head)
 uniform float u_scale;
 
 #define CACHE_Q (CQ <= 32)
@@ -32,16 +33,19 @@ void main()
 {
     int p0 = int(gl_GlobalInvocationID.x) * QB;
     int c0 = int(gl_GlobalInvocationID.y) * 4 * VB;
+    int h = int(gl_GlobalInvocationID.z);
+    // The head's planes of q, k (CQ each) and v, and of the output.
+    int qBase = h * CQ * u_queries, kBase = h * CQ * u_keys, vFirst = h * u_dv;
     // No early return before the loads (llvmpipe): out-of-range queries read a valid position and store nothing.
     int pq[QB];
     for (int a = 0; a < QB; a++) pq[a] = min(p0 + a, u_queries - 1);
 #if CACHE_Q
     float qv[QB * CQ];
     for (int a = 0; a < QB; a++)
-        for (int d = 0; d < CQ; d++) qv[a * CQ + d] = imageLoad(u_q, d * u_queries + pq[a]).r;
+        for (int d = 0; d < CQ; d++) qv[a * CQ + d] = imageLoad(u_q, qBase + d * u_queries + pq[a]).r;
 #endif
     int ch[4 * VB];
-    for (int i = 0; i < 4 * VB; i++) ch[i] = min(c0 + i, u_cv - 1) * u_keys;
+    for (int i = 0; i < 4 * VB; i++) ch[i] = (vFirst + min(c0 + i, u_dv - 1)) * u_keys;
 
     float m[QB], s[QB];
     bool bad[QB];
@@ -58,7 +62,7 @@ void main()
         // The key's channels and the values at it, loaded once for the QB queries of this invocation.
 #if CACHE_Q
         float kv[CQ];
-        for (int d = 0; d < CQ; d++) kv[d] = imageLoad(u_k, d * u_keys + j).r;
+        for (int d = 0; d < CQ; d++) kv[d] = imageLoad(u_k, kBase + d * u_keys + j).r;
 #endif
         vec4 val[VB];
         for (int b = 0; b < VB; b++)
@@ -75,7 +79,7 @@ void main()
             // all its loops together, which GpuAttention checks from this count.)
             for (int d0 = 0; d0 < CQ; d0 += 8)
             {
-#define QK(i) (d0 + i < CQ ? imageLoad(u_q, min(d0 + i, CQ - 1) * u_queries + pq[a]).r * imageLoad(u_k, min(d0 + i, CQ - 1) * u_keys + j).r : 0.0)
+#define QK(i) (d0 + i < CQ ? imageLoad(u_q, qBase + min(d0 + i, CQ - 1) * u_queries + pq[a]).r * imageLoad(u_k, kBase + min(d0 + i, CQ - 1) * u_keys + j).r : 0.0)
                 dot += QK(0) + QK(1) + QK(2) + QK(3) + QK(4) + QK(5) + QK(6) + QK(7);
 #undef QK
             }
@@ -99,7 +103,7 @@ void main()
             for (int i = 0; i < 4; i++)
             {
                 int c = c0 + 4 * b + i;
-                if (c < u_cv) out_data[c * u_queries + p] = bad[a] ? NAN_F : acc[a * VB + b][i] / s[a];
+                if (c < u_dv) out_data[(vFirst + c) * u_queries + p] = bad[a] ? NAN_F : acc[a * VB + b][i] / s[a];
             }
     }
 }

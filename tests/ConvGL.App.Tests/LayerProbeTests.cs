@@ -1,5 +1,6 @@
 using ConvGL.App.Live;
 using ConvGL.Core;
+using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 
@@ -285,14 +286,15 @@ public sealed class LayerProbeTests
                   { "type": "conv", "name": "x", "kernels": ["sobel-x", "sobel-y"], "sum": true, "border": "reflect" },
                   { "type": "maxpool", "name": "small", "size": 2 },
                   { "type": "attention", "inputs": ["x", "small", "small"], "scale": 2 },
-                  { "type": "attention", "inputs": ["x", "x", "input"] } ] }
+                  { "type": "attention", "inputs": ["x", "x", "input"] },
+                  { "type": "attention", "inputs": ["x", "small", "small"], "heads": 2 } ] }
                 """);
             var rng = new Random(12_0614);
             var image = Tensor.Chw(3, 6, 9);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
             using var run = new Probed(file, image);
             (Stack stack, StackPipeline pipeline, Probe probe) = (run.Stack, run.Pipeline, run.Probe);
-            foreach (int layer in new[] { 2, 3 })
+            foreach (int layer in new[] { 2, 3, 4 })
                 run.AssertEveryPosition(layer, ProbeKind.Attention, 1e-6, 1e-5, (c, y, x) =>
                 {
                     double total = 0;
@@ -307,11 +309,24 @@ public sealed class LayerProbeTests
             Assert.Contains($"at key (x {probe.AX}, y {probe.AY})", lines[1]);
             Assert.StartsWith($"w[j] x v[1, j] (", lines[2]);
             Assert.StartsWith("sum of the 12 products = ", lines[3]);
+            Assert.EndsWith("a: the weights as a spotlight", lines[3]);
+            Assert.Equal((3, 4), (probe.KeysHigh, probe.KeysWide));
+            string top = HudText.Significant(probe.Window[..12].Max());
+            Assert.EndsWith($"lit: w / {top} over the 3x4 keys (a hides)", HudText.ProbeLines(probe, false, c => pipeline.InputMapName(2, c), 200, pipeline.MapName, spotlight: true)[3]);
             probe.Take(pipeline, 3, 2, 0, 0);
             Assert.Equal(1 / Math.Sqrt(2), probe.Scale, 6);
+            Assert.Equal((6, 9), (probe.KeysHigh, probe.KeysWide));
+            // Two heads: channel 1's weights come from q's and k's channel 1 only (head 1 of 2), as Core's head 1.
+            probe.Take(pipeline, 4, 1, 5, 2);
+            Assert.Equal((1, 2, 1), (probe.Head, probe.Heads, probe.HeadChannels));
+            StackResult cpu = StackRunner.Run(stack, image);
+            float[] want = Attention.Weights(cpu.Outputs[0], cpu.Outputs[1], 1f, 2 * 9 + 5, head: 1, heads: 2);
+            for (int j = 0; j < want.Length; j++) Assert.Equal(want[j], probe.Window[j], 5);
+            Assert.StartsWith("head 1 of 2: w[j] = softmax over the 12 keys of 1 q[1:2, 2, 5] . k[1:2, j] ", HudText.ProbeLines(probe, false, c => pipeline.InputMapName(4, c), 200, pipeline.MapName)[1]);
             foreach (int chars in new[] { 60, 100 })
-                Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(3, c), chars, pipeline.MapName), chars).Count
-                            <= HudText.LayerProbeStripLines(stack.Layers[3], chars), $"{chars} characters");
+                foreach (bool spotlight in new[] { false, true })
+                    Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(3, c), chars, pipeline.MapName, spotlight), chars).Count
+                                <= HudText.LayerProbeStripLines(stack.Layers[3], chars), $"{chars} characters");
         }
         finally
         {

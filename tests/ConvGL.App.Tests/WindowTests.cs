@@ -1030,6 +1030,51 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result folder = Run("--source", Path.GetTempPath(), "--frames", "1");
         Assert.True(folder.ExitCode == 2 && folder.Stderr.Contains("is a folder", StringComparison.Ordinal), folder.ToString());
     }
+
+    /// <summary>A probe on an attention layer lights where that position looks: every key's pixel of the map is the map
+    /// without the spotlight (key a hides it) darkened by 0.8 x (1 - w / max w), w the weights the probe prints; the
+    /// most-weighted key is shown as it is and a key of weight ~0 at a fifth of its brightness. The shipped attention
+    /// stack on a small scene (8x8 pooled: 9x16 = 144 keys, every weight printed).</summary>
+    [Fact]
+    public void AttentionProbe_DimsEveryKeyByItsWeight_AndTheAKeyHidesTheSpotlight()
+    {
+        string dir = TempDir();
+        WindowProcess.Result Shot(string name, params string[] extra)
+        {
+            WindowProcess.Result r = Run(["--size", "320x240", "--source", "scene:128x72", "--frames", "3", "--stack", "attention", "--probe", "4,3",
+                "--screenshot", Path.Combine(dir, name), .. extra]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            return r;
+        }
+        WindowProcess.Result lit = Shot("lit.png"), plain = Shot("plain.png", "--keys", "a");
+        string windowLine = lit.Stdout.Split('\n').Single(l => l.StartsWith("probe window=", StringComparison.Ordinal));
+        float[] w = windowLine["probe window=".Length..].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(144, w.Length);
+        Assert.Equal(1.0, w.Sum(v => (double)v), 4);
+        Assert.Equal(windowLine, plain.Stdout.Split('\n').Single(l => l.StartsWith("probe window=", StringComparison.Ordinal)));
+        Area map = Area.Of(lit, "view");
+        Assert.Equal(map, Area.Of(plain, "view"));
+        var a = new Picture(Path.Combine(dir, "lit.png"));
+        var b = new Picture(Path.Combine(dir, "plain.png"));
+        float max = w.Max();
+        int checkedKeys = 0, dimmed = 0;
+        for (int j = 0; j < w.Length; j++)
+        {
+            (int ky, int kx) = (j / 16, j % 16);
+            // The pixel at the key's centre; the probe's marker (three map pixels around (4, 3)) is drawn over both.
+            if (Math.Abs(kx - 4) <= 2 && Math.Abs(ky - 3) <= 2) continue;
+            int px = map.X + (int)((kx + 0.5) * map.W / 16), py = map.Y + (int)((ky + 0.5) * map.H / 9);
+            int i = 4 * (py * a.Width + px);
+            double keep = 1 - Math.Round(255 * 0.8 * (1 - w[j] / max)) / 255;
+            for (int c = 0; c < 3; c++)
+                Assert.True(Math.Abs(a.Rgba[i + c] - b.Rgba[i + c] * keep) <= 1.5,
+                    $"key (x {kx}, y {ky}) w {w[j]} (max {max}) channel {c}: {a.Rgba[i + c]} with the spotlight, {b.Rgba[i + c]} without");
+            checkedKeys++;
+            if (keep < 0.5 && b.Rgba[i] + b.Rgba[i + 1] + b.Rgba[i + 2] > 60) dimmed++;
+        }
+        Assert.Equal(144 - 25, checkedKeys);
+        Assert.True(dimmed > 20, $"only {dimmed} keys visibly dimmed");
+    }
 }
 
 /// <summary>Image and video files as sources (a camera cannot be assumed in CI; its absence is a bad-option case).</summary>

@@ -35,6 +35,7 @@ internal static class Controls
         new(string.Join("  ", ViewCatalog.All.Select(v => v.KeyName)), "view: " + string.Join(", ", ViewCatalog.All.Select(v => v.Description)),
             (k, _) => ViewCatalog.All.Any(v => v.Key == k), (a, k, _) => a.SetView(ViewCatalog.All.First(v => v.Key == k).Kind)),
         new("mouse", "hover: probe that pixel; click: pin/unpin the probe; click a map in the grid: enlarge / back; theorem view: hover a top-row map to pick the scanline (click pins it), hover a spectrum to read it", (_, _) => false, (_, _, _) => { }),
+        new("a", "probe on an attention layer: hide / show its weights over the map as a spotlight (where that position looks)", (k, _) => k == Key.A, (a, _, _) => a.ToggleSpotlight()),
         new("space", "pause / resume the source", (k, _) => k == Key.Space, (a, _, _) => a.TogglePause()),
         new("p", "screenshot to convgl-YYYYMMDD-HHMMSS.png", (k, _) => k == Key.P, (a, _, _) => a.RequestScreenshot()),
         new("v", "vsync on / off", (k, _) => k == Key.V, (a, _, _) => a.ToggleVSync()),

@@ -650,9 +650,9 @@ internal static class HudText
     private static readonly string[][] AttentionTailTemplates =
     [
         ["probe (pinned): layer 152 (attention), channel 2047, (x 1919, y 1079)"],
-        ["w[j] = softmax over the 1048576 keys of -1.23456e-07 q[:, 1079, 1919] . k[:, j] (largest logit -1.23456e-07); most: w = -1.23456e-07 at key (x 1919, y 1079)"],
+        ["head 2047 of 2048: w[j] = softmax over the 1048576 keys of -1.23456e-07 q[2047:2048, 1079, 1919] . k[2047:2048, j] (largest logit -1.23456e-07); most: w = -1.23456e-07 at key (x 1919, y 1079)"],
         ["w[j] x v[2047, j] (Convolution249:~) for j < 1048576: -1.23456e-07 x -1.23456e-07, -1.23456e-07 x -1.23456e-07 ..."],
-        ["sum of the 1048576 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+        ["sum of the 1048576 products = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12   lit: w / -1.23456e-07 over the 1024x1024 keys (a hides)"],
     ];
 
     private static readonly string[][] AffineTailTemplates =
@@ -790,7 +790,8 @@ internal static class HudText
     /// an earlier layer's map): the window's channel is named, and with up to 3 input channels each sum is too.
     /// At most <see cref="MaxTaps"/> taps a side are shown, and no more columns than a row of <paramref name="maxChars"/>
     /// holds (a wrapped row would push the sums out of the strip): the centre ones, said so.</summary>
-    public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars = int.MaxValue, Func<int, int, string>? mapName = null)
+    public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars = int.MaxValue, Func<int, int, string>? mapName = null,
+                                          bool spotlight = false)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
         if (!p.Valid)
@@ -798,7 +799,7 @@ internal static class HudText
             lines.Add(p.Why ?? "");
             return lines;
         }
-        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName);
+        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName, spotlight);
         var sb = new StringBuilder();
         const int c = 0;
         // A row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and two "  |" separators.
@@ -911,7 +912,7 @@ internal static class HudText
 
     /// <summary>The probe panel of a pool (its window, "pad" where it reaches past the image, and the max or the average
     /// of what counts) or an activation (its input value and the function of it), next to what the GPU wrote.</summary>
-    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars, Func<int, int, string>? mapName)
+    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars, Func<int, int, string>? mapName, bool spotlight)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
         string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}");
@@ -1022,9 +1023,13 @@ internal static class HudText
             string values = mapName is null ? F($"{p.SecondChannel}") : Fit(mapName(p.SecondLayer, p.SecondChannel), NameChars(maxChars));
             float top = 0;
             for (int j = 0; j < n; j++) top = Math.Max(top, p.Window[j]);
-            lines.Add(F($"w[j] = softmax over the {n} keys of {Significant(p.Scale)} q[:, {p.Y}, {p.X}] . k[:, j] (largest logit {Significant(p.Bias)}); most: w = {Significant(top)} at key (x {p.AX}, y {p.AY})"));
+            // With heads: the head's channels of q and k ("head 2 of 4: q[8:12, y, x] . k[8:12, j]").
+            string d = p.Heads == 1 ? ":" : F($"{p.Head * p.HeadChannels}:{(p.Head + 1) * p.HeadChannels}");
+            string head = p.Heads == 1 ? "" : F($"head {p.Head} of {p.Heads}: ");
+            lines.Add(F($"{head}w[j] = softmax over the {n} keys of {Significant(p.Scale)} q[{d}, {p.Y}, {p.X}] . k[{d}, j] (largest logit {Significant(p.Bias)}); most: w = {Significant(top)} at key (x {p.AX}, y {p.AY})"));
             lines.Add(ProductsLine(F($"w[j] x v[{p.SecondChannel}, j] ({values}) for j < {n}:"), p, n, maxChars));
-            lines.Add(F($"sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            lines.Add(F($"sum of the {n} products = {Significant(p.Sum)} (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}")
+                      + (spotlight ? F($"   lit: w / {Significant(top)} over the {p.KeysHigh}x{p.KeysWide} keys (a hides)") : "   a: the weights as a spotlight"));
             return lines;
         }
         if (p.Kind == ProbeKind.Affine)

@@ -25,6 +25,11 @@ internal sealed class LiveApp : IDisposable
     private readonly HudPanels _panels;
     private readonly Probe _probe;
     private readonly GpuImage _sourceImage;
+    // The attention spotlight (AttentionSpotlight): the probe's weights as a key-map-sized picture, made again only when the
+    // probe was taken again (its bytes reused; the texture re-created only for a new key map size).
+    private readonly GpuImage _spot;
+    private byte[] _spotBytes = [];
+    private int _spotTakes = -1;
     private readonly ViewState _state;
     private readonly LiveMessages _messages;
     private readonly LivePipelines _pipelines;
@@ -83,6 +88,7 @@ internal sealed class LiveApp : IDisposable
         _panels = new HudPanels(_context);
         _probe = new Probe(_gl);
         _sourceImage = new GpuImage(_context, 1, 1, "source frame");
+        _spot = new GpuImage(_context, 1, 1, "attention spotlight");
         _source = source;
         _pipelines = new LivePipelines(_context, window, _state, _messages, options, (source.Height, source.Width));
         _views = new ViewContext(_presenter, _sourceImage, _pipelines, _state);
@@ -255,6 +261,13 @@ internal sealed class LiveApp : IDisposable
         PixelRect area = _panels.Layout.Picture;
         _views.HaveFrame = _haveFrame;
         UpdateMouse();
+        // The probe the HUD is about to show, taken before the view draws: the attention spotlight draws from it, so the
+        // picture and the strip's numbers are the same frame's (taken after the view, the spotlight was a HUD refresh
+        // late, on a moving source another picture's weights). Its reads are the present stage's "probe" part.
+        _stages.BeginParts();
+        bool probeTaken = _state.HudDirty;
+        bool probed = probeTaken && _panels.Layout.Bottom.Height > 0 && UpdateProbe();
+        _stages.Part("probe");
         // A presentation program that has never built: the view cannot draw its maps, so the source shows under the error.
         if (_haveFrame && _messages.RunError is null && _presenter.Error is null)
         {
@@ -276,7 +289,8 @@ internal sealed class LiveApp : IDisposable
         _stages.BeginParts();
         if (_state.HudDirty)
         {
-            RedrawHud(fw, fh);
+            // (A HUD the view's draw made dirty takes its probe now.)
+            RedrawHud(fw, fh, probeTaken ? probed : _panels.Layout.Bottom.Height > 0 && UpdateProbe());
             _stages.Part("hud-redraw");
         }
         _presenter.DrawOverlay(_panels.Hud.Texture, _panels.Hud.Drawn);
@@ -306,8 +320,27 @@ internal sealed class LiveApp : IDisposable
             if (!clip.Contains(cx, cy)) return;
             _presenter.Clip(clip);
         }
+        DrawAttentionSpotlight(o);
         _presenter.DrawFrame(frame, 1.5f, 0.2f, 1f, 1f);
         _presenter.Clip(null);
+    }
+
+    /// <summary>A probe on an attention layer: its weights over the keys laid over the probed map (<see cref="AttentionSpotlight"/>),
+    /// the key map stretched over the map's rectangle (the keys of the layers here cover the same picture as the queries,
+    /// at the same or a pooled resolution).</summary>
+    private void DrawAttentionSpotlight(PixelRect map)
+    {
+        if (!_state.Spotlight || !_probe.Valid || _probe.Kind != ProbeKind.Attention) return;
+        int keys = _probe.KeysHigh * _probe.KeysWide;
+        if (keys <= 0 || keys > _probe.Window.Length) return;
+        if (_spotTakes != _probe.Takes)
+        {
+            _spotTakes = _probe.Takes;
+            if (_spotBytes.Length != 4 * keys) _spotBytes = new byte[4 * keys];
+            AttentionSpotlight.Fill(_probe.Window.AsSpan(0, keys), _spotBytes);
+            _spot.Upload(_spotBytes, _probe.KeysWide, _probe.KeysHigh);
+        }
+        _presenter.DrawTexture(_spot.Handle, map, blend: true);
     }
 
     /// <summary>The probe marker around the pixel centred at (<paramref name="cx"/>, <paramref name="cy"/>) of a map drawn
@@ -453,13 +486,15 @@ internal sealed class LiveApp : IDisposable
         return rule;
     }
 
-    private void RedrawHud(int fw, int fh)
+    /// <summary>Redraws the HUD; <paramref name="probed"/>: the probe was taken this frame (Render, before the view) and the
+    /// strip shows it.</summary>
+    private void RedrawHud(int fw, int fh, bool probed)
     {
         _state.HudDirty = false;
         _hudRedrawn = true;
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
-        List<string>? probe = _panels.Layout.Bottom.Height > 0 && UpdateProbe() ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars, Pipeline.MapName) : null;
+        List<string>? probe = probed ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars, Pipeline.MapName, _state.Spotlight) : null;
         // No pixel probed: the strip writes out what the layer computes (a conv's sum, a pool's or relu's rule).
         if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame &&
             IdleProbeLines(View.ProbeLayer(_state.Layer)) is { Count: > 0 } idle)
@@ -510,6 +545,7 @@ internal sealed class LiveApp : IDisposable
     public void TogglePause() => _state.TogglePause();
     public void RequestScreenshot() => _state.ScreenshotRequested = true;
     public void ToggleInfo() => _state.ToggleInfo();
+    public void ToggleSpotlight() => _state.ToggleSpotlight();
     public void ToggleHelp() => _state.ToggleHelp();
     public void Quit() => _state.Quit = true;
 
@@ -582,6 +618,7 @@ internal sealed class LiveApp : IDisposable
         _presenter.Dispose();
         _panels.Dispose();
         _sourceImage.Dispose();
+        _spot.Dispose();
         _context.Dispose();
     }
 }

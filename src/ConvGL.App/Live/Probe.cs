@@ -77,6 +77,18 @@ internal sealed class Probe(GL gl)
     /// <see cref="Window"/>, the value map's channel at them <see cref="Kernel"/>, the largest logit <see cref="Bias"/>, and
     /// the key the position attends to most is at (AY, AX) of the key map.</summary>
     public double Scale { get; internal set; }
+    /// <summary>Attention: the key map's rows and columns (the weights in <see cref="Window"/> are its positions, row by row).</summary>
+    public int KeysHigh { get; internal set; }
+    public int KeysWide { get; internal set; }
+    /// <summary>Attention: the head of the probed channel, of how many, and q's channels a head (the head's query is q's
+    /// channels Head x HeadChannels ..).</summary>
+    public int Head { get; internal set; }
+    public int Heads { get; internal set; } = 1;
+    public int HeadChannels { get; internal set; }
+
+    /// <summary>How many times <see cref="Take"/> has run: a picture made from this probe's numbers (the attention heat map)
+    /// is redrawn only when they may have changed.</summary>
+    public int Takes { get; private set; }
 
     /// <summary>|CPU - GPU|: 0 where both are the same value, infinities and NaN included (their difference is NaN).</summary>
     public double Difference => Sum.Equals((double)Gpu) ? 0 : Math.Abs(Sum - Gpu);
@@ -98,6 +110,7 @@ internal sealed class Probe(GL gl)
     /// kind of layer, one that is off, or a point out of range: <see cref="Valid"/> false, <see cref="Why"/> says why.</summary>
     public void Take(ILivePipeline pipeline, int layer, int channel, int x, int y)
     {
+        Takes++;
         Valid = InRange = false;
         Kind = ProbeKind.Conv;
         (Layer, Channel, X, Y) = (layer, channel, x, y);
@@ -457,25 +470,27 @@ internal sealed class Probe(GL gl)
                 // q at this position (a read a channel), every key, the value map's channel; then the logits, their softmax
                 // and the weighted sum in double, as Attention.Apply (window: the weights, kernel: the values).
                 GpuTensor k = pipeline.LayerOutput(ki), v = pipeline.LayerOutput(vi);
-                int keys = k.H * k.W;
+                int keys = k.H * k.W, heads = att.Heads;
                 if (input.C != k.C || (k.H, k.W) != (v.H, v.W) || v.C != output.C || (input.H, input.W) != (output.H, output.W)
-                    || input.C > MaxChannels || (long)k.C * keys > MaxPlane)
+                    || input.C % heads != 0 || v.C % heads != 0 || input.C > MaxChannels || (long)k.C * keys > MaxPlane)
                     return false;
+                // The head of this output channel: its share of q's and k's channels (all of them with one head).
+                int dq = input.C / heads, head = channel / (v.C / heads);
                 EnsureWindow(keys);
-                if (_keys.Length < k.C * keys) _keys = new float[k.C * keys];
-                if (_query.Length < input.C) _query = new float[input.C];
+                if (_keys.Length < dq * keys) _keys = new float[dq * keys];
+                if (_query.Length < dq) _query = new float[dq];
                 if (_weights.Length < keys) _weights = new double[keys];
-                Read(k, _keys.AsSpan(0, k.C * keys), 0);
+                Read(k, _keys.AsSpan(0, dq * keys), head * dq * keys);
                 Read(v, Kernel.AsSpan(0, keys), channel * keys);
                 Span<float> one = stackalloc float[1];
-                for (int d = 0; d < input.C; d++)
+                for (int d = 0; d < dq; d++)
                 {
-                    Read(input, one, (d * input.H + y) * input.W + x);
+                    Read(input, one, ((head * dq + d) * input.H + y) * input.W + x);
                     _query[d] = one[0];
                 }
                 // The weights and their sum with the values as the reference computes them (Attention.Weights, Attention.Sum).
                 float scale = att.ScaleFor(input.C);
-                double max = Attention.Weights(_query.AsSpan(0, input.C), _keys.AsSpan(0, k.C * keys), keys, scale, _weights.AsSpan(0, keys));
+                double max = Attention.Weights(_query.AsSpan(0, dq), _keys.AsSpan(0, dq * keys), keys, scale, _weights.AsSpan(0, keys));
                 double sum = Attention.Sum(_weights.AsSpan(0, keys), Kernel.AsSpan(0, keys));
                 int best = 0;
                 for (int j = 0; j < keys; j++)
@@ -486,6 +501,7 @@ internal sealed class Probe(GL gl)
                 Sum = (float)sum;
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Attention, att.Type, 1, keys, 1, channel, (float)max);
                 (Scale, FirstLayer, SecondLayer, SecondChannel, AY, AX) = (scale, ki, vi, channel, best / k.W, best % k.W);
+                (KeysHigh, KeysWide, Head, Heads, HeadChannels) = (k.H, k.W, head, heads, dq);
                 break;
             }
             case PoolLayer { Options: var p }:

@@ -162,7 +162,7 @@ internal sealed class StackPipeline : ILivePipeline
                 SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 ChannelReduceLayer r => $"reduce_channels {r.Op}",
-                AttentionLayer a => $"attention over the positions, scale {(a.Scale is { } sc ? HudText.Significant(sc) : "1/sqrt(C)")}",
+                AttentionLayer a => $"attention over the positions{(a.Heads > 1 ? $", {a.Heads} heads" : "")}, scale {(a.Scale is { } sc ? HudText.Significant(sc) : a.Heads > 1 ? "1/sqrt(C/heads)" : "1/sqrt(C)")}",
                 ElementwiseLayer { Value: { } number } e => $"{e.Type} {HudText.Significant(number)}",
                 _ => layer.Type,
             };

@@ -15,6 +15,8 @@ internal sealed class ViewState
     public bool Paused { get; set; }
     public bool Help { get; set; }
     public bool InfoHidden { get; set; }
+    /// <summary>A probe on an attention layer lays its weights over the map as a spotlight (key a hides and shows it).</summary>
+    public bool Spotlight { get; set; } = true;
     public bool Quit { get; set; }
     public bool ScreenshotRequested { get; set; }
 
@@ -113,6 +115,12 @@ internal sealed class ViewState
     public void ToggleInfo()
     {
         InfoHidden = !InfoHidden;
+        HudDirty = true;
+    }
+
+    public void ToggleSpotlight()
+    {
+        Spotlight = !Spotlight;
         HudDirty = true;
     }
 

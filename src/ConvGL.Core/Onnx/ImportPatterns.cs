@@ -451,8 +451,9 @@ public sealed class ChannelAffineOp : OnnxOp
 public static class AttentionPattern
 {
     /// <summary>A MatMul operand traced back to the map it flattens: the map, whether its tokens are (positions, channels),
-    /// the stored factors on the way, the ops passed and the flattening Reshape.</summary>
-    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten);
+    /// the stored factors on the way, the ops passed, the flattening Reshape, and the rank its transposes swap the last two
+    /// axes of (3: (N, C, H*W); 4: (N, heads, C / heads, H*W); 0: none passed).</summary>
+    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten, int Rank);
 
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
@@ -468,12 +469,14 @@ public static class AttentionPattern
             if (b.Kind == BinaryKind.Mul && ix.Scalar(b.Inputs[0], 3) is { } s0 && !ix.IsConstant(b.Inputs[1])) return (b.Inputs[1], s0);
             return null;
         }
-        static bool Swaps(OnnxOp? op) => op is TransposeOp { Perm: [0, 2, 1] };
+        // A Transpose of the last two axes: the rank it swaps them in (3, or 4 with the heads), else 0.
+        static int Swaps(OnnxOp? op) => op switch { TransposeOp { Perm: [0, 2, 1] } => 3, TransposeOp { Perm: [0, 1, 3, 2] } => 4, _ => 0 };
         // Back from a MatMul's operand to the map a Reshape flattens.
         Tokens? Trace(string v, OnnxOp reader)
         {
             bool positionsFirst = false;
             double factor = 1;
+            int rank = 0;
             var passed = new List<OnnxOp>();
             while (true)
             {
@@ -482,10 +485,12 @@ public static class AttentionPattern
                 if (!ix.Readers(v).Contains(reader) || ix.Producer(v) is not { } p) return null;
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
-                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten);
+                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank);
                 reader = p;
-                if (Swaps(p))
+                if (Swaps(p) is > 0 and var swapped)
                 {
+                    if (rank != 0 && rank != swapped) return null;
+                    rank = swapped;
                     positionsFirst = !positionsFirst;
                     v = p.Inputs[0];
                 }
@@ -520,18 +525,21 @@ public static class AttentionPattern
                 logits = sc.Other;
             }
             if (mm1 is null || Trace(mm1.Inputs[0], mm1) is not { } a || Trace(mm1.Inputs[1], mm1) is not { } b) continue;
-            // (positions of a, channels) x (channels, positions of b): the logits are (positions of a, positions of b).
+            // (positions of a, channels) x (channels, positions of b): the logits are (positions of a, positions of b), in
+            // every head (rank 4: (N, heads, positions, positions)). a's tokens passed a transpose, which gives the rank.
             if (!a.PositionsFirst || b.PositionsFirst) continue;
-            int axis = softmax.Axis < 0 ? softmax.Axis + 3 : softmax.Axis;
-            if (axis is not (1 or 2) || (softmax.Coerced && axis != 2)) continue;
-            bool bIsKeys = axis == 2;
+            int rank = a.Rank;
+            if (b.Rank is not 0 && b.Rank != rank) continue;
+            int axis = softmax.Axis < 0 ? softmax.Axis + rank : softmax.Axis;
+            if (axis != rank - 1 && axis != rank - 2 || (softmax.Coerced && axis != rank - 1)) continue;
+            bool bIsKeys = axis == rank - 1;
             (Tokens q, Tokens k) = bIsKeys ? (a, b) : (b, a);
             // The weights (rows: a's positions, columns: b's), transposed on the way or not, into the second MatMul.
             bool rowsAreQueries = bIsKeys;
             string w = softmax.Output;
             OnnxOp? next = ix.Only(w);
             var after = new List<OnnxOp>();
-            if (Swaps(next))
+            if (Swaps(next) == rank)
             {
                 after.Add(next!);
                 rowsAreQueries = !rowsAreQueries;
@@ -540,7 +548,7 @@ public static class AttentionPattern
             }
             if (next is not MatMulOp mm2 || mm2.Inputs.Count != 2 || mm2.Inputs[0] == mm2.Inputs[1]) continue;
             bool weightsFirst = mm2.Inputs[0] == w;
-            if (Trace(weightsFirst ? mm2.Inputs[1] : mm2.Inputs[0], mm2) is not { } v || v.Factor != 1) continue;
+            if (Trace(weightsFirst ? mm2.Inputs[1] : mm2.Inputs[0], mm2) is not { } v || v.Factor != 1 || v.Rank is not 0 && v.Rank != rank) continue;
             // weights (queries, keys) x v (key positions, channels) -> (queries, channels); v (channels, key positions) x
             // weights (keys, queries) -> (channels, queries).
             bool resultPositionsFirst;
@@ -551,7 +559,7 @@ public static class AttentionPattern
             OnnxOp? back = ix.Only(r);
             if (resultPositionsFirst)
             {
-                if (!Swaps(back)) continue;
+                if (Swaps(back) != rank) continue;
                 after.Add(back!);
                 r = back!.Output;
                 back = ix.Only(r);
@@ -564,36 +572,62 @@ public static class AttentionPattern
             if (ix.Taken(group)) continue;
             string label = ix.Label(group, unflatten, "Attention");
             string where = $"{source}: node '{ErrorText.Echo(label)}' (attention as {ix.Spelled(group)})";
-            var node = new OnnxNode(label, "Attention", "", [q.Map, k.Map, v.Map], [unflatten.Output], new Dictionary<string, OnnxAttribute>());
-            ix.Stand(group, unflatten, new AttentionOp(node, where, q.Map, k.Map, v.Map, unflatten.Output, (float)(scale * q.Factor * k.Factor),
-                [q.Flatten, k.Flatten, v.Flatten], unflatten));
+            // (q's flattening target is read when the op runs: it says the heads, (N, heads, C / heads, H*W) or (heads, C /
+            // heads, H*W).)
+            string? target = q.Flatten.AttributeShape is null ? q.Flatten.Inputs[1] : null;
+            var node = new OnnxNode(label, "Attention", "", [q.Map, k.Map, v.Map, .. target is null ? Array.Empty<string>() : [target]], [unflatten.Output], new Dictionary<string, OnnxAttribute>());
+            ix.Stand(group, unflatten, new AttentionOp(node, where, q.Map, k.Map, v.Map, target, unflatten.Output, (float)(scale * q.Factor * k.Factor),
+                [q.Flatten, k.Flatten, v.Flatten], unflatten, rank));
         }
         return ix.Result();
     }
 }
 
 /// <summary>Dot-product attention over the positions of (1, C, H, W) maps, what <see cref="AttentionPattern"/> finds: q, k
-/// and v maps, the logits' scale; in a stack the <c>attention</c> layer (<see cref="Ops.Attention"/>).</summary>
+/// and v maps, the logits' scale, in one head or several; in a stack the <c>attention</c> layer (<see cref="Ops.Attention"/>).</summary>
 public sealed class AttentionOp : OnnxOp
 {
     public float Scale { get; }
-    /// <summary>The Reshapes that flatten q, k and v (their targets: (N, C, H*W)), and the one back to a map.</summary>
+    /// <summary>The Reshapes that flatten q, k and v (their targets: (N, C, H*W), or (N, heads, C / heads, H*W) with
+    /// <see cref="Rank"/> 4), and the one back to a map.</summary>
     public IReadOnlyList<ReshapeOp> Flattens { get; }
     public ReshapeOp Unflatten { get; }
+    /// <summary>The flattened tokens' rank: 3 (one head, or the heads as the batch: (heads, C / heads, H*W)) or 4 (N, heads,
+    /// C / heads, H*W).</summary>
+    public int Rank { get; }
 
-    internal AttentionOp(OnnxNode node, string where, string q, string k, string v, string output, float scale, IReadOnlyList<ReshapeOp> flattens, ReshapeOp unflatten)
-        : base(node, where, [q, k, v], output)
+    internal AttentionOp(OnnxNode node, string where, string q, string k, string v, string? qTarget, string output, float scale, IReadOnlyList<ReshapeOp> flattens,
+                         ReshapeOp unflatten, int rank)
+        : base(node, where, [q, k, v, .. qTarget is null ? Array.Empty<string>() : [qTarget]], output)
     {
         Scale = scale;
         Flattens = flattens;
         Unflatten = unflatten;
+        Rank = rank;
+    }
+
+    /// <summary>The value holding q's flattening target (a graph value when the heads come from Shape arithmetic), or none.</summary>
+    public override IEnumerable<string> IntegerInputs => Inputs.Skip(3);
+
+    /// <summary>The heads q's flattening makes of a (1, C, H, W) map of this <paramref name="shape"/>: 1 where it gives (1, C,
+    /// H*W), h where it gives (1, h, C / h, H*W) (<see cref="Rank"/> 4) or (h, C / h, H*W); null for any other shape (not
+    /// attention over the positions in heads).</summary>
+    public int? HeadsOf(int[] shape, long[] target)
+    {
+        int[] flat = Flattens[0].OutputShape(shape, target);
+        (int c, int n) = (shape[1], shape[2] * shape[3]);
+        int h = Rank == 4 ? flat[1] : flat[0];
+        bool fits = h >= 1 && c % h == 0 && flat.SequenceEqual(Rank == 4 ? [1, h, c / h, n] : h == 1 ? [1, c, n] : [h, c / h, n]);
+        return fits ? h : null;
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
-        Tensor[] maps = inputs.Select(t => t is { Rank: 4 } m && m.Shape[0] == 1 ? m.Reshape(m.Shape[1], m.Shape[2], m.Shape[3])
+        Tensor[] maps = inputs.Take(3).Select(t => t is { Rank: 4 } m && m.Shape[0] == 1 ? m.Reshape(m.Shape[1], m.Shape[2], m.Shape[3])
             : throw Error($"attention takes (1, C, H, W) maps, got {t?.ShapeString}")).ToArray();
-        Tensor o = Attention.Apply(maps[0], maps[1], maps[2], Scale);
+        long[] target = Flattens[0].AttributeShape ?? (inputs.Count > 3 ? Flattens[0].Target(inputs[3]) : throw Error("q's flattening has no target"));
+        int heads = HeadsOf(inputs[0]!.Shape, target) ?? throw Error($"q's Reshape to [{string.Join(", ", target)}] makes no (1, C, H*W) tokens, nor (1, heads, C / heads, H*W) or (heads, C / heads, H*W)");
+        Tensor o = Attention.Apply(maps[0], maps[1], maps[2], Scale, heads);
         return o.Reshape(1, o.C, o.H, o.W);
     }
 }

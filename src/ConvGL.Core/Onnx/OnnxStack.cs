@@ -481,7 +481,8 @@ public static class OnnxStack
     private static IEnumerable<string> DataInputs(IReadOnlyDictionary<string, Tensor> known, OnnxOp op) => op switch
     {
         BinaryOp => op.Inputs.Take(2).Where(v => !known.ContainsKey(v)),
-        ConcatOp or AttentionOp => op.Inputs,
+        ConcatOp => op.Inputs,
+        AttentionOp => op.Inputs.Take(3),
         VariadicOp => op.Inputs.Where(v => !known.ContainsKey(v)),
         _ => op.Inputs.Take(1),
     };
@@ -540,6 +541,25 @@ public static class OnnxStack
             throw new ConvGLException($"{att.Where}: in a stack attention runs over maps (N, C, H, W); one of q, k, v is a flattened (N, K) value");
         if (channels[0] != channels[1])
             throw new ConvGLException($"{att.Where}: the query has {channels[0]} channels and the keys {channels[1]}; q and k need one channel count");
+        // The heads: what q's flattening makes of its map at the first sample size where it resolves, (1, heads, C / heads,
+        // H*W) or (heads, C / heads, H*W) (1 head: (1, C, H*W)); every Reshape is then checked against them.
+        int heads = 0;
+        {
+            ReshapeOp r = att.Flattens[0];
+            Tensor?[]? sampled = r.AttributeShape is null && r.Inputs.Count > 1 ? sizer.ValuesOf(r.Inputs[1]) : null;
+            long[]? stored = Target(known, r);
+            (int H, int W)?[] sizes = sizer.SizesOf(reads[0]);
+            for (int k = 0; k < sizer.Count && heads == 0; k++)
+            {
+                long[]? t = sampled is not null ? sampled[k]?.Data.Select(v => (long)v).ToArray() : stored;
+                if (sizes[k] is not { } s || t is null || t.Any(d => d == -2)) continue;
+                try { heads = att.HeadsOf([1, channels[0], s.H, s.W], t) ?? 0; }
+                catch (ConvGLException) { }
+            }
+            if (heads < 1 || channels[0] % heads != 0 || channels[2] % heads != 0) heads = 1;
+        }
+        // The token shapes for a map of c channels and n positions: (N, C, H*W) with one head, else as the export wrote them.
+        int[] Tokens(int c, int n) => att.Rank == 4 ? [1, heads, c / heads, n] : heads == 1 ? [1, c, n] : [heads, c / heads, n];
         void Check(ReshapeOp r, int map, int c, bool back, string what)
         {
             Tensor?[]? sampled = r.AttributeShape is null && r.Inputs.Count > 1 ? sizer.ValuesOf(r.Inputs[1]) : null;
@@ -551,7 +571,7 @@ public static class OnnxStack
             {
                 long[]? t = sampled is not null ? sampled[k]?.Data.Select(v => (long)v).ToArray() : stored;
                 if (sizes[k] is not { } s || t is null || t.Any(d => d == -2)) continue;
-                int[] input = back ? [1, c, s.H * s.W] : [1, c, s.H, s.W], want = back ? [1, c, s.H, s.W] : [1, c, s.H * s.W];
+                int[] input = back ? Tokens(c, s.H * s.W) : [1, c, s.H, s.W], want = back ? [1, c, s.H, s.W] : Tokens(c, s.H * s.W);
                 // A size where the target cannot hold the values is one the model does not run at (ONNX Runtime refuses it
                 // too: BigGAN's H*W/4 keys at an odd size): skipped. A target that takes other values is wrong.
                 int[] shape;
@@ -572,9 +592,11 @@ public static class OnnxStack
                         : $"[{string.Join(", ", stored.Select(d => d == -2 ? "?" : d.ToString()))}], which does not fit the map's size (a fixed size needs a model that declares its input's size)")));
         }
         string[] roles = ["q", "k", "v"];
-        for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"flattens {roles[i]} (a map of {channels[i]} channels) to (1, C, H*W)");
-        Check(att.Unflatten, reads[0], channels[2], back: true, "turns the (1, C, H*W) result back into (1, C, H, W) of the query's size");
-        return new AttentionLayer(att.Scale);
+        string tokens = att.Rank == 4 ? $"(1, {heads}, C / {heads}, H*W)" : heads == 1 ? "(1, C, H*W)" : $"({heads}, C / {heads}, H*W)";
+        string heading = heads == 1 ? "" : $" ({heads} heads, as q's flattening makes them)";
+        for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"flattens {roles[i]} (a map of {channels[i]} channels) to {tokens}{heading}");
+        Check(att.Unflatten, reads[0], channels[2], back: true, $"turns the {tokens} result back into (1, C, H, W) of the query's size{heading}");
+        return new AttentionLayer(att.Scale, heads);
     }
 
     private static long[]? Target(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r)

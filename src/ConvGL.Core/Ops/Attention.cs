@@ -10,6 +10,10 @@ namespace ConvGL.Core.Ops;
 /// itself: every output position has its own weights, and they span the whole map (a conv's span a small window). With q,
 /// k and v 1x1 convs of one map x, a position attends to the positions that look like it.
 ///
+/// With h heads (multi-head attention: BoTNet's MHSA, the heads of a transformer block) the channels split into h equal
+/// groups: head g's weights come from q's and k's channels g Cq/h .. (g + 1) Cq/h - 1 only, and weigh v's channels
+/// g Cv/h .. (g + 1) Cv/h - 1: h attentions side by side, each position looking at h different places.
+///
 /// Sums and the softmax in double; the largest logit is subtracted before exp (so large logits do not overflow). A row of
 /// logits holding a NaN or +inf gives NaN outputs (as <see cref="Softmax"/>: inf - inf), as does a row all -inf.
 /// The GPU (attention.comp) and ONNX Runtime compute in float32, so at float's edges they differ from this reference as
@@ -26,15 +30,18 @@ public static class Attention
 
     /// <summary>Throws the shape rule's message for q, k and v of these shapes (<paramref name="name"/> starts it), and
     /// <see cref="TooMuchWork"/>'s.</summary>
-    public static void CheckShapes(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v)
+    public static void CheckShapes(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v, int heads = 1)
     {
-        CheckMatch(name, q, k, v);
+        CheckMatch(name, q, k, v, heads);
         if (TooMuchWork(name, q, k, v) is { } why) throw new ConvGLException(why);
     }
 
-    /// <summary>Throws when q and k differ in channels or k and v in size.</summary>
-    public static void CheckMatch(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v)
+    /// <summary>Throws when q and k differ in channels, k and v in size, or the heads do not divide q's and v's channels.</summary>
+    public static void CheckMatch(string name, (int C, int H, int W) q, (int C, int H, int W) k, (int C, int H, int W) v, int heads = 1)
     {
+        if (heads < 1) throw new ConvGLException($"{name}: heads {heads}; give 1 or more");
+        if (q.C % heads != 0 || v.C % heads != 0)
+            throw new ConvGLException($"{name}: {heads} heads do not divide the query's {q.C} and the values' {v.C} channels; each head takes an equal share of both");
         if (q.C != k.C)
             throw new ConvGLException($"{name}: the query has {q.C} channels and the keys {k.C}; q and k need one channel count (their dot product runs over it)");
         if ((k.H, k.W) != (v.H, v.W))
@@ -51,31 +58,34 @@ public static class Attention
               $"{MaxProducts:0.##e+0}; run it on a smaller input (attention blocks sit on small maps deep in a network)";
     }
 
-    public static Tensor Apply(Tensor q, Tensor k, Tensor v, float scale)
+    /// <summary>The attention of q, k and v in <paramref name="heads"/> heads (1: every channel one head).</summary>
+    public static Tensor Apply(Tensor q, Tensor k, Tensor v, float scale, int heads = 1)
     {
         if (q.Rank != 3 || k.Rank != 3 || v.Rank != 3)
             throw new ConvGLException($"attention takes three (C, H, W) maps, got {q.ShapeString}, {k.ShapeString}, {v.ShapeString}");
-        CheckShapes("attention", (q.C, q.H, q.W), (k.C, k.H, k.W), (v.C, v.H, v.W));
-        int queries = q.H * q.W, keys = k.H * k.W;
+        CheckShapes("attention", (q.C, q.H, q.W), (k.C, k.H, k.W), (v.C, v.H, v.W), heads);
+        int queries = q.H * q.W, keys = k.H * k.W, dq = q.C / heads, dv = v.C / heads;
         var output = Tensor.Chw(v.C, q.H, q.W);
-        var query = new float[q.C];
+        var query = new float[dq];
         var weights = new double[keys];
-        for (int p = 0; p < queries; p++)
-        {
-            for (int d = 0; d < q.C; d++) query[d] = q.Data[d * queries + p];
-            Weights(query, k.Data, keys, scale, weights);
-            for (int c = 0; c < v.C; c++) output.Data[c * queries + p] = (float)Sum(weights, v.Data.AsSpan(c * keys, keys));
-        }
+        for (int h = 0; h < heads; h++)
+            for (int p = 0; p < queries; p++)
+            {
+                for (int d = 0; d < dq; d++) query[d] = q.Data[(h * dq + d) * queries + p];
+                Weights(query, k.Data.AsSpan(h * dq * keys, dq * keys), keys, scale, weights);
+                for (int c = h * dv; c < (h + 1) * dv; c++) output.Data[c * queries + p] = (float)Sum(weights, v.Data.AsSpan(c * keys, keys));
+            }
         return output;
     }
 
-    /// <summary>Query position <paramref name="p"/>'s weights over the keys (the probe shows them): they sum to 1.</summary>
-    public static float[] Weights(Tensor q, Tensor k, float scale, int p)
+    /// <summary>Query position <paramref name="p"/>'s weights over the keys in head <paramref name="head"/> of
+    /// <paramref name="heads"/> (the probe shows them): they sum to 1.</summary>
+    public static float[] Weights(Tensor q, Tensor k, float scale, int p, int head = 0, int heads = 1)
     {
-        int queries = q.H * q.W;
-        float[] query = Enumerable.Range(0, q.C).Select(d => q.Data[d * queries + p]).ToArray();
-        var w = new double[k.H * k.W];
-        Weights(query, k.Data, w.Length, scale, w);
+        int queries = q.H * q.W, keys = k.H * k.W, dq = q.C / heads;
+        float[] query = Enumerable.Range(head * dq, dq).Select(d => q.Data[d * queries + p]).ToArray();
+        var w = new double[keys];
+        Weights(query, k.Data.AsSpan(head * dq * keys, dq * keys), keys, scale, w);
         return w.Select(x => (float)x).ToArray();
     }
 

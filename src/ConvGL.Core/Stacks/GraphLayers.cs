@@ -385,17 +385,22 @@ public sealed class ChannelReduceLayer : StackLayer
 }
 
 /// <summary>Dot-product attention over the positions (<see cref="Attention.Apply"/>): <c>"type": "attention"</c> with
-/// <c>"inputs": [q, k, v]</c> and optional <c>"scale"</c> (default 1 / sqrt(channels of q), as PyTorch's
+/// <c>"inputs": [q, k, v]</c>, optional <c>"heads"</c> (default 1: the channels split into that many equal groups, each
+/// attending on its own) and <c>"scale"</c> (default 1 / sqrt(channels of q a head), as PyTorch's
 /// scaled_dot_product_attention). The output has v's channels at q's size; every position's weights over the key positions
-/// sum to 1. The self-attention block of SAGAN, non-local networks and diffusion UNets (q, k, v 1x1 convs of one map); ONNX
-/// exports of them (Reshape, Transpose, MatMul, Softmax, MatMul, Reshape) import as one such layer.</summary>
-public sealed class AttentionLayer(float? scale = null) : StackLayer
+/// sum to 1. The self-attention block of SAGAN, non-local networks, diffusion UNets and BoTNet (q, k, v 1x1 convs of one
+/// map); ONNX exports of them (Reshape, Transpose, MatMul, Softmax, MatMul, Reshape, into heads or not) import as one such
+/// layer.</summary>
+public sealed class AttentionLayer(float? scale = null, int heads = 1) : StackLayer
 {
-    /// <summary>The stack file's scale, or null for the default 1 / sqrt(channels of q).</summary>
+    /// <summary>The stack file's scale, or null for the default 1 / sqrt(channels of q a head).</summary>
     public float? Scale { get; } = scale;
 
-    /// <summary>The factor applied to the dot products for a query of <paramref name="queryChannels"/> channels.</summary>
-    public float ScaleFor(int queryChannels) => Scale ?? (float)(1 / Math.Sqrt(queryChannels));
+    /// <summary>The heads: q's, k's and v's channels split into this many equal groups, each one attention.</summary>
+    public int Heads { get; } = heads >= 1 ? heads : throw new ConvGLException($"attention: heads {heads}; give 1 or more");
+
+    /// <summary>The factor applied to the dot products for a query of <paramref name="queryChannels"/> channels (all heads).</summary>
+    public float ScaleFor(int queryChannels) => Scale ?? (float)(1 / Math.Sqrt(Math.Max(1, queryChannels / Heads)));
 
     public override string Type => "attention";
     public override int InputCount => 3;
@@ -404,6 +409,7 @@ public sealed class AttentionLayer(float? scale = null) : StackLayer
     {
         error = inputChannels.Count != 3 ? $"attention reads three maps (\"inputs\": [q, k, v]), got {inputChannels.Count}"
             : inputChannels[0] != inputChannels[1] ? $"attention: the query has {inputChannels[0]} channels and the keys {inputChannels[1]}; q and k need one channel count (their dot product runs over it)"
+            : inputChannels[0] % Heads != 0 || inputChannels[2] % Heads != 0 ? $"attention: {Heads} heads do not divide the query's {inputChannels[0]} and the values' {inputChannels[2]} channels; each head takes an equal share of both"
             : null;
         return inputChannels[^1];
     }
@@ -412,7 +418,7 @@ public sealed class AttentionLayer(float? scale = null) : StackLayer
     {
         int c = OutputChannels(inputs.Select(s => s.C).ToArray(), out error);
         if (error is not null) return default;
-        Attention.CheckMatch("attention", (inputs[0].C, inputs[0].H, inputs[0].W), (inputs[1].C, inputs[1].H, inputs[1].W), (inputs[2].C, inputs[2].H, inputs[2].W));
+        Attention.CheckMatch("attention", (inputs[0].C, inputs[0].H, inputs[0].W), (inputs[1].C, inputs[1].H, inputs[1].W), (inputs[2].C, inputs[2].H, inputs[2].W), Heads);
         return new MapShape(c, inputs[0].H, inputs[0].W);
     }
 
@@ -431,7 +437,7 @@ public sealed class AttentionLayer(float? scale = null) : StackLayer
     public override Tensor Forward(IReadOnlyList<Tensor> inputs)
     {
         if (inputs.Count != 3) throw new ConvGLException($"attention takes three inputs (q, k, v), got {inputs.Count}");
-        return Attention.Apply(inputs[0], inputs[1], inputs[2], ScaleFor(inputs[0].C));
+        return Attention.Apply(inputs[0], inputs[1], inputs[2], ScaleFor(inputs[0].C), Heads);
     }
 
     internal override string SizeField => "inputs";

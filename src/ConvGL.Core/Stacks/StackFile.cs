@@ -425,10 +425,10 @@ public static class StackFile
             }
             else if (type == "attention")
             {
-                var f = Fields(el, at, ["type", "name", "inputs", "scale"]);
+                var f = Fields(el, at, ["type", "name", "inputs", "scale", "heads"]);
                 if (reads != 3) throw at.Error("inputs", $"attention reads three maps, \"inputs\": [q, k, v] (query, keys, values), got {reads}");
                 float? scale = f.TryGetValue("scale", out JsonElement sc) ? Finite(sc, "scale", at) : null;
-                layer = new AttentionLayer(scale);
+                layer = new AttentionLayer(scale, f.TryGetValue("heads", out JsonElement he) ? Int(he, "heads", at, 1) : 1);
             }
             else if (type == "reduce_channels")
             {

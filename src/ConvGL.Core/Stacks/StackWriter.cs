@@ -341,8 +341,9 @@ public static class StackWriter
             case ChannelReduceLayer reduce:
                 w.WriteString("op", reduce.Op);
                 break;
-            case AttentionLayer { Scale: { } scale }:
-                w.WriteNumber("scale", scale);
+            case AttentionLayer attention:
+                if (attention.Heads != 1) w.WriteNumber("heads", attention.Heads);
+                if (attention.Scale is { } factor) w.WriteNumber("scale", factor);
                 break;
             case ElementwiseLayer { Value: { } value }:
                 w.WriteNumber("value", value);

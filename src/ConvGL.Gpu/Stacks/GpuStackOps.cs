@@ -146,7 +146,7 @@ public static class GpuStackOps
                 return new Op((ins, o) => binary.RunMaps(ins[0], ins[1], o), binary);
             case AttentionLayer at:
                 var attention = new GpuAttention(context);
-                return new Op((ins, o) => attention.Run(ins[0], ins[1], ins[2], o, at.ScaleFor(ins[0].C)), attention) { Describe = () => attention.Variant };
+                return new Op((ins, o) => attention.Run(ins[0], ins[1], ins[2], o, at.ScaleFor(ins[0].C), at.Heads), attention) { Describe = () => attention.Variant };
             case ChannelReduceLayer r:
                 var overChannels = new GpuReduce(context, r.Kind);
                 return new Op((ins, o) => overChannels.Run(ins[0], o, 1, ins[0].C, ins[0].H * ins[0].W, (1, ins[0].H, ins[0].W)), overChannels);

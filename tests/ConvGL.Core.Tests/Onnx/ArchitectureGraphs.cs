@@ -151,7 +151,8 @@ internal static class ArchitectureGraphs
                                                   ("cbam", 11L), ("cbam", 13L), ("cbam", 17L), ("cbam_squeezed", 11L), ("cbam_squeezed", 13L),
                                                   ("attention_unet", 11L), ("attention_unet", 13L),
                                                   ("sagan", 11L), ("sagan", 13L), ("sagan", 17L), ("ldm_attn", 13L), ("ldm_attn", 17L),
-                                                  ("nonlocal", 11L), ("nonlocal", 13L), ("attn_keys_first", 13L) })
+                                                  ("nonlocal", 11L), ("nonlocal", 13L), ("attn_keys_first", 13L),
+                                                  ("botnet_mhsa", 11L), ("botnet_mhsa", 13L), ("botnet_mhsa", 17L), ("mhsa_values_last", 13L), ("heads_as_batch", 13L) })
             yield return [arch, o];
     }
 
@@ -194,13 +195,16 @@ internal static class ArchitectureGraphs
         "ldm_attn" => LdmAttention(opset),
         "nonlocal" => NonLocal(opset),
         "attn_keys_first" => KeysFirstAttention(opset),
+        "botnet_mhsa" => BotNetMhsa(opset),
+        "mhsa_values_last" => MhsaValuesLast(opset),
+        "heads_as_batch" => HeadsAsBatch(opset),
         _ => throw new ArgumentException(arch),
     };
 
     /// <summary>The input size each block is run at (Focus and the UNets need even sizes).</summary>
     public static (int H, int W) SizeFor(string arch) =>
         arch == "vgg" ? (7, 7) : arch.StartsWith("yolo", StringComparison.Ordinal) || arch == "deeplab" || arch.StartsWith("unet", StringComparison.Ordinal)
-            || arch.StartsWith("resize", StringComparison.Ordinal) || arch is "attention_unet" or "ldm_attn" or "nonlocal" ? (12, 16) : (23, 19);
+            || arch.StartsWith("resize", StringComparison.Ordinal) || arch is "attention_unet" or "ldm_attn" or "nonlocal" or "mhsa_values_last" ? (12, 16) : (23, 19);
 
 
     /// <summary>torchvision EfficientNet-B0: stem conv s2 + SiLU, one MBConv (expand, depthwise, SE with SiLU, gate first in
@@ -581,6 +585,64 @@ internal static class ArchitectureGraphs
         string w = t.Node(A + "/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", 1));
         string o = t.Node(A + "/MatMul_1", "MatMul", [t.Node(A + "/Reshape_2", "Reshape", [v, t.ConstI(A + "/Constant_3", [1, 5, -1])]), w]);
         return t.Bytes(t.Node(A + "/Reshape_3", "Reshape", [o, t.ConstI(A + "/Constant_4", [1, 5, 23, 19])]));
+    }
+
+    /// <summary>BoTNet's MHSA (Srinivas et al. 2021; without its relative position logits), exported with dynamic sizes: q, k, v
+    /// 1x1 convs of a 16-channel map, each q.view(n, 4, C // 4, -1) (4 heads of 4 channels: Shape arithmetic and stored
+    /// pieces), content = matmul(q.permute(0, 1, 3, 2), k), softmax(dim=-1), out = matmul(v, attention.permute(0, 1, 3, 2)),
+    /// out.view(n, C, w, h), + x.</summary>
+    internal static byte[] BotNetMhsa(long opset)
+    {
+        var t = new TorchGraph(59, opset);
+        string x = t.Relu("/conv/act", t.Conv("/conv/Conv", "x", 3, 16, 3));
+        const string A = "/mhsa";
+        string q = t.Conv(A + "/query/Conv", x, 16, 16, 1), k = t.Conv(A + "/key/Conv", x, 16, 16, 1), v = t.Conv(A + "/value/Conv", x, 16, 16, 1);
+        string Dim(string n, long i) => t.Unsqueeze($"{A}/Unsqueeze_{n}", t.Dim(A, x, i, n), 0);
+        string Heads(string n) => t.Node($"{A}/Concat_{n}", "Concat", [Dim(n + "b", 0), t.ConstI($"{A}/Constant_{n}", [4, 4, -1])], ProtoBuilders.Int("axis", 0));
+        string R(string n, string m) => t.Node($"{A}/Reshape_{n}", "Reshape", [m, Heads(n)]);
+        string Swap(string n, string m) => t.Node($"{A}/Transpose_{n}", "Transpose", [m], ProtoBuilders.Ints("perm", 0, 1, 3, 2));
+        string content = t.Node(A + "/MatMul", "MatMul", [Swap("q", R("q", q)), R("k", k)]);
+        string attention = t.Node(A + "/softmax/Softmax", "Softmax", [content], ProtoBuilders.Int("axis", opset >= 13 ? -1 : 3));
+        string o = t.Node(A + "/MatMul_1", "MatMul", [R("v", v), Swap("a", attention)]);
+        string back = t.Node(A + "/Concat_o", "Concat", [Dim("ob", 0), Dim("oc", 1), Dim("ow", 2), Dim("oh", 3)], ProtoBuilders.Int("axis", 0));
+        return t.Bytes(t.Node(A + "/Add", "Add", [t.Node(A + "/Reshape_o", "Reshape", [o, back]), x]));
+    }
+
+    /// <summary>Multi-head attention with the values last, at a fixed 12x16 (declared): q and k 1x1 convs to 8 channels, v to 6,
+    /// reshaped to (1, 2, C / 2, 192) (2 heads), the logits matmul(q^T, k) * 0.5, softmax(-1), matmul(weights, v^T) (1, 2,
+    /// 192, 3), transposed back (0, 1, 3, 2) and reshaped to (1, 6, 12, 16), then a 1x1 conv.</summary>
+    internal static byte[] MhsaValuesLast(long opset)
+    {
+        var t = new TorchGraph(61, opset);
+        t.FixInput(12, 16);
+        string x = t.Relu("/conv/act", t.Conv("/conv/Conv", "x", 3, 8, 3));
+        const string A = "/attn";
+        string q = t.Conv(A + "/to_q/Conv", x, 8, 8, 1), k = t.Conv(A + "/to_k/Conv", x, 8, 8, 1), v = t.Conv(A + "/to_v/Conv", x, 8, 6, 1);
+        string R(string n, string m, long c) => t.Node($"{A}/Reshape_{n}", "Reshape", [m, t.ConstI($"{A}/Constant_{n}", [1, 2, c / 2, 192])]);
+        string Swap(string n, string m) => t.Node($"{A}/Transpose_{n}", "Transpose", [m], ProtoBuilders.Ints("perm", 0, 1, 3, 2));
+        string logits = t.Node(A + "/Mul", "Mul", [t.Node(A + "/MatMul", "MatMul", [Swap("q", R("q", q, 8)), R("k", k, 8)]), t.ConstF(A + "/Constant_s", 0.5f)]);
+        string w = t.Node(A + "/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", -1));
+        string o = Swap("o", t.Node(A + "/MatMul_1", "MatMul", [w, Swap("v", R("v", v, 6))]));
+        o = t.Node(A + "/Reshape_o", "Reshape", [o, t.ConstI(A + "/Constant_o", [1, 6, 12, 16])]);
+        return t.Bytes(t.Conv(A + "/to_out/Conv", o, 6, 8, 1));
+    }
+
+    /// <summary>Two heads as the batch of a bmm (x.reshape(b * heads, C / heads, h * w), as attention code written with bmm
+    /// does), dynamic sizes: q, k to 4 channels, v to 6; (2, 2, HW) and (2, 3, HW) tokens, q^T k / 2 (a Div), softmax(-1),
+    /// bmm(v, w^T), reshaped back to (1, 6, h, w) from Shape arithmetic.</summary>
+    internal static byte[] HeadsAsBatch(long opset)
+    {
+        var t = new TorchGraph(67, opset);
+        string x = t.Relu("/conv/act", t.Conv("/conv/Conv", "x", 3, 8, 3));
+        const string A = "/attn";
+        string q = t.Conv(A + "/q/Conv", x, 8, 4, 1), k = t.Conv(A + "/k/Conv", x, 8, 4, 1), v = t.Conv(A + "/v/Conv", x, 8, 6, 1);
+        string R(string n, string m, long c) => t.Node($"{A}/Reshape_{n}", "Reshape", [m, t.ConstI($"{A}/Constant_{n}", [2, c / 2, -1])]);
+        string logits = t.Node(A + "/MatMul", "MatMul", [t.Node(A + "/Transpose", "Transpose", [R("q", q, 4)], ProtoBuilders.Ints("perm", 0, 2, 1)), R("k", k, 4)]);
+        string w = t.Node(A + "/Softmax", "Softmax", [t.Node(A + "/Div", "Div", [logits, t.ConstF(A + "/Constant_s", 2f)])], ProtoBuilders.Int("axis", -1));
+        string o = t.Node(A + "/MatMul_1", "MatMul", [R("v", v, 6), t.Node(A + "/Transpose_1", "Transpose", [w], ProtoBuilders.Ints("perm", 0, 2, 1))]);
+        string Dim(string n, long i) => t.Unsqueeze($"{A}/Unsqueeze_{n}", t.Dim(A, x, i, n), 0);
+        string back = t.Node(A + "/Concat_o", "Concat", [t.ConstI(A + "/Constant_bc", [1, 6]), Dim("h", 2), Dim("w", 3)], ProtoBuilders.Int("axis", 0));
+        return t.Bytes(t.Node(A + "/Reshape_o", "Reshape", [o, back]));
     }
 
     /// <summary>torchvision RegNetY: stem conv s2 + relu, a ResBottleneckBlock (1x1, group conv 3x3 s2 with groups C/8, SE

@@ -33,6 +33,48 @@ public class AttentionTests
         Assert.Equal(0.25f, new AttentionLayer(0.25f).ScaleFor(4));
     }
 
+    /// <summary>Two heads by hand: head 0 takes q's and k's channel 0 and weighs v's channel 0, head 1 channels 1 of each.</summary>
+    [Fact]
+    public void WorkedExample_TwoHeads()
+    {
+        // One query position, two keys. Head 0: q 1, keys (0, ln 2) -> weights (1/3, 2/3); values (3, 6) -> 1 + 4 = 5.
+        // Head 1: q 1, keys (ln 3, 0) -> weights (3/4, 1/4); values (4, 12) -> 3 + 3 = 6.
+        Tensor q = Tensor.Chw(2, 1, 1, [1f, 1f]);
+        Tensor k = Tensor.Chw(2, 1, 2, [0f, MathF.Log(2f), MathF.Log(3f), 0f]);
+        Tensor v = Tensor.Chw(2, 1, 2, [3f, 6f, 4f, 12f]);
+        Tensor o = Attention.Apply(q, k, v, 1f, heads: 2);
+        Assert.Equal(5f, o.Data[0], 5);
+        Assert.Equal(6f, o.Data[1], 5);
+        float[] w0 = Attention.Weights(q, k, 1f, 0, head: 0, heads: 2), w1 = Attention.Weights(q, k, 1f, 0, head: 1, heads: 2);
+        Assert.Equal((1 / 3.0, 2 / 3.0), (Math.Round(w0[0], 6), Math.Round(w0[1], 6)), (a, b) => Math.Abs(a.Item1 - b.Item1) < 1e-6 && Math.Abs(a.Item2 - b.Item2) < 1e-6);
+        Assert.Equal((0.75, 0.25), (w1[0], w1[1]), (a, b) => Math.Abs(a.Item1 - b.Item1) < 1e-6 && Math.Abs(a.Item2 - b.Item2) < 1e-6);
+        // One head over both channels: logits (ln 3, ln 2) -> (3/5, 2/5): channel 0 3 x 3/5 + 6 x 2/5 = 4.2.
+        Assert.Equal(4.2f, Attention.Apply(q, k, v, 1f).Data[0], 5);
+        // The layer's default scale is 1 / sqrt(channels a head): 8 channels in 2 heads -> 1/2.
+        Assert.Equal(0.5f, new AttentionLayer(heads: 2).ScaleFor(8));
+        Assert.Equal(o.Data, new AttentionLayer(1f, heads: 2).Forward([q, k, v]).Data);
+    }
+
+    /// <summary>h heads are h attentions side by side: each head's output channels equal a one-head attention of that head's
+    /// channel slices of q, k and v (random maps, a pooled key map, 1 to 4 heads).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Heads_AreSeparateAttentionsOverTheirChannelSlices(int heads)
+    {
+        int dq = 2, dv = 3;
+        Tensor q = Random(dq * heads, 3, 5, 11), k = Random(dq * heads, 2, 3, 12), v = Random(dv * heads, 2, 3, 13);
+        Tensor all = Attention.Apply(q, k, v, 0.8f, heads);
+        static Tensor Slice(Tensor t, int first, int count) => Tensor.Chw(count, t.H, t.W, t.Data.AsSpan(first * t.H * t.W, count * t.H * t.W).ToArray());
+        for (int h = 0; h < heads; h++)
+        {
+            Tensor one = Attention.Apply(Slice(q, h * dq, dq), Slice(k, h * dq, dq), Slice(v, h * dv, dv), 0.8f);
+            Assert.Equal(one.Data, Slice(all, h * dv, dv).Data);
+        }
+    }
+
     /// <summary>Two query channels against three keys of a 1x3 map, values of two channels, all by hand.</summary>
     [Fact]
     public void WorkedExample_SeveralChannels()
@@ -117,6 +159,14 @@ public class AttentionTests
         Assert.Equal("big.json: layers[1] (attention): 640x360 queries attending over 640x360 keys take 1.06e+11 multiply-adds, over ConvGL's limit of 1.72e+10; " +
                      "run it on a smaller input (attention blocks sit on small maps deep in a network) (stack input 640x360); it runs at 320x180 (e.g. --source scene:320x180)", big.Message);
         Assert.Throws<ConvGLException>(() => Attention.Apply(Tensor.Chw(2, 2, 2), Tensor.Chw(2, 2, 2), Tensor.Chw(1, 2, 3), 1f));
+        // Heads must divide q's and v's channels.
+        new AttentionLayer(heads: 2).OutputShape([new MapShape(4, 5, 7), new MapShape(4, 3, 4), new MapShape(6, 3, 4)], out error);
+        Assert.Null(error);
+        new AttentionLayer(heads: 2).OutputShape([new MapShape(4, 5, 7), new MapShape(4, 3, 4), new MapShape(5, 3, 4)], out error);
+        Assert.Equal("attention: 2 heads do not divide the query's 4 and the values' 5 channels; each head takes an equal share of both", error);
+        e = Assert.Throws<ConvGLException>(() => Attention.Apply(Tensor.Chw(3, 2, 2), Tensor.Chw(3, 2, 2), Tensor.Chw(2, 2, 2), 1f, heads: 2));
+        Assert.Equal("attention: 2 heads do not divide the query's 3 and the values' 2 channels; each head takes an equal share of both", e.Message);
+        Assert.Throws<ConvGLException>(() => new AttentionLayer(heads: 0));
     }
 
     [Fact]
@@ -146,7 +196,25 @@ public class AttentionTests
         StackResult again = StackRunner.Run(StackFile.Load(dir.File("back.json")), image);
         for (int i = 0; i < r.Outputs.Count; i++) Assert.Equal(r.Outputs[i].Data, again.Outputs[i].Data);
 
-        var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input"]}]}""", "s.json"));
+        // "heads": read, run as Attention.Apply in heads, written back (and left out at 1).
+        Stack headed = StackFile.Parse("""
+            {"input": "rgb", "layers": [
+              {"type": "conv", "name": "x", "kernels": ["sobel-x", "sobel-y", "laplacian", "box:3"], "sum": true},
+              {"type": "attention", "inputs": ["x", "x", "x"], "heads": 2}
+            ]}
+            """, "h.json");
+        Assert.Equal(2, Assert.IsType<AttentionLayer>(headed.Layers[1]).Heads);
+        StackResult hr = StackRunner.Run(headed, image);
+        Assert.Equal(Attention.Apply(hr.Outputs[0], hr.Outputs[0], hr.Outputs[0], 1 / MathF.Sqrt(2), heads: 2).Data, hr.Outputs[1].Data);
+        StackWriter.Write(dir.File("headed.json"), headed);
+        Assert.Contains("\"heads\": 2", File.ReadAllText(dir.File("headed.json")));
+        Assert.Equal(2, Assert.IsType<AttentionLayer>(StackFile.Load(dir.File("headed.json")).Layers[1]).Heads);
+        Assert.DoesNotContain("heads", back);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "heads": 0}]}""", "s.json"));
+        Assert.Equal("s.json: layers[0] (attention) field 'heads': must be at least 1, found 0", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "rgb", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "heads": 2}]}""", "s.json"));
+        Assert.Contains("2 heads do not divide the query's 3 and the values' 3 channels", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input"]}]}""", "s.json"));
         Assert.Equal("s.json: layers[0] (attention) field 'inputs': attention reads three maps, \"inputs\": [q, k, v] (query, keys, values), got 2", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "scale": "x"}]}""", "s.json"));
         Assert.Contains("field 'scale': must be a finite number", e.Message);
@@ -181,7 +249,25 @@ public class AttentionTests
         Assert.Equal(channels, StackRunner.Run(stack, Random(3, h, w, 2)).Outputs[at].C);
     }
 
-    /// <summary>A flattening that is not (N, C, H*W) (here the channels split in two heads) is one error naming the
+    /// <summary>Multi-head forms (<see cref="ArchitectureGraphs"/>: BoTNet's MHSA in 4 heads from Shape arithmetic, 2 heads with
+    /// the values last, 2 heads as a bmm's batch) import as one attention layer with the heads q's flattening makes.</summary>
+    [Theory]
+    [InlineData("botnet_mhsa", 11, "/mhsa/Attention", 4, 1f, 16)]
+    [InlineData("botnet_mhsa", 17, "/mhsa/Attention", 4, 1f, 16)]
+    [InlineData("mhsa_values_last", 13, "/attn/Attention", 2, 0.5f, 6)]
+    [InlineData("heads_as_batch", 13, "/attn/Attention", 2, 0.5f, 6)]
+    public void MultiHeadForms_ImportAsOneAttentionLayerInHeads(string arch, long opset, string label, int heads, float scale, int channels)
+    {
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(ArchitectureGraphs.Build(arch, opset), arch + ".onnx")), arch);
+        var att = Assert.Single(stack.Layers.OfType<AttentionLayer>());
+        Assert.Equal((label, heads), (att.Label, att.Heads));
+        Assert.Equal(scale, att.Scale!.Value, 6);
+        Assert.DoesNotContain(stack.Layers, l => l is SoftmaxLayer or FlattenLayer or LinearLayer);
+        (int h, int w) = ArchitectureGraphs.SizeFor(arch);
+        Assert.Equal(channels, StackRunner.Run(stack, Random(3, h, w, 2)).Outputs[stack.Layers.ToList().IndexOf(att)].C);
+    }
+
+    /// <summary>A flattening that is not (N, C, H*W) (here [1, 2, -1]: two rows of four channels' positions, not heads) is one error naming the
     /// Reshape and what it got; logits over the channels (C x C, DANet's channel attention) are no attention layer: the
     /// MatMul of two maps stays one error naming its node.</summary>
     [Fact]

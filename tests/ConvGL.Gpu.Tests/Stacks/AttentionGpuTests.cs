@@ -34,6 +34,30 @@ public sealed class AttentionGpuTests(GlFixture fixture)
             Parity.AssertGpuMatchesReference(Attention.Apply(q, k, v, scale), gpu.Apply(q, k, v, scale), $"q {cq}x{hq}x{wq}, k/v {hk}x{wk}, {cv} value channels, scale {scale}");
     }
 
+    /// <summary>Heads (a dispatch's z): channels a head on both sides of the register cache (1, 4, 33 query channels a head)
+    /// and of the vec4 blocks (1, 3, 5, 17 value channels a head: a head's last block part-filled, never reaching into the
+    /// next head's channels), 2 to 8 heads, queries 1 to 4 an invocation.</summary>
+    [Theory]
+    [InlineData(2, 4, 3, 5, 7)]
+    [InlineData(3, 1, 1, 9, 8)]
+    [InlineData(4, 2, 5, 4, 4)]
+    [InlineData(8, 4, 17, 3, 11)]
+    [InlineData(2, 33, 4, 6, 5)]
+    [InlineData(2, 16, 8, 17, 9)]
+    public void Heads_GpuMatchesCpu(int heads, int cqHead, int cvHead, int hq, int wq)
+    {
+        var rng = new Random(heads * 1000 + cqHead * 10 + cvHead);
+        Tensor q = Parity.Random(rng, 0.5f, heads * cqHead, hq, wq), k = Parity.Random(rng, 0.5f, heads * cqHead, 4, 3), v = Parity.Random(rng, heads * cvHead, 4, 3);
+        using var gpu = new GpuAttention(fixture.Context);
+        foreach (float scale in new[] { 1 / MathF.Sqrt(cqHead), 4f })
+        {
+            Tensor cpu = Attention.Apply(q, k, v, scale, heads);
+            Parity.AssertGpuMatchesReference(cpu, gpu.Apply(q, k, v, scale, heads), $"{heads} heads of {cqHead} / {cvHead} channels, q {hq}x{wq}, scale {scale}");
+            // Not the one-head result (the heads really split the channels).
+            Assert.NotEqual(Attention.Apply(q, k, v, scale).Data, cpu.Data);
+        }
+    }
+
     /// <summary>Query channels read per key (over 32) with many keys: under llvmpipe's loop limit the dot product's loop
     /// counts too (the review: 40 channels over 48x48 keys, 512 over 16x16, every value wrong there).</summary>
     [Theory]
