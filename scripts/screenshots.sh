@@ -25,7 +25,7 @@ recipes=(
   "grid|--stack edges --layer 1 --view grid"
   "profile|--filter gaussian:9 --view profile --probe 280,270"
   "profile-dog|--stack dog --layer 3 --view profile --probe 280,270"
-  "attention|--stack attention --probe 22,18"
+  "attention|--stack attention --probe 22,13"
   "help|--stack edges --view output --keys h"
   "grid-learned|--stack learned --layer 4 --view grid"
   "grid-gabor|--stack gabor --view grid"
