@@ -158,7 +158,8 @@ public static class BenchHarness
         header.AppendLine($"# convgl bench{(quick ? " --quick" : "")}");
         header.AppendLine();
         foreach (string line in machine.Lines) header.AppendLine($"- {line}");
-        header.AppendLine($"- settings: up to {reps} timed reps per row, budget {budget.ToString("0.###", CultureInfo.InvariantCulture)} s per row, device {device.ToString().ToLowerInvariant()}");
+        header.AppendLine($"- settings: up to {reps} timed reps per row, budget {budget.ToString("0.###", CultureInfo.InvariantCulture)} s per row, device {device.ToString().ToLowerInvariant()}" +
+            (quick ? "; --quick: small sizes (the HxW column), the case names keep the full run's (conv3-16to16-1080 runs at 36x64)" : ""));
         header.AppendLine();
         header.AppendLine(BenchReport.MarkdownHeader);
         output.Write(header.ToString());

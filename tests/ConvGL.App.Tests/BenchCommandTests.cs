@@ -116,6 +116,9 @@ public sealed class BenchCommandTests : IDisposable
         string md = File.ReadAllText(P("x.md"));
         string[] lines = md.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("- machine: ", StringComparison.Ordinal) && l.Contains("logical cores", StringComparison.Ordinal));
+        // The quick run's sizes are not the ones its case names carry: said so beside the settings.
+        Assert.Contains(lines, l => l.StartsWith("- settings: up to 1 timed reps per row", StringComparison.Ordinal) && l.EndsWith("; --quick: small sizes (the HxW column), the case names keep the full run's (conv3-16to16-1080 runs at 36x64)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("| conv3-16to16-1080 |", StringComparison.Ordinal) && l.Contains("| 36x64 |", StringComparison.Ordinal));
         string gl = Assert.Single(lines, l => l.StartsWith("- gl: OpenGL ", StringComparison.Ordinal));
         // On llvmpipe with two or more CPUs its compute threads are found and pinned one per CPU (ConvGL.Gpu.DriverThreads).
         IReadOnlyList<int> allowed = ConvGL.Gpu.DriverThreads.AllowedCpus("self");
