@@ -436,7 +436,8 @@ public sealed class LayerProbeTests
                   { "type": "layernorm", "scale": "s.npy", "shift": "b.npy", "inputs": ["edges"] },
                   { "type": "lrn", "size": 3, "alpha": 0.5, "beta": 0.75, "bias": 2, "inputs": ["edges"] },
                   { "type": "exp", "inputs": ["edges"] },
-                  { "type": "prelu", "slope": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "inputs": ["edges"] } ] }
+                  { "type": "prelu", "slope": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "inputs": ["edges"] },
+                  { "type": "groupnorm", "groups": 3, "scale": "s.npy", "shift": "b.npy", "inputs": ["edges"] } ] }
                 """);
             Core.IO.Npy.Write(Path.Combine(dir, "s.npy"), new Tensor([6], [0.5f, -2f, 1.5f, 1f, 0.25f, -1f]));
             Core.IO.Npy.Write(Path.Combine(dir, "b.npy"), new Tensor([6], [0.1f, 0.2f, -0.3f, 0f, 1f, -1f]));
@@ -445,7 +446,7 @@ public sealed class LayerProbeTests
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
             using var run = new Probed(file, image);
             (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
-            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Norm), (2, ProbeKind.Norm), (3, ProbeKind.Lrn), (4, ProbeKind.Activation), (5, ProbeKind.Activation) })
+            foreach ((int layer, ProbeKind kind) in new[] { (1, ProbeKind.Norm), (2, ProbeKind.Norm), (3, ProbeKind.Lrn), (4, ProbeKind.Activation), (5, ProbeKind.Activation), (6, ProbeKind.Norm) })
                 run.AssertEveryPosition(layer, kind, 1e-4, 2e-4);
             probe.Take(pipeline, 1, 2, 4, 3);
             List<string> lines = HudText.ProbeLines(probe, false, c => "sobel-x of G", 200, pipeline.MapName);
@@ -457,7 +458,15 @@ public sealed class LayerProbeTests
             Assert.Equal((0, 2), (probe.FirstInput, probe.KernelWidth)); // channels 0..1: the window clipped at the first
             lines = HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName);
             Assert.StartsWith("in[c, 3, 4] for c = 0..1: ", lines[1]);
-            foreach (int layer in new[] { 1, 2, 3 })
+            // The group norm: channel 3's group is channels 2 and 3, their 2 x 63 values' mean and variance.
+            probe.Take(pipeline, 6, 3, 4, 3);
+            Assert.Equal((2, 2), (probe.FirstInput, probe.InputChannels));
+            (double gm, double gv) = ConvGL.Core.Ops.InstanceNorm.Statistics(cpu.Outputs[0].Data.AsSpan(2 * 63, 2 * 63));
+            Assert.Equal(gm, probe.NormMean, 5);
+            Assert.Equal(gv, probe.NormVariance, 4);
+            lines = HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName);
+            Assert.StartsWith("in[2:4, y, x], the group's 2 maps of 7x9 = 126 values: ", lines[1]);
+            foreach (int layer in new[] { 1, 2, 3, 6 })
                 foreach (int chars in new[] { 50, 80, 120 })
                 {
                     probe.Take(pipeline, layer, 5, 8, 6);

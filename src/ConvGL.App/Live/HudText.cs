@@ -362,6 +362,8 @@ internal static class HudText
                 ];
             case Core.Stacks.InstanceNormLayer:
                 return [F($"layer {number} (instance norm: each map by its own mean m and variance v), out[c,y,x] = scale[c] (in[c,y,x] - m[c]) / sqrt(v[c] + eps) + shift[c], over the {inH}x{inW} plane")];
+            case Core.Stacks.GroupNormLayer g:
+                return [F($"layer {number} (group norm: {g.Groups} groups of {inC / Math.Max(1, g.Groups)} maps, each group by its maps' mean m and variance v together), out[c,y,x] = scale[c] (in[c,y,x] - m[g]) / sqrt(v[g] + eps) + shift[c], g = the group of c")];
             case Core.Stacks.ChannelLayerNormLayer:
                 return [F($"layer {number} (layer norm over the channels: each pixel by its {inC} values' mean m and variance v), out[c,y,x] = scale[c] (in[c,y,x] - m[y,x]) / sqrt(v[y,x] + eps) + shift[c]")];
             case Core.Stacks.LrnLayer l:
@@ -607,7 +609,8 @@ internal static class HudText
     [
         ["probe (pinned): layer 152 (instancenorm), channel 2047, (x 1919, y 1079)"],
         ["in[2047, y, x] (Convolution249:~), 1079x1919 = 2070551 values: -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
-         "in[c, 1079, 1919] for c = 2040..2047: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ..."],
+         "in[c, 1079, 1919] for c = 2040..2047: -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 -1.23456e-07 ...",
+         "in[2040:2048, y, x], the group's 8 maps of 1079x1919 = 16564408 values: -1.23456e-07 -1.23456e-07 ..."],
         ["mean m = -1.23456e-07, variance v = -1.23456e-07, eps = -1.23456e-07; in[2047, 1079, 1919] = -1.23456e-07",
          "sum of their squares s = -1.23456e-07"],
         ["scale (in - m) / sqrt(v + eps) + shift = -1.23456e-07 x -1.23456e-07 + -1.23456e-07 = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12",
@@ -896,7 +899,7 @@ internal static class HudText
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
-        Core.Stacks.InstanceNormLayer or Core.Stacks.ChannelLayerNormLayer or Core.Stacks.LrnLayer => WrappedLines(NormTailTemplates, chars),
+        Core.Stacks.InstanceNormLayer or Core.Stacks.GroupNormLayer or Core.Stacks.ChannelLayerNormLayer or Core.Stacks.LrnLayer => WrappedLines(NormTailTemplates, chars),
         Core.Stacks.SoftmaxLayer => WrappedLines(SoftmaxTailTemplates, chars),
         Core.Stacks.ConcatLayer or Core.Stacks.SliceLayer or Core.Stacks.ChannelShuffleLayer or Core.Stacks.PadLayer or Core.Stacks.DepthToSpaceLayer
             or Core.Stacks.FlattenLayer => WrappedLines(CopyTailTemplates, chars),
@@ -952,7 +955,9 @@ internal static class HudText
             // The values normalised together (an instance norm's plane, a layer norm's pixel over the channels), their
             // mean and variance, then this value scaled and shifted.
             int n = p.KernelHeight * p.KernelWidth;
-            lines.Add(p.LayerName == "instancenorm"
+            lines.Add(p.LayerName == "groupnorm"
+                ? ValuesLine(F($"in[{p.FirstInput}:{p.FirstInput + p.InputChannels}, y, x], the group's {p.InputChannels} maps of {p.KernelHeight}x{p.KernelWidth} = {(long)p.InputChannels * n} values:"), p.Window.AsSpan(0, p.InputChannels * n), maxChars)
+                : p.LayerName == "instancenorm"
                 ? ValuesLine(F($"in[{p.FirstInput}, y, x] ({name}), {p.KernelHeight}x{p.KernelWidth} = {n} values:"), p.Window.AsSpan(0, n), maxChars)
                 : ValuesLine(F($"in[c, {p.Y}, {p.X}] for c < {n}:"), p.Window.AsSpan(0, n), maxChars));
             lines.Add(F($"mean m = {Significant(p.NormMean)}, variance v = {Significant(p.NormVariance)}, eps = {Significant(p.NormEpsilon)}; in[{p.FirstInput}, {p.Y}, {p.X}] = {Significant(p.NormValue)}"));

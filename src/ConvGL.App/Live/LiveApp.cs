@@ -30,6 +30,9 @@ internal sealed class LiveApp : IDisposable
     private readonly GpuImage _spot;
     private byte[] _spotBytes = [];
     private int _spotTakes = -1;
+    // Whether the last probe taken is one the strip shows (the pointer on a map, or pinned): a probe left from a pointer
+    // that moved off the maps, or from the layer selected before [ ], draws no spotlight.
+    private bool _probeCurrent;
     private readonly ViewState _state;
     private readonly LiveMessages _messages;
     private readonly LivePipelines _pipelines;
@@ -261,19 +264,24 @@ internal sealed class LiveApp : IDisposable
         PixelRect area = _panels.Layout.Picture;
         _views.HaveFrame = _haveFrame;
         UpdateMouse();
-        // The probe the HUD is about to show, taken before the view draws: the attention spotlight draws from it, so the
-        // picture and the strip's numbers are the same frame's (taken after the view, the spotlight was a HUD refresh
-        // late, on a moving source another picture's weights). Its reads are the present stage's "probe" part.
-        _stages.BeginParts();
-        bool probeTaken = _state.HudDirty;
-        bool probed = probeTaken && _panels.Layout.Bottom.Height > 0 && UpdateProbe();
-        _stages.Part("probe");
+        bool probeTaken = false, probed = false;
         // A presentation program that has never built: the view cannot draw its maps, so the source shows under the error.
         if (_haveFrame && _messages.RunError is null && _presenter.Error is null)
         {
             try
             {
                 View.Draw(area);
+                // The probe the HUD is about to show, taken after the view drew (a hovered pixel is found in this frame's
+                // layout) and before the marker and the attention spotlight, which draw from it: the picture and the strip
+                // show the same frame's numbers (taken after the HUD, the spotlight was a refresh late, on a moving source
+                // another picture's weights). Its reads are the present stage's "probe" part.
+                if (_state.HudDirty)
+                {
+                    _stages.BeginParts();
+                    probeTaken = true;
+                    _probeCurrent = probed = _panels.Layout.Bottom.Height > 0 && UpdateProbe();
+                    _stages.Part("probe");
+                }
                 DrawProbeMarker();
             }
             catch (ShaderBuildException e)
@@ -289,8 +297,9 @@ internal sealed class LiveApp : IDisposable
         _stages.BeginParts();
         if (_state.HudDirty)
         {
-            // (A HUD the view's draw made dirty takes its probe now.)
-            RedrawHud(fw, fh, probeTaken ? probed : _panels.Layout.Bottom.Height > 0 && UpdateProbe());
+            // (Where the view did not draw, or its draw made the HUD dirty, the probe is taken now.)
+            if (!probeTaken) _probeCurrent = probed = _panels.Layout.Bottom.Height > 0 && UpdateProbe();
+            RedrawHud(fw, fh, probed);
             _stages.Part("hud-redraw");
         }
         _presenter.DrawOverlay(_panels.Hud.Texture, _panels.Hud.Drawn);
@@ -330,7 +339,7 @@ internal sealed class LiveApp : IDisposable
     /// at the same or a pooled resolution).</summary>
     private void DrawAttentionSpotlight(PixelRect map)
     {
-        if (!_state.Spotlight || !_probe.Valid || _probe.Kind != ProbeKind.Attention) return;
+        if (!_state.Spotlight || !_probeCurrent || !_probe.Valid || _probe.Kind != ProbeKind.Attention || _probe.Layer != View.ProbeLayer(_state.Layer)) return;
         int keys = _probe.KeysHigh * _probe.KeysWide;
         if (keys <= 0 || keys > _probe.Window.Length) return;
         if (_spotTakes != _probe.Takes)

@@ -322,6 +322,23 @@ internal sealed class Probe(GL gl)
                 (NormMean, NormVariance, NormEpsilon, NormScale, NormValue) = (mean, variance, n.Epsilon, n.Scale[channel], v);
                 break;
             }
+            case GroupNormLayer gnorm when input.C == output.C && (uint)channel < (uint)gnorm.Parameters.Channels && input.C % gnorm.Groups == 0
+                                            && (long)input.C / gnorm.Groups * input.H * input.W <= MaxPlane:
+            {
+                // The channel's group, its maps' values all together: their mean and variance (in double, as
+                // InstanceNorm.ApplyInGroups), then this pixel's value normalised, scaled and shifted by its channel's.
+                int plane = input.H * input.W, perGroup = input.C / gnorm.Groups, first = channel / perGroup * perGroup;
+                EnsureWindow(perGroup * plane);
+                Read(input, Window.AsSpan(0, perGroup * plane), first * plane);
+                (double mean, double variance) = LayerNorm.MeanAndVariance(Window.AsSpan(0, perGroup * plane));
+                InstanceNorm n = gnorm.Parameters;
+                double a = n.Scale[channel] / Math.Sqrt(variance + n.Epsilon);
+                float v = Window[(channel - first) * plane + y * input.W + x];
+                Sum = (float)(a * (v - mean) + n.Shift[channel]);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Norm, gnorm.Type, input.H, input.W, perGroup, first, n.Shift[channel]);
+                (NormMean, NormVariance, NormEpsilon, NormScale, NormValue) = (mean, variance, n.Epsilon, n.Scale[channel], v);
+                break;
+            }
             case ChannelLayerNormLayer lnorm when input.C == output.C && input.C == lnorm.Parameters.Length && input.C <= MaxChannels:
             {
                 // The pixel's values over the channels: their mean and variance, then this channel's value normalised, scaled

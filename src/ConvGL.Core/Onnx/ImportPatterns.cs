@@ -9,7 +9,7 @@ namespace ConvGL.Core.Onnx;
 public static class ImportPatterns
 {
     private static readonly Func<IReadOnlyList<OnnxOp>, IReadOnlyDictionary<string, Tensor>, IEnumerable<string>, string, List<OnnxOp>>[] s_all =
-        [GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse, AttentionPattern.Fuse];
+        [GeluPattern.Fuse, MishPattern.Fuse, HardSwishPattern.Fuse, SwishPattern.Fuse, LayerNormPattern.Fuse, GroupNormPattern.Fuse, AttentionPattern.Fuse];
 
     /// <summary><paramref name="ops"/> with every pattern found replaced by its one op.</summary>
     public static List<OnnxOp> Apply(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
@@ -629,5 +629,88 @@ public sealed class AttentionOp : OnnxOp
         int heads = HeadsOf(inputs[0]!.Shape, target) ?? throw Error($"q's Reshape to [{string.Join(", ", target)}] makes no (1, C, H*W) tokens, nor (1, heads, C / heads, H*W) or (heads, C / heads, H*W)");
         Tensor o = Attention.Apply(maps[0], maps[1], maps[2], Scale, heads);
         return o.Reshape(1, o.C, o.H, o.W);
+    }
+}
+
+/// <summary>Group normalisation as PyTorch exports nn.GroupNorm / F.group_norm (its symbolic up to opset 17): a Reshape of x
+/// to (N, groups, -1) (stored [0, groups, -1]), InstanceNormalization with stored scale 1 and shift 0 over the groups, a
+/// Reshape back to x's shape (Shape(x), or stored in a fixed-size export: checked in the stack); the per-channel weight and
+/// bias follow as a Mul and an Add. One <see cref="GroupNormOp"/> where the values between are read inside only.</summary>
+public static class GroupNormPattern
+{
+    public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
+    {
+        var ix = new PatternIndex(ops, constants, graphOutputs);
+        long[]? Stored(ReshapeOp r) => r.AttributeShape ?? (r.Inputs.Count > 1 && constants.TryGetValue(r.Inputs[1], out Tensor? t) ? t.Data.Select(v => (long)v).ToArray() : null);
+        foreach (OnnxOp op in ops)
+        {
+            if (op is not InstanceNormOp norm || norm.Inputs.Count != 3) continue;
+            if (!constants.TryGetValue(norm.Inputs[1], out Tensor? scale) || !constants.TryGetValue(norm.Inputs[2], out Tensor? shift)
+                || scale.Rank != 1 || scale.Length != shift.Length || scale.Data.Any(v => v != 1) || shift.Data.Any(v => v != 0)) continue;
+            int groups = scale.Length;
+            if (ix.Producer(norm.Inputs[0]) is not ReshapeOp { AllowZero: false } into || ix.Only(into.Output) != norm) continue;
+            if (Stored(into) is not [0 or 1, var g, -1] || g != groups) continue;
+            string x = into.Inputs[0];
+            if (ix.Only(norm.Output) is not ReshapeOp { AllowZero: false } back || back.Inputs.Count != 2 && back.AttributeShape is null) continue;
+            bool shapeOfX = back.Inputs.Count == 2 && ix.Producer(back.Inputs[1]) is ShapeOp { Start: 0, End: null } sh && sh.Inputs[0] == x;
+            long[]? stored = shapeOfX ? null : Stored(back);
+            if (!shapeOfX && stored is null) continue;
+            List<OnnxOp> group = [into, norm, back];
+            if (ix.Taken(group)) continue;
+            string label = ix.Label(group, back, "GroupNorm");
+            string where = $"{source}: node '{ErrorText.Echo(norm.Node.Label)}' (group normalisation as {ix.Spelled(group)})";
+            ix.Stand(group, back, new GroupNormOp(PatternIndex.Node(label, "GroupNormalization", x, back.Output), where, x, back.Output, groups, norm.Epsilon, stored));
+        }
+        return ix.Result();
+    }
+}
+
+/// <summary>Group normalisation without scale or shift over <see cref="Groups"/> groups of a (N, C, ...) value, what
+/// <see cref="GroupNormPattern"/> finds; <see cref="BackTarget"/>: the stored shape it is reshaped back to (null: x's own).
+/// In a stack a <c>groupnorm</c> layer (scale 1, shift 0; the Mul and Add after it are its own layers).</summary>
+public sealed class GroupNormOp : OnnxOp
+{
+    public int Groups { get; }
+    public float Epsilon { get; }
+    public long[]? BackTarget { get; }
+
+    internal GroupNormOp(OnnxNode node, string where, string input, string output, int groups, float epsilon, long[]? backTarget) : base(node, where, [input], output)
+    {
+        (Groups, Epsilon, BackTarget) = (groups, epsilon, backTarget);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        // As the three ops: x as (N, groups, rest), each of the N x groups runs normalised, back to x's shape or the target.
+        Tensor x = inputs[0]!;
+        if (x.Rank < 2) throw Error($"input {x.ShapeString} must be (N, C, ...)");
+        long rows = (long)x.Shape[0] * Groups;
+        if (rows == 0 || x.Length % rows != 0) throw Error($"input {x.ShapeString} does not split into (N, {Groups}, -1)");
+        var norm = new InstanceNorm(Enumerable.Repeat(1f, Groups).ToArray(), new float[Groups], Epsilon);
+        Tensor y = norm.Apply(new Tensor([(int)rows, (int)(x.Length / rows)], x.Data), (int)(x.Length / rows));
+        if (BackTarget is null) return new Tensor(x.Shape, y.Data);
+        return new Tensor(ResolveBack(x.Shape), y.Data);
+    }
+
+    /// <summary>The stored back target resolved for an x of <paramref name="shape"/> as ONNX's Reshape would (0 keeps
+    /// (N, groups, rest)'s dimension, -1 takes the rest).</summary>
+    public int[] ResolveBack(int[] shape)
+    {
+        int rest = (int)(shape.Aggregate(1L, (p, d) => p * d) / ((long)shape[0] * Groups));
+        int[] grouped = [shape[0], Groups, rest];
+        long total = grouped.Aggregate(1L, (p, d) => p * d), known = 1;
+        var result = new long[BackTarget!.Length];
+        int infer = -1;
+        for (int i = 0; i < result.Length; i++)
+        {
+            long t = BackTarget[i] == 0 && i < grouped.Length ? grouped[i] : BackTarget[i];
+            if (t == -1 && infer < 0) { infer = i; continue; }
+            if (t < 0) throw Error($"reshape back to [{string.Join(", ", BackTarget)}]: entry {i} is {t}");
+            result[i] = t;
+            known *= t;
+        }
+        if (infer >= 0) result[infer] = known == 0 ? 0 : total / known;
+        if (result.Aggregate(1L, (p, d) => p * d) != total) throw Error($"reshape back to [{string.Join(", ", BackTarget)}] does not hold the {total} values");
+        return result.Select(d => (int)d).ToArray();
     }
 }

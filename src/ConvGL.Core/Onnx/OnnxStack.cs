@@ -370,6 +370,7 @@ public static class OnnxStack
                 {
                     ConvOp conv => Conv(known, conv),
                     ConvTransposeOp t => ConvTranspose(known, t),
+                    GroupNormOp gn => GroupNormLayerOf(sizer, gn, reads[0], ChannelsOf(reads[0]), RankOf(reads[0])),
                     InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
                     BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
                     ChannelAffineOp perChannel => new BatchNormLayer(BatchNorm.FromAffine(perChannel.Scale, perChannel.Shift)),
@@ -529,6 +530,35 @@ public static class OnnxStack
 
     /// <summary>A Reshape's target with entries it cannot know at import (a map's height or width) as -2; null when the
     /// target is not stored.</summary>
+    /// <summary>The groupnorm layer (scale 1, shift 0) of a <see cref="GroupNormOp"/> on a (1, C, H, W) map whose groups divide
+    /// C and whose Reshape back gives the map's own shape at every sample size where it is known (a stored target: a
+    /// fixed-size export).</summary>
+    private static GroupNormLayer GroupNormLayerOf(SampleSizes sizer, GroupNormOp gn, int map, int channels, int rank)
+    {
+        if (rank != 4)
+            throw new ConvGLException($"{gn.Where}: in a stack group normalisation runs over a map (N, C, H, W), got a rank-{rank} value");
+        if (channels % gn.Groups != 0)
+            throw new ConvGLException($"{gn.Where}: {gn.Groups} groups do not divide the map's {channels} channels");
+        if (gn.BackTarget is { } back)
+        {
+            (int H, int W)?[] sizes = sizer.SizesOf(map);
+            int agreeing = 0;
+            for (int k = 0; k < sizer.Count; k++)
+            {
+                if (sizes[k] is not { } sz) continue;
+                int[] got;
+                try { got = gn.ResolveBack([1, channels, sz.H, sz.W]); }
+                catch (ConvGLException) { continue; }
+                if (!got.SequenceEqual([1, channels, sz.H, sz.W]))
+                    throw new ConvGLException($"{gn.Where}: its Reshape back to [{string.Join(", ", back)}] makes ({string.Join(", ", got)}) of a ({1}, {channels}, {sz.H}, {sz.W}) map; a stack needs the map's own shape");
+                agreeing++;
+            }
+            if (agreeing < sizer.Needed)
+                throw new ConvGLException($"{gn.Where}: its Reshape back to [{string.Join(", ", back)}] does not fit the map's size (a fixed size needs a model that declares its input's size)");
+        }
+        return new GroupNormLayer(new InstanceNorm(Enumerable.Repeat(1f, channels).ToArray(), new float[channels], gn.Epsilon), gn.Groups);
+    }
+
     /// <summary>The attention layer of an <see cref="AttentionOp"/> whose Reshapes flatten each (1, C, H, W) map to exactly
     /// (1, C, H*W) and turn the (1, C_v, H_q*W_q) result back into exactly (1, C_v, H_q, W_q): each target resolved as ONNX
     /// resolves it (0 keeps, -1 takes the rest) at every sample size where the import knows the maps' sizes (targets from
@@ -556,7 +586,9 @@ public static class OnnxStack
                 try { heads = att.HeadsOf([1, channels[0], s.H, s.W], t) ?? 0; }
                 catch (ConvGLException) { }
             }
-            if (heads < 1 || channels[0] % heads != 0 || channels[2] % heads != 0) heads = 1;
+            if (heads > 1 && channels[2] % heads != 0)
+                throw new ConvGLException($"{att.Flattens[2].Where}: in a stack attention's heads split v too: q's Reshape makes {heads} heads, and the values' {channels[2]} channels do not split into {heads}");
+            if (heads < 1 || channels[0] % heads != 0) heads = 1;
         }
         // The token shapes for a map of c channels and n positions: (N, C, H*W) with one head, else as the export wrote them.
         int[] Tokens(int c, int n) => att.Rank == 4 ? [1, heads, c / heads, n] : heads == 1 ? [1, c, n] : [heads, c / heads, n];
@@ -618,8 +650,8 @@ public static class OnnxStack
             return new FlattenLayer();
         // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
         // by q, k and v, or the values scaled): say which form imports.
-        string attention = target.Length == 3
-            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W) by Reshapes that only its nodes read, with no stored factor on v)"
+        string attention = target.Length is 3 or 4
+            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W), or into heads as (N, heads, C / heads, H*W) or (heads, C / heads, H*W), by Reshapes that only its nodes read, with no stored factor on v)"
             : "";
         throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported{attention}");
     }
@@ -718,6 +750,10 @@ public static class OnnxStack
         if (producer is BatchNormLayer first)
             return Composed(first.Parameters.Scale, first.Parameters.Shift) is var (fs, fb)
                 ? new BatchNormLayer(BatchNorm.FromAffine(fs, fb)) { Label = first.Label, Inputs = first.Inputs } : null;
+        // (A GroupNorm's weight and bias, the Mul and Add torch exports after it.)
+        if (producer is GroupNormLayer gnorm)
+            return Composed(gnorm.Parameters.Scale, gnorm.Parameters.Shift) is var (gs, gb)
+                ? new GroupNormLayer(new InstanceNorm(gs, gb, gnorm.Parameters.Epsilon), gnorm.Groups) { Label = gnorm.Label, Inputs = gnorm.Inputs } : null;
         if (producer is ChannelLayerNormLayer norm)
             return Composed(norm.Parameters.Scale, norm.Parameters.Shift) is var (ns, nb)
                 ? new ChannelLayerNormLayer(new LayerNorm(ns, nb, norm.Parameters.Epsilon)) { Label = norm.Label, Inputs = norm.Inputs } : null;

@@ -570,6 +570,31 @@ public sealed class InstanceNormLayer(InstanceNorm parameters) : StackLayer
     internal override string SizeField => "type";
 }
 
+/// <summary>Group normalisation (<c>"type": "groupnorm"</c> with <c>"groups"</c>, <c>"scale"</c> and <c>"shift"</c> of one value
+/// per channel, <c>"epsilon"</c>): see <see cref="InstanceNorm.ApplyInGroups"/>; ONNX exports of PyTorch's GroupNorm
+/// (Reshape to (N, groups, -1), InstanceNormalization, Reshape back) import as it.</summary>
+public sealed class GroupNormLayer(InstanceNorm parameters, int groups) : StackLayer
+{
+    public InstanceNorm Parameters { get; } = parameters;
+    public int Groups { get; } = groups >= 1 ? groups : throw new ConvGLException($"groupnorm: groups {groups}; give 1 or more");
+    public string? ScaleName { get; init; }
+    public string? ShiftName { get; init; }
+
+    public override string Type => "groupnorm";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = inputChannels != Parameters.Channels ? $"groupnorm has parameters for {Parameters.Channels} channels, its input has {inputChannels}"
+            : inputChannels % Groups != 0 ? $"groupnorm: {Groups} groups do not divide the {inputChannels} channels; each group takes an equal share"
+            : null;
+        return inputChannels;
+    }
+
+    public override Tensor Forward(Tensor input) => Parameters.ApplyInGroups(input, Groups);
+
+    internal override string SizeField => "groups";
+}
+
 /// <summary>Channels to pixels (<c>"type": "depth_to_space"</c> with <c>"block"</c> and <c>"mode"</c> crd, PyTorch's
 /// PixelShuffle, or dcr, ONNX's default) or pixels to channels (<c>"type": "space_to_depth"</c> with <c>"block"</c>);
 /// see <see cref="DepthToSpace"/>: the sub-pixel convolution of super-resolution nets.</summary>

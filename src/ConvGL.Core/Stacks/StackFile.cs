@@ -294,6 +294,18 @@ public static class StackFile
             {
                 layer = InstanceNormFields(el, at, channels);
             }
+            else if (type == "groupnorm")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "groups", "scale", "shift", "epsilon"]);
+                if (!f.TryGetValue("groups", out JsonElement ge)) throw at.Error("groups", "is missing (how many groups of channels share their statistics, e.g. 32)");
+                int groups = Int(ge, "groups", at, 1);
+                if (channels % groups != 0) throw at.Error("groups", $"{groups} groups do not divide the {channels} channels of {at.Source}; each group takes an equal share");
+                (string scaleName, float[] scale) = ChannelVector(f, "scale", at, channels);
+                (string shiftName, float[] shift) = ChannelVector(f, "shift", at, channels);
+                float epsilon = f.TryGetValue("epsilon", out JsonElement e) ? Finite(e, "epsilon", at) : 1e-5f;
+                if (epsilon < 0) throw at.Error("epsilon", $"must not be negative, found {epsilon}");
+                layer = new GroupNormLayer(new InstanceNorm(scale, shift, epsilon), groups) { ScaleName = scaleName, ShiftName = shiftName };
+            }
             else if (type == "layernorm")
             {
                 var f = Fields(el, at, ["type", "name", "inputs", "scale", "shift", "epsilon"]);
@@ -472,7 +484,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, attention, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, layernorm, lrn, linear, slice, channel_shuffle";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, attention, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, groupnorm, layernorm, lrn, linear, slice, channel_shuffle";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -78,6 +78,11 @@ public static class StackWriter
                     Add(iscale, new Tensor([inorm.Parameters.Channels], inorm.Parameters.Scale), i);
                     Add(ishift, new Tensor([inorm.Parameters.Channels], inorm.Parameters.Shift), i);
                     break;
+                case GroupNormLayer gnorm:
+                    (string gscale, string gshift) = GroupNormNames(gnorm, i);
+                    Add(gscale, new Tensor([gnorm.Parameters.Channels], gnorm.Parameters.Scale), i);
+                    Add(gshift, new Tensor([gnorm.Parameters.Channels], gnorm.Parameters.Shift), i);
+                    break;
             }
         }
         return tensors;
@@ -93,6 +98,12 @@ public static class StackWriter
     private static (string Scale, string Shift) LayerNormNames(ChannelLayerNormLayer n, int index)
     {
         string stem = n.Label is { Length: > 0 } label ? label : $"layernorm{index}";
+        return (n.ScaleName ?? stem + ".scale", n.ShiftName ?? stem + ".shift");
+    }
+
+    private static (string Scale, string Shift) GroupNormNames(GroupNormLayer n, int index)
+    {
+        string stem = n.Label is { Length: > 0 } label ? label : $"groupnorm{index}";
         return (n.ScaleName ?? stem + ".scale", n.ShiftName ?? stem + ".shift");
     }
 
@@ -197,6 +208,15 @@ public static class StackWriter
                     w.WriteString("scale", scale);
                     w.WriteString("shift", shift);
                     w.WriteNumber("epsilon", inorm.Parameters.Epsilon);
+                    break;
+                }
+            case GroupNormLayer gnorm:
+                {
+                    (string scale, string shift) = GroupNormNames(gnorm, index);
+                    w.WriteNumber("groups", gnorm.Groups);
+                    w.WriteString("scale", scale);
+                    w.WriteString("shift", shift);
+                    w.WriteNumber("epsilon", gnorm.Parameters.Epsilon);
                     break;
                 }
             case LrnLayer lrn:

@@ -75,6 +75,9 @@ public static class GpuStackOps
             case InstanceNormLayer n:
                 var inorm = new GpuInstanceNorm(context, n.Parameters);
                 return new Op((ins, o) => inorm.Run(ins[0], o, ins[0].H * ins[0].W), inorm);
+            case GroupNormLayer gn:
+                var gnorm = new GpuGroupNorm(context, gn.Parameters, gn.Groups);
+                return new Op((ins, o) => gnorm.Run(ins[0], o), gnorm) { Describe = () => gnorm.Variant };
             case LrnLayer l:
                 var lrn = new GpuLrn(context, l.Parameters);
                 return new Op((ins, o) => lrn.Run(ins[0], o, ins[0].C), lrn);

@@ -152,7 +152,8 @@ internal static class ArchitectureGraphs
                                                   ("attention_unet", 11L), ("attention_unet", 13L),
                                                   ("sagan", 11L), ("sagan", 13L), ("sagan", 17L), ("ldm_attn", 13L), ("ldm_attn", 17L),
                                                   ("nonlocal", 11L), ("nonlocal", 13L), ("attn_keys_first", 13L),
-                                                  ("botnet_mhsa", 11L), ("botnet_mhsa", 13L), ("botnet_mhsa", 17L), ("mhsa_values_last", 13L), ("heads_as_batch", 13L) })
+                                                  ("botnet_mhsa", 11L), ("botnet_mhsa", 13L), ("botnet_mhsa", 17L), ("mhsa_values_last", 13L), ("heads_as_batch", 13L),
+                                                  ("ldm_mid", 11L), ("ldm_mid", 13L), ("ldm_mid", 17L), ("ldm_mid_fixed", 13L) })
             yield return [arch, o];
     }
 
@@ -198,13 +199,15 @@ internal static class ArchitectureGraphs
         "botnet_mhsa" => BotNetMhsa(opset),
         "mhsa_values_last" => MhsaValuesLast(opset),
         "heads_as_batch" => HeadsAsBatch(opset),
+        "ldm_mid" => LdmMidBlock(opset, fixedSize: false),
+        "ldm_mid_fixed" => LdmMidBlock(opset, fixedSize: true),
         _ => throw new ArgumentException(arch),
     };
 
     /// <summary>The input size each block is run at (Focus and the UNets need even sizes).</summary>
     public static (int H, int W) SizeFor(string arch) =>
         arch == "vgg" ? (7, 7) : arch.StartsWith("yolo", StringComparison.Ordinal) || arch == "deeplab" || arch.StartsWith("unet", StringComparison.Ordinal)
-            || arch.StartsWith("resize", StringComparison.Ordinal) || arch is "attention_unet" or "ldm_attn" or "nonlocal" or "mhsa_values_last" ? (12, 16) : (23, 19);
+            || arch.StartsWith("resize", StringComparison.Ordinal) || arch is "attention_unet" or "ldm_attn" or "nonlocal" or "mhsa_values_last" or "ldm_mid_fixed" ? (12, 16) : (23, 19);
 
 
     /// <summary>torchvision EfficientNet-B0: stem conv s2 + SiLU, one MBConv (expand, depthwise, SE with SiLU, gate first in
@@ -585,6 +588,60 @@ internal static class ArchitectureGraphs
         string w = t.Node(A + "/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", 1));
         string o = t.Node(A + "/MatMul_1", "MatMul", [t.Node(A + "/Reshape_2", "Reshape", [v, t.ConstI(A + "/Constant_3", [1, 5, -1])]), w]);
         return t.Bytes(t.Node(A + "/Reshape_3", "Reshape", [o, t.ConstI(A + "/Constant_4", [1, 5, 23, 19])]));
+    }
+
+    /// <summary>GroupNorm as torch.onnx.export writes nn.GroupNorm (its opset-9 symbolic, up to opset 17): Reshape to [0,
+    /// groups, -1], InstanceNormalization with stored ones and zeros, Reshape back to Shape(x) (or, in a fixed-size export
+    /// whose shapes were folded, to the stored [1, C, H, W]), Mul by the weight and Add the bias as (C, 1, 1).</summary>
+    internal static string GroupNorm(TorchGraph t, string stem, string x, int c, int groups, int[]? fixedSize = null)
+    {
+        string r = t.Node(stem + "/Reshape", "Reshape", [x, t.ConstI(stem + "/Constant", [0, groups, -1])]);
+        string n = t.Node(stem + "/InstanceNormalization", "InstanceNormalization",
+            [r, t.Init(stem.TrimStart('/').Replace('/', '.') + ".ones", Enumerable.Repeat(1f, groups).ToArray(), groups),
+             t.Init(stem.TrimStart('/').Replace('/', '.') + ".zeros", new float[groups], groups)],
+            new AttributeProto { Name = "epsilon", Type = 1, F = 1e-6f });
+        string back = fixedSize is null ? t.Node(stem + "/Shape", "Shape", [x]) : t.ConstI(stem + "/Constant_1", [1, c, fixedSize[0], fixedSize[1]]);
+        string y = t.Node(stem + "/Reshape_1", "Reshape", [n, back]);
+        string name = stem.TrimStart('/').Replace('/', '.');
+        y = t.Node(stem + "/Mul", "Mul", [y, t.Rand(name + ".weight", 0.5f, c, 1, 1)]);
+        return t.Node(stem + "/Add", "Add", [y, t.Rand(name + ".bias", 0.3f, c, 1, 1)]);
+    }
+
+    /// <summary>The middle block of a diffusion UNet / VAE (latent diffusion's mid: ResnetBlock, AttnBlock): conv_in to 16
+    /// channels; block_1: GroupNorm(4, 16), SiLU, 3x3 conv, GroupNorm, SiLU, 3x3 conv, + x; attn_1: GroupNorm, q, k, v 1x1
+    /// convs, attention over the positions (scale C^-0.5), proj_out, + h. Dynamic sizes (Shape arithmetic), or a fixed 12x16
+    /// with every shape stored.</summary>
+    internal static byte[] LdmMidBlock(long opset, bool fixedSize)
+    {
+        var t = new TorchGraph(73, opset);
+        int[]? size = fixedSize ? [12, 16] : null;
+        if (fixedSize) t.FixInput(12, 16);
+        string x = t.Conv("/conv_in/Conv", "x", 3, 16, 3);
+        const string B = "/mid/block_1";
+        string h = t.Silu(B + "/nonlinearity", GroupNorm(t, B + "/norm1", x, 16, 4, size));
+        h = t.Conv(B + "/conv1/Conv", h, 16, 16, 3);
+        h = t.Silu(B + "/nonlinearity_1", GroupNorm(t, B + "/norm2", h, 16, 4, size));
+        h = t.Node(B + "/Add", "Add", [x, t.Conv(B + "/conv2/Conv", h, 16, 16, 3)]);
+        const string A = "/mid/attn_1";
+        string n = GroupNorm(t, A + "/norm", h, 16, 4, size);
+        string q = t.Conv(A + "/q/Conv", n, 16, 16, 1), k = t.Conv(A + "/k/Conv", n, 16, 16, 1), v = t.Conv(A + "/v/Conv", n, 16, 16, 1);
+        string Flat(string name, string m)
+        {
+            if (fixedSize) return t.Node($"{A}/Reshape_{name}", "Reshape", [m, t.ConstI($"{A}/Constant_{name}", [1, 16, 192])]);
+            string Dim(string d, long i) => t.Unsqueeze($"{A}/Unsqueeze_{name}{d}", t.Dim(A, m, i, name + d), 0);
+            string hw = t.Node($"{A}/Mul_{name}", "Mul", [t.Dim(A, m, 2, name + "h"), t.Dim(A, m, 3, name + "w")]);
+            string target = t.Node($"{A}/Concat_{name}", "Concat", [Dim("b", 0), Dim("c", 1), t.Unsqueeze($"{A}/Unsqueeze_{name}hw", hw, 0)], ProtoBuilders.Int("axis", 0));
+            return t.Node($"{A}/Reshape_{name}", "Reshape", [m, target]);
+        }
+        string tq = t.Node(A + "/Transpose", "Transpose", [Flat("q", q)], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string w = t.Node(A + "/MatMul", "MatMul", [tq, Flat("k", k)]);
+        w = t.Node(A + "/Mul", "Mul", [w, t.ConstF(A + "/Constant_s", 0.25f)]);
+        w = t.Node(A + "/Softmax", "Softmax", [w], ProtoBuilders.Int("axis", 2));
+        w = t.Node(A + "/Transpose_1", "Transpose", [w], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string o = t.Node(A + "/MatMul_1", "MatMul", [Flat("v", v), w]);
+        string back = fixedSize ? t.ConstI(A + "/Constant_o", [1, 16, 12, 16]) : t.Node(A + "/Shape_o", "Shape", [h]);
+        o = t.Node(A + "/Reshape_o", "Reshape", [o, back]);
+        return t.Bytes(t.Node(A + "/Add", "Add", [h, t.Conv(A + "/proj_out/Conv", o, 16, 16, 1)]));
     }
 
     /// <summary>BoTNet's MHSA (Srinivas et al. 2021; without its relative position logits), exported with dynamic sizes: q, k, v

@@ -267,6 +267,24 @@ public class AttentionTests
         Assert.Equal(channels, StackRunner.Run(stack, Random(3, h, w, 2)).Outputs[stack.Layers.ToList().IndexOf(att)].C);
     }
 
+    /// <summary>q and k in 2 heads, v flattened whole (3 channels, which ONNX Runtime broadcasts over the heads): the
+    /// error names v's Reshape and the heads (the review: it blamed q's Reshape, saying attention needs one head).</summary>
+    [Fact]
+    public void HeadsThatDoNotSplitTheValues_AreOneErrorNamingTheValuesReshape()
+    {
+        var t = new TorchGraph(7, 13);
+        t.FixInput(6, 8);
+        string x = t.Conv("/conv/Conv", "x", 3, 8, 3);
+        string v = t.Conv("/v/Conv", "x", 3, 3, 3);
+        string Heads(string n) => t.Node($"/a/Reshape_{n}", "Reshape", [x, t.ConstI($"/a/Constant_{n}", [1, 2, 4, 48])]);
+        string Swap(string n, string m) => t.Node($"/a/Transpose_{n}", "Transpose", [m], ProtoBuilders.Ints("perm", 0, 1, 3, 2));
+        string w = t.Node("/a/Softmax", "Softmax", [t.Node("/a/MatMul", "MatMul", [Swap("q", Heads("q")), Heads("k")])], ProtoBuilders.Int("axis", -1));
+        string o = t.Node("/a/MatMul_1", "MatMul", [t.Node("/a/Reshape_v", "Reshape", [v, t.ConstI("/a/Constant_v", [1, 3, 48])]), Swap("w", w)]);
+        o = t.Node("/a/Reshape_o", "Reshape", [o, t.ConstI("/a/Constant_o", [1, 6, 6, 8])]);
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(t.Bytes(o), "v.onnx")), "v"));
+        Assert.Equal("v.onnx: node '/a/Reshape_v' (Reshape): in a stack attention's heads split v too: q's Reshape makes 2 heads, and the values' 3 channels do not split into 2", e.Message);
+    }
+
     /// <summary>A flattening that is not (N, C, H*W) (here [1, 2, -1]: two rows of four channels' positions, not heads) is one error naming the
     /// Reshape and what it got; logits over the channels (C x C, DANet's channel attention) are no attention layer: the
     /// MatMul of two maps stays one error naming its node.</summary>

@@ -326,6 +326,27 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                 }
     }
 
+    /// <summary>GpuGroupNorm (instance norm over each group's run of planes, then the channels' affine) against
+    /// InstanceNorm.ApplyInGroups: 1 group, groups = C, groups of 2-8 channels, planes below and above the chunked statistics'
+    /// threshold (a group of 4 planes of 45x80), a map far from zero.</summary>
+    [Fact]
+    public void GroupNorm_Sweep_MatchesReference()
+    {
+        var rng = new Random(46);
+        foreach ((int c, int groups, int h, int w) in new[] { (1, 1, 1, 1), (4, 1, 3, 5), (4, 4, 3, 5), (6, 3, 9, 17), (16, 4, 45, 80), (32, 8, 12, 16), (8, 2, 1, 1) })
+            foreach (float offset in new[] { 0f, 1000f })
+            {
+                float[] scale = Parity.RandomVector(rng, 2f, c), shift = Parity.RandomVector(rng, 1f, c);
+                var norm = new InstanceNorm(scale, shift, 1e-5f);
+                using var gpu = new GpuGroupNorm(fixture.Context, norm, groups);
+                Tensor x = Parity.Random(rng, c, h, w);
+                for (int i = 0; i < x.Length; i++) x.Data[i] += offset;
+                AssertClose(norm.ApplyInGroups(x, groups), gpu.Apply(x), $"({c}, {h}, {w}) in {groups} groups, offset {offset}", offset == 0 ? 1e-5 : 1e-3);
+                Assert.StartsWith("groupnorm: ", gpu.Variant);
+            }
+        Assert.Throws<ConvGLException>(() => new GpuGroupNorm(fixture.Context, new InstanceNorm([1f, 1f, 1f], [0f, 0f, 0f], 0f), 2));
+    }
+
     /// <summary>depth_to_space.comp against DepthToSpace: both modes and space to depth, blocks 1-3, a batch of two images
     /// (ONNX's (N C, H, W) storage), NaN copied through.</summary>
     [Fact]
