@@ -11,7 +11,7 @@ public sealed class OnnxGraph
 {
     /// <summary>The op_types ConvGL runs (default domain).</summary>
     public static readonly IReadOnlyList<string> SupportedOps =
-        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
+        ["Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "GroupNormalization", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool",
          "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Abs",
          "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", "ArgMax", "ArgMin",
          "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Celu", "ThresholdedRelu", "Mish", "Gelu", "Clip",
@@ -40,7 +40,7 @@ public sealed class OnnxGraph
     // Ops whose stored inputs are weights (never sizes or indices).
     private static readonly HashSet<string> s_weightOps = new(StringComparer.Ordinal)
     {
-        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "PRelu",
+        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "InstanceNormalization", "GroupNormalization", "LayerNormalization", "PRelu",
     };
 
     public static OnnxGraph Build(OnnxModel model, bool foldBatchNorm = true)
@@ -99,6 +99,7 @@ public sealed class OnnxGraph
                 "ConvTranspose" => ConvTransposeOp.Read(node, a, node.Inputs.Count > 1 ? initializers.GetValueOrDefault(node.Inputs[1]) : null),
                 "BatchNormalization" => BatchNormOp.Read(node, a),
                 "InstanceNormalization" => InstanceNormOp.Read(node, a),
+                "GroupNormalization" => GroupNormalizationOp.Read(node, a, model.Opset),
                 "LRN" => LrnOp.Read(node, a),
                 "MaxPool" => PoolOp.Read(node, a, PoolKind.Max),
                 "AveragePool" => PoolOp.Read(node, a, PoolKind.Average),

@@ -374,6 +374,61 @@ public sealed class InstanceNormOp : OnnxOp
     }
 }
 
+/// <summary>ONNX GroupNormalization (opset 18: <c>scale</c> and <c>bias</c> one value per group; opset 21: one per channel;
+/// <c>num_groups</c>, <c>epsilon</c>, <c>stash_type</c>) on (N, C, ...): see <see cref="InstanceNorm.ApplyInGroups"/>
+/// (statistics in double: stash_type's float32 and double both read as it).</summary>
+public sealed class GroupNormalizationOp : OnnxOp
+{
+    public int Groups { get; }
+    public float Epsilon { get; }
+    /// <summary>Opset 18's form: scale and bias per group (each channel takes its group's).</summary>
+    public bool PerGroup { get; }
+
+    private GroupNormalizationOp(OnnxNode node, string where, int groups, float epsilon, bool perGroup) : base(node, where, node.Inputs, node.Outputs[0]) =>
+        (Groups, Epsilon, PerGroup) = (groups, epsilon, perGroup);
+
+    internal static GroupNormalizationOp Read(OnnxNode node, NodeAttributes a, long opset)
+    {
+        a.CheckArity(3, 3);
+        long groups = a.Int("num_groups", 0);
+        if (groups < 1 || groups > int.MaxValue) throw a.Error($"num_groups {groups} must be at least 1 (the attribute is required)");
+        float epsilon = a.Float("epsilon", 1e-5f);
+        if (!(epsilon >= 0)) throw a.Error($"epsilon {epsilon} must not be negative");
+        long stash = a.Int("stash_type", 1);
+        if (stash is not (1 or 11)) throw a.Error($"stash_type {stash} must be 1 (float) or 11 (double)");
+        a.Finish();
+        return new GroupNormalizationOp(node, a.Where, (int)groups, epsilon, opset < 21);
+    }
+
+    /// <summary>The per-channel parameters for <paramref name="channels"/> channels (opset 18's per-group ones repeated over
+    /// their group's channels).</summary>
+    public InstanceNorm Parameters(Tensor scale, Tensor bias, int channels)
+    {
+        if (channels % Groups != 0) throw Error($"num_groups {Groups} does not divide the input's {channels} channels");
+        int want = PerGroup ? Groups : channels;
+        if (scale.Rank != 1 || bias.Rank != 1 || scale.Length != want || bias.Length != want)
+            throw Error($"scale {scale.ShapeString} and bias {bias.ShapeString} must be ({want}) each: one value per {(PerGroup ? "group (opset 18)" : "channel (opset 21)")}");
+        int per = channels / Groups;
+        float[] Spread(Tensor t) => PerGroup ? Enumerable.Range(0, channels).Select(c => t.Data[c / per]).ToArray() : t.Data;
+        return new InstanceNorm(Spread(scale), Spread(bias), Epsilon);
+    }
+
+    public override Tensor Run(IReadOnlyList<Tensor?> inputs)
+    {
+        Tensor x = inputs[0]!;
+        if (x.Rank < 3) throw Error($"input {x.ShapeString} must be (N, C, ...)");
+        int n = x.Shape[0], c = x.Shape[1], plane = (int)(x.Length / Math.Max(1L, (long)n * c));
+        InstanceNorm norm = Parameters(inputs[1]!, inputs[2]!, c);
+        var output = new Tensor(x.Shape);
+        for (int b = 0; b < n; b++)
+        {
+            Tensor image = norm.ApplyInGroups(new Tensor([c, 1, plane], x.Data.AsSpan(b * c * plane, c * plane).ToArray()), Groups);
+            image.Data.CopyTo(output.Data, b * c * plane);
+        }
+        return output;
+    }
+}
+
 /// <summary>ONNX DepthToSpace (<c>blocksize</c>, <c>mode</c> DCR or CRD) and SpaceToDepth (<c>blocksize</c>) on
 /// (N, C, H, W); see <see cref="Ops.DepthToSpace"/>.</summary>
 public sealed class DepthToSpaceOp : OnnxOp

@@ -371,6 +371,8 @@ public static class OnnxStack
                     ConvOp conv => Conv(known, conv),
                     ConvTransposeOp t => ConvTranspose(known, t),
                     GroupNormOp gn => GroupNormLayerOf(sizer, gn, reads[0], ChannelsOf(reads[0]), RankOf(reads[0])),
+                    GroupNormalizationOp gno when RankOf(reads[0]) == 4 && !inLast =>
+                        new GroupNormLayer(gno.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]), ChannelsOf(reads[0])), gno.Groups),
                     InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
                     BatchNormOp bn => new BatchNormLayer(bn.StoredParameters([null, .. op.Inputs.Skip(1).Select(v => Constant(known, op, v))])),
                     ChannelAffineOp perChannel => new BatchNormLayer(BatchNorm.FromAffine(perChannel.Scale, perChannel.Shift)),

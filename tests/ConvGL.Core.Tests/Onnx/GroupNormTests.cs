@@ -99,6 +99,33 @@ public class GroupNormTests
         Assert.Single(stack.Layers.OfType<AttentionLayer>());
     }
 
+    /// <summary>ONNX's own GroupNormalization (opset 18: scale and bias per group; opset 21: per channel) as a groupnorm
+    /// layer: the stack's output and the graph run equal ONNX Runtime's, 2 and 4 groups of 8 channels.</summary>
+    [Theory]
+    [InlineData(18L, 2)]
+    [InlineData(18L, 4)]
+    [InlineData(21L, 2)]
+    [InlineData(21L, 8)]
+    public void GroupNormalizationOp_MatchesOnnxRuntime(long opset, int groups)
+    {
+        var t = new TorchGraph(9, opset);
+        string x = t.Conv("/conv/Conv", "x", 3, 8, 3);
+        int n = opset < 21 ? groups : 8;
+        string y = t.Node("/gn/GroupNormalization", "GroupNormalization", [x, t.Rand("gn.scale", 1.5f, n), t.Rand("gn.bias", 0.5f, n)],
+            ProtoBuilders.Int("num_groups", groups), new ConvGL.Core.Onnx.Proto.AttributeProto { Name = "epsilon", Type = 1, F = 1e-3f });
+        byte[] bytes = t.Bytes(t.Relu("/act", y));
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "gn.onnx")), "gn");
+        var gn = Assert.Single(stack.Layers.OfType<GroupNormLayer>());
+        Assert.Equal(groups, gn.Groups);
+        Tensor image = Random(3, 9, 13, 4);
+        var model = ConvGL.Core.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
+        string o = model.Graph.Output[0].Name;
+        float[] ort = RunOnnxRuntime(bytes, image.Reshape(1, 3, 9, 13), [o])[o];
+        AssertClose(ort, StackRunner.Run(stack, image).Outputs[^1].Data, $"opset {opset}, {groups} groups", 1e-4);
+        var graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "gn.onnx"));
+        AssertClose(ort, graph.Run(new Dictionary<string, Tensor> { [model.Graph.Input[0].Name] = image.Reshape(1, 3, 9, 13) })[o].Data, "graph run", 1e-4);
+    }
+
     /// <summary>A Reshape back to another shape than the map's (a stored [1, C, W, H] in a fixed-size export) is one error
     /// naming the node.</summary>
     [Fact]
