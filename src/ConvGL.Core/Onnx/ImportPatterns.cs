@@ -453,7 +453,7 @@ public static class AttentionPattern
     /// <summary>A MatMul operand traced back to the map it flattens: the map, whether its tokens are (positions, channels),
     /// the stored factors on the way, the ops passed, the flattening Reshape, and the rank its transposes swap the last two
     /// axes of (3: (N, C, H*W); 4: (N, heads, C / heads, H*W); 0: none passed).</summary>
-    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten, int Rank);
+    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten, int Rank, bool FromTokens = false);
 
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
@@ -486,6 +486,11 @@ public static class AttentionPattern
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
                     return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank);
+                // A transformer's tokens (1, H*W, C) split into heads: a Reshape to (1, H*W, heads, C / heads), then Transpose
+                // [0, 2, 1, 3] to (1, heads, H*W, C / heads): positions first as they come.
+                if (p is TransposeOp { Perm: [0, 2, 1, 3] } && rank is 0 or 4 && ix.Producer(p.Inputs[0]) is ReshapeOp { Inputs.Count: 1 or 2 } split
+                    && ix.Readers(split.Output) is [var only] && only == p)
+                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true);
                 reader = p;
                 if (Swaps(p) is > 0 and var swapped)
                 {
@@ -524,7 +529,7 @@ public static class AttentionPattern
                 reader = p;
                 logits = sc.Other;
             }
-            if (mm1 is null || Trace(mm1.Inputs[0], mm1) is not { } a || Trace(mm1.Inputs[1], mm1) is not { } b) continue;
+            if (mm1 is null || Trace(mm1.Inputs[0], mm1) is not { } a || Trace(mm1.Inputs[1], mm1) is not { } b || a.FromTokens != b.FromTokens) continue;
             // (positions of a, channels) x (channels, positions of b): the logits are (positions of a, positions of b), in
             // every head (rank 4: (N, heads, positions, positions)). a's tokens passed a transpose, which gives the rank.
             if (!a.PositionsFirst || b.PositionsFirst) continue;
@@ -548,7 +553,7 @@ public static class AttentionPattern
             }
             if (next is not MatMulOp mm2 || mm2.Inputs.Count != 2 || mm2.Inputs[0] == mm2.Inputs[1]) continue;
             bool weightsFirst = mm2.Inputs[0] == w;
-            if (Trace(weightsFirst ? mm2.Inputs[1] : mm2.Inputs[0], mm2) is not { } v || v.Factor != 1 || v.Rank is not 0 && v.Rank != rank) continue;
+            if (Trace(weightsFirst ? mm2.Inputs[1] : mm2.Inputs[0], mm2) is not { } v || v.Factor != 1 || v.Rank is not 0 && v.Rank != rank || v.FromTokens != a.FromTokens) continue;
             // weights (queries, keys) x v (key positions, channels) -> (queries, channels); v (channels, key positions) x
             // weights (keys, queries) -> (channels, queries).
             bool resultPositionsFirst;
@@ -557,7 +562,15 @@ public static class AttentionPattern
             else continue;
             string r = mm2.Output;
             OnnxOp? back = ix.Only(r);
-            if (resultPositionsFirst)
+            // Tokens in, tokens out: the heads merged back (Transpose [0, 2, 1, 3], then a Reshape to (1, H*W, C)).
+            if (a.FromTokens)
+            {
+                if (!resultPositionsFirst || back is not TransposeOp { Perm: [0, 2, 1, 3] }) continue;
+                after.Add(back);
+                r = back.Output;
+                back = ix.Only(r);
+            }
+            else if (resultPositionsFirst)
             {
                 if (Swaps(back) != rank) continue;
                 after.Add(back!);
@@ -577,7 +590,7 @@ public static class AttentionPattern
             string? target = q.Flatten.AttributeShape is null ? q.Flatten.Inputs[1] : null;
             var node = new OnnxNode(label, "Attention", "", [q.Map, k.Map, v.Map, .. target is null ? Array.Empty<string>() : [target]], [unflatten.Output], new Dictionary<string, OnnxAttribute>());
             ix.Stand(group, unflatten, new AttentionOp(node, where, q.Map, k.Map, v.Map, target, unflatten.Output, (float)(scale * q.Factor * k.Factor),
-                [q.Flatten, k.Flatten, v.Flatten], unflatten, rank));
+                [q.Flatten, k.Flatten, v.Flatten], unflatten, rank) { OutputTokens = a.FromTokens });
         }
         return ix.Result();
     }
@@ -606,6 +619,9 @@ public sealed class AttentionOp : OnnxOp
         Rank = rank;
     }
 
+    /// <summary>Whether the result is tokens (1, H*W, C) (a transformer block's attention) rather than a map.</summary>
+    public bool OutputTokens { get; init; }
+
     /// <summary>The value holding q's flattening target (a graph value when the heads come from Shape arithmetic), or none.</summary>
     public override IEnumerable<string> IntegerInputs => Inputs.Skip(3);
 
@@ -615,6 +631,9 @@ public sealed class AttentionOp : OnnxOp
     public int? HeadsOf(int[] shape, long[] target)
     {
         int[] flat = Flattens[0].OutputShape(shape, target);
+        // Tokens (1, H*W, C) split into (1, H*W, heads, C / heads).
+        if (OutputTokens)
+            return flat.Length == 4 && flat[2] >= 1 && shape[2] % flat[2] == 0 && flat.SequenceEqual([1, shape[1], flat[2], shape[2] / flat[2]]) ? flat[2] : null;
         (int c, int n) = (shape[1], shape[2] * shape[3]);
         int h = Rank == 4 ? flat[1] : flat[0];
         bool fits = h >= 1 && c % h == 0 && flat.SequenceEqual(Rank == 4 ? [1, h, c / h, n] : h == 1 ? [1, c, n] : [h, c / h, n]);
@@ -623,6 +642,16 @@ public sealed class AttentionOp : OnnxOp
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
     {
+        if (OutputTokens)
+        {
+            // Tokens (1, N, C) as maps of C channels over 1 x N positions, and the result back to tokens.
+            Tensor[] seen = inputs.Take(3).Select(t => t is { Rank: 3 } m && m.Shape[0] == 1 ? Indexing.Transpose(m.Reshape(m.Shape[1], m.Shape[2]), [1, 0]).Reshape(m.Shape[2], 1, m.Shape[1])
+                : throw Error($"attention over tokens takes (1, N, C) values, got {t?.ShapeString}")).ToArray();
+            long[] split = Flattens[0].AttributeShape ?? (inputs.Count > 3 ? Flattens[0].Target(inputs[3]) : throw Error("q's split into heads has no target"));
+            int h = HeadsOf(inputs[0]!.Shape, split) ?? throw Error($"q's Reshape to [{string.Join(", ", split)}] does not split its (1, N, C) tokens into (1, N, heads, C / heads)");
+            Tensor r = Attention.Apply(seen[0], seen[1], seen[2], Scale, h);
+            return Indexing.Transpose(r.Reshape(r.C, r.W), [1, 0]).Reshape(1, r.W, r.C);
+        }
         Tensor[] maps = inputs.Take(3).Select(t => t is { Rank: 4 } m && m.Shape[0] == 1 ? m.Reshape(m.Shape[1], m.Shape[2], m.Shape[3])
             : throw Error($"attention takes (1, C, H, W) maps, got {t?.ShapeString}")).ToArray();
         long[] target = Flattens[0].AttributeShape ?? (inputs.Count > 3 ? Flattens[0].Target(inputs[3]) : throw Error("q's flattening has no target"));

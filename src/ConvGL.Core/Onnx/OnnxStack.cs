@@ -160,6 +160,10 @@ public static class OnnxStack
         // layers' own size rules: a Resize or Pad whose sizes come from maps' heights and widths (a dynamic-size export of a
         // UNet or FPN) is one that takes another map's size when that map's size is what it gives at every sample.
         var sizer = new SampleSizes(input.Shape is [_, _, > 0 and var dh, > 0 and var dw] ? [(dh, dw)] : SampleSizes.Dynamic, layers);
+        // Whether Reshape r turns map j's value of shape input(size) into exactly want(size) at every sample size where the
+        // import knows both (enough of them), resolved as ONNX resolves it (0 keeps, -1 takes the rest).
+        bool ReshapeGives(ReshapeOp r, int j, Func<(int H, int W), int[]> input, Func<(int H, int W), int[]> want) =>
+            ReshapeMatches(known, sizer, r, j, input, want) == true;
         // A channel shuffle under way: value -> (the layer whose map it regroups, the groups, transposed yet).
         var shuffle = new Dictionary<string, (int From, int Groups, bool Transposed)>(StringComparer.Ordinal);
         // One channel picked by a Gather with a scalar index, waiting for its Unsqueeze: value -> (the layer, the channel).
@@ -167,8 +171,18 @@ public static class OnnxStack
         // Reductions over the channels without keepdims: their (N, H, W) values, each a reduce_channels layer already (with
         // N = 1 the same values as (1, 1, H, W)); read only by an Unsqueeze back at axis 1 (or as a graph output).
         var squeezed = new HashSet<string>(StringComparer.Ordinal);
-        // Values in a channels-last stretch (see the Transposes below).
+        // Values in a channels-last stretch (see the Transposes below); of them, a transformer block's tokens (1, H*W, C); and
+        // maps flattened to (1, C, H*W) on the way to or from tokens. All stand for a (C, H, W) map of the stack.
         var channelsLast = new HashSet<string>(StringComparer.Ordinal);
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
+        var flattened = new HashSet<string>(StringComparer.Ordinal);
+        MapLayout LayoutOf(string v) => flattened.Contains(v) ? MapLayout.Flat : tokens.Contains(v) ? MapLayout.Tokens : channelsLast.Contains(v) ? MapLayout.ChannelsLast : MapLayout.Map;
+        void SetLayout(string v, MapLayout layout)
+        {
+            if (layout is MapLayout.ChannelsLast or MapLayout.Tokens) channelsLast.Add(v);
+            if (layout == MapLayout.Tokens) tokens.Add(v);
+            if (layout == MapLayout.Flat) flattened.Add(v);
+        }
         // Channels of every layer so far (index -1: the input), for the per-channel constants of Mul / Add / Sub / Div.
         var channels = new List<int>();
         int ChannelsOf(int j) => j < 0 ? (int)c : channels[j];
@@ -181,7 +195,7 @@ public static class OnnxStack
         void Alias(OnnxOp op, int from)
         {
             index[op.Output] = from;
-            if (channelsLast.Contains(op.Inputs[0])) channelsLast.Add(op.Output);
+            SetLayout(op.Output, LayoutOf(op.Inputs[0]));
             PassOn(op, from);
         }
         void AddSlice(OnnxOp op, int from, int ch)
@@ -228,11 +242,16 @@ public static class OnnxStack
                     if (op is ShapeOp shape)
                     {
                         known[op.Output] = shape.Of(index.TryGetValue(op.Inputs[0], out int j)
-                            ? (RankOf(j) == 2 ? [1, ChannelsOf(j)]
-                                : channelsLast.Contains(op.Inputs[0]) ? [1, float.NaN, float.NaN, ChannelsOf(j)] : [1, ChannelsOf(j), float.NaN, float.NaN])
+                            ? (RankOf(j) == 2 ? [1, ChannelsOf(j)] : LayoutOf(op.Inputs[0]) switch
+                            {
+                                MapLayout.ChannelsLast => [1, float.NaN, float.NaN, ChannelsOf(j)],
+                                MapLayout.Tokens => [1, float.NaN, ChannelsOf(j)],
+                                MapLayout.Flat => [1, ChannelsOf(j), float.NaN],
+                                _ => [1, ChannelsOf(j), float.NaN, float.NaN],
+                            })
                             : known[op.Inputs[0]].Shape.Select(d => (float)d).ToArray());
                         if (index.TryGetValue(op.Inputs[0], out j) && RankOf(j) == 4)
-                            sizer.Shape(shape, j, ChannelsOf(j), channelsLast.Contains(op.Inputs[0]));
+                            sizer.Shape(shape, j, ChannelsOf(j), LayoutOf(op.Inputs[0]));
                     }
                     else
                     {
@@ -322,6 +341,37 @@ public static class OnnxStack
                     shuffle[op.Output] = (source, (int)g, false);
                     continue;
                 }
+                // A transformer block's stretch over tokens: a map flattened to (1, C, H*W) and transposed to (1, H*W, C)
+                // (x.view(b, c, h*w).transpose(1, 2)), or a channels-last (1, H, W, C) reshaped to (1, H*W, C)
+                // (x.permute(0, 2, 3, 1).reshape(b, h*w, c)); ops on the tokens' last axis as in the channels-last stretch; back
+                // the same ways. Each Reshape must give exactly that shape at every sample size; they and the Transposes [0, 2, 1]
+                // become no layer.
+                if (op is ReshapeOp flattening && index.TryGetValue(op.Inputs[0], out int rj) && RankOf(rj) == 4)
+                {
+                    int rc = ChannelsOf(rj);
+                    MapLayout? to = LayoutOf(op.Inputs[0]) switch
+                    {
+                        MapLayout.Map when ReshapeGives(flattening, rj, z => [1, rc, z.H, z.W], z => [1, rc, z.H * z.W]) => MapLayout.Flat,
+                        MapLayout.Flat when ReshapeGives(flattening, rj, z => [1, rc, z.H * z.W], z => [1, rc, z.H, z.W]) => MapLayout.Map,
+                        MapLayout.Tokens when ReshapeGives(flattening, rj, z => [1, z.H * z.W, rc], z => [1, z.H, z.W, rc]) => MapLayout.ChannelsLast,
+                        MapLayout.ChannelsLast when ReshapeGives(flattening, rj, z => [1, z.H, z.W, rc], z => [1, z.H * z.W, rc]) => MapLayout.Tokens,
+                        _ => null,
+                    };
+                    if (to is { } layout)
+                    {
+                        index[op.Output] = rj;
+                        SetLayout(op.Output, layout);
+                        PassOn(op, rj);
+                        continue;
+                    }
+                }
+                if (op is TransposeOp { Perm: [0, 2, 1] } && index.TryGetValue(op.Inputs[0], out int fj) && LayoutOf(op.Inputs[0]) is MapLayout.Flat or MapLayout.Tokens)
+                {
+                    index[op.Output] = fj;
+                    SetLayout(op.Output, LayoutOf(op.Inputs[0]) == MapLayout.Flat ? MapLayout.Tokens : MapLayout.Flat);
+                    PassOn(op, fj);
+                    continue;
+                }
                 // ConvNeXt's channels-last stretch: Transpose [0, 2, 3, 1], ops on the last axis, Transpose [0, 3, 1, 2]. The maps
                 // stay (C, H, W); the two Transposes become no layer and the ops between read "the last axis" as the channels.
                 if (op is TransposeOp tp && index.TryGetValue(op.Inputs[0], out int tj) && RankOf(tj) == 4)
@@ -335,9 +385,14 @@ public static class OnnxStack
                         continue;
                     }
                 }
-                bool inLast = op.Inputs.Any(channelsLast.Contains);
+                bool inLast = op.Inputs.Any(channelsLast.Contains), inTokens = op.Inputs.Any(tokens.Contains), inFlat = op.Inputs.Any(flattened.Contains);
+                if (inTokens && op is AttentionOp) inLast = false;
                 if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
-                    throw new ConvGLException($"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
+                    throw new ConvGLException(inTokens
+                        ? $"{op.Where}: in a stack tokens (1, H*W, C) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, attention, and back by Transpose [0, 2, 1] or a Reshape to (1, H, W, C)"
+                        : $"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
+                if (inFlat && op is not (GroupNormOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
+                    throw new ConvGLException($"{op.Where}: in a stack a map flattened to (1, C, H*W) may only be transposed to tokens (Transpose [0, 2, 1]), group-normalised, scaled and shifted per channel, go through element-wise ops, or be reshaped back to (1, C, H, W)");
                 int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
                     : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
                 // A Resize's sizes or a Pad's pads from maps' heights and widths: to another map's size.
@@ -370,7 +425,7 @@ public static class OnnxStack
                 {
                     ConvOp conv => Conv(known, conv),
                     ConvTransposeOp t => ConvTranspose(known, t),
-                    GroupNormOp gn => GroupNormLayerOf(sizer, gn, reads[0], ChannelsOf(reads[0]), RankOf(reads[0])),
+                    GroupNormOp gn => GroupNormLayerOf(sizer, gn, reads[0], ChannelsOf(reads[0]), RankOf(reads[0]), inFlat),
                     GroupNormalizationOp gno when RankOf(reads[0]) == 4 && !inLast =>
                         new GroupNormLayer(gno.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]), ChannelsOf(reads[0])), gno.Groups),
                     InstanceNormOp norm => new InstanceNormLayer(norm.Parameters(Constant(known, op, op.Inputs[1]), Constant(known, op, op.Inputs[2]))),
@@ -385,9 +440,11 @@ public static class OnnxStack
                     BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
                         throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
                     BinaryOp b when reads.Length == 2 => TwoMaps(b, b.Kind, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
-                    BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
-                    LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0])),
-                    ChannelNormOp cn when (RankOf(reads[0]) == 4 ? cn.AxisFor(4) == (inLast ? 3 : 1) : cn.AxisFor(2) == 1) =>
+                    BinaryOp b when reads.Length == 2 && inFlat && !(flattened.Contains(op.Inputs[0]) && flattened.Contains(op.Inputs[1])) =>
+                        throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a map flattened to (1, C, H*W) and a value of another layout"),
+                    BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast, inFlat),
+                    LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0]), inTokens ? 3 : 4),
+                    ChannelNormOp cn when (RankOf(reads[0]) == 4 ? (inTokens ? cn.AxisFor(3) == 2 : cn.AxisFor(4) == (inLast ? 3 : 1)) : cn.AxisFor(2) == 1) =>
                         new ChannelLayerNormLayer(new LayerNorm(Enumerable.Repeat(1f, ChannelsOf(reads[0])).ToArray(), new float[ChannelsOf(reads[0])], cn.Epsilon)),
                     ChannelNormOp cn => throw new ConvGLException($"{op.Where}: in a stack a layer normalisation written out runs over the channels (axis 1 of (N, C, H, W), " +
                         $"the last axis inside a channels-last stretch, or the features of a flattened (N, K)), got axis {cn.Axis} of a {(inLast ? "channels-last " : "")}rank-{RankOf(reads[0])} value"),
@@ -415,7 +472,8 @@ public static class OnnxStack
                         ChannelsOf(reads[0]), RankOf(reads[0])),
                     SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
                     SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
-                    AttentionOp att => AttentionLayerOf(known, sizer, att, reads, reads.Select(ChannelsOf).ToArray(), reads.Select(RankOf).ToArray()),
+                    AttentionOp att => AttentionLayerOf(known, sizer, att, reads, reads.Select(ChannelsOf).ToArray(), reads.Select(RankOf).ToArray(),
+                        op.Inputs.Take(3).Select(LayoutOf).ToArray()),
                     _ => throw new ConvGLException($"{op.Where}: no stack layer for {op.Node.OpType}"),
                 };
                 // A Pad of nothing (a static UNet's pad-to-match that came out 0) and a 1x1 pool of stride 1 (an adaptive pool on a
@@ -436,6 +494,8 @@ public static class OnnxStack
                     index[op.Output] = producerIndex;
                     outputOf[producerIndex] = op.Output;
                     if (inLast) channelsLast.Add(op.Output);
+                    if (inTokens) tokens.Add(op.Output);
+                    if (inFlat) flattened.Add(op.Output);
                     continue;
                 }
                 // A slice of a slice that nothing else reads (Focus: rows, then columns): one layer.
@@ -459,6 +519,8 @@ public static class OnnxStack
                 outputOf.Add(op.Output);
                 channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
                 if (inLast) channelsLast.Add(op.Output);
+                if (inTokens && (op is not AttentionOp attention || attention.OutputTokens)) SetLayout(op.Output, MapLayout.Tokens);
+                if (inFlat) flattened.Add(op.Output);
                 // (A channel reduction without keepdims: its map is (1, H, W) in the stack, rank 4 for the Unsqueeze after it.)
                 bool overChannels = layer is ChannelReduceLayer;
                 if (overChannels && op is ReduceOp { KeepDims: false }) squeezed.Add(op.Output);
@@ -535,7 +597,30 @@ public static class OnnxStack
     /// <summary>The groupnorm layer (scale 1, shift 0) of a <see cref="GroupNormOp"/> on a (1, C, H, W) map whose groups divide
     /// C and whose Reshape back gives the map's own shape at every sample size where it is known (a stored target: a
     /// fixed-size export).</summary>
-    private static GroupNormLayer GroupNormLayerOf(SampleSizes sizer, GroupNormOp gn, int map, int channels, int rank)
+    /// <summary>Whether Reshape <paramref name="r"/> of map <paramref name="map"/>'s value, of shape <paramref name="input"/>
+    /// at a sample size, gives exactly <paramref name="want"/> there: true where it does at every sample size where its target
+    /// is known (and at enough of them), false where it gives another shape at one, null where too few samples tell.</summary>
+    private static bool? ReshapeMatches(IReadOnlyDictionary<string, Tensor> known, SampleSizes sizer, ReshapeOp r, int map,
+                                        Func<(int H, int W), int[]> input, Func<(int H, int W), int[]> want)
+    {
+        Tensor?[]? sampled = r.AttributeShape is null && r.Inputs.Count > 1 ? sizer.ValuesOf(r.Inputs[1]) : null;
+        long[]? stored = Target(known, r);
+        (int H, int W)?[] sizes = sizer.SizesOf(map);
+        int agreeing = 0;
+        for (int k = 0; k < sizer.Count; k++)
+        {
+            long[]? t = sampled is not null ? sampled[k]?.Data.Select(v => (long)v).ToArray() : stored;
+            if (sizes[k] is not { } z || t is null || t.Any(d => d == -2)) continue;
+            int[] shape;
+            try { shape = r.OutputShape(input(z), t); }
+            catch (ConvGLException) { continue; }
+            if (!shape.SequenceEqual(want(z))) return false;
+            agreeing++;
+        }
+        return agreeing >= sizer.Needed ? true : null;
+    }
+
+    private static GroupNormLayer GroupNormLayerOf(SampleSizes sizer, GroupNormOp gn, int map, int channels, int rank, bool flatMap = false)
     {
         if (rank != 4)
             throw new ConvGLException($"{gn.Where}: in a stack group normalisation runs over a map (N, C, H, W), got a rank-{rank} value");
@@ -549,10 +634,11 @@ public static class OnnxStack
             {
                 if (sizes[k] is not { } sz) continue;
                 int[] got;
-                try { got = gn.ResolveBack([1, channels, sz.H, sz.W]); }
+                int[] own = flatMap ? [1, channels, sz.H * sz.W] : [1, channels, sz.H, sz.W];
+                try { got = gn.ResolveBack(own); }
                 catch (ConvGLException) { continue; }
-                if (!got.SequenceEqual([1, channels, sz.H, sz.W]))
-                    throw new ConvGLException($"{gn.Where}: its Reshape back to [{string.Join(", ", back)}] makes ({string.Join(", ", got)}) of a ({1}, {channels}, {sz.H}, {sz.W}) map; a stack needs the map's own shape");
+                if (!got.SequenceEqual(own))
+                    throw new ConvGLException($"{gn.Where}: its Reshape back to [{string.Join(", ", back)}] makes ({string.Join(", ", got)}) of a ({string.Join(", ", own)}) map; a stack needs the map's own shape");
                 agreeing++;
             }
             if (agreeing < sizer.Needed)
@@ -567,10 +653,18 @@ public static class OnnxStack
     /// Shape arithmetic computed there; a stored target must fit them too, so a fixed one only in a model that declares
     /// its size). Anything else is one error naming the Reshape (the review: [1, -1, 16], a batch split, view(b, -1, w)
     /// and a back-reshape to (W, H) all imported as attention of other numbers than ONNX Runtime's).</summary>
-    private static AttentionLayer AttentionLayerOf(IReadOnlyDictionary<string, Tensor> known, SampleSizes sizer, AttentionOp att, int[] reads, int[] channels, int[] ranks)
+    private static AttentionLayer AttentionLayerOf(IReadOnlyDictionary<string, Tensor> known, SampleSizes sizer, AttentionOp att, int[] reads, int[] channels, int[] ranks,
+                                                   MapLayout[] layouts)
     {
         if (ranks.Any(r => r != 4))
             throw new ConvGLException($"{att.Where}: in a stack attention runs over maps (N, C, H, W); one of q, k, v is a flattened (N, K) value");
+        // Over tokens (1, H*W, C) split into heads, a transformer block's; else over maps flattened.
+        bool overTokens = att.OutputTokens;
+        MapLayout wanted = overTokens ? MapLayout.Tokens : MapLayout.Map;
+        if (layouts.Any(l => l != wanted))
+            throw new ConvGLException(overTokens
+                ? $"{att.Where}: in a stack attention over tokens reads q, k and v as tokens (1, H*W, C) of a map (x.view(b, c, h*w).transpose(1, 2), then per-token Linears); one of them is held another way"
+                : $"{att.Where}: in a stack attention flattens q, k and v from maps (1, C, H, W); one of them is held another way (channels-last, or tokens)");
         if (channels[0] != channels[1])
             throw new ConvGLException($"{att.Where}: the query has {channels[0]} channels and the keys {channels[1]}; q and k need one channel count");
         // The heads: what q's flattening makes of its map at the first sample size where it resolves, (1, heads, C / heads,
@@ -585,7 +679,7 @@ public static class OnnxStack
             {
                 long[]? t = sampled is not null ? sampled[k]?.Data.Select(v => (long)v).ToArray() : stored;
                 if (sizes[k] is not { } s || t is null || t.Any(d => d == -2)) continue;
-                try { heads = att.HeadsOf([1, channels[0], s.H, s.W], t) ?? 0; }
+                try { heads = att.HeadsOf(overTokens ? [1, s.H * s.W, channels[0]] : [1, channels[0], s.H, s.W], t) ?? 0; }
                 catch (ConvGLException) { }
             }
             if (heads > 1 && channels[2] % heads != 0)
@@ -605,7 +699,9 @@ public static class OnnxStack
             {
                 long[]? t = sampled is not null ? sampled[k]?.Data.Select(v => (long)v).ToArray() : stored;
                 if (sizes[k] is not { } s || t is null || t.Any(d => d == -2)) continue;
-                int[] input = back ? Tokens(c, s.H * s.W) : [1, c, s.H, s.W], want = back ? [1, c, s.H, s.W] : Tokens(c, s.H * s.W);
+                int n = s.H * s.W;
+                int[] input = overTokens ? (back ? [1, n, heads, c / heads] : [1, n, c]) : back ? Tokens(c, n) : [1, c, s.H, s.W];
+                int[] want = overTokens ? (back ? [1, n, c] : [1, n, heads, c / heads]) : back ? [1, c, s.H, s.W] : Tokens(c, n);
                 // A size where the target cannot hold the values is one the model does not run at (ONNX Runtime refuses it
                 // too: BigGAN's H*W/4 keys at an odd size): skipped. A target that takes other values is wrong.
                 int[] shape;
@@ -626,8 +722,14 @@ public static class OnnxStack
                         : $"[{string.Join(", ", stored.Select(d => d == -2 ? "?" : d.ToString()))}], which does not fit the map's size (a fixed size needs a model that declares its input's size)")));
         }
         string[] roles = ["q", "k", "v"];
-        string tokens = att.Rank == 4 ? $"(1, {heads}, C / {heads}, H*W)" : heads == 1 ? "(1, C, H*W)" : $"({heads}, C / {heads}, H*W)";
         string heading = heads == 1 ? "" : $" ({heads} heads, as q's flattening makes them)";
+        if (overTokens)
+        {
+            for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"splits {roles[i]}'s tokens (1, H*W, {channels[i]}) into heads (1, H*W, {heads}, C / {heads}){heading}");
+            Check(att.Unflatten, reads[0], channels[2], back: true, $"merges the heads (1, H*W, {heads}, C / {heads}) back into tokens (1, H*W, C) of the query's positions{heading}");
+            return new AttentionLayer(att.Scale, heads);
+        }
+        string tokens = att.Rank == 4 ? $"(1, {heads}, C / {heads}, H*W)" : heads == 1 ? "(1, C, H*W)" : $"({heads}, C / {heads}, H*W)";
         for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"flattens {roles[i]} (a map of {channels[i]} channels) to {tokens}{heading}");
         Check(att.Unflatten, reads[0], channels[2], back: true, $"turns the {tokens} result back into (1, C, H, W) of the query's size{heading}");
         return new AttentionLayer(att.Scale, heads);
@@ -702,7 +804,7 @@ public static class OnnxStack
     /// per-channel affine layer (x * scale + shift, the batchnorm layer's form): x + k, x - k, k - x, x * k, k * x, x / k
     /// (as x * (1/k), within a rounding of the quotient); Pow, Max and Min by one value a layer with that value; PRelu a
     /// prelu layer.</summary>
-    private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank, bool channelsLast)
+    private static StackLayer Binary(IReadOnlyDictionary<string, Tensor> known, BinaryOp b, int maps, int channels, int rank, bool channelsLast, bool flatMap = false)
     {
         if (maps != 1) throw new ConvGLException($"{b.Where}: both inputs are constants; in a stack one must be a map");
         bool constantFirst = known.ContainsKey(b.Inputs[0]);
@@ -714,7 +816,9 @@ public static class OnnxStack
         int[] kept = k.Shape.SkipWhile(d => d == 1).ToArray();
         float[] perChannel = b.Kind == BinaryKind.PRelu ? [] : k.Length == 1 ? Enumerable.Repeat(k.Data[0], channels).ToArray()
             // (C, 1, 1) or (1, C, 1, 1): the channel axis third from the end, as ONNX broadcasting lines it up with (N, C, H, W).
-            : rank == 4 && !channelsLast && k.Length == channels && k.Rank >= 3 && k.Shape[^3] == channels && k.Shape[^2] == 1 && k.Shape[^1] == 1 ? k.Data
+            : rank == 4 && !channelsLast && !flatMap && k.Length == channels && k.Rank >= 3 && k.Shape[^3] == channels && k.Shape[^2] == 1 && k.Shape[^1] == 1 ? k.Data
+            // A map flattened to (1, C, H*W): (C, 1) or (1, C, 1), as PyTorch's GroupNorm export scales a (N, C, L) value.
+            : flatMap && k.Length == channels && k.Rank is 2 or 3 && k.Shape[^2] == channels && k.Shape[^1] == 1 ? k.Data
             // A head's (1, K): a bias of (K) or (1, K) is one value per output (MatMul + Add, PyTorch's Linear on some exports).
             : rank == 2 && !channelsLast && k.Length == channels && kept.Length == 1 && k.Rank <= 2 ? k.Data
             // Channels-last: a constant of (C), (1, 1, 1, C) or (1, 1, C) scales the channels.
@@ -901,9 +1005,9 @@ public static class OnnxStack
     }
 
     /// <summary>LayerNormalization over the last axis of a channels-last map: a layernorm layer over the channels.</summary>
-    private static ChannelLayerNormLayer ChannelLayerNorm(IReadOnlyDictionary<string, Tensor> known, LayerNormOp ln, int channels)
+    private static ChannelLayerNormLayer ChannelLayerNorm(IReadOnlyDictionary<string, Tensor> known, LayerNormOp ln, int channels, int rank = 4)
     {
-        if (ln.AxisFor(4) != 3)
+        if (ln.AxisFor(rank) != rank - 1)
             throw new ConvGLException($"{ln.Where}: in a stack LayerNormalization on a channels-last map normalises the last axis (the channels), got axis {ln.Axis}");
         Tensor scale = Constant(known, ln, ln.Inputs[1]);
         Tensor? shift = ln.Inputs.Count > 2 && ln.Inputs[2].Length > 0 ? Constant(known, ln, ln.Inputs[2]) : null;

@@ -2,6 +2,10 @@ using ConvGL.Core.Stacks;
 
 namespace ConvGL.Core.Onnx;
 
+/// <summary>How a stack's (C, H, W) map is held as an ONNX value: (1, C, H, W); channels-last (1, H, W, C) (ConvNeXt's
+/// stretch); flattened (1, C, H*W); tokens (1, H*W, C) (a transformer block's).</summary>
+internal enum MapLayout { Map, ChannelsLast, Flat, Tokens }
+
 /// <summary>Shape arithmetic at a few sample input sizes, for the import of a dynamic-size export (OnnxStack): each map's
 /// size at each sample comes from the stack layers' own size rules, each Shape of a map gives that size, and the ops after
 /// it run on those numbers as they do on stored ones. A Resize whose sizes, or a Pad whose output, equal one map's size at
@@ -21,7 +25,7 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     private readonly Dictionary<string, SortedSet<int>> _from = new(StringComparer.Ordinal);
     private readonly Dictionary<int, (int H, int W)?[]> _sizes = [];
     // The Shapes and the ops after them, in order, to run again with one map's size changed (Follows); the stored values.
-    private readonly List<(OnnxOp Op, int Map, int Channels, bool ChannelsLast)> _recorded = [];
+    private readonly List<(OnnxOp Op, int Map, int Channels, MapLayout Layout)> _recorded = [];
     private IReadOnlyDictionary<string, Tensor> _known = new Dictionary<string, Tensor>();
 
     /// <summary>How many samples must agree: every one of a fixed size, two or more of the dynamic ones.</summary>
@@ -53,17 +57,23 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
         return _sizes[j] = result;
     }
 
-    /// <summary>A Shape of map <paramref name="j"/> (rank 4; channels-last inside a ConvNeXt stretch).</summary>
-    public void Shape(ShapeOp op, int j, int channels, bool channelsLast)
+    /// <summary>A Shape of map <paramref name="j"/> held in <paramref name="layout"/> (rank 4; channels-last inside a
+    /// ConvNeXt stretch; rank 3 flattened or as tokens inside a transformer block).</summary>
+    public void Shape(ShapeOp op, int j, int channels, MapLayout layout)
     {
         (int H, int W)?[] sizes = SizesOf(j);
-        _values[op.Output] = sizes.Select(s => s is { } z ? Shape(op, z, channels, channelsLast) : null).ToArray();
+        _values[op.Output] = sizes.Select(s => s is { } z ? Shape(op, z, channels, layout) : null).ToArray();
         _from[op.Output] = [j];
-        _recorded.Add((op, j, channels, channelsLast));
+        _recorded.Add((op, j, channels, layout));
     }
 
-    private static Tensor Shape(ShapeOp op, (int H, int W) z, int channels, bool channelsLast) =>
-        op.Of(channelsLast ? new[] { 1, z.H, z.W, channels } : new[] { 1, channels, z.H, z.W });
+    private static Tensor Shape(ShapeOp op, (int H, int W) z, int channels, MapLayout layout) => op.Of(layout switch
+    {
+        MapLayout.ChannelsLast => new[] { 1, z.H, z.W, channels },
+        MapLayout.Flat => new[] { 1, channels, z.H * z.W },
+        MapLayout.Tokens => new[] { 1, z.H * z.W, channels },
+        _ => new[] { 1, channels, z.H, z.W },
+    });
 
     /// <summary>A shape-arithmetic op after a Shape: run at each sample on that sample's values (the others as stored).</summary>
     public void Run(OnnxOp op, IReadOnlyDictionary<string, Tensor> known)
@@ -71,7 +81,7 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
         string[] sampled = op.Inputs.Where(v => v.Length > 0 && _values.ContainsKey(v)).Distinct().ToArray();
         if (sampled.Length == 0) return;
         _known = known;
-        _recorded.Add((op, -2, 0, false));
+        _recorded.Add((op, -2, 0, MapLayout.Map));
         var values = new Tensor?[samples.Count];
         for (int k = 0; k < samples.Count; k++)
         {
@@ -163,7 +173,7 @@ internal sealed class SampleSizes(IReadOnlyList<(int H, int W)> samples, IReadOn
     private Tensor? Replay(string value, int k, int map, (int H, int W) size)
     {
         var local = new Dictionary<string, Tensor?>(StringComparer.Ordinal);
-        foreach ((OnnxOp op, int j, int channels, bool last) in _recorded)
+        foreach ((OnnxOp op, int j, int channels, MapLayout last) in _recorded)
         {
             if (op is ShapeOp shape && j >= -1)
                 local[op.Output] = j == map ? Shape(shape, size, channels, last) : SizesOf(j)[k] is { } z ? Shape(shape, z, channels, last) : null;

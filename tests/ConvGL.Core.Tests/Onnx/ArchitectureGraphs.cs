@@ -153,7 +153,8 @@ internal static class ArchitectureGraphs
                                                   ("sagan", 11L), ("sagan", 13L), ("sagan", 17L), ("ldm_attn", 13L), ("ldm_attn", 17L),
                                                   ("nonlocal", 11L), ("nonlocal", 13L), ("attn_keys_first", 13L),
                                                   ("botnet_mhsa", 11L), ("botnet_mhsa", 13L), ("botnet_mhsa", 17L), ("mhsa_values_last", 13L), ("heads_as_batch", 13L),
-                                                  ("ldm_mid", 11L), ("ldm_mid", 13L), ("ldm_mid", 17L), ("ldm_mid_fixed", 13L) })
+                                                  ("ldm_mid", 11L), ("ldm_mid", 13L), ("ldm_mid", 17L), ("ldm_mid_fixed", 13L),
+                                                  ("diffusers_attn", 14L), ("diffusers_attn", 17L), ("diffusers_attn_heads", 17L), ("transformer_block", 17L) })
             yield return [arch, o];
     }
 
@@ -201,6 +202,9 @@ internal static class ArchitectureGraphs
         "heads_as_batch" => HeadsAsBatch(opset),
         "ldm_mid" => LdmMidBlock(opset, fixedSize: false),
         "ldm_mid_fixed" => LdmMidBlock(opset, fixedSize: true),
+        "diffusers_attn" => DiffusersAttention(opset, heads: 1),
+        "diffusers_attn_heads" => DiffusersAttention(opset, heads: 4),
+        "transformer_block" => TransformerBlock(opset),
         _ => throw new ArgumentException(arch),
     };
 
@@ -642,6 +646,88 @@ internal static class ArchitectureGraphs
         string back = fixedSize ? t.ConstI(A + "/Constant_o", [1, 16, 12, 16]) : t.Node(A + "/Shape_o", "Shape", [h]);
         o = t.Node(A + "/Reshape_o", "Reshape", [o, back]);
         return t.Bytes(t.Node(A + "/Add", "Add", [h, t.Conv(A + "/proj_out/Conv", o, 16, 16, 1)]));
+    }
+
+    /// <summary>A Linear on tokens as PyTorch exports it: MatMul by the stored (in, out) weight, Add the bias.</summary>
+    internal static string Linear(TorchGraph t, string name, string x, int cin, int cout, bool bias = true)
+    {
+        string stem = name.TrimStart('/').Replace('/', '.');
+        string y = t.Node(name + "/MatMul", "MatMul", [x, t.Rand(stem + ".weight", 1.2f / MathF.Sqrt(cin), cin, cout)]);
+        return bias ? t.Node(name + "/Add", "Add", [y, t.Rand(stem + ".bias", 0.3f, cout)]) : y;
+    }
+
+    /// <summary>diffusers' Attention (AttnProcessor2_0) on a 16-channel map, as a VAE's mid-block has it, dynamic sizes:
+    /// x.view(b, c, h*w).transpose(1, 2); group_norm(x.transpose(1, 2)).transpose(1, 2) (GroupNorm(4) on the (b, c, h*w) value:
+    /// its weight and bias as (C, 1)); to_q / to_k / to_v Linears; each .view(b, -1, heads, C / heads).transpose(1, 2);
+    /// scaled_dot_product_attention as torch exports it (q and k^T each times sqrt(scale), MatMul, Softmax(-1), MatMul);
+    /// .transpose(1, 2).reshape(b, -1, C); to_out Linear; .transpose(-1, -2).reshape(b, c, h, w); + x; / 1.</summary>
+    internal static byte[] DiffusersAttention(long opset, int heads)
+    {
+        var t = new TorchGraph(79 + heads, opset);
+        string x = t.Conv("/conv_in/Conv", "x", 3, 16, 3);
+        const string A = "/mid_block/attentions.0";
+        string Dim(string n, long i) => t.Unsqueeze($"{A}/Unsqueeze_{n}", t.Dim(A, x, i, n), 0);
+        string hw = t.Unsqueeze(A + "/Unsqueeze_hw", t.Node(A + "/Mul_hw", "Mul", [t.Dim(A, x, 2, "h0"), t.Dim(A, x, 3, "w0")]), 0);
+        string flat = t.Node(A + "/Reshape", "Reshape", [x, t.Node(A + "/Concat", "Concat", [Dim("b", 0), Dim("c", 1), hw], ProtoBuilders.Int("axis", 0))]);
+        string tokens = t.Node(A + "/Transpose", "Transpose", [flat], ProtoBuilders.Ints("perm", 0, 2, 1));
+        // group_norm(hidden_states.transpose(1, 2)): GroupNorm on (b, c, h*w), its weight and bias unsqueezed to (C, 1).
+        string g = t.Node(A + "/Transpose_1", "Transpose", [tokens], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string gr = t.Node(A + "/group_norm/Reshape", "Reshape", [g, t.ConstI(A + "/group_norm/Constant", [0, 4, -1])]);
+        string gi = t.Node(A + "/group_norm/InstanceNormalization", "InstanceNormalization",
+            [gr, t.Init("gn.ones", [1f, 1f, 1f, 1f], 4), t.Init("gn.zeros", [0f, 0f, 0f, 0f], 4)], new AttributeProto { Name = "epsilon", Type = 1, F = 1e-6f });
+        string gb = t.Node(A + "/group_norm/Reshape_1", "Reshape", [gi, t.Node(A + "/group_norm/Shape", "Shape", [g])]);
+        gb = t.Node(A + "/group_norm/Add", "Add", [t.Node(A + "/group_norm/Mul", "Mul", [gb, t.Rand("group_norm.weight", 0.5f, 16, 1)]), t.Rand("group_norm.bias", 0.3f, 16, 1)]);
+        string n = t.Node(A + "/Transpose_2", "Transpose", [gb], ProtoBuilders.Ints("perm", 0, 2, 1));
+        string q = Linear(t, A + "/to_q", n, 16, 16), k = Linear(t, A + "/to_k", n, 16, 16), v = Linear(t, A + "/to_v", n, 16, 16);
+        string Split(string name, string m) => t.Node($"{A}/Transpose_{name}", "Transpose",
+            [t.Node($"{A}/Reshape_{name}", "Reshape", [m, t.Node($"{A}/Concat_{name}", "Concat", [Dim(name + "b", 0), t.ConstI($"{A}/Constant_{name}", [-1, heads, 16 / heads])], ProtoBuilders.Int("axis", 0))])],
+            ProtoBuilders.Ints("perm", 0, 2, 1, 3));
+        string root = t.ConstF(A + "/Constant_sqrt", MathF.Sqrt(1 / MathF.Sqrt(16f / heads)));
+        string qs = t.Node(A + "/Mul_q", "Mul", [Split("q", q), root]);
+        string ks = t.Node(A + "/Mul_k", "Mul", [t.Node(A + "/Transpose_k2", "Transpose", [Split("k", k)], ProtoBuilders.Ints("perm", 0, 1, 3, 2)), root]);
+        string w = t.Node(A + "/Softmax", "Softmax", [t.Node(A + "/MatMul", "MatMul", [qs, ks])], ProtoBuilders.Int("axis", -1));
+        string o = t.Node(A + "/MatMul_1", "MatMul", [w, Split("v", v)]);
+        o = t.Node(A + "/Transpose_o", "Transpose", [o], ProtoBuilders.Ints("perm", 0, 2, 1, 3));
+        o = t.Node(A + "/Reshape_o", "Reshape", [o, t.Node(A + "/Concat_o", "Concat", [Dim("ob", 0), t.ConstI(A + "/Constant_o", [-1, 16])], ProtoBuilders.Int("axis", 0))]);
+        o = Linear(t, A + "/to_out.0", o, 16, 16);
+        o = t.Node(A + "/Transpose_back", "Transpose", [o], ProtoBuilders.Ints("perm", 0, 2, 1));
+        o = t.Node(A + "/Reshape_back", "Reshape", [o, t.Node(A + "/Concat_back", "Concat", [Dim("bb", 0), Dim("bc", 1), Dim("bh", 2), Dim("bw", 3)], ProtoBuilders.Int("axis", 0))]);
+        o = t.Node(A + "/Add", "Add", [o, x]);
+        return t.Bytes(t.Node(A + "/Div", "Div", [o, t.ConstF(A + "/Constant_div", 1f)]));
+    }
+
+    /// <summary>A transformer block over a map's tokens as Stable Diffusion's Transformer2DModel holds it (self-attention and
+    /// the feed-forward; no cross-attention), dynamic sizes, opset 17: x.permute(0, 2, 3, 1).reshape(b, h*w, c); LayerNorm; to_q /
+    /// to_k / to_v without bias; 2 heads ([1, -1, 2, 8] then Transpose [0, 2, 1, 3]); logits matmul(q, k^T) * 8^-0.5;
+    /// Softmax(-1); back to (1, -1, 16); to_out; + tokens; LayerNorm; Linear 16 -> 32, GELU (erf), Linear 32 -> 16; +;
+    /// reshape(b, h, w, c).permute(0, 3, 1, 2); + x.</summary>
+    internal static byte[] TransformerBlock(long opset)
+    {
+        var t = new TorchGraph(83, opset);
+        string x = t.Conv("/conv_in/Conv", "x", 3, 16, 3);
+        const string B = "/transformer_blocks.0";
+        string tokens = t.Node("/Reshape", "Reshape", [t.Node("/Transpose", "Transpose", [x], ProtoBuilders.Ints("perm", 0, 2, 3, 1)), t.ConstI("/Constant", [1, -1, 16])]);
+        string Norm(string name, string v) => t.Node(name + "/LayerNormalization", "LayerNormalization",
+            [v, t.Rand(name.TrimStart('/').Replace('/', '.') + ".weight", 1.5f, 16), t.Rand(name.TrimStart('/').Replace('/', '.') + ".bias", 0.3f, 16)], ProtoBuilders.Int("axis", -1));
+        string n = Norm(B + "/norm1", tokens);
+        string Split(string name, string m) => t.Node($"{B}/attn1/Transpose_{name}", "Transpose",
+            [t.Node($"{B}/attn1/Reshape_{name}", "Reshape", [m, t.ConstI($"{B}/attn1/Constant_{name}", [1, -1, 2, 8])])], ProtoBuilders.Ints("perm", 0, 2, 1, 3));
+        string q = Split("q", Linear(t, B + "/attn1/to_q", n, 16, 16, bias: false));
+        string k = Split("k", Linear(t, B + "/attn1/to_k", n, 16, 16, bias: false));
+        string v = Split("v", Linear(t, B + "/attn1/to_v", n, 16, 16, bias: false));
+        string logits = t.Node(B + "/attn1/MatMul", "MatMul", [q, t.Node(B + "/attn1/Transpose_kt", "Transpose", [k], ProtoBuilders.Ints("perm", 0, 1, 3, 2))]);
+        logits = t.Node(B + "/attn1/Mul", "Mul", [logits, t.ConstF(B + "/attn1/Constant_s", 1 / MathF.Sqrt(8))]);
+        string o = t.Node(B + "/attn1/MatMul_1", "MatMul", [t.Node(B + "/attn1/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", -1)), v]);
+        o = t.Node(B + "/attn1/Reshape_o", "Reshape", [t.Node(B + "/attn1/Transpose_o", "Transpose", [o], ProtoBuilders.Ints("perm", 0, 2, 1, 3)), t.ConstI(B + "/attn1/Constant_o", [1, -1, 16])]);
+        string h = t.Node(B + "/Add", "Add", [Linear(t, B + "/attn1/to_out.0", o, 16, 16), tokens]);
+        string f = Linear(t, B + "/ff/net.0/proj", Norm(B + "/norm3", h), 16, 32);
+        string erf = t.Node(B + "/ff/net.0/Erf", "Erf", [t.Node(B + "/ff/net.0/Div", "Div", [f, t.ConstF(B + "/ff/net.0/Constant", MathF.Sqrt(2))])]);
+        f = t.Node(B + "/ff/net.0/Mul_1", "Mul", [t.Node(B + "/ff/net.0/Mul", "Mul", [f, t.Node(B + "/ff/net.0/Add", "Add", [erf, t.ConstF(B + "/ff/net.0/Constant_1", 1f)])]), t.ConstF(B + "/ff/net.0/Constant_2", 0.5f)]);
+        h = t.Node(B + "/Add_1", "Add", [Linear(t, B + "/ff/net.2", f, 32, 16), h]);
+        string Dim(string name, long i) => t.Unsqueeze($"/Unsqueeze_{name}", t.Dim("", x, i, name), 0);
+        string back = t.Node("/Concat_back", "Concat", [Dim("b", 0), Dim("h", 2), Dim("w", 3), t.ConstI("/Constant_c", [16])], ProtoBuilders.Int("axis", 0));
+        string m = t.Node("/Transpose_back", "Transpose", [t.Node("/Reshape_back", "Reshape", [h, back])], ProtoBuilders.Ints("perm", 0, 3, 1, 2));
+        return t.Bytes(t.Node("/Add", "Add", [m, x]));
     }
 
     /// <summary>BoTNet's MHSA (Srinivas et al. 2021; without its relative position logits), exported with dynamic sizes: q, k, v

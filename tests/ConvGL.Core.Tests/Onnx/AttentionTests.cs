@@ -250,12 +250,17 @@ public class AttentionTests
     }
 
     /// <summary>Multi-head forms (<see cref="ArchitectureGraphs"/>: BoTNet's MHSA in 4 heads from Shape arithmetic, 2 heads with
-    /// the values last, 2 heads as a bmm's batch) import as one attention layer with the heads q's flattening makes.</summary>
+    /// the values last, 2 heads as a bmm's batch; attention over a transformer block's tokens, diffusers' Attention in 1 and
+    /// 4 heads and a Stable Diffusion style block in 2) import as one attention layer with the heads q's flattening or
+    /// split makes.</summary>
     [Theory]
     [InlineData("botnet_mhsa", 11, "/mhsa/Attention", 4, 1f, 16)]
     [InlineData("botnet_mhsa", 17, "/mhsa/Attention", 4, 1f, 16)]
     [InlineData("mhsa_values_last", 13, "/attn/Attention", 2, 0.5f, 6)]
     [InlineData("heads_as_batch", 13, "/attn/Attention", 2, 0.5f, 6)]
+    [InlineData("diffusers_attn", 17, "/mid_block/attentions.0/Attention", 1, 0.25f, 16)]
+    [InlineData("diffusers_attn_heads", 17, "/mid_block/attentions.0/Attention", 4, 0.5f, 16)]
+    [InlineData("transformer_block", 17, "/transformer_blocks.0/attn1/Attention", 2, 0.35355339f, 16)]
     public void MultiHeadForms_ImportAsOneAttentionLayerInHeads(string arch, long opset, string label, int heads, float scale, int channels)
     {
         Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(ArchitectureGraphs.Build(arch, opset), arch + ".onnx")), arch);
