@@ -453,7 +453,14 @@ public static class AttentionPattern
     /// <summary>A MatMul operand traced back to the map it flattens: the map, whether its tokens are (positions, channels),
     /// the stored factors on the way, the ops passed, the flattening Reshape, and the rank its transposes swap the last two
     /// axes of (3: (N, C, H*W); 4: (N, heads, C / heads, H*W); 0: none passed).</summary>
-    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten, int Rank, bool FromTokens = false);
+    private sealed record Tokens(string Map, bool PositionsFirst, double Factor, List<OnnxOp> Ops, ReshapeOp Flatten, int Rank, bool FromTokens = false)
+    {
+        /// <summary>Factors sqrt(1 / sqrt(E)) on the way (torch's scaled_dot_product_attention), their ops and the values whose
+        /// Shape gives E.</summary>
+        public int Roots { get; init; }
+        public List<OnnxOp> RootOps { get; init; } = [];
+        public List<string> RootsOf { get; init; } = [];
+    }
 
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
     {
@@ -471,13 +478,52 @@ public static class AttentionPattern
         }
         // A Transpose of the last two axes: the rank it swaps them in (3, or 4 with the heads), else 0.
         static int Swaps(OnnxOp? op) => op switch { TransposeOp { Perm: [0, 2, 1] } => 3, TransposeOp { Perm: [0, 1, 3, 2] } => 4, _ => 0 };
+        // torch's scaled_dot_product_attention without a scale multiplies q and k^T each by sqrt(1 / sqrt(E)), E the query's
+        // last dimension read from its Shape (Shape, Slice [-1:] or Gather -1, Cast, Sqrt, Div 1 by it, Cast, Sqrt; the
+        // Casts optional): the ops, and the value whose Shape is read, or null where v is not that.
+        (List<OnnxOp> Ops, string Of)? HeadRoot(string v)
+        {
+            var path = new List<OnnxOp>();
+            OnnxOp? Step(string value)
+            {
+                OnnxOp? p = ix.Producer(value);
+                while (p is CastOp cast)
+                {
+                    path.Add(cast);
+                    p = ix.Producer(cast.Inputs[0]);
+                }
+                return p;
+            }
+            if (Step(v) is not UnaryOp { Kind: UnaryKind.Sqrt } outer) return null;
+            path.Add(outer);
+            if (Step(outer.Inputs[0]) is not BinaryOp { Kind: BinaryKind.Div } div || div.Inputs.Count != 2 || !ix.Is(div.Inputs[0], 1)) return null;
+            path.Add(div);
+            if (Step(div.Inputs[1]) is not UnaryOp { Kind: UnaryKind.Sqrt } inner) return null;
+            path.Add(inner);
+            if (Step(inner.Inputs[0]) is not { } last || last is not (SliceOp or GatherOp) || ix.Producer(last.Inputs[0]) is not ShapeOp { Start: 0, End: null } shape) return null;
+            // The last dimension: what it picks of a made-up rank-4 shape.
+            try
+            {
+                Tensor?[] args = last.Inputs.Select((name, i) => i == 0 ? new Tensor([4], [11f, 12f, 13f, 14f]) : name.Length == 0 ? null : constants.GetValueOrDefault(name)).ToArray();
+                if (last.Inputs.Skip(1).Where((name, i) => name.Length > 0 && args[i + 1] is null).Any()) return null;
+                if (last.Run(args) is not { Length: 1 } picked || picked.Data[0] != 14f) return null;
+            }
+            catch (Exception e) when (e is ConvGLException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                return null;
+            }
+            path.AddRange([last, shape]);
+            return (path, shape.Inputs[0]);
+        }
         // Back from a MatMul's operand to the map a Reshape flattens.
         Tokens? Trace(string v, OnnxOp reader)
         {
             bool positionsFirst = false;
             double factor = 1;
-            int rank = 0;
+            int rank = 0, roots = 0;
             var passed = new List<OnnxOp>();
+            var rootOps = new List<OnnxOp>();
+            var rootsOf = new List<string>();
             while (true)
             {
                 // (Read by this op; by others too only where they are in the group, checked once it is whole: one
@@ -485,12 +531,12 @@ public static class AttentionPattern
                 if (!ix.Readers(v).Contains(reader) || ix.Producer(v) is not { } p) return null;
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
-                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank);
+                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf };
                 // A transformer's tokens (1, H*W, C) split into heads: a Reshape to (1, H*W, heads, C / heads), then Transpose
                 // [0, 2, 1, 3] to (1, heads, H*W, C / heads): positions first as they come.
                 if (p is TransposeOp { Perm: [0, 2, 1, 3] } && rank is 0 or 4 && ix.Producer(p.Inputs[0]) is ReshapeOp { Inputs.Count: 1 or 2 } split
                     && ix.Readers(split.Output) is [var only] && only == p)
-                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true);
+                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf };
                 reader = p;
                 if (Swaps(p) is > 0 and var swapped)
                 {
@@ -503,6 +549,14 @@ public static class AttentionPattern
                 {
                     factor *= sc.Factor;
                     v = sc.Other;
+                }
+                else if (p is BinaryOp { Kind: BinaryKind.Mul } m && m.Inputs.Count == 2 && m.Inputs[0] != m.Inputs[1]
+                         && (HeadRoot(m.Inputs[1]) is { } root1 ? (root1, m.Inputs[0]) : HeadRoot(m.Inputs[0]) is { } root0 ? (root0, m.Inputs[1]) : default) is ({ } root, { } other))
+                {
+                    roots++;
+                    rootOps.AddRange(root.Ops);
+                    rootsOf.Add(root.Of);
+                    v = other;
                 }
                 else return null;
             }
@@ -530,6 +584,8 @@ public static class AttentionPattern
                 logits = sc.Other;
             }
             if (mm1 is null || Trace(mm1.Inputs[0], mm1) is not { } a || Trace(mm1.Inputs[1], mm1) is not { } b || a.FromTokens != b.FromTokens) continue;
+            // torch's default scale: one sqrt(1 / sqrt(E)) on each side, E read from the query's shape (checked below).
+            if (a.Roots + b.Roots is not (0 or 2) || a.Roots != b.Roots) continue;
             // (positions of a, channels) x (channels, positions of b): the logits are (positions of a, positions of b), in
             // every head (rank 4: (N, heads, positions, positions)). a's tokens passed a transpose, which gives the rank.
             if (!a.PositionsFirst || b.PositionsFirst) continue;
@@ -578,7 +634,9 @@ public static class AttentionPattern
                 back = ix.Only(r);
             }
             if (back is not ReshapeOp unflatten || unflatten.Inputs.Count is not (1 or 2)) continue;
-            group.AddRange([mm1, .. a.Ops, .. b.Ops, .. after, mm2, .. v.Ops, unflatten]);
+            // (The roots read the query's Shape: a value of q's path into the product.)
+            if (a.Roots > 0 && !a.RootsOf.Concat(b.RootsOf).All(of => q.Ops.Any(o => o.Output == of))) continue;
+            group.AddRange([mm1, .. a.Ops, .. b.Ops, .. after, mm2, .. v.Ops, unflatten, .. a.RootOps, .. b.RootOps]);
             group = group.Distinct().ToList();
             // Every value inside is read inside the group only (a flattening shared by q, k and v is) and is no graph output.
             if (group.Any(g => g != unflatten && (ix.Readers(g.Output) is not { Count: > 0 } readers || readers.Any(r => !group.Contains(r))))) continue;
@@ -590,7 +648,7 @@ public static class AttentionPattern
             string? target = q.Flatten.AttributeShape is null ? q.Flatten.Inputs[1] : null;
             var node = new OnnxNode(label, "Attention", "", [q.Map, k.Map, v.Map, .. target is null ? Array.Empty<string>() : [target]], [unflatten.Output], new Dictionary<string, OnnxAttribute>());
             ix.Stand(group, unflatten, new AttentionOp(node, where, q.Map, k.Map, v.Map, target, unflatten.Output, (float)(scale * q.Factor * k.Factor),
-                [q.Flatten, k.Flatten, v.Flatten], unflatten, rank) { OutputTokens = a.FromTokens });
+                [q.Flatten, k.Flatten, v.Flatten], unflatten, rank) { OutputTokens = a.FromTokens, HeadScale = a.Roots > 0 });
         }
         return ix.Result();
     }
@@ -622,6 +680,13 @@ public sealed class AttentionOp : OnnxOp
     /// <summary>Whether the result is tokens (1, H*W, C) (a transformer block's attention) rather than a map.</summary>
     public bool OutputTokens { get; init; }
 
+    /// <summary>Whether the logits are also scaled by 1 / sqrt(C / heads), torch's scaled_dot_product_attention's default
+    /// (computed from the query's shape in the export), beside <see cref="Scale"/>.</summary>
+    public bool HeadScale { get; init; }
+
+    /// <summary>The whole factor on the logits for a query of <paramref name="headChannels"/> channels a head.</summary>
+    public float ScaleFor(int headChannels) => HeadScale ? (float)(Scale / Math.Sqrt(headChannels)) : Scale;
+
     /// <summary>The value holding q's flattening target (a graph value when the heads come from Shape arithmetic), or none.</summary>
     public override IEnumerable<string> IntegerInputs => Inputs.Skip(3);
 
@@ -649,14 +714,14 @@ public sealed class AttentionOp : OnnxOp
                 : throw Error($"attention over tokens takes (1, N, C) values, got {t?.ShapeString}")).ToArray();
             long[] split = Flattens[0].AttributeShape ?? (inputs.Count > 3 ? Flattens[0].Target(inputs[3]) : throw Error("q's split into heads has no target"));
             int h = HeadsOf(inputs[0]!.Shape, split) ?? throw Error($"q's Reshape to [{string.Join(", ", split)}] does not split its (1, N, C) tokens into (1, N, heads, C / heads)");
-            Tensor r = Attention.Apply(seen[0], seen[1], seen[2], Scale, h);
+            Tensor r = Attention.Apply(seen[0], seen[1], seen[2], ScaleFor(seen[0].C / h), h);
             return Indexing.Transpose(r.Reshape(r.C, r.W), [1, 0]).Reshape(1, r.W, r.C);
         }
         Tensor[] maps = inputs.Take(3).Select(t => t is { Rank: 4 } m && m.Shape[0] == 1 ? m.Reshape(m.Shape[1], m.Shape[2], m.Shape[3])
             : throw Error($"attention takes (1, C, H, W) maps, got {t?.ShapeString}")).ToArray();
         long[] target = Flattens[0].AttributeShape ?? (inputs.Count > 3 ? Flattens[0].Target(inputs[3]) : throw Error("q's flattening has no target"));
         int heads = HeadsOf(inputs[0]!.Shape, target) ?? throw Error($"q's Reshape to [{string.Join(", ", target)}] makes no (1, C, H*W) tokens, nor (1, heads, C / heads, H*W) or (heads, C / heads, H*W)");
-        Tensor o = Attention.Apply(maps[0], maps[1], maps[2], Scale, heads);
+        Tensor o = Attention.Apply(maps[0], maps[1], maps[2], ScaleFor(maps[0].C / heads), heads);
         return o.Reshape(1, o.C, o.H, o.W);
     }
 }

@@ -727,12 +727,12 @@ public static class OnnxStack
         {
             for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"splits {roles[i]}'s tokens (1, H*W, {channels[i]}) into heads (1, H*W, {heads}, C / {heads}){heading}");
             Check(att.Unflatten, reads[0], channels[2], back: true, $"merges the heads (1, H*W, {heads}, C / {heads}) back into tokens (1, H*W, C) of the query's positions{heading}");
-            return new AttentionLayer(att.Scale, heads);
+            return new AttentionLayer(att.HeadScale && att.Scale == 1 ? null : att.ScaleFor(channels[0] / heads), heads);
         }
         string tokens = att.Rank == 4 ? $"(1, {heads}, C / {heads}, H*W)" : heads == 1 ? "(1, C, H*W)" : $"({heads}, C / {heads}, H*W)";
         for (int i = 0; i < 3; i++) Check(att.Flattens[i], reads[i], channels[i], back: false, $"flattens {roles[i]} (a map of {channels[i]} channels) to {tokens}{heading}");
         Check(att.Unflatten, reads[0], channels[2], back: true, $"turns the {tokens} result back into (1, C, H, W) of the query's size{heading}");
-        return new AttentionLayer(att.Scale, heads);
+        return new AttentionLayer(att.HeadScale && att.Scale == 1 ? null : att.ScaleFor(channels[0] / heads), heads);
     }
 
     private static long[]? Target(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r)

@@ -154,7 +154,8 @@ internal static class ArchitectureGraphs
                                                   ("nonlocal", 11L), ("nonlocal", 13L), ("attn_keys_first", 13L),
                                                   ("botnet_mhsa", 11L), ("botnet_mhsa", 13L), ("botnet_mhsa", 17L), ("mhsa_values_last", 13L), ("heads_as_batch", 13L),
                                                   ("ldm_mid", 11L), ("ldm_mid", 13L), ("ldm_mid", 17L), ("ldm_mid_fixed", 13L),
-                                                  ("diffusers_attn", 14L), ("diffusers_attn", 17L), ("diffusers_attn_heads", 17L), ("transformer_block", 17L) })
+                                                  ("diffusers_attn", 14L), ("diffusers_attn", 17L), ("diffusers_attn_heads", 17L), ("transformer_block", 17L),
+                                                  ("diffusers_attn_torchscale", 14L), ("diffusers_attn_torchscale", 17L) })
             yield return [arch, o];
     }
 
@@ -204,6 +205,7 @@ internal static class ArchitectureGraphs
         "ldm_mid_fixed" => LdmMidBlock(opset, fixedSize: true),
         "diffusers_attn" => DiffusersAttention(opset, heads: 1),
         "diffusers_attn_heads" => DiffusersAttention(opset, heads: 4),
+        "diffusers_attn_torchscale" => DiffusersAttention(opset, heads: 2, torchScale: true),
         "transformer_block" => TransformerBlock(opset),
         _ => throw new ArgumentException(arch),
     };
@@ -660,8 +662,10 @@ internal static class ArchitectureGraphs
     /// x.view(b, c, h*w).transpose(1, 2); group_norm(x.transpose(1, 2)).transpose(1, 2) (GroupNorm(4) on the (b, c, h*w) value:
     /// its weight and bias as (C, 1)); to_q / to_k / to_v Linears; each .view(b, -1, heads, C / heads).transpose(1, 2);
     /// scaled_dot_product_attention as torch exports it (q and k^T each times sqrt(scale), MatMul, Softmax(-1), MatMul);
-    /// .transpose(1, 2).reshape(b, -1, C); to_out Linear; .transpose(-1, -2).reshape(b, c, h, w); + x; / 1.</summary>
-    internal static byte[] DiffusersAttention(long opset, int heads)
+    /// .transpose(1, 2).reshape(b, -1, C); to_out Linear; .transpose(-1, -2).reshape(b, c, h, w); + x; / 1.
+    /// <paramref name="torchScale"/>: the scale as torch's exporter computes it when none is given, from the query's shape
+    /// (Shape, Slice [-1:], Cast, Sqrt, Div 1 by it, Cast, Sqrt), not a stored number.</summary>
+    internal static byte[] DiffusersAttention(long opset, int heads, bool torchScale = false)
     {
         var t = new TorchGraph(79 + heads, opset);
         string x = t.Conv("/conv_in/Conv", "x", 3, 16, 3);
@@ -682,8 +686,17 @@ internal static class ArchitectureGraphs
         string Split(string name, string m) => t.Node($"{A}/Transpose_{name}", "Transpose",
             [t.Node($"{A}/Reshape_{name}", "Reshape", [m, t.Node($"{A}/Concat_{name}", "Concat", [Dim(name + "b", 0), t.ConstI($"{A}/Constant_{name}", [-1, heads, 16 / heads])], ProtoBuilders.Int("axis", 0))])],
             ProtoBuilders.Ints("perm", 0, 2, 1, 3));
+        string q4 = Split("q", q);
         string root = t.ConstF(A + "/Constant_sqrt", MathF.Sqrt(1 / MathF.Sqrt(16f / heads)));
-        string qs = t.Node(A + "/Mul_q", "Mul", [Split("q", q), root]);
+        if (torchScale)
+        {
+            AttributeProto ToFloat() => ProtoBuilders.Int("to", 1);
+            string last = t.Node(A + "/Slice_e", "Slice", [t.Node(A + "/Shape_e", "Shape", [q4]), t.ConstI(A + "/Constant_st", [-1]), t.ConstI(A + "/Constant_en", [long.MaxValue])]);
+            string e = t.Node(A + "/Cast_e", "Cast", [last], ToFloat());
+            string scale = t.Node(A + "/Cast_s", "Cast", [t.Node(A + "/Div_s", "Div", [t.ConstF(A + "/Constant_one", 1f), t.Node(A + "/Sqrt_e", "Sqrt", [e])])], ToFloat());
+            root = t.Node(A + "/Sqrt_s", "Sqrt", [scale]);
+        }
+        string qs = t.Node(A + "/Mul_q", "Mul", [q4, root]);
         string ks = t.Node(A + "/Mul_k", "Mul", [t.Node(A + "/Transpose_k2", "Transpose", [Split("k", k)], ProtoBuilders.Ints("perm", 0, 1, 3, 2)), root]);
         string w = t.Node(A + "/Softmax", "Softmax", [t.Node(A + "/MatMul", "MatMul", [qs, ks])], ProtoBuilders.Int("axis", -1));
         string o = t.Node(A + "/MatMul_1", "MatMul", [w, Split("v", v)]);
