@@ -17,7 +17,7 @@ internal static class BenchImportedOps
     {
         (int h, int w) = quick ? (36, 64) : (180, 320);
         return [Resize(16, h, w), InstanceNorm(16, h, w), ConvTranspose(16, 8, h / 2, w / 2), ChannelShuffle(quick ? 16 : 116, h / 2, w / 2), Transpose(16, h, w),
-                Attention(16, h / 4, w / 4)];
+                Attention(16, h / 4, w / 4), GroupNorm(quick ? 32 : 128, 32, quick ? 16 : 64, quick ? 16 : 64)];
     }
 
     private static BenchCase Resize(int c, int h, int w)
@@ -75,6 +75,19 @@ internal static class BenchImportedOps
             x => Indexing.Transpose(x, [1, 2, 0]), "Indexing.Transpose",
             ctx => { var op = new GpuStridedCopy(ctx); return new GpuBenchOp((i, o) => op.Run(i, view, o, (h, w, c)), op, () => op.Variant); },
             "GpuStridedCopy", x => OnnxRuntimeNode.Custom(OnnxModel.Transpose(x, 0, 2, 3, 1), "Transpose", x, (h, w, c)));
+    }
+
+    /// <summary>Group normalisation as a diffusion model's VAE decoder has it (32 groups of 128 channels at 64x64; quick: 32
+    /// channels at 16x16), against ONNX Runtime running PyTorch's GroupNorm export (Reshape, InstanceNormalization, Reshape,
+    /// Mul, Add).</summary>
+    private static BenchCase GroupNorm(int c, int groups, int h, int w)
+    {
+        float[] scale = Enumerable.Range(0, c).Select(i => 0.5f + i / (float)c).ToArray(), shift = Enumerable.Range(0, c).Select(i => i * 0.01f - 0.5f).ToArray();
+        var norm = new Core.Ops.InstanceNorm(scale, shift, 1e-6f);
+        return Case($"groupnorm-{c}", $"group normalisation, {groups} groups", c, c, h, w, "-", "-", 0, 17,
+            x => norm.ApplyInGroups(x, groups), "InstanceNorm.ApplyInGroups",
+            ctx => { var op = new GpuGroupNorm(ctx, norm, groups); return new GpuBenchOp((i, o) => op.Run(i, o), op, () => op.Variant); },
+            "GpuGroupNorm", x => OnnxRuntimeNode.Custom(OnnxModel.GroupNorm(x, groups, scale, shift), "Reshape, InstanceNormalization, Reshape, Mul, Add", x, (c, h, w)));
     }
 
     /// <summary>Self-attention of a map over its own positions (q = k = v = the map, scale 1 / sqrt C): 45x80 positions

@@ -271,6 +271,34 @@ internal static class OnnxModel
         return Model(graph);
     }
 
+    /// <summary>GroupNorm as torch exports it: Reshape to (1, groups, -1), InstanceNormalization of ones and zeros, Reshape
+    /// back, Mul by the weight and Add the bias as (C, 1, 1).</summary>
+    public static byte[] GroupNorm(Tensor input, int groups, float[] scale, float[] shift)
+    {
+        Proto Node(string op, string output, params string[] inputs)
+        {
+            var n = new Proto();
+            foreach (string i in inputs) n.String(1, i);
+            return n.String(2, output).String(4, op);
+        }
+        var graph = new Proto()
+            .Message(1, Node("Reshape", "r", "x", "grouped"))
+            .Message(1, Node("InstanceNormalization", "n", "r", "ones", "zeros"))
+            .Message(1, Node("Reshape", "back", "n", "shape"))
+            .Message(1, Node("Mul", "scaled", "back", "w"))
+            .Message(1, Node("Add", "y", "scaled", "b"))
+            .String(2, "convgl-bench")
+            .Message(5, Int64Initializer("grouped", 0, groups, -1))
+            .Message(5, Int64Initializer("shape", 1, input.C, input.H, input.W))
+            .Message(5, Initializer("ones", [groups], Enumerable.Repeat(1f, groups).ToArray()))
+            .Message(5, Initializer("zeros", [groups], new float[groups]))
+            .Message(5, Initializer("w", [input.C, 1, 1], scale))
+            .Message(5, Initializer("b", [input.C, 1, 1], shift))
+            .Message(11, ValueInfo("x", 1, input.C, input.H, input.W))
+            .Message(12, ValueInfo("y", 1, input.C, input.H, input.W));
+        return Model(graph);
+    }
+
     /// <summary>ConvTranspose 3x3, stride 2, pads 1, output_padding 1: (H, W) -> (2H, 2W).</summary>
     public static byte[] ConvTranspose(Tensor input, Tensor weight, float[] bias)
     {

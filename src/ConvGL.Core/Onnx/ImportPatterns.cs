@@ -458,6 +458,8 @@ public static class AttentionPattern
         /// <summary>Factors sqrt(1 / sqrt(E)) on the way (torch's scaled_dot_product_attention), their ops and the values whose
         /// Shape gives E.</summary>
         public int Roots { get; init; }
+        /// <summary>The largest rank of the stored factors on the way.</summary>
+        public int ScalarRank { get; init; }
         public List<OnnxOp> RootOps { get; init; } = [];
         public List<string> RootsOf { get; init; } = [];
     }
@@ -467,13 +469,15 @@ public static class AttentionPattern
         var ix = new PatternIndex(ops, constants, graphOutputs);
         // A stored single value a Mul or Div applies to v (either side of a Mul, the divisor of a Div): (the other input, the
         // factor), or null.
-        (string Other, double Factor)? Scaling(OnnxOp? op)
+        (string Other, double Factor, int Rank)? Scaling(OnnxOp? op)
         {
             if (op is not BinaryOp { Kind: BinaryKind.Mul or BinaryKind.Div } b || b.Inputs.Count != 2) return null;
-            // (Of rank 3 at most: the tokens and logits are rank 3, and a rank-4 constant would make the product rank 4,
-            // moving the Softmax's axis; the review's (1, 1, 1, 1) scale normalised over a dimension of size 1.)
-            if (ix.Scalar(b.Inputs[1], 3) is { } s1 && !ix.IsConstant(b.Inputs[0])) return (b.Inputs[0], b.Kind == BinaryKind.Mul ? s1 : 1.0 / s1);
-            if (b.Kind == BinaryKind.Mul && ix.Scalar(b.Inputs[0], 3) is { } s0 && !ix.IsConstant(b.Inputs[1])) return (b.Inputs[1], s0);
+            // (Its rank is checked against the tokens' once known: a rank-4 constant on rank-3 tokens or logits makes the
+            // product rank 4, moving the Softmax's axis; the review's (1, 1, 1, 1) scale normalised over a dimension of
+            // size 1. On rank-4 heads it changes nothing.)
+            int RankOf(string v) => constants.TryGetValue(v, out Tensor? t) ? t.Rank : 0;
+            if (ix.Scalar(b.Inputs[1], 4) is { } s1 && !ix.IsConstant(b.Inputs[0])) return (b.Inputs[0], b.Kind == BinaryKind.Mul ? s1 : 1.0 / s1, RankOf(b.Inputs[1]));
+            if (b.Kind == BinaryKind.Mul && ix.Scalar(b.Inputs[0], 4) is { } s0 && !ix.IsConstant(b.Inputs[1])) return (b.Inputs[1], s0, RankOf(b.Inputs[0]));
             return null;
         }
         // A Transpose of the last two axes: the rank it swaps them in (3, or 4 with the heads), else 0.
@@ -520,7 +524,7 @@ public static class AttentionPattern
         {
             bool positionsFirst = false;
             double factor = 1;
-            int rank = 0, roots = 0;
+            int rank = 0, roots = 0, scalarRank = 0;
             var passed = new List<OnnxOp>();
             var rootOps = new List<OnnxOp>();
             var rootsOf = new List<string>();
@@ -531,12 +535,12 @@ public static class AttentionPattern
                 if (!ix.Readers(v).Contains(reader) || ix.Producer(v) is not { } p) return null;
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
-                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf };
+                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf, ScalarRank = scalarRank };
                 // A transformer's tokens (1, H*W, C) split into heads: a Reshape to (1, H*W, heads, C / heads), then Transpose
                 // [0, 2, 1, 3] to (1, heads, H*W, C / heads): positions first as they come.
                 if (p is TransposeOp { Perm: [0, 2, 1, 3] } && rank is 0 or 4 && ix.Producer(p.Inputs[0]) is ReshapeOp { Inputs.Count: 1 or 2 } split
                     && ix.Readers(split.Output) is [var only] && only == p)
-                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf };
+                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf, ScalarRank = scalarRank };
                 reader = p;
                 if (Swaps(p) is > 0 and var swapped)
                 {
@@ -548,6 +552,7 @@ public static class AttentionPattern
                 else if (Scaling(p) is { } sc)
                 {
                     factor *= sc.Factor;
+                    scalarRank = Math.Max(scalarRank, sc.Rank);
                     v = sc.Other;
                 }
                 else if (p is BinaryOp { Kind: BinaryKind.Mul } m && m.Inputs.Count == 2 && m.Inputs[0] != m.Inputs[1]
@@ -567,6 +572,7 @@ public static class AttentionPattern
             // The logits: a MatMul, scaled on the way by stored values.
             var group = new List<OnnxOp> { softmax };
             double scale = 1;
+            int scalarRank = 0;
             string logits = softmax.Inputs[0];
             OnnxOp reader = softmax;
             OnnxOp? mm1 = null;
@@ -579,6 +585,7 @@ public static class AttentionPattern
                 }
                 if (Scaling(p) is not { } sc) break;
                 scale *= sc.Factor;
+                scalarRank = Math.Max(scalarRank, sc.Rank);
                 group.Add(p);
                 reader = p;
                 logits = sc.Other;
@@ -591,6 +598,7 @@ public static class AttentionPattern
             if (!a.PositionsFirst || b.PositionsFirst) continue;
             int rank = a.Rank;
             if (b.Rank is not 0 && b.Rank != rank) continue;
+            if (Math.Max(scalarRank, Math.Max(a.ScalarRank, b.ScalarRank)) > rank) continue;
             int axis = softmax.Axis < 0 ? softmax.Axis + rank : softmax.Axis;
             if (axis != rank - 1 && axis != rank - 2 || (softmax.Coerced && axis != rank - 1)) continue;
             bool bIsKeys = axis == rank - 1;

@@ -126,6 +126,27 @@ public class AttentionImportFormsTests(ITestOutputHelper log)
         Assert.True(!r.Imported || r.Diff < 1e-4, r.Text);
     }
 
+    /// <summary>Two heads ((1, 2, 2, H*W) tokens, Transposes [0, 1, 3, 2]) with the logits scaled by a stored (1, 1, 1, 1)
+    /// value: on rank-4 logits it changes no axis, so it imports (the review: refused as on rank-3 logits) and equals ONNX
+    /// Runtime.</summary>
+    [Fact]
+    public void Rank4ScalarScale_OnHeads_ImportsAndMatches()
+    {
+        var t = new TorchGraph(73, 13);
+        t.FixInput(H, W);
+        string x = t.Relu("/c/act", t.Conv("/c/Conv", "x", 3, 6, 3));
+        string q = t.Conv("/a/q/Conv", x, 6, 4, 1), k = t.Conv("/a/k/Conv", x, 6, 4, 1), v = t.Conv("/a/v/Conv", x, 6, 4, 1);
+        string Heads(string n, string m) => t.Node($"/a/Reshape_{n}", "Reshape", [m, t.ConstI($"/a/Constant_{n}", [1, 2, 2, H * W])]);
+        string Swap(string n, string m) => t.Node($"/a/Transpose_{n}", "Transpose", [m], ProtoBuilders.Ints("perm", 0, 1, 3, 2));
+        string logits = t.Node("/a/MatMul", "MatMul", [Swap("q", Heads("q", q)), Heads("k", k)]);
+        logits = t.Node("/a/Mul", "Mul", [logits, t.Init("scale4d", [0.5f], 1, 1, 1, 1)]);
+        string w = t.Node("/a/Softmax", "Softmax", [logits], ProtoBuilders.Int("axis", -1));
+        string o = t.Node("/a/MatMul_1", "MatMul", [Heads("v", v), Swap("w", w)]);
+        var r = Compare("rank4_scale_heads", t.Bytes(t.Node("/a/Reshape_o", "Reshape", [o, t.ConstI("/a/Constant_o", [1, 4, H, W])])));
+        Assert.True(r.Imported && r.Diff < 1e-4, r.Text);
+        Assert.Contains("attention", r.Text);
+    }
+
     /// <summary>Softmax over axis 1 of SAGAN's (queries, keys) logits: over the queries. Then weights x v^T -> should be refused or equal.</summary>
     [Theory]
     [InlineData(11L, 2L)]
