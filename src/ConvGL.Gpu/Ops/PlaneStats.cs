@@ -18,19 +18,20 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
 
     private GlBuffer? _stats;
     private readonly GlProgram?[] _pass1 = new GlProgram?[2];
-    private readonly GlProgram?[] _combine = new GlProgram?[2];
+    private readonly GlProgram?[] _combine = new GlProgram?[3];
 
     /// <summary>Planes bigger than a chunk go through here; smaller ones are one workgroup's work anyway.</summary>
     public static bool Worth(int plane) => plane > Chunk;
 
     /// <summary>MODE 0: the P means into <paramref name="output"/>; MODE 1: a[0..P) then b[0..P) of instance normalisation
-    /// (<paramref name="parameters"/>: scale[0..C) then shift[0..C)) into <paramref name="output"/>.</summary>
-    public void Run(GpuTensor input, int plane, int mode, GlBuffer? parameters, int channels, float epsilon, GlBuffer output)
+    /// (<paramref name="parameters"/>: scale[0..C) then shift[0..C)) into <paramref name="output"/>; MODE 2: a[0..C) then
+    /// b[0..C) of group normalisation, each plane a group's run of <paramref name="perGroup"/> channels.</summary>
+    public void Run(GpuTensor input, int plane, int mode, GlBuffer? parameters, int channels, float epsilon, GlBuffer output, int perGroup = 1)
     {
         GL gl = context.Gl;
         int planes = input.Length / plane, chunks = (plane + LaneChunk - 1) / LaneChunk;
         // The combining pass walks a plane's chunks twice (mean, then the spread around it).
-        long loops = 2L * chunks;
+        long loops = 2L * chunks + (mode == 2 ? perGroup : 0);
         if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "plane statistics", loops, $"planes of {plane:N0} values");
         _stats ??= new GlBuffer(context, "plane statistics");
         _stats.Reserve(2 * planes * chunks);
@@ -56,9 +57,10 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
         gl.Uniform1(p2.Uniform("u_chunks"), chunks);
         gl.Uniform1(p2.Uniform("u_channels"), Math.Max(channels, 1));
         gl.Uniform1(p2.Uniform("u_epsilon"), epsilon);
+        if (mode == 2) gl.Uniform1(p2.Uniform("u_per_group"), perGroup);
         _stats.Bind(0);
         (parameters ?? _stats).Bind(1);
-        output.Reserve(mode == 0 ? planes : 2 * planes);
+        output.Reserve(mode == 0 ? planes : mode == 1 ? 2 * planes : 2 * channels);
         output.Bind(3);
         p2.DispatchFlat(planes);
         ComputeOp.Barrier(gl);

@@ -338,11 +338,16 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
             {
                 float[] scale = Parity.RandomVector(rng, 2f, c), shift = Parity.RandomVector(rng, 1f, c);
                 var norm = new InstanceNorm(scale, shift, 1e-5f);
-                using var gpu = new GpuGroupNorm(fixture.Context, norm, groups);
                 Tensor x = Parity.Random(rng, c, h, w);
                 for (int i = 0; i < x.Length; i++) x.Data[i] += offset;
-                AssertClose(norm.ApplyInGroups(x, groups), gpu.Apply(x), $"({c}, {h}, {w}) in {groups} groups, offset {offset}", offset == 0 ? 1e-5 : 1e-3);
-                Assert.StartsWith("groupnorm: ", gpu.Variant);
+                foreach (ConvPath path in new[] { ConvPath.Fast, ConvPath.Direct })
+                {
+                    using var gpu = new GpuGroupNorm(fixture.Context, norm, groups) { Choice = path };
+                    AssertClose(norm.ApplyInGroups(x, groups), gpu.Apply(x), $"({c}, {h}, {w}) in {groups} groups, offset {offset}, {path}", offset == 0 ? 1e-5 : 1e-3);
+                    // Runs of 256 values or more take the composed path unless forced to the two normalisation passes.
+                    bool composed = path == ConvPath.Fast && c / groups * h * w >= PlaneStats.LaneChunk;
+                    Assert.Equal(composed, gpu.Variant.Contains("composed", StringComparison.Ordinal));
+                }
             }
         Assert.Throws<ConvGLException>(() => new GpuGroupNorm(fixture.Context, new InstanceNorm([1f, 1f, 1f], [0f, 0f, 0f], 0f), 2));
     }
