@@ -462,6 +462,10 @@ public static class AttentionPattern
         public int ScalarRank { get; init; }
         public List<OnnxOp> RootOps { get; init; } = [];
         public List<string> RootsOf { get; init; } = [];
+        /// <summary>The value the first such factor multiplies, and whether an odd number of transposes lie between it and
+        /// the product (its last axis is then not the one the product sums over).</summary>
+        public string? RootOperand { get; init; }
+        public bool RootTurned { get; init; }
     }
 
     public static List<OnnxOp> Fuse(IReadOnlyList<OnnxOp> ops, IReadOnlyDictionary<string, Tensor> constants, IEnumerable<string> graphOutputs, string source)
@@ -491,7 +495,7 @@ public static class AttentionPattern
             OnnxOp? Step(string value)
             {
                 OnnxOp? p = ix.Producer(value);
-                while (p is CastOp cast)
+                while (p is CastOp { KeepsValues: true } cast)
                 {
                     path.Add(cast);
                     p = ix.Producer(cast.Inputs[0]);
@@ -525,6 +529,8 @@ public static class AttentionPattern
             bool positionsFirst = false;
             double factor = 1;
             int rank = 0, roots = 0, scalarRank = 0;
+            string? rootOperand = null;
+            bool rootTurned = false;
             var passed = new List<OnnxOp>();
             var rootOps = new List<OnnxOp>();
             var rootsOf = new List<string>();
@@ -535,12 +541,14 @@ public static class AttentionPattern
                 if (!ix.Readers(v).Contains(reader) || ix.Producer(v) is not { } p) return null;
                 passed.Add(p);
                 if (p is ReshapeOp flatten && flatten.Inputs.Count is 1 or 2)
-                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf, ScalarRank = scalarRank };
+                    return new Tokens(flatten.Inputs[0], positionsFirst, factor, passed, flatten, rank)
+                        { Roots = roots, RootOps = rootOps, RootsOf = rootsOf, ScalarRank = scalarRank, RootOperand = rootOperand, RootTurned = rootTurned };
                 // A transformer's tokens (1, H*W, C) split into heads: a Reshape to (1, H*W, heads, C / heads), then Transpose
                 // [0, 2, 1, 3] to (1, heads, H*W, C / heads): positions first as they come.
                 if (p is TransposeOp { Perm: [0, 2, 1, 3] } && rank is 0 or 4 && ix.Producer(p.Inputs[0]) is ReshapeOp { Inputs.Count: 1 or 2 } split
                     && ix.Readers(split.Output) is [var only] && only == p)
-                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true) { Roots = roots, RootOps = rootOps, RootsOf = rootsOf, ScalarRank = scalarRank };
+                    return new Tokens(split.Inputs[0], !positionsFirst, factor, [.. passed, split], split, 4, FromTokens: true)
+                        { Roots = roots, RootOps = rootOps, RootsOf = rootsOf, ScalarRank = scalarRank, RootOperand = rootOperand, RootTurned = rootTurned };
                 reader = p;
                 if (Swaps(p) is > 0 and var swapped)
                 {
@@ -558,7 +566,7 @@ public static class AttentionPattern
                 else if (p is BinaryOp { Kind: BinaryKind.Mul } m && m.Inputs.Count == 2 && m.Inputs[0] != m.Inputs[1]
                          && (HeadRoot(m.Inputs[1]) is { } root1 ? (root1, m.Inputs[0]) : HeadRoot(m.Inputs[0]) is { } root0 ? (root0, m.Inputs[1]) : default) is ({ } root, { } other))
                 {
-                    roots++;
+                    if (roots++ == 0) (rootOperand, rootTurned) = (other, positionsFirst);
                     rootOps.AddRange(root.Ops);
                     rootsOf.Add(root.Of);
                     v = other;
@@ -642,8 +650,9 @@ public static class AttentionPattern
                 back = ix.Only(r);
             }
             if (back is not ReshapeOp unflatten || unflatten.Inputs.Count is not (1 or 2)) continue;
-            // (The roots read the query's Shape: a value of q's path into the product.)
-            if (a.Roots > 0 && !a.RootsOf.Concat(b.RootsOf).All(of => q.Ops.Any(o => o.Output == of))) continue;
+            // (The roots read the Shape of the very value q's root multiplies, whose last axis is the one the product sums
+            // over, the channels a head: torch's query. The Shape of q's flattening, (N, C, H*W), would give E = H*W.)
+            if (a.Roots > 0 && (!ReferenceEquals(q, a) || a.RootTurned || a.RootOperand is not { } operand || !a.RootsOf.Concat(b.RootsOf).All(of => of == operand))) continue;
             group.AddRange([mm1, .. a.Ops, .. b.Ops, .. after, mm2, .. v.Ops, unflatten, .. a.RootOps, .. b.RootOps]);
             group = group.Distinct().ToList();
             // Every value inside is read inside the group only (a flattening shared by q, k and v is) and is no graph output.

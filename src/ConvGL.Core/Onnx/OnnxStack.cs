@@ -262,7 +262,7 @@ public static class OnnxStack
                 }
                 // One channel picked, x[:, i] (torchvision's Inception v3 and GoogLeNet transform_input): a Gather on axis 1 by one
                 // stored index, then (a scalar index drops the axis) an Unsqueeze at axis 1: a slice layer of that channel.
-                if (op is GatherOp pick && index.TryGetValue(op.Inputs[0], out int picked) && RankOf(picked) == 4 && !channelsLast.Contains(op.Inputs[0])
+                if (op is GatherOp pick && index.TryGetValue(op.Inputs[0], out int picked) && RankOf(picked) == 4 && LayoutOf(op.Inputs[0]) == MapLayout.Map
                     && pick.AxisFor(4) == 1 && known.TryGetValue(op.Inputs[1], out Tensor? at) && at.Length == 1 && at.Rank <= 1)
                 {
                     int count = ChannelsOf(picked), ch = (int)at.Data[0] + (at.Data[0] < 0 ? count : 0);
@@ -391,7 +391,7 @@ public static class OnnxStack
                     throw new ConvGLException(inTokens
                         ? $"{op.Where}: in a stack tokens (1, H*W, C) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, attention, and back by Transpose [0, 2, 1] or a Reshape to (1, H, W, C)"
                         : $"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
-                if (inFlat && op is not (GroupNormOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
+                if (inFlat && op is not (GroupNormOp or GroupNormalizationOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
                     throw new ConvGLException($"{op.Where}: in a stack a map flattened to (1, C, H*W) may only be transposed to tokens (Transpose [0, 2, 1]), group-normalised, scaled and shifted per channel, go through element-wise ops, or be reshaped back to (1, C, H, W)");
                 int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
                     : throw new ConvGLException($"{op.Where}: input '{v}' is a constant; in a stack every data input must be a map")).ToArray();
@@ -439,9 +439,9 @@ public static class OnnxStack
                     LrnOp l => new LrnLayer(l.Parameters),
                     BinaryOp b when inLast && reads.Length == 2 && !(channelsLast.Contains(op.Inputs[0]) && channelsLast.Contains(op.Inputs[1])) =>
                         throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a channels-last map and a channels-first one"),
-                    BinaryOp b when reads.Length == 2 => TwoMaps(b, b.Kind, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
                     BinaryOp b when reads.Length == 2 && inFlat && !(flattened.Contains(op.Inputs[0]) && flattened.Contains(op.Inputs[1])) =>
                         throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} joins a map flattened to (1, C, H*W) and a value of another layout"),
+                    BinaryOp b when reads.Length == 2 => TwoMaps(b, b.Kind, [ChannelsOf(reads[0]), ChannelsOf(reads[1])], [RankOf(reads[0]), RankOf(reads[1])]),
                     BinaryOp b => Binary(known, b, reads.Length, ChannelsOf(reads[0]), RankOf(reads[0]), inLast, inFlat),
                     LayerNormOp ln when inLast => ChannelLayerNorm(known, ln, ChannelsOf(reads[0]), inTokens ? 3 : 4),
                     ChannelNormOp cn when (RankOf(reads[0]) == 4 ? (inTokens ? cn.AxisFor(3) == 2 : cn.AxisFor(4) == (inLast ? 3 : 1)) : cn.AxisFor(2) == 1) =>
@@ -755,7 +755,8 @@ public static class OnnxStack
         // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
         // by q, k and v, or the values scaled): say which form imports.
         string attention = target.Length is 3 or 4
-            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W), or into heads as (N, heads, C / heads, H*W) or (heads, C / heads, H*W), by Reshapes that only its nodes read, with no stored factor on v)"
+            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W), or into heads as (N, heads, C / heads, H*W) or (heads, C / heads, H*W), by Reshapes that only its nodes read, with no stored factor on v;" +
+              " a group normalisation as PyTorch exports it, a Reshape to (N, groups, -1) into InstanceNormalization of stored ones and zeros and a Reshape back to the input's own shape, as one groupnorm layer)"
             : "";
         throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported{attention}");
     }
@@ -810,6 +811,9 @@ public static class OnnxStack
         bool constantFirst = known.ContainsKey(b.Inputs[0]);
         if (b.Kind == BinaryKind.PRelu && constantFirst) throw new ConvGLException($"{b.Where}: in a stack PRelu's input must be a map");
         Tensor k = Constant(known, b, b.Inputs[constantFirst ? 0 : 1]);
+        // (A value computed from a map's height or width: not known at import; a layer of NaN scales gave NaN maps.)
+        if (k.Data.Any(float.IsNaN))
+            throw new ConvGLException($"{b.Where}: in a stack its other input is computed from a map's height or width (Shape), which a layer cannot hold; export the model at a fixed input size");
         // x^k, and max / min against a number (one stored value): a pow / max / min layer with that value.
         if (b.Kind is BinaryKind.Pow or BinaryKind.Max or BinaryKind.Min)
             return NumberOperand(b, b.Kind, k, constantFirst);
@@ -823,7 +827,10 @@ public static class OnnxStack
             : rank == 2 && !channelsLast && k.Length == channels && kept.Length == 1 && k.Rank <= 2 ? k.Data
             // Channels-last: a constant of (C), (1, 1, 1, C) or (1, 1, C) scales the channels.
             : channelsLast && k.Length == channels && k.Shape[^1] == channels ? k.Data
-            : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: (C, 1, 1), (1, C, 1, 1), (C) after a flatten, or a single value), which a stack needs");
+            : throw new ConvGLException($"{b.Where}: constant {k.ShapeString} is not one value per channel ({channels}: " +
+                (flatMap ? "(C, 1) or (1, C, 1) on a map flattened to (1, C, H*W)"
+                    : channelsLast ? "(C), (1, C) or (1, 1, C) on channels-last values and tokens"
+                    : "(C, 1, 1), (1, C, 1, 1), (C) after a flatten") + ", or a single value), which a stack needs");
         // PRelu (opset 6: a slope of (C) means one per channel): the slopes as they are, one or one per channel.
         if (b.Kind == BinaryKind.PRelu)
             return new PReluLayer(k.Length == 1 ? [k.Data[0]] : k.Length == channels && (k.Rank == 1 && b.LegacyAxis == 1 || kept.Skip(1).All(d => d == 1) && k.Rank >= 3) ? k.Data
