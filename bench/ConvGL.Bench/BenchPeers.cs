@@ -275,12 +275,6 @@ internal static class OnnxModel
     /// back, Mul by the weight and Add the bias as (C, 1, 1).</summary>
     public static byte[] GroupNorm(Tensor input, int groups, float[] scale, float[] shift)
     {
-        Proto Node(string op, string output, params string[] inputs)
-        {
-            var n = new Proto();
-            foreach (string i in inputs) n.String(1, i);
-            return n.String(2, output).String(4, op);
-        }
         var graph = new Proto()
             .Message(1, Node("Reshape", "r", "x", "grouped"))
             .Message(1, Node("InstanceNormalization", "n", "r", "ones", "zeros"))
@@ -332,12 +326,6 @@ internal static class OnnxModel
     public static byte[] SelfAttention(Tensor input, float scale)
     {
         int p = input.H * input.W;
-        Proto Node(string op, string output, params string[] inputs)
-        {
-            var n = new Proto();
-            foreach (string i in inputs) n.String(1, i);
-            return n.String(2, output).String(4, op);
-        }
         var graph = new Proto()
             .Message(1, Node("Reshape", "t", "x", "flat"))
             .Message(1, Node("Transpose", "tq", "t").Message(5, Ints("perm", 0, 2, 1)))
@@ -367,6 +355,14 @@ internal static class OnnxModel
     }
 
     private static Proto Str(string name, string value) => new Proto().String(1, name).String(4, value).Varint(20, 3);
+
+    /// <summary>A node of <paramref name="op"/> reading <paramref name="inputs"/>, writing <paramref name="output"/>.</summary>
+    private static Proto Node(string op, string output, params string[] inputs)
+    {
+        var n = new Proto();
+        foreach (string i in inputs) n.String(1, i);
+        return n.String(2, output).String(4, op);
+    }
 
     private static Proto Int64Initializer(string name, params long[] values)
     {

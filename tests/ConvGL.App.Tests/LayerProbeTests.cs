@@ -461,7 +461,7 @@ public sealed class LayerProbeTests
             // The group norm: channel 3's group is channels 2 and 3, their 2 x 63 values' mean and variance.
             probe.Take(pipeline, 6, 3, 4, 3);
             Assert.Equal((2, 2), (probe.FirstInput, probe.InputChannels));
-            (double gm, double gv) = ConvGL.Core.Ops.InstanceNorm.Statistics(cpu.Outputs[0].Data.AsSpan(2 * 63, 2 * 63));
+            (double gm, double gv) = ConvGL.Core.Ops.LayerNorm.MeanAndVariance(cpu.Outputs[0].Data.AsSpan(2 * 63, 2 * 63));
             Assert.Equal(gm, probe.NormMean, 5);
             Assert.Equal(gv, probe.NormVariance, 4);
             lines = HudText.ProbeLines(probe, false, c => "?", 200, pipeline.MapName);

@@ -770,7 +770,7 @@ public static class GroupNormPattern
             if (ix.Taken(group)) continue;
             string label = ix.Label(group, back, "GroupNorm");
             string where = $"{source}: node '{ErrorText.Echo(norm.Node.Label)}' (group normalisation as {ix.Spelled(group)})";
-            ix.Stand(group, back, new GroupNormOp(PatternIndex.Node(label, "GroupNormalization", x, back.Output), where, x, back.Output, groups, norm.Epsilon, stored));
+            ix.Stand(group, back, new GroupNormOp(PatternIndex.Node(label, "GroupNormalization", x, back.Output), where, x, back.Output, groups, norm.Epsilon, stored, back));
         }
         return ix.Result();
     }
@@ -784,10 +784,12 @@ public sealed class GroupNormOp : OnnxOp
     public int Groups { get; }
     public float Epsilon { get; }
     public long[]? BackTarget { get; }
+    /// <summary>The Reshape back (its rule resolves <see cref="BackTarget"/>).</summary>
+    public ReshapeOp Back { get; }
 
-    internal GroupNormOp(OnnxNode node, string where, string input, string output, int groups, float epsilon, long[]? backTarget) : base(node, where, [input], output)
+    internal GroupNormOp(OnnxNode node, string where, string input, string output, int groups, float epsilon, long[]? backTarget, ReshapeOp back) : base(node, where, [input], output)
     {
-        (Groups, Epsilon, BackTarget) = (groups, epsilon, backTarget);
+        (Groups, Epsilon, BackTarget, Back) = (groups, epsilon, backTarget, back);
     }
 
     public override Tensor Run(IReadOnlyList<Tensor?> inputs)
@@ -803,25 +805,11 @@ public sealed class GroupNormOp : OnnxOp
         return new Tensor(ResolveBack(x.Shape), y.Data);
     }
 
-    /// <summary>The stored back target resolved for an x of <paramref name="shape"/> as ONNX's Reshape would (0 keeps
-    /// (N, groups, rest)'s dimension, -1 takes the rest).</summary>
+    /// <summary>The stored back target resolved for an x of <paramref name="shape"/> as the Reshape back resolves it from
+    /// (N, groups, rest).</summary>
     public int[] ResolveBack(int[] shape)
     {
         int rest = (int)(shape.Aggregate(1L, (p, d) => p * d) / ((long)shape[0] * Groups));
-        int[] grouped = [shape[0], Groups, rest];
-        long total = grouped.Aggregate(1L, (p, d) => p * d), known = 1;
-        var result = new long[BackTarget!.Length];
-        int infer = -1;
-        for (int i = 0; i < result.Length; i++)
-        {
-            long t = BackTarget[i] == 0 && i < grouped.Length ? grouped[i] : BackTarget[i];
-            if (t == -1 && infer < 0) { infer = i; continue; }
-            if (t < 0) throw Error($"reshape back to [{string.Join(", ", BackTarget)}]: entry {i} is {t}");
-            result[i] = t;
-            known *= t;
-        }
-        if (infer >= 0) result[infer] = known == 0 ? 0 : total / known;
-        if (result.Aggregate(1L, (p, d) => p * d) != total) throw Error($"reshape back to [{string.Join(", ", BackTarget)}] does not hold the {total} values");
-        return result.Select(d => (int)d).ToArray();
+        return Back.OutputShape([shape[0], Groups, rest], BackTarget!);
     }
 }

@@ -48,7 +48,7 @@ public sealed class InstanceNorm
     /// <paramref name="groups"/> groups of C / groups consecutive channels, each group's values (all its planes together)
     /// normalised by their own mean and population variance, then scaled and shifted per channel: y = scale[c] (x -
     /// mean_g) / sqrt(var_g + epsilon) + shift[c]. Groups = C is <see cref="Apply(Tensor)"/>; 1 group normalises the whole map.
-    /// Statistics in double, two passes, as <see cref="Apply(Tensor, int)"/>.</summary>
+    /// Statistics in double, two passes (<see cref="LayerNorm.MeanAndVariance"/>), as <see cref="Apply(Tensor, int)"/>.</summary>
     public Tensor ApplyInGroups(Tensor input, int groups)
     {
         if (input.Rank != 3 || input.C != Channels)
@@ -58,7 +58,7 @@ public sealed class InstanceNorm
         var output = new Tensor(input.Shape);
         for (int g = 0; g < groups; g++)
         {
-            (double mean, double var) = Statistics(input.Data.AsSpan(g * n, n));
+            (double mean, double var) = LayerNorm.MeanAndVariance(input.Data.AsSpan(g * n, n));
             for (int c = g * perGroup; c < (g + 1) * perGroup; c++)
             {
                 double a = Scale[c] / Math.Sqrt(var + Epsilon);
@@ -73,17 +73,6 @@ public sealed class InstanceNorm
     {
         if (groups < 1 || channels % groups != 0)
             throw new ConvGLException($"groupnorm: {groups} groups do not divide the {channels} channels; each group takes an equal share (32 groups of a 64- or 128-channel map, as diffusion UNets)");
-    }
-
-    /// <summary>The mean and population variance of <paramref name="x"/>, in double, the variance from the deviations.</summary>
-    public static (double Mean, double Variance) Statistics(ReadOnlySpan<float> x)
-    {
-        double mean = 0;
-        foreach (float v in x) mean += v;
-        mean /= x.Length;
-        double var = 0;
-        foreach (float v in x) var += (v - mean) * (v - mean);
-        return (mean, var / x.Length);
     }
 
     /// <summary>A (C, H, W) map.</summary>

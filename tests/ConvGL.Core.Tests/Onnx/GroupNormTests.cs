@@ -33,7 +33,7 @@ public class GroupNormTests
         var norm = new InstanceNorm([1f, 2f, 0.5f, -1f, 3f, 1f], [0f, 1f, -1f, 2f, 0f, 0.5f], 1e-5f);
         Assert.Equal(norm.Apply(x).Data, norm.ApplyInGroups(x, 6).Data);
         // One group: every value against the map's own mean and variance.
-        (double mean, double var) = InstanceNorm.Statistics(x.Data);
+        (double mean, double var) = LayerNorm.MeanAndVariance(x.Data);
         Tensor one = norm.ApplyInGroups(x, 1);
         for (int c = 0; c < 6; c++)
             for (int i = 0; i < 35; i++)
@@ -43,7 +43,7 @@ public class GroupNormTests
         Tensor three = plain.ApplyInGroups(x, 3);
         for (int g = 0; g < 3; g++)
         {
-            (double m, double v) = InstanceNorm.Statistics(three.Data.AsSpan(g * 70, 70));
+            (double m, double v) = LayerNorm.MeanAndVariance(three.Data.AsSpan(g * 70, 70));
             Assert.Equal(0, m, 5);
             Assert.Equal(1, v, 4);
         }
