@@ -27,6 +27,8 @@ public sealed class GpuOnnxRunner : IDisposable
     // ones of those a GPU op reads as data (uploaded when computed).
     private readonly Dictionary<string, Tensor> _host = new(StringComparer.Ordinal);
     private readonly HashSet<string> _uploadHost = new(StringComparer.Ordinal);
+    // Values of this run that hold no element (a dimension of 0): only their shape is kept, no GPU storage is written.
+    private readonly HashSet<string> _empty = new(StringComparer.Ordinal);
 
     public GpuOnnxRunner(GlContext context, OnnxGraph graph)
     {
@@ -92,6 +94,7 @@ public sealed class GpuOnnxRunner : IDisposable
     public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, bool downloadAll = false)
     {
         _context.CheckThread();
+        _empty.Clear();
         foreach (OnnxValueInfo i in _graph.Inputs)
         {
             if (!inputs.TryGetValue(i.Name, out Tensor? t))
@@ -103,8 +106,8 @@ public sealed class GpuOnnxRunner : IDisposable
                 _host[i.Name] = t;
                 if (!_uploadHost.Contains(i.Name)) continue;
             }
-            if (t.Shape.Contains(0)) throw new ConvGLException($"{_graph.Model.Source}: graph input '{i.Name}' {t.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
-            Store(i.Name, t);
+            if (t.Shape.Contains(0)) MarkEmpty(i.Name, t.Shape);
+            else Store(i.Name, t);
         }
         long held = inputs.Values.Sum(v => (long)v.Length);
         for (int k = 0; k < _ops.Length; k++)
@@ -120,7 +123,8 @@ public sealed class GpuOnnxRunner : IDisposable
         IEnumerable<string> names = downloadAll ? _graph.Ops.Select(o => o.Output) : _graph.Outputs.Select(o => o.Name);
         foreach (string name in names)
             result[name] = _constantOutputs.Contains(name) ? _graph.Initializers[name]
-                : _host.TryGetValue(name, out Tensor? h) ? h.Clone() : Tensor(name).Download().Reshape(ShapeOf(name));
+                : _host.TryGetValue(name, out Tensor? h) ? h.Clone()
+                : _empty.Contains(name) ? new Tensor(ShapeOf(name)) : Tensor(name).Download().Reshape(ShapeOf(name));
         return result;
     }
 
@@ -135,9 +139,15 @@ public sealed class GpuOnnxRunner : IDisposable
         _host[op.Output] = value;
         if (_uploadHost.Contains(op.Output))
         {
-            if (value.Shape.Contains(0)) throw new ConvGLException($"{op.Where}: its output {value.ShapeString} is empty; the GPU runner takes no empty tensors (the CPU reference does)");
-            Store(op.Output, value);
+            if (value.Shape.Contains(0)) MarkEmpty(op.Output, value.Shape);
+            else Store(op.Output, value);
         }
+    }
+
+    private void MarkEmpty(string name, int[] shape)
+    {
+        _empty.Add(name);
+        _shapes[name] = (int[])shape.Clone();
     }
 
     /// <summary>A CPU tensor for a parameter input (conv weight, batchnorm statistics): an initializer or a graph input.</summary>
@@ -148,14 +158,45 @@ public sealed class GpuOnnxRunner : IDisposable
     private void RunOp(OnnxOp op, IGpuOnnxOp gpu, IReadOnlyDictionary<string, Tensor> inputs)
     {
         string x = op.Inputs[0];
+        if (op.Inputs.FirstOrDefault(_empty.Contains) is { } emptyInput)
+        {
+            RunEmpty(op, emptyInput, inputs);
+            return;
+        }
         try
         {
             _shapes[op.Output] = gpu.Run(Tensor(x), ShapeOf(x), Tensor(op.Output), inputs);
+        }
+        catch (EmptyOutputException e)
+        {
+            MarkEmpty(op.Output, e.Shape);
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
         {
             throw new ConvGLException($"{op.Where}: {e.Message}", e);
         }
+    }
+
+    /// <summary>An op with an empty input: there is no value to compute, only the output's shape, which the CPU reference
+    /// works out from the inputs (the empty ones as empty tensors). An op that makes values from an empty input (a Concat
+    /// with other parts, a ReduceSum over an empty axis, a Pad around nothing) is one error: the GPU runner computes no
+    /// values from empty tensors; the CPU reference does.</summary>
+    private void RunEmpty(OnnxOp op, string emptyInput, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        Tensor? Value(string name) => name.Length == 0 ? null
+            : _empty.Contains(name) ? new Tensor(ShapeOf(name))
+            : _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
+              ?? Tensor(name).Download().Reshape(ShapeOf(name));
+        Tensor value = ExceptionFor(op, () => op.Run(op.Inputs.Select(Value).ToArray()));
+        if (value.Length != 0)
+            throw new ConvGLException($"{op.Where}: its input '{emptyInput}' ({string.Join(", ", ShapeOf(emptyInput))}) is empty and its output {value.ShapeString} is not; the GPU runner computes no values from empty tensors (the CPU reference does)");
+        MarkEmpty(op.Output, value.Shape);
+    }
+
+    /// <summary>Thrown by a GPU op whose output has no element: the runner keeps the shape and writes nothing.</summary>
+    private sealed class EmptyOutputException(int[] shape) : Exception("an empty output")
+    {
+        public int[] Shape { get; } = shape;
     }
 
     /// <summary>The GPU op of one graph op, made once: its GPU objects, initializer weights uploaded now.</summary>
@@ -212,6 +253,41 @@ public sealed class GpuOnnxRunner : IDisposable
                     inorm.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
                     return shape;
                 }, inorm);
+            case GroupNormalizationOp gn:
+                GpuGroupNorm? groupNorm = null;
+                (Tensor? Scale, Tensor? Bias, int Channels) madeFor = (null, null, 0);
+                var groupImages = new BatchScratch(_context, op.Output);
+                return new GpuOp((input, shape, output, inputs) =>
+                {
+                    if (shape.Length < 3) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) must be (N, C, ...)");
+                    Tensor scale = Parameter(op, op.Inputs[1], inputs), bias = Parameter(op, op.Inputs[2], inputs);
+                    int n = shape[0], c = shape[1], plane = (int)(shape[2..].Aggregate(1L, (p, d) => p * d));
+                    // Made once for the graph's parameters; again only when they (or the channel count) change.
+                    if (groupNorm is null || !ReferenceEquals(scale, madeFor.Scale) || !ReferenceEquals(bias, madeFor.Bias) || c != madeFor.Channels)
+                    {
+                        InstanceNorm parameters = gn.Parameters(scale, bias, c);
+                        groupNorm?.Dispose();
+                        groupNorm = new GpuGroupNorm(_context, parameters, gn.Groups);
+                        madeFor = (scale, bias, c);
+                    }
+                    if (n == 1 && shape.Length == 4)
+                    {
+                        groupNorm.Run(input, output); // storage (C, H, W) already
+                        return shape;
+                    }
+                    // A batch, or a map of another rank: image by image as (C, 1, plane).
+                    (GpuTensor inImage, GpuTensor outImage) = groupImages.Get();
+                    inImage.Resize(c, 1, plane);
+                    (int sc, int sh, int sw) = Storage(shape);
+                    output.Resize(sc, sh, sw);
+                    for (int b = 0; b < n; b++)
+                    {
+                        ComputeOp.CopyFloats(_context.Gl, input, (long)b * inImage.Length, inImage, 0, inImage.Length);
+                        groupNorm.Run(inImage, outImage);
+                        ComputeOp.CopyFloats(_context.Gl, outImage, 0, output, (long)b * outImage.Length, outImage.Length);
+                    }
+                    return shape;
+                }, new Owned(groupImages, new Disposer(() => groupNorm?.Dispose())));
             case LrnOp l:
                 var lrn = new GpuLrn(_context, l.Parameters);
                 return new GpuOp((input, shape, output, _) =>
@@ -329,15 +405,32 @@ public sealed class GpuOnnxRunner : IDisposable
                 }, resizer);
             case ReduceOp rd:
                 var reduce = new GpuReduce(_context, rd.Kind);
+                var regroup = new GpuStridedCopy(_context);
+                var regrouped = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
                     int[] axes = rd.Axes(shape.Length, op.Inputs.Count > 1 && op.Inputs[1].Length > 0 ? Parameter(op, op.Inputs[1], inputs) : null);
                     int[] to = axes.Length == 0 ? shape : Reduce.OutputShape(shape, axes, rd.KeepDims);
-                    (int outer, int count, int inner) = axes.Length == 0 ? (input.Length, 1, 1)
-                        : GpuReduce.Blocks(shape, axes) ?? throw new ConvGLException($"{op.Where}: on the GPU the reduced axes [{string.Join(", ", axes)}] of ({string.Join(", ", shape)}) must be adjacent");
-                    reduce.Run(input, output, outer, count, inner, Storage(to));
+                    if (axes.Length == 0)
+                    {
+                        reduce.Run(input, output, input.Length, 1, 1, Storage(to));
+                        return to;
+                    }
+                    if (GpuReduce.Blocks(shape, axes) is (int outer, int count, int inner))
+                    {
+                        reduce.Run(input, output, outer, count, inner, Storage(to));
+                        return to;
+                    }
+                    // Reduced axes with kept ones between them (MeanVarianceNormalization reduces (0, 2, 3)): one strided
+                    // copy puts the kept axes first, in order, and the reduced ones after them; then one run per output.
+                    int[] perm = [.. Enumerable.Range(0, shape.Length).Where(d => !axes.Contains(d)), .. axes];
+                    StridedView view = Indexing.TransposeView(shape, perm);
+                    GpuTensor moved = regrouped.Get().In;
+                    regroup.Run(input, view, moved, Storage(view.Dims));
+                    int reduced = axes.Aggregate(1, (p, a) => p * shape[a]);
+                    reduce.Run(moved, output, input.Length / reduced, reduced, 1, Storage(to));
                     return to;
-                }, reduce);
+                }, new Owned(reduce, regroup, regrouped));
             case ArgReduceOp ar:
                 var arg = new GpuReduce(_context, ar.Kind, ar.SelectLast);
                 return new GpuOp((input, shape, output, _) =>
@@ -440,7 +533,7 @@ public sealed class GpuOnnxRunner : IDisposable
                     if (indices.Length > MaxGatherIndices)
                         throw new ConvGLException($"{op.Where}: on the GPU Gather takes up to {MaxGatherIndices} indices (one copy each), got {indices.Length}; the CPU reference takes any number");
                     int[] to = [.. shape[..axis], .. indices.Shape, .. shape[(axis + 1)..]];
-                    if (to.Contains(0)) throw new ConvGLException($"{op.Where}: its output ({string.Join(", ", to)}) is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+                    if (to.Contains(0)) throw new EmptyOutputException(to);
                     (int c, int h, int w) = Storage(to);
                     output.Resize(c, h, w);
                     // Index j's slab: (outer, inner) from input offset index * inner, to output offset j * inner.
@@ -462,7 +555,8 @@ public sealed class GpuOnnxRunner : IDisposable
                     int[] bShape = ShapeOf(op.Inputs[1]);
                     GpuTensor b = Tensor(op.Inputs[1]);
                     (int[] to, int[] batch, int m, int k, int n) = mm.Shapes(shape, bShape);
-                    if (to.Contains(0) || k == 0) throw new ConvGLException($"{op.Where}: an empty product ({string.Join(", ", to)}); the GPU runner takes no empty tensors (the CPU reference does)");
+                    if (to.Contains(0)) throw new EmptyOutputException(to);
+                    if (k == 0) throw new ConvGLException($"{op.Where}: a product over an empty axis ({string.Join(", ", shape)} x {string.Join(", ", bShape)}); the GPU runner computes no values from empty tensors (the CPU reference does)");
                     if (bShape.Length <= 2 || bShape[..^2].All(d => d == 1))
                     {
                         // One B: A's leading dimensions are rows of one (rows * M, K) matrix, as its storage already holds them.
@@ -517,7 +611,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 {
                     int[] repeats = ti.Repeats(shape, Parameter(op, op.Inputs[1], inputs));
                     int[] to = shape.Select((n, d) => n * repeats[d]).ToArray();
-                    if (to.Contains(0)) throw new ConvGLException($"{op.Where}: its output ({string.Join(", ", to)}) is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+                    if (to.Contains(0)) throw new EmptyOutputException(to);
                     tiler.Run(input, Indexing.TileView(shape, repeats), output, Storage(to));
                     return to;
                 }, tiler);
@@ -553,7 +647,7 @@ public sealed class GpuOnnxRunner : IDisposable
     /// <summary>A Slice's or Split's view copied out; returns the output's shape.</summary>
     private static int[] Sliced(OnnxOp op, GpuStridedCopy copy, GpuTensor input, StridedView view, GpuTensor output)
     {
-        if (view.Dims.Contains(0)) throw new ConvGLException($"{op.Where}: its output ({string.Join(", ", view.Dims)}) is empty; the GPU runner takes no empty tensors (the CPU reference does)");
+        if (view.Dims.Contains(0)) throw new EmptyOutputException(view.Dims);
         copy.Run(input, view, output, Storage(view.Dims));
         return view.Dims;
     }
