@@ -26,6 +26,7 @@ recipes=(
   "profile|--filter gaussian:9 --view profile --probe 280,270"
   "profile-dog|--stack dog --layer 3 --view profile --probe 280,270"
   "attention|--stack attention --probe 22,13"
+  "heads|--stack heads --keys '. . .' --probe 61,12"
   "help|--stack edges --view output --keys h"
   "grid-learned|--stack learned --layer 4 --view grid"
   "grid-gabor|--stack gabor --view grid"
@@ -55,8 +56,9 @@ for name in "${names[@]}"; do
     echo "screenshots: no recipe named '$name' (recipes: ${!args[*]})" >&2
     exit 1
   fi
-  # shellcheck disable=SC2086 # the recipe's arguments are words
-  if ! CONVGL_PROGRESS=0 ./convgl ${args[$name]} --source scene --size 960x600 --frames 240 --screenshot "$dir/$name.png" >"$log" 2>&1; then
+  # The recipe's arguments as the shell would split them (quotes group words: --keys ". . ."); the recipes are this file's own.
+  eval "words=(${args[$name]})"
+  if ! CONVGL_PROGRESS=0 ./convgl "${words[@]}" --source scene --size 960x600 --frames 240 --screenshot "$dir/$name.png" >"$log" 2>&1; then
     cat "$log" >&2
     echo "screenshots: $name failed: ./convgl ${args[$name]}" >&2
     exit 1

@@ -334,6 +334,49 @@ public sealed class LayerProbeTests
         }
     }
 
+    /// <summary>The probe on a coords layer: at every position the place along x (channel 0) or y (channel 1) worked out
+    /// as Core does, equal to what the GPU wrote and to the reference; the strip writes the formula with the pixel's
+    /// numbers and fits the lines reserved; an axis of one pixel says 0; the idle rule names both maps.</summary>
+    [Fact]
+    public void Coords_TakenApart_WhereThePixelIs()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "c.json");
+            File.WriteAllText(file, """
+                { "name": "c", "input": "rgb", "layers": [
+                  { "type": "coords", "name": "where" },
+                  { "type": "maxpool", "name": "row", "inputs": ["input"], "size": [7, 1] },
+                  { "type": "coords", "inputs": ["row"] } ] }
+                """);
+            var image = Tensor.Chw(3, 7, 9);
+            using var run = new Probed(file, image);
+            (Stack stack, StackPipeline pipeline, Probe probe) = (run.Stack, run.Pipeline, run.Probe);
+            foreach (int layer in new[] { 0, 2 }) run.AssertEveryPosition(layer, ProbeKind.Coords, 0, 0);
+            probe.Take(pipeline, 0, 1, 4, 5);
+            Assert.Equal(2 * 5 / 6.0 - 1, probe.Sum, 6);
+            List<string> lines = HudText.ProbeLines(probe, true, c => pipeline.InputMapName(0, c), 200, pipeline.MapName);
+            Assert.Equal("probe (pinned): layer 1 (coords), channel 1, (x 4, y 5)", lines[0]);
+            Assert.Equal("y = 5 of H = 7: where the pixel is (the input's values are not read)", lines[1]);
+            Assert.StartsWith("2 y / (H - 1) - 1 = 2 x 5 / 6 - 1 = 0.666667 (CPU)   GPU wrote 0.666667   |diff| 0", lines[2]);
+            probe.Take(pipeline, 2, 1, 3, 0);
+            Assert.StartsWith("one pixel along y: 0 (CPU)   GPU wrote 0", HudText.ProbeLines(probe, false, c => pipeline.InputMapName(2, c), 200, pipeline.MapName)[2]);
+            Assert.Equal(["x", "y"], Enumerable.Range(0, 2).Select(c => pipeline.MapName(0, c)));
+            foreach (int chars in new[] { 40, 60, 100 })
+                Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(2, c), chars, pipeline.MapName), chars).Count
+                            <= HudText.LayerProbeStripLines(stack.Layers[2], chars), $"{chars} characters");
+            Assert.Equal(["layer 1 (coords: where each pixel is, its input's values not read), for y < 7, x < 9:",
+                          "out[0,y,x] = 2x / (W - 1) - 1, out[1,y,x] = 2y / (H - 1) - 1: from -1 at the first pixel to 1 at the last"],
+                HudText.LayerFormulaLines(stack.Layers[0], 3, 7, 9, 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>The probe on the layers that move values (a concat of two maps, a slice of channels, rows with a step and
     /// columns flipped, a channel shuffle, a reflect pad and a zero pad with its fill, space to depth and depth to space in
     /// both modes): the value each output copies, read where it lies, at every position equal to what the GPU wrote and

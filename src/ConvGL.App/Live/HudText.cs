@@ -352,6 +352,12 @@ internal static class HudText
         {
             case Core.Stacks.ConcatLayer:
                 return [F($"layer {number} (concat: the inputs' maps one after another), out[c,y,x] = the c-th map of the inputs in order, at [y,x]")];
+            case Core.Stacks.CoordsLayer:
+                return
+                [
+                    F($"layer {number} (coords: where each pixel is, its input's values not read), for y < {inH}, x < {inW}:"),
+                    "out[0,y,x] = 2x / (W - 1) - 1, out[1,y,x] = 2y / (H - 1) - 1: from -1 at the first pixel to 1 at the last",
+                ];
             case Core.Stacks.SliceLayer sl:
                 return [F($"layer {number} (slice {sl.Describe()}), out[c,y,x] = in[c + {sl.Start}, the y-th of its rows, the x-th of its columns]")];
             case Core.Stacks.ConvTransposeLayer t:
@@ -579,6 +585,13 @@ internal static class HudText
         ["probe (pinned): layer 52 (leaky_relu), channel 511, (x 1919, y 1079)"],
         ["in[2047, 1079, 1919] (Convolution249:~) = -1.23456e-07"],
         ["thresholded_relu(in) = -1.23456e-07 (CPU, from the GPU's input)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+    ];
+
+    private static readonly string[][] CoordsTailTemplates =
+    [
+        ["probe (pinned): layer 52 (coords), channel 1, (x 1919, y 1079)"],
+        ["y = 1079 of H = 1080: where the pixel is (the input's values are not read)"],
+        ["2 y / (H - 1) - 1 = 2 x 1079 / 1079 - 1 = -1.23456e-07 (CPU)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] MagnitudeTailTemplates =
@@ -897,6 +910,7 @@ internal static class HudText
         Core.Stacks.PaddedPoolLayer { Options: var p } => Math.Min(p.SizeY, MaxTaps) + WrappedLines(PoolTailTemplates, chars),
         Core.Stacks.ActivationLayer or Core.Stacks.UnaryLayer or Core.Stacks.PReluLayer => WrappedLines(ActivationTailTemplates, chars),
         Core.Stacks.MagnitudeLayer => WrappedLines(MagnitudeTailTemplates, chars),
+        Core.Stacks.CoordsLayer => WrappedLines(CoordsTailTemplates, chars),
         Core.Stacks.ChannelReduceLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer => WrappedLines(ChannelsTailTemplates, chars),
         Core.Stacks.BatchNormLayer => WrappedLines(AffineTailTemplates, chars),
         Core.Stacks.InstanceNormLayer or Core.Stacks.GroupNormLayer or Core.Stacks.ChannelLayerNormLayer or Core.Stacks.LrnLayer => WrappedLines(NormTailTemplates, chars),
@@ -1078,6 +1092,17 @@ internal static class HudText
             lines.Add(F($"a = in[{p.FirstInput}, {p.Y}, {p.X}] ({a}) = {Significant(p.Window[0])}, b = in[{p.FirstInput + 1}, {p.Y}, {p.X}] ({b}) = {Significant(p.Window[1])}"));
             lines.Add(F($"sqrt(a^2 + b^2) = sqrt({Significant((double)p.Window[0] * p.Window[0])} + {Significant((double)p.Window[1] * p.Window[1])}) = {Significant(p.Sum)}") +
                       F($" (CPU, from the GPU's input)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}"));
+            return lines;
+        }
+        if (p.Kind == ProbeKind.Coords)
+        {
+            // The pixel's place along x (channel 0) or y (channel 1), from -1 at the first pixel to 1 at the last.
+            (string axis, string size) = p.FirstInput == 0 ? ("x", "W") : ("y", "H");
+            int i = (int)p.Window[0], n = (int)p.Window[1];
+            lines.Add(F($"{axis} = {i} of {size} = {n}: where the pixel is (the input's values are not read)"));
+            string gpuWrote = F($"(CPU)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}");
+            lines.Add(n == 1 ? F($"one pixel along {axis}: 0 {gpuWrote}")
+                : F($"2 {axis} / ({size} - 1) - 1 = 2 x {i} / {n - 1} - 1 = {Significant(p.Sum)} {gpuWrote}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Activation)

@@ -63,6 +63,8 @@ internal static class MapNames
                     AttentionLayer when layer.InputsOf(i) is [_, _, var vi] && Names(vi) is { } values => values.Select(n => $"attended {n}").ToArray(),
                     // A reduction over the channels: one map, named by what it reduced ("max of the 8 inputs").
                     ChannelReduceLayer r => [$"{r.Op} of {Summed(current)}"],
+                    // Coordinates: where each pixel is, not what it holds.
+                    CoordsLayer => ["x", "y"],
                     // A join's maps keep their names, each input's in turn.
                     ConcatLayer => layer.InputsOf(i).SelectMany(j => j < 0 ? input : result[j]).ToArray(),
                     // A slice keeps the names of the channels it takes, with the rows and columns it takes as Python's index
@@ -80,7 +82,7 @@ internal static class MapNames
                     ConvLayer c => !(kernelNames[i] is { Count: > 0 }),
                     ConvTransposeLayer or LinearLayer or AddLayer => true,
                     AttentionLayer => layer.InputsOf(i) is [_, _, var vj] && vj >= 0 && numbered[vj],
-                    MagnitudeLayer or FlattenLayer or ConcatLayer or ChannelReduceLayer => false,
+                    MagnitudeLayer or FlattenLayer or ConcatLayer or ChannelReduceLayer or CoordsLayer => false,
                     _ => byNumber,
                 };
             result[i] = current;

@@ -558,6 +558,16 @@ internal sealed class Probe(GL gl)
                 (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Activation, layer.Type, 1, 1, 1, channel, 0);
                 break;
             }
+            case CoordsLayer when output.C == 2 && (uint)channel < 2u && input.H == output.H && input.W == output.W:
+            {
+                // Where the pixel is along the channel's axis (x for channel 0, y for 1), as Coordinates.Apply: no input read.
+                int i = channel == 0 ? x : y, n = channel == 0 ? output.W : output.H;
+                EnsureWindow(2);
+                (Window[0], Window[1], Inside[0], Inside[1]) = (i, n, true, true);
+                Sum = Coordinates.Along(i, n);
+                (Kind, LayerName, KernelHeight, KernelWidth, InputChannels, FirstInput, Bias) = (ProbeKind.Coords, layer.Type, 1, 1, 1, channel, 0);
+                break;
+            }
             case ActivationLayer a when input.C == output.C && input.H == output.H && input.W == output.W:
             {
                 Span<float> one = stackalloc float[1];
@@ -733,4 +743,4 @@ internal sealed class Probe(GL gl)
 }
 
 /// <summary>What a <see cref="Probe"/> took apart.</summary>
-internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn, Transposed, Attention }
+internal enum ProbeKind { Conv, Pool, Activation, Magnitude, Channels, TwoMaps, Affine, GlobalPool, Softmax, Linear, Copy, Resize, Norm, Lrn, Transposed, Attention, Coords }

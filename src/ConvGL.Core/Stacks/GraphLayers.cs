@@ -642,6 +642,26 @@ public sealed class GlobalMaxPoolLayer : StackLayer
     internal override string SizeField => "type";
 }
 
+/// <summary>Where each pixel is: two maps at the input's size, x then y, each running from -1 at the first pixel to 1 at
+/// the last (<see cref="Coordinates.Apply"/>; CoordConv's coordinate channels, Liu et al. 2018), <c>"type": "coords"</c>.
+/// The input's values are not read, only its size. A convolution is the same at every position (shift the image and its
+/// output shifts); a layer that also reads these maps can tell where it is, and attention whose queries and keys hold
+/// them can weigh keys by their distance from the query (a position head).</summary>
+public sealed class CoordsLayer : StackLayer
+{
+    public override string Type => "coords";
+
+    public override int OutputChannels(int inputChannels, out string? error)
+    {
+        error = null;
+        return 2;
+    }
+
+    public override Tensor Forward(Tensor input) => Coordinates.Apply(input.H, input.W);
+
+    internal override string SizeField => "type";
+}
+
 /// <summary>Element-wise math (see <see cref="Unary"/>): <c>"type"</c> neg, exp, log, sqrt, reciprocal, floor, ceil, sign or erf.</summary>
 public sealed class UnaryLayer(UnaryKind kind) : StackLayer
 {

@@ -421,7 +421,7 @@ public static class StackFile
                     "sub" => BinaryKind.Sub, "div" => BinaryKind.Div, "max" => BinaryKind.Max, "min" => BinaryKind.Min, _ => BinaryKind.Pow,
                 }, value);
             }
-            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten")
+            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten" or "coords")
             {
                 // A number added or multiplied: said how (sub and div take one), not only "unknown field".
                 if (type is "add" or "mul" && el.TryGetProperty("value", out _))
@@ -432,6 +432,7 @@ public static class StackFile
                 {
                     "add" => new AddLayer(), "mul" => new MulLayer(),
                     "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
+                    "coords" => new CoordsLayer(),
                     _ => new FlattenLayer(),
                 };
             }
@@ -484,7 +485,7 @@ public static class StackFile
             return layer;
         }
 
-        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, attention, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, groupnorm, layernorm, lrn, linear, slice, channel_shuffle";
+        private const string Types = "conv, conv_transpose, relu, leaky_relu, tanh, sigmoid, abs, elu, selu, hard_sigmoid, hard_swish, softplus, softsign, celu, thresholded_relu, mish, gelu, gelu_tanh, silu, clip, prelu, neg, exp, log, sqrt, reciprocal, floor, ceil, sign, erf, maxpool, avgpool, magnitude, add, mul, sub, div, max, min, pow, reduce_channels, attention, coords, concat, pad, resize, depth_to_space, space_to_depth, globalavgpool, globalmaxpool, flatten, softmax, log_softmax, batchnorm, instancenorm, groupnorm, layernorm, lrn, linear, slice, channel_shuffle";
 
         private static float Finite(JsonElement el, string field, LayerContext at) =>
             el.ValueKind == JsonValueKind.Number && el.TryGetDouble(out double v) && double.IsFinite(v) && float.IsFinite((float)v) ? (float)v

@@ -153,6 +153,20 @@ public static class GpuStackOps
             case ChannelReduceLayer r:
                 var overChannels = new GpuReduce(context, r.Kind);
                 return new Op((ins, o) => overChannels.Run(ins[0], o, 1, ins[0].C, ins[0].H * ins[0].W, (1, ins[0].H, ins[0].W)), overChannels);
+            case CoordsLayer:
+                // The coordinates depend on the size alone: computed by the reference and uploaded when the size changes,
+                // then one buffer copy a run (the output tensor is the runner's, written every run like any layer's).
+                var coordinates = new GpuTensor(context, 2, 1, 1, $"layer {index} coordinates");
+                (int H, int W) coordinatesFor = default;
+                return new Op((ins, o) =>
+                {
+                    if (coordinatesFor != (ins[0].H, ins[0].W))
+                    {
+                        coordinates.Upload(Coordinates.Apply(ins[0].H, ins[0].W));
+                        coordinatesFor = (ins[0].H, ins[0].W);
+                    }
+                    Copy(context, coordinates, o, (2, ins[0].H, ins[0].W));
+                }, coordinates);
             case GlobalMaxPoolLayer:
                 var gmax = new GpuReduce(context, ReduceKind.Max);
                 return new Op((ins, o) => gmax.Run(ins[0], o, ins[0].C, ins[0].H * ins[0].W, 1, (ins[0].C, 1, 1)), gmax);

@@ -128,4 +128,30 @@ public sealed class AttentionGpuTests(GlFixture fixture)
                 Parity.AssertGpuMatchesReference(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Type}) at {h}x{w}");
         }
     }
+
+    /// <summary>The coords layer on the GPU runner equals the reference exactly at every size the runner goes through
+    /// (its coordinates are uploaded when the size changes, copied every run), after a pool and in a two-head attention
+    /// whose second head reads them, as the shipped heads stack does.</summary>
+    [Fact]
+    public void Coords_AndAPositionHead_GpuRunnerMatchesCpu_AcrossSizeChanges()
+    {
+        Stack stack = StackFile.Parse("""
+            {"input": "rgb", "layers": [
+              {"type": "avgpool", "name": "pooled", "size": 2},
+              {"type": "coords", "name": "where"},
+              {"type": "concat", "name": "qk", "inputs": ["pooled", "pooled", "where"]},
+              {"type": "attention", "inputs": ["qk", "qk", "qk"], "heads": 4, "scale": 5}
+            ]}
+            """, "coords.json");
+        Assert.Equal("qk", stack.Layers[2].Label);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 6, 9);
+        foreach ((int h, int w) in new[] { (6, 9), (2, 2), (4, 2), (2, 30), (33, 17), (6, 9) })
+        {
+            Tensor image = GpuStackTests.TestImage(3, h, w, seed: h * 31 + w);
+            StackResult cpu = StackRunner.Run(stack, image), gpu = runner.Run(image);
+            Assert.Equal(cpu.Outputs[1].Data, gpu.Outputs[1].Data);
+            for (int i = 0; i < cpu.Outputs.Count; i++)
+                Parity.AssertGpuMatchesReference(cpu.Outputs[i], gpu.Outputs[i], $"layer {i} ({stack.Layers[i].Type}) at {h}x{w}");
+        }
+    }
 }

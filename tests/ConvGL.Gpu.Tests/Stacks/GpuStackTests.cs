@@ -62,7 +62,7 @@ public sealed class GpuStackTests(GlFixture fixture)
     public void ShippedStacks_AreThere()
     {
         IReadOnlyList<string> names = StackCatalog.ShippedNames();
-        Assert.Equal(["attention", "deep", "dog", "edges", "gabor", "learned"], names);
+        Assert.Equal(["attention", "deep", "dog", "edges", "gabor", "heads", "learned"], names);
     }
 
     /// <summary>A random valid stack: learned and fixed convs over every option, activations, pools, magnitude.</summary>
