@@ -82,7 +82,7 @@ internal static class ConvertCommand
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["source"] = Path.GetFileName(path), ["written_by"] = "convgl convert" };
         string? weights = StackWriter.WriteWithWeights(output, stack, metadata);
 
-        string size = weights is not null ? string.Create(CultureInfo.InvariantCulture, $" and {Path.GetFileName(weights)} ({new FileInfo(weights).Length / 1e6:0.0} MB)") : "";
+        string size = weights is not null ? $" and {Path.GetFileName(weights)} ({Size(new FileInfo(weights).Length)})" : "";
         log.WriteLine($"wrote {output} ({stack.Layers.Count} layer{(stack.Layers.Count == 1 ? "" : "s")}, from {Path.GetFileName(path)}){size}");
         if (imported.Preprocess is { } pre)
             log.WriteLine($"note: the model's image preprocessing ({Describe(pre)}) is not part of a stack file: the written stack takes " +
@@ -99,4 +99,12 @@ internal static class ConvertCommand
         if (p.Mean.Data.Any(v => v != 0f)) steps.Add("minus a mean image");
         return string.Join(", ", steps);
     }
+
+    /// <summary>A file's size as the line gives it: "63.6 MB", "37.2 KB" (below 0.1 MB, where MB read 0.0), "912 bytes".</summary>
+    internal static string Size(long bytes) => bytes switch
+    {
+        >= 100_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.0} MB"),
+        >= 1_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e3:0.0} KB"),
+        _ => $"{bytes} bytes",
+    };
 }

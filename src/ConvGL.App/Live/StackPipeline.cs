@@ -162,6 +162,7 @@ internal sealed class StackPipeline : ILivePipeline
                 SliceLayer sl => $"slice {sl.Describe()}",
                 ChannelShuffleLayer cs => $"channel_shuffle {cs.Groups} groups",
                 ChannelReduceLayer r => $"reduce_channels {r.Op}",
+                GroupNormLayer g => $"groupnorm {g.Groups} group{(g.Groups == 1 ? "" : "s")}",
                 CoordsLayer => "coords x, y in [-1, 1]",
                 AttentionLayer a => $"attention over the positions{(a.Heads > 1 ? $", {a.Heads} heads" : "")}, scale {(a.Scale is { } sc ? HudText.Significant(sc) : a.Heads > 1 ? "1/sqrt(C/heads)" : "1/sqrt(C)")}",
                 ElementwiseLayer { Value: { } number } e => $"{e.Type} {HudText.Significant(number)}",

@@ -40,6 +40,21 @@ public static class OnnxReader
         return Parse(bytes, path);
     }
 
+    /// <summary>What a file that does not parse as a ModelProto seems to be, by its first bytes: a stack or other JSON file,
+    /// an image, a text file; else the general question.</summary>
+    internal static string WhatItLooksLike(ReadOnlySpan<byte> bytes)
+    {
+        ReadOnlySpan<byte> start = bytes.TrimStart(" \t\r\n"u8);
+        if (start.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) start = start[3..].TrimStart(" \t\r\n"u8);
+        if (start.Length > 0 && start[0] is (byte)'{' or (byte)'[' || start.StartsWith("//"u8))
+            return "; it looks like JSON: a stack file is named .json (an ONNX model is the binary file torch.onnx.export writes)";
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) || bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) || bytes.StartsWith("GIF8"u8) || bytes.StartsWith("BM"u8))
+            return "; it looks like an image: give it as --source (or to apply / features), and the model as --stack";
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y']))
+            return "; it looks like a .npy array: name it .npy";
+        return " (is this an ONNX file? one is the binary ModelProto torch.onnx.export writes)";
+    }
+
     /// <summary>Parses a ModelProto held in memory; <paramref name="source"/> names it in errors.</summary>
     public static OnnxModel Parse(byte[] bytes, string source)
     {
@@ -51,9 +66,9 @@ public static class OnnxReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new ConvGLException($"{source}: not a readable ONNX model (protobuf: {e.Message})", e);
+            throw new ConvGLException($"{source}: not a readable ONNX model (protobuf: {e.Message}){WhatItLooksLike(bytes)}", e);
         }
-        if (proto.Graph is null) throw new ConvGLException($"{source}: the ONNX model has no graph (is this an ONNX file?)");
+        if (proto.Graph is null) throw new ConvGLException($"{source}: the ONNX model has no graph{WhatItLooksLike(bytes)}");
         GraphProto g = proto.Graph;
         if (g.SparseInitializer.Count > 0)
             throw new ConvGLException($"{source}: sparse initializers ('{g.SparseInitializer[0].Values?.Name}') are not supported; store the weights dense");

@@ -28,12 +28,35 @@ public sealed class OnnxTestCase
         DataSets = sets;
     }
 
+    /// <summary>Why a case folder is missing: a case name one or two edits from one beside it ("did you mean ..."), or, where
+    /// its folder is Debian's and absent, the package that has the official cases.</summary>
+    private static string MissingCaseHint(string directory)
+    {
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(directory));
+        if (parent is not null && System.IO.Directory.Exists(parent))
+        {
+            string[] siblings = System.IO.Directory.GetDirectories(parent).Select(Path.GetFileName).OfType<string>().ToArray();
+            string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+            string near = name.Length <= 64 ? Kernels.KernelLibrary.DidYouMean(name, siblings) : "";
+            if (near.Length > 0) return $" ({near.TrimEnd()}; the cases there: ls {parent})";
+            // A name cut short ("test_conv_with_stride"): the cases it begins.
+            string[] longer = name.Length > 0 ? siblings.Where(n => n.StartsWith(name, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray() : [];
+            if (longer.Length > 0)
+                return $" (cases that begin so: {string.Join(", ", longer.Take(4))}{(longer.Length > 4 ? $" and {longer.Length - 4} more" : "")})";
+            return $" (the cases there: ls {parent})";
+        }
+        return directory.StartsWith("/usr/share/libonnx-testdata", StringComparison.Ordinal)
+            ? " (the official cases are Debian's libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)" : "";
+    }
+
     /// <summary>Reads the case; any problem (missing files, unreadable protobuf, unsupported op) is a <see cref="ConvGLException"/>.</summary>
     public static OnnxTestCase Load(string directory)
     {
+        if (File.Exists(directory))
+            throw new ConvGLException($"{directory}: a file, where onnx-test takes a test case's folder (model.onnx and test_data_set_*/ with " +
+                                      "input_N.pb and output_N.pb); to run a model on an image: convgl features IMAGE --stack MODEL.onnx --out DIR");
         if (!System.IO.Directory.Exists(directory))
-            throw new ConvGLException($"{directory}: no such test case directory" + (directory.StartsWith("/usr/share/libonnx-testdata", StringComparison.Ordinal)
-                ? " (the official cases are Debian's libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)" : ""));
+            throw new ConvGLException($"{directory}: no such test case directory" + MissingCaseHint(directory));
         string model = Path.Combine(directory, "model.onnx");
         if (!File.Exists(model)) throw new ConvGLException($"{directory}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/)");
         OnnxGraph graph = OnnxGraph.Load(model);

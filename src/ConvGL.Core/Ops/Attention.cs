@@ -41,7 +41,7 @@ public static class Attention
     {
         if (heads < 1) throw new ConvGLException($"{name}: heads {heads}; give 1 or more");
         if (q.C % heads != 0 || v.C % heads != 0)
-            throw new ConvGLException($"{name}: {heads} heads do not divide the query's {q.C} and the values' {v.C} channels; each head takes an equal share of both");
+            throw new ConvGLException($"{name}: {heads} heads do not divide the query's {q.C} and the values' {v.C} channels; each head takes an equal share of both ({Stacks.AttentionLayer.HeadsThatFit(q.C, v.C)})");
         if (q.C != k.C)
             throw new ConvGLException($"{name}: the query has {q.C} channels and the keys {k.C}; q and k need one channel count (their dot product runs over it)");
         if ((k.H, k.W) != (v.H, v.W))

@@ -213,7 +213,13 @@ public static class StackFile
                 layer.Inputs = reads;
                 int next = layer.OutputChannels(inChannels, out string? error);
                 if (error is not null)
-                    throw new ConvGLException($"{path}: layers[{index}] ({layer.Type}) field '{(reads is null ? ChannelField(layer) : "inputs")}': {error}");
+                {
+                    // Heads that do not divide the channels: the "heads" field is the one to change (a typed count, not the maps).
+                    string field = layer is AttentionLayer { Heads: > 1 } att && inChannels.Length == 3 && inChannels[0] == inChannels[1]
+                                   && (inChannels[0] % att.Heads != 0 || inChannels[2] % att.Heads != 0) ? "heads"
+                        : reads is null ? ChannelField(layer) : "inputs";
+                    throw new ConvGLException($"{path}: layers[{index}] ({layer.Type}) field '{field}': {error}");
+                }
                 channels.Add(next);
                 layers.Add(layer);
                 // A name two layers share refers to neither (Inputs refuses it): labels need not be unique, references must be.

@@ -34,7 +34,8 @@ public sealed class ConvertCommandTests : IDisposable
         File.WriteAllBytes(P("small.onnx"), SmallGraphs.ResidualWithHeadBytes());
         var output = new StringWriter();
         Assert.Equal(0, ConvertCommand.Run(P("small.onnx"), P("mine.json"), output));
-        Assert.StartsWith($"wrote {P("mine.json")} (13 layers, from small.onnx) and mine.safetensors (0.0 MB)", output.ToString());
+        Assert.Matches($"^wrote {System.Text.RegularExpressions.Regex.Escape(P("mine.json"))} \\(13 layers, from small.onnx\\) and mine.safetensors \\([0-9.]+ KB\\)", output.ToString());
+        Assert.Equal(["912 bytes", "1.0 KB", "99.9 KB", "0.1 MB", "63.6 MB"], new long[] { 912, 1_000, 99_949, 100_000, 63_600_000 }.Select(ConvertCommand.Size));
         Assert.DoesNotContain("note:", output.ToString());
         Assert.Equal(["mine.json", "mine.safetensors", "small.onnx"], Files());
         Assert.Equal("mine.safetensors", StackFile.Load(P("mine.json")).WeightsFile);

@@ -163,9 +163,9 @@ public class AttentionTests
         new AttentionLayer(heads: 2).OutputShape([new MapShape(4, 5, 7), new MapShape(4, 3, 4), new MapShape(6, 3, 4)], out error);
         Assert.Null(error);
         new AttentionLayer(heads: 2).OutputShape([new MapShape(4, 5, 7), new MapShape(4, 3, 4), new MapShape(5, 3, 4)], out error);
-        Assert.Equal("attention: 2 heads do not divide the query's 4 and the values' 5 channels; each head takes an equal share of both", error);
+        Assert.Equal("attention: 2 heads do not divide the query's 4 and the values' 5 channels; each head takes an equal share of both (only 1 head would)", error);
         e = Assert.Throws<ConvGLException>(() => Attention.Apply(Tensor.Chw(3, 2, 2), Tensor.Chw(3, 2, 2), Tensor.Chw(2, 2, 2), 1f, heads: 2));
-        Assert.Equal("attention: 2 heads do not divide the query's 3 and the values' 2 channels; each head takes an equal share of both", e.Message);
+        Assert.Equal("attention: 2 heads do not divide the query's 3 and the values' 2 channels; each head takes an equal share of both (only 1 head would)", e.Message);
         Assert.Throws<ConvGLException>(() => new AttentionLayer(heads: 0));
     }
 
@@ -213,7 +213,9 @@ public class AttentionTests
         var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "heads": 0}]}""", "s.json"));
         Assert.Equal("s.json: layers[0] (attention) field 'heads': must be at least 1, found 0", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "rgb", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "heads": 2}]}""", "s.json"));
-        Assert.Contains("2 heads do not divide the query's 3 and the values' 3 channels", e.Message);
+        Assert.Equal("s.json: layers[0] (attention) field 'heads': attention: 2 heads do not divide the query's 3 and the values' 3 channels; each head takes an equal share of both (heads 1 or 3 would)", e.Message);
+        e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "rgb", "layers": [{"type": "conv", "kernels": ["sobel-x", "sobel-y", "laplacian", "box:3"], "sum": true}, {"type": "attention", "inputs": [0, 0, "input"], "heads": 5}]}""", "s.json"));
+        Assert.EndsWith("field 'heads': attention: 5 heads do not divide the query's 4 and the values' 3 channels; each head takes an equal share of both (only 1 head would)", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input"]}]}""", "s.json"));
         Assert.Equal("s.json: layers[0] (attention) field 'inputs': attention reads three maps, \"inputs\": [q, k, v] (query, keys, values), got 2", e.Message);
         e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "attention", "inputs": ["input", "input", "input"], "scale": "x"}]}""", "s.json"));

@@ -28,15 +28,30 @@ public class OnnxNodeCaseTests
     /// <summary>A case in the backend format (the audit's in_nan): Relu of NaN, +-inf and numbers against ONNX's reference,
     /// np.maximum(x, 0), which keeps a NaN (ConvGL's relu made it 0: "FAIL ... output 'y'[0] = 0, expected NaN"). So do
     /// PyTorch and ONNX Runtime; every activation lets a NaN through except ThresholdedRelu (np.where(x &gt; alpha, x, 0)).</summary>
+    /// <summary>A case folder that is not there: a name one or two edits from a case beside it is named, a name cut short
+    /// lists the cases it begins, a folder of Debian's package that is absent names the package; a model file given instead
+    /// of its case folder says what onnx-test takes (the newcomer walk: both said only "no such test case directory").</summary>
     [Fact]
-    public void AMissingCaseDirectory_IsOneError_AndAMissingDebianCaseSaysWhichPackageHasThem()
+    public void AMissingCaseDirectory_IsOneError_NamingTheNearestCasesOrThePackage()
     {
-        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load("/usr/share/libonnx-testdata/data/node/test_no_such_case"));
-        Assert.Equal("/usr/share/libonnx-testdata/data/node/test_no_such_case: no such test case directory (the official cases are Debian's " +
+        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load("/usr/share/libonnx-testdata/data/no_such_kind/test_relu"));
+        Assert.Equal("/usr/share/libonnx-testdata/data/no_such_kind/test_relu: no such test case directory (the official cases are Debian's " +
                      "libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)", e.Message);
-        string elsewhere = Path.Combine(Path.GetTempPath(), "convgl-no-such-case-" + Environment.ProcessId);
-        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(elsewhere));
-        Assert.Equal($"{elsewhere}: no such test case directory", e.Message);
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("test_relu"));
+        Directory.CreateDirectory(dir.File("test_conv_with_strides_padding"));
+        Directory.CreateDirectory(dir.File("test_conv_with_strides_no_padding"));
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("test_rellu")));
+        Assert.Equal($"{dir.File("test_rellu")}: no such test case directory (did you mean 'test_relu'?; the cases there: ls {dir.Path})", e.Message);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("test_conv_with_stride")));
+        Assert.Equal($"{dir.File("test_conv_with_stride")}: no such test case directory (cases that begin so: test_conv_with_strides_no_padding, " +
+                     "test_conv_with_strides_padding)", e.Message);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("test_nothing_like_it")));
+        Assert.Equal($"{dir.File("test_nothing_like_it")}: no such test case directory (the cases there: ls {dir.Path})", e.Message);
+        File.WriteAllBytes(dir.File("model.onnx"), [1, 2, 3]);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("model.onnx")));
+        Assert.Equal($"{dir.File("model.onnx")}: a file, where onnx-test takes a test case's folder (model.onnx and test_data_set_*/ with input_N.pb " +
+                     "and output_N.pb); to run a model on an image: convgl features IMAGE --stack MODEL.onnx --out DIR", e.Message);
     }
 
     [Fact]

@@ -34,6 +34,24 @@ public class OnnxReaderTests
         Assert.Contains("t.onnx: initializer 'w': raw_data holds 12 bytes", e.Message);
     }
 
+    /// <summary>A file that is no ONNX model says what it looks like (from the newcomer walk: a stack file, a photo or a
+    /// text renamed .onnx gave protobuf's message alone): JSON, an image, a .npy array, else the general question.</summary>
+    [Fact]
+    public void NotAModel_SaysWhatTheFileLooksLike()
+    {
+        string Message(byte[] bytes) => Assert.Throws<ConvGLException>(() => OnnxReader.Parse(bytes, "m.onnx")).Message;
+        Assert.EndsWith("; it looks like JSON: a stack file is named .json (an ONNX model is the binary file torch.onnx.export writes)",
+            Message("\n  { \"name\": \"edges\", \"layers\": [ { \"type\": \"abs\" } ] }\n"u8.ToArray()));
+        Assert.EndsWith("it looks like JSON: a stack file is named .json (an ONNX model is the binary file torch.onnx.export writes)",
+            Message("// a stack\n{ \"layers\": [] }"u8.ToArray()));
+        Assert.EndsWith("; it looks like an image: give it as --source (or to apply / features), and the model as --stack",
+            Message([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]));
+        Assert.EndsWith("; it looks like an image: give it as --source (or to apply / features), and the model as --stack",
+            Message([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, (byte)'I', (byte)'H', (byte)'D', (byte)'R']));
+        Assert.EndsWith(" (is this an ONNX file? one is the binary ModelProto torch.onnx.export writes)", Message("hello, world: not a model\n"u8.ToArray()));
+        Assert.Equal("m.onnx: the ONNX model has no graph (is this an ONNX file? one is the binary ModelProto torch.onnx.export writes)", Message([]));
+    }
+
     [Fact]
     public void TruncatedOrLyingLengths_AreOneErrorNamingTheFile()
     {
