@@ -145,6 +145,23 @@ public sealed class FeaturesCommandTests : IDisposable
         Assert.Contains("layers[0] (maxpool) field 'size'", e.Message);
         Assert.False(Directory.Exists(outDir));
 
+        Assert.EndsWith("the nearest sizes it runs at: height 3 instead of 1, width 3 instead of 1 (e.g. --size 3x3)", e.Message);
+
+        // Attention over a large image passes the limit on its work: the error names a --size that runs (the newcomer walk:
+        // the window named one, features did not), and an array, never resized, is told to crop.
+        ImageIO.SavePng(P("wide.png"), Image(3, 2000, 3000));
+        e = Assert.ThrowsAny<ConvGLException>(() => Features(P("wide.png"), "--stack", "attention", "--out", outDir));
+        Assert.Contains("over ConvGL's limit", e.Message);
+        Assert.EndsWith("(stack input 3000x2000); it runs at 1500x1000 (e.g. --size 1500x1000)", e.Message);
+        e = Assert.ThrowsAny<ConvGLException>(() => Features(P("in.npy"), "--stack", "attention", "--out", outDir, "--size", "3000x2000"));
+        Assert.EndsWith("it runs at 1500x1000 (e.g. --size 1500x1000)", e.Message);
+        Npy.Write(P("wide.npy"), Tensor.Chw(3, 2000, 3000));
+        e = Assert.Throws<ConvGLException>(() => Features(P("wide.npy"), "--stack", "attention", "--out", outDir));
+        Assert.Contains("wide.npy: the array (3, 2000, 3000) goes in as it is and does not fit stack 'attention': ", e.Message);
+        Assert.EndsWith("; it runs at 1000x1500, H x W (e.g. --size 1500x1000, or crop the array)", e.Message);
+        Assert.Contains("over ConvGL's limit", e.Message);
+        Assert.False(Directory.Exists(outDir));
+
         // A folder with the user's own file is refused and left as it was.
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, "notes.txt"), "mine");

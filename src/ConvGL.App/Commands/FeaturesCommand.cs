@@ -73,14 +73,14 @@ internal static partial class FeaturesCommand
         if (isArray && size is null && Npy.ReadShape(inputPath) is { Length: 2 or 3 } shape)
         {
             int[] chw = shape.Length == 3 ? shape : [1, shape[0], shape[1]];
-            StackInputSizes.CheckArray(stack, inputPath, chw, chw[1], chw[2]);
+            // The channels first: a (1, 227, 320) array into ResNet18 was told its size, then, cropped, its channels.
+            if (model && chw[0] != stack.InputChannels) throw WrongChannels(inputPath, chw[0], stack);
+            StackInputSizes.CheckArray(stack, inputPath, chw, chw[1], chw[2], model ? null : e => $"e.g. --size {e.W}x{e.H}, or crop the array");
         }
         Tensor image = LoadInput(inputPath, stack);
         // A model takes an array as it is: its channel count is the model's, not converted as an image's (a (4, 224, 224)
         // array lost its 4th channel and a (1, ...) one was repeated, where ONNX Runtime refuses both; the CLI audit).
-        if (isArray && model && image.C != stack.InputChannels)
-            throw new ConvGLException($"features: '{inputPath}' has {image.C} channel{(image.C == 1 ? "" : "s")}; the model '{stack.Name}' takes " +
-                                      $"{stack.InputChannels} and an array goes into a model as it is, unconverted: give a ({stack.InputChannels}, H, W) array");
+        if (isArray && model && image.C != stack.InputChannels) throw WrongChannels(inputPath, image.C, stack);
         // An image gets the model's preprocessing (a packaged model's: resized to its size, reordered, scaled, minus its
         // mean); an array is the model's input as it is.
         ImagePreprocess? preprocess = isArray ? null : stack.Preprocess;
@@ -89,8 +89,11 @@ internal static partial class FeaturesCommand
         if (preprocess is not null && size is not null)
             throw new ConvGLException($"features: --size does nothing for {stack.Name}: its preprocessing resizes every image to " +
                                       $"{preprocess.Width}x{preprocess.Height}; leave --size out");
-        // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later.
-        StackPlan.Create(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W);
+        // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later, naming
+        // the --size that runs (an array, never resized, is cropped instead).
+        StackInputSizes.CheckSize(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W,
+            e => isArray && size is null ? $"e.g. {e.H}x{e.W}, H x W; crop or pad the array" : $"e.g. --size {e.W}x{e.H}",
+            e => $"e.g. --size {e.W}x{e.H}");
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
         Tensor input;
         try
@@ -348,4 +351,8 @@ internal static partial class FeaturesCommand
         }
         if (old is not null) Directory.Delete(old, recursive: true);
     }
+
+    private static ConvGLException WrongChannels(string inputPath, int channels, Stack stack) =>
+        new($"features: '{inputPath}' has {channels} channel{(channels == 1 ? "" : "s")}; the model '{stack.Name}' takes " +
+            $"{stack.InputChannels} and an array goes into a model as it is, unconverted: give a ({stack.InputChannels}, H, W) array");
 }

@@ -13,29 +13,40 @@ public static class StackInputSizes
 
     /// <summary>Nothing when the stack plans at (<paramref name="height"/>, <paramref name="width"/>); else one error
     /// naming <paramref name="file"/>, the array's <paramref name="shape"/>, the layer that does not fit and the nearest
-    /// heights and widths that do.</summary>
-    public static void CheckArray(Stack stack, string file, IReadOnlyList<int> shape, int height, int width)
+    /// heights and widths that do.
+    /// An array past the limits (attention's work on a large map) is told the largest halving that runs:
+    /// <paramref name="smaller"/> says how to get it (features: --size for a stack, which resizes arrays it is given
+    /// with it; cropping for a model, which never resizes one).</summary>
+    public static void CheckArray(Stack stack, string file, IReadOnlyList<int> shape, int height, int width, Func<(int H, int W), string>? smaller = null)
     {
-        if (StackPlan.TryCreate(stack, height, width, null, out _, out string? error)) return;
+        if (StackPlan.TryPlan(stack, height, width, null, out _, out string? error, out bool tooLarge)) return;
         string where = stack.SourcePath is { } source ? source + ": " : "";
         string why = error!.StartsWith(where, StringComparison.Ordinal) ? error[where.Length..] : error;
-        throw new ConvGLException($"{file}: the array ({string.Join(", ", shape)}) goes in as it is and does not fit stack '{stack.Name}': {why}; " +
-                                  Accepted(stack, height, width, e => $"e.g. {e.H}x{e.W}, H x W; crop or pad the array"));
+        string fix = tooLarge
+            ? LargestHalving(stack, height, width) is { } fit
+                ? $"it runs at {fit.H}x{fit.W}, H x W ({(smaller ?? (e => $"e.g. crop the array to {e.H}x{e.W}"))(fit)})"
+                : "no halving of the size down to 8x8 runs"
+            : Accepted(stack, height, width, e => $"e.g. {e.H}x{e.W}, H x W; crop or pad the array");
+        throw new ConvGLException($"{file}: the array ({string.Join(", ", shape)}) goes in as it is and does not fit stack '{stack.Name}': {why}; {fix}");
     }
 
     /// <summary>Nothing when the stack plans for frames of (<paramref name="height"/>, <paramref name="width"/>) (the
     /// live window's source); else one error: the layer that does not fit, and the nearest frame sizes that do with a
     /// scene of one of them as the example. Maps over ConvGL's limits are a <see cref="MapsTooLargeException"/>, whose
     /// fix for a picture, a video or a camera is the window's --source-max.</summary>
-    public static void CheckFrames(Stack stack, int height, int width)
+    public static void CheckFrames(Stack stack, int height, int width) =>
+        CheckSize(stack, height, width, e => $"e.g. --source scene:{e.W}x{e.H}, or a picture of that size", e => $"e.g. --source scene:{e.W}x{e.H}");
+
+    /// <summary><see cref="CheckFrames"/> with the command's own way to ask for a size: <paramref name="fits"/> for the
+    /// nearest sizes that line up, <paramref name="smaller"/> for a size under the limits (features: "e.g. --size WxH").</summary>
+    public static void CheckSize(Stack stack, int height, int width, Func<(int H, int W), string> fits, Func<(int H, int W), string> smaller)
     {
         if (StackPlan.TryPlan(stack, height, width, null, out _, out string? error, out bool tooLarge)) return;
-        if (!tooLarge)
-            throw new ConvGLException($"{error}; {Accepted(stack, height, width, e => $"e.g. --source scene:{e.W}x{e.H}, or a picture of that size")}");
-        string smaller = LargestHalving(stack, height, width) is { } fit
-            ? $"it runs at {fit.W}x{fit.H} (e.g. --source scene:{fit.W}x{fit.H})"
+        if (!tooLarge) throw new ConvGLException($"{error}; {Accepted(stack, height, width, fits)}");
+        string halved = LargestHalving(stack, height, width) is { } fit
+            ? $"it runs at {fit.W}x{fit.H} ({smaller(fit)})"
             : "no halving of the size down to 8x8 runs";
-        throw new MapsTooLargeException($"{error}; {smaller}", error!);
+        throw new MapsTooLargeException($"{error}; {halved}", error!);
     }
 
     /// <summary>The largest (height, width) halved from the given size, both at least 8, at which the stack's maps pass

@@ -45,6 +45,10 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.Equal($"features: '{input}' has {c + 1} channels; the model 'model' takes {c} and an array goes into a model as it is, " +
                      $"unconverted: give a ({c}, H, W) array", e.Message);
         Assert.False(Directory.Exists(outDir));
+        // Of another size too: the channels are said first (the newcomer walk: the size was, then, cropped, the channels).
+        Npy.Write(input, Tensor.Chw(c + 1, 2 * h + 7, w + 3));
+        e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir]));
+        Assert.StartsWith($"features: '{input}' has {c + 1} channels; the model 'model' takes {c}", e.Message);
     }
 
     /// <summary>A model takes an array as it is: <c>--size</c> would have resampled it (a (1, 2, 3, 3) case's (2, 3, 3) array
