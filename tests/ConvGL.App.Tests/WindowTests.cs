@@ -1052,6 +1052,10 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Equal(144, w.Length);
         Assert.Equal(1.0, w.Sum(v => (double)v), 4);
         Assert.Equal(windowLine, plain.Stdout.Split('\n').Single(l => l.StartsWith("probe window=", StringComparison.Ordinal)));
+        // The probe line names its extra number for what it is: the largest logit, not a "bias".
+        string probeLine = lit.Stdout.Split('\n').Single(l => l.StartsWith("probe layer=", StringComparison.Ordinal));
+        Assert.Matches(@" max_logit=[-0-9.eE+]+ kind=attention$", probeLine);
+        Assert.DoesNotContain(" bias=", probeLine);
         Area map = Area.Of(lit, "view");
         Assert.Equal(map, Area.Of(plain, "view"));
         var a = new Picture(Path.Combine(dir, "lit.png"));

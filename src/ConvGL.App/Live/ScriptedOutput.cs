@@ -116,7 +116,17 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} invalid: {p.Why}"));
             return;
         }
-        Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R} bias={p.Bias:R}") +
+        // The probe's one extra number, named for what it is in this kind (the newcomer walk read an attention's largest
+        // logit as a "bias"); kinds without one print none.
+        string extra = p.Kind switch
+        {
+            ProbeKind.Conv or ProbeKind.Linear or ProbeKind.Transposed => F($" bias={p.Bias:R}"),
+            ProbeKind.Affine or ProbeKind.Norm => F($" shift={p.Bias:R}"),
+            ProbeKind.Attention => F($" max_logit={p.Bias:R}"),
+            ProbeKind.Softmax => F($" max={p.Bias:R}"),
+            _ => "",
+        };
+        Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R}{extra}") +
             (p.Kind == ProbeKind.Conv ? "" : F($" kind={p.LayerName.Replace(' ', '_')}")));
         _sb.Clear();
         // A pool's taps in the padding print as "pad".
