@@ -61,15 +61,22 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
             InlineCommands(markdown));
     }
 
-    /// <summary>Splits a command line as a shell would for these examples: spaces, and double or single quotes.</summary>
+    /// <summary>Splits a command line as a shell would for these examples: spaces, double or single quotes, and a word's
+    /// unquoted leading ~/ as the home folder (the NuGet cache's path).</summary>
     internal static string[] Words(string line)
     {
         var words = new List<string>();
         var word = new StringBuilder();
         char quote = '\0';
         bool any = false;
-        foreach (char ch in line)
+        for (int i = 0; i < line.Length; i++)
         {
+            char ch = line[i];
+            if (quote == '\0' && ch == '~' && word.Length == 0 && !any && i + 1 < line.Length && line[i + 1] == '/')
+            {
+                word.Append(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+                continue;
+            }
             if (quote != '\0')
             {
                 if (ch == quote) quote = '\0';
@@ -100,6 +107,8 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
     public void Words_SplitsLikeAShell()
     {
         Assert.Equal(["./convgl", "--keys", "2 c", "--x", ""], Words("./convgl  --keys \"2 c\" --x ''"));
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        Assert.Equal(["--stack", home + "/m.onnx", "'~/x'", "a~/b"], Words("--stack ~/m.onnx \"'~/x'\" a~/b"));
     }
 
     [Fact]
