@@ -360,7 +360,7 @@ public sealed class LayerProbeTests
             List<string> lines = HudText.ProbeLines(probe, true, c => pipeline.InputMapName(0, c), 200, pipeline.MapName);
             Assert.Equal("probe (pinned): layer 1 (coords), channel 1, (x 4, y 5)", lines[0]);
             Assert.Equal("y = 5 of H = 7: where the pixel is (the input's values are not read)", lines[1]);
-            Assert.StartsWith("2 y / (H - 1) - 1 = 2 x 5 / 6 - 1 = 0.666667 (CPU)   GPU wrote 0.666667   |diff| 0", lines[2]);
+            Assert.StartsWith("2 * y / (H - 1) - 1 = 2 * 5 / 6 - 1 = 0.666667 (CPU)   GPU wrote 0.666667   |diff| 0", lines[2]);
             probe.Take(pipeline, 2, 1, 3, 0);
             Assert.StartsWith("one pixel along y: 0 (CPU)   GPU wrote 0", HudText.ProbeLines(probe, false, c => pipeline.InputMapName(2, c), 200, pipeline.MapName)[2]);
             Assert.Equal(["x", "y"], Enumerable.Range(0, 2).Select(c => pipeline.MapName(0, c)));
@@ -368,7 +368,7 @@ public sealed class LayerProbeTests
                 Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => pipeline.InputMapName(2, c), chars, pipeline.MapName), chars).Count
                             <= HudText.LayerProbeStripLines(stack.Layers[2], chars), $"{chars} characters");
             Assert.Equal(["layer 1 (coords: where each pixel is, its input's values not read), for y < 7, x < 9:",
-                          "out[0,y,x] = 2x / (W - 1) - 1, out[1,y,x] = 2y / (H - 1) - 1: from -1 at the first pixel to 1 at the last"],
+                          "out[0,y,x] = 2 * x / (W - 1) - 1, out[1,y,x] = 2 * y / (H - 1) - 1: from -1 at the first pixel to 1 at the last"],
                 HudText.LayerFormulaLines(stack.Layers[0], 3, 7, 9, 1));
         }
         finally

@@ -356,7 +356,7 @@ internal static class HudText
                 return
                 [
                     F($"layer {number} (coords: where each pixel is, its input's values not read), for y < {inH}, x < {inW}:"),
-                    "out[0,y,x] = 2x / (W - 1) - 1, out[1,y,x] = 2y / (H - 1) - 1: from -1 at the first pixel to 1 at the last",
+                    "out[0,y,x] = 2 * x / (W - 1) - 1, out[1,y,x] = 2 * y / (H - 1) - 1: from -1 at the first pixel to 1 at the last",
                 ];
             case Core.Stacks.SliceLayer sl:
                 return [F($"layer {number} (slice {sl.Describe()}), out[c,y,x] = in[c + {sl.Start}, the y-th of its rows, the x-th of its columns]")];
@@ -591,7 +591,7 @@ internal static class HudText
     [
         ["probe (pinned): layer 52 (coords), channel 1, (x 1919, y 1079)"],
         ["y = 1079 of H = 1080: where the pixel is (the input's values are not read)"],
-        ["2 y / (H - 1) - 1 = 2 x 1079 / 1079 - 1 = -1.23456e-07 (CPU)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
+        ["2 * y / (H - 1) - 1 = 2 * 1079 / 1079 - 1 = -1.23456e-07 (CPU)   GPU wrote -1.23456e-07   |diff| 1.0e-12"],
     ];
 
     private static readonly string[][] MagnitudeTailTemplates =
@@ -1102,7 +1102,7 @@ internal static class HudText
             lines.Add(F($"{axis} = {i} of {size} = {n}: where the pixel is (the input's values are not read)"));
             string gpuWrote = F($"(CPU)   GPU wrote {Significant(p.Gpu)}   |diff| {p.Difference:0.0e+0}");
             lines.Add(n == 1 ? F($"one pixel along {axis}: 0 {gpuWrote}")
-                : F($"2 {axis} / ({size} - 1) - 1 = 2 x {i} / {n - 1} - 1 = {Significant(p.Sum)} {gpuWrote}"));
+                : F($"2 * {axis} / ({size} - 1) - 1 = 2 * {i} / {n - 1} - 1 = {Significant(p.Sum)} {gpuWrote}"));
             return lines;
         }
         if (p.Kind == ProbeKind.Activation)

@@ -32,21 +32,24 @@ public sealed class OnnxTestCase
     /// its folder is Debian's and absent, the package that has the official cases.</summary>
     private static string MissingCaseHint(string directory)
     {
-        string? parent = Path.GetDirectoryName(Path.GetFullPath(directory));
-        if (parent is not null && System.IO.Directory.Exists(parent))
-        {
-            string[] siblings = System.IO.Directory.GetDirectories(parent).Select(Path.GetFileName).OfType<string>().ToArray();
-            string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
-            string near = name.Length <= 64 ? Kernels.KernelLibrary.DidYouMean(name, siblings) : "";
-            if (near.Length > 0) return $" ({near.TrimEnd()}; the cases there: ls {parent})";
-            // A name cut short ("test_conv_with_stride"): the cases it begins.
-            string[] longer = name.Length > 0 ? siblings.Where(n => n.StartsWith(name, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray() : [];
-            if (longer.Length > 0)
-                return $" (cases that begin so: {string.Join(", ", longer.Take(4))}{(longer.Length > 4 ? $" and {longer.Length - 4} more" : "")})";
-            return $" (the cases there: ls {parent})";
-        }
-        return directory.StartsWith("/usr/share/libonnx-testdata", StringComparison.Ordinal)
-            ? " (the official cases are Debian's libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)" : "";
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (!System.IO.Directory.Exists("/usr/share/libonnx-testdata") && full.StartsWith("/usr/share/libonnx-testdata", StringComparison.Ordinal))
+            return " (the official cases are Debian's libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)";
+        // The first missing folder on the way: a case name beside its siblings, or a misspelt folder above it ("nodee").
+        string? parent = Path.GetDirectoryName(full), missing = full;
+        while (parent is not null && !System.IO.Directory.Exists(parent)) (missing, parent) = (parent, Path.GetDirectoryName(parent));
+        if (parent is null) return "";
+        string[] siblings = System.IO.Directory.GetDirectories(parent).Select(Path.GetFileName).OfType<string>().ToArray();
+        string name = Path.GetFileName(missing);
+        string near = name.Length <= 64 ? Kernels.KernelLibrary.DidYouMean(name, siblings) : "";
+        if (missing != full)
+            return $" (no folder {missing}{(near.Length > 0 ? $": {near.TrimEnd()}" : $"; the folders there: ls {parent}")})";
+        if (near.Length > 0) return $" ({near.TrimEnd()}; the cases there: ls {parent})";
+        // A name cut short ("test_conv_with_stride"): the cases it begins.
+        string[] longer = name.Length > 0 ? siblings.Where(n => n.StartsWith(name, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray() : [];
+        if (longer.Length > 0)
+            return $" (cases that begin so: {string.Join(", ", longer.Take(4))}{(longer.Length > 4 ? $" and {longer.Length - 4} more" : "")})";
+        return $" (the cases there: ls {parent})";
     }
 
     /// <summary>Reads the case; any problem (missing files, unreadable protobuf, unsupported op) is a <see cref="ConvGLException"/>.</summary>
@@ -58,7 +61,13 @@ public sealed class OnnxTestCase
         if (!System.IO.Directory.Exists(directory))
             throw new ConvGLException($"{directory}: no such test case directory" + MissingCaseHint(directory));
         string model = Path.Combine(directory, "model.onnx");
-        if (!File.Exists(model)) throw new ConvGLException($"{directory}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/)");
+        if (!File.Exists(model))
+        {
+            // A folder of cases (node/ rather than node/test_relu): say how to run them all.
+            bool ofCases = System.IO.Directory.EnumerateDirectories(directory).Take(64).Any(d => File.Exists(Path.Combine(d, "model.onnx")));
+            throw new ConvGLException($"{directory}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/)" +
+                                      (ofCases ? $"; it holds cases: give them, e.g. {Path.Combine(directory, "*")}" : ""));
+        }
         OnnxGraph graph = OnnxGraph.Load(model);
         // A written negative input dimension is a damaged declaration (-1, which some exporters write, is free; 0 is an
         // empty axis, as the official Reduce cases' empty 'axes' input has).

@@ -29,6 +29,8 @@ public sealed class GpuOnnxRunner : IDisposable
     private readonly HashSet<string> _uploadHost = new(StringComparer.Ordinal);
     // Values of this run that hold no element (a dimension of 0): only their shape is kept, no GPU storage is written.
     private readonly HashSet<string> _empty = new(StringComparer.Ordinal);
+    // Initializers read as data that hold no element: empty in every run (nothing uploaded).
+    private readonly HashSet<string> _emptyConstants = new(StringComparer.Ordinal);
 
     public GpuOnnxRunner(GlContext context, OnnxGraph graph)
     {
@@ -46,7 +48,12 @@ public sealed class GpuOnnxRunner : IDisposable
                 if (name.Length > 0 && !_constants.Contains(name) && op is BinaryOp or GemmOp or ConcatOp or VariadicOp or MatMulOp && graph.Initializers.TryGetValue(name, out Tensor? t))
                 {
                     _constants.Add(name);
-                    Store(name, t);
+                    if (t.Shape.Contains(0))
+                    {
+                        _emptyConstants.Add(name);
+                        _shapes[name] = (int[])t.Shape.Clone();
+                    }
+                    else Store(name, t);
                 }
                 else if (name.Length > 0 && graph.HostValues.Contains(name) && !graph.Initializers.ContainsKey(name))
                 {
@@ -95,6 +102,7 @@ public sealed class GpuOnnxRunner : IDisposable
     {
         _context.CheckThread();
         _empty.Clear();
+        _empty.UnionWith(_emptyConstants);
         foreach (OnnxValueInfo i in _graph.Inputs)
         {
             if (!inputs.TryGetValue(i.Name, out Tensor? t))
@@ -187,7 +195,15 @@ public sealed class GpuOnnxRunner : IDisposable
             : _empty.Contains(name) ? new Tensor(ShapeOf(name))
             : _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
               ?? Tensor(name).Download().Reshape(ShapeOf(name));
-        Tensor value = ExceptionFor(op, () => op.Run(op.Inputs.Select(Value).ToArray()));
+        Tensor value;
+        try
+        {
+            value = op.Run(op.Inputs.Select(Value).ToArray());
+        }
+        catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
+        {
+            throw new ConvGLException($"{op.Where}: {e.Message}", e);
+        }
         if (value.Length != 0)
             throw new ConvGLException($"{op.Where}: its input '{emptyInput}' ({string.Join(", ", ShapeOf(emptyInput))}) is empty and its output {value.ShapeString} is not; the GPU runner computes no values from empty tensors (the CPU reference does)");
         MarkEmpty(op.Output, value.Shape);
@@ -255,20 +271,25 @@ public sealed class GpuOnnxRunner : IDisposable
                 }, inorm);
             case GroupNormalizationOp gn:
                 GpuGroupNorm? groupNorm = null;
-                (Tensor? Scale, Tensor? Bias, int Channels) madeFor = (null, null, 0);
+                // The parameters the op was made with, by value: a graph input's scale changed in place is new parameters.
+                (float[] Scale, float[] Bias, int Channels) madeFor = ([], [], 0);
                 var groupImages = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
                     if (shape.Length < 3) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) must be (N, C, ...)");
                     Tensor scale = Parameter(op, op.Inputs[1], inputs), bias = Parameter(op, op.Inputs[2], inputs);
                     int n = shape[0], c = shape[1], plane = (int)(shape[2..].Aggregate(1L, (p, d) => p * d));
-                    // Made once for the graph's parameters; again only when they (or the channel count) change.
-                    if (groupNorm is null || !ReferenceEquals(scale, madeFor.Scale) || !ReferenceEquals(bias, madeFor.Bias) || c != madeFor.Channels)
+                    // Made once for the graph's parameters; again only when their values (or the channel count) change.
+                    if (groupNorm is null || c != madeFor.Channels || !scale.Data.AsSpan().SequenceEqual(madeFor.Scale) || !bias.Data.AsSpan().SequenceEqual(madeFor.Bias))
                     {
                         InstanceNorm parameters = gn.Parameters(scale, bias, c);
-                        groupNorm?.Dispose();
-                        groupNorm = new GpuGroupNorm(_context, parameters, gn.Groups);
-                        madeFor = (scale, bias, c);
+                        if (groupNorm is not null && groupNorm.Channels == c) groupNorm.SetParameters(parameters);
+                        else
+                        {
+                            groupNorm?.Dispose();
+                            groupNorm = new GpuGroupNorm(_context, parameters, gn.Groups);
+                        }
+                        madeFor = ((float[])scale.Data.Clone(), (float[])bias.Data.Clone(), c);
                     }
                     if (n == 1 && shape.Length == 4)
                     {
@@ -586,17 +607,19 @@ public sealed class GpuOnnxRunner : IDisposable
                 }, new Owned(matmul, matrices, new Disposer(() => product?.Dispose())));
             case LayerNormOp ln:
                 var layerNorm = new GpuLayerNorm(_context, new LayerNorm([1f], [0f], 1e-5f));
-                (Tensor? Scale, Tensor? Shift, int[] Row) uploaded = (null, null, []);
+                // What was spread over the row, by value (a graph input's scale changed in place is new parameters).
+                (float[]? Scale, float[]? Shift, int[] Row) uploaded = (null, null, []);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
                     // Scale and B spread over the row once, again only when they (or the row's shape) change.
                     Tensor scale = Parameter(op, op.Inputs[1], inputs);
                     Tensor? shift = op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Parameter(op, op.Inputs[2], inputs) : null;
                     int[] row = shape[ln.AxisFor(shape.Length)..];
-                    if (!ReferenceEquals(scale, uploaded.Scale) || !ReferenceEquals(shift, uploaded.Shift) || !row.AsSpan().SequenceEqual(uploaded.Row))
+                    if (uploaded.Scale is null || !scale.Data.AsSpan().SequenceEqual(uploaded.Scale) || (shift is null) != (uploaded.Shift is null)
+                        || (shift is not null && !shift.Data.AsSpan().SequenceEqual(uploaded.Shift)) || !row.AsSpan().SequenceEqual(uploaded.Row))
                     {
                         layerNorm.SetParameters(ln.Parameters(shape, scale, shift));
-                        uploaded = (scale, shift, row);
+                        uploaded = ((float[])scale.Data.Clone(), (float[]?)shift?.Data.Clone(), row);
                     }
                     layerNorm.Run(input, output);
                     return shape;

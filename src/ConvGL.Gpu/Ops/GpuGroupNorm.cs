@@ -44,6 +44,17 @@ public sealed class GpuGroupNorm : IDisposable
         _epsilon = parameters.Epsilon;
     }
 
+    /// <summary>New scale and shift for the same channels and epsilon (a graph input's values changed): the buffers rewritten,
+    /// nothing made.</summary>
+    public void SetParameters(InstanceNorm parameters)
+    {
+        _context.CheckThread();
+        if (parameters.Channels != Channels || parameters.Epsilon != _epsilon)
+            throw new ArgumentException($"groupnorm: parameters for {parameters.Channels} channels, epsilon {parameters.Epsilon}; this one has {Channels}, {_epsilon}");
+        _affine.SetParameters(BatchNorm.FromAffine(parameters.Scale, parameters.Shift));
+        _params.Write([.. parameters.Scale, .. parameters.Shift]);
+    }
+
     public void Run(GpuTensor input, GpuTensor output)
     {
         _context.CheckThread();

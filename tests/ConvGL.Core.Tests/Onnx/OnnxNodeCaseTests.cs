@@ -34,9 +34,11 @@ public class OnnxNodeCaseTests
     [Fact]
     public void AMissingCaseDirectory_IsOneError_NamingTheNearestCasesOrThePackage()
     {
-        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load("/usr/share/libonnx-testdata/data/no_such_kind/test_relu"));
-        Assert.Equal("/usr/share/libonnx-testdata/data/no_such_kind/test_relu: no such test case directory (the official cases are Debian's " +
-                     "libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)", e.Message);
+        var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load("/usr/share/libonnx-testdata/data/nodee/test_relu"));
+        // The install hint only where the package's folder is missing; a misspelt folder inside it is named.
+        Assert.Equal("/usr/share/libonnx-testdata/data/nodee/test_relu: no such test case directory " + (Directory.Exists("/usr/share/libonnx-testdata")
+            ? "(no folder /usr/share/libonnx-testdata/data/nodee: did you mean 'node'?)"
+            : "(the official cases are Debian's libonnx-testdata: sudo apt-get install libonnx-testdata, or scripts/install-deps.sh --test)"), e.Message);
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("test_relu"));
         Directory.CreateDirectory(dir.File("test_conv_with_strides_padding"));
@@ -48,6 +50,12 @@ public class OnnxNodeCaseTests
                      "test_conv_with_strides_padding)", e.Message);
         e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("test_nothing_like_it")));
         Assert.Equal($"{dir.File("test_nothing_like_it")}: no such test case directory (the cases there: ls {dir.Path})", e.Message);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(Path.Combine(dir.Path, "no_such_kind", "test_relu")));
+        Assert.EndsWith($": no such test case directory (no folder {dir.File("no_such_kind")}; the folders there: ls {dir.Path})", e.Message);
+        // A folder of cases given as one: how to give them all.
+        File.WriteAllBytes(Path.Combine(dir.File("test_relu"), "model.onnx"), [1, 2, 3]);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path));
+        Assert.Equal($"{dir.Path}: no model.onnx (an ONNX backend test case holds model.onnx and test_data_set_*/); it holds cases: give them, e.g. {dir.File("*")}", e.Message);
         File.WriteAllBytes(dir.File("model.onnx"), [1, 2, 3]);
         e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("model.onnx")));
         Assert.Equal($"{dir.File("model.onnx")}: a file, where onnx-test takes a test case's folder (model.onnx and test_data_set_*/ with input_N.pb " +

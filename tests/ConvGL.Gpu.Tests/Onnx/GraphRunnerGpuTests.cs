@@ -148,4 +148,60 @@ public sealed class GraphRunnerGpuTests(GlFixture fixture)
         var e = Assert.Throws<ConvGLException>(() => joiner.Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([2, 3, 4]) }));
         Assert.Equal("m.onnx: node 'y' (Concat): its input 's' (2, 0, 4) is empty and its output (2, 3, 4) is not; the GPU runner computes no values from empty tensors (the CPU reference does)", e.Message);
     }
+
+    /// <summary>From a review: an empty initializer read as data (a Concat's or an Add's constant part) is an empty value
+    /// from the start (the runner's constructor threw ArgumentException uploading it); an op's own error on an empty input
+    /// names the node once (it was prefixed twice).</summary>
+    [Fact]
+    public void EmptyInitializers_AreEmptyValues_AndErrorsNameTheNodeOnce()
+    {
+        TensorProto empty = ProtoBuilders.FloatData("c", [], 0, 2);
+        OnnxGraph add = Graph(Model(13, [Node("Add", ["x", "c"], "y")], [Input("x", 1, 2)], empty));
+        using (var runner = new GpuOnnxRunner(fixture.Context, add))
+            for (int run = 0; run < 2; run++)
+                Assert.Equal([0, 2], runner.Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 2], [1f, 2f]) })["y"].Shape);
+        OnnxGraph concat = Graph(Model(13, [Node("Concat", ["x", "c"], "y", ProtoBuilders.Int("axis", 0))], [Input("x", 1, 2)], empty));
+        Assert.Equal([1, 2], concat.Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 2]) })["y"].Shape);
+        using (var joiner = new GpuOnnxRunner(fixture.Context, concat))
+        {
+            var e = Assert.Throws<ConvGLException>(() => joiner.Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 2]) }));
+            Assert.Equal("m.onnx: node 'y' (Concat): its input 'c' (0, 2) is empty and its output (1, 2) is not; the GPU runner computes no values from empty tensors (the CPU reference does)", e.Message);
+        }
+        OnnxGraph pool = Graph(Model(13, [Node("MaxPool", ["x"], "y", ProtoBuilders.Ints("kernel_shape", 2, 2))], [Input("x", 1, 3, -1, 5)]));
+        using var pooler = new GpuOnnxRunner(fixture.Context, pool);
+        var input = new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 3, 0, 5]) };
+        string cpu = Assert.ThrowsAny<ConvGLException>(() => pool.Run(input)).Message, gpu = Assert.ThrowsAny<ConvGLException>(() => pooler.Run(input)).Message;
+        Assert.StartsWith("m.onnx: node 'y' (MaxPool): ", gpu);
+        Assert.DoesNotContain("(MaxPool): m.onnx", gpu);
+        Assert.Equal(cpu, gpu);
+    }
+
+    /// <summary>From a review: GroupNormalization's and LayerNormalization's scale and bias given as graph inputs and changed
+    /// in place between runs are new parameters (the GPU kept the first run's: it compared the tensors' identity).</summary>
+    [Fact]
+    public void NormParametersAsGraphInputs_ChangedInPlace_AreReadAgain()
+    {
+        var rng = new Random(4);
+        foreach ((string op, AttributeProto[] attributes, int[] shape, int n) in new (string, AttributeProto[], int[], int)[]
+        {
+            ("GroupNormalization", [ProtoBuilders.Int("num_groups", 2)], [1, 4, 3, 5], 4),
+            ("GroupNormalization", [ProtoBuilders.Int("num_groups", 2)], [1, 4, 20, 30], 4),
+            ("LayerNormalization", [ProtoBuilders.Int("axis", -1)], [2, 3, 7], 7),
+        })
+        {
+            OnnxGraph graph = Graph(Model(op == "GroupNormalization" ? 21 : 17, [Node(op, ["x", "scale", "bias"], "y", attributes)],
+                [Input("x", shape.Select(d => (long)d).ToArray()), Input("scale", n), Input("bias", n)]));
+            using var runner = new GpuOnnxRunner(fixture.Context, graph);
+            var input = new Dictionary<string, Tensor>
+            {
+                ["x"] = Parity.Random(rng, 1, 1, shape.Aggregate(1, (p, d) => p * d)).Reshape(shape),
+                ["scale"] = new Tensor([n], ProtoBuilders.R(rng, n, 0.5f, 2f)), ["bias"] = new Tensor([n], ProtoBuilders.R(rng, n)),
+            };
+            for (int run = 0; run < 3; run++)
+            {
+                AssertClose(graph.Run(input)["y"], runner.Run(input)["y"], $"{op} ({string.Join(", ", shape)}), run {run}", 1e-4);
+                for (int i = 0; i < n; i++) (input["scale"].Data[i], input["bias"].Data[i]) = (input["scale"].Data[i] * 3, input["bias"].Data[i] - 1);
+            }
+        }
+    }
 }
