@@ -755,7 +755,7 @@ public static class OnnxStack
         // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
         // by q, k and v, or the values scaled): say which form imports.
         string attention = target.Length is 3 or 4
-            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W), or into heads as (N, heads, C / heads, H*W) or (heads, C / heads, H*W), by Reshapes that only its nodes read, with no stored factor on v;" +
+            ? " (attention over the positions imports as one layer where q, k and v are flattened to (N, C, H*W), or into heads as (N, heads, C / heads, H*W) or (heads, C / heads, H*W), by Reshapes that only its nodes read, with no stored factor on v, and a scale that is stored or torch's default read from the query's own shape (Shape of the q it multiplies, Slice [-1:], Sqrt, 1 / it, Sqrt);" +
               " a group normalisation as PyTorch exports it, a Reshape to (N, groups, -1) into InstanceNormalization of stored ones and zeros and a Reshape back to the input's own shape, as one groupnorm layer)"
             : "";
         throw new ConvGLException($"{r.Where}: in a stack Reshape flattens ((1, -1) or (1, K)); shape [{string.Join(", ", target)}] is not supported{attention}");
@@ -813,7 +813,11 @@ public static class OnnxStack
         Tensor k = Constant(known, b, b.Inputs[constantFirst ? 0 : 1]);
         // (A value computed from a map's height or width: not known at import; a layer of NaN scales gave NaN maps.)
         if (k.Data.Any(float.IsNaN))
-            throw new ConvGLException($"{b.Where}: in a stack its other input is computed from a map's height or width (Shape), which a layer cannot hold; export the model at a fixed input size");
+            throw new ConvGLException($"{b.Where}: in a stack its other input is computed from a map's height or width (Shape), which a layer cannot hold; export the model at a fixed input size" +
+                // One value computed from a Shape, multiplying a map: torch's scaled_dot_product_attention writes its default scale so.
+                (b.Kind is BinaryKind.Mul or BinaryKind.Div && k.Length == 1
+                    ? " (if it is the scale of an attention, as torch's scaled_dot_product_attention computes its default: the attention imports as one layer where the scale is read from the Shape of the very q it multiplies, Slice [-1:], Sqrt, 1 / it, Sqrt)"
+                    : ""));
         // x^k, and max / min against a number (one stored value): a pow / max / min layer with that value.
         if (b.Kind is BinaryKind.Pow or BinaryKind.Max or BinaryKind.Min)
             return NumberOperand(b, b.Kind, k, constantFirst);
