@@ -399,6 +399,9 @@ public sealed class AttentionLayer(float? scale = null, int heads = 1) : StackLa
     /// <summary>The heads: q's, k's and v's channels split into this many equal groups, each one attention.</summary>
     public int Heads { get; } = heads >= 1 ? heads : throw new ConvGLException($"attention: heads {heads}; give 1 or more");
 
+    /// <summary>Whether the heads split q's and v's channels into equal shares.</summary>
+    public bool HeadsFit(int queryChannels, int valueChannels) => queryChannels % Heads == 0 && valueChannels % Heads == 0;
+
     /// <summary>"heads 1 or 3 would": the head counts that divide both channel counts.</summary>
     internal static string HeadsThatFit(int queryChannels, int valueChannels)
     {
@@ -416,7 +419,7 @@ public sealed class AttentionLayer(float? scale = null, int heads = 1) : StackLa
     {
         error = inputChannels.Count != 3 ? $"attention reads three maps (\"inputs\": [q, k, v]), got {inputChannels.Count}"
             : inputChannels[0] != inputChannels[1] ? $"attention: the query has {inputChannels[0]} channels and the keys {inputChannels[1]}; q and k need one channel count (their dot product runs over it)"
-            : inputChannels[0] % Heads != 0 || inputChannels[2] % Heads != 0 ? $"attention: {Heads} heads do not divide the query's {inputChannels[0]} and the values' {inputChannels[2]} channels; each head takes an equal share of both ({HeadsThatFit(inputChannels[0], inputChannels[2])})"
+            : !HeadsFit(inputChannels[0], inputChannels[2]) ? $"attention: {Heads} heads do not divide the query's {inputChannels[0]} and the values' {inputChannels[2]} channels; each head takes an equal share of both ({HeadsThatFit(inputChannels[0], inputChannels[2])})"
             : null;
         return inputChannels[^1];
     }

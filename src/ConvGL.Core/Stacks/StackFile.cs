@@ -215,8 +215,8 @@ public static class StackFile
                 if (error is not null)
                 {
                     // Heads that do not divide the channels: the "heads" field is the one to change (a typed count, not the maps).
-                    string field = layer is AttentionLayer { Heads: > 1 } att && inChannels.Length == 3 && inChannels[0] == inChannels[1]
-                                   && (inChannels[0] % att.Heads != 0 || inChannels[2] % att.Heads != 0) ? "heads"
+                    string field = layer is AttentionLayer att && inChannels.Length == 3 && inChannels[0] == inChannels[1]
+                                   && !att.HeadsFit(inChannels[0], inChannels[2]) ? "heads"
                         : reads is null ? ChannelField(layer) : "inputs";
                     throw new ConvGLException($"{path}: layers[{index}] ({layer.Type}) field '{field}': {error}");
                 }

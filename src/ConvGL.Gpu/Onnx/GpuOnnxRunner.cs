@@ -195,15 +195,7 @@ public sealed class GpuOnnxRunner : IDisposable
             : _empty.Contains(name) ? new Tensor(ShapeOf(name))
             : _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
               ?? Tensor(name).Download().Reshape(ShapeOf(name));
-        Tensor value;
-        try
-        {
-            value = op.Run(op.Inputs.Select(Value).ToArray());
-        }
-        catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
-        {
-            throw new ConvGLException($"{op.Where}: {e.Message}", e);
-        }
+        Tensor value = ExceptionFor(op, () => op.Run(op.Inputs.Select(Value).ToArray()));
         if (value.Length != 0)
             throw new ConvGLException($"{op.Where}: its input '{emptyInput}' ({string.Join(", ", ShapeOf(emptyInput))}) is empty and its output {value.ShapeString} is not; the GPU runner computes no values from empty tensors (the CPU reference does)");
         MarkEmpty(op.Output, value.Shape);
@@ -427,7 +419,7 @@ public sealed class GpuOnnxRunner : IDisposable
             case ReduceOp rd:
                 var reduce = new GpuReduce(_context, rd.Kind);
                 var regroup = new GpuStridedCopy(_context);
-                var regrouped = new BatchScratch(_context, op.Output);
+                GpuTensor? moved = null; // the regrouped copy, made on first use
                 return new GpuOp((input, shape, output, inputs) =>
                 {
                     int[] axes = rd.Axes(shape.Length, op.Inputs.Count > 1 && op.Inputs[1].Length > 0 ? Parameter(op, op.Inputs[1], inputs) : null);
@@ -446,12 +438,12 @@ public sealed class GpuOnnxRunner : IDisposable
                     // copy puts the kept axes first, in order, and the reduced ones after them; then one run per output.
                     int[] perm = [.. Enumerable.Range(0, shape.Length).Where(d => !axes.Contains(d)), .. axes];
                     StridedView view = Indexing.TransposeView(shape, perm);
-                    GpuTensor moved = regrouped.Get().In;
+                    moved ??= new GpuTensor(_context, label: $"{op.Output} regrouped");
                     regroup.Run(input, view, moved, Storage(view.Dims));
                     int reduced = axes.Aggregate(1, (p, a) => p * shape[a]);
                     reduce.Run(moved, output, input.Length / reduced, reduced, 1, Storage(to));
                     return to;
-                }, new Owned(reduce, regroup, regrouped));
+                }, new Owned(reduce, regroup, new Disposer(() => moved?.Dispose())));
             case ArgReduceOp ar:
                 var arg = new GpuReduce(_context, ar.Kind, ar.SelectLast);
                 return new GpuOp((input, shape, output, _) =>
@@ -655,13 +647,14 @@ public sealed class GpuOnnxRunner : IDisposable
 
     private const int MaxGatherIndices = 4096;
 
+    /// <summary>Runs <paramref name="f"/>; its error named after the op (once: a CPU op's own errors already start so).</summary>
     private static T ExceptionFor<T>(OnnxOp op, Func<T> f)
     {
         try
         {
             return f();
         }
-        catch (ConvGLException e)
+        catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
         {
             throw new ConvGLException($"{op.Where}: {e.Message}", e);
         }

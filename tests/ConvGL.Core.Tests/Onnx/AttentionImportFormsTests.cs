@@ -15,16 +15,7 @@ public class AttentionImportFormsTests(ITestOutputHelper log)
     /// <summary>Imported: the stack's output against ONNX Runtime's (null when the import refuses: the message).</summary>
     private (bool Imported, double Diff, string Text) Compare(string name, byte[] bytes, int h = H, int w = W)
     {
-        Stack stack;
-        try
-        {
-            stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, name + ".onnx")), name);
-        }
-        catch (ConvGLException e)
-        {
-            log.WriteLine($"{name}: refused: {e.Message}");
-            return (false, 0, e.Message);
-        }
+        if (TryImport(name, bytes, log, out string refusal) is not { } stack) return (false, 0, refusal);
         Tensor x = Random(3, h, w, 7);
         ModelProto model = ModelProto.Parser.ParseFrom(bytes);
         string o = model.Graph.Output[0].Name;
@@ -35,6 +26,22 @@ public class AttentionImportFormsTests(ITestOutputHelper log)
         string text = $"{name}: imported as [{string.Join(", ", stack.Layers.Select(l => l.Type))}]; ORT {ort.Length} values max {ort.Max(Math.Abs):G3}, stack {r.Outputs[^1].ShapeString}; max |diff| {d:G3}";
         log.WriteLine(text);
         return (true, d, text);
+    }
+
+    /// <summary>The model imported as a stack, or null with the import's one error (logged).</summary>
+    internal static Stack? TryImport(string name, byte[] bytes, ITestOutputHelper log, out string refusal)
+    {
+        refusal = "";
+        try
+        {
+            return OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, name + ".onnx")), name);
+        }
+        catch (ConvGLException e)
+        {
+            log.WriteLine($"{name}: refused: {e.Message}");
+            refusal = e.Message;
+            return null;
+        }
     }
 
     private static string Flat(TorchGraph t, string n, string map, long[] target) => t.Node($"/a/Reshape_{n}", "Reshape", [map, t.ConstI($"/a/Constant_{n}", target)]);

@@ -1,4 +1,3 @@
-using ConvGL.Core.Onnx;
 using ConvGL.Core.Onnx.Proto;
 using ConvGL.Core.Stacks;
 using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
@@ -16,16 +15,7 @@ public class TokenImportFormsTests(ITestOutputHelper log)
     /// <summary>Imported: the stack's output against ONNX Runtime's, either layout (null when refused: the message).</summary>
     private (bool Imported, double Diff, string Text) Compare(string name, byte[] bytes)
     {
-        Stack stack;
-        try
-        {
-            stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, name + ".onnx")), name);
-        }
-        catch (ConvGLException e)
-        {
-            log.WriteLine($"{name}: refused: {e.Message}");
-            return (false, 0, e.Message);
-        }
+        if (AttentionImportFormsTests.TryImport(name, bytes, log, out string refusal) is not { } stack) return (false, 0, refusal);
         Tensor x = Random(3, H, W, 1);
         string o = ModelProto.Parser.ParseFrom(bytes).Graph.Output[0].Name;
         float[] ort = RunOnnxRuntime(bytes, x.Reshape(1, 3, H, W), [o])[o];
@@ -43,6 +33,17 @@ public class TokenImportFormsTests(ITestOutputHelper log)
         string text = $"{name}: imported as [{string.Join(", ", stack.Layers.Select(l => l.Type))}]; relative |diff| {d:G3}";
         log.WriteLine(text);
         return (true, d, text);
+    }
+
+    /// <summary>torch's default sdpa scale root, sqrt(1 / sqrt(E)) with E the last dimension of <paramref name="of"/>'s Shape:
+    /// after the Div a Cast to FLOAT (<paramref name="afterDiv"/> 1), a round trip through INT64 (7), or none (0).</summary>
+    private static string TorchRoot(TorchGraph t, string of, int afterDiv)
+    {
+        string last = t.Node("/a/Slice_e", "Slice", [t.Node("/a/Shape_e", "Shape", [of]), t.ConstI("/a/st", [-1]), t.ConstI("/a/en", [long.MaxValue])]);
+        string div = t.Node("/a/Div_s", "Div", [t.ConstF("/a/one", 1f), t.Node("/a/Sqrt_e", "Sqrt", [t.Node("/a/Cast_e", "Cast", [last], ProtoBuilders.Int("to", 1))])]);
+        if (afterDiv == 1) div = t.Node("/a/Cast_s", "Cast", [div], ProtoBuilders.Int("to", 1));
+        if (afterDiv == 7) div = t.Node("/a/Cast_i", "Cast", [t.Node("/a/Cast_j", "Cast", [div], ProtoBuilders.Int("to", 7))], ProtoBuilders.Int("to", 1));
+        return t.Node("/a/Sqrt_s", "Sqrt", [div]);
     }
 
     private static string Flat(TorchGraph t, string stem, string x, int c) => t.Node(stem + "/Reshape", "Reshape", [x, t.ConstI(stem + "/Constant", [1, c, -1])]);
@@ -88,9 +89,7 @@ public class TokenImportFormsTests(ITestOutputHelper log)
         string q = t.Conv("/q/Conv", x, 8, 8, 1), k = t.Conv("/k/Conv", x, 8, 8, 1), v = t.Conv("/v/Conv", x, 8, 8, 1);
         string fq = Flat(t, "/fq", q, 8), fk = Flat(t, "/fk", k, 8), fv = Flat(t, "/fv", v, 8);
         string tq = T021(t, "/tq", fq);
-        string last = t.Node("/a/Slice_e", "Slice", [t.Node("/a/Shape_e", "Shape", [ofFlattening ? fq : tq]), t.ConstI("/a/st", [-1]), t.ConstI("/a/en", [long.MaxValue])]);
-        string e = t.Node("/a/Cast_e", "Cast", [last], ProtoBuilders.Int("to", 1));
-        string root = t.Node("/a/Sqrt_s", "Sqrt", [t.Node("/a/Cast_s", "Cast", [t.Node("/a/Div_s", "Div", [t.ConstF("/a/one", 1f), t.Node("/a/Sqrt_e", "Sqrt", [e])])], ProtoBuilders.Int("to", 1))]);
+        string root = TorchRoot(t, ofFlattening ? fq : tq, afterDiv: 1);
         string wts = t.Node("/a/Softmax", "Softmax", [t.Node("/a/MatMul", "MatMul", [t.Node("/a/Mul_q", "Mul", [tq, root]), t.Node("/a/Mul_k", "Mul", [fk, root])])], ProtoBuilders.Int("axis", -1));
         string o = t.Node("/a/MatMul_1", "MatMul", [wts, T021(t, "/tv", fv)]);
         o = t.Node("/a/Reshape_o", "Reshape", [T021(t, "/to", o), t.Node("/a/Shape_o", "Shape", [x])]);
@@ -122,10 +121,7 @@ public class TokenImportFormsTests(ITestOutputHelper log)
         string Split(string name, string m) => t.Node($"/a/Transpose_{name}", "Transpose",
             [t.Node($"/a/Reshape_{name}", "Reshape", [m, t.ConstI($"/a/Constant_{name}", [1, -1, 2, 8])])], ProtoBuilders.Ints("perm", 0, 2, 1, 3));
         string q = Split("q", Linear(t, "/a/to_q", tokens, 16, 16)), k = Split("k", Linear(t, "/a/to_k", tokens, 16, 16)), v = Split("v", Linear(t, "/a/to_v", tokens, 16, 16));
-        string last = t.Node("/a/Slice_e", "Slice", [t.Node("/a/Shape_e", "Shape", [q]), t.ConstI("/a/st", [-1]), t.ConstI("/a/en", [long.MaxValue])]);
-        string div = t.Node("/a/Div_s", "Div", [t.ConstF("/a/one", 1f), t.Node("/a/Sqrt_e", "Sqrt", [t.Node("/a/Cast_e", "Cast", [last], ProtoBuilders.Int("to", 1))])]);
-        if (intCast) div = t.Node("/a/Cast_i", "Cast", [t.Node("/a/Cast_j", "Cast", [div], ProtoBuilders.Int("to", 7))], ProtoBuilders.Int("to", 1));
-        string root = t.Node("/a/Sqrt_s", "Sqrt", [div]);
+        string root = TorchRoot(t, q, afterDiv: intCast ? 7 : 0);
         string ks = t.Node("/a/Mul_k", "Mul", [t.Node("/a/Transpose_kt", "Transpose", [k], ProtoBuilders.Ints("perm", 0, 1, 3, 2)), root]);
         string o = t.Node("/a/MatMul_1", "MatMul", [t.Node("/a/Softmax", "Softmax", [t.Node("/a/MatMul", "MatMul", [t.Node("/a/Mul_q", "Mul", [q, root]), ks])], ProtoBuilders.Int("axis", -1)), v]);
         o = t.Node("/a/Reshape_o", "Reshape", [t.Node("/a/Transpose_o", "Transpose", [o], ProtoBuilders.Ints("perm", 0, 2, 1, 3)), t.ConstI("/a/Constant_o", [1, -1, 16])]);

@@ -66,17 +66,8 @@ public sealed class CoordsTests
         for (int p = 0; p < n; p++)
             foreach ((Tensor features, int head) in new[] { (pooled, 0), (where, 1) })
             {
-                double total = 0;
-                var sums = new double[3];
-                for (int j = 0; j < n; j++)
-                {
-                    double d2 = 0;
-                    for (int c = 0; c < features.C; c++) d2 += Math.Pow(features.Data[c * n + p] - features.Data[c * n + j], 2);
-                    double w = Math.Exp(-d2 / 0.01);
-                    total += w;
-                    for (int c = 0; c < 3; c++) sums[c] += w * pooled.Data[c * n + j];
-                }
-                for (int c = 0; c < 3; c++) Assert.Equal(sums[c] / total, o.Data[(3 * head + c) * n + p], 4);
+                double[] want = ShippedStackTests.BellAverage(features, pooled, p, 0.01);
+                for (int c = 0; c < 3; c++) Assert.Equal(want[c], o.Data[(3 * head + c) * n + p], 4);
             }
         // Head 0 is the attention stack's output.
         Assert.Equal(StackRunner.Run(StackCatalog.Load("attention"), x).Outputs[^1].Data, o.Data[..(3 * n)]);

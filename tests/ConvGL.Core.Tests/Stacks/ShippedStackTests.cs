@@ -86,22 +86,31 @@ public sealed class ShippedStackTests : IDisposable
         Assert.Equal((3, 5, 7), (o.C, o.H, o.W));
         for (int p = 0; p < n; p++)
         {
-            double total = 0;
-            var sums = new double[3];
-            for (int j = 0; j < n; j++)
-            {
-                double d2 = 0;
-                for (int c = 0; c < 3; c++) d2 += Math.Pow(pooled.Data[c * n + p] - pooled.Data[c * n + j], 2);
-                double w = Math.Exp(-d2 / 0.01);
-                total += w;
-                for (int c = 0; c < 3; c++) sums[c] += w * pooled.Data[c * n + j];
-            }
-            for (int c = 0; c < 3; c++) Assert.Equal(sums[c] / total, o.Data[c * n + p], 4);
+            double[] want = BellAverage(pooled, pooled, p, 0.01);
+            for (int c = 0; c < 3; c++) Assert.Equal(want[c], o.Data[c * n + p], 4);
         }
         // Left half red, right half blue (after pooling too): each pixel averages its own colour only (e^-200 is 0).
         Tensor two = Tensor.Chw(3, 16, 32, Enumerable.Range(0, 3 * 16 * 32).Select(i => (i / 512, i % 32 < 16) switch { (0, true) or (2, false) => 1f, _ => 0f }).ToArray());
         Tensor same = StackRunner.Run(att, two).Outputs[^1];
         Assert.Equal(StackRunner.Run(att, two).Outputs[0].Data, same.Data);
+    }
+
+    /// <summary>Position <paramref name="p"/>'s average of <paramref name="values"/>' maps over every position j, weighted by
+    /// exp(-|f_p - f_j|^2 / h2) with f the <paramref name="features"/>' values there (what the attention stacks compute).</summary>
+    internal static double[] BellAverage(Tensor features, Tensor values, int p, double h2)
+    {
+        int n = features.H * features.W;
+        double total = 0;
+        var sums = new double[values.C];
+        for (int j = 0; j < n; j++)
+        {
+            double d2 = 0;
+            for (int c = 0; c < features.C; c++) d2 += Math.Pow(features.Data[c * n + p] - features.Data[c * n + j], 2);
+            double w = Math.Exp(-d2 / h2);
+            total += w;
+            for (int c = 0; c < values.C; c++) sums[c] += w * values.Data[c * n + j];
+        }
+        return sums.Select(v => v / total).ToArray();
     }
 
     [Fact]
