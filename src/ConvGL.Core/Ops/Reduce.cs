@@ -8,7 +8,8 @@ public enum ReduceKind { Mean, Sum, Max, Min, L1, L2, SumSquare, LogSum, LogSumE
 /// ReduceSumSquare / ReduceLogSum / ReduceLogSumExp / ReduceProd, GlobalMaxPool; PyTorch's x.mean((2, 3)), amax,
 /// logsumexp, norm): the output keeps the other axes, and the reduced ones as size 1 with <c>keepDims</c>. Accumulates in
 /// double; a NaN in a max or min reaches the output (NumPy's max); LogSumExp subtracts the line's largest value first
-/// (m + log(sum exp(x - m)), so large values do not overflow; all -inf gives -inf). <see cref="Arg"/> is ArgMax /
+/// (m + log(sum exp(x - m)), so large values do not overflow; all -inf gives -inf). Over an empty axis each output is
+/// its reduction's value for no values (the sum 0, the product 1, the max -inf...). <see cref="Arg"/> is ArgMax /
 /// ArgMin.</summary>
 public static class Reduce
 {
@@ -24,7 +25,9 @@ public static class Reduce
         int[] kept = x.Shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
         int n = (int)kept.Aggregate(1L, (p, d) => p * d);
         long count = axes.Distinct().Aggregate(1L, (p, a) => p * x.Shape[a]);
-        if (count == 0) throw new ConvGLException($"reduce over an empty axis of {x.ShapeString}");
+        // Over an empty axis every output is the accumulation's start, ONNX's values for an empty set (onnx/onnx#5568):
+        // sum, L1, L2 and sum of squares 0, product 1, max -inf, min +inf, log-sum and log-sum-exp -inf; the mean 0 / 0,
+        // NaN (NumPy's, where ONNX leaves it undefined).
         // The output index of every input value, in input order.
         var outOf = new int[x.Length];
         var index = new int[x.Rank];

@@ -166,9 +166,9 @@ public sealed class GpuOnnxRunner : IDisposable
     private void RunOp(OnnxOp op, IGpuOnnxOp gpu, IReadOnlyDictionary<string, Tensor> inputs)
     {
         string x = op.Inputs[0];
-        if (op.Inputs.FirstOrDefault(_empty.Contains) is { } emptyInput)
+        if (op.Inputs.Any(_empty.Contains))
         {
-            RunEmpty(op, emptyInput, inputs);
+            RunEmpty(op, inputs);
             return;
         }
         try
@@ -185,20 +185,19 @@ public sealed class GpuOnnxRunner : IDisposable
         }
     }
 
-    /// <summary>An op with an empty input: there is no value to compute, only the output's shape, which the CPU reference
-    /// works out from the inputs (the empty ones as empty tensors). An op that makes values from an empty input (a Concat
-    /// with other parts, a ReduceSum over an empty axis, a Pad around nothing) is one error: the GPU runner computes no
-    /// values from empty tensors; the CPU reference does.</summary>
-    private void RunEmpty(OnnxOp op, string emptyInput, IReadOnlyDictionary<string, Tensor> inputs)
+    /// <summary>An op with an empty input runs on the CPU reference, the empty inputs as empty tensors and the others
+    /// downloaded: mostly there is no value to compute, only the output's shape. An op that makes values from an empty
+    /// input (a Concat with other parts, a ReduceSum over an empty axis, a MatMul over an empty inner axis, a Pad around
+    /// nothing) gets them from the reference, uploaded as the op's output.</summary>
+    private void RunEmpty(OnnxOp op, IReadOnlyDictionary<string, Tensor> inputs)
     {
         Tensor? Value(string name) => name.Length == 0 ? null
             : _empty.Contains(name) ? new Tensor(ShapeOf(name))
             : _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
               ?? Tensor(name).Download().Reshape(ShapeOf(name));
         Tensor value = ExceptionFor(op, () => op.Run(op.Inputs.Select(Value).ToArray()));
-        if (value.Length != 0)
-            throw new ConvGLException($"{op.Where}: its input '{emptyInput}' ({string.Join(", ", ShapeOf(emptyInput))}) is empty and its output {value.ShapeString} is not; the GPU runner computes no values from empty tensors (the CPU reference does)");
-        MarkEmpty(op.Output, value.Shape);
+        if (value.Length != 0) Store(op.Output, value);
+        else MarkEmpty(op.Output, value.Shape);
     }
 
     /// <summary>Thrown by a GPU op whose output has no element: the runner keeps the shape and writes nothing.</summary>
@@ -569,7 +568,6 @@ public sealed class GpuOnnxRunner : IDisposable
                     GpuTensor b = Tensor(op.Inputs[1]);
                     (int[] to, int[] batch, int m, int k, int n) = mm.Shapes(shape, bShape);
                     if (to.Contains(0)) throw new EmptyOutputException(to);
-                    if (k == 0) throw new ConvGLException($"{op.Where}: a product over an empty axis ({string.Join(", ", shape)} x {string.Join(", ", bShape)}); the GPU runner computes no values from empty tensors (the CPU reference does)");
                     if (bShape.Length <= 2 || bShape[..^2].All(d => d == 1))
                     {
                         // One B: A's leading dimensions are rows of one (rows * M, K) matrix, as its storage already holds them.

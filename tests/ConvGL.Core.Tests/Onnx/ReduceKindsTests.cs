@@ -20,6 +20,26 @@ public class ReduceKindsTests
         for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 5e-6f * Math.Max(1f, Math.Abs(want[i])));
     }
 
+    /// <summary>Over an empty axis each output is the reduction of no values, ONNX's (onnx/onnx#5568) and NumPy's: a (2, 0,
+    /// 3) tensor reduced over axis 1 gives 2 x 3 of them; over axis 0 a (0, 3) tensor keeps its empty shape.</summary>
+    [Fact]
+    public void OverAnEmptyAxis_EachOutputIsTheValueOfNoValues()
+    {
+        var want = new Dictionary<ReduceKind, float>
+        {
+            [ReduceKind.Sum] = 0f, [ReduceKind.L1] = 0f, [ReduceKind.L2] = 0f, [ReduceKind.SumSquare] = 0f, [ReduceKind.Prod] = 1f,
+            [ReduceKind.Max] = float.NegativeInfinity, [ReduceKind.Min] = float.PositiveInfinity,
+            [ReduceKind.LogSum] = float.NegativeInfinity, [ReduceKind.LogSumExp] = float.NegativeInfinity, [ReduceKind.Mean] = float.NaN,
+        };
+        foreach ((ReduceKind kind, float value) in want)
+        {
+            Tensor y = Reduce.Apply(new Tensor([2, 0, 3]), kind, [1], keepDims: true);
+            Assert.Equal([2, 1, 3], y.Shape);
+            Assert.All(y.Data, v => Assert.Equal(value, v));
+            Assert.Equal([0, 3], Reduce.Apply(new Tensor([0, 2, 3]), kind, [1], keepDims: false).Shape);
+        }
+    }
+
     [Fact]
     public void NormsSumsAndProducts_WorkedExamples()
     {
