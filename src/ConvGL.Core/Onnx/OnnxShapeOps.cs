@@ -620,7 +620,7 @@ public sealed class VariadicOp : OnnxOp
         {
             Tensor acc = inputs[0]!.Clone();
             for (int i = 1; i < inputs.Count; i++) acc = Elementwise.Apply(Step, acc, inputs[i]!);
-            return Mean ? Elementwise.Div(acc, new Tensor([1], [inputs.Count])) : acc;
+            return Mean ? Elementwise.Div(acc, new Tensor([], [inputs.Count])) : acc;
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {
