@@ -68,11 +68,13 @@ int nearest(double x, int n)
     return int(clamp(i, 0.0LF, double(n - 1)));
 }
 
-// MODE 2: the four taps (clamped into the map) and weights around x.
-void taps(double x, int n, out ivec4 index, out vec4 weight)
+// MODE 2: the four taps (clamped into the map) and weights around x; at a whole x one tap (count 1), its pixel alone,
+// as the reference: its other taps are not read at all, so an infinity beside it does not make 0 * inf = NaN.
+void taps(double x, int n, out ivec4 index, out vec4 weight, out int count)
 {
     double f = floor(x);
     int i0 = int(f);
+    count = x == f ? 1 : 4;
     if (x == f)
     {
         index = ivec4(clamp(i0, 0, n - 1));
@@ -108,17 +110,18 @@ float value(int z, int x, int y_in)
     return at(z, y_in, nearest(fx, u_in_size.x));
 }
 #elif MODE == 2
-float value(int z, int x, ivec4 ys, vec4 wy)
+float value(int z, int x, ivec4 ys, vec4 wy, int ny)
 {
     double fx = source(x, u_in_size.x, u_out_size.x, u_scale.x);
     ivec4 xs;
     vec4 wx;
-    taps(fx, u_in_size.x, xs, wx);
+    int nx;
+    taps(fx, u_in_size.x, xs, wx, nx);
     float v = 0.0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < ny; i++)
     {
         float row = 0.0;
-        for (int j = 0; j < 4; j++) row += wx[j] * at(z, ys[i], xs[j]);
+        for (int j = 0; j < nx; j++) row += wx[j] * at(z, ys[i], xs[j]);
         v += wy[i] * row;
     }
     return v;
@@ -197,8 +200,9 @@ void main()
 #elif MODE == 2
     ivec4 ys;
     vec4 wy;
-    taps(fy, u_in_size.y, ys, wy);
-#define VALUE(x) value(p.z, min(x, last), ys, wy)
+    int ny;
+    taps(fy, u_in_size.y, ys, wy, ny);
+#define VALUE(x) value(p.z, min(x, last), ys, wy, ny)
 #else
     double y0 = floor(fy);
     float wy = float(fy - y0);

@@ -254,6 +254,34 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         Assert.Equal((4 + 1 + 1) * 5 * 4, cases); // nearest's four roundings, linear, cubic; five mappings; four sizes
     }
 
+    /// <summary>From a review: cubic resizes of maps holding an infinity or a NaN, where a coordinate is whole along one
+    /// axis (a one-row map's half-pixel rows, asymmetric 2x columns): the reference reads that pixel alone, the GPU
+    /// multiplied its other taps by weight 0 as well (0 * inf = NaN where the reference has +-inf). Every mapping,
+    /// exclude_outside both ways, against Resize2D.Apply, infinities and NaN exactly.</summary>
+    [Fact]
+    public void Resize_CubicWithInfinities_WholeCoordinates_MatchReference()
+    {
+        using var resize = new GpuResize(fixture.Context, new ResizeOptions());
+        var maps = new[]
+        {
+            new Tensor([1, 1, 6], [1f, 2f, float.PositiveInfinity, 3f, 4f, 5f]),
+            new Tensor([1, 3, 5], [1f, 2f, 3f, 4f, 5f, 6f, float.NegativeInfinity, 8f, 9f, 10f, 11f, 12f, float.NaN, 14f, 15f]),
+        };
+        int infinite = 0;
+        foreach (Tensor x in maps)
+            foreach (ResizeCoordinates c in Enum.GetValues<ResizeCoordinates>())
+                foreach (bool exclude in new[] { false, true })
+                    foreach (ResizeOptions size in new[] { new ResizeOptions { SizeY = 1, SizeX = 11 }, new ResizeOptions { ScaleY = 2, ScaleX = 2 }, new ResizeOptions { SizeY = 4, SizeX = 5 } })
+                    {
+                        ResizeOptions o = size with { Mode = ResizeMode.Cubic, Coordinates = c, ExcludeOutside = exclude };
+                        resize.Options = o;
+                        Tensor want = Resize2D.Apply(x, o);
+                        AssertClose(want, resize.Apply(x), $"{o} on ({string.Join(", ", x.Shape)})", 1e-5);
+                        infinite += want.Data.Count(float.IsInfinity);
+                    }
+        Assert.True(infinite > 50, $"{infinite} infinite outputs");
+    }
+
     /// <summary>resize.comp's exact-2x linear path (UP2: half-pixel or pytorch_half_pixel, 2x on both axes, input rows of
     /// whole vec4s; 8 outputs per invocation from rgba32f texels) against Resize2D.Apply: widths 4 to 36 (one to nine
     /// texels a row: both row ends clamped in the same texel, and apart), heights 1 to 6, by scales and by sizes, 32-byte
