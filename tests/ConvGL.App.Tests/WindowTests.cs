@@ -109,6 +109,24 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(picture.W > 900 && side.W < 450, $"picture {picture}, column {side}");
     }
 
+    /// <summary>From a window review: on a stack with no conv at all (attention) the option keys said "no convolution
+    /// at or before layer 8: select one with [ ]", advice that could never work; now they say the stack has none. A
+    /// stack whose conv comes after the selected layer keeps the advice.</summary>
+    [Fact]
+    public void OptionKeys_OnAStackWithoutAConv_SayItHasNone()
+    {
+        WindowProcess.Result none = Run([.. Small, "--stack", "attention", "--keys", "c d"]);
+        Assert.True(none.ExitCode == 0, none.ToString());
+        Assert.Contains("the attention stack has no convolution layer: c, b, +, - and d change a conv's mode, border, stride and dilation", none.Stderr);
+        Assert.DoesNotContain("select one with", none.Stderr);
+        string file = Temp("pool-first.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, """{ "name": "pool-first", "input": "gray", "layers": [ { "type": "maxpool", "size": 2 }, { "type": "conv", "kernels": ["sobel-x"] } ] }""");
+        WindowProcess.Result later = Run([.. Small, "--stack", file, "--layer", "1", "--keys", "c"]);
+        Assert.True(later.ExitCode == 0, later.ToString());
+        Assert.Contains("no convolution at or before layer 1: select one with [ ]", later.Stderr);
+    }
+
     /// <summary>The math audit: on ResNet18 every option key was refused ("does not fit its 1x1 input") and the stem
     /// stayed as it was: a change was checked at the raw source tensor's size (1x1 before the first frame), not at the
     /// model's 224x224. Convolve flips the stem's 7x7 kernels, so the probed value changes; the stride and dilation keys
