@@ -85,8 +85,11 @@ public sealed class LayoutAndHudTextTests
         // Too wide to draw with gaps: the taps, and how far apart they are.
         var wide = new ConvOptions { DilationY = 4, DilationX = 4 };
         List<string> far = HudText.KernelLines(new ConvView(new Tensor([1, 1, 5, 5]), null, wide), 0);
-        Assert.Equal("stride 1x1, dilation 4x4: taps 4 rows, 4 columns apart", far[1]);
+        Assert.Equal("stride 1x1, dilation 4x4: taps 4 rows and 4 columns apart", far[1]);
         Assert.Equal(5, far.Count - 2);
+        // A dilation along one axis names that axis only (a window review read "taps 1 rows, 2 columns apart").
+        Assert.Equal("stride 2x1, dilation 1x4: taps 4 columns apart", HudText.KernelLines(new ConvView(new Tensor([1, 1, 3, 5]), null, new ConvOptions { StrideY = 2, DilationX = 4 }), 0)[1]);
+        Assert.Equal("2 rows", HudText.TapSpacing(2, 1));
     }
 
     [Fact]
@@ -136,7 +139,7 @@ public sealed class LayoutAndHudTextTests
         // centre column: a Sobel's is all zeros), so the taps go without their gaps, the spacing said in words.
         var dilated = new ConvOptions { DilationY = 2, DilationX = 2 };
         List<string> gaps = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 30);
-        Assert.Equal(["kernel 3x3 as applied, out 0, in 0 of 1", "stride 1x1, dilation 2x2: taps 2 rows, 2 columns apart",
+        Assert.Equal(["kernel 3x3 as applied, out 0, in 0 of 1", "stride 1x1, dilation 2x2: taps 2 rows and 2 columns apart",
                       "      1      2      3", "      4      5      6", "      7      8      9"], gaps);
         // In 35 they fit spread: the gaps drawn.
         List<string> spread = HudText.KernelLines(new ConvView(Asymmetric, null, dilated), 0, maxChars: 35);

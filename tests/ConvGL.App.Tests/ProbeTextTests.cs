@@ -106,10 +106,16 @@ public sealed class ProbeTextTests
             Valid = true, KernelHeight = 1, KernelWidth = 1, InputChannels = 1, Window = [1], Kernel = [1], ChannelSums = [1], Sum = 1, Gpu = 1,
         };
         Assert.StartsWith("input window (channel 0: gray)", HudText.ProbeLines(p, false, _ => "gray")[1], StringComparison.Ordinal);
-        // In a strip of 100 characters a name is cut at 16; in a wide one it has up to 40 (the deep stack's "sobel-x of
-        // conv2 10" was cut to "sobel-x of conv~" in a 1600 px window).
-        List<string> lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R", maxChars: 100);
+        // In a strip of 70 characters a name is cut at 16; in a wide one it has up to 40 (the deep stack's "sobel-x of
+        // conv2 10" was cut to "sobel-x of conv~" in a 1600 px window). The window's header takes the room its line has
+        // beside the kernel's and products' headings (a window review saw "|sobel-x, sobel-y| of c~" in a strip with room
+        // for all of it): whole at 100; the channel sums keep 16 there (one name per channel).
+        List<string> lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R", maxChars: 70);
         Assert.StartsWith("input window (channel 0: a-very-long-ker~)", lines[1], StringComparison.Ordinal);
+        Assert.Equal("sum over 1 input channel(s): a-very-long-ker~ 1.0000", lines[^2]);
+        lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R", maxChars: 100);
+        Assert.StartsWith("input window (channel 0: a-very-long-kernel-name of R)", lines[1], StringComparison.Ordinal);
+        Assert.True(lines.All(l => l.Length <= 100), string.Join("\n", lines));
         Assert.Equal("sum over 1 input channel(s): a-very-long-ker~ 1.0000", lines[^2]);
         lines = HudText.ProbeLines(p, false, _ => "a-very-long-kernel-name of R", maxChars: 220);
         Assert.StartsWith("input window (channel 0: a-very-long-kernel-name of R)", lines[1], StringComparison.Ordinal);

@@ -139,7 +139,7 @@ internal static class HudText
         };
         if (o.StrideY > 1 || o.StrideX > 1 || dy > 1 || dx > 1)
             lines.Add(F($"stride {o.StrideY}x{o.StrideX}, dilation {dy}x{dx}") +
-                      (dy > 1 || dx > 1 ? spread ? ": . = input pixel skipped" : F($": taps {dy} rows, {dx} columns apart") : ""));
+                      (dy > 1 || dx > 1 ? spread ? ": . = input pixel skipped" : ": taps " + TapSpacing(dy, dx) + " apart" : ""));
         var sb = new StringBuilder();
         for (int r = 0; r < rows; r++)
         {
@@ -160,6 +160,11 @@ internal static class HudText
         }
         return lines;
     }
+
+    /// <summary>How far apart the dilated taps are, in words: "2 columns", "3 rows", "2 rows and 3 columns" (an axis of
+    /// dilation 1 is left out: "taps 1 rows, 2 columns apart" read as a typo).</summary>
+    public static string TapSpacing(int dy, int dx) =>
+        dy > 1 && dx > 1 ? F($"{dy} rows and {dx} columns") : dy > 1 ? F($"{dy} rows") : F($"{dx} columns");
 
     /// <summary>The first info line: rate, the render thread's time for the last frame (issuing its work: a pass that runs
     /// on the GPU, or in llvmpipe's own threads, is not in it), the pipeline pass time, vsync, pause.</summary>
@@ -828,12 +833,16 @@ internal static class HudText
         // Its own line (the strip reserves one) for a kernel beyond MaxTaps; after the header when only the width cut it.
         bool big = p.KernelHeight > MaxTaps || p.KernelWidth > MaxTaps;
         if (!big && kw < p.KernelWidth) lines[0] += "  " + showing;
-        int nameChars = NameChars(maxChars);
-        string window = F($"input window (channel {p.FirstInput + c}: {Fit(inputName(p.FirstInput + c), nameChars)})");
         int exponent = TapExponent(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
         int tapDecimals = TapDecimals(p.Kernel.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth), exponent);
         int decimals = WindowDecimals(p.Window.AsSpan(c * p.KernelHeight * p.KernelWidth, p.KernelHeight * p.KernelWidth));
         string kernel = exponent == 0 ? "kernel as applied" : F($"kernel x 1e{exponent}"); // as narrow as a 3-tap row
+        // The channel's name takes the room its header line has beside the kernel's and the products' headings (a
+        // window review saw "|sobel-x, sobel-y| of c~" cut in a strip with room for all of it), at least NameChars.
+        string prefix = F($"input window (channel {p.FirstInput + c}: ");
+        int room = maxChars - Math.Max(kw * 7 + 3, kernel.Length + 2) - "products".Length - prefix.Length - 3;
+        int nameChars = NameChars(maxChars);
+        string window = prefix + Fit(inputName(p.FirstInput + c), Math.Max(nameChars, Math.Min(room, 40))) + ")";
         lines.Add(window.PadRight(Math.Max(kw * 8 + 3, window.Length + 2)) + kernel.PadRight(Math.Max(kw * 7 + 3, kernel.Length + 2)) + "products");
         for (int i = i0; i < i0 + kh; i++)
         {
