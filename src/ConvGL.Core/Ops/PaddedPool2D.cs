@@ -95,6 +95,7 @@ public static class PaddedPool2D
         if (input.Rank != 3) throw new ConvGLException($"pool input must be (C, H, W), got {input.ShapeString}");
         int c = input.C, h = input.H, w = input.W;
         ConvGeometry g = Geometry(h, w, o);
+        if (Pool2D.TooMuchWork("pool", c, g, o.SizeY, o.SizeX) is { } why) throw new ConvGLException(why);
         var output = Tensor.Chw(c, g.Y.Output, g.X.Output);
         bool max = o.Kind == PoolKind.Max;
         int top = g.Y.PadBefore, left = g.X.PadBefore, bottom = g.Y.PadAfter, right = g.X.PadAfter;

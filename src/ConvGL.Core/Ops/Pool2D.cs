@@ -38,11 +38,27 @@ public static class Pool2D
             AxisGeometry.Compute(w, o.SizeX, o.EffectiveStrideX, 1, PaddingMode.Explicit, o.PadX, "width"));
     }
 
+    /// <summary>The most window taps one pool may read (outputs x window), the limit an attention's products have: a
+    /// 4096 x 4096 window over a 64 x 48 picture is 5e10 taps, minutes of work, refused as one error instead.</summary>
+    public const long MaxTaps = Attention.MaxProducts;
+
+    /// <summary>Why a pool of a <paramref name="kh"/> x <paramref name="kw"/> window over <paramref name="channels"/> maps
+    /// of <paramref name="g"/>'s output size is refused for its work (over <see cref="MaxTaps"/>), or null.</summary>
+    public static string? TooMuchWork(string name, long channels, ConvGeometry g, int kh, int kw)
+    {
+        // In double: ONNX's windows reach 2^20 a side, past a long's range times the outputs.
+        double taps = (double)channels * g.Y.Output * g.X.Output * kh * kw;
+        return taps <= MaxTaps ? null
+            : $"{name}: a {kh}x{kw} window over {channels} maps of {g.X.Output}x{g.Y.Output} outputs reads {taps:0.##e+0} values, over ConvGL's limit of " +
+              $"{MaxTaps:0.##e+0}; a smaller window or input";
+    }
+
     public static Tensor Apply(Tensor input, PoolOptions o)
     {
         if (input.Rank != 3) throw new ConvGLException($"pool input must be (C, H, W), got {input.ShapeString}");
         int c = input.C, h = input.H, w = input.W;
         ConvGeometry g = Geometry(h, w, o);
+        if (TooMuchWork("pool", c, g, o.SizeY, o.SizeX) is { } why) throw new ConvGLException(why);
         var output = Tensor.Chw(c, g.Y.Output, g.X.Output);
         int sy = o.EffectiveStrideY, sx = o.EffectiveStrideX;
         for (int ch = 0; ch < c; ch++)

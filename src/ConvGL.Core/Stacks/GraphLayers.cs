@@ -68,6 +68,9 @@ public sealed class PaddedPoolLayer(PaddedPoolOptions options) : StackLayer
 
     public override Tensor Forward(Tensor input) => PaddedPool2D.Apply(input, Options);
 
+    internal override string? TooMuchWork(IReadOnlyList<MapShape> inputs, string name) =>
+        Pool2D.TooMuchWork(name, inputs[0].C, PaddedPool2D.Geometry(inputs[0].H, inputs[0].W, Options), Options.SizeY, Options.SizeX);
+
     internal override string SizeField => "size";
 }
 

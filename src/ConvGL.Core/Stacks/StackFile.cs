@@ -974,10 +974,10 @@ public static class StackFile
             if (el.ValueKind != JsonValueKind.Array || el.GetArrayLength() is not (2 or 3)) throw at.Error(field, $"must be {form}, found {Raw(el)}");
             JsonElement[] v = el.EnumerateArray().ToArray();
             long? Bound(JsonElement b, string part) => b.ValueKind == JsonValueKind.Null ? null
-                : b.ValueKind == JsonValueKind.Number && b.TryGetInt64(out long x) && Math.Abs(x) <= Limits.ImageSide + 1L ? x
+                : b.ValueKind == JsonValueKind.Number && b.TryGetInt64(out long x) && x >= -(Limits.ImageSide + 1L) && x <= Limits.ImageSide + 1L ? x
                 : throw at.Error(field, $"{part} must be an integer from -{Limits.ImageSide + 1} to {Limits.ImageSide + 1} or null, found {Raw(b)}");
             long step = 1;
-            if (v.Length == 3 && !(v[2].ValueKind == JsonValueKind.Number && v[2].TryGetInt64(out step) && step != 0 && Math.Abs(step) <= Limits.ImageSide))
+            if (v.Length == 3 && !(v[2].ValueKind == JsonValueKind.Number && v[2].TryGetInt64(out step) && step != 0 && step >= -Limits.ImageSide && step <= Limits.ImageSide))
                 throw at.Error(field, $"step must be a non-zero integer (negative walks backwards), found {Raw(v[2])}");
             return SliceRange.Of(Bound(v[0], "start"), Bound(v[1], "end"), step);
         }

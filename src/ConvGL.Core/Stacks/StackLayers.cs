@@ -81,7 +81,7 @@ public abstract class StackLayer
 
     /// <summary>Why this layer's work on inputs of these shapes is past ConvGL's limit (the plan then takes the input as too
     /// large, as for maps past the size limits), or null; <paramref name="name"/> starts the message. Only a layer whose
-    /// work grows faster than its maps (attention) overrides it.</summary>
+    /// work grows faster than its maps (attention, a pool's window) overrides it.</summary>
     internal virtual string? TooMuchWork(IReadOnlyList<MapShape> inputs, string name) => null;
 
     /// <summary>The CPU reference for several inputs (multi-input layers override; others take the first).</summary>
@@ -337,6 +337,9 @@ public sealed class PoolLayer(PoolOptions options) : StackLayer
     }
 
     public override Tensor Forward(Tensor input) => Pool2D.Apply(input, Options);
+
+    internal override string? TooMuchWork(IReadOnlyList<MapShape> inputs, string name) =>
+        Pool2D.TooMuchWork(name, inputs[0].C, Pool2D.Geometry(inputs[0].H, inputs[0].W, Options), Options.SizeY, Options.SizeX);
 
     internal override string SizeField => "size";
 }

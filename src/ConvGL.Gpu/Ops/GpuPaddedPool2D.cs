@@ -60,6 +60,7 @@ public sealed class GpuPaddedPool2D : IDisposable
         _context.FlushDisposables();
         ComputeOp.CheckDistinct(input, output, "padded pool2d");
         ConvGeometry g = PaddedPool2D.Geometry(input.H, input.W, _options);
+        if (Pool2D.TooMuchWork("pool", input.C, g, _options.SizeY, _options.SizeX) is { } why) throw new ConvGLException(why);
         output.Resize(input.C, g.Y.Output, g.X.Output);
         if (_program is null || _plannedFor != (input.C, input.H, input.W)) Plan(input, output, g);
         GL gl = _context.Gl;

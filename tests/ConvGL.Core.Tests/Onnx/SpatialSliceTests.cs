@@ -102,6 +102,11 @@ public class SpatialSliceTests
     [InlineData("\"rows\": [0, null, 0]", "field 'rows': step must be a non-zero integer")]
     [InlineData("\"cols\": [0, \"a\"]", "field 'cols': end must be an integer from -32769 to 32769 or null, found \"a\"")]
     [InlineData("\"cols\": 2", "field 'cols': must be [start, end] or [start, end, step]")]
+    // From a hostile-input review: the smallest 64-bit integer crashed the loader (Math.Abs overflows on it), a running
+    // window too on hot reload.
+    [InlineData("\"cols\": [null, null, -9223372036854775808]", "field 'cols': step must be a non-zero integer")]
+    [InlineData("\"rows\": [-9223372036854775808, null]", "field 'rows': start must be an integer from -32769 to 32769 or null, found -9223372036854775808")]
+    [InlineData("\"rows\": [0, -9223372036854775808]", "field 'rows': end must be an integer from -32769 to 32769 or null")]
     [InlineData("\"rows\": [null, null]", "field 'start': is missing (the first channel taken, from 0; or give rows / cols)")]
     [InlineData("\"start\": 1", "field 'end': is missing")]
     public void StackFile_BadSliceFields_AreOneError(string fields, string message)
