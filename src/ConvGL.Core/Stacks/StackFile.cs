@@ -223,7 +223,7 @@ public static class StackFile
                 channels.Add(next);
                 layers.Add(layer);
                 // A name two layers share refers to neither (Inputs refuses it): labels need not be unique, references must be.
-                if (layer.Label is { Length: > 0 } label && label != "input") names[label] = names.ContainsKey(label) ? Shared : index;
+                if (layer.Label is { Length: > 0 } label) names[label] = label == "input" ? InputNamed : names.ContainsKey(label) ? Shared : index;
                 index++;
             }
             return new Stack(name, input, layers, weightsFile) { SourcePath = path, Description = description };
@@ -231,6 +231,10 @@ public static class StackFile
 
         /// <summary>The index recorded for a name that more than one layer has.</summary>
         private const int Shared = int.MinValue;
+
+        /// <summary>The index recorded for "input" once a layer is named "input": it would name both that layer and the
+        /// stack input (a review's relu "of the layer named input" read the stack input silently).</summary>
+        private const int InputNamed = int.MinValue + 1;
 
         /// <summary>A layer's <c>"inputs"</c>: earlier layers by <c>"name"</c> or index, <c>"input"</c> (or -1) for the stack input.</summary>
         private int[] Inputs(JsonElement el, int index, Dictionary<string, int> names)
@@ -244,7 +248,8 @@ public static class StackFile
                 if (e.ValueKind == JsonValueKind.String)
                     reads.Add(!names.TryGetValue(e.GetString()!, out int j)
                         ? throw Bad($"no earlier layer is named '{Echo(e.GetString()!)}' (names so far: {string.Join(", ", names.Keys.Select(k => Echo(k)))})")
-                        : j == Shared ? throw Bad($"more than one earlier layer is named '{Echo(e.GetString()!)}'; refer to the one meant by its index") : j);
+                        : j == Shared ? throw Bad($"more than one earlier layer is named '{Echo(e.GetString()!)}'; refer to the one meant by its index")
+                        : j == InputNamed ? throw Bad("'input' names the stack input and an earlier layer named \"input\"; refer to the stack input as -1 and to the layer by its index") : j);
                 else if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int k) && k >= -1 && k < index)
                     reads.Add(k);
                 else

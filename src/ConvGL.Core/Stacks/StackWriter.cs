@@ -148,7 +148,8 @@ public static class StackWriter
             if (stack.WeightsFile is not null) w.WriteString("weights", stack.WeightsFile);
             w.WriteStartArray("layers");
             string?[] refNames = ReferenceNames(stack);
-            for (int i = 0; i < stack.Layers.Count; i++) WriteLayer(w, stack.Layers[i], i, refNames);
+            bool inputNamed = stack.Layers.Any(l => l.Label == "input");
+            for (int i = 0; i < stack.Layers.Count; i++) WriteLayer(w, stack.Layers[i], i, refNames, inputNamed);
             w.WriteEndArray();
             w.WriteEndObject();
         }
@@ -168,18 +169,20 @@ public static class StackWriter
                                         && Printable(label, Limits.StackNameChars) == label ? label : null).ToArray();
     }
 
-    private static void WriteLayer(Utf8JsonWriter w, StackLayer layer, int index, string?[] refNames)
+    private static void WriteLayer(Utf8JsonWriter w, StackLayer layer, int index, string?[] refNames, bool inputNamed)
     {
         w.WriteStartObject();
         w.WriteString("type", layer.Type);
         if (layer.Label is not null) w.WriteString("name", Printable(layer.Label, Limits.StackNameChars));
         if (layer.Inputs is not null)
         {
-            // By name where the layer has a name of its own, else by index; the stack input as "input".
+            // By name where the layer has a name of its own, else by index; the stack input as "input", or -1 where a layer
+            // is named "input" (the loader refuses "input" then: it would name both).
             w.WriteStartArray("inputs");
             foreach (int i in layer.Inputs)
             {
-                if (i < 0) w.WriteStringValue("input");
+                if (i < 0 && inputNamed) w.WriteNumberValue(-1);
+                else if (i < 0) w.WriteStringValue("input");
                 else if (refNames[i] is { } name) w.WriteStringValue(name);
                 else w.WriteNumberValue(i);
             }

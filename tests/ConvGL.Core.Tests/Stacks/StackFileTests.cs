@@ -95,6 +95,7 @@ public sealed class StackFileTests : IDisposable
         { "name with a line break", """{ "name": "a\nb", "layers": [{"type": "relu"}] }""", -1, "name", "control character or a line break" },
         { "name too long", $$"""{ "name": "{{new string('n', 201)}}", "layers": [{"type": "relu"}] }""", -1, "name", "201 characters long; keep it to 200" },
         { "description with a NUL", """{ "description": "a\u0000b", "layers": [{"type": "relu"}] }""", -1, "description", "control character" },
+        { "inputs naming 'input' where a layer is named so", Stack("""{"type": "relu", "name": "input"}, {"type": "relu", "inputs": ["input"]}""", ""), 1, "inputs", "'input' names the stack input and an earlier layer named \"input\"; refer to the stack input as -1 and to the layer by its index" },
         { "inputs naming a shared name", Stack("""{"type": "relu", "name": "r"}, {"type": "relu", "name": "r"}, {"type": "add", "inputs": ["r", 0]}""", ""), 2, "inputs", "more than one earlier layer is named 'r'; refer to the one meant by its index" },
         { "layer name with an escape", Stack("""{"type": "relu", "name": "x\u001b[2J"}"""), 0, "name", "control character" },
     };
@@ -410,5 +411,23 @@ public sealed class StackFileTests : IDisposable
         Tensor m = Magnitude.Apply(t);
         Assert.Equal([2, 1, 2], m.Shape);
         Assert.Equal([5f, 0f, 13f, 10f], m.Data);
+    }
+
+    /// <summary>From a hostile-input review: a layer named "input" and a reference to "input" read the stack input
+    /// silently; now the reference is refused (above), -1 and the index say which is meant, and a stack with such a layer
+    /// is written with -1 for its stack input, so it loads again.</summary>
+    [Fact]
+    public void ALayerNamedInput_IsReachedByItsIndex_AndWrittenStacksSayMinusOne()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("s.json"), """{"input": "gray", "layers": [{"type": "leaky_relu", "slope": 0.5, "name": "input"}, {"type": "add", "inputs": [-1, 0]}]}""");
+        Stack stack = StackFile.Load(dir.File("s.json"));
+        var x = new Tensor([1, 1, 2], [-2f, 3f]);
+        // -2 + leaky(-2) = -3; 3 + 3 = 6.
+        Assert.Equal([-3f, 6f], StackRunner.Run(stack, x).Outputs[1].Data);
+        string json = StackWriter.ToJson(stack);
+        Assert.Contains("\"inputs\": [\n        -1,\n        0\n      ]", json.Replace("\r", ""));
+        File.WriteAllText(dir.File("back.json"), json);
+        Assert.Equal([-3f, 6f], StackRunner.Run(StackFile.Load(dir.File("back.json")), x).Outputs[1].Data);
     }
 }
