@@ -91,6 +91,10 @@ internal static partial class FeaturesCommand
                                       $"{preprocess.Width}x{preprocess.Height}; leave --size out");
         // Planned at the final size before resizing: a size the stack cannot run at fails here, not minutes later, naming
         // the --size that runs (an array, never resized, is cropped instead).
+        // A model's preprocessing resizes to the model's own size: no --size helps where the model does not run at it (a
+        // hostile-input review's (1, 1, 1, 1) model with a 3x3 conv was told "e.g. --size 3x3").
+        if (preprocess is not null && !StackPlan.TryCreate(stack, preprocess.Height, preprocess.Width, null, out _, out string? unfit))
+            throw new ConvGLException($"{unfit}; images are resized to {preprocess.Width}x{preprocess.Height} for this model ({preprocess.Describe()}), a size it does not run at");
         StackInputSizes.CheckSize(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W,
             e => isArray && size is null ? $"e.g. {e.H}x{e.W}, H x W; crop or pad the array" : $"e.g. --size {e.W}x{e.H}",
             e => $"e.g. --size {e.W}x{e.H}");

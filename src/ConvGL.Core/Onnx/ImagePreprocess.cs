@@ -18,8 +18,12 @@ public sealed class ImagePreprocess
 {
     public int Height { get; }
     public int Width { get; }
-    /// <summary>Output channel c is RGB channel <c>ChannelOrder[c]</c> ([2, 1, 0] for BGR).</summary>
+    /// <summary>Output channel c is RGB channel <c>ChannelOrder[c]</c> ([2, 1, 0] for BGR); [0] for a gray model,
+    /// whose one channel is the image's gray (BT.601 luma, made before this runs).</summary>
     public IReadOnlyList<int> ChannelOrder { get; }
+
+    /// <summary>The model input's channels: 3, or 1 for a gray model.</summary>
+    public int Channels => ChannelOrder.Count;
     public float PixelScale { get; }
     /// <summary>(3, H, W), subtracted after the reorder.</summary>
     public Tensor Mean { get; }
@@ -29,10 +33,10 @@ public sealed class ImagePreprocess
     public ImagePreprocess(int height, int width, IReadOnlyList<int> channelOrder, float pixelScale, Tensor mean, string source)
     {
         if (height < 1 || width < 1) throw new ArgumentException("the model's size must be positive");
-        if (channelOrder.Count != 3 || channelOrder.Order().Select((c, i) => c == i).Any(ok => !ok))
-            throw new ArgumentException("the channel order must be a permutation of 0, 1, 2");
-        if (mean.Rank != 3 || mean.C != 3 || mean.H != height || mean.W != width)
-            throw new ArgumentException($"the mean must be (3, {height}, {width}), got {mean.ShapeString}");
+        if (channelOrder.Count is not (1 or 3) || channelOrder.Order().Select((c, i) => c == i).Any(ok => !ok))
+            throw new ArgumentException("the channel order must be a permutation of 0, 1, 2 (or [0] for gray)");
+        if (mean.Rank != 3 || mean.C != channelOrder.Count || mean.H != height || mean.W != width)
+            throw new ArgumentException($"the mean must be ({channelOrder.Count}, {height}, {width}), got {mean.ShapeString}");
         Height = height;
         Width = width;
         ChannelOrder = channelOrder.ToArray();
@@ -139,13 +143,14 @@ public sealed class ImagePreprocess
         return ((h - Height / scale) / 2, (w - Width / scale) / 2, scale);
     }
 
-    /// <summary>Runs the four steps on a (3, h, w) RGB image in [0, 1]; returns the model's (3, H, W) input.</summary>
+    /// <summary>Runs the four steps on a (3, h, w) RGB image in [0, 1] (a gray model's: (1, h, w)); returns the model's
+    /// (3, H, W) input ((1, H, W)).</summary>
     public Tensor Apply(Tensor image)
     {
-        if (image.Rank != 3 || image.C != 3)
-            throw new ConvGLException($"{Source}: preprocessing takes a (3, H, W) RGB image, got {image.ShapeString}");
+        if (image.Rank != 3 || image.C != Channels)
+            throw new ConvGLException($"{Source}: preprocessing takes a ({Channels}, H, W) {(Channels == 1 ? "gray" : "RGB")} image, got {image.ShapeString}");
         (double top, double left, double scale) = Crop(image.H, image.W);
-        var output = Tensor.Chw(3, Height, Width);
+        var output = Tensor.Chw(Channels, Height, Width);
         int inPlane = image.H * image.W, plane = Height * Width;
         for (int y = 0; y < Height; y++)
         {
@@ -157,7 +162,7 @@ public sealed class ImagePreprocess
                 double fx = Math.Clamp(left + (x + 0.5) / scale - 0.5, 0, image.W - 1);
                 int x0 = (int)fx, x1 = Math.Min(x0 + 1, image.W - 1);
                 double tx = fx - x0;
-                for (int c = 0; c < 3; c++)
+                for (int c = 0; c < Channels; c++)
                 {
                     int b = ChannelOrder[c] * inPlane;
                     double v = (image.Data[b + y0 * image.W + x0] * (1 - tx) + image.Data[b + y0 * image.W + x1] * tx) * (1 - ty)
@@ -172,6 +177,6 @@ public sealed class ImagePreprocess
 
     /// <summary>One line for the HUD and `features`: "resized to 224x224 (centre crop), BGR, 0..255, minus the mean image".</summary>
     public string Describe() =>
-        $"resized to {Width}x{Height} (aspect kept, centre crop), {string.Concat(ChannelOrder.Select(c => "RGB"[c]))}, 0..{PixelScale:0.###}" +
+        $"resized to {Width}x{Height} (aspect kept, centre crop), {(Channels == 1 ? "gray" : string.Concat(ChannelOrder.Select(c => "RGB"[c])))}, 0..{PixelScale:0.###}" +
         (Mean.Data.Any(v => v != 0f) ? $", minus the mean image of {Path.GetFileName(Source)}" : "");
 }

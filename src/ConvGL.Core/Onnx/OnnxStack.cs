@@ -68,10 +68,11 @@ public static class OnnxStack
         return (kept, values);
     }
 
-    /// <summary>An RGB model that declares a fixed input size (a PyTorch export without dynamic axes) takes images at that
-    /// size, as ONNX Runtime would insist: resized as the packaged model's are (aspect kept, centre crop, bilinear),
-    /// values as they are (0..1), channels in RGB order, nothing subtracted. Null for other inputs (a dynamic size, or
-    /// gray): images as they are.
+    /// <summary>An RGB or gray model that declares a fixed input size (a PyTorch export without dynamic axes) takes images
+    /// at that size, as ONNX Runtime would insist: resized as the packaged model's are (aspect kept, centre crop,
+    /// bilinear), values as they are (0..1), channels in RGB order (a gray model: the image's gray), nothing subtracted.
+    /// Null for other inputs (a dynamic size): images as they are. (A gray model's fixed size was ignored: a (1, 1, 28,
+    /// 28) model ran on a 64x48 picture at 64x48, a hostile-input review found.)
     /// A fixed size that no image could be resized to (0 or negative), or one whose input map would pass ConvGL's map
     /// limit (3 x H x W values, <see cref="Limits.StackMapValues"/>) or this machine's memory, is one error naming the input
     /// and its declared shape, before anything is allocated (such a model was run at the image's own size).</summary>
@@ -80,15 +81,15 @@ public static class OnnxStack
         CheckDeclaredInput(graph);
         if (graph.Inputs.Count != 1) return null;
         OnnxValueInfo input = graph.Inputs[0];
-        if (input.Declared is not [_, { } c, { } dh, { } dw] || c != 3) return null;
+        if (input.Declared is not [_, { } c, { } dh, { } dw] || c is not (1 or 3)) return null;
         string where = $"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the fixed size {input.DeclaredString}, so images are resized to {dw}x{dh}";
         const string fix = "export the model with a smaller input size, or with H and W dynamic (dynamic_axes) to run images at their own size";
-        if (dh > Limits.ImageSide || dw > Limits.ImageSide || 3 * dh * dw > Limits.StackMapValues)
-            throw new ConvGLException($"{where}: over ConvGL's limits (each side at most {Limits.ImageSide}, and the input's 3 x H x W values at most {Limits.StackMapValues}); {fix}");
-        int h = (int)dh, w = (int)dw;
+        if (dh > Limits.ImageSide || dw > Limits.ImageSide || c * dh * dw > Limits.StackMapValues)
+            throw new ConvGLException($"{where}: over ConvGL's limits (each side at most {Limits.ImageSide}, and the input's {c} x H x W values at most {Limits.StackMapValues}); {fix}");
+        int h = (int)dh, w = (int)dw, channels = (int)c;
         // The resized input and the (zero) mean image: 4 bytes a value each.
-        MemoryBudget.Check(where, 2 * 12L * h * w, fix);
-        return new ImagePreprocess(h, w, [0, 1, 2], 1f, Tensor.Chw(3, h, w), $"{graph.Model.Source}: its declared input (1, 3, {h}, {w})");
+        MemoryBudget.Check(where, 2 * 4L * channels * h * w, fix);
+        return new ImagePreprocess(h, w, channels == 1 ? [0] : [0, 1, 2], 1f, Tensor.Chw(channels, h, w), $"{graph.Model.Source}: its declared input (1, {channels}, {h}, {w})");
     }
 
     /// <summary>A model used as a stack declares its input's dimensions as symbols (free) or as sizes of at least 1: a
@@ -120,8 +121,8 @@ public static class OnnxStack
         OnnxValueInfo input = graph.Inputs[0];
         if (input.Shape is not [var n, var c, _, _] || n is not (1 or -1) || c is not (1 or 3))
             throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3");
-        if (preprocess is not null && c != 3)
-            throw new ConvGLException($"{src}: its preprocessing gives 3 channels, the model takes {c}");
+        if (preprocess is not null && c != preprocess.Channels)
+            throw new ConvGLException($"{src}: its preprocessing gives {preprocess.Channels} channel(s), the model takes {c}");
 
         var index = new Dictionary<string, int>(StringComparer.Ordinal) { [input.Name] = -1 };
         // Activations and layer norms written out in several nodes run as one layer each (ImportPatterns).

@@ -26,10 +26,11 @@ public sealed class GpuImagePreprocess : IDisposable
     {
         _context.CheckThread();
         _context.FlushDisposables();
-        if (input.C != 3) throw new ConvGLException($"{Preprocess.Source}: preprocessing takes a 3-channel RGB image, got {input.ShapeString}");
-        if (ReferenceEquals(input, output)) throw new ArgumentException("preprocessing cannot run in place");
         ImagePreprocess p = Preprocess;
-        output.Resize(3, p.Height, p.Width);
+        if (input.C != p.Channels)
+            throw new ConvGLException($"{p.Source}: preprocessing takes a {p.Channels}-channel {(p.Channels == 1 ? "gray" : "RGB")} image, got {input.ShapeString}");
+        if (ReferenceEquals(input, output)) throw new ArgumentException("preprocessing cannot run in place");
+        output.Resize(p.Channels, p.Height, p.Width);
         (double top, double left, double scale) = p.Crop(input.H, input.W);
         _program ??= _context.Shaders.Compute("image_preprocess.comp");
         GL gl = _context.Gl;
@@ -43,7 +44,8 @@ public sealed class GpuImagePreprocess : IDisposable
         gl.Uniform1(prog.Uniform("u_left"), (float)left);
         gl.Uniform1(prog.Uniform("u_inv_scale"), (float)(1 / scale));
         gl.Uniform1(prog.Uniform("u_pixel_scale"), p.PixelScale);
-        gl.Uniform3(prog.Uniform("u_order"), p.ChannelOrder[0], p.ChannelOrder[1], p.ChannelOrder[2]);
+        gl.Uniform1(prog.Uniform("u_channels"), p.Channels);
+        gl.Uniform3(prog.Uniform("u_order"), p.ChannelOrder[0], p.Channels == 3 ? p.ChannelOrder[1] : 0, p.Channels == 3 ? p.ChannelOrder[2] : 0);
         input.Buffer.Bind(0);
         _mean.Bind(1);
         output.Buffer.Bind(3);

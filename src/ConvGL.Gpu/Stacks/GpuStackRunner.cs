@@ -175,7 +175,7 @@ public sealed class GpuStackRunner : IDisposable
         if (stack.Preprocess is { } pre)
         {
             _preprocess = new Onnx.GpuImagePreprocess(context, pre);
-            _prepared = new GpuTensor(context, 3, pre.Height, pre.Width, $"stack {stack.Name} preprocessed input");
+            _prepared = new GpuTensor(context, pre.Channels, pre.Height, pre.Width, $"stack {stack.Name} preprocessed input");
         }
         _source = _input;
         Allocate();

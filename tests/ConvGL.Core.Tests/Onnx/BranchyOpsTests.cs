@@ -458,12 +458,14 @@ public class BranchyOpsTests
             Assert.StartsWith($"fixed.onnx: input 'x' declares the fixed size (1, 3, {h}, {w}), so images are resized to {w}x{h}: over ConvGL's limits", e.Message);
         }
         // A gray model's fixed size is held to the same limits (the fuzz audit's (1, 1, 100000, 100000) was taken), and
-        // a sound one is allowed (images go in as they are).
+        // a sound one resizes images as an RGB model's does (a hostile-input review: a (1, 1, 1, 1) model ran on 64x48).
         foreach ((long h, long w) in new[] { (100000L, 100000L), (65536L, 65536L), (40000L, 8L), (20000L, 30000L) })
             Assert.Equal($"fixed.onnx: input 'x' declares the fixed size (1, 1, {h}, {w}): over ConvGL's limits (each side at most 32768, and the input's " +
                          "C x H x W values at most 536870912); export the model with a smaller input size, or with H and W dynamic (dynamic_axes)",
                 Assert.Throws<ConvGLException>(() => OnnxStack.DeclaredSize(WithInput(D(1), D(1), D(h), D(w)))).Message);
-        Assert.Null(OnnxStack.DeclaredSize(WithInput(D(1), D(1), D(28), D(28))));
+        ImagePreprocess gray = OnnxStack.DeclaredSize(WithInput(D(1), D(1), D(28), D(28)))!;
+        Assert.Equal((28, 28, 1), (gray.Height, gray.Width, gray.Channels));
+        Assert.Equal("resized to 28x28 (aspect kept, centre crop), gray, 0..1", gray.Describe());
         // Free dimensions (a symbol, or neither value nor symbol) take images as they are; a sound fixed size resizes.
         Assert.Null(OnnxStack.DeclaredSize(WithInput(D(1), D(3), new Dimension { DimParam = "H" }, new Dimension())));
         // -1 is how some exporters write a free dimension: free, not damaged.

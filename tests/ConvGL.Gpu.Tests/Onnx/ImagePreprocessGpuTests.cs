@@ -1,9 +1,11 @@
 using ConvGL.Core;
 using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
 using ConvGL.Core.Stacks;
 using ConvGL.Core.Tests.Onnx;
 using ConvGL.Gpu.Onnx;
 using ConvGL.Gpu.Stacks;
+using Google.Protobuf;
 
 namespace ConvGL.Gpu.Tests.Onnx;
 
@@ -66,5 +68,48 @@ public sealed class ImagePreprocessGpuTests(GlFixture fixture)
             double scale = Math.Max(1e-6, want.Data.Max(v => Math.Abs((double)v)));
             AssertClose(want, got, 1e-3 * scale, $"layer {i} ({stack.Layers[i].Type})");
         }
+    }
+
+    /// <summary>From a hostile-input review: a gray model that declares a fixed size ((1, 1, 8, 10)) ran on a 45x70
+    /// picture at 45x70. Now its image is resized as an RGB model's is (aspect kept, centre crop), its one channel the
+    /// picture's gray: the CPU stack, the GPU runner (its preprocessing pass at one channel) and ONNX Runtime on the
+    /// preprocessed input agree, and the plan is the model's size.</summary>
+    [Fact]
+    public void AGrayModelOfAFixedSize_ResizesItsImage_OnBothDevices_AsOnnxRuntimeSees()
+    {
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 1, 8, 10));
+        var rng = new Random(41);
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 2 * 9), 2, 1, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b", [0.25f, -0.5f], 2));
+        ProtoBuilders.Node(g, "conv", "Conv", ["x", "w", "b"], "y", ProtoBuilders.Ints("pads", 1, 1, 1, 1));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 8, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        string file = Path.Combine(Path.GetTempPath(), $"convgl-gray-{Environment.ProcessId}.onnx");
+        File.WriteAllBytes(file, bytes);
+        Stack stack;
+        try
+        {
+            stack = OnnxStack.Load(file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        Assert.Equal(StackInput.Gray, stack.Input);
+        Assert.Equal((8, 10, 1), (stack.Preprocess!.Height, stack.Preprocess.Width, stack.Preprocess.Channels));
+        Tensor gray = Random01(1, 45, 70, 9);
+        Tensor prepared = stack.Preprocess.Apply(gray);
+        StackResult cpu = StackRunner.Run(stack, prepared);
+        using var runner = new GpuStackRunner(fixture.Context, stack, 45, 70);
+        Assert.Equal((8, 10), (runner.Plan.Input.H, runner.Plan.Input.W));
+        runner.Input.Upload(gray);
+        runner.Run();
+        AssertClose(prepared, runner.StackInput.Download(), 1e-5, "preprocessed input");
+        AssertClose(cpu.Outputs[^1], runner.Output(stack.Layers.Count - 1).Download(), 1e-5, "conv");
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(bytes);
+        using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("x",
+            new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(prepared.Data, [1, 1, 8, 10]))]);
+        AssertClose(Tensor.Chw(2, 8, 10, results.First().AsEnumerable<float>().ToArray()), cpu.Outputs[^1], 1e-5, "against ONNX Runtime");
     }
 }
