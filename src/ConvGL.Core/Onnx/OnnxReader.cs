@@ -209,7 +209,10 @@ public static class OnnxReader
         }
     }
 
-    public static (string Name, Tensor Tensor) ReadTensorFile(string path)
+    public static (string Name, Tensor Tensor) ReadTensorFile(string path) => ReadTensorFile(path, out _);
+
+    /// <summary><see cref="ReadTensorFile(string)"/>, and the file's element type (ONNX's data_type: 1 FLOAT, 7 INT64...).</summary>
+    public static (string Name, Tensor Tensor) ReadTensorFile(string path, out int dataType)
     {
         byte[] bytes = ReadBounded(path, "ONNX tensor");
         TensorProto proto;
@@ -221,6 +224,7 @@ public static class OnnxReader
         {
             throw new ConvGLException($"{path}: not a readable ONNX TensorProto (protobuf: {e.Message})", e);
         }
+        dataType = proto.DataType;
         return (proto.Name, ToTensor(proto, path));
     }
 

@@ -82,9 +82,12 @@ public sealed class OnnxTestCase
             var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             for (int i = 0; i < graph.Inputs.Count; i++)
             {
-                Tensor t = OnnxReader.ReadTensorFile(Path.Combine(set, $"input_{i}.pb")).Tensor;
-                // An input the model's own declaration rules out is a broken case (ERROR), not a failed run (FAIL).
+                Tensor t = OnnxReader.ReadTensorFile(Path.Combine(set, $"input_{i}.pb"), out int dataType).Tensor;
+                // An input the model's own declaration rules out is a broken case (ERROR), not a failed run (FAIL): its
+                // shape, or its element type (INT64 data for a FLOAT input was read as floats and failed).
                 OnnxValueInfo info = graph.Inputs[i];
+                if (info.ElemType != 0 && dataType != info.ElemType)
+                    throw new ConvGLException($"{Path.Combine(set, $"input_{i}.pb")}: holds {OnnxReader.DataTypeName(dataType)} data, the model's input '{ErrorText.Echo(info.Name)}' is {OnnxReader.DataTypeName(info.ElemType)}");
                 // (The declared sizes, 0 included, which Shape reads as unknown.)
                 if (info.Shape is { } shape && (shape.Length != t.Rank || shape.Where((d, k) => d >= 0 && d != t.Shape[k]).Any()
                                                 || info.Declared?.Where((d, k) => d >= 0 && d != t.Shape[k]).Any() == true))

@@ -96,6 +96,22 @@ public sealed class OnnxTestCommandTests : IDisposable
         Assert.Equal("onnx-test (cpu): 0 passed, 0 failed, 1 unreadable", lines[1]);
     }
 
+    /// <summary>From a hostile-input review: INT64 data for a FLOAT input was read as floats and reported as a FAIL (exit 1,
+    /// "max error 14"); an input of another element type than the model declares is a broken case, ERROR and exit 2.</summary>
+    [Fact]
+    public void AnInputOfAnotherElementType_IsAnError_Exit2()
+    {
+        string dir = CopyCase("test_abs");
+        var ints = ConvGL.Core.Tests.Onnx.ProtoBuilders.Int64Data("x", Enumerable.Range(0, 60).Select(v => (long)v - 30).ToArray());
+        ints.Dims.Clear();
+        ints.Dims.AddRange([3, 4, 5]);
+        File.WriteAllBytes(Path.Combine(dir, "test_data_set_0", "input_0.pb"), Google.Protobuf.MessageExtensions.ToByteArray(ints));
+        (int code, string[] lines) = Run("cpu", dir);
+        Assert.Equal(2, code);
+        Assert.StartsWith("ERROR test_abs  cannot read: ", lines[0]);
+        Assert.EndsWith("input_0.pb: holds INT64 data, the model's input 'x' is FLOAT", lines[0]);
+    }
+
     [Fact]
     public void AnUnreadableCase_IsOneErrorLine_TheOthersStillRun_Exit2()
     {
