@@ -13,6 +13,18 @@ public class ConvGLException(string message, Exception? inner = null) : Exceptio
 /// spanning lines) would split it, garble it or hide the rest.</summary>
 public static class ErrorText
 {
+    /// <summary>System.Text.Json's message without the " Path: ... | LineNumber: ... | BytePositionInLine: ..." it appends
+    /// (a stack file's error names the line already; a safetensors header is one line).</summary>
+    public static string JsonReason(string message)
+    {
+        foreach (string marker in new[] { " Path:", " LineNumber:" })
+        {
+            int cut = message.IndexOf(marker, StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+        }
+        return message;
+    }
+
     /// <summary>How many characters of user input an error message echoes before cutting it with an ellipsis.</summary>
     public const int MaxEcho = 80;
 

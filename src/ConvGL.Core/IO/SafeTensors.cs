@@ -84,7 +84,7 @@ public static class SafeTensors
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)
         {
-            throw new ConvGLException($"{source}: not a valid safetensors file: header is not valid UTF-8 JSON: {ErrorText.Echo(e.Message, 160)}", e);
+            throw new ConvGLException($"{source}: not a valid safetensors file: header is not valid UTF-8 JSON: {ErrorText.Echo(ErrorText.JsonReason(e.Message), 160)}", e);
         }
 
         using (doc)

@@ -66,7 +66,7 @@ public static class OnnxReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new ConvGLException($"{source}: not a readable ONNX model (protobuf: {e.Message}){WhatItLooksLike(bytes)}", e);
+            throw new ConvGLException($"{source}: not a readable ONNX model ({ProtobufReason(e)}){WhatItLooksLike(bytes)}", e);
         }
         if (proto.Graph is null) throw new ConvGLException($"{source}: the ONNX model has no graph{WhatItLooksLike(bytes)}");
         GraphProto g = proto.Graph;
@@ -211,6 +211,16 @@ public static class OnnxReader
 
     public static (string Name, Tensor Tensor) ReadTensorFile(string path) => ReadTensorFile(path, out _);
 
+    /// <summary>Why protobuf could not read the bytes, in one short clause: a truncated file said so (protobuf's own two
+    /// sentences about "an embedded message misreporting its own length" read as noise), else its first sentence.</summary>
+    private static string ProtobufReason(InvalidProtocolBufferException e)
+    {
+        if (e.Message.Contains("ended unexpectedly", StringComparison.Ordinal))
+            return "it ends in the middle of a field: truncated, or a length inside it is wrong";
+        int stop = e.Message.IndexOf(". ", StringComparison.Ordinal);
+        return "protobuf: " + ErrorText.Echo(stop > 0 ? e.Message[..stop] : e.Message.TrimEnd('.'), 160);
+    }
+
     /// <summary><see cref="ReadTensorFile(string)"/>, and the file's element type (ONNX's data_type: 1 FLOAT, 7 INT64...).</summary>
     public static (string Name, Tensor Tensor) ReadTensorFile(string path, out int dataType)
     {
@@ -222,7 +232,7 @@ public static class OnnxReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new ConvGLException($"{path}: not a readable ONNX TensorProto (protobuf: {e.Message})", e);
+            throw new ConvGLException($"{path}: not a readable ONNX TensorProto ({ProtobufReason(e)})", e);
         }
         dataType = proto.DataType;
         return (proto.Name, ToTensor(proto, path));

@@ -72,6 +72,10 @@ public static class StackFile
     /// <summary>Parses stack JSON; <paramref name="path"/> names it in errors and anchors relative paths.</summary>
     public static Stack Parse(string json, string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
+        // An empty file (or one of white space) is said so, not in System.Text.Json's words ("does not contain any JSON
+        // tokens ... when isFinalBlock is true", a hostile-input review read).
+        if (string.IsNullOrWhiteSpace(json))
+            throw new ConvGLException($"{path}: the file is empty; a stack file is a JSON object with \"layers\" (assets/stacks/README.md)");
         JsonDocument doc;
         try
         {
@@ -81,7 +85,7 @@ public static class StackFile
         {
             if (NotJsonText(json) is { } what)
                 throw new ConvGLException($"{path}: {what}, not a stack file (UTF-8 JSON text; an ONNX model goes by its .onnx name)", e);
-            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {Echo(FirstSentence(e.Message), 160)}", e);
+            throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {Echo(ErrorText.JsonReason(e.Message), 160)}", e);
         }
         using (doc)
         {
@@ -115,17 +119,6 @@ public static class StackFile
         if (head.Contains('\0')) return "binary data or UTF-16 text (it holds NUL bytes)";
         if (head.StartsWith('\uFFFD')) return "binary data (its first byte is not text)";
         return null;
-    }
-
-    private static string FirstSentence(string message)
-    {
-        // System.Text.Json appends " Path: ... | LineNumber: ... | BytePositionInLine: ...": the line is reported already.
-        foreach (string marker in new[] { " Path:", " LineNumber:" })
-        {
-            int cut = message.IndexOf(marker, StringComparison.Ordinal);
-            if (cut > 0) message = message[..cut];
-        }
-        return message;
     }
 
     /// <summary>One parse: knows the file, tracks the channel count, reads tensors once.</summary>

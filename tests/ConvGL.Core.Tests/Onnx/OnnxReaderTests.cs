@@ -59,7 +59,8 @@ public class OnnxReaderTests
         m.Graph.Initializer.Add(ProtoBuilders.FloatData("w", new float[1000], 1000));
         byte[] bytes = m.ToByteArray();
         var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(bytes[..(bytes.Length - 100)], "cut.onnx"));
-        Assert.StartsWith("cut.onnx: not a readable ONNX model", e.Message);
+        // Said in one clause (a hostile-input review read protobuf's two sentences about embedded messages).
+        Assert.StartsWith("cut.onnx: not a readable ONNX model (it ends in the middle of a field: truncated, or a length inside it is wrong)", e.Message);
         // A graph field whose length prefix claims ~2 GB in a 6-byte file.
         e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse([0x3a, 0xff, 0xff, 0xff, 0xff, 0x07], "lie.onnx"));
         Assert.StartsWith("lie.onnx: not a readable ONNX model", e.Message);

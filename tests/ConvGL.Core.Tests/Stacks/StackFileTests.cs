@@ -156,6 +156,18 @@ public sealed class StackFileTests : IDisposable
         Assert.StartsWith($"{path}: line 4: not valid JSON", e.Message);
     }
 
+    /// <summary>An empty file (or white space alone) is said so, not in System.Text.Json's words ("does not contain any
+    /// JSON tokens ... when isFinalBlock is true", a hostile-input review read).</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n\t\n")]
+    public void Load_AnEmptyFile_SaysItIsEmpty(string text)
+    {
+        string path = _dir.Write("empty.json", text);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+        Assert.Equal($"{path}: the file is empty; a stack file is a JSON object with \"layers\" (assets/stacks/README.md)", e.Message);
+    }
+
     [Fact]
     public void Load_CommentsAndTrailingCommas_AreAccepted_DefaultsApplied()
     {
