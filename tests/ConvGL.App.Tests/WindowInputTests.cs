@@ -215,6 +215,11 @@ public sealed class WindowInputTests : IDisposable
             Assert.Equal(2, r.ExitCode);
             Assert.Equal($"convgl: source '{name}': not an image or a video OpenCV can decode", r.Stderr.TrimEnd('\n'));
         }
+        // An empty video file is said so, as an empty image is (a hostile-input review).
+        File.WriteAllBytes(P("empty.mp4"), []);
+        ApplyProcess.Result empty = ApplyProcess.Convgl(_dir, "--source", "empty.mp4", "--frames", "2", "--offscreen");
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Equal("convgl: source 'empty.mp4': the file is empty", empty.Stderr.TrimEnd('\n'));
     }
 
     /// <summary>The mutation-fuzz audit: a model declaring a fixed 8192x8192 RGB input (every frame resized to it) was told

@@ -62,6 +62,9 @@ internal sealed class VideoSource : CaptureSource
             // Unreadable here: OpenCV's open below says so in its own words.
         }
         if (cut is not null) throw new ConvGLException($"source '{path}': {cut}");
+        // An empty file is said so, as an empty image is (a hostile-input review's empty .mp4 was "not ... OpenCV can decode").
+        if (BoundedFile.IsRegularFile(path) && new FileInfo(path).Length == 0)
+            throw new ConvGLException($"source '{path}': the file is empty");
         Quiet();
         // OpenCV's AVI reader writes its own complaint about a damaged file straight to stderr ("Unexpected list type.
         // Expected: movi. Got: ."), before ConvGL's one line for the same failure (the fuzz audit): not while opening.
