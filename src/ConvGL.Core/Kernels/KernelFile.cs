@@ -25,6 +25,11 @@ public static class KernelFile
             CheckFinite(t, path);
             return t;
         }
+        // A stack file or an ONNX model given as a kernel (a hostile-input review's `apply --kernel edges.json` read
+        // "'//' is not a number"): said what it is and where it goes.
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new ConvGLException($"kernel file '{ErrorText.Echo(path)}' is a {(path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "stack file" : "model")}, not a kernel " +
+                                      "(a .txt of rows of numbers or a 2D .npy); a stack runs with `convgl features IMAGE --stack FILE --out DIR` or `convgl --stack FILE`");
         string text = BoundedFile.ReadAllText(path, Limits.KernelTextBytes, "kernel file");
         // An image or other binary file given as a kernel: said so, not echoed as "'\u0010JFIF...' is not a number".
         // (A NUL byte says binary: images always hold some; a comment in Latin-1 rather than UTF-8 is still text.)

@@ -156,6 +156,22 @@ public sealed class StackFileTests : IDisposable
         Assert.StartsWith($"{path}: line 4: not valid JSON", e.Message);
     }
 
+    /// <summary>From a hostile-input review: a kernel named as a file that is not there was listed against the library's
+    /// names ("unknown kernel 'missing.txt' (known: identity, box, ...)"); a path says the file is missing, and where it
+    /// was looked for. A stack file given as a kernel says what it is.</summary>
+    [Fact]
+    public void Load_AMissingKernelFile_SaysTheFileIsMissing()
+    {
+        string path = _dir.Write("k.json", """{"input": "gray", "layers": [{"type": "conv", "kernels": ["missing.txt"]}]}""");
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(path));
+        Assert.Equal($"{path}: layers[0] (conv) field 'kernels[0]': kernel file 'missing.txt' does not exist (looked for {Path.Combine(Path.GetDirectoryName(path)!, "missing.txt")}; a stack's kernel files are found beside it)", e.Message);
+        // A library name is still one (gaussian:5,1.5 holds a dot but is a spec).
+        Assert.Single(StackFile.Load(_dir.Write("g.json", """{"input": "gray", "layers": [{"type": "conv", "kernels": ["gaussian:5,1.5"]}]}""")).Layers);
+        string stackAsKernel = _dir.Write("s.json", """{"input": "gray", "layers": [{"type": "conv", "kernels": ["k.json"]}]}""");
+        Assert.Contains("kernel file", Assert.Throws<ConvGLException>(() => StackFile.Load(stackAsKernel)).Message);
+        Assert.Contains("is a stack file, not a kernel", Assert.Throws<ConvGLException>(() => StackFile.Load(stackAsKernel)).Message);
+    }
+
     /// <summary>An empty file (or white space alone) is said so, not in System.Text.Json's words ("does not contain any
     /// JSON tokens ... when isFinalBlock is true", a hostile-input review read).</summary>
     [Theory]
