@@ -16,6 +16,10 @@ layout(std430, binding = 1) readonly buffer OutputData { float outData[]; };
 layout(std430, binding = 2) readonly buffer OutputRange { uvec2 outRange[]; };
 layout(std430, binding = 3) readonly buffer InputRange { uvec2 inRange[]; };
 uniform int uInFirst, uInCount, uInH, uInW, uInRow;
+// A pool's window rows: uInRows rows from uInRow, uInRowStep apart (all inside the map), reduced by max (uInRowMax) or
+// mean, so the pool's output lies on the curve; 1 row for every other layer.
+uniform int uInRows, uInRowStep;
+uniform bool uInRowMax;
 uniform int uOutC, uOutH, uOutW, uOutRow, uChannel;
 uniform float uOutOffset, uOutStep, uX0, uX1;
 uniform bool uShared;
@@ -59,7 +63,16 @@ vec2 inputAt(float u)
     int x = int(floor(mix(uX0, uX1, u) + 0.5));
     if (x < 0 || x >= uInW) return vec2(0.0);
     float s = 0.0;
-    for (int c = uInFirst; c < uInFirst + uInCount; c++) s += inData[(c * uInH + uInRow) * uInW + x];
+    for (int c = uInFirst; c < uInFirst + uInCount; c++)
+    {
+        float r = inData[(c * uInH + uInRow) * uInW + x];
+        for (int k = 1; k < uInRows; k++)
+        {
+            float v = inData[(c * uInH + uInRow + k * uInRowStep) * uInW + x];
+            r = uInRowMax ? max(r, v) : r + v;
+        }
+        s += uInRowMax ? r : r / float(uInRows);
+    }
     s /= float(uInCount);
     return vec2(scaled(s, uShared ? outputRange() : inputRange()), 1.0);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ConvGL.App.Live;
+using ConvGL.App.Live.Views;
 using ConvGL.App.Sources;
 using ConvGL.Core;
 using ConvGL.Core.IO;
@@ -45,6 +46,28 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result relu = Run([.. Small, "--stack", "learned", "--view", "profile", "--layer", "2", "--keys", ". ."]);
         Assert.True(relu.ExitCode == 0, relu.ToString());
         Assert.Contains("profile layer=2 channel=2 in_first=2 in_count=1 shared=1", relu.Stdout);
+        // A 2x2 max pool of stride 2 (the deep stack's layer 9), probed on output row 5: the grey curve is the max of
+        // input rows 10 and 11, which its output lies on (a window review: only row 10 was plotted, the output above it).
+        WindowProcess.Result pool = Run([.. Small, "--stack", "deep", "--view", "profile", "--layer", "9", "--probe", "5,5"]);
+        Assert.True(pool.ExitCode == 0, pool.ToString());
+        Assert.Contains("shared=1 in_rows=10:2:1 max", pool.Stdout);
+    }
+
+    /// <summary>The rows a pool's profile reduces: its window's rows inside the map, dilated ones apart; none for a
+    /// conv (one row, the window's centre) or a one-row window.</summary>
+    [Fact]
+    public void PoolRows_AreTheWindowsRowsInsideTheMap()
+    {
+        var pool = new PoolLayer(new PoolOptions { Kind = PoolKind.Max, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadY = 1, PadX = 1 });
+        (LayerWindow wy, _) = ProfileView.Windows(null, pool, 10, 10, 5, 5);
+        // Output row 0 reads rows -1..1: 0 and 1 inside; row 2 reads 3..5; row 4 reads 7..9.
+        Assert.Equal(new PoolRowSet(0, 2, 1, true), ProfileView.PoolRows(pool, wy, 0, 10));
+        Assert.Equal(new PoolRowSet(3, 3, 1, true), ProfileView.PoolRows(pool, wy, 2, 10));
+        Assert.Equal(new PoolRowSet(7, 3, 1, true), ProfileView.PoolRows(pool, wy, 4, 10));
+        var dilated = new PaddedPoolLayer(new PaddedPoolOptions { Kind = PoolKind.Average, SizeY = 2, SizeX = 2, StrideY = 1, StrideX = 1, DilationY = 3, DilationX = 3 });
+        (LayerWindow dy, _) = ProfileView.Windows(null, dilated, 10, 10, 7, 7);
+        Assert.Equal(new PoolRowSet(4, 2, 3, false), ProfileView.PoolRows(dilated, dy, 4, 10));
+        Assert.Null(ProfileView.PoolRows(new ActivationLayer(ActivationKind.Relu), dy, 4, 10));
     }
 
     // A scripted run that builds its literal-weight programs ahead (forced: scripted runs wait for them by default), with a

@@ -1125,7 +1125,10 @@ internal static class HudText
         int kh = Math.Min(p.KernelHeight, MaxTaps), kw = PoolProbeColumns(p.KernelWidth, maxChars);
         int i0 = (p.KernelHeight - kh) / 2, j0 = (p.KernelWidth - kw) / 2;
         string showing = kh < p.KernelHeight || kw < p.KernelWidth ? F($" (showing the centre {kh}x{kw} of {p.KernelHeight}x{p.KernelWidth})") : "";
-        lines.Add(F($"input window (channel {p.FirstInput}: {name}){showing}"));
+        // The header's line holds nothing else: the name takes the room it has (up to 40, as a conv's header).
+        string header = F($"input window (channel {p.FirstInput}: ");
+        int room = maxChars - header.Length - showing.Length - 1;
+        lines.Add(header + Fit(inputName(p.FirstInput), Math.Max(NameChars(maxChars), Math.Min(room, 40))) + ")" + showing);
         int decimals = WindowDecimals(p.Window.AsSpan(0, p.KernelHeight * p.KernelWidth));
         var sb = new StringBuilder();
         for (int i = i0; i < i0 + kh; i++)

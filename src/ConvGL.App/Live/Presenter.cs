@@ -262,7 +262,8 @@ internal sealed class Presenter : IDisposable
     /// computed. <paramref name="shared"/>: both curves on one scale (two results of the same sum). <paramref name="x0"/>,
     /// <paramref name="x1"/>: the input positions at the plot's left and right edges (default: the axis's span).</summary>
     public void DrawProfile(GpuTensor input, ChannelRanges inRanges, int inRow, int inFirst, int inCount, GpuTensor output, ChannelRanges outRanges,
-                            int outRow, int channel, PixelRect r, Views.ProfileAxis axis, bool shared = false, double x0 = double.NaN, double x1 = double.NaN)
+                            int outRow, int channel, PixelRect r, Views.ProfileAxis axis, bool shared = false, double x0 = double.NaN, double x1 = double.NaN,
+                            int inRows = 1, int inRowStep = 1, bool inRowMax = false)
     {
         if (_profile is null) return;
         _profile.Use();
@@ -272,6 +273,11 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_profile.Uniform("uInH"), input.H);
         _gl.Uniform1(_profile.Uniform("uInW"), input.W);
         _gl.Uniform1(_profile.Uniform("uInRow"), Math.Clamp(inRow, 0, input.H - 1));
+        // A pool's rows (inRows from inRow, inRowStep apart, all inside the map), reduced by max or mean: one row else.
+        int rows = Math.Clamp(inRows, 1, Math.Max(1, (input.H - 1 - Math.Clamp(inRow, 0, input.H - 1)) / Math.Max(1, inRowStep) + 1));
+        _gl.Uniform1(_profile.Uniform("uInRows"), rows);
+        _gl.Uniform1(_profile.Uniform("uInRowStep"), Math.Max(1, inRowStep));
+        _gl.Uniform1(_profile.Uniform("uInRowMax"), inRowMax ? 1 : 0);
         _gl.Uniform1(_profile.Uniform("uOutC"), output.C);
         _gl.Uniform1(_profile.Uniform("uOutH"), output.H);
         _gl.Uniform1(_profile.Uniform("uOutW"), output.W);

@@ -58,6 +58,10 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
     }
 }
 
+/// <summary>The input rows a pool's output row reads, as the profile plots them: <see cref="Count"/> rows from
+/// <see cref="First"/>, <see cref="Step"/> apart, reduced by their max (<see cref="Max"/>) or their mean.</summary>
+internal readonly record struct PoolRowSet(int First, int Count, int Step, bool Max);
+
 /// <summary>A window's taps along one axis, for the pixels they land on: a conv's output o reads input
 /// o <paramref name="Stride"/> + <paramref name="Offset"/> + <paramref name="Dilation"/> j for each tap j in 0 ..
 /// <paramref name="Count"/> - 1 (Offset: minus the padding before); a transposed conv's (<paramref name="Transposed"/>)
@@ -273,7 +277,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         float rowY = OutputRect.Y + (outRow + 0.5f) * OutputRect.Height / output.H;
         presenter.DrawSolid(new PixelRect(OutputRect.X, rowY - 0.5f, OutputRect.Width, 1.5f), 1f, 0.55f, 0.1f, 0.9f);
         ConvView? conv = pipeline.Conv(layer);
-        (ProfileAxis ay, ProfileAxis ax) = Axes(conv, pipeline.StackLayer(layer), input.H, input.W, output.H, output.W);
+        (LayerWindow wy, LayerWindow wx) = Windows(conv, pipeline.StackLayer(layer), input.H, input.W, output.H, output.W);
+        (ProfileAxis ay, ProfileAxis ax) = (wy.Axis, wx.Axis);
         // The plot right under the map, on its scale: x in the plot is x on the map.
         (float left, float right, double x0, double x1) = ax.UnderMap(input.W, output.W, OutputRect, area.X + 2, area.X + area.Width - 2);
         var plot = _plot = new PixelRect(left, plotY, Math.Max(1, right - left), Math.Max(1, area.Y + area.Height - plotY - 4));
@@ -281,6 +286,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The input channels that feed this output channel: its group under a convolution, the pair under a magnitude,
         // the same channel under a channelwise layer (activation, pooling).
         StackLayer? stackLayer = pipeline.StackLayer(layer);
+        // A pool's grey curve is its window's rows reduced as the pool reduces them (the max, or the mean), so the output
+        // lies on it (a window review: a 2x2 max pool's output stood above its window's top row, the row plotted before).
+        _rows = PoolRows(stackLayer, wy, outRow, input.H);
         (int first, int count) = conv is not null ? (conv.FirstInput(channel), conv.Weight.Shape[1])
             : stackLayer is MagnitudeLayer ? (2 * channel, 2)
             : stackLayer is ChannelReduceLayer ? (0, input.C)
@@ -291,13 +299,36 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The plot scales the input by its channels' ranges together (DrawMap computed the output channel's).
         Context.InRanges.Compute(input, first, count);
         (_first, _count, _channel) = (first, count, channel);
-        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, _shared, x0, x1);
+        presenter.DrawProfile(input, Context.InRanges, _rows?.First ?? inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, _shared, x0, x1,
+            _rows?.Count ?? 1, _rows?.Step ?? 1, _rows?.Max ?? false);
+    }
+
+    private PoolRowSet? _rows;
+
+    /// <summary>The input rows a pool's output row <paramref name="outRow"/> reads (first, count, step: its window's rows
+    /// inside the map) and whether it takes their max; null for other layers (one row, the window's centre).</summary>
+    internal static PoolRowSet? PoolRows(StackLayer? layer, LayerWindow wy, int outRow, int inH)
+    {
+        bool? max = layer switch
+        {
+            PoolLayer { Options: var p } => p.Kind == PoolKind.Max,
+            PaddedPoolLayer { Options: var p } => p.Kind == PoolKind.Max,
+            _ => null,
+        };
+        if (max is null || wy.Taps is not { Transposed: false } t || t.Count <= 1) return null;
+        int first = outRow * t.Stride + t.Offset, step = t.Dilation;
+        // The rows inside the map (padding's rows hold nothing a max or a mean of the map's values takes).
+        int k0 = 0, k1 = t.Count - 1;
+        while (k0 <= k1 && first + k0 * step < 0) k0++;
+        while (k1 >= k0 && first + k1 * step >= inH) k1--;
+        return k0 > k1 ? null : new PoolRowSet(first + k0 * step, k1 - k0 + 1, step, max.Value);
     }
 
     /// <summary>The scripted run's line (stdout; the window tests read it): the plotted rows, the input channels averaged
     /// into the grey curve, and whether both curves share one scale.</summary>
     public string ScriptedLine() => _first < 0 ? "profile none" : string.Create(CultureInfo.InvariantCulture,
-        $"profile layer={Context.State.Layer + 1} channel={_channel} in_first={_first} in_count={_count} shared={(_shared ? 1 : 0)}");
+        $"profile layer={Context.State.Layer + 1} channel={_channel} in_first={_first} in_count={_count} shared={(_shared ? 1 : 0)}") +
+        (_rows is { } r ? string.Create(CultureInfo.InvariantCulture, $" in_rows={r.First}:{r.Count}:{r.Step} {(r.Max ? "max" : "mean")}") : "");
 
     /// <summary>Whether a layer's output is in its input's units, so both curves go on one scale: an activation keeps
     /// what it passes (a ReLU's output lies on its input wherever that is positive, which two scales hid), a pool picks
@@ -530,7 +561,8 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         }
         // The long legend where it fits on one line, else the short one (the channel's number must stay).
         string channel = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
-        string full = "row profile: grey = input" + (_count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (the mean of its {_count} maps)") : "") +
+        string rows = _rows is { Count: > 1 } r ? string.Create(CultureInfo.InvariantCulture, $" ({(r.Max ? "max" : "mean")} of the window's rows {r.First}-{r.First + (r.Count - 1) * r.Step})") : "";
+        string full = "row profile: grey = input" + (_count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (the mean of its {_count} maps)") : "") + rows +
                       ", orange = output channel " + channel;
         _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in" + mean + ", orange out ch " + channel, chars));
         hud.Panel(x, _legendY, _legend);
