@@ -53,6 +53,19 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.Contains("shared=1 in_rows=10:2:1 max", pool.Stdout);
     }
 
+    /// <summary>From a window review: the theorem view on a later layer showed the conv's map of the selected number (the
+    /// deep stack's pool, map 5: the sobel conv's map 5), not the map the selected one is made from: pool map 5 is |map
+    /// 10, map 11| of the conv, so the view shows map 10.</summary>
+    [Fact]
+    public void TheoremView_OnALaterLayer_ShowsTheConvsMapTheSelectedOneIsMadeFrom()
+    {
+        WindowProcess.Result r = Run([.. Small, "--stack", "deep", "--layer", "9", "--keys", ". . . . . t"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("theorem layer=7 output=10 input=5 ", r.Stdout);
+        WindowProcess.Result conv = Run([.. Small, "--stack", "deep", "--layer", "7", "--keys", ". . . . . t"]);
+        Assert.Contains("theorem layer=7 output=5 ", conv.Stdout);
+    }
+
     /// <summary>The rows a pool's profile reduces: its window's rows inside the map, dilated ones apart; none for a
     /// conv (one row, the window's centre) or a one-row window.</summary>
     [Fact]

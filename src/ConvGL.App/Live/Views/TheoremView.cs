@@ -234,7 +234,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         TheoremPass theorem = context.Theorem;
         // The selected channel (, .), clamped to this conv's maps as the filters view clamps it (it was channel 0 whenever
         // the selected layer was another one, while the HUD named the selected channel).
-        int channel = _channel = Math.Clamp(context.State.Channel, 0, conv.Weight.Shape[0] - 1);
+        // On a later layer, the conv's map the selected one is made from (ViewContext.ChannelFrom).
+        int channel = _channel = Math.Clamp(ViewContext.ChannelFrom(pipeline, context.State.Layer, context.State.Channel, _layer), 0, conv.Weight.Shape[0] - 1);
         GpuTensor input = pipeline.LayerInput(Layer);
         context.Stages?.BeginParts();
         theorem.Part = context.Stages is null ? null : _part ??= context.Stages.Part;

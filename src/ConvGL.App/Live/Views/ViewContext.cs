@@ -66,6 +66,27 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
         return -1;
     }
 
+    /// <summary>The channel of layer <paramref name="conv"/>'s output that channel <paramref name="channel"/> of layer
+    /// <paramref name="selected"/> is made from, followed back through each layer's first input: the same channel
+    /// through channelwise layers (pools, activations, a disabled layer), the pair's first map through a magnitude (map c
+    /// of |a, b| reads 2c and 2c + 1); where another layer mixes channels, or the path does not reach the conv, the
+    /// selected channel as it is (a window review: on the deep stack's pool, map 5 showed the conv's map 5, not 10).</summary>
+    public static int ChannelFrom(ILivePipeline p, int selected, int channel, int conv)
+    {
+        int c = channel;
+        for (int i = selected; i > conv;)
+        {
+            Core.Stacks.StackLayer? layer = p.StackLayer(i);
+            if (layer is Core.Stacks.MagnitudeLayer) c *= 2;
+            else if (layer is not (null or Core.Stacks.PoolLayer or Core.Stacks.PaddedPoolLayer or Core.Stacks.ActivationLayer)) return channel;
+            IReadOnlyList<int> reads = p.InputLayers(i);
+            if (reads.Count == 0 || reads[0] >= i) return channel;
+            i = reads[0];
+            if (i < conv) return channel;
+        }
+        return c;
+    }
+
     /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
     /// through viridis (<see cref="MapColour"/>); each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
     /// the shown channels only) and drawn by tensor.frag straight from the tensor's buffer. One pass over the shown
