@@ -502,7 +502,10 @@ public sealed class ConvTransposeLayer : StackLayer
 
     public override Tensor Forward(Tensor input) => ConvTranspose2D.Apply(input, Weight, Bias, Options);
 
-    internal override string SizeField => "padding";
+    // The output grows with the stride and the dilation, and shrinks with the padding: a map too large is the stride's
+    // (or, at stride 1, the dilation's) doing, one too small the padding's (a hostile-input review's stride 4096 blamed
+    // 'padding').
+    internal override string SizeField => Options.StrideY > 1 || Options.StrideX > 1 ? "stride" : Options.DilationY > 1 || Options.DilationX > 1 ? "dilation" : "padding";
 }
 
 /// <summary>A resize of every map (see <see cref="Resize2D"/>; ONNX Resize / Upsample, PyTorch's Upsample and

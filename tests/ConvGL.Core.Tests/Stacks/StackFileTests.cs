@@ -172,6 +172,17 @@ public sealed class StackFileTests : IDisposable
         Assert.Contains("is a stack file, not a kernel", Assert.Throws<ConvGLException>(() => StackFile.Load(stackAsKernel)).Message);
     }
 
+    /// <summary>From a hostile-input review: a transposed conv whose stride makes its map too large blamed the field
+    /// 'padding'; the stride is the field to change (at stride 1 the dilation, else the padding).</summary>
+    [Fact]
+    public void ATransposedConvTooLargeForItsStride_BlamesTheStride()
+    {
+        Npy.Write(Path.Combine(Path.GetDirectoryName(_dir.Write("x", ""))!, "wt.npy"), new Tensor([1, 4, 2, 2]));
+        string path = _dir.Write("stride.json", """{"input": "gray", "layers": [{"type": "conv_transpose", "weight": "wt.npy", "stride": 4096}]}""");
+        Assert.False(StackPlan.TryCreate(StackFile.Load(path), 48, 64, null, out _, out string? error));
+        Assert.Contains("(conv_transpose) field 'stride': does not fit its 64x48 input", error);
+    }
+
     /// <summary>An empty file (or white space alone) is said so, not in System.Text.Json's words ("does not contain any
     /// JSON tokens ... when isFinalBlock is true", a hostile-input review read).</summary>
     [Theory]
