@@ -133,11 +133,16 @@ public sealed class OnnxTestCase
                 maxError = Math.Max(maxError, error);
                 if (worst >= 0)
                     return new OnnxTestResult(Name, false, maxError,
-                        $"{set}: output '{name}'[{worst}] = {got.Data[worst]}, expected {want.Data[worst]} (|diff| {Math.Abs(got.Data[worst] - want.Data[worst]):G3})");
+                        $"{set}: output '{name}'[{worst}] = {got.Data[worst]}, expected {want.Data[worst]} (|diff| {Difference(got.Data[worst], want.Data[worst]):G3})");
             }
         }
         return new OnnxTestResult(Name, true, maxError, null);
     }
+
+    /// <summary>|got - want|, 0 for equal values (two equal infinities) and infinite for a NaN against a number: the one
+    /// rule the summary's max error and the failure's |diff| both print (they said Infinity and NaN for one output).</summary>
+    private static double Difference(double got, double want) =>
+        got == want ? 0 : Math.Abs(got - want) is var d && double.IsNaN(d) ? double.PositiveInfinity : d;
 
     /// <summary>The largest |got - want| and the first index outside tolerance (-1 when none). NaN matches only NaN, as in
     /// ONNX's runner (NumPy's assert_allclose, equal_nan); a NaN against a number is an infinite error.</summary>
@@ -149,8 +154,7 @@ public sealed class OnnxTestCase
         {
             double g = got.Data[k], w = want.Data[k];
             if (double.IsNaN(g) && double.IsNaN(w)) continue;
-            double diff = g == w ? 0 : Math.Abs(g - w);
-            if (double.IsNaN(diff)) diff = double.PositiveInfinity;
+            double diff = Difference(g, w);
             max = Math.Max(max, diff);
             if (bad < 0 && !(diff <= AbsoluteTolerance + RelativeTolerance * Math.Abs(w))) bad = k;
         }

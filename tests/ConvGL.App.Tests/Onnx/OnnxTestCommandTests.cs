@@ -96,6 +96,19 @@ public sealed class OnnxTestCommandTests : IDisposable
         Assert.Equal("onnx-test (cpu): 0 passed, 0 failed, 1 unreadable", lines[1]);
     }
 
+    /// <summary>From a hostile-input review: an expected NaN against a number printed "max error Infinity" and "|diff|
+    /// NaN" for the same output; both say Infinity now.</summary>
+    [Fact]
+    public void AnExpectedNaN_AgainstANumber_IsAnInfiniteDifferenceInBothPlaces()
+    {
+        string dir = CopyCase("test_abs");
+        var nan = ConvGL.Core.Tests.Onnx.ProtoBuilders.FloatData("y", Enumerable.Repeat(float.NaN, 60).ToArray(), 3, 4, 5);
+        File.WriteAllBytes(Path.Combine(dir, "test_data_set_0", "output_0.pb"), Google.Protobuf.MessageExtensions.ToByteArray(nan));
+        (int code, string[] lines) = Run("cpu", dir);
+        Assert.Equal(1, code);
+        Assert.Matches(@"^FAIL  test_abs  max error Infinity  test_data_set_0: output 'y'\[0\] = [0-9.E+-]+, expected NaN \(\|diff\| Infinity\)$", lines[0]);
+    }
+
     /// <summary>From a hostile-input review: INT64 data for a FLOAT input was read as floats and reported as a FAIL (exit 1,
     /// "max error 14"); an input of another element type than the model declares is a broken case, ERROR and exit 2.</summary>
     [Fact]
