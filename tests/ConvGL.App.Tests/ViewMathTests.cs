@@ -520,6 +520,13 @@ public sealed class ViewMathTests
         Assert.Equal((2, 5), KernelImage.Drawn(w, dilated));
         byte s = KernelImage.Skipped;
         Assert.Equal(new byte[] { 255, s, 128, s, 128, 128, s, 128, s, 1 }, Reds(KernelImage.Strip(w, null, dilated)));
+        // From a review: a gray model's channel order is [0]; its first conv may still read 3 maps (x.repeat(1, 3, 1, 1)),
+        // drawn in RGB order (it indexed order[1] and crashed the filters view). A BGR order [2, 1, 0] swaps red and blue.
+        var rgb = new Tensor([1, 3, 1, 1], [1, 0, -1]);
+        Assert.Equal(new byte[] { 255, 128, 1, 255 }, KernelImage.Strip(rgb, [0], new ConvOptions()));
+        Assert.Equal(new byte[] { 1, 128, 255, 255 }, KernelImage.Strip(rgb, [2, 1, 0], new ConvOptions()));
+        // convert's note names a gray model's preprocessing "gray" (it said "channels R").
+        Assert.Equal("resized to 28x28, gray", ConvGL.App.Commands.ConvertCommand.Describe(new ConvGL.Core.Onnx.ImagePreprocess(28, 28, [0], 1f, new Tensor([1, 28, 28]), "g")));
     }
 
     [Fact]

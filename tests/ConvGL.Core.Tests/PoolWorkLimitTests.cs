@@ -24,8 +24,10 @@ public class PoolWorkLimitTests
         ConvGeometry big = PaddedPool2D.Geometry(1024, 1024, new PaddedPoolOptions { SizeY = 128, SizeX = 128, Padding = PaddingMode.SameUpper });
         Assert.Equal((1024, 1024), (big.Y.Output, big.X.Output));
         Assert.Null(Pool2D.TooMuchWork("p", 1, big, 128, 128));
-        Assert.Equal("p: a 128x128 window over 2 maps of 1024x1024 outputs reads 3.44e+10 values, over ConvGL's limit of 1.72e+10; a smaller window or input",
+        Assert.Equal("p: a 128x128 window (W x H) over 2 map(s) of 1024x1024 outputs reads 3.44e+10 values, over ConvGL's limit of 1.72e+10; a smaller window or input",
             Pool2D.TooMuchWork("p", 2, big, 128, 128));
+        // A window 16 rows by 512 columns is 512x16 (W x H), as the outputs' 1024x1024 are.
+        Assert.StartsWith("p: a 512x16 window (W x H) over 2048 map(s) of 1024x1024 outputs", Pool2D.TooMuchWork("p", 2048, big, 16, 512));
     }
 
     [Fact]
@@ -35,7 +37,7 @@ public class PoolWorkLimitTests
         File.WriteAllText(dir.File("pool.json"), """{"name": "t", "input": "gray", "layers": [{"type": "maxpool", "size": 4096, "dilation": 4096, "padding": "same_lower", "stride": 1}]}""");
         Stack stack = StackFile.Load(dir.File("pool.json"));
         Assert.False(StackPlan.TryCreate(stack, 48, 64, null, out _, out string? error));
-        Assert.Contains("(maxpool): a 4096x4096 window over 1 maps of 64x48 outputs reads 5.15e+10 values, over ConvGL's limit of 1.72e+10", error);
+        Assert.Contains("(maxpool): a 4096x4096 window (W x H) over 1 map(s) of 64x48 outputs reads 5.15e+10 values, over ConvGL's limit of 1.72e+10", error);
         var clock = Stopwatch.StartNew();
         var e = Assert.Throws<ConvGLException>(() => stack.Layers[0].Forward(new Tensor([1, 48, 64])));
         Assert.StartsWith("pool: a 4096x4096 window", e.Message, StringComparison.Ordinal);
@@ -54,6 +56,6 @@ public class PoolWorkLimitTests
         OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "mp.onnx"));
         var e = Assert.Throws<ConvGLException>(() => graph.Run(new Dictionary<string, Tensor> { ["x"] = new Tensor([1, 1, 8, 8]) }));
         Assert.Contains("node 'mp' (MaxPool)", e.Message);
-        Assert.Contains("window over 1 maps of 9x9 outputs reads", e.Message);
+        Assert.Contains("window (W x H) over 1 map(s) of 9x9 outputs reads", e.Message);
     }
 }

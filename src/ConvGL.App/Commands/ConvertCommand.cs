@@ -95,7 +95,8 @@ internal static class ConvertCommand
     {
         var steps = new List<string> { $"resized to {p.Width}x{p.Height}" };
         if (p.PixelScale != 1f) steps.Add(string.Create(CultureInfo.InvariantCulture, $"values x{p.PixelScale:G}"));
-        if (!p.ChannelOrder.SequenceEqual([0, 1, 2])) steps.Add("channels " + string.Concat(p.ChannelOrder.Select(c => "RGB"[c])));
+        if (p.Channels == 1) steps.Add("gray");
+        else if (!p.ChannelOrder.SequenceEqual([0, 1, 2])) steps.Add("channels " + string.Concat(p.ChannelOrder.Select(c => "RGB"[c])));
         if (p.Mean.Data.Any(v => v != 0f)) steps.Add("minus a mean image");
         return string.Join(", ", steps);
     }

@@ -25,7 +25,7 @@ public sealed class ImagePreprocess
     /// <summary>The model input's channels: 3, or 1 for a gray model.</summary>
     public int Channels => ChannelOrder.Count;
     public float PixelScale { get; }
-    /// <summary>(3, H, W), subtracted after the reorder.</summary>
+    /// <summary>(C, H, W) (C = <see cref="Channels"/>), subtracted after the reorder.</summary>
     public Tensor Mean { get; }
     /// <summary>The preprocessing model it was read from, for messages and the HUD.</summary>
     public string Source { get; }

@@ -74,7 +74,7 @@ public static class OnnxStack
     /// Null for other inputs (a dynamic size): images as they are. (A gray model's fixed size was ignored: a (1, 1, 28,
     /// 28) model ran on a 64x48 picture at 64x48, a hostile-input review found.)
     /// A fixed size that no image could be resized to (0 or negative), or one whose input map would pass ConvGL's map
-    /// limit (3 x H x W values, <see cref="Limits.StackMapValues"/>) or this machine's memory, is one error naming the input
+    /// limit (C x H x W values, <see cref="Limits.StackMapValues"/>) or this machine's memory, is one error naming the input
     /// and its declared shape, before anything is allocated (such a model was run at the image's own size).</summary>
     public static ImagePreprocess? DeclaredSize(OnnxGraph graph)
     {

@@ -49,7 +49,7 @@ public static class Pool2D
         // In double: ONNX's windows reach 2^20 a side, past a long's range times the outputs.
         double taps = (double)channels * g.Y.Output * g.X.Output * kh * kw;
         return taps <= MaxTaps ? null
-            : $"{name}: a {kh}x{kw} window over {channels} maps of {g.X.Output}x{g.Y.Output} outputs reads {taps:0.##e+0} values, over ConvGL's limit of " +
+            : $"{name}: a {kw}x{kh} window (W x H) over {channels} map(s) of {g.X.Output}x{g.Y.Output} outputs reads {taps:0.##e+0} values, over ConvGL's limit of " +
               $"{MaxTaps:0.##e+0}; a smaller window or input";
     }
 

@@ -502,10 +502,20 @@ public sealed class ConvTransposeLayer : StackLayer
 
     public override Tensor Forward(Tensor input) => ConvTranspose2D.Apply(input, Weight, Bias, Options);
 
-    // The output grows with the stride and the dilation, and shrinks with the padding: a map too large is the stride's
-    // (or, at stride 1, the dilation's) doing, one too small the padding's (a hostile-input review's stride 4096 blamed
-    // 'padding').
-    internal override string SizeField => Options.StrideY > 1 || Options.StrideX > 1 ? "stride" : Options.DilationY > 1 || Options.DilationX > 1 ? "dilation" : "padding";
+    internal override string SizeField => "padding";
+
+    // The output grows with the stride and the dilation and shrinks with the padding: a map too small is the padding's
+    // doing, one too large the stride's (at stride 1 the dilation's) (a hostile-input review's stride 4096 blamed
+    // 'padding'; a review of that fix, a stride-2 layer with padding 45 blamed 'stride').
+    internal override string SizeFieldFor(IReadOnlyList<MapShape> inputs)
+    {
+        ConvTransposeOptions o = Options;
+        long Out(int n, int s, int d, int k, int pads, int outPad) => (long)(n - 1) * s + (long)d * (k - 1) + 1 + outPad - pads;
+        MapShape x = inputs[0];
+        bool tooSmall = Out(x.H, o.StrideY, o.DilationY, Weight.Shape[2], o.PadTop + o.PadBottom, o.OutputPadY) < 1
+                        || Out(x.W, o.StrideX, o.DilationX, Weight.Shape[3], o.PadLeft + o.PadRight, o.OutputPadX) < 1;
+        return tooSmall ? "padding" : o.StrideY > 1 || o.StrideX > 1 ? "stride" : o.DilationY > 1 || o.DilationX > 1 ? "dilation" : "padding";
+    }
 }
 
 /// <summary>A resize of every map (see <see cref="Resize2D"/>; ONNX Resize / Upsample, PyTorch's Upsample and

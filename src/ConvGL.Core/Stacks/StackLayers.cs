@@ -120,6 +120,10 @@ public abstract class StackLayer
 
     /// <summary>The field a size error is about, for messages ("size" for a pool, "padding" for a conv).</summary>
     internal abstract string SizeField { get; }
+
+    /// <summary>The field to blame when the layer does not fit inputs of these shapes: <see cref="SizeField"/>, unless the
+    /// shapes say which of several fields it is (a transposed conv's map too large or too small).</summary>
+    internal virtual string SizeFieldFor(IReadOnlyList<MapShape> inputs) => SizeField;
 }
 
 /// <summary>A 2D convolution with PyTorch Conv2d layout. Learned: <see cref="WeightName"/> / <see cref="BiasName"/>

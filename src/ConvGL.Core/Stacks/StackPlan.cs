@@ -106,7 +106,7 @@ public sealed class StackPlan
             }
             catch (ConvGLException e)
             {
-                error = $"{where}: {Name(i, layerBase)} ({layer.Type}) field '{layer.SizeField}': does not fit its {ins[0].W}x{ins[0].H} input " +
+                error = $"{where}: {Name(i, layerBase)} ({layer.Type}) field '{layer.SizeFieldFor(ins)}': does not fit its {ins[0].W}x{ins[0].H} input " +
                         $"(stack input {width}x{height}): {e.Message}";
                 return false;
             }

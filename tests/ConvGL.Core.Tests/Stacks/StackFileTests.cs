@@ -181,6 +181,10 @@ public sealed class StackFileTests : IDisposable
         string path = _dir.Write("stride.json", """{"input": "gray", "layers": [{"type": "conv_transpose", "weight": "wt.npy", "stride": 4096}]}""");
         Assert.False(StackPlan.TryCreate(StackFile.Load(path), 48, 64, null, out _, out string? error));
         Assert.Contains("(conv_transpose) field 'stride': does not fit its 64x48 input", error);
+        // Too small for its padding: the padding, at stride 2 too.
+        string padded = _dir.Write("padding.json", """{"input": "gray", "layers": [{"type": "conv_transpose", "weight": "wt.npy", "stride": 2, "padding": 45}]}""");
+        Assert.False(StackPlan.TryCreate(StackFile.Load(padded), 40, 50, null, out _, out error));
+        Assert.Contains("(conv_transpose) field 'padding': does not fit its 50x40 input", error);
     }
 
     /// <summary>An empty file (or white space alone) is said so, not in System.Text.Json's words ("does not contain any

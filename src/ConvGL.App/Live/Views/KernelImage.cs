@@ -66,7 +66,7 @@ internal static class KernelImage
                     int i = flip ? kh - 1 - y / dy : y / dy, j = flip ? kw - 1 - x / dx : x / dx;
                     if (inC == 3)
                         for (int c = 0; c < 3; c++)
-                            rgba[p + (order?[c] ?? c)] = Level(weight.Data[((o * inC + c) * kh + i) * kw + j], scale);
+                            rgba[p + (order is { Count: 3 } ? order[c] : c)] = Level(weight.Data[((o * inC + c) * kh + i) * kw + j], scale);
                     else
                         rgba[p] = rgba[p + 1] = rgba[p + 2] = Level(weight.Data[(o * inC * kh + i) * kw + j], scale);
                 }

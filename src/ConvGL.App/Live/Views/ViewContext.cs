@@ -68,7 +68,7 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
 
     /// <summary>The channel of layer <paramref name="conv"/>'s output that channel <paramref name="channel"/> of layer
     /// <paramref name="selected"/> is made from, followed back through each layer's first input: the same channel
-    /// through channelwise layers (pools, activations, a disabled layer), the pair's first map through a magnitude (map c
+    /// through channelwise layers (pools, activations, unary math, norms, adds, a disabled layer), the pair's first map through a magnitude (map c
     /// of |a, b| reads 2c and 2c + 1); where another layer mixes channels, or the path does not reach the conv, the
     /// selected channel as it is (a window review: on the deep stack's pool, map 5 showed the conv's map 5, not 10).</summary>
     public static int ChannelFrom(ILivePipeline p, int selected, int channel, int conv)
@@ -78,7 +78,7 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
         {
             Core.Stacks.StackLayer? layer = p.StackLayer(i);
             if (layer is Core.Stacks.MagnitudeLayer) c *= 2;
-            else if (layer is not (null or Core.Stacks.PoolLayer or Core.Stacks.PaddedPoolLayer or Core.Stacks.ActivationLayer)) return channel;
+            else if (!KeepsChannels(layer)) return channel;
             IReadOnlyList<int> reads = p.InputLayers(i);
             if (reads.Count == 0 || reads[0] >= i) return channel;
             i = reads[0];
@@ -86,6 +86,17 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
         }
         return c;
     }
+
+    // Layers whose map c is made from map c of their first input (a disabled layer passes it on): pools, activations
+    // and unary math, per-channel affines and norms, pads and resizes, a residual add or a gate; a review found sqrt
+    // after a magnitude lost the mapping. Channel-mixing or re-indexing layers (shuffle, concat, slices, depth-to-space,
+    // linear, attention) are not followed.
+    private static bool KeepsChannels(Core.Stacks.StackLayer? layer) => layer is null
+        or Core.Stacks.PoolLayer or Core.Stacks.PaddedPoolLayer or Core.Stacks.GlobalAvgPoolLayer or Core.Stacks.GlobalMaxPoolLayer
+        or Core.Stacks.ActivationLayer or Core.Stacks.UnaryLayer or Core.Stacks.PReluLayer or Core.Stacks.ElementwiseLayer
+        or Core.Stacks.BatchNormLayer or Core.Stacks.InstanceNormLayer or Core.Stacks.GroupNormLayer or Core.Stacks.ChannelLayerNormLayer
+        or Core.Stacks.LrnLayer or Core.Stacks.SoftmaxLayer or Core.Stacks.PadLayer or Core.Stacks.ResizeLayer
+        or Core.Stacks.AddLayer or Core.Stacks.MulLayer;
 
     /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
     /// through viridis (<see cref="MapColour"/>); each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
