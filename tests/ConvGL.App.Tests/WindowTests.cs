@@ -21,6 +21,15 @@ public sealed class WindowTests(DisplayFixture display)
 
     private static string Temp(string name) => Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}", name);
 
+    /// <summary>A stack file of <paramref name="json"/> in the tests' temporary folder; its path.</summary>
+    private static string TempStack(string name, string json)
+    {
+        string file = Temp(name);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, json);
+        return file;
+    }
+
     private static string TempDir()
     {
         string dir = Temp("");
@@ -65,9 +74,7 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result conv = Run([.. Small, "--stack", "deep", "--layer", "7", "--keys", ". . . . . t"]);
         Assert.Contains("theorem layer=7 output=5 ", conv.Stdout);
         // Through unary math too (a review: a sqrt after the magnitude lost the mapping): map 2 of sqrt |a, b| is |4, 5|.
-        string file = Temp("sqrt-mag.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, """{ "name": "m", "input": "rgb", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "magnitude" }, { "type": "sqrt" } ] }""");
+        string file = TempStack("sqrt-mag.json", """{ "name": "m", "input": "rgb", "layers": [ { "type": "conv", "kernels": ["sobel-x", "sobel-y"] }, { "type": "magnitude" }, { "type": "sqrt" } ] }""");
         WindowProcess.Result sqrt = Run([.. Small, "--stack", file, "--keys", ". . t"]);
         Assert.True(sqrt.ExitCode == 0, sqrt.ToString());
         Assert.Contains("theorem layer=1 output=4 ", sqrt.Stdout);
@@ -162,9 +169,7 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.True(none.ExitCode == 0, none.ToString());
         Assert.Contains("the attention stack has no convolution layer: c, b, +, - and d change a conv's mode, border, stride and dilation", none.Stderr);
         Assert.DoesNotContain("select one with", none.Stderr);
-        string file = Temp("pool-first.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, """{ "name": "pool-first", "input": "gray", "layers": [ { "type": "maxpool", "size": 2 }, { "type": "conv", "kernels": ["sobel-x"] } ] }""");
+        string file = TempStack("pool-first.json", """{ "name": "pool-first", "input": "gray", "layers": [ { "type": "maxpool", "size": 2 }, { "type": "conv", "kernels": ["sobel-x"] } ] }""");
         WindowProcess.Result later = Run([.. Small, "--stack", file, "--layer", "1", "--keys", "c"]);
         Assert.True(later.ExitCode == 0, later.ToString());
         Assert.Contains("no convolution at or before layer 1: select one with [ ]", later.Stderr);
@@ -948,9 +953,7 @@ public sealed class WindowTests(DisplayFixture display)
     [Fact]
     public void AStackWithoutShaderTags_SaysShadersNone()
     {
-        string stack = Temp("pools.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(stack)!);
-        File.WriteAllText(stack, "{\"name\": \"pools\", \"input\": \"gray\", \"layers\": [{\"type\": \"maxpool\", \"size\": 2}]}");
+        string stack = TempStack("pools.json", "{\"name\": \"pools\", \"input\": \"gray\", \"layers\": [{\"type\": \"maxpool\", \"size\": 2}]}");
         WindowProcess.Result r = Run(["--size", "320x200", "--source", "scene:160x90", "--frames", "2", "--stack", stack]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("shaders none", r.Stdout.Split('\n').Single(l => l.StartsWith("shaders", StringComparison.Ordinal)).TrimEnd());

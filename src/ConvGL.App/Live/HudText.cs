@@ -798,6 +798,10 @@ internal static class HudText
     // "sobel-x of conv2 10" was cut to "sobel-x of conv~" in a 1600 px strip), never so many that its lines outgrow it.
     private static int NameChars(int maxChars) => Math.Clamp((int)Math.Min(int.MaxValue, ((long)maxChars - 60) / 4), ProbeNameChars, 40);
 
+    // A channel's name in a probe's "input window (channel N: name)" header: the room its line has, up to 40, at least
+    // NameChars (a window review saw "|sobel-x, sobel-y| of c~" cut in a strip with room for all of it).
+    private static int HeaderNameChars(int room, int maxChars) => Math.Max(NameChars(maxChars), Math.Min(room, 40));
+
     /// <summary>The kernel columns a conv probe's rows show in a strip of <paramref name="chars"/> characters (before a crop
     /// keeps the kernel's parity): a row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and
     /// two "  |" separators; at most <see cref="MaxTaps"/>.</summary>
@@ -842,7 +846,7 @@ internal static class HudText
         string prefix = F($"input window (channel {p.FirstInput + c}: ");
         int room = maxChars - Math.Max(kw * 7 + 3, kernel.Length + 2) - "products".Length - prefix.Length - 3;
         int nameChars = NameChars(maxChars);
-        string window = prefix + Fit(inputName(p.FirstInput + c), Math.Max(nameChars, Math.Min(room, 40))) + ")";
+        string window = prefix + Fit(inputName(p.FirstInput + c), HeaderNameChars(room, maxChars)) + ")";
         lines.Add(window.PadRight(Math.Max(kw * 8 + 3, window.Length + 2)) + kernel.PadRight(Math.Max(kw * 7 + 3, kernel.Length + 2)) + "products");
         for (int i = i0; i < i0 + kh; i++)
         {
@@ -1128,7 +1132,7 @@ internal static class HudText
         // The header's line holds nothing else: the name takes the room it has (up to 40, as a conv's header).
         string header = F($"input window (channel {p.FirstInput}: ");
         int room = maxChars - header.Length - showing.Length - 1;
-        lines.Add(header + Fit(inputName(p.FirstInput), Math.Max(NameChars(maxChars), Math.Min(room, 40))) + ")" + showing);
+        lines.Add(header + Fit(inputName(p.FirstInput), HeaderNameChars(room, maxChars)) + ")" + showing);
         int decimals = WindowDecimals(p.Window.AsSpan(0, p.KernelHeight * p.KernelWidth));
         var sb = new StringBuilder();
         for (int i = i0; i < i0 + kh; i++)

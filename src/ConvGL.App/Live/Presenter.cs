@@ -263,7 +263,7 @@ internal sealed class Presenter : IDisposable
     /// <paramref name="x1"/>: the input positions at the plot's left and right edges (default: the axis's span).</summary>
     public void DrawProfile(GpuTensor input, ChannelRanges inRanges, int inRow, int inFirst, int inCount, GpuTensor output, ChannelRanges outRanges,
                             int outRow, int channel, PixelRect r, Views.ProfileAxis axis, bool shared = false, double x0 = double.NaN, double x1 = double.NaN,
-                            int inRows = 1, int inRowStep = 1, bool inRowMax = false)
+                            Views.PoolRowSet? poolRows = null)
     {
         if (_profile is null) return;
         _profile.Use();
@@ -272,12 +272,14 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_profile.Uniform("uInCount"), Math.Clamp(inCount, 1, input.C - Math.Clamp(inFirst, 0, input.C - 1)));
         _gl.Uniform1(_profile.Uniform("uInH"), input.H);
         _gl.Uniform1(_profile.Uniform("uInW"), input.W);
-        _gl.Uniform1(_profile.Uniform("uInRow"), Math.Clamp(inRow, 0, input.H - 1));
-        // A pool's rows (inRows from inRow, inRowStep apart, all inside the map), reduced by max or mean: one row else.
-        int rows = Math.Clamp(inRows, 1, Math.Max(1, (input.H - 1 - Math.Clamp(inRow, 0, input.H - 1)) / Math.Max(1, inRowStep) + 1));
-        _gl.Uniform1(_profile.Uniform("uInRows"), rows);
-        _gl.Uniform1(_profile.Uniform("uInRowStep"), Math.Max(1, inRowStep));
-        _gl.Uniform1(_profile.Uniform("uInRowMax"), inRowMax ? 1 : 0);
+        // A pool's window rows (all inside the map: ProfileView.PoolRows), reduced by max or mean, else the one row.
+        (int first, int rows, int step, bool max) = poolRows is { } pr ? (pr.First, pr.Count, pr.Step, pr.Max) : (inRow, 1, 1, false);
+        first = Math.Clamp(first, 0, input.H - 1);
+        _gl.Uniform1(_profile.Uniform("uInRow"), first);
+        // (Clamped again here: the shader's reads must stay inside the buffer.)
+        _gl.Uniform1(_profile.Uniform("uInRows"), Math.Clamp(rows, 1, (input.H - 1 - first) / Math.Max(1, step) + 1));
+        _gl.Uniform1(_profile.Uniform("uInRowStep"), Math.Max(1, step));
+        _gl.Uniform1(_profile.Uniform("uInRowMax"), max ? 1 : 0);
         _gl.Uniform1(_profile.Uniform("uOutC"), output.C);
         _gl.Uniform1(_profile.Uniform("uOutH"), output.H);
         _gl.Uniform1(_profile.Uniform("uOutW"), output.W);

@@ -407,13 +407,13 @@ internal sealed class StackPipeline : ILivePipeline
     public bool Adjust(Func<ConvOptions, ConvOptions> change, int layer)
     {
         Stack stack = _runner.Stack;
-        // The selected layer, or else the nearest conv before it (on a magnitude layer, c means its derivatives).
-        while (layer >= 0 && stack.Layers[layer] is not ConvLayer) layer--;
         // A stack without a conv (attention, heads): selecting another layer would not help.
         if (!stack.Layers.Any(l => l is ConvLayer))
             throw new ConvGLException(stack.Layers.Any(l => l is ConvTransposeLayer)
                 ? $"the {stack.Name} stack's convolutions are transposed ones, whose options these keys do not change: c, b, +, - and d change a conv layer's mode, border, stride and dilation"
                 : $"the {stack.Name} stack has no convolution layer: c, b, +, - and d change a conv's mode, border, stride and dilation");
+        // The selected layer, or else the nearest conv before it (on a magnitude layer, c means its derivatives).
+        while (layer >= 0 && stack.Layers[layer] is not ConvLayer) layer--;
         if (layer < 0 || stack.Layers[layer] is not ConvLayer c) return false;
         StackLayer[] layers = [.. stack.Layers];
         // The same layer with the new options: its name, bank and the maps it reads kept (a graph's shortcut conv read

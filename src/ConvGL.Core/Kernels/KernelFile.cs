@@ -27,8 +27,8 @@ public static class KernelFile
         }
         // A stack file or an ONNX model given as a kernel (a hostile-input review's `apply --kernel edges.json` read
         // "'//' is not a number"): said what it is and where it goes.
-        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            throw new ConvGLException($"kernel file '{ErrorText.Echo(path)}' is a {(path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "stack file" : "model")}, not a kernel " +
+        if (Path.GetExtension(path).ToLowerInvariant() is (".json" or ".onnx") and var extension)
+            throw new ConvGLException($"kernel file '{ErrorText.Echo(path)}' is a {(extension == ".json" ? "stack file" : "model")}, not a kernel " +
                                       "(a .txt of rows of numbers or a 2D .npy); a stack runs with `convgl features IMAGE --stack FILE --out DIR` or `convgl --stack FILE`");
         string text = BoundedFile.ReadAllText(path, Limits.KernelTextBytes, "kernel file");
         // An image or other binary file given as a kernel: said so, not echoed as "'\u0010JFIF...' is not a number".

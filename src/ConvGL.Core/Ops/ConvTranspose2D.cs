@@ -30,10 +30,15 @@ public sealed record ConvTransposeOptions
 /// Sums are in double; the GPU's float sums are held to it by tests.</summary>
 public static class ConvTranspose2D
 {
+    /// <summary>The output size the formula gives, unchecked: below 1 where the padding eats the map, past int where the
+    /// stride or the dilation makes it huge (<see cref="OutputSize"/> refuses both).</summary>
+    public static (long H, long W) RawOutputSize(int h, int w, int kh, int kw, ConvTransposeOptions o) =>
+        ((long)(h - 1) * o.StrideY - o.PadTop - o.PadBottom + (long)o.DilationY * (kh - 1) + o.OutputPadY + 1,
+         (long)(w - 1) * o.StrideX - o.PadLeft - o.PadRight + (long)o.DilationX * (kw - 1) + o.OutputPadX + 1);
+
     public static (int H, int W) OutputSize(int h, int w, int kh, int kw, ConvTransposeOptions o)
     {
-        long oh = (long)(h - 1) * o.StrideY - o.PadTop - o.PadBottom + (long)o.DilationY * (kh - 1) + o.OutputPadY + 1;
-        long ow = (long)(w - 1) * o.StrideX - o.PadLeft - o.PadRight + (long)o.DilationX * (kw - 1) + o.OutputPadX + 1;
+        (long oh, long ow) = RawOutputSize(h, w, kh, kw, o);
         if (h < 1 || w < 1 || oh < 1 || ow < 1)
             throw new ConvGLException($"conv_transpose ({o}) of a {w}x{h} map with a {kw}x{kh} kernel leaves an empty output ({ow}x{oh})");
         if (oh * ow > Limits.ConvPlaneValues)

@@ -510,10 +510,8 @@ public sealed class ConvTransposeLayer : StackLayer
     internal override string SizeFieldFor(IReadOnlyList<MapShape> inputs)
     {
         ConvTransposeOptions o = Options;
-        long Out(int n, int s, int d, int k, int pads, int outPad) => (long)(n - 1) * s + (long)d * (k - 1) + 1 + outPad - pads;
-        MapShape x = inputs[0];
-        bool tooSmall = Out(x.H, o.StrideY, o.DilationY, Weight.Shape[2], o.PadTop + o.PadBottom, o.OutputPadY) < 1
-                        || Out(x.W, o.StrideX, o.DilationX, Weight.Shape[3], o.PadLeft + o.PadRight, o.OutputPadX) < 1;
+        (long h, long w) = ConvTranspose2D.RawOutputSize(inputs[0].H, inputs[0].W, Weight.Shape[2], Weight.Shape[3], o);
+        bool tooSmall = h < 1 || w < 1;
         return tooSmall ? "padding" : o.StrideY > 1 || o.StrideX > 1 ? "stride" : o.DilationY > 1 || o.DilationX > 1 ? "dilation" : "padding";
     }
 }

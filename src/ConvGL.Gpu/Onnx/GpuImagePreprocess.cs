@@ -45,7 +45,8 @@ public sealed class GpuImagePreprocess : IDisposable
         gl.Uniform1(prog.Uniform("u_inv_scale"), (float)(1 / scale));
         gl.Uniform1(prog.Uniform("u_pixel_scale"), p.PixelScale);
         gl.Uniform1(prog.Uniform("u_channels"), p.Channels);
-        gl.Uniform3(prog.Uniform("u_order"), p.ChannelOrder[0], p.Channels == 3 ? p.ChannelOrder[1] : 0, p.Channels == 3 ? p.ChannelOrder[2] : 0);
+        int Order(int c) => c < p.Channels ? p.ChannelOrder[c] : 0; // a gray model's one channel: the rest unused
+        gl.Uniform3(prog.Uniform("u_order"), Order(0), Order(1), Order(2));
         input.Buffer.Bind(0);
         _mean.Bind(1);
         output.Buffer.Bind(3);

@@ -299,10 +299,10 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         // The plot scales the input by its channels' ranges together (DrawMap computed the output channel's).
         Context.InRanges.Compute(input, first, count);
         (_first, _count, _channel) = (first, count, channel);
-        presenter.DrawProfile(input, Context.InRanges, _rows?.First ?? inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, _shared, x0, x1,
-            _rows?.Count ?? 1, _rows?.Step ?? 1, _rows?.Max ?? false);
+        presenter.DrawProfile(input, Context.InRanges, inRow, first, count, output, Context.OutRanges, outRow, channel, plot, ax, _shared, x0, x1, _rows);
     }
 
+    // The rows of the input a pool's shown output row reads (the grey curve's), or null: one row.
     private PoolRowSet? _rows;
 
     /// <summary>The input rows a pool's output row <paramref name="outRow"/> reads (first, count, step: its window's rows
