@@ -35,31 +35,48 @@ public sealed class FuzzedInputCommandTests : IDisposable
 
     /// <summary>The mutation-fuzz audit: under an address-space limit (prlimit --as, ulimit -v) a run the memory checks let
     /// through ran out of memory, and the one line said "this machine gives the process 23.5 GiB" only. It now names the
-    /// limit, which those checks do not count; exit 1, no output folder. 6144x6144 through edges does not fit 3 GB of
-    /// address space on any processor count (4096x4096 did on some); the runtime's background GC, whose thread creation
-    /// failed first on 4+ processors (a bare "Out of memory.", exit 134: a CI machine's run of 2026-12-05), is off in
-    /// convgl's project; the child runs as on 8 processors (DOTNET_PROCESSOR_COUNT), where it aborted, whatever this
-    /// machine has. The run must pass features' memory check (3.9 GiB of its 80%) to reach the limit: a smaller machine
-    /// skips it, saying so.</summary>
+    /// limit, which those checks do not count; exit 1, no output folder. The input is a 1 GiB array (1, 16384, 16384),
+    /// within every cap of the format and the stack, through one box filter (features' check: 8 GiB of 80% of the
+    /// machine's memory; a smaller machine skips, saying so); under a 2 GB limit the runtime's heap has no room for it, so
+    /// the first large allocation fails while the runtime itself still has room to print. (The test used to let a
+    /// 6144x6144 run through `edges` fill 3 GB gradually: 60-90 s, and under load the runtime's own allocations, a
+    /// thread's TLS or the JIT's mappings, failed first in about 1 run in 3 at 1.5-3 GB, aborting outside ConvGL's code;
+    /// measured 2026-12-07. 15 of 15 runs of this one under load gave the line.) The array is a sparse file: a header and
+    /// 1 GiB of holes. The child runs as on 8 processors (DOTNET_PROCESSOR_COUNT), where the background GC's thread
+    /// creation failed first before it was turned off in convgl's project (2026-12-05), whatever this machine has.</summary>
     [Fact]
     public void OutOfMemoryUnderAnAddressSpaceLimit_SaysTheLimit_InOneLine_AndLeavesNoOutput()
     {
         const string prlimit = "/usr/bin/prlimit";
         Assert.True(File.Exists(prlimit), "util-linux's prlimit is missing (Debian: apt-get install util-linux)");
-        long need = 6144L * 6144 * (1 + 4 + 2) * ConvGL.App.Commands.FeaturesCommand.BytesPerMapValue; // the input, edges' 4 conv and 2 magnitude maps
+        const int side = 16384;
+        long need = 2L * side * side * ConvGL.App.Commands.FeaturesCommand.BytesPerMapValue; // the input and the box map
         if (!MemoryBudget.Fits(need))
             Assert.Skip($"features' memory check needs {Limits.Bytes(need)} within {MemoryBudget.Share:P0} of what this machine gives the process ({Limits.Bytes(MemoryBudget.Machine)})");
-        Npy.Write(P("big.npy"), Tensor.Chw(1, 6144, 6144));
+        WriteSparseNpy(P("big.npy"), 1, side, side);
+        File.WriteAllText(P("box.json"), """{ "name": "box", "input": "gray", "layers": [ { "type": "conv", "name": "box", "kernels": ["box"] } ] }""");
         string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        ApplyProcess.Result r = ApplyProcess.Run(prlimit, ["--as=3000000000", host, dll, "features", P("big.npy"), "--stack", "edges", "--out", P("maps")], _dir,
+        ApplyProcess.Result r = ApplyProcess.Run(prlimit, ["--as=2000000000", host, dll, "features", P("big.npy"), "--stack", P("box.json"), "--out", P("maps")], _dir,
                                                   environment: new Dictionary<string, string> { ["CONVGL_PROGRESS"] = "0", ["DOTNET_PROCESSOR_COUNT"] = "8" });
         string err = r.Stderr.TrimEnd('\n');
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}, stderr: {r.Stderr}");
         Assert.DoesNotContain('\n', err);
         Assert.StartsWith("convgl: out of memory (this machine gives the process ", err);
-        Assert.Contains("; an address-space limit of 2.8 GiB is set (ulimit -v), which the checks before the work do not count)", err);
+        Assert.Contains("; an address-space limit of 1.9 GiB is set (ulimit -v), which the checks before the work do not count)", err);
         Assert.False(Directory.Exists(P("maps")));
+    }
+
+    /// <summary>A float32 .npy of shape (c, h, w) whose data are holes in the file (zeros to a reader, no disk blocks).</summary>
+    private static void WriteSparseNpy(string path, int c, int h, int w)
+    {
+        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({c}, {h}, {w}), }}";
+        int total = (10 + dict.Length + 1 + 63) / 64 * 64; // magic, version, length, the dict, '\n'; a multiple of 64
+        string header = dict.PadRight(total - 10 - 1) + "\n";
+        using var f = new FileStream(path, FileMode.CreateNew);
+        f.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, (byte)(header.Length >> 8)]);
+        f.Write(System.Text.Encoding.ASCII.GetBytes(header));
+        f.SetLength(f.Position + 4L * c * h * w);
     }
 
     private void AssertRefused(ApplyProcess.Result r, string phrase, params string[] created)
