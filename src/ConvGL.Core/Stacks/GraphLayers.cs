@@ -140,7 +140,8 @@ public sealed class LinearLayer : StackLayer
 
     public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
     {
-        error = inputs[0].Values == In ? null : $"linear weight {Weight.ShapeString} takes {In} values, its input {inputs[0]} has {inputs[0].Values}";
+        // Sizes in words: an imported Gemm holds its weight as (in, out) or (out, in) by transB, a stack file as (out, in).
+        error = inputs[0].Values == In ? null : $"takes {In} values (a linear layer of {In} inputs and {Out} outputs), its input {inputs[0]} has {inputs[0].Values}";
         return new MapShape(Out, 1, 1);
     }
 

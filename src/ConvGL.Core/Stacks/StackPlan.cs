@@ -106,18 +106,18 @@ public sealed class StackPlan
             }
             catch (ConvGLException e)
             {
-                error = $"{where}: {Name(i, layerBase)} ({layer.Type}) field '{layer.SizeFieldFor(ins)}': does not fit its {ins[0].W}x{ins[0].H} input " +
+                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}) field '{layer.SizeFieldFor(ins)}': does not fit its {ins[0].W}x{ins[0].H} input " +
                         $"(stack input {width}x{height}): {e.Message}";
                 return false;
             }
             if (channelError is not null)
             {
-                error = $"{where}: {Name(i, layerBase)} ({layer.Type}){Disabled(on, i, layerBase)}: {channelError}";
+                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}){Disabled(stack, on, i, layerBase)}: {channelError}";
                 return false;
             }
             // Work past a layer's limit (an attention's grows as the square of its positions): a smaller input is the fix, as
             // for maps too large (the window then offers one; a search over sizes axis by axis would not find it).
-            if (layer.TooMuchWork(ins, $"{where}: {Name(i, layerBase)} ({layer.Type})") is { } work)
+            if (layer.TooMuchWork(ins, $"{where}: {Name(stack, i, layerBase)} ({layer.Type})") is { } work)
             {
                 tooLarge = true;
                 error = $"{work} (stack input {width}x{height})";
@@ -126,7 +126,7 @@ public sealed class StackPlan
             if (TooLarge(current))
             {
                 tooLarge = true;
-                error = $"{where}: {Name(i, layerBase)} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
+                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}): its output {current} has {current.Values} values, over the limit of " +
                         $"{Limits.StackMapValues} values a layer's output (all its maps together) may have (stack input {width}x{height}); use a smaller size";
                 return false;
             }
@@ -134,7 +134,7 @@ public sealed class StackPlan
             if (total > Limits.StackPlanValues)
             {
                 tooLarge = true;
-                error = $"{where}: {Name(i, layerBase)} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
+                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}): the maps up to this layer hold {total} values together, over the limit of " +
                         $"{Limits.StackPlanValues} for a whole stack (stack input {width}x{height}); use a smaller size";
                 return false;
             }
@@ -150,16 +150,20 @@ public sealed class StackPlan
     /// checked here, before the runners allocate anything, so a stack too big for the input size is one error line.</summary>
     private static bool TooLarge(MapShape s) => s.Values > Limits.StackMapValues;
 
-    private static string Disabled(bool[] on, int upTo, int layerBase)
+    private static string Disabled(Stack stack, bool[] on, int upTo, int layerBase)
     {
-        string[] off = Enumerable.Range(0, upTo).Where(i => !on[i]).Select(i => Name(i, layerBase)).ToArray();
+        string[] off = Enumerable.Range(0, upTo).Where(i => !on[i]).Select(i => Name(stack, i, layerBase)).ToArray();
         return off.Length == 0 ? "" : $" (with {string.Join(", ", off)} disabled)";
     }
 
     // Layer i as the error names it: "layers[i]", the stack file's array index (as its "inputs" count), or, where the
-    // window counts layers from 1 (layerBase 1), "layer i+1" as its HUD does.
-    private static string Name(int i, int layerBase) =>
-        layerBase == 0 ? $"layers[{i}]" : $"layer {i + layerBase}";
+    // window counts layers from 1 (layerBase 1), "layer i+1" as its HUD does. An imported model's layers are its nodes:
+    // "node 'fc'" (the file has no layers[]), in the window "layer 3 'fc'".
+    private static string Name(Stack stack, int i, int layerBase)
+    {
+        string? node = stack.FromOnnx && stack.Layers[i].Label is { Length: > 0 } label ? ErrorText.Echo(label) : null;
+        return layerBase == 0 ? node is null ? $"layers[{i}]" : $"node '{node}'" : $"layer {i + layerBase}{(node is null ? "" : $" '{node}'")}";
+    }
 }
 
 /// <summary>A stack's maps at one input size pass ConvGL's limits (<see cref="Limits.StackMapValues"/>,

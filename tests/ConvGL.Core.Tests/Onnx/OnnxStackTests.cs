@@ -85,4 +85,33 @@ public class OnnxStackTests
         var e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path));
         Assert.Contains("takes (1, C, H, W) with C = 1 or 3", e.Message);
     }
+
+    /// <summary>A review found an imported model's plan errors naming the layer by the stack's index and type with
+    /// ConvGL's (out, in) weight shape ("layers[1] (linear): linear weight (3, 4) takes 4 values"), where the file holds
+    /// a Gemm node 'fc' whose B is (4, 3): they name the node, and the linear's sizes in words, not a layout.</summary>
+    [Fact]
+    public void PlanErrors_OfAnImportedModel_NameTheNode_AndTheLinearsSizesInWords()
+    {
+        var g = new ConvGL.Core.Onnx.Proto.GraphProto { Name = "head" };
+        ProtoBuilders.AddImageInput(g, 1);
+        g.Initializer.Add(ProtoBuilders.FloatData("B", new float[12], 4, 3));
+        ProtoBuilders.Node(g, "flat", "Flatten", ["x"], "f");
+        ProtoBuilders.Node(g, "fc", "Gemm", ["f", "B"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new ConvGL.Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } };
+        using var dir = new TempDir();
+        string path = dir.File("head.onnx");
+        File.WriteAllBytes(path, m.ToByteArray());
+        Stack stack = StackCatalog.Load(path);
+        Assert.Equal(new MapShape(3, 1, 1), StackPlan.Create(stack, 2, 2).Output); // 4 values: fits
+        var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(stack, 3, 3));
+        Assert.Equal($"{path}: node 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
+        // The window counts layers from 1, as its HUD does, and names the node too.
+        Assert.False(StackPlan.TryCreate(stack, 3, 3, null, out _, out string? error, layerBase: 1));
+        Assert.Equal("stack 'head': layer 2 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", error);
+        // A stack file's layers keep their index (its "inputs" count them).
+        var file = new Stack("plain", StackInput.Gray, [new FlattenLayer(), new LinearLayer(new Tensor([3, 4], new float[12]), null, "w", null)]) { SourcePath = "plain.json" };
+        e = Assert.Throws<ConvGLException>(() => StackPlan.Create(file, 3, 3));
+        Assert.Equal("plain.json: layers[1] (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
+    }
 }
