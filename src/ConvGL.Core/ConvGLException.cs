@@ -76,6 +76,12 @@ public static class ErrorText
         return cut ? line + "..." : line;
     }
 
+    /// <summary>A value a message quotes as an index or a count: a whole number in all its digits (an int64 index of 2^62
+    /// read into float32 is "4611686018427387904", not "4.611686E+18"), anything else as the float it is.</summary>
+    public static string Index(float value) =>
+        float.IsFinite(value) && value == MathF.Floor(value) ? new System.Numerics.BigInteger((double)value).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>True when the text holds nothing <see cref="OneLine"/> would change.</summary>
     public static bool IsOneLine(string text) => !NeedsEscape(text);
 

@@ -66,6 +66,7 @@ public sealed class TrainCommandTests : IDisposable
         ApplyProcess.Result r = ApplyProcess.Convgl(_dir, [.. argv]);
         Assert.True(r.ExitCode == 2, $"{args}: exit {r.ExitCode}, stderr {r.Stderr}");
         Assert.Contains(mentions, r.Stderr);
+        Assert.StartsWith("convgl: train: ", r.Stderr); // the range checks of the trainer's settings too
         Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }

@@ -129,7 +129,15 @@ internal static partial class TrainCommand
             CentredInit = args.GetValue(InitOption) == BiasInit.Centred,
             Workers = args.GetValue(Workers),
         };
-        config.Validate();
+        try
+        {
+            config.Validate();
+        }
+        catch (ConvGLException e)
+        {
+            // The settings' own words ("--epochs must be 1..10000"), under the command's name as every other train error.
+            throw new ConvGLException($"train: {e.Message}", e);
+        }
         // The generated images are held for the whole run (15000 of 256x256: 3.9 GB); checked against the machine before they are made.
         long imageBytes = (long)(config.TrainSamples + config.TestSamples) * config.ImageSize * config.ImageSize * sizeof(float);
         MemoryBudget.Check(string.Create(CultureInfo.InvariantCulture, $"train: {config.TrainSamples + config.TestSamples} images of {config.ImageSize}x{config.ImageSize}"),

@@ -268,7 +268,7 @@ public static class OnnxStack
                 {
                     int count = ChannelsOf(picked), ch = (int)at.Data[0] + (at.Data[0] < 0 ? count : 0);
                     if (at.Data[0] != Math.Floor(at.Data[0]) || ch < 0 || ch >= count)
-                        throw new ConvGLException($"{op.Where}: index {at.Data[0]} is outside the {count} channels");
+                        throw new ConvGLException($"{op.Where}: index {ErrorText.Index(at.Data[0])} is outside the {count} channels");
                     if (at.Rank == 0)
                     {
                         picks[op.Output] = (picked, ch);

@@ -153,8 +153,10 @@ public static class Indexing
     /// <summary>Gather's index <paramref name="value"/> (entry <paramref name="entry"/>) as a position on an axis of <paramref name="n"/>.</summary>
     public static long GatherIndex(float value, int n, int entry)
     {
-        if (!(value == MathF.Round(value)) || value < -n || value >= n)
-            throw new ConvGLException($"index {value} (entry {entry}) is outside [-{n}, {n - 1}] for an axis of {n}");
+        if (!(value == MathF.Round(value)))
+            throw new ConvGLException($"index {ErrorText.Index(value)} (entry {entry}) is not a whole number (an axis of {n} takes -{n} to {n - 1})");
+        if (value < -n || value >= n)
+            throw new ConvGLException($"index {ErrorText.Index(value)} (entry {entry}) is outside [-{n}, {n - 1}] for an axis of {n}");
         return value < 0 ? (long)value + n : (long)value;
     }
     /// <summary>NumPy broadcasting of <paramref name="x"/> to the shape broadcast(x's shape, <paramref name="shape"/>) (ONNX

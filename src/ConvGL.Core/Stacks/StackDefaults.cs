@@ -17,7 +17,7 @@ internal static class StackDefaults
             // A path, not a name (a folder in it, or a kernel file's extension): the missing file is the error, not an
             // unknown library name (a hostile-input review's "missing.txt" was listed against the library's names; a typo
             // such as "sobel.x" is still a name, with its did-you-mean).
-            if (spec.Contains('/') || (!spec.Contains(':') && Path.GetExtension(spec).ToLowerInvariant() is ".txt" or ".npy" or ".json" or ".onnx"))
+            if (KernelSource.LooksLikePath(spec))
                 throw new ConvGLException($"kernel file '{ErrorText.Echo(spec)}' does not exist (looked for {ErrorText.Echo(file)}; a stack's kernel files are found beside it)");
         }
         return KernelLibrary.Get(spec);

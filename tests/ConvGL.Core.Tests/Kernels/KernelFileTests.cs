@@ -109,5 +109,11 @@ public class KernelFileTests
         // The file named without its extension (a newcomer's `--kernel my-kernel` for my-kernel.txt).
         var bare = Assert.Throws<ConvGLException>(() => KernelSource.Resolve(dir.File("mine")));
         Assert.Equal($"unknown kernel '{dir.File("mine")}': did you mean the file '{path}'? (a kernel file is named with its extension)", bare.Message);
+        // A typo with a dot is a name with its did-you-mean (it read as a missing file 'sobel.x'); the extensions of
+        // kernel files, stacks and models read as files, as in a stack file's kernels.
+        var dotted = Assert.Throws<ConvGLException>(() => KernelSource.Resolve("sobel.x"));
+        Assert.StartsWith("unknown kernel 'sobel.x' (did you mean 'sobel-x'?", dotted.Message);
+        foreach (string file in new[] { "gone.txt", "gone.NPY", "edges.json", "model.onnx", "sub/gone" })
+            Assert.Equal($"kernel file '{file}' does not exist", Assert.Throws<ConvGLException>(() => KernelSource.Resolve(file)).Message);
     }
 }

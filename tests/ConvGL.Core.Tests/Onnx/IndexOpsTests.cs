@@ -63,6 +63,11 @@ public class IndexOpsTests
         Assert.Equal([2f, 0, 6, 4], g.Data);
         var e = Assert.Throws<ConvGLException>(() => Indexing.Gather(Iota(2, 4), 1, new Tensor([1], [4])));
         Assert.Contains("index 4 (entry 0) is outside [-4, 3]", e.Message);
+        // An int64 index far out (2^62, held as float32) is quoted in all its digits, a fraction as it is.
+        e = Assert.Throws<ConvGLException>(() => Indexing.Gather(Iota(2, 4), 1, new Tensor([2], [1, 4611686018427387904f])));
+        Assert.Contains("index 4611686018427387904 (entry 1) is outside [-4, 3]", e.Message);
+        e = Assert.Throws<ConvGLException>(() => Indexing.Gather(Iota(2, 4), 1, new Tensor([1], [1.5f])));
+        Assert.Contains("index 1.5 (entry 0) is not a whole number (an axis of 4 takes -4 to 3)", e.Message);
     }
 
     /// <summary>Merging contiguous dimensions never changes what a view reads: random transposes and slices of random
