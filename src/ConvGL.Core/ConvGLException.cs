@@ -28,8 +28,8 @@ public static class ErrorText
     /// <summary>How many characters of user input an error message echoes before cutting it with an ellipsis.</summary>
     public const int MaxEcho = 80;
 
-    /// <summary>The text with every control character escaped: \n, \r, \t and \0 by name, other C0/C1 controls and
-    /// lone surrogates as \uXXXX (and \ itself left as is: the escapes are for reading, not for round trips).</summary>
+    /// <summary>The text with every control character escaped: \n, \r, \t and \0 by name, other C0/C1 controls, bidi
+    /// overrides and lone surrogates as \uXXXX (and \ itself left as is: the escapes are for reading, not for round trips).</summary>
     public static string OneLine(string? text)
     {
         if (string.IsNullOrEmpty(text)) return text ?? "";
@@ -98,6 +98,10 @@ public static class ErrorText
         return false;
     }
 
-    /// <summary>C0 and C1 controls, DEL, the Unicode line and paragraph separators, and lone surrogates.</summary>
-    private static bool IsUnsafe(char c) => c < 0x20 || (c >= 0x7f && c <= 0x9f) || c is '\u2028' or '\u2029' || char.IsSurrogate(c);
+    /// <summary>C0 and C1 controls, DEL, the Unicode line and paragraph separators, lone surrogates, and the bidirectional
+    /// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows after them
+    /// (a stack named "abc\u202Egnp.exe" displays as "abcexe.png"; CVE-2021-42574's "Trojan Source"). The marks (U+200E,
+    /// U+200F) and the joiners stay: right-to-left and joined scripts use them as text.</summary>
+    private static bool IsUnsafe(char c) =>
+        c < 0x20 || (c >= 0x7f && c <= 0x9f) || c is '\u2028' or '\u2029' || char.IsSurrogate(c) || c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069';
 }

@@ -137,7 +137,7 @@ public static class StackFile
         /// character would move the terminal's cursor or colour it), or null when it can.</summary>
         private static string? Printable(string text, int max) =>
             text.Length > max ? $"is {text.Length} characters long; keep it to {max}"
-            : !ErrorText.IsOneLine(text) ? $"holds a control character or a line break ('{ErrorText.Echo(text)}'); names and descriptions are one line of printable text"
+            : !ErrorText.IsOneLine(text) ? $"holds a control character, a line break or a bidirectional override ('{ErrorText.Echo(text)}'); names and descriptions are one line of printable text"
             : null;
 
         public Stack Stack(JsonElement root)

@@ -121,6 +121,9 @@ public class LoaderLimitTests
     {
         Assert.Equal("a\\nb\\rc\\0d\\te\\u001bf\\u0085g\\u2028h\\ud800i", ErrorText.OneLine("a\nb\rc\0d\te\u001bf\u0085g\u2028h\ud800i"));
         Assert.Equal("smile \U0001F600", ErrorText.OneLine("smile \U0001F600"));
+        // Bidi overrides and isolates reorder what follows them on a terminal: escaped; the marks and joiners are text.
+        Assert.Equal("abc\\u202egnp.exe \\u2066x\\u2069", ErrorText.OneLine("abc\u202Egnp.exe \u2066x\u2069"));
+        Assert.Equal("\u05e9\u05dc\u05d5\u05dd\u200f a\u200db", ErrorText.OneLine("\u05e9\u05dc\u05d5\u05dd\u200f a\u200db"));
         Assert.Equal(new string('a', 80) + "...", ErrorText.Echo(new string('a', 81)));
         Assert.Equal(new string('a', 80), ErrorText.Echo(new string('a', 80)));
         Assert.Equal("x\\ny", new ConvGLException("x\ny").Message);
