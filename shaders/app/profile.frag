@@ -17,9 +17,11 @@ layout(std430, binding = 2) readonly buffer OutputRange { uvec2 outRange[]; };
 layout(std430, binding = 3) readonly buffer InputRange { uvec2 inRange[]; };
 uniform int uInFirst, uInCount, uInH, uInW, uInRow;
 // A pool's window rows: uInRows rows from uInRow, uInRowStep apart (all inside the map), reduced by max (uInRowMax) or
-// mean, so the pool's output lies on the curve; 1 row for every other layer.
+// their sum over uInRowDivisor (the rows the average counts: padding's zeros too where the pool counts them), so the
+// pool's output lies on the curve; 1 row for every other layer.
 uniform int uInRows, uInRowStep;
 uniform bool uInRowMax;
+uniform float uInRowDivisor;
 uniform int uOutC, uOutH, uOutW, uOutRow, uChannel;
 uniform float uOutOffset, uOutStep, uX0, uX1;
 uniform bool uShared;
@@ -71,7 +73,7 @@ vec2 inputAt(float u)
             float v = inData[(c * uInH + uInRow + k * uInRowStep) * uInW + x];
             r = uInRowMax ? max(r, v) : r + v;
         }
-        s += uInRowMax ? r : r / float(uInRows);
+        s += uInRowMax ? r : r / uInRowDivisor;
     }
     s /= float(uInCount);
     return vec2(scaled(s, uShared ? outputRange() : inputRange()), 1.0);

@@ -60,6 +60,12 @@ public sealed class WindowTests(DisplayFixture display)
         WindowProcess.Result pool = Run([.. Small, "--stack", "deep", "--view", "profile", "--layer", "9", "--probe", "5,5"]);
         Assert.True(pool.ExitCode == 0, pool.ToString());
         Assert.Contains("shared=1 in_rows=10:2:1 max", pool.Stdout);
+        // A 3x3 average pool of padding 1 (zeros counted, PyTorch's default) on its top output row: rows 0 and 1 summed
+        // over the 3 rows it averages, the padding's row among them.
+        string avg = TempStack("avg.json", """{ "name": "avg", "input": "gray", "layers": [ { "type": "avgpool", "size": 3, "stride": 2, "padding": 1 } ] }""");
+        WindowProcess.Result edge = Run([.. Small, "--stack", avg, "--view", "profile", "--probe", "5,0"]);
+        Assert.True(edge.ExitCode == 0, edge.ToString());
+        Assert.Contains("shared=1 in_rows=0:2:1 sum/3", edge.Stdout);
     }
 
     /// <summary>From a window review: the theorem view on a later layer showed the conv's map of the selected number (the
@@ -88,13 +94,34 @@ public sealed class WindowTests(DisplayFixture display)
         var pool = new PoolLayer(new PoolOptions { Kind = PoolKind.Max, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadY = 1, PadX = 1 });
         (LayerWindow wy, _) = ProfileView.Windows(null, pool, 10, 10, 5, 5);
         // Output row 0 reads rows -1..1: 0 and 1 inside; row 2 reads 3..5; row 4 reads 7..9.
-        Assert.Equal(new PoolRowSet(0, 2, 1, true), ProfileView.PoolRows(pool, wy, 0, 10));
-        Assert.Equal(new PoolRowSet(3, 3, 1, true), ProfileView.PoolRows(pool, wy, 2, 10));
-        Assert.Equal(new PoolRowSet(7, 3, 1, true), ProfileView.PoolRows(pool, wy, 4, 10));
+        Assert.Equal(new PoolRowSet(0, 2, 1, true, 3), ProfileView.PoolRows(pool, wy, 0, 10));
+        Assert.Equal(new PoolRowSet(3, 3, 1, true, 3), ProfileView.PoolRows(pool, wy, 2, 10));
+        Assert.Equal(new PoolRowSet(7, 3, 1, true, 3), ProfileView.PoolRows(pool, wy, 4, 10));
         var dilated = new PaddedPoolLayer(new PaddedPoolOptions { Kind = PoolKind.Average, SizeY = 2, SizeX = 2, StrideY = 1, StrideX = 1, DilationY = 3, DilationX = 3 });
         (LayerWindow dy, _) = ProfileView.Windows(null, dilated, 10, 10, 7, 7);
-        Assert.Equal(new PoolRowSet(4, 2, 3, false), ProfileView.PoolRows(dilated, dy, 4, 10));
+        Assert.Equal(new PoolRowSet(4, 2, 3, false, 2), ProfileView.PoolRows(dilated, dy, 4, 10));
         Assert.Null(ProfileView.PoolRows(new ActivationLayer(ActivationKind.Relu), dy, 4, 10));
+        // An average that counts the padding's zeros divides the rows inside by every row it counts (a review: at a padded
+        // edge the output sat below the mean of the rows inside). A stack file's avgpool counts all 3 rows of output row 0
+        // (rows -1..1). An imported one (9 rows, pads top 1, ceil_mode: 5 output rows) with count_include_pad counts
+        // row -1 of output row 0, and of output row 4's rows 7..9 row 9 only where a bottom pad puts it in the padded
+        // input (ceil_mode's rows beyond the padding never count); without count_include_pad, the rows inside.
+        var avg = new PoolLayer(new PoolOptions { Kind = PoolKind.Average, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadY = 1, PadX = 1 });
+        Assert.Equal(new PoolRowSet(0, 2, 1, false, 3), ProfileView.PoolRows(avg, wy, 0, 10));
+        PaddedPoolLayer Imported(bool include, int bottom) => new(new PaddedPoolOptions
+        {
+            Kind = PoolKind.Average, SizeY = 3, SizeX = 3, StrideY = 2, StrideX = 2, PadTop = 1, PadLeft = 1, PadBottom = bottom, PadRight = bottom,
+            CeilMode = true, CountIncludePad = include,
+        });
+        foreach (int bottom in new[] { 0, 1 })
+        {
+            Assert.Equal(5, PaddedPool2D.Geometry(9, 9, Imported(true, bottom).Options).Y.Output);
+            (LayerWindow iy, _) = ProfileView.Windows(null, Imported(true, bottom), 9, 9, 5, 5);
+            Assert.Equal(new PoolRowSet(0, 2, 1, false, 3), ProfileView.PoolRows(Imported(true, bottom), iy, 0, 9));
+            Assert.Equal(new PoolRowSet(7, 2, 1, false, 2 + bottom), ProfileView.PoolRows(Imported(true, bottom), iy, 4, 9));
+            Assert.Equal(new PoolRowSet(0, 2, 1, false, 2), ProfileView.PoolRows(Imported(false, bottom), iy, 0, 9));
+            Assert.Equal(new PoolRowSet(7, 2, 1, false, 2), ProfileView.PoolRows(Imported(false, bottom), iy, 4, 9));
+        }
     }
 
     // A scripted run that builds its literal-weight programs ahead (forced: scripted runs wait for them by default), with a

@@ -273,13 +273,14 @@ internal sealed class Presenter : IDisposable
         _gl.Uniform1(_profile.Uniform("uInH"), input.H);
         _gl.Uniform1(_profile.Uniform("uInW"), input.W);
         // A pool's window rows (all inside the map: ProfileView.PoolRows), reduced by max or mean, else the one row.
-        (int first, int rows, int step, bool max) = poolRows is { } pr ? (pr.First, pr.Count, pr.Step, pr.Max) : (inRow, 1, 1, false);
+        (int first, int rows, int step, bool max, int divisor) = poolRows is { } pr ? (pr.First, pr.Count, pr.Step, pr.Max, pr.Divisor) : (inRow, 1, 1, false, 1);
         first = Math.Clamp(first, 0, input.H - 1);
         _gl.Uniform1(_profile.Uniform("uInRow"), first);
         // (Clamped again here: the shader's reads must stay inside the buffer.)
         _gl.Uniform1(_profile.Uniform("uInRows"), Math.Clamp(rows, 1, (input.H - 1 - first) / Math.Max(1, step) + 1));
         _gl.Uniform1(_profile.Uniform("uInRowStep"), Math.Max(1, step));
         _gl.Uniform1(_profile.Uniform("uInRowMax"), max ? 1 : 0);
+        _gl.Uniform1(_profile.Uniform("uInRowDivisor"), (float)Math.Max(1, divisor));
         _gl.Uniform1(_profile.Uniform("uOutC"), output.C);
         _gl.Uniform1(_profile.Uniform("uOutH"), output.H);
         _gl.Uniform1(_profile.Uniform("uOutW"), output.W);

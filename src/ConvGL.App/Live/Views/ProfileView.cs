@@ -59,8 +59,9 @@ internal readonly record struct LayerWindow(ProfileAxis Axis, double Half, Borde
 }
 
 /// <summary>The input rows a pool's output row reads, as the profile plots them: <see cref="Count"/> rows from
-/// <see cref="First"/>, <see cref="Step"/> apart, reduced by their max (<see cref="Max"/>) or their mean.</summary>
-internal readonly record struct PoolRowSet(int First, int Count, int Step, bool Max);
+/// <see cref="First"/>, <see cref="Step"/> apart, reduced by their max (<see cref="Max"/>) or their sum over
+/// <see cref="Divisor"/>: the rows the average counts, the padding's zeros included where the pool counts them.</summary>
+internal readonly record struct PoolRowSet(int First, int Count, int Step, bool Max, int Divisor);
 
 /// <summary>A window's taps along one axis, for the pixels they land on: a conv's output o reads input
 /// o <paramref name="Stride"/> + <paramref name="Offset"/> + <paramref name="Dilation"/> j for each tap j in 0 ..
@@ -309,11 +310,14 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
     /// inside the map) and whether it takes their max; null for other layers (one row, the window's centre).</summary>
     internal static PoolRowSet? PoolRows(StackLayer? layer, LayerWindow wy, int outRow, int inH)
     {
-        bool? max = layer switch
+        // The padding an average counts (its zeros add nothing to the sum, but divide it): a stack file's pool counts all
+        // its rows (PyTorch's count_include_pad=True; it has no ceil_mode), an imported one those inside the padded
+        // input where count_include_pad is set (ceil_mode's rows beyond it never count), else none.
+        (bool? max, int before, int after) = layer switch
         {
-            PoolLayer { Options: var p } => p.Kind == PoolKind.Max,
-            PaddedPoolLayer { Options: var p } => p.Kind == PoolKind.Max,
-            _ => null,
+            PoolLayer { Options: var p } => (p.Kind == PoolKind.Max, p.PadY, p.PadY),
+            PaddedPoolLayer { Options: var p } when CountedPads(p, inH) is var (b, a) => (p.Kind == PoolKind.Max, b, a),
+            _ => ((bool?)null, 0, 0),
         };
         if (max is null || wy.Taps is not { Transposed: false } t || t.Count <= 1) return null;
         int first = outRow * t.Stride + t.Offset, step = t.Dilation;
@@ -321,14 +325,24 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         int k0 = 0, k1 = t.Count - 1;
         while (k0 <= k1 && first + k0 * step < 0) k0++;
         while (k1 >= k0 && first + k1 * step >= inH) k1--;
-        return k0 > k1 ? null : new PoolRowSet(first + k0 * step, k1 - k0 + 1, step, max.Value);
+        if (k0 > k1) return null;
+        int divisor = 0;
+        for (int k = 0; k < t.Count; k++)
+            if (first + k * step >= -before && first + k * step < inH + after) divisor++;
+        return new PoolRowSet(first + k0 * step, k1 - k0 + 1, step, max.Value, Math.Max(divisor, k1 - k0 + 1));
     }
+
+    // The rows of padding above and below the map an imported average pool counts (count_include_pad), or none.
+    private static (int Before, int After) CountedPads(PaddedPoolOptions p, int inH) =>
+        !p.CountIncludePad ? (0, 0)
+        : p.Padding == PaddingMode.Explicit ? (p.PadTop, p.PadBottom)
+        : PaddedPool2D.SamePads(inH, p.SizeY, p.StrideY, p.DilationY, p.Padding == PaddingMode.SameUpper);
 
     /// <summary>The scripted run's line (stdout; the window tests read it): the plotted rows, the input channels averaged
     /// into the grey curve, and whether both curves share one scale.</summary>
     public string ScriptedLine() => _first < 0 ? "profile none" : string.Create(CultureInfo.InvariantCulture,
         $"profile layer={Context.State.Layer + 1} channel={_channel} in_first={_first} in_count={_count} shared={(_shared ? 1 : 0)}") +
-        (_rows is { } r ? string.Create(CultureInfo.InvariantCulture, $" in_rows={r.First}:{r.Count}:{r.Step} {(r.Max ? "max" : "mean")}") : "");
+        (_rows is { } r ? string.Create(CultureInfo.InvariantCulture, $" in_rows={r.First}:{r.Count}:{r.Step} {(r.Max ? "max" : r.Divisor == r.Count ? "mean" : $"sum/{r.Divisor}")}") : "");
 
     /// <summary>Whether a layer's output is in its input's units, so both curves go on one scale: an activation keeps
     /// what it passes (a ReLU's output lies on its input wherever that is positive, which two scales hid), a pool picks
