@@ -34,7 +34,7 @@ public class PoolWorkLimitTests
     public void AStackFilesHugePool_IsRefusedByItsPlan_AndByTheOp_AtOnce()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir.File("pool.json"), """{"name": "t", "input": "gray", "layers": [{"type": "maxpool", "size": 4096, "dilation": 4096, "padding": "same_lower", "stride": 1}]}""");
+        File.WriteAllText(dir.File("pool.json"), """{"name": "t", "input": "gray", "layers": [{"type": "maxpool", "size": 4096, "padding": "same_lower", "stride": 1}]}""");
         Stack stack = StackFile.Load(dir.File("pool.json"));
         Assert.False(StackPlan.TryCreate(stack, 48, 64, null, out _, out string? error));
         Assert.Contains("(maxpool): a 4096x4096 window (W x H) over 1 map(s) of 64x48 outputs reads 5.15e+10 values, over ConvGL's limit of 1.72e+10", error);

@@ -62,9 +62,26 @@ public static class PaddedPool2D
         return new AxisGeometry(before, after, (int)outSize);
     }
 
+    /// <summary>Every window reaches into the input (<see cref="Axis"/>: the pads are below the span), but with dilation its
+    /// taps step over an input narrower than their gap: a window of padding alone (a max of nothing, 0 / 0 for an average)
+    /// is refused as a pad wider than the window is (a differential fuzz: a 1x1 map, size 2, dilation 2, pads 1 gave -inf
+    /// and 0). Only an input narrower than the dilation can have one; then each output is checked, O(1) each.</summary>
+    private static void RequireTapsInside(int n, int k, int stride, int dilation, AxisGeometry g, string axis)
+    {
+        if (n >= dilation) return;
+        for (long o = 0; o < g.Output; o++)
+        {
+            // The taps p0 + j d are all one position mod d: t in [0, d); with n < d it is the only one that can be inside.
+            long p0 = o * stride - g.PadBefore, t = (p0 % dilation + dilation) % dilation;
+            if (!(t < n && t <= p0 + (long)(k - 1) * dilation))
+                throw new ConvGLException($"pool {axis}: output {o}'s window ({k} taps from {p0}, {dilation} apart) holds padding alone " +
+                                          $"on an input of {n} padded by ({g.PadBefore}, {g.PadAfter}); use less padding or dilation, or a larger input");
+        }
+    }
+
     /// <summary>ONNX's SAME_UPPER / SAME_LOWER pads along one axis: max(0, (ceil(n / s) - 1) s + d (k - 1) + 1 - n) in
     /// total (so ceil(n / s) outputs), the larger half after (upper) or before (lower). The total is below the window
-    /// span, so no window holds padding alone.</summary>
+    /// span, so every window reaches into the input; whether a dilated one's taps land in it, <see cref="Axis"/> checks.</summary>
     public static (int Before, int After) SamePads(int n, int k, int stride, int dilation, bool upper)
     {
         if (n < 1) throw new ConvGLException($"pool input size {n} must be at least 1");
@@ -87,6 +104,8 @@ public static class PaddedPool2D
             x = Axis(w, o.SizeX, o.StrideX, o.DilationX, left, right, o.CeilMode, "width");
         if ((long)y.Output * x.Output > Limits.ConvPlaneValues)
             throw new ConvGLException($"pool output {x.Output}x{y.Output} (input {w}x{h} padded by ({top}, {left}, {bottom}, {right})) has more than the {Limits.ConvPlaneValues} values a map may have");
+        RequireTapsInside(h, o.SizeY, o.StrideY, o.DilationY, y, "height");
+        RequireTapsInside(w, o.SizeX, o.StrideX, o.DilationX, x, "width");
         return new ConvGeometry(y, x);
     }
 

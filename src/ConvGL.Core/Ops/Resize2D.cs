@@ -36,8 +36,10 @@ public sealed record ResizeOptions
 /// o (in - 1) / (in scale - 1), the resized length unfloored as ONNX's reference has it; asymmetric: o / scale;
 /// tf_half_pixel_for_nn: (o + 1/2) / scale). Nearest rounds x per
 /// <see cref="ResizeRounding"/> and clamps it into the map; linear weights the two neighbours, cubic the four, the map's
-/// edge repeated beyond it (or, with exclude_outside, outside taps dropped and the weights renormalised). An input
-/// coordinate that is a whole number reads that pixel alone, as ONNX's reference. Coordinates in double.</summary>
+/// edge repeated beyond it (or, with exclude_outside, outside taps dropped and the weights renormalised). Cubic reads a
+/// whole-number coordinate's pixel alone, as ONNX's reference; linear always weights both neighbours, (1 - w) a + w b, as
+/// ONNX's reference, ONNX Runtime and PyTorch do, so an infinity beside it at weight 0 still makes NaN (0 x inf).
+/// Coordinates in double.</summary>
 public static class Resize2D
 {
     public static (int H, int W) OutputSize(int h, int w, ResizeOptions o)

@@ -98,7 +98,7 @@ public sealed class FeaturesResNet18Tests : IDisposable
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.Equal("", r.Stdout);
         string line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("convgl: x.npy: the array (3, 230, 230) goes in as it is and does not fit stack 'resnet18': layers[17] (add) field 'inputs':", line);
+        Assert.StartsWith("convgl: x.npy: the array (3, 230, 230) goes in as it is and does not fit stack 'resnet18': node 'Plus299' (add) field 'inputs':", line);
         Assert.EndsWith("the nearest sizes it runs at: height 227 or 256 instead of 230, width 227 or 256 instead of 230 (e.g. 227x227, H x W; crop or pad the array)", line);
         Assert.False(Directory.Exists(P("maps")), "nothing is written");
     }

@@ -64,10 +64,28 @@ public sealed class DamagedModelTests
         var o = new PaddedPoolOptions { SizeY = 2, SizeX = 2, DilationY = 1 << 20, DilationX = 1 << 20, PadTop = 1 << 20, PadLeft = 1 << 20, PadBottom = 1 << 20, PadRight = 1 << 20 };
         var e = Assert.Throws<ConvGLException>(() => PaddedPool2D.Geometry(4, 4, o));
         Assert.Contains("pool output 1048580x1048580", e.Message);
-        // Just inside the limit it plans: 16384 x 16384 from a 2x2 input padded.
-        var ok = new PaddedPoolOptions { SizeY = 2, SizeX = 2, DilationY = 16385, DilationX = 16385, PadTop = 16383, PadLeft = 16383, PadBottom = 16383, PadRight = 16383 };
+        // Just inside the limit it plans: 16384 x 32768 (2^29) from a 2x2 input padded, every window reaching a pixel.
+        var ok = new PaddedPoolOptions { SizeY = 16383, SizeX = 32767, StrideY = 1, StrideX = 1, PadTop = 16382, PadLeft = 32766, PadBottom = 16382, PadRight = 32766 };
         ConvGeometry g = PaddedPool2D.Geometry(2, 2, ok);
-        Assert.True((long)g.Y.Output * g.X.Output <= Limits.ConvPlaneValues, $"{g.X.Output}x{g.Y.Output}");
+        Assert.Equal((16384, 32768), (g.Y.Output, g.X.Output));
+        Assert.Equal(Limits.ConvPlaneValues, (long)g.Y.Output * g.X.Output);
+    }
+
+    /// <summary>A differential fuzz: with dilation a pool's taps stepped over a map narrower than their gap, so a window held
+    /// padding alone (a 1x1 map, size 2, dilation 2, pads 1: max -inf, an average 0 / 0 = 0, on both devices) though pads
+    /// wider than the window are refused for that reason. Refused too now, on either axis and under SAME_UPPER; a dilated
+    /// pool whose every window reaches a pixel still plans.</summary>
+    [Fact]
+    public void ADilatedPoolWhoseWindowHoldsPaddingAlone_IsRefused()
+    {
+        var o = new PaddedPoolOptions { SizeY = 2, SizeX = 2, DilationY = 2, DilationX = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 };
+        var e = Assert.Throws<ConvGLException>(() => PaddedPool2D.Geometry(1, 1, o));
+        Assert.Equal("pool height: output 0's window (2 taps from -1, 2 apart) holds padding alone on an input of 1 padded by (1, 1); " +
+                     "use less padding or dilation, or a larger input", e.Message);
+        Assert.StartsWith("pool width: output 0's window", Assert.Throws<ConvGLException>(() => PaddedPool2D.Geometry(5, 1, o)).Message);
+        Assert.Throws<ConvGLException>(() => PaddedPool2D.Geometry(1, 1, o with { Padding = PaddingMode.SameUpper, Kind = PoolKind.Average }));
+        // 3 rows, dilation 2, pads 1: windows (-1, 1), (0, 2), (1, 3): each holds a row.
+        Assert.Equal(3, PaddedPool2D.Geometry(3, 3, o).Y.Output);
     }
 
     /// <summary>x (1, 3, 6, 6) -> Conv or ConvTranspose (weight of <paramref name="wDims"/>, <paramref name="group"/>) -> y;

@@ -56,12 +56,23 @@ public class SamePoolTests
                         (int t, int b) = PaddedPool2D.SamePads(n, k, s, d, upper);
                         (int l, int r) = PaddedPool2D.SamePads(n + 2, k, s, d, upper);
                         Assert.True(upper ? b - t is 0 or 1 : t - b is 0 or 1, $"n {n} k {k} s {s} d {d}: pads ({t}, {b})");
+                        // A dilated window whose taps all land in the padding (a 1-pixel axis under k 2, d 2) is refused
+                        // (DamagedModelTests); found here tap by tap.
+                        if (PaddingAlone(n, k, s, d, t) || PaddingAlone(n + 2, k, s, d, l))
+                        {
+                            Assert.Contains("holds padding alone", Assert.Throws<ConvGLException>(() => PaddedPool2D.Apply(x, same)).Message);
+                            continue;
+                        }
                         Tensor got = PaddedPool2D.Apply(x, same);
                         Tensor want = PaddedPool2D.Apply(x, same with { Padding = PaddingMode.Explicit, PadTop = t, PadBottom = b, PadLeft = l, PadRight = r });
                         Assert.Equal([2, (n + s - 1) / s, (n + 2 + s - 1) / s], got.Shape);
                         Assert.Equal(want.Data, got.Data);
                     }
     }
+
+    // Whether some output of ceil(n / s) has every tap o s - before + j d (j < k) outside 0..n-1.
+    private static bool PaddingAlone(int n, int k, int s, int d, int before) =>
+        Enumerable.Range(0, (n + s - 1) / s).Any(o => Enumerable.Range(0, k).All(j => o * s - before + j * d is var p && (p < 0 || p >= n)));
 
     [Fact]
     public void SamePools_AsAStack_MatchTheGraph_AndSurviveTheStackFile()

@@ -726,7 +726,7 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         for (int i = 0; i < stack.Layers.Count; i++) runner.SetEnabled(i, true);
         Assert.Equal("pad_a", stack.Layers[3].Label);
         var e = Assert.Throws<ConvGLException>(() => runner.SetEnabled(3, false));
-        Assert.Contains("layers[8] (concat) field 'inputs'", e.Message);
+        Assert.Contains("node 'join' (concat) field 'inputs'", e.Message); // an imported model's layers are its nodes
         Assert.Contains("concat needs inputs of one size", e.Message);
         AssertClose(StackRunner.Run(stack, x).Outputs[^1], runner.Run(x).Outputs[^1], "after the refused toggle");
     }
