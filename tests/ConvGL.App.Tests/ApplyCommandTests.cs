@@ -299,6 +299,9 @@ public sealed class ApplyCommandTests : IDisposable
         { "infinity in the input array", ["inf.npy", "out.png", "--kernel", "box"], "'inf.npy' holds -" },
         { "output is the input", ["tiny.npy", "tiny.npy", "--kernel", "box"], "is the input 'tiny.npy'" },
         { "an empty array", ["empty.npy", "out.npy", "--kernel", "box"], "apply: 'empty.npy' has shape (3, 0, 16): an empty array" },
+        // A picture as NumPy holds it (a newcomer review: it ran as 30 maps of 40x3 and exited 0).
+        { "an (H, W, C) picture", ["hwc.npy", "out.npy", "--kernel", "box"],
+          "apply: 'hwc.npy' has shape (30, 40, 3), which reads as (H, W, C), the order NumPy, OpenCV and PIL give pictures; ConvGL takes (C, H, W): save np.transpose(a, (2, 0, 1)) instead, a (3, 30, 40) array" },
     };
 
     [Theory]
@@ -314,6 +317,7 @@ public sealed class ApplyCommandTests : IDisposable
         Npy.Write(P("empty.npy"), new Tensor([3, 0, 16]));
         Npy.Write(P("k3.npy"), new Tensor([1, 3, 3]));
         Npy.Write(P("five.npy"), Tensor.Chw(5, 4, 4));
+        Npy.Write(P("hwc.npy"), new Tensor([30, 40, 3]));
         Tensor nan = Tensor.Chw(1, 4, 4), inf = Tensor.Chw(1, 4, 4);
         nan.Data[7] = float.NaN;
         inf.Data[3] = float.NegativeInfinity;

@@ -299,6 +299,7 @@ internal static class ApplyCommand
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return ImageIO.Load(path, channels ?? ImageChannels.Auto);
         Tensor t = Npy.Read(path);
         Npy.RequireFinite(t, "apply", path);
+        Npy.RequireChannelsFirst(t, "apply", path);
         if (t.Rank == 2) t = t.Reshape(1, t.H, t.W);
         if (t.Rank != 3 || t.Length == 0)
             throw new ConvGLException($"apply: '{path}' has shape {t.ShapeString}; an input array must be (C, H, W) or (H, W)");

@@ -203,6 +203,7 @@ internal static partial class FeaturesCommand
             return ImageIO.Load(path, stack.Input == StackInput.Gray ? ImageChannels.Gray : ImageChannels.Rgb);
         Tensor t = Npy.Read(path);
         Npy.RequireFinite(t, "features", path);
+        Npy.RequireChannelsFirst(t, "features", path);
         return t.Rank switch
         {
             3 => t,

@@ -240,6 +240,18 @@ public static partial class Npy
                                       "in float32 (NumPy: np.nan_to_num, or clip to +-3.4e38)");
     }
 
+    /// <summary>Refuses an input array shaped as NumPy, OpenCV and PIL hand out pictures, (H, W, C) with C = 1, 3 or 4,
+    /// where ConvGL reads (C, H, W): a (300, 400, 3) photo ran as 300 maps of 400x3 and wrote that without a word (a
+    /// newcomer review). Taken as channels-last when the last axis has 1, 3 or 4 entries and the other two more than 4
+    /// (a map 4 or fewer pixels wide, or 1-4 channels, stay as given).</summary>
+    public static void RequireChannelsFirst(Tensor tensor, string command, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Rank == 3 && tensor.Shape[2] is 1 or 3 or 4 && tensor.Shape[0] > 4 && tensor.Shape[1] > 4)
+            throw new ConvGLException($"{command}: '{ErrorText.Echo(path)}' has shape {tensor.ShapeString}, which reads as (H, W, C), the order NumPy, OpenCV " +
+                                      $"and PIL give pictures; ConvGL takes (C, H, W): save np.transpose(a, (2, 0, 1)) instead, a ({tensor.Shape[2]}, {tensor.Shape[0]}, {tensor.Shape[1]}) array");
+    }
+
     /// <summary>The bytes of a float32 .npy file holding the tensor (for tensors written with others, all or none).</summary>
     public static byte[] Serialize(Tensor tensor)
     {

@@ -236,4 +236,27 @@ public class NpyTests
         Assert.Contains("does not exist", e.Message);
         Assert.Empty(dir.Names());
     }
+
+    /// <summary>A picture saved as NumPy holds it, (H, W, C), is refused naming the transpose; (C, H, W) arrays, narrow maps
+    /// and other channel counts go in as given.</summary>
+    [Theory]
+    [InlineData(new[] { 30, 40, 3 }, true)]
+    [InlineData(new[] { 480, 640, 4 }, true)]
+    [InlineData(new[] { 28, 28, 1 }, true)]
+    [InlineData(new[] { 3, 30, 40 }, false)]
+    [InlineData(new[] { 5, 4, 3 }, false)]
+    [InlineData(new[] { 300, 400, 2 }, false)]
+    [InlineData(new[] { 30, 40 }, false)]
+    public void RequireChannelsFirst_RefusesPicturesInNumPysOrder(int[] shape, bool refused)
+    {
+        var t = new Tensor(shape);
+        if (!refused)
+        {
+            Npy.RequireChannelsFirst(t, "apply", "a.npy");
+            return;
+        }
+        var e = Assert.Throws<ConvGLException>(() => Npy.RequireChannelsFirst(t, "apply", "a.npy"));
+        Assert.Contains($"has shape ({string.Join(", ", shape)}), which reads as (H, W, C)", e.Message);
+        Assert.EndsWith($"a ({shape[2]}, {shape[0]}, {shape[1]}) array", e.Message);
+    }
 }
