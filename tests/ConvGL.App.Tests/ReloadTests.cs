@@ -168,6 +168,10 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.True(steady >= 30, r.Stdout);
         Assert.Contains("convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): include/border.glsl:2: ", r.Stderr);
         Assert.Contains("convgl: on screen at the end of the run (exit 1): include/border.glsl:2: ", r.Stderr);
+        // The compiler's reason is on both lines, not on screen only (a newcomer review: stderr named the file and the
+        // defines, and an --offscreen run never showed why).
+        Assert.Matches(@"convgl: shader error \(nothing[^\n]* \| include/border\.glsl:2: error: ", r.Stderr);
+        Assert.Matches(@"convgl: on screen at the end of the run[^\n]* \| include/border\.glsl:2: error: ", r.Stderr);
         Assert.DoesNotContain("keeping the last good program", r.Stderr);
         Assert.DoesNotContain("convgl: GPU:", r.Stderr);
         var p = new Picture(png);

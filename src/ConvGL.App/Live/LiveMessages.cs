@@ -1,3 +1,4 @@
+using ConvGL.Core;
 using ConvGL.Gpu;
 
 namespace ConvGL.App.Live;
@@ -68,9 +69,11 @@ internal sealed class LiveMessages(ViewState state, bool scripted)
     {
         if (program is not null) UnbuiltProgram = program;
         if (message == ShaderError && nothingKept == ShaderNothingKept) return; // said, and on screen (a run fails every frame)
+        // The compiler's reasons too, its lines joined (the first line names only the file and the defines; a newcomer
+        // review: the reason was on screen only, and stderr is all an --offscreen or CI run has), as `apply` prints it.
         Console.Error.WriteLine(nothingKept
-            ? $"convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): {message.Split('\n')[0]}"
-            : $"convgl: shader error, keeping the last good program: {message.Split('\n')[0]}");
+            ? $"convgl: shader error (nothing of it runs until the file is fixed; it reloads by itself): {ErrorText.JoinLines(message)}"
+            : $"convgl: shader error, keeping the last good program: {ErrorText.JoinLines(message)}");
         ShaderError = message;
         ShaderNothingKept = nothingKept;
         state.HudDirty = true;

@@ -103,7 +103,7 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             // On llvmpipe: whether its compute threads were pinned one per core (ConvGL.Gpu.DriverThreads).
             if (ConvGL.Gpu.DriverThreads.Status is { } threads) Console.WriteLine($"threads: {threads}");
         }
-        if (shownError is not null) Console.Error.WriteLine($"convgl: on screen at the end of the run (exit 1): {shownError.Split('\n')[0]}");
+        if (shownError is not null) Console.Error.WriteLine($"convgl: on screen at the end of the run (exit 1): {ErrorText.JoinLines(shownError)}");
     }
 
     private void PrintProbe(ILivePipeline pipeline, ViewState state, int layer, Probe p, int x, int y)
