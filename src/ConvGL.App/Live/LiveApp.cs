@@ -314,7 +314,9 @@ internal sealed class LiveApp : IDisposable
     {
         // A probe of a layer a hot reload removed (its number past the reloaded stack's) draws nothing until it is taken
         // again (it ended the window with an index error when pinned).
-        if (!_probe.InRange || _probe.Layer >= Pipeline.LayerCount || View.ProbeMapRect(_probe.Channel) is not { } o) return;
+        // Nor one no longer taken: a hover left behind by a view switch (Tab into the split view with the pointer over no
+        // map kept the old square and receptive field beside the strip's "hover a pixel"; a newcomer review).
+        if (!_probeCurrent || !_probe.InRange || _probe.Layer >= Pipeline.LayerCount || View.ProbeMapRect(_probe.Channel) is not { } o) return;
         GpuTensor output = Pipeline.LayerOutput(_probe.Layer);
         if (_probe.X >= output.W || _probe.Y >= output.H) return;
         // The source pixels it depends on, framed on the source where the view shows it (the split view).
