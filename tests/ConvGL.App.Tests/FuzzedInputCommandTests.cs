@@ -67,15 +67,12 @@ public sealed class FuzzedInputCommandTests : IDisposable
         Assert.False(Directory.Exists(P("maps")));
     }
 
-    /// <summary>A float32 .npy of shape (c, h, w) whose data are holes in the file (zeros to a reader, no disk blocks).</summary>
+    /// <summary>A float32 .npy of shape (c, h, w) whose data are holes in the file (zeros to a reader, no disk blocks):
+    /// Npy's own header, then the file's length set past it.</summary>
     private static void WriteSparseNpy(string path, int c, int h, int w)
     {
-        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({c}, {h}, {w}), }}";
-        int total = (10 + dict.Length + 1 + 63) / 64 * 64; // magic, version, length, the dict, '\n'; a multiple of 64
-        string header = dict.PadRight(total - 10 - 1) + "\n";
         using var f = new FileStream(path, FileMode.CreateNew);
-        f.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, (byte)(header.Length >> 8)]);
-        f.Write(System.Text.Encoding.ASCII.GetBytes(header));
+        f.Write(Npy.ToBytes(new Tensor([0]), [c, h, w]));
         f.SetLength(f.Position + 4L * c * h * w);
     }
 

@@ -201,7 +201,7 @@ public static partial class Npy
 
     /// <summary>The header of <paramref name="shapeDims"/> followed by the data of <paramref name="tensor"/> (an empty
     /// tensor gives the header alone).</summary>
-    private static byte[] ToBytes(Tensor tensor, int[] shapeDims)
+    internal static byte[] ToBytes(Tensor tensor, int[] shapeDims)
     {
         string shape = shapeDims.Length switch
         {

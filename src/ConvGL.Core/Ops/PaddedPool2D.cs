@@ -81,7 +81,8 @@ public static class PaddedPool2D
 
     /// <summary>ONNX's SAME_UPPER / SAME_LOWER pads along one axis: max(0, (ceil(n / s) - 1) s + d (k - 1) + 1 - n) in
     /// total (so ceil(n / s) outputs), the larger half after (upper) or before (lower). The total is below the window
-    /// span, so every window reaches into the input; whether a dilated one's taps land in it, <see cref="Axis"/> checks.</summary>
+    /// span, so every window reaches into the input; whether a dilated one's taps land in it, <see cref="RequireTapsInside"/>
+    /// checks (through <see cref="Geometry"/>).</summary>
     public static (int Before, int After) SamePads(int n, int k, int stride, int dilation, bool upper)
     {
         if (n < 1) throw new ConvGLException($"pool input size {n} must be at least 1");

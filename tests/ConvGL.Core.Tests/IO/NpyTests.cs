@@ -6,7 +6,7 @@ namespace ConvGL.Core.Tests.IO;
 
 public class NpyTests
 {
-    /// <summary>A .npy file assembled by hand from the format spec, independent of <see cref="Npy.ToBytes"/>.</summary>
+    /// <summary>A .npy file assembled by hand from the format spec, independent of <see cref="Npy.ToBytes(Tensor)"/>.</summary>
     private static byte[] HandMade(string dict, byte[] data, int major = 1, bool pad = true)
     {
         int preamble = major == 1 ? 10 : 12;

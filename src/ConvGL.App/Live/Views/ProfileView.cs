@@ -326,10 +326,11 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         while (k0 <= k1 && first + k0 * step < 0) k0++;
         while (k1 >= k0 && first + k1 * step >= inH) k1--;
         if (k0 > k1) return null;
+        // The rows counted lie in the padded input, which holds the map's: never fewer than the rows inside.
         int divisor = 0;
         for (int k = 0; k < t.Count; k++)
             if (first + k * step >= -before && first + k * step < inH + after) divisor++;
-        return new PoolRowSet(first + k0 * step, k1 - k0 + 1, step, max.Value, Math.Max(divisor, k1 - k0 + 1));
+        return new PoolRowSet(first + k0 * step, k1 - k0 + 1, step, max.Value, divisor);
     }
 
     // The rows of padding above and below the map an imported average pool counts (count_include_pad), or none.
