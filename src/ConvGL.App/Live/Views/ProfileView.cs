@@ -576,7 +576,9 @@ internal sealed class ProfileView(ViewContext context) : SingleMapView(context)
         }
         // The long legend where it fits on one line, else the short one (the channel's number must stay).
         string channel = Context.Channel(output).ToString(CultureInfo.InvariantCulture);
-        string rows = _rows is { Count: > 1 } r ? string.Create(CultureInfo.InvariantCulture, $" ({(r.Max ? "max" : "mean")} of the window's rows {r.First}-{r.First + (r.Count - 1) * r.Step})") : "";
+        // (An average that counts padding: the rows inside summed over every row it counts, as the scripted line's sum/N.)
+        string rows = _rows is { } r && (r.Count > 1 || r.Divisor != r.Count) ? string.Create(CultureInfo.InvariantCulture,
+            $" ({(r.Max ? "max" : r.Divisor == r.Count ? "mean" : "sum")} of the window's rows {r.First}-{r.First + (r.Count - 1) * r.Step}{(!r.Max && r.Divisor != r.Count ? $" / {r.Divisor}, padding counted" : "")})") : "";
         string full = "row profile: grey = input" + (_count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (the mean of its {_count} maps)") : "") + rows +
                       ", orange = output channel " + channel;
         _legend.Add(full.Length <= chars ? full : HudText.Fit("grey in" + mean + ", orange out ch " + channel, chars));
