@@ -14,15 +14,25 @@ public sealed class InterruptTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>CI once saw the kill land after the writing had finished (the maps of `edges` took ~2 s to write, and the
+    /// test's poll ran late on a loaded 2-core machine: "interrupted (SIGTERM)" with nothing to remove). The stack here
+    /// computes in a moment and writes for tens of seconds (24 layers of 8 maps), so the kill lands mid-write however late
+    /// the poll runs; the poll sleeps on its own thread rather than awaiting a thread-pool continuation.</summary>
     [Fact]
     public async Task Features_TerminatedWhileWriting_EndsAtOnce_AndRemovesItsHiddenFolder()
     {
         var rng = new Random(5);
-        Npy.Write(Path.Combine(_dir, "in.npy"), new Tensor([2048, 2048], Enumerable.Range(0, 2048 * 2048).Select(_ => (float)rng.NextDouble()).ToArray()));
+        Npy.Write(Path.Combine(_dir, "in.npy"), new Tensor([1024, 1024], Enumerable.Range(0, 1024 * 1024).Select(_ => (float)rng.NextDouble()).ToArray()));
+        string relus = string.Join(", ", Enumerable.Repeat("""{ "type": "relu" }""", 23));
+        File.WriteAllText(Path.Combine(_dir, "slow.json"), $$"""
+            { "name": "slow-to-write", "input": "gray", "layers": [
+              { "type": "conv", "kernels": ["box:3", "sobel-x", "sobel-y", "box:3", "sobel-x", "sobel-y", "box:3", "sobel-x"] },
+              {{relus}} ] }
+            """);
         string dll = Path.Combine(AppContext.BaseDirectory, "convgl.dll");
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var psi = new ProcessStartInfo(host) { WorkingDirectory = _dir, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { dll, "features", "in.npy", "--stack", "edges", "--out", "maps" }) psi.ArgumentList.Add(a);
+        foreach (string a in new[] { dll, "features", "in.npy", "--stack", "slow.json", "--out", "maps" }) psi.ArgumentList.Add(a);
         using Process p = Process.Start(psi)!;
         CancellationToken cancel = TestContext.Current.CancellationToken;
         Task<string> stderr = p.StandardError.ReadToEndAsync(cancel);
@@ -34,17 +44,17 @@ public sealed class InterruptTests : IDisposable
         {
             if (p.HasExited) Assert.Fail($"features ended before its writing was seen: {await stderr}");
             Assert.True(clock.Elapsed.TotalSeconds < 120, "no hidden output folder within 120 s");
-            await Task.Delay(20, cancel);
+            Thread.Sleep(20);
         }
         using (Process kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) kill.WaitForExit();
-        clock.Restart();
         Assert.True(p.WaitForExit(10_000), "features was still running 10 s after SIGTERM");
+        Assert.False(Directory.Exists(Path.Combine(_dir, "maps")), "the writing finished before the kill: the test's stack writes too little");
         Assert.Equal(128 + 15, p.ExitCode);
         string said = await stderr;
         Assert.Contains("convgl: interrupted (SIGTERM); the unfinished output was removed", said);
         // Redirected (a log, a pipe), no blank line before it (a newline for a terminal's progress line left one).
         Assert.DoesNotContain("\n\nconvgl: interrupted", "\n" + said);
-        Assert.Equal([Path.Combine(_dir, "in.npy")], Directory.GetFileSystemEntries(_dir));
+        Assert.Equal([Path.Combine(_dir, "in.npy"), Path.Combine(_dir, "slow.json")], Directory.GetFileSystemEntries(_dir).Order(StringComparer.Ordinal));
     }
 
     [Fact]
