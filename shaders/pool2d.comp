@@ -5,6 +5,8 @@
 // Defines: POOL_MAX (1 max, 0 average), TEXEL_VIEW (the input read through an r32f texel view of its buffer, as in
 // padded_pool2d.comp: GpuPool2D sets it wherever the input fits the driver's texel-buffer size).
 
+#include "include/nonfinite.glsl"
+
 // One output per invocation, the outputs numbered flat ((plane * H_out + y) * W_out + x, GlProgram.DispatchFlat): a grid
 // of 16x16 tiles would run mostly idle invocations on small maps (ResNet18's 7x7 average pool to 512 maps of 1x1 filled
 // 1 of every 256, 1.2-1.8 ms on llvmpipe).
@@ -40,8 +42,9 @@ void main()
     int x0 = pos.x * u_stride.y - u_pad.y;
 
 #if POOL_MAX
+    // -inf, as the reference starts (a window whose real taps are all -inf is -inf; -FLT_MAX gave -3.4e38 there).
     // PyTorch requires pad <= size/2, so every window holds at least one real pixel.
-    float acc = -3.402823466e+38;
+    float acc = -INF_F;
 #else
     float acc = 0.0;
 #endif

@@ -15,6 +15,8 @@
 // lanes on llvmpipe; a vec4 store is one loop for 4 values). U64_STORES (with VEC4, output rows of whole multiples of
 // 8): each block's 8 outputs as one 32-byte store (include/store8.glsl).
 
+#include "include/nonfinite.glsl"
+
 layout(local_size_x = 16, local_size_y = 4, local_size_z = 1) in;
 
 #define SPAN ((OX - 1) * SX + KW)
@@ -36,7 +38,9 @@ uniform int u_stride_y;
 uniform ivec2 u_pad;       // (top, left)
 
 #if POOL_MAX
-const float PAD_VALUE = -3.402823466e+38; // never picked: PyTorch requires pad <= size/2, so a real pixel is in every window
+// -inf, never picked over a real tap (PyTorch requires pad <= size/2, so a real pixel is in every window), and a window
+// whose real taps are all -inf is -inf, as in the reference (-FLT_MAX gave -3.4e38 there).
+const float PAD_VALUE = -INF_F;
 #else
 const float PAD_VALUE = 0.0;
 #endif

@@ -155,6 +155,36 @@ public sealed class PoolActivationTests(GlFixture fixture)
         Assert.Equal(expected.Data.Where(v => !float.IsNaN(v)), actual.Data.Where(v => !float.IsNaN(v)));
     }
 
+    /// <summary>A max window whose real taps are all -inf is -inf, as in Pool2D.Apply (its accumulator starts at -inf and
+    /// padding is skipped). Both GPU programs started at -FLT_MAX (pool2d.comp's accumulator, pool2d_fast.comp's padding
+    /// value) and gave -3.4028235e38 there (an NVIDIA-portability review, 2026-12-07). Widths 16 (vec4 loads, 32-byte
+    /// stores), 12 (vec4) and 9 (scalar); padded and unpadded windows; a finite tap beside the -inf ones still wins.</summary>
+    [Theory]
+    [InlineData(false, 16)]
+    [InlineData(true, 16)]
+    [InlineData(true, 12)]
+    [InlineData(true, 9)]
+    public void MaxPool_WindowOfMinusInfinity_IsMinusInfinity(bool fast, int width)
+    {
+        ConvPath path = fast ? ConvPath.Fast : ConvPath.Direct;
+        var input = new Tensor([2, 5, width]);
+        Array.Fill(input.Data, float.NegativeInfinity);
+        input[1, 2, width - 1] = -7f; // one finite value: the windows over it give it
+        foreach (var o in new[]
+                 {
+                     new PoolOptions { Kind = PoolKind.Max, SizeY = 3, SizeX = 3, StrideY = 1, StrideX = 1, PadY = 1, PadX = 1 },
+                     new PoolOptions { Kind = PoolKind.Max, SizeY = 2, SizeX = 2, StrideY = 1, StrideX = 1 },
+                 })
+        {
+            using var pool = new GpuPool2D(fixture.Context, o) { Choice = path };
+            Tensor actual = pool.Apply(input), expected = Pool2D.Apply(input, o);
+            Assert.StartsWith(path == ConvPath.Fast ? "pool2d_fast" : "pool2d: ", pool.Variant, StringComparison.Ordinal);
+            Assert.Contains(float.NegativeInfinity, expected.Data);
+            Assert.Contains(-7f, expected.Data);
+            Assert.Equal(expected.Data, actual.Data);
+        }
+    }
+
     [Fact]
     public void FastMaxPool_NaNInAWindow_GivesNaN()
     {
