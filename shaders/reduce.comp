@@ -158,7 +158,10 @@ void main()
 #elif MODE == 4
         acc += abs(v);
 #elif MODE == 5
-        float s = v / m;
+        // Both sides scaled by 2^-64 (exact) where the scale is past 2^100: GLSL promises division only for divisors up to
+        // 2^126, and an approximate reciprocal of a larger one is 0, which made every s 0.
+        float down = m > 1.2676506e30 ? 5.421010862e-20 : 1.0;
+        float s = (v * down) / (m * down);
         acc += s * s;
 #elif MODE == 6
         acc += v * v;

@@ -61,6 +61,9 @@ void main()
                     float x = tap(c, oy + i, ox + j);
                     sum += weights[((o * cin + c) * 3 + wi) * 3 + wj] * x;
                 }
-        out_data[(o * u_out_size.y + oy + 4 * u_tile_row0) * u_out_size.x + ox] = fused_act((u_has_bias != 0 ? bias[o] : 0.0) + sum);
+        // Without a bias the buffer holds one float: its index is 0 then, so no lane reads past it even where a compiler
+        // evaluates both sides of the select (an out-of-range storage read is undefined without a robust context).
+        float b = bias[u_has_bias != 0 ? o : 0];
+        out_data[(o * u_out_size.y + oy + 4 * u_tile_row0) * u_out_size.x + ox] = fused_act((u_has_bias != 0 ? b : 0.0) + sum);
     }
 }

@@ -132,6 +132,34 @@ public sealed class LongReductionGpuTests(GlFixture fixture)
         }
     }
 
+    /// <summary>L2 scales each line by its largest |x| so that squares near float's top do not overflow; the division by
+    /// that scale is exact here, but GLSL promises division only for divisors up to 2^126 (~8.5e37), and an approximate
+    /// reciprocal there is 0 (an NVIDIA-portability review): the shader scales both sides by 2^-64 first for scales above
+    /// 2^100. Lines with a largest |x| of 2e38, 1e38, 9e37 (past 2^126), 1e30 and 3 (the plain path) against the
+    /// reference, and one whose L2 (4.2e38) overflows to +inf in float32 as the reference's double result does when cast.</summary>
+    [Fact]
+    public void L2_OfValuesNearFloatsTop_MatchesTheReference()
+    {
+        float[][] lines =
+        [
+            [2e38f, 1e38f, 0f, -1e38f], [1e38f, 1e38f, 1e38f, 1e38f], [9e37f, -4e37f, 1e-30f, 2e37f],
+            [1e30f, 1e30f, -2e29f, 0f], [3f, 4f, 0f, 0f], [3e38f, -3e38f, 0f, 0f],
+        ];
+        var x = new Tensor([lines.Length, 4, 1], lines.SelectMany(l => l).ToArray());
+        using var reduce = new Ops.GpuReduce(fixture.Context, ReduceKind.L2);
+        using var input = GpuTensor.From(fixture.Context, x);
+        using var result = new GpuTensor(fixture.Context);
+        reduce.Run(input, result, lines.Length, 4, 1, (lines.Length, 1, 1));
+        float[] got = result.Download().Data, want = Reduce.Apply(x, ReduceKind.L2, [1], keepDims: true).Data;
+        Assert.Equal(Math.Sqrt(6) * 1e38, want[0], 1e-6 * 2.5e38); // sqrt(4 + 1 + 1) x 1e38
+        Assert.Equal(2e38f, want[1], 1e-6 * 2e38);
+        Assert.Equal(5f, want[4]);
+        Assert.Equal(float.PositiveInfinity, want[5]); // sqrt(18) x 1e38 is past float's top
+        for (int i = 0; i < lines.Length; i++)
+            Assert.True(float.IsInfinity(want[i]) ? got[i] == want[i] : Math.Abs(got[i] - want[i]) <= 1e-6 * Math.Abs(want[i]),
+                $"line {i}: GPU {got[i]:R}, reference {want[i]:R}");
+    }
+
     /// <summary>Short lines (a reduction over 5 channels) of kept values that come in fours (inner 12: 4 per invocation
     /// through an rgba32f view) and that do not (inner 10: one), a NaN reaching only its own output.</summary>
     [Theory]
