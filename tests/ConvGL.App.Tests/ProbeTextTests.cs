@@ -55,6 +55,21 @@ public sealed class ProbeTextTests
         Assert.Equal(0, p.Difference);
     }
 
+    /// <summary>The CPU's value and what the GPU wrote print alike when they are equal: the window review saw "=
+    /// -0.234393 (CPU ...)   GPU wrote -0.234394   |diff| 0.0e+0", .NET rounding the float to 7 significant digits
+    /// (-0.2343935) before the format's 6 decimals. The float -0.23439348 is exactly -0.2343934774..., i.e. -0.234393.</summary>
+    [Fact]
+    public void EqualCpuAndGpuValues_PrintTheSameDigits()
+    {
+        const float value = -0.23439348f;
+        var p = new Probe(null!)
+        {
+            Valid = true, KernelHeight = 1, KernelWidth = 1, InputChannels = 1, Window = [value], Kernel = [1], ChannelSums = [value],
+            Bias = 0.25f, Sum = value, Gpu = value,
+        };
+        Assert.Equal("+ bias 0.2500 = -0.234393 (CPU, from the GPU's input)   GPU wrote -0.234393   |diff| 0.0e+0", HudText.ProbeLines(p, false, _ => "gray")[^1]);
+    }
+
     [Fact]
     public void SmallKernelTaps_ShowInThousandths_ProductsAsTheyAre()
     {

@@ -174,6 +174,28 @@ public sealed class WindowTests(DisplayFixture display)
         Assert.DoesNotContain("compiling", r.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>From a window review: the picture moved under a still pointer when [ ] stepped to another layer (edges'
+    /// conv had a 7-line probe strip and a 300 px column with its kernel panel, its magnitude 3 lines and 268 px: the
+    /// picture grew and moved 33 px, and the probe read a pixel 11 rows away). The strip and the column are now laid out
+    /// for the stack's largest layer whichever is selected, so every layer's picture is the same rectangle.</summary>
+    [Theory]
+    [InlineData("edges")]
+    [InlineData("gabor")]
+    public void ThePicture_StaysPut_AcrossTheLayers(string stack)
+    {
+        int layers = stack == "edges" ? 2 : 3;
+        Area? first = null;
+        for (int layer = 1; layer <= layers; layer++)
+        {
+            WindowProcess.Result r = Run("--size", "800x500", "--source", "scene:320x180", "--stack", stack, "--layer", $"{layer}", "--frames", "2");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Area picture = Area.Of(r), bottom = Area.Of(r, "bottom");
+            Assert.True(picture.W > 400 && bottom.H > 0, $"layer {layer}: picture {picture}, strip {bottom}");
+            first ??= picture;
+            Assert.True(picture == first, $"{stack} layer {layer}: picture {picture}, layer 1's {first}");
+        }
+    }
+
     /// <summary>A column whose layers' lines must be elided anyway (ResNet18's 52) is as wide as the elided column needs,
     /// not as its longest layer line: the grid of layer 10's 64 maps at 1366x768 got 690 px of width beside a 519 px
     /// column; the picture now takes the width the column does not need.</summary>

@@ -41,7 +41,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
         Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null,
-        ErrorKind errorKind = ErrorKind.File, Func<int, int>? probeColumns = null)
+        ErrorKind errorKind = ErrorKind.File, Func<int, int>? probeColumns = null, Func<int, int>? stripLines = null,
+        IReadOnlyList<ConvView>? allConvs = null)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -52,20 +53,29 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (info is not null)
         {
             _side.AddRange(info);
-            if (conv is not null) _kernel = HudText.KernelLines(conv, channel);
+            // The column is laid out for the largest kernel panel of the stack's convs (allConvs), whichever layer is
+            // selected, so it keeps its width and the picture its place while [ ] step through the layers (a window
+            // review: edges' conv had a 300 px column, its magnitude 268, and the probe read another pixel under a still
+            // pointer). The selected layer's own panel replaces it once the layout is chosen (below).
+            if (allConvs is { Count: > 0 }) _kernel = ReservedKernel(allConvs, channel);
+            else if (conv is not null) _kernel = HudText.KernelLines(conv, channel);
         }
         _error = error is null ? [] : HudText.ErrorLines(error, errorKind);
         _message.Clear();
         if (message is not null) _message.Add(message);
         float side = 0;
-        foreach (List<string> panel in new[] { _side, _kernel, _error, _message })
+        foreach (List<string> panel in new[] { _side, _kernel, _error })
             if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
+        // A passing message wraps to the column the other panels set: it must not move the picture for its 4 s (a window
+        // review saw "faster programs ready (...)" narrow the picture from 798 to 775 px, and the probe read another
+        // pixel under a still pointer). Alone (the panels hidden), it sets the column.
+        if (side == 0 && _message.Count > 0) side = _hud.Measure(_message);
         // A pool's or relu's rule written out (formulaLines: the lines it wraps to in the strip's characters) takes its
         // lines; a conv's kernel rows reserve theirs, with the long lines wrapped as the strip wraps them.
         int stripChars = HudText.CharsIn(width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
-        int probeLines = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, stripChars,
-                conv?.Weight.Shape[1] ?? 1),
-            formulaLines?.Invoke(stripChars) ?? 0);
+        // stripLines, where given, is the strip's height in lines for the tallest layer of the stack: the strip keeps it
+        // whichever layer is selected, so the picture does not move under a still pointer while [ ] step through them.
+        int probeLines = stripLines?.Invoke(stripChars) ?? StripLinesFor(conv, formulaLines, stripChars);
         float bottom = probeStrip ? probeLines * _hud.LineHeight + 8 + LiveLayout.Margin : 0;
         // The column as wide as its longest line, or narrower (wrapping more) where that makes the picture larger.
         float narrowest = Math.Min(side, MinColumnChars * _hud.CharWidth + 12);
@@ -76,7 +86,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         Func<float, float> columnHeight = ColumnHeight(wide.Side.Width) > wide.Side.Height ? ElidedColumnHeight : ColumnHeight;
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
-        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content);
+        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content, stripLines);
+        if (conv is null) _kernel = [];
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
         // form: the fps and the pass, not the render thread's time and vsync (the layers' lines need the room more).
@@ -126,14 +137,12 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// out: it must not move the picture for its 4 s) or have at least the room they have beside the strip under the
     /// picture (where they elide layer lines either way), and the picture comes out at least 10% larger in area.</summary>
     private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
-        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content)
+        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content, Func<int, int>? stripLines)
     {
         if (layout.Bottom.Height <= 0) return layout;
         float columnWidth = layout.Side.Width > 0 ? layout.Side.Width : MathF.Floor(width * 0.38f);
         int columnChars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
-        int inColumn = Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, columnChars,
-                conv?.Weight.Shape[1] ?? 1),
-            formulaLines?.Invoke(columnChars) ?? 0);
+        int inColumn = stripLines?.Invoke(columnChars) ?? StripLinesFor(conv, formulaLines, columnChars);
         // The idle hint (one line across the window) must not wrap past the strip's rows either. Text that wraps to more
         // lines in the column (a relu's or pool's rule written out, a conv's long sums) makes the strip there taller.
         int hint = HudText.Wrap([ProbeHint], columnChars).Count;
@@ -148,6 +157,36 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             && (beside.Side.Height < layout.Side.Height || beside.Side.Width < layout.Side.Width)) return layout;
         return DrawnArea(beside.Picture, content) >= DrawnArea(layout.Picture, content) * 1.1f ? beside : layout;
     }
+
+    // ReservedKernel's answer, for the list of convs, the channel and the text size it was chosen for.
+    private List<string> _reserved = [];
+    private (IReadOnlyList<ConvView>? Convs, int Channel, float LineHeight) _reservedFor;
+
+    /// <summary>The kernel panel of <paramref name="convs"/> that takes the most room (the widest, then the longest), each
+    /// at <paramref name="channel"/> or its last output channel.</summary>
+    private List<string> ReservedKernel(IReadOnlyList<ConvView> convs, int channel)
+    {
+        if (_reservedFor == (convs, channel, _hud.LineHeight)) return [.. _reserved];
+        (float Width, int Lines) most = (-1, 0);
+        foreach (ConvView c in convs)
+        {
+            List<string> lines = HudText.KernelLines(c, Math.Clamp(channel, 0, c.Weight.Shape[0] - 1));
+            float w = _hud.Measure(lines);
+            if (w > most.Width || (w == most.Width && lines.Count > most.Lines))
+            {
+                most = (w, lines.Count);
+                _reserved = lines;
+            }
+        }
+        _reservedFor = (convs, channel, _hud.LineHeight);
+        return [.. _reserved];
+    }
+
+    /// <summary>The probe strip's lines for one layer in <paramref name="chars"/> characters: a conv's kernel rows and its
+    /// wrapped sums, or (<paramref name="formulaLines"/>) another layer's rule written out.</summary>
+    public static int StripLinesFor(ConvView? conv, Func<int, int>? formulaLines, int chars) =>
+        Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, chars, conv?.Weight.Shape[1] ?? 1),
+            formulaLines?.Invoke(chars) ?? 0);
 
     /// <summary>The window pixels the view's content takes fitted into <paramref name="picture"/> (compared in pixels: a
     /// view's content units may depend on the rectangle, as the profile view's do).</summary>

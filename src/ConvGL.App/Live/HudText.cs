@@ -877,7 +877,9 @@ internal static class HudText
             sb.Append(F($", total {total:0.0000}"));
         }
         lines.Add(sb.ToString());
-        lines.Add(F($"+ bias {p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}"));
+        // Floats as doubles: .NET formats a float to 7 significant digits before a custom format rounds it, so -0.23439348f
+        // printed -0.234394 beside the CPU's -0.234393 with |diff| 0 (a double rounding; the exact value rounds to ...393).
+        lines.Add(F($"+ bias {(double)p.Bias:0.0000} = {p.Sum:0.000000} (CPU, from the GPU's input)   GPU wrote {(double)p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}"));
         return lines;
     }
 
@@ -945,7 +947,7 @@ internal static class HudText
     private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars, Func<int, int, string>? mapName, bool spotlight)
     {
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
-        string gpu = F($"(CPU, from the GPU's input)   GPU wrote {p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}");
+        string gpu = F($"(CPU, from the GPU's input)   GPU wrote {(double)p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}"); // a double: see ProbeLines
         string name = Fit(inputName(p.FirstInput), NameChars(maxChars));
         if (p.Kind == ProbeKind.Channels)
         {

@@ -415,7 +415,64 @@ internal sealed class LiveApp : IDisposable
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
             View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount,
-            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount);
+            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount, StripLinesOverLayers, LayoutConvs());
+    }
+
+    // The enabled layers' convs, for one state of the layers (StripSignature).
+    private List<ConvView> _layoutConvs = [];
+    private int _layoutConvsFor;
+
+    /// <summary>The convs of the enabled layers, whose largest kernel panel the column is laid out for (HudPanels).</summary>
+    private List<ConvView> LayoutConvs()
+    {
+        int key = StripSignature();
+        if (key == _layoutConvsFor && _layoutConvs.Count > 0) return _layoutConvs;
+        _layoutConvsFor = key;
+        _layoutConvs = [];
+        for (int layer = 0; layer < Pipeline.LayerCount; layer++)
+            if (Pipeline.Conv(layer) is { } conv) _layoutConvs.Add(conv);
+        return _layoutConvs;
+    }
+
+    // StripLinesOverLayers' answers for one state of the layers (StripSignature), by the strip's characters.
+    private readonly Dictionary<int, int> _stripLines = [];
+    private int _stripLinesFor;
+
+    /// <summary>The probe strip's lines in <paramref name="chars"/> characters for the stack's tallest layer, so the strip
+    /// keeps one height whichever layer is selected: a window review saw the picture move 11 rows under a still pointer
+    /// when ] stepped from edges' conv (7 lines) to its magnitude (3), and the probe then read another pixel. Computed again
+    /// only when the layers change (a reload, an option key, another stack or source size: a rule's text names the maps'
+    /// sizes) or the width does.</summary>
+    private int StripLinesOverLayers(int chars)
+    {
+        int key = StripSignature();
+        if (_stripLinesFor != key)
+        {
+            _stripLines.Clear();
+            _stripLinesFor = key;
+        }
+        if (_stripLines.TryGetValue(chars, out int lines)) return lines;
+        for (int layer = 0; layer < Pipeline.LayerCount; layer++)
+        {
+            int l = layer;
+            lines = Math.Max(lines, HudPanels.StripLinesFor(Pipeline.Conv(l), c => FormulaLineCount(l, c), chars));
+        }
+        return _stripLines[chars] = lines;
+    }
+
+    // What the strip's lines depend on: each layer's conv, its stack layer and its input's shape (no allocation).
+    private int StripSignature()
+    {
+        var h = new HashCode();
+        h.Add(Pipeline);
+        h.Add(Pipeline.LayerCount);
+        for (int layer = 0; layer < Pipeline.LayerCount; layer++)
+        {
+            h.Add(Pipeline.Conv(layer));
+            h.Add(Pipeline.StackLayer(layer));
+            h.Add(Pipeline.LayerInputShape(layer));
+        }
+        return h.ToHashCode();
     }
 
     /// <summary>The title the colour bar will have, for the column's layout: the one of a map with a range (a constant
@@ -459,9 +516,10 @@ internal sealed class LiveApp : IDisposable
 
     // The lines a non-conv layer's rule takes in a probe strip of `chars` characters (wrapped as the strip wraps
     // them), 0 for a conv (its kernel rows reserve the strip).
-    private int LayerFormulaLineCount(int chars)
+    private int LayerFormulaLineCount(int chars) => FormulaLineCount(View.ProbeLayer(_state.Layer), chars);
+
+    private int FormulaLineCount(int layer, int chars)
     {
-        int layer = View.ProbeLayer(_state.Layer);
         if (Pipeline.Conv(layer) is not null) return 0;
         return Math.Max(HudText.LayerProbeStripLines(Pipeline.StackLayer(layer), chars), HudText.Wrap(IdleProbeLines(layer), chars).Count);
     }
