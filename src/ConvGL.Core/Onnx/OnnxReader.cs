@@ -77,7 +77,12 @@ public static class OnnxReader
         bool declared = false;
         foreach (OperatorSetIdProto o in proto.OpsetImport)
             if (o.Domain is "" or "ai.onnx") (opset, declared) = (o.Version, true);
-        // IR 1-2 files may carry no opset_import: the specification says opset 1 is implied.
+        // IR 1-2 files may carry no opset_import: the specification says opset 1 is implied. From IR 3 on one is required,
+        // and exporters write it after the graph, so a file cut in its last bytes is still well-formed protobuf without
+        // it: read as opset 1 it ran (a Softmax then takes the old rule: max error 0.81 on a conformance case).
+        if (!declared && proto.IrVersion >= 3)
+            throw new ConvGLException($"{source}: the model declares IR version {proto.IrVersion} but no opset_import for the default ONNX domain, " +
+                                      "which that version requires (exporters write it last: the file is probably cut short); copy or export it again");
         if (!declared) opset = 1;
         // The default domain's versions count up from 1 (23 in 2025, one or two a year); attribute forms are read by
         // version, so a written 0, a negative one or one far past today's is a damaged file, not a newer one.

@@ -751,8 +751,11 @@ public static class OnnxStack
         if (unknown >= 0)
             throw new ConvGLException($"{r.Where}: in a stack a Reshape's shape may use the batch and channel counts only; entry {unknown} depends on the map's height or width");
         long[] target = r.Target(shape);
+        // (1, K) and (-1, K) are a flatten only where K is the map's C*H*W (ONNX refuses the first otherwise, and the
+        // second is rows of K values): the layer checks K when the stack is planned for its input's size (a review: a
+        // Reshape to (-1, 256) of 768 values ran as one flatten, and the Softmax after it over all 768).
         if (target is [1 or 0 or -1, var k] && (k == -1 || k > 0) && !(target[0] == -1 && k == -1) && !(r.AllowZero && target[0] == 0))
-            return new FlattenLayer();
+            return new FlattenLayer { Values = k == -1 ? null : k };
         // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
         // by q, k and v, or the values scaled): say which form imports.
         string attention = target.Length is 3 or 4

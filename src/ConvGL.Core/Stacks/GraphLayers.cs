@@ -91,11 +91,18 @@ public sealed class FlattenLayer : StackLayer
 {
     public override string Type => "flatten";
 
+    /// <summary>The values the flattened map must hold (<c>"values": K</c>: an imported Reshape to (1, K) or (-1, K), which
+    /// ONNX defines only where K is the map's C*H*W; (-1, K) of a larger map is K-value rows, not one flatten), or null:
+    /// whatever the map holds.</summary>
+    public long? Values { get; init; }
+
     /// <summary>Channels after flattening depend on the input's size too, so this has them; the channel-only rule
     /// (<see cref="StackLayer.OutputChannels(int, out string?)"/>, inherited) passes the count through unchecked.</summary>
     public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
     {
-        error = null;
+        error = Values is { } k && k != inputs[0].Values
+            ? $"flattens to {k} values (\"values\": its model's Reshape to (1, {k})), but its input {inputs[0]} holds {inputs[0].Values}: give the model an input of the size it was exported for"
+            : null;
         return new MapShape((int)Math.Min(int.MaxValue, inputs[0].Values), 1, 1);
     }
 

@@ -425,7 +425,12 @@ public static class StackFile
                     "sub" => BinaryKind.Sub, "div" => BinaryKind.Div, "max" => BinaryKind.Max, "min" => BinaryKind.Min, _ => BinaryKind.Pow,
                 }, value);
             }
-            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "flatten" or "coords")
+            else if (type == "flatten")
+            {
+                var f = Fields(el, at, ["type", "name", "inputs", "values"]);
+                layer = new FlattenLayer { Values = f.TryGetValue("values", out JsonElement v) ? PositiveValues(v, at) : null };
+            }
+            else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "coords")
             {
                 // A number added or multiplied: said how (sub and div take one), not only "unknown field".
                 if (type is "add" or "mul" && el.TryGetProperty("value", out _))
@@ -436,8 +441,7 @@ public static class StackFile
                 {
                     "add" => new AddLayer(), "mul" => new MulLayer(),
                     "globalavgpool" => new GlobalAvgPoolLayer(), "globalmaxpool" => new GlobalMaxPoolLayer(),
-                    "coords" => new CoordsLayer(),
-                    _ => new FlattenLayer(),
+                    _ => new CoordsLayer(),
                 };
             }
             else if (type == "attention")
@@ -978,6 +982,14 @@ public static class StackFile
             if (v.Length == 3 && !(v[2].ValueKind == JsonValueKind.Number && v[2].TryGetInt64(out step) && step != 0 && step >= -Limits.ImageSide && step <= Limits.ImageSide))
                 throw at.Error(field, $"step must be a non-zero integer (negative walks backwards), found {Raw(v[2])}");
             return SliceRange.Of(Bound(v[0], "start"), Bound(v[1], "end"), step);
+        }
+
+        /// <summary>A flatten's "values": the count its input map must hold, 1 to the limit of one map's values.</summary>
+        private static long PositiveValues(JsonElement el, LayerContext at)
+        {
+            if (el.ValueKind != JsonValueKind.Number || !el.TryGetInt64(out long v) || v < 1 || v > Limits.StackMapValues)
+                throw at.Error("values", $"must be a whole number of values from 1 to {Limits.StackMapValues} (the input map's C*H*W), found {Raw(el)}");
+            return v;
         }
 
         private static int Int(JsonElement el, string field, LayerContext at, int min)

@@ -361,6 +361,9 @@ public static class StackWriter
             case ChannelShuffleLayer shuffle:
                 w.WriteNumber("groups", shuffle.Groups);
                 break;
+            case FlattenLayer { Values: { } values }:
+                w.WriteNumber("values", values);
+                break;
             case ChannelReduceLayer reduce:
                 w.WriteString("op", reduce.Op);
                 break;

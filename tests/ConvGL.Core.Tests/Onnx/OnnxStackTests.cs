@@ -114,4 +114,41 @@ public class OnnxStackTests
         e = Assert.Throws<ConvGLException>(() => StackPlan.Create(file, 3, 3));
         Assert.Equal("plain.json: layers[1] (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
     }
+    /// <summary>A review: a Reshape to (-1, K) or (1, K) imported as a flatten without K checked, so (-1, 256) of a
+    /// (1, 3, 16, 16) map (three rows of 256 in ONNX) ran as one 768-value flatten and the Softmax after it took all 768
+    /// (it sums to 1 where ONNX's three sum to 3). K is now the flatten's "values", checked when the stack is planned: (1,
+    /// 768), (-1, 768) and (1, -1) flatten that map, (-1, 256) and (1, 1000) are one error naming the node; the field
+    /// survives a save and load.</summary>
+    [Theory]
+    [InlineData(1L, 768L, null)]
+    [InlineData(-1L, 768L, null)]
+    [InlineData(1L, -1L, null)]
+    [InlineData(-1L, 256L, "flattens to 256 values")]
+    [InlineData(1L, 1000L, "flattens to 1000 values")]
+    public void AReshapeToKValues_FlattensOnlyAMapOfKValues(long batch, long k, string? error)
+    {
+        var g = new ConvGL.Core.Onnx.Proto.GraphProto { Name = "rows" };
+        ProtoBuilders.AddImageInput(g, 3);
+        g.Initializer.Add(ProtoBuilders.Int64Data("target", batch, k));
+        ProtoBuilders.Node(g, "rs", "Reshape", ["x", "target"], "f");
+        ProtoBuilders.Node(g, "sm", "Softmax", ["f"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new ConvGL.Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } };
+        using var dir = new TempDir();
+        string path = dir.File("rows.onnx");
+        File.WriteAllBytes(path, m.ToByteArray());
+        Stack stack = StackCatalog.Load(path);
+        var flatten = Assert.IsType<FlattenLayer>(stack.Layers[0]);
+        Assert.Equal(k == -1 ? null : k, flatten.Values);
+        Stack reloaded = StackFile.Parse(StackWriter.ToJson(stack), dir.File("rows.json"));
+        Assert.Equal(flatten.Values, Assert.IsType<FlattenLayer>(reloaded.Layers[0]).Values);
+        if (error is null)
+        {
+            Assert.Equal(new MapShape(768, 1, 1), StackPlan.Create(stack, 16, 16).Output);
+            return;
+        }
+        var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(stack, 16, 16));
+        Assert.Equal($"{path}: node 'rs' (flatten): {error} (\"values\": its model's Reshape to (1, {k})), but its input (3, 16, 16) holds 768: " +
+                     "give the model an input of the size it was exported for", e.Message);
+    }
 }
