@@ -100,8 +100,16 @@ public sealed class OutputSafetyTests : IDisposable
         File.WriteAllBytes(P("small.onnx"), SmallGraphs.ResidualWithHeadBytes());
         File.WriteAllText(P("out.safetensors"), "precious");
         AssertRefused("out.safetensors' already exists", "convert", "small.onnx", "out.json");
+        // A review: an OUT.json beside it (any file of that name) made it "an earlier pair", replaced unasked.
+        File.WriteAllText(P("out.json"), """{"mine": 1}""");
+        AssertRefused("out.safetensors' already exists and was not written by convgl convert", "convert", "small.onnx", "out.json");
+        Assert.Equal("precious", File.ReadAllText(P("out.safetensors")));
+        // A safetensors file of the user's own (no convert metadata) is kept too.
+        ConvGL.Core.IO.SafeTensors.Write(P("out.safetensors"), new Dictionary<string, Tensor> { ["w"] = new Tensor([2], [1f, 2f]) });
+        AssertRefused("was not written by convgl convert", "convert", "small.onnx", "out.json");
         // Converting to the same OUT again replaces the pair it wrote.
         File.Delete(P("out.safetensors"));
+        File.Delete(P("out.json"));
         Assert.Equal(0, ConvertCommand.Run(P("small.onnx"), P("out.json"), TextWriter.Null));
         Assert.Equal(0, ConvertCommand.Run(P("small.onnx"), P("out.json"), TextWriter.Null));
         Assert.Equal("out.safetensors", ConvGL.Core.Stacks.StackFile.Load(P("out.json")).WeightsFile);

@@ -64,14 +64,16 @@ internal static class ConvertCommand
         if (!path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: MODEL '{ErrorText.Echo(model)}' is not an .onnx file (a stack file is already a stack: copy it)");
 
-        // The weights go beside OUT.json: never over the model, and never over a file of that name the user already had
-        // (unless OUT.json is there too: converting to the same OUT again replaces the pair, as the user named it).
+        // The weights go beside OUT.json: never over the model, and never over a file of that name the user already had,
+        // unless it is the weights of an earlier convert (its metadata says so): converting to the same OUT again replaces
+        // the pair. (A review: any OUT.json beside it counted as an earlier pair, so `convert net.onnx mine.json` replaced
+        // a mine.safetensors the user never named.)
         string sidecar = Path.Combine(outDir, StackWriter.WeightsFileName(output));
         FileIdentity.CheckNotRead("convert", "OUT", output, ("model", path));
         FileIdentity.CheckNotRead("convert", "OUT's weights file", sidecar, ("model", path));
-        if (File.Exists(sidecar) && !File.Exists(output))
-            throw new ConvGLException($"convert: '{ErrorText.Echo(sidecar)}' already exists, and convert writes OUT's weights there; " +
-                                      "move it away or choose another OUT name (nothing was written)");
+        if (File.Exists(sidecar) && SafeTensors.TryReadMetadata(sidecar)?.GetValueOrDefault("written_by") != "convgl convert")
+            throw new ConvGLException($"convert: '{ErrorText.Echo(sidecar)}' already exists and was not written by convgl convert, and convert writes OUT's " +
+                                      "weights there; move it away or choose another OUT name (nothing was written)");
         Stack imported = hash > 0 ? StackCatalog.Load(model) : OnnxStack.Load(path);
         // Named after the file it is written to (the HUD's "stack" line), the model named in its description.
         var stack = new Stack(Path.GetFileNameWithoutExtension(output), imported.Input, imported.Layers, imported.WeightsFile)

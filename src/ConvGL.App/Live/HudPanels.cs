@@ -86,7 +86,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         Func<float, float> columnHeight = ColumnHeight(wide.Side.Width) > wide.Side.Height ? ElidedColumnHeight : ColumnHeight;
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
-        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content, stripLines);
+        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content);
         if (conv is null) _kernel = [];
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
@@ -137,12 +137,14 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// out: it must not move the picture for its 4 s) or have at least the room they have beside the strip under the
     /// picture (where they elide layer lines either way), and the picture comes out at least 10% larger in area.</summary>
     private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
-        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content, Func<int, int>? stripLines)
+        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content)
     {
         if (layout.Bottom.Height <= 0) return layout;
         float columnWidth = layout.Side.Width > 0 ? layout.Side.Width : MathF.Floor(width * 0.38f);
         int columnChars = HudText.CharsIn(columnWidth - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
-        int inColumn = stripLines?.Invoke(columnChars) ?? StripLinesFor(conv, formulaLines, columnChars);
+        // The selected layer's lines in the column (not the stack's tallest: a deep stack's widest rule, wrapped to the
+        // column, would keep every layer's strip under the picture in a wide, low window, where it stood beside it).
+        int inColumn = StripLinesFor(conv, formulaLines, columnChars);
         // The idle hint (one line across the window) must not wrap past the strip's rows either. Text that wraps to more
         // lines in the column (a relu's or pool's rule written out, a conv's long sums) makes the strip there taller.
         int hint = HudText.Wrap([ProbeHint], columnChars).Count;

@@ -16,7 +16,8 @@ internal sealed class NodeAttributes
     }
 
     /// <summary>"model.onnx: node 'conv1' (Conv)": the start of every message about this node.</summary>
-    public string Where => $"{_source}: node '{_node.Label}' ({_node.OpType})";
+    /// (The name and op_type cut to ErrorText's echo length: a 10 KB node name made a 10,351-character error line.)
+    public string Where => $"{_source}: node '{ErrorText.Echo(_node.Label)}' ({ErrorText.Echo(_node.OpType)})";
 
     public ConvGLException Error(string message) => new($"{Where}: {message}");
 

@@ -159,7 +159,7 @@ public sealed class OnnxGraph
                 "LayerNormalization" => LayerNormOp.Read(node, a),
                 "Expand" => ExpandOp.Read(node, a),
                 "Tile" => TileOp.Read(node, a),
-                _ => throw a.Error($"op {node.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}{Others(model, node.OpType)}"),
+                _ => throw a.Error($"op {ErrorText.Echo(node.OpType)} is not supported (supported: {string.Join(", ", SupportedOps)}){Hint(node.OpType)}{Others(model, node.OpType)}"),
             };
             Add(op, a);
         }
@@ -168,8 +168,8 @@ public sealed class OnnxGraph
         {
             foreach (string input in op.Inputs)
                 if (input.Length > 0 && !defined.Contains(input))
-                    throw a.Error($"input '{input}' is neither a graph input, an initializer nor the output of an earlier node (ONNX requires nodes in topological order)");
-            if (!defined.Add(op.Output)) throw a.Error($"output '{op.Output}' is defined twice");
+                    throw a.Error($"input '{ErrorText.Echo(input)}' is neither a graph input, an initializer nor the output of an earlier node (ONNX requires nodes in topological order)");
+            if (!defined.Add(op.Output)) throw a.Error($"output '{ErrorText.Echo(op.Output)}' is defined twice");
             ops.Add(op);
         }
 
@@ -280,7 +280,7 @@ public sealed class OnnxGraph
     private static string Others(OnnxModel model, string first)
     {
         var others = model.Nodes.Where(n => n.OpType != first && !SupportedOps.Contains(n.OpType) && n.Domain is "" or "ai.onnx")
-            .GroupBy(n => n.OpType).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ({g.Count()} nodes)").ToList();
+            .GroupBy(n => n.OpType).Select(g => g.Count() == 1 ? ErrorText.Echo(g.Key) : $"{ErrorText.Echo(g.Key)} ({g.Count()} nodes)").ToList();
         return others.Count == 0 ? "" : $"; the model also uses these unsupported ops: {string.Join(", ", others)}";
     }
 
