@@ -254,6 +254,7 @@ public sealed class OnnxGraph
         var graphInputs = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         bool Known(string n) => n.Length == 0 || (initializers.ContainsKey(n) && !graphInputs.Contains(n));
         var kept = new List<OnnxOp>(ops.Count);
+        long held = 0; // the folded values together: capped as a run's values are (CheckHeld)
         foreach (OnnxOp op in ops)
         {
             if (op is ShapeOp || !IsHostOp(op) || !op.Inputs.All(Known))
@@ -264,12 +265,20 @@ public sealed class OnnxGraph
             Tensor?[] args = op.Inputs.Select(n => n.Length == 0 ? null : initializers[n]).ToArray();
             try
             {
-                initializers[op.Output] = op.Run(args);
+                OnnxOp.Room = Limits.StackPlanValues - held;
+                Tensor value = op.Run(args);
+                held += value.Length;
+                CheckHeld(op, held);
+                initializers[op.Output] = value;
                 folded[op.Output] = op;
             }
             catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
             {
                 throw new ConvGLException($"{op.Where}: {e.Message}", e);
+            }
+            finally
+            {
+                OnnxOp.Room = null;
             }
         }
         return kept;
@@ -380,7 +389,21 @@ public sealed class OnnxGraph
         long held = values.Values.Sum(v => (long)v.Length);
         foreach (OnnxOp op in Ops)
         {
-            Tensor value = op.Run(Resolve(op, values));
+            IReadOnlyList<Tensor?> args = Resolve(op, values);
+            // Checked before the output is allocated where its size is known: an element-wise op's is its input's, and
+            // ops that compute a size check it against the room left (OnnxOp.Room). (A review: a Resize to 23000x23000
+            // and two Relus peaked at 6 GB before the error, the cap passed by a whole value.)
+            if (op is ActivationOp or UnaryOp && args is [{ } first, ..]) CheckHeld(op, held + first.Length);
+            Tensor value;
+            OnnxOp.Room = Limits.StackPlanValues - held;
+            try
+            {
+                value = op.Run(args);
+            }
+            finally
+            {
+                OnnxOp.Room = null;
+            }
             values[op.Output] = value;
             held += value.Length;
             CheckHeld(op, held);

@@ -38,12 +38,28 @@ public abstract class OnnxOp
     /// rather than wrapped: Slice's "to the end" sentinel stays the largest value.</summary>
     private static long Saturated(float v) => v >= 9.2233720e18f ? long.MaxValue : v <= -9.2233720e18f ? long.MinValue : (long)v;
 
+    [ThreadStatic] private static bool t_limited;
+    [ThreadStatic] private static long t_room;
+
+    /// <summary>The values the graph run (or the load's constant folding) on this thread may still add to what it holds,
+    /// or null (no run: no limit but each value's own). <see cref="OnnxGraph"/> sets it around each op, so that an op that
+    /// knows its output's size before allocating it (<see cref="CheckValues"/>) refuses there, not after (a review: eight
+    /// folded 16000x16000 constants of a 582-byte model passed 6 GB, each under the per-value cap).</summary>
+    internal static long? Room
+    {
+        get => t_limited ? t_room : null;
+        set => (t_limited, t_room) = (value is not null, value ?? 0);
+    }
+
     /// <summary>Checks an output's size, computed from the shapes, before it is allocated: one error naming the op.</summary>
     private protected void CheckValues(IEnumerable<long> shape)
     {
         long n = 1;
         foreach (long d in shape) n = d == 0 || n == 0 ? 0 : n > Limits.StackMapValues / Math.Max(1, d) ? Limits.StackMapValues + 1 : n * d;
         if (n > Limits.StackMapValues) throw Error($"its output ({string.Join(", ", shape)}) is more than {Limits.StackMapValues} values");
+        if (Room is { } room && n > room)
+            throw Error($"its output ({string.Join(", ", shape)}) would bring the values held together past {Limits.StackPlanValues}, " +
+                        "the limit for a run's values and for a model's constants computed at load; run the model on a smaller input, or export it with smaller constants");
     }
 
     /// <summary>An axis attribute as an index into a value of <paramref name="rank"/> dimensions (negative counts from the

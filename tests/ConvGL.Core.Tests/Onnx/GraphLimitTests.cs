@@ -59,6 +59,35 @@ public class GraphLimitTests
         Assert.StartsWith(g.Ops[1].Where + ": the values computed up to this node hold 1073741825 values together, over the limit of 1073741824", e.Message);
     }
 
+    /// <summary>A review: each folded constant was capped at 2^29 values but not their total (eight 16000x16000
+    /// ConstantOfShapes of a 582-byte model passed 6 GB), and a run checked its cap after each value was allocated. A
+    /// run and the load's folding now tell each op the room left (OnnxOp.Room), and an op that computes its output's size
+    /// refuses before allocating past it: checked here on a ConstantOfShape with a small room (the real one is 2^30 values,
+    /// gigabytes to reach).</summary>
+    [Fact]
+    public void AnOpThatKnowsItsSize_RefusesBeforeAllocatingPastTheRoomLeft()
+    {
+        ModelProto m = ProtoBuilders.OneNode("ConstantOfShape");
+        m.Graph.Input[0] = new ValueInfoProto { Name = "x", Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = 7 } } };
+        OnnxOp op = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "c.onnx")).Ops[0];
+        var shape = new Tensor([4], [1f, 1f, 4f, 4f]);
+        try
+        {
+            OnnxOp.Room = 16;
+            Assert.Equal(16, op.Run([shape]).Length);
+            OnnxOp.Room = 15;
+            var e = Assert.Throws<ConvGLException>(() => op.Run([shape]));
+            Assert.Equal($"c.onnx: node 'n0' (ConstantOfShape): its output (1, 1, 4, 4) would bring the values held together past {Limits.StackPlanValues}, " +
+                         "the limit for a run's values and for a model's constants computed at load; run the model on a smaller input, or export it with smaller constants", e.Message);
+            OnnxOp.Room = null;
+            Assert.Equal(16, op.Run([shape]).Length);
+        }
+        finally
+        {
+            OnnxOp.Room = null;
+        }
+    }
+
     [Fact]
     public void StackFile_OverTheLayerCap_IsOneError()
     {
