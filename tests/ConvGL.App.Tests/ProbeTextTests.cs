@@ -55,6 +55,20 @@ public sealed class ProbeTextTests
         Assert.Equal(0, p.Difference);
     }
 
+    /// <summary>A window review: at --ui-scale 4 the probe strip kept the header and a window row and cut the result
+    /// line (out, GPU wrote, |diff|), the point of the probe. A cut keeps the result, with a line counting what is left out.</summary>
+    [Fact]
+    public void ACutProbeStrip_KeepsTheResultLines()
+    {
+        List<string> lines = ["header", "columns", "row 0", "row 1", "row 2", "sums", "result part 1", "result part 2"];
+        Assert.Equal(["header", "columns", "... 4 more lines: enlarge the window", "result part 1", "result part 2"],
+            HudText.CutKeepingTail(lines, 2, 5, 80));
+        Assert.Equal(["header", "... 5 more lines", "result part 1", "result part 2"], HudText.CutKeepingTail(lines, 2, 4, 20));
+        // No room for a line before the result and the count: the plain cut.
+        Assert.Equal(HudText.CutToLines(lines, 3, 80), HudText.CutKeepingTail(lines, 2, 3, 80));
+        Assert.Same(lines, HudText.CutKeepingTail(lines, 2, 8, 80));
+    }
+
     /// <summary>The CPU's value and what the GPU wrote print alike when they are equal: the window review saw "=
     /// -0.234393 (CPU ...)   GPU wrote -0.234394   |diff| 0.0e+0", .NET rounding the float to 7 significant digits
     /// (-0.2343935) before the format's 6 decimals. The float -0.23439348 is exactly -0.2343934774..., i.e. -0.234393.</summary>

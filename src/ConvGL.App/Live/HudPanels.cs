@@ -276,8 +276,11 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (strip.Height <= 0) return;
         List<string> lines = HudText.Wrap(probe ?? [ProbeHint], ProbeChars);
         int fits = Math.Max(1, (int)((strip.Height - LiveLayout.Margin - 8) / _hud.LineHeight));
-        // More than the strip holds (a small window at a large --ui-scale): the last line says how many are not shown.
-        if (lines.Count > fits) lines = HudText.CutToLines(lines, fits, ProbeChars);
+        // More than the strip holds (a small window at a large --ui-scale): a line says how many are not shown, and the
+        // result (the probe's last line: out, what the GPU wrote, |diff|) stays, the point of the probe (a window review:
+        // at --ui-scale 4 it was the line cut first).
+        if (lines.Count > fits)
+            lines = HudText.CutKeepingTail(lines, probe is { Count: > 1 } ? HudText.Wrap([probe[^1]], ProbeChars).Count : 0, fits, ProbeChars);
         _hud.Panel(strip.X + LiveLayout.Margin, strip.Y, lines, new SKColor(200, 240, 255), boldFirst: true);
     }
 

@@ -543,6 +543,19 @@ internal static class HudText
         return kept;
     }
 
+    /// <summary><paramref name="lines"/> cut to <paramref name="count"/> lines keeping their last <paramref name="tail"/>
+    /// (a probe's result: out, what the GPU wrote, |diff|), the cut lines before it counted in one line; where the tail
+    /// and a line before it do not fit, <see cref="CutToLines"/>.</summary>
+    public static List<string> CutKeepingTail(List<string> lines, int tail, int count, int chars)
+    {
+        if (lines.Count <= count) return lines;
+        int head = count - tail - 1;
+        if (tail <= 0 || head < 1) return CutToLines(lines, count, chars);
+        int left = lines.Count - tail - head;
+        string more = F($"... {left} more lines: enlarge the window");
+        return [.. lines.GetRange(0, head), more.Length <= chars ? more : Fit(F($"... {left} more lines"), chars), .. lines.GetRange(lines.Count - tail, tail)];
+    }
+
     /// <summary>Where a help line's description starts: continuation lines of a wrapped help line are indented to it.</summary>
     public const int HelpDescriptionColumn = 18;
 

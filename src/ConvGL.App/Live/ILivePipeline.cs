@@ -64,6 +64,8 @@ internal interface ILivePipeline : IDisposable
     (double Top, double Left, double Height, double Width)? InputCrop(int height, int width) => null;
     /// <summary>The convolution of layer i, or null when it is not a convolution (or is off).</summary>
     ConvView? Conv(int i);
+    /// <summary>Whether any layer is a convolution, on or off (a filter is one).</summary>
+    bool HasConvLayer => true;
     /// <summary>Layer i of a stack when it is on (the profile view lines a pool's output up with its input by it), else null.</summary>
     Core.Stacks.StackLayer? StackLayer(int i) => null;
     /// <summary>Runs every enabled layer on <see cref="Input"/> (C = <see cref="InputChannels"/>).</summary>

@@ -320,6 +320,8 @@ internal sealed class StackPipeline : ILivePipeline
     }
     public ConvView? Conv(int i) => _runner.Enabled[i] ? _convs[i] : null;
 
+    public bool HasConvLayer => _runner.Stack.Layers.Any(l => l is ConvLayer);
+
     public StackLayer? StackLayer(int i) => _runner.Enabled[i] ? _runner.Stack.Layers[i] : null;
 
     public string MapName(int layer, int channel)

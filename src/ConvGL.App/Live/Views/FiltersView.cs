@@ -157,7 +157,10 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         if (!context.HaveFrame) return;
         if (Layer < 0)
         {
-            hud.Label(area.X + 3, area.Y + 3, "filters: no conv layer is on");
+            // "no conv layer is on" read as if one were off on a stack that has none (a window review: attention).
+            hud.Label(area.X + 3, area.Y + 3, context.Pipeline.HasConvLayer
+                ? "filters: every conv layer is off (1-9 or 0 turn one on)"
+                : $"filters: the {context.Pipeline.Name} stack has no conv layer (this view shows a conv layer's kernels)");
             return;
         }
         ILivePipeline pipeline = context.Pipeline;

@@ -122,7 +122,17 @@ internal sealed class GridView(ViewContext context) : ILiveView
         int layer = context.State.Layer, enlarged = Enlarged;
         if (enlarged < 0)
         {
-            if (!HudText.MapLabelsFit(OutputRect.Height / _rows, hud.LineHeight)) return;
+            if (!HudText.MapLabelsFit(OutputRect.Height / _rows, hud.LineHeight))
+            {
+                // Cells too small for every label (ResNet18's 512 maps): the hovered map's alone, kept inside the picture
+                // (README: "hovering a map names it there"; a window review found it did not).
+                if (!HitTest(context.MouseX, context.MouseY, out TensorPoint hovered)) return;
+                PixelRect at = Cell(OutputRect, _cols, _rows, hovered.Channel);
+                string name = HudText.MapLabel(hovered.Channel, pipeline.MapName(layer, hovered.Channel));
+                float width = name.Length * hud.CharWidth + 8;
+                hud.Label(Math.Max(OutputRect.X, Math.Min(at.X + 3, OutputRect.X + OutputRect.Width - width)), Math.Max(OutputRect.Y, at.Y - hud.LineHeight), name);
+                return;
+            }
             int chars = HudText.CharsIn(OutputRect.Width / _cols - 12, hud.CharWidth);
             string[] labels = HudText.GridLabels(output.C, c => pipeline.MapName(layer, c), chars);
             for (int c = 0; c < output.C; c++)

@@ -477,7 +477,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         }
         if (Layer < 0)
         {
-            hud.Label(area.X + 3, area.Y + 3, "theorem: no conv layer is on");
+            // "no conv layer is on" read as if one were off on a stack that has none (a window review: attention).
+            hud.Label(area.X + 3, area.Y + 3, context.Pipeline.HasConvLayer
+                ? "theorem: every conv layer is off (1-9 or 0 turn one on)"
+                : $"theorem: the {context.Pipeline.Name} stack has no conv layer (this view takes a conv layer apart by the convolution theorem)");
             return;
         }
         if (!_ran) return;
