@@ -55,6 +55,16 @@ public sealed class ProbeTextTests
         Assert.Equal(0, p.Difference);
     }
 
+    /// <summary>A window review: a pin left outside the map after a smaller source was dropped said "(144, 91) channel 0 is
+    /// outside the output (16, 30, 50)" and nothing of the way out.</summary>
+    [Fact]
+    public void APinOutsideTheMap_SaysAClickUnpinsIt()
+    {
+        var p = new Probe(null!) { Valid = false, Layer = 4, X = 144, Y = 91, Why = "(144, 91) channel 0 is outside the output (16, 30, 50)" };
+        Assert.Equal("(144, 91) channel 0 is outside the output (16, 30, 50); a click unpins the probe", HudText.ProbeLines(p, pinned: true, _ => "")[1]);
+        Assert.Equal("(144, 91) channel 0 is outside the output (16, 30, 50)", HudText.ProbeLines(p, pinned: false, _ => "")[1]);
+    }
+
     /// <summary>A window review: at --ui-scale 4 the probe strip kept the header and a window row and cut the result
     /// line (out, GPU wrote, |diff|), the point of the probe. A cut keeps the result, with a line counting what is left out.</summary>
     [Fact]

@@ -834,7 +834,8 @@ internal static class HudText
         var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
         if (!p.Valid)
         {
-            lines.Add(p.Why ?? "");
+            // A pin left outside the map (a smaller source dropped, another stack) said nothing of the way out.
+            lines.Add((p.Why ?? "") + (pinned ? "; a click unpins the probe" : ""));
             return lines;
         }
         if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName, spotlight);
