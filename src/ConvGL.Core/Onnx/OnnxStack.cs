@@ -46,6 +46,13 @@ public static class OnnxStack
             }
             if (outputs.Length == 0 && graph.Inputs.Any(i => i.Name == name))
                 throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' is the model's input; name a node after it");
+            // A name '#' cannot carry (a review: a node named 'c,d' was "'#c' names no node ... did you mean 'e'?"): its
+            // output's name can.
+            if (outputs.Length == 0 && graph.Ops.FirstOrDefault(o => o.Node.Name != name &&
+                    (o.Node.Name.Trim() == name || (o.Node.Name.Contains(',') && o.Node.Name.Split(',').Any(part => part.Trim() == name)))) is { } odd)
+                throw new ConvGLException($"{src}: '#{ErrorText.Echo(name)}' names no node; node '{ErrorText.Echo(odd.Node.Name)}' has " +
+                                          (odd.Node.Name.Contains(',') ? "a ',' in its name, where '#' splits names" : "spaces around its name, which '#' trims") +
+                                          $": name its output '{ErrorText.Echo(odd.Output)}' instead");
             if (outputs.Length == 0)
             {
                 string guess = Kernels.KernelLibrary.DidYouMean(name, graph.Ops.Select(o => o.Node.Name).Where(n => n.Length > 0).Concat(graph.Ops.Select(o => o.Output)));

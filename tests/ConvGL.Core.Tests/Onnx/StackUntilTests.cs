@@ -80,6 +80,10 @@ public class StackUntilTests
         Assert.Equal(["conv", "relu"], StackCatalog.Load(path + "#r").Layers.Select(l => l.Type));
         Assert.Equal(["conv", "relu"], StackCatalog.Load(path + "#relu#2").Layers.Select(l => l.Type));
         Assert.Equal(["conv"], StackCatalog.Load(path + "#c").Layers.Select(l => l.Type));
+        // A node whose name holds ',' cannot be named after '#' (a review: "'#conv' names no node ... did you mean"):
+        // its output can, and the error says so.
+        e = Assert.Throws<ConvGLException>(() => StackCatalog.Load(path + "#conv,1"));
+        Assert.Equal($"{path}: '#conv' names no node; node 'conv,1' has a ',' in its name, where '#' splits names: name its output 'c' instead", e.Message);
     }
 
     /// <summary>The second review's cases: a refused node after a conv with a constant folded in (Mul by k) is pointed at the
