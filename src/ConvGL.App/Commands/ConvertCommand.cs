@@ -71,7 +71,7 @@ internal static class ConvertCommand
         string sidecar = Path.Combine(outDir, StackWriter.WeightsFileName(output));
         FileIdentity.CheckNotRead("convert", "OUT", output, ("model", path));
         FileIdentity.CheckNotRead("convert", "OUT's weights file", sidecar, ("model", path));
-        if (File.Exists(sidecar) && SafeTensors.TryReadMetadata(sidecar)?.GetValueOrDefault("written_by") != "convgl convert")
+        if (File.Exists(sidecar) && !WrittenByConvert(sidecar))
             throw new ConvGLException($"convert: '{ErrorText.Echo(sidecar)}' already exists and was not written by convgl convert, and convert writes OUT's " +
                                       "weights there; move it away or choose another OUT name (nothing was written)");
         Stack imported = hash > 0 ? StackCatalog.Load(model) : OnnxStack.Load(path);
@@ -90,6 +90,20 @@ internal static class ConvertCommand
             log.WriteLine($"note: the model's image preprocessing ({Describe(pre)}) is not part of a stack file: the written stack takes " +
                           $"its input as it is (give it a preprocessed .npy, or run images through --stack {ErrorText.Echo(model)})");
         return 0;
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a safetensors file whose metadata says convert wrote it (a file that
+    /// is none, or cannot be read, is the user's).</summary>
+    private static bool WrittenByConvert(string path)
+    {
+        try
+        {
+            return SafeTensors.ReadContent(path).Metadata.GetValueOrDefault("written_by") == "convgl convert";
+        }
+        catch (ConvGLException)
+        {
+            return false;
+        }
     }
 
     /// <summary>What an image preprocessing does, in words: "resized to 224x224, values x255, channels BGR, minus a mean image".</summary>

@@ -538,9 +538,15 @@ internal static class HudText
         count = Math.Max(1, count);
         if (lines.Count <= count) return lines;
         List<string> kept = lines.GetRange(0, count - 1);
-        string more = F($"... {lines.Count - count + 1} more lines: enlarge the window");
-        kept.Add(more.Length <= chars ? more : Fit(F($"... {lines.Count - count + 1} more lines"), chars));
+        kept.Add(MoreLines(lines.Count - count + 1, chars));
         return kept;
+    }
+
+    // The line that stands for the lines a cut leaves out, in at most `chars` characters.
+    private static string MoreLines(int left, int chars)
+    {
+        string more = F($"... {left} more lines: enlarge the window");
+        return more.Length <= chars ? more : Fit(F($"... {left} more lines"), chars);
     }
 
     /// <summary><paramref name="lines"/> cut to <paramref name="count"/> lines keeping their last <paramref name="tail"/>
@@ -551,9 +557,7 @@ internal static class HudText
         if (lines.Count <= count) return lines;
         int head = count - tail - 1;
         if (tail <= 0 || head < 1) return CutToLines(lines, count, chars);
-        int left = lines.Count - tail - head;
-        string more = F($"... {left} more lines: enlarge the window");
-        return [.. lines.GetRange(0, head), more.Length <= chars ? more : Fit(F($"... {left} more lines"), chars), .. lines.GetRange(lines.Count - tail, tail)];
+        return [.. lines.GetRange(0, head), MoreLines(lines.Count - tail - head, chars), .. lines.GetRange(lines.Count - tail, tail)];
     }
 
     /// <summary>Where a help line's description starts: continuation lines of a wrapped help line are indented to it.</summary>

@@ -418,39 +418,32 @@ internal sealed class LiveApp : IDisposable
             _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount, StripLinesOverLayers, LayoutConvs());
     }
 
-    // The enabled layers' convs, for one state of the layers (StripSignature).
+    // The layout's view of the layers, kept for one state of them (LayersSignature): the enabled convs, whose largest kernel
+    // panel the column is laid out for (HudPanels), and the strip's lines for the tallest layer, by the strip's characters.
     private List<ConvView> _layoutConvs = [];
-    private int _layoutConvsFor;
+    private readonly Dictionary<int, int> _stripLines = [];
+    private int? _layoutFor;
 
-    /// <summary>The convs of the enabled layers, whose largest kernel panel the column is laid out for (HudPanels).</summary>
+    /// <summary>The convs of the enabled layers, computed again only when the layers change (a reload, an option key,
+    /// another stack or source size: a rule's text names the maps' sizes).</summary>
     private List<ConvView> LayoutConvs()
     {
-        int key = StripSignature();
-        if (key == _layoutConvsFor && _layoutConvs.Count > 0) return _layoutConvs;
-        _layoutConvsFor = key;
+        int key = LayersSignature();
+        if (key == _layoutFor) return _layoutConvs;
+        _layoutFor = key;
+        _stripLines.Clear();
         _layoutConvs = [];
         for (int layer = 0; layer < Pipeline.LayerCount; layer++)
             if (Pipeline.Conv(layer) is { } conv) _layoutConvs.Add(conv);
         return _layoutConvs;
     }
 
-    // StripLinesOverLayers' answers for one state of the layers (StripSignature), by the strip's characters.
-    private readonly Dictionary<int, int> _stripLines = [];
-    private int _stripLinesFor;
-
     /// <summary>The probe strip's lines in <paramref name="chars"/> characters for the stack's tallest layer, so the strip
     /// keeps one height whichever layer is selected: a window review saw the picture move 11 rows under a still pointer
-    /// when ] stepped from edges' conv (7 lines) to its magnitude (3), and the probe then read another pixel. Computed again
-    /// only when the layers change (a reload, an option key, another stack or source size: a rule's text names the maps'
-    /// sizes) or the width does.</summary>
+    /// when ] stepped from edges' conv (7 lines) to its magnitude (3), and the probe then read another pixel. Kept with
+    /// <see cref="LayoutConvs"/> (asked first in the same layout).</summary>
     private int StripLinesOverLayers(int chars)
     {
-        int key = StripSignature();
-        if (_stripLinesFor != key)
-        {
-            _stripLines.Clear();
-            _stripLinesFor = key;
-        }
         if (_stripLines.TryGetValue(chars, out int lines)) return lines;
         for (int layer = 0; layer < Pipeline.LayerCount; layer++)
         {
@@ -460,8 +453,8 @@ internal sealed class LiveApp : IDisposable
         return _stripLines[chars] = lines;
     }
 
-    // What the strip's lines depend on: each layer's conv, its stack layer and its input's shape (no allocation).
-    private int StripSignature()
+    // What the layout's view of the layers depends on: each layer's conv, its stack layer and its input's shape (no allocation).
+    private int LayersSignature()
     {
         var h = new HashCode();
         h.Add(Pipeline);

@@ -58,34 +58,6 @@ public static class SafeTensors
         return Parse(BoundedFile.ReadAllBytes(path, Limits.SafeTensorsBytes, "safetensors file"), path);
     }
 
-    /// <summary>The <c>__metadata__</c> of a safetensors file, read from its header alone (not its tensors), or null where
-    /// the path is not a regular file or not a readable safetensors header (no error: callers ask "is this one of ours?").</summary>
-    public static IReadOnlyDictionary<string, string>? TryReadMetadata(string path)
-    {
-        try
-        {
-            if (!BoundedFile.IsRegularFile(path)) return null;
-            using FileStream stream = File.OpenRead(path);
-            Span<byte> length = stackalloc byte[8];
-            if (stream.ReadAtLeast(length, 8, throwOnEndOfStream: false) != 8) return null;
-            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(length);
-            if (headerLength > MaxHeaderBytes || (long)headerLength > stream.Length - 8) return null;
-            byte[] header = new byte[headerLength];
-            if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) != header.Length) return null;
-            using JsonDocument doc = JsonDocument.Parse(header);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(MetadataKey, out JsonElement m) ||
-                m.ValueKind != JsonValueKind.Object) return new Dictionary<string, string>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (JsonProperty p in m.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.String) metadata[p.Name] = p.Value.GetString()!;
-            return metadata;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Parses a whole safetensors file held in memory; <paramref name="source"/> names it in errors.</summary>
     public static SafeTensorsContent Parse(ReadOnlySpan<byte> file, string source)
     {

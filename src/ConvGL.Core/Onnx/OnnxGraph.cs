@@ -265,8 +265,7 @@ public sealed class OnnxGraph
             Tensor?[] args = op.Inputs.Select(n => n.Length == 0 ? null : initializers[n]).ToArray();
             try
             {
-                OnnxOp.Room = Limits.StackPlanValues - held;
-                Tensor value = op.Run(args);
+                Tensor value = RunHolding(op, args, held);
                 held += value.Length;
                 CheckHeld(op, held);
                 initializers[op.Output] = value;
@@ -275,10 +274,6 @@ public sealed class OnnxGraph
             catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
             {
                 throw new ConvGLException($"{op.Where}: {e.Message}", e);
-            }
-            finally
-            {
-                OnnxOp.Room = null;
             }
         }
         return kept;
@@ -394,16 +389,7 @@ public sealed class OnnxGraph
             // ops that compute a size check it against the room left (OnnxOp.Room). (A review: a Resize to 23000x23000
             // and two Relus peaked at 6 GB before the error, the cap passed by a whole value.)
             if (op is ActivationOp or UnaryOp && args is [{ } first, ..]) CheckHeld(op, held + first.Length);
-            Tensor value;
-            OnnxOp.Room = Limits.StackPlanValues - held;
-            try
-            {
-                value = op.Run(args);
-            }
-            finally
-            {
-                OnnxOp.Room = null;
-            }
+            Tensor value = RunHolding(op, args, held);
             values[op.Output] = value;
             held += value.Length;
             CheckHeld(op, held);
@@ -413,6 +399,21 @@ public sealed class OnnxGraph
             if (!values.ContainsKey(o.Name) && Initializers.TryGetValue(o.Name, out Tensor? constant))
                 values[o.Name] = constant;
         return values;
+    }
+
+    /// <summary>Runs <paramref name="op"/> with the room left beside the <paramref name="held"/> values (<see cref="OnnxOp.Room"/>),
+    /// so an op that knows its output's size refuses before allocating past the cap.</summary>
+    private static Tensor RunHolding(OnnxOp op, IReadOnlyList<Tensor?> args, long held)
+    {
+        OnnxOp.Room = Limits.StackPlanValues - held;
+        try
+        {
+            return op.Run(args);
+        }
+        finally
+        {
+            OnnxOp.Room = null;
+        }
     }
 
     /// <summary>A run keeps every value it computed (the intermediate maps are observable): together they may hold

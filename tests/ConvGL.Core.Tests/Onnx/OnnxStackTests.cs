@@ -98,11 +98,8 @@ public class OnnxStackTests
         ProtoBuilders.Node(g, "flat", "Flatten", ["x"], "f");
         ProtoBuilders.Node(g, "fc", "Gemm", ["f", "B"], "y");
         g.Output.Add(ProtoBuilders.Value("y"));
-        var m = new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new ConvGL.Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } };
         using var dir = new TempDir();
-        string path = dir.File("head.onnx");
-        File.WriteAllBytes(path, m.ToByteArray());
-        Stack stack = StackCatalog.Load(path);
+        Stack stack = LoadAsStack(g, dir, "head.onnx", out string path);
         Assert.Equal(new MapShape(3, 1, 1), StackPlan.Create(stack, 2, 2).Output); // 4 values: fits
         var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(stack, 3, 3));
         Assert.Equal($"{path}: node 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
@@ -114,6 +111,17 @@ public class OnnxStackTests
         e = Assert.Throws<ConvGLException>(() => StackPlan.Create(file, 3, 3));
         Assert.Equal("plain.json: layers[1] (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
     }
+
+    /// <summary><paramref name="g"/> as an opset-13 model file <paramref name="name"/> in <paramref name="dir"/>, imported
+    /// as a stack.</summary>
+    private static Stack LoadAsStack(ConvGL.Core.Onnx.Proto.GraphProto g, TempDir dir, string name, out string path)
+    {
+        var m = new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new ConvGL.Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } };
+        path = dir.File(name);
+        File.WriteAllBytes(path, m.ToByteArray());
+        return StackCatalog.Load(path);
+    }
+
     /// <summary>A review: a Reshape to (-1, K) or (1, K) imported as a flatten without K checked, so (-1, 256) of a
     /// (1, 3, 16, 16) map (three rows of 256 in ONNX) ran as one 768-value flatten and the Softmax after it took all 768
     /// (it sums to 1 where ONNX's three sum to 3). K is now the flatten's "values", checked when the stack is planned: (1,
@@ -133,11 +141,8 @@ public class OnnxStackTests
         ProtoBuilders.Node(g, "rs", "Reshape", ["x", "target"], "f");
         ProtoBuilders.Node(g, "sm", "Softmax", ["f"], "y");
         g.Output.Add(ProtoBuilders.Value("y"));
-        var m = new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new ConvGL.Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } };
         using var dir = new TempDir();
-        string path = dir.File("rows.onnx");
-        File.WriteAllBytes(path, m.ToByteArray());
-        Stack stack = StackCatalog.Load(path);
+        Stack stack = LoadAsStack(g, dir, "rows.onnx", out string path);
         var flatten = Assert.IsType<FlattenLayer>(stack.Layers[0]);
         Assert.Equal(k == -1 ? null : k, flatten.Values);
         Stack reloaded = StackFile.Parse(StackWriter.ToJson(stack), dir.File("rows.json"));
