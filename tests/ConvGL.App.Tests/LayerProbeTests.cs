@@ -44,6 +44,23 @@ public sealed class LayerProbeTests
             pipeline.Run();
             var probe = new Probe(context.Gl);
 
+            // The conv at its corners: the taps on the zero border are marked (the strip writes "pad 0"), the others not,
+            // and the sum is the reference's.
+            foreach ((int x, int y, bool[] pad) in new[]
+            {
+                (0, 0, new[] { true, true, true, true, false, false, true, false, false }),
+                (16, 12, new[] { false, false, true, false, false, true, true, true, true }),
+                (8, 6, new bool[9]),
+            })
+            {
+                probe.Take(pipeline, 0, 1, x, y);
+                Assert.True(probe.Valid, probe.Why);
+                Assert.Equal(pad, probe.ZeroPad[..9]);
+                Assert.Equal(cpu.Outputs[0][1, y, x], probe.Sum, 5);
+                string rows = string.Join("\n", HudText.ProbeLines(probe, false, _ => "gray"));
+                Assert.Equal(pad.Count(b => b), rows.Split("pad 0").Length - 1);
+            }
+
             // Leaky relu at a negative and a positive response: in as the conv's map, out as 0.1 x in or in.
             Tensor conv = cpu.Outputs[0];
             int nx = -1, px = -1;

@@ -171,6 +171,36 @@ public sealed class LayoutAndHudTextTests
         Assert.Equal(["/work/main/assets/", "  stacks/edges.json"], HudText.Wrap(["/work/main/assets/stacks/edges.json"], 20));
     }
 
+    /// <summary>A window review: in a 95 px column lines broke inside tokens ("[conv2d_l" / "iteral_winograd] ->") and at
+    /// 200x150 inside a number ("pass 27." / "4 ms"). At every width a number shorter than a line stays whole, and a
+    /// shader's name longer than a line breaks after an underscore or before its bracket.</summary>
+    [Fact]
+    public void Wrap_NeverSplitsANumber_AndBreaksLongNamesAtUnderscores()
+    {
+        string[] lines =
+        [
+            "ConvGL  fps: 45  pass 27.4 ms  render 3.25 ms  vsync on",
+            ">5 [x] conv [conv2d_literal_winograd] -> (16, 180, 320), direct 12.75 ms",
+            "[conv2d_depthwise] 3x3 reflect s1 d1 -> (3, 1080, 1920) 1234.5678",
+        ];
+        for (int width = 12; width <= 40; width++)
+            foreach (string line in lines)
+            {
+                List<string> wrapped = HudText.Wrap([line], width);
+                Assert.Equal(line.Replace(" ", ""), string.Concat(wrapped).Replace(" ", ""));
+                Assert.All(wrapped, l => Assert.True(l.Length <= width, l));
+                for (int i = 0; i + 1 < wrapped.Count; i++)
+                {
+                    string end = wrapped[i].Split(' ')[^1], start = wrapped[i + 1].TrimStart().Split(' ')[0];
+                    if (System.Text.RegularExpressions.Regex.Replace(line, " +", " ").Contains(end + " " + start, StringComparison.Ordinal)) continue; // at a space
+                    // Inside a token: never between two digits, only after _ , : ; / = or before a bracket.
+                    Assert.False(char.IsAsciiDigit(end[^1]) || char.IsAsciiDigit(start[0]), $"width {width}: '{wrapped[i]}' / '{wrapped[i + 1]}'");
+                    Assert.True("_,:;/=".Contains(end[^1]) || start[0] is '[' or '(', $"width {width}: '{wrapped[i]}' / '{wrapped[i + 1]}'");
+                }
+            }
+        Assert.Equal(["x [conv2d_", "  literal_", "  winograd]"], HudText.Wrap(["x [conv2d_literal_winograd]"], 12));
+    }
+
     [Theory]
     [InlineData(1024, 640, 420, 190)]
     [InlineData(320, 240, 420, 190)]

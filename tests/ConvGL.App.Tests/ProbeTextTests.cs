@@ -36,6 +36,22 @@ public sealed class ProbeTextTests
         ], lines);
     }
 
+    /// <summary>A window review: a conv probe on the zero border showed the border's taps as 0.0000, like real zeros of
+    /// the input. They read "pad 0" (the value the padding supplies), and their products stay 0.</summary>
+    [Fact]
+    public void ZeroBorderTaps_ReadPad0()
+    {
+        var p = new Probe(null!)
+        {
+            Valid = true, Layer = 0, Channel = 0, X = 0, Y = 0, KernelHeight = 2, KernelWidth = 2, InputChannels = 1, FirstInput = 0,
+            Window = [0, 0, 0, 4], Kernel = [1, 1, 1, -1], ZeroPad = [true, true, true, false],
+            ChannelSums = [-4], Bias = 0, Sum = -4, Gpu = -4,
+        };
+        List<string> lines = HudText.ProbeLines(p, pinned: false, _ => "gray");
+        Assert.Equal("   pad 0   pad 0  |      1      1  |  0.0000  0.0000", lines[2]);
+        Assert.Equal("   pad 0  4.0000  |      1     -1  |  0.0000 -4.0000", lines[3]);
+    }
+
     /// <summary>The live-window audit: a sum past float32's range printed gpu=Infinity cpu=1.75e39 and |diff| Infinity,
     /// though the CPU reference stores that sum as infinity too. The CPU value is the float32 the reference stores, and
     /// equal values (infinities included) differ by 0.</summary>

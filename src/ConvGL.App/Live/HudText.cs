@@ -869,7 +869,12 @@ internal static class HudText
         for (int i = i0; i < i0 + kh; i++)
         {
             sb.Clear();
-            for (int j = j0; j < j0 + kw; j++) sb.Append(WindowValue(p.Window[(c * p.KernelHeight + i) * p.KernelWidth + j], decimals));
+            for (int j = j0; j < j0 + kw; j++)
+            {
+                // A zero border's taps say so (the window review: they read 0.0000, like a real zero of the input).
+                int k = (c * p.KernelHeight + i) * p.KernelWidth + j;
+                sb.Append(k < p.ZeroPad.Length && p.ZeroPad[k] ? "   pad 0" : WindowValue(p.Window[k], decimals));
+            }
             sb.Append("  |");
             for (int j = j0; j < j0 + kw; j++) sb.Append(Tap(p.Kernel[(c * p.KernelHeight + i) * p.KernelWidth + j], exponent, tapDecimals));
             sb.Append("  |");
@@ -1197,6 +1202,11 @@ internal static class HudText
     /// <summary>A product in the probe's column: 4 decimals, and a value that rounds to zero as 0.0000, not -0.0000.</summary>
     public static string ProductText(double v) => F($"{(double.IsFinite(v) ? Math.Round(v, 4) + 0.0 : v),8:0.0000}");
 
+    // Whether position i (0 < i < text's length) is inside a number: between a digit and a digit or '.', or a '.' and a digit.
+    private static bool InNumber(string text, int i) =>
+        i > 0 && i < text.Length && (char.IsAsciiDigit(text[i - 1]) || text[i - 1] == '.') && (char.IsAsciiDigit(text[i]) || text[i] == '.')
+        && (char.IsAsciiDigit(text[i - 1]) || char.IsAsciiDigit(text[i]));
+
     /// <summary>Lines no wider than <paramref name="maxChars"/> characters: longer ones are broken at a space where
     /// one is near the limit (else at the limit) and continued indented by <paramref name="indent"/> (default two
     /// spaces), so no text runs off a panel.</summary>
@@ -1222,10 +1232,19 @@ internal static class HudText
                 if (cut <= 0 || (!first && cut < indent.Length) || word > maxChars - indent.Length)
                 {
                     // A word longer than a line (a kernel spec "gabor:theta=0,sigma=2.5,...", a file's path) breaks
-                    // after one of its commas, colons or slashes where one is in the second half of the line, else
+                    // after one of its commas, colons or slashes where one is past the line's first third, else
                     // at the limit.
-                    int punct = rest.LastIndexOfAny([',', ':', ';', '/'], maxChars - 2);
-                    cut = punct >= maxChars / 2 ? punct + 1 : maxChars;
+                    // A shader's name ("[conv2d_literal_winograd]") breaks after an underscore or before its bracket.
+                    int punct = rest.LastIndexOfAny([',', ':', ';', '/', '_', '='], maxChars - 2);
+                    int bracket = rest.LastIndexOfAny(['[', '('], maxChars - 1);
+                    cut = punct >= maxChars / 3 ? punct + 1 : bracket >= maxChars / 3 && bracket > (first ? 0 : indent.Length) ? bracket : maxChars;
+                    // Never inside a number ("pass 27." / "4 ms" at 200x150): before it, where it does not start the line.
+                    if (cut == maxChars && cut < rest.Length && InNumber(rest, cut))
+                    {
+                        int start = cut;
+                        while (start > 0 && InNumber(rest, start)) start--;
+                        if (start > (first ? 0 : indent.Length)) cut = start;
+                    }
                 }
                 result.Add(rest[..cut].TrimEnd());
                 rest = indent + rest[cut..].TrimStart();

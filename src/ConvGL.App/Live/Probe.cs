@@ -36,6 +36,9 @@ internal sealed class Probe(GL gl)
     /// <summary>A pool: [i, j] whether tap (i, j) of the window is in the image (the rest is padding, left out of a max,
     /// counted as 0 in an average that counts it).</summary>
     public bool[] Inside { get; internal set; } = new bool[9];
+    /// <summary>A convolution: [c, i, j] whether tap (i, j) reads the zero border (a value the padding supplies, not the
+    /// input's; the strip writes it "pad 0"). Empty when no tap does.</summary>
+    public bool[] ZeroPad { get; internal set; } = [];
     /// <summary>An average pool: what the sum is divided by (the taps counted).</summary>
     public int Divisor { get; internal set; }
     /// <summary>A pool's or activation's name as the strip writes it ("max pool 2x2", "relu").</summary>
@@ -140,6 +143,7 @@ internal sealed class Probe(GL gl)
         ConvGeometry g = ConvGeometry.Compute(input.H, input.W, kh, kw, o);
         (KernelHeight, KernelWidth, InputChannels, FirstInput) = (kh, kw, cpg, first);
         EnsureWindow(cpg * kh * kw);
+        if (ZeroPad.Length < cpg * kh * kw) ZeroPad = new bool[cpg * kh * kw];
         if (ChannelSums.Length < cpg) ChannelSums = new double[cpg];
         if (_row.Length < input.W) _row = new float[input.W];
         bool flip = o.Mode == ConvMode.Convolve;
@@ -164,7 +168,9 @@ internal sealed class Probe(GL gl)
                 {
                     int sx = Borders.Map(x * o.StrideX + j * o.DilationX - g.X.PadBefore, input.W, o.Border);
                     int k = (c * kh + i) * kw + j;
-                    Window[k] = sy < 0 || sx < 0 ? 0f : _row[sx];
+                    // Borders.Map gives -1 only for a zero border's taps outside the input.
+                    ZeroPad[k] = sy < 0 || sx < 0;
+                    Window[k] = ZeroPad[k] ? 0f : _row[sx];
                     int wi = flip ? kh - 1 - i : i, wj = flip ? kw - 1 - j : j;
                     Kernel[k] = w.Data[((channel * cpg + c) * kh + wi) * kw + wj];
                     partial += (double)Kernel[k] * Window[k];
