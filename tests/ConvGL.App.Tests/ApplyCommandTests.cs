@@ -299,6 +299,15 @@ public sealed class ApplyCommandTests : IDisposable
         { "infinity in the input array", ["inf.npy", "out.png", "--kernel", "box"], "'inf.npy' holds -" },
         { "output is the input", ["tiny.npy", "tiny.npy", "--kernel", "box"], "is the input 'tiny.npy'" },
         { "an empty array", ["empty.npy", "out.npy", "--kernel", "box"], "apply: 'empty.npy' has shape (3, 0, 16): an empty array" },
+        // A CLI review: sums past float32's range came out as infinities with no word, a PNG of them all white.
+        { "an output that overflows, to a PNG", ["ones.npy", "out.png", "--kernel", "big.txt"],
+          "apply: 16 of 16 output values overflow float32 (their sums pass 3.4e38), so a PNG has no range to show" },
+        // "--size 1000000" said "must be same, valid, full or a padding N >= 0".
+        { "a padding of seven digits", ["photo.png", "out.npy", "--kernel", "box", "--size", "1000000"], "a padding of 1000000 pixels is past the largest ConvGL takes (999999)" },
+        // "gaussian:" ran as the defaults while "gaussian:," was refused.
+        { "a colon and no parameters", ["photo.png", "out.npy", "--kernel", "gaussian:"], "kernel 'gaussian:': nothing after the ':'" },
+        // A folder that takes no files was named by the hidden temporary file's path (/proc: read-only even for root).
+        { "an output folder that takes no files", ["photo.png", "/proc/out.npy", "--kernel", "box"], "cannot write '/proc/out.npy': " },
         // A picture as NumPy holds it (a newcomer review: it ran as 30 maps of 40x3 and exited 0).
         { "an (H, W, C) picture", ["hwc.npy", "out.npy", "--kernel", "box"],
           "apply: 'hwc.npy' has shape (30, 40, 3), which reads as (H, W, C), the order NumPy, OpenCV and PIL give pictures; ConvGL takes (C, H, W): save np.transpose(a, (2, 0, 1)) instead, a (3, 30, 40) array" },
@@ -314,6 +323,8 @@ public sealed class ApplyCommandTests : IDisposable
         File.WriteAllText(P("ragged.txt"), "1 2 3\n4 5 6\n7 8\n");
         File.WriteAllText(P("word.txt"), "1 2\none 2\n");
         Npy.Write(P("tiny.npy"), Tensor.Chw(1, 3, 3));
+        Npy.Write(P("ones.npy"), new Tensor([1, 4, 4], Enumerable.Repeat(1f, 16).ToArray()));
+        File.WriteAllText(P("big.txt"), "1e38 1e38\n1e38 1e38\n");
         Npy.Write(P("empty.npy"), new Tensor([3, 0, 16]));
         Npy.Write(P("k3.npy"), new Tensor([1, 3, 3]));
         Npy.Write(P("five.npy"), Tensor.Chw(5, 4, 4));
@@ -335,8 +346,23 @@ public sealed class ApplyCommandTests : IDisposable
         Assert.True(lines.Length == 1, $"expected one line on stderr: {context}");
         Assert.StartsWith("convgl: ", lines[0]);
         Assert.Contains(mentions, lines[0]);
+        Assert.DoesNotContain(".convgl-", lines[0]);
         Assert.Equal(before, Files());
         Assert.Empty(r.Stdout);
+    }
+
+    /// <summary>A CLI review: finite input and kernel whose sums pass float32's range wrote infinities with exit 0 and no
+    /// word. An .npy keeps them (the true float32 result), and stderr says how many and why.</summary>
+    [Fact]
+    public void Apply_AnOverflowingOutput_ToNpy_IsWritten_AndSaysSo()
+    {
+        Npy.Write(P("ones.npy"), new Tensor([1, 2, 2], [1, 1, 1, 1]));
+        File.WriteAllText(P("big.txt"), "1e38 1e38\n1e38 1e38\n");
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "apply", "ones.npy", "out.npy", "--kernel", "big.txt", "--border", "replicate");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal($"convgl: apply: 4 of 4 output values overflow float32 (their sums pass 3.4e38): written to out.npy as infinities; scale the kernel or the input down for finite values",
+            r.Stderr.Trim());
+        Assert.All(Npy.Read(P("out.npy")).Data, v => Assert.Equal(float.PositiveInfinity, v));
     }
 
     [Fact]

@@ -171,9 +171,12 @@ public sealed class FeaturesCommandTests : IDisposable
         Assert.Equal("mine", File.ReadAllText(Path.Combine(outDir, "notes.txt")));
         Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
 
-        // A folder that takes no files (/proc refuses even root): a clear error naming --out, not an internal one.
+        // A folder that takes no files (/proc refuses even root): a clear error naming --out and the folder, found before
+        // the maps are computed, not an internal one naming the hidden folder (a CLI review).
         e = Assert.Throws<ConvGLException>(() => Features(P("in.npy"), "--stack", "edges", "--out", "/proc/convgl-features"));
-        Assert.Contains("cannot write --out /proc/convgl-features", e.Message);
+        Assert.StartsWith("features: --out /proc/convgl-features: cannot write in '/proc' (", e.Message);
+        Assert.EndsWith("; choose a folder you can write to (nothing was written)", e.Message);
+        Assert.DoesNotContain(".convgl-", e.Message);
         Assert.False(Directory.Exists("/proc/convgl-features"));
     }
 

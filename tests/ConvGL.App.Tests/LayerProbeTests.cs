@@ -59,6 +59,8 @@ public sealed class LayerProbeTests
                 Assert.Equal(cpu.Outputs[0][1, y, x], probe.Sum, 5);
                 string rows = string.Join("\n", HudText.ProbeLines(probe, false, _ => "gray"));
                 Assert.Equal(pad.Count(b => b), rows.Split("pad 0").Length - 1);
+                // Stride and dilation 1: (x, y) says where the window is; the header does not repeat it.
+                Assert.Null(probe.Reach);
             }
 
             // Leaky relu at a negative and a positive response: in as the conv's map, out as 0.1 x in or in.
@@ -533,6 +535,42 @@ public sealed class LayerProbeTests
                     Assert.True(HudText.Wrap(HudText.ProbeLines(probe, true, c => "Convolution249:~", chars, pipeline.MapName), chars).Count
                                 <= HudText.LayerProbeStripLines(stack.Layers[layer], chars), $"layer {layer} at {chars} characters");
                 }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>A teaching review: a strided, dilated conv's probe showed its taps side by side, with no sign that they lie
+    /// 2 pixels apart or where the window starts. The header says it: output (x, y) reads rows y s - pad + i d. Every
+    /// position is still the reference's, and the zero border's taps read "pad 0".</summary>
+    [Fact]
+    public void StridedDilatedConv_Probe_SaysWhereItsWindowLies()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-layer-probe-").FullName;
+        try
+        {
+            string file = Path.Combine(dir, "s.json");
+            File.WriteAllText(file, """
+                { "name": "s", "input": "gray", "layers": [
+                  { "type": "conv", "kernels": ["sobel-x"], "stride": 2, "dilation": [2, 3], "padding": 2, "border": "zero" } ] }
+                """);
+            var rng = new Random(12_0707);
+            var image = Tensor.Chw(1, 11, 13);
+            for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
+            using var run = new Probed(file, image);
+            run.AssertEveryPosition(0, ProbeKind.Conv, 1e-5, 2e-5);
+            // Output (3, 2): rows 2 * 2 - 2 = 2 .. 2 + 2 * 2 = 6, columns 3 * 2 - 2 = 4 .. 4 + 2 * 3 = 10.
+            run.Probe.Take(run.Pipeline, 0, 0, 3, 2);
+            Assert.Equal((2, 4, 2, 3), run.Probe.Reach);
+            Assert.Equal("probe: layer 1, out channel 0, (x 3, y 2): window at input rows 2..6, cols 4..10, taps 2 rows and 3 columns apart",
+                HudText.ProbeLines(run.Probe, false, _ => "gray")[0]);
+            // Output (0, 0): its window starts in the padding, at row and column -2.
+            run.Probe.Take(run.Pipeline, 0, 0, 0, 0);
+            Assert.Equal((-2, -2, 2, 3), run.Probe.Reach);
+            Assert.Equal([true, true, true, true, false, false, true, false, false], run.Probe.ZeroPad[..9]);
         }
         finally
         {

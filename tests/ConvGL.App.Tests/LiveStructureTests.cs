@@ -153,6 +153,9 @@ public sealed class LiveStructureTests
         Assert.Equal("pass\u00A01.750\u00A0ms\u00A0GPU", HudText.PassText(false, 0, 0.5, 1.25));
         Assert.Equal(["pass\u00A012.3\u00A0ms", "  (llvmpipe,", "  glFinish)"], HudText.Wrap([HudText.PassText(true, 12.34, 5, 1)], 13));
         Assert.Equal("pass: timing...", HudText.PassText(false, 0, null, 3));
+        // A still picture's one run says it is the first (its programs built in it), not a frame's cost.
+        Assert.Equal("first\u00A0pass\u00A0740.1\u00A0ms (llvmpipe, glFinish)", HudText.PassText(true, 740.1, null, 0, first: true));
+        Assert.Equal("ConvGL  94 fps  first\u00A0pass\u00A0740.1\u00A0ms", HudText.ShortStatus("ConvGL  94 fps  first\u00A0pass\u00A0740.1\u00A0ms (llvmpipe, glFinish)  vsync on"));
     }
 
     [Fact]

@@ -49,6 +49,13 @@ public sealed class ProbeTextTests
         };
         List<string> lines = HudText.ProbeLines(p, pinned: false, _ => "gray");
         Assert.Equal("   pad 0   pad 0  |      1      1  |  0.0000  0.0000", lines[2]);
+        // Where the window lies: at stride 2 with a pad of 1 and dilation 3 on x, output (0, 0) reads rows -1..0 and
+        // columns -1..2 (taps 3 apart), all but the last of them padding.
+        p.Reach = (-1, -1, 1, 3);
+        Assert.Equal("probe: layer 1, out channel 0, (x 0, y 0): window at input rows -1..0, cols -1..2, taps 1 row and 3 columns apart",
+            HudText.ProbeLines(p, pinned: false, _ => "gray")[0]);
+        p.Reach = (4, 6, 2, 2);
+        Assert.EndsWith("window at input rows 4..6, cols 6..8, taps 2 apart", HudText.ProbeLines(p, pinned: false, _ => "gray")[0], StringComparison.Ordinal);
         Assert.Equal("   pad 0  4.0000  |      1     -1  |  0.0000 -4.0000", lines[3]);
     }
 
@@ -235,15 +242,19 @@ public sealed class ProbeTextTests
                         ChannelSums = Enumerable.Repeat(-9.87654, inputs).ToArray(), Sum = -98.7654321, Gpu = -98.76543f, Bias = -1.5f,
                     };
                     foreach (Func<int, string> name in new Func<int, string>[] { c => $"Convolution249:{c}", c => $"a map name far longer than any strip shows {c}" })
-                    {
-                        List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, name, chars), chars);
-                        Assert.True(lines.Count <= HudText.ProbeStripLines(true, k, k, chars, inputs),
-                            $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {HudText.ProbeStripLines(true, k, k, chars, inputs)} reserved:\n{string.Join('\n', lines)}");
-                    }
+                        foreach (bool strided in new[] { false, true })
+                        {
+                            // A strided, dilated layer's header says where the window lies (stride 2, dilation 2 at the far corner).
+                            p.Reach = strided ? (1079 * 2 - k + 1, 1919 * 2 - k + 1, 2, 2) : null;
+                            List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, name, chars), chars);
+                            int reserved = HudText.ProbeStripLines(true, k, k, chars, inputs, reach: strided);
+                            Assert.True(lines.Count <= reserved, $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {reserved} reserved:\n{string.Join('\n', lines)}");
+                        }
                 }
         // A wide strip reserves what it always did; a narrow one more.
         Assert.Equal(3 + 4, HudText.ProbeStripLines(true, 3, 3, 200));
         Assert.Equal(3 + 5, HudText.ProbeStripLines(true, 3, 3, 86, 1)); // the bias line takes two
+        Assert.Equal(3 + 6, HudText.ProbeStripLines(true, 3, 3, 86, 1, reach: true)); // and a strided layer's header two
         Assert.True(HudText.ProbeStripLines(true, 3, 3, 86, 64) > 3 + 5);
         foreach (int k in new[] { 2, 3, 7, 15 })
             for (int chars = 40; chars <= 200; chars += 3)

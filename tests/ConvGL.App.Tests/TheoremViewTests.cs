@@ -24,6 +24,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
             "max |direct - FFT| = 1.01e-06 <= tolerance 1.12e-04: equal (float32 rounding)",
             "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
             "  max|out| = 0.984, S = sum|w| = 1, M = max|in| = 1",
+            "inverse(product) is a circular correlation over the frame; the frame holds the whole padded input, so the outputs read never wrap",
         ], TheoremView.PanelLines(f, "gaussian:15 B"));
         // Above the tolerance the legend says so, loudly.
         string over = TheoremView.PanelLines(f with { MaxDifference = 2e-4 }, "x")[1];
@@ -85,12 +86,14 @@ public sealed class TheoremViewTests(DisplayFixture display)
     public void BinAndScanlineLines_SayMagnitudesPhasesAndTheDifference()
     {
         // In = 3 + 4i: |In| 5 at atan2(4, 3) = 53.13 deg; K = -1: 1 at 180 deg; P = In conj(K) = -3 - 4i: 5 at -126.87 deg.
-        Assert.Equal("frequency (ky -2, kx 5) in the 768x384 frame: In 5 at 53 deg, K 1 at 180 deg, P = In conj(K) 5 at -127 deg",
+        Assert.Equal("frequency (ky -2, kx 5) = (-0.005, 0.007) cycles/pixel in the 768x384 frame: In 5 at 53 deg, K 1 at 180 deg, P = In conj(K) 5 at -127 deg",
             TheoremView.BinLine(-2, 5, 384, 768, new Complex(3, 4), new Complex(-1, 0), new Complex(-3, -4)));
         Assert.Equal("scanline: input 2 row 17 correlated with kernel row 4 as applied (its centre), N = 1024: max |direct - FFT| 4.4e-16",
             TheoremView.ScanlineLine(17, 2, 1024, 4.44e-16, 4, 9));
         Assert.Equal("scanline: input 0 row (zero border) correlated with kernel row 0 as applied (its centre row is zero), N = 64: max |direct - FFT| 0.0e+00",
             TheoremView.ScanlineLine(-1, 0, 64, 0, 0, 3));
+        // An even kernel's row kH / 2 is the lower of its two middle rows, not a centre.
+        Assert.Contains("kernel row 1 as applied (its middle row, the lower of two)", TheoremView.ScanlineLine(3, 0, 64, 0, 1, 2), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -110,6 +110,25 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(Directory.Exists("/proc/convgl-trained"));
     }
 
+    /// <summary>A CLI review: a folder (or a device) where one of the run's files goes was found only after the whole
+    /// training; every output name is checked before the first epoch.</summary>
+    [Theory]
+    [InlineData("learned.json", "it is a folder; give a file name")]
+    [InlineData("learned-curve.png", "it is a folder; give a file name")]
+    [InlineData("learned.safetensors", "it is a device, FIFO or socket, not a file")]
+    public void Train_AnOutputFileThatCannotBeWritten_IsFoundBeforeTraining(string file, string mentions)
+    {
+        string run = Path.Combine(_dir, "run");
+        Directory.CreateDirectory(run);
+        if (file.EndsWith(".safetensors", StringComparison.Ordinal)) File.CreateSymbolicLink(Path.Combine(run, file), "/dev/null");
+        else Directory.CreateDirectory(Path.Combine(run, file));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--epochs", "1", "--samples", "60", "--test-samples", "20", "--size", "12", "--out", "run");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith($"convgl: train: cannot write '{Path.Combine("run", file)}': {mentions}", r.Stderr);
+        Assert.EndsWith("(nothing was trained)", r.Stderr.Trim());
+        Assert.DoesNotContain("epoch", r.Stdout);
+    }
+
     /// <summary>The quick audit: a --preview through a link to the run's curve (dangling before the run) or through a
     /// linked --out folder replaced the curve; it is compared where the write really lands.</summary>
     [Fact]

@@ -175,7 +175,12 @@ public sealed class ViewMathTests
             double x = px + 0.5, y = cell.Y + cell.Height / 2;
             // tensor.frag: the cell's fraction, then the map's.
             double u = (x - r.X) / r.Width * cols, inCell = u - Math.Floor(u), inMap = (inCell - 0.5 * inset) / (1 - inset);
-            if (inMap < 0 || inMap >= 1) continue; // the gutter
+            if (inMap < 0 || inMap >= 1)
+            {
+                // The gutter: no map (it probed the nearest map's edge pixel).
+                Assert.False(GridView.CellHit(r, x, y, cols, rows, cols * rows, w, h, out _, inset), $"screen x {px} is in the gutter");
+                continue;
+            }
             int drawn = Math.Clamp((int)(inMap * w), 0, w - 1);
             seen.Add(drawn);
             Assert.True(GridView.CellHit(r, x, y, cols, rows, cols * rows, w, h, out TensorPoint p, inset));
@@ -515,11 +520,12 @@ public sealed class ViewMathTests
         Assert.Equal(new byte[] { 255, 128, 128, 128, 128, 1 }, Reds(KernelImage.Strip(w, null, new ConvOptions())));
         // Convolve: the sum multiplies the window's top-left pixel by the last tap, so the picture is rotated 180 degrees.
         Assert.Equal(new byte[] { 1, 128, 128, 128, 128, 255 }, Reds(KernelImage.Strip(w, null, new ConvOptions { Mode = ConvMode.Convolve })));
-        // Dilation 2 on x: 2 rows of 5 pixels, the skipped input pixels dark.
+        // Dilation 2 on x: 2 rows of 5 pixels, the skipped input pixels weights of 0 (mid-grey): a dilated kernel is the
+        // kernel with zeros between its taps (they were drawn dark, which this scale reads as a large negative weight).
         var dilated = new ConvOptions { DilationX = 2 };
         Assert.Equal((2, 5), KernelImage.Drawn(w, dilated));
-        byte s = KernelImage.Skipped;
-        Assert.Equal(new byte[] { 255, s, 128, s, 128, 128, s, 128, s, 1 }, Reds(KernelImage.Strip(w, null, dilated)));
+        Assert.Equal(new byte[] { 255, 128, 128, 128, 128, 128, 128, 128, 128, 1 }, Reds(KernelImage.Strip(w, null, dilated)));
+        Assert.Equal(KernelImage.Skipped, KernelImage.Level(0, 1));
         // From a review: a gray model's channel order is [0]; its first conv may still read 3 maps (x.repeat(1, 3, 1, 1)),
         // drawn in RGB order (it indexed order[1] and crashed the filters view). A BGR order [2, 1, 0] swaps red and blue.
         var rgb = new Tensor([1, 3, 1, 1], [1, 0, -1]);

@@ -60,6 +60,8 @@ internal static class Parsers
         "valid" => (PaddingMode.Valid, 0),
         "full" => (PaddingMode.Full, 0),
         _ when Natural(s, out int pad) => (PaddingMode.Explicit, pad),
+        // More digits than any padding ConvGL takes (the review: "--size 1000000" said "must be ... a padding N >= 0").
+        _ when s.Length > 6 && s.All(char.IsAsciiDigit) => throw new ConvGLException($"a padding of {s} pixels is past the largest ConvGL takes (999999): the output would pass every map limit; use less padding"),
         _ => throw new ConvGLException($"must be same, valid, full or a padding N >= 0, got '{s}'"),
     };
 

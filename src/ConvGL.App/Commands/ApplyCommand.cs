@@ -138,7 +138,22 @@ internal static class ApplyCommand
         if (args.GetValue(Verbose) && ran is not null && ran.Detail != choice.Detail && ran.Algorithm == choice.Algorithm)
             Console.Error.WriteLine($"algorithm as run on the gpu: {ran}");
 
-        // 4. The output, atomically.
+        // 4. The output, atomically. Finite inputs and kernels can still sum past float32's range (a review: 1e38 taps
+        // gave infinities with no word, and a PNG of them came out all white): a PNG has no range to show then, and an
+        // .npy is written with the count said.
+        int overflowed = 0;
+        foreach (float v in result.Data) if (!float.IsFinite(v)) overflowed++;
+        if (overflowed > 0)
+        {
+            string what = string.Create(CultureInfo.InvariantCulture, $"{overflowed} of {result.Length} output values overflow float32 (their sums pass 3.4e38)");
+            if (png)
+            {
+                progress.Dispose();
+                throw new ConvGLException($"apply: {what}, so a PNG has no range to show; write .npy to keep the infinities, or scale the kernel or the input down (nothing was written)");
+            }
+            progress.Interrupt();
+            Console.Error.WriteLine($"convgl: apply: {what}: written to {output} as infinities; scale the kernel or the input down for finite values");
+        }
         progress.Report(1, $"writing {Path.GetFileName(output)}");
         if (png) ImageIO.SavePng(output, result, PngScalingFor(result, kernel));
         else Npy.Write(output, result);

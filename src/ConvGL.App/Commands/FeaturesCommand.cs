@@ -279,6 +279,11 @@ internal static partial class FeaturesCommand
     {
         if (File.Exists(dir))
             throw new ConvGLException($"features: --out {dir} is {(BoundedFile.IsRegularFile(dir) ? "a file" : "a device, FIFO or socket")}; give a folder");
+        // The dump goes into a hidden folder beside --out: a parent that takes no files is found before the compute (a
+        // review: after it, with the hidden folder's name in .NET's message).
+        string parent = Path.GetDirectoryName(Path.GetFullPath(dir)) ?? dir;
+        if (!Directory.Exists(parent)) throw new ConvGLException($"features: the parent folder of --out {dir} does not exist");
+        OutputFolder.CheckWritable(parent, $"features: --out {dir}", "nothing was written");
         if (!Directory.Exists(dir)) return;
         foreach ((string role, string? path) in new[] { ("INPUT", input), ("stack file", stackFile) })
             if (path is not null && File.Exists(path) && FileIdentity.Inside(path, dir))

@@ -154,7 +154,11 @@ internal static partial class TrainCommand
 
         // Make sure the outputs can be written before spending a minute training; the folders themselves are made
         // only when the files go down (an interrupted run leaves no empty folder behind).
-        CheckWritable(dir, "--out");
+        OutputFolder.CheckWritable(dir, "train: --out", "nothing was trained");
+        // And the files it will write there: a folder, a device or a read-only file under one of their names was found
+        // only after the training (a review: the whole run, 85 s to minutes, then the error).
+        foreach (string own in new[] { name + ".safetensors", name + ".json", name + "-curve.png" })
+            CheckOutputFile(Path.Combine(dir, own));
         if (preview is not null)
         {
             if (Directory.Exists(preview)) throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is a folder; give a .png file name");
@@ -164,7 +168,8 @@ internal static partial class TrainCommand
             foreach (string own in new[] { name + ".safetensors", name + ".json", name + "-curve.png" })
                 if (string.Equals(AtomicFile.WrittenAt(sheet), AtomicFile.WrittenAt(Path.Combine(dir, own)), StringComparison.Ordinal))
                     throw new ConvGLException($"train: --preview '{ErrorText.Echo(preview)}' is the run's own {own} in --out; give the sample sheet another name (nothing was trained)");
-            CheckWritable(Path.GetDirectoryName(sheet)!, "--preview");
+            OutputFolder.CheckWritable(Path.GetDirectoryName(sheet)!, "train: --preview", "nothing was trained");
+            CheckOutputFile(preview);
         }
 
         string invocation = Invocation(config, dir, name);
@@ -229,26 +234,15 @@ internal static partial class TrainCommand
         return 0;
     }
 
-    /// <summary>Whether files can be made in <paramref name="dir"/>, or (when it does not exist yet) in the nearest folder
-    /// above it that does: a file is created there and removed (a read-only folder or file system, and a folder the
-    /// user may not write, are found before the training, not after it).</summary>
-    private static void CheckWritable(string dir, string option)
+    private static void CheckOutputFile(string path)
     {
-        string full = Path.GetFullPath(dir), existing = full;
-        while (!Directory.Exists(existing))
-        {
-            if (File.Exists(existing)) throw new ConvGLException($"train: {option} needs the folder '{existing}', which is a file; choose another folder");
-            existing = Path.GetDirectoryName(existing) ?? throw new ConvGLException($"train: {option} '{dir}': no folder of it exists");
-        }
-        string probe = Path.Combine(existing, $".convgl-write-check.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
-            File.Delete(probe);
+            AtomicFile.Check(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ConvGLException e)
         {
-            throw new ConvGLException($"train: {option}: cannot write in '{existing}' ({e.Message}); choose a folder you can write to (nothing was trained)", e);
+            throw new ConvGLException($"train: {e.Message} (nothing was trained)", e);
         }
     }
 

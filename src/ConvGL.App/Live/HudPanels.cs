@@ -187,7 +187,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// <summary>The probe strip's lines for one layer in <paramref name="chars"/> characters: a conv's kernel rows and its
     /// wrapped sums, or (<paramref name="formulaLines"/>) another layer's rule written out.</summary>
     public static int StripLinesFor(ConvView? conv, Func<int, int>? formulaLines, int chars) =>
-        Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, chars, conv?.Weight.Shape[1] ?? 1),
+        Math.Max(HudText.ProbeStripLines(conv is not null, conv?.Weight.Shape[2] ?? 0, conv?.Weight.Shape[3] ?? 0, chars, conv?.Weight.Shape[1] ?? 1,
+                conv is not null && HudText.ShowsReach(conv.Options)),
             formulaLines?.Invoke(chars) ?? 0);
 
     /// <summary>The window pixels the view's content takes fitted into <paramref name="picture"/> (compared in pixels: a
@@ -263,9 +264,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             y += _hud.ColourBar(x, y, Layout.Side.Width - 2 * LiveLayout.Margin, colourBar) + 6;
         ColumnRect = new PixelRect(Layout.Side.X, 0, Layout.Side.Width, y - 6);
         view.DrawLabels(_hud, Layout.Picture);
-        // The probe hint would peek out under the help; a probe's numbers stay, under the picture. In the column (a wide,
-        // low window) the centred help covers the strip's first lines, and the column's panels are not drawn either.
-        if ((probe is not null || !help) && !(help && Layout.StripBeside)) DrawProbe(probe);
+        // While the help is shown the strip is not drawn either: the centred help covered part of it and its last line
+        // (and the glyphs at its left edge) showed around the overlay (a window review).
+        if (!help) DrawProbe(probe);
         HelpRect = help ? DrawHelp(width, height) : null;
         _hud.End();
     }

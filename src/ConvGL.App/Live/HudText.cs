@@ -184,8 +184,10 @@ internal static class HudText
     /// <summary>The pass figure: GPU timer queries (the conversion's <paramref name="timerMs"/> plus the layers' own
     /// <paramref name="layersMs"/>) on a GPU, the glFinish wall clock on a software rasteriser, "timing..." until
     /// the first query result is in.</summary>
-    public static string PassText(bool software, double softwareMs, double? timerMs, double layersMs) =>
-        software ? F($"pass{Nb}{softwareMs:0.0}{Nb}ms (llvmpipe, glFinish)")
+    /// <paramref name="first"/>: the figure is the stack's first run, programs built in it where they were not cached (a
+    /// still picture runs once, and its "pass 740 ms" read as if every frame took that long: a window review).
+    public static string PassText(bool software, double softwareMs, double? timerMs, double layersMs, bool first = false) =>
+        software ? F($"{(first ? $"first{Nb}" : "")}pass{Nb}{softwareMs:0.0}{Nb}ms (llvmpipe, glFinish)")
         : timerMs is { } ms ? F($"pass{Nb}{ms + layersMs:0.000}{Nb}ms{Nb}GPU") : "pass: timing...";
 
     /// <summary>One layer's line in the info panel: selected marker, the layer's number from 1 (the toggle key for
@@ -568,15 +570,19 @@ internal static class HudText
     /// "showing" line for large kernels, the sums, in a strip of <paramref name="chars"/> characters, where the long lines
     /// (header, sums, the bias line) wrap as their widest likely text would (<see cref="ProbeTail"/>). It depends only on
     /// the layer and the strip's width, never on the pointer, so the picture does not jump while the mouse moves.</summary>
-    public static int ProbeStripLines(bool conv, int kh, int kw, int chars = int.MaxValue, int inputs = 64) =>
-        !conv ? 2 : Math.Min(kh, MaxTaps) + (kh > MaxTaps || kw > MaxTaps ? 1 : 0) + WrappedLines(ProbeTail(kw, chars, inputs), chars);
+    public static int ProbeStripLines(bool conv, int kh, int kw, int chars = int.MaxValue, int inputs = 64, bool reach = false) =>
+        !conv ? 2 : Math.Min(kh, MaxTaps) + (kh > MaxTaps || kw > MaxTaps ? 1 : 0) + WrappedLines(ProbeTail(kw, chars, inputs, reach), chars);
+
+    /// <summary>Whether a conv probe's header says where its window lies (<see cref="Probe.Reach"/>): under a stride or a
+    /// dilation, where the output's (x, y) alone does not say which input pixels the window's rows hold.</summary>
+    public static bool ShowsReach(ConvOptions o) => o.StrideY > 1 || o.StrideX > 1 || o.DilationY > 1 || o.DilationX > 1;
 
     // A conv probe's lines that can outgrow a narrow strip, each slot's forms at their widest likely length (a 4-digit
     // position, 16-character channel names, signs on every number): the header (with the "showing" note where the
     // strip cuts the kernel's columns), the columns' heading, the sums over the input channels (named for up to 3, else
     // 6 numbers; a total for more than one) and the bias line. The strip reserves what the widest form of each wraps to;
     // the rows never wrap (ProbeLines shows the columns that fit).
-    private static string[][] ProbeTail(int kw, int chars, int inputs)
+    private static string[][] ProbeTail(int kw, int chars, int inputs, bool reach)
     {
         const string name = " Convolution249:~ -00.0000";
         string sums = inputs <= 3
@@ -585,7 +591,8 @@ internal static class HudText
         bool cut = kw <= MaxTaps && (chars - 6) / 23 < kw;
         return
         [
-            ["probe (pinned): layer 52, out channel 511, (x 1919, y 1079)" + (cut ? "  (showing the centre 5x5 of 7x7)" : "")],
+            ["probe (pinned): layer 52, out channel 511, (x 1919, y 1079)" + (reach ? ": window at input rows 3837..3841, cols 7677..7681, taps 2 apart" : "") +
+                (cut ? "  (showing the centre 5x5 of 7x7)" : "")],
             ["input window (channel 511: Convolution249:~)  kernel as applied       products"],
             [sums],
             ["+ bias -0.0000 = -00.000000 (CPU, from the GPU's input)   GPU wrote -00.000000   |diff| 1.0e-12"],
@@ -843,6 +850,11 @@ internal static class HudText
             return lines;
         }
         if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName, spotlight);
+        // Where the window lies in the input, so stride, padding and dilation show (a teaching review: the window read as a
+        // compact block whatever its taps' spacing): rows and columns below 0 or past the input are padding.
+        if (p.Reach is { } r)
+            lines[0] += F($": window at input rows {r.Y0}..{r.Y0 + (p.KernelHeight - 1) * r.DY}, cols {r.X0}..{r.X0 + (p.KernelWidth - 1) * r.DX}") +
+                (r.DY == 1 && r.DX == 1 ? "" : r.DY == r.DX ? F($", taps {r.DY} apart") : F($", taps {r.DY} row{(r.DY == 1 ? "" : "s")} and {r.DX} column{(r.DX == 1 ? "" : "s")} apart"));
         var sb = new StringBuilder();
         const int c = 0;
         // A row is 8 characters a tap for the window, 7 for the kernel, 8 for the products, and two "  |" separators.

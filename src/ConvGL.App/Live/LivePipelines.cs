@@ -33,6 +33,8 @@ internal sealed class LivePipelines : IDisposable
     // The filter the window opened on when it is not in Filters (a kernel file, gaussian:9), for f from a stack.
     private string? _offListFilter;
     private double _softwarePassMs;
+    // Whether that figure is the current pipeline's first run (its programs built in it where not cached).
+    private bool _softwarePassFirst;
     // The source's frame size: stacks are planned for it when opened (and re-planned when it changes).
     private (int Height, int Width) _sourceSize;
     private Action<int>? _afterLayer;
@@ -145,7 +147,7 @@ internal sealed class LivePipelines : IDisposable
             }
             if (_context.IsSoftware) gl.Finish();
             double passMs = Stopwatch.GetElapsedTime(passStart).TotalMilliseconds;
-            if (_context.IsSoftware) _softwarePassMs = passMs;
+            if (_context.IsSoftware) (_softwarePassMs, _softwarePassFirst) = (passMs, _runsOfCurrent == 0);
             _messages.ClearRunError();
             // The window froze for it: say why, once (not in a scripted run: its stderr is for what went wrong).
             if (++_runsOfCurrent == 1 && !_scripted && SlowFirstRun(passMs, _context.IsSoftware, _context.TuneConvPlans) is { } slow) Flash(slow);
@@ -174,7 +176,7 @@ internal sealed class LivePipelines : IDisposable
     public string PassText()
     {
         _timer.Poll();
-        return HudText.PassText(_context.IsSoftware, _softwarePassMs, _timer.LastMilliseconds, LayersMilliseconds());
+        return HudText.PassText(_context.IsSoftware, _softwarePassMs, _timer.LastMilliseconds, LayersMilliseconds(), _softwarePassFirst);
     }
 
     // The layers' own GPU times, when the pipeline measures them (then the pass timer covered the conversion only).

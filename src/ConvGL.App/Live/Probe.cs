@@ -39,6 +39,10 @@ internal sealed class Probe(GL gl)
     /// <summary>A convolution: [c, i, j] whether tap (i, j) reads the zero border (a value the padding supplies, not the
     /// input's; the strip writes it "pad 0"). Empty when no tap does.</summary>
     public bool[] ZeroPad { get; internal set; } = [];
+    /// <summary>A strided or dilated convolution: where its window lies in the input (top row and left column, negative in
+    /// the padding) and how far apart its taps are: out (y, x) reads rows y s - pad_top + i d (the strip's rows show the
+    /// taps side by side whatever their spacing). Null at stride and dilation 1, where (x, y) says it, and for hand-made probes.</summary>
+    public (int Y0, int X0, int DY, int DX)? Reach { get; internal set; }
     /// <summary>An average pool: what the sum is divided by (the taps counted).</summary>
     public int Divisor { get; internal set; }
     /// <summary>A pool's or activation's name as the strip writes it ("max pool 2x2", "relu").</summary>
@@ -180,6 +184,7 @@ internal sealed class Probe(GL gl)
             total += partial;
         }
         Bias = conv.Bias?[channel] ?? 0f;
+        Reach = HudText.ShowsReach(o) ? (y * o.StrideY - g.Y.PadBefore, x * o.StrideX - g.X.PadBefore, o.DilationY, o.DilationX) : null;
         Sum = (float)total;
         Span<float> one = stackalloc float[1];
         Read(output, one, (channel * output.H + y) * output.W + x);

@@ -47,9 +47,16 @@ public static class AtomicFile
                     }
                     KeepMode(full, temp);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (UnauthorizedAccessException e)
                 {
-                    throw new ConvGLException($"cannot write '{path}': {e.Message}", e);
+                    // The hidden temporary file's name means nothing to the user (a review: "Access to the path
+                    // '.../.convgl-28761-954b0269dbd54e41.tmp' is denied"): the folder is what they can change.
+                    throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': the folder '{ErrorText.Echo(dir)}' does not let you create files " +
+                                              "(permission denied); choose a folder you can write to", e);
+                }
+                catch (IOException e)
+                {
+                    throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {e.Message.Replace(temp, dir, StringComparison.Ordinal)}", e);
                 }
             }
             foreach ((string temp, string full, string shown) in temps)
@@ -73,6 +80,11 @@ public static class AtomicFile
             }
         }
     }
+
+    /// <summary>Refuses, before any work, a path a later <see cref="Write"/> would refuse for what it names: a folder, a
+    /// device, FIFO or socket, a file this user may not write (a command that computes for minutes checks its outputs
+    /// first: `train` found a folder named like its weights file only after training).</summary>
+    public static void Check(string path) => CheckTarget(path, Target(path));
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

@@ -162,7 +162,14 @@ public static class KernelLibrary
     {
         var values = def.Parameters.Select(p => p.Default).ToArray();
         var given = new bool[values.Length];
-        if (args.Trim().Length == 0) return values;
+        if (args.Trim().Length == 0)
+        {
+            // "gaussian:" with nothing after the colon was taken as the defaults, "gaussian:," refused (a review):
+            // a colon promises parameters.
+            if (spec.Contains(':', StringComparison.Ordinal))
+                throw new ConvGLException($"kernel '{spec}': nothing after the ':'; give parameters ({ParameterList(def)}) or drop the ':' for the defaults");
+            return values;
+        }
         int position = 0;
         bool namedSeen = false;
         foreach (string raw in args.Split(','))

@@ -178,8 +178,10 @@ internal sealed class GridView(ViewContext context) : ILiveView
         int col = (int)u, row = (int)v;
         int channel = row * cols + col;
         if (channel >= maps) return false;
-        // Within the map drawn in the cell (tensor.frag's inMap); the gutter names the nearest edge pixel.
+        // Within the map drawn in the cell (tensor.frag's inMap). The gutter between maps is no map (it probed the nearest
+        // edge pixel: a window review).
         double mu = (u - col - 0.5 * inset) / (1 - inset), mv = (v - row - 0.5 * inset) / (1 - inset);
+        if (mu < 0 || mu >= 1 || mv < 0 || mv >= 1) return false;
         point = new TensorPoint(Math.Clamp((int)Math.Floor(mu * w), 0, w - 1), Math.Clamp((int)Math.Floor(mv * h), 0, h - 1), channel);
         return true;
     }

@@ -32,9 +32,10 @@ internal static class KernelImage
     public static (int H, int W) Drawn(Tensor weight, ConvOptions? options) =>
         ((weight.Shape[2] - 1) * (options?.DilationY ?? 1) + 1, (weight.Shape[3] - 1) * (options?.DilationX ?? 1) + 1);
 
-    /// <summary>The level of an input pixel a dilated kernel skips: darker than any weight's grey ramp shows next to
-    /// it (the kernel panel writes it as '.').</summary>
-    public const byte Skipped = 24;
+    /// <summary>The level of an input pixel a dilated kernel skips: mid-grey, a weight of 0, which is what it is (a dilated
+    /// kernel is the kernel with zeros between its taps, as the theorem view transforms it; the kernel panel writes it
+    /// '.'). It was grey 24, which this scale reads as a weight of -0.81 times the largest (a teaching review).</summary>
+    public const byte Skipped = 128;
 
     /// <summary>Every output channel's kernel of <paramref name="weight"/> (C_out, C_in, kH, kW) as tightly packed
     /// RGBA, as <paramref name="options"/> apply it (null: as stored): rotated 180 degrees under convolve (the taps the

@@ -387,7 +387,9 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public static string ScanlineLine(int inputRow, int inputChannel, int frame, double maxDifference, int kernelRow, int kernelHeight)
     {
         string row = inputRow < 0 ? "(zero border)" : inputRow.ToString(CultureInfo.InvariantCulture);
-        string which = kernelRow == kernelHeight / 2 ? "its centre" : "its centre row is zero";
+        // An even kernel has two middle rows; kH / 2 is the lower one (a teaching review: 2x2 said "its centre").
+        string middle = kernelHeight % 2 == 1 ? "its centre" : "its middle row, the lower of two";
+        string which = kernelRow == kernelHeight / 2 ? middle : kernelHeight % 2 == 1 ? "its centre row is zero" : "its middle rows are zero";
         return F($"scanline: input {inputChannel} row {row} correlated with kernel row {kernelRow} as applied ({which}), N = {frame}: max |direct - FFT| {maxDifference:0.0e+00}");
     }
 
@@ -398,7 +400,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     {
         static string Polar(string name, Complex z) => F($"{name} {z.Magnitude:G3} at {z.Phase * 180 / Math.PI:0} deg");
         string p = inputs > 1 ? F($"P = sum of {inputs} In_c conj(K_c)") : "P = In conj(K)";
-        return F($"frequency (ky {ky}, kx {kx}) in the {fw}x{fh} frame: {Polar("In", input)}, {Polar("K", kernel)}, {Polar(p, product)}");
+        // The bin in cycles per pixel too (ky / H, kx / W), the unit of the spectra's axes.
+        return F($"frequency (ky {ky}, kx {kx}) = ({(double)ky / fh:0.###}, {(double)kx / fw:0.###}) cycles/pixel in the {fw}x{fh} frame: {Polar("In", input)}, {Polar("K", kernel)}, {Polar(p, product)}");
     }
 
     /// <summary>The legend's lines (pure: a unit test holds them): what is compared, max |direct - FFT| against the
@@ -409,6 +412,8 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         F($"max |direct - FFT| = {f.MaxDifference:0.00e+00} {(f.Within ? "<=" : ">")} tolerance {f.Tolerance:0.00e+00}: {(f.Within ? "equal (float32 rounding)" : "OUTSIDE THE TOLERANCE")}"),
         "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
         F($"  max|out| = {f.MaxAbsResult:G3}, S = sum|w|{(bias != 0 ? " + |b|" : "")} = {f.KernelAbsSum:G3}, M = max|in| = {f.MaxAbsInput:G3}"),
+        // The lesson the frame's size carries (a teaching review: the view never said "circular").
+        "inverse(product) is a circular correlation over the frame; the frame holds the whole padded input, so the outputs read never wrap",
     ];
 
     /// <summary>The six maps' labels (pure): the FFT result is the product's inverse (read at the stride where it is

@@ -1,0 +1,35 @@
+using ConvGL.Core;
+
+namespace ConvGL.App.Commands;
+
+/// <summary>Checks, before a command computes, that its output folder takes files.</summary>
+internal static class OutputFolder
+{
+    /// <summary>Whether files can be made in <paramref name="dir"/>, or (when it does not exist yet) in the nearest folder
+    /// above it that does: a file is created there and removed (a read-only folder or file system, and a folder the
+    /// user may not write, are found before the work, not after it). <paramref name="what"/> starts the error
+    /// ("train: --out"), <paramref name="after"/> ends it ("nothing was trained").</summary>
+    public static void CheckWritable(string dir, string what, string after)
+    {
+        string full = Path.GetFullPath(dir), existing = full;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing)) throw new ConvGLException($"{what} needs the folder '{ErrorText.Echo(existing)}', which is a file; choose another folder");
+            existing = Path.GetDirectoryName(existing) ?? throw new ConvGLException($"{what} '{ErrorText.Echo(dir)}': no folder of it exists");
+        }
+        string probe = Path.Combine(existing, $".convgl-write-check.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+            File.Delete(probe);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConvGLException($"{what}: cannot write in '{ErrorText.Echo(existing)}' (permission denied); choose a folder you can write to ({after})", e);
+        }
+        catch (IOException e)
+        {
+            throw new ConvGLException($"{what}: cannot write in '{ErrorText.Echo(existing)}' ({e.Message.Replace(probe, existing, StringComparison.Ordinal)}); choose a folder you can write to ({after})", e);
+        }
+    }
+}
