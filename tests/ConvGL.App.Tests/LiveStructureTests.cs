@@ -37,8 +37,12 @@ public sealed class LiveStructureTests
         Assert.Equal([0, 4, 3, 0], new[] { LivePipelines.Step(-1, +1, 5), LivePipelines.Step(-1, -1, 5), LivePipelines.Step(4, -1, 5), LivePipelines.Step(4, +1, 5) });
 
         s.Enlarged = 2;
+        s.Pin(35, 5, 0);
         s.NewPipeline(4);
         Assert.Equal((4, 0, -1), (s.Layer, s.Channel, s.Enlarged));
+        Assert.True(s.Pinned); // another filter: the pin stays (maps of the source's size)
+        s.NewPipeline(2, unpin: true);
+        Assert.False(s.Pinned); // another stack: a map coordinate names another place there
     }
 
     [Fact]

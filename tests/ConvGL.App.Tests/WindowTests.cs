@@ -559,6 +559,30 @@ public sealed class WindowTests(DisplayFixture display)
         }
     }
 
+    /// <summary>A window review: in a 300x1000 window the side column was ~95 px wide (every line wrapped, inside words) and
+    /// the picture 186 px wide, with hundreds of empty rows. A portrait window puts the column under the picture, across
+    /// the width: the picture takes the width, the panels stand between it and the probe strip, nothing overlaps.</summary>
+    [Fact]
+    public void PortraitWindow_PutsTheColumnUnderThePicture()
+    {
+        foreach (string[] args in new[]
+        {
+            new[] { "--stack", "deep", "--layer", "5", "--probe", "40,30" },
+            ["--filter", "sobel-x", "--view", "split", "--probe", "150,60"],
+        })
+        {
+            WindowProcess.Result r = Run(["--size", "300x1000", "--source", $"scene:{SceneW}x{SceneH}", "--frames", Frames.ToString(CultureInfo.InvariantCulture), .. args]);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Area picture = Area.Of(r), side = Area.Of(r, "side"), column = Area.Of(r, "column"), bottom = Area.Of(r, "bottom");
+            string all = $"{string.Join(' ', args)}: {r.Stdout}";
+            Assert.True(picture.W == 300 && picture.X == 0 && picture.Y == 0, all);
+            Assert.True(side.X == 0 && side.W == 300 && side.Y >= picture.Y + picture.H, all);
+            Assert.True(column.H > 0 && column.Y >= side.Y && column.Y + column.H <= side.Y + side.H + 1, all);
+            Assert.True(bottom.Y >= side.Y + side.H && bottom.Y + bottom.H == 1000 && bottom.W == 300, all);
+            Assert.True(Area.Of(r, "view").W >= 280, $"the picture does not take the width: {all}");
+        }
+    }
+
     /// <summary>The panels dock beside the picture and the probe below it: the picture's area and theirs never overlap,
     /// nothing of the view is drawn outside the picture's area, and i (panels hidden) gives the picture the width back.</summary>
     [Fact]

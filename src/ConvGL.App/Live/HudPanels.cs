@@ -87,6 +87,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
         Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content);
+        Layout = ColumnBelowWhereLarger(Layout, width, height, content);
         if (conv is null) _kernel = [];
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
         // A column too narrow for the status line in two lines (a small window at a large --ui-scale) gets its short
@@ -158,6 +159,21 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (ColumnHeight(beside.Side.Width, withMessage: false) > beside.Side.Height
             && (beside.Side.Height < layout.Side.Height || beside.Side.Width < layout.Side.Width)) return layout;
         return DrawnArea(beside.Picture, content) >= DrawnArea(layout.Picture, content) * 1.1f ? beside : layout;
+    }
+
+    /// <summary>In a portrait window the column goes under the picture, across the width (<see cref="LiveLayout.ColumnBelow"/>),
+    /// where its panels (a passing message left out: it must not move the picture) fit under a picture that keeps at
+    /// least a quarter of the height, and the picture comes out at least 10% larger in area than beside the column.</summary>
+    private LiveLayout ColumnBelowWhereLarger(LiveLayout layout, int width, int height, Func<PixelRect, (int Width, int Height)> content)
+    {
+        if (height <= width || layout.Side.Width <= 0 || layout.StripBeside) return layout;
+        float strip = layout.Bottom.Height;
+        float room = height - strip - ColumnHeight(width, withMessage: false);
+        if (room < height * 0.25f) return layout;
+        var area = new PixelRect(0, 0, width, room);
+        (int cw, int ch) = content(area);
+        LiveLayout below = LiveLayout.ColumnBelow(width, height, MathF.Ceiling(area.Fit(Math.Max(1, cw), Math.Max(1, ch)).Height), strip);
+        return DrawnArea(below.Picture, content) >= DrawnArea(layout.Picture, content) * 1.1f ? below : layout;
     }
 
     // ReservedKernel's answer, for the list of convs, the channel and the text size it was chosen for.
@@ -252,7 +268,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     public void Redraw(int width, int height, ILiveView view, List<string>? probe, bool help, ColourBar? colourBar = null)
     {
         _hud.Begin(width, height);
-        float x = Layout.Side.X + LiveLayout.Margin, y = LiveLayout.Margin;
+        float x = Layout.Side.X + LiveLayout.Margin, y = Layout.Side.Y + LiveLayout.Margin;
         // An error or message first, at the top of the column: in a small window the info panel alone can fill the
         // column, and what went wrong (a broken stack or shader on disk) must stay in sight. While the help is shown the
         // info and kernel panels are not drawn: the help would cover most of them and leave their edges showing beside it.
@@ -262,7 +278,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (_kernel.Count > 0 && !help) y += _hud.Panel(x, y, _kernel) + 6;
         if (_colourBarTitle is not null && colourBar is not null && !help)
             y += _hud.ColourBar(x, y, Layout.Side.Width - 2 * LiveLayout.Margin, colourBar) + 6;
-        ColumnRect = new PixelRect(Layout.Side.X, 0, Layout.Side.Width, y - 6);
+        ColumnRect = new PixelRect(Layout.Side.X, Layout.Side.Y, Layout.Side.Width, y - 6 - Layout.Side.Y);
         view.DrawLabels(_hud, Layout.Picture);
         // While the help is shown the strip is not drawn either: the centred help covered part of it and its last line
         // (and the glyphs at its left edge) showed around the overlay (a window review).

@@ -36,8 +36,24 @@ internal sealed record LiveLayout(PixelRect Picture, PixelRect Side, PixelRect B
             new PixelRect(pw, Math.Max(1, height - stripHeight), sideWidth, stripHeight));
     }
 
+    /// <summary>The layout of a portrait window: the picture across the whole width at the top
+    /// (<paramref name="pictureHeight"/> tall), the column's panels under it across the width, the probe strip
+    /// (<paramref name="stripHeight"/>) at the foot. A side column there was ~95 px wide in a 300x1000 window, every line
+    /// wrapped, and the picture 186 px wide (a window review).</summary>
+    public static LiveLayout ColumnBelow(float width, float height, float pictureHeight, float stripHeight)
+    {
+        float ph = Math.Clamp(pictureHeight, 1, Math.Max(1, height - stripHeight - 1));
+        return new LiveLayout(
+            new PixelRect(0, 0, width, ph),
+            new PixelRect(0, ph, width, Math.Max(1, height - stripHeight - ph)),
+            new PixelRect(0, height - stripHeight, width, stripHeight)) { Below = true };
+    }
+
+    /// <summary>Whether the column stands under the picture (<see cref="ColumnBelow"/>).</summary>
+    public bool Below { get; init; }
+
     /// <summary>Whether the probe strip stands in the side column (<see cref="StripInColumn"/>).</summary>
-    public bool StripBeside => Bottom.Height > 0 && Side.Width > 0 && Bottom.X == Side.X;
+    public bool StripBeside => !Below && Bottom.Height > 0 && Side.Width > 0 && Bottom.X == Side.X;
 
     /// <summary>This layout with the column moved left against the picture where the picture, fitted to its area,
     /// leaves that area wider than it needs (a tall picture, as the profile and stacked split views draw, in a wide

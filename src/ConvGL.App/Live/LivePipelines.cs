@@ -233,11 +233,12 @@ internal sealed class LivePipelines : IDisposable
         try
         {
             ILivePipeline next = create();
+            bool filters = Current is FilterPipeline && next is FilterPipeline;
             Current.Dispose();
             Current = next;
             _messages.ClearRunError();
             _messages.FileError = null;
-            _state.NewPipeline(Current.DefaultLayer);
+            _state.NewPipeline(Current.DefaultLayer, unpin: !filters);
         }
         catch (Exception e) when (e is ConvGLException or GpuException)
         {

@@ -61,11 +61,16 @@ internal sealed class ViewState
     }
 
     /// <summary>After a new filter or stack: its <see cref="ILivePipeline.DefaultLayer"/>, channel 0, the whole grid.</summary>
-    public void NewPipeline(int layer)
+    /// <summary>Another filter or stack: its default layer, channel 0, the grid whole. <paramref name="unpin"/>: a pin is
+    /// a map coordinate, which names another place on another stack's maps (a window review: pinned on attention's sun at
+    /// (35, 5), `s` to deep left it on (35, 5) of a 4x-pooled map, in the sky); between two filters (maps of the source's
+    /// size) it stays, so `f` compares kernels at one pixel.</summary>
+    public void NewPipeline(int layer, bool unpin = false)
     {
         Layer = layer;
         Channel = 0;
         Enlarged = -1;
+        if (unpin) Pinned = false;
         Changed();
     }
 
