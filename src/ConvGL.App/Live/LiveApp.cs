@@ -597,7 +597,8 @@ internal sealed class LiveApp : IDisposable
     public void SelectLayer(int delta) => _state.SelectLayer(delta, Pipeline.LayerCount);
     public void SelectChannel(int delta) => _state.SelectChannel(delta, Pipeline.OutputChannels(_state.Layer));
     public void CycleFilter(int delta) => _pipelines.CycleFilter(delta);
-    public void CycleStack(int delta) => _pipelines.CycleStack(delta);
+    // The title says what is loading while the load holds the window (the frame after it sets the stack's own title).
+    public void CycleStack(int delta) => _pipelines.CycleStack(delta, name => _window.Title = _title = $"ConvGL - loading {name} ...");
     public void ToggleMode() => _pipelines.ToggleMode();
     public void CycleBorder(int delta) => _pipelines.CycleBorder(delta);
     public void ChangeStride(int delta) => _pipelines.ChangeStride(delta);

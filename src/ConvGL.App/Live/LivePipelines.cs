@@ -213,7 +213,9 @@ internal sealed class LivePipelines : IDisposable
         Switch(() => new FilterPipeline(_context, Filters[_filterIndex], keep));
     }
 
-    public void CycleStack(int delta)
+    /// <summary>The next (previous) shipped stack; <paramref name="loading"/> hears its name first, before the load that
+    /// blocks the window (ResNet18's ~2 s: the title named the previous stack meanwhile, a window review).</summary>
+    public void CycleStack(int delta, Action<string>? loading = null)
     {
         if (_stacks.Count == 0)
         {
@@ -221,6 +223,7 @@ internal sealed class LivePipelines : IDisposable
             return;
         }
         if (Current is not FilterPipeline || _stackIndex < 0) _stackIndex = Step(_stackIndex, delta, _stacks.Count);
+        loading?.Invoke(_stacks[_stackIndex]);
         Switch(() => new StackPipeline(_context, _stacks[_stackIndex], _sourceSize));
     }
 
