@@ -304,8 +304,8 @@ public static class OnnxReader
                 data[i] = t.DataType switch
                 {
                     Float => BinaryPrimitives.ReadSingleLittleEndian(b),
-                    Int32 => BinaryPrimitives.ReadInt32LittleEndian(b),
-                    Int64 => BinaryPrimitives.ReadInt64LittleEndian(b),
+                    Int32 => Exact(BinaryPrimitives.ReadInt32LittleEndian(b), context, i),
+                    Int64 => Exact(BinaryPrimitives.ReadInt64LittleEndian(b), context, i),
                     Double => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
                     Bool => b[0] != 0 ? 1f : 0f,
                     _ => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
@@ -331,12 +331,20 @@ public static class OnnxReader
             {
                 Float => t.FloatData[i],
                 Double => (float)t.DoubleData[i],
-                Int64 => t.Int64Data[i],
-                Int32 => t.Int32Data[i],
+                Int64 => Exact(t.Int64Data[i], context, i),
+                Int32 => Exact(t.Int32Data[i], context, i),
                 Bool => t.Int32Data[i] != 0 ? 1f : 0f,
                 _ => (float)BitConverter.UInt16BitsToHalf((ushort)t.Int32Data[i]),
             };
         }
         return new Tensor(shape, values);
     }
+
+    /// <summary>An integer as the float32 ConvGL holds it, exact up to 2^24. A size, axis or index between 2^24 and
+    /// 2^31 - 1 that float32 cannot hold (16777217) would be used rounded, silently (a review): one error. Past that only
+    /// sentinels occur ("to the end": INT32_MAX, INT64_MAX) and values that are clamped, which rounding does not change.</summary>
+    private static float Exact(long v, string context, int i) =>
+        v is > 1 << 24 and < int.MaxValue or < -(1 << 24) and > -int.MaxValue && (long)(float)v != v
+            ? throw new ConvGLException($"{context}: entry {i} is {v}, which ConvGL's float32 values cannot hold exactly (integers are exact up to 16777216): a size or index that large is not supported")
+            : v;
 }

@@ -167,6 +167,32 @@ public class OnnxReaderTests
         Assert.Equal("m.onnx: node 'c0' (Conv): input 'W' is stored as INT64; Conv takes float weights (FLOAT, DOUBLE or FLOAT16): export the model again", e.Message);
     }
 
+    /// <summary>A review: INT64 parameters are held as float32, and one above 2^24 that float32 cannot hold (a Reshape to
+    /// (1, 16777217)) was used rounded. It is one error naming the tensor and the entry, from int64_data and raw_data alike;
+    /// the "to the end" sentinels (INT64_MAX, INT32_MAX) and exact large values still load.</summary>
+    [Fact]
+    public void AnInteger_Float32CannotHold_IsOneError_SentinelsLoad()
+    {
+        foreach (bool raw in new[] { false, true })
+        {
+            ModelProto With(params long[] values)
+            {
+                var s = new TensorProto { Name = "shape", DataType = 7 };
+                s.Dims.Add(values.Length);
+                if (raw) s.RawData = Google.Protobuf.ByteString.CopyFrom(values.SelectMany(BitConverter.GetBytes).ToArray());
+                else s.Int64Data.AddRange(values);
+                var node = new NodeProto { Name = "r0", OpType = "Reshape", Input = { "x", "shape" }, Output = { "y" } };
+                var graph = new GraphProto { Name = "g", Node = { node }, Initializer = { s }, Input = { ProtoBuilders.Value("x", 1, 1, 8, 8) }, Output = { ProtoBuilders.Value("y", 1, 64) } };
+                return new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+            }
+            var e = Assert.Throws<ConvGLException>(() => OnnxReader.Parse(With(1, 16_777_217).ToByteArray(), "m.onnx"));
+            Assert.Contains("entry 1 is 16777217, which ConvGL's float32 values cannot hold exactly", e.Message);
+            Assert.Contains("'shape'", e.Message);
+            // Exact ones load: 2^24 + 2 and the sentinels (rounded, and saturated where they are read).
+            OnnxReader.Parse(With(1, 16_777_218, long.MaxValue, int.MaxValue, long.MinValue).ToByteArray(), "m.onnx");
+        }
+    }
+
     [Fact]
     public void AGraphWithoutOutputs_IsOneError()
     {
