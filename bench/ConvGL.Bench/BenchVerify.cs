@@ -60,6 +60,28 @@ internal static class BenchVerify
         return new(true, string.Create(CultureInfo.InvariantCulture, $"verified on 2 corner crops ({compared} values, max abs err {worst:0.0e0})"));
     }
 
+    /// <summary>Every value of the GPU's output against the peer's (<paramref name="peerName"/>), both already checked
+    /// against the reference on the corners: |gpu - peer| &lt;= 1e-4 + 1e-4 |peer|, the corners' tolerance.</summary>
+    public static Verification Agree(Tensor gpu, Tensor peer, string peerName)
+    {
+        if (!gpu.Shape.SequenceEqual(peer.Shape))
+            return new(false, $"the GPU's output is {gpu.ShapeString}, the {peerName} peer's {peer.ShapeString}");
+        double worst = 0;
+        for (int i = 0; i < gpu.Length; i++)
+        {
+            float got = gpu.Data[i], want = peer.Data[i];
+            double err = Math.Abs((double)got - want);
+            if (!(err <= Abs + Rel * Math.Abs(want)))
+            {
+                int plane = gpu.Rank >= 2 ? gpu.Shape[^1] * gpu.Shape[^2] : 1, w = gpu.Rank >= 1 ? gpu.Shape[^1] : 1;
+                return new(false, string.Create(CultureInfo.InvariantCulture,
+                    $"output (c={i / plane}, y={i % plane / w}, x={i % w}) is {got:G9} on the GPU, {want:G9} from {peerName}, abs diff {err:G3} > {Abs:G2} + {Rel:G2} * abs(peer); both matched the reference on the corner crops, so one of them is wrong away from the corners"));
+            }
+            worst = Math.Max(worst, err);
+        }
+        return new(true, string.Create(CultureInfo.InvariantCulture, $"all {gpu.Length} values equal to {peerName}'s (max abs diff {worst:0.0e0})"));
+    }
+
     /// <summary>Per crop output index along one axis: true when every tap maps, through the border, to the same input
     /// position in the crop (length <paramref name="m"/> at offset <paramref name="offset"/>) as in the full axis.</summary>
     private static bool[] Exact(int n, int offset, int m, int outputs, int k, int stride, int dilation, int padBefore, Border border)

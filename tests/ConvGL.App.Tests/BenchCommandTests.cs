@@ -204,6 +204,32 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
+    /// <summary>A review: the check before timing read two corner crops (0.3% of a 1080p output), and a depthwise shader
+    /// off by 50% on its middle third of rows was timed and "verified". The GPU's whole output must also agree with the
+    /// peer's (itself checked on the corners): a full-size run with that fault is a MISMATCH, exit 1, no file; the
+    /// shaders as they are pass and say every value was compared.</summary>
+    [Fact]
+    public void Bench_AShaderWrongAwayFromTheCorners_IsAMismatch()
+    {
+        string shaders = P("shaders");
+        CopyTree(ShaderLibraryRoot(), shaders);
+        string comp = Path.Combine(shaders, "conv2d_depthwise.comp");
+        string text = File.ReadAllText(comp);
+        const string act = "for (int k = 0; k < OY * OX; k++) acc[k] = fused_act(acc[k]);";
+        Assert.Contains(act, text, StringComparison.Ordinal);
+        File.WriteAllText(comp, text.Replace(act, act + "\n    if (out_pos.y > u_out_size.y / 3 && out_pos.y < 2 * u_out_size.y / 3) for (int k = 0; k < OY * OX; k++) acc[k] *= 1.5;", StringComparison.Ordinal));
+
+        ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--case", "gauss5-2d", "--reps", "1", "--out", "x.md");
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}");
+        Assert.Contains("MISMATCH gauss5-2d gpu: output (c=0, y=", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("so one of them is wrong away from the corners", r.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir));
+
+        ApplyProcess.Result ok = ConvglWithShaders(ShaderLibraryRoot(), "bench", "--case", "gauss5-2d", "--reps", "1");
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Contains("all 2073600 values equal to opencv's", ok.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>A shader that does not compile fails its row (the message on stderr), and the run exits 1 with no file.
     /// gauss5-sep is planned as one separable_fast.comp pass, the file broken here.</summary>
     [Fact]
