@@ -97,6 +97,15 @@ public static class BenchHarness
                 throw new ConvGLException($"bench: --out '{outPath}' must end in .md (markdown table) or .csv");
             string dir = Path.GetDirectoryName(Path.GetFullPath(outPath)) ?? ".";
             if (!Directory.Exists(dir)) throw new ConvGLException($"bench: --out '{outPath}': directory '{dir}' does not exist");
+            // A folder, a device or a read-only file under that name was found only after the whole run (a review).
+            try
+            {
+                ConvGL.Core.IO.AtomicFile.Check(outPath);
+            }
+            catch (ConvGLException e)
+            {
+                throw new ConvGLException($"bench: --out: {e.Message} (nothing was timed)", e);
+            }
         }
         IReadOnlyList<BenchCase> cases = BenchCases.Select(BenchCases.All(settings.Quick), settings.Cases);
         // A selection with nothing to time on --device gpu (CPU-only cases) printed an empty table and exited 0.

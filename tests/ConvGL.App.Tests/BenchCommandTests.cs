@@ -230,6 +230,17 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("all 2073600 values equal to opencv's", ok.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>A review: an --out that is a folder was refused only after the whole run; it is refused first.</summary>
+    [Fact]
+    public void Bench_AnOutThatIsAFolder_IsRefusedBeforeTiming()
+    {
+        Directory.CreateDirectory(P("run.md"));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--out", "run.md");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: bench: --out: cannot write 'run.md': it is a folder; give a file name (nothing was timed)", r.Stderr);
+        Assert.DoesNotContain("| gauss5-2d |", r.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>A shader that does not compile fails its row (the message on stderr), and the run exits 1 with no file.
     /// gauss5-sep is planned as one separable_fast.comp pass, the file broken here.</summary>
     [Fact]
