@@ -219,7 +219,8 @@ public static class BenchHarness
             // The corner crops the reference can afford miss a kernel wrong away from them (a review: a depthwise shader
             // off by 50% on its middle third of rows, and an FFT wrong on half its tiles, were timed and "verified"). Two
             // implementations checked on the corners must also agree on every value: the peer's whole output is there.
-            if (c.Verify is null && timed.OfType<GpuRow>().FirstOrDefault() is { Checked: { } mine } g && timed.OfType<PeerRow>().FirstOrDefault() is { } p)
+            // The GPU row lets go of its copy either way: a full map (132 MB for conv3-16to16-1080) is not held through the reps.
+            if (c.Verify is null && timed.OfType<GpuRow>().FirstOrDefault() is { } g && g.TakeChecked() is { } mine && timed.OfType<PeerRow>().FirstOrDefault() is { } p)
             {
                 Verification whole = BenchVerify.Agree(mine, p.Output, p.Device);
                 if (whole.Ok) g.AlsoVerified(whole.Message);
@@ -488,8 +489,16 @@ public static class BenchHarness
 
         public override bool IsPeer => false;
 
-        /// <summary>The output the check read (the whole map), for the comparison with the peer's.</summary>
-        public Tensor? Checked { get; private set; }
+        // The output the check read (the whole map), until the comparison with the peer's takes it.
+        private Tensor? _checked;
+
+        /// <summary>The output the check read, once: later calls get null.</summary>
+        public Tensor? TakeChecked()
+        {
+            Tensor? t = _checked;
+            _checked = null;
+            return t;
+        }
 
         /// <summary>Adds to the row's note what else vouched for the output.</summary>
         public void AlsoVerified(string message) => _verified += "; " + message;
@@ -511,7 +520,7 @@ public static class BenchHarness
             Tensor output = _out.Download();
             Verification v = _case.Verify?.Invoke(input, output) ?? BenchVerify.Check(_case, input, output);
             _verified = v.Message;
-            Checked = output;
+            _checked = output;
             if (warmClocks && v.Ok) WarmClocks();
             return v;
         }

@@ -27,24 +27,20 @@ internal abstract class BenchPeer : IDisposable
     /// where one takes more than 300 ms), and returns the index of the fastest by its best time.</summary>
     internal static int Fastest(params Action[] ways)
     {
-        var best = new double[ways.Length];
-        Array.Fill(best, double.MaxValue);
-        for (int i = 0; i < ways.Length; i++)
+        static double Time(Action way)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            ways[i]();
-            best[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            way();
+            return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        double[] best = ways.Select(Time).ToArray();
         // Slow calls (a 501-tap kernel's seconds) are told apart by their warm-up alone.
-        int rounds = best.Max() > 300 ? 0 : 3;
-        if (rounds > 0) Array.Fill(best, double.MaxValue);
-        for (int round = 0; round < rounds; round++)
-            for (int i = 0; i < ways.Length; i++)
-            {
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                ways[i]();
-                best[i] = Math.Min(best[i], System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            }
+        if (best.Max() <= 300)
+        {
+            Array.Fill(best, double.MaxValue);
+            for (int round = 0; round < 3; round++)
+                for (int i = 0; i < ways.Length; i++) best[i] = Math.Min(best[i], Time(ways[i]));
+        }
         return Array.IndexOf(best, best.Min());
     }
 
@@ -116,7 +112,7 @@ internal sealed class OpenCvFilter2D : BenchPeer
 
     public override string Device => "opencv";
 
-    public override void Tune() => _banded = Fastest(() => Whole(), () => Banded()) == 1;
+    public override void Tune() => _banded = Fastest(Whole, Banded) == 1;
 
     public override void Run()
     {

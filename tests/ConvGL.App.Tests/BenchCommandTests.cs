@@ -188,13 +188,9 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void Bench_BrokenShader_MismatchExitsOneAndWritesNothing()
     {
-        string shaders = P("shaders");
-        CopyTree(ShaderLibraryRoot(), shaders);
-        string comp = Path.Combine(shaders, "conv2d_depthwise.comp");
-        string text = File.ReadAllText(comp);
-        const string weight = "float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];"; // every tap's weight, 1% too big
-        Assert.Contains(weight, text, StringComparison.Ordinal);
-        File.WriteAllText(comp, text.Replace(weight, "float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4] * 1.01;", StringComparison.Ordinal));
+        // Every tap's weight 1% too big.
+        const string weight = "float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];";
+        string shaders = ShadersWith("conv2d_depthwise.comp", weight, "float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4] * 1.01;");
 
         ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--out", "x.md");
 
@@ -211,13 +207,9 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void Bench_AShaderWrongAwayFromTheCorners_IsAMismatch()
     {
-        string shaders = P("shaders");
-        CopyTree(ShaderLibraryRoot(), shaders);
-        string comp = Path.Combine(shaders, "conv2d_depthwise.comp");
-        string text = File.ReadAllText(comp);
         const string act = "for (int k = 0; k < OY * OX; k++) acc[k] = fused_act(acc[k]);";
-        Assert.Contains(act, text, StringComparison.Ordinal);
-        File.WriteAllText(comp, text.Replace(act, act + "\n    if (out_pos.y > u_out_size.y / 3 && out_pos.y < 2 * u_out_size.y / 3) for (int k = 0; k < OY * OX; k++) acc[k] *= 1.5;", StringComparison.Ordinal));
+        string shaders = ShadersWith("conv2d_depthwise.comp", act,
+            act + "\n    if (out_pos.y > u_out_size.y / 3 && out_pos.y < 2 * u_out_size.y / 3) for (int k = 0; k < OY * OX; k++) acc[k] *= 1.5;");
 
         ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--case", "gauss5-2d", "--reps", "1", "--out", "x.md");
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}");
@@ -239,6 +231,19 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(r.ExitCode == 2, r.ToString());
         Assert.StartsWith("convgl: bench: --out: cannot write 'run.md': it is a folder; give a file name (nothing was timed)", r.Stderr);
         Assert.DoesNotContain("| gauss5-2d |", r.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>A copy of the shader tree (for CONVGL_SHADERS) whose <paramref name="file"/> has <paramref name="find"/>
+    /// (which must be there) replaced by <paramref name="replace"/>.</summary>
+    private string ShadersWith(string file, string find, string replace)
+    {
+        string shaders = P("shaders");
+        CopyTree(ShaderLibraryRoot(), shaders);
+        string comp = Path.Combine(shaders, file);
+        string text = File.ReadAllText(comp);
+        Assert.Contains(find, text, StringComparison.Ordinal);
+        File.WriteAllText(comp, text.Replace(find, replace, StringComparison.Ordinal));
+        return shaders;
     }
 
     /// <summary>A shader that does not compile fails its row (the message on stderr), and the run exits 1 with no file.
