@@ -11,11 +11,11 @@ public sealed class Tensor
     {
         ArgumentNullException.ThrowIfNull(shape);
         long n = ElementCount(shape);
-        if (n < 0) throw new ArgumentException($"negative dimension in shape ({string.Join(", ", shape)})");
-        if (n > int.MaxValue) throw new ArgumentException($"shape ({string.Join(", ", shape)}) is too large");
+        if (n < 0) throw new ArgumentException($"negative dimension in shape {Tensor.ShapeText(shape)}");
+        if (n > int.MaxValue) throw new ArgumentException($"shape {Tensor.ShapeText(shape)} is too large");
         Shape = (int[])shape.Clone();
         if (data is not null && data.Length != n)
-            throw new ArgumentException($"data has {data.Length} elements, shape ({string.Join(", ", shape)}) needs {n}");
+            throw new ArgumentException($"data has {data.Length} elements, shape {Tensor.ShapeText(shape)} needs {n}");
         Data = data ?? new float[n];
     }
 
@@ -68,7 +68,20 @@ public sealed class Tensor
     private int Dim(int rank, int i) =>
         Rank == rank ? Shape[i] : throw new InvalidOperationException($"expected a rank-{rank} tensor, this one has shape {ShapeString}");
 
-    public string ShapeString => "(" + string.Join(", ", Shape) + ")";
+    public string ShapeString => ShapeText(Shape);
+
+    /// <summary>A shape as NumPy prints it: (2, 3), and (7,) for one dimension (a tuple), () for none.</summary>
+    public static string ShapeText(IEnumerable<int> shape) => DimsText(shape.Select(d => d.ToString()));
+
+    /// <inheritdoc cref="ShapeText(IEnumerable{int})"/>
+    public static string ShapeText(IEnumerable<long> shape) => DimsText(shape.Select(d => d.ToString()));
+
+    /// <summary>Dimensions already written out (a '?' for an unknown one) as a NumPy shape.</summary>
+    public static string DimsText(IEnumerable<string> dims)
+    {
+        var list = dims.ToList();
+        return list.Count == 1 ? $"({list[0]},)" : "(" + string.Join(", ", list) + ")";
+    }
 
     public float this[int c, int y, int x]
     {

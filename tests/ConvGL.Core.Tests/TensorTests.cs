@@ -20,4 +20,17 @@ public class TensorTests
         var t = new Tensor([int.MaxValue, 0, int.MaxValue]);
         Assert.Equal(0, t.Length);
     }
+
+    [Theory]
+    [InlineData(new int[0], "()")]
+    [InlineData(new[] { 7 }, "(7,)")]
+    [InlineData(new[] { 2, 3 }, "(2, 3)")]
+    [InlineData(new[] { 3, 1080, 1920 }, "(3, 1080, 1920)")]
+    public void ShapeText_IsNumpysTuple_WithTheCommaOfAOneElementTuple(int[] shape, string text)
+    {
+        // A 1-D .npy named in an error is (7,) as NumPy prints it; (7) read as a bare number in parentheses.
+        Assert.Equal(text, Tensor.ShapeText(shape));
+        Assert.Equal(text, new Tensor(shape).ShapeString);
+        Assert.Equal(text, Tensor.ShapeText(shape.Select(d => (long)d)));
+    }
 }

@@ -75,7 +75,7 @@ internal static class ApplyCommand
         {
             // An empty array is the file's fault, not the geometry options' (it was blamed on --size/--stride/--dilation).
             if (shape.Contains(0))
-                throw new ConvGLException($"apply: '{input}' has shape ({string.Join(", ", shape)}): an empty array; an input array must be (C, H, W) or (H, W) with at least one value");
+                throw new ConvGLException($"apply: '{input}' has shape {Tensor.ShapeText(shape)}: an empty array; an input array must be (C, H, W) or (H, W) with at least one value");
             OutputGeometry(shape[^2], shape[^1], kernel, options);
         }
         Tensor image = LoadInput(input, channels);

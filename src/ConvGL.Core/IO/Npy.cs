@@ -27,7 +27,7 @@ public static partial class Npy
     /// nothing. Devices and FIFOs are refused before opening (<see cref="BoundedFile"/>).</summary>
     public static Tensor Read(string path) => WithHeader(path, (stream, header) =>
     {
-        MemoryBudget.Check($"'{ErrorText.Echo(path)}': the .npy array ({string.Join(", ", header.Shape)}) as float32", header.Count * 4L,
+        MemoryBudget.Check($"'{ErrorText.Echo(path)}': the .npy array {Tensor.ShapeText(header.Shape)} as float32", header.Count * 4L,
                            "use a smaller array");
         var values = new float[header.Count];
         var block = new byte[1 << 16];
@@ -164,14 +164,14 @@ public static partial class Npy
         long count = Tensor.ElementCount(shape);
         // .NET's largest float array holds Array.MaxLength values: above it the read failed as a bare out-of-memory.
         if (count > Array.MaxLength)
-            throw new ConvGLException($"'{name}': .npy shape ({string.Join(", ", shape)}) is too large: " +
+            throw new ConvGLException($"'{name}': .npy shape {Tensor.ShapeText(shape)} is too large: " +
                 $"{shape.Aggregate(System.Numerics.BigInteger.One, (n, d) => n * d)} values, over the {Array.MaxLength} one array can hold; save a smaller one");
         long dataStart = headerStart + headerLength, have = fileLength - dataStart;
         long need = count * itemSize;
         if (have < need)
-            throw new ConvGLException($"'{name}': .npy data is truncated: shape ({string.Join(", ", shape)}) of {dtype} needs {need} bytes, the file has {have}");
+            throw new ConvGLException($"'{name}': .npy data is truncated: shape {Tensor.ShapeText(shape)} of {dtype} needs {need} bytes, the file has {have}");
         if (have > need)
-            throw new ConvGLException($"'{name}': .npy data has {have - need} bytes more than shape ({string.Join(", ", shape)}) of {dtype} needs");
+            throw new ConvGLException($"'{name}': .npy data has {have - need} bytes more than shape {Tensor.ShapeText(shape)} of {dtype} needs");
         return new Header(shape, (int)count, itemSize, bigEndian, (int)dataStart);
     }
 

@@ -180,7 +180,7 @@ public static class SafeTensors
                 count = dim == 0 ? 0 : count > int.MaxValue / (ulong)dim ? ulong.MaxValue : count * (ulong)dim;
             }
         }
-        if (count > int.MaxValue) fail($"tensor '{shown}' shape ({string.Join(", ", shape)}) has too many elements");
+        if (count > int.MaxValue) fail($"tensor '{shown}' shape {Tensor.ShapeText(shape)} has too many elements");
 
         if (offsetsEl!.Value.ValueKind != JsonValueKind.Array || offsetsEl.Value.GetArrayLength() != 2)
             fail($"tensor '{shown}' data_offsets must be an array [begin, end]");
@@ -195,7 +195,7 @@ public static class SafeTensors
         if (off[1] < off[0]) fail($"tensor '{shown}' data_offsets [{off[0]}, {off[1]}] end before they begin");
         ulong bytes = count * (ulong)elementSize;
         if (off[1] - off[0] != bytes)
-            fail($"tensor '{shown}' data_offsets [{off[0]}, {off[1]}] span {off[1] - off[0]} bytes but {dtype} shape ({string.Join(", ", shape)}) needs {bytes}");
+            fail($"tensor '{shown}' data_offsets [{off[0]}, {off[1]}] span {off[1] - off[0]} bytes but {dtype} shape {Tensor.ShapeText(shape)} needs {bytes}");
         return (name, dtype, shape.ToArray(), off[0], off[1]);
     }
 

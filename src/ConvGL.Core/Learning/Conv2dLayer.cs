@@ -35,7 +35,7 @@ public sealed class Conv2dLayer : Layer
     {
         if (weight.Rank != 4) throw new ArgumentException($"conv weight must be (C_out, C_in/groups, kH, kW), got {weight.ShapeString}");
         if (bias is not null && (bias.Rank != 1 || bias.Length != weight.Shape[0]))
-            throw new ArgumentException($"conv bias must be ({weight.Shape[0]}), got {bias.ShapeString}");
+            throw new ArgumentException($"conv bias must be ({weight.Shape[0]},), got {bias.ShapeString}");
         if (options.Groups < 1 || weight.Shape[0] % options.Groups != 0)
             throw new ArgumentException($"groups {options.Groups} must divide C_out {weight.Shape[0]}");
     }

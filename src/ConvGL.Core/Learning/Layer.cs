@@ -31,6 +31,6 @@ public abstract class Layer
     private protected static void CheckGradShape(Tensor gradOutput, int[] expected, string layer)
     {
         if (!gradOutput.Shape.AsSpan().SequenceEqual(expected))
-            throw new ArgumentException($"{layer}: gradient shape {gradOutput.ShapeString} does not match the output shape ({string.Join(", ", expected)})");
+            throw new ArgumentException($"{layer}: gradient shape {gradOutput.ShapeString} does not match the output shape {Tensor.ShapeText(expected)}");
     }
 }

@@ -17,7 +17,7 @@ public sealed class LinearLayer : Layer
     {
         if (weight.Rank != 2) throw new ArgumentException($"linear weight must be (out, in), got {weight.ShapeString}");
         if (bias.Rank != 1 || bias.Length != weight.Shape[0])
-            throw new ArgumentException($"linear bias must be ({weight.Shape[0]}), got {bias.ShapeString}");
+            throw new ArgumentException($"linear bias must be ({weight.Shape[0]},), got {bias.ShapeString}");
     }
 
     private LinearLayer(Parameter weight, Parameter bias)

@@ -137,8 +137,8 @@ public sealed class SqueezeOp : OnnxOp
             foreach (long a in axes)
             {
                 long k = a < 0 ? a + shape.Length : a;
-                if (k < 0 || k >= shape.Length || removed[k]) throw Error($"axes [{string.Join(", ", axes)}] must be distinct axes of the input ({string.Join(", ", shape)})");
-                if (shape[k] != 1) throw Error($"axis {a} of ({string.Join(", ", shape)}) has {shape[k]} entries; Squeeze removes only dimensions of 1");
+                if (k < 0 || k >= shape.Length || removed[k]) throw Error($"axes [{string.Join(", ", axes)}] must be distinct axes of the input {Tensor.ShapeText(shape)}");
+                if (shape[k] != 1) throw Error($"axis {a} of {Tensor.ShapeText(shape)} has {shape[k]} entries; Squeeze removes only dimensions of 1");
                 removed[k] = true;
             }
         }
@@ -408,7 +408,7 @@ public sealed class MatMulOp : OnnxOp
         if (a.Length == 0 || b.Length == 0) throw Error("MatMul takes no scalars");
         int[] a2 = a.Length == 1 ? [1, a[0]] : a, b2 = b.Length == 1 ? [b[0], 1] : b;
         int m = a2[^2], k = a2[^1], kb = b2[^2], n = b2[^1];
-        if (k != kb) throw Error($"({string.Join(", ", a)}) @ ({string.Join(", ", b)}): {k} columns against {kb} rows");
+        if (k != kb) throw Error($"{Tensor.ShapeText(a)} @ {Tensor.ShapeText(b)}: {k} columns against {kb} rows");
         int[] batch;
         try
         {
@@ -416,7 +416,7 @@ public sealed class MatMulOp : OnnxOp
         }
         catch (ConvGLException)
         {
-            throw Error($"the batch dimensions of ({string.Join(", ", a)}) and ({string.Join(", ", b)}) do not broadcast");
+            throw Error($"the batch dimensions of {Tensor.ShapeText(a)} and {Tensor.ShapeText(b)} do not broadcast");
         }
         var shape = new List<int>(batch);
         if (a.Length > 1) shape.Add(m);

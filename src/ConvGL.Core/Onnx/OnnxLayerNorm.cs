@@ -50,10 +50,10 @@ public sealed class LayerNormOp : OnnxOp
                 to = [];
             }
             if (!to.AsSpan().SequenceEqual(row))
-                throw Error($"{name} {t.ShapeString} does not broadcast to the normalised shape ({string.Join(", ", row)})");
+                throw Error($"{name} {t.ShapeString} does not broadcast to the normalised shape {Tensor.ShapeText(row)}");
             return Indexing.Expand(t, row).Data;
         }
-        if (row.Contains(0)) throw Error($"X ({string.Join(", ", shape)}) has no values to normalise along the axes from {Axis}");
+        if (row.Contains(0)) throw Error($"X {Tensor.ShapeText(shape)} has no values to normalise along the axes from {Axis}");
         float[] s = Spread(scale, "Scale");
         return new LayerNorm(s, shift is null ? new float[s.Length] : Spread(shift, "B"), Epsilon);
     }

@@ -4,7 +4,7 @@ namespace ConvGL.Core.Onnx;
 /// unknown dimension; null when no shape is given at all) and ONNX element type (1 FLOAT; 0 when not given).</summary>
 public sealed record OnnxValueInfo(string Name, int[]? Shape, int ElemType)
 {
-    public string ShapeString => Shape is null ? "(?)" : "(" + string.Join(", ", Shape.Select(d => d < 0 ? "?" : d.ToString())) + ")";
+    public string ShapeString => Shape is null ? "(?)" : Tensor.DimsText(Shape.Select(d => d < 0 ? "?" : d.ToString()));
 
     /// <summary>The dimensions as the file declares them: a dim_value where one is written (any value: 0, -5 and 2^40
     /// too, which <see cref="Shape"/> reads as unknown), null for a symbolic (dim_param) or unset one; null when no shape
@@ -12,7 +12,7 @@ public sealed record OnnxValueInfo(string Name, int[]? Shape, int ElemType)
     public IReadOnlyList<long?>? Declared { get; init; }
 
     /// <summary>"(1, 3, -5, -5)": the declared dimensions, "?" for a free one.</summary>
-    public string DeclaredString => Declared is null ? ShapeString : "(" + string.Join(", ", Declared.Select(d => d?.ToString() ?? "?")) + ")";
+    public string DeclaredString => Declared is null ? ShapeString : Tensor.DimsText(Declared.Select(d => d?.ToString() ?? "?"));
 }
 
 public enum OnnxAttributeKind { Float, Int, String, Tensor, Floats, Ints, Strings, Other }

@@ -56,9 +56,9 @@ public abstract class OnnxOp
     {
         long n = 1;
         foreach (long d in shape) n = d == 0 || n == 0 ? 0 : n > Limits.StackMapValues / Math.Max(1, d) ? Limits.StackMapValues + 1 : n * d;
-        if (n > Limits.StackMapValues) throw Error($"its output ({string.Join(", ", shape)}) is more than {Limits.StackMapValues} values");
+        if (n > Limits.StackMapValues) throw Error($"its output {Tensor.ShapeText(shape)} is more than {Limits.StackMapValues} values");
         if (Room is { } room && n > room)
-            throw Error($"its output ({string.Join(", ", shape)}) would bring the values held together past {Limits.StackPlanValues}, " +
+            throw Error($"its output {Tensor.ShapeText(shape)} would bring the values held together past {Limits.StackPlanValues}, " +
                         "the limit for a run's values and for a model's constants computed at load; run the model on a smaller input, or export it with smaller constants");
     }
 
@@ -479,7 +479,7 @@ public sealed class BinaryOp : OnnxOp
         if (LegacyAxis is not int axis) return b;
         int start = axis < 0 ? axis + a.Length : axis;
         if (start < 0 || start + b.Length > a.Length)
-            throw Error($"legacy broadcast: ({string.Join(", ", b)}) at axis {axis} does not fit inside ({string.Join(", ", a)})");
+            throw Error($"legacy broadcast: {Tensor.ShapeText(b)} at axis {axis} does not fit inside {Tensor.ShapeText(a)}");
         var shape = Enumerable.Repeat(1, a.Length).ToArray();
         b.CopyTo(shape, start);
         return shape;

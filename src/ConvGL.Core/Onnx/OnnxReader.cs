@@ -287,7 +287,7 @@ public static class OnnxReader
             shape[i] = (int)d;
         }
         long count = Tensor.ElementCount(shape);
-        if (count > int.MaxValue) throw new ConvGLException($"{context}: shape ({string.Join(", ", shape)}) is too large");
+        if (count > int.MaxValue) throw new ConvGLException($"{context}: shape {Tensor.ShapeText(shape)} is too large");
         int size = t.DataType switch { Float or Int32 => 4, Int64 or Double => 8, Float16 => 2, Bool => 1, _ => 0 };
         if (size == 0)
             throw new ConvGLException($"{context}: element type {DataTypeName(t.DataType)} is not supported (FLOAT, DOUBLE, FLOAT16, INT32, INT64 and BOOL are)");
@@ -296,7 +296,7 @@ public static class OnnxReader
         {
             ReadOnlySpan<byte> raw = t.RawData.Span;
             if (raw.Length != count * size)
-                throw new ConvGLException($"{context}: raw_data holds {raw.Length} bytes, shape ({string.Join(", ", shape)}) of {DataTypeName(t.DataType)} needs {count * size}");
+                throw new ConvGLException($"{context}: raw_data holds {raw.Length} bytes, shape {Tensor.ShapeText(shape)} of {DataTypeName(t.DataType)} needs {count * size}");
             var data = new float[count];
             for (int i = 0; i < data.Length; i++)
             {
@@ -323,7 +323,7 @@ public static class OnnxReader
             _ => t.Int32Data.Count,
         };
         if (found != count)
-            throw new ConvGLException($"{context}: holds {found} values, shape ({string.Join(", ", shape)}) needs {count}");
+            throw new ConvGLException($"{context}: holds {found} values, shape {Tensor.ShapeText(shape)} needs {count}");
         var values = new float[count];
         for (int i = 0; i < values.Length; i++)
         {

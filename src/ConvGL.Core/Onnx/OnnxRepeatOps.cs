@@ -33,7 +33,7 @@ public sealed class ExpandOp : OnnxOp
             long x = i >= rank - shape.Length ? shape[i - (rank - shape.Length)] : 1;
             long s = i >= rank - dims.Length ? dims[i - (rank - dims.Length)] : 1;
             if (x != s && x != 1 && s != 1)
-                throw Error($"the input ({string.Join(", ", shape)}) does not broadcast to shape [{string.Join(", ", dims)}] (dimension {i}: {x} vs {s})");
+                throw Error($"the input {Tensor.ShapeText(shape)} does not broadcast to shape [{string.Join(", ", dims)}] (dimension {i}: {x} vs {s})");
             to[i] = x == 1 ? s : x;
         }
         CheckValues(to);
@@ -64,7 +64,7 @@ public sealed class TileOp : OnnxOp
     public int[] Repeats(int[] shape, Tensor repeats)
     {
         if (repeats.Rank != 1 || repeats.Length != shape.Length)
-            throw Error($"repeats {repeats.ShapeString} must hold one count per axis of the input ({string.Join(", ", shape)})");
+            throw Error($"repeats {repeats.ShapeString} must hold one count per axis of the input {Tensor.ShapeText(shape)}");
         long[] r = Integers(repeats, "repeats");
         if (r.Any(v => v < 0)) throw Error($"repeats [{string.Join(", ", r)}] has a negative count");
         CheckValues(shape.Select((n, d) => n == 0 || r[d] == 0 ? 0 : r[d] > int.MaxValue ? long.MaxValue : n * r[d]).ToArray());

@@ -307,7 +307,7 @@ public sealed class ReshapeOp : OnnxOp
             long t = target[i];
             if (t == 0 && !AllowZero)
             {
-                if (i >= input.Length) throw Error($"shape [{string.Join(", ", target)}] keeps dimension {i} (0), which the input ({string.Join(", ", input)}) does not have");
+                if (i >= input.Length) throw Error($"shape [{string.Join(", ", target)}] keeps dimension {i} (0), which the input {Tensor.ShapeText(input)} does not have");
                 t = input[i];
             }
             if (t == -1)
@@ -322,7 +322,7 @@ public sealed class ReshapeOp : OnnxOp
         }
         if (infer >= 0) shape[infer] = known == 0 ? 0 : total / known;
         if (shape.Aggregate(1L, (p, d) => p * d) != total)
-            throw Error($"shape [{string.Join(", ", target)}] does not hold the {total} values of ({string.Join(", ", input)})");
+            throw Error($"shape [{string.Join(", ", target)}] does not hold the {total} values of {Tensor.ShapeText(input)}");
         return shape.Select(d => (int)d).ToArray();
     }
 
@@ -407,7 +407,7 @@ public sealed class GroupNormalizationOp : OnnxOp
         if (channels % Groups != 0) throw Error($"num_groups {Groups} does not divide the input's {channels} channels");
         int want = PerGroup ? Groups : channels;
         if (scale.Rank != 1 || bias.Rank != 1 || scale.Length != want || bias.Length != want)
-            throw Error($"scale {scale.ShapeString} and bias {bias.ShapeString} must be ({want}) each: one value per {(PerGroup ? "group (opset 18)" : "channel (opset 21)")}");
+            throw Error($"scale {scale.ShapeString} and bias {bias.ShapeString} must be ({want},) each: one value per {(PerGroup ? "group (opset 18)" : "channel (opset 21)")}");
         int per = channels / Groups;
         float[] Spread(Tensor t) => PerGroup ? Enumerable.Range(0, channels).Select(c => t.Data[c / per]).ToArray() : t.Data;
         return new InstanceNorm(Spread(scale), Spread(bias), Epsilon);
@@ -467,7 +467,7 @@ public sealed class DepthToSpaceOp : OnnxOp
 
     public int[] OutputShape(int[] shape)
     {
-        if (shape.Length != 4) throw Error($"input must be (N, C, H, W), got ({string.Join(", ", shape)})");
+        if (shape.Length != 4) throw Error($"input must be (N, C, H, W), got {Tensor.ShapeText(shape)}");
         try
         {
             (int c, int h, int w) = DepthToSpace.OutputShape(shape[1], shape[2], shape[3], Block, ToSpace);

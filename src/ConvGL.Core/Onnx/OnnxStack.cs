@@ -646,7 +646,7 @@ public static class OnnxStack
                 try { got = gn.ResolveBack(own); }
                 catch (ConvGLException) { continue; }
                 if (!got.SequenceEqual(own))
-                    throw new ConvGLException($"{gn.Where}: its Reshape back to [{string.Join(", ", back)}] makes ({string.Join(", ", got)}) of a ({string.Join(", ", own)}) map; a stack needs the map's own shape");
+                    throw new ConvGLException($"{gn.Where}: its Reshape back to [{string.Join(", ", back)}] makes {Tensor.ShapeText(got)} of a {Tensor.ShapeText(own)} map; a stack needs the map's own shape");
                 agreeing++;
             }
             if (agreeing < sizer.Needed)
@@ -718,7 +718,7 @@ public static class OnnxStack
                 if (!shape.SequenceEqual(want))
                 {
                     string at = sizer.Count > 1 && sizer.SizesOf(-1)[k] is { } sample ? $" (at a sample input size, {sample.W}x{sample.H})" : "";
-                    got = $"[{string.Join(", ", t)}], which makes ({string.Join(", ", shape)}) of ({string.Join(", ", input)}) where attention needs ({string.Join(", ", want)}){at}";
+                    got = $"[{string.Join(", ", t)}], which makes {Tensor.ShapeText(shape)} of {Tensor.ShapeText(input)} where attention needs {Tensor.ShapeText(want)}{at}";
                     agreeing = -1;
                     break;
                 }

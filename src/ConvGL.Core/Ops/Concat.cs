@@ -24,7 +24,7 @@ public static class Concat
         int[] shape = (int[])first.Clone();
         shape[axis] = (int)total;
         if (shape.Aggregate(1L, (a, d) => a * d) > Limits.StackMapValues)
-            throw new ConvGLException($"concat along axis {axis} gives ({string.Join(", ", shape)}), more than {Limits.StackMapValues} values");
+            throw new ConvGLException($"concat along axis {axis} gives {Tensor.ShapeText(shape)}, more than {Limits.StackMapValues} values");
         return shape;
     }
 

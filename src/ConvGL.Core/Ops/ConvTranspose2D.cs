@@ -49,11 +49,11 @@ public static class ConvTranspose2D
     /// <summary>Checks the weight against the input's channels; returns C_out.</summary>
     public static int OutputChannels(int inputChannels, int[] weightShape, int groups)
     {
-        if (weightShape.Length != 4) throw new ConvGLException($"conv_transpose weight ({string.Join(", ", weightShape)}) must be (C_in, C_out / groups, kH, kW)");
+        if (weightShape.Length != 4) throw new ConvGLException($"conv_transpose weight {Tensor.ShapeText(weightShape)} must be (C_in, C_out / groups, kH, kW)");
         if (groups < 1 || inputChannels % groups != 0)
             throw new ConvGLException($"conv_transpose groups {groups} must divide the input's {inputChannels} channels");
         if (weightShape[0] != inputChannels)
-            throw new ConvGLException($"conv_transpose weight ({string.Join(", ", weightShape)}) takes {weightShape[0]} input channels, the input has {inputChannels}");
+            throw new ConvGLException($"conv_transpose weight {Tensor.ShapeText(weightShape)} takes {weightShape[0]} input channels, the input has {inputChannels}");
         long cout = (long)weightShape[1] * groups;
         if (cout > Limits.StackChannels) throw new ConvGLException($"conv_transpose gives {cout} channels, more than {Limits.StackChannels}");
         return (int)cout;

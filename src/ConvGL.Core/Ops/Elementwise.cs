@@ -18,7 +18,7 @@ public static class Elementwise
     {
         Tensor y = Binary(x, slope, static (v, s) => v < 0f ? s * v : v, "prelu");
         if (!y.SameShape(x))
-            throw new ConvGLException($"prelu: slope ({string.Join(", ", slope.Shape)}) must broadcast to the input's shape ({string.Join(", ", x.Shape)})");
+            throw new ConvGLException($"prelu: slope {Tensor.ShapeText(slope.Shape)} must broadcast to the input's shape {Tensor.ShapeText(x.Shape)}");
         return y;
     }
 
@@ -47,7 +47,7 @@ public static class Elementwise
             int da = i - (rank - a.Length) >= 0 ? a[i - (rank - a.Length)] : 1;
             int db = i - (rank - b.Length) >= 0 ? b[i - (rank - b.Length)] : 1;
             if (da != db && da != 1 && db != 1)
-                throw new ConvGLException($"{op}: shapes ({string.Join(", ", a)}) and ({string.Join(", ", b)}) do not broadcast (dimension {i}: {da} vs {db})");
+                throw new ConvGLException($"{op}: shapes {Tensor.ShapeText(a)} and {Tensor.ShapeText(b)} do not broadcast (dimension {i}: {da} vs {db})");
             shape[i] = da == 1 ? db : da;
         }
         return shape;

@@ -33,7 +33,7 @@ public sealed record StridedView(long Offset, int[] Dims, long[] Strides)
     public Tensor Read(Tensor x, int[] shape)
     {
         var y = new Tensor(shape);
-        if (y.Length != Count) throw new ArgumentException($"a view of {Count} values read into shape ({string.Join(", ", shape)})");
+        if (y.Length != Count) throw new ArgumentException($"a view of {Count} values read into shape {Tensor.ShapeText(shape)}");
         int rank = Dims.Length;
         var index = new int[rank];
         long source = Offset;
@@ -75,7 +75,7 @@ public static class Indexing
     public static StridedView TransposeView(int[] shape, int[] perm)
     {
         if (perm.Length != shape.Length || perm.Order().Where((p, k) => p != k).Any())
-            throw new ConvGLException($"perm [{string.Join(", ", perm)}] is not a permutation of the {shape.Length} axes of ({string.Join(", ", shape)})");
+            throw new ConvGLException($"perm [{string.Join(", ", perm)}] is not a permutation of the {shape.Length} axes of {Tensor.ShapeText(shape)}");
         long[] strides = Strides(shape);
         return new StridedView(0, perm.Select(p => shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
     }

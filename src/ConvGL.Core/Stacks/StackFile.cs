@@ -516,7 +516,7 @@ public static class StackFile
             {
                 (biasName, Tensor b) = ReadTensor(be, "bias", at);
                 if (b.Rank != 1 || b.Length != weight.Shape[1] * groups)
-                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {b.ShapeString}; it must be ({weight.Shape[1] * groups}), one value per output channel");
+                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {b.ShapeString}; it must be ({weight.Shape[1] * groups},), one value per output channel");
                 CheckFinite(b, biasName, "bias", at);
                 bias = b.Data;
             }
@@ -696,7 +696,7 @@ public static class StackFile
             {
                 (biasName, Tensor biasTensor) = ReadTensor(b, "bias", at);
                 if (biasTensor.Rank != 1 || biasTensor.Shape[0] != cout)
-                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {biasTensor.ShapeString}; it must be ({cout}), one entry per output channel of '{Echo(weightName)}'");
+                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {biasTensor.ShapeString}; it must be ({cout},), one entry per output channel of '{Echo(weightName)}'");
                 CheckFinite(biasTensor, biasName, "bias", at);
                 bias = biasTensor.Data;
             }
@@ -906,7 +906,7 @@ public static class StackFile
             if (!f.TryGetValue(field, out JsonElement v)) throw at.Error(field, "is missing (a tensor name or .npy path: one value per channel)");
             (string name, Tensor t) = ReadTensor(v, field, at);
             if (t.Rank != 1 || t.Length != channels)
-                throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels}), one value per channel of {at.Source}");
+                throw at.Error(field, $"'{Echo(name)}' has shape {t.ShapeString}; it must be ({channels},), one value per channel of {at.Source}");
             CheckFinite(t, name, field, at);
             return (name, t.Data);
         }
@@ -948,7 +948,7 @@ public static class StackFile
             {
                 (biasName, Tensor b) = ReadTensor(be, "bias", at);
                 if (b.Rank != 1 || b.Length != weight.Shape[0])
-                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {b.ShapeString}; it must be ({weight.Shape[0]}), one value per output");
+                    throw at.Error("bias", $"'{Echo(biasName)}' has shape {b.ShapeString}; it must be ({weight.Shape[0]},), one value per output");
                 CheckFinite(b, biasName, "bias", at);
                 bias = b.Data;
             }

@@ -27,7 +27,7 @@ public static class StackInputSizes
                 ? $"it runs at {fit.H}x{fit.W}, H x W ({(smaller ?? (e => $"e.g. crop the array to {e.H}x{e.W}"))(fit)})"
                 : "no halving of the size down to 8x8 runs"
             : Accepted(stack, height, width, e => $"e.g. {e.H}x{e.W}, H x W; crop or pad the array");
-        throw new ConvGLException($"{file}: the array ({string.Join(", ", shape)}) goes in as it is and does not fit stack '{stack.Name}': {why}; {fix}");
+        throw new ConvGLException($"{file}: the array {Tensor.ShapeText(shape)} goes in as it is and does not fit stack '{stack.Name}': {why}; {fix}");
     }
 
     /// <summary>Nothing when the stack plans for frames of (<paramref name="height"/>, <paramref name="width"/>) (the

@@ -217,7 +217,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var batch = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: the GPU conv runs (N, C, H, W) inputs, got ({string.Join(", ", shape)})");
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: the GPU conv runs (N, C, H, W) inputs, got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     if (!_graph.Initializers.ContainsKey(c.Inputs[1]))
                     {
                         Tensor w = Parameter(op, c.Inputs[1], inputs);
@@ -233,7 +233,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var images = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length != 4) throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs (N, C, H, W) inputs, got ({string.Join(", ", shape)}): ConvGL runs 2D transposed convolutions only");
+                    if (shape.Length != 4) throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs (N, C, H, W) inputs, got {ConvGL.Core.Tensor.ShapeText(shape)}: ConvGL runs 2D transposed convolutions only");
                     Tensor w = Parameter(op, t.Inputs[1], inputs);
                     t.CheckWeight(w);
                     if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))
@@ -245,7 +245,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length < 2) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) has no channel dimension");
+                    if (shape.Length < 2) throw new ConvGLException($"{op.Where}: input {ConvGL.Core.Tensor.ShapeText(shape)} has no channel dimension");
                     affine.SetParameters(b.Parameters([null, .. op.Inputs.Skip(1).Select(n => Parameter(op, n, inputs))]));
                     if (affine.Channels != shape[1]) throw new ConvGLException($"{op.Where}: {affine.Channels} channels of statistics for an input of {shape[1]}");
                     affine.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
@@ -256,7 +256,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 return new GpuOp((input, shape, output, inputs) =>
                 {
                     inorm.SetParameters(n.Parameters(Parameter(op, op.Inputs[1], inputs), Parameter(op, op.Inputs[2], inputs)));
-                    if (shape.Length < 3 || shape[1] != inorm.Channels) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) must be (N, {inorm.Channels}, ...)");
+                    if (shape.Length < 3 || shape[1] != inorm.Channels) throw new ConvGLException($"{op.Where}: input {ConvGL.Core.Tensor.ShapeText(shape)} must be (N, {inorm.Channels}, ...)");
                     inorm.Run(input, output, (int)shape[2..].Aggregate(1L, (a, d) => a * d));
                     return shape;
                 }, inorm);
@@ -267,7 +267,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var groupImages = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length < 3) throw new ConvGLException($"{op.Where}: input ({string.Join(", ", shape)}) must be (N, C, ...)");
+                    if (shape.Length < 3) throw new ConvGLException($"{op.Where}: input {ConvGL.Core.Tensor.ShapeText(shape)} must be (N, C, ...)");
                     Tensor scale = Parameter(op, op.Inputs[1], inputs), bias = Parameter(op, op.Inputs[2], inputs);
                     int n = shape[0], c = shape[1], plane = (int)(shape[2..].Aggregate(1L, (p, d) => p * d));
                     // Made once for the graph's parameters; again only when their values (or the channel count) change.
@@ -304,7 +304,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var lrn = new GpuLrn(_context, l.Parameters);
                 return new GpuOp((input, shape, output, _) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got ({string.Join(", ", shape)})");
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     lrn.Run(input, output, shape[1]);
                     return shape;
                 }, lrn);
@@ -312,7 +312,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var pool = new GpuPaddedPool2D(_context, p.Options(Math.Max(p.Spatial.KernelY, 1), Math.Max(p.Spatial.KernelX, 1)));
                 return new GpuOp((input, shape, output, _) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got ({string.Join(", ", shape)})");
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     pool.Options = p.Options(shape[2], shape[3]);
                     pool.Run(input, output);
                     return [shape[0], shape[1], output.H, output.W];
@@ -321,7 +321,7 @@ public sealed class GpuOnnxRunner : IDisposable
                 var global = new GpuGlobalAveragePool(_context);
                 return new GpuOp((input, shape, output, _) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got ({string.Join(", ", shape)})");
+                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     global.Run(input, output);
                     return [shape[0], shape[1], 1, 1];
                 }, global);
@@ -354,7 +354,7 @@ public sealed class GpuOnnxRunner : IDisposable
                     int[] bShape = b.SecondShape(shape, ShapeOf(op.Inputs[1]));
                     int[] result = Elementwise.BroadcastShape(shape, bShape, op.Node.OpType);
                     if ((b.Kind == BinaryKind.PRelu || b.LegacyAxis is not null) && !result.AsSpan().SequenceEqual(shape))
-                        throw new ConvGLException($"{op.Where}: the second input ({string.Join(", ", ShapeOf(op.Inputs[1]))}) must broadcast to the first's shape ({string.Join(", ", shape)})");
+                        throw new ConvGLException($"{op.Where}: the second input {ConvGL.Core.Tensor.ShapeText(ShapeOf(op.Inputs[1]))} must broadcast to the first's shape {ConvGL.Core.Tensor.ShapeText(shape)}");
                     return binary.Run(input, shape, Tensor(op.Inputs[1]), bShape, output, Storage(result));
                 }, binary);
             case VariadicOp v:

@@ -15,7 +15,7 @@ internal static class ComputeOp
         if (c % groups != 0 || cout % groups != 0)
             throw new ConvGLException($"groups {groups} must divide both C_in {c} and C_out {cout}");
         if (weightShape[1] != c / groups)
-            throw new ConvGLException($"weight ({string.Join(", ", weightShape)}) expects {weightShape[1] * groups} input channels with groups {groups}, the input has {c}");
+            throw new ConvGLException($"weight {Tensor.ShapeText(weightShape)} expects {weightShape[1] * groups} input channels with groups {groups}, the input has {c}");
         ConvGeometry g = ConvGeometry.Compute(h, w, weightShape[2], weightShape[3], options);
         return (cout, g.Y.Output, g.X.Output);
     }

@@ -60,7 +60,7 @@ public sealed class GpuAdd(GlContext context, BinaryKind kind = BinaryKind.Add) 
         output.Resize(c, h, w);
         if (aShape.AsSpan().SequenceEqual(bShape) && TryRunSameShape(a, b, output, n)) return shape;
         (int[] cs, int[] ca, int[] cb) = Coalesce(shape, aShape, bShape);
-        if (cs.Length > 4) throw new ConvGLException($"{name} on the GPU takes up to 4 dimensions after merging, got ({string.Join(", ", shape)}) from ({string.Join(", ", aShape)}) and ({string.Join(", ", bShape)})");
+        if (cs.Length > 4) throw new ConvGLException($"{name} on the GPU takes up to 4 dimensions after merging, got {Tensor.ShapeText(shape)} from {Tensor.ShapeText(aShape)} and {Tensor.ShapeText(bShape)}");
         int[] dims = Pad4(cs);
         int[] sa = Strides4(ca, dims), sb = Strides4(cb, dims);
         RunBroadcast(a, b, output, n, (dims[0], dims[1], dims[2], dims[3]), (sa[0], sa[1], sa[2], sa[3]), (sb[0], sb[1], sb[2], sb[3]));

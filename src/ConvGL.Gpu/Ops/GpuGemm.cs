@@ -23,7 +23,7 @@ public sealed class GpuGemm(GlContext context) : IDisposable
         context.CheckThread();
         context.FlushDisposables();
         if (aShape.Length != 2 || bShape.Length != 2)
-            throw new ConvGLException($"gemm takes 2D A and B, got ({string.Join(", ", aShape)}) and ({string.Join(", ", bShape)})");
+            throw new ConvGLException($"gemm takes 2D A and B, got {Tensor.ShapeText(aShape)} and {Tensor.ShapeText(bShape)}");
         int m = TransA ? aShape[1] : aShape[0], k = TransA ? aShape[0] : aShape[1];
         int kb = TransB ? bShape[1] : bShape[0], n = TransB ? bShape[0] : bShape[1];
         if (k != kb) throw new ConvGLException($"gemm: A' is ({m}, {k}) but B' is ({kb}, {n}); the inner sizes must agree");
@@ -34,7 +34,7 @@ public sealed class GpuGemm(GlContext context) : IDisposable
             // C broadcasts to (M, N): at most two dimensions, each the target's or 1 (checked without allocating: a
             // stack's linear layer runs this every frame).
             bool fits = cs.Length <= 2 && (cs.Length < 1 || cs[^1] == n || cs[^1] == 1) && (cs.Length < 2 || cs[0] == m || cs[0] == 1);
-            if (!fits) throw new ConvGLException($"gemm: C ({string.Join(", ", cs)}) does not broadcast to ({m}, {n})");
+            if (!fits) throw new ConvGLException($"gemm: C {Tensor.ShapeText(cs)} does not broadcast to ({m}, {n})");
             int rows = cs.Length == 2 ? cs[0] : 1, cols = cs.Length >= 1 ? cs[^1] : 1;
             (ci, cj) = (rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
         }

@@ -167,12 +167,12 @@ public class LayerNormTileTests
         string Error(Action f) => Assert.Throws<ConvGLException>(f).Message;
         Assert.Equal("m.onnx: node 'n0' (LayerNormalization): stash_type 0 is not supported (supported: 1, float32 statistics)",
             Error(() => Build(LayerNormModel([2, 4], [1, 1, 1, 1], [4], null, new AttributeProto { Name = "stash_type", Type = 2, I = 0 }))));
-        Assert.Equal("m.onnx: node 'n0' (LayerNormalization): Scale (3) does not broadcast to the normalised shape (4)",
+        Assert.Equal("m.onnx: node 'n0' (LayerNormalization): Scale (3,) does not broadcast to the normalised shape (4,)",
             Error(() => Build(LayerNormModel([2, 4], [1, 1, 1], [3], null)).Run(input)));
         ModelProto wideB = LayerNormModel([2, 4], [1, 1, 1, 1], [4], null);
         wideB.Graph.Initializer.Add(ProtoBuilders.FloatData("b", new float[8], 2, 4));
         wideB.Graph.Node[0].Input.Add("b");
-        Assert.Equal("m.onnx: node 'n0' (LayerNormalization): B (2, 4) does not broadcast to the normalised shape (4)",
+        Assert.Equal("m.onnx: node 'n0' (LayerNormalization): B (2, 4) does not broadcast to the normalised shape (4,)",
             Error(() => Build(wideB).Run(input)));
         Assert.Equal("m.onnx: node 'n0' (LayerNormalization): axis 2 is out of range for X of rank 2",
             Error(() => Build(LayerNormModel([2, 4], [1], [1], null, new AttributeProto { Name = "axis", Type = 2, I = 2 })).Run(input)));
@@ -292,7 +292,7 @@ public class LayerNormTileTests
         Assert.Equal("m.onnx: node 'n0' (Expand): shape [-1, 3] has a negative dimension", Error(IndexModel("Expand", [2, 3], [-1, 3]), [2, 3]));
         Assert.Equal("m.onnx: node 'n0' (Expand): its output (65536, 65536, 3) is more than 536870912 values",
             Error(IndexModel("Expand", [1, 3], [65536, 65536, 1]), [1, 3]));
-        Assert.Equal("m.onnx: node 'n0' (Tile): repeats (3) must hold one count per axis of the input (2, 3)", Error(IndexModel("Tile", [2, 3], [1, 2, 3]), [2, 3]));
+        Assert.Equal("m.onnx: node 'n0' (Tile): repeats (3,) must hold one count per axis of the input (2, 3)", Error(IndexModel("Tile", [2, 3], [1, 2, 3]), [2, 3]));
         Assert.Equal("m.onnx: node 'n0' (Tile): repeats [1, -2] has a negative count", Error(IndexModel("Tile", [2, 3], [1, -2]), [2, 3]));
         Assert.Equal("m.onnx: node 'n0' (Tile): its output (131072, 196608) is more than 536870912 values",
             Error(IndexModel("Tile", [2, 3], [65536, 65536]), [2, 3]));

@@ -142,10 +142,10 @@ public class StackWriterOnnxTests
         string file = dir.File("bad.json");
         File.WriteAllText(file, """{ "input": "rgb", "layers": [ { "type": "batchnorm", "scale": "s.npy", "shift": "s.npy" } ] }""");
         var e = Assert.Throws<ConvGLException>(() => StackFile.Load(file));
-        Assert.Contains("layers[0] (batchnorm) field 'scale': 's.npy' has shape (2); it must be (3)", e.Message);
+        Assert.Contains("layers[0] (batchnorm) field 'scale': 's.npy' has shape (2,); it must be (3,)", e.Message);
         File.WriteAllText(file, """{ "layers": [ { "type": "linear", "weight": "w.npy" } ] }""");
         e = Assert.Throws<ConvGLException>(() => StackFile.Load(file));
-        Assert.Contains("layers[0] (linear) field 'weight': 'w.npy' has shape (4); a linear weight must be (out, in)", e.Message);
+        Assert.Contains("layers[0] (linear) field 'weight': 'w.npy' has shape (4,); a linear weight must be (out, in)", e.Message);
         File.WriteAllText(file, """{ "layers": [ { "type": "maxpool", "size": 2, "ceil_mode": 1 } ] }""");
         e = Assert.Throws<ConvGLException>(() => StackFile.Load(file));
         Assert.Contains("layers[0] (maxpool) field 'ceil_mode': must be true or false", e.Message);

@@ -54,7 +54,7 @@ public sealed class StackFileTests : IDisposable
         // A weights-file tensor is named with its file (the fuzz audit: the .safetensors was not named).
         { "NaN weight", Stack("""{"type": "conv", "weight": "nan.weight"}"""), 0, "weight", ".safetensors holds NaN at flat index" },
         { "Inf bias", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "inf.bias"}"""), 0, "bias", ".safetensors holds" },
-        { "bias wrong size", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "b3"}"""), 0, "bias", "must be (4)" },
+        { "bias wrong size", Stack("""{"type": "conv", "weight": "c1.weight", "bias": "b3"}"""), 0, "bias", "must be (4,)" },
         { "channel mismatch", Stack(Conv1 + """, {"type": "relu"}, {"type": "conv", "weight": "c1.weight"}"""), 2, "weight", "but layers[1] gives 4" },
         { "groups do not divide", Stack(Conv1 + """, {"type": "conv", "weight": "c2.weight", "groups": 3}"""), 1, "groups", "must divide" },
         { "groups zero", Stack("""{"type": "conv", "weight": "c1.weight", "groups": 0}"""), 0, "groups", "at least 1" },
