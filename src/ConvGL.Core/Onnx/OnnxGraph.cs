@@ -170,6 +170,11 @@ public sealed class OnnxGraph
                 if (input.Length > 0 && !defined.Contains(input))
                     throw a.Error($"input '{ErrorText.Echo(input)}' is neither a graph input, an initializer nor the output of an earlier node (ONNX requires nodes in topological order)");
             if (!defined.Add(op.Output)) throw a.Error($"output '{ErrorText.Echo(op.Output)}' is defined twice");
+            // The converse of the weights' rule: sizes, axes and indices are integers in ONNX (a review: a Reshape's shape
+            // stored as FLOAT ran, where ONNX Runtime refuses the model). A computed value (Shape, Cast) is checked by its op.
+            foreach (string input in op.IntegerInputs)
+                if (input.Length > 0 && initializers.ContainsKey(input) && !integers.ContainsKey(input))
+                    throw a.Error($"input '{ErrorText.Echo(input)}' is stored as a floating-point tensor; {op.Node.OpType} takes INT64 there (sizes, axes and indices are integers): export the model again");
             ops.Add(op);
         }
 

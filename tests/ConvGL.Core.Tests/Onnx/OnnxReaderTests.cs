@@ -167,6 +167,37 @@ public class OnnxReaderTests
         Assert.Equal("m.onnx: node 'c0' (Conv): input 'W' is stored as INT64; Conv takes float weights (FLOAT, DOUBLE or FLOAT16): export the model again", e.Message);
     }
 
+    /// <summary>A review: a Reshape whose shape was stored as FLOAT ran (ONNX Runtime refuses such a model: the shape
+    /// input is INT64). A size, axes or indices input stored as a float is one error naming the node and the input,
+    /// as an initializer and as a Constant; the same model with the shape stored as INT64 reshapes.</summary>
+    [Fact]
+    public void AFloatShape_IsOneErrorNamingTheNodeAndInput_TheInt64OneReshapes()
+    {
+        var shape = new TensorProto { Name = "s", DataType = 1 };
+        shape.Dims.Add(2);
+        shape.FloatData.AddRange([4f, 16f]);
+        var node = new NodeProto { Name = "r0", OpType = "Reshape", Input = { "x", "s" }, Output = { "y" } };
+        var graph = new GraphProto { Name = "g", Node = { node }, Initializer = { shape }, Input = { ProtoBuilders.Value("x", 1, 1, 8, 8) }, Output = { ProtoBuilders.Value("y", 4, 16) } };
+        var m = new ModelProto { IrVersion = 7, Graph = graph, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        const string Want = "m.onnx: node 'r0' (Reshape): input 's' is stored as a floating-point tensor; Reshape takes INT64 there (sizes, axes and indices are integers): export the model again";
+        var e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal(Want, e.Message);
+
+        graph.Initializer.Clear();
+        graph.Node.Insert(0, new NodeProto { Name = "k0", OpType = "Constant", Output = { "s" }, Attribute = { new AttributeProto { Name = "value", Type = 4, T = shape } } });
+        e = Assert.Throws<ConvGLException>(() => OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx")));
+        Assert.Equal(Want, e.Message);
+
+        shape.DataType = 7;
+        shape.FloatData.Clear();
+        shape.Int64Data.AddRange([4L, 16]);
+        OnnxGraph g = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "m.onnx"));
+        Tensor x = new([1, 1, 8, 8], Enumerable.Range(0, 64).Select(i => (float)i).ToArray());
+        Tensor y = g.Run(new Dictionary<string, Tensor> { ["x"] = x })["y"];
+        Assert.Equal([4, 16], y.Shape);
+        Assert.Equal(x.Data, y.Data);
+    }
+
     /// <summary>A review: INT64 parameters are held as float32, and one above 2^24 that float32 cannot hold (a Reshape to
     /// (1, 16777217)) was used rounded. It is one error naming the tensor and the entry, from int64_data and raw_data alike;
     /// the "to the end" sentinels (INT64_MAX, INT32_MAX) and exact large values still load.</summary>
