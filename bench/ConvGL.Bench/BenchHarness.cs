@@ -263,13 +263,14 @@ public static class BenchHarness
             progress.Interrupt();
             foreach (BenchRow row in caseRows)
             {
-                BenchRow r = peer is { HasTime: true } && row.HasTime ? row with { VsPeer = row.MedianMs / peer.MedianMs } : row;
+                BenchRow r = (peer is { HasTime: true } && row.HasTime ? row with { VsPeer = row.PeerComparableMs / peer.MedianMs } : row).MarkedIfNoisy();
                 failed |= r.Failed;
                 rows.Add(r);
                 output.WriteLine(BenchReport.MarkdownRow(r));
             }
             if (peer is not null)
             {
+                peer = peer.MarkedIfNoisy();
                 failed |= peer.Failed;
                 rows.Add(peer);
                 output.WriteLine(BenchReport.MarkdownRow(peer));
@@ -559,8 +560,10 @@ public static class BenchHarness
         public override BenchRow Row(IReadOnlyList<double> times, int reps)
         {
             string note = $"{_case.GpuAlgo}: {_op.Variant}; {_verified}" + (_warmedClocks ? $"; after {ClockWarmMs:0} ms of back-to-back runs (clocks up)" : "");
-            if (_timer is not null && _walls.Count > 0) note += $"; wall+glFinish median {BenchReport.Ms(BenchRow.Median(_walls))} ms";
-            return BenchRow.Timed(_case, "gpu", times, reps, _timer is null ? "wall+glFinish" : "GL_TIME_ELAPSED", note);
+            if (_timer is null || _walls.Count == 0) return BenchRow.Timed(_case, "gpu", times, reps, "wall+glFinish", note);
+            double wall = BenchRow.Median(_walls);
+            note += $"; wall+glFinish median {BenchReport.Ms(wall)} ms (the ratio to the peer's wall clock uses it)";
+            return BenchRow.Timed(_case, "gpu", times, reps, "GL_TIME_ELAPSED", note) with { WallMedianMs = wall };
         }
 
         public override void Dispose()

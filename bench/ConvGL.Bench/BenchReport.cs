@@ -12,6 +12,23 @@ internal sealed record BenchRow(BenchCase Case, string Device, int Reps, int Req
     /// <summary>This row's median over the same case's peer median, from the same run (NaN: no peer figure).</summary>
     public double VsPeer { get; init; } = double.NaN;
 
+    /// <summary>A GPU row timed by GL_TIME_ELAPSED: its wall+glFinish median, the clock the CPU peers are timed by, which
+    /// the ratio then uses (a review: GPU execution time over a peer's wall clock left the submission out). NaN otherwise.</summary>
+    public double WallMedianMs { get; init; } = double.NaN;
+
+    /// <summary>The median the ratio to a peer is taken from: the wall clock where both were timed by it.</summary>
+    public double PeerComparableMs => double.IsNaN(WallMedianMs) ? MedianMs : WallMedianMs;
+
+    /// <summary>The median over the minimum past which a row is called noisy in its note (the review saw a peer's median
+    /// 12x its minimum in 10 reps: its ratio could flip between runs).</summary>
+    public const double NoisySpread = 2.0;
+
+    /// <summary>This row with "noisy" added to its note where its median is more than <see cref="NoisySpread"/> x its minimum.</summary>
+    public BenchRow MarkedIfNoisy() =>
+        HasTime && Reps > 1 && MinMs > 0 && MedianMs > NoisySpread * MinMs
+            ? this with { Note = Note + $"; NOISY: median {MedianMs / MinMs:0.#}x the minimum (the machine was busy in these reps: rerun with more --reps on a quieter machine before quoting the ratio)" }
+            : this;
+
     public static BenchRow Timed(BenchCase c, string device, IReadOnlyList<double> times, int requested, string timing, string note)
     {
         string capped = times.Count < requested ? $"; {times.Count} of {requested} reps (budget)" : "";
@@ -55,7 +72,9 @@ internal static class BenchReport
         wall+glFinish is submit-to-completion on the CPU clock. GMAC/s counts the direct convolution's multiply-adds
         (C_out*H_out*W_out*C_in/groups*kH*kW) for every algorithm, so separable and FFT rows show an effective rate.
         Mpix/s = input H*W pixels per second (channels not counted). A case's GPU row and its peer are timed in turn, one rep
-        each (the same minutes of load for both); vs peer = the row's median over the peer's (a CPU row's too). Load average at end: {loadAtEnd}.
+        each (the same minutes of load for both); vs peer = the row's median over the peer's (a CPU row's too; a GL_TIME_ELAPSED
+        row's wall+glFinish median, the peer's own clock). NOISY in a note: that row's median is over 2x its minimum; rerun before
+        quoting its ratio. Load average at end: {loadAtEnd}.
 
         """;
 

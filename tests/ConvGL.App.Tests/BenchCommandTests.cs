@@ -345,6 +345,26 @@ public sealed class BenchCommandTests : IDisposable
     /// <summary>The check that guards against timing a broken kernel, without a GPU: the CPU reference's own full
     /// output passes, and the same output with one wrong value in either corner fails naming that value. Cases
     /// chosen for their awkward geometry: a 15x15 reflect kernel, a 2x2 stride-2 pool, an image smaller than the crop.</summary>
+    /// <summary>The review's two ratio faults, by hand-made rows: a GL_TIME_ELAPSED row is compared with a CPU peer by its
+    /// wall+glFinish median (the peer's clock), and a row whose median is over twice its minimum says NOISY in its note
+    /// (10 reps with one busy minute can flip a ratio). A steady row and a one-rep row are not marked.</summary>
+    [Fact]
+    public void Rows_TheRatioUsesThePeersClock_AndASpreadRowIsMarkedNoisy()
+    {
+        BenchCase c = Assert.Single(BenchCases.All(quick: true), x => x.Name == "gauss5-2d");
+        BenchRow gpu = BenchRow.Timed(c, "gpu", [1.0, 1.1, 1.2], 3, "GL_TIME_ELAPSED", "n") with { WallMedianMs = 3.0 };
+        Assert.Equal(3.0, gpu.PeerComparableMs);
+        BenchRow software = BenchRow.Timed(c, "gpu", [2.0, 2.5, 3.0], 3, "wall+glFinish", "n");
+        Assert.Equal(2.5, software.PeerComparableMs);
+
+        Assert.Equal("n", software.MarkedIfNoisy().Note);
+        BenchRow spread = BenchRow.Timed(c, "opencv", [1.0, 2.5, 12.0], 3, "cpu wall", "n").MarkedIfNoisy();
+        Assert.StartsWith("n; NOISY: median 2.5x the minimum", spread.Note);
+        Assert.Equal("n", BenchRow.Timed(c, "cpu", [9.0], 1, "cpu wall", "n").MarkedIfNoisy().Note);
+        // Exactly twice is not yet noisy.
+        Assert.Equal("n", BenchRow.Timed(c, "cpu", [1.0, 2.0, 2.0], 3, "cpu wall", "n").MarkedIfNoisy().Note);
+    }
+
     /// <summary>A name selects every case it starts; the explicit-only 1080p 32->32 layer (llvmpipe cannot hold its input)
     /// is in no default run and no prefix, only when named in full.</summary>
     [Fact]
