@@ -19,6 +19,45 @@ public sealed class ViewMathTests
     private static ConvView Conv(int kh, int kw, ConvOptions o, int outC = 1, int inC = 1) =>
         new(new Tensor([outC, inC, kh, kw]), null, o);
 
+    /// <summary>A review: every three-map output was drawn as one RGB picture, three unrelated maps too. Only maps that are
+    /// the RGB input's colours, each carried on its own, are: through a depthwise blur, an activation and attention's
+    /// values; not a bank of three kernels summed over the colours, what a pool makes of it, or three maps of a gray image.</summary>
+    [Fact]
+    public void ColourPicture_OnlyForTheImagesOwnColoursCarriedApart()
+    {
+        Assert.SkipWhen(!GlContext.EglAvailable(out string reason), reason);
+        string dir = Directory.CreateTempSubdirectory("convgl-viewmath-").FullName;
+        try
+        {
+            string rgb = Path.Combine(dir, "rgb.json"), gray = Path.Combine(dir, "gray.json");
+            File.WriteAllText(rgb, """
+                { "name": "rgb", "input": "rgb", "layers": [
+                  { "type": "conv", "name": "blur", "kernels": ["gaussian:5"], "border": "reflect" },
+                  { "type": "relu" },
+                  { "type": "conv", "name": "bank", "kernels": ["sobel-x", "sobel-y", "box:3"], "sum": true, "border": "reflect" },
+                  { "type": "maxpool", "size": 2 },
+                  { "type": "attention", "inputs": ["bank", "bank", "blur"], "scale": 0.5 } ] }
+                """);
+            File.WriteAllText(gray, """
+                { "name": "gray", "input": "gray", "layers": [
+                  { "type": "conv", "kernels": ["sobel-x", "sobel-y", "box:3"], "border": "reflect" },
+                  { "type": "abs" } ] }
+                """);
+            using GlContext context = GlContext.CreateHeadless();
+            using (var p = new StackPipeline(context, rgb, (12, 16)))
+            {
+                Assert.Equal([3, 3, 3, 3, 3], Enumerable.Range(0, 5).Select(p.OutputChannels));
+                Assert.Equal([true, true, false, false, true], Enumerable.Range(0, 5).Select(i => ViewContext.IsColourPicture(p, i)));
+            }
+            using (var p = new StackPipeline(context, gray, (12, 16)))
+                Assert.Equal([false, false], Enumerable.Range(0, 2).Select(i => ViewContext.IsColourPicture(p, i)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ProfileAxes_PutEachOutputSampleAtItsWindowsCentre()
     {

@@ -14,7 +14,7 @@ internal abstract class SingleMapView(ViewContext context) : ILiveView
     public virtual PixelRect? ProbeClip => null;
     public virtual PixelRect? SourceField(int layer, int x, int y) => null;
 
-    public ColourBarMap? ColourBarMap => new ColourBarMap(Context.Output, Context.State.Layer, Context.Channel(Context.Output), false, Context.Output.C == 3);
+    public ColourBarMap? ColourBarMap => new ColourBarMap(Context.Output, Context.State.Layer, Context.Channel(Context.Output), false, Context.ShowsColour(Context.Output));
 
     public virtual (int Width, int Height) ContentSize(PixelRect window) => (Context.Output.W, Context.Output.H);
 

@@ -98,6 +98,37 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
         or Core.Stacks.LrnLayer or Core.Stacks.SoftmaxLayer or Core.Stacks.PadLayer or Core.Stacks.ResizeLayer
         or Core.Stacks.AddLayer or Core.Stacks.MulLayer;
 
+    /// <summary>Whether the selected layer's <paramref name="output"/> is drawn as one colour picture: three maps that are
+    /// the image's red, green and blue (see <see cref="IsColourPicture"/>).</summary>
+    public bool ShowsColour(GpuTensor output) => output.C == 3 && IsColourPicture(Pipeline, State.Layer);
+
+    /// <summary>Whether layer <paramref name="layer"/>'s three maps are the RGB input's red, green and blue, each carried
+    /// on its own: followed back through layers whose map c is made from map c of their first input (pools, activations,
+    /// per-channel math, norms, pads, resizes, adds), depthwise convs (a blur of each colour) and attention's values
+    /// (a weighted average of pixels) to an RGB input. A review found three unrelated maps (sobel-x, sobel-y and a
+    /// laplacian of a gray image; a learned 3-channel layer) drawn as one colour picture: those are drawn as maps, the
+    /// selected one through the colour map, as a layer of any other count is. A BGR model input is not RGB.</summary>
+    public static bool IsColourPicture(ILivePipeline p, int layer)
+    {
+        if (layer < 0 || layer >= p.LayerCount || p.OutputChannels(layer) != 3) return false;
+        for (int i = layer; i >= 0;)
+        {
+            Core.Stacks.StackLayer? l = p.StackLayer(i);
+            IReadOnlyList<int> reads = p.InputLayers(i);
+            int from;
+            if (l is Core.Stacks.AttentionLayer && reads.Count == 3) from = reads[2];
+            else if ((KeepsChannels(l) || IsDepthwise(l)) && reads.Count > 0) from = reads[0];
+            else return false;
+            if (from >= i) return false;
+            i = from;
+        }
+        return p.InputChannels == 3 && p.InputChannelOrder is null;
+    }
+
+    // A conv whose output map c reads input map c alone (groups = channels, one kernel each): a fixed kernel on an RGB image.
+    private static bool IsDepthwise(Core.Stacks.StackLayer? layer) =>
+        layer is Core.Stacks.ConvLayer c && c.Weight.Shape[1] == 1 && c.Options.Groups == c.OutputChannelCount;
+
     /// <summary>The output as one picture: three channels as RGB, one as grey, more than three as the selected channel
     /// through viridis (<see cref="MapColour"/>); each normalised by its GPU-computed min/max (computed here into <see cref="OutRanges"/>, for
     /// the shown channels only) and drawn by tensor.frag straight from the tensor's buffer. One pass over the shown
@@ -105,10 +136,11 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
     public void DrawMap(GpuTensor output, int channel, PixelRect r)
     {
         Stages?.BeginParts();
-        if (output.C == 3) OutRanges.Compute(output);
+        bool colour = ShowsColour(output);
+        if (colour) OutRanges.Compute(output);
         else OutRanges.Compute(output, channel, 1);
         Stages?.Part("ranges");
-        if (output.C == 3) Presenter.DrawTensor(output, OutRanges, r, 3, empty: 0);
+        if (colour) Presenter.DrawTensor(output, OutRanges, r, 3, empty: 0);
         else Presenter.DrawTensor(output, OutRanges, r, 1, channel, map: MapColour(output), empty: 0);
         Stages?.Part("draw-map");
     }
