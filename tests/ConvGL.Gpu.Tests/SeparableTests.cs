@@ -110,6 +110,62 @@ public sealed class SeparableTests(GlFixture fixture)
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
 
+    [Fact]
+    public void FusedPass_SlidingStrips_EveryHeightAroundTheStrip()
+    {
+        // The interior of a 2- to 5-row column walks down strips of ConvPlan.SlideRows rows (rounded to a multiple of kH),
+        // keeping a ring of the last kH filtered rows: interiors just below one strip (whole plane in blocks of 4), one
+        // strip exactly, one plus a row (the last strip moved up to overlap), several; every border, mode, padding, x
+        // stride and dilation, bias, channels 1..6 (one dispatch per channel up to 4) and 17, widths with and without
+        // whole vec4s and an interior narrower than a block. The variant says whether the strips ran, and must where the
+        // interior holds one.
+        var rng = new Random(4040);
+        (int H, int W)[] kernels = [(5, 5), (3, 3), (2, 4), (5, 1), (4, 7)];
+        int[] widths = [9, 36, 45, 68, 257];
+        (int Stride, int Dilation)[] xSteps = [(1, 1), (2, 1), (1, 2)];
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
+        int slid = 0, ran = 0;
+        for (int n = 0; n < 36; n++)
+        {
+            (int kh, int kw) = kernels[n % kernels.Length];
+            int strip = ConvPlan.SlideRows / kh * kh;
+            (int sx, int dx) = xSteps[rng.Next(xSteps.Length)];
+            var o = new ConvOptions
+            {
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(5)],
+                Padding = paddings[rng.Next(paddings.Length)],
+                PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideX = sx, DilationX = dx,
+            };
+            // The interior's rows: the output's, less those whose window leaves the image (at most kH - 1 of them).
+            int h = strip + (kh - 1) + new[] { -1, 0, 1, 7, strip + 3 }[rng.Next(5)];
+            int c = new[] { 1, 3, 4, 6, 17 }[rng.Next(5)];
+            int w = widths[rng.Next(widths.Length)];
+            if (!Check(c, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused)) continue;
+            ran++;
+            var r2 = new Random(n);
+            using var sep = new GpuSeparableConv(fixture.Context, Parity.RandomVector(r2, 0.5f, kh), Parity.RandomVector(r2, 0.5f, kw), o) { Choice = ConvPath.Fused };
+            sep.Apply(Parity.Random(r2, c, h, w));
+            if (sep.Variant.Contains("sliding", StringComparison.Ordinal)) slid++;
+        }
+        Assert.True(ran >= 25, $"only {ran} of 36 random cases had an output");
+        Assert.True(slid >= 10, $"the strips ran in {slid} of {ran} cases");
+
+        // gauss5-sep's shape, smaller: a 5x5 reflect filter on 1x120x96 takes the strips; a 9x9 one does not.
+        var big = new Random(41);
+        using (var five = new GpuSeparableConv(fixture.Context, Parity.RandomVector(big, 0.5f, 5), Parity.RandomVector(big, 0.5f, 5), ConvOptions.ImageFilter) { Choice = ConvPath.Fused })
+        {
+            five.Apply(Parity.Random(big, 1, 120, 96));
+            Assert.Contains("strips of 40 rows sliding", five.Variant, StringComparison.Ordinal);
+        }
+        using (var nine = new GpuSeparableConv(fixture.Context, Parity.RandomVector(big, 0.5f, 9), Parity.RandomVector(big, 0.5f, 9), ConvOptions.ImageFilter) { Choice = ConvPath.Fused })
+        {
+            nine.Apply(Parity.Random(big, 1, 120, 96));
+            Assert.Contains("4 rows x 8", nine.Variant, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

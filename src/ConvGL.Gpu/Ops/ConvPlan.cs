@@ -53,6 +53,8 @@ internal sealed class ConvPlan
     private readonly ConvOptions _options;
     private (int CinG, int CoutG) _group;
     private int _blockY = 1;
+    // The rim rectangles' block height where it differs from the interior's (separable_fast's sliding strips); 0: the same.
+    private int _rimBlockY;
     private int _blockX = BlockX;
     private bool _channelUniform;
     private int _channelStrideBytes, _blockBytes;
@@ -280,6 +282,14 @@ internal sealed class ConvPlan
     /// this many output rows (a 9-tap column then loads 12 rows per 4 output rows instead of 36).</summary>
     public const int SeparableBlockY = 4;
 
+    /// <summary>separable_fast.comp's interior walks down strips of about this many output rows (a multiple of the column
+    /// length), filtering each input row along x once and keeping the last kH filtered rows, for columns of 2 to
+    /// <see cref="MaxSlideKernel"/> taps. Measured on llvmpipe (Zen 4, 2 cores, bench/README.md "Sliding strips"):
+    /// gauss5-sep 2.11-2.13 -> 1.83-1.99 ms median, 2.01-2.06 -> 1.75-1.81 minimum; strips of 20 to 135 rows within
+    /// the noise of each other. A 9-tap column (a ring of 72 values) was no faster by its median.</summary>
+    public const int SlideRows = 40;
+    public const int MaxSlideKernel = 5;
+
     /// <summary>Plans a rank-1 depthwise filter (column x row, every channel alone, optional bias per channel) as one
     /// separable_fast.comp pass, or returns null where it does not apply (a y stride or dilation, kernels or spans too long
     /// to unroll, more channels than the uniform block holds, an input beyond the texel-buffer size, or an output too
@@ -320,25 +330,30 @@ internal sealed class ConvPlan
         (xs, bool vec4Stores, bool u64Stores) = AlignedStores(context, g.X.Output, xs, bx);
         bool vec4 = input.W % 4 == 0;
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
+        // Sliding strips in the interior for short columns (see SlideRows), where the interior holds one.
+        int slideY = kh >= 2 && kh <= MaxSlideKernel ? SlideRows / kh * kh : 0;
+        if (slideY > 0 && ys.Hi - ys.Lo < slideY) slideY = 0;
         (string, object)[] defines =
         [
-            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", bx), ("OY", SeparableBlockY),
+            ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", bx),
             ("PARAMS_VEC4", blockVec4s), ("CHANNEL_UNIFORM", channelUniform ? 1 : 0),
         ];
         GlProgram interior = context.Shaders.Compute("separable_fast.comp",
-            [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), ("VEC4_STORES", vec4Stores ? 1 : 0),
+            [.. defines, ("OY", slideY > 0 ? slideY : SeparableBlockY), ("SLIDE", slideY > 0 ? 1 : 0),
+                ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), ("VEC4_STORES", vec4Stores ? 1 : 0),
                 ("U64_STORES", u64Stores ? 1 : 0)]);
         GlProgram rim = context.Shaders.Compute("separable_fast.comp",
-            [.. defines, ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
+            [.. defines, ("OY", SeparableBlockY), ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string layout = (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (channelUniform ? ", one dispatch per channel" : "");
-        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {SeparableBlockY} rows x {bx} x/invocation{layout}, weights in a uniform block",
+        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {(slideY > 0 ? $"strips of {slideY} rows sliding (each input row filtered once)" : $"{SeparableBlockY} rows")} x {bx} x/invocation{layout}, weights in a uniform block",
             false, interior, rim, c, false, g, o)
         {
             _channelUniform = channelUniform, _channelStrideBytes = stride * 16, _blockBytes = blockVec4s * 16,
         };
-        plan._blockY = SeparableBlockY;
+        plan._blockY = slideY > 0 ? slideY : SeparableBlockY;
+        plan._rimBlockY = SeparableBlockY;
         plan._blockX = bx;
-        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, bx, SeparableBlockY));
+        plan._rects.AddRange(OutputRect.Split(g.X.Output, g.Y.Output, xs, ys, bx, plan._blockY));
         return plan;
     }
 
@@ -476,7 +491,8 @@ internal sealed class ConvPlan
             if (r.Rim != rim) continue;
             gl.Uniform2(p.Uniform("u_origin"), r.X, r.Y);
             gl.Uniform2(p.Uniform("u_extent"), r.Width, r.Height);
-            int blocks = (r.Width + _blockX - 1) / _blockX * ((r.Height + _blockY - 1) / _blockY);
+            int blockY = rim && _rimBlockY > 0 ? _rimBlockY : _blockY;
+            int blocks = (r.Width + _blockX - 1) / _blockX * ((r.Height + blockY - 1) / blockY);
             (int row, int rows) = ComputeOp.FlatGroups(_flatZ ? blocks * _zGroups : blocks, 64);
             gl.Uniform1(p.Uniform("u_row"), row);
             if (_flatZ) gl.Uniform1(p.Uniform("u_z_count"), _zGroups);
