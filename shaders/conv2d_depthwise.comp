@@ -95,6 +95,93 @@ void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN],
     }
 }
 
+#if SLIDE
+// SLIDE (RIM 0 or ZERO_PLANE; a y stride and dilation of 1; OY a multiple of KH): the invocation walks down its block of
+// OY output rows, keeping the last KH input rows it loaded in a ring (slot t % KH, a constant: rows go KH at a time,
+// unrolled), so each input row is fetched once per strip instead of (OY + KH - 1) / OY times per output row (KH + 1 per 2
+// rows before). The weights are loaded once before the loop. Same terms in the same order as the blocks (bias, then
+// kernel rows and columns ascending): equal outputs bit for bit.
+
+// The SPAN inputs of input row y from column x0 on (zero outside the image under ZERO_PLANE).
+void load_row(int plane, int y, int x0, int cols[SPAN], bool col_real[SPAN], out float v[SPAN])
+{
+#if ZERO_PLANE
+    load_span_zero(plane, y, x0, v);
+#else
+    bool row_real;
+    int row = (plane + tap_row(y, row_real)) * u_in_size.x;
+    load_span(row, row_real, cols, col_real, v);
+#endif
+}
+
+// Output row r of the block (the same stores as the blocks' for one row).
+void store_row(int c, ivec2 out_pos, int r, float acc[OX])
+{
+    int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
+#if U64_STORES
+    for (int q = 0; q < OX / 8; q++)
+        if (!bool(ZERO_PLANE) || out_pos.x + 8 * q < u_out_size.x)
+            out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[8 * q], acc[8 * q + 1], acc[8 * q + 2], acc[8 * q + 3]),
+                                                              vec4(acc[8 * q + 4], acc[8 * q + 5], acc[8 * q + 6], acc[8 * q + 7]));
+#elif VEC4_STORES
+    for (int q = 0; q < OX / 4; q++)
+        if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
+            out_data4[((out_row + out_pos.x) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+#else
+    int x_end = u_origin.x + u_extent.x;
+    for (int k = 0; k < OX; k++)
+        if (out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[k];
+#endif
+}
+
+void main()
+{
+    bool inside;
+    ivec2 out_pos = block_output(inside);
+#if CHANNEL_UNIFORM
+    int c = u_channel;
+    const int base = 0;
+#else
+    int c = block_z();
+    int base = c * CH_VEC4;
+#endif
+    int x0 = out_pos.x * SX - u_pad.x;
+    int y0 = out_pos.y - u_pad.y;
+    int cols[SPAN];
+    bool col_real[SPAN];
+    span_columns(x0, cols, col_real);
+
+    float w[KH * KW];
+    for (int i = 0; i < KH; i++)
+        for (int j = 0; j < KW; j++) w[i * KW + j] = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];
+    float b = PARAM(base + KH * ROW_VEC4).x;
+    int plane = c * u_in_size.y;
+
+    float ring[KH * SPAN];
+    float v[SPAN];
+#define PRIME(t) if ((t) < KH - 1) { load_row(plane, y0 + (t), x0, cols, col_real, v); for (int s = 0; s < SPAN; s++) ring[(t) * SPAN + s] = v[s]; }
+    UNROLL_32(PRIME)
+
+    for (int g = 0; g < OY / KH; g++)
+    {
+        // Output row r = g*KH + m reads input rows r .. r + KH - 1, in slots (m + i) % KH; the last one is loaded now.
+#define SLIDE_ROW(m) if ((m) < KH) \
+        { \
+            int r = g * KH + (m); \
+            load_row(plane, y0 + r + KH - 1, x0, cols, col_real, v); \
+            for (int s = 0; s < SPAN; s++) ring[(((m) + KH - 1) % KH) * SPAN + s] = v[s]; \
+            float acc[OX]; \
+            for (int k = 0; k < OX; k++) acc[k] = b; \
+            for (int i = 0; i < KH; i++) \
+                for (int j = 0; j < KW; j++) \
+                    for (int k = 0; k < OX; k++) acc[k] += w[i * KW + j] * ring[(((m) + i) % KH) * SPAN + k * SX + j * DX]; \
+            for (int k = 0; k < OX; k++) acc[k] = fused_act(acc[k]); \
+            if (inside) store_row(c, out_pos, r, acc); \
+        }
+        UNROLL_32(SLIDE_ROW)
+    }
+}
+#else
 void main()
 {
     bool inside;
@@ -153,3 +240,4 @@ void main()
         }
     }
 }
+#endif

@@ -261,6 +261,67 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     /// <summary>wide false: 12 other draws, with the vec4 stores where a driver has no 32-byte ones.</summary>
+    [Fact]
+    public void Depthwise_SlidingStrips_EveryHeightAroundTheStrip()
+    {
+        // Image filters (1..4 channels, one dispatch each) with kernels of 4 or 5 rows walk strips of
+        // ConvPlan.DepthwiseSlideRows rows down the interior (or the whole zero-border plane), keeping a ring of the last kH
+        // input rows: interiors just below a strip (blocks of 2 rows then), one strip, one plus a row (the last strip moved
+        // up), several; every border and padding, both modes, x strides and dilations, bias, widths with and without whole
+        // vec4s. The variant says whether the strips ran, and must where the rule holds; a fused ReLU is stored the same way.
+        var rng = new Random(6060);
+        (int H, int W)[] kernels = [(5, 5), (4, 3), (5, 1), (4, 7)];
+        int[] widths = [9, 16, 20, 36, 45, 68];
+        int ran = 0, slid = 0;
+        for (int n = 0; n < 30; n++)
+        {
+            (int kh, int kw) = kernels[n % kernels.Length];
+            int strip = ConvPlan.DepthwiseSlideRows / kh * kh;
+            int c = rng.Next(1, ConvPlan.MaxUniformChannels + 1);
+            (int sx, int dx) = XSteps[rng.Next(3)];
+            var o = new ConvOptions
+            {
+                Border = Borders.All[rng.Next(Borders.All.Count)], Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Padding = Paddings[rng.Next(Paddings.Length)], PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+                StrideX = sx, DilationX = dx, Groups = c,
+            };
+            int h = strip + kh - 1 + new[] { -1, 0, 1, 7, strip + 3 }[rng.Next(5)], w = widths[rng.Next(widths.Length)];
+            if (!Check(c, c, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), "conv2d_depthwise")) continue;
+            ran++;
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            conv.Apply(Parity.Random(rng, c, h, w));
+            if (conv.Variant.Contains($"strips of {strip} rows sliding", StringComparison.Ordinal)) slid++;
+        }
+        log.WriteLine($"{ran} of 30 compared, {slid} in strips");
+        Assert.True(ran >= 20 && slid >= 10, $"{ran} of 30 random cases had an output, {slid} ran in strips");
+
+        // A fused ReLU in the strips, zero border (the whole plane) and reflect (interior and rims): relu(reference).
+        foreach (Border border in new[] { Border.Zero, Border.Reflect })
+        {
+            var r = new Random(61);
+            var o = new ConvOptions { Border = border, Groups = 1 };
+            Tensor x = Parity.Random(r, 1, 130, 40), weight = Parity.Random(r, 0.3f, 1, 1, 5, 5);
+            float[] bias = [-0.1f];
+            using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Fast, Fused = FusedActivation.Relu };
+            Tensor got = conv.Apply(x);
+            Assert.Contains("strips of 60 rows sliding", conv.Variant, StringComparison.Ordinal);
+            Tensor want = Conv2D.Apply(x, weight, bias, o);
+            for (int i = 0; i < want.Length; i++) want.Data[i] = MathF.Max(want.Data[i], 0);
+            Parity.AssertGpuMatchesReference(want, got, $"relu fused, {border}: {conv.Variant}");
+        }
+        // Many channels (weights gathered) and 3-row kernels keep their blocks.
+        using (var many = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 8, 1, 5, 5), null, new ConvOptions { Groups = 8 }) { Choice = ConvPath.Fast })
+        {
+            many.Apply(Parity.Random(rng, 8, 130, 40));
+            Assert.Contains("2 rows x 8", many.Variant, StringComparison.Ordinal);
+        }
+        using (var three = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 1, 1, 3, 3), null, new ConvOptions { Groups = 1 }) { Choice = ConvPath.Fast })
+        {
+            three.Apply(Parity.Random(rng, 1, 130, 40));
+            Assert.Contains("2 rows x 16", three.Variant, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

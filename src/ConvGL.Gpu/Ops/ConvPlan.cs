@@ -241,26 +241,34 @@ internal sealed class ConvPlan
             flatLanes += (blocks * zGroups + 63) / 64 * 64;
         }
         bool flatZ = !channelUniform && zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
+        // Sliding strips (conv2d_depthwise.comp's SLIDE) in the interior program where it holds one: image filters (one
+        // dispatch per channel) with kernels of 4 or 5 rows (see DepthwiseSlideRows).
+        int slideY = depthwise && channelUniform && !pad && o.StrideY == 1 && o.DilationY == 1 && kh >= MinDepthwiseSlideKernel && kh <= MaxSlideKernel
+            ? DepthwiseSlideRows / kh * kh : 0;
+        OutputRect? inner = split.FirstOrDefault(r => !r.Rim) is { Width: > 0 } ir ? ir : null;
+        if (slideY > 0 && (inner is null || inner.Value.Height < slideY)) slideY = 0;
+        if (slideY > 0 && !zeroPlane) split = OutputRect.Split(wOut, hOut, xs, ys, bx, slideY);
         (string, object)[] defines =
         [
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", bx),
             (texel ? "PARAMS_TEXEL" : "PARAMS_VEC4", texel ? 1 : blockVec4s), ("FLAT_Z", flatZ ? 1 : 0),
-            .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
             .. depthwise ? [("CHANNEL_UNIFORM", channelUniform ? 1 : 0), ("ZERO_PLANE", zeroPlane ? 1 : 0)] : Array.Empty<(string, object)>(),
             .. FusedActivation.Defines(act),
         ];
         string file = depthwise ? "conv2d_depthwise.comp" : "conv2d_dense.comp";
         // The interior has no border code: one program serves every border.
         (string, object)[] stores = [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0)];
-        GlProgram interior = context.Shaders.Compute(file, [.. defines, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
-        GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
+        (string, object)[] rows = depthwise ? [("OY", slideY > 0 ? slideY : blockY), ("SLIDE", slideY > 0 ? 1 : 0)] : [];
+        GlProgram interior = context.Shaders.Compute(file, [.. defines, .. rows, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
+        GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
+            ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string where = !texel ? "weights in a uniform block"
             : depthwise ? (overLimit ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view (more than 9 taps)")
             : "weights through a texel view";
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
             (channelUniform ? ", one dispatch per channel" : "");
         string variant = depthwise
-            ? $"conv2d_depthwise: {(blockY > 1 ? $"{blockY} rows x " : "")}{bx} x/invocation{layout}, {where}"
+            ? $"conv2d_depthwise: {(slideY > 0 ? $"strips of {slideY} rows sliding x " : blockY > 1 ? $"{blockY} rows x " : "")}{bx} x/invocation{layout}, {where}"
             : $"conv2d_dense: 4 channels x {BlockX} x/invocation{layout}, {where}";
         variant += act?.Suffix;
         var plan = new ConvPlan(context, input, variant, false, interior, rim, zGroups, texel, g, o, flatZ) { _channelUniform = channelUniform, _channelStrideBytes = channelStride * 16, _blockBytes = blockVec4s * 16 };
@@ -273,7 +281,8 @@ internal sealed class ConvPlan
         // the copy is wide enough for them.
         plan._rects.AddRange(split);
         plan._group = (cinG, coutG);
-        plan._blockY = blockY;
+        plan._blockY = slideY > 0 ? slideY : blockY;
+        plan._rimBlockY = blockY;
         plan._blockX = bx;
         return plan;
     }
@@ -289,6 +298,14 @@ internal sealed class ConvPlan
     /// the noise of each other. A 9-tap column (a ring of 72 values) was no faster by its median.</summary>
     public const int SlideRows = 40;
     public const int MaxSlideKernel = 5;
+
+    /// <summary>conv2d_depthwise.comp's interior walks down strips of about this many output rows (a multiple of kH) for
+    /// image filters (at most <see cref="MaxUniformChannels"/> channels: weights at constant addresses) with kernels of
+    /// <see cref="MinDepthwiseSlideKernel"/> to <see cref="MaxSlideKernel"/> rows. Measured on llvmpipe (bench/README.md
+    /// "Sliding strips"): gauss5-2d 2.82-2.86 -> 2.33-2.37 ms median; sobel3-rgb's 3x3 within the noise; depthwise layers
+    /// of many channels slower (dwconv3-32 1.9-2.0 -> 2.3-2.9, dwconv3-144-56 0.42 -> 1.6: their weights are gathered).</summary>
+    public const int DepthwiseSlideRows = 60;
+    public const int MinDepthwiseSlideKernel = 4;
 
     /// <summary>Plans a rank-1 depthwise filter (column x row, every channel alone, optional bias per channel) as one
     /// separable_fast.comp pass, or returns null where it does not apply (a y stride or dilation, kernels or spans too long
