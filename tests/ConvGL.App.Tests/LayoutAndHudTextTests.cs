@@ -12,6 +12,33 @@ namespace ConvGL.App.Tests;
 public sealed class LayoutAndHudTextTests
 {
     [Fact]
+    public void ColumnLayout_MeasuresWhatMayChangeAtItsWidest()
+    {
+        // A conv layer's tag as the literal Winograd program's, which may replace it when built; a tagless or short tag
+        // as "[not run]", which a layer the view does not need shows; time figures wide. Fused suffixes, longer names,
+        // other bracketed text and lines that are not layer lines are kept as they are.
+        string nr = "[not\u00A0run]";
+        Assert.Equal(
+            ["ConvGL  888.8 fps  render\u00A0thread\u00A0888.8\u00A0ms  pass 888.8 ms",
+             ">1 [x] edges: conv 3x3 1->4 reflect s1 d1 [conv2d_literal_winograd] -> (4, 180, 320)",
+             " 2 [x] conv 5x5 4->8 [conv2d_literal_winograd+relu] -> (8, 90, 160)  888.8 ms",
+             " 3 [x] maxpool 2x2 s2 [pool2d_fast] -> (8, 45, 80)",
+             " 4 [ ] magnitude " + nr + " -> (4, 45, 80)",
+             " 5 [x] add " + nr + " -> (4, 45, 80)",
+             " 6 [x] pad [1, 1, 1, 1] zero " + nr + " -> (4, 47, 82)",
+             "layer 1: output (4, 180, 320), channel 0 sobel-x"],
+            HudText.ForLayout([
+                "ConvGL  12 fps  render\u00A0thread\u00A08.1\u00A0ms  pass 0.8 ms",
+                ">1 [x] edges: conv 3x3 1->4 reflect s1 d1 [conv2d_dense] -> (4, 180, 320)",
+                " 2 [x] conv 5x5 4->8 [conv2d_depthwise+relu] -> (8, 90, 160)  1.250 ms",
+                " 3 [x] maxpool 2x2 s2 [pool2d_fast] -> (8, 45, 80)",
+                " 4 [ ] magnitude -> (4, 45, 80)",
+                " 5 [x] add [add] -> (4, 45, 80)",
+                " 6 [x] pad [1, 1, 1, 1] zero -> (4, 47, 82)",
+                "layer 1: output (4, 180, 320), channel 0 sobel-x"]));
+    }
+
+    [Fact]
     public void FrameStats_HasNoRateUntilARealIntervalPassed_ThenFramesOverThatInterval()
     {
         var s = new FrameStats();

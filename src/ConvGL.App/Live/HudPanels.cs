@@ -42,7 +42,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
         Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null,
         ErrorKind errorKind = ErrorKind.File, Func<int, int>? probeColumns = null, Func<int, int>? stripLines = null,
-        IReadOnlyList<ConvView>? allConvs = null)
+        IReadOnlyList<ConvView>? allConvs = null, IReadOnlyList<LayerInfo>? layerInfo = null)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -64,7 +64,12 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         _message.Clear();
         if (message is not null) _message.Add(message);
         float side = 0;
-        foreach (List<string> panel in new[] { _side, _kernel, _error })
+        // The column's width and height are chosen for its lines as the layout measures them (HudText.ForLayout), the
+        // selected layer's and every other layer's (layerInfo), so the picture keeps its place while [ ] step through the
+        // layers, the programs built ahead land, and the figures change.
+        List<(List<string> Side, string? Title)> layouts =
+            [(HudText.ForLayout(_side), colourBarTitle), .. (layerInfo ?? []).Select(v => (HudText.ForLayout(v.Info), v.ColourBarTitle))];
+        foreach (List<string> panel in layouts.Select(l => l.Side).Append(_kernel).Append(_error))
             if (panel.Count > 0) side = Math.Max(side, _hud.Measure(panel));
         // A passing message wraps to the column the other panels set: it must not move the picture for its 4 s (a window
         // review saw "faster programs ready (...)" narrow the picture from 798 to 775 px, and the probe read another
@@ -83,7 +88,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         // the width is then chosen for the column as it will be, a few layers around the selected one (it kept the width
         // of the longest layer line, 519 px at 1366x768, and the theorem view's maps got 190 px each).
         LiveLayout wide = LiveLayout.Compute(width, height, side, bottom);
-        Func<float, float> columnHeight = ColumnHeight(wide.Side.Width) > wide.Side.Height ? ElidedColumnHeight : ColumnHeight;
+        Func<float, float> columnHeight = OverLayouts(layouts, ColumnHeight)(wide.Side.Width) > wide.Side.Height
+            ? OverLayouts(layouts, ElidedColumnHeight) : OverLayouts(layouts, ColumnHeight);
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
         Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content);
@@ -230,6 +236,27 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     /// <summary><see cref="ColumnHeight(float)"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
     /// selected one (as the layout then does where they do not fit).</summary>
+    /// <summary><paramref name="height"/> of the tallest of <paramref name="layouts"/>' columns (each its info lines and
+    /// colour bar title, the other panels as they are).</summary>
+    private Func<float, float> OverLayouts(List<(List<string> Side, string? Title)> layouts, Func<float, float> height) => w =>
+    {
+        (List<string> side, string? title) = (_side, _colourBarTitle);
+        float h = 0;
+        try
+        {
+            foreach ((List<string> s, string? t) in layouts)
+            {
+                (_side, _colourBarTitle) = (s, t);
+                h = Math.Max(h, height(w));
+            }
+        }
+        finally
+        {
+            (_side, _colourBarTitle) = (side, title);
+        }
+        return h;
+    };
+
     private float ElidedColumnHeight(float columnWidth)
     {
         if (_side.Count(HudText.IsLayerLine) <= MinLayerLines) return ColumnHeight(columnWidth);
@@ -328,3 +355,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     public void Dispose() => _hud.Dispose();
 }
+
+/// <summary>The column's info lines and colour bar title as they would be with another layer selected: the layout is
+/// chosen for the tallest of them (HudPanels.UpdateLayout).</summary>
+internal sealed record LayerInfo(IReadOnlyList<string> Info, string? ColourBarTitle);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text;
 using ConvGL.Core;
@@ -166,6 +167,33 @@ internal static class HudText
     public static string TapSpacing(int dy, int dx) =>
         dy > 1 && dx > 1 ? F($"{dy} rows and {dx} columns") : dy > 1 ? F($"{dy} rows") : F($"{dx} columns");
 
+    /// <summary>The program a conv layer may switch to once programs built ahead are ready (the longest conv tag).</summary>
+    public const string LaterConvProgram = "conv2d_literal_winograd";
+
+    /// <summary>The column's lines as the layout measures them, so that what changes while the window runs does not move
+    /// the picture: a layer line's program tag as long as any it may show ("[conv2d_dense]" as "[conv2d_literal_winograd]",
+    /// which replaces it when the programs built ahead land; a tagless or short tag as "[not run]", which a layer the view
+    /// does not need shows), and every time figure ("0.8 ms", "12 fps") as a wide one. CI on a fast machine saw the edges
+    /// stack's picture 500 or 508 px wide by whether the build landed before the second frame, and by the layer selected.</summary>
+    public static List<string> ForLayout(IEnumerable<string> lines) => lines.Select(l =>
+    {
+        l = s_timeFigure.Replace(l, "888.8");
+        if (!IsLayerLine(l)) return l;
+        int arrow = l.LastIndexOf(" -> ", StringComparison.Ordinal);
+        if (arrow < 0) return l;
+        Match tag = s_tagBeforeArrow.Match(l[..arrow]);
+        string name = tag.Success ? tag.Groups[1].Value : "";
+        string plus = tag.Success ? tag.Groups[2].Value : "";
+        string wide = name.StartsWith("conv2d", StringComparison.Ordinal) && name.Length < LaterConvProgram.Length ? LaterConvProgram : name;
+        if (wide.Length + plus.Length < NotRun.Length) wide = NotRun;
+        return (tag.Success ? l[..tag.Index] : l[..arrow]) + " [" + wide + plus + "]" + l[arrow..];
+    }).ToList();
+
+    // "[not run]" as a layer line shows it (a no-break space: the HUD's wrapping keeps it whole).
+    private const string NotRun = "not\u00A0run";
+    private static readonly Regex s_tagBeforeArrow = new(@" \[([a-z0-9_\u00A0]+)(\+[^\]]*)?\]$", RegexOptions.CultureInvariant);
+    private static readonly Regex s_timeFigure = new(@"\d+(\.\d+)?(?=[ \u00A0]?(ms|fps)\b)", RegexOptions.CultureInvariant);
+
     /// <summary>The first info line: rate, the render thread's time for the last frame (issuing its work: a pass that runs
     /// on the GPU, or in llvmpipe's own threads, is not in it), the pipeline pass time, vsync, pause.</summary>
     public static string StatusLine(FrameStats stats, string pass, bool vsync, bool paused) =>
@@ -235,7 +263,7 @@ internal static class HudText
     /// <summary>The info panel's lines after the status line: source, view, pipeline and GPU, one line per layer,
     /// the selected layer's output shape and channel name, and the layer the view draws when it is another one.</summary>
     public static void AddInfoLines(List<string> lines, string status, string source, int sourceWidth, int sourceHeight, string view,
-        ILivePipeline pipeline, string renderer, int layer, int channel, int shownLayer = -1)
+        ILivePipeline pipeline, string renderer, int layer, int channel, int shownLayer = -1, bool planned = false)
     {
         lines.Add(status);
         lines.Add(F($"source: {source} {sourceWidth}x{sourceHeight}   view: {view}   h: help"));
@@ -245,7 +273,10 @@ internal static class HudText
         int digits = pipeline.LayerCount.ToString(CultureInfo.InvariantCulture).Length;
         for (int i = 0; i < pipeline.LayerCount; i++)
             lines.Add(LayerLine(i, i == layer, pipeline.IsEnabled(i), pipeline.LayerLabel(i), pipeline.LayerMilliseconds(i), digits));
-        string shape = pipeline.LayerOutput(layer).ShapeString;
+        // planned: the shape as planned, not asking for the map (another layer's lines, for the layout: a map the last run
+        // did not keep would run the layers again).
+        (int oh, int ow) = planned ? pipeline.LayerOutputSize(layer) : (0, 0);
+        string shape = planned ? F($"({pipeline.OutputChannels(layer)}, {oh}, {ow})") : pipeline.LayerOutput(layer).ShapeString;
         // The channel as the grid labels it ("0 conv2", "3 sobel-y"): one name for a map everywhere.
         lines.Add(F($"layer {layer + 1}: output {shape}, channel {MapLabel(channel, pipeline.MapName(layer, channel))}"));
         // A view that draws another layer than the selected one (filters, theorem: the conv before it) says which.

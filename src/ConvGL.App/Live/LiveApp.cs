@@ -404,18 +404,47 @@ internal sealed class LiveApp : IDisposable
         _panels.PixelsPerUnit = _uiScale ?? Math.Max(ww > 0 ? (float)fw / ww : 1, _window.ContentScale);
         _views.LineHeight = Hud.LineHeightFor(Hud.SizeFor(fw, fh, _panels.PixelsPerUnit));
         IReadOnlyList<string>? info = null;
+        List<LayerInfo>? layerInfo = null;
         if (!_state.InfoHidden)
         {
             _info.Clear();
             GpuTensor output = _views.Output;
-            HudText.AddInfoLines(_info, HudText.StatusLine(_stats, _pipelines.PassText(), _window.VSync, _state.Paused),
-                _source.Name, _source.Width, _source.Height, ViewCatalog.Name(_state.View), Pipeline, _context.Renderer, _state.Layer,
-                Math.Clamp(_state.Channel, 0, output.C - 1), View.ShownLayer(_state.Layer));
+            string status = HudText.StatusLine(_stats, _pipelines.PassText(), _window.VSync, _state.Paused);
+            HudText.AddInfoLines(_info, status, _source.Name, _source.Width, _source.Height, ViewCatalog.Name(_state.View), Pipeline,
+                _context.Renderer, _state.Layer, Math.Clamp(_state.Channel, 0, output.C - 1), View.ShownLayer(_state.Layer));
             info = _info;
+            layerInfo = OtherLayersInfo(status);
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
             View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount,
-            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount, StripLinesOverLayers, LayoutConvs());
+            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount, StripLinesOverLayers, LayoutConvs(), layerInfo);
+    }
+
+    /// <summary>Stacks of up to this many layers choose their column for every layer's lines (a few strings each); a
+    /// longer one (ResNet18's 52) elides its layer lines around the selected one anyway.</summary>
+    private const int MaxLayoutLayers = 16;
+
+    /// <summary>The info lines and colour bar title as they would be with each other layer selected (the shapes as
+    /// planned: nothing runs), so the column, and with it the picture, stays put while [ ] step through the layers.</summary>
+    private List<LayerInfo>? OtherLayersInfo(string status)
+    {
+        int n = Pipeline.LayerCount;
+        if (n < 2 || n > MaxLayoutLayers) return null;
+        ColourBarMap? shown = View.ColourBarMap;
+        var list = new List<LayerInfo>(n);
+        for (int l = 0; l < n; l++)
+        {
+            if (l == _state.Layer) continue;
+            int c = Pipeline.OutputChannels(l), channel = Math.Clamp(_state.Channel, 0, Math.Max(0, c - 1));
+            var lines = new List<string>();
+            HudText.AddInfoLines(lines, status, _source.Name, _source.Width, _source.Height, ViewCatalog.Name(_state.View), Pipeline,
+                _context.Renderer, l, channel, View.ShownLayer(l), planned: true);
+            string? title = shown is { } m
+                ? ColourBar.Of(c, channel, Pipeline.MapName(l, channel), m.EachOwn, !m.EachOwn && c == 3 && ViewContext.IsColourPicture(Pipeline, l), 0, 1).Title
+                : null;
+            list.Add(new LayerInfo(lines, title));
+        }
+        return list;
     }
 
     // The layout's view of the layers, kept for one state of them (LayersSignature): the enabled convs, whose largest kernel
