@@ -67,12 +67,9 @@ void load_span_zero(int plane, int y, int x0, out float v[SPAN])
 }
 #endif
 
-// Input row t of the block, loaded once: with OY output rows per block (OY > 1 only for a y stride and dilation of 1)
-// output row r takes it as its kernel row i = t - r; with OY 1 it is kernel row t, u_step_y.y rows apart.
-void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
+// The SPAN inputs of input row y from column x0 on (zero outside the image under ZERO_PLANE).
+void load_row(int plane, int y, int x0, int cols[SPAN], bool col_real[SPAN], out float v[SPAN])
 {
-    int y = y0 + (OY > 1 ? t : t * u_step_y.y);
-    float v[SPAN];
 #if ZERO_PLANE
     load_span_zero(plane, y, x0, v);
 #else
@@ -80,6 +77,37 @@ void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN],
     int row = (plane + tap_row(y, row_real)) * u_in_size.x;
     load_span(row, row_real, cols, col_real, v);
 #endif
+}
+
+// Output row r of the block: OX / 8 stores of 8 floats (U64_STORES), OX / 4 aligned vec4 stores (VEC4_STORES; the
+// interior's rectangle starts at a multiple of 4 and its width is a multiple of OX, the last row of blocks moved up, so
+// the whole block is in it; ZERO_PLANE: whole vec4s of it are), else one float each where it lies in the rectangle.
+void store_row(int c, ivec2 out_pos, int r, float acc[OX])
+{
+    int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
+#if U64_STORES
+    for (int q = 0; q < OX / 8; q++)
+        if (!bool(ZERO_PLANE) || out_pos.x + 8 * q < u_out_size.x)
+            out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[8 * q], acc[8 * q + 1], acc[8 * q + 2], acc[8 * q + 3]),
+                                                              vec4(acc[8 * q + 4], acc[8 * q + 5], acc[8 * q + 6], acc[8 * q + 7]));
+#elif VEC4_STORES
+    for (int q = 0; q < OX / 4; q++)
+        if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
+            out_data4[((out_row + out_pos.x) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
+#else
+    // The interior's width is a multiple of OX and its last row of blocks is moved up; a rim block may pass its rectangle.
+    int x_end = u_origin.x + u_extent.x, y_end = u_origin.y + u_extent.y;
+    for (int k = 0; k < OX; k++)
+        if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[k];
+#endif
+}
+
+// Input row t of the block, loaded once: with OY output rows per block (OY > 1 only for a y stride and dilation of 1)
+// output row r takes it as its kernel row i = t - r; with OY 1 it is kernel row t, u_step_y.y rows apart.
+void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
+{
+    float v[SPAN];
+    load_row(plane, y0 + (OY > 1 ? t : t * u_step_y.y), x0, cols, col_real, v);
     // With t literal, i is a constant: the rows outside an output's window fold away.
     for (int r = 0; r < OY; r++)
     {
@@ -101,38 +129,6 @@ void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN],
 // unrolled), so each input row is fetched once per strip instead of (OY + KH - 1) / OY times per output row (KH + 1 per 2
 // rows before). The weights are loaded once before the loop. Same terms in the same order as the blocks (bias, then
 // kernel rows and columns ascending): equal outputs bit for bit.
-
-// The SPAN inputs of input row y from column x0 on (zero outside the image under ZERO_PLANE).
-void load_row(int plane, int y, int x0, int cols[SPAN], bool col_real[SPAN], out float v[SPAN])
-{
-#if ZERO_PLANE
-    load_span_zero(plane, y, x0, v);
-#else
-    bool row_real;
-    int row = (plane + tap_row(y, row_real)) * u_in_size.x;
-    load_span(row, row_real, cols, col_real, v);
-#endif
-}
-
-// Output row r of the block (the same stores as the blocks' for one row).
-void store_row(int c, ivec2 out_pos, int r, float acc[OX])
-{
-    int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
-#if U64_STORES
-    for (int q = 0; q < OX / 8; q++)
-        if (!bool(ZERO_PLANE) || out_pos.x + 8 * q < u_out_size.x)
-            out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[8 * q], acc[8 * q + 1], acc[8 * q + 2], acc[8 * q + 3]),
-                                                              vec4(acc[8 * q + 4], acc[8 * q + 5], acc[8 * q + 6], acc[8 * q + 7]));
-#elif VEC4_STORES
-    for (int q = 0; q < OX / 4; q++)
-        if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
-            out_data4[((out_row + out_pos.x) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
-#else
-    int x_end = u_origin.x + u_extent.x;
-    for (int k = 0; k < OX; k++)
-        if (out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[k];
-#endif
-}
 
 void main()
 {
@@ -213,31 +209,11 @@ void main()
     for (int k = 0; k < OY * OX; k++) acc[k] = fused_act(acc[k]);
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
-    {
-        int x_end = u_origin.x + u_extent.x, y_end = u_origin.y + u_extent.y;
         for (int r = 0; r < OY; r++)
         {
-            int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
-#if U64_STORES
-            for (int q = 0; q < OX / 8; q++)
-                if (!bool(ZERO_PLANE) || out_pos.x + 8 * q < u_out_size.x)
-                {
-                    int k = r * OX + 8 * q;
-                    out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]),
-                                                                      vec4(acc[k + 4], acc[k + 5], acc[k + 6], acc[k + 7]));
-                }
-#elif VEC4_STORES
-            // The interior's width is a multiple of OX and its last row of blocks is moved up: the whole block is in it
-            // (ZERO_PLANE: whole vec4s of it are).
-            for (int q = 0; q < OX / 4; q++)
-                if (!bool(ZERO_PLANE) || out_pos.x + 4 * q < u_out_size.x)
-                    out_data4[((out_row + out_pos.x) >> 2) + q] =
-                        vec4(acc[r * OX + 4 * q], acc[r * OX + 4 * q + 1], acc[r * OX + 4 * q + 2], acc[r * OX + 4 * q + 3]);
-#else
-            for (int k = 0; k < OX; k++)
-                if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[r * OX + k];
-#endif
+            float row[OX];
+            for (int k = 0; k < OX; k++) row[k] = acc[r * OX + k];
+            store_row(c, out_pos, r, row);
         }
-    }
 }
 #endif

@@ -38,8 +38,9 @@ uniform int u_channel;
 #define COL_VEC4 ((KH + 3) / 4)
 #define CH_VEC4 (ROW_VEC4 + COL_VEC4 + 1)
 
-#if SLIDE
-// Output row r of the block (interior: whole vec4s / 32-byte groups of it lie in the rectangle).
+// Output row r of the block: OX / 8 stores of 8 floats or OX / 4 aligned vec4 stores in the interior (its width is a
+// multiple of OX and its last row of blocks moved up: the whole block is in it), else one float each where it lies in
+// the rectangle (a rim block may pass it).
 void store_row(int c, ivec2 out_pos, int r, float acc[OX])
 {
     int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
@@ -51,10 +52,11 @@ void store_row(int c, ivec2 out_pos, int r, float acc[OX])
     for (int q = 0; q < OX / 4; q++)
         out_data4[((out_row + out_pos.x) >> 2) + q] = vec4(acc[4 * q], acc[4 * q + 1], acc[4 * q + 2], acc[4 * q + 3]);
 #else
-    for (int k = 0; k < OX; k++) out_data[out_row + out_pos.x + k] = acc[k];
+    int x_end = u_origin.x + u_extent.x, y_end = u_origin.y + u_extent.y;
+    for (int k = 0; k < OX; k++)
+        if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[k];
 #endif
 }
-#endif
 
 // Input row t of the block: loaded, filtered along x once (h), and added to every output row r whose window holds it
 // (as its tap i = t - r).
@@ -183,28 +185,11 @@ void main()
 
     // Predicated stores (no early return above: loads after one lose the uniform broadcast on llvmpipe).
     if (inside)
-    {
-        int x_end = u_origin.x + u_extent.x, y_end = u_origin.y + u_extent.y;
         for (int r = 0; r < OY; r++)
         {
-            int out_row = (c * u_out_size.y + out_pos.y + r) * u_out_size.x;
-#if U64_STORES
-            for (int q = 0; q < OX / 8; q++)
-            {
-                int k = r * OX + 8 * q;
-                out_data8[((out_row + out_pos.x) >> 3) + q] = pack8(vec4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]),
-                                                                  vec4(acc[k + 4], acc[k + 5], acc[k + 6], acc[k + 7]));
-            }
-#elif VEC4_STORES
-            // Interior blocks lie wholly in the rectangle (its width is a multiple of OX, the last row of blocks moved up).
-            for (int q = 0; q < OX / 4; q++)
-                out_data4[((out_row + out_pos.x) >> 2) + q] =
-                    vec4(acc[r * OX + 4 * q], acc[r * OX + 4 * q + 1], acc[r * OX + 4 * q + 2], acc[r * OX + 4 * q + 3]);
-#else
-            for (int k = 0; k < OX; k++)
-                if (out_pos.y + r < y_end && out_pos.x + k < x_end) out_data[out_row + out_pos.x + k] = acc[r * OX + k];
-#endif
+            float row[OX];
+            for (int k = 0; k < OX; k++) row[k] = acc[r * OX + k];
+            store_row(c, out_pos, r, row);
         }
-    }
 }
 #endif
