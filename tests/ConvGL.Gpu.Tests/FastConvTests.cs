@@ -293,7 +293,9 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             if (conv.Variant.Contains($"strips of {strip} rows sliding", StringComparison.Ordinal)) slid++;
         }
         log.WriteLine($"{ran} of 30 compared, {slid} in strips");
-        Assert.True(ran >= 20 && slid >= 10, $"{ran} of 30 random cases had an output, {slid} ran in strips");
+        // The strips are a software rasteriser's (measured there); a GPU keeps its blocks of 2 rows.
+        bool software = fixture.Context.IsSoftware;
+        Assert.True(ran >= 20 && (software ? slid >= 10 : slid == 0), $"{ran} of 30 random cases had an output, {slid} ran in strips");
 
         // A fused ReLU in the strips, zero border (the whole plane) and reflect (interior and rims): relu(reference).
         foreach (Border border in new[] { Border.Zero, Border.Reflect })
@@ -304,7 +306,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             float[] bias = [-0.1f];
             using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Fast, Fused = FusedActivation.Relu };
             Tensor got = conv.Apply(x);
-            Assert.Contains("strips of 60 rows sliding", conv.Variant, StringComparison.Ordinal);
+            Assert.Contains(software ? "strips of 60 rows sliding" : "2 rows x 8", conv.Variant, StringComparison.Ordinal);
             Tensor want = Conv2D.Apply(x, weight, bias, o);
             for (int i = 0; i < want.Length; i++) want.Data[i] = MathF.Max(want.Data[i], 0);
             Parity.AssertGpuMatchesReference(want, got, $"relu fused, {border}: {conv.Variant}");

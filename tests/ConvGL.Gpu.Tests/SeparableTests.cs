@@ -150,14 +150,16 @@ public sealed class SeparableTests(GlFixture fixture)
             if (sep.Variant.Contains("sliding", StringComparison.Ordinal)) slid++;
         }
         Assert.True(ran >= 25, $"only {ran} of 36 random cases had an output");
-        Assert.True(slid >= 10, $"the strips ran in {slid} of {ran} cases");
+        // The strips are a software rasteriser's (measured there); a GPU keeps its blocks of 4 rows.
+        bool software = fixture.Context.IsSoftware;
+        Assert.True(software ? slid >= 10 : slid == 0, $"the strips ran in {slid} of {ran} cases");
 
         // gauss5-sep's shape, smaller: a 5x5 reflect filter on 1x120x96 takes the strips; a 9x9 one does not.
         var big = new Random(41);
         using (var five = new GpuSeparableConv(fixture.Context, Parity.RandomVector(big, 0.5f, 5), Parity.RandomVector(big, 0.5f, 5), ConvOptions.ImageFilter) { Choice = ConvPath.Fused })
         {
             five.Apply(Parity.Random(big, 1, 120, 96));
-            Assert.Contains("strips of 40 rows sliding", five.Variant, StringComparison.Ordinal);
+            Assert.Contains(software ? "strips of 40 rows sliding" : "4 rows x 8", five.Variant, StringComparison.Ordinal);
         }
         using (var nine = new GpuSeparableConv(fixture.Context, Parity.RandomVector(big, 0.5f, 9), Parity.RandomVector(big, 0.5f, 9), ConvOptions.ImageFilter) { Choice = ConvPath.Fused })
         {

@@ -242,8 +242,9 @@ internal sealed class ConvPlan
         }
         bool flatZ = !channelUniform && zGroups > 1 && (texel || flatLanes * 4 <= zLanes * 3);
         // Sliding strips (conv2d_depthwise.comp's SLIDE) in the interior program where it holds one: image filters (one
-        // dispatch per channel) with kernels of 4 or 5 rows (see DepthwiseSlideRows).
-        int slideY = depthwise && channelUniform && !pad && o.StrideY == 1 && o.DilationY == 1 && kh >= MinDepthwiseSlideKernel && kh <= MaxSlideKernel
+        // dispatch per channel) with kernels of 4 or 5 rows (see DepthwiseSlideRows), on a software rasteriser only (as
+        // for the separable pass: a GPU wants its invocations).
+        int slideY = context.IsSoftware && depthwise && channelUniform && !pad && o.StrideY == 1 && o.DilationY == 1 && kh >= MinDepthwiseSlideKernel && kh <= MaxSlideKernel
             ? DepthwiseSlideRows / kh * kh : 0;
         OutputRect? inner = split.FirstOrDefault(r => !r.Rim) is { Width: > 0 } ir ? ir : null;
         if (slideY > 0 && (inner is null || inner.Value.Height < slideY)) slideY = 0;
@@ -295,7 +296,7 @@ internal sealed class ConvPlan
     /// length), filtering each input row along x once and keeping the last kH filtered rows, for columns of 2 to
     /// <see cref="MaxSlideKernel"/> taps. Measured on llvmpipe (Zen 4, 2 cores, bench/README.md "Sliding strips"):
     /// gauss5-sep 2.11-2.13 -> 1.83-1.99 ms median, 2.01-2.06 -> 1.75-1.81 minimum; strips of 20 to 135 rows within
-    /// the noise of each other. A 9-tap column (a ring of 72 values) was no faster by its median.</summary>
+    /// the noise of each other. A 9-tap column (a ring of 72 values) was no faster by its median. Software rasterisers only.</summary>
     public const int SlideRows = 40;
     public const int MaxSlideKernel = 5;
 
@@ -303,7 +304,8 @@ internal sealed class ConvPlan
     /// image filters (at most <see cref="MaxUniformChannels"/> channels: weights at constant addresses) with kernels of
     /// <see cref="MinDepthwiseSlideKernel"/> to <see cref="MaxSlideKernel"/> rows. Measured on llvmpipe (bench/README.md
     /// "Sliding strips"): gauss5-2d 2.82-2.86 -> 2.33-2.37 ms median; sobel3-rgb's 3x3 within the noise; depthwise layers
-    /// of many channels slower (dwconv3-32 1.9-2.0 -> 2.3-2.9, dwconv3-144-56 0.42 -> 1.6: their weights are gathered).</summary>
+    /// of many channels slower (dwconv3-32 1.9-2.0 -> 2.3-2.9, dwconv3-144-56 0.42 -> 1.6: their weights are gathered).
+    /// Software rasterisers only.</summary>
     public const int DepthwiseSlideRows = 60;
     public const int MinDepthwiseSlideKernel = 4;
 
@@ -347,8 +349,10 @@ internal sealed class ConvPlan
         (xs, bool vec4Stores, bool u64Stores) = AlignedStores(context, g.X.Output, xs, bx);
         bool vec4 = input.W % 4 == 0;
         int shift = ((xs.Lo * o.StrideX - g.X.PadBefore) % 4 + 4) % 4;
-        // Sliding strips in the interior for short columns (see SlideRows), where the interior holds one.
-        int slideY = kh >= 2 && kh <= MaxSlideKernel ? SlideRows / kh * kh : 0;
+        // Sliding strips in the interior for short columns (see SlideRows), where the interior holds one; on a software
+        // rasteriser only, where they were measured (on a GPU an invocation per strip would leave most of its lanes idle:
+        // a 1080p filter in strips of 40 rows is ~6,500 invocations).
+        int slideY = context.IsSoftware && kh >= 2 && kh <= MaxSlideKernel ? SlideRows / kh * kh : 0;
         if (slideY > 0 && ys.Hi - ys.Lo < slideY) slideY = 0;
         (string, object)[] defines =
         [
