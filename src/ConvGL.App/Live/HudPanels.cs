@@ -234,8 +234,6 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     // The column is never wrapped narrower than this many characters: shorter lines would be hard to read.
     private const int MinColumnChars = 34;
 
-    /// <summary><see cref="ColumnHeight(float)"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
-    /// selected one (as the layout then does where they do not fit).</summary>
     /// <summary><paramref name="height"/> of the tallest of <paramref name="layouts"/>' columns (each its info lines and
     /// colour bar title, the other panels as they are).</summary>
     private Func<float, float> OverLayouts(List<(List<string> Side, string? Title)> layouts, Func<float, float> height) => w =>
@@ -257,6 +255,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         return h;
     };
 
+    /// <summary><see cref="ColumnHeight(float)"/> with the layers' lines elided to <see cref="MinLayerLines"/> around the
+    /// selected one (as the layout then does where they do not fit).</summary>
     private float ElidedColumnHeight(float columnWidth)
     {
         if (_side.Count(HudText.IsLayerLine) <= MinLayerLines) return ColumnHeight(columnWidth);
