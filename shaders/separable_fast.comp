@@ -60,19 +60,24 @@ void store_row(int c, ivec2 out_pos, int r, float acc[OX])
 
 // Input row t of the block: loaded, filtered along x once (h), and added to every output row r whose window holds it
 // (as its tap i = t - r).
-void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
+// Input row y filtered along x: h[k] = sum_j row[j] * in[y, x0 + k*SX + j*DX].
+void filtered_row(int plane, int y, int cols[SPAN], bool col_real[SPAN], float wr[KW], out float h[OX])
 {
     bool row_real;
-    int row = (plane + tap_row(y0 + t, row_real)) * u_in_size.x;
+    int row = (plane + tap_row(y, row_real)) * u_in_size.x;
     float v[SPAN];
     load_span(row, row_real, cols, col_real, v);
-    float h[OX];
     for (int k = 0; k < OX; k++) h[k] = 0.0;
     for (int j = 0; j < KW; j++)
-    {
-        float w = PARAM(base + j / 4)[j % 4];
-        for (int k = 0; k < OX; k++) h[k] += w * v[k * SX + j * DX];
-    }
+        for (int k = 0; k < OX; k++) h[k] += wr[j] * v[k * SX + j * DX];
+}
+
+void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
+{
+    float wr[KW];
+    for (int j = 0; j < KW; j++) wr[j] = PARAM(base + j / 4)[j % 4];
+    float h[OX];
+    filtered_row(plane, y0 + t, cols, col_real, wr, h);
     // With t literal, i is a constant: the rows outside the window fold away (no multiply by a zero weight, so a NaN in
     // a row outside an output's window cannot reach it).
     for (int r = 0; r < OY; r++)
@@ -94,18 +99,6 @@ void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool co
 // 4 output rows; the sums are the same terms in the same order (bias, then tap rows ascending), so the outputs are equal
 // bit for bit. On llvmpipe the texel fetches are most of the time (per-lane 16-byte loads and transposes), the
 // multiply-adds ~12%.
-
-// Input row y filtered along x: h[k] = sum_j row[j] * in[y, x0 + k*SX + j*DX].
-void filtered_row(int plane, int y, int cols[SPAN], bool col_real[SPAN], float wr[KW], out float h[OX])
-{
-    bool row_real;
-    int row = (plane + tap_row(y, row_real)) * u_in_size.x;
-    float v[SPAN];
-    load_span(row, row_real, cols, col_real, v);
-    for (int k = 0; k < OX; k++) h[k] = 0.0;
-    for (int j = 0; j < KW; j++)
-        for (int k = 0; k < OX; k++) h[k] += wr[j] * v[k * SX + j * DX];
-}
 
 void main()
 {

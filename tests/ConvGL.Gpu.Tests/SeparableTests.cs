@@ -78,6 +78,23 @@ public sealed class SeparableTests(GlFixture fixture)
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
 
+    /// <summary>Random options the fused pass takes (y stride and dilation 1): an x step from a short list (compile-time in
+    /// the program), then mode, border, padding and pads.</summary>
+    private static ConvOptions RandomFusedOptions(Random rng)
+    {
+        (int Stride, int Dilation)[] xSteps = [(1, 1), (2, 1), (1, 2)];
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
+        (int sx, int dx) = xSteps[rng.Next(xSteps.Length)];
+        return new ConvOptions
+        {
+            Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+            Border = Borders.All[rng.Next(5)],
+            Padding = paddings[rng.Next(paddings.Length)],
+            PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
+            StrideX = sx, DilationX = dx,
+        };
+    }
+
     [Fact]
     public void FusedPass_EveryWidthAndHeight_RandomOptions()
     {
@@ -89,20 +106,10 @@ public sealed class SeparableTests(GlFixture fixture)
         var rng = new Random(777);
         int[] widths = [1, 7, 8, 9, 31, 33, 36, 68, 257], heights = [1, 3, 4, 5, 9, 17];
         (int H, int W)[] kernels = [(3, 3), (5, 1), (1, 4), (9, 9), (4, 2)];
-        (int Stride, int Dilation)[] xSteps = [(1, 1), (2, 1), (1, 2)];
-        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
         int ran = 0;
         for (int n = 0; n < 40; n++)
         {
-            (int sx, int dx) = xSteps[rng.Next(xSteps.Length)];
-            var o = new ConvOptions
-            {
-                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
-                Border = Borders.All[rng.Next(5)],
-                Padding = paddings[rng.Next(paddings.Length)],
-                PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
-                StrideX = sx, DilationX = dx,
-            };
+            ConvOptions o = RandomFusedOptions(rng);
             (int kh, int kw) = kernels[rng.Next(kernels.Length)];
             int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
             if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused)) ran++;
@@ -122,22 +129,12 @@ public sealed class SeparableTests(GlFixture fixture)
         var rng = new Random(4040);
         (int H, int W)[] kernels = [(5, 5), (3, 3), (2, 4), (5, 1), (4, 7)];
         int[] widths = [9, 36, 45, 68, 257];
-        (int Stride, int Dilation)[] xSteps = [(1, 1), (2, 1), (1, 2)];
-        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
         int slid = 0, ran = 0;
         for (int n = 0; n < 36; n++)
         {
             (int kh, int kw) = kernels[n % kernels.Length];
             int strip = ConvPlan.SlideRows / kh * kh;
-            (int sx, int dx) = xSteps[rng.Next(xSteps.Length)];
-            var o = new ConvOptions
-            {
-                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
-                Border = Borders.All[rng.Next(5)],
-                Padding = paddings[rng.Next(paddings.Length)],
-                PadY = rng.Next(0, 4), PadX = rng.Next(0, 4),
-                StrideX = sx, DilationX = dx,
-            };
+            ConvOptions o = RandomFusedOptions(rng);
             // The interior's rows: the output's, less those whose window leaves the image (at most kH - 1 of them).
             int h = strip + (kh - 1) + new[] { -1, 0, 1, 7, strip + 3 }[rng.Next(5)];
             int c = new[] { 1, 3, 4, 6, 17 }[rng.Next(5)];
