@@ -8,6 +8,18 @@ namespace ConvGL.Core;
 /// through <see cref="ErrorText.OneLine"/>, so input echoed into it can never break it over several lines.</summary>
 public class ConvGLException(string message, Exception? inner = null) : Exception(ErrorText.OneLine(message), inner);
 
+/// <summary>A tensor of <see cref="Values"/> values was asked for where <see cref="Tensor.AllocationRoom"/> leaves only
+/// <see cref="Room"/>; thrown before anything is allocated. Not a <see cref="ConvGLException"/>, so that no op's own error
+/// handling words it or takes it for a refusal it can work around: whoever set the room catches it and words the one
+/// error line (OnnxGraph names the node and the limit).</summary>
+public sealed class AllocationRoomException(int[] shape, long values, long room)
+    : Exception($"a value of shape {Tensor.ShapeText(shape)} ({values} values) is past the {room} values left to allocate")
+{
+    public int[] Shape { get; } = (int[])shape.Clone();
+    public long Values { get; } = values;
+    public long Room { get; } = room;
+}
+
 /// <summary>Makes text safe to print as (part of) one error line: every error message goes to a terminal or a
 /// log line, and a file's bytes echoed raw (a newline in a kernel spec, NULs in a PNG chunk name, a JSON value
 /// spanning lines) would split it, garble it or hide the rest.</summary>

@@ -12,11 +12,26 @@ public sealed class Tensor
         ArgumentNullException.ThrowIfNull(shape);
         long n = ElementCount(shape);
         if (n < 0) throw new ArgumentException($"negative dimension in shape {Tensor.ShapeText(shape)}");
+        if (data is null && t_limited && n > t_room) throw new AllocationRoomException(shape, n, t_room);
         if (n > int.MaxValue) throw new ArgumentException($"shape {Tensor.ShapeText(shape)} is too large");
         Shape = (int[])shape.Clone();
         if (data is not null && data.Length != n)
             throw new ArgumentException($"data has {data.Length} elements, shape {Tensor.ShapeText(shape)} needs {n}");
         Data = data ?? new float[n];
+    }
+
+    [ThreadStatic] private static bool t_limited;
+    [ThreadStatic] private static long t_room;
+
+    /// <summary>The most values one tensor allocated on this thread may hold, or null (no limit but each shape's own). A
+    /// graph run sets it around each op (OnnxGraph: the values it may still add to those it holds), so that whatever an
+    /// op computes (a broadcast, a pad, a resize, a transposed conv's stride, a matrix product) it stops before it
+    /// allocates past the room, not after (a review: a 320 KB model of two 40000-value constants added with
+    /// broadcasting took 6.4 GB at load before its error).</summary>
+    public static long? AllocationRoom
+    {
+        get => t_limited ? t_room : null;
+        set => (t_limited, t_room) = (value is not null, value ?? 0);
     }
 
     /// <summary>The product of the dimensions, saturated at int.MaxValue + 1 ("too large") so that it never wraps:
@@ -95,7 +110,12 @@ public sealed class Tensor
         set => Data[y * Shape[1] + x] = value;
     }
 
-    public Tensor Clone() => new(Shape, (float[])Data.Clone());
+    public Tensor Clone()
+    {
+        var copy = new Tensor(Shape);
+        Data.CopyTo(copy.Data, 0);
+        return copy;
+    }
 
     /// <summary>Channel c of a (C, H, W) tensor as a (1, H, W) copy.</summary>
     public Tensor Channel(int c)

@@ -407,13 +407,22 @@ public sealed class OnnxGraph
     }
 
     /// <summary>Runs <paramref name="op"/> with the room left beside the <paramref name="held"/> values (<see cref="OnnxOp.Room"/>),
-    /// so an op that knows its output's size refuses before allocating past the cap.</summary>
+    /// so that an op refuses before it allocates past the cap: one that computes its output's size says so with the
+    /// shape, and any other tensor it asks for is refused by <see cref="Tensor.AllocationRoom"/> (a broadcast Add of a
+    /// (40000, 1) and a (1, 40000) constant, a Pad of 30000 a side, a Resize by 10000: each allocated its output first).</summary>
     private static Tensor RunHolding(OnnxOp op, IReadOnlyList<Tensor?> args, long held)
     {
-        OnnxOp.Room = Limits.StackPlanValues - held;
+        OnnxOp.Room = Math.Min(ValuesCap - held, Limits.StackMapValues);
         try
         {
             return op.Run(args);
+        }
+        catch (AllocationRoomException e)
+        {
+            string what = $"{op.Where}: a value of shape {Tensor.ShapeText(e.Shape)} it computes";
+            throw new ConvGLException(e.Values > Limits.StackMapValues
+                ? $"{what} is more than {Limits.StackMapValues} values; run the model on a smaller input, or export it with smaller constants"
+                : $"{what} would bring the values held together past {CapText}; run the model on a smaller input, or export it with smaller constants", e);
         }
         finally
         {
@@ -421,14 +430,33 @@ public sealed class OnnxGraph
         }
     }
 
+    /// <summary>The values a run (and the load's constant folding) may hold together: <see cref="Limits.StackPlanValues"/>,
+    /// or fewer where that many float32s would pass <see cref="MemoryBudget.Share"/> of this machine's memory (2^30 values
+    /// are 4 GiB: a machine of less than ~5.4 GB ran out of memory before the cap's error).</summary>
+    public static long ValuesCap => Math.Min(Limits.StackPlanValues, (long)(MemoryBudget.Machine * MemoryBudget.Share) / sizeof(float));
+
+    /// <summary>The cap as an error message states it: "1073741824, the limit for ..." or, where the machine sets it, its memory.</summary>
+    internal static string CapText
+    {
+        get
+        {
+            long cap = ValuesCap;
+            return cap < Limits.StackPlanValues
+                ? $"{cap} ({Limits.Bytes(cap * sizeof(float))}, {MemoryBudget.Share * 100:0}% of the {Limits.Bytes(MemoryBudget.Machine)} this machine gives the process), " +
+                  "the limit for a run's values and for a model's constants computed at load here"
+                : $"{Limits.StackPlanValues}, the limit for a run's values and for a model's constants computed at load";
+        }
+    }
+
     /// <summary>A run keeps every value it computed (the intermediate maps are observable): together they may hold
-    /// <see cref="Limits.StackPlanValues"/>, as a stack's maps may (a 300-byte model of a Resize to 20000x20000 and a
+    /// <see cref="ValuesCap"/>, as a stack's maps may (a 300-byte model of a Resize to 20000x20000 and a
     /// Sum of six such values took 9.2 GB before it ended in "Out of memory.", the fifth audit).</summary>
     public static void CheckHeld(OnnxOp op, long held)
     {
-        if (held > Limits.StackPlanValues)
+        long cap = ValuesCap;
+        if (held > cap)
             throw new ConvGLException($"{op.Where}: the values computed up to this node hold {held} values together, over the limit of " +
-                                      $"{Limits.StackPlanValues} a run may hold; run the model on a smaller input");
+                                      (cap < Limits.StackPlanValues ? CapText : $"{Limits.StackPlanValues} a run may hold") + "; run the model on a smaller input");
     }
 
     /// <summary>The tensors an op reads: null for an omitted optional input.</summary>

@@ -38,17 +38,15 @@ public abstract class OnnxOp
     /// rather than wrapped: Slice's "to the end" sentinel stays the largest value.</summary>
     private static long Saturated(float v) => v >= 9.2233720e18f ? long.MaxValue : v <= -9.2233720e18f ? long.MinValue : (long)v;
 
-    [ThreadStatic] private static bool t_limited;
-    [ThreadStatic] private static long t_room;
-
     /// <summary>The values the graph run (or the load's constant folding) on this thread may still add to what it holds,
-    /// or null (no run: no limit but each value's own). <see cref="OnnxGraph"/> sets it around each op, so that an op that
-    /// knows its output's size before allocating it (<see cref="CheckValues"/>) refuses there, not after (a review: eight
+    /// or null (no run: no limit but each value's own). <see cref="OnnxGraph"/> sets it around each op: an op that
+    /// knows its output's size before allocating it (<see cref="CheckValues"/>) refuses there, and every other tensor an
+    /// op allocates is checked against it too (<see cref="Tensor.AllocationRoom"/>, the same room; a review: eight
     /// folded 16000x16000 constants of a 582-byte model passed 6 GB, each under the per-value cap).</summary>
     internal static long? Room
     {
-        get => t_limited ? t_room : null;
-        set => (t_limited, t_room) = (value is not null, value ?? 0);
+        get => Tensor.AllocationRoom;
+        set => Tensor.AllocationRoom = value;
     }
 
     /// <summary>Checks an output's size, computed from the shapes, before it is allocated: one error naming the op.</summary>
@@ -58,8 +56,8 @@ public abstract class OnnxOp
         foreach (long d in shape) n = d == 0 || n == 0 ? 0 : n > Limits.StackMapValues / Math.Max(1, d) ? Limits.StackMapValues + 1 : n * d;
         if (n > Limits.StackMapValues) throw Error($"its output {Tensor.ShapeText(shape)} is more than {Limits.StackMapValues} values");
         if (Room is { } room && n > room)
-            throw Error($"its output {Tensor.ShapeText(shape)} would bring the values held together past {Limits.StackPlanValues}, " +
-                        "the limit for a run's values and for a model's constants computed at load; run the model on a smaller input, or export it with smaller constants");
+            throw Error($"its output {Tensor.ShapeText(shape)} would bring the values held together past {OnnxGraph.CapText}; " +
+                        "run the model on a smaller input, or export it with smaller constants");
     }
 
     /// <summary>An axis attribute as an index into a value of <paramref name="rank"/> dimensions (negative counts from the
