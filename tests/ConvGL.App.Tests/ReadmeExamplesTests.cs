@@ -9,7 +9,7 @@ namespace ConvGL.App.Tests;
 
 /// <summary>Every `./convgl ...` line of README.md's code blocks runs as written, and so does every `./convgl ...`
 /// command quoted inline in its prose, so an example cannot rot. The
-/// inputs the examples name (photo.jpg, clip.mp4, my-kernel.txt, in.png, target.npy) are small files made here in a
+/// inputs the examples name (photo.jpg, clip.mp4, my-kernel.txt, my-model.onnx, in.png, target.npy) are small files made here in a
 /// scratch folder that is the working directory. A window line runs under the fixture's X display with
 /// `--frames 2 --screenshot readme-N.png` appended when it has no --frames of its own (a line that is a scripted run
 /// already runs exactly as written). The webcam line passes where there is a camera and otherwise must fail the
@@ -182,6 +182,9 @@ public sealed class ReadmeExamplesTests(DisplayFixture display) : IDisposable
             using SKData jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
             File.WriteAllBytes(Path.Combine(_dir, "photo.jpg"), jpeg.ToArray());
         }
+        // my-model.onnx: a small RGB model of your own (a residual block with an add that reads the input, a conv, pools,
+        // a linear head), any input size.
+        File.WriteAllBytes(Path.Combine(_dir, "my-model.onnx"), ConvGL.Core.Tests.Onnx.SmallGraphs.ResidualWithHeadBytes());
         // clip.mp4: a few frames of a moving bar.
         string clip = Path.Combine(_dir, "clip.mp4");
         using (var writer = new OpenCvSharp.VideoWriter(clip, OpenCvSharp.FourCC.MP4V, 25, new OpenCvSharp.Size(96, 64)))

@@ -30,16 +30,21 @@ internal static class ConvertCommand
         Arity = ArgumentArity.ExactlyOne,
     };
 
+    private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
+        "write the model's input normalisation as the stack's first layer (a batchnorm named normalize): (x - mean) / std per " +
+        "channel, imagenet (torchvision's 0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each", "imagenet|MEAN/STD");
+
     public static Command Create() => CliRoot.Define("convert",
         "Writes an ONNX model as a ConvGL stack file (OUT, a .json name) and its weights (the .safetensors of the same stem " +
         "beside it: my-net.json and my-net.safetensors), batchnorms " +
         "folded into their convs: a stack to read, edit and run with --stack without the model.",
         typeof(ConvertCommand), Run);
 
-    private static int Run(ParseResult args) => Run(args.GetValue(Model)!, args.GetValue(Output)!, Console.Out);
+    private static int Run(ParseResult args) =>
+        Run(args.GetValue(Model)!, args.GetValue(Output)!, Console.Out, args.GetValue(NormalizeOption) is { } n ? InputNormalization.Parse(n) : null);
 
     /// <summary>The command's logic, independent of how the command line was parsed.</summary>
-    public static int Run(string model, string output, TextWriter log)
+    public static int Run(string model, string output, TextWriter log, InputNormalization? normalize = null)
     {
         if (!output.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"convert: OUT '{ErrorText.Echo(output)}' must be a .json file name (the stack file; its weights go beside it as .safetensors)");
@@ -75,6 +80,7 @@ internal static class ConvertCommand
             throw new ConvGLException($"convert: '{ErrorText.Echo(sidecar)}' already exists and was not written by convgl convert, and convert writes OUT's " +
                                       "weights there; move it away or choose another OUT name (nothing was written)");
         Stack imported = hash > 0 ? StackCatalog.Load(model) : OnnxStack.Load(path);
+        if (normalize is not null) imported = normalize.Apply(imported);
         // Named after the file it is written to (the HUD's "stack" line), the model named in its description.
         var stack = new Stack(Path.GetFileNameWithoutExtension(output), imported.Input, imported.Layers, imported.WeightsFile)
         {

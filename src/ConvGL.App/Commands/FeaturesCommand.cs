@@ -42,6 +42,10 @@ internal static partial class FeaturesCommand
     private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.AlgorithmChoice(
         "how each conv layer runs: auto (default: a cost model picks per layer and map size: FFT for big kernels, separable for a " +
         "depthwise layer of one rank-1 kernel), direct, separable (refused for a layer it does not fit) or fft");
+    private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
+        "a model's input normalisation as the stack's first layer (00-batchnorm, named normalize): (x - mean) / std per channel, " +
+        "imagenet (torchvision's 0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each; an image's " +
+        "values are 0..1, a .npy goes through it as it is", "imagenet|MEAN/STD");
     private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm each conv layer runs, and why");
 
     public static Command Create() => CliRoot.Define("features",
@@ -58,7 +62,9 @@ internal static partial class FeaturesCommand
         bool gpu = args.GetValue(DeviceOption) == Device.Gpu;
         (int W, int H)? size = args.GetValue(Size);
 
+        InputNormalization? normalize = args.GetValue(NormalizeOption) is { } normalizeText ? InputNormalization.Parse(normalizeText) : null;
         Stack stack = StackCatalog.Load(stackArg);
+        if (normalize is not null) stack = normalize.Apply(stack);
         CheckOutputDirectory(outDir, inputPath, stack.SourcePath);
         bool isArray = IsArray(inputPath);
         bool model = stack.SourcePath?.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) == true;

@@ -26,6 +26,9 @@ internal static class WindowCommand
         "(full: their own size, which big stacks may not fit on a software rasteriser); video files 960x540 " +
         "on a software rasteriser unless this is given, for a live frame rate",
         ParseSourceMax, SourceFit.Default, "WxH|full");
+    internal static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
+        "a model's input normalisation as its first layer, (x - mean) / std per channel on the 0..1 picture: imagenet (torchvision's " +
+        "0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each (0.5/0.5 maps 0..1 to -1..1)", "imagenet|MEAN/STD");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file, or an ONNX model (MODEL.onnx, or MODEL.onnx#NODE,... for the model up to those nodes); the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);
@@ -169,6 +172,10 @@ internal static class WindowCommand
     {
         string? stack = args.GetValue(StackOption), filter = args.GetValue(Filter);
         if (stack is not null && filter is not null) throw new ConvGLException("give --stack or --filter, not both");
+        InputNormalization? normalize = args.GetValue(NormalizeOption) is { } normalizeText
+            ? stack is null ? throw new ConvGLException("--normalize needs --stack: it becomes the first layer of the stack (a model's input normalisation)")
+                : InputNormalization.Parse(normalizeText)
+            : null;
         // Not given: 0 x 0, the window then fits the monitor.
         (int w, int h) = args.GetValue(Size) ?? (0, 0);
         string? screenshot = args.GetValue(ScreenshotOption);
@@ -219,7 +226,7 @@ internal static class WindowCommand
         }
         if (stack is not null)
         {
-            int layers = StackPipeline.Check(stack, out IReadOnlyList<string> stackFiles);
+            int layers = StackPipeline.Check(stack, normalize, out IReadOnlyList<string> stackFiles);
             if (layer >= layers) throw new ConvGLException($"--layer {layer + 1}: stack '{stack}' has {layers} layer(s)");
             // Nor over a file the stack reads (its weights, a kernel file it names).
             if (screenshot is not null)
@@ -231,6 +238,7 @@ internal static class WindowCommand
             SourceFit = args.GetValue(SourceMax),
             SourceFitGiven = args.GetResult(SourceMax) is { Implicit: false },
             Stack = stack,
+            Normalize = normalize,
             Filter = filter,
             View = args.GetValue(View),
             Layer = layer,

@@ -1,3 +1,4 @@
+using ConvGL.Core.Stacks;
 using ConvGL.App.Sources;
 
 namespace ConvGL.App.Live;
@@ -32,6 +33,8 @@ internal sealed record LiveOptions
     /// <summary>A stack name (assets/stacks/NAME.json) or file; null opens the default stack, or the filter when
     /// <see cref="Filter"/> is given.</summary>
     public string? Stack { get; init; }
+    /// <summary>--normalize: the first layer of <see cref="Stack"/> (a model's input normalisation), or null.</summary>
+    public InputNormalization? Normalize { get; init; }
     /// <summary>A kernel name ("sobel-x", "gaussian:7,2") or kernel file: starts in filter mode.</summary>
     public string? Filter { get; init; }
     public ViewKind View { get; init; } = ViewKind.Output;

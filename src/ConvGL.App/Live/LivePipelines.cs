@@ -1,3 +1,4 @@
+using ConvGL.Core.Stacks;
 using System.Diagnostics;
 using System.Globalization;
 using ConvGL.App.Glfw;
@@ -109,8 +110,14 @@ internal sealed class LivePipelines : IDisposable
         // Opened on a stack: f goes to the first filter, F to the last (both opened the first).
         _filterIndex = -1;
         _stackIndex = IndexOf(_stacks, stack);
-        return new StackPipeline(_context, stack, _sourceSize);
+        _normalized = o.Normalize is null ? null : (stack, o.Normalize);
+        return new StackPipeline(_context, stack, _sourceSize, _normalized?.Normalize);
     }
+
+    // --normalize and the --stack it is for: s and S keep it on that stack when they come back to it.
+    private (string Stack, InputNormalization Normalize)? _normalized;
+
+    private InputNormalization? NormalizeFor(string stack) => _normalized is { } n && n.Stack == stack ? n.Normalize : null;
 
     /// <summary>The frame's pipeline stage: <paramref name="source"/> into the input tensor, then every enabled layer.
     /// A failure is the run error on screen (the previous output stays).</summary>
@@ -224,7 +231,7 @@ internal sealed class LivePipelines : IDisposable
         }
         if (Current is not FilterPipeline || _stackIndex < 0) _stackIndex = Step(_stackIndex, delta, _stacks.Count);
         loading?.Invoke(_stacks[_stackIndex]);
-        Switch(() => new StackPipeline(_context, _stacks[_stackIndex], _sourceSize));
+        Switch(() => new StackPipeline(_context, _stacks[_stackIndex], _sourceSize, NormalizeFor(_stacks[_stackIndex])));
     }
 
     /// <summary>Switches to the stack in <paramref name="file"/> (the soak run's own stack; keys only reach the

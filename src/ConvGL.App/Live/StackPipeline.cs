@@ -27,6 +27,8 @@ internal sealed class StackPipeline : ILivePipeline
     private readonly string _file;
     // MODEL.onnx#NAMES: the names (the stack up to those nodes), null for a whole stack.
     private readonly string? _until;
+    // --normalize's first layer, added at every load (null: none).
+    private readonly InputNormalization? _normalize;
     private GpuStackRunner _runner;
     private ConvView?[] _convs;
     // Kernel names per layer as the file gave them: a live option change rebuilds the layer without them.
@@ -41,9 +43,10 @@ internal sealed class StackPipeline : ILivePipeline
     /// <summary>Loads and plans the stack for frames of <paramref name="size"/> (the source's; a stack whose layers need a
     /// larger map than a small default, such as a valid 21x21 conv or a converted ResNet18, would not plan at one).
     /// Frames of another size re-plan it in <see cref="Run"/>.</summary>
-    public StackPipeline(GlContext context, string nameOrFile, (int Height, int Width)? size = null)
+    public StackPipeline(GlContext context, string nameOrFile, (int Height, int Width)? size = null, InputNormalization? normalize = null)
     {
         _context = context;
+        _normalize = normalize;
         (string file, _until) = StackCatalog.ResolveParts(nameOrFile);
         _file = Path.GetFullPath(file);
         (int h, int w) = size ?? (16, 16);
@@ -61,24 +64,26 @@ internal sealed class StackPipeline : ILivePipeline
 
     /// <summary>Loads the stack as the window will (every file it names read and checked) and returns its layer
     /// count: the command line calls it before a window opens.</summary>
-    public static int Check(string nameOrFile) => Check(nameOrFile, out _);
+    public static int Check(string nameOrFile) => Check(nameOrFile, null, out _);
 
     /// <summary><see cref="Check(string)"/>, with every file the stack reads (<see cref="FilesRead"/>).</summary>
-    public static int Check(string nameOrFile, out IReadOnlyList<string> files)
+    public static int Check(string nameOrFile, InputNormalization? normalize, out IReadOnlyList<string> files)
     {
         (string resolved, string? until) = StackCatalog.ResolveParts(nameOrFile);
         string file = Path.GetFullPath(resolved);
-        Stack stack = LoadStack(file, until);
+        Stack stack = LoadStack(file, until, normalize);
         files = FilesRead(stack, file);
         return stack.Layers.Count;
     }
 
     // Exactly as `convgl features` loads it: library kernels, kernel files next to the stack, .npy weights.
-    private static Stack LoadStack(string file, string? until) => StackCatalog.Load(file, until);
+    // --normalize adds its layer at every load, so a hot reload keeps it.
+    private static Stack LoadStack(string file, string? until, InputNormalization? normalize) =>
+        normalize is null ? StackCatalog.Load(file, until) : normalize.Apply(StackCatalog.Load(file, until));
 
     private (GpuStackRunner, ConvView?[]) Load(int height, int width)
     {
-        Stack stack = LoadStack(_file, _until);
+        Stack stack = LoadStack(_file, _until, _normalize);
         // A stack that does not fit the frames (a residual net whose adds need even maps): the sizes it runs at.
         if (stack.Preprocess is null) StackInputSizes.CheckFrames(stack, height, width);
         return (new GpuStackRunner(_context, stack, height, width, algorithm: ConvAlgorithm.Auto) { TimeLayers = TimesLayers, AfterLayer = _afterLayer }, Views(stack));
@@ -112,7 +117,8 @@ internal sealed class StackPipeline : ILivePipeline
     public int InputChannels => _runner.Stack.InputChannels;
     public int LayerCount => _runner.Stack.Layers.Count;
 
-    public int DefaultLayer => _runner.Plan.Outputs[LayerCount - 1] is { H: 1, W: 1 } ? 0 : LayerCount - 1;
+    // A classifier's last map is 1x1: it opens on its first layer instead (the model's, past --normalize's).
+    public int DefaultLayer => _runner.Plan.Outputs[LayerCount - 1] is { H: 1, W: 1 } ? Math.Min(_normalize is null ? 0 : 1, LayerCount - 1) : LayerCount - 1;
     public GpuTensor Input => _runner.Input;
 
     /// <summary>The map whose size layer <paramref name="i"/> takes (its second input), as the HUD numbers layers: "layer 2", "the input".</summary>

@@ -68,6 +68,39 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir]));
     }
 
+    /// <summary><c>--normalize</c>: the model's input normalisation is the first layer, 00-batchnorm-normalize, equal to
+    /// (x - mean) / std computed by hand, and every later map equals the ONNX graph run on that normalised input (which
+    /// ONNX Runtime checks in Core's InputNormalizationTests); input.npy stays what was given. A bad value writes nothing.</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void Normalize_IsTheFirstLayer_AndTheModelSeesTheNormalisedInput(string device)
+    {
+        string model = Path.Combine(_dir, "residual.onnx"), input = Path.Combine(_dir, "x.npy"), outDir = Path.Combine(_dir, "maps");
+        byte[] bytes = ConvGL.Core.Tests.Onnx.SmallGraphs.ResidualWithHeadBytes();
+        File.WriteAllBytes(model, bytes);
+        var rng = new Random(5);
+        Tensor x = Tensor.Chw(3, 10, 14, Enumerable.Range(0, 3 * 10 * 14).Select(_ => (float)rng.NextDouble()).ToArray());
+        Npy.Write(input, x);
+        var bad = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--normalize", "0.5/0"]));
+        Assert.Equal("--normalize '0.5/0': std entry 0 is 0; each std must be positive (it divides)", bad.Message);
+        Assert.False(Directory.Exists(outDir));
+
+        Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device, "--normalize", "imagenet"]));
+        string[] files = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+        Assert.Equal("00-batchnorm-normalize.npy", files[0]);
+        Assert.Equal(x.Data, Npy.Read(Path.Combine(outDir, "input.npy")).Data);
+        float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
+        Tensor normalised = new(x.Shape, x.Data.Select((v, i) => (v - mean[i / 140]) / std[i / 140]).ToArray());
+        Tensor first = Npy.Read(Path.Combine(outDir, files[0]));
+        for (int i = 0; i < x.Length; i++) Assert.Equal(normalised.Data[i], first.Data[i], 1e-6);
+        Dictionary<string, Tensor> graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "residual.onnx"))
+            .Run(new Dictionary<string, Tensor> { ["x"] = normalised.Reshape(1, 3, 10, 14) });
+        Tensor y = Npy.Read(Path.Combine(outDir, files[^2]));
+        Assert.Matches(@"^\d\d-sigmoid-sig\.npy$", files[^2]);
+        for (int i = 0; i < y.Length; i++) Assert.Equal(graph["y"].Data[i], y.Data[i], 1e-5);
+    }
+
     /// <summary>A branchy model (Sub / Div normalisation, Clip, reflect and edge Pads, PRelu, Concat, Dropout, Identity,
     /// a cropping Pad, a Gemm head) through the command on both devices: every layer's map written, equal to the ONNX
     /// graph's value (which ONNX Runtime checks in Core's BranchyOpsTests).</summary>

@@ -88,6 +88,54 @@ public sealed class ProbeOnnxTests : IDisposable
         Assert.Contains(FormattableString.Invariant($"sum over 2 input channel(s): {HudText.Fit(names[0], 16)} {probe.ChannelSums[0]:0.0000} {HudText.Fit(names[1], 16)} {probe.ChannelSums[1]:0.0000}"), string.Join('\n', text));
     }
 
+    /// <summary>--normalize on the residual test graph (its add reads the model's input): layer 0 is the normalisation,
+    /// whose probe shows in, 1 / std and -mean / std and the GPU's (in - mean) / std; every conv's probe reads the
+    /// normalised maps (conv1 layer 0's, the add's for conv2) and equals the CPU stack runner. A classifier opens on the
+    /// model's first layer, past the normalisation.</summary>
+    [Fact]
+    public void NormalisedModel_TheNormalisationAndEveryConv_ProbeEqualsCpu()
+    {
+        string model = P("residual.onnx");
+        File.WriteAllBytes(model, SmallGraphs.ResidualWithHeadBytes());
+        InputNormalization normalize = InputNormalization.Parse("0.5,0.25,0.75/0.5,0.25,2");
+        Stack stack = normalize.Apply(StackCatalog.Load(model));
+        var rng = new Random(11);
+        Tensor x = Tensor.Chw(3, 9, 12, Enumerable.Range(0, 3 * 9 * 12).Select(_ => (float)rng.NextDouble()).ToArray());
+        StackResult cpu = StackRunner.Run(stack, x);
+
+        using GlContext context = Gl();
+        using var pipeline = new StackPipeline(context, model, normalize: normalize);
+        Assert.Equal(stack.Layers.Count, pipeline.LayerCount);
+        Assert.Equal(1, pipeline.DefaultLayer);
+        pipeline.Input.Upload(x);
+        pipeline.Run();
+        var probe = new Probe(context.Gl);
+        float[] mean = [0.5f, 0.25f, 0.75f], std = [0.5f, 0.25f, 2f];
+        for (int c = 0; c < 3; c++)
+        {
+            probe.Take(pipeline, 0, c, 7, 4);
+            Assert.True(probe.Valid, probe.Why);
+            Assert.Equal(x[c, 4, 7], probe.Window[0]);
+            Assert.Equal(1f / std[c], probe.Window[1]);
+            Assert.Equal(-mean[c] / std[c], probe.Bias);
+            Assert.Equal((x[c, 4, 7] - mean[c]) / std[c], probe.Gpu, 1e-6);
+            Assert.Equal(cpu.Outputs[0][c, 4, 7], probe.Gpu, 1e-6);
+        }
+        foreach (int layer in Enumerable.Range(0, stack.Layers.Count).Where(i => stack.Layers[i] is ConvLayer))
+        {
+            Tensor map = cpu.Outputs[layer];
+            Assert.DoesNotContain(-1, stack.Layers[layer].InputsOf(layer));
+            for (int c = 0; c < map.C; c++)
+            {
+                probe.Take(pipeline, layer, c, map.W / 2, map.H / 2);
+                Assert.True(probe.Valid, probe.Why);
+                double tolerance = 1e-4 * Math.Max(1, Math.Abs(map[c, map.H / 2, map.W / 2]));
+                Assert.True(Math.Abs(probe.Sum - map[c, map.H / 2, map.W / 2]) <= tolerance, $"layer {layer} channel {c}: probe {probe.Sum}, CPU {map[c, map.H / 2, map.W / 2]}");
+                Assert.True(Math.Abs(probe.Gpu - map[c, map.H / 2, map.W / 2]) <= tolerance, $"layer {layer} channel {c}: GPU {probe.Gpu}");
+            }
+        }
+    }
+
     /// <summary>The residual test graph: conv1 (batchnorm folded in) reads the input, conv2 (7x7, stride 2, pads
     /// [3, 3, 2, 2]) reads the residual Add's output. The probe's kernel is the folded one, its window the Add's map.</summary>
     [Fact]
