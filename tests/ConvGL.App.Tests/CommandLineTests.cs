@@ -80,7 +80,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "apply", "a.png", "b.png", "--kernel", "box", "--mode", "conv" }, "apply: --mode must be one of correlate|convolve")]
     [InlineData(new[] { "apply", "a.png", "--kernel", "box" }, "apply: missing OUTPUT")]
     [InlineData(new[] { "apply", "a.png", "b.png", "--kernel", "box", "--colour", "red" }, "apply: unknown option --colour")]
-    [InlineData(new[] { "convert", "m.onnx", "m.json", "--force" }, "convert: unknown option --force (convert takes no options)")]
+    [InlineData(new[] { "convert", "m.onnx", "m.json", "--force" }, "convert: unknown option --force (options: --normalize)")]
     [InlineData(new[] { "--frames", "5", "apply", "a.png", "b.npy", "--kernel", "box" }, "apply: --frames is an option of the window, not of apply (options: --kernel,")]
     [InlineData(new[] { "train", "--fit-kernel", "--kernel-size", "99" }, "train: --kernel-size must be N or HxW")]
     [InlineData(new[] { "train", "--fit-kernel", "--epochs", "2" }, "train: --epochs only applies without --fit-kernel")]
