@@ -409,8 +409,10 @@ public sealed class OnnxGraph
     /// <summary>Runs <paramref name="op"/> with the room left beside the <paramref name="held"/> values (<see cref="OnnxOp.Room"/>),
     /// so that an op refuses before it allocates past the cap: one that computes its output's size says so with the
     /// shape, and any other tensor it asks for is refused by <see cref="Tensor.AllocationRoom"/> (a broadcast Add of a
-    /// (40000, 1) and a (1, 40000) constant, a Pad of 30000 a side, a Resize by 10000: each allocated its output first).</summary>
-    private static Tensor RunHolding(OnnxOp op, IReadOnlyList<Tensor?> args, long held)
+    /// (40000, 1) and a (1, 40000) constant, a Pad of 30000 a side, a Resize by 10000: each allocated its output first).
+    /// Every place that runs ops on values runs them so: a graph run, the load's folding, the import's shape arithmetic and
+    /// the GPU runner's host ops.</summary>
+    public static Tensor RunHolding(OnnxOp op, IReadOnlyList<Tensor?> args, long held)
     {
         OnnxOp.Room = Math.Min(ValuesCap - held, Limits.StackMapValues);
         try

@@ -164,6 +164,7 @@ public static class OnnxStack
         // the ops after it: x.view(x.size(0), -1)): the batch (1) and the channels are known, heights and widths are not
         // (NaN: a layer that needs one is one error).
         var known = new Dictionary<string, Tensor>(graph.Initializers, StringComparer.Ordinal);
+        long knownHeld = 0; // the values the import computes from sizes (capped as a run's: OnnxGraph.RunHolding)
         // The same shape arithmetic at a few sample input sizes (the declared one, if fixed), each map's size there by the
         // layers' own size rules: a Resize or Pad whose sizes come from maps' heights and widths (a dynamic-size export of a
         // UNet or FPN) is one that takes another map's size when that map's size is what it gives at every sample.
@@ -263,7 +264,9 @@ public static class OnnxStack
                     }
                     else
                     {
-                        known[op.Output] = op.Run(op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray());
+                        known[op.Output] = OnnxGraph.RunHolding(op, op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray(), knownHeld);
+                        knownHeld += known[op.Output].Length;
+                        OnnxGraph.CheckHeld(op, knownHeld);
                         sizer.Run(op, known);
                     }
                     continue;

@@ -121,8 +121,8 @@ public sealed class GpuOnnxRunner : IDisposable
         for (int k = 0; k < _ops.Length; k++)
         {
             OnnxOp op = _graph.Ops[k];
-            if (_ops[k] is { } gpu) RunOp(op, gpu, inputs);
-            else RunHost(op, inputs);
+            if (_ops[k] is { } gpu) RunOp(op, gpu, inputs, held);
+            else RunHost(op, inputs, held);
             held += _shapes.TryGetValue(op.Output, out int[]? shape) ? shape.Aggregate(1L, (a, d) => a * d) : _host[op.Output].Length;
             OnnxGraph.CheckHeld(op, held);
         }
@@ -137,13 +137,13 @@ public sealed class GpuOnnxRunner : IDisposable
     }
 
     /// <summary>Runs a host op on the CPU reference: Shape reads only its input's shape (the GPU value stays where it is).</summary>
-    private void RunHost(OnnxOp op, IReadOnlyDictionary<string, Tensor> inputs)
+    private void RunHost(OnnxOp op, IReadOnlyDictionary<string, Tensor> inputs, long held)
     {
         Tensor value;
         if (op is ShapeOp shape && !_host.ContainsKey(op.Inputs[0]) && Constant(op.Inputs[0]) is null)
             value = shape.Of(ShapeOf(op.Inputs[0]));
         else
-            value = op.Run(op.Inputs.Select(n => n.Length == 0 ? null : Parameter(op, n, inputs)).ToArray());
+            value = OnnxGraph.RunHolding(op, op.Inputs.Select(n => n.Length == 0 ? null : Parameter(op, n, inputs)).ToArray(), held);
         _host[op.Output] = value;
         if (_uploadHost.Contains(op.Output))
         {
@@ -163,12 +163,12 @@ public sealed class GpuOnnxRunner : IDisposable
         _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
         ?? throw new ConvGLException($"{op.Where}: on the GPU, input '{name}' must be an initializer or a graph input (it is computed by the graph)");
 
-    private void RunOp(OnnxOp op, IGpuOnnxOp gpu, IReadOnlyDictionary<string, Tensor> inputs)
+    private void RunOp(OnnxOp op, IGpuOnnxOp gpu, IReadOnlyDictionary<string, Tensor> inputs, long held)
     {
         string x = op.Inputs[0];
         if (op.Inputs.Any(_empty.Contains))
         {
-            RunEmpty(op, inputs);
+            RunEmpty(op, inputs, held);
             return;
         }
         try
@@ -189,13 +189,13 @@ public sealed class GpuOnnxRunner : IDisposable
     /// downloaded: mostly there is no value to compute, only the output's shape. An op that makes values from an empty
     /// input (a Concat with other parts, a ReduceSum over an empty axis, a MatMul over an empty inner axis, a Pad around
     /// nothing) gets them from the reference, uploaded as the op's output.</summary>
-    private void RunEmpty(OnnxOp op, IReadOnlyDictionary<string, Tensor> inputs)
+    private void RunEmpty(OnnxOp op, IReadOnlyDictionary<string, Tensor> inputs, long held)
     {
         Tensor? Value(string name) => name.Length == 0 ? null
             : _empty.Contains(name) ? new Tensor(ShapeOf(name))
             : _host.GetValueOrDefault(name) ?? _graph.Initializers.GetValueOrDefault(name) ?? inputs.GetValueOrDefault(name)
               ?? Tensor(name).Download().Reshape(ShapeOf(name));
-        Tensor value = ExceptionFor(op, () => op.Run(op.Inputs.Select(Value).ToArray()));
+        Tensor value = ExceptionFor(op, () => OnnxGraph.RunHolding(op, op.Inputs.Select(Value).ToArray(), held));
         if (value.Length != 0) Store(op.Output, value);
         else MarkEmpty(op.Output, value.Shape);
     }
