@@ -316,7 +316,19 @@ internal sealed class StackPipeline : ILivePipeline
     private GpuStackRunner? _readsFor;
     public GpuTensor LayerOutput(int i) => Map(i);
     public IReadOnlyList<int>? InputChannelOrder => _runner.Stack.Preprocess?.ChannelOrder;
-    public string? InputNote => _runner.Stack.Preprocess?.Describe();
+    // A model's input as it is fed: its preprocessing (the packaged ResNet18's, or a declared size's resize), --normalize's
+    // layer, and for a model fed plain 0..1 pictures where to give the normalisation it may have been trained on.
+    public string? InputNote
+    {
+        get
+        {
+            Stack stack = _runner.Stack;
+            bool own = stack.Preprocess is { } p && (p.PixelScale != 1f || p.Mean.Data.Any(v => v != 0f));
+            if (own || (!stack.FromOnnx && _normalize is null)) return stack.Preprocess?.Describe();
+            string fed = stack.Preprocess?.Describe() ?? (stack.Input == StackInput.Gray ? "gray, 0..1" : "RGB, 0..1");
+            return _normalize is { } n ? $"{fed}; layer 1 normalizes: {n.Describe()}" : $"{fed} (--normalize for one trained on normalised pictures)";
+        }
+    }
 
     public (double Top, double Left, double Height, double Width)? InputCrop(int height, int width)
     {

@@ -107,6 +107,14 @@ public sealed class ProbeOnnxTests : IDisposable
         using var pipeline = new StackPipeline(context, model, normalize: normalize);
         Assert.Equal(stack.Layers.Count, pipeline.LayerCount);
         Assert.Equal(1, pipeline.DefaultLayer);
+        // The HUD's "model input" line says what the model is fed: the picture as 0..1 values, then the normalisation.
+        Assert.Equal("RGB, 0..1; layer 1 normalizes: (x - mean) / std, mean 0.5, 0.25, 0.75, std 0.5, 0.25, 2", pipeline.InputNote);
+        using (var plain = new StackPipeline(context, model))
+        {
+            Assert.Equal("RGB, 0..1 (--normalize for one trained on normalised pictures)", plain.InputNote);
+            Assert.Equal(0, plain.DefaultLayer);
+        }
+        using (var shipped = new StackPipeline(context, "edges")) Assert.Null(shipped.InputNote);
         pipeline.Input.Upload(x);
         pipeline.Run();
         var probe = new Probe(context.Gl);
