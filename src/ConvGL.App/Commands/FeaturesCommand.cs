@@ -45,7 +45,7 @@ internal static partial class FeaturesCommand
     private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
         "a model's input normalisation as the stack's first layer (00-batchnorm, named normalize): (x - mean) / std per channel, " +
         "imagenet (torchvision's 0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each; an image's " +
-        "values are 0..1, a .npy goes through it as it is", "imagenet|MEAN/STD");
+        "values are 0..1, a .npy goes through it as it is; bgr: before either for a model that takes B, G, R (00-conv: the reorder too)", "[bgr:]imagenet|MEAN/STD");
     private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm each conv layer runs, and why");
 
     public static Command Create() => CliRoot.Define("features",

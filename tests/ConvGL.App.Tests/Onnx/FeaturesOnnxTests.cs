@@ -72,9 +72,11 @@ public sealed class FeaturesOnnxTests : IDisposable
     /// (x - mean) / std computed by hand, and every later map equals the ONNX graph run on that normalised input (which
     /// ONNX Runtime checks in Core's InputNormalizationTests); input.npy stays what was given. A bad value writes nothing.</summary>
     [Theory]
-    [InlineData("cpu")]
-    [InlineData("gpu")]
-    public void Normalize_IsTheFirstLayer_AndTheModelSeesTheNormalisedInput(string device)
+    [InlineData("cpu", "imagenet")]
+    [InlineData("gpu", "imagenet")]
+    [InlineData("cpu", "bgr:imagenet")]
+    [InlineData("gpu", "bgr:imagenet")]
+    public void Normalize_IsTheFirstLayer_AndTheModelSeesTheNormalisedInput(string device, string spec)
     {
         string model = Path.Combine(_dir, "residual.onnx"), input = Path.Combine(_dir, "x.npy"), outDir = Path.Combine(_dir, "maps");
         byte[] bytes = ConvGL.Core.Tests.Onnx.SmallGraphs.ResidualWithHeadBytes();
@@ -86,14 +88,20 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.Equal("--normalize '0.5/0': std entry 0 is 0; each std must be positive (it divides)", bad.Message);
         Assert.False(Directory.Exists(outDir));
 
-        Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device, "--normalize", "imagenet"]));
+        Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device, "--normalize", spec]));
         string[] files = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
-        Assert.Equal("00-batchnorm-normalize.npy", files[0]);
+        bool bgr = spec.StartsWith("bgr:", StringComparison.Ordinal);
+        Assert.Equal(bgr ? "00-conv-normalize.npy" : "00-batchnorm-normalize.npy", files[0]);
         Assert.Equal(x.Data, Npy.Read(Path.Combine(outDir, "input.npy")).Data);
+        // The model's channel c is the picture's channel c, or 2 - c after bgr: (imagenet's statistics then reversed too).
         float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
-        Tensor normalised = new(x.Shape, x.Data.Select((v, i) => (v - mean[i / 140]) / std[i / 140]).ToArray());
+        Tensor normalised = new(x.Shape, x.Data.Select((_, i) =>
+        {
+            int c = i / 140, from = bgr ? 2 - c : c;
+            return (x.Data[from * 140 + i % 140] - mean[from]) / std[from];
+        }).ToArray());
         Tensor first = Npy.Read(Path.Combine(outDir, files[0]));
-        for (int i = 0; i < x.Length; i++) Assert.Equal(normalised.Data[i], first.Data[i], 1e-6);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(normalised.Data[i], first.Data[i], 1e-5);
         Dictionary<string, Tensor> graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "residual.onnx"))
             .Run(new Dictionary<string, Tensor> { ["x"] = normalised.Reshape(1, 3, 10, 14) });
         Tensor y = Npy.Read(Path.Combine(outDir, files[^2]));

@@ -38,6 +38,46 @@ public class InputNormalizationTests
         Assert.Equal("(x - mean) / std, mean 0.1, 0.2, 0.3, std 1, 2, 4", n.Describe());
     }
 
+    [Fact]
+    public void Parse_Bgr_TheNumbersInTheModelsOrder_ImageNetReversed()
+    {
+        InputNormalization n = InputNormalization.Parse("bgr:imagenet");
+        Assert.True(n.Bgr);
+        Assert.Equal([0.406f, 0.456f, 0.485f], n.Mean);
+        Assert.Equal([0.225f, 0.224f, 0.229f], n.Std);
+        Assert.False(InputNormalization.ImageNet.Bgr);
+        n = InputNormalization.Parse("BGR: 0.40784,0.45882,0.48235/0.0039215686");
+        Assert.True(n.Bgr);
+        Assert.Equal([0.40784f, 0.45882f, 0.48235f], n.Mean);
+        Assert.Equal("B, G, R (the picture's channels reversed), then (x - mean) / std, mean 0.40784, 0.45882, 0.48235, std 0.003922", n.Describe());
+        Assert.StartsWith("--normalize 'bgr:bgr:0.5/0.5': the mean entry 'bgr:0.5' is not a finite number",
+            Assert.Throws<ConvGLException>(() => InputNormalization.Parse("bgr:bgr:0.5/0.5")).Message);
+        var gray = Assert.Throws<ConvGLException>(() => InputNormalization.Parse("bgr:0.5/0.5").Apply(StackCatalog.Load("edges")));
+        Assert.Equal("--normalize 'bgr:0.5/0.5': bgr: reorders three channels, and stack 'edges' takes 1 (gray); leave bgr: out", gray.Message);
+    }
+
+    /// <summary>bgr: (a Caffe-style model fed B, G, R, here 0..255 minus a mean: std 1/255) is one 1x1 conv, output channel c
+    /// = (x[2 - c] - mean[c]) / std[c]; the model's maps equal ONNX Runtime's on that input made by hand.</summary>
+    [Fact]
+    public void Bgr_IsOneConv_ReorderAndNormalise_EqualsOnnxRuntimeOnTheInputByHand()
+    {
+        byte[] bytes = SmallGraphs.ResidualWithHeadBytes();
+        InputNormalization n = InputNormalization.Parse("bgr:0.40784,0.45882,0.48235/0.0039215686");
+        Stack stack = n.Apply(OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "small.onnx")), "small"));
+        ConvLayer first = Assert.IsType<ConvLayer>(stack.Layers[0]);
+        Assert.Equal("normalize", first.Label);
+        Assert.Equal([3, 3, 1, 1], first.Weight.Shape);
+        Tensor x = Picture(9, 10, 8);
+        int plane = 90;
+        var byHand = new Tensor(x.Shape);
+        for (int c = 0; c < 3; c++)
+            for (int p = 0; p < plane; p++) byHand.Data[c * plane + p] = (x.Data[(2 - c) * plane + p] - n.Mean[c]) / n.Std[0];
+        StackResult ours = StackRunner.Run(stack, x);
+        TestData.AssertClose(byHand, ours.Outputs[0], 1e-4, 1e-6, "bgr: the normalize layer");
+        Dictionary<string, float[]> ort = BranchyOpsTests.RunOnnxRuntime(bytes, byHand.Reshape(1, 3, 9, 10), ["y"]);
+        BranchyOpsTests.AssertClose(ort["y"], ours.Outputs[^1].Data, "bgr: the head", 1e-5);
+    }
+
     [Theory]
     [InlineData("imagenet1k", "--normalize 'imagenet1k': expected imagenet, or MEAN/STD with one number or one per input channel on each side")]
     [InlineData("0.5", "--normalize '0.5': expected imagenet, or MEAN/STD")]
