@@ -39,6 +39,8 @@ internal static class MapNames
                         .Select(o => $"{k[o % k.Count]} of {Summed(current)}").ToArray(),
                     ConvLayer c when kernelNames[i] is { Count: > 0 } k => Enumerable.Range(0, c.Weight.Shape[0])
                         .Select(o => current.Length == 1 ? k[o % k.Count] : $"{k[o % k.Count]} of {Input(current, o / k.Count)}").ToArray(),
+                    // --normalize bgr:'s 1x1 conv moves the picture's channels: B, G, R.
+                    ConvLayer c when IsReorder(c, i, current) => [.. current.Reverse()],
                     ConvLayer c => Enumerable.Range(0, c.Weight.Shape[0]).Select(o => $"{Stem(c, i)} {o}").ToArray(),
                     MagnitudeLayer => Enumerable.Range(0, current.Length / 2).Select(o => Pair(current[2 * o], current[2 * o + 1])).ToArray(),
                     ConvTransposeLayer t => Enumerable.Range(0, t.Weight.Shape[1] * t.Options.Groups).Select(o => $"{t.Label ?? "conv_transpose"} {o}").ToArray(),
@@ -79,7 +81,7 @@ internal static class MapNames
             if (enabled[i])
                 byNumber = layer switch
                 {
-                    ConvLayer c => !(kernelNames[i] is { Count: > 0 }),
+                    ConvLayer c => !(kernelNames[i] is { Count: > 0 }) && !IsReorder(c, i, current),
                     ConvTransposeLayer or LinearLayer or AddLayer => true,
                     AttentionLayer => layer.InputsOf(i) is [_, _, var vj] && vj >= 0 && numbered[vj],
                     MagnitudeLayer or FlattenLayer or ConcatLayer or ChannelReduceLayer or CoordsLayer => false,
@@ -90,6 +92,12 @@ internal static class MapNames
         }
         return result;
     }
+
+    /// <summary>The first layer of <c>--normalize bgr:</c> (InputNormalization): a 1x1 conv named normalize on the three
+    /// input channels, output c reading input 2 - c only.</summary>
+    private static bool IsReorder(ConvLayer c, int i, string[] current) =>
+        i == 0 && c.Label == InputNormalization.LayerName && current.Length == 3 && c.Weight.Shape is [3, 3, 1, 1]
+        && Enumerable.Range(0, 9).All(k => (c.Weight.Data[k] != 0f) == (k % 3 == 2 - k / 3));
 
     /// <summary>The stack input's channels: "gray", or R, G, B; a packaged model's preprocessed input in the order its
     /// preprocessing writes them (B, G, R for ResNet18).</summary>

@@ -115,6 +115,13 @@ public sealed class ProbeOnnxTests : IDisposable
             Assert.Equal(0, plain.DefaultLayer);
         }
         using (var shipped = new StackPipeline(context, "edges")) Assert.Null(shipped.InputNote);
+        // bgr: the first layer is the 1x1 conv that reverses the channels: its maps are named B, G, R, and the normalise
+        // layer's R, G, B.
+        using (var bgr = new StackPipeline(context, model, normalize: InputNormalization.Parse("bgr:imagenet")))
+        {
+            Assert.Equal(["B", "G", "R"], Enumerable.Range(0, 3).Select(c => bgr.MapName(0, c)));
+            Assert.Equal(["R", "G", "B"], Enumerable.Range(0, 3).Select(c => pipeline.MapName(0, c)));
+        }
         pipeline.Input.Upload(x);
         pipeline.Run();
         var probe = new Probe(context.Gl);
