@@ -26,7 +26,7 @@ internal static class WindowCommand
         "(full: their own size, which big stacks may not fit on a software rasteriser); video files 960x540 " +
         "on a software rasteriser unless this is given, for a live frame rate",
         ParseSourceMax, SourceFit.Default, "WxH|full");
-    internal static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
+    private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
         "a model's input normalisation as its first layer, (x - mean) / std per channel on the 0..1 picture: imagenet (torchvision's " +
         "0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each (0.5/0.5 maps 0..1 to -1..1); bgr: before " +
         "either for a model that takes B, G, R (the numbers then in its order)", "[bgr:]imagenet|MEAN/STD");
@@ -173,10 +173,12 @@ internal static class WindowCommand
     {
         string? stack = args.GetValue(StackOption), filter = args.GetValue(Filter);
         if (stack is not null && filter is not null) throw new ConvGLException("give --stack or --filter, not both");
-        InputNormalization? normalize = args.GetValue(NormalizeOption) is { } normalizeText
-            ? stack is null ? throw new ConvGLException("--normalize needs --stack: it becomes the first layer of the stack (a model's input normalisation)")
-                : InputNormalization.Parse(normalizeText)
-            : null;
+        InputNormalization? normalize = null;
+        if (args.GetValue(NormalizeOption) is { } normalizeText)
+        {
+            if (stack is null) throw new ConvGLException("--normalize needs --stack: it becomes the first layer of the stack (a model's input normalisation)");
+            normalize = InputNormalization.Parse(normalizeText);
+        }
         // Not given: 0 x 0, the window then fits the monitor.
         (int w, int h) = args.GetValue(Size) ?? (0, 0);
         string? screenshot = args.GetValue(ScreenshotOption);

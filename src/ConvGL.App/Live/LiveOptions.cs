@@ -1,5 +1,5 @@
-using ConvGL.Core.Stacks;
 using ConvGL.App.Sources;
+using ConvGL.Core.Stacks;
 
 namespace ConvGL.App.Live;
 

@@ -1,9 +1,9 @@
-using ConvGL.Core.Stacks;
 using System.Diagnostics;
 using System.Globalization;
 using ConvGL.App.Glfw;
 using ConvGL.App.Sources;
 using ConvGL.Core;
+using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
 using ConvGL.Gpu.Present;
 using Silk.NET.OpenGL;

@@ -45,6 +45,10 @@ public sealed class ImagePreprocess
         Source = source;
     }
 
+    /// <summary>Only resized to the model's size (a declared input size, <see cref="OnnxStack.DeclaredSize"/>): values 0..1
+    /// and channels as the picture has them, nothing subtracted. False for a packaged model's own preprocessing.</summary>
+    public bool ResizesOnly => PixelScale == 1f && ChannelOrder.Select((c, i) => c == i).All(same => same) && Mean.Data.All(v => v == 0f);
+
     public static ImagePreprocess Load(string path, float pixelScale) => FromModel(OnnxReader.Load(path), pixelScale);
 
     /// <summary>Reads the preprocessing graph: one (1, 3, H, W) input; optionally Split along the channels into single

@@ -77,7 +77,7 @@ public sealed class InputNormalization
     {
         int c = stack.InputChannels;
         string who = $"--normalize '{ErrorText.Echo(Text)}'";
-        if (stack.Preprocess is { } pre && (pre.PixelScale != 1f || pre.Mean.Data.Any(v => v != 0f)))
+        if (stack.Preprocess is { ResizesOnly: false } pre)
             throw new ConvGLException($"{who}: stack '{stack.Name}' has its own preprocessing ({pre.Describe()}); --normalize is for models fed 0..1 pictures");
         if (Bgr && c != 3)
             throw new ConvGLException($"{who}: bgr: reorders three channels, and stack '{stack.Name}' takes {c} ({stack.Input.ToString().ToLowerInvariant()}); leave bgr: out");
