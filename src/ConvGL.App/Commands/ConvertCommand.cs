@@ -8,7 +8,7 @@ using ConvGL.Core.Stacks;
 
 namespace ConvGL.App.Commands;
 
-/// <summary><c>convgl convert MODEL OUT.json</c>: an ONNX model (a file, or a packaged model's name such as resnet18)
+/// <summary><c>convgl convert MODEL OUT.json [--normalize [bgr:]imagenet|MEAN/STD]</c>: an ONNX model (a file, or a packaged model's name such as resnet18)
 /// written as a ConvGL stack file plus its weights (<see cref="StackWriter.WriteWithWeights"/>): OUT.json, and
 /// OUT.safetensors beside it, batchnorms folded into their convs as they are when the model runs. The stack file can be
 /// read, edited and run (<c>--stack OUT.json</c>) without the model. The model is imported whole before anything is
@@ -17,8 +17,6 @@ namespace ConvGL.App.Commands;
 /// mean image) is not part of a stack file: the written stack takes its input as it is, which the command says.</summary>
 internal static class ConvertCommand
 {
-    public const string Usage = "convgl convert MODEL OUT.json";
-
     private static readonly Argument<string> Model = new("MODEL")
     {
         Description = "an .onnx file, or a packaged model's name (resnet18); MODEL.onnx#NODE,... for the model up to those nodes",
