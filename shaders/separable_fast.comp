@@ -58,8 +58,6 @@ void store_row(int c, ivec2 out_pos, int r, float acc[OX])
 #endif
 }
 
-// Input row t of the block: loaded, filtered along x once (h), and added to every output row r whose window holds it
-// (as its tap i = t - r).
 // Input row y filtered along x: h[k] = sum_j row[j] * in[y, x0 + k*SX + j*DX].
 void filtered_row(int plane, int y, int cols[SPAN], bool col_real[SPAN], float wr[KW], out float h[OX])
 {
@@ -72,6 +70,8 @@ void filtered_row(int plane, int y, int cols[SPAN], bool col_real[SPAN], float w
         for (int k = 0; k < OX; k++) h[k] += wr[j] * v[k * SX + j * DX];
 }
 
+// Input row t of the block: loaded, filtered along x once (h), and added to every output row r whose window holds it
+// (as its tap i = t - r).
 void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
 {
     float wr[KW];

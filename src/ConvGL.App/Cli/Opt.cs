@@ -60,6 +60,13 @@ internal static class Opt
     public static Option<Device> DeviceChoice(string description = "where the work runs: the CPU reference (default) or the GPU (headless OpenGL 4.3)") =>
         Choice("--device", description, Device.Cpu, Parsers.Devices);
 
+    /// <summary>--normalize [bgr:]imagenet|MEAN/STD (InputNormalization, parsed by the command: its errors name the option
+    /// and value as they are), <paramref name="what"/> leading what it does in that command.</summary>
+    public static Option<string?> Normalize(string what) => Text("--normalize",
+        what + ": (x - mean) / std per channel on the 0..1 picture, imagenet (torchvision's 0.485,0.456,0.406/0.229,0.224,0.225) " +
+        "or MEAN/STD, one number or one per channel each (0.5/0.5 maps 0..1 to -1..1); bgr: before either for a model that takes " +
+        "B, G, R (the numbers then in its order; the layer is then a 1x1 conv that reorders too)", "[bgr:]imagenet|MEAN/STD");
+
     /// <summary>WIDTHxHEIGHT within [min, max]; null when not given.</summary>
     public static Option<(int Width, int Height)?> Size(string name, string description, int min, int max) =>
         Parsed<(int, int)?>(name, description, s => Parsers.Size(s, min, max), null, "WxH");

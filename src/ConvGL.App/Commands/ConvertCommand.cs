@@ -28,10 +28,7 @@ internal static class ConvertCommand
         Arity = ArgumentArity.ExactlyOne,
     };
 
-    private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
-        "write the model's input normalisation as the stack's first layer (a batchnorm named normalize): (x - mean) / std per " +
-        "channel, imagenet (torchvision's 0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each; bgr: before " +
-        "either for a model that takes B, G, R (a 1x1 conv that reorders too)", "[bgr:]imagenet|MEAN/STD");
+    private static readonly Option<string?> NormalizeOption = Opt.Normalize("write the model's input normalisation as the stack's first layer, a batchnorm named normalize");
 
     public static Command Create() => CliRoot.Define("convert",
         "Writes an ONNX model as a ConvGL stack file (OUT, a .json name) and its weights (the .safetensors of the same stem " +

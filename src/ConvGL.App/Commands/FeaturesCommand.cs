@@ -11,7 +11,7 @@ using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.App.Commands;
 
-/// <summary><c>convgl features INPUT --stack S --out DIR [--device cpu|gpu] [--size WxH] [--algorithm A] [--verbose]</c>: runs a stack on an
+/// <summary><c>convgl features INPUT --stack S --out DIR [--device cpu|gpu] [--size WxH] [--algorithm A] [--normalize N] [--verbose]</c>: runs a stack on an
 /// image and writes every layer's feature maps (DESIGN.md):
 ///
 /// - <c>input.npy</c>: the stack's input, float32 (C, H, W) after gray/RGB conversion and resizing.
@@ -42,10 +42,8 @@ internal static partial class FeaturesCommand
     private static readonly Option<ConvAlgorithm> AlgorithmOption = Opt.AlgorithmChoice(
         "how each conv layer runs: auto (default: a cost model picks per layer and map size: FFT for big kernels, separable for a " +
         "depthwise layer of one rank-1 kernel), direct, separable (refused for a layer it does not fit) or fft");
-    private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
-        "a model's input normalisation as the stack's first layer (00-batchnorm, named normalize): (x - mean) / std per channel, " +
-        "imagenet (torchvision's 0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each; an image's " +
-        "values are 0..1, a .npy goes through it as it is; bgr: before either for a model that takes B, G, R (00-conv: the reorder too)", "[bgr:]imagenet|MEAN/STD");
+    private static readonly Option<string?> NormalizeOption = Opt.Normalize(
+        "a model's input normalisation as the stack's first layer, 00-batchnorm-normalize (a .npy goes through it as it is)");
     private static readonly Option<bool> Verbose = Opt.Flag("--verbose", "say on stderr which algorithm each conv layer runs, and why");
 
     public static Command Create() => CliRoot.Define("features",

@@ -26,10 +26,7 @@ internal static class WindowCommand
         "(full: their own size, which big stacks may not fit on a software rasteriser); video files 960x540 " +
         "on a software rasteriser unless this is given, for a live frame rate",
         ParseSourceMax, SourceFit.Default, "WxH|full");
-    private static readonly Option<string?> NormalizeOption = Opt.Text("--normalize",
-        "a model's input normalisation as its first layer, (x - mean) / std per channel on the 0..1 picture: imagenet (torchvision's " +
-        "0.485,0.456,0.406/0.229,0.224,0.225) or MEAN/STD, one number or one per channel each (0.5/0.5 maps 0..1 to -1..1); bgr: before " +
-        "either for a model that takes B, G, R (the numbers then in its order)", "[bgr:]imagenet|MEAN/STD");
+    private static readonly Option<string?> NormalizeOption = Opt.Normalize("a model's input normalisation as the stack's first layer (needs --stack)");
     private static readonly Option<string?> StackOption = Opt.Text("--stack", "a stack name (assets/stacks) or file, or an ONNX model (MODEL.onnx, or MODEL.onnx#NODE,... for the model up to those nodes); the default is edges", "NAME|FILE");
     private static readonly Option<string?> Filter = Opt.Text("--filter", "start in filter mode on this kernel (a library name or a kernel file)", "KERNEL");
     private static readonly Option<ViewKind> View = Opt.Choice("--view", "what the window shows", ViewKind.Output, s_views);

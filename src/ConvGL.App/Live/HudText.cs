@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using ConvGL.Core;
 
 namespace ConvGL.App.Live;

@@ -270,10 +270,7 @@ public sealed class OnnxGraph
             Tensor?[] args = op.Inputs.Select(n => n.Length == 0 ? null : initializers[n]).ToArray();
             try
             {
-                Tensor value = RunHolding(op, args, held);
-                held += value.Length;
-                CheckHeld(op, held);
-                initializers[op.Output] = value;
+                initializers[op.Output] = RunCounted(op, args, ref held);
                 folded[op.Output] = op;
             }
             catch (ConvGLException e) when (!e.Message.StartsWith(op.Where, StringComparison.Ordinal))
@@ -391,13 +388,10 @@ public sealed class OnnxGraph
         {
             IReadOnlyList<Tensor?> args = Resolve(op, values);
             // Checked before the output is allocated where its size is known: an element-wise op's is its input's, and
-            // ops that compute a size check it against the room left (OnnxOp.Room). (A review: a Resize to 23000x23000
+            // ops that compute a size check it against the room left (Tensor.AllocationRoom). (A review: a Resize to 23000x23000
             // and two Relus peaked at 6 GB before the error, the cap passed by a whole value.)
             if (op is ActivationOp or UnaryOp && args is [{ } first, ..]) CheckHeld(op, held + first.Length);
-            Tensor value = RunHolding(op, args, held);
-            values[op.Output] = value;
-            held += value.Length;
-            CheckHeld(op, held);
+            values[op.Output] = RunCounted(op, args, ref held);
         }
         // ONNX lets a graph output name an initializer (a constant output): it is returned as stored.
         foreach (OnnxValueInfo o in Outputs)
@@ -406,7 +400,7 @@ public sealed class OnnxGraph
         return values;
     }
 
-    /// <summary>Runs <paramref name="op"/> with the room left beside the <paramref name="held"/> values (<see cref="OnnxOp.Room"/>),
+    /// <summary>Runs <paramref name="op"/> with the room left beside the <paramref name="held"/> values (<see cref="Tensor.AllocationRoom"/>),
     /// so that an op refuses before it allocates past the cap: one that computes its output's size says so with the
     /// shape, and any other tensor it asks for is refused by <see cref="Tensor.AllocationRoom"/> (a broadcast Add of a
     /// (40000, 1) and a (1, 40000) constant, a Pad of 30000 a side, a Resize by 10000: each allocated its output first).
@@ -414,7 +408,7 @@ public sealed class OnnxGraph
     /// the GPU runner's host ops.</summary>
     public static Tensor RunHolding(OnnxOp op, IReadOnlyList<Tensor?> args, long held)
     {
-        OnnxOp.Room = Math.Min(ValuesCap - held, Limits.StackMapValues);
+        Tensor.AllocationRoom = Math.Min(ValuesCap - held, Limits.StackMapValues);
         try
         {
             return op.Run(args);
@@ -428,8 +422,18 @@ public sealed class OnnxGraph
         }
         finally
         {
-            OnnxOp.Room = null;
+            Tensor.AllocationRoom = null;
         }
+    }
+
+    /// <summary><see cref="RunHolding"/>, its output then counted into <paramref name="held"/> and the total checked
+    /// (<see cref="CheckHeld"/>): a graph run, the load's folding and a stack import's shape arithmetic.</summary>
+    public static Tensor RunCounted(OnnxOp op, IReadOnlyList<Tensor?> args, ref long held)
+    {
+        Tensor value = RunHolding(op, args, held);
+        held += value.Length;
+        CheckHeld(op, held);
+        return value;
     }
 
     /// <summary>The values a run (and the load's constant folding) may hold together: <see cref="Limits.StackPlanValues"/>,

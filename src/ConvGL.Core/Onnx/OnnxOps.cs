@@ -38,24 +38,14 @@ public abstract class OnnxOp
     /// rather than wrapped: Slice's "to the end" sentinel stays the largest value.</summary>
     private static long Saturated(float v) => v >= 9.2233720e18f ? long.MaxValue : v <= -9.2233720e18f ? long.MinValue : (long)v;
 
-    /// <summary>The values the graph run (or the load's constant folding) on this thread may still add to what it holds,
-    /// or null (no run: no limit but each value's own). <see cref="OnnxGraph"/> sets it around each op: an op that
-    /// knows its output's size before allocating it (<see cref="CheckValues"/>) refuses there, and every other tensor an
-    /// op allocates is checked against it too (<see cref="Tensor.AllocationRoom"/>, the same room; a review: eight
-    /// folded 16000x16000 constants of a 582-byte model passed 6 GB, each under the per-value cap).</summary>
-    internal static long? Room
-    {
-        get => Tensor.AllocationRoom;
-        set => Tensor.AllocationRoom = value;
-    }
-
     /// <summary>Checks an output's size, computed from the shapes, before it is allocated: one error naming the op.</summary>
     private protected void CheckValues(IEnumerable<long> shape)
     {
         long n = 1;
         foreach (long d in shape) n = d == 0 || n == 0 ? 0 : n > Limits.StackMapValues / Math.Max(1, d) ? Limits.StackMapValues + 1 : n * d;
         if (n > Limits.StackMapValues) throw Error($"its output {Tensor.ShapeText(shape)} is more than {Limits.StackMapValues} values");
-        if (Room is { } room && n > room)
+        // The room a graph run leaves this op (OnnxGraph.RunHolding): refused here with the shape, before allocating.
+        if (Tensor.AllocationRoom is { } room && n > room)
             throw Error($"its output {Tensor.ShapeText(shape)} would bring the values held together past {OnnxGraph.CapText}; " +
                         "run the model on a smaller input, or export it with smaller constants");
     }

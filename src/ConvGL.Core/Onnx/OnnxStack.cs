@@ -264,9 +264,7 @@ public static class OnnxStack
                     }
                     else
                     {
-                        known[op.Output] = OnnxGraph.RunHolding(op, op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray(), knownHeld);
-                        knownHeld += known[op.Output].Length;
-                        OnnxGraph.CheckHeld(op, knownHeld);
+                        known[op.Output] = OnnxGraph.RunCounted(op, op.Inputs.Select(v => v.Length == 0 ? null : known[v]).ToArray(), ref knownHeld);
                         sizer.Run(op, known);
                     }
                     continue;

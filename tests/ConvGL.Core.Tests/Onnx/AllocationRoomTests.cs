@@ -71,10 +71,10 @@ public class AllocationRoomTests
         long n = shape.Aggregate(1L, (a, b) => a * b);
         try
         {
-            OnnxOp.Room = n;
+            Tensor.AllocationRoom = n;
             Tensor y = op.Run(args);
             Assert.Equal(shape, y.Shape);
-            OnnxOp.Room = n - 1;
+            Tensor.AllocationRoom = n - 1;
             // Refused by the op's own size check (its output named) or by the room itself (the tensor asked for, the
             // output or one image of it), before allocating.
             Exception? e = Record.Exception(() => op.Run(args));
@@ -83,7 +83,7 @@ public class AllocationRoomTests
         }
         finally
         {
-            OnnxOp.Room = null;
+            Tensor.AllocationRoom = null;
         }
         Assert.Null(Tensor.AllocationRoom);
     }

@@ -61,7 +61,7 @@ public class GraphLimitTests
 
     /// <summary>A review: each folded constant was capped at 2^29 values but not their total (eight 16000x16000
     /// ConstantOfShapes of a 582-byte model passed 6 GB), and a run checked its cap after each value was allocated. A
-    /// run and the load's folding now tell each op the room left (OnnxOp.Room), and an op that computes its output's size
+    /// run and the load's folding now tell each op the room left (Tensor.AllocationRoom), and an op that computes its output's size
     /// refuses before allocating past it: checked here on a ConstantOfShape with a small room (the real one is 2^30 values,
     /// gigabytes to reach).</summary>
     [Fact]
@@ -73,18 +73,18 @@ public class GraphLimitTests
         var shape = new Tensor([4], [1f, 1f, 4f, 4f]);
         try
         {
-            OnnxOp.Room = 16;
+            Tensor.AllocationRoom = 16;
             Assert.Equal(16, op.Run([shape]).Length);
-            OnnxOp.Room = 15;
+            Tensor.AllocationRoom = 15;
             var e = Assert.Throws<ConvGLException>(() => op.Run([shape]));
             Assert.Equal($"c.onnx: node 'n0' (ConstantOfShape): its output (1, 1, 4, 4) would bring the values held together past {Limits.StackPlanValues}, " +
                          "the limit for a run's values and for a model's constants computed at load; run the model on a smaller input, or export it with smaller constants", e.Message);
-            OnnxOp.Room = null;
+            Tensor.AllocationRoom = null;
             Assert.Equal(16, op.Run([shape]).Length);
         }
         finally
         {
-            OnnxOp.Room = null;
+            Tensor.AllocationRoom = null;
         }
     }
 
