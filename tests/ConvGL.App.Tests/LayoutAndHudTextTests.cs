@@ -38,6 +38,21 @@ public sealed class LayoutAndHudTextTests
                 "layer 1: output (4, 180, 320), channel 0 sobel-x"]));
     }
 
+    /// <summary>--stats says which steady frames allocated (the first 8 that did), so a run that should allocate nothing
+    /// points at the frame: frames that allocated nothing are counted but not listed.</summary>
+    [Fact]
+    public void FrameStats_SteadyFrames_SumTheBytes_AndListTheFirstEightThatAllocated()
+    {
+        var s = new FrameStats();
+        s.SteadyFrame(4, 0);
+        s.SteadyFrame(5, 24_624);
+        s.SteadyFrame(6, 0);
+        for (int f = 7; f < 20; f++) s.SteadyFrame(f, f);
+        Assert.Equal(16, s.SteadyFrames);
+        Assert.Equal(24_624 + Enumerable.Range(7, 13).Sum(), s.SteadyBytes);
+        Assert.Equal([(5, 24_624L), (7, 7L), (8, 8L), (9, 9L), (10, 10L), (11, 11L), (12, 12L), (13, 13L)], s.AllocatingFrames);
+    }
+
     [Fact]
     public void FrameStats_HasNoRateUntilARealIntervalPassed_ThenFramesOverThatInterval()
     {

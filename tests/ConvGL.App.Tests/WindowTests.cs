@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using ConvGL.App.Live;
 using ConvGL.App.Live.Views;
 using ConvGL.App.Sources;
@@ -1019,10 +1020,13 @@ public sealed class WindowTests(DisplayFixture display)
                                        .. (probe == "" ? Array.Empty<string>() : ["--probe", probe])]);
         Assert.True(r.ExitCode == 0, r.ToString());
         string line = r.Stdout.Split('\n').Single(l => l.StartsWith("stats:", StringComparison.Ordinal));
-        Dictionary<string, long> f = line["stats: steady ".Length..].Replace(" bytes", "").Split(' ')
-            .Select(kv => kv.Split('=')).ToDictionary(kv => kv[0], kv => long.Parse(kv[1], CultureInfo.InvariantCulture));
-        Assert.True(f["frames"] >= 10, $"only {f["frames"]} steady frames measured: {line}");
-        Assert.True(f["allocated"] == 0, $"{kind} {name}, view {view}: {f["allocated"]} bytes allocated over {f["frames"]} steady frames ({line})");
+        // "stats: steady frames=N allocated=B bytes", then, where B is not 0, "(in frames F: B, ...)": which frames allocated.
+        Match m = Regex.Match(line, @"^stats: steady frames=(\d+) allocated=(\d+) bytes");
+        Assert.True(m.Success, $"unexpected stats line: {line}");
+        long frameCount = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), allocated = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.True(frameCount >= 10, $"only {frameCount} steady frames measured: {line}");
+        Assert.True(allocated == 0, $"{kind} {name}, view {view}: {allocated} bytes allocated over {frameCount} steady frames ({line})");
+        Assert.DoesNotContain("(in frames", line, StringComparison.Ordinal);
     }
 
     /// <summary>A stack none of whose layers has a shader tag (here one max pool) says so: "shaders none", not a bare

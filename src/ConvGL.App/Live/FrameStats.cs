@@ -43,10 +43,17 @@ internal sealed class FrameStats
     public int SteadyFrames { get; private set; }
     public long SteadyBytes { get; private set; }
 
-    public void SteadyFrame(long allocatedBytes)
+    /// <summary>The first steady frames that allocated (frame number, bytes), so that a run that allocates says where:
+    /// <c>--stats</c> prints them after the total.</summary>
+    public IReadOnlyList<(int Frame, long Bytes)> AllocatingFrames => _allocating;
+    private readonly List<(int Frame, long Bytes)> _allocating = new(MaxAllocatingFrames);
+    private const int MaxAllocatingFrames = 8;
+
+    public void SteadyFrame(int frame, long allocatedBytes)
     {
         SteadyFrames++;
         SteadyBytes += allocatedBytes;
+        if (allocatedBytes != 0 && _allocating.Count < MaxAllocatingFrames) _allocating.Add((frame, allocatedBytes));
     }
 
     public string FpsText => Fps is { } f ? f.ToString(f < 10 ? "0.0" : "0", CultureInfo.InvariantCulture) + " fps" : "fps: measuring";

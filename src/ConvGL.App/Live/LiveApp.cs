@@ -208,7 +208,7 @@ internal sealed class LiveApp : IDisposable
             _stats.FrameDone(_clock.Elapsed.TotalSeconds, _clock.Elapsed.TotalMilliseconds - frameStart);
             // Steady state: past the first frames (programs compiled, textures sized), no HUD text rebuilt, and no layer
             // planned again for programs built ahead.
-            if (_frames > 3 && !_hudRedrawn && !replanned) _stats.SteadyFrame(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+            if (_frames > 3 && !_hudRedrawn && !replanned) _stats.SteadyFrame(_frames, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
             _script.FrameShown(_frames);
             Periodic(now);
         }

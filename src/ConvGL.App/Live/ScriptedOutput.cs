@@ -99,7 +99,9 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         if (options.Stats)
         {
             Console.WriteLine(F($"stats: steady frames={stats.SteadyFrames} allocated={stats.SteadyBytes} bytes") +
-                (stats.SteadyFrames == 0 ? " (none: the first 3 frames and those that redraw the HUD are not counted; give --frames 20 or more)" : ""));
+                (stats.SteadyFrames == 0 ? " (none: the first 3 frames and those that redraw the HUD are not counted; give --frames 20 or more)" : "") +
+                // Where it allocated (the first frames that did, numbered from 1): a run that should allocate nothing says where.
+                (stats.AllocatingFrames.Count > 0 ? " (in frames " + string.Join(", ", stats.AllocatingFrames.Select(a => F($"{a.Frame}: {a.Bytes}"))) + ")" : ""));
             // On llvmpipe: whether its compute threads were pinned one per core (ConvGL.Gpu.DriverThreads).
             if (ConvGL.Gpu.DriverThreads.Status is { } threads) Console.WriteLine($"threads: {threads}");
         }
