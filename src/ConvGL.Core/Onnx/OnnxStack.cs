@@ -6,7 +6,8 @@ namespace ConvGL.Core.Onnx;
 /// <summary>An ONNX model as a ConvGL <see cref="Stack"/>, so everything that takes a stack (features, the window,
 /// the GPU stack runner) takes the model: one layer per graph op after BatchNormalization folding, named after its
 /// node, reading the layers its node reads (residual Adds name two). The model must take one (1, C, H, W) input
-/// with C = 1 (a gray stack) or 3 (RGB), fed as is unless a preprocessing is given (<see cref="Stack.Preprocess"/>). Convs
+/// with C = 1 (a gray stack) or 3 (RGB), or the same channels-last, (1, H, W, C), as Keras and TensorFlow exports take it
+/// (<see cref="ChannelsLastInput"/>), fed as is unless a preprocessing is given (<see cref="Stack.Preprocess"/>). Convs
 /// and pools with auto_pad SAME_* keep it as a padding mode, resolved for each input size; weights that are not
 /// initializers are one error naming the node.</summary>
 public static class OnnxStack
@@ -88,7 +89,7 @@ public static class OnnxStack
         CheckDeclaredInput(graph);
         if (graph.Inputs.Count != 1) return null;
         OnnxValueInfo input = graph.Inputs[0];
-        if (input.Declared is not [_, { } c, { } dh, { } dw] || c is not (1 or 3)) return null;
+        if (DeclaredChw(input) is not [{ } c, { } dh, { } dw] || c is not (1 or 3)) return null;
         string where = $"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the fixed size {input.DeclaredString}, so images are resized to {dw}x{dh}";
         const string fix = "export the model with a smaller input size, or with H and W dynamic (dynamic_axes) to run images at their own size";
         if (dh > Limits.ImageSide || dw > Limits.ImageSide || c * dh * dw > Limits.StackMapValues)
@@ -96,7 +97,7 @@ public static class OnnxStack
         int h = (int)dh, w = (int)dw, channels = (int)c;
         // The resized input and the (zero) mean image: 4 bytes a value each.
         MemoryBudget.Check(where, 2 * 4L * channels * h * w, fix);
-        return new ImagePreprocess(h, w, channels == 1 ? [0] : [0, 1, 2], 1f, Tensor.Chw(channels, h, w), $"{graph.Model.Source}: its declared input (1, {channels}, {h}, {w})");
+        return new ImagePreprocess(h, w, channels == 1 ? [0] : [0, 1, 2], 1f, Tensor.Chw(channels, h, w), $"{graph.Model.Source}: its declared input " + (ChannelsLastInput(input.Shape) ? $"(1, {h}, {w}, {channels})" : $"(1, {channels}, {h}, {w})"));
     }
 
     /// <summary>A model used as a stack declares its input's dimensions as symbols (free) or as sizes of at least 1: a
@@ -111,13 +112,25 @@ public static class OnnxStack
                                           "(a free one is a symbol, dim_param): export the model again");
             // A fixed size past ConvGL's limits (a gray model declaring 100000x100000 was taken; an RGB model's is
             // DeclaredSize's, which says images would be resized to it).
-            if (input.Declared is [_, var c, var dh, var dw] && c != 3 &&
+            if (DeclaredChw(input) is [var c, var dh, var dw] && c != 3 &&
                 (dh > Limits.ImageSide || dw > Limits.ImageSide || (double)(c ?? 1) * (dh ?? 1) * (dw ?? 1) > Limits.StackMapValues))
                 throw new ConvGLException($"{graph.Model.Source}: input '{ErrorText.Echo(input.Name)}' declares the fixed size {input.DeclaredString}: over ConvGL's limits " +
                                           $"(each side at most {Limits.ImageSide}, and the input's C x H x W values at most {Limits.StackMapValues}); " +
                                           "export the model with a smaller input size, or with H and W dynamic (dynamic_axes)");
         }
     }
+
+    /// <summary>Whether a model's input is channels-last, (1, H, W, C) with C = 1 or 3, as Keras and TensorFlow exports
+    /// (tf2onnx) take it, usually with a Transpose [0, 3, 1, 2] after it: its last dimension 1 or 3 and its second neither
+    /// (a (1, 3, H, 3) input is channels-first). The stack's input map stays (C, H, W); the model's ops read it as a
+    /// channels-last value, as inside ConvNeXt's Transposes.</summary>
+    public static bool ChannelsLastInput(int[]? shape) => shape is [1 or -1, var d1, _, 1 or 3] && d1 is not (1 or 3);
+
+    /// <summary>The input's declared (C, H, W), channels-last or not (<see cref="ChannelsLastInput"/>); null for a
+    /// declaration of another rank.</summary>
+    private static long?[]? DeclaredChw(OnnxValueInfo input) => input.Declared is [_, var d1, var d2, var d3]
+        ? ChannelsLastInput(input.Shape) ? [d3, d1, d2] : [d1, d2, d3]
+        : null;
 
     public static Stack FromGraph(OnnxGraph graph, string name, ImagePreprocess? preprocess = null, IReadOnlyList<string>? until = null)
     {
@@ -126,8 +139,11 @@ public static class OnnxStack
         if (graph.Inputs.Count != 1)
             throw new ConvGLException($"{src}: a model used as a stack takes one input, this one takes {graph.Inputs.Count} ({string.Join(", ", graph.Inputs.Select(i => i.Name))})");
         OnnxValueInfo input = graph.Inputs[0];
-        if (input.Shape is not [var n, var c, _, _] || n is not (1 or -1) || c is not (1 or 3))
-            throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3");
+        bool inputLast = ChannelsLastInput(input.Shape);
+        if (!inputLast && (input.Shape is not [var n, var c1, _, _] || n is not (1 or -1) || c1 is not (1 or 3)))
+            throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3, or channels-last (1, H, W, C)");
+        // The input's channels, height and width, whichever way round the model holds them (-1: free).
+        (int c, int inH, int inW) = inputLast ? (input.Shape![3], input.Shape[1], input.Shape[2]) : (input.Shape![1], input.Shape[2], input.Shape[3]);
         if (preprocess is not null && c != preprocess.Channels)
             throw new ConvGLException($"{src}: its preprocessing gives {preprocess.Channels} channel(s), the model takes {c}");
 
@@ -143,7 +159,8 @@ public static class OnnxStack
             selected = upTo;
         }
         List<OnnxOp> ops = ImportPatterns.Apply(selected, graph.Initializers, graphOutputs, src);
-        ops = InputAffinePattern.Fuse(ops, graph.Initializers, graphOutputs, input.Name, (int)c, src);
+        // (Inception's per-channel picks of a channels-first input; a channels-last one's constants are per-channel layers.)
+        if (!inputLast) ops = InputAffinePattern.Fuse(ops, graph.Initializers, graphOutputs, input.Name, c, src);
         var layers = new List<StackLayer>(ops.Count);
         // For folding a per-channel constant into the conv or linear layer before it: how many ops read each value, the
         // graph's outputs, each layer's value, and the tensor names taken.
@@ -168,7 +185,7 @@ public static class OnnxStack
         // The same shape arithmetic at a few sample input sizes (the declared one, if fixed), each map's size there by the
         // layers' own size rules: a Resize or Pad whose sizes come from maps' heights and widths (a dynamic-size export of a
         // UNet or FPN) is one that takes another map's size when that map's size is what it gives at every sample.
-        var sizer = new SampleSizes(input.Shape is [_, _, > 0 and var dh, > 0 and var dw] ? [(dh, dw)] : SampleSizes.Dynamic, layers);
+        var sizer = new SampleSizes(inH > 0 && inW > 0 ? [(inH, inW)] : SampleSizes.Dynamic, layers);
         // Whether Reshape r turns map j's value of shape input(size) into exactly want(size) at every sample size where the
         // import knows both (enough of them), resolved as ONNX resolves it (0 keeps, -1 takes the rest).
         bool ReshapeGives(ReshapeOp r, int j, Func<(int H, int W), int[]> input, Func<(int H, int W), int[]> want) =>
@@ -183,6 +200,7 @@ public static class OnnxStack
         // Values in a channels-last stretch (see the Transposes below); of them, a transformer block's tokens (1, H*W, C); and
         // maps flattened to (1, C, H*W) on the way to or from tokens. All stand for a (C, H, W) map of the stack.
         var channelsLast = new HashSet<string>(StringComparer.Ordinal);
+        if (inputLast) channelsLast.Add(input.Name);
         var tokens = new HashSet<string>(StringComparer.Ordinal);
         var flattened = new HashSet<string>(StringComparer.Ordinal);
         MapLayout LayoutOf(string v) => flattened.Contains(v) ? MapLayout.Flat : tokens.Contains(v) ? MapLayout.Tokens : channelsLast.Contains(v) ? MapLayout.ChannelsLast : MapLayout.Map;

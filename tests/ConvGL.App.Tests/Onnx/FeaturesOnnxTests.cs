@@ -109,6 +109,34 @@ public sealed class FeaturesOnnxTests : IDisposable
         for (int i = 0; i < y.Length; i++) Assert.Equal(graph["y"].Data[i], y.Data[i], 1e-5);
     }
 
+    /// <summary>A channels-last model, (1, H, W, 3) as Keras exports take it (Sub mean and Mul scale on the last axis,
+    /// Transpose [0, 3, 1, 2], two convs, Transpose back): features of a (C, H, W) array writes every layer's map as
+    /// (C, H, W), equal to the ONNX graph run on the same picture channels-last (which ONNX Runtime checks in Core's
+    /// ChannelsLastInputTests); the output's map is the graph's channels-last output turned round.</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void AChannelsLastModel_TakesThePicture_AndWritesItsMapsChannelsFirst(string device)
+    {
+        string model = Path.Combine(_dir, "keras.onnx"), input = Path.Combine(_dir, "x.npy"), outDir = Path.Combine(_dir, "maps");
+        File.WriteAllBytes(model, ConvGL.Core.Tests.Onnx.BranchyGraphs.KerasLikeBytes());
+        var rng = new Random(8);
+        Tensor x = Tensor.Chw(3, 11, 17, Enumerable.Range(0, 3 * 11 * 17).Select(_ => (float)rng.NextDouble()).ToArray());
+        Npy.Write(input, x);
+        Assert.Equal(0, CliRoot.Execute(["features", input, "--stack", model, "--out", outDir, "--device", device]));
+        string[] npy = Directory.GetFiles(outDir, "*.npy").Select(Path.GetFileName).Where(n => n != "input.npy").Order(StringComparer.Ordinal).ToArray()!;
+        Assert.Matches(@"^\d\d-conv-conv1\.npy$", npy[^3]);
+        Assert.Matches(@"^\d\d-conv-conv2\.npy$", npy[^1]);
+        Tensor nhwc = ConvGL.Core.Ops.Indexing.Transpose(x, [1, 2, 0]).Reshape(1, 11, 17, 3);
+        Dictionary<string, Tensor> graph = OnnxGraph.Build(OnnxReader.Parse(File.ReadAllBytes(model), model)).Run(new Dictionary<string, Tensor> { ["x"] = nhwc });
+        Tensor c1 = Npy.Read(Path.Combine(outDir, npy[^3])), y = Npy.Read(Path.Combine(outDir, npy[^1]));
+        Assert.Equal([8, 11, 17], c1.Shape);
+        for (int i = 0; i < c1.Length; i++) Assert.Equal(graph["c1"].Data[i], c1.Data[i], 1e-4);
+        Assert.Equal([4, 11, 17], y.Shape);
+        Tensor yLast = ConvGL.Core.Ops.Indexing.Transpose(y, [1, 2, 0]);
+        for (int i = 0; i < y.Length; i++) Assert.Equal(graph["y"].Data[i], yLast.Data[i], 1e-4);
+    }
+
     /// <summary>A branchy model (Sub / Div normalisation, Clip, reflect and edge Pads, PRelu, Concat, Dropout, Identity,
     /// a cropping Pad, a Gemm head) through the command on both devices: every layer's map written, equal to the ONNX
     /// graph's value (which ONNX Runtime checks in Core's BranchyOpsTests).</summary>

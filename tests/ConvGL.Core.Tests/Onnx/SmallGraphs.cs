@@ -547,6 +547,37 @@ internal static class BranchyGraphs
 
     public static OnnxGraph ConvNeXt(int seed = 20) => OnnxGraph.Build(OnnxReader.Parse(ConvNeXtBytes(seed), "convnext.onnx"));
 
+    /// <summary>Opset 13, a Keras model as tf2onnx exports it, channels-last at both ends: x (1, H, W, 3) (H and W free, or
+    /// fixed by <paramref name="height"/> and <paramref name="width"/>) -> Sub a mean (3) -> Mul by a scale (1, 1, 1, 3)
+    /// (Keras' preprocessing, on the last axis) -> Transpose [0, 3, 1, 2] -> conv 3x3 pads 1 (8, bias) -> Relu -> conv 1x1
+    /// (4, bias) -> Transpose [0, 2, 3, 1] -> y (1, H, W, 4). With <paramref name="transpose"/> false the first conv reads
+    /// the channels-last input itself (a broken export).</summary>
+    public static byte[] KerasLikeBytes(int seed = 22, int height = -1, int width = -1, bool transpose = true)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "keras" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, height, width, 3));
+        if (height < 0) g.Input[^1].Type.TensorType.Shape.Dim[1] = new Dimension { DimParam = "H" };
+        if (width < 0) g.Input[^1].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "W" };
+        g.Initializer.Add(ProtoBuilders.FloatData("mean", [0.485f, 0.456f, 0.406f], 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("scale", [1 / 0.229f, 1 / 0.224f, 1 / 0.225f], 1, 1, 1, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 8 * 3 * 9, -0.4f, 0.4f), 8, 3, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b1", R(rng, 8, -0.2f, 0.2f), 8));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 4 * 8, -0.5f, 0.5f), 4, 8, 1, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("b2", R(rng, 4, -0.1f, 0.1f), 4));
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
+        Node("sub_mean", "Sub", ["x", "mean"], "centred");
+        Node("mul_scale", "Mul", ["centred", "scale"], "normed");
+        if (transpose) Node("to_nchw", "Transpose", ["normed"], "nchw", Ints("perm", 0, 3, 1, 2));
+        Node("conv1", "Conv", [transpose ? "nchw" : "normed", "w1", "b1"], "c1", Ints("pads", 1, 1, 1, 1));
+        Node("relu1", "Relu", ["c1"], "r1");
+        Node("conv2", "Conv", ["r1", "w2", "b2"], "c2");
+        Node("to_nhwc", "Transpose", ["c2"], "y", Ints("perm", 0, 2, 3, 1));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
     /// <summary>Opset 13, YOLOv5 v5.0's Focus stem and slices of rows and columns: x (1, 3, H, W) -> four pairs of Slices
     /// (rows from 0 or 1, then columns from 0 or 1, step 2, ends INT64_MAX: x[..., ::2, ::2], x[..., 1::2, ::2],
     /// x[..., ::2, 1::2], x[..., 1::2, 1::2]) -> Concat (12 channels) -> conv 3x3 pads 1 (4, bias) -> Relu -> Slice rows

@@ -1,0 +1,105 @@
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Ops;
+using ConvGL.Core.Stacks;
+using Google.Protobuf;
+using static ConvGL.Core.Tests.Onnx.BranchyOpsTests;
+
+namespace ConvGL.Core.Tests.Onnx;
+
+/// <summary>Models that take their input channels-last, (1, H, W, C), as Keras and TensorFlow exports (tf2onnx) do: the
+/// stack's input map stays (C, H, W), and the model's ops read it as a channels-last value (its per-channel constants on
+/// the last axis, the Transpose [0, 3, 1, 2] after them no layer). Checked against ONNX Runtime fed the same picture
+/// channels-last.</summary>
+public class ChannelsLastInputTests
+{
+    [Theory]
+    [InlineData(new[] { 1, -1, -1, 3 }, true)]
+    [InlineData(new[] { 1, 224, 224, 3 }, true)]
+    [InlineData(new[] { -1, 28, 28, 1 }, true)]   // a Keras MNIST model, batch free
+    [InlineData(new[] { 1, 3, -1, -1 }, false)]
+    [InlineData(new[] { 1, 3, 224, 3 }, false)]   // a 3-wide picture of 3 channels: channels-first
+    [InlineData(new[] { 1, 1, 28, 1 }, false)]
+    [InlineData(new[] { 1, -1, -1, -1 }, false)]
+    [InlineData(new[] { 1, 224, 224, 4 }, false)]
+    [InlineData(new[] { 2, 224, 224, 3 }, false)]
+    [InlineData(new[] { 224, 224, 3 }, false)]
+    public void WhichInputsAreChannelsLast(int[] shape, bool last) => Assert.Equal(last, OnnxStack.ChannelsLastInput(shape));
+
+    private static Tensor ChannelsLast(Tensor chw) => Indexing.Transpose(chw, [1, 2, 0]).Reshape(1, chw.Shape[1], chw.Shape[2], chw.Shape[0]);
+
+    [Theory]
+    [InlineData(9, 13)]
+    [InlineData(16, 7)]
+    public void AKerasExport_AsAStack_MatchesOnnxRuntimeFedTheSamePictureChannelsLast(int h, int w)
+    {
+        byte[] bytes = BranchyGraphs.KerasLikeBytes();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "keras.onnx"));
+        Tensor x = Random(3, h, w, 100 + h);
+        Tensor nhwc = ChannelsLast(x);
+        string[] names = ["centred", "normed", "nchw", "c1", "r1", "c2", "y"];
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, nhwc, names);
+        // ConvGL's own graph run takes the channels-last input as ONNX Runtime does.
+        Dictionary<string, Tensor> ours = graph.Run(new Dictionary<string, Tensor> { ["x"] = nhwc });
+        foreach (string n in names) AssertClose(ort[n], ours[n].Data, $"graph value '{n}'");
+
+        // As a stack: the mean and the scale on the last axis are per-channel layers of the (C, H, W) input, the two
+        // Transposes no layer, the convs read the maps as they are.
+        Stack stack = OnnxStack.FromGraph(graph, "keras");
+        Assert.Equal(3, stack.InputChannels);
+        Assert.Equal(["conv1", "relu1", "conv2"], stack.Layers.Select(l => l.Label).TakeLast(3));
+        Assert.DoesNotContain(stack.Layers, l => l.Label is "to_nchw" or "to_nhwc");
+        StackResult r = StackRunner.Run(stack, x);
+        int conv1 = stack.Layers.Select(l => l.Label).ToList().IndexOf("conv1");
+        // conv1's map is (8, H, W) in both; the output y is channels-last in ONNX, (C, H, W) in the stack.
+        AssertClose(ort["c1"], r.Outputs[conv1].Data, "conv1");
+        AssertClose(ort["r1"], r.Outputs[conv1 + 1].Data, "relu1");
+        AssertClose(ort["y"], ChannelsLast(r.Outputs[^1]).Data, "the output");
+        // Whatever layers the preprocessing became, the first conv's input is (x - mean) * scale channel by channel.
+        Tensor normed = conv1 == 0 ? x : r.Outputs[conv1 - 1];
+        AssertClose(Indexing.Transpose(new Tensor([h, w, 3], ort["normed"]), [2, 0, 1]).Data, normed.Data, "the normalised input");
+
+        // Written as a ConvGL stack and loaded again: the same output.
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("keras.json"), stack);
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("keras.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    /// <summary>A fixed channels-last size, (1, 32, 48, 3), resizes pictures to 48x32 (width 48, height 32) as (1, 3, 32, 48)
+    /// does; the description says the model's own shape.</summary>
+    [Fact]
+    public void AFixedChannelsLastSize_ResizesPicturesToIt()
+    {
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(BranchyGraphs.KerasLikeBytes(height: 32, width: 48), "keras32.onnx"));
+        ImagePreprocess p = OnnxStack.DeclaredSize(graph)!;
+        Assert.Equal((32, 48, 3), (p.Height, p.Width, p.Channels));
+        Assert.Equal("keras32.onnx: its declared input (1, 32, 48, 3)", p.Source);
+        Stack stack = OnnxStack.FromGraph(graph, "keras32", p);
+        Tensor picture = Random(3, 60, 80, 7);
+        Assert.Equal([4, 32, 48], StackRunner.Run(stack, p.Apply(picture)).Outputs[^1].Shape);
+    }
+
+    /// <summary>A conv that reads the channels-last input itself (no Transpose before it) would slide over the wrong axes:
+    /// one error naming the node, what a channels-last value may go through, and the input's shape.</summary>
+    [Fact]
+    public void AConvReadingTheChannelsLastInput_IsOneError()
+    {
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(BranchyGraphs.KerasLikeBytes(transpose: false), "broken.onnx"));
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "broken"));
+        Assert.StartsWith("broken.onnx: node 'conv1' (Conv): in a stack a channels-last value", e.Message);
+    }
+
+    /// <summary>An input neither way round is one error that says both forms.</summary>
+    [Fact]
+    public void AnInputOfFourChannels_IsOneErrorNamingBothLayouts()
+    {
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 16, 16, 4));
+        ProtoBuilders.Node(g, "relu", "Relu", ["x"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "rgba.onnx"));
+        Assert.Equal("rgba.onnx: input 'x' is (1, 16, 16, 4); a model used as a stack takes (1, C, H, W) with C = 1 or 3, or channels-last (1, H, W, C)",
+            Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(graph, "rgba")).Message);
+    }
+}
