@@ -414,10 +414,12 @@ public static class OnnxStack
                 }
                 bool inLast = op.Inputs.Any(channelsLast.Contains), inTokens = op.Inputs.Any(tokens.Contains), inFlat = op.Inputs.Any(flattened.Contains);
                 if (inTokens && op is AttentionOp) inLast = false;
-                if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp))
+                // (A global pool of a channels-last map, not of tokens: Keras' GlobalAveragePooling2D where tf2onnx left it channels-last.)
+                if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp)
+                    && !(op is ReduceOp && !inTokens))
                     throw new ConvGLException(inTokens
                         ? $"{op.Where}: in a stack tokens (1, H*W, C) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, attention, and back by Transpose [0, 2, 1] or a Reshape to (1, H, W, C)"
-                        : $"{op.Where}: in a stack a channels-last value (after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops and Transpose [0, 3, 1, 2] back");
+                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]) and Transpose [0, 3, 1, 2] back");
                 if (inFlat && op is not (GroupNormOp or GroupNormalizationOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
                     throw new ConvGLException($"{op.Where}: in a stack a map flattened to (1, C, H*W) may only be transposed to tokens (Transpose [0, 2, 1]), group-normalised, scaled and shifted per channel, go through element-wise ops, or be reshaped back to (1, C, H, W)");
                 int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
@@ -486,7 +488,7 @@ public static class OnnxStack
                     SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
                     ReshapeOp r => Flattening(known, r),
                     DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
-                    ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0])),
+                    ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0]), inLast),
                     ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
                         rs.ScalesInput.Length > 0 ? Sized(known, rs, rs.ScalesInput, "scales") : null,
                         rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
@@ -545,13 +547,15 @@ public static class OnnxStack
                 layers.Add(layer);
                 outputOf.Add(op.Output);
                 channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
-                if (inLast) channelsLast.Add(op.Output);
+                // (A channels-last global pool without keepdims is (1, C): the channels-first pool's values.)
+                bool stillLast = inLast && op is not ReduceOp { KeepDims: false };
+                if (stillLast) channelsLast.Add(op.Output);
                 if (inTokens && (op is not AttentionOp attention || attention.OutputTokens)) SetLayout(op.Output, MapLayout.Tokens);
                 if (inFlat) flattened.Add(op.Output);
                 // (A channel reduction without keepdims: its map is (1, H, W) in the stack, rank 4 for the Unsqueeze after it.)
                 bool overChannels = layer is ChannelReduceLayer;
                 if (overChannels && op is ReduceOp { KeepDims: false }) squeezed.Add(op.Output);
-                ranks.Add(inLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } && !overChannels ? 2 : RankOf(reads[0]));
+                ranks.Add(stillLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } && !overChannels ? 2 : RankOf(reads[0]));
             }
         }
         catch (ConvGLException e) when (current is not null && e.Message.StartsWith(current.Where, StringComparison.Ordinal) && Before(current) is { } hint)
@@ -601,9 +605,15 @@ public static class OnnxStack
     /// layers; with keepdims 0 the (N, C) result holds the same values as the stack's (C, 1, 1). A mean, max, min or sum
     /// over the channels, axis 1 (x.mean(1, keepdim=True)): a reduce_channels layer (without keepdims too: its value is
     /// then read only by an Unsqueeze back at axis 1, which is no layer, or is a graph output).</summary>
-    private static StackLayer SpatialReduce(IReadOnlyDictionary<string, Tensor> known, ReduceOp rd, int rank)
+    private static StackLayer SpatialReduce(IReadOnlyDictionary<string, Tensor> known, ReduceOp rd, int rank, bool channelsLast)
     {
         int[] axes = rd.Axes(rank, rd.Inputs.Count > 1 && rd.Inputs[1].Length > 0 ? Constant(known, rd, rd.Inputs[1]) : null);
+        // Of a channels-last (N, H, W, C) value the spatial axes are 1 and 2 (Keras' GlobalAveragePooling2D, tf2onnx).
+        if (channelsLast)
+            return rank == 4 && axes is [1, 2] && rd.Kind is ReduceKind.Mean or ReduceKind.Max
+                ? rd.Kind == ReduceKind.Mean ? new GlobalAvgPoolLayer() : new GlobalMaxPoolLayer()
+                : throw new ConvGLException($"{rd.Where}: in a stack a reduction of a channels-last (N, H, W, C) value runs as a global pool (ReduceMean or ReduceMax over axes [1, 2]); " +
+                                            $"{rd.Node.OpType} over axes [{string.Join(", ", axes)}] is not supported");
         if (rank == 4 && axes is [2, 3])
         {
             if (rd.Kind == ReduceKind.Mean) return new GlobalAvgPoolLayer();

@@ -65,6 +65,31 @@ public class ChannelsLastInputTests
         AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("keras.json")), x).Outputs[^1].Data, "reloaded");
     }
 
+    /// <summary>A Keras classifier's head as tf2onnx writes it on the channels-last map: ReduceMean over axes [1, 2]
+    /// (keepdims 0) is the global average pool, the MatMul and its bias Add one linear layer, then the softmax; the
+    /// probabilities equal ONNX Runtime's. A reduction over other axes of a channels-last map is one error.</summary>
+    [Fact]
+    public void AKerasClassifierHead_OnTheChannelsLastMap_MatchesOnnxRuntime()
+    {
+        byte[] bytes = BranchyGraphs.KerasLikeBytes(head: true);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "kerashead.onnx"));
+        Tensor x = Random(3, 12, 10, 5);
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, ChannelsLast(x), ["y", "pooled", "logits", "probs"]);
+        Stack stack = OnnxStack.FromGraph(graph, "kerashead");
+        Assert.Equal(["globalavgpool", "linear", "softmax"], stack.Layers.Select(l => l.Type).TakeLast(3));
+        StackResult r = StackRunner.Run(stack, x);
+        AssertClose(ort["pooled"], r.Outputs[^3].Data, "the pool");
+        AssertClose(ort["logits"], r.Outputs[^2].Data, "the logits");
+        AssertClose(ort["probs"], r.Outputs[^1].Data, "the probabilities");
+        Assert.Equal(1f, r.Outputs[^1].Data.Sum(), 5);
+
+        // Over the width and the channels (axes [2, 3] of (N, H, W, C)) it would be no global pool.
+        var m = ModelProto.Parser.ParseFrom(bytes);
+        m.Graph.Node.Single(n => n.Name == "pool").Attribute.Single(a => a.Name == "axes").Ints[0] = 3;
+        var e = Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(m.ToByteArray(), "bad.onnx")), "bad"));
+        Assert.StartsWith("bad.onnx: node 'pool' (ReduceMean): in a stack a reduction of a channels-last (N, H, W, C) value runs as a global pool (ReduceMean or ReduceMax over axes [1, 2]); ReduceMean over axes [2, 3] is not supported", e.Message);
+    }
+
     /// <summary>A fixed channels-last size, (1, 32, 48, 3), resizes pictures to 48x32 (width 48, height 32) as (1, 3, 32, 48)
     /// does; the description says the model's own shape.</summary>
     [Fact]

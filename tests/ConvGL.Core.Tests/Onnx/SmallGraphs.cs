@@ -551,8 +551,10 @@ internal static class BranchyGraphs
     /// fixed by <paramref name="height"/> and <paramref name="width"/>) -> Sub a mean (3) -> Mul by a scale (1, 1, 1, 3)
     /// (Keras' preprocessing, on the last axis) -> Transpose [0, 3, 1, 2] -> conv 3x3 pads 1 (8, bias) -> Relu -> conv 1x1
     /// (4, bias) -> Transpose [0, 2, 3, 1] -> y (1, H, W, 4). With <paramref name="transpose"/> false the first conv reads
-    /// the channels-last input itself (a broken export).</summary>
-    public static byte[] KerasLikeBytes(int seed = 22, int height = -1, int width = -1, bool transpose = true)
+    /// the channels-last input itself (a broken export). With <paramref name="head"/> a classifier follows as Keras'
+    /// GlobalAveragePooling2D and Dense(5, softmax) come out of tf2onnx: ReduceMean of y over axes [1, 2] (keepdims 0) ->
+    /// MatMul (4, 5) -> Add (5) -> Softmax -> probs (1, 5), the graph's output.</summary>
+    public static byte[] KerasLikeBytes(int seed = 22, int height = -1, int width = -1, bool transpose = true, bool head = false)
     {
         var rng = new Random(seed);
         var g = new GraphProto { Name = "keras" };
@@ -573,7 +575,16 @@ internal static class BranchyGraphs
         Node("relu1", "Relu", ["c1"], "r1");
         Node("conv2", "Conv", ["r1", "w2", "b2"], "c2");
         Node("to_nhwc", "Transpose", ["c2"], "y", Ints("perm", 0, 2, 3, 1));
-        g.Output.Add(ProtoBuilders.Value("y"));
+        if (head)
+        {
+            g.Initializer.Add(ProtoBuilders.FloatData("w3", R(rng, 4 * 5, -1f, 1f), 4, 5));
+            g.Initializer.Add(ProtoBuilders.FloatData("b3", R(rng, 5, -0.2f, 0.2f), 5));
+            Node("pool", "ReduceMean", ["y"], "pooled", Ints("axes", 1, 2), Int("keepdims", 0));
+            Node("dense", "MatMul", ["pooled", "w3"], "logits0");
+            Node("dense_bias", "Add", ["logits0", "b3"], "logits");
+            Node("softmax", "Softmax", ["logits"], "probs", Int("axis", -1));
+        }
+        g.Output.Add(ProtoBuilders.Value(head ? "probs" : "y"));
         var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
         return m.ToByteArray();
     }
@@ -613,7 +624,7 @@ internal static class BranchyGraphs
 
     /// <summary>The short names of the models built here that run as stacks (<see cref="ByName"/>).</summary>
     public static readonly string[] StackModels =
-        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext", "focus"];
+        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext", "focus", "keras"];
 
     /// <summary>The models built here that run as stacks, by the short names the GPU tests use.</summary>
     public static OnnxGraph ByName(string name) => name switch
@@ -621,6 +632,7 @@ internal static class BranchyGraphs
         "branchy" => MobileLike(), "classifier" => Classifier(), "se" => SqueezeExcite(), "decoder" => Decoder(),
         "upsampler" => Upsampler(), "style" => StyleTransfer(), "espcn" => SuperResolution(), "poolhead" => PoolingHead(),
         "dynhead" => DynamicHead(), "csp" => Csp(), "alexnet" => AlexNetLike(), "shufflenet" => ShuffleUnit(), "convnext" => ConvNeXt(), "focus" => Focus(),
+        "keras" => OnnxGraph.Build(OnnxReader.Parse(KerasLikeBytes(head: true), "keras.onnx")),
         _ => throw new ArgumentException($"no test model '{name}'", nameof(name)),
     };
 

@@ -673,7 +673,9 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         OnnxGraph graph = BranchyGraphs.ByName(model);
         var rng = new Random(7);
         Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
-        var inputs = new Dictionary<string, Tensor> { ["x"] = x.Reshape(1, 3, 8, 6) };
+        // (A channels-last model, the Keras-like one, takes the same picture as (1, H, W, 3).)
+        Tensor fed = OnnxStack.ChannelsLastInput(graph.Inputs[0].Shape) ? Indexing.Transpose(x, [1, 2, 0]).Reshape(1, 8, 6, 3) : x.Reshape(1, 3, 8, 6);
+        var inputs = new Dictionary<string, Tensor> { ["x"] = fed };
         Dictionary<string, Tensor> cpu = graph.Run(inputs);
         using var runner = new GpuOnnxRunner(fixture.Context, graph);
         Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
