@@ -114,6 +114,28 @@ public class ChannelsLastInputTests
         Assert.StartsWith("broken.onnx: node 'conv1' (Conv): in a stack a channels-last value", e.Message);
     }
 
+    /// <summary>A gray channels-last model, (1, H, W, 1) as a Keras MNIST model takes it: a gray stack (its input is the
+    /// picture's gray, one channel), the conv after the Transpose equal to ONNX Runtime's.</summary>
+    [Fact]
+    public void AGrayChannelsLastModel_IsAGrayStack()
+    {
+        var rng = new Random(3);
+        var g = new GraphProto { Name = "mnist" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 28, 28, 1));
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 4 * 9), 4, 1, 3, 3));
+        ProtoBuilders.Node(g, "to_nchw", "Transpose", ["x"], "t", ProtoBuilders.Ints("perm", 0, 3, 1, 2));
+        ProtoBuilders.Node(g, "conv", "Conv", ["t", "w"], "y");
+        g.Output.Add(ProtoBuilders.Value("y"));
+        byte[] bytes = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "mnist.onnx"));
+        Stack stack = OnnxStack.FromGraph(graph, "mnist", OnnxStack.DeclaredSize(graph));
+        Assert.Equal((StackInput.Gray, 1), (stack.Input, stack.InputChannels));
+        Assert.Equal((28, 28, 1), (stack.Preprocess!.Height, stack.Preprocess.Width, stack.Preprocess.Channels));
+        Assert.Equal("ONNX model (opset 13)", stack.Description);
+        Tensor x = Random(1, 28, 28, 9);
+        AssertClose(RunOnnxRuntime(bytes, x.Reshape(1, 28, 28, 1), ["y"])["y"], StackRunner.Run(stack, x).Outputs[^1].Data, "the conv");
+    }
+
     /// <summary>An input neither way round is one error that says both forms.</summary>
     [Fact]
     public void AnInputOfFourChannels_IsOneErrorNamingBothLayouts()
