@@ -564,7 +564,7 @@ public static class OnnxStack
         }
         try
         {
-            return new Stack(name, c == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({(graph.Model.Producer.Length > 0 ? graph.Model.Producer + ", " : "")}opset {graph.Model.Opset})", Preprocess = preprocess, FromOnnx = true };
+            return new Stack(name, c == 1 ? StackInput.Gray : StackInput.Rgb, layers) { SourcePath = src, Description = $"ONNX model ({(graph.Model.Producer.Length > 0 ? graph.Model.Producer + ", " : "")}opset {graph.Model.Opset})", Preprocess = preprocess, FromOnnx = true, ChannelsLastInput = inputLast };
         }
         catch (ConvGLException e)
         {

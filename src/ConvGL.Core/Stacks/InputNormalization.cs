@@ -106,6 +106,7 @@ public sealed class InputNormalization
             SourcePath = stack.SourcePath,
             Description = stack.Description,
             FromOnnx = stack.FromOnnx,
+            ChannelsLastInput = stack.ChannelsLastInput,
             Preprocess = stack.Preprocess,
         };
     }

@@ -22,6 +22,9 @@ public sealed class Stack
     public string? Description { get; init; }
     /// <summary>Imported from an ONNX model (its layers are the model's nodes, named after them), not read from a stack file.</summary>
     public bool FromOnnx { get; init; }
+    /// <summary>The ONNX model takes its input channels-last, (1, H, W, C) (<see cref="Onnx.OnnxStack.ChannelsLastInput"/>);
+    /// the stack's input map is (C, H, W) all the same. Said where an array is taken as the model's own input tensor.</summary>
+    public bool ChannelsLastInput { get; init; }
     /// <summary>What an image goes through before it is this stack's input (a packaged model's documented
     /// preprocessing, <see cref="Onnx.ImagePreprocess"/>), or null: the image as is. Arrays (.npy) never get it.</summary>
     public Onnx.ImagePreprocess? Preprocess { get; init; }

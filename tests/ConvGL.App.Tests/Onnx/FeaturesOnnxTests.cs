@@ -43,7 +43,7 @@ public sealed class FeaturesOnnxTests : IDisposable
         Npy.Write(input, Tensor.Chw(c + 1, h, w));
         var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", input, "--stack", Path.Combine(Case, "model.onnx"), "--out", outDir]));
         Assert.Equal($"features: '{input}' has {c + 1} channels; the model 'model' takes {c} and an array goes into a model as it is, " +
-                     $"unconverted: give a ({c}, H, W) array", e.Message);
+                     $"unconverted: give a ({c}, H, W) array or the model's own input tensor, (1, {c}, H, W)", e.Message);
         Assert.False(Directory.Exists(outDir));
         // Of another size too: the channels are said first (the newcomer walk: the size was, then, cropped, the channels).
         Npy.Write(input, Tensor.Chw(c + 1, 2 * h + 7, w + 3));
@@ -135,6 +135,41 @@ public sealed class FeaturesOnnxTests : IDisposable
         Assert.Equal([4, 11, 17], y.Shape);
         Tensor yLast = ConvGL.Core.Ops.Indexing.Transpose(y, [1, 2, 0]);
         for (int i = 0; i < y.Length; i++) Assert.Equal(graph["y"].Data[i], yLast.Data[i], 1e-4);
+
+        // The model's own input tensor, (1, H, W, 3) as ONNX Runtime takes it, is the same picture: the same maps.
+        string own = Path.Combine(_dir, "x-nhwc.npy"), ownDir = Path.Combine(_dir, "maps-nhwc");
+        Npy.Write(own, nhwc);
+        Assert.Equal(0, CliRoot.Execute(["features", own, "--stack", model, "--out", ownDir, "--device", device]));
+        Assert.Equal(x.Data, Npy.Read(Path.Combine(ownDir, "input.npy")).Data);
+        Assert.Equal(y.Data, Npy.Read(Path.Combine(ownDir, npy[^1])).Data);
+        // (1, 3, H, W) is not this model's input: one error saying what is, nothing written.
+        string wrong = Path.Combine(_dir, "x-nchw.npy"), wrongDir = Path.Combine(_dir, "maps-nchw");
+        Npy.Write(wrong, x.Reshape(1, 3, 11, 17));
+        var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", wrong, "--stack", model, "--out", wrongDir, "--device", device]));
+        Assert.Equal($"features: '{wrong}' has 17 channels; the model 'keras' takes 3 and an array goes into a model as it is, unconverted: give a (3, H, W) array or the model's own input tensor, (1, H, W, 3)", e.Message);
+        Assert.False(Directory.Exists(wrongDir));
+    }
+
+    /// <summary>A channels-first model's own input tensor, (1, 3, H, W), is the (3, H, W) array: the same maps. A rank-4
+    /// array with a batch of 2 is one error that names the forms taken.</summary>
+    [Fact]
+    public void AModelsOwnInputTensor_IsTheSamePicture()
+    {
+        string model = Path.Combine(_dir, "residual.onnx");
+        File.WriteAllBytes(model, ConvGL.Core.Tests.Onnx.SmallGraphs.ResidualWithHeadBytes());
+        var rng = new Random(9);
+        Tensor x = Tensor.Chw(3, 10, 14, Enumerable.Range(0, 3 * 10 * 14).Select(_ => (float)rng.NextDouble()).ToArray());
+        string chw = Path.Combine(_dir, "x.npy"), nchw = Path.Combine(_dir, "x4.npy"), batch = Path.Combine(_dir, "x2.npy");
+        Npy.Write(chw, x);
+        Npy.Write(nchw, x.Reshape(1, 3, 10, 14));
+        Npy.Write(batch, new Tensor([2, 3, 10, 14]));
+        Assert.Equal(0, CliRoot.Execute(["features", chw, "--stack", model, "--out", Path.Combine(_dir, "a")]));
+        Assert.Equal(0, CliRoot.Execute(["features", nchw, "--stack", model, "--out", Path.Combine(_dir, "b")]));
+        foreach (string f in Directory.GetFiles(Path.Combine(_dir, "a"), "*.npy"))
+            Assert.Equal(Npy.Read(f).Data, Npy.Read(Path.Combine(_dir, "b", Path.GetFileName(f))).Data);
+        var e = Assert.Throws<ConvGLException>(() => CliRoot.Execute(["features", batch, "--stack", model, "--out", Path.Combine(_dir, "c")]));
+        Assert.Equal($"{batch}: a .npy input must be (C, H, W) or (H, W), or the model's own input tensor, (1, C, H, W); got (2, 3, 10, 14)", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "c")));
     }
 
     /// <summary>A branchy model (Sub / Div normalisation, Clip, reflect and edge Pads, PRelu, Concat, Dropout, Identity,
