@@ -325,7 +325,8 @@ internal sealed class StackPipeline : ILivePipeline
             Stack stack = _runner.Stack;
             bool own = stack.Preprocess is { ResizesOnly: false };
             if (own || (!stack.FromOnnx && _normalize is null)) return stack.Preprocess?.Describe();
-            string fed = stack.Preprocess?.Describe() ?? (stack.Input == StackInput.Gray ? "gray, 0..1" : "RGB, 0..1");
+            string fed = (stack.Preprocess?.Describe() ?? (stack.Input == StackInput.Gray ? "gray, 0..1" : "RGB, 0..1")) +
+                         (stack.ChannelsLastInput ? ", channels-last" : "");
             return _normalize is { } n ? $"{fed}; layer 1 normalizes: {n.Describe()}" : $"{fed} (--normalize for one trained on normalised pictures)";
         }
     }

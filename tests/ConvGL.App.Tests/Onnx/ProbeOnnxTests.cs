@@ -115,6 +115,10 @@ public sealed class ProbeOnnxTests : IDisposable
             Assert.Equal(0, plain.DefaultLayer);
         }
         using (var shipped = new StackPipeline(context, "edges")) Assert.Null(shipped.InputNote);
+        // A Keras export takes its input channels-last, (1, H, W, 3): the line says so.
+        File.WriteAllBytes(P("keras.onnx"), BranchyGraphs.KerasLikeBytes());
+        using (var keras = new StackPipeline(context, P("keras.onnx")))
+            Assert.Equal("RGB, 0..1, channels-last (--normalize for one trained on normalised pictures)", keras.InputNote);
         // bgr: the first layer is the 1x1 conv that reverses the channels: its maps are named B, G, R, and the normalise
         // layer's R, G, B.
         using (var bgr = new StackPipeline(context, model, normalize: InputNormalization.Parse("bgr:imagenet")))
