@@ -662,11 +662,12 @@ internal sealed class Probe(GL gl)
             }
             case ChannelShuffleLayer cs when input.C % cs.Groups == 0:
                 return (reads[0], cs.Source(channel, input.C), y, x);
-            case FlattenLayer when (uint)channel < (uint)input.Length:
+            case FlattenLayer f when (uint)channel < (uint)input.Length:
             {
-                // (C, H, W) read in order: value o is channel o / (H W), row (o % H W) / W, column o % W.
-                int plane = input.H * input.W;
-                return (reads[0], channel / plane, channel % plane / input.W, channel % input.W);
+                // (C, H, W) read in order: value o is channel o / (H W), row (o % H W) / W, column o % W; in Keras' (H, W, C)
+                // order channel o % C of pixel o / C.
+                (int c, int sy, int sx) = f.Source(channel, input.C, input.H, input.W);
+                return (reads[0], c, sy, sx);
             }
             case PadLayer pad:
             {

@@ -414,12 +414,13 @@ public static class OnnxStack
                 }
                 bool inLast = op.Inputs.Any(channelsLast.Contains), inTokens = op.Inputs.Any(tokens.Contains), inFlat = op.Inputs.Any(flattened.Contains);
                 if (inTokens && op is AttentionOp) inLast = false;
-                // (A global pool of a channels-last map, not of tokens: Keras' GlobalAveragePooling2D where tf2onnx left it channels-last.)
+                // (A global pool or a flatten of a channels-last map, not of tokens: Keras' GlobalAveragePooling2D and Flatten as
+                // tf2onnx writes them, on the channels-last value.)
                 if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp)
-                    && !(op is ReduceOp && !inTokens))
+                    && !(op is ReduceOp or FlattenOp or ReshapeOp && !inTokens))
                     throw new ConvGLException(inTokens
                         ? $"{op.Where}: in a stack tokens (1, H*W, C) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, attention, and back by Transpose [0, 2, 1] or a Reshape to (1, H, W, C)"
-                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]) and Transpose [0, 3, 1, 2] back");
+                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]), a flatten (Keras' order) and Transpose [0, 3, 1, 2] back");
                 if (inFlat && op is not (GroupNormOp or GroupNormalizationOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
                     throw new ConvGLException($"{op.Where}: in a stack a map flattened to (1, C, H*W) may only be transposed to tokens (Transpose [0, 2, 1]), group-normalised, scaled and shifted per channel, go through element-wise ops, or be reshaped back to (1, C, H, W)");
                 int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
@@ -486,7 +487,7 @@ public static class OnnxStack
                     ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                         : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
                     SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
-                    ReshapeOp r => Flattening(known, r),
+                    ReshapeOp r => Flattening(known, r, inLast),
                     DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
                     ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0]), inLast),
                     ResizeOp rs => new ResizeLayer(rs.Options([1, ChannelsOf(reads[0]), 1, 1],
@@ -494,7 +495,7 @@ public static class OnnxStack
                         rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
                     PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Sized(known, op, op.Inputs[1], "pads") : null,
                         op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null)),
-                    FlattenOp f => f.Axis == 1 ? new FlattenLayer() : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
+                    FlattenOp f => f.Axis == 1 ? new FlattenLayer { ChannelsLast = inLast } : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
                     GemmOp g => Linear(known, g),
                     MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
                     SplitOp sp => ChannelSlice(sp, shape => sp.Axes(shape, sp.Inputs.Count > 1 && sp.Inputs[1].Length > 0 ? Constant(known, sp, sp.Inputs[1]) : null),
@@ -547,8 +548,9 @@ public static class OnnxStack
                 layers.Add(layer);
                 outputOf.Add(op.Output);
                 channels.Add(layer.OutputChannels(reads.Select(ChannelsOf).ToArray(), out _));
-                // (A channels-last global pool without keepdims is (1, C): the channels-first pool's values.)
-                bool stillLast = inLast && op is not ReduceOp { KeepDims: false };
+                // (A channels-last global pool without keepdims is (1, C): the channels-first pool's values; a flatten's values
+                // are in the channels-last order, and its value is no longer a map.)
+                bool stillLast = inLast && op is not (ReduceOp { KeepDims: false } or FlattenOp or ReshapeOp);
                 if (stillLast) channelsLast.Add(op.Output);
                 if (inTokens && (op is not AttentionOp attention || attention.OutputTokens)) SetLayout(op.Output, MapLayout.Tokens);
                 if (inFlat) flattened.Add(op.Output);
@@ -780,7 +782,7 @@ public static class OnnxStack
     }
 
     /// <summary>A Reshape to (1, -1), (0, -1) or (1, K): a flatten (the head's input).</summary>
-    private static FlattenLayer Flattening(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r)
+    private static FlattenLayer Flattening(IReadOnlyDictionary<string, Tensor> known, ReshapeOp r, bool channelsLast)
     {
         Tensor? shape = r.AttributeShape is null ? Constant(known, r, r.Inputs[1]) : null;
         int unknown = shape is null ? -1 : Array.FindIndex(shape.Data, float.IsNaN);
@@ -791,7 +793,7 @@ public static class OnnxStack
         // second is rows of K values): the layer checks K when the stack is planned for its input's size (a review: a
         // Reshape to (-1, 256) of 768 values ran as one flatten, and the Softmax after it over all 768).
         if (target is [1 or 0 or -1, var k] && (k == -1 || k > 0) && !(target[0] == -1 && k == -1) && !(r.AllowZero && target[0] == 0))
-            return new FlattenLayer { Values = k == -1 ? null : k };
+            return new FlattenLayer { Values = k == -1 ? null : k, ChannelsLast = channelsLast };
         // A rank-3 target is most likely attention written out that the pattern did not take (the review: one flatten shared
         // by q, k and v, or the values scaled): say which form imports.
         string attention = target.Length is 3 or 4

@@ -96,6 +96,11 @@ public sealed class FlattenLayer : StackLayer
     /// whatever the map holds.</summary>
     public long? Values { get; init; }
 
+    /// <summary>Read the map pixel by pixel, each pixel's channels together, (H, W, C) order (<c>"order": "hwc"</c>): a Keras
+    /// model's Flatten, which tf2onnx writes as a Reshape of the channels-last value; its Dense weights expect that order.
+    /// False: (C, H, W) order, PyTorch's.</summary>
+    public bool ChannelsLast { get; init; }
+
     /// <summary>Channels after flattening depend on the input's size too, so this has them; the channel-only rule
     /// (<see cref="StackLayer.OutputChannels(int, out string?)"/>, inherited) passes the count through unchecked.</summary>
     public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
@@ -108,7 +113,13 @@ public sealed class FlattenLayer : StackLayer
 
     public override (int H, int W) OutputSize(int h, int w) => (1, 1);
 
-    public override Tensor Forward(Tensor input) => input.Reshape(input.Length, 1, 1).Clone();
+    public override Tensor Forward(Tensor input) =>
+        ChannelsLast ? Indexing.Transpose(input, [1, 2, 0]).Reshape(input.Length, 1, 1) : input.Reshape(input.Length, 1, 1).Clone();
+
+    /// <summary>Where output value <paramref name="o"/> comes from in the (C, H, W) input (the probe's source).</summary>
+    public (int C, int Y, int X) Source(int o, int c, int h, int w) => ChannelsLast
+        ? (o % c, o / c / w, o / c % w)
+        : (o / (h * w), o % (h * w) / w, o % w);
 
     internal override string SizeField => "type";
 }

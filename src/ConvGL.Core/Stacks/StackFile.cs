@@ -427,8 +427,13 @@ public static class StackFile
             }
             else if (type == "flatten")
             {
-                var f = Fields(el, at, ["type", "name", "inputs", "values"]);
-                layer = new FlattenLayer { Values = f.TryGetValue("values", out JsonElement v) ? PositiveValues(v, at) : null };
+                var f = Fields(el, at, ["type", "name", "inputs", "values", "order"]);
+                bool hwc = false;
+                if (f.TryGetValue("order", out JsonElement order))
+                    hwc = order.ValueKind == JsonValueKind.String && order.GetString() is "chw" or "hwc"
+                        ? order.GetString() == "hwc"
+                        : throw at.Error("order", "must be \"chw\" (channel by channel, PyTorch's Flatten; the default) or \"hwc\" (pixel by pixel, Keras' Flatten)");
+                layer = new FlattenLayer { Values = f.TryGetValue("values", out JsonElement v) ? PositiveValues(v, at) : null, ChannelsLast = hwc };
             }
             else if (type is "add" or "mul" or "globalavgpool" or "globalmaxpool" or "coords")
             {

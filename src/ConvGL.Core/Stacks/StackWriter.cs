@@ -361,8 +361,9 @@ public static class StackWriter
             case ChannelShuffleLayer shuffle:
                 w.WriteNumber("groups", shuffle.Groups);
                 break;
-            case FlattenLayer { Values: { } values }:
-                w.WriteNumber("values", values);
+            case FlattenLayer flatten:
+                if (flatten.Values is { } values) w.WriteNumber("values", values);
+                if (flatten.ChannelsLast) w.WriteString("order", "hwc");
                 break;
             case ChannelReduceLayer reduce:
                 w.WriteString("op", reduce.Op);

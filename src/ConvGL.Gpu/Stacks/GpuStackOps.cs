@@ -211,6 +211,18 @@ public static class GpuStackOps
                     }
                     cropper.Run(x, cropView, o, cropTo);
                 }, cropper);
+            case FlattenLayer { ChannelsLast: true }:
+                // Pixel by pixel (Keras' order): the map read as (H, W, C), a transpose (transpose4.comp).
+                var transposer = new GpuStridedCopy(context);
+                StridedView? hwcView = null; // made when the map's shape changes, not per frame
+                (int C, int H, int W) hwcFrom = default;
+                return new Op((ins, o) =>
+                {
+                    GpuTensor x = ins[0];
+                    if (hwcView is null || hwcFrom != (x.C, x.H, x.W))
+                        (hwcView, hwcFrom) = (new StridedView(0, [x.H, x.W, x.C], [x.W, 1, (long)x.H * x.W]), (x.C, x.H, x.W));
+                    transposer.Run(x, hwcView, o, (x.Length, 1, 1));
+                }, transposer);
             case FlattenLayer:
                 return new Op((ins, o) => Copy(context, ins[0], o, (ins[0].Length, 1, 1)));
             case LinearLayer l:

@@ -90,6 +90,54 @@ public class ChannelsLastInputTests
         Assert.StartsWith("bad.onnx: node 'pool' (ReduceMean): in a stack a reduction of a channels-last (N, H, W, C) value runs as a global pool (ReduceMean or ReduceMax over axes [1, 2]); ReduceMean over axes [2, 3] is not supported", e.Message);
     }
 
+    /// <summary>A Keras digits CNN: its Flatten of the channels-last pooled map (a Reshape to (batch, -1) with the batch from
+    /// Shape, or a Flatten op) is a flatten in (H, W, C) order, so its Dense weights meet the values they were trained on;
+    /// the probabilities equal ONNX Runtime's, the flattened map equals ONNX Runtime's flattened value, and the stack file
+    /// keeps the order ("order": "hwc").</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AKerasFlatten_ReadsPixelByPixel_AsTheDenseWeightsExpect(bool flattenOp)
+    {
+        byte[] bytes = BranchyGraphs.KerasDigitsBytes(flattenOp: flattenOp);
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "digits.onnx"));
+        Tensor x = Random(1, 8, 6, 21);
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, x.Reshape(1, 8, 6, 1), ["p", "f", "logits", "probs"]);
+        Stack stack = OnnxStack.FromGraph(graph, "digits");
+        Assert.Equal(["conv", "relu", "maxpool", "flatten", "linear", "softmax"], stack.Layers.Select(l => l.Type));
+        Assert.True(((FlattenLayer)stack.Layers[3]).ChannelsLast);
+        StackResult r = StackRunner.Run(stack, x);
+        AssertClose(ort["p"], r.Outputs[2].Data, "the pooled map");
+        AssertClose(ort["f"], r.Outputs[3].Data, "the flattened values, pixel by pixel");
+        AssertClose(ort["probs"], r.Outputs[^1].Data, "the probabilities");
+        using var dir = new TempDir();
+        StackWriter.WriteWithWeights(dir.File("digits.json"), stack);
+        Assert.Contains("\"order\": \"hwc\"", File.ReadAllText(dir.File("digits.json")));
+        AssertClose(r.Outputs[^1].Data, StackRunner.Run(StackFile.Load(dir.File("digits.json")), x).Outputs[^1].Data, "reloaded");
+    }
+
+    /// <summary>The flatten's two orders by hand: a (2, 2, 2) map with values 0..7 is 0..7 channel by channel and
+    /// 0, 4, 1, 5, 2, 6, 3, 7 pixel by pixel; the source of each value is where it came from. A bad order is one error.</summary>
+    [Fact]
+    public void Flatten_TwoOrders_WorkedExample()
+    {
+        Tensor map = Tensor.Chw(2, 2, 2, [0, 1, 2, 3, 4, 5, 6, 7]);
+        Assert.Equal([0f, 1, 2, 3, 4, 5, 6, 7], new FlattenLayer().Forward(map).Data);
+        var hwc = new FlattenLayer { ChannelsLast = true };
+        Assert.Equal([0f, 4, 1, 5, 2, 6, 3, 7], hwc.Forward(map).Data);
+        Assert.Equal([8, 1, 1], hwc.Forward(map).Shape);
+        for (int o = 0; o < 8; o++)
+        {
+            (int c, int y, int xx) = hwc.Source(o, 2, 2, 2);
+            Assert.Equal(hwc.Forward(map).Data[o], map[c, y, xx]);
+            (c, y, xx) = new FlattenLayer().Source(o, 2, 2, 2);
+            Assert.Equal(o, map[c, y, xx]);
+        }
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "gray", "layers": [{"type": "flatten", "order": "whc"}]}""", "s.json"));
+        Assert.Contains("order", e.Message);
+        Assert.Contains("\"hwc\" (pixel by pixel, Keras' Flatten)", e.Message);
+    }
+
     /// <summary>A fixed channels-last size, (1, 32, 48, 3), resizes pictures to 48x32 (width 48, height 32) as (1, 3, 32, 48)
     /// does; the description says the model's own shape.</summary>
     [Fact]

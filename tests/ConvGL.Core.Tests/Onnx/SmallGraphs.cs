@@ -545,6 +545,48 @@ internal static class BranchyGraphs
         return m.ToByteArray();
     }
 
+    /// <summary>Opset 13, a small Keras CNN for gray digits as tf2onnx exports it: x (1, 8, 6, 1) -> Transpose [0, 3, 1, 2]
+    /// -> conv 3x3 pads 1 (4, bias) -> Relu -> MaxPool 2x2 s2 -> Transpose [0, 2, 3, 1] (4x3x4 channels-last) -> Keras'
+    /// Flatten: a Reshape to (batch, -1) with the batch from Shape, Gather 0, Unsqueeze, Concat (or, with
+    /// <paramref name="flattenOp"/>, a Flatten of axis 1) -> MatMul (48, 10) -> Add (10) -> Softmax -> probs (1, 10).
+    /// The flattened values are in (H, W, C) order, which the Dense weights expect.</summary>
+    public static byte[] KerasDigitsBytes(int seed = 23, bool flattenOp = false)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "keras_digits" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 8, 6, 1));
+        g.Input[^1].Type.TensorType.Shape.Dim[0] = new Dimension { DimParam = "unk__6" };
+        g.Initializer.Add(ProtoBuilders.FloatData("w1", R(rng, 4 * 9, -0.6f, 0.6f), 4, 1, 3, 3));
+        g.Initializer.Add(ProtoBuilders.FloatData("b1", R(rng, 4, -0.1f, 0.1f), 4));
+        g.Initializer.Add(ProtoBuilders.FloatData("w2", R(rng, 48 * 10, -0.4f, 0.4f), 48, 10));
+        g.Initializer.Add(ProtoBuilders.FloatData("b2", R(rng, 10, -0.1f, 0.1f), 10));
+        g.Initializer.Add(Int64Data("zero", 0));
+        g.Initializer[^1].Dims.Clear(); // a scalar index
+        g.Initializer.Add(Int64Data("axis0", 0));
+        g.Initializer.Add(Int64Data("minus1", -1));
+        void Node(string name, string op, string[] ins, string output, params AttributeProto[] attrs) => ProtoBuilders.Node(g, name, op, ins, output, attrs);
+        Node("to_nchw", "Transpose", ["x"], "t", Ints("perm", 0, 3, 1, 2));
+        Node("conv", "Conv", ["t", "w1", "b1"], "c", Ints("pads", 1, 1, 1, 1));
+        Node("relu", "Relu", ["c"], "r");
+        Node("pool", "MaxPool", ["r"], "p", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2));
+        Node("to_nhwc", "Transpose", ["p"], "p_nhwc", Ints("perm", 0, 2, 3, 1));
+        if (flattenOp) Node("flatten", "Flatten", ["p_nhwc"], "f", Int("axis", 1));
+        else
+        {
+            Node("flatten/Shape", "Shape", ["p_nhwc"], "s");
+            Node("flatten/strided_slice", "Gather", ["s", "zero"], "n");
+            Node("flatten/Unsqueeze", "Unsqueeze", ["n", "axis0"], "n1");
+            Node("flatten/Reshape/shape", "Concat", ["n1", "minus1"], "shape", Int("axis", 0));
+            Node("flatten", "Reshape", ["p_nhwc", "shape"], "f");
+        }
+        Node("dense/MatMul", "MatMul", ["f", "w2"], "m");
+        Node("dense/BiasAdd", "Add", ["m", "b2"], "logits");
+        Node("dense/Softmax", "Softmax", ["logits"], "probs", Int("axis", -1));
+        g.Output.Add(ProtoBuilders.Value("probs"));
+        var m = new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } };
+        return m.ToByteArray();
+    }
+
     public static OnnxGraph ConvNeXt(int seed = 20) => OnnxGraph.Build(OnnxReader.Parse(ConvNeXtBytes(seed), "convnext.onnx"));
 
     /// <summary>Opset 13, a Keras model as tf2onnx exports it, channels-last at both ends: x (1, H, W, 3) (H and W free, or
@@ -624,7 +666,7 @@ internal static class BranchyGraphs
 
     /// <summary>The short names of the models built here that run as stacks (<see cref="ByName"/>).</summary>
     public static readonly string[] StackModels =
-        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext", "focus", "keras"];
+        ["branchy", "classifier", "se", "decoder", "upsampler", "style", "espcn", "poolhead", "dynhead", "csp", "alexnet", "shufflenet", "convnext", "focus", "keras", "kerasdigits"];
 
     /// <summary>The models built here that run as stacks, by the short names the GPU tests use.</summary>
     public static OnnxGraph ByName(string name) => name switch
@@ -633,6 +675,7 @@ internal static class BranchyGraphs
         "upsampler" => Upsampler(), "style" => StyleTransfer(), "espcn" => SuperResolution(), "poolhead" => PoolingHead(),
         "dynhead" => DynamicHead(), "csp" => Csp(), "alexnet" => AlexNetLike(), "shufflenet" => ShuffleUnit(), "convnext" => ConvNeXt(), "focus" => Focus(),
         "keras" => OnnxGraph.Build(OnnxReader.Parse(KerasLikeBytes(head: true), "keras.onnx")),
+        "kerasdigits" => OnnxGraph.Build(OnnxReader.Parse(KerasDigitsBytes(), "kerasdigits.onnx")),
         _ => throw new ArgumentException($"no test model '{name}'", nameof(name)),
     };
 

@@ -672,9 +672,11 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
     {
         OnnxGraph graph = BranchyGraphs.ByName(model);
         var rng = new Random(7);
-        Tensor x = Tensor.Chw(3, 8, 6, Enumerable.Range(0, 144).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
-        // (A channels-last model, the Keras-like one, takes the same picture as (1, H, W, 3).)
-        Tensor fed = OnnxStack.ChannelsLastInput(graph.Inputs[0].Shape) ? Indexing.Transpose(x, [1, 2, 0]).Reshape(1, 8, 6, 3) : x.Reshape(1, 3, 8, 6);
+        // (A channels-last model, a Keras-like one, takes the same picture as (1, H, W, C); the digits model one channel.)
+        bool last = OnnxStack.ChannelsLastInput(graph.Inputs[0].Shape);
+        int c = last ? graph.Inputs[0].Shape![3] : 3;
+        Tensor x = Tensor.Chw(c, 8, 6, Enumerable.Range(0, c * 48).Select(_ => (float)rng.NextDouble() * 4 - 2).ToArray());
+        Tensor fed = last ? Indexing.Transpose(x, [1, 2, 0]).Reshape(1, 8, 6, c) : x.Reshape(1, 3, 8, 6);
         var inputs = new Dictionary<string, Tensor> { ["x"] = fed };
         Dictionary<string, Tensor> cpu = graph.Run(inputs);
         using var runner = new GpuOnnxRunner(fixture.Context, graph);
@@ -684,6 +686,35 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         using var stackRunner = new GpuStackRunner(fixture.Context, stack, 8, 6);
         StackResult a = StackRunner.Run(stack, x), b = stackRunner.Run(x);
         for (int i = 0; i < stack.Layers.Count; i++) AssertClose(a.Outputs[i], b.Outputs[i], $"layer {i} ({stack.Layers[i].Type})");
+    }
+
+    /// <summary>Keras' Flatten, pixel by pixel (a flatten layer of order hwc: the map transposed to (H, W, C) on the GPU):
+    /// equal to the CPU reference over channel counts and sizes around the transpose's 4 x 8 blocks.</summary>
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 7, 9)]
+    [InlineData(4, 8, 8)]
+    [InlineData(5, 9, 7)]
+    [InlineData(16, 4, 33)]
+    [InlineData(17, 5, 31)]
+    public void FlattenPixelByPixel_MatchesCpu(int c, int h, int w)
+    {
+        var rng = new Random(c * 100 + h * w);
+        var g = new Core.Onnx.Proto.GraphProto { Name = "flat" };
+        g.Input.Add(ProtoBuilders.Value("x", 1, 3, h, w));
+        g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, c * 3), c, 3, 1, 1));
+        ProtoBuilders.Node(g, "conv", "Conv", ["x", "w"], "m");
+        ProtoBuilders.Node(g, "to_nhwc", "Transpose", ["m"], "t", ProtoBuilders.Ints("perm", 0, 2, 3, 1));
+        ProtoBuilders.Node(g, "flatten", "Flatten", ["t"], "y", ProtoBuilders.Int("axis", 1));
+        g.Output.Add(ProtoBuilders.Value("y"));
+        var model = new Core.Onnx.Proto.ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new Core.Onnx.Proto.OperatorSetIdProto { Version = 13 } } };
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Google.Protobuf.MessageExtensions.ToByteArray(model), "flat.onnx")), "flat");
+        Assert.True(stack.Layers[^1] is FlattenLayer { ChannelsLast: true });
+        Tensor x = Tensor.Chw(3, h, w, ProtoBuilders.R(rng, 3 * h * w));
+        using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
+        Tensor want = StackRunner.Run(stack, x).Outputs[^1], got = runner.Run(x).Outputs[^1];
+        Assert.Equal(want.Shape, got.Shape);
+        Assert.Equal(want.Data, got.Data);
     }
 
     [Theory]

@@ -109,7 +109,7 @@ public sealed class SteadyRunAllocationTests(GlFixture fixture)
         Core.Onnx.OnnxGraph graph = BranchyGraphs.ByName(model);
         Stack stack = Core.Onnx.OnnxStack.FromGraph(graph, model);
         // 8x6: the size the upsampler's stored Resize sizes are made for (as in BranchyOpsGpuTests).
-        using var source = GpuTensor.From(fixture.Context, Image(3, 8, 6), "source");
+        using var source = GpuTensor.From(fixture.Context, Image(stack.InputChannels, 8, 6), "source");
         using var runner = new GpuStackRunner(fixture.Context, stack, 8, 6, algorithm: ConvAlgorithm.Auto);
         AssertNothingAllocated(runner, LayerBytes(runner, source));
     }
