@@ -398,7 +398,7 @@ public sealed class LayerProbeTests
 
     /// <summary>The probe on the layers that move values (a concat of two maps, a slice of channels, rows with a step and
     /// columns flipped, a channel shuffle, a reflect pad and a zero pad with its fill, space to depth and depth to space in
-    /// both modes): the value each output copies, read where it lies, at every position equal to what the GPU wrote and
+    /// both modes, a flatten in both orders): the value each output copies, read where it lies, at every position equal to what the GPU wrote and
     /// to the CPU reference, and the source named.</summary>
     [Fact]
     public void ConcatSliceAndShuffle_TakenApart_TheValueEachCopies()
@@ -422,14 +422,15 @@ public sealed class LayerProbeTests
                   { "type": "resize", "scale": 2, "inputs": ["input"] },
                   { "type": "resize", "scale": 1.5, "mode": "linear", "inputs": ["input"] },
                   { "type": "resize", "scale": [2, 0.75], "mode": "cubic", "coordinates": "align_corners", "inputs": ["input"] },
-                  { "type": "flatten", "inputs": [6] } ] }
+                  { "type": "flatten", "inputs": [6] },
+                  { "type": "flatten", "order": "hwc", "inputs": [6] } ] }
                 """);
             var rng = new Random(12_0614);
             var image = Tensor.Chw(3, 10, 12);
             for (int i = 0; i < image.Length; i++) image.Data[i] = (float)rng.NextDouble();
             using var run = new Probed(file, image);
             (Stack stack, StackResult cpu, StackPipeline pipeline, Probe probe) = (run.Stack, run.Cpu, run.Pipeline, run.Probe);
-            foreach (int layer in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 12 })
+            foreach (int layer in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 12, 13 })
                 // A copy is exact; the conv's maps it copies differ from the reference's by float rounding.
                 run.AssertEveryPosition(layer, ProbeKind.Copy, 0, 1e-5);
             // The resizes: nearest, linear and cubic taps and weights, summed as the reference sums them.
