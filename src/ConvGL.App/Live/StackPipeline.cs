@@ -170,6 +170,8 @@ internal sealed class StackPipeline : ILivePipeline
                 ChannelReduceLayer r => $"reduce_channels {r.Op}",
                 GroupNormLayer g => $"groupnorm {g.Groups} group{(g.Groups == 1 ? "" : "s")}",
                 CoordsLayer => "coords x, y in [-1, 1]",
+                // Keras' order: each pixel's channels together (the Dense weights after it expect it).
+                FlattenLayer { ChannelsLast: true } => "flatten pixel by pixel (hwc)",
                 AttentionLayer a => $"attention over the positions{(a.Heads > 1 ? $", {a.Heads} heads" : "")}, scale {(a.Scale is { } sc ? HudText.Significant(sc) : a.Heads > 1 ? "1/sqrt(C/heads)" : "1/sqrt(C)")}",
                 ElementwiseLayer { Value: { } number } e => $"{e.Type} {HudText.Significant(number)}",
                 _ => layer.Type,

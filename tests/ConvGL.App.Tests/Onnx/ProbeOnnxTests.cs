@@ -259,7 +259,8 @@ public sealed class ProbeOnnxTests : IDisposable
     }
 
     /// <summary>The window's layer lines give an imported layer's own numbers, as a conv's: the decoder's transposed convs
-    /// (kernel, channels, stride, dilation, output padding) and the upsampler's resizes (mode and scale or size).</summary>
+    /// (kernel, channels, stride, dilation, output padding), the upsampler's resizes (mode and scale or size), a Keras
+    /// flatten's order.</summary>
     [Fact]
     public void ImportedLayers_HudLines_GiveTheirNumbers()
     {
@@ -314,6 +315,11 @@ public sealed class ProbeOnnxTests : IDisposable
             Assert.Contains(lines, l => l.StartsWith("gate: hard_sigmoid alpha 0.2 beta 0.5 ", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith("elu alpha 0.5 ", StringComparison.Ordinal));
         }
+        // A Keras Flatten reads pixel by pixel: its line says so (a plain flatten's says only "flatten").
+        string digits = P("digits.onnx");
+        File.WriteAllBytes(digits, ConvGL.Core.Tests.Onnx.BranchyGraphs.KerasDigitsBytes());
+        using (var pipeline = new StackPipeline(context, digits))
+            Assert.Equal("flatten pixel by pixel (hwc) -> (48, 1, 1)", pipeline.LayerLabel(3)); // (its node is named flatten too)
     }
 
     /// <summary>ResNet18's first layer in the window (GPU path; the other 51 layers off, so only the preprocessing and
