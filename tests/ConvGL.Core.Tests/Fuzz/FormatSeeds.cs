@@ -1,5 +1,6 @@
 using ConvGL.Core.Onnx;
 using ConvGL.Core.Onnx.Proto;
+using ConvGL.Core.Stacks;
 using ConvGL.Core.Tests.Onnx;
 using Google.Protobuf;
 using SkiaSharp;
@@ -183,6 +184,38 @@ internal static class FormatSeeds
         string official = Path.Combine(ConformanceCase, "model.onnx");
         if (File.Exists(official)) seeds.Add(File.ReadAllBytes(official));
         return [.. seeds];
+    }
+
+    /// <summary>Models that import as stacks: the residual model with its head, the branchy ones, the ConvNeXt block, the
+    /// Keras-like channels-last ones (a classifier head on the channels-last map, a digits CNN's Flatten in Keras' order).</summary>
+    public static byte[][] OnnxStackModels() =>
+    [
+        SmallGraphs.ResidualWithHeadBytes(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(),
+        BranchyGraphs.ConvNeXtBytes(), BranchyGraphs.ShuffleUnitBytes(), BranchyGraphs.FocusBytes(), BranchyGraphs.DynamicHeadBytes(),
+        BranchyGraphs.KerasLikeBytes(head: true), BranchyGraphs.KerasDigitsBytes(), BranchyGraphs.KerasLikeBytes(height: 8, width: 6),
+    ];
+
+    /// <summary>A model that loads and builds imports as a stack or is refused with one error naming it; a stack that
+    /// imports runs on a small picture of its declared size (free sizes: 6x4, even for the Focus model's slices), every layer giving a map, or refuses the
+    /// size or a value with one error (said with the file's name: the run's own errors name the layer).</summary>
+    public static void LoadOnnxStack(byte[]? bytes, string path)
+    {
+        OnnxGraph graph = OnnxGraph.Build(bytes is null ? OnnxReader.Load(path) : OnnxReader.Parse(bytes, path));
+        Stack stack = OnnxStack.FromGraph(graph, "fuzz", OnnxStack.DeclaredSize(graph));
+        int h = stack.Preprocess?.Height ?? 6, w = stack.Preprocess?.Width ?? 4;
+        if ((long)h * w * stack.InputChannels > 4096) return; // too big to run per input
+        var x = new Tensor([stack.InputChannels, h, w]);
+        for (int k = 0; k < x.Length; k++) x.Data[k] = (k * 37 % 101) / 101f;
+        StackResult result;
+        try
+        {
+            result = StackRunner.Run(stack, x);
+        }
+        catch (ConvGLException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            throw new ConvGLException($"{path}: {e.Message}", e);
+        }
+        if (result.Outputs.Count != stack.Layers.Count) throw new InvalidResultException($"{result.Outputs.Count} maps for {stack.Layers.Count} layers");
     }
 
     /// <summary>TensorProto files (the input_N.pb / output_N.pb of a backend test case): float_data, raw_data, int64
