@@ -560,6 +560,12 @@ public static class OnnxStack
                 ranks.Add(stillLast ? 4 : op is FlattenOp or GemmOp or ReshapeOp or MatMulOp or SqueezeOp || op is ReduceOp { KeepDims: false } && !overChannels ? 2 : RankOf(reads[0]));
             }
         }
+        catch (ConvGLException e) when (current is not null && !e.Message.StartsWith(src, StringComparison.Ordinal))
+        {
+            // A layer's own check (its constructor's: a ConvTranspose's output padding past its stride) names no node (the
+            // fuzzer's finding): said at the node, with the layers before it.
+            throw new ConvGLException($"{current.Where}: {e.Message}" + Before(current), e);
+        }
         catch (ConvGLException e) when (current is not null && e.Message.StartsWith(current.Where, StringComparison.Ordinal) && Before(current) is { } hint)
         {
             throw new ConvGLException(e.Message + hint, e);
