@@ -417,10 +417,10 @@ public static class OnnxStack
                 // (A global pool or a flatten of a channels-last map, not of tokens: Keras' GlobalAveragePooling2D and Flatten as
                 // tf2onnx writes them, on the channels-last value.)
                 if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp)
-                    && !(op is ReduceOp or FlattenOp or ReshapeOp && !inTokens))
+                    && !(op is ReduceOp or FlattenOp or ReshapeOp or SoftmaxOp or ConcatOp && !inTokens))
                     throw new ConvGLException(inTokens
                         ? $"{op.Where}: in a stack tokens (1, H*W, C) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, attention, and back by Transpose [0, 2, 1] or a Reshape to (1, H, W, C)"
-                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]), a flatten (Keras' order) and Transpose [0, 3, 1, 2] back");
+                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]), a flatten (Keras' order), Softmax and Concat over the last axis, and Transpose [0, 3, 1, 2] back");
                 if (inFlat && op is not (GroupNormOp or GroupNormalizationOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
                     throw new ConvGLException($"{op.Where}: in a stack a map flattened to (1, C, H*W) may only be transposed to tokens (Transpose [0, 2, 1]), group-normalised, scaled and shifted per channel, go through element-wise ops, or be reshaped back to (1, C, H, W)");
                 int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
@@ -484,9 +484,14 @@ public static class OnnxStack
                     VariadicOp { Step: BinaryKind.Max or BinaryKind.Min, Mean: false } v when reads.Length == 1 && op.Inputs.Count == 2 =>
                         NumberOperand(v, v.Step, Constant(known, op, op.Inputs.First(known.ContainsKey)), false),
                     VariadicOp => throw new ConvGLException($"{op.Where}: in a stack {op.Node.OpType} is supported only of two maps (Sum: an add layer; Max, Min: max, min layers) or, for Max and Min, of a map and one stored value"),
+                    // (Of channels-last maps, all of them, the channels are the last axis: Keras' Concatenate(axis=-1).)
+                    ConcatOp when inLast && !op.Inputs.Where(v => v.Length > 0).All(channelsLast.Contains) =>
+                        throw new ConvGLException($"{op.Where}: in a stack Concat joins a channels-last map and a channels-first one"),
+                    ConcatOp cat when inLast => cat.AxisFor(4) == 3 ? new ConcatLayer(reads.Length)
+                        : throw new ConvGLException($"{op.Where}: in a stack Concat of channels-last maps joins channels (axis 3 or -1 of (N, H, W, C)), got axis {cat.Axis}"),
                     ConcatOp cat => cat.AxisFor(4) == 1 ? new ConcatLayer(reads.Length)
                         : throw new ConvGLException($"{op.Where}: in a stack Concat joins channels (axis 1 of (N, C, H, W)), got axis {cat.Axis}"),
-                    SoftmaxOp sm => Softmax(sm, RankOf(reads[0])),
+                    SoftmaxOp sm => Softmax(sm, RankOf(reads[0]), inLast),
                     ReshapeOp r => Flattening(known, r, inLast),
                     DepthToSpaceOp d => new DepthToSpaceLayer(d.Block, d.ToSpace, d.Mode),
                     ReduceOp rd => SpatialReduce(known, rd, RankOf(reads[0]), inLast),
@@ -593,9 +598,14 @@ public static class OnnxStack
 
     /// <summary>Softmax over the channels: axis 1 of (N, C, H, W) or of a head's (N, K); before opset 13 (the
     /// dimensions from the axis on as one line) only on a head's (N, K).</summary>
-    private static SoftmaxLayer Softmax(SoftmaxOp sm, int rank)
+    private static SoftmaxLayer Softmax(SoftmaxOp sm, int rank, bool channelsLast)
     {
         int axis = sm.Axis < 0 ? sm.Axis + rank : sm.Axis;
+        // Over the last axis of a channels-last (N, H, W, C) map (a Keras segmentation head's softmax), before opset 13 too:
+        // coerced to (N H W, C) it is the same softmax over each pixel's channels.
+        if (channelsLast)
+            return rank == 4 && axis == 3 ? new SoftmaxLayer(sm.Log)
+                : throw new ConvGLException($"{sm.Where}: in a stack {sm.Node.OpType} of a channels-last (N, H, W, C) map runs over the channels (axis 3 or -1), got axis {sm.Axis}");
         if (axis == 1 && (!sm.Coerced || rank == 2)) return new SoftmaxLayer(sm.Log);
         throw new ConvGLException($"{sm.Where}: in a stack {sm.Node.OpType} runs over the channels (axis 1 of (N, C, H, W), or of (N, K) after a flatten{(sm.Coerced ? "; before opset 13 only on (N, K)" : "")}), got axis {sm.Axis} of a rank-{rank} value");
     }

@@ -138,6 +138,49 @@ public class ChannelsLastInputTests
         Assert.Contains("\"hwc\" (pixel by pixel, Keras' Flatten)", e.Message);
     }
 
+    /// <summary>A Keras segmentation head as tf2onnx may leave it channels-last: two convs' maps turned channels-last,
+    /// Concat over the last axis (Keras' Concatenate(axis=-1)), Softmax over the last axis (opset 13, and opset 11's
+    /// coerced form, the same per pixel): a concat and a softmax over the channels, equal to ONNX Runtime's. Concat over
+    /// another axis, or of a channels-last and a channels-first map, is one error.</summary>
+    [Theory]
+    [InlineData(13, -1)]
+    [InlineData(13, 3)]
+    [InlineData(11, 3)]
+    public void ConcatAndSoftmaxOverTheLastAxis_AreOverTheChannels(int opset, int axis)
+    {
+        byte[] Model(int concatAxis, bool mixed = false)
+        {
+            var rng = new Random(4);
+            var g = new GraphProto { Name = "seg" };
+            g.Input.Add(ProtoBuilders.Value("x", 1, -1, -1, 3));
+            g.Input[^1].Type.TensorType.Shape.Dim[1] = new Dimension { DimParam = "H" };
+            g.Input[^1].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "W" };
+            g.Initializer.Add(ProtoBuilders.FloatData("wa", ProtoBuilders.R(rng, 4 * 27), 4, 3, 3, 3));
+            g.Initializer.Add(ProtoBuilders.FloatData("wb", ProtoBuilders.R(rng, 2 * 3), 2, 3, 1, 1));
+            ProtoBuilders.Node(g, "to_nchw", "Transpose", ["x"], "t", ProtoBuilders.Ints("perm", 0, 3, 1, 2));
+            ProtoBuilders.Node(g, "conv_a", "Conv", ["t", "wa"], "ca", ProtoBuilders.Ints("pads", 1, 1, 1, 1));
+            ProtoBuilders.Node(g, "conv_b", "Conv", ["t", "wb"], "cb");
+            ProtoBuilders.Node(g, "a_nhwc", "Transpose", ["ca"], "a", ProtoBuilders.Ints("perm", 0, 2, 3, 1));
+            ProtoBuilders.Node(g, "b_nhwc", "Transpose", ["cb"], "b", ProtoBuilders.Ints("perm", 0, 2, 3, 1));
+            ProtoBuilders.Node(g, "concat", "Concat", ["a", mixed ? "cb" : "b"], "j", ProtoBuilders.Int("axis", concatAxis));
+            ProtoBuilders.Node(g, "softmax", "Softmax", ["j"], "y", ProtoBuilders.Int("axis", axis));
+            g.Output.Add(ProtoBuilders.Value("y"));
+            return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = opset } } }.ToByteArray();
+        }
+        byte[] bytes = Model(-1);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "seg.onnx")), "seg");
+        Assert.Equal(["conv", "conv", "concat", "softmax"], stack.Layers.Select(l => l.Type));
+        Tensor x = Random(3, 7, 9, 2);
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, ChannelsLast(x), ["j", "y"]);
+        StackResult r = StackRunner.Run(stack, x);
+        AssertClose(ort["j"], ChannelsLast(r.Outputs[2]).Data, "the concat");
+        AssertClose(ort["y"], ChannelsLast(r.Outputs[3]).Data, "the softmax");
+        Assert.Equal("seg.onnx: node 'concat' (Concat): in a stack Concat of channels-last maps joins channels (axis 3 or -1 of (N, H, W, C)), got axis 1",
+            Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(1), "seg.onnx")), "seg")).Message.Split("; to see the layers")[0]);
+        Assert.StartsWith("seg.onnx: node 'concat' (Concat): in a stack Concat joins a channels-last map and a channels-first one",
+            Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(-1, mixed: true), "seg.onnx")), "seg")).Message);
+    }
+
     /// <summary>A fixed channels-last size, (1, 32, 48, 3), resizes pictures to 48x32 (width 48, height 32) as (1, 3, 32, 48)
     /// does; the description says the model's own shape.</summary>
     [Fact]
