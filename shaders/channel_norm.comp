@@ -36,17 +36,26 @@ void main()
     int p = min(k, u_plane - 1);
     // Values measured from the pixel's first channel (x - x0 is exact for nearby values), so a map far from zero keeps
     // its small deviations: the mean is x0 + shift, and x - mean is (x - x0) - shift.
+    // The deviations are summed squared in units of s, the largest |x - x0| (|x - mean| <= 2 s): squares of values past
+    // 1.8e19 overflow float, where the reference's doubles do not (the GPU fuzz test's finding: a map of 8.8e20 came out as
+    // the shift alone); var + epsilon = s^2 (var / s^2 + epsilon / s^2).
     T x0 = FETCH(p);
-    T shift = T(0.0);
-    for (int c = 0; c < u_channels; c++) shift += FETCH(c * u_plane + p) - x0;
+    T shift = T(0.0), s = T(0.0);
+    for (int c = 0; c < u_channels; c++)
+    {
+        T d0 = FETCH(c * u_plane + p) - x0;
+        shift += d0;
+        s = max(s, abs(d0));
+    }
     shift /= float(u_channels);
+    T invS = 1.0 / max(s, T(1e-30));
     T var = T(0.0);
     for (int c = 0; c < u_channels; c++)
     {
-        T d = (FETCH(c * u_plane + p) - x0) - shift;
+        T d = ((FETCH(c * u_plane + p) - x0) - shift) * invS;
         var += d * d;
     }
-    T inv = 1.0 / sqrt(var / float(u_channels) + u_epsilon);
+    T inv = invS / sqrt(var / float(u_channels) + (u_epsilon * invS) * invS);
     for (int c = 0; c < u_channels; c++)
     {
         T d = (FETCH(c * u_plane + p) - x0) - shift;

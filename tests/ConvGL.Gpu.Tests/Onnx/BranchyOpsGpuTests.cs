@@ -935,10 +935,22 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
 
     /// <summary>channel_norm.comp (the stack's layernorm over the channels at each pixel) against the reference: channels
     /// 1 to 17, planes around the 64-invocation work group, of a multiple of 4 pixels (4 per invocation, VEC4) and not,
-    /// a map far from zero, and a NaN that stays in its pixel.</summary>
+    /// a map far from zero, and a NaN that stays in its pixel. Then maps of huge and of tiny values (squares past float's
+    /// range, and below its normal range): the reference's doubles hold them, the shader sums its squares in units of the
+    /// largest deviation (a map of 8.8e20 came out as the shift alone, the GPU fuzz test's finding).</summary>
     [Fact]
     public void ChannelLayerNorm_Sweep_MatchesReference()
     {
+        var big = new Random(62);
+        foreach (float magnitude in new[] { 1e25f, 3e36f, 1e-22f })
+            foreach ((int c, int h, int w) in new[] { (8, 6, 4), (3, 5, 5) })
+            {
+                var layer = new ChannelLayerNormLayer(new LayerNorm(Parity.RandomVector(big, 2f, c), Parity.RandomVector(big, 1f, c), 1e-5f));
+                Tensor x = Parity.Random(big, c, h, w);
+                for (int i = 0; i < x.Length; i++) x.Data[i] *= magnitude;
+                using var gpu = new GpuChannelLayerNorm(fixture.Context, layer.Parameters);
+                AssertClose(layer.Forward(x), gpu.Apply(x), $"({c}, {h}, {w}) values of {magnitude:G2}", 1e-4);
+            }
         var rng = new Random(61);
         int four = 0;
         foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 3, 5), (3, 8, 8), (8, 9, 11), (17, 5, 13), (4, 33, 65),
