@@ -14,11 +14,13 @@ layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
 #if VEC4
 #define T vec4
+#define IT ivec4
 layout(rgba32f, binding = 0) readonly uniform imageBuffer u_input; // (C, H, W) as rgba32f texels
 layout(std430, binding = 3) writeonly buffer Output { vec4 out_data[]; };
 #define FETCH(i) imageLoad(u_input, i)
 #else
 #define T float
+#define IT int
 layout(r32f, binding = 0) readonly uniform imageBuffer u_input;  // (C, H, W) as r32f texels
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; };
 #define FETCH(i) imageLoad(u_input, i).r
@@ -36,9 +38,9 @@ void main()
     int p = min(k, u_plane - 1);
     // Values measured from the pixel's first channel (x - x0 is exact for nearby values), so a map far from zero keeps
     // its small deviations: the mean is x0 + shift, and x - mean is (x - x0) - shift.
-    // The deviations are summed squared in units of s, the largest |x - x0| (|x - mean| <= 2 s): squares of values past
-    // 1.8e19 overflow float, where the reference's doubles do not (the GPU fuzz test's finding: a map of 8.8e20 came out as
-    // the shift alone); var + epsilon = s^2 (var / s^2 + epsilon / s^2).
+    // The deviations are summed squared in units of 2^e above the largest |x - x0| (|x - mean| <= 2 max |x - x0|; exact:
+    // ldexp): squares of values past 1.8e19 overflow float, where the reference's doubles do not (the GPU fuzz test's
+    // finding: a map of 8.8e20 came out as the shift alone); var + epsilon = 4^e (var / 4^e + epsilon / 4^e).
     T x0 = FETCH(p);
     T shift = T(0.0), s = T(0.0);
     for (int c = 0; c < u_channels; c++)
@@ -48,14 +50,16 @@ void main()
         s = max(s, abs(d0));
     }
     shift /= float(u_channels);
-    T invS = 1.0 / max(s, T(1e-30));
+    IT e;
+    frexp(max(s, T(1e-30)), e);
+    e = clamp(e, IT(-100), IT(100));
     T var = T(0.0);
     for (int c = 0; c < u_channels; c++)
     {
-        T d = ((FETCH(c * u_plane + p) - x0) - shift) * invS;
+        T d = ldexp((FETCH(c * u_plane + p) - x0) - shift, -e);
         var += d * d;
     }
-    T inv = invS / sqrt(var / float(u_channels) + (u_epsilon * invS) * invS);
+    T inv = ldexp(1.0 / sqrt(var / float(u_channels) + ldexp(T(u_epsilon), -2 * e)), -e);
     for (int c = 0; c < u_channels; c++)
     {
         T d = (FETCH(c * u_plane + p) - x0) - shift;

@@ -25,6 +25,7 @@ uniform int u_row_groups; // workgroups per dispatch row
 uniform float u_epsilon;
 
 shared float sums[64];
+shared float bigs[64];
 shared float squares[64];
 
 void main()
@@ -34,24 +35,40 @@ void main()
     // The same for the whole workgroup, so every invocation reaches every barrier.
     bool real = r < u_rows;
     int base = r * u_length;
-    float sum = 0.0;
+    // Pass 1 also finds the largest |x|: pass 2 sums the squared deviations in units of 2^e above it (exact: ldexp), as
+    // squares of values past 1.8e19 overflow float where the reference's doubles do not (the GPU fuzz test's finding for
+    // the channel layernorm); the plain sum overflows only past 3.4e38 / D.
+    float sum = 0.0, big = 0.0;
     if (real)
-        for (int i = t; i < u_length; i += 64) sum += in_data[base + i];
+        for (int i = t; i < u_length; i += 64)
+        {
+            float x = in_data[base + i];
+            sum += x;
+            big = max(big, abs(x));
+        }
     // Tree reductions written out in main, each with its own shared array: GLSL allows barrier() only in main (a helper
     // function with barriers gave wrong sums on llvmpipe).
     sums[t] = sum;
+    bigs[t] = big;
     barrier();
     for (int s = 32; s > 0; s >>= 1)
     {
-        if (t < s) sums[t] += sums[t + s];
+        if (t < s)
+        {
+            sums[t] += sums[t + s];
+            bigs[t] = max(bigs[t], bigs[t + s]);
+        }
         barrier();
     }
+    int e;
+    frexp(max(bigs[0], 1e-30), e);
+    e = clamp(e, -100, 100); // |x - mean| < 2^(e + 1)
     float mean = sums[0] / float(u_length);
     float dev = 0.0;
     if (real)
         for (int i = t; i < u_length; i += 64)
         {
-            float d = in_data[base + i] - mean;
+            float d = ldexp(in_data[base + i] - mean, -e);
             dev += d * d;
         }
     squares[t] = dev;
@@ -62,7 +79,8 @@ void main()
         barrier();
     }
     if (!real) return;
-    float inv = 1.0 / sqrt(squares[0] / float(u_length) + u_epsilon);
+    // 1 / sqrt(var + epsilon) = 2^-e / sqrt(var / 4^e + epsilon / 4^e)
+    float inv = ldexp(1.0 / sqrt(squares[0] / float(u_length) + ldexp(u_epsilon, -2 * e)), -e);
 #if STATS == 0
     for (int i = t; i < u_length; i += 64) out_data[base + i] = params[i] * ((in_data[base + i] - mean) * inv) + params[u_length + i];
 #else

@@ -8,7 +8,7 @@
 
 layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
 
-layout(std430, binding = 0) readonly buffer Stats { vec2 stats[]; };
+layout(std430, binding = 0) readonly buffer Stats { vec4 stats[]; }; // (mean, M2 / 4^e, e, 0) per chunk
 layout(std430, binding = 1) readonly buffer Params { float params[]; }; // MODE 1: scale[0..C) then shift[0..C)
 layout(std430, binding = 3) writeonly buffer Output { float out_data[]; }; // MODE 0: P means; MODE 1: a[0..P) then b[0..P); MODE 2: a[0..C) then b[0..C)
 
@@ -34,20 +34,34 @@ void main()
 #if MODE == 0
     out_data[p] = mean;
 #else
+    // M2 in units of 4^E, 2^E above every chunk's unit and every |mean_k - mean| (exact rescaling: ldexp), so that
+    // no square leaves float's range (plane_stats.comp).
+    int E = -100;
+    for (int k = 0; k < u_chunks; k++)
+    {
+        vec4 s = stats[p * u_chunks + k];
+        int ek;
+        frexp(max(abs(s.x - mean), 1e-30), ek);
+        E = max(E, max(int(s.z), ek));
+    }
+    E = min(E, 100);
     float m2 = 0.0;
     for (int k = 0; k < u_chunks; k++)
     {
-        vec2 s = stats[p * u_chunks + k];
+        vec4 s = stats[p * u_chunks + k];
         float n = float(min(u_chunk, u_plane - k * u_chunk));
-        m2 += s.y + n * (s.x - mean) * (s.x - mean);
+        float dm = ldexp(s.x - mean, -E);
+        m2 += ldexp(s.y, 2 * (int(s.z) - E)) + n * dm * dm;
     }
+    // 1 / sqrt(M2 / N + epsilon) = 2^-E / sqrt(M2 / 4^E / N + epsilon / 4^E)
+    float invStd = ldexp(1.0 / sqrt(m2 / float(u_plane) + ldexp(u_epsilon, -2 * E)), -E);
 #if MODE == 1
     int c = p % u_channels;
-    float a = params[c] / sqrt(m2 / float(u_plane) + u_epsilon);
+    float a = params[c] * invStd;
     out_data[p] = a;
     out_data[u_planes + p] = params[u_channels + c] - a * mean;
 #else
-    float inv = 1.0 / sqrt(m2 / float(u_plane) + u_epsilon);
+    float inv = invStd;
     for (int j = 0; j < u_per_group; j++)
     {
         int c = p * u_per_group + j;

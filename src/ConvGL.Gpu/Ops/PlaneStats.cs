@@ -34,7 +34,7 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
         long loops = 2L * chunks + (mode == 2 ? perGroup : 0);
         if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "plane statistics", loops, $"planes of {plane:N0} values");
         _stats ??= new GlBuffer(context, "plane statistics");
-        _stats.Reserve(2 * planes * chunks);
+        _stats.Reserve(4 * planes * chunks); // (mean, M2 / 4^e, e, 0) per chunk
         // Planes of a multiple of 4 values read 4 per rgba32f fetch.
         bool vec4 = plane % 4 == 0;
         GlProgram p1 = _pass1[vec4 ? 1 : 0] ??= context.Shaders.Compute("plane_stats.comp", ("VEC4", vec4 ? 1 : 0));

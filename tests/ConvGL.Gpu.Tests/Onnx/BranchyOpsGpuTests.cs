@@ -354,6 +354,33 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
                 }
     }
 
+    /// <summary>Statistics of huge and tiny maps (squares past float's range, and below its normal range): the instance
+    /// norm on both paths (a workgroup per plane; chunked statistics for planes past 4096 values) and the layer norm over
+    /// rows, against the reference's doubles. The shaders sum squared deviations in units of a power of 2 above the
+    /// largest value (before, a map of 1e25 came out as the shift alone).</summary>
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("chunked")]
+    public void Norms_OfHugeAndTinyMaps_MatchReference(string path)
+    {
+        var rng = new Random(47);
+        foreach (float magnitude in new[] { 1e25f, 1e33f, 1e-22f })
+            foreach ((int c, int h, int w) in new[] { (2, 9, 17), (1, 100, 92), (2, 64, 65) })
+            {
+                var norm = new InstanceNorm(Parity.RandomVector(rng, 2f, c), Parity.RandomVector(rng, 1f, c), 1e-5f);
+                using var gpu = new GpuInstanceNorm(fixture.Context, norm) { Choice = path == "direct" ? ConvPath.Direct : ConvPath.Fast };
+                Tensor x = Parity.Random(rng, c, h, w);
+                for (int i = 0; i < x.Length; i++) x.Data[i] = x.Data[i] * magnitude + (i % 7 == 0 ? magnitude : 0f);
+                using var gin = GpuTensor.From(fixture.Context, x);
+                using var gout = new GpuTensor(fixture.Context);
+                gpu.Run(gin, gout, h * w);
+                AssertClose(norm.Apply(x, h * w), gout.Download(), $"instance norm ({c}, {h}, {w}) of {magnitude:G2}, {gpu.Variant}", 1e-4);
+                var layer = new LayerNorm(Parity.RandomVector(rng, 2f, w), Parity.RandomVector(rng, 1f, w), 1e-5f);
+                using var gpuLayer = new GpuLayerNorm(fixture.Context, layer);
+                AssertClose(layer.Apply(x), gpuLayer.Apply(x), $"layer norm over rows of {w}, ({c}, {h}, {w}) of {magnitude:G2}", 1e-4);
+            }
+    }
+
     /// <summary>GpuGroupNorm (instance norm over each group's run of planes, then the channels' affine) against
     /// InstanceNorm.ApplyInGroups: 1 group, groups = C, groups of 2-8 channels, planes below and above the chunked statistics'
     /// threshold (a group of 4 planes of 45x80), a map far from zero.</summary>
