@@ -53,10 +53,11 @@ void main()
     IT e;
     frexp(max(s, T(1e-30)), e);
     e = clamp(e, IT(-100), IT(100));
+    T unit = ldexp(T(1.0), -e); // a power of two: multiplying by it is exact, and one multiply per value
     T var = T(0.0);
     for (int c = 0; c < u_channels; c++)
     {
-        T d = ldexp((FETCH(c * u_plane + p) - x0) - shift, -e);
+        T d = ((FETCH(c * u_plane + p) - x0) - shift) * unit;
         var += d * d;
     }
     T inv = ldexp(1.0 / sqrt(var / float(u_channels) + ldexp(T(u_epsilon), -2 * e)), -e);

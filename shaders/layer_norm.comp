@@ -35,7 +35,7 @@ void main()
     // The same for the whole workgroup, so every invocation reaches every barrier.
     bool real = r < u_rows;
     int base = r * u_length;
-    // Pass 1 also finds the largest |x|: pass 2 sums the squared deviations in units of 2^e above it (exact: ldexp), as
+    // Pass 1 also finds the largest |x|: pass 2 sums the squared deviations in units of 2^e above it (exact: a power of two), as
     // squares of values past 1.8e19 overflow float where the reference's doubles do not (the GPU fuzz test's finding for
     // the channel layernorm); the plain sum overflows only past 3.4e38 / D.
     float sum = 0.0, big = 0.0;
@@ -63,12 +63,13 @@ void main()
     int e;
     frexp(max(bigs[0], 1e-30), e);
     e = clamp(e, -100, 100); // |x - mean| < 2^(e + 1)
+    float unit = ldexp(1.0, -e); // a power of two: multiplying by it is exact, and one multiply per value
     float mean = sums[0] / float(u_length);
     float dev = 0.0;
     if (real)
         for (int i = t; i < u_length; i += 64)
         {
-            float d = ldexp(in_data[base + i] - mean, -e);
+            float d = (in_data[base + i] - mean) * unit;
             dev += d * d;
         }
     squares[t] = dev;

@@ -30,7 +30,7 @@ void main()
     id = min(id, u_count - 1);
     int p = id / u_chunks, k = id - p * u_chunks;
     int start = k * u_chunk, n = min(u_chunk, u_plane - start), base = p * u_plane + start;
-    // The squared deviations are summed in units of 2^e above the chunk's largest |x| (exact: ldexp): squares of values
+    // The squared deviations are summed in units of 2^e above the chunk's largest |x| (exact: a power of two): squares of values
     // past 1.8e19 overflow float where the references' doubles do not (the GPU fuzz test's finding for the channel
     // layernorm). The plain sum overflows only past 3.4e38 / u_chunk.
     float sum = 0.0, big = 0.0;
@@ -54,17 +54,18 @@ void main()
     int e;
     frexp(max(big, 1e-30), e);
     e = clamp(e, -100, 100); // |x - mean| < 2^(e + 1)
+    float unit = ldexp(1.0, -e); // a power of two: multiplying by it is exact, and one multiply per value
     float dev = 0.0;
 #if VEC4
     for (int j = 0; j < n / 4; j++)
     {
-        vec4 d = ldexp(imageLoad(u_input4, base / 4 + j) - mean, ivec4(-e));
+        vec4 d = (imageLoad(u_input4, base / 4 + j) - mean) * unit;
         dev += dot(d, d);
     }
 #else
     for (int j = 0; j < n; j++)
     {
-        float d = ldexp(imageLoad(u_input, base + j).r - mean, -e);
+        float d = (imageLoad(u_input, base + j).r - mean) * unit;
         dev += d * d;
     }
 #endif
