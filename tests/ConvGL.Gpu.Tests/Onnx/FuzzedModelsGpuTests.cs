@@ -4,6 +4,7 @@ using ConvGL.Core.Ops;
 using ConvGL.Core.Stacks;
 using ConvGL.Core.Tests.Fuzz;
 using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu.Onnx;
 using ConvGL.Gpu.Stacks;
 
 namespace ConvGL.Gpu.Tests.Onnx;
@@ -18,7 +19,15 @@ namespace ConvGL.Gpu.Tests.Onnx;
 [Collection(GlCollection.Name)]
 public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper log)
 {
+    // The models built in the tests that import as stacks, then every real-architecture block of ArchitectureGraphs (EfficientNet,
+    // MobileNetV3, DenseNet, Inception, YOLO, UNet, ResNet-50, CBAM, attention blocks ... at their opsets).
     private static readonly byte[][] Seeds =
+    [
+        .. Models(),
+        .. ArchitectureGraphs.Importing().Select(a => ArchitectureGraphs.Build((string)a[0], (long)a[1])),
+    ];
+
+    private static byte[][] Models() =>
     [
         SmallGraphs.ResidualWithHeadBytes(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(),
         BranchyGraphs.ConvNeXtBytes(), BranchyGraphs.ShuffleUnitBytes(), BranchyGraphs.FocusBytes(), BranchyGraphs.DynamicHeadBytes(),
@@ -36,6 +45,95 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
     private static readonly byte[][] Dictionary =
         [[0x08, 0x07], [0x3A], [0x0A, 0x01, 0x78], [0x12, 0x01, 0x79], [0x2A], [0x42, 0x02, 0x10, 0x0D], [0x08, 0x01], [0x08, 0x03], [0x08, 0x0B],
          [0x40, 0xFF, 0xFF, 0xFF, 0xFF, 0x07], [0xFF, 0xFF, 0xFF, 0xFF, 0x0F], [0x10, 0x01], [0x10, 0x02], [0x10, 0x03]];
+
+    /// <summary>The same mutated models run as graphs (onnx-test --device gpu's path, every op of the file, no stack import):
+    /// every op's GPU value equal to the CPU op's on the same (GPU) inputs, within 1e-4 of its scale (for a Conv,
+    /// ConvTranspose, Gemm or MatMul: the largest input times the sum of the second input's |values|, a bound on any output's
+    /// sum of products). The CPU graph runs first; what it refuses is not run.</summary>
+    [Fact]
+    public void MutatedModels_RunAsGraphs_AgreeOpByOp()
+    {
+        int count = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_COUNT"), out int n) && n > 0 ? n : 2000;
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_SEED"), out int s) ? s : 20261208;
+        int built = 0, compared = 0;
+        var findings = new List<string>();
+        for (int i = 0; i < count && findings.Count < 10; i++)
+        {
+            var rng = new Random(unchecked(seed * 7919 + i));
+            byte[] bytes = Mutator.Mutate(Seeds[i % Seeds.Length], rng, Dictionary, Seeds);
+            string where = $"seed {seed} input {i} (model {i % Seeds.Length})";
+            OnnxGraph graph;
+            var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            Dictionary<string, Tensor> cpu;
+            try
+            {
+                graph = OnnxGraph.Build(OnnxReader.Parse(bytes, "fuzzed.onnx"));
+                built++;
+                (int H, int W) size = Sizes[i / Seeds.Length % Sizes.Length];
+                bool tooBig = false;
+                foreach (OnnxValueInfo v in graph.Inputs.Where(v => !graph.Initializers.ContainsKey(v.Name)))
+                {
+                    int[] shape = v.Shape is [var b, var c, var h, var w] ? [b < 0 ? 1 : b, c < 0 ? 3 : c, h < 0 ? size.H : h, w < 0 ? size.W : w]
+                        : v.Shape is null ? [1, 3, size.H, size.W] : [.. v.Shape.Select(d => d < 0 ? 4 : d)];
+                    if (shape.Length == 0 || shape.Aggregate(1L, (a, d) => a * d) > 4096) tooBig = true;
+                    else
+                    {
+                        var t = new Tensor(shape);
+                        for (int k = 0; k < t.Length; k++) t.Data[k] = (k * 37 % 101) / 101f;
+                        inputs[v.Name] = t;
+                    }
+                }
+                if (tooBig) continue;
+                cpu = graph.Run(inputs);
+            }
+            catch (ConvGLException)
+            {
+                continue;
+            }
+            if (cpu.Values.Any(t => t.Data.Any(v => !float.IsFinite(v) || Math.Abs(v) > 1e30f))) continue;
+            try
+            {
+                using var runner = new GpuOnnxRunner(fixture.Context, graph);
+                Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+                compared++;
+                Tensor? Value(string name) => name.Length == 0 ? null
+                    : gpu.TryGetValue(name, out Tensor? g) ? g : graph.Initializers.TryGetValue(name, out Tensor? k) ? k : inputs.TryGetValue(name, out Tensor? x) ? x : cpu[name];
+                foreach (OnnxOp op in graph.Ops)
+                {
+                    if (!gpu.TryGetValue(op.Output, out Tensor? got)) continue; // (a value the GPU runner left on the host: a size)
+                    Tensor?[] ins = op.Inputs.Select(Value).ToArray();
+                    Tensor want = op.Run(ins);
+                    if (!want.Shape.SequenceEqual(got.Shape))
+                    {
+                        findings.Add($"{where}: {op.Where} gives {got.ShapeString} on the GPU, {want.ShapeString} on the CPU");
+                        break;
+                    }
+                    if (want.Length == 0) continue;
+                    double scale = Math.Max(1e-3, want.Data.Max(v => Math.Abs((double)v)));
+                    if (op.Node.OpType is "Conv" or "ConvTranspose" or "Gemm" or "MatMul" && ins.Length > 1 && ins[0] is { Length: > 0 } a && ins[1] is { Length: > 0 } b)
+                        scale = Math.Max(scale, a.Data.Max(v => Math.Abs((double)v)) * b.Data.Sum(v => Math.Abs((double)v)) + (ins.Length > 2 && ins[2] is { Length: > 0 } c ? c.Data.Max(v => Math.Abs((double)v)) : 0));
+                    int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(want.Data[k] == got.Data[k] || Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale) && !(float.IsNaN(want.Data[k]) && float.IsNaN(got.Data[k])), -1);
+                    if (e >= 0)
+                    {
+                        findings.Add($"{where}: {op.Where} value {e} of {want.ShapeString}: CPU {want.Data[e]}, GPU {got.Data[e]} (scale {scale:G3}); reads " +
+                                     string.Join(", ", ins.Select(t => t?.ShapeString ?? "-")));
+                        break;
+                    }
+                }
+            }
+            catch (ConvGLException ex)
+            {
+                findings.Add($"{where}: the CPU ran it, the GPU refused: {ex.Message}");
+            }
+            catch (Exception ex)
+            {
+                findings.Add($"{where}: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+        log.WriteLine($"{count} mutated models run as graphs, seed {seed}: {built} built, {compared} compared on the GPU, {findings.Count} findings");
+        Assert.True(findings.Count == 0, string.Join("\n", findings));
+        Assert.True(compared >= count / 20, $"only {compared} of {count} mutated models compared");
+    }
 
     [Fact]
     public void MutatedModels_ThatTheCpuRuns_RunEqualOnTheGpu()
@@ -87,6 +185,12 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
                 {
                     StackLayer layer = stack.Layers[l];
                     Tensor[] ins = layer.InputsOf(l).Select(j => j < 0 ? input : gpu.Outputs[j]).ToArray();
+                    // Attention's float32 logits and LRN's float32 squares overflow past ~1.8e19 where the CPU's doubles do not
+                    // (README, "Known not to work yet"): not judged there.
+                    if (layer is AttentionLayer or LrnLayer && ins.Any(t => t.Data.Max(MathF.Abs) > 1e18f)) continue;
+                    // Through the FFT one NaN or infinity in a frame reaches every output of it (a transform sums every value),
+                    // where the direct sum keeps it to the taps that read it: not judged either.
+                    if (layer is ConvLayer && runner.Variant(l)?.StartsWith("fft", StringComparison.Ordinal) == true && ins.Any(t => t.Data.Any(v => !float.IsFinite(v)))) continue;
                     Tensor want = ins.Length == 1 ? layer.Forward(ins[0]) : layer.Forward(ins), got = gpu.Outputs[l];
                     if (!want.Shape.SequenceEqual(got.Shape))
                     {
@@ -103,7 +207,16 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
                         double sumW = Enumerable.Range(0, cout).Max(o => conv.Weight.Data.Skip(o * per).Take(per).Sum(v => Math.Abs((double)v)) + Math.Abs(conv.Bias?[o] ?? 0));
                         scale = Math.Max(scale, sumW * ins[0].Data.Max(v => Math.Abs((double)v)));
                     }
-                    int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale), -1);
+                    // Attention's float32 logits q . k are off by up to ~1.2e-7 C |q| |k| (the CPU's are double), and the softmax
+                    // moves each output by about that times |v|.
+                    if (layer is AttentionLayer && ins.Length == 3)
+                    {
+                        double Max(Tensor t) => t.Data.Max(v => Math.Abs((double)v));
+                        scale = Math.Max(scale, 1e4 * 1.2e-7 * ins[0].C * Max(ins[0]) * Max(ins[1]) * Max(ins[2]));
+                    }
+                    // (The FFT's spectra of a kernel whose sum of |w x| passes ~1e30 overflow float: NaN there, not judged.)
+                    if (scale > 1e30 && runner.Variant(l)?.StartsWith("fft", StringComparison.Ordinal) == true) continue;
+                    int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(want.Data[k] == got.Data[k] || Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale) && !(float.IsNaN(want.Data[k]) && float.IsNaN(got.Data[k])), -1);
                     if (e >= 0)
                     {
                         findings.Add($"{where}: layer {l} ({layer.Type}) value {e}: CPU {want.Data[e]}, GPU {got.Data[e]} (scale {scale:G3})" +

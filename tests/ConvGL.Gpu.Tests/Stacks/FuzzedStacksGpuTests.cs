@@ -100,7 +100,7 @@ public sealed class FuzzedStacksGpuTests(GlFixture fixture, ITestOutputHelper lo
                             double sumW = Enumerable.Range(0, cout).Max(o => conv.Weight.Data.Skip(o * per).Take(per).Sum(v => Math.Abs((double)v)) + Math.Abs(conv.Bias?[o] ?? 0));
                             scale = Math.Max(scale, sumW * ins[0].Data.Max(v => Math.Abs((double)v)));
                         }
-                        int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale), -1);
+                        int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(want.Data[k] == got.Data[k] || Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale) && !(float.IsNaN(want.Data[k]) && float.IsNaN(got.Data[k])), -1);
                         if (e >= 0)
                         {
                             findings.Add($"{where}: layer {l} ({layer.Type}) value {e} of {want.ShapeString}: CPU {want.Data[e]}, GPU {got.Data[e]} (scale {scale:G3}); reads " +
