@@ -187,23 +187,31 @@ internal static class FormatSeeds
     }
 
     /// <summary>Models that import as stacks: the residual model with its head, the branchy ones, the ConvNeXt block, the
-    /// Keras-like channels-last ones (a classifier head on the channels-last map, a digits CNN's Flatten in Keras' order).</summary>
+    /// Keras-like channels-last ones (a classifier head on the channels-last map, a digits CNN's Flatten in Keras' order), and
+    /// every real-architecture block that imports (ArchitectureGraphs).</summary>
     public static byte[][] OnnxStackModels() =>
     [
         SmallGraphs.ResidualWithHeadBytes(), BranchyGraphs.MobileLikeBytes(), BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(),
         BranchyGraphs.ConvNeXtBytes(), BranchyGraphs.ShuffleUnitBytes(), BranchyGraphs.FocusBytes(), BranchyGraphs.DynamicHeadBytes(),
         BranchyGraphs.KerasLikeBytes(head: true), BranchyGraphs.KerasDigitsBytes(), BranchyGraphs.KerasLikeBytes(height: 8, width: 6),
+        .. ArchitectureGraphs.Importing().Select(a => ArchitectureGraphs.Build((string)a[0], (long)a[1])),
     ];
 
     /// <summary>A model that loads and builds imports as a stack or is refused with one error naming it; a stack that
-    /// imports runs on a small picture of its declared size (free sizes: 6x4, even for the Focus model's slices), every layer giving a map, or refuses the
+    /// imports runs on a small picture of its declared size (free sizes: 32x32, which every architecture block's strides divide), every layer giving a map, or refuses the
     /// size or a value with one error (said with the file's name: the run's own errors name the layer).</summary>
     public static void LoadOnnxStack(byte[]? bytes, string path)
     {
         OnnxGraph graph = OnnxGraph.Build(bytes is null ? OnnxReader.Load(path) : OnnxReader.Parse(bytes, path));
         Stack stack = OnnxStack.FromGraph(graph, "fuzz", OnnxStack.DeclaredSize(graph));
-        int h = stack.Preprocess?.Height ?? 6, w = stack.Preprocess?.Width ?? 4;
+        int h = stack.Preprocess?.Height ?? 32, w = stack.Preprocess?.Width ?? 32;
         if ((long)h * w * stack.InputChannels > 4096) return; // too big to run per input
+        // A size the stack does not run at (a classifier's flatten made for another input) is a plan's one-line refusal.
+        if (!StackPlan.TryCreate(stack, h, w, null, out _, out string? unfit))
+        {
+            if (unfit is null || !ErrorText.IsOneLine(unfit)) throw new InvalidResultException($"plan refused without one line: {unfit}");
+            return;
+        }
         var x = new Tensor([stack.InputChannels, h, w]);
         for (int k = 0; k < x.Length; k++) x.Data[k] = (k * 37 % 101) / 101f;
         StackResult result;
