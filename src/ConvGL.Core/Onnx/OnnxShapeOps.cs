@@ -125,10 +125,18 @@ public sealed class PadOp : OnnxOp
         return new PadOp(node, a.Where, border, pads, value);
     }
 
-    /// <summary>The options for an input of <paramref name="rank"/>, from the attribute or the pads / constant_value tensors.</summary>
-    public PadOptions Options(int rank, Tensor? padsInput, Tensor? valueInput)
+    /// <summary>The options for an input of <paramref name="rank"/>, from the attribute or the pads / constant_value tensors.
+    /// <paramref name="channelsLast"/>: the input is a channels-last (N, H, W, C) value in a stack (Keras' ZeroPadding2D as
+    /// tf2onnx may leave it), whose rows and columns are axes 1 and 2.</summary>
+    public PadOptions Options(int rank, Tensor? padsInput, Tensor? valueInput, bool channelsLast = false)
     {
         long[] pads = AttributePads ?? ReadPads(padsInput);
+        if (channelsLast && rank == 4 && pads.Length == 8)
+        {
+            if (pads[0] != 0 || pads[3] != 0 || pads[4] != 0 || pads[7] != 0)
+                throw Error($"pads [{string.Join(", ", pads)}] pad the batch or the channels (axes 0 and 3) of a channels-last value; ConvGL pads only its rows and columns (axes 1 and 2)");
+            pads = [0, 0, pads[1], pads[2], 0, 0, pads[5], pads[6]];
+        }
         if (pads.Length != 2 * rank) throw Error($"pads has {pads.Length} entries, an input of rank {rank} needs {2 * rank} (every axis's begin, then every axis's end)");
         if (rank < 2) throw Error($"ConvGL pads the last two axes of a map; the input has rank {rank}");
         for (int d = 0; d < rank - 2; d++)

@@ -417,10 +417,10 @@ public static class OnnxStack
                 // (A global pool or a flatten of a channels-last map, not of tokens: Keras' GlobalAveragePooling2D and Flatten as
                 // tf2onnx writes them, on the channels-last value.)
                 if (inLast && op is not (LayerNormOp or ChannelNormOp or MatMulOp or BinaryOp or UnaryOp or ActivationOp or ClipOp or VariadicOp)
-                    && !(op is ReduceOp or FlattenOp or ReshapeOp or SoftmaxOp or ConcatOp && !inTokens))
+                    && !(op is ReduceOp or FlattenOp or ReshapeOp or SoftmaxOp or ConcatOp or SliceOp or PadOp && !inTokens))
                     throw new ConvGLException(inTokens
                         ? $"{op.Where}: in a stack tokens (1, H*W, C) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, attention, and back by Transpose [0, 2, 1] or a Reshape to (1, H, W, C)"
-                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]), a flatten (Keras' order), Softmax and Concat over the last axis, and Transpose [0, 3, 1, 2] back");
+                        : $"{op.Where}: in a stack a channels-last value (the (1, H, W, C) input, or after Transpose [0, 2, 3, 1]) may only go through LayerNormalization over the last axis, MatMul by a stored weight, per-channel constants, element-wise ops, a global pool (ReduceMean or ReduceMax over axes [1, 2]), a flatten (Keras' order), Softmax and Concat over the last axis, Pad and Slice, and Transpose [0, 3, 1, 2] back");
                 if (inFlat && op is not (GroupNormOp or GroupNormalizationOp or BinaryOp or UnaryOp or ActivationOp or ClipOp))
                     throw new ConvGLException($"{op.Where}: in a stack a map flattened to (1, C, H*W) may only be transposed to tokens (Transpose [0, 2, 1]), group-normalised, scaled and shifted per channel, go through element-wise ops, or be reshaped back to (1, C, H, W)");
                 int[] reads = DataInputs(known, op).Select(v => index.TryGetValue(v, out int j) ? j
@@ -499,13 +499,13 @@ public static class OnnxStack
                         rs.ScalesInput.Length > 0 ? Sized(known, rs, rs.ScalesInput, "scales") : null,
                         rs.SizesInput.Length > 0 ? SizesOf(known, rs, ChannelsOf(reads[0])) : null)),
                     PadOp pad => new PadLayer(pad.Options(4, pad.AttributePads is null ? Sized(known, op, op.Inputs[1], "pads") : null,
-                        op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null)),
+                        op.Inputs.Count > 2 && op.Inputs[2].Length > 0 ? Constant(known, op, op.Inputs[2]) : null, inLast)),
                     FlattenOp f => f.Axis == 1 ? new FlattenLayer { ChannelsLast = inLast } : throw new ConvGLException($"{op.Where}: in a stack Flatten takes axis 1 (the image's values), got {f.Axis}"),
                     GemmOp g => Linear(known, g),
                     MatMulOp mm => Linear(known, mm, RankOf(reads[0])),
                     SplitOp sp => ChannelSlice(sp, shape => sp.Axes(shape, sp.Inputs.Count > 1 && sp.Inputs[1].Length > 0 ? Constant(known, sp, sp.Inputs[1]) : null),
                         ChannelsOf(reads[0]), RankOf(reads[0])),
-                    SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0])),
+                    SliceOp sl => Slice(known, sl, ChannelsOf(reads[0]), RankOf(reads[0]), inLast),
                     SqueezeOp { Unsqueeze: false } sq when RankOf(reads[0]) == 4 && SqueezesSpatial(known, sq) => new FlattenLayer(),
                     AttentionOp att => AttentionLayerOf(known, sizer, att, reads, reads.Select(ChannelsOf).ToArray(), reads.Select(RankOf).ToArray(),
                         op.Inputs.Take(3).Select(LayoutOf).ToArray()),
@@ -545,6 +545,7 @@ public static class OnnxStack
                     index[op.Output] = sliced;
                     outputOf[sliced] = op.Output;
                     channels[sliced] = both.OutputChannels(ChannelsOf(first.InputsOf(sliced)[0]), out _);
+                    if (inLast) channelsLast.Add(op.Output); // (Keras' Cropping2D then a channel pick, channels-last)
                     continue;
                 }
                 layer.Label = op.Node.Name.Length > 0 ? op.Node.Name : op.Output;
@@ -1048,9 +1049,11 @@ public static class OnnxStack
     /// <summary>A Slice of (N, C, H, W) that leaves N whole and takes a run of channels (step 1): a slice layer, with the
     /// rows and columns it takes as the node gives them (any start, end and step: YOLOv5's Focus x[..., ::2, ::2], a crop,
     /// a flip), so the layer fits every map size as the model does.</summary>
-    private static SliceLayer Slice(IReadOnlyDictionary<string, Tensor> known, SliceOp op, int channels, int rank)
+    private static SliceLayer Slice(IReadOnlyDictionary<string, Tensor> known, SliceOp op, int channels, int rank, bool channelsLast = false)
     {
         (long Start, long End, long Step)[] r = op.Ranges(rank, op.Inputs.Skip(1).Select(v => v.Length == 0 ? null : Constant(known, op, v)).ToArray());
+        // Of a channels-last (N, H, W, C) value (Keras' Cropping2D as tf2onnx may leave it): the same ranges read as (N, C, H, W).
+        if (channelsLast && rank == 4) r = [r[0], r[3], r[1], r[2]];
         Indexing.SliceAxis n = rank == 4 ? Indexing.ClampSlice(r[0].Start, r[0].End, r[0].Step, 1) : default,
             ch = rank == 4 ? Indexing.ClampSlice(r[1].Start, r[1].End, r[1].Step, channels) : default;
         if (rank != 4 || n is not { Start: 0, Count: 1 } || ch.Step != 1 || ch.Count == 0)

@@ -181,6 +181,52 @@ public class ChannelsLastInputTests
             Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model(-1, mixed: true), "seg.onnx")), "seg")).Message);
     }
 
+    /// <summary>Keras' ZeroPadding2D and Cropping2D where tf2onnx left them channels-last: a Pad of (N, H, W, C) with pads
+    /// on axes 1 and 2 (top 1, left 2, bottom 3, right 1) is a pad layer of those rows and columns, a Slice of rows (axis
+    /// 1, 1:-1) and one of channels (axis 3, 1:3) one slice layer; equal to ONNX Runtime's. A pad of the channels axis is
+    /// one error naming axes 0 and 3.</summary>
+    [Fact]
+    public void PadAndSliceOfAChannelsLastMap_AreOfItsRowsColumnsAndChannels()
+    {
+        byte[] Model(long[] pads)
+        {
+            var rng = new Random(6);
+            var g = new GraphProto { Name = "crop" };
+            g.Input.Add(ProtoBuilders.Value("x", 1, -1, -1, 3));
+            g.Input[^1].Type.TensorType.Shape.Dim[1] = new Dimension { DimParam = "H" };
+            g.Input[^1].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "W" };
+            g.Initializer.Add(ProtoBuilders.Int64Data("pads", pads));
+            g.Initializer.Add(ProtoBuilders.Int64Data("rows_start", 1));
+            g.Initializer.Add(ProtoBuilders.Int64Data("rows_end", -1));
+            g.Initializer.Add(ProtoBuilders.Int64Data("rows_axis", 1));
+            g.Initializer.Add(ProtoBuilders.Int64Data("ch_start", 1));
+            g.Initializer.Add(ProtoBuilders.Int64Data("ch_end", 3));
+            g.Initializer.Add(ProtoBuilders.Int64Data("ch_axis", 3));
+            g.Initializer.Add(ProtoBuilders.FloatData("w", ProtoBuilders.R(rng, 4 * 2 * 9), 4, 2, 3, 3));
+            ProtoBuilders.Node(g, "zero_padding", "Pad", ["x", "pads"], "padded");
+            ProtoBuilders.Node(g, "cropping", "Slice", ["padded", "rows_start", "rows_end", "rows_axis"], "cropped");
+            ProtoBuilders.Node(g, "two_channels", "Slice", ["cropped", "ch_start", "ch_end", "ch_axis"], "picked");
+            ProtoBuilders.Node(g, "to_nchw", "Transpose", ["picked"], "t", ProtoBuilders.Ints("perm", 0, 3, 1, 2));
+            ProtoBuilders.Node(g, "conv", "Conv", ["t", "w"], "y");
+            g.Output.Add(ProtoBuilders.Value("y"));
+            return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+        }
+        byte[] bytes = Model([0, 1, 2, 0, 0, 3, 1, 0]);
+        Stack stack = OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(bytes, "crop.onnx")), "crop");
+        // (The slice of rows and the slice of channels, the first read by the second only, are one slice layer.)
+        Assert.Equal(["pad", "slice", "conv"], stack.Layers.Select(l => l.Type));
+        Tensor x = Random(3, 7, 9, 8);
+        Dictionary<string, float[]> ort = RunOnnxRuntime(bytes, ChannelsLast(x), ["padded", "picked", "y"]);
+        StackResult r = StackRunner.Run(stack, x);
+        Assert.Equal([3, 11, 12], r.Outputs[0].Shape);
+        AssertClose(ort["padded"], ChannelsLast(r.Outputs[0]).Data, "the pad");
+        Assert.Equal([2, 9, 12], r.Outputs[1].Shape);
+        AssertClose(ort["picked"], ChannelsLast(r.Outputs[1]).Data, "the crop and the two channels");
+        AssertClose(ort["y"], r.Outputs[^1].Data, "the conv");
+        Assert.StartsWith("crop.onnx: node 'zero_padding' (Pad): pads [0, 1, 2, 1, 0, 3, 1, 0] pad the batch or the channels (axes 0 and 3) of a channels-last value",
+            Assert.Throws<ConvGLException>(() => OnnxStack.FromGraph(OnnxGraph.Build(OnnxReader.Parse(Model([0, 1, 2, 1, 0, 3, 1, 0]), "crop.onnx")), "crop")).Message);
+    }
+
     /// <summary>A fixed channels-last size, (1, 32, 48, 3), resizes pictures to 48x32 (width 48, height 32) as (1, 3, 32, 48)
     /// does; the description says the model's own shape.</summary>
     [Fact]
