@@ -6,6 +6,7 @@ using ConvGL.Core.Tests.Fuzz;
 using ConvGL.Core.Tests.Onnx;
 using ConvGL.Gpu.Onnx;
 using ConvGL.Gpu.Stacks;
+using ConvGL.Gpu.Tests.Stacks;
 
 namespace ConvGL.Gpu.Tests.Onnx;
 
@@ -53,8 +54,7 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
     [Fact]
     public void MutatedModels_RunAsGraphs_AgreeOpByOp()
     {
-        int count = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_COUNT"), out int n) && n > 0 ? n : 2000;
-        int seed = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_SEED"), out int s) ? s : 20261208;
+        int count = LayerParity.FuzzCount(2000), seed = LayerParity.FuzzSeed(20261208);
         int built = 0, compared = 0;
         var findings = new List<string>();
         for (int i = 0; i < count && findings.Count < 10; i++)
@@ -138,8 +138,7 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
     [Fact]
     public void MutatedModels_ThatTheCpuRuns_RunEqualOnTheGpu()
     {
-        int count = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_COUNT"), out int n) && n > 0 ? n : 3000;
-        int seed = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_SEED"), out int s) ? s : 20261207;
+        int count = LayerParity.FuzzCount(3000), seed = LayerParity.FuzzSeed(20261207);
         int imported = 0, compared = 0;
         var findings = new List<string>();
         var variants = new SortedSet<string>(StringComparer.Ordinal); // the programs the GPU ran, for the log
@@ -178,53 +177,7 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
                 compared++;
                 for (int l = 0; l < stack.Layers.Count; l++)
                     if (runner.Variant(l) is { } variant) variants.Add(variant.Split(':')[0]);
-                // Layer by layer on the GPU's own inputs (a rounding difference in one map must not be judged in the next: a
-                // relu turns a conv's 1e12 of 5.7e19 into a difference of 1e12 in a map of 0.87).
-                Tensor input = stack.PrepareInput(x);
-                for (int l = 0; l < stack.Layers.Count; l++)
-                {
-                    StackLayer layer = stack.Layers[l];
-                    Tensor[] ins = layer.InputsOf(l).Select(j => j < 0 ? input : gpu.Outputs[j]).ToArray();
-                    // Attention's float32 logits and LRN's float32 squares overflow past ~1.8e19 where the CPU's doubles do not
-                    // (README, "Known not to work yet"): not judged there.
-                    if (layer is AttentionLayer or LrnLayer && ins.Any(t => t.Data.Max(MathF.Abs) > 1e18f)) continue;
-                    // Through the FFT one NaN or infinity in a frame reaches every output of it (a transform sums every value),
-                    // where the direct sum keeps it to the taps that read it: not judged either.
-                    if (layer is ConvLayer && runner.Variant(l)?.StartsWith("fft", StringComparison.Ordinal) == true && ins.Any(t => t.Data.Any(v => !float.IsFinite(v)))) continue;
-                    Tensor want = ins.Length == 1 ? layer.Forward(ins[0]) : layer.Forward(ins), got = gpu.Outputs[l];
-                    if (!want.Shape.SequenceEqual(got.Shape))
-                    {
-                        findings.Add($"{where}: layer {l} ({layer.Type}) is {got.ShapeString} on the GPU, {want.ShapeString} on the CPU");
-                        break;
-                    }
-                    // A sum's rounding is bounded by the sum of |w x|: for a conv (any algorithm: the FFT's error spreads over the
-                    // frame) the largest output channel's sum of |w| (and |bias|) times the largest |input| (a mutated weight of
-                    // 5.7e34 on a tap that reads the zero border leaves the direct sum exact and the FFT's off by ~1e27).
-                    double scale = Math.Max(1e-3, want.Data.Max(v => Math.Abs((double)v)));
-                    if (layer is ConvLayer conv)
-                    {
-                        int cout = conv.Weight.Shape[0], per = conv.Weight.Length / cout;
-                        double sumW = Enumerable.Range(0, cout).Max(o => conv.Weight.Data.Skip(o * per).Take(per).Sum(v => Math.Abs((double)v)) + Math.Abs(conv.Bias?[o] ?? 0));
-                        scale = Math.Max(scale, sumW * ins[0].Data.Max(v => Math.Abs((double)v)));
-                    }
-                    // Attention's float32 logits q . k are off by up to ~1.2e-7 C |q| |k| (the CPU's are double), and the softmax
-                    // moves each output by about that times |v|.
-                    if (layer is AttentionLayer && ins.Length == 3)
-                    {
-                        double Max(Tensor t) => t.Data.Max(v => Math.Abs((double)v));
-                        scale = Math.Max(scale, 1e4 * 1.2e-7 * ins[0].C * Max(ins[0]) * Max(ins[1]) * Max(ins[2]));
-                    }
-                    // (The FFT's spectra of a kernel whose sum of |w x| passes ~1e30 overflow float: NaN there, not judged.)
-                    if (scale > 1e30 && runner.Variant(l)?.StartsWith("fft", StringComparison.Ordinal) == true) continue;
-                    int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(want.Data[k] == got.Data[k] || Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale) && !(float.IsNaN(want.Data[k]) && float.IsNaN(got.Data[k])), -1);
-                    if (e >= 0)
-                    {
-                        findings.Add($"{where}: layer {l} ({layer.Type}) value {e}: CPU {want.Data[e]}, GPU {got.Data[e]} (scale {scale:G3})" +
-                                     $"; reads {string.Join(", ", ins.Select(t => $"{t.ShapeString} (max |value| {t.Data.Max(MathF.Abs):G3})"))}" +
-                                     (layer is ConvLayer c ? $"; weight {c.Weight.ShapeString} (max |w| {c.Weight.Data.Max(MathF.Abs):G3}), {c.Options}, GPU {runner.Variant(l)}" : ""));
-                        break;
-                    }
-                }
+                if (LayerParity.FirstMismatch(stack, x, gpu, runner, skipFloat32Limits: true) is { } mismatch) findings.Add($"{where}: {mismatch}");
             }
             catch (ConvGLException ex)
             {

@@ -38,8 +38,7 @@ public sealed class FuzzedStacksGpuTests(GlFixture fixture, ITestOutputHelper lo
     [Fact]
     public void MutatedStackFiles_ThatTheCpuRuns_RunEqualOnTheGpu()
     {
-        int count = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_COUNT"), out int n) && n > 0 ? n : 2000;
-        int seed = int.TryParse(Environment.GetEnvironmentVariable("CONVGL_FUZZ_SEED"), out int s) ? s : 20261207;
+        int count = LayerParity.FuzzCount(2000), seed = LayerParity.FuzzSeed(20261207);
         string dir = Directory.CreateTempSubdirectory("convgl-stack-fuzz-").FullName;
         try
         {
@@ -82,32 +81,10 @@ public sealed class FuzzedStacksGpuTests(GlFixture fixture, ITestOutputHelper lo
                     using var runner = new GpuStackRunner(fixture.Context, stack, h, w, algorithm: i / 5 % 2 == 0 ? ConvAlgorithm.Direct : ConvAlgorithm.Auto);
                     StackResult gpu = runner.Run(x);
                     compared++;
-                    Tensor input = stack.PrepareInput(x);
-                    for (int l = 0; l < stack.Layers.Count; l++)
+                    if (LayerParity.FirstMismatch(stack, x, gpu, runner, skipFloat32Limits: false) is { } mismatch)
                     {
-                        StackLayer layer = stack.Layers[l];
-                        Tensor[] ins = layer.InputsOf(l).Select(j => j < 0 ? input : gpu.Outputs[j]).ToArray();
-                        Tensor want = ins.Length == 1 ? layer.Forward(ins[0]) : layer.Forward(ins), got = gpu.Outputs[l];
-                        if (!want.Shape.SequenceEqual(got.Shape))
-                        {
-                            findings.Add($"{where}: layer {l} ({layer.Type}) is {got.ShapeString} on the GPU, {want.ShapeString} on the CPU");
-                            break;
-                        }
-                        double scale = Math.Max(1e-3, want.Data.Max(v => Math.Abs((double)v)));
-                        if (layer is ConvLayer conv)
-                        {
-                            int cout = conv.Weight.Shape[0], per = conv.Weight.Length / cout;
-                            double sumW = Enumerable.Range(0, cout).Max(o => conv.Weight.Data.Skip(o * per).Take(per).Sum(v => Math.Abs((double)v)) + Math.Abs(conv.Bias?[o] ?? 0));
-                            scale = Math.Max(scale, sumW * ins[0].Data.Max(v => Math.Abs((double)v)));
-                        }
-                        int e = Enumerable.Range(0, want.Length).FirstOrDefault(k => !(want.Data[k] == got.Data[k] || Math.Abs(want.Data[k] - (double)got.Data[k]) <= 1e-4 * scale) && !(float.IsNaN(want.Data[k]) && float.IsNaN(got.Data[k])), -1);
-                        if (e >= 0)
-                        {
-                            findings.Add($"{where}: layer {l} ({layer.Type}) value {e} of {want.ShapeString}: CPU {want.Data[e]}, GPU {got.Data[e]} (scale {scale:G3}); reads " +
-                                         string.Join(", ", ins.Select(t => t.ShapeString)) + (layer is ConvLayer c ? $"; weight {c.Weight.ShapeString}, {c.Options}, GPU {runner.Variant(l)}" : "") +
-                                         $"\n    {Encoding.UTF8.GetString(bytes).ReplaceLineEndings(" ")[..Math.Min(600, bytes.Length)]}");
-                            break;
-                        }
+                        string text = Encoding.UTF8.GetString(bytes).ReplaceLineEndings(" ");
+                        findings.Add($"{where}: {mismatch}\n    {text[..Math.Min(600, text.Length)]}");
                     }
                 }
                 catch (ConvGLException ex)
