@@ -74,9 +74,8 @@ internal static partial class FeaturesCommand
         // An array is not resized (without --size): one error naming it, its shape and the nearest sizes that work, from
         // its header, before its data is read (a (1, 30000, 30000) array took 9 s and 3.5 GB to be refused). Other ranks
         // are LoadInput's error.
-        if (isArray && size is null && Npy.ReadShape(inputPath) is { } shape && (shape.Length is 2 or 3 || ModelTensor(shape, stack, model) is not null))
+        if (isArray && size is null && Npy.ReadShape(inputPath) is { } shape && ArrayChw(shape, stack) is { } chw)
         {
-            int[] chw = shape.Length == 3 ? shape : shape.Length == 2 ? [1, shape[0], shape[1]] : ModelTensor(shape, stack, model)!;
             // The channels first: a (1, 227, 320) array into ResNet18 was told its size, then, cropped, its channels.
             if (model && chw[0] != stack.InputChannels) throw WrongChannels(inputPath, chw[0], stack);
             StackInputSizes.CheckArray(stack, inputPath, chw, chw[1], chw[2], model ? null : e => $"e.g. --size {e.W}x{e.H}, or crop the array");
@@ -207,8 +206,7 @@ internal static partial class FeaturesCommand
             return ImageIO.Load(path, stack.Input == StackInput.Gray ? ImageChannels.Gray : ImageChannels.Rgb);
         Tensor t = Npy.Read(path);
         Npy.RequireFinite(t, "features", path);
-        bool model = stack.FromOnnx;
-        if (ModelTensor(t.Shape, stack, model) is { } chw)
+        if (ModelTensor(t.Shape, stack) is { } chw)
             return stack.ChannelsLastInput ? Indexing.Transpose(t.Reshape(t.Shape[1..]), [2, 0, 1]) : t.Reshape(chw);
         Npy.RequireChannelsFirst(t, "features", path);
         return t.Rank switch
@@ -216,15 +214,24 @@ internal static partial class FeaturesCommand
             3 => t,
             2 => t.Reshape(1, t.Shape[0], t.Shape[1]),
             _ => throw new ConvGLException($"{path}: a .npy input must be (C, H, W) or (H, W)" +
-                                           (model ? $", or the model's own input tensor, {(stack.ChannelsLastInput ? "(1, H, W, C)" : "(1, C, H, W)")}" : "") + $"; got {t.ShapeString}"),
+                                           (stack.FromOnnx ? $", or the model's own input tensor, {(stack.ChannelsLastInput ? "(1, H, W, C)" : "(1, C, H, W)")}" : "") + $"; got {t.ShapeString}"),
         };
     }
 
     /// <summary>An array of rank 4 and batch 1 given to an ONNX model is the model's own input tensor, as ONNX Runtime takes
     /// it: (1, C, H, W), or (1, H, W, C) for a model that takes its input channels-last (a Keras export). Its (C, H, W), or null
     /// for any other array or stack.</summary>
-    private static int[]? ModelTensor(int[] shape, Stack stack, bool model) =>
-        model && shape is [1, var a, var b, var c] ? stack.ChannelsLastInput ? [c, a, b] : [a, b, c] : null;
+    private static int[]? ModelTensor(int[] shape, Stack stack) =>
+        stack.FromOnnx && shape is [1, var a, var b, var c] ? stack.ChannelsLastInput ? [c, a, b] : [a, b, c] : null;
+
+    /// <summary>The (C, H, W) an array of this shape is read as: (C, H, W) itself, (H, W) one channel, or a model's own input
+    /// tensor (<see cref="ModelTensor"/>); null for any other shape (LoadInput's error).</summary>
+    private static int[]? ArrayChw(int[] shape, Stack stack) => shape.Length switch
+    {
+        3 => shape,
+        2 => [1, shape[0], shape[1]],
+        _ => ModelTensor(shape, stack),
+    };
 
     /// <summary>Bilinear resampling with half-pixel centres: output pixel (y, x) samples the input at
     /// ((y + 0.5) * H_in / H_out - 0.5, ...), clamped to the edge (OpenCV INTER_LINEAR, PyTorch align_corners=False).</summary>
