@@ -30,8 +30,9 @@ internal sealed class PlaneStats(GlContext context) : IDisposable
     {
         GL gl = context.Gl;
         int planes = input.Length / plane, chunks = (plane + LaneChunk - 1) / LaneChunk;
-        // The combining pass walks a plane's chunks twice (mean, then the spread around it).
-        long loops = 2L * chunks + (mode == 2 ? perGroup : 0);
+        // The combining pass walks a plane's chunks twice for the mean (counted as before), three times for a norm (the mean,
+        // the unit the spread is summed in, then the spread around the mean).
+        long loops = (mode == 0 ? 2L : 3L) * chunks + (mode == 2 ? perGroup : 0);
         if (ComputeOp.PastLoopLimit(context, loops)) throw ComputeOp.LoopLimitError(context, "plane statistics", loops, $"planes of {plane:N0} values");
         _stats ??= new GlBuffer(context, "plane statistics");
         _stats.Reserve(4 * planes * chunks); // (mean, M2 / 4^e, e, 0) per chunk
