@@ -21,7 +21,7 @@ public enum BenchDevice { Both, Cpu, Gpu }
 /// <param name="WarmGpuClocks">the 250 ms of back-to-back runs before each GPU row's timed reps: null (the default) on a
 /// real GPU only; true also on a software rasteriser (tests run the GPU machine's code path in CI)</param>
 public sealed record BenchSettings(bool Quick = false, int Reps = 10, double? Budget = null, BenchDevice Device = BenchDevice.Both,
-    string? Cases = null, string? Out = null, bool? WarmGpuClocks = null)
+    string? Cases = null, string? Out = null, bool? WarmGpuClocks = null, string? AbShaders = null)
 {
     public double BudgetSeconds => Budget ?? (Quick ? 0.4 : 3.0);
 }
@@ -107,6 +107,15 @@ public static class BenchHarness
                 throw new ConvGLException($"bench: --out: {e.Message} (nothing was timed)", e);
             }
         }
+        string? ab = settings.AbShaders;
+        if (ab is not null)
+        {
+            if (settings.Device == BenchDevice.Cpu) throw new ConvGLException("bench: --ab-shaders times GPU rows: it does not go with --device cpu");
+            if (!Directory.Exists(ab)) throw new ConvGLException($"bench: --ab-shaders '{ab}' is not a folder (give a copy of shaders/ with the other variant's files)");
+            if (Directory.GetFiles(ab, "*.comp").Length == 0)
+                throw new ConvGLException($"bench: --ab-shaders '{ab}' holds no .comp files (give a copy of shaders/, e.g. cp -r shaders /tmp/shaders-b, then edit it)");
+            ab = Path.GetFullPath(ab);
+        }
         IReadOnlyList<BenchCase> cases = BenchCases.Select(BenchCases.All(settings.Quick), settings.Cases);
         // A selection with nothing to time on --device gpu (CPU-only cases) printed an empty table and exited 0.
         if (settings.Device == BenchDevice.Gpu && cases.All(c => c.Gpu is null))
@@ -139,7 +148,7 @@ public static class BenchHarness
         try
         {
             return RunCases(cases, settings.Quick, settings.Reps, budget, device, gl, gpuMissing, outPath, csv, progress, output, error,
-                settings.WarmGpuClocks ?? gl is { IsSoftware: false });
+                settings.WarmGpuClocks ?? gl is { IsSoftware: false }, ab);
         }
         finally
         {
@@ -160,7 +169,7 @@ public static class BenchHarness
 
     private static int RunCases(IReadOnlyList<BenchCase> cases, bool quick, int reps, double budget, BenchDevice device,
         GlContext? gl, string? gpuMissing, string? outPath, bool csv, IBenchProgress progress, TextWriter output, TextWriter error,
-        bool warmClocks)
+        bool warmClocks, string? ab)
     {
         var machine = BenchMachine.Describe(gl, gpuMissing);
         var header = new StringBuilder();
@@ -168,13 +177,15 @@ public static class BenchHarness
         header.AppendLine();
         foreach (string line in machine.Lines) header.AppendLine($"- {line}");
         header.AppendLine($"- settings: up to {reps} timed reps per row, budget {budget.ToString("0.###", CultureInfo.InvariantCulture)} s per row, device {device.ToString().ToLowerInvariant()}" +
-            (quick ? "; --quick: small sizes (the HxW column), the case names keep the full run's (conv3-16to16-1080 runs at 36x64)" : ""));
+            (quick ? "; --quick: small sizes (the HxW column), the case names keep the full run's (conv3-16to16-1080 runs at 36x64)" : "") +
+            (ab is not null ? $"; --ab-shaders: each GPU row also built from {ab} (row gpu-b), timed in turn with it, rep by rep" : ""));
         header.AppendLine();
         header.AppendLine(BenchReport.MarkdownHeader);
         output.Write(header.ToString());
 
         var rows = new List<BenchRow>();
         var breakdowns = new List<string>();
+        using ShaderLibrary? other = ab is not null && gl is not null ? gl.CreateShaderLibrary(ab) : null;
         bool failed = false;
         for (int ci = 0; ci < cases.Count; ci++)
         {
@@ -186,7 +197,7 @@ public static class BenchHarness
             // ConvGL's GPU row and the peer are prepared (warmed up, checked) first, then timed rep by rep in turn, so
             // both see the same minutes of a shared machine's load and the ratio column compares like with like.
             var timed = new List<TimedRow>();
-            BenchRow? gpuRow = null;
+            BenchRow? gpuRow = null, gpuB = null;
             if (device != BenchDevice.Cpu && c.Gpu is not null)
             {
                 if (gl is null)
@@ -199,6 +210,11 @@ public static class BenchHarness
                     {
                         TimedRow? t = PrepareGpu(c, input, gl, budget, warmClocks, error, out gpuRow);
                         if (t is not null) timed.Add(t);
+                        if (t is not null && other is not null)
+                        {
+                            TimedRow? b = PrepareGpu(c, input, gl, budget, warmClocks, error, out gpuB, other);
+                            if (b is not null) timed.Add(b);
+                        }
                     }
                     catch (GpuException e)
                     {
@@ -206,7 +222,8 @@ public static class BenchHarness
                         string first = e.Message.Split('\n')[0];
                         progress.Interrupt();
                         error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
-                        gpuRow = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
+                        if (gpuRow is null) gpuRow = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
+                        else gpuB = BenchRow.Skipped(c, GpuRow.BDevice, $"FAILED: {first}") with { Failed = true };
                     }
                 }
             }
@@ -220,26 +237,34 @@ public static class BenchHarness
             // off by 50% on its middle third of rows, and an FFT wrong on half its tiles, were timed and "verified"). Two
             // implementations checked on the corners must also agree on every value: the peer's whole output is there.
             // The GPU row lets go of its copy either way: a full map (132 MB for conv3-16to16-1080) is not held through the reps.
-            if (c.Verify is null && timed.OfType<GpuRow>().FirstOrDefault() is { } g && g.TakeChecked() is { } mine && timed.OfType<PeerRow>().FirstOrDefault() is { } p)
+            foreach (GpuRow g in timed.OfType<GpuRow>().ToList())
             {
-                Verification whole = BenchVerify.Agree(mine, p.Output, p.Device);
-                if (whole.Ok) g.AlsoVerified(whole.Message);
-                else
+                if (c.Verify is null && g.TakeChecked() is { } mine && timed.OfType<PeerRow>().FirstOrDefault() is { } p)
                 {
-                    progress.Interrupt();
-                    error.WriteLine($"MISMATCH {c.Name} gpu: {whole.Message}");
-                    gpuRow = BenchRow.Skipped(c, "gpu", $"MISMATCH: {whole.Message}") with { Failed = true };
-                    timed.Remove(g);
-                    g.Dispose();
+                    Verification whole = BenchVerify.Agree(mine, p.Output, p.Device);
+                    if (whole.Ok) g.AlsoVerified(whole.Message);
+                    else
+                    {
+                        progress.Interrupt();
+                        error.WriteLine($"MISMATCH {c.Name} {g.Device}: {whole.Message}");
+                        BenchRow failedRow = BenchRow.Skipped(c, g.Device, $"MISMATCH: {whole.Message}") with { Failed = true };
+                        if (g.IsB) gpuB = failedRow;
+                        else gpuRow = failedRow;
+                        timed.Remove(g);
+                        g.Dispose();
+                    }
                 }
             }
             try
             {
                 List<double>[] times = Alternate(timed.Select(t => (Func<double>)t.Once).ToArray(), reps, budget * 1000);
+                int a = timed.FindIndex(t => t is GpuRow { IsB: false });
                 for (int i = 0; i < timed.Count; i++)
                 {
                     BenchRow row = timed[i].Row(times[i], reps);
                     if (timed[i].IsPeer) peer = row;
+                    else if (timed[i] is GpuRow { IsB: true })
+                        gpuB = a < 0 ? row : row with { Note = row.Note + "; " + AgainstA(times[i], times[a]) };
                     else gpuRow = row;
                 }
             }
@@ -260,6 +285,7 @@ public static class BenchHarness
                 caseRows.Add(gpuRow);
                 if (gl is not null && gpuRow.HasTime && c.GpuBreakdown is not null) breakdowns.AddRange(c.GpuBreakdown(gl, input));
             }
+            if (gpuB is not null) caseRows.Add(gpuB);
             progress.Interrupt();
             foreach (BenchRow row in caseRows)
             {
@@ -338,6 +364,18 @@ public static class BenchHarness
                 used[i] += ms;
             }
         return times;
+    }
+
+    /// <summary>The B row's reps over the A row's, pair by pair (rep k of each was timed back to back): the median, the
+    /// minimum and the maximum of the ratios. A drift of the machine's speed moves both reps of a pair, so the ratio holds
+    /// where the two medians taken minutes apart would not.</summary>
+    internal static string AgainstA(IReadOnlyList<double> b, IReadOnlyList<double> a)
+    {
+        int n = Math.Min(a.Count, b.Count);
+        if (n == 0) return "no reps to compare with the gpu row";
+        var ratios = new List<double>(n);
+        for (int i = 0; i < n; i++) ratios.Add(b[i] / a[i]);
+        return $"rep by rep against the gpu row: median {BenchRow.Median(ratios):0.000}x (min {ratios.Min():0.000}x, max {ratios.Max():0.000}x, {n} pairs)";
     }
 
     /// <summary>A row prepared for timing (its objects made, warmed up and checked): <see cref="Once"/> is one timed call,
@@ -433,16 +471,16 @@ public static class BenchHarness
     /// (the first compiles the shader), then the check against the reference. Null with <paramref name="row"/> set on a
     /// mismatch.</summary>
     private static TimedRow? PrepareGpu(BenchCase c, Tensor input, GlContext context, double budget, bool warmClocks, TextWriter error,
-        out BenchRow? row)
+        out BenchRow? row, ShaderLibrary? other = null)
     {
         row = null;
-        var gpu = new GpuRow(c, input, context);
+        var gpu = new GpuRow(c, input, context, other);
         try
         {
             Verification v = gpu.WarmUpAndCheck(input, budget, warmClocks);
             if (v.Ok) return gpu;
-            error.WriteLine($"MISMATCH {c.Name} gpu: {v.Message}");
-            row = BenchRow.Skipped(c, "gpu", $"MISMATCH: {v.Message}") with { Failed = true };
+            error.WriteLine($"MISMATCH {c.Name} {gpu.Device}: {v.Message}");
+            row = BenchRow.Skipped(c, gpu.Device, $"MISMATCH: {v.Message}") with { Failed = true };
         }
         catch
         {
@@ -463,19 +501,31 @@ public static class BenchHarness
         private readonly List<double> _walls = [];
         private string _verified = "";
         private bool _warmedClocks;
+        // The --ab-shaders library this row's programs come from (row gpu-b), else null (the context's own).
+        private readonly ShaderLibrary? _shaders;
+
+        /// <summary>The device column of a row built from the --ab-shaders folder.</summary>
+        public const string BDevice = "gpu-b";
+
+        public bool IsB => _shaders is not null;
+
+        public string Device => IsB ? BDevice : "gpu";
+
+        // Every call that may build or look up a program runs with this row's library serving the context.
+        private IDisposable? Serve() => _shaders is null ? null : _context.UseShaders(_shaders);
 
         /// <summary>Back-to-back runs before a real GPU's timed reps (<see cref="WarmClocks"/>), in ms of wall time.</summary>
         private const double ClockWarmMs = 250;
         private const int MaxClockWarmRuns = 20000;
 
-        public GpuRow(BenchCase c, Tensor input, GlContext context)
+        public GpuRow(BenchCase c, Tensor input, GlContext context, ShaderLibrary? shaders = null)
         {
-            (_case, _context) = (c, context);
+            (_case, _context, _shaders) = (c, context, shaders);
             _in = GpuTensor.From(context, input, $"bench {c.Name} input");
             _out = new GpuTensor(context, label: $"bench {c.Name} output");
             try
             {
-                _op = c.Gpu!(context);
+                using (Serve()) _op = c.Gpu!(context);
                 // One span at a time, each waited for: every rep measured (a frame loop's ring would skip spans in flight).
                 _timer = context.IsSoftware ? null : new GpuTimer(context, ring: 1, label: $"bench {c.Name}");
             }
@@ -509,6 +559,7 @@ public static class BenchHarness
         /// a broken kernel can be very fast.</summary>
         public Verification WarmUpAndCheck(Tensor input, double budget, bool warmClocks)
         {
+            using IDisposable? serving = Serve();
             GL gl = _context.Gl;
             long warmStart = Stopwatch.GetTimestamp();
             _op.Run(_in, _out);
@@ -546,6 +597,7 @@ public static class BenchHarness
 
         public override double Once()
         {
+            using IDisposable? serving = Serve();
             long start = Stopwatch.GetTimestamp();
             _timer?.Begin();
             _op.Run(_in, _out);
@@ -560,14 +612,16 @@ public static class BenchHarness
         public override BenchRow Row(IReadOnlyList<double> times, int reps)
         {
             string note = $"{_case.GpuAlgo}: {_op.Variant}; {_verified}" + (_warmedClocks ? $"; after {ClockWarmMs:0} ms of back-to-back runs (clocks up)" : "");
-            if (_timer is null || _walls.Count == 0) return BenchRow.Timed(_case, "gpu", times, reps, "wall+glFinish", note);
+            if (IsB) note = $"built from {_shaders!.Root}; " + note;
+            if (_timer is null || _walls.Count == 0) return BenchRow.Timed(_case, Device, times, reps, "wall+glFinish", note);
             double wall = BenchRow.Median(_walls);
             note += $"; wall+glFinish median {BenchReport.Ms(wall)} ms (the ratio to the peer's wall clock uses it)";
-            return BenchRow.Timed(_case, "gpu", times, reps, "GL_TIME_ELAPSED", note) with { WallMedianMs = wall };
+            return BenchRow.Timed(_case, Device, times, reps, "GL_TIME_ELAPSED", note) with { WallMedianMs = wall };
         }
 
         public override void Dispose()
         {
+            using IDisposable? serving = Serve();
             _timer?.Dispose();
             _op.Dispose();
             _out.Dispose();

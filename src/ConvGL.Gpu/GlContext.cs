@@ -385,6 +385,36 @@ public sealed class GlContext : IDisposable
     /// <summary>The shader library serving this context (shaders/ found at run time; see <see cref="ShaderLibrary"/>).</summary>
     public ShaderLibrary Shaders => _shaders ??= new ShaderLibrary(this, ShaderLibrary.FindRoot());
 
+    /// <summary>A second shader library over another shaders/ folder (<paramref name="root"/>), for <see cref="UseShaders"/>:
+    /// the bench's same-process A/B (<c>convgl bench --ab-shaders DIR</c>). The caller disposes it, after the programs
+    /// built from it are done with.</summary>
+    public ShaderLibrary CreateShaderLibrary(string root)
+    {
+        if (!Directory.Exists(root)) throw new GpuException($"shader folder {root} is not a folder");
+        return new ShaderLibrary(this, root);
+    }
+
+    /// <summary>Serves programs from <paramref name="library"/> (one made by <see cref="CreateShaderLibrary"/>) until the
+    /// returned scope is disposed, when the library before it serves again. Programs already built keep their own text.</summary>
+    public IDisposable UseShaders(ShaderLibrary library)
+    {
+        ShaderLibrary before = Shaders;
+        _shaders = library;
+        return new ShaderScope(this, before);
+    }
+
+    private sealed class ShaderScope(GlContext context, ShaderLibrary before) : IDisposable
+    {
+        private bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            context._shaders = before;
+        }
+    }
+
     internal void ObjectCreated(ObjectIdentifier kind, uint handle, string label)
     {
         Interlocked.Increment(ref _liveObjects);

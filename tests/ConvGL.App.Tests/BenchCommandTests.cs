@@ -222,6 +222,39 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("all 2073600 values equal to opencv's", ok.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary><c>--ab-shaders DIR</c>: every GPU row also built from a second copy of shaders/ (row gpu-b) and timed in
+    /// turn with the tree's, with the ratio pair by pair; the copy's output is checked like the tree's (a copy wrong away
+    /// from the corners is its row's MISMATCH, exit 1), and a folder without shaders is refused before timing.</summary>
+    [Fact]
+    public void Bench_AbShaders_TimesTheCopyInTurnAndChecksItsOutput()
+    {
+        string same = P("same");
+        CopyTree(ShaderLibraryRoot(), same);
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--reps", "3", "--device", "gpu", "--ab-shaders", same);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("| gauss5-2d | ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" | gpu | 3 | ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" | gpu-b | 3 | ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"built from {Path.GetFullPath(same)}; ", r.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"rep by rep against the gpu row: median \d\.\d{3}x \(min \d\.\d{3}x, max \d+\.\d{3}x, 3 pairs\)", r.Stdout);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(r.Stdout, "all 57600 values equal to opencv's").Count);
+
+        const string act = "for (int k = 0; k < OY * OX; k++) acc[k] = fused_act(acc[k]);";
+        string wrong = ShadersWith("conv2d_depthwise.comp", act,
+            act + "\n    if (out_pos.y > u_out_size.y / 3 && out_pos.y < 2 * u_out_size.y / 3) for (int k = 0; k < OY * OX; k++) acc[k] *= 1.5;");
+        ApplyProcess.Result bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--device", "gpu", "--ab-shaders", wrong);
+        Assert.True(bad.ExitCode == 1, bad.ToString());
+        Assert.Contains("MISMATCH gauss5-2d gpu-b: output (c=0, y=", bad.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("MISMATCH gauss5-2d gpu:", bad.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" | gpu | 1 | ", bad.Stdout, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(P("empty"));
+        ApplyProcess.Result none = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--ab-shaders", "empty");
+        Assert.True(none.ExitCode == 2, none.ToString());
+        Assert.StartsWith("convgl: bench: --ab-shaders 'empty' holds no .comp files", none.Stderr);
+        Assert.DoesNotContain("| gauss5-2d |", none.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>A review: an --out that is a folder was refused only after the whole run; it is refused first.</summary>
     [Fact]
     public void Bench_AnOutThatIsAFolder_IsRefusedBeforeTiming()

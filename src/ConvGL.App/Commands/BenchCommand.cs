@@ -29,6 +29,9 @@ internal static class BenchCommand
     private static readonly Option<string?> Out = Opt.Text("--out",
         "also write the results, atomically: .md (the same table) or .csv (one row per line, with the machine in every row)", "FILE.md|FILE.csv");
     private static readonly Option<bool> List = Opt.Flag("--list", "print the case names and exit");
+    private static readonly Option<string?> AbShaders = Opt.Text("--ab-shaders",
+        "also time every GPU row with its programs built from this copy of shaders/ (row gpu-b), rep by rep in turn with the " +
+        "row from the tree's shaders: a shader change measured in one process, with the ratio pair by pair", "DIR");
 
     public static Command Create() => CliRoot.Define("bench",
         "Times the CPU reference ops and the GPU compute shaders on a fixed set of cases, with OpenCV or ONNX Runtime as " +
@@ -46,7 +49,8 @@ internal static class BenchCommand
             BenchHarness.List(quick, Console.Out);
             return 0;
         }
-        var settings = new BenchSettings(quick, args.GetValue(Reps), args.GetValue(Budget), args.GetValue(DeviceOption), args.GetValue(Case), args.GetValue(Out));
+        var settings = new BenchSettings(quick, args.GetValue(Reps), args.GetValue(Budget), args.GetValue(DeviceOption), args.GetValue(Case), args.GetValue(Out),
+            AbShaders: args.GetValue(AbShaders));
         using var progress = new Progress("convgl bench");
         return BenchHarness.Run(settings, new ProgressOnStderr(progress));
     }
