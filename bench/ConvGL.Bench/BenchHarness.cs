@@ -21,7 +21,8 @@ public enum BenchDevice { Both, Cpu, Gpu }
 /// <param name="WarmGpuClocks">the 250 ms of back-to-back runs before each GPU row's timed reps: null (the default) on a
 /// real GPU only; true also on a software rasteriser (tests run the GPU machine's code path in CI)</param>
 public sealed record BenchSettings(bool Quick = false, int Reps = 10, double? Budget = null, BenchDevice Device = BenchDevice.Both,
-    string? Cases = null, string? Out = null, bool? WarmGpuClocks = null, string? AbShaders = null)
+    string? Cases = null, string? Out = null, bool? WarmGpuClocks = null, string? AbShaders = null,
+    string? AbEnv = null)
 {
     public double BudgetSeconds => Budget ?? (Quick ? 0.4 : 3.0);
 }
@@ -116,6 +117,14 @@ public static class BenchHarness
                 throw new ConvGLException($"bench: --ab-shaders '{ab}' holds no .comp files (give a copy of shaders/, e.g. cp -r shaders /tmp/shaders-b, then edit it)");
             ab = Path.GetFullPath(ab);
         }
+        (string Name, string Value)? abEnv = null;
+        if (settings.AbEnv is { } assignment)
+        {
+            if (settings.Device == BenchDevice.Cpu) throw new ConvGLException("bench: --ab-env times GPU rows: it does not go with --device cpu");
+            int eq = assignment.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) throw new ConvGLException($"bench: --ab-env '{assignment}' must be NAME=VALUE (an environment variable set while the gpu-b row is made and run)");
+            abEnv = (assignment[..eq], assignment[(eq + 1)..]);
+        }
         IReadOnlyList<BenchCase> cases = BenchCases.Select(BenchCases.All(settings.Quick), settings.Cases);
         // A selection with nothing to time on --device gpu (CPU-only cases) printed an empty table and exited 0.
         if (settings.Device == BenchDevice.Gpu && cases.All(c => c.Gpu is null))
@@ -148,7 +157,7 @@ public static class BenchHarness
         try
         {
             return RunCases(cases, settings.Quick, settings.Reps, budget, device, gl, gpuMissing, outPath, csv, progress, output, error,
-                settings.WarmGpuClocks ?? gl is { IsSoftware: false }, ab);
+                settings.WarmGpuClocks ?? gl is { IsSoftware: false }, ab, abEnv);
         }
         finally
         {
@@ -169,7 +178,7 @@ public static class BenchHarness
 
     private static int RunCases(IReadOnlyList<BenchCase> cases, bool quick, int reps, double budget, BenchDevice device,
         GlContext? gl, string? gpuMissing, string? outPath, bool csv, IBenchProgress progress, TextWriter output, TextWriter error,
-        bool warmClocks, string? ab)
+        bool warmClocks, string? ab, (string Name, string Value)? abEnv)
     {
         var machine = BenchMachine.Describe(gl, gpuMissing);
         var header = new StringBuilder();
@@ -178,7 +187,8 @@ public static class BenchHarness
         foreach (string line in machine.Lines) header.AppendLine($"- {line}");
         header.AppendLine($"- settings: up to {reps} timed reps per row, budget {budget.ToString("0.###", CultureInfo.InvariantCulture)} s per row, device {device.ToString().ToLowerInvariant()}" +
             (quick ? "; --quick: small sizes (the HxW column), the case names keep the full run's (conv3-16to16-1080 runs at 36x64)" : "") +
-            (ab is not null ? $"; --ab-shaders: each GPU row also built from {ab} (row gpu-b), timed in turn with it, rep by rep" : ""));
+            (ab is not null ? $"; --ab-shaders: each GPU row also built from {ab} (row gpu-b), timed in turn with it, rep by rep" : "") +
+            (abEnv is { } v ? $"; --ab-env: each GPU row also built and run with {v.Name}={v.Value} (row gpu-b), timed in turn with it, rep by rep" : ""));
         header.AppendLine();
         header.AppendLine(BenchReport.MarkdownHeader);
         output.Write(header.ToString());
@@ -210,9 +220,9 @@ public static class BenchHarness
                     {
                         TimedRow? t = PrepareGpu(c, input, gl, budget, warmClocks, error, out gpuRow);
                         if (t is not null) timed.Add(t);
-                        if (t is not null && other is not null)
+                        if (t is not null && (other is not null || abEnv is not null))
                         {
-                            TimedRow? b = PrepareGpu(c, input, gl, budget, warmClocks, error, out gpuB, other);
+                            TimedRow? b = PrepareGpu(c, input, gl, budget, warmClocks, error, out gpuB, new BVariant(other, abEnv));
                             if (b is not null) timed.Add(b);
                         }
                     }
@@ -471,10 +481,10 @@ public static class BenchHarness
     /// (the first compiles the shader), then the check against the reference. Null with <paramref name="row"/> set on a
     /// mismatch.</summary>
     private static TimedRow? PrepareGpu(BenchCase c, Tensor input, GlContext context, double budget, bool warmClocks, TextWriter error,
-        out BenchRow? row, ShaderLibrary? other = null)
+        out BenchRow? row, BVariant? b = null)
     {
         row = null;
-        var gpu = new GpuRow(c, input, context, other);
+        var gpu = new GpuRow(c, input, context, b);
         try
         {
             Verification v = gpu.WarmUpAndCheck(input, budget, warmClocks);
@@ -491,6 +501,17 @@ public static class BenchHarness
         return null;
     }
 
+    /// <summary>What the gpu-b row changes: the shader library serving the context, an environment variable (a switch a
+    /// plan reads when it is made), or both.</summary>
+    private sealed record BVariant(ShaderLibrary? Shaders, (string Name, string Value)? Env)
+    {
+        public string Describe() => string.Join(", ", new[]
+        {
+            Shaders is null ? null : $"built from {Shaders.Root}",
+            Env is { } e ? $"with {e.Name}={e.Value}" : null,
+        }.Where(x => x is not null));
+    }
+
     private sealed class GpuRow : TimedRow
     {
         private readonly BenchCase _case;
@@ -501,26 +522,48 @@ public static class BenchHarness
         private readonly List<double> _walls = [];
         private string _verified = "";
         private bool _warmedClocks;
-        // The --ab-shaders library this row's programs come from (row gpu-b), else null (the context's own).
-        private readonly ShaderLibrary? _shaders;
+        // The --ab-shaders library and --ab-env variable this row's programs and plans are made with (row gpu-b), else null.
+        private readonly BVariant? _b;
 
         /// <summary>The device column of a row built from the --ab-shaders folder.</summary>
         public const string BDevice = "gpu-b";
 
-        public bool IsB => _shaders is not null;
+        public bool IsB => _b is not null;
 
         public string Device => IsB ? BDevice : "gpu";
 
         // Every call that may build or look up a program runs with this row's library serving the context.
-        private IDisposable? Serve() => _shaders is null ? null : _context.UseShaders(_shaders);
+        private IDisposable? Serve() => _b is null ? null : new Served(_context, _b);
+
+        private sealed class Served : IDisposable
+        {
+            private readonly IDisposable? _shaders;
+            private readonly (string Name, string? Before)? _env;
+
+            public Served(GlContext context, BVariant b)
+            {
+                if (b.Env is { } e)
+                {
+                    _env = (e.Name, Environment.GetEnvironmentVariable(e.Name));
+                    Environment.SetEnvironmentVariable(e.Name, e.Value);
+                }
+                _shaders = b.Shaders is null ? null : context.UseShaders(b.Shaders);
+            }
+
+            public void Dispose()
+            {
+                _shaders?.Dispose();
+                if (_env is { } e) Environment.SetEnvironmentVariable(e.Name, e.Before);
+            }
+        }
 
         /// <summary>Back-to-back runs before a real GPU's timed reps (<see cref="WarmClocks"/>), in ms of wall time.</summary>
         private const double ClockWarmMs = 250;
         private const int MaxClockWarmRuns = 20000;
 
-        public GpuRow(BenchCase c, Tensor input, GlContext context, ShaderLibrary? shaders = null)
+        public GpuRow(BenchCase c, Tensor input, GlContext context, BVariant? b = null)
         {
-            (_case, _context, _shaders) = (c, context, shaders);
+            (_case, _context, _b) = (c, context, b);
             _in = GpuTensor.From(context, input, $"bench {c.Name} input");
             _out = new GpuTensor(context, label: $"bench {c.Name} output");
             try
@@ -612,7 +655,7 @@ public static class BenchHarness
         public override BenchRow Row(IReadOnlyList<double> times, int reps)
         {
             string note = $"{_case.GpuAlgo}: {_op.Variant}; {_verified}" + (_warmedClocks ? $"; after {ClockWarmMs:0} ms of back-to-back runs (clocks up)" : "");
-            if (IsB) note = $"built from {_shaders!.Root}; " + note;
+            if (_b is not null) note = _b.Describe() + "; " + note;
             if (_timer is null || _walls.Count == 0) return BenchRow.Timed(_case, Device, times, reps, "wall+glFinish", note);
             double wall = BenchRow.Median(_walls);
             note += $"; wall+glFinish median {BenchReport.Ms(wall)} ms (the ratio to the peer's wall clock uses it)";

@@ -255,6 +255,27 @@ public sealed class BenchCommandTests : IDisposable
         Assert.DoesNotContain("| gauss5-2d |", none.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary><c>--ab-env NAME=VALUE</c>: the gpu-b row's plan is made with the variable set (CONVGL_SPLIT_K=2 splits the
+    /// Winograd products' input channels, which its variant names) and the gpu row's without it; a malformed value is
+    /// refused before timing.</summary>
+    [Fact]
+    public void Bench_AbEnv_MakesTheSecondRowWithTheVariableSet()
+    {
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3-64to64-56", "--reps", "2", "--device", "gpu",
+            "--ab-env", "CONVGL_SPLIT_K=2");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string a = r.Stdout.Split('\n').Single(l => l.Contains(" | gpu | 2 | ", StringComparison.Ordinal));
+        string b = r.Stdout.Split('\n').Single(l => l.Contains(" | gpu-b | 2 | ", StringComparison.Ordinal));
+        Assert.DoesNotContain("split", a, StringComparison.Ordinal);
+        Assert.Contains("with CONVGL_SPLIT_K=2; GpuConv2D: winograd F(4x4,3x3)", b, StringComparison.Ordinal);
+        Assert.Contains("input channels split 2 ways", b, StringComparison.Ordinal);
+        Assert.Contains("rep by rep against the gpu row: median ", b, StringComparison.Ordinal);
+
+        ApplyProcess.Result bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_SPLIT_K");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.StartsWith("convgl: bench: --ab-env 'CONVGL_SPLIT_K' must be NAME=VALUE", bad.Stderr);
+    }
+
     /// <summary>A review: an --out that is a folder was refused only after the whole run; it is refused first.</summary>
     [Fact]
     public void Bench_AnOutThatIsAFolder_IsRefusedBeforeTiming()

@@ -32,6 +32,9 @@ internal static class BenchCommand
     private static readonly Option<string?> AbShaders = Opt.Text("--ab-shaders",
         "also time every GPU row with its programs built from this copy of shaders/ (row gpu-b), rep by rep in turn with the " +
         "row from the tree's shaders: a shader change measured in one process, with the ratio pair by pair", "DIR");
+    private static readonly Option<string?> AbEnv = Opt.Text("--ab-env",
+        "also time every GPU row made and run with this environment variable set (row gpu-b; a switch a plan reads), rep by " +
+        "rep in turn with the row made without it", "NAME=VALUE");
 
     public static Command Create() => CliRoot.Define("bench",
         "Times the CPU reference ops and the GPU compute shaders on a fixed set of cases, with OpenCV or ONNX Runtime as " +
@@ -50,7 +53,7 @@ internal static class BenchCommand
             return 0;
         }
         var settings = new BenchSettings(quick, args.GetValue(Reps), args.GetValue(Budget), args.GetValue(DeviceOption), args.GetValue(Case), args.GetValue(Out),
-            AbShaders: args.GetValue(AbShaders));
+            AbShaders: args.GetValue(AbShaders), AbEnv: args.GetValue(AbEnv));
         using var progress = new Progress("convgl bench");
         return BenchHarness.Run(settings, new ProgressOnStderr(progress));
     }
