@@ -174,6 +174,26 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("--reps 200000 is over 100000", bench.Stderr);
     }
 
+    /// <summary>An audit: the fit checked its --out only after fitting (15 s and 62 lines of steps and kernel on stdout,
+    /// then the error). A missing folder and a folder's name are refused before the first step (a read-only file too, where
+    /// the user is not root: AtomicFile.Check).</summary>
+    [Fact]
+    public void FitKernel_AnOutItCannotWrite_IsRefusedBeforeTheFit()
+    {
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--hidden", "sobel-x", "--out", "nodir/k.txt");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith($"convgl: train: --out: cannot write 'nodir/k.txt': directory '{Path.Combine(_dir, "nodir")}' does not exist; create it or give another path (nothing was fitted)", r.Stderr);
+        Assert.DoesNotContain("step", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("fitting", r.Stdout, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(Path.Combine(_dir, "d.txt"));
+        r = ApplyProcess.Convgl(_dir, "train", "--fit-kernel", "--hidden", "sobel-x", "--out", "d.txt");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.StartsWith("convgl: train: --out 'd.txt' is a directory; give a kernel file name", r.Stderr);
+
+        Assert.True(Directory.Exists(Path.Combine(_dir, "d.txt")));
+    }
+
     /// <summary>The fit's kernel file holds the fitted float32 taps exactly (rounded to 4 decimals, a fitted 5x5 Gaussian
     /// filtered its input with an mse of 1.9e-8 where the fit had printed 2e-16).</summary>
     [Fact]

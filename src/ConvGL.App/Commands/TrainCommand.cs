@@ -331,7 +331,11 @@ internal static partial class TrainCommand
         // fitted.png or fitted.npy would be a text file under an image's or an array's name.
         if (outPath is not null && !outPath.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
             throw new ConvGLException($"train: --out '{ErrorText.Echo(outPath)}': the fit writes a text kernel; give it a .txt name");
-        if (outPath is not null) FileIdentity.CheckNotRead("train", "--out", outPath, ("--input", inputPath), ("--target", targetPath), ("--hidden kernel file", hidden));
+        if (outPath is not null)
+        {
+            FileIdentity.CheckNotRead("train", "--out", outPath, ("--input", inputPath), ("--target", targetPath), ("--hidden kernel file", hidden));
+            CheckKernelOut(outPath);
+        }
 
         Tensor input = inputPath is null ? SyntheticTexture() : LoadGray(inputPath, "--input");
         MemoryBudget.Check($"train --fit-kernel: the {input.W}x{input.H} --input", input.Length * FitBytesPerPixel, "use a smaller picture (crop or scale it)");
@@ -385,6 +389,25 @@ internal static partial class TrainCommand
             Console.WriteLine($"wrote {outPath}");
         }
         return 0;
+    }
+
+    /// <summary>The fit's --out checked before the fit (an audit: a missing or read-only folder was found only after the
+    /// whole fit, its steps and kernel already printed): its folder exists and may be written, and the name is no folder,
+    /// device or read-only file. The fit creates no folders (as `apply`); training's --out folder is made.</summary>
+    private static void CheckKernelOut(string path)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        if (!Directory.Exists(dir))
+            throw new ConvGLException($"train: --out: cannot write '{ErrorText.Echo(path)}': directory '{ErrorText.Echo(dir)}' does not exist; create it or give another path (nothing was fitted)");
+        try
+        {
+            AtomicFile.Check(path);
+        }
+        catch (ConvGLException e)
+        {
+            throw new ConvGLException($"train: --out: {e.Message} (nothing was fitted)", e);
+        }
+        OutputFolder.CheckWritable(dir, "train: --out", "nothing was fitted");
     }
 
     /// <summary>Bytes a kernel fit takes per input pixel: it holds the input, the target, the prediction, the residual and
