@@ -220,13 +220,32 @@ internal static class WindowCommand
         int layer = args.GetValue(Layer) - 1;
         if (filter is not null)
         {
-            Tensor kernel = KernelSource.Resolve(filter);
+            Tensor kernel;
+            try
+            {
+                kernel = KernelSource.Resolve(filter);
+            }
+            catch (ConvGLException e) when (e.Message.StartsWith("unknown kernel", StringComparison.Ordinal) && StackCatalog.ShippedNames().Contains(filter))
+            {
+                // An audit: `--filter edges` listed the kernels only; edges is a stack.
+                throw new ConvGLException($"--filter '{filter}': not a kernel, but a shipped stack: run it with --stack {filter}", e);
+            }
             if (kernel.Rank != 2) throw new ConvGLException($"filter '{filter}': a filter kernel must be 2D, got shape {kernel.ShapeString}");
             if (layer > 0) throw new ConvGLException($"--layer {layer + 1}: a filter has 1 layer");
         }
         if (stack is not null)
         {
-            int layers = StackPipeline.Check(stack, normalize, out IReadOnlyList<string> stackFiles);
+            int layers;
+            IReadOnlyList<string> stackFiles;
+            try
+            {
+                layers = StackPipeline.Check(stack, normalize, out stackFiles);
+            }
+            catch (ConvGLException e) when (e.Message.Contains("not a shipped stack name", StringComparison.Ordinal) && KernelLibrary.IsName(stack))
+            {
+                // An audit: `--stack sobel-x` listed the stacks only; sobel-x is a kernel.
+                throw new ConvGLException($"--stack '{stack}': not a stack, but a kernel: run it with --filter {stack}", e);
+            }
             if (layer >= layers) throw new ConvGLException($"--layer {layer + 1}: stack '{stack}' has {layers} layer(s)");
             // Nor over a file the stack reads (its weights, a kernel file it names).
             if (screenshot is not null)

@@ -71,7 +71,8 @@ internal sealed class VideoSource : CaptureSource
         VideoCapture capture = WithoutNativeStderr(() => new VideoCapture(path));
         return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
             $"source '{path}': not an image or a video OpenCV can decode" +
-            (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " (a .npy array runs through a stack with `convgl features`, not the window)" : ""), fit, stillFit ?? fit);
+            (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " (a .npy array runs through a stack with `convgl features`, not the window)"
+                : " (cut short or damaged, or a format this OpenCV build lacks)"), fit, stillFit ?? fit);
     }
 
     /// <summary>Opens camera N or a /dev/videoN path through V4L2.</summary>

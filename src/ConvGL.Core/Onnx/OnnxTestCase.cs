@@ -49,7 +49,11 @@ public sealed class OnnxTestCase
         string[] longer = name.Length > 0 ? siblings.Where(n => n.StartsWith(name, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray() : [];
         if (longer.Length > 0)
             return $" (cases that begin so: {string.Join(", ", longer.Take(4))}{(longer.Length > 4 ? $" and {longer.Length - 4} more" : "")})";
-        return $" (the cases there: ls {parent})";
+        // A folder without cases (the user's own, for a case name typed wrongly): what a case is, and where the official
+        // ones are, rather than "the cases there" (an audit).
+        bool hasCases = siblings.Take(256).Any(n => n.StartsWith("test_", StringComparison.Ordinal) || File.Exists(Path.Combine(parent, n, "model.onnx")));
+        return hasCases ? $" (the cases there: ls {parent})"
+            : " (a test case is a folder holding model.onnx and test_data_set_*/; the official ones are under /usr/share/libonnx-testdata/data/node)";
     }
 
     /// <summary>Reads the case; any problem (missing files, unreadable protobuf, unsupported op) is a <see cref="ConvGLException"/>.</summary>

@@ -69,6 +69,25 @@ public static class StackFile
         return Parse(text, path, kernels, npy);
     }
 
+    /// <summary>Whether the text reads as a kernel file (rows of numbers, # comments).</summary>
+    private static bool IsKernelText(string text, string path)
+    {
+        try
+        {
+            Kernels.KernelFile.ParseText(text, path);
+            return true;
+        }
+        catch (ConvGLException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether System.Text.Json stopped at the end of the text: the JSON is cut short.</summary>
+    private static bool EndsEarly(JsonException e) =>
+        e.Message.Contains("end of data", StringComparison.Ordinal) ||
+        e.Message.Contains("at the end of the JSON payload", StringComparison.Ordinal);
+
     /// <summary>Parses stack JSON; <paramref name="path"/> names it in errors and anchors relative paths.</summary>
     public static Stack Parse(string json, string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
@@ -85,6 +104,18 @@ public static class StackFile
         {
             if (NotJsonText(json) is { } what)
                 throw new ConvGLException($"{path}: {what}, not a stack file (UTF-8 JSON text; an ONNX model goes by its .onnx name)", e);
+            // A kernel file given as a stack (an audit: `--stack my-kernel.txt` said "'#' is an invalid start of a value").
+            if (json.TrimStart() is { Length: > 0 } start && start[0] is not ('{' or '[') && IsKernelText(json, path))
+                throw new ConvGLException($"{path}: rows of numbers, a kernel file, not a stack file (a JSON object with \"layers\"); " +
+                                          $"a kernel runs as a single filter (--filter {path}) or as a stack layer's \"kernel\"", e);
+            // Cut short (an audit: System.Text.Json's "does not contain any JSON tokens ... when isFinalBlock is true" for a
+            // file cut inside its leading comments).
+            if (e.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal))
+                throw new ConvGLException($"{path}: no JSON after the comments (the file is cut short, or holds comments only); " +
+                                          "a stack file is a JSON object with \"layers\" (assets/stacks/README.md)", e);
+            if (EndsEarly(e))
+                throw new ConvGLException($"{path}: line {e.LineNumber + 1}: the JSON ends before it is complete (the file is cut short, " +
+                                          "or a closing '}' or ']' is missing)", e);
             throw new ConvGLException($"{path}: line {e.LineNumber + 1}: not valid JSON: {Echo(ErrorText.JsonReason(e.Message), 160)}", e);
         }
         using (doc)

@@ -50,6 +50,14 @@ public class OnnxNodeCaseTests
                      "test_conv_with_strides_padding)", e.Message);
         e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("test_nothing_like_it")));
         Assert.Equal($"{dir.File("test_nothing_like_it")}: no such test case directory (the cases there: ls {dir.Path})", e.Message);
+        // A folder of no cases (a case name typed in the user's own folder): what a case is, not "the cases there".
+        using (var plain = new TempDir())
+        {
+            File.WriteAllText(plain.File("notes.txt"), "x");
+            e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(plain.File("nosuchdir")));
+            Assert.Equal($"{plain.File("nosuchdir")}: no such test case directory (a test case is a folder holding model.onnx and test_data_set_*/; " +
+                         "the official ones are under /usr/share/libonnx-testdata/data/node)", e.Message);
+        }
         e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(Path.Combine(dir.Path, "no_such_kind", "test_relu")));
         Assert.EndsWith($": no such test case directory (no folder {dir.File("no_such_kind")}; the folders there: ls {dir.Path})", e.Message);
         // A folder of cases given as one: how to give them all.

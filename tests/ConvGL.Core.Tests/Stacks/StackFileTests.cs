@@ -201,6 +201,34 @@ public sealed class StackFileTests : IDisposable
         Assert.Equal($"{path}: the file is empty; a stack file is a JSON object with \"layers\" (assets/stacks/README.md)", e.Message);
     }
 
+    /// <summary>An audit: a kernel file given as a stack said "'#' is an invalid start of a value", and a file cut short
+    /// said System.Text.Json's "does not contain any JSON tokens ... isFinalBlock". Each now says what the file is.</summary>
+    [Fact]
+    public void Load_AKernelFileOrAFileCutShort_SaysWhatItIs()
+    {
+        string kernel = _dir.Write("my-kernel.txt", "# sobel\n1 0 -1\n2 0 -2\n1 0 -1\n");
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Load(kernel, TestKernels.Resolve));
+        Assert.Equal($"{kernel}: rows of numbers, a kernel file, not a stack file (a JSON object with \"layers\"); " +
+                     $"a kernel runs as a single filter (--filter {kernel}) or as a stack layer's \"kernel\"", e.Message);
+
+        string comments = _dir.Write("comments.json", "// Gradient edges: Sobel and Scharr\n// The depthwise ba");
+        e = Assert.Throws<ConvGLException>(() => StackFile.Load(comments, TestKernels.Resolve));
+        Assert.Equal($"{comments}: no JSON after the comments (the file is cut short, or holds comments only); " +
+                     "a stack file is a JSON object with \"layers\" (assets/stacks/README.md)", e.Message);
+
+        foreach (string cut in new[] { "{\"layers\": [", "{\"layers\": [{\"type\": \"conv\", ", "{\"layers\": [{\"type\": \"co" })
+        {
+            string path = _dir.Write("cut.json", cut);
+            e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+            Assert.Equal($"{path}: line 1: the JSON ends before it is complete (the file is cut short, or a closing '}}' or ']' is missing)", e.Message);
+        }
+
+        // Not a kernel either: the JSON reader's own words, as before.
+        string words = _dir.Write("words.json", "hello world");
+        e = Assert.Throws<ConvGLException>(() => StackFile.Load(words, TestKernels.Resolve));
+        Assert.StartsWith($"{words}: line 1: not valid JSON: ", e.Message);
+    }
+
     [Fact]
     public void Load_CommentsAndTrailingCommas_AreAccepted_DefaultsApplied()
     {
