@@ -222,6 +222,18 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("all 2073600 values equal to opencv's", ok.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>An audit: on a map smaller than the corner crops both crops are the whole map, and the note counted its
+    /// values twice ("65536 values" for conv3-16to32's 32x32x32 quick output). Each value now counts once.</summary>
+    [Fact]
+    public void Bench_CornerCropsOfASmallMap_CountEachValueOnce()
+    {
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3-16to32", "--reps", "1", "--device", "gpu");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string gpu = r.Stdout.Split('\n').Single(l => l.Contains(" | gpu | 1 | ", StringComparison.Ordinal));
+        Assert.Contains("verified on 2 corner crops (32768 values, ", gpu, StringComparison.Ordinal);
+        Assert.Contains("all 32768 values equal to onnxrt's", gpu, StringComparison.Ordinal);
+    }
+
     /// <summary><c>--ab-shaders DIR</c>: every GPU row also built from a second copy of shaders/ (row gpu-b) and timed in
     /// turn with the tree's, with the ratio pair by pair; the copy's output is checked like the tree's (a copy wrong away
     /// from the corners is its row's MISMATCH, exit 1), and a folder without shaders is refused before timing.</summary>

@@ -39,8 +39,8 @@ internal static class BenchCommand
     public static Command Create() => CliRoot.Define("bench",
         "Times the CPU reference ops and the GPU compute shaders on a fixed set of cases, with OpenCV or ONNX Runtime as " +
         "the peer in the same run, and prints a markdown table headed by the machine (CPU model, cores, GL renderer and " +
-        "version). Every GPU case is first checked against the CPU reference on two corner crops; a mismatch is printed " +
-        "and the command exits 1. GPU figures: GL_TIME_ELAPSED on a real GPU; wall clock around the dispatches + glFinish " +
+        "version). Every GPU case is first checked against the CPU reference on two corner crops, and every value of its " +
+        "output against the peer's; a mismatch is printed and the command exits 1. GPU figures: GL_TIME_ELAPSED on a real GPU; wall clock around the dispatches + glFinish " +
         "on a software rasteriser (llvmpipe), where the queries read ~0. Read bench/README.md before quoting a figure.",
         typeof(BenchCommand), Run);
 
