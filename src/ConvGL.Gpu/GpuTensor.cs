@@ -66,6 +66,13 @@ public sealed class GpuTensor : IDisposable
         (C, H, W) = (c, h, w);
     }
 
+    /// <summary>The same values read as another (C, H, W) of the same length (a reshape: nothing moves, the contents kept).</summary>
+    public void Reinterpret(int c, int h, int w)
+    {
+        if ((long)c * h * w != Length) throw new ArgumentException($"cannot read {ShapeString} as ({c}, {h}, {w}): the lengths differ");
+        (C, H, W) = (c, h, w);
+    }
+
     public void Upload(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);

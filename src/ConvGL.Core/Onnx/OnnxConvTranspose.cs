@@ -2,7 +2,7 @@ using ConvGL.Core.Ops;
 
 namespace ConvGL.Core.Onnx;
 
-/// <summary>ONNX ConvTranspose (2D): inputs X (N, C, H, W), W (C, C_out / group, kH, kW), optional B (C_out), through
+/// <summary>ONNX ConvTranspose (2D, and 1D as a one-row map): inputs X (N, C, H, W), W (C, C_out / group, kH, kW), optional B (C_out), through
 /// <see cref="ConvTranspose2D"/>. Pads come from <c>pads</c>, or from <c>output_shape</c> / <c>auto_pad</c> SAME_*
 /// (output H * stride) as ONNX defines them: the total padding stride (H - 1) + output_padding + (kH - 1) dilation + 1 -
 /// output, split in two with the odd one at the end for SAME_UPPER and at the start otherwise.</summary>
@@ -20,6 +20,9 @@ public sealed class ConvTransposeOp : OnnxOp
     public int[] OutputPadding { get; }
     /// <summary>The requested output (H, W), or null.</summary>
     public int[]? OutputShape { get; }
+    /// <summary>1D (inputs (N, C, L), weight (C, C_out / group, k), run as a one-row map), 2D, or null where neither the
+    /// attributes nor a stored weight say (the input's and weight's ranks decide at run time).</summary>
+    public bool? OneD { get; private init; }
 
     private ConvTransposeOp(OnnxNode node, string where, int[] k, int[] s, int[] d, int groups, AutoPad autoPad, int[] pads, int[] outputPadding, int[]? outputShape)
         : base(node, where, node.Inputs, node.Outputs[0])
@@ -35,16 +38,23 @@ public sealed class ConvTransposeOp : OnnxOp
     internal static ConvTransposeOp Read(OnnxNode node, NodeAttributes a, Tensor? weight)
     {
         a.CheckArity(2, 3);
-        if (weight is not null && weight.Rank != 4)
-            throw a.Error($"weight {weight.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
-        // Without kernel_shape or a stored weight, the kernel is the weight's when it arrives (0: not known yet).
-        long[] k = a.Ints("kernel_shape", 2) ?? (weight is null ? [0, 0] : [weight.Shape[2], weight.Shape[3]]);
-        if (weight is not null && (k[0] != weight.Shape[2] || k[1] != weight.Shape[3]))
-            throw a.Error($"kernel_shape [{k[0]}, {k[1]}] does not match the weight's [{weight.Shape[2]}, {weight.Shape[3]}]");
-        long[] s = a.Ints("strides", 2) ?? [1, 1], d = a.Ints("dilations", 2) ?? [1, 1];
-        long[] p = a.Ints("pads", 4) ?? [0, 0, 0, 0], op = a.Ints("output_padding", 2) ?? [0, 0];
+        if (weight is not null && weight.Rank is not (3 or 4))
+            throw a.Error($"weight {weight.ShapeString} is not (C_in, C_out/group, kH, kW), or (C_in, C_out/group, k) for a 1D one: ConvGL runs 1D and 2D transposed convolutions");
+        int? dims = SpatialAttributes.Dims(a, weight is null ? null : weight.Rank - 2, "kernel_shape", "strides", "dilations", "pads", "output_padding");
         long[]? shape = a.Ints("output_shape");
-        if (shape is not null && shape.Length is not (2 or 4)) throw a.Error($"attribute 'output_shape' has {shape.Length} entries, expected 2 ([H, W])");
+        // output_shape: the spatial sizes, or (as some exporters write) N and C before them.
+        int shapeDims = dims ?? 2;
+        if (shape is not null && shape.Length != shapeDims && shape.Length != shapeDims + 2)
+            throw a.Error($"attribute 'output_shape' has {shape.Length} entries, expected {shapeDims} ({(shapeDims == 1 ? "[L]" : "[H, W]")})");
+        if (shape is not null && dims == 1) shape = [1, shape[^1]];
+        // Without kernel_shape or a stored weight, the kernel is the weight's when it arrives (0: not known yet).
+        long[] k = SpatialAttributes.Lift(a.Ints("kernel_shape"), 1)
+                   ?? (weight is null ? [0, 0] : weight.Rank == 3 ? [1, weight.Shape[2]] : [weight.Shape[2], weight.Shape[3]]);
+        if (weight is not null && (weight.Rank == 3 ? k[1] != weight.Shape[2] : k[0] != weight.Shape[2] || k[1] != weight.Shape[3]))
+            throw a.Error(weight.Rank == 3 ? $"kernel_shape [{k[1]}] does not match the weight's [{weight.Shape[2]}]"
+                : $"kernel_shape [{k[0]}, {k[1]}] does not match the weight's [{weight.Shape[2]}, {weight.Shape[3]}]");
+        long[] s = SpatialAttributes.Lift(a.Ints("strides"), 1) ?? [1, 1], d = SpatialAttributes.Lift(a.Ints("dilations"), 1) ?? [1, 1];
+        long[] p = SpatialAttributes.LiftPads(a.Ints("pads")) ?? [0, 0, 0, 0], op = SpatialAttributes.Lift(a.Ints("output_padding"), 0) ?? [0, 0];
         long group = a.Int("group", 1);
         AutoPad mode = SpatialAttributes.ReadAutoPad(a);
         foreach (long v in k.Where(v => v != 0 || a.Ints("kernel_shape") is not null).Concat(s).Concat(d))
@@ -56,7 +66,10 @@ public sealed class ConvTransposeOp : OnnxOp
             throw a.Error($"group {group} is too large: it must divide the input and output channels (at most 2^20)");
         a.Finish();
         int[] I(long[] v) => v.Select(x => (int)x).ToArray();
-        var result = new ConvTransposeOp(node, a.Where, I(k), I(s), I(d), (int)group, mode, I(p), I(op), shape is null ? null : I(shape[^2..]));
+        var result = new ConvTransposeOp(node, a.Where, I(k), I(s), I(d), (int)group, mode, I(p), I(op), shape is null ? null : I(shape[^2..]))
+        {
+            OneD = dims is null ? null : dims == 1,
+        };
         if (weight is not null) result.CheckWeight(weight);
         return result;
     }
@@ -87,9 +100,20 @@ public sealed class ConvTransposeOp : OnnxOp
         return AutoPad == AutoPad.SameUpper ? (half, rest) : (rest, half);
     }
 
+    /// <summary>Whether a run with this weight is 1D: the attributes' or stored weight's say, else the weight's rank.</summary>
+    public bool IsOneD(Tensor w) => OneD ?? w.Rank == 3;
+
     public void CheckWeight(Tensor w)
     {
-        if (w.Rank != 4) throw new OnnxUnsupportedException($"{Where}: weight {w.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 2D transposed convolutions only");
+        if (IsOneD(w))
+        {
+            if (w.Rank != 3) throw Error($"weight {w.ShapeString} is not (C_in, C_out/group, k): the node's attributes are 1D");
+            if (KernelX > 0 && w.Shape[2] != KernelX) throw Error($"weight {w.ShapeString} does not match kernel_shape [{KernelX}]");
+            if (w.Shape[0] % Groups != 0)
+                throw Error($"group {Groups} must divide the weight's {w.Shape[0]} input channels (weight {w.ShapeString}); fix the group attribute or the weight");
+            return;
+        }
+        if (w.Rank != 4) throw new OnnxUnsupportedException($"{Where}: weight {w.ShapeString} is not (C_in, C_out/group, kH, kW): ConvGL runs 1D and 2D transposed convolutions (a 1D weight goes with 1D attributes)");
         if (KernelY > 0 && (w.Shape[2] != KernelY || w.Shape[3] != KernelX))
             throw Error($"weight {w.ShapeString} does not match kernel_shape [{KernelY}, {KernelX}]");
         if (w.Shape[0] % Groups != 0)
@@ -103,6 +127,12 @@ public sealed class ConvTransposeOp : OnnxOp
         float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
         try
         {
+            if (IsOneD(w))
+            {
+                if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D transposed conv, got {x.ShapeString}");
+                Tensor row = SpatialAttributes.Row(w);
+                return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), image => ConvTranspose2D.Apply(image, row, bias, Options(image.H, image.W, 1, row.Shape[3]))));
+            }
             return PerImage(x, image => ConvTranspose2D.Apply(image, w, bias, Options(image.H, image.W, w.Shape[2], w.Shape[3])));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))

@@ -339,6 +339,7 @@ public sealed class OnnxGraph
         {
             if (ops[i] is not BatchNormOp bn) continue;
             if (!producers.TryGetValue(bn.Inputs[0], out int ci) || result[ci] is not ConvOp conv) continue;
+            if (conv.Spatial.OneD) continue; // a 1D conv's batchnorm runs on its own (the fold takes 2D weights)
             if (readers[conv.Output] != 1 || graphOutputs.Contains(conv.Output)) continue;
             bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
             if (!initializers.TryGetValue(conv.Inputs[1], out Tensor? w)) continue;

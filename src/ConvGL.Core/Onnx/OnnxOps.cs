@@ -74,9 +74,54 @@ public abstract class OnnxOp
 public enum AutoPad { NotSet, SameUpper, SameLower, Valid }
 
 /// <summary>Spatial attributes shared by Conv, MaxPool and AveragePool, in [H, W] order; pads are
-/// [top, left, bottom, right] (ONNX's [x1_begin, x2_begin, x1_end, x2_end]).</summary>
+/// [top, left, bottom, right] (ONNX's [x1_begin, x2_begin, x1_end, x2_end]). A 1D op (<see cref="OneD"/>: inputs (N, C, L),
+/// attributes of one entry, [L]) is held as the 2D op of a one-row map: kernel (1, k), stride (1, s), pads (0, b, 0, e).</summary>
 public sealed record SpatialAttributes(int KernelY, int KernelX, int StrideY, int StrideX, int DilationY, int DilationX, AutoPad AutoPad, int[] Pads)
 {
+    /// <summary>A 1D op: its input is (N, C, L), run as (N, C, 1, L).</summary>
+    public bool OneD { get; init; }
+
+    /// <summary>How many spatial dimensions the given attributes and the weight's kernel (<paramref name="weightDims"/>,
+    /// null where unknown) agree on: 1 or 2, null where nothing says (ONNX's defaults: the input's rank decides). One error
+    /// naming the attribute otherwise (ConvGL runs 1D and 2D ops).</summary>
+    internal static int? Dims(NodeAttributes a, int? weightDims, params string[] names)
+    {
+        int? dims = weightDims;
+        string? from = weightDims is null ? null : "the weight";
+        if (weightDims is not null and not (1 or 2))
+            throw a.Error($"the weight has {weightDims} spatial dimensions: ConvGL runs 1D and 2D ops");
+        foreach (string name in names)
+        {
+            if (a.Ints(name) is not { } v) continue;
+            bool pairs = name is "pads";
+            if (pairs && v.Length % 2 != 0) throw a.Error($"attribute 'pads' has {v.Length} entries, expected 4 ([top, left, bottom, right]) or 2 ([begin, end] of a 1D op)");
+            int n = pairs ? v.Length / 2 : v.Length;
+            if (n is not (1 or 2))
+                throw a.Error($"attribute '{name}' has {v.Length} entries, expected {(pairs ? "4 or 2" : "2 or 1")} (ConvGL runs 2D ops, [H, W], and 1D ops, [L])");
+            if (dims is not null && dims != n)
+                throw a.Error($"attribute '{name}' has {v.Length} entries, but {from} {(dims == 1 ? "is 1D" : "is 2D")}; give every spatial attribute for the same dimensions");
+            (dims, from) = (n, $"attribute '{name}'");
+        }
+        return dims;
+    }
+
+    /// <summary>A 1D attribute lifted to the 2D op of a one-row map: [v] -> [fill, v]; pads [b, e] -> [0, b, 0, e].</summary>
+    internal static long[]? Lift(long[]? v, long fill) => v switch
+    {
+        null => null,
+        [var x] => [fill, x],
+        _ => v,
+    };
+
+    internal static long[]? LiftPads(long[]? p) => p is [var b, var e] ? [0, b, 0, e] : p;
+
+    /// <summary>A rank-3 (N, C, L) value as (N, C, 1, L), and a 1D weight (C_out, C_in / group, k) as (C_out, C_in / group, 1, k):
+    /// the same values.</summary>
+    public static Tensor Row(Tensor t) => t.Rank == 3 ? t.Reshape(t.Shape[0], t.Shape[1], 1, t.Shape[2]) : t;
+
+    /// <summary>A (N, C, 1, L) result back as the 1D op's (N, C, L).</summary>
+    public static Tensor Unrow(Tensor t) => t.Reshape(t.Shape[0], t.Shape[1], t.Shape[3]);
+
     /// <summary>The explicit pads for an input of (h, w): <see cref="Pads"/> for NOTSET, zero for VALID, and for
     /// SAME_UPPER / SAME_LOWER the total that gives ceil(n / stride) outputs, the odd one at the end (upper) or the start (lower).</summary>
     public (int Top, int Left, int Bottom, int Right) Resolve(int h, int w)
@@ -117,24 +162,28 @@ public sealed record SpatialAttributes(int KernelY, int KernelX, int StrideY, in
 
     internal static SpatialAttributes Read(NodeAttributes a, bool hasDilations, int[]? weightKernel)
     {
-        long[]? kernel = a.Ints("kernel_shape", 2);
+        int dims = (hasDilations ? Dims(a, weightKernel?.Length, "kernel_shape", "strides", "dilations", "pads")
+            : Dims(a, weightKernel?.Length, "kernel_shape", "strides", "pads")) ?? 2;
+        long[]? kernel = Lift(a.Ints("kernel_shape"), 1);
+        if (weightKernel is [var only]) weightKernel = [1, only];
         if (kernel is null && weightKernel is null) throw a.Error("attribute 'kernel_shape' is required");
         long[] k = kernel ?? [weightKernel![0], weightKernel[1]];
         if (weightKernel is not null && (k[0] != weightKernel[0] || k[1] != weightKernel[1]))
-            throw a.Error($"kernel_shape [{k[0]}, {k[1]}] does not match the weight's [{weightKernel[0]}, {weightKernel[1]}]");
-        long[] s = a.Ints("strides", 2) ?? [1, 1];
-        long[] d = hasDilations ? a.Ints("dilations", 2) ?? [1, 1] : [1, 1];
-        long[] p = a.Ints("pads", 4) ?? [0, 0, 0, 0];
+            throw a.Error(dims == 1 ? $"kernel_shape [{k[1]}] does not match the weight's [{weightKernel[1]}]"
+                : $"kernel_shape [{k[0]}, {k[1]}] does not match the weight's [{weightKernel[0]}, {weightKernel[1]}]");
+        long[] s = Lift(a.Ints("strides"), 1) ?? [1, 1];
+        long[] d = hasDilations ? Lift(a.Ints("dilations"), 1) ?? [1, 1] : [1, 1];
+        long[] p = LiftPads(a.Ints("pads")) ?? [0, 0, 0, 0];
         AutoPad mode = ReadAutoPad(a);
         foreach (long v in k.Concat(s).Concat(d))
             if (v < 1 || v > 1 << 20) throw a.Error($"kernel_shape, strides and dilations must be in [1, 2^20], got [{string.Join(", ", k.Concat(s).Concat(d))}]");
         foreach (long v in p)
             if (v < 0 || v > 1 << 20) throw a.Error($"pads must be in [0, 2^20], got [{string.Join(", ", p)}]");
-        return new SpatialAttributes((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)d[0], (int)d[1], mode, p.Select(v => (int)v).ToArray());
+        return new SpatialAttributes((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)d[0], (int)d[1], mode, p.Select(v => (int)v).ToArray()) { OneD = dims == 1 };
     }
 }
 
-/// <summary>ONNX Conv (2D): inputs X (N, C, H, W), W (C_out, C / group, kH, kW), optional B (C_out), with
+/// <summary>ONNX Conv (2D, and 1D as a one-row map: X (N, C, L), W (C_out, C / group, k)): inputs X (N, C, H, W), W (C_out, C / group, kH, kW), optional B (C_out), with
 /// asymmetric explicit padding, through <see cref="DirectConv2D"/> (held equal to the reference <see cref="Conv2D"/>
 /// by tests; float32 accumulation like ONNX Runtime).</summary>
 public sealed class ConvOp : OnnxOp
@@ -152,9 +201,9 @@ public sealed class ConvOp : OnnxOp
     internal static ConvOp Read(OnnxNode node, NodeAttributes a, Tensor? weight)
     {
         a.CheckArity(2, 3);
-        if (weight is not null && weight.Rank != 4)
-            throw a.Error($"weight {weight.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 2D convolutions only");
-        SpatialAttributes s = SpatialAttributes.Read(a, true, weight is null ? null : [weight.Shape[2], weight.Shape[3]]);
+        if (weight is not null && weight.Rank is not (3 or 4))
+            throw a.Error($"weight {weight.ShapeString} is not (C_out, C_in/group, kH, kW), or (C_out, C_in/group, k) for a 1D conv: ConvGL runs 1D and 2D convolutions");
+        SpatialAttributes s = SpatialAttributes.Read(a, true, weight is null ? null : weight.Shape[2..]);
         long group = a.Int("group", 1);
         if (group < 1) throw a.Error($"group {group} must be at least 1");
         if (group > 1 << 20)
@@ -181,9 +230,17 @@ public sealed class ConvOp : OnnxOp
     /// a run): 2D, the kernel_shape's size, and C_out split evenly into the groups.</summary>
     public void CheckWeight(Tensor w)
     {
-        if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 2D convolutions only");
-        if (w.Shape[2] != Spatial.KernelY || w.Shape[3] != Spatial.KernelX)
-            throw Error($"weight {w.ShapeString} does not match kernel_shape [{Spatial.KernelY}, {Spatial.KernelX}]");
+        if (Spatial.OneD)
+        {
+            if (w.Rank != 3) throw Error($"weight {w.ShapeString} is not (C_out, C_in/group, k): the node's attributes are 1D");
+            if (w.Shape[2] != Spatial.KernelX) throw Error($"weight {w.ShapeString} does not match kernel_shape [{Spatial.KernelX}]");
+        }
+        else
+        {
+            if (w.Rank != 4) throw Error($"weight {w.ShapeString} is not (C_out, C_in/group, kH, kW): ConvGL runs 1D and 2D convolutions (a 1D weight goes with 1D attributes)");
+            if (w.Shape[2] != Spatial.KernelY || w.Shape[3] != Spatial.KernelX)
+                throw Error($"weight {w.ShapeString} does not match kernel_shape [{Spatial.KernelY}, {Spatial.KernelX}]");
+        }
         if (w.Shape[0] % Groups != 0)
             throw Error($"group {Groups} must divide the weight's {w.Shape[0]} output channels (weight {w.ShapeString}); fix the group attribute or the weight");
     }
@@ -195,6 +252,12 @@ public sealed class ConvOp : OnnxOp
         float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
         try
         {
+            if (Spatial.OneD)
+            {
+                if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D conv, got {x.ShapeString}");
+                Tensor row = SpatialAttributes.Row(w);
+                return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), image => DirectConv2D.Apply(image, row, bias, Options(image.H, image.W))));
+            }
             return PerImage(x, image => DirectConv2D.Apply(image, w, bias, Options(image.H, image.W)));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
@@ -270,7 +333,7 @@ public sealed class BatchNormOp : OnnxOp
     }
 }
 
-/// <summary>ONNX MaxPool / AveragePool (2D) through <see cref="PaddedPool2D"/>.</summary>
+/// <summary>ONNX MaxPool / AveragePool (2D, and 1D as a one-row map) through <see cref="PaddedPool2D"/>.</summary>
 public sealed class PoolOp : OnnxOp
 {
     public PoolKind Kind { get; }
@@ -337,7 +400,10 @@ public sealed class PoolOp : OnnxOp
     {
         try
         {
-            return PerImage(inputs[0]!, image => PaddedPool2D.Apply(image, Options(image.H, image.W)));
+            Tensor x = inputs[0]!;
+            if (!Spatial.OneD) return PerImage(x, image => PaddedPool2D.Apply(image, Options(image.H, image.W)));
+            if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D pool, got {x.ShapeString}");
+            return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), image => PaddedPool2D.Apply(image, Options(image.H, image.W))));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {

@@ -141,7 +141,8 @@ public static class OnnxStack
         OnnxValueInfo input = graph.Inputs[0];
         bool inputLast = ChannelsLastInput(input.Shape);
         if (!inputLast && (input.Shape is not [var n, var c1, _, _] || n is not (1 or -1) || c1 is not (1 or 3)))
-            throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3, or channels-last (1, H, W, C)");
+            throw new ConvGLException($"{src}: input '{input.Name}' is {input.ShapeString}; a model used as a stack takes (1, C, H, W) with C = 1 or 3, or channels-last (1, H, W, C)" +
+                                      (input.Shape is { Length: 3 } ? " (a model of signals, (N, C, L), runs as a graph: convgl onnx-test)" : ""));
         // The input's channels, height and width, whichever way round the model holds them (-1: free).
         (int c, int inH, int inW) = inputLast ? (input.Shape![3], input.Shape[1], input.Shape[2]) : (input.Shape![1], input.Shape[2], input.Shape[3]);
         if (preprocess is not null && c != preprocess.Channels)

@@ -70,6 +70,29 @@ public sealed class GpuOnnxRunner : IDisposable
     /// <summary>An op the runner computes on the CPU: its output is a host value (see <see cref="OnnxGraph.HostValues"/>).</summary>
     private bool IsHost(OnnxOp op) => _graph.HostValues.Contains(op.Output) && !_graph.Initializers.ContainsKey(op.Output);
 
+    /// <summary>Runs a 1D op's input (N, C, L) as the one-row map (N, C, 1, L) its 2D op takes: the input's storage read as
+    /// (N C, 1, L) for the run and as before after it, the output's (N C', 1, L') read back as the value (N, C', L').</summary>
+    private static int[] AsRows(GpuTensor input, int[] shape, GpuTensor output, Func<int[], int[]> run)
+    {
+        (int c, int h, int w) = (input.C, input.H, input.W);
+        int[] rows = [shape[0], shape[1], 1, shape[2]];
+        (int rc, int rh, int rw) = Storage(rows);
+        input.Reinterpret(rc, rh, rw);
+        int[] result;
+        try
+        {
+            result = run(rows);
+        }
+        finally
+        {
+            input.Reinterpret(c, h, w);
+        }
+        int[] value = [result[0], result[1], result[3]];
+        (int oc, int oh, int ow) = Storage(value);
+        output.Reinterpret(oc, oh, ow);
+        return value;
+    }
+
     private float[]? BiasOf(ConvOp c) => c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Constant(c.Inputs[2])?.Data : null;
 
     /// <summary>(C, H, W) storage of a logical shape (see the class summary).</summary>
@@ -212,34 +235,48 @@ public sealed class GpuOnnxRunner : IDisposable
         switch (op)
         {
             case ConvOp c:
-                var conv = new GpuConv2D(_context, Constant(c.Inputs[1]) ?? new Tensor([1, 1, 1, 1]), BiasOf(c));
+                var conv = new GpuConv2D(_context, Constant(c.Inputs[1]) is { } stored ? SpatialAttributes.Row(stored) : new Tensor([1, 1, 1, 1]), BiasOf(c));
                 // A batch of N > 1 runs image by image through two scratch tensors (made on first use, kept).
                 var batch = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: the GPU conv runs (N, C, H, W) inputs, got {ConvGL.Core.Tensor.ShapeText(shape)}");
+                    bool oneD = c.Spatial.OneD;
+                    if (shape.Length != (oneD ? 3 : 4))
+                        throw new ConvGLException($"{op.Where}: the GPU conv runs {(oneD ? "(N, C, L) inputs (its attributes are 1D)" : "(N, C, H, W) inputs")}, got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     if (!_graph.Initializers.ContainsKey(c.Inputs[1]))
                     {
                         Tensor w = Parameter(op, c.Inputs[1], inputs);
                         c.CheckWeight(w);
-                        conv.SetWeights(w, c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Parameter(op, c.Inputs[2], inputs).Data : null);
+                        conv.SetWeights(SpatialAttributes.Row(w), c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Parameter(op, c.Inputs[2], inputs).Data : null);
                     }
-                    conv.Options = c.Options(shape[2], shape[3]);
-                    return batch.Run(input, shape, output, conv.Run);
+                    if (!oneD)
+                    {
+                        conv.Options = c.Options(shape[2], shape[3]);
+                        return batch.Run(input, shape, output, conv.Run);
+                    }
+                    conv.Options = c.Options(1, shape[2]);
+                    return AsRows(input, shape, output, rows => batch.Run(input, rows, output, conv.Run));
                 }, new Owned(conv, batch));
             case ConvTransposeOp t:
-                var deconv = new GpuConvTranspose2D(_context, Constant(t.Inputs[1]) ?? new Tensor([1, 1, 1, 1]),
+                var deconv = new GpuConvTranspose2D(_context, Constant(t.Inputs[1]) is { } storedT ? SpatialAttributes.Row(storedT) : new Tensor([1, 1, 1, 1]),
                     t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Constant(t.Inputs[2])?.Data : null, new ConvTransposeOptions());
                 var images = new BatchScratch(_context, op.Output);
                 return new GpuOp((input, shape, output, inputs) =>
                 {
-                    if (shape.Length != 4) throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs (N, C, H, W) inputs, got {ConvGL.Core.Tensor.ShapeText(shape)}: ConvGL runs 2D transposed convolutions only");
                     Tensor w = Parameter(op, t.Inputs[1], inputs);
+                    bool oneD = t.IsOneD(w);
+                    if (shape.Length != (oneD ? 3 : 4))
+                        throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs {(oneD ? "(N, C, L) inputs with a 1D weight" : "(N, C, H, W) inputs")}, got {ConvGL.Core.Tensor.ShapeText(shape)}: ConvGL runs 1D and 2D transposed convolutions");
                     t.CheckWeight(w);
                     if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))
-                        deconv.SetWeights(w, t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Parameter(op, t.Inputs[2], inputs).Data : null);
-                    deconv.Options = t.Options(shape[2], shape[3], w.Shape[2], w.Shape[3]);
-                    return images.Run(input, shape, output, deconv.Run);
+                        deconv.SetWeights(SpatialAttributes.Row(w), t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Parameter(op, t.Inputs[2], inputs).Data : null);
+                    if (!oneD)
+                    {
+                        deconv.Options = t.Options(shape[2], shape[3], w.Shape[2], w.Shape[3]);
+                        return images.Run(input, shape, output, deconv.Run);
+                    }
+                    deconv.Options = t.Options(1, shape[2], 1, w.Shape[2]);
+                    return AsRows(input, shape, output, rows => images.Run(input, rows, output, deconv.Run));
                 }, new Owned(deconv, images));
             case BatchNormOp b:
                 var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
@@ -312,10 +349,21 @@ public sealed class GpuOnnxRunner : IDisposable
                 var pool = new GpuPaddedPool2D(_context, p.Options(Math.Max(p.Spatial.KernelY, 1), Math.Max(p.Spatial.KernelX, 1)));
                 return new GpuOp((input, shape, output, _) =>
                 {
-                    if (shape.Length != 4) throw new ConvGLException($"{op.Where}: input must be (N, C, H, W), got {ConvGL.Core.Tensor.ShapeText(shape)}");
-                    pool.Options = p.Options(shape[2], shape[3]);
-                    pool.Run(input, output);
-                    return [shape[0], shape[1], output.H, output.W];
+                    bool oneD = p.Spatial.OneD;
+                    if (shape.Length != (oneD ? 3 : 4))
+                        throw new ConvGLException($"{op.Where}: input must be {(oneD ? "(N, C, L) (its attributes are 1D)" : "(N, C, H, W)")}, got {ConvGL.Core.Tensor.ShapeText(shape)}");
+                    if (!oneD)
+                    {
+                        pool.Options = p.Options(shape[2], shape[3]);
+                        pool.Run(input, output);
+                        return [shape[0], shape[1], output.H, output.W];
+                    }
+                    pool.Options = p.Options(1, shape[2]);
+                    return AsRows(input, shape, output, rows =>
+                    {
+                        pool.Run(input, output);
+                        return [rows[0], rows[1], output.H, output.W];
+                    });
                 }, pool);
             case GlobalAveragePoolOp:
                 var global = new GpuGlobalAveragePool(_context);

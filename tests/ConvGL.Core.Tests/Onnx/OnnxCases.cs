@@ -14,7 +14,7 @@ internal static class OnnxCases
 
     public static readonly string NodeDir = Path.Combine(DataRoot, "node");
 
-    /// <summary>Every supported op's 2D node cases. Left out on purpose: the 1D/3D pools, uint8 variants, MaxPool with
+    /// <summary>Every supported op's 1D and 2D node cases. Left out on purpose: the 3D pools, uint8 variants, MaxPool with
     /// the Indices output and BatchNormalization in training mode (each is rejected with its own error: see
     /// OnnxNodeCaseTests.UnsupportedCases_FailToLoad_WithOneErrorNamingTheNodeAndWhatIsSupported), and ReduceLogSumExp's
     /// cases, whose data is DOUBLE (its worked example and GPU sweep are in the reduce tests instead).</summary>
@@ -29,6 +29,7 @@ internal static class OnnxCases
         "test_averagepool_2d_precomputed_pads", "test_averagepool_2d_precomputed_pads_count_include_pad",
         "test_averagepool_2d_precomputed_same_upper", "test_averagepool_2d_precomputed_strides", "test_averagepool_2d_same_lower",
         "test_averagepool_2d_same_upper", "test_averagepool_2d_strides",
+        "test_maxpool_1d_default", "test_averagepool_1d_default", "test_convtranspose_1d",
         "test_batchnorm_epsilon", "test_batchnorm_example",
         "test_relu", "test_leakyrelu", "test_leakyrelu_default", "test_leakyrelu_example", "test_sigmoid", "test_sigmoid_example",
         "test_tanh", "test_tanh_example", "test_abs", "test_add", "test_add_bcast", "test_globalaveragepool", "test_globalaveragepool_precomputed",
@@ -182,11 +183,13 @@ internal static class OnnxCases
         "test_softmax_functional_dim3", "test_LogSoftmax", "test_log_softmax_dim3", "test_log_softmax_lastdim",
         "test_ELU", "test_SELU", "test_Softplus", "test_Softsign", "test_ConvTranspose2d", "test_ConvTranspose2d_no_bias",
         // Modules whose exports are ops of any rank or 2D underneath (a 1D pool written as a 2D one between an Unsqueeze and a
-        // Squeeze; batchnorm of 3D maps; an embedding as a Gather; GLU as a Split, a Sigmoid and a Mul): all but the 24 1D and
-        // 3D convs and pools of the folder, which are refused.
+        // Squeeze; batchnorm of 3D maps; an embedding as a Gather; GLU as a Split, a Sigmoid and a Mul), and the 1D convs and
+        // pools (run as one-row 2D ops): all but the 13 3D convs and pools of the folder, which are refused.
         "test_AvgPool1d", "test_AvgPool1d_stride", "test_BatchNorm1d_3d_input_eval", "test_BatchNorm3d_eval", "test_BatchNorm3d_momentum_eval",
         "test_Embedding", "test_Embedding_sparse", "test_GLU", "test_GLU_dim", "test_Linear_no_bias", "test_PixelShuffle",
         "test_PoissonNLLLLoss_no_reduce", "test_Softmin",
+        "test_Conv1d", "test_Conv1d_dilated", "test_Conv1d_groups", "test_Conv1d_pad1", "test_Conv1d_pad1size1", "test_Conv1d_pad2",
+        "test_Conv1d_pad2size1", "test_Conv1d_stride", "test_MaxPool1d", "test_MaxPool1d_stride", "test_MaxPool1d_stride_padding_dilation",
     ];
 
     /// <summary>A pytorch-converted case's directory (skips only when the Debian test data is absent).</summary>

@@ -1,0 +1,35 @@
+using ConvGL.Core;
+using ConvGL.Core.Onnx;
+using ConvGL.Core.Tests.Onnx;
+using ConvGL.Gpu.Onnx;
+
+namespace ConvGL.Gpu.Tests.Onnx;
+
+/// <summary>1D ops on the GPU graph runner (the one-row 2D programs, the input's storage read as (N C, 1, L)): every value
+/// of the signal network (OneDGraphs: a strided 1D conv with auto_pad, a 1D batchnorm, a grouped strided 1D transposed conv,
+/// 1D pools) equal to the CPU reference, batches of 1 to 3, one runner over several lengths.</summary>
+[Collection(GlCollection.Name)]
+public sealed class OneDOpsGpuTests(GlFixture fixture)
+{
+    [Fact]
+    public void ASignalNetwork_MatchesTheCpu_OnEveryValue()
+    {
+        OnnxGraph graph = OneDGraphs.Graph();
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        foreach ((int batch, int length) in new[] { (1, 37), (2, 16), (3, 5), (1, 64), (2, 1) })
+        {
+            Tensor x = OneDGraphs.Input(batch, length, seed: batch * 100 + length);
+            var inputs = new Dictionary<string, Tensor> { ["x"] = x };
+            Dictionary<string, Tensor> cpu = graph.Run(inputs);
+            Dictionary<string, Tensor> gpu = runner.Run(inputs, downloadAll: true);
+            foreach (string name in graph.Ops.Select(op => op.Output))
+            {
+                Tensor want = cpu[name], got = gpu[name];
+                Assert.True(want.Shape.SequenceEqual(got.Shape), $"({batch}, 4, {length}): value '{name}' is {got.ShapeString} on the GPU, {want.ShapeString} on the CPU");
+                for (int i = 0; i < want.Length; i++)
+                    Assert.True(Math.Abs(got.Data[i] - want.Data[i]) <= 1e-5 + 1e-5 * Math.Abs(want.Data[i]),
+                        $"({batch}, 4, {length}): value '{name}'[{i}] is {got.Data[i]} on the GPU, {want.Data[i]} on the CPU");
+            }
+        }
+    }
+}
