@@ -179,7 +179,7 @@ internal static class FormatSeeds
             BranchyGraphs.SqueezeExciteBytes(), BranchyGraphs.DecoderBytes(), BranchyGraphs.UpsamplerBytes(), BranchyGraphs.StyleTransferBytes(),
             BranchyGraphs.SuperResolutionBytes(), BranchyGraphs.PoolingHeadBytes(), BranchyGraphs.DynamicHeadBytes(), BranchyGraphs.ShuffleBytes(),
             BranchyGraphs.CspBytes(), BranchyGraphs.AlexNetLikeBytes(), BranchyGraphs.ShuffleUnitBytes(), BranchyGraphs.ConvNeXtBytes(),
-            ReduceGraphs.ModelBytes(),
+            ReduceGraphs.ModelBytes(), OneDGraphs.Bytes(),
         };
         string official = Path.Combine(ConformanceCase, "model.onnx");
         if (File.Exists(official)) seeds.Add(File.ReadAllBytes(official));

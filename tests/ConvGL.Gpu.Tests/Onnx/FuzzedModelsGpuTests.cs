@@ -35,6 +35,7 @@ public sealed class FuzzedModelsGpuTests(GlFixture fixture, ITestOutputHelper lo
         BranchyGraphs.KerasLikeBytes(head: true), BranchyGraphs.KerasDigitsBytes(), BranchyGraphs.KerasLikeBytes(height: 8, width: 6),
         BranchyGraphs.ClassifierBytes(), BranchyGraphs.UpsamplerBytes(), BranchyGraphs.SuperResolutionBytes(), BranchyGraphs.PoolingHeadBytes(),
         BranchyGraphs.CspBytes(), BranchyGraphs.AlexNetLikeBytes(), BranchyGraphs.ShuffleBytes(), BranchyGraphs.StyleTransferBytes(),
+        OneDGraphs.Bytes(),
     ];
 
     /// <summary>The conv layers' algorithm for input i: direct, the window's (the cost model's), or every conv through the FFT.</summary>
