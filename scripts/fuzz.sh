@@ -20,15 +20,19 @@ mkdir -p "$findings"
 findings="$(cd "$findings" && pwd)"
 echo "fuzz: $count inputs per loader, seed $seed, findings in $findings"
 dotnet build tests/ConvGL.Core.Tests -nologo -v q
+# Only this run's findings are reported: a folder reused from an earlier run keeps that run's files (they were once
+# listed here as this run's).
+started="$(mktemp)"
+trap 'rm -f "$started"' EXIT
 status=0
 CONVGL_FUZZ_COUNT="$count" CONVGL_FUZZ_SEED="$seed" CONVGL_FUZZ_FINDINGS="$findings" \
   dotnet test --project tests/ConvGL.Core.Tests --no-build -- \
   --filter-method "ConvGL.Core.Tests.Fuzz.LoaderFuzzTests.EveryMutatedInput_LoadsValid_OrIsOneErrorLineNamingIt" \
   --output Detailed || status=$?
-n=$(find "$findings" -name '*.txt' | wc -l)
+n=$(find "$findings" -name '*.txt' -newer "$started" | wc -l)
 if [[ $n -gt 0 ]]; then
   echo "fuzz: $n finding(s):"
-  find "$findings" -name '*.txt' | sort | xargs cat
+  find "$findings" -name '*.txt' -newer "$started" | sort | xargs cat
   exit 1
 fi
 [[ $status -eq 0 ]] || { echo "fuzz: the test run failed (exit $status) without writing findings"; exit 1; }
