@@ -42,7 +42,9 @@ public sealed class ConvTransposeOp : OnnxOp
             throw a.Error($"weight {weight.ShapeString} is not (C_in, C_out/group, kH, kW), or (C_in, C_out/group, k) for a 1D one: ConvGL runs 1D and 2D transposed convolutions");
         int? dims = SpatialAttributes.Dims(a, weight is null ? null : weight.Rank - 2, "kernel_shape", "strides", "dilations", "pads", "output_padding");
         long[]? shape = a.Ints("output_shape");
-        // output_shape: the spatial sizes, or (as some exporters write) N and C before them.
+        // output_shape: the spatial sizes, or (as some exporters write) N and C before them; where nothing else says, its
+        // length says which.
+        if (dims is null && shape is { Length: 1 or 3 }) dims = 1;
         int shapeDims = dims ?? 2;
         if (shape is not null && shape.Length != shapeDims && shape.Length != shapeDims + 2)
             throw a.Error($"attribute 'output_shape' has {shape.Length} entries, expected {shapeDims} ({(shapeDims == 1 ? "[L]" : "[H, W]")})");

@@ -39,6 +39,24 @@ internal static class OneDGraphs
         return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
     }
 
+    /// <summary>x (1, 2, 5) and a fed weight w (2, 3, 3) -> ConvTranspose with output_shape [6] as its one attribute -> y
+    /// (1, 3, 6): 1D known from the output_shape's length and the weight's rank only.</summary>
+    public static byte[] FedTransposeBytes()
+    {
+        var g = new GraphProto { Name = "g" };
+        g.Input.Add(Value("x", 1, 2, 5));
+        g.Input.Add(Value("w", 2, 3, 3));
+        Node(g, "up", "ConvTranspose", ["x", "w"], "y", Ints("output_shape", 6));
+        g.Output.Add(Value("y"));
+        return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+    }
+
+    public static (Tensor X, Tensor W) FedTransposeInputs()
+    {
+        var rng = new Random(3);
+        return (new Tensor([1, 2, 5], R(rng, 10)), new Tensor([2, 3, 3], R(rng, 18)));
+    }
+
     public static OnnxGraph Graph(int seed = 31) => OnnxGraph.Build(OnnxReader.Parse(Bytes(seed), "signal.onnx"));
 
     /// <summary>A signal of <paramref name="batch"/> x 4 channels x <paramref name="length"/> samples.</summary>

@@ -55,6 +55,23 @@ public class OneDOpsTests
         Assert.Equal([-2f, -2f], v["y"].Data);
     }
 
+    /// <summary>A 1D ConvTranspose whose weight is fed (its rank known only at run time) and whose one attribute is an
+    /// output_shape of one entry: 1D from that, its pads worked out as ONNX does, equal to ONNX Runtime.</summary>
+    [Fact]
+    public void A1DConvTranspose_WithAFedWeightAndAnOutputShape_MatchesOnnxRuntime()
+    {
+        byte[] bytes = OneDGraphs.FedTransposeBytes();
+        (Tensor x, Tensor w) = OneDGraphs.FedTransposeInputs();
+        Dictionary<string, Tensor> ours = OnnxGraph.Build(OnnxReader.Parse(bytes, "g.onnx")).Run(new Dictionary<string, Tensor> { ["x"] = x, ["w"] = w });
+        using var session = new InferenceSession(bytes);
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results = session.Run(
+            [NamedOnnxValue.CreateFromTensor("x", new DenseTensor<float>(x.Data, x.Shape)), NamedOnnxValue.CreateFromTensor("w", new DenseTensor<float>(w.Data, w.Shape))]);
+        Assert.Equal([1, 3, 6], results.Single().AsTensor<float>().Dimensions.ToArray());
+        Assert.Equal([1, 3, 6], ours["y"].Shape);
+        float[] want = results.Single().AsEnumerable<float>().ToArray();
+        for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(ours["y"].Data[i] - want[i]) <= 1e-5, $"y[{i}] = {ours["y"].Data[i]}, ONNX Runtime {want[i]}");
+    }
+
     /// <summary>Attributes of one node that disagree on the dimensions, a 1D op fed a 2D map, 3D attributes: one error each,
     /// naming the node and the attribute.</summary>
     [Fact]

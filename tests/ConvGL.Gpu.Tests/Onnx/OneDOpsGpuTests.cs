@@ -32,4 +32,19 @@ public sealed class OneDOpsGpuTests(GlFixture fixture)
             }
         }
     }
+
+    /// <summary>A 1D ConvTranspose whose weight is fed and whose one attribute is output_shape [6]: the same values on the GPU.</summary>
+    [Fact]
+    public void A1DConvTranspose_WithAFedWeight_MatchesTheCpu()
+    {
+        OnnxGraph graph = OnnxGraph.Build(OnnxReader.Parse(OneDGraphs.FedTransposeBytes(), "t.onnx"));
+        (Tensor x, Tensor w) = OneDGraphs.FedTransposeInputs();
+        var inputs = new Dictionary<string, Tensor> { ["x"] = x, ["w"] = w };
+        Tensor want = graph.Run(inputs)["y"];
+        using var runner = new GpuOnnxRunner(fixture.Context, graph);
+        Tensor got = runner.Run(inputs)["y"];
+        Assert.Equal([1, 3, 6], got.Shape);
+        for (int i = 0; i < want.Length; i++)
+            Assert.True(Math.Abs(got.Data[i] - want.Data[i]) <= 1e-5, $"y[{i}] is {got.Data[i]} on the GPU, {want.Data[i]} on the CPU");
+    }
 }
