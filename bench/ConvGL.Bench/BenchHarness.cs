@@ -124,6 +124,11 @@ public static class BenchHarness
             int eq = assignment.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0) throw new ConvGLException($"bench: --ab-env '{assignment}' must be NAME=VALUE (an environment variable set while the gpu-b row is made and run)");
             abEnv = (assignment[..eq], assignment[(eq + 1)..]);
+            if (abEnv.Value.Value.Length == 0)
+                throw new ConvGLException($"bench: --ab-env '{assignment}' gives no value (an empty value would unset the variable); give NAME=VALUE");
+            // Switches read once per process (when the context is made) cannot differ between two rows of one run.
+            if (OncePerProcess.TryGetValue(abEnv.Value.Name, out string? instead))
+                throw new ConvGLException($"bench: --ab-env {abEnv.Value.Name} is read once per process, so both rows would run alike; {instead}");
         }
         IReadOnlyList<BenchCase> cases = BenchCases.Select(BenchCases.All(settings.Quick), settings.Cases);
         // A selection with nothing to time on --device gpu (CPU-only cases) printed an empty table and exited 0.
@@ -164,6 +169,16 @@ public static class BenchHarness
             gl?.Dispose();
         }
     }
+
+    /// <summary>Environment switches read when the process or its GL context starts, not when a plan is made, and what
+    /// to do instead of --ab-env.</summary>
+    private static readonly Dictionary<string, string> OncePerProcess = new(StringComparer.Ordinal)
+    {
+        ["CONVGL_SHADERS"] = "use --ab-shaders DIR",
+        ["CONVGL_TUNE"] = "compare two runs, one with it set",
+        ["CONVGL_PIN_THREADS"] = "compare two runs, one with it set",
+        ["CONVGL_BUILD_AHEAD"] = "compare two runs, one with it set",
+    };
 
     private sealed class NoProgress : IBenchProgress
     {
@@ -208,6 +223,7 @@ public static class BenchHarness
             // both see the same minutes of a shared machine's load and the ratio column compares like with like.
             var timed = new List<TimedRow>();
             BenchRow? gpuRow = null, gpuB = null;
+            bool preparingB = false;
             if (device != BenchDevice.Cpu && c.Gpu is not null)
             {
                 if (gl is null)
@@ -222,18 +238,21 @@ public static class BenchHarness
                         if (t is not null) timed.Add(t);
                         if (t is not null && (other is not null || abEnv is not null))
                         {
+                            preparingB = true;
                             TimedRow? b = PrepareGpu(c, input, gl, budget, warmClocks, error, out gpuB, new BVariant(other, abEnv));
                             if (b is not null) timed.Add(b);
                         }
                     }
                     catch (GpuException e)
                     {
-                        // A shader that does not compile or a driver limit: this row fails, the others still run.
-                        string first = e.Message.Split('\n')[0];
+                        // A shader that does not compile or a driver limit: this row fails, the others still run. (A review:
+                        // the gpu-b row's failure was put on the gpu row, which the timing then overwrote: no row, exit 0.)
+                        string first = e.Message.Split('\n')[0], which = preparingB ? GpuRow.BDevice : "gpu";
                         progress.Interrupt();
-                        error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
-                        if (gpuRow is null) gpuRow = BenchRow.Skipped(c, "gpu", $"FAILED: {first}") with { Failed = true };
-                        else gpuB = BenchRow.Skipped(c, GpuRow.BDevice, $"FAILED: {first}") with { Failed = true };
+                        error.WriteLine($"FAILED {c.Name} {which}: {e.Message}");
+                        BenchRow failedRow = BenchRow.Skipped(c, which, $"FAILED: {first}") with { Failed = true };
+                        if (preparingB) gpuB = failedRow;
+                        else gpuRow = failedRow;
                     }
                 }
             }
@@ -278,13 +297,24 @@ public static class BenchHarness
                     else gpuRow = row;
                 }
             }
-            catch (GpuException e)
+            catch (RowFailedException e)
             {
-                // A timer query that measured nothing: the GPU row fails; its peer, timed in turn with it, has no row.
+                // A timer query that measured nothing: that GPU row fails; the rows timed in turn with it have no figures.
                 progress.Interrupt();
-                error.WriteLine($"FAILED {c.Name} gpu: {e.Message}");
-                gpuRow = BenchRow.Skipped(c, "gpu", $"FAILED: {e.Message.Split('\n')[0]}") with { Failed = true };
-                if (peer is null && c.Peer is not null) peer = BenchRow.Skipped(c, "peer", "not timed: the GPU row timed in turn with it failed");
+                error.WriteLine($"FAILED {c.Name} {e.Device}: {e.InnerException!.Message}");
+                BenchRow failedRow = BenchRow.Skipped(c, e.Device, $"FAILED: {e.InnerException.Message.Split('\n')[0]}") with { Failed = true };
+                const string notTimed = "not timed: a GPU row timed in turn with it failed";
+                if (e.Device == GpuRow.BDevice)
+                {
+                    gpuB = failedRow;
+                    gpuRow = BenchRow.Skipped(c, "gpu", notTimed);
+                }
+                else
+                {
+                    gpuRow = failedRow;
+                    if (gpuB is null && timed.Any(t => t is GpuRow { IsB: true })) gpuB = BenchRow.Skipped(c, GpuRow.BDevice, notTimed);
+                }
+                if (peer is null && c.Peer is not null) peer = BenchRow.Skipped(c, "peer", notTimed);
             }
             finally
             {
@@ -501,6 +531,12 @@ public static class BenchHarness
         return null;
     }
 
+    /// <summary>A GPU row's failure while the rows are timed in turn, naming the row (gpu or gpu-b).</summary>
+    private sealed class RowFailedException(string device, GpuException inner) : Exception(inner.Message, inner)
+    {
+        public string Device { get; } = device;
+    }
+
     /// <summary>What the gpu-b row changes: the shader library serving the context, an environment variable (a switch a
     /// plan reads when it is made), or both.</summary>
     private sealed record BVariant(ShaderLibrary? Shaders, (string Name, string Value)? Env)
@@ -640,16 +676,23 @@ public static class BenchHarness
 
         public override double Once()
         {
-            using IDisposable? serving = Serve();
-            long start = Stopwatch.GetTimestamp();
-            _timer?.Begin();
-            _op.Run(_in, _out);
-            _timer?.End();
-            _context.Gl.Finish();
-            double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            _walls.Add(wall);
-            return _timer is null ? wall
-                : _timer.Wait() ?? throw new GpuException($"bench {_case.Name}: GL_TIME_ELAPSED measured nothing (a query was already open)");
+            try
+            {
+                using IDisposable? serving = Serve();
+                long start = Stopwatch.GetTimestamp();
+                _timer?.Begin();
+                _op.Run(_in, _out);
+                _timer?.End();
+                _context.Gl.Finish();
+                double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                _walls.Add(wall);
+                return _timer is null ? wall
+                    : _timer.Wait() ?? throw new GpuException($"bench {_case.Name}: GL_TIME_ELAPSED measured nothing (a query was already open)");
+            }
+            catch (GpuException e)
+            {
+                throw new RowFailedException(Device, e);
+            }
         }
 
         public override BenchRow Row(IReadOnlyList<double> times, int reps)

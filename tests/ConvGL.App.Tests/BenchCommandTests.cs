@@ -260,6 +260,18 @@ public sealed class BenchCommandTests : IDisposable
         Assert.DoesNotContain("MISMATCH gauss5-2d gpu:", bad.Stderr, StringComparison.Ordinal);
         Assert.Contains(" | gpu | 1 | ", bad.Stdout, StringComparison.Ordinal);
 
+        // A copy whose shader does not compile: the gpu-b row fails (a review: its failure was put on the gpu row, which the
+        // timing then overwrote, and the run exited 0 without a gpu-b row).
+        string broken = P("broken");
+        CopyTree(ShaderLibraryRoot(), broken);
+        File.AppendAllText(Path.Combine(broken, "conv2d_depthwise.comp"), "\nthis is not GLSL: deliberately broken by BenchCommandTests\n");
+        ApplyProcess.Result fails = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--device", "gpu", "--ab-shaders", broken);
+        Assert.True(fails.ExitCode == 1, fails.ToString());
+        Assert.Contains("FAILED gauss5-2d gpu-b: conv2d_depthwise.comp", fails.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAILED gauss5-2d gpu:", fails.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" | gpu-b | - | - | - | - | - | - | - | FAILED: ", fails.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" | gpu | 1 | ", fails.Stdout, StringComparison.Ordinal);
+
         Directory.CreateDirectory(P("empty"));
         ApplyProcess.Result none = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--ab-shaders", "empty");
         Assert.True(none.ExitCode == 2, none.ToString());
@@ -286,6 +298,20 @@ public sealed class BenchCommandTests : IDisposable
         ApplyProcess.Result bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_SPLIT_K");
         Assert.True(bad.ExitCode == 2, bad.ToString());
         Assert.StartsWith("convgl: bench: --ab-env 'CONVGL_SPLIT_K' must be NAME=VALUE", bad.Stderr);
+        // An empty value would unset the variable; a switch read once per process would leave both rows alike (a review).
+        bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_SPLIT_K=");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.StartsWith("convgl: bench: --ab-env 'CONVGL_SPLIT_K=' gives no value", bad.Stderr);
+        bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_TUNE=1");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.StartsWith("convgl: bench: --ab-env CONVGL_TUNE is read once per process, so both rows would run alike", bad.Stderr);
+
+        // A switch read when a plan is made: the literal plans off in the gpu-b row only.
+        ApplyProcess.Result literal = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gabor15-1to8", "--reps", "1", "--device", "gpu",
+            "--ab-env", "CONVGL_LITERAL_PLANS=0");
+        Assert.True(literal.ExitCode == 0, literal.ToString());
+        Assert.Contains("conv2d_literal", literal.Stdout.Split('\n').Single(l => l.Contains(" | gpu | 1 | ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.DoesNotContain("conv2d_literal", literal.Stdout.Split('\n').Single(l => l.Contains(" | gpu-b | 1 | ", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
     /// <summary>A review: an --out that is a folder was refused only after the whole run; it is refused first.</summary>

@@ -265,9 +265,12 @@ public sealed class GpuOnnxRunner : IDisposable
                 {
                     Tensor w = Parameter(op, t.Inputs[1], inputs);
                     bool oneD = t.IsOneD(w);
-                    if (shape.Length != (oneD ? 3 : 4))
-                        throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs {(oneD ? "(N, C, L) inputs with a 1D weight" : "(N, C, H, W) inputs")}, got {ConvGL.Core.Tensor.ShapeText(shape)}: ConvGL runs 1D and 2D transposed convolutions");
+                    // The weight first (a 3D one is unsupported, as on the CPU), then the input against it (a plain error).
                     t.CheckWeight(w);
+                    if (shape.Length is not (3 or 4))
+                        throw new ConvGL.Core.Onnx.OnnxUnsupportedException($"{op.Where}: the GPU conv_transpose runs (N, C, L) and (N, C, H, W) inputs, got {ConvGL.Core.Tensor.ShapeText(shape)}: ConvGL runs 1D and 2D transposed convolutions");
+                    if (shape.Length != (oneD ? 3 : 4))
+                        throw new ConvGLException($"{op.Where}: input must be {(oneD ? "(N, C, L) for a 1D transposed conv" : "(N, C, H, W)")}, got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))
                         deconv.SetWeights(SpatialAttributes.Row(w), t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Parameter(op, t.Inputs[2], inputs).Data : null);
                     if (!oneD)

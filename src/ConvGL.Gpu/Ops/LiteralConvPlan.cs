@@ -63,7 +63,9 @@ internal sealed class LiteralConvPlan : IDisposable
     /// turns them off on llvmpipe too (an A/B switch for the bench). Forcing a path (tests) ignores both.</summary>
     internal static bool InAuto(GlContext context) => context.IsSoftware && !Disabled;
 
-    private static readonly bool Disabled = Environment.GetEnvironmentVariable("CONVGL_LITERAL_PLANS") == "0";
+    // Read when a plan is made, so `convgl bench --ab-env CONVGL_LITERAL_PLANS=0` changes its gpu-b row (a static read once
+    // per process left it the same as the gpu row: a review).
+    private static bool Disabled => Environment.GetEnvironmentVariable("CONVGL_LITERAL_PLANS") == "0";
 
     /// <summary>Plans the layer, or returns null where the rule says no (too many weights, too few multiply-adds — under
     /// <see cref="MinMacs"/> or 4,096 a weight, whichever is less — or output channels, a depthwise layer, which

@@ -57,6 +57,20 @@ internal static class OneDGraphs
         return (new Tensor([1, 2, 5], R(rng, 10)), new Tensor([2, 3, 3], R(rng, 18)));
     }
 
+    /// <summary>x (1, 2, L) -> Conv1d 2->2 k3 pads [1, 1] = c -> Add(c, x) = y: the input read again after a 1D op.</summary>
+    public static byte[] ReadAgainBytes(int seed = 37)
+    {
+        var rng = new Random(seed);
+        var g = new GraphProto { Name = "again" };
+        g.Input.Add(Value("x", 1, 2, 1));
+        g.Input[^1].Type.TensorType.Shape.Dim[2] = new Dimension { DimParam = "L" };
+        g.Initializer.Add(FloatData("w", R(rng, 2 * 2 * 3), 2, 2, 3));
+        Node(g, "conv1d", "Conv", ["x", "w"], "c", Ints("pads", 1, 1));
+        Node(g, "add", "Add", ["c", "x"], "y");
+        g.Output.Add(Value("y"));
+        return new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray();
+    }
+
     public static OnnxGraph Graph(int seed = 31) => OnnxGraph.Build(OnnxReader.Parse(Bytes(seed), "signal.onnx"));
 
     /// <summary>A signal of <paramref name="batch"/> x 4 channels x <paramref name="length"/> samples.</summary>
