@@ -129,13 +129,8 @@ public sealed class ConvTransposeOp : OnnxOp
         float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
         try
         {
-            if (IsOneD(w))
-            {
-                if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D transposed conv, got {x.ShapeString}");
-                Tensor row = SpatialAttributes.Row(w);
-                return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), image => ConvTranspose2D.Apply(image, row, bias, Options(image.H, image.W, 1, row.Shape[3]))));
-            }
-            return PerImage(x, image => ConvTranspose2D.Apply(image, w, bias, Options(image.H, image.W, w.Shape[2], w.Shape[3])));
+            Tensor row = SpatialAttributes.Row(w);
+            return PerImage(x, IsOneD(w), "transposed conv", image => ConvTranspose2D.Apply(image, row, bias, Options(image.H, image.W, row.Shape[2], row.Shape[3])));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {

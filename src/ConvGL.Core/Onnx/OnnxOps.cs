@@ -58,6 +58,15 @@ public abstract class OnnxOp
     private protected Tensor Image(Tensor t, int n) =>
         Tensor.Chw(t.Shape[1], t.Shape[2], t.Shape[3], t.Data.AsSpan(n * t.Shape[1] * t.Shape[2] * t.Shape[3], t.Shape[1] * t.Shape[2] * t.Shape[3]).ToArray());
 
+    /// <summary>Runs a (C, H, W) -> (C', H', W') function on every image of an (N, C, H, W) batch, or, for a 1D op
+    /// (<paramref name="oneD"/>), on every (C, 1, L) one-row map of an (N, C, L) batch, the result (N, C', L').</summary>
+    private protected Tensor PerImage(Tensor x, bool oneD, string what, Func<Tensor, Tensor> f)
+    {
+        if (!oneD) return PerImage(x, f);
+        if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D {what}, got {x.ShapeString}");
+        return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), f));
+    }
+
     /// <summary>Runs a (C, H, W) -> (C', H', W') function on every image of an (N, C, H, W) batch.</summary>
     private protected Tensor PerImage(Tensor x, Func<Tensor, Tensor> f)
     {
@@ -252,13 +261,8 @@ public sealed class ConvOp : OnnxOp
         float[]? bias = inputs.Count > 2 ? inputs[2]?.Data : null;
         try
         {
-            if (Spatial.OneD)
-            {
-                if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D conv, got {x.ShapeString}");
-                Tensor row = SpatialAttributes.Row(w);
-                return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), image => DirectConv2D.Apply(image, row, bias, Options(image.H, image.W))));
-            }
-            return PerImage(x, image => DirectConv2D.Apply(image, w, bias, Options(image.H, image.W)));
+            Tensor row = SpatialAttributes.Row(w);
+            return PerImage(x, Spatial.OneD, "conv", image => DirectConv2D.Apply(image, row, bias, Options(image.H, image.W)));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {
@@ -400,10 +404,7 @@ public sealed class PoolOp : OnnxOp
     {
         try
         {
-            Tensor x = inputs[0]!;
-            if (!Spatial.OneD) return PerImage(x, image => PaddedPool2D.Apply(image, Options(image.H, image.W)));
-            if (x.Rank != 3) throw Error($"input must be (N, C, L) for a 1D pool, got {x.ShapeString}");
-            return SpatialAttributes.Unrow(PerImage(SpatialAttributes.Row(x), image => PaddedPool2D.Apply(image, Options(image.H, image.W))));
+            return PerImage(inputs[0]!, Spatial.OneD, "pool", image => PaddedPool2D.Apply(image, Options(image.H, image.W)));
         }
         catch (ConvGLException e) when (!e.Message.StartsWith(Where, StringComparison.Ordinal))
         {

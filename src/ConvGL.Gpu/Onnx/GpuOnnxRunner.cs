@@ -70,10 +70,13 @@ public sealed class GpuOnnxRunner : IDisposable
     /// <summary>An op the runner computes on the CPU: its output is a host value (see <see cref="OnnxGraph.HostValues"/>).</summary>
     private bool IsHost(OnnxOp op) => _graph.HostValues.Contains(op.Output) && !_graph.Initializers.ContainsKey(op.Output);
 
-    /// <summary>Runs a 1D op's input (N, C, L) as the one-row map (N, C, 1, L) its 2D op takes: the input's storage read as
-    /// (N C, 1, L) for the run and as before after it, the output's (N C', 1, L') read back as the value (N, C', L').</summary>
-    private static int[] AsRows(GpuTensor input, int[] shape, GpuTensor output, Func<int[], int[]> run)
+    /// <summary>Runs a 2D op (<paramref name="run"/>, given the (N, C, H, W) shape it runs on, returning the output's) on
+    /// its input, or for a 1D op (<paramref name="oneD"/>) on the input (N, C, L) as the one-row map (N, C, 1, L): the
+    /// input's storage read as (N C, 1, L) for the run and as before after it, the output's (N C', 1, L') read back as the
+    /// value (N, C', L').</summary>
+    private static int[] AsRows(GpuTensor input, int[] shape, GpuTensor output, bool oneD, Func<int[], int[]> run)
     {
+        if (!oneD) return run(shape);
         (int c, int h, int w) = (input.C, input.H, input.W);
         int[] rows = [shape[0], shape[1], 1, shape[2]];
         (int rc, int rh, int rw) = Storage(rows);
@@ -249,13 +252,11 @@ public sealed class GpuOnnxRunner : IDisposable
                         c.CheckWeight(w);
                         conv.SetWeights(SpatialAttributes.Row(w), c.Inputs.Count > 2 && c.Inputs[2].Length > 0 ? Parameter(op, c.Inputs[2], inputs).Data : null);
                     }
-                    if (!oneD)
+                    return AsRows(input, shape, output, oneD, rows =>
                     {
-                        conv.Options = c.Options(shape[2], shape[3]);
-                        return batch.Run(input, shape, output, conv.Run);
-                    }
-                    conv.Options = c.Options(1, shape[2]);
-                    return AsRows(input, shape, output, rows => batch.Run(input, rows, output, conv.Run));
+                        conv.Options = c.Options(rows[2], rows[3]);
+                        return batch.Run(input, rows, output, conv.Run);
+                    });
                 }, new Owned(conv, batch));
             case ConvTransposeOp t:
                 var deconv = new GpuConvTranspose2D(_context, Constant(t.Inputs[1]) is { } storedT ? SpatialAttributes.Row(storedT) : new Tensor([1, 1, 1, 1]),
@@ -273,13 +274,12 @@ public sealed class GpuOnnxRunner : IDisposable
                         throw new ConvGLException($"{op.Where}: input must be {(oneD ? "(N, C, L) for a 1D transposed conv" : "(N, C, H, W)")}, got {ConvGL.Core.Tensor.ShapeText(shape)}");
                     if (!_graph.Initializers.ContainsKey(t.Inputs[1]) || (t.Inputs.Count > 2 && t.Inputs[2].Length > 0 && !_graph.Initializers.ContainsKey(t.Inputs[2])))
                         deconv.SetWeights(SpatialAttributes.Row(w), t.Inputs.Count > 2 && t.Inputs[2].Length > 0 ? Parameter(op, t.Inputs[2], inputs).Data : null);
-                    if (!oneD)
+                    Tensor row = SpatialAttributes.Row(w);
+                    return AsRows(input, shape, output, oneD, rows =>
                     {
-                        deconv.Options = t.Options(shape[2], shape[3], w.Shape[2], w.Shape[3]);
-                        return images.Run(input, shape, output, deconv.Run);
-                    }
-                    deconv.Options = t.Options(1, shape[2], 1, w.Shape[2]);
-                    return AsRows(input, shape, output, rows => images.Run(input, rows, output, deconv.Run));
+                        deconv.Options = t.Options(rows[2], rows[3], row.Shape[2], row.Shape[3]);
+                        return images.Run(input, rows, output, deconv.Run);
+                    });
                 }, new Owned(deconv, images));
             case BatchNormOp b:
                 var affine = new GpuChannelAffine(_context, BatchNorm.FromAffine([1f], [0f]));
@@ -355,15 +355,9 @@ public sealed class GpuOnnxRunner : IDisposable
                     bool oneD = p.Spatial.OneD;
                     if (shape.Length != (oneD ? 3 : 4))
                         throw new ConvGLException($"{op.Where}: input must be {(oneD ? "(N, C, L) (its attributes are 1D)" : "(N, C, H, W)")}, got {ConvGL.Core.Tensor.ShapeText(shape)}");
-                    if (!oneD)
+                    return AsRows(input, shape, output, oneD, rows =>
                     {
-                        pool.Options = p.Options(shape[2], shape[3]);
-                        pool.Run(input, output);
-                        return [shape[0], shape[1], output.H, output.W];
-                    }
-                    pool.Options = p.Options(1, shape[2]);
-                    return AsRows(input, shape, output, rows =>
-                    {
+                        pool.Options = p.Options(rows[2], rows[3]);
                         pool.Run(input, output);
                         return [rows[0], rows[1], output.H, output.W];
                     });
