@@ -28,6 +28,11 @@
 //   border on rows of whole vec4s (input and output). Every rgba32f texel then lies wholly inside or wholly outside
 //   its row, so a tap outside the image is a texel replaced by zeros (a select on the clamped fetch), not border
 //   arithmetic per tap; the rim strips (scalar loads, border index per tap) cost a fifth of a 3x3 layer at 256x256.
+// - LITERAL_W (with CHANNEL_UNIFORM, interior only; ConvPlan's image filters on a software rasteriser): the kernel
+//   (KH * KW values, row by row, stored as the shader correlates) as literals, the same for every channel, instead of
+//   the uniform block (the bias is still read there). Every multiply-add then has a constant operand (a tap of 1 or -1 is an
+//   add or a subtract); a zero tap still multiplies its input (see u_zero_tap), so a NaN or an infinity under it gives
+//   NaN as in the reference.
 
 #include "include/conv_fast.glsl"
 #include "include/unroll.glsl"
@@ -45,6 +50,20 @@ uniform int u_channel;
 
 #define ROW_VEC4 ((KW + 3) / 4)
 #define CH_VEC4 (KH * ROW_VEC4 + 1)
+
+// Tap (i, j) of the channel whose weights start at vec4 base, and its bias.
+#ifdef LITERAL_W
+const float literal_w[KH * KW] = LITERAL_W;
+// A zero tap reads this uniform (0: never set, GL initialises uniforms to zero at link) instead of the literal, so its
+// products are computed, not folded away: 0 * NaN and 0 * inf stay NaN as in the reference. (A branch per tap instead
+// made Mesa keep the loops: 18x slower.) The bias stays in the uniform block: sums that start from literals may be
+// moved into the loop that stores the lanes one by one (LiteralConvPlan's u_zero).
+uniform float u_zero_tap;
+#define TAP(base, i, j) (literal_w[(i) * KW + (j)] == 0.0 ? u_zero_tap : literal_w[(i) * KW + (j)])
+#else
+#define TAP(base, i, j) PARAM((base) + (i) * ROW_VEC4 + (j) / 4)[(j) % 4]
+#endif
+#define BIAS(base) PARAM((base) + KH * ROW_VEC4).x
 
 #if ZERO_PLANE
 // The SPAN inputs of input row y from column x0 on, zero outside the image (see ZERO_PLANE above).
@@ -116,7 +135,7 @@ void input_row(const int t, int base, int plane, int y0, int x0, int cols[SPAN],
         {
             for (int j = 0; j < KW; j++)
             {
-                float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];
+                float w = TAP(base, i, j);
                 for (int k = 0; k < OX; k++) acc[r * OX + k] += w * v[k * SX + j * DX];
             }
         }
@@ -149,8 +168,8 @@ void main()
 
     float w[KH * KW];
     for (int i = 0; i < KH; i++)
-        for (int j = 0; j < KW; j++) w[i * KW + j] = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];
-    float b = PARAM(base + KH * ROW_VEC4).x;
+        for (int j = 0; j < KW; j++) w[i * KW + j] = TAP(base, i, j);
+    float b = BIAS(base);
     int plane = c * u_in_size.y;
 
     float ring[KH * SPAN];
@@ -196,7 +215,7 @@ void main()
     bool col_real[SPAN];
     span_columns(x0, cols, col_real);
 
-    float b = PARAM(base + KH * ROW_VEC4).x;
+    float b = BIAS(base);
     float acc[OY * OX];
     for (int k = 0; k < OY * OX; k++) acc[k] = b;
 

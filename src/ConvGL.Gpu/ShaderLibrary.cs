@@ -66,6 +66,19 @@ public sealed class ShaderLibrary : IDisposable
         return program;
     }
 
+    /// <summary>A compute program from one .comp file with the given defines, not cached: the caller owns it and deletes it
+    /// (<see cref="GlProgram.Delete"/>), as for <see cref="ComputeGenerated"/>. For defines that hold data made for one
+    /// weight set (ConvPlan's literal filter kernels), so programs for kernels that changed do not pile up.</summary>
+    public GlProgram ComputeOwned(string file, params (string Name, object Value)[] defines)
+    {
+        _context.CheckThread();
+        List<KeyValuePair<string, string>> defs = Defines(defines);
+        var program = new GlProgram(_context, Key([file], defs), [file], defs) { Library = this };
+        FirstBuild(program);
+        lock (_generated) _generated.Add(program);
+        return program;
+    }
+
     /// <summary>As <see cref="ComputeGenerated"/> where <paramref name="pending"/> is null, the context has no
     /// <see cref="GlContext.Warmer"/> or the warmer is done with this text. Otherwise the program is queued there, its job added to <paramref name="pending"/>, and null
     /// returned: the caller runs something else meanwhile and asks again once every pending job is done (then the build is
@@ -105,17 +118,22 @@ public sealed class ShaderLibrary : IDisposable
     private GlProgram Get(string[] stages, (string Name, object Value)[] defines)
     {
         _context.CheckThread();
-        var defs = defines
-            .Select(d => new KeyValuePair<string, string>(d.Name, Convert.ToString(d.Value, System.Globalization.CultureInfo.InvariantCulture) ?? ""))
-            .OrderBy(d => d.Key, StringComparer.Ordinal)
-            .ToList();
-        string key = string.Join("+", stages) + (defs.Count == 0 ? "" : " [" + string.Join(",", defs.Select(d => $"{d.Key}={d.Value}")) + "]");
+        List<KeyValuePair<string, string>> defs = Defines(defines);
+        string key = Key(stages, defs);
         if (_programs.TryGetValue(key, out GlProgram? program)) return program;
         program = new GlProgram(_context, key, stages, defs);
         FirstBuild(program);
         _programs.Add(key, program);
         return program;
     }
+
+    private static List<KeyValuePair<string, string>> Defines((string Name, object Value)[] defines) => defines
+        .Select(d => new KeyValuePair<string, string>(d.Name, Convert.ToString(d.Value, System.Globalization.CultureInfo.InvariantCulture) ?? ""))
+        .OrderBy(d => d.Key, StringComparer.Ordinal)
+        .ToList();
+
+    private static string Key(string[] stages, List<KeyValuePair<string, string>> defs) =>
+        string.Join("+", stages) + (defs.Count == 0 ? "" : " [" + string.Join(",", defs.Select(d => $"{d.Key}={d.Value}")) + "]");
 
     // Builds a new program; a failure throws, or (KeepBroken) leaves it unbuilt, watching the files it read or looked for.
     private void FirstBuild(GlProgram program)

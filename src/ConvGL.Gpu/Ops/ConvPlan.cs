@@ -106,8 +106,11 @@ internal sealed class ConvPlan
 
     /// <summary>Plans one conv. <paramref name="geometry"/> overrides the padding and output size the options give (the
     /// separable passes: each keeps the other axis's size as it is).</summary>
+    /// <param name="literals">Where given, image filters on a software rasteriser may take their kernel as literals
+    /// (<see cref="LiteralFilter"/>): the program is made by this callback (file, defines), which owns it.</param>
     public static ConvPlan Create(GlContext context, GpuTensor input, int[] weightShape, float[] weight, float[]? bias,
-        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null, FusedActivation? act = null)
+        ConvOptions o, GlBuffer parameters, ConvPath choice, ConvGeometry? geometry = null, FusedActivation? act = null,
+        Func<string, (string, object)[], GlProgram>? literals = null)
     {
         GL gl = context.Gl;
         int cout = weightShape[0], cinG = weightShape[1], kh = weightShape[2], kw = weightShape[3];
@@ -260,10 +263,16 @@ internal sealed class ConvPlan
         // The interior has no border code: one program serves every border.
         (string, object)[] stores = [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0)];
         (string, object)[] rows = depthwise ? [("OY", slideY > 0 ? slideY : blockY), ("SLIDE", slideY > 0 ? 1 : 0)] : [];
-        GlProgram interior = context.Shaders.Compute(file, [.. defines, .. rows, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores]);
+        (string, object)[] interiorDefines = [.. defines, .. rows, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores];
+        string? literal = literals is not null && depthwise && channelUniform && choice is not ConvPath.Direct && LiteralFilter(context, kh, kw)
+            ? LiteralKernel(packed, cout, kh, kw, channelStride) : null;
+        GlProgram interior = literal is not null
+            ? literals!(file, [.. interiorDefines, ("LITERAL_W", literal)])
+            : context.Shaders.Compute(file, interiorDefines);
         GlProgram? rim = pad || zeroPlane ? null : context.Shaders.Compute(file, [.. defines, .. depthwise ? [("OY", blockY)] : Array.Empty<(string, object)>(),
             ("BORDER", border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
-        string where = !texel ? "weights in a uniform block"
+        string where = literal is not null ? (rim is null ? "weights compiled in" : "weights compiled in (the rim's in a uniform block)")
+            : !texel ? "weights in a uniform block"
             : depthwise ? (overLimit ? "weights through a texel view (above the uniform block limit)" : "weights through a texel view (more than 9 taps)")
             : "weights through a texel view";
         string layout = (flatZ ? ", channel blocks flat" : "") + (pad ? ", padded copy" : "") + (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (zeroPlane ? ", whole plane (zero border), no rim" : "") +
@@ -286,6 +295,32 @@ internal sealed class ConvPlan
         plan._rimBlockY = blockY;
         plan._blockX = bx;
         return plan;
+    }
+
+    /// <summary>Image filters whose kernel is compiled into the interior program as literals (conv2d_depthwise.comp's
+    /// LITERAL_W; the rim strips keep the uniform block): on a software rasteriser (not with
+    /// <c>CONVGL_LITERAL_PLANS=0</c>, <see cref="LiteralConvPlan.InAuto"/>), one dispatch per channel, kernels of at most
+    /// <see cref="MaxLiteralFilterTaps"/> taps, and the same kernel on every channel (checked by
+    /// <see cref="LiteralKernel"/>). A constant operand makes a tap of 1 or -1 an add, and the weights no loads at all:
+    /// sobel3-rgb 0.88-0.90x the time of the uniform-block program, rep by rep in the same process (bench/README.md,
+    /// "Image filters with their kernel compiled in"). The program is made for one kernel: the op owns it.</summary>
+    internal static bool LiteralFilter(GlContext context, int kh, int kw) => LiteralConvPlan.InAuto(context) && kh * kw <= MaxLiteralFilterTaps;
+
+    /// <summary>The largest kernel (taps) <see cref="LiteralFilter"/> compiles in.</summary>
+    public const int MaxLiteralFilterTaps = 81;
+
+    /// <summary>conv2d_depthwise.comp's LITERAL_W (a GLSL array of the kH x kW taps, as the shader reads them) from the
+    /// packed block of channel 0, or null where another channel's kernel differs (bit for bit; the biases may).</summary>
+    private static string? LiteralKernel(float[] packed, int channels, int kh, int kw, int strideVec4s)
+    {
+        int block = strideVec4s * 4, row = (kw + 3) / 4 * 4;
+        for (int c = 1; c < channels; c++)
+            for (int k = 0; k < kh * row; k++)
+                if (BitConverter.SingleToInt32Bits(packed[c * block + k]) != BitConverter.SingleToInt32Bits(packed[k])) return null;
+        var taps = new string[kh * kw];
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++) taps[i * kw + j] = LiteralConvPlan.F(packed[i * row + j]);
+        return $"float[]({string.Join(", ", taps)})";
     }
 
     /// <summary>Output rows per invocation of separable_fast.comp: each input row it loads and filters along x feeds up to

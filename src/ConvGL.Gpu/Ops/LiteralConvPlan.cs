@@ -133,6 +133,11 @@ internal sealed class LiteralConvPlan : IDisposable
         return s.Contains('.', StringComparison.Ordinal) || s.Contains('E', StringComparison.Ordinal) ? s : s + ".0";
     }
 
+    /// <summary>A weight as the generated code multiplies by it: a literal (<see cref="F"/>), but a zero as the uniform
+    /// <c>u_zero_tap</c> (negated for -0): Mesa folds a product by a literal zero away, and with it a NaN or an infinity
+    /// in the input, where the reference's sum (0 * NaN, 0 * inf) is NaN.</summary>
+    internal static string Weight(float v) => v != 0f ? F(v) : float.IsNegative(v) ? "(-u_zero_tap)" : "u_zero_tap";
+
     /// <summary>The GLSL of one block of <paramref name="count"/> output channels from <paramref name="first"/>.</summary>
     private static string Generate(float[] w, float[]? bias, int first, int count, int cin, int coutPerGroup, int kh, int kw, bool flip, ConvOptions o,
         (int H, int W) padded, (int H, int W) output, int bpr, bool u64, bool vec4, FusedActivation? act)
@@ -153,6 +158,7 @@ internal sealed class LiteralConvPlan : IDisposable
             : "layout(std430, binding = 3) writeonly buffer Output { uint out_data[]; };\n");
         sb.Append("uniform uint u_zero; // 0 (see LiteralConvPlan: keeps LLVM from scalarising the sums into the store loops)\n");
         sb.Append("uniform int u_row;\n");
+        sb.Append("uniform float u_zero_tap; // 0 (GL initialises uniforms to zero at link): a zero weight, see ZeroTap\n");
         sb.Append("void main()\n{\n");
         sb.Append(CultureInfo.InvariantCulture, $"    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);\n");
         sb.Append(CultureInfo.InvariantCulture, $"    bool inside = id < {output.H * bpr};\n");
@@ -174,7 +180,7 @@ internal sealed class LiteralConvPlan : IDisposable
                     for (int j = 0; j < kw; j++)
                     {
                         int wi = flip ? kh - 1 - i : i, wj = flip ? kw - 1 - j : j;
-                        string wv = F(w[(((first + k) * cin + cg) * kh + wi) * kw + wj]);
+                        string wv = Weight(w[(((first + k) * cin + cg) * kh + wi) * kw + wj]);
                         for (int x = 0; x < Ox; x++)
                         {
                             int s = x * o.StrideX + j * o.DilationX;

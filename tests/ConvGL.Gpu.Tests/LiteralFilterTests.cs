@@ -1,0 +1,156 @@
+using ConvGL.Core;
+using ConvGL.Core.Kernels;
+using ConvGL.Core.Ops;
+using ConvGL.Gpu.Ops;
+
+namespace ConvGL.Gpu.Tests;
+
+/// <summary>Image filters with their kernel compiled in (ConvPlan.LiteralFilter: conv2d_depthwise.comp's LITERAL_W, one
+/// kernel on every channel, up to 4 channels, on a software rasteriser) against Conv2D.Apply over sweeps that straddle
+/// the blocking (widths 1 to 257, heights 1 to 17, the two-row blocks and the sliding strips of 4- and 5-row kernels),
+/// every border, mode, padding, stride and dilation, bias per channel; and which filters take it, and that the op owns
+/// its programs (kept across input sizes, deleted with the weights).</summary>
+[Collection(GlCollection.Name)]
+public sealed class LiteralFilterTests(GlFixture fixture, ITestOutputHelper log)
+{
+    private static readonly int[] Widths = [1, 7, 8, 9, 31, 33, 64, 257];
+    private static readonly int[] Heights = [1, 5, 17, 70];
+    private static readonly (int H, int W)[] Kernels = [(3, 3), (5, 5), (4, 2), (1, 7), (9, 9)];
+
+    /// <summary>One kernel (random, a third of its taps zero) on every channel, forced fast; whether it ran literal.</summary>
+    private bool Check(Random rng, int c, int h, int w, (int H, int W) k, ConvOptions o, bool bias, string spec)
+    {
+        Tensor kernel = Parity.Random(rng, 1f / MathF.Sqrt(k.H * k.W), k.H, k.W);
+        for (int t = 0; t < kernel.Length; t += 3) kernel.Data[t] = 0f;
+        Tensor weight = Conv2D.DepthwiseWeight(kernel, c);
+        float[]? b = bias ? Parity.RandomVector(rng, 1f, c) : null;
+        Tensor input = Parity.Random(rng, c, h, w);
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = ConvPath.Fast };
+        Tensor expected;
+        try
+        {
+            expected = Conv2D.Apply(input, weight, b, o);
+        }
+        catch (ConvGLException e)
+        {
+            Assert.Equal(e.Message, Assert.Throws<ConvGLException>(() => conv.Apply(input)).Message);
+            return false;
+        }
+        Tensor actual = conv.Apply(input);
+        Assert.StartsWith("conv2d_depthwise", conv.Variant, StringComparison.Ordinal);
+        Assert.Equal(fixture.Context.IsSoftware, conv.Variant.Contains("weights compiled in", StringComparison.Ordinal));
+        Parity.AssertGpuMatchesReference(expected, actual, $"{spec} in=({c},{h},{w}) k={k} bias={bias} {o} -- {conv.Variant}");
+        return true;
+    }
+
+    [Fact]
+    public void EveryWidthHeightAndKernel()
+    {
+        var rng = new Random(1207);
+        int n = 0;
+        foreach (int w in Widths)
+            foreach (int h in Heights)
+            {
+                (int, int) k = Kernels[n % Kernels.Length];
+                var o = new ConvOptions { Groups = 1 + n % 4, Border = Borders.All[n % Borders.All.Count], Mode = n % 2 == 0 ? ConvMode.Convolve : ConvMode.Correlate };
+                Check(rng, o.Groups, h, w, k, o, bias: n % 3 == 0, $"case {n++}");
+            }
+    }
+
+    [Fact]
+    public void RandomOptions()
+    {
+        var rng = new Random(20261207);
+        PaddingMode[] paddings = Enum.GetValues<PaddingMode>();
+        int ran = 0;
+        for (int n = 0; n < 30; n++)
+        {
+            int c = rng.Next(1, 5);
+            PaddingMode padding = paddings[rng.Next(paddings.Length)];
+            var o = new ConvOptions
+            {
+                Groups = c,
+                Mode = rng.Next(2) == 0 ? ConvMode.Correlate : ConvMode.Convolve,
+                Border = Borders.All[rng.Next(Borders.All.Count)],
+                Padding = padding,
+                PadY = rng.Next(0, 4),
+                PadX = rng.Next(0, 4),
+                PadBottom = padding == PaddingMode.Explicit ? rng.Next(0, 6) : null,
+                PadRight = padding == PaddingMode.Explicit ? rng.Next(0, 6) : null,
+                StrideY = rng.Next(1, 3),
+                StrideX = rng.Next(1, 3),
+                DilationY = rng.Next(1, 3),
+                DilationX = rng.Next(1, 3),
+            };
+            if (Check(rng, c, Heights[rng.Next(Heights.Length)], Widths[rng.Next(Widths.Length)], Kernels[rng.Next(3)], o, rng.Next(2) == 0, $"random {n}")) ran++;
+        }
+        log.WriteLine($"{ran} of 30 compared");
+        Assert.True(ran >= 20, $"only {ran} of 30 random cases had an output");
+    }
+
+    [Fact]
+    public void OnlyOneKernelOnFewChannels_OnASoftwareRasteriser()
+    {
+        Assert.SkipUnless(fixture.Context.IsSoftware, "the literal filters are for software rasterisers");
+        var rng = new Random(5);
+        Tensor input = Parity.Random(rng, 3, 32, 48);
+        // Sobel on RGB: literal. Another kernel on one channel: the uniform block. Five channels: a layer, not a filter.
+        Tensor same = Conv2D.DepthwiseWeight(KernelLibrary.Get("sobel-x"), 3);
+        Tensor differ = same.Clone();
+        differ.Data[9 + 4] = 0.5f;
+        using var a = new GpuConv2D(fixture.Context, same, null, new ConvOptions { Groups = 3 });
+        a.Apply(input);
+        Assert.EndsWith("whole plane (zero border), no rim, one dispatch per channel, weights compiled in", a.Variant, StringComparison.Ordinal);
+        a.Options = new ConvOptions { Groups = 3, Border = Border.Reflect };
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(input, same, null, a.Options), a.Apply(input), a.Variant);
+        Assert.EndsWith("one dispatch per channel, weights compiled in (the rim's in a uniform block)", a.Variant, StringComparison.Ordinal);
+        using var b = new GpuConv2D(fixture.Context, differ, null, new ConvOptions { Groups = 3 });
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(input, differ, null, b.Options), b.Apply(input), b.Variant);
+        Assert.Contains("weights in a uniform block", b.Variant, StringComparison.Ordinal);
+        Tensor five = Parity.Random(rng, 5, 32, 48);
+        using var c = new GpuConv2D(fixture.Context, Conv2D.DepthwiseWeight(KernelLibrary.Get("sobel-x"), 5), null, new ConvOptions { Groups = 5 });
+        c.Apply(five);
+        Assert.DoesNotContain("compiled in", c.Variant, StringComparison.Ordinal);
+        // Kernels above 81 taps keep the uniform block (or texel view).
+        using var big = new GpuConv2D(fixture.Context, Conv2D.DepthwiseWeight(KernelLibrary.Get("gaussian:11"), 1), null, new ConvOptions { Groups = 1 });
+        big.Apply(Parity.Random(rng, 1, 32, 48));
+        Assert.DoesNotContain("compiled in", big.Variant, StringComparison.Ordinal);
+        // CONVGL_LITERAL_PLANS=0 is read when a plan is made: off, the uniform block.
+        Environment.SetEnvironmentVariable("CONVGL_LITERAL_PLANS", "0");
+        try
+        {
+            using var off = new GpuConv2D(fixture.Context, same, null, new ConvOptions { Groups = 3 });
+            off.Apply(input);
+            Assert.Contains("weights in a uniform block", off.Variant, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CONVGL_LITERAL_PLANS", null);
+        }
+    }
+
+    [Fact]
+    public void TheOpOwnsItsPrograms_KeptAcrossSizes_DeletedWithTheWeights()
+    {
+        Assert.SkipUnless(fixture.Context.IsSoftware, "the literal filters are for software rasterisers");
+        var rng = new Random(6);
+        Tensor small = Parity.Random(rng, 3, 32, 48), large = Parity.Random(rng, 3, 40, 64), odd = Parity.Random(rng, 3, 40, 50);
+        Tensor sobel = Conv2D.DepthwiseWeight(KernelLibrary.Get("sobel-x"), 3);
+        var o = new ConvOptions { Groups = 3 };
+        using var conv = new GpuConv2D(fixture.Context, sobel, null, o);
+        conv.Apply(small);
+        int one = conv.LiteralFilterPrograms;
+        Assert.Equal(1, one);
+        conv.Apply(large);
+        Assert.Equal(1, conv.LiteralFilterPrograms); // another size, the same program (its defines are the same)
+        conv.Apply(odd);
+        Assert.Equal(2, conv.LiteralFilterPrograms); // rows not whole vec4s: another interior program
+        conv.Apply(small);
+        Assert.Equal(2, conv.LiteralFilterPrograms); // found again, not rebuilt
+        Tensor sobelY = Conv2D.DepthwiseWeight(KernelLibrary.Get("sobel-y"), 3);
+        conv.SetWeights(sobelY, null);
+        Assert.Equal(0, conv.LiteralFilterPrograms);
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(small, sobelY, null, o), conv.Apply(small), "after SetWeights");
+        Assert.Equal(1, conv.LiteralFilterPrograms);
+    }
+}
