@@ -301,9 +301,10 @@ internal sealed class ConvPlan
     /// LITERAL_W; the rim strips keep the uniform block): on a software rasteriser (not with
     /// <c>CONVGL_LITERAL_PLANS=0</c>, <see cref="LiteralConvPlan.InAuto"/>), one dispatch per channel, kernels of at most
     /// <see cref="MaxLiteralFilterTaps"/> taps, and the same kernel on every channel (checked by
-    /// <see cref="LiteralKernel"/>). A constant operand makes a tap of 1 or -1 an add, and the weights no loads at all:
-    /// sobel3-rgb 0.88-0.90x the time of the uniform-block program, rep by rep in the same process (bench/README.md,
-    /// "Image filters with their kernel compiled in"). The program is made for one kernel: the op owns it.</summary>
+    /// <see cref="LiteralKernel"/>). A constant operand makes a tap of 1 or -1 an add or a subtract (a zero tap still
+    /// multiplies, by a uniform zero, for NaN's sake): rep by rep in the same process against the uniform-block program,
+    /// sobel3-rgb, gauss5-2d and gauss9-2d took 0.94-0.98x its time on llvmpipe (bench/README.md, "Image filters with
+    /// their kernel compiled in"). The program is made for one kernel: the op owns it.</summary>
     internal static bool LiteralFilter(GlContext context, int kh, int kw) => LiteralConvPlan.InAuto(context) && kh * kw <= MaxLiteralFilterTaps;
 
     /// <summary>The largest kernel (taps) <see cref="LiteralFilter"/> compiles in.</summary>
