@@ -38,6 +38,22 @@ uniform int u_channel;
 #define COL_VEC4 ((KH + 3) / 4)
 #define CH_VEC4 (ROW_VEC4 + COL_VEC4 + 1)
 
+// Row tap j and column tap i of the channel whose vectors start at vec4 base. LITERAL_ROW, LITERAL_COL (interior only;
+// ConvPlan's literal filters on a software rasteriser): the two vectors as literals (as the shader reads them), the
+// same for every channel; a zero tap reads u_zero_tap (0: GL initialises uniforms to zero at link), so its products
+// are computed and a NaN or an infinity under it gives NaN as in the reference (see conv2d_depthwise.comp). The bias
+// stays in the uniform block.
+#ifdef LITERAL_ROW
+const float literal_row[KW] = LITERAL_ROW;
+const float literal_col[KH] = LITERAL_COL;
+uniform float u_zero_tap;
+#define ROW_TAP(base, j) (literal_row[j] == 0.0 ? u_zero_tap : literal_row[j])
+#define COL_TAP(base, i) (literal_col[i] == 0.0 ? u_zero_tap : literal_col[i])
+#else
+#define ROW_TAP(base, j) PARAM((base) + (j) / 4)[(j) % 4]
+#define COL_TAP(base, i) PARAM((base) + ROW_VEC4 + (i) / 4)[(i) % 4]
+#endif
+
 // Output row r of the block: OX / 8 stores of 8 floats or OX / 4 aligned vec4 stores in the interior (its width is a
 // multiple of OX and its last row of blocks moved up: the whole block is in it), else one float each where it lies in
 // the rectangle (a rim block may pass it).
@@ -75,7 +91,7 @@ void filtered_row(int plane, int y, int cols[SPAN], bool col_real[SPAN], float w
 void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool col_real[SPAN], inout float acc[OY * OX])
 {
     float wr[KW];
-    for (int j = 0; j < KW; j++) wr[j] = PARAM(base + j / 4)[j % 4];
+    for (int j = 0; j < KW; j++) wr[j] = ROW_TAP(base, j);
     float h[OX];
     filtered_row(plane, y0 + t, cols, col_real, wr, h);
     // With t literal, i is a constant: the rows outside the window fold away (no multiply by a zero weight, so a NaN in
@@ -85,7 +101,7 @@ void input_row(const int t, int base, int plane, int y0, int cols[SPAN], bool co
         int i = t - r;
         if (i >= 0 && i < KH)
         {
-            float w = PARAM(base + ROW_VEC4 + i / 4)[i % 4];
+            float w = COL_TAP(base, i);
             for (int k = 0; k < OX; k++) acc[r * OX + k] += w * h[k];
         }
     }
@@ -119,8 +135,8 @@ void main()
 
     // The taps, loaded once before the loop at constant addresses (a broadcast on llvmpipe).
     float wr[KW], wc[KH];
-    for (int j = 0; j < KW; j++) wr[j] = PARAM(base + j / 4)[j % 4];
-    for (int i = 0; i < KH; i++) wc[i] = PARAM(base + ROW_VEC4 + i / 4)[i % 4];
+    for (int j = 0; j < KW; j++) wr[j] = ROW_TAP(base, j);
+    for (int i = 0; i < KH; i++) wc[i] = COL_TAP(base, i);
     float b = PARAM(base + ROW_VEC4 + COL_VEC4).x;
     int plane = c * u_in_size.y;
 

@@ -11,7 +11,8 @@ namespace ConvGL.Gpu.Tests;
 /// <see cref="ConvPath.FastRim"/>: through the rim split) whatever the size, over sweeps that straddle the blocking:
 /// widths 1, 7, 8, 9, 31, 33, 257 (x blocks of 8, the vec4 loads on widths that are multiples of 4), heights 1, 5, 17,
 /// channels 1..17 (blocks of 4 output channels), every border, mode, stride, dilation, groups, bias, even and
-/// non-square kernels. Seeded; every parameter in the failure message. Programs are cached by their defines (border,
+/// non-square kernels. Seeded; every parameter in the failure message. The kernels stay in the uniform block (the
+/// programs a real GPU runs; LiteralFilterTests sweeps the image filters with theirs compiled in). Programs are cached by their defines (border,
 /// kernel size, x stride and dilation, rim), so the sweeps draw those from short lists to keep the compile count small.</summary>
 [Collection(GlCollection.Name)]
 public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
@@ -40,7 +41,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Tensor weight = Parity.Random(rng, scale, cout, cin / o.Groups, kh, kw);
         float[]? b = bias ? Parity.RandomVector(rng, 1f, cout) : null;
         string spec = $"seed={seed} in=({cin},{h},{w}) weight=({cout},{cin / o.Groups},{kh},{kw}) bias={bias} {o}";
-        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice };
+        using var conv = new GpuConv2D(fixture.Context, weight, b, o) { Choice = choice, LiteralFilters = false };
         Tensor expected;
         try
         {
@@ -288,7 +289,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             int h = strip + kh - 1 + new[] { -1, 0, 1, 7, strip + 3 }[rng.Next(5)], w = widths[rng.Next(widths.Length)];
             if (!Check(c, c, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), "conv2d_depthwise")) continue;
             ran++;
-            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast, LiteralFilters = false };
             conv.Apply(Parity.Random(rng, c, h, w));
             if (conv.Variant.Contains($"strips of {strip} rows sliding", StringComparison.Ordinal)) slid++;
         }
@@ -304,7 +305,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             var o = new ConvOptions { Border = border, Groups = 1 };
             Tensor x = Parity.Random(r, 1, 130, 40), weight = Parity.Random(r, 0.3f, 1, 1, 5, 5);
             float[] bias = [-0.1f];
-            using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Fast, Fused = FusedActivation.Relu };
+            using var conv = new GpuConv2D(fixture.Context, weight, bias, o) { Choice = ConvPath.Fast, Fused = FusedActivation.Relu, LiteralFilters = false };
             Tensor got = conv.Apply(x);
             Assert.Contains(software ? "strips of 60 rows sliding" : "2 rows x 8", conv.Variant, StringComparison.Ordinal);
             Tensor want = Conv2D.Apply(x, weight, bias, o);
@@ -312,12 +313,12 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Parity.AssertGpuMatchesReference(want, got, $"relu fused, {border}: {conv.Variant}");
         }
         // Many channels (weights gathered) and 3-row kernels keep their blocks.
-        using (var many = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 8, 1, 5, 5), null, new ConvOptions { Groups = 8 }) { Choice = ConvPath.Fast })
+        using (var many = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 8, 1, 5, 5), null, new ConvOptions { Groups = 8 }) { Choice = ConvPath.Fast, LiteralFilters = false })
         {
             many.Apply(Parity.Random(rng, 8, 130, 40));
             Assert.Contains("2 rows x 8", many.Variant, StringComparison.Ordinal);
         }
-        using (var three = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 1, 1, 3, 3), null, new ConvOptions { Groups = 1 }) { Choice = ConvPath.Fast })
+        using (var three = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, 1, 1, 3, 3), null, new ConvOptions { Groups = 1 }) { Choice = ConvPath.Fast, LiteralFilters = false })
         {
             three.Apply(Parity.Random(rng, 1, 130, 40));
             Assert.Contains("2 rows x 16", three.Variant, StringComparison.Ordinal);
@@ -361,7 +362,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             if (!Check(c, c, h, w, kh, kw, o, rng.Next(2) == 0, seed, "conv2d_depthwise")) continue;
             ran++;
             int hOut = ConvGeometry.Compute(h, w, kh, kw, o).Y.Output;
-            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast, LiteralFilters = false };
             conv.Apply(Parity.Random(rng, c, h, w));
             bool two = conv.Variant.Contains("2 rows x", StringComparison.Ordinal);
             Assert.True(two == (kh <= ConvPlan.MaxTwoRowKernel && hOut >= 2), $"{kh}x{kw} {o} height {h} -> {hOut}: {conv.Variant}");
@@ -409,7 +410,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Assert.True(Check(c, c, h, w, kh, kw, o, bias, seed, "conv2d_depthwise", ConvPath.FastRim));
             ran++;
             int wOut = ConvGeometry.Compute(h, w, kh, kw, o).X.Output;
-            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+            using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast, LiteralFilters = false };
             conv.Apply(Parity.Random(rng, c, h, w));
             bool plane = conv.Variant.Contains("whole plane", StringComparison.Ordinal);
             Assert.True(plane == (wOut % 4 == 0), $"{o} width {w} -> {wOut}: {conv.Variant}");
@@ -433,7 +434,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         input[0, 0, 4] = float.NaN;
         var weight = new Tensor([1, 1, 3, 3], [1, 1, 1, 1, 1, 1, 1, 1, 1]);
         var o = new ConvOptions { Border = Border.Zero, Padding = PaddingMode.Same, DilationY = 2 };
-        using var conv = new GpuConv2D(fixture.Context, weight, null, o) { Choice = ConvPath.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, null, o) { Choice = ConvPath.Fast, LiteralFilters = false };
         Tensor actual = conv.Apply(input);
         Assert.Contains("whole plane", conv.Variant, StringComparison.Ordinal);
         Tensor expected = Conv2D.Apply(input, weight, null, o);
@@ -472,7 +473,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
                 int wOut = ConvGeometry.Compute(9, w, kh, kw, o).X.Output;
                 Assert.True(Check(c, c, 9, w, kh, kw, o, c != 4, ++seed, "conv2d_depthwise"));
                 var rng = new Random(seed);
-                using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast };
+                using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.3f, c, 1, kh, kw), null, o) { Choice = ConvPath.Fast, LiteralFilters = false };
                 conv.Apply(Parity.Random(rng, c, 9, w));
                 // Rows of whole vec4s store vec4s or, where rows are whole multiples of 8 (and the interior still holds a block
                 // once it starts at a multiple of 8) and the driver has them, 32-byte stores.
@@ -499,7 +500,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Assert.True(Check(64, 70, 9, 33, 3, 3, new ConvOptions { Border = Border.Symmetric }, true, 68, "conv2d_dense", ConvPath.FastRim));
         Assert.True(Check(128, 70, 17, 31, 3, 3, new ConvOptions { Border = Border.Wrap, Groups = 2 }, false, 69, "conv2d_dense", ConvPath.FastRim));
         var rng = new Random(1);
-        using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvPath.Fast };
+        using var conv = new GpuConv2D(fixture.Context, Parity.Random(rng, 0.05f, 64, 64, 3, 3), null) { Choice = ConvPath.Fast, LiteralFilters = false };
         conv.Apply(Parity.Random(rng, 64, 5, 9));
         Assert.Contains("texel view", conv.Variant, StringComparison.Ordinal);
     }
@@ -544,7 +545,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
             Tensor weight = Parity.Random(rng, 0.2f, c, 1, k1, k2);
             float[] bias = Parity.RandomVector(rng, 1f, c);
             ConvOptions oc = o with { Groups = c };
-            using var conv = new GpuConv2D(fixture.Context, weight, bias, oc) { Choice = ConvPath.Fast };
+            using var conv = new GpuConv2D(fixture.Context, weight, bias, oc) { Choice = ConvPath.Fast, LiteralFilters = false };
             Tensor actual = conv.Apply(input);
             string spec = $"{k1}x{k2} {oc} -- {conv.Variant}";
             Assert.StartsWith("conv2d_depthwise", conv.Variant, StringComparison.Ordinal);
@@ -626,7 +627,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         Tensor input = Parity.Random(rng, 4, 17, 33);
         Tensor weight = Parity.Random(rng, 0.3f, 4, 2, 3, 4);
         float[] bias = Parity.RandomVector(rng, 1f, 4);
-        using var conv = new GpuConv2D(fixture.Context, weight, bias, new ConvOptions { Groups = 2 }) { Choice = ConvPath.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, bias, new ConvOptions { Groups = 2 }) { Choice = ConvPath.Fast, LiteralFilters = false };
         foreach (Border border in Borders.All)
             foreach (ConvMode mode in new[] { ConvMode.Correlate, ConvMode.Convolve })
             {
@@ -647,7 +648,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
         // outputs whose window holds it only through the (zero) border.
         var input = Tensor.Chw(1, 1, 9, [float.NaN, 1, 2, 3, 4, 5, 6, 7, 8]);
         var weight = new Tensor([1, 1, 1, 3], [1, 1, 1]);
-        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast };
+        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast, LiteralFilters = false };
         Tensor actual = conv.Apply(input);
         Tensor expected = Conv2D.Apply(input, weight, null, conv.Options);
         Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
@@ -655,7 +656,7 @@ public sealed class FastConvTests(GlFixture fixture, ITestOutputHelper log)
 
         // The same for a layer through the padded copy: the copy holds 0, not the clamped NaN, in the zero border.
         var layer = new Tensor([2, 1, 1, 3], [1, 1, 1, 0.5f, 0.5f, 0.5f]);
-        using var dense = new GpuConv2D(fixture.Context, layer, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast };
+        using var dense = new GpuConv2D(fixture.Context, layer, null, new ConvOptions { Padding = PaddingMode.Full }) { Choice = ConvPath.Fast, LiteralFilters = false };
         actual = dense.Apply(input);
         Assert.Contains("padded copy", dense.Variant, StringComparison.Ordinal);
         expected = Conv2D.Apply(input, layer, null, dense.Options);

@@ -18,7 +18,10 @@ public sealed class SeparableTests(GlFixture fixture)
         return k;
     }
 
-    private bool Check(int c, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Auto)
+    /// <param name="literals">On a software rasteriser the programs take the vectors as literals
+    /// (ConvPlan.LiteralFilter: the fused pass always, the two passes up to 4 channels); false: the uniform-block
+    /// programs a real GPU runs.</param>
+    private bool Check(int c, int h, int w, int kh, int kw, ConvOptions o, bool bias, int seed, ConvPath choice = ConvPath.Auto, bool literals = true)
     {
         var rng = new Random(seed);
         Tensor input = Parity.Random(rng, c, h, w);
@@ -40,16 +43,21 @@ public sealed class SeparableTests(GlFixture fixture)
             int plane = expected.H * expected.W;
             for (int i = 0; i < expected.Length; i++) expected.Data[i] += b[i / plane];
         }
-        using var sep = new GpuSeparableConv(fixture.Context, column, row, o, b) { Choice = choice };
+        using var sep = new GpuSeparableConv(fixture.Context, column, row, o, b) { Choice = choice, LiteralFilters = literals };
         Tensor actual = sep.Apply(input);
         if (choice == ConvPath.Fast) Assert.Contains("conv2d_depthwise", sep.Variant, StringComparison.Ordinal);
         if (choice == ConvPath.Fused) Assert.StartsWith("separable_fast", sep.Variant, StringComparison.Ordinal);
+        bool literal = literals && fixture.Context.IsSoftware && (choice == ConvPath.Fused || (choice == ConvPath.Fast && c <= ConvPlan.MaxUniformChannels));
+        if (choice is ConvPath.Fused or ConvPath.Fast)
+            Assert.True(literal == sep.Variant.Contains("weights compiled in", StringComparison.Ordinal), $"{spec}: {sep.Variant}");
         Parity.AssertGpuMatchesReference(expected, actual, spec + " -- " + sep.Variant);
         return true;
     }
 
-    [Fact]
-    public void FastPasses_EveryWidthAndHeight_RandomOptions()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FastPasses_EveryWidthAndHeight_RandomOptions(bool literals)
     {
         // The two passes on conv2d_depthwise.comp (1 x kW, then kH x 1), forced on whatever the size, across the x
         // blocks of 8 (widths 1..257) and heights 1, 5, 17; kernel lengths and x steps from short lists (they are
@@ -73,7 +81,9 @@ public sealed class SeparableTests(GlFixture fixture)
             };
             int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
             int kh = lengths[rng.Next(lengths.Length)], kw = lengths[rng.Next(lengths.Length)];
-            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fast)) ran++;
+            // Literal programs only up to 4 channels: draw more of those where they are tested.
+            int c = literals && n % 2 == 0 ? rng.Next(1, 5) : rng.Next(1, 18);
+            if (Check(c, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fast, literals)) ran++;
         }
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
@@ -95,8 +105,10 @@ public sealed class SeparableTests(GlFixture fixture)
         };
     }
 
-    [Fact]
-    public void FusedPass_EveryWidthAndHeight_RandomOptions()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FusedPass_EveryWidthAndHeight_RandomOptions(bool literals)
     {
         // separable_fast.comp (one pass, blocks of 4 rows x 8 outputs), forced on whatever the size: heights across the
         // row blocks (1, 3, 4, 5, 9, 17: an interior shorter than a block, a last block moved up to overlap), widths
@@ -112,7 +124,7 @@ public sealed class SeparableTests(GlFixture fixture)
             ConvOptions o = RandomFusedOptions(rng);
             (int kh, int kw) = kernels[rng.Next(kernels.Length)];
             int w = widths[rng.Next(widths.Length)], h = heights[rng.Next(heights.Length)];
-            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused)) ran++;
+            if (Check(rng.Next(1, 18), h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused, literals)) ran++;
         }
         Assert.True(ran >= 20, $"only {ran} of 40 random cases had an output");
     }
@@ -139,7 +151,8 @@ public sealed class SeparableTests(GlFixture fixture)
             int h = strip + (kh - 1) + new[] { -1, 0, 1, 7, strip + 3 }[rng.Next(5)];
             int c = new[] { 1, 3, 4, 6, 17 }[rng.Next(5)];
             int w = widths[rng.Next(widths.Length)];
-            if (!Check(c, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused)) continue;
+            // Every other case with the vectors in the uniform block (literal programs are the software rasteriser's).
+            if (!Check(c, h, w, kh, kw, o, rng.Next(2) == 0, rng.Next(), ConvPath.Fused, literals: n % 2 == 0)) continue;
             ran++;
             var r2 = new Random(n);
             using var sep = new GpuSeparableConv(fixture.Context, Parity.RandomVector(r2, 0.5f, kh), Parity.RandomVector(r2, 0.5f, kw), o) { Choice = ConvPath.Fused };

@@ -81,6 +81,23 @@ public sealed class ZeroWeightTests(GlFixture fixture)
     }
 
     [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void SeparableFilters_ZeroTaps(bool fused, bool literals)
+    {
+        // Sobel x as a column [1, 2, 1] and a row [-1, 0, 1]: the row's zero tap over the NaN and the infinities, one pass
+        // (separable_fast) or two (conv2d_depthwise), the vectors compiled in (a software rasteriser) or not.
+        Tensor input = NonFiniteInput(3, 40, 72, 11);
+        float[] column = [1, 2, 1], row = [-1, 0, 1];
+        var o = new ConvOptions { Border = Border.Reflect };
+        using var sep = new GpuSeparableConv(fixture.Context, column, row, o) { Choice = fused ? ConvPath.Fused : ConvPath.Fast, LiteralFilters = literals };
+        Tensor actual = sep.Apply(input);
+        Assert.Equal(literals && fixture.Context.IsSoftware, sep.Variant.Contains("weights compiled in", StringComparison.Ordinal));
+        AssertSameNonFinite(Conv2D.Filter(input, Tensor.Matrix([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]), o), actual, sep.Variant);
+    }
+
+    [Theory]
     [InlineData("sobel-x", 3, true)]
     [InlineData("sobel-x", 3, false)]
     [InlineData("laplacian", 1, true)]

@@ -264,7 +264,7 @@ internal sealed class ConvPlan
         (string, object)[] stores = [("VEC4_STORES", vec4Stores ? 1 : 0), ("U64_STORES", u64Stores ? 1 : 0)];
         (string, object)[] rows = depthwise ? [("OY", slideY > 0 ? slideY : blockY), ("SLIDE", slideY > 0 ? 1 : 0)] : [];
         (string, object)[] interiorDefines = [.. defines, .. rows, ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), .. stores];
-        string? literal = literals is not null && depthwise && channelUniform && choice is not ConvPath.Direct && LiteralFilter(context, kh, kw)
+        string? literal = literals is not null && depthwise && channelUniform && choice is not ConvPath.Direct && LiteralFilter(context, kh * kw)
             ? LiteralKernel(packed, cout, kh, kw, channelStride) : null;
         GlProgram interior = literal is not null
             ? literals!(file, [.. interiorDefines, ("LITERAL_W", literal)])
@@ -305,9 +305,9 @@ internal sealed class ConvPlan
     /// multiplies, by a uniform zero, for NaN's sake): rep by rep in the same process against the uniform-block program,
     /// sobel3-rgb, gauss5-2d and gauss9-2d took 0.94-0.98x its time on llvmpipe (bench/README.md, "Image filters with
     /// their kernel compiled in"). The program is made for one kernel: the op owns it.</summary>
-    internal static bool LiteralFilter(GlContext context, int kh, int kw) => LiteralConvPlan.InAuto(context) && kh * kw <= MaxLiteralFilterTaps;
+    internal static bool LiteralFilter(GlContext context, int taps) => LiteralConvPlan.InAuto(context) && taps <= MaxLiteralFilterTaps;
 
-    /// <summary>The largest kernel (taps) <see cref="LiteralFilter"/> compiles in.</summary>
+    /// <summary>The most taps <see cref="LiteralFilter"/> compiles in (a 2D kernel's kH * kW, a separable pair's kH + kW).</summary>
     public const int MaxLiteralFilterTaps = 81;
 
     /// <summary>conv2d_depthwise.comp's LITERAL_W (a GLSL array of the kH x kW taps, as the shader reads them) from the
@@ -318,11 +318,16 @@ internal sealed class ConvPlan
         for (int c = 1; c < channels; c++)
             for (int k = 0; k < kh * row; k++)
                 if (BitConverter.SingleToInt32Bits(packed[c * block + k]) != BitConverter.SingleToInt32Bits(packed[k])) return null;
-        var taps = new string[kh * kw];
+        var taps = new float[kh * kw];
         for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++) taps[i * kw + j] = LiteralConvPlan.F(packed[i * row + j]);
-        return $"float[]({string.Join(", ", taps)})";
+            for (int j = 0; j < kw; j++) taps[i * kw + j] = packed[i * row + j];
+        return LiteralArray(taps, 0, taps.Length);
     }
+
+    /// <summary>A GLSL float array of <paramref name="count"/> values from <paramref name="start"/>, each parsing back to
+    /// the same bits.</summary>
+    private static string LiteralArray(float[] values, int start, int count) =>
+        $"float[]({string.Join(", ", values.Skip(start).Take(count).Select(LiteralConvPlan.F))})";
 
     /// <summary>Output rows per invocation of separable_fast.comp: each input row it loads and filters along x feeds up to
     /// this many output rows (a 9-tap column then loads 12 rows per 4 output rows instead of 36).</summary>
@@ -349,8 +354,10 @@ internal sealed class ConvPlan
     /// separable_fast.comp pass, or returns null where it does not apply (a y stride or dilation, kernels or spans too long
     /// to unroll, more channels than the uniform block holds, an input beyond the texel-buffer size, or an output too
     /// small to pay for compiling it unless <paramref name="choice"/> forces it); the caller then plans two passes.</summary>
+    /// <param name="literals">As for <see cref="Create"/>: where given, on a software rasteriser the interior program takes
+    /// the two vectors as literals (separable_fast.comp's LITERAL_ROW and LITERAL_COL), made and owned by this callback.</param>
     public static ConvPlan? CreateSeparable(GlContext context, GpuTensor input, float[] column, float[] row, float[]? bias,
-        ConvOptions o, ConvGeometry g, GlBuffer parameters, ConvPath choice)
+        ConvOptions o, ConvGeometry g, GlBuffer parameters, ConvPath choice, Func<string, (string, object)[], GlProgram>? literals = null)
     {
         GL gl = context.Gl;
         int kh = column.Length, kw = row.Length, c = input.C;
@@ -395,14 +402,19 @@ internal sealed class ConvPlan
             ("KH", kh), ("KW", kw), ("SX", o.StrideX), ("DX", o.DilationX), ("OX", bx),
             ("PARAMS_VEC4", blockVec4s), ("CHANNEL_UNIFORM", channelUniform ? 1 : 0),
         ];
-        GlProgram interior = context.Shaders.Compute("separable_fast.comp",
+        (string, object)[] interiorDefines =
             [.. defines, ("OY", slideY > 0 ? slideY : SeparableBlockY), ("SLIDE", slideY > 0 ? 1 : 0),
                 ("BORDER", 0), ("RIM", 0), ("VEC4_LOADS", vec4 ? 1 : 0), ("VEC4_SHIFT", vec4 ? shift : 0), ("VEC4_STORES", vec4Stores ? 1 : 0),
-                ("U64_STORES", u64Stores ? 1 : 0)]);
+                ("U64_STORES", u64Stores ? 1 : 0)];
+        // The vectors as the shader reads them (reversed under convolve), the same for every channel.
+        bool literal = literals is not null && LiteralFilter(context, kh + kw);
+        GlProgram interior = literal
+            ? literals!("separable_fast.comp", [.. interiorDefines, ("LITERAL_ROW", LiteralArray(packed, 0, kw)), ("LITERAL_COL", LiteralArray(packed, rowVec4 * 4, kh))])
+            : context.Shaders.Compute("separable_fast.comp", interiorDefines);
         GlProgram rim = context.Shaders.Compute("separable_fast.comp",
             [.. defines, ("OY", SeparableBlockY), ("BORDER", (int)o.Border), ("RIM", 1), ("VEC4_LOADS", 0), ("VEC4_SHIFT", 0), ("VEC4_STORES", 0)]);
         string layout = (u64Stores ? ", 32-byte stores" : vec4Stores ? ", vec4 stores" : "") + (channelUniform ? ", one dispatch per channel" : "");
-        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {(slideY > 0 ? $"strips of {slideY} rows sliding (each input row filtered once)" : $"{SeparableBlockY} rows")} x {bx} x/invocation{layout}, weights in a uniform block",
+        var plan = new ConvPlan(context, input, $"separable_fast: one pass, {(slideY > 0 ? $"strips of {slideY} rows sliding (each input row filtered once)" : $"{SeparableBlockY} rows")} x {bx} x/invocation{layout}, {(literal ? "weights compiled in (the rim's in a uniform block)" : "weights in a uniform block")}",
             false, interior, rim, c, false, g, o)
         {
             _channelUniform = channelUniform, _channelStrideBytes = stride * 16, _blockBytes = blockVec4s * 16,

@@ -176,6 +176,18 @@ public sealed class GpuConv2D : IGpuConv
         _literalFilters.Clear();
     }
 
+    /// <summary>For tests: false keeps the kernel in the uniform block on a software rasteriser too (the programs a real
+    /// GPU runs), where <see cref="ConvPlan.LiteralFilter"/> would compile it in.</summary>
+    internal bool LiteralFilters
+    {
+        get;
+        set
+        {
+            field = value;
+            Replan();
+        }
+    } = true;
+
     /// <summary>For tests: how many programs with this weight set's kernel compiled in the op holds.</summary>
     internal int LiteralFilterPrograms => _literalFilters.Count;
 
@@ -227,7 +239,7 @@ public sealed class GpuConv2D : IGpuConv
         // While literal programs are built ahead, the plan Auto takes without them stands in (also where a test forced
         // a literal path).
         ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : choice;
-        _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused, literals: LiteralFilterProgram) : null;
+        _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused, literals: LiteralFilters ? LiteralFilterProgram : null) : null;
     }
 
     /// <summary>The plans <see cref="Tune"/> tries, Auto's first: each kind of program, and Winograd with its input channels
