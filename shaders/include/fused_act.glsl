@@ -1,6 +1,6 @@
 // An activation fused into a producer's store (FUSED_ACT: 0 or undefined none, 1 relu, 2 leaky relu with slope ACT_A, 3 clip
 // to [ACT_A, ACT_B], 4 any other, include/activation_fn.glsl's ACTIVATION; ACT_A / ACT_B / ACT_LO / ACT_HI are float
-// literals written as uintBitsToFloat of their bits, so they are exact),
+// literals written as uintBitsToFloat of their bits, so they are exact, or u_act_zero for a zero factor, see below),
 // exactly the reference's Activation: relu max(x, 0) with a NaN kept (selected back, no NaN constant needed), leaky
 // x > 0 ? x : slope x, clip min(max(x, lo), hi) with a NaN kept. With FUSED_GATE 1 the store is x times the activation of x
 // (a mul of a map and its own activation: SiLU as x * sigmoid(x)). The stack runner fuses such layers into the conv or add
@@ -12,6 +12,12 @@
 #endif
 #ifndef FUSED_GATE
 #define FUSED_GATE 0
+#endif
+#if FUSED_ACT == 2 || FUSED_ACT == 4
+// A constant of 0 that the activation multiplies by is this uniform, not a literal (FusedActivation.Factor): never set,
+// it is 0 (GL initialises uniforms to zero at link), and Mesa cannot fold 0 * x away, so a NaN or an infinity times it
+// is NaN as in the reference.
+uniform float u_act_zero;
 #endif
 #if FUSED_ACT == 1
 float act_value(float x) { return x > 0.0 || isnan(x) ? x : 0.0; }

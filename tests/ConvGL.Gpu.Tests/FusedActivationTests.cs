@@ -308,6 +308,55 @@ public sealed class FusedActivationTests(GlFixture fixture)
             AssertEqual(expected, new Tensor([64], got), kind.Name());
     }
 
+    /// <summary>Activations whose multiplying constant is 0 (or -0): "leaky_relu 0" is a leaky relu of slope 0, "selu
+    /// 1.67 0" a selu of alpha 1.67 and gamma 0.</summary>
+    public static TheoryData<string> ZeroFactors => ["leaky_relu 0", "leaky_relu -0", "hard_sigmoid 0 0.5", "elu 0", "selu 0 1.05", "selu 1.67 0"];
+
+    private static FusedActivation ZeroFactor(string which)
+    {
+        string[] parts = which.Split(' ');
+        float a = float.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        float b = parts.Length > 2 ? float.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) : 0f;
+        Assert.True(Activation.TryParse(parts[0], out ActivationKind kind), parts[0]);
+        return new FusedActivation(kind, Slope: a, Beta: b);
+    }
+
+    [Theory]
+    [MemberData(nameof(ZeroFactors))]
+    public void ZeroFactors_KeepNaNAndInfinities_OnEveryProgram(string which)
+    {
+        // Mesa folded a product by a literal zero away, NaN and infinities with it: a leaky relu of slope 0 stored 0 for a
+        // NaN (the reference: 0 * NaN = NaN), a hard sigmoid of alpha 0 its beta. Every conv program and the add.
+        FusedActivation act = ZeroFactor(which);
+        Action<Tensor> spoil = input =>
+        {
+            input[0, 2, 3] = float.NaN;
+            input[1, 5, 7] = float.PositiveInfinity;
+            input[0, 7, 1] = float.NegativeInfinity;
+        };
+        int seed = 700;
+        Check(3, 5, 1, 9, 11, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.Direct, "conv2d:", null, seed, spoil, act);
+        Check(4, 8, 1, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_dense", null, seed + 1, spoil, act);
+        Check(3, 6, 1, 17, 33, 3, new ConvOptions { Border = Border.Replicate }, ConvPath.FastRim, "conv2d_dense", "scalar", seed + 2, spoil, act);
+        Check(8, 8, 8, 16, 32, 3, new ConvOptions(), ConvPath.Fast, "conv2d_depthwise", null, seed + 3, spoil, act);
+        Check(5, 9, 1, 16, 16, 1, new ConvOptions(), ConvPath.Pointwise, "pointwise", null, seed + 4, spoil, act);
+        Check(2, 5, 1, 13, 21, 3, new ConvOptions(), ConvPath.Literal, "conv2d_literal", null, seed + 5, spoil, act);
+        Check(2, 4, 1, 9, 12, 3, new ConvOptions { Border = Border.Reflect }, ConvPath.LiteralWinograd, "conv2d_literal_winograd", null, seed + 6, spoil, act);
+        Check(4, 8, 1, 12, 16, 3, new ConvOptions(), ConvPath.Winograd, "winograd", null, seed + 7, spoil, act);
+
+        var rng = new Random(98);
+        Tensor x = Parity.Random(rng, 1, 1, 64), y = Parity.Random(rng, 1, 1, 64);
+        (x.Data[0], x.Data[9], x.Data[17]) = (float.NaN, float.PositiveInfinity, float.NegativeInfinity);
+        using var add = new GpuAdd(fixture.Context) { Fused = act };
+        using GpuTensor gx = GpuTensor.From(fixture.Context, x, "x"), gy = GpuTensor.From(fixture.Context, y, "y");
+        using var output = new GpuTensor(fixture.Context, label: "out");
+        add.Run(gx, gy, output);
+        var expected = new Tensor([64]);
+        for (int i = 0; i < 64; i++) expected.Data[i] = Activation.Apply(act.Kind, x.Data[i] + y.Data[i], act.Slope, act.Min, act.Max, act.Beta);
+        Assert.Contains(expected.Data, float.IsNaN);
+        AssertEqual(expected, new Tensor([64], output.Download().Data), $"add, {which}");
+    }
+
     [Theory]
     [InlineData(64, "same shape: pairs of vec4s, 32-byte stores")]
     [InlineData(12, "same shape: vec4")]

@@ -152,5 +152,15 @@ public sealed class LiteralFilterTests(GlFixture fixture, ITestOutputHelper log)
         Assert.Equal(0, conv.LiteralFilterPrograms);
         Parity.AssertGpuMatchesReference(Conv2D.Apply(small, sobelY, null, o), conv.Apply(small), "after SetWeights");
         Assert.Equal(1, conv.LiteralFilterPrograms);
+        // The same weights again (the ONNX runner sets graph-input weights on every run): nothing is made again.
+        conv.SetWeights(sobelY.Clone(), null);
+        Assert.Equal(1, conv.LiteralFilterPrograms);
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(small, sobelY, null, o), conv.Apply(small), "after the same weights");
+        Assert.Equal(1, conv.LiteralFilterPrograms);
+        // A bias is a change.
+        float[] bias = [0.5f, -1f, 2f];
+        conv.SetWeights(sobelY, bias);
+        Assert.Equal(0, conv.LiteralFilterPrograms);
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(small, sobelY, bias, o), conv.Apply(small), "with a bias");
     }
 }

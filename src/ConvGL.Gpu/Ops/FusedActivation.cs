@@ -26,9 +26,9 @@ public sealed record FusedActivation(ActivationKind Kind, float Slope = Activati
     private (string, object)[] KindDefines() => Kind switch
     {
         ActivationKind.Relu => [("FUSED_ACT", 1)],
-        ActivationKind.LeakyRelu => [("FUSED_ACT", 2), ("ACT_A", Literal(Slope))],
+        ActivationKind.LeakyRelu => [("FUSED_ACT", 2), ("ACT_A", Factor(Slope))],
         ActivationKind.Clip => [("FUSED_ACT", 3), ("ACT_A", Literal(Min)), ("ACT_B", Literal(Max))],
-        _ => [("FUSED_ACT", 4), ("ACTIVATION", (int)Kind), ("ACT_A", Literal(Slope)), ("ACT_B", Literal(Beta)), ("ACT_LO", Literal(Min)), ("ACT_HI", Literal(Max))],
+        _ => [("FUSED_ACT", 4), ("ACTIVATION", (int)Kind), ("ACT_A", Factor(Slope)), ("ACT_B", Factor(Beta)), ("ACT_LO", Literal(Min)), ("ACT_HI", Literal(Max))],
     };
 
     /// <summary>The defines of an optional fused activation: FUSED_ACT 0 without one; FUSED_GATE 1 when gated.</summary>
@@ -43,4 +43,10 @@ public sealed record FusedActivation(ActivationKind Kind, float Slope = Activati
 
     private static string Literal(float v) =>
         string.Create(CultureInfo.InvariantCulture, $"uintBitsToFloat(0x{BitConverter.SingleToUInt32Bits(v):X8}u)");
+
+    /// <summary>A constant the activation multiplies by (a slope, alpha, gamma, beta): its literal, but a zero as the uniform
+    /// <c>u_act_zero</c> (negated for -0; include/fused_act.glsl): Mesa folds a product by a literal zero away, NaN and
+    /// infinities with it, where the reference's 0 * NaN and 0 * inf are NaN (leaky relu of slope 0 turned a NaN into 0,
+    /// hard sigmoid of alpha 0 into its beta; an audit of 2026-12-07).</summary>
+    private static string Factor(float v) => v != 0f ? Literal(v) : float.IsNegative(v) ? "(-u_act_zero)" : "u_act_zero";
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ConvGL.Core;
 using Silk.NET.OpenGL;
 
@@ -160,6 +161,10 @@ public sealed class GpuConv2D : IGpuConv
         if (weight.Rank != 4) throw new ConvGLException($"conv weight must be (C_out, C_in/groups, kH, kW), got {weight.ShapeString}");
         if (bias is not null && bias.Length != weight.Shape[0])
             throw new ConvGLException($"bias has {bias.Length} entries, C_out is {weight.Shape[0]}");
+        // The same weights again (the ONNX runner sets a conv's weights on every run where they are a graph input): the
+        // plans and their programs made for them stay (a literal plan would otherwise be compiled again on every run).
+        if (WeightShape.AsSpan().SequenceEqual(weight.Shape) && _hasBias == bias is not null && Same(_weightData, weight.Data) && (bias is null || Same(_biasData, bias)))
+            return;
         _weights.Write(weight.Data);
         if (bias is not null) _bias.Write(bias);
         _hasBias = bias is not null;
@@ -169,6 +174,10 @@ public sealed class GpuConv2D : IGpuConv
         Replan();
         DeleteLiteralFilters();
     }
+
+    // Equal bit for bit (a NaN weight equals itself; 0 and -0 differ, as their literals do).
+    private static bool Same(float[] a, float[] b) =>
+        MemoryMarshal.Cast<float, int>(a.AsSpan()).SequenceEqual(MemoryMarshal.Cast<float, int>(b.AsSpan()));
 
     private void DeleteLiteralFilters()
     {
