@@ -419,8 +419,15 @@ public sealed class GlContext : IDisposable
     {
         Interlocked.Increment(ref _liveObjects);
         Interlocked.Increment(ref _liveByKind[KindIndex(kind)]);
-        if (handle != 0 && label.Length > 0) Gl.ObjectLabel(kind, handle, (uint)label.Length, label);
+        if (handle == 0 || label.Length == 0) return;
+        // GL_MAX_LABEL_LENGTH (256 on Mesa) includes the terminator: a longer label is GL_INVALID_VALUE (a program named by
+        // its defines, a literal kernel among them, once was); the label is cut to fit.
+        if (_maxLabel == 0) _maxLabel = Math.Max(2, Gl.GetInteger(GetPName.MaxLabelLength));
+        if (label.Length >= _maxLabel) label = label[..(_maxLabel - 1)];
+        Gl.ObjectLabel(kind, handle, (uint)label.Length, label);
     }
+
+    private int _maxLabel;
 
     /// <summary>Queues the delete of a GL object; it runs on the GL thread at the next flush. Idempotence is
     /// the caller's job (each wrapper guards its own Dispose).</summary>

@@ -73,7 +73,9 @@ public sealed class ShaderLibrary : IDisposable
     {
         _context.CheckThread();
         List<KeyValuePair<string, string>> defs = Defines(defines);
-        var program = new GlProgram(_context, Key([file], defs), [file], defs) { Library = this };
+        // Named by its defines with long values (the weights it holds) elided: the name is what messages and labels show.
+        var named = defs.Select(d => d.Value.Length > 24 ? new KeyValuePair<string, string>(d.Key, d.Value[..20] + "...") : d).ToList();
+        var program = new GlProgram(_context, Key([file], named), [file], defs) { Library = this };
         FirstBuild(program);
         lock (_generated) _generated.Add(program);
         return program;

@@ -188,9 +188,10 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void Bench_BrokenShader_MismatchExitsOneAndWritesNothing()
     {
-        // Every tap's weight 1% too big.
-        const string weight = "float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4];";
-        string shaders = ShadersWith("conv2d_depthwise.comp", weight, "float w = PARAM(base + i * ROW_VEC4 + j / 4)[j % 4] * 1.01;");
+        // Every tap's weight 1% too big, compiled in (a software rasteriser's image filters) or from the uniform block:
+        // both definitions of TAP renamed, each after a TAP that scales it.
+        const string tap = "#define TAP(base, i, j) ";
+        string shaders = ShadersWith("conv2d_depthwise.comp", tap, "#define TAP(base, i, j) (1.01 * TAP_EXACT(base, i, j))\n#define TAP_EXACT(base, i, j) ");
 
         ApplyProcess.Result r = ConvglWithShaders(shaders, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--out", "x.md");
 

@@ -164,3 +164,27 @@ public sealed class LiteralFilterTests(GlFixture fixture, ITestOutputHelper log)
         Parity.AssertGpuMatchesReference(Conv2D.Apply(small, sobelY, bias, o), conv.Apply(small), "with a bias");
     }
 }
+
+/// <summary>GL object labels longer than GL_MAX_LABEL_LENGTH are cut to fit: a program named by its defines, a literal
+/// kernel among them, made glObjectLabel fail with GL_INVALID_VALUE (the window's soak test counted 84 such errors).</summary>
+[Collection(GlCollection.Name)]
+public sealed class LongLabelTests(GlFixture fixture)
+{
+    [Fact]
+    public void LiteralFilterPrograms_AndLongBufferLabels_RaiseNoGlError()
+    {
+        int before = fixture.Context.DebugErrors;
+        // A 9x9 kernel compiled in: its defines hold 81 literals.
+        var rng = new Random(9);
+        Tensor kernel = Parity.Random(rng, 0.1f, 9, 9);
+        Tensor weight = Conv2D.DepthwiseWeight(kernel, 1);
+        using var conv = new GpuConv2D(fixture.Context, weight, null, new ConvOptions { Border = Border.Reflect });
+        Tensor input = Parity.Random(rng, 1, 72, 96);
+        Parity.AssertGpuMatchesReference(Conv2D.Apply(input, weight, null, conv.Options), conv.Apply(input), conv.Variant);
+        Assert.True(!fixture.Context.IsSoftware || conv.Variant.Contains("weights compiled in", StringComparison.Ordinal), conv.Variant);
+        using var buffer = new GlBuffer(fixture.Context, new string('b', 1000));
+        buffer.Write(new float[4]);
+        fixture.Context.Gl.Finish();
+        Assert.Equal(before, fixture.Context.DebugErrors);
+    }
+}
