@@ -54,12 +54,14 @@ uniform int u_channel;
 // Tap (i, j) of the channel whose weights start at vec4 base, and its bias.
 #ifdef LITERAL_W
 const float literal_w[KH * KW] = LITERAL_W;
-// A zero tap reads this uniform (0: never set, GL initialises uniforms to zero at link) instead of the literal, so its
+// A zero tap reads this uniform (0: never set; its initialiser, and GL zeroes uniforms at link) instead of the literal, so its
 // products are computed, not folded away: 0 * NaN and 0 * inf stay NaN as in the reference. (A branch per tap instead
 // made Mesa keep the loops: 18x slower.) The bias stays in the uniform block: sums that start from literals may be
 // moved into the loop that stores the lanes one by one (LiteralConvPlan's u_zero).
-uniform float u_zero_tap;
-#define TAP(base, i, j) (literal_w[(i) * KW + (j)] == 0.0 ? u_zero_tap : literal_w[(i) * KW + (j)])
+uniform float u_zero_tap = 0.0;
+// A -0 tap reads -u_zero_tap (its sign kept, as the uniform block's -0 would be). Both selects fold at compile time.
+#define ZERO_OR(w) (floatBitsToUint(w) == 0x80000000u ? -u_zero_tap : (w) == 0.0 ? u_zero_tap : (w))
+#define TAP(base, i, j) ZERO_OR(literal_w[(i) * KW + (j)])
 #else
 #define TAP(base, i, j) PARAM((base) + (i) * ROW_VEC4 + (j) / 4)[(j) % 4]
 #endif

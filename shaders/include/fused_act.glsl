@@ -15,9 +15,9 @@
 #endif
 #if FUSED_ACT == 2 || FUSED_ACT == 4
 // A constant of 0 that the activation multiplies by is this uniform, not a literal (FusedActivation.Factor): never set,
-// it is 0 (GL initialises uniforms to zero at link), and Mesa cannot fold 0 * x away, so a NaN or an infinity times it
+// it is 0 (its initialiser; GL zeroes uniforms at link too), and Mesa cannot fold 0 * x away, so a NaN or an infinity times it
 // is NaN as in the reference.
-uniform float u_act_zero;
+uniform float u_act_zero = 0.0;
 #endif
 #if FUSED_ACT == 1
 float act_value(float x) { return x > 0.0 || isnan(x) ? x : 0.0; }

@@ -321,6 +321,19 @@ public sealed class FusedActivationTests(GlFixture fixture)
         return new FusedActivation(kind, Slope: a, Beta: b);
     }
 
+    [Fact]
+    public void Equality_IsByTheConstantsBits()
+    {
+        // A slope of 0 and one of -0 compile to different programs (u_act_zero and its negation): setting one after the
+        // other must plan again, so they are not equal; the same constants are.
+        var zero = new FusedActivation(ActivationKind.LeakyRelu, Slope: 0f);
+        Assert.NotEqual(zero, new FusedActivation(ActivationKind.LeakyRelu, Slope: -0f));
+        Assert.Equal(zero, new FusedActivation(ActivationKind.LeakyRelu, Slope: 0f));
+        Assert.Equal(zero.GetHashCode(), new FusedActivation(ActivationKind.LeakyRelu, Slope: 0f).GetHashCode());
+        Assert.NotEqual(zero, zero with { Gated = true });
+        Assert.Equal(new FusedActivation(ActivationKind.Clip, Min: float.NaN), new FusedActivation(ActivationKind.Clip, Min: float.NaN));
+    }
+
     [Theory]
     [MemberData(nameof(ZeroFactors))]
     public void ZeroFactors_KeepNaNAndInfinities_OnEveryProgram(string which)

@@ -130,6 +130,53 @@ public sealed class LiteralFilterTests(GlFixture fixture, ITestOutputHelper log)
     }
 
     [Fact]
+    public void NegativeZeroTaps_KeepTheirSign()
+    {
+        // Taps of -0 and a bias of -0 over positive values: the reference's every sum is -0 (-0 + -0 * x + ...). A zero tap
+        // compiled in reads a uniform zero (for NaN's sake, ZeroWeightTests); a -0 tap must read its negation.
+        var rng = new Random(12);
+        Tensor input = Parity.Random(rng, 1, 64, 72);
+        for (int i = 0; i < input.Length; i++) input.Data[i] = MathF.Abs(input.Data[i]) + 0.1f;
+        Tensor weight = Conv2D.DepthwiseWeight(new Tensor([3, 3], Enumerable.Repeat(-0f, 9).ToArray()), 1);
+        var o = new ConvOptions { Border = Border.Reflect };
+        Tensor expected = Conv2D.Apply(input, weight, [-0f], o);
+        Assert.All(expected.Data, v => Assert.True(v == 0f && float.IsNegative(v)));
+        foreach (bool literals in new[] { true, false })
+        {
+            using var conv = new GpuConv2D(fixture.Context, weight, [-0f], o) { LiteralFilters = literals };
+            Tensor actual = conv.Apply(input);
+            Assert.True(literals == (fixture.Context.IsSoftware && conv.Variant.Contains("weights compiled in", StringComparison.Ordinal)) || !fixture.Context.IsSoftware, conv.Variant);
+            int positive = actual.Data.Count(v => !float.IsNegative(v));
+            Assert.True(positive == 0, $"{positive} outputs +0 -- {conv.Variant}");
+        }
+        using var sep = new GpuSeparableConv(fixture.Context, [1f, 1f, 1f], [-0f, -0f, -0f], o, [-0f]) { Choice = ConvPath.Fused };
+        Tensor separable = sep.Apply(input);
+        Assert.True(separable.Data.All(float.IsNegative), sep.Variant);
+    }
+
+    [Fact]
+    public void FusedActivation_OnTheLiteralProgram()
+    {
+        // A filter whose relu the stack runner fused into its stores: the literal program applies it as it stores.
+        var rng = new Random(13);
+        Tensor input = Parity.Random(rng, 3, 48, 64);
+        input[1, 20, 30] = float.NaN;
+        Tensor weight = Conv2D.DepthwiseWeight(KernelLibrary.Get("sobel-x"), 3);
+        var o = new ConvOptions { Groups = 3, Border = Border.Reflect };
+        foreach (FusedActivation act in new[] { FusedActivation.Relu, new FusedActivation(ActivationKind.LeakyRelu, Slope: 0f) })
+        {
+            using var conv = new GpuConv2D(fixture.Context, weight, null, o) { Fused = act };
+            Tensor actual = conv.Apply(input);
+            Assert.True(!fixture.Context.IsSoftware || conv.Variant.Contains("weights compiled in", StringComparison.Ordinal), conv.Variant);
+            Assert.EndsWith(act.Suffix, conv.Variant, StringComparison.Ordinal);
+            Tensor expected = Activation.Apply(Conv2D.Apply(input, weight, null, o), act.Kind, act.Slope, act.Min, act.Max, act.Beta);
+            Assert.Equal(expected.Data.Select(float.IsNaN), actual.Data.Select(float.IsNaN));
+            Parity.AssertGpuMatchesReference(new Tensor(expected.Shape, [.. expected.Data.Select(v => float.IsNaN(v) ? 0 : v)]),
+                new Tensor(actual.Shape, [.. actual.Data.Select(v => float.IsNaN(v) ? 0 : v)]), conv.Variant);
+        }
+    }
+
+    [Fact]
     public void TheOpOwnsItsPrograms_KeptAcrossSizes_DeletedWithTheWeights()
     {
         Assert.SkipUnless(fixture.Context.IsSoftware, "the literal filters are for software rasterisers");

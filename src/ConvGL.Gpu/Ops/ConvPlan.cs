@@ -299,9 +299,10 @@ internal sealed class ConvPlan
 
     /// <summary>Image filters whose kernel is compiled into the interior program as literals (conv2d_depthwise.comp's
     /// LITERAL_W; the rim strips keep the uniform block): on a software rasteriser (not with
-    /// <c>CONVGL_LITERAL_PLANS=0</c>, <see cref="LiteralConvPlan.InAuto"/>), one dispatch per channel, kernels of at most
-    /// <see cref="MaxLiteralFilterTaps"/> taps, and the same kernel on every channel (checked by
-    /// <see cref="LiteralKernel"/>). A constant operand makes a tap of 1 or -1 an add or a subtract (a zero tap still
+    /// <c>CONVGL_LITERAL_PLANS=0</c>, <see cref="LiteralConvPlan.InAuto"/>), kernels of at most
+    /// <see cref="MaxLiteralFilterTaps"/> taps, and for 2D kernels one dispatch per channel (up to
+    /// <see cref="MaxUniformChannels"/>) with the same kernel on every channel (checked by <see cref="LiteralKernel"/>);
+    /// a separable pair (<see cref="CreateSeparable"/>) is one pair for every channel, whatever their count. A constant operand makes a tap of 1 or -1 an add or a subtract (a zero tap still
     /// multiplies, by a uniform zero, for NaN's sake): rep by rep in the same process against the uniform-block program,
     /// sobel3-rgb, gauss5-2d and gauss9-2d took 0.94-0.98x its time on llvmpipe (bench/README.md, "Image filters with
     /// their kernel compiled in"). The program is made for one kernel: the op owns it.</summary>

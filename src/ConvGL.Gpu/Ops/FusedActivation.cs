@@ -16,6 +16,15 @@ namespace ConvGL.Gpu.Ops;
 public sealed record FusedActivation(ActivationKind Kind, float Slope = Activation.DefaultLeakySlope, float Min = float.NegativeInfinity,
     float Max = float.PositiveInfinity, float Beta = 0f, bool Gated = false)
 {
+    /// <summary>Equal when the programs are: the constants bit for bit (a slope of 0 and one of -0 compile differently,
+    /// see <see cref="Factor"/>; float equality would call them equal and keep the old program).</summary>
+    public bool Equals(FusedActivation? other) => other is not null && Kind == other.Kind && Gated == other.Gated &&
+        Bits(Slope) == Bits(other.Slope) && Bits(Min) == Bits(other.Min) && Bits(Max) == Bits(other.Max) && Bits(Beta) == Bits(other.Beta);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, Gated, Bits(Slope), Bits(Min), Bits(Max), Bits(Beta));
+
+    private static int Bits(float v) => BitConverter.SingleToInt32Bits(v);
+
     /// <summary>Whether a layer of this kind can be fused: every element-wise activation can.</summary>
     public static bool Supports(ActivationKind kind) => Enum.IsDefined(kind);
 

@@ -158,7 +158,7 @@ internal sealed class LiteralConvPlan : IDisposable
             : "layout(std430, binding = 3) writeonly buffer Output { uint out_data[]; };\n");
         sb.Append("uniform uint u_zero; // 0 (see LiteralConvPlan: keeps LLVM from scalarising the sums into the store loops)\n");
         sb.Append("uniform int u_row;\n");
-        sb.Append("uniform float u_zero_tap; // 0 (GL initialises uniforms to zero at link): a zero weight, see ZeroTap\n");
+        sb.Append("uniform float u_zero_tap = 0.0; // never set: a zero weight, see LiteralConvPlan.Weight\n");
         sb.Append("void main()\n{\n");
         sb.Append(CultureInfo.InvariantCulture, $"    int id = int(gl_GlobalInvocationID.y) * u_row + int(gl_GlobalInvocationID.x);\n");
         sb.Append(CultureInfo.InvariantCulture, $"    bool inside = id < {output.H * bpr};\n");
