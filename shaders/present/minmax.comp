@@ -2,7 +2,9 @@
 // Per-channel min and max of channels [u_first, u_first + gl_NumWorkGroups.z) of a (C, H*W) tensor, for display
 // normalisation: the one min/max pass every view and TensorToImage share. Every invocation of workgroup (g, 0, z)
 // reduces a grid-strided share of channel u_first + z and folds it into that channel's Range entry with
-// atomicMin/atomicMax on order-preserving uints. NaNs are ignored. The CPU seeds the entries with
+// atomicMin/atomicMax on order-preserving uints. NaNs and infinities are ignored (the range of the finite values, as
+// Tensor.Range: a map holding an infinity is stretched over its finite values, the infinities drawn at the ends; with
+// them in the range, every finite value was drawn at one end, the map as if constant). The CPU seeds the entries with
 // (0xFFFFFFFF, 0) -- "nothing seen" -- first (glClearBufferSubData).
 // The tensor is read through a texel view of its buffer (a vector gather on llvmpipe, where a storage-block load with
 // a per-invocation address is a scalar loop): VEC 4 reads rgba32f texels (planes of a multiple of 4 values, so no texel
@@ -49,10 +51,12 @@ void main()
     int stride = int(gl_NumWorkGroups.x * gl_WorkGroupSize.x);
     for (int i = int(gl_GlobalInvocationID.x); i < u_plane; i += stride)
     {
-        // NaNs are replaced by a value that changes neither end (a select, not a branch).
+        // NaNs and infinities are replaced by a value that changes neither end (selects, not branches).
         T v = FETCH(base + i);
-        lo = min(lo, LOWEST(mix(v, T(3.402823466e+38), isnan(v))));
-        hi = max(hi, HIGHEST(mix(v, T(-3.402823466e+38), isnan(v))));
+        T low = mix(mix(v, T(3.402823466e+38), isnan(v)), T(3.402823466e+38), isinf(v));
+        T high = mix(mix(v, T(-3.402823466e+38), isnan(v)), T(-3.402823466e+38), isinf(v));
+        lo = min(lo, LOWEST(low));
+        hi = max(hi, HIGHEST(high));
     }
     if (lo <= hi)
     {

@@ -148,11 +148,14 @@ public sealed class Tensor
 
     public bool SameShape(Tensor other) => Shape.AsSpan().SequenceEqual(other.Shape);
 
+    /// <summary>The least and greatest finite values, NaN and infinities skipped ((+inf, -inf) where there is none): the
+    /// display range the window's min/max pass (shaders/present/minmax.comp) and the PNG writer stretch a map over.</summary>
     public (float Min, float Max) Range()
     {
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         foreach (float v in Data)
         {
+            if (!float.IsFinite(v)) continue;
             if (v < min) min = v;
             if (v > max) max = v;
         }

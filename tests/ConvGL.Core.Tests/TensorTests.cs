@@ -33,4 +33,20 @@ public class TensorTests
         Assert.Equal(text, new Tensor(shape).ShapeString);
         Assert.Equal(text, Tensor.ShapeText(shape.Select(d => (long)d)));
     }
+
+    [Fact]
+    public void Range_IsTheFiniteValues_AndToBytesStretchesThem_InfinitiesAtTheEnds()
+    {
+        // The display range skips NaN and infinities (as the window's min/max pass): a map holding +inf is stretched over
+        // its finite values, +inf written 255 and -inf 0, NaN 0.
+        var t = new Tensor([1, 1, 6], [float.PositiveInfinity, -1f, 0f, 1f, float.NaN, float.NegativeInfinity]);
+        Assert.Equal((-1f, 1f), t.Range());
+        Assert.Equal(new byte[] { 255, 0, 128, 255, 0, 0 }, ConvGL.Core.IO.ImageIO.ToBytes(t, ConvGL.Core.IO.PngScaling.MinMax));
+        // No finite value, or no spread: clamped to [0, 1] as before.
+        var none = new Tensor([1, 1, 3], [float.PositiveInfinity, float.NaN, float.NegativeInfinity]);
+        Assert.Equal((float.PositiveInfinity, float.NegativeInfinity), none.Range());
+        Assert.Equal(new byte[] { 255, 0, 0 }, ConvGL.Core.IO.ImageIO.ToBytes(none, ConvGL.Core.IO.PngScaling.MinMax));
+        var flat = new Tensor([1, 1, 3], [0.5f, float.PositiveInfinity, 0.5f]);
+        Assert.Equal(new byte[] { 128, 255, 128 }, ConvGL.Core.IO.ImageIO.ToBytes(flat, ConvGL.Core.IO.PngScaling.MinMax));
+    }
 }

@@ -55,6 +55,45 @@ public sealed class ChannelRangesTests(GlFixture fixture)
     }
 
     [Fact]
+    public void Infinities_AreIgnoredAsNaNs_TheFiniteRange()
+    {
+        // A map holding an infinity is stretched over its finite values (the infinities drawn at the ends): with them in
+        // its range every finite value was drawn at one end. Both texel widths (planes of a multiple of 4 values or not).
+        GlContext ctx = fixture.Context;
+        foreach ((int h, int w) in new[] { (8, 12), (9, 11) })
+        {
+            Tensor t = Parity.Random(new Random(h * w), 3, h, w);
+            int plane = h * w;
+            t.Data[5] = float.PositiveInfinity;
+            t.Data[plane + 7] = float.NegativeInfinity;
+            t.Data[plane + 8] = float.NaN;
+            for (int i = 0; i < plane; i++) t.Data[2 * plane + i] = i % 2 == 0 ? float.PositiveInfinity : float.NegativeInfinity;
+            using var gt = GpuTensor.From(ctx, t);
+            using var ranges = new ChannelRanges(ctx);
+            ranges.Compute(gt);
+            for (int k = 0; k < 2; k++)
+            {
+                float[] finite = t.Channel(k).Data.Where(float.IsFinite).ToArray();
+                Assert.Equal((finite.Min(), finite.Max()), ranges.Read(k));
+                Assert.Equal((finite.Min(), finite.Max()), t.Channel(k).Range());
+            }
+            (float lo, float hi) = ranges.Read(2);
+            Assert.True(float.IsNaN(lo) && float.IsNaN(hi), $"a channel of infinities reads ({lo}, {hi}), expected nothing seen");
+
+            // Drawn: the finite values stretched, +inf at the top, -inf at the bottom.
+            using var present = new TensorToImage(ctx);
+            present.Run(gt, 0);
+            byte[] bytes = present.Image.Download();
+            (float min, float max) = t.Channel(0).Range();
+            Assert.Equal(255, bytes[4 * 5]);
+            int spread = Enumerable.Range(0, plane).Select(i => (int)bytes[4 * i]).Distinct().Count();
+            Assert.True(spread > plane / 2, $"{spread} distinct grey levels: the map is not stretched");
+            present.Run(gt, 1);
+            Assert.Equal(0, present.Image.Download()[4 * 7]);
+        }
+    }
+
+    [Fact]
     public void ASubsetOfChannels_LeavesTheOtherEntriesAlone_AndNaNsAreIgnored()
     {
         GlContext ctx = fixture.Context;

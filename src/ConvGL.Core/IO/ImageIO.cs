@@ -449,7 +449,9 @@ public static class ImageIO
     }
 
     /// <summary>The 8-bit samples, interleaved (H, W, C), of a (1, H, W), (3, H, W) or (H, W) tensor.
-    /// Rounding is half-to-even (as OpenCV's saturate_cast); NaN becomes 0.</summary>
+    /// Rounding is half-to-even (as OpenCV's saturate_cast); NaN becomes 0. MinMax stretches the finite values' range
+    /// (<see cref="Tensor.Range"/>) to 0..255, an infinity at its end (as the window draws a map); with no spread (a
+    /// constant map, or no finite value) the values are clamped to [0, 1] instead.</summary>
     public static byte[] ToBytes(Tensor t, PngScaling scaling)
     {
         (int c, int h, int w) = PngShape(t);

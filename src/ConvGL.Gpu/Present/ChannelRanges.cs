@@ -4,7 +4,7 @@ namespace ConvGL.Gpu.Present;
 
 /// <summary>Each channel's (min, max) of a GPU tensor, computed on the GPU by shaders/present/minmax.comp into a
 /// storage buffer that stays on the GPU: entry c holds channel c's range as order-preserving uints (see
-/// shaders/present/ranges.glsl), NaNs ignored. The one min/max pass of the presentation path: TensorToImage and the
+/// shaders/present/ranges.glsl), NaNs and infinities ignored (<see cref="ConvGL.Core.Tensor.Range"/>'s finite range). The one min/max pass of the presentation path: TensorToImage and the
 /// window's grid and profile all normalise by it, so a frame computes each shown channel's range once. The buffer
 /// grows with the channel count and is never shrunk; nothing is read back per frame.</summary>
 public sealed class ChannelRanges : IDisposable
