@@ -11,11 +11,17 @@ vec2 decode_range(uvec2 bits)
     return vec2(ordered_to_float(bits.x), ordered_to_float(bits.y));
 }
 
-// (v - min) / (max - min) clamped to [0, 1]; `empty` where max <= min (a constant map, or nothing seen).
+// (v - min) / (max - min) clamped to [0, 1]; `empty` where max <= min (a constant map, or nothing seen). Halves, so that
+// the width of a range like (-3e38, 3e38) does not overflow, and both terms scaled by a power of two that brings the
+// width into [0.5, 1): 1 / (max - min) is denormal for widths above ~8.5e37 and was flushed to zero, the whole map then
+// drawn as if constant (a map of overflowing sums, 5.3e37 to 3.4e38, came out black beside a bar that gave its range).
 float normalise(float v, vec2 range, float empty)
 {
-    float scale = range.y > range.x ? 1.0 / (range.y - range.x) : 0.0;
-    return scale > 0.0 ? clamp((v - range.x) * scale, 0.0, 1.0) : empty;
+    float width = range.y * 0.5 - range.x * 0.5;
+    int e;
+    frexp(width, e);
+    float scale = range.y > range.x ? 1.0 / ldexp(width, -e) : 0.0;
+    return scale > 0.0 ? clamp(ldexp(v * 0.5 - range.x * 0.5, -e) * scale, 0.0, 1.0) : empty;
 }
 
 #endif

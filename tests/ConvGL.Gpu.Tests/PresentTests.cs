@@ -99,6 +99,28 @@ public sealed class PresentTests(GlFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(3e38f)]
+    [InlineData(1e-30f)]
+    [InlineData(1f)]
+    public void TensorToImage_ExtremeRanges_AreStretchedAsThePngWriterDoes(float magnitude)
+    {
+        // The window's normalisation (shaders/present/ranges.glsl) against the PNG writer's (ImageIO.ToBytes, in double),
+        // within one level: ranges as wide as float32 allows (1 / width is denormal above ~8.5e37 and was flushed to zero:
+        // the map drawn black), and tiny ones.
+        GlContext ctx = fixture.Context;
+        Tensor t = Parity.Random(new Random(3), 1f, 1, 24, 40);
+        for (int i = 0; i < t.Length; i++) t.Data[i] *= magnitude;
+        using var gt = GpuTensor.From(ctx, t);
+        using var present = new TensorToImage(ctx);
+        present.Run(gt, 0);
+        byte[] gpu = present.Image.Download();
+        byte[] cpu = ConvGL.Core.IO.ImageIO.ToBytes(t, ConvGL.Core.IO.PngScaling.MinMax);
+        for (int i = 0; i < t.Length; i++)
+            Assert.True(Math.Abs(gpu[4 * i] - cpu[i]) <= 1, $"pixel {i} ({t.Data[i]:R}): window {gpu[4 * i]}, PNG {cpu[i]}");
+        Assert.True(cpu.Distinct().Count() > 100, "the map is stretched");
+    }
+
     [Fact]
     public void TensorToImage_GivenRange_ClampsOutside()
     {
