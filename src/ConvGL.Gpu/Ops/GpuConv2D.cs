@@ -37,10 +37,8 @@ public sealed class GpuConv2D : IGpuConv
     // The literal programs a plan waits for while the context's Warmer builds them (the plan in use meanwhile is the one
     // the literal plans would have replaced); once all are done the next run plans again.
     private readonly List<ShaderWarmer.Job> _pending = [];
-    // Image-filter programs with this weight set's kernel compiled in (ConvPlan.LiteralFilter), by their defines: kept
-    // across plans (a new input size or options plan again, and a size seen before finds its program), deleted when the
-    // weights change or the op goes away.
-    private readonly Dictionary<string, GlProgram> _literalFilters = [];
+    // Image-filter programs with this weight set's kernel compiled in (ConvPlan.LiteralFilter).
+    private readonly OwnedPrograms _literalFilters;
 
     /// <summary>(C_out, C_in / groups, kH, kW).</summary>
     public int[] WeightShape { get; private set; } = [];
@@ -116,6 +114,7 @@ public sealed class GpuConv2D : IGpuConv
         _weights = new GlBuffer(context, "conv2d weights");
         _bias = new GlBuffer(context, "conv2d bias");
         _params = new GlBuffer(context, "conv2d packed weights");
+        _literalFilters = new OwnedPrograms(context);
         _options = options ?? new ConvOptions();
         SetWeights(weight, bias);
     }
@@ -172,18 +171,12 @@ public sealed class GpuConv2D : IGpuConv
         _biasData = bias is null ? [] : (float[])bias.Clone();
         WeightShape = (int[])weight.Shape.Clone();
         Replan();
-        DeleteLiteralFilters();
+        _literalFilters.Clear();
     }
 
     // Equal bit for bit (a NaN weight equals itself; 0 and -0 differ, as their literals do).
     private static bool Same(float[] a, float[] b) =>
         MemoryMarshal.Cast<float, int>(a.AsSpan()).SequenceEqual(MemoryMarshal.Cast<float, int>(b.AsSpan()));
-
-    private void DeleteLiteralFilters()
-    {
-        foreach (GlProgram p in _literalFilters.Values) p.Delete();
-        _literalFilters.Clear();
-    }
 
     /// <summary>For tests: false keeps the kernel in the uniform block on a software rasteriser too (the programs a real
     /// GPU runs), where <see cref="ConvPlan.LiteralFilter"/> would compile it in.</summary>
@@ -199,18 +192,6 @@ public sealed class GpuConv2D : IGpuConv
 
     /// <summary>For tests: how many programs with this weight set's kernel compiled in the op holds.</summary>
     internal int LiteralFilterPrograms => _literalFilters.Count;
-
-    // ConvPlan's maker of literal-kernel programs: one per define set, owned here.
-    private GlProgram LiteralFilterProgram(string file, (string Name, object Value)[] defines)
-    {
-        string key = file + " " + string.Join(",", defines.Select(d => $"{d.Name}={d.Value}"));
-        if (!_literalFilters.TryGetValue(key, out GlProgram? program))
-        {
-            program = _context.Shaders.ComputeOwned(file, defines);
-            _literalFilters.Add(key, program);
-        }
-        return program;
-    }
 
     /// <summary>The output shape for an input of (C_in, H, W), validating channels and groups like the reference.</summary>
     public (int C, int H, int W) OutputShape(int c, int h, int w) => ComputeOp.ConvOutputShape(WeightShape, _options, c, h, w);
@@ -248,7 +229,7 @@ public sealed class GpuConv2D : IGpuConv
         // While literal programs are built ahead, the plan Auto takes without them stands in (also where a test forced
         // a literal path).
         ConvPath fallback = _pending.Count > 0 ? ConvPath.Auto : choice;
-        _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused, literals: LiteralFilters ? LiteralFilterProgram : null) : null;
+        _plan = _winograd is null && _pointwise is null && _literalWinograd is null && _literal is null ? ConvPlan.Create(_context, input, WeightShape, _weightData, bias, _options, _params, fallback, act: Fused, literals: LiteralFilters ? _literalFilters.Get : null) : null;
     }
 
     /// <summary>The plans <see cref="Tune"/> tries, Auto's first: each kind of program, and Winograd with its input channels
@@ -464,7 +445,7 @@ public sealed class GpuConv2D : IGpuConv
         _winogradScratch?.Dispose();
         _literal?.Dispose();
         _literalWinograd?.Dispose();
-        DeleteLiteralFilters();
+        _literalFilters.Clear();
         ReleasePending();
     }
 }

@@ -29,9 +29,8 @@ public sealed class GpuSeparableConv : IDisposable
     private float[] _columnData = [], _rowData = [], _biasData = [];
     private bool _hasBias;
     private ScratchTensors? _scratch;
-    // Programs with this kernel compiled in (ConvPlan.LiteralFilter), by their defines: kept across plans, deleted when the
-    // kernel changes or the op goes away (as GpuConv2D's).
-    private readonly Dictionary<string, GlProgram> _literalFilters = [];
+    // Programs with this kernel compiled in (ConvPlan.LiteralFilter).
+    private readonly OwnedPrograms _literalFilters;
 
     /// <summary>For tests: false keeps the kernel in the uniform block on a software rasteriser too (the programs a real
     /// GPU runs), where <see cref="ConvPlan.LiteralFilter"/> would compile it in.</summary>
@@ -47,23 +46,6 @@ public sealed class GpuSeparableConv : IDisposable
 
     /// <summary>For tests: how many programs with this kernel compiled in the op holds.</summary>
     internal int LiteralFilterPrograms => _literalFilters.Count;
-
-    private GlProgram LiteralFilterProgram(string file, (string Name, object Value)[] defines)
-    {
-        string key = file + " " + string.Join(",", defines.Select(d => $"{d.Name}={d.Value}"));
-        if (!_literalFilters.TryGetValue(key, out GlProgram? program))
-        {
-            program = _context.Shaders.ComputeOwned(file, defines);
-            _literalFilters.Add(key, program);
-        }
-        return program;
-    }
-
-    private void DeleteLiteralFilters()
-    {
-        foreach (GlProgram p in _literalFilters.Values) p.Delete();
-        _literalFilters.Clear();
-    }
 
     /// <summary>Splits a rank-1 (kH, kW) kernel into column and row vectors with K[i, j] = column[i] * row[j]
     /// (box, Gaussian, Sobel, Scharr, Prewitt are rank 1; Laplacian, LoG, Gabor are not): Core's
@@ -107,6 +89,7 @@ public sealed class GpuSeparableConv : IDisposable
         _rowParams = new GlBuffer(context, "separable row pass packed kernel");
         _columnParams = new GlBuffer(context, "separable column pass packed kernel");
         _temp = new GpuTensor(context, label: "separable row-pass result");
+        _literalFilters = new OwnedPrograms(context);
         _options = options ?? new ConvOptions();
         SetKernel(column, row, bias);
     }
@@ -139,7 +122,7 @@ public sealed class GpuSeparableConv : IDisposable
         (KernelHeight, KernelWidth) = (column.Length, row.Length);
         (_columnData, _rowData, _biasData) = ((float[])column.Clone(), (float[])row.Clone(), bias is null ? [] : (float[])bias.Clone());
         _rowPlan = _columnPlan = _fusedPlan = null;
-        DeleteLiteralFilters();
+        _literalFilters.Clear();
     }
 
     private int BiasLength { get; set; }
@@ -157,7 +140,7 @@ public sealed class GpuSeparableConv : IDisposable
         {
             _plannedFor = (input.C, input.H, input.W);
             _rowPlan = _columnPlan = null;
-            _fusedPlan = ConvPlan.CreateSeparable(_context, input, _columnData, _rowData, _hasBias ? _biasData : null, _options, g, _rowParams, Choice, LiteralFilters ? LiteralFilterProgram : null);
+            _fusedPlan = ConvPlan.CreateSeparable(_context, input, _columnData, _rowData, _hasBias ? _biasData : null, _options, g, _rowParams, Choice, LiteralFilters ? _literalFilters.Get : null);
             if (_fusedPlan is null) PlanPasses(input, g);
         }
         if (_fusedPlan is not null)
@@ -197,10 +180,10 @@ public sealed class GpuSeparableConv : IDisposable
         ConvOptions columnOptions = _options with { Groups = c, StrideX = 1, DilationX = 1 };
         var keepRows = new AxisGeometry(0, 0, input.H);
         var keepColumns = new AxisGeometry(0, 0, g.X.Output);
-        _rowPlan = ConvPlan.Create(_context, input, rowWeight.Shape, rowWeight.Data, null, rowOptions, _rowParams, Choice, new ConvGeometry(keepRows, g.X), literals: LiteralFilters ? LiteralFilterProgram : null);
+        _rowPlan = ConvPlan.Create(_context, input, rowWeight.Shape, rowWeight.Data, null, rowOptions, _rowParams, Choice, new ConvGeometry(keepRows, g.X), literals: LiteralFilters ? _literalFilters.Get : null);
         _temp.Resize(c, input.H, g.X.Output);
         _columnPlan = ConvPlan.Create(_context, _temp, columnWeight.Shape, columnWeight.Data, _hasBias ? _biasData : null,
-            columnOptions, _columnParams, Choice, new ConvGeometry(g.Y, keepColumns), literals: LiteralFilters ? LiteralFilterProgram : null);
+            columnOptions, _columnParams, Choice, new ConvGeometry(g.Y, keepColumns), literals: LiteralFilters ? _literalFilters.Get : null);
     }
 
     private void Pass(GlProgram p, GpuTensor input, GlBuffer kernel, GpuTensor output, int k, int stride, int dilation, int pad)
@@ -236,6 +219,6 @@ public sealed class GpuSeparableConv : IDisposable
         _columnParams.Dispose();
         _temp.Dispose();
         _scratch?.Dispose();
-        DeleteLiteralFilters();
+        _literalFilters.Clear();
     }
 }
