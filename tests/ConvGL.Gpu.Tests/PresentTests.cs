@@ -121,6 +121,25 @@ public sealed class PresentTests(GlFixture fixture)
         Assert.True(cpu.Distinct().Count() > 100, "the map is stretched");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TensorToImage_InfinitiesWithoutAFiniteRange_AreDrawnAtTheirEnds(bool constantBeside)
+    {
+        // A map with no finite spread (nothing but infinities and NaN, or one finite value beside them): the window drew
+        // its infinities as a dead map (the empty colour); the PNG writer clamps them, +inf at 255 and -inf at 0.
+        GlContext ctx = fixture.Context;
+        float c = constantBeside ? 0.25f : float.NaN;
+        var t = Tensor.Chw(1, 2, 3, [float.PositiveInfinity, float.NegativeInfinity, c, float.PositiveInfinity, c, float.NegativeInfinity]);
+        using var gt = GpuTensor.From(ctx, t);
+        using var present = new TensorToImage(ctx);
+        present.Run(gt, 0);
+        byte[] b = present.Image.Download();
+        Assert.Equal(new byte[] { 255, 0, 0, 255, 0, 0 }, Enumerable.Range(0, 6).Select(i => b[4 * i]).ToArray());
+        byte[] png = ConvGL.Core.IO.ImageIO.ToBytes(t, ConvGL.Core.IO.PngScaling.MinMax);
+        foreach (int i in new[] { 0, 1, 3, 5 }) Assert.Equal(png[i], b[4 * i]);
+    }
+
     [Fact]
     public void TensorToImage_GivenRange_ClampsOutside()
     {
