@@ -66,6 +66,22 @@ public sealed class LiveStructureTests
     }
 
     [Fact]
+    public void ViewState_KInTheFiltersView_HidesAndShowsTheHandMadeBank()
+    {
+        var s = new ViewState();
+        Assert.True(s.DesignedBank);
+        s.SetView(ViewKind.Filters); // from another view: only the view changes
+        Assert.Equal((ViewKind.Filters, true), (s.View, s.DesignedBank));
+        s.SetView(ViewKind.Filters); // k again
+        Assert.Equal((ViewKind.Filters, false), (s.View, s.DesignedBank));
+        s.SetView(ViewKind.Grid);
+        s.SetView(ViewKind.Filters);
+        Assert.False(s.DesignedBank); // kept while other views show
+        s.SetView(ViewKind.Filters);
+        Assert.True(s.DesignedBank);
+    }
+
+    [Fact]
     public void ViewState_MouseMovesRedrawTheHud_OnlyWhileNotPinned()
     {
         var s = new ViewState { HudDirty = false };

@@ -489,6 +489,54 @@ public sealed class WindowTests(DisplayFixture display)
             $"kernels look empty or uniform: {greys.Count} grey levels, {dark} dark and {bright} bright grey pixels in {view}");
     }
 
+    /// <summary>Under a learned first-layer bank (the learned stack's conv1) the filters view adds the hand-made Gabor bank:
+    /// the gabor stack's conv run on the same frame in grey, its 8 maps equal to the gabor stack's own (channel 0's range,
+    /// read back, to the bit against that stack's colour bar in a run of the same frames), drawn below the learned bank
+    /// and not blank; k in the view hides it; a bank of library kernels (edges), a learned conv after a learned one
+    /// (conv2) and the gabor stack itself get none.</summary>
+    [Fact]
+    public void FiltersView_UnderALearnedFirstLayer_ShowsTheHandMadeGaborBank()
+    {
+        TempDir();
+        string png = Temp("filters-designed.png");
+        WindowProcess.Result learned = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--screenshot", png]);
+        WindowProcess.Result gabor = Run([.. Small, "--stack", "gabor", "--view", "filters"]);
+        Assert.True(learned.ExitCode == 0 && gabor.ExitCode == 0, $"{learned}\n{gabor}");
+        Dictionary<string, string> d = Fields(learned, "filters ");
+        Assert.Equal(("1", "stack_gabor", "8"), (d["layer"], d["designed"], d["maps"]));
+        Assert.Equal($"8x{SceneH}x{SceneW}", d["shape"]);
+        Dictionary<string, string> own = Fields(gabor, "colours ");
+        Assert.Equal(("1", "0"), (own["layer"], own["channel"]));
+        Assert.Equal((own["min"], own["max"]), (d["min0"], d["max0"]));
+        Assert.True(float.Parse(d["max0"], CultureInfo.InvariantCulture) > float.Parse(d["min0"], CultureInfo.InvariantCulture), d["min0"]);
+        int[] r = d["rect"].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var designed = new Area(r[0], r[1], r[2], r[3]);
+        Area bank = Area.Of(learned, "view"), picture = Area.Of(learned);
+        Assert.True(designed.W > 20 && designed.H > 10 && designed.Y >= bank.Y + bank.H && designed.Y + designed.H <= picture.Y + picture.H + 1,
+            $"the designed bank at {designed}, the learned one at {bank}, the picture {picture}");
+        double contrast = new Picture(png).Contrast(designed);
+        Assert.True(contrast > 8, $"the designed bank looks blank: contrast {contrast:0.0} in {designed}");
+
+        WindowProcess.Result hidden = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--keys", "k"]);
+        WindowProcess.Result conv2 = Run([.. Small, "--stack", "learned", "--view", "filters"]);
+        WindowProcess.Result edges = Run([.. Small, "--stack", "edges", "--view", "filters"]);
+        foreach ((WindowProcess.Result run, string layer) in new[] { (hidden, "1"), (conv2, "4"), (edges, "1"), (gabor, "1") })
+        {
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Dictionary<string, string> f = Fields(run, "filters ");
+            Assert.Equal((layer, "none"), (f["layer"], f["designed"]));
+        }
+    }
+
+    // The name=value fields of the one stdout line that starts with prefix.
+    private static Dictionary<string, string> Fields(WindowProcess.Result r, string prefix)
+    {
+        string line = r.Stdout.Split('\n').SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"no '{prefix}' line: {r}");
+        return line.Split(' ').Where(f => f.Contains('=', StringComparison.Ordinal))
+            .ToDictionary(f => f[..f.IndexOf('=', StringComparison.Ordinal)], f => f[(f.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    }
+
     [Fact]
     public void TogglingALayer_ChangesThePicture()
     {

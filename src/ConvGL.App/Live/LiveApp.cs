@@ -190,7 +190,7 @@ internal sealed class LiveApp : IDisposable
             {
                 string? shownError = ShownError() ?? (View.RunError is { } viewError ? $"{ViewCatalog.Name(_state.View)} view: {ErrorText.JoinLines(viewError)}" : null);
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, shownError,
-                    View switch { TheoremView theoremView => theoremView.ScriptedLine(), ProfileView profileView => profileView.ScriptedLine(), SplitView splitView => splitView.ScriptedLine(), _ => null }, _panels.HelpRect, _panels.ColumnRect, ColourBarLine(), (_panels.Hud.Size, _panels.PixelsPerUnit));
+                    View switch { TheoremView theoremView => theoremView.ScriptedLine(), FiltersView filtersView => filtersView.ScriptedLine(), ProfileView profileView => profileView.ScriptedLine(), SplitView splitView => splitView.ScriptedLine(), _ => null }, _panels.HelpRect, _panels.ColumnRect, ColourBarLine(), (_panels.Hud.Size, _panels.PixelsPerUnit));
                 if (_stages.Enabled)
                 {
                     Console.WriteLine(_stages.Line());

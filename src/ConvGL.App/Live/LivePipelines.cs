@@ -63,6 +63,27 @@ internal sealed class LivePipelines : IDisposable
     private bool _notServedSaid;
     private Action<Exception>? _runFailed;
 
+    /// <summary>The hand-made Gabor bank (the shipped gabor stack), run on the same frames as the current pipeline while
+    /// the filters view shows it beside a learned first-layer bank: what learning found next to what was designed.
+    /// Made the first time it is asked for (<see cref="AskDesigned"/>), then kept until the window closes; null before,
+    /// or where the gabor stack could not be loaded (<see cref="DesignedError"/>).</summary>
+    public StackPipeline? Designed { get; private set; }
+    /// <summary>Why the Gabor bank could not be loaded beside the learned one (said in the view), else null.</summary>
+    public string? DesignedError { get; private set; }
+    private bool _designedAsked;
+    // The run (Runs) in which the designed bank last ran: its maps are of that run's frame.
+    private long _designedRun = -1;
+
+    /// <summary>The filters view asks for the designed bank each frame it shows it; the next <see cref="Run"/> runs it
+    /// too (a still picture runs once more for it). Returns the bank when its maps are of the current run's frame.</summary>
+    public StackPipeline? AskDesigned()
+    {
+        _designedAsked = true;
+        if (_designedRun == Runs && Designed is not null) return Designed;
+        if (DesignedError is null) _state.Dirty = true;
+        return null;
+    }
+
     /// <summary>How many times <see cref="Run"/> has run: a number that changes whenever the layers' maps may have.</summary>
     public long Runs { get; private set; }
 
@@ -146,6 +167,7 @@ internal sealed class LivePipelines : IDisposable
                 if (Current.TimesLayers) _timer.End();
                 Current.Run();
                 if (Current is FilterPipeline) Stages?.Part("filter");
+                RunDesigned(source);
             }
             finally
             {
@@ -163,6 +185,39 @@ internal sealed class LivePipelines : IDisposable
         {
             Report(e);
         }
+    }
+
+    // The designed bank, when the view asked for it since the last run: the same source frame in grey.
+    private void RunDesigned(GpuImage source)
+    {
+        bool asked = _designedAsked;
+        _designedAsked = false;
+        if (!asked || DesignedError is not null) return;
+        if (Designed is null)
+        {
+            try
+            {
+                Designed = new StackPipeline(_context, "gabor", _sourceSize);
+                // A map a view computes late that fails: said in the view, not as the shown pipeline's error.
+                Designed.RunFailed = e => DesignedError = "the gabor stack beside it failed: " + Describe(e);
+            }
+            catch (Exception e) when (e is ConvGLException or GpuException or IOException)
+            {
+                DesignedError = "the gabor stack could not be loaded beside it: " + Describe(e);
+                return;
+            }
+        }
+        try
+        {
+            _toTensor.Run(source, Designed.Input, gray: Designed.InputChannels == 1);
+            Designed.Run();
+            _designedRun = Runs;
+        }
+        catch (Exception e) when (e is ConvGLException or GpuException)
+        {
+            DesignedError = "the gabor stack beside it failed: " + Describe(e);
+        }
+        Stages?.Part("designed-bank");
     }
 
     // A failed run: its error on screen (the views draw the source until a run succeeds).
@@ -369,6 +424,7 @@ internal sealed class LivePipelines : IDisposable
     public void Dispose()
     {
         Current.Dispose();
+        Designed?.Dispose();
         _timer.Dispose();
     }
 }

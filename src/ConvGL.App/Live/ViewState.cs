@@ -17,6 +17,9 @@ internal sealed class ViewState
     public bool InfoHidden { get; set; }
     /// <summary>A probe on an attention layer lays its weights over the map as a spotlight (key a hides and shows it).</summary>
     public bool Spotlight { get; set; } = true;
+    /// <summary>The filters view shows the hand-made Gabor bank beside a learned first-layer bank (k, pressed in the
+    /// filters view, hides and shows it).</summary>
+    public bool DesignedBank { get; set; } = true;
     public bool Quit { get; set; }
     public bool ScreenshotRequested { get; set; }
 
@@ -86,6 +89,13 @@ internal sealed class ViewState
 
     public void SetView(ViewKind view)
     {
+        // k in the filters view: the hand-made bank beside a learned one, hidden or shown.
+        if (view == ViewKind.Filters && View == ViewKind.Filters)
+        {
+            DesignedBank = !DesignedBank;
+            Changed();
+            return;
+        }
         View = view;
         Enlarged = -1;
         Changed();

@@ -1,4 +1,7 @@
+using System.Globalization;
+using ConvGL.Core.Stacks;
 using ConvGL.Gpu;
+using ConvGL.Gpu.Present;
 
 namespace ConvGL.App.Live.Views;
 
@@ -6,7 +9,10 @@ namespace ConvGL.App.Live.Views;
 /// for an RGB input, each at its own scale, rotated under convolve, dilated) beside that channel's live response, in a grid of (kernel, map) pairs labelled
 /// with the map names. The kernels are one texture strip (<see cref="ViewContext.Kernels"/>), rebuilt only when the
 /// layer's weights change (a new ConvView: reload, live option change, another stack or filter). The probe follows the
-/// pointer over the maps (a click pins it): that map's output channel of the shown conv layer, taken apart with its kernel.</summary>
+/// pointer over the maps (a click pins it): that map's output channel of the shown conv layer, taken apart with its kernel.
+/// Under a learned first-layer bank (<see cref="BesideDesigned"/>: ResNet18's conv1, the learned and deep stacks' conv1)
+/// the view adds the hand-made Gabor bank (the gabor stack's kernels and their live maps on the grey picture): what
+/// learning found next to what was designed; k in this view hides and shows it.</summary>
 internal sealed class FiltersView(ViewContext context) : ILiveView
 {
     private ConvView? _shown;
@@ -17,6 +23,16 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     // fewer layers left it past the end before the next draw (the live-window audit: an internal error, exit 1).
     private int Layer => ReferenceEquals(_layerOf, context.Pipeline) && _layer < context.Pipeline.LayerCount ? _layer : -1;
     private float _kernelW;
+    // The hand-made bank under a learned one: the conv it shows (its kernels uploaded for it), its grid and where.
+    private ConvView? _designedShown;
+    private int _designedLayer = -1, _designedCols = 1, _designedRows = 1;
+    private float _designedKernelW;
+    private PixelRect _designedRect, _designedArea;
+    private StackPipeline? _designed;
+    private bool _beside;
+
+    /// <summary>The share of the view's height the hand-made bank takes under a learned one (its title line included).</summary>
+    public const float DesignedShare = 0.3f;
 
     public ViewKind Kind => ViewKind.Filters;
     public PixelRect OutputRect { get; private set; }
@@ -50,8 +66,23 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         GpuTensor output = context.Pipeline.LayerOutput(layer);
         (int w, int h) = Cell(conv, output);
         (int cols, int rows) = GridView.Shape(output.C, w, h, window);
-        return (cols * w, rows * h);
+        // The hand-made bank under it takes a share of the height.
+        return Beside(layer) ? (cols * w, (int)MathF.Ceiling(rows * h / (1 - DesignedShare))) : (cols * w, rows * h);
     }
+
+    /// <summary>Whether conv layer <paramref name="layer"/> of <paramref name="p"/> gets the hand-made Gabor bank beside it:
+    /// its weights were learned (an imported model's, a stack's weights file; not library kernels or kernel files) and no
+    /// learned conv comes before it (the first layer that learning made: ResNet18's conv1, the deep stack's conv1 after its
+    /// fixed blur); never on the gabor stack itself. Pure: a unit test holds it.</summary>
+    public static bool BesideDesigned(ILivePipeline p, int layer)
+    {
+        if (layer < 0 || layer >= p.LayerCount || p.StackLayer(layer) is not ConvLayer { IsFixed: false }) return false;
+        for (int i = 0; i < layer; i++)
+            if (p.StackLayer(i) is ConvLayer { IsFixed: false }) return false;
+        return true;
+    }
+
+    private bool Beside(int layer) => context.State.DesignedBank && context.DesignedError is null && BesideDesigned(context.Pipeline, layer);
 
     public ColourBarMap? ColourBarMap
     {
@@ -83,20 +114,68 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         }
         GpuTensor output = context.Pipeline.LayerOutput(Layer);
         (int w, int h) = Cell(conv, output);
-        (_cols, _rows) = GridView.Shape(output.C, w, h, area);
-        OutputRect = area.Fit(_cols * w, _rows * h);
+        // Under a learned first bank, the hand-made one in the bottom share (a title line above it).
+        _beside = Beside(Layer);
+        PixelRect bank = area;
+        if (_beside)
+        {
+            float below = area.Height * DesignedShare, title = context.LineHeight + 4;
+            bank = new PixelRect(area.X, area.Y, area.Width, area.Height - below);
+            _designedArea = new PixelRect(area.X, area.Y + area.Height - below + title, area.Width, Math.Max(1, below - title));
+        }
+        (_cols, _rows) = GridView.Shape(output.C, w, h, bank);
+        OutputRect = bank.Fit(_cols * w, _rows * h);
         context.OutRanges.Compute(output);
         float kernelW = _kernelW = OutputRect.Width / _cols * (w - output.W) / w;
-        int n = conv.Weight.Shape[0];
-        for (int c = 0; c < output.C; c++)
-        {
-            PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);
-            // A one-pixel margin keeps neighbouring pairs apart.
-            context.Presenter.DrawTexture(context.Kernels.Handle, new PixelRect(cell.X + 1, cell.Y + 1, kernelW - 1, cell.Height - 2), vTop: (float)c / n, vBottom: (float)(c + 1) / n);
-            context.Presenter.DrawTensor(output, context.OutRanges, MapRect(OutputRect, _cols, _rows, kernelW, c, output.W, output.H), 1, c, map: ViewContext.MapColour(output));
-        }
+        DrawPairs(context.Kernels, context.OutRanges, output, OutputRect, _cols, _rows, kernelW);
         // The selected channel's pair outlined: the kernel the kernel panel shows, the map the colour bar explains.
         if (output.C > 1) context.Presenter.DrawFrame(GridView.Cell(OutputRect, _cols, _rows, context.Channel(output)), 2, 1, 1, 1);
+        _designed = _beside ? context.AskDesigned() : null;
+        if (_designed is not null) DrawDesigned(_designed);
+    }
+
+    // Each map of output beside its kernel (row c of the kernels' strip), in a grid of cols x rows cells of r.
+    private void DrawPairs(GpuImage kernels, ChannelRanges ranges, GpuTensor output, PixelRect r, int cols, int rows, float kernelW)
+    {
+        for (int c = 0; c < output.C; c++)
+        {
+            PixelRect cell = GridView.Cell(r, cols, rows, c);
+            // A one-pixel margin keeps neighbouring pairs apart.
+            context.Presenter.DrawTexture(kernels.Handle, new PixelRect(cell.X + 1, cell.Y + 1, kernelW - 1, cell.Height - 2), vTop: (float)c / output.C, vBottom: (float)(c + 1) / output.C);
+            context.Presenter.DrawTensor(output, ranges, MapRect(r, cols, rows, kernelW, c, output.W, output.H), 1, c, map: ViewContext.MapColour(output));
+        }
+    }
+
+    // The hand-made bank: the gabor stack's conv, its kernels and live maps, in the bottom share.
+    private void DrawDesigned(StackPipeline designed)
+    {
+        _designedLayer = ViewContext.ConvFor(designed, 0, out ConvView? conv);
+        if (conv is null) return;
+        if (!ReferenceEquals(conv, _designedShown))
+        {
+            (int kh, int kw) = KernelImage.Drawn(conv.Weight, conv.Options);
+            context.DesignedKernels.Upload(KernelImage.Strip(conv.Weight, null, conv.Options), kw, conv.Weight.Shape[0] * kh);
+            _designedShown = conv;
+        }
+        GpuTensor output = designed.LayerOutput(_designedLayer);
+        (int w, int h) = Cell(conv, output);
+        (_designedCols, _designedRows) = GridView.Shape(output.C, w, h, _designedArea);
+        _designedRect = _designedArea.Fit(_designedCols * w, _designedRows * h);
+        context.DesignedRanges.Compute(output);
+        _designedKernelW = _designedRect.Width / _designedCols * (w - output.W) / w;
+        DrawPairs(context.DesignedKernels, context.DesignedRanges, output, _designedRect, _designedCols, _designedRows, _designedKernelW);
+    }
+
+    /// <summary>A scripted run's line: the conv layer shown and the hand-made bank beside it (`designed=none`, or its
+    /// stack, maps, where it is drawn and channel 0's range, read back: a test compares it with the gabor stack's own).</summary>
+    public string ScriptedLine()
+    {
+        string shown = string.Create(CultureInfo.InvariantCulture, $"filters layer={Layer + 1}");
+        if (!_beside || _designed is null || _designedLayer < 0) return shown + " designed=none";
+        GpuTensor output = _designed.LayerOutput(_designedLayer);
+        (float min, float max) = output.Download().Channel(0).Range();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{shown} designed={_designed.Name.Replace(' ', '_')} designed_layer={_designedLayer + 1} maps={output.C} shape={output.C}x{output.H}x{output.W} rect={_designedRect.X:0},{_designedRect.Y:0},{_designedRect.Width:0},{_designedRect.Height:0} min0={min:R} max0={max:R}");
     }
 
     // The probe takes apart the layer shown here, whichever layer [ ] selected.
@@ -166,6 +245,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         ILivePipeline pipeline = context.Pipeline;
         int maps = pipeline.OutputChannels(Layer);
         float cellW = OutputRect.Width / _cols, cellH = OutputRect.Height / _rows;
+        if (_beside) DrawDesignedLabels(hud);
         if (!HudText.MapLabelsFit(cellH, hud.LineHeight)) return;
         int chars = HudText.CharsIn(cellW - _kernelW - 12, hud.CharWidth);
         // Over the map, not the kernel: the kernel is small and every pixel of it counts.
@@ -174,6 +254,29 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         {
             PixelRect cell = GridView.Cell(OutputRect, _cols, _rows, c);
             hud.Label(cell.X + _kernelW + 3, cell.Y + 3, labels[c]);
+        }
+    }
+
+    // The hand-made bank's title line and map labels.
+    private void DrawDesignedLabels(Hud hud)
+    {
+        float top = _designedArea.Y - hud.LineHeight - 2;
+        if (_designed is null || _designedLayer < 0)
+        {
+            hud.Label(_designedArea.X + 3, top, context.DesignedError ?? "the hand-made Gabor bank: running ...");
+            return;
+        }
+        GpuTensor output = _designed.LayerOutput(_designedLayer);
+        int chars = HudText.CharsIn(_designedArea.Width - 6, hud.CharWidth);
+        hud.Label(_designedArea.X + 3, top, HudText.Fit(string.Create(CultureInfo.InvariantCulture,
+            $"learned above, designed by hand below: the gabor stack's {output.C} kernels on the grey picture (k hides)"), chars));
+        float cellW = _designedRect.Width / _designedCols, cellH = _designedRect.Height / _designedRows;
+        if (!HudText.MapLabelsFit(cellH, hud.LineHeight)) return;
+        string[] labels = HudText.GridLabels(output.C, c => _designed.MapName(_designedLayer, c), HudText.CharsIn(cellW - _designedKernelW - 12, hud.CharWidth));
+        for (int c = 0; c < output.C; c++)
+        {
+            PixelRect cell = GridView.Cell(_designedRect, _designedCols, _designedRows, c);
+            hud.Label(cell.X + _designedKernelW + 3, cell.Y + 3, labels[c]);
         }
     }
 }

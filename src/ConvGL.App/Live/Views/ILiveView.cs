@@ -102,7 +102,7 @@ internal static class ViewCatalog
         new(ViewKind.Split, Key.L, "l", "split (source and output)", c => new SplitView(c)),
         new(ViewKind.Grid, Key.G, "g", "grid", c => new GridView(c)),
         new(ViewKind.Profile, Key.W, "w", "profile (wave: one scanline before / after)", c => new ProfileView(c)),
-        new(ViewKind.Filters, Key.K, "k", "filters (the selected conv's kernels | maps, else the conv before it)", c => new FiltersView(c)),
+        new(ViewKind.Filters, Key.K, "k", "filters (the selected conv's kernels | maps, else the conv before it; under a learned first layer the hand-made Gabor bank, k again hides it)", c => new FiltersView(c)),
         new(ViewKind.Theorem, Key.T, "t", "theorem (direct = FFT, spectra)", c => new TheoremView(c)),
     ];
 

@@ -21,6 +21,14 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
     public ChannelRanges InRanges { get; } = new(presenter.Context, "input ranges");
     /// <summary>The filters view's kernel images (one strip, re-uploaded when the weights change).</summary>
     public GpuImage Kernels { get; } = new(presenter.Context, 1, 1, "filter kernels");
+    /// <summary>The filters view's hand-made Gabor bank beside a learned one: its kernels and its maps' ranges.</summary>
+    public GpuImage DesignedKernels { get; } = new(presenter.Context, 1, 1, "designed kernels");
+    public ChannelRanges DesignedRanges { get; } = new(presenter.Context, "designed ranges");
+    /// <summary>The hand-made Gabor bank, run with the next frames (<see cref="LivePipelines.AskDesigned"/>); null until
+    /// its maps are of the shown frame.</summary>
+    public StackPipeline? AskDesigned() => pipelines.AskDesigned();
+    /// <summary>Why the Gabor bank could not be loaded, else null.</summary>
+    public string? DesignedError => pipelines.DesignedError;
 
     /// <summary>The theorem view's direct and FFT runs, difference and spectra: made the first time that view draws.</summary>
     public TheoremPass Theorem => _theorem ??= new TheoremPass(Presenter.Context);
@@ -150,6 +158,8 @@ internal sealed class ViewContext(Presenter presenter, GpuImage source, LivePipe
         OutRanges.Dispose();
         InRanges.Dispose();
         Kernels.Dispose();
+        DesignedKernels.Dispose();
+        DesignedRanges.Dispose();
         _theorem?.Dispose();
     }
 }
