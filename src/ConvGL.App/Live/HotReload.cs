@@ -49,6 +49,13 @@ internal sealed class HotReload(GlContext context, Presenter presenter, LivePipe
             messages.FileError = fileError;
             state.HudDirty = true;
         }
+        // The hand-made bank the filters view shows beside a learned one (assets/stacks/gabor.json) reloads as the shown
+        // stack does; a broken file keeps its running version.
+        if (pipelines.Designed is { } designed && designed.ReloadChanged(force) is (true, var designedError))
+        {
+            reread = true;
+            if (designedError is not null) Console.Error.WriteLine($"convgl: {designedError} (keeping the running version of the Gabor bank beside the learned one)");
+        }
         // Re-run on the current frame when something was reloaded: a reloaded shader, kernel or stack shows even while
         // paused. Not on every poll (every stack re-ran twice a second on a still picture; --stats counted the runs).
         if (force || rebuilt > 0 || reread) state.Dirty = true;
