@@ -268,8 +268,9 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         }
         GpuTensor output = _designed.LayerOutput(_designedLayer);
         int chars = HudText.CharsIn(_designedArea.Width - 6, hud.CharWidth);
-        hud.Label(_designedArea.X + 3, top, HudText.Fit(string.Create(CultureInfo.InvariantCulture,
-            $"learned above, designed by hand below: the gabor stack's {output.C} kernels on the grey picture (k hides)"), chars));
+        string title = string.Create(CultureInfo.InvariantCulture,
+            $"learned above, designed by hand below: the gabor stack's {output.C} kernels on the grey picture (k hides)");
+        hud.Label(_designedArea.X + 3, top, HudText.Fit(title.Length <= chars ? title : "below, designed by hand: the Gabor bank (k hides)", chars));
         float cellW = _designedRect.Width / _designedCols, cellH = _designedRect.Height / _designedRows;
         if (!HudText.MapLabelsFit(cellH, hud.LineHeight)) return;
         string[] labels = HudText.GridLabels(output.C, c => _designed.MapName(_designedLayer, c), HudText.CharsIn(cellW - _designedKernelW - 12, hud.CharWidth));
