@@ -517,6 +517,11 @@ public sealed class WindowTests(DisplayFixture display)
         double contrast = new Picture(png).Contrast(designed);
         Assert.True(contrast > 8, $"the designed bank looks blank: contrast {contrast:0.0} in {designed}");
 
+        // The deep stack's learned conv1 comes after a fixed blur: still the first layer learning made.
+        WindowProcess.Result deep = Run([.. Small, "--stack", "deep", "--layer", "2", "--view", "filters"]);
+        Assert.True(deep.ExitCode == 0, deep.ToString());
+        Assert.Equal(("2", "stack_gabor"), (Fields(deep, "filters ")["layer"], Fields(deep, "filters ")["designed"]));
+
         WindowProcess.Result hidden = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--keys", "k"]);
         WindowProcess.Result conv2 = Run([.. Small, "--stack", "learned", "--view", "filters"]);
         WindowProcess.Result edges = Run([.. Small, "--stack", "edges", "--view", "filters"]);

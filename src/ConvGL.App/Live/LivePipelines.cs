@@ -70,7 +70,7 @@ internal sealed class LivePipelines : IDisposable
     public StackPipeline? Designed { get; private set; }
     /// <summary>Why the Gabor bank could not be loaded beside the learned one (said in the view), else null.</summary>
     public string? DesignedError { get; private set; }
-    private bool _designedAsked;
+    private bool _designedAsked, _lastRunGood;
     // The run (Runs) in which the designed bank last ran: its maps are of that run's frame.
     private long _designedRun = -1;
 
@@ -80,7 +80,8 @@ internal sealed class LivePipelines : IDisposable
     {
         _designedAsked = true;
         if (_designedRun == Runs && Designed is not null) return Designed;
-        if (DesignedError is null) _state.Dirty = true;
+        // Once more for it, after a good run (a still picture whose run failed is not run again every frame for it).
+        if (DesignedError is null && _lastRunGood) _state.Dirty = true;
         return null;
     }
 
@@ -165,8 +166,10 @@ internal sealed class LivePipelines : IDisposable
                 // A pipeline that times its layers needs the query slot free (queries cannot nest): this timer then
                 // covers the conversion only, and the HUD adds the layers' figures.
                 if (Current.TimesLayers) _timer.End();
+                _lastRunGood = false;
                 Current.Run();
                 if (Current is FilterPipeline) Stages?.Part("filter");
+                _lastRunGood = true;
                 RunDesigned(source);
             }
             finally

@@ -82,7 +82,8 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         return true;
     }
 
-    private bool Beside(int layer) => context.State.DesignedBank && context.DesignedError is null && BesideDesigned(context.Pipeline, layer);
+    // Shown (its title says why where the gabor stack failed) while k has not hidden it.
+    private bool Beside(int layer) => context.State.DesignedBank && BesideDesigned(context.Pipeline, layer);
 
     public ColourBarMap? ColourBarMap
     {
