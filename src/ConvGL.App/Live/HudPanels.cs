@@ -306,9 +306,9 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         if (_colourBarTitle is not null && colourBar is not null && !help)
             y += _hud.ColourBar(x, y, Layout.Side.Width - 2 * LiveLayout.Margin, colourBar) + 6;
         ColumnRect = new PixelRect(Layout.Side.X, Layout.Side.Y, Layout.Side.Width, y - 6 - Layout.Side.Y);
-        view.DrawLabels(_hud, Layout.Picture);
-        // While the help is shown the strip is not drawn either: the centred help covered part of it and its last line
-        // (and the glyphs at its left edge) showed around the overlay (a window review).
+        // While the help is shown the view's labels and the strip are not drawn: the centred help covered part of them
+        // and their glyphs at its edges showed around the overlay (a window review; the filters view's title line).
+        if (!help) view.DrawLabels(_hud, Layout.Picture);
         if (!help) DrawProbe(probe);
         HelpRect = help ? DrawHelp(width, height) : null;
         _hud.End();
