@@ -31,7 +31,7 @@
 // - LITERAL_W (with CHANNEL_UNIFORM, interior only; ConvPlan's image filters on a software rasteriser): the kernel
 //   (KH * KW values, row by row, stored as the shader correlates) as literals, the same for every channel, instead of
 //   the uniform block (the bias is still read there). Every multiply-add then has a constant operand (a tap of 1 or -1 is an
-//   add or a subtract); a zero tap still multiplies its input (see u_zero_tap), so a NaN or an infinity under it gives
+//   add or a subtract); a zero tap still multiplies its input (include/zero_tap.glsl), so a NaN or an infinity under it gives
 //   NaN as in the reference.
 
 #include "include/conv_fast.glsl"
@@ -53,14 +53,10 @@ uniform int u_channel;
 
 // Tap (i, j) of the channel whose weights start at vec4 base, and its bias.
 #ifdef LITERAL_W
+// A zero tap reads a uniform zero (include/zero_tap.glsl). The bias stays in the uniform block: sums that start from
+// literals may be moved into the loop that stores the lanes one by one (LiteralConvPlan's u_zero).
+#include "include/zero_tap.glsl"
 const float literal_w[KH * KW] = LITERAL_W;
-// A zero tap reads this uniform (0: never set; its initialiser, and GL zeroes uniforms at link) instead of the literal, so its
-// products are computed, not folded away: 0 * NaN and 0 * inf stay NaN as in the reference. (A branch per tap instead
-// made Mesa keep the loops: 18x slower.) The bias stays in the uniform block: sums that start from literals may be
-// moved into the loop that stores the lanes one by one (LiteralConvPlan's u_zero).
-uniform float u_zero_tap = 0.0;
-// A -0 tap reads -u_zero_tap (its sign kept, as the uniform block's -0 would be). Both selects fold at compile time.
-#define ZERO_OR(w) (floatBitsToUint(w) == 0x80000000u ? -u_zero_tap : (w) == 0.0 ? u_zero_tap : (w))
 #define TAP(base, i, j) ZERO_OR(literal_w[(i) * KW + (j)])
 #else
 #define TAP(base, i, j) PARAM((base) + (i) * ROW_VEC4 + (j) / 4)[(j) % 4]

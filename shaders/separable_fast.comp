@@ -40,14 +40,13 @@ uniform int u_channel;
 
 // Row tap j and column tap i of the channel whose vectors start at vec4 base. LITERAL_ROW, LITERAL_COL (interior only;
 // ConvPlan's literal filters on a software rasteriser): the two vectors as literals (as the shader reads them), the
-// same for every channel; a zero tap reads u_zero_tap (0, never set; -u_zero_tap for -0), so its products
-// are computed and a NaN or an infinity under it gives NaN as in the reference (see conv2d_depthwise.comp). The bias
+// same for every channel; a zero tap reads a uniform zero (include/zero_tap.glsl), so its products are computed and a
+// NaN or an infinity under it gives NaN as in the reference. The bias
 // stays in the uniform block.
 #ifdef LITERAL_ROW
+#include "include/zero_tap.glsl"
 const float literal_row[KW] = LITERAL_ROW;
 const float literal_col[KH] = LITERAL_COL;
-uniform float u_zero_tap = 0.0;
-#define ZERO_OR(w) (floatBitsToUint(w) == 0x80000000u ? -u_zero_tap : (w) == 0.0 ? u_zero_tap : (w))
 #define ROW_TAP(base, j) ZERO_OR(literal_row[j])
 #define COL_TAP(base, i) ZERO_OR(literal_col[i])
 #else

@@ -134,6 +134,10 @@ public sealed class ShaderLibrary : IDisposable
         .OrderBy(d => d.Key, StringComparer.Ordinal)
         .ToList();
 
+    /// <summary>The name a program of <paramref name="file"/> with <paramref name="defines"/> is cached by (what
+    /// <see cref="Compute"/> looks up): the key owners of <see cref="ComputeOwned"/> programs find them again by.</summary>
+    internal static string KeyOf(string file, (string Name, object Value)[] defines) => Key([file], Defines(defines));
+
     private static string Key(string[] stages, List<KeyValuePair<string, string>> defs) =>
         string.Join("+", stages) + (defs.Count == 0 ? "" : " [" + string.Join(",", defs.Select(d => $"{d.Key}={d.Value}")) + "]");
 

@@ -37,6 +37,21 @@ internal static class Parity
                     $"reference {expected.Data[worst]:R}, GPU {actual.Data[worst]:R} -- {spec}");
     }
 
+    /// <summary>The reference's output, or null where the reference refuses the input: then the GPU op must refuse it too,
+    /// with the same message (one error line whichever device runs it).</summary>
+    public static Tensor? ReferenceOrSameRefusal(Func<Tensor> reference, Func<Tensor> gpu)
+    {
+        try
+        {
+            return reference();
+        }
+        catch (ConvGLException e)
+        {
+            Assert.Equal(e.Message, Assert.Throws<ConvGLException>(() => gpu()).Message);
+            return null;
+        }
+    }
+
     private static string Where(int[] shape, int index)
     {
         var idx = new int[shape.Length];

@@ -13,7 +13,7 @@ internal sealed class OwnedPrograms(GlContext context)
 
     public GlProgram Get(string file, (string Name, object Value)[] defines)
     {
-        string key = file + " " + string.Join(",", defines.Select(d => $"{d.Name}={d.Value}"));
+        string key = ShaderLibrary.KeyOf(file, defines);
         if (!_programs.TryGetValue(key, out GlProgram? program))
         {
             program = context.Shaders.ComputeOwned(file, defines);

@@ -73,7 +73,7 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     /// <summary>Whether conv layer <paramref name="layer"/> of <paramref name="p"/> gets the hand-made Gabor bank beside it:
     /// its weights were learned (an imported model's, a stack's weights file; not library kernels or kernel files) and no
     /// learned conv comes before it (the first layer that learning made: ResNet18's conv1, the deep stack's conv1 after its
-    /// fixed blur); never on the gabor stack itself. Pure: a unit test holds it.</summary>
+    /// fixed blur); never on the gabor stack itself (WindowTests.FiltersView_UnderALearnedFirstLayer_* holds the cases).</summary>
     public static bool BesideDesigned(ILivePipeline p, int layer)
     {
         if (layer < 0 || layer >= p.LayerCount || p.StackLayer(layer) is not ConvLayer { IsFixed: false }) return false;
