@@ -32,7 +32,7 @@ recipes=(
   "grid-gabor|--stack gabor --view grid"
   "grid-deep|--stack deep --view grid"
   "theorem|--filter gabor:theta=45 --view theorem --keys i"
-  "filters-resnet18|--stack resnet18 --view filters --keys i"
+  "filters-resnet18|--stack resnet18 --view filters --keys i --probe designed:250,280"
   "receptive-field|--stack resnet18 --layer 20 --view split --probe 10,10"
 )
 

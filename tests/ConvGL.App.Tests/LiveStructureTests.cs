@@ -1,6 +1,8 @@
+using ConvGL.App.Cli;
 using ConvGL.App.Glfw;
 using ConvGL.App.Live;
 using ConvGL.App.Live.Views;
+using ConvGL.Core;
 
 namespace ConvGL.App.Tests;
 
@@ -79,6 +81,20 @@ public sealed class LiveStructureTests
         Assert.False(s.DesignedBank); // kept while other views show
         s.SetView(ViewKind.Filters);
         Assert.True(s.DesignedBank);
+    }
+
+    [Fact]
+    public void ViewState_APinSaysWhichBankItIsOn()
+    {
+        var s = new ViewState();
+        s.Pin(3, 4, 5, designed: true);
+        Assert.Equal((true, true, 3, 4, 5), (s.Pinned, s.PinDesigned, s.PinX, s.PinY, s.PinChannel));
+        s.Pinned = false;
+        s.Pin(6, 7, 1);
+        Assert.Equal((true, false, 6, 7, 1), (s.Pinned, s.PinDesigned, s.PinX, s.PinY, s.PinChannel));
+        Assert.Equal(new ProbePoint(10, 20, true), Parsers.ProbePoint("designed:10,20"));
+        Assert.Equal(new ProbePoint(10, 20), Parsers.ProbePoint("10,20"));
+        Assert.Throws<ConvGLException>(() => Parsers.ProbePoint("designed:10"));
     }
 
     [Fact]

@@ -225,6 +225,23 @@ public sealed class ProbeTextTests
         ], HudText.ProbeLines(relu, pinned: false, c => $"conv1 {c}"));
     }
 
+    /// <summary>The filters view's hand-made bank is probed in the same strip as the learned layer above it: its header
+    /// names it in place of "layer 1" (the Gabor stack's layer 1 is not the shown stack's), the rest reads as a conv's.</summary>
+    [Fact]
+    public void AProbeOfTheHandMadeBank_IsNamedForIt()
+    {
+        var p = new Probe(null!)
+        {
+            Valid = true, Layer = 0, Channel = 3, X = 200, Y = 100, KernelHeight = 1, KernelWidth = 2, InputChannels = 1,
+            Window = [0.5f, 0.25f], Kernel = [2f, -4f], ChannelSums = [0], Sum = 0, Gpu = 0,
+        };
+        List<string> named = HudText.ProbeLines(p, pinned: true, _ => "gray", layerName: LiveApp.DesignedBankName);
+        List<string> plain = HudText.ProbeLines(p, pinned: true, _ => "gray");
+        Assert.Equal("probe (pinned): Gabor bank, out channel 3, (x 200, y 100)", named[0]);
+        Assert.Equal("probe (pinned): layer 1, out channel 3, (x 200, y 100)", plain[0]);
+        Assert.Equal(plain[1..], named[1..]);
+    }
+
     [Fact]
     public void TheStripReserves_WhatTheProbeWrapsTo_AtEveryWidth()
     {
@@ -243,13 +260,15 @@ public sealed class ProbeTextTests
                     };
                     foreach (Func<int, string> name in new Func<int, string>[] { c => $"Convolution249:{c}", c => $"a map name far longer than any strip shows {c}" })
                         foreach (bool strided in new[] { false, true })
-                        {
-                            // A strided, dilated layer's header says where the window lies (stride 2, dilation 2 at the far corner).
-                            p.Reach = strided ? (1079 * 2 - k + 1, 1919 * 2 - k + 1, 2, 2) : null;
-                            List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, name, chars), chars);
-                            int reserved = HudText.ProbeStripLines(true, k, k, chars, inputs, reach: strided);
-                            Assert.True(lines.Count <= reserved, $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {reserved} reserved:\n{string.Join('\n', lines)}");
-                        }
+                            // (And the filters view's hand-made bank, named in place of "layer N".)
+                            foreach (string? layerName in new[] { null, LiveApp.DesignedBankName })
+                            {
+                                // A strided, dilated layer's header says where the window lies (stride 2, dilation 2 at the far corner).
+                                p.Reach = strided ? (1079 * 2 - k + 1, 1919 * 2 - k + 1, 2, 2) : null;
+                                List<string> lines = HudText.Wrap(HudText.ProbeLines(p, pinned: true, name, chars, layerName: layerName), chars);
+                                int reserved = HudText.ProbeStripLines(true, k, k, chars, inputs, reach: strided);
+                                Assert.True(lines.Count <= reserved, $"{k}x{k}, {inputs} inputs, {chars} characters: {lines.Count} lines, {reserved} reserved:\n{string.Join('\n', lines)}");
+                            }
                 }
         // A wide strip reserves what it always did; a narrow one more.
         Assert.Equal(3 + 4, HudText.ProbeStripLines(true, 3, 3, 200));

@@ -533,6 +533,61 @@ public sealed class WindowTests(DisplayFixture display)
         }
     }
 
+    /// <summary>The hand-made bank beside a learned first layer is probed as the layer above it is (issue 12: the probe on
+    /// every conv the window shows): a designed:X,Y point takes apart the Gabor bank's map there, and its numbers (the GPU's
+    /// value, the CPU's sum, the window, the kernel) are the gabor stack's own at that point of the same frames, to the bit.
+    /// The strip keeps one height whichever bank the probe is on (its rows are reserved for both kernels), and a point of
+    /// a bank the view does not show, or outside its maps, is the run's error.</summary>
+    [Fact]
+    public void FiltersView_TheHandMadeBank_IsProbed_AsTheGaborStackProbesItself()
+    {
+        TempDir();
+        string png = Temp("filters-designed-probe.png");
+        // Channel 2 of both (. twice), the designed point first (pinned), then a point of the learned layer.
+        WindowProcess.Result learned = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--keys", ". .",
+            "--probe", "designed:60,140;30,20", "--screenshot", png]);
+        WindowProcess.Result gabor = Run([.. Small, "--stack", "gabor", "--layer", "1", "--keys", ". .", "--probe", "60,140"]);
+        WindowProcess.Result plain = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--keys", ". .", "--probe", "60,140"]);
+        Assert.True(learned.ExitCode == 0 && gabor.ExitCode == 0 && plain.ExitCode == 0, $"{learned}\n{gabor}\n{plain}");
+        string[] mine = ProbeBlock(learned, 0), own = ProbeBlock(gabor, 0);
+        Assert.StartsWith("probe layer=1 channel=2 x=60 y=140 shape=8x", mine[0]);
+        Assert.EndsWith(" of=stack_gabor", mine[0]);
+        Assert.Equal(own[0] + " of=stack_gabor", mine[0]);
+        Assert.Equal(own[1..], mine[1..]);
+        Assert.Equal("probe inputs=gray", mine[3]);
+        // The kernel is a 15x15 Gabor (225 taps), the window not flat (the scene's edges at that point).
+        Assert.Equal(225, mine[2].Split(',').Length);
+        Assert.True(mine[1].Split(',').Distinct().Count() > 10, mine[1]);
+        // The second point is the learned layer's own: its 3x3 kernel, no bank named.
+        string[] second = ProbeBlock(learned, 1);
+        Assert.StartsWith("probe layer=1 channel=2 x=30 y=20 ", second[0]);
+        Assert.DoesNotContain(" of=", second[0]);
+        Assert.Equal(9, second[2].Split(',').Length);
+        // The same layout as with the learned layer's pixel pinned: the strip does not move with the bank probed.
+        Assert.Equal(Area.Of(plain), Area.Of(learned));
+        Assert.Equal(Area.Of(plain, "bottom"), Area.Of(learned, "bottom"));
+
+        WindowProcess.Result noBank = Run([.. Small, "--stack", "edges", "--view", "filters", "--probe", "designed:10,10"]);
+        WindowProcess.Result hidden = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--keys", "k", "--probe", "designed:10,10"]);
+        WindowProcess.Result outside = Run([.. Small, "--stack", "learned", "--layer", "1", "--view", "filters", "--probe", $"designed:{SceneW},0"]);
+        foreach (WindowProcess.Result bad in new[] { noBank, hidden })
+        {
+            Assert.True(bad.ExitCode == 2, bad.ToString());
+            Assert.Contains("--probe designed:10,10: the view shows no hand-made bank", bad.Stderr);
+        }
+        Assert.True(outside.ExitCode == 2, outside.ToString());
+        Assert.Contains($"--probe designed:{SceneW},0 is outside the hand-made Gabor bank's maps, {SceneW}x{SceneH}", outside.Stderr);
+        foreach (WindowProcess.Result bad in new[] { noBank, hidden, outside }) Assert.DoesNotContain("probe layer=", bad.Stdout);
+    }
+
+    // The lines of the n-th probe a scripted run printed: its "probe layer=" line and the window, kernel and inputs lines after it.
+    private static string[] ProbeBlock(WindowProcess.Result r, int n)
+    {
+        string[] lines = r.Stdout.Split('\n');
+        int at = Enumerable.Range(0, lines.Length).Where(i => lines[i].StartsWith("probe layer=", StringComparison.Ordinal)).ElementAt(n);
+        return lines[at..(at + 4)];
+    }
+
     // The name=value fields of the one stdout line that starts with prefix.
     private static Dictionary<string, string> Fields(WindowProcess.Result r, string prefix)
     {

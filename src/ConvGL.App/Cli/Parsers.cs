@@ -87,6 +87,15 @@ internal static class Parsers
         throw new ConvGLException($"expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
     }
 
+    /// <summary>A --probe point: X,Y, or designed:X,Y for the filters view's hand-made bank.</summary>
+    public static Live.ProbePoint ProbePoint(string s)
+    {
+        const string designed = "designed:";
+        bool isDesigned = s.StartsWith(designed, StringComparison.OrdinalIgnoreCase);
+        (int x, int y) = Point(isDesigned ? s[designed.Length..] : s);
+        return new Live.ProbePoint(x, y, isDesigned);
+    }
+
     private static bool Natural(string s, out int v) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out v) && s.Length <= 6;
 }

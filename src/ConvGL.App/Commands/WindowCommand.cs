@@ -38,10 +38,10 @@ internal static class WindowCommand
     private static readonly Option<int> Frames = Opt.Int("--frames", "scripted run: render N frames, then write the screenshot and the probe values, and exit", 0, min: 1);
     private static readonly Option<string?> ScreenshotOption = Opt.Text("--screenshot",
         "with --frames: write the last frame to this .png or .jpg (press p in the window otherwise)", "PATH");
-    private static readonly Option<(int X, int Y)[]?> Probe = Opt.Parsed("--probe",
-        "probe these points of the selected layer's output (in the filters view, the conv layer it shows: the selected one, else the nearest before it, else the first; the first point is pinned); scripted runs print their values, and a point outside that output is an error (exit 2)",
+    private static readonly Option<ProbePoint[]?> Probe = Opt.Parsed("--probe",
+        "probe these points of the selected layer's output (in the filters view, the conv layer it shows: the selected one, else the nearest before it, else the first; designed:X,Y a point of the hand-made Gabor bank it shows beside a learned first layer; the first point is pinned); scripted runs print their values, and a point outside that output is an error (exit 2)",
         s => s.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } points
-            ? points.Select(Parsers.Point).ToArray()
+            ? points.Select(Parsers.ProbePoint).ToArray()
             : throw new ConvGLException($"'{ErrorText.Echo(s)}' names no point; give X,Y or X,Y;X,Y..."), null, "X,Y[;X,Y...]");
     private static readonly Option<string[]?> Keys = Opt.Parsed("--keys", "keys pressed before the first frame, e.g. \"2 c tab\"",
         s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(k => { Controls.Parse(k); return k; }).ToArray(), null, "\"KEY KEY ...\"");

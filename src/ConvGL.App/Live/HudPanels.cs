@@ -38,11 +38,12 @@ internal sealed class HudPanels(GlContext context) : IDisposable
 
     /// <summary>The panels' text and, from its size, the layout. <paramref name="info"/> is null while the info panels
     /// are hidden (i); <paramref name="conv"/> is the selected layer's convolution, whose kernel size sets the probe
-    /// strip's height (never the pointer, so the picture does not jump while the mouse moves).</summary>
+    /// strip's height (never the pointer, so the picture does not jump while the mouse moves); <paramref name="alsoProbed"/> a
+    /// second conv the strip may take apart (the filters view's hand-made bank), whose rows it keeps room for too.</summary>
     public void UpdateLayout(int width, int height, IReadOnlyList<string>? info, ConvView? conv, int channel, string? error, string? message,
         Func<PixelRect, (int Width, int Height)> content, bool probeStrip = true, string? colourBarTitle = null, Func<int, int>? formulaLines = null,
         ErrorKind errorKind = ErrorKind.File, Func<int, int>? probeColumns = null, Func<int, int>? stripLines = null,
-        IReadOnlyList<ConvView>? allConvs = null, IReadOnlyList<LayerInfo>? layerInfo = null)
+        IReadOnlyList<ConvView>? allConvs = null, IReadOnlyList<LayerInfo>? layerInfo = null, ConvView? alsoProbed = null)
     {
         _colourBarTitle = colourBarTitle;
         (_width, _height) = (width, height);
@@ -92,7 +93,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
             ? OverLayouts(layouts, ElidedColumnHeight) : OverLayouts(layouts, ColumnHeight);
         side = LiveLayout.ChooseSide(width, height, bottom, side, narrowest, content, columnHeight);
         Layout = LiveLayout.Compute(width, height, side, bottom).Hug(content);
-        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content);
+        Layout = StripBesideWhereLarger(Layout, width, height, conv, probeLines, stripChars, formulaLines, probeColumns, content, alsoProbed);
         Layout = ColumnBelowWhereLarger(Layout, width, height, content);
         if (conv is null) _kernel = [];
         int chars = HudText.CharsIn(Layout.Side.Width - 2 * LiveLayout.Margin - 12, _hud.CharWidth);
@@ -144,7 +145,7 @@ internal sealed class HudPanels(GlContext context) : IDisposable
     /// out: it must not move the picture for its 4 s) or have at least the room they have beside the strip under the
     /// picture (where they elide layer lines either way), and the picture comes out at least 10% larger in area.</summary>
     private LiveLayout StripBesideWhereLarger(LiveLayout layout, int width, int height, ConvView? conv, int probeLines, int stripChars,
-        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content)
+        Func<int, int>? formulaLines, Func<int, int>? probeColumns, Func<PixelRect, (int Width, int Height)> content, ConvView? alsoProbed)
     {
         if (layout.Bottom.Height <= 0) return layout;
         float columnWidth = layout.Side.Width > 0 ? layout.Side.Width : MathF.Floor(width * 0.38f);
@@ -152,6 +153,8 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         // The selected layer's lines in the column (not the stack's tallest: a deep stack's widest rule, wrapped to the
         // column, would keep every layer's strip under the picture in a wide, low window, where it stood beside it).
         int inColumn = StripLinesFor(conv, formulaLines, columnChars);
+        // (And the filters view's hand-made bank's, probed in the same strip.)
+        if (alsoProbed is not null) inColumn = Math.Max(inColumn, StripLinesFor(alsoProbed, null, columnChars));
         // The idle hint (one line across the window) must not wrap past the strip's rows either. Text that wraps to more
         // lines in the column (a relu's or pool's rule written out, a conv's long sums) makes the strip there taller.
         int hint = HudText.Wrap([ProbeHint], columnChars).Count;

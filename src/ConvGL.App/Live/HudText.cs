@@ -622,7 +622,8 @@ internal static class HudText
         bool cut = kw <= MaxTaps && (chars - 6) / 23 < kw;
         return
         [
-            ["probe (pinned): layer 52, out channel 511, (x 1919, y 1079)" + (reach ? ": window at input rows 3837..3841, cols 7677..7681, taps 2 apart" : "") +
+            // (The layer's name as long as the longest: "layer 100", the filters view's hand-made "Gabor bank".)
+            [$"probe (pinned): {LiveApp.DesignedBankName}, out channel 511, (x 1919, y 1079)" + (reach ? ": window at input rows 3837..3841, cols 7677..7681, taps 2 apart" : "") +
                 (cut ? "  (showing the centre 5x5 of 7x7)" : "")],
             ["input window (channel 511: Convolution249:~)  kernel as applied       products"],
             [sums],
@@ -871,16 +872,17 @@ internal static class HudText
     /// At most <see cref="MaxTaps"/> taps a side are shown, and no more columns than a row of <paramref name="maxChars"/>
     /// holds (a wrapped row would push the sums out of the strip): the centre ones, said so.</summary>
     public static List<string> ProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars = int.MaxValue, Func<int, int, string>? mapName = null,
-                                          bool spotlight = false)
+                                          bool spotlight = false, string? layerName = null)
     {
-        var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
+        // layerName: what the layer is called in place of "layer N" (the filters view's hand-made bank beside a learned one).
+        var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: {layerName ?? F($"layer {p.Layer + 1}")}, out channel {p.Channel}, (x {p.X}, y {p.Y})") };
         if (!p.Valid)
         {
             // A pin left outside the map (a smaller source dropped, another stack) said nothing of the way out.
             lines.Add((p.Why ?? "") + (pinned ? "; a click unpins the probe" : ""));
             return lines;
         }
-        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName, spotlight);
+        if (p.Kind != ProbeKind.Conv) return LayerProbeLines(p, pinned, inputName, maxChars, mapName, spotlight, layerName);
         // Where the window lies in the input, so stride, padding and dilation show (a teaching review: the window read as a
         // compact block whatever its taps' spacing): rows and columns below 0 or past the input are padding.
         if (p.Reach is { } r)
@@ -1010,9 +1012,10 @@ internal static class HudText
 
     /// <summary>The probe panel of a pool (its window, "pad" where it reaches past the image, and the max or the average
     /// of what counts) or an activation (its input value and the function of it), next to what the GPU wrote.</summary>
-    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars, Func<int, int, string>? mapName, bool spotlight)
+    private static List<string> LayerProbeLines(Probe p, bool pinned, Func<int, string> inputName, int maxChars, Func<int, int, string>? mapName, bool spotlight,
+                                                string? layerName)
     {
-        var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: layer {p.Layer + 1} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
+        var lines = new List<string> { F($"probe{(pinned ? " (pinned)" : "")}: {layerName ?? F($"layer {p.Layer + 1}")} ({p.LayerName}), channel {p.Channel}, (x {p.X}, y {p.Y})") };
         string gpu = F($"(CPU, from the GPU's input)   GPU wrote {(double)p.Gpu:0.000000}   |diff| {p.Difference:0.0e+0}"); // a double: see ProbeLines
         string name = Fit(inputName(p.FirstInput), NameChars(maxChars));
         if (p.Kind == ProbeKind.Channels)

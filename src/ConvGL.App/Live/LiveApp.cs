@@ -118,7 +118,7 @@ internal sealed class LiveApp : IDisposable
         window.FileDrop += OnDrop;
         window.FramebufferResize += (_, _) => _state.HudDirty = true;
         // The first --probe point is pinned, so the screenshot shows the probe panel.
-        if (options.Probes.Count > 0) _state.Pin(options.Probes[0].X, options.Probes[0].Y, 0);
+        if (options.Probes.Count > 0) _state.Pin(options.Probes[0].X, options.Probes[0].Y, 0, options.Probes[0].Designed);
         _script.ApplyStartInput(OnKey, OnDrop);
     }
 
@@ -169,7 +169,7 @@ internal sealed class LiveApp : IDisposable
             bool last = _script.IsLast(_frames) && !again;
             // The last frame is not swapped (its screenshot reads the back buffer): its stages end here.
             if (last) _stages.End();
-            if (last && _script.ProbeOutside(Pipeline, View.ProbeLayer(_state.Layer)) is { } outside)
+            if (last && _script.ProbeOutside(Pipeline, View.ProbeLayer(_state.Layer), View.DesignedProbe) is { } outside)
             {
                 Console.Error.WriteLine($"convgl: {outside}");
                 return 2;
@@ -189,7 +189,7 @@ internal sealed class LiveApp : IDisposable
             if (last)
             {
                 string? shownError = ShownError() ?? (View.RunError is { } viewError ? $"{ViewCatalog.Name(_state.View)} view: {ErrorText.JoinLines(viewError)}" : null);
-                _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), _probe, _panels.Layout, View.OutputRect, _stats, shownError,
+                _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), View.DesignedProbe, _probe, _panels.Layout, View.OutputRect, _stats, shownError,
                     View switch { TheoremView theoremView => theoremView.ScriptedLine(), FiltersView filtersView => filtersView.ScriptedLine(), ProfileView profileView => profileView.ScriptedLine(), SplitView splitView => splitView.ScriptedLine(), _ => null }, _panels.HelpRect, _panels.ColumnRect, ColourBarLine(), (_panels.Hud.Size, _panels.PixelsPerUnit));
                 if (_stages.Enabled)
                 {
@@ -316,22 +316,26 @@ internal sealed class LiveApp : IDisposable
         // again (it ended the window with an index error when pinned).
         // Nor one no longer taken: a hover left behind by a view switch (Tab into the split view with the pointer over no
         // map kept the old square and receptive field beside the strip's "hover a pixel"; a newcomer review).
-        if (!_probeCurrent || !_probe.InRange || _probe.Layer >= Pipeline.LayerCount || View.ProbeMapRect(_probe.Channel) is not { } o) return;
-        GpuTensor output = Pipeline.LayerOutput(_probe.Layer);
+        if (!_probeCurrent || !_probe.InRange || _probe.Pipeline is not { } probed || _probe.Layer >= probed.LayerCount) return;
+        // On the shown pipeline's map, or on the hand-made bank's beside it (the filters view).
+        bool designed = View.DesignedProbe is { } d && ReferenceEquals(d.Pipeline, probed);
+        if (!designed && !ReferenceEquals(probed, Pipeline)) return;
+        if ((designed ? View.DesignedMapRect(_probe.Channel) : View.ProbeMapRect(_probe.Channel)) is not { } o) return;
+        GpuTensor output = probed.LayerOutput(_probe.Layer);
         if (_probe.X >= output.W || _probe.Y >= output.H) return;
         // The source pixels it depends on, framed on the source where the view shows it (the split view).
-        if (View.SourceField(_probe.Layer, _probe.X, _probe.Y) is { } field) _presenter.DrawFrame(field, 1.5f, 0.2f, 1f, 1f);
+        if (!designed && View.SourceField(_probe.Layer, _probe.X, _probe.Y) is { } field) _presenter.DrawFrame(field, 1.5f, 0.2f, 1f, 1f);
         float sx = o.Width / output.W, sy = o.Height / output.H;
         float cx = o.X + (_probe.X + 0.5f) * sx, cy = o.Y + (_probe.Y + 0.5f) * sy;
         PixelRect frame = MarkerRect(o, cx, cy, Math.Max(sx, sy));
         // A pixel drawn outside what the view shows of its map (a full conv's registered output past the split view's
         // half) has no marker there: it sat over the source.
-        if (View.ProbeClip is { } clip)
+        if (!designed && View.ProbeClip is { } clip)
         {
             if (!clip.Contains(cx, cy)) return;
             _presenter.Clip(clip);
         }
-        DrawAttentionSpotlight(o);
+        if (!designed) DrawAttentionSpotlight(o);
         _presenter.DrawFrame(frame, 1.5f, 0.2f, 1f, 1f);
         _presenter.Clip(null);
     }
@@ -417,7 +421,7 @@ internal sealed class LiveApp : IDisposable
         }
         _panels.UpdateLayout(fw, fh, info, Pipeline.Conv(View.ProbeLayer(_state.Layer)), _state.Channel, ShownError(), _messages.Message,
             View.ContentSize, View.ProbeStrip, info is not null ? ColourBarLayoutTitle() : null, LayerFormulaLineCount,
-            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount, StripLinesOverLayers, LayoutConvs(), layerInfo);
+            _messages.ShownKind(_presenter.Error, _source.Error), ProbeColumnCount, StripLinesOverLayers, LayoutConvs(), layerInfo, DesignedConv);
     }
 
     /// <summary>Stacks of up to this many layers choose their column for every layer's lines (a few strings each); a
@@ -474,6 +478,8 @@ internal sealed class LiveApp : IDisposable
     private int StripLinesOverLayers(int chars)
     {
         if (_stripLines.TryGetValue(chars, out int lines)) return lines;
+        // The filters view's hand-made bank beside the layer: its probe shows in the same strip.
+        lines = HudPanels.StripLinesFor(DesignedConv, null, chars);
         for (int layer = 0; layer < Pipeline.LayerCount; layer++)
         {
             int l = layer;
@@ -482,11 +488,17 @@ internal sealed class LiveApp : IDisposable
         return _stripLines[chars] = lines;
     }
 
-    // What the layout's view of the layers depends on: each layer's conv, its stack layer and its input's shape (no allocation).
+    /// <summary>The conv of the hand-made bank the filters view shows beside a learned first layer (its probe shares the
+    /// strip), from its first run until the view no longer shows it; else null.</summary>
+    private ConvView? DesignedConv => View.ShowsDesigned && _pipelines.Designed is { } d && ViewContext.ConvFor(d, 0, out ConvView? conv) >= 0 ? conv : null;
+
+    // What the layout's view of the layers depends on: each layer's conv, its stack layer and its input's shape, and the
+    // hand-made bank's conv beside them (no allocation).
     private int LayersSignature()
     {
         var h = new HashCode();
         h.Add(Pipeline);
+        h.Add(DesignedConv);
         h.Add(Pipeline.LayerCount);
         for (int layer = 0; layer < Pipeline.LayerCount; layer++)
         {
@@ -551,7 +563,8 @@ internal sealed class LiveApp : IDisposable
     private int ProbeColumnCount(int chars)
     {
         int layer = View.ProbeLayer(_state.Layer);
-        if (Pipeline.Conv(layer) is { } conv) return HudText.ProbeColumns(conv.Weight.Shape[3], chars);
+        // The hand-made bank's kernel beside it is probed in the same strip: the wider of the two.
+        if (Pipeline.Conv(layer) is { } conv) return HudText.ProbeColumns(Math.Max(conv.Weight.Shape[3], DesignedConv?.Weight.Shape[3] ?? 0), chars);
         return Pipeline.StackLayer(layer) switch
         {
             Core.Stacks.PoolLayer { Options: var p } => HudText.PoolProbeColumns(p.SizeX, chars),
@@ -585,7 +598,10 @@ internal sealed class LiveApp : IDisposable
         _hudRedrawn = true;
         string title = string.Create(CultureInfo.InvariantCulture, $"ConvGL - {Pipeline.Name} - {_source.Name}");
         if (title != _title) _window.Title = _title = title;
-        List<string>? probe = probed ? HudText.ProbeLines(_probe, _state.Pinned, c => Pipeline.InputMapName(_probe.Layer, c), _panels.ProbeChars, Pipeline.MapName, _state.Spotlight) : null;
+        ILivePipeline p = _probe.Pipeline ?? Pipeline;
+        // The hand-made bank's probe is named for it (its layer 1 is not the shown stack's).
+        string? bank = ReferenceEquals(p, Pipeline) ? null : DesignedBankName;
+        List<string>? probe = probed ? HudText.ProbeLines(_probe, _state.Pinned, c => p.InputMapName(_probe.Layer, c), _panels.ProbeChars, p.MapName, _state.Spotlight, bank) : null;
         // No pixel probed: the strip writes out what the layer computes (a conv's sum, a pool's or relu's rule).
         if (probe is null && !_state.Help && _panels.Layout.Bottom.Height > 0 && _haveFrame &&
             IdleProbeLines(View.ProbeLayer(_state.Layer)) is { Count: > 0 } idle)
@@ -601,7 +617,22 @@ internal sealed class LiveApp : IDisposable
             // Scripted runs ignore wherever the display's pointer happens to be: pictures must not depend on it.
             if (_script.Active) return false;
             if (!MouseToOutput(out TensorPoint p)) return false;
-            _probe.Take(Pipeline, View.ProbeLayer(_state.Layer), p.Channel, p.X, p.Y);
+            if (p.Designed && View.DesignedProbe is { } d) _probe.Take(d.Pipeline, d.Layer, p.Channel, p.X, p.Y);
+            else _probe.Take(Pipeline, View.ProbeLayer(_state.Layer), p.Channel, p.X, p.Y);
+        }
+        else if (_state.PinDesigned)
+        {
+            // A pin on the filters view's hand-made bank holds while the view shows it (another view, layer or stack, or k
+            // hiding it, ends it: the hover takes over).
+            if (View.DesignedProbe is not { } d)
+            {
+                // Its maps not of this frame yet (the bank's first run): nothing to take apart now.
+                if (View.ShowsDesigned) return false;
+                _state.Pinned = _state.PinDesigned = false;
+                return UpdateProbe();
+            }
+            int channel = Math.Clamp(_state.PinChannel, 0, Math.Max(0, d.Pipeline.LayerOutput(d.Layer).C - 1));
+            _probe.Take(d.Pipeline, d.Layer, channel, _state.PinX, _state.PinY);
         }
         else
         {
@@ -613,6 +644,10 @@ internal sealed class LiveApp : IDisposable
         }
         return true;
     }
+
+    /// <summary>The probe strip's name for the filters view's hand-made bank, in place of "layer N" (the header
+    /// HudText.ProbeStripLines reserves room for has it).</summary>
+    internal const string DesignedBankName = "Gabor bank";
 
     /// <summary>"--view" and HUD name of a view.</summary>
     public static string ViewName(ViewKind v) => ViewCatalog.Name(v);

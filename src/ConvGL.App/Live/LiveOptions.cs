@@ -46,8 +46,9 @@ internal sealed record LiveOptions
     /// <summary>Window size; 0 x 0 fits the primary monitor.</summary>
     public int Width { get; init; }
     public int Height { get; init; }
-    /// <summary>Probe positions in the selected layer's output (x, y), printed on stdout at the end of a scripted run.</summary>
-    public IReadOnlyList<(int X, int Y)> Probes { get; init; } = [];
+    /// <summary>Probe positions in the selected layer's output (x, y), or (<c>designed:X,Y</c>) in the filters view's
+    /// hand-made bank's maps, printed on stdout at the end of a scripted run.</summary>
+    public IReadOnlyList<ProbePoint> Probes { get; init; } = [];
     /// <summary>Keys pressed, in order, before the first frame (scripted runs exercise the controls this way).</summary>
     public IReadOnlyList<string> Keys { get; init; } = [];
     /// <summary>A file dropped on the window before the first frame (what drag and drop does, scripted).</summary>
@@ -64,3 +65,7 @@ internal sealed record LiveOptions
 
     public bool Scripted => Frames > 0;
 }
+
+/// <summary>A --probe point: (x, y) of the probed layer's output, or of the filters view's hand-made bank's maps
+/// (<paramref name="Designed"/>: written <c>designed:X,Y</c>).</summary>
+internal readonly record struct ProbePoint(int X, int Y, bool Designed = false);

@@ -96,6 +96,9 @@ internal sealed class Probe(GL gl)
     /// <summary>How many times <see cref="Take"/> has run: a picture made from this probe's numbers (the attention heat map)
     /// is redrawn only when they may have changed.</summary>
     public int Takes { get; private set; }
+    /// <summary>The pipeline the last <see cref="Take"/> read (the window's, or the filters view's hand-made bank beside
+    /// it); null before the first.</summary>
+    public ILivePipeline? Pipeline { get; private set; }
 
     /// <summary>|CPU - GPU|: 0 where both are the same value, infinities and NaN included (their difference is NaN).</summary>
     public double Difference => Sum.Equals((double)Gpu) ? 0 : Math.Abs(Sum - Gpu);
@@ -118,6 +121,7 @@ internal sealed class Probe(GL gl)
     public void Take(ILivePipeline pipeline, int layer, int channel, int x, int y)
     {
         Takes++;
+        Pipeline = pipeline;
         Valid = InRange = false;
         Kind = ProbeKind.Conv;
         (Layer, Channel, X, Y) = (layer, channel, x, y);

@@ -60,19 +60,25 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
     /// <summary>The first <c>--probe</c> point outside the probed layer's output map, as the run's one error line
     /// (checked on the last frame before anything is written: the layer is known only after --keys and the source's
     /// size); null when every point is inside.</summary>
-    public string? ProbeOutside(ILivePipeline pipeline, int layer)
+    public string? ProbeOutside(ILivePipeline pipeline, int layer, (ILivePipeline Pipeline, int Layer)? designed)
     {
-        GpuTensor output = pipeline.LayerOutput(layer);
-        foreach ((int x, int y) in options.Probes)
+        foreach ((int x, int y, bool isDesigned) in options.Probes)
+        {
+            if (isDesigned && designed is null)
+                return F($"--probe designed:{x},{y}: the view shows no hand-made bank; it is the filters view's beside a learned first layer ") +
+                       "(--view filters with --stack learned, deep or resnet18, or an imported model, on its first learned conv; not hidden by k) (nothing was written)";
+            GpuTensor output = isDesigned ? designed!.Value.Pipeline.LayerOutput(designed.Value.Layer) : pipeline.LayerOutput(layer);
+            string what = isDesigned ? "the hand-made Gabor bank's maps" : F($"layer {layer + 1}'s output");
             if ((uint)x >= (uint)output.W || (uint)y >= (uint)output.H)
-                return F($"--probe {x},{y} is outside layer {layer + 1}'s output, {output.W}x{output.H} (x 0..{output.W - 1}, y 0..{output.H - 1}); ") +
+                return F($"--probe {(isDesigned ? "designed:" : "")}{x},{y} is outside {what}, {output.W}x{output.H} (x 0..{output.W - 1}, y 0..{output.H - 1}); ") +
                        "probe a pixel inside it (nothing was written)";
+        }
         return null;
     }
 
     /// <summary>After the last frame: the probes, where the picture and the panels were (tests check nothing overlaps
     /// and look inside the picture; the help overlay's rectangle while h is on), the steady-frame statistics and the error shown.</summary>
-    public void Finish(ILivePipeline pipeline, ViewState state, int probeLayer, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
+    public void Finish(ILivePipeline pipeline, ViewState state, int probeLayer, (ILivePipeline Pipeline, int Layer)? designed, Probe probe, LiveLayout layout, PixelRect view, FrameStats stats, string? shownError,
                        string? viewLine = null, PixelRect? help = null, PixelRect? column = null, string? colourLine = null,
                        (float Size, float Scale)? text = null)
     {
@@ -86,7 +92,12 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
                 .Select(i => stack.ShaderTag(i) is { } tag ? F($" {i + 1}={tag.Replace(HudText.Nb, '_').Replace(' ', '_')}") : ""));
             Console.WriteLine("shaders" + (tags.Length > 0 ? tags : " none"));
         }
-        foreach ((int px, int py) in options.Probes) PrintProbe(pipeline, state, probeLayer, probe, px, py);
+        // (A designed:X,Y point: the filters view's hand-made bank, ProbeOutside saw it shown.)
+        foreach ((int px, int py, bool isDesigned) in options.Probes)
+        {
+            if (isDesigned && designed is { } d) PrintProbe(d.Pipeline, state, d.Layer, probe, px, py, d.Pipeline.Name);
+            else PrintProbe(pipeline, state, probeLayer, probe, px, py);
+        }
         // A view's own figures (the theorem view's max |direct - FFT| and tolerance).
         if (viewLine is not null) Console.WriteLine(viewLine);
         // The colour bar's map and range (what the HUD prints beside it).
@@ -108,7 +119,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
         if (shownError is not null) Console.Error.WriteLine($"convgl: on screen at the end of the run (exit 1): {ErrorText.JoinLines(shownError)}");
     }
 
-    private void PrintProbe(ILivePipeline pipeline, ViewState state, int layer, Probe p, int x, int y)
+    // bank: the hand-made bank's stack, named at the end of the probe's first line (of=NAME), else null.
+    private void PrintProbe(ILivePipeline pipeline, ViewState state, int layer, Probe p, int x, int y, string? bank = null)
     {
         GpuTensor output = pipeline.LayerOutput(layer);
         int channel = Math.Clamp(state.Channel, 0, output.C - 1);
@@ -129,7 +141,7 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             _ => "",
         };
         Console.WriteLine(F($"probe layer={layer + 1} channel={channel} x={x} y={y} shape={output.C}x{output.H}x{output.W} gpu={p.Gpu:R} cpu={p.Sum:R}{extra}") +
-            (p.Kind == ProbeKind.Conv ? "" : F($" kind={p.LayerName.Replace(' ', '_')}")));
+            (p.Kind == ProbeKind.Conv ? "" : F($" kind={p.LayerName.Replace(' ', '_')}")) + (bank is null ? "" : $" of={bank.Replace(' ', '_')}"));
         _sb.Clear();
         // A pool's taps in the padding print as "pad".
         // (A conv's or a pool's window whole; the other kinds' values (a global pool's plane, a linear layer's input, ...)

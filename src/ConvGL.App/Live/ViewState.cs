@@ -28,6 +28,9 @@ internal sealed class ViewState
     public int PinX { get; set; }
     public int PinY { get; set; }
     public int PinChannel { get; set; }
+    /// <summary>The pin is on the filters view's hand-made bank (<see cref="Views.ILiveView.DesignedProbe"/>), not on the
+    /// shown layer's maps; it ends where that bank is no longer shown (LiveApp.UpdateProbe).</summary>
+    public bool PinDesigned { get; set; }
 
     /// <summary>The pointer in window coordinates (-1 before it has moved).</summary>
     public double MouseX { get; set; } = -1;
@@ -108,9 +111,9 @@ internal sealed class ViewState
         SetView((ViewKind)((((int)View + delta) % n + n) % n));
     }
 
-    public void Pin(int x, int y, int channel)
+    public void Pin(int x, int y, int channel, bool designed = false)
     {
-        (PinX, PinY, PinChannel) = (x, y, channel);
+        (PinX, PinY, PinChannel, PinDesigned) = (x, y, channel, designed);
         Pinned = true;
     }
 

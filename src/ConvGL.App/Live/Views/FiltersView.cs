@@ -182,13 +182,35 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     // The probe takes apart the layer shown here, whichever layer [ ] selected.
     public int ProbeLayer(int selected) => Layer >= 0 ? Layer : selected;
 
-    /// <summary>The map pixel under the pointer: the right part of a (kernel, map) cell. The kernel part is no map.</summary>
+    /// <summary>The hand-made bank's conv layer, while this view shows it with this frame's maps (the probe takes its
+    /// pixels apart as it does the learned layer's: window x kernel over the grey picture + bias).</summary>
+    public (ILivePipeline Pipeline, int Layer)? DesignedProbe =>
+        Layer >= 0 && _beside && _designed is not null && _designedLayer >= 0 && ReferenceEquals(_designedShown, _designed.Conv(_designedLayer))
+            ? (_designed, _designedLayer) : null;
+
+    public bool ShowsDesigned => Layer >= 0 && _beside;
+
+    /// <summary>Where the hand-made bank's map <paramref name="channel"/> was drawn (the marker on its probed pixel).</summary>
+    public PixelRect? DesignedMapRect(int channel)
+    {
+        if (DesignedProbe is not { } d) return null;
+        GpuTensor output = d.Pipeline.LayerOutput(d.Layer);
+        return (uint)channel < (uint)output.C ? MapRect(_designedRect, _designedCols, _designedRows, _designedKernelW, channel, output.W, output.H) : null;
+    }
+
+    /// <summary>The map pixel under the pointer: the right part of a (kernel, map) cell, of the shown layer or of the
+    /// hand-made bank under it (<see cref="TensorPoint.Designed"/>). The kernel part is no map.</summary>
     public bool HitTest(double x, double y, out TensorPoint point)
     {
         point = default;
         if (Layer < 0) return false;
         GpuTensor output = context.Pipeline.LayerOutput(Layer);
-        return PairHit(OutputRect, x, y, _cols, _rows, _kernelW, output.C, output.W, output.H, out point);
+        if (PairHit(OutputRect, x, y, _cols, _rows, _kernelW, output.C, output.W, output.H, out point)) return true;
+        if (DesignedProbe is not { } d) return false;
+        GpuTensor designed = d.Pipeline.LayerOutput(d.Layer);
+        if (!PairHit(_designedRect, x, y, _designedCols, _designedRows, _designedKernelW, designed.C, designed.W, designed.H, out point)) return false;
+        point = point with { Designed = true };
+        return true;
     }
 
     /// <summary>The map and its pixel under (<paramref name="x"/>, <paramref name="y"/>) in a grid of
@@ -216,15 +238,16 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
         return new PixelRect(cell.X + kernelW, cell.Y + 1, cell.Width - kernelW - 1, cell.Height - 2).Fit(w, h);
     }
 
-    /// <summary>Pins the probe on the map pixel clicked (and selects its channel, so the kernel panel shows its
-    /// kernel); a click while pinned unpins.</summary>
+    /// <summary>Pins the probe on the map pixel clicked (and, on the shown layer, selects its channel, so the kernel panel
+    /// shows its kernel); a click while pinned unpins.</summary>
     public void Click(bool over, TensorPoint point)
     {
         ViewState s = context.State;
         if (over && !s.Pinned)
         {
-            s.Pin(point.X, point.Y, point.Channel);
-            s.Channel = point.Channel;
+            s.Pin(point.X, point.Y, point.Channel, point.Designed);
+            // (A map of the hand-made bank leaves the learned layer's selected channel, its outline and colour bar, as they were.)
+            if (!point.Designed) s.Channel = point.Channel;
         }
         else
         {

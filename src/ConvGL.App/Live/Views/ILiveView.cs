@@ -53,6 +53,19 @@ internal interface ILiveView
     /// apart that layer: the selected one, except in a view that shows a fixed layer (the filters view's conv).</summary>
     int ProbeLayer(int selected) => selected;
 
+    /// <summary>A second pipeline's conv layer the view draws maps of beside the shown one (the filters view's hand-made
+    /// Gabor bank under a learned first layer), which the probe takes apart where <see cref="HitTest"/> returns a point
+    /// with <see cref="TensorPoint.Designed"/> set; null where the view shows none (or its maps are not of this frame yet).</summary>
+    (ILivePipeline Pipeline, int Layer)? DesignedProbe => null;
+
+    /// <summary>Where map <paramref name="channel"/> of <see cref="DesignedProbe"/>'s layer was drawn last (the marker on
+    /// a probed pixel there); null where the view shows none.</summary>
+    PixelRect? DesignedMapRect(int channel) => null;
+
+    /// <summary>Whether the view draws that second bank (its maps may not be of this frame yet, on its first run): a pin on
+    /// it holds while it does.</summary>
+    bool ShowsDesigned => false;
+
     /// <summary>The view's own failure on screen (the theorem view's FFT that did not run), null where none: a scripted
     /// run ending on it exits 1, as on a broken shader.</summary>
     string? RunError => null;
@@ -86,8 +99,9 @@ internal interface ILiveView
     void DrawLabels(Hud hud, PixelRect area);
 }
 
-/// <summary>A position in a layer's output: column, row and map (channel).</summary>
-internal readonly record struct TensorPoint(int X, int Y, int Channel);
+/// <summary>A position in a layer's output: column, row and map (channel); <paramref name="Designed"/>: in the maps of the
+/// view's <see cref="ILiveView.DesignedProbe"/> (the filters view's hand-made bank), not the shown layer's.</summary>
+internal readonly record struct TensorPoint(int X, int Y, int Channel, bool Designed = false);
 
 /// <summary>A view's entry: the view it builds, the key that selects it and what the help says about it.</summary>
 internal sealed record ViewEntry(ViewKind Kind, Key Key, string KeyName, string Description, Func<ViewContext, ILiveView> Create);
