@@ -94,7 +94,8 @@ public sealed class LiveStructureTests
         Assert.Equal((true, false, 6, 7, 1), (s.Pinned, s.PinDesigned, s.PinX, s.PinY, s.PinChannel));
         Assert.Equal(new ProbePoint(10, 20, true), Parsers.ProbePoint("designed:10,20"));
         Assert.Equal(new ProbePoint(10, 20), Parsers.ProbePoint("10,20"));
-        Assert.Throws<ConvGLException>(() => Parsers.ProbePoint("designed:10"));
+        Assert.Equal("expects designed:X,Y in the hand-made bank's maps, e.g. designed:100,80, got 'designed:10'",
+            Assert.Throws<ConvGLException>(() => Parsers.ProbePoint("designed:10")).Message);
     }
 
     [Fact]

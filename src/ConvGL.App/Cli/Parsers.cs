@@ -92,8 +92,14 @@ internal static class Parsers
     {
         const string designed = "designed:";
         bool isDesigned = s.StartsWith(designed, StringComparison.OrdinalIgnoreCase);
-        (int x, int y) = Point(isDesigned ? s[designed.Length..] : s);
-        return new Live.ProbePoint(x, y, isDesigned);
+        if (!isDesigned)
+        {
+            (int px, int py) = Point(s);
+            return new Live.ProbePoint(px, py);
+        }
+        string[] parts = s[designed.Length..].Split(',');
+        if (parts.Length == 2 && Natural(parts[0], out int x) && Natural(parts[1], out int y)) return new Live.ProbePoint(x, y, true);
+        throw new ConvGLException($"expects designed:X,Y in the hand-made bank's maps, e.g. designed:100,80, got '{s}'");
     }
 
     private static bool Natural(string s, out int v) =>
