@@ -80,26 +80,27 @@ internal static class Parsers
     }
 
     /// <summary>X,Y with non-negative integers.</summary>
-    public static (int X, int Y) Point(string s)
-    {
-        string[] parts = s.Split(',');
-        if (parts.Length == 2 && Natural(parts[0], out int x) && Natural(parts[1], out int y)) return (x, y);
-        throw new ConvGLException($"expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
-    }
+    public static (int X, int Y) Point(string s) =>
+        TryPoint(s) ?? throw new ConvGLException($"expects X,Y[;X,Y...] in the selected layer's output, e.g. 100,80, got '{s}'");
 
     /// <summary>A --probe point: X,Y, or designed:X,Y for the filters view's hand-made bank.</summary>
     public static Live.ProbePoint ProbePoint(string s)
     {
         const string designed = "designed:";
-        bool isDesigned = s.StartsWith(designed, StringComparison.OrdinalIgnoreCase);
-        if (!isDesigned)
+        if (!s.StartsWith(designed, StringComparison.OrdinalIgnoreCase))
         {
-            (int px, int py) = Point(s);
-            return new Live.ProbePoint(px, py);
+            (int x, int y) = Point(s);
+            return new Live.ProbePoint(x, y);
         }
-        string[] parts = s[designed.Length..].Split(',');
-        if (parts.Length == 2 && Natural(parts[0], out int x) && Natural(parts[1], out int y)) return new Live.ProbePoint(x, y, true);
-        throw new ConvGLException($"expects designed:X,Y in the hand-made bank's maps, e.g. designed:100,80, got '{s}'");
+        return TryPoint(s[designed.Length..]) is (int dx, int dy)
+            ? new Live.ProbePoint(dx, dy, true)
+            : throw new ConvGLException($"expects designed:X,Y in the hand-made bank's maps, e.g. designed:100,80, got '{s}'");
+    }
+
+    private static (int X, int Y)? TryPoint(string s)
+    {
+        string[] parts = s.Split(',');
+        return parts.Length == 2 && Natural(parts[0], out int x) && Natural(parts[1], out int y) ? (x, y) : null;
     }
 
     private static bool Natural(string s, out int v) =>

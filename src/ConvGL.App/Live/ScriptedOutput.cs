@@ -67,7 +67,8 @@ internal sealed class ScriptedOutput(LiveOptions options, GL gl, IAppWindow wind
             if (isDesigned && designed is null)
                 return F($"--probe designed:{x},{y}: the view shows no hand-made bank; it is the filters view's beside a learned first layer ") +
                        "(--view filters with --stack learned, deep or resnet18, or an imported model, on its first learned conv; not hidden by k) (nothing was written)";
-            GpuTensor output = isDesigned ? designed!.Value.Pipeline.LayerOutput(designed.Value.Layer) : pipeline.LayerOutput(layer);
+            (ILivePipeline p, int l) = isDesigned ? designed.GetValueOrDefault() : (pipeline, layer);
+            GpuTensor output = p.LayerOutput(l);
             string what = isDesigned ? "the hand-made Gabor bank's maps" : F($"layer {layer + 1}'s output");
             if ((uint)x >= (uint)output.W || (uint)y >= (uint)output.H)
                 return F($"--probe {(isDesigned ? "designed:" : "")}{x},{y} is outside {what}, {output.W}x{output.H} (x 0..{output.W - 1}, y 0..{output.H - 1}); ") +

@@ -183,9 +183,11 @@ internal sealed class FiltersView(ViewContext context) : ILiveView
     public int ProbeLayer(int selected) => Layer >= 0 ? Layer : selected;
 
     /// <summary>The hand-made bank's conv layer, while this view shows it with this frame's maps (the probe takes its
-    /// pixels apart as it does the learned layer's: window x kernel over the grey picture + bias).</summary>
+    /// pixels apart as it does the learned layer's: window x kernel over the grey picture + bias); not between a reload of
+    /// gabor.json and the next draw (a click comes before it: its layers may have changed).</summary>
     public (ILivePipeline Pipeline, int Layer)? DesignedProbe =>
-        Layer >= 0 && _beside && _designed is not null && _designedLayer >= 0 && ReferenceEquals(_designedShown, _designed.Conv(_designedLayer))
+        Layer >= 0 && _beside && _designed is not null && (uint)_designedLayer < (uint)_designed.LayerCount &&
+        ReferenceEquals(_designedShown, _designed.Conv(_designedLayer))
             ? (_designed, _designedLayer) : null;
 
     public bool ShowsDesigned => Layer >= 0 && _beside;
