@@ -473,6 +473,13 @@ public sealed class LayoutAndHudTextTests
         string[] labels = HudText.GridLabels(8, Spec, 18);
         Assert.Equal("0 theta=0", labels[0]);
         Assert.Equal("5 theta=112.5", labels[5]);
+        // Where even "5 theta=112.5" is cut ("1 theta=2~" in the filters view's narrow cells): the values alone, where
+        // they all fit; where they do not either, the cut field as before.
+        Assert.Equal(["0 0", "1 22.5", "2 45", "3 67.5", "4 90", "5 112.5", "6 135", "7 157.5"], HudText.GridLabels(8, Spec, 10));
+        Assert.Equal("1", HudText.GridLabels(8, Spec, 6)[1]); // "7 157.5" would not fit: as before (the index alone)
+        Assert.Equal("5 gabor:theta=112.5,~", HudText.GridLabels(8, c => c == 0 ? "sobel-x" : Spec(c), 21)[5]);
+        // Two parameters differ: the values alone would not say which is which, so the fields are cut as before.
+        Assert.Equal("1 sigma=2,s~", HudText.GridLabels(2, c => c == 0 ? "gaussian:sigma=1,size=5" : "gaussian:sigma=2,size=9", 12)[1]);
         // Where the whole spec fits, it is kept.
         Assert.Equal("5 " + Spec(5), HudText.GridLabels(8, Spec, 60)[5]);
         // Two parameters differ: both, in the spec's order.

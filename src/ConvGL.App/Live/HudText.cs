@@ -813,6 +813,14 @@ internal static class HudText
         // "5 gabor:theta=11~" read as a wrong number).
         string[]? distinct = !shared && maps > 1 && Enumerable.Range(0, maps).Any(c => MapLabel(c, name(c)).Length > chars)
             ? DistinctFields(stems) : null;
+        // One parameter differs and even "1 theta=22.5" is cut ("1 theta=2~" read as a wrong number too): its values
+        // alone ("1 22.5") where they fit; the kernel beside the map, and the probe, say what it is.
+        if (distinct is not null && Enumerable.Range(0, maps).Any(c => MapLabel(c, distinct[c]).Length > chars)
+            && distinct.All(d => !d.Contains(',', StringComparison.Ordinal)))
+        {
+            string[] values = distinct.Select(d => d[(d.IndexOf('=', StringComparison.Ordinal) + 1)..]).ToArray();
+            if (Enumerable.Range(0, maps).All(c => MapLabel(c, values[c]).Length <= chars)) distinct = values;
+        }
         var labels = new string[maps];
         for (int c = 0; c < maps; c++)
             labels[c] = shared ? Fit(c.ToString(CultureInfo.InvariantCulture), chars)
