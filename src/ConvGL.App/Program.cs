@@ -36,6 +36,7 @@ internal static class Program
     {
         try
         {
+            CheckUtf8(args);
             return Cli.CliRoot.Execute(args);
         }
         catch (ConvGLException e)
@@ -73,6 +74,17 @@ internal static class Program
             if (Environment.GetEnvironmentVariable("CONVGL_TRACE") == "1") Console.Error.WriteLine(e);
             return 1;
         }
+    }
+
+    /// <summary>.NET decodes the command line as UTF-8, each byte it cannot decode becoming U+FFFD: a file name in another
+    /// encoding ("lat\xe9.png") was then "no such file", and an output name was written as another name ("o\uFFFD.png";
+    /// the hostile-input audit). Such an argument is one error before anything runs.</summary>
+    private static void CheckUtf8(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+            if (args[i].Contains('\uFFFD', StringComparison.Ordinal))
+                throw new ConvGLException($"argument {i + 1} '{ErrorText.Echo(args[i], 160)}' is not UTF-8 text (each '\uFFFD' stands for bytes that " +
+                                          "are not): ConvGL opens files by UTF-8 names; rename the file or folder (e.g. convmv -f latin1 -t utf-8)");
     }
 
     internal static bool IsOutOfMemory(Exception e) =>

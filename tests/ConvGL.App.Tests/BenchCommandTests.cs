@@ -38,6 +38,18 @@ public sealed class BenchCommandTests : IDisposable
 
     /// <summary>--list: one line per case, every name in one column, a space before its description (the longest,
     /// conv1-s2-64to128-56, ran into its description).</summary>
+    /// <summary>--quick's settings line says the case names keep the full run's, and `--case chshuffle-116` must find the
+    /// case in both runs (it ran as chshuffle-16 under --quick, which no --case of the README's names matched).</summary>
+    [Fact]
+    public void Quick_KeepsEveryCaseName_ButResnet18()
+    {
+        string[] full = BenchCases.All(quick: false).Select(c => c.Name).ToArray();
+        string[] quick = BenchCases.All(quick: true).Select(c => c.Name).ToArray();
+        Assert.Equal(full.Where(n => n != "resnet18-224"), quick);
+        Assert.Contains("chshuffle-116", quick);
+        Assert.Contains("groupnorm-128", quick);
+    }
+
     [Fact]
     public void List_PutsEveryDescriptionInOneColumn_AfterTheLongestName()
     {

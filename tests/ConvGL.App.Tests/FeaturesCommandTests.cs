@@ -158,7 +158,7 @@ public sealed class FeaturesCommandTests : IDisposable
         Npy.Write(P("wide.npy"), Tensor.Chw(3, 2000, 3000));
         e = Assert.Throws<ConvGLException>(() => Features(P("wide.npy"), "--stack", "attention", "--out", outDir));
         Assert.Contains("wide.npy: the array (3, 2000, 3000) goes in as it is and does not fit stack 'attention': ", e.Message);
-        Assert.EndsWith("; it runs at 1000x1500, H x W (e.g. --size 1500x1000, or crop the array)", e.Message);
+        Assert.EndsWith("; it runs at (3, 1000, 1500) (e.g. --size 1500x1000, or crop the array)", e.Message);
         Assert.Contains("over ConvGL's limit", e.Message);
         Assert.False(Directory.Exists(outDir));
 

@@ -35,6 +35,17 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal(before, Snapshot());
     }
 
+    /// <summary>.NET reads bytes of a name that are not UTF-8 as U+FFFD: "o\xe9.npy" was written as "o\uFFFD.npy", another
+    /// name (the hostile-input audit). Such an argument is refused before anything runs.</summary>
+    [Fact]
+    public void AnArgumentThatIsNotUtf8_IsRefused_BeforeAnythingIsWritten()
+    {
+        Npy.Write(P("x.npy"), Tensor.Chw(1, 4, 4));
+        AssertRefused("argument 3 'o\uFFFD.npy' is not UTF-8 text", "apply", "x.npy", "o\uFFFD.npy", "--kernel", "box");
+        AssertRefused("argument 4 'lat\uFFFD.json' is not UTF-8 text", "features", "x.npy", "--stack", "lat\uFFFD.json", "--out", "maps");
+        Assert.Equal(["x.npy"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName));
+    }
+
     [Fact]
     public void Apply_OutputIsTheInput_InAnySpelling_IsRefused_TheInputKept()
     {

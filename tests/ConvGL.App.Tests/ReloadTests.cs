@@ -94,6 +94,17 @@ public sealed class ReloadTests(DisplayFixture display)
         Assert.Contains("convgl: on screen at the end of the run (exit 1): ", r.Stderr);
         var p = new Picture(png);
         Assert.True(p.Contrast() > 8, $"screenshot with a broken shader looks blank (contrast {p.Contrast():0.0})");
+
+        // A file already there is left as it was: the run fails (the hostile-input audit: it was replaced by the error).
+        string kept = Path.Combine(shaders, "kept.png");
+        File.WriteAllText(kept, "precious");
+        r = WindowProcess.Run(WindowProcess.Require(display),
+            ["--size", "320x240", "--source", "scene:320x180", "--frames", "3", "--view", "grid", "--stack", "edges", "--screenshot", kept],
+            new Dictionary<string, string?> { ["CONVGL_SHADERS"] = shaders });
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains($"convgl: screenshot {kept} not written: the run ends with an error on screen (below), and a failed run leaves the file there as it was", r.Stderr);
+        Assert.Contains("convgl: on screen at the end of the run (exit 1): ", r.Stderr);
+        Assert.Equal("precious", File.ReadAllText(kept));
     }
 
     /// <summary>The error about a presentation shader broken at start-up is on screen: in a small window (320x200, tensor.frag),

@@ -65,7 +65,8 @@ public sealed class SourceFitTests
         // = 0.98534, times 0.95 to spare = 0.93607: 2246 x 1684, whose 8 maps take 121 MB.
         var e = new GpuLimitException("conv: too big", 8L * 2400 * 1800 * 4, 128L << 20);
         string hint = SourceFit.LimitHint(e, 2400, 1800);
-        Assert.Equal("conv: too big; the source's frames are 2400x1800: --source-max 2246x1684 (or a smaller source) fits", hint);
+        Assert.Equal("conv: too big; the source's frames are 2400x1800: frames of 2246x1684 fit (--source-max 2246x1684 for a picture, video or camera; " +
+                     "--source scene:2246x1684 for the scene)", hint);
         Assert.True(8L * 2246 * 1684 * 4 <= 128L << 20);
     }
 }

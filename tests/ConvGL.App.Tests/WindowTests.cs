@@ -1412,7 +1412,7 @@ public sealed class FileSourceTests(DisplayFixture display)
             return;
         }
         Assert.True(own.ExitCode == 1 && own.Stderr.TrimEnd('\n').Split('\n').Length == 1, own.ToString());
-        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(own.Stderr, @"the source's frames are 2400x1800: --source-max (\d+x\d+) \(or a smaller source\) fits");
+        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(own.Stderr, @"the source's frames are 2400x1800: frames of \d+x\d+ fit \(--source-max (\d+x\d+) for a picture, video or camera; --source scene:\d+x\d+ for the scene\)");
         Assert.True(m.Success, own.ToString());
         full[3] = m.Groups[1].Value; // the size it named runs
         WindowProcess.Result named = WindowProcess.Run(WindowProcess.Require(display), full);

@@ -10,7 +10,7 @@ namespace ConvGL.App.Commands;
 /// calls <see cref="BenchHarness"/>.</summary>
 internal static class BenchCommand
 {
-    private static readonly Option<bool> Quick = Opt.Flag("--quick", "small sizes, the same cases but resnet18-224 (chshuffle-116 and groupnorm-128 run as chshuffle-16 and groupnorm-32; under 30 s on llvmpipe with 2 cores)");
+    private static readonly Option<bool> Quick = Opt.Flag("--quick", "small sizes, the same cases and names but resnet18-224 (under 30 s on llvmpipe with 2 cores)");
     private static readonly Option<int> Reps = Opt.Parsed("--reps", "timed reps per row after the warm-up (at most 100000); the median and the minimum are shown",
         ParseReps, 10, "N");
 

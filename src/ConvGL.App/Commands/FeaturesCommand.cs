@@ -99,7 +99,7 @@ internal static partial class FeaturesCommand
         if (preprocess is not null && !StackPlan.TryCreate(stack, preprocess.Height, preprocess.Width, null, out _, out string? unfit))
             throw new ConvGLException($"{unfit}; images are resized to {preprocess.Width}x{preprocess.Height} for this model ({preprocess.Describe()}), a size it does not run at");
         StackInputSizes.CheckSize(stack, preprocess?.Height ?? size?.H ?? image.H, preprocess?.Width ?? size?.W ?? image.W,
-            e => isArray && size is null ? $"e.g. {e.H}x{e.W}, H x W; crop or pad the array" : $"e.g. --size {e.W}x{e.H}",
+            e => isArray && size is null ? $"e.g. {e.H} rows of {e.W}; crop or pad the array" : $"e.g. --size {e.W}x{e.H}",
             e => $"e.g. --size {e.W}x{e.H}");
         if (size is (int w, int h)) image = ResizeBilinear(image, h, w);
         Tensor input;

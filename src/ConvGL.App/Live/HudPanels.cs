@@ -225,8 +225,10 @@ internal sealed class HudPanels(GlContext context) : IDisposable
         return fitted.Width * fitted.Height;
     }
 
-    // The probe strip's line while nothing is probed.
-    private const string ProbeHint = "probe: hover over the picture to take a pixel's convolution apart (on a conv layer: [ ] select); click to pin it";
+    // The probe strip's line while nothing is probed: for every stack (a conv layer's sum, a pool's or relu's rule, an
+    // attention layer's weights; "take a pixel's convolution apart (on a conv layer ...)" read wrong on the attention
+    // stacks, which have none).
+    private const string ProbeHint = "probe: hover over the picture to see the numbers that make a pixel ([ ] selects the layer); click to pin it";
 
     /// <summary>The error panel's text colour.</summary>
     public static readonly SKColor ErrorColour = new(255, 120, 110);

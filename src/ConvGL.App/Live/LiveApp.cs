@@ -181,14 +181,20 @@ internal sealed class LiveApp : IDisposable
                 Console.Error.WriteLine($"convgl: --drop: {_dropError}");
                 return 2;
             }
+            string? shownError = last ? ShownError() ?? (View.RunError is { } viewError ? $"{ViewCatalog.Name(_state.View)} view: {ErrorText.JoinLines(viewError)}" : null) : null;
             if (_state.ScreenshotRequested || (last && _script.FinalScreenshot is not null))
             {
                 _state.ScreenshotRequested = false;
-                _script.Screenshot(last ? _script.FinalScreenshot : null);
+                string? final = last ? _script.FinalScreenshot : null;
+                // A run that ends with an error on screen fails (exit 1), and a failed run leaves a file already there as
+                // it was (the hostile-input audit: a broken shader's run replaced the user's shot.png with the error);
+                // a new name still gets the picture of the error.
+                if (final is not null && shownError is not null && Path.Exists(final))
+                    Console.Error.WriteLine($"convgl: screenshot {final} not written: the run ends with an error on screen (below), and a failed run leaves the file there as it was");
+                else _script.Screenshot(final);
             }
             if (last)
             {
-                string? shownError = ShownError() ?? (View.RunError is { } viewError ? $"{ViewCatalog.Name(_state.View)} view: {ErrorText.JoinLines(viewError)}" : null);
                 _script.Finish(Pipeline, _state, View.ProbeLayer(_state.Layer), View.DesignedProbe, _probe, _panels.Layout, View.OutputRect, _stats, shownError,
                     View switch { TheoremView theoremView => theoremView.ScriptedLine(), FiltersView filtersView => filtersView.ScriptedLine(), ProfileView profileView => profileView.ScriptedLine(), SplitView splitView => splitView.ScriptedLine(), _ => null }, _panels.HelpRect, _panels.ColumnRect, ColourBarLine(), (_panels.Hud.Size, _panels.PixelsPerUnit));
                 if (_stages.Enabled)

@@ -49,10 +49,13 @@ internal readonly record struct SourceFit(int Width, int Height)
         shown == (w, h) ? name : $"{name} ({w}x{h}, scaled)";
 
     /// <summary><paramref name="e"/>'s message with what to do in the window: the source size whose maps would fit the
-    /// limit (<see cref="GpuLimitException.FittingSize"/>), as a --source-max value.</summary>
+    /// limit (<see cref="GpuLimitException.FittingSize"/>), as a --source-max value and as a scene's size.</summary>
     public static string LimitHint(GpuLimitException e, int w, int h)
     {
         (int fw, int fh) = e.FittingSize(w, h);
-        return $"{e.Message}; the source's frames are {w}x{h}: --source-max {fw}x{fh} (or a smaller source) fits";
+        // Both ways to get that size: --source-max does nothing to the scene, which is drawn at its own size (the
+        // hostile-input audit was told --source-max for the default scene, and the same error came back).
+        return $"{e.Message}; the source's frames are {w}x{h}: frames of {fw}x{fh} fit (--source-max {fw}x{fh} for a picture, video or camera; " +
+               $"--source scene:{fw}x{fh} for the scene)";
     }
 }

@@ -61,6 +61,11 @@ public sealed class OnnxGraph
             var a = new NodeAttributes(node, src);
             if (node.Domain is not ("" or "ai.onnx"))
                 throw a.Error($"domain '{node.Domain}' is not supported (supported: the default ONNX domain)");
+            // Every input defined before the op reads it (the hostile-input audit: a Conv whose weight 'w' was defined
+            // nowhere was told "attribute 'kernel_shape' is required", its reader taking the weight for a computed one).
+            foreach (string input in node.Inputs)
+                if (input.Length > 0 && !defined.Contains(input))
+                    throw a.Error($"input '{ErrorText.Echo(input)}' is neither a graph input, an initializer nor the output of an earlier node (ONNX requires nodes in topological order)");
             // Weights are floats: integers are sizes, axes and indices (the fuzz audit's INT64 Conv weight ran as floats).
             if (s_weightOps.Contains(node.OpType) &&
                 node.Inputs.FirstOrDefault(i => integers.ContainsKey(i)) is { } integer)

@@ -113,6 +113,11 @@ public static class StackFile
             if (e.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal))
                 throw new ConvGLException($"{path}: no JSON after the comments (the file is cut short, or holds comments only); " +
                                           "a stack file is a JSON object with \"layers\" (assets/stacks/README.md)", e);
+            // Text after the object's closing '}' (a second object, a stray ']'): System.Text.Json's "... is invalid after a
+            // single JSON value. Expected end of data." read as "ends before it is complete" (the hostile-input audit).
+            if (e.Message.Contains("is invalid after a single JSON value", StringComparison.Ordinal))
+                throw new ConvGLException($"{path}: line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}: more after the end of the stack's " +
+                                          "JSON object; a stack file is one object: remove what follows its closing '}'", e);
             if (EndsEarly(e))
                 throw new ConvGLException($"{path}: line {e.LineNumber + 1}: the JSON ends before it is complete (the file is cut short, " +
                                           "or a closing '}' or ']' is missing)", e);

@@ -22,11 +22,14 @@ public static class StackInputSizes
         if (StackPlan.TryPlan(stack, height, width, null, out _, out string? error, out bool tooLarge)) return;
         string where = stack.SourcePath is { } source ? source + ": " : "";
         string why = error!.StartsWith(where, StringComparison.Ordinal) ? error[where.Length..] : error;
+        // Sizes as the array's own shape, (C, H, W): the plan's texts say W x H, and "e.g. 227x224, H x W" beside
+        // "stack input 224x230" read as two orders in one line.
+        string Array((int H, int W) e) => Tensor.ShapeText([.. shape.Take(shape.Count - 2), e.H, e.W]);
         string fix = tooLarge
             ? LargestHalving(stack, height, width) is { } fit
-                ? $"it runs at {fit.H}x{fit.W}, H x W ({(smaller ?? (e => $"e.g. crop the array to {e.H}x{e.W}"))(fit)})"
+                ? $"it runs at {Array(fit)} ({(smaller ?? (e => $"e.g. crop the array to {Array(e)}"))(fit)})"
                 : "no halving of the size down to 8x8 runs"
-            : Accepted(stack, height, width, e => $"e.g. {e.H}x{e.W}, H x W; crop or pad the array");
+            : Accepted(stack, height, width, e => $"e.g. the array {Array(e)}; crop or pad it");
         throw new ConvGLException($"{file}: the array {Tensor.ShapeText(shape)} goes in as it is and does not fit stack '{stack.Name}': {why}; {fix}");
     }
 

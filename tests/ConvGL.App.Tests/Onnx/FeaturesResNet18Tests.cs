@@ -99,7 +99,7 @@ public sealed class FeaturesResNet18Tests : IDisposable
         Assert.Equal("", r.Stdout);
         string line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("convgl: x.npy: the array (3, 230, 230) goes in as it is and does not fit stack 'resnet18': node 'Plus299' (add) field 'inputs':", line);
-        Assert.EndsWith("the nearest sizes it runs at: height 227 or 256 instead of 230, width 227 or 256 instead of 230 (e.g. 227x227, H x W; crop or pad the array)", line);
+        Assert.EndsWith("the nearest sizes it runs at: height 227 or 256 instead of 230, width 227 or 256 instead of 230 (e.g. the array (3, 227, 227); crop or pad it)", line);
         Assert.False(Directory.Exists(P("maps")), "nothing is written");
     }
     /// <summary>The model's preprocessing resizes every image to 224x224, so --size would only resample twice (the fifth

@@ -34,6 +34,22 @@ public sealed class DamagedModelTests
     [Fact]
     public void ASoundModel_Builds() => OnnxGraph.Build(OnnxReader.Parse(ConvBn(R(new Random(1), 2 * 9), [2, 1, 3, 3], [1f, 2f]), "sound.onnx"));
 
+    /// <summary>A Conv whose weight is defined nowhere (no initializer, no graph input, no node's output) and which has no
+    /// kernel_shape: the undefined input is the error (the hostile-input audit was told "attribute 'kernel_shape' is
+    /// required", which adding it did not fix).</summary>
+    [Fact]
+    public void AConvWeightDefinedNowhere_IsNamed_BeforeItsAttributes()
+    {
+        var g = new GraphProto { Name = "damaged" };
+        g.Input.Add(Value("x", 1, 1, 6, 6));
+        Node(g, "Conv_y", "Conv", ["x", "w"], "y");
+        g.Output.Add(Value("y"));
+        ConvGLException e = Refused(new ModelProto { IrVersion = 7, Graph = g, OpsetImport = { new OperatorSetIdProto { Version = 13 } } }.ToByteArray());
+        Assert.Contains("Conv_y", e.Message);
+        Assert.Contains("input 'w' is neither a graph input, an initializer nor the output of an earlier node", e.Message);
+        Assert.DoesNotContain("kernel_shape", e.Message);
+    }
+
     [Fact]
     public void AConvWeightWithAnEmptyAxis_IsOneErrorNamingTheNode()
     {

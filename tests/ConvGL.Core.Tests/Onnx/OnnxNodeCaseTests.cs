@@ -87,6 +87,30 @@ public class OnnxNodeCaseTests
             Assert.Equal(kind != ActivationKind.ThresholdedRelu, float.IsNaN(Activation.Apply(kind, float.NaN, Activation.Defaults(kind).Alpha, beta: Activation.Defaults(kind).Beta)));
     }
 
+    /// <summary>An expected infinity matches only the same infinity (the hostile-input audit: Relu of 1 against an expected
+    /// +inf passed, "max error Infinity", as the tolerance relative to |expected| was infinite too).</summary>
+    [Fact]
+    public void AnExpectedInfinity_IsMatchedOnlyByTheSameInfinity()
+    {
+        static Tensor T(params float[] v) => new([v.Length], v);
+        Assert.Equal(-1, OnnxTestCase.Compare(T(float.PositiveInfinity, float.NegativeInfinity, 1f), T(float.PositiveInfinity, float.NegativeInfinity, 1f)).FirstBad);
+        Assert.Equal(0, OnnxTestCase.Compare(T(1f), T(float.PositiveInfinity)).FirstBad);
+        Assert.Equal(1, OnnxTestCase.Compare(T(0f, 0f), T(0f, float.NegativeInfinity)).FirstBad);
+        Assert.Equal(0, OnnxTestCase.Compare(T(float.NegativeInfinity), T(float.PositiveInfinity)).FirstBad);
+        Assert.Equal(0, OnnxTestCase.Compare(T(float.MaxValue), T(float.PositiveInfinity)).FirstBad);
+        Assert.Equal(0, OnnxTestCase.Compare(T(float.PositiveInfinity), T(float.MaxValue)).FirstBad);
+
+        // The whole case: Relu of 1 and 2 against an expected (+inf, 2) is a FAIL naming the element.
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir.File("model.onnx"), ModelOf("Relu", 2));
+        Directory.CreateDirectory(dir.File("test_data_set_0"));
+        File.WriteAllBytes(dir.File("test_data_set_0/input_0.pb"), ProtoBuilders.FloatData("x", [1f, 2f], 1, 1, 1, 2).ToByteArray());
+        File.WriteAllBytes(dir.File("test_data_set_0/output_0.pb"), ProtoBuilders.FloatData("y", [float.PositiveInfinity, 2f], 1, 1, 1, 2).ToByteArray());
+        OnnxTestResult r = OnnxTestCase.Load(dir.Path).Run(OnnxTestCase.RunCpu);
+        Assert.False(r.Passed);
+        Assert.Contains("output 'y'[0] = 1, expected ", r.Detail);
+    }
+
     /// <summary>The fuzz audit: a data file beyond the model's inputs (input_2.pb for a 2-input model) was ignored and the
     /// case passed; a model declaring an input dimension of 0 or -5 ran and FAILed. Both are cases that cannot be read.</summary>
     [Fact]
@@ -101,11 +125,21 @@ public class OnnxNodeCaseTests
         Assert.True(OnnxTestCase.Load(dir.Path).Run(OnnxTestCase.RunCpu).Passed);
         File.Copy(dir.File("test_data_set_0/input_0.pb"), dir.File("test_data_set_0/input_1.pb"));
         var e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path));
-        Assert.Equal($"{dir.File("test_data_set_0/input_1.pb")}: the model has 1 input (input_0 to input_0); this file is not its", e.Message);
+        Assert.Equal($"{dir.File("test_data_set_0/input_1.pb")}: the model has 1 input (input_0); this file is not its", e.Message);
         File.Delete(dir.File("test_data_set_0/input_1.pb"));
         File.Copy(dir.File("test_data_set_0/output_0.pb"), dir.File("test_data_set_0/output_1.pb"));
         Assert.Contains("output_1.pb: the model has 1 output", Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path)).Message);
         File.Delete(dir.File("test_data_set_0/output_1.pb"));
+        // Not only the next number: a gap (output_3.pb) and a name that is no number (input_x.pb) too.
+        foreach (string stray in new[] { "output_3.pb", "input_7.pb", "input_x.pb" })
+        {
+            File.Copy(dir.File("test_data_set_0/output_0.pb"), dir.File($"test_data_set_0/{stray}"));
+            e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path));
+            string kind = stray[..stray.IndexOf('_')];
+            Assert.Equal($"{dir.File($"test_data_set_0/{stray}")}: the model has 1 {kind} ({kind}_0); this file is not its", e.Message);
+            File.Delete(dir.File($"test_data_set_0/{stray}"));
+        }
+        Assert.True(OnnxTestCase.Load(dir.Path).Run(OnnxTestCase.RunCpu).Passed);
         foreach (long bad in new[] { 0L, -5L })
         {
             // 0 is an empty axis (the official Reduce cases' 'axes' inputs declare (0)): data of another size does not

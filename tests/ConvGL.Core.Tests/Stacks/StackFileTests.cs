@@ -223,6 +223,15 @@ public sealed class StackFileTests : IDisposable
             Assert.Equal($"{path}: line 1: the JSON ends before it is complete (the file is cut short, or a closing '}}' or ']' is missing)", e.Message);
         }
 
+        // More after the object (the hostile-input audit: said "ends before it is complete"): where it begins.
+        foreach ((string text, int line, int column) in new[] { ("{\"layers\": [{\"type\": \"relu\"}]} garbage", 1, 32), ("{\"layers\": []}\n{\"x\": 1}", 2, 1), ("{\"layers\": []}]", 1, 15) })
+        {
+            string path = _dir.Write("trailing.json", text);
+            e = Assert.Throws<ConvGLException>(() => StackFile.Load(path, TestKernels.Resolve));
+            Assert.Equal($"{path}: line {line}, column {column}: more after the end of the stack's JSON object; a stack file is one object: " +
+                         "remove what follows its closing '}'", e.Message);
+        }
+
         // Not a kernel either: the JSON reader's own words, as before.
         string words = _dir.Write("words.json", "hello world");
         e = Assert.Throws<ConvGLException>(() => StackFile.Load(words, TestKernels.Resolve));

@@ -30,7 +30,7 @@ public class StackInputSizesTests
         var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "x.npy", [1, 9, 6], 9, 6));
         Assert.Equal("x.npy: the array (1, 9, 6) goes in as it is and does not fit stack 'align': layers[2] (add) field 'inputs': " +
                      "does not fit its 3x4 input (stack input 6x9): add needs two inputs of equal size, got 3x4 and 3x5; " +
-                     "the nearest sizes it runs at: height 8 or 10 instead of 9, width 8 instead of 6 (e.g. 8x8, H x W; crop or pad the array)", e.Message);
+                     "the nearest sizes it runs at: height 8 or 10 instead of 9, width 8 instead of 6 (e.g. the array (1, 8, 8); crop or pad it)", e.Message);
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public class StackInputSizesTests
     {
         Stack stack = StackFile.Parse(Json, "align.json");
         var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "in.npy", [1, 12, 13], 12, 13));
-        Assert.EndsWith("the nearest sizes it runs at: height 12 is fine, width 12 or 14 instead of 13 (e.g. 12x12, H x W; crop or pad the array)", e.Message);
+        Assert.EndsWith("the nearest sizes it runs at: height 12 is fine, width 12 or 14 instead of 13 (e.g. the array (1, 12, 12); crop or pad it)", e.Message);
     }
 
     /// <summary>The window's frames: a size the layers do not line up at is a plain error naming a scene that runs; maps
