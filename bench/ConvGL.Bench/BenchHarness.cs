@@ -249,7 +249,7 @@ public static class BenchHarness
                         // the gpu-b row's failure was put on the gpu row, which the timing then overwrote: no row, exit 0.)
                         string first = e.Message.Split('\n')[0], which = preparingB ? GpuRow.BDevice : "gpu";
                         progress.Interrupt();
-                        error.WriteLine($"FAILED {c.Name} {which}: {e.Message}");
+                        error.WriteLine($"FAILED {c.Name} {which}: {ErrorText.JoinLines(e.Message)}"); // one line, the compiler's log joined with " | " as apply does
                         BenchRow failedRow = BenchRow.Skipped(c, which, $"FAILED: {first}") with { Failed = true };
                         if (preparingB) gpuB = failedRow;
                         else gpuRow = failedRow;
@@ -301,7 +301,7 @@ public static class BenchHarness
             {
                 // A timer query that measured nothing: that GPU row fails; the rows timed in turn with it have no figures.
                 progress.Interrupt();
-                error.WriteLine($"FAILED {c.Name} {e.Device}: {e.InnerException!.Message}");
+                error.WriteLine($"FAILED {c.Name} {e.Device}: {ErrorText.JoinLines(e.InnerException!.Message)}");
                 BenchRow failedRow = BenchRow.Skipped(c, e.Device, $"FAILED: {e.InnerException.Message.Split('\n')[0]}") with { Failed = true };
                 const string notTimed = "not timed: a GPU row timed in turn with it failed";
                 if (e.Device == GpuRow.BDevice)

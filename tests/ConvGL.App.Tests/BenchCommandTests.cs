@@ -281,6 +281,8 @@ public sealed class BenchCommandTests : IDisposable
         ApplyProcess.Result fails = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gauss5-2d", "--reps", "1", "--device", "gpu", "--ab-shaders", broken);
         Assert.True(fails.ExitCode == 1, fails.ToString());
         Assert.Contains("FAILED gauss5-2d gpu-b: conv2d_depthwise.comp", fails.Stderr, StringComparison.Ordinal);
+        // One line: the compiler's log joined to it (the hostile-input audit: the log went over several lines).
+        Assert.Matches(@"FAILED gauss5-2d gpu-b: conv2d_depthwise\.comp:\d+: shader compile failed [^\n]* \| conv2d_depthwise\.comp:\d+: error: ", fails.Stderr);
         Assert.DoesNotContain("FAILED gauss5-2d gpu:", fails.Stderr, StringComparison.Ordinal);
         Assert.Contains(" | gpu-b | - | - | - | - | - | - | - | FAILED: ", fails.Stdout, StringComparison.Ordinal);
         Assert.Contains(" | gpu | 1 | ", fails.Stdout, StringComparison.Ordinal);

@@ -103,6 +103,15 @@ public sealed class OutputSafetyTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(P("real")));
         }
         Assert.DoesNotContain(Directory.GetFileSystemEntries(_dir), e => Path.GetFileName(e).StartsWith('.'));
+
+        // A link to nothing is said so (it was "a file; give a folder"), and left as it is.
+        File.CreateSymbolicLink(P("dangling"), P("nowhere"));
+        ApplyProcess.Result r = ApplyProcess.Convgl(_dir, "features", "x.npy", "--stack", "edges", "--out", "dangling");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal($"convgl: features: --out dangling is a link to {P("nowhere")}, which does not exist; make that folder, or give another --out",
+            r.Stderr.TrimEnd('\n'));
+        Assert.False(Path.Exists(P("nowhere")));
+        Assert.Equal(P("nowhere"), new FileInfo(P("dangling")).LinkTarget);
     }
 
     [Fact]

@@ -1266,6 +1266,11 @@ public sealed class WindowTests(DisplayFixture display)
                 $"{string.Join(' ', args)}: expected one line, got: {r.Stderr}");
             Assert.False(r.Stderr.StartsWith("convgl: convgl:", StringComparison.Ordinal), $"{string.Join(' ', args)}: prefix doubled: {r.Stderr}");
         }
+        // "camera:" names none (it said "no camera there ( does not exist ...)").
+        WindowProcess.Result none = Run("--source", "camera:", "--frames", "1");
+        Assert.True(none.ExitCode == 2, none.ToString());
+        Assert.Equal("convgl: source 'camera:': no camera named after the colon; give camera:0 (the first, /dev/video0), camera:N, or a path (camera:/dev/video2)",
+            none.Stderr.TrimEnd('\n'));
         // A broken video: OpenCV's FFmpeg logs "moov atom not found" on its own unless told not to.
         string broken = Path.Combine(Path.GetTempPath(), $"convgl-app-tests-{Environment.ProcessId}-broken.mp4");
         File.WriteAllBytes(broken, [.. Enumerable.Range(0, 3000).Select(i => (byte)(i * 7919 % 251))]);

@@ -126,6 +126,32 @@ public class FftTests
         Assert.Equal(new FftConv2D.CpuPlan(4096, 4096, 2, 2000), FftConv2D.Plan(4000, 1500, 501, 501, reflect));
     }
 
+    /// <summary>A dilation of 10^9 (the hostile-input audit's `apply --dilation 1000000000`): the frame's sides overflowed
+    /// int, so the zero border's power-of-two search looped forever (apply never ended) and the reflect border's planned a
+    /// frame of 1 and failed inside the tensor constructor ("internal error"). The plan is now an error, the FFT no candidate,
+    /// and the auto choice runs the direct or separable sum, which gives the centre tap's term alone.</summary>
+    [Fact]
+    public void FftConv2D_Plan_OfAHugeDilation_IsAnError_AndAutoRunsTheDirectSum()
+    {
+        foreach (Border border in new[] { Border.Zero, Border.Reflect, Border.Replicate, Border.Symmetric })
+        {
+            var o = new ConvOptions { Border = border, DilationY = 1_000_000_000, DilationX = 1_000_000_000 };
+            var e = Assert.Throws<ConvGLException>(() => FftConv2D.Plan(4, 4, 3, 3, o));
+            Assert.Contains("past the FFT's 268435456 a side (use --algorithm direct)", e.Message);
+            var kernel = new Tensor([3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            AlgorithmChoice auto = ConvAlgorithms.ChooseFilter(1, 4, 4, kernel, o, ConvCostModel.Cpu);
+            Assert.NotEqual(ConvAlgorithm.Fft, auto.Algorithm);
+            Assert.Throws<ConvGLException>(() => ConvAlgorithms.ChooseFilter(1, 4, 4, kernel, o, ConvCostModel.Cpu, ConvAlgorithm.Fft));
+            var input = new Tensor([1, 4, 4], Enumerable.Range(1, 16).Select(v => (float)v).ToArray());
+            Tensor out1 = Conv2D.Filter(input, kernel, o);
+            // Every tap but the centre lands a billion pixels away: zero outside for the zero border; the other borders
+            // map it back into the picture, and the direct sum is the definition either way.
+            if (border == Border.Zero) Assert.Equal(input.Data.Select(v => 5 * v), out1.Data);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Fft.NextPowerOfTwo((1 << 30) + 1));
+        Assert.Equal(1 << 30, Fft.NextPowerOfTwo(1 << 30));
+    }
+
     [Fact]
     public void FftConv2D_LargerImage_WrapWithPrimeSize()
     {

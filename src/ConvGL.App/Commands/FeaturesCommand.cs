@@ -298,6 +298,9 @@ internal static partial class FeaturesCommand
     /// replaces the folder as a whole.</summary>
     private static void CheckOutputDirectory(string dir, string input, string? stackFile)
     {
+        // A link to nothing (File.Exists holds for it) was "a file" (the hostile-input audit).
+        if (new FileInfo(dir).LinkTarget is { } target && File.ResolveLinkTarget(dir, returnFinalTarget: true) is { } final && !Path.Exists(final.FullName))
+            throw new ConvGLException($"features: --out {dir} is a link to {target}, which does not exist; make that folder, or give another --out");
         if (File.Exists(dir))
             throw new ConvGLException($"features: --out {dir} is {(BoundedFile.IsRegularFile(dir) ? "a file" : "a device, FIFO or socket")}; give a folder");
         // The dump goes into a hidden folder beside --out: a parent that takes no files is found before the compute (a

@@ -79,6 +79,9 @@ internal sealed class VideoSource : CaptureSource
     public static IFrameSource OpenCamera(string device, SourceFit fit)
     {
         Quiet();
+        // "camera:" (nothing after the colon) read "no camera there ( does not exist ...)" (the hostile-input audit).
+        if (device.Length == 0)
+            throw new ConvGLException("source 'camera:': no camera named after the colon; give camera:0 (the first, /dev/video0), camera:N, or a path (camera:/dev/video2)");
         if (int.TryParse(device, out int n) && n < 0)
             throw new ConvGLException($"source camera '{device}': a camera number is 0 or more (camera:0 is /dev/video0), or give a device path (camera:/dev/video2)");
         if (!File.Exists(CameraPath(device)))

@@ -230,6 +230,8 @@ public static class OnnxReader
     public static (string Name, Tensor Tensor) ReadTensorFile(string path, out int dataType)
     {
         byte[] bytes = ReadBounded(path, "ONNX tensor");
+        // An empty file parses as an empty TensorProto, "element type UNDEFINED is not supported" (the hostile-input audit).
+        if (bytes.Length == 0) throw new ConvGLException($"{path}: the file is empty; an ONNX TensorProto was expected (a test case's input_N.pb or output_N.pb)");
         TensorProto proto;
         try
         {

@@ -13,6 +13,8 @@ public static class Fft
 
     public static int NextPowerOfTwo(int n)
     {
+        // Past 2^30 the doubling below overflows and never ends: callers size frames first (FftConv2D.Plan).
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, 1 << 30);
         int p = 1;
         while (p < n) p <<= 1;
         return p;

@@ -32,13 +32,26 @@ public static class FftConv2D
         public long Plane => (long)FrameH * FrameW;
     }
 
+    /// <summary>The longest frame side (before rounding up to a power of two) the CPU FFT plans: 2^28.</summary>
+    public const long MaxFrameSide = 1L << 28;
+
     /// <summary>The plan <see cref="Apply(Tensor, Tensor, float[], ConvOptions, long)"/> runs: a whole-picture frame where it holds at most
     /// <paramref name="maxFrameTexels"/>, else the fewest bands whose frame does, a frame at least 8 dkH rows tall (a taller
-    /// kernel's bands pass the limit); the whole frame where one such band would hold every row.</summary>
+    /// kernel's bands pass the limit); the whole frame where one such band would hold every row. A frame side past
+    /// <see cref="MaxFrameSide"/> is an error (no FFT for that kernel and input).</summary>
     public static CpuPlan Plan(int h, int w, int kh, int kw, ConvOptions options, long maxFrameTexels = MaxFrameTexels)
     {
         ConvGeometry g = ConvGeometry.Compute(h, w, kh, kw, options);
-        int dkh = options.DilationY * (kh - 1) + 1, dkw = options.DilationX * (kw - 1) + 1;
+        // The frame's sides before rounding up, in long: a dilation of 10^9 overflowed them (a hostile-input audit: a
+        // negative side made a frame of 1 and the padded copy failed inside the tensor constructor; a side past 2^30 made
+        // the power-of-two search loop forever). Past MaxFrameSide there is no frame: the FFT is not a candidate.
+        long dkhL = (long)options.DilationY * (kh - 1) + 1, dkwL = (long)options.DilationX * (kw - 1) + 1;
+        long sideH = options.Border == Border.Wrap ? h : h + dkhL - 1 + (options.Border == Border.Zero ? 0 : (long)g.Y.PadBefore + g.Y.PadAfter);
+        long sideW = options.Border == Border.Wrap ? w : w + dkwL - 1 + (options.Border == Border.Zero ? 0 : (long)g.X.PadBefore + g.X.PadAfter);
+        if (sideH > MaxFrameSide || sideW > MaxFrameSide || 8 * dkhL > MaxFrameSide)
+            throw new ConvGLException($"the FFT of a {kh}x{kw} kernel spanning {dkwL}x{dkhL} pixels (dilation {options.DilationX}x{options.DilationY}) on a {w}x{h} input " +
+                                      $"needs frames of at least {sideW}x{sideH}, past the FFT's {MaxFrameSide} a side (use --algorithm direct)");
+        int dkh = (int)dkhL, dkw = (int)dkwL;
         int ph = h + g.Y.PadBefore + g.Y.PadAfter, pw = w + g.X.PadBefore + g.X.PadAfter;
         (int fh, int fw) = options.Border switch
         {

@@ -56,6 +56,10 @@ public static class StackFile
     public static Stack Load(string path, Func<string, Tensor>? kernels = null, Func<string, Tensor>? npy = null)
     {
         byte[] bytes = BoundedFile.ReadAllBytes(path, Limits.StackFileBytes, "stack file");
+        // An ONNX model under another name (the hostile-input audit's model saved as .json was "byte 8 (0xC9) is not UTF-8").
+        if (LooksLikeOnnx(bytes))
+            throw new ConvGLException($"{path}: an ONNX model (protobuf bytes), not a stack file: ConvGL reads a model by its .onnx name " +
+                                      $"(rename it {Path.ChangeExtension(Path.GetFileName(path), ".onnx")})");
         ReadOnlySpan<byte> body = BoundedFile.WithoutBom(bytes);
         string text = Encoding.UTF8.GetString(body);
         // Bytes that are not UTF-8 became U+FFFD in the text (a name read as "\uFFFD\uFFFD", the fuzz audit): a file that
@@ -147,6 +151,12 @@ public static class StackFile
     /// <summary>What a file that is not JSON text at all looks like from its first characters (a picture, UTF-16 text,
     /// other binary data), or null: System.Text.Json's own message ("'0xEF' is an invalid start of a value") names
     /// a byte of the replacement character the UTF-8 decoding made.</summary>
+    /// <summary>Whether <paramref name="b"/> begins as an ONNX ModelProto does: field 1 (ir_version, a varint of 1 to 20)
+    /// followed by another of its fields' tags (producer name or version, domain, model version, doc string, graph,
+    /// opset import, metadata, functions). No JSON text begins with byte 8.</summary>
+    public static bool LooksLikeOnnx(ReadOnlySpan<byte> b) =>
+        b.Length >= 3 && b[0] == 0x08 && b[1] is >= 1 and <= 20 && b[2] is 0x12 or 0x1A or 0x22 or 0x28 or 0x32 or 0x3A or 0x42 or 0x72 or 0x7A;
+
     private static string? NotJsonText(string text)
     {
         string head = text.Length > 64 ? text[..64] : text;

@@ -140,6 +140,12 @@ public class OnnxNodeCaseTests
             File.Delete(dir.File($"test_data_set_0/{stray}"));
         }
         Assert.True(OnnxTestCase.Load(dir.Path).Run(OnnxTestCase.RunCpu).Passed);
+        // An empty data file is said so (it was "element type UNDEFINED is not supported").
+        byte[] input = File.ReadAllBytes(dir.File("test_data_set_0/input_0.pb"));
+        File.WriteAllBytes(dir.File("test_data_set_0/input_0.pb"), []);
+        e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.Path));
+        Assert.Equal($"{dir.File("test_data_set_0/input_0.pb")}: the file is empty; an ONNX TensorProto was expected (a test case's input_N.pb or output_N.pb)", e.Message);
+        File.WriteAllBytes(dir.File("test_data_set_0/input_0.pb"), input);
         foreach (long bad in new[] { 0L, -5L })
         {
             // 0 is an empty axis (the official Reduce cases' 'axes' inputs declare (0)): data of another size does not

@@ -232,6 +232,16 @@ public sealed class StackFileTests : IDisposable
                          "remove what follows its closing '}'", e.Message);
         }
 
+        // An ONNX model under a stack's name (the audit: "byte 8 (0xC9) is not UTF-8 text"): what it is, and the name to give.
+        string onnx = _dir.File("model.json");
+        var g = new ConvGL.Core.Onnx.Proto.GraphProto { Name = "g" };
+        foreach (var model in new[] { new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 7, ProducerName = "pytorch", Graph = g }, new ConvGL.Core.Onnx.Proto.ModelProto { IrVersion = 3, Graph = g } })
+        {
+            File.WriteAllBytes(onnx, Google.Protobuf.MessageExtensions.ToByteArray(model));
+            e = Assert.Throws<ConvGLException>(() => StackFile.Load(onnx, TestKernels.Resolve));
+            Assert.Equal($"{onnx}: an ONNX model (protobuf bytes), not a stack file: ConvGL reads a model by its .onnx name (rename it model.onnx)", e.Message);
+        }
+
         // Not a kernel either: the JSON reader's own words, as before.
         string words = _dir.Write("words.json", "hello world");
         e = Assert.Throws<ConvGLException>(() => StackFile.Load(words, TestKernels.Resolve));
