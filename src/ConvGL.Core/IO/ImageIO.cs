@@ -118,7 +118,7 @@ public static class ImageIO
         using var stream = new SKMemoryStream(bytes);
         using SKCodec? codec = SKCodec.Create(stream, out SKCodecResult result);
         if (codec is null || result != SKCodecResult.Success)
-            throw DecodeError(name, result == SKCodecResult.IncompleteInput && StartsLikeAnImage(bytes) ? "the file is truncated" : Describe(bytes));
+            throw DecodeError(name, PngHeaderProblem(bytes) ?? (result == SKCodecResult.IncompleteInput && StartsLikeAnImage(bytes) ? "the file is truncated" : Describe(bytes)));
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Bmp
             or SKEncodedImageFormat.Gif or SKEncodedImageFormat.Webp))
             throw DecodeError(name, $"{codec.EncodedFormat} files are not supported");
@@ -156,6 +156,9 @@ public static class ImageIO
                     "its pixel data is damaged (the PNG ends properly, but its image data does not decode)",
                 SKCodecResult.IncompleteInput => "the file is truncated (its pixel data ends early)",
                 SKCodecResult.ErrorInInput => "its pixel data is damaged",
+                // (the hostile-input audit's palette PNG without a palette, and an RLE-compressed BMP: "the decoder says InvalidInput")
+                SKCodecResult.InvalidInput => "its data does not decode: damaged, or a variant the decoder does not read (a palette image without " +
+                                              "its palette, a compressed BMP); save it again as a plain PNG",
                 _ => $"the decoder says {result}",
             });
         return (px, 4, colour, h, w);
@@ -231,6 +234,19 @@ public static class ImageIO
     /// <summary>Whether the bytes begin as a PNG, JPEG, BMP, GIF or WebP does (or are a beginning of one's signature): only
     /// then is a file too short for the decoder's first look a picture cut short; any other short file (a text file named
     /// .png, one byte) is not recognised, not truncated.</summary>
+    /// <summary>What is wrong with a PNG's IHDR (a width or height of 0, a bit depth its colour type does not have), or
+    /// null: the decoder called both "truncated" (the hostile-input audit). Pure: a unit test holds it.</summary>
+    internal static string? PngHeaderProblem(ReadOnlySpan<byte> b)
+    {
+        if (b.Length < 29 || !b.StartsWith(PngSignature) || !b[12..16].SequenceEqual("IHDR"u8)) return null;
+        uint w = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b[16..]), h = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b[20..]);
+        int depth = b[24], type = b[25];
+        if (w == 0 || h == 0 || w > int.MaxValue || h > int.MaxValue) return $"its header is invalid (IHDR: {w}x{h} pixels)";
+        int[]? depths = type switch { 0 => [1, 2, 4, 8, 16], 3 => [1, 2, 4, 8], 2 or 4 or 6 => [8, 16], _ => null };
+        if (depths is null) return $"its header is invalid (IHDR: colour type {type}; PNG has 0, 2, 3, 4 and 6)";
+        return depths.Contains(depth) ? null : $"its header is invalid (IHDR: bit depth {depth} with colour type {type}, which takes {string.Join(", ", depths)})";
+    }
+
     private static bool StartsLikeAnImage(ReadOnlySpan<byte> b)
     {
         if (b.Length == 0) return false;

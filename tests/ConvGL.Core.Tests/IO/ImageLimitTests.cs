@@ -99,6 +99,58 @@ public class ImageLimitTests
         Assert.Null(DecodeWithin(grey, TimeSpan.FromSeconds(10)));
     }
 
+    /// <summary>A PNG whose header is impossible (bit depth 7, a width of 0) was called truncated (the hostile-input audit):
+    /// what is wrong with its IHDR is said.</summary>
+    [Fact]
+    public void Png_WithAnImpossibleHeader_SaysWhatIsWrongWithIt()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"convgl-png-ihdr-{Environment.ProcessId}.png");
+        try
+        {
+            ImageIO.SavePng(file, Tensor.Chw(3, 8, 8));
+            byte[] png = File.ReadAllBytes(file);
+            Assert.Null(ImageIO.PngHeaderProblem(png));
+            Assert.Equal(2, png[25]); // RGB
+            foreach ((int at, byte[] value, string why) in new[]
+            {
+                (24, new byte[] { 7 }, "its header is invalid (IHDR: bit depth 7 with colour type 2, which takes 8, 16)"),
+                (16, new byte[] { 0, 0, 0, 0 }, "its header is invalid (IHDR: 0x8 pixels)"),
+                (25, new byte[] { 5 }, "its header is invalid (IHDR: colour type 5; PNG has 0, 2, 3, 4 and 6)"),
+            })
+            {
+                byte[] bad = (byte[])png.Clone();
+                value.CopyTo(bad, at);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bad.AsSpan(29), Crc32(bad.AsSpan(12, 17)));
+                Assert.Equal(why, ImageIO.PngHeaderProblem(bad));
+                var e = Assert.IsType<ConvGLException>(DecodeWithin(bad, TimeSpan.FromSeconds(10), "bad.png"));
+                Assert.Contains(why, e.Message);
+            }
+            // A palette PNG without its PLTE chunk: a sound header, data the decoder will not read ("the decoder says InvalidInput").
+            static byte[] Chunk(string type, byte[] data)
+            {
+                byte[] c = [0, 0, 0, 0, .. System.Text.Encoding.ASCII.GetBytes(type), .. data, 0, 0, 0, 0];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(c, data.Length);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(8 + data.Length), Crc32(c.AsSpan(4, 4 + data.Length)));
+                return c;
+            }
+            var z = new MemoryStream();
+            using (var zs = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+                zs.Write(new byte[8 * 9]);
+            byte[] ihdr = new byte[13];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr, 8);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), 8);
+            (ihdr[8], ihdr[9]) = (8, 3);
+            byte[] noPalette = [.. png[..8], .. Chunk("IHDR", ihdr), .. Chunk("IDAT", z.ToArray()), .. Chunk("IEND", [])];
+            Assert.Null(ImageIO.PngHeaderProblem(noPalette));
+            var p = Assert.IsType<ConvGLException>(DecodeWithin(noPalette, TimeSpan.FromSeconds(10), "noplte.png"));
+            Assert.Contains("its data does not decode: damaged, or a variant the decoder does not read (a palette image without its palette", p.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>A PNG whose IDAT holds garbage but which still ends in its IEND chunk was called truncated (libpng says
     /// incomplete for data it cannot inflate): it is damaged; the same file cut short is truncated.</summary>
     [Fact]
