@@ -1520,7 +1520,7 @@ public sealed class FileSourceTests(DisplayFixture display)
         File.WriteAllText(stack, """{"input":"gray","layers":[{"type":"conv","kernels":["box:3","box:5","box:7","box:9"]},{"type":"resize","scale":12}]}""");
         r = WindowProcess.Run(WindowProcess.Require(display), ["--source", avi, "--stack", stack, "--size", "240x160", "--frames", "2"]);
         Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains("the source's frames are 960x540: --source-max ", r.Stderr);
+        Assert.Contains("the source's frames are 960x540: frames of ", r.Stderr);
     }
 
     /// <summary>A wide, low window (1900x300): the probe strip under the picture took 57 of its 300 rows for text a third
