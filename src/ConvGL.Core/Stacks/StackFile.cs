@@ -419,10 +419,12 @@ public static class StackFile
                 SliceRange? cols = f.TryGetValue("cols", out JsonElement ce) ? Range(ce, "cols", at) : null;
                 bool spatial = rows is { IsWhole: false } || cols is { IsWhole: false };
                 if (!spatial && !f.ContainsKey("start")) throw at.Error("start", "is missing (the first channel taken, from 0; or give rows / cols)");
-                if (!spatial && !f.ContainsKey("end")) throw at.Error("end", "is missing (one past the last channel taken; or give rows / cols)");
+                // (`start` alone takes the channels to the last, as the format says: a review found it refused, "'end' is missing".)
                 int start = f.TryGetValue("start", out JsonElement se) ? Int(se, "start", at, 0) : 0;
                 int? end = f.TryGetValue("end", out JsonElement ee) ? Int(ee, "end", at, 1) : null;
                 if (end <= start) throw at.Error("end", $"must be greater than start ({start}), found {end}");
+                if (!spatial && start == 0 && end is null)
+                    throw at.Error("start", "0 alone takes every channel, which is no slice; give end (one past the last channel taken), or rows / cols");
                 layer = new SliceLayer(start, end, rows, cols);
             }
             else if (type == "resize")

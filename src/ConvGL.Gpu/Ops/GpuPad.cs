@@ -29,9 +29,13 @@ public sealed class GpuPad(GlContext context, PadOptions options) : IDisposable
         GlProgram p = _programs[(int)o.Border] ??= context.Shaders.Compute("pad.comp", ("BORDER", (int)o.Border));
         ComputeOp.BeforeTexelReads(gl);
         p.Use();
+        (int row, int col, int top, int left) = Pad2D.Origin(o);
+        (int keptH, int keptW) = Pad2D.Kept(input.H, input.W, o);
         gl.Uniform2(p.Uniform("u_in_size"), input.W, input.H);
+        gl.Uniform2(p.Uniform("u_origin"), col, row);
+        gl.Uniform2(p.Uniform("u_kept"), keptW, keptH);
         gl.Uniform2(p.Uniform("u_out_size"), ow, oh);
-        gl.Uniform2(p.Uniform("u_offset"), o.Left, o.Top);
+        gl.Uniform2(p.Uniform("u_offset"), left, top);
         gl.Uniform1(p.Uniform("u_value"), o.Value);
         input.Buffer.BindTexelView(ComputeOp.InputUnit);
         output.Buffer.Bind(3);

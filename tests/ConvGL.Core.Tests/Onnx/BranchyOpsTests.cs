@@ -57,6 +57,18 @@ public class BranchyOpsTests
         Assert.Equal([2f, 1f, 2f, 3f, 2f, 1f, 2f, 3f], Pad2D.Apply(Tensor.Chw(1, 1, 3, [1, 2, 3]), new PadOptions(0, 5, 0, 0, Border.Reflect)).Data);
         var e = Assert.Throws<ConvGLException>(() => Pad2D.Apply(Tensor.Chw(1, 2, 3), new PadOptions(-1, 0, -1, 0)));
         Assert.Contains("leaves nothing of a 3x2 map", e.Message);
+        // The crops come first and the border extends what they kept (ONNX's reference slices, then pads; PyTorch's
+        // CircularPad2d wraps the cropped map): [1 2 3 4 5] less 2 on the right, then 2 wrapped on the left, is
+        // [2 3 1 2 3] (a docs audit: it wrapped the cropped 4 and 5 in); reflect by 4 is np.pad([1, 2, 3], (4, 0), 'reflect').
+        Tensor row = Tensor.Chw(1, 1, 5, [1, 2, 3, 4, 5]);
+        Assert.Equal([2f, 3f, 1f, 2f, 3f], Pad2D.Apply(row, new PadOptions(0, 2, 0, -2, Border.Wrap)).Data);
+        Assert.Equal([1f, 2f, 3f, 2f, 1f, 2f, 3f], Pad2D.Apply(row, new PadOptions(0, 4, 0, -2, Border.Reflect)).Data);
+        Assert.Equal([3f, 4f, 5f, 5f, 5f], Pad2D.Apply(row, new PadOptions(0, -2, 0, 2, Border.Replicate)).Data);
+        Assert.Equal([3f, 4f, 5f, 3f, 4f, 5f], Pad2D.Apply(row, new PadOptions(0, -2, 0, 3, Border.Wrap)).Data);
+        // A crop of everything leaves a zero border's fill, and nothing for another border to extend.
+        Assert.Equal([7f, 7f], Pad2D.Apply(row, new PadOptions(0, -5, 0, 2, Border.Zero, 7f)).Data);
+        e = Assert.Throws<ConvGLException>(() => Pad2D.Apply(row, new PadOptions(0, -5, 0, 2, Border.Wrap)));
+        Assert.Contains("crops all of a 5x1 map, leaving nothing to wrap", e.Message);
     }
 
     [Fact]

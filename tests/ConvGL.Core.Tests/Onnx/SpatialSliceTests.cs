@@ -66,6 +66,20 @@ public class SpatialSliceTests
         Assert.Throws<ConvGLException>(() => new SliceLayer(0, null, SliceRange.Of(0, null, 1), null));
     }
 
+    /// <summary>`start` alone takes the channels from start to the last, as assets/stacks/README.md says (a docs audit found
+    /// it refused: "field 'end': is missing"); `start` 0 alone takes everything, which is no slice.</summary>
+    [Fact]
+    public void StackFile_StartAlone_TakesTheChannelsToTheLast()
+    {
+        Stack stack = StackFile.Parse("""{"input": "rgb", "layers": [{"type": "slice", "start": 1}]}""", "s.json");
+        Tensor x = Iota(3, 2, 2);
+        Tensor y = StackRunner.Run(stack, x).Outputs[0];
+        Assert.Equal([2, 2, 2], y.Shape);
+        Assert.Equal(x.Data[4..], y.Data);
+        var e = Assert.Throws<ConvGLException>(() => StackFile.Parse("""{"input": "rgb", "layers": [{"type": "slice", "start": 0}]}""", "s.json"));
+        Assert.Contains("s.json: layers[0] (slice) field 'start': 0 alone takes every channel", e.Message);
+    }
+
     [Fact]
     public void StackFile_RowsAndCols_ParseWriteAndReload()
     {
@@ -108,7 +122,7 @@ public class SpatialSliceTests
     [InlineData("\"rows\": [-9223372036854775808, null]", "field 'rows': start must be an integer from -32769 to 32769 or null, found -9223372036854775808")]
     [InlineData("\"rows\": [0, -9223372036854775808]", "field 'rows': end must be an integer from -32769 to 32769 or null")]
     [InlineData("\"rows\": [null, null]", "field 'start': is missing (the first channel taken, from 0; or give rows / cols)")]
-    [InlineData("\"start\": 1", "field 'end': is missing")]
+    [InlineData("\"start\": 0", "field 'start': 0 alone takes every channel, which is no slice; give end (one past the last channel taken), or rows / cols")]
     public void StackFile_BadSliceFields_AreOneError(string fields, string message)
     {
         using var dir = new TempDir();

@@ -42,10 +42,13 @@ public sealed class BranchyOpsGpuTests(GlFixture fixture)
         var rng = new Random(40 + (int)border);
         using var pad = new GpuPad(fixture.Context, new PadOptions(0, 0, 0, 0));
         foreach ((int c, int h, int w) in new[] { (1, 1, 1), (2, 5, 7), (3, 17, 8), (1, 1, 9), (2, 3, 33) })
-            foreach (int[] p in new[] { new[] { 1, 2, 0, 3 }, [0, 0, 0, 0], [4, 0, 2, 17], [-1, 0, 0, -1], [5, 9, 6, 10] })
+            foreach (int[] p in new[] { new[] { 1, 2, 0, 3 }, [0, 0, 0, 0], [4, 0, 2, 17], [-1, 0, 0, -1], [5, 9, 6, 10], [0, 3, 0, -2], [-2, -1, 3, 4], [-1, -5, 2, 9] })
             {
                 var o = new PadOptions(p[0], p[1], p[2], p[3], border, border == Border.Zero ? -2.5f : 0f);
                 if (h + p[0] + p[2] < 1 || w + p[1] + p[3] < 1) continue;
+                // (Crops before the border extends: a crop of everything leaves only a zero border's fill.)
+                (int keptH, int keptW) = Pad2D.Kept(h, w, o);
+                if (border != Border.Zero && (keptH < 1 || keptW < 1)) continue;
                 Tensor x = Parity.Random(rng, c, h, w);
                 x[0, 0, 0] = float.NaN; // copied through as it is (and reflected where the border repeats it)
                 pad.Options = o;

@@ -51,6 +51,23 @@ public sealed class SliceGpuTests(GlFixture fixture)
         Assert.True(checkedCases > 600, $"only {checkedCases} cases ran");
     }
 
+    /// <summary>`start` alone on the channels (no rows or cols): channels start to the last, as the CPU reference.</summary>
+    [Fact]
+    public void StartAlone_GpuMatchesCpu()
+    {
+        Stack stack = StackFile.Parse("""{"input": "rgb", "layers": [{"type": "slice", "start": 1}]}""", "s.json");
+        foreach ((int h, int w) in new[] { (7, 9), (1, 8), (5, 33) })
+        {
+            Tensor image = GpuStackTests.TestImage(3, h, w, seed: 5 * h + w);
+            StackResult cpu = StackRunner.Run(stack, image);
+            using var runner = new GpuStackRunner(fixture.Context, stack, h, w);
+            StackResult gpu = runner.Run(image);
+            Assert.Equal([2, h, w], gpu.Outputs[0].Shape);
+            Assert.Equal(image.Data[(h * w)..], gpu.Outputs[0].Data);
+            Assert.Equal(cpu.Outputs[0].Data, gpu.Outputs[0].Data);
+        }
+    }
+
     [Fact]
     public void ASecondSize_RemakesTheView()
     {
