@@ -70,7 +70,22 @@ public static class StackInputSizes
         // A square size that works, to hold one axis while the other is searched: each axis's sizes are independent
         // for convs, pools and adds (a flatten before a linear layer ties them; then the pair is checked below).
         int square = Nearest(Math.Max(height, width), n => Plans(n, n)).FirstOrDefault();
-        if (square == 0) return $"no size within {SearchRange} of {width}x{height} (W x H) runs";
+        if (square == 0)
+        {
+            // No square runs: the layers tie height and width (a flatten or linear layer takes a fixed number of values,
+            // 63 = 7 x 9 of them after a pool: "no size within 512 runs" was false, a docs audit found). The nearest pair
+            // near the given size, both axes searched together (a bounded search: this is an error path).
+            (int H, int W)? pair = null;
+            for (int d = 0; d <= PairRange && pair is null; d++)
+                foreach ((int h, int w) in Ring(height, width, d))
+                    if (Plans(h, w))
+                    {
+                        pair = (h, w);
+                        break;
+                    }
+            return pair is { } p ? $"it runs at {p.W}x{p.H} (W x H), the nearest size found ({example(p)})"
+                : $"no size within {PairRange} of {width}x{height} (W x H) runs, and no square size within {SearchRange}";
+        }
         int[] heights = Plans(height, square) ? [height] : Nearest(height, h => Plans(h, square));
         int[] widths = Plans(square, width) ? [width] : Nearest(width, w => Plans(square, w));
         var pairs = heights.SelectMany(h => widths.Select(w => (H: h, W: w))).Where(p => Plans(p.H, p.W)).ToArray();
@@ -79,6 +94,18 @@ public static class StackInputSizes
             sizes.Length == 1 && sizes[0] == given ? $"{name} {given} is fine" : $"{name} {string.Join(" or ", sizes)} instead of {given}";
         return $"the nearest sizes it runs at: {Axis("height", heights, height)}, {Axis("width", widths, width)} " +
                $"({example(pairs[0])})";
+    }
+
+    /// <summary>How far from the given size the search over (height, width) pairs goes where no square size runs.</summary>
+    public const int PairRange = 48;
+
+    // The sizes d steps from (h, w) in either axis (Chebyshev distance d), at least 1 each: d = 0 is (h, w) itself.
+    private static IEnumerable<(int H, int W)> Ring(int h, int w, int d)
+    {
+        for (int dy = -d; dy <= d; dy++)
+            for (int dx = -d; dx <= d; dx++)
+                if ((Math.Abs(dy) == d || Math.Abs(dx) == d) && h + dy >= 1 && w + dx >= 1)
+                    yield return (h + dy, w + dx);
     }
 
     /// <summary>The nearest n below and the nearest above <paramref name="around"/> (within <see cref="SearchRange"/>)

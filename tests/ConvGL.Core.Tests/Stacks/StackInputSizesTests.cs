@@ -33,6 +33,26 @@ public class StackInputSizesTests
                      "the nearest sizes it runs at: height 8 or 10 instead of 9, width 8 instead of 6 (e.g. the array (1, 8, 8); crop or pad it)", e.Message);
     }
 
+    /// <summary>A pool then a linear layer of 189 inputs: (3, H/2, W/2) must hold 189 values, 63 = 7 x 9 per channel, which
+    /// no square size gives. The error said "no size within 512 of 9x7 runs" (a docs audit: 18x14 runs); the nearest
+    /// pair is named.</summary>
+    [Fact]
+    public void LayersThatTieHeightAndWidth_AreToldTheNearestPairThatRuns()
+    {
+        using var dir = new StackDir();
+        const string json = """{"input": "rgb", "layers": [{"type": "maxpool", "size": 2}, {"type": "linear", "weight": "lw.npy"}]}""";
+        ConvGL.Core.IO.Npy.Write(dir.File("lw.npy"), new Tensor([5, 189]));
+        Stack stack = StackFile.Load(dir.Write("tied.json", json));
+        var e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(stack, "x.npy", [3, 7, 9], 7, 9));
+        Assert.EndsWith("; it runs at 18x14 (W x H), the nearest size found (e.g. the array (3, 14, 18); crop or pad it)", e.Message);
+        StackInputSizes.CheckArray(stack, "x.npy", [3, 14, 18], 14, 18);
+        // Nothing near: said so, with both ranges.
+        ConvGL.Core.IO.Npy.Write(dir.File("lw.npy"), new Tensor([5, 3 * 1009]));
+        Stack never = StackFile.Load(dir.Write("never.json", json));
+        e = Assert.Throws<ConvGLException>(() => StackInputSizes.CheckArray(never, "x.npy", [3, 7, 9], 7, 9));
+        Assert.EndsWith($"; no size within {StackInputSizes.PairRange} of 9x7 (W x H) runs, and no square size within {StackInputSizes.SearchRange}", e.Message);
+    }
+
     [Fact]
     public void OneAxisFine_IsSaidSo()
     {
