@@ -231,9 +231,6 @@ public static class ImageIO
         return bytes.Length == 0 ? "the file is empty" : "the format is not recognised";
     }
 
-    /// <summary>Whether the bytes begin as a PNG, JPEG, BMP, GIF or WebP does (or are a beginning of one's signature): only
-    /// then is a file too short for the decoder's first look a picture cut short; any other short file (a text file named
-    /// .png, one byte) is not recognised, not truncated.</summary>
     /// <summary>What is wrong with a PNG's IHDR (a width or height of 0, a bit depth its colour type does not have), or
     /// null: the decoder called both "truncated" (the hostile-input audit). Pure: a unit test holds it.</summary>
     internal static string? PngHeaderProblem(ReadOnlySpan<byte> b)
@@ -247,6 +244,9 @@ public static class ImageIO
         return depths.Contains(depth) ? null : $"its header is invalid (IHDR: bit depth {depth} with colour type {type}, which takes {string.Join(", ", depths)})";
     }
 
+    /// <summary>Whether the bytes begin as a PNG, JPEG, BMP, GIF or WebP does (or are a beginning of one's signature): only
+    /// then is a file too short for the decoder's first look a picture cut short; any other short file (a text file named
+    /// .png, one byte) is not recognised, not truncated.</summary>
     private static bool StartsLikeAnImage(ReadOnlySpan<byte> b)
     {
         if (b.Length == 0) return false;

@@ -148,15 +148,15 @@ public static class StackFile
         return b.Length - 1;
     }
 
-    /// <summary>What a file that is not JSON text at all looks like from its first characters (a picture, UTF-16 text,
-    /// other binary data), or null: System.Text.Json's own message ("'0xEF' is an invalid start of a value") names
-    /// a byte of the replacement character the UTF-8 decoding made.</summary>
     /// <summary>Whether <paramref name="b"/> begins as an ONNX ModelProto does: field 1 (ir_version, a varint of 1 to 20)
     /// followed by another of its fields' tags (producer name or version, domain, model version, doc string, graph,
     /// opset import, metadata, functions). No JSON text begins with byte 8.</summary>
     public static bool LooksLikeOnnx(ReadOnlySpan<byte> b) =>
         b.Length >= 3 && b[0] == 0x08 && b[1] is >= 1 and <= 20 && b[2] is 0x12 or 0x1A or 0x22 or 0x28 or 0x32 or 0x3A or 0x42 or 0x72 or 0x7A;
 
+    /// <summary>What a file that is not JSON text at all looks like from its first characters (a picture, UTF-16 text,
+    /// other binary data), or null: System.Text.Json's own message ("'0xEF' is an invalid start of a value") names
+    /// a byte of the replacement character the UTF-8 decoding made.</summary>
     private static string? NotJsonText(string text)
     {
         string head = text.Length > 64 ? text[..64] : text;
