@@ -126,6 +126,7 @@ public static class BenchHarness
             abEnv = (assignment[..eq], assignment[(eq + 1)..]);
             if (abEnv.Value.Value.Length == 0)
                 throw new ConvGLException($"bench: --ab-env '{assignment}' gives no value (an empty value would unset the variable); give NAME=VALUE");
+            if (EnvSwitches.Problem(abEnv.Value.Name, abEnv.Value.Value) is { } problem) throw new ConvGLException($"bench: --ab-env: {problem}");
             // Switches read once per process (when the context is made) cannot differ between two rows of one run.
             if (OncePerProcess.TryGetValue(abEnv.Value.Name, out string? instead))
                 throw new ConvGLException($"bench: --ab-env {abEnv.Value.Name} is read once per process, so both rows would run alike; {instead}");

@@ -37,6 +37,7 @@ internal static class Program
         try
         {
             CheckUtf8(args);
+            EnvSwitches.Check();
             return Cli.CliRoot.Execute(args);
         }
         catch (ConvGLException e)

@@ -320,6 +320,13 @@ public sealed class BenchCommandTests : IDisposable
         bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_TUNE=1");
         Assert.True(bad.ExitCode == 2, bad.ToString());
         Assert.StartsWith("convgl: bench: --ab-env CONVGL_TUNE is read once per process, so both rows would run alike", bad.Stderr);
+        // A value the switch does not take, or a misspelt switch, timed the default plan as gpu-b (the audit of 2026-12-07).
+        bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_SPLIT_K=two");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.StartsWith("convgl: bench: --ab-env: environment variable CONVGL_SPLIT_K='two' is not a value it takes", bad.Stderr);
+        bad = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "conv3", "--ab-env", "CONVGL_LITERAL_PLAN=0");
+        Assert.True(bad.ExitCode == 2, bad.ToString());
+        Assert.StartsWith("convgl: bench: --ab-env: environment variable CONVGL_LITERAL_PLAN is not one ConvGL reads", bad.Stderr);
 
         // A switch read when a plan is made: the literal plans off in the gpu-b row only.
         ApplyProcess.Result literal = ApplyProcess.Convgl(_dir, "bench", "--quick", "--case", "gabor15-1to8", "--reps", "1", "--device", "gpu",

@@ -120,6 +120,46 @@ public sealed class CommandLineTests
         }
     }
 
+    /// <summary>A CONVGL_ switch with a value it does not take, or a name ConvGL does not read, was taken as unset: a
+    /// misspelt switch ran the default plan without a word (the audit of 2026-12-07). One line naming the variable and the
+    /// values, exit 2, nothing written; an empty value is unset, as the shell means it.</summary>
+    [Fact]
+    public void ASwitchWithAValueItDoesNotTake_OrAnUnknownName_IsOneLine_NothingWritten()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-switches-").FullName;
+        try
+        {
+            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
+            (string Name, string Value, string Says)[] bad =
+            [
+                ("CONVGL_TUNE", "yes", "convgl: environment variable CONVGL_TUNE='yes' is not a value it takes (0, 1: "),
+                ("CONVGL_LITERAL_PLANS", "off", "convgl: environment variable CONVGL_LITERAL_PLANS='off' is not a value it takes (0, 1: "),
+                ("CONVGL_SPLIT_K", "0", "convgl: environment variable CONVGL_SPLIT_K='0' is not a value it takes (a number of slices (1 to 1024) or auto)"),
+                ("CONVGL_PROGRESS", "quiet", "convgl: environment variable CONVGL_PROGRESS='quiet' is not a value it takes (0, off, 1, on, always: "),
+                ("CONVGL_PIN_THREAD", "0", "convgl: environment variable CONVGL_PIN_THREAD is not one ConvGL reads (it reads CONVGL_SHADERS, CONVGL_TUNE, "),
+            ];
+            foreach ((string name, string value, string says) in bad)
+            {
+                ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { [name] = value }, dir, "apply", "x.npy", "y.npy", "--kernel", "box");
+                Assert.True(r.ExitCode == 2, $"{name}={value}: {r}");
+                Assert.StartsWith(says, r.Stderr, StringComparison.Ordinal);
+                Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                Assert.False(File.Exists(Path.Combine(dir, "y.npy")), $"{name}={value} wrote its output");
+            }
+            // Values the switches take, and an empty one (unset), run.
+            foreach ((string name, string value) in new[] { ("CONVGL_SPLIT_K", "auto"), ("CONVGL_SPLIT_K", "3"), ("CONVGL_PROGRESS", "always"), ("CONVGL_TUNE", ""), ("CONVGL_FUZZ_SEED", "7") })
+            {
+                ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { [name] = value }, dir, "apply", "x.npy", "y.npy", "--kernel", "box");
+                Assert.True(r.ExitCode == 0, $"{name}={value}: {r}");
+                File.Delete(Path.Combine(dir, "y.npy"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
     [Fact]
     public void NoDisplay_ABadFilterIsReportedAsTheFilter()

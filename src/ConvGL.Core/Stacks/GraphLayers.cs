@@ -122,6 +122,9 @@ public sealed class FlattenLayer : StackLayer
         : (o / (h * w), o % (h * w) / w, o % w);
 
     internal override string SizeField => "type";
+
+    /// <summary>Only "values" can refuse the input's size.</summary>
+    internal override string ChannelFieldFor(IReadOnlyList<MapShape> inputs) => "values";
 }
 
 /// <summary>A fully connected layer, PyTorch Linear: y = W x + b with weight (out, in), on the flattened input
@@ -159,7 +162,9 @@ public sealed class LinearLayer : StackLayer
     public override MapShape OutputShape(IReadOnlyList<MapShape> inputs, out string? error)
     {
         // Sizes in words: an imported Gemm holds its weight as (in, out) or (out, in) by transB, a stack file as (out, in).
-        error = inputs[0].Values == In ? null : $"takes {In} values (a linear layer of {In} inputs and {Out} outputs), its input {inputs[0]} has {inputs[0].Values}";
+        error = inputs[0].Values == In ? null
+            : $"takes {In} values (a linear layer of {In} inputs and {Out} outputs), its input {inputs[0]} has {inputs[0].Values}: " +
+              $"use an input of the size its weight was made for{(inputs[0].Values <= int.MaxValue ? $", or a weight of ({Out}, {inputs[0].Values})" : "")}";
         return new MapShape(Out, 1, 1);
     }
 

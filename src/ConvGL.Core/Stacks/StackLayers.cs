@@ -124,6 +124,11 @@ public abstract class StackLayer
     /// <summary>The field to blame when the layer does not fit inputs of these shapes: <see cref="SizeField"/>, unless the
     /// shapes say which of several fields it is (a transposed conv's map too large or too small).</summary>
     internal virtual string SizeFieldFor(IReadOnlyList<MapShape> inputs) => SizeField;
+
+    /// <summary>The field to blame when the layer's channels do not fit inputs of these shapes in a plan (a stack file
+    /// checks channel counts when it loads; what only a size can refuse is a linear layer's weight or a flatten's values):
+    /// <see cref="SizeFieldFor"/> unless the layer overrides it.</summary>
+    internal virtual string ChannelFieldFor(IReadOnlyList<MapShape> inputs) => SizeFieldFor(inputs);
 }
 
 /// <summary>A 2D convolution with PyTorch Conv2d layout. Learned: <see cref="WeightName"/> / <see cref="BiasName"/>

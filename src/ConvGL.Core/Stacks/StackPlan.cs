@@ -112,7 +112,10 @@ public sealed class StackPlan
             }
             if (channelError is not null)
             {
-                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}){Disabled(stack, on, i, layerBase)}: {channelError}";
+                // A stack file's layer names the field whose value does not fit the maps it gets (a linear layer's
+                // weight, a flatten's values); an imported model has no fields, and the window's HUD counts layers.
+                string field = layerBase == 0 && !stack.FromOnnx ? $" field '{layer.ChannelFieldFor(ins)}'" : "";
+                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}){field}{Disabled(stack, on, i, layerBase)}: {channelError}";
                 return false;
             }
             // Work past a layer's limit (an attention's grows as the square of its positions): a smaller input is the fix, as

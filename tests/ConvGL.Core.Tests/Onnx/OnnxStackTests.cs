@@ -102,14 +102,18 @@ public class OnnxStackTests
         Stack stack = LoadAsStack(g, dir, "head.onnx", out string path);
         Assert.Equal(new MapShape(3, 1, 1), StackPlan.Create(stack, 2, 2).Output); // 4 values: fits
         var e = Assert.Throws<ConvGLException>(() => StackPlan.Create(stack, 3, 3));
-        Assert.Equal($"{path}: node 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
+        Assert.Equal($"{path}: node 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9: use an input of the size its weight was made for, or a weight of (3, 9)", e.Message);
         // The window counts layers from 1, as its HUD does, and names the node too.
         Assert.False(StackPlan.TryCreate(stack, 3, 3, null, out _, out string? error, layerBase: 1));
-        Assert.Equal("stack 'head': layer 2 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", error);
+        Assert.Equal("stack 'head': layer 2 'fc' (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9: use an input of the size its weight was made for, or a weight of (3, 9)", error);
         // A stack file's layers keep their index (its "inputs" count them).
         var file = new Stack("plain", StackInput.Gray, [new FlattenLayer(), new LinearLayer(new Tensor([3, 4], new float[12]), null, "w", null)]) { SourcePath = "plain.json" };
         e = Assert.Throws<ConvGLException>(() => StackPlan.Create(file, 3, 3));
-        Assert.Equal("plain.json: layers[1] (linear): takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9", e.Message);
+        Assert.Equal("plain.json: layers[1] (linear) field 'weight': takes 4 values (a linear layer of 4 inputs and 3 outputs), its input (9, 1, 1) has 9: use an input of the size its weight was made for, or a weight of (3, 9)", e.Message);
+        // A flatten's "values" is the field that refuses the size.
+        var flat = new Stack("flat", StackInput.Gray, [new FlattenLayer { Values = 4 }]) { SourcePath = "flat.json" };
+        e = Assert.Throws<ConvGLException>(() => StackPlan.Create(flat, 3, 3));
+        Assert.StartsWith("flat.json: layers[0] (flatten) field 'values': flattens to 4 values", e.Message);
     }
 
     /// <summary><paramref name="g"/> as an opset-13 model file <paramref name="name"/> in <paramref name="dir"/>, imported
