@@ -113,9 +113,11 @@ public sealed class StackPlan
             if (channelError is not null)
             {
                 // A stack file's layer names the field whose value does not fit the maps it gets (a linear layer's
-                // weight, a flatten's values); an imported model has no fields, and the window's HUD counts layers.
-                string field = layerBase == 0 && !stack.FromOnnx ? $" field '{layer.ChannelFieldFor(ins)}'" : "";
-                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}){field}{Disabled(stack, on, i, layerBase)}: {channelError}";
+                // weight, a flatten's values); not where layers before it are off (turning them back on is the fix), in
+                // an imported model (no fields) or in the window (its HUD counts layers).
+                string disabled = Disabled(stack, on, i, layerBase);
+                string field = disabled.Length == 0 && layerBase == 0 && !stack.FromOnnx ? $" field '{layer.ChannelFieldFor(ins)}'" : "";
+                error = $"{where}: {Name(stack, i, layerBase)} ({layer.Type}){field}{disabled}: {channelError}";
                 return false;
             }
             // Work past a layer's limit (an attention's grows as the square of its positions): a smaller input is the fix, as
