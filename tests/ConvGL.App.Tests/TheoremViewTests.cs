@@ -24,7 +24,7 @@ public sealed class TheoremViewTests(DisplayFixture display)
             "max |direct - FFT| = 1.01e-06 <= tolerance 1.12e-04: equal (float32 rounding)",
             "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
             "  max|out| = 0.984, S = sum|w| = 1, M = max|in| = 1",
-            "inverse(product) is a circular correlation over the frame; the frame holds the whole padded input, so the outputs read never wrap",
+            "inverse(product) is a circular correlation over the frame; the frame holds every padded input value the outputs read, so they never wrap",
         ], TheoremView.PanelLines(f, "gaussian:15 B"));
         // Above the tolerance the legend says so, loudly.
         string over = TheoremView.PanelLines(f with { MaxDifference = 2e-4 }, "x")[1];
@@ -92,8 +92,10 @@ public sealed class TheoremViewTests(DisplayFixture display)
             TheoremView.ScanlineLine(17, 2, 1024, 4.44e-16, 4, 9));
         Assert.Equal("scanline: input 0 row (zero border) correlated with kernel row 0 as applied (its centre row is zero), N = 64: max |direct - FFT| 0.0e+00",
             TheoremView.ScanlineLine(-1, 0, 64, 0, 0, 3));
-        // An even kernel's row kH / 2 is the lower of its two middle rows, not a centre.
-        Assert.Contains("kernel row 1 as applied (its middle row, the lower of two)", TheoremView.ScanlineLine(3, 0, 64, 0, 1, 2), StringComparison.Ordinal);
+        // An even kernel's row (kH - 1) / 2 is the upper of its two middle rows (the profile view's row), not a centre.
+        Assert.Contains("kernel row 0 as applied (its middle row, the upper of two)", TheoremView.ScanlineLine(3, 0, 64, 0, 0, 2), StringComparison.Ordinal);
+        Assert.Contains("kernel row 1 as applied (its middle row, the upper of two)", TheoremView.ScanlineLine(3, 0, 64, 0, 1, 4), StringComparison.Ordinal);
+        Assert.Contains("kernel row 2 as applied (its middle rows are zero)", TheoremView.ScanlineLine(3, 0, 64, 0, 2, 4), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -115,6 +115,13 @@ public class ConvTheoremTests
         Assert.Equal(0, ScanlineTheorem.ShownRow(low, 0, new ConvOptions { Mode = ConvMode.Convolve }));
         Assert.Equal(2, ScanlineTheorem.ShownRow(low, 1, new ConvOptions()));
         Assert.Equal(1, ScanlineTheorem.ShownRow(new Tensor([1, 1, 3, 2]), 0, new ConvOptions()));
+        // An even kernel: the upper of its two middle rows, the row under the output pixel's own row as the profile view
+        // shows it (2 rows, padding 0 before: row 0 reads input row y; 4 rows, padding 1 before: row 1 reads y).
+        Assert.Equal(0, ScanlineTheorem.ShownRow(new Tensor([1, 1, 2, 2], [1, 1, 1, 1]), 0, new ConvOptions()));
+        Assert.Equal(1, ScanlineTheorem.ShownRow(new Tensor([1, 1, 4, 1], [1, 1, 1, 1]), 0, new ConvOptions()));
+        AxisGeometry four = AxisGeometry.Compute(10, 4, 1, 1, PaddingMode.Same);
+        Assert.Equal(1, four.PadBefore);
+        Assert.Equal(5, ScanlineTheorem.InputRow(5, 10, 1, new ConvOptions(), four));
     }
 
     [Fact]

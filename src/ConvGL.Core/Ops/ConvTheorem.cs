@@ -154,13 +154,14 @@ public sealed class ScanlineTheorem
     public static int InputRow(int outputRow, int height, int kernelRow, ConvOptions options, AxisGeometry y) =>
         Borders.Map(outputRow * options.StrideY - y.PadBefore + kernelRow * options.DilationY, height, options.Border);
 
-    /// <summary>The kernel row (as applied) the scanline shows for kernel <paramref name="q"/>: its centre row, kH/2, or
+    /// <summary>The kernel row (as applied) the scanline shows for kernel <paramref name="q"/>: its centre row, (kH - 1)/2
+    /// (of an even kernel's two middle rows the upper, as the profile view's input row: the audit of 2026-12-08), or
     /// where every tap of that row is zero (sobel-y's, scharr-y's: the whole 1D demonstration drew zeros while the 2D
     /// map did not), the nearest row that has a nonzero tap, the upper of two as near; the centre where all are zero.</summary>
     public static int ShownRow(Tensor weight, int q, ConvOptions options)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        int kh = weight.Shape[2], kw = weight.Shape[3], centre = kh / 2;
+        int kh = weight.Shape[2], kw = weight.Shape[3], centre = (kh - 1) / 2;
         bool flip = options.Mode == ConvMode.Convolve;
         bool Nonzero(int row)
         {

@@ -20,7 +20,7 @@ public sealed record FftPlan(int FrameH, int FrameW, int TileRows, int NeedH, in
 
     /// <summary>The frame for an input (H, W) and kernel (kH, kW) under <paramref name="options"/>.
     /// <paramref name="tiles"/> (1..<see cref="Tiles"/>) cuts the dense rows into that many tiles: 4, the fastest, by
-    /// default; 1 makes the frame hold the whole padded input in its first float (the convolution theorem view, whose
+    /// default; 1 makes the frame hold every padded input value the outputs read in its first float (the convolution theorem view, whose
     /// spectra are then those of the input itself, not of a quarter of it).</summary>
     /// <paramref name="maxPlane"/>: the most texels a frame may hold; a taller input then runs in bands of fewer rows
     /// (the fewest bands whose frame fits). A frame one dense row tall that still does not fit is returned as is, with

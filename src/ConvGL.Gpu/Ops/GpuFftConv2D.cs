@@ -29,7 +29,7 @@ namespace ConvGL.Gpu.Ops;
 /// the passes (their programs, radices and step names) are planned once per frame and kept, so a run with the same
 /// shapes allocates nothing (the window runs it every frame).
 ///
-/// <see cref="CaptureSpectra"/> (the window's theorem view) makes each frame hold the whole padded input (one tile,
+/// <see cref="CaptureSpectra"/> (the window's theorem view) makes each frame hold every padded input value the outputs read (one tile,
 /// not four) and keeps the input spectra and the products the theorem multiplies, for <see cref="ReadSpectrum"/> and
 /// the view's spectrum images.
 ///
@@ -65,7 +65,7 @@ public sealed class GpuFftConv2D : IGpuConv
     /// <summary>The frame of the last <see cref="Run"/> (for the algorithm note and tests).</summary>
     public FftPlan? LastPlan { get; private set; }
 
-    /// <summary>When set, each frame holds the whole padded input (<see cref="FftPlan.For"/> with one tile: a larger
+    /// <summary>When set, each frame holds every padded input value the outputs read (<see cref="FftPlan.For"/> with one tile: a larger
     /// frame, so slower) and <see cref="Run"/> keeps, besides the kernel spectra it always keeps, each input channel's
     /// spectrum and each output channel's product: exactly the numbers the convolution theorem multiplies, from the
     /// same passes that compute the result. For the window's theorem view and its tests.</summary>

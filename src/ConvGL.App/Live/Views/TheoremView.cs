@@ -387,9 +387,10 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
     public static string ScanlineLine(int inputRow, int inputChannel, int frame, double maxDifference, int kernelRow, int kernelHeight)
     {
         string row = inputRow < 0 ? "(zero border)" : inputRow.ToString(CultureInfo.InvariantCulture);
-        // An even kernel has two middle rows; kH / 2 is the lower one (a teaching review: 2x2 said "its centre").
-        string middle = kernelHeight % 2 == 1 ? "its centre" : "its middle row, the lower of two";
-        string which = kernelRow == kernelHeight / 2 ? middle : kernelHeight % 2 == 1 ? "its centre row is zero" : "its middle rows are zero";
+        // An even kernel has two middle rows; (kH - 1) / 2 is the upper one, the row the profile view shows too (a teaching
+        // review: 2x2 said "its centre"; the audit of 2026-12-08: the two views took different rows).
+        string middle = kernelHeight % 2 == 1 ? "its centre" : "its middle row, the upper of two";
+        string which = kernelRow == (kernelHeight - 1) / 2 ? middle : kernelHeight % 2 == 1 ? "its centre row is zero" : "its middle rows are zero";
         return F($"scanline: input {inputChannel} row {row} correlated with kernel row {kernelRow} as applied ({which}), N = {frame}: max |direct - FFT| {maxDifference:0.0e+00}");
     }
 
@@ -413,7 +414,7 @@ internal sealed class TheoremView(ViewContext context) : ILiveView
         "tolerance = 1e-5 + 1e-4 max|out| + 2e-7 log2(frame) S M,",
         F($"  max|out| = {f.MaxAbsResult:G3}, S = sum|w|{(bias != 0 ? " + |b|" : "")} = {f.KernelAbsSum:G3}, M = max|in| = {f.MaxAbsInput:G3}"),
         // The lesson the frame's size carries (a teaching review: the view never said "circular").
-        "inverse(product) is a circular correlation over the frame; the frame holds the whole padded input, so the outputs read never wrap",
+        "inverse(product) is a circular correlation over the frame; the frame holds every padded input value the outputs read, so they never wrap",
     ];
 
     /// <summary>The six maps' labels (pure): the FFT result is the product's inverse (read at the stride where it is
