@@ -101,7 +101,7 @@ public static class BenchHarness
             // A folder, a device or a read-only file under that name was found only after the whole run (a review).
             try
             {
-                ConvGL.Core.IO.AtomicFile.Check(outPath);
+                ConvGL.Core.IO.AtomicFile.CheckWritable(outPath);
             }
             catch (ConvGLException e)
             {

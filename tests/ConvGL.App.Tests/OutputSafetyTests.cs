@@ -46,6 +46,24 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal(["x.npy"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName));
     }
 
+    /// <summary>An output folder that takes no file was found only after the work (the environment audit: `apply` ran a
+    /// 14 s FFT, a scripted window its frames, `bench` every case, then failed). Each is refused first, naming the path.
+    /// /sys takes no new file, even for root (permission denied, or a read-only file system in a container).</summary>
+    [Fact]
+    public void AnOutputFolderThatTakesNoFile_IsRefusedBeforeTheWork()
+    {
+        Npy.Write(P("x.npy"), Tensor.Chw(1, 4, 4));
+        AssertRefused("apply: cannot write 'x.npy/out.npy': '" + P("x.npy") + "' is a file, not a folder (nothing was computed)",
+            "apply", "x.npy", "x.npy/out.npy", "--kernel", "box");
+        AssertRefused("apply: cannot write 'none/out.npy': directory '" + P("none") + "' does not exist (nothing was computed)",
+            "apply", "x.npy", "none/out.npy", "--kernel", "box");
+        Assert.SkipUnless(Directory.Exists("/sys"), "no /sys here");
+        AssertRefused("apply: cannot write '/sys/convgl-out.npy': ", "apply", "x.npy", "/sys/convgl-out.npy", "--kernel", "box");
+        AssertRefused("--screenshot: cannot write '/sys/convgl-shot.png': ", "--offscreen", "--frames", "2", "--screenshot", "/sys/convgl-shot.png");
+        AssertRefused("bench: --out: cannot write '/sys/convgl-bench.md': ", "bench", "--quick", "--case", "gauss5-2d", "--out", "/sys/convgl-bench.md");
+        Assert.False(File.Exists("/sys/convgl-out.npy"));
+    }
+
     [Fact]
     public void Apply_OutputIsTheInput_InAnySpelling_IsRefused_TheInputKept()
     {

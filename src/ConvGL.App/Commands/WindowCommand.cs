@@ -213,6 +213,15 @@ internal static class WindowCommand
             // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
             if (Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
                 throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
+            // A read-only file system or a folder this user may not write, likewise (the environment audit).
+            try
+            {
+                AtomicFile.CheckWritable(screenshot);
+            }
+            catch (ConvGLException e)
+            {
+                throw new ConvGLException($"--screenshot: {e.Message}", e);
+            }
             FileIdentity.CheckNotRead(null, "--screenshot", screenshot, ("--source", args.GetValue(Source)), ("--drop", args.GetValue(Drop)),
                 ("--stack file", stack), ("--filter file", filter));
         }

@@ -86,6 +86,39 @@ public static class AtomicFile
     /// first: `train` found a folder named like its weights file only after training).</summary>
     public static void Check(string path) => CheckTarget(path, Target(path));
 
+    /// <summary><see cref="Check"/>, and that the file's folder exists and takes a new file (one is created there and
+    /// removed): a command that computes first then found a missing folder, a read-only file system or a folder the user
+    /// may not write only at its end (the environment audit: `apply` of a 14 s FFT, a scripted window's frames, a whole
+    /// bench run). The errors are the ones <see cref="Write"/> would give.</summary>
+    public static void CheckWritable(string path)
+    {
+        string full = Target(path);
+        CheckTarget(path, full);
+        string dir = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(dir))
+            throw new ConvGLException(File.Exists(dir)
+                ? $"cannot write '{ErrorText.Echo(path)}': '{ErrorText.Echo(dir)}' is a file, not a folder"
+                : $"cannot write '{ErrorText.Echo(path)}': directory '{ErrorText.Echo(dir)}' does not exist");
+        string probe = InFlight.TempName(dir);
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': the folder '{ErrorText.Echo(dir)}' does not let you create files " +
+                                      "(permission denied); choose a folder you can write to", e);
+        }
+        catch (IOException e)
+        {
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.OneLine(e.Message.Replace(probe, dir, StringComparison.Ordinal))}", e);
+        }
+        finally
+        {
+            TryDelete(probe);
+        }
+    }
+
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         byte[] copy = bytes.ToArray();
