@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using ConvGL.Core;
 using ConvGL.Gpu;
@@ -10,6 +11,13 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        // Numbers print with '.' whatever the locale: the build sets InvariantGlobalization, but
+        // DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=0 overrides it, and under LC_ALL=de_DE.UTF-8 `train` then printed "0,1 s",
+        // the limits "1,5 GiB" and bench's machine line "2100.00 GHz" (the environment audit). Every thread, this one too.
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
         // Ctrl+C and SIGTERM end the process as before, but first remove what was being written: an interrupted features
         // run left its hidden, half-written folder beside --out (.convgl-<pid>-<id>.tmp, hundreds of MB), apply its hidden file.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);

@@ -160,6 +160,29 @@ public sealed class CommandLineTests
         }
     }
 
+    /// <summary>DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=0 overrides the build's InvariantGlobalization: under a comma-decimal
+    /// locale `train` printed "generated in 0,1 s" and "test loss 2,3163", bench "2100.00 GHz" (the environment audit).
+    /// Numbers print with '.' whatever the locale.</summary>
+    [Fact]
+    public void ACommaDecimalLocale_ChangesNoNumberPrinted()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-locale-").FullName;
+        try
+        {
+            var env = new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "0", ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" };
+            ApplyProcess.Result r = ApplyProcess.ConvglWith(env, dir, "train", "--out", "t", "--epochs", "1", "--samples", "200", "--test-samples", "50", "--batch", "10");
+            Assert.SkipWhen(r.ExitCode != 0 && r.Stderr.Contains("ICU", StringComparison.Ordinal), "no ICU here: .NET cannot run with globalization on");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Matches(@"generated in \d+\.\d s", r.Stdout);
+            Assert.Matches(@"test loss \d\.\d{4}", r.Stdout);
+            Assert.DoesNotMatch(@"\d,\d", r.Stdout + r.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
     [Fact]
     public void NoDisplay_ABadFilterIsReportedAsTheFilter()
