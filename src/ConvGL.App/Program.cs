@@ -60,6 +60,12 @@ internal static class Program
             Console.Error.WriteLine($"convgl: {e.Flatten().InnerExceptions[0].Message}");
             return 2;
         }
+        catch (MachineException e)
+        {
+            // The input was fine; this machine cannot show or run it (no display, no OpenGL 4.3 window): exit 1.
+            Console.Error.WriteLine($"convgl: {e.Message}");
+            return 1;
+        }
         catch (GpuException e)
         {
             // The input was fine; this machine's OpenGL could not run it (no 4.3 context, a driver limit).

@@ -8,6 +8,12 @@ namespace ConvGL.Core;
 /// through <see cref="ErrorText.OneLine"/>, so input echoed into it can never break it over several lines.</summary>
 public class ConvGLException(string message, Exception? inner = null) : Exception(ErrorText.OneLine(message), inner);
 
+/// <summary>The machine cannot do what was asked, though the input was fine: no display for the window, no OpenGL 4.3
+/// window on it, no GLFW library. One line with the fix, as a <see cref="ConvGLException"/>, but a runtime failure: the
+/// command line maps it to exit code 1 (DESIGN.md), as it does a GPU failure in a command (the window exited 2 where
+/// `--offscreen` and `apply --device gpu` exited 1 for the same missing OpenGL: the environment audit).</summary>
+public sealed class MachineException(string message, Exception? inner = null) : Exception(ErrorText.OneLine(message), inner);
+
 /// <summary>A tensor of <see cref="Values"/> values was asked for where <see cref="Tensor.AllocationRoom"/> leaves only
 /// <see cref="Room"/>; thrown before anything is allocated. Not a <see cref="ConvGLException"/>, so that no op's own error
 /// handling words it or takes it for a refusal it can work around: whoever set the room catches it and words the one

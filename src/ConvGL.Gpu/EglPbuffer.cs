@@ -71,7 +71,8 @@ public sealed class EglPbuffer : IDisposable
             }
             return new EglPbuffer(dpy, ctx, surface, name, width, height);
         }
-        throw new GpuException($"no offscreen OpenGL 4.3 core context ({width}x{height} pbuffer): " + string.Join("; ", attempts));
+        throw new GpuException($"no offscreen OpenGL 4.3 core context ({width}x{height} pbuffer): " + string.Join("; ", attempts) +
+                               "; compute shaders need OpenGL 4.3 (Mesa's llvmpipe provides it: apt-get install libegl1 libgl1-mesa-dri)");
     }
 
     public static nint GetProcAddress(string name) => Egl.GetProcAddress(name);

@@ -32,7 +32,9 @@ public sealed class ShaderLibrary : IDisposable
         string? env = Environment.GetEnvironmentVariable("CONVGL_SHADERS");
         if (!string.IsNullOrEmpty(env))
         {
-            if (!Directory.Exists(env)) throw new GpuException($"CONVGL_SHADERS={env} is not a folder");
+            // A setting of the user's naming nothing is bad input (exit 2), in the window and the commands alike.
+            if (!Directory.Exists(env))
+                throw new ConvGL.Core.ConvGLException($"CONVGL_SHADERS={env} is not a folder; point it at a copy of shaders/, or unset it");
             return env;
         }
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -112,7 +112,12 @@ public sealed class CommandLineTests
             string missing = Path.Combine(dir, "nope");
             ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "--offscreen", "--frames", "3");
             Assert.True(r.ExitCode == 2, r.ToString());
-            Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder", r.Stderr.TrimEnd('\n'));
+            Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder; point it at a copy of shaders/, or unset it", r.Stderr.TrimEnd('\n'));
+            // A command on the GPU says the same, with the same exit code (it exited 1 there).
+            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
+            r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
+            Assert.True(r.ExitCode == 2, r.ToString());
+            Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder; point it at a copy of shaders/, or unset it", r.Stderr.TrimEnd('\n'));
         }
         finally
         {

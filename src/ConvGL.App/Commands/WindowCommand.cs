@@ -193,17 +193,11 @@ internal static class WindowCommand
         if (soak is not null && frames < SoakRun.MinimumFrames)
             throw new ConvGLException($"--soak needs --frames {SoakRun.MinimumFrames} or more (its warm-up cycles and one to compare); {frames} are too few to judge");
         // The shaders' folder before any window opens (a CONVGL_SHADERS that names nothing printed its error three times
-        // around "first frame shown", exit 1); a soak points CONVGL_SHADERS at its own copy later.
+        // around "first frame shown"): a CONVGL_SHADERS naming nothing is bad input (exit 2), no shaders/ at all a broken
+        // installation (exit 1), as in the commands; a soak points CONVGL_SHADERS at its own copy later.
         if (soak is null)
         {
-            try
-            {
-                ShaderLibrary.FindRoot();
-            }
-            catch (GpuException e)
-            {
-                throw new ConvGLException(e.Message);
-            }
+            ShaderLibrary.FindRoot();
         }
         if (screenshot is not null && frames == 0) throw new ConvGLException("--screenshot needs --frames N (the frame to capture); press p in the window instead");
         if (screenshot is not null)

@@ -83,23 +83,24 @@ internal sealed unsafe class GlfwWindow : IAppWindow
 
     /// <summary>Opens a resizable window and makes its context current; a width or height of 0 picks a size that fits
     /// the primary monitor (<see cref="FitMonitor"/>). No display (or a display GLFW cannot reach) is a
-    /// <see cref="ConvGLException"/> with <see cref="NoDisplayMessage"/>; a display without GL 4.3 is another.</summary>
+    /// <see cref="MachineException"/> with <see cref="NoDisplayMessage"/> (exit 1: the machine, not the input); a display
+    /// without GL 4.3 is another.</summary>
     public static GlfwWindow Create(int width, int height, string title, bool visible = true)
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")) &&
             string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY")))
-            throw new ConvGLException(NoDisplayMessage);
+            throw new MachineException(NoDisplayMessage);
         try
         {
             GlfwNative.SetErrorCallback(s_error);
         }
         catch (DllNotFoundException)
         {
-            throw new ConvGLException("libglfw.so.3 not found; install it: apt-get install libglfw3 (or run scripts/install-deps.sh)");
+            throw new MachineException("libglfw.so.3 not found; install it: apt-get install libglfw3 (or run scripts/install-deps.sh)");
         }
         // The threads before the driver starts its own (GlContext pins llvmpipe's compute threads once the context is adopted).
         ConvGL.Gpu.DriverThreads.MarkBaseline();
-        if (GlfwNative.Init() != GlfwNative.True) throw new ConvGLException(NoDisplayMessage);
+        if (GlfwNative.Init() != GlfwNative.True) throw new MachineException(NoDisplayMessage);
         GlfwNative.WindowHint(GlfwNative.ContextVersionMajor, 4);
         GlfwNative.WindowHint(GlfwNative.ContextVersionMinor, 3);
         GlfwNative.WindowHint(GlfwNative.OpenGLProfile, GlfwNative.OpenGLCoreProfile);
@@ -124,7 +125,7 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         {
             string why = t_lastError ?? "unknown reason";
             GlfwNative.Terminate();
-            throw new ConvGLException($"cannot open an OpenGL 4.3 core window ({why}); compute shaders need OpenGL 4.3 (Mesa llvmpipe provides it)");
+            throw new MachineException($"cannot open an OpenGL 4.3 core window ({why}); compute shaders need OpenGL 4.3 (Mesa llvmpipe provides it: apt-get install libgl1-mesa-dri; a scripted run can draw offscreen: --offscreen --frames N)");
         }
         GlfwNative.MakeContextCurrent(handle);
         var window = new GlfwWindow(handle);
