@@ -50,6 +50,8 @@ internal static unsafe class Egl
     /// the one situation in which GPU tests may skip.</summary>
     public static bool TryLoad(out string reason)
     {
+        // Before Mesa starts: a cache folder on a full disk crashes it (MesaCache).
+        MesaCache.Guard();
         if (s_library != 0)
         {
             reason = "";

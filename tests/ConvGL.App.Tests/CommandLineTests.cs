@@ -188,6 +188,29 @@ public sealed class CommandLineTests
         }
     }
 
+    /// <summary>A shader cache folder that takes no file (here under /proc) is turned off with one note, and the GPU
+    /// command runs: Mesa printed "Failed to create ... ---disabling." on every run, and on a full disk its cache killed
+    /// the process with SIGBUS (MesaCacheTests; the environment audit).</summary>
+    [Fact]
+    public void AShaderCacheThatCannotBeWritten_IsOneNote_AndTheCommandRuns()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-cache-").FullName;
+        try
+        {
+            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 8, 8));
+            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["MESA_SHADER_CACHE_DIR"] = "/proc/convgl-none" }, dir,
+                "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            Assert.Equal("convgl: note: Mesa's shader cache (/proc/convgl-none/mesa_shader_cache) is off for this run: its folder '/proc' takes no new file " +
+                         "(it holds no files of ours (a /proc or /sys path?)); shaders compile on every run (slower starts)", r.Stderr.TrimEnd('\n'));
+            Assert.True(File.Exists(Path.Combine(dir, "y.npy")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
     [Fact]
     public void NoDisplay_ABadFilterIsReportedAsTheFilter()

@@ -98,6 +98,8 @@ internal sealed unsafe class GlfwWindow : IAppWindow
         {
             throw new MachineException("libglfw.so.3 not found; install it: apt-get install libglfw3 (or run scripts/install-deps.sh)");
         }
+        // Before the driver starts: a shader cache on a full disk crashes Mesa (MesaCache).
+        ConvGL.Gpu.MesaCache.Guard();
         // The threads before the driver starts its own (GlContext pins llvmpipe's compute threads once the context is adopted).
         ConvGL.Gpu.DriverThreads.MarkBaseline();
         if (GlfwNative.Init() != GlfwNative.True) throw new MachineException(NoDisplayMessage);

@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+using ConvGL.Core;
+using ConvGL.Core.IO;
+
+namespace ConvGL.Gpu;
+
+/// <summary>Mesa's on-disk shader cache, checked before the first GL context. Mesa memory-maps the cache's index file,
+/// and on a full disk a write to one of its pages kills the process with SIGBUS: every GPU command and the window died
+/// as "Bus error", exit 135, without a word (the environment audit of 2026-12-08). A folder it cannot create printed
+/// Mesa's "Failed to create ... ---disabling." on every run. Where the cache's folder cannot take files, or its disk has
+/// less than <see cref="MinFreeBytes"/> free, the cache is turned off for this run (MESA_SHADER_CACHE_DISABLE, set
+/// where Mesa's getenv reads it) and one note on stderr says why: shaders then compile every run, as on a first run.</summary>
+public static class MesaCache
+{
+    /// <summary>Below this much free space on the cache's disk the cache is turned off: Mesa's index alone is a 1.3 MB
+    /// sparse file whose pages take room when first written, and an entry is up to a few hundred KB.</summary>
+    public const long MinFreeBytes = 32L << 20;
+
+    private static int s_checked;
+
+    /// <summary>The note printed when the cache was turned off, or null.</summary>
+    public static string? Note { get; private set; }
+
+    /// <summary>Checks the cache once per process (later calls return at once); call before any GL library starts.</summary>
+    public static void Guard()
+    {
+        if (Interlocked.Exchange(ref s_checked, 1) != 0 || !OperatingSystem.IsLinux() || ShaderWarmer.CacheDisabled() is not null) return;
+        string folder = Folder();
+        if (Problem(folder, MinFreeBytes) is not { } why) return;
+        _ = SetEnv("MESA_SHADER_CACHE_DISABLE", "true", 1);
+        Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", "true");
+        Note = $"Mesa's shader cache ({ErrorText.Echo(folder)}) is off for this run: {why}; shaders compile on every run (slower starts)";
+        Console.Error.WriteLine($"convgl: note: {Note}");
+    }
+
+    /// <summary>The folder Mesa 22's disk cache uses: MESA_SHADER_CACHE_DIR (or the older MESA_GLSL_CACHE_DIR), else
+    /// XDG_CACHE_HOME, else ~/.cache, each with mesa_shader_cache under it.</summary>
+    public static string Folder()
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        string root = Env("MESA_SHADER_CACHE_DIR") ?? Env("MESA_GLSL_CACHE_DIR") ?? Env("XDG_CACHE_HOME")
+                      ?? Path.Combine(Env("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "mesa_shader_cache");
+    }
+
+    /// <summary>Why the cache cannot be used in <paramref name="folder"/>, or null: a part of its path is a file, the
+    /// nearest folder of it that exists takes no new file (read-only, not the user's, a /proc path), or that folder's
+    /// disk has less than <paramref name="minFree"/> bytes free.</summary>
+    public static string? Problem(string folder, long minFree)
+    {
+        string existing;
+        try
+        {
+            existing = Path.GetFullPath(folder);
+            while (!Directory.Exists(existing))
+            {
+                if (File.Exists(existing)) return $"'{ErrorText.Echo(existing)}' is a file, not a folder";
+                existing = Path.GetDirectoryName(existing) ?? throw new IOException("no folder of it exists");
+            }
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return ErrorText.OneLine(e.Message);
+        }
+        string probe = InFlight.TempName(existing);
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string reason = e is UnauthorizedAccessException ? "permission denied"
+                : e is FileNotFoundException or DirectoryNotFoundException ? "it holds no files of ours (a /proc or /sys path?)"
+                : ErrorText.OneLine(e.Message.Replace($" : '{probe}'", "", StringComparison.Ordinal).Replace(probe, existing, StringComparison.Ordinal));
+            return $"its folder '{ErrorText.Echo(existing)}' takes no new file ({reason})";
+        }
+        finally
+        {
+            try { File.Delete(probe); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        try
+        {
+            long free = new DriveInfo(existing).AvailableFreeSpace;
+            if (free < minFree) return $"its disk has {Limits.Bytes(free)} free, under the {Limits.Bytes(minFree)} it needs (a full disk under its index crashes the process); free some space, or point MESA_SHADER_CACHE_DIR at another disk";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // No size known (an odd file system): the probe file was made, so Mesa may use it.
+        }
+        return null;
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+}
