@@ -43,6 +43,20 @@ public static class ErrorText
         return message;
     }
 
+    /// <summary>A file operation's failure in words for an error line that names the path already: "permission denied"
+    /// for an access refusal (.NET: "Access to the path '...' is denied."), else the system's reason without the
+    /// " : '/the/path'" .NET appends on Unix ("Read-only file system : '/tmp/ro'", "Too many levels of symbolic links :
+    /// '/tmp/loop'": the environment audit), one line.</summary>
+    public static string IoReason(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e is UnauthorizedAccessException) return "permission denied";
+        string m = e.Message;
+        int cut = m.LastIndexOf(" : '", StringComparison.Ordinal);
+        if (cut > 0 && m.EndsWith('\'')) m = m[..cut];
+        return OneLine(m.TrimEnd('.'));
+    }
+
     /// <summary>How many characters of user input an error message echoes before cutting it with an ellipsis.</summary>
     public const int MaxEcho = 80;
 

@@ -71,7 +71,7 @@ public static class MesaCache
         {
             string reason = e is UnauthorizedAccessException ? "permission denied"
                 : e is FileNotFoundException or DirectoryNotFoundException ? "it holds no files of ours (a /proc or /sys path?)"
-                : ErrorText.OneLine(e.Message.Replace($" : '{probe}'", "", StringComparison.Ordinal).Replace(probe, existing, StringComparison.Ordinal));
+                : ErrorText.IoReason(e);
             return $"its folder '{ErrorText.Echo(existing)}' takes no new file ({reason})";
         }
         finally

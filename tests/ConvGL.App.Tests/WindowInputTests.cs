@@ -49,6 +49,17 @@ public sealed class WindowInputTests : IDisposable
         Assert.Contains("is not a regular file (a device, FIFO or socket)", e.Message);
     }
 
+    /// <summary>A loop of links (or a file this user may not read) named as a video was "not an image or a video OpenCV
+    /// can decode (cut short or damaged ...)" (the environment audit): the reason is said.</summary>
+    [Fact]
+    public void ALoopOfLinks_AsAVideo_SaysWhy()
+    {
+        File.CreateSymbolicLink(P("a.mp4"), P("b.mp4"));
+        File.CreateSymbolicLink(P("b.mp4"), P("a.mp4"));
+        var e = Assert.Throws<ConvGLException>(() => SourceFactory.Open(P("a.mp4"), true, SourceFit.Default));
+        Assert.Equal($"source '{P("a.mp4")}': cannot read it (Too many levels of symbolic links)", e.Message);
+    }
+
     [Fact]
     public void AWatchedFileReplacedByAFifo_DoesNotBlockTheWatch()
     {

@@ -29,7 +29,7 @@ internal static class OutputFolder
         }
         catch (IOException e)
         {
-            throw new ConvGLException($"{what}: cannot write in '{ErrorText.Echo(existing)}' ({e.Message.Replace(probe, existing, StringComparison.Ordinal)}); choose a folder you can write to ({after})", e);
+            throw new ConvGLException($"{what}: cannot write in '{ErrorText.Echo(existing)}' ({ErrorText.IoReason(e)}); choose a folder you can write to ({after})", e);
         }
     }
 }

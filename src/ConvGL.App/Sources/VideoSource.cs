@@ -50,6 +50,19 @@ internal sealed class VideoSource : CaptureSource
     public static IFrameSource OpenFile(string path, SourceFit fit, SourceFit? stillFit = null)
     {
         if (!File.Exists(path)) throw new ConvGLException($"source '{path}': no such file");
+        // A file this user may not read, or a loop of links, was "not ... a video OpenCV can decode" (the environment
+        // audit): OpenCV says nothing of why it could not open it. Opened here first (a FIFO is not: it would wait).
+        if (BoundedFile.IsRegularFile(path))
+        {
+            try
+            {
+                using var readable = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ConvGLException($"source '{path}': cannot read it ({ErrorText.IoReason(e)})");
+            }
+        }
         // An AVI cut inside its first frame: FFmpeg's MJPEG decoder gives a half-grey picture and success, and the video
         // would play as that still (the live-window audit). Checked from the file's chunks before OpenCV opens it.
         string? cut = null;
@@ -59,7 +72,7 @@ internal sealed class VideoSource : CaptureSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Unreadable here: OpenCV's open below says so in its own words.
+            // Read above; a failure here (the file changed since) is OpenCV's to report below.
         }
         if (cut is not null) throw new ConvGLException($"source '{path}': {cut}");
         // An empty file is said so, as an empty image is (a hostile-input review's empty .mp4 was "not ... OpenCV can decode").

@@ -56,7 +56,7 @@ public static class AtomicFile
                 }
                 catch (IOException e)
                 {
-                    throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {e.Message.Replace(temp, dir, StringComparison.Ordinal)}", e);
+                    throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.IoReason(e)}", e);
                 }
             }
             foreach ((string temp, string full, string shown) in temps)
@@ -67,7 +67,7 @@ public static class AtomicFile
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw new ConvGLException($"cannot write '{shown}': {e.Message}", e);
+                    throw new ConvGLException($"cannot write '{shown}': {ErrorText.IoReason(e)}", e);
                 }
             }
         }
@@ -111,7 +111,7 @@ public static class AtomicFile
         }
         catch (IOException e)
         {
-            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.OneLine(e.Message.Replace(probe, dir, StringComparison.Ordinal))}", e);
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.IoReason(e)}", e);
         }
         finally
         {
@@ -141,7 +141,7 @@ public static class AtomicFile
         }
         catch (IOException e)
         {
-            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {e.Message}", e);
+            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.IoReason(e)}", e);
         }
     }
 

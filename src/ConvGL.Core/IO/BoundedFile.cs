@@ -26,7 +26,7 @@ public static partial class BoundedFile
         }
         catch (IOException e)
         {
-            throw Error(path, kind, e.Message, e);
+            throw Error(path, kind, ErrorText.IoReason(e), e);
         }
         return bytes;
     }
@@ -58,7 +58,7 @@ public static partial class BoundedFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Error(path, kind, e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message, e);
+            throw Error(path, kind, e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : ErrorText.IoReason(e), e);
         }
         length = stream.Length;
         if (length > cap)

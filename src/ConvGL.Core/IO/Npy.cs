@@ -65,7 +65,7 @@ public static partial class Npy
         }
         catch (IOException e)
         {
-            throw new ConvGLException($"cannot read .npy file '{path}': {e.Message}", e);
+            throw new ConvGLException($"cannot read .npy file '{path}': {ErrorText.IoReason(e)}", e);
         }
     }
 
