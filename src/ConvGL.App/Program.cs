@@ -18,6 +18,7 @@ internal static class Program
         CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
+        Cli.StdoutGuard.Install();
         // Ctrl+C and SIGTERM end the process as before, but first remove what was being written: an interrupted features
         // run left its hidden, half-written folder beside --out (.convgl-<pid>-<id>.tmp, hundreds of MB), apply its hidden file.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupted);
@@ -59,6 +60,11 @@ internal static class Program
             // Work split over channels: the same bad input fails every task; say it once.
             Console.Error.WriteLine($"convgl: {e.Flatten().InnerExceptions[0].Message}");
             return 2;
+        }
+        catch (Cli.StandardOutputException e)
+        {
+            Console.Error.WriteLine($"convgl: {e.Message}");
+            return 1;
         }
         catch (MachineException e)
         {

@@ -211,6 +211,26 @@ public sealed class CommandLineTests
         }
     }
 
+    /// <summary>Standard output on a full disk was "internal error: IOException: No space left on device" (the environment
+    /// audit): one line saying so, exit 1. /dev/full refuses every write with ENOSPC.</summary>
+    [Fact]
+    public void StandardOutputThatCannotBeWritten_IsOneLine_ExitOne()
+    {
+        Assert.SkipUnless(File.Exists("/dev/full"), "no /dev/full here");
+        foreach (string args in new[] { "--version", "--help", "bench --list" })
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add($"exec dotnet \"$0\" {args} > /dev/full");
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "convgl.dll"));
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            string stderr = p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(60_000), args);
+            Assert.True(p.ExitCode == 1, $"{args}: exit {p.ExitCode}, '{stderr}'");
+            Assert.Equal("convgl: cannot write to standard output (No space left on device); free some space where it goes, or send it elsewhere", stderr.TrimEnd('\n'));
+        }
+    }
+
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
     [Fact]
     public void NoDisplay_ABadFilterIsReportedAsTheFilter()
