@@ -373,10 +373,13 @@ internal static partial class FeaturesCommand
             }
             Directory.Move(temp, full);
         }
-        catch
+        catch (Exception e)
         {
             if (old is not null && !Directory.Exists(full)) Directory.Move(old, full);
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            // A write into the hidden folder (a full disk) named it: the folder being written is --out's (the audit).
+            if (e is ConvGLException c && c.Message.Contains(temp, StringComparison.Ordinal))
+                throw new ConvGLException($"features: --out {dir}: {c.Message.Replace(temp, full, StringComparison.Ordinal)} (nothing was written; an earlier dump there is kept)", e);
             throw;
         }
         finally
