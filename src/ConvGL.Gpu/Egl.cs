@@ -128,10 +128,16 @@ internal static unsafe class Egl
     public static nint GetPlatformDisplay(int platform, nint nativeDisplay) =>
         s_getPlatformDisplay == null ? 0 : s_getPlatformDisplay(platform, nativeDisplay, null);
 
+    /// <summary>eglInitialize, with the driver's own stderr lines silenced ("libEGL warning: egl: failed to create dri2
+    /// screen" three times for a bad GALLIUM_DRIVER, before ConvGL's one line naming every attempt: the environment audit).</summary>
     public static bool Initialize(nint display, out int major, out int minor)
     {
-        int ma, mi;
-        bool ok = s_initialize(display, &ma, &mi) != 0;
+        (bool ok, int ma, int mi) = ConvGL.Core.IO.NativeProcess.WithoutNativeStderr(() =>
+        {
+            int a, b;
+            bool r = s_initialize(display, &a, &b) != 0;
+            return (r, a, b);
+        });
         (major, minor) = (ma, mi);
         return ok;
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ConvGL.Core;
 using ConvGL.Core.IO;
 
@@ -27,8 +26,7 @@ public static class MesaCache
         if (Interlocked.Exchange(ref s_checked, 1) != 0 || !OperatingSystem.IsLinux() || ShaderWarmer.CacheDisabled() is not null) return;
         string folder = Folder();
         if (Problem(folder, MinFreeBytes) is not { } why) return;
-        _ = SetEnv("MESA_SHADER_CACHE_DISABLE", "true", 1);
-        Environment.SetEnvironmentVariable("MESA_SHADER_CACHE_DISABLE", "true");
+        NativeProcess.SetEnvironment("MESA_SHADER_CACHE_DISABLE", "true", overwrite: true);
         Note = $"Mesa's shader cache ({ErrorText.Echo(folder)}) is off for this run: {why}; shaders compile on every run (slower starts)";
         Console.Error.WriteLine($"convgl: note: {Note}");
     }
@@ -90,7 +88,4 @@ public static class MesaCache
         }
         return null;
     }
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 }

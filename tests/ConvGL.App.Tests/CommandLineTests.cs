@@ -231,6 +231,28 @@ public sealed class CommandLineTests
         }
     }
 
+    /// <summary>A driver that cannot start printed its own lines ("libEGL warning: egl: failed to create dri2 screen", three
+    /// times for a bad GALLIUM_DRIVER) before ConvGL's one line (the environment audit): only that line is left.</summary>
+    [Fact]
+    public void ADriverThatCannotStart_IsOneLine()
+    {
+        string dir = Directory.CreateTempSubdirectory("convgl-driver-").FullName;
+        try
+        {
+            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
+            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["GALLIUM_DRIVER"] = "convgl-none" }, dir,
+                "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
+            Assert.SkipWhen(r.ExitCode == 0, "a GL driver that GALLIUM_DRIVER does not steer (not Mesa)");
+            Assert.True(r.ExitCode == 1, r.ToString());
+            Assert.StartsWith("convgl: apply: --device gpu failed: no headless OpenGL 4.3 core context: ", r.Stderr, StringComparison.Ordinal);
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
     [Fact]
     public void NoDisplay_ABadFilterIsReportedAsTheFilter()

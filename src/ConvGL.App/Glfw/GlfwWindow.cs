@@ -121,8 +121,14 @@ internal sealed unsafe class GlfwWindow : IAppWindow
             }
             (width, height) = mode is null ? (DefaultWidth, DefaultHeight) : FitMonitor(mode[0], mode[1], scale);
         }
-        nint handle;
-        fixed (byte* t = Utf8(title)) handle = GlfwNative.CreateWindow(width, height, t, 0, 0);
+        // Mesa's own "libGL error: ..." lines for a driver it cannot load are silenced: GLFW's error callback says why,
+        // in the one line below (the environment audit).
+        byte[] titleBytes = Utf8(title);
+        (int w, int h) = (width, height);
+        nint handle = ConvGL.Core.IO.NativeProcess.WithoutNativeStderr(() =>
+        {
+            fixed (byte* t = titleBytes) return GlfwNative.CreateWindow(w, h, t, 0, 0);
+        });
         if (handle == 0)
         {
             string why = t_lastError ?? "unknown reason";

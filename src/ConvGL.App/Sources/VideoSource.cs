@@ -81,7 +81,7 @@ internal sealed class VideoSource : CaptureSource
         Quiet();
         // OpenCV's AVI reader writes its own complaint about a damaged file straight to stderr ("Unexpected list type.
         // Expected: movi. Got: ."), before ConvGL's one line for the same failure (the fuzz audit): not while opening.
-        VideoCapture capture = WithoutNativeStderr(() => new VideoCapture(path));
+        VideoCapture capture = NativeProcess.WithoutNativeStderr(() => new VideoCapture(path));
         return FromCapture(capture, $"video {Path.GetFileName(path)}", loop: true,
             $"source '{path}': not an image or a video OpenCV can decode" +
             (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " (a .npy array runs through a stack with `convgl features`, not the window)"
@@ -113,48 +113,8 @@ internal sealed class VideoSource : CaptureSource
     private static void Quiet()
     {
         Cv2.SetLogLevel(LogLevel.ERROR);
-        if (OperatingSystem.IsLinux()) _ = SetEnv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0); // AV_LOG_QUIET
+        NativeProcess.SetEnvironment("OPENCV_FFMPEG_LOGLEVEL", "-8", overwrite: false); // AV_LOG_QUIET
     }
-
-    /// <summary>Runs <paramref name="open"/> with the process's native stderr (file descriptor 2) sent to /dev/null, then
-    /// puts it back; as it is where that cannot be done (not Linux, no /dev/null).</summary>
-    private static T WithoutNativeStderr<T>(Func<T> open)
-    {
-        if (!OperatingSystem.IsLinux()) return open();
-        Console.Error.Flush();
-        int saved = Dup(2), devNull = saved < 0 ? -1 : Open("/dev/null", 1 /* O_WRONLY */);
-        if (devNull < 0 || Dup2(devNull, 2) < 0)
-        {
-            if (devNull >= 0) _ = Close(devNull);
-            if (saved >= 0) _ = Close(saved);
-            return open();
-        }
-        try
-        {
-            return open();
-        }
-        finally
-        {
-            _ = Dup2(saved, 2);
-            _ = Close(saved);
-            _ = Close(devNull);
-        }
-    }
-
-    [DllImport("libc", EntryPoint = "dup")]
-    private static extern int Dup(int fd);
-
-    [DllImport("libc", EntryPoint = "dup2")]
-    private static extern int Dup2(int fd, int fd2);
-
-    [DllImport("libc", EntryPoint = "open")]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "close")]
-    private static extern int Close(int fd);
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     private static string CameraPath(string device) => int.TryParse(device, out int i) ? $"/dev/video{i}" : device;
 
