@@ -51,6 +51,8 @@ public static class ErrorText
     {
         ArgumentNullException.ThrowIfNull(e);
         if (e is UnauthorizedAccessException) return "permission denied";
+        // "Could not find file '/proc/.convgl-123-....tmp'.": a file made in a folder that takes none (/proc) names ours.
+        if (e is FileNotFoundException or DirectoryNotFoundException) return "no such file or folder (a folder such as /proc or /sys takes no new files)";
         string m = e.Message;
         int cut = m.LastIndexOf(" : '", StringComparison.Ordinal);
         if (cut > 0 && m.EndsWith('\'')) m = m[..cut];

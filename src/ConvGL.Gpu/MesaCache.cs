@@ -68,7 +68,6 @@ public static class MesaCache
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             string reason = e is UnauthorizedAccessException ? "permission denied"
-                : e is FileNotFoundException or DirectoryNotFoundException ? "it holds no files of ours (a /proc or /sys path?)"
                 : ErrorText.IoReason(e);
             return $"its folder '{ErrorText.Echo(existing)}' takes no new file ({reason})";
         }

@@ -202,7 +202,7 @@ public sealed class CommandLineTests
                 "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.Equal("convgl: note: Mesa's shader cache (/proc/convgl-none/mesa_shader_cache) is off for this run: its folder '/proc' takes no new file " +
-                         "(it holds no files of ours (a /proc or /sys path?)); shaders compile on every run (slower starts)", r.Stderr.TrimEnd('\n'));
+                         "(no such file or folder (a folder such as /proc or /sys takes no new files)); shaders compile on every run (slower starts)", r.Stderr.TrimEnd('\n'));
             Assert.True(File.Exists(Path.Combine(dir, "y.npy")));
         }
         finally

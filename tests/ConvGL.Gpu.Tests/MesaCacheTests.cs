@@ -31,7 +31,7 @@ public sealed class MesaCacheTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "f"), "x");
         Assert.Equal($"'{Path.Combine(_dir, "f")}' is a file, not a folder", MesaCache.Problem(Path.Combine(_dir, "f", "mesa_shader_cache"), 0));
         if (Directory.Exists("/proc"))
-            Assert.Equal("its folder '/proc' takes no new file (it holds no files of ours (a /proc or /sys path?))",
+            Assert.Equal("its folder '/proc' takes no new file (no such file or folder (a folder such as /proc or /sys takes no new files))",
                 MesaCache.Problem("/proc/convgl-none/mesa_shader_cache", 0));
     }
 
