@@ -60,7 +60,7 @@ public sealed class OnnxTestCase
     public static OnnxTestCase Load(string directory)
     {
         if (File.Exists(directory))
-            throw new ConvGLException($"{directory}: a file, where onnx-test takes a test case's folder (model.onnx and test_data_set_*/ with " +
+            throw new ConvGLException($"{directory}: {(ConvGL.Core.IO.BoundedFile.IsRegularFile(directory) ? "a file" : "a device, FIFO or socket")}, where onnx-test takes a test case's folder (model.onnx and test_data_set_*/ with " +
                                       "input_N.pb and output_N.pb); to run a model on an image: convgl features IMAGE --stack MODEL.onnx --out DIR");
         if (!System.IO.Directory.Exists(directory))
             throw new ConvGLException($"{directory}: no such test case directory" + MissingCaseHint(directory));

@@ -68,6 +68,10 @@ public class OnnxNodeCaseTests
         e = Assert.Throws<ConvGLException>(() => OnnxTestCase.Load(dir.File("model.onnx")));
         Assert.Equal($"{dir.File("model.onnx")}: a file, where onnx-test takes a test case's folder (model.onnx and test_data_set_*/ with input_N.pb " +
                      "and output_N.pb); to run a model on an image: convgl features IMAGE --stack MODEL.onnx --out DIR", e.Message);
+        // A device is no file (the environment audit: /dev/zero was "a file").
+        if (File.Exists("/dev/zero"))
+            Assert.StartsWith("/dev/zero: a device, FIFO or socket, where onnx-test takes a test case's folder",
+                Assert.Throws<ConvGLException>(() => OnnxTestCase.Load("/dev/zero")).Message);
     }
 
     [Fact]
