@@ -106,23 +106,17 @@ public sealed class CommandLineTests
     [Fact]
     public void AShadersFolderThatIsNotThere_IsOneLine_BeforeTheWindow()
     {
-        string dir = Directory.CreateTempSubdirectory("convgl-shaders-").FullName;
-        try
-        {
-            string missing = Path.Combine(dir, "nope");
-            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "--offscreen", "--frames", "3");
-            Assert.True(r.ExitCode == 2, r.ToString());
-            Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder; point it at a copy of shaders/, or unset it", r.Stderr.TrimEnd('\n'));
-            // A command on the GPU says the same, with the same exit code (it exited 1 there).
-            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
-            r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
-            Assert.True(r.ExitCode == 2, r.ToString());
-            Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder; point it at a copy of shaders/, or unset it", r.Stderr.TrimEnd('\n'));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var scratch = new Core.Tests.TempDir();
+        string dir = scratch.Path;
+        string missing = Path.Combine(dir, "nope");
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "--offscreen", "--frames", "3");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder; point it at a copy of shaders/, or unset it", r.Stderr.TrimEnd('\n'));
+        // A command on the GPU says the same, with the same exit code (it exited 1 there).
+        Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
+        r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["CONVGL_SHADERS"] = missing }, dir, "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Equal($"convgl: CONVGL_SHADERS={missing} is not a folder; point it at a copy of shaders/, or unset it", r.Stderr.TrimEnd('\n'));
     }
 
     /// <summary>A CONVGL_ switch with a value it does not take, or a name ConvGL does not read, was taken as unset: a
@@ -131,37 +125,31 @@ public sealed class CommandLineTests
     [Fact]
     public void ASwitchWithAValueItDoesNotTake_OrAnUnknownName_IsOneLine_NothingWritten()
     {
-        string dir = Directory.CreateTempSubdirectory("convgl-switches-").FullName;
-        try
+        using var scratch = new Core.Tests.TempDir();
+        string dir = scratch.Path;
+        Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
+        (string Name, string Value, string Says)[] bad =
+        [
+            ("CONVGL_TUNE", "yes", "convgl: environment variable CONVGL_TUNE='yes' is not a value it takes (0, 1: "),
+            ("CONVGL_LITERAL_PLANS", "off", "convgl: environment variable CONVGL_LITERAL_PLANS='off' is not a value it takes (0, 1: "),
+            ("CONVGL_SPLIT_K", "0", "convgl: environment variable CONVGL_SPLIT_K='0' is not a value it takes (a number of slices (1 to 1024) or auto)"),
+            ("CONVGL_PROGRESS", "quiet", "convgl: environment variable CONVGL_PROGRESS='quiet' is not a value it takes (0, off, 1, on, always: "),
+            ("CONVGL_PIN_THREAD", "0", "convgl: environment variable CONVGL_PIN_THREAD is not one ConvGL reads (it reads CONVGL_SHADERS, CONVGL_TUNE, "),
+        ];
+        foreach ((string name, string value, string says) in bad)
         {
-            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
-            (string Name, string Value, string Says)[] bad =
-            [
-                ("CONVGL_TUNE", "yes", "convgl: environment variable CONVGL_TUNE='yes' is not a value it takes (0, 1: "),
-                ("CONVGL_LITERAL_PLANS", "off", "convgl: environment variable CONVGL_LITERAL_PLANS='off' is not a value it takes (0, 1: "),
-                ("CONVGL_SPLIT_K", "0", "convgl: environment variable CONVGL_SPLIT_K='0' is not a value it takes (a number of slices (1 to 1024) or auto)"),
-                ("CONVGL_PROGRESS", "quiet", "convgl: environment variable CONVGL_PROGRESS='quiet' is not a value it takes (0, off, 1, on, always: "),
-                ("CONVGL_PIN_THREAD", "0", "convgl: environment variable CONVGL_PIN_THREAD is not one ConvGL reads (it reads CONVGL_SHADERS, CONVGL_TUNE, "),
-            ];
-            foreach ((string name, string value, string says) in bad)
-            {
-                ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { [name] = value }, dir, "apply", "x.npy", "y.npy", "--kernel", "box");
-                Assert.True(r.ExitCode == 2, $"{name}={value}: {r}");
-                Assert.StartsWith(says, r.Stderr, StringComparison.Ordinal);
-                Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-                Assert.False(File.Exists(Path.Combine(dir, "y.npy")), $"{name}={value} wrote its output");
-            }
-            // Values the switches take, and an empty one (unset), run.
-            foreach ((string name, string value) in new[] { ("CONVGL_SPLIT_K", "auto"), ("CONVGL_SPLIT_K", "3"), ("CONVGL_PROGRESS", "always"), ("CONVGL_TUNE", ""), ("CONVGL_FUZZ_SEED", "7") })
-            {
-                ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { [name] = value }, dir, "apply", "x.npy", "y.npy", "--kernel", "box");
-                Assert.True(r.ExitCode == 0, $"{name}={value}: {r}");
-                File.Delete(Path.Combine(dir, "y.npy"));
-            }
+            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { [name] = value }, dir, "apply", "x.npy", "y.npy", "--kernel", "box");
+            Assert.True(r.ExitCode == 2, $"{name}={value}: {r}");
+            Assert.StartsWith(says, r.Stderr, StringComparison.Ordinal);
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.False(File.Exists(Path.Combine(dir, "y.npy")), $"{name}={value} wrote its output");
         }
-        finally
+        // Values the switches take, and an empty one (unset), run.
+        foreach ((string name, string value) in new[] { ("CONVGL_SPLIT_K", "auto"), ("CONVGL_SPLIT_K", "3"), ("CONVGL_PROGRESS", "always"), ("CONVGL_TUNE", ""), ("CONVGL_FUZZ_SEED", "7") })
         {
-            Directory.Delete(dir, recursive: true);
+            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { [name] = value }, dir, "apply", "x.npy", "y.npy", "--kernel", "box");
+            Assert.True(r.ExitCode == 0, $"{name}={value}: {r}");
+            File.Delete(Path.Combine(dir, "y.npy"));
         }
     }
 
@@ -171,21 +159,15 @@ public sealed class CommandLineTests
     [Fact]
     public void ACommaDecimalLocale_ChangesNoNumberPrinted()
     {
-        string dir = Directory.CreateTempSubdirectory("convgl-locale-").FullName;
-        try
-        {
-            var env = new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "0", ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" };
-            ApplyProcess.Result r = ApplyProcess.ConvglWith(env, dir, "train", "--out", "t", "--epochs", "1", "--samples", "200", "--test-samples", "50", "--batch", "10");
-            Assert.SkipWhen(r.ExitCode != 0 && r.Stderr.Contains("ICU", StringComparison.Ordinal), "no ICU here: .NET cannot run with globalization on");
-            Assert.True(r.ExitCode == 0, r.ToString());
-            Assert.Matches(@"generated in \d+\.\d s", r.Stdout);
-            Assert.Matches(@"test loss \d\.\d{4}", r.Stdout);
-            Assert.DoesNotMatch(@"\d,\d", r.Stdout + r.Stderr);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var scratch = new Core.Tests.TempDir();
+        string dir = scratch.Path;
+        var env = new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "0", ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" };
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(env, dir, "train", "--out", "t", "--epochs", "1", "--samples", "200", "--test-samples", "50", "--batch", "10");
+        Assert.SkipWhen(r.ExitCode != 0 && r.Stderr.Contains("ICU", StringComparison.Ordinal), "no ICU here: .NET cannot run with globalization on");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Matches(@"generated in \d+\.\d s", r.Stdout);
+        Assert.Matches(@"test loss \d\.\d{4}", r.Stdout);
+        Assert.DoesNotMatch(@"\d,\d", r.Stdout + r.Stderr);
     }
 
     /// <summary>A shader cache folder that takes no file (here under /proc) is turned off with one note, and the GPU
@@ -194,21 +176,15 @@ public sealed class CommandLineTests
     [Fact]
     public void AShaderCacheThatCannotBeWritten_IsOneNote_AndTheCommandRuns()
     {
-        string dir = Directory.CreateTempSubdirectory("convgl-cache-").FullName;
-        try
-        {
-            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 8, 8));
-            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["MESA_SHADER_CACHE_DIR"] = "/proc/convgl-none" }, dir,
-                "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
-            Assert.True(r.ExitCode == 0, r.ToString());
-            Assert.Equal("convgl: note: Mesa's shader cache (/proc/convgl-none/mesa_shader_cache) is off for this run: its folder '/proc' takes no new file " +
-                         "(no such file or folder (a folder such as /proc or /sys takes no new files)); shaders compile on every run (slower starts)", r.Stderr.TrimEnd('\n'));
-            Assert.True(File.Exists(Path.Combine(dir, "y.npy")));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var scratch = new Core.Tests.TempDir();
+        string dir = scratch.Path;
+        Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 8, 8));
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["MESA_SHADER_CACHE_DIR"] = "/proc/convgl-none" }, dir,
+            "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("convgl: note: Mesa's shader cache (/proc/convgl-none/mesa_shader_cache) is off for this run: its folder '/proc' takes no new file " +
+                     "(no such file or folder (a folder such as /proc or /sys takes no new files)); shaders compile on every run (slower starts)", r.Stderr.TrimEnd('\n'));
+        Assert.True(File.Exists(Path.Combine(dir, "y.npy")));
     }
 
     /// <summary>Standard output on a full disk was "internal error: IOException: No space left on device" (the environment
@@ -236,21 +212,15 @@ public sealed class CommandLineTests
     [Fact]
     public void ADriverThatCannotStart_IsOneLine()
     {
-        string dir = Directory.CreateTempSubdirectory("convgl-driver-").FullName;
-        try
-        {
-            Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
-            ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["GALLIUM_DRIVER"] = "convgl-none" }, dir,
-                "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
-            Assert.SkipWhen(r.ExitCode == 0, "a GL driver that GALLIUM_DRIVER does not steer (not Mesa)");
-            Assert.True(r.ExitCode == 1, r.ToString());
-            Assert.StartsWith("convgl: apply: --device gpu failed: no headless OpenGL 4.3 core context: ", r.Stderr, StringComparison.Ordinal);
-            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var scratch = new Core.Tests.TempDir();
+        string dir = scratch.Path;
+        Core.IO.Npy.Write(Path.Combine(dir, "x.npy"), Core.Tensor.Chw(1, 4, 4));
+        ApplyProcess.Result r = ApplyProcess.ConvglWith(new Dictionary<string, string> { ["GALLIUM_DRIVER"] = "convgl-none" }, dir,
+            "apply", "x.npy", "y.npy", "--kernel", "box", "--device", "gpu");
+        Assert.SkipWhen(r.ExitCode == 0, "a GL driver that GALLIUM_DRIVER does not steer (not Mesa)");
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.StartsWith("convgl: apply: --device gpu failed: no headless OpenGL 4.3 core context: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     /// <summary>Without a display, a bad argument is still reported as itself: everything is checked before the window.</summary>
