@@ -27,9 +27,14 @@ public static class PackagedModels
     /// ConvGL.NuGetPackageRoot), else NUGET_PACKAGES, else NuGet's default ~/.nuget/packages.</summary>
     public static string PackageRoot()
     {
-        if (AppContext.GetData("ConvGL.NuGetPackageRoot") is string baked && baked.Length > 0 && Directory.Exists(baked)) return baked;
+        string? baked = AppContext.GetData("ConvGL.NuGetPackageRoot") as string is { Length: > 0 } b ? b : null;
+        if (baked is not null && Directory.Exists(baked)) return baked;
         if (Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } env) return env;
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        // No home (HOME unset for a user without one): the build's own root, where it looked (it cannot be read by this
+        // user, or it would have been taken above), not a path relative to the working folder (the environment audit).
+        if (home.Length == 0 && baked is not null) return baked;
+        return Path.Combine(home, ".nuget", "packages");
     }
 
     public static string ModelFile(PackagedModel m, string? root = null) => Path.Combine(m.PackageDirectory(root ?? PackageRoot()), m.ModelPath);
@@ -39,8 +44,35 @@ public static class PackagedModels
     {
         string path = ModelFile(m, root);
         if (File.Exists(path)) return path;
+        string root0 = root ?? PackageRoot();
+        if (!Directory.Exists(root0) && ParentUnreadable(root0))
+            throw new ConvGLException($"stack '{m.Name}': the NuGet cache {root0} cannot be read by this user (permission denied); " +
+                                      "run as the user who built ConvGL, or set NUGET_PACKAGES to a cache of your own and build again");
         throw new ConvGLException($"stack '{m.Name}': {Path.GetFileName(m.ModelPath)} is not in the NuGet cache ({path}); " +
             $"`dotnet build src/ConvGL.App` (which ./convgl runs) downloads it: a PackageDownload of {m.PackageId} {m.Version}");
+    }
+
+    /// <summary>Whether some folder on the way to <paramref name="path"/> exists but cannot be listed by this user.</summary>
+    private static bool ParentUnreadable(string path)
+    {
+        for (string? dir = Path.GetDirectoryName(Path.GetFullPath(path)); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (!Directory.Exists(dir)) continue;
+            try
+            {
+                _ = Directory.EnumerateFileSystemEntries(dir).FirstOrDefault();
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+        return false;
     }
 
     /// <summary>The packaged model a file is, or null: the file must sit where the package puts it, under its
