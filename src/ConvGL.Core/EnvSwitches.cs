@@ -7,8 +7,8 @@ namespace ConvGL.Core;
 public static class EnvSwitches
 {
     /// <summary>A switch: its name, the values it takes (null: a path or free text, any value) and what they do, as
-    /// the error's fix says it.</summary>
-    public sealed record Switch(string Name, string[]? Values, string Meaning);
+    /// the error's fix says it; <paramref name="TestsOnly"/>: read by the test projects, not the app.</summary>
+    public sealed record Switch(string Name, string[]? Values, string Meaning, bool TestsOnly = false);
 
     public const string Prefix = "CONVGL_";
 
@@ -23,11 +23,10 @@ public static class EnvSwitches
         new("CONVGL_WINOGRAD_BANDS", ["0", "1"], "0 runs large Winograd layers on the direct program instead of in bands"),
         new("CONVGL_PROGRESS", ["0", "off", "1", "on", "always"], "0 or off hides progress lines, always shows every step"),
         new("CONVGL_TRACE", ["0", "1"], "1 prints an internal error's stack trace"),
-        // Read by the test projects only; the app ignores them.
-        new("CONVGL_FUZZ_COUNT", null, "the tests' fuzz inputs per loader"),
-        new("CONVGL_FUZZ_SEED", null, "the tests' fuzz seed"),
-        new("CONVGL_FUZZ_FINDINGS", null, "a folder for the tests' fuzz findings"),
-        new("CONVGL_ONNX_TESTDATA", null, "the tests' copy of the ONNX conformance cases"),
+        new("CONVGL_FUZZ_COUNT", null, "the tests' fuzz inputs per loader", TestsOnly: true),
+        new("CONVGL_FUZZ_SEED", null, "the tests' fuzz seed", TestsOnly: true),
+        new("CONVGL_FUZZ_FINDINGS", null, "a folder for the tests' fuzz findings", TestsOnly: true),
+        new("CONVGL_ONNX_TESTDATA", null, "the tests' copy of the ONNX conformance cases", TestsOnly: true),
     ];
 
     /// <summary>Why <paramref name="name"/>=<paramref name="value"/> is not a setting ConvGL reads, or null: an unknown
@@ -38,7 +37,7 @@ public static class EnvSwitches
         if (!name.StartsWith(Prefix, StringComparison.Ordinal) || string.IsNullOrEmpty(value)) return null;
         Switch? s = All.FirstOrDefault(x => x.Name == name);
         if (s is null)
-            return $"environment variable {name} is not one ConvGL reads (it reads {string.Join(", ", All.Take(9).Select(x => x.Name))}; " +
+            return $"environment variable {name} is not one ConvGL reads (it reads {string.Join(", ", All.Where(x => !x.TestsOnly).Select(x => x.Name))}; " +
                    "README.md, \"Speed switches\"): unset it, or fix its spelling";
         if (name == "CONVGL_SPLIT_K")
             return value == "auto" || (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1024)

@@ -17,9 +17,6 @@ public static class MesaCache
 
     private static int s_checked;
 
-    /// <summary>The note printed when the cache was turned off, or null.</summary>
-    public static string? Note { get; private set; }
-
     /// <summary>Checks the cache once per process (later calls return at once); call before any GL library starts.</summary>
     public static void Guard()
     {
@@ -27,8 +24,7 @@ public static class MesaCache
         string folder = Folder();
         if (Problem(folder, MinFreeBytes) is not { } why) return;
         NativeProcess.SetEnvironment("MESA_SHADER_CACHE_DISABLE", "true", overwrite: true);
-        Note = $"Mesa's shader cache ({ErrorText.Echo(folder)}) is off for this run: {why}; shaders compile on every run (slower starts)";
-        Console.Error.WriteLine($"convgl: note: {Note}");
+        Console.Error.WriteLine($"convgl: note: Mesa's shader cache ({ErrorText.Echo(folder)}) is off for this run: {why}; shaders compile on every run (slower starts)");
     }
 
     /// <summary>The folder Mesa 22's disk cache uses: MESA_SHADER_CACHE_DIR (or the older MESA_GLSL_CACHE_DIR), else
@@ -46,36 +42,19 @@ public static class MesaCache
     /// disk has less than <paramref name="minFree"/> bytes free.</summary>
     public static string? Problem(string folder, long minFree)
     {
-        string existing;
+        string? existing;
         try
         {
-            existing = Path.GetFullPath(folder);
-            while (!Directory.Exists(existing))
-            {
-                if (File.Exists(existing)) return $"'{ErrorText.Echo(existing)}' is a file, not a folder";
-                existing = Path.GetDirectoryName(existing) ?? throw new IOException("no folder of it exists");
-            }
+            existing = AtomicFile.NearestFolder(folder, out string? file);
+            if (file is not null) return $"'{ErrorText.Echo(file)}' is a file, not a folder";
+            if (existing is null) return "no folder of it exists";
         }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException)
         {
             return ErrorText.OneLine(e.Message);
         }
-        string probe = InFlight.TempName(existing);
-        try
-        {
-            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            string reason = e is UnauthorizedAccessException ? "permission denied"
-                : ErrorText.IoReason(e);
-            return $"its folder '{ErrorText.Echo(existing)}' takes no new file ({reason})";
-        }
-        finally
-        {
-            try { File.Delete(probe); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
+        if (AtomicFile.CannotCreateIn(existing) is { } refused)
+            return $"its folder '{ErrorText.Echo(existing)}' takes no new file ({ErrorText.IoReason(refused)})";
         try
         {
             long free = new DriveInfo(existing).AvailableFreeSpace;

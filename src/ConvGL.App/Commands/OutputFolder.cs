@@ -1,4 +1,5 @@
 using ConvGL.Core;
+using ConvGL.Core.IO;
 
 namespace ConvGL.App.Commands;
 
@@ -11,25 +12,10 @@ internal static class OutputFolder
     /// ("train: --out"), <paramref name="after"/> ends it ("nothing was trained").</summary>
     public static void CheckWritable(string dir, string what, string after)
     {
-        string full = Path.GetFullPath(dir), existing = full;
-        while (!Directory.Exists(existing))
-        {
-            if (File.Exists(existing)) throw new ConvGLException($"{what} needs the folder '{ErrorText.Echo(existing)}', which is a file; choose another folder");
-            existing = Path.GetDirectoryName(existing) ?? throw new ConvGLException($"{what} '{ErrorText.Echo(dir)}': no folder of it exists");
-        }
-        string probe = Path.Combine(existing, $".convgl-write-check.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
-            File.Delete(probe);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new ConvGLException($"{what}: cannot write in '{ErrorText.Echo(existing)}' (permission denied); choose a folder you can write to ({after})", e);
-        }
-        catch (IOException e)
-        {
+        string existing = AtomicFile.NearestFolder(dir, out string? file) ?? throw new ConvGLException(file is not null
+            ? $"{what} needs the folder '{ErrorText.Echo(file)}', which is a file; choose another folder"
+            : $"{what} '{ErrorText.Echo(dir)}': no folder of it exists");
+        if (AtomicFile.CannotCreateIn(existing) is { } e)
             throw new ConvGLException($"{what}: cannot write in '{ErrorText.Echo(existing)}' ({ErrorText.IoReason(e)}); choose a folder you can write to ({after})", e);
-        }
     }
 }

@@ -204,10 +204,8 @@ internal static class WindowCommand
         {
             Screenshot.FormatOf(screenshot); // a name that is neither .png nor .jpg is refused now, not after the run
             if (Directory.Exists(screenshot)) throw new ConvGLException($"--screenshot {screenshot} is a folder; give a .png or .jpg file name");
-            // Checked before any window opens: a scripted run should not render its frames only to fail at the end.
-            if (Path.GetDirectoryName(Path.GetFullPath(screenshot)) is { } folder && !Directory.Exists(folder))
-                throw new ConvGLException($"--screenshot {screenshot}: folder {folder} does not exist");
-            // A read-only file system or a folder this user may not write, likewise (the environment audit).
+            // Checked before any window opens: a scripted run should not render its frames only to fail at the end (a
+            // missing folder; a read-only file system or a folder this user may not write, the environment audit).
             try
             {
                 AtomicFile.CheckWritable(screenshot);

@@ -99,24 +99,54 @@ public static class AtomicFile
             throw new ConvGLException(File.Exists(dir)
                 ? $"cannot write '{ErrorText.Echo(path)}': '{ErrorText.Echo(dir)}' is a file, not a folder"
                 : $"cannot write '{ErrorText.Echo(path)}': directory '{ErrorText.Echo(dir)}' does not exist");
-        string probe = InFlight.TempName(dir);
+        switch (CannotCreateIn(dir))
+        {
+            case UnauthorizedAccessException e:
+                throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': the folder '{ErrorText.Echo(dir)}' does not let you create files " +
+                                          "(permission denied); choose a folder you can write to", e);
+            case { } e:
+                throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.IoReason(e)}", e);
+        }
+    }
+
+    /// <summary>Why no file can be made in <paramref name="folder"/> (an existing folder): a hidden file is created there and
+    /// removed, and the refusal (an <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>: a read-only
+    /// file system, a folder the user may not write, /proc) returned; null where it could be made.</summary>
+    public static Exception? CannotCreateIn(string folder)
+    {
+        string probe = InFlight.TempName(folder);
         try
         {
             using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+            return null;
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': the folder '{ErrorText.Echo(dir)}' does not let you create files " +
-                                      "(permission denied); choose a folder you can write to", e);
-        }
-        catch (IOException e)
-        {
-            throw new ConvGLException($"cannot write '{ErrorText.Echo(path)}': {ErrorText.IoReason(e)}", e);
+            return e;
         }
         finally
         {
             TryDelete(probe);
         }
+    }
+
+    /// <summary>The nearest folder of <paramref name="path"/> that exists (the path itself where it is one), walking up;
+    /// <paramref name="file"/> is the first step of the walk that is a file instead (nothing can be made under it), then
+    /// the result is null.</summary>
+    public static string? NearestFolder(string path, out string? file)
+    {
+        file = null;
+        string? existing = Path.GetFullPath(path);
+        while (existing is not null && !Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+            {
+                file = existing;
+                return null;
+            }
+            existing = Path.GetDirectoryName(existing);
+        }
+        return existing;
     }
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)

